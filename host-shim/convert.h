@@ -1,0 +1,61 @@
+/*
+ * convert.h -- the original framework's JSON records to ABI structs.
+ *
+ * Test requirements (test_id, test_type, minimum_memory GB, required_backend,
+ * preferred_backend, expected_duration s, priority, required_accelerators,
+ * required_software, custom_properties{...}) become an lbs_workload; worker
+ * capabilities (worker_id, supported_backends, available_accelerators,
+ * available_memory GB, cpu_cores, has_gpu, hardware_specs, optional "load"
+ * and "devices") become an lbs_worker with its devices.  Field names are the
+ * original's, so its users feed their data unchanged.
+ *
+ * Everything produced lives in the arena passed in.  Errors are one line:
+ * "<where>: field '<name>': <problem>", where `where` is the caller's
+ * location ("tests.jsonl:3", "fleet.json: workers[2]").  Unknown taxonomy
+ * names are not errors: they go to `warn` and map to OTHER.
+ */
+#ifndef LBS_CONVERT_H
+#define LBS_CONVERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <lbsched/abi.h>
+
+#include "arena.h"
+
+typedef void (*conv_warn_fn)(void *ctx, const char *msg);
+
+typedef struct conv_ctx {
+	arena *arena;      /* owns the results */
+	conv_warn_fn warn; /* may be NULL */
+	void *warn_ctx;
+	char *err;         /* error sentence on failure */
+	size_t errlen;
+} conv_ctx;
+
+/* One test-requirements object to a workload.  0, or -1 with c->err set. */
+int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
+                  lbs_workload *out);
+
+/* One worker-capabilities object to a worker.  0, or -1 with c->err set. */
+int conv_worker(conv_ctx *c, const cJSON *obj, const char *where,
+                lbs_worker *out);
+
+/*
+ * A fleet document: a JSON array of worker objects, or {"workers": [...]}.
+ * `text` need not be NUL-terminated.  On success *workers points to an
+ * arena array of *n pointers.  Duplicate or empty ids are errors; an empty
+ * fleet is an error.  `file` names the document in messages.
+ */
+int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
+               lbs_worker ***workers, uint32_t *n);
+
+/* One outcome object ({"test_id", "worker_id", "success" | "result",
+ * "duration" s, "status", "test_type", "expected_duration", "cookie"}) to an
+ * lbs_outcome.  0, or -1 with c->err set. */
+int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
+                 lbs_outcome *out);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * loader.h -- open a plugin .so and refuse it before running any of its code
+ * unless its entry symbol, ABI major and struct sizes are ones we can use.
+ */
+#ifndef LBS_LOADER_H
+#define LBS_LOADER_H
+
+#include <stddef.h>
+
+#include <lbsched/abi.h>
+
+typedef struct loaded_plugin loaded_plugin;
+
+/*
+ * dlopen(path, RTLD_NOW | RTLD_LOCAL), check the entry, call init(host).
+ * Returns LBS_OK; LBS_EINVAL when the file cannot be opened; LBS_EVERSION
+ * when the plugin is refused.  The message names the file, both versions
+ * and the fix.
+ */
+lbs_status loader_open(const char *path, const lbs_host_api *host,
+                       loaded_plugin **out, char *err, size_t errlen);
+
+/* deinit and dlclose.  Every instance must be destroyed first. */
+void loader_close(loaded_plugin *p);
+
+const lbs_plugin_entry *loader_entry(const loaded_plugin *p);
+const char *loader_path(const loaded_plugin *p);
+
+/*
+ * The scheduler `name`, after checking its descriptor (size, required
+ * slots).  NULL with a message listing the schedulers the plugin has.
+ */
+const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
+                                      char *err, size_t errlen);
+
+/* True when descriptor d is big enough to have `slot` and it is set. */
+#define DESC_HAS(d, slot) (LBS_HAS_FIELD(d, lbs_scheduler_desc, slot) && (d)->slot != NULL)
+
+#endif

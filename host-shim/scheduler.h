@@ -1,0 +1,46 @@
+/*
+ * scheduler.h -- a scheduler instance as a host uses it: created through a
+ * loaded plugin, with every answer checked.  A plugin that answers an index
+ * out of range, an id that does not match, a duplicate, an excluded or
+ * ineligible worker, or a count the workload does not allow is logged as
+ * misbehaving, and the host falls back to its own rotation over the
+ * eligible workers.  It never crashes the host.
+ */
+#ifndef LBS_SCHEDULER_H
+#define LBS_SCHEDULER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lbsched/abi.h>
+
+#include "host.h"
+
+typedef struct shim_sched shim_sched;
+
+/* plugin_path NULL = host_default_plugin().  config may be NULL. */
+lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
+                      const char *config, size_t config_len, shim_sched **out,
+                      char *err, size_t errlen);
+void sched_close(shim_sched *s);
+
+const lbs_scheduler_desc *sched_desc(const shim_sched *s);
+
+/*
+ * Select and validate.  out must be set up by the caller (struct_size,
+ * capacity, indices, ids, reason).  *fell_back (may be NULL) is set to 1
+ * when the plugin's answer was rejected or it returned an error and the
+ * host's fallback answered instead.  Returns LBS_OK or LBS_NO_WORKER.
+ */
+lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
+                        const lbs_worker *const *workers, uint32_t n,
+                        lbs_selection *out, int *fell_back);
+
+/* Optional slots; LBS_EUNSUPPORTED when the plugin lacks them. */
+lbs_status sched_report(shim_sched *s, const lbs_outcome *o);
+lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
+                         const lbs_worker *const *workers, uint32_t n,
+                         lbs_write_fn write, void *ctx);
+lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx);
+
+#endif

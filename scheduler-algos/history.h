@@ -1,0 +1,25 @@
+/*
+ * history.h -- what has been learned about one (workload type, worker) pair,
+ * as the schedulers read it.  Where it is stored is the plugin's business.
+ */
+#ifndef LBS_HISTORY_H
+#define LBS_HISTORY_H
+
+#include <stdint.h>
+
+typedef struct lbs_history {
+	uint64_t samples;      /* outcomes seen */
+	uint64_t successes;
+	uint64_t failures;     /* samples - successes, kept for clarity */
+	double preference;     /* 0..1, EMA of outcome efficiency, 0.5 neutral */
+	double mean_duration;  /* seconds, over successful samples */
+	double var_duration;   /* seconds^2 */
+	double last_update;    /* unix seconds */
+} lbs_history;
+
+/* Look up a pair; NULL when nothing is known.  The pointer is valid until
+ * the next report on the same instance. */
+typedef const lbs_history *(*lbs_history_fn)(void *ctx, uint32_t wl_type,
+                                             const char *worker_id);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * support.h -- build fleets and workloads from JSON text and drive the real
+ * plugin (dlopen'ed through the shim) in a few calls, so that tests read as
+ * "on this fleet, this test goes to that worker".
+ *
+ * The plugin is $LBS_PLUGIN (set by meson test); examples are under
+ * $LBS_SRCDIR/examples.  Every helper aborts the test binary with a message
+ * if the fixture itself is broken (that is a bug in the test, not a check).
+ */
+#ifndef LBS_TEST_SUPPORT_H
+#define LBS_TEST_SUPPORT_H
+
+#include <stdint.h>
+
+#include <lbsched/abi.h>
+
+#include "arena.h"
+#include "host.h"
+#include "scheduler.h"
+
+typedef struct fleet {
+	arena *arena;
+	lbs_worker **workers;
+	uint32_t n;
+} fleet;
+
+/* Parse fleet JSON (array or {"workers": [...]}); aborts on error. */
+fleet fleet_parse(const char *json);
+/* Same from a file path relative to $LBS_SRCDIR. */
+fleet fleet_load(const char *relpath);
+void fleet_free(fleet *f);
+
+/* One test-requirements object; strings live in `a`; aborts on error. */
+lbs_workload workload_parse(arena *a, const char *json);
+
+/* The shared host (quiet: only errors are printed). */
+shim_host *test_host(void);
+
+/* Open scheduler `name` of $LBS_PLUGIN with config JSON (may be NULL);
+ * aborts with the plugin's message on failure. */
+shim_sched *test_sched(const char *name, const char *config);
+
+/*
+ * Select and return the chosen ids joined by ",", or "none" for
+ * LBS_NO_WORKER, or "error:<status>".  The string is static, valid until
+ * the next call.  `reason` (may be NULL) receives the plugin's reason.
+ */
+const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f);
+const char *pick_reason(void);
+
+/* A full path under $LBS_SRCDIR; static buffer. */
+const char *src_path(const char *relpath);
+
+#endif
