@@ -470,7 +470,9 @@ typedef struct lbs_host_api {
 	 * scheduler (composite) can create children through the host.
 	 * plugin_path NULL or "" means the plugin making the call.  The host
 	 * loads and validates the plugin as it would its own.  On success
-	 * *out points to a descriptor valid until release_scheduler(*out).
+	 * *out points to a descriptor valid until release_scheduler(*out),
+	 * and *out_host to the host API to pass to that descriptor's
+	 * create() (owned by the host, valid as long as *out).
 	 * Errors: LBS_EINVAL (no such scheduler), LBS_EVERSION (refused
 	 * plugin), LBS_EUNSUPPORTED (the host cannot load plugins); err gets a
 	 * sentence naming the file and problem.  May be NULL in hosts that
@@ -479,6 +481,7 @@ typedef struct lbs_host_api {
 	lbs_status (*find_scheduler)(void *host_data, const char *plugin_path,
 	                             const char *name,
 	                             const struct lbs_scheduler_desc **out,
+	                             const struct lbs_host_api **out_host,
 	                             char *err, size_t errlen);
 
 	/* [control] Drop a descriptor from find_scheduler after destroying

@@ -1,0 +1,236 @@
+/*
+ * host.c -- the shim's lbs_host_api and its registry of loaded plugins.
+ *
+ * Each loaded plugin gets its own lbs_host_api whose host_data names that
+ * plugin, so that find_scheduler(NULL path) can mean "the plugin asking".
+ * Plugins stay loaded until host_free: a composite's children may live in
+ * them, and unloading code that an instance still points into is the one
+ * mistake a host cannot recover from.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "shim_config.h"
+
+typedef struct plugin_rec {
+	struct plugin_rec *next;
+	shim_host *host;
+	loaded_plugin *plugin;
+	char *realpath;
+	lbs_host_api api;
+} plugin_rec;
+
+struct shim_host {
+	char *name;
+	int32_t min_level;
+	host_log_fn log_fn;
+	void *log_ctx;
+	plugin_rec *plugins;
+};
+
+static const char *level_name(int32_t level)
+{
+	switch (level) {
+	case LBS_LOG_DEBUG: return "debug";
+	case LBS_LOG_INFO: return "info";
+	case LBS_LOG_WARN: return "warning";
+	case LBS_LOG_ERROR: return "error";
+	case LBS_LOG_PLUGIN_MISBEHAVING: return "plugin misbehaving";
+	default: return "log";
+	}
+}
+
+static void default_log(void *ctx, int32_t level, const char *msg)
+{
+	shim_host *h = ctx;
+
+	if (level >= h->min_level)
+		fprintf(stderr, "%s: %s: %s\n", h->name, level_name(level), msg);
+}
+
+shim_host *host_new(const char *host_name, int32_t min_level)
+{
+	shim_host *h = calloc(1, sizeof *h);
+
+	if (!h)
+		return NULL;
+	h->name = strdup(host_name ? host_name : "lbsched-host");
+	if (!h->name) {
+		free(h);
+		return NULL;
+	}
+	h->min_level = min_level;
+	h->log_fn = default_log;
+	h->log_ctx = h;
+	return h;
+}
+
+void host_set_log(shim_host *h, host_log_fn fn, void *ctx)
+{
+	h->log_fn = fn ? fn : default_log;
+	h->log_ctx = fn ? ctx : h;
+}
+
+void host_free(shim_host *h)
+{
+	if (!h)
+		return;
+	/* Unload in reverse order of loading: a plugin loaded later may be a
+	 * child of one loaded earlier, never the other way round. */
+	while (h->plugins) {
+		plugin_rec *r = h->plugins;
+		h->plugins = r->next;
+		loader_close(r->plugin);
+		free(r->realpath);
+		free(r);
+	}
+	free(h->name);
+	free(h);
+}
+
+void host_logf(shim_host *h, int32_t level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	h->log_fn(h->log_ctx, level, buf);
+}
+
+static void api_log(void *host_data, int32_t level, const char *msg)
+{
+	plugin_rec *r = host_data;
+
+	if (msg)
+		r->host->log_fn(r->host->log_ctx, level, msg);
+}
+
+static uint64_t api_now_ns(void *host_data)
+{
+	struct timespec ts;
+
+	(void)host_data;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static lbs_status api_find_scheduler(void *host_data, const char *plugin_path,
+                                     const char *name,
+                                     const lbs_scheduler_desc **out,
+                                     const lbs_host_api **out_host, char *err,
+                                     size_t errlen)
+{
+	plugin_rec *r = host_data;
+	loaded_plugin *p = r->plugin;
+	const lbs_host_api *api = &r->api;
+
+	*out = NULL;
+	*out_host = NULL;
+	if (!name || !*name) {
+		snprintf(err, errlen, "find_scheduler: no scheduler name given");
+		return LBS_EINVAL;
+	}
+	if (plugin_path && *plugin_path) {
+		lbs_status st = host_load(r->host, plugin_path, &p, &api, err, errlen);
+		if (st != LBS_OK)
+			return st;
+	}
+	*out = loader_find(p, name, err, errlen);
+	if (!*out)
+		return LBS_EINVAL;
+	*out_host = api;
+	return LBS_OK;
+}
+
+static void api_release_scheduler(void *host_data, const lbs_scheduler_desc *d)
+{
+	/* Plugins stay loaded until host_free (see the top of this file). */
+	(void)host_data;
+	(void)d;
+}
+
+lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
+                     const lbs_host_api **api, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	plugin_rec *r;
+	lbs_status st;
+
+	if (!path || !realpath(path, real)) {
+		snprintf(err, errlen, "%s: cannot load plugin: no such file",
+		         path ? path : "(null)");
+		return LBS_EINVAL;
+	}
+	for (r = h->plugins; r; r = r->next) {
+		if (!strcmp(r->realpath, real)) {
+			*out = r->plugin;
+			*api = &r->api;
+			return LBS_OK;
+		}
+	}
+	r = calloc(1, sizeof *r);
+	if (!r || !(r->realpath = strdup(real))) {
+		free(r);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return LBS_ENOMEM;
+	}
+	r->host = h;
+	r->api = (lbs_host_api){
+		.struct_size = sizeof(lbs_host_api),
+		.abi_major = LBS_ABI_MAJOR,
+		.abi_minor = LBS_ABI_MINOR,
+		.host_name = h->name,
+		.host_version = LBS_VERSION,
+		.host_data = r,
+		.log = api_log,
+		.now_ns = api_now_ns,
+		.find_scheduler = api_find_scheduler,
+		.release_scheduler = api_release_scheduler,
+	};
+	st = loader_open(path, &r->api, &r->plugin, err, errlen);
+	if (st != LBS_OK) {
+		free(r->realpath);
+		free(r);
+		return st;
+	}
+	r->next = h->plugins;
+	h->plugins = r;
+	*out = r->plugin;
+	*api = &r->api;
+	return LBS_OK;
+}
+
+const char *host_default_plugin(void)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX];
+	const char *env = getenv("LBSCHED_PLUGIN");
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	/* In a build tree the shim sits in host-shim/ and the plugin in
+	 * plugin/; prefer that, so an uninstalled build runs its own plugin. */
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if ((size_t)snprintf(path, sizeof path, "%s/../plugin/lbsched.so", exe) <
+			        sizeof path &&
+			    access(path, R_OK) == 0)
+				return path;
+		}
+	}
+	return LBS_INSTALLED_PLUGIN;
+}

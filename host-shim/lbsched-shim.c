@@ -1,0 +1,397 @@
+/*
+ * lbsched-shim -- a host on the command line: load a plugin, feed it a
+ * fleet and a stream of tests, print its decisions.
+ *
+ *   lbsched-shim check PLUGIN.so
+ *   lbsched-shim decide [--plugin PATH] [--scheduler NAME] [--config FILE]
+ *                       --workers FILE [--tests FILE] [--explain]
+ *
+ * Exit status: 0 done; 1 bad input or config; 2 a plugin was refused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "convert.h"
+#include "host.h"
+#include "scheduler.h"
+#include "shim_config.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_REFUSED 2
+#define DEFAULT_SCHEDULER "priority"
+#define MAX_SHARDS 1024
+
+static const char *prog = "lbsched-shim";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: %s check PLUGIN.so\n"
+	        "       %s decide [--plugin PATH] [--scheduler NAME] [--config FILE]\n"
+	        "                 --workers FILE [--tests FILE] [--explain]\n"
+	        "       %s --version\n",
+	        prog, prog, prog);
+}
+
+/* Whole file into a NUL-terminated buffer; "-" is stdin. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+		if (cap - n < 4096) {
+			char *nb;
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
+}
+
+static void warn_to_stderr(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	shim_host *h;
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	const lbs_plugin_entry *e;
+	char err[1024];
+	lbs_status st;
+
+	if (argc != 1) {
+		usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	h = host_new(prog, LBS_LOG_WARN);
+	if (!h)
+		return EXIT_BAD_INPUT;
+	st = host_load(h, argv[0], &p, &api, err, sizeof err);
+	if (st != LBS_OK) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		host_free(h);
+		return st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+	}
+	e = loader_entry(p);
+	printf("plugin: %s %s\n", e->plugin_name ? e->plugin_name : "?",
+	       e->plugin_version ? e->plugin_version : "?");
+	printf("abi: %u.%u (host %d.%d)\n", e->abi_major, e->abi_minor, LBS_ABI_MAJOR,
+	       LBS_ABI_MINOR);
+	printf("schedulers:\n");
+	for (uint32_t i = 0; i < e->scheduler_count(); i++) {
+		const lbs_scheduler_desc *d = e->scheduler_get(i);
+		const lbs_scheduler_desc *ok = d && d->name ? loader_find(p, d->name, err, sizeof err) : NULL;
+		if (!ok) {
+			printf("  #%u refused: %s\n", i, d ? err : "NULL descriptor");
+			continue;
+		}
+		printf("  %-16s %s%s%s%s\n", d->name, d->description ? d->description : "",
+		       DESC_HAS(d, score) ? " [score]" : "", DESC_HAS(d, report) ? " [learns]" : "",
+		       DESC_HAS(d, explain) ? " [explain]" : "");
+	}
+	host_free(h);
+	return 0;
+}
+
+/* Collects text written by a plugin (explain) into a growing buffer. */
+typedef struct textbuf {
+	char *data;
+	size_t len, cap;
+	int failed;
+} textbuf;
+
+static int textbuf_write(void *ctx, const char *data, size_t len)
+{
+	textbuf *t = ctx;
+
+	if (t->len + len + 1 > t->cap) {
+		size_t cap = (t->cap ? t->cap * 2 : 4096);
+		char *nd;
+		while (cap < t->len + len + 1)
+			cap *= 2;
+		nd = realloc(t->data, cap);
+		if (!nd) {
+			t->failed = 1;
+			return 1;
+		}
+		t->data = nd;
+		t->cap = cap;
+	}
+	memcpy(t->data + t->len, data, len);
+	t->len += len;
+	t->data[t->len] = '\0';
+	return 0;
+}
+
+typedef struct decide_opts {
+	const char *plugin, *scheduler, *config, *workers, *tests;
+	int explain;
+} decide_opts;
+
+static int parse_decide(int argc, char **argv, decide_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->scheduler = DEFAULT_SCHEDULER;
+	o->tests = "-";
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+
+		if (!strcmp(a, "--explain")) {
+			o->explain = 1;
+			continue;
+		}
+		if (!strcmp(a, "--plugin"))
+			slot = &o->plugin;
+		else if (!strcmp(a, "--scheduler"))
+			slot = &o->scheduler;
+		else if (!strcmp(a, "--config"))
+			slot = &o->config;
+		else if (!strcmp(a, "--workers"))
+			slot = &o->workers;
+		else if (!strcmp(a, "--tests"))
+			slot = &o->tests;
+		if (!slot) {
+			fprintf(stderr, "%s: decide: unknown option '%s'\n", prog, a);
+			usage(stderr);
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "%s: decide: option '%s' needs a value\n", prog, a);
+			return -1;
+		}
+		*slot = argv[++i];
+	}
+	if (!o->workers) {
+		fprintf(stderr, "%s: decide: --workers FILE is required\n", prog);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Print one decision line; returns 0 or -1 when out of memory. */
+static int print_decision(const lbs_workload *wl, lbs_status st,
+                          const lbs_selection *sel, const char *explain)
+{
+	cJSON *line = cJSON_CreateObject();
+	cJSON *ids = cJSON_CreateArray();
+	char *text;
+
+	if (!line || !ids) {
+		cJSON_Delete(line);
+		cJSON_Delete(ids);
+		return -1;
+	}
+	cJSON_AddStringToObject(line, "test_id", wl->id ? wl->id : "");
+	cJSON_AddStringToObject(line, "status", st == LBS_OK ? "ok" : "no_worker");
+	for (uint32_t i = 0; st == LBS_OK && i < sel->n_selected; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(sel->ids[i]));
+	cJSON_AddItemToObject(line, "workers", ids);
+	cJSON_AddStringToObject(line, "reason",
+	                        sel->reason[0] ? sel->reason
+	                                       : (st == LBS_OK ? "" : "no eligible worker"));
+	if (explain) {
+		cJSON *ex = cJSON_Parse(explain);
+		if (ex)
+			cJSON_AddItemToObject(line, "explain", ex);
+		else
+			cJSON_AddStringToObject(line, "explain", explain);
+	}
+	text = cJSON_PrintUnformatted(line);
+	cJSON_Delete(line);
+	if (!text)
+		return -1;
+	puts(text);
+	free(text);
+	return 0;
+}
+
+static int cmd_decide(int argc, char **argv)
+{
+	decide_opts o;
+	shim_host *h = NULL;
+	shim_sched *s = NULL;
+	arena *fleet_arena = NULL;
+	lbs_worker **workers = NULL;
+	uint32_t n_workers = 0;
+	char *config = NULL, *fleet_text = NULL, *tests = NULL;
+	size_t config_len = 0, fleet_len = 0, tests_len = 0;
+	char err[1024];
+	int rc = 0;
+	lbs_status st;
+
+	if (parse_decide(argc, argv, &o))
+		return EXIT_BAD_INPUT;
+	h = host_new(prog, LBS_LOG_WARN);
+	if (!h)
+		return EXIT_BAD_INPUT;
+	if (o.config && !(config = read_file(o.config, &config_len, err, sizeof err)))
+		goto bad;
+	fleet_text = read_file(o.workers, &fleet_len, err, sizeof err);
+	if (!fleet_text)
+		goto bad;
+	fleet_arena = arena_new();
+	{
+		conv_ctx c = {fleet_arena, warn_to_stderr, NULL, err, sizeof err};
+		if (!fleet_arena || conv_fleet(&c, fleet_text, fleet_len, o.workers, &workers, &n_workers))
+			goto bad;
+	}
+	st = sched_open(h, o.plugin, o.scheduler, config, config_len, &s, err, sizeof err);
+	if (st != LBS_OK) {
+		if (st == LBS_ECONFIG && o.config) {
+			/* Name the file: the plugin only knows the field. */
+			char full[1200];
+			snprintf(full, sizeof full, "%s: %s", o.config, err);
+			fprintf(stderr, "%s: %s\n", prog, full);
+			rc = EXIT_BAD_INPUT;
+			goto out;
+		}
+		fprintf(stderr, "%s: %s\n", prog, err);
+		rc = st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+		goto out;
+	}
+	tests = read_file(o.tests, &tests_len, err, sizeof err);
+	if (!tests)
+		goto bad;
+
+	{
+		const char *tests_name = strcmp(o.tests, "-") ? o.tests : "<stdin>";
+		uint32_t indices[MAX_SHARDS];
+		const char *ids[MAX_SHARDS];
+		char reason[512];
+		char *line = tests;
+		unsigned lineno = 0;
+
+		while (line && *line) {
+			char *nl = strchr(line, '\n');
+			char where[512];
+			arena *a;
+			cJSON *obj;
+			lbs_workload wl;
+			lbs_selection sel;
+			textbuf ex = {0};
+
+			if (nl)
+				*nl = '\0';
+			lineno++;
+			snprintf(where, sizeof where, "%s:%u", tests_name, lineno);
+			if (strspn(line, " \t\r") == strlen(line)) {
+				line = nl ? nl + 1 : NULL;
+				continue;
+			}
+			obj = cJSON_ParseWithOpts(line, NULL, 1);
+			if (!obj || !cJSON_IsObject(obj)) {
+				fprintf(stderr, "%s: %s: not a JSON object\n", prog, where);
+				cJSON_Delete(obj);
+				rc = EXIT_BAD_INPUT;
+				line = nl ? nl + 1 : NULL;
+				continue;
+			}
+			a = arena_new();
+			{
+				conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
+				if (!a || conv_workload(&c, obj, where, &wl)) {
+					fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
+					rc = EXIT_BAD_INPUT;
+					cJSON_Delete(obj);
+					arena_free(a);
+					line = nl ? nl + 1 : NULL;
+					continue;
+				}
+			}
+			cJSON_Delete(obj);
+			sel = (lbs_selection){.struct_size = sizeof sel, .capacity = MAX_SHARDS,
+			                      .indices = indices, .ids = ids,
+			                      .reason = reason, .reason_len = sizeof reason};
+			if (o.explain) {
+				lbs_status es = sched_explain(s, &wl, (const lbs_worker *const *)workers,
+				                              n_workers, textbuf_write, &ex);
+				if (es != LBS_OK)
+					textbuf_write(&ex, "{\"error\":\"this scheduler cannot explain\"}", 41);
+			}
+			st = sched_select(s, &wl, (const lbs_worker *const *)workers, n_workers, &sel, NULL);
+			if (print_decision(&wl, st, &sel, o.explain ? ex.data : NULL)) {
+				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
+				rc = EXIT_BAD_INPUT;
+			}
+			free(ex.data);
+			arena_free(a);
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+	goto out;
+bad:
+	fprintf(stderr, "%s: %s\n", prog, err);
+	rc = EXIT_BAD_INPUT;
+out:
+	sched_close(s);
+	host_free(h);
+	arena_free(fleet_arena);
+	free(config);
+	free(fleet_text);
+	free(tests);
+	fflush(stdout);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("lbsched-shim %s (ABI %d.%d)\n", LBS_VERSION, LBS_ABI_MAJOR, LBS_ABI_MINOR);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "decide"))
+		return cmd_decide(argc - 2, argv + 2);
+	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
+	usage(stderr);
+	return EXIT_BAD_INPUT;
+}

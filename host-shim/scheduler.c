@@ -1,0 +1,222 @@
+/*
+ * scheduler.c -- a scheduler instance as a host drives it, with every answer
+ * checked before the host acts on it.
+ *
+ * The plugin runs inside somebody's load balancer: a wrong index would send
+ * traffic to the wrong server or read out of bounds.  So the host trusts
+ * nothing it gets back, and when the answer is wrong it logs the breach and
+ * answers itself with a plain rotation over the eligible workers: worse
+ * placement, but the request is served.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eligible.h"
+#include "scheduler.h"
+
+/* Load above which the fallback rotation skips a worker, as the plugin's
+ * schedulers do by default. */
+#define FALLBACK_CEILING 0.9
+/* The answer check ignores load: a plugin may have a ceiling of its own. */
+#define NO_CEILING 2.0
+
+struct shim_sched {
+	shim_host *host;
+	const lbs_scheduler_desc *desc;
+	void *inst;
+	uint32_t cursor; /* the fallback rotation's next position */
+	uint64_t fallbacks;
+};
+
+lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
+                      const char *config, size_t config_len, shim_sched **out,
+                      char *err, size_t errlen)
+{
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	const lbs_scheduler_desc *d;
+	shim_sched *s;
+	char perr[512] = "";
+	lbs_status st;
+
+	*out = NULL;
+	if (!plugin_path)
+		plugin_path = host_default_plugin();
+	st = host_load(h, plugin_path, &p, &api, err, errlen);
+	if (st != LBS_OK)
+		return st;
+	d = loader_find(p, name, err, errlen);
+	if (!d)
+		return LBS_EINVAL;
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return LBS_ENOMEM;
+	}
+	st = d->create(api, config, config ? config_len : 0, &s->inst, perr, sizeof perr);
+	if (st != LBS_OK || !s->inst) {
+		snprintf(err, errlen, "scheduler '%s': %s", name,
+		         perr[0] ? perr : "create failed without a reason");
+		free(s);
+		return st != LBS_OK ? st : LBS_EINTERNAL;
+	}
+	s->host = h;
+	s->desc = d;
+	*out = s;
+	return LBS_OK;
+}
+
+void sched_close(shim_sched *s)
+{
+	if (!s)
+		return;
+	s->desc->destroy(s->inst);
+	free(s);
+}
+
+const lbs_scheduler_desc *sched_desc(const shim_sched *s)
+{
+	return s->desc;
+}
+
+static void want_range(const lbs_workload *wl, uint32_t *lo, uint32_t *hi)
+{
+	if (wl->allocation == LBS_ALLOC_SINGLE) {
+		*lo = *hi = 1;
+		return;
+	}
+	*lo = wl->min_shards ? wl->min_shards : 1;
+	*hi = wl->max_shards > *lo ? wl->max_shards : *lo;
+}
+
+/* NULL when the answer is acceptable, else what is wrong with it. */
+static const char *answer_problem(const lbs_workload *wl,
+                                  const lbs_worker *const *workers, uint32_t n,
+                                  const lbs_selection *out, lbs_status st,
+                                  char *buf, size_t len)
+{
+	uint32_t lo, hi;
+
+	if (st == LBS_NO_WORKER)
+		return out->n_selected ? "answered no_worker with workers selected" : NULL;
+	if (st != LBS_OK) {
+		snprintf(buf, len, "select failed with status %d", (int)st);
+		return buf;
+	}
+	want_range(wl, &lo, &hi);
+	if (out->n_selected < lo || out->n_selected > hi || out->n_selected > out->capacity) {
+		snprintf(buf, len, "selected %u workers, the workload allows %u..%u",
+		         out->n_selected, lo, hi);
+		return buf;
+	}
+	for (uint32_t i = 0; i < out->n_selected; i++) {
+		uint32_t idx = out->indices[i];
+		enum elig_reason r;
+
+		if (idx >= n) {
+			snprintf(buf, len, "index %u is out of range (%u workers)", idx, n);
+			return buf;
+		}
+		if (!out->ids[i] || strcmp(out->ids[i], workers[idx]->id)) {
+			snprintf(buf, len, "id '%s' does not match worker %u '%s'",
+			         out->ids[i] ? out->ids[i] : "(null)", idx, workers[idx]->id);
+			return buf;
+		}
+		for (uint32_t j = 0; j < i; j++) {
+			if (out->indices[j] == idx) {
+				snprintf(buf, len, "worker '%s' selected twice", workers[idx]->id);
+				return buf;
+			}
+		}
+		r = elig_check(wl, workers[idx], NO_CEILING, NULL);
+		if (r != ELIG_OK) {
+			snprintf(buf, len, "worker '%s' %s", workers[idx]->id, elig_reason_text(r));
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* The host's own answer: the next eligible workers in rotation. */
+static lbs_status fallback_select(shim_sched *s, const lbs_workload *wl,
+                                  const lbs_worker *const *workers, uint32_t n,
+                                  lbs_selection *out)
+{
+	uint32_t lo, hi, got = 0;
+
+	want_range(wl, &lo, &hi);
+	if (hi > out->capacity)
+		hi = out->capacity;
+	for (uint32_t k = 0; k < n && got < hi; k++) {
+		uint32_t idx = (s->cursor + k) % n;
+		if (elig_check(wl, workers[idx], FALLBACK_CEILING, NULL) != ELIG_OK)
+			continue;
+		out->indices[got] = idx;
+		out->ids[got] = workers[idx]->id;
+		got++;
+		s->cursor = idx + 1;
+	}
+	if (got < lo) {
+		out->n_selected = 0;
+		return LBS_NO_WORKER;
+	}
+	out->n_selected = got;
+	out->cookie = 0;
+	if (out->reason && out->reason_len)
+		snprintf(out->reason, out->reason_len,
+		         "host fallback: next eligible worker in rotation (the plugin's answer was rejected)");
+	return LBS_OK;
+}
+
+lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
+                        const lbs_worker *const *workers, uint32_t n,
+                        lbs_selection *out, int *fell_back)
+{
+	char buf[256];
+	const char *problem;
+	lbs_status st;
+
+	if (fell_back)
+		*fell_back = 0;
+	out->n_selected = 0;
+	out->cookie = 0;
+	if (out->reason && out->reason_len)
+		out->reason[0] = '\0';
+	if (n == 0)
+		return LBS_NO_WORKER;
+	st = s->desc->select(s->inst, wl, workers, n, out);
+	problem = answer_problem(wl, workers, n, out, st, buf, sizeof buf);
+	if (!problem)
+		return st;
+	s->fallbacks++;
+	host_logf(s->host, LBS_LOG_PLUGIN_MISBEHAVING,
+	          "scheduler '%s' on workload '%s': %s; the host chose instead",
+	          s->desc->name, wl->id ? wl->id : "?", problem);
+	if (fell_back)
+		*fell_back = 1;
+	return fallback_select(s, wl, workers, n, out);
+}
+
+lbs_status sched_report(shim_sched *s, const lbs_outcome *o)
+{
+	if (!DESC_HAS(s->desc, report))
+		return LBS_EUNSUPPORTED;
+	return s->desc->report(s->inst, o);
+}
+
+lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
+                         const lbs_worker *const *workers, uint32_t n,
+                         lbs_write_fn write, void *ctx)
+{
+	if (!DESC_HAS(s->desc, explain))
+		return LBS_EUNSUPPORTED;
+	return s->desc->explain(s->inst, wl, workers, n, write, ctx);
+}
+
+lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx)
+{
+	if (!DESC_HAS(s->desc, stats))
+		return LBS_EUNSUPPORTED;
+	return s->desc->stats(s->inst, write, ctx);
+}

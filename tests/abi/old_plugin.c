@@ -1,0 +1,114 @@
+/*
+ * A plugin built against tests/abi/old/lbsched/abi.h (smaller structs, no
+ * optional slots).  Scheduler "first-fit": the first worker, in array
+ * order, that is not excluded and whose first device has the memory.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <lbsched/abi.h>
+
+static lbs_status ff_create(const lbs_host_api *host, const char *config, size_t len,
+                            void **out, char *err, size_t errlen)
+{
+	static int instance;
+
+	(void)host;
+	(void)config;
+	if (len > 0 && config && strstr(config, "bad")) {
+		snprintf(err, errlen, "config field 'bad': not allowed");
+		return LBS_ECONFIG;
+	}
+	*out = &instance;
+	return LBS_OK;
+}
+
+static void ff_destroy(void *inst)
+{
+	(void)inst;
+}
+
+static int excluded(const lbs_workload *wl, const char *id)
+{
+	for (uint32_t i = 0; i < wl->n_exclude; i++)
+		if (!strcmp(wl->exclude_ids[i], id))
+			return 1;
+	return 0;
+}
+
+static lbs_status ff_select(void *inst, const lbs_workload *wl,
+                            const lbs_worker *const *workers, uint32_t n,
+                            lbs_selection *out)
+{
+	(void)inst;
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+		if (!w->n_devices || excluded(wl, w->id) ||
+		    w->devices[0]->mem_available_bytes < wl->min_memory_bytes ||
+		    (w->devices[0]->backends & wl->required_backends) != wl->required_backends)
+			continue;
+		out->indices[0] = i;
+		out->ids[0] = w->id;
+		out->n_selected = 1;
+		if (out->reason && out->reason_len)
+			snprintf(out->reason, out->reason_len, "first-fit: first worker that fits");
+		return LBS_OK;
+	}
+	out->n_selected = 0;
+	return LBS_NO_WORKER;
+}
+
+static const lbs_scheduler_desc first_fit = {
+	.struct_size = sizeof(lbs_scheduler_desc),
+	.name = "first-fit",
+	.description = "first worker that fits (built against an older, smaller header)",
+	.create = ff_create,
+	.destroy = ff_destroy,
+	.select = ff_select,
+};
+
+static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
+{
+	(void)host;
+	(void)err;
+	(void)errlen;
+	return LBS_OK;
+}
+
+static void e_deinit(void)
+{
+}
+
+static uint32_t e_count(void)
+{
+	return 1;
+}
+
+static const lbs_scheduler_desc *e_get(uint32_t i)
+{
+	return i == 0 ? &first_fit : NULL;
+}
+
+static const lbs_scheduler_desc *e_find(const char *name)
+{
+	return name && !strcmp(name, first_fit.name) ? &first_fit : NULL;
+}
+
+static const lbs_plugin_entry entry = {
+	.struct_size = sizeof(lbs_plugin_entry),
+	.abi_major = LBS_ABI_MAJOR,
+	.abi_minor = LBS_ABI_MINOR,
+	.plugin_name = "old-first-fit",
+	.plugin_version = "1.0.0",
+	.init = e_init,
+	.deinit = e_deinit,
+	.scheduler_count = e_count,
+	.scheduler_get = e_get,
+	.scheduler_find = e_find,
+};
+
+LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
+const lbs_plugin_entry *lbs_plugin_entry_v1(void)
+{
+	return &entry;
+}

@@ -1,0 +1,146 @@
+/*
+ * support.c -- fixtures for the tests: fleets and workloads from JSON through
+ * the shim's own converters, and the real plugin through the shim's loader.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "convert.h"
+#include "support.h"
+
+static void die(const char *what, const char *msg)
+{
+	fprintf(stderr, "test fixture broken: %s: %s\n", what, msg);
+	exit(99);
+}
+
+const char *src_path(const char *relpath)
+{
+	static char buf[4096];
+	const char *root = getenv("LBS_SRCDIR");
+
+	snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", relpath);
+	return buf;
+}
+
+fleet fleet_parse(const char *json)
+{
+	fleet f = {0};
+	char err[1024];
+	conv_ctx c;
+
+	f.arena = arena_new();
+	c = (conv_ctx){f.arena, NULL, NULL, err, sizeof err};
+	if (!f.arena || conv_fleet(&c, json, strlen(json), "fixture", &f.workers, &f.n))
+		die("fleet", err);
+	return f;
+}
+
+fleet fleet_load(const char *relpath)
+{
+	const char *path = src_path(relpath);
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long len;
+	fleet f;
+
+	if (!fp)
+		die(path, "cannot open");
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = calloc(1, (size_t)len + 1);
+	if (!buf || fread(buf, 1, (size_t)len, fp) != (size_t)len)
+		die(path, "cannot read");
+	fclose(fp);
+	f = fleet_parse(buf);
+	free(buf);
+	return f;
+}
+
+void fleet_free(fleet *f)
+{
+	arena_free(f->arena);
+	memset(f, 0, sizeof *f);
+}
+
+lbs_workload workload_parse(arena *a, const char *json)
+{
+	lbs_workload wl;
+	char err[1024];
+	conv_ctx c = {a, NULL, NULL, err, sizeof err};
+	cJSON *obj = cJSON_Parse(json);
+
+	if (!obj)
+		die("workload", json);
+	if (conv_workload(&c, obj, "fixture", &wl))
+		die("workload", err);
+	cJSON_Delete(obj);
+	return wl;
+}
+
+static shim_host *the_host;
+
+static void free_host(void)
+{
+	host_free(the_host);
+}
+
+shim_host *test_host(void)
+{
+	if (!the_host) {
+		the_host = host_new("lbsched-test", LBS_LOG_ERROR);
+		if (!the_host)
+			die("host", "out of memory");
+		atexit(free_host);
+	}
+	return the_host;
+}
+
+shim_sched *test_sched(const char *name, const char *config)
+{
+	shim_sched *s;
+	char err[1024];
+	const char *plugin = getenv("LBS_PLUGIN");
+
+	if (!plugin)
+		die("LBS_PLUGIN", "not set (run through meson test)");
+	if (sched_open(test_host(), plugin, name, config, config ? strlen(config) : 0, &s, err,
+	               sizeof err) != LBS_OK)
+		die(name, err);
+	return s;
+}
+
+static char picked[4096];
+static char reason[512];
+
+const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f)
+{
+	uint32_t idx[64];
+	const char *ids[64];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 64, .indices = idx,
+	                     .ids = ids, .reason = reason, .reason_len = sizeof reason};
+	lbs_status st = sched_select(s, wl, (const lbs_worker *const *)f->workers, f->n, &sel,
+	                             NULL);
+	size_t used = 0;
+
+	picked[0] = '\0';
+	if (st == LBS_NO_WORKER)
+		return "none";
+	if (st != LBS_OK) {
+		snprintf(picked, sizeof picked, "error:%d", (int)st);
+		return picked;
+	}
+	for (uint32_t i = 0; i < sel.n_selected && used < sizeof picked; i++)
+		used += (size_t)snprintf(picked + used, sizeof picked - used, "%s%s", i ? "," : "",
+		                         sel.ids[i]);
+	return picked;
+}
+
+const char *pick_reason(void)
+{
+	return reason;
+}

@@ -1,0 +1,183 @@
+/*
+ * test_abi.c -- the loader and the answer check, with real dlopen of real
+ * plugins: ours, one built against an older smaller header, one of a wrong
+ * major, and one that lies.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "support.h"
+
+/* Three workers, the middle one too small for an 8 GB test. */
+static const char *FLEET =
+	"[{\"worker_id\": \"cpu_a\", \"cpu_cores\": 8, \"available_memory\": 32},"
+	" {\"worker_id\": \"cpu_small\", \"cpu_cores\": 4, \"available_memory\": 4},"
+	" {\"worker_id\": \"cpu_c\", \"cpu_cores\": 8, \"available_memory\": 32}]";
+
+static char last_log[2048];
+static int misbehaving_logs;
+
+static void capture_log(void *ctx, int32_t level, const char *msg)
+{
+	(void)ctx;
+	if (level == LBS_LOG_PLUGIN_MISBEHAVING)
+		misbehaving_logs++;
+	snprintf(last_log, sizeof last_log, "%s", msg);
+}
+
+static void test_real_plugin(void)
+{
+	const lbs_host_api *api;
+	loaded_plugin *p;
+	char err[1024];
+	const lbs_plugin_entry *e;
+
+	CHECK_INT(host_load(test_host(), getenv("LBS_PLUGIN"), &p, &api, err, sizeof err), LBS_OK);
+	e = loader_entry(p);
+	CHECK_INT(e->abi_major, LBS_ABI_MAJOR);
+	CHECK_STR(e->plugin_name, "lbsched");
+	CHECK(loader_find(p, "round-robin", err, sizeof err) != NULL);
+	CHECK(loader_find(p, "priority", err, sizeof err) != NULL);
+	CHECK(loader_find(p, "no-such-scheduler", err, sizeof err) == NULL);
+	CHECK_CONTAINS(err, "no scheduler named 'no-such-scheduler'");
+	CHECK_CONTAINS(err, "round-robin");
+	/* Loading twice gives the same plugin: it is not initialised twice. */
+	{
+		loaded_plugin *again;
+		CHECK_INT(host_load(test_host(), getenv("LBS_PLUGIN"), &again, &api, err, sizeof err),
+		          LBS_OK);
+		CHECK(again == p);
+	}
+}
+
+static void test_old_plugin_loads_and_works(void)
+{
+	fleet f = fleet_parse(FLEET);
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t1\", \"minimum_memory\": 8}");
+	shim_sched *s;
+	char err[1024];
+
+	CHECK_INT(sched_open(test_host(), getenv("LBS_OLD_PLUGIN"), "first-fit", NULL, 0, &s, err,
+	                     sizeof err),
+	          LBS_OK);
+	CHECK_STR(pick(s, &wl, &f), "cpu_a");
+	CHECK_STR(pick_reason(), "first-fit: first worker that fits");
+	/* Its descriptor ends before the optional slots: the host must not
+	 * read them, and says they are unsupported. */
+	CHECK(!DESC_HAS(sched_desc(s), report));
+	CHECK(!DESC_HAS(sched_desc(s), explain));
+	{
+		lbs_outcome o = {.struct_size = sizeof o, .worker_id = "cpu_a"};
+		CHECK_INT(sched_report(s, &o), LBS_EUNSUPPORTED);
+	}
+	{
+		const char *ex[] = {"cpu_a"};
+		wl.exclude_ids = ex;
+		wl.n_exclude = 1;
+		/* cpu_small lacks memory, so the next fit is cpu_c. */
+		CHECK_STR(pick(s, &wl, &f), "cpu_c");
+	}
+	sched_close(s);
+	/* Its config errors come through with its message. */
+	CHECK_INT(sched_open(test_host(), getenv("LBS_OLD_PLUGIN"), "first-fit", "{\"bad\":1}", 9,
+	                     &s, err, sizeof err),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'bad'");
+	arena_free(a);
+	fleet_free(&f);
+}
+
+static void test_refusals(void)
+{
+	shim_host *h = host_new("refusal-test", LBS_LOG_ERROR);
+	const lbs_host_api *api;
+	loaded_plugin *p;
+	char err[1024];
+
+	CHECK_INT(host_load(h, getenv("LBS_V2_PLUGIN"), &p, &api, err, sizeof err), LBS_EVERSION);
+	CHECK_CONTAINS(err, getenv("LBS_V2_PLUGIN"));
+	CHECK_CONTAINS(err, "ABI 2.x");
+	CHECK_CONTAINS(err, "ABI 1.0");
+	CHECK_CONTAINS(err, "rebuild the plugin");
+
+	CHECK_INT(host_load(h, "/nonexistent/plugin.so", &p, &api, err, sizeof err), LBS_EINVAL);
+	CHECK_CONTAINS(err, "/nonexistent/plugin.so");
+
+	/* A file that is not a shared object at all. */
+	CHECK_INT(host_load(h, src_path("examples/fleet.json"), &p, &api, err, sizeof err),
+	          LBS_EINVAL);
+	CHECK_CONTAINS(err, "cannot load plugin");
+	host_free(h);
+}
+
+static void test_liar(void)
+{
+	static const char *const modes[] = {"out_of_range", "wrong_id", "duplicate", "excluded",
+	                                    "ineligible", "too_many", "error"};
+	shim_host *h = host_new("liar-test", LBS_LOG_DEBUG);
+	fleet f = fleet_parse(FLEET);
+	arena *a = arena_new();
+	char err[1024];
+
+	host_set_log(h, capture_log, NULL);
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		char config[64];
+		shim_sched *s;
+		uint32_t idx[8];
+		const char *ids[8];
+		char reason[256];
+		lbs_selection sel = {.struct_size = sizeof sel, .capacity = 8, .indices = idx,
+		                     .ids = ids, .reason = reason, .reason_len = sizeof reason};
+		int fell_back = 0;
+		const char *ex[] = {"cpu_a"};
+		/* 8 GB, cpu_a excluded: the only right answer is cpu_c. */
+		lbs_workload wl = workload_parse(a, !strcmp(modes[i], "duplicate")
+		        ? "{\"test_id\": \"t\", \"minimum_memory\": 8, \"custom_properties\": "
+		          "{\"allocation_strategy\": \"replicated\", \"min_shards\": 1, \"max_shards\": 2}}"
+		        : "{\"test_id\": \"t\", \"minimum_memory\": 8}");
+		lbs_status st;
+
+		wl.exclude_ids = ex;
+		wl.n_exclude = 1;
+		snprintf(config, sizeof config, "{\"mode\": \"%s\"}", modes[i]);
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", config, strlen(config), &s,
+		                     err, sizeof err),
+		          LBS_OK);
+		misbehaving_logs = 0;
+		st = sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel, &fell_back);
+		CHECK_INT(st, LBS_OK);
+		CHECK_INT(fell_back, 1);
+		CHECK_INT(misbehaving_logs, 1);
+		CHECK_CONTAINS(last_log, "scheduler 'liar'");
+		CHECK_INT(sel.n_selected, 1);
+		CHECK_STR(sel.ids[0], "cpu_c");
+		CHECK_INT(sel.indices[0], 2);
+		sched_close(s);
+	}
+	/* The honest mode is not second-guessed. */
+	{
+		shim_sched *s;
+		lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"honest\"}", 18,
+		                     &s, err, sizeof err),
+		          LBS_OK);
+		misbehaving_logs = 0;
+		CHECK_STR(pick(s, &wl, &f), "cpu_a");
+		CHECK_INT(misbehaving_logs, 0);
+		sched_close(s);
+	}
+	arena_free(a);
+	fleet_free(&f);
+	host_free(h);
+}
+
+int main(void)
+{
+	test_real_plugin();
+	test_old_plugin_loads_and_works();
+	test_refusals();
+	test_liar();
+	return check_done("test_abi");
+}
