@@ -1,0 +1,117 @@
+/*
+ * bench_select.c -- nanoseconds per select, next to a bare scan of the same
+ * worker arrays in the same run.
+ *
+ *   bench_select [--plugin PATH] [--schedulers a,b,...] [--sizes 8,64,...]
+ *                [--devices N] [--config-NAME JSON]
+ *
+ * Each select goes through the shim exactly as a host calls it (the plugin
+ * really dlopen'ed, every answer checked).  The ratio column is
+ * select / bare scan; the bare scan reads every worker's load and every
+ * device's memory and backends, which is the least any informed choice
+ * must read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleetgen.h"
+#include "host.h"
+#include "scheduler.h"
+
+#define N_WORKLOADS 256
+#define TARGET_NS 200000000ull /* time spent per measurement */
+
+static volatile uint32_t sink;
+
+static double time_bare(const genfleet *f, const lbs_workload *wl)
+{
+	uint64_t iters = 0, t0 = now_ns(), t;
+
+	do {
+		for (int k = 0; k < 64; k++, iters++)
+			sink += bare_scan(&wl[iters % N_WORKLOADS], (const lbs_worker *const *)f->workers,
+			                  f->n);
+		t = now_ns() - t0;
+	} while (t < TARGET_NS);
+	return (double)t / (double)iters;
+}
+
+static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *wl,
+                          double *no_worker_share)
+{
+	uint32_t idx[8];
+	const char *ids[8];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 8, .indices = idx, .ids = ids};
+	uint64_t iters = 0, none = 0, t0, t;
+
+	for (int k = 0; k < 1000; k++) /* warm caches and lazy state */
+		sched_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n, &sel,
+		             NULL);
+	t0 = now_ns();
+	do {
+		for (int k = 0; k < 64; k++, iters++)
+			none += sched_select(s, &wl[iters % N_WORKLOADS],
+			                     (const lbs_worker *const *)f->workers, f->n, &sel,
+			                     NULL) != LBS_OK;
+		t = now_ns() - t0;
+	} while (t < TARGET_NS);
+	*no_worker_share = (double)none / (double)iters;
+	return (double)t / (double)iters;
+}
+
+int main(int argc, char **argv)
+{
+	const char *plugin = NULL, *scheds = "round-robin,priority", *sizes = "8,64,512,4096";
+	uint32_t max_dev = 2;
+	char err[1024];
+	shim_host *h = host_new("bench", LBS_LOG_ERROR);
+	lbs_workload *wl = genworkloads_make(N_WORKLOADS, 42);
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--plugin"))
+			plugin = argv[i + 1];
+		else if (!strcmp(argv[i], "--schedulers"))
+			scheds = argv[i + 1];
+		else if (!strcmp(argv[i], "--sizes"))
+			sizes = argv[i + 1];
+		else if (!strcmp(argv[i], "--devices"))
+			max_dev = (uint32_t)atoi(argv[i + 1]);
+		else {
+			fprintf(stderr, "bench_select: unknown option %s\n", argv[i]);
+			return 1;
+		}
+	}
+	printf("%-16s %8s %8s %12s %12s %7s %9s\n", "scheduler", "workers", "devices", "ns/select",
+	       "ns/bare-scan", "ratio", "no_worker");
+	for (const char *sp = sizes; *sp;) {
+		uint32_t n = (uint32_t)strtoul(sp, NULL, 10);
+		genfleet f = genfleet_make(n, max_dev, 7);
+		double bare = time_bare(&f, wl);
+		char list[256];
+
+		snprintf(list, sizeof list, "%s", scheds);
+		for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+			shim_sched *s;
+			double ns, none;
+
+			if (sched_open(h, plugin, name, NULL, 0, &s, err, sizeof err) != LBS_OK) {
+				fprintf(stderr, "bench_select: %s\n", err);
+				return 1;
+			}
+			ns = time_select(s, &f, wl, &none);
+			printf("%-16s %8u %8u %12.1f %12.1f %6.2fx %8.1f%%\n", name, n, f.n_devices, ns,
+			       bare, ns / bare, none * 100);
+			fflush(stdout);
+			sched_close(s);
+		}
+		genfleet_free(&f);
+		sp = strchr(sp, ',');
+		if (!sp)
+			break;
+		sp++;
+	}
+	free(wl);
+	host_free(h);
+	return 0;
+}
