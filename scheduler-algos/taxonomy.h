@@ -14,14 +14,19 @@
 #include <lbsched/abi.h>
 
 /* Scalar enumerations: return the LBS_CLASS_ / LBS_ARCH_ / LBS_VENDOR_ /
- * LBS_WL_ value, or -1 when the name is not known. */
+ * LBS_WL_ value, or -1 when the name is not known (NULL and "" included).
+ * Architectures also accept what systems report ("amd64", "aarch64",
+ * "i686", ...) and the GPU runtimes ("cuda" -> GPU_CUDA, "rocm", "metal",
+ * "webgpu"); vendors accept the CPUID strings ("GenuineIntel"). */
 int tax_class_parse(const char *name);
 int tax_arch_parse(const char *name);
 int tax_vendor_parse(const char *name);
 int tax_workload_parse(const char *name); /* exact member name: "VISION" */
 
-/* Name of a value, upper-case as in the ABI ("GPU", "X86_64"); "OTHER" or
- * "UNKNOWN" for values out of range.  Static strings. */
+/* Name of a value, upper-case as in the ABI ("GPU", "X86_64").  A value out
+ * of range (from a newer ABI minor) is "UNKNOWN" for classes and workload
+ * types and "OTHER" for architectures and vendors, matching how a reader
+ * treats it.  Static strings. */
 const char *tax_class_name(uint32_t v);
 const char *tax_arch_name(uint32_t v);
 const char *tax_vendor_name(uint32_t v);
@@ -29,7 +34,10 @@ const char *tax_workload_name(uint32_t v);
 
 /* Bit sets: return the single bit for a name, or 0 when not known.
  * Backends also accept common aliases ("torch" -> PYTORCH, "tf" ->
- * TENSORFLOW, "trt" -> TENSORRT). */
+ * TENSORFLOW, "trt" -> TENSORRT, "onnxruntime"/"ort" -> ONNX); precisions
+ * "float32", "float16"/"half", "bfloat16"; features the /proc/cpuinfo flag
+ * names "avx512f", "asimd" (NEON), "ht" (SMT), "rtm" (TSX).  "other" parses
+ * to the OTHER bit so that names round-trip. */
 uint64_t tax_backend_parse(const char *name);
 uint32_t tax_precision_parse(const char *name);
 uint32_t tax_feature_parse(const char *name);
@@ -49,7 +57,8 @@ const char *tax_feature_name(uint32_t bit);
 uint32_t tax_workload_from_test_type(const char *test_type);
 
 /* Write the names of the bits of `set` as "a,b,c" into buf (always
- * NUL-terminated); returns buf.  For explain output. */
+ * NUL-terminated, truncated when too small; "" for the empty set); a bit
+ * with no name is written "bitN".  Returns buf.  For explain output. */
 char *tax_backends_str(uint64_t set, char *buf, size_t len);
 char *tax_precisions_str(uint32_t set, char *buf, size_t len);
 char *tax_features_str(uint32_t set, char *buf, size_t len);

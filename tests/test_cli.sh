@@ -101,7 +101,7 @@ has "$tmp/out" '"test_id":"ok2"'
 has "$tmp/err" "badtests.jsonl:2: field 'minimum_memory'"
 has "$tmp/err" "badtests.jsonl:3: field 'minimum_memory'"
 has "$tmp/err" "badtests.jsonl:4: field 'priority'"
-has "$tmp/err" "badtests.jsonl:5: field 'allocation_strategy'"
+has "$tmp/err" "badtests.jsonl:5: field 'custom_properties.allocation_strategy'"
 has "$tmp/err" "badtests.jsonl:6: not a JSON object"
 # unknown taxonomy name: a warning, and it never matches
 echo '{"test_id": "u", "required_backend": "warpdrive"}' >"$tmp/unknown.jsonl"

@@ -1,0 +1,1977 @@
+/*
+ * convert.c -- the original framework's JSON records to ABI structs.
+ *
+ * Rules that run through the whole file:
+ *   - A value of the wrong type or out of range is an error, one line,
+ *     "<where>: field '<path>': <problem>".  Ranges are finite and bounded so
+ *     that no later arithmetic (GB -> bytes, counts x sizes) can overflow.
+ *   - A name the taxonomy does not know is a warning.  In a requirement it
+ *     becomes OTHER, which no device satisfies, so the work is refused rather
+ *     than placed somewhere the requirement was silently dropped (what the
+ *     original did).  In a preference it is dropped, because a preference
+ *     for OTHER would favour every other unparsed name by accident.
+ *   - Unknown fields are warnings; a key given twice is an error, since
+ *     which of the two a reader would see is not defined by JSON.
+ *   - Text from the input is shown sanitised (one line, bounded, UTF-8),
+ *     so a hostile record cannot forge log lines.
+ *   - Results are built in locals and copied out only on success; every
+ *     string they point to lives in the arena, none in the cJSON tree.
+ */
+#include "convert.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taxonomy.h"
+
+#define GIB 1073741824.0
+#define MAX_GB 1e6          /* memory sizes, in GB */
+#define MAX_SECONDS 1e7     /* durations and deadlines, ~115 days */
+#define MAX_COUNT 1e6       /* cores, accelerators, tests, units */
+#define MAX_MHZ 1e6
+#define MAX_WATTS 1e6
+#define MAX_LOOSE 1e15      /* ignored informational quantities */
+#define MAX_SHARDS 1024
+#define MAX_ACCEL_KINDS 256
+#define MAX_WARN_UNKNOWN 8  /* unknown fields named per object */
+
+#if defined(__GNUC__)
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF(f, a)
+#endif
+
+typedef struct cv {
+	conv_ctx *c;
+	const char *where;
+} cv;
+
+/* ===== Messages =========================================================== */
+
+static int utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		unsigned char b = *s;
+		size_t n;
+		uint32_t cp;
+
+		if (b < 0x80) {
+			s++;
+			continue;
+		} else if (b >= 0xc2 && b <= 0xdf) {
+			n = 1;
+			cp = b & 0x1f;
+		} else if (b >= 0xe0 && b <= 0xef) {
+			n = 2;
+			cp = b & 0x0f;
+		} else if (b >= 0xf0 && b <= 0xf4) {
+			n = 3;
+			cp = b & 0x07;
+		} else {
+			return 0;
+		}
+		for (size_t i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+/* Input text for a message: control bytes (and, in invalid UTF-8, every
+ * byte >= 0x80) escaped as \xNN, cut after about 64 bytes. */
+static const char *show(char *dst, size_t n, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	int valid = utf8_valid(p);
+	size_t o = 0, i = 0;
+
+	if (n < 16) {
+		if (n)
+			dst[0] = '\0';
+		return dst;
+	}
+	for (; p[i]; i++) {
+		/* Stop only between characters, so the cut stays UTF-8; the
+		 * headroom covers one escape or a character's last bytes. */
+		int cont = valid && (p[i] & 0xc0) == 0x80;
+		if (!cont && (i >= 64 || o + 12 >= n))
+			break;
+		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] >= 0x80 && !valid))
+			o += (size_t)snprintf(dst + o, n - o, "\\x%02x", p[i]);
+		else
+			dst[o++] = (char)p[i];
+	}
+	if (p[i]) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+/* Shortest text that reads back as the same double. */
+static const char *fmt_num(char *buf, size_t n, double d)
+{
+	if (isnan(d))
+		snprintf(buf, n, "nan");
+	else if (isinf(d))
+		snprintf(buf, n, d > 0 ? "inf" : "-inf");
+	else if (d == floor(d) && fabs(d) < 1e15)
+		snprintf(buf, n, "%.0f", d);
+	else {
+		snprintf(buf, n, "%.15g", d);
+		if (strtod(buf, NULL) != d)
+			snprintf(buf, n, "%.17g", d);
+	}
+	return buf;
+}
+
+/* What a value is, for "got ..." */
+static const char *got(char *buf, size_t n, const cJSON *it)
+{
+	char tmp[160];
+
+	if (!it)
+		snprintf(buf, n, "nothing");
+	else if (cJSON_IsNumber(it))
+		fmt_num(buf, n, it->valuedouble);
+	else if (cJSON_IsString(it))
+		snprintf(buf, n, "\"%s\"", show(tmp, sizeof tmp, it->valuestring));
+	else if (cJSON_IsTrue(it))
+		snprintf(buf, n, "true");
+	else if (cJSON_IsFalse(it))
+		snprintf(buf, n, "false");
+	else if (cJSON_IsNull(it))
+		snprintf(buf, n, "null");
+	else if (cJSON_IsArray(it))
+		snprintf(buf, n, "an array");
+	else if (cJSON_IsObject(it))
+		snprintf(buf, n, "an object");
+	else
+		snprintf(buf, n, "an invalid value");
+	return buf;
+}
+
+PRINTF(3, 4)
+static int fail(cv *v, const char *field, const char *fmt, ...)
+{
+	conv_ctx *c = v->c;
+	char msg[512];
+	va_list ap;
+
+	if (!c->err || c->errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (field)
+		snprintf(c->err, c->errlen, "%s: field '%s': %s", v->where, field, msg);
+	else
+		snprintf(c->err, c->errlen, "%s: %s", v->where, msg);
+	return -1;
+}
+
+PRINTF(2, 3)
+static void warn(cv *v, const char *fmt, ...)
+{
+	conv_ctx *c = v->c;
+	char msg[512], line[1024];
+	va_list ap;
+
+	if (!c->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof line, "%s: %s", v->where, msg);
+	c->warn(c->warn_ctx, line);
+}
+
+static int oom(cv *v)
+{
+	return fail(v, NULL, "out of memory");
+}
+
+/* ASCII case-insensitive equality; strcasecmp() would follow the host's
+ * locale, and these names are ASCII by definition. */
+static int ieq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int x = (unsigned char)*a, y = (unsigned char)*b;
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 0;
+		if (!x)
+			return 1;
+	}
+}
+
+/* ===== Field paths ======================================================== */
+
+typedef struct path {
+	char s[192];
+} path;
+
+/* Append, cutting at the end of the buffer: a path is only for a message,
+ * and a cut one still names the place. */
+static void cat(path *p, const char *s)
+{
+	size_t o = strlen(p->s);
+
+	while (*s && o + 1 < sizeof p->s)
+		p->s[o++] = *s++;
+	p->s[o] = '\0';
+}
+
+/* "prefix.key", or "key" without a prefix; the key is sanitised because
+ * some keys (accelerator kinds, unknown fields) come from the input. */
+static const char *sub(path *p, const char *prefix, const char *key)
+{
+	char k[160];
+
+	p->s[0] = '\0';
+	if (prefix && *prefix) {
+		cat(p, prefix);
+		cat(p, ".");
+	}
+	cat(p, show(k, sizeof k, key));
+	return p->s;
+}
+
+static const char *at(path *p, const char *prefix, size_t i)
+{
+	char n[32];
+
+	snprintf(n, sizeof n, "[%zu]", i);
+	p->s[0] = '\0';
+	cat(p, prefix);
+	cat(p, n);
+	return p->s;
+}
+
+/* ===== Typed readers ======================================================
+ * Each returns 1 with a value, 0 when the key is absent (or null where null
+ * is allowed), -1 after fail().
+ */
+
+enum { REQUIRED = 1, NULLABLE = 2, NONEMPTY = 4 };
+
+static const cJSON *item(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static int absent(cv *v, const cJSON *it, const char *field, int flags,
+                  const char *what)
+{
+	if (it && !(cJSON_IsNull(it) && (flags & NULLABLE)))
+		return 0;
+	if (flags & REQUIRED)
+		return fail(v, field, "is required (%s)", what);
+	return 1;
+}
+
+static int num_value(cv *v, const cJSON *it, const char *field, double lo,
+                     double hi, const char *unit, int integer, double *out)
+{
+	char a[40], b[40], g[200];
+
+	if (cJSON_IsNumber(it)) {
+		double d = it->valuedouble;
+		if (isfinite(d) && d >= lo && d <= hi &&
+		    (!integer || d == floor(d))) {
+			*out = d;
+			return 1;
+		}
+	}
+	fmt_num(a, sizeof a, lo);
+	fmt_num(b, sizeof b, hi);
+	got(g, sizeof g, it);
+	return fail(v, field, "must be %s in %s..%s%s%s, got %s",
+	            integer ? "an integer" : "a finite number", a, b,
+	            unit ? " " : "", unit ? unit : "", g);
+}
+
+static int get_num(cv *v, const cJSON *obj, const char *key,
+                   const char *prefix, double lo, double hi,
+                   const char *unit, int flags, double *out)
+{
+	path p;
+	const char *field = sub(&p, prefix, key);
+	const cJSON *it = item(obj, key);
+	int r = absent(v, it, field, flags, "a number");
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	return num_value(v, it, field, lo, hi, unit, 0, out);
+}
+
+static int get_int(cv *v, const cJSON *obj, const char *key,
+                   const char *prefix, double lo, double hi, int flags,
+                   double *out)
+{
+	path p;
+	const char *field = sub(&p, prefix, key);
+	const cJSON *it = item(obj, key);
+	int r = absent(v, it, field, flags, "an integer");
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	return num_value(v, it, field, lo, hi, NULL, 1, out);
+}
+
+static int get_bool(cv *v, const cJSON *obj, const char *key,
+                    const char *prefix, int flags, int *out)
+{
+	path p;
+	char g[200];
+	const char *field = sub(&p, prefix, key);
+	const cJSON *it = item(obj, key);
+	int r = absent(v, it, field, flags, "true or false");
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (!cJSON_IsBool(it))
+		return fail(v, field, "must be true or false, got %s",
+		            got(g, sizeof g, it));
+	*out = cJSON_IsTrue(it) ? 1 : 0;
+	return 1;
+}
+
+static int str_value(cv *v, const cJSON *it, const char *field, int flags,
+                     const char **out)
+{
+	char g[200];
+
+	if (!cJSON_IsString(it) || !it->valuestring ||
+	    ((flags & NONEMPTY) && !*it->valuestring))
+		return fail(v, field, "must be a %sstring%s, got %s",
+		            flags & NONEMPTY ? "non-empty " : "",
+		            flags & NULLABLE ? " or null" : "",
+		            got(g, sizeof g, it));
+	if (!utf8_valid((const unsigned char *)it->valuestring))
+		return fail(v, field, "must be valid UTF-8, got %s",
+		            got(g, sizeof g, it));
+	*out = it->valuestring;
+	return 1;
+}
+
+static int get_str(cv *v, const cJSON *obj, const char *key,
+                   const char *prefix, int flags, const char **out)
+{
+	path p;
+	const char *field = sub(&p, prefix, key);
+	const cJSON *it = item(obj, key);
+	int r = absent(v, it, field, flags,
+	               flags & NONEMPTY ? "a non-empty string" : "a string");
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	return str_value(v, it, field, flags, out);
+}
+
+/* An object or array member; *out is NULL when absent. */
+static int get_kind(cv *v, const cJSON *obj, const char *key,
+                    const char *prefix, int flags, int array,
+                    const cJSON **out)
+{
+	path p;
+	char g[200];
+	const char *field = sub(&p, prefix, key);
+	const cJSON *it = item(obj, key);
+	int r = absent(v, it, field, flags, array ? "an array" : "an object");
+
+	*out = NULL;
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (array ? !cJSON_IsArray(it) : !cJSON_IsObject(it))
+		return fail(v, field, "must be %s%s, got %s",
+		            array ? "an array" : "an object",
+		            flags & NULLABLE ? " or null" : "",
+		            got(g, sizeof g, it));
+	*out = it;
+	return 1;
+}
+
+static int get_obj(cv *v, const cJSON *obj, const char *key,
+                   const char *prefix, int flags, const cJSON **out)
+{
+	return get_kind(v, obj, key, prefix, flags, 0, out);
+}
+
+static int get_arr(cv *v, const cJSON *obj, const char *key,
+                   const char *prefix, int flags, const cJSON **out)
+{
+	return get_kind(v, obj, key, prefix, flags, 1, out);
+}
+
+/* A value that is informational only: checked for a sane type, then
+ * dropped.  "scalar" accepts a string or a number (timestamps). */
+enum loose { L_STRING, L_NUMBER, L_INT, L_OBJECT, L_ARRAY, L_SCALAR };
+
+static int loose(cv *v, const cJSON *obj, const char *key, const char *prefix,
+                 enum loose kind)
+{
+	path p;
+	char g[200];
+	const char *field = sub(&p, prefix, key);
+	const cJSON *it = item(obj, key);
+	const cJSON *dummy;
+	const char *s;
+	double d;
+
+	if (!it || cJSON_IsNull(it))
+		return 0;
+	switch (kind) {
+	case L_STRING:
+		return get_str(v, obj, key, prefix, NULLABLE, &s) < 0 ? -1 : 0;
+	case L_NUMBER:
+		return get_num(v, obj, key, prefix, 0, MAX_LOOSE, NULL,
+		               NULLABLE, &d) < 0 ? -1 : 0;
+	case L_INT:
+		return get_int(v, obj, key, prefix, 0, MAX_COUNT, NULLABLE,
+		               &d) < 0 ? -1 : 0;
+	case L_OBJECT:
+		return get_obj(v, obj, key, prefix, NULLABLE, &dummy) < 0 ? -1 : 0;
+	case L_ARRAY:
+		return get_arr(v, obj, key, prefix, NULLABLE, &dummy) < 0 ? -1 : 0;
+	case L_SCALAR:
+		if (cJSON_IsString(it) || cJSON_IsNumber(it))
+			return 0;
+		return fail(v, field, "must be a string or a number, got %s",
+		            got(g, sizeof g, it));
+	}
+	return 0;
+}
+
+static int in_list(const char *key, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(key, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Reject a known key given twice; warn about unknown keys when asked (free-
+ * form bags such as custom_properties are not warned about).
+ */
+static int check_keys(cv *v, const cJSON *obj, const char *prefix,
+                      const char *const *known, int warn_unknown)
+{
+	int unknown = 0;
+	path p;
+
+	for (const cJSON *ch = obj->child; ch; ch = ch->next) {
+		const char *k = ch->string ? ch->string : "";
+		if (in_list(k, known)) {
+			if (item(obj, k) != ch)
+				return fail(v, sub(&p, prefix, k),
+				            "is given more than once");
+		} else if (warn_unknown && ++unknown <= MAX_WARN_UNKNOWN) {
+			warn(v, "unknown field '%s' ignored", sub(&p, prefix, k));
+		}
+	}
+	if (unknown > MAX_WARN_UNKNOWN)
+		warn(v, "%d more unknown fields ignored",
+		     unknown - MAX_WARN_UNKNOWN);
+	return 0;
+}
+
+/* ===== Taxonomy names ===================================================== */
+
+enum setkind { S_BACKEND, S_PRECISION, S_FEATURE };
+
+static const char *const set_word[] = {"backend", "precision", "feature"};
+
+static uint64_t set_parse(enum setkind k, const char *name)
+{
+	switch (k) {
+	case S_BACKEND:
+		return tax_backend_parse(name);
+	case S_PRECISION:
+		return tax_precision_parse(name);
+	case S_FEATURE:
+		return tax_feature_parse(name);
+	}
+	return 0;
+}
+
+static uint64_t set_other(enum setkind k)
+{
+	switch (k) {
+	case S_BACKEND:
+		return LBS_BACKEND_OTHER;
+	case S_PRECISION:
+		return LBS_PREC_OTHER;
+	case S_FEATURE:
+		return LBS_FEAT_OTHER;
+	}
+	return 0;
+}
+
+/* One name to its bit.  A requirement (or a capability) that is not known
+ * becomes OTHER; a preference that is not known is dropped. */
+static uint64_t name_bit(cv *v, const char *field, enum setkind k,
+                         const char *name, int preference)
+{
+	char s[160];
+	uint64_t bit = set_parse(k, name);
+
+	if (bit)
+		return bit;
+	if (preference) {
+		warn(v, "field '%s': unknown %s '%s', preference ignored", field,
+		     set_word[k], show(s, sizeof s, name));
+		return 0;
+	}
+	warn(v, "field '%s': unknown %s '%s', treated as OTHER", field,
+	     set_word[k], show(s, sizeof s, name));
+	return set_other(k);
+}
+
+/* An array of names to a bit set; `listed` (may be NULL) gets the bits of
+ * known names only, so a caller can tell OTHER from the others. */
+static int name_set(cv *v, const cJSON *obj, const char *key,
+                    const char *prefix, enum setkind k, int preference,
+                    uint64_t *out)
+{
+	path p, q;
+	const cJSON *arr;
+	const char *name;
+	size_t i = 0;
+	int r = get_arr(v, obj, key, prefix, NULLABLE, &arr);
+
+	if (r <= 0)
+		return r;
+	const char *base = sub(&p, prefix, key);
+	char basebuf[sizeof p.s];
+	snprintf(basebuf, sizeof basebuf, "%s", base);
+	for (const cJSON *e = arr->child; e; e = e->next, i++) {
+		const char *field = at(&q, basebuf, i);
+		if (str_value(v, e, field, NONEMPTY, &name) < 0)
+			return -1;
+		*out |= name_bit(v, field, k, name, preference);
+	}
+	return 1;
+}
+
+enum scalar { SC_CLASS, SC_ARCH, SC_VENDOR };
+
+/* A class / architecture / vendor name.  Unknown: a class becomes UNKNOWN
+ * (it has no OTHER), the others OTHER; as a preference, "none". */
+static int scalar_name(cv *v, const cJSON *obj, const char *key,
+                       const char *prefix, enum scalar k, int preference,
+                       uint32_t *out)
+{
+	static const char *const word[] = {"hardware class", "architecture",
+	                                   "vendor"};
+	path p;
+	char s[160];
+	const char *name;
+	int r = get_str(v, obj, key, prefix, NULLABLE | NONEMPTY, &name);
+
+	if (r <= 0)
+		return r;
+	int val = k == SC_CLASS  ? tax_class_parse(name)
+	          : k == SC_ARCH ? tax_arch_parse(name)
+	                         : tax_vendor_parse(name);
+	if (val >= 0) {
+		*out = (uint32_t)val;
+		return 1;
+	}
+	if (preference) {
+		warn(v, "field '%s': unknown %s '%s', preference ignored",
+		     sub(&p, prefix, key), word[k], show(s, sizeof s, name));
+		*out = 0;
+		return 1;
+	}
+	*out = k == SC_CLASS  ? LBS_CLASS_UNKNOWN
+	       : k == SC_ARCH ? LBS_ARCH_OTHER
+	                      : LBS_VENDOR_OTHER;
+	warn(v, "field '%s': unknown %s '%s', treated as %s",
+	     sub(&p, prefix, key), word[k], show(s, sizeof s, name),
+	     k == SC_CLASS ? "UNKNOWN" : "OTHER");
+	return 1;
+}
+
+/* ===== Small helpers ====================================================== */
+
+static uint64_t gb_bytes(double gb)
+{
+	double b = gb * GIB;
+
+	/* Saturate: products of bounded inputs (GB x count) may pass 2^64. */
+	if (!(b > 0))
+		return 0;
+	if (b >= 18446744073709551615.0)
+		return UINT64_MAX;
+	return (uint64_t)b;
+}
+
+static uint32_t u32_sat(double d)
+{
+	if (!(d > 0))
+		return 0;
+	if (d >= 4294967295.0)
+		return UINT32_MAX;
+	return (uint32_t)(d + 0.5);
+}
+
+static char *lower_dup(arena *a, const char *s)
+{
+	char *p = arena_strdup(a, s);
+
+	for (char *q = p; q && *q; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return p;
+}
+
+/*
+ * An object of accelerator kind -> integer count: kinds lower-cased (the
+ * ABI compares them as lower-case names), zero counts dropped, a kind given
+ * twice in any case an error.  Outputs may be NULL to only check.
+ */
+static int accel_map(cv *v, const cJSON *obj, const char *key,
+                     const char *prefix, const char *const **kinds_out,
+                     const uint32_t **counts_out, uint32_t *n_out)
+{
+	path p;
+	const cJSON *m;
+	int r = get_obj(v, obj, key, prefix, 0, &m);
+	size_t n = 0, k = 0;
+
+	if (r <= 0)
+		return r;
+	char base[sizeof p.s];
+	snprintf(base, sizeof base, "%s", sub(&p, prefix, key));
+	for (const cJSON *e = m->child; e; e = e->next)
+		n++;
+	if (n > MAX_ACCEL_KINDS)
+		return fail(v, base, "has %zu kinds, more than %d", n,
+		            MAX_ACCEL_KINDS);
+	const char **kinds = NULL;
+	uint32_t *counts = NULL;
+	if (kinds_out && n) {
+		kinds = arena_alloc(v->c->arena, n * sizeof *kinds);
+		counts = arena_alloc(v->c->arena, n * sizeof *counts);
+		if (!kinds || !counts)
+			return oom(v);
+	}
+	for (const cJSON *e = m->child; e; e = e->next) {
+		const char *kind = e->string ? e->string : "";
+		const char *field = sub(&p, base, kind);
+		double d;
+		if (!*kind)
+			return fail(v, base, "has an empty accelerator kind");
+		if (!utf8_valid((const unsigned char *)kind))
+			return fail(v, field, "the kind must be valid UTF-8");
+		if (num_value(v, e, field, 0, MAX_COUNT, NULL, 1, &d) < 0)
+			return -1;
+		for (const cJSON *f = m->child; f != e; f = f->next)
+			if (ieq(f->string ? f->string : "", kind))
+				return fail(v, field,
+				            "accelerator kind given more than "
+				            "once (kinds ignore case)");
+		if (!kinds || d == 0)
+			continue;
+		kinds[k] = lower_dup(v->c->arena, kind);
+		if (!kinds[k])
+			return oom(v);
+		counts[k++] = (uint32_t)d;
+	}
+	if (kinds_out) {
+		*kinds_out = k ? kinds : NULL;
+		*counts_out = k ? counts : NULL;
+		*n_out = (uint32_t)k;
+	}
+	return 1;
+}
+
+static uint32_t accel_count(const char *const *kinds, const uint32_t *counts,
+                            uint32_t n, const char *kind)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return counts[i];
+	return 0;
+}
+
+/* ===== Workloads ========================================================== */
+
+static const char *const workload_keys[] = {
+	"test_id", "model_id", "model_family", "test_type", "workload_type",
+	"minimum_memory", "required_memory_limit", "preferred_backend",
+	"required_backend", "expected_duration", "priority",
+	"required_accelerators", "required_accelerator_limit",
+	"required_software", "timeout", "retries", "concurrency_key",
+	"deadline", "exclude_workers", "custom_properties", NULL,
+};
+
+static const char *const custom_keys[] = {
+	"is_shardable", "min_shards", "max_shards", "allocation_strategy",
+	"preferred_class", "preferred_architecture", "preferred_vendors",
+	"preferred_backends", "required_precisions", "required_features",
+	"metrics", "deadline", "workload_profile", NULL,
+};
+
+/* The metrics the ABI carries, in lbs_workload order... */
+static const char *const metric_names[] = {
+	"compute_intensity", "memory_intensity", "io_intensity",
+	"network_intensity", "latency_sensitivity", "throughput_sensitivity",
+	"energy_sensitivity",
+};
+
+/* ...and the original's others, which have no place in the ABI. */
+static const char *const metric_unused[] = {
+	"model_size", "batch_size", "parallelism", "temperature", NULL,
+};
+
+static double *metric_slot(lbs_workload *w, size_t i)
+{
+	double *slots[] = {
+		&w->compute_intensity,   &w->memory_intensity,
+		&w->io_intensity,        &w->network_intensity,
+		&w->latency_sensitivity, &w->throughput_sensitivity,
+		&w->energy_sensitivity,
+	};
+	return slots[i];
+}
+
+static int metrics(cv *v, const cJSON *cp, lbs_workload *w)
+{
+	const char *prefix = "custom_properties.metrics";
+	const cJSON *m;
+	unsigned seen = 0;
+	path p;
+	int r = get_obj(v, cp, "metrics", "custom_properties", NULLABLE, &m);
+
+	if (r <= 0)
+		return r;
+	for (const cJSON *e = m->child; e; e = e->next) {
+		const char *k = e->string ? e->string : "";
+		const char *field = sub(&p, prefix, k);
+		size_t i;
+		double d;
+
+		for (i = 0; i < sizeof metric_names / sizeof *metric_names; i++)
+			if (ieq(k, metric_names[i]))
+				break;
+		if (i == sizeof metric_names / sizeof *metric_names) {
+			int unused = 0;
+			for (const char *const *u = metric_unused; *u; u++)
+				unused |= ieq(k, *u);
+			if (!unused)
+				return fail(v, field,
+				            "unknown metric (known: "
+				            "compute_intensity, memory_intensity, "
+				            "io_intensity, network_intensity, "
+				            "latency_sensitivity, "
+				            "throughput_sensitivity, "
+				            "energy_sensitivity)");
+			if (num_value(v, e, field, 0, 1, NULL, 0, &d) < 0)
+				return -1;
+			warn(v, "field '%s': metric not used by lbsched, ignored",
+			     field);
+			continue;
+		}
+		if (seen & (1u << i))
+			return fail(v, field, "metric given more than once "
+			                      "(names ignore case)");
+		seen |= 1u << i;
+		if (num_value(v, e, field, 0, 1, NULL, 0, &d) < 0)
+			return -1;
+		*metric_slot(w, i) = d;
+	}
+	return 1;
+}
+
+/* Deadline at top level or in custom_properties; both is ambiguous unless
+ * they agree. */
+static int deadline(cv *v, const cJSON *obj, const cJSON *cp, double *out)
+{
+	double top = 0, inner = 0;
+	int rt = get_num(v, obj, "deadline", NULL, 0, MAX_SECONDS, "s",
+	                 NULLABLE, &top);
+	int ri = cp ? get_num(v, cp, "deadline", "custom_properties", 0,
+	                      MAX_SECONDS, "s", NULLABLE, &inner)
+	            : 0;
+
+	if (rt < 0 || ri < 0)
+		return -1;
+	if (rt > 0 && ri > 0 && top != inner)
+		return fail(v, "custom_properties.deadline",
+		            "disagrees with the top-level deadline");
+	*out = rt > 0 ? top : ri > 0 ? inner : 0;
+	return 0;
+}
+
+static int custom_properties(cv *v, const cJSON *cp, lbs_workload *w)
+{
+	const char *pre = "custom_properties";
+	const char *strategy = NULL;
+	char s[160];
+	int shardable = 0;
+	double min = 1, max = 1;
+	uint64_t set;
+	int rmin, rmax, fell_back = 0;
+
+	if (check_keys(v, cp, pre, custom_keys, 0) < 0)
+		return -1;
+	if (item(cp, "workload_profile"))
+		warn(v, "field 'custom_properties.workload_profile': not "
+		        "supported by lbsched, ignored (give the fields "
+		        "directly)");
+	if (get_bool(v, cp, "is_shardable", pre, NULLABLE, &shardable) < 0)
+		return -1;
+	rmin = get_int(v, cp, "min_shards", pre, 1, MAX_SHARDS, NULLABLE, &min);
+	if (rmin < 0)
+		return -1;
+	rmax = get_int(v, cp, "max_shards", pre, 1, MAX_SHARDS, NULLABLE, &max);
+	if (rmax < 0)
+		return -1;
+	if (!rmax)
+		max = min; /* "min_shards: 2" alone means exactly two */
+	if (max < min)
+		return fail(v, "custom_properties.max_shards",
+		            "must be >= min_shards (%.0f), got %.0f", min, max);
+	if (get_str(v, cp, "allocation_strategy", pre, NULLABLE, &strategy) < 0)
+		return -1;
+
+	w->allocation = LBS_ALLOC_SINGLE;
+	if (strategy && ieq(strategy, "sharded")) {
+		if (shardable) {
+			w->allocation = LBS_ALLOC_SHARDED;
+		} else {
+			warn(v, "field 'custom_properties.allocation_strategy': "
+			        "'sharded' without is_shardable true, placed on "
+			        "a single worker");
+			fell_back = 1;
+		}
+	} else if (strategy && ieq(strategy, "replicated")) {
+		w->allocation = LBS_ALLOC_REPLICATED;
+	} else if (strategy && !ieq(strategy, "single")) {
+		return fail(v, "custom_properties.allocation_strategy",
+		            "must be \"single\", \"sharded\" or \"replicated\", "
+		            "got \"%s\"", show(s, sizeof s, strategy));
+	}
+	if (w->allocation == LBS_ALLOC_SINGLE) {
+		if (!fell_back && rmin > 0 && min != 1)
+			warn(v, "field 'custom_properties.min_shards': ignored, "
+			        "the workload runs on a single worker");
+		if (!fell_back && rmax > 0 && max != 1)
+			warn(v, "field 'custom_properties.max_shards': ignored, "
+			        "the workload runs on a single worker");
+		w->min_shards = w->max_shards = 1;
+	} else {
+		w->min_shards = (uint32_t)min;
+		w->max_shards = (uint32_t)max;
+	}
+
+	if (scalar_name(v, cp, "preferred_class", pre, SC_CLASS, 1,
+	                &w->preferred_class) < 0 ||
+	    scalar_name(v, cp, "preferred_architecture", pre, SC_ARCH, 1,
+	                &w->preferred_arch) < 0)
+		return -1;
+
+	/* Vendors are a set of (1 << vendor), not a taxonomy bit set. */
+	const cJSON *vendors;
+	if (get_arr(v, cp, "preferred_vendors", pre, NULLABLE, &vendors) < 0)
+		return -1;
+	size_t i = 0;
+	for (const cJSON *e = vendors ? vendors->child : NULL; e; e = e->next, i++) {
+		path p;
+		const char *name;
+		const char *field = at(&p, "custom_properties.preferred_vendors", i);
+		if (str_value(v, e, field, NONEMPTY, &name) < 0)
+			return -1;
+		int vd = tax_vendor_parse(name);
+		if (vd < 0)
+			warn(v, "field '%s': unknown vendor '%s', preference "
+			        "ignored", field, show(s, sizeof s, name));
+		else
+			w->preferred_vendors |= UINT64_C(1) << vd;
+	}
+
+	set = 0;
+	if (name_set(v, cp, "preferred_backends", pre, S_BACKEND, 1, &set) < 0)
+		return -1;
+	w->preferred_backends |= set;
+	set = 0;
+	if (name_set(v, cp, "required_precisions", pre, S_PRECISION, 0, &set) < 0)
+		return -1;
+	w->required_precisions = (uint32_t)set;
+	set = 0;
+	if (name_set(v, cp, "required_features", pre, S_FEATURE, 0, &set) < 0)
+		return -1;
+	w->required_features = (uint32_t)set;
+	return metrics(v, cp, w) < 0 ? -1 : 0;
+}
+
+static int required_software(cv *v, const cJSON *obj, lbs_workload *w)
+{
+	const cJSON *m;
+	path p;
+	char s[160];
+	const char *ver;
+	int r = get_obj(v, obj, "required_software", NULL, 0, &m);
+
+	if (r <= 0)
+		return r;
+	for (const cJSON *e = m->child; e; e = e->next) {
+		const char *name = e->string ? e->string : "";
+		const char *field = sub(&p, "required_software", name);
+		if (str_value(v, e, field, 0, &ver) < 0)
+			return -1;
+		uint64_t bit = tax_backend_parse(name);
+		if (bit)
+			w->required_backends |= bit;
+		else
+			warn(v, "field '%s': required_software '%s' is not in "
+			        "the taxonomy and is not enforced", field,
+			     show(s, sizeof s, name));
+	}
+	return 0;
+}
+
+static int exclude_workers(cv *v, const cJSON *obj, lbs_workload *w)
+{
+	const cJSON *arr;
+	size_t n = 0, i = 0;
+	int r = get_arr(v, obj, "exclude_workers", NULL, NULLABLE, &arr);
+
+	if (r <= 0)
+		return r;
+	for (const cJSON *e = arr->child; e; e = e->next)
+		n++;
+	if (!n)
+		return 0;
+	if (n > UINT32_MAX / 2)
+		return fail(v, "exclude_workers", "has too many entries");
+	const char **ids = arena_alloc(v->c->arena, n * sizeof *ids);
+	if (!ids)
+		return oom(v);
+	for (const cJSON *e = arr->child; e; e = e->next, i++) {
+		path p;
+		const char *id;
+		if (str_value(v, e, at(&p, "exclude_workers", i), NONEMPTY, &id) < 0)
+			return -1;
+		if (!(ids[i] = arena_strdup(v->c->arena, id)))
+			return oom(v);
+	}
+	w->exclude_ids = ids;
+	w->n_exclude = (uint32_t)n;
+	return 0;
+}
+
+/* A backend name in required_backend / preferred_backend: "" means none,
+ * as it did in the original (a falsy string). */
+static int one_backend(cv *v, const cJSON *obj, const char *key,
+                       int preference, uint64_t *out)
+{
+	const char *name;
+	int r = get_str(v, obj, key, NULL, NULLABLE, &name);
+
+	if (r <= 0 || !*name)
+		return r < 0 ? -1 : 0;
+	*out |= name_bit(v, key, S_BACKEND, name, preference);
+	return 0;
+}
+
+int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
+                  lbs_workload *out)
+{
+	cv v = {c, where ? where : "workload"};
+	cv *vp = &v;
+	lbs_workload w;
+	const char *s = NULL;
+	const cJSON *cp = NULL;
+	double d, gb = 0.5, dur = 60, prio = 3;
+	char g[200];
+
+	if (!c || !out)
+		return -1;
+	if (!cJSON_IsObject(obj))
+		return fail(vp, NULL, "must be a JSON object, got %s",
+		            got(g, sizeof g, obj));
+	memset(&w, 0, sizeof w);
+	w.struct_size = sizeof w;
+	w.min_shards = w.max_shards = 1;
+	w.io_intensity = w.network_intensity = 0.5;
+	w.latency_sensitivity = w.throughput_sensitivity = 0.5;
+
+	if (check_keys(vp, obj, NULL, workload_keys, 1) < 0)
+		return -1;
+
+	if (get_str(vp, obj, "test_id", NULL, REQUIRED | NONEMPTY, &s) < 0)
+		return -1;
+	if (!(w.id = arena_strdup(c->arena, s)))
+		return oom(vp);
+	s = NULL;
+	if (get_str(vp, obj, "model_id", NULL, NULLABLE, &s) < 0)
+		return -1;
+	if (s && !(w.model_id = arena_strdup(c->arena, s)))
+		return oom(vp);
+	if (loose(vp, obj, "model_family", NULL, L_STRING) < 0)
+		return -1;
+	s = NULL;
+	if (get_str(vp, obj, "test_type", NULL, NULLABLE, &s) < 0)
+		return -1;
+	if (s && !(w.test_type = arena_strdup(c->arena, s)))
+		return oom(vp);
+	w.type = tax_workload_from_test_type(w.test_type);
+	s = NULL;
+	if (get_str(vp, obj, "workload_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
+		return -1;
+	if (s) {
+		int t = tax_workload_parse(s);
+		if (t < 0)
+			return fail(vp, "workload_type",
+			            "unknown workload type \"%s\" (one of VISION, "
+			            "NLP, AUDIO, MULTIMODAL, TRAINING, INFERENCE, "
+			            "EMBEDDING, CONVERSATIONAL, MIXED)",
+			            show(g, sizeof g, s));
+		w.type = (uint32_t)t;
+	}
+
+	if (get_num(vp, obj, "minimum_memory", NULL, 0, MAX_GB, "GB", 0, &gb) < 0)
+		return -1;
+	w.min_memory_bytes = gb_bytes(gb);
+	w.memory_intensity = gb / 16 < 1 ? gb / 16 : 1;
+
+	/* Original fields the ABI has no use for: checked, not warned. */
+	if (get_num(vp, obj, "required_memory_limit", NULL, 0, MAX_GB, "GB", 0,
+	            &d) < 0 ||
+	    get_num(vp, obj, "timeout", NULL, 0, MAX_SECONDS, "s", 0, &d) < 0 ||
+	    get_int(vp, obj, "retries", NULL, 0, MAX_COUNT, 0, &d) < 0 ||
+	    loose(vp, obj, "concurrency_key", NULL, L_STRING) < 0 ||
+	    accel_map(vp, obj, "required_accelerator_limit", NULL, NULL, NULL,
+	              NULL) < 0)
+		return -1;
+
+	if (one_backend(vp, obj, "required_backend", 0, &w.required_backends) < 0 ||
+	    one_backend(vp, obj, "preferred_backend", 1, &w.preferred_backends) < 0)
+		return -1;
+
+	if (get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
+	            &dur) < 0)
+		return -1;
+	w.est_duration_s = dur;
+	w.compute_intensity = dur > 120 ? 0.8 : dur < 10 ? 0.3 : 0.5;
+
+	if (get_int(vp, obj, "priority", NULL, 1, 5, 0, &prio) < 0)
+		return -1;
+	w.priority = (uint32_t)prio;
+
+	if (accel_map(vp, obj, "required_accelerators", NULL,
+	              &w.required_accel_kinds, &w.required_accel_counts,
+	              &w.n_required_accels) < 0)
+		return -1;
+	if (required_software(vp, obj, &w) < 0 || exclude_workers(vp, obj, &w) < 0)
+		return -1;
+
+	if (get_obj(vp, obj, "custom_properties", NULL, NULLABLE, &cp) < 0)
+		return -1;
+	if (cp && custom_properties(vp, cp, &w) < 0)
+		return -1;
+	if (deadline(vp, obj, cp, &w.deadline_s) < 0)
+		return -1;
+
+	*out = w;
+	return 0;
+}
+
+/* ===== Workers ============================================================ */
+
+static const char *const worker_keys[] = {
+	"worker_id", "hostname", "hardware_specs", "software_versions",
+	"supported_backends", "browser_support", "has_gpu", "has_webgpu",
+	"has_webnn", "network_bandwidth", "storage_capacity",
+	"available_accelerators", "available_memory", "available_disk",
+	"cpu_cores", "cpu_threads", "last_updated", "capacity", "devices",
+	"load", NULL,
+};
+
+static const char *const spec_keys[] = {
+	"cpu_arch", "architecture", "cpu_vendor", "cpu_clock_mhz",
+	"cpu_features", "cpu_tdp_watts", "total_memory_gb", "gpu_vendor",
+	"gpu_name", "gpu_memory_gb", "gpu_compute_units", "gpu_clock_mhz",
+	"gpu_tensor_cores", "gpu_tdp_watts", "tpu_cores", "tpu_memory_gb",
+	"npu_vendor", "npu_compute_units", "npu_memory_gb", NULL,
+};
+
+static const char *const device_keys[] = {
+	"class", "architecture", "vendor", "model_name", "backends",
+	"precisions", "features", "memory_gb", "memory_available_gb",
+	"compute_units", "clock_mhz", "tdp_watts", NULL,
+};
+
+static const char *const load_keys[] = {
+	"cpu_utilization", "memory_utilization", "gpu_utilization",
+	"io_utilization", "network_utilization", "active_tests",
+	"queued_tests", "reserved_memory", "warming_state", "cooling_state",
+	"performance_level", "temperature",
+	/* the original WorkerLoad's bookkeeping, checked and ignored */
+	"worker_id", "queue_depth", "last_updated", "active_test_ids",
+	"reserved_accelerators", "warming_until", "cooling_until", NULL,
+};
+
+/* What hardware_specs says; -1 = not given, since valid values are >= 0. */
+struct specs {
+	uint32_t cpu_arch, cpu_vendor, gpu_vendor, npu_vendor;
+	int has_cpu_arch, has_cpu_vendor, has_gpu_vendor, has_npu_vendor;
+	double cpu_clock, cpu_tdp, total_mem_gb;
+	uint32_t cpu_features;
+	const char *gpu_name;
+	double gpu_mem_gb, gpu_cu, gpu_clock, gpu_tdp;
+	int gpu_tensor; /* -1 not given */
+	double tpu_cores, tpu_mem_gb;
+	double npu_cu, npu_mem_gb;
+};
+
+static int hardware_specs(cv *v, const cJSON *obj, struct specs *sp)
+{
+	const char *pre = "hardware_specs";
+	const cJSON *hs;
+	uint64_t feats = 0;
+	int r;
+
+	sp->cpu_clock = sp->cpu_tdp = sp->total_mem_gb = -1;
+	sp->gpu_mem_gb = sp->gpu_cu = sp->gpu_clock = sp->gpu_tdp = -1;
+	sp->tpu_cores = sp->tpu_mem_gb = sp->npu_cu = sp->npu_mem_gb = -1;
+	sp->gpu_tensor = -1;
+	r = get_obj(v, obj, "hardware_specs", NULL, NULLABLE, &hs);
+	if (r <= 0)
+		return r;
+	if (check_keys(v, hs, pre, spec_keys, 0) < 0)
+		return -1;
+
+	r = scalar_name(v, hs, "cpu_arch", pre, SC_ARCH, 0, &sp->cpu_arch);
+	if (r == 0)
+		r = scalar_name(v, hs, "architecture", pre, SC_ARCH, 0,
+		                &sp->cpu_arch);
+	if (r < 0)
+		return -1;
+	sp->has_cpu_arch = r > 0;
+	if ((r = scalar_name(v, hs, "cpu_vendor", pre, SC_VENDOR, 0,
+	                     &sp->cpu_vendor)) < 0)
+		return -1;
+	sp->has_cpu_vendor = r > 0;
+	if ((r = scalar_name(v, hs, "gpu_vendor", pre, SC_VENDOR, 0,
+	                     &sp->gpu_vendor)) < 0)
+		return -1;
+	sp->has_gpu_vendor = r > 0;
+	if ((r = scalar_name(v, hs, "npu_vendor", pre, SC_VENDOR, 0,
+	                     &sp->npu_vendor)) < 0)
+		return -1;
+	sp->has_npu_vendor = r > 0;
+	if (name_set(v, hs, "cpu_features", pre, S_FEATURE, 0, &feats) < 0)
+		return -1;
+	sp->cpu_features = (uint32_t)feats;
+	if (get_str(v, hs, "gpu_name", pre, NULLABLE, &sp->gpu_name) < 0 ||
+	    get_bool(v, hs, "gpu_tensor_cores", pre, NULLABLE, &sp->gpu_tensor) < 0)
+		return -1;
+
+	struct {
+		const char *key;
+		double hi;
+		const char *unit;
+		int integer;
+		double *out;
+	} nums[] = {
+		{"cpu_clock_mhz", MAX_MHZ, "MHz", 0, &sp->cpu_clock},
+		{"cpu_tdp_watts", MAX_WATTS, "W", 0, &sp->cpu_tdp},
+		{"total_memory_gb", MAX_GB, "GB", 0, &sp->total_mem_gb},
+		{"gpu_memory_gb", MAX_GB, "GB", 0, &sp->gpu_mem_gb},
+		{"gpu_compute_units", MAX_COUNT, NULL, 1, &sp->gpu_cu},
+		{"gpu_clock_mhz", MAX_MHZ, "MHz", 0, &sp->gpu_clock},
+		{"gpu_tdp_watts", MAX_WATTS, "W", 0, &sp->gpu_tdp},
+		{"tpu_cores", MAX_COUNT, NULL, 1, &sp->tpu_cores},
+		{"tpu_memory_gb", MAX_GB, "GB", 0, &sp->tpu_mem_gb},
+		{"npu_compute_units", MAX_COUNT, NULL, 1, &sp->npu_cu},
+		{"npu_memory_gb", MAX_GB, "GB", 0, &sp->npu_mem_gb},
+	};
+	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+		r = nums[i].integer
+		        ? get_int(v, hs, nums[i].key, pre, 0, nums[i].hi,
+		                  NULLABLE, nums[i].out)
+		        : get_num(v, hs, nums[i].key, pre, 0, nums[i].hi,
+		                  nums[i].unit, NULLABLE, nums[i].out);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static lbs_device *dev_new(cv *v, uint32_t cls, const char *model)
+{
+	lbs_device *d = arena_alloc(v->c->arena, sizeof *d);
+
+	if (!d)
+		return NULL;
+	d->struct_size = sizeof *d;
+	d->hw_class = cls;
+	d->model_name = arena_strdup(v->c->arena, model);
+	return d->model_name ? d : NULL;
+}
+
+static const char *first_name(uint64_t set, const uint64_t *order, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set & order[i])
+			return tax_backend_name(order[i]);
+	return NULL;
+}
+
+#define FRAMEWORKS                                                            \
+	(LBS_BACKEND_PYTORCH | LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX |    \
+	 LBS_BACKEND_OPENVINO | LBS_BACKEND_TVM | LBS_BACKEND_TFLITE |        \
+	 LBS_BACKEND_COREML | LBS_BACKEND_DIRECTML | LBS_BACKEND_NNAPI)
+#define GPU_RUNTIMES                                                          \
+	(LBS_BACKEND_CUDA | LBS_BACKEND_ROCM | LBS_BACKEND_MPS |               \
+	 LBS_BACKEND_METAL | LBS_BACKEND_GPU | LBS_BACKEND_TENSORRT)
+
+struct facts {
+	uint64_t listed; /* supported_backends as bits, OTHER for unknown */
+	int has_gpu, has_webgpu, has_webnn;
+	double mem_gb, cpu_cores;
+	const char *const *kinds;
+	const uint32_t *counts;
+	uint32_t n_kinds;
+};
+
+/*
+ * One device per kind of hardware the record reveals (the original made one
+ * per backend string, so ["cuda","gpu"] became two GPUs, and matched "gpu"
+ * inside "webgpu", so browsers became CUDA GPUs: bug F3).
+ */
+static int derive(cv *v, const struct facts *f, const struct specs *sp,
+                  lbs_device **devs, uint32_t *n_out)
+{
+	uint64_t L = f->listed;
+	uint64_t fw = L & FRAMEWORKS;
+	uint64_t mem = gb_bytes(f->mem_gb);
+	lbs_device *cpu = NULL, *rest[4];
+	uint32_t n_rest = 0;
+	char model[64];
+
+	if (!fw)
+		fw = LBS_BACKEND_PYTORCH | LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX;
+
+	uint32_t gpus = accel_count(f->kinds, f->counts, f->n_kinds, "gpu");
+	uint32_t cudas = accel_count(f->kinds, f->counts, f->n_kinds, "cuda");
+	if ((L & GPU_RUNTIMES) || f->has_gpu || gpus || cudas) {
+		static const uint64_t order[] = {
+			LBS_BACKEND_CUDA, LBS_BACKEND_TENSORRT, LBS_BACKEND_ROCM,
+			LBS_BACKEND_MPS, LBS_BACKEND_METAL,
+		};
+		double count = gpus ? gpus : cudas ? cudas : 1;
+		const char *rt = first_name(L, order, sizeof order / sizeof *order);
+		snprintf(model, sizeof model, "GPU%s%s", rt ? "-" : "",
+		         rt ? rt : "");
+		lbs_device *d = dev_new(v, LBS_CLASS_GPU,
+		                        sp->gpu_name ? sp->gpu_name : model);
+		if (!d)
+			return oom(v);
+		if (L & (LBS_BACKEND_CUDA | LBS_BACKEND_TENSORRT)) {
+			d->vendor = LBS_VENDOR_NVIDIA;
+			d->arch = LBS_ARCH_GPU_CUDA;
+		} else if (L & LBS_BACKEND_ROCM) {
+			d->vendor = LBS_VENDOR_AMD;
+			d->arch = LBS_ARCH_GPU_ROCM;
+		} else if (L & (LBS_BACKEND_MPS | LBS_BACKEND_METAL)) {
+			d->vendor = LBS_VENDOR_APPLE;
+			d->arch = LBS_ARCH_GPU_METAL;
+		} else {
+			d->vendor = sp->has_gpu_vendor ? sp->gpu_vendor
+			                               : LBS_VENDOR_UNKNOWN;
+			d->arch = LBS_ARCH_UNKNOWN;
+		}
+		d->backends = LBS_BACKEND_GPU | (L & GPU_RUNTIMES) | fw |
+		              (L & (LBS_BACKEND_VULKAN | LBS_BACKEND_OPENCL));
+		d->precisions = LBS_PREC_FP32 | LBS_PREC_FP16 | LBS_PREC_INT8;
+		d->features = LBS_FEAT_COMPUTE_SHADERS | LBS_FEAT_SIMT;
+		if (sp->gpu_tensor == 1 ||
+		    (sp->gpu_tensor < 0 && d->arch == LBS_ARCH_GPU_CUDA)) {
+			d->features |= LBS_FEAT_TENSOR_CORES;
+			d->precisions |= LBS_PREC_BF16;
+		}
+		d->compute_units = u32_sat((sp->gpu_cu >= 0 ? sp->gpu_cu : 80) * count);
+		d->clock_mhz = u32_sat(sp->gpu_clock >= 0 ? sp->gpu_clock : 1500);
+		d->mem_total_bytes = sp->gpu_mem_gb >= 0
+		                             ? gb_bytes(sp->gpu_mem_gb * count)
+		                             : mem;
+		d->mem_available_bytes = d->mem_total_bytes;
+		d->tdp_watts = u32_sat((sp->gpu_tdp >= 0 ? sp->gpu_tdp : 250) * count);
+		rest[n_rest++] = d;
+	}
+
+	uint32_t tpus = accel_count(f->kinds, f->counts, f->n_kinds, "tpu");
+	if ((L & LBS_BACKEND_TPU) || tpus) {
+		double count = tpus ? tpus : 1;
+		lbs_device *d = dev_new(v, LBS_CLASS_TPU, "TPU");
+		if (!d)
+			return oom(v);
+		d->vendor = LBS_VENDOR_GOOGLE;
+		d->arch = LBS_ARCH_TPU;
+		d->backends = LBS_BACKEND_TPU | LBS_BACKEND_TENSORFLOW |
+		              LBS_BACKEND_ONNX | (L & LBS_BACKEND_PYTORCH);
+		d->precisions = LBS_PREC_FP32 | LBS_PREC_BF16 | LBS_PREC_INT8;
+		d->features = LBS_FEAT_TENSOR_CORES;
+		d->compute_units = u32_sat(sp->tpu_cores >= 0 ? sp->tpu_cores
+		                                              : 8 * count);
+		d->clock_mhz = 1000;
+		d->mem_total_bytes = sp->tpu_mem_gb >= 0 ? gb_bytes(sp->tpu_mem_gb)
+		                                         : mem;
+		d->mem_available_bytes = d->mem_total_bytes;
+		d->tdp_watts = 200;
+		rest[n_rest++] = d;
+	}
+
+	uint32_t npus = accel_count(f->kinds, f->counts, f->n_kinds, "npu");
+	if ((L & (LBS_BACKEND_NPU | LBS_BACKEND_QNN | LBS_BACKEND_NNAPI)) || npus) {
+		static const uint64_t order[] = {LBS_BACKEND_QNN, LBS_BACKEND_NNAPI};
+		const char *rt = first_name(L, order, 2);
+		snprintf(model, sizeof model, "NPU%s%s", rt ? "-" : "",
+		         rt ? rt : "");
+		lbs_device *d = dev_new(v, LBS_CLASS_NPU, model);
+		if (!d)
+			return oom(v);
+		d->vendor = sp->has_npu_vendor       ? sp->npu_vendor
+		            : (L & LBS_BACKEND_QNN) ? LBS_VENDOR_QUALCOMM
+		                                    : LBS_VENDOR_UNKNOWN;
+		d->arch = d->vendor == LBS_VENDOR_QUALCOMM   ? LBS_ARCH_NPU_QUALCOMM
+		          : d->vendor == LBS_VENDOR_MEDIATEK ? LBS_ARCH_NPU_MEDIATEK
+		          : d->vendor == LBS_VENDOR_SAMSUNG  ? LBS_ARCH_NPU_SAMSUNG
+		                                             : LBS_ARCH_OTHER;
+		d->backends = LBS_BACKEND_NPU | LBS_BACKEND_ONNX |
+		              (L & (LBS_BACKEND_QNN | LBS_BACKEND_NNAPI |
+		                    LBS_BACKEND_TFLITE));
+		d->precisions = LBS_PREC_FP32 | LBS_PREC_FP16 | LBS_PREC_INT8 |
+		                LBS_PREC_INT4;
+		d->features = LBS_FEAT_QUANTIZATION;
+		d->compute_units = u32_sat(sp->npu_cu >= 0 ? sp->npu_cu : 4);
+		d->clock_mhz = 800;
+		d->mem_total_bytes = sp->npu_mem_gb >= 0 ? gb_bytes(sp->npu_mem_gb)
+		                                         : mem;
+		d->mem_available_bytes = d->mem_total_bytes;
+		d->tdp_watts = 5;
+		rest[n_rest++] = d;
+	}
+
+	int webgpu = (L & LBS_BACKEND_WEBGPU) || f->has_webgpu;
+	int webnn = (L & LBS_BACKEND_WEBNN) || f->has_webnn;
+	if (webgpu || webnn) {
+		lbs_device *d = dev_new(v, LBS_CLASS_HYBRID,
+		                        webgpu ? "Browser-webgpu" : "Browser-webnn");
+		uint64_t two = (uint64_t)2 << 30;
+		if (!d)
+			return oom(v);
+		d->arch = webgpu ? LBS_ARCH_GPU_WEBGPU : LBS_ARCH_OTHER;
+		d->vendor = LBS_VENDOR_OTHER;
+		d->backends = (webgpu ? LBS_BACKEND_WEBGPU : 0) |
+		              (webnn ? LBS_BACKEND_WEBNN : 0);
+		d->precisions = LBS_PREC_FP32 | LBS_PREC_FP16;
+		d->features = LBS_FEAT_COMPUTE_SHADERS;
+		d->compute_units = 2;
+		d->clock_mhz = 1000;
+		d->mem_total_bytes = mem < two ? mem : two;
+		d->mem_available_bytes = d->mem_total_bytes;
+		d->tdp_watts = 15;
+		rest[n_rest++] = d;
+	}
+
+	/* A worker that says "cpu" can run plain CPU work even when it did not
+	 * report a core count. */
+	if (f->cpu_cores > 0 || (L & LBS_BACKEND_CPU) || n_rest == 0) {
+		double cores = f->cpu_cores > 1 ? f->cpu_cores : 1;
+		snprintf(model, sizeof model, "CPU-%.0fcores", cores);
+		cpu = dev_new(v, LBS_CLASS_CPU, model);
+		if (!cpu)
+			return oom(v);
+		cpu->arch = sp->has_cpu_arch ? sp->cpu_arch : LBS_ARCH_UNKNOWN;
+		cpu->vendor = sp->has_cpu_vendor ? sp->cpu_vendor
+		                                 : LBS_VENDOR_UNKNOWN;
+		cpu->backends = LBS_BACKEND_CPU | fw;
+		cpu->precisions = LBS_PREC_FP32 | LBS_PREC_INT8;
+		cpu->features = LBS_FEAT_SIMD | sp->cpu_features;
+		cpu->compute_units = u32_sat(cores);
+		cpu->clock_mhz = u32_sat(sp->cpu_clock >= 0 ? sp->cpu_clock : 2500);
+		cpu->mem_total_bytes = sp->total_mem_gb >= 0
+		                               ? gb_bytes(sp->total_mem_gb)
+		                               : mem;
+		cpu->mem_available_bytes = mem;
+		cpu->tdp_watts = u32_sat(sp->cpu_tdp >= 0 ? sp->cpu_tdp : 65);
+	}
+
+	uint32_t n = 0;
+	if (cpu)
+		devs[n++] = cpu;
+	for (uint32_t i = 0; i < n_rest; i++)
+		devs[n++] = rest[i];
+
+	/* Backends no rule placed (vulkan, opencl, frameworks on a browser-
+	 * only record...): the CPU can host them; without one, say so rather
+	 * than drop them quietly. */
+	uint64_t placed = 0;
+	for (uint32_t i = 0; i < n; i++)
+		placed |= devs[i]->backends;
+	uint64_t left = L & ~placed & ~LBS_BACKEND_OTHER;
+	if (cpu) {
+		cpu->backends |= left;
+	} else {
+		for (int b = 0; b < 63; b++) {
+			uint64_t bit = UINT64_C(1) << b;
+			if (left & bit)
+				warn(v, "field 'supported_backends': backend '%s' "
+				        "fits none of the devices derived for this "
+				        "worker, ignored (describe them in "
+				        "\"devices\")",
+				     tax_backend_name(bit));
+		}
+	}
+	if (L & LBS_BACKEND_OTHER)
+		(cpu ? cpu : devs[0])->backends |= LBS_BACKEND_OTHER;
+	*n_out = n;
+	return 0;
+}
+
+static int explicit_devices(cv *v, const cJSON *arr, lbs_device ***out,
+                            uint32_t *n_out)
+{
+	size_t n = 0, i = 0;
+	path p;
+
+	for (const cJSON *e = arr->child; e; e = e->next)
+		n++;
+	if (!n)
+		return fail(v, "devices", "must list at least one device");
+	if (n > 4096)
+		return fail(v, "devices", "lists %zu devices, more than 4096", n);
+	lbs_device **devs = arena_alloc(v->c->arena, n * sizeof *devs);
+	if (!devs)
+		return oom(v);
+	for (const cJSON *e = arr->child; e; e = e->next, i++) {
+		char pre[32];
+		char g[200];
+		const char *name = NULL;
+		uint64_t set;
+		double total = -1, avail = -1, cu = 0, clock = 0, tdp = 0;
+		int rt, ra;
+
+		snprintf(pre, sizeof pre, "devices[%zu]", i);
+		if (!cJSON_IsObject(e))
+			return fail(v, pre, "must be an object, got %s",
+			            got(g, sizeof g, e));
+		if (check_keys(v, e, pre, device_keys, 1) < 0)
+			return -1;
+		if (get_str(v, e, "model_name", pre, NULLABLE, &name) < 0)
+			return -1;
+		lbs_device *d = arena_alloc(v->c->arena, sizeof *d);
+		if (!d || (name && !(d->model_name = arena_strdup(v->c->arena, name))))
+			return oom(v);
+		d->struct_size = sizeof *d;
+		if (scalar_name(v, e, "class", pre, SC_CLASS, 0, &d->hw_class) < 0 ||
+		    scalar_name(v, e, "architecture", pre, SC_ARCH, 0, &d->arch) < 0 ||
+		    scalar_name(v, e, "vendor", pre, SC_VENDOR, 0, &d->vendor) < 0)
+			return -1;
+		set = 0;
+		if (name_set(v, e, "backends", pre, S_BACKEND, 0, &set) < 0)
+			return -1;
+		d->backends = set;
+		set = 0;
+		if (name_set(v, e, "precisions", pre, S_PRECISION, 0, &set) < 0)
+			return -1;
+		d->precisions = (uint32_t)set;
+		set = 0;
+		if (name_set(v, e, "features", pre, S_FEATURE, 0, &set) < 0)
+			return -1;
+		d->features = (uint32_t)set;
+		rt = get_num(v, e, "memory_gb", pre, 0, MAX_GB, "GB", 0, &total);
+		ra = get_num(v, e, "memory_available_gb", pre, 0, MAX_GB, "GB", 0,
+		             &avail);
+		if (rt < 0 || ra < 0)
+			return -1;
+		if (rt > 0 && ra > 0 && avail > total)
+			return fail(v, sub(&p, pre, "memory_available_gb"),
+			            "must be <= memory_gb (%s)",
+			            fmt_num(g, sizeof g, total));
+		if (!rt)
+			total = ra > 0 ? avail : 0;
+		if (!ra)
+			avail = total;
+		d->mem_total_bytes = gb_bytes(total);
+		d->mem_available_bytes = gb_bytes(avail);
+		if (get_int(v, e, "compute_units", pre, 0, MAX_COUNT, 0, &cu) < 0 ||
+		    get_num(v, e, "clock_mhz", pre, 0, MAX_MHZ, "MHz", 0, &clock) < 0 ||
+		    get_num(v, e, "tdp_watts", pre, 0, MAX_WATTS, "W", 0, &tdp) < 0)
+			return -1;
+		d->compute_units = (uint32_t)cu;
+		d->clock_mhz = u32_sat(clock);
+		d->tdp_watts = u32_sat(tdp);
+		devs[i] = d;
+	}
+	*out = devs;
+	*n_out = (uint32_t)n;
+	return 0;
+}
+
+static int load(cv *v, const cJSON *obj, const char *id, lbs_worker *w)
+{
+	const char *pre = "load";
+	const cJSON *ld;
+	const char *lid = NULL;
+	double d;
+	int warming = 0, cooling = 0;
+	char s[160];
+	int r = get_obj(v, obj, "load", NULL, NULLABLE, &ld);
+
+	if (r <= 0)
+		return r;
+	if (check_keys(v, ld, pre, load_keys, 1) < 0)
+		return -1;
+
+	struct {
+		const char *key;
+		double *out;
+	} util[] = {
+		{"cpu_utilization", &w->util_cpu},
+		{"memory_utilization", &w->util_memory},
+		{"gpu_utilization", &w->util_gpu},
+		{"io_utilization", &w->util_io},
+		{"network_utilization", &w->util_network},
+	};
+	for (size_t i = 0; i < sizeof util / sizeof *util; i++) {
+		r = get_num(v, ld, util[i].key, pre, 0, 100, "percent", 0, &d);
+		if (r < 0)
+			return -1;
+		if (r)
+			*util[i].out = d / 100;
+	}
+	if ((r = get_int(v, ld, "active_tests", pre, 0, MAX_COUNT, 0, &d)) < 0)
+		return -1;
+	if (r)
+		w->active_tests = (uint32_t)d;
+	if ((r = get_int(v, ld, "queued_tests", pre, 0, MAX_COUNT, 0, &d)) < 0)
+		return -1;
+	if (r)
+		w->queued_tests = (uint32_t)d;
+	if ((r = get_num(v, ld, "reserved_memory", pre, 0, MAX_GB, "GB", 0, &d)) < 0)
+		return -1;
+	if (r)
+		w->reserved_memory_bytes = gb_bytes(d);
+	if (get_bool(v, ld, "warming_state", pre, 0, &warming) < 0 ||
+	    get_bool(v, ld, "cooling_state", pre, 0, &cooling) < 0)
+		return -1;
+	if (warming && cooling)
+		return fail(v, "load.cooling_state",
+		            "cannot be true together with warming_state");
+	w->thermal_state = warming   ? LBS_THERMAL_WARMING
+	                   : cooling ? LBS_THERMAL_COOLING
+	                             : LBS_THERMAL_NORMAL;
+	if (get_num(v, ld, "performance_level", pre, 0, 1, NULL, 0,
+	            &w->performance_level) < 0 ||
+	    get_num(v, ld, "temperature", pre, 0, 1, NULL, 0,
+	            &w->temperature) < 0)
+		return -1;
+
+	if (get_str(v, ld, "worker_id", pre, NULLABLE, &lid) < 0 ||
+	    get_int(v, ld, "queue_depth", pre, 0, MAX_COUNT, NULLABLE, &d) < 0 ||
+	    loose(v, ld, "last_updated", pre, L_SCALAR) < 0 ||
+	    loose(v, ld, "active_test_ids", pre, L_ARRAY) < 0 ||
+	    loose(v, ld, "reserved_accelerators", pre, L_OBJECT) < 0 ||
+	    loose(v, ld, "warming_until", pre, L_SCALAR) < 0 ||
+	    loose(v, ld, "cooling_until", pre, L_SCALAR) < 0)
+		return -1;
+	if (lid && strcmp(lid, id) != 0)
+		warn(v, "field 'load.worker_id': '%s' is not this worker's id, "
+		        "the load is applied to this worker anyway",
+		     show(s, sizeof s, lid));
+	return 0;
+}
+
+int conv_worker(conv_ctx *c, const cJSON *obj, const char *where,
+                lbs_worker *out)
+{
+	cv v = {c, where ? where : "worker"};
+	cv *vp = &v;
+	lbs_worker w;
+	struct facts f;
+	struct specs sp;
+	const char *id;
+	const cJSON *arr;
+	double d;
+	char g[200];
+	int r;
+
+	if (!c || !out)
+		return -1;
+	if (!cJSON_IsObject(obj))
+		return fail(vp, NULL, "must be a JSON object, got %s",
+		            got(g, sizeof g, obj));
+	memset(&w, 0, sizeof w);
+	memset(&f, 0, sizeof f);
+	memset(&sp, 0, sizeof sp);
+	w.struct_size = sizeof w;
+	w.performance_level = 1.0;
+
+	if (check_keys(vp, obj, NULL, worker_keys, 1) < 0)
+		return -1;
+	if (get_str(vp, obj, "worker_id", NULL, REQUIRED | NONEMPTY, &id) < 0)
+		return -1;
+	if (!(w.id = arena_strdup(c->arena, id)))
+		return oom(vp);
+
+	if (loose(vp, obj, "hostname", NULL, L_STRING) < 0 ||
+	    loose(vp, obj, "software_versions", NULL, L_OBJECT) < 0 ||
+	    loose(vp, obj, "browser_support", NULL, L_ARRAY) < 0 ||
+	    loose(vp, obj, "network_bandwidth", NULL, L_NUMBER) < 0 ||
+	    loose(vp, obj, "storage_capacity", NULL, L_NUMBER) < 0 ||
+	    loose(vp, obj, "available_disk", NULL, L_NUMBER) < 0 ||
+	    loose(vp, obj, "cpu_threads", NULL, L_INT) < 0 ||
+	    loose(vp, obj, "last_updated", NULL, L_SCALAR) < 0)
+		return -1;
+
+	if (name_set(vp, obj, "supported_backends", NULL, S_BACKEND, 0,
+	             &f.listed) < 0)
+		return -1;
+	if (accel_map(vp, obj, "available_accelerators", NULL, &w.accel_kinds,
+	              &w.accel_counts, &w.n_accels) < 0)
+		return -1;
+	f.kinds = w.accel_kinds;
+	f.counts = w.accel_counts;
+	f.n_kinds = w.n_accels;
+	if (get_num(vp, obj, "available_memory", NULL, 0, MAX_GB, "GB", 0,
+	            &f.mem_gb) < 0 ||
+	    get_int(vp, obj, "cpu_cores", NULL, 0, MAX_COUNT, 0, &f.cpu_cores) < 0 ||
+	    get_bool(vp, obj, "has_gpu", NULL, 0, &f.has_gpu) < 0 ||
+	    get_bool(vp, obj, "has_webgpu", NULL, 0, &f.has_webgpu) < 0 ||
+	    get_bool(vp, obj, "has_webnn", NULL, 0, &f.has_webnn) < 0)
+		return -1;
+	if ((r = get_int(vp, obj, "capacity", NULL, 1, MAX_COUNT, 0, &d)) < 0)
+		return -1;
+	if (r)
+		w.capacity = (uint32_t)d;
+	if (hardware_specs(vp, obj, &sp) < 0)
+		return -1;
+
+	if (get_arr(vp, obj, "devices", NULL, NULLABLE, &arr) < 0)
+		return -1;
+	if (arr) {
+		lbs_device **devs = NULL;
+		if (explicit_devices(vp, arr, &devs, &w.n_devices) < 0)
+			return -1;
+		w.devices = (const lbs_device *const *)devs;
+	} else {
+		lbs_device *tmp[5];
+		uint32_t n = 0;
+		if (derive(vp, &f, &sp, tmp, &n) < 0)
+			return -1;
+		lbs_device **devs = arena_alloc(c->arena, n * sizeof *devs);
+		if (!devs)
+			return oom(vp);
+		memcpy(devs, tmp, n * sizeof *devs);
+		w.devices = (const lbs_device *const *)devs;
+		w.n_devices = n;
+	}
+
+	if (load(vp, obj, w.id, &w) < 0)
+		return -1;
+	*out = w;
+	return 0;
+}
+
+/* ===== Fleets ============================================================= */
+
+static int is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\0';
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+/* Duplicate ids through a hash set of positions, so a large fleet does not
+ * cost n^2 comparisons. */
+static int check_ids(cv *v, const char *file, lbs_worker **ws, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	size_t *slot = arena_alloc(v->c->arena, cap * sizeof *slot);
+	if (!slot)
+		return oom(v);
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (size_t)fnv1a(ws[i]->id) & (cap - 1);
+		for (; slot[h]; h = (h + 1) & (cap - 1)) {
+			size_t j = slot[h] - 1;
+			if (strcmp(ws[j]->id, ws[i]->id) == 0) {
+				char where[256], s[160];
+				cv wv = {v->c, where};
+				snprintf(where, sizeof where, "%s: workers[%zu]",
+				         file, i);
+				return fail(&wv, "worker_id",
+				            "'%s' is also the id of workers[%zu]",
+				            show(s, sizeof s, ws[i]->id), j);
+			}
+		}
+		slot[h] = i + 1;
+	}
+	return 0;
+}
+
+int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
+               lbs_worker ***workers, uint32_t *n)
+{
+	cv v = {c, file ? file : "fleet"};
+	const char *end = NULL;
+	const cJSON *list = NULL;
+	lbs_worker **ws = NULL;
+	char g[200];
+	size_t count = 0, i = 0, k;
+	int rc = -1;
+
+	if (!c || !workers || !n)
+		return -1;
+	*workers = NULL;
+	*n = 0;
+	if (!text)
+		len = 0;
+	for (k = 0; k < len && is_space(text[k]); k++)
+		;
+	if (k == len)
+		return fail(&v, NULL, "is empty (expected a JSON array of "
+		                      "workers or {\"workers\": [...]})");
+
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root && end)
+		for (; (size_t)(end - text) < len && is_space(*end); end++)
+			;
+	if (!root || (end && (size_t)(end - text) < len)) {
+		int trailing = root != NULL;
+		size_t off = end && end >= text ? (size_t)(end - text) : 0;
+		size_t line = 1, col = 1;
+		if (off > len)
+			off = len;
+		for (size_t j = 0; j < off; j++) {
+			if (text[j] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		cJSON_Delete(root);
+		return fail(&v, NULL,
+		            "not valid JSON near byte %zu (line %zu, column %zu)%s",
+		            off, line, col,
+		            trailing ? ": text after the end of the document" : "");
+	}
+
+	if (cJSON_IsArray(root)) {
+		list = root;
+	} else if (cJSON_IsObject(root)) {
+		static const char *const keys[] = {"workers", NULL};
+		if (check_keys(&v, root, NULL, keys, 1) < 0 ||
+		    get_arr(&v, root, "workers", NULL, REQUIRED, &list) < 0)
+			goto out;
+	} else {
+		fail(&v, NULL, "must be a JSON array of workers or an object "
+		               "{\"workers\": [...]}, got %s",
+		     got(g, sizeof g, root));
+		goto out;
+	}
+
+	for (const cJSON *e = list->child; e; e = e->next)
+		count++;
+	if (!count) {
+		fail(&v, NULL, "the fleet has no workers");
+		goto out;
+	}
+	if (count > UINT32_MAX / 2) {
+		fail(&v, NULL, "the fleet has too many workers");
+		goto out;
+	}
+	ws = arena_alloc(c->arena, count * sizeof *ws);
+	if (!ws) {
+		oom(&v);
+		goto out;
+	}
+	for (const cJSON *e = list->child; e; e = e->next, i++) {
+		char where[256];
+		snprintf(where, sizeof where, "%s: workers[%zu]", v.where, i);
+		ws[i] = arena_alloc(c->arena, sizeof *ws[i]);
+		if (!ws[i]) {
+			oom(&v);
+			goto out;
+		}
+		if (conv_worker(c, e, where, ws[i]) < 0)
+			goto out;
+	}
+	if (check_ids(&v, v.where, ws, count) < 0)
+		goto out;
+	*workers = ws;
+	*n = (uint32_t)count;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ===== Outcomes =========================================================== */
+
+static const char *const outcome_keys[] = {
+	"test_id", "worker_id", "success", "result", "duration",
+	"execution_time", "status", "test_type", "workload_type",
+	"expected_duration", "cookie", NULL,
+};
+
+static int cookie(cv *v, const cJSON *obj, uint64_t *out)
+{
+	const cJSON *it = item(obj, "cookie");
+	char g[200];
+	double d;
+
+	if (!it || cJSON_IsNull(it))
+		return 0;
+	/* A decimal string carries all 64 bits; a JSON number only 53. */
+	if (cJSON_IsString(it)) {
+		const char *s = it->valuestring;
+		uint64_t x = 0;
+		if (!s || !*s)
+			goto bad;
+		for (; *s; s++) {
+			if (*s < '0' || *s > '9' ||
+			    x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+				goto bad;
+			x = x * 10 + (uint64_t)(*s - '0');
+		}
+		*out = x;
+		return 0;
+	}
+	if (num_value(v, it, "cookie", 0, 9007199254740992.0, NULL, 1, &d) < 0)
+		return -1;
+	*out = (uint64_t)d;
+	return 0;
+bad:
+	return fail(v, "cookie", "must be an integer >= 0 (or a decimal string "
+	                         "of one), got %s", got(g, sizeof g, it));
+}
+
+int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
+                 lbs_outcome *out)
+{
+	cv v = {c, where ? where : "outcome"};
+	cv *vp = &v;
+	lbs_outcome o;
+	const char *s = NULL, *res = NULL;
+	double d = 0, d2 = 0, st = 0;
+	int ok = 0, rs, rr, r1, r2;
+	char g[200];
+
+	if (!c || !out)
+		return -1;
+	if (!cJSON_IsObject(obj))
+		return fail(vp, NULL, "must be a JSON object, got %s",
+		            got(g, sizeof g, obj));
+	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
+	if (check_keys(vp, obj, NULL, outcome_keys, 1) < 0)
+		return -1;
+
+	if (get_str(vp, obj, "test_id", NULL, NULLABLE, &s) < 0)
+		return -1;
+	if (s && !(o.workload_id = arena_strdup(c->arena, s)))
+		return oom(vp);
+	if (get_str(vp, obj, "worker_id", NULL, REQUIRED | NONEMPTY, &s) < 0)
+		return -1;
+	if (!(o.worker_id = arena_strdup(c->arena, s)))
+		return oom(vp);
+
+	rs = get_bool(vp, obj, "success", NULL, 0, &ok);
+	rr = get_str(vp, obj, "result", NULL, NONEMPTY, &res);
+	if (rs < 0 || rr < 0)
+		return -1;
+	if (!rs && !rr)
+		return fail(vp, "success",
+		            "is required (true or false), or give 'result'");
+	o.result = ok ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE;
+	if (rr) {
+		static const char *const names[] = {
+			"success", "failure", "timeout", "rejected", "cancelled",
+		};
+		int found = -1;
+		for (int i = 0; i < 5; i++)
+			if (ieq(res, names[i]))
+				found = i;
+		if (found < 0)
+			return fail(vp, "result",
+			            "must be \"success\", \"failure\", \"timeout\", "
+			            "\"rejected\" or \"cancelled\", got %s",
+			            got(g, sizeof g, item(obj, "result")));
+		if (rs && (found == LBS_RESULT_SUCCESS) != ok)
+			return fail(vp, "result", "disagrees with 'success'");
+		o.result = found;
+	}
+
+	r1 = get_num(vp, obj, "duration", NULL, 0, MAX_SECONDS, "s", 0, &d);
+	r2 = get_num(vp, obj, "execution_time", NULL, 0, MAX_SECONDS, "s", 0, &d2);
+	if (r1 < 0 || r2 < 0)
+		return -1;
+	if (!r1 && !r2)
+		return fail(vp, "duration", "is required (seconds), or give "
+		                            "'execution_time'");
+	if (r1 && r2 && d != d2)
+		return fail(vp, "execution_time", "disagrees with 'duration'");
+	o.duration_s = r1 ? d : d2;
+
+	if (get_int(vp, obj, "status", NULL, INT32_MIN, INT32_MAX, 0, &st) < 0)
+		return -1;
+	o.status_code = (int32_t)st;
+
+	s = NULL;
+	if (get_str(vp, obj, "test_type", NULL, NULLABLE, &s) < 0)
+		return -1;
+	if (s && !(o.test_type = arena_strdup(c->arena, s)))
+		return oom(vp);
+	o.workload_type = tax_workload_from_test_type(o.test_type);
+	s = NULL;
+	if (get_str(vp, obj, "workload_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
+		return -1;
+	if (s) {
+		int t = tax_workload_parse(s);
+		if (t < 0)
+			return fail(vp, "workload_type",
+			            "unknown workload type %s",
+			            got(g, sizeof g, item(obj, "workload_type")));
+		o.workload_type = (uint32_t)t;
+	}
+
+	if (get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
+	            &o.expected_duration_s) < 0)
+		return -1;
+	if (cookie(vp, obj, &o.cookie) < 0)
+		return -1;
+	*out = o;
+	return 0;
+}

@@ -1,0 +1,938 @@
+/*
+ * test_convert.c -- the original's JSON records to ABI structs: what each
+ * field becomes, which inputs are refused and with what message, and which
+ * only warn.  The converters are called directly on parsed cJSON, the way a
+ * host does; every cJSON tree is deleted before the result is checked, so
+ * a string left pointing into it is a use-after-free the sanitizers see.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "arena.h"
+#include "check.h"
+#include "convert.h"
+#include "taxonomy.h"
+
+#define GIB (UINT64_C(1) << 30)
+
+static arena *A;
+static char err[1024];
+static char warns[8192];
+static int n_warns;
+
+static void on_warn(void *ctx, const char *msg)
+{
+	size_t used = strlen(warns);
+
+	(void)ctx;
+	n_warns++;
+	/* every warning is one line */
+	CHECK(strchr(msg, '\n') == NULL);
+	snprintf(warns + used, sizeof warns - used, "%s\n", msg);
+}
+
+static conv_ctx fresh(void)
+{
+	err[0] = '\0';
+	warns[0] = '\0';
+	n_warns = 0;
+	return (conv_ctx){A, on_warn, NULL, err, sizeof err};
+}
+
+static cJSON *parse(const char *json)
+{
+	cJSON *obj = cJSON_Parse(json);
+
+	if (!obj) {
+		fprintf(stderr, "test fixture is not JSON: %s\n", json);
+		exit(99);
+	}
+	return obj;
+}
+
+/* Workload from JSON text, as line 3 of tests.jsonl. */
+static int wl(const char *json, lbs_workload *out)
+{
+	conv_ctx c = fresh();
+	cJSON *obj = parse(json);
+	int rc;
+
+	memset(out, 0xa5, sizeof *out);
+	rc = conv_workload(&c, obj, "tests.jsonl:3", out);
+	cJSON_Delete(obj);
+	/* an error is one line and names where it happened */
+	if (rc) {
+		CHECK(strchr(err, '\n') == NULL);
+		CHECK(strncmp(err, "tests.jsonl:3: ", 15) == 0);
+	}
+	return rc;
+}
+
+static int wk(const char *json, lbs_worker *out)
+{
+	conv_ctx c = fresh();
+	cJSON *obj = parse(json);
+	int rc;
+
+	rc = conv_worker(&c, obj, "fleet.json: workers[0]", out);
+	cJSON_Delete(obj);
+	if (rc) {
+		CHECK(strchr(err, '\n') == NULL);
+		CHECK(strncmp(err, "fleet.json: workers[0]: ", 24) == 0);
+	}
+	return rc;
+}
+
+static int fl(const char *json, lbs_worker ***ws, uint32_t *n)
+{
+	conv_ctx c = fresh();
+
+	return conv_fleet(&c, json, strlen(json), "fleet.json", ws, n);
+}
+
+static int oc(const char *json, lbs_outcome *out)
+{
+	conv_ctx c = fresh();
+	cJSON *obj = parse(json);
+	int rc = conv_outcome(&c, obj, "outcomes.jsonl:1", out);
+
+	cJSON_Delete(obj);
+	return rc;
+}
+
+static const lbs_device *dev_of(const lbs_worker *w, uint32_t cls)
+{
+	for (uint32_t i = 0; i < w->n_devices; i++)
+		if (w->devices[i]->hw_class == cls)
+			return w->devices[i];
+	return NULL;
+}
+
+static int count_class(const lbs_worker *w, uint32_t cls)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < w->n_devices; i++)
+		n += w->devices[i]->hw_class == cls;
+	return n;
+}
+
+/* ===== Workloads ========================================================== */
+
+static void test_seed_case(void)
+{
+	lbs_workload w;
+
+	/* seed-behaviour §e, test_test_requirement_conversion */
+	CHECK_INT(wl("{\"test_id\": \"test1\", \"test_type\": \"vision_classification\","
+	             " \"minimum_memory\": 2, \"expected_duration\": 60, \"priority\": 3}",
+	             &w), 0);
+	CHECK_STR(w.id, "test1");
+	CHECK_STR(w.test_type, "vision_classification");
+	CHECK_INT(w.type, LBS_WL_VISION);
+	CHECK(w.min_memory_bytes == 2 * GIB);
+	CHECK_INT(w.priority, 3);
+	CHECK_INT(w.struct_size, sizeof(lbs_workload));
+	CHECK_INT(n_warns, 0);
+
+	/* priority is copied, not defaulted */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"priority\": 1}", &w), 0);
+	CHECK_INT(w.priority, 1);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"priority\": 5}", &w), 0);
+	CHECK_INT(w.priority, 5);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": 0.25}", &w), 0);
+	CHECK(w.min_memory_bytes == GIB / 4);
+}
+
+static void test_defaults(void)
+{
+	lbs_workload w;
+
+	CHECK_INT(wl("{\"test_id\": \"t\"}", &w), 0);
+	CHECK(w.min_memory_bytes == GIB / 2); /* the original's 0.5 GB */
+	CHECK_NEAR(w.est_duration_s, 60, 0);
+	CHECK_NEAR(w.compute_intensity, 0.5, 0);
+	CHECK_NEAR(w.memory_intensity, 0.5 / 16, 1e-12);
+	CHECK_NEAR(w.io_intensity, 0.5, 0);
+	CHECK_NEAR(w.network_intensity, 0.5, 0);
+	CHECK_NEAR(w.latency_sensitivity, 0.5, 0);
+	CHECK_NEAR(w.throughput_sensitivity, 0.5, 0);
+	CHECK_NEAR(w.energy_sensitivity, 0, 0);
+	CHECK_NEAR(w.deadline_s, 0, 0);
+	CHECK_INT(w.priority, 3);
+	CHECK_INT(w.type, LBS_WL_MIXED);
+	CHECK(w.test_type == NULL);
+	CHECK(w.model_id == NULL);
+	CHECK_INT(w.allocation, LBS_ALLOC_SINGLE);
+	CHECK_INT(w.min_shards, 1);
+	CHECK_INT(w.max_shards, 1);
+	CHECK(w.required_backends == 0 && w.preferred_backends == 0);
+	CHECK_INT(w.required_precisions, 0);
+	CHECK_INT(w.required_features, 0);
+	CHECK_INT(w.n_required_accels, 0);
+	CHECK_INT(w.n_exclude, 0);
+	CHECK_INT(w.preferred_class, 0);
+	CHECK_INT(w.preferred_arch, 0);
+	CHECK_INT(w.reserved0, 0);
+	CHECK_INT(w.min_compute_units, 0);
+
+	/* the original's intensity table */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"expected_duration\": 121}", &w), 0);
+	CHECK_NEAR(w.compute_intensity, 0.8, 0);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"expected_duration\": 120}", &w), 0);
+	CHECK_NEAR(w.compute_intensity, 0.5, 0);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"expected_duration\": 10}", &w), 0);
+	CHECK_NEAR(w.compute_intensity, 0.5, 0);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"expected_duration\": 9.5}", &w), 0);
+	CHECK_NEAR(w.compute_intensity, 0.3, 0);
+	CHECK_NEAR(w.est_duration_s, 9.5, 0);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": 8}", &w), 0);
+	CHECK_NEAR(w.memory_intensity, 0.5, 1e-12);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": 40}", &w), 0);
+	CHECK_NEAR(w.memory_intensity, 1, 0);
+}
+
+static void test_backends(void)
+{
+	lbs_workload w, w2;
+
+	/* a preference is not a requirement (the original made it one) */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"preferred_backend\": \"cuda\"}", &w), 0);
+	CHECK(w.required_backends == 0);
+	CHECK(w.preferred_backends == LBS_BACKEND_CUDA);
+
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"cuda\"}", &w), 0);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"CUDA\"}", &w2), 0);
+	CHECK(w.required_backends == LBS_BACKEND_CUDA);
+	CHECK(w2.required_backends == w.required_backends);
+	CHECK(w.preferred_backends == 0);
+
+	/* "cpu", "gpu", "tpu" are requirements we can express */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"tpu\"}", &w), 0);
+	CHECK(w.required_backends == LBS_BACKEND_TPU);
+
+	/* unknown: a warning naming file, field and name; OTHER, which no
+	 * device satisfies */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"foo\"}", &w), 0);
+	CHECK(w.required_backends == LBS_BACKEND_OTHER);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "tests.jsonl:3: field 'required_backend': unknown "
+	                      "backend 'foo', treated as OTHER");
+
+	/* an unknown preference is dropped, with a warning */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"preferred_backend\": \"foo\"}", &w), 0);
+	CHECK(w.preferred_backends == 0);
+	CHECK(w.required_backends == 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "field 'preferred_backend': unknown backend 'foo'");
+
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": null,"
+	             " \"preferred_backend\": \"\"}", &w), 0);
+	CHECK(w.required_backends == 0 && w.preferred_backends == 0);
+
+	/* required_software: a known backend is a requirement; others warn */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_software\":"
+	             " {\"cuda\": \"12.0\", \"libfoo\": \"1.2\"}}", &w), 0);
+	CHECK(w.required_backends == LBS_BACKEND_CUDA);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "required_software 'libfoo' is not in the taxonomy "
+	                      "and is not enforced");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_software\": {\"cuda\": 12}}",
+	             &w), -1);
+	CHECK_CONTAINS(err, "field 'required_software.cuda': must be a string");
+}
+
+static void test_accelerators_and_excludes(void)
+{
+	lbs_workload w;
+
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\":"
+	             " {\"TPU\": 1, \"gpu\": 0}}", &w), 0);
+	CHECK_INT(w.n_required_accels, 1);
+	CHECK_STR(w.required_accel_kinds[0], "tpu");
+	CHECK_INT(w.required_accel_counts[0], 1);
+
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\":"
+	             " {\"gpu\": 1, \"GPU\": 2}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'required_accelerators.GPU'");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": {\"gpu\": 1.5}}",
+	             &w), -1);
+	CHECK_CONTAINS(err, "field 'required_accelerators.gpu': must be an integer");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": [\"gpu\"]}",
+	             &w), -1);
+	CHECK_CONTAINS(err, "field 'required_accelerators': must be an object, "
+	                    "got an array");
+
+	CHECK_INT(wl("{\"test_id\": \"t\", \"exclude_workers\": [\"a_1\", \"b\"],"
+	             " \"deadline\": 30}", &w), 0);
+	CHECK_INT(w.n_exclude, 2);
+	CHECK_STR(w.exclude_ids[0], "a_1");
+	CHECK_STR(w.exclude_ids[1], "b");
+	CHECK_NEAR(w.deadline_s, 30, 0);
+	CHECK_INT(wl("{\"test_id\": \"t\", \"exclude_workers\": [\"a\", 3]}", &w), -1);
+	CHECK_CONTAINS(err, "field 'exclude_workers[1]'");
+}
+
+static void test_custom_properties(void)
+{
+	lbs_workload w;
+
+	CHECK_INT(wl("{\"test_id\": \"s\", \"custom_properties\": {\"is_shardable\": true,"
+	             " \"allocation_strategy\": \"sharded\", \"min_shards\": 2,"
+	             " \"max_shards\": 3}}", &w), 0);
+	CHECK_INT(w.allocation, LBS_ALLOC_SHARDED);
+	CHECK_INT(w.min_shards, 2);
+	CHECK_INT(w.max_shards, 3);
+	CHECK_INT(n_warns, 0);
+
+	CHECK_INT(wl("{\"test_id\": \"s\", \"custom_properties\": {"
+	             " \"allocation_strategy\": \"REPLICATED\", \"min_shards\": 2}}",
+	             &w), 0);
+	CHECK_INT(w.allocation, LBS_ALLOC_REPLICATED);
+	CHECK_INT(w.min_shards, 2);
+	CHECK_INT(w.max_shards, 2);
+
+	/* sharded without is_shardable: single, and the user is told */
+	CHECK_INT(wl("{\"test_id\": \"s\", \"custom_properties\": {"
+	             " \"allocation_strategy\": \"sharded\", \"max_shards\": 3}}",
+	             &w), 0);
+	CHECK_INT(w.allocation, LBS_ALLOC_SINGLE);
+	CHECK_INT(w.min_shards, 1);
+	CHECK_INT(w.max_shards, 1);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "without is_shardable");
+
+	CHECK_INT(wl("{\"test_id\": \"s\", \"custom_properties\": {"
+	             " \"allocation_strategy\": \"scattered\"}}", &w), -1);
+	CHECK_CONTAINS(err, "tests.jsonl:3: field 'custom_properties.allocation_strategy': ");
+	CHECK_CONTAINS(err, "scattered");
+	CHECK_INT(wl("{\"test_id\": \"s\", \"custom_properties\": {"
+	             " \"min_shards\": 3, \"max_shards\": 2,"
+	             " \"allocation_strategy\": \"replicated\"}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'custom_properties.max_shards': must be >= min_shards");
+	CHECK_INT(wl("{\"test_id\": \"s\", \"custom_properties\": {\"min_shards\": 0}}",
+	             &w), -1);
+	CHECK_CONTAINS(err, "field 'custom_properties.min_shards': must be an integer in 1..1024, got 0");
+
+	CHECK_INT(wl("{\"test_id\": \"m\", \"custom_properties\": {"
+	             " \"required_precisions\": [\"int8\"],"
+	             " \"required_features\": [\"tensor_cores\", \"warp\"],"
+	             " \"preferred_class\": \"gpu\", \"preferred_architecture\": \"aarch64\","
+	             " \"preferred_vendors\": [\"nvidia\", \"acme\"],"
+	             " \"preferred_backends\": [\"onnx\"],"
+	             " \"metrics\": {\"COMPUTE_INTENSITY\": 0.9, \"energy_sensitivity\": 1},"
+	             " \"deadline\": 12.5, \"note\": \"free-form\"}}", &w), 0);
+	CHECK_INT(w.required_precisions, LBS_PREC_INT8);
+	CHECK_INT(w.required_features, LBS_FEAT_TENSOR_CORES | LBS_FEAT_OTHER);
+	CHECK_INT(w.preferred_class, LBS_CLASS_GPU);
+	CHECK_INT(w.preferred_arch, LBS_ARCH_ARM64);
+	CHECK(w.preferred_vendors == (UINT64_C(1) << LBS_VENDOR_NVIDIA));
+	CHECK(w.preferred_backends == LBS_BACKEND_ONNX);
+	CHECK_NEAR(w.compute_intensity, 0.9, 0);
+	CHECK_NEAR(w.energy_sensitivity, 1, 0);
+	CHECK_NEAR(w.deadline_s, 12.5, 0);
+	CHECK_INT(n_warns, 2); /* 'warp' and 'acme'; 'note' is free-form */
+	CHECK_CONTAINS(warns, "field 'custom_properties.required_features[1]': "
+	                      "unknown feature 'warp', treated as OTHER");
+	CHECK_CONTAINS(warns, "'acme'");
+
+	CHECK_INT(wl("{\"test_id\": \"m\", \"custom_properties\": {"
+	             " \"metrics\": {\"wattage\": 0.5}}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'custom_properties.metrics.wattage': unknown metric");
+	CHECK_INT(wl("{\"test_id\": \"m\", \"custom_properties\": {"
+	             " \"metrics\": {\"io_intensity\": 1.5}}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'custom_properties.metrics.io_intensity': must be "
+	                    "a finite number in 0..1, got 1.5");
+	CHECK_INT(wl("{\"test_id\": \"m\", \"deadline\": 5,"
+	             " \"custom_properties\": {\"deadline\": 6}}", &w), -1);
+	CHECK_CONTAINS(err, "deadline");
+
+	/* explicit workload_type overrides the substring rule */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"test_type\": \"vision_x\","
+	             " \"workload_type\": \"training\"}", &w), 0);
+	CHECK_INT(w.type, LBS_WL_TRAINING);
+	CHECK_STR(w.test_type, "vision_x");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"workload_type\": \"HOLOGRAPHIC\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'workload_type': unknown workload type");
+}
+
+static void test_workload_errors(void)
+{
+	lbs_workload w;
+
+	/* the brief's own example, verbatim */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": -2}", &w), -1);
+	CHECK_STR(err, "tests.jsonl:3: field 'minimum_memory': must be a finite "
+	               "number in 0..1000000 GB, got -2");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": \"2\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'minimum_memory': must be a finite number");
+	CHECK_CONTAINS(err, "got \"2\"");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": 1e999}", &w), -1);
+	CHECK_CONTAINS(err, "field 'minimum_memory'");
+	CHECK_CONTAINS(err, "got inf");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": 1e300}", &w), -1);
+	CHECK_CONTAINS(err, "field 'minimum_memory'");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"expected_duration\": -1e999}", &w), -1);
+	CHECK_CONTAINS(err, "field 'expected_duration'");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"expected_duration\": null}", &w), -1);
+	CHECK_CONTAINS(err, "field 'expected_duration'");
+	CHECK_CONTAINS(err, "got null");
+
+	/* NaN cannot be written in JSON, but a host can build one */
+	{
+		conv_ctx c = fresh();
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "test_id", "t");
+		cJSON_AddNumberToObject(o, "expected_duration", NAN);
+		CHECK_INT(conv_workload(&c, o, "tests.jsonl:3", &w), -1);
+		CHECK_CONTAINS(err, "field 'expected_duration'");
+		CHECK_CONTAINS(err, "got nan");
+		cJSON_Delete(o);
+	}
+
+	CHECK_INT(wl("{\"test_id\": \"t\", \"priority\": 0}", &w), -1);
+	CHECK_STR(err, "tests.jsonl:3: field 'priority': must be an integer in 1..5, got 0");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"priority\": 6}", &w), -1);
+	CHECK_CONTAINS(err, "field 'priority'");
+	CHECK_CONTAINS(err, "got 6");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"priority\": 2.5}", &w), -1);
+	CHECK_CONTAINS(err, "field 'priority': must be an integer");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"priority\": true}", &w), -1);
+	CHECK_CONTAINS(err, "got true");
+
+	CHECK_INT(wl("{\"test_type\": \"vision\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'test_id': is required");
+	CHECK_INT(wl("{\"test_id\": \"\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'test_id': must be a non-empty string");
+	CHECK_INT(wl("{\"test_id\": 7}", &w), -1);
+	CHECK_CONTAINS(err, "field 'test_id'");
+	CHECK_INT(wl("[1, 2]", &w), -1);
+	CHECK_CONTAINS(err, "must be a JSON object");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"test_id\": \"u\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'test_id': is given more than once");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"timeout\": \"soon\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'timeout'");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"custom_properties\": 3}", &w), -1);
+	CHECK_CONTAINS(err, "field 'custom_properties': must be an object");
+
+	/* the original's ignored fields are accepted without a word */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"timeout\": 3600, \"retries\": 3,"
+	             " \"concurrency_key\": null, \"required_memory_limit\": 1000,"
+	             " \"required_accelerator_limit\": {\"gpu\": 2},"
+	             " \"model_family\": \"bert\", \"model_id\": \"bert-base\"}", &w), 0);
+	CHECK_INT(n_warns, 0);
+	CHECK_STR(w.model_id, "bert-base");
+
+	/* an unknown field is not silently dropped */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"prority\": 1}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "tests.jsonl:3: unknown field 'prority' ignored");
+	CHECK_INT(w.priority, 3);
+
+	/* hostile text in a message stays on one line */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"x\\ny\": 1, \"priority\": \"a\\nb\"}", &w), -1);
+	CHECK(strchr(err, '\n') == NULL);
+	CHECK(strchr(warns, '\n') == warns + strlen(warns) - 1);
+}
+
+/* ===== Workers ============================================================ */
+
+static void test_worker_basics(void)
+{
+	lbs_worker w;
+	const lbs_device *cpu, *gpu;
+
+	/* the seed fixture's worker2: CPU plus ["cuda","gpu"] */
+	CHECK_INT(wk("{\"worker_id\": \"worker_2\", \"supported_backends\": [\"cpu\","
+	             " \"cuda\", \"gpu\"], \"available_accelerators\": {\"gpu\": 1},"
+	             " \"available_memory\": 16, \"cpu_cores\": 8}", &w), 0);
+	CHECK_STR(w.id, "worker_2"); /* bug F2: kept whole */
+	CHECK_INT(w.struct_size, sizeof(lbs_worker));
+	CHECK_INT(w.n_devices, 2);
+	CHECK_INT(count_class(&w, LBS_CLASS_GPU), 1); /* not one per string */
+	cpu = dev_of(&w, LBS_CLASS_CPU);
+	gpu = dev_of(&w, LBS_CLASS_GPU);
+	CHECK(cpu && gpu);
+	if (cpu && gpu) {
+		CHECK(w.devices[0] == cpu); /* CPU first, as the original */
+		CHECK_INT(cpu->struct_size, sizeof(lbs_device));
+		CHECK_INT(cpu->compute_units, 8);
+		CHECK(cpu->mem_available_bytes == 16 * GIB);
+		CHECK(cpu->backends & LBS_BACKEND_CPU);
+		CHECK(cpu->backends & LBS_BACKEND_PYTORCH); /* assumed frameworks */
+		CHECK(!(cpu->backends & LBS_BACKEND_CUDA));
+		CHECK_INT(cpu->features & LBS_FEAT_SIMD, LBS_FEAT_SIMD);
+		CHECK_STR(cpu->model_name, "CPU-8cores");
+		CHECK_INT(gpu->vendor, LBS_VENDOR_NVIDIA);
+		CHECK_INT(gpu->arch, LBS_ARCH_GPU_CUDA);
+		CHECK(gpu->backends & LBS_BACKEND_CUDA);
+		CHECK(gpu->backends & LBS_BACKEND_GPU);
+		CHECK(gpu->backends & LBS_BACKEND_PYTORCH);
+		CHECK(gpu->features & LBS_FEAT_TENSOR_CORES);
+		CHECK(gpu->precisions & LBS_PREC_BF16);
+		CHECK_INT(gpu->compute_units, 80);
+		CHECK_INT(gpu->clock_mhz, 1500);
+		CHECK_INT(gpu->tdp_watts, 250);
+		CHECK_STR(gpu->model_name, "GPU-cuda");
+	}
+	CHECK_INT(w.n_accels, 1);
+	CHECK_STR(w.accel_kinds[0], "gpu");
+	CHECK_INT(w.accel_counts[0], 1);
+	CHECK_NEAR(w.performance_level, 1.0, 0);
+	CHECK_INT(w.thermal_state, LBS_THERMAL_NORMAL);
+	CHECK_INT(w.capacity, 0);
+	CHECK_INT(n_warns, 0);
+
+	/* "CUDA" and "cuda" are the same backend */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"CUDA\"]}", &w), 0);
+	gpu = dev_of(&w, LBS_CLASS_GPU);
+	CHECK(gpu && (gpu->backends & LBS_BACKEND_CUDA));
+}
+
+static void test_worker_f3_browser(void)
+{
+	lbs_worker w;
+	const lbs_device *b;
+
+	/* bug F3: "webgpu" contains "gpu", and the original made it a CUDA GPU */
+	CHECK_INT(wk("{\"worker_id\": \"browser_chrome_1\", \"supported_backends\":"
+	             " [\"webgpu\", \"webnn\"], \"has_webgpu\": true, \"has_webnn\": true,"
+	             " \"available_memory\": 8, \"cpu_cores\": 4}", &w), 0);
+	CHECK_STR(w.id, "browser_chrome_1");
+	CHECK_INT(count_class(&w, LBS_CLASS_GPU), 0);
+	CHECK_INT(count_class(&w, LBS_CLASS_HYBRID), 1);
+	for (uint32_t i = 0; i < w.n_devices; i++) {
+		CHECK(!(w.devices[i]->backends & (LBS_BACKEND_CUDA | LBS_BACKEND_GPU)));
+		CHECK(w.devices[i]->arch != LBS_ARCH_GPU_CUDA);
+		CHECK(w.devices[i]->vendor != LBS_VENDOR_NVIDIA);
+	}
+	b = dev_of(&w, LBS_CLASS_HYBRID);
+	CHECK(b != NULL);
+	if (b) {
+		CHECK_INT(b->arch, LBS_ARCH_GPU_WEBGPU);
+		CHECK(b->backends == (LBS_BACKEND_WEBGPU | LBS_BACKEND_WEBNN));
+		CHECK(b->mem_total_bytes == 2 * GIB);
+		CHECK_INT(b->compute_units, 2);
+		CHECK_STR(b->model_name, "Browser-webgpu");
+	}
+
+	/* has_webgpu alone, no cores: only the browser device */
+	CHECK_INT(wk("{\"worker_id\": \"b\", \"has_webgpu\": true, \"available_memory\": 1}",
+	             &w), 0);
+	CHECK_INT(w.n_devices, 1);
+	CHECK_INT(w.devices[0]->hw_class, LBS_CLASS_HYBRID);
+	CHECK(w.devices[0]->mem_total_bytes == GIB);
+}
+
+static void test_worker_accelerators(void)
+{
+	lbs_worker w;
+	const lbs_device *d;
+
+	/* an older GPU that says it has no tensor cores, four of them */
+	CHECK_INT(wk("{\"worker_id\": \"gpu_v100_2\", \"supported_backends\": [\"cuda\","
+	             " \"pytorch\"], \"available_accelerators\": {\"GPU\": 4},"
+	             " \"cpu_cores\": 16, \"available_memory\": 64, \"hardware_specs\": {"
+	             " \"gpu_tensor_cores\": false, \"gpu_memory_gb\": 16,"
+	             " \"gpu_compute_units\": 60, \"cpu_arch\": \"x86_64\","
+	             " \"cpu_vendor\": \"intel\", \"cpu_features\": [\"avx2\", \"avx512\"]}}",
+	             &w), 0);
+	d = dev_of(&w, LBS_CLASS_GPU);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(!(d->features & LBS_FEAT_TENSOR_CORES));
+		CHECK(!(d->precisions & LBS_PREC_BF16));
+		CHECK_INT(d->compute_units, 240);
+		CHECK(d->mem_total_bytes == 64 * GIB);
+		CHECK_INT(d->tdp_watts, 1000);
+		/* a listed framework replaces the assumed ones */
+		CHECK(d->backends & LBS_BACKEND_PYTORCH);
+		CHECK(!(d->backends & LBS_BACKEND_TENSORFLOW));
+	}
+	d = dev_of(&w, LBS_CLASS_CPU);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_INT(d->arch, LBS_ARCH_X86_64);
+		CHECK_INT(d->vendor, LBS_VENDOR_INTEL);
+		CHECK_INT(d->features, LBS_FEAT_SIMD | LBS_FEAT_AVX2 | LBS_FEAT_AVX512);
+	}
+	CHECK_STR(w.accel_kinds[0], "gpu");
+	CHECK_INT(w.accel_counts[0], 4);
+
+	/* a TPU host */
+	CHECK_INT(wk("{\"worker_id\": \"tpu_v4_1\", \"supported_backends\": [\"tpu\","
+	             " \"tensorflow\"], \"available_accelerators\": {\"tpu\": 4},"
+	             " \"cpu_cores\": 32, \"available_memory\": 128}", &w), 0);
+	d = dev_of(&w, LBS_CLASS_TPU);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_INT(d->vendor, LBS_VENDOR_GOOGLE);
+		CHECK_INT(d->arch, LBS_ARCH_TPU);
+		CHECK(d->backends & LBS_BACKEND_TPU);
+		CHECK(d->precisions & LBS_PREC_BF16);
+		CHECK_INT(d->compute_units, 32);
+	}
+	CHECK_INT(count_class(&w, LBS_CLASS_GPU), 0);
+
+	/* a phone with a Qualcomm NPU */
+	CHECK_INT(wk("{\"worker_id\": \"pixel\", \"supported_backends\": [\"qnn\","
+	             " \"tflite\"], \"available_memory\": 6}", &w), 0);
+	d = dev_of(&w, LBS_CLASS_NPU);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_INT(d->vendor, LBS_VENDOR_QUALCOMM);
+		CHECK_INT(d->arch, LBS_ARCH_NPU_QUALCOMM);
+		CHECK(d->backends & LBS_BACKEND_QNN);
+		CHECK(d->precisions & LBS_PREC_INT8);
+		CHECK_STR(d->model_name, "NPU-qnn");
+	}
+	CHECK_INT(count_class(&w, LBS_CLASS_CPU), 0); /* no cores given */
+
+	/* an unknown backend warns and lands as OTHER */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cpu\", \"foo\"],"
+	             " \"cpu_cores\": 2}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "fleet.json: workers[0]: field 'supported_backends[1]': "
+	                      "unknown backend 'foo', treated as OTHER");
+	CHECK(w.devices[0]->backends & LBS_BACKEND_OTHER);
+}
+
+static void test_worker_devices_and_load(void)
+{
+	lbs_worker w;
+
+	CHECK_INT(wk("{\"worker_id\": \"fpga_1\", \"devices\": [{\"class\": \"fpga\","
+	             " \"architecture\": \"fpga_xilinx\", \"vendor\": \"xilinx\","
+	             " \"model_name\": \"U250\", \"backends\": [\"opencl\"],"
+	             " \"precisions\": [\"int8\", \"int4\"], \"features\": [\"quantization\"],"
+	             " \"memory_gb\": 64, \"compute_units\": 12, \"clock_mhz\": 300,"
+	             " \"tdp_watts\": 225}], \"supported_backends\": [\"cuda\"],"
+	             " \"capacity\": 4}", &w), 0);
+	CHECK_INT(w.n_devices, 1); /* devices replace the derivation */
+	CHECK_INT(w.devices[0]->hw_class, LBS_CLASS_FPGA);
+	CHECK_INT(w.devices[0]->arch, LBS_ARCH_FPGA_XILINX);
+	CHECK_INT(w.devices[0]->vendor, LBS_VENDOR_XILINX);
+	CHECK_STR(w.devices[0]->model_name, "U250");
+	CHECK(w.devices[0]->backends == LBS_BACKEND_OPENCL);
+	CHECK_INT(w.devices[0]->precisions, LBS_PREC_INT8 | LBS_PREC_INT4);
+	CHECK(w.devices[0]->mem_available_bytes == 64 * GIB);
+	CHECK_INT(w.devices[0]->compute_units, 12);
+	CHECK_INT(w.capacity, 4);
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": []}", &w), -1);
+	CHECK_CONTAINS(err, "field 'devices'");
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"memory_gb\": 1,"
+	             " \"memory_available_gb\": 2}]}", &w), -1);
+	CHECK_CONTAINS(err, "field 'devices[0].memory_available_gb'");
+
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 4, \"load\": {"
+	             " \"cpu_utilization\": 50, \"memory_utilization\": 25,"
+	             " \"gpu_utilization\": 0, \"io_utilization\": 100,"
+	             " \"network_utilization\": 10, \"active_tests\": 2,"
+	             " \"queued_tests\": 1, \"reserved_memory\": 3, \"cooling_state\": true,"
+	             " \"performance_level\": 0.7, \"temperature\": 0.4}}", &w), 0);
+	CHECK_NEAR(w.util_cpu, 0.5, 1e-12);
+	CHECK_NEAR(w.util_memory, 0.25, 1e-12);
+	CHECK_NEAR(w.util_io, 1.0, 1e-12);
+	CHECK_NEAR(w.util_network, 0.1, 1e-12);
+	CHECK_INT(w.active_tests, 2);
+	CHECK_INT(w.queued_tests, 1);
+	CHECK(w.reserved_memory_bytes == 3 * GIB);
+	CHECK_INT(w.thermal_state, LBS_THERMAL_COOLING);
+	CHECK_NEAR(w.performance_level, 0.7, 0);
+	CHECK_NEAR(w.temperature, 0.4, 0);
+
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"load\": {\"cpu_utilization\": 150}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'load.cpu_utilization': must be "
+	               "a finite number in 0..100 percent, got 150");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"load\": {\"warming_state\": true,"
+	             " \"cooling_state\": true}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'load.cooling_state'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"load\": {\"performance_level\": 2}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'load.performance_level'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"load\": {\"active_tests\": -1}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'load.active_tests'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"load\": {\"cpu_load\": 3}}", &w), 0);
+	CHECK_CONTAINS(warns, "unknown field 'load.cpu_load' ignored");
+}
+
+static void test_worker_errors(void)
+{
+	lbs_worker w;
+
+	CHECK_INT(wk("{\"hostname\": \"h\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'worker_id': is required");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": \"cuda\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'supported_backends': must be an array");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cuda\", 1]}", &w), -1);
+	CHECK_CONTAINS(err, "field 'supported_backends[1]'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"available_memory\": -1}", &w), -1);
+	CHECK_CONTAINS(err, "field 'available_memory'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 8.5}", &w), -1);
+	CHECK_CONTAINS(err, "field 'cpu_cores': must be an integer");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 1e12}", &w), -1);
+	CHECK_CONTAINS(err, "field 'cpu_cores'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"has_gpu\": \"yes\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'has_gpu': must be true or false");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"hardware_specs\": {\"gpu_memory_gb\": \"lots\"}}",
+	             &w), -1);
+	CHECK_CONTAINS(err, "field 'hardware_specs.gpu_memory_gb'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"available_accelerators\": {\"gpu\": -1}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'available_accelerators.gpu'");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"capacity\": 0}", &w), -1);
+	CHECK_CONTAINS(err, "field 'capacity'");
+
+	/* unknown taxonomy names in specs warn; the worker still converts */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 2, \"hardware_specs\":"
+	             " {\"cpu_arch\": \"vax\", \"cpu_vendor\": \"dec\"}}", &w), 0);
+	CHECK_INT(w.devices[0]->arch, LBS_ARCH_OTHER);
+	CHECK_INT(w.devices[0]->vendor, LBS_VENDOR_OTHER);
+	CHECK_INT(n_warns, 2);
+	CHECK_CONTAINS(warns, "field 'hardware_specs.cpu_arch': unknown architecture 'vax'");
+}
+
+/* ===== Fleets ============================================================= */
+
+static void test_fleet(void)
+{
+	lbs_worker **ws;
+	uint32_t n;
+
+	CHECK_INT(fl("[{\"worker_id\": \"a_1\", \"cpu_cores\": 2},"
+	             " {\"worker_id\": \"a_2\", \"cpu_cores\": 4}]", &ws, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_STR(ws[0]->id, "a_1");
+	CHECK_STR(ws[1]->id, "a_2");
+	CHECK_INT(fl("{\"workers\": [{\"worker_id\": \"a\"}]}\n", &ws, &n), 0);
+	CHECK_INT(n, 1);
+
+	CHECK_INT(fl("[{\"worker_id\": \"a\"}, {\"worker_id\": \"b\"},"
+	             " {\"worker_id\": \"a\"}]", &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: workers[2]: field 'worker_id': 'a' is also the id "
+	               "of workers[0]");
+	CHECK(ws == NULL && n == 0);
+
+	CHECK_INT(fl("[]", &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: the fleet has no workers");
+	CHECK_INT(fl("{\"workers\": []}", &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: the fleet has no workers");
+	CHECK_INT(fl("[{\"worker_id\": \"a\",}]", &ws, &n), -1);
+	CHECK_CONTAINS(err, "fleet.json: not valid JSON near byte ");
+	CHECK_INT(fl("[{\"worker_id\": \"a\"}] trailing", &ws, &n), -1);
+	CHECK_CONTAINS(err, "fleet.json: not valid JSON near byte 21");
+	CHECK_INT(fl("", &ws, &n), -1);
+	CHECK_CONTAINS(err, "fleet.json: ");
+	CHECK_INT(fl("42", &ws, &n), -1);
+	CHECK_CONTAINS(err, "must be a JSON array of workers");
+	CHECK_INT(fl("{\"fleet\": []}", &ws, &n), -1);
+	CHECK_CONTAINS(err, "field 'workers': is required");
+	CHECK_INT(fl("[{\"worker_id\": \"a\"}, 3]", &ws, &n), -1);
+	CHECK_CONTAINS(err, "fleet.json: workers[1]: must be a JSON object");
+
+	/* text need not be NUL-terminated: only len bytes are read */
+	{
+		const char doc[] = "[{\"worker_id\": \"a\"}]XXXX";
+		conv_ctx c = fresh();
+		CHECK_INT(conv_fleet(&c, doc, sizeof doc - 5, "fleet.json", &ws, &n), 0);
+		CHECK_INT(n, 1);
+	}
+}
+
+/* ===== Outcomes =========================================================== */
+
+static void test_outcome(void)
+{
+	lbs_outcome o;
+
+	CHECK_INT(oc("{\"test_id\": \"t1\", \"worker_id\": \"gpu_a100_1\", \"success\": true,"
+	             " \"duration\": 12.5, \"status\": 200, \"test_type\": \"nlp_text\","
+	             " \"expected_duration\": 10, \"cookie\": 77}", &o), 0);
+	CHECK_INT(o.struct_size, sizeof(lbs_outcome));
+	CHECK_STR(o.workload_id, "t1");
+	CHECK_STR(o.worker_id, "gpu_a100_1");
+	CHECK_INT(o.result, LBS_RESULT_SUCCESS);
+	CHECK_NEAR(o.duration_s, 12.5, 0);
+	CHECK_INT(o.status_code, 200);
+	CHECK_STR(o.test_type, "nlp_text");
+	CHECK_INT(o.workload_type, LBS_WL_NLP);
+	CHECK_NEAR(o.expected_duration_s, 10, 0);
+	CHECK(o.cookie == 77);
+
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"result\": \"Timeout\","
+	             " \"execution_time\": 3}", &o), 0);
+	CHECK_INT(o.result, LBS_RESULT_TIMEOUT);
+	CHECK_NEAR(o.duration_s, 3, 0);
+	CHECK(o.workload_id == NULL);
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": false, \"duration\": 1}", &o), 0);
+	CHECK_INT(o.result, LBS_RESULT_FAILURE);
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"result\": \"cancelled\", \"duration\": 1,"
+	             " \"cookie\": \"18446744073709551615\"}", &o), 0);
+	CHECK_INT(o.result, LBS_RESULT_CANCELLED);
+	CHECK(o.cookie == UINT64_MAX);
+
+	CHECK_INT(oc("{\"success\": true, \"duration\": 1}", &o), -1);
+	CHECK_CONTAINS(err, "outcomes.jsonl:1: field 'worker_id': is required");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": true}", &o), -1);
+	CHECK_CONTAINS(err, "field 'duration': is required");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"duration\": 1}", &o), -1);
+	CHECK_CONTAINS(err, "field 'success'");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"result\": \"meh\", \"duration\": 1}", &o), -1);
+	CHECK_CONTAINS(err, "field 'result'");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": true, \"result\": \"failure\","
+	             " \"duration\": 1}", &o), -1);
+	CHECK_CONTAINS(err, "field 'result': disagrees");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": true, \"duration\": -3}", &o), -1);
+	CHECK_CONTAINS(err, "field 'duration'");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": true, \"duration\": 1,"
+	             " \"cookie\": -1}", &o), -1);
+	CHECK_CONTAINS(err, "field 'cookie'");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": true, \"duration\": 1,"
+	             " \"status\": 1.5}", &o), -1);
+	CHECK_CONTAINS(err, "field 'status'");
+}
+
+/* ===== The shipped examples =============================================== */
+
+static char *slurp(const char *rel, size_t *len)
+{
+	const char *root = getenv("LBS_SRCDIR");
+	char path[4096];
+	FILE *fp;
+	char *buf = NULL;
+	long n;
+
+	snprintf(path, sizeof path, "%s/%s", root ? root : ".", rel);
+	fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    fseek(fp, 0, SEEK_SET) == 0 && (buf = calloc(1, (size_t)n + 1)) &&
+	    fread(buf, 1, (size_t)n, fp) == (size_t)n)
+		*len = (size_t)n;
+	else {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* The examples are in the original's field names and convert cleanly:
+ * no warnings, so nothing in them is silently ignored. */
+static void test_examples(void)
+{
+	size_t len = 0;
+	char *text = slurp("examples/fleet.json", &len);
+	lbs_worker **ws;
+	uint32_t n;
+	int lines = 0;
+
+	CHECK(text != NULL);
+	if (text) {
+		conv_ctx c = fresh();
+		CHECK_INT(conv_fleet(&c, text, len, "fleet.json", &ws, &n), 0);
+		CHECK_INT(n_warns, 0);
+		CHECK(n >= 10);
+		free(text);
+	}
+	static const char *const jsonl[] = {"examples/tests.jsonl",
+	                                    "examples/outcomes.jsonl"};
+	for (int f = 0; f < 2; f++) {
+		text = slurp(jsonl[f], &len);
+		CHECK(text != NULL);
+		for (char *line = text, *next; line && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			if (!*line)
+				continue;
+			cJSON *obj = cJSON_Parse(line);
+			conv_ctx c = fresh();
+			lbs_workload w;
+			lbs_outcome o;
+			int rc;
+			CHECK(obj != NULL);
+			rc = f == 0 ? conv_workload(&c, obj, jsonl[f], &w)
+			            : conv_outcome(&c, obj, jsonl[f], &o);
+			CHECK_INT(rc, 0);
+			if (rc)
+				fprintf(stderr, "  %s\n", err);
+			CHECK_INT(n_warns, 0);
+			cJSON_Delete(obj);
+			lines++;
+		}
+		free(text);
+	}
+	CHECK(lines >= 20);
+}
+
+/* ===== Robustness ========================================================= */
+
+/* Mutate a valid fleet byte by byte: whatever comes out, the converter
+ * answers 0 or -1 with a one-line message, and never crashes. */
+static void test_mutations(void)
+{
+	static const char base[] =
+		"{\"workers\": [{\"worker_id\": \"gpu_1\", \"supported_backends\":"
+		" [\"cuda\", \"webgpu\", \"qnn\", \"tpu\"], \"available_accelerators\":"
+		" {\"gpu\": 2, \"tpu\": 1}, \"available_memory\": 32, \"cpu_cores\": 8,"
+		" \"hardware_specs\": {\"cpu_arch\": \"x86_64\", \"gpu_memory_gb\": 40,"
+		" \"cpu_features\": [\"avx2\"]}, \"load\": {\"cpu_utilization\": 20,"
+		" \"warming_state\": true}, \"devices\": null}]}";
+	static const char junk[] = "{}[]\",:0-9.eE+ntf\\\x01\xff";
+	char doc[sizeof base];
+	uint32_t seed = 12345;
+	int ok = 0, bad = 0;
+
+	for (int iter = 0; iter < 3000; iter++) {
+		lbs_worker **ws;
+		uint32_t n;
+		memcpy(doc, base, sizeof base);
+		for (int k = 0; k < 1 + iter % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t pos = (seed >> 8) % (sizeof base - 1);
+			seed = seed * 1103515245u + 12345u;
+			doc[pos] = junk[(seed >> 8) % (sizeof junk - 1)];
+		}
+		conv_ctx c = fresh();
+		if (conv_fleet(&c, doc, strlen(doc), "fleet.json", &ws, &n) == 0) {
+			ok++;
+		} else {
+			bad++;
+			if (strchr(err, '\n') || strncmp(err, "fleet.json", 10)) {
+				CHECK(!"one-line error naming the file");
+				fprintf(stderr, "  input: %s\n  error: %s\n", doc, err);
+				break;
+			}
+		}
+	}
+	CHECK(ok > 0);
+	CHECK(bad > 0);
+}
+
+int main(void)
+{
+	A = arena_new();
+	if (!A)
+		return 99;
+	test_seed_case();
+	test_defaults();
+	test_backends();
+	test_accelerators_and_excludes();
+	test_custom_properties();
+	test_workload_errors();
+	test_worker_basics();
+	test_worker_f3_browser();
+	test_worker_accelerators();
+	test_worker_devices_and_load();
+	test_worker_errors();
+	test_fleet();
+	test_outcome();
+	test_examples();
+	test_mutations();
+	arena_free(A);
+	return check_done("test_convert");
+}
