@@ -17,7 +17,7 @@
 enum elig_reason {
 	ELIG_OK = 0,
 	ELIG_EXCLUDED,    /* in the workload's exclude list */
-	ELIG_NO_DEVICE,   /* the worker has no devices */
+	ELIG_NO_DEVICE,   /* the worker has no (usable) devices */
 	ELIG_BACKEND,     /* no device has every required backend */
 	ELIG_PRECISION,   /* ... every required precision */
 	ELIG_FEATURE,     /* ... every required feature */
@@ -29,10 +29,20 @@ enum elig_reason {
 
 /*
  * Check one worker.  `ceiling` is the load above which a worker takes no
- * more work (default 0.9; > 1 disables the check).  When `device_mask` is
- * not NULL it receives bit i set for each device i (i < 64) that passes the
- * device requirements.  Returns ELIG_OK or the reason of the check that
- * failed; for device checks, the furthest check any device reached.
+ * more work (default 0.9; the load is at most 1, so >= 1 disables the
+ * check).  When `device_mask` is not NULL it receives bit i set for each
+ * device i (i < 64) that passes the device requirements (0 when the device
+ * checks did not run); asking for it makes every device be checked, without
+ * it the loop stops at the first device that passes.  Returns ELIG_OK or the
+ * reason of the check that failed; for device checks, the furthest check any
+ * device reached.
+ *
+ * A requirement holding an OTHER bit (a name nobody could parse) is never
+ * met.  NULL devices and devices smaller than LBS_DEVICE_SIZE_V1_0 are
+ * skipped; a worker with none left is ELIG_NO_DEVICE.  Accelerator kinds
+ * compare case-sensitively; a kind listed twice by the worker adds up.
+ * wl and w must be valid: struct sizes checked, and no array NULL while
+ * its count is not (the schedulers reject those with LBS_EINVAL).
  */
 enum elig_reason elig_check(const lbs_workload *wl, const lbs_worker *w,
                             double ceiling, uint64_t *device_mask);
@@ -56,7 +66,109 @@ double worker_load(const lbs_worker *w);
  */
 double worker_effective_load(const lbs_worker *w);
 
+/* The same from a load already computed with worker_load(w), for loops
+ * that need both figures per worker. */
+double worker_effective_load_of(const lbs_worker *w, double load);
+
 /* Clamp to 0..1; NaN -> `nan_as`. */
 double clamp01(double x, double nan_as);
+
+/* ---- Inline fast path for scan loops ------------------------------------
+ * A call per worker costs more than the checks themselves, so loops over
+ * every worker of a select use elig_pass(), which inlines the common case
+ * (no exclude list, no accelerator or OTHER requirement) and falls back to
+ * elig_check() otherwise.  elig_pass(...) is exactly
+ * elig_check(wl, w, ceiling, NULL) == ELIG_OK, and hands back the load. */
+
+#if defined(__GNUC__)
+#define ELIG_INLINE static inline __attribute__((always_inline))
+#else
+#define ELIG_INLINE static inline
+#endif
+
+/* clamp01(x, 1) without the separate NaN test: NaN fails `x < 1` and
+ * becomes 1. */
+ELIG_INLINE double elig_busy01(double x)
+{
+	x = x < 1.0 ? x : 1.0;
+	return x > 0.0 ? x : 0.0;
+}
+
+/* worker_load(), inline. */
+ELIG_INLINE double elig_load(const lbs_worker *w)
+{
+	return 0.3 * elig_busy01(w->util_cpu) + 0.3 * elig_busy01(w->util_memory) +
+	       0.2 * elig_busy01(w->util_gpu) + 0.1 * elig_busy01(w->util_io) +
+	       0.1 * elig_busy01(w->util_network);
+}
+
+/* Device d (valid, at least LBS_DEVICE_SIZE_V1_0) meets every device
+ * requirement.  Branch-free; requirements with an OTHER bit must not be
+ * checked with it (they are never met). */
+ELIG_INLINE int elig_device_ok(const lbs_workload *wl, const lbs_worker *w,
+                               const lbs_device *d)
+{
+	uint64_t avail = d->mem_available_bytes > w->reserved_memory_bytes
+	                 ? d->mem_available_bytes - w->reserved_memory_bytes : 0;
+
+	return ((d->backends & wl->required_backends) == wl->required_backends) &
+	       ((d->precisions & wl->required_precisions) == wl->required_precisions) &
+	       ((d->features & wl->required_features) == wl->required_features) &
+	       (avail >= wl->min_memory_bytes) &
+	       (d->compute_units >= wl->min_compute_units);
+}
+
+/* True when the workload has requirements only elig_check() handles. */
+ELIG_INLINE int elig_needs_full(const lbs_workload *wl)
+{
+	return (wl->n_exclude | wl->n_required_accels) != 0 ||
+	       ((wl->required_backends & LBS_BACKEND_OTHER) |
+	        (wl->required_precisions & LBS_PREC_OTHER) |
+	        (wl->required_features & LBS_FEAT_OTHER)) != 0;
+}
+
+/* worker_effective_load_of(), inline. */
+ELIG_INLINE double elig_effective_load(const lbs_worker *w, double load)
+{
+	if (w->thermal_state == LBS_THERMAL_WARMING ||
+	    w->thermal_state == LBS_THERMAL_COOLING) {
+		/* An unreadable performance level is taken as 0 (no spare
+		 * throughput), for the same reason NaN load counts as busy. */
+		double perf = w->performance_level;
+
+		perf = perf > 0.0 ? perf : 0.0; /* NaN -> 0 */
+		perf = perf < 1.0 ? perf : 1.0;
+		load += 1.0 - perf;
+		load = load < 1.0 ? load : 1.0;
+	}
+	return load;
+}
+
+/* elig_check(wl, w, ceiling, NULL) == ELIG_OK; *load gets worker_load(w)
+ * when the worker passes. */
+ELIG_INLINE int elig_pass(const lbs_workload *wl, const lbs_worker *w,
+                          double ceiling, double *load)
+{
+	uint32_t i;
+
+	if (elig_needs_full(wl)) {
+		if (elig_check(wl, w, 1.0, NULL) != ELIG_OK)
+			return 0;
+	} else {
+		if (!w->devices)
+			return 0;
+		for (i = 0; i < w->n_devices; i++) {
+			const lbs_device *d = w->devices[i];
+
+			if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 &&
+			    elig_device_ok(wl, w, d))
+				break;
+		}
+		if (i == w->n_devices)
+			return 0;
+	}
+	*load = elig_load(w);
+	return !(ceiling < 1.0 && *load > ceiling);
+}
 
 #endif

@@ -123,8 +123,9 @@ const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f)
 	const char *ids[64];
 	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 64, .indices = idx,
 	                     .ids = ids, .reason = reason, .reason_len = sizeof reason};
+	int fell_back = 0;
 	lbs_status st = sched_select(s, wl, (const lbs_worker *const *)f->workers, f->n, &sel,
-	                             NULL);
+	                             &fell_back);
 	size_t used = 0;
 
 	picked[0] = '\0';
@@ -134,6 +135,9 @@ const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f)
 		snprintf(picked, sizeof picked, "error:%d", (int)st);
 		return picked;
 	}
+	/* A rejected answer must not pass for the plugin's own. */
+	if (fell_back)
+		used = (size_t)snprintf(picked, sizeof picked, "fallback:");
 	for (uint32_t i = 0; i < sel.n_selected && used < sizeof picked; i++)
 		used += (size_t)snprintf(picked + used, sizeof picked - used, "%s%s", i ? "," : "",
 		                         sel.ids[i]);

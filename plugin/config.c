@@ -1,0 +1,195 @@
+/*
+ * config.c -- JSON config fields with one-line errors.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 2^53: every integer up to here survives the trip through a double. */
+#define UINT_EXACT_MAX 9007199254740992.0
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* The shortest form of x that reads back the same: %.17g would print 0.1
+ * as 0.10000000000000001 in a message meant for people. */
+static void describe_number(double x, char *buf, size_t len)
+{
+	/* %g would write 90 as 9e+01 at the precision that reads back. */
+	if (x == floor(x) && fabs(x) < 1e15) {
+		snprintf(buf, len, "%.0f", x);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			return;
+	}
+}
+
+/* What a value is, for "got ..." in messages. */
+static void got(const cJSON *v, char *buf, size_t len)
+{
+	if (cJSON_IsNumber(v))
+		describe_number(v->valuedouble, buf, len);
+	else if (cJSON_IsString(v))
+		snprintf(buf, len, "a string");
+	else if (cJSON_IsBool(v))
+		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	else if (cJSON_IsNull(v))
+		snprintf(buf, len, "null");
+	else if (cJSON_IsArray(v))
+		snprintf(buf, len, "an array");
+	else
+		snprintf(buf, len, "an object");
+}
+
+lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
+                     size_t errlen)
+{
+	const char *end = NULL;
+	size_t i = 0;
+	cJSON *root;
+
+	*out = NULL;
+	if (!text)
+		return LBS_OK;
+	while (i < len && (text[i] == ' ' || text[i] == '\t' ||
+	                   text[i] == '\n' || text[i] == '\r'))
+		i++;
+	if (i == len)
+		return LBS_OK;
+
+	/* cJSON cannot tell a syntax error from a failed malloc; for a
+	 * config of a few bytes the syntax error is the likely one. */
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root) {
+		set_err(err, errlen, "config: not valid JSON at byte %zu",
+		        end && end >= text && end <= text + len
+		        ? (size_t)(end - text) : (size_t)0);
+		return LBS_ECONFIG;
+	}
+	if (!cJSON_IsObject(root)) {
+		char what[32];
+
+		got(root, what, sizeof(what));
+		set_err(err, errlen, "config: must be a JSON object, got %s", what);
+		cJSON_Delete(root);
+		return LBS_ECONFIG;
+	}
+	*out = root;
+	return LBS_OK;
+}
+
+lbs_status cfg_check_fields(const cJSON *obj, const char *const *known,
+                            char *err, size_t errlen)
+{
+	const cJSON *m, *p;
+
+	if (!obj)
+		return LBS_OK;
+	cJSON_ArrayForEach(m, obj) {
+		const char *const *k;
+		int found = 0;
+
+		for (k = known; *k; k++)
+			if (m->string && strcmp(*k, m->string) == 0)
+				found = 1;
+		if (!found) {
+			char list[256];
+			size_t used = 0;
+
+			list[0] = '\0';
+			for (k = known; *k && used < sizeof(list); k++) {
+				int w = snprintf(list + used, sizeof(list) - used,
+				                 "%s%s", k == known ? "" : ", ", *k);
+				if (w < 0)
+					break;
+				used += (size_t)w;
+			}
+			set_err(err, errlen,
+			        "config field '%s': unknown field (known: %s)",
+			        m->string ? m->string : "", list);
+			return LBS_ECONFIG;
+		}
+		for (p = obj->child; p != m; p = p->next) {
+			if (p->string && strcmp(p->string, m->string) == 0) {
+				set_err(err, errlen,
+				        "config field '%s': given more than once",
+				        m->string);
+				return LBS_ECONFIG;
+			}
+		}
+	}
+	return LBS_OK;
+}
+
+lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
+                      double def, double *out, char *err, size_t errlen)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+	char what[48], los[32], his[32];
+
+	if (!v) {
+		*out = def;
+		return LBS_OK;
+	}
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
+	    v->valuedouble >= lo && v->valuedouble <= hi) {
+		*out = v->valuedouble;
+		return LBS_OK;
+	}
+	got(v, what, sizeof(what));
+	describe_number(lo, los, sizeof(los));
+	describe_number(hi, his, sizeof(his));
+	set_err(err, errlen, "config field '%s': must be a number in %s..%s, got %s",
+	        name, los, his, what);
+	return LBS_ECONFIG;
+}
+
+lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,
+                    uint64_t *out, char *err, size_t errlen)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+	char what[48];
+	double x;
+
+	if (!v) {
+		*out = def;
+		return LBS_OK;
+	}
+	if (cJSON_IsNumber(v)) {
+		x = v->valuedouble;
+		if (isfinite(x) && x >= 0.0 && x <= UINT_EXACT_MAX && x == floor(x)) {
+			*out = (uint64_t)x;
+			return LBS_OK;
+		}
+	}
+	got(v, what, sizeof(what));
+	set_err(err, errlen,
+	        "config field '%s': must be an unsigned integer up to 2^53, got %s",
+	        name, what);
+	return LBS_ECONFIG;
+}
+
+lbs_status cfg_load_ceiling(const cJSON *obj, double *out, char *err,
+                            size_t errlen)
+{
+	return cfg_number(obj, "load_ceiling", 0.0, 1.0, CFG_CEILING_DEFAULT, out,
+	                  err, errlen);
+}

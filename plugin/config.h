@@ -1,0 +1,51 @@
+/*
+ * config.h -- read a scheduler's JSON config with one-line errors.
+ *
+ * Every message names the field and the problem, e.g.
+ *   config field 'load_ceiling': must be a number in 0..1, got -1
+ *   config field 'foo': unknown field (known: load_ceiling, seed)
+ * so that create() can hand it to the host unchanged.  Field names are
+ * case-sensitive.  A missing field takes its default; a field given twice
+ * is an error (JSON allows it, but which one wins would be a guess).
+ */
+#ifndef LBS_PLUGIN_CONFIG_H
+#define LBS_PLUGIN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <lbsched/abi.h>
+
+/*
+ * Parse config text (`len` bytes, not necessarily NUL-terminated).  NULL,
+ * empty or all-whitespace text gives *out = NULL, meaning "all defaults";
+ * the getters below accept a NULL object.  Otherwise the text must be one
+ * JSON object.  Returns LBS_OK or LBS_ECONFIG (also when cJSON ran out of
+ * memory: it does not say which); free *out with cJSON_Delete.
+ */
+lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
+                     size_t errlen);
+
+/* LBS_ECONFIG unless every member of obj is named in `known` (a
+ * NULL-terminated list) and appears once. */
+lbs_status cfg_check_fields(const cJSON *obj, const char *const *known,
+                            char *err, size_t errlen);
+
+/* A number in lo..hi, or `def` when absent. */
+lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
+                      double def, double *out, char *err, size_t errlen);
+
+/* An unsigned integer up to 2^53 (the largest a JSON number carries
+ * exactly through cJSON's double), or `def` when absent. */
+lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,
+                    uint64_t *out, char *err, size_t errlen);
+
+/* The load ceiling every scheduler takes: a number in 0..1, default 0.9.
+ * 1 means no ceiling (loads never exceed 1).  Values above 1 are refused
+ * rather than read as "no ceiling": 90 is far more likely a percentage. */
+#define CFG_CEILING_DEFAULT 0.9
+lbs_status cfg_load_ceiling(const cJSON *obj, double *out, char *err,
+                            size_t errlen);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * sched_util.c -- glue shared by the schedulers of this plugin.
+ */
+#include "sched_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "eligible.h"
+
+lbs_status sc_stats(const char *name, const sched_counters *c,
+                    const char *extra, lbs_write_fn write, void *ctx)
+{
+	char buf[512];
+	int len;
+
+	if (!write)
+		return LBS_EINVAL;
+	len = snprintf(buf, sizeof(buf),
+	               "{\"scheduler\":\"%s\",\"selects\":%llu,\"no_worker\":%llu,"
+	               "\"errors\":%llu,\"reports\":%llu%s}",
+	               name,
+	               (unsigned long long)atomic_load_explicit(&c->selects, memory_order_relaxed),
+	               (unsigned long long)atomic_load_explicit(&c->no_worker, memory_order_relaxed),
+	               (unsigned long long)atomic_load_explicit(&c->errors, memory_order_relaxed),
+	               (unsigned long long)atomic_load_explicit(&c->reports, memory_order_relaxed),
+	               extra ? extra : "");
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		return LBS_EINTERNAL;
+	write(ctx, buf, (size_t)len);
+	return LBS_OK;
+}
+
+lbs_status sc_check_workload(const lbs_workload *wl)
+{
+	if (!wl || wl->struct_size < LBS_WORKLOAD_SIZE_V1_0)
+		return LBS_EINVAL;
+	if (wl->n_exclude && !wl->exclude_ids)
+		return LBS_EINVAL;
+	if (wl->n_required_accels &&
+	    (!wl->required_accel_kinds || !wl->required_accel_counts))
+		return LBS_EINVAL;
+	if ((wl->allocation == LBS_ALLOC_SHARDED ||
+	     wl->allocation == LBS_ALLOC_REPLICATED) &&
+	    wl->max_shards < wl->min_shards)
+		return LBS_EINVAL;
+	return LBS_OK;
+}
+
+lbs_status sc_check_select(const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           lbs_selection *out)
+{
+	if (!out || out->struct_size < LBS_SELECTION_SIZE_V1_0 ||
+	    !out->indices || !out->ids)
+		return LBS_EINVAL;
+	out->n_selected = 0;
+	out->cookie = 0;
+	if (out->reason && out->reason_len)
+		out->reason[0] = '\0';
+	if (n && !workers)
+		return LBS_EINVAL;
+	return sc_check_workload(wl);
+}
+
+void sc_shards(const lbs_workload *wl, uint32_t capacity, uint32_t *want,
+               uint32_t *need)
+{
+	uint32_t max = 1, min = 1;
+
+	if (wl->allocation == LBS_ALLOC_SHARDED ||
+	    wl->allocation == LBS_ALLOC_REPLICATED) {
+		/* min_shards 0 is outside the ABI; reading it as 1 keeps
+		 * "LBS_OK means at least one worker" true. */
+		min = wl->min_shards ? wl->min_shards : 1;
+		max = wl->max_shards;
+	}
+	*want = max < capacity ? max : capacity;
+	*need = min;
+}
+
+void sc_fill(lbs_selection *out, const lbs_worker *const *workers, uint32_t k,
+             uint64_t cookie)
+{
+	for (uint32_t i = 0; i < k; i++)
+		out->ids[i] = workers[out->indices[i]]->id;
+	out->n_selected = k;
+	out->cookie = cookie;
+}
+
+void sc_reason(lbs_selection *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!out->reason || out->reason_len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out->reason, out->reason_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Short names of rejection reasons, for counts in one sentence. */
+static const char *reason_label(enum elig_reason r)
+{
+	switch (r) {
+	case ELIG_OK:
+		return "eligible";
+	case ELIG_EXCLUDED:
+		return "excluded";
+	case ELIG_NO_DEVICE:
+		return "no device";
+	case ELIG_BACKEND:
+		return "backend";
+	case ELIG_PRECISION:
+		return "precision";
+	case ELIG_FEATURE:
+		return "feature";
+	case ELIG_MEMORY:
+		return "memory";
+	case ELIG_COMPUTE:
+		return "compute units";
+	case ELIG_ACCEL:
+		return "accelerator";
+	case ELIG_OVERLOADED:
+		return "overloaded";
+	}
+	return "other";
+}
+
+void sc_reason_none(lbs_selection *out, const char *who,
+                    const lbs_workload *wl, const lbs_worker *const *workers,
+                    uint32_t n, double ceiling, uint32_t found, uint32_t need)
+{
+	uint32_t counts[ELIG_OVERLOADED + 1] = { 0 };
+	char list[256];
+	size_t used = 0;
+
+	if (!out->reason || out->reason_len == 0)
+		return;
+	if (n == 0) {
+		sc_reason(out, "%s: no workers were offered", who);
+		return;
+	}
+	if (out->capacity < need) {
+		sc_reason(out, "%s: the selection has room for %u workers, the workload needs at least %u",
+		          who, out->capacity, need);
+		return;
+	}
+	if (found > 0) {
+		sc_reason(out, "%s: only %u eligible worker%s, the workload needs at least %u",
+		          who, found, found == 1 ? "" : "s", need);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+
+		if (w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id)
+			counts[elig_check(wl, w, ceiling, NULL)]++;
+	}
+	list[0] = '\0';
+	for (int r = ELIG_EXCLUDED; r <= ELIG_OVERLOADED; r++) {
+		int len;
+
+		if (!counts[r] || used >= sizeof(list))
+			continue;
+		len = snprintf(list + used, sizeof(list) - used, "%s%s %u",
+		               used ? ", " : "", reason_label((enum elig_reason)r),
+		               counts[r]);
+		if (len > 0)
+			used += (size_t)len;
+	}
+	sc_reason(out, "%s: no eligible worker among %u (%s)", who, n, list);
+}
+
+/* Six decimals: enough to compare, and "0.83" reads better than
+ * "0.83000000000000007". */
+static double tidy(double x)
+{
+	return isfinite(x) ? round(x * 1e6) / 1e6 : x;
+}
+
+lbs_status sc_explain_begin(sc_explain *e, const char *scheduler)
+{
+	memset(e, 0, sizeof(*e));
+	e->root = cJSON_CreateObject();
+	if (!e->root)
+		return LBS_ENOMEM;
+	if (!cJSON_AddStringToObject(e->root, "scheduler", scheduler) ||
+	    !(e->chosen = cJSON_AddArrayToObject(e->root, "chosen")) ||
+	    !(e->candidates = cJSON_AddArrayToObject(e->root, "candidates")) ||
+	    !(e->rejected = cJSON_AddArrayToObject(e->root, "rejected"))) {
+		cJSON_Delete(e->root);
+		e->root = NULL;
+		return LBS_ENOMEM;
+	}
+	return LBS_OK;
+}
+
+cJSON *sc_explain_candidate(sc_explain *e, const char *id, double score)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddItemToArray(e->candidates, o)) {
+		cJSON_Delete(o);
+		e->oom = 1;
+		return NULL;
+	}
+	sc_explain_str(e, o, "worker", id);
+	sc_explain_num(e, o, "score", score);
+	return o;
+}
+
+void sc_explain_num(sc_explain *e, cJSON *obj, const char *key, double v)
+{
+	if (obj && !cJSON_AddNumberToObject(obj, key, tidy(v)))
+		e->oom = 1;
+}
+
+void sc_explain_str(sc_explain *e, cJSON *obj, const char *key, const char *v)
+{
+	if (obj && !cJSON_AddStringToObject(obj, key, v))
+		e->oom = 1;
+}
+
+void sc_explain_reject(sc_explain *e, const char *id, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddItemToArray(e->rejected, o)) {
+		cJSON_Delete(o);
+		e->oom = 1;
+		return;
+	}
+	sc_explain_str(e, o, "worker", id);
+	sc_explain_str(e, o, "reason", reason);
+}
+
+void sc_explain_chosen(sc_explain *e, const char *id)
+{
+	cJSON *s = cJSON_CreateString(id);
+
+	if (!s || !cJSON_AddItemToArray(e->chosen, s)) {
+		cJSON_Delete(s);
+		e->oom = 1;
+	}
+}
+
+void sc_explain_reason(sc_explain *e, const char *reason)
+{
+	sc_explain_str(e, e->root, "reason", reason);
+}
+
+lbs_status sc_explain_end(sc_explain *e, lbs_write_fn write, void *ctx)
+{
+	char *text = NULL;
+
+	if (!e->oom)
+		text = cJSON_PrintUnformatted(e->root);
+	cJSON_Delete(e->root);
+	e->root = NULL;
+	if (!text)
+		return LBS_ENOMEM;
+	write(ctx, text, strlen(text));
+	cJSON_free(text);
+	return LBS_OK;
+}
+
+void sc_log(const lbs_host_api *host, int32_t level, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!host || host->struct_size < LBS_HOST_SIZE_V1_0 || !host->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	host->log(host->host_data, level, msg);
+}

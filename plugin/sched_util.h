@@ -1,0 +1,110 @@
+/*
+ * sched_util.h -- the glue every scheduler of this plugin shares: argument
+ * checks, the shard count, filling lbs_selection, counters for stats(),
+ * the explain() JSON skeleton, logging through the host.
+ */
+#ifndef LBS_PLUGIN_SCHED_UTIL_H
+#define LBS_PLUGIN_SCHED_UTIL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <lbsched/abi.h>
+
+/*
+ * Counters for stats().  stats() is [any] and may read while a [data] call
+ * writes, so they are atomics; the [data] calls of an instance are
+ * serialised by the host (no LBS_CAP_CONCURRENT), so there is one writer at
+ * a time and sc_bump can be a relaxed load and store instead of a locked
+ * read-modify-write on the select path.  A scheduler that sets
+ * LBS_CAP_CONCURRENT must switch to atomic_fetch_add.
+ */
+typedef struct sched_counters {
+	_Atomic uint64_t selects;   /* select calls answered OK or NO_WORKER */
+	_Atomic uint64_t no_worker; /* of those, NO_WORKER */
+	_Atomic uint64_t errors;    /* select calls that returned an error */
+	_Atomic uint64_t reports;   /* outcomes accepted by report() */
+} sched_counters;
+
+static inline void sc_bump(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+/* Write {"scheduler":name,"selects":N,"no_worker":N,"errors":N,"reports":N}
+ * plus `extra` (",\"key\":value..." or NULL) before the closing brace. */
+lbs_status sc_stats(const char *name, const sched_counters *c,
+                    const char *extra, lbs_write_fn write, void *ctx);
+
+/* LBS_EINVAL unless wl is a usable workload: not NULL, at least
+ * LBS_WORKLOAD_SIZE_V1_0, no NULL array with a nonzero count, and for
+ * SHARDED / REPLICATED max_shards >= min_shards. */
+lbs_status sc_check_workload(const lbs_workload *wl);
+
+/* sc_check_workload plus the worker array and the caller's lbs_selection
+ * (at least LBS_SELECTION_SIZE_V1_0, indices and ids set).  Sets
+ * out->n_selected = 0 and out->cookie = 0 whenever out is usable, so an
+ * error leaves no stale answer.  Workers themselves are checked by the
+ * algorithms as they reach them, which keeps an O(1) select O(1). */
+lbs_status sc_check_select(const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           lbs_selection *out);
+
+/*
+ * How many workers to look for: SINGLE (and unknown allocations) 1;
+ * SHARDED / REPLICATED up to min(max_shards, capacity), needing at least
+ * max(1, min_shards).  A select that finds fewer than *need answers
+ * LBS_NO_WORKER.
+ */
+void sc_shards(const lbs_workload *wl, uint32_t capacity, uint32_t *want,
+               uint32_t *need);
+
+/* ids[i] = workers[indices[i]]->id for i < k, n_selected = k, cookie. */
+void sc_fill(lbs_selection *out, const lbs_worker *const *workers, uint32_t k,
+             uint64_t cookie);
+
+/* One sentence into out->reason when the caller gave a buffer. */
+void sc_reason(lbs_selection *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The reason for LBS_NO_WORKER: "<who>: no eligible worker among 6
+ * (excluded 2, accelerator 4)", or when some were eligible but fewer than
+ * the workload needs, "<who>: only 2 eligible workers, the workload needs
+ * at least 3", or when out->capacity is below `need`, says so.  Scans the
+ * workers only when out->reason is set.
+ */
+void sc_reason_none(lbs_selection *out, const char *who,
+                    const lbs_workload *wl, const lbs_worker *const *workers,
+                    uint32_t n, double ceiling, uint32_t found, uint32_t need);
+
+/* explain(): {"scheduler", "reason", "chosen": [], "candidates": [],
+ * "rejected": []}. */
+typedef struct sc_explain {
+	cJSON *root;
+	cJSON *chosen;
+	cJSON *candidates;
+	cJSON *rejected;
+	int oom; /* an add failed; reported by sc_explain_end */
+} sc_explain;
+
+lbs_status sc_explain_begin(sc_explain *e, const char *scheduler);
+/* A candidate object {"worker": id, "score": x}; add factors with
+ * sc_explain_num / sc_explain_str.  NULL (and e->oom) when out of memory. */
+cJSON *sc_explain_candidate(sc_explain *e, const char *id, double score);
+void sc_explain_num(sc_explain *e, cJSON *obj, const char *key, double v);
+void sc_explain_str(sc_explain *e, cJSON *obj, const char *key, const char *v);
+void sc_explain_reject(sc_explain *e, const char *id, const char *reason);
+void sc_explain_chosen(sc_explain *e, const char *id);
+void sc_explain_reason(sc_explain *e, const char *reason);
+/* Print, write through `write`, free.  LBS_ENOMEM when anything failed. */
+lbs_status sc_explain_end(sc_explain *e, lbs_write_fn write, void *ctx);
+
+/* Log through the host when it offers a logger (host may be NULL). */
+void sc_log(const lbs_host_api *host, int32_t level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * priority.c -- speed / balanced / spread selection; the formulas are in
+ * priority.h.
+ */
+#include "priority.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "eligible.h"
+
+/* Workers ranked per pass when several are wanted; a fixed stack array
+ * because select must not allocate. */
+#define CHUNK 64
+
+#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
+
+static int worker_valid(const lbs_worker *w)
+{
+	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
+}
+
+enum prio_mode prio_mode_of(uint32_t priority)
+{
+	if (priority <= 2)
+		return PRIO_SPEED;
+	if (priority == 3)
+		return PRIO_BALANCED;
+	return PRIO_SPREAD;
+}
+
+const char *prio_mode_name(enum prio_mode m)
+{
+	switch (m) {
+	case PRIO_SPEED:
+		return "speed";
+	case PRIO_BALANCED:
+		return "balanced";
+	case PRIO_SPREAD:
+		return "spread";
+	}
+	return "?";
+}
+
+static uint64_t splitmix_final(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+uint64_t prio_rand_next(uint64_t *state)
+{
+	*state += GOLDEN;
+	return splitmix_final(*state);
+}
+
+/* A uniform number in [0, 1) for worker position i of this select.  Keyed
+ * by position, not by draw order, so a second pass over the array sees the
+ * same numbers as the first. */
+static double draw_unit(uint64_t seed, uint32_t i)
+{
+	return (double)(splitmix_final(seed + (uint64_t)(i + 1) * GOLDEN) >> 11) *
+	       0x1.0p-53;
+}
+
+/* score = hw * h + lw * (1 - Le); spread uses the weight 1 - Le. */
+static void mode_weights(enum prio_mode mode, double *hw, double *lw)
+{
+	*hw = mode == PRIO_SPEED ? 0.8 : 0.6;
+	*lw = mode == PRIO_SPEED ? 0.2 : 0.4;
+}
+
+static void factors(const prio_params *p, const lbs_workload *wl,
+                    const lbs_worker *w, double load, prio_factors *f)
+{
+	enum prio_mode mode = prio_mode_of(wl->priority);
+	const lbs_history *h = NULL;
+	double est, mean;
+
+	f->load = elig_effective_load(w, load);
+	f->completion_s = -1.0;
+	f->deadline = PRIO_DL_NONE;
+	f->mean_s = f->sd_s = f->preference = -1.0;
+	if (p->history)
+		h = p->history(p->history_ctx, wl->type, w->id);
+
+	if (!h || h->samples == 0) {
+		f->samples = 0;
+		f->success = f->time = f->history = 0.5;
+	} else {
+		f->samples = h->samples;
+		f->success = clamp01((double)h->successes / (double)h->samples, 0.0);
+		f->preference = h->preference;
+		mean = h->mean_duration;
+		if (h->successes > 0) {
+			f->mean_s = mean;
+			f->sd_s = h->var_duration > 0.0 ? sqrt(h->var_duration) : 0.0;
+		}
+		if (h->successes == 0 || !isfinite(mean) || mean < 0.0) {
+			/* Nothing ever finished: the formula would read a mean
+			 * of 0 as "very fast". */
+			f->time = 0.0;
+		} else {
+			est = wl->est_duration_s > 1.0 ? wl->est_duration_s : 1.0;
+			f->time = clamp01(1.0 - (mean / est - 1.0) / 3.0, 0.0);
+			if (wl->deadline_s > 0.0) {
+				double cap = w->capacity > 1 ? (double)w->capacity : 1.0;
+				double ahead = (double)w->active_tests +
+				               (double)w->queued_tests;
+
+				f->completion_s = ahead / cap * mean + mean;
+				f->deadline = f->completion_s <= wl->deadline_s
+				              ? PRIO_DL_MEETS : PRIO_DL_MISSES;
+			}
+		}
+		if (mode == PRIO_SPEED)
+			f->history = (0.2 * f->success + 0.6 * f->time) / 0.8;
+		else
+			f->history = (f->success + f->time) / 2.0;
+	}
+
+	if (mode == PRIO_SPREAD) {
+		f->score = 1.0 - f->load;
+	} else {
+		double hw, lw;
+
+		mode_weights(mode, &hw, &lw);
+		f->score = hw * f->history + lw * (1.0 - f->load);
+	}
+}
+
+void prio_factors_of(const prio_params *p, const lbs_workload *wl,
+                     const lbs_worker *w, prio_factors *f)
+{
+	factors(p, wl, w, worker_load(w), f);
+}
+
+/* A total order: lower tier, then higher a, then higher b, then lower
+ * position.  No NaN reaches a or b. */
+typedef struct rank_key {
+	uint32_t tier;
+	uint32_t idx;
+	double a;
+	double b;
+} rank_key;
+
+static int better(const rank_key *x, const rank_key *y)
+{
+	if (x->tier != y->tier)
+		return x->tier < y->tier;
+	if (x->a != y->a)
+		return x->a > y->a;
+	if (x->b != y->b)
+		return x->b > y->b;
+	return x->idx < y->idx;
+}
+
+static void count_eligible(prio_result *res, const prio_factors *f)
+{
+	res->n_eligible++;
+	res->total_weight += 1.0 - f->load;
+	if (f->deadline == PRIO_DL_MEETS)
+		res->n_meeting++;
+	else if (f->deadline == PRIO_DL_MISSES)
+		res->n_missing++;
+}
+
+/* Top `want` by rank_key, CHUNK at a time: each pass keeps the best CHUNK
+ * keys strictly after the last key of the previous pass. */
+static lbs_status ranked(const prio_params *p, const lbs_workload *wl,
+                         const lbs_worker *const *workers, uint32_t n,
+                         int demote, uint32_t want, uint32_t *idx,
+                         prio_result *res)
+{
+	int spread = prio_mode_of(wl->priority) == PRIO_SPREAD;
+	rank_key top[CHUNK], bound = { 0, 0, 0.0, 0.0 }, k;
+	int bounded = 0;
+	prio_factors f;
+
+	while (res->n_found < want) {
+		uint32_t chunk = want - res->n_found, m = 0;
+
+		if (chunk > CHUNK)
+			chunk = CHUNK;
+		for (uint32_t i = 0; i < n; i++) {
+			const lbs_worker *w = workers[i];
+			double load;
+			uint32_t j;
+
+			if (!worker_valid(w))
+				return LBS_EINVAL;
+			if (!elig_pass(wl, w, p->ceiling, &load))
+				continue;
+			factors(p, wl, w, load, &f);
+			if (!bounded)
+				count_eligible(res, &f);
+
+			k.tier = demote && f.deadline == PRIO_DL_MISSES;
+			k.idx = i;
+			k.b = 0.0;
+			if (!spread) {
+				k.a = f.score;
+			} else if (f.score > 0.0) {
+				/* Efraimidis-Spirakis: the largest log(u) / w
+				 * are a weighted sample without replacement. */
+				k.a = log(1.0 - draw_unit(p->draw_seed, i)) / f.score;
+			} else {
+				k.a = -INFINITY;
+				k.b = -load;
+			}
+
+			if (bounded && !better(&bound, &k))
+				continue;
+			if (m == chunk && !better(&k, &top[m - 1]))
+				continue;
+			j = m < chunk ? m++ : chunk - 1;
+			while (j > 0 && better(&k, &top[j - 1])) {
+				top[j] = top[j - 1];
+				j--;
+			}
+			top[j] = k;
+		}
+		for (uint32_t j = 0; j < m; j++)
+			idx[res->n_found++] = top[j].idx;
+		if (m < chunk)
+			break;
+		bound = top[m - 1];
+		bounded = 1;
+	}
+	return LBS_OK;
+}
+
+/* One weighted draw in a single pass (reservoir sampling: keep worker i
+ * with probability w_i / total so far), per tier, without the log() that
+ * the multi-draw keys need. */
+static lbs_status spread_one(const prio_params *p, const lbs_workload *wl,
+                             const lbs_worker *const *workers, uint32_t n,
+                             int demote, uint32_t *idx, prio_result *res)
+{
+	double total[2] = { 0.0, 0.0 }, zero_load[2] = { 0.0, 0.0 };
+	int64_t pick[2] = { -1, -1 }, zero[2] = { -1, -1 };
+	prio_factors f;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+		double load;
+		int t;
+
+		if (!worker_valid(w))
+			return LBS_EINVAL;
+		if (!elig_pass(wl, w, p->ceiling, &load))
+			continue;
+		factors(p, wl, w, load, &f);
+		count_eligible(res, &f);
+		t = demote && f.deadline == PRIO_DL_MISSES;
+		if (f.score > 0.0) {
+			total[t] += f.score;
+			if (draw_unit(p->draw_seed, i) * total[t] < f.score)
+				pick[t] = i;
+		} else if (zero[t] < 0 || load < zero_load[t]) {
+			zero[t] = i;
+			zero_load[t] = load;
+		}
+	}
+	for (int t = 0; t < 2; t++) {
+		int64_t c = pick[t] >= 0 ? pick[t] : zero[t];
+
+		if (c >= 0) {
+			idx[0] = (uint32_t)c;
+			res->n_found = 1;
+			break;
+		}
+	}
+	return LBS_OK;
+}
+
+/*
+ * One worker, nothing learned: every history part is 0.5 and no deadline
+ * can be judged, so a single pass over load alone decides, with the same
+ * arithmetic as factors() so that select, score and explain agree.  This
+ * is the common case and the one that must stay close to a bare scan.
+ */
+static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           uint32_t *idx, prio_result *res)
+{
+	enum prio_mode mode = prio_mode_of(wl->priority);
+	double hw, lw, best = -1.0, total = 0.0, zero_load = 0.0;
+	int64_t pick = -1, zero = -1;
+	uint32_t eligible = 0; /* a local: a store through res could alias wl */
+
+	mode_weights(mode, &hw, &lw);
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+		double load, spare;
+
+		if (!worker_valid(w))
+			return LBS_EINVAL;
+		if (!elig_pass(wl, w, p->ceiling, &load))
+			continue;
+		spare = 1.0 - elig_effective_load(w, load);
+		eligible++;
+		total += spare;
+		if (mode != PRIO_SPREAD) {
+			double score = hw * 0.5 + lw * spare;
+
+			if (score > best) {
+				best = score;
+				pick = i;
+			}
+		} else if (spare > 0.0) {
+			/* Reservoir sampling, as in spread_one. */
+			if (draw_unit(p->draw_seed, i) * total < spare)
+				pick = i;
+		} else if (zero < 0 || load < zero_load) {
+			zero = i;
+			zero_load = load;
+		}
+	}
+	res->n_eligible = eligible;
+	res->total_weight = total;
+	if (pick < 0)
+		pick = zero;
+	if (pick >= 0) {
+		idx[0] = (uint32_t)pick;
+		res->n_found = 1;
+	}
+	return LBS_OK;
+}
+
+lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n,
+                       uint32_t want, uint32_t *idx, prio_result *res)
+{
+	int demote = wl->deadline_s > 0.0 && p->history;
+	lbs_status st;
+
+	for (;;) {
+		memset(res, 0, sizeof(*res));
+		if (want == 0)
+			return LBS_OK;
+		if (want == 1 && !p->history)
+			st = fast_one(p, wl, workers, n, idx, res);
+		else if (want == 1 && prio_mode_of(wl->priority) == PRIO_SPREAD)
+			st = spread_one(p, wl, workers, n, demote, idx, res);
+		else
+			st = ranked(p, wl, workers, n, demote, want, idx, res);
+		if (st != LBS_OK)
+			return st;
+		/* Missing workers are demoted only below workers that meet the
+		 * deadline; when none does, rank again without tiers.  Rare,
+		 * so cheaper than keeping both rankings on every select. */
+		if (demote && res->n_meeting == 0 && res->n_missing > 0) {
+			demote = 0;
+			continue;
+		}
+		break;
+	}
+	res->demoted = demote && res->n_missing > 0;
+	if (res->n_found > 0)
+		prio_factors_of(p, wl, workers[idx[0]], &res->best);
+	return LBS_OK;
+}
+
+lbs_status prio_score(const prio_params *p, const lbs_workload *wl,
+                      const lbs_worker *const *workers, uint32_t n,
+                      double *scores)
+{
+	uint32_t meeting = 0, missing = 0;
+	prio_factors f;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+		double load;
+
+		if (!worker_valid(w))
+			return LBS_EINVAL;
+		if (!elig_pass(wl, w, p->ceiling, &load)) {
+			scores[i] = -1.0;
+			continue;
+		}
+		factors(p, wl, w, load, &f);
+		scores[i] = f.score;
+		meeting += f.deadline == PRIO_DL_MEETS;
+		missing += f.deadline == PRIO_DL_MISSES;
+	}
+	if (meeting == 0 || missing == 0)
+		return LBS_OK;
+	for (uint32_t i = 0; i < n; i++) {
+		if (scores[i] < 0.0)
+			continue;
+		prio_factors_of(p, wl, workers[i], &f);
+		scores[i] = f.deadline == PRIO_DL_MISSES ? scores[i] / 2.0
+		                                         : 0.5 + scores[i] / 2.0;
+	}
+	return LBS_OK;
+}

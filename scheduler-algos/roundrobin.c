@@ -1,0 +1,199 @@
+/*
+ * roundrobin.c -- rotation with one cursor per request class; see
+ * roundrobin.h for why there is more than one cursor.
+ */
+#include "roundrobin.h"
+
+#include <string.h>
+
+#include "eligible.h"
+
+static int worker_valid(const lbs_worker *w)
+{
+	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
+}
+
+/* FNV-1a: the cursor only needs to recognise an id it saw, and a collision
+ * costs one out-of-turn choice, never a wrong one. */
+static uint64_t id_hash(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+	h *= UINT64_C(0xbf58476d1ce4e5b9);
+	return h ^ (h >> 31);
+}
+
+void rr_init(rr_state *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+uint64_t rr_class_of(const lbs_workload *wl)
+{
+	uint64_t h = 0;
+
+	h = mix(h, wl->required_backends);
+	h = mix(h, wl->required_precisions);
+	h = mix(h, wl->required_features);
+	h = mix(h, wl->min_memory_bytes);
+	h = mix(h, wl->min_compute_units);
+	if (wl->required_accel_kinds && wl->required_accel_counts) {
+		for (uint32_t i = 0; i < wl->n_required_accels; i++) {
+			const char *k = wl->required_accel_kinds[i];
+
+			h = mix(h, k ? id_hash(k) : 0);
+			h = mix(h, wl->required_accel_counts[i]);
+		}
+	}
+	return h;
+}
+
+static uint32_t set_of(uint64_t klass)
+{
+	return (uint32_t)(klass >> 40) % RR_SETS;
+}
+
+static const rr_cursor *find_class(const rr_state *s, uint64_t klass)
+{
+	const rr_cursor *set = &s->classes[set_of(klass) * RR_WAYS];
+
+	for (int i = 0; i < RR_WAYS; i++)
+		if (set[i].used && set[i].klass == klass)
+			return &set[i];
+	return NULL;
+}
+
+/* Where a scan starts for cursor c over this call's array. */
+static uint32_t cursor_start(const rr_cursor *c, const lbs_worker *const *workers,
+                             uint32_t n)
+{
+	const lbs_worker *w;
+
+	if (!c->valid || n == 0)
+		return 0;
+	if (c->last < n) {
+		w = workers[c->last];
+		if (worker_valid(w) && id_hash(w->id) == c->id_hash)
+			return c->last + 1 < n ? c->last + 1 : 0;
+	}
+	/* The array changed since the last choice: find that worker again. */
+	for (uint32_t j = 0; j < n; j++) {
+		w = workers[j];
+		if (worker_valid(w) && id_hash(w->id) == c->id_hash)
+			return j + 1 < n ? j + 1 : 0;
+	}
+	/* It left the fleet; carry on from where it stood. */
+	return c->last + 1 < n ? c->last + 1 : 0;
+}
+
+static const rr_cursor *cursor_for(const rr_state *s, uint64_t klass)
+{
+	const rr_cursor *c = find_class(s, klass);
+
+	/* A class seen for the first time joins the rotation where everyone
+	 * else left it, rather than at position 0, so that many short-lived
+	 * classes do not all pile onto the first workers. */
+	return c ? c : &s->global;
+}
+
+lbs_status rr_pick(const rr_state *s, const lbs_workload *wl,
+                   const lbs_worker *const *workers, uint32_t n,
+                   double ceiling, uint32_t want, uint32_t *idx,
+                   rr_result *res)
+{
+	uint32_t i;
+
+	memset(res, 0, sizeof(*res));
+	res->klass = rr_class_of(wl);
+	if (n == 0 || want == 0)
+		return LBS_OK;
+	res->start = i = cursor_start(cursor_for(s, res->klass), workers, n);
+	while (res->scanned < n && res->n_found < want) {
+		const lbs_worker *w = workers[i];
+
+		if (!worker_valid(w))
+			return LBS_EINVAL;
+		res->scanned++;
+		if (elig_check(wl, w, ceiling, NULL) == ELIG_OK)
+			idx[res->n_found++] = i;
+		else
+			res->skipped++;
+		i = i + 1 < n ? i + 1 : 0;
+	}
+	return LBS_OK;
+}
+
+static void cursor_set(rr_cursor *c, uint64_t klass, uint64_t stamp,
+                       uint32_t last, uint64_t hash)
+{
+	c->klass = klass;
+	c->used = stamp;
+	c->last = last;
+	c->id_hash = hash;
+	c->valid = 1;
+}
+
+void rr_commit(rr_state *s, const rr_result *res,
+               const lbs_worker *const *workers, uint32_t last)
+{
+	rr_cursor *set = &s->classes[set_of(res->klass) * RR_WAYS];
+	rr_cursor *slot = NULL;
+	uint64_t hash = id_hash(workers[last]->id);
+
+	s->clock++;
+	for (int i = 0; i < RR_WAYS; i++) {
+		if (set[i].used && set[i].klass == res->klass) {
+			slot = &set[i];
+			break;
+		}
+	}
+	if (!slot) {
+		/* Evict the least recently used way (empty slots have
+		 * used == 0, so they go first). */
+		slot = &set[0];
+		for (int i = 1; i < RR_WAYS; i++)
+			if (set[i].used < slot->used)
+				slot = &set[i];
+	}
+	cursor_set(slot, res->klass, s->clock, last, hash);
+	cursor_set(&s->global, 0, s->clock, last, hash);
+}
+
+lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
+                    const lbs_worker *const *workers, uint32_t n,
+                    double ceiling, double *scores)
+{
+	uint32_t eligible = 0, rank = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!worker_valid(workers[i]))
+			return LBS_EINVAL;
+		if (elig_check(wl, workers[i], ceiling, NULL) == ELIG_OK) {
+			scores[i] = 0.0;
+			eligible++;
+		} else {
+			scores[i] = -1.0;
+		}
+	}
+	if (eligible == 0)
+		return LBS_OK;
+	i = cursor_start(cursor_for(s, rr_class_of(wl)), workers, n);
+	for (uint32_t seen = 0; seen < n; seen++) {
+		if (scores[i] >= 0.0) {
+			scores[i] = (double)(eligible - rank) / (double)eligible;
+			rank++;
+		}
+		i = i + 1 < n ? i + 1 : 0;
+	}
+	return LBS_OK;
+}

@@ -1,0 +1,530 @@
+/*
+ * test_priority.c -- the "priority" scheduler through the real plugin:
+ * speed picks the best history after report()s, balanced prefers the less
+ * loaded and no longer lets "no history" beat a good history, spread is a
+ * deterministic, load-weighted draw for a seed, deadlines demote workers
+ * expected to miss them, and report() refuses bad outcomes.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "support.h"
+
+static char reason[512];
+
+/* As pick(), but a host fallback (the host rejected the plugin's answer)
+ * fails the test instead of hiding the bug. */
+static const char *choose(shim_sched *s, const lbs_workload *wl, const fleet *f)
+{
+	static char out[1024];
+	uint32_t idx[16];
+	const char *ids[16];
+	lbs_selection sel = { .struct_size = sizeof(sel), .capacity = 16,
+	                      .indices = idx, .ids = ids, .reason = reason,
+	                      .reason_len = sizeof(reason) };
+	int fell_back = 0;
+	lbs_status st = sched_select(s, wl, (const lbs_worker *const *)f->workers,
+	                             f->n, &sel, &fell_back);
+	size_t used = 0;
+
+	CHECK_INT(fell_back, 0);
+	if (st == LBS_NO_WORKER)
+		return "none";
+	if (st != LBS_OK) {
+		snprintf(out, sizeof(out), "error:%d", (int)st);
+		return out;
+	}
+	out[0] = '\0';
+	for (uint32_t i = 0; i < sel.n_selected; i++)
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s",
+		                         i ? "," : "", sel.ids[i]);
+	return out;
+}
+
+static char json[32768];
+static size_t json_len;
+
+static int collect(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	if (json_len + len < sizeof(json)) {
+		memcpy(json + json_len, data, len);
+		json_len += len;
+		json[json_len] = '\0';
+	}
+	return 0;
+}
+
+static lbs_status report(shim_sched *s, const lbs_workload *wl, const char *worker,
+                         int32_t result, double duration, double expected)
+{
+	lbs_outcome o = { .struct_size = sizeof(o), .workload_type = wl->type,
+	                  .worker_id = worker, .result = result,
+	                  .duration_s = duration, .expected_duration_s = expected };
+
+	return sched_report(s, &o);
+}
+
+static void report_n(shim_sched *s, const lbs_workload *wl, const char *worker,
+                     int n, int32_t result, double duration)
+{
+	for (int i = 0; i < n; i++)
+		CHECK_INT(report(s, wl, worker, result, duration, 60), LBS_OK);
+}
+
+/* Three identical workers at 20% load; only their histories will differ. */
+static const char *FLEET3 =
+	"[{\"worker_id\": \"slow\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 20, \"memory_utilization\": 20}},"
+	" {\"worker_id\": \"failing\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 20, \"memory_utilization\": 20}},"
+	" {\"worker_id\": \"fast\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 20, \"memory_utilization\": 20}}]";
+
+static void test_speed_learns(void)
+{
+	fleet f = fleet_parse(FLEET3);
+	lbs_workload urgent = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"test_type\": \"vision_classification\","
+		" \"expected_duration\": 60, \"priority\": 1}");
+	lbs_workload other_type = workload_parse(f.arena,
+		"{\"test_id\": \"o\", \"test_type\": \"audio_transcription\","
+		" \"expected_duration\": 60, \"priority\": 1}");
+	shim_sched *s = test_sched("priority", NULL);
+
+	CHECK(urgent.type != other_type.type);
+	/* Nothing learned: equal scores, the lowest position wins. */
+	CHECK_STR(choose(s, &urgent, &f), "slow");
+	CHECK_CONTAINS(reason, "priority 1 (speed)");
+	CHECK_CONTAINS(reason, "no history yet");
+
+	/* fast: done in half the expected time; slow: 2.5x the expected time
+	 * (time factor 0.5); failing: never finishes. */
+	report_n(s, &urgent, "fast", 5, LBS_RESULT_SUCCESS, 30);
+	report_n(s, &urgent, "slow", 5, LBS_RESULT_SUCCESS, 150);
+	report_n(s, &urgent, "failing", 5, LBS_RESULT_FAILURE, 10);
+	CHECK_STR(choose(s, &urgent, &f), "fast");
+	/* speed: h = (0.2*1 + 0.6*1)/0.8 = 1, score 0.8 + 0.2*(1 - 0.12) */
+	CHECK_CONTAINS(reason, "best score 0.98 (success 1.00, time 1.00, load 0.12)");
+
+	/* A failing worker's mean duration of 0 s must not read as "very
+	 * fast": with the formula alone its time factor would be 1 and it
+	 * would beat slow (0.78 against 0.68).  fast, unknown here, sits
+	 * between them at 0.58. */
+	{
+		shim_sched *t = test_sched("priority", NULL);
+
+		report_n(t, &urgent, "failing", 5, LBS_RESULT_FAILURE, 10);
+		report_n(t, &urgent, "slow", 5, LBS_RESULT_SUCCESS, 150);
+		CHECK_STR(choose(t, &urgent, &f), "slow");
+		CHECK_CONTAINS(reason, "success 1.00, time 0.50");
+		sched_close(t);
+	}
+
+	/* History is per workload type: for audio nothing is known. */
+	CHECK_STR(choose(s, &other_type, &f), "slow");
+	CHECK_CONTAINS(reason, "no history yet");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_balanced(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"busy\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 60, \"memory_utilization\": 60}},"
+		" {\"worker_id\": \"idle\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 20, \"memory_utilization\": 20}}]");
+	fleet g = fleet_parse(
+		"[{\"worker_id\": \"new\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"proven\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+	lbs_workload normal = workload_parse(f.arena,
+		"{\"test_id\": \"n\", \"test_type\": \"nlp_text\", \"expected_duration\": 60, \"priority\": 3}");
+	shim_sched *s = test_sched("priority", NULL);
+
+	/* No history on either: the less loaded wins although it comes second. */
+	CHECK_STR(choose(s, &normal, &f), "idle");
+	CHECK_CONTAINS(reason, "priority 3 (balanced)");
+	/* Equal histories: still the less loaded. */
+	report_n(s, &normal, "busy", 4, LBS_RESULT_SUCCESS, 60);
+	report_n(s, &normal, "idle", 4, LBS_RESULT_SUCCESS, 60);
+	CHECK_STR(choose(s, &normal, &f), "idle");
+	/* A much better history outweighs some load: busy at 0.36 load, all
+	 * successes; idle at 0.12, half failures. */
+	report_n(s, &normal, "idle", 4, LBS_RESULT_FAILURE, 60);
+	CHECK_STR(choose(s, &normal, &f), "busy");
+	sched_close(s);
+
+	/* The original's balanced history part peaked at 0.6 against 0.5 for
+	 * "no history", so a good-but-not-perfect worker (success 1, time
+	 * 0.6: 132 s runs for 60 s expected) lost to an unknown one. */
+	s = test_sched("priority", NULL);
+	report_n(s, &normal, "proven", 3, LBS_RESULT_SUCCESS, 132);
+	CHECK_STR(choose(s, &normal, &g), "proven");
+	CHECK_CONTAINS(reason, "time 0.60");
+	sched_close(s);
+	fleet_free(&f);
+	fleet_free(&g);
+}
+
+/* w0..w3 eligible at loads 10/30/50/70%; "hot" is over the ceiling and
+ * "gone" is excluded by the workload. */
+static const char *FLEET_SPREAD =
+	"[{\"worker_id\": \"w0\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 10, \"memory_utilization\": 10, \"gpu_utilization\": 10,"
+	"            \"io_utilization\": 10, \"network_utilization\": 10}},"
+	" {\"worker_id\": \"hot\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 99, \"memory_utilization\": 99, \"gpu_utilization\": 99,"
+	"            \"io_utilization\": 99, \"network_utilization\": 99}},"
+	" {\"worker_id\": \"w1\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 30, \"memory_utilization\": 30, \"gpu_utilization\": 30,"
+	"            \"io_utilization\": 30, \"network_utilization\": 30}},"
+	" {\"worker_id\": \"gone\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"w2\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 50, \"memory_utilization\": 50, \"gpu_utilization\": 50,"
+	"            \"io_utilization\": 50, \"network_utilization\": 50}},"
+	" {\"worker_id\": \"w3\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"load\": {\"cpu_utilization\": 70, \"memory_utilization\": 70, \"gpu_utilization\": 70,"
+	"            \"io_utilization\": 70, \"network_utilization\": 70}}]";
+
+static void test_spread(void)
+{
+	fleet f = fleet_parse(FLEET_SPREAD);
+	lbs_workload bg = workload_parse(f.arena,
+		"{\"test_id\": \"b\", \"priority\": 5, \"exclude_workers\": [\"gone\"]}");
+	lbs_workload bg_multi = workload_parse(f.arena,
+		"{\"test_id\": \"m\", \"priority\": 4, \"exclude_workers\": [\"gone\"],"
+		" \"custom_properties\": {\"allocation_strategy\": \"replicated\","
+		"  \"min_shards\": 2, \"max_shards\": 3}}");
+	shim_sched *a = test_sched("priority", "{\"seed\": 42}");
+	shim_sched *b = test_sched("priority", "{\"seed\": 42}");
+	shim_sched *c = test_sched("priority", "{\"seed\": 43}");
+	int counts[4], bad = 0;
+
+	/* Twice: with nothing learned (the fast path), then after a report
+	 * for another workload type (history lookups, no effect on spread). */
+	for (int round = 0; round < 2; round++) {
+		int same = 1, differs = 0;
+		char first[32];
+
+		memset(counts, 0, sizeof(counts));
+		for (int i = 0; i < 200; i++) {
+			const char *x = choose(a, &bg, &f);
+			const char *y;
+
+			snprintf(first, sizeof(first), "%s", x);
+			if (strlen(first) == 2 && first[0] == 'w' && first[1] >= '0' &&
+			    first[1] <= '3')
+				counts[first[1] - '0']++;
+			else
+				bad++;
+			y = choose(b, &bg, &f);
+			same &= strcmp(first, y) == 0;
+			differs |= strcmp(first, choose(c, &bg, &f)) != 0;
+		}
+		CHECK_CONTAINS(reason, "priority 5 (spread): weighted draw");
+		/* Same seed, same sequence; another seed, another sequence. */
+		CHECK(same);
+		CHECK(differs);
+		/* Never the overloaded or the excluded worker. */
+		CHECK_INT(bad, 0);
+		/* Everyone eligible gets work, the idle more than the busy:
+		 * expected 75 / 58 / 42 / 25 of 200 for weights .9 .7 .5 .3. */
+		for (int i = 0; i < 4; i++)
+			CHECK(counts[i] >= 10);
+		CHECK(counts[0] >= 2 * counts[3]);
+		CHECK(counts[0] + counts[1] > counts[2] + counts[3] + 30);
+
+		{
+			lbs_outcome o = { .struct_size = sizeof(o),
+			                  .workload_type = LBS_WL_AUDIO,
+			                  .worker_id = "w3", .duration_s = 1 };
+
+			CHECK(bg.type != LBS_WL_AUDIO);
+			CHECK_INT(sched_report(a, &o), LBS_OK);
+			CHECK_INT(sched_report(b, &o), LBS_OK);
+			CHECK_INT(sched_report(c, &o), LBS_OK);
+		}
+	}
+
+	/* Several at once: distinct, never the ineligible ones, and drawn
+	 * by weight without replacement: in 3 of 4, w0 is in about 90% of
+	 * the samples and w3 in about 51% (uniform draws: 75% each). */
+	memset(counts, 0, sizeof(counts));
+	for (int i = 0; i < 200; i++) {
+		char got[64];
+		char *save = NULL, *tok;
+		int seen[4] = { 0 }, n = 0;
+
+		snprintf(got, sizeof(got), "%s", choose(a, &bg_multi, &f));
+		for (tok = strtok_r(got, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			n++;
+			if (strlen(tok) == 2 && tok[0] == 'w' && tok[1] >= '0' && tok[1] <= '3') {
+				seen[tok[1] - '0']++;
+				counts[tok[1] - '0']++;
+			} else {
+				bad++;
+			}
+		}
+		CHECK_INT(n, 3);
+		for (int k = 0; k < 4; k++)
+			CHECK(seen[k] <= 1);
+	}
+	CHECK_INT(bad, 0);
+	CHECK(counts[0] > counts[3] + 40);
+	CHECK(counts[3] > 0);
+
+	/* explain() shows the draw select is about to make, without
+	 * consuming it. */
+	for (int i = 0; i < 5; i++) {
+		cJSON *doc;
+		char shown[32] = "";
+
+		json_len = 0;
+		CHECK_INT(sched_explain(a, &bg, (const lbs_worker *const *)f.workers, f.n,
+		                        collect, NULL), LBS_OK);
+		doc = cJSON_Parse(json);
+		snprintf(shown, sizeof(shown), "%s",
+		         cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0)));
+		cJSON_Delete(doc);
+		CHECK_STR(choose(a, &bg, &f), shown);
+	}
+	sched_close(a);
+	sched_close(b);
+	sched_close(c);
+	fleet_free(&f);
+}
+
+/* When every eligible worker has no spare capacity (cooling at performance
+ * 0: effective load 1), the original took the last compatible one; here
+ * the least loaded. */
+static void test_spread_saturated(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 50, \"cooling_state\": true, \"performance_level\": 0}},"
+		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 10, \"cooling_state\": true, \"performance_level\": 0}},"
+		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 30, \"cooling_state\": true, \"performance_level\": 0}}]");
+	lbs_workload bg = workload_parse(f.arena, "{\"test_id\": \"b\", \"priority\": 5}");
+	shim_sched *s = test_sched("priority", NULL);
+
+	for (int i = 0; i < 5; i++)
+		CHECK_STR(choose(s, &bg, &f), "b");
+	CHECK_CONTAINS(reason, "least loaded");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/*
+ * "quick" has the better history (every run 10 s, all successes) but 10
+ * tests ahead of it: (5 + 5) / 1 * 10 + 10 = 110 s.  "steady" is slower
+ * (40 s runs, one failure in four) and idle: 40 s.  "fresh" has no
+ * history, so no expected completion, and the lowest score (0.6).
+ */
+static void test_deadline(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"quick\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"active_tests\": 5, \"queued_tests\": 5}},"
+		" {\"worker_id\": \"steady\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"fresh\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+	const char *base = "\"test_id\": \"d\", \"test_type\": \"nlp_inference\","
+	                   " \"expected_duration\": 60, \"priority\": 1";
+	char text[256];
+	lbs_workload none, d60, d200, d20;
+	shim_sched *s = test_sched("priority", NULL);
+
+	snprintf(text, sizeof(text), "{%s}", base);
+	none = workload_parse(f.arena, text);
+	snprintf(text, sizeof(text), "{%s, \"deadline\": 60}", base);
+	d60 = workload_parse(f.arena, text);
+	snprintf(text, sizeof(text), "{%s, \"deadline\": 200}", base);
+	d200 = workload_parse(f.arena, text);
+	snprintf(text, sizeof(text), "{%s, \"deadline\": 20}", base);
+	d20 = workload_parse(f.arena, text);
+	CHECK_NEAR(d60.deadline_s, 60, 0);
+
+	/* No history: deadlines cannot be judged, the tie goes to position 0. */
+	CHECK_STR(choose(s, &d60, &f), "quick");
+	report_n(s, &none, "quick", 4, LBS_RESULT_SUCCESS, 10);
+	report_n(s, &none, "steady", 3, LBS_RESULT_SUCCESS, 40);
+	report_n(s, &none, "steady", 1, LBS_RESULT_FAILURE, 40);
+
+	CHECK_STR(choose(s, &none, &f), "quick");
+	CHECK_STR(choose(s, &d200, &f), "quick");
+	/* quick is expected at 110 s: it would miss 60 s, steady would not. */
+	CHECK_STR(choose(s, &d60, &f), "steady");
+	CHECK_CONTAINS(reason, "1 expected to miss the 60 s deadline ranked last");
+	/* Nobody is expected to make 20 s: nobody is demoted (not even below
+	 * "fresh", which is not expected to miss), the best score wins. */
+	CHECK_STR(choose(s, &d20, &f), "quick");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_report_validation(void)
+{
+	fleet f = fleet_parse(FLEET3);
+	lbs_workload urgent = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"expected_duration\": 60, \"priority\": 1}");
+	shim_sched *s = test_sched("priority", NULL);
+	lbs_outcome o = { .struct_size = sizeof(o), .workload_type = urgent.type,
+	                  .worker_id = "fast", .result = LBS_RESULT_SUCCESS,
+	                  .duration_s = 5 };
+
+	CHECK_INT(report(s, &urgent, "fast", LBS_RESULT_SUCCESS, NAN, 60), LBS_EINVAL);
+	CHECK_INT(report(s, &urgent, "fast", LBS_RESULT_SUCCESS, INFINITY, 60), LBS_EINVAL);
+	CHECK_INT(report(s, &urgent, "fast", LBS_RESULT_SUCCESS, -1, 60), LBS_EINVAL);
+	CHECK_INT(report(s, &urgent, NULL, LBS_RESULT_SUCCESS, 5, 60), LBS_EINVAL);
+	o.struct_size = 16;
+	CHECK_INT(sched_report(s, &o), LBS_EINVAL);
+	/* None of those taught anything. */
+	CHECK_STR(choose(s, &urgent, &f), "slow");
+	CHECK_CONTAINS(reason, "no history yet");
+
+	/* Cancelled outcomes count nowhere. */
+	report_n(s, &urgent, "fast", 5, LBS_RESULT_CANCELLED, 5);
+	CHECK_STR(choose(s, &urgent, &f), "slow");
+	CHECK_CONTAINS(reason, "no history yet");
+	/* An unknown result is a failure: "slow" now has the worst history. */
+	report_n(s, &urgent, "slow", 3, 99, 5);
+	CHECK_STR(choose(s, &urgent, &f), "failing");
+
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_explain_stats(void)
+{
+	fleet f = fleet_parse(FLEET3);
+	lbs_workload urgent = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"expected_duration\": 60, \"priority\": 2,"
+		" \"exclude_workers\": [\"failing\"]}");
+	shim_sched *s = test_sched("priority", NULL);
+	const cJSON *cands, *c0, *rej;
+	cJSON *doc;
+
+	/* Learned: 2 successes of 30 and 90 s (mean 60, population sd 30),
+	 * one failure, one cancelled run that counts nowhere.  Preference:
+	 * 0.5 -> 0.7*0.5 + 0.3*1 = 0.65 -> 0.7*0.65 + 0.3*(60/90) = 0.655
+	 * -> 0.7*0.655 + 0 = 0.4585. */
+	CHECK_INT(report(s, &urgent, "fast", LBS_RESULT_SUCCESS, 30, 60), LBS_OK);
+	CHECK_INT(report(s, &urgent, "fast", LBS_RESULT_SUCCESS, 90, 60), LBS_OK);
+	CHECK_INT(report(s, &urgent, "fast", LBS_RESULT_CANCELLED, 30, 60), LBS_OK);
+	CHECK_INT(report(s, &urgent, "fast", LBS_RESULT_FAILURE, 5, 60), LBS_OK);
+	json_len = 0;
+	CHECK_INT(sched_explain(s, &urgent, (const lbs_worker *const *)f.workers, f.n,
+	                        collect, NULL), LBS_OK);
+	doc = cJSON_Parse(json);
+	CHECK(doc != NULL);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "scheduler")), "priority");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0)), "fast");
+	cands = cJSON_GetObjectItem(doc, "candidates");
+	CHECK_INT(cJSON_GetArraySize(cands), 2);
+	c0 = cJSON_GetArrayItem(cands, 1);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(c0, "worker")), "fast");
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "samples")), 3, 0);
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "success")), 2.0 / 3.0, 1e-6);
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "time")), 1.0, 1e-9);
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "mean_duration_s")), 60, 1e-6);
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "duration_sd_s")), 30, 1e-6);
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "preference")), 0.4585, 1e-6);
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "load")), 0.12, 1e-9);
+	/* speed: h = (0.2 * 2/3 + 0.6) / 0.8, score 0.8 h + 0.2 * 0.88 */
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "score")),
+	           0.8 * ((0.2 * 2.0 / 3.0 + 0.6) / 0.8) + 0.2 * 0.88, 1e-6);
+	/* No history: no learned figures, only the neutral parts. */
+	c0 = cJSON_GetArrayItem(cands, 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(c0, "worker")), "slow");
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "history")), 0.5, 0);
+	CHECK(cJSON_GetObjectItem(c0, "preference") == NULL);
+	rej = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "rejected"), 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(rej, "worker")), "failing");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(rej, "reason")),
+	          "is in the workload's exclude list");
+	CHECK_CONTAINS(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "reason")), "priority 2 (speed)");
+	cJSON_Delete(doc);
+
+	CHECK_STR(choose(s, &urgent, &f), "fast");
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "\"scheduler\":\"priority\"");
+	CHECK_CONTAINS(json, "\"selects\":1");
+	CHECK_CONTAINS(json, "\"reports\":4");
+	CHECK_CONTAINS(json, "\"learned_pairs\":1");
+
+	/* The store grows (it starts with room for 44 pairs) and still finds
+	 * what it knew: the same pair per type, other types apart. */
+	for (int i = 0; i < 300; i++) {
+		char id[16];
+		lbs_outcome o = { .struct_size = sizeof(o), .workload_type = (uint32_t)(i % 3),
+		                  .worker_id = id, .result = LBS_RESULT_SUCCESS,
+		                  .duration_s = 1 };
+
+		snprintf(id, sizeof(id), "x%d", i / 2);
+		CHECK_INT(sched_report(s, &o), LBS_OK);
+	}
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "\"learned_pairs\":301");
+	json_len = 0;
+	CHECK_INT(sched_explain(s, &urgent, (const lbs_worker *const *)f.workers, f.n,
+	                        collect, NULL), LBS_OK);
+	doc = cJSON_Parse(json);
+	c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "candidates"), 1);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(c0, "worker")), "fast");
+	CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(c0, "samples")), 3, 0);
+	cJSON_Delete(doc);
+	CHECK(sched_desc(s)->caps & LBS_CAP_LEARNS);
+	CHECK(sched_desc(s)->caps & LBS_CAP_MULTI);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static lbs_status open_with(const char *config, char *err, size_t errlen)
+{
+	shim_sched *s = NULL;
+	lbs_status st = sched_open(test_host(), getenv("LBS_PLUGIN"), "priority",
+	                           config, strlen(config), &s, err, errlen);
+
+	sched_close(s);
+	return st;
+}
+
+static void test_config(void)
+{
+	char err[512];
+
+	CHECK_INT(open_with("{\"seed\": -3}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'seed': must be an unsigned integer");
+	CHECK_CONTAINS(err, "got -3");
+	CHECK_INT(open_with("{\"seed\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "got 1.5");
+	CHECK_INT(open_with("{\"seed\": \"7\"}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "got a string");
+	CHECK_INT(open_with("{\"sed\": 1}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'sed': unknown field (known: load_ceiling, seed)");
+	CHECK_INT(open_with("{\"load_ceiling\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'load_ceiling': must be a number in 0..1, got 1.5");
+	CHECK_INT(open_with("{\"load_ceiling\": 0.5, \"seed\": 9007199254740992}", err,
+	                    sizeof(err)), LBS_OK);
+}
+
+int main(void)
+{
+	test_speed_learns();
+	test_balanced();
+	test_spread();
+	test_spread_saturated();
+	test_deadline();
+	test_report_validation();
+	test_explain_stats();
+	test_config();
+	return check_done("test_priority");
+}
