@@ -1,0 +1,180 @@
+/*
+ * hwaware.h -- the hardware-aware scheduler's scoring and selection.
+ *
+ * For each eligible device d of a worker (the hard filter of eligible.h):
+ *
+ *   T   throughput in CPU-core equivalents: max(1, compute units) x a
+ *       per-unit base by class x clamp(clock / class reference clock,
+ *       0.25, 4), times the class specialisations that apply to this kind
+ *       of work (tensor cores for matrix-heavy work, GPU for vision, ...).
+ *   f_c = T / (T + compute_reference)             how fast
+ *   f_m = r / (1 + r), r = free memory / max(min memory, 1 GiB)
+ *   f_p = preferences matched / preferences set, 0.5 when none is set
+ *   f_e = ppw / (ppw + 0.5), ppw = T / max(1, TDP watts)
+ *
+ *   efficiency = weighted mean of the four, the compute and memory weights
+ *   scaled by (0.5 + intensity) and the energy weight by the workload's
+ *   energy sensitivity.
+ *
+ * A worker scores as its best device, then
+ *
+ *   adjusted = efficiency x (1 - load_penalty x effective load)
+ *                         x (1 - temperature_penalty x temperature)
+ *                         / (1 + queue_penalty x (active + queued) / capacity)
+ *   score    = (1 - learned_weight) x adjusted + learned_weight x learned
+ *
+ * where `learned` is the preference learned for (workload type, worker),
+ * 0.5 while nothing is known.  Every score is in 0..1.  docs/SCORING.md has
+ * the full formula, the defaults and a worked example.
+ *
+ * Ranking: score descending; scores within HW_TIE_EPS are a tie, broken by
+ * lower effective load, then by lower position in the array.  The same
+ * input always gives the same answer.
+ *
+ * Cost.  Nothing is cached per worker or device.  A cache keyed by device
+ * pointer would go stale when a host frees a device and another is
+ * allocated at the same address (a fleet reload does that), and one keyed
+ * by the fields themselves measured slower than recomputing from them:
+ * they are in the cache line the hard filter reads anyway, and the class
+ * specialisations for every kind of work are a table built by hw_new, so a
+ * device costs a table lookup, a few multiplies and one division.  A
+ * select also skips every worker whose score is bounded below the best so
+ * far, from its temperature and queue, then its load, then its devices,
+ * before the hard filter runs; the answer is exactly the one a full
+ * evaluation gives (screen() in hwaware.c has the bounds).
+ *
+ * Pure: libc and libm only, no I/O.  hw_select allocates only for a
+ * SHARDED / REPLICATED choice, and only when it needs a longer best-k list
+ * than ever before (at most the fleet size).  Not thread-safe; the caller
+ * serialises calls on one hw_state.
+ */
+#ifndef LBS_HWAWARE_H
+#define LBS_HWAWARE_H
+
+#include <stdint.h>
+
+#include <lbsched/abi.h>
+
+#include "eligible.h"
+#include "history.h"
+
+/* Scores closer than this are equal; see the ranking rule above. */
+#define HW_TIE_EPS 1e-12
+
+/* Every tunable number.  hw_params_default() gives the documented defaults;
+ * the caller validates its own changes (hw_params_check). */
+typedef struct hw_params {
+	/* Weights of the efficiency terms, each >= 0, not all 0. */
+	double w_compute;    /* 0.5 */
+	double w_memory;     /* 0.2 */
+	double w_preference; /* 0.2 */
+	double w_energy;     /* 0.1 */
+
+	double load_penalty;        /* 0.3, in 0..1 */
+	double temperature_penalty; /* 0.3, in 0..1 */
+	double queue_penalty;       /* 0.5, >= 0 */
+	double learned_weight;      /* 0.3, in 0..1 */
+	double compute_reference;   /* 64 core-equivalents, > 0 */
+	double load_ceiling;        /* 0.9, in 0..1 (1 disables the check) */
+
+	/* Throughput multipliers, each >= 0. */
+	double tensor_cores;         /* 1.5: tensor cores, matrix-heavy work */
+	double gpu_vision;           /* 1.2: GPU, VISION */
+	double gpu_nlp_tensor_cores; /* 1.2: GPU with tensor cores, NLP */
+	double tpu_large_nlp_vision; /* 1.3: TPU, NLP or VISION, large work */
+	double npu_inference;        /* 1.2: NPU, INFERENCE */
+	double quantised;            /* 1.5: INT8/INT4 work, QUANTIZATION */
+	double npu_training;         /* 0.25: NPU, TRAINING */
+	double browser_training;     /* 0.5: HYBRID, TRAINING */
+} hw_params;
+
+void hw_params_default(hw_params *p);
+
+/* NULL when p is usable, else the config name of the first bad field
+ * ("weights.compute", "weights" for all weights zero) with *problem set to
+ * a static phrase, e.g. "must be a finite number >= 0". */
+const char *hw_params_check(const hw_params *p, const char **problem);
+
+/* Where the learned preference comes from.  lookup NULL (or a NULL
+ * hw_learned pointer) means nothing has been learned: every worker's
+ * learned preference is 0.5 and no lookup is made. */
+typedef struct hw_learned {
+	lbs_history_fn lookup;
+	void *ctx;
+} hw_learned;
+
+/* Every factor of one worker's score, for explain and the reason. */
+typedef struct hw_factors {
+	uint32_t device;        /* index of its best device */
+	uint32_t hw_class;      /* that device's LBS_CLASS_* */
+	double throughput;      /* T of that device */
+	double compute;         /* f_c */
+	double memory;          /* f_m */
+	double preference;      /* f_p */
+	double energy;          /* f_e (computed even when its weight is 0) */
+	double efficiency;      /* 0..1 */
+	double effective_load;  /* worker_effective_load */
+	double load_factor;     /* 1 - load_penalty x effective load */
+	double temperature_factor;
+	double queue_factor;    /* 1 / (1 + queue_penalty x q) */
+	double adjusted;        /* efficiency x the three factors */
+	double learned;         /* learned preference used, 0.5 unknown */
+	double score;           /* final, 0..1 */
+} hw_factors;
+
+/* One worker as explain sees it. */
+typedef struct hw_eval {
+	enum elig_reason reason; /* ELIG_OK: eligible and f is filled */
+	hw_factors f;
+} hw_eval;
+
+typedef struct hw_state hw_state;
+
+/* A new state with a copy of p (which must pass hw_params_check).
+ * NULL when out of memory. */
+hw_state *hw_new(const hw_params *p);
+void hw_free(hw_state *s);
+
+const hw_params *hw_params_of(const hw_state *s);
+
+/*
+ * Choose for one workload: the best `want` distinct workers, best first
+ * (want 1 for LBS_ALLOC_SINGLE; see sc_shards for SHARDED / REPLICATED),
+ * needing at least `need`.  Writes positions into idx[] (room for `want`)
+ * and their count into *n_found; when `best` is not NULL, also the factors
+ * of the first one.
+ * Returns LBS_OK; LBS_NO_WORKER when fewer than `need` (or no) workers are
+ * eligible, with *n_found then the number that are (counted only when
+ * want > 1); LBS_EINVAL for a workload or worker that is NULL, too small or
+ * without an id, or want < need; LBS_ENOMEM when a best-k list longer than
+ * any before cannot be allocated.
+ *
+ * Remembers the worker chosen per workload type and looks at it first
+ * next time (the sooner a strong worker is seen, the more are skipped);
+ * that changes the cost, never the answer.
+ */
+lbs_status hw_select(hw_state *s, const lbs_workload *wl,
+                     const lbs_worker *const *workers, uint32_t n,
+                     const hw_learned *learned, uint32_t want, uint32_t need,
+                     uint32_t *idx, uint32_t *n_found, hw_factors *best);
+
+/* scores[i] = the score of workers[i] in 0..1, or -1 when it is not
+ * eligible.  Errors as hw_select. */
+lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
+                    const lbs_worker *const *workers, uint32_t n,
+                    const hw_learned *learned, double *scores);
+
+/* Everything about every worker: out[i] for workers[i].  Errors as
+ * hw_select. */
+lbs_status hw_evaluate(const hw_state *s, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n,
+                       const hw_learned *learned, hw_eval *out);
+
+/* Positions of the eligible workers of an hw_evaluate result, best first
+ * by the ranking rule, into order[] (room for n); tmp[] (room for n) is
+ * scratch.  Returns how many.  The first `want` of them are what
+ * hw_select chooses. */
+uint32_t hw_rank(const hw_eval *ev, uint32_t n, uint32_t *order,
+                 uint32_t *tmp);
+
+#endif

@@ -1,0 +1,925 @@
+/*
+ * test_hwaware.c -- the hardware-aware scheduler: which worker it picks and
+ * why.  Each of the original's bugs (F1-F4, F14) has a test that ours does
+ * the right thing; then the hardware preferences an operator would expect,
+ * load and thermal adjustment, multi-worker allocation, config errors,
+ * explain, determinism, the learned preference, and the worked example of
+ * docs/SCORING.md computed by hand.
+ *
+ * Most tests go through the real plugin (support.h); the numeric ones and a
+ * randomised consistency check call scheduler-algos/hwaware.h directly.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "hwaware.h"
+#include "support.h"
+
+#define GIB (UINT64_C(1) << 30)
+
+static shim_sched *hw;
+
+static lbs_workload wl_of(arena *a, const char *json)
+{
+	return workload_parse(a, json);
+}
+
+/* ===== Explain as parsed JSON ============================================= */
+
+typedef struct buf {
+	char *p;
+	size_t len, cap;
+} buf;
+
+static int buf_write(void *ctx, const char *data, size_t len)
+{
+	buf *b = ctx;
+
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort();
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* The plugin's explain object for this decision; cJSON_Delete it. */
+static cJSON *explain(shim_sched *s, const lbs_workload *wl, const fleet *f)
+{
+	buf b = {0};
+	cJSON *j;
+
+	CHECK_INT(sched_explain(s, wl, (const lbs_worker *const *)f->workers, f->n,
+	                        buf_write, &b), LBS_OK);
+	j = b.p ? cJSON_Parse(b.p) : NULL;
+	CHECK(j != NULL);
+	free(b.p);
+	return j;
+}
+
+static const cJSON *find_by_worker(const cJSON *arr, const char *id)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, arr) {
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "worker");
+
+		if (cJSON_IsString(w) && strcmp(w->valuestring, id) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ===== F1: a required backend matches exactly the workers with it ======== */
+
+static const char *mixed_fleet =
+	"[{\"worker_id\":\"cpu-a\",\"cpu_cores\":8,\"available_memory\":16,"
+	"  \"supported_backends\":[\"pytorch\",\"onnx\"]},"
+	" {\"worker_id\":\"gpu-a\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"pytorch\",\"cuda\"]},"
+	" {\"worker_id\":\"rocm-a\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"pytorch\",\"rocm\"]},"
+	" {\"worker_id\":\"gpu-b\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"cuda\"]},"
+	" {\"worker_id\":\"browser-a\",\"available_memory\":8,\"has_webgpu\":true,"
+	"  \"supported_backends\":[\"webgpu\"]}]";
+
+static void test_f1_required_backend(void)
+{
+	fleet f = fleet_parse(mixed_fleet);
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"t1\",\"test_type\":\"nlp\","
+	                                 "\"required_backend\":\"cuda\"}");
+	lbs_workload ex1 = wl_of(f.arena, "{\"test_id\":\"t1\",\"test_type\":\"nlp\","
+	                                  "\"required_backend\":\"cuda\","
+	                                  "\"exclude_workers\":[\"gpu-a\"]}");
+	lbs_workload ex2 = wl_of(f.arena, "{\"test_id\":\"t1\",\"test_type\":\"nlp\","
+	                                  "\"required_backend\":\"cuda\","
+	                                  "\"exclude_workers\":[\"gpu-a\",\"gpu-b\"]}");
+	lbs_workload rocm = wl_of(f.arena, "{\"test_id\":\"t2\",\"required_backend\":\"rocm\"}");
+	lbs_workload webgpu = wl_of(f.arena, "{\"test_id\":\"t3\",\"required_backend\":\"webgpu\"}");
+	cJSON *j;
+
+	/* The original refused every test with a required backend (F1). */
+	CHECK_STR(pick(hw, &wl, &f), "gpu-a");
+	CHECK_STR(pick(hw, &ex1, &f), "gpu-b");
+	CHECK_STR(pick(hw, &ex2, &f), "none");
+	CHECK_STR(pick(hw, &rocm, &f), "rocm-a");
+	CHECK_STR(pick(hw, &webgpu, &f), "browser-a");
+
+	/* Exactly the two CUDA workers are candidates; the others are
+	 * rejected for the backend, named. */
+	j = explain(hw, &wl, &f);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")), 2);
+	CHECK(find_by_worker(cJSON_GetObjectItem(j, "candidates"), "gpu-a") != NULL);
+	CHECK(find_by_worker(cJSON_GetObjectItem(j, "candidates"), "gpu-b") != NULL);
+	CHECK_STR(str(find_by_worker(cJSON_GetObjectItem(j, "rejected"), "cpu-a"), "reason"),
+	          "lacks a required backend (needs cuda)");
+	CHECK_STR(str(find_by_worker(cJSON_GetObjectItem(j, "rejected"), "browser-a"), "reason"),
+	          "lacks a required backend (needs cuda)");
+	cJSON_Delete(j);
+	fleet_free(&f);
+}
+
+/* ===== F2: an id with "_" is selectable =================================== */
+
+static void test_f2_underscore_id(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"cpu_node_1\",\"cpu_cores\":4,\"available_memory\":8},"
+		" {\"worker_id\":\"gpu_node_1\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\",\"pytorch\"]}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"t\",\"test_type\":\"vision\"}");
+	lbs_workload plain = wl_of(f.arena, "{\"test_id\":\"t\",\"test_type\":\"audio\","
+	                                    "\"exclude_workers\":[\"gpu_node_1\"]}");
+
+	CHECK_STR(pick(hw, &wl, &f), "gpu_node_1");
+	CHECK_STR(pick(hw, &plain, &f), "cpu_node_1");
+	fleet_free(&f);
+}
+
+/* ===== F3: a WebGPU browser is not a CUDA GPU ============================= */
+
+static void test_f3_browser_is_not_cuda(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"browser-1\",\"available_memory\":16,\"has_webgpu\":true,"
+		"  \"supported_backends\":[\"webgpu\"]},"
+		" {\"worker_id\":\"gpu-1\",\"cpu_cores\":8,\"available_memory\":16,"
+		"  \"supported_backends\":[\"cuda\",\"pytorch\"]}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"long\",\"test_type\":\"text_generation\","
+	                                 "\"expected_duration\":600}");
+	lbs_workload cuda = wl_of(f.arena, "{\"test_id\":\"c\",\"required_backend\":\"cuda\"}");
+	const cJSON *b;
+	cJSON *j;
+
+	CHECK_INT(f.workers[0]->n_devices, 1);
+	CHECK_INT(f.workers[0]->devices[0]->hw_class, LBS_CLASS_HYBRID);
+	CHECK(!(f.workers[0]->devices[0]->backends & LBS_BACKEND_CUDA));
+	/* Registered first and idle, yet the long compute-heavy test goes to
+	 * the real GPU (the original sent it to the browser). */
+	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+	CHECK_CONTAINS(pick_reason(), "on GPU device 1");
+	CHECK_STR(pick(hw, &cuda, &f), "gpu-1");
+
+	j = explain(hw, &wl, &f);
+	b = find_by_worker(cJSON_GetObjectItem(j, "candidates"), "browser-1");
+	CHECK_STR(str(b, "class"), "HYBRID");
+	CHECK_NEAR(num(b, "throughput"), 3.0, 1e-9);
+	CHECK(num(b, "score") < num(find_by_worker(cJSON_GetObjectItem(j, "candidates"),
+	                                           "gpu-1"), "score"));
+	cJSON_Delete(j);
+	fleet_free(&f);
+}
+
+/* ===== F4: a TPU-required test never lands on a CPU-only worker ========== */
+
+static void test_f4_tpu_required(void)
+{
+	fleet cpus = fleet_parse(
+		"[{\"worker_id\":\"cpu-1\",\"cpu_cores\":64,\"available_memory\":256},"
+		" {\"worker_id\":\"cpu-2\",\"cpu_cores\":8,\"available_memory\":16}]");
+	fleet mixed = fleet_parse(
+		"[{\"worker_id\":\"cpu-1\",\"cpu_cores\":64,\"available_memory\":256},"
+		" {\"worker_id\":\"tpu-1\",\"cpu_cores\":8,\"available_memory\":64,"
+		"  \"available_accelerators\":{\"tpu\":1},\"supported_backends\":[\"tpu\"]},"
+		" {\"worker_id\":\"cpu-2\",\"cpu_cores\":8,\"available_memory\":16}]");
+	lbs_workload wl = wl_of(cpus.arena, "{\"test_id\":\"tpu\",\"test_type\":\"nlp\","
+	                                    "\"required_accelerators\":{\"tpu\":1}}");
+	cJSON *j;
+
+	CHECK_STR(pick(hw, &wl, &cpus), "none");
+	CHECK_CONTAINS(pick_reason(), "accelerator 2");
+	CHECK_STR(pick(hw, &wl, &mixed), "tpu-1");
+
+	j = explain(hw, &wl, &mixed);
+	CHECK_STR(str(find_by_worker(cJSON_GetObjectItem(j, "rejected"), "cpu-1"), "reason"),
+	          "lacks a required accelerator (needs 1 tpu, has 0)");
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")), 1);
+	cJSON_Delete(j);
+	fleet_free(&cpus);
+	fleet_free(&mixed);
+}
+
+/* ===== F14: a short vision test on an idle fleet goes to the GPU ========== */
+
+static void test_f14_vision_to_gpu(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"cpu-1\",\"cpu_cores\":16,\"available_memory\":32},"
+		" {\"worker_id\":\"cpu-2\",\"cpu_cores\":32,\"available_memory\":64},"
+		" {\"worker_id\":\"gpu-1\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\",\"pytorch\"]}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"v\",\"test_type\":\"vision_classification\","
+	                                 "\"minimum_memory\":2,\"expected_duration\":60}");
+
+	/* The original's score saturated at 1.0 for this test, so the first
+	 * registered CPU won. */
+	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+	fleet_free(&f);
+}
+
+/* ===== Hardware an operator would pick ==================================== */
+
+static void test_tensor_cores_for_nlp(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"gpu-plain\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\"],\"hardware_specs\":{\"gpu_tensor_cores\":false}},"
+		" {\"worker_id\":\"gpu-tc\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\"],\"hardware_specs\":{\"gpu_tensor_cores\":true}}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"n\",\"test_type\":\"nlp_generation\","
+	                                 "\"expected_duration\":900,\"minimum_memory\":4}");
+
+	CHECK_STR(pick(hw, &wl, &f), "gpu-tc");
+	fleet_free(&f);
+}
+
+static void test_int8_inference_prefers_npu(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"phone-cpu\",\"cpu_cores\":8,\"available_memory\":8,"
+		"  \"supported_backends\":[\"tflite\"],\"hardware_specs\":{\"cpu_arch\":\"arm64\"}},"
+		" {\"worker_id\":\"phone-gpu\",\"cpu_cores\":8,\"available_memory\":8,\"has_gpu\":true,"
+		"  \"supported_backends\":[\"tflite\",\"vulkan\"],"
+		"  \"hardware_specs\":{\"cpu_arch\":\"arm64\",\"gpu_compute_units\":8,"
+		"                      \"gpu_clock_mhz\":900}},"
+		" {\"worker_id\":\"phone-npu\",\"cpu_cores\":8,\"available_memory\":8,"
+		"  \"supported_backends\":[\"tflite\",\"qnn\"],\"hardware_specs\":{\"cpu_arch\":\"arm64\"}}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"q\",\"test_type\":\"mobile_inference\","
+	                                 "\"expected_duration\":5,"
+	                                 "\"custom_properties\":{\"required_precisions\":[\"int8\"]}}");
+
+	CHECK_STR(pick(hw, &wl, &f), "phone-npu");
+	CHECK_CONTAINS(pick_reason(), "on NPU device 1");
+	fleet_free(&f);
+}
+
+/* Two identical GPU machines differing only in their load object. */
+static const char *twin_fleet_fmt =
+	"[{\"worker_id\":\"a\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"cuda\"],\"load\":{%s}},"
+	" {\"worker_id\":\"b\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"cuda\"],\"load\":{%s}}]";
+
+static const char *twins(const char *la, const char *lb)
+{
+	static fleet f;
+	static char json[2048];
+	arena *a = arena_new();
+	lbs_workload wl;
+	const char *r;
+
+	snprintf(json, sizeof json, twin_fleet_fmt, la, lb);
+	f = fleet_parse(json);
+	wl = wl_of(a, "{\"test_id\":\"t\",\"test_type\":\"vision\",\"expected_duration\":60}");
+	r = pick(hw, &wl, &f);
+	fleet_free(&f);
+	arena_free(a);
+	return r;
+}
+
+static void test_cooler_less_loaded_wins(void)
+{
+	CHECK_STR(twins("\"temperature\":0.8", "\"temperature\":0.2"), "b");
+	CHECK_STR(twins("\"temperature\":0.2", "\"temperature\":0.8"), "a");
+	CHECK_STR(twins("\"cpu_utilization\":60,\"gpu_utilization\":50",
+	                "\"cpu_utilization\":10,\"gpu_utilization\":5"), "b");
+	CHECK_STR(twins("\"cpu_utilization\":5", "\"cpu_utilization\":50"), "a");
+	/* Warming at 60 % throughput loses to a normal twin. */
+	CHECK_STR(twins("\"warming_state\":true,\"performance_level\":0.6", ""), "b");
+	CHECK_STR(twins("", "\"cooling_state\":true,\"performance_level\":0.7"), "a");
+	/* A queue counts against a worker. */
+	CHECK_STR(twins("\"active_tests\":1,\"queued_tests\":2", "\"active_tests\":1"), "b");
+	/* Identical in every way: the first in the array. */
+	CHECK_STR(twins("\"cpu_utilization\":20", "\"cpu_utilization\":20"), "a");
+}
+
+static void test_preferred_backend(void)
+{
+	fleet with = fleet_parse(
+		"[{\"worker_id\":\"plain\",\"cpu_cores\":8,\"available_memory\":16,"
+		"  \"supported_backends\":[\"pytorch\"]},"
+		" {\"worker_id\":\"ov\",\"cpu_cores\":8,\"available_memory\":16,"
+		"  \"supported_backends\":[\"pytorch\",\"openvino\"]}]");
+	fleet without = fleet_parse(
+		"[{\"worker_id\":\"plain\",\"cpu_cores\":8,\"available_memory\":16,"
+		"  \"supported_backends\":[\"pytorch\"]},"
+		" {\"worker_id\":\"plain-2\",\"cpu_cores\":8,\"available_memory\":16,"
+		"  \"supported_backends\":[\"pytorch\"]}]");
+	lbs_workload wl = wl_of(with.arena, "{\"test_id\":\"p\",\"test_type\":\"audio\","
+	                                    "\"preferred_backend\":\"openvino\"}");
+	lbs_workload none = wl_of(with.arena, "{\"test_id\":\"p\",\"test_type\":\"audio\"}");
+
+	CHECK_STR(pick(hw, &wl, &with), "ov");
+	CHECK_STR(pick(hw, &none, &with), "plain");
+	/* A preference, not a requirement (the original made it one). */
+	CHECK_STR(pick(hw, &wl, &without), "plain");
+	fleet_free(&with);
+	fleet_free(&without);
+}
+
+/* ===== Multi-worker allocation ============================================ */
+
+static const char *gpu5 =
+	"[{\"worker_id\":\"g1\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"cuda\"],\"load\":{\"cpu_utilization\":50}},"
+	" {\"worker_id\":\"g2\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"cuda\"],\"load\":{\"cpu_utilization\":10}},"
+	" {\"worker_id\":\"g3\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"cuda\"],\"load\":{\"cpu_utilization\":30}},"
+	" {\"worker_id\":\"c1\",\"cpu_cores\":8,\"available_memory\":32},"
+	" {\"worker_id\":\"g4\",\"cpu_cores\":8,\"available_memory\":32,"
+	"  \"supported_backends\":[\"cuda\"],\"load\":{\"cpu_utilization\":20}}]";
+
+static void test_multi(void)
+{
+	fleet f = fleet_parse(gpu5);
+	lbs_workload sharded = wl_of(f.arena,
+		"{\"test_id\":\"s\",\"test_type\":\"training\",\"required_backend\":\"cuda\","
+		"\"custom_properties\":{\"allocation_strategy\":\"sharded\",\"is_shardable\":true,"
+		"\"min_shards\":2,\"max_shards\":3}}");
+	lbs_workload replicated = wl_of(f.arena,
+		"{\"test_id\":\"r\",\"test_type\":\"inference\",\"required_backend\":\"cuda\","
+		"\"custom_properties\":{\"allocation_strategy\":\"replicated\","
+		"\"min_shards\":2,\"max_shards\":8}}");
+	lbs_workload too_many = wl_of(f.arena,
+		"{\"test_id\":\"m\",\"test_type\":\"inference\",\"required_backend\":\"cuda\","
+		"\"custom_properties\":{\"allocation_strategy\":\"replicated\","
+		"\"min_shards\":5,\"max_shards\":6}}");
+	lbs_workload any = wl_of(f.arena,
+		"{\"test_id\":\"a\",\"test_type\":\"inference\","
+		"\"custom_properties\":{\"allocation_strategy\":\"replicated\","
+		"\"min_shards\":5,\"max_shards\":6}}");
+	lbs_workload not_shardable = wl_of(f.arena,
+		"{\"test_id\":\"s\",\"test_type\":\"training\",\"required_backend\":\"cuda\","
+		"\"custom_properties\":{\"allocation_strategy\":\"sharded\","
+		"\"min_shards\":2,\"max_shards\":3}}");
+	const cJSON *ch;
+	cJSON *j;
+
+	/* Identical GPUs: best first means least loaded first. */
+	CHECK_STR(pick(hw, &sharded, &f), "g2,g4,g3");
+	CHECK_CONTAINS(pick_reason(), "3 workers");
+	CHECK_STR(pick(hw, &replicated, &f), "g2,g4,g3,g1");
+	CHECK_STR(pick(hw, &too_many, &f), "none");
+	CHECK_CONTAINS(pick_reason(), "only 4 eligible");
+	/* The idle CPU comes last: for inference a 80-SM GPU at 50 % load
+	 * still beats 8 free cores. */
+	CHECK_STR(pick(hw, &any, &f), "g2,g4,g3,g1,c1");
+	CHECK_STR(pick(hw, &not_shardable, &f), "g2");
+
+	/* explain tells the same decision. */
+	j = explain(hw, &sharded, &f);
+	ch = cJSON_GetObjectItem(j, "chosen");
+	CHECK_INT(cJSON_GetArraySize(ch), 3);
+	CHECK_STR(cJSON_GetArrayItem(ch, 0)->valuestring, "g2");
+	CHECK_STR(cJSON_GetArrayItem(ch, 1)->valuestring, "g4");
+	CHECK_STR(cJSON_GetArrayItem(ch, 2)->valuestring, "g3");
+	CHECK_CONTAINS(str(j, "reason"), "3 workers");
+	cJSON_Delete(j);
+	j = explain(hw, &too_many, &f);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "chosen")), 0);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")), 4);
+	CHECK_CONTAINS(str(j, "reason"), "only 4 eligible");
+	cJSON_Delete(j);
+	fleet_free(&f);
+}
+
+/* A worker with several devices is still one worker: the original put two
+ * profiles of one worker into one plan. */
+static void test_multi_distinct(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"big\",\"cpu_cores\":64,\"available_memory\":256,"
+		"  \"supported_backends\":[\"cuda\",\"tpu\",\"qnn\"]},"
+		" {\"worker_id\":\"small\",\"cpu_cores\":4,\"available_memory\":8}]");
+	lbs_workload wl = wl_of(f.arena,
+		"{\"test_id\":\"r\",\"test_type\":\"inference\","
+		"\"custom_properties\":{\"allocation_strategy\":\"replicated\","
+		"\"min_shards\":1,\"max_shards\":4}}");
+	lbs_workload two = wl_of(f.arena,
+		"{\"test_id\":\"r\",\"test_type\":\"inference\",\"required_backend\":\"cuda\","
+		"\"custom_properties\":{\"allocation_strategy\":\"replicated\","
+		"\"min_shards\":2,\"max_shards\":4}}");
+
+	CHECK_INT(f.workers[0]->n_devices, 4);
+	CHECK_STR(pick(hw, &wl, &f), "big,small");
+	CHECK_STR(pick(hw, &two, &f), "none");
+	fleet_free(&f);
+}
+
+/* ===== Config ============================================================= */
+
+static const char *create_error(const char *config)
+{
+	static char err[512];
+	shim_sched *s = NULL;
+	lbs_status st;
+
+	err[0] = '\0';
+	st = sched_open(test_host(), getenv("LBS_PLUGIN"), "hardware-aware", config,
+	                strlen(config), &s, err, sizeof err);
+	if (st == LBS_OK) {
+		sched_close(s);
+		return "ok";
+	}
+	return err;
+}
+
+static void test_config(void)
+{
+	CHECK_STR(create_error("{}"), "ok");
+	CHECK_STR(create_error(
+		"{\"weights\":{\"compute\":1,\"memory\":0,\"preference\":0,\"energy\":0.5},"
+		"\"load_penalty\":0.5,\"temperature_penalty\":0,\"queue_penalty\":1,"
+		"\"learned_weight\":0,\"compute_reference\":16,\"load_ceiling\":1,"
+		"\"specialisation\":{\"tensor_cores\":2,\"npu_training\":0}}"), "ok");
+	CHECK_CONTAINS(create_error("{\"weights\":{\"compute\":-1}}"),
+	               "config field 'weights.compute'");
+	CHECK_CONTAINS(create_error("{\"weights\":{\"compute\":-1}}"), "got -1");
+	CHECK_CONTAINS(create_error("{\"weights\":{\"speed\":1}}"),
+	               "config field 'weights.speed': unknown factor (known: compute, memory, "
+	               "preference, energy)");
+	CHECK_CONTAINS(create_error("{\"specialisation\":{\"gpu_audio\":2}}"),
+	               "config field 'specialisation.gpu_audio': unknown factor");
+	CHECK_CONTAINS(create_error("{\"weights\":{\"compute\":0,\"memory\":0,"
+	                            "\"preference\":0,\"energy\":0}}"),
+	               "config field 'weights': at least one weight must be > 0");
+	CHECK_CONTAINS(create_error("{\"weights\":{\"compute\":1,\"compute\":2}}"),
+	               "config field 'weights.compute': given more than once");
+	CHECK_CONTAINS(create_error("{\"weights\":[1,2]}"), "config field 'weights'");
+	CHECK_CONTAINS(create_error("{\"weights\":{\"memory\":\"high\"}}"),
+	               "config field 'weights.memory'");
+	CHECK_CONTAINS(create_error("{\"load_penalty\":1.5}"), "config field 'load_penalty'");
+	CHECK_CONTAINS(create_error("{\"learned_weight\":-0.1}"),
+	               "config field 'learned_weight'");
+	CHECK_CONTAINS(create_error("{\"compute_reference\":0}"),
+	               "config field 'compute_reference'");
+	CHECK_CONTAINS(create_error("{\"specialisation\":{\"quantised\":-2}}"),
+	               "config field 'specialisation.quantised'");
+	CHECK_CONTAINS(create_error("{\"speed\":1}"), "config field 'speed': unknown field");
+	CHECK_CONTAINS(create_error("{\"load_ceiling\":90}"), "config field 'load_ceiling'");
+	CHECK_CONTAINS(create_error("[1]"), "config");
+}
+
+/* A config changes decisions: with only the memory weight, the worker with
+ * the most free memory wins over the faster GPU. */
+static void test_config_changes_choice(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"gpu\",\"cpu_cores\":8,\"available_memory\":16,"
+		"  \"supported_backends\":[\"cuda\"],\"hardware_specs\":{\"gpu_memory_gb\":8}},"
+		" {\"worker_id\":\"bigmem\",\"cpu_cores\":8,\"available_memory\":512}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\","
+	                                 "\"minimum_memory\":4}");
+	shim_sched *mem = test_sched("hardware-aware",
+	                             "{\"weights\":{\"compute\":0,\"memory\":1,"
+	                             "\"preference\":0,\"energy\":0}}");
+
+	CHECK_STR(pick(hw, &wl, &f), "gpu");
+	CHECK_STR(pick(mem, &wl, &f), "bigmem");
+	sched_close(mem);
+	fleet_free(&f);
+}
+
+/* ===== Explain ============================================================ */
+
+static void test_explain(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"cpu-1\",\"cpu_cores\":16,\"available_memory\":32},"
+		" {\"worker_id\":\"gpu-1\",\"cpu_cores\":8,\"available_memory\":64,"
+		"  \"supported_backends\":[\"cuda\"]},"
+		" {\"worker_id\":\"tiny\",\"cpu_cores\":2,\"available_memory\":1},"
+		" {\"worker_id\":\"busy\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"load\":{\"cpu_utilization\":100,\"memory_utilization\":100,"
+		"  \"gpu_utilization\":100,\"io_utilization\":100,\"network_utilization\":100}}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"e1\",\"test_type\":\"vision\","
+	                                 "\"minimum_memory\":4}");
+	static const char *const factors[] = {
+		"device", "class", "model", "throughput", "compute", "memory", "preference",
+		"energy", "efficiency", "effective_load", "load_factor", "temperature_factor",
+		"queue_factor", "learned", "score",
+	};
+	const cJSON *cands, *rej, *c, *wlj;
+	cJSON *j = explain(hw, &wl, &f);
+
+	CHECK_STR(str(j, "scheduler"), "hardware-aware");
+	wlj = cJSON_GetObjectItem(j, "workload");
+	CHECK_STR(str(wlj, "type"), "VISION");
+	CHECK_STR(str(wlj, "id"), "e1");
+	CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "chosen"), 0)->valuestring, "gpu-1");
+	CHECK_CONTAINS(str(j, "reason"), "hardware-aware: best score");
+	cands = cJSON_GetObjectItem(j, "candidates");
+	CHECK_INT(cJSON_GetArraySize(cands), 2);
+	/* Best first, and every factor present. */
+	CHECK_STR(str(cJSON_GetArrayItem(cands, 0), "worker"), "gpu-1");
+	CHECK_STR(str(cJSON_GetArrayItem(cands, 1), "worker"), "cpu-1");
+	cJSON_ArrayForEach(c, cands) {
+		for (size_t i = 0; i < sizeof factors / sizeof *factors; i++)
+			if (!cJSON_GetObjectItem(c, factors[i])) {
+				fprintf(stderr, "candidate lacks '%s'\n", factors[i]);
+				CHECK(0);
+			}
+	}
+	c = cJSON_GetArrayItem(cands, 0);
+	CHECK_NEAR(num(c, "device"), 1, 0);
+	CHECK_STR(str(c, "class"), "GPU");
+	CHECK_STR(str(c, "model"), "GPU-cuda");
+	CHECK_NEAR(num(c, "learned"), 0.5, 0);
+	rej = cJSON_GetObjectItem(j, "rejected");
+	CHECK_INT(cJSON_GetArraySize(rej), 2);
+	CHECK_STR(str(find_by_worker(rej, "tiny"), "reason"),
+	          "has too little free memory (needs 4.00 GB, at most 1.00 GB free on a "
+	          "suitable device)");
+	CHECK_STR(str(find_by_worker(rej, "busy"), "reason"),
+	          "is over the load ceiling (load 1.00 above 0.90)");
+	cJSON_Delete(j);
+
+	/* The reason sentence of select names the device and its factors. */
+	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+	CHECK_CONTAINS(pick_reason(), "hardware-aware: best score 0.");
+	CHECK_CONTAINS(pick_reason(), "on GPU device 1 (compute 0.82, memory 0.94, load 0.00)");
+	fleet_free(&f);
+}
+
+/* ===== Determinism and ties =============================================== */
+
+static void test_determinism(void)
+{
+	fleet f = fleet_parse(mixed_fleet);
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"d\",\"test_type\":\"embedding\"}");
+	shim_sched *other = test_sched("hardware-aware", NULL);
+	char first[256];
+
+	snprintf(first, sizeof first, "%s", pick(hw, &wl, &f));
+	CHECK(strcmp(first, "none") != 0);
+	for (int i = 0; i < 5; i++)
+		CHECK_STR(pick(hw, &wl, &f), first);
+	CHECK_STR(pick(other, &wl, &f), first);
+	sched_close(other);
+	fleet_free(&f);
+}
+
+/* ===== Learning =========================================================== */
+
+static void report(shim_sched *s, const char *worker, int32_t result)
+{
+	lbs_outcome o = {
+		.struct_size = sizeof o,
+		.workload_type = LBS_WL_VISION,
+		.worker_id = worker,
+		.result = result,
+		.duration_s = 10,
+		.expected_duration_s = 10,
+	};
+
+	CHECK_INT(sched_report(s, &o), LBS_OK);
+}
+
+static void test_learned_preference(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"g1\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\"]},"
+		" {\"worker_id\":\"g2\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\"]}]");
+	lbs_workload vis = wl_of(f.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\"}");
+	lbs_workload nlp = wl_of(f.arena, "{\"test_id\":\"n\",\"test_type\":\"nlp\"}");
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	const cJSON *c;
+	cJSON *j;
+
+	CHECK_STR(pick(s, &vis, &f), "g1");
+	for (int i = 0; i < 3; i++)
+		report(s, "g1", LBS_RESULT_FAILURE);
+	CHECK_STR(pick(s, &vis, &f), "g2");
+	/* Learned per workload type: NLP knows nothing yet. */
+	CHECK_STR(pick(s, &nlp, &f), "g1");
+	j = explain(s, &vis, &f);
+	c = find_by_worker(cJSON_GetObjectItem(j, "candidates"), "g1");
+	CHECK_NEAR(num(c, "learned"), 0.5 * 0.7 * 0.7 * 0.7, 1e-6);
+	cJSON_Delete(j);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* ===== The worked example of docs/SCORING.md ============================== */
+
+static const char *example_fleet =
+	"[{\"worker_id\":\"cpu-1\",\"cpu_cores\":16,\"available_memory\":32,"
+	"  \"supported_backends\":[\"pytorch\"],"
+	"  \"load\":{\"cpu_utilization\":20,\"memory_utilization\":30}},"
+	" {\"worker_id\":\"gpu-1\",\"cpu_cores\":8,\"available_memory\":64,"
+	"  \"supported_backends\":[\"pytorch\",\"cuda\"],"
+	"  \"hardware_specs\":{\"gpu_memory_gb\":24},"
+	"  \"capacity\":2,"
+	"  \"load\":{\"cpu_utilization\":50,\"memory_utilization\":40,"
+	"            \"gpu_utilization\":60,\"temperature\":0.5,\"active_tests\":1}},"
+	" {\"worker_id\":\"browser-1\",\"available_memory\":8,\"has_webgpu\":true,"
+	"  \"supported_backends\":[\"webgpu\"]}]";
+
+static const char *example_test =
+	"{\"test_id\":\"vis-1\",\"test_type\":\"vision_classification\","
+	"\"minimum_memory\":2,\"expected_duration\":60}";
+
+static void test_worked_example(void)
+{
+	fleet f = fleet_parse(example_fleet);
+	lbs_workload wl = wl_of(f.arena, example_test);
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[3];
+	uint32_t order[3], tmp[3];
+	/* docs/SCORING.md, by hand: weights 0.5, 0.125, 0.2, 0 (sum 0.825). */
+	double sum = 0.825;
+	double cpu_eff = (0.5 * 16.0 / 80 + 0.125 * 16.0 / 17 + 0.2 * 0.5) / sum;
+	double gpu_eff = (0.5 * 288.0 / 352 + 0.125 * 12.0 / 13 + 0.2 * 0.5) / sum;
+	double br_eff = (0.5 * 3.0 / 67 + 0.125 * 0.5 + 0.2 * 0.5) / sum;
+	double cpu_adj = cpu_eff * (1 - 0.3 * 0.15);
+	double gpu_adj = gpu_eff * (1 - 0.3 * 0.39) * (1 - 0.3 * 0.5) / (1 + 0.5 * 0.5);
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	CHECK_INT(hw_evaluate(s, &wl, (const lbs_worker *const *)f.workers, f.n, NULL, ev),
+	          LBS_OK);
+	CHECK_NEAR(ev[0].f.throughput, 16, 1e-12);
+	CHECK_NEAR(ev[0].f.compute, 0.2, 1e-12);
+	CHECK_NEAR(ev[0].f.memory, 16.0 / 17, 1e-12);
+	CHECK_NEAR(ev[0].f.efficiency, cpu_eff, 1e-12);
+	CHECK_NEAR(ev[0].f.effective_load, 0.15, 1e-12);
+	CHECK_NEAR(ev[0].f.score, 0.7 * cpu_adj + 0.15, 1e-12);
+
+	CHECK_INT(ev[1].f.device, 1);
+	CHECK_NEAR(ev[1].f.throughput, 288, 1e-9);
+	CHECK_NEAR(ev[1].f.efficiency, gpu_eff, 1e-12);
+	CHECK_NEAR(ev[1].f.effective_load, 0.39, 1e-12);
+	CHECK_NEAR(ev[1].f.temperature_factor, 0.85, 1e-12);
+	CHECK_NEAR(ev[1].f.queue_factor, 0.8, 1e-12);
+	CHECK_NEAR(ev[1].f.score, 0.7 * gpu_adj + 0.15, 1e-12);
+
+	CHECK_NEAR(ev[2].f.throughput, 3, 1e-12);
+	CHECK_NEAR(ev[2].f.memory, 0.5, 1e-12);
+	CHECK_NEAR(ev[2].f.score, 0.7 * br_eff + 0.15, 1e-12);
+
+	/* The rounded numbers printed in the document. */
+	CHECK_NEAR(ev[0].f.score, 0.407390, 5e-7);
+	CHECK_NEAR(ev[1].f.score, 0.468148, 5e-7);
+	CHECK_NEAR(ev[2].f.score, 0.306875, 5e-7);
+
+	CHECK_INT(hw_rank(ev, 3, order, tmp), 3);
+	CHECK_INT(order[0], 1);
+	CHECK_INT(order[1], 0);
+	CHECK_INT(order[2], 2);
+	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+	hw_free(s);
+	fleet_free(&f);
+}
+
+/* ===== The pure API directly ============================================== */
+
+/* The warming loss is in the effective load once, not multiplied in again
+ * as performance_level (the original's double penalty). */
+static void test_no_double_thermal_penalty(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"w\",\"cpu_cores\":8,\"available_memory\":16,"
+		"  \"load\":{\"cpu_utilization\":30,\"warming_state\":true,"
+		"            \"performance_level\":0.7}}]");
+	lbs_workload wl = wl_of(f.arena, "{\"test_id\":\"t\"}");
+	hw_params p;
+	hw_state *s;
+	hw_factors b;
+	uint32_t idx[1], k;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	CHECK_INT(hw_select(s, &wl, (const lbs_worker *const *)f.workers, 1, NULL, 1, 1, idx,
+	                    &k, &b), LBS_OK);
+	CHECK_NEAR(b.effective_load, 0.09 + 0.3, 1e-12);
+	CHECK_NEAR(b.load_factor, 1 - 0.3 * 0.39, 1e-12);
+	CHECK_NEAR(b.adjusted, b.efficiency * (1 - 0.3 * 0.39), 1e-12);
+	hw_free(s);
+	fleet_free(&f);
+}
+
+/* Random fleets: select (running best, top-k, learned pruning, device
+ * cache) must agree with a full evaluation ranked by hw_rank. */
+typedef struct rnd_worker {
+	lbs_worker w;
+	lbs_device d[4];
+	const lbs_device *dp[4];
+	char id[16];
+} rnd_worker;
+
+static uint64_t rng = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static const lbs_history *fake_history(void *ctx, uint32_t type, const char *id)
+{
+	static lbs_history h;
+	size_t len = strlen(id);
+
+	(void)ctx;
+	/* A few workers known, with preferences spread over 0..1. */
+	if ((id[len - 1] - '0') % 3 != 0)
+		return NULL;
+	h.preference = ((unsigned)(id[len - 1] + id[len - 2] + type) % 11) / 10.0;
+	return &h;
+}
+
+static void make_random(rnd_worker *r, uint32_t i)
+{
+	static const uint32_t classes[] = {LBS_CLASS_CPU, LBS_CLASS_GPU, LBS_CLASS_TPU,
+	                                   LBS_CLASS_NPU, LBS_CLASS_HYBRID};
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->id, sizeof r->id, "w%02u", i);
+	r->w.struct_size = sizeof r->w;
+	r->w.id = r->id;
+	r->w.n_devices = 1 + rnd(4);
+	r->w.devices = r->dp;
+	for (uint32_t d = 0; d < r->w.n_devices; d++) {
+		lbs_device *x = &r->d[d];
+
+		x->struct_size = sizeof *x;
+		x->hw_class = classes[rnd(5)];
+		x->backends = LBS_BACKEND_PYTORCH | (rnd(2) ? LBS_BACKEND_CUDA : 0);
+		x->precisions = LBS_PREC_FP32 | (rnd(2) ? LBS_PREC_INT8 : 0);
+		x->features = (rnd(2) ? LBS_FEAT_TENSOR_CORES : 0) |
+		              (rnd(2) ? LBS_FEAT_QUANTIZATION : 0);
+		x->mem_available_bytes = (1 + rnd(4)) * GIB;
+		x->compute_units = rnd(3) ? 1 + rnd(100) : 0;
+		x->clock_mhz = rnd(3) ? 500 + rnd(3000) : 0;
+		x->tdp_watts = rnd(20) * 10;
+		r->dp[d] = x;
+	}
+	/* Coarse loads so that exact ties happen. */
+	r->w.util_cpu = rnd(4) / 4.0;
+	r->w.util_memory = rnd(2) / 2.0;
+	r->w.temperature = rnd(3) / 2.0;
+	r->w.thermal_state = rnd(4) == 0 ? LBS_THERMAL_WARMING : LBS_THERMAL_NORMAL;
+	r->w.performance_level = 0.5 + rnd(2) / 2.0;
+	r->w.active_tests = rnd(3);
+	r->w.capacity = rnd(3);
+}
+
+static void test_random_consistency(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_learned learned = {fake_history, NULL};
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N], tmp[N], idx[N], k, m;
+	int mismatches = 0, short_rounds = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 300; round++) {
+		lbs_workload wl = {
+			.struct_size = sizeof wl,
+			.type = rnd(LBS_WL_COUNT),
+			.compute_intensity = rnd(5) / 4.0,
+			.memory_intensity = rnd(5) / 4.0,
+			.energy_sensitivity = rnd(3) / 2.0,
+			.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+			.required_precisions = rnd(3) == 0 ? LBS_PREC_INT8 : 0,
+			.min_memory_bytes = rnd(3) * GIB,
+			.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
+		};
+		const hw_learned *l = round % 2 ? &learned : NULL;
+		int strict = rnd(3) == 0;
+		uint32_t want = 1 + rnd(6), need = 1 + rnd(want);
+		const char *excl[1];
+		lbs_status st;
+
+		/* Some rounds leave only a handful eligible, so that "fewer
+		 * than need" happens too. */
+		if (strict) {
+			wl.required_backends = LBS_BACKEND_CUDA;
+			wl.required_features = LBS_FEAT_TENSOR_CORES;
+			wl.required_precisions = LBS_PREC_INT8;
+			wl.min_memory_bytes = 4 * GIB;
+		}
+		/* Rebuild some workers in place between rounds. */
+		for (uint32_t i = 0; i < N; i++) {
+			if (round == 0 || rnd(10) == 0)
+				make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		/* An exclude list takes select off its inline fast path
+		 * onto elig_check. */
+		if (rnd(3) == 0) {
+			excl[0] = rw[rnd(N)].id;
+			wl.exclude_ids = excl;
+			wl.n_exclude = 1;
+		}
+		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
+		m = hw_rank(ev, N, order, tmp);
+		st = hw_select(s, &wl, ws, N, l, want, need, idx, &k, NULL);
+		if (m < need) {
+			short_rounds++;
+			CHECK_INT(st, LBS_NO_WORKER);
+			/* The count for "only N eligible" is exact. */
+			if (want > 1)
+				CHECK_INT(k, m);
+			continue;
+		}
+		CHECK_INT(st, LBS_OK);
+		CHECK_INT(k, want < m ? want : m);
+		for (uint32_t i = 0; i < k && i < m; i++)
+			mismatches += idx[i] != order[i];
+		/* score() agrees with explain's numbers. */
+		{
+			double sc[N];
+
+			CHECK_INT(hw_score(s, &wl, ws, N, l, sc), LBS_OK);
+			for (uint32_t i = 0; i < N; i++)
+				mismatches += ev[i].reason == ELIG_OK ? sc[i] != ev[i].f.score
+				                                      : sc[i] != -1.0;
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(short_rounds > 10);
+	hw_free(s);
+}
+
+/* Nothing about a worker outlives a call: the same id with other devices
+ * (a fleet reload, whatever addresses it reuses) is scored on the new ones. */
+static void test_fleet_reload(void)
+{
+	fleet cpu = fleet_parse("[{\"worker_id\":\"w\",\"cpu_cores\":4,\"available_memory\":16},"
+	                        " {\"worker_id\":\"x\",\"cpu_cores\":8,\"available_memory\":16}]");
+	fleet gpu = fleet_parse("[{\"worker_id\":\"w\",\"cpu_cores\":4,\"available_memory\":16,"
+	                        "  \"supported_backends\":[\"cuda\"]},"
+	                        " {\"worker_id\":\"x\",\"cpu_cores\":8,\"available_memory\":16}]");
+	lbs_workload wl = wl_of(cpu.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\"}");
+
+	CHECK_STR(pick(hw, &wl, &cpu), "x");
+	CHECK_STR(pick(hw, &wl, &gpu), "w");
+	CHECK_STR(pick(hw, &wl, &cpu), "x");
+	fleet_free(&cpu);
+	fleet_free(&gpu);
+}
+
+int main(void)
+{
+	hw = test_sched("hardware-aware", NULL);
+
+	test_f1_required_backend();
+	test_f2_underscore_id();
+	test_f3_browser_is_not_cuda();
+	test_f4_tpu_required();
+	test_f14_vision_to_gpu();
+	test_tensor_cores_for_nlp();
+	test_int8_inference_prefers_npu();
+	test_cooler_less_loaded_wins();
+	test_preferred_backend();
+	test_multi();
+	test_multi_distinct();
+	test_config();
+	test_config_changes_choice();
+	test_explain();
+	test_determinism();
+	test_learned_preference();
+	test_worked_example();
+	test_no_double_thermal_penalty();
+	test_random_consistency();
+	test_fleet_reload();
+
+	sched_close(hw);
+	return check_done("test_hwaware");
+}
