@@ -4,7 +4,11 @@
  *
  *   lbsched-shim check PLUGIN.so
  *   lbsched-shim decide [--plugin PATH] [--scheduler NAME] [--config FILE]
- *                       --workers FILE [--tests FILE] [--explain]
+ *                       --workers FILE [--tests FILE] [--explain] [--independent]
+ *
+ * decide places the tests one after another: each placement counts as one
+ * more active test on its workers for the tests after it.  --independent
+ * decides every test against the fleet exactly as given.
  *
  * Exit status: 0 done; 1 bad input or config; 2 a plugin was refused.
  */
@@ -22,7 +26,7 @@
 
 #define EXIT_BAD_INPUT 1
 #define EXIT_REFUSED 2
-#define DEFAULT_SCHEDULER "priority"
+#define DEFAULT_SCHEDULER "hardware-aware"
 #define MAX_SHARDS 1024
 
 static const char *prog = "lbsched-shim";
@@ -32,7 +36,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: %s check PLUGIN.so\n"
 	        "       %s decide [--plugin PATH] [--scheduler NAME] [--config FILE]\n"
-	        "                 --workers FILE [--tests FILE] [--explain]\n"
+	        "                 --workers FILE [--tests FILE] [--explain] [--independent]\n"
 	        "       %s --version\n",
 	        prog, prog, prog);
 }
@@ -163,7 +167,7 @@ static int textbuf_write(void *ctx, const char *data, size_t len)
 
 typedef struct decide_opts {
 	const char *plugin, *scheduler, *config, *workers, *tests;
-	int explain;
+	int explain, independent;
 } decide_opts;
 
 static int parse_decide(int argc, char **argv, decide_opts *o)
@@ -177,6 +181,10 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 
 		if (!strcmp(a, "--explain")) {
 			o->explain = 1;
+			continue;
+		}
+		if (!strcmp(a, "--independent")) {
+			o->independent = 1;
 			continue;
 		}
 		if (!strcmp(a, "--plugin"))
@@ -349,6 +357,11 @@ static int cmd_decide(int argc, char **argv)
 					textbuf_write(&ex, "{\"error\":\"this scheduler cannot explain\"}", 41);
 			}
 			st = sched_select(s, &wl, (const lbs_worker *const *)workers, n_workers, &sel, NULL);
+			/* A stream of tests is placed one after another: each
+			 * placement is one more active test on its workers, as a
+			 * load balancer would see it, unless --independent. */
+			for (uint32_t i = 0; st == LBS_OK && !o.independent && i < sel.n_selected; i++)
+				workers[sel.indices[i]]->active_tests++;
 			if (print_decision(&wl, st, &sel, o.explain ? ex.data : NULL)) {
 				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
 				rc = EXIT_BAD_INPUT;
