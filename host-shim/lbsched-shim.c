@@ -20,6 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "convert.h"
+#include "file.h"
+#include "prefs.h"
 #include "host.h"
 #include "scheduler.h"
 #include "shim_config.h"
@@ -37,53 +39,10 @@ static void usage(FILE *f)
 	        "usage: %s check PLUGIN.so\n"
 	        "       %s decide [--plugin PATH] [--scheduler NAME] [--config FILE]\n"
 	        "                 --workers FILE [--tests FILE] [--explain] [--independent]\n"
+	        "                 [--feedback OUTCOMES.jsonl]\n"
+	        "       %s prefs dump|export|import|reset --db DIR [--plugin PATH] [--replace] [FILE]\n"
 	        "       %s --version\n",
-	        prog, prog, prog);
-}
-
-/* Whole file into a NUL-terminated buffer; "-" is stdin. */
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		size_t got;
-		if (cap - n < 4096) {
-			char *nb;
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = n;
-	}
-	return buf;
+	        prog, prog, prog, prog);
 }
 
 static void warn_to_stderr(void *ctx, const char *msg)
@@ -166,7 +125,7 @@ static int textbuf_write(void *ctx, const char *data, size_t len)
 }
 
 typedef struct decide_opts {
-	const char *plugin, *scheduler, *config, *workers, *tests;
+	const char *plugin, *scheduler, *config, *workers, *tests, *feedback;
 	int explain, independent;
 } decide_opts;
 
@@ -197,6 +156,8 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 			slot = &o->workers;
 		else if (!strcmp(a, "--tests"))
 			slot = &o->tests;
+		else if (!strcmp(a, "--feedback"))
+			slot = &o->feedback;
 		if (!slot) {
 			fprintf(stderr, "%s: decide: unknown option '%s'\n", prog, a);
 			usage(stderr);
@@ -253,6 +214,74 @@ static int print_decision(const lbs_workload *wl, lbs_status st,
 	return 0;
 }
 
+/*
+ * Report outcomes (JSON Lines) to the scheduler, so a store learns what
+ * happened.  Returns 0, or -1 when some line was bad (each one named).
+ */
+static int report_feedback(shim_sched *s, const char *path)
+{
+	char err[1024];
+	size_t len;
+	char *text = file_read(path, &len, err, sizeof err);
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	unsigned lineno = 0, reported = 0;
+	int bad = 0;
+
+	if (!text) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -1;
+	}
+	for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		char where[512];
+		cJSON *obj;
+		arena *a;
+		lbs_outcome o;
+		lbs_status st;
+
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		if (strspn(line, " \t\r") == strlen(line))
+			continue;
+		snprintf(where, sizeof where, "%s:%u", name, lineno);
+		obj = cJSON_ParseWithOpts(line, NULL, 1);
+		a = arena_new();
+		{
+			conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
+			if (!obj || !cJSON_IsObject(obj) || !a || conv_outcome(&c, obj, where, &o)) {
+				fprintf(stderr, "%s: %s\n", prog,
+				        !obj || !cJSON_IsObject(obj) ? "not a JSON object" : err);
+				bad = 1;
+				cJSON_Delete(obj);
+				arena_free(a);
+				continue;
+			}
+		}
+		st = sched_report(s, &o);
+		if (st == LBS_EUNSUPPORTED) {
+			fprintf(stderr, "%s: %s: scheduler '%s' does not learn from outcomes\n", prog,
+			        where, sched_desc(s)->name);
+			bad = 1;
+			cJSON_Delete(obj);
+			arena_free(a);
+			break;
+		}
+		if (st != LBS_OK) {
+			fprintf(stderr, "%s: %s: the scheduler refused the outcome (status %d)\n", prog,
+			        where, (int)st);
+			bad = 1;
+		} else {
+			reported++;
+		}
+		cJSON_Delete(obj);
+		arena_free(a);
+	}
+	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
+	free(text);
+	return bad ? -1 : 0;
+}
+
 static int cmd_decide(int argc, char **argv)
 {
 	decide_opts o;
@@ -272,9 +301,9 @@ static int cmd_decide(int argc, char **argv)
 	h = host_new(prog, LBS_LOG_WARN);
 	if (!h)
 		return EXIT_BAD_INPUT;
-	if (o.config && !(config = read_file(o.config, &config_len, err, sizeof err)))
+	if (o.config && !(config = file_read(o.config, &config_len, err, sizeof err)))
 		goto bad;
-	fleet_text = read_file(o.workers, &fleet_len, err, sizeof err);
+	fleet_text = file_read(o.workers, &fleet_len, err, sizeof err);
 	if (!fleet_text)
 		goto bad;
 	fleet_arena = arena_new();
@@ -297,7 +326,7 @@ static int cmd_decide(int argc, char **argv)
 		rc = st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
 		goto out;
 	}
-	tests = read_file(o.tests, &tests_len, err, sizeof err);
+	tests = file_read(o.tests, &tests_len, err, sizeof err);
 	if (!tests)
 		goto bad;
 
@@ -371,6 +400,8 @@ static int cmd_decide(int argc, char **argv)
 			line = nl ? nl + 1 : NULL;
 		}
 	}
+	if (o.feedback && report_feedback(s, o.feedback))
+		rc = EXIT_BAD_INPUT;
 	goto out;
 bad:
 	fprintf(stderr, "%s: %s\n", prog, err);
@@ -404,6 +435,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "decide"))
 		return cmd_decide(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "prefs"))
+		return cmd_prefs(prog, argc - 2, argv + 2);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
 	usage(stderr);
 	return EXIT_BAD_INPUT;

@@ -189,3 +189,10 @@ const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
 	}
 	return d;
 }
+
+const void *loader_extension(const loaded_plugin *p, const char *id)
+{
+	if (!LBS_HAS_FIELD(p->entry, lbs_plugin_entry, get_extension) || !p->entry->get_extension)
+		return NULL;
+	return p->entry->get_extension(id);
+}

@@ -33,6 +33,10 @@ const char *loader_path(const loaded_plugin *p);
 const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
                                       char *err, size_t errlen);
 
+/* The plugin's extension `id` ("lbs.ext.store/1"), or NULL when it has
+ * none (or its entry predates get_extension). */
+const void *loader_extension(const loaded_plugin *p, const char *id);
+
 /* True when descriptor d is big enough to have `slot` and it is set. */
 #define DESC_HAS(d, slot) (LBS_HAS_FIELD(d, lbs_scheduler_desc, slot) && (d)->slot != NULL)
 

@@ -193,3 +193,52 @@ lbs_status cfg_load_ceiling(const cJSON *obj, double *out, char *err,
 	return cfg_number(obj, "load_ceiling", 0.0, 1.0, CFG_CEILING_DEFAULT, out,
 	                  err, errlen);
 }
+
+lbs_status cfg_object(const cJSON *obj, const char *name, const cJSON **out,
+                      char *err, size_t errlen)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+
+	*out = NULL;
+	if (!v)
+		return LBS_OK;
+	if (!cJSON_IsObject(v)) {
+		char g[32];
+		got(v, g, sizeof g);
+		set_err(err, errlen, "config field '%s': must be an object, got %s", name, g);
+		return LBS_ECONFIG;
+	}
+	*out = v;
+	return LBS_OK;
+}
+
+lbs_status cfg_nested(const char *group, lbs_status st, char *err, size_t errlen)
+{
+	static const char lead[] = "config field '";
+	char tail[512];
+
+	if (st == LBS_OK || !err || strncmp(err, lead, sizeof lead - 1))
+		return st;
+	snprintf(tail, sizeof tail, "%s", err + sizeof lead - 1);
+	set_err(err, errlen, "%s%s.%s", lead, group, tail);
+	return st;
+}
+
+lbs_status cfg_string(const cJSON *obj, const char *name, const char *def,
+                      const char **out, char *err, size_t errlen)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+
+	*out = def;
+	if (!v)
+		return LBS_OK;
+	if (!cJSON_IsString(v) || !v->valuestring[0]) {
+		char g[32];
+		got(v, g, sizeof g);
+		set_err(err, errlen, "config field '%s': must be a non-empty string, got %s", name,
+		        cJSON_IsString(v) ? "an empty string" : g);
+		return LBS_ECONFIG;
+	}
+	*out = v->valuestring;
+	return LBS_OK;
+}

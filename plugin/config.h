@@ -48,4 +48,23 @@ lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,
 lbs_status cfg_load_ceiling(const cJSON *obj, double *out, char *err,
                             size_t errlen);
 
+/*
+ * A member object of the config, e.g. "store": *out = the object, or NULL
+ * when absent (its getters then give defaults).  LBS_ECONFIG when it is not
+ * an object.
+ */
+lbs_status cfg_object(const cJSON *obj, const char *name, const cJSON **out,
+                      char *err, size_t errlen);
+
+/*
+ * After a getter failed on a member object: turn "config field 'alpha'"
+ * into "config field 'store.alpha'" so the message names the full path.
+ * Returns st unchanged.
+ */
+lbs_status cfg_nested(const char *group, lbs_status st, char *err, size_t errlen);
+
+/* A string field, or `def` when absent; the pointer is into obj. */
+lbs_status cfg_string(const cJSON *obj, const char *name, const char *def,
+                      const char **out, char *err, size_t errlen);
+
 #endif

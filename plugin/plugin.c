@@ -11,6 +11,8 @@
 
 #include <lbsched/abi.h>
 
+#include "store_ext.h"
+
 #define PLUGIN_NAME "lbsched"
 /* Informational only (hosts compare ABI versions, never this); keep it in
  * step with project() in the top-level meson.build. */
@@ -91,6 +93,13 @@ static const lbs_scheduler_desc *scheduler_find(const char *name)
 	return NULL;
 }
 
+static const void *get_extension(const char *id)
+{
+	if (id && !strcmp(id, LBS_EXT_STORE))
+		return &store_ext;
+	return NULL;
+}
+
 static const lbs_plugin_entry entry = {
 	.struct_size = sizeof(lbs_plugin_entry),
 	.abi_major = LBS_ABI_MAJOR,
@@ -103,6 +112,7 @@ static const lbs_plugin_entry entry = {
 	.scheduler_count = scheduler_count,
 	.scheduler_get = scheduler_get,
 	.scheduler_find = scheduler_find,
+	.get_extension = get_extension,
 };
 
 LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);

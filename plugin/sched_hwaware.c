@@ -30,6 +30,7 @@
 #include "config.h"
 #include "eligible.h"
 #include "history.h"
+#include "store_config.h"
 #include "hwaware.h"
 #include "sched_util.h"
 #include "taxonomy.h"
@@ -40,10 +41,9 @@
 typedef struct hw_inst {
 	const lbs_host_api *host;
 	hw_state *hw;
-	hist_store *hist;
+	store *store; /* learned history: LMDB, or memory-only */
 	uint64_t cookie;
 	sched_counters n;
-	_Atomic uint64_t learned; /* hist_count, readable by stats() */
 } hw_inst;
 
 /* ===== Config ============================================================= */
@@ -51,7 +51,7 @@ typedef struct hw_inst {
 static const char *const known_fields[] = {
 	"weights", "load_penalty", "temperature_penalty", "queue_penalty",
 	"learned_weight", "compute_reference", "load_ceiling", "specialisation",
-	NULL,
+	"store", NULL,
 };
 
 typedef struct factor {
@@ -181,7 +181,10 @@ static lbs_status group(const cJSON *cfg, const char *gname, const factor *fs,
 	return LBS_OK;
 }
 
+/* Parse the config and open the store it names (while the config text
+ * it points into is alive). */
 static lbs_status parse_config(const char *text, size_t len, hw_params *p,
+                               const lbs_host_api *host, store **learned,
                                char *err, size_t errlen)
 {
 	cJSON *cfg = NULL;
@@ -213,16 +216,15 @@ static lbs_status parse_config(const char *text, size_t len, hw_params *p,
 		                p->compute_reference, &p->compute_reference, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_load_ceiling(cfg, &p->load_ceiling, err, errlen);
-	cJSON_Delete(cfg);
-	if (st != LBS_OK)
-		return st;
 	/* What the ranges above cannot say: a reference of 0, all weights 0. */
-	field = hw_params_check(p, &problem);
-	if (field) {
+	if (st == LBS_OK && (field = hw_params_check(p, &problem)) != NULL) {
 		set_err(err, errlen, "config field '%s': %s", field, problem);
-		return LBS_ECONFIG;
+		st = LBS_ECONFIG;
 	}
-	return LBS_OK;
+	if (st == LBS_OK)
+		st = store_config_open(cfg, host, NAME, learned, err, errlen);
+	cJSON_Delete(cfg);
+	return st;
 }
 
 /* ===== Instance =========================================================== */
@@ -233,24 +235,24 @@ static lbs_status hwi_create(const lbs_host_api *host, const char *config,
 {
 	hw_params p;
 	hw_inst *inst;
+	store *learned = NULL;
 	lbs_status st;
 
 	if (!out)
 		return LBS_EINVAL;
 	*out = NULL;
-	st = parse_config(config, config_len, &p, err, errlen);
+	st = parse_config(config, config_len, &p, host, &learned, err, errlen);
 	if (st != LBS_OK)
 		return st;
 	inst = calloc(1, sizeof(*inst));
 	if (inst) {
 		inst->hw = hw_new(&p);
-		inst->hist = hist_new();
+		inst->store = learned;
 	}
-	if (!inst || !inst->hw || !inst->hist) {
-		if (inst) {
+	if (!inst || !inst->hw) {
+		if (inst)
 			hw_free(inst->hw);
-			hist_free(inst->hist);
-		}
+		store_close(learned);
 		free(inst);
 		set_err(err, errlen, NAME ": out of memory");
 		return LBS_ENOMEM;
@@ -270,18 +272,19 @@ static void hwi_destroy(void *p)
 	if (!inst)
 		return;
 	hw_free(inst->hw);
-	hist_free(inst->hist);
+	store_close(inst->store);
 	free(inst);
 }
 
 static hw_learned learned_for(const hw_inst *inst)
 {
 	hw_learned l = { NULL, NULL };
+	const hist_store *view = store_view(inst->store);
 
 	/* The fast path: with nothing learned every lookup would miss. */
-	if (hist_count(inst->hist) > 0) {
+	if (hist_count(view) > 0) {
 		l.lookup = hist_lookup;
-		l.ctx = inst->hist;
+		l.ctx = (void *)view;
 	}
 	return l;
 }
@@ -359,36 +362,22 @@ static lbs_status hwi_score(void *p, const lbs_workload *wl,
 	return hw_score(inst->hw, wl, workers, n, &l, scores);
 }
 
-static double unix_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return 0.0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static lbs_status hwi_report(void *p, const lbs_outcome *o)
 {
 	hw_inst *inst = p;
-	lbs_status st = hist_apply(inst->hist, o, unix_now());
+	lbs_status st = store_report(inst->store, o);
 
-	if (st == LBS_OK) {
+	if (st == LBS_OK)
 		sc_bump(&inst->n.reports);
-		atomic_store_explicit(&inst->learned, hist_count(inst->hist),
-		                      memory_order_relaxed);
-	}
 	return st;
 }
 
 static lbs_status hwi_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	hw_inst *inst = p;
-	char extra[64];
+	char extra[512];
 
-	snprintf(extra, sizeof(extra), ",\"learned_pairs\":%llu",
-	         (unsigned long long)atomic_load_explicit(&inst->learned,
-	                                                  memory_order_relaxed));
+	store_stats_json(inst->store, extra, sizeof(extra));
 	return sc_stats(NAME, &inst->n, extra, write, ctx);
 }
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "eligible.h"
 #include "history.h"
+#include "store_config.h"
 #include "priority.h"
 #include "sched_util.h"
 
@@ -28,12 +29,11 @@ typedef struct prio_inst {
 	double ceiling;
 	uint64_t rng;    /* splitmix64 state, advanced once per spread select */
 	uint64_t cookie;
-	hist_store *hist;
+	store *store; /* learned history: LMDB, or memory-only */
 	sched_counters n;
-	_Atomic uint64_t learned; /* hist_count, readable by stats() */
 } prio_inst;
 
-static const char *const known_fields[] = { "load_ceiling", "seed", NULL };
+static const char *const known_fields[] = { "load_ceiling", "seed", "store", NULL };
 
 static lbs_status pr_create(const lbs_host_api *host, const char *config,
                             size_t config_len, void **out, char *err,
@@ -43,6 +43,7 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 	uint64_t seed = DEFAULT_SEED;
 	double ceiling = CFG_CEILING_DEFAULT;
 	prio_inst *inst;
+	store *learned = NULL;
 	lbs_status st;
 
 	if (!out)
@@ -55,20 +56,21 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 		st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_uint(cfg, "seed", DEFAULT_SEED, &seed, err, errlen);
+	if (st == LBS_OK)
+		st = store_config_open(cfg, host, NAME, &learned, err, errlen);
 	cJSON_Delete(cfg);
 	if (st != LBS_OK)
 		return st;
 
 	inst = calloc(1, sizeof(*inst));
-	if (inst)
-		inst->hist = hist_new();
-	if (!inst || !inst->hist) {
-		free(inst);
+	if (!inst) {
+		store_close(learned);
 		if (err && errlen)
 			snprintf(err, errlen, NAME ": out of memory");
 		return LBS_ENOMEM;
 	}
 	inst->host = host;
+	inst->store = learned;
 	inst->ceiling = ceiling;
 	inst->rng = seed;
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g, seed %llu",
@@ -83,7 +85,7 @@ static void pr_destroy(void *p)
 
 	if (!inst)
 		return;
-	hist_free(inst->hist);
+	store_close(inst->store);
 	free(inst);
 }
 
@@ -94,10 +96,12 @@ static prio_params params_for(prio_inst *inst, const lbs_workload *wl, int draw)
 	prio_params p = { .ceiling = inst->ceiling };
 	uint64_t state = inst->rng;
 
+	const hist_store *view = store_view(inst->store);
+
 	/* The fast path: with nothing learned every lookup would miss. */
-	if (hist_count(inst->hist) > 0) {
+	if (hist_count(view) > 0) {
 		p.history = hist_lookup;
-		p.history_ctx = inst->hist;
+		p.history_ctx = (void *)view;
 	}
 	/* Only spread selects consume draws, so the spread sequence of a
 	 * seed does not depend on how many urgent requests came between. */
@@ -196,36 +200,22 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 	return prio_score(&prm, wl, workers, n, scores);
 }
 
-static double unix_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return 0.0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static lbs_status pr_report(void *p, const lbs_outcome *o)
 {
 	prio_inst *inst = p;
-	lbs_status st = hist_apply(inst->hist, o, unix_now());
+	lbs_status st = store_report(inst->store, o);
 
-	if (st == LBS_OK) {
+	if (st == LBS_OK)
 		sc_bump(&inst->n.reports);
-		atomic_store_explicit(&inst->learned, hist_count(inst->hist),
-		                      memory_order_relaxed);
-	}
 	return st;
 }
 
 static lbs_status pr_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	prio_inst *inst = p;
-	char extra[64];
+	char extra[512];
 
-	snprintf(extra, sizeof(extra), ",\"learned_pairs\":%llu",
-	         (unsigned long long)atomic_load_explicit(&inst->learned,
-	                                                  memory_order_relaxed));
+	store_stats_json(inst->store, extra, sizeof(extra));
 	return sc_stats(NAME, &inst->n, extra, write, ctx);
 }
 

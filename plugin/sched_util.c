@@ -13,7 +13,7 @@
 lbs_status sc_stats(const char *name, const sched_counters *c,
                     const char *extra, lbs_write_fn write, void *ctx)
 {
-	char buf[512];
+	char buf[1024];
 	int len;
 
 	if (!write)

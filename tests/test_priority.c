@@ -509,7 +509,7 @@ static void test_config(void)
 	CHECK_INT(open_with("{\"seed\": \"7\"}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "got a string");
 	CHECK_INT(open_with("{\"sed\": 1}", err, sizeof(err)), LBS_ECONFIG);
-	CHECK_CONTAINS(err, "config field 'sed': unknown field (known: load_ceiling, seed)");
+	CHECK_CONTAINS(err, "config field 'sed': unknown field (known: load_ceiling, seed, store)");
 	CHECK_INT(open_with("{\"load_ceiling\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'load_ceiling': must be a number in 0..1, got 1.5");
 	CHECK_INT(open_with("{\"load_ceiling\": 0.5, \"seed\": 9007199254740992}", err,

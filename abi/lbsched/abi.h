@@ -604,7 +604,57 @@ typedef struct lbs_plugin_entry {
 	const lbs_scheduler_desc *(*scheduler_get)(uint32_t index);
 	/* NULL when no scheduler has this name (compared exactly). */
 	const lbs_scheduler_desc *(*scheduler_find)(const char *name);
+
+	/*
+	 * [any] OPTIONAL.  An extension interface by id ("lbs.ext.<name>/<rev>"),
+	 * or NULL when the plugin does not offer it.  The pointer is static
+	 * plugin data, valid until deinit.  An id's layout never changes; a
+	 * new layout gets a new revision.
+	 */
+	const void *(*get_extension)(const char *id);
 } lbs_plugin_entry;
+
+/* ===== Extension: the learned store ======================================= */
+
+/*
+ * "lbs.ext.store/1": read and write a plugin's learned store directly, so a
+ * host can move knowledge between machines (export on one, import on the
+ * other) without running a scheduler.  All functions are [control]; `dir`
+ * is the store's directory, as in the scheduler config's "store.path".
+ */
+#define LBS_EXT_STORE "lbs.ext.store/1"
+
+/* Flags of lbs_ext_store.import_json. */
+#define LBS_IMPORT_MERGE 0   /* records in the document replace theirs; others stay */
+#define LBS_IMPORT_REPLACE 1 /* the store afterwards holds exactly the document */
+
+typedef struct lbs_ext_store {
+	uint32_t struct_size;
+	uint32_t reserved0;
+	/*
+	 * Write the whole store as one JSON document:
+	 *   {"schema": N, "records": [{"workload_type": "VISION",
+	 *     "worker": "gpu-1", "samples": N, "successes": N, "failures": N,
+	 *     "preference": x, "mean_duration": s, "var_duration": s2,
+	 *     "last_update": unix_s}, ...]}
+	 * Errors: LBS_EIO (cannot open the store; err says why).
+	 */
+	lbs_status (*export_json)(const lbs_host_api *host, const char *dir,
+	                          lbs_write_fn write, void *ctx, char *err,
+	                          size_t errlen);
+	/*
+	 * Load a document in the export format, in one transaction: either
+	 * every record is applied or, on any error, nothing changes.
+	 * Errors: LBS_EINVAL (malformed document; err names the record and
+	 * field), LBS_EIO.
+	 */
+	lbs_status (*import_json)(const lbs_host_api *host, const char *dir,
+	                          const char *json, size_t len, uint32_t flags,
+	                          char *err, size_t errlen);
+	/* Remove every learned record (the schema stays).  Errors: LBS_EIO. */
+	lbs_status (*reset)(const lbs_host_api *host, const char *dir, char *err,
+	                    size_t errlen);
+} lbs_ext_store;
 
 /*
  * Smallest struct_size a reader accepts for each struct: the size at 1.0,

@@ -1,0 +1,165 @@
+/*
+ * prefs.c -- the `prefs` command of lbsched-shim.
+ *
+ *   prefs export --db DIR            the store as JSON on stdout
+ *   prefs dump   --db DIR            the same as a table for people
+ *   prefs import --db DIR [--replace] FILE|-   all or nothing
+ *   prefs reset  --db DIR            forget everything learned
+ *   (each takes --plugin PATH; default: the plugin built alongside)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "file.h"
+#include "host.h"
+#include "prefs.h"
+
+typedef struct membuf {
+	char *data;
+	size_t len, cap;
+} membuf;
+
+static int to_stdout(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	return fwrite(data, 1, len, stdout) != len;
+}
+
+static int to_membuf(void *ctx, const char *data, size_t len)
+{
+	membuf *m = ctx;
+
+	if (m->len + len + 1 > m->cap) {
+		size_t cap = m->cap ? m->cap : 65536;
+		char *nd;
+		while (cap < m->len + len + 1)
+			cap *= 2;
+		nd = realloc(m->data, cap);
+		if (!nd)
+			return 1;
+		m->data = nd;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, data, len);
+	m->len += len;
+	m->data[m->len] = '\0';
+	return 0;
+}
+
+static void print_table(const char *json)
+{
+	cJSON *doc = cJSON_Parse(json);
+	const cJSON *r;
+	int n = 0;
+
+	printf("%-15s %-28s %8s %8s %10s %12s %10s\n", "workload_type", "worker", "samples",
+	       "success", "preference", "mean_s", "stddev_s");
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "records")) {
+		double samples = cJSON_GetNumberValue(cJSON_GetObjectItem(r, "samples"));
+		double ok = cJSON_GetNumberValue(cJSON_GetObjectItem(r, "successes"));
+		printf("%-15s %-28s %8.0f %7.1f%% %10.3f %12.3f %10.3f\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(r, "workload_type")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(r, "worker")), samples,
+		       samples > 0 ? 100.0 * ok / samples : 0.0,
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(r, "preference")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(r, "mean_duration")),
+		       sqrt(cJSON_GetNumberValue(cJSON_GetObjectItem(r, "var_duration"))));
+		n++;
+	}
+	printf("%d records\n", n);
+	cJSON_Delete(doc);
+}
+
+int cmd_prefs(const char *prog, int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "", *db = NULL, *plugin = NULL, *file = NULL;
+	int replace = 0, rc = 0;
+	char err[1024] = "";
+	shim_host *h;
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	const lbs_ext_store *ext;
+	lbs_status st;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--db") && i + 1 < argc)
+			db = argv[++i];
+		else if (!strcmp(argv[i], "--plugin") && i + 1 < argc)
+			plugin = argv[++i];
+		else if (!strcmp(argv[i], "--replace"))
+			replace = 1;
+		else if (!file && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
+			file = argv[i];
+		else {
+			fprintf(stderr, "%s: prefs: unexpected argument '%s'\n", prog, argv[i]);
+			return 1;
+		}
+	}
+	if (strcmp(verb, "dump") && strcmp(verb, "export") && strcmp(verb, "import") &&
+	    strcmp(verb, "reset")) {
+		fprintf(stderr, "%s: prefs: unknown action '%s' (dump, export, import, reset)\n", prog,
+		        verb);
+		return 1;
+	}
+	if (!db) {
+		fprintf(stderr, "%s: prefs %s: --db DIR is required\n", prog, verb);
+		return 1;
+	}
+	if (!strcmp(verb, "import") && !file) {
+		fprintf(stderr, "%s: prefs import: give the export FILE (or - for stdin)\n", prog);
+		return 1;
+	}
+	h = host_new(prog, LBS_LOG_WARN);
+	if (!h)
+		return 1;
+	st = host_load(h, plugin ? plugin : host_default_plugin(), &p, &api, err, sizeof err);
+	if (st != LBS_OK) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		host_free(h);
+		return st == LBS_EVERSION ? 2 : 1;
+	}
+	ext = loader_extension(p, LBS_EXT_STORE);
+	if (!ext || ext->struct_size < sizeof *ext) {
+		fprintf(stderr, "%s: %s: the plugin has no learned store (no extension %s)\n", prog,
+		        loader_path(p), LBS_EXT_STORE);
+		host_free(h);
+		return 1;
+	}
+	if (!strcmp(verb, "export")) {
+		st = ext->export_json(api, db, to_stdout, NULL, err, sizeof err);
+	} else if (!strcmp(verb, "dump")) {
+		membuf m = {0};
+		st = ext->export_json(api, db, to_membuf, &m, err, sizeof err);
+		if (st == LBS_OK)
+			print_table(m.data);
+		free(m.data);
+	} else if (!strcmp(verb, "reset")) {
+		st = ext->reset(api, db, err, sizeof err);
+	} else {
+		size_t len;
+		char *text = file_read(file, &len, err, sizeof err);
+		if (!text) {
+			st = LBS_EINVAL;
+		} else {
+			char inner[900];
+			st = ext->import_json(api, db, text, len,
+			                      replace ? LBS_IMPORT_REPLACE : LBS_IMPORT_MERGE, inner,
+			                      sizeof inner);
+			if (st != LBS_OK)
+				snprintf(err, sizeof err, "%s: %s; nothing was imported",
+				         strcmp(file, "-") ? file : "<stdin>", inner);
+			free(text);
+		}
+	}
+	if (st != LBS_OK) {
+		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+		rc = 1;
+	}
+	host_free(h);
+	fflush(stdout);
+	return rc;
+}

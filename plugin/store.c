@@ -1,0 +1,734 @@
+/*
+ * store.c -- the learned history in LMDB; see store.h for the layout and
+ * the sync policy.  The only file of the project that includes lmdb.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+#define MAX_ID 1024 /* longest worker id kept in the store */
+#define MAX_MAP_RETRIES 16
+
+typedef struct pending {
+	uint32_t type;
+	int32_t result;
+	double duration, expected, now;
+	char *worker;
+} pending;
+
+struct store {
+	store_opts o;
+	char *path;
+	const lbs_host_api *host;
+	MDB_env *env;
+	MDB_dbi prefs, meta;
+	size_t map_size;
+	int persistent;
+
+	hist_store *view;                 /* the host's thread only */
+	_Atomic(hist_store *) published;  /* flusher -> host: a newer view */
+	_Atomic(hist_store *) retired;    /* host -> flusher: to free */
+
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	pthread_t thread;
+	int thread_started, stop, flush_now, failed;
+	pending *q, *batch;               /* ring of queue_max; flusher's copy */
+	uint32_t head, len;
+	uint64_t enq_seq, done_seq, first_enq_ns;
+	size_t seen_txnid;                /* last transaction the view reflects */
+
+	_Atomic uint64_t committed, commits, refreshes, map_grows, lost;
+	_Atomic uint64_t pairs; /* hist_count of the view, for [any] readers */
+};
+
+void store_opts_default(store_opts *o)
+{
+	*o = (store_opts){
+		.path = NULL,
+		.alpha = 0.3,
+		.batch_count = 256,
+		.batch_ms = 50,
+		.block_ms = 10,
+		.queue_max = 65536,
+		.refresh_ms = 200,
+		.file_mode = 0600,
+		.map_size = UINT64_C(64) << 20,
+		.memory_on_error = 0,
+	};
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void deadline_in(struct timespec *ts, uint32_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void logf_host(const store *s, int32_t level, const char *fmt, const char *a,
+                      const char *b)
+{
+	char msg[512];
+
+	if (!s->host || !s->host->log)
+		return;
+	snprintf(msg, sizeof msg, fmt, a, b);
+	s->host->log(s->host->host_data, level, msg);
+}
+
+static void rec_to_hist(const store_rec *r, lbs_history *h)
+{
+	*h = (lbs_history){r->samples, r->successes, r->failures, r->preference,
+	                   r->mean_duration, r->var_duration, r->last_update};
+}
+
+static void hist_to_rec(const lbs_history *h, store_rec *r)
+{
+	*r = (store_rec){h->samples, h->successes, h->failures, h->preference,
+	                 h->mean_duration, h->var_duration, h->last_update};
+}
+
+/* key = type byte + id bytes; returns its length, 0 if the id is too long. */
+static size_t make_key(unsigned char *key, uint32_t type, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > MAX_ID)
+		return 0;
+	key[0] = (unsigned char)type;
+	memcpy(key + 1, id, n);
+	return n + 1;
+}
+
+/* ---- the view ------------------------------------------------------------ */
+
+/* A fresh view of everything in the database; NULL on failure. */
+static hist_store *read_view(store *s, size_t *txnid)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	hist_store *h = hist_new();
+	int rc;
+
+	if (!h)
+		return NULL;
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map; adopt its size and retry. */
+		mdb_env_set_mapsize(s->env, 0);
+		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	}
+	if (rc) {
+		hist_free(h);
+		return NULL;
+	}
+	*txnid = mdb_txn_id(txn);
+	if (mdb_cursor_open(txn, s->prefs, &cur) == 0) {
+		char id[MAX_ID + 1];
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			store_rec r;
+			lbs_history hh;
+			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1 || v.mv_size != sizeof r)
+				continue; /* not ours: skip rather than misread */
+			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
+			id[k.mv_size - 1] = '\0';
+			memcpy(&r, v.mv_data, sizeof r);
+			rec_to_hist(&r, &hh);
+			if (hist_put(h, ((const unsigned char *)k.mv_data)[0], id, &hh) != LBS_OK)
+				break;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return h;
+}
+
+static void publish_view(store *s, hist_store *h)
+{
+	hist_store *old = atomic_exchange(&s->published, h);
+	hist_store *dead = atomic_exchange(&s->retired, NULL);
+
+	hist_free(old); /* never adopted: nobody reads it */
+	hist_free(dead);
+	atomic_fetch_add(&s->refreshes, 1);
+}
+
+const hist_store *store_view(store *s)
+{
+	hist_store *n = atomic_exchange(&s->published, NULL);
+
+	if (n) {
+		hist_store *old = atomic_exchange(&s->retired, s->view);
+		s->view = n;
+		hist_free(old); /* rare: the flusher had not freed the last one */
+		atomic_store(&s->pairs, hist_count(n));
+	}
+	return s->view;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static int grow_map(store *s)
+{
+	size_t bigger = s->map_size * 2;
+	int rc = mdb_env_set_mapsize(s->env, bigger);
+
+	if (rc)
+		return rc;
+	s->map_size = bigger;
+	atomic_fetch_add(&s->map_grows, 1);
+	return 0;
+}
+
+/* Apply a batch in one transaction.  0 with *txnid, or an LMDB error. */
+static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid)
+{
+	for (int attempt = 0; attempt < MAX_MAP_RETRIES; attempt++) {
+		MDB_txn *txn;
+		int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(s->env, 0);
+			continue;
+		}
+		if (rc)
+			return rc;
+		for (uint32_t i = 0; i < n && rc == 0; i++) {
+			unsigned char key[MAX_ID + 1];
+			MDB_val k = {make_key(key, b[i].type, b[i].worker), key}, v;
+			lbs_outcome o = {.struct_size = sizeof o, .workload_type = b[i].type,
+			                 .worker_id = b[i].worker, .result = b[i].result,
+			                 .duration_s = b[i].duration,
+			                 .expected_duration_s = b[i].expected};
+			lbs_history h;
+			store_rec r;
+
+			if (!k.mv_size)
+				continue;
+			if (mdb_get(txn, s->prefs, &k, &v) == 0 && v.mv_size == sizeof r) {
+				memcpy(&r, v.mv_data, sizeof r);
+				rec_to_hist(&r, &h);
+			} else {
+				hist_init(&h);
+			}
+			hist_learn(&h, &o, s->o.alpha, b[i].now);
+			hist_to_rec(&h, &r);
+			v = (MDB_val){sizeof r, &r};
+			rc = mdb_put(txn, s->prefs, &k, &v, 0);
+		}
+		if (rc == 0) {
+			*txnid = mdb_txn_id(txn);
+			rc = mdb_txn_commit(txn);
+		} else {
+			mdb_txn_abort(txn);
+		}
+		if (rc == MDB_MAP_FULL) {
+			rc = grow_map(s);
+			if (rc)
+				return rc;
+			continue;
+		}
+		return rc;
+	}
+	return MDB_MAP_FULL;
+}
+
+/* After our commit (or on a timer): rebuild the view if someone else wrote. */
+static void refresh_if_foreign(store *s, size_t our_txnid)
+{
+	MDB_envinfo info;
+	size_t txnid;
+	hist_store *h;
+
+	if (our_txnid) {
+		if (our_txnid == s->seen_txnid + 1) {
+			s->seen_txnid = our_txnid; /* only us: the view has it all */
+			return;
+		}
+	} else if (mdb_env_info(s->env, &info) || info.me_last_txnid == s->seen_txnid) {
+		return;
+	}
+	h = read_view(s, &txnid);
+	if (!h)
+		return;
+	s->seen_txnid = txnid;
+	publish_view(s, h);
+}
+
+static void *flusher(void *arg)
+{
+	store *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		uint32_t n;
+		size_t txnid = 0;
+		int rc;
+		uint64_t age = s->len ? (mono_ns() - s->first_enq_ns) / 1000000u : 0;
+
+		if (!s->len && s->stop)
+			break;
+		if (!s->len || (s->len < s->o.batch_count && age < s->o.batch_ms && !s->flush_now &&
+		                !s->stop)) {
+			struct timespec ts;
+			uint32_t wait = s->len ? s->o.batch_ms - (uint32_t)age : s->o.refresh_ms;
+			deadline_in(&ts, wait ? wait : 1);
+			if (pthread_cond_timedwait(&s->work, &s->mu, &ts) == ETIMEDOUT && !s->len) {
+				pthread_mutex_unlock(&s->mu);
+				refresh_if_foreign(s, 0);
+				/* A view nobody adopted yet may be replaced; free the
+				 * host's retired one here, off its thread. */
+				hist_free(atomic_exchange(&s->retired, NULL));
+				pthread_mutex_lock(&s->mu);
+			}
+			continue;
+		}
+		/* Take the whole queue: the host thread may refill it while
+		 * we wait on the disk. */
+		n = s->len;
+		for (uint32_t i = 0; i < n; i++)
+			s->batch[i] = s->q[(s->head + i) % s->o.queue_max];
+		s->head = (s->head + n) % s->o.queue_max;
+		s->len = 0;
+		s->flush_now = 0;
+		pthread_mutex_unlock(&s->mu);
+
+		rc = commit_batch(s, s->batch, n, &txnid);
+		if (rc) {
+			atomic_fetch_add(&s->lost, n);
+			logf_host(s, LBS_LOG_ERROR, "store '%s': commit failed, outcomes lost: %s",
+			          s->path, mdb_strerror(rc));
+		} else {
+			atomic_fetch_add(&s->committed, n);
+			atomic_fetch_add(&s->commits, 1);
+			refresh_if_foreign(s, txnid);
+		}
+		for (uint32_t i = 0; i < n; i++)
+			free(s->batch[i].worker);
+
+		pthread_mutex_lock(&s->mu);
+		s->failed |= rc != 0;
+		s->done_seq += n;
+		pthread_cond_broadcast(&s->done);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+lbs_status store_report(store *s, const lbs_outcome *o)
+{
+	lbs_status st;
+	double now = unix_now();
+	pending p;
+
+	store_view(s);
+	st = hist_apply_alpha(s->view, o, s->o.alpha, now);
+	atomic_store(&s->pairs, hist_count(s->view));
+	if (st != LBS_OK || !s->persistent || o->result == LBS_RESULT_CANCELLED)
+		return st;
+	p = (pending){o->workload_type, o->result, o->duration_s, o->expected_duration_s, now,
+	              strdup(o->worker_id)};
+	if (!p.worker)
+		return LBS_ENOMEM;
+	pthread_mutex_lock(&s->mu);
+	if (s->len == s->o.queue_max) {
+		struct timespec ts;
+		deadline_in(&ts, s->o.block_ms);
+		pthread_cond_signal(&s->work);
+		while (s->len == s->o.queue_max &&
+		       pthread_cond_timedwait(&s->done, &s->mu, &ts) != ETIMEDOUT)
+			;
+		if (s->len == s->o.queue_max) {
+			pthread_mutex_unlock(&s->mu);
+			free(p.worker);
+			atomic_fetch_add(&s->lost, 1);
+			return LBS_EIO;
+		}
+	}
+	if (!s->len)
+		s->first_enq_ns = mono_ns();
+	s->q[(s->head + s->len) % s->o.queue_max] = p;
+	s->len++;
+	s->enq_seq++;
+	if (s->len >= s->o.batch_count)
+		pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	return LBS_OK;
+}
+
+lbs_status store_flush(store *s, uint32_t timeout_ms)
+{
+	struct timespec ts;
+	uint64_t target;
+	int failed;
+
+	if (!s->persistent)
+		return LBS_OK;
+	deadline_in(&ts, timeout_ms);
+	pthread_mutex_lock(&s->mu);
+	target = s->enq_seq;
+	s->flush_now = 1;
+	pthread_cond_signal(&s->work);
+	while (s->done_seq < target && pthread_cond_timedwait(&s->done, &s->mu, &ts) != ETIMEDOUT)
+		;
+	failed = s->done_seq < target || s->failed;
+	pthread_mutex_unlock(&s->mu);
+	return failed ? LBS_EIO : LBS_OK;
+}
+
+void store_counts_get(store *s, store_counts *c)
+{
+	pthread_mutex_lock(&s->mu);
+	c->queued = s->len;
+	pthread_mutex_unlock(&s->mu);
+	c->committed = atomic_load(&s->committed);
+	c->commits = atomic_load(&s->commits);
+	c->refreshes = atomic_load(&s->refreshes);
+	c->map_grows = atomic_load(&s->map_grows);
+	c->lost = atomic_load(&s->lost);
+	c->pairs = atomic_load(&s->pairs);
+	c->persistent = s->persistent;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+/* Read, check and if needed migrate the schema; create the databases. */
+static int open_dbs(store *s, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_val k = {6, "schema"}, v;
+	uint32_t schema = STORE_SCHEMA;
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+
+	if (rc) {
+		snprintf(err, errlen, "store '%s': cannot begin a transaction: %s", s->path,
+		         mdb_strerror(rc));
+		return -1;
+	}
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
+	    (rc = mdb_dbi_open(txn, "prefs", MDB_CREATE, &s->prefs))) {
+		snprintf(err, errlen, "store '%s': cannot open its databases: %s", s->path,
+		         mdb_strerror(rc));
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0) {
+		if (v.mv_size != sizeof schema) {
+			snprintf(err, errlen, "store '%s': meta record 'schema' is %zu bytes, expected %zu; "
+			         "the store is corrupt or not lbsched's", s->path, v.mv_size, sizeof schema);
+			mdb_txn_abort(txn);
+			return -1;
+		}
+		memcpy(&schema, v.mv_data, sizeof schema);
+		if (schema > STORE_SCHEMA) {
+			snprintf(err, errlen,
+			         "store '%s': its schema %u is newer than this plugin's %u; upgrade lbsched "
+			         "or point 'store.path' at another directory",
+			         s->path, schema, STORE_SCHEMA);
+			mdb_txn_abort(txn);
+			return -1;
+		}
+		/* Migrations from older schemas go here, one step per version,
+		 * inside this transaction.  Schema 1 is the first. */
+	}
+	if (rc == MDB_NOTFOUND || schema < STORE_SCHEMA) {
+		schema = STORE_SCHEMA;
+		v = (MDB_val){sizeof schema, &schema};
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (rc) {
+		snprintf(err, errlen, "store '%s': cannot write its schema: %s", s->path,
+		         mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_env(store *s, char *err, size_t errlen)
+{
+	int rc, dead = 0;
+	size_t txnid;
+
+	if (mkdir(s->path, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "store '%s': cannot create the directory: %s", s->path,
+		         strerror(errno));
+		return -1;
+	}
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 4)) ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size))) {
+		snprintf(err, errlen, "store '%s': %s", s->path, mdb_strerror(rc));
+		return -1;
+	}
+	rc = mdb_env_open(s->env, s->path, 0, (mdb_mode_t)s->o.file_mode);
+	if (rc) {
+		snprintf(err, errlen, "store '%s': cannot open: %s%s", s->path, mdb_strerror(rc),
+		         rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED
+		                 ? " (the data file is damaged or not an LMDB file)"
+		                 : rc == EACCES || rc == EROFS ? " (the directory must be writable)" : "");
+		return -1;
+	}
+	{
+		MDB_envinfo info;
+		if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+			s->map_size = info.me_mapsize; /* another process grew it */
+	}
+	/* Reader slots of processes killed while reading would pin old
+	 * pages forever. */
+	mdb_reader_check(s->env, &dead);
+	if (dead > 0) {
+		char n[16];
+		snprintf(n, sizeof n, "%d", dead);
+		logf_host(s, LBS_LOG_INFO, "store '%s': cleared %s stale reader slots", s->path, n);
+	}
+	if (open_dbs(s, err, errlen))
+		return -1;
+	s->view = read_view(s, &txnid);
+	if (!s->view) {
+		snprintf(err, errlen, "store '%s': cannot read its records", s->path);
+		return -1;
+	}
+	s->seen_txnid = txnid;
+	atomic_store(&s->pairs, hist_count(s->view));
+	return 0;
+}
+
+static void close_env(store *s)
+{
+	if (s->env)
+		mdb_env_close(s->env);
+	s->env = NULL;
+}
+
+lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out, char *err,
+                      size_t errlen)
+{
+	store *s = calloc(1, sizeof *s);
+
+	*out = NULL;
+	if (!s)
+		return LBS_ENOMEM;
+	s->o = *o;
+	s->host = host;
+	s->map_size = (size_t)o->map_size;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	if (o->path) {
+		s->path = strdup(o->path);
+		s->q = calloc(o->queue_max, sizeof *s->q);
+		s->batch = calloc(o->queue_max, sizeof *s->batch);
+		if (!s->path || !s->q || !s->batch) {
+			store_close(s);
+			return LBS_ENOMEM;
+		}
+		if (open_env(s, err, errlen) == 0) {
+			s->persistent = 1;
+		} else {
+			close_env(s);
+			if (!o->memory_on_error) {
+				store_close(s);
+				return LBS_EIO;
+			}
+			logf_host(s, LBS_LOG_ERROR, "%s; RUNNING MEMORY-ONLY as configured "
+			          "(store.on_error \"memory\"): nothing learned will be kept%s", err, "");
+		}
+	}
+	if (!s->view && !(s->view = hist_new())) {
+		store_close(s);
+		return LBS_ENOMEM;
+	}
+	if (s->persistent) {
+		if (pthread_create(&s->thread, NULL, flusher, s)) {
+			snprintf(err, errlen, "store '%s': cannot start the flusher thread", s->path);
+			store_close(s);
+			return LBS_EIO;
+		}
+		s->thread_started = 1;
+	}
+	*out = s;
+	return LBS_OK;
+}
+
+void store_close(store *s)
+{
+	if (!s)
+		return;
+	if (s->thread_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = 1;
+		pthread_cond_signal(&s->work);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+	}
+	close_env(s);
+	for (uint32_t i = 0; s->q && i < s->len; i++) /* only when the flusher never ran */
+		free(s->q[(s->head + i) % s->o.queue_max].worker);
+	hist_free(s->view);
+	hist_free(atomic_exchange(&s->published, NULL));
+	hist_free(atomic_exchange(&s->retired, NULL));
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->done);
+	pthread_mutex_destroy(&s->mu);
+	free(s->q);
+	free(s->batch);
+	free(s->path);
+	free(s);
+}
+
+/* ---- maintenance ----------------------------------------------------------- */
+
+/* A store opened only to read or write records: no flusher thread. */
+static store *open_for_maintenance(const char *dir, char *err, size_t errlen)
+{
+	store *s = calloc(1, sizeof *s);
+	struct stat st;
+
+	if (!s) {
+		snprintf(err, errlen, "store '%s': out of memory", dir);
+		return NULL;
+	}
+	/* Maintenance never creates a store: a typo in --db must not leave
+	 * an empty one behind. */
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "store '%s': no such directory", dir);
+		free(s);
+		return NULL;
+	}
+	store_opts_default(&s->o);
+	s->map_size = (size_t)s->o.map_size;
+	s->path = strdup(dir);
+	if (!s->path || open_env(s, err, errlen)) {
+		close_env(s);
+		hist_free(s->view);
+		free(s->path);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void close_maintenance(store *s)
+{
+	close_env(s);
+	hist_free(s->view);
+	free(s->path);
+	free(s);
+}
+
+lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *err,
+                          size_t errlen)
+{
+	store *s = open_for_maintenance(dir, err, errlen);
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if (!s)
+		return LBS_EIO;
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		txn = NULL;
+	if (rc == 0 && (rc = mdb_cursor_open(txn, s->prefs, &cur)) == 0) {
+		char id[MAX_ID + 1];
+		for (int more = mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0; more;
+		     more = mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+			store_rec r;
+			store_item it;
+			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1 || v.mv_size != sizeof r)
+				continue;
+			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
+			id[k.mv_size - 1] = '\0';
+			memcpy(&r, v.mv_data, sizeof r);
+			it.type = ((const unsigned char *)k.mv_data)[0];
+			it.worker = id;
+			rec_to_hist(&r, &it.h);
+			if (fn(ctx, &it))
+				break;
+		}
+		mdb_cursor_close(cur);
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc)
+		snprintf(err, errlen, "store '%s': cannot read: %s", dir, mdb_strerror(rc));
+	close_maintenance(s);
+	return rc ? LBS_EIO : LBS_OK;
+}
+
+lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, int replace,
+                           char *err, size_t errlen)
+{
+	store *s = open_for_maintenance(dir, err, errlen);
+	int rc = MDB_MAP_FULL;
+
+	if (!s)
+		return LBS_EIO;
+	for (int attempt = 0; attempt < MAX_MAP_RETRIES && rc == MDB_MAP_FULL; attempt++) {
+		MDB_txn *txn;
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (rc)
+			break;
+		if (replace)
+			rc = mdb_drop(txn, s->prefs, 0);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			unsigned char key[MAX_ID + 1];
+			store_rec r;
+			MDB_val k = {make_key(key, items[i].type, items[i].worker), key};
+			MDB_val v = {sizeof r, &r};
+
+			if (!k.mv_size) {
+				rc = EINVAL;
+				break;
+			}
+			hist_to_rec(&items[i].h, &r);
+			rc = mdb_put(txn, s->prefs, &k, &v, 0);
+		}
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && grow_map(s))
+			break;
+	}
+	if (rc)
+		snprintf(err, errlen, "store '%s': nothing written: %s", dir, mdb_strerror(rc));
+	close_maintenance(s);
+	return rc ? LBS_EIO : LBS_OK;
+}

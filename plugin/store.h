@@ -1,0 +1,118 @@
+/*
+ * store.h -- learned history kept in LMDB, shared by every process that
+ * opens the same directory, with an in-memory view for the hot path.
+ *
+ * Layout (readable with mdb_stat -a / mdb_dump -a):
+ *   named database "meta":  key "schema" -> uint32 schema version (native
+ *                           endian), currently STORE_SCHEMA.
+ *   named database "prefs": key = 1 byte workload type (LBS_WL_*) followed
+ *                           by the worker id bytes (no NUL);
+ *                           value = struct store_rec below, native endian,
+ *                           56 bytes.
+ *
+ * Writes: report() copies the outcome into a queue and returns; a flusher
+ * thread (started in store_open, joined in store_close) commits the queue in
+ * one write transaction when it holds batch_count outcomes or its oldest has
+ * waited batch_ms.  Each outcome is applied to the record read inside that
+ * transaction, so processes sharing the store never lose each other's
+ * updates.  A commit is durable when it returns (LMDB fsyncs); a crash loses
+ * at most the queue.
+ *
+ * Reads: the view is a hist_store owned by the host's thread.  report()
+ * applies its outcome to the view at once; when the flusher sees that
+ * another process committed (LMDB's last transaction id moved by more than
+ * our own commits), it builds a fresh view from the database and publishes
+ * it; the next store_view() call adopts it with one atomic exchange.
+ */
+#ifndef LBS_PLUGIN_STORE_H
+#define LBS_PLUGIN_STORE_H
+
+#include <stdint.h>
+
+#include <lbsched/abi.h>
+
+#include "history.h"
+
+#define STORE_SCHEMA 1
+
+typedef struct store_rec {
+	uint64_t samples, successes, failures;
+	double preference, mean_duration, var_duration, last_update;
+} store_rec;
+
+typedef struct store_opts {
+	const char *path;      /* directory; made (0700) if missing; NULL = memory only */
+	double alpha;          /* preference EMA weight of a new outcome, 0..1 */
+	uint32_t batch_count;  /* commit when this many outcomes wait */
+	uint32_t batch_ms;     /* ... or when the oldest waited this long */
+	uint32_t block_ms;     /* longest report() waits for room in the queue */
+	uint32_t queue_max;    /* outcomes the queue holds */
+	uint32_t refresh_ms;   /* how often to look for other processes' writes */
+	uint32_t file_mode;    /* of the data and lock files, e.g. 0600 */
+	uint64_t map_size;     /* initial map size in bytes; grows when full */
+	int memory_on_error;   /* 1: a store that cannot open warns and runs
+	                          memory-only; 0: create fails */
+} store_opts;
+
+void store_opts_default(store_opts *o);
+
+typedef struct store store;
+
+typedef struct store_counts {
+	uint64_t queued;      /* waiting for a commit now */
+	uint64_t committed;   /* outcomes made durable by this process */
+	uint64_t commits;     /* write transactions */
+	uint64_t refreshes;   /* views rebuilt after other processes wrote */
+	uint64_t map_grows;
+	uint64_t lost;        /* outcomes dropped: queue full, or a failed commit */
+	uint64_t pairs;       /* pairs in the current view */
+	int persistent;       /* 0 when running memory-only */
+} store_counts;
+
+/* Errors: LBS_EIO with "store '<dir>': <problem>" (unwritable, corrupt,
+ * newer schema); LBS_ENOMEM.  With memory_on_error, LBS_OK and a warning
+ * through host->log instead of LBS_EIO. */
+lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out,
+                      char *err, size_t errlen);
+
+/* Commit what is queued, stop the flusher, close.  NULL is fine. */
+void store_close(store *s);
+
+/* [data] Learn from an outcome: into the view now, into LMDB soon.
+ * LBS_EINVAL for a bad outcome; LBS_EIO when the queue stayed full for
+ * block_ms (the outcome is counted as lost). */
+lbs_status store_report(store *s, const lbs_outcome *o);
+
+/* [data] The current view (adopting a newer one if the flusher made one).
+ * Never NULL.  Valid until the next store_view or store_report. */
+const hist_store *store_view(store *s);
+
+/* [any] Wait until everything queued before the call is committed, at most
+ * timeout_ms.  LBS_OK, or LBS_EIO on timeout or a failed commit. */
+lbs_status store_flush(store *s, uint32_t timeout_ms);
+
+/* [any] */
+void store_counts_get(store *s, store_counts *c);
+
+/* ---- maintenance: a whole store directory, without a scheduler --------- */
+
+typedef struct store_item {
+	uint32_t type;      /* LBS_WL_* */
+	const char *worker;
+	lbs_history h;
+} store_item;
+
+/* Called for each record; return nonzero to stop. */
+typedef int (*store_item_fn)(void *ctx, const store_item *it);
+
+/* Read every record of the store in `dir` (which must exist).  Errors:
+ * LBS_EIO with "store '<dir>': <problem>". */
+lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *err,
+                          size_t errlen);
+
+/* Write records in one transaction: all or nothing.  With `replace`, every
+ * other record is removed first (n 0 + replace = reset). */
+lbs_status store_dir_write(const char *dir, const store_item *items, size_t n,
+                           int replace, char *err, size_t errlen);
+
+#endif

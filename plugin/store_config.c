@@ -1,0 +1,132 @@
+/*
+ * store_config.c -- the "store" object of a learning scheduler's config,
+ * and the store's counters as a stats() fragment; shared by every
+ * scheduler that learns, so they all read the same fields the same way.
+ *
+ *   "store": {"path": DIR, "alpha": 0.3, "batch_count": 256, "batch_ms": 50,
+ *             "block_ms": 10, "refresh_ms": 200, "queue_max": 65536,
+ *             "file_mode": "0600", "map_size_mb": 64,
+ *             "on_error": "refuse" | "memory"}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "store_config.h"
+
+static const char *const store_fields[] = {
+	"path", "alpha", "batch_count", "batch_ms", "block_ms", "refresh_ms", "queue_max",
+	"file_mode", "map_size_mb", "on_error", NULL,
+};
+
+static lbs_status read_uint(const cJSON *s, const char *name, uint64_t lo, uint64_t hi,
+                            uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	lbs_status st = cfg_uint(s, name, *out, &v, err, errlen);
+
+	if (st == LBS_OK && (v < lo || v > hi)) {
+		snprintf(err, errlen, "config field '%s': must be in %llu..%llu, got %llu", name,
+		         (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)v);
+		st = LBS_ECONFIG;
+	}
+	if (st == LBS_OK)
+		*out = (uint32_t)v;
+	return st;
+}
+
+static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t errlen)
+{
+	const char *mode = NULL, *on_error = NULL;
+	uint32_t map_mb = (uint32_t)(o->map_size >> 20);
+	lbs_status st = cfg_check_fields(s, store_fields, err, errlen);
+
+	if (st == LBS_OK)
+		st = cfg_string(s, "path", NULL, &o->path, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(s, "alpha", 0.0, 1.0, o->alpha, &o->alpha, err, errlen);
+	if (st == LBS_OK)
+		st = read_uint(s, "batch_count", 1, 1000000, &o->batch_count, err, errlen);
+	if (st == LBS_OK)
+		st = read_uint(s, "batch_ms", 0, 60000, &o->batch_ms, err, errlen);
+	if (st == LBS_OK)
+		st = read_uint(s, "block_ms", 0, 60000, &o->block_ms, err, errlen);
+	if (st == LBS_OK)
+		st = read_uint(s, "refresh_ms", 1, 3600000, &o->refresh_ms, err, errlen);
+	if (st == LBS_OK)
+		st = read_uint(s, "queue_max", 1, 16777216, &o->queue_max, err, errlen);
+	if (st == LBS_OK)
+		st = read_uint(s, "map_size_mb", 1, 1048576, &map_mb, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_string(s, "file_mode", "0600", &mode, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_string(s, "on_error", "refuse", &on_error, err, errlen);
+	if (st != LBS_OK)
+		return st;
+	o->map_size = (uint64_t)map_mb << 20;
+	{
+		char *end;
+		unsigned long m = strtoul(mode, &end, 8);
+		/* Owner must keep read and write, or LMDB cannot use its own
+		 * files; nobody gets execute. */
+		if (*end || m > 0666 || (m & 0600) != 0600) {
+			snprintf(err, errlen, "config field 'file_mode': must be an octal mode like "
+			         "\"0600\" with owner read and write and no execute bits, got \"%s\"", mode);
+			return LBS_ECONFIG;
+		}
+		o->file_mode = (uint32_t)m;
+	}
+	if (!strcmp(on_error, "memory"))
+		o->memory_on_error = 1;
+	else if (strcmp(on_error, "refuse")) {
+		snprintf(err, errlen, "config field 'on_error': must be \"refuse\" or \"memory\", got \"%s\"",
+		         on_error);
+		return LBS_ECONFIG;
+	}
+	if (!o->path) {
+		snprintf(err, errlen, "config field 'path': required (the store's directory)");
+		return LBS_ECONFIG;
+	}
+	return LBS_OK;
+}
+
+lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const char *who,
+                             store **out, char *err, size_t errlen)
+{
+	const cJSON *s;
+	store_opts o;
+	lbs_status st = cfg_object(cfg, "store", &s, err, errlen);
+
+	*out = NULL;
+	if (st != LBS_OK)
+		return st;
+	store_opts_default(&o);
+	if (s) {
+		st = cfg_nested("store", read_fields(s, &o, err, errlen), err, errlen);
+		if (st != LBS_OK)
+			return st;
+	} else if (host && host->log) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "%s: no \"store\" configured: learning stays in memory "
+		         "and is lost when the instance ends", who);
+		host->log(host->host_data, LBS_LOG_INFO, msg);
+	}
+	return store_open(&o, host, out, err, errlen);
+}
+
+void store_stats_json(store *s, char *buf, size_t len)
+{
+	store_counts c;
+
+	store_counts_get(s, &c);
+	snprintf(buf, len,
+	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
+	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"
+	         "\"lost\":%llu,\"pairs\":%llu}",
+	         (unsigned long long)c.pairs, c.persistent ? "true" : "false",
+	         (unsigned long long)c.committed, (unsigned long long)c.queued,
+	         (unsigned long long)c.commits, (unsigned long long)c.refreshes,
+	         (unsigned long long)c.map_grows, (unsigned long long)c.lost,
+	         (unsigned long long)c.pairs);
+}
