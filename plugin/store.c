@@ -307,6 +307,9 @@ static void *flusher(void *arg)
 			if (pthread_cond_timedwait(&s->work, &s->mu, &ts) == ETIMEDOUT && !s->len) {
 				pthread_mutex_unlock(&s->mu);
 				refresh_if_foreign(s, 0);
+				/* Processes killed while reading leave reader slots
+				 * that pin old pages; clear them while idle. */
+				mdb_reader_check(s->env, NULL);
 				/* A view nobody adopted yet may be replaced; free the
 				 * host's retired one here, off its thread. */
 				hist_free(atomic_exchange(&s->retired, NULL));
