@@ -11,6 +11,7 @@
  * device's memory and backends, which is the least any informed choice
  * must read.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("%-16s %8s %8s %12s %12s %7s %9s\n", "scheduler", "workers", "devices", "ns/select",
-	       "ns/bare-scan", "ratio", "no_worker");
+	printf("%-16s %8s %8s %12s %12s %7s %9s %9s\n", "scheduler", "workers", "devices",
+	       "ns/select", "ns/bare-scan", "ratio", "no_worker", "B/worker");
 	for (const char *sp = sizes; *sp;) {
 		uint32_t n = (uint32_t)strtoul(sp, NULL, 10);
 		genfleet f = genfleet_make(n, max_dev, 7);
@@ -94,14 +95,19 @@ int main(int argc, char **argv)
 		for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
 			shim_sched *s;
 			double ns, none;
+			/* Heap the instance holds after create and warm-up, per
+			 * worker: what the scheduler costs in memory at this size. */
+			size_t heap0 = mallinfo2().uordblks, heap1;
 
 			if (sched_open(h, plugin, name, NULL, 0, &s, err, sizeof err) != LBS_OK) {
 				fprintf(stderr, "bench_select: %s\n", err);
 				return 1;
 			}
 			ns = time_select(s, &f, wl, &none);
-			printf("%-16s %8u %8u %12.1f %12.1f %6.2fx %8.1f%%\n", name, n, f.n_devices, ns,
-			       bare, ns / bare, none * 100);
+			heap1 = mallinfo2().uordblks;
+			printf("%-16s %8u %8u %12.1f %12.1f %6.2fx %8.1f%% %9.1f\n", name, n, f.n_devices,
+			       ns, bare, ns / bare, none * 100,
+			       heap1 > heap0 ? (double)(heap1 - heap0) / n : 0.0);
 			fflush(stdout);
 			sched_close(s);
 		}
