@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# test_install.sh -- `meson install` gives a third-party plugin author what
+# the README promises: the header, lbsched.pc, the plugin under
+# libdir/lbsched/ and the shim in bindir, and a plugin built against the
+# installed header alone loads in the installed shim.
+set -u
+build=${LBS_BUILDDIR:?run through meson test}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1" >&2; fi; }
+
+meson install -C "$build" --destdir "$tmp/root" --no-rebuild --quiet >"$tmp/install.log" 2>&1
+check '[ $? = 0 ] || { cat "$tmp/install.log" >&2; false; }'
+pc=$(find "$tmp/root" -name lbsched.pc | head -1)
+shim=$(find "$tmp/root" -path '*/bin/lbsched-shim' | head -1)
+plugin=$(find "$tmp/root" -path '*/lbsched/lbsched.so' | head -1)
+header=$(find "$tmp/root" -path '*/include/lbsched/abi.h' | head -1)
+check '[ -n "$pc" ] && [ -n "$shim" ] && [ -n "$plugin" ] && [ -n "$header" ]'
+check '[ -x "$shim" ]'
+
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --define-variable=prefix="$tmp/root$prefix" --cflags lbsched)
+cflags=$(echo $cflags)
+check '[ "$cflags" = "-I$tmp/root$prefix/include" ]'
+check '[ "$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=abi_major lbsched)" = 1 ]'
+
+# A third party's plugin: one C file against the installed header only.
+cc -std=c99 -shared -fPIC -fvisibility=hidden $cflags \
+	"${LBS_SRCDIR:?}/tests/abi/liar_plugin.c" -o "$tmp/third.so" 2>"$tmp/cc.log"
+check '[ -f "$tmp/third.so" ] || { cat "$tmp/cc.log" >&2; false; }'
+"$shim" check "$tmp/third.so" >"$tmp/out" 2>&1
+check 'grep -q "liar" "$tmp/out"'
+"$shim" check "$plugin" >"$tmp/out" 2>&1
+check 'grep -q "hardware-aware" "$tmp/out"'
+# The plugin exports exactly one symbol: the entry.
+syms=$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort -u)
+check '[ "$syms" = "lbs_plugin_entry_v1" ] || { echo "exported: $syms" >&2; false; }'
+
+echo "test_install: $((pass + fail)) checks, $fail failed"
+[ "$fail" = 0 ]
