@@ -25,13 +25,38 @@ typedef struct pending {
 	char *worker;
 } pending;
 
+/*
+ * LMDB allows one MDB_env per data file per process: a second open of the
+ * same directory, closed later, drops the process's lock-file lock and lets
+ * another process reset the writer mutex under the first.  So instances
+ * (hardware-aware and priority in one composite, say) share one env per
+ * directory, found by device and inode, counted by references.  This list
+ * is the plugin's one mutable global besides the entry's reference count.
+ *
+ * mdb_env_set_mapsize needs no transaction open in the process, so every
+ * transaction holds `resize` shared and a resize takes it exclusively.
+ */
+typedef struct shared_env {
+	struct shared_env *next;
+	dev_t dev;
+	ino_t ino;
+	int refs;
+	MDB_env *env;
+	MDB_dbi prefs, meta;
+	size_t map_size;
+	pthread_rwlock_t resize;
+} shared_env;
+
+static pthread_mutex_t envs_mu = PTHREAD_MUTEX_INITIALIZER;
+static shared_env *envs;
+
 struct store {
 	store_opts o;
 	char *path;
 	const lbs_host_api *host;
-	MDB_env *env;
+	shared_env *se;
+	MDB_env *env;          /* se->env, se->prefs, se->meta, for brevity */
 	MDB_dbi prefs, meta;
-	size_t map_size;
 	int persistent;
 
 	hist_store *view;                 /* the host's thread only */
@@ -105,6 +130,8 @@ static void logf_host(const store *s, int32_t level, const char *fmt, const char
 	s->host->log(s->host->host_data, level, msg);
 }
 
+static void adopt_map_size(store *s);
+
 static void rec_to_hist(const store_rec *r, lbs_history *h)
 {
 	*h = (lbs_history){r->samples, r->successes, r->failures, r->preference,
@@ -142,13 +169,17 @@ static hist_store *read_view(store *s, size_t *txnid)
 
 	if (!h)
 		return NULL;
+	pthread_rwlock_rdlock(&s->se->resize);
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another process grew the map; adopt its size and retry. */
-		mdb_env_set_mapsize(s->env, 0);
+		pthread_rwlock_unlock(&s->se->resize);
+		adopt_map_size(s);
+		pthread_rwlock_rdlock(&s->se->resize);
 		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	}
 	if (rc) {
+		pthread_rwlock_unlock(&s->se->resize);
 		hist_free(h);
 		return NULL;
 	}
@@ -171,6 +202,7 @@ static hist_store *read_view(store *s, size_t *txnid)
 		mdb_cursor_close(cur);
 	}
 	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->se->resize);
 	return h;
 }
 
@@ -199,16 +231,34 @@ const hist_store *store_view(store *s)
 
 /* ---- writing ----------------------------------------------------------- */
 
-static int grow_map(store *s)
+/* Call with no transaction of this thread open. */
+static int grow_map(store *s, size_t seen)
 {
-	size_t bigger = s->map_size * 2;
-	int rc = mdb_env_set_mapsize(s->env, bigger);
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	s->map_size = bigger;
-	atomic_fetch_add(&s->map_grows, 1);
-	return 0;
+	pthread_rwlock_wrlock(&s->se->resize);
+	/* Another instance may have grown it meanwhile. */
+	if (s->se->map_size == seen) {
+		rc = mdb_env_set_mapsize(s->env, seen * 2);
+		if (rc == 0) {
+			s->se->map_size = seen * 2;
+			atomic_fetch_add(&s->map_grows, 1);
+		}
+	}
+	pthread_rwlock_unlock(&s->se->resize);
+	return rc;
+}
+
+/* Another process grew the map: take its size.  No transaction open. */
+static void adopt_map_size(store *s)
+{
+	MDB_envinfo info;
+
+	pthread_rwlock_wrlock(&s->se->resize);
+	mdb_env_set_mapsize(s->env, 0);
+	if (mdb_env_info(s->env, &info) == 0)
+		s->se->map_size = info.me_mapsize;
+	pthread_rwlock_unlock(&s->se->resize);
 }
 
 /* Apply a batch in one transaction.  0 with *txnid, or an LMDB error. */
@@ -216,14 +266,21 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid)
 {
 	for (int attempt = 0; attempt < MAX_MAP_RETRIES; attempt++) {
 		MDB_txn *txn;
-		int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		size_t seen;
+		int rc;
 
+		pthread_rwlock_rdlock(&s->se->resize);
+		seen = s->se->map_size;
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		if (rc == MDB_MAP_RESIZED) {
-			mdb_env_set_mapsize(s->env, 0);
+			pthread_rwlock_unlock(&s->se->resize);
+			adopt_map_size(s);
 			continue;
 		}
-		if (rc)
+		if (rc) {
+			pthread_rwlock_unlock(&s->se->resize);
 			return rc;
+		}
 		for (uint32_t i = 0; i < n && rc == 0; i++) {
 			unsigned char key[MAX_ID + 1];
 			MDB_val k = {make_key(key, b[i].type, b[i].worker), key}, v;
@@ -253,8 +310,9 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid)
 		} else {
 			mdb_txn_abort(txn);
 		}
+		pthread_rwlock_unlock(&s->se->resize);
 		if (rc == MDB_MAP_FULL) {
-			rc = grow_map(s);
+			rc = grow_map(s, seen);
 			if (rc)
 				return rc;
 			continue;
@@ -483,43 +541,98 @@ static int open_dbs(store *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int open_env(store *s, char *err, size_t errlen)
+/* Open (or share) the env of s->path; on success s->se holds a reference. */
+static int attach_env(store *s, char *err, size_t errlen)
 {
+	struct stat st;
+	shared_env *se;
 	int rc, dead = 0;
-	size_t txnid;
 
 	if (mkdir(s->path, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "store '%s': cannot create the directory: %s", s->path,
 		         strerror(errno));
 		return -1;
 	}
-	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 4)) ||
-	    (rc = mdb_env_set_mapsize(s->env, s->map_size))) {
-		snprintf(err, errlen, "store '%s': %s", s->path, mdb_strerror(rc));
+	if (stat(s->path, &st)) {
+		snprintf(err, errlen, "store '%s': %s", s->path, strerror(errno));
 		return -1;
 	}
-	rc = mdb_env_open(s->env, s->path, 0, (mdb_mode_t)s->o.file_mode);
+	pthread_mutex_lock(&envs_mu);
+	for (se = envs; se; se = se->next)
+		if (se->dev == st.st_dev && se->ino == st.st_ino)
+			break;
+	if (se) {
+		se->refs++;
+		pthread_mutex_unlock(&envs_mu);
+		s->se = se;
+		s->env = se->env;
+		s->prefs = se->prefs;
+		s->meta = se->meta;
+		return 0;
+	}
+	se = calloc(1, sizeof *se);
+	if (!se) {
+		pthread_mutex_unlock(&envs_mu);
+		snprintf(err, errlen, "store '%s': out of memory", s->path);
+		return -1;
+	}
+	se->dev = st.st_dev;
+	se->ino = st.st_ino;
+	se->map_size = (size_t)s->o.map_size;
+	pthread_rwlock_init(&se->resize, NULL);
+	s->se = se;
+	if ((rc = mdb_env_create(&se->env)) || (rc = mdb_env_set_maxdbs(se->env, 4)) ||
+	    (rc = mdb_env_set_mapsize(se->env, se->map_size))) {
+		snprintf(err, errlen, "store '%s': %s", s->path, mdb_strerror(rc));
+		goto fail;
+	}
+	s->env = se->env;
+	rc = mdb_env_open(se->env, s->path, 0, (mdb_mode_t)s->o.file_mode);
 	if (rc) {
 		snprintf(err, errlen, "store '%s': cannot open: %s%s", s->path, mdb_strerror(rc),
 		         rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED
 		                 ? " (the data file is damaged or not an LMDB file)"
 		                 : rc == EACCES || rc == EROFS ? " (the directory must be writable)" : "");
-		return -1;
+		goto fail;
 	}
 	{
 		MDB_envinfo info;
-		if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
-			s->map_size = info.me_mapsize; /* another process grew it */
+		if (mdb_env_info(se->env, &info) == 0 && info.me_mapsize > se->map_size)
+			se->map_size = info.me_mapsize; /* another process grew it */
 	}
 	/* Reader slots of processes killed while reading would pin old
 	 * pages forever. */
-	mdb_reader_check(s->env, &dead);
+	mdb_reader_check(se->env, &dead);
 	if (dead > 0) {
 		char n[16];
 		snprintf(n, sizeof n, "%d", dead);
 		logf_host(s, LBS_LOG_INFO, "store '%s': cleared %s stale reader slots", s->path, n);
 	}
 	if (open_dbs(s, err, errlen))
+		goto fail;
+	se->prefs = s->prefs;
+	se->meta = s->meta;
+	se->refs = 1;
+	se->next = envs;
+	envs = se;
+	pthread_mutex_unlock(&envs_mu);
+	return 0;
+fail:
+	if (se->env)
+		mdb_env_close(se->env);
+	pthread_rwlock_destroy(&se->resize);
+	free(se);
+	s->se = NULL;
+	s->env = NULL;
+	pthread_mutex_unlock(&envs_mu);
+	return -1;
+}
+
+static int open_env(store *s, char *err, size_t errlen)
+{
+	size_t txnid;
+
+	if (attach_env(s, err, errlen))
 		return -1;
 	s->view = read_view(s, &txnid);
 	if (!s->view) {
@@ -533,8 +646,22 @@ static int open_env(store *s, char *err, size_t errlen)
 
 static void close_env(store *s)
 {
-	if (s->env)
-		mdb_env_close(s->env);
+	shared_env *se = s->se, **pp;
+
+	if (!se)
+		return;
+	pthread_mutex_lock(&envs_mu);
+	if (--se->refs == 0) {
+		for (pp = &envs; *pp && *pp != se; pp = &(*pp)->next)
+			;
+		if (*pp)
+			*pp = se->next;
+		mdb_env_close(se->env);
+		pthread_rwlock_destroy(&se->resize);
+		free(se);
+	}
+	pthread_mutex_unlock(&envs_mu);
+	s->se = NULL;
 	s->env = NULL;
 }
 
@@ -548,7 +675,6 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		return LBS_ENOMEM;
 	s->o = *o;
 	s->host = host;
-	s->map_size = (size_t)o->map_size;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -617,7 +743,7 @@ void store_close(store *s)
 /* ---- maintenance ----------------------------------------------------------- */
 
 /* A store opened only to read or write records: no flusher thread. */
-static store *open_for_maintenance(const char *dir, char *err, size_t errlen)
+static store *open_for_maintenance(const char *dir, int create, char *err, size_t errlen)
 {
 	store *s = calloc(1, sizeof *s);
 	struct stat st;
@@ -626,15 +752,14 @@ static store *open_for_maintenance(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "store '%s': out of memory", dir);
 		return NULL;
 	}
-	/* Maintenance never creates a store: a typo in --db must not leave
-	 * an empty one behind. */
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+	/* Only an import creates a store: a typo in --db for export, dump
+	 * or reset must not leave an empty one behind. */
+	if (!create && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
 		snprintf(err, errlen, "store '%s': no such directory", dir);
 		free(s);
 		return NULL;
 	}
 	store_opts_default(&s->o);
-	s->map_size = (size_t)s->o.map_size;
 	s->path = strdup(dir);
 	if (!s->path || open_env(s, err, errlen)) {
 		close_env(s);
@@ -657,7 +782,7 @@ static void close_maintenance(store *s)
 lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *err,
                           size_t errlen)
 {
-	store *s = open_for_maintenance(dir, err, errlen);
+	store *s = open_for_maintenance(dir, 0, err, errlen);
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -665,6 +790,7 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
 
 	if (!s)
 		return LBS_EIO;
+	pthread_rwlock_rdlock(&s->se->resize);
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc)
 		txn = NULL;
@@ -689,6 +815,7 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
 	}
 	if (txn)
 		mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->se->resize);
 	if (rc)
 		snprintf(err, errlen, "store '%s': cannot read: %s", dir, mdb_strerror(rc));
 	close_maintenance(s);
@@ -698,16 +825,23 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
 lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, int replace,
                            char *err, size_t errlen)
 {
-	store *s = open_for_maintenance(dir, err, errlen);
+	/* A replace with nothing (a reset) must find an existing store. */
+	store *s = open_for_maintenance(dir, n > 0 || !replace, err, errlen);
 	int rc = MDB_MAP_FULL;
 
 	if (!s)
 		return LBS_EIO;
 	for (int attempt = 0; attempt < MAX_MAP_RETRIES && rc == MDB_MAP_FULL; attempt++) {
 		MDB_txn *txn;
+		size_t seen;
+
+		pthread_rwlock_rdlock(&s->se->resize);
+		seen = s->se->map_size;
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-		if (rc)
+		if (rc) {
+			pthread_rwlock_unlock(&s->se->resize);
 			break;
+		}
 		if (replace)
 			rc = mdb_drop(txn, s->prefs, 0);
 		for (size_t i = 0; i < n && rc == 0; i++) {
@@ -727,7 +861,8 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 			rc = mdb_txn_commit(txn);
 		else
 			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && grow_map(s))
+		pthread_rwlock_unlock(&s->se->resize);
+		if (rc == MDB_MAP_FULL && grow_map(s, seen))
 			break;
 	}
 	if (rc)

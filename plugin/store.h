@@ -111,7 +111,8 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
                           size_t errlen);
 
 /* Write records in one transaction: all or nothing.  With `replace`, every
- * other record is removed first (n 0 + replace = reset). */
+ * other record is removed first (n 0 + replace = reset, which needs an
+ * existing store; writing records creates the directory if needed). */
 lbs_status store_dir_write(const char *dir, const store_item *items, size_t n,
                            int replace, char *err, size_t errlen);
 
