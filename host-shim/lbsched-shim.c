@@ -6,6 +6,7 @@
  *   lbsched-shim decide [--plugin PATH] [--scheduler NAME] [--config FILE]
  *                       --workers FILE [--tests FILE] [--explain] [--independent]
  *
+ * --routes sends each test type to its own scheduler (docs/COMPOSITE.md).
  * decide places the tests one after another: each placement counts as one
  * more active test on its workers for the tests after it.  --independent
  * decides every test against the fleet exactly as given.
@@ -22,6 +23,7 @@
 #include "convert.h"
 #include "file.h"
 #include "prefs.h"
+#include "routing.h"
 #include "host.h"
 #include "scheduler.h"
 #include "shim_config.h"
@@ -39,7 +41,7 @@ static void usage(FILE *f)
 	        "usage: %s check PLUGIN.so\n"
 	        "       %s decide [--plugin PATH] [--scheduler NAME] [--config FILE]\n"
 	        "                 --workers FILE [--tests FILE] [--explain] [--independent]\n"
-	        "                 [--feedback OUTCOMES.jsonl]\n"
+	        "                 [--feedback OUTCOMES.jsonl] [--routes ROUTES.json]\n"
 	        "       %s prefs dump|export|import|reset --db DIR [--plugin PATH] [--replace] [FILE]\n"
 	        "       %s --version\n",
 	        prog, prog, prog, prog);
@@ -125,7 +127,7 @@ static int textbuf_write(void *ctx, const char *data, size_t len)
 }
 
 typedef struct decide_opts {
-	const char *plugin, *scheduler, *config, *workers, *tests, *feedback;
+	const char *plugin, *scheduler, *config, *workers, *tests, *feedback, *routes;
 	int explain, independent;
 } decide_opts;
 
@@ -158,6 +160,8 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 			slot = &o->tests;
 		else if (!strcmp(a, "--feedback"))
 			slot = &o->feedback;
+		else if (!strcmp(a, "--routes"))
+			slot = &o->routes;
 		if (!slot) {
 			fprintf(stderr, "%s: decide: unknown option '%s'\n", prog, a);
 			usage(stderr);
@@ -172,6 +176,12 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 	if (!o->workers) {
 		fprintf(stderr, "%s: decide: --workers FILE is required\n", prog);
 		usage(stderr);
+		return -1;
+	}
+	/* Which routed scheduler an outcome belongs to is its test type's
+	 * route; report_feedback knows one scheduler. */
+	if (o->routes && o->feedback) {
+		fprintf(stderr, "%s: decide: --feedback cannot be combined with --routes yet\n", prog);
 		return -1;
 	}
 	return 0;
@@ -250,8 +260,10 @@ static int report_feedback(shim_sched *s, const char *path)
 		{
 			conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
 			if (!obj || !cJSON_IsObject(obj) || !a || conv_outcome(&c, obj, where, &o)) {
-				fprintf(stderr, "%s: %s\n", prog,
-				        !obj || !cJSON_IsObject(obj) ? "not a JSON object" : err);
+				if (!obj || !cJSON_IsObject(obj))
+					fprintf(stderr, "%s: %s: not a JSON object\n", prog, where);
+				else
+					fprintf(stderr, "%s: %s\n", prog, err);
 				bad = 1;
 				cJSON_Delete(obj);
 				arena_free(a);
@@ -287,11 +299,12 @@ static int cmd_decide(int argc, char **argv)
 	decide_opts o;
 	shim_host *h = NULL;
 	shim_sched *s = NULL;
+	shim_router *router = NULL;
 	arena *fleet_arena = NULL;
 	lbs_worker **workers = NULL;
 	uint32_t n_workers = 0;
-	char *config = NULL, *fleet_text = NULL, *tests = NULL;
-	size_t config_len = 0, fleet_len = 0, tests_len = 0;
+	char *config = NULL, *fleet_text = NULL, *tests = NULL, *routes = NULL;
+	size_t config_len = 0, fleet_len = 0, tests_len = 0, routes_len = 0;
 	char err[1024];
 	int rc = 0;
 	lbs_status st;
@@ -312,9 +325,20 @@ static int cmd_decide(int argc, char **argv)
 		if (!fleet_arena || conv_fleet(&c, fleet_text, fleet_len, o.workers, &workers, &n_workers))
 			goto bad;
 	}
-	st = sched_open(h, o.plugin, o.scheduler, config, config_len, &s, err, sizeof err);
+	if (o.routes) {
+		/* --scheduler / --config are the default route unless the
+		 * routing document names its own. */
+		router_target dflt = {o.plugin, o.scheduler, config, config_len};
+
+		if (!(routes = file_read(o.routes, &routes_len, err, sizeof err)))
+			goto bad;
+		st = router_open(h, routes, routes_len, o.routes, o.plugin, &dflt, &router, err,
+		                 sizeof err);
+	} else {
+		st = sched_open(h, o.plugin, o.scheduler, config, config_len, &s, err, sizeof err);
+	}
 	if (st != LBS_OK) {
-		if (st == LBS_ECONFIG && o.config) {
+		if (st == LBS_ECONFIG && o.config && !o.routes) {
 			/* Name the file: the plugin only knows the field. */
 			char full[1200];
 			snprintf(full, sizeof full, "%s: %s", o.config, err);
@@ -376,6 +400,8 @@ static int cmd_decide(int argc, char **argv)
 				}
 			}
 			cJSON_Delete(obj);
+			if (router)
+				s = router_pick(router, wl.test_type, NULL);
 			sel = (lbs_selection){.struct_size = sizeof sel, .capacity = MAX_SHARDS,
 			                      .indices = indices, .ids = ids,
 			                      .reason = reason, .reason_len = sizeof reason};
@@ -407,12 +433,16 @@ bad:
 	fprintf(stderr, "%s: %s\n", prog, err);
 	rc = EXIT_BAD_INPUT;
 out:
-	sched_close(s);
+	if (router)
+		router_close(router); /* s is one of its schedulers */
+	else
+		sched_close(s);
 	host_free(h);
 	arena_free(fleet_arena);
 	free(config);
 	free(fleet_text);
 	free(tests);
+	free(routes);
 	fflush(stdout);
 	return rc;
 }

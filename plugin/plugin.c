@@ -21,7 +21,8 @@
 #define SCHEDULERS(X)              \
 	X(sched_roundrobin_desc)   \
 	X(sched_priority_desc)     \
-	X(sched_hwaware_desc)
+	X(sched_hwaware_desc)      \
+	X(sched_composite_desc)
 
 #define DECLARE(d) extern const lbs_scheduler_desc d;
 SCHEDULERS(DECLARE)

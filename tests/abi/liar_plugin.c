@@ -123,48 +123,6 @@ static const lbs_scheduler_desc liar = {
 	.select = l_select,
 };
 
-static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
-{
-	(void)host;
-	(void)err;
-	(void)errlen;
-	return LBS_OK;
-}
-
-static void e_deinit(void)
-{
-}
-
-static uint32_t e_count(void)
-{
-	return 1;
-}
-
-static const lbs_scheduler_desc *e_get(uint32_t i)
-{
-	return i == 0 ? &liar : NULL;
-}
-
-static const lbs_scheduler_desc *e_find(const char *name)
-{
-	return name && !strcmp(name, liar.name) ? &liar : NULL;
-}
-
-static const lbs_plugin_entry entry = {
-	.struct_size = sizeof(lbs_plugin_entry),
-	.abi_major = LBS_ABI_MAJOR,
-	.abi_minor = LBS_ABI_MINOR,
-	.plugin_name = "liar",
-	.plugin_version = "0.0.1",
-	.init = e_init,
-	.deinit = e_deinit,
-	.scheduler_count = e_count,
-	.scheduler_get = e_get,
-	.scheduler_find = e_find,
-};
-
-LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
-const lbs_plugin_entry *lbs_plugin_entry_v1(void)
-{
-	return &entry;
-}
+#define PLUGIN_NAME "liar"
+#define THE_SCHEDULER liar
+#include "one_scheduler.h"

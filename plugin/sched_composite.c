@@ -1,0 +1,1232 @@
+/*
+ * sched_composite.c -- the "composite" scheduler: blend any schedulers by
+ * weight, from this plugin or any other, or route each test type to its
+ * own scheduler.  The arithmetic is scheduler-algos/composite.h; the
+ * config, the formula and the tie rule are in docs/COMPOSITE.md.
+ *
+ * Config, one of:
+ *   {"mode": "blend" | "vote",
+ *    "children": [{"scheduler": "hardware-aware", "plugin": "/x.so",
+ *                  "config": {...}, "weight": 0.7,
+ *                  "vote": false, "advance": false}, ...]}
+ *   {"routes": [{"test_type": "vision_classification" | "prefix": "vision_",
+ *                "scheduler": ..., "plugin": ..., "config": {...}}, ...],
+ *    "default": {"scheduler": ..., "plugin": ..., "config": {...}}}
+ *
+ * Children are found through the host (lbs_host_api.find_scheduler), so a
+ * child may live in a third party's plugin; only the host loads plugins.
+ * A child of weight 0 is created (its config is checked, it learns from
+ * report) but not consulted.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "composite.h"
+#include "config.h"
+#include "eligible.h"
+#include "sched_util.h"
+
+#define NAME "composite"
+/* Composites inside composites, counting this one.  A JSON text cannot
+ * refer to itself, so a "cycle" is a config nested without end; this is
+ * where we stop believing the nesting is meant. */
+#define MAX_DEPTH 4
+#define WEIGHT_MAX 1e6
+#define MAX_ROUTES 4096
+
+/* A descriptor slot that is both inside the struct its writer had and set. */
+#define HAS_SLOT(d, slot) (LBS_HAS_FIELD(d, lbs_scheduler_desc, slot) && (d)->slot)
+
+/* This plugin's own table, for hosts that offer no find_scheduler. */
+LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
+
+enum mode { MODE_BLEND, MODE_VOTE, MODE_ROUTE };
+
+static const char *const mode_names[] = { "blend", "vote", "route" };
+
+typedef struct child {
+	const lbs_scheduler_desc *desc;
+	const lbs_host_api *host; /* the API its create() was given */
+	int from_host;            /* found by find_scheduler: release it */
+	void *inst;
+	char *key;                /* plugin, name and config text: one
+	                             instance per distinct route target */
+	double weight;            /* normalised; 0: not consulted */
+	int votes;                /* consulted through select() */
+	int advance;              /* scored, then asked to select too */
+	int warned;               /* a failure of it was logged */
+	/* Scratch for one decision, sized with the fleet. */
+	double *scores;
+	uint32_t *picks;
+	const char **pick_ids;
+} child;
+
+typedef struct comp_inst {
+	const lbs_host_api *host;
+	enum mode mode;
+	child *kids;
+	uint32_t n_kids;
+	uint32_t *active; /* kids consulted (weight > 0), in config order */
+	uint32_t n_active;
+	comp_child *in;   /* their inputs to the blend, parallel to active */
+	/* MODE_ROUTE: routes[i] goes to kids[target[i]]; the rest to
+	 * kids[fallback]. */
+	comp_route *routes;
+	uint32_t *target;
+	uint32_t n_routes;
+	uint32_t fallback;
+	/* Scratch for one decision; grows with the fleet, never shrinks. */
+	uint32_t cap;
+	uint8_t *ok;
+	double *blend, *eload;
+	uint32_t *order, *tmp;
+	uint64_t cookie;
+	sched_counters n;
+} comp_inst;
+
+/* ===== Config ============================================================= */
+
+static const char *const top_fields[] = { "mode", "children", "routes", "default", NULL };
+static const char *const child_fields[] = {
+	"scheduler", "plugin", "config", "weight", "vote", "advance", NULL,
+};
+static const char *const route_fields[] = {
+	"test_type", "prefix", "scheduler", "plugin", "config", NULL,
+};
+static const char *const default_fields[] = { "scheduler", "plugin", "config", NULL };
+
+static lbs_status get_bool(const cJSON *obj, const char *name, int def,
+                           int *out, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	*out = def;
+	if (!v)
+		return LBS_OK;
+	if (!cJSON_IsBool(v)) {
+		snprintf(err, errlen, "config field '%s': must be true or false", name);
+		return LBS_ECONFIG;
+	}
+	*out = cJSON_IsTrue(v);
+	return LBS_OK;
+}
+
+static int shaped_like_composite(const cJSON *cfg)
+{
+	return cJSON_IsObject(cfg) &&
+	       (cJSON_GetObjectItemCaseSensitive(cfg, "children") ||
+	        cJSON_GetObjectItemCaseSensitive(cfg, "routes") ||
+	        cJSON_GetObjectItemCaseSensitive(cfg, "default"));
+}
+
+/* Does a chain of composite configs below cfg (at `depth`) go deeper than
+ * MAX_DEPTH?  path receives the chain, e.g. "children[0].config". */
+static int too_deep(const cJSON *cfg, int depth, char *path, size_t len)
+{
+	static const char *const lists[] = { "children", "routes" };
+	size_t used = strlen(path);
+	const cJSON *t, *sub;
+
+	if (depth > MAX_DEPTH)
+		return 1;
+	for (int l = 0; l < 2; l++) {
+		int i = 0;
+
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(cfg, lists[l])) {
+			sub = cJSON_GetObjectItemCaseSensitive(t, "config");
+			if (shaped_like_composite(sub)) {
+				snprintf(path + used, len - used, "%s%s[%d].config",
+				         used ? "." : "", lists[l], i);
+				if (too_deep(sub, depth + 1, path, len))
+					return 1;
+				path[used] = '\0';
+			}
+			i++;
+		}
+	}
+	sub = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cfg, "default"), "config");
+	if (shaped_like_composite(sub)) {
+		snprintf(path + used, len - used, "%sdefault.config", used ? "." : "");
+		if (too_deep(sub, depth + 1, path, len))
+			return 1;
+		path[used] = '\0';
+	}
+	return 0;
+}
+
+/* Give back a descriptor find() got from the host. */
+static void release(const lbs_host_api *host, child *c)
+{
+	if (c->from_host && LBS_HAS_FIELD(host, lbs_host_api, release_scheduler) &&
+	    host->release_scheduler)
+		host->release_scheduler(host->host_data, c->desc);
+	c->from_host = 0;
+}
+
+/* Find `name` (in `plugin`, or this plugin when NULL) for c. */
+static lbs_status find(const lbs_host_api *host, const char *plugin,
+                       const char *name, child *c, char *err, size_t errlen)
+{
+	lbs_status st;
+
+	if (host && LBS_HAS_FIELD(host, lbs_host_api, find_scheduler) &&
+	    host->find_scheduler) {
+		st = host->find_scheduler(host->host_data, plugin, name, &c->desc,
+		                          &c->host, err, errlen);
+		if (st == LBS_OK && (!c->desc || !c->host))
+			st = LBS_EINTERNAL;
+		c->from_host = st == LBS_OK;
+		return st;
+	}
+	if (plugin) {
+		snprintf(err, errlen, "this host (%s) cannot load plugins: it offers "
+		         "no find_scheduler", host && host->host_name ? host->host_name : "?");
+		return LBS_EUNSUPPORTED;
+	}
+	c->desc = lbs_plugin_entry_v1()->scheduler_find(name);
+	c->host = host;
+	if (!c->desc) {
+		snprintf(err, errlen, "no scheduler named '%s' in this plugin", name);
+		return LBS_EINVAL;
+	}
+	return LBS_OK;
+}
+
+/*
+ * Read {"scheduler", "plugin", "config"} of obj (at `field` in the config)
+ * and create that scheduler into c.  Messages name the field; a child's
+ * own "config field 'x'" becomes "config field '<field>.config.x'".
+ */
+static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
+                             const char *field, child *c, char *err,
+                             size_t errlen)
+{
+	static const char lead[] = "config field '";
+	const char *name, *plugin;
+	const cJSON *cfg;
+	char *text = NULL, cerr[768] = "", group[160];
+	size_t klen;
+	lbs_status st;
+
+	st = cfg_string(obj, "scheduler", NULL, &name, err, errlen);
+	if (st == LBS_OK && !name) {
+		snprintf(err, errlen, "config field 'scheduler': required (a scheduler name)");
+		st = LBS_ECONFIG;
+	}
+	if (st == LBS_OK)
+		st = cfg_string(obj, "plugin", NULL, &plugin, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_object(obj, "config", &cfg, err, errlen);
+	if (st != LBS_OK)
+		return cfg_nested(field, st, err, errlen);
+	if (cfg && !(text = cJSON_PrintUnformatted(cfg))) {
+		snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
+	}
+	klen = strlen(plugin ? plugin : "") + strlen(name) + (text ? strlen(text) : 0) + 3;
+	c->key = malloc(klen);
+	if (!c->key) {
+		cJSON_free(text);
+		snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
+	}
+	snprintf(c->key, klen, "%s\n%s\n%s", plugin ? plugin : "", name, text ? text : "");
+
+	st = find(host, plugin, name, c, cerr, sizeof cerr);
+	if (st != LBS_OK) {
+		cJSON_free(text);
+		snprintf(err, errlen, "config field '%s': %s", field,
+		         cerr[0] ? cerr : "the host could not find the scheduler");
+		return st == LBS_ENOMEM ? st : LBS_ECONFIG;
+	}
+	st = c->desc->create(c->host, text, text ? strlen(text) : 0, &c->inst,
+	                     cerr, sizeof cerr);
+	cJSON_free(text);
+	if (st == LBS_OK && !c->inst)
+		st = LBS_EINTERNAL;
+	if (st == LBS_OK)
+		return LBS_OK;
+	c->inst = NULL;
+	if (strncmp(cerr, lead, sizeof lead - 1) == 0) {
+		snprintf(group, sizeof group, "%s.config", field);
+		snprintf(err, errlen, "%s", cerr);
+		cfg_nested(group, st, err, errlen);
+	} else {
+		snprintf(err, errlen, "config field '%s' (%s): %s", field, name,
+		         cerr[0] ? cerr : "create failed without a reason");
+	}
+	return st < 0 ? st : LBS_EINTERNAL;
+}
+
+static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
+                                 size_t errlen)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
+	const cJSON *el;
+	const char *mode;
+	double total = 0.0;
+	lbs_status st;
+	int n;
+
+	st = cfg_string(cfg, "mode", "blend", &mode, err, errlen);
+	if (st != LBS_OK)
+		return st;
+	if (strcmp(mode, "blend") && strcmp(mode, "vote")) {
+		snprintf(err, errlen, "config field 'mode': must be \"blend\" or \"vote\", got \"%s\"",
+		         mode);
+		return LBS_ECONFIG;
+	}
+	inst->mode = strcmp(mode, "vote") ? MODE_BLEND : MODE_VOTE;
+	if (!list) {
+		snprintf(err, errlen, "config field 'children': required, a list of "
+		         "{\"scheduler\": name, \"weight\": w} (or give 'routes' and 'default')");
+		return LBS_ECONFIG;
+	}
+	n = cJSON_GetArraySize(list);
+	if (!cJSON_IsArray(list) || n == 0) {
+		snprintf(err, errlen, "config field 'children': must be a non-empty list "
+		         "of {\"scheduler\": name, \"weight\": w}");
+		return LBS_ECONFIG;
+	}
+	inst->kids = calloc((size_t)n, sizeof(*inst->kids));
+	inst->active = calloc((size_t)n, sizeof(*inst->active));
+	inst->in = calloc((size_t)n, sizeof(*inst->in));
+	if (!inst->kids || !inst->active || !inst->in) {
+		snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
+	}
+	cJSON_ArrayForEach(el, list) {
+		child *c = &inst->kids[inst->n_kids];
+		char field[32];
+		int votes, advance;
+
+		snprintf(field, sizeof field, "children[%u]", inst->n_kids);
+		if (!cJSON_IsObject(el)) {
+			snprintf(err, errlen, "config field '%s': must be an object "
+			         "{\"scheduler\": name, \"weight\": w}", field);
+			return LBS_ECONFIG;
+		}
+		st = cfg_check_fields(el, child_fields, err, errlen);
+		if (st == LBS_OK)
+			st = cfg_number(el, "weight", 0.0, WEIGHT_MAX, 1.0, &c->weight,
+			                err, errlen);
+		if (st == LBS_OK)
+			st = get_bool(el, "vote", 0, &votes, err, errlen);
+		if (st != LBS_OK)
+			return cfg_nested(field, st, err, errlen);
+		st = make_child(inst->host, el, field, c, err, errlen);
+		inst->n_kids++; /* destroy frees what make_child made */
+		if (st != LBS_OK)
+			return st;
+		/* A child that learns moves on through report(); one that
+		 * does not (a rotation) can only move on through select(). */
+		st = get_bool(el, "advance", !HAS_SLOT(c->desc, report), &advance,
+		              err, errlen);
+		if (st != LBS_OK)
+			return cfg_nested(field, st, err, errlen);
+		c->votes = votes || !HAS_SLOT(c->desc, score);
+		c->advance = advance;
+		total += c->weight;
+	}
+	if (!(total > 0.0)) {
+		snprintf(err, errlen, "config field 'children': every weight is 0; give "
+		         "at least one child a weight above 0");
+		return LBS_ECONFIG;
+	}
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		inst->kids[i].weight /= total;
+		if (inst->kids[i].weight > 0.0)
+			inst->active[inst->n_active++] = i;
+	}
+	return LBS_OK;
+}
+
+/* The child for a route target, sharing an instance with an earlier target
+ * that has the same plugin, scheduler and config. */
+static lbs_status route_target(comp_inst *inst, const cJSON *obj,
+                               const char *field, uint32_t *out, char *err,
+                               size_t errlen)
+{
+	child *c = &inst->kids[inst->n_kids];
+	lbs_status st = make_child(inst->host, obj, field, c, err, errlen);
+
+	inst->n_kids++;
+	if (st != LBS_OK)
+		return st;
+	for (uint32_t i = 0; i + 1 < inst->n_kids; i++) {
+		if (strcmp(inst->kids[i].key, c->key) == 0) {
+			c->desc->destroy(c->inst);
+			release(inst->host, c);
+			free(c->key);
+			memset(c, 0, sizeof(*c));
+			inst->n_kids--;
+			*out = i;
+			return LBS_OK;
+		}
+	}
+	*out = inst->n_kids - 1;
+	return LBS_OK;
+}
+
+static lbs_status parse_routes(comp_inst *inst, const cJSON *cfg, char *err,
+                               size_t errlen)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(cfg, "routes");
+	const cJSON *def = cJSON_GetObjectItemCaseSensitive(cfg, "default");
+	const cJSON *el;
+	lbs_status st;
+	int n;
+
+	if (cJSON_GetObjectItemCaseSensitive(cfg, "children") ||
+	    cJSON_GetObjectItemCaseSensitive(cfg, "mode")) {
+		snprintf(err, errlen, "config field '%s': a composite either blends "
+		         "'children' or routes test types ('routes' and 'default'), not both",
+		         list ? "routes" : "default");
+		return LBS_ECONFIG;
+	}
+	if (!cJSON_IsObject(def)) {
+		snprintf(err, errlen, "config field 'default': %s, {\"scheduler\": name, "
+		         "\"config\": {...}} for test types no route takes",
+		         def ? "must be an object" : "required with 'routes'");
+		return LBS_ECONFIG;
+	}
+	n = list ? cJSON_GetArraySize(list) : 0;
+	if (list && !cJSON_IsArray(list)) {
+		snprintf(err, errlen, "config field 'routes': must be a list of "
+		         "{\"test_type\" or \"prefix\", \"scheduler\", \"config\"}");
+		return LBS_ECONFIG;
+	}
+	if (n > MAX_ROUTES) {
+		snprintf(err, errlen, "config field 'routes': %d routes, at most %d", n,
+		         MAX_ROUTES);
+		return LBS_ECONFIG;
+	}
+	inst->mode = MODE_ROUTE;
+	inst->kids = calloc((size_t)n + 1, sizeof(*inst->kids));
+	inst->routes = calloc((size_t)n + 1, sizeof(*inst->routes));
+	inst->target = calloc((size_t)n + 1, sizeof(*inst->target));
+	if (!inst->kids || !inst->routes || !inst->target) {
+		snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
+	}
+	cJSON_ArrayForEach(el, list) {
+		comp_route *r = &inst->routes[inst->n_routes];
+		const char *exact = NULL, *prefix = NULL;
+		char field[32];
+		int32_t again;
+
+		snprintf(field, sizeof field, "routes[%u]", inst->n_routes);
+		if (!cJSON_IsObject(el)) {
+			snprintf(err, errlen, "config field '%s': must be an object", field);
+			return LBS_ECONFIG;
+		}
+		st = cfg_check_fields(el, route_fields, err, errlen);
+		if (st == LBS_OK)
+			st = cfg_string(el, "test_type", NULL, &exact, err, errlen);
+		if (st == LBS_OK)
+			st = cfg_string(el, "prefix", NULL, &prefix, err, errlen);
+		if (st != LBS_OK)
+			return cfg_nested(field, st, err, errlen);
+		if (!exact == !prefix) {
+			snprintf(err, errlen, "config field '%s': give %s 'test_type' (an "
+			         "exact name) or 'prefix'", field, exact ? "either" : "one of");
+			return LBS_ECONFIG;
+		}
+		r->prefix = prefix != NULL;
+		r->match = strdup(exact ? exact : prefix);
+		if (!r->match) {
+			snprintf(err, errlen, NAME ": out of memory");
+			return LBS_ENOMEM;
+		}
+		inst->n_routes++;
+		again = comp_route_repeat(inst->routes, inst->n_routes);
+		if (again >= 0) {
+			snprintf(err, errlen, "config field '%s': %s '%s' is routed twice",
+			         field, r->prefix ? "prefix" : "test type", r->match);
+			return LBS_ECONFIG;
+		}
+		st = route_target(inst, el, field, &inst->target[inst->n_routes - 1],
+		                  err, errlen);
+		if (st != LBS_OK)
+			return st;
+	}
+	st = cfg_check_fields(def, default_fields, err, errlen);
+	if (st != LBS_OK)
+		return cfg_nested("default", st, err, errlen);
+	return route_target(inst, def, "default", &inst->fallback, err, errlen);
+}
+
+static void cp_destroy(void *p)
+{
+	comp_inst *inst = p;
+
+	if (!inst)
+		return;
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		child *c = &inst->kids[i];
+
+		if (c->inst)
+			c->desc->destroy(c->inst);
+		release(inst->host, c);
+		free(c->key);
+		free(c->scores);
+		free(c->picks);
+		free(c->pick_ids);
+	}
+	for (uint32_t i = 0; i < inst->n_routes; i++)
+		free((char *)inst->routes[i].match);
+	free(inst->kids);
+	free(inst->active);
+	free(inst->in);
+	free(inst->routes);
+	free(inst->target);
+	free(inst->ok);
+	free(inst->blend);
+	free(inst->eload);
+	free(inst->order);
+	free(inst->tmp);
+	free(inst);
+}
+
+static lbs_status cp_create(const lbs_host_api *host, const char *config,
+                            size_t config_len, void **out, char *err,
+                            size_t errlen)
+{
+	cJSON *cfg = NULL;
+	comp_inst *inst = NULL;
+	char path[256] = "", no_err[1];
+	lbs_status st;
+
+	if (!out)
+		return LBS_EINVAL;
+	*out = NULL;
+	/* Messages are written below without asking each time. */
+	if (!err || errlen == 0) {
+		err = no_err;
+		errlen = sizeof no_err;
+	}
+	st = cfg_parse(config, config_len, &cfg, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_check_fields(cfg, top_fields, err, errlen);
+	if (st == LBS_OK && cfg && too_deep(cfg, 1, path, sizeof path)) {
+		snprintf(err, errlen, "config field '%s': composites nested more than %d "
+		         "deep (does a composite contain itself?)", path, MAX_DEPTH);
+		st = LBS_ECONFIG;
+	}
+	if (st == LBS_OK && !(inst = calloc(1, sizeof(*inst)))) {
+		snprintf(err, errlen, NAME ": out of memory");
+		st = LBS_ENOMEM;
+	}
+	if (st == LBS_OK) {
+		inst->host = host;
+		if (cJSON_GetObjectItemCaseSensitive(cfg, "routes") ||
+		    cJSON_GetObjectItemCaseSensitive(cfg, "default"))
+			st = parse_routes(inst, cfg, err, errlen);
+		else
+			st = parse_children(inst, cfg, err, errlen);
+	}
+	cJSON_Delete(cfg);
+	if (st != LBS_OK) {
+		cp_destroy(inst);
+		return st;
+	}
+	sc_log(host, LBS_LOG_DEBUG, NAME ": created, mode %s, %u children",
+	       mode_names[inst->mode], inst->n_kids);
+	*out = inst;
+	return LBS_OK;
+}
+
+/* ===== One decision ======================================================= */
+
+static int resize(void *pp, size_t n, size_t size)
+{
+	void **p = pp;
+	void *q = realloc(*p, n * size);
+
+	if (!q)
+		return -1;
+	*p = q;
+	return 0;
+}
+
+/* Room for a fleet of n: allocated when the fleet grows, never per call. */
+static lbs_status grow(comp_inst *inst, uint32_t n)
+{
+	size_t cap;
+
+	if (n <= inst->cap)
+		return LBS_OK;
+	cap = (size_t)n > 2 * (size_t)inst->cap ? n : 2 * (size_t)inst->cap;
+	if (resize(&inst->ok, cap, sizeof(*inst->ok)) ||
+	    resize(&inst->blend, cap, sizeof(*inst->blend)) ||
+	    resize(&inst->eload, cap, sizeof(*inst->eload)) ||
+	    resize(&inst->order, cap, sizeof(*inst->order)) ||
+	    resize(&inst->tmp, cap, sizeof(*inst->tmp)))
+		return LBS_ENOMEM;
+	/* Every child may be asked to select (a routed one too); only the
+	 * consulted ones score. */
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		child *c = &inst->kids[i];
+
+		if (resize(&c->picks, cap, sizeof(*c->picks)) ||
+		    resize(&c->pick_ids, cap, sizeof(*c->pick_ids)))
+			return LBS_ENOMEM;
+	}
+	for (uint32_t a = 0; a < inst->n_active; a++)
+		if (resize(&inst->kids[inst->active[a]].scores, cap, sizeof(double)))
+			return LBS_ENOMEM;
+	inst->cap = (uint32_t)cap;
+	return LBS_OK;
+}
+
+static void child_failed(comp_inst *inst, child *c, const char *what,
+                         lbs_status st)
+{
+	if (c->warned)
+		return;
+	c->warned = 1;
+	sc_log(inst->host, LBS_LOG_WARN, NAME ": child '%s' %s failed with status %d "
+	       "(logged once)", c->desc->name, what, (int)st);
+}
+
+/* c's select() answer: how many picks (0 for no worker), or an error. */
+static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
+                      const lbs_worker *const *workers, uint32_t n,
+                      uint32_t want, uint32_t *n_picks)
+{
+	lbs_selection sel = {
+		.struct_size = sizeof(sel),
+		.capacity = want < n ? want : n,
+		.indices = c->picks,
+		.ids = c->pick_ids,
+	};
+	lbs_status st = c->desc->select(c->inst, wl, workers, n, &sel);
+
+	*n_picks = 0;
+	if (st == LBS_OK)
+		*n_picks = sel.n_selected < sel.capacity ? sel.n_selected : sel.capacity;
+	else if (st != LBS_NO_WORKER) {
+		child_failed(inst, c, "select", st);
+		return st < 0 ? st : LBS_EINTERNAL;
+	}
+	return LBS_OK;
+}
+
+/*
+ * Ask every consulted child about this workload: scoring children for
+ * their scores, voting children (every child in vote mode) for their
+ * picks.  `decide`: this is a select, so children that move on only
+ * through select() are asked to select as well.
+ */
+static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
+                          const lbs_worker *const *workers, uint32_t n,
+                          uint32_t want, int decide)
+{
+	for (uint32_t a = 0; a < inst->n_active; a++) {
+		child *c = &inst->kids[inst->active[a]];
+		comp_child *in = &inst->in[a];
+		uint32_t ignored;
+		lbs_status st;
+
+		in->weight = c->weight;
+		in->scores = NULL;
+		in->picks = c->picks;
+		in->n_picks = 0;
+		if (inst->mode == MODE_VOTE || c->votes) {
+			st = ask(inst, c, wl, workers, n, want, &in->n_picks);
+		} else {
+			st = c->desc->score(c->inst, wl, workers, n, c->scores);
+			if (st != LBS_OK)
+				child_failed(inst, c, "score", st);
+			else if (decide && c->advance)
+				st = ask(inst, c, wl, workers, n, want, &ignored);
+			in->scores = c->scores;
+		}
+		if (st != LBS_OK)
+			return st;
+	}
+	return LBS_OK;
+}
+
+/* Consult and blend (or tally): ok[] and blend[] for every worker. */
+static lbs_status evaluate(comp_inst *inst, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           uint32_t want, int decide)
+{
+	lbs_status st = grow(inst, n);
+
+	if (st == LBS_OK)
+		st = consult(inst, wl, workers, n, want, decide);
+	if (st != LBS_OK)
+		return st;
+	if (inst->mode == MODE_VOTE) {
+		comp_tally(inst->in, inst->n_active, n, inst->ok, inst->blend);
+	} else {
+		comp_admit(inst->in, inst->n_active, n, inst->ok);
+		comp_blend(inst->in, inst->n_active, n, inst->ok, inst->blend);
+	}
+	return LBS_OK;
+}
+
+static int voted_for(const comp_child *in, uint32_t i)
+{
+	for (uint32_t q = 0; q < in->n_picks; q++)
+		if (in->picks[q] == i)
+			return 1;
+	return 0;
+}
+
+/* "hardware-aware 0.70 x 1.00, priority 0.20 x 0.45, ..." for worker i. */
+static void contributions(const comp_inst *inst, uint32_t i, char *buf,
+                          size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t a = 0; a < inst->n_active && used < len; a++) {
+		const comp_child *in = &inst->in[a];
+		double x = in->scores ? comp_normalised(in, in->scores[i])
+		                      : voted_for(in, i);
+		int w = snprintf(buf + used, len - used, "%s%s %.2f x %s%.2f",
+		                 a ? ", " : "", inst->kids[inst->active[a]].desc->name,
+		                 in->weight, in->scores ? "" : "vote ", x);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static void say_chosen(const comp_inst *inst, lbs_selection *out,
+                       uint32_t found, uint32_t candidates)
+{
+	char parts[320];
+	uint32_t best = out->indices[0];
+
+	if (!out->reason || out->reason_len == 0)
+		return;
+	contributions(inst, best, parts, sizeof parts);
+	if (inst->mode == MODE_VOTE)
+		sc_reason(out, NAME " (vote): %s%.2f of the weight voted for it (%s)",
+		          found > 1 ? "first of the chosen: " : "", inst->blend[best], parts);
+	else
+		sc_reason(out, NAME ": %sblend %.2f, best of %u candidate%s (%s)",
+		          found > 1 ? "first of the chosen: " : "", inst->blend[best],
+		          candidates, candidates == 1 ? "" : "s", parts);
+}
+
+static int worker_usable(const lbs_worker *w)
+{
+	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
+}
+
+/* Which child rejects worker i first, or -1 (for the NO_WORKER reason). */
+static int32_t rejecting_child(const comp_inst *inst, uint32_t i)
+{
+	for (uint32_t a = 0; a < inst->n_active; a++) {
+		const comp_child *in = &inst->in[a];
+
+		if (in->scores ? !(in->scores[i] >= 0.0 && isfinite(in->scores[i]))
+		               : in->n_picks == 0)
+			return (int32_t)a;
+	}
+	return -1;
+}
+
+static void say_none(const comp_inst *inst, lbs_selection *out,
+                     const lbs_workload *wl, const lbs_worker *const *workers,
+                     uint32_t n, uint32_t found, uint32_t need)
+{
+	uint32_t hard = 0, by_child = 0, unvoted = 0;
+	int32_t first = -1;
+
+	if (!out->reason || out->reason_len == 0)
+		return;
+	if (n == 0 || out->capacity < need || found > 0) {
+		sc_reason_none(out, NAME, wl, workers, n, 1.0, found, need);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t r = inst->mode == MODE_VOTE ? -1 : rejecting_child(inst, i);
+
+		if (!worker_usable(workers[i]) ||
+		    elig_check(wl, workers[i], 1.0, NULL) != ELIG_OK)
+			hard++;
+		else if (r >= 0) {
+			by_child++;
+			if (first < 0)
+				first = r;
+		} else
+			unvoted++;
+	}
+	if (hard == n)
+		sc_reason_none(out, NAME, wl, workers, n, 1.0, 0, need);
+	else if (inst->mode == MODE_VOTE || by_child == 0)
+		sc_reason(out, NAME ": no child chose an eligible worker (%u of %u "
+		          "fail a hard requirement, %u got no vote)", hard, n, unvoted);
+	else
+		sc_reason(out, NAME ": no eligible worker among %u: %u fail a hard "
+		          "requirement, the children reject %u (first: '%s')", n, hard,
+		          by_child, inst->kids[inst->active[first]].desc->name);
+}
+
+static const char *route_name(const comp_inst *inst, int32_t r, char *buf,
+                              size_t len)
+{
+	if (r < 0)
+		snprintf(buf, len, "default");
+	else
+		snprintf(buf, len, "%s '%s'", inst->routes[r].prefix ? "prefix" : "test type",
+		         inst->routes[r].match);
+	return buf;
+}
+
+static child *route_of(comp_inst *inst, const char *test_type, int32_t *r)
+{
+	*r = comp_route_find(inst->routes, inst->n_routes, test_type);
+	return &inst->kids[*r < 0 ? inst->fallback : inst->target[*r]];
+}
+
+static lbs_status route_select(comp_inst *inst, const lbs_workload *wl,
+                               const lbs_worker *const *workers, uint32_t n,
+                               lbs_selection *out)
+{
+	int32_t r;
+	child *c = route_of(inst, wl->test_type, &r);
+	lbs_status st = c->desc->select(c->inst, wl, workers, n, out);
+	char said[512], name[160];
+
+	if (out->reason && out->reason_len && st >= 0) {
+		snprintf(said, sizeof said, "%s", out->reason);
+		sc_reason(out, NAME " route %s -> %s", route_name(inst, r, name, sizeof name),
+		          said);
+	}
+	return st;
+}
+
+static lbs_status cp_select(void *p, const lbs_workload *wl,
+                            const lbs_worker *const *workers, uint32_t n,
+                            lbs_selection *out)
+{
+	comp_inst *inst = p;
+	uint32_t want = 0, need = 0, found = 0, candidates = 0;
+	lbs_status st;
+
+	st = sc_check_select(wl, workers, n, out);
+	if (st == LBS_OK && inst->mode == MODE_ROUTE)
+		st = route_select(inst, wl, workers, n, out);
+	else if (st == LBS_OK) {
+		sc_shards(wl, out->capacity, &want, &need);
+		if (n > 0 && want >= need)
+			st = evaluate(inst, wl, workers, n, want, 1);
+		if (st == LBS_OK && n > 0 && want >= need) {
+			for (uint32_t i = 0; i < n; i++)
+				candidates += inst->ok[i];
+			st = comp_choose(wl, workers, n, inst->ok, inst->blend,
+			                 inst->mode == MODE_BLEND, want, out->indices,
+			                 inst->order, inst->tmp, inst->eload, &found);
+		}
+		if (st == LBS_OK && (found == 0 || found < need)) {
+			say_none(inst, out, wl, workers, n, found, need);
+			st = LBS_NO_WORKER;
+		} else if (st == LBS_OK) {
+			sc_fill(out, workers, found, ++inst->cookie);
+			say_chosen(inst, out, found, candidates);
+		}
+	}
+	if (st != LBS_OK && st != LBS_NO_WORKER) {
+		sc_bump(&inst->n.errors);
+		return st;
+	}
+	sc_bump(&inst->n.selects);
+	if (st == LBS_NO_WORKER)
+		sc_bump(&inst->n.no_worker);
+	return st;
+}
+
+/* ===== Score, report, stats ============================================== */
+
+/* scores[i]: value[i] for candidates that pass the hard filter, else -1
+ * (value NULL: 1 for candidates). */
+static lbs_status hard_scores(const lbs_workload *wl,
+                              const lbs_worker *const *workers, uint32_t n,
+                              const uint8_t *ok, const double *value,
+                              double *scores)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (!worker_usable(workers[i]))
+			return LBS_EINVAL;
+		scores[i] = ok[i] && elig_check(wl, workers[i], 1.0, NULL) == ELIG_OK
+		            ? (value ? value[i] : 1.0) : -1.0;
+	}
+	return LBS_OK;
+}
+
+static lbs_status cp_score(void *p, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           double *scores)
+{
+	comp_inst *inst = p;
+	uint32_t want, need, picks;
+	int32_t r;
+	child *c;
+	lbs_status st = sc_check_workload(wl);
+
+	if (st != LBS_OK)
+		return st;
+	if (n && (!workers || !scores))
+		return LBS_EINVAL;
+	if (n == 0)
+		return LBS_OK;
+	sc_shards(wl, UINT32_MAX, &want, &need);
+	if (inst->mode != MODE_ROUTE) {
+		st = evaluate(inst, wl, workers, n, want, 0);
+		return st != LBS_OK ? st
+		       : hard_scores(wl, workers, n, inst->ok, inst->blend, scores);
+	}
+	c = route_of(inst, wl->test_type, &r);
+	if (HAS_SLOT(c->desc, score))
+		return c->desc->score(c->inst, wl, workers, n, scores);
+	/* A routed child that only selects: its picks score 1, like a vote. */
+	st = grow(inst, n);
+	if (st == LBS_OK)
+		st = ask(inst, c, wl, workers, n, want, &picks);
+	if (st != LBS_OK)
+		return st;
+	memset(inst->ok, 0, n);
+	for (uint32_t q = 0; q < picks; q++)
+		if (c->picks[q] < n)
+			inst->ok[c->picks[q]] = 1;
+	return hard_scores(wl, workers, n, inst->ok, NULL, scores);
+}
+
+static lbs_status cp_report(void *p, const lbs_outcome *o)
+{
+	comp_inst *inst = p;
+	lbs_status first = LBS_OK;
+	lbs_outcome copy;
+	size_t size;
+	int32_t r;
+
+	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0)
+		return LBS_EINVAL;
+	if (inst->mode == MODE_ROUTE) {
+		/* The scheduler that decided is the one that learns; the
+		 * cookie is its own (route_select passes its answer on). */
+		child *c = route_of(inst, o->test_type, &r);
+
+		first = HAS_SLOT(c->desc, report) ? c->desc->report(c->inst, o) : LBS_OK;
+	} else {
+		/* The cookie is ours, not the children's. */
+		size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
+		memset(&copy, 0, sizeof(copy));
+		memcpy(&copy, o, size);
+		copy.struct_size = (uint32_t)size;
+		copy.cookie = 0;
+		for (uint32_t i = 0; i < inst->n_kids; i++) {
+			child *c = &inst->kids[i];
+			lbs_status st;
+
+			if (!HAS_SLOT(c->desc, report))
+				continue;
+			st = c->desc->report(c->inst, &copy);
+			if (st != LBS_OK && first == LBS_OK)
+				first = st;
+		}
+	}
+	if (first == LBS_OK)
+		sc_bump(&inst->n.reports);
+	return first;
+}
+
+static lbs_status cp_workers_changed(void *p, const lbs_worker *const *workers,
+                                     uint32_t n)
+{
+	comp_inst *inst = p;
+	lbs_status first = LBS_OK;
+
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		child *c = &inst->kids[i];
+		lbs_status st;
+
+		if (!HAS_SLOT(c->desc, workers_changed))
+			continue;
+		st = c->desc->workers_changed(c->inst, workers, n);
+		if (st != LBS_OK && first == LBS_OK)
+			first = st;
+	}
+	return first;
+}
+
+/* Passes text on and counts it, so a child that wrote nothing can be
+ * given a placeholder. */
+typedef struct relay {
+	lbs_write_fn write;
+	void *ctx;
+	size_t bytes;
+} relay;
+
+static int relay_write(void *ctx, const char *data, size_t len)
+{
+	relay *r = ctx;
+
+	r->bytes += len;
+	return r->write(r->ctx, data, len);
+}
+
+static int put(relay *r, const char *text)
+{
+	return relay_write(r, text, strlen(text));
+}
+
+/* The counters object without its closing brace. */
+typedef struct head {
+	char buf[1024];
+	size_t len;
+} head;
+
+static int head_write(void *ctx, const char *data, size_t len)
+{
+	head *h = ctx;
+
+	if (len > sizeof(h->buf) - h->len)
+		return 1;
+	memcpy(h->buf + h->len, data, len);
+	h->len += len;
+	return 0;
+}
+
+static lbs_status cp_stats(void *p, lbs_write_fn write, void *ctx)
+{
+	comp_inst *inst = p;
+	relay out = { write, ctx, 0 };
+	head h = { .len = 0 };
+	char extra[64], one[192];
+	lbs_status st;
+
+	if (!write)
+		return LBS_EINVAL;
+	snprintf(extra, sizeof extra, ",\"mode\":\"%s\"", mode_names[inst->mode]);
+	st = sc_stats(NAME, &inst->n, extra, head_write, &h);
+	if (st != LBS_OK || h.len < 2)
+		return st != LBS_OK ? st : LBS_EINTERNAL;
+	relay_write(&out, h.buf, h.len - 1);
+	put(&out, ",\"children\":[");
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		child *c = &inst->kids[i];
+		relay sub = { write, ctx, 0 };
+
+		if (i)
+			put(&out, ",");
+		if (HAS_SLOT(c->desc, stats) &&
+		    c->desc->stats(c->inst, relay_write, &sub) == LBS_OK && sub.bytes)
+			continue;
+		if (sub.bytes == 0) {
+			snprintf(one, sizeof one, "{\"scheduler\":\"%s\"}", c->desc->name);
+			put(&out, one);
+		}
+	}
+	put(&out, "]}");
+	return LBS_OK;
+}
+
+/* ===== Explain ============================================================ */
+
+/* {"child": a, "scheduler": name, "weight": w, "uses": "score"|"vote",
+ * "lo", "hi"}; lo and hi only when this call evaluated the workers. */
+static void explain_children(sc_explain *e, const comp_inst *inst, int evaluated)
+{
+	cJSON *list = cJSON_AddArrayToObject(e->root, "children");
+
+	if (!list || !cJSON_AddStringToObject(e->root, "mode", mode_names[inst->mode])) {
+		e->oom = 1;
+		return;
+	}
+	for (uint32_t a = 0; a < inst->n_active; a++) {
+		const child *c = &inst->kids[inst->active[a]];
+		int scores = inst->mode == MODE_BLEND && !c->votes;
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(list, o)) {
+			cJSON_Delete(o);
+			e->oom = 1;
+			return;
+		}
+		sc_explain_num(e, o, "child", inst->active[a]);
+		sc_explain_str(e, o, "scheduler", c->desc->name);
+		sc_explain_num(e, o, "weight", c->weight);
+		sc_explain_str(e, o, "uses", scores ? "score" : "vote");
+		if (scores && evaluated) {
+			sc_explain_num(e, o, "lo", inst->in[a].lo);
+			sc_explain_num(e, o, "hi", inst->in[a].hi);
+		}
+	}
+}
+
+/* Each child's part in worker i's blend. */
+static void explain_parts(sc_explain *e, cJSON *cand, const comp_inst *inst,
+                          uint32_t i)
+{
+	cJSON *list = cand ? cJSON_AddArrayToObject(cand, "children") : NULL;
+
+	if (!list) {
+		e->oom = 1;
+		return;
+	}
+	for (uint32_t a = 0; a < inst->n_active; a++) {
+		const comp_child *in = &inst->in[a];
+		cJSON *o = cJSON_CreateObject();
+		double x;
+
+		if (!o || !cJSON_AddItemToArray(list, o)) {
+			cJSON_Delete(o);
+			e->oom = 1;
+			return;
+		}
+		sc_explain_num(e, o, "child", inst->active[a]);
+		sc_explain_str(e, o, "scheduler", inst->kids[inst->active[a]].desc->name);
+		sc_explain_num(e, o, "weight", in->weight);
+		if (in->scores) {
+			x = comp_normalised(in, in->scores[i]);
+			sc_explain_num(e, o, "raw", in->scores[i]);
+			sc_explain_num(e, o, "normalised", x);
+		} else {
+			x = voted_for(in, i);
+			sc_explain_num(e, o, "vote", x);
+		}
+		sc_explain_num(e, o, "weighted", in->weight * x);
+	}
+}
+
+static void reject_reason(const comp_inst *inst, uint32_t i, char *buf,
+                          size_t len)
+{
+	int32_t a = inst->mode == MODE_VOTE ? -1 : rejecting_child(inst, i);
+	const comp_child *in = a >= 0 ? &inst->in[a] : NULL;
+
+	if (!in)
+		snprintf(buf, len, "no child voted for it");
+	else if (in->scores)
+		snprintf(buf, len, "rejected by child %u '%s' (score %g)",
+		         inst->active[a], inst->kids[inst->active[a]].desc->name,
+		         in->scores[i]);
+	else
+		snprintf(buf, len, "child %u '%s' found no worker", inst->active[a],
+		         inst->kids[inst->active[a]].desc->name);
+}
+
+/* Routed: {"scheduler": "composite", "mode": "route", "route": ...,
+ * "target": name, "explain": <the target's own explain>}. */
+static lbs_status route_explain(comp_inst *inst, const lbs_workload *wl,
+                                const lbs_worker *const *workers, uint32_t n,
+                                lbs_write_fn write, void *ctx)
+{
+	int32_t r;
+	child *c = route_of(inst, wl->test_type, &r);
+	relay out = { write, ctx, 0 };
+	char name[160], text[400];
+	cJSON *s = NULL;
+	char *q;
+
+	route_name(inst, r, name, sizeof name);
+	/* The route's text is the user's: quote it through cJSON. */
+	if (!(s = cJSON_CreateString(name)) || !(q = cJSON_PrintUnformatted(s))) {
+		cJSON_Delete(s);
+		return LBS_ENOMEM;
+	}
+	snprintf(text, sizeof text, "{\"scheduler\":\"" NAME "\",\"mode\":\"route\","
+	         "\"route\":%s,\"target\":\"%s\",\"explain\":", q, c->desc->name);
+	cJSON_free(q);
+	cJSON_Delete(s);
+	put(&out, text);
+	if (!HAS_SLOT(c->desc, explain) ||
+	    c->desc->explain(c->inst, wl, workers, n, relay_write, &out) != LBS_OK)
+		put(&out, "null");
+	put(&out, "}");
+	return LBS_OK;
+}
+
+static lbs_status cp_explain(void *p, const lbs_workload *wl,
+                             const lbs_worker *const *workers, uint32_t n,
+                             lbs_write_fn write, void *ctx)
+{
+	comp_inst *inst = p;
+	uint32_t want, need, m = 0, taken = 0;
+	char reason[512] = "", text[256];
+	lbs_selection sel;
+	lbs_status st;
+	sc_explain e;
+
+	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+		return LBS_EINVAL;
+	if (inst->mode == MODE_ROUTE)
+		return route_explain(inst, wl, workers, n, write, ctx);
+	sc_shards(wl, UINT32_MAX, &want, &need);
+	st = n ? evaluate(inst, wl, workers, n, want, 0) : LBS_OK;
+	if (st == LBS_OK && n)
+		st = comp_rank(workers, n, inst->ok, inst->blend, inst->mode == MODE_BLEND,
+		               inst->order, inst->tmp, inst->eload, &m);
+	if (st == LBS_OK)
+		st = sc_explain_begin(&e, NAME);
+	if (st != LBS_OK)
+		return st;
+	explain_children(&e, inst, n > 0);
+	/* The workers no child let through, with their first obstacle. */
+	for (uint32_t i = 0; i < n; i++) {
+		enum elig_reason why;
+
+		if (inst->ok[i] || !worker_usable(workers[i]))
+			continue;
+		why = elig_check(wl, workers[i], 1.0, NULL);
+		if (why != ELIG_OK)
+			snprintf(text, sizeof text, "%s", elig_reason_text(why));
+		else
+			reject_reason(inst, i, text, sizeof text);
+		sc_explain_reject(&e, workers[i]->id, text);
+	}
+	/* The walk select makes: best first, skipping hard-filter failures. */
+	for (uint32_t r = 0; r < m; r++) {
+		uint32_t i = inst->order[r];
+		enum elig_reason why = elig_check(wl, workers[i], 1.0, NULL);
+		cJSON *cand;
+
+		if (why != ELIG_OK) {
+			sc_explain_reject(&e, workers[i]->id, elig_reason_text(why));
+			continue;
+		}
+		if (taken < want)
+			inst->order[taken++] = i; /* taken <= r: already read */
+		cand = sc_explain_candidate(&e, workers[i]->id, inst->blend[i]);
+		explain_parts(&e, cand, inst, i);
+	}
+	sel = (lbs_selection){ .struct_size = sizeof(sel), .capacity = want,
+	                       .indices = inst->order, .reason = reason,
+	                       .reason_len = sizeof(reason) };
+	if (taken == 0 || taken < need) {
+		say_none(inst, &sel, wl, workers, n, taken, need);
+	} else {
+		for (uint32_t k = 0; k < taken; k++)
+			sc_explain_chosen(&e, workers[inst->order[k]]->id);
+		say_chosen(inst, &sel, taken, m);
+	}
+	sc_explain_reason(&e, reason);
+	return sc_explain_end(&e, write, ctx);
+}
+
+const lbs_scheduler_desc sched_composite_desc = {
+	.struct_size = sizeof(lbs_scheduler_desc),
+	.name = NAME,
+	.description = "A weighted blend of any schedulers, this plugin's or a "
+	               "third party's, or a route per test type.",
+	.caps = LBS_CAP_MULTI | LBS_CAP_LEARNS,
+	.create = cp_create,
+	.destroy = cp_destroy,
+	.select = cp_select,
+	.score = cp_score,
+	.report = cp_report,
+	.workers_changed = cp_workers_changed,
+	.stats = cp_stats,
+	.explain = cp_explain,
+};

@@ -1,0 +1,345 @@
+/*
+ * composite.c -- blending, voting, the ranking rule and route matching for
+ * the composite scheduler (composite.h has the formulas).
+ */
+#include "composite.h"
+
+#include <float.h>
+#include <string.h>
+
+#include "eligible.h"
+
+#define NONE UINT32_MAX
+
+/* A score that can take part in min / max: NaN and infinities cannot.
+ * `&`, not `&&`: no branch in the loop that calls it. */
+static inline int usable(double s)
+{
+	return (s >= 0.0) & (s <= DBL_MAX);
+}
+
+/* Min and max of s[i] over ok[i]: two chains each, so that one min does
+ * not wait for the one before. */
+static void bounds(const double *s, const uint8_t *ok, uint32_t n, double *lo,
+                   double *hi)
+{
+	double lo0 = DBL_MAX, lo1 = DBL_MAX, hi0 = -DBL_MAX, hi1 = -DBL_MAX;
+	uint32_t i = 0;
+
+	for (; i + 1 < n; i += 2) {
+		double a = s[i], b = s[i + 1];
+		double al = ok[i] ? a : DBL_MAX, ah = ok[i] ? a : -DBL_MAX;
+		double bl = ok[i + 1] ? b : DBL_MAX, bh = ok[i + 1] ? b : -DBL_MAX;
+
+		lo0 = al < lo0 ? al : lo0;
+		hi0 = ah > hi0 ? ah : hi0;
+		lo1 = bl < lo1 ? bl : lo1;
+		hi1 = bh > hi1 ? bh : hi1;
+	}
+	if (i < n && ok[i]) {
+		lo0 = s[i] < lo0 ? s[i] : lo0;
+		hi0 = s[i] > hi0 ? s[i] : hi0;
+	}
+	*lo = lo0 < lo1 ? lo0 : lo1;
+	*hi = hi0 > hi1 ? hi0 : hi1;
+}
+
+/* The same worker listed twice by a misbehaving voter counts once. */
+static int picked_before(const comp_child *c, uint32_t k)
+{
+	for (uint32_t q = 0; q < k; q++)
+		if (c->picks[q] == c->picks[k])
+			return 1;
+	return 0;
+}
+
+uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
+{
+	int scoring = 0;
+	uint32_t m = 0;
+
+	for (uint32_t j = 0; j < k; j++) {
+		c[j].lo = c[j].hi = 0.0;
+		if (c[j].scores)
+			scoring = 1;
+		else if (c[j].n_picks == 0) {
+			memset(ok, 0, n);
+			return 0;
+		}
+	}
+	if (scoring) {
+		memset(ok, 1, n);
+	} else {
+		memset(ok, 0, n);
+		for (uint32_t j = 0; j < k; j++)
+			for (uint32_t q = 0; q < c[j].n_picks; q++)
+				if (c[j].picks[q] < n)
+					ok[c[j].picks[q]] = 1;
+	}
+	/* Child by child rather than worker by worker: each score array
+	 * streams through once, without a branch, and the bounds below stay
+	 * in registers. */
+	for (uint32_t j = 0; j < k; j++) {
+		const double *s = c[j].scores;
+
+		if (s)
+			for (uint32_t i = 0; i < n; i++)
+				ok[i] &= (uint8_t)usable(s[i]);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		m += ok[i];
+	for (uint32_t j = 0; j < k && m > 0; j++)
+		if (c[j].scores)
+			bounds(c[j].scores, ok, n, &c[j].lo, &c[j].hi);
+	return m;
+}
+
+double comp_normalised(const comp_child *c, double raw)
+{
+	return c->hi > c->lo ? (raw - c->lo) / (c->hi - c->lo) : 1.0;
+}
+
+void comp_blend(const comp_child *c, uint32_t k, uint32_t n,
+                const uint8_t *ok, double *blend)
+{
+	/* Every worker is computed, admitted or not, so that the loops have
+	 * no branch; what a rejected worker gets is never read. */
+	for (uint32_t i = 0; i < n; i++)
+		blend[i] = 0.0;
+	for (uint32_t j = 0; j < k; j++) {
+		const double *s = c[j].scores;
+		double w = c[j].weight;
+
+		if (s && c[j].hi > c[j].lo) {
+			/* w x norm, with the division taken out of the loop */
+			double scale = w / (c[j].hi - c[j].lo), lo = c[j].lo;
+
+			for (uint32_t i = 0; i < n; i++)
+				blend[i] += scale * (s[i] - lo);
+		} else if (s) {
+			for (uint32_t i = 0; i < n; i++)
+				blend[i] += w;
+		} else {
+			for (uint32_t q = 0; q < c[j].n_picks; q++) {
+				uint32_t p = c[j].picks[q];
+
+				if (p < n && ok[p] && !picked_before(&c[j], q))
+					blend[p] += w;
+			}
+		}
+	}
+}
+
+uint32_t comp_tally(const comp_child *c, uint32_t k, uint32_t n, uint8_t *ok,
+                    double *blend)
+{
+	uint32_t m = 0;
+
+	memset(ok, 0, n);
+	for (uint32_t i = 0; i < n; i++)
+		blend[i] = 0.0;
+	for (uint32_t j = 0; j < k; j++) {
+		for (uint32_t q = 0; q < c[j].n_picks; q++) {
+			uint32_t p = c[j].picks[q];
+
+			if (p >= n || picked_before(&c[j], q))
+				continue;
+			blend[p] += c[j].weight;
+			if (!ok[p] && blend[p] > 0.0) {
+				ok[p] = 1;
+				m++;
+			}
+		}
+	}
+	return m;
+}
+
+static inline int worker_ok(const lbs_worker *w)
+{
+	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
+}
+
+static inline double eload_of(const lbs_worker *w)
+{
+	return elig_effective_load(w, elig_load(w));
+}
+
+/* The ranking rule: does candidate a come before candidate b? */
+static inline int before(const double *blend, const double *eload, int by_load,
+                         uint32_t a, uint32_t b)
+{
+	if (blend[a] > blend[b] + COMP_TIE_EPS)
+		return 1;
+	if (blend[a] < blend[b] - COMP_TIE_EPS)
+		return 0;
+	if (by_load && eload[a] != eload[b])
+		return eload[a] < eload[b];
+	return a < b;
+}
+
+/* Merge sort: stable and safe whatever the comparator makes of near-ties
+ * (qsort is neither). */
+static void sort(const double *blend, const double *eload, int by_load,
+                 uint32_t *a, uint32_t *tmp, uint32_t n)
+{
+	uint32_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	sort(blend, eload, by_load, a, tmp, h);
+	sort(blend, eload, by_load, a + h, tmp, n - h);
+	while (i < h && j < n)
+		tmp[k++] = before(blend, eload, by_load, a[j], a[i]) ? a[j++] : a[i++];
+	while (i < h)
+		tmp[k++] = a[i++];
+	while (j < n)
+		tmp[k++] = a[j++];
+	memcpy(a, tmp, (size_t)n * sizeof(*a));
+}
+
+lbs_status comp_rank(const lbs_worker *const *workers, uint32_t n,
+                     const uint8_t *ok, const double *blend, int by_load,
+                     uint32_t *order, uint32_t *tmp, double *eload,
+                     uint32_t *m)
+{
+	*m = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (!worker_ok(workers[i]))
+			return LBS_EINVAL;
+		if (by_load)
+			eload[i] = eload_of(workers[i]);
+		order[(*m)++] = i;
+	}
+	sort(blend, eload, by_load, order, tmp, *m);
+	return LBS_OK;
+}
+
+/* Passes the hard requirements; load is left to the children. */
+static inline int hard_ok(const lbs_workload *wl, const lbs_worker *w)
+{
+	double load;
+
+	return elig_pass(wl, w, 1.0, &load);
+}
+
+/* The best candidate by the ranking rule in one pass; effective loads are
+ * computed only for ties, which are rare when anyone scores. */
+static lbs_status best_one(const lbs_worker *const *workers, uint32_t n,
+                           const uint8_t *ok, const double *blend, int by_load,
+                           uint32_t *out)
+{
+	uint32_t best = NONE;
+	double best_load = 0.0;
+	int have_load = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		double li;
+
+		if (!ok[i])
+			continue;
+		if (best == NONE || blend[i] > blend[best] + COMP_TIE_EPS) {
+			best = i;
+			have_load = 0;
+			continue;
+		}
+		if (!by_load || blend[i] < blend[best] - COMP_TIE_EPS)
+			continue;
+		if (!worker_ok(workers[i]) || !worker_ok(workers[best]))
+			return LBS_EINVAL;
+		if (!have_load) {
+			best_load = eload_of(workers[best]);
+			have_load = 1;
+		}
+		li = eload_of(workers[i]);
+		if (li < best_load) {
+			best = i;
+			best_load = li;
+		}
+	}
+	*out = best;
+	return LBS_OK;
+}
+
+lbs_status comp_choose(const lbs_workload *wl, const lbs_worker *const *workers,
+                       uint32_t n, uint8_t *ok, const double *blend,
+                       int by_load, uint32_t want, uint32_t *idx,
+                       uint32_t *order, uint32_t *tmp, double *eload,
+                       uint32_t *n_found)
+{
+	uint32_t m, best;
+	lbs_status st;
+
+	*n_found = 0;
+	if (want == 0)
+		return LBS_OK;
+	if (want > 1) {
+		st = comp_rank(workers, n, ok, blend, by_load, order, tmp, eload, &m);
+		for (uint32_t r = 0; st == LBS_OK && r < m && *n_found < want; r++) {
+			if (hard_ok(wl, workers[order[r]]))
+				idx[(*n_found)++] = order[r];
+			else
+				ok[order[r]] = 0;
+		}
+		return st;
+	}
+	st = best_one(workers, n, ok, blend, by_load, &best);
+	if (st != LBS_OK || best == NONE)
+		return st;
+	if (!worker_ok(workers[best]))
+		return LBS_EINVAL;
+	if (!hard_ok(wl, workers[best])) {
+		/* The children let through a worker the hard filter refuses
+		 * (a third-party child that does not filter).  One pass drops
+		 * every such worker, so this happens at most once. */
+		for (uint32_t i = 0; i < n; i++) {
+			if (!ok[i])
+				continue;
+			if (!worker_ok(workers[i]))
+				return LBS_EINVAL;
+			if (!hard_ok(wl, workers[i]))
+				ok[i] = 0;
+		}
+		st = best_one(workers, n, ok, blend, by_load, &best);
+		if (st != LBS_OK || best == NONE)
+			return st;
+	}
+	idx[0] = best;
+	*n_found = 1;
+	return LBS_OK;
+}
+
+int32_t comp_route_find(const comp_route *r, uint32_t n, const char *test_type)
+{
+	int32_t best = -1;
+	size_t best_len = 0;
+
+	if (!test_type)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len;
+
+		if (!r[i].prefix) {
+			if (strcmp(r[i].match, test_type) == 0)
+				return (int32_t)i;
+			continue;
+		}
+		len = strlen(r[i].match);
+		if (len > best_len && strncmp(r[i].match, test_type, len) == 0) {
+			best = (int32_t)i;
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+int32_t comp_route_repeat(const comp_route *r, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++)
+		for (uint32_t j = 0; j < i; j++)
+			if (!r[i].prefix == !r[j].prefix &&
+			    strcmp(r[i].match, r[j].match) == 0)
+				return (int32_t)i;
+	return -1;
+}

@@ -1,0 +1,907 @@
+/*
+ * test_composite.c -- the "composite" scheduler through the real plugin:
+ * weights (1, 0, 0) answer exactly as the first child alone, 0.7/0.2/0.1
+ * reproduces a blend computed here from the children's own score slots, a
+ * third party's scheduler without a score slot votes, nothing eligible
+ * gives "none" (bug F5), vote mode is the original's weighted voting,
+ * routing by test type (in the plugin and in the host), nesting, report
+ * fan-out, and one-line errors for bad configs.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "composite.h"
+#include "loader.h"
+#include "routing.h"
+#include "support.h"
+
+/*
+ * Four workers on which the three schedulers disagree for a vision test of
+ * priority 3: hardware-aware takes the big GPU, priority (balanced, no
+ * history) the idle CPU, round-robin the first worker; the 0.7/0.2/0.1
+ * blend takes the small idle GPU, which none of them takes alone.
+ */
+static const char *disagree_fleet =
+	"[{\"worker_id\": \"cpu_mid\", \"cpu_cores\": 16, \"available_memory\": 64,"
+	"  \"supported_backends\": [\"cpu\", \"pytorch\"],"
+	"  \"load\": {\"cpu_utilization\": 30, \"memory_utilization\": 30}},"
+	" {\"worker_id\": \"gpu_busy\", \"cpu_cores\": 32, \"available_memory\": 256,"
+	"  \"supported_backends\": [\"cpu\", \"cuda\", \"pytorch\"], \"has_gpu\": true,"
+	"  \"available_accelerators\": {\"gpu\": 4},"
+	"  \"hardware_specs\": {\"gpu_vendor\": \"nvidia\", \"gpu_memory_gb\": 80,"
+	"    \"gpu_compute_units\": 108, \"gpu_clock_mhz\": 1410, \"gpu_tensor_cores\": true},"
+	"  \"load\": {\"cpu_utilization\": 50, \"memory_utilization\": 50, \"gpu_utilization\": 50}},"
+	" {\"worker_id\": \"cpu_idle\", \"cpu_cores\": 8, \"available_memory\": 32,"
+	"  \"supported_backends\": [\"cpu\", \"pytorch\"]},"
+	" {\"worker_id\": \"gpu_small\", \"cpu_cores\": 16, \"available_memory\": 64,"
+	"  \"supported_backends\": [\"cpu\", \"cuda\", \"pytorch\"], \"has_gpu\": true,"
+	"  \"available_accelerators\": {\"gpu\": 1},"
+	"  \"hardware_specs\": {\"gpu_vendor\": \"nvidia\", \"gpu_memory_gb\": 16,"
+	"    \"gpu_compute_units\": 56, \"gpu_clock_mhz\": 1500},"
+	"  \"load\": {\"cpu_utilization\": 5, \"memory_utilization\": 5}}]";
+
+static const char *vision_test =
+	"{\"test_id\": \"v1\", \"test_type\": \"vision_classification\","
+	" \"minimum_memory\": 2, \"priority\": 3}";
+
+#define STD_BLEND                                                             \
+	"{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"  \
+	" {\"scheduler\": \"priority\", \"weight\": 0.2},"                        \
+	" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}"
+
+static const char *three(double a, double b, double c)
+{
+	static char cfg[512];
+
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": %g},"
+	         " {\"scheduler\": \"priority\", \"weight\": %g},"
+	         " {\"scheduler\": \"round-robin\", \"weight\": %g}]}", a, b, c);
+	return cfg;
+}
+
+/* A scheduler's own score slot on a fresh instance, outside any composite. */
+static void child_scores(const char *name, const lbs_workload *wl, const fleet *f,
+                         double *out)
+{
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	const lbs_scheduler_desc *d;
+	char err[512];
+	void *inst = NULL;
+
+	CHECK_INT(host_load(test_host(), getenv("LBS_PLUGIN"), &p, &api, err, sizeof err), LBS_OK);
+	d = loader_find(p, name, err, sizeof err);
+	CHECK(d && d->score);
+	CHECK_INT(d->create(api, NULL, 0, &inst, err, sizeof err), LBS_OK);
+	CHECK_INT(d->score(inst, wl, (const lbs_worker *const *)f->workers, f->n, out), LBS_OK);
+	d->destroy(inst);
+}
+
+/* The composite's own score slot, through a fresh instance. */
+static lbs_status composite_scores(const char *config, const lbs_workload *wl,
+                                   const fleet *f, double *out)
+{
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	const lbs_scheduler_desc *d;
+	char err[512];
+	void *inst = NULL;
+	lbs_status st;
+
+	host_load(test_host(), getenv("LBS_PLUGIN"), &p, &api, err, sizeof err);
+	d = loader_find(p, "composite", err, sizeof err);
+	CHECK_INT(d->create(api, config, strlen(config), &inst, err, sizeof err), LBS_OK);
+	st = d->score(inst, wl, (const lbs_worker *const *)f->workers, f->n, out);
+	d->destroy(inst);
+	return st;
+}
+
+static char text[65536];
+static size_t text_len;
+
+static int collect(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	if (text_len + len < sizeof text) {
+		memcpy(text + text_len, data, len);
+		text_len += len;
+		text[text_len] = '\0';
+	}
+	return 0;
+}
+
+static cJSON *explain_of(shim_sched *s, const lbs_workload *wl, const fleet *f)
+{
+	text_len = 0;
+	text[0] = '\0';
+	CHECK_INT(sched_explain(s, wl, (const lbs_worker *const *)f->workers, f->n, collect, NULL),
+	          LBS_OK);
+	return cJSON_Parse(text);
+}
+
+static cJSON *stats_of(shim_sched *s)
+{
+	text_len = 0;
+	text[0] = '\0';
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	return cJSON_Parse(text);
+}
+
+static const cJSON *by_worker(const cJSON *arr, const char *id)
+{
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, arr) {
+		const cJSON *w = cJSON_GetObjectItem(o, "worker");
+		if (cJSON_IsString(w) && !strcmp(w->valuestring, id))
+			return o;
+	}
+	return NULL;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "(missing)";
+}
+
+/* One select of a fresh composite with `config`. */
+static const char *pick_once(const char *config, const lbs_workload *wl, const fleet *f)
+{
+	static char out[256];
+	shim_sched *s = test_sched("composite", config);
+
+	snprintf(out, sizeof out, "%s", pick(s, wl, f));
+	sched_close(s);
+	return out;
+}
+
+static const char *pick_alone(const char *name, const lbs_workload *wl, const fleet *f)
+{
+	static char out[256];
+	shim_sched *s = test_sched(name, NULL);
+
+	snprintf(out, sizeof out, "%s", pick(s, wl, f));
+	sched_close(s);
+	return out;
+}
+
+static const char *create_error(const char *config)
+{
+	static char err[1024];
+	shim_sched *s = NULL;
+
+	err[0] = '\0';
+	if (sched_open(test_host(), getenv("LBS_PLUGIN"), "composite", config, strlen(config),
+	               &s, err, sizeof err) == LBS_OK) {
+		sched_close(s);
+		return "ok";
+	}
+	return err;
+}
+
+/* ===== The pure blend ===================================================== */
+
+static void test_pure_blend(void)
+{
+	/* Three workers: child 0 scores, child 1 scores and rejects worker 2,
+	 * child 2 votes for worker 0. */
+	double s0[3] = { 0.2, 0.6, 0.4 }, s1[3] = { 5.0, 5.0, -1.0 };
+	uint32_t v[1] = { 0 };
+	comp_child c[3] = {
+		{ .weight = 0.5, .scores = s0 },
+		{ .weight = 0.3, .scores = s1 },
+		{ .weight = 0.2, .picks = v, .n_picks = 1 },
+	};
+	uint8_t ok[3];
+	double blend[3];
+
+	CHECK_INT(comp_admit(c, 3, 3, ok), 2);
+	CHECK(ok[0] && ok[1] && !ok[2]);
+	/* min-max over the admitted workers only: 0.2..0.6, not 0.4's range */
+	CHECK_NEAR(c[0].lo, 0.2, 1e-12);
+	CHECK_NEAR(c[0].hi, 0.6, 1e-12);
+	CHECK_NEAR(comp_normalised(&c[0], 0.4), 0.5, 1e-12);
+	/* all equal: every admitted worker is 1 */
+	CHECK_NEAR(comp_normalised(&c[1], 5.0), 1.0, 1e-12);
+	comp_blend(c, 3, 3, ok, blend);
+	CHECK_NEAR(blend[0], 0.5 * 0.0 + 0.3 * 1.0 + 0.2 * 1.0, 1e-12);
+	CHECK_NEAR(blend[1], 0.5 * 1.0 + 0.3 * 1.0 + 0.2 * 0.0, 1e-12);
+
+	/* NaN and infinity reject like a negative score */
+	s1[0] = NAN;
+	s1[1] = INFINITY;
+	CHECK_INT(comp_admit(c, 3, 3, ok), 0);
+
+	/* a voting child that found nothing rejects everyone (F5) */
+	s1[0] = s1[1] = 1.0;
+	c[2].n_picks = 0;
+	CHECK_INT(comp_admit(c, 3, 3, ok), 0);
+
+	/* voters only: only voted workers are candidates */
+	{
+		uint32_t p1[2] = { 2, 2 }, p2[1] = { 1 };
+		comp_child vv[2] = { { .weight = 0.6, .picks = p1, .n_picks = 2 },
+		                     { .weight = 0.4, .picks = p2, .n_picks = 1 } };
+
+		CHECK_INT(comp_admit(vv, 2, 3, ok), 2);
+		CHECK(!ok[0] && ok[1] && ok[2]);
+		comp_blend(vv, 2, 3, ok, blend);
+		CHECK_NEAR(blend[2], 0.6, 1e-12); /* a duplicate pick counts once */
+		CHECK_NEAR(blend[1], 0.4, 1e-12);
+		CHECK_INT(comp_tally(vv, 2, 3, ok, blend), 2);
+		CHECK_NEAR(blend[2], 0.6, 1e-12);
+		CHECK_NEAR(blend[0], 0.0, 1e-12);
+	}
+}
+
+static void test_pure_routes(void)
+{
+	comp_route r[] = {
+		{ "vision_", 1 },
+		{ "vision_detection", 0 },
+		{ "vision_det", 1 },
+		{ "nlp", 0 },
+	};
+
+	CHECK_INT(comp_route_find(r, 4, "vision_classification"), 0);
+	/* exact beats every prefix, wherever it is listed */
+	CHECK_INT(comp_route_find(r, 4, "vision_detection"), 1);
+	/* the longest prefix wins */
+	CHECK_INT(comp_route_find(r, 4, "vision_detection_small"), 2);
+	/* an exact name is not a prefix */
+	CHECK_INT(comp_route_find(r, 4, "nlp_bert"), -1);
+	CHECK_INT(comp_route_find(r, 4, "nlp"), 3);
+	CHECK_INT(comp_route_find(r, 4, "Vision_x"), -1);
+	CHECK_INT(comp_route_find(r, 4, NULL), -1);
+	CHECK_INT(comp_route_repeat(r, 4), -1);
+	{
+		comp_route twice[] = { { "a", 1 }, { "a", 0 }, { "a", 1 } };
+		CHECK_INT(comp_route_repeat(twice, 2), -1); /* exact and prefix differ */
+		CHECK_INT(comp_route_repeat(twice, 3), 2);
+	}
+}
+
+/* ===== Weights ============================================================ */
+
+static void test_children_disagree(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena, vision_test);
+
+	CHECK_STR(pick_alone("hardware-aware", &wl, &f), "gpu_busy");
+	CHECK_STR(pick_alone("priority", &wl, &f), "cpu_idle");
+	CHECK_STR(pick_alone("round-robin", &wl, &f), "cpu_mid");
+	fleet_free(&f);
+}
+
+static void test_one_zero_zero(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	const char *tests[] = {
+		vision_test,
+		"{\"test_id\": \"n\", \"test_type\": \"nlp\", \"minimum_memory\": 4, \"priority\": 1}",
+		"{\"test_id\": \"c\", \"test_type\": \"vision\", \"required_backend\": \"cuda\"}",
+		"{\"test_id\": \"b\", \"test_type\": \"audio\", \"priority\": 5}",
+		"{\"test_id\": \"x\", \"test_type\": \"nlp\", \"minimum_memory\": 100}",
+	};
+
+	for (size_t t = 0; t < sizeof tests / sizeof tests[0]; t++) {
+		lbs_workload wl = workload_parse(f.arena, tests[t]);
+		char alone[256];
+
+		snprintf(alone, sizeof alone, "%s", pick_alone("hardware-aware", &wl, &f));
+		CHECK_STR(pick_once(three(1, 0, 0), &wl, &f), alone);
+		snprintf(alone, sizeof alone, "%s", pick_alone("priority", &wl, &f));
+		CHECK_STR(pick_once(three(0, 1, 0), &wl, &f), alone);
+		snprintf(alone, sizeof alone, "%s", pick_alone("round-robin", &wl, &f));
+		CHECK_STR(pick_once(three(0, 0, 1), &wl, &f), alone);
+	}
+	{
+		lbs_workload wl = workload_parse(f.arena, vision_test);
+		CHECK_STR(pick_once(three(1, 0, 0), &wl, &f), "gpu_busy");
+		/* weights are relative: (5, 0, 0) is (1, 0, 0) */
+		CHECK_STR(pick_once(three(5, 0, 0), &wl, &f), "gpu_busy");
+	}
+	fleet_free(&f);
+}
+
+static void test_hand_blend(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena, vision_test);
+	const char *names[3] = { "hardware-aware", "priority", "round-robin" };
+	const double w[3] = { 0.7, 0.2, 0.1 };
+	double raw[3][4], lo[3], hi[3], blend[4];
+	uint32_t best = 0;
+	shim_sched *s;
+	cJSON *ex;
+
+	for (int j = 0; j < 3; j++) {
+		child_scores(names[j], &wl, &f, raw[j]);
+		lo[j] = hi[j] = raw[j][0];
+		for (uint32_t i = 0; i < f.n; i++) {
+			CHECK(raw[j][i] >= 0.0); /* everyone eligible here */
+			lo[j] = fmin(lo[j], raw[j][i]);
+			hi[j] = fmax(hi[j], raw[j][i]);
+		}
+	}
+	for (uint32_t i = 0; i < f.n; i++) {
+		blend[i] = 0.0;
+		for (int j = 0; j < 3; j++)
+			blend[i] += w[j] * (raw[j][i] - lo[j]) / (hi[j] - lo[j]);
+		if (blend[i] > blend[best])
+			best = i;
+	}
+	CHECK_STR(f.workers[best]->id, "gpu_small");
+	/* round-robin's scores are its rotation: 1, 3/4, 1/2, 1/4 */
+	CHECK_NEAR(raw[2][0], 1.0, 1e-12);
+	CHECK_NEAR(raw[2][3], 0.25, 1e-12);
+
+	s = test_sched("composite", STD_BLEND);
+	ex = explain_of(s, &wl, &f);
+	CHECK(ex != NULL);
+	CHECK_STR(str(ex, "mode"), "blend");
+	CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "chosen"), 0)->valuestring,
+	          "gpu_small");
+	CHECK_CONTAINS(str(ex, "reason"), "blend 0.82");
+	for (uint32_t i = 0; i < f.n; i++) {
+		const cJSON *c = by_worker(cJSON_GetObjectItem(ex, "candidates"), f.workers[i]->id);
+		const cJSON *parts = cJSON_GetObjectItem(c, "children");
+
+		CHECK(c != NULL);
+		CHECK_NEAR(num(c, "score"), blend[i], 2e-6);
+		CHECK_INT(cJSON_GetArraySize(parts), 3);
+		for (int j = 0; j < 3; j++) {
+			const cJSON *p = cJSON_GetArrayItem(parts, j);
+			double norm = (raw[j][i] - lo[j]) / (hi[j] - lo[j]);
+
+			CHECK_STR(str(p, "scheduler"), names[j]);
+			CHECK_NEAR(num(p, "weight"), w[j], 1e-6);
+			CHECK_NEAR(num(p, "raw"), raw[j][i], 1e-6);
+			CHECK_NEAR(num(p, "normalised"), norm, 1e-6);
+			CHECK_NEAR(num(p, "weighted"), w[j] * norm, 1e-6);
+		}
+	}
+	/* candidates are listed best first */
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "candidates"), 0), "worker"),
+	          "gpu_small");
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "candidates"), 1), "worker"),
+	          "gpu_busy");
+	cJSON_Delete(ex);
+	/* the explanation is the decision */
+	CHECK_STR(pick(s, &wl, &f), "gpu_small");
+	CHECK_CONTAINS(pick_reason(), "composite: blend 0.82");
+	CHECK_CONTAINS(pick_reason(), "hardware-aware 0.70 x 0.90");
+	sched_close(s);
+
+	/* the composite's own score slot is the blend */
+	{
+		double got[4];
+
+		CHECK_INT(composite_scores(STD_BLEND, &wl, &f, got), LBS_OK);
+		for (uint32_t i = 0; i < f.n; i++)
+			CHECK_NEAR(got[i], blend[i], 1e-9);
+	}
+	fleet_free(&f);
+}
+
+/* Round-robin does not learn, so the composite lets it select too: its
+ * rotation moves on, and equal workers take turns. */
+static void test_rotation_moves_on(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 32},"
+		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 32},"
+		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 32}]");
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"test_type\": \"nlp\"}");
+	shim_sched *s = test_sched("composite", three(0.7, 0.2, 0.1));
+	shim_sched *still = test_sched("composite",
+		"{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+		" {\"scheduler\": \"round-robin\", \"weight\": 0.3, \"advance\": false}]}");
+
+	CHECK_STR(pick(s, &wl, &f), "a");
+	CHECK_STR(pick(s, &wl, &f), "b");
+	CHECK_STR(pick(s, &wl, &f), "c");
+	CHECK_STR(pick(s, &wl, &f), "a");
+	/* "advance": false keeps it still: the same favourite every time */
+	CHECK_STR(pick(still, &wl, &f), "a");
+	CHECK_STR(pick(still, &wl, &f), "a");
+	sched_close(s);
+	sched_close(still);
+	fleet_free(&f);
+}
+
+/* ===== A third party's voting child ====================================== */
+
+static const char *with_voter(double w_hw, double w_voter, const char *prefer)
+{
+	static char cfg[2048];
+	char pref[128] = "";
+
+	if (prefer)
+		snprintf(pref, sizeof pref, ", \"config\": {\"prefer\": \"%s\"}", prefer);
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": %g},"
+	         " {\"scheduler\": \"org.example.voter\", \"plugin\": \"%s\", \"weight\": %g%s}]}",
+	         w_hw, getenv("LBS_VOTER_PLUGIN"), w_voter, pref);
+	return cfg;
+}
+
+static void test_voter(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena, vision_test);
+	lbs_workload cuda = workload_parse(f.arena,
+		"{\"test_id\": \"c\", \"test_type\": \"vision\", \"required_backend\": \"cuda\"}");
+	char voter_only[1024];
+	shim_sched *s;
+	cJSON *ex;
+
+	/* Its vote (1 x 0.5) beats hardware-aware's margin: cpu_mid's blend is
+	 * 0.5 + 0.5 x 0.09, the big GPU's 0.5 x 1. */
+	CHECK_STR(pick_once(with_voter(0.5, 0.5, "cpu_mid"), &wl, &f), "cpu_mid");
+	/* a small vote does not */
+	CHECK_STR(pick_once(with_voter(0.9, 0.1, "cpu_mid"), &wl, &f), "gpu_busy");
+	/* without "prefer" it votes for the last worker */
+	CHECK_STR(pick_once(with_voter(0.5, 0.5, NULL), &wl, &f), "gpu_small");
+	/* a vote for a worker that fails a hard requirement counts for nothing */
+	CHECK_STR(pick_once(with_voter(0.1, 0.9, "cpu_idle"), &cuda, &f), "gpu_busy");
+	/* a voter that finds no worker says nothing fits: no worker (F5) */
+	CHECK_STR(pick_once(with_voter(0.5, 0.5, "ghost"), &wl, &f), "none");
+
+	snprintf(voter_only, sizeof voter_only,
+	         "{\"children\": [{\"scheduler\": \"org.example.voter\", \"plugin\": \"%s\","
+	         " \"config\": {\"prefer\": \"cpu_idle\"}}]}", getenv("LBS_VOTER_PLUGIN"));
+	CHECK_STR(pick_once(voter_only, &wl, &f), "cpu_idle");
+	/* only a vote for an unfit worker: the composite invents none */
+	CHECK_STR(pick_once(voter_only, &cuda, &f), "none");
+
+	s = test_sched("composite", with_voter(0.5, 0.5, "cpu_mid"));
+	ex = explain_of(s, &wl, &f);
+	{
+		const cJSON *kids = cJSON_GetObjectItem(ex, "children");
+		const cJSON *c = by_worker(cJSON_GetObjectItem(ex, "candidates"), "cpu_mid");
+		const cJSON *vote = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "children"), 1);
+
+		CHECK_STR(str(cJSON_GetArrayItem(kids, 1), "uses"), "vote");
+		CHECK_STR(str(cJSON_GetArrayItem(kids, 0), "uses"), "score");
+		CHECK_STR(str(vote, "scheduler"), "org.example.voter");
+		CHECK_NEAR(num(vote, "vote"), 1.0, 0);
+		CHECK_NEAR(num(vote, "weighted"), 0.5, 1e-9);
+		c = by_worker(cJSON_GetObjectItem(ex, "candidates"), "gpu_busy");
+		CHECK_NEAR(num(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "children"), 1), "vote"),
+		           0.0, 0);
+	}
+	cJSON_Delete(ex);
+	CHECK_STR(pick(s, &wl, &f), "cpu_mid");
+	CHECK_CONTAINS(pick_reason(), "org.example.voter 0.50 x vote 1.00");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* ===== No worker ========================================================== */
+
+static void test_none(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload tpu = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"test_type\": \"nlp\", \"required_accelerators\": {\"tpu\": 1}}");
+	lbs_workload huge = workload_parse(f.arena,
+		"{\"test_id\": \"h\", \"test_type\": \"nlp\", \"minimum_memory\": 5000}");
+	shim_sched *s = test_sched("composite", STD_BLEND);
+	shim_sched *v = test_sched("composite", "{\"mode\": \"vote\", \"children\": ["
+		"{\"scheduler\": \"hardware-aware\"}, {\"scheduler\": \"round-robin\"}]}");
+	double scores[4];
+
+	CHECK_STR(pick(s, &tpu, &f), "none");
+	CHECK_CONTAINS(pick_reason(), "composite: no eligible worker among 4");
+	CHECK_CONTAINS(pick_reason(), "accelerator 4");
+	CHECK_STR(pick(s, &huge, &f), "none");
+	/* the original's vote returned the first worker here (F5) */
+	CHECK_STR(pick(v, &tpu, &f), "none");
+	CHECK_INT(composite_scores(STD_BLEND, &tpu, &f, scores), LBS_OK);
+	for (int i = 0; i < 4; i++)
+		CHECK_NEAR(scores[i], -1.0, 0);
+	{
+		/* every worker overloaded for the children: their ceilings */
+		fleet hot = fleet_parse(
+			"[{\"worker_id\": \"h1\", \"cpu_cores\": 8, \"available_memory\": 32,"
+			"  \"load\": {\"cpu_utilization\": 99, \"memory_utilization\": 99,"
+			"   \"gpu_utilization\": 99, \"io_utilization\": 99, \"network_utilization\": 99}}]");
+		lbs_workload wl = workload_parse(hot.arena, "{\"test_id\": \"x\"}");
+
+		CHECK_STR(pick(s, &wl, &hot), "none");
+		CHECK_CONTAINS(pick_reason(), "the children reject 1 (first: 'hardware-aware')");
+		fleet_free(&hot);
+	}
+	sched_close(s);
+	sched_close(v);
+	fleet_free(&f);
+}
+
+/* ===== Vote mode ========================================================== */
+
+static void test_vote_mode(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena, vision_test);
+	char cfg[512];
+
+	snprintf(cfg, sizeof cfg, "{\"mode\": \"vote\", \"children\": ["
+	         "{\"scheduler\": \"hardware-aware\", \"weight\": 0.5},"
+	         "{\"scheduler\": \"priority\", \"weight\": 0.3},"
+	         "{\"scheduler\": \"round-robin\", \"weight\": 0.2}]}");
+	/* each child picks its own: the heaviest vote wins */
+	CHECK_STR(pick_once(cfg, &wl, &f), "gpu_busy");
+	/* a tie (0.4 each for cpu_idle and cpu_mid) goes to the earlier
+	 * worker in the array, as in the original */
+	snprintf(cfg, sizeof cfg, "{\"mode\": \"vote\", \"children\": ["
+	         "{\"scheduler\": \"hardware-aware\", \"weight\": 0.2},"
+	         "{\"scheduler\": \"priority\", \"weight\": 0.4},"
+	         "{\"scheduler\": \"round-robin\", \"weight\": 0.4}]}");
+	CHECK_STR(pick_once(cfg, &wl, &f), "cpu_mid");
+	{
+		shim_sched *s = test_sched("composite", cfg);
+
+		pick(s, &wl, &f);
+		CHECK_CONTAINS(pick_reason(), "composite (vote): 0.40 of the weight voted for it");
+		sched_close(s);
+	}
+	/* the same weights blended: scores, not votes, decide */
+	CHECK_STR(pick_once(three(0.7, 0.2, 0.1), &wl, &f), "gpu_small");
+	fleet_free(&f);
+}
+
+/* ===== Several workers ==================================================== */
+
+static void test_multi(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload sharded = workload_parse(f.arena,
+		"{\"test_id\": \"s\", \"test_type\": \"vision_x\", \"priority\": 3,"
+		" \"custom_properties\": {\"allocation_strategy\": \"sharded\", \"is_shardable\": true,"
+		" \"min_shards\": 2, \"max_shards\": 3}}");
+	lbs_workload cuda3 = workload_parse(f.arena,
+		"{\"test_id\": \"c\", \"test_type\": \"vision_x\", \"required_backend\": \"cuda\","
+		" \"custom_properties\": {\"allocation_strategy\": \"replicated\","
+		" \"min_shards\": 3, \"max_shards\": 3}}");
+	shim_sched *s = test_sched("composite", STD_BLEND);
+	cJSON *ex = explain_of(s, &sharded, &f);
+	const cJSON *chosen = cJSON_GetObjectItem(ex, "chosen");
+	char expect[256];
+
+	/* the top three by blend, best first, as explain ranks them */
+	CHECK_INT(cJSON_GetArraySize(chosen), 3);
+	snprintf(expect, sizeof expect, "%s,%s,%s",
+	         cJSON_GetArrayItem(chosen, 0)->valuestring,
+	         cJSON_GetArrayItem(chosen, 1)->valuestring,
+	         cJSON_GetArrayItem(chosen, 2)->valuestring);
+	CHECK_STR(expect, "gpu_small,gpu_busy,cpu_mid");
+	CHECK_STR(pick(s, &sharded, &f), expect);
+	/* two CUDA workers cannot make three replicas */
+	CHECK_STR(pick(s, &cuda3, &f), "none");
+	CHECK_CONTAINS(pick_reason(), "only 2 eligible workers, the workload needs at least 3");
+	cJSON_Delete(ex);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* ===== Routing ============================================================ */
+
+#define ROUTES                                                                \
+	"{\"routes\": ["                                                      \
+	"  {\"prefix\": \"vision_\", \"scheduler\": \"hardware-aware\"},"      \
+	"  {\"test_type\": \"vision_special\", \"scheduler\": \"round-robin\"}," \
+	"  {\"prefix\": \"vision_seg\", \"scheduler\": \"hardware-aware\"}],"  \
+	" \"default\": {\"scheduler\": \"priority\"}}"
+
+static void test_routes_in_plugin(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload vision = workload_parse(f.arena, vision_test);
+	lbs_workload special = workload_parse(f.arena,
+		"{\"test_id\": \"s\", \"test_type\": \"vision_special\", \"priority\": 3}");
+	lbs_workload nlp = workload_parse(f.arena,
+		"{\"test_id\": \"n\", \"test_type\": \"nlp_bert\", \"priority\": 3}");
+	lbs_workload untyped = workload_parse(f.arena, "{\"test_id\": \"u\", \"priority\": 3}");
+	shim_sched *s = test_sched("composite", ROUTES);
+	lbs_outcome o = { .struct_size = sizeof o, .workload_type = LBS_WL_VISION,
+	                  .test_type = "vision_classification", .worker_id = "gpu_busy",
+	                  .result = LBS_RESULT_SUCCESS, .duration_s = 10 };
+	cJSON *ex, *st;
+
+	CHECK_STR(pick(s, &vision, &f), "gpu_busy");
+	CHECK_CONTAINS(pick_reason(), "composite route prefix 'vision_' -> hardware-aware:");
+	CHECK_STR(pick(s, &special, &f), "cpu_mid");
+	CHECK_CONTAINS(pick_reason(), "route test type 'vision_special' -> round-robin:");
+	CHECK_STR(pick(s, &nlp, &f), "cpu_idle");
+	CHECK_CONTAINS(pick_reason(), "route default -> priority");
+	CHECK_STR(pick(s, &untyped, &f), "cpu_idle");
+
+	ex = explain_of(s, &vision, &f);
+	CHECK_STR(str(ex, "mode"), "route");
+	CHECK_STR(str(ex, "route"), "prefix 'vision_'");
+	CHECK_STR(str(ex, "target"), "hardware-aware");
+	CHECK_STR(str(cJSON_GetObjectItem(ex, "explain"), "scheduler"), "hardware-aware");
+	cJSON_Delete(ex);
+
+	/* the outcome teaches the scheduler of its route only */
+	CHECK_INT(sched_report(s, &o), LBS_OK);
+	st = stats_of(s);
+	CHECK(st != NULL);
+	CHECK_STR(str(st, "mode"), "route");
+	CHECK_NEAR(num(st, "selects"), 4, 0);
+	/* the two identical hardware-aware targets share one instance */
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(st, "children")), 3);
+	CHECK_NEAR(num(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "children"), 0), "reports"), 1, 0);
+	CHECK_NEAR(num(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "children"), 2), "reports"), 0, 0);
+	cJSON_Delete(st);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_routes_in_host(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload vision = workload_parse(f.arena, vision_test);
+	lbs_workload nlp = workload_parse(f.arena,
+		"{\"test_id\": \"n\", \"test_type\": \"nlp_bert\", \"priority\": 3}");
+	const char *plugin = getenv("LBS_PLUGIN");
+	router_target rr = { NULL, "round-robin", NULL, 0 };
+	shim_router *r = NULL;
+	const char *route;
+	char err[1024];
+	const char *doc = ROUTES;
+
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "routes.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_OK);
+	CHECK_STR(pick(router_pick(r, "vision_classification", &route), &vision, &f), "gpu_busy");
+	CHECK_STR(route, "prefix 'vision_'");
+	CHECK_STR(pick(router_pick(r, "nlp_bert", &route), &nlp, &f), "cpu_idle");
+	CHECK_STR(route, "default");
+	router_pick(r, "vision_segmentation", &route);
+	CHECK_STR(route, "prefix 'vision_seg'");
+	CHECK(router_pick(r, "vision_seg", NULL) == router_pick(r, "vision_x", NULL));
+	router_close(r);
+
+	/* without "default" the caller's scheduler is the default */
+	doc = "{\"routes\": [{\"prefix\": \"vision_\", \"scheduler\": \"hardware-aware\"}]}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, &rr, &r, err,
+	                      sizeof err), LBS_OK);
+	CHECK_STR(pick(router_pick(r, "nlp_bert", NULL), &nlp, &f), "cpu_mid");
+	router_close(r);
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "r.json: field 'default': required");
+
+	doc = "{\"routes\": [{\"prefix\": \"v\", \"scheduler\": \"nope\"}], \"default\": {\"scheduler\": \"priority\"}}";
+	CHECK(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                  sizeof err) != LBS_OK);
+	CHECK_CONTAINS(err, "r.json: field 'routes[0]': ");
+	CHECK_CONTAINS(err, "no scheduler named 'nope'");
+	doc = "{\"routes\": [{\"prefix\": \"v\", \"test_type\": \"v\", \"scheduler\": \"priority\"}],"
+	      " \"default\": {\"scheduler\": \"priority\"}}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "r.json: field 'routes[0]': give either 'test_type'");
+	doc = "{\"routes\": [{\"prefix\": \"v\", \"scheduler\": \"priority\"},"
+	      " {\"prefix\": \"v\", \"scheduler\": \"round-robin\"}], \"default\": {\"scheduler\": \"priority\"}}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "r.json: field 'routes[1]': prefix 'v' is routed twice");
+	doc = "{\"routes\": [], \"default\": {\"scheduler\": \"priority\", \"confg\": {}}}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "r.json: field 'default.confg': unknown field");
+	doc = "{\"routes\": [], \"default\": {\"scheduler\": \"priority\", \"config\": {\"seed\": -1}}}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "r.json: field 'default': scheduler 'priority': config field 'seed'");
+	fleet_free(&f);
+}
+
+/* ===== Nesting, report, stats ============================================= */
+
+/* A config of `levels` composites, each the only child of the one above,
+ * around a hardware-aware scheduler. */
+static const char *nested(int levels)
+{
+	static char cfg[4096];
+	size_t used = (size_t)snprintf(cfg, sizeof cfg, "{\"children\": [");
+
+	for (int l = 1; l < levels; l++)
+		used += (size_t)snprintf(cfg + used, sizeof cfg - used,
+		                         "{\"scheduler\": \"composite\", \"config\": {\"children\": [");
+	used += (size_t)snprintf(cfg + used, sizeof cfg - used, "{\"scheduler\": \"hardware-aware\"}");
+	for (int l = 1; l < levels; l++)
+		used += (size_t)snprintf(cfg + used, sizeof cfg - used, "]}}");
+	snprintf(cfg + used, sizeof cfg - used, "]}");
+	return cfg;
+}
+
+static void test_nesting(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena, vision_test);
+	char cfg[2048];
+
+	CHECK_STR(pick_once(nested(4), &wl, &f), "gpu_busy");
+	CHECK_CONTAINS(create_error(nested(5)),
+	               "config field 'children[0].config.children[0].config.children[0].config."
+	               "children[0].config': composites nested more than 4 deep");
+	/* a composite of composites blends their blends */
+	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"composite\", \"weight\": 0.9,"
+	         " \"config\": %s}, {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}", STD_BLEND);
+	CHECK_STR(pick_once(cfg, &wl, &f), "gpu_small");
+	/* routes inside a blend, and a blend inside a route */
+	snprintf(cfg, sizeof cfg, "{\"routes\": [{\"prefix\": \"vision_\", \"scheduler\": \"composite\","
+	         " \"config\": %s}], \"default\": {\"scheduler\": \"round-robin\"}}", STD_BLEND);
+	CHECK_STR(pick_once(cfg, &wl, &f), "gpu_small");
+	fleet_free(&f);
+}
+
+static void test_report_and_stats(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena, vision_test);
+	shim_sched *s = test_sched("composite", STD_BLEND);
+	lbs_outcome o = { .struct_size = sizeof o, .workload_type = LBS_WL_VISION,
+	                  .worker_id = "gpu_small", .cookie = 1,
+	                  .result = LBS_RESULT_SUCCESS, .duration_s = 12 };
+	const cJSON *kids;
+	cJSON *st;
+
+	pick(s, &wl, &f);
+	CHECK_INT(sched_report(s, &o), LBS_OK);
+	CHECK_INT(sched_report(s, NULL), LBS_EINVAL);
+	st = stats_of(s);
+	CHECK(st != NULL);
+	CHECK_STR(str(st, "scheduler"), "composite");
+	CHECK_STR(str(st, "mode"), "blend");
+	CHECK_NEAR(num(st, "selects"), 1, 0);
+	CHECK_NEAR(num(st, "reports"), 1, 0);
+	kids = cJSON_GetObjectItem(st, "children");
+	CHECK_INT(cJSON_GetArraySize(kids), 3);
+	/* every child that learns heard the outcome; round-robin selected
+	 * once to move on, and has no report slot */
+	CHECK_STR(str(cJSON_GetArrayItem(kids, 0), "scheduler"), "hardware-aware");
+	CHECK_NEAR(num(cJSON_GetArrayItem(kids, 0), "reports"), 1, 0);
+	CHECK_NEAR(num(cJSON_GetArrayItem(kids, 1), "reports"), 1, 0);
+	CHECK_NEAR(num(cJSON_GetArrayItem(kids, 2), "selects"), 1, 0);
+	CHECK_NEAR(num(cJSON_GetArrayItem(kids, 0), "selects"), 0, 0);
+	cJSON_Delete(st);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* The scratch grows with the fleet and the answers stay right. */
+static void test_fleet_grows(void)
+{
+	static char json[200000];
+	size_t used = 0;
+	shim_sched *s = test_sched("composite", STD_BLEND);
+	fleet small = fleet_parse(disagree_fleet), big;
+	lbs_workload wl = workload_parse(small.arena, vision_test);
+
+	CHECK_STR(pick(s, &wl, &small), "gpu_small");
+	used += (size_t)snprintf(json + used, sizeof json - used, "[");
+	for (int i = 0; i < 300; i++)
+		used += (size_t)snprintf(json + used, sizeof json - used,
+		                         "%s{\"worker_id\": \"w%03d\", \"cpu_cores\": %d,"
+		                         " \"available_memory\": 32}", i ? "," : "", i, 4 + i % 13);
+	snprintf(json + used, sizeof json - used, "]");
+	big = fleet_parse(json);
+	{
+		char alone[64];
+		double raw[300];
+		int best = 0;
+
+		/* hardware-aware dominates and its best is unique by cores */
+		child_scores("hardware-aware", &wl, &big, raw);
+		for (int i = 1; i < 300; i++)
+			if (raw[i] > raw[best])
+				best = i;
+		snprintf(alone, sizeof alone, "%s", big.workers[best]->id);
+		CHECK_STR(pick_once(three(1, 0, 0), &wl, &big), alone);
+		CHECK(strncmp(pick(s, &wl, &big), "w", 1) == 0);
+	}
+	CHECK_STR(pick(s, &wl, &small), "gpu_small");
+	sched_close(s);
+	fleet_free(&big);
+	fleet_free(&small);
+}
+
+/* ===== Bad configs ======================================================== */
+
+static void test_bad_configs(void)
+{
+	char cfg[1024];
+
+	CHECK_STR(create_error(STD_BLEND), "ok");
+	CHECK_CONTAINS(create_error(three(0.7, -0.2, 0.1)),
+	               "config field 'children[1].weight': must be a number in 0..1000000, got -0.2");
+	CHECK_CONTAINS(create_error(three(0, 0, 0)), "config field 'children': every weight is 0");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"hardware-aware\", "
+	                            "\"weight\": 1e999}]}"),
+	               "config field 'children[0].weight': must be a number");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"nope\"}]}"),
+	               "config field 'children[0]': ");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"nope\"}]}"),
+	               "no scheduler named 'nope'; it has: round-robin, priority, hardware-aware, composite");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"x\", \"plugin\": "
+	                            "\"/nonexistent/other.so\"}]}"),
+	               "config field 'children[0]': /nonexistent/other.so: cannot load plugin");
+	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"round-robin\", \"plugin\": \"%s\"}]}",
+	         getenv("LBS_VOTER_PLUGIN"));
+	CHECK_CONTAINS(create_error(cfg), "no scheduler named 'round-robin'; it has: org.example.voter");
+	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"first-fit\", \"plugin\": \"%s\"}]}",
+	         getenv("LBS_V2_PLUGIN"));
+	CHECK_CONTAINS(create_error(cfg), "refused");
+	CHECK_CONTAINS(create_error("{}"), "config field 'children': required");
+	CHECK_CONTAINS(create_error("{\"children\": []}"), "config field 'children': must be a non-empty list");
+	CHECK_CONTAINS(create_error("{\"children\": [3]}"), "config field 'children[0]': must be an object");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"weight\": 1}]}"),
+	               "config field 'children[0].scheduler': required");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\", \"wieght\": 1}]}"),
+	               "config field 'children[0].wieght': unknown field");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\", \"vote\": 1}]}"),
+	               "config field 'children[0].vote': must be true or false");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"round-robin\","
+	                            " \"config\": {\"load_ceiling\": 2}}]}"),
+	               "config field 'children[0].config.load_ceiling': must be a number in 0..1");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"round-robin\", \"config\": 3}]}"),
+	               "config field 'children[0].config': must be an object");
+	CHECK_CONTAINS(create_error("{\"mode\": \"average\", \"children\": [{\"scheduler\": \"priority\"}]}"),
+	               "config field 'mode': must be \"blend\" or \"vote\", got \"average\"");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\"}], \"extra\": 1}"),
+	               "config field 'extra': unknown field");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\"}], "
+	                            "\"default\": {\"scheduler\": \"priority\"}}"),
+	               "not both");
+	CHECK_CONTAINS(create_error("{\"routes\": []}"), "config field 'default': required with 'routes'");
+	CHECK_CONTAINS(create_error("{\"routes\": [{\"prefix\": \"a\", \"scheduler\": \"priority\"},"
+	                            " {\"prefix\": \"a\", \"scheduler\": \"priority\"}],"
+	                            " \"default\": {\"scheduler\": \"priority\"}}"),
+	               "config field 'routes[1]': prefix 'a' is routed twice");
+	CHECK_CONTAINS(create_error("{\"routes\": [{\"scheduler\": \"priority\"}],"
+	                            " \"default\": {\"scheduler\": \"priority\"}}"),
+	               "config field 'routes[0]': give one of 'test_type' (an exact name) or 'prefix'");
+	CHECK_CONTAINS(create_error("{\"routes\": [], \"default\": {\"scheduler\": \"nope\"}}"),
+	               "config field 'default': ");
+	CHECK_CONTAINS(create_error("not json"), "config: not valid JSON");
+}
+
+int main(void)
+{
+	test_pure_blend();
+	test_pure_routes();
+	test_children_disagree();
+	test_one_zero_zero();
+	test_hand_blend();
+	test_rotation_moves_on();
+	test_voter();
+	test_none();
+	test_vote_mode();
+	test_multi();
+	test_routes_in_plugin();
+	test_routes_in_host();
+	test_nesting();
+	test_report_and_stats();
+	test_fleet_grows();
+	test_bad_configs();
+	return check_done("test_composite");
+}
