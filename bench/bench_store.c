@@ -33,6 +33,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "textbuf.h"
 #include "fleetgen.h"
 #include "host.h"
 #include "loader.h"
@@ -69,31 +70,6 @@ static void die(const char *what, const char *msg)
 
 /* ===== Text and stats ======================================================= */
 
-typedef struct text {
-	char *p;
-	size_t len, cap;
-} text;
-
-static int text_write(void *ctx, const char *data, size_t len)
-{
-	text *t = ctx;
-
-	if (t->len + len + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 1024;
-
-		while (cap < t->len + len + 1)
-			cap *= 2;
-		t->p = realloc(t->p, cap);
-		if (!t->p)
-			die("memory", "out of memory");
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, data, len);
-	t->len += len;
-	t->p[t->len] = '\0';
-	return 0;
-}
-
 typedef struct counts {
 	double committed, commits, lost, pairs, map_grows;
 } counts;
@@ -101,11 +77,11 @@ typedef struct counts {
 static counts stats_of(shim_sched *s)
 {
 	counts c = {-1, -1, -1, -1, -1};
-	text t = {0};
+	textbuf t = {0};
 	cJSON *j = NULL;
 	const cJSON *st;
 
-	if (sched_stats(s, text_write, &t) == LBS_OK && t.p)
+	if (sched_stats(s, textbuf_write, &t) == LBS_OK && t.p)
 		j = cJSON_Parse(t.p);
 	st = cJSON_GetObjectItemCaseSensitive(j, "store");
 	if (st) {
@@ -269,11 +245,11 @@ static void learn_pairs(shim_host *h, const char *plugin, const char *dir, const
 	                                    "TRAINING"};
 	const lbs_host_api *api;
 	const lbs_ext_store *x = store_ext(h, plugin, &api);
-	text doc = {0};
+	textbuf doc = {0};
 	char rec[512], err[1024];
 	uint64_t s = 12345;
 
-	text_write(&doc, "{\"schema\":1,\"records\":[", 23);
+	textbuf_write(&doc, "{\"schema\":1,\"records\":[", 23);
 	for (uint32_t i = 0; i < pairs; i++) {
 		char other[32];
 		const char *worker;
@@ -293,9 +269,9 @@ static void learn_pairs(shim_host *h, const char *plugin, const char *dir, const
 		               "\"successes\":18,\"failures\":2,\"preference\":%.6f,"
 		               "\"mean_duration\":%.3f,\"var_duration\":4,\"last_update\":1700000000}",
 		               i ? "," : "", names[i % N_TYPES], worker, pref, 5 + 100 * pref);
-		text_write(&doc, rec, (size_t)len);
+		textbuf_write(&doc, rec, (size_t)len);
 	}
-	text_write(&doc, "]}", 2);
+	textbuf_write(&doc, "]}", 2);
 	if (x->import_json(api, dir, doc.p, doc.len, LBS_IMPORT_REPLACE, err, sizeof err) != LBS_OK)
 		die("import", err);
 	free(doc.p);

@@ -26,6 +26,7 @@
 #include "routing.h"
 #include "host.h"
 #include "scheduler.h"
+#include "textbuf.h"
 #include "shim_config.h"
 
 #define EXIT_BAD_INPUT 1
@@ -93,36 +94,6 @@ static int cmd_check(int argc, char **argv)
 		       DESC_HAS(d, explain) ? " [explain]" : "");
 	}
 	host_free(h);
-	return 0;
-}
-
-/* Collects text written by a plugin (explain) into a growing buffer. */
-typedef struct textbuf {
-	char *data;
-	size_t len, cap;
-	int failed;
-} textbuf;
-
-static int textbuf_write(void *ctx, const char *data, size_t len)
-{
-	textbuf *t = ctx;
-
-	if (t->len + len + 1 > t->cap) {
-		size_t cap = (t->cap ? t->cap * 2 : 4096);
-		char *nd;
-		while (cap < t->len + len + 1)
-			cap *= 2;
-		nd = realloc(t->data, cap);
-		if (!nd) {
-			t->failed = 1;
-			return 1;
-		}
-		t->data = nd;
-		t->cap = cap;
-	}
-	memcpy(t->data + t->len, data, len);
-	t->len += len;
-	t->data[t->len] = '\0';
 	return 0;
 }
 
@@ -417,11 +388,11 @@ static int cmd_decide(int argc, char **argv)
 			 * load balancer would see it, unless --independent. */
 			for (uint32_t i = 0; st == LBS_OK && !o.independent && i < sel.n_selected; i++)
 				workers[sel.indices[i]]->active_tests++;
-			if (print_decision(&wl, st, &sel, o.explain ? ex.data : NULL)) {
+			if (print_decision(&wl, st, &sel, o.explain ? ex.p : NULL)) {
 				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
 				rc = EXIT_BAD_INPUT;
 			}
-			free(ex.data);
+			free(ex.p);
 			arena_free(a);
 			line = nl ? nl + 1 : NULL;
 		}

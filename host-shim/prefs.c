@@ -17,37 +17,12 @@
 #include "file.h"
 #include "host.h"
 #include "prefs.h"
-
-typedef struct membuf {
-	char *data;
-	size_t len, cap;
-} membuf;
+#include "textbuf.h"
 
 static int to_stdout(void *ctx, const char *data, size_t len)
 {
 	(void)ctx;
 	return fwrite(data, 1, len, stdout) != len;
-}
-
-static int to_membuf(void *ctx, const char *data, size_t len)
-{
-	membuf *m = ctx;
-
-	if (m->len + len + 1 > m->cap) {
-		size_t cap = m->cap ? m->cap : 65536;
-		char *nd;
-		while (cap < m->len + len + 1)
-			cap *= 2;
-		nd = realloc(m->data, cap);
-		if (!nd)
-			return 1;
-		m->data = nd;
-		m->cap = cap;
-	}
-	memcpy(m->data + m->len, data, len);
-	m->len += len;
-	m->data[m->len] = '\0';
-	return 0;
 }
 
 static void print_table(const char *json)
@@ -132,11 +107,11 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 	if (!strcmp(verb, "export")) {
 		st = ext->export_json(api, db, to_stdout, NULL, err, sizeof err);
 	} else if (!strcmp(verb, "dump")) {
-		membuf m = {0};
-		st = ext->export_json(api, db, to_membuf, &m, err, sizeof err);
-		if (st == LBS_OK)
-			print_table(m.data);
-		free(m.data);
+		textbuf m = {0};
+		st = ext->export_json(api, db, textbuf_write, &m, err, sizeof err);
+		if (st == LBS_OK && m.p)
+			print_table(m.p);
+		textbuf_free(&m);
 	} else if (!strcmp(verb, "reset")) {
 		st = ext->reset(api, db, err, sizeof err);
 	} else {

@@ -47,6 +47,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "textbuf.h"
 #include "check.h"
 #include "loader.h"
 #include "support.h"
@@ -125,31 +126,6 @@ static const char *pathf(const char *fmt, const char *a, const char *b)
 
 /* ===== Text collected from the plugin ===================================== */
 
-typedef struct text {
-	char *p;
-	size_t len, cap;
-} text;
-
-static int text_write(void *ctx, const char *data, size_t len)
-{
-	text *t = ctx;
-
-	if (t->len + len + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-
-		while (cap < t->len + len + 1)
-			cap *= 2;
-		t->p = realloc(t->p, cap);
-		if (!t->p)
-			abort();
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, data, len);
-	t->len += len;
-	t->p[t->len] = '\0';
-	return 0;
-}
-
 static double num(const cJSON *o, const char *key)
 {
 	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
@@ -211,11 +187,11 @@ typedef struct store_stats {
 static store_stats stats_of(shim_sched *s)
 {
 	store_stats r = {0};
-	text t = {0};
+	textbuf t = {0};
 	cJSON *j = NULL;
 	const cJSON *st, *p;
 
-	if (sched_stats(s, text_write, &t) == LBS_OK && t.p)
+	if (sched_stats(s, textbuf_write, &t) == LBS_OK && t.p)
 		j = cJSON_Parse(t.p);
 	st = cJSON_GetObjectItemCaseSensitive(j, "store");
 	p = cJSON_GetObjectItemCaseSensitive(st, "persistent");
@@ -293,13 +269,13 @@ static void load_ext(void)
 /* The export text of a store (malloc'ed), or NULL after a failed check. */
 static char *export_text(const char *dir)
 {
-	text t = {0};
+	textbuf t = {0};
 	char err[1024] = "";
 	lbs_status st;
 
 	if (!ext)
 		return NULL;
-	st = ext->export_json(ext_host, dir, text_write, &t, err, sizeof err);
+	st = ext->export_json(ext_host, dir, textbuf_write, &t, err, sizeof err);
 	CHECK_INT(st, LBS_OK);
 	if (st != LBS_OK) {
 		fprintf(stderr, "    export %s: %s\n", dir, err);
@@ -1105,10 +1081,10 @@ static void test_corrupt(void)
 	                   "(the data file is damaged or not an LMDB file)");
 	/* The export refuses it the same way. */
 	if (ext) {
-		text t = {0};
+		textbuf t = {0};
 
 		err[0] = '\0';
-		CHECK_INT(ext->export_json(ext_host, dir, text_write, &t, err, sizeof err), LBS_EIO);
+		CHECK_INT(ext->export_json(ext_host, dir, textbuf_write, &t, err, sizeof err), LBS_EIO);
 		CHECK_CONTAINS(err, "damaged");
 		free(t.p);
 	}
@@ -1177,10 +1153,10 @@ static void test_newer_schema(void)
 	expect_store_error(store_config(dir, NULL), dir,
 	                   "its schema 2 is newer than this plugin's 1");
 	if (ext) {
-		text t = {0};
+		textbuf t = {0};
 		char err[1024] = "";
 
-		CHECK_INT(ext->export_json(ext_host, dir, text_write, &t, err, sizeof err), LBS_EIO);
+		CHECK_INT(ext->export_json(ext_host, dir, textbuf_write, &t, err, sizeof err), LBS_EIO);
 		CHECK_CONTAINS(err, "newer");
 		CHECK_INT(import(dir, "{\"schema\":1,\"records\":[]}", LBS_IMPORT_MERGE, err,
 		                 sizeof err), LBS_EIO);
@@ -1336,13 +1312,13 @@ static void test_import(void)
 	/* Imported knowledge drives decisions: gpu-a's 0.123 for vision. */
 	s = open_store("hardware-aware", dir, NULL);
 	if (s) {
-		text t = {0};
+		textbuf t = {0};
 		cJSON *j;
 		const cJSON *c;
 
 		CHECK_STR(pick(s, &vis, &f), "gpu-b");
 		CHECK_INT(sched_explain(s, &vis, (const lbs_worker *const *)f.workers, f.n,
-		                        text_write, &t), LBS_OK);
+		                        textbuf_write, &t), LBS_OK);
 		j = t.p ? cJSON_Parse(t.p) : NULL;
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "candidates"))
 			if (str(c, "worker") && !strcmp(str(c, "worker"), "gpu-a"))

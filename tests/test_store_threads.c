@@ -39,6 +39,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "textbuf.h"
 #include "check.h"
 #include "loader.h"
 #include "support.h"
@@ -50,40 +51,15 @@ extern char **environ;
 #define WRITER_N 6000    /* outcomes from the other process */
 #define MAX_MS 20000     /* host threads stop by then whatever they saw */
 
-typedef struct text {
-	char *p;
-	size_t len, cap;
-} text;
-
-static int text_write(void *ctx, const char *data, size_t len)
-{
-	text *t = ctx;
-
-	if (t->len + len + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 1024;
-
-		while (cap < t->len + len + 1)
-			cap *= 2;
-		t->p = realloc(t->p, cap);
-		if (!t->p)
-			abort();
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, data, len);
-	t->len += len;
-	t->p[t->len] = '\0';
-	return 0;
-}
-
 /* stats().store.<key>, or -1. */
 static double stat_of(shim_sched *s, const char *key)
 {
-	text t = {0};
+	textbuf t = {0};
 	cJSON *j = NULL;
 	const cJSON *v;
 	double r = -1;
 
-	if (sched_stats(s, text_write, &t) == LBS_OK && t.p)
+	if (sched_stats(s, textbuf_write, &t) == LBS_OK && t.p)
 		j = cJSON_Parse(t.p);
 	v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "store"), key);
 	if (cJSON_IsNumber(v))
@@ -262,7 +238,7 @@ static long long total_samples(const char *dir)
 {
 	const lbs_host_api *api;
 	const lbs_ext_store *x = store_ext(&api);
-	text t = {0};
+	textbuf t = {0};
 	char err[1024] = "";
 	cJSON *doc;
 	const cJSON *r;
@@ -271,7 +247,7 @@ static long long total_samples(const char *dir)
 	CHECK(x != NULL);
 	if (!x)
 		return -1;
-	CHECK_INT(x->export_json(api, dir, text_write, &t, err, sizeof err), LBS_OK);
+	CHECK_INT(x->export_json(api, dir, textbuf_write, &t, err, sizeof err), LBS_OK);
 	doc = t.p ? cJSON_Parse(t.p) : NULL;
 	CHECK(doc != NULL);
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "records"))
