@@ -8,7 +8,7 @@
  * ---------------------------------------------------------------------------
  * HOW A HOST LOADS A PLUGIN
  *
- *   1. dlopen(path, RTLD_NOW | RTLD_LOCAL).
+ *   1. Open the file with dlopen, flags RTLD_NOW | RTLD_LOCAL.
  *   2. dlsym(LBS_ENTRY_SYMBOL) and call it.  The entry function does no work;
  *      it returns a pointer to static data.
  *   3. Check entry->struct_size >= LBS_ENTRY_SIZE_V1_0 and
