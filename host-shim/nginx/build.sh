@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# build.sh -- build ngx_http_upstream_lbsched_module.so against Debian's
+# nginx-dev, the way Debian's nginx_mod buildsystem does (see
+# docs/NGINX.md):  nginx's configure runs once with Debian's conf_flags into
+# BUILD_DIR, then `make modules` compiles the module with nginx's own
+# -Werror flags and links the shim archives into it.
+#
+#   build.sh OUT MODULE_DIR BUILD_DIR INCS LIBS...
+#     OUT         where to copy the .so
+#     MODULE_DIR  host-shim/nginx (holds `config` and the C file)
+#     BUILD_DIR   nginx's --builddir (kept between builds)
+#     INCS        include dirs, space separated
+#     LIBS        static archives (absolute paths), linked in whole order
+set -eu
+out=$1 moddir=$2 bd=$3 incs=$4
+shift 4
+src=${NGINX_SRC:-/usr/share/nginx/src}
+if [ ! -x "$src/configure" ]; then
+	echo "build.sh: $src/configure not found: install nginx-dev (apt-get install nginx-dev)" >&2
+	exit 1
+fi
+moddir=$(cd "$moddir" && pwd)
+mkdir -p "$bd"
+bd=$(cd "$bd" && pwd)
+libs="-Wl,--exclude-libs,ALL"
+for l in "$@"; do libs="$libs $(cd "$(dirname "$l")" && pwd)/$(basename "$l")"; done
+libs="$libs -lcjson -lm"
+stamp="$bd/.lbs-configured"
+want="$incs|$libs|$(cksum <"$moddir/config")"
+if [ ! -f "$bd/Makefile" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+	(
+		cd "$src"
+		. ./conf_flags
+		export LBS_NGX_INCS="$incs" LBS_NGX_LIBS="$libs"
+		./configure \
+			--with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS)" \
+			--with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+			"${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$moddir" --builddir="$bd"
+	) >"$bd/configure.log" 2>&1 || { cat "$bd/configure.log" >&2; exit 1; }
+	printf '%s' "$want" >"$stamp"
+fi
+# The archives may have changed without the module's object: always relink.
+rm -f "$bd/ngx_http_upstream_lbsched_module.so"
+make -s -f "$bd/Makefile" -C "$src" modules >"$bd/make.log" 2>&1 || { cat "$bd/make.log" >&2; exit 1; }
+cp "$bd/ngx_http_upstream_lbsched_module.so" "$out"

@@ -1,0 +1,1478 @@
+/*
+ * ngx_http_upstream_lbsched_module -- an nginx upstream balancing method
+ * that asks an lbsched scheduler (any plugin, through the shim) which server
+ * gets each request.
+ *
+ *   upstream be {
+ *       lbsched;                        # optional: any lbsched_* turns it on
+ *       lbsched_scheduler hardware-aware;
+ *       lbsched_fleet /etc/lbsched/fleet.json;   # worker_id = "127.0.0.1:8081"
+ *       lbsched_config '{"store": {"path": "/var/lib/lbsched/prefs"}}';
+ *       server 127.0.0.1:8081;  server 127.0.0.1:8082;
+ *   }
+ *   location = /lbsched { lbsched_status; }
+ *
+ * Config time (master): the plugin is loaded and a trial instance created
+ * and destroyed, so `nginx -t` reports the plugin's own errors.  Each worker
+ * process creates its instance in init_process, after fork.  Per request the
+ * live servers (not tried, not down, not failed, under max_conns) are the
+ * candidate workers; the shim's sched_select validates the plugin's answer
+ * and falls back to a rotation when it is wrong.  free_peer reports the
+ * outcome and delegates to round-robin's accounting.
+ */
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "arena.h"
+#include "convert.h"
+#include "file.h"
+#include "host.h"
+#include "scheduler.h"
+#include "shim_config.h"
+#include "taxonomy.h"
+
+#define LBS_NGX_MAX_VALUE 256 /* longest request value we look at */
+#define LBS_NGX_NO_PEER ((ngx_uint_t) -1)
+
+enum {
+    M_TEST_TYPE, M_MODEL_ID, M_MIN_MEMORY, M_PRIORITY, M_REQUIRED_BACKEND,
+    M_PREFERRED_BACKEND, M_EXPECTED_DURATION, M_DEADLINE, M_COUNT
+};
+
+static const char *const lbs_map_default[M_COUNT] = {
+    "$http_x_test_type", "$http_x_model_id", "$http_x_min_memory_gb",
+    "$http_x_priority", "$http_x_required_backend",
+    "$http_x_preferred_backend", "$http_x_expected_duration",
+    "$http_x_deadline"
+};
+
+
+typedef struct {
+    ngx_flag_t                  enabled;
+    ngx_str_t                   plugin;
+    ngx_str_t                   scheduler;
+    ngx_str_t                   config;       /* inline JSON */
+    ngx_str_t                   config_file;
+    ngx_str_t                   fleet_file;
+    ngx_http_complex_value_t   *map[M_COUNT];
+
+    /* built at init_upstream */
+    ngx_str_t                   name;         /* the upstream's name */
+    char                       *plugin_z;
+    char                       *scheduler_z;
+    char                       *config_text;  /* malloc'd, may be NULL */
+    size_t                      config_len;
+    char                       *store_path;   /* config's store.path or NULL */
+    shim_host                  *host;
+    arena                      *arena;
+    lbs_worker                **workers;      /* one per primary peer */
+    ngx_uint_t                  npeers;
+
+    /* per worker process (copy-on-write after fork) */
+    shim_sched                 *sched;
+    ngx_uint_t                 *decisions;    /* per peer */
+    ngx_uint_t                  no_worker;
+    ngx_uint_t                  fallbacks;
+    ngx_uint_t                  errors;
+    ngx_uint_t                  reports;
+    ngx_uint_t                  report_errors;
+} ngx_http_upstream_lbsched_srv_conf_t;
+
+
+typedef struct {
+    /* the first member: round-robin's code reuses it (see init_peer) */
+    ngx_http_upstream_rr_peer_data_t       rrp;
+    ngx_http_request_t                    *request;
+    ngx_http_upstream_lbsched_srv_conf_t  *conf;
+    lbs_workload                           wl;
+    ngx_uint_t                             chosen;  /* peer index or NO_PEER */
+    uint64_t                               cookie;
+} ngx_http_upstream_lbsched_peer_data_t;
+
+
+static char *ngx_http_upstream_lbsched(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_upstream_lbsched_map(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_lbsched_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void *ngx_http_upstream_lbsched_create_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc,
+    void *data, ngx_uint_t state);
+static ngx_int_t ngx_http_upstream_lbsched_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle);
+static void ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle);
+
+
+#define LBS_CONF_OFF(f) offsetof(ngx_http_upstream_lbsched_srv_conf_t, f)
+#define LBS_MAP_OFF(i) (LBS_CONF_OFF(map) + (i) * sizeof(void *))
+
+static ngx_command_t  ngx_http_upstream_lbsched_commands[] = {
+
+    { ngx_string("lbsched"),
+      NGX_HTTP_UPS_CONF|NGX_CONF_NOARGS,
+      ngx_http_upstream_lbsched,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+#define LBS_STR_CMD(n, f)                                                     \
+    { ngx_string(n), NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1,                        \
+      ngx_http_upstream_lbsched_str, NGX_HTTP_SRV_CONF_OFFSET,                \
+      LBS_CONF_OFF(f), NULL }
+
+    LBS_STR_CMD("lbsched_plugin", plugin),
+    LBS_STR_CMD("lbsched_scheduler", scheduler),
+    LBS_STR_CMD("lbsched_config", config),
+    LBS_STR_CMD("lbsched_config_file", config_file),
+    LBS_STR_CMD("lbsched_fleet", fleet_file),
+
+#define LBS_MAP_CMD(n, i)                                                     \
+    { ngx_string(n), NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1,                        \
+      ngx_http_upstream_lbsched_map, NGX_HTTP_SRV_CONF_OFFSET,                \
+      LBS_MAP_OFF(i), NULL }
+
+    LBS_MAP_CMD("lbsched_test_type", M_TEST_TYPE),
+    LBS_MAP_CMD("lbsched_model_id", M_MODEL_ID),
+    LBS_MAP_CMD("lbsched_min_memory_gb", M_MIN_MEMORY),
+    LBS_MAP_CMD("lbsched_priority", M_PRIORITY),
+    LBS_MAP_CMD("lbsched_required_backend", M_REQUIRED_BACKEND),
+    LBS_MAP_CMD("lbsched_preferred_backend", M_PREFERRED_BACKEND),
+    LBS_MAP_CMD("lbsched_expected_duration", M_EXPECTED_DURATION),
+    LBS_MAP_CMD("lbsched_deadline", M_DEADLINE),
+
+    { ngx_string("lbsched_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_lbsched_status,
+      0,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_upstream_lbsched_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_http_upstream_lbsched_create_conf, /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_upstream_lbsched_module = {
+    NGX_MODULE_V1,
+    &ngx_http_upstream_lbsched_module_ctx, /* module context */
+    ngx_http_upstream_lbsched_commands,    /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_upstream_lbsched_init_module, /* init module */
+    ngx_http_upstream_lbsched_init_process, /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_upstream_lbsched_exit_process, /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* ===== logging from the shim and the plugin ============================= */
+
+static void
+ngx_http_upstream_lbsched_log(void *ctx, int32_t level, const char *msg)
+{
+    ngx_uint_t  l;
+
+    switch (level) {
+    case LBS_LOG_DEBUG: l = NGX_LOG_DEBUG; break;
+    case LBS_LOG_INFO:  l = NGX_LOG_INFO; break;
+    case LBS_LOG_WARN:  l = NGX_LOG_WARN; break;
+    default:            l = NGX_LOG_ERR; break;
+    }
+
+    if (ngx_cycle && ngx_cycle->log) {
+        ngx_log_error(l, ngx_cycle->log, 0, "lbsched%s: %s",
+                      level == LBS_LOG_PLUGIN_MISBEHAVING
+                      ? " (plugin misbehaving)" : "", msg);
+    }
+}
+
+
+/* ===== directives ======================================================= */
+
+static ngx_http_upstream_lbsched_srv_conf_t *
+ngx_http_upstream_lbsched_enable(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    ngx_http_upstream_srv_conf_t  *uscf;
+
+    if (lcf->enabled) {
+        return lcf;
+    }
+
+    uscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_upstream_module);
+
+    if (uscf->peer.init_upstream) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "load balancing method redefined");
+    }
+
+    uscf->peer.init_upstream = ngx_http_upstream_init_lbsched;
+
+    /* no NGX_HTTP_UPSTREAM_BACKUP: backup servers are refused */
+    uscf->flags = NGX_HTTP_UPSTREAM_CREATE
+                  |NGX_HTTP_UPSTREAM_WEIGHT
+                  |NGX_HTTP_UPSTREAM_MAX_CONNS
+                  |NGX_HTTP_UPSTREAM_MAX_FAILS
+                  |NGX_HTTP_UPSTREAM_FAIL_TIMEOUT
+                  |NGX_HTTP_UPSTREAM_DOWN;
+
+    lcf->enabled = 1;
+    lcf->name = uscf->host;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_upstream_lbsched(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_upstream_lbsched_enable(cf, conf);
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *field, *value;
+
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    *field = value[1];
+
+    if (field->len == 0) {
+        return "takes a non-empty value";
+    }
+
+    ngx_http_upstream_lbsched_enable(cf, conf);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_upstream_lbsched_map(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_complex_value_t         **field;
+    ngx_http_compile_complex_value_t   ccv;
+    ngx_str_t                         *value;
+
+    field = (ngx_http_complex_value_t **) ((char *) conf + cmd->offset);
+
+    if (*field) {
+        return "is duplicate";
+    }
+
+    *field = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (*field == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = *field;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_upstream_lbsched_enable(cf, conf);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_upstream_lbsched_create_conf(ngx_conf_t *cf)
+{
+    ngx_http_upstream_lbsched_srv_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_upstream_lbsched_srv_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    return conf;
+}
+
+
+/* ===== config time: plugin, config, fleet ================================ */
+
+static void
+ngx_http_upstream_lbsched_cleanup(void *data)
+{
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf = data;
+
+    if (lcf->sched) {
+        sched_close(lcf->sched);
+        lcf->sched = NULL;
+    }
+
+    if (lcf->host) {
+        host_free(lcf->host);
+        lcf->host = NULL;
+    }
+
+    arena_free(lcf->arena);
+    lcf->arena = NULL;
+    free(lcf->config_text);
+    lcf->config_text = NULL;
+}
+
+
+static char *
+ngx_http_upstream_lbsched_strz(ngx_conf_t *cf, ngx_str_t *s)
+{
+    char  *z;
+
+    z = ngx_pnalloc(cf->pool, s->len + 1);
+    if (z == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(z, s->data, s->len);
+    z[s->len] = '\0';
+
+    return z;
+}
+
+
+static void
+ngx_http_upstream_lbsched_conv_warn(void *ctx, const char *msg)
+{
+    ngx_conf_t  *cf = ctx;
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "lbsched: %s", msg);
+}
+
+
+/* A worker for a server the fleet file does not describe: a plain CPU box. */
+static lbs_worker *
+ngx_http_upstream_lbsched_plain_worker(ngx_conf_t *cf, conv_ctx *cc,
+    ngx_str_t *name)
+{
+    cJSON       *o, *b;
+    char        *id;
+    lbs_worker  *w;
+
+    id = ngx_http_upstream_lbsched_strz(cf, name);
+    w = arena_alloc(cc->arena, sizeof(lbs_worker));
+    o = cJSON_CreateObject();
+
+    if (id == NULL || w == NULL || o == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+
+    cJSON_AddStringToObject(o, "worker_id", id);
+    b = cJSON_AddArrayToObject(o, "supported_backends");
+    if (b) {
+        cJSON_AddItemToArray(b, cJSON_CreateString("cpu"));
+    }
+    cJSON_AddNumberToObject(o, "cpu_cores", 1);
+    cJSON_AddNumberToObject(o, "available_memory", 1);
+
+    if (conv_worker(cc, o, id, w) != 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+
+    cJSON_Delete(o);
+    return w;
+}
+
+
+static ngx_int_t
+ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_http_upstream_rr_peers_t          *peers;
+    ngx_http_upstream_rr_peer_t           *peer;
+    ngx_http_compile_complex_value_t       ccv;
+    ngx_pool_cleanup_t                    *cln;
+    ngx_str_t                              path, dflt;
+    ngx_uint_t                             i, j;
+    lbs_worker                           **fleet = NULL;
+    uint32_t                               nfleet = 0;
+    shim_sched                            *trial;
+    conv_ctx                               cc;
+    char                                   err[1024];
+    char                                  *fleet_text, *z;
+    size_t                                 len;
+    lbs_status                             st;
+
+    lcf = ngx_http_conf_upstream_srv_conf(us,
+                                          ngx_http_upstream_lbsched_module);
+
+    if (ngx_http_upstream_init_round_robin(cf, us) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    us->peer.init = ngx_http_upstream_init_lbsched_peer;
+
+    peers = us->peer.data;
+
+    if (peers->next) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "lbsched: upstream \"%V\": backup servers are not "
+                      "supported", &lcf->name);
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+    cln->handler = ngx_http_upstream_lbsched_cleanup;
+    cln->data = lcf;
+
+    /* request mapping defaults */
+    for (i = 0; i < M_COUNT; i++) {
+        if (lcf->map[i]) {
+            continue;
+        }
+
+        lcf->map[i] = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (lcf->map[i] == NULL) {
+            return NGX_ERROR;
+        }
+
+        dflt.data = (u_char *) lbs_map_default[i];
+        dflt.len = ngx_strlen(lbs_map_default[i]);
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+        ccv.cf = cf;
+        ccv.value = &dflt;
+        ccv.complex_value = lcf->map[i];
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* plugin and scheduler */
+    if (lcf->plugin.len) {
+        path = lcf->plugin;
+        if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+        lcf->plugin_z = ngx_http_upstream_lbsched_strz(cf, &path);
+
+    } else {
+        lcf->plugin_z = (char *) LBS_INSTALLED_PLUGIN;
+    }
+
+    if (lcf->scheduler.len) {
+        lcf->scheduler_z = ngx_http_upstream_lbsched_strz(cf, &lcf->scheduler);
+
+    } else {
+        lcf->scheduler_z = (char *) "hardware-aware";
+    }
+
+    if (lcf->plugin_z == NULL || lcf->scheduler_z == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the scheduler's JSON config */
+    if (lcf->config.len && lcf->config_file.len) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "lbsched: upstream \"%V\": lbsched_config and "
+                      "lbsched_config_file are exclusive", &lcf->name);
+        return NGX_ERROR;
+    }
+
+    if (lcf->config.len) {
+        lcf->config_text = malloc(lcf->config.len + 1);
+        if (lcf->config_text == NULL) {
+            return NGX_ERROR;
+        }
+        memcpy(lcf->config_text, lcf->config.data, lcf->config.len);
+        lcf->config_text[lcf->config.len] = '\0';
+        lcf->config_len = lcf->config.len;
+
+    } else if (lcf->config_file.len) {
+        path = lcf->config_file;
+        if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
+            || (z = ngx_http_upstream_lbsched_strz(cf, &path)) == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        lcf->config_text = file_read(z, &lcf->config_len, err, sizeof(err));
+        if (lcf->config_text == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+            return NGX_ERROR;
+        }
+    }
+
+    /* the learned store, for the status handler's "learned" export */
+    if (lcf->config_text) {
+        cJSON        *doc, *store, *sp;
+
+        doc = cJSON_ParseWithLength(lcf->config_text, lcf->config_len);
+        store = cJSON_GetObjectItemCaseSensitive(doc, "store");
+        sp = cJSON_GetObjectItemCaseSensitive(store, "path");
+
+        if (cJSON_IsString(sp) && sp->valuestring[0]) {
+            path.data = (u_char *) sp->valuestring;
+            path.len = ngx_strlen(sp->valuestring);
+            lcf->store_path = ngx_http_upstream_lbsched_strz(cf, &path);
+        }
+
+        cJSON_Delete(doc);
+    }
+
+    /* the fleet: one worker per server, matched by address */
+    lcf->arena = arena_new();
+    if (lcf->arena == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&cc, sizeof(conv_ctx));
+    cc.arena = lcf->arena;
+    cc.warn = ngx_http_upstream_lbsched_conv_warn;
+    cc.warn_ctx = cf;
+    cc.err = err;
+    cc.errlen = sizeof(err);
+
+    if (lcf->fleet_file.len) {
+        path = lcf->fleet_file;
+        if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
+            || (z = ngx_http_upstream_lbsched_strz(cf, &path)) == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        fleet_text = file_read(z, &len, err, sizeof(err));
+        if (fleet_text == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+            return NGX_ERROR;
+        }
+
+        if (conv_fleet(&cc, fleet_text, len, z, &fleet, &nfleet) != 0) {
+            free(fleet_text);
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+            return NGX_ERROR;
+        }
+
+        free(fleet_text);
+    }
+
+    lcf->npeers = peers->number;
+    lcf->workers = ngx_pcalloc(cf->pool, peers->number * sizeof(lbs_worker *));
+    lcf->decisions = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
+    if (lcf->workers == NULL || lcf->decisions == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
+
+        for (j = 0; j < nfleet; j++) {
+            if (ngx_strlen(fleet[j]->id) == peer->name.len
+                && ngx_strncmp(fleet[j]->id, peer->name.data,
+                               peer->name.len) == 0)
+            {
+                lcf->workers[i] = fleet[j];
+                break;
+            }
+        }
+
+        if (lcf->workers[i] == NULL) {
+            if (nfleet) {
+                ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                              "lbsched: upstream \"%V\": server %V is not "
+                              "in the fleet file (no worker_id \"%V\"); it "
+                              "is a plain CPU worker", &lcf->name,
+                              &peer->name, &peer->name);
+            }
+
+            lcf->workers[i] = ngx_http_upstream_lbsched_plain_worker(cf, &cc,
+                                                                 &peer->name);
+            if (lcf->workers[i] == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "lbsched: upstream \"%V\": %s", &lcf->name, err);
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    /* load the plugin (in the master) and try the config once */
+    lcf->host = host_new("nginx", LBS_LOG_DEBUG);
+    if (lcf->host == NULL) {
+        return NGX_ERROR;
+    }
+    host_set_log(lcf->host, ngx_http_upstream_lbsched_log, NULL);
+
+    err[0] = '\0';
+    st = sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                    lcf->config_text, lcf->config_len, &trial,
+                    err, sizeof(err));
+    if (st != LBS_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "lbsched: upstream \"%V\": %s", &lcf->name,
+                      err[0] ? err : "the scheduler cannot be created");
+        return NGX_ERROR;
+    }
+
+    sched_close(trial);
+
+    return NGX_OK;
+}
+
+
+/* ===== worker processes ================================================== */
+
+/*
+ * The trial instance at config time ran in the master, so when the master
+ * is root a new store directory and its files belong to root (mode 0700 /
+ * 0600), and the workers, which run as `user`, could not open it.  Hand
+ * them to that user, as nginx does with its own temp directories.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_upstream_main_conf_t         *umcf;
+    ngx_http_upstream_srv_conf_t         **uscfp;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_core_conf_t                       *ccf;
+    ngx_uint_t                             i, k;
+    char                                   file[4096];
+    static const char                     *files[] = {
+        "", "/data.mdb", "/lock.mdb"
+    };
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || ccf == NULL
+        || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT)
+    {
+        return NGX_OK;
+    }
+
+    umcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_upstream_module);
+    if (umcf == NULL) {
+        return NGX_OK;
+    }
+
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+        if (uscfp[i]->srv_conf == NULL) {
+            continue;
+        }
+
+        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
+                                              ngx_http_upstream_lbsched_module);
+        if (lcf == NULL || !lcf->enabled || lcf->store_path == NULL) {
+            continue;
+        }
+
+        for (k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+            if ((size_t) snprintf(file, sizeof(file), "%s%s", lcf->store_path,
+                                  files[k]) >= sizeof(file))
+            {
+                break;
+            }
+
+            if (chown(file, ccf->user, ccf->group) == -1
+                && ngx_errno != NGX_ENOENT)
+            {
+                ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
+                              "lbsched: chown(\"%s\") failed", file);
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+static ngx_int_t
+ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_upstream_main_conf_t         *umcf;
+    ngx_http_upstream_srv_conf_t         **uscfp;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_uint_t                             i;
+    char                                   err[1024];
+
+    umcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_upstream_module);
+    if (umcf == NULL) {
+        return NGX_OK;
+    }
+
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+        if (uscfp[i]->srv_conf == NULL) {
+            continue;
+        }
+
+        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
+                                              ngx_http_upstream_lbsched_module);
+        if (lcf == NULL || !lcf->enabled || lcf->host == NULL) {
+            continue;
+        }
+
+        err[0] = '\0';
+        if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                       lcf->config_text, lcf->config_len, &lcf->sched,
+                       err, sizeof(err)) != LBS_OK)
+        {
+            /* requests then go round-robin; never refuse to serve */
+            lcf->sched = NULL;
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                          "lbsched: upstream \"%V\": %s; falling back to "
+                          "round-robin", &lcf->name, err);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_upstream_main_conf_t         *umcf;
+    ngx_http_upstream_srv_conf_t         **uscfp;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_uint_t                             i;
+
+    umcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_upstream_module);
+    if (umcf == NULL) {
+        return;
+    }
+
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+        if (uscfp[i]->srv_conf == NULL) {
+            continue;
+        }
+
+        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
+                                              ngx_http_upstream_lbsched_module);
+        if (lcf && lcf->sched) {
+            /* joins the plugin's threads, flushes its store */
+            sched_close(lcf->sched);
+            lcf->sched = NULL;
+        }
+    }
+}
+
+
+/* ===== per request: untrusted values to a workload ======================= */
+
+/* The value, NUL-terminated in the request pool, or NULL when it is empty,
+ * too long or has characters outside [A-Za-z0-9_.:/,+-]. */
+static char *
+ngx_http_upstream_lbsched_value(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, const char *what)
+{
+    ngx_str_t   v;
+    ngx_uint_t  i;
+    u_char      c;
+    char       *z;
+
+    if (ngx_http_complex_value(r, cv, &v) != NGX_OK || v.len == 0) {
+        return NULL;
+    }
+
+    if (v.len > LBS_NGX_MAX_VALUE) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "lbsched: %s is longer than %d bytes, ignored",
+                       what, LBS_NGX_MAX_VALUE);
+        return NULL;
+    }
+
+    for (i = 0; i < v.len; i++) {
+        c = v.data[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':'
+              || c == '/' || c == ',' || c == '+' || c == '-'))
+        {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "lbsched: %s has a bad character, ignored", what);
+            return NULL;
+        }
+    }
+
+    z = ngx_pnalloc(r->pool, v.len + 1);
+    if (z == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(z, v.data, v.len);
+    z[v.len] = '\0';
+
+    return z;
+}
+
+
+/* A number in [lo, hi]; `dflt` (with a debug line) when it is not one. */
+static double
+ngx_http_upstream_lbsched_number(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, const char *what, double lo, double hi,
+    double dflt)
+{
+    char    *s, *end;
+    double   d;
+
+    s = ngx_http_upstream_lbsched_value(r, cv, what);
+    if (s == NULL) {
+        return dflt;
+    }
+
+    d = strtod(s, &end);
+
+    if (end == s || *end != '\0' || !(d >= lo && d <= hi)) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "lbsched: %s is not a number in range, ignored", what);
+        return dflt;
+    }
+
+    return d;
+}
+
+
+/* "cuda" or "cuda,tensorrt" to a backend set; 0 when any name is unknown. */
+static uint64_t
+ngx_http_upstream_lbsched_backends(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, const char *what)
+{
+    char      *s, *name, *save;
+    uint64_t   set = 0, bit;
+
+    s = ngx_http_upstream_lbsched_value(r, cv, what);
+    if (s == NULL) {
+        return 0;
+    }
+
+    for (name = strtok_r(s, ",", &save); name;
+         name = strtok_r(NULL, ",", &save))
+    {
+        bit = tax_backend_parse(name);
+
+        if (bit == 0 || bit == LBS_BACKEND_OTHER) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "lbsched: %s names an unknown backend, ignored",
+                           what);
+            return 0;
+        }
+
+        set |= bit;
+    }
+
+    return set;
+}
+
+
+static void
+ngx_http_upstream_lbsched_workload(ngx_http_request_t *r,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, lbs_workload *w)
+{
+    double  gb, dur;
+
+    ngx_memzero(w, sizeof(lbs_workload));
+    w->struct_size = sizeof(lbs_workload);
+    w->min_shards = w->max_shards = 1;
+    w->allocation = LBS_ALLOC_SINGLE;
+    w->io_intensity = w->network_intensity = 0.5;
+    w->latency_sensitivity = w->throughput_sensitivity = 0.5;
+
+    w->test_type = ngx_http_upstream_lbsched_value(r, lcf->map[M_TEST_TYPE],
+                                                   "test type");
+    w->type = tax_workload_from_test_type(w->test_type);
+    w->model_id = ngx_http_upstream_lbsched_value(r, lcf->map[M_MODEL_ID],
+                                                  "model id");
+
+    gb = ngx_http_upstream_lbsched_number(r, lcf->map[M_MIN_MEMORY],
+                                          "min memory", 0, 1048576, 0);
+    w->min_memory_bytes = (uint64_t) (gb * 1073741824.0);
+    w->memory_intensity = gb / 16 < 1 ? gb / 16 : 1;
+    if (gb == 0) {
+        w->memory_intensity = 0.5;
+    }
+
+    w->priority = (uint32_t) ngx_http_upstream_lbsched_number(r,
+                      lcf->map[M_PRIORITY], "priority", 1, 5, 3);
+
+    w->required_backends = ngx_http_upstream_lbsched_backends(r,
+                               lcf->map[M_REQUIRED_BACKEND],
+                               "required backend");
+    w->preferred_backends = ngx_http_upstream_lbsched_backends(r,
+                                lcf->map[M_PREFERRED_BACKEND],
+                                "preferred backend");
+
+    dur = ngx_http_upstream_lbsched_number(r, lcf->map[M_EXPECTED_DURATION],
+                                           "expected duration", 0, 604800, 0);
+    w->est_duration_s = dur;
+    w->compute_intensity = dur == 0 ? 0.5
+                           : dur > 120 ? 0.8 : dur < 10 ? 0.3 : 0.5;
+
+    w->deadline_s = ngx_http_upstream_lbsched_number(r, lcf->map[M_DEADLINE],
+                                                     "deadline", 0, 604800, 0);
+}
+
+
+/* ===== per request: the balancer ========================================= */
+
+static ngx_int_t
+ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_http_upstream_lbsched_peer_data_t  *dp;
+
+    dp = ngx_palloc(r->pool, sizeof(ngx_http_upstream_lbsched_peer_data_t));
+    if (dp == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->upstream->peer.data = &dp->rrp;
+
+    if (ngx_http_upstream_init_round_robin_peer(r, us) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->upstream->peer.get = ngx_http_upstream_get_lbsched_peer;
+    r->upstream->peer.free = ngx_http_upstream_free_lbsched_peer;
+
+    dp->request = r;
+    dp->conf = ngx_http_conf_upstream_srv_conf(us,
+                                            ngx_http_upstream_lbsched_module);
+    dp->chosen = LBS_NGX_NO_PEER;
+    dp->cookie = 0;
+
+    ngx_http_upstream_lbsched_workload(r, dp->conf, &dp->wl);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_upstream_lbsched_peer_data_t  *dp = data;
+
+    ngx_http_upstream_lbsched_srv_conf_t   *lcf = dp->conf;
+    ngx_http_upstream_rr_peer_data_t       *rrp = &dp->rrp;
+    ngx_http_upstream_rr_peers_t           *peers = rrp->peers;
+    ngx_http_upstream_rr_peer_t            *peer, *best;
+    ngx_http_upstream_rr_peer_t           **cand_peer;
+    const lbs_worker                      **cand;
+    ngx_uint_t                             *cand_idx;
+    ngx_uint_t                              i, n, best_i;
+    uintptr_t                               m;
+    time_t                                  now;
+    lbs_selection                           sel;
+    uint32_t                                sel_idx;
+    const char                             *sel_id;
+    int                                     fell_back;
+    lbs_status                              st;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "get lbsched peer, try: %ui", pc->tries);
+
+    dp->chosen = LBS_NGX_NO_PEER;
+
+    if (peers->single || lcf->sched == NULL || peers->number > lcf->npeers) {
+        /* one server, no scheduler in this process, or a peer set that is
+         * not the one we configured: round-robin decides */
+        if (ngx_http_upstream_get_round_robin_peer(pc, rrp) != NGX_OK) {
+            return NGX_BUSY;
+        }
+
+        for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
+            if (peer == rrp->current) {
+                dp->chosen = i;
+                break;
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    pc->cached = 0;
+    pc->connection = NULL;
+
+    cand = ngx_palloc(dp->request->pool, peers->number
+                      * (sizeof(void *) * 2 + sizeof(ngx_uint_t)));
+    if (cand == NULL) {
+        return NGX_ERROR;
+    }
+    cand_peer = (ngx_http_upstream_rr_peer_t **) (cand + peers->number);
+    cand_idx = (ngx_uint_t *) (cand_peer + peers->number);
+
+    now = ngx_time();
+
+    ngx_http_upstream_rr_peers_wlock(peers);
+
+    n = 0;
+
+    for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
+
+        m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
+
+        if (rrp->tried[i / (8 * sizeof(uintptr_t))] & m) {
+            continue;
+        }
+
+        if (peer->down) {
+            continue;
+        }
+
+        if (peer->max_fails
+            && peer->fails >= peer->max_fails
+            && now - peer->checked <= peer->fail_timeout)
+        {
+            continue;
+        }
+
+        if (peer->max_conns && peer->conns >= peer->max_conns) {
+            continue;
+        }
+
+        lcf->workers[i]->active_tests = (uint32_t) peer->conns;
+        cand[n] = lcf->workers[i];
+        cand_peer[n] = peer;
+        cand_idx[n] = i;
+        n++;
+    }
+
+    if (n == 0) {
+        goto failed;
+    }
+
+    ngx_memzero(&sel, sizeof(lbs_selection));
+    sel.struct_size = sizeof(lbs_selection);
+    sel.capacity = 1;
+    sel.indices = &sel_idx;
+    sel.ids = &sel_id;
+
+    st = sched_select(lcf->sched, &dp->wl, (const lbs_worker *const *) cand,
+                      (uint32_t) n, &sel, &fell_back);
+
+    if (fell_back) {
+        lcf->fallbacks++;
+        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                      "lbsched: upstream \"%V\": the scheduler failed; "
+                      "round-robin chose instead", &lcf->name);
+    }
+
+    if (st != LBS_OK || sel.n_selected != 1 || sel_idx >= n) {
+        lcf->no_worker++;
+        ngx_log_error(NGX_LOG_WARN, pc->log, 0,
+                      "lbsched: upstream \"%V\": no server meets the "
+                      "request's requirements", &lcf->name);
+        goto failed;
+    }
+
+    best = cand_peer[sel_idx];
+    best_i = cand_idx[sel_idx];
+
+    pc->sockaddr = best->sockaddr;
+    pc->socklen = best->socklen;
+    pc->name = &best->name;
+
+    best->conns++;
+
+    rrp->current = best;
+
+    m = (uintptr_t) 1 << best_i % (8 * sizeof(uintptr_t));
+    rrp->tried[best_i / (8 * sizeof(uintptr_t))] |= m;
+
+    if (now - best->checked > best->fail_timeout) {
+        best->checked = now;
+    }
+
+    ngx_http_upstream_rr_peers_unlock(peers);
+
+    dp->chosen = best_i;
+    dp->cookie = sel.cookie;
+    lcf->decisions[best_i]++;
+
+    return NGX_OK;
+
+failed:
+
+    ngx_http_upstream_rr_peers_unlock(peers);
+
+    pc->name = peers->name;
+
+    return NGX_BUSY;
+}
+
+
+static void
+ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_http_upstream_lbsched_peer_data_t  *dp = data;
+
+    ngx_http_upstream_lbsched_srv_conf_t   *lcf = dp->conf;
+    ngx_http_upstream_t                    *u = dp->request->upstream;
+    ngx_msec_t                              rt;
+    ngx_uint_t                              status;
+    lbs_outcome                             o;
+    lbs_status                              st;
+
+    if (dp->chosen != LBS_NGX_NO_PEER && lcf->sched && u && u->state) {
+
+        status = u->state->status;
+        rt = u->state->response_time;
+        if (rt == (ngx_msec_t) -1) {
+            rt = ngx_current_msec - u->start_time;
+        }
+
+        ngx_memzero(&o, sizeof(lbs_outcome));
+        o.struct_size = sizeof(lbs_outcome);
+        o.workload_type = dp->wl.type;
+        o.test_type = dp->wl.test_type;
+        o.worker_id = lcf->workers[dp->chosen]->id;
+        o.cookie = dp->cookie;
+        o.status_code = (int32_t) status;
+        o.duration_s = (double) rt / 1000.0;
+        o.expected_duration_s = dp->wl.est_duration_s;
+
+        if (state & NGX_PEER_FAILED) {
+            o.result = status ? LBS_RESULT_FAILURE : LBS_RESULT_REJECTED;
+
+        } else if (status >= 500) {
+            o.result = LBS_RESULT_FAILURE;
+
+        } else if (status == 0) {
+            o.result = LBS_RESULT_CANCELLED;
+
+        } else {
+            o.result = LBS_RESULT_SUCCESS;
+        }
+
+        st = sched_report(lcf->sched, &o);
+        lcf->reports++;
+
+        if (st != LBS_OK && st != LBS_EUNSUPPORTED) {
+            lcf->report_errors++;
+            ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                          "lbsched: upstream \"%V\": report failed with "
+                          "status %d", &lcf->name, (int) st);
+        }
+
+        dp->chosen = LBS_NGX_NO_PEER;
+    }
+
+    ngx_http_upstream_free_round_robin_peer(pc, &dp->rrp, state);
+}
+
+
+/* ===== the status handler ================================================ */
+
+typedef struct {
+    ngx_pool_t  *pool;
+    u_char      *data;
+    size_t       len;
+    size_t       cap;
+    ngx_uint_t   failed;
+} ngx_http_lbsched_buf_t;
+
+
+static int
+ngx_http_lbsched_buf_write(void *ctx, const char *data, size_t len)
+{
+    ngx_http_lbsched_buf_t  *b = ctx;
+    u_char                  *p;
+    size_t                   cap;
+
+    if (b->failed) {
+        return 1;
+    }
+
+    if (b->len + len > b->cap) {
+        cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + len) {
+            cap *= 2;
+        }
+
+        p = ngx_pnalloc(b->pool, cap);
+        if (p == NULL) {
+            b->failed = 1;
+            return 1;
+        }
+
+        if (b->len) {
+            ngx_memcpy(p, b->data, b->len);
+        }
+
+        b->data = p;
+        b->cap = cap;
+    }
+
+    ngx_memcpy(b->data + b->len, data, len);
+    b->len += len;
+
+    return 0;
+}
+
+
+static void
+ngx_http_lbsched_buf_printf(ngx_http_lbsched_buf_t *b, const char *fmt, ...)
+{
+    u_char   tmp[512], *last;
+    va_list  args;
+
+    va_start(args, fmt);
+    last = ngx_vslprintf(tmp, tmp + sizeof(tmp), fmt, args);
+    va_end(args);
+
+    ngx_http_lbsched_buf_write(b, (char *) tmp, last - tmp);
+}
+
+
+/* A JSON string of s: ids and names are ours or the operator's, but quote
+ * them properly anyway. */
+static void
+ngx_http_lbsched_buf_json_str(ngx_http_lbsched_buf_t *b, const u_char *s,
+    size_t len)
+{
+    size_t  i;
+    u_char  c;
+    char    esc[8];
+
+    ngx_http_lbsched_buf_write(b, "\"", 1);
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char) c;
+            ngx_http_lbsched_buf_write(b, esc, 2);
+
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof(esc), "\\u%04x", c);
+            ngx_http_lbsched_buf_write(b, esc, 6);
+
+        } else {
+            ngx_http_lbsched_buf_write(b, (char *) &c, 1);
+        }
+    }
+
+    ngx_http_lbsched_buf_write(b, "\"", 1);
+}
+
+
+/* The learned preferences: the plugin's store export ("lbs.ext.store/1"),
+ * {"schema": N, "records": [...]}, when the config has a store. */
+static ngx_int_t
+ngx_http_lbsched_learned(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_lbsched_buf_t *b)
+{
+    loaded_plugin        *p;
+    const lbs_host_api   *api;
+    const lbs_ext_store  *ext;
+    char                  err[512];
+
+    if (lcf->store_path == NULL || lcf->host == NULL || lcf->sched == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* already loaded: this finds it */
+    if (host_load(lcf->host, lcf->plugin_z, &p, &api, err, sizeof(err))
+        != LBS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ext = loader_extension(p, LBS_EXT_STORE);
+    if (ext == NULL
+        || !LBS_HAS_FIELD(ext, lbs_ext_store, export_json)
+        || ext->export_json == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ext->export_json(api, lcf->store_path, ngx_http_lbsched_buf_write, b,
+                         err, sizeof(err)) != LBS_OK || b->failed)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lbsched_status_handler(ngx_http_request_t *r)
+{
+    ngx_http_upstream_main_conf_t         *umcf;
+    ngx_http_upstream_srv_conf_t         **uscfp;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_http_lbsched_buf_t                 b;
+    ngx_buf_t                             *out;
+    ngx_chain_t                            cl;
+    ngx_uint_t                             i, j, first = 1;
+    ngx_int_t                              rc;
+    size_t                                 mark;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_memzero(&b, sizeof(ngx_http_lbsched_buf_t));
+    b.pool = r->pool;
+
+    umcf = ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
+
+    ngx_http_lbsched_buf_printf(&b, "{\"pid\": %P, \"upstreams\": [",
+                                ngx_pid);
+
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+        if (uscfp[i]->srv_conf == NULL) {
+            continue;
+        }
+
+        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
+                                              ngx_http_upstream_lbsched_module);
+        if (lcf == NULL || !lcf->enabled || lcf->workers == NULL) {
+            continue;
+        }
+
+        ngx_http_lbsched_buf_printf(&b, "%s{\"name\": ", first ? "" : ", ");
+        first = 0;
+        ngx_http_lbsched_buf_json_str(&b, lcf->name.data, lcf->name.len);
+        ngx_http_lbsched_buf_printf(&b, ", \"scheduler\": ");
+        ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->scheduler_z,
+                                      ngx_strlen(lcf->scheduler_z));
+        ngx_http_lbsched_buf_printf(&b, ", \"active\": %s, \"decisions\": {",
+                                    lcf->sched ? "true" : "false");
+
+        for (j = 0; j < lcf->npeers; j++) {
+            if (j) {
+                ngx_http_lbsched_buf_write(&b, ", ", 2);
+            }
+            ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->workers[j]->id,
+                                          ngx_strlen(lcf->workers[j]->id));
+            ngx_http_lbsched_buf_printf(&b, ": %ui", lcf->decisions[j]);
+        }
+
+        ngx_http_lbsched_buf_printf(&b,
+            "}, \"no_worker\": %ui, \"fallbacks\": %ui, \"reports\": %ui, "
+            "\"report_errors\": %ui, \"errors\": %ui, \"stats\": ",
+            lcf->no_worker, lcf->fallbacks, lcf->reports, lcf->report_errors,
+            lcf->fallbacks + lcf->report_errors);
+
+        mark = b.len;
+        if (lcf->sched == NULL
+            || sched_stats(lcf->sched, ngx_http_lbsched_buf_write, &b)
+               != LBS_OK
+            || b.len == mark)
+        {
+            b.len = mark;
+            ngx_http_lbsched_buf_write(&b, "null", 4);
+        }
+
+        ngx_http_lbsched_buf_printf(&b, ", \"learned\": ");
+        mark = b.len;
+        if (ngx_http_lbsched_learned(lcf, &b) != NGX_OK || b.len == mark) {
+            b.len = mark;
+            ngx_http_lbsched_buf_write(&b, "null", 4);
+        }
+
+        ngx_http_lbsched_buf_write(&b, "}", 1);
+    }
+
+    ngx_http_lbsched_buf_write(&b, "]}\n", 3);
+
+    if (b.failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b.len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out = ngx_calloc_buf(r->pool);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    out->pos = b.data;
+    out->last = b.data + b.len;
+    out->memory = 1;
+    out->last_buf = (r == r->main) ? 1 : 0;
+    out->last_in_chain = 1;
+
+    cl.buf = out;
+    cl.next = NULL;
+
+    return ngx_http_output_filter(r, &cl);
+}
+
+
+static char *
+ngx_http_lbsched_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_lbsched_status_handler;
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# test_nginx.sh -- the nginx upstream module end to end, with the real nginx
+# binary: routing by hardware, failover, max_fails, zone+keepalive, nginx -t
+# errors, reloads under load, the status endpoint and learning from a slow
+# backend.  Everything on 127.0.0.1 high ports; nginx itself serves the
+# upstream servers, each answering its own name.
+#
+# Env (from tests/nginx/meson.build): LBS_PLUGIN, LBS_V2_PLUGIN,
+# LBS_NGX_MODULE (the built .so; empty when nginx-dev came after meson
+# setup), LBS_NGX_BUILD (build.sh) and LBS_NGX_BUILD_ARGS (its arguments).
+# Missing packages are installed when running as root (CI); nothing is
+# skipped: without nginx the test fails and says why.
+set -u
+plugin=${LBS_PLUGIN:?}
+v2=${LBS_V2_PLUGIN:?}
+liar=${LBS_LIAR_PLUGIN:?}
+checks=0 failed=0
+ok() { checks=$((checks + 1)); echo "ok: $1"; }
+bad() { checks=$((checks + 1)); failed=$((failed + 1)); echo "FAILED: $1"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+die() { echo "test_nginx: $*" >&2; echo "$checks checks, $((failed + 1)) failed"; exit 1; }
+
+# --- packages ---------------------------------------------------------------
+need=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -x /usr/share/nginx/src/configure ] || need+=(nginx-dev)
+command -v curl >/dev/null || need+=(curl)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || die "missing packages ${need[*]} and not root: apt-get install -y --no-install-recommends ${need[*]}"
+	echo "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+		{ apt-get update >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; } ||
+		die "apt-get install ${need[*]} failed"
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+tmp=$(mktemp -d /tmp/lbs-nginx.XXXXXX)
+run=$tmp/run
+mkdir -p "$run/tmp" "$run/logs"
+cleanup() {
+	[ -f "$run/nginx.pid" ] && kill -QUIT "$(cat "$run/nginx.pid")" 2>/dev/null
+	[ -n "${slowpid:-}" ] && kill "$slowpid" 2>/dev/null
+	sleep 0.3
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+module=${LBS_NGX_MODULE:-}
+if [ -z "$module" ] || [ ! -f "$module" ]; then
+	# nginx-dev was missing at meson setup: build the module here.
+	[ -n "${LBS_NGX_BUILD:-}" ] || die "no module and no LBS_NGX_BUILD to build it"
+	module=$tmp/ngx_http_upstream_lbsched_module.so
+	echo "building the module into $module"
+	eval "args=($LBS_NGX_BUILD_ARGS)"
+	bash "$LBS_NGX_BUILD" "$module" "${args[0]}" "$tmp/ngx-build" "${args[2]}" "${args[@]:3}" ||
+		die "the module does not build"
+fi
+
+# --- ports and files ----------------------------------------------------------
+base=$((20000 + ($$ % 400) * 10))
+FRONT=$base P_CPU=$((base + 1)) P_CUDA=$((base + 2)) P_NPU=$((base + 3))
+P_DEAD=$((base + 4)) P_SLOW=$((base + 5))
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root;"
+
+cat >"$tmp/fleet.json" <<EOF
+{"workers": [
+ {"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu", "pytorch", "onnx"],
+  "available_memory": 64, "cpu_cores": 32,
+  "hardware_specs": {"cpu_arch": "x86_64", "cpu_vendor": "intel"}},
+ {"worker_id": "127.0.0.1:$P_CUDA", "supported_backends": ["cpu", "cuda", "tensorrt", "pytorch"],
+  "has_gpu": true, "available_accelerators": {"gpu": 1}, "available_memory": 128, "cpu_cores": 16,
+  "hardware_specs": {"cpu_arch": "x86_64", "gpu_vendor": "nvidia", "gpu_memory_gb": 80,
+   "gpu_compute_units": 108}},
+ {"worker_id": "127.0.0.1:$P_NPU", "supported_backends": ["cpu", "qnn", "tflite", "onnx"],
+  "available_accelerators": {"npu": 1}, "available_memory": 8, "cpu_cores": 8,
+  "hardware_specs": {"cpu_arch": "arm64", "cpu_vendor": "qualcomm", "npu_vendor": "qualcomm",
+   "npu_compute_units": 4, "npu_memory_gb": 4}}
+]}
+EOF
+
+# write_conf FILE WORKERS EXTRA_UPSTREAM_LINES
+write_conf() {
+	cat >"$1" <<EOF
+load_module $module;
+$user_line
+worker_processes $2;
+pid $run/nginx.pid;
+error_log $run/error.log info;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $run/tmp/body; proxy_temp_path $run/tmp/proxy;
+  fastcgi_temp_path $run/tmp/fcgi; uwsgi_temp_path $run/tmp/uwsgi; scgi_temp_path $run/tmp/scgi;
+  upstream be {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/fleet.json;
+    lbsched_config '{"store": {"path": "$tmp/store", "batch_ms": 10, "refresh_ms": 50}}';
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; server 127.0.0.1:$P_NPU;
+  }
+  upstream byarg {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/fleet.json;
+    lbsched_required_backend \$arg_backend;
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; server 127.0.0.1:$P_NPU;
+  }
+  upstream flaky {
+    lbsched_plugin $plugin;
+    server 127.0.0.1:$P_DEAD max_fails=1 fail_timeout=30s; server 127.0.0.1:$P_CPU;
+  }
+  upstream liar {
+    lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{"mode": "out_of_range"}';
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA;
+  }
+  upstream kz {
+    lbsched_plugin $plugin; lbsched_scheduler round-robin;
+    zone kz 64k;
+    server 127.0.0.1:$P_CPU max_conns=50; server 127.0.0.1:$P_NPU down; server 127.0.0.1:$P_CUDA;
+    keepalive 4;
+  }
+  $3
+  server { listen 127.0.0.1:$P_CPU;  location / { return 200 "cpu\n"; } }
+  server { listen 127.0.0.1:$P_CUDA; location / { return 200 "cuda\n"; } }
+  server { listen 127.0.0.1:$P_NPU;  location / { return 200 "npu\n"; } }
+  server {
+    listen 127.0.0.1:$FRONT;
+    location / { proxy_pass http://be; }
+    location /arg { proxy_pass http://byarg; }
+    location /flaky { proxy_pass http://flaky; }
+    location /liar { proxy_pass http://liar; }
+    location /kz { proxy_pass http://kz; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    ${3:+location /slow { proxy_pass http://slowup; \}}
+    location = /lbsched_status { lbsched_status; }
+  }
+}
+EOF
+}
+ngx() { "$NGINX" -p "$run/" -c "$run/nginx.conf" "$@"; }
+get() { curl -s -m 10 "$@"; }
+code() { curl -s -o /dev/null -w '%{http_code}\n' -m 10 "$@"; }
+U=http://127.0.0.1:$FRONT
+
+# --- nginx -t: good, wrong major, bad config, backup -------------------------------
+write_conf "$run/nginx.conf" 1 ""
+check "nginx -t accepts the config" ngx -t -q
+
+sed "s|lbsched_plugin $plugin;|lbsched_plugin $v2;|" "$run/nginx.conf" >"$run/v2.conf"
+out=$("$NGINX" -p "$run/" -c "$run/v2.conf" -t 2>&1)
+check "nginx -t refuses a wrong-major plugin" test $? -ne 0
+check "... with the loader's message" grep -q "refused: the plugin is built for lbsched ABI 2.x" <<<"$out"
+
+sed 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|' "$run/nginx.conf" >"$run/badcfg.conf"
+out=$("$NGINX" -p "$run/" -c "$run/badcfg.conf" -t 2>&1)
+check "nginx -t refuses a bad scheduler config" test $? -ne 0
+check "... with the plugin's message" grep -q "config field 'store.nope': unknown field" <<<"$out"
+
+sed "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|" "$run/nginx.conf" >"$run/badname.conf"
+out=$("$NGINX" -p "$run/" -c "$run/badname.conf" -t 2>&1)
+check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no scheduler named 'no-such'" <<<"$out"
+
+sed "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|" "$run/nginx.conf" >"$run/backup.conf"
+out=$("$NGINX" -p "$run/" -c "$run/backup.conf" -t 2>&1)
+check "nginx -t refuses backup servers" grep -q 'does not support parameter "backup"' <<<"$out"
+
+# --- start ---------------------------------------------------------------------
+ngx || die "nginx does not start: $(tail -5 "$run/error.log")"
+for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+
+ans=$(for _ in 1 2 3 4 5; do get -H 'X-Test-Type: vision_classification' -H 'X-Required-Backend: cuda' $U/; done | sort -u)
+check "vision + X-Required-Backend: cuda reaches the CUDA server" test "$ans" = cuda
+ans=$(for _ in 1 2 3 4 5; do get -H 'X-Test-Type: inference' -H 'X-Required-Backend: qnn' $U/; done | sort -u)
+check "NPU inference (X-Required-Backend: qnn) reaches the NPU server" test "$ans" = npu
+ans=$(get "$U/arg?backend=cuda")
+check "lbsched_required_backend \$arg_backend maps a query argument" test "$ans" = cuda
+check "a requirement no server meets gives 502" test "$(code -H 'X-Required-Backend: tpu' $U/)" = 502
+
+codes=$(
+	code -H 'X-Required-Backend: cuda,bogus!' $U/
+	code -H 'X-Priority: 99' $U/
+	code -H 'X-Min-Memory-GB: 1e999' $U/
+	code -H 'X-Expected-Duration: 5s' $U/
+	code -H "X-Test-Type: $(head -c 2000 /dev/zero | tr '\0' v)" $U/
+	code -H 'X-Deadline: -1' $U/
+)
+check "bad or oversized request values fall back to defaults (all 200: $(echo $codes))" test "$(echo $codes)" = "200 200 200 200 200 200"
+plain=$(for _ in $(seq 9); do get $U/; done | sort | uniq -c | wc -l)
+check "plain requests are served" test "$plain" -ge 1
+
+# failover: the dead server is tried once, then skipped (max_fails=1)
+ans=$(for _ in 1 2 3 4 5 6; do get $U/flaky; done | sort -u)
+check "a dead backend fails over (all 6 answered by cpu)" test "$ans" = cpu
+refused=$(grep -c "Connection refused.*$P_DEAD" "$run/error.log")
+check "... and the next requests skip it (refused $refused time)" test "$refused" = 1
+
+# zone + keepalive + down + max_conns
+ans=$(for _ in $(seq 8); do get $U/kz; done | sort -u | tr '\n' ' ')
+check "zone + keepalive: served, the down server never ($ans)" test "$ans" = "cpu cuda "
+
+# a plugin that answers out of range: the shim's rotation serves instead
+ans=$(for _ in 1 2 3 4; do get $U/liar; done | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')
+check "a misbehaving plugin falls back to round-robin (2 and 2: $ans)" test "$ans" = "2 2 "
+check "... with an error log line" grep -q 'upstream "liar": the scheduler failed; round-robin chose instead' "$run/error.log"
+
+# --- the status endpoint --------------------------------------------------------
+sleep 0.3  # the store's flusher commits within batch_ms (10 ms)
+get $U/lbsched_status >"$tmp/status.json"
+check "status is JSON with stats" python3 - "$tmp/status.json" "$P_CPU" "$P_CUDA" "$P_NPU" "$P_DEAD" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+cpu, cuda, npu, dead = ("127.0.0.1:" + p for p in sys.argv[2:6])
+u = {x["name"]: x for x in d["upstreams"]}
+be, fl = u["be"], u["flaky"]
+ok = True
+def want(what, cond):
+    global ok
+    if not cond:
+        print("  status mismatch:", what); ok = False
+# be: 5 cuda + 5 npu + 6 bad values + 9 plain; the tpu request had no worker
+want("be decisions sum 25", sum(be["decisions"].values()) == 25)
+want("cuda >= 5", be["decisions"][cuda] >= 5)
+want("npu >= 5", be["decisions"][npu] >= 5)
+want("be no_worker 1", be["no_worker"] == 1)
+want("be reports 25", be["reports"] == 25)
+want("be errors 0", be["errors"] == 0)
+want("be stats object", isinstance(be["stats"], dict))
+rec = {(x["workload_type"], x["worker"]): x for x in be["learned"]["records"]}
+want("learned: VISION on cuda, 5 successes",
+     rec.get(("VISION", cuda), {}).get("successes") == 5)
+want("learned: INFERENCE on npu, 5 samples",
+     rec.get(("INFERENCE", npu), {}).get("samples") == 5)
+want("no store, nothing learned to export", u["flaky"]["learned"] is None)
+want("flaky dead 1, cpu 6", fl["decisions"] == {dead: 1, cpu: 6})
+want("flaky reports 7", fl["reports"] == 7)
+want("byarg cuda 1", u["byarg"]["decisions"][cuda] == 1)
+want("kz: down server 0", u["kz"]["decisions"][npu] == 0)
+want("liar: 4 fallbacks, counted as errors", u["liar"]["fallbacks"] == 4 and u["liar"]["errors"] == 4)
+print(json.dumps(be["stats"])[:300])
+sys.exit(0 if ok else 1)
+EOF
+
+# --- reloads under load -------------------------------------------------------------
+: >"$tmp/codes"
+touch "$tmp/loop"
+(
+	end=$((SECONDS + 30))
+	while [ -f "$tmp/loop" ] && [ $SECONDS -lt $end ]; do
+		code -H 'X-Required-Backend: cuda' $U/ >>"$tmp/codes"
+	done
+) &
+loop=$!
+sleep 0.3
+reload_ok=0
+for _ in $(seq 10); do
+	ngx -s reload 2>>"$tmp/reload.err" && reload_ok=$((reload_ok + 1))
+	sleep 0.4
+done
+rm -f "$tmp/loop"
+wait $loop
+n=$(grep -c . "$tmp/codes")
+n200=$(grep -c '^200$' "$tmp/codes")
+check "10 reloads succeed" test "$reload_ok" = 10
+check "no request dropped during reloads ($n200 of $n answered 200)" test "$n" -gt 20 -a "$n" = "$n200"
+check "no emerg/alert/crit in the error log" bash -c "! grep -E '\[(emerg|alert|crit)\]' '$run/error.log'"
+
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+
+# --- learning: a slow backend loses preference, and keeps losing after a restart ----
+slow_up="upstream slowup {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/slowfleet.json;
+    lbsched_config '{\"store\": {\"path\": \"$tmp/slowstore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
+    server 127.0.0.1:$P_SLOW; server 127.0.0.1:$P_CPU;
+  }"
+cat >"$tmp/slowfleet.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 16, "cpu_cores": 8},
+ {"worker_id": "127.0.0.1:$P_SLOW", "supported_backends": ["cpu"], "available_memory": 64, "cpu_cores": 32}]
+EOF
+cat >"$tmp/slow.py" <<'EOF'
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(0.05)
+        self.send_response(200); self.send_header("Content-Length", "5"); self.end_headers()
+        self.wfile.write(b"slow\n")
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+python3 "$tmp/slow.py" $P_SLOW &
+slowpid=$!
+for _ in $(seq 100); do [ "$(code http://127.0.0.1:$P_SLOW/)" = 200 ] && break; sleep 0.1; done
+write_conf "$run/nginx.conf" 2 "$slow_up"
+ngx || die "nginx (2 workers) does not start: $(tail -5 "$run/error.log")"
+for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+# The slow server looks better on paper (4x the cores), so it wins at first;
+# expected 0.01 s: its 0.05 s is 5x slower than expected, the other's ~0.
+slowcount() { for _ in $(seq "$1"); do get -H 'X-Test-Type: inference' -H 'X-Expected-Duration: 0.01' $U/slow; done | grep -c slow; }
+first=$(slowcount 100)
+last=$(slowcount 100)
+echo "slow server: $first of the first 100, $last of the next 100"
+check "the slow backend wins at first on paper ($first of the first 100)" test "$first" -ge 4
+check "... and loses preference over 200 requests ($first -> $last of 100)" test "$last" -lt 3
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx || die "nginx does not restart"
+for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+after=$(slowcount 50)
+[ -n "${LBS_NGX_DEBUG:-}" ] && { get -v $U/slow; get $U/lbsched_status; tail -20 "$run/error.log"; }
+echo "after a restart: slow server $after of 50"
+# without the store a restarted nginx would give it its first requests again
+check "... and keeps losing after a restart ($after of 50)" test "$((after * 2))" -lt "$first"
+check "the shared store holds what both workers learned" test -f "$tmp/slowstore/data.mdb"
+
+echo "$checks checks, $failed failed"
+[ "$failed" = 0 ]
