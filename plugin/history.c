@@ -7,6 +7,7 @@
 #include "history.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,18 @@ struct hist_store {
 	slot *slots;
 	size_t mask; /* number of slots - 1 */
 	size_t count;
+	uint64_t gen; /* see hist_generation */
 };
+
+/* Generations are drawn from one process-wide counter, so that no two
+ * states of any two stores share one, even when a freed store's memory is
+ * reused for the next (views are made by the store's flusher thread). */
+static _Atomic uint64_t last_gen;
+
+static uint64_t new_gen(void)
+{
+	return atomic_fetch_add(&last_gen, 1) + 1;
+}
 
 static uint64_t key_hash(uint32_t type, const char *id)
 {
@@ -52,6 +64,7 @@ hist_store *hist_new(void)
 		return NULL;
 	}
 	s->mask = INITIAL_SLOTS - 1;
+	s->gen = new_gen();
 	return s;
 }
 
@@ -101,6 +114,11 @@ const lbs_history *hist_lookup(void *ctx, uint32_t wl_type,
 size_t hist_count(const hist_store *s)
 {
 	return s ? s->count : 0;
+}
+
+uint64_t hist_generation(const hist_store *s)
+{
+	return s ? s->gen : 0;
 }
 
 static int grow(hist_store *s)
@@ -200,6 +218,7 @@ lbs_status hist_apply_alpha(hist_store *s, const lbs_outcome *o, double alpha,
 	if (!h)
 		return LBS_ENOMEM;
 	hist_learn(h, o, alpha, now);
+	s->gen = new_gen();
 	return LBS_OK;
 }
 
@@ -214,5 +233,6 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 	if (!e)
 		return LBS_ENOMEM;
 	*e = *h;
+	s->gen = new_gen();
 	return LBS_OK;
 }

@@ -77,4 +77,10 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 /* Pairs known.  0 lets a scheduler skip lookups altogether. */
 size_t hist_count(const hist_store *s);
 
+/* A number that changes whenever what the store answers may change (every
+ * hist_apply / hist_put) and that no other store, live or freed, has had:
+ * while it stays the same, an answer once looked up may be remembered.
+ * Never 0 for a store; 0 for NULL. */
+uint64_t hist_generation(const hist_store *s);
+
 #endif

@@ -286,6 +286,10 @@ static hw_learned learned_for(const hw_inst *inst)
 		l.lookup = hist_lookup;
 		l.ctx = (void *)view;
 	}
+	/* The view's generation changes with every answer it may give
+	 * differently (and a new view has a new one), so selects may
+	 * remember preferences per worker while it holds. */
+	hw_remember(inst->hw, hist_generation(view));
 	return l;
 }
 

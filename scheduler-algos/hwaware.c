@@ -63,6 +63,23 @@ typedef struct hw_top {
 	double load;
 } hw_top;
 
+/* The learned preferences of the worker at one array position, per
+ * workload type, for a generation of the store (hw_remember).  The id is
+ * kept as text as well as pointer: a pointer alone proves nothing once a
+ * host has freed its fleet and reused the memory.  Ids longer than
+ * MEMO_ID - 1 are not remembered. */
+#define MEMO_ID 24
+
+typedef struct hw_memo {
+	uint64_t gen;       /* 0: empty */
+	const char *id;     /* the id pointer the preferences are for */
+	uint32_t known;     /* bit t: pref[t] is set */
+	char text[MEMO_ID]; /* the id */
+	double pref[LBS_WL_COUNT];
+} hw_memo;
+
+_Static_assert(LBS_WL_COUNT <= 32, "hw_memo.known has a bit per workload type");
+
 struct hw_state {
 	hw_params p;
 	/* Per-unit throughput x specialisations:
@@ -71,6 +88,9 @@ struct hw_state {
 	hw_top *top;   /* scratch of select_many; grows with the fleet */
 	uint32_t n_top;
 	uint32_t hint[LBS_WL_COUNT]; /* last single choice per workload type */
+	uint64_t gen;  /* hw_remember's promise; 0: none */
+	hw_memo *memo; /* per worker position, n_memo of them */
+	uint32_t n_memo;
 };
 
 /* What depends only on the workload, for one call. */
@@ -236,7 +256,29 @@ void hw_free(hw_state *s)
 	if (!s)
 		return;
 	free(s->top);
+	free(s->memo);
 	free(s);
+}
+
+void hw_remember(hw_state *s, uint64_t generation)
+{
+	s->gen = generation;
+}
+
+/* Room for a memo entry per worker; without it (out of memory) selects
+ * just look every preference up. */
+static void reserve_memo(hw_state *s, uint32_t n)
+{
+	hw_memo *m;
+
+	if (n <= s->n_memo)
+		return;
+	m = realloc(s->memo, (size_t)n * sizeof(*m));
+	if (!m)
+		return;
+	memset(m + s->n_memo, 0, (size_t)(n - s->n_memo) * sizeof(*m));
+	s->memo = m;
+	s->n_memo = n;
 }
 
 const hw_params *hw_params_of(const hw_state *s)
@@ -502,6 +544,60 @@ static inline double learned_of(const hw_learned *l, const lbs_workload *wl,
 	return h ? clamp01(h->preference, 0.5) : 0.5;
 }
 
+/* The id pointed to is `text` (which is NUL-terminated within MEMO_ID);
+ * reads `id` no further than its end. */
+static inline int same_id(const char *text, const char *id)
+{
+	for (uint32_t k = 0; k < MEMO_ID; k++) {
+		if (text[k] != id[k])
+			return 0;
+		if (!id[k])
+			return 1;
+	}
+	return 0;
+}
+
+/* Where a select finds learned preferences: the lookup, and the state's
+ * memo when hw_remember vouches for it (m NULL otherwise). */
+typedef struct hw_lk {
+	const hw_learned *l;
+	hw_memo *m;
+	uint64_t gen;
+} hw_lk;
+
+/* learned_of() for the worker at position i, through the memo. */
+static inline double learned_at(const hw_lk *lk, const lbs_workload *wl,
+                                const lbs_worker *w, uint32_t i)
+{
+	uint32_t t = wl->type;
+	hw_memo *m;
+	double pref;
+
+	if (!lk->m || t >= LBS_WL_COUNT)
+		return learned_of(lk->l, wl, w->id);
+	m = &lk->m[i];
+	if (m->gen != lk->gen || m->id != w->id || !same_id(m->text, w->id)) {
+		uint32_t len = 0;
+
+		while (len < MEMO_ID && w->id[len])
+			len++;
+		if (len == MEMO_ID) {
+			m->gen = 0;
+			return learned_of(lk->l, wl, w->id);
+		}
+		memcpy(m->text, w->id, len + 1);
+		m->gen = lk->gen;
+		m->id = w->id;
+		m->known = 0;
+	} else if (m->known & (UINT32_C(1) << t)) {
+		return m->pref[t];
+	}
+	pref = learned_of(lk->l, wl, w->id);
+	m->pref[t] = pref;
+	m->known |= UINT32_C(1) << t;
+	return pref;
+}
+
 static inline double blend(const hw_ctx *c, double adj, double pref)
 {
 	return c->keep * adj + c->beta * pref;
@@ -549,14 +645,17 @@ static void finish(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
  * for any E at least its efficiency; screen() tries, cheapest first:
  *   1. E = eff_ub and lf = 1: the temperature and queue alone;
  *   2. E = eff_ub with its load (and the load ceiling);
+ *   2b. with a learned store, the same with the worker's own learned
+ *      preference in place of the best one;
  *   3. E = the best of all its devices, eligible or not (when the hard
  *      filter is not just the device checks);
  * and only then runs the hard filter.  A worker skipped is below the cut by
  * more than HW_TIE_EPS, so it could not even tie: the answer is the one a
  * full evaluation would give.  The tests compare the two on random fleets.
  */
-HOT int screen(const hw_ctx *c, const lbs_worker *w, double cut, double pref_ub,
-               hw_wk *k, double *adj)
+HOT int screen(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
+               double pref_ub, const hw_lk *lk, double *pref, hw_wk *k,
+               double *adj)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
 	uint64_t mask, reserved = w->reserved_memory_bytes;
@@ -576,19 +675,31 @@ HOT int screen(const hw_ctx *c, const lbs_worker *w, double cut, double pref_ub,
 	lhs *= k->lf;
 	if (k->load > c->ceiling || c->keep_ub * lhs < rhs)
 		return 0;
+	/* With a learned store the bounds so far assumed the best learned
+	 * preference (pref_ub 1), which lets through several times the
+	 * workers an empty store does.  The worker's own preference is one
+	 * lookup (with the memo, a compare of its id): bound again with it
+	 * before paying for the devices. */
+	*pref = pref_ub;
+	if (lk) {
+		*pref = learned_at(lk, c->wl, w, i);
+		rhs = (cut - c->beta * *pref) * (k->cap + c->qp * k->nq);
+		if (c->keep_ub * lhs < rhs)
+			return 0;
+	}
 	/* Without an exclude list, accelerator or unparsable requirement,
 	 * the hard filter is its device checks, done here in the same pass
 	 * as the scores (elig_device_ok is what elig_check runs per
 	 * device).  Otherwise elig_check decides, after one more bound: the
 	 * best of all devices, eligible or not. */
-	for (uint32_t i = 0; i < nd; i++) {
-		const lbs_device *d = w->devices[i];
+	for (uint32_t j = 0; j < nd; j++) {
+		const lbs_device *d = w->devices[j];
 		double e;
 
 		/* Devices the hard filter skips as malformed. */
 		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
 			continue;
-		effs[i] = e = dev_eff(c, d, reserved, NULL);
+		effs[j] = e = dev_eff(c, d, reserved, NULL);
 		if (full)
 			all = e > all ? e : all;
 		else if (elig_device_ok(c->wl, w, d))
@@ -613,25 +724,18 @@ HOT int screen(const hw_ctx *c, const lbs_worker *w, double cut, double pref_ub,
 	return 1;
 }
 
-HOT void consider(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
+/* lk: the learned preferences, NULL when nothing is learned. */
+HOT void consider(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
                   uint32_t i, hw_top *b)
 {
-	int learning = l && l->lookup;
 	double cut = b->idx == NONE ? -1.0 : b->score - HW_TIE_EPS;
-	double adj, sc;
+	double adj, sc, pref;
 	hw_wk k;
 
-	if (!screen(c, w, cut, learning ? 1.0 : 0.5, &k, &adj))
+	/* screen() looks the learned preference up, when there is one. */
+	if (!screen(c, w, i, cut, lk ? 1.0 : 0.5, lk, &pref, &k, &adj))
 		return;
-	if (learning) {
-		/* Even a learned preference of 1 could not lift this one
-		 * to the best so far: spare the lookup. */
-		if (blend(c, adj, 1.0) < cut)
-			return;
-		sc = blend(c, adj, learned_of(l, c->wl, w->id));
-	} else {
-		sc = blend(c, adj, 0.5);
-	}
+	sc = blend(c, adj, pref);
 	if (b->idx == NONE || ranks_before(sc, k.le, i, b->score, b->load, b->idx))
 		*b = (hw_top){i, sc, k.le};
 }
@@ -640,7 +744,7 @@ HOT void consider(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
  * strong worker is seen, the more of the others are skipped; any hint
  * gives the same answer. */
 static lbs_status select_one(const hw_ctx *c, const lbs_worker *const *workers,
-                             uint32_t n, const hw_learned *l, uint32_t hint,
+                             uint32_t n, const hw_lk *l, uint32_t hint,
                              uint32_t *best_idx)
 {
 	hw_top b = {NONE, -1.0, 0.0};
@@ -662,12 +766,11 @@ static lbs_status select_one(const hw_ctx *c, const lbs_worker *const *workers,
 
 static lbs_status select_many(hw_state *s, const hw_ctx *c,
                               const lbs_worker *const *workers, uint32_t n,
-                              const hw_learned *l, uint32_t want,
+                              const hw_lk *l, uint32_t want,
                               uint32_t need, uint32_t *idx, uint32_t *n_found)
 {
 	uint32_t cnt = 0, eligible = 0, slots = want < n ? want : n;
-	int learning = l && l->lookup;
-	double pref_ub = learning ? 1.0 : 0.5;
+	double pref_ub = l ? 1.0 : 0.5;
 	/* Skipping needs a full list that will be the answer; below `need`
 	 * every eligible worker is counted for the "only N eligible"
 	 * reason. */
@@ -681,23 +784,17 @@ static lbs_status select_many(hw_state *s, const hw_ctx *c,
 	top = s->top;
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
-		double adj, sc, cut;
+		double adj, sc, cut, pref;
 		uint32_t j;
 		hw_wk k;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		cut = cnt == slots && may_skip ? top[cnt - 1].score - HW_TIE_EPS : -1.0;
-		if (!screen(c, w, cut, pref_ub, &k, &adj))
+		if (!screen(c, w, i, cut, pref_ub, l, &pref, &k, &adj))
 			continue;
 		eligible++;
-		if (learning) {
-			if (blend(c, adj, 1.0) < cut)
-				continue;
-			sc = blend(c, adj, learned_of(l, c->wl, w->id));
-		} else {
-			sc = blend(c, adj, 0.5);
-		}
+		sc = blend(c, adj, pref);
 		if (cnt == slots) {
 			if (!ranks_before(sc, k.le, i, top[cnt - 1].score,
 			                  top[cnt - 1].load, top[cnt - 1].idx))
@@ -732,6 +829,8 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	uint32_t first;
 	lbs_status st;
 	hw_ctx c;
+	hw_lk lk = {NULL, NULL, 0};
+	const hw_lk *l = NULL;
 
 	*n_found = 0;
 	if (!workload_valid(wl) || want < need || (want && !idx) || (n && !workers))
@@ -739,20 +838,31 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	if (want == 0)
 		return LBS_NO_WORKER;
 	ctx_init(&c, s, wl);
+	if (learned && learned->lookup) {
+		lk.l = learned;
+		if (s->gen) {
+			reserve_memo(s, n);
+			if (n <= s->n_memo) {
+				lk.m = s->memo;
+				lk.gen = s->gen;
+			}
+		}
+		l = &lk;
+	}
 
 	if (want == 1) {
 		/* Last time's winner for this kind of work is usually still
 		 * strong, which makes the skipping work from the start. */
 		uint32_t *hint = &s->hint[wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED];
 
-		st = select_one(&c, workers, n, learned, *hint, &first);
+		st = select_one(&c, workers, n, l, *hint, &first);
 		if (st != LBS_OK)
 			return st;
 		*hint = first;
 		idx[0] = first;
 		*n_found = 1;
 	} else {
-		st = select_many(s, &c, workers, n, learned, want, need, idx, n_found);
+		st = select_many(s, &c, workers, n, l, want, need, idx, n_found);
 		if (st != LBS_OK)
 			return st;
 		first = idx[0];
@@ -779,13 +889,19 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
 	if (!workload_valid(wl) || (n && (!workers || !scores)))
 		return LBS_EINVAL;
 	ctx_init(&c, s, wl);
+	/* A blend calls this for every worker of every select, so it takes
+	 * the select's own per-worker path: screen() with a cut of -1 skips
+	 * nothing and is the hard filter (inline device checks, elig_check
+	 * only when the workload needs it) with the same arithmetic as
+	 * worker_adjusted(), so score, select and explain agree. */
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
-		double adj, le;
+		double adj, pref;
+		hw_wk k;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		if (worker_adjusted(&c, w, &adj, &le, NULL) != ELIG_OK)
+		if (!screen(&c, w, i, -1.0, 1.0, NULL, &pref, &k, &adj))
 			scores[i] = -1.0;
 		else
 			scores[i] = blend(&c, adj, learned_of(learned, wl, w->id));

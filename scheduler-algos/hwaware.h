@@ -31,7 +31,8 @@
  * lower effective load, then by lower position in the array.  The same
  * input always gives the same answer.
  *
- * Cost.  Nothing is cached per worker or device.  A cache keyed by device
+ * Cost.  Nothing about the hardware is cached per worker or device (the
+ * learned preferences may be: hw_remember).  A cache keyed by device
  * pointer would go stale when a host frees a device and another is
  * allocated at the same address (a fleet reload does that), and one keyed
  * by the fields themselves measured slower than recomputing from them:
@@ -45,8 +46,9 @@
  *
  * Pure: libc and libm only, no I/O.  hw_select allocates only for a
  * SHARDED / REPLICATED choice, and only when it needs a longer best-k list
- * than ever before (at most the fleet size).  Not thread-safe; the caller
- * serialises calls on one hw_state.
+ * than ever before (at most the fleet size), and for the per-worker memory
+ * of learned preferences (hw_remember) when the fleet is larger than ever
+ * before.  Not thread-safe; the caller serialises calls on one hw_state.
  */
 #ifndef LBS_HWAWARE_H
 #define LBS_HWAWARE_H
@@ -136,6 +138,17 @@ hw_state *hw_new(const hw_params *p);
 void hw_free(hw_state *s);
 
 const hw_params *hw_params_of(const hw_state *s);
+
+/*
+ * Remember learned preferences between selects.  `generation` promises
+ * that the lookup given to the following hw_select calls answers the same
+ * for as long as it is the same value, and that no other answers ever had
+ * it; 0 (the default) promises nothing.  While it holds, hw_select keeps
+ * each worker's preferences by position in the array, taken again only
+ * for the same id pointer with the same id text, so a fleet moved or
+ * replaced is looked up afresh.  That changes the cost, never the answer.
+ */
+void hw_remember(hw_state *s, uint64_t generation);
 
 /*
  * Choose for one workload: the best `want` distinct workers, best first

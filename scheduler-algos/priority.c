@@ -363,6 +363,36 @@ lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
 	return LBS_OK;
 }
 
+/*
+ * prio_score with nothing learned: every history part is 0.5 and no
+ * deadline can be judged (nobody meets or misses), so a score is the load
+ * term alone, with the arithmetic of factors() (and of fast_one).  A blend
+ * calls this over the whole fleet on every select.
+ */
+static lbs_status score_fast(const lbs_workload *wl,
+                             const lbs_worker *const *workers, uint32_t n,
+                             double ceiling, double *scores)
+{
+	enum prio_mode mode = prio_mode_of(wl->priority);
+	double hw, lw;
+
+	mode_weights(mode, &hw, &lw);
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+		double load, spare;
+
+		if (!worker_valid(w))
+			return LBS_EINVAL;
+		if (!elig_pass(wl, w, ceiling, &load)) {
+			scores[i] = -1.0;
+			continue;
+		}
+		spare = 1.0 - elig_effective_load(w, load);
+		scores[i] = mode == PRIO_SPREAD ? spare : hw * 0.5 + lw * spare;
+	}
+	return LBS_OK;
+}
+
 lbs_status prio_score(const prio_params *p, const lbs_workload *wl,
                       const lbs_worker *const *workers, uint32_t n,
                       double *scores)
@@ -370,6 +400,8 @@ lbs_status prio_score(const prio_params *p, const lbs_workload *wl,
 	uint32_t meeting = 0, missing = 0;
 	prio_factors f;
 
+	if (!p->history)
+		return score_fast(wl, workers, n, p->ceiling, scores);
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double load;

@@ -174,11 +174,14 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
                     double ceiling, double *scores)
 {
 	uint32_t eligible = 0, rank = 0, i;
+	double load;
 
 	for (i = 0; i < n; i++) {
 		if (!worker_valid(workers[i]))
 			return LBS_EINVAL;
-		if (elig_check(wl, workers[i], ceiling, NULL) == ELIG_OK) {
+		/* elig_pass is elig_check(...) == ELIG_OK, inline: this runs
+		 * over the whole fleet on every blended select. */
+		if (elig_pass(wl, workers[i], ceiling, &load)) {
 			scores[i] = 0.0;
 			eligible++;
 		} else {
