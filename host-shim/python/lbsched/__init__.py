@@ -95,41 +95,42 @@ def _take(ptr):
 
 # ----- the original's records to JSON -----------------------------------
 
-def _plain(x):
-    """A record (dataclass, plain object or dict) as JSON-able data, read
-    by field names: ad-hoc attributes such as custom_properties included,
-    datetimes as ISO text, sets as lists, enums by value."""
-    if x is None or isinstance(x, (str, bool, int, float)):
-        return x
-    if isinstance(x, enum.Enum):
-        return _plain(x.value)
+def _record(x):
+    """One record's fields, shallow: a dataclass's fields plus any ad-hoc
+    attributes (the original's example bolts custom_properties on), or a
+    plain object's attributes; a dict as it is."""
     if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
+        return x
+    fields = getattr(x, "__dataclass_fields__", None)
+    has_dict = hasattr(x, "__dict__")
+    if not fields and not has_dict:
+        raise ValueError("lbsched: cannot read a %s as a record"
+                         % type(x).__name__)
+    d = {k: getattr(x, k) for k in fields if hasattr(x, k)} if fields else {}
+    if has_dict:
+        d.update(vars(x))
+    return {k: v for k, v in d.items() if not k.startswith("_")}
+
+
+def _default(x):
+    """json.dumps's hook for what JSON lacks: nested records, datetimes as
+    ISO text, sets as lists, enums by value."""
+    if isinstance(x, enum.Enum):
+        return x.value
     if isinstance(x, (set, frozenset)):
-        return sorted((_plain(v) for v in x), key=str)
+        return sorted(x, key=str)
     if isinstance(x, (datetime.datetime, datetime.date, datetime.time)):
         return x.isoformat()
     if isinstance(x, datetime.timedelta):
         return x.total_seconds()
-    fields = getattr(x, "__dataclass_fields__", None)
-    d = {}
-    if fields:
-        d.update((k, getattr(x, k)) for k in fields if hasattr(x, k))
-    if hasattr(x, "__dict__"):
-        d.update(vars(x))
-    if not fields and not hasattr(x, "__dict__"):
-        raise ValueError("lbsched: cannot read a %s as a record"
-                         % type(x).__name__)
-    return {k: _plain(v) for k, v in d.items()
-            if not k.startswith("_") and not callable(v)}
+    return _record(x)
 
 
 def _dumps(obj):
     try:
-        return json.dumps(obj, allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError) as e:
+        return json.dumps(obj, default=_default, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as e:
         raise ValueError("lbsched: %s" % e) from e
 
 
@@ -143,15 +144,13 @@ def _fleet(available_workers, worker_loads):
     loads = worker_loads or {}
     fleet = []
     for key, caps in items:
-        w = _plain(caps)
-        if not isinstance(w, dict):
-            raise ValueError("available_workers: a worker is not a record")
+        w = dict(_record(caps))
         if "worker_id" not in w and key is not None:
             w["worker_id"] = str(key)
         wid = w.get("worker_id")
         load = loads.get(wid, loads.get(key)) if hasattr(loads, "get") else None
         if load is not None and "load" not in w:
-            w["load"] = _plain(load)
+            w["load"] = load
         fleet.append(w)
     return fleet
 
@@ -219,7 +218,7 @@ class PluginScheduler(object):
         if not available_workers:
             self.last_reason = "no available workers"
             return []
-        test = _dumps(_plain(test_requirements))
+        test = _dumps(_record(test_requirements))
         fleet = _dumps(_fleet(available_workers, worker_loads))
         err = ctypes.create_string_buffer(_ERRLEN)
         out = ctypes.c_void_p()
@@ -273,7 +272,7 @@ class PluginScheduler(object):
     def explain(self, test_requirements, available_workers,
                 worker_loads=None, performance_data=None):
         """The plugin's explanation of its choice, as a dict."""
-        test = _dumps(_plain(test_requirements))
+        test = _dumps(_record(test_requirements))
         fleet = _dumps(_fleet(available_workers, worker_loads))
         err = ctypes.create_string_buffer(_ERRLEN)
         out = ctypes.c_void_p()
@@ -299,7 +298,7 @@ class PluginScheduler(object):
                 iterations=1000):
         """Mean nanoseconds of the C select alone (converted once), through
         this scheduler: the cost the binding adds is the rest."""
-        test = _dumps(_plain(test_requirements))
+        test = _dumps(_record(test_requirements))
         fleet = _dumps(_fleet(available_workers, worker_loads))
         err = ctypes.create_string_buffer(_ERRLEN)
         ns = ctypes.c_double()
