@@ -154,6 +154,28 @@ class PicksTest(unittest.TestCase):
             self.assertEqual(sched.select_workers(t, workers, loads),
                              sched.select_workers(json.loads(line), plain))
 
+    def test_slots_dataclass_and_plain_object(self):
+        @dataclass(slots=True)
+        class Req:
+            test_id: str
+            minimum_memory: float = 0.5
+            required_backend: Optional[str] = None
+
+        class Obj:
+            pass
+
+        o = Obj()
+        o.test_id, o.minimum_memory, o.required_backend = "o", 8, "cuda"
+        workers, loads = original_fleet()
+        sched = lbsched.PluginScheduler(plugin=PLUGIN)
+        want = sched.select_worker({"test_id": "d", "minimum_memory": 8,
+                                    "required_backend": "cuda"}, workers, loads, {})
+        self.assertIsNotNone(want)
+        self.assertEqual(sched.select_worker(Req("s", 8, "cuda"), workers, loads, {}), want)
+        self.assertEqual(sched.select_worker(o, workers, loads, {}), want)
+        with self.assertRaisesRegex(ValueError, "cannot read a int"):
+            sched.select_worker(5, workers, loads, {})
+
     def test_factory_names(self):
         workers, loads = original_fleet()
         t = original_tests()[0]

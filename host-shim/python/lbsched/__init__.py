@@ -101,15 +101,15 @@ def _record(x):
     plain object's attributes; a dict as it is."""
     if isinstance(x, dict):
         return x
-    fields = getattr(x, "__dataclass_fields__", None)
-    has_dict = hasattr(x, "__dict__")
-    if not fields and not has_dict:
-        raise ValueError("lbsched: cannot read a %s as a record"
-                         % type(x).__name__)
-    d = {k: getattr(x, k) for k in fields if hasattr(x, k)} if fields else {}
-    if has_dict:
-        d.update(vars(x))
-    return {k: v for k, v in d.items() if not k.startswith("_")}
+    try:
+        d = vars(x)  # a dataclass's fields and any ad-hoc attributes
+    except TypeError:
+        fields = getattr(x, "__dataclass_fields__", None)  # slots=True
+        if not fields:
+            raise ValueError("lbsched: cannot read a %s as a record"
+                             % type(x).__name__) from None
+        d = {k: getattr(x, k) for k in fields if hasattr(x, k)}
+    return {k: v for k, v in d.items() if k[:1] != "_"}
 
 
 def _default(x):
