@@ -37,5 +37,25 @@ check 'grep -q "hardware-aware" "$tmp/out"'
 syms=$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort -u)
 check '[ "$syms" = "lbs_plugin_entry_v1" ] || { echo "exported: $syms" >&2; false; }'
 
+# The Python package (issue 8) in python3's site-packages, with its library
+# beside it; importable and working from there (not in sanitized builds:
+# python3 cannot load an ASan library).
+pyinit=$(find "$tmp/root" -path '*/lbsched/__init__.py' | head -1)
+pylib=$(find "$tmp/root" -path '*/lbsched/liblbsched-py.so' | head -1)
+check '[ -n "$pyinit" ] && [ -n "$pylib" ]'
+if [ -n "$pyinit" ] && [ "${LBS_SANITIZE:-none}" = none ]; then
+	out=$(cd "$tmp" && env -u LBSCHED_PY_LIB PYTHONPATH="$(dirname "$(dirname "$pyinit")")" \
+		LBSCHED_PLUGIN="$plugin" python3 -c '
+import json, sys, lbsched
+assert lbsched.__file__.startswith(sys.argv[1]), lbsched.__file__
+fleet = json.load(open(sys.argv[2]))["workers"]
+print(lbsched.PluginScheduler().select_worker({"test_id": "t", "minimum_memory": 2}, fleet))
+' "$tmp/root" "$LBS_SRCDIR/examples/fleet.json" 2>&1)
+	check '[ -n "$out" ] && [ "$out" != None ] && ! echo "$out" | grep -q Error || { echo "$out" >&2; false; }'
+fi
+# The binding's library exports its C API only.
+syms=$(nm -D --defined-only "$pylib" | awk '{print $3}' | grep -v '^_' | grep -v '^lbspy_')
+check '[ -z "$syms" ] || { echo "exported: $syms" >&2; false; }' 
+
 echo "test_install: $((pass + fail)) checks, $fail failed"
 [ "$fail" = 0 ]

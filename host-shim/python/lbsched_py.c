@@ -1,0 +1,438 @@
+/*
+ * lbsched_py.c -- liblbsched-py.so: the shim library behind a JSON-text API
+ * for the Python package (lbsched_py.h).  One handle = one shim host, one
+ * scheduler instance and one mutex.
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "arena.h"
+#include "convert.h"
+#include "host.h"
+#include "scheduler.h"
+#include "textbuf.h"
+#include "lbsched_py.h"
+
+#define LBSPY_EXPORT __attribute__((visibility("default")))
+#define MAX_SHARDS 1024
+
+struct lbspy {
+	pthread_mutex_t mu;
+	shim_host *host;
+	shim_sched *sched;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void warn_to_host(void *ctx, const char *msg)
+{
+	host_logf(ctx, LBS_LOG_WARN, "%s", msg);
+}
+
+static int code_of(lbs_status st)
+{
+	switch (st) {
+	case LBS_OK:
+		return LBSPY_OK;
+	case LBS_EVERSION:
+		return LBSPY_EREFUSED;
+	case LBS_ENOMEM:
+		return LBSPY_ENOMEM;
+	case LBS_EUNSUPPORTED:
+		return LBSPY_EUNSUPPORTED;
+	case LBS_ECONFIG:
+		return LBSPY_EINPUT;
+	default:
+		return LBSPY_EFAILED;
+	}
+}
+
+/*
+ * The plugin built with this library: $LBSCHED_PLUGIN, else in a build tree
+ * (this library in host-shim/python/) plugin/lbsched.so, else the
+ * installed one.  host_default_plugin() looks next to the executable,
+ * which for Python is the interpreter.
+ */
+static const char here_marker = 0;
+
+static const char *default_plugin(char *buf, size_t len)
+{
+	const char *env = getenv("LBSCHED_PLUGIN");
+	Dl_info info;
+	char *slash;
+
+	if (env && *env)
+		return env;
+	if (dladdr(&here_marker, &info) && info.dli_fname &&
+	    strlen(info.dli_fname) < len) {
+		strcpy(buf, info.dli_fname);
+		slash = strrchr(buf, '/');
+		if (slash) {
+			*slash = '\0';
+			if (strlen(buf) + sizeof "/../../plugin/lbsched.so" <= len) {
+				strcat(buf, "/../../plugin/lbsched.so");
+				if (access(buf, R_OK) == 0)
+					return buf;
+			}
+		}
+	}
+	return host_default_plugin();
+}
+
+LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
+                            const char *config_json, lbspy **out, char *err,
+                            size_t errlen)
+{
+	lbspy *h;
+	lbs_status st;
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	char buf[PATH_MAX];
+
+	if (!out || !scheduler || !*scheduler) {
+		set_err(err, errlen, "lbsched: a scheduler name is required");
+		return LBSPY_EINPUT;
+	}
+	*out = NULL;
+	h = calloc(1, sizeof *h);
+	if (!h || pthread_mutex_init(&h->mu, NULL)) {
+		free(h);
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	h->host = host_new("lbsched-py", LBS_LOG_WARN);
+	if (!h->host) {
+		pthread_mutex_destroy(&h->mu);
+		free(h);
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	if (!plugin_path)
+		plugin_path = default_plugin(buf, sizeof buf);
+	/* Load first, so that a file that will not open (OSError) or a
+	 * refused plugin is told apart from an unknown scheduler name or a
+	 * bad config (ValueError); sched_open finds it loaded. */
+	st = host_load(h->host, plugin_path, &p, &api, err, errlen);
+	if (st != LBS_OK) {
+		host_free(h->host);
+		pthread_mutex_destroy(&h->mu);
+		free(h);
+		return st == LBS_EVERSION ? LBSPY_EREFUSED
+		       : st == LBS_ENOMEM ? LBSPY_ENOMEM : LBSPY_EOPEN;
+	}
+	st = sched_open(h->host, plugin_path, scheduler, config_json,
+	                config_json ? strlen(config_json) : 0, &h->sched, err, errlen);
+	if (st != LBS_OK) {
+		host_free(h->host);
+		pthread_mutex_destroy(&h->mu);
+		free(h);
+		return st == LBS_ENOMEM ? LBSPY_ENOMEM : LBSPY_EINPUT;
+	}
+	*out = h;
+	return LBSPY_OK;
+}
+
+LBSPY_EXPORT void lbspy_close(lbspy *h)
+{
+	if (!h)
+		return;
+	sched_close(h->sched);
+	host_free(h->host);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+LBSPY_EXPORT void lbspy_free(void *p)
+{
+	free(p);
+}
+
+/* The test and the fleet, converted into arena `a`. */
+static int convert_inputs(lbspy *h, arena *a, const char *test_json,
+                          const char *workers_json, lbs_workload *wl,
+                          lbs_worker ***workers, uint32_t *n, char *err,
+                          size_t errlen)
+{
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+	cJSON *obj;
+	int r;
+
+	if (!test_json || !workers_json) {
+		set_err(err, errlen, "lbsched: test requirements and workers are required");
+		return LBSPY_EINPUT;
+	}
+	obj = cJSON_Parse(test_json);
+	if (!obj || !cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		set_err(err, errlen, "test_requirements: not a JSON object");
+		return LBSPY_EINPUT;
+	}
+	r = conv_workload(&c, obj, "test_requirements", wl);
+	cJSON_Delete(obj);
+	if (r)
+		return LBSPY_EINPUT;
+	if (conv_fleet(&c, workers_json, strlen(workers_json), "available_workers", workers, n))
+		return LBSPY_EINPUT;
+	return LBSPY_OK;
+}
+
+static int take_text(char *text, char **out, char *err, size_t errlen)
+{
+	if (!text) {
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	*out = text;
+	return LBSPY_OK;
+}
+
+LBSPY_EXPORT int lbspy_select(lbspy *h, const char *test_json,
+                              const char *workers_json, unsigned max, char **out,
+                              char *err, size_t errlen)
+{
+	uint32_t indices[MAX_SHARDS];
+	const char *ids[MAX_SHARDS];
+	char reason[512] = "";
+	lbs_workload wl;
+	lbs_worker **workers = NULL;
+	uint32_t n = 0;
+	lbs_selection sel;
+	lbs_status st;
+	int fell_back = 0, rc;
+	arena *a;
+	cJSON *res = NULL, *arr;
+
+	if (!h || !out) {
+		set_err(err, errlen, "lbsched: no scheduler");
+		return LBSPY_EINPUT;
+	}
+	*out = NULL;
+	if (!(a = arena_new())) {
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	pthread_mutex_lock(&h->mu);
+	rc = convert_inputs(h, a, test_json, workers_json, &wl, &workers, &n, err, errlen);
+	if (rc)
+		goto out;
+	sel = (lbs_selection){.struct_size = sizeof sel, .capacity = MAX_SHARDS,
+	                      .indices = indices, .ids = ids,
+	                      .reason = reason, .reason_len = sizeof reason};
+	st = sched_select(h->sched, &wl, (const lbs_worker *const *)workers, n, &sel,
+	                  &fell_back);
+	res = cJSON_CreateObject();
+	arr = cJSON_CreateArray();
+	if (!res || !arr) {
+		cJSON_Delete(arr);
+		rc = LBSPY_ENOMEM;
+		goto out;
+	}
+	cJSON_AddStringToObject(res, "status", st == LBS_OK ? "ok" : "no_worker");
+	for (uint32_t i = 0; st == LBS_OK && i < sel.n_selected && (!max || i < max); i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(sel.ids[i]));
+	cJSON_AddItemToObject(res, "workers", arr);
+	cJSON_AddStringToObject(res, "reason",
+	                        reason[0] ? reason
+	                                  : (st == LBS_OK ? "" : "no eligible worker"));
+	cJSON_AddBoolToObject(res, "fell_back", fell_back);
+	rc = take_text(cJSON_PrintUnformatted(res), out, err, errlen);
+out:
+	pthread_mutex_unlock(&h->mu);
+	if (rc == LBSPY_ENOMEM)
+		set_err(err, errlen, "lbsched: out of memory");
+	cJSON_Delete(res);
+	arena_free(a);
+	return rc;
+}
+
+LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
+                              size_t errlen)
+{
+	arena *a;
+	cJSON *obj;
+	lbs_outcome o;
+	lbs_status st;
+	int rc;
+
+	if (!h || !outcome_json) {
+		set_err(err, errlen, "lbsched: no scheduler or outcome");
+		return LBSPY_EINPUT;
+	}
+	obj = cJSON_Parse(outcome_json);
+	if (!obj || !cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		set_err(err, errlen, "outcome: not a JSON object");
+		return LBSPY_EINPUT;
+	}
+	if (!(a = arena_new())) {
+		cJSON_Delete(obj);
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	pthread_mutex_lock(&h->mu);
+	{
+		conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+		if (conv_outcome(&c, obj, "outcome", &o)) {
+			rc = LBSPY_EINPUT;
+			goto out;
+		}
+	}
+	st = sched_report(h->sched, &o);
+	rc = code_of(st);
+	if (st == LBS_EUNSUPPORTED)
+		set_err(err, errlen, "scheduler '%s' does not learn from outcomes",
+		        sched_desc(h->sched)->name);
+	else if (rc)
+		set_err(err, errlen, "the scheduler refused the outcome (status %d)", (int)st);
+out:
+	pthread_mutex_unlock(&h->mu);
+	cJSON_Delete(obj);
+	arena_free(a);
+	return rc;
+}
+
+LBSPY_EXPORT int lbspy_explain(lbspy *h, const char *test_json,
+                               const char *workers_json, char **out, char *err,
+                               size_t errlen)
+{
+	lbs_workload wl;
+	lbs_worker **workers = NULL;
+	uint32_t n = 0;
+	textbuf tb = {0};
+	arena *a;
+	int rc;
+
+	if (!h || !out) {
+		set_err(err, errlen, "lbsched: no scheduler");
+		return LBSPY_EINPUT;
+	}
+	*out = NULL;
+	if (!(a = arena_new())) {
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	pthread_mutex_lock(&h->mu);
+	rc = convert_inputs(h, a, test_json, workers_json, &wl, &workers, &n, err, errlen);
+	if (!rc) {
+		lbs_status st = sched_explain(h->sched, &wl, (const lbs_worker *const *)workers,
+		                              n, textbuf_write, &tb);
+		rc = code_of(st);
+		if (st == LBS_EUNSUPPORTED)
+			set_err(err, errlen, "scheduler '%s' cannot explain",
+			        sched_desc(h->sched)->name);
+		else if (rc)
+			set_err(err, errlen, "the scheduler could not explain (status %d)", (int)st);
+		else if (tb.failed || !tb.p) {
+			rc = LBSPY_ENOMEM;
+			set_err(err, errlen, "lbsched: out of memory");
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	arena_free(a);
+	if (rc) {
+		textbuf_free(&tb);
+		return rc;
+	}
+	*out = tb.p;
+	return LBSPY_OK;
+}
+
+LBSPY_EXPORT int lbspy_stats(lbspy *h, char **out, char *err, size_t errlen)
+{
+	textbuf tb = {0};
+	lbs_status st;
+	int rc;
+
+	if (!h || !out) {
+		set_err(err, errlen, "lbsched: no scheduler");
+		return LBSPY_EINPUT;
+	}
+	*out = NULL;
+	pthread_mutex_lock(&h->mu);
+	st = sched_stats(h->sched, textbuf_write, &tb);
+	pthread_mutex_unlock(&h->mu);
+	rc = code_of(st);
+	if (st == LBS_EUNSUPPORTED)
+		set_err(err, errlen, "this scheduler has no stats");
+	else if (rc)
+		set_err(err, errlen, "the scheduler could not give stats (status %d)", (int)st);
+	else if (tb.failed || !tb.p) {
+		rc = LBSPY_ENOMEM;
+		set_err(err, errlen, "lbsched: out of memory");
+	}
+	if (rc) {
+		textbuf_free(&tb);
+		return rc;
+	}
+	*out = tb.p;
+	return LBSPY_OK;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
+                             const char *workers_json, unsigned iters,
+                             double *ns_per_select, char *err, size_t errlen)
+{
+	uint32_t indices[MAX_SHARDS];
+	const char *ids[MAX_SHARDS];
+	char reason[512];
+	lbs_workload wl;
+	lbs_worker **workers = NULL;
+	uint32_t n = 0;
+	arena *a;
+	int rc;
+	double t0;
+
+	if (!h || !ns_per_select || !iters) {
+		set_err(err, errlen, "lbsched: bench needs a scheduler and iterations");
+		return LBSPY_EINPUT;
+	}
+	if (!(a = arena_new())) {
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	pthread_mutex_lock(&h->mu);
+	rc = convert_inputs(h, a, test_json, workers_json, &wl, &workers, &n, err, errlen);
+	if (!rc) {
+		t0 = now_ns();
+		for (unsigned i = 0; i < iters; i++) {
+			lbs_selection sel = {.struct_size = sizeof sel, .capacity = MAX_SHARDS,
+			                     .indices = indices, .ids = ids,
+			                     .reason = reason, .reason_len = sizeof reason};
+			(void)sched_select(h->sched, &wl, (const lbs_worker *const *)workers, n,
+			                   &sel, NULL);
+		}
+		*ns_per_select = (now_ns() - t0) / iters;
+	}
+	pthread_mutex_unlock(&h->mu);
+	arena_free(a);
+	return rc;
+}
