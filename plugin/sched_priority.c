@@ -203,20 +203,15 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 static lbs_status pr_report(void *p, const lbs_outcome *o)
 {
 	prio_inst *inst = p;
-	lbs_status st = store_report(inst->store, o);
 
-	if (st == LBS_OK)
-		sc_bump(&inst->n.reports);
-	return st;
+	return store_learn(inst->store, &inst->n, o);
 }
 
 static lbs_status pr_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	prio_inst *inst = p;
-	char extra[512];
 
-	store_stats_json(inst->store, extra, sizeof(extra));
-	return sc_stats(NAME, &inst->n, extra, write, ctx);
+	return store_sched_stats(NAME, inst->store, &inst->n, write, ctx);
 }
 
 static const char *deadline_word(int d)

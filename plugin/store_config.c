@@ -115,8 +115,20 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 	return store_open(&o, host, out, err, errlen);
 }
 
-void store_stats_json(store *s, char *buf, size_t len)
+lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o)
 {
+	lbs_status st = store_report(s, o);
+
+	if (st == LBS_OK)
+		sc_bump(&n->reports);
+	return st;
+}
+
+lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n,
+                             lbs_write_fn write, void *ctx)
+{
+	char buf[512];
+	size_t len = sizeof buf;
 	store_counts c;
 
 	store_counts_get(s, &c);
@@ -129,4 +141,5 @@ void store_stats_json(store *s, char *buf, size_t len)
 	         (unsigned long long)c.commits, (unsigned long long)c.refreshes,
 	         (unsigned long long)c.map_grows, (unsigned long long)c.lost,
 	         (unsigned long long)c.pairs);
+	return sc_stats(name, n, buf, write, ctx);
 }

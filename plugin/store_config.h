@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <lbsched/abi.h>
 
+#include "sched_util.h"
 #include "store.h"
 
 /* The scheduler's known_fields must include "store".  Without a "store"
@@ -20,7 +21,12 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host,
                              const char *who, store **out, char *err,
                              size_t errlen);
 
-/* ",\"learned_pairs\":N,\"store\":{...}" for sc_stats's `extra`. */
-void store_stats_json(store *s, char *buf, size_t len);
+/* report() of a learning scheduler: into its store, counted in `n`. */
+lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o);
+
+/* stats() of a learning scheduler: its counters plus
+ * ",\"learned_pairs\":N,\"store\":{...}". */
+lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n,
+                             lbs_write_fn write, void *ctx);
 
 #endif
