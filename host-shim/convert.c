@@ -1975,3 +1975,42 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 	*out = o;
 	return 0;
 }
+
+/* One whole object in text, or NULL with the error set. */
+static cJSON *parse_object(conv_ctx *c, const char *text, size_t len, const char *where)
+{
+	const char *end = NULL;
+	cJSON *obj = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+
+	/* cJSON's own "require NUL" check fails whenever the length is exact,
+	 * so trailing text is checked here. */
+	while (obj && end < text + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (!obj || !cJSON_IsObject(obj) || end != text + len) {
+		cJSON_Delete(obj);
+		if (c->err && c->errlen)
+			snprintf(c->err, c->errlen, "%s: not a JSON object", where);
+		return NULL;
+	}
+	return obj;
+}
+
+int conv_workload_text(conv_ctx *c, const char *text, size_t len, const char *where,
+                       lbs_workload *out)
+{
+	cJSON *obj = parse_object(c, text, len, where);
+	int r = obj ? conv_workload(c, obj, where, out) : -1;
+
+	cJSON_Delete(obj);
+	return r;
+}
+
+int conv_outcome_text(conv_ctx *c, const char *text, size_t len, const char *where,
+                      lbs_outcome *out)
+{
+	cJSON *obj = parse_object(c, text, len, where);
+	int r = obj ? conv_outcome(c, obj, where, out) : -1;
+
+	cJSON_Delete(obj);
+	return r;
+}

@@ -58,4 +58,14 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
 int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
                  lbs_outcome *out);
 
+/*
+ * The same from JSON text (`len` bytes, NUL not needed) holding exactly one
+ * object, e.g. one line of a JSON Lines file: anything else fails with
+ * "<where>: not a JSON object".  0, or -1 with c->err set.
+ */
+int conv_workload_text(conv_ctx *c, const char *text, size_t len,
+                       const char *where, lbs_workload *out);
+int conv_outcome_text(conv_ctx *c, const char *text, size_t len,
+                      const char *where, lbs_outcome *out);
+
 #endif

@@ -196,6 +196,26 @@ static int print_decision(const lbs_workload *wl, lbs_status st,
 }
 
 /*
+ * The next non-blank line of a JSON Lines buffer, NUL-terminated in place,
+ * or NULL at the end; *lineno counts every line, blank ones included, so
+ * messages name the line a user sees in an editor.
+ */
+static char *jsonl_next(char **cursor, unsigned *lineno)
+{
+	while (*cursor && **cursor) {
+		char *line = *cursor, *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		*cursor = nl ? nl + 1 : NULL;
+		++*lineno;
+		if (strspn(line, " \t\r") != strlen(line))
+			return line;
+	}
+	return NULL;
+}
+
+/*
  * Report outcomes (JSON Lines) to the scheduler, so a store learns what
  * happened.  Returns 0, or -1 when some line was bad (each one named).
  */
@@ -212,41 +232,25 @@ static int report_feedback(shim_sched *s, const char *path)
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return -1;
 	}
-	for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+	for (char *cursor = text, *line; (line = jsonl_next(&cursor, &lineno));) {
 		char where[512];
-		cJSON *obj;
-		arena *a;
+		arena *a = arena_new();
+		conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
 		lbs_outcome o;
 		lbs_status st;
 
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		lineno++;
-		if (strspn(line, " \t\r") == strlen(line))
-			continue;
 		snprintf(where, sizeof where, "%s:%u", name, lineno);
-		obj = cJSON_ParseWithOpts(line, NULL, 1);
-		a = arena_new();
-		{
-			conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
-			if (!obj || !cJSON_IsObject(obj) || !a || conv_outcome(&c, obj, where, &o)) {
-				if (!obj || !cJSON_IsObject(obj))
-					fprintf(stderr, "%s: %s: not a JSON object\n", prog, where);
-				else
-					fprintf(stderr, "%s: %s\n", prog, err);
-				bad = 1;
-				cJSON_Delete(obj);
-				arena_free(a);
-				continue;
-			}
+		if (!a || conv_outcome_text(&c, line, strlen(line), where, &o)) {
+			fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
+			bad = 1;
+			arena_free(a);
+			continue;
 		}
 		st = sched_report(s, &o);
 		if (st == LBS_EUNSUPPORTED) {
 			fprintf(stderr, "%s: %s: scheduler '%s' does not learn from outcomes\n", prog,
 			        where, sched_desc(s)->name);
 			bad = 1;
-			cJSON_Delete(obj);
 			arena_free(a);
 			break;
 		}
@@ -257,7 +261,6 @@ static int report_feedback(shim_sched *s, const char *path)
 		} else {
 			reported++;
 		}
-		cJSON_Delete(obj);
 		arena_free(a);
 	}
 	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
@@ -330,47 +333,24 @@ static int cmd_decide(int argc, char **argv)
 		uint32_t indices[MAX_SHARDS];
 		const char *ids[MAX_SHARDS];
 		char reason[512];
-		char *line = tests;
+		char *cursor = tests, *line;
 		unsigned lineno = 0;
 
-		while (line && *line) {
-			char *nl = strchr(line, '\n');
+		while ((line = jsonl_next(&cursor, &lineno))) {
 			char where[512];
-			arena *a;
-			cJSON *obj;
+			arena *a = arena_new();
+			conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
 			lbs_workload wl;
 			lbs_selection sel;
 			textbuf ex = {0};
 
-			if (nl)
-				*nl = '\0';
-			lineno++;
 			snprintf(where, sizeof where, "%s:%u", tests_name, lineno);
-			if (strspn(line, " \t\r") == strlen(line)) {
-				line = nl ? nl + 1 : NULL;
-				continue;
-			}
-			obj = cJSON_ParseWithOpts(line, NULL, 1);
-			if (!obj || !cJSON_IsObject(obj)) {
-				fprintf(stderr, "%s: %s: not a JSON object\n", prog, where);
-				cJSON_Delete(obj);
+			if (!a || conv_workload_text(&c, line, strlen(line), where, &wl)) {
+				fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
 				rc = EXIT_BAD_INPUT;
-				line = nl ? nl + 1 : NULL;
+				arena_free(a);
 				continue;
 			}
-			a = arena_new();
-			{
-				conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
-				if (!a || conv_workload(&c, obj, where, &wl)) {
-					fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
-					rc = EXIT_BAD_INPUT;
-					cJSON_Delete(obj);
-					arena_free(a);
-					line = nl ? nl + 1 : NULL;
-					continue;
-				}
-			}
-			cJSON_Delete(obj);
 			if (router)
 				s = router_pick(router, wl.test_type, NULL);
 			sel = (lbs_selection){.struct_size = sizeof sel, .capacity = MAX_SHARDS,
@@ -394,7 +374,6 @@ static int cmd_decide(int argc, char **argv)
 			}
 			free(ex.p);
 			arena_free(a);
-			line = nl ? nl + 1 : NULL;
 		}
 	}
 	if (o.feedback && report_feedback(s, o.feedback))

@@ -72,13 +72,9 @@ lbs_workload workload_parse(arena *a, const char *json)
 	lbs_workload wl;
 	char err[1024];
 	conv_ctx c = {a, NULL, NULL, err, sizeof err};
-	cJSON *obj = cJSON_Parse(json);
 
-	if (!obj)
-		die("workload", json);
-	if (conv_workload(&c, obj, "fixture", &wl))
+	if (conv_workload_text(&c, json, strlen(json), "fixture", &wl))
 		die("workload", err);
-	cJSON_Delete(obj);
 	return wl;
 }
 

@@ -175,22 +175,12 @@ static int convert_inputs(lbspy *h, arena *a, const char *test_json,
                           size_t errlen)
 {
 	conv_ctx c = {a, warn_to_host, h->host, err, errlen};
-	cJSON *obj;
-	int r;
 
 	if (!test_json || !workers_json) {
 		set_err(err, errlen, "lbsched: test requirements and workers are required");
 		return LBSPY_EINPUT;
 	}
-	obj = cJSON_Parse(test_json);
-	if (!obj || !cJSON_IsObject(obj)) {
-		cJSON_Delete(obj);
-		set_err(err, errlen, "test_requirements: not a JSON object");
-		return LBSPY_EINPUT;
-	}
-	r = conv_workload(&c, obj, "test_requirements", wl);
-	cJSON_Delete(obj);
-	if (r)
+	if (conv_workload_text(&c, test_json, strlen(test_json), "test_requirements", wl))
 		return LBSPY_EINPUT;
 	if (conv_fleet(&c, workers_json, strlen(workers_json), "available_workers", workers, n))
 		return LBSPY_EINPUT;
@@ -270,7 +260,6 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
                               size_t errlen)
 {
 	arena *a;
-	cJSON *obj;
 	lbs_outcome o;
 	lbs_status st;
 	int rc;
@@ -279,21 +268,14 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 		set_err(err, errlen, "lbsched: no scheduler or outcome");
 		return LBSPY_EINPUT;
 	}
-	obj = cJSON_Parse(outcome_json);
-	if (!obj || !cJSON_IsObject(obj)) {
-		cJSON_Delete(obj);
-		set_err(err, errlen, "outcome: not a JSON object");
-		return LBSPY_EINPUT;
-	}
 	if (!(a = arena_new())) {
-		cJSON_Delete(obj);
 		set_err(err, errlen, "lbsched: out of memory");
 		return LBSPY_ENOMEM;
 	}
 	pthread_mutex_lock(&h->mu);
 	{
 		conv_ctx c = {a, warn_to_host, h->host, err, errlen};
-		if (conv_outcome(&c, obj, "outcome", &o)) {
+		if (conv_outcome_text(&c, outcome_json, strlen(outcome_json), "outcome", &o)) {
 			rc = LBSPY_EINPUT;
 			goto out;
 		}
@@ -307,7 +289,6 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 		set_err(err, errlen, "the scheduler refused the outcome (status %d)", (int)st);
 out:
 	pthread_mutex_unlock(&h->mu);
-	cJSON_Delete(obj);
 	arena_free(a);
 	return rc;
 }
