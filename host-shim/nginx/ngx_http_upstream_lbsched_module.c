@@ -667,6 +667,24 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
 /* ===== worker processes ================================================== */
 
+/* Upstream i's lbsched configuration, or NULL when it uses another method. */
+static ngx_http_upstream_lbsched_srv_conf_t *
+ngx_http_upstream_lbsched_conf_at(ngx_http_upstream_main_conf_t *umcf,
+    ngx_uint_t i)
+{
+    ngx_http_upstream_srv_conf_t          **uscfp = umcf->upstreams.elts;
+    ngx_http_upstream_lbsched_srv_conf_t   *lcf;
+
+    if (uscfp[i]->srv_conf == NULL) {
+        return NULL;
+    }
+
+    lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
+                                          ngx_http_upstream_lbsched_module);
+
+    return (lcf != NULL && lcf->enabled) ? lcf : NULL;
+}
+
 /*
  * The trial instance at config time ran in the master, so when the master
  * is root a new store directory and its files belong to root (mode 0700 /
@@ -677,7 +695,6 @@ static ngx_int_t
 ngx_http_upstream_lbsched_init_module(ngx_cycle_t *cycle)
 {
     ngx_http_upstream_main_conf_t         *umcf;
-    ngx_http_upstream_srv_conf_t         **uscfp;
     ngx_http_upstream_lbsched_srv_conf_t  *lcf;
     ngx_core_conf_t                       *ccf;
     ngx_uint_t                             i, k;
@@ -699,16 +716,9 @@ ngx_http_upstream_lbsched_init_module(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    uscfp = umcf->upstreams.elts;
-
     for (i = 0; i < umcf->upstreams.nelts; i++) {
-        if (uscfp[i]->srv_conf == NULL) {
-            continue;
-        }
-
-        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
-                                              ngx_http_upstream_lbsched_module);
-        if (lcf == NULL || !lcf->enabled || lcf->store_path == NULL) {
+        lcf = ngx_http_upstream_lbsched_conf_at(umcf, i);
+        if (lcf == NULL || lcf->store_path == NULL) {
             continue;
         }
 
@@ -735,7 +745,6 @@ static ngx_int_t
 ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_upstream_main_conf_t         *umcf;
-    ngx_http_upstream_srv_conf_t         **uscfp;
     ngx_http_upstream_lbsched_srv_conf_t  *lcf;
     ngx_uint_t                             i;
     char                                   err[1024];
@@ -745,16 +754,9 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    uscfp = umcf->upstreams.elts;
-
     for (i = 0; i < umcf->upstreams.nelts; i++) {
-        if (uscfp[i]->srv_conf == NULL) {
-            continue;
-        }
-
-        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
-                                              ngx_http_upstream_lbsched_module);
-        if (lcf == NULL || !lcf->enabled || lcf->host == NULL) {
+        lcf = ngx_http_upstream_lbsched_conf_at(umcf, i);
+        if (lcf == NULL || lcf->host == NULL) {
             continue;
         }
 
@@ -779,7 +781,6 @@ static void
 ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_upstream_main_conf_t         *umcf;
-    ngx_http_upstream_srv_conf_t         **uscfp;
     ngx_http_upstream_lbsched_srv_conf_t  *lcf;
     ngx_uint_t                             i;
 
@@ -788,15 +789,8 @@ ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    uscfp = umcf->upstreams.elts;
-
     for (i = 0; i < umcf->upstreams.nelts; i++) {
-        if (uscfp[i]->srv_conf == NULL) {
-            continue;
-        }
-
-        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
-                                              ngx_http_upstream_lbsched_module);
+        lcf = ngx_http_upstream_lbsched_conf_at(umcf, i);
         if (lcf && lcf->sched) {
             /* joins the plugin's threads, flushes its store */
             sched_close(lcf->sched);
@@ -1349,7 +1343,6 @@ static ngx_int_t
 ngx_http_lbsched_status_handler(ngx_http_request_t *r)
 {
     ngx_http_upstream_main_conf_t         *umcf;
-    ngx_http_upstream_srv_conf_t         **uscfp;
     ngx_http_upstream_lbsched_srv_conf_t  *lcf;
     ngx_http_lbsched_buf_t                 b;
     ngx_buf_t                             *out;
@@ -1375,16 +1368,9 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
     ngx_http_lbsched_buf_printf(&b, "{\"pid\": %P, \"upstreams\": [",
                                 ngx_pid);
 
-    uscfp = umcf->upstreams.elts;
-
     for (i = 0; i < umcf->upstreams.nelts; i++) {
-        if (uscfp[i]->srv_conf == NULL) {
-            continue;
-        }
-
-        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
-                                              ngx_http_upstream_lbsched_module);
-        if (lcf == NULL || !lcf->enabled || lcf->workers == NULL) {
+        lcf = ngx_http_upstream_lbsched_conf_at(umcf, i);
+        if (lcf == NULL || lcf->workers == NULL) {
             continue;
         }
 
