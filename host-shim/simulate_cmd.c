@@ -49,7 +49,7 @@ typedef struct sim_opts {
 	uint32_t tests, warmup, window;
 	double rate;
 	uint64_t seed;
-	int quiet;
+	int quiet, timing;
 } sim_opts;
 
 static const char *prog;
@@ -60,7 +60,7 @@ static void usage(FILE *f)
 	        "usage: %s simulate --workers FLEET.json --truth TRUTH.json\n"
 	        "         (--mix MIX.json [--tests N] [--rate PER_S] | --tests-file TESTS.jsonl)\n"
 	        "         [--seed S] [--scheduler NAME] [--config FILE | --compare LIST]\n"
-	        "         [--warmup N] [--window N] [--plugin PATH]\n"
+	        "         [--warmup N] [--window N] [--plugin PATH] [--timing] [--quiet]\n"
 	        "         [--dump-tests OUT.jsonl] [--report OUT.html] [--json OUT.json]\n"
 	        "  LIST: comma-separated NAME or NAME=CONFIG.json; NAME is a scheduler or 'oracle'\n",
 	        prog);
@@ -96,6 +96,10 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 1;
+		}
+		if (!strcmp(a, "--timing")) {
+			o->timing = 1;
+			continue;
 		}
 		if (!strcmp(a, "--quiet")) {
 			o->quiet = 1;
@@ -519,6 +523,9 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		pr.what = sp->name;
 		clock_gettime(CLOCK_MONOTONIC, &pr.t0);
 		bad = sim_execute(&su, s, sp->name, &runs[n_runs], err, sizeof err);
+		if (o.timing && !bad)
+			fprintf(stderr, "%s: simulate: %s: %u tests on %u workers in %.3f s\n", prog,
+			        sp->name, st.n, n_workers, since(&pr.t0));
 		sched_close(s);
 		if (pr.shown) {
 			fprintf(stderr, "\r%*s\r", 60, "");
