@@ -173,8 +173,21 @@ static uint32_t first_free(const wstate *s)
 	return k;
 }
 
+/* The speed factor of a test that starts on worker w at `begin`, placed
+ * now: the throttle applies once the busy streak it joins (or starts) has
+ * lasted throttle_after_s. */
+static double throttle(const sim *m, uint32_t w, double begin)
+{
+	const wstate *s = &m->ws[w];
+	const truth_worker *tw = &m->su->truth->w[w];
+	double since = s->busy_until <= m->now ? m->now : s->busy_since;
+
+	return begin - since >= tw->throttle_after_s ? tw->throttle_factor : 1.0;
+}
+
 /* The oracle: the eligible worker whose expected completion is earliest,
- * from the real state of its queue and the truth without noise. */
+ * from the real state of its queue and the truth without noise: its speed
+ * for the type, and its throttle when the test would start throttled. */
 static int oracle_choose(const sim *m, const sim_test *t)
 {
 	double best = INFINITY;
@@ -188,7 +201,8 @@ static int oracle_choose(const sim *m, const sim_test *t)
 			continue;
 		begin = s->slot[first_free(s)];
 		begin = begin > m->now ? begin : m->now;
-		done = begin + t->wl.est_duration_s / m->su->truth->w[w].speed[t->wl.type];
+		done = begin + t->wl.est_duration_s /
+		       (m->su->truth->w[w].speed[t->wl.type] * throttle(m, w, begin));
 		if (done < best) {
 			best = done;
 			pick = (int)w;
@@ -213,8 +227,9 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	const truth_worker *tw = &m->su->truth->w[w];
 	wstate *s = &m->ws[w];
 	uint32_t k = first_free(s);
-	double begin = s->slot[k] > m->now ? s->slot[k] : m->now, f = 1.0, dur;
+	double begin = s->slot[k] > m->now ? s->slot[k] : m->now, f, dur;
 
+	f = throttle(m, w, begin);
 	if (s->busy_until <= m->now) {
 		/* Idle now: the previous streak ended, a new one starts. */
 		if (s->busy_until > s->busy_since &&
@@ -222,8 +237,6 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 			return -1;
 		s->busy_since = m->now;
 	}
-	if (begin - s->busy_since >= tw->throttle_after_s)
-		f = tw->throttle_factor;
 	dur = t->wl.est_duration_s / (tw->speed[t->wl.type] * f) *
 	      exp(m->su->truth->noise_sigma * t->z);
 	s->slot[k] = begin + dur;
