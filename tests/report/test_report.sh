@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# test_report.sh -- the HTML report of `lbsched-shim simulate` (issue 7),
+# drawn by the renderer alone (report_render) from a result JSON:
+#  - the page opens in headless Chromium; a screenshot is taken, and the DOM
+#    the browser built has every chart with data, one line per run, one
+#    heatmap cell per type and worker, one table row per run (check_dom.py);
+#  - it references nothing outside itself and escapes every string it shows;
+#  - a malformed result gives one line naming the field, exit 1, no page,
+#    never a crash; nulls where the format allows them still draw;
+#  - a large result (512 workers, 20 runs, 2000 points) stays bounded.
+# Under sanitizers the renderer checks run and the browser is left out
+# (the point there is the instrumented renderer, not Chromium).
+set -u
+render=${LBS_REPORT_RENDER:?run through meson test}
+here=${LBS_SRCDIR:?}/tests/report
+fixture=$here/fixture.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok()   { pass=$((pass + 1)); }
+bad()  { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# expect_rc RC CMD...: run, keep stdout/stderr in $tmp/out, $tmp/err
+expect_rc() {
+	local want=$1; shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "exit $got, expected $want: $*"; sed 's/^/    /' "$tmp/err" >&2; fi
+}
+has()   { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; head -c 600 "$1" | sed 's/^/    /' >&2; fi; }
+lacks() { if grep -qiF -- "$2" "$1"; then bad "$1 has '$2'"; grep -oiF -m3 -- "$2" "$1" | sed 's/^/    /' >&2; else ok; fi; }
+lines() { local n; n=$(grep -c . "$1"); if [ "$n" = "$2" ]; then ok; else bad "$1 has $n lines, expected $2"; fi; }
+count() { # count FILE STRING N: STRING occurs exactly N times
+	local n; n=$(grep -oF -- "$2" "$1" | wc -l)
+	if [ "$n" = "$3" ]; then ok; else bad "$1 has '$2' $n times, expected $3"; fi
+}
+
+# mutate OUT STATEMENT: a copy of the fixture, changed by a Python statement on d
+mutate() {
+	python3 - "$fixture" "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
+
+# self_contained FILE: nothing fetched, nothing run
+self_contained() {
+	local s
+	for s in "http:" "https:" "<script" "<link" "<iframe" "<img" "<object" "<embed" "@import"; do
+		lacks "$1" "$s"
+	done
+	if grep -Eqi '<[^<>]*[[:space:]](src|href)=' "$1"; then bad "$1 has a tag with src or href"; else ok; fi
+	if grep -o 'url([^)]*)' "$1" | grep -qv '^url(#'; then bad "$1 has a url() outside the file"; else ok; fi
+}
+
+# -- the fixture: 4 workers, 3 types, hardware-aware / round-robin / oracle
+expect_rc 0 "$render" "$fixture" "$tmp/report.html"
+self_contained "$tmp/report.html"
+for chart in curves assignments efficiency thermal durations; do
+	count "$tmp/report.html" "data-chart=\"$chart\"" 1
+done
+count "$tmp/report.html" '<polyline class="mark line"' 3
+count "$tmp/report.html" '<rect class="cell' 12
+count "$tmp/report.html" '<tr class="run' 3
+has "$tmp/report.html" '<tr class="run best"><td>hardware-aware'
+has "$tmp/report.html" 'examples/hetero/fleet.json'
+has "$tmp/report.html" 'tests finished (count)'
+has "$tmp/report.html" 'rolling mean completion time (s)'
+has "$tmp/report.html" 'warm-up: 300 tests'
+# stdout works as an output too, and gives the same page
+expect_rc 0 "$render" "$fixture" -
+if cmp -s "$tmp/out" "$tmp/report.html"; then ok; else bad "the page on stdout differs from the file"; fi
+
+# -- malformed results: one line naming the field, exit 1, no page left behind
+# bad_result NAME STATEMENT MESSAGE
+bad_result() {
+	mutate "$tmp/$1.json" "$2"
+	expect_rc 1 "$render" "$tmp/$1.json" "$tmp/$1.html"
+	has "$tmp/err" "$3"
+	lines "$tmp/err" 1
+	if [ -e "$tmp/$1.html" ]; then bad "$1: $1.html left behind"; else ok; fi
+}
+bad_result no_runs 'del d["runs"]' "$tmp/no_runs.json: runs: missing"
+bad_result empty_runs 'd["runs"] = []' "runs: empty; nothing to report"
+bad_result curve_string 'd["runs"][1]["curve"] = "fast"' \
+	"runs[1].curve: expected an array of [tests, seconds] pairs, got a string"
+bad_result curve_pair 'd["runs"][1]["curve"][2] = [100]' \
+	"runs[1].curve[2]: expected a [tests, seconds] pair, got 1 value"
+bad_result curve_null 'd["runs"][0]["curve"][0][1] = None' \
+	"runs[0].curve[0]: expected a [tests, seconds] pair of numbers, got [a number, null]"
+bad_result no_curve 'del d["runs"][2]["curve"]' "runs[2].curve: missing"
+bad_result efficiency_rows 'd["runs"][2]["efficiency"].pop()' \
+	"runs[2].efficiency: expected 3 rows (one per type), got 2"
+bad_result assignments_row 'd["runs"][0]["assignments"][1].pop()' \
+	"runs[0].assignments[1]: expected an array of 3 numbers (one per type)"
+bad_result assignments_negative 'd["runs"][0]["assignments"][1][0] = -4' \
+	"runs[0].assignments[1][0]: expected a number >= 0, got -4"
+bad_result duration_worker 'd["runs"][0]["durations"][5][3] = 9' \
+	"runs[0].durations[5][3]: worker index 9 out of range (4 workers)"
+bad_result duration_type 'd["runs"][0]["durations"][0][2] = 1.5' \
+	"runs[0].durations[0][2]: type index 1.5 out of range (3 types)"
+bad_result thermal_lists 'd["runs"][0]["thermal"].pop()' \
+	"runs[0].thermal: expected 4 lists (one per worker), got 3"
+bad_result throttled_pair 'd["runs"][0]["throttled"][0] = [[1, 2, 3]]' \
+	"runs[0].throttled[0][0]: expected a [start_s, end_s] pair, got 3 values"
+bad_result scenario_tests 'd["scenario"]["tests"] = "many"' \
+	"scenario.tests: expected a number, got a string"
+bad_result worker_id 'd["workers"][2]["id"] = 7' "workers[2].id: expected a string, got a number"
+bad_result type_name 'd["types"][1] = None' "types[1]: expected a string, got null"
+bad_result scheduler_name 'del d["runs"][1]["scheduler"]' "runs[1].scheduler: missing"
+bad_result mean_string 'd["runs"][1]["mean_completion_s"] = "slow"' \
+	"runs[1].mean_completion_s: expected a number or null, got a string"
+bad_result version 'd["lbsched_simulate"] = 2' "lbsched_simulate: format 2, but this lbsched-shim reads format 1"
+bad_result not_simulate 'del d["lbsched_simulate"]' "lbsched_simulate: missing; not a simulate result"
+printf '[1, 2]' >"$tmp/array.json"
+expect_rc 1 "$render" "$tmp/array.json" "$tmp/array.html"
+has "$tmp/err" "result: expected a JSON object (lbsched-shim simulate --json), got an array"
+lines "$tmp/err" 1
+sed 's/"seed":1,/"seed":1e999,/' "$fixture" >"$tmp/inf.json"
+expect_rc 1 "$render" "$tmp/inf.json" "$tmp/inf.html"
+has "$tmp/err" "scenario.seed: expected a number, got a number out of range"
+printf '{"lbsched_simulate": 1,' >"$tmp/cut.json"
+expect_rc 1 "$render" "$tmp/cut.json" "$tmp/cut.html"
+has "$tmp/err" "not JSON"
+# every prefix of a real result is malformed: never a crash, always one line
+size=$(wc -c <"$fixture") crashed=0
+for cut in 1 17 100 999 5000 40000 $((size - 3)); do
+	head -c "$cut" "$fixture" >"$tmp/prefix.json"
+	"$render" "$tmp/prefix.json" "$tmp/prefix.html" 2>"$tmp/err" >/dev/null
+	rc=$?
+	if [ "$rc" != 1 ] || [ "$(grep -c . "$tmp/err")" != 1 ]; then crashed=$((crashed + 1)); echo "  prefix $cut: exit $rc" >&2; fi
+done
+if [ "$crashed" = 0 ]; then ok; else bad "$crashed cut-off results did not give exit 1 and one line"; fi
+
+# -- nulls and empties the format allows: a run with no finished test, no oracle
+mutate "$tmp/sparse.json" '
+r = d["runs"][1]
+r.update(completed=0, mean_completion_s=None, p95_completion_s=None, mean_completion_after_warmup_s=None,
+         makespan_s=None, throughput_per_s=None, ratio_to_oracle=None, curve=[], durations=[])
+r["efficiency"] = [[None] * len(d["workers"]) for _ in d["types"]]
+r["thermal"] = [[[0, 0.0]] for _ in d["workers"]]
+r["throttled"] = [[] for _ in d["workers"]]
+d["runs"] = d["runs"][:2]
+for r in d["runs"]:
+    r["ratio_to_oracle"] = None
+d["scenario"].update(mix_file=None, tests_file="recorded.jsonl", rate_per_s=None)'
+expect_rc 0 "$render" "$tmp/sparse.json" "$tmp/sparse.html"
+count "$tmp/sparse.html" '<polyline class="mark line"' 1
+has "$tmp/sparse.html" 'round-robin <small>(no finished tests)</small>'
+has "$tmp/sparse.html" 'tests replayed from a recorded stream'
+lacks "$tmp/sparse.html" 'class="run oracle"'
+lacks "$tmp/sparse.html" 'nan'
+# the same run as the primary one: its charts say there is nothing to show
+mutate "$tmp/empty_primary.json" '
+r = d["runs"][0]
+r.update(completed=0, mean_completion_s=None, p95_completion_s=None, mean_completion_after_warmup_s=None,
+         makespan_s=None, throughput_per_s=None, curve=[], durations=[])
+r["efficiency"] = [[None] * len(d["workers"]) for _ in d["types"]]
+r["thermal"] = [[] for _ in d["workers"]]
+r["throttled"] = [[] for _ in d["workers"]]'
+expect_rc 0 "$render" "$tmp/empty_primary.json" "$tmp/empty_primary.html"
+has "$tmp/empty_primary.html" 'no successful test to measure'
+has "$tmp/empty_primary.html" 'no finished tests in this run'
+count "$tmp/empty_primary.html" '<rect class="cell empty"' 12
+lacks "$tmp/empty_primary.html" 'nan'
+
+# -- untrusted strings are escaped
+mutate "$tmp/evil.json" '
+d["workers"][0]["id"] = "<script>alert(1)</script>"
+d["types"][1] = "\"><img src=x onerror=alert(2)>"
+d["runs"][0]["scheduler"] = "a&b <i>x</i>"
+d["scenario"]["workers_file"] = "</dd><script>alert(3)</script>"'
+expect_rc 0 "$render" "$tmp/evil.json" "$tmp/evil.html"
+self_contained "$tmp/evil.html"
+lacks "$tmp/evil.html" "<i>x"
+has "$tmp/evil.html" "&lt;script&gt;alert(1)&lt;/script&gt;"
+has "$tmp/evil.html" "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"
+has "$tmp/evil.html" "a&amp;b &lt;i&gt;x&lt;/i&gt;"
+has "$tmp/evil.html" "&lt;/dd&gt;&lt;script&gt;alert(3)"
+
+# -- a large result stays bounded: lanes capped, every line and cell drawn
+runs="hardware-aware,round-robin,priority,composite,oracle$(for i in $(seq 1 15); do printf ',config-%02d' "$i"; done)"
+python3 "$here/make_result.py" --workers 512 --types 6 --runs "$runs" --tests 2100 \
+	--curve-points 2000 --sample 2000 --warmup 500 >"$tmp/big.json"
+expect_rc 0 "$render" "$tmp/big.json" "$tmp/big.html"
+count "$tmp/big.html" '<polyline class="mark line"' 20
+count "$tmp/big.html" '<rect class="cell' $((512 * 6))
+count "$tmp/big.html" '<path class="mark temp"' 40
+count "$tmp/big.html" '<circle class="mark"' 2000
+has "$tmp/big.html" 'Showing 40 of 512 workers'
+self_contained "$tmp/big.html"
+
+# -- in the browser
+if [ "${LBS_SANITIZE:-none}" != none ]; then
+	echo "test_report: browser checks left to the build without sanitizers"
+elif ! browser=$(command -v chromium); then
+	bad "chromium is not installed (Debian package chromium; ./dev test installs it)"
+else
+	chrome() { HOME="$tmp" timeout 120 "$browser" --headless --no-sandbox --disable-gpu \
+		--user-data-dir="$tmp/profile" "$@" 2>>"$tmp/chromium.log"; }
+	printf '<!DOCTYPE html><html><body></body></html>' >"$tmp/blank.html"
+	chrome --screenshot="$tmp/shot.png" --window-size=1280,4000 "file://$tmp/report.html" >/dev/null
+	chrome --screenshot="$tmp/blank.png" --window-size=1280,4000 "file://$tmp/blank.html" >/dev/null
+	# a 1280 x 4000 PNG, and far more than a blank page's
+	if python3 - "$tmp/shot.png" "$tmp/blank.png" <<'PY'
+import struct, sys, os
+shot, blank = sys.argv[1], sys.argv[2]
+head = open(shot, "rb").read(24)
+ok = head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1280, 4000)
+big = os.path.getsize(shot) > 5 * os.path.getsize(blank)
+print("screenshot: %d bytes, blank page %d bytes, header %s" % (os.path.getsize(shot), os.path.getsize(blank), "ok" if ok else "bad"))
+sys.exit(0 if ok and big else 1)
+PY
+	then ok; else bad "the screenshot is missing, not 1280x4000, or nearly blank"; fi
+	for page in report:"$fixture" evil:"$tmp/evil.json" big:"$tmp/big.json"; do
+		name=${page%%:*} json=${page#*:}
+		chrome --dump-dom "file://$tmp/$name.html" >"$tmp/$name.dom"
+		if python3 "$here/check_dom.py" "$tmp/$name.dom" "$json" >"$tmp/check.out"; then
+			ok
+		else
+			bad "DOM of $name.html"
+			sed 's/^/    /' "$tmp/check.out" >&2
+		fi
+		sed "s/^/  $name: /" "$tmp/check.out" | tail -1
+	done
+fi
+
+if [ "$fail" = 0 ]; then
+	echo "test_report: PASS ($pass checks)"
+	exit 0
+fi
+echo "test_report: FAIL ($fail of $((pass + fail)) checks failed)"
+exit 1
