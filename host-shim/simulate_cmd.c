@@ -17,6 +17,7 @@
 #include "convert.h"
 #include "file.h"
 #include "host.h"
+#include "report.h"
 #include "scheduler.h"
 #include "simulate.h"
 #include "stream.h"
@@ -420,6 +421,38 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 		printf("(%u more workers in --json)\n", nw - show);
 }
 
+/* The HTML report, written to a temporary name and renamed, so a failed
+ * write never leaves half a page under the name asked for. */
+static int write_report(const char *path, const cJSON *doc)
+{
+	char tmp[4096], err[1024];
+	FILE *f;
+	int bad;
+
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+		fprintf(stderr, "%s: %s: path too long\n", prog, path);
+		return -1;
+	}
+	if (!(f = fopen(tmp, "w"))) {
+		fprintf(stderr, "%s: %s: cannot write: %s\n", prog, tmp, strerror(errno));
+		return -1;
+	}
+	bad = report_html(f, doc, err, sizeof err);
+	if (fclose(f) && !bad) {
+		snprintf(err, sizeof err, "%s", strerror(errno));
+		bad = -1;
+	}
+	if (!bad && rename(tmp, path)) {
+		snprintf(err, sizeof err, "cannot rename the .tmp file: %s", strerror(errno));
+		bad = -1;
+	}
+	if (bad) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, err);
+		remove(tmp);
+	}
+	return bad ? -1 : 0;
+}
+
 /* ===== The command ========================================================= */
 
 static void warn_to_stderr(void *ctx, const char *msg)
@@ -556,6 +589,10 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		free(text);
 		if (!doc) {
 			fprintf(stderr, "%s: simulate: out of memory\n", prog);
+			goto out;
+		}
+		if (o.report && write_report(o.report, doc)) {
+			cJSON_Delete(doc);
 			goto out;
 		}
 		cJSON_Delete(doc);

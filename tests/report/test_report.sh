@@ -192,6 +192,18 @@ count "$tmp/big.html" '<circle class="mark"' 2000
 has "$tmp/big.html" 'Showing 40 of 512 workers'
 self_contained "$tmp/big.html"
 
+# -- a real run: simulate --report on the bundled heterogeneous scenario
+ex=$LBS_SRCDIR/examples/hetero
+expect_rc 0 "${LBS_SHIM:?}" simulate --plugin "${LBS_PLUGIN:?}" --quiet --workers "$ex/fleet.json" \
+	--truth "$ex/truth.json" --mix "$ex/mix.json" --tests 3000 --rate 2.3 \
+	--compare round-robin,hardware-aware,oracle --json "$tmp/sim.json" --report "$tmp/sim.html"
+self_contained "$tmp/sim.html"
+has "$tmp/sim.html" "gpu_a100_1"
+# a report the renderer refuses leaves nothing under the name asked for
+expect_rc 1 "$LBS_SHIM" simulate --plugin "$LBS_PLUGIN" --quiet --workers "$ex/fleet.json" \
+	--truth "$ex/truth.json" --mix "$ex/mix.json" --tests 10 --report "$tmp/no-such-dir/x.html"
+has "$tmp/err" "$tmp/no-such-dir/x.html.tmp: cannot write"
+
 # -- in the browser
 if [ "${LBS_SANITIZE:-none}" != none ]; then
 	echo "test_report: browser checks left to the build without sanitizers"
@@ -214,7 +226,7 @@ print("screenshot: %d bytes, blank page %d bytes, header %s" % (os.path.getsize(
 sys.exit(0 if ok and big else 1)
 PY
 	then ok; else bad "the screenshot is missing, not 1280x4000, or nearly blank"; fi
-	for page in report:"$fixture" evil:"$tmp/evil.json" big:"$tmp/big.json"; do
+	for page in report:"$fixture" evil:"$tmp/evil.json" big:"$tmp/big.json" sim:"$tmp/sim.json"; do
 		name=${page%%:*} json=${page#*:}
 		chrome --dump-dom "file://$tmp/$name.html" >"$tmp/$name.dom"
 		if python3 "$here/check_dom.py" "$tmp/$name.dom" "$json" >"$tmp/check.out"; then
