@@ -13,7 +13,11 @@
  *   - LBS_RESULT_CANCELLED counts nowhere (the host gave up; the worker did
  *     nothing wrong or right) and creates no entry.
  *   - SUCCESS: samples and successes + 1; duration enters the Welford mean
- *     and variance (population variance: var = M2 / successes).
+ *     and variance (population variance: var = M2 / successes).  When the
+ *     duration and the expected duration are both > 0, ln(duration /
+ *     expected) enters the Welford mean and variance of the speed ratio
+ *     (ratio_n, log_ratio_mean, log_ratio_var) the same way, clamped to
+ *     +-HIST_LOG_RATIO_MAX.
  *   - anything else, including unknown values: samples and failures + 1.
  *   - preference: EMA with weight alpha (default 0.3) starting at 0.5, fed
  *     with the run's efficiency: on success clamp01(expected / duration)
@@ -34,6 +38,11 @@ typedef struct hist_store hist_store;
 
 #define HIST_ALPHA_DEFAULT 0.3
 #define HIST_PREF_START 0.5
+/* |ln(duration / expected)| is clamped to this before it is learned: a
+ * factor of e^20 (5e8) is already no speed but a broken clock or a wrong
+ * unit, and one such outcome must not own the mean.  Bounds the imported
+ * values too (store_ext.c). */
+#define HIST_LOG_RATIO_MAX 20.0
 
 /* A record that has learned nothing: zeros, preference HIST_PREF_START. */
 void hist_init(lbs_history *h);

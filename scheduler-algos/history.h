@@ -15,6 +15,14 @@ typedef struct lbs_history {
 	double mean_duration;  /* seconds, over successful samples */
 	double var_duration;   /* seconds^2 */
 	double last_update;    /* unix seconds */
+	/* How fast the worker runs this type against what hosts declare:
+	 * over the successful samples that had both a duration and an
+	 * expected duration > 0, the running mean and population variance
+	 * of ln(duration / expected).  exp(-log_ratio_mean) is the learned
+	 * speed (2 = twice as fast as declared).  All 0 while ratio_n is. */
+	uint64_t ratio_n;
+	double log_ratio_mean;
+	double log_ratio_var;
 } lbs_history;
 
 /* Look up a pair; NULL when nothing is known.  The pointer is valid until
