@@ -38,11 +38,6 @@ typedef struct hist_store hist_store;
 
 #define HIST_ALPHA_DEFAULT 0.3
 #define HIST_PREF_START 0.5
-/* |ln(duration / expected)| is clamped to this before it is learned: a
- * factor of e^20 (5e8) is already no speed but a broken clock or a wrong
- * unit, and one such outcome must not own the mean.  Bounds the imported
- * values too (store_ext.c). */
-#define HIST_LOG_RATIO_MAX 20.0
 
 /* A record that has learned nothing: zeros, preference HIST_PREF_START. */
 void hist_init(lbs_history *h);

@@ -25,6 +25,12 @@ typedef struct lbs_history {
 	double log_ratio_var;
 } lbs_history;
 
+/* |ln(duration / expected)| is clamped to this before it is learned: a
+ * factor of e^20 (5e8) is already no speed but a broken clock or a wrong
+ * unit, and one such outcome must not own the mean.  It bounds what an
+ * import accepts and what a scheduler reads from any lookup too. */
+#define HIST_LOG_RATIO_MAX 20.0
+
 /* Look up a pair; NULL when nothing is known.  The pointer is valid until
  * the next report on the same instance. */
 typedef const lbs_history *(*lbs_history_fn)(void *ctx, uint32_t wl_type,

@@ -527,9 +527,9 @@ HOT void worker_factor(const hw_ctx *c, hw_wk *k)
  * guess, but in simulation the whole run chose better, by 5-15 % in mean
  * completion on heterogeneous fleets, since a wait that leans long on busy
  * workers also counts the work that will queue behind this one
- * (docs/SCORING.md, section 10).  ahead is the host's count of tests, or its load x c
- * when that is more: a host that reports utilisation but counts no tests
- * still has its busy workers wait.
+ * (docs/SCORING.md, section 10).  ahead is the host's count of tests, or
+ * its load x c when that is more: a host that reports utilisation but
+ * counts no tests still has its busy workers wait.
  */
 HOT void worker_wait(hw_wk *k)
 {
@@ -630,11 +630,12 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 		return;
 	r->pref = clamp01(h->preference, 0.5);
 	/* A lookup may be anyone's: a mean that is no number teaches no
-	 * speed, and one beyond what learning gives is cut to it. */
+	 * speed, and one beyond what learning gives is cut to that. */
 	if (h->ratio_n > 0 && isfinite(h->log_ratio_mean)) {
 		double m = h->log_ratio_mean;
 
-		m = m < -20.0 ? -20.0 : m > 20.0 ? 20.0 : m;
+		m = m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX
+		    : m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : m;
 		r->n = (double)h->ratio_n;
 		r->ls = -m;
 		r->w = r->n / (r->n + c->pk);
