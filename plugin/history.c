@@ -27,6 +27,9 @@ struct hist_store {
 	size_t mask; /* number of slots - 1 */
 	size_t count;
 	uint64_t gen; /* see hist_generation */
+	/* hist_speed_ub per workload type; types beyond the ABI's share the
+	 * last. */
+	double speed_ub[LBS_WL_COUNT + 1];
 };
 
 /* Generations are drawn from one process-wide counter, so that no two
@@ -119,6 +122,27 @@ size_t hist_count(const hist_store *s)
 uint64_t hist_generation(const hist_store *s)
 {
 	return s ? s->gen : 0;
+}
+
+double hist_speed_ub(void *ctx, uint32_t wl_type)
+{
+	const hist_store *s = ctx;
+
+	return s ? s->speed_ub[wl_type < LBS_WL_COUNT ? wl_type : LBS_WL_COUNT] : 0.0;
+}
+
+/* After a record of `type` changed: keep speed_ub above its speed. */
+static void note_speed(hist_store *s, uint32_t type, const lbs_history *h)
+{
+	double m = h->log_ratio_mean, sp;
+	double *ub = &s->speed_ub[type < LBS_WL_COUNT ? type : LBS_WL_COUNT];
+
+	if (h->ratio_n == 0 || !isfinite(m))
+		return;
+	m = m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX : m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : m;
+	sp = exp(-m);
+	if (sp > *ub)
+		*ub = sp;
 }
 
 static int grow(hist_store *s)
@@ -239,6 +263,7 @@ lbs_status hist_apply_alpha(hist_store *s, const lbs_outcome *o, double alpha,
 	if (!h)
 		return LBS_ENOMEM;
 	hist_learn(h, o, alpha, now);
+	note_speed(s, o->workload_type, h);
 	s->gen = new_gen();
 	return LBS_OK;
 }
@@ -254,6 +279,7 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 	if (!e)
 		return LBS_ENOMEM;
 	*e = *h;
+	note_speed(s, wl_type, e);
 	s->gen = new_gen();
 	return LBS_OK;
 }

@@ -81,6 +81,11 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 /* Pairs known.  0 lets a scheduler skip lookups altogether. */
 size_t hist_count(const hist_store *s);
 
+/* hist_store's lbs_speed_ub_fn: no pair of the type has a learned speed
+ * above it.  It only grows (a speed that falls leaves it where it was),
+ * which keeps it a bound at the cost of one exp per update. */
+double hist_speed_ub(void *ctx, uint32_t wl_type);
+
 /* A number that changes whenever what the store answers may change (every
  * hist_apply / hist_put) and that no other store, live or freed, has had:
  * while it stays the same, an answer once looked up may be remembered.

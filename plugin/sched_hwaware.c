@@ -311,13 +311,14 @@ static void hwi_destroy(void *p)
 
 static hw_learned learned_for(const hw_inst *inst)
 {
-	hw_learned l = { NULL, NULL };
+	hw_learned l = { NULL, NULL, NULL };
 	const hist_store *view = store_view(inst->store);
 
 	/* The fast path: with nothing learned every lookup would miss. */
 	if (hist_count(view) > 0) {
 		l.lookup = hist_lookup;
 		l.ctx = (void *)view;
+		l.speed_ub = hist_speed_ub;
 	}
 	/* The view's generation changes with every answer it may give
 	 * differently (and a new view has a new one), so selects may

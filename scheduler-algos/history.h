@@ -36,4 +36,9 @@ typedef struct lbs_history {
 typedef const lbs_history *(*lbs_history_fn)(void *ctx, uint32_t wl_type,
                                              const char *worker_id);
 
+/* No pair of this workload type has a learned speed, exp(-log_ratio_mean)
+ * with the mean clamped to HIST_LOG_RATIO_MAX, above the answer (0 when
+ * none has one).  Lets a scheduler skip a worker without looking it up. */
+typedef double (*lbs_speed_ub_fn)(void *ctx, uint32_t wl_type);
+
 #endif

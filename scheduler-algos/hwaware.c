@@ -143,6 +143,8 @@ typedef struct hw_ctx {
 	double pk;          /* prior_weight */
 	double scale;       /* prior_scale */
 	double sp_ub;       /* scale x eff_ub: no prior speed exceeds it */
+	double s_ub;        /* no speed before perf exceeds it; INFINITY
+	                       when learned speeds come without a bound */
 } hw_ctx;
 
 void hw_params_default(hw_params *p)
@@ -401,6 +403,24 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->scale = p->prior_scale;
 	/* prior_speed() of eff_ub, which no device's efficiency exceeds. */
 	c->sp_ub = p->prior_scale * c->eff_ub > PRIOR_MIN ? p->prior_scale * c->eff_ub : PRIOR_MIN;
+	c->s_ub = c->sp_ub;
+}
+
+/* With a learned store: a speed, a weighted geometric mean of the learned
+ * one and the prior's, is at most the larger of their bounds. */
+static void ctx_learned(hw_ctx *c, const hw_learned *l)
+{
+	double ub;
+
+	if (!l || !l->lookup)
+		return;
+	if (!l->speed_ub) {
+		c->s_ub = INFINITY;
+		return;
+	}
+	ub = l->speed_ub(l->ctx, c->wl->type);
+	/* NaN (a broken bound) fails both tests: unknown. */
+	c->s_ub = ub <= c->sp_ub ? c->sp_ub : ub <= INFINITY ? ub : INFINITY;
 }
 
 static inline uint32_t pref_matches(const hw_ctx *c, const lbs_device *d)
@@ -923,8 +943,9 @@ HOT double speed_ub(const hw_known *r, double sp, double perf)
  * so 1 - cut > 0; a cut of -1 skips nothing), and s is at most
  * speed_ub().  Cheapest first, each multiplied out by the capacity so that
  * a worker that cannot win costs no division:
- *   1. the queue the host counts (the wait is at least what it says) and
- *      the learned record, with the prior speed of eff_ub;
+ *   1. the queue the host counts (the wait is at least what it says)
+ *      with the bound of every speed (s_ub), before the lookup; then with
+ *      the worker's learned record and the prior speed of eff_ub;
  *   2. the devices, each scored only when its throughput alone could
  *      reach the cut (below); when the hard filter is more than the device
  *      checks, the best of all devices, eligible or not, then the filter;
@@ -948,12 +969,18 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	 * suitability needs. */
 	k.nq = (double)w->active_tests + (double)w->queued_tests;
 	k.cap = (double)(w->capacity ? w->capacity : 1);
-	if (lk)
-		r = known_at(c, lk, w, i, &tmp);
 	perf = worker_perf(w);
-	room = (1.0 - cut) * r->rel * k.cap;
 	m = k.nq + 1.0 - k.cap;
 	rhs = cut * (k.cap + (m > 0.0 ? m : 0.0));
+	/* Before the lookup (with the memo invalid after every report, a
+	 * hash probe and an exp per worker): the speed bound of them all.
+	 * An infinite bound with a room of 0 is NaN, which skips nothing. */
+	room = (1.0 - cut) * k.cap;
+	if (c->s_ub * perf * room < rhs)
+		return 0;
+	if (lk)
+		r = known_at(c, lk, w, i, &tmp);
+	room *= r->rel;
 	if (speed_ub(r, c->sp_ub, perf) * room < rhs)
 		return 0;
 	/*
@@ -1172,6 +1199,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	if (want == 0)
 		return LBS_NO_WORKER;
 	ctx_init(&c, s, wl);
+	ctx_learned(&c, learned);
 	if (learned && learned->lookup) {
 		lk.l = learned;
 		if (s->gen) {

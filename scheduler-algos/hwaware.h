@@ -132,6 +132,9 @@ const char *hw_params_check(const hw_params *p, const char **problem);
 typedef struct hw_learned {
 	lbs_history_fn lookup;
 	void *ctx;
+	/* May be NULL.  A bound on the learned speeds, so that a select of
+	 * timed work skips a worker on its queue alone, before its lookup. */
+	lbs_speed_ub_fn speed_ub;
 } hw_learned;
 
 /* Every factor of one worker's score, for explain and the reason. */

@@ -790,6 +790,29 @@ static void test_completion_learned_speed(void)
 		fleet_free(&f);
 	}
 	CHECK_INT(switched, 1);
+
+	/* A speed learned beyond any prior: A runs audio sixteen times as
+	 * fast as declared.  The select's bound on learned speeds has to
+	 * know it, or a queued A would be skipped unseen once B is the one
+	 * to beat: B is looked at first (it won last), A's queue shrinks. */
+	learn_speed(s, LBS_WL_AUDIO, "A", 16, 20);
+	for (int q = 8; q >= 0; q -= 2) {
+		lbs_workload aud = wl_of(a, "{\"test_id\":\"a\",\"test_type\":\"audio\","
+		                            "\"expected_duration\":40}");
+		double ca, cb;
+
+		snprintf(lb, sizeof lb, "\"active_tests\":1,\"queued_tests\":%d", q);
+		f = gpu_twins(lb, "");
+		c = candidate(s, &aud, &f, "A", &doc);
+		ca = num(c, "completion_s");
+		CHECK_NEAR(num(c, "learned_speed"), 16, 1e-9);
+		CHECK(num(c, "speed") > 4 * num(c, "prior_speed"));
+		cb = num(find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "B"),
+		         "completion_s");
+		cJSON_Delete(doc);
+		CHECK_STR(pick(s, &aud, &f), ca < cb ? "A" : "B");
+		fleet_free(&f);
+	}
 	sched_close(s);
 	arena_free(a);
 }
@@ -1095,17 +1118,25 @@ static const lbs_history *fake_history(void *ctx, uint32_t type, const char *id)
 
 	(void)ctx;
 	/* A few workers known, with preferences spread over 0..1, speeds
-	 * from a quarter to four times as declared (some not learned), and
-	 * some failures. */
+	 * from e^-2 to e^2 times as declared (some not learned), and some
+	 * failures. */
 	if ((id[len - 1] - '0') % 3 != 0)
 		return NULL;
 	h.preference = (v % 11) / 10.0;
 	h.ratio_n = v % 4 == 0 ? 0 : v % 7;
-	h.log_ratio_mean = h.ratio_n ? ((double)(v % 9) - 4.0) / 3.0 : 0.0;
+	h.log_ratio_mean = h.ratio_n ? ((double)(v % 9) - 4.0) / 2.0 : 0.0;
 	h.samples = h.ratio_n + v % 3;
 	h.successes = h.ratio_n;
 	h.failures = h.samples - h.successes;
 	return &h;
+}
+
+/* fake_history's speeds are e^2 at most: a bound, and nearly tight. */
+static double fake_speed_ub(void *ctx, uint32_t type)
+{
+	(void)ctx;
+	(void)type;
+	return 7.39;
 }
 
 static void make_random(rnd_worker *r, uint32_t i)
@@ -1152,7 +1183,8 @@ static void test_random_consistency(void)
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL};
+	hw_learned learned = {fake_history, NULL, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub};
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
@@ -1183,7 +1215,7 @@ static void test_random_consistency(void)
 			 * completions tie too. */
 			.est_duration_s = rnd(2) ? 10.0 * (1 + rnd(3)) : 0.0,
 		};
-		const hw_learned *l = round % 2 ? &learned : NULL;
+		const hw_learned *l = round % 2 == 0 ? NULL : round % 4 == 1 ? &learned : &bounded;
 		int strict = rnd(3) == 0;
 		uint32_t want = 1 + rnd(6), need = 1 + rnd(want);
 		const char *excl[1];
