@@ -145,6 +145,8 @@ typedef struct hw_ctx {
 	double sp_ub;       /* scale x eff_ub: no prior speed exceeds it */
 	double s_ub;        /* no speed before perf exceeds it; INFINITY
 	                       when learned speeds come without a bound */
+	double sl_ub;       /* no learned speed exceeds it (0: none learned;
+	                       INFINITY: no bound) */
 } hw_ctx;
 
 void hw_params_default(hw_params *p)
@@ -404,6 +406,7 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	/* prior_speed() of eff_ub, which no device's efficiency exceeds. */
 	c->sp_ub = p->prior_scale * c->eff_ub > PRIOR_MIN ? p->prior_scale * c->eff_ub : PRIOR_MIN;
 	c->s_ub = c->sp_ub;
+	c->sl_ub = 0.0;
 }
 
 /* With a learned store: a speed, a weighted geometric mean of the learned
@@ -414,13 +417,10 @@ static void ctx_learned(hw_ctx *c, const hw_learned *l)
 
 	if (!l || !l->lookup)
 		return;
-	if (!l->speed_ub) {
-		c->s_ub = INFINITY;
-		return;
-	}
-	ub = l->speed_ub(l->ctx, c->wl->type);
-	/* NaN (a broken bound) fails both tests: unknown. */
-	c->s_ub = ub <= c->sp_ub ? c->sp_ub : ub <= INFINITY ? ub : INFINITY;
+	ub = l->speed_ub ? l->speed_ub(l->ctx, c->wl->type) : INFINITY;
+	/* NaN (a broken bound) fails the test: unknown. */
+	c->sl_ub = ub <= INFINITY ? ub : INFINITY;
+	c->s_ub = c->sl_ub > c->sp_ub ? c->sl_ub : c->sp_ub;
 }
 
 static inline uint32_t pref_matches(const hw_ctx *c, const lbs_device *d)
@@ -739,6 +739,17 @@ read:
 	return r;
 }
 
+/* Is the record of the worker at position i in the memo, probably (the
+ * id's text is not compared: known_at does that)?  Then it costs little. */
+static inline int memo_hot(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
+                           uint32_t i)
+{
+	uint32_t t = c->wl->type;
+
+	return lk->m && t < LBS_WL_COUNT && lk->m[i].gen == lk->gen && lk->m[i].id == w->id &&
+	       (lk->m[i].known >> t & 1);
+}
+
 static inline double blend(const hw_ctx *c, double adj, double pref)
 {
 	return c->keep * adj + c->beta * pref;
@@ -938,6 +949,36 @@ HOT double speed_ub(const hw_known *r, double sp, double perf)
 }
 
 /*
+ * The throughput a device needs for its worker to reach the cut, as the
+ * check T x *tq >= *tr (always true when nothing can be said).  A device's
+ * efficiency needs to reach E = sp_need / prior_scale, sp_need the prior
+ * speed that puts speed_ub() at the cut; with every term but compute at
+ * its best, a T / (T + K) >= E sum - rest_ub.  Multiplied out by
+ * D = room perf (1 - w) prior_scale > 0, with N = rhs - w sl room perf
+ * (so E = N / D) and X = N sum - rest_ub D, that is T (a D - X) >= X K:
+ * a multiply per device instead of its division.  Only when the prior
+ * speed's floor cannot reach the cut by itself, and with a hair of slack
+ * so that rounding never drops a device that could tie.  room and rhs are
+ * screen_timed()'s, r the record (neutral: as if nothing were learned).
+ */
+HOT void throughput_needed(const hw_ctx *c, const hw_known *r, double cut,
+                           double room, double perf, double rhs, double *tq,
+                           double *tr)
+{
+	double dd = room * perf * (1.0 - r->w) * c->scale;
+	double nn = rhs - r->w * r->sl * room * perf;
+
+	*tq = 0.0;
+	*tr = -1.0;
+	if (c->no_weight || !(cut > 0.0) || !(dd > 0.0) || !(nn * c->scale > PRIOR_MIN * dd))
+		return;
+	*tr = nn * c->sum - c->rest_ub * dd; /* X */
+	*tq = c->a * dd - *tr;
+	*tr *= c->k;
+	*tr -= (*tr > 0.0 ? *tr : -*tr) * 1e-9;
+}
+
+/*
  * screen() for timed work.  score = S / (S + 1 + g), S = s x rel, is
  * below the cut exactly when S (1 - cut) < cut (1 + g) (scores are < 1,
  * so 1 - cut > 0; a cut of -1 skips nothing), and s is at most
@@ -947,21 +988,28 @@ HOT double speed_ub(const hw_known *r, double sp, double perf)
  *      with the bound of every speed (s_ub), before the lookup; then with
  *      the worker's learned record and the prior speed of eff_ub;
  *   2. the devices, each scored only when its throughput alone could
- *      reach the cut (below); when the hard filter is more than the device
- *      checks, the best of all devices, eligible or not, then the filter;
+ *      reach the cut (throughput_needed()); when the hard filter is more
+ *      than the device checks, the best of all devices, eligible or not,
+ *      then the filter;
  *   3. the load ceiling, and the wait the load may add;
  *   4. the worker's own prior speed, before paying for exp and log.
+ * Most workers that pass 1 are idle ones, which the queue cannot tell
+ * apart.  When no learned speed could reach the cut, a speed that does
+ * must owe it to the prior (a mean is at most its larger part, and the
+ * reliability only lowers it), so the throughputs are first checked as if
+ * nothing were learned, and a worker none of whose devices could is
+ * dropped before its lookup (a hash probe and an exp while the memo is
+ * invalid, as after every report).
  * On success *sc, *tie (the suitability) and *le are its ranking keys.
  */
 HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
                      const hw_lk *lk, double *sc, double *tie, double *le)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
-	uint64_t mask, reserved = w->reserved_memory_bytes;
-	double effs[64], all = -1.0, eff = -1.0, perf, rhs, room, sp, m;
-	double tq = 0.0, tr = -1.0; /* the throughput check: T x tq >= tr */
+	uint64_t mask = 0, reserved = w->reserved_memory_bytes;
+	double effs[64], all = -1.0, eff = -1.0, perf, rhs, room, sp, m, tq, tr;
 	const hw_known *r = &neutral;
-	int full = c->full;
+	int later;
 	hw_known tmp;
 	hw_wk k;
 
@@ -972,60 +1020,62 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	perf = worker_perf(w);
 	m = k.nq + 1.0 - k.cap;
 	rhs = cut * (k.cap + (m > 0.0 ? m : 0.0));
-	/* Before the lookup (with the memo invalid after every report, a
-	 * hash probe and an exp per worker): the speed bound of them all.
-	 * An infinite bound with a room of 0 is NaN, which skips nothing. */
+	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
 	room = (1.0 - cut) * k.cap;
 	if (c->s_ub * perf * room < rhs)
 		return 0;
-	if (lk)
+	/* A record the memo has is cheap, and its learned speed makes the
+	 * check on the devices tighter. */
+	later = lk && !c->full && c->sl_ub * perf * room < rhs && !memo_hot(c, lk, w, i);
+	if (lk && !later)
 		r = known_at(c, lk, w, i, &tmp);
-	room *= r->rel;
-	if (speed_ub(r, c->sp_ub, perf) * room < rhs)
+	if (speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs)
 		return 0;
-	/*
-	 * Most workers that get here are idle ones, which the queue cannot
-	 * tell apart: their devices decide.  A device's efficiency needs to
-	 * reach E = sp_need / prior_scale, sp_need the prior speed that puts
-	 * speed_ub() at the cut; with every term but compute at its best,
-	 * a T / (T + K) >= E sum - rest_ub.  Multiplied out by
-	 * D = room perf (1 - w) prior_scale > 0, with N = rhs - w sl room perf
-	 * (so E = N / D) and X = N sum - rest_ub D, that is
-	 * T (a D - X) >= X K: a multiply per device instead of its division.
-	 * Only when the prior speed's floor cannot reach the cut by itself,
-	 * and with a hair of slack so that rounding never drops a device that
-	 * could tie.
-	 */
-	if (!full && !c->no_weight && cut > 0.0) {
-		double dd = room * perf * (1.0 - r->w) * c->scale;
-		double nn = rhs - r->w * r->sl * room * perf;
+	if (!c->full) {
+		double tput[64];
 
-		if (dd > 0.0 && nn * c->scale > PRIOR_MIN * dd) {
-			double x = nn * c->sum - c->rest_ub * dd;
+		/* Devices 0..63 have a mask bit, as in the hard filter. */
+		throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+			uint32_t cls;
 
-			tq = c->a * dd - x;
-			tr = x * c->k;
-			tr -= (tr > 0.0 ? tr : -tr) * 1e-9;
+			if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
+				continue;
+			tput[j] = throughput(c, d, &cls);
+			if (tput[j] * tq >= tr)
+				mask |= UINT64_C(1) << j;
 		}
-	}
-	/* The devices as screen() does them. */
-	for (uint32_t j = 0; j < nd; j++) {
-		const lbs_device *d = w->devices[j];
-		uint32_t cls;
-		double e;
+		if (!mask)
+			return 0;
+		if (later) {
+			r = known_at(c, lk, w, i, &tmp);
+			throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+		}
+		for (uint64_t b = mask; b; b &= b - 1) {
+			uint32_t j = lowest_bit(b);
+			const lbs_device *d = w->devices[j];
+			double e;
 
-		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
-			continue;
-		if (full) {
+			if (tput[j] * tq >= tr && elig_device_ok(c->wl, w, d)) {
+				e = dev_eff(c, d, reserved, NULL);
+				eff = e > eff ? e : eff;
+			}
+		}
+		if (eff < 0.0)
+			return 0;
+	} else {
+		/* The devices as screen() does them. */
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+			double e;
+
+			if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
+				continue;
 			effs[j] = e = dev_eff(c, d, reserved, NULL);
 			all = e > all ? e : all;
-		} else if (throughput(c, d, &cls) * tq >= tr && elig_device_ok(c->wl, w, d)) {
-			e = dev_eff(c, d, reserved, NULL);
-			eff = e > eff ? e : eff;
 		}
-	}
-	if (full) {
-		if (speed_ub(r, prior_speed(c, all), perf) * room < rhs)
+		if (speed_ub(r, prior_speed(c, all), perf) * room * r->rel < rhs)
 			return 0;
 		if (elig_check(c->wl, w, 2.0, &mask) != ELIG_OK || !mask)
 			return 0;
@@ -1034,8 +1084,6 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 
 			eff = e > eff ? e : eff;
 		}
-	} else if (eff < 0.0) {
-		return 0;
 	}
 	worker_loadf(c, w, &k);
 	if (k.load > c->ceiling)

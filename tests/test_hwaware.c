@@ -1131,6 +1131,27 @@ static const lbs_history *fake_history(void *ctx, uint32_t type, const char *id)
 	return &h;
 }
 
+/* fake_history as a fleet learned to be slow: speeds at most as declared,
+ * which leaves the priors to decide who could win. */
+static const lbs_history *fake_slow_history(void *ctx, uint32_t type, const char *id)
+{
+	static lbs_history h;
+	const lbs_history *f = fake_history(ctx, type, id);
+
+	if (!f)
+		return NULL;
+	h = *f;
+	h.log_ratio_mean = fabs(h.log_ratio_mean);
+	return &h;
+}
+
+static double fake_slow_speed_ub(void *ctx, uint32_t type)
+{
+	(void)ctx;
+	(void)type;
+	return 1.0;
+}
+
 /* fake_history's speeds are e^2 at most: a bound, and nearly tight. */
 static double fake_speed_ub(void *ctx, uint32_t type)
 {
@@ -1185,6 +1206,7 @@ static void test_random_consistency(void)
 	const lbs_worker *ws[N];
 	hw_learned learned = {fake_history, NULL, NULL};
 	hw_learned bounded = {fake_history, NULL, fake_speed_ub};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub};
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
@@ -1197,9 +1219,6 @@ static void test_random_consistency(void)
 	p0.prior_weight = 0;
 	states[0] = hw_new(&p);
 	states[1] = hw_new(&p0);
-	/* fake_history answers the same for ever: a generation may vouch
-	 * for it, so the rounds with a store use the per-worker memo. */
-	hw_remember(states[0], 7);
 	for (int round = 0; round < 600; round++) {
 		lbs_workload wl = {
 			.struct_size = sizeof wl,
@@ -1215,7 +1234,8 @@ static void test_random_consistency(void)
 			 * completions tie too. */
 			.est_duration_s = rnd(2) ? 10.0 * (1 + rnd(3)) : 0.0,
 		};
-		const hw_learned *l = round % 2 == 0 ? NULL : round % 4 == 1 ? &learned : &bounded;
+		const hw_learned *l = round % 2 == 0 ? NULL : round % 6 == 1 ? &learned
+		                      : round % 6 == 3 ? &bounded : &slow;
 		int strict = rnd(3) == 0;
 		uint32_t want = 1 + rnd(6), need = 1 + rnd(want);
 		const char *excl[1];
@@ -1262,6 +1282,10 @@ static void test_random_consistency(void)
 			wl.n_exclude = 1;
 		}
 		s = states[rnd(4) == 0];
+		/* The fake lookups answer the same for ever: a generation
+		 * each may vouch for them, so the rounds with a store use the
+		 * per-worker memo. */
+		hw_remember(states[0], l == &slow ? 8 : 7);
 		timed_rounds += wl.est_duration_s > 0;
 		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
 		m = hw_rank(ev, N, order, tmp);
