@@ -162,6 +162,24 @@ lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
 	return LBS_ECONFIG;
 }
 
+lbs_status cfg_bool(const cJSON *obj, const char *name, int def, int *out,
+                    char *err, size_t errlen)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+	char what[48];
+
+	*out = def;
+	if (!v)
+		return LBS_OK;
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v) ? 1 : 0;
+		return LBS_OK;
+	}
+	got(v, what, sizeof(what));
+	set_err(err, errlen, "config field '%s': must be true or false, got %s", name, what);
+	return LBS_ECONFIG;
+}
+
 lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,
                     uint64_t *out, char *err, size_t errlen)
 {

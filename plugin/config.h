@@ -36,6 +36,10 @@ lbs_status cfg_check_fields(const cJSON *obj, const char *const *known,
 lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
                       double def, double *out, char *err, size_t errlen);
 
+/* true or false, or `def` when absent; *out is 1 or 0. */
+lbs_status cfg_bool(const cJSON *obj, const char *name, int def, int *out,
+                    char *err, size_t errlen);
+
 /* An unsigned integer up to 2^53 (the largest a JSON number carries
  * exactly through cJSON's double), or `def` when absent. */
 lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,

@@ -27,6 +27,9 @@ struct hist_store {
 	size_t mask; /* number of slots - 1 */
 	size_t count;
 	uint64_t gen; /* see hist_generation */
+	/* hist_speed_ub per workload type; types beyond the ABI's share the
+	 * last. */
+	double speed_ub[LBS_WL_COUNT + 1];
 };
 
 /* Generations are drawn from one process-wide counter, so that no two
@@ -121,6 +124,27 @@ uint64_t hist_generation(const hist_store *s)
 	return s ? s->gen : 0;
 }
 
+double hist_speed_ub(void *ctx, uint32_t wl_type)
+{
+	const hist_store *s = ctx;
+
+	return s ? s->speed_ub[wl_type < LBS_WL_COUNT ? wl_type : LBS_WL_COUNT] : 0.0;
+}
+
+/* After a record of `type` changed: keep speed_ub above its speed. */
+static void note_speed(hist_store *s, uint32_t type, const lbs_history *h)
+{
+	double m = h->log_ratio_mean, sp;
+	double *ub = &s->speed_ub[type < LBS_WL_COUNT ? type : LBS_WL_COUNT];
+
+	if (h->ratio_n == 0 || !isfinite(m))
+		return;
+	m = m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX : m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : m;
+	sp = exp(-m);
+	if (sp > *ub)
+		*ub = sp;
+}
+
 static int grow(hist_store *s)
 {
 	size_t n = (s->mask + 1) * 2;
@@ -172,6 +196,24 @@ void hist_init(lbs_history *h)
 	h->preference = HIST_PREF_START;
 }
 
+/* Welford on ln(duration / expected), the same way as the durations: the
+ * record keeps the population variance and M2 is rebuilt from it.  Unlike
+ * the preference, which caps expected / duration at 1, this tells a worker
+ * four times as fast as declared from one that is just as fast. */
+static void learn_ratio(lbs_history *h, double x)
+{
+	double n = (double)++h->ratio_n;
+	double m2 = h->log_ratio_var * (n - 1.0), delta;
+
+	x = x < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX
+	    : x > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : x;
+	delta = x - h->log_ratio_mean;
+
+	h->log_ratio_mean += delta / n;
+	m2 += delta * (x - h->log_ratio_mean);
+	h->log_ratio_var = m2 > 0.0 ? m2 / n : 0.0;
+}
+
 void hist_learn(lbs_history *h, const lbs_outcome *o, double alpha, double now)
 {
 	double eff;
@@ -191,6 +233,9 @@ void hist_learn(lbs_history *h, const lbs_outcome *o, double alpha, double now)
 		h->var_duration = m2 > 0.0 ? m2 / n : 0.0;
 		eff = o->expected_duration_s > 0.0 && o->duration_s > 0.0
 		      ? clamp01(o->expected_duration_s / o->duration_s, 1.0) : 1.0;
+		if (o->expected_duration_s > 0.0 && o->duration_s > 0.0 &&
+		    isfinite(o->expected_duration_s))
+			learn_ratio(h, log(o->duration_s / o->expected_duration_s));
 	} else {
 		h->failures++;
 		eff = 0.0;
@@ -218,6 +263,7 @@ lbs_status hist_apply_alpha(hist_store *s, const lbs_outcome *o, double alpha,
 	if (!h)
 		return LBS_ENOMEM;
 	hist_learn(h, o, alpha, now);
+	note_speed(s, o->workload_type, h);
 	s->gen = new_gen();
 	return LBS_OK;
 }
@@ -233,6 +279,7 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 	if (!e)
 		return LBS_ENOMEM;
 	*e = *h;
+	note_speed(s, wl_type, e);
 	s->gen = new_gen();
 	return LBS_OK;
 }

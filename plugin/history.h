@@ -13,7 +13,11 @@
  *   - LBS_RESULT_CANCELLED counts nowhere (the host gave up; the worker did
  *     nothing wrong or right) and creates no entry.
  *   - SUCCESS: samples and successes + 1; duration enters the Welford mean
- *     and variance (population variance: var = M2 / successes).
+ *     and variance (population variance: var = M2 / successes).  When the
+ *     duration and the expected duration are both > 0, ln(duration /
+ *     expected) enters the Welford mean and variance of the speed ratio
+ *     (ratio_n, log_ratio_mean, log_ratio_var) the same way, clamped to
+ *     +-HIST_LOG_RATIO_MAX.
  *   - anything else, including unknown values: samples and failures + 1.
  *   - preference: EMA with weight alpha (default 0.3) starting at 0.5, fed
  *     with the run's efficiency: on success clamp01(expected / duration)
@@ -76,6 +80,11 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 
 /* Pairs known.  0 lets a scheduler skip lookups altogether. */
 size_t hist_count(const hist_store *s);
+
+/* hist_store's lbs_speed_ub_fn: no pair of the type has a learned speed
+ * above it.  It only grows (a speed that falls leaves it where it was),
+ * which keeps it a bound at the cost of one exp per update. */
+double hist_speed_ub(void *ctx, uint32_t wl_type);
 
 /* A number that changes whenever what the store answers may change (every
  * hist_apply / hist_put) and that no other store, live or freed, has had:

@@ -97,22 +97,6 @@ static const char *const route_fields[] = {
 };
 static const char *const default_fields[] = { "scheduler", "plugin", "config", NULL };
 
-static lbs_status get_bool(const cJSON *obj, const char *name, int def,
-                           int *out, char *err, size_t errlen)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	*out = def;
-	if (!v)
-		return LBS_OK;
-	if (!cJSON_IsBool(v)) {
-		snprintf(err, errlen, "config field '%s': must be true or false", name);
-		return LBS_ECONFIG;
-	}
-	*out = cJSON_IsTrue(v);
-	return LBS_OK;
-}
-
 static int shaped_like_composite(const cJSON *cfg)
 {
 	return cJSON_IsObject(cfg) &&
@@ -314,7 +298,7 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 			st = cfg_number(el, "weight", 0.0, WEIGHT_MAX, 1.0, &c->weight,
 			                err, errlen);
 		if (st == LBS_OK)
-			st = get_bool(el, "vote", 0, &votes, err, errlen);
+			st = cfg_bool(el, "vote", 0, &votes, err, errlen);
 		if (st != LBS_OK)
 			return cfg_nested(field, st, err, errlen);
 		st = make_child(inst->host, el, field, c, err, errlen);
@@ -323,7 +307,7 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 			return st;
 		/* A child that learns moves on through report(); one that
 		 * does not (a rotation) can only move on through select(). */
-		st = get_bool(el, "advance", !HAS_SLOT(c->desc, report), &advance,
+		st = cfg_bool(el, "advance", !HAS_SLOT(c->desc, report), &advance,
 		              err, errlen);
 		if (st != LBS_OK)
 			return cfg_nested(field, st, err, errlen);

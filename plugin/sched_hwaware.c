@@ -13,12 +13,14 @@
  *                       "gpu_nlp_tensor_cores": 1.2,
  *                       "tpu_large_nlp_vision": 1.3, "npu_inference": 1.2,
  *                       "quantised": 1.5, "npu_training": 0.25,
- *                       "browser_training": 0.5}}
+ *                       "browser_training": 0.5},
+ *    "completion": {"enabled": true, "prior_weight": 2, "prior_scale": 2}}
  *
  * report() feeds an in-memory history (plugin/history.h); while it is
- * empty select makes no lookups and every learned preference is 0.5.
- * Nothing is kept per worker between calls, so there is no
- * workers_changed slot.
+ * empty select makes no lookups, every learned preference is 0.5 and
+ * every speed the prior.  Nothing is kept per worker between calls that
+ * is not checked against the worker's id and the store's generation
+ * (hw_remember), so there is no workers_changed slot.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,7 +53,11 @@ typedef struct hw_inst {
 static const char *const known_fields[] = {
 	"weights", "load_penalty", "temperature_penalty", "queue_penalty",
 	"learned_weight", "compute_reference", "load_ceiling", "specialisation",
-	"store", NULL,
+	"completion", "store", NULL,
+};
+
+static const char *const completion_fields[] = {
+	"enabled", "prior_weight", "prior_scale", NULL,
 };
 
 typedef struct factor {
@@ -181,6 +187,28 @@ static lbs_status group(const cJSON *cfg, const char *gname, const factor *fs,
 	return LBS_OK;
 }
 
+/* "completion": {"enabled": true, "prior_weight": 2, "prior_scale": 2};
+ * messages name the full path ("completion.prior_weight"). */
+static lbs_status read_completion(const cJSON *cfg, hw_params *p, char *err,
+                                  size_t errlen)
+{
+	const cJSON *o;
+	lbs_status st = cfg_object(cfg, "completion", &o, err, errlen);
+
+	if (st != LBS_OK || !o)
+		return st;
+	st = cfg_check_fields(o, completion_fields, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_bool(o, "enabled", p->completion, &p->completion, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(o, "prior_weight", 0, WEIGHT_MAX, p->prior_weight,
+		                &p->prior_weight, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(o, "prior_scale", 0, SPEC_MAX, p->prior_scale,
+		                &p->prior_scale, err, errlen);
+	return cfg_nested("completion", st, err, errlen);
+}
+
 /* Parse the config and open the store it names (while the config text
  * it points into is alive). */
 static lbs_status parse_config(const char *text, size_t len, hw_params *p,
@@ -216,7 +244,10 @@ static lbs_status parse_config(const char *text, size_t len, hw_params *p,
 		                p->compute_reference, &p->compute_reference, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_load_ceiling(cfg, &p->load_ceiling, err, errlen);
-	/* What the ranges above cannot say: a reference of 0, all weights 0. */
+	if (st == LBS_OK)
+		st = read_completion(cfg, p, err, errlen);
+	/* What the ranges above cannot say: a reference of 0, all weights 0,
+	 * a prior scale of 0. */
 	if (st == LBS_OK && (field = hw_params_check(p, &problem)) != NULL) {
 		set_err(err, errlen, "config field '%s': %s", field, problem);
 		st = LBS_ECONFIG;
@@ -259,8 +290,10 @@ static lbs_status hwi_create(const lbs_host_api *host, const char *config,
 	}
 	inst->host = host;
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, weights %g/%g/%g/%g, "
-	       "learned_weight %g, load_ceiling %g", p.w_compute, p.w_memory,
-	       p.w_preference, p.w_energy, p.learned_weight, p.load_ceiling);
+	       "learned_weight %g, load_ceiling %g, completion %s (prior_weight %g, "
+	       "prior_scale %g)", p.w_compute, p.w_memory, p.w_preference, p.w_energy,
+	       p.learned_weight, p.load_ceiling, p.completion ? "on" : "off",
+	       p.prior_weight, p.prior_scale);
 	*out = inst;
 	return LBS_OK;
 }
@@ -278,13 +311,14 @@ static void hwi_destroy(void *p)
 
 static hw_learned learned_for(const hw_inst *inst)
 {
-	hw_learned l = { NULL, NULL };
+	hw_learned l = { NULL, NULL, NULL };
 	const hist_store *view = store_view(inst->store);
 
 	/* The fast path: with nothing learned every lookup would miss. */
 	if (hist_count(view) > 0) {
 		l.lookup = hist_lookup;
 		l.ctx = (void *)view;
+		l.speed_ub = hist_speed_ub;
 	}
 	/* The view's generation changes with every answer it may give
 	 * differently (and a new view has a new one), so selects may
@@ -293,10 +327,33 @@ static hw_learned learned_for(const hw_inst *inst)
 	return l;
 }
 
+/* "est. 45.2 s (wait 7.5 + run 37.7)": the completion the first worker
+ * was chosen for, and where its speed came from. */
+static void hwi_reason_timed(lbs_selection *out, const lbs_worker *const *workers,
+                             uint32_t k, const hw_factors *b)
+{
+	char many[160] = "", rel[48] = "", from[48];
+
+	if (k > 1)
+		snprintf(many, sizeof many, "%u workers, the first ", k);
+	if (b->reliability < 1.0)
+		snprintf(rel, sizeof rel, ", over reliability %.2f", b->reliability);
+	if (b->ratio_n > 0)
+		snprintf(from, sizeof from, "learned from %.0f runs", b->ratio_n);
+	else
+		snprintf(from, sizeof from, "prior");
+	sc_reason(out, NAME ": %sest. %.1f s (wait %.1f + run %.1f%s) on %s device %u "
+	          "of %s, speed %.2f (%s)", many, b->completion_s, b->wait_s, b->run_s, rel,
+	          tax_class_name(b->hw_class), b->device, workers[out->indices[0]]->id,
+	          b->speed, from);
+}
+
 static void hwi_reason(lbs_selection *out, const lbs_worker *const *workers,
                        uint32_t k, const hw_factors *b)
 {
-	if (k > 1)
+	if (b->timed)
+		hwi_reason_timed(out, workers, k, b);
+	else if (k > 1)
 		sc_reason(out, NAME ": %u workers, best score %.2f on %s device %u "
 		          "of %s (compute %.2f, memory %.2f, load %.2f)",
 		          k, b->score, tax_class_name(b->hw_class), b->device,
@@ -540,6 +597,17 @@ static void explain_candidate(sc_explain *e, const lbs_worker *w,
 	sc_explain_num(e, c, "queue_factor", f->queue_factor);
 	sc_explain_num(e, c, "adjusted", f->adjusted);
 	sc_explain_num(e, c, "learned", f->learned);
+	sc_explain_num(e, c, "suitability", f->suitability);
+	if (!f->timed)
+		return;
+	sc_explain_num(e, c, "prior_speed", f->prior_speed);
+	sc_explain_num(e, c, "ratio_n", f->ratio_n);
+	sc_explain_num(e, c, "learned_speed", f->learned_speed);
+	sc_explain_num(e, c, "speed", f->speed);
+	sc_explain_num(e, c, "reliability", f->reliability);
+	sc_explain_num(e, c, "run_s", f->run_s);
+	sc_explain_num(e, c, "wait_s", f->wait_s);
+	sc_explain_num(e, c, "completion_s", f->completion_s);
 }
 
 static lbs_status explain_workload(sc_explain *e, const lbs_workload *wl)
@@ -630,7 +698,10 @@ const lbs_scheduler_desc sched_hwaware_desc = {
 	.name = NAME,
 	.description = "The best hardware fit: hard requirements filter, an "
 	               "efficiency score per device, load and thermal "
-	               "adjustment, and a learned preference per workload type.",
+	               "adjustment, and a learned preference per workload type; "
+	               "for work with an expected duration, the earliest "
+	               "estimated completion from each worker's queue and its "
+	               "learned speed.",
 	.caps = LBS_CAP_MULTI | LBS_CAP_LEARNS,
 	.create = hwi_create,
 	.destroy = hwi_destroy,

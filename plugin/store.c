@@ -14,6 +14,7 @@
 #include <lmdb.h>
 
 #include "store.h"
+#include "taxonomy.h"
 
 #define MAX_ID 1024 /* longest worker id kept in the store */
 #define MAX_MAP_RETRIES 16
@@ -132,16 +133,84 @@ static void logf_host(const store *s, int32_t level, const char *fmt, const char
 
 static void adopt_map_size(store *s);
 
+/* The layouts are the documented ones (docs/STORE.md): no padding. */
+_Static_assert(sizeof(store_rec) == 80, "store_rec is the 80-byte record of schema 2");
+_Static_assert(sizeof(store_rec_v1) == 56, "store_rec_v1 is the 56-byte record of schema 1");
+
 static void rec_to_hist(const store_rec *r, lbs_history *h)
 {
-	*h = (lbs_history){r->samples, r->successes, r->failures, r->preference,
-	                   r->mean_duration, r->var_duration, r->last_update};
+	*h = (lbs_history){
+		.samples = r->samples, .successes = r->successes, .failures = r->failures,
+		.preference = r->preference, .mean_duration = r->mean_duration,
+		.var_duration = r->var_duration, .last_update = r->last_update,
+		.ratio_n = r->ratio_n, .log_ratio_mean = r->log_ratio_mean,
+		.log_ratio_var = r->log_ratio_var,
+	};
 }
 
 static void hist_to_rec(const lbs_history *h, store_rec *r)
 {
-	*r = (store_rec){h->samples, h->successes, h->failures, h->preference,
-	                 h->mean_duration, h->var_duration, h->last_update};
+	*r = (store_rec){
+		.samples = h->samples, .successes = h->successes, .failures = h->failures,
+		.preference = h->preference, .mean_duration = h->mean_duration,
+		.var_duration = h->var_duration, .last_update = h->last_update,
+		.ratio_n = h->ratio_n, .log_ratio_mean = h->log_ratio_mean,
+		.log_ratio_var = h->log_ratio_var,
+	};
+}
+
+/* A schema-1 record as a schema-2 one: what it never learned is 0. */
+static void rec_from_v1(const store_rec_v1 *o, store_rec *r)
+{
+	*r = (store_rec){
+		.samples = o->samples, .successes = o->successes, .failures = o->failures,
+		.preference = o->preference, .mean_duration = o->mean_duration,
+		.var_duration = o->var_duration, .last_update = o->last_update,
+	};
+}
+
+/* "(VISION, gpu-a)" for a key, bytes that do not print as '?', long ids
+ * cut: it goes into a one-line message. */
+static void key_text(const MDB_val *k, char *buf, size_t len)
+{
+	const unsigned char *p = k->mv_data;
+	char id[72];
+	size_t n = k->mv_size > 1 ? k->mv_size - 1 : 0, m = n < 64 ? n : 64;
+
+	for (size_t i = 0; i < m; i++)
+		id[i] = p[1 + i] >= 0x20 && p[1 + i] < 0x7f ? (char)p[1 + i] : '?';
+	id[m] = '\0';
+	snprintf(buf, len, "(%s, %s%s)", k->mv_size ? tax_workload_name(p[0]) : "?", id,
+	         n > m ? "..." : "");
+}
+
+/*
+ * Decode a prefs value: the record of this schema, or one of schema 1 (a
+ * plugin of schema 1 may still be running while a newer one migrated the
+ * store).  Any other size is an error naming the store and the key: 0, or
+ * -1 with err set.
+ */
+static int rec_decode(const store *s, const MDB_val *k, const MDB_val *v, store_rec *r,
+                      char *err, size_t errlen)
+{
+	char key[96];
+
+	if (v->mv_size == sizeof *r) {
+		memcpy(r, v->mv_data, sizeof *r);
+		return 0;
+	}
+	if (v->mv_size == sizeof(store_rec_v1)) {
+		store_rec_v1 o;
+
+		memcpy(&o, v->mv_data, sizeof o);
+		rec_from_v1(&o, r);
+		return 0;
+	}
+	key_text(k, key, sizeof key);
+	snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu (or %zu from "
+	         "schema 1); the store is corrupt or not lbsched's", s->path, key, v->mv_size,
+	         sizeof *r, sizeof(store_rec_v1));
+	return -1;
 }
 
 /* key = type byte + id bytes; returns its length, 0 if the id is too long. */
@@ -158,17 +227,20 @@ static size_t make_key(unsigned char *key, uint32_t type, const char *id)
 
 /* ---- the view ------------------------------------------------------------ */
 
-/* A fresh view of everything in the database; NULL on failure. */
-static hist_store *read_view(store *s, size_t *txnid)
+/* A fresh view of everything in the database; NULL on failure, with err
+ * set. */
+static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	hist_store *h = hist_new();
-	int rc;
+	int rc, bad = 0;
 
-	if (!h)
+	if (!h) {
+		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
 		return NULL;
+	}
 	pthread_rwlock_rdlock(&s->se->resize);
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc == MDB_MAP_RESIZED) {
@@ -181,6 +253,8 @@ static hist_store *read_view(store *s, size_t *txnid)
 	if (rc) {
 		pthread_rwlock_unlock(&s->se->resize);
 		hist_free(h);
+		snprintf(err, errlen, "store '%s': cannot read its records: %s", s->path,
+		         mdb_strerror(rc));
 		return NULL;
 	}
 	*txnid = mdb_txn_id(txn);
@@ -190,19 +264,30 @@ static hist_store *read_view(store *s, size_t *txnid)
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			store_rec r;
 			lbs_history hh;
-			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1 || v.mv_size != sizeof r)
-				continue; /* not ours: skip rather than misread */
+			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
+				continue; /* not a key of ours: skip rather than misread */
+			if (rec_decode(s, &k, &v, &r, err, errlen)) {
+				bad = 1;
+				break;
+			}
 			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
 			id[k.mv_size - 1] = '\0';
-			memcpy(&r, v.mv_data, sizeof r);
 			rec_to_hist(&r, &hh);
-			if (hist_put(h, ((const unsigned char *)k.mv_data)[0], id, &hh) != LBS_OK)
+			if (hist_put(h, ((const unsigned char *)k.mv_data)[0], id, &hh) != LBS_OK) {
+				snprintf(err, errlen, "store '%s': out of memory reading its records",
+				         s->path);
+				bad = 1;
 				break;
+			}
 		}
 		mdb_cursor_close(cur);
 	}
 	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&s->se->resize);
+	if (bad) {
+		hist_free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -261,8 +346,12 @@ static void adopt_map_size(store *s)
 	pthread_rwlock_unlock(&s->se->resize);
 }
 
-/* Apply a batch in one transaction.  0 with *txnid, or an LMDB error. */
-static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid)
+/* Apply a batch in one transaction.  0 with *txnid, or an LMDB error.
+ * An outcome whose record cannot be decoded is not applied (the record is
+ * left as it is for someone to look at): it is counted in *skipped and the
+ * first such record is described in err. */
+static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
+                        uint32_t *skipped, char *err, size_t errlen)
 {
 	for (int attempt = 0; attempt < MAX_MAP_RETRIES; attempt++) {
 		MDB_txn *txn;
@@ -281,6 +370,7 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid)
 			pthread_rwlock_unlock(&s->se->resize);
 			return rc;
 		}
+		*skipped = 0;
 		for (uint32_t i = 0; i < n && rc == 0; i++) {
 			unsigned char key[MAX_ID + 1];
 			MDB_val k = {make_key(key, b[i].type, b[i].worker), key}, v;
@@ -293,8 +383,12 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid)
 
 			if (!k.mv_size)
 				continue;
-			if (mdb_get(txn, s->prefs, &k, &v) == 0 && v.mv_size == sizeof r) {
-				memcpy(&r, v.mv_data, sizeof r);
+			if (mdb_get(txn, s->prefs, &k, &v) == 0) {
+				if (rec_decode(s, &k, &v, &r, *skipped ? NULL : err,
+				               *skipped ? 0 : errlen)) {
+					++*skipped;
+					continue;
+				}
 				rec_to_hist(&r, &h);
 			} else {
 				hist_init(&h);
@@ -325,6 +419,7 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid)
 /* After our commit (or on a timer): rebuild the view if someone else wrote. */
 static void refresh_if_foreign(store *s, size_t our_txnid)
 {
+	char err[400];
 	MDB_envinfo info;
 	size_t txnid;
 	hist_store *h;
@@ -337,9 +432,15 @@ static void refresh_if_foreign(store *s, size_t our_txnid)
 	} else if (mdb_env_info(s->env, &info) || info.me_last_txnid == s->seen_txnid) {
 		return;
 	}
-	h = read_view(s, &txnid);
-	if (!h)
+	h = read_view(s, &txnid, err, sizeof err);
+	if (!h) {
+		/* Keep the view there is; say why once per transaction seen,
+		 * not on every timer tick. */
+		if (mdb_env_info(s->env, &info) == 0)
+			s->seen_txnid = info.me_last_txnid;
+		logf_host(s, LBS_LOG_ERROR, "%s; decisions keep the view read before%s", err, "");
 		return;
+	}
 	s->seen_txnid = txnid;
 	publish_view(s, h);
 }
@@ -350,8 +451,9 @@ static void *flusher(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		uint32_t n;
+		uint32_t n, skipped = 0;
 		size_t txnid = 0;
+		char err[400];
 		int rc;
 		uint64_t age = s->len ? (mono_ns() - s->first_enq_ns) / 1000000u : 0;
 
@@ -385,13 +487,21 @@ static void *flusher(void *arg)
 		s->flush_now = 0;
 		pthread_mutex_unlock(&s->mu);
 
-		rc = commit_batch(s, s->batch, n, &txnid);
+		rc = commit_batch(s, s->batch, n, &txnid, &skipped, err, sizeof err);
 		if (rc) {
 			atomic_fetch_add(&s->lost, n);
 			logf_host(s, LBS_LOG_ERROR, "store '%s': commit failed, outcomes lost: %s",
 			          s->path, mdb_strerror(rc));
 		} else {
-			atomic_fetch_add(&s->committed, n);
+			if (skipped) {
+				char cnt[16];
+
+				snprintf(cnt, sizeof cnt, "%u", skipped);
+				atomic_fetch_add(&s->lost, skipped);
+				logf_host(s, LBS_LOG_ERROR, "%s; %s outcomes for such records lost",
+				          err, cnt);
+			}
+			atomic_fetch_add(&s->committed, n - skipped);
 			atomic_fetch_add(&s->commits, 1);
 			refresh_if_foreign(s, txnid);
 		}
@@ -484,6 +594,65 @@ void store_counts_get(store *s, store_counts *c)
 
 /* ---- opening --------------------------------------------------------------- */
 
+/*
+ * Schema 1 -> 2: every record grows from 56 to 80 bytes, the speed-ratio
+ * fields 0.  Rewritten in place through a cursor, inside the opening
+ * transaction, so a crash leaves either schema 1 untouched or schema 2
+ * complete.  A record of any other size stops the migration: 0, or -1
+ * with err set.
+ */
+static int migrate_1_to_2(store *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, s->prefs, &cur);
+
+	if (rc) {
+		snprintf(err, errlen, "store '%s': cannot migrate its records from schema 1: %s",
+		         s->path, mdb_strerror(rc));
+		return -1;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		store_rec_v1 o;
+		store_rec r;
+		MDB_val nv = {sizeof r, &r};
+		unsigned char kb[MAX_ID + 1];
+		char key[96];
+
+		if (v.mv_size == sizeof r)
+			continue; /* a plugin of schema 2 wrote it meanwhile */
+		if (v.mv_size != sizeof o) {
+			key_text(&k, key, sizeof key);
+			snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu for "
+			         "schema 1; the store is corrupt or not lbsched's, nothing was "
+			         "migrated", s->path, key, v.mv_size, sizeof o);
+			mdb_cursor_close(cur);
+			return -1;
+		}
+		memcpy(&o, v.mv_data, sizeof o);
+		rec_from_v1(&o, &r);
+		/* The key may point into the page the put rewrites. */
+		if (k.mv_size > sizeof kb) {
+			rc = MDB_BAD_VALSIZE;
+			break;
+		}
+		memcpy(kb, k.mv_data, k.mv_size);
+		k.mv_data = kb;
+		rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND) {
+		snprintf(err, errlen, "store '%s': cannot migrate its records from schema 1: %s%s",
+		         s->path, mdb_strerror(rc),
+		         rc == MDB_MAP_FULL ? " (raise store.map_size_mb)" : "");
+		return -1;
+	}
+	return 0;
+}
+
 /* Read, check and if needed migrate the schema; create the databases. */
 static int open_dbs(store *s, char *err, size_t errlen)
 {
@@ -521,8 +690,18 @@ static int open_dbs(store *s, char *err, size_t errlen)
 			mdb_txn_abort(txn);
 			return -1;
 		}
-		/* Migrations from older schemas go here, one step per version,
-		 * inside this transaction.  Schema 1 is the first. */
+		/* Migrations from older schemas, one step per version, inside
+		 * this transaction: a failure leaves the store as it was. */
+		if (schema == 1 && migrate_1_to_2(s, txn, err, errlen)) {
+			mdb_txn_abort(txn);
+			return -1;
+		}
+		if (schema == 0) {
+			snprintf(err, errlen, "store '%s': meta record 'schema' is 0; the store is "
+			         "corrupt or not lbsched's", s->path);
+			mdb_txn_abort(txn);
+			return -1;
+		}
 	}
 	if (rc == MDB_NOTFOUND || schema < STORE_SCHEMA) {
 		schema = STORE_SCHEMA;
@@ -634,11 +813,9 @@ static int open_env(store *s, char *err, size_t errlen)
 
 	if (attach_env(s, err, errlen))
 		return -1;
-	s->view = read_view(s, &txnid);
-	if (!s->view) {
-		snprintf(err, errlen, "store '%s': cannot read its records", s->path);
+	s->view = read_view(s, &txnid, err, errlen);
+	if (!s->view)
 		return -1;
-	}
 	s->seen_txnid = txnid;
 	atomic_store(&s->pairs, hist_count(s->view));
 	return 0;
@@ -786,7 +963,7 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc;
+	int rc, bad = 0;
 
 	if (!s)
 		return LBS_EIO;
@@ -800,11 +977,14 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
 		     more = mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
 			store_rec r;
 			store_item it;
-			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1 || v.mv_size != sizeof r)
+			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
 				continue;
+			if (rec_decode(s, &k, &v, &r, err, errlen)) {
+				bad = 1;
+				break;
+			}
 			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
 			id[k.mv_size - 1] = '\0';
-			memcpy(&r, v.mv_data, sizeof r);
 			it.type = ((const unsigned char *)k.mv_data)[0];
 			it.worker = id;
 			rec_to_hist(&r, &it.h);
@@ -819,7 +999,7 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
 	if (rc)
 		snprintf(err, errlen, "store '%s': cannot read: %s", dir, mdb_strerror(rc));
 	close_maintenance(s);
-	return rc ? LBS_EIO : LBS_OK;
+	return rc || bad ? LBS_EIO : LBS_OK;
 }
 
 lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, int replace,

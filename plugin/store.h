@@ -8,7 +8,12 @@
  *   named database "prefs": key = 1 byte workload type (LBS_WL_*) followed
  *                           by the worker id bytes (no NUL);
  *                           value = struct store_rec below, native endian,
- *                           56 bytes.
+ *                           80 bytes (schema 2).  A 56-byte record is the
+ *                           schema-1 layout (store_rec_v1): it reads with the
+ *                           speed-ratio fields 0, so a plugin of schema 1
+ *                           still running during an upgrade is no harm.
+ *                           Any other size is an error naming the store and
+ *                           the key.
  *
  * Writes: report() copies the outcome into a queue and returns; a flusher
  * thread (started in store_open, joined in store_close) commits the queue in
@@ -33,12 +38,23 @@
 
 #include "history.h"
 
-#define STORE_SCHEMA 1
+/* 1: the first.  2: records gained the speed ratio (ratio_n,
+ * log_ratio_mean, log_ratio_var); opening a schema-1 store rewrites its
+ * records in the opening transaction. */
+#define STORE_SCHEMA 2
 
 typedef struct store_rec {
 	uint64_t samples, successes, failures;
 	double preference, mean_duration, var_duration, last_update;
+	uint64_t ratio_n;
+	double log_ratio_mean, log_ratio_var;
 } store_rec;
+
+/* The record of schema 1. */
+typedef struct store_rec_v1 {
+	uint64_t samples, successes, failures;
+	double preference, mean_duration, var_duration, last_update;
+} store_rec_v1;
 
 typedef struct store_opts {
 	const char *path;      /* directory; made (0700) if missing; NULL = memory only */

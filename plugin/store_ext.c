@@ -38,11 +38,13 @@ static int export_one(void *p, const store_item *it)
 	len = snprintf(buf, sizeof buf,
 	               "%s\n{\"workload_type\":\"%s\",\"worker\":%s,\"samples\":%llu,"
 	               "\"successes\":%llu,\"failures\":%llu,\"preference\":%.17g,"
-	               "\"mean_duration\":%.17g,\"var_duration\":%.17g,\"last_update\":%.17g}",
+	               "\"mean_duration\":%.17g,\"var_duration\":%.17g,\"last_update\":%.17g,"
+	               "\"ratio_n\":%llu,\"log_ratio_mean\":%.17g,\"log_ratio_var\":%.17g}",
 	               e->n ? "," : "", tax_workload_name(it->type), quoted,
 	               (unsigned long long)it->h.samples, (unsigned long long)it->h.successes,
 	               (unsigned long long)it->h.failures, it->h.preference, it->h.mean_duration,
-	               it->h.var_duration, it->h.last_update);
+	               it->h.var_duration, it->h.last_update, (unsigned long long)it->h.ratio_n,
+	               it->h.log_ratio_mean, it->h.log_ratio_var);
 	free(quoted);
 	if (len < 0 || (size_t)len >= sizeof buf || e->write(e->ctx, buf, (size_t)len)) {
 		e->failed = 1;
@@ -89,17 +91,58 @@ static int get_count(const cJSON *r, size_t i, const char *name, uint64_t *out, 
 	return 0;
 }
 
-static int get_real(const cJSON *r, size_t i, const char *name, double hi, double *out,
-                    char *err, size_t errlen)
+/* A number field of record i in lo..hi; -1 on error with err set. */
+static int get_in(const cJSON *r, size_t i, const char *name, double lo, double hi,
+                  double *out, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, name);
 
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
 	    v->valuedouble > hi) {
-		snprintf(err, errlen, "records[%zu]: field '%s': must be a number in 0..%g", i, name, hi);
+		snprintf(err, errlen, "records[%zu]: field '%s': must be a number in %g..%g", i, name,
+		         lo, hi);
 		return -1;
 	}
 	*out = v->valuedouble;
+	return 0;
+}
+
+static int get_real(const cJSON *r, size_t i, const char *name, double hi, double *out,
+                    char *err, size_t errlen)
+{
+	return get_in(r, i, name, 0.0, hi, out, err, errlen);
+}
+
+/*
+ * The speed-ratio fields of schema 2.  An export of schema 1 has none of
+ * them, and a record without them has learned no ratio: all three absent
+ * is 0; some but not all is an error (a hand edit gone wrong).
+ */
+static int get_ratio(const cJSON *r, size_t i, store_item *it, char *err, size_t errlen)
+{
+	static const char *const names[] = {"ratio_n", "log_ratio_mean", "log_ratio_var"};
+	int have = 0;
+
+	for (int k = 0; k < 3; k++)
+		have += cJSON_GetObjectItemCaseSensitive(r, names[k]) != NULL;
+	if (have == 0)
+		return 0;
+	if (have != 3) {
+		snprintf(err, errlen, "records[%zu]: fields 'ratio_n', 'log_ratio_mean' and "
+		         "'log_ratio_var' go together: give all three or none", i);
+		return -1;
+	}
+	/* What learning can produce (history.h clamps each sample). */
+	if (get_count(r, i, "ratio_n", &it->h.ratio_n, err, errlen) ||
+	    get_in(r, i, "log_ratio_mean", -HIST_LOG_RATIO_MAX, HIST_LOG_RATIO_MAX,
+	           &it->h.log_ratio_mean, err, errlen) ||
+	    get_in(r, i, "log_ratio_var", 0.0, HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX,
+	           &it->h.log_ratio_var, err, errlen))
+		return -1;
+	if (it->h.ratio_n > it->h.successes) {
+		snprintf(err, errlen, "records[%zu]: field 'ratio_n': must be at most successes", i);
+		return -1;
+	}
 	return 0;
 }
 
@@ -108,7 +151,8 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 {
 	static const char *const fields[] = {"workload_type", "worker", "samples", "successes",
 	                                     "failures", "preference", "mean_duration",
-	                                     "var_duration", "last_update", NULL};
+	                                     "var_duration", "last_update", "ratio_n",
+	                                     "log_ratio_mean", "log_ratio_var", NULL};
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "workload_type");
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "worker");
 	const cJSON *m;
@@ -145,7 +189,8 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	    get_real(r, i, "preference", 1.0, &it->h.preference, err, errlen) ||
 	    get_real(r, i, "mean_duration", 1e9, &it->h.mean_duration, err, errlen) ||
 	    get_real(r, i, "var_duration", 1e18, &it->h.var_duration, err, errlen) ||
-	    get_real(r, i, "last_update", 1e11, &it->h.last_update, err, errlen))
+	    get_real(r, i, "last_update", 1e11, &it->h.last_update, err, errlen) ||
+	    get_ratio(r, i, it, err, errlen))
 		return -1;
 	if (it->h.successes + it->h.failures != it->h.samples) {
 		snprintf(err, errlen, "records[%zu]: field 'samples': must equal successes + failures", i);

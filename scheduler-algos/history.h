@@ -15,11 +15,30 @@ typedef struct lbs_history {
 	double mean_duration;  /* seconds, over successful samples */
 	double var_duration;   /* seconds^2 */
 	double last_update;    /* unix seconds */
+	/* How fast the worker runs this type against what hosts declare:
+	 * over the successful samples that had both a duration and an
+	 * expected duration > 0, the running mean and population variance
+	 * of ln(duration / expected).  exp(-log_ratio_mean) is the learned
+	 * speed (2 = twice as fast as declared).  All 0 while ratio_n is. */
+	uint64_t ratio_n;
+	double log_ratio_mean;
+	double log_ratio_var;
 } lbs_history;
+
+/* |ln(duration / expected)| is clamped to this before it is learned: a
+ * factor of e^20 (5e8) is already no speed but a broken clock or a wrong
+ * unit, and one such outcome must not own the mean.  It bounds what an
+ * import accepts and what a scheduler reads from any lookup too. */
+#define HIST_LOG_RATIO_MAX 20.0
 
 /* Look up a pair; NULL when nothing is known.  The pointer is valid until
  * the next report on the same instance. */
 typedef const lbs_history *(*lbs_history_fn)(void *ctx, uint32_t wl_type,
                                              const char *worker_id);
+
+/* No pair of this workload type has a learned speed, exp(-log_ratio_mean)
+ * with the mean clamped to HIST_LOG_RATIO_MAX, above the answer (0 when
+ * none has one).  Lets a scheduler skip a worker without looking it up. */
+typedef double (*lbs_speed_ub_fn)(void *ctx, uint32_t wl_type);
 
 #endif

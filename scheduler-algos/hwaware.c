@@ -30,6 +30,15 @@
 /* Columns of a coefficient row: class x tensor cores x quantization. */
 #define ROW (LBS_CLASS_COUNT * 4)
 #define NONE UINT32_MAX
+/* The slowest prior speed: a device the efficiency calls hopeless is
+ * still taken to finish, ten times slower than declared. */
+#define PRIOR_MIN 0.1
+/* The least performance_level counted: a throttled worker at 0 (or NaN)
+ * is a hundred times slower, a number rather than never. */
+#define PERF_MIN 0.01
+/* The lowest reliability: a worker that never succeeded is taken as a
+ * thousand times slower, not as never finishing (a number, not inf). */
+#define REL_MIN 0.001
 
 /* The per-worker and per-device steps are called from the select, score
  * and explain loops; inlining them into each keeps the select loop free of
@@ -56,26 +65,39 @@ static const double inv_ref_clock[LBS_CLASS_COUNT] = {
 	[LBS_CLASS_HYBRID] = 1.0 / 1000,
 };
 
-/* An entry of the best-k list of a multi-worker select. */
+/* An entry of the best-k list of a multi-worker select: the ranking keys
+ * (ranks_before). */
 typedef struct hw_top {
 	uint32_t idx;
 	double score;
+	double tie;  /* the suitability */
 	double load;
 } hw_top;
 
-/* The learned preferences of the worker at one array position, per
- * workload type, for a generation of the store (hw_remember).  The id is
- * kept as text as well as pointer: a pointer alone proves nothing once a
- * host has freed its fleet and reused the memory.  Ids longer than
- * MEMO_ID - 1 are not remembered. */
+/* What a worker's record says, in the form the scores use.  Neutral (no
+ * record): pref 0.5, w 0, rel 1. */
+typedef struct hw_known {
+	double pref; /* learned preference, 0..1 */
+	double n;    /* ratio_n */
+	double ls;   /* learned log speed, -log_ratio_mean */
+	double w;    /* n / (n + prior_weight): the learned speed's weight */
+	double sl;   /* exp(ls), for the bounds only (known_at) */
+	double rel;  /* reliability */
+} hw_known;
+
+/* What was read of the worker at one array position, per workload type,
+ * for a generation of the store (hw_remember).  The id is kept as text as
+ * well as pointer: a pointer alone proves nothing once a host has freed
+ * its fleet and reused the memory.  Ids longer than MEMO_ID - 1 are not
+ * remembered. */
 #define MEMO_ID 24
 
 typedef struct hw_memo {
 	uint64_t gen;       /* 0: empty */
-	const char *id;     /* the id pointer the preferences are for */
-	uint32_t known;     /* bit t: pref[t] is set */
+	const char *id;     /* the id pointer the records are for */
+	uint32_t known;     /* bit t: rec[t] is set */
 	char text[MEMO_ID]; /* the id */
-	double pref[LBS_WL_COUNT];
+	hw_known rec[LBS_WL_COUNT];
 } hw_memo;
 
 _Static_assert(LBS_WL_COUNT <= 32, "hw_memo.known has a bit per workload type");
@@ -101,6 +123,9 @@ typedef struct hw_ctx {
 	double inv_sum;     /* 1 / (a + b + c + e); 0 when that is 0 */
 	double c_neutral;   /* c x 0.5, the preference term when none is set */
 	double eff_ub;      /* no device's efficiency exceeds this */
+	double sum;         /* a + b + c + e */
+	double rest_ub;     /* b + the best preference term + e: the most the
+	                       terms other than compute add to sum x eff */
 	double keep_ub;     /* keep x eff_ub */
 	int no_weight;      /* every term weighs 0: efficiency is neutral */
 	int full;           /* the hard filter needs elig_check (elig_needs_full) */
@@ -113,6 +138,15 @@ typedef struct hw_ctx {
 	double ceiling;
 	double lp, tp, qp;  /* penalties */
 	double beta, keep;  /* learned weight and 1 - it */
+	int timed;          /* rank by estimated completion */
+	double est;         /* est_duration_s, when timed */
+	double pk;          /* prior_weight */
+	double scale;       /* prior_scale */
+	double sp_ub;       /* scale x eff_ub: no prior speed exceeds it */
+	double s_ub;        /* no speed before perf exceeds it; INFINITY
+	                       when learned speeds come without a bound */
+	double sl_ub;       /* no learned speed exceeds it (0: none learned;
+	                       INFINITY: no bound) */
 } hw_ctx;
 
 void hw_params_default(hw_params *p)
@@ -128,6 +162,9 @@ void hw_params_default(hw_params *p)
 		.learned_weight = 0.3,
 		.compute_reference = 64.0,
 		.load_ceiling = 0.9,
+		.completion = 1,
+		.prior_weight = 2.0,
+		.prior_scale = 4.0,
 		.tensor_cores = 1.5,
 		.gpu_vision = 1.2,
 		.gpu_nlp_tensor_cores = 1.2,
@@ -191,6 +228,14 @@ const char *hw_params_check(const hw_params *p, const char **problem)
 	if (!(isfinite(p->compute_reference) && p->compute_reference > 0)) {
 		*problem = "must be a finite number > 0";
 		return "compute_reference";
+	}
+	if (!nonneg(p->prior_weight)) {
+		*problem = nonneg_msg;
+		return "completion.prior_weight";
+	}
+	if (!(isfinite(p->prior_scale) && p->prior_scale > 0)) {
+		*problem = "must be a finite number > 0";
+		return "completion.prior_scale";
 	}
 	*problem = NULL;
 	return NULL;
@@ -341,6 +386,8 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	 * preference term at its best for this workload. */
 	c->eff_ub = c->no_weight ? 0.5
 	            : (c->a + c->b + (c->n_pref ? c->c : c->c_neutral) + c->e) * c->inv_sum;
+	c->sum = sum;
+	c->rest_ub = c->b + (c->n_pref ? c->c : c->c_neutral) + c->e;
 
 	c->ceiling = p->load_ceiling;
 	c->lp = p->load_penalty;
@@ -349,6 +396,31 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->beta = p->learned_weight;
 	c->keep = 1.0 - p->learned_weight;
 	c->keep_ub = c->keep * c->eff_ub;
+
+	/* A duration that is not a positive number is no duration: the
+	 * suitability ranks, as before completion existed. */
+	c->timed = p->completion && wl->est_duration_s > 0.0 && isfinite(wl->est_duration_s);
+	c->est = c->timed ? wl->est_duration_s : 0.0;
+	c->pk = p->prior_weight;
+	c->scale = p->prior_scale;
+	/* prior_speed() of eff_ub, which no device's efficiency exceeds. */
+	c->sp_ub = p->prior_scale * c->eff_ub > PRIOR_MIN ? p->prior_scale * c->eff_ub : PRIOR_MIN;
+	c->s_ub = c->sp_ub;
+	c->sl_ub = 0.0;
+}
+
+/* With a learned store: a speed, a weighted geometric mean of the learned
+ * one and the prior's, is at most the larger of their bounds. */
+static void ctx_learned(hw_ctx *c, const hw_learned *l)
+{
+	double ub;
+
+	if (!l || !l->lookup)
+		return;
+	ub = l->speed_ub ? l->speed_ub(l->ctx, c->wl->type) : INFINITY;
+	/* NaN (a broken bound) fails the test: unknown. */
+	c->sl_ub = ub <= INFINITY ? ub : INFINITY;
+	c->s_ub = c->sl_ub > c->sp_ub ? c->sl_ub : c->sp_ub;
 }
 
 static inline uint32_t pref_matches(const hw_ctx *c, const lbs_device *d)
@@ -437,6 +509,7 @@ typedef struct hw_wk {
 	double lf;   /* 1 - load_penalty x le */
 	double qf;   /* 1 + queue_penalty x nq / cap: the divisor */
 	double w;    /* lf x tf / qf */
+	double g;    /* timed: wait / run (worker_wait) */
 } hw_wk;
 
 HOT void worker_thermal_queue(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
@@ -462,6 +535,41 @@ HOT void worker_factor(const hw_ctx *c, hw_wk *k)
 {
 	k->qf = 1.0 + c->qp * (k->nq / k->cap);
 	k->w = k->lf * k->tf / k->qf;
+}
+
+/*
+ * The wait for timed work in runs of the new work on this worker, after
+ * worker_loadf: g = max(0, ahead + 1 - c) / c.  With c slots and `ahead`
+ * tests before it, the new work starts after ahead + 1 - c of them have
+ * finished, and c slots finish c runs at a time.  The work ahead is taken
+ * to be like the new work (the ABI counts tests, it does not say which),
+ * and a running test as a whole run: half a run left would be the unbiased
+ * guess, but in simulation the whole run chose better, by 5-15 % in mean
+ * completion on heterogeneous fleets, since a wait that leans long on busy
+ * workers also counts the work that will queue behind this one
+ * (docs/SCORING.md, section 10).  ahead is the host's count of tests, or
+ * its load x c when that is more: a host that reports utilisation but
+ * counts no tests still has its busy workers wait.
+ */
+HOT void worker_wait(hw_wk *k)
+{
+	double busy = k->load * k->cap;
+	double m = (k->nq > busy ? k->nq : busy) + 1.0 - k->cap;
+
+	k->g = m > 0.0 ? m / k->cap : 0.0;
+}
+
+/* The throughput a throttled worker has left: its performance_level while
+ * WARMING or COOLING, at least PERF_MIN (NaN counts as the least, as it
+ * counts as no throughput in the effective load), else 1. */
+HOT double worker_perf(const lbs_worker *w)
+{
+	double perf;
+
+	if (w->thermal_state != LBS_THERMAL_WARMING && w->thermal_state != LBS_THERMAL_COOLING)
+		return 1.0;
+	perf = w->performance_level > PERF_MIN ? w->performance_level : PERF_MIN;
+	return perf < 1.0 ? perf : 1.0;
 }
 
 /* The hard filter, less the ceiling (which needs the load), and the
@@ -503,45 +611,71 @@ HOT enum elig_reason worker_eff(const hw_ctx *c, const lbs_worker *w,
 
 /*
  * Filter and score one worker up to the learned blend, checks in the hard
- * filter's order.  Returns ELIG_OK with *adj and *le set (and f filled when
- * not NULL) or the reason it is not eligible.
+ * filter's order.  Returns ELIG_OK with *eff, *adj and *k set (and f filled
+ * when not NULL) or the reason it is not eligible.
  */
 HOT enum elig_reason worker_adjusted(const hw_ctx *c, const lbs_worker *w,
-                                     double *adj, double *le, hw_factors *f)
+                                     double *eff, double *adj, hw_wk *k,
+                                     hw_factors *f)
 {
 	enum elig_reason r;
-	double eff;
-	hw_wk k;
 
-	r = worker_eff(c, w, &eff, f);
+	r = worker_eff(c, w, eff, f);
 	if (r != ELIG_OK)
 		return r;
-	worker_thermal_queue(c, w, &k);
-	worker_loadf(c, w, &k);
-	if (k.load > c->ceiling)
+	worker_thermal_queue(c, w, k);
+	worker_loadf(c, w, k);
+	if (k->load > c->ceiling)
 		return ELIG_OVERLOADED;
-	worker_factor(c, &k);
-	*adj = eff * k.w;
-	*le = k.le;
+	worker_factor(c, k);
+	worker_wait(k);
+	*adj = *eff * k->w;
 	if (f) {
-		f->effective_load = k.le;
-		f->load_factor = k.lf;
-		f->temperature_factor = k.tf;
-		f->queue_factor = 1.0 / k.qf;
+		f->effective_load = k->le;
+		f->load_factor = k->lf;
+		f->temperature_factor = k->tf;
+		f->queue_factor = 1.0 / k->qf;
 		f->adjusted = *adj;
 	}
 	return ELIG_OK;
 }
 
-static inline double learned_of(const hw_learned *l, const lbs_workload *wl,
-                                const char *id)
-{
-	const lbs_history *h;
+static const hw_known neutral = {.pref = 0.5, .rel = 1.0};
 
-	if (!l || !l->lookup)
-		return 0.5;
-	h = l->lookup(l->ctx, wl->type, id);
-	return h ? clamp01(h->preference, 0.5) : 0.5;
+/* A record as the scores use it (sl is left 0: known_at sets it). */
+static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
+{
+	*r = neutral;
+	if (!h)
+		return;
+	r->pref = clamp01(h->preference, 0.5);
+	/* A lookup may be anyone's: a mean that is no number teaches no
+	 * speed, and one beyond what learning gives is cut to that. */
+	if (h->ratio_n > 0 && isfinite(h->log_ratio_mean)) {
+		double m = h->log_ratio_mean;
+
+		m = m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX
+		    : m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : m;
+		r->n = (double)h->ratio_n;
+		r->ls = -m;
+		r->w = r->n / (r->n + c->pk);
+	}
+	if (h->samples > 0) {
+		double p = ((double)h->successes + c->pk) / ((double)h->samples + c->pk);
+
+		r->rel = p > REL_MIN ? (p < 1.0 ? p : 1.0) : REL_MIN;
+	}
+}
+
+/* The record of a worker by id, straight from the lookup. */
+static inline void known_of(const hw_ctx *c, const hw_learned *l, const char *id,
+                            hw_known *r)
+{
+	if (!l || !l->lookup) {
+		*r = neutral;
+		return;
+	}
+	known_from(c, l->lookup(l->ctx, c->wl->type, id), r);
 }
 
 /* The id pointed to is `text` (which is NUL-terminated within MEMO_ID);
@@ -557,24 +691,27 @@ static inline int same_id(const char *text, const char *id)
 	return 0;
 }
 
-/* Where a select finds learned preferences: the lookup, and the state's
- * memo when hw_remember vouches for it (m NULL otherwise). */
+/* Where a select finds learned records: the lookup, and the state's memo
+ * when hw_remember vouches for it (m NULL otherwise). */
 typedef struct hw_lk {
 	const hw_learned *l;
 	hw_memo *m;
 	uint64_t gen;
+	int bounds; /* a select: known_at sets sl */
 } hw_lk;
 
-/* learned_of() for the worker at position i, through the memo. */
-static inline double learned_at(const hw_lk *lk, const lbs_workload *wl,
-                                const lbs_worker *w, uint32_t i)
+/* known_of() with sl, for the worker at position i, through the memo
+ * when there is one: a pointer to the memo's entry or to *tmp. */
+static inline const hw_known *known_at(const hw_ctx *c, const hw_lk *lk,
+                                       const lbs_worker *w, uint32_t i,
+                                       hw_known *tmp)
 {
-	uint32_t t = wl->type;
+	uint32_t t = c->wl->type;
+	hw_known *r = tmp;
 	hw_memo *m;
-	double pref;
 
 	if (!lk->m || t >= LBS_WL_COUNT)
-		return learned_of(lk->l, wl, w->id);
+		goto read;
 	m = &lk->m[i];
 	if (m->gen != lk->gen || m->id != w->id || !same_id(m->text, w->id)) {
 		uint32_t len = 0;
@@ -583,19 +720,34 @@ static inline double learned_at(const hw_lk *lk, const lbs_workload *wl,
 			len++;
 		if (len == MEMO_ID) {
 			m->gen = 0;
-			return learned_of(lk->l, wl, w->id);
+			goto read;
 		}
 		memcpy(m->text, w->id, len + 1);
 		m->gen = lk->gen;
 		m->id = w->id;
 		m->known = 0;
 	} else if (m->known & (UINT32_C(1) << t)) {
-		return m->pref[t];
+		return &m->rec[t];
 	}
-	pref = learned_of(lk->l, wl, w->id);
-	m->pref[t] = pref;
+	r = &m->rec[t];
 	m->known |= UINT32_C(1) << t;
-	return pref;
+read:
+	known_of(c, lk->l, w->id, r);
+	/* Only the bounds need it; with the memo, once per record and
+	 * generation. */
+	r->sl = lk->bounds && r->w > 0.0 ? exp(r->ls) : 0.0;
+	return r;
+}
+
+/* Is the record of the worker at position i in the memo, probably (the
+ * id's text is not compared: known_at does that)?  Then it costs little. */
+static inline int memo_hot(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
+                           uint32_t i)
+{
+	uint32_t t = c->wl->type;
+
+	return lk->m && t < LBS_WL_COUNT && lk->m[i].gen == lk->gen && lk->m[i].id == w->id &&
+	       (lk->m[i].known >> t & 1);
 }
 
 static inline double blend(const hw_ctx *c, double adj, double pref)
@@ -603,13 +755,22 @@ static inline double blend(const hw_ctx *c, double adj, double pref)
 	return c->keep * adj + c->beta * pref;
 }
 
-/* The ranking rule: does (sa, la, ia) come before (sb, lb, ib)? */
-static inline int ranks_before(double sa, double la, uint32_t ia,
-                               double sb, double lb, uint32_t ib)
+/*
+ * The ranking rule: does (sa, ta, la, ia) come before (sb, tb, lb, ib)?
+ * s the score, t the suitability, l the effective load, i the position.
+ * Without completion the suitability is the score, so the second test
+ * never decides: scores within HW_TIE_EPS are suitabilities within it.
+ */
+static inline int ranks_before(double sa, double ta, double la, uint32_t ia,
+                               double sb, double tb, double lb, uint32_t ib)
 {
 	if (sa > sb + HW_TIE_EPS)
 		return 1;
 	if (sa < sb - HW_TIE_EPS)
+		return 0;
+	if (ta > tb + HW_TIE_EPS)
+		return 1;
+	if (ta < tb - HW_TIE_EPS)
 		return 0;
 	if (la != lb)
 		return la < lb;
@@ -631,12 +792,65 @@ static inline int worker_valid(const lbs_worker *w)
 	       !(w->n_accels && (!w->accel_kinds || !w->accel_counts));
 }
 
-/* Fill the score-level fields of f for a worker already adjusted. */
-static void finish(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
-                   hw_factors *f)
+/* The prior speed of a worker whose best device has efficiency eff. */
+HOT double prior_speed(const hw_ctx *c, double eff)
 {
-	f->learned = learned_of(l, c->wl, w->id);
-	f->score = blend(c, f->adjusted, f->learned);
+	double sp = c->scale * eff;
+
+	return sp > PRIOR_MIN ? sp : PRIOR_MIN;
+}
+
+/*
+ * The speed: the learned log speed and the prior's, weighted by samples
+ * (without samples the prior, with no exp or log to pay), times what a
+ * throttle leaves of it now.  The learned ratio is an average over the
+ * worker's runs, throttled or not, so a throttle now is partly counted
+ * twice.  That is kept on purpose: a worker the scheduler keeps cool ran
+ * most of its history at full speed, and one throttled often enough to
+ * lower its average is steered away until an idle moment lets it recover.
+ * Counting the throttle in the prior only measured worse in most simulated
+ * cases, by up to 60 % in mean completion (docs/SCORING.md, section 10).
+ */
+HOT double speed_of(const hw_known *r, double sp, double perf)
+{
+	return (r->w > 0.0 ? exp(r->w * r->ls + (1.0 - r->w) * log(sp)) : sp) * perf;
+}
+
+/* The completion score, est / (est + completion) with the est divided
+ * out: s p / (s p + 1 + g). */
+HOT double timed_score(double s, const hw_known *r, double g)
+{
+	double sr = s * r->rel;
+
+	return sr / (sr + 1.0 + g);
+}
+
+/* Fill the score-level fields of f for a worker already adjusted; k and
+ * eff are what worker_adjusted() gave. */
+static void finish(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
+                   const hw_wk *k, double eff, hw_factors *f)
+{
+	hw_known r;
+	double sp, s;
+
+	known_of(c, l, w->id, &r);
+	f->learned = r.pref;
+	f->suitability = blend(c, f->adjusted, r.pref);
+	f->score = f->suitability;
+	if (!c->timed)
+		return;
+	sp = prior_speed(c, eff);
+	s = speed_of(&r, sp, worker_perf(w));
+	f->timed = 1;
+	f->prior_speed = sp;
+	f->ratio_n = r.n;
+	f->learned_speed = r.w > 0.0 ? exp(r.ls) : 0.0;
+	f->speed = s;
+	f->reliability = r.rel;
+	f->run_s = c->est / s;
+	f->wait_s = f->run_s * k->g;
+	f->completion_s = (f->wait_s + f->run_s) / r.rel;
+	f->score = timed_score(s, &r, k->g);
 }
 
 /*
@@ -682,7 +896,9 @@ HOT int screen(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
 	 * before paying for the devices. */
 	*pref = pref_ub;
 	if (lk) {
-		*pref = learned_at(lk, c->wl, w, i);
+		hw_known tmp;
+
+		*pref = known_at(c, lk, w, i, &tmp)->pref;
 		rhs = (cut - c->beta * *pref) * (k->cap + c->qp * k->nq);
 		if (c->keep_ub * lhs < rhs)
 			return 0;
@@ -724,33 +940,213 @@ HOT int screen(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
 	return 1;
 }
 
-/* lk: the learned preferences, NULL when nothing is learned. */
-HOT void consider(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
+/* A bound of speed_of(): the weighted geometric mean of the learned and
+ * the prior speed is at most their weighted arithmetic mean, which needs
+ * no exp or log.  Exact when there are no samples. */
+HOT double speed_ub(const hw_known *r, double sp, double perf)
+{
+	return (r->w * r->sl + (1.0 - r->w) * sp) * perf;
+}
+
+/*
+ * The throughput a device needs for its worker to reach the cut, as the
+ * check T x *tq >= *tr (always true when nothing can be said).  A device's
+ * efficiency needs to reach E = sp_need / prior_scale, sp_need the prior
+ * speed that puts speed_ub() at the cut; with every term but compute at
+ * its best, a T / (T + K) >= E sum - rest_ub.  Multiplied out by
+ * D = room perf (1 - w) prior_scale > 0, with N = rhs - w sl room perf
+ * (so E = N / D) and X = N sum - rest_ub D, that is T (a D - X) >= X K:
+ * a multiply per device instead of its division.  Only when the prior
+ * speed's floor cannot reach the cut by itself, and with a hair of slack
+ * so that rounding never drops a device that could tie.  room and rhs are
+ * screen_timed()'s, r the record (neutral: as if nothing were learned).
+ */
+HOT void throughput_needed(const hw_ctx *c, const hw_known *r, double cut,
+                           double room, double perf, double rhs, double *tq,
+                           double *tr)
+{
+	double dd = room * perf * (1.0 - r->w) * c->scale;
+	double nn = rhs - r->w * r->sl * room * perf;
+
+	*tq = 0.0;
+	*tr = -1.0;
+	if (c->no_weight || !(cut > 0.0) || !(dd > 0.0) || !(nn * c->scale > PRIOR_MIN * dd))
+		return;
+	*tr = nn * c->sum - c->rest_ub * dd; /* X */
+	*tq = c->a * dd - *tr;
+	*tr *= c->k;
+	*tr -= (*tr > 0.0 ? *tr : -*tr) * 1e-9;
+}
+
+/*
+ * screen() for timed work.  score = S / (S + 1 + g), S = s x rel, is
+ * below the cut exactly when S (1 - cut) < cut (1 + g) (scores are < 1,
+ * so 1 - cut > 0; a cut of -1 skips nothing), and s is at most
+ * speed_ub().  Cheapest first, each multiplied out by the capacity so that
+ * a worker that cannot win costs no division:
+ *   1. the queue the host counts (the wait is at least what it says)
+ *      with the bound of every speed (s_ub), before the lookup; then with
+ *      the worker's learned record and the prior speed of eff_ub;
+ *   2. the devices, each scored only when its throughput alone could
+ *      reach the cut (throughput_needed()); when the hard filter is more
+ *      than the device checks, the best of all devices, eligible or not,
+ *      then the filter;
+ *   3. the load ceiling, and the wait the load may add;
+ *   4. the worker's own prior speed, before paying for exp and log.
+ * Most workers that pass 1 are idle ones, which the queue cannot tell
+ * apart.  When no learned speed could reach the cut, a speed that does
+ * must owe it to the prior (a mean is at most its larger part, and the
+ * reliability only lowers it), so the throughputs are first checked as if
+ * nothing were learned, and a worker none of whose devices could is
+ * dropped before its lookup (a hash probe and an exp while the memo is
+ * invalid, as after every report).
+ * On success *sc, *tie (the suitability) and *le are its ranking keys.
+ */
+HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
+                     const hw_lk *lk, double *sc, double *tie, double *le)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
+	uint64_t mask = 0, reserved = w->reserved_memory_bytes;
+	double effs[64], all = -1.0, eff = -1.0, perf, rhs, room, sp, m, tq, tr;
+	const hw_known *r = &neutral;
+	int later;
+	hw_known tmp;
+	hw_wk k;
+
+	/* worker_thermal_queue() less the temperature, which only the
+	 * suitability needs. */
+	k.nq = (double)w->active_tests + (double)w->queued_tests;
+	k.cap = (double)(w->capacity ? w->capacity : 1);
+	perf = worker_perf(w);
+	m = k.nq + 1.0 - k.cap;
+	rhs = cut * (k.cap + (m > 0.0 ? m : 0.0));
+	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
+	room = (1.0 - cut) * k.cap;
+	if (c->s_ub * perf * room < rhs)
+		return 0;
+	/* A record the memo has is cheap, and its learned speed makes the
+	 * check on the devices tighter. */
+	later = lk && !c->full && c->sl_ub * perf * room < rhs && !memo_hot(c, lk, w, i);
+	if (lk && !later)
+		r = known_at(c, lk, w, i, &tmp);
+	if (speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs)
+		return 0;
+	if (!c->full) {
+		double tput[64];
+
+		/* Devices 0..63 have a mask bit, as in the hard filter. */
+		throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+			uint32_t cls;
+
+			if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
+				continue;
+			tput[j] = throughput(c, d, &cls);
+			if (tput[j] * tq >= tr)
+				mask |= UINT64_C(1) << j;
+		}
+		if (!mask)
+			return 0;
+		if (later) {
+			r = known_at(c, lk, w, i, &tmp);
+			throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+		}
+		for (uint64_t b = mask; b; b &= b - 1) {
+			uint32_t j = lowest_bit(b);
+			const lbs_device *d = w->devices[j];
+			double e;
+
+			if (tput[j] * tq >= tr && elig_device_ok(c->wl, w, d)) {
+				e = dev_eff(c, d, reserved, NULL);
+				eff = e > eff ? e : eff;
+			}
+		}
+		if (eff < 0.0)
+			return 0;
+	} else {
+		/* The devices as screen() does them. */
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+			double e;
+
+			if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
+				continue;
+			effs[j] = e = dev_eff(c, d, reserved, NULL);
+			all = e > all ? e : all;
+		}
+		if (speed_ub(r, prior_speed(c, all), perf) * room * r->rel < rhs)
+			return 0;
+		if (elig_check(c->wl, w, 2.0, &mask) != ELIG_OK || !mask)
+			return 0;
+		for (uint64_t b = mask; b; b &= b - 1) {
+			double e = effs[lowest_bit(b)];
+
+			eff = e > eff ? e : eff;
+		}
+	}
+	worker_loadf(c, w, &k);
+	if (k.load > c->ceiling)
+		return 0;
+	worker_wait(&k);
+	sp = prior_speed(c, eff);
+	room = (1.0 - cut) * r->rel;
+	rhs = cut * (1.0 + k.g);
+	if (speed_ub(r, sp, perf) * room < rhs)
+		return 0;
+	*sc = timed_score(speed_of(r, sp, perf), r, k.g);
+	worker_thermal_queue(c, w, &k);
+	worker_factor(c, &k);
+	*tie = blend(c, eff * k.w, r->pref);
+	*le = k.le;
+	return 1;
+}
+
+/* One worker's ranking keys, unless it is ineligible or provably below
+ * `cut`.  lk: the learned records, NULL when nothing is learned (then
+ * every preference is 0.5).  timed is c->timed, passed on its own so that
+ * a loop can be specialised for it. */
+HOT int worker_rank(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker *w,
+                    uint32_t i, double cut, double *sc, double *tie, double *le)
+{
+	double adj, pref;
+	hw_wk k;
+
+	if (timed)
+		return screen_timed(c, w, i, cut, lk, sc, tie, le);
+	/* screen() looks the learned preference up, when there is one. */
+	if (!screen(c, w, i, cut, lk ? 1.0 : 0.5, lk, &pref, &k, &adj))
+		return 0;
+	*sc = *tie = blend(c, adj, pref);
+	*le = k.le;
+	return 1;
+}
+
+/* lk: the learned records, NULL when nothing is learned. */
+HOT void consider(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker *w,
                   uint32_t i, hw_top *b)
 {
 	double cut = b->idx == NONE ? -1.0 : b->score - HW_TIE_EPS;
-	double adj, sc, pref;
-	hw_wk k;
+	double sc, tie, le;
 
-	/* screen() looks the learned preference up, when there is one. */
-	if (!screen(c, w, i, cut, lk ? 1.0 : 0.5, lk, &pref, &k, &adj))
+	if (!worker_rank(c, timed, lk, w, i, cut, &sc, &tie, &le))
 		return;
-	sc = blend(c, adj, pref);
-	if (b->idx == NONE || ranks_before(sc, k.le, i, b->score, b->load, b->idx))
-		*b = (hw_top){i, sc, k.le};
+	if (b->idx == NONE ||
+	    ranks_before(sc, tie, le, i, b->score, b->tie, b->load, b->idx))
+		*b = (hw_top){i, sc, tie, le};
 }
 
 /* `hint`: a position to look at first (NONE for none).  The sooner a
  * strong worker is seen, the more of the others are skipped; any hint
  * gives the same answer. */
-static lbs_status select_one(const hw_ctx *c, const lbs_worker *const *workers,
-                             uint32_t n, const hw_lk *l, uint32_t hint,
-                             uint32_t *best_idx)
+HOT lbs_status select_one_as(const hw_ctx *c, int timed,
+                             const lbs_worker *const *workers, uint32_t n,
+                             const hw_lk *l, uint32_t hint, uint32_t *best_idx)
 {
-	hw_top b = {NONE, -1.0, 0.0};
+	hw_top b = {NONE, -1.0, -1.0, 0.0};
 
 	if (hint < n && worker_valid(workers[hint]))
-		consider(c, l, workers[hint], hint, &b);
+		consider(c, timed, l, workers[hint], hint, &b);
 	else
 		hint = NONE;
 	for (uint32_t i = 0; i < n; i++) {
@@ -758,10 +1154,26 @@ static lbs_status select_one(const hw_ctx *c, const lbs_worker *const *workers,
 			continue;
 		if (!worker_valid(workers[i]))
 			return LBS_EINVAL;
-		consider(c, l, workers[i], i, &b);
+		consider(c, timed, l, workers[i], i, &b);
 	}
 	*best_idx = b.idx;
 	return b.idx == NONE ? LBS_NO_WORKER : LBS_OK;
+}
+
+/* The loop once for each kind of ranking: one loop holding both measured
+ * slower, the untimed one by a tenth. */
+static lbs_status select_one_timed(const hw_ctx *c, const lbs_worker *const *workers,
+                                   uint32_t n, const hw_lk *l, uint32_t hint,
+                                   uint32_t *best_idx)
+{
+	return select_one_as(c, 1, workers, n, l, hint, best_idx);
+}
+
+static lbs_status select_one_plain(const hw_ctx *c, const lbs_worker *const *workers,
+                                   uint32_t n, const hw_lk *l, uint32_t hint,
+                                   uint32_t *best_idx)
+{
+	return select_one_as(c, 0, workers, n, l, hint, best_idx);
 }
 
 static lbs_status select_many(hw_state *s, const hw_ctx *c,
@@ -770,7 +1182,6 @@ static lbs_status select_many(hw_state *s, const hw_ctx *c,
                               uint32_t need, uint32_t *idx, uint32_t *n_found)
 {
 	uint32_t cnt = 0, eligible = 0, slots = want < n ? want : n;
-	double pref_ub = l ? 1.0 : 0.5;
 	/* Skipping needs a full list that will be the answer; below `need`
 	 * every eligible worker is counted for the "only N eligible"
 	 * reason. */
@@ -784,19 +1195,17 @@ static lbs_status select_many(hw_state *s, const hw_ctx *c,
 	top = s->top;
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
-		double adj, sc, cut, pref;
+		double sc, tie, le, cut;
 		uint32_t j;
-		hw_wk k;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		cut = cnt == slots && may_skip ? top[cnt - 1].score - HW_TIE_EPS : -1.0;
-		if (!screen(c, w, i, cut, pref_ub, l, &pref, &k, &adj))
+		if (!worker_rank(c, c->timed, l, w, i, cut, &sc, &tie, &le))
 			continue;
 		eligible++;
-		sc = blend(c, adj, pref);
 		if (cnt == slots) {
-			if (!ranks_before(sc, k.le, i, top[cnt - 1].score,
+			if (!ranks_before(sc, tie, le, i, top[cnt - 1].score, top[cnt - 1].tie,
 			                  top[cnt - 1].load, top[cnt - 1].idx))
 				continue;
 			j = cnt - 1;
@@ -804,12 +1213,12 @@ static lbs_status select_many(hw_state *s, const hw_ctx *c,
 			j = cnt++;
 		}
 		/* Insertion keeps the list best first; k is small. */
-		while (j > 0 && ranks_before(sc, k.le, i, top[j - 1].score,
+		while (j > 0 && ranks_before(sc, tie, le, i, top[j - 1].score, top[j - 1].tie,
 		                             top[j - 1].load, top[j - 1].idx)) {
 			top[j] = top[j - 1];
 			j--;
 		}
-		top[j] = (hw_top){i, sc, k.le};
+		top[j] = (hw_top){i, sc, tie, le};
 	}
 	if (cnt == 0 || cnt < need) {
 		*n_found = eligible;
@@ -829,7 +1238,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	uint32_t first;
 	lbs_status st;
 	hw_ctx c;
-	hw_lk lk = {NULL, NULL, 0};
+	hw_lk lk = {NULL, NULL, 0, 1};
 	const hw_lk *l = NULL;
 
 	*n_found = 0;
@@ -838,6 +1247,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	if (want == 0)
 		return LBS_NO_WORKER;
 	ctx_init(&c, s, wl);
+	ctx_learned(&c, learned);
 	if (learned && learned->lookup) {
 		lk.l = learned;
 		if (s->gen) {
@@ -855,7 +1265,8 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		 * strong, which makes the skipping work from the start. */
 		uint32_t *hint = &s->hint[wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED];
 
-		st = select_one(&c, workers, n, l, *hint, &first);
+		st = (c.timed ? select_one_timed : select_one_plain)(&c, workers, n, l, *hint,
+		                                                   &first);
 		if (st != LBS_OK)
 			return st;
 		*hint = first;
@@ -868,14 +1279,15 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		first = idx[0];
 	}
 	if (best) {
-		double adj, le;
+		double eff, adj;
+		hw_wk k;
 
 		memset(best, 0, sizeof(*best));
 		/* The select loops and this use the same filter; a winner that
 		 * fails it here is a bug, not an answer. */
-		if (worker_adjusted(&c, workers[first], &adj, &le, best) != ELIG_OK)
+		if (worker_adjusted(&c, workers[first], &eff, &adj, &k, best) != ELIG_OK)
 			return LBS_EINTERNAL;
-		finish(&c, learned, workers[first], best);
+		finish(&c, learned, workers[first], &k, eff, best);
 	}
 	return LBS_OK;
 }
@@ -885,26 +1297,24 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
                     const hw_learned *learned, double *scores)
 {
 	hw_ctx c;
+	hw_lk lk = {learned, NULL, 0, 0};
 
 	if (!workload_valid(wl) || (n && (!workers || !scores)))
 		return LBS_EINVAL;
 	ctx_init(&c, s, wl);
 	/* A blend calls this for every worker of every select, so it takes
-	 * the select's own per-worker path: screen() with a cut of -1 skips
-	 * nothing and is the hard filter (inline device checks, elig_check
-	 * only when the workload needs it) with the same arithmetic as
+	 * the select's own per-worker path: a cut of -1 skips nothing and
+	 * leaves the hard filter (inline device checks, elig_check only
+	 * when the workload needs it) with the same arithmetic as
 	 * worker_adjusted(), so score, select and explain agree. */
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
-		double adj, pref;
-		hw_wk k;
+		double sc, tie, le;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		if (!screen(&c, w, i, -1.0, 1.0, NULL, &pref, &k, &adj))
-			scores[i] = -1.0;
-		else
-			scores[i] = blend(&c, adj, learned_of(learned, wl, w->id));
+		scores[i] = worker_rank(&c, c.timed, learned && learned->lookup ? &lk : NULL, w, i,
+		                        -1.0, &sc, &tie, &le) ? sc : -1.0;
 	}
 	return LBS_OK;
 }
@@ -920,22 +1330,23 @@ lbs_status hw_evaluate(const hw_state *s, const lbs_workload *wl,
 	ctx_init(&c, s, wl);
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
-		double adj, le;
+		double eff, adj;
+		hw_wk k;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		memset(&out[i], 0, sizeof(out[i]));
-		out[i].reason = worker_adjusted(&c, w, &adj, &le, &out[i].f);
+		out[i].reason = worker_adjusted(&c, w, &eff, &adj, &k, &out[i].f);
 		if (out[i].reason == ELIG_OK)
-			finish(&c, learned, w, &out[i].f);
+			finish(&c, learned, w, &k, eff, &out[i].f);
 	}
 	return LBS_OK;
 }
 
 static int eval_before(const hw_eval *ev, uint32_t a, uint32_t b)
 {
-	return ranks_before(ev[a].f.score, ev[a].f.effective_load, a,
-	                    ev[b].f.score, ev[b].f.effective_load, b);
+	return ranks_before(ev[a].f.score, ev[a].f.suitability, ev[a].f.effective_load, a,
+	                    ev[b].f.score, ev[b].f.suitability, ev[b].f.effective_load, b);
 }
 
 /* Merge sort: stable and safe whatever the comparator does with the

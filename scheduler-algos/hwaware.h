@@ -24,12 +24,33 @@
  *   score    = (1 - learned_weight) x adjusted + learned_weight x learned
  *
  * where `learned` is the preference learned for (workload type, worker),
- * 0.5 while nothing is known.  Every score is in 0..1.  docs/SCORING.md has
- * the full formula, the defaults and a worked example.
+ * 0.5 while nothing is known.  That is the worker's *suitability*.
+ *
+ * Completion.  For work that declares how long it takes (est_duration_s >
+ * 0) and with `completion` on (the default), workers are ranked by when
+ * they would finish it instead, and the suitability only breaks ties:
+ *
+ *   prior speed  sp = max(0.1, prior_scale x efficiency)
+ *   speed        s  = exp((n x -log_ratio_mean + k x ln sp) / (n + k)) x perf,
+ *                     n the pair's ratio_n, k = prior_weight: the learned
+ *                     speed, shrunk towards the prior while n is small;
+ *                     perf the performance_level while WARMING/COOLING
+ *                     (at least 0.01), else 1
+ *   reliability  p  = (successes + k) / (samples + k), at least 0.001
+ *   run_s           = est_duration_s / s
+ *   wait_s          = run_s x max(0, ahead + 1 - c) / c, c = capacity,
+ *                     ahead = max(active + queued, load x c)
+ *   completion_s    = (wait_s + run_s) / p
+ *   score           = est / (est + completion_s) = s p / (s p + 1 + g),
+ *                     g = wait_s / run_s
+ *
+ * Every score is in 0..1.  docs/SCORING.md has the full formulas, the
+ * defaults and worked examples.
  *
  * Ranking: score descending; scores within HW_TIE_EPS are a tie, broken by
- * lower effective load, then by lower position in the array.  The same
- * input always gives the same answer.
+ * the higher suitability (the same within HW_TIE_EPS), then lower effective
+ * load, then by lower position in the array.  The same input always gives
+ * the same answer.
  *
  * Cost.  Nothing about the hardware is cached per worker or device (the
  * learned preferences may be: hw_remember).  A cache keyed by device
@@ -41,8 +62,10 @@
  * device costs a table lookup, a few multiplies and one division.  A
  * select also skips every worker whose score is bounded below the best so
  * far, from its temperature and queue, then its load, then its devices,
- * before the hard filter runs; the answer is exactly the one a full
- * evaluation gives (screen() in hwaware.c has the bounds).
+ * before the hard filter runs (for completion, from its queue and learned
+ * speed, then its devices); the answer is exactly the one a full
+ * evaluation gives (screen() and screen_timed() in hwaware.c have the
+ * bounds).
  *
  * Pure: libc and libm only, no I/O.  hw_select allocates only for a
  * SHARDED / REPLICATED choice, and only when it needs a longer best-k list
@@ -79,6 +102,11 @@ typedef struct hw_params {
 	double compute_reference;   /* 64 core-equivalents, > 0 */
 	double load_ceiling;        /* 0.9, in 0..1 (1 disables the check) */
 
+	/* Ranking by estimated completion, for work with est_duration_s > 0. */
+	int completion;             /* 1: on; 0: the suitability ranks */
+	double prior_weight;        /* 2: k, learned samples the prior is worth, >= 0 */
+	double prior_scale;         /* 4: prior speed per unit of efficiency, > 0 */
+
 	/* Throughput multipliers, each >= 0. */
 	double tensor_cores;         /* 1.5: tensor cores, matrix-heavy work */
 	double gpu_vision;           /* 1.2: GPU, VISION */
@@ -93,16 +121,20 @@ typedef struct hw_params {
 void hw_params_default(hw_params *p);
 
 /* NULL when p is usable, else the config name of the first bad field
- * ("weights.compute", "weights" for all weights zero) with *problem set to
- * a static phrase, e.g. "must be a finite number >= 0". */
+ * ("weights.compute", "weights" for all weights zero,
+ * "completion.prior_weight") with *problem set to a static phrase, e.g.
+ * "must be a finite number >= 0". */
 const char *hw_params_check(const hw_params *p, const char **problem);
 
-/* Where the learned preference comes from.  lookup NULL (or a NULL
- * hw_learned pointer) means nothing has been learned: every worker's
- * learned preference is 0.5 and no lookup is made. */
+/* Where the learned preference and speed come from.  lookup NULL (or a
+ * NULL hw_learned pointer) means nothing has been learned: every worker's
+ * learned preference is 0.5, its speed the prior, and no lookup is made. */
 typedef struct hw_learned {
 	lbs_history_fn lookup;
 	void *ctx;
+	/* May be NULL.  A bound on the learned speeds, so that a select of
+	 * timed work skips a worker on its queue alone, before its lookup. */
+	lbs_speed_ub_fn speed_ub;
 } hw_learned;
 
 /* Every factor of one worker's score, for explain and the reason. */
@@ -121,7 +153,20 @@ typedef struct hw_factors {
 	double queue_factor;    /* 1 / (1 + queue_penalty x q) */
 	double adjusted;        /* efficiency x the three factors */
 	double learned;         /* learned preference used, 0.5 unknown */
-	double score;           /* final, 0..1 */
+	double suitability;     /* the blend of adjusted and learned, 0..1 */
+	double score;           /* final, 0..1: the suitability, or the
+	                           completion score when timed */
+
+	/* Completion (see above); set only when timed is 1. */
+	int timed;              /* 1: ranked by estimated completion */
+	double prior_speed;     /* sp */
+	double ratio_n;         /* learned speed samples, n */
+	double learned_speed;   /* exp(-log_ratio_mean), 0 while n is 0 */
+	double speed;           /* s */
+	double reliability;     /* p */
+	double run_s;
+	double wait_s;
+	double completion_s;
 } hw_factors;
 
 /* One worker as explain sees it. */
@@ -140,13 +185,14 @@ void hw_free(hw_state *s);
 const hw_params *hw_params_of(const hw_state *s);
 
 /*
- * Remember learned preferences between selects.  `generation` promises
- * that the lookup given to the following hw_select calls answers the same
- * for as long as it is the same value, and that no other answers ever had
- * it; 0 (the default) promises nothing.  While it holds, hw_select keeps
- * each worker's preferences by position in the array, taken again only
- * for the same id pointer with the same id text, so a fleet moved or
- * replaced is looked up afresh.  That changes the cost, never the answer.
+ * Remember learned preferences and speeds between selects.  `generation`
+ * promises that the lookup given to the following hw_select calls answers
+ * the same for as long as it is the same value, and that no other answers
+ * ever had it; 0 (the default) promises nothing.  While it holds, hw_select
+ * keeps what it read of each worker's records by position in the array,
+ * taken again only for the same id pointer with the same id text, so a
+ * fleet moved or replaced is looked up afresh.  That changes the cost,
+ * never the answer.
  */
 void hw_remember(hw_state *s, uint64_t generation);
 
@@ -171,8 +217,8 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
                      const hw_learned *learned, uint32_t want, uint32_t need,
                      uint32_t *idx, uint32_t *n_found, hw_factors *best);
 
-/* scores[i] = the score of workers[i] in 0..1, or -1 when it is not
- * eligible.  Errors as hw_select. */
+/* scores[i] = the score of workers[i] in 0..1 (the completion score for
+ * timed work), or -1 when it is not eligible.  Errors as hw_select. */
 lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     const hw_learned *learned, double *scores);

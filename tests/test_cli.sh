@@ -138,7 +138,7 @@ expect_rc 0 "$shim" decide --config "$tmp/store.json" --workers "$LBS_SRCDIR/exa
 has "$tmp/out" '"test_id":"vision_resnet50_001"'
 expect_rc 0 "$shim" prefs export --db "$db1"
 cp "$tmp/out" "$tmp/e1.json"
-has "$tmp/e1.json" '"schema":1'
+has "$tmp/e1.json" '"schema":2'
 has "$tmp/e1.json" '"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
 has "$tmp/e1.json" '"workload_type":"NLP","worker":"gpu_a100_1","samples":1,"successes":0,"failures":1'
 has "$tmp/e1.json" '"workload_type":"AUDIO","worker":"mac_m2_studio","samples":1,"successes":0,"failures":1'
@@ -188,7 +188,7 @@ n=$(records "$tmp/out"); [ "$n" = 1 ] && ok || bad "after --replace $n records, 
 # reset: nothing learned, the schema stays
 expect_rc 0 "$shim" prefs reset --db "$db2"
 expect_rc 0 "$shim" prefs export --db "$db2"
-has "$tmp/out" '"schema":1'
+has "$tmp/out" '"schema":2'
 n=$(records "$tmp/out"); [ "$n" = 0 ] && ok || bad "after reset $n records, expected 0"
 # usage errors and a store that is not one
 expect_rc 1 "$shim" prefs export

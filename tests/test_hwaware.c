@@ -483,6 +483,19 @@ static void test_config(void)
 	CHECK_CONTAINS(create_error("{\"speed\":1}"), "config field 'speed': unknown field");
 	CHECK_CONTAINS(create_error("{\"load_ceiling\":90}"), "config field 'load_ceiling'");
 	CHECK_CONTAINS(create_error("[1]"), "config");
+	CHECK_STR(create_error("{\"completion\":{\"enabled\":false,\"prior_weight\":0,"
+	                       "\"prior_scale\":1.5}}"), "ok");
+	CHECK_STR(create_error("{\"completion\":{}}"), "ok");
+	CHECK_CONTAINS(create_error("{\"completion\":true}"), "config field 'completion'");
+	CHECK_CONTAINS(create_error("{\"completion\":{\"enabled\":\"yes\"}}"),
+	               "config field 'completion.enabled': must be true or false, got a string");
+	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_weight\":-1}}"),
+	               "config field 'completion.prior_weight': must be a number in 0..1000, got -1");
+	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_scale\":0}}"),
+	               "config field 'completion.prior_scale': must be a finite number > 0");
+	CHECK_CONTAINS(create_error("{\"completion\":{\"prior\":2}}"),
+	               "config field 'completion.prior': unknown field (known: enabled, "
+	               "prior_weight, prior_scale)");
 }
 
 /* A config changes decisions: with only the memory weight, the worker with
@@ -522,17 +535,24 @@ static void test_explain(void)
 	static const char *const factors[] = {
 		"device", "class", "model", "throughput", "compute", "memory", "preference",
 		"energy", "efficiency", "effective_load", "load_factor", "temperature_factor",
-		"queue_factor", "learned", "score",
+		"queue_factor", "learned", "suitability", "score",
+	};
+	/* The test states no duration, so the converter gives the original's
+	 * 60 s and the ranking is by estimated completion. */
+	static const char *const timed[] = {
+		"prior_speed", "ratio_n", "learned_speed", "speed", "reliability", "run_s",
+		"wait_s", "completion_s",
 	};
 	const cJSON *cands, *rej, *c, *wlj;
 	cJSON *j = explain(hw, &wl, &f);
 
+	CHECK_NEAR(wl.est_duration_s, 60, 0);
 	CHECK_STR(str(j, "scheduler"), "hardware-aware");
 	wlj = cJSON_GetObjectItem(j, "workload");
 	CHECK_STR(str(wlj, "type"), "VISION");
 	CHECK_STR(str(wlj, "id"), "e1");
 	CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "chosen"), 0)->valuestring, "gpu-1");
-	CHECK_CONTAINS(str(j, "reason"), "hardware-aware: best score");
+	CHECK_CONTAINS(str(j, "reason"), "hardware-aware: est. ");
 	cands = cJSON_GetObjectItem(j, "candidates");
 	CHECK_INT(cJSON_GetArraySize(cands), 2);
 	/* Best first, and every factor present. */
@@ -544,7 +564,22 @@ static void test_explain(void)
 				fprintf(stderr, "candidate lacks '%s'\n", factors[i]);
 				CHECK(0);
 			}
+		for (size_t i = 0; i < sizeof timed / sizeof *timed; i++)
+			if (!cJSON_GetObjectItem(c, timed[i])) {
+				fprintf(stderr, "candidate lacks '%s'\n", timed[i]);
+				CHECK(0);
+			}
+		/* Nothing learned: the speed is the prior, the completion the
+		 * run, and the score est / (est + completion). */
+		CHECK_NEAR(num(c, "ratio_n"), 0, 0);
+		CHECK_NEAR(num(c, "speed"), num(c, "prior_speed"), 1e-6);
+		CHECK_NEAR(num(c, "run_s"), 60 / num(c, "speed"), 1e-4);
+		CHECK_NEAR(num(c, "completion_s"), num(c, "wait_s") + num(c, "run_s"), 1e-4);
+		CHECK_NEAR(num(c, "score"), 60 / (60 + num(c, "completion_s")), 1e-6);
 	}
+	/* The earliest completion is first. */
+	CHECK(num(cJSON_GetArrayItem(cands, 0), "completion_s") <
+	      num(cJSON_GetArrayItem(cands, 1), "completion_s"));
 	c = cJSON_GetArrayItem(cands, 0);
 	CHECK_NEAR(num(c, "device"), 1, 0);
 	CHECK_STR(str(c, "class"), "GPU");
@@ -559,10 +594,23 @@ static void test_explain(void)
 	          "is over the load ceiling (load 1.00 above 0.90)");
 	cJSON_Delete(j);
 
-	/* The reason sentence of select names the device and its factors. */
+	/* The reason sentence of select gives the estimate, the device and
+	 * where the speed came from. */
+	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+	CHECK_CONTAINS(pick_reason(), "hardware-aware: est. ");
+	CHECK_CONTAINS(pick_reason(), " s (wait 0.0 + run ");
+	CHECK_CONTAINS(pick_reason(), ") on GPU device 1 of gpu-1, speed ");
+	CHECK_CONTAINS(pick_reason(), " (prior)");
+	/* Without a duration, the suitability and its sentence. */
+	wl.est_duration_s = 0;
 	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
 	CHECK_CONTAINS(pick_reason(), "hardware-aware: best score 0.");
 	CHECK_CONTAINS(pick_reason(), "on GPU device 1 (compute 0.82, memory 0.94, load 0.00)");
+	j = explain(hw, &wl, &f);
+	c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0);
+	CHECK(cJSON_GetObjectItem(c, "speed") == NULL);
+	CHECK_NEAR(num(c, "score"), num(c, "suitability"), 0);
+	cJSON_Delete(j);
 	fleet_free(&f);
 }
 
@@ -627,6 +675,300 @@ static void test_learned_preference(void)
 	fleet_free(&f);
 }
 
+/* ===== Completion ========================================================= */
+
+/* n noise-free outcomes of `type` on `worker`: each run of 40 s declared
+ * took 40 / speed. */
+static void learn_speed(shim_sched *s, uint32_t type, const char *worker, double speed,
+                        int n)
+{
+	lbs_outcome o = {
+		.struct_size = sizeof o,
+		.workload_type = type,
+		.worker_id = worker,
+		.result = LBS_RESULT_SUCCESS,
+		.duration_s = 40 / speed,
+		.expected_duration_s = 40,
+	};
+
+	for (int i = 0; i < n; i++)
+		CHECK_INT(sched_report(s, &o), LBS_OK);
+}
+
+/* Two identical GPU machines, A and B, each with a load object. */
+static fleet gpu_twins(const char *la, const char *lb)
+{
+	char json[2048];
+
+	snprintf(json, sizeof json,
+	         "[{\"worker_id\":\"A\",\"cpu_cores\":8,\"available_memory\":32,"
+	         "  \"supported_backends\":[\"cuda\"],\"load\":{%s}},"
+	         " {\"worker_id\":\"B\",\"cpu_cores\":8,\"available_memory\":32,"
+	         "  \"supported_backends\":[\"cuda\"],\"load\":{%s}}]", la, lb);
+	return fleet_parse(json);
+}
+
+/* The explain candidate of `id` for wl on f; cJSON_Delete *doc. */
+static const cJSON *candidate(shim_sched *s, const lbs_workload *wl, const fleet *f,
+                              const char *id, cJSON **doc)
+{
+	*doc = explain(s, wl, f);
+	return find_by_worker(cJSON_GetObjectItem(*doc, "candidates"), id);
+}
+
+/*
+ * What was learned decides between identical machines: B runs vision four
+ * times as fast as declared, A as declared.  B takes the work while its
+ * queue is short, and A once B's queue would finish it later; for NLP
+ * nothing was learned, and the twins tie.
+ */
+static void test_completion_learned_speed(void)
+{
+	arena *a = arena_new();
+	lbs_workload vis = wl_of(a, "{\"test_id\":\"v\",\"test_type\":\"vision\","
+	                            "\"expected_duration\":40}");
+	lbs_workload nlp = wl_of(a, "{\"test_id\":\"n\",\"test_type\":\"nlp\","
+	                            "\"expected_duration\":40}");
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	int switched = 0, was_a = 0;
+	char lb[128];
+	cJSON *doc;
+	const cJSON *c;
+	fleet f;
+
+	learn_speed(s, LBS_WL_VISION, "A", 1, 20);
+	learn_speed(s, LBS_WL_VISION, "B", 4, 20);
+
+	f = gpu_twins("", "");
+	c = candidate(s, &vis, &f, "B", &doc);
+	CHECK_NEAR(num(c, "ratio_n"), 20, 0);
+	CHECK_NEAR(num(c, "learned_speed"), 4, 1e-9);
+	/* 20 samples against the prior's 2: mostly the learned speed. */
+	CHECK_NEAR(log(num(c, "speed")),
+	           (20 * log(4.0) + 2 * log(num(c, "prior_speed"))) / 22, 1e-6);
+	CHECK_NEAR(num(find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "A"),
+	               "learned_speed"), 1, 1e-9);
+	cJSON_Delete(doc);
+	CHECK_STR(pick(s, &vis, &f), "B");
+	CHECK_CONTAINS(pick_reason(), "of B, speed ");
+	CHECK_CONTAINS(pick_reason(), "(learned from 20 runs)");
+	CHECK_STR(pick(s, &nlp, &f), "A");
+	CHECK_CONTAINS(pick_reason(), "(prior)");
+	fleet_free(&f);
+
+	/* B busy with one test (capacity 1): it still finishes first. */
+	f = gpu_twins("", "\"active_tests\":1");
+	CHECK_STR(pick(s, &vis, &f), "B");
+	CHECK_CONTAINS(pick_reason(), "(wait ");
+	fleet_free(&f);
+	/* B with three more queued: A, which would finish sooner. */
+	f = gpu_twins("", "\"active_tests\":1,\"queued_tests\":3");
+	CHECK_STR(pick(s, &vis, &f), "A");
+	fleet_free(&f);
+
+	/* Growing B's queue moves the work to A exactly once, where B's
+	 * estimated completion passes A's. */
+	for (int q = 0; q <= 6; q++) {
+		double ca, cb;
+		const char *got;
+
+		snprintf(lb, sizeof lb, "\"active_tests\":1,\"queued_tests\":%d", q);
+		f = gpu_twins("", lb);
+		c = candidate(s, &vis, &f, "B", &doc);
+		cb = num(c, "completion_s");
+		CHECK_NEAR(num(c, "wait_s"), (1 + q) * num(c, "run_s"), 1e-5);
+		ca = num(find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "A"),
+		         "completion_s");
+		cJSON_Delete(doc);
+		got = pick(s, &vis, &f);
+		CHECK_STR(got, cb < ca ? "B" : "A");
+		if (!strcmp(got, "A") && !was_a) {
+			switched++;
+			was_a = 1;
+		}
+		CHECK(!(was_a && strcmp(got, "A")));
+		fleet_free(&f);
+	}
+	CHECK_INT(switched, 1);
+
+	/* A speed learned beyond any prior: A runs audio sixteen times as
+	 * fast as declared.  The select's bound on learned speeds has to
+	 * know it, or a queued A would be skipped unseen once B is the one
+	 * to beat: B is looked at first (it won last), A's queue shrinks. */
+	learn_speed(s, LBS_WL_AUDIO, "A", 16, 20);
+	for (int q = 8; q >= 0; q -= 2) {
+		lbs_workload aud = wl_of(a, "{\"test_id\":\"a\",\"test_type\":\"audio\","
+		                            "\"expected_duration\":40}");
+		double ca, cb;
+
+		snprintf(lb, sizeof lb, "\"active_tests\":1,\"queued_tests\":%d", q);
+		f = gpu_twins(lb, "");
+		c = candidate(s, &aud, &f, "A", &doc);
+		ca = num(c, "completion_s");
+		CHECK_NEAR(num(c, "learned_speed"), 16, 1e-9);
+		CHECK(num(c, "speed") > 4 * num(c, "prior_speed"));
+		cb = num(find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "B"),
+		         "completion_s");
+		cJSON_Delete(doc);
+		CHECK_STR(pick(s, &aud, &f), ca < cb ? "A" : "B");
+		fleet_free(&f);
+	}
+	sched_close(s);
+	arena_free(a);
+}
+
+/* Nothing learned: the capability prior decides, and a queue weighs
+ * against it run for run. */
+static void test_completion_prior(void)
+{
+	fleet idle = fleet_parse(
+		"[{\"worker_id\":\"cpu\",\"cpu_cores\":16,\"available_memory\":32},"
+		" {\"worker_id\":\"gpu\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\"]}]");
+	fleet queued = fleet_parse(
+		"[{\"worker_id\":\"cpu\",\"cpu_cores\":16,\"available_memory\":32},"
+		" {\"worker_id\":\"gpu\",\"cpu_cores\":8,\"available_memory\":32,"
+		"  \"supported_backends\":[\"cuda\"],"
+		"  \"load\":{\"active_tests\":1,\"queued_tests\":1}}]");
+	lbs_workload vis = wl_of(idle.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\","
+	                                     "\"expected_duration\":30}");
+	const cJSON *gpu, *cpu;
+	cJSON *doc;
+
+	CHECK_STR(pick(hw, &vis, &idle), "gpu");
+	gpu = candidate(hw, &vis, &idle, "gpu", &doc);
+	cpu = find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "cpu");
+	/* The prior is prior_scale 4 x the efficiency. */
+	CHECK_NEAR(num(gpu, "prior_speed"), 4 * num(gpu, "efficiency"), 1e-6);
+	CHECK_NEAR(num(gpu, "speed"), num(gpu, "prior_speed"), 0);
+	CHECK(num(gpu, "speed") > num(cpu, "speed"));
+	cJSON_Delete(doc);
+
+	/* Two tests ahead on one slot: two runs of waiting, which the
+	 * GPU's speed does not make up for. */
+	gpu = candidate(hw, &vis, &queued, "gpu", &doc);
+	cpu = find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "cpu");
+	CHECK_NEAR(num(gpu, "wait_s"), 2 * num(gpu, "run_s"), 1e-9);
+	CHECK(num(gpu, "speed") < 3 * num(cpu, "speed"));
+	CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0)->valuestring, "cpu");
+	cJSON_Delete(doc);
+	CHECK_STR(pick(hw, &vis, &queued), "cpu");
+	fleet_free(&idle);
+	fleet_free(&queued);
+}
+
+/*
+ * Without a duration (est_duration_s 0), or with "completion" off, the
+ * suitability ranks exactly as before completion existed.  On this fleet
+ * the two disagree: the big GPU is half busy by its utilisation, which
+ * completion counts as a wait and the suitability as load.
+ */
+static void test_completion_off(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"gpu_busy\",\"cpu_cores\":32,\"available_memory\":256,"
+		"  \"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],\"has_gpu\":true,"
+		"  \"available_accelerators\":{\"gpu\":4},"
+		"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":80,"
+		"    \"gpu_compute_units\":108,\"gpu_clock_mhz\":1410,\"gpu_tensor_cores\":true},"
+		"  \"load\":{\"cpu_utilization\":50,\"memory_utilization\":50,\"gpu_utilization\":50}},"
+		" {\"worker_id\":\"gpu_small\",\"cpu_cores\":16,\"available_memory\":64,"
+		"  \"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],\"has_gpu\":true,"
+		"  \"available_accelerators\":{\"gpu\":1},"
+		"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":16,"
+		"    \"gpu_compute_units\":56,\"gpu_clock_mhz\":1500},"
+		"  \"load\":{\"cpu_utilization\":5,\"memory_utilization\":5}}]");
+	lbs_workload timed = wl_of(f.arena, "{\"test_id\":\"v\","
+	                                    "\"test_type\":\"vision_classification\","
+	                                    "\"minimum_memory\":2,\"expected_duration\":60}");
+	lbs_workload untimed = timed;
+	shim_sched *off = test_sched("hardware-aware", "{\"completion\":{\"enabled\":false}}");
+	hw_params p;
+	hw_state *st;
+	hw_eval ev[2];
+	cJSON *doc;
+	const cJSON *c;
+
+	untimed.est_duration_s = 0;
+	CHECK_STR(pick(hw, &timed, &f), "gpu_small");
+	CHECK_STR(pick(hw, &untimed, &f), "gpu_busy");
+	CHECK_CONTAINS(pick_reason(), "hardware-aware: best score");
+	CHECK_STR(pick(off, &timed, &f), "gpu_busy");
+	CHECK_STR(pick(off, &untimed, &f), "gpu_busy");
+
+	/* The untimed score is the suitability of docs/SCORING.md 1-5. */
+	c = candidate(hw, &untimed, &f, "gpu_busy", &doc);
+	CHECK_NEAR(num(c, "score"), 0.7 * num(c, "adjusted") + 0.3 * 0.5, 1e-6);
+	CHECK(cJSON_GetObjectItem(c, "completion_s") == NULL);
+	cJSON_Delete(doc);
+	/* The same at the pure API, and a NaN or infinite duration is none. */
+	hw_params_default(&p);
+	st = hw_new(&p);
+	untimed.est_duration_s = NAN;
+	CHECK_INT(hw_evaluate(st, &untimed, (const lbs_worker *const *)f.workers, f.n, NULL, ev),
+	          LBS_OK);
+	CHECK_INT(ev[0].f.timed, 0);
+	CHECK_NEAR(ev[0].f.score, ev[0].f.suitability, 0);
+	untimed.est_duration_s = INFINITY;
+	CHECK_INT(hw_evaluate(st, &untimed, (const lbs_worker *const *)f.workers, f.n, NULL, ev),
+	          LBS_OK);
+	CHECK_INT(ev[1].f.timed, 0);
+	hw_free(st);
+	sched_close(off);
+	fleet_free(&f);
+}
+
+/* A throttled worker runs at its performance level, on top of what was
+ * learned; failures make a worker as slow as the retries they cost. */
+static void test_completion_throttle_and_failures(void)
+{
+	arena *a = arena_new();
+	lbs_workload vis = wl_of(a, "{\"test_id\":\"v\",\"test_type\":\"vision\","
+	                            "\"expected_duration\":40}");
+	fleet f = gpu_twins("", "\"cooling_state\":true,\"performance_level\":0.5");
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	const cJSON *ca, *cb;
+	cJSON *doc;
+
+	/* Nothing learned: B at half speed loses. */
+	CHECK_STR(pick(s, &vis, &f), "A");
+	cb = candidate(s, &vis, &f, "B", &doc);
+	CHECK_NEAR(num(cb, "speed"), 0.5 * num(cb, "prior_speed"), 1e-9);
+	cJSON_Delete(doc);
+	/* B learned four times as fast: at half of that it still wins. */
+	learn_speed(s, LBS_WL_VISION, "A", 1, 10);
+	learn_speed(s, LBS_WL_VISION, "B", 4, 10);
+	CHECK_STR(pick(s, &vis, &f), "B");
+	cb = candidate(s, &vis, &f, "B", &doc);
+	CHECK_NEAR(log(num(cb, "speed") / 0.5),
+	           (10 * log(4.0) + 2 * log(num(cb, "prior_speed"))) / 12, 1e-6);
+	cJSON_Delete(doc);
+	fleet_free(&f);
+
+	sched_close(s);
+
+	/* A fails as often as it succeeds, B never: equal speed, and A's
+	 * reliability (successes + 2) / (samples + 2) doubles its estimate. */
+	f = gpu_twins("", "");
+	s = test_sched("hardware-aware", NULL);
+	learn_speed(s, LBS_WL_VISION, "A", 1, 10);
+	for (int i = 0; i < 12; i++)
+		report(s, "A", LBS_RESULT_FAILURE);
+	learn_speed(s, LBS_WL_VISION, "B", 1, 10);
+	CHECK_STR(pick(s, &vis, &f), "B");
+	CHECK_CONTAINS(pick_reason(), "of B");
+	ca = candidate(s, &vis, &f, "A", &doc);
+	cb = find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "B");
+	CHECK_NEAR(num(ca, "reliability"), 12.0 / 24, 1e-9);
+	CHECK_NEAR(num(cb, "reliability"), 1, 0);
+	CHECK_NEAR(num(ca, "speed"), num(cb, "speed"), 1e-9);
+	CHECK_NEAR(num(ca, "completion_s"), 2 * num(cb, "completion_s"), 1e-6);
+	cJSON_Delete(doc);
+	sched_close(s);
+	fleet_free(&f);
+	arena_free(a);
+}
+
 /* ===== The worked example of docs/SCORING.md ============================== */
 
 static const char *example_fleet =
@@ -662,6 +1004,12 @@ static void test_worked_example(void)
 	double cpu_adj = cpu_eff * (1 - 0.3 * 0.15);
 	double gpu_adj = gpu_eff * (1 - 0.3 * 0.39) * (1 - 0.3 * 0.5) / (1 + 0.5 * 0.5);
 
+	/* Section 10, completion: prior speed 4 x efficiency; cpu-1's
+	 * utilisation is a 0.15 share of a test ahead on its one slot,
+	 * gpu-1's running test takes one of its two slots. */
+	double sp[3] = {4 * cpu_eff, 4 * gpu_eff, 4 * br_eff};
+	double g[3] = {0.15, 0, 0};
+
 	hw_params_default(&p);
 	s = hw_new(&p);
 	CHECK_INT(hw_evaluate(s, &wl, (const lbs_worker *const *)f.workers, f.n, NULL, ev),
@@ -671,7 +1019,7 @@ static void test_worked_example(void)
 	CHECK_NEAR(ev[0].f.memory, 16.0 / 17, 1e-12);
 	CHECK_NEAR(ev[0].f.efficiency, cpu_eff, 1e-12);
 	CHECK_NEAR(ev[0].f.effective_load, 0.15, 1e-12);
-	CHECK_NEAR(ev[0].f.score, 0.7 * cpu_adj + 0.15, 1e-12);
+	CHECK_NEAR(ev[0].f.suitability, 0.7 * cpu_adj + 0.15, 1e-12);
 
 	CHECK_INT(ev[1].f.device, 1);
 	CHECK_NEAR(ev[1].f.throughput, 288, 1e-9);
@@ -679,16 +1027,33 @@ static void test_worked_example(void)
 	CHECK_NEAR(ev[1].f.effective_load, 0.39, 1e-12);
 	CHECK_NEAR(ev[1].f.temperature_factor, 0.85, 1e-12);
 	CHECK_NEAR(ev[1].f.queue_factor, 0.8, 1e-12);
-	CHECK_NEAR(ev[1].f.score, 0.7 * gpu_adj + 0.15, 1e-12);
+	CHECK_NEAR(ev[1].f.suitability, 0.7 * gpu_adj + 0.15, 1e-12);
 
 	CHECK_NEAR(ev[2].f.throughput, 3, 1e-12);
 	CHECK_NEAR(ev[2].f.memory, 0.5, 1e-12);
-	CHECK_NEAR(ev[2].f.score, 0.7 * br_eff + 0.15, 1e-12);
+	CHECK_NEAR(ev[2].f.suitability, 0.7 * br_eff + 0.15, 1e-12);
 
 	/* The rounded numbers printed in the document. */
-	CHECK_NEAR(ev[0].f.score, 0.407390, 5e-7);
-	CHECK_NEAR(ev[1].f.score, 0.468148, 5e-7);
-	CHECK_NEAR(ev[2].f.score, 0.306875, 5e-7);
+	CHECK_NEAR(ev[0].f.suitability, 0.407390, 5e-7);
+	CHECK_NEAR(ev[1].f.suitability, 0.468148, 5e-7);
+	CHECK_NEAR(ev[2].f.suitability, 0.306875, 5e-7);
+
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(ev[i].f.timed, 1);
+		CHECK_NEAR(ev[i].f.prior_speed, sp[i], 1e-12);
+		CHECK_NEAR(ev[i].f.speed, sp[i], 1e-12);
+		CHECK_NEAR(ev[i].f.reliability, 1, 0);
+		CHECK_NEAR(ev[i].f.run_s, 60 / sp[i], 1e-9);
+		CHECK_NEAR(ev[i].f.wait_s, g[i] * 60 / sp[i], 1e-9);
+		CHECK_NEAR(ev[i].f.completion_s, (1 + g[i]) * 60 / sp[i], 1e-9);
+		CHECK_NEAR(ev[i].f.score, sp[i] / (sp[i] + 1 + g[i]), 1e-12);
+	}
+	CHECK_NEAR(ev[0].f.completion_s, 44.802, 5e-4);
+	CHECK_NEAR(ev[1].f.completion_s, 19.817, 5e-4);
+	CHECK_NEAR(ev[2].f.completion_s, 66.932, 5e-4);
+	CHECK_NEAR(ev[0].f.score, 0.572508, 5e-7);
+	CHECK_NEAR(ev[1].f.score, 0.751723, 5e-7);
+	CHECK_NEAR(ev[2].f.score, 0.472693, 5e-7);
 
 	CHECK_INT(hw_rank(ev, 3, order, tmp), 3);
 	CHECK_INT(order[0], 1);
@@ -749,13 +1114,50 @@ static const lbs_history *fake_history(void *ctx, uint32_t type, const char *id)
 {
 	static lbs_history h;
 	size_t len = strlen(id);
+	unsigned v = (unsigned)(id[len - 1] + id[len - 2] + type);
 
 	(void)ctx;
-	/* A few workers known, with preferences spread over 0..1. */
+	/* A few workers known, with preferences spread over 0..1, speeds
+	 * from e^-2 to e^2 times as declared (some not learned), and some
+	 * failures. */
 	if ((id[len - 1] - '0') % 3 != 0)
 		return NULL;
-	h.preference = ((unsigned)(id[len - 1] + id[len - 2] + type) % 11) / 10.0;
+	h.preference = (v % 11) / 10.0;
+	h.ratio_n = v % 4 == 0 ? 0 : v % 7;
+	h.log_ratio_mean = h.ratio_n ? ((double)(v % 9) - 4.0) / 2.0 : 0.0;
+	h.samples = h.ratio_n + v % 3;
+	h.successes = h.ratio_n;
+	h.failures = h.samples - h.successes;
 	return &h;
+}
+
+/* fake_history as a fleet learned to be slow: speeds at most as declared,
+ * which leaves the priors to decide who could win. */
+static const lbs_history *fake_slow_history(void *ctx, uint32_t type, const char *id)
+{
+	static lbs_history h;
+	const lbs_history *f = fake_history(ctx, type, id);
+
+	if (!f)
+		return NULL;
+	h = *f;
+	h.log_ratio_mean = fabs(h.log_ratio_mean);
+	return &h;
+}
+
+static double fake_slow_speed_ub(void *ctx, uint32_t type)
+{
+	(void)ctx;
+	(void)type;
+	return 1.0;
+}
+
+/* fake_history's speeds are e^2 at most: a bound, and nearly tight. */
+static double fake_speed_ub(void *ctx, uint32_t type)
+{
+	(void)ctx;
+	(void)type;
+	return 7.39;
 }
 
 static void make_random(rnd_worker *r, uint32_t i)
@@ -778,7 +1180,9 @@ static void make_random(rnd_worker *r, uint32_t i)
 		x->precisions = LBS_PREC_FP32 | (rnd(2) ? LBS_PREC_INT8 : 0);
 		x->features = (rnd(2) ? LBS_FEAT_TENSOR_CORES : 0) |
 		              (rnd(2) ? LBS_FEAT_QUANTIZATION : 0);
-		x->mem_available_bytes = (1 + rnd(4)) * GIB;
+		/* Now and then so much memory that the memory term is all
+		 * but 1, which makes the bounds on the others tight. */
+		x->mem_available_bytes = rnd(6) ? (1 + rnd(4)) * GIB : UINT64_C(1) << 55;
 		x->compute_units = rnd(3) ? 1 + rnd(100) : 0;
 		x->clock_mhz = rnd(3) ? 500 + rnd(3000) : 0;
 		x->tdp_watts = rnd(20) * 10;
@@ -791,6 +1195,7 @@ static void make_random(rnd_worker *r, uint32_t i)
 	r->w.thermal_state = rnd(4) == 0 ? LBS_THERMAL_WARMING : LBS_THERMAL_NORMAL;
 	r->w.performance_level = 0.5 + rnd(2) / 2.0;
 	r->w.active_tests = rnd(3);
+	r->w.queued_tests = rnd(4) == 0 ? rnd(4) : 0;
 	r->w.capacity = rnd(3);
 }
 
@@ -799,16 +1204,22 @@ static void test_random_consistency(void)
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL};
-	hw_params p;
-	hw_state *s;
+	hw_learned learned = {fake_history, NULL, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub};
+	hw_params p, p0;
+	hw_state *states[2], *s;
 	hw_eval ev[N];
 	uint32_t order[N], tmp[N], idx[N], k, m;
-	int mismatches = 0, short_rounds = 0;
+	int mismatches = 0, short_rounds = 0, timed_rounds = 0;
 
 	hw_params_default(&p);
-	s = hw_new(&p);
-	for (int round = 0; round < 300; round++) {
+	/* With prior_weight 0 one learned run is the whole speed. */
+	p0 = p;
+	p0.prior_weight = 0;
+	states[0] = hw_new(&p);
+	states[1] = hw_new(&p0);
+	for (int round = 0; round < 600; round++) {
 		lbs_workload wl = {
 			.struct_size = sizeof wl,
 			.type = rnd(LBS_WL_COUNT),
@@ -819,8 +1230,12 @@ static void test_random_consistency(void)
 			.required_precisions = rnd(3) == 0 ? LBS_PREC_INT8 : 0,
 			.min_memory_bytes = rnd(3) * GIB,
 			.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
+			/* Half the rounds timed, with coarse durations so that
+			 * completions tie too. */
+			.est_duration_s = rnd(2) ? 10.0 * (1 + rnd(3)) : 0.0,
 		};
-		const hw_learned *l = round % 2 ? &learned : NULL;
+		const hw_learned *l = round % 2 == 0 ? NULL : round % 6 == 1 ? &learned
+		                      : round % 6 == 3 ? &bounded : &slow;
 		int strict = rnd(3) == 0;
 		uint32_t want = 1 + rnd(6), need = 1 + rnd(want);
 		const char *excl[1];
@@ -840,6 +1255,25 @@ static void test_random_consistency(void)
 				make_random(&rw[i], i);
 			ws[i] = &rw[i].w;
 		}
+		/* Some twins of earlier workers that differ only in their
+		 * temperature: the same completion, another suitability, so
+		 * that the tie-breaks run and a bound a hair too tight shows. */
+		for (uint32_t i = N / 2; i < N; i++) {
+			const rnd_worker *o = &rw[i - N / 2];
+
+			if (rnd(3))
+				continue;
+			memcpy(rw[i].d, o->d, sizeof o->d);
+			rw[i].w.n_devices = o->w.n_devices;
+			rw[i].w.util_cpu = o->w.util_cpu;
+			rw[i].w.util_memory = o->w.util_memory;
+			rw[i].w.thermal_state = o->w.thermal_state;
+			rw[i].w.performance_level = o->w.performance_level;
+			rw[i].w.active_tests = o->w.active_tests;
+			rw[i].w.queued_tests = o->w.queued_tests;
+			rw[i].w.capacity = o->w.capacity;
+			rw[i].w.temperature = rnd(3) / 2.0;
+		}
 		/* An exclude list takes select off its inline fast path
 		 * onto elig_check. */
 		if (rnd(3) == 0) {
@@ -847,6 +1281,12 @@ static void test_random_consistency(void)
 			wl.exclude_ids = excl;
 			wl.n_exclude = 1;
 		}
+		s = states[rnd(4) == 0];
+		/* The fake lookups answer the same for ever: a generation
+		 * each may vouch for them, so the rounds with a store use the
+		 * per-worker memo. */
+		hw_remember(states[0], l == &slow ? 8 : 7);
+		timed_rounds += wl.est_duration_s > 0;
 		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
 		m = hw_rank(ev, N, order, tmp);
 		st = hw_select(s, &wl, ws, N, l, want, need, idx, &k, NULL);
@@ -874,6 +1314,60 @@ static void test_random_consistency(void)
 	}
 	CHECK_INT(mismatches, 0);
 	CHECK(short_rounds > 10);
+	CHECK(timed_rounds > 200);
+	hw_free(states[0]);
+	hw_free(states[1]);
+}
+
+/*
+ * Twins whose completion ties exactly, the second cooler: it must win on
+ * its suitability, so the select's bounds must let it through when the
+ * first set the cut.  With memory so large that the memory term is all
+ * but 1, no preference and no energy weight, the bound on a device's
+ * throughput is as tight as it gets.
+ */
+static void test_timed_twins(void)
+{
+	static rnd_worker rw[2];
+	const lbs_worker *ws[2] = {&rw[0].w, &rw[1].w};
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[2];
+	uint32_t order[2], tmp[2], idx[1], k;
+	int second = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 200; round++) {
+		lbs_workload wl = {
+			.struct_size = sizeof wl,
+			.type = rnd(LBS_WL_COUNT),
+			.compute_intensity = rnd(5) / 4.0,
+			.memory_intensity = rnd(5) / 4.0,
+			.est_duration_s = 30,
+		};
+
+		make_random(&rw[0], 0);
+		for (uint32_t d = 0; d < rw[0].w.n_devices; d++)
+			rw[0].d[d].mem_available_bytes = UINT64_C(1) << 60;
+		rw[0].w.temperature = 1;
+		rw[1] = rw[0];
+		snprintf(rw[1].id, sizeof rw[1].id, "w01");
+		rw[1].w.id = rw[1].id;
+		rw[1].w.devices = rw[1].dp;
+		for (uint32_t d = 0; d < 4; d++)
+			rw[1].dp[d] = &rw[1].d[d];
+		rw[1].w.temperature = 0;
+		CHECK_INT(hw_evaluate(s, &wl, ws, 2, NULL, ev), LBS_OK);
+		if (hw_rank(ev, 2, order, tmp) < 2)
+			continue;
+		CHECK_NEAR(ev[0].f.score, ev[1].f.score, 0);
+		CHECK_INT(order[0], 1);
+		CHECK_INT(hw_select(s, &wl, ws, 2, NULL, 1, 1, idx, &k, NULL), LBS_OK);
+		CHECK_INT(idx[0], order[0]);
+		second += idx[0] == 1;
+	}
+	CHECK(second > 100);
 	hw_free(s);
 }
 
@@ -915,9 +1409,14 @@ int main(void)
 	test_explain();
 	test_determinism();
 	test_learned_preference();
+	test_completion_learned_speed();
+	test_completion_prior();
+	test_completion_off();
+	test_completion_throttle_and_failures();
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();
+	test_timed_twins();
 	test_fleet_reload();
 
 	sched_close(hw);

@@ -634,7 +634,7 @@ static void test_convergence(void)
 	doc = export_doc(hw_dir);
 	if (!doc)
 		return;
-	CHECK_NEAR(num(doc, "schema"), 1, 0);
+	CHECK_NEAR(num(doc, "schema"), 2, 0);
 	CHECK_INT(cJSON_GetArraySize(records(doc)), 4);
 	r = find_record(doc, "VISION", "gpu-a");
 	CHECK(r != NULL);
@@ -642,6 +642,9 @@ static void test_convergence(void)
 	CHECK_NEAR(num(r, "successes"), 0, 0);
 	CHECK_NEAR(num(r, "failures"), 15, 0);
 	CHECK_NEAR(num(r, "preference"), a15, 1e-9);
+	/* Failures teach no speed. */
+	CHECK_NEAR(num(r, "ratio_n"), 0, 0);
+	CHECK_NEAR(num(r, "log_ratio_mean"), 0, 0);
 	r = find_record(doc, "VISION", "gpu-b");
 	CHECK_NEAR(num(r, "successes"), 15, 0);
 	CHECK_NEAR(num(r, "preference"), 1 - a15, 1e-9);
@@ -651,6 +654,10 @@ static void test_convergence(void)
 	CHECK_NEAR(num(r, "samples"), 15, 0);
 	CHECK_NEAR(num(r, "preference"), 1.0 / 3 + (0.5 - 1.0 / 3) * pow(0.7, 15), 1e-9);
 	CHECK_NEAR(num(r, "mean_duration"), 180, 1e-9);
+	/* 3x slower than expected, every time: the speed 1/3 is kept. */
+	CHECK_NEAR(num(r, "ratio_n"), 15, 0);
+	CHECK_NEAR(num(r, "log_ratio_mean"), log(3.0), 1e-12);
+	CHECK_NEAR(num(r, "log_ratio_var"), 0, 1e-12);
 	r = find_record(doc, "NLP", "gpu-b");
 	CHECK(r != NULL && num(r, "last_update") > 1.6e9 &&
 	      num(r, "last_update") < (double)time(NULL) + 5);
@@ -1121,7 +1128,7 @@ static void test_newer_schema(void)
 	const char *dir = tmp_dir();
 	const char *dump = pathf("%s/meta-dump.txt", dir, NULL);
 	shim_sched *s = open_store("hardware-aware", dir, NULL);
-	uint32_t schema = 2;
+	uint32_t schema = 3;
 	const unsigned char *b = (const unsigned char *)&schema;
 	char out[4096];
 	char *load[] = {"mdb_load", "-f", (char *)dump, (char *)dir, NULL};
@@ -1137,7 +1144,7 @@ static void test_newer_schema(void)
 		       "skipped\n");
 		return;
 	}
-	/* As a newer lbsched would leave it: meta "schema" = 2 (native
+	/* As a newer lbsched would leave it: meta "schema" = 3 (native
 	 * endian uint32, store.h). */
 	fp = fopen(dump, "w");
 	fprintf(fp, "VERSION=3\nformat=bytevalue\ndatabase=meta\ntype=btree\nHEADER=END\n"
@@ -1151,7 +1158,7 @@ static void test_newer_schema(void)
 		return;
 	}
 	expect_store_error(store_config(dir, NULL), dir,
-	                   "its schema 2 is newer than this plugin's 1");
+	                   "its schema 3 is newer than this plugin's 2");
 	if (ext) {
 		textbuf t = {0};
 		char err[1024] = "";
@@ -1162,8 +1169,347 @@ static void test_newer_schema(void)
 		                 sizeof err), LBS_EIO);
 		free(t.p);
 	}
-	/* Refused, not rewritten: a later check still sees schema 2. */
+	/* Refused, not rewritten: a later check still sees schema 3. */
 	expect_store_error(store_config(dir, NULL), dir, "newer");
+}
+
+/* ===== Stores as other plugins left them =================================== */
+
+/* A prefs record as store.h lays it out: schema 1 wrote the first seven
+ * fields (56 bytes), schema 2 all ten (80 bytes). */
+typedef struct raw_rec {
+	uint64_t samples, successes, failures;
+	double preference, mean_duration, var_duration, last_update;
+	uint64_t ratio_n;
+	double log_ratio_mean, log_ratio_var;
+} raw_rec;
+
+typedef struct raw_item {
+	uint8_t type;       /* LBS_WL_* */
+	const char *worker;
+	size_t size;        /* bytes of rec written: 56, 80 or anything */
+	raw_rec rec;
+} raw_item;
+
+static void hex_line(FILE *fp, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	fputc(' ', fp);
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%02x", b[i]);
+	fputc('\n', fp);
+}
+
+/*
+ * Write into `dir` with LMDB's own mdb_load (another process, as another
+ * plugin would): meta "schema" = schema (unless 0), and the items.  0, or
+ * -1 when mdb_load is not installed (a note is printed, and the caller
+ * skips its checks) or failed (a failed check).
+ */
+static int load_raw(const char *dir, uint32_t schema, const raw_item *items, int n)
+{
+	const char *dump = pathf("%s/load-%s.txt", dir, schema ? "meta" : "prefs");
+	char *load[] = {"mdb_load", "-f", (char *)dump, (char *)dir, NULL};
+	char out[4096];
+	FILE *fp;
+	int rc;
+
+	if (!have_prog("mdb_load")) {
+		printf("note: mdb_load not found (Debian: lmdb-utils); a check of stores written "
+		       "by other plugins is skipped\n");
+		return -1;
+	}
+	fp = fopen(dump, "w");
+	if (!fp) {
+		CHECK(fp != NULL);
+		return -1;
+	}
+	if (schema) {
+		fputs("VERSION=3\nformat=bytevalue\ndatabase=meta\ntype=btree\nHEADER=END\n", fp);
+		hex_line(fp, "schema", 6);
+		hex_line(fp, &schema, sizeof schema);
+		fputs("DATA=END\n", fp);
+	}
+	if (n) {
+		fputs("VERSION=3\nformat=bytevalue\ndatabase=prefs\ntype=btree\nHEADER=END\n", fp);
+		for (int i = 0; i < n; i++) {
+			unsigned char key[64];
+			size_t len = strlen(items[i].worker);
+
+			key[0] = items[i].type;
+			memcpy(key + 1, items[i].worker, len);
+			hex_line(fp, key, len + 1);
+			hex_line(fp, &items[i].rec, items[i].size);
+		}
+		fputs("DATA=END\n", fp);
+	}
+	fclose(fp);
+	rc = run(load, out, sizeof out);
+	unlink(dump);
+	CHECK_INT(rc, 0);
+	if (rc) {
+		fprintf(stderr, "    mdb_load: %s", out);
+		return -1;
+	}
+	return 0;
+}
+
+/* The sizes of the values of the prefs database, by mdb_dump: how many
+ * are `size` bytes, and how many are not (into *others). */
+static int count_sizes(const char *dir, size_t size, int *others)
+{
+	char *dump[] = {"mdb_dump", "-s", "prefs", (char *)dir, NULL};
+	static char out[65536];
+	int n = 0, line = 0, data = 0;
+
+	*others = 0;
+	if (!have_prog("mdb_dump") || run(dump, out, sizeof out)) {
+		CHECK(!"mdb_dump -s prefs ran");
+		return 0;
+	}
+	for (char *p = strtok(out, "\n"); p; p = strtok(NULL, "\n")) {
+		if (!strcmp(p, "HEADER=END")) {
+			data = 1;
+			continue;
+		}
+		if (!data || !strcmp(p, "DATA=END"))
+			continue;
+		/* Keys and values alternate, each " " + hex. */
+		if (line++ % 2 == 1) {
+			if (strlen(p) == 1 + 2 * size)
+				n++;
+			else
+				++*others;
+		}
+	}
+	return n;
+}
+
+/*
+ * A store written by a plugin of schema 1 opens: its records are rewritten
+ * in the opening transaction with the speed-ratio fields 0, the counts and
+ * the preferences are kept and drive decisions, and learning goes on from
+ * them.
+ */
+static void test_migration(void)
+{
+	const char *dir = tmp_dir();
+	fleet f = fleet_parse(twin_gpus);
+	lbs_workload vis = workload_parse(f.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\","
+	                                           "\"expected_duration\":10}");
+	const raw_item old[] = {
+		{LBS_WL_VISION, "gpu-a", 56, {7, 5, 2, 0.123, 12.5, 4.25, 1700000000.5, 0, 0, 0}},
+		{LBS_WL_NLP, "gpu-b", 56, {3, 3, 0, 0.875, 2, 0, 1700000100, 0, 0, 0}},
+	};
+	const cJSON *r;
+	cJSON *doc;
+	shim_sched *s;
+	int others;
+	textbuf t = {0};
+
+	if (load_raw(dir, 1, old, 2))
+		goto out;
+	s = open_store("hardware-aware", dir, NULL);
+	if (!s)
+		goto out;
+	CHECK_NEAR(stats_of(s).pairs, 2, 0);
+	/* gpu-a failed 2 of 7: (5 + 2) / (7 + 2) reliable, so the twin
+	 * with no failures on record finishes first. */
+	CHECK_STR(pick(s, &vis, &f), "gpu-b");
+	CHECK_INT(sched_explain(s, &vis, (const lbs_worker *const *)f.workers, f.n,
+	                        textbuf_write, &t), LBS_OK);
+	doc = t.p ? cJSON_Parse(t.p) : NULL;
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "candidates")) {
+		if (!str(r, "worker") || strcmp(str(r, "worker"), "gpu-a"))
+			continue;
+		CHECK_NEAR(num(r, "learned"), 0.123, 1e-9);
+		CHECK_NEAR(num(r, "reliability"), 7.0 / 9, 1e-6);
+		CHECK_NEAR(num(r, "ratio_n"), 0, 0);
+	}
+	cJSON_Delete(doc);
+	free(t.p);
+	/* One more run, twice as fast as declared. */
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_SUCCESS, 5, 10), LBS_OK);
+	sched_close(s);
+
+	doc = export_doc(dir);
+	CHECK_NEAR(num(doc, "schema"), 2, 0);
+	CHECK_INT(cJSON_GetArraySize(records(doc)), 2);
+	r = find_record(doc, "VISION", "gpu-a");
+	CHECK_NEAR(num(r, "samples"), 8, 0);
+	CHECK_NEAR(num(r, "successes"), 6, 0);
+	CHECK_NEAR(num(r, "failures"), 2, 0);
+	CHECK_NEAR(num(r, "preference"), 0.7 * 0.123 + 0.3, 1e-12);
+	CHECK_NEAR(num(r, "mean_duration"), 12.5 + (5 - 12.5) / 6, 1e-12);
+	CHECK_NEAR(num(r, "ratio_n"), 1, 0);
+	CHECK_NEAR(num(r, "log_ratio_mean"), log(0.5), 1e-12);
+	r = find_record(doc, "NLP", "gpu-b");
+	CHECK_NEAR(num(r, "samples"), 3, 0);
+	CHECK_NEAR(num(r, "preference"), 0.875, 1e-12);
+	CHECK_NEAR(num(r, "last_update"), 1700000100, 1e-6);
+	CHECK_NEAR(num(r, "ratio_n"), 0, 0);
+	cJSON_Delete(doc);
+	/* On disk every record is 80 bytes now, and the schema 2. */
+	CHECK_INT(count_sizes(dir, 80, &others), 2);
+	CHECK_INT(others, 0);
+out:
+	fleet_free(&f);
+}
+
+/*
+ * A record of a size no schema has is an error that names the store, the
+ * record and the sizes, never a misread: at a migration (which then
+ * changes nothing), at open, at export; and a record of schema 1 in a
+ * store of schema 2 (a plugin of schema 1 still running during an upgrade
+ * wrote it) reads as schema 1.
+ */
+static void test_bad_record_size(void)
+{
+	const char *d1 = tmp_dir(), *d2 = tmp_dir(), *d3 = tmp_dir();
+	char prefix[4200], err[1024];
+	const raw_item mixed[] = {
+		{LBS_WL_VISION, "gpu-a", 56, {4, 4, 0, 0.9, 1, 0, 1700000000, 0, 0, 0}},
+		{LBS_WL_AUDIO, "mic\x01", 40, {1, 1, 0, 0.5, 1, 0, 1700000000, 0, 0, 0}},
+	};
+	const raw_item two[] = {
+		{LBS_WL_VISION, "gpu-a", 80, {4, 4, 0, 0.9, 1, 0, 1700000000, 4, -1, 0}},
+		{LBS_WL_NLP, "gpu-b", 56, {2, 2, 0, 0.7, 3, 0, 1700000000, 0, 0, 0}},
+	};
+	const raw_item bad[] = {
+		{LBS_WL_NLP, "odd", 72, {1, 1, 0, 0.5, 1, 0, 1700000000, 0, 0, 0}},
+	};
+	int others;
+	cJSON *doc;
+	shim_sched *s;
+
+	/* Schema 1 with a 40-byte record: refused, and left as it was. */
+	if (load_raw(d1, 1, mixed, 2))
+		return;
+	snprintf(prefix, sizeof prefix, "store '%s': record (AUDIO, mic?) is 40 bytes, expected 56 "
+	         "for schema 1; the store is corrupt or not lbsched's, nothing was migrated", d1);
+	expect_store_error(store_config(d1, NULL), d1, prefix);
+	expect_store_error(store_config(d1, NULL), d1, "nothing was migrated");
+	CHECK_INT(count_sizes(d1, 56, &others), 1);
+	CHECK_INT(others, 1);
+	if (ext) {
+		textbuf t = {0};
+
+		CHECK_INT(ext->export_json(ext_host, d1, textbuf_write, &t, err, sizeof err), LBS_EIO);
+		CHECK_CONTAINS(err, "record (AUDIO, mic?) is 40 bytes");
+		free(t.p);
+	}
+
+	/* Schema 2 holding a schema-1 record: read as schema 1, and
+	 * rewritten whole when it learns. */
+	if (load_raw(d2, 2, two, 2))
+		return;
+	doc = export_doc(d2);
+	CHECK_NEAR(num(find_record(doc, "NLP", "gpu-b"), "preference"), 0.7, 1e-12);
+	CHECK_NEAR(num(find_record(doc, "NLP", "gpu-b"), "ratio_n"), 0, 0);
+	CHECK_NEAR(num(find_record(doc, "VISION", "gpu-a"), "ratio_n"), 4, 0);
+	CHECK_NEAR(num(find_record(doc, "VISION", "gpu-a"), "log_ratio_mean"), -1, 0);
+	cJSON_Delete(doc);
+	s = open_store("priority", d2, NULL);
+	if (s) {
+		CHECK_INT(report(s, LBS_WL_NLP, "gpu-b", LBS_RESULT_SUCCESS, 3, 3), LBS_OK);
+		sched_close(s);
+	}
+	CHECK_INT(count_sizes(d2, 80, &others), 2);
+	CHECK_INT(others, 0);
+
+	/* Schema 2 with a 72-byte record: refused at open and at export,
+	 * and runs memory-only when so configured. */
+	if (load_raw(d3, 2, bad, 1))
+		return;
+	snprintf(prefix, sizeof prefix, "store '%s': record (NLP, odd) is 72 bytes, expected 80 (or "
+	         "56 from schema 1); the store is corrupt or not lbsched's", d3);
+	expect_store_error(store_config(d3, NULL), d3, prefix);
+	if (ext) {
+		textbuf t = {0};
+
+		CHECK_INT(ext->export_json(ext_host, d3, textbuf_write, &t, err, sizeof err), LBS_EIO);
+		CHECK_CONTAINS(err, "record (NLP, odd) is 72 bytes");
+		free(t.p);
+	}
+	log_start();
+	CHECK_INT(try_open("hardware-aware", store_config(d3, "\"on_error\":\"memory\""), &s, err,
+	                   sizeof err), LBS_OK);
+	log_stop();
+	CHECK_CONTAINS(log_text, "RUNNING MEMORY-ONLY");
+	CHECK_CONTAINS(log_text, "record (NLP, odd) is 72 bytes");
+	if (s)
+		sched_close(s);
+}
+
+/*
+ * Another process writes a record of a wrong size into a store in use: the
+ * instance keeps deciding on the view it has, says why, and the outcomes
+ * for that record are counted lost, not written over it.
+ */
+static void test_bad_record_while_running(void)
+{
+	const char *dir = tmp_dir();
+	fleet f = fleet_parse(twin_gpus);
+	lbs_workload vis = workload_parse(f.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\"}");
+	const raw_item bad[] = {
+		{LBS_WL_VISION, "gpu-a", 72, {1, 1, 0, 0.5, 1, 0, 1700000000, 0, 0, 0}},
+	};
+	shim_sched *s = open_store("hardware-aware", dir, "\"batch_ms\":5,\"refresh_ms\":20");
+	store_stats st;
+	int others;
+
+	if (!s)
+		goto out;
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-b", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	wait_committed(s, 1, 5000);
+	if (load_raw(dir, 0, bad, 1)) {
+		sched_close(s);
+		goto out;
+	}
+	log_start();
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_FAILURE, 1, 1), LBS_OK);
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-b", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	st = wait_committed(s, 2, 5000);
+	for (int waited = 0; st.lost < 1 && waited < 5000; waited += 5) {
+		struct timespec ts = {0, 5000000};
+
+		nanosleep(&ts, NULL);
+		st = stats_of(s);
+	}
+	log_stop();
+	CHECK_NEAR(st.lost, 1, 0);
+	CHECK_NEAR(st.committed, 2, 0);
+	CHECK_CONTAINS(log_text, "record (VISION, gpu-a) is 72 bytes");
+	CHECK_CONTAINS(log_text, "1 outcomes for such records lost");
+	/* Still deciding, on what it knew and learned itself: gpu-a's
+	 * failure is in its view. */
+	CHECK(strcmp(pick(s, &vis, &f), "none") != 0);
+	{
+		textbuf t = {0};
+		cJSON *doc;
+		const cJSON *c;
+		int seen = 0;
+
+		CHECK_INT(sched_explain(s, &vis, (const lbs_worker *const *)f.workers, f.n,
+		                        textbuf_write, &t), LBS_OK);
+		doc = t.p ? cJSON_Parse(t.p) : NULL;
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "candidates")) {
+			if (str(c, "worker") && !strcmp(str(c, "worker"), "gpu-a")) {
+				CHECK_NEAR(num(c, "reliability"), 2.0 / 3, 1e-6);
+				seen = 1;
+			}
+		}
+		CHECK(seen);
+		cJSON_Delete(doc);
+		free(t.p);
+	}
+	sched_close(s);
+	/* The odd record was left for someone to look at. */
+	CHECK_INT(count_sizes(dir, 72, &others), 1);
+	CHECK_INT(others, 1);
+out:
+	fleet_free(&f);
 }
 
 static int file_mode(const char *path)
@@ -1270,7 +1616,22 @@ static void test_import(void)
 		 "\"samples\":-5,\"successes\":0,\"failures\":0,\"preference\":0.5,"
 		 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1}]}", "samples",
 		 LBS_IMPORT_REPLACE},
-		{"{\"schema\":2,\"records\":[]}", "schema", LBS_IMPORT_REPLACE},
+		{"{\"schema\":3,\"records\":[]}", "schema", LBS_IMPORT_REPLACE},
+		/* The speed ratio: all three fields or none, within what
+		 * learning gives. */
+		{"{\"schema\":2,\"records\":[{\"workload_type\":\"VISION\",\"worker\":\"gpu-a\","
+		 "\"samples\":1,\"successes\":1,\"failures\":0,\"preference\":0.5,"
+		 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1,\"ratio_n\":1}]}",
+		 "'log_ratio_var' go together", 0},
+		{"{\"schema\":2,\"records\":[{\"workload_type\":\"VISION\",\"worker\":\"gpu-a\","
+		 "\"samples\":1,\"successes\":1,\"failures\":0,\"preference\":0.5,"
+		 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1,\"ratio_n\":2,"
+		 "\"log_ratio_mean\":0,\"log_ratio_var\":0}]}", "'ratio_n': must be at most successes", 0},
+		{"{\"schema\":2,\"records\":[{\"workload_type\":\"VISION\",\"worker\":\"gpu-a\","
+		 "\"samples\":1,\"successes\":1,\"failures\":0,\"preference\":0.5,"
+		 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1,\"ratio_n\":1,"
+		 "\"log_ratio_mean\":25,\"log_ratio_var\":0}]}", "'log_ratio_mean': must be a number in -20..20",
+		 0},
 	};
 
 	if (!ext) {
@@ -1289,6 +1650,10 @@ static void test_import(void)
 	CHECK_NEAR(num(r, "mean_duration"), 12.5, 1e-12);
 	CHECK_NEAR(num(r, "var_duration"), 4.25, 1e-12);
 	CHECK_NEAR(num(r, "last_update"), 1700000000.5, 1e-3);
+	/* An export of schema 1 has no speed ratio: none learned. */
+	CHECK_NEAR(num(r, "ratio_n"), 0, 0);
+	CHECK_NEAR(num(r, "log_ratio_mean"), 0, 0);
+	CHECK_NEAR(num(r, "log_ratio_var"), 0, 0);
 	cJSON_Delete(doc);
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1359,6 +1724,20 @@ static void test_import(void)
 		char *a, *b;
 
 		CHECK_INT(import(dir, good_doc, LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
+		/* ... the learned speed too, to the last bit. */
+		CHECK_INT(import(dir, "{\"schema\":2,\"records\":[{\"workload_type\":\"VISION\","
+		                      "\"worker\":\"gpu-c\",\"samples\":4,\"successes\":3,"
+		                      "\"failures\":1,\"preference\":0.6,\"mean_duration\":2.5,"
+		                      "\"var_duration\":0.25,\"last_update\":1700000400,"
+		                      "\"ratio_n\":3,\"log_ratio_mean\":-1.3862943611198906,"
+		                      "\"log_ratio_var\":0.010000000000000002}]}",
+		                 LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
+		doc = export_doc(dir);
+		r = find_record(doc, "VISION", "gpu-c");
+		CHECK_NEAR(num(r, "ratio_n"), 3, 0);
+		CHECK(num(r, "log_ratio_mean") == -1.3862943611198906);
+		CHECK(num(r, "log_ratio_var") == 0.010000000000000002);
+		cJSON_Delete(doc);
 		a = export_text(dir);
 		CHECK_INT(import(other, a ? a : "", LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
 		b = export_text(other);
@@ -1371,7 +1750,7 @@ static void test_import(void)
 	CHECK_INT(ext->reset(ext_host, dir, err, sizeof err), LBS_OK);
 	doc = export_doc(dir);
 	CHECK_INT(cJSON_GetArraySize(records(doc)), 0);
-	CHECK_NEAR(num(doc, "schema"), 1, 0);
+	CHECK_NEAR(num(doc, "schema"), 2, 0);
 	cJSON_Delete(doc);
 	s = open_store("hardware-aware", dir, NULL);
 	if (s) {
@@ -1471,6 +1850,9 @@ int main(void)
 	test_unwritable();
 	test_corrupt();
 	test_newer_schema();
+	test_migration();
+	test_bad_record_size();
+	test_bad_record_while_running();
 	test_map_grows();
 	test_two_processes();
 	test_foreign_writes_seen();

@@ -296,11 +296,13 @@ ngx || die "nginx (2 workers) does not start: $(tail -5 "$run/error.log")"
 for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
 # The slow server looks better on paper (4x the cores), so it wins at first;
 # expected 0.01 s: its 0.05 s is 5x slower than expected, the other's ~0.
+# With a duration the ranking is by estimated completion, whose learned speed
+# takes its first outcome at once: "at first" may be a single request.
 slowcount() { for _ in $(seq "$1"); do get -H 'X-Test-Type: inference' -H 'X-Expected-Duration: 0.01' $U/slow; done | grep -c slow; }
 first=$(slowcount 100)
 last=$(slowcount 100)
 echo "slow server: $first of the first 100, $last of the next 100"
-check "the slow backend wins at first on paper ($first of the first 100)" test "$first" -ge 4
+check "the slow backend wins at first on paper ($first of the first 100)" test "$first" -ge 1
 check "... and loses preference over 200 requests ($first -> $last of 100)" test "$last" -lt 3
 kill -QUIT "$(cat "$run/nginx.pid")"
 for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
