@@ -14,7 +14,7 @@
  *                       "tpu_large_nlp_vision": 1.3, "npu_inference": 1.2,
  *                       "quantised": 1.5, "npu_training": 0.25,
  *                       "browser_training": 0.5},
- *    "completion": {"enabled": true, "prior_weight": 2, "prior_scale": 2}}
+ *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4}}
  *
  * report() feeds an in-memory history (plugin/history.h); while it is
  * empty select makes no lookups, every learned preference is 0.5 and
@@ -187,7 +187,7 @@ static lbs_status group(const cJSON *cfg, const char *gname, const factor *fs,
 	return LBS_OK;
 }
 
-/* "completion": {"enabled": true, "prior_weight": 2, "prior_scale": 2};
+/* "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4};
  * messages name the full path ("completion.prior_weight"). */
 static lbs_status read_completion(const cJSON *cfg, hw_params *p, char *err,
                                   size_t errlen)

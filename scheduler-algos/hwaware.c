@@ -163,7 +163,7 @@ void hw_params_default(hw_params *p)
 		.compute_reference = 64.0,
 		.load_ceiling = 0.9,
 		.completion = 1,
-		.prior_weight = 2.0,
+		.prior_weight = 16.0,
 		.prior_scale = 4.0,
 		.tensor_cores = 1.5,
 		.gpu_vision = 1.2,
@@ -661,7 +661,8 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 		r->w = r->n / (r->n + c->pk);
 	}
 	if (h->samples > 0) {
-		double p = ((double)h->successes + c->pk) / ((double)h->samples + c->pk);
+		double p = ((double)h->successes + HW_RELIABILITY_PRIOR) /
+		           ((double)h->samples + HW_RELIABILITY_PRIOR);
 
 		r->rel = p > REL_MIN ? (p < 1.0 ? p : 1.0) : REL_MIN;
 	}

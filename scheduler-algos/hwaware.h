@@ -83,6 +83,11 @@
 #include "eligible.h"
 #include "history.h"
 
+/* Outcomes the reliability prior (one success and one failure's worth of
+ * doubt) is worth: a failing worker must lose its place within a few runs,
+ * while a speed estimate is better shrunk harder (prior_weight). */
+#define HW_RELIABILITY_PRIOR 2.0
+
 /* Scores closer than this are equal; see the ranking rule above. */
 #define HW_TIE_EPS 1e-12
 
@@ -104,7 +109,7 @@ typedef struct hw_params {
 
 	/* Ranking by estimated completion, for work with est_duration_s > 0. */
 	int completion;             /* 1: on; 0: the suitability ranks */
-	double prior_weight;        /* 2: k, learned samples the prior is worth, >= 0 */
+	double prior_weight;        /* 16: k, learned samples the prior is worth, >= 0 */
 	double prior_scale;         /* 4: prior speed per unit of efficiency, > 0 */
 
 	/* Throughput multipliers, each >= 0. */
