@@ -16,7 +16,7 @@
 #include "store.h"
 #include "taxonomy.h"
 
-#define MAX_ID 1024 /* longest worker id kept in the store */
+#define MAX_ID STORE_MAX_ID
 #define MAX_MAP_RETRIES 16
 
 typedef struct pending {
@@ -517,12 +517,27 @@ static void *flusher(void *arg)
 	return NULL;
 }
 
+/* An outcome the store could not key (docs/SECURITY.md F4, F5): refused
+ * before anything is learned, so the view and the store never disagree.
+ * A NULL, short or id-less outcome is hist_apply's to refuse. */
+static int unkeyable(const lbs_outcome *o)
+{
+	size_t n;
+
+	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
+		return 0;
+	n = strnlen(o->worker_id, MAX_ID + 1);
+	return n == 0 || n > MAX_ID || o->workload_type >= LBS_WL_COUNT;
+}
+
 lbs_status store_report(store *s, const lbs_outcome *o)
 {
 	lbs_status st;
 	double now = unix_now();
 	pending p;
 
+	if (unkeyable(o))
+		return LBS_EINVAL;
 	store_view(s);
 	st = hist_apply_alpha(s->view, o, s->o.alpha, now);
 	atomic_store(&s->pairs, hist_count(s->view));

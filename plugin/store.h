@@ -38,6 +38,11 @@
 
 #include "history.h"
 
+/* The longest worker id the store keys: LMDB's default limit on a key is
+ * 511 bytes (mdb_env_get_maxkeysize), one of which is the workload type.
+ * report() refuses longer ids, import too. */
+#define STORE_MAX_ID 510
+
 /* 1: the first.  2: records gained the speed ratio (ratio_n,
  * log_ratio_mean, log_ratio_var); opening a schema-1 store rewrites its
  * records in the opening transaction. */
@@ -95,7 +100,9 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 void store_close(store *s);
 
 /* [data] Learn from an outcome: into the view now, into LMDB soon.
- * LBS_EINVAL for a bad outcome; LBS_EIO when the queue stayed full for
+ * LBS_EINVAL for a bad outcome (nothing is learned), including a workload
+ * type >= LBS_WL_COUNT and a worker id that is empty or longer than the
+ * store keys (STORE_MAX_ID bytes); LBS_EIO when the queue stayed full for
  * block_ms (the outcome is counted as lost). */
 lbs_status store_report(store *s, const lbs_outcome *o);
 
