@@ -70,7 +70,8 @@ typedef struct store_opts {
 	uint32_t queue_max;    /* outcomes the queue holds */
 	uint32_t refresh_ms;   /* how often to look for other processes' writes */
 	uint32_t file_mode;    /* of the data and lock files, e.g. 0600 */
-	uint64_t map_size;     /* initial map size in bytes; grows when full */
+	uint64_t map_size;     /* initial map size in bytes; doubles when full */
+	uint64_t map_max;      /* ... up to this many bytes */
 	int memory_on_error;   /* 1: a store that cannot open warns and runs
 	                          memory-only; 0: create fails */
 } store_opts;
@@ -85,7 +86,10 @@ typedef struct store_counts {
 	uint64_t commits;     /* write transactions */
 	uint64_t refreshes;   /* views rebuilt after other processes wrote */
 	uint64_t map_grows;
-	uint64_t lost;        /* outcomes dropped: queue full, or a failed commit */
+	uint64_t lost;        /* outcomes dropped: queue full, or a commit that
+	                         still failed when the instance ended */
+	uint64_t retrying;    /* outcomes of a failed commit, kept to retry */
+	uint64_t failed_commits; /* write transactions that failed */
 	uint64_t pairs;       /* pairs in the current view */
 	int persistent;       /* 0 when running memory-only */
 } store_counts;
@@ -102,8 +106,9 @@ void store_close(store *s);
 /* [data] Learn from an outcome: into the view now, into LMDB soon.
  * LBS_EINVAL for a bad outcome (nothing is learned), including a workload
  * type >= LBS_WL_COUNT and a worker id that is empty or longer than the
- * store keys (STORE_MAX_ID bytes); LBS_EIO when the queue stayed full for
- * block_ms (the outcome is counted as lost). */
+ * store keys (STORE_MAX_ID bytes); LBS_EIO when the queue stayed full for block_ms,
+ * or is full while a failed commit is retried (the outcome is counted as
+ * lost). */
 lbs_status store_report(store *s, const lbs_outcome *o);
 
 /* [data] The current view (adopting a newer one if the flusher made one).
