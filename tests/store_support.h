@@ -223,6 +223,24 @@ static inline lbs_status report(shim_sched *s, uint32_t type, const char *worker
 	return sched_report(s, &o);
 }
 
+/* create fails with LBS_EIO and a message "store 'DIR': ..." containing
+ * `problem` (when not NULL), on one line. */
+static inline void expect_store_error(const char *config, const char *dir, const char *problem)
+{
+	char err[1024], prefix[4200];
+	shim_sched *s;
+	lbs_status st = try_open("hardware-aware", config, &s, err, sizeof err);
+
+	CHECK_INT(st, LBS_EIO);
+	if (st == LBS_OK)
+		sched_close(s);
+	snprintf(prefix, sizeof prefix, "store '%s': ", dir);
+	CHECK_CONTAINS(err, prefix);
+	CHECK(strchr(err, '\n') == NULL);
+	if (problem)
+		CHECK_CONTAINS(err, problem);
+}
+
 /* ===== The store extension ================================================= */
 
 static const lbs_ext_store *ext;

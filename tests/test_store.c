@@ -453,21 +453,6 @@ static void test_map_grows(void)
 
 /* ===== Errors at create ==================================================== */
 
-static void expect_store_error(const char *config, const char *dir, const char *problem)
-{
-	char err[1024], prefix[4200];
-	shim_sched *s;
-	lbs_status st = try_open("hardware-aware", config, &s, err, sizeof err);
-
-	CHECK_INT(st, LBS_EIO);
-	if (st == LBS_OK)
-		sched_close(s);
-	snprintf(prefix, sizeof prefix, "store '%s': ", dir);
-	CHECK_CONTAINS(err, prefix);
-	if (problem)
-		CHECK_CONTAINS(err, problem);
-}
-
 /* As root, a chmod 0500 directory is writable anyway: try as "nobody" in a
  * child.  0 = the right error, 1 = wrong, 77 = could not try. */
 static int readonly_as_nobody(const char *dir)
