@@ -21,7 +21,9 @@
  * waited batch_ms.  Each outcome is applied to the record read inside that
  * transaction, so processes sharing the store never lose each other's
  * updates.  A commit is durable when it returns (LMDB fsyncs); a crash loses
- * at most the queue.
+ * at most the queue.  A commit that fails for want of room is kept and
+ * retried while the queue fills behind it (docs/STORE.md, "What a fault
+ * does").
  *
  * Reads: the view is a hist_store owned by the host's thread.  report()
  * applies its outcome to the view at once; when the flusher sees that
@@ -116,7 +118,8 @@ lbs_status store_report(store *s, const lbs_outcome *o);
 const hist_store *store_view(store *s);
 
 /* [any] Wait until everything queued before the call is committed, at most
- * timeout_ms.  LBS_OK, or LBS_EIO on timeout or a failed commit. */
+ * timeout_ms.  LBS_OK, or LBS_EIO on timeout (a failed commit is still
+ * being retried) or when outcomes were dropped. */
 lbs_status store_flush(store *s, uint32_t timeout_ms);
 
 /* [any] */
