@@ -345,16 +345,19 @@ static int fill_disk(const char *path)
 	return n < 0 && errno == ENOSPC ? 0 : -1;
 }
 
-/* The "N" of "the instance ends and N outcomes could not be committed"
- * in the captured log, or -1. */
+/* The sum of N over "the instance ends and N outcomes could not be
+ * committed" in the captured log (the kept batch, then the queue), or -1. */
 static long dropped_in_log(void)
 {
-	const char *p = strstr(log_text, "the instance ends and ");
-	long n = -1;
+	const char *p = log_text;
+	long sum = -1, n;
 
-	if (p)
-		sscanf(p, "the instance ends and %ld outcomes", &n);
-	return n;
+	while ((p = strstr(p, "the instance ends and ")) != NULL) {
+		if (sscanf(p, "the instance ends and %ld outcomes", &n) == 1)
+			sum = (sum < 0 ? 0 : sum) + n;
+		p++;
+	}
+	return sum;
 }
 
 static void test_disk_full(const char *disk)
