@@ -3,6 +3,7 @@
  * the sync policy.  The only file of the project that includes lmdb.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,14 +11,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
 #include "store.h"
 #include "taxonomy.h"
 
-#define MAX_ID 1024 /* longest worker id kept in the store */
+#define MAX_ID STORE_MAX_ID
 #define MAX_MAP_RETRIES 16
+#define RETRY_MAX_MS 1000 /* longest wait between attempts at a failed commit */
+/* What LMDB makes lock.mdb with its default 126 readers (one slot per 64
+ * bytes after a 192-byte header); reserved on disk before it is mapped. */
+#define LOCK_FILE_BYTES 8192
 
 typedef struct pending {
 	uint32_t type;
@@ -70,10 +76,11 @@ struct store {
 	int thread_started, stop, flush_now, failed;
 	pending *q, *batch;               /* ring of queue_max; flusher's copy */
 	uint32_t head, len;
+	uint32_t held;                    /* batch[0..held) failed to commit: retried */
 	uint64_t enq_seq, done_seq, first_enq_ns;
 	size_t seen_txnid;                /* last transaction the view reflects */
 
-	_Atomic uint64_t committed, commits, refreshes, map_grows, lost;
+	_Atomic uint64_t committed, commits, refreshes, map_grows, lost, failed_commits;
 	_Atomic uint64_t pairs; /* hist_count of the view, for [any] readers */
 };
 
@@ -89,6 +96,7 @@ void store_opts_default(store_opts *o)
 		.refresh_ms = 200,
 		.file_mode = 0600,
 		.map_size = UINT64_C(64) << 20,
+		.map_max = UINT64_C(1) << 40,
 		.memory_on_error = 0,
 	};
 }
@@ -316,19 +324,31 @@ const hist_store *store_view(store *s)
 
 /* ---- writing ----------------------------------------------------------- */
 
-/* Call with no transaction of this thread open. */
+/* Call with no transaction of this thread open.  MDB_MAP_FULL when the
+ * map is at the configured ceiling and no other process raised it. */
 static int grow_map(store *s, size_t seen)
 {
+	size_t max = (size_t)s->o.map_max, next = seen < max / 2 ? seen * 2 : max;
+	MDB_envinfo info;
 	int rc = 0;
 
 	pthread_rwlock_wrlock(&s->se->resize);
 	/* Another instance may have grown it meanwhile. */
-	if (s->se->map_size == seen) {
-		rc = mdb_env_set_mapsize(s->env, seen * 2);
+	if (s->se->map_size == seen && seen < max) {
+		rc = mdb_env_set_mapsize(s->env, next);
 		if (rc == 0) {
-			s->se->map_size = seen * 2;
+			s->se->map_size = next;
 			atomic_fetch_add(&s->map_grows, 1);
 		}
+	} else if (s->se->map_size == seen) {
+		/* At our ceiling.  A process with a higher one may have
+		 * raised the size the data file records (size 0 adopts it)
+		 * without writing past our map, which LMDB would report. */
+		rc = mdb_env_set_mapsize(s->env, 0);
+		if (rc == 0 && mdb_env_info(s->env, &info) == 0 && info.me_mapsize > seen)
+			s->se->map_size = info.me_mapsize;
+		else if (rc == 0)
+			rc = MDB_MAP_FULL;
 	}
 	pthread_rwlock_unlock(&s->se->resize);
 	return rc;
@@ -445,9 +465,74 @@ static void refresh_if_foreign(store *s, size_t our_txnid)
 	publish_view(s, h);
 }
 
+/* The hint a failed commit's log line ends with. */
+static const char *commit_hint(int rc)
+{
+	return rc == MDB_MAP_FULL ? " (the map is at its ceiling: raise store.map_max_mb)"
+	       : rc == ENOSPC    ? " (the disk is full)"
+	                         : "";
+}
+
+/* Errors that room coming back (or a disk recovering) can cure. */
+static int worth_retrying(int rc)
+{
+	return rc == ENOSPC || rc == EDQUOT || rc == EIO || rc == EAGAIN || rc == MDB_MAP_FULL ||
+	       rc == MDB_READERS_FULL;
+}
+
+/*
+ * A commit that fails for want of room (a full disk, the map at its
+ * ceiling) or an I/O error loses nothing yet: its batch stays in s->batch
+ * and is retried, sooner first and then every RETRY_MAX_MS, while new
+ * outcomes queue behind it.  Once the queue is full, report() refuses
+ * outcomes with LBS_EIO and counts them in `lost`.  When the instance ends
+ * with the commit still failing, or for any other error (retrying would not
+ * help), the batch is dropped, counted in `lost` and logged.
+ */
+static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *backoff)
+{
+	char msg[400];
+
+	atomic_fetch_add(&s->failed_commits, 1);
+	if (worth_retrying(rc) && !s->stop) {
+		/* Once per kind of failure, not on every attempt. */
+		if (rc != *last_rc) {
+			snprintf(msg, sizeof msg, "store '%s': commit failed: %s%s; %u outcomes are kept "
+			         "and retried, and once store.queue_max wait, reports are refused and "
+			         "counted in store.lost", s->path, mdb_strerror(rc), commit_hint(rc), n);
+			logf_host(s, LBS_LOG_ERROR, "%s%s", msg, "");
+		}
+		*last_rc = rc;
+		*backoff = *backoff ? *backoff * 2 : (s->o.batch_ms > 10 ? s->o.batch_ms : 10);
+		if (*backoff > RETRY_MAX_MS)
+			*backoff = RETRY_MAX_MS;
+		pthread_mutex_lock(&s->mu);
+		s->held = n;
+		return;
+	}
+	if (s->stop && worth_retrying(rc))
+		snprintf(msg, sizeof msg, "store '%s': the instance ends and %u outcomes could not be "
+		         "committed, they are lost: %s%s", s->path, n, mdb_strerror(rc),
+		         commit_hint(rc));
+	else
+		snprintf(msg, sizeof msg, "store '%s': commit failed, %u outcomes lost: %s", s->path,
+		         n, mdb_strerror(rc));
+	logf_host(s, LBS_LOG_ERROR, "%s%s", msg, "");
+	atomic_fetch_add(&s->lost, n);
+	for (uint32_t i = 0; i < n; i++)
+		free(s->batch[i].worker);
+	pthread_mutex_lock(&s->mu);
+	s->held = 0;
+	s->failed = 1;
+	s->done_seq += n;
+	pthread_cond_broadcast(&s->done);
+}
+
 static void *flusher(void *arg)
 {
 	store *s = arg;
+	int last_rc = 0;
+	uint32_t backoff = 0;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -457,10 +542,19 @@ static void *flusher(void *arg)
 		int rc;
 		uint64_t age = s->len ? (mono_ns() - s->first_enq_ns) / 1000000u : 0;
 
-		if (!s->len && s->stop)
+		if (!s->len && !s->held && s->stop)
 			break;
-		if (!s->len || (s->len < s->o.batch_count && age < s->o.batch_ms && !s->flush_now &&
-		                !s->stop)) {
+		if (s->held) {
+			/* A failed batch first, in order; until it commits the
+			 * queue only fills.  Stopping makes one last attempt. */
+			struct timespec ts;
+
+			deadline_in(&ts, backoff);
+			while (!s->stop && pthread_cond_timedwait(&s->work, &s->mu, &ts) != ETIMEDOUT)
+				;
+			n = s->held;
+		} else if (!s->len || (s->len < s->o.batch_count && age < s->o.batch_ms &&
+		                       !s->flush_now && !s->stop)) {
 			struct timespec ts;
 			uint32_t wait = s->len ? s->o.batch_ms - (uint32_t)age : s->o.refresh_ms;
 			deadline_in(&ts, wait ? wait : 1);
@@ -476,23 +570,29 @@ static void *flusher(void *arg)
 				pthread_mutex_lock(&s->mu);
 			}
 			continue;
+		} else {
+			/* Take the whole queue: the host thread may refill it
+			 * while we wait on the disk. */
+			n = s->len;
+			for (uint32_t i = 0; i < n; i++)
+				s->batch[i] = s->q[(s->head + i) % s->o.queue_max];
+			s->head = (s->head + n) % s->o.queue_max;
+			s->len = 0;
+			s->flush_now = 0;
 		}
-		/* Take the whole queue: the host thread may refill it while
-		 * we wait on the disk. */
-		n = s->len;
-		for (uint32_t i = 0; i < n; i++)
-			s->batch[i] = s->q[(s->head + i) % s->o.queue_max];
-		s->head = (s->head + n) % s->o.queue_max;
-		s->len = 0;
-		s->flush_now = 0;
 		pthread_mutex_unlock(&s->mu);
 
 		rc = commit_batch(s, s->batch, n, &txnid, &skipped, err, sizeof err);
 		if (rc) {
-			atomic_fetch_add(&s->lost, n);
-			logf_host(s, LBS_LOG_ERROR, "store '%s': commit failed, outcomes lost: %s",
-			          s->path, mdb_strerror(rc));
+			retry_or_drop(s, n, rc, &last_rc, &backoff); /* returns locked */
+			continue;
 		} else {
+			if (last_rc) {
+				logf_host(s, LBS_LOG_WARN, "store '%s': commits succeed again; the "
+				          "outcomes kept while they failed are committed%s", s->path, "");
+				last_rc = 0;
+				backoff = 0;
+			}
 			if (skipped) {
 				char cnt[16];
 
@@ -509,12 +609,25 @@ static void *flusher(void *arg)
 			free(s->batch[i].worker);
 
 		pthread_mutex_lock(&s->mu);
-		s->failed |= rc != 0;
+		s->held = 0;
 		s->done_seq += n;
 		pthread_cond_broadcast(&s->done);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
+}
+
+/* An outcome the store could not key (docs/SECURITY.md F4, F5): refused
+ * before anything is learned, so the view and the store never disagree.
+ * A NULL, short or id-less outcome is hist_apply's to refuse. */
+static int unkeyable(const lbs_outcome *o)
+{
+	size_t n;
+
+	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
+		return 0;
+	n = strnlen(o->worker_id, MAX_ID + 1);
+	return n == 0 || n > MAX_ID || o->workload_type >= LBS_WL_COUNT;
 }
 
 lbs_status store_report(store *s, const lbs_outcome *o)
@@ -523,6 +636,8 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 	double now = unix_now();
 	pending p;
 
+	if (unkeyable(o))
+		return LBS_EINVAL;
 	store_view(s);
 	st = hist_apply_alpha(s->view, o, s->o.alpha, now);
 	atomic_store(&s->pairs, hist_count(s->view));
@@ -530,22 +645,26 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 		return st;
 	p = (pending){o->workload_type, o->result, o->duration_s, o->expected_duration_s, now,
 	              strdup(o->worker_id)};
-	if (!p.worker)
+	if (!p.worker) {
+		atomic_fetch_add(&s->lost, 1);
 		return LBS_ENOMEM;
+	}
 	pthread_mutex_lock(&s->mu);
-	if (s->len == s->o.queue_max) {
+	/* While a failed commit is retried the queue does not drain: no
+	 * point in waiting for room. */
+	if (s->len == s->o.queue_max && !s->held) {
 		struct timespec ts;
 		deadline_in(&ts, s->o.block_ms);
 		pthread_cond_signal(&s->work);
 		while (s->len == s->o.queue_max &&
 		       pthread_cond_timedwait(&s->done, &s->mu, &ts) != ETIMEDOUT)
 			;
-		if (s->len == s->o.queue_max) {
-			pthread_mutex_unlock(&s->mu);
-			free(p.worker);
-			atomic_fetch_add(&s->lost, 1);
-			return LBS_EIO;
-		}
+	}
+	if (s->len == s->o.queue_max) {
+		pthread_mutex_unlock(&s->mu);
+		free(p.worker);
+		atomic_fetch_add(&s->lost, 1);
+		return LBS_EIO;
 	}
 	if (!s->len)
 		s->first_enq_ns = mono_ns();
@@ -582,7 +701,9 @@ void store_counts_get(store *s, store_counts *c)
 {
 	pthread_mutex_lock(&s->mu);
 	c->queued = s->len;
+	c->retrying = s->held;
 	pthread_mutex_unlock(&s->mu);
+	c->failed_commits = atomic_load(&s->failed_commits);
 	c->committed = atomic_load(&s->committed);
 	c->commits = atomic_load(&s->commits);
 	c->refreshes = atomic_load(&s->refreshes);
@@ -720,6 +841,60 @@ static int open_dbs(store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * LMDB maps lock.mdb and writes it through the mapping: on a full disk the
+ * first touch of a page that has no block yet kills the process with
+ * SIGBUS.  So the file's blocks are reserved first, where a full disk is an
+ * error.  An unwritable place is left for mdb_env_open to report.
+ */
+static int reserve_lock_file(store *s, char *err, size_t errlen)
+{
+	char path[4200];
+	struct stat st;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof path, "%s/lock.mdb", s->path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, (mode_t)s->o.file_mode);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0)
+		rc = posix_fallocate(fd, 0, st.st_size > LOCK_FILE_BYTES ? st.st_size
+		                                                         : LOCK_FILE_BYTES);
+	close(fd);
+	if (rc == ENOSPC || rc == EDQUOT) {
+		snprintf(err, errlen, "store '%s': cannot open: %s (the disk is full)", s->path,
+		         strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * LMDB reads data.mdb through a mapping too: a file cut short of the pages
+ * its last transaction uses would kill the process with SIGBUS at the first
+ * read past its end.  Refuse it instead.  (A 0-byte file is what a crash
+ * in the very first open leaves: LMDB starts it afresh.)
+ */
+static int check_not_truncated(store *s, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat st;
+	mdb_filehandle_t fd;
+
+	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms) ||
+	    mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
+		return 0;
+	if ((uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+		snprintf(err, errlen, "store '%s': cannot open: data.mdb is truncated: it has %llu "
+		         "bytes, its last transaction uses %llu (the data file is damaged)", s->path,
+		         (unsigned long long)st.st_size,
+		         ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
+		return -1;
+	}
+	return 0;
+}
+
 /* Open (or share) the env of s->path; on success s->se holds a reference. */
 static int attach_env(store *s, char *err, size_t errlen)
 {
@@ -766,6 +941,8 @@ static int attach_env(store *s, char *err, size_t errlen)
 		goto fail;
 	}
 	s->env = se->env;
+	if (reserve_lock_file(s, err, errlen))
+		goto fail;
 	rc = mdb_env_open(se->env, s->path, 0, (mdb_mode_t)s->o.file_mode);
 	if (rc) {
 		snprintf(err, errlen, "store '%s': cannot open: %s%s", s->path, mdb_strerror(rc),
@@ -774,6 +951,8 @@ static int attach_env(store *s, char *err, size_t errlen)
 		                 : rc == EACCES || rc == EROFS ? " (the directory must be writable)" : "");
 		goto fail;
 	}
+	if (check_not_truncated(s, err, errlen))
+		goto fail;
 	{
 		MDB_envinfo info;
 		if (mdb_env_info(se->env, &info) == 0 && info.me_mapsize > se->map_size)

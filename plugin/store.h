@@ -21,7 +21,9 @@
  * waited batch_ms.  Each outcome is applied to the record read inside that
  * transaction, so processes sharing the store never lose each other's
  * updates.  A commit is durable when it returns (LMDB fsyncs); a crash loses
- * at most the queue.
+ * at most the queue.  A commit that fails for want of room is kept and
+ * retried while the queue fills behind it (docs/STORE.md, "What a fault
+ * does").
  *
  * Reads: the view is a hist_store owned by the host's thread.  report()
  * applies its outcome to the view at once; when the flusher sees that
@@ -37,6 +39,11 @@
 #include <lbsched/abi.h>
 
 #include "history.h"
+
+/* The longest worker id the store keys: LMDB's default limit on a key is
+ * 511 bytes (mdb_env_get_maxkeysize), one of which is the workload type.
+ * report() refuses longer ids, import too. */
+#define STORE_MAX_ID 510
 
 /* 1: the first.  2: records gained the speed ratio (ratio_n,
  * log_ratio_mean, log_ratio_var); opening a schema-1 store rewrites its
@@ -65,7 +72,8 @@ typedef struct store_opts {
 	uint32_t queue_max;    /* outcomes the queue holds */
 	uint32_t refresh_ms;   /* how often to look for other processes' writes */
 	uint32_t file_mode;    /* of the data and lock files, e.g. 0600 */
-	uint64_t map_size;     /* initial map size in bytes; grows when full */
+	uint64_t map_size;     /* initial map size in bytes; doubles when full */
+	uint64_t map_max;      /* ... up to this many bytes */
 	int memory_on_error;   /* 1: a store that cannot open warns and runs
 	                          memory-only; 0: create fails */
 } store_opts;
@@ -80,7 +88,10 @@ typedef struct store_counts {
 	uint64_t commits;     /* write transactions */
 	uint64_t refreshes;   /* views rebuilt after other processes wrote */
 	uint64_t map_grows;
-	uint64_t lost;        /* outcomes dropped: queue full, or a failed commit */
+	uint64_t lost;        /* outcomes dropped: queue full, or a commit that
+	                         still failed when the instance ended */
+	uint64_t retrying;    /* outcomes of a failed commit, kept to retry */
+	uint64_t failed_commits; /* write transactions that failed */
 	uint64_t pairs;       /* pairs in the current view */
 	int persistent;       /* 0 when running memory-only */
 } store_counts;
@@ -95,8 +106,11 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 void store_close(store *s);
 
 /* [data] Learn from an outcome: into the view now, into LMDB soon.
- * LBS_EINVAL for a bad outcome; LBS_EIO when the queue stayed full for
- * block_ms (the outcome is counted as lost). */
+ * LBS_EINVAL for a bad outcome (nothing is learned), including a workload
+ * type >= LBS_WL_COUNT and a worker id that is empty or longer than the
+ * store keys (STORE_MAX_ID bytes); LBS_EIO when the queue stayed full for block_ms,
+ * or is full while a failed commit is retried (the outcome is counted as
+ * lost). */
 lbs_status store_report(store *s, const lbs_outcome *o);
 
 /* [data] The current view (adopting a newer one if the flusher made one).
@@ -104,7 +118,8 @@ lbs_status store_report(store *s, const lbs_outcome *o);
 const hist_store *store_view(store *s);
 
 /* [any] Wait until everything queued before the call is committed, at most
- * timeout_ms.  LBS_OK, or LBS_EIO on timeout or a failed commit. */
+ * timeout_ms.  LBS_OK, or LBS_EIO on timeout (a failed commit is still
+ * being retried) or when outcomes were dropped. */
 lbs_status store_flush(store *s, uint32_t timeout_ms);
 
 /* [any] */

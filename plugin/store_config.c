@@ -5,7 +5,7 @@
  *
  *   "store": {"path": DIR, "alpha": 0.3, "batch_count": 256, "batch_ms": 50,
  *             "block_ms": 10, "refresh_ms": 200, "queue_max": 65536,
- *             "file_mode": "0600", "map_size_mb": 64,
+ *             "file_mode": "0600", "map_size_mb": 64, "map_max_mb": 1048576,
  *             "on_error": "refuse" | "memory"}
  */
 #include <stdio.h>
@@ -17,7 +17,7 @@
 
 static const char *const store_fields[] = {
 	"path", "alpha", "batch_count", "batch_ms", "block_ms", "refresh_ms", "queue_max",
-	"file_mode", "map_size_mb", "on_error", NULL,
+	"file_mode", "map_size_mb", "map_max_mb", "on_error", NULL,
 };
 
 static lbs_status read_uint(const cJSON *s, const char *name, uint64_t lo, uint64_t hi,
@@ -39,7 +39,7 @@ static lbs_status read_uint(const cJSON *s, const char *name, uint64_t lo, uint6
 static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t errlen)
 {
 	const char *mode = NULL, *on_error = NULL;
-	uint32_t map_mb = (uint32_t)(o->map_size >> 20);
+	uint32_t map_mb = (uint32_t)(o->map_size >> 20), max_mb = (uint32_t)(o->map_max >> 20);
 	lbs_status st = cfg_check_fields(s, store_fields, err, errlen);
 
 	if (st == LBS_OK)
@@ -59,12 +59,20 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 	if (st == LBS_OK)
 		st = read_uint(s, "map_size_mb", 1, 1048576, &map_mb, err, errlen);
 	if (st == LBS_OK)
+		st = read_uint(s, "map_max_mb", 1, 1048576, &max_mb, err, errlen);
+	if (st == LBS_OK && max_mb < map_mb) {
+		snprintf(err, errlen, "config field 'map_max_mb': must be at least map_size_mb (%u), "
+		         "got %u", map_mb, max_mb);
+		st = LBS_ECONFIG;
+	}
+	if (st == LBS_OK)
 		st = cfg_string(s, "file_mode", "0600", &mode, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_string(s, "on_error", "refuse", &on_error, err, errlen);
 	if (st != LBS_OK)
 		return st;
 	o->map_size = (uint64_t)map_mb << 20;
+	o->map_max = (uint64_t)max_mb << 20;
 	{
 		char *end;
 		unsigned long m = strtoul(mode, &end, 8);
@@ -135,11 +143,12 @@ lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n
 	snprintf(buf, len,
 	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
 	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"
-	         "\"lost\":%llu,\"pairs\":%llu}",
+	         "\"lost\":%llu,\"retrying\":%llu,\"failed_commits\":%llu,\"pairs\":%llu}",
 	         (unsigned long long)c.pairs, c.persistent ? "true" : "false",
 	         (unsigned long long)c.committed, (unsigned long long)c.queued,
 	         (unsigned long long)c.commits, (unsigned long long)c.refreshes,
 	         (unsigned long long)c.map_grows, (unsigned long long)c.lost,
+	         (unsigned long long)c.retrying, (unsigned long long)c.failed_commits,
 	         (unsigned long long)c.pairs);
 	return sc_stats(name, n, buf, write, ctx);
 }

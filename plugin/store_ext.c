@@ -176,9 +176,9 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 		         "name such as \"VISION\"", i);
 		return -1;
 	}
-	if (!cJSON_IsString(w) || !w->valuestring[0] || strlen(w->valuestring) > 1024) {
-		snprintf(err, errlen, "records[%zu]: field 'worker': must be a worker id of 1..1024 bytes",
-		         i);
+	if (!cJSON_IsString(w) || !w->valuestring[0] || strlen(w->valuestring) > STORE_MAX_ID) {
+		snprintf(err, errlen, "records[%zu]: field 'worker': must be a worker id of 1..%d bytes",
+		         i, STORE_MAX_ID);
 		return -1;
 	}
 	it->type = (uint32_t)type;

@@ -5,6 +5,7 @@
  *
  *   store_writer DIR BATCH_COUNT BATCH_MS N [hold]
  *
+ * N is a count of outcomes, or a time ("3000ms"): report until it passed.
  * Loads $LBS_PLUGIN through the shim, creates "hardware-aware" with
  * {"store": {"path": DIR, "batch_count": BATCH_COUNT, "batch_ms": BATCH_MS}}
  * and reports N outcomes spread over a fixed set of pairs (PAIRS below:
@@ -93,11 +94,20 @@ static unsigned long long arg_ull(const char *s, const char *what)
 	return v;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 int main(int argc, char **argv)
 {
-	char config[4096], workers[N_WORKERS][8];
+	char config[4096], workers[N_WORKERS][8], *ms;
 	shim_sched *s;
 	unsigned long long n, accepted = 0, retries = 0;
+	uint64_t until = 0;
 	long long shown = 0;
 	int hold = argc == 6 && !strcmp(argv[5], "hold");
 	sigset_t term;
@@ -116,12 +126,19 @@ int main(int argc, char **argv)
 	snprintf(config, sizeof config,
 	         "{\"store\":{\"path\":\"%s\",\"batch_count\":%llu,\"batch_ms\":%llu}}", argv[1],
 	         arg_ull(argv[2], "BATCH_COUNT"), arg_ull(argv[3], "BATCH_MS"));
-	n = arg_ull(argv[4], "N");
+	ms = strstr(argv[4], "ms");
+	if (ms && !ms[2]) {
+		*ms = '\0';
+		until = mono_ms() + arg_ull(argv[4], "N (a time)");
+		n = ~0ull;
+	} else {
+		n = arg_ull(argv[4], "N");
+	}
 	for (int w = 0; w < N_WORKERS; w++)
 		snprintf(workers[w], sizeof workers[w], "w%d", w);
 
 	s = test_sched("hardware-aware", config); /* exits 99 with the message */
-	for (unsigned long long i = 0; i < n; i++) {
+	for (unsigned long long i = 0; i < n && !(until && mono_ms() >= until); i++) {
 		uint64_t p = i % PAIRS;
 		lbs_outcome o = {
 			.struct_size = sizeof o,

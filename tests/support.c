@@ -110,8 +110,9 @@ shim_sched *test_sched(const char *name, const char *config)
 	return s;
 }
 
-static char picked[4096];
-static char reason[512];
+/* Per thread: threads driving different instances pick at once. */
+static _Thread_local char picked[4096];
+static _Thread_local char reason[512];
 
 const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f)
 {

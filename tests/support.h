@@ -43,8 +43,8 @@ shim_sched *test_sched(const char *name, const char *config);
 /*
  * Select and return the chosen ids joined by ",", or "none" for
  * LBS_NO_WORKER, or "error:<status>"; prefixed "fallback:" when the host
- * rejected the plugin's answer and chose itself.  The string is static, valid until
- * the next call.  `reason` (may be NULL) receives the plugin's reason.
+ * rejected the plugin's answer and chose itself.  The string is the calling
+ * thread's, valid until its next call.  pick_reason() gives the plugin's reason.
  */
 const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f);
 const char *pick_reason(void);
