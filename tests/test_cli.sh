@@ -4,22 +4,7 @@
 set -u
 shim=${LBS_SHIM:?run through meson test}
 plugin=${LBS_PLUGIN:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok()   { pass=$((pass + 1)); }
-bad()  { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-# expect_rc RC CMD...: run, keep stdout/stderr in $tmp/out, $tmp/err
-expect_rc() {
-	local want=$1; shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "exit $got, expected $want: $*"; cat "$tmp/err" >&2; fi
-}
-has()   { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; sed 's/^/    /' "$1" >&2; fi; }
-lacks() { if grep -qF -- "$2" "$1"; then bad "$1 has '$2'"; else ok; fi; }
-lines() { local n; n=$(grep -c . "$1"); if [ "$n" = "$2" ]; then ok; else bad "$1 has $n lines, expected $2"; fi; }
+. "${LBS_SRCDIR:?}/tests/testlib.sh"
 
 cat >"$tmp/fleet.json" <<'JSON'
 {"workers": [
@@ -243,5 +228,4 @@ expect_rc 1 "$shim" decide --scheduler composite --config "$tmp/badblend.json" -
 has "$tmp/err" "badblend.json: scheduler 'composite': config field 'children[0].weight': must be a number in 0..1000000, got -1"
 lines "$tmp/err" 1
 
-echo "test_cli: $((pass + fail)) checks, $fail failed"
-[ "$fail" = 0 ]
+finish test_cli

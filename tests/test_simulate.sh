@@ -6,22 +6,7 @@ set -u
 shim=${LBS_SHIM:?run through meson test}
 plugin=${LBS_PLUGIN:?}
 src=${LBS_SRCDIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect_rc() {
-	local want=$1; shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "exit $got, expected $want: $*"; cat "$tmp/err" >&2; fi
-}
-has()   { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; sed 's/^/    /' "$1" >&2; fi; }
-lacks() { if grep -qF -- "$2" "$1"; then bad "$1 has '$2'"; else ok; fi; }
-# one_line FILE: exactly one line (an error is one line)
-one_line() { local n; n=$(grep -c . "$1"); if [ "$n" = 1 ]; then ok; else bad "$1 has $n lines"; cat "$1" >&2; fi; }
+. "$src/tests/testlib.sh"
 # py EXPR...: a Python check over $tmp/r.json, bound to r; prints why on failure
 pycheck() {
 	if python3 - "$tmp/r.json" "$@" <<'PY'
@@ -115,7 +100,7 @@ t2="--workers $tmp/fleet2.json --tests-file $tmp/three.jsonl"
 bad_truth() { # JSON EXPECTED-TEXT
 	printf '%s\n' "$1" >"$tmp/bad.json"
 	expect_rc 1 sim $t2 --truth "$tmp/bad.json"
-	one_line "$tmp/err"
+	lines "$tmp/err" 1
 	has "$tmp/err" "$tmp/bad.json: $2"
 }
 bad_truth '{"workers": {"slow": {"speed": {"*": 1}}, "fast": {"speed": {"*": 4}}, "ghost": {"speed": {"*": 1}}}}' \
@@ -145,7 +130,7 @@ pycheck 'runs["oracle"]["makespan_s"] == 30'
 bad_mix() { # JSON EXPECTED-TEXT
 	printf '%s\n' "$1" >"$tmp/mix.json"
 	expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests 10
-	one_line "$tmp/err"
+	lines "$tmp/err" 1
 	has "$tmp/err" "$tmp/mix.json: $2"
 }
 bad_mix '[{"test_type": "nlp", "expected_duration": [10, 20]}]' "field '[0].share': is required"
@@ -169,5 +154,4 @@ has "$tmp/err" "exactly one of --mix and --tests-file"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare no-such
 has "$tmp/err" "no-such"
 
-echo "test_simulate: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish test_simulate

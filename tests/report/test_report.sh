@@ -14,22 +14,7 @@ set -u
 render=${LBS_REPORT_RENDER:?run through meson test}
 here=${LBS_SRCDIR:?}/tests/report
 fixture=$here/fixture.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok()   { pass=$((pass + 1)); }
-bad()  { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-# expect_rc RC CMD...: run, keep stdout/stderr in $tmp/out, $tmp/err
-expect_rc() {
-	local want=$1; shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "exit $got, expected $want: $*"; sed 's/^/    /' "$tmp/err" >&2; fi
-}
-has()   { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; head -c 600 "$1" | sed 's/^/    /' >&2; fi; }
-lacks() { if grep -qiF -- "$2" "$1"; then bad "$1 has '$2'"; grep -oiF -m3 -- "$2" "$1" | sed 's/^/    /' >&2; else ok; fi; }
-lines() { local n; n=$(grep -c . "$1"); if [ "$n" = "$2" ]; then ok; else bad "$1 has $n lines, expected $2"; fi; }
+. "$LBS_SRCDIR/tests/testlib.sh"
 count() { # count FILE STRING N: STRING occurs exactly N times
 	local n; n=$(grep -oF -- "$2" "$1" | wc -l)
 	if [ "$n" = "$3" ]; then ok; else bad "$1 has '$2' $n times, expected $3"; fi
@@ -49,7 +34,7 @@ PY
 self_contained() {
 	local s
 	for s in "http:" "https:" "<script" "<link" "<iframe" "<img" "<object" "<embed" "@import"; do
-		lacks "$1" "$s"
+		lacks_i "$1" "$s"
 	done
 	if grep -Eqi '<[^<>]*[[:space:]](src|href)=' "$1"; then bad "$1 has a tag with src or href"; else ok; fi
 	if grep -o 'url([^)]*)' "$1" | grep -qv '^url(#'; then bad "$1 has a url() outside the file"; else ok; fi
@@ -150,8 +135,8 @@ expect_rc 0 "$render" "$tmp/sparse.json" "$tmp/sparse.html"
 count "$tmp/sparse.html" '<polyline class="mark line"' 1
 has "$tmp/sparse.html" 'round-robin <small>(no finished tests)</small>'
 has "$tmp/sparse.html" 'tests replayed from a recorded stream'
-lacks "$tmp/sparse.html" 'class="run oracle"'
-lacks "$tmp/sparse.html" 'nan'
+lacks_i "$tmp/sparse.html" 'class="run oracle"'
+lacks_i "$tmp/sparse.html" 'nan'
 # the same run as the primary one: its charts say there is nothing to show
 mutate "$tmp/empty_primary.json" '
 r = d["runs"][0]
@@ -164,7 +149,7 @@ expect_rc 0 "$render" "$tmp/empty_primary.json" "$tmp/empty_primary.html"
 has "$tmp/empty_primary.html" 'no successful test to measure'
 has "$tmp/empty_primary.html" 'no finished tests in this run'
 count "$tmp/empty_primary.html" '<rect class="cell empty"' 12
-lacks "$tmp/empty_primary.html" 'nan'
+lacks_i "$tmp/empty_primary.html" 'nan'
 
 # -- untrusted strings are escaped
 mutate "$tmp/evil.json" '
@@ -174,7 +159,7 @@ d["runs"][0]["scheduler"] = "a&b <i>x</i>"
 d["scenario"]["workers_file"] = "</dd><script>alert(3)</script>"'
 expect_rc 0 "$render" "$tmp/evil.json" "$tmp/evil.html"
 self_contained "$tmp/evil.html"
-lacks "$tmp/evil.html" "<i>x"
+lacks_i "$tmp/evil.html" "<i>x"
 has "$tmp/evil.html" "&lt;script&gt;alert(1)&lt;/script&gt;"
 has "$tmp/evil.html" "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"
 has "$tmp/evil.html" "a&amp;b &lt;i&gt;x&lt;/i&gt;"
@@ -239,9 +224,4 @@ PY
 	done
 fi
 
-if [ "$fail" = 0 ]; then
-	echo "test_report: PASS ($pass checks)"
-	exit 0
-fi
-echo "test_report: FAIL ($fail of $((pass + fail)) checks failed)"
-exit 1
+finish test_report

@@ -1,0 +1,28 @@
+# testlib.sh -- what the shell tests share; source it after `set -u`.
+# Gives $tmp (removed on exit), the pass/fail counters and the checks below;
+# `finish NAME` prints "NAME: N passed, N failed" and exits 0 only without
+# failures.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# expect_rc RC CMD...: run, keep stdout/stderr in $tmp/out, $tmp/err
+expect_rc() {
+	local want=$1; shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "exit $got, expected $want: $*"; sed 's/^/    /' "$tmp/err" >&2; fi
+}
+# has FILE TEXT / lacks FILE TEXT (lacks_i: ignoring case)
+has()   { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; head -c 2000 "$1" | sed 's/^/    /' >&2; fi; }
+lacks() { if grep -qF -- "$2" "$1"; then bad "$1 has '$2'"; grep -oF -m3 -- "$2" "$1" | sed 's/^/    /' >&2; else ok; fi; }
+lacks_i() { if grep -qiF -- "$2" "$1"; then bad "$1 has '$2'"; grep -oiF -m3 -- "$2" "$1" | sed 's/^/    /' >&2; else ok; fi; }
+# lines FILE N: N non-empty lines (an error is one line)
+lines() { local n; n=$(grep -c . "$1"); if [ "$n" = "$2" ]; then ok; else bad "$1 has $n lines, expected $2"; sed 's/^/    /' "$1" >&2; fi; }
+finish() {
+	echo "$1: $pass passed, $fail failed"
+	[ "$fail" = 0 ]
+	exit
+}
