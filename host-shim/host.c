@@ -9,6 +9,7 @@
  */
 #include <limits.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,11 @@ typedef struct plugin_rec {
 struct shim_host {
 	char *name;
 	int32_t min_level;
+	/* Plugins log from any thread (a store's flusher, say), while the
+	 * host may change its sink: the sink is read and called under log_mu,
+	 * so once host_set_log returns the old sink is never called again.
+	 * Recursive, because a sink may itself log through the host. */
+	pthread_mutex_t log_mu;
 	host_log_fn log_fn;
 	void *log_ctx;
 	plugin_rec *plugins;
@@ -65,6 +71,15 @@ shim_host *host_new(const char *host_name, int32_t min_level)
 		free(h);
 		return NULL;
 	}
+	pthread_mutexattr_t ma;
+	if (pthread_mutexattr_init(&ma) ||
+	    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE) ||
+	    pthread_mutex_init(&h->log_mu, &ma)) {
+		free(h->name);
+		free(h);
+		return NULL;
+	}
+	pthread_mutexattr_destroy(&ma);
 	h->min_level = min_level;
 	h->log_fn = default_log;
 	h->log_ctx = h;
@@ -73,8 +88,17 @@ shim_host *host_new(const char *host_name, int32_t min_level)
 
 void host_set_log(shim_host *h, host_log_fn fn, void *ctx)
 {
+	pthread_mutex_lock(&h->log_mu);
 	h->log_fn = fn ? fn : default_log;
 	h->log_ctx = fn ? ctx : h;
+	pthread_mutex_unlock(&h->log_mu);
+}
+
+static void emit(shim_host *h, int32_t level, const char *msg)
+{
+	pthread_mutex_lock(&h->log_mu);
+	h->log_fn(h->log_ctx, level, msg);
+	pthread_mutex_unlock(&h->log_mu);
 }
 
 void host_free(shim_host *h)
@@ -90,6 +114,7 @@ void host_free(shim_host *h)
 		free(r->realpath);
 		free(r);
 	}
+	pthread_mutex_destroy(&h->log_mu);
 	free(h->name);
 	free(h);
 }
@@ -102,7 +127,7 @@ void host_logf(shim_host *h, int32_t level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	h->log_fn(h->log_ctx, level, buf);
+	emit(h, level, buf);
 }
 
 static void api_log(void *host_data, int32_t level, const char *msg)
@@ -110,7 +135,7 @@ static void api_log(void *host_data, int32_t level, const char *msg)
 	plugin_rec *r = host_data;
 
 	if (msg)
-		r->host->log_fn(r->host->log_ctx, level, msg);
+		emit(r->host, level, msg);
 }
 
 static uint64_t api_now_ns(void *host_data)

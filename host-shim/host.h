@@ -19,6 +19,8 @@ typedef struct shim_host shim_host;
 typedef void (*host_log_fn)(void *ctx, int32_t level, const char *msg);
 
 shim_host *host_new(const char *host_name, int32_t min_level);
+/* Change the sink; thread-safe against plugins logging from their own
+ * threads, and the old sink is not called once this returns. */
 void host_set_log(shim_host *h, host_log_fn fn, void *ctx);
 /* Unloads every plugin; every instance must be destroyed first. */
 void host_free(shim_host *h);
