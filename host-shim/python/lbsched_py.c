@@ -449,25 +449,27 @@ LBSPY_EXPORT int lbspy_load_layout(char **out)
 	cJSON *res = cJSON_CreateObject();
 	cJSON *slots = cJSON_AddArrayToObject(res, "slots");
 	cJSON *others = cJSON_AddArrayToObject(res, "others");
-	char *text;
+	int ok = slots && others;
+	char *text = NULL;
 
-	if (!out)
+	if (!out) {
+		cJSON_Delete(res);
 		return LBSPY_EINPUT;
-	*out = NULL;
-	for (int i = 0; slots && others && conv_load_fields[i].name; i++) {
+	}
+	/* All or nothing: a caller counts slots by their place in the list. */
+	for (int i = 0; ok && conv_load_fields[i].name; i++) {
 		const conv_field *f = &conv_load_fields[i];
 		cJSON *e = cJSON_CreateArray();
-		cJSON_AddItemToArray(e, cJSON_CreateString(f->name));
-		cJSON_AddItemToArray(e, cJSON_CreateString(kind_name(f->kind)));
-		cJSON_AddItemToArray(e, cJSON_CreateBool(f->flags & CONV_NULLABLE));
-		cJSON_AddItemToArray(i < CONV_LOAD_SLOTS ? slots : others, e);
+		ok = cJSON_AddItemToArray(i < CONV_LOAD_SLOTS ? slots : others, e) &&
+		     cJSON_AddItemToArray(e, cJSON_CreateString(f->name)) &&
+		     cJSON_AddItemToArray(e, cJSON_CreateString(kind_name(f->kind))) &&
+		     cJSON_AddItemToArray(e, cJSON_CreateBool(f->flags & CONV_NULLABLE));
 	}
-	text = cJSON_PrintUnformatted(res);
+	if (ok)
+		text = cJSON_PrintUnformatted(res);
 	cJSON_Delete(res);
-	if (!text)
-		return LBSPY_ENOMEM;
 	*out = text;
-	return LBSPY_OK;
+	return text ? LBSPY_OK : LBSPY_ENOMEM;
 }
 
 /* Convert a fleet and make it the handle's; h->mu held.  A fleet that
