@@ -44,10 +44,16 @@
 #define PRINTF(f, a)
 #endif
 
+/* Where a message points.  Inside a fleet the place is "<where>:
+ * workers[<index>]", put together only when a message is written, since a
+ * fleet is converted far more often than it is wrong. */
 typedef struct cv {
 	conv_ctx *c;
 	const char *where;
+	long index; /* -1: `where` alone */
 } cv;
+
+#define CV(c, where) {(c), (where), -1}
 
 /* ===== Messages =========================================================== */
 
@@ -161,30 +167,50 @@ static const char *got(char *buf, size_t n, const cJSON *it)
 	return buf;
 }
 
-PRINTF(3, 4)
-static int fail(cv *v, const char *field, const char *fmt, ...)
+/* The same 256 bytes conv_fleet always gave a worker's place. */
+static const char *where_of(const cv *v, char buf[256])
+{
+	if (v->index < 0)
+		return v->where;
+	snprintf(buf, 256, "%s: workers[%ld]", v->where, v->index);
+	return buf;
+}
+
+PRINTF(3, 0)
+static int vfail(cv *v, const char *field, const char *fmt, va_list ap)
 {
 	conv_ctx *c = v->c;
-	char msg[512];
-	va_list ap;
+	char msg[512], wbuf[256];
+	const char *where;
 
 	if (!c->err || c->errlen == 0)
 		return -1;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
+	where = where_of(v, wbuf);
 	if (field)
-		snprintf(c->err, c->errlen, "%s: field '%s': %s", v->where, field, msg);
+		snprintf(c->err, c->errlen, "%s: field '%s': %s", where, field, msg);
 	else
-		snprintf(c->err, c->errlen, "%s: %s", v->where, msg);
+		snprintf(c->err, c->errlen, "%s: %s", where, msg);
 	return -1;
+}
+
+PRINTF(3, 4)
+static int fail(cv *v, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(v, field, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 PRINTF(2, 3)
 static void warn(cv *v, const char *fmt, ...)
 {
 	conv_ctx *c = v->c;
-	char msg[512], line[1024];
+	char msg[512], line[1024], wbuf[256];
 	va_list ap;
 
 	if (!c->warn)
@@ -192,7 +218,7 @@ static void warn(cv *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof line, "%s: %s", v->where, msg);
+	snprintf(line, sizeof line, "%s: %s", where_of(v, wbuf), msg);
 	c->warn(c->warn_ctx, line);
 }
 
@@ -250,120 +276,181 @@ static const char *sub(path *p, const char *prefix, const char *key)
 	return p->s;
 }
 
-static const char *at(path *p, const char *prefix, size_t i)
-{
-	char n[32];
+/*
+ * A field's path, kept in pieces and put together only for a message:
+ * "<prefix>.<key>.<key2>[<idx>]", each piece optional.  The keys are
+ * sanitised by sub(); the prefix is the caller's text as it is.
+ */
+typedef struct fld {
+	const char *prefix;
+	const char *key;  /* NULL: the prefix alone */
+	const char *key2; /* a key below `key` (accelerator kinds) */
+	long idx;         /* >= 0: an array element */
+} fld;
 
-	snprintf(n, sizeof n, "[%zu]", i);
-	p->s[0] = '\0';
-	cat(p, prefix);
-	cat(p, n);
+#define FLD(prefix, key) (&(fld){(prefix), (key), NULL, -1})
+
+static const char *fld_str(path *p, const fld *f)
+{
+	char k[160], n[32];
+
+	if (f->key) {
+		sub(p, f->prefix, f->key);
+	} else {
+		p->s[0] = '\0';
+		cat(p, f->prefix ? f->prefix : "");
+	}
+	if (f->key2) {
+		cat(p, ".");
+		cat(p, show(k, sizeof k, f->key2));
+	}
+	if (f->idx >= 0) {
+		snprintf(n, sizeof n, "[%ld]", f->idx);
+		cat(p, n);
+	}
 	return p->s;
+}
+
+PRINTF(3, 4)
+static int failf(cv *v, const fld *f, const char *fmt, ...)
+{
+	path p;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(v, fld_str(&p, f), fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 /* ===== Typed readers ======================================================
  * Each returns 1 with a value, 0 when the key is absent (or null where null
- * is allowed), -1 after fail().
+ * is allowed), -1 after fail().  The field's path is put together only when
+ * a message needs it.
  */
 
 enum { REQUIRED = CONV_REQUIRED, NULLABLE = CONV_NULLABLE, NONEMPTY = CONV_NONEMPTY };
 
+/* cJSON_GetObjectItemCaseSensitive's answer (the first member of that
+ * name), comparing the first byte before calling strcmp: most lookups are
+ * for keys an object does not have. */
 static const cJSON *item(const cJSON *obj, const char *key)
 {
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!obj)
+		return NULL;
+	for (const cJSON *ch = obj->child; ch; ch = ch->next) {
+		if (!ch->string)
+			return NULL;
+		if (ch->string[0] == key[0] && strcmp(ch->string, key) == 0)
+			return ch;
+	}
+	return NULL;
 }
 
-static int absent(cv *v, const cJSON *it, const char *field, int flags,
+static int absent(cv *v, const cJSON *it, const fld *f, int flags,
                   const char *what)
 {
 	if (it && !(cJSON_IsNull(it) && (flags & NULLABLE)))
 		return 0;
 	if (flags & REQUIRED)
-		return fail(v, field, "is required (%s)", what);
+		return failf(v, f, "is required (%s)", what);
 	return 1;
 }
 
-static int num_value(cv *v, const cJSON *it, const char *field, double lo,
-                     double hi, const char *unit, int integer, double *out)
+static int num_in(double d, double lo, double hi, int integer)
 {
-	char a[40], b[40], g[200];
+	return isfinite(d) && d >= lo && d <= hi && (!integer || d == floor(d));
+}
 
-	if (cJSON_IsNumber(it)) {
-		double d = it->valuedouble;
-		if (isfinite(d) && d >= lo && d <= hi &&
-		    (!integer || d == floor(d))) {
-			*out = d;
-			return 1;
-		}
-	}
+/* `g` is what was given, as got() or fmt_num() wrote it. */
+static int num_bad(cv *v, const fld *f, double lo, double hi,
+                   const char *unit, int integer, const char *g)
+{
+	char a[40], b[40];
+
 	fmt_num(a, sizeof a, lo);
 	fmt_num(b, sizeof b, hi);
-	got(g, sizeof g, it);
-	return fail(v, field, "must be %s in %s..%s%s%s, got %s",
-	            integer ? "an integer" : "a finite number", a, b,
-	            unit ? " " : "", unit ? unit : "", g);
+	return failf(v, f, "must be %s in %s..%s%s%s, got %s",
+	             integer ? "an integer" : "a finite number", a, b,
+	             unit ? " " : "", unit ? unit : "", g);
+}
+
+static int num_value(cv *v, const cJSON *it, const fld *f, double lo,
+                     double hi, const char *unit, int integer, double *out)
+{
+	char g[200];
+
+	if (cJSON_IsNumber(it) && num_in(it->valuedouble, lo, hi, integer)) {
+		*out = it->valuedouble;
+		return 1;
+	}
+	return num_bad(v, f, lo, hi, unit, integer, got(g, sizeof g, it));
 }
 
 static int get_num(cv *v, const cJSON *obj, const char *key,
                    const char *prefix, double lo, double hi,
                    const char *unit, int flags, double *out)
 {
-	path p;
-	const char *field = sub(&p, prefix, key);
+	const fld f = {prefix, key, NULL, -1};
 	const cJSON *it = item(obj, key);
-	int r = absent(v, it, field, flags, "a number");
+	int r = absent(v, it, &f, flags, "a number");
 
 	if (r)
 		return r < 0 ? -1 : 0;
-	return num_value(v, it, field, lo, hi, unit, 0, out);
+	return num_value(v, it, &f, lo, hi, unit, 0, out);
 }
 
 static int get_int(cv *v, const cJSON *obj, const char *key,
                    const char *prefix, double lo, double hi, int flags,
                    double *out)
 {
-	path p;
-	const char *field = sub(&p, prefix, key);
+	const fld f = {prefix, key, NULL, -1};
 	const cJSON *it = item(obj, key);
-	int r = absent(v, it, field, flags, "an integer");
+	int r = absent(v, it, &f, flags, "an integer");
 
 	if (r)
 		return r < 0 ? -1 : 0;
-	return num_value(v, it, field, lo, hi, NULL, 1, out);
+	return num_value(v, it, &f, lo, hi, NULL, 1, out);
+}
+
+static int bool_value(cv *v, const cJSON *it, const fld *f, int *out)
+{
+	char g[200];
+
+	if (!cJSON_IsBool(it))
+		return failf(v, f, "must be true or false, got %s",
+		             got(g, sizeof g, it));
+	*out = cJSON_IsTrue(it) ? 1 : 0;
+	return 1;
 }
 
 static int get_bool(cv *v, const cJSON *obj, const char *key,
                     const char *prefix, int flags, int *out)
 {
-	path p;
-	char g[200];
-	const char *field = sub(&p, prefix, key);
+	const fld f = {prefix, key, NULL, -1};
 	const cJSON *it = item(obj, key);
-	int r = absent(v, it, field, flags, "true or false");
+	int r = absent(v, it, &f, flags, "true or false");
 
 	if (r)
 		return r < 0 ? -1 : 0;
-	if (!cJSON_IsBool(it))
-		return fail(v, field, "must be true or false, got %s",
-		            got(g, sizeof g, it));
-	*out = cJSON_IsTrue(it) ? 1 : 0;
-	return 1;
+	return bool_value(v, it, &f, out);
 }
 
-static int str_value(cv *v, const cJSON *it, const char *field, int flags,
+static int str_value(cv *v, const cJSON *it, const fld *f, int flags,
                      const char **out)
 {
 	char g[200];
 
 	if (!cJSON_IsString(it) || !it->valuestring ||
 	    ((flags & NONEMPTY) && !*it->valuestring))
-		return fail(v, field, "must be a %sstring%s, got %s",
-		            flags & NONEMPTY ? "non-empty " : "",
-		            flags & NULLABLE ? " or null" : "",
-		            got(g, sizeof g, it));
+		return failf(v, f, "must be a %sstring%s, got %s",
+		             flags & NONEMPTY ? "non-empty " : "",
+		             flags & NULLABLE ? " or null" : "",
+		             got(g, sizeof g, it));
 	if (!utf8_valid((const unsigned char *)it->valuestring))
-		return fail(v, field, "must be valid UTF-8, got %s",
-		            got(g, sizeof g, it));
+		return failf(v, f, "must be valid UTF-8, got %s",
+		             got(g, sizeof g, it));
 	*out = it->valuestring;
 	return 1;
 }
@@ -371,15 +458,28 @@ static int str_value(cv *v, const cJSON *it, const char *field, int flags,
 static int get_str(cv *v, const cJSON *obj, const char *key,
                    const char *prefix, int flags, const char **out)
 {
-	path p;
-	const char *field = sub(&p, prefix, key);
+	const fld f = {prefix, key, NULL, -1};
 	const cJSON *it = item(obj, key);
-	int r = absent(v, it, field, flags,
+	int r = absent(v, it, &f, flags,
 	               flags & NONEMPTY ? "a non-empty string" : "a string");
 
 	if (r)
 		return r < 0 ? -1 : 0;
-	return str_value(v, it, field, flags, out);
+	return str_value(v, it, &f, flags, out);
+}
+
+/* An object or array that is there (null only where NULLABLE allows it). */
+static int kind_value(cv *v, const cJSON *it, const fld *f, int flags,
+                      int array)
+{
+	char g[200];
+
+	if (array ? !cJSON_IsArray(it) : !cJSON_IsObject(it))
+		return failf(v, f, "must be %s%s, got %s",
+		             array ? "an array" : "an object",
+		             flags & NULLABLE ? " or null" : "",
+		             got(g, sizeof g, it));
+	return 1;
 }
 
 /* An object or array member; *out is NULL when absent. */
@@ -387,20 +487,15 @@ static int get_kind(cv *v, const cJSON *obj, const char *key,
                     const char *prefix, int flags, int array,
                     const cJSON **out)
 {
-	path p;
-	char g[200];
-	const char *field = sub(&p, prefix, key);
+	const fld f = {prefix, key, NULL, -1};
 	const cJSON *it = item(obj, key);
-	int r = absent(v, it, field, flags, array ? "an array" : "an object");
+	int r = absent(v, it, &f, flags, array ? "an array" : "an object");
 
 	*out = NULL;
 	if (r)
 		return r < 0 ? -1 : 0;
-	if (array ? !cJSON_IsArray(it) : !cJSON_IsObject(it))
-		return fail(v, field, "must be %s%s, got %s",
-		            array ? "an array" : "an object",
-		            flags & NULLABLE ? " or null" : "",
-		            got(g, sizeof g, it));
+	if (kind_value(v, it, &f, flags, array) < 0)
+		return -1;
 	*out = it;
 	return 1;
 }
@@ -424,9 +519,7 @@ enum loose { L_STRING, L_NUMBER, L_INT, L_OBJECT, L_ARRAY, L_SCALAR };
 static int loose(cv *v, const cJSON *obj, const char *key, const char *prefix,
                  enum loose kind)
 {
-	path p;
 	char g[200];
-	const char *field = sub(&p, prefix, key);
 	const cJSON *it = item(obj, key);
 	const cJSON *dummy;
 	const char *s;
@@ -450,36 +543,52 @@ static int loose(cv *v, const cJSON *obj, const char *key, const char *prefix,
 	case L_SCALAR:
 		if (cJSON_IsString(it) || cJSON_IsNumber(it))
 			return 0;
-		return fail(v, field, "must be a string or a number, got %s",
-		            got(g, sizeof g, it));
+		return failf(v, FLD(prefix, key),
+		             "must be a string or a number, got %s",
+		             got(g, sizeof g, it));
 	}
 	return 0;
 }
 
-static int in_list(const char *key, const char *const *list)
+/* The key's position in a NULL-terminated list of names `stride` bytes
+ * apart (an array of names, or the names in a table of structs), or -1. */
+static int in_list(const char *key, const char *const *list, size_t stride)
 {
-	for (; *list; list++)
-		if (strcmp(key, *list) == 0)
-			return 1;
-	return 0;
+	const char *at = (const char *)list;
+
+	for (int i = 0;; i++, at += stride) {
+		const char *name = *(const char *const *)(const void *)at;
+		if (!name)
+			return -1;
+		if (name[0] == key[0] && strcmp(key, name) == 0)
+			return i;
+	}
 }
 
 /*
  * Reject a known key given twice; warn about unknown keys when asked (free-
- * form bags such as custom_properties are not warned about).
+ * form bags such as custom_properties are not warned about).  The second
+ * occurrence is the one reported; the first 64 known keys are remembered
+ * in a bit set, the rest (long lists from conv_keys callers) looked up.
  */
-static int check_keys(cv *v, const cJSON *obj, const char *prefix,
-                      const char *const *known, int warn_unknown)
+static int check_names(cv *v, const cJSON *obj, const char *prefix,
+                       const char *const *known, size_t stride,
+                       int warn_unknown)
 {
+	uint64_t seen = 0;
 	int unknown = 0;
 	path p;
 
 	for (const cJSON *ch = obj->child; ch; ch = ch->next) {
 		const char *k = ch->string ? ch->string : "";
-		if (in_list(k, known)) {
-			if (item(obj, k) != ch)
+		int i = in_list(k, known, stride);
+		if (i >= 0) {
+			int twice = i < 64 ? (seen >> i) & 1 : item(obj, k) != ch;
+			if (twice)
 				return fail(v, sub(&p, prefix, k),
 				            "is given more than once");
+			if (i < 64)
+				seen |= UINT64_C(1) << i;
 		} else if (warn_unknown && ++unknown <= MAX_WARN_UNKNOWN) {
 			warn(v, "unknown field '%s' ignored", sub(&p, prefix, k));
 		}
@@ -488,6 +597,12 @@ static int check_keys(cv *v, const cJSON *obj, const char *prefix,
 		warn(v, "%d more unknown fields ignored",
 		     unknown - MAX_WARN_UNKNOWN);
 	return 0;
+}
+
+static int check_keys(cv *v, const cJSON *obj, const char *prefix,
+                      const char *const *known, int warn_unknown)
+{
+	return check_names(v, obj, prefix, known, sizeof *known, warn_unknown);
 }
 
 /* ===== Taxonomy names ===================================================== */
@@ -524,21 +639,22 @@ static uint64_t set_other(enum setkind k)
 
 /* One name to its bit.  A requirement (or a capability) that is not known
  * becomes OTHER; a preference that is not known is dropped. */
-static uint64_t name_bit(cv *v, const char *field, enum setkind k,
+static uint64_t name_bit(cv *v, const fld *f, enum setkind k,
                          const char *name, int preference)
 {
 	char s[160];
+	path p;
 	uint64_t bit = set_parse(k, name);
 
 	if (bit)
 		return bit;
 	if (preference) {
-		warn(v, "field '%s': unknown %s '%s', preference ignored", field,
-		     set_word[k], show(s, sizeof s, name));
+		warn(v, "field '%s': unknown %s '%s', preference ignored",
+		     fld_str(&p, f), set_word[k], show(s, sizeof s, name));
 		return 0;
 	}
-	warn(v, "field '%s': unknown %s '%s', treated as OTHER", field,
-	     set_word[k], show(s, sizeof s, name));
+	warn(v, "field '%s': unknown %s '%s', treated as OTHER",
+	     fld_str(&p, f), set_word[k], show(s, sizeof s, name));
 	return set_other(k);
 }
 
@@ -548,22 +664,17 @@ static int name_set(cv *v, const cJSON *obj, const char *key,
                     const char *prefix, enum setkind k, int preference,
                     uint64_t *out)
 {
-	path p, q;
 	const cJSON *arr;
 	const char *name;
-	size_t i = 0;
+	fld f = {prefix, key, NULL, 0};
 	int r = get_arr(v, obj, key, prefix, NULLABLE, &arr);
 
 	if (r <= 0)
 		return r;
-	const char *base = sub(&p, prefix, key);
-	char basebuf[sizeof p.s];
-	snprintf(basebuf, sizeof basebuf, "%s", base);
-	for (const cJSON *e = arr->child; e; e = e->next, i++) {
-		const char *field = at(&q, basebuf, i);
-		if (str_value(v, e, field, NONEMPTY, &name) < 0)
+	for (const cJSON *e = arr->child; e; e = e->next, f.idx++) {
+		if (str_value(v, e, &f, NONEMPTY, &name) < 0)
 			return -1;
-		*out |= name_bit(v, field, k, name, preference);
+		*out |= name_bit(v, &f, k, name, preference);
 	}
 	return 1;
 }
@@ -649,20 +760,18 @@ static int accel_map(cv *v, const cJSON *obj, const char *key,
                      const char *prefix, const char *const **kinds_out,
                      const uint32_t **counts_out, uint32_t *n_out)
 {
-	path p;
 	const cJSON *m;
+	const fld base = {prefix, key, NULL, -1};
 	int r = get_obj(v, obj, key, prefix, 0, &m);
 	size_t n = 0, k = 0;
 
 	if (r <= 0)
 		return r;
-	char base[sizeof p.s];
-	snprintf(base, sizeof base, "%s", sub(&p, prefix, key));
 	for (const cJSON *e = m->child; e; e = e->next)
 		n++;
 	if (n > MAX_ACCEL_KINDS)
-		return fail(v, base, "has %zu kinds, more than %d", n,
-		            MAX_ACCEL_KINDS);
+		return failf(v, &base, "has %zu kinds, more than %d", n,
+		             MAX_ACCEL_KINDS);
 	const char **kinds = NULL;
 	uint32_t *counts = NULL;
 	if (kinds_out && n) {
@@ -673,19 +782,19 @@ static int accel_map(cv *v, const cJSON *obj, const char *key,
 	}
 	for (const cJSON *e = m->child; e; e = e->next) {
 		const char *kind = e->string ? e->string : "";
-		const char *field = sub(&p, base, kind);
+		const fld field = {prefix, key, kind, -1};
 		double d;
 		if (!*kind)
-			return fail(v, base, "has an empty accelerator kind");
+			return failf(v, &base, "has an empty accelerator kind");
 		if (!utf8_valid((const unsigned char *)kind))
-			return fail(v, field, "the kind must be valid UTF-8");
-		if (num_value(v, e, field, 0, MAX_COUNT, NULL, 1, &d) < 0)
+			return failf(v, &field, "the kind must be valid UTF-8");
+		if (num_value(v, e, &field, 0, MAX_COUNT, NULL, 1, &d) < 0)
 			return -1;
 		for (const cJSON *f = m->child; f != e; f = f->next)
 			if (ieq(f->string ? f->string : "", kind))
-				return fail(v, field,
-				            "accelerator kind given more than "
-				            "once (kinds ignore case)");
+				return failf(v, &field,
+				             "accelerator kind given more than "
+				             "once (kinds ignore case)");
 		if (!kinds || d == 0)
 			continue;
 		kinds[k] = lower_dup(v->c->arena, kind);
@@ -763,7 +872,7 @@ static int metrics(cv *v, const cJSON *cp, lbs_workload *w)
 		return r;
 	for (const cJSON *e = m->child; e; e = e->next) {
 		const char *k = e->string ? e->string : "";
-		const char *field = sub(&p, prefix, k);
+		const fld field = {prefix, k, NULL, -1};
 		size_t i;
 		double d;
 
@@ -775,24 +884,24 @@ static int metrics(cv *v, const cJSON *cp, lbs_workload *w)
 			for (const char *const *u = metric_unused; *u; u++)
 				unused |= ieq(k, *u);
 			if (!unused)
-				return fail(v, field,
-				            "unknown metric (known: "
-				            "compute_intensity, memory_intensity, "
-				            "io_intensity, network_intensity, "
-				            "latency_sensitivity, "
-				            "throughput_sensitivity, "
-				            "energy_sensitivity)");
-			if (num_value(v, e, field, 0, 1, NULL, 0, &d) < 0)
+				return failf(v, &field,
+				             "unknown metric (known: "
+				             "compute_intensity, memory_intensity, "
+				             "io_intensity, network_intensity, "
+				             "latency_sensitivity, "
+				             "throughput_sensitivity, "
+				             "energy_sensitivity)");
+			if (num_value(v, e, &field, 0, 1, NULL, 0, &d) < 0)
 				return -1;
 			warn(v, "field '%s': metric not used by lbsched, ignored",
-			     field);
+			     fld_str(&p, &field));
 			continue;
 		}
 		if (seen & (1u << i))
-			return fail(v, field, "metric given more than once "
-			                      "(names ignore case)");
+			return failf(v, &field, "metric given more than once "
+			                        "(names ignore case)");
 		seen |= 1u << i;
-		if (num_value(v, e, field, 0, 1, NULL, 0, &d) < 0)
+		if (num_value(v, e, &field, 0, 1, NULL, 0, &d) < 0)
 			return -1;
 		*metric_slot(w, i) = d;
 	}
@@ -895,13 +1004,15 @@ static int custom_properties(cv *v, const cJSON *cp, lbs_workload *w)
 	for (const cJSON *e = vendors ? vendors->child : NULL; e; e = e->next, i++) {
 		path p;
 		const char *name;
-		const char *field = at(&p, "custom_properties.preferred_vendors", i);
-		if (str_value(v, e, field, NONEMPTY, &name) < 0)
+		const fld field = {"custom_properties.preferred_vendors", NULL,
+		                   NULL, (long)i};
+		if (str_value(v, e, &field, NONEMPTY, &name) < 0)
 			return -1;
 		int vd = tax_vendor_parse(name);
 		if (vd < 0)
 			warn(v, "field '%s': unknown vendor '%s', preference "
-			        "ignored", field, show(s, sizeof s, name));
+			        "ignored", fld_str(&p, &field),
+			     show(s, sizeof s, name));
 		else
 			w->preferred_vendors |= UINT64_C(1) << vd;
 	}
@@ -933,16 +1044,16 @@ static int required_software(cv *v, const cJSON *obj, lbs_workload *w)
 		return r;
 	for (const cJSON *e = m->child; e; e = e->next) {
 		const char *name = e->string ? e->string : "";
-		const char *field = sub(&p, "required_software", name);
-		if (str_value(v, e, field, 0, &ver) < 0)
+		const fld field = {"required_software", name, NULL, -1};
+		if (str_value(v, e, &field, 0, &ver) < 0)
 			return -1;
 		uint64_t bit = tax_backend_parse(name);
 		if (bit)
 			w->required_backends |= bit;
 		else
 			warn(v, "field '%s': required_software '%s' is not in "
-			        "the taxonomy and is not enforced", field,
-			     show(s, sizeof s, name));
+			        "the taxonomy and is not enforced",
+			     fld_str(&p, &field), show(s, sizeof s, name));
 	}
 	return 0;
 }
@@ -965,9 +1076,9 @@ static int exclude_workers(cv *v, const cJSON *obj, lbs_workload *w)
 	if (!ids)
 		return oom(v);
 	for (const cJSON *e = arr->child; e; e = e->next, i++) {
-		path p;
 		const char *id;
-		if (str_value(v, e, at(&p, "exclude_workers", i), NONEMPTY, &id) < 0)
+		const fld field = {"exclude_workers", NULL, NULL, (long)i};
+		if (str_value(v, e, &field, NONEMPTY, &id) < 0)
 			return -1;
 		if (!(ids[i] = arena_strdup(v->c->arena, id)))
 			return oom(v);
@@ -987,14 +1098,14 @@ static int one_backend(cv *v, const cJSON *obj, const char *key,
 
 	if (r <= 0 || !*name)
 		return r < 0 ? -1 : 0;
-	*out |= name_bit(v, key, S_BACKEND, name, preference);
+	*out |= name_bit(v, FLD(NULL, key), S_BACKEND, name, preference);
 	return 0;
 }
 
 int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
                   lbs_workload *out)
 {
-	cv v = {c, where ? where : "workload"};
+	cv v = CV(c, where ? where : "workload");
 	cv *vp = &v;
 	lbs_workload w;
 	const char *s = NULL;
@@ -1117,16 +1228,6 @@ static const char *const device_keys[] = {
 	"class", "architecture", "vendor", "model_name", "backends",
 	"precisions", "features", "memory_gb", "memory_available_gb",
 	"compute_units", "clock_mhz", "tdp_watts", NULL,
-};
-
-static const char *const load_keys[] = {
-	"cpu_utilization", "memory_utilization", "gpu_utilization",
-	"io_utilization", "network_utilization", "active_tests",
-	"queued_tests", "reserved_memory", "warming_state", "cooling_state",
-	"performance_level", "temperature",
-	/* the original WorkerLoad's bookkeeping, checked and ignored */
-	"worker_id", "queue_depth", "last_updated", "active_test_ids",
-	"reserved_accelerators", "warming_until", "cooling_until", NULL,
 };
 
 /* What hardware_specs says; -1 = not given, since valid values are >= 0. */
@@ -1529,96 +1630,211 @@ static int explicit_devices(cv *v, const cJSON *arr, lbs_device ***out,
 	return 0;
 }
 
-static int load(cv *v, const cJSON *obj, const char *id, lbs_worker *w)
+/* ===== Loads ==============================================================
+ * A worker's "load": what changes on every decision, read either from the
+ * object inside its record or, for a host that keeps its fleet converted,
+ * from numbers (conv_fleet_load_values).  Both go through load_apply() so
+ * that they check the same things in the same order with the same words.
+ */
+
+const conv_field conv_load_fields[] = {
+	/* the numeric form's slots, in the order they are checked */
+	{"cpu_utilization", CONV_NUMBER, 0, 100, "percent"},
+	{"memory_utilization", CONV_NUMBER, 0, 100, "percent"},
+	{"gpu_utilization", CONV_NUMBER, 0, 100, "percent"},
+	{"io_utilization", CONV_NUMBER, 0, 100, "percent"},
+	{"network_utilization", CONV_NUMBER, 0, 100, "percent"},
+	{"active_tests", CONV_INTEGER, 0, MAX_COUNT, NULL},
+	{"queued_tests", CONV_INTEGER, 0, MAX_COUNT, NULL},
+	{"reserved_memory", CONV_NUMBER, 0, MAX_GB, "GB"},
+	{"warming_state", CONV_BOOL, 0, 0, NULL},
+	{"cooling_state", CONV_BOOL, 0, 0, NULL},
+	{"performance_level", CONV_NUMBER, 0, 1, NULL},
+	{"temperature", CONV_NUMBER, 0, 1, NULL},
+	/* the original WorkerLoad's bookkeeping, checked and ignored */
+	{"queue_depth", CONV_INTEGER, CONV_NULLABLE, MAX_COUNT, NULL},
+	{"worker_id", CONV_STRING, CONV_NULLABLE, 0, NULL},
+	{"last_updated", CONV_SCALAR, CONV_NULLABLE, 0, NULL},
+	{"active_test_ids", CONV_ARRAY, CONV_NULLABLE, 0, NULL},
+	{"reserved_accelerators", CONV_OBJECT, CONV_NULLABLE, 0, NULL},
+	{"warming_until", CONV_SCALAR, CONV_NULLABLE, 0, NULL},
+	{"cooling_until", CONV_SCALAR, CONV_NULLABLE, 0, NULL},
+	{NULL, 0, 0, 0, NULL},
+};
+
+enum {
+	LD_CPU, LD_MEMORY, LD_GPU, LD_IO, LD_NETWORK, LD_ACTIVE, LD_QUEUED,
+	LD_RESERVED, LD_WARMING, LD_COOLING, LD_PERF, LD_TEMP, LD_QUEUE_DEPTH,
+	LD_SLOTS
+};
+
+_Static_assert(LD_SLOTS == CONV_LOAD_SLOTS, "conv_load_fields and LD_* agree");
+
+#define LD_BITS ((UINT32_C(1) << LD_SLOTS) - 1)
+
+/* A slot's value from the numeric form: what the JSON reader would have
+ * accepted, or its message with the number as given. */
+static int slot_value(cv *v, const conv_field *sl, const fld *f, double d,
+                      double *out)
 {
-	const char *pre = "load";
-	const cJSON *ld;
-	const char *lid = NULL;
-	double d;
-	int warming = 0, cooling = 0;
-	char s[160];
-	int r = get_obj(v, obj, "load", NULL, NULLABLE, &ld);
+	char g[40];
 
-	if (r <= 0)
-		return r;
-	if (check_keys(v, ld, pre, load_keys, 1) < 0)
+	if (sl->kind == CONV_BOOL) {
+		if (d == 0 || d == 1) {
+			*out = d;
+			return 1;
+		}
+		return failf(v, f, "must be true or false, got %s",
+		             fmt_num(g, sizeof g, d));
+	}
+	if (num_in(d, 0, sl->hi, sl->kind == CONV_INTEGER)) {
+		*out = d;
+		return 1;
+	}
+	return num_bad(v, f, 0, sl->hi, sl->unit, sl->kind == CONV_INTEGER,
+	               fmt_num(g, sizeof g, d));
+}
+
+/* The same from a JSON member; 0 when absent. */
+static int slot_json(cv *v, const conv_field *sl, const fld *f,
+                     const cJSON *ld, double *out)
+{
+	const cJSON *it = item(ld, sl->name);
+	int r = absent(v, it, f, sl->flags, "");
+	int b;
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (sl->kind != CONV_BOOL)
+		return num_value(v, it, f, 0, sl->hi, sl->unit,
+		                 sl->kind == CONV_INTEGER, out);
+	if (bool_value(v, it, f, &b) < 0)
 		return -1;
+	*out = b;
+	return 1;
+}
 
-	struct {
-		const char *key;
-		double *out;
-	} util[] = {
-		{"cpu_utilization", &w->util_cpu},
-		{"memory_utilization", &w->util_memory},
-		{"gpu_utilization", &w->util_gpu},
-		{"io_utilization", &w->util_io},
-		{"network_utilization", &w->util_network},
-	};
-	for (size_t i = 0; i < sizeof util / sizeof *util; i++) {
-		r = get_num(v, ld, util[i].key, pre, 0, 100, "percent", 0, &d);
+/*
+ * One load onto w: from the object `ld`, or (ld NULL) from `vals`, the
+ * values of the slots `given` has bits for, in slot order.  Everything is
+ * checked before w changes.  Fields not given leave w as it was, except
+ * the thermal state, which every load sets (neither flag: normal).
+ */
+static int load_apply(cv *v, const cJSON *ld, uint32_t given,
+                      const double *vals, lbs_worker *w)
+{
+	double val[LD_SLOTS] = {0};
+	uint32_t have = 0;
+	const char *lid = NULL;
+	char s[160];
+	size_t k = 0;
+
+	if (ld && check_names(v, ld, "load", &conv_load_fields[0].name,
+	                      sizeof conv_load_fields[0], 1) < 0)
+		return -1;
+	for (int i = 0; i < LD_SLOTS; i++) {
+		const conv_field *sl = &conv_load_fields[i];
+		const fld f = {"load", sl->name, NULL, -1};
+		int r;
+
+		/* the record's own id is checked before its queue depth */
+		if (i == LD_QUEUE_DEPTH && ld &&
+		    get_str(v, ld, "worker_id", "load", NULLABLE, &lid) < 0)
+			return -1;
+		if (ld)
+			r = slot_json(v, sl, &f, ld, &val[i]);
+		else
+			r = given >> i & 1 ? slot_value(v, sl, &f, vals[k++], &val[i]) : 0;
 		if (r < 0)
 			return -1;
 		if (r)
-			*util[i].out = d / 100;
+			have |= UINT32_C(1) << i;
+		if (i == LD_COOLING && val[LD_WARMING] != 0 && val[LD_COOLING] != 0)
+			return fail(v, "load.cooling_state",
+			            "cannot be true together with warming_state");
 	}
-	if ((r = get_int(v, ld, "active_tests", pre, 0, MAX_COUNT, 0, &d)) < 0)
+	if (ld && (loose(v, ld, "last_updated", "load", L_SCALAR) < 0 ||
+	           loose(v, ld, "active_test_ids", "load", L_ARRAY) < 0 ||
+	           loose(v, ld, "reserved_accelerators", "load", L_OBJECT) < 0 ||
+	           loose(v, ld, "warming_until", "load", L_SCALAR) < 0 ||
+	           loose(v, ld, "cooling_until", "load", L_SCALAR) < 0))
 		return -1;
-	if (r)
-		w->active_tests = (uint32_t)d;
-	if ((r = get_int(v, ld, "queued_tests", pre, 0, MAX_COUNT, 0, &d)) < 0)
-		return -1;
-	if (r)
-		w->queued_tests = (uint32_t)d;
-	if ((r = get_num(v, ld, "reserved_memory", pre, 0, MAX_GB, "GB", 0, &d)) < 0)
-		return -1;
-	if (r)
-		w->reserved_memory_bytes = gb_bytes(d);
-	if (get_bool(v, ld, "warming_state", pre, 0, &warming) < 0 ||
-	    get_bool(v, ld, "cooling_state", pre, 0, &cooling) < 0)
-		return -1;
-	if (warming && cooling)
-		return fail(v, "load.cooling_state",
-		            "cannot be true together with warming_state");
-	w->thermal_state = warming   ? LBS_THERMAL_WARMING
-	                   : cooling ? LBS_THERMAL_COOLING
-	                             : LBS_THERMAL_NORMAL;
-	if (get_num(v, ld, "performance_level", pre, 0, 1, NULL, 0,
-	            &w->performance_level) < 0 ||
-	    get_num(v, ld, "temperature", pre, 0, 1, NULL, 0,
-	            &w->temperature) < 0)
-		return -1;
-
-	if (get_str(v, ld, "worker_id", pre, NULLABLE, &lid) < 0 ||
-	    get_int(v, ld, "queue_depth", pre, 0, MAX_COUNT, NULLABLE, &d) < 0 ||
-	    loose(v, ld, "last_updated", pre, L_SCALAR) < 0 ||
-	    loose(v, ld, "active_test_ids", pre, L_ARRAY) < 0 ||
-	    loose(v, ld, "reserved_accelerators", pre, L_OBJECT) < 0 ||
-	    loose(v, ld, "warming_until", pre, L_SCALAR) < 0 ||
-	    loose(v, ld, "cooling_until", pre, L_SCALAR) < 0)
-		return -1;
-	if (lid && strcmp(lid, id) != 0)
+	if (lid && strcmp(lid, w->id) != 0)
 		warn(v, "field 'load.worker_id': '%s' is not this worker's id, "
 		        "the load is applied to this worker anyway",
 		     show(s, sizeof s, lid));
+
+	double *util[] = {&w->util_cpu, &w->util_memory, &w->util_gpu,
+	                  &w->util_io, &w->util_network};
+	for (int i = LD_CPU; i <= LD_NETWORK; i++)
+		if (have >> i & 1)
+			*util[i - LD_CPU] = val[i] / 100;
+	if (have >> LD_ACTIVE & 1)
+		w->active_tests = (uint32_t)val[LD_ACTIVE];
+	if (have >> LD_QUEUED & 1)
+		w->queued_tests = (uint32_t)val[LD_QUEUED];
+	if (have >> LD_RESERVED & 1)
+		w->reserved_memory_bytes = gb_bytes(val[LD_RESERVED]);
+	w->thermal_state = val[LD_WARMING] != 0   ? LBS_THERMAL_WARMING
+	                   : val[LD_COOLING] != 0 ? LBS_THERMAL_COOLING
+	                                          : LBS_THERMAL_NORMAL;
+	if (have >> LD_PERF & 1)
+		w->performance_level = val[LD_PERF];
+	if (have >> LD_TEMP & 1)
+		w->temperature = val[LD_TEMP];
 	return 0;
 }
 
-int conv_worker(conv_ctx *c, const cJSON *obj, const char *where,
-                lbs_worker *out)
+int conv_fleet_load(conv_ctx *c, const char *file, uint32_t i,
+                    const cJSON *load, lbs_worker *w)
 {
-	cv v = {c, where ? where : "worker"};
-	cv *vp = &v;
+	cv v = {c, file ? file : "fleet", (long)i};
+
+	if (!c || !w)
+		return -1;
+	if (!load || cJSON_IsNull(load))
+		return 0;
+	if (kind_value(&v, load, FLD(NULL, "load"), NULLABLE, 0) < 0)
+		return -1;
+	return load_apply(&v, load, 0, NULL, w);
+}
+
+int conv_fleet_load_values(conv_ctx *c, const char *file, uint32_t i,
+                           uint32_t given, const double *vals, lbs_worker *w)
+{
+	cv v = {c, file ? file : "fleet", (long)i};
+
+	if (!c || !w || ((given & LD_BITS) && !vals))
+		return -1;
+	if (given & ~(LD_BITS | CONV_LOAD_GIVEN))
+		return fail(&v, "load", "the given mask 0x%lx has bits for no "
+		                        "field", (unsigned long)given);
+	if (!given)
+		return 0;
+	return load_apply(&v, NULL, given, vals, w);
+}
+
+uint32_t conv_load_count(uint32_t given)
+{
+	uint32_t n = 0;
+
+	for (given &= LD_BITS; given; given &= given - 1)
+		n++;
+	return n;
+}
+
+static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
+{
+	conv_ctx *c = vp->c;
 	lbs_worker w;
 	struct facts f;
 	struct specs sp;
 	const char *id;
-	const cJSON *arr;
+	const cJSON *arr, *ld;
 	double d;
 	char g[200];
 	int r;
 
-	if (!c || !out)
-		return -1;
 	if (!cJSON_IsObject(obj))
 		return fail(vp, NULL, "must be a JSON object, got %s",
 		            got(g, sizeof g, obj));
@@ -1688,10 +1904,21 @@ int conv_worker(conv_ctx *c, const cJSON *obj, const char *where,
 		w.n_devices = n;
 	}
 
-	if (load(vp, obj, w.id, &w) < 0)
+	r = get_obj(vp, obj, "load", NULL, NULLABLE, &ld);
+	if (r < 0 || (r > 0 && load_apply(vp, ld, 0, NULL, &w) < 0))
 		return -1;
 	*out = w;
 	return 0;
+}
+
+int conv_worker(conv_ctx *c, const cJSON *obj, const char *where,
+                lbs_worker *out)
+{
+	cv v = CV(c, where ? where : "worker");
+
+	if (!c || !out)
+		return -1;
+	return worker(&v, obj, out);
 }
 
 /* ===== Fleets ============================================================= */
@@ -1727,7 +1954,7 @@ static int check_ids(cv *v, const char *file, lbs_worker **ws, size_t n)
 			size_t j = slot[h] - 1;
 			if (strcmp(ws[j]->id, ws[i]->id) == 0) {
 				char where[256], s[160];
-				cv wv = {v->c, where};
+				cv wv = CV(v->c, where);
 				snprintf(where, sizeof where, "%s: workers[%zu]",
 				         file, i);
 				return fail(&wv, "worker_id",
@@ -1743,7 +1970,7 @@ static int check_ids(cv *v, const char *file, lbs_worker **ws, size_t n)
 int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
                lbs_worker ***workers, uint32_t *n)
 {
-	cv v = {c, file ? file : "fleet"};
+	cv v = CV(c, file ? file : "fleet");
 	const char *end = NULL;
 	const cJSON *list = NULL;
 	lbs_worker **ws = NULL;
@@ -1818,14 +2045,13 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
 		goto out;
 	}
 	for (const cJSON *e = list->child; e; e = e->next, i++) {
-		char where[256];
-		snprintf(where, sizeof where, "%s: workers[%zu]", v.where, i);
+		cv wv = {c, v.where, (long)i};
 		ws[i] = arena_alloc(c->arena, sizeof *ws[i]);
 		if (!ws[i]) {
 			oom(&v);
 			goto out;
 		}
-		if (conv_worker(c, e, where, ws[i]) < 0)
+		if (worker(&wv, e, ws[i]) < 0)
 			goto out;
 	}
 	if (check_ids(&v, v.where, ws, count) < 0)
@@ -1869,7 +2095,8 @@ static int cookie(cv *v, const cJSON *obj, uint64_t *out)
 		*out = x;
 		return 0;
 	}
-	if (num_value(v, it, "cookie", 0, 9007199254740992.0, NULL, 1, &d) < 0)
+	if (num_value(v, it, FLD(NULL, "cookie"), 0, 9007199254740992.0, NULL, 1,
+	              &d) < 0)
 		return -1;
 	*out = (uint64_t)d;
 	return 0;
@@ -1881,7 +2108,7 @@ bad:
 int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
                  lbs_outcome *out)
 {
-	cv v = {c, where ? where : "outcome"};
+	cv v = CV(c, where ? where : "outcome");
 	cv *vp = &v;
 	lbs_outcome o;
 	const char *s = NULL, *res = NULL;
@@ -2021,42 +2248,42 @@ int conv_num(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
              const char *prefix, double lo, double hi, const char *unit, int flags,
              double *out)
 {
-	cv v = {c, where};
+	cv v = CV(c, where);
 	return get_num(&v, obj, key, prefix, lo, hi, unit, flags, out);
 }
 
 int conv_str(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
              const char *prefix, int flags, const char **out)
 {
-	cv v = {c, where};
+	cv v = CV(c, where);
 	return get_str(&v, obj, key, prefix, flags, out);
 }
 
 int conv_obj(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
              const char *prefix, int flags, const cJSON **out)
 {
-	cv v = {c, where};
+	cv v = CV(c, where);
 	return get_obj(&v, obj, key, prefix, flags, out);
 }
 
 int conv_arr(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
              const char *prefix, int flags, const cJSON **out)
 {
-	cv v = {c, where};
+	cv v = CV(c, where);
 	return get_arr(&v, obj, key, prefix, flags, out);
 }
 
 int conv_keys(conv_ctx *c, const char *where, const cJSON *obj, const char *prefix,
               const char *const *known)
 {
-	cv v = {c, where};
+	cv v = CV(c, where);
 	return check_keys(&v, obj, prefix, known, 1);
 }
 
 int conv_fail(conv_ctx *c, const char *where, const char *field, const char *fmt, ...)
 {
 	char msg[512];
-	cv v = {c, where};
+	cv v = CV(c, where);
 	va_list ap;
 
 	va_start(ap, fmt);

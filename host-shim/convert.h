@@ -52,6 +52,46 @@ int conv_worker(conv_ctx *c, const cJSON *obj, const char *where,
 int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
                lbs_worker ***workers, uint32_t *n);
 
+/*
+ * Loads apart from capabilities, for a host that converts its fleet once
+ * (conv_fleet) and sends only what changes per decision: each worker's
+ * "load" (the Python binding).  Messages are conv_fleet's, "<file>:
+ * workers[<i>]: field 'load.<name>': <problem>".
+ *
+ * conv_load_fields lists the fields a load object has, NULL-terminated.
+ * The first CONV_LOAD_SLOTS are numbers (true/false as 1/0) and make the
+ * numeric form, in this order; the rest are the original WorkerLoad's
+ * bookkeeping, checked for their type only in a JSON load.
+ */
+enum { CONV_NUMBER, CONV_INTEGER, CONV_BOOL, CONV_STRING, CONV_SCALAR,
+       CONV_ARRAY, CONV_OBJECT };
+
+typedef struct conv_field {
+	const char *name; /* first: the table doubles as a list of names */
+	int kind;         /* CONV_NUMBER ... CONV_OBJECT; SCALAR: string or number */
+	int flags;        /* CONV_NULLABLE */
+	double hi;        /* numbers: in 0..hi */
+	const char *unit; /* for the message, may be NULL */
+} conv_field;
+
+#define CONV_LOAD_SLOTS 13
+#define CONV_LOAD_GIVEN (UINT32_C(1) << 31) /* a load without any slot */
+extern const conv_field conv_load_fields[];
+
+/* Apply one load object to w, a worker conv_fleet made (or a copy of one),
+ * as a "load" inside its record would have been; null or NULL: nothing.
+ * `i` is the worker's position in the fleet.  0, or -1 with c->err set and
+ * w unchanged. */
+int conv_fleet_load(conv_ctx *c, const char *file, uint32_t i,
+                    const cJSON *load, lbs_worker *w);
+
+/* The same from numbers: `given` has bit k for each slot k given (and
+ * CONV_LOAD_GIVEN for a load that gives none; 0 = no load), `vals` the
+ * given slots' values in slot order, conv_load_count(given) of them. */
+int conv_fleet_load_values(conv_ctx *c, const char *file, uint32_t i,
+                           uint32_t given, const double *vals, lbs_worker *w);
+uint32_t conv_load_count(uint32_t given);
+
 /* One outcome object ({"test_id", "worker_id", "success" | "result",
  * "duration" s, "status", "test_type", "expected_duration", "cookie"}) to an
  * lbs_outcome.  0, or -1 with c->err set. */

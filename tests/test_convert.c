@@ -741,6 +741,258 @@ static void test_fleet(void)
 	}
 }
 
+/* ===== Loads apart from capabilities ======================================= */
+
+/* Workers[1] of a two-worker fleet whose second record carries `load` (a
+ * JSON object text, or NULL for none): the in-record reading that
+ * conv_fleet_load and conv_fleet_load_values must agree with.  0 or -1. */
+static int in_record(const char *load, lbs_worker *out)
+{
+	char doc[2048];
+	lbs_worker **ws;
+	uint32_t n;
+
+	snprintf(doc, sizeof doc, "[{\"worker_id\": \"a\", \"cpu_cores\": 2},"
+	         " {\"worker_id\": \"b\", \"cpu_cores\": 4%s%s}]",
+	         load ? ", \"load\": " : "", load ? load : "");
+	if (fl(doc, &ws, &n))
+		return -1;
+	*out = *ws[1];
+	return 0;
+}
+
+/* The same load applied afterwards to a fleet converted without it. */
+static int afterwards(const char *load, lbs_worker *out)
+{
+	conv_ctx c;
+	cJSON *obj;
+	int rc;
+
+	if (in_record(NULL, out))
+		return -2;
+	c = fresh();
+	obj = parse(load);
+	rc = conv_fleet_load(&c, "fleet.json", 1, obj, out);
+	cJSON_Delete(obj);
+	return rc;
+}
+
+static int from_values(uint32_t given, const double *vals, lbs_worker *out)
+{
+	conv_ctx c;
+
+	if (in_record(NULL, out))
+		return -2;
+	c = fresh();
+	return conv_fleet_load_values(&c, "fleet.json", 1, given, vals, out);
+}
+
+static int slot_of(const char *name)
+{
+	for (int i = 0; i < CONV_LOAD_SLOTS; i++)
+		if (strcmp(conv_load_fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The three readings, field by field. */
+static void check_same_load(const lbs_worker *a, const lbs_worker *b)
+{
+	CHECK_NEAR(a->util_cpu, b->util_cpu, 0);
+	CHECK_NEAR(a->util_memory, b->util_memory, 0);
+	CHECK_NEAR(a->util_gpu, b->util_gpu, 0);
+	CHECK_NEAR(a->util_io, b->util_io, 0);
+	CHECK_NEAR(a->util_network, b->util_network, 0);
+	CHECK_INT(a->active_tests, b->active_tests);
+	CHECK_INT(a->queued_tests, b->queued_tests);
+	CHECK(a->reserved_memory_bytes == b->reserved_memory_bytes);
+	CHECK_INT(a->thermal_state, b->thermal_state);
+	CHECK_NEAR(a->performance_level, b->performance_level, 0);
+	CHECK_NEAR(a->temperature, b->temperature, 0);
+	CHECK_STR(a->id, b->id);
+	CHECK_INT(a->n_devices, b->n_devices);
+}
+
+static void test_fleet_loads(void)
+{
+	static const char full[] =
+		"{\"cpu_utilization\": 50, \"memory_utilization\": 25,"
+		" \"gpu_utilization\": 5, \"io_utilization\": 100,"
+		" \"network_utilization\": 10, \"active_tests\": 2,"
+		" \"queued_tests\": 1, \"reserved_memory\": 3, \"warming_state\": false,"
+		" \"cooling_state\": true, \"performance_level\": 0.7,"
+		" \"temperature\": 0.4, \"queue_depth\": 3}";
+	/* the same in slot order */
+	const double vals[CONV_LOAD_SLOTS] = {50, 25, 5, 100, 10, 2, 1, 3, 0, 1, 0.7, 0.4, 3};
+	const uint32_t all = (UINT32_C(1) << CONV_LOAD_SLOTS) - 1;
+	lbs_worker rec, json, num, before;
+	char want[1024];
+
+	CHECK_INT(in_record(full, &rec), 0);
+	CHECK_NEAR(rec.util_cpu, 0.5, 1e-12);
+	CHECK_INT(rec.thermal_state, LBS_THERMAL_COOLING);
+	CHECK_INT(afterwards(full, &json), 0);
+	check_same_load(&rec, &json);
+	CHECK_INT(from_values(all, vals, &num), 0);
+	check_same_load(&rec, &num);
+	CHECK_INT(conv_load_count(all | CONV_LOAD_GIVEN), CONV_LOAD_SLOTS);
+	CHECK_INT(conv_load_count(CONV_LOAD_GIVEN), 0);
+
+	/* some slots: the values of those only, in slot order; the others
+	 * keep the worker's (performance_level stays 1) */
+	{
+		const uint32_t given = UINT32_C(1) << slot_of("active_tests") |
+		                       UINT32_C(1) << slot_of("temperature");
+		const double two[] = {7, 0.9};
+		CHECK_INT(conv_load_count(given), 2);
+		CHECK_INT(from_values(given, two, &num), 0);
+		CHECK_INT(in_record("{\"active_tests\": 7, \"temperature\": 0.9}", &rec), 0);
+		check_same_load(&rec, &num);
+		CHECK_INT(num.active_tests, 7);
+		CHECK_NEAR(num.performance_level, 1.0, 0);
+	}
+
+	/* no load leaves the worker as conv_fleet made it; a load without
+	 * fields still sets the thermal state, as an empty object does */
+	CHECK_INT(in_record(NULL, &before), 0);
+	CHECK_INT(from_values(0, NULL, &num), 0);
+	check_same_load(&before, &num);
+	CHECK_INT(afterwards("null", &json), 0);
+	check_same_load(&before, &json);
+	{
+		conv_ctx c = fresh();
+		num = rec;
+		num.thermal_state = LBS_THERMAL_WARMING;
+		CHECK_INT(conv_fleet_load_values(&c, "fleet.json", 1, CONV_LOAD_GIVEN, NULL, &num), 0);
+		CHECK_INT(num.thermal_state, LBS_THERMAL_NORMAL);
+		CHECK_INT(num.active_tests, rec.active_tests);
+	}
+
+	/* Every refusal reads as the in-record one, and leaves w unchanged. */
+	static const struct {
+		const char *json;   /* the load object */
+		const char *slot;   /* the same in the numeric form (NULL: none) */
+		double value;
+		const char *message;
+	} bad[] = {
+		{"{\"cpu_utilization\": 150}", "cpu_utilization", 150,
+		 "fleet.json: workers[1]: field 'load.cpu_utilization': must be a "
+		 "finite number in 0..100 percent, got 150"},
+		{"{\"active_tests\": 2.5}", "active_tests", 2.5,
+		 "fleet.json: workers[1]: field 'load.active_tests': must be an "
+		 "integer in 0..1000000, got 2.5"},
+		{"{\"reserved_memory\": -1}", "reserved_memory", -1,
+		 "fleet.json: workers[1]: field 'load.reserved_memory': must be a "
+		 "finite number in 0..1000000 GB, got -1"},
+		{"{\"temperature\": 1e999}", "temperature", INFINITY,
+		 "fleet.json: workers[1]: field 'load.temperature': must be a "
+		 "finite number in 0..1, got inf"},
+		{"{\"queue_depth\": -3}", "queue_depth", -3,
+		 "fleet.json: workers[1]: field 'load.queue_depth': must be an "
+		 "integer in 0..1000000, got -3"},
+		{"{\"warming_state\": 2}", "warming_state", 2,
+		 "fleet.json: workers[1]: field 'load.warming_state': must be true "
+		 "or false, got 2"},
+		{"{\"performance_level\": null}", NULL, 0,
+		 "fleet.json: workers[1]: field 'load.performance_level': must be a "
+		 "finite number in 0..1, got null"},
+		{"{\"worker_id\": 5}", NULL, 0,
+		 "fleet.json: workers[1]: field 'load.worker_id': must be a string "
+		 "or null, got 5"},
+		{"{\"active_test_ids\": \"t1\"}", NULL, 0,
+		 "fleet.json: workers[1]: field 'load.active_test_ids': must be an "
+		 "array or null, got \"t1\""},
+		{"{\"cpu_utilization\": 1, \"cpu_utilization\": 2}", NULL, 0,
+		 "fleet.json: workers[1]: field 'load.cpu_utilization': is given "
+		 "more than once"},
+		{"5", NULL, 0,
+		 "fleet.json: workers[1]: field 'load': must be an object or null, got 5"},
+	};
+	CHECK_INT(in_record(NULL, &before), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK_INT(in_record(bad[i].json, &rec), -1);
+		CHECK_STR(err, bad[i].message);
+		snprintf(want, sizeof want, "%s", err);
+		CHECK_INT(afterwards(bad[i].json, &json), -1);
+		CHECK_STR(err, want);
+		check_same_load(&before, &json);
+		if (bad[i].slot) {
+			int k = slot_of(bad[i].slot);
+			CHECK(k >= 0);
+			CHECK_INT(from_values(UINT32_C(1) << k, &bad[i].value, &num), -1);
+			CHECK_STR(err, want);
+			check_same_load(&before, &num);
+		}
+	}
+
+	/* a refusal after a good field: nothing of the load is kept */
+	{
+		const double two[] = {50, 2.5};
+		const uint32_t given = UINT32_C(1) << slot_of("cpu_utilization") |
+		                       UINT32_C(1) << slot_of("active_tests");
+		const char *load = "{\"cpu_utilization\": 50, \"active_tests\": 2.5}";
+		CHECK_INT(afterwards(load, &json), -1);
+		CHECK_CONTAINS(err, "field 'load.active_tests'");
+		check_same_load(&before, &json);
+		CHECK_INT(from_values(given, two, &num), -1);
+		CHECK_CONTAINS(err, "field 'load.active_tests'");
+		check_same_load(&before, &num);
+	}
+
+	/* both thermal flags: refused at cooling_state, in every form */
+	{
+		const double both[] = {1, 1};
+		const uint32_t given = UINT32_C(1) << slot_of("warming_state") |
+		                       UINT32_C(1) << slot_of("cooling_state");
+		const char *two = "{\"warming_state\": true, \"cooling_state\": true}";
+		CHECK_INT(in_record(two, &rec), -1);
+		CHECK_STR(err, "fleet.json: workers[1]: field 'load.cooling_state': "
+		               "cannot be true together with warming_state");
+		CHECK_INT(afterwards(two, &json), -1);
+		CHECK_CONTAINS(err, "field 'load.cooling_state'");
+		CHECK_INT(from_values(given, both, &num), -1);
+		CHECK_CONTAINS(err, "field 'load.cooling_state'");
+	}
+
+	/* NaN cannot be written in JSON; the numeric form names it */
+	{
+		const double nan1[] = {NAN};
+		CHECK_INT(from_values(1, nan1, &num), -1);
+		CHECK_STR(err, "fleet.json: workers[1]: field 'load.cpu_utilization': "
+		               "must be a finite number in 0..100 percent, got nan");
+	}
+	CHECK_INT(from_values(UINT32_C(1) << 20, vals, &num), -1);
+	CHECK_CONTAINS(err, "fleet.json: workers[1]: field 'load': the given mask");
+
+	/* warnings are the in-record ones too */
+	CHECK_INT(afterwards("{\"cpu_load\": 3, \"worker_id\": \"z\"}", &json), 0);
+	CHECK_CONTAINS(warns, "fleet.json: workers[1]: unknown field 'load.cpu_load' ignored");
+	CHECK_CONTAINS(warns, "fleet.json: workers[1]: field 'load.worker_id': 'z' is "
+	                      "not this worker's id");
+
+	/* the table is every field a load object takes: a value of each
+	 * field's kind converts without a warning */
+	{
+		char doc[2048] = "{";
+		for (const conv_field *f = conv_load_fields; f->name; f++) {
+			static const char *const value[] = {
+				[CONV_NUMBER] = "0", [CONV_INTEGER] = "0",
+				[CONV_BOOL] = "false", [CONV_STRING] = "\"b\"",
+				[CONV_SCALAR] = "\"2024-01-01\"", [CONV_ARRAY] = "[]",
+				[CONV_OBJECT] = "{}",
+			};
+			size_t used = strlen(doc);
+			snprintf(doc + used, sizeof doc - used, "%s\"%s\": %s",
+			         used > 1 ? ", " : "", f->name, value[f->kind]);
+			CHECK((f - conv_load_fields < CONV_LOAD_SLOTS) ==
+			      (f->kind <= CONV_BOOL));
+		}
+		strcat(doc, "}");
+		CHECK_INT(afterwards(doc, &json), 0);
+		CHECK_INT(n_warns, 0);
+	}
+}
+
 /* ===== Outcomes =========================================================== */
 
 static void test_outcome(void)
@@ -930,6 +1182,7 @@ int main(void)
 	test_worker_devices_and_load();
 	test_worker_errors();
 	test_fleet();
+	test_fleet_loads();
 	test_outcome();
 	test_examples();
 	test_mutations();

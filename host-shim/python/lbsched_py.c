@@ -1,7 +1,9 @@
 /*
  * lbsched_py.c -- liblbsched-py.so: the shim library behind a JSON-text API
  * for the Python package (lbsched_py.h).  One handle = one shim host, one
- * scheduler instance and one mutex.
+ * scheduler instance, one mutex, and the fleet it was last given: the
+ * workers' capabilities converted once, onto copies of which each select
+ * puts that call's loads.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -25,10 +27,20 @@
 #define LBSPY_EXPORT __attribute__((visibility("default")))
 #define MAX_SHARDS 1024
 
+#define FLEET_FILE "available_workers" /* the fleet's name in messages */
+
+_Static_assert(LBSPY_LOAD_GIVEN == CONV_LOAD_GIVEN, "one bit for a load without fields");
+
 struct lbspy {
 	pthread_mutex_t mu;
 	shim_host *host;
 	shim_sched *sched;
+	/* The fleet: `base` as conv_fleet made it, `cur` the same plus this
+	 * call's loads, `ptrs` what select takes; all in `fleet_arena`. */
+	arena *fleet_arena;
+	lbs_worker *base, *cur;
+	const lbs_worker **ptrs;
+	uint32_t n;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -159,6 +171,7 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 		return;
 	sched_close(h->sched);
 	host_free(h->host);
+	arena_free(h->fleet_arena);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
@@ -182,7 +195,7 @@ static int convert_inputs(lbspy *h, arena *a, const char *test_json,
 	}
 	if (conv_workload_text(&c, test_json, strlen(test_json), "test_requirements", wl))
 		return LBSPY_EINPUT;
-	if (conv_fleet(&c, workers_json, strlen(workers_json), "available_workers", workers, n))
+	if (conv_fleet(&c, workers_json, strlen(workers_json), FLEET_FILE, workers, n))
 		return LBSPY_EINPUT;
 	return LBSPY_OK;
 }
@@ -412,6 +425,206 @@ LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
 			                   &sel, NULL);
 		}
 		*ns_per_select = (now_ns() - t0) / iters;
+	}
+	pthread_mutex_unlock(&h->mu);
+	arena_free(a);
+	return rc;
+}
+
+/* ===== The fleet: capabilities once, loads per call ====================== */
+
+static const char *kind_name(int kind)
+{
+	static const char *const name[] = {
+		[CONV_NUMBER] = "number", [CONV_INTEGER] = "integer",
+		[CONV_BOOL] = "bool",     [CONV_STRING] = "string",
+		[CONV_SCALAR] = "scalar", [CONV_ARRAY] = "array",
+		[CONV_OBJECT] = "object",
+	};
+	return kind >= 0 && kind <= CONV_OBJECT ? name[kind] : "?";
+}
+
+LBSPY_EXPORT int lbspy_load_layout(char **out)
+{
+	cJSON *res = cJSON_CreateObject();
+	cJSON *slots = cJSON_AddArrayToObject(res, "slots");
+	cJSON *others = cJSON_AddArrayToObject(res, "others");
+	int ok = slots && others;
+	char *text = NULL;
+
+	if (!out) {
+		cJSON_Delete(res);
+		return LBSPY_EINPUT;
+	}
+	/* All or nothing: a caller counts slots by their place in the list. */
+	for (int i = 0; ok && conv_load_fields[i].name; i++) {
+		const conv_field *f = &conv_load_fields[i];
+		cJSON *e = cJSON_CreateArray();
+		ok = cJSON_AddItemToArray(i < CONV_LOAD_SLOTS ? slots : others, e) &&
+		     cJSON_AddItemToArray(e, cJSON_CreateString(f->name)) &&
+		     cJSON_AddItemToArray(e, cJSON_CreateString(kind_name(f->kind))) &&
+		     cJSON_AddItemToArray(e, cJSON_CreateBool(f->flags & CONV_NULLABLE));
+	}
+	if (ok)
+		text = cJSON_PrintUnformatted(res);
+	cJSON_Delete(res);
+	*out = text;
+	return text ? LBSPY_OK : LBSPY_ENOMEM;
+}
+
+/* Convert a fleet and make it the handle's; h->mu held.  A fleet that
+ * does not convert leaves the previous one. */
+static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errlen)
+{
+	lbs_worker **ws = NULL;
+	uint32_t n = 0;
+	arena *a = arena_new();
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+
+	if (!a) {
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	if (conv_fleet(&c, workers_json, strlen(workers_json), FLEET_FILE, &ws, &n)) {
+		arena_free(a);
+		return LBSPY_EINPUT;
+	}
+	lbs_worker *base = arena_alloc(a, n * sizeof *base);
+	lbs_worker *cur = arena_alloc(a, n * sizeof *cur);
+	const lbs_worker **ptrs = arena_alloc(a, n * sizeof *ptrs);
+	if (!base || !cur || !ptrs) {
+		arena_free(a);
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		base[i] = *ws[i];
+		ptrs[i] = &cur[i];
+	}
+	arena_free(h->fleet_arena);
+	h->fleet_arena = a;
+	h->base = base;
+	h->cur = cur;
+	h->ptrs = ptrs;
+	h->n = n;
+	return LBSPY_OK;
+}
+
+LBSPY_EXPORT int lbspy_fleet_set(lbspy *h, const char *workers_json, char *err,
+                                 size_t errlen)
+{
+	int rc;
+
+	if (!h || !workers_json) {
+		set_err(err, errlen, "lbsched: no scheduler or workers");
+		return LBSPY_EINPUT;
+	}
+	pthread_mutex_lock(&h->mu);
+	rc = fleet_set(h, workers_json, err, errlen);
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+/* This call's loads onto fresh copies of the fleet. */
+static int put_loads(lbspy *h, arena *a, const uint32_t *given,
+                     const double *vals, size_t n_vals, const char *loads_json,
+                     char *err, size_t errlen)
+{
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+	size_t k = 0;
+	int rc = LBSPY_OK;
+
+	memcpy(h->cur, h->base, h->n * sizeof *h->cur);
+	if (given) {
+		for (uint32_t i = 0; i < h->n; i++)
+			k += conv_load_count(given[i]);
+		if (k != n_vals || (k && !vals)) {
+			set_err(err, errlen, "lbsched: the loads' masks give %zu values, "
+			        "%zu were passed", k, n_vals);
+			return LBSPY_EINPUT;
+		}
+		k = 0;
+		for (uint32_t i = 0; i < h->n; i++) {
+			if (conv_fleet_load_values(&c, FLEET_FILE, i, given[i], vals + k,
+			                           &h->cur[i]))
+				return LBSPY_EINPUT;
+			k += conv_load_count(given[i]);
+		}
+	} else if (loads_json) {
+		cJSON *arr = cJSON_Parse(loads_json);
+		if (!cJSON_IsArray(arr) || (uint32_t)cJSON_GetArraySize(arr) != h->n) {
+			set_err(err, errlen, "%s: the loads must be a JSON array of %u "
+			        "(one per worker, null for none)", FLEET_FILE, h->n);
+			rc = LBSPY_EINPUT;
+		}
+		uint32_t i = 0;
+		for (const cJSON *e = rc ? NULL : arr->child; e; e = e->next, i++)
+			if (conv_fleet_load(&c, FLEET_FILE, i, e, &h->cur[i])) {
+				rc = LBSPY_EINPUT;
+				break;
+			}
+		cJSON_Delete(arr);
+	}
+	return rc;
+}
+
+LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
+                                    const char *workers_json,
+                                    const uint32_t *given, const double *vals,
+                                    size_t n_vals, const char *loads_json,
+                                    unsigned max, uint32_t *picked,
+                                    unsigned *n_picked, char *reason,
+                                    size_t reason_len, char *err, size_t errlen)
+{
+	uint32_t indices[LBSPY_MAX_PICKED];
+	const char *ids[LBSPY_MAX_PICKED];
+	char why[512] = "";
+	lbs_workload wl;
+	lbs_selection sel;
+	lbs_status st;
+	arena *a;
+	int rc;
+
+	if (!h || !test_json || !picked || !n_picked) {
+		set_err(err, errlen, "lbsched: no scheduler or test requirements");
+		return LBSPY_EINPUT;
+	}
+	*n_picked = 0;
+	if (reason && reason_len)
+		reason[0] = '\0';
+	if (!(a = arena_new())) {
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
+	pthread_mutex_lock(&h->mu);
+	{
+		conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+		rc = conv_workload_text(&c, test_json, strlen(test_json),
+		                        "test_requirements", &wl)
+		             ? LBSPY_EINPUT
+		             : LBSPY_OK;
+	}
+	if (!rc && workers_json)
+		rc = fleet_set(h, workers_json, err, errlen);
+	if (!rc && !h->n) {
+		set_err(err, errlen, "lbsched: no fleet (lbspy_fleet_set)");
+		rc = LBSPY_EINPUT;
+	}
+	if (!rc)
+		rc = put_loads(h, a, given, vals, n_vals, loads_json, err, errlen);
+	if (!rc) {
+		sel = (lbs_selection){.struct_size = sizeof sel,
+		                      .capacity = LBSPY_MAX_PICKED,
+		                      .indices = indices, .ids = ids,
+		                      .reason = why, .reason_len = sizeof why};
+		st = sched_select(h->sched, &wl, (const lbs_worker *const *)h->ptrs,
+		                  h->n, &sel, NULL);
+		for (uint32_t i = 0; st == LBS_OK && i < sel.n_selected &&
+		                     (!max || i < max); i++)
+			picked[(*n_picked)++] = sel.indices[i];
+		if (reason && reason_len)
+			snprintf(reason, reason_len, "%s",
+			         why[0] ? why : st == LBS_OK ? "" : "no eligible worker");
 	}
 	pthread_mutex_unlock(&h->mu);
 	arena_free(a);

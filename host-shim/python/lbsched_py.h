@@ -16,6 +16,7 @@
 #define LBSCHED_PY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LBSPY_OK 0
 #define LBSPY_EINPUT 1       /* bad input or config: the message says which field */
@@ -42,6 +43,53 @@ void lbspy_close(lbspy *h);
  */
 int lbspy_select(lbspy *h, const char *test_json, const char *workers_json,
                  unsigned max, char **out, char *err, size_t errlen);
+
+/*
+ * The fleet apart from its loads, for callers that select many times over
+ * the same workers (the Python package does): capabilities are converted
+ * once by lbspy_fleet_set, and each lbspy_select_fleet sends only the
+ * loads, which change every call.
+ *
+ * lbspy_fleet_set: workers_json as lbspy_select takes it (a "load" in a
+ * record is part of the worker as set: a call's load goes on top of it).
+ * It replaces the handle's fleet; on error the previous fleet stays.
+ */
+int lbspy_fleet_set(lbspy *h, const char *workers_json, char *err, size_t errlen);
+
+/*
+ * One select over the handle's fleet.  workers_json, if not NULL, replaces
+ * the fleet first (as lbspy_fleet_set, after the test is converted, so a
+ * bad test is reported before a bad worker as lbspy_select does); NULL
+ * keeps the fleet set last.  This call's loads come in one of two forms,
+ * or neither (the fleet as set):
+ *   - numbers: given[i] says which load fields worker i has, a bit per
+ *     slot of lbspy_load_layout (LBSPY_LOAD_GIVEN alone: a load without
+ *     any; 0: no load); vals holds the given slots' values, worker after
+ *     worker, in slot order (true/false as 1/0), n_vals of them.
+ *   - loads_json: a JSON array with one load object (or null) per worker.
+ * A load goes onto a fresh copy of the worker as set, so it is checked and
+ * applied exactly as a "load" inside the worker's record, with the same
+ * messages ("available_workers: workers[3]: field 'load.cpu_utilization':
+ * ...").  picked: room for LBSPY_MAX_PICKED indices into the fleet;
+ * *n_picked of them are set, at most `max` (0 = all chosen), none when no
+ * worker is eligible.  reason (may be NULL): the scheduler's one-line
+ * reason, or "no eligible worker".
+ */
+#define LBSPY_MAX_PICKED 1024
+#define LBSPY_LOAD_GIVEN (1u << 31)
+int lbspy_select_fleet(lbspy *h, const char *test_json, const char *workers_json,
+                       const uint32_t *given, const double *vals, size_t n_vals,
+                       const char *loads_json, unsigned max, uint32_t *picked,
+                       unsigned *n_picked, char *reason, size_t reason_len,
+                       char *err, size_t errlen);
+
+/*
+ * The load fields, as JSON: {"slots": [[name, kind, nullable], ...],
+ * "others": [...]}.  Slots are the numeric form's, in order; others are
+ * the rest of what a load object may hold.  kind: "number", "integer",
+ * "bool", "string", "scalar" (string or number), "array", "object".
+ */
+int lbspy_load_layout(char **out);
 
 /* One outcome object (convert.h conv_outcome). */
 int lbspy_report(lbspy *h, const char *outcome_json, char *err, size_t errlen);

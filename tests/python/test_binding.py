@@ -143,6 +143,14 @@ class PicksTest(unittest.TestCase):
         self.assertIsNone(sched.select_worker(tests[-1], workers, loads, {}))
         self.assertIn("no eligible worker", sched.last_reason)
 
+        # Loads the numeric form cannot carry (a null queue_depth) go as
+        # JSON: the same picks.
+        for load in loads.values():
+            load.queue_depth = None
+        for t in tests:
+            self.assertEqual(sched.select_workers(t, workers, loads, {}),
+                             cli[t.test_id], t.test_id)
+
     def test_dicts_and_objects_agree(self):
         workers, loads = original_fleet()
         with open(FLEET) as f:
@@ -246,6 +254,131 @@ class LearningLoopTest(unittest.TestCase):
         self.assertFalse(s.report("t", "w", True, 1.0))
 
 
+def twins():
+    """Two workers alike but for their ids, and their loads."""
+    caps = {wid: WorkerCapabilities(worker_id=wid, supported_backends=["cpu", "onnx"],
+                                    available_memory=64, cpu_cores=16,
+                                    hardware_specs={"cpu_arch": "x86_64",
+                                                    "cpu_vendor": "intel",
+                                                    "total_memory_gb": 64})
+            for wid in ("left_1", "right_1")}
+    return caps, {wid: WorkerLoad(worker_id=wid) for wid in caps}
+
+
+class SendSpy(object):
+    """Stands in for the library and records, for each select, whether the
+    binding sent the capabilities along."""
+
+    def __init__(self, lib):
+        self.lib = lib
+        self.sent = []
+
+    def __getattr__(self, name):
+        return getattr(self.lib, name)
+
+    def lbspy_select_fleet(self, h, test, caps, *rest):
+        self.sent.append(caps is not None)
+        return self.lib.lbspy_select_fleet(h, test, caps, *rest)
+
+
+class FleetTest(unittest.TestCase):
+    """Capabilities go to the library when they change, loads every call."""
+
+    def setUp(self):
+        self.spy = SendSpy(lbsched._lib)
+        lbsched._lib = self.spy
+        self.addCleanup(setattr, lbsched, "_lib", self.spy.lib)
+        self.sched = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.test = TestRequirements(test_id="t", required_backend="onnx",
+                                     minimum_memory=2)
+
+    def pick(self, caps, loads, test=None):
+        return self.sched.select_worker(test or self.test, caps, loads, {})
+
+    def test_loads_are_read_every_call(self):
+        caps, loads = twins()
+        loads["left_1"].active_tests, loads["left_1"].cpu_utilization = 6, 90
+        self.assertEqual(self.pick(caps, loads), "right_1")
+        loads["left_1"].active_tests, loads["left_1"].cpu_utilization = 0, 0
+        loads["right_1"].active_tests, loads["right_1"].cpu_utilization = 6, 90
+        self.assertEqual(self.pick(caps, loads), "left_1")
+        # a load carried in a plain record, changed in place
+        plain = {wid: dict(vars(c), load=vars(loads[wid])) for wid, c in caps.items()}
+        self.assertEqual(self.pick(plain, {}), "left_1")
+        plain["left_1"]["load"]["warming_state"] = True
+        plain["left_1"]["load"]["performance_level"] = 0.1
+        plain["right_1"]["load"].update(active_tests=0, cpu_utilization=0)
+        self.assertEqual(self.pick(plain, {}), "right_1")
+        # plain records equal to the dataclasses' fields are the same
+        # capabilities: not sent again
+        self.assertEqual(self.spy.sent, [True, False, False, False])
+
+    def test_capabilities_sent_again_only_when_changed(self):
+        caps, loads = twins()
+        self.assertIsNotNone(self.pick(caps, loads))
+        self.pick(caps, loads)
+        self.pick(dict(caps), loads)  # another dict, the same records
+        self.pick({w: dataclasses.replace(c) for w, c in caps.items()}, loads)
+        self.assertEqual(self.spy.sent, [True, False, False, False])
+
+        caps["left_1"].available_memory = 1  # below the test's 2 GB
+        self.assertEqual(self.pick(caps, loads), "right_1")
+        caps["left_1"].available_memory = 64
+        caps["right_1"].supported_backends.remove("onnx")  # in place
+        self.assertEqual(self.pick(caps, loads), "left_1")
+        gpu = TestRequirements(test_id="g", required_accelerators={"gpu": 1})
+        self.assertIsNone(self.pick(caps, loads, gpu))
+        caps["right_1"].available_accelerators["gpu"] = 1  # in place, nested
+        self.assertEqual(self.pick(caps, loads, gpu), "right_1")
+        self.assertEqual(self.pick({"right_1": caps["right_1"]}, loads, gpu), "right_1")
+        self.assertEqual(self.spy.sent[4:], [True, True, False, True, True])
+
+    def test_a_failed_call_leaves_no_stale_fleet(self):
+        workers, loads = original_fleet()
+        first = dict(list(workers.items())[:6])
+        rest = dict(list(workers.items())[6:])
+        t = original_tests()[0]
+        want = self.pick(first, loads, t)
+        self.assertIn(want, first)
+        # the library converts the new fleet, then refuses a load
+        bad = {w: WorkerLoad(worker_id=w, cpu_utilization=250) for w in rest}
+        with self.assertRaisesRegex(ValueError, "field 'load.cpu_utilization'"):
+            self.pick(rest, bad, t)
+        self.assertEqual(self.pick(first, loads, t), want)
+        # a fleet that does not convert
+        broken = dict(first, oops=WorkerCapabilities(worker_id="oops",
+                                                     available_memory=-1))
+        with self.assertRaisesRegex(ValueError, "workers\\[6\\]: field 'available_memory'"):
+            self.pick(broken, loads, t)
+        self.assertEqual(self.pick(first, loads, t), want)
+        # a bad test is reported before a bad fleet, as in one document
+        with self.assertRaisesRegex(ValueError, "^test_requirements: field 'priority'"):
+            self.pick(broken, loads, TestRequirements(test_id="p", priority=9))
+
+    def test_two_threads_two_fleets(self):
+        workers, loads = original_fleet()
+        fleets = [dict(list(workers.items())[:6]), dict(list(workers.items())[6:])]
+        tests = original_tests()
+        want = [[self.pick(f, loads, t) for t in tests] for f in fleets]
+        errors, got = [], {}
+
+        def run(i):
+            try:
+                got[i] = [[self.pick(fleets[i], loads, t) for t in tests]
+                          for _ in range(20)]
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        self.assertEqual(errors, [])
+        for i in range(2):
+            self.assertEqual(got[i], [want[i]] * 20)
+
+
 class ErrorTest(unittest.TestCase):
     def setUp(self):
         self.sched = lbsched.PluginScheduler(plugin=PLUGIN)
@@ -262,9 +395,42 @@ class ErrorTest(unittest.TestCase):
             self.sched.select_worker(original_tests()[0], {"w1": w}, {}, {})
 
     def test_bad_load(self):
-        self.loads["cpu_xeon_1"].cpu_utilization = 250
-        with self.assertRaisesRegex(ValueError, "cpu_utilization"):
-            self.sched.select_worker(original_tests()[0], self.workers, self.loads, {})
+        t = original_tests()[0]
+        where = "available_workers: workers[0]: field "
+        # numbers go as numbers, anything else as JSON (a null queue_depth
+        # sends them all so): the converter's message either way
+        for value, said in ((250, "must be a finite number in 0..100 percent, got 250"),
+                            ("high", 'must be a finite number in 0..100 percent, got "high"'),
+                            (True, "must be a finite number in 0..100 percent, got true"),
+                            (None, "must be a finite number in 0..100 percent, got null")):
+            for queue_depth in (0, None):
+                self.loads["cpu_xeon_1"].cpu_utilization = value
+                self.loads["cpu_xeon_1"].queue_depth = queue_depth
+                with self.assertRaises(ValueError) as cm:
+                    self.sched.select_worker(t, self.workers, self.loads, {})
+                self.assertEqual(str(cm.exception), where + "'load.cpu_utilization': " + said)
+        # JSON cannot carry NaN; as a number it is named
+        self.loads["cpu_xeon_1"].cpu_utilization = float("nan")
+        self.loads["cpu_xeon_1"].queue_depth = 0
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker(t, self.workers, self.loads, {})
+        self.assertEqual(str(cm.exception), where + "'load.cpu_utilization': "
+                         "must be a finite number in 0..100 percent, got nan")
+        self.loads["cpu_xeon_1"].cpu_utilization = 0
+        self.loads["gpu_a100_1"].active_tests = 1.5
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker(t, self.workers, self.loads, {})
+        self.assertEqual(str(cm.exception), "available_workers: workers[3]: field "
+                         "'load.active_tests': must be an integer in 0..1000000, got 1.5")
+        self.loads["gpu_a100_1"].active_tests = 0
+        self.loads["gpu_a100_1"].warming_state = self.loads["gpu_a100_1"].cooling_state = True
+        with self.assertRaisesRegex(ValueError, "^available_workers: workers\\[3\\]: field "
+                                    "'load.cooling_state': cannot be true together"):
+            self.sched.select_worker(t, self.workers, self.loads, {})
+        self.loads["gpu_a100_1"].warming_state = 1
+        self.loads["gpu_a100_1"].cooling_state = False
+        with self.assertRaisesRegex(ValueError, "'load.warming_state': must be true or false, got 1"):
+            self.sched.select_worker(t, self.workers, self.loads, {})
 
     def test_not_a_number(self):
         t = TestRequirements(test_id="nan", expected_duration=float("nan"))

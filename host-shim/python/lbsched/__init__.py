@@ -9,26 +9,35 @@ algorithms for the original framework's Python load balancer.
 select_worker has the original SchedulingAlgorithm interface: the original
 dataclass objects (TestRequirements, WorkerCapabilities, WorkerLoad), read
 by their field names, or plain dicts with the same keys.  The records are
-turned into JSON here and converted to the ABI's structs by the shim's own
-converters in liblbsched-py.so (host-shim/python/lbsched_py.c); this module
-holds no copy of the mapping.
+converted to the ABI's structs by the shim's own converters in
+liblbsched-py.so (host-shim/python/lbsched_py.c); this module holds no copy
+of the mapping.  Capabilities, which rarely change, are sent (as JSON) only
+when they differ from those sent last; loads, which change on every call,
+are sent as numbers (docs/PYTHON.md, "Cost per call").
 
 Standard library only.  One scheduler may be used from several threads:
 calls on it are serialised (docs/PYTHON.md).
 """
 
+import copy
 import ctypes
 import datetime
 import enum
 import json
 import os
 import threading
+from array import array
+from itertools import chain
+from operator import itemgetter
 
 __all__ = ["PluginScheduler", "create_scheduler", "SCHEDULER_TYPES"]
 
 # Codes from lbsched_py.h.
 _OK, _EINPUT, _EREFUSED, _EOPEN, _EUNSUPPORTED, _ENOMEM, _EFAILED = range(7)
 _ERRLEN = 1024
+_REASONLEN = 512
+_MAX_PICKED = 1024  # LBSPY_MAX_PICKED
+_GIVEN = 1 << 31  # LBSPY_LOAD_GIVEN: a load, even one without any slot
 
 
 def _find_library():
@@ -60,10 +69,16 @@ def _load():
     lib.lbspy_stats.argtypes = [vp, outp, cp, sz]
     lib.lbspy_bench.argtypes = [vp, cp, cp, ctypes.c_uint,
                                 ctypes.POINTER(ctypes.c_double), cp, sz]
+    lib.lbspy_select_fleet.argtypes = [
+        vp, cp, cp, vp, vp, sz, cp, ctypes.c_uint,
+        ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint),
+        cp, sz, cp, sz]
+    lib.lbspy_load_layout.argtypes = [outp]
     lib.lbspy_free.argtypes = [vp]
     lib.lbspy_free.restype = None
     for f in ("lbspy_open", "lbspy_select", "lbspy_report", "lbspy_explain",
-              "lbspy_stats", "lbspy_bench"):
+              "lbspy_stats", "lbspy_bench", "lbspy_select_fleet",
+              "lbspy_load_layout"):
         getattr(lib, f).restype = ctypes.c_int
     return lib
 
@@ -134,25 +149,277 @@ def _dumps(obj):
         raise ValueError("lbsched: %s" % e) from e
 
 
-def _fleet(available_workers, worker_loads):
-    """The workers in the caller's order, each with its load (if any) as
-    "load": what the shim's conv_fleet takes."""
-    if isinstance(available_workers, dict):
-        items = list(available_workers.items())
+# ----- the fleet: capabilities when they change, loads on every call ------
+
+def _load_layout():
+    out = ctypes.c_void_p()
+    if _lib.lbspy_load_layout(ctypes.byref(out)) != _OK:
+        raise ImportError("lbsched: %s gave no load layout" % _find_library())
+    return json.loads(_take(out))
+
+
+_LAYOUT = _load_layout()
+
+# Python types whose JSON the converter reads as each kind of load field.
+# A load whose values all have these goes as numbers; any other load goes
+# as JSON, so that the converter, not this module, says what is wrong.
+_TIME = (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)
+_KIND_TYPES = {
+    "number": frozenset((int, float)),
+    "integer": frozenset((int, float)),
+    "bool": frozenset((bool,)),
+    "string": frozenset((str,)),
+    "scalar": frozenset((str, int, float) + _TIME),
+    "array": frozenset((list, tuple, set, frozenset)),
+    "object": frozenset((dict,)),
+}
+_NONE = frozenset((type(None),))
+
+
+class _Keys(object):
+    """How to read loads that have one set of field names: the getter of
+    their values (the slots first, in slot order), the mask of the slots
+    they give, and the types each value may have to go as a number."""
+
+    __slots__ = ("size", "get", "mask", "nslots", "slots", "types", "id_at")
+
+    def __init__(self, names, nslots, mask, types):
+        self.size = len(names)
+        if not names:
+            self.get = lambda d: ()
+        elif len(names) == 1:
+            name = names[0]
+            self.get = lambda d: (d[name],)
+        else:
+            self.get = itemgetter(*names)
+        self.nslots = nslots
+        self.slots = itemgetter(slice(0, nslots))
+        self.mask = mask
+        self.types = types
+        self.id_at = names.index("worker_id") if "worker_id" in names else None
+
+
+_keysets = {}
+
+
+def _keys_of(d):
+    """The _Keys of a load's field names; None when it has a field that is
+    not a load field (the converter warns about those)."""
+    names = frozenset(d)
+    k = _keysets.get(names, False)
+    if k is not False:
+        return k
+    order, types, mask = [], [], _GIVEN
+    for i, (name, kind, nullable) in enumerate(_LAYOUT["slots"]):
+        if name in names:
+            order.append(name)
+            types.append(_KIND_TYPES[kind])  # null goes as JSON
+            mask |= 1 << i
+    nslots = len(order)
+    for name, kind, nullable in _LAYOUT["others"]:
+        if name in names:
+            order.append(name)
+            types.append(_KIND_TYPES[kind] | (_NONE if nullable else frozenset()))
+    k = _Keys(order, nslots, mask, types) if len(order) == len(names) else None
+    if len(_keysets) < 64:
+        _keysets[names] = k
+    return k
+
+
+def _slots_of(k, t):
+    return k.slots(t)
+
+
+_contains = frozenset.__contains__
+
+
+def _typed(k, rows, rids):
+    """Whether loads read with k hold values of the types the numeric form
+    carries exactly, and their worker_id (if any) is the worker's."""
+    if len(rows) < 16:  # a column at a time costs more for a few
+        for t in rows:
+            if not all(map(_contains, k.types, map(type, t))):
+                return False
+        cols = None
     else:
-        items = [(None, w) for w in available_workers]
-    loads = worker_loads or {}
-    fleet = []
-    for key, caps in items:
-        w = dict(_record(caps))
+        cols = list(zip(*rows))
+        for col, allowed in zip(cols, k.types):
+            if not allowed.issuperset(map(type, col)):
+                return False
+    if k.id_at is None:
+        return True
+    col = cols[k.id_at] if cols else tuple(t[k.id_at] for t in rows)
+    return col == tuple(rids) or all(
+        x is None or x == w for x, w in zip(col, rids))
+
+
+def _numeric_loads(loads, ids):
+    """The loads in the library's numeric form, (given, values): a mask per
+    worker, and the given fields' values worker after worker.  None when a
+    load cannot go that way exactly (an unknown field, a value of another
+    type, a null slot, a worker_id that is not the worker's): then they go
+    as JSON."""
+    given = array("I")
+    rows, ks = [], []  # of the loads there are, in worker order
+    groups = {}  # keys -> (rows, worker ids) of the loads read with them
+    k = grows = gids = None
+    for load, wid in zip(loads, ids):
+        if load is None:
+            given.append(0)
+            continue
+        d = load if isinstance(load, dict) else getattr(load, "__dict__", None)
+        if d is None:
+            return None
+        try:
+            if k is None or len(d) != k.size:
+                raise KeyError
+            t = k.get(d)  # as many fields, all of k's: the same names
+        except KeyError:
+            k = _keys_of(d)
+            if k is None:
+                return None
+            t = k.get(d)
+            grows, gids = groups.setdefault(k, ([], []))
+        rows.append(t)
+        ks.append(k)
+        grows.append(t)
+        gids.append(wid)
+        given.append(k.mask)
+    for gk, (grows, gids) in groups.items():
+        if not _typed(gk, grows, gids):
+            return None
+    if len(groups) > 1:
+        vals = list(chain.from_iterable(map(_slots_of, ks, rows)))
+    elif k is not None and k.nslots < k.size:
+        vals = list(chain.from_iterable(map(k.slots, rows)))
+    else:
+        vals = list(chain.from_iterable(rows))
+    try:
+        return given, array("d", vals)
+    except OverflowError:  # an int no double holds
+        return None
+
+
+def _address(a):
+    return a.buffer_info()[0] if a else None
+
+
+def _views(recs):
+    """Each worker's capabilities as a dict to compare with those sent last
+    (its own fields, live, or a copy without "load"), and the "load"s that
+    records carry themselves, by position."""
+    views, own = [], None
+    for i, r in enumerate(recs):
+        d = r if isinstance(r, dict) else getattr(r, "__dict__", None)
+        if d is None:
+            d = _record(r)  # a slots dataclass; anything else raises
+        if "load" in d:
+            if own is None:
+                own = {}
+            own[i] = d["load"]
+            d = {k: v for k, v in d.items() if k != "load"}
+        views.append(d)
+    return views, own
+
+
+_ATOMS = frozenset((str, int, float, bool, bytes, type(None)) + _TIME)
+
+
+def _copy(v):
+    """A copy that compares equal until the original is changed, in place
+    or not: containers copied, immutable values shared."""
+    t = type(v)
+    if t in _ATOMS:
+        return v
+    if t is dict:
+        return {k: _copy(x) for k, x in v.items()}
+    if t is list:
+        return [_copy(x) for x in v]
+    if t is tuple:
+        return tuple([_copy(x) for x in v])
+    if t is set:
+        return set(v)
+    try:
+        return copy.deepcopy(v)
+    except Exception:  # compared by identity, then
+        return v
+
+
+def _snapshot(view):
+    # Private attributes are never sent: kept as they are, so only their
+    # rebinding counts as a change.
+    return {k: v if type(k) is str and k[:1] == "_" else _copy(v)
+            for k, v in view.items()}
+
+
+def _split(available_workers):
+    """The caller's keys (None for a list) and records, in its order."""
+    if isinstance(available_workers, dict):
+        return list(available_workers), list(available_workers.values())
+    return None, list(available_workers)
+
+
+def _caps(keys, recs):
+    """Each worker's capabilities as conv_fleet takes them, without any
+    "load", its id filled in from the key where the record has none."""
+    caps = []
+    for key, r in zip(keys if keys is not None else [None] * len(recs), recs):
+        w = dict(_record(r))
+        w.pop("load", None)
         if "worker_id" not in w and key is not None:
             w["worker_id"] = str(key)
-        wid = w.get("worker_id")
-        load = loads.get(wid, loads.get(key)) if hasattr(loads, "get") else None
-        if load is not None and "load" not in w:
+        caps.append(w)
+    return caps
+
+
+def _loads(ids, keys, worker_loads, own):
+    """Each worker's load or None, in fleet order: the record's own "load"
+    if it has one, else worker_loads[worker_id], else worker_loads[key]."""
+    loads = worker_loads or {}
+    if not hasattr(loads, "get"):
+        out = [None] * len(ids)
+    elif keys == ids:
+        out = list(map(loads.get, ids))
+    else:
+        keys = keys if keys is not None else [None] * len(ids)
+        out = [loads.get(w, loads.get(k)) for w, k in zip(ids, keys)]
+    if own:
+        for i, load in own.items():
+            out[i] = load
+    return out
+
+
+def _document(available_workers, worker_loads):
+    """The whole fleet in one JSON document, each worker with its "load":
+    what lbspy_explain and lbspy_bench take."""
+    keys, recs = _split(available_workers)
+    own = _views(recs)[1]
+    caps = _caps(keys, recs)
+    ids = [w.get("worker_id") for w in caps]
+    for w, load in zip(caps, _loads(ids, keys, worker_loads, own)):
+        if load is not None:
             w["load"] = load
-        fleet.append(w)
-    return fleet
+    return _dumps(caps)
+
+
+class _Fleet(object):
+    """The capabilities as sent to the library: their JSON, a copy to tell
+    whether they changed, and the workers' ids in fleet order."""
+
+    __slots__ = ("keys", "views", "ids", "caps")
+
+    def __init__(self, keys, recs, views):
+        caps = _caps(keys, recs)
+        self.caps = _dumps(caps)
+        self.keys = keys
+        self.views = [_snapshot(v) for v in views]
+        self.ids = [w.get("worker_id") for w in caps]
+
+    def same(self, keys, views):
+        try:
+            return self.keys == keys and self.views == views
+        except Exception:  # a value that will not compare: send again
+            return False
 
 
 # ----- schedulers ---------------------------------------------------------
@@ -175,6 +442,13 @@ class PluginScheduler(object):
         self.last_reason = ""
         self._lock = threading.Lock()
         self._h = None
+        # The fleet the library holds (None: send one), and select's
+        # buffers; both used under self._lock.
+        self._fleet = None
+        self._picked = (ctypes.c_uint32 * _MAX_PICKED)()
+        self._npicked = ctypes.c_uint()
+        self._reason = ctypes.create_string_buffer(_REASONLEN)
+        self._err = ctypes.create_string_buffer(_ERRLEN)
         if isinstance(config, (dict, list)):
             config = json.dumps(config)
         err = ctypes.create_string_buffer(_ERRLEN)
@@ -219,17 +493,36 @@ class PluginScheduler(object):
             self.last_reason = "no available workers"
             return []
         test = _dumps(_record(test_requirements))
-        fleet = _dumps(_fleet(available_workers, worker_loads))
-        err = ctypes.create_string_buffer(_ERRLEN)
-        out = ctypes.c_void_p()
+        keys, recs = _split(available_workers)
+        views, own = _views(recs)
         with self._lock:
-            code = _lib.lbspy_select(self._handle(), test, fleet, maxn,
-                                     ctypes.byref(out), err, _ERRLEN)
-        if code != _OK:
-            _raise(code, err)
-        res = json.loads(_take(out))
-        self.last_reason = res.get("reason", "")
-        return res["workers"] if res["status"] == "ok" else []
+            h = self._handle()
+            fleet, caps = self._fleet, None
+            if fleet is None or not fleet.same(keys, views):
+                fleet = _Fleet(keys, recs, views)
+                caps = fleet.caps
+                # Which fleet the library holds is not known until it
+                # has taken this one.
+                self._fleet = None
+            loads = _loads(fleet.ids, keys, worker_loads, own)
+            num = _numeric_loads(loads, fleet.ids)
+            if num is None:
+                given = vals = None
+                text = _dumps(loads)
+            else:
+                given, vals = num
+                text = None
+            code = _lib.lbspy_select_fleet(
+                h, test, caps, _address(given), _address(vals),
+                len(vals) if vals else 0, text, maxn, self._picked,
+                self._npicked, self._reason, _REASONLEN, self._err, _ERRLEN)
+            if code != _OK:
+                _raise(code, self._err)
+            self._fleet = fleet
+            ids = fleet.ids
+            picked = [ids[i] for i in self._picked[:self._npicked.value]]
+            self.last_reason = self._reason.value.decode("utf-8", "replace")
+        return picked
 
     def select_worker(self, test_requirements, available_workers,
                       worker_loads=None, performance_data=None):
@@ -273,7 +566,7 @@ class PluginScheduler(object):
                 worker_loads=None, performance_data=None):
         """The plugin's explanation of its choice, as a dict."""
         test = _dumps(_record(test_requirements))
-        fleet = _dumps(_fleet(available_workers, worker_loads))
+        fleet = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         out = ctypes.c_void_p()
         with self._lock:
@@ -299,7 +592,7 @@ class PluginScheduler(object):
         """Mean nanoseconds of the C select alone (converted once), through
         this scheduler: the cost the binding adds is the rest."""
         test = _dumps(_record(test_requirements))
-        fleet = _dumps(_fleet(available_workers, worker_loads))
+        fleet = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         ns = ctypes.c_double()
         with self._lock:
