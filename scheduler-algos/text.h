@@ -1,0 +1,21 @@
+/*
+ * text.h -- text from the input, made safe to put in a one-line message.
+ */
+#ifndef LBS_TEXT_H
+#define LBS_TEXT_H
+
+#include <stddef.h>
+
+/* 1 when the NUL-terminated text is valid UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), else 0. */
+int txt_utf8_valid(const char *text);
+
+/*
+ * `s` for a message, written to dst (n bytes, at least 16 to hold
+ * anything): control bytes (and, in invalid UTF-8, every byte >= 0x80)
+ * escaped as \xNN, cut after about 64 bytes with "...".  NULL shows as
+ * empty.  Returns dst.
+ */
+const char *txt_show(char *dst, size_t n, const char *s);
+
+#endif
