@@ -200,7 +200,7 @@ static const char *at(path *p, const char *prefix, size_t i)
  * is allowed), -1 after fail().
  */
 
-enum { REQUIRED = 1, NULLABLE = 2, NONEMPTY = 4 };
+enum { REQUIRED = CONV_REQUIRED, NULLABLE = CONV_NULLABLE, NONEMPTY = CONV_NONEMPTY };
 
 static const cJSON *item(const cJSON *obj, const char *key)
 {
@@ -1947,4 +1947,64 @@ int conv_outcome_text(conv_ctx *c, const char *text, size_t len, const char *whe
 
 	cJSON_Delete(obj);
 	return r;
+}
+
+/* ===== Readers for the shim's other documents ============================= */
+
+int conv_num(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, double lo, double hi, const char *unit, int flags,
+             double *out)
+{
+	cv v = {c, where};
+	return get_num(&v, obj, key, prefix, lo, hi, unit, flags, out);
+}
+
+int conv_str(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, int flags, const char **out)
+{
+	cv v = {c, where};
+	return get_str(&v, obj, key, prefix, flags, out);
+}
+
+int conv_obj(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, int flags, const cJSON **out)
+{
+	cv v = {c, where};
+	return get_obj(&v, obj, key, prefix, flags, out);
+}
+
+int conv_arr(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, int flags, const cJSON **out)
+{
+	cv v = {c, where};
+	return get_arr(&v, obj, key, prefix, flags, out);
+}
+
+int conv_keys(conv_ctx *c, const char *where, const cJSON *obj, const char *prefix,
+              const char *const *known)
+{
+	cv v = {c, where};
+	return check_keys(&v, obj, prefix, known, 1);
+}
+
+int conv_fail(conv_ctx *c, const char *where, const char *field, const char *fmt, ...)
+{
+	char msg[512];
+	cv v = {c, where};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return fail(&v, field, "%s", msg);
+}
+
+const char *conv_show(char *dst, size_t n, const char *s)
+{
+	return txt_show(dst, n, s);
+}
+
+const char *conv_got(char *dst, size_t n, const cJSON *it)
+{
+	return got(dst, n, it);
 }

@@ -68,4 +68,35 @@ int conv_workload_text(conv_ctx *c, const char *text, size_t len,
 int conv_outcome_text(conv_ctx *c, const char *text, size_t len,
                       const char *where, lbs_outcome *out);
 
+/*
+ * Typed readers for the shim's other JSON documents (the simulator's truth
+ * and mix files), with the same one-line messages
+ * "<where>: field '<prefix.key>': <problem>".  Each returns 1 with a value,
+ * 0 when the key is absent (or null with CONV_NULLABLE), -1 with c->err set.
+ * Numbers must be finite and in lo..hi (`unit` only decorates the message).
+ */
+enum { CONV_REQUIRED = 1, CONV_NULLABLE = 2, CONV_NONEMPTY = 4 };
+
+int conv_num(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, double lo, double hi, const char *unit, int flags,
+             double *out);
+int conv_str(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, int flags, const char **out);
+int conv_obj(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, int flags, const cJSON **out);
+int conv_arr(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, int flags, const cJSON **out);
+/* A key given twice is an error; unknown keys (not in the NULL-terminated
+ * `known`) are warnings.  0 or -1. */
+int conv_keys(conv_ctx *c, const char *where, const cJSON *obj, const char *prefix,
+              const char *const *known);
+/* Set c->err to "<where>: field '<field>': <message>" (no field: "<where>:
+ * <message>") and return -1. */
+int conv_fail(conv_ctx *c, const char *where, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Input text made safe for a message: one line, bounded, UTF-8. */
+const char *conv_show(char *dst, size_t n, const char *s);
+/* What a JSON value is, for "got ...": a number, "a string", "an array". */
+const char *conv_got(char *dst, size_t n, const cJSON *it);
+
 #endif

@@ -195,7 +195,9 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 		.find_scheduler = api_find_scheduler,
 		.release_scheduler = api_release_scheduler,
 	};
-	st = loader_open(path, &r->api, &r->plugin, err, errlen);
+	/* Load the file that was checked: a bare name given to dlopen() would
+	 * be searched for on the library path instead. */
+	st = loader_open(real, &r->api, &r->plugin, err, errlen);
 	if (st != LBS_OK) {
 		free(r->realpath);
 		free(r);

@@ -26,6 +26,7 @@
 #include "routing.h"
 #include "host.h"
 #include "scheduler.h"
+#include "simulate_cmd.h"
 #include "textbuf.h"
 #include "shim_config.h"
 
@@ -43,9 +44,11 @@ static void usage(FILE *f)
 	        "       %s decide [--plugin PATH] [--scheduler NAME] [--config FILE]\n"
 	        "                 --workers FILE [--tests FILE] [--explain] [--independent]\n"
 	        "                 [--feedback OUTCOMES.jsonl] [--routes ROUTES.json]\n"
+	        "       %s simulate --workers FLEET.json --truth TRUTH.json --mix MIX.json ...\n"
+	        "                 (see '%s simulate --help')\n"
 	        "       %s prefs dump|export|import|reset --db DIR [--plugin PATH] [--replace] [FILE]\n"
 	        "       %s --version\n",
-	        prog, prog, prog, prog);
+	        prog, prog, prog, prog, prog, prog);
 }
 
 static void warn_to_stderr(void *ctx, const char *msg)
@@ -415,6 +418,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "decide"))
 		return cmd_decide(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "simulate"))
+		return cmd_simulate(prog, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "prefs"))
 		return cmd_prefs(prog, argc - 2, argv + 2);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);

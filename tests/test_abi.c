@@ -1,6 +1,7 @@
 /*
  * test_abi.c -- the loader and the answer check, with real dlopen of real
- * plugins: ours, one built against an older smaller header, one of a wrong
+ * plugins: ours, one built against an older smaller header, one built
+ * against the frozen 1.0 header (tests/abi/v1.0), one of a wrong
  * major, and one that lies.
  */
 #include <stdlib.h>
@@ -85,6 +86,78 @@ static void test_old_plugin_loads_and_works(void)
 	                     &s, err, sizeof err),
 	          LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'bad'");
+	arena_free(a);
+	fleet_free(&f);
+}
+
+/* An lbs_write_fn appending to a text buffer of 4096 bytes. */
+static int append_text(void *ctx, const char *data, size_t len)
+{
+	char *buf = ctx;
+	size_t have = strlen(buf);
+
+	if (have + len >= 4096)
+		return 1;
+	memcpy(buf + have, data, len);
+	buf[have + len] = '\0';
+	return 0;
+}
+
+/* A plugin built against the frozen 1.0 header (tests/abi/v1.0) with every
+ * 1.0 slot: the current host calls each one it drives on 1.0-sized structs. */
+static void test_v1_0_plugin_in_current_host(void)
+{
+	/* cpu_c is the least loaded worker with 8 GB; cpu_small lacks memory. */
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"cpu_a\", \"cpu_cores\": 8, \"available_memory\": 32,"
+		"  \"load\": {\"active_tests\": 2}},"
+		" {\"worker_id\": \"cpu_small\", \"cpu_cores\": 4, \"available_memory\": 4},"
+		" {\"worker_id\": \"cpu_c\", \"cpu_cores\": 8, \"available_memory\": 32,"
+		"  \"load\": {\"active_tests\": 1}}]");
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t1\", \"minimum_memory\": 8}");
+	const char *plugin = getenv("LBS_V1_0_PLUGIN");
+	lbs_outcome failed = {.struct_size = sizeof failed, .workload_type = LBS_WL_MIXED,
+	                      .worker_id = "cpu_c", .result = LBS_RESULT_FAILURE,
+	                      .duration_s = 3.0};
+	char text[4096] = "", config[1024], err[1024];
+	shim_sched *s;
+
+	CHECK_INT(sched_open(test_host(), plugin, "least-loaded", NULL, 0, &s, err, sizeof err),
+	          LBS_OK);
+	CHECK_STR(pick(s, &wl, &f), "cpu_c");
+	CHECK_STR(pick_reason(), "least-loaded: load 1.00");
+	/* Two reported failures make cpu_c (1 + 2) busier than cpu_a (2). */
+	CHECK_INT(sched_report(s, &failed), LBS_OK);
+	CHECK_INT(sched_report(s, &failed), LBS_OK);
+	CHECK_STR(pick(s, &wl, &f), "cpu_a");
+	CHECK_INT(sched_stats(s, append_text, text), LBS_OK);
+	CHECK_CONTAINS(text, "\"reports\": 2");
+	text[0] = '\0';
+	CHECK_INT(sched_explain(s, &wl, (const lbs_worker *const *)f.workers, f.n, append_text,
+	                        text),
+	          LBS_OK);
+	CHECK_CONTAINS(text, "\"cpu_c\": 3.00");
+	CHECK_CONTAINS(text, "\"cpu_small\": -1.00");
+	sched_close(s);
+	/* Its config errors come through with its message. */
+	CHECK_INT(sched_open(test_host(), plugin, "least-loaded", "{\"x\": 1}", 8, &s, err,
+	                     sizeof err),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "least-loaded has no fields");
+
+	/* Its score slot, through a composite of the current plugin. */
+	snprintf(config, sizeof config,
+	         "{\"children\": [{\"scheduler\": \"least-loaded\", \"plugin\": \"%s\"}]}",
+	         plugin);
+	s = test_sched("composite", config);
+	text[0] = '\0';
+	CHECK_INT(sched_explain(s, &wl, (const lbs_worker *const *)f.workers, f.n, append_text,
+	                        text),
+	          LBS_OK);
+	CHECK_CONTAINS(text, "\"uses\":\"score\"");
+	CHECK_STR(pick(s, &wl, &f), "cpu_c");
+	sched_close(s);
 	arena_free(a);
 	fleet_free(&f);
 }
@@ -177,6 +250,7 @@ int main(void)
 {
 	test_real_plugin();
 	test_old_plugin_loads_and_works();
+	test_v1_0_plugin_in_current_host();
 	test_refusals();
 	test_liar();
 	return check_done("test_abi");

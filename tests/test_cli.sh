@@ -47,6 +47,11 @@ has "$tmp/err" "refused"
 has "$tmp/err" "ABI 2.x"
 expect_rc 0 "$shim" check "$LBS_OLD_PLUGIN"
 has "$tmp/out" "first-fit"
+# A bare file name loads the file in the current directory that was checked,
+# not one dlopen() would find on the library path (SECURITY.md F7).
+mkdir "$tmp/bare" && cp "$LBS_OLD_PLUGIN" "$tmp/bare/lbsched.so"
+(cd "$tmp/bare" && expect_rc 0 "$shim" check lbsched.so && has "$tmp/out" "first-fit"; echo "$pass $fail" >"$tmp/counts")
+read -r pass fail <"$tmp/counts"
 
 # decide: one line per test, blank lines skipped, right workers
 for sched in round-robin priority; do

@@ -675,6 +675,114 @@ typedef struct lbs_ext_store {
 /* The one function a plugin exports.  Returns static data; does no work. */
 typedef const lbs_plugin_entry *(*lbs_plugin_entry_fn)(void);
 
+/* ===== Layout checks ======================================================= */
+
+/*
+ * The offsets and sizes above, as the compiler sees them on LP64 (x86-64,
+ * aarch64, ...), checked wherever this header is compiled, so that an
+ * accidental change (a field inserted, moved or retyped, new padding) fails
+ * the build instead of breaking plugins built earlier.  Appending a field in
+ * a minor release changes only that struct's LBS_SIZE_ line; no LBS_AT_ line
+ * and no *_SIZE_V1_0 value may ever change.  Skipped where _Static_assert
+ * is not C (C99, C++) or pointers are not 64-bit.
+ */
+#if defined(__LP64__) && !defined(__cplusplus) && defined(__STDC_VERSION__) && \
+	__STDC_VERSION__ >= 201112L
+#define LBS_AT_(type, field, off)                                              \
+	_Static_assert(offsetof(type, field) == (off),                          \
+	               "lbsched ABI: " #type "." #field " moved; only append fields")
+#define LBS_SIZE_(type, size)                                                  \
+	_Static_assert(sizeof(type) == (size),                                  \
+	               "lbsched ABI: sizeof " #type " changed; update it only when appending")
+_Static_assert(sizeof(lbs_status) == 4, "lbsched ABI: lbs_status is 32-bit");
+LBS_AT_(lbs_device, struct_size, 0); LBS_AT_(lbs_device, hw_class, 4);
+LBS_AT_(lbs_device, arch, 8); LBS_AT_(lbs_device, vendor, 12);
+LBS_AT_(lbs_device, model_name, 16); LBS_AT_(lbs_device, backends, 24);
+LBS_AT_(lbs_device, precisions, 32); LBS_AT_(lbs_device, features, 36);
+LBS_AT_(lbs_device, mem_total_bytes, 40); LBS_AT_(lbs_device, mem_available_bytes, 48);
+LBS_AT_(lbs_device, compute_units, 56); LBS_AT_(lbs_device, clock_mhz, 60);
+LBS_AT_(lbs_device, tdp_watts, 64); LBS_AT_(lbs_device, reserved0, 68);
+LBS_SIZE_(lbs_device, 72);
+LBS_AT_(lbs_worker, struct_size, 0); LBS_AT_(lbs_worker, n_devices, 4);
+LBS_AT_(lbs_worker, id, 8); LBS_AT_(lbs_worker, devices, 16);
+LBS_AT_(lbs_worker, util_cpu, 24); LBS_AT_(lbs_worker, util_memory, 32);
+LBS_AT_(lbs_worker, util_gpu, 40); LBS_AT_(lbs_worker, util_io, 48);
+LBS_AT_(lbs_worker, util_network, 56); LBS_AT_(lbs_worker, active_tests, 64);
+LBS_AT_(lbs_worker, queued_tests, 68); LBS_AT_(lbs_worker, reserved_memory_bytes, 72);
+LBS_AT_(lbs_worker, temperature, 80); LBS_AT_(lbs_worker, thermal_state, 88);
+LBS_AT_(lbs_worker, capacity, 92); LBS_AT_(lbs_worker, performance_level, 96);
+LBS_AT_(lbs_worker, accel_kinds, 104); LBS_AT_(lbs_worker, accel_counts, 112);
+LBS_AT_(lbs_worker, n_accels, 120); LBS_AT_(lbs_worker, reserved1, 124);
+LBS_SIZE_(lbs_worker, 128);
+LBS_AT_(lbs_workload, struct_size, 0); LBS_AT_(lbs_workload, type, 4);
+LBS_AT_(lbs_workload, id, 8); LBS_AT_(lbs_workload, test_type, 16);
+LBS_AT_(lbs_workload, model_id, 24); LBS_AT_(lbs_workload, required_backends, 32);
+LBS_AT_(lbs_workload, required_precisions, 40); LBS_AT_(lbs_workload, required_features, 44);
+LBS_AT_(lbs_workload, min_memory_bytes, 48); LBS_AT_(lbs_workload, min_compute_units, 56);
+LBS_AT_(lbs_workload, n_required_accels, 60); LBS_AT_(lbs_workload, required_accel_kinds, 64);
+LBS_AT_(lbs_workload, required_accel_counts, 72); LBS_AT_(lbs_workload, exclude_ids, 80);
+LBS_AT_(lbs_workload, n_exclude, 88); LBS_AT_(lbs_workload, preferred_class, 92);
+LBS_AT_(lbs_workload, preferred_arch, 96); LBS_AT_(lbs_workload, reserved0, 100);
+LBS_AT_(lbs_workload, preferred_vendors, 104); LBS_AT_(lbs_workload, preferred_backends, 112);
+LBS_AT_(lbs_workload, compute_intensity, 120); LBS_AT_(lbs_workload, memory_intensity, 128);
+LBS_AT_(lbs_workload, io_intensity, 136); LBS_AT_(lbs_workload, network_intensity, 144);
+LBS_AT_(lbs_workload, latency_sensitivity, 152);
+LBS_AT_(lbs_workload, throughput_sensitivity, 160);
+LBS_AT_(lbs_workload, energy_sensitivity, 168); LBS_AT_(lbs_workload, priority, 176);
+LBS_AT_(lbs_workload, allocation, 180); LBS_AT_(lbs_workload, deadline_s, 184);
+LBS_AT_(lbs_workload, est_duration_s, 192); LBS_AT_(lbs_workload, min_shards, 200);
+LBS_AT_(lbs_workload, max_shards, 204);
+LBS_SIZE_(lbs_workload, 208);
+LBS_AT_(lbs_selection, struct_size, 0); LBS_AT_(lbs_selection, capacity, 4);
+LBS_AT_(lbs_selection, indices, 8); LBS_AT_(lbs_selection, ids, 16);
+LBS_AT_(lbs_selection, n_selected, 24); LBS_AT_(lbs_selection, reserved0, 28);
+LBS_AT_(lbs_selection, cookie, 32); LBS_AT_(lbs_selection, reason, 40);
+LBS_AT_(lbs_selection, reason_len, 48);
+LBS_SIZE_(lbs_selection, 56);
+LBS_AT_(lbs_outcome, struct_size, 0); LBS_AT_(lbs_outcome, workload_type, 4);
+LBS_AT_(lbs_outcome, workload_id, 8); LBS_AT_(lbs_outcome, test_type, 16);
+LBS_AT_(lbs_outcome, worker_id, 24); LBS_AT_(lbs_outcome, cookie, 32);
+LBS_AT_(lbs_outcome, result, 40); LBS_AT_(lbs_outcome, status_code, 44);
+LBS_AT_(lbs_outcome, duration_s, 48); LBS_AT_(lbs_outcome, expected_duration_s, 56);
+LBS_SIZE_(lbs_outcome, 64);
+LBS_AT_(lbs_host_api, struct_size, 0); LBS_AT_(lbs_host_api, abi_major, 4);
+LBS_AT_(lbs_host_api, abi_minor, 8); LBS_AT_(lbs_host_api, reserved0, 12);
+LBS_AT_(lbs_host_api, host_name, 16); LBS_AT_(lbs_host_api, host_version, 24);
+LBS_AT_(lbs_host_api, host_data, 32); LBS_AT_(lbs_host_api, log, 40);
+LBS_AT_(lbs_host_api, now_ns, 48); LBS_AT_(lbs_host_api, find_scheduler, 56);
+LBS_AT_(lbs_host_api, release_scheduler, 64);
+LBS_SIZE_(lbs_host_api, 72);
+LBS_AT_(lbs_scheduler_desc, struct_size, 0); LBS_AT_(lbs_scheduler_desc, reserved0, 4);
+LBS_AT_(lbs_scheduler_desc, name, 8); LBS_AT_(lbs_scheduler_desc, description, 16);
+LBS_AT_(lbs_scheduler_desc, caps, 24); LBS_AT_(lbs_scheduler_desc, create, 32);
+LBS_AT_(lbs_scheduler_desc, destroy, 40); LBS_AT_(lbs_scheduler_desc, select, 48);
+LBS_AT_(lbs_scheduler_desc, score, 56); LBS_AT_(lbs_scheduler_desc, report, 64);
+LBS_AT_(lbs_scheduler_desc, workers_changed, 72); LBS_AT_(lbs_scheduler_desc, stats, 80);
+LBS_AT_(lbs_scheduler_desc, explain, 88);
+LBS_SIZE_(lbs_scheduler_desc, 96);
+LBS_AT_(lbs_plugin_entry, struct_size, 0); LBS_AT_(lbs_plugin_entry, abi_major, 4);
+LBS_AT_(lbs_plugin_entry, abi_minor, 8); LBS_AT_(lbs_plugin_entry, reserved0, 12);
+LBS_AT_(lbs_plugin_entry, plugin_name, 16); LBS_AT_(lbs_plugin_entry, plugin_version, 24);
+LBS_AT_(lbs_plugin_entry, init, 32); LBS_AT_(lbs_plugin_entry, deinit, 40);
+LBS_AT_(lbs_plugin_entry, scheduler_count, 48); LBS_AT_(lbs_plugin_entry, scheduler_get, 56);
+LBS_AT_(lbs_plugin_entry, scheduler_find, 64); LBS_AT_(lbs_plugin_entry, get_extension, 72);
+LBS_SIZE_(lbs_plugin_entry, 80);
+LBS_AT_(lbs_ext_store, struct_size, 0); LBS_AT_(lbs_ext_store, reserved0, 4);
+LBS_AT_(lbs_ext_store, export_json, 8); LBS_AT_(lbs_ext_store, import_json, 16);
+LBS_AT_(lbs_ext_store, reset, 24);
+LBS_SIZE_(lbs_ext_store, 32);
+_Static_assert(LBS_ENTRY_SIZE_V1_0 == 72, "lbsched ABI: the 1.0 entry size is fixed");
+_Static_assert(LBS_DESC_SIZE_V1_0 == 56, "lbsched ABI: the 1.0 descriptor size is fixed");
+_Static_assert(LBS_DEVICE_SIZE_V1_0 == 72, "lbsched ABI: the 1.0 device size is fixed");
+_Static_assert(LBS_WORKER_SIZE_V1_0 == 128, "lbsched ABI: the 1.0 worker size is fixed");
+_Static_assert(LBS_WORKLOAD_SIZE_V1_0 == 208, "lbsched ABI: the 1.0 workload size is fixed");
+_Static_assert(LBS_SELECTION_SIZE_V1_0 == 56, "lbsched ABI: the 1.0 selection size is fixed");
+_Static_assert(LBS_OUTCOME_SIZE_V1_0 == 64, "lbsched ABI: the 1.0 outcome size is fixed");
+_Static_assert(LBS_HOST_SIZE_V1_0 == 56, "lbsched ABI: the 1.0 host API size is fixed");
+#undef LBS_AT_
+#undef LBS_SIZE_
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""simgen.py -- random heterogeneous simulation scenarios nobody tuned for.
+
+    bench/simgen.py --workers N --seed S --out DIR [--load 0.8]
+
+Writes DIR/fleet.json, DIR/truth.json, DIR/mix.json and prints the arrival
+rate (tests/s) that loads the fleet to about --load of what it could do if
+every type ran on its best-suited workers.  Classes, their mix in the fleet,
+their speeds per workload type, capacities, throttling and the test mix are
+all drawn from the seed; stdlib only, deterministic.
+"""
+import argparse, json, math, os, random
+
+CLASSES = {
+    # name: (backends, accelerators, capacity range, base speeds, throttle prob)
+    "gpu_big": (["cpu", "cuda", "pytorch", "onnx"], {"gpu": 4}, (2, 4),
+                {"VISION": 5, "NLP": 4, "TRAINING": 6, "AUDIO": 3, "EMBEDDING": 4, "*": 3}, 0.5),
+    "gpu_small": (["cpu", "cuda", "pytorch", "onnx"], {"gpu": 1}, (1, 2),
+                  {"VISION": 2.5, "NLP": 1.5, "TRAINING": 1.5, "AUDIO": 2, "EMBEDDING": 2, "*": 1.5}, 0.5),
+    "tpu": (["cpu", "tpu", "tensorflow", "pytorch"], {"tpu": 4}, (1, 2),
+            {"VISION": 3, "NLP": 6, "TRAINING": 5, "EMBEDDING": 5, "*": 1.5}, 0.2),
+    "cpu": (["cpu", "pytorch", "onnx"], {}, (1, 3),
+            {"VISION": 0.6, "NLP": 0.9, "TRAINING": 0.3, "AUDIO": 1.2, "EMBEDDING": 1.1, "*": 1.0}, 0.1),
+    "mac": (["cpu", "mps", "pytorch"], {}, (1, 1),
+            {"VISION": 1.8, "AUDIO": 2.0, "NLP": 1.0, "EMBEDDING": 1.5, "*": 1.2}, 0.5),
+    "phone": (["cpu", "tflite", "onnx"], {"npu": 1}, (1, 1),
+              {"VISION": 0.8, "AUDIO": 1.0, "NLP": 0.3, "EMBEDDING": 0.9, "*": 0.5}, 0.7),
+}
+TYPES = [("vision_image_classification", "VISION"), ("nlp_text_generation", "NLP"),
+         ("audio_speech_recognition", "AUDIO"), ("training_fine_tune", "TRAINING"),
+         ("embedding_text", "EMBEDDING")]
+
+
+def worker(cls, i, r):
+    backends, accels, cap, _, _ = CLASSES[cls]
+    w = {"worker_id": f"{cls}_{i:04d}", "supported_backends": backends,
+         "available_memory": {"phone": 8, "mac": 48}.get(cls, r.choice([64, 128, 256, 512])),
+         "cpu_cores": r.choice([8, 16, 32, 64]), "capacity": r.randint(*cap)}
+    if accels:
+        w["available_accelerators"] = accels
+    specs = {}
+    if cls.startswith("gpu"):
+        w["has_gpu"] = True
+        big = cls == "gpu_big"
+        specs = {"gpu_vendor": "nvidia", "gpu_memory_gb": 80 if big else 16,
+                 "gpu_compute_units": 108 if big else 40, "gpu_tensor_cores": True,
+                 "gpu_tdp_watts": 400 if big else 70}
+    elif cls == "tpu":
+        specs = {"tpu_cores": 8, "tpu_memory_gb": 128}
+    elif cls == "phone":
+        specs = {"cpu_arch": "arm64", "npu_vendor": "qualcomm", "npu_compute_units": 4}
+    elif cls == "mac":
+        w["has_gpu"] = True
+        specs = {"cpu_arch": "arm64", "gpu_vendor": "apple", "gpu_compute_units": 38}
+    if specs:
+        w["hardware_specs"] = specs
+    return w
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workers", type=int, required=True)
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--load", type=float, default=0.8)
+    a = ap.parse_args()
+    r = random.Random(a.seed)
+    weights = {c: r.uniform(0.2, 1.0) for c in CLASSES}
+    names = list(CLASSES)
+    fleet, truth = [], {}
+    for i in range(a.workers):
+        cls = r.choices(names, [weights[c] for c in names])[0]
+        w = worker(cls, i, r)
+        fleet.append(w)
+        base = CLASSES[cls][3]
+        jitter = math.exp(r.gauss(0, 0.25))
+        e = {"speed": {k: round(v * jitter * math.exp(r.gauss(0, 0.15)), 3) for k, v in base.items()},
+             "failure_rate": round(r.uniform(0, 0.03), 4)}
+        if r.random() < CLASSES[cls][4]:
+            e["throttle_after_s"] = r.choice([120, 300, 600, 900])
+            e["throttle_factor"] = round(r.uniform(0.5, 0.9), 2)
+        truth[w["worker_id"]] = e
+    shares = [r.uniform(0.05, 1) for _ in TYPES]
+    mix = []
+    for (name, _), share in zip(TYPES, shares):
+        lo = r.choice([5, 10, 20, 40])
+        m = {"test_type": name, "share": round(share, 3), "minimum_memory": [0.5, r.choice([2, 4, 8])],
+             "expected_duration": [lo, lo * r.choice([2, 3, 4])], "priority": [1, 5]}
+        if name.startswith("training"):
+            m["required_backend"] = "cuda"
+        mix.append(m)
+    os.makedirs(a.out, exist_ok=True)
+    json.dump({"workers": fleet}, open(os.path.join(a.out, "fleet.json"), "w"))
+    json.dump({"noise_sigma": 0.1, "workers": truth}, open(os.path.join(a.out, "truth.json"), "w"))
+    json.dump(mix, open(os.path.join(a.out, "mix.json"), "w"))
+    # Work the fleet can do per second if every type ran where it runs best.
+    total = sum(shares)
+    mean_dur = sum(s / total * sum(m["expected_duration"]) / 2 for s, m in zip(shares, mix))
+    cap = 0.0
+    for w in fleet:
+        sp = truth[w["worker_id"]]["speed"]
+        cap += w["capacity"] * sum(s / total * sp.get(t, sp["*"]) for s, (_, t) in zip(shares, TYPES))
+    print(f"{a.load * cap / mean_dur:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+/*
+ * simulate.h -- a discrete-event simulation of a fleet running a stream of
+ * tests, with a scheduler deciding as a host would drive it: through the
+ * real plugin and ABI (scheduler.h), or as the oracle that knows the truth.
+ *
+ * The model (docs/SIMULATE.md):
+ *   - each test is placed when it arrives; a worker runs up to `capacity`
+ *     tests at once and queues the rest first in, first out;
+ *   - a placement can be made only when the scheduler answers; a test no
+ *     worker can take now (every eligible one over its load ceiling) waits
+ *     at the host and is offered again whenever a test finishes; one no
+ *     worker could ever take is counted unplaced at once;
+ *   - real durations and failures follow the truth (truth.h), with each
+ *     test's luck drawn once (stream.h), so every scheduler meets the same;
+ *   - every decision sees the workers' dynamic state: running and queued
+ *     tests, utilisation (running / capacity, as cpu and gpu), temperature
+ *     (0..1, rising over a busy streak to 1 at throttle_after_s, 0 after an
+ *     idle moment) and, while throttled, LBS_THERMAL_COOLING with
+ *     performance_level = throttle_factor;
+ *   - every outcome is reported back at its finish time, so a learning
+ *     scheduler learns exactly as in production.
+ * The fleet's own load fields are ignored: a run starts idle.
+ */
+#ifndef LBS_SIMULATE_H
+#define LBS_SIMULATE_H
+
+#include <stdint.h>
+
+#include <lbsched/abi.h>
+
+#include "scheduler.h"
+#include "stream.h"
+#include "truth.h"
+
+typedef struct sim_setup {
+	lbs_worker **workers; /* the fleet; its dynamic fields are overwritten */
+	uint32_t n_workers;
+	const truth *truth;
+	const stream *stream;
+	uint32_t warmup;       /* tests left out of the "after warm-up" mean */
+	uint32_t curve_window; /* tests in each rolling mean */
+	/* Called now and then with the fraction done; may be NULL. */
+	void (*progress)(void *ctx, double done);
+	void *progress_ctx;
+} sim_setup;
+
+typedef struct sim_point {
+	double x, y;
+} sim_point;
+
+typedef struct sim_series {
+	sim_point *p;
+	uint32_t n, cap;
+} sim_series;
+
+typedef struct sim_run {
+	const char *name;
+	uint32_t tests, completed, failures, deadline_misses, unplaced;
+	uint32_t fell_back;     /* answers the host rejected (a misbehaving plugin) */
+	double mean_s, p95_s, mean_after_warmup_s, makespan_s, throughput_per_s;
+	uint32_t *assign;       /* [worker * n_types + type] tests placed */
+	double *eff;            /* [type * n_workers + worker] mean expected/actual, NAN none */
+	sim_series curve;       /* tests finished (arrival order) -> rolling mean s */
+	sim_series *thermal;    /* per worker: (t, temperature) */
+	sim_series *throttled;  /* per worker: (start, end) intervals */
+	double (*durations)[4]; /* sample: expected, actual, type, worker */
+	uint32_t n_durations;
+} sim_run;
+
+/*
+ * Run the stream through one scheduler (`s`), or through the oracle when s
+ * is NULL.  Fills *out (free it with sim_run_free).  0, or -1 with a one-line
+ * message in err (out of memory).
+ */
+int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *out,
+                char *err, size_t errlen);
+void sim_run_free(sim_run *r, uint32_t n_workers);
+
+#endif

@@ -1,0 +1,578 @@
+/*
+ * simulate_cmd.c -- the `simulate` command: options, the runs, the table,
+ * the JSON and the report.
+ */
+#include "simulate_cmd.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "convert.h"
+#include "file.h"
+#include "host.h"
+#include "scheduler.h"
+#include "simulate.h"
+#include "stream.h"
+#include "truth.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_REFUSED 2
+#define MAX_RUNS 16
+#define DEFAULT_TESTS 20000
+#define DEFAULT_RATE 1.0
+#define DEFAULT_WARMUP 1000
+#define DEFAULT_WINDOW 500
+#define MAX_TESTS 10000000u
+
+/* The composite of the mission statement, when --compare names it bare. */
+static const char composite_default[] =
+	"{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+	" {\"scheduler\": \"priority\", \"weight\": 0.2},"
+	" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}";
+
+typedef struct run_spec {
+	char name[128];      /* as shown: "hardware-aware" or "hardware-aware=hw.json" */
+	char scheduler[64];  /* "oracle" runs the oracle */
+	const char *config_file; /* may be NULL */
+} run_spec;
+
+typedef struct sim_opts {
+	const char *plugin, *workers, *truth, *mix, *tests_file, *dump, *report, *json;
+	const char *scheduler, *config, *compare;
+	uint32_t tests, warmup, window;
+	double rate;
+	uint64_t seed;
+	int quiet, timing;
+} sim_opts;
+
+static const char *prog;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: %s simulate --workers FLEET.json --truth TRUTH.json\n"
+	        "         (--mix MIX.json [--tests N] [--rate PER_S] | --tests-file TESTS.jsonl)\n"
+	        "         [--seed S] [--scheduler NAME] [--config FILE | --compare LIST]\n"
+	        "         [--warmup N] [--window N] [--plugin PATH] [--timing] [--quiet]\n"
+	        "         [--dump-tests OUT.jsonl] [--report OUT.html] [--json OUT.json]\n"
+	        "  LIST: comma-separated NAME or NAME=CONFIG.json; NAME is a scheduler or 'oracle'\n",
+	        prog);
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (!*s || *end || *s == '-' || v < lo || v > hi) {
+		fprintf(stderr, "%s: simulate: %s must be an integer in %u..%u, got '%s'\n", prog,
+		        opt, lo, hi, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, sim_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->tests = DEFAULT_TESTS;
+	o->rate = DEFAULT_RATE;
+	o->warmup = DEFAULT_WARMUP;
+	o->window = DEFAULT_WINDOW;
+	o->seed = 1;
+	o->scheduler = "hardware-aware";
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v;
+		const char **slot = NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(a, "--timing")) {
+			o->timing = 1;
+			continue;
+		}
+		if (!strcmp(a, "--quiet")) {
+			o->quiet = 1;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "%s: simulate: option '%s' %s\n", prog, a,
+			        strncmp(a, "--", 2) ? "is not an option" : "needs a value");
+			usage(stderr);
+			return -1;
+		}
+		v = argv[++i];
+		if (!strcmp(a, "--plugin"))
+			slot = &o->plugin;
+		else if (!strcmp(a, "--workers"))
+			slot = &o->workers;
+		else if (!strcmp(a, "--truth"))
+			slot = &o->truth;
+		else if (!strcmp(a, "--mix"))
+			slot = &o->mix;
+		else if (!strcmp(a, "--tests-file"))
+			slot = &o->tests_file;
+		else if (!strcmp(a, "--dump-tests"))
+			slot = &o->dump;
+		else if (!strcmp(a, "--report"))
+			slot = &o->report;
+		else if (!strcmp(a, "--json"))
+			slot = &o->json;
+		else if (!strcmp(a, "--scheduler"))
+			slot = &o->scheduler;
+		else if (!strcmp(a, "--config"))
+			slot = &o->config;
+		else if (!strcmp(a, "--compare"))
+			slot = &o->compare;
+		else if (!strcmp(a, "--tests")) {
+			if (parse_u32(a, v, 1, MAX_TESTS, &o->tests))
+				return -1;
+			continue;
+		} else if (!strcmp(a, "--warmup")) {
+			if (parse_u32(a, v, 0, MAX_TESTS, &o->warmup))
+				return -1;
+			continue;
+		} else if (!strcmp(a, "--window")) {
+			if (parse_u32(a, v, 1, MAX_TESTS, &o->window))
+				return -1;
+			continue;
+		} else if (!strcmp(a, "--seed")) {
+			char *end;
+			o->seed = strtoull(v, &end, 10);
+			if (!*v || *end || *v == '-') {
+				fprintf(stderr, "%s: simulate: --seed must be an unsigned integer, got '%s'\n",
+				        prog, v);
+				return -1;
+			}
+			continue;
+		} else if (!strcmp(a, "--rate")) {
+			char *end;
+			o->rate = strtod(v, &end);
+			if (!*v || *end || !(o->rate > 0) || !isfinite(o->rate) || o->rate > 1e6) {
+				fprintf(stderr, "%s: simulate: --rate must be a number of tests per second "
+				        "in (0, 1000000], got '%s'\n", prog, v);
+				return -1;
+			}
+			continue;
+		}
+		if (!slot) {
+			fprintf(stderr, "%s: simulate: unknown option '%s'\n", prog, a);
+			usage(stderr);
+			return -1;
+		}
+		*slot = v;
+	}
+	if (!o->workers || !o->truth) {
+		fprintf(stderr, "%s: simulate: --workers and --truth are required\n", prog);
+		usage(stderr);
+		return -1;
+	}
+	if (!o->mix == !o->tests_file) {
+		fprintf(stderr, "%s: simulate: give exactly one of --mix and --tests-file\n", prog);
+		return -1;
+	}
+	if (o->config && o->compare) {
+		fprintf(stderr, "%s: simulate: --config is for one scheduler; with --compare write "
+		        "NAME=CONFIG.json in the list\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_compare(const sim_opts *o, run_spec *runs, uint32_t *n)
+{
+	*n = 0;
+	if (!o->compare) {
+		snprintf(runs[0].scheduler, sizeof runs[0].scheduler, "%s", o->scheduler);
+		snprintf(runs[0].name, sizeof runs[0].name, "%s", o->scheduler);
+		runs[0].config_file = o->config;
+		*n = 1;
+		return 0;
+	}
+	for (const char *p = o->compare; *p;) {
+		size_t len = strcspn(p, ","), eq;
+		run_spec *r = &runs[*n];
+
+		if (*n == MAX_RUNS) {
+			fprintf(stderr, "%s: simulate: --compare: at most %d entries\n", prog, MAX_RUNS);
+			return -1;
+		}
+		if (len == 0 || len >= sizeof r->name) {
+			fprintf(stderr, "%s: simulate: --compare: entry %u is %s\n", prog, *n + 1,
+			        len ? "too long" : "empty");
+			return -1;
+		}
+		memcpy(r->name, p, len);
+		r->name[len] = '\0';
+		eq = strcspn(r->name, "=");
+		if (eq >= sizeof r->scheduler) {
+			fprintf(stderr, "%s: simulate: --compare: scheduler name too long in '%s'\n",
+			        prog, r->name);
+			return -1;
+		}
+		memcpy(r->scheduler, r->name, eq);
+		r->scheduler[eq] = '\0';
+		r->config_file = r->name[eq] ? r->name + eq + 1 : NULL;
+		if (!*r->scheduler || (r->config_file && !*r->config_file)) {
+			fprintf(stderr, "%s: simulate: --compare: '%s' is not NAME or NAME=CONFIG.json\n",
+			        prog, r->name);
+			return -1;
+		}
+		if (!strcmp(r->scheduler, "oracle") && r->config_file) {
+			fprintf(stderr, "%s: simulate: --compare: the oracle takes no config\n", prog);
+			return -1;
+		}
+		(*n)++;
+		p += len;
+		p += *p == ',';
+	}
+	return 0;
+}
+
+/* ===== Progress ============================================================ */
+
+typedef struct progress {
+	int tty;
+	struct timespec t0;
+	const char *what;
+	int shown;
+} progress;
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A bar on stderr, only on a terminal and only once a run has taken a
+ * second: short runs and logs stay clean. */
+static void show_progress(void *ctx, double done)
+{
+	progress *p = ctx;
+	int width = 30, fill = (int)(done * width);
+
+	if (!p->tty || since(&p->t0) < 1.0)
+		return;
+	fprintf(stderr, "\r%-16.16s [%.*s%*s] %3.0f%%", p->what, fill,
+	        "##############################", width - fill, "", done * 100);
+	p->shown = 1;
+}
+
+/* ===== Output ============================================================== */
+
+static cJSON *num_or_null(double d)
+{
+	return isfinite(d) ? cJSON_CreateNumber(d) : cJSON_CreateNull();
+}
+
+static cJSON *series_json(const sim_series *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (uint32_t i = 0; a && i < s->n; i++) {
+		cJSON *pt = cJSON_CreateArray();
+		cJSON_AddItemToArray(pt, num_or_null(s->p[i].x));
+		cJSON_AddItemToArray(pt, num_or_null(s->p[i].y));
+		cJSON_AddItemToArray(a, pt);
+	}
+	return a;
+}
+
+static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean)
+{
+	uint32_t nw = su->n_workers, nt = su->stream->n_types;
+	cJSON *o = cJSON_CreateObject(), *a;
+
+	cJSON_AddStringToObject(o, "scheduler", r->name);
+	cJSON_AddNumberToObject(o, "tests", r->tests);
+	cJSON_AddNumberToObject(o, "completed", r->completed);
+	cJSON_AddNumberToObject(o, "failures", r->failures);
+	cJSON_AddNumberToObject(o, "deadline_misses", r->deadline_misses);
+	cJSON_AddNumberToObject(o, "unplaced", r->unplaced);
+	cJSON_AddNumberToObject(o, "host_fallbacks", r->fell_back);
+	cJSON_AddItemToObject(o, "mean_completion_s", num_or_null(r->mean_s));
+	cJSON_AddItemToObject(o, "p95_completion_s", num_or_null(r->p95_s));
+	cJSON_AddItemToObject(o, "mean_completion_after_warmup_s",
+	                      num_or_null(r->mean_after_warmup_s));
+	cJSON_AddItemToObject(o, "makespan_s", num_or_null(r->makespan_s));
+	cJSON_AddItemToObject(o, "throughput_per_s", num_or_null(r->throughput_per_s));
+	cJSON_AddItemToObject(o, "ratio_to_oracle",
+	                      num_or_null(r->mean_after_warmup_s / oracle_mean));
+	a = cJSON_AddArrayToObject(o, "assignments");
+	for (uint32_t w = 0; w < nw; w++) {
+		cJSON *row = cJSON_CreateArray();
+		for (uint32_t t = 0; t < nt; t++)
+			cJSON_AddItemToArray(row, cJSON_CreateNumber(r->assign[(size_t)w * nt + t]));
+		cJSON_AddItemToArray(a, row);
+	}
+	a = cJSON_AddArrayToObject(o, "efficiency");
+	for (uint32_t t = 0; t < nt; t++) {
+		cJSON *row = cJSON_CreateArray();
+		for (uint32_t w = 0; w < nw; w++)
+			cJSON_AddItemToArray(row, num_or_null(r->eff[(size_t)t * nw + w]));
+		cJSON_AddItemToArray(a, row);
+	}
+	cJSON_AddItemToObject(o, "curve", series_json(&r->curve));
+	a = cJSON_AddArrayToObject(o, "thermal");
+	for (uint32_t w = 0; w < nw; w++)
+		cJSON_AddItemToArray(a, series_json(&r->thermal[w]));
+	a = cJSON_AddArrayToObject(o, "throttled");
+	for (uint32_t w = 0; w < nw; w++)
+		cJSON_AddItemToArray(a, series_json(&r->throttled[w]));
+	a = cJSON_AddArrayToObject(o, "durations");
+	for (uint32_t i = 0; i < r->n_durations; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateDoubleArray(r->durations[i], 4));
+	return o;
+}
+
+static cJSON *result_json(const sim_opts *o, const sim_setup *su, const sim_run *runs,
+                          uint32_t n_runs, double oracle_mean)
+{
+	cJSON *doc = cJSON_CreateObject(), *sc, *a;
+
+	cJSON_AddNumberToObject(doc, "lbsched_simulate", 1);
+	sc = cJSON_AddObjectToObject(doc, "scenario");
+	cJSON_AddStringToObject(sc, "workers_file", o->workers);
+	cJSON_AddStringToObject(sc, "truth_file", o->truth);
+	if (o->mix)
+		cJSON_AddStringToObject(sc, "mix_file", o->mix);
+	else
+		cJSON_AddNullToObject(sc, "mix_file");
+	if (o->tests_file)
+		cJSON_AddStringToObject(sc, "tests_file", o->tests_file);
+	else
+		cJSON_AddNullToObject(sc, "tests_file");
+	cJSON_AddNumberToObject(sc, "tests", su->stream->n);
+	if (o->mix)
+		cJSON_AddNumberToObject(sc, "rate_per_s", o->rate);
+	else
+		cJSON_AddNullToObject(sc, "rate_per_s");
+	cJSON_AddNumberToObject(sc, "seed", (double)o->seed);
+	cJSON_AddNumberToObject(sc, "warmup", su->warmup);
+	cJSON_AddNumberToObject(sc, "noise_sigma", su->truth->noise_sigma);
+	a = cJSON_AddArrayToObject(doc, "workers");
+	for (uint32_t w = 0; w < su->n_workers; w++) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", su->workers[w]->id);
+		cJSON_AddNumberToObject(x, "capacity",
+		                        su->workers[w]->capacity ? su->workers[w]->capacity : 1);
+		cJSON_AddItemToArray(a, x);
+	}
+	a = cJSON_AddArrayToObject(doc, "types");
+	for (uint32_t t = 0; t < su->stream->n_types; t++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(su->stream->types[t]));
+	cJSON_AddNumberToObject(doc, "curve_window", su->curve_window);
+	a = cJSON_AddArrayToObject(doc, "runs");
+	for (uint32_t i = 0; i < n_runs; i++)
+		cJSON_AddItemToArray(a, run_json(&runs[i], su, oracle_mean));
+	return doc;
+}
+
+static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_runs,
+                        double oracle_mean)
+{
+	printf("%-28s %9s %9s %11s %10s %8s %6s %6s %8s %9s\n", "scheduler", "mean s", "p95 s",
+	       "mean>warm s", "makespan s", "tests/s", "failed", "missed", "unplaced",
+	       "vs oracle");
+	for (uint32_t i = 0; i < n_runs; i++) {
+		const sim_run *r = &runs[i];
+		char ratio[32];
+
+		if (isfinite(oracle_mean) && isfinite(r->mean_after_warmup_s))
+			snprintf(ratio, sizeof ratio, "%.3fx", r->mean_after_warmup_s / oracle_mean);
+		else
+			snprintf(ratio, sizeof ratio, "-");
+		printf("%-28.28s %9.2f %9.2f %11.2f %10.1f %8.3f %6u %6u %8u %9s\n", r->name,
+		       r->mean_s, r->p95_s, r->mean_after_warmup_s, r->makespan_s,
+		       r->throughput_per_s, r->failures, r->deadline_misses, r->unplaced, ratio);
+	}
+	/* Tests per worker and type: all of it is in --json; the table shows
+	 * what fits a terminal. */
+	uint32_t nw = su->n_workers, nt = su->stream->n_types, show = nw < 24 ? nw : 24;
+	printf("\ntests per worker (by type: %s", nt ? su->stream->types[0] : "");
+	for (uint32_t t = 1; t < nt; t++)
+		printf(", %s", su->stream->types[t]);
+	printf(")\n%-24s", "worker");
+	for (uint32_t i = 0; i < n_runs; i++)
+		printf(" %16.16s", runs[i].name);
+	printf("\n");
+	for (uint32_t w = 0; w < show; w++) {
+		printf("%-24.24s", su->workers[w]->id);
+		for (uint32_t i = 0; i < n_runs; i++) {
+			uint32_t sum = 0;
+			for (uint32_t t = 0; t < nt; t++)
+				sum += runs[i].assign[(size_t)w * nt + t];
+			printf(" %16u", sum);
+		}
+		printf("\n");
+	}
+	if (show < nw)
+		printf("(%u more workers in --json)\n", nw - show);
+}
+
+/* ===== The command ========================================================= */
+
+static void warn_to_stderr(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+}
+
+int cmd_simulate(const char *prog_name, int argc, char **argv)
+{
+	sim_opts o;
+	run_spec specs[MAX_RUNS];
+	sim_run runs[MAX_RUNS];
+	uint32_t n_specs = 0, n_runs = 0;
+	shim_host *h = NULL;
+	arena *a = NULL;
+	char err[1024];
+	char *fleet = NULL, *truth_text = NULL, *tests = NULL;
+	size_t fleet_len, truth_len, tests_len;
+	lbs_worker **workers = NULL;
+	uint32_t n_workers = 0;
+	truth tr;
+	stream st;
+	FILE *dump = NULL;
+	int rc = EXIT_BAD_INPUT;
+	double oracle_mean = NAN;
+
+	prog = prog_name;
+	int parsed = parse_opts(argc, argv, &o);
+	if (parsed)
+		return parsed > 0 ? 0 : EXIT_BAD_INPUT;
+	if (parse_compare(&o, specs, &n_specs))
+		return EXIT_BAD_INPUT;
+	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
+		fprintf(stderr, "%s: simulate: out of memory\n", prog);
+		goto out;
+	}
+	conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
+	if (!(fleet = file_read(o.workers, &fleet_len, err, sizeof err)) ||
+	    conv_fleet(&c, fleet, fleet_len, o.workers, &workers, &n_workers) ||
+	    !(truth_text = file_read(o.truth, &truth_len, err, sizeof err)) ||
+	    truth_load(&c, truth_text, truth_len, o.truth, (const lbs_worker *const *)workers,
+	               n_workers, &tr))
+		goto bad;
+	if (o.dump && !(dump = fopen(o.dump, "w"))) {
+		snprintf(err, sizeof err, "%s: cannot write: %s", o.dump, strerror(errno));
+		goto bad;
+	}
+	if (o.mix) {
+		if (!(tests = file_read(o.mix, &tests_len, err, sizeof err)) ||
+		    stream_from_mix(&c, tests, tests_len, o.mix, o.tests, o.rate, o.seed, dump, &st))
+			goto bad;
+	} else {
+		const char *name = strcmp(o.tests_file, "-") ? o.tests_file : "<stdin>";
+		if (!(tests = file_read(o.tests_file, &tests_len, err, sizeof err)) ||
+		    stream_from_lines(&c, tests, name, o.seed, dump, &st))
+			goto bad;
+	}
+	if (dump && fclose(dump)) {
+		dump = NULL;
+		snprintf(err, sizeof err, "%s: cannot write: %s", o.dump, strerror(errno));
+		goto bad;
+	}
+	dump = NULL;
+
+	progress pr = {.tty = isatty(2) && !o.quiet};
+	sim_setup su = {
+		.workers = workers, .n_workers = n_workers, .truth = &tr, .stream = &st,
+		.warmup = o.warmup < st.n ? o.warmup : 0,
+		.curve_window = o.window, .progress = show_progress, .progress_ctx = &pr,
+	};
+	if (o.warmup >= st.n)
+		fprintf(stderr, "%s: warning: --warmup %u is not below the %u tests; "
+		        "the after-warm-up mean uses every test\n", prog, o.warmup, st.n);
+	for (uint32_t i = 0; i < n_specs; i++) {
+		run_spec *sp = &specs[i];
+		shim_sched *s = NULL;
+		char *cfg = NULL;
+		size_t cfg_len = 0;
+		lbs_status ls;
+		int bad;
+
+		if (strcmp(sp->scheduler, "oracle")) {
+			if (sp->config_file) {
+				if (!(cfg = file_read(sp->config_file, &cfg_len, err, sizeof err)))
+					goto bad;
+			} else if (!strcmp(sp->scheduler, "composite")) {
+				cfg = strdup(composite_default);
+				cfg_len = cfg ? strlen(cfg) : 0;
+			}
+			ls = sched_open(h, o.plugin, sp->scheduler, cfg, cfg_len, &s, err, sizeof err);
+			free(cfg);
+			if (ls != LBS_OK) {
+				fprintf(stderr, "%s: %s%s%s\n", prog,
+				        ls == LBS_ECONFIG && sp->config_file ? sp->config_file : "",
+				        ls == LBS_ECONFIG && sp->config_file ? ": " : "", err);
+				rc = ls == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+				goto out;
+			}
+		}
+		pr.what = sp->name;
+		clock_gettime(CLOCK_MONOTONIC, &pr.t0);
+		bad = sim_execute(&su, s, sp->name, &runs[n_runs], err, sizeof err);
+		if (o.timing && !bad)
+			fprintf(stderr, "%s: simulate: %s: %u tests on %u workers in %.3f s\n", prog,
+			        sp->name, st.n, n_workers, since(&pr.t0));
+		sched_close(s);
+		if (pr.shown) {
+			fprintf(stderr, "\r%*s\r", 60, "");
+			pr.shown = 0;
+		}
+		if (bad)
+			goto bad;
+		n_runs++;
+		if (!strcmp(sp->scheduler, "oracle"))
+			oracle_mean = runs[n_runs - 1].mean_after_warmup_s;
+	}
+	print_table(&su, runs, n_runs, oracle_mean);
+	if (o.json || o.report) {
+		cJSON *doc = result_json(&o, &su, runs, n_runs, oracle_mean);
+		char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+		int wrote = 0;
+
+		if (o.json && text) {
+			FILE *f = fopen(o.json, "w");
+			wrote = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+			if ((f && fclose(f)) || !wrote) {
+				fprintf(stderr, "%s: %s: cannot write: %s\n", prog, o.json, strerror(errno));
+				free(text);
+				cJSON_Delete(doc);
+				goto out;
+			}
+		}
+		free(text);
+		if (!doc) {
+			fprintf(stderr, "%s: simulate: out of memory\n", prog);
+			goto out;
+		}
+		cJSON_Delete(doc);
+	}
+	rc = 0;
+	goto out;
+bad:
+	fprintf(stderr, "%s: %s\n", prog, err);
+out:
+	if (dump)
+		fclose(dump);
+	for (uint32_t i = 0; i < n_runs; i++)
+		sim_run_free(&runs[i], n_workers);
+	host_free(h);
+	arena_free(a);
+	free(fleet);
+	free(truth_text);
+	free(tests);
+	return rc;
+}

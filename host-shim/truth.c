@@ -1,0 +1,164 @@
+/*
+ * truth.c -- see truth.h.
+ */
+#include "truth.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "taxonomy.h"
+
+#define MAX_SPEED 1e6
+#define MAX_SECONDS 1e7
+
+static const char *const top_keys[] = {"workers", "noise_sigma", NULL};
+static const char *const worker_keys[] = {"speed", "failure_rate", "throttle_after_s",
+                                          "throttle_factor", NULL};
+
+/* One worker's entry; `prefix` is "workers.<id>". */
+static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const char *prefix,
+                       truth_worker *out)
+{
+	char field[256], g[200];
+	const cJSON *speed;
+	double after = INFINITY, factor = 1.0;
+	int r;
+
+	if (!cJSON_IsObject(obj))
+		return conv_fail(c, file, prefix, "must be an object, got %s",
+		                 conv_got(g, sizeof g, obj));
+	if (conv_keys(c, file, obj, prefix, worker_keys))
+		return -1;
+	memset(out, 0, sizeof *out);
+	if (conv_obj(c, file, obj, "speed", prefix, CONV_REQUIRED, &speed) < 0)
+		return -1;
+	/* "*" first, so it can fill every type the entry does not name. */
+	double dflt = 1.0;
+	snprintf(field, sizeof field, "%s.speed", prefix);
+	if ((r = conv_num(c, file, speed, "*", field, 0, MAX_SPEED, NULL, 0, &dflt)) < 0)
+		return -1;
+	if (r && dflt <= 0)
+		return conv_fail(c, file, field, "'*' must be > 0, got 0");
+	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
+		out->speed[t] = dflt;
+	for (const cJSON *s = speed->child; s; s = s->next) {
+		const char *k = s->string ? s->string : "";
+		char shown[160];
+		int t;
+		double v;
+
+		if (!strcmp(k, "*"))
+			continue;
+		t = tax_workload_parse(k);
+		if (t < 0)
+			return conv_fail(c, file, field,
+			                 "unknown workload type '%s' (one of MIXED, VISION, NLP, AUDIO, "
+			                 "MULTIMODAL, TRAINING, INFERENCE, EMBEDDING, CONVERSATIONAL, or *)",
+			                 conv_show(shown, sizeof shown, k));
+		if (cJSON_GetObjectItemCaseSensitive(speed, k) != s)
+			return conv_fail(c, file, field, "'%s' is given more than once", k);
+		if (conv_num(c, file, speed, k, field, 0, MAX_SPEED, NULL, 0, &v) < 0)
+			return -1;
+		if (v <= 0)
+			return conv_fail(c, file, field, "'%s' must be > 0, got 0", k);
+		out->speed[t] = v;
+	}
+	if (conv_num(c, file, obj, "failure_rate", prefix, 0, 1, NULL, 0, &out->failure_rate) < 0)
+		return -1;
+	if ((r = conv_num(c, file, obj, "throttle_after_s", prefix, 0, MAX_SECONDS, "s", 0,
+	                  &after)) < 0)
+		return -1;
+	int has_after = r;
+	if ((r = conv_num(c, file, obj, "throttle_factor", prefix, 0, 1, NULL, 0, &factor)) < 0)
+		return -1;
+	/* Half a throttle description is a mistake, not a default. */
+	if (has_after != r) {
+		snprintf(field, sizeof field, "%s.%s", prefix,
+		         has_after ? "throttle_factor" : "throttle_after_s");
+		return conv_fail(c, file, field, "is required when %s is given",
+		                 has_after ? "throttle_after_s" : "throttle_factor");
+	}
+	if (r && factor <= 0) {
+		snprintf(field, sizeof field, "%s.throttle_factor", prefix);
+		return conv_fail(c, file, field, "must be > 0 (a worker at 0 never finishes)");
+	}
+	out->throttle_after_s = has_after ? after : INFINITY;
+	out->throttle_factor = factor;
+	return 0;
+}
+
+int truth_load(conv_ctx *c, const char *text, size_t len, const char *file,
+               const lbs_worker *const *workers, uint32_t n, truth *out)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	const cJSON *ws, *star;
+	char field[256], shown[160];
+	uint8_t *seen = NULL;
+	truth t = {0};
+	int rc = -1;
+
+	while (doc && end < text + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (doc && end != text + len) {
+		conv_fail(c, file, NULL, "text after the JSON document");
+		goto out;
+	}
+	if (!doc || !cJSON_IsObject(doc)) {
+		conv_fail(c, file, NULL, doc ? "must be a JSON object with \"workers\""
+		                             : "not valid JSON");
+		goto out;
+	}
+	if (conv_keys(c, file, doc, NULL, top_keys) ||
+	    conv_obj(c, file, doc, "workers", NULL, CONV_REQUIRED, &ws) < 0 ||
+	    conv_num(c, file, doc, "noise_sigma", NULL, 0, 5, NULL, 0, &t.noise_sigma) < 0)
+		goto out;
+	t.n = n;
+	t.w = arena_alloc(c->arena, (size_t)n * sizeof *t.w + 1);
+	seen = arena_alloc(c->arena, (size_t)n + 1);
+	if (!t.w || !seen) {
+		conv_fail(c, file, NULL, "out of memory");
+		goto out;
+	}
+	for (const cJSON *e = ws->child; e; e = e->next) {
+		const char *id = e->string ? e->string : "";
+		uint32_t i;
+
+		if (!strcmp(id, "*"))
+			continue;
+		snprintf(field, sizeof field, "workers.%s", conv_show(shown, sizeof shown, id));
+		for (i = 0; i < n && strcmp(workers[i]->id, id); i++)
+			;
+		if (i == n) {
+			conv_fail(c, file, field, "no worker '%s' in the fleet", shown);
+			goto out;
+		}
+		if (seen[i]) {
+			conv_fail(c, file, field, "is given more than once");
+			goto out;
+		}
+		if (read_worker(c, file, e, field, &t.w[i]))
+			goto out;
+		seen[i] = 1;
+	}
+	star = cJSON_GetObjectItemCaseSensitive(ws, "*");
+	for (uint32_t i = 0; i < n; i++) {
+		if (seen[i])
+			continue;
+		if (!star) {
+			conv_fail(c, file, "workers",
+			          "has no entry for fleet worker '%s' (add one, or a \"*\" entry for "
+			          "the workers not listed)",
+			          conv_show(shown, sizeof shown, workers[i]->id));
+			goto out;
+		}
+		if (read_worker(c, file, star, "workers.*", &t.w[i]))
+			goto out;
+	}
+	*out = t;
+	rc = 0;
+out:
+	cJSON_Delete(doc);
+	return rc;
+}

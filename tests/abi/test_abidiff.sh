@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# test_abidiff.sh CC [ARGS...] -- the current header's ABI against the
+# frozen 1.0 baseline (tests/abi/v1.0), with abidiff from Debian's
+# abigail-tools.
+#
+# abi_surface.c is built with -g against each header, and abidiff compares
+# the DWARF of the two.  Its exit status alone cannot tell an appended field
+# (allowed in a minor release) from an inserted one: both are "changed"
+# (bit 4), and "incompatible" (bit 8) only means a removed symbol.  Nor can
+# a suppression file (has_data_member_inserted_at = end also hides a field
+# retyped next to an appended one).  So a report with changes is read in
+# leaf mode, and the only change accepted is a struct that grew by members
+# inserted at or past its old size.  The same judge is first run on headers
+# made wrong on purpose, so a judge that lets everything through fails here.
+#
+# Needs LBS_SRCDIR.  The compiler is the build's, without its sanitizer
+# flags: the shared objects are only read, never loaded.
+set -u
+cc=("$@")
+src=${LBS_SRCDIR:?}
+frozen=$src/tests/abi/v1.0
+fail=0
+
+if ! command -v abidiff >/dev/null; then
+	echo "SKIP: abidiff not found (Debian package abigail-tools, in ./dev TEST_DEPS)"
+	exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# surface INCLUDE_DIR OUT.so
+surface() {
+	"${cc[@]}" -std=c11 -g -O0 -shared -fPIC -fvisibility=hidden -I"$1" \
+		"$src/tests/abi/abi_surface.c" -o "$2"
+}
+
+# judge OLD.so NEW.so: 0 compatible (no change, or fields appended only),
+# 1 incompatible, 2 abidiff failed.  abidiff's report is left in
+# $tmp/report, the lines that are not appended fields in $tmp/verdict.
+judge() {
+	: >"$tmp/verdict"
+	abidiff -l "$1" "$2" >"$tmp/report" 2>&1
+	local rc=$?
+	((rc & 1)) && return 2
+	((rc & 8)) && return 1
+	((rc == 0)) && return 0
+	awk '
+		/^$/ || /^Leaf changes summary:/ || /^Changed leaf types summary:/ { next }
+		/^Removed\/Changed\/Added (functions|variables) summary:/ {
+			if ($0 !~ /: 0 Removed, 0 Changed, 0 Added/) { print "  not allowed: " $0; bad = 1 }
+			next
+		}
+		/^'\''struct lbs_[a-z_]+ at [^'\'']*'\'' changed:$/ { in_struct = 1; size = -1; next }
+		in_struct && /^  type size changed from [0-9]+ to [0-9]+ \(in bits\)$/ { size = $5; next }
+		in_struct && /^  [0-9]+ data member insertions?:$/ { next }
+		in_struct && size >= 0 && /^    '\''.*'\'', at offset [0-9]+ \(in bits\)/ {
+			off = $0
+			sub(/.*'\'', at offset /, "", off)
+			sub(/ .*/, "", off)
+			if (off + 0 >= size + 0)
+				next
+		}
+		{ print "  not an appended field: " $0; bad = 1 }
+		END { exit bad }
+	' "$tmp/report" >"$tmp/verdict"
+}
+
+# variant NAME SED-SCRIPT: the frozen header edited by SED-SCRIPT, built as
+# $tmp/NAME.so.  The edit must change the header, or the check is void.
+variant() {
+	mkdir -p "$tmp/$1/lbsched"
+	sed "$2" "$frozen/lbsched/abi.h" >"$tmp/$1/lbsched/abi.h"
+	if cmp -s "$frozen/lbsched/abi.h" "$tmp/$1/lbsched/abi.h"; then
+		echo "FAIL: variant $1: the edit did not apply (the frozen header changed?)"
+		fail=1
+	fi
+	surface "$tmp/$1" "$tmp/$1.so" || { echo "FAIL: variant $1 does not build"; fail=1; }
+}
+
+expect() { # expect NAME VERDICT(0|1)
+	judge "$tmp/v1.0.so" "$tmp/$1.so"
+	local got=$?
+	if [ "$got" = "$2" ]; then
+		echo "ok: variant $1 judged $([ "$2" = 0 ] && echo compatible || echo incompatible)"
+	else
+		echo "FAIL: variant $1 judged $got, expected $2; abidiff said:"
+		cat "$tmp/report" "$tmp/verdict"
+		fail=1
+	fi
+}
+
+surface "$frozen" "$tmp/v1.0.so" || { echo "FAIL: abi_surface.c does not build against v1.0"; exit 1; }
+surface "$src/abi" "$tmp/current.so" || { echo "FAIL: abi_surface.c does not build against abi/"; exit 1; }
+
+# The judge, on headers made right and wrong on purpose.
+workload='/^typedef struct lbs_workload {/,/^} lbs_workload;/'
+desc='/^typedef struct lbs_scheduler_desc {/,/^} lbs_scheduler_desc;/'
+variant appended "$workload{s/^\tuint32_t max_shards;.*/&\n\tdouble appended_metric;/}
+$desc{s/^} lbs_scheduler_desc;/\tlbs_status (*appended_slot)(void *inst);\n&/}"
+variant inserted "$workload{s/^\tuint32_t type;.*/&\n\tuint32_t inserted;/}"
+variant retyped "$workload{s/^\tuint32_t max_shards;.*/\tuint64_t max_shards;/}"
+variant slot_retyped "$desc{s/^\tvoid (\*destroy)(void \*inst);/\tint (*destroy)(void *inst);/}"
+variant removed "$desc{/^\tlbs_status (\*explain)(/,/);\$/d}"
+expect appended 0
+expect inserted 1
+expect retyped 1
+expect slot_retyped 1
+expect removed 1
+
+# The real comparison.
+judge "$tmp/v1.0.so" "$tmp/current.so"
+case $? in
+0)
+	if grep -q "changed:" "$tmp/report"; then
+		echo "ok: abi/lbsched/abi.h only appends to the frozen 1.0 header:"
+		cat "$tmp/report"
+	else
+		echo "ok: abi/lbsched/abi.h has the same ABI as the frozen 1.0 header"
+	fi
+	;;
+1)
+	echo "FAIL: abi/lbsched/abi.h breaks the 1.0 ABI (only appending fields is allowed):"
+	cat "$tmp/report"
+	echo "not appended:"
+	cat "$tmp/verdict"
+	fail=1
+	;;
+*)
+	echo "FAIL: abidiff failed:"
+	cat "$tmp/report"
+	fail=1
+	;;
+esac
+
+# The header's _Static_assert layout checks catch the same mistake at build
+# time: a field inserted into the current header must stop the compile.
+mkdir -p "$tmp/layout/lbsched"
+sed "$workload{s/^\tuint32_t type;.*/&\n\tuint32_t inserted;/}" "$src/abi/lbsched/abi.h" \
+	>"$tmp/layout/lbsched/abi.h"
+echo '#include <lbsched/abi.h>' >"$tmp/layout.c"
+if "${cc[@]}" -std=c11 -fsyntax-only -I"$tmp/layout" "$tmp/layout.c" 2>"$tmp/layout.err"; then
+	echo "FAIL: a field inserted into lbs_workload compiled: the layout checks are not active"
+	fail=1
+elif grep -q "lbs_workload.id moved" "$tmp/layout.err"; then
+	echo "ok: the layout checks stop a field inserted into lbs_workload"
+else
+	echo "FAIL: the layout checks failed without naming the moved field:"
+	cat "$tmp/layout.err"
+	fail=1
+fi
+# ... and stay out of the way of C99 and C++ users of the header.
+for std in c99 c11; do
+	"${cc[@]}" -std=$std -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I"$src/abi" \
+		"$tmp/layout.c" || { echo "FAIL: abi.h does not compile cleanly as -std=$std"; fail=1; }
+done
+if command -v c++ >/dev/null; then
+	c++ -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I"$src/abi" \
+		"$tmp/layout.c" || { echo "FAIL: abi.h does not compile cleanly as C++"; fail=1; }
+fi
+
+[ $fail = 0 ] && echo "test_abidiff: all checks passed"
+exit $fail

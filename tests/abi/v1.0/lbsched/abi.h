@@ -1,0 +1,682 @@
+/*
+ * lbsched/abi.h -- the lbsched plugin ABI, version 1.0.
+ *
+ * This header is the whole contract between a load balancer (the HOST) and
+ * a shared object that chooses workers for it (the PLUGIN).  A third party
+ * can write a plugin with this file alone.
+ *
+ * ---------------------------------------------------------------------------
+ * HOW A HOST LOADS A PLUGIN
+ *
+ *   1. Open the file with dlopen, flags RTLD_NOW | RTLD_LOCAL.
+ *   2. dlsym(LBS_ENTRY_SYMBOL) and call it.  The entry function does no work;
+ *      it returns a pointer to static data.
+ *   3. Check entry->struct_size >= LBS_ENTRY_SIZE_V1_0 and
+ *      entry->abi_major == LBS_ABI_MAJOR BEFORE calling anything else.
+ *   4. entry->init(host, err, errlen).  From here the plugin's schedulers
+ *      can be listed (scheduler_count / scheduler_get / scheduler_find).
+ *   5. desc->create(...) makes an instance; select / score / report / ...
+ *      run on it; desc->destroy(...) frees it.
+ *   6. entry->deinit() once per successful init, then dlclose.
+ *
+ * ---------------------------------------------------------------------------
+ * VERSIONING
+ *
+ *   The major version is part of the entry symbol's name
+ *   (lbs_plugin_entry_v1).  An incompatible ABI is a new symbol, so a host
+ *   that meets a plugin of another major gets "symbol not found", never a
+ *   crash.
+ *
+ *   Within one major, every plugin loads in every host, both ways.  A minor
+ *   release may only:
+ *     - append fields at the END of a struct (never insert, reorder, retype);
+ *     - append optional (NULL-able) slots at the end of a vtable;
+ *     - add constants and bits.
+ *   Every struct that crosses the boundary starts with uint32_t struct_size.
+ *   The writer of a struct sets struct_size to its own sizeof; a reader uses
+ *   LBS_HAS_FIELD() before touching any field added after 1.0.  For output
+ *   structs (lbs_selection) the CALLER sets struct_size and the callee writes
+ *   only fields that fit.
+ *
+ *   Unknown values are tolerated: unknown bits are ignored, an unknown
+ *   hardware class / architecture / vendor is treated as "other", an unknown
+ *   outcome result is treated as a failure, an unknown status as an error.
+ *
+ *   Only fixed-width integers, double and const char * (UTF-8, NUL-ended)
+ *   cross the boundary.  No C enums, no bit-fields, no struct by value,
+ *   no array of structs: arrays are arrays of pointers so structs can grow.
+ *
+ * ---------------------------------------------------------------------------
+ * OWNERSHIP
+ *
+ *   - Everything the host passes in (config text, workload, workers, outcome)
+ *     is BORROWED for the duration of the call.  A plugin copies what it keeps.
+ *   - Everything the plugin returns through its entry (the entry, scheduler
+ *     descriptors, names, descriptions) is static plugin data, valid until
+ *     the matching deinit().
+ *   - Instances are created only by create() and freed only by destroy().
+ *   - Neither side ever free()s the other's memory.  Text leaves the plugin
+ *     through caller-provided buffers (always NUL-terminated, truncated when
+ *     too small) or through an lbs_write_fn callback.
+ *
+ * ---------------------------------------------------------------------------
+ * THREADS (each function below carries one of these tags)
+ *
+ *   [load]     entry, init, deinit: one thread, never concurrent with any
+ *              other call into the plugin.
+ *   [control]  create, destroy, workers_changed: serialised per instance by
+ *              the host; destroy is never concurrent with anything on that
+ *              instance.
+ *   [data]     select, score, report, explain: the host serialises them per
+ *              instance unless the scheduler sets LBS_CAP_CONCURRENT, in which
+ *              case they may run on one instance from several threads at once.
+ *              They must not sleep, and select must not do I/O.
+ *   [any]      stats, host log, host now_ns: may run concurrently with
+ *              anything.
+ *
+ *   A plugin may start threads only inside create() and must join them in
+ *   destroy(): forking hosts (nginx) load plugins in a master process and
+ *   fork workers afterwards.  No C++ exception or Rust panic may cross this
+ *   boundary.
+ *
+ * ---------------------------------------------------------------------------
+ * BUILDING A PLUGIN
+ *
+ *   cc -shared -fPIC -fvisibility=hidden myplugin.c -o myplugin.so
+ *   and mark only the entry function LBS_EXPORT.  Do no work in constructors.
+ */
+#ifndef LBSCHED_ABI_H
+#define LBSCHED_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===== Versions and the entry symbol ===================================== */
+
+#define LBS_ABI_MAJOR 1
+#define LBS_ABI_MINOR 0
+
+/* The one exported symbol; its name carries the major version. */
+#define LBS_ENTRY_SYMBOL "lbs_plugin_entry_v1"
+
+#if defined(_WIN32)
+#define LBS_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__)
+#define LBS_EXPORT __attribute__((visibility("default")))
+#else
+#define LBS_EXPORT
+#endif
+
+/* True when the struct at p, written by the other side, has `field`. */
+#define LBS_HAS_FIELD(p, type, field)                                         \
+	((p)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ===== Status codes ======================================================= */
+
+/*
+ * Every function that can fail returns an lbs_status.  0 is success,
+ * LBS_NO_WORKER is a normal answer (not an error), negatives are errors.
+ * A host treats any other negative value as LBS_EINTERNAL.
+ */
+typedef int32_t lbs_status;
+#define LBS_OK 0
+#define LBS_NO_WORKER 1        /* no worker is eligible for this workload */
+#define LBS_EINVAL (-1)        /* a bad argument (NULL, size too small, ...) */
+#define LBS_ENOMEM (-2)        /* allocation failed */
+#define LBS_ECONFIG (-3)       /* the JSON config is invalid; see errbuf */
+#define LBS_EUNSUPPORTED (-4)  /* the call is not supported by this plugin */
+#define LBS_EINTERNAL (-5)     /* a bug in the plugin */
+#define LBS_EIO (-6)           /* the plugin's own storage failed */
+#define LBS_EVERSION (-7)      /* incompatible versions */
+
+/* ===== Taxonomy: hardware classes, architectures, vendors ================ */
+
+/* Values of lbs_device.hw_class and lbs_workload.preferred_class.
+ * 0 means "not known" in a device and "no preference" in a workload. */
+#define LBS_CLASS_UNKNOWN 0
+#define LBS_CLASS_CPU 1
+#define LBS_CLASS_GPU 2
+#define LBS_CLASS_TPU 3
+#define LBS_CLASS_NPU 4
+#define LBS_CLASS_DSP 5
+#define LBS_CLASS_FPGA 6
+#define LBS_CLASS_ASIC 7
+#define LBS_CLASS_HYBRID 8 /* e.g. a browser: WebGPU/WebNN over mixed hw */
+#define LBS_CLASS_COUNT 9
+
+/* Values of lbs_device.arch and lbs_workload.preferred_arch.
+ * 0 = not known / no preference; OTHER = a named architecture we do not
+ * know, which never equals a preference by accident. */
+#define LBS_ARCH_UNKNOWN 0
+#define LBS_ARCH_X86 1
+#define LBS_ARCH_X86_64 2
+#define LBS_ARCH_ARM 3
+#define LBS_ARCH_ARM64 4
+#define LBS_ARCH_PPC 5
+#define LBS_ARCH_PPC64 6
+#define LBS_ARCH_MIPS 7
+#define LBS_ARCH_RISCV 8
+#define LBS_ARCH_GPU_CUDA 9
+#define LBS_ARCH_GPU_ROCM 10
+#define LBS_ARCH_GPU_METAL 11
+#define LBS_ARCH_GPU_WEBGPU 12
+#define LBS_ARCH_TPU 13
+#define LBS_ARCH_NPU_QUALCOMM 14
+#define LBS_ARCH_NPU_MEDIATEK 15
+#define LBS_ARCH_NPU_SAMSUNG 16
+#define LBS_ARCH_DSP_HEXAGON 17
+#define LBS_ARCH_FPGA_INTEL 18
+#define LBS_ARCH_FPGA_XILINX 19
+#define LBS_ARCH_OTHER 20
+#define LBS_ARCH_COUNT 21
+
+/* Values of lbs_device.vendor.  Same 0 / OTHER rule as architectures.
+ * lbs_workload.preferred_vendors is a set: bit (1 << vendor). */
+#define LBS_VENDOR_UNKNOWN 0
+#define LBS_VENDOR_INTEL 1
+#define LBS_VENDOR_AMD 2
+#define LBS_VENDOR_NVIDIA 3
+#define LBS_VENDOR_ARM 4
+#define LBS_VENDOR_APPLE 5
+#define LBS_VENDOR_QUALCOMM 6
+#define LBS_VENDOR_MEDIATEK 7
+#define LBS_VENDOR_SAMSUNG 8
+#define LBS_VENDOR_GOOGLE 9
+#define LBS_VENDOR_IBM 10
+#define LBS_VENDOR_MICROSOFT 11
+#define LBS_VENDOR_AMAZON 12
+#define LBS_VENDOR_XILINX 13
+#define LBS_VENDOR_ALTERA 14
+#define LBS_VENDOR_HUAWEI 15
+#define LBS_VENDOR_OTHER 16
+#define LBS_VENDOR_COUNT 17
+
+/* ===== Taxonomy: capability sets (bits) =================================== */
+
+/* Software backends: lbs_device.backends, lbs_workload.required_backends and
+ * preferred_backends.  OTHER marks "some backend we could not name"; a
+ * requirement is never OTHER, so it never matches by accident. */
+#define LBS_BACKEND_PYTORCH (UINT64_C(1) << 0)
+#define LBS_BACKEND_TENSORFLOW (UINT64_C(1) << 1)
+#define LBS_BACKEND_ONNX (UINT64_C(1) << 2)
+#define LBS_BACKEND_WEBNN (UINT64_C(1) << 3)
+#define LBS_BACKEND_WEBGPU (UINT64_C(1) << 4)
+#define LBS_BACKEND_DIRECTML (UINT64_C(1) << 5)
+#define LBS_BACKEND_OPENVINO (UINT64_C(1) << 6)
+#define LBS_BACKEND_QNN (UINT64_C(1) << 7)
+#define LBS_BACKEND_CUDA (UINT64_C(1) << 8)
+#define LBS_BACKEND_ROCM (UINT64_C(1) << 9)
+#define LBS_BACKEND_MPS (UINT64_C(1) << 10)
+#define LBS_BACKEND_VULKAN (UINT64_C(1) << 11)
+#define LBS_BACKEND_METAL (UINT64_C(1) << 12)
+#define LBS_BACKEND_OPENCL (UINT64_C(1) << 13)
+#define LBS_BACKEND_TVM (UINT64_C(1) << 14)
+#define LBS_BACKEND_NNAPI (UINT64_C(1) << 15)
+#define LBS_BACKEND_COREML (UINT64_C(1) << 16)
+#define LBS_BACKEND_TFLITE (UINT64_C(1) << 17)
+#define LBS_BACKEND_TENSORRT (UINT64_C(1) << 18)
+#define LBS_BACKEND_CPU (UINT64_C(1) << 19) /* plain CPU execution */
+#define LBS_BACKEND_TPU (UINT64_C(1) << 20) /* a TPU runtime (XLA, ...) */
+#define LBS_BACKEND_NPU (UINT64_C(1) << 21) /* some NPU runtime */
+#define LBS_BACKEND_GPU (UINT64_C(1) << 22) /* any GPU compute runtime */
+#define LBS_BACKEND_OTHER (UINT64_C(1) << 63)
+
+/* Numeric precisions: lbs_device.precisions, lbs_workload.required_precisions. */
+#define LBS_PREC_FP32 (UINT32_C(1) << 0)
+#define LBS_PREC_FP16 (UINT32_C(1) << 1)
+#define LBS_PREC_BF16 (UINT32_C(1) << 2)
+#define LBS_PREC_INT8 (UINT32_C(1) << 3)
+#define LBS_PREC_INT4 (UINT32_C(1) << 4)
+#define LBS_PREC_INT2 (UINT32_C(1) << 5)
+#define LBS_PREC_INT1 (UINT32_C(1) << 6)
+#define LBS_PREC_MIXED (UINT32_C(1) << 7)
+#define LBS_PREC_OTHER (UINT32_C(1) << 31)
+
+/* Accelerator features: lbs_device.features, lbs_workload.required_features. */
+#define LBS_FEAT_TENSOR_CORES (UINT32_C(1) << 0)
+#define LBS_FEAT_RAY_TRACING (UINT32_C(1) << 1)
+#define LBS_FEAT_NEURAL_ENGINE (UINT32_C(1) << 2)
+#define LBS_FEAT_QUANTIZATION (UINT32_C(1) << 3)
+#define LBS_FEAT_SPARSITY (UINT32_C(1) << 4)
+#define LBS_FEAT_DYNAMIC_PRECISION (UINT32_C(1) << 5)
+#define LBS_FEAT_MULTI_INSTANCE (UINT32_C(1) << 6)
+#define LBS_FEAT_SHARED_MEMORY (UINT32_C(1) << 7)
+#define LBS_FEAT_UNIFIED_MEMORY (UINT32_C(1) << 8)
+#define LBS_FEAT_DEDICATED_MEMORY (UINT32_C(1) << 9)
+#define LBS_FEAT_COMPUTE_SHADERS (UINT32_C(1) << 10)
+#define LBS_FEAT_SIMD (UINT32_C(1) << 11)
+#define LBS_FEAT_SIMT (UINT32_C(1) << 12)
+#define LBS_FEAT_AVX (UINT32_C(1) << 13)
+#define LBS_FEAT_AVX2 (UINT32_C(1) << 14)
+#define LBS_FEAT_AVX512 (UINT32_C(1) << 15)
+#define LBS_FEAT_NEON (UINT32_C(1) << 16)
+#define LBS_FEAT_SVE (UINT32_C(1) << 17)
+#define LBS_FEAT_SMT (UINT32_C(1) << 18)
+#define LBS_FEAT_TSX (UINT32_C(1) << 19)
+#define LBS_FEAT_OTHER (UINT32_C(1) << 31)
+
+/* Workload types: lbs_workload.type and lbs_outcome.workload_type. */
+#define LBS_WL_MIXED 0
+#define LBS_WL_VISION 1
+#define LBS_WL_NLP 2
+#define LBS_WL_AUDIO 3
+#define LBS_WL_MULTIMODAL 4
+#define LBS_WL_TRAINING 5
+#define LBS_WL_INFERENCE 6
+#define LBS_WL_EMBEDDING 7
+#define LBS_WL_CONVERSATIONAL 8
+#define LBS_WL_COUNT 9
+
+/* ===== Workers ============================================================ */
+
+/* One hardware profile of a worker: a worker with a CPU and a GPU has two.
+ * Static capabilities only; a worker's dynamic state is in lbs_worker. */
+typedef struct lbs_device {
+	uint32_t struct_size;   /* sizeof(lbs_device) of the writer */
+	uint32_t hw_class;      /* LBS_CLASS_* */
+	uint32_t arch;          /* LBS_ARCH_* */
+	uint32_t vendor;        /* LBS_VENDOR_* */
+	const char *model_name; /* informational, may be NULL */
+	uint64_t backends;      /* LBS_BACKEND_* set this device can run */
+	uint32_t precisions;    /* LBS_PREC_* set */
+	uint32_t features;      /* LBS_FEAT_* set */
+	uint64_t mem_total_bytes;
+	uint64_t mem_available_bytes; /* free for new work, before reservations */
+	uint32_t compute_units; /* CPU cores, GPU SMs, TPU cores, NPU units; >= 0 */
+	uint32_t clock_mhz;     /* 0 = not known */
+	uint32_t tdp_watts;     /* thermal design power, 0 = not known */
+	uint32_t reserved0;     /* must be 0 */
+} lbs_device;
+
+/* Values of lbs_worker.thermal_state. */
+#define LBS_THERMAL_NORMAL 0
+#define LBS_THERMAL_WARMING 1 /* ramping up; runs at performance_level */
+#define LBS_THERMAL_COOLING 2 /* throttled; runs at performance_level */
+
+/*
+ * A worker the host may send work to, with its devices and current load.
+ * Identity is `id`, stable for the worker's life; the position of a worker
+ * in the array passed to select() means nothing beyond that one call.
+ */
+typedef struct lbs_worker {
+	uint32_t struct_size; /* sizeof(lbs_worker) of the writer */
+	uint32_t n_devices;   /* >= 1 for a usable worker */
+	const char *id;       /* stable, unique in the array, non-empty */
+	const lbs_device *const *devices;
+
+	/* Dynamic state.  Utilisations are fractions 0..1 (not percent). */
+	double util_cpu;
+	double util_memory;
+	double util_gpu;
+	double util_io;
+	double util_network;
+	uint32_t active_tests;  /* running now */
+	uint32_t queued_tests;  /* waiting on this worker */
+	uint64_t reserved_memory_bytes; /* promised to running work */
+	double temperature;     /* 0 (cold) .. 1 (at its thermal limit) */
+	uint32_t thermal_state; /* LBS_THERMAL_* */
+	uint32_t capacity;      /* tests it runs at once; 0 means 1 */
+	double performance_level; /* 0..1, 1 = full speed */
+
+	/* Accelerators the worker has: n_accels parallel entries, e.g.
+	 * kinds {"gpu","tpu"} counts {4,1}.  Kinds are lower-case names. */
+	const char *const *accel_kinds;
+	const uint32_t *accel_counts;
+	uint32_t n_accels;
+	uint32_t reserved1; /* must be 0 */
+} lbs_worker;
+
+/* ===== Workloads ========================================================== */
+
+/* Values of lbs_workload.allocation. */
+#define LBS_ALLOC_SINGLE 0     /* one worker */
+#define LBS_ALLOC_SHARDED 1    /* split over min_shards..max_shards workers */
+#define LBS_ALLOC_REPLICATED 2 /* copies on min_shards..max_shards workers */
+
+/*
+ * One unit of work to place (a test, a request).  Metrics are 0..1; a host
+ * that does not know one leaves it at 0.5 (neutral), except
+ * energy_sensitivity, which is 0 unless the work says it cares.
+ */
+typedef struct lbs_workload {
+	uint32_t struct_size; /* sizeof(lbs_workload) of the writer */
+	uint32_t type;        /* LBS_WL_* */
+	const char *id;       /* the test / request id; may be NULL */
+	const char *test_type;/* the host's own type name, e.g.
+	                         "vision_classification"; may be NULL */
+	const char *model_id; /* may be NULL */
+
+	/* Hard requirements: a worker lacking any of these is never chosen. */
+	uint64_t required_backends;   /* all must be on one device */
+	uint32_t required_precisions; /* all must be on that device */
+	uint32_t required_features;   /* all must be on that device */
+	uint64_t min_memory_bytes;    /* <= that device's available - reserved */
+	uint32_t min_compute_units;   /* <= that device's compute units */
+	uint32_t n_required_accels;   /* entries in the two arrays below */
+	const char *const *required_accel_kinds;   /* lower-case names */
+	const uint32_t *required_accel_counts;     /* how many of each */
+	const char *const *exclude_ids; /* workers already tried: never chosen */
+	uint32_t n_exclude;
+
+	/* Soft preferences: they raise a score, they never filter. */
+	uint32_t preferred_class;     /* LBS_CLASS_*, 0 = none */
+	uint32_t preferred_arch;      /* LBS_ARCH_*, 0 = none */
+	uint32_t reserved0;           /* must be 0 */
+	uint64_t preferred_vendors;   /* set of (1 << LBS_VENDOR_*), 0 = none */
+	uint64_t preferred_backends;  /* LBS_BACKEND_* set, 0 = none */
+
+	/* Metrics, each 0..1. */
+	double compute_intensity;
+	double memory_intensity;
+	double io_intensity;
+	double network_intensity;
+	double latency_sensitivity;
+	double throughput_sensitivity;
+	double energy_sensitivity;
+
+	uint32_t priority;            /* 1 (highest) .. 5 (lowest) */
+	uint32_t allocation;          /* LBS_ALLOC_* */
+	double deadline_s;            /* seconds from now it must finish; 0 = none */
+	double est_duration_s;        /* expected run time in seconds; 0 = unknown */
+	uint32_t min_shards;          /* >= 1; for SINGLE both are 1 */
+	uint32_t max_shards;          /* >= min_shards */
+} lbs_workload;
+
+/* ===== The answer ========================================================= */
+
+/*
+ * Filled by select().  The CALLER owns this struct and its arrays: it sets
+ * struct_size, points `indices` and `ids` at arrays of `capacity` entries
+ * (capacity >= the workload's max_shards), and may give a reason buffer.
+ * The plugin writes n_selected entries, best first, with distinct workers.
+ * ids[i] must equal workers[indices[i]]->id (the pointer may be either the
+ * host's string or the plugin's copy; the host compares the text).
+ */
+typedef struct lbs_selection {
+	uint32_t struct_size; /* set by the caller */
+	uint32_t capacity;    /* entries available in indices / ids */
+	uint32_t *indices;    /* positions in this call's workers array */
+	const char **ids;     /* the chosen workers' ids */
+	uint32_t n_selected;  /* written by the plugin, <= capacity */
+	uint32_t reserved0;
+	uint64_t cookie;      /* opaque; the host returns it in lbs_outcome */
+	char *reason;         /* caller buffer for one sentence, may be NULL */
+	size_t reason_len;    /* its size in bytes */
+} lbs_selection;
+
+/* ===== Feedback =========================================================== */
+
+/* Values of lbs_outcome.result.  Unknown values mean LBS_RESULT_FAILURE. */
+#define LBS_RESULT_SUCCESS 0
+#define LBS_RESULT_FAILURE 1   /* the work ran and failed */
+#define LBS_RESULT_TIMEOUT 2   /* it did not finish in time */
+#define LBS_RESULT_REJECTED 3  /* the worker refused or was unreachable */
+#define LBS_RESULT_CANCELLED 4 /* the host gave up; not the worker's fault */
+
+/* What happened to one placed workload, reported through report(). */
+typedef struct lbs_outcome {
+	uint32_t struct_size;   /* sizeof(lbs_outcome) of the writer */
+	uint32_t workload_type; /* LBS_WL_* */
+	const char *workload_id;/* may be NULL */
+	const char *test_type;  /* may be NULL */
+	const char *worker_id;  /* non-NULL */
+	uint64_t cookie;        /* from the lbs_selection, 0 if unknown */
+	int32_t result;         /* LBS_RESULT_* */
+	int32_t status_code;    /* host-specific, e.g. an HTTP status; 0 = none */
+	double duration_s;      /* wall time of the work, >= 0 */
+	double expected_duration_s; /* what the host expected, 0 = unknown */
+} lbs_outcome;
+
+/* ===== Host services ====================================================== */
+
+/* Log levels for lbs_host_api.log. */
+#define LBS_LOG_DEBUG 0
+#define LBS_LOG_INFO 1
+#define LBS_LOG_WARN 2
+#define LBS_LOG_ERROR 3
+#define LBS_LOG_PLUGIN_MISBEHAVING 4 /* the host reports a contract breach */
+
+/* Receives text (JSON) from the plugin.  `data` is not NUL-terminated;
+ * it is valid only during the call.  Return 0 to go on, nonzero to stop. */
+typedef int (*lbs_write_fn)(void *ctx, const char *data, size_t len);
+
+struct lbs_scheduler_desc;
+
+/*
+ * What the host offers a plugin.  Owned by the host; it outlives every
+ * instance created with it.
+ */
+typedef struct lbs_host_api {
+	uint32_t struct_size;
+	uint32_t abi_major;     /* LBS_ABI_MAJOR the host was built with */
+	uint32_t abi_minor;
+	uint32_t reserved0;
+	const char *host_name;  /* e.g. "lbsched-shim", "nginx" */
+	const char *host_version;
+	void *host_data;        /* passed back to every function below */
+
+	/* [any] Write one log line (no trailing newline needed). */
+	void (*log)(void *host_data, int32_t level, const char *msg);
+
+	/* [any] Monotonic clock in nanoseconds. */
+	uint64_t (*now_ns)(void *host_data);
+
+	/*
+	 * [control] Find a scheduler, possibly in another plugin, so that a
+	 * scheduler (composite) can create children through the host.
+	 * plugin_path NULL or "" means the plugin making the call.  The host
+	 * loads and validates the plugin as it would its own.  On success
+	 * *out points to a descriptor valid until release_scheduler(*out),
+	 * and *out_host to the host API to pass to that descriptor's
+	 * create() (owned by the host, valid as long as *out).
+	 * Errors: LBS_EINVAL (no such scheduler), LBS_EVERSION (refused
+	 * plugin), LBS_EUNSUPPORTED (the host cannot load plugins); err gets a
+	 * sentence naming the file and problem.  May be NULL in hosts that
+	 * offer no loading.
+	 */
+	lbs_status (*find_scheduler)(void *host_data, const char *plugin_path,
+	                             const char *name,
+	                             const struct lbs_scheduler_desc **out,
+	                             const struct lbs_host_api **out_host,
+	                             char *err, size_t errlen);
+
+	/* [control] Drop a descriptor from find_scheduler after destroying
+	 * every instance made from it.  May be NULL when find_scheduler is. */
+	void (*release_scheduler)(void *host_data,
+	                          const struct lbs_scheduler_desc *desc);
+} lbs_host_api;
+
+/* ===== Schedulers (the vtable) ============================================ */
+
+/* Bits of lbs_scheduler_desc.caps. */
+#define LBS_CAP_CONCURRENT (UINT64_C(1) << 0) /* [data] calls may overlap */
+#define LBS_CAP_LEARNS (UINT64_C(1) << 1)     /* report() changes decisions */
+#define LBS_CAP_MULTI (UINT64_C(1) << 2)      /* can return several workers */
+
+/*
+ * One scheduler type a plugin offers.  Static plugin data, valid until
+ * deinit().  Required slots (create, destroy, select) are never NULL; an
+ * optional slot may be NULL and the host checks before calling it.
+ */
+typedef struct lbs_scheduler_desc {
+	uint32_t struct_size;
+	uint32_t reserved0;
+	const char *name;        /* e.g. "round-robin"; third parties use
+	                            reverse-DNS names, "org.example.mine" */
+	const char *description; /* one sentence */
+	uint64_t caps;           /* LBS_CAP_* */
+
+	/*
+	 * [control] REQUIRED.  Make an instance from JSON config text.
+	 *   host       services; outlives the instance.
+	 *   config     JSON text, `config_len` bytes, not necessarily
+	 *              NUL-terminated; NULL or empty means all defaults.
+	 *   out        receives the instance on LBS_OK.
+	 *   err        buffer for one sentence naming the config field and
+	 *              its problem, e.g. "field 'weights.load': must be >= 0".
+	 * Errors: LBS_ECONFIG (bad config), LBS_ENOMEM, LBS_EIO (storage).
+	 */
+	lbs_status (*create)(const lbs_host_api *host, const char *config,
+	                     size_t config_len, void **out, char *err,
+	                     size_t errlen);
+
+	/* [control] REQUIRED.  Free an instance.  Never fails. */
+	void (*destroy)(void *inst);
+
+	/*
+	 * [data] REQUIRED.  Choose workers for one workload.
+	 *   workload   borrowed for the call.
+	 *   workers    n_workers borrowed pointers; positions are per call.
+	 *   out        caller-owned; see lbs_selection.
+	 * Returns LBS_OK with out->n_selected >= 1 (between min_shards and
+	 * max_shards for SHARDED / REPLICATED), LBS_NO_WORKER with
+	 * n_selected 0 when no worker qualifies, or a negative error.  Never
+	 * chooses an excluded worker, one failing a hard requirement, or the
+	 * same worker twice.  Should not allocate and must not do I/O.
+	 */
+	lbs_status (*select)(void *inst, const lbs_workload *workload,
+	                     const lbs_worker *const *workers, uint32_t n_workers,
+	                     lbs_selection *out);
+
+	/*
+	 * [data] OPTIONAL.  Score every worker for this workload without
+	 * choosing, so that a composite can blend schedulers.  Writes
+	 * scores[i] in 0..1 (higher is better) for workers[i], or a negative
+	 * value for a worker that is not eligible.  Must not change state
+	 * that select() would see.
+	 */
+	lbs_status (*score)(void *inst, const lbs_workload *workload,
+	                    const lbs_worker *const *workers, uint32_t n_workers,
+	                    double *scores);
+
+	/* [data] OPTIONAL.  Learn from what happened to a placed workload.
+	 * Errors: LBS_EINVAL (bad outcome), LBS_EIO (storage failed; the
+	 * outcome is lost). */
+	lbs_status (*report)(void *inst, const lbs_outcome *outcome);
+
+	/* [control] OPTIONAL.  The fleet changed; `workers` is the new one.
+	 * A scheduler may drop state of workers no longer present. */
+	lbs_status (*workers_changed)(void *inst,
+	                              const lbs_worker *const *workers,
+	                              uint32_t n_workers);
+
+	/* [any] OPTIONAL.  Write one JSON object of counters through write. */
+	lbs_status (*stats)(void *inst, lbs_write_fn write, void *ctx);
+
+	/*
+	 * [data] OPTIONAL.  Write one JSON object explaining the decision
+	 * select() would make now: every candidate with its score factors,
+	 * every rejected worker with the first requirement it failed.  Must
+	 * not change state.
+	 */
+	lbs_status (*explain)(void *inst, const lbs_workload *workload,
+	                      const lbs_worker *const *workers,
+	                      uint32_t n_workers, lbs_write_fn write, void *ctx);
+} lbs_scheduler_desc;
+
+/* ===== The plugin entry =================================================== */
+
+typedef struct lbs_plugin_entry {
+	uint32_t struct_size;  /* sizeof(lbs_plugin_entry) of the plugin */
+	uint32_t abi_major;    /* LBS_ABI_MAJOR the plugin was built with */
+	uint32_t abi_minor;
+	uint32_t reserved0;
+	const char *plugin_name;    /* e.g. "lbsched" */
+	const char *plugin_version; /* e.g. "0.1.0", informational */
+
+	/*
+	 * [load] Prepare the plugin.  Reference-counted: a host (or two hosts
+	 * in one process) may call init several times; each successful init
+	 * is matched by one deinit.  Starts no threads.
+	 * Errors: LBS_EVERSION if the host's ABI is unusable; err explains.
+	 */
+	lbs_status (*init)(const lbs_host_api *host, char *err, size_t errlen);
+
+	/* [load] Undo one init.  After the last one, no descriptor is valid. */
+	void (*deinit)(void);
+
+	/* [load] or after init: the schedulers this plugin offers. */
+	uint32_t (*scheduler_count)(void);
+	const lbs_scheduler_desc *(*scheduler_get)(uint32_t index);
+	/* NULL when no scheduler has this name (compared exactly). */
+	const lbs_scheduler_desc *(*scheduler_find)(const char *name);
+
+	/*
+	 * [any] OPTIONAL.  An extension interface by id ("lbs.ext.<name>/<rev>"),
+	 * or NULL when the plugin does not offer it.  The pointer is static
+	 * plugin data, valid until deinit.  An id's layout never changes; a
+	 * new layout gets a new revision.
+	 */
+	const void *(*get_extension)(const char *id);
+} lbs_plugin_entry;
+
+/* ===== Extension: the learned store ======================================= */
+
+/*
+ * "lbs.ext.store/1": read and write a plugin's learned store directly, so a
+ * host can move knowledge between machines (export on one, import on the
+ * other) without running a scheduler.  All functions are [control]; `dir`
+ * is the store's directory, as in the scheduler config's "store.path".
+ */
+#define LBS_EXT_STORE "lbs.ext.store/1"
+
+/* Flags of lbs_ext_store.import_json. */
+#define LBS_IMPORT_MERGE 0   /* records in the document replace theirs; others stay */
+#define LBS_IMPORT_REPLACE 1 /* the store afterwards holds exactly the document */
+
+typedef struct lbs_ext_store {
+	uint32_t struct_size;
+	uint32_t reserved0;
+	/*
+	 * Write the whole store as one JSON document:
+	 *   {"schema": N, "records": [{"workload_type": "VISION",
+	 *     "worker": "gpu-1", "samples": N, "successes": N, "failures": N,
+	 *     "preference": x, "mean_duration": s, "var_duration": s2,
+	 *     "last_update": unix_s}, ...]}
+	 * Errors: LBS_EIO (cannot open the store; err says why).
+	 */
+	lbs_status (*export_json)(const lbs_host_api *host, const char *dir,
+	                          lbs_write_fn write, void *ctx, char *err,
+	                          size_t errlen);
+	/*
+	 * Load a document in the export format, in one transaction: either
+	 * every record is applied or, on any error, nothing changes.
+	 * Errors: LBS_EINVAL (malformed document; err names the record and
+	 * field), LBS_EIO.
+	 */
+	lbs_status (*import_json)(const lbs_host_api *host, const char *dir,
+	                          const char *json, size_t len, uint32_t flags,
+	                          char *err, size_t errlen);
+	/* Remove every learned record (the schema stays).  Errors: LBS_EIO. */
+	lbs_status (*reset)(const lbs_host_api *host, const char *dir, char *err,
+	                    size_t errlen);
+} lbs_ext_store;
+
+/*
+ * Smallest struct_size a reader accepts for each struct: the size at 1.0,
+ * or for the descriptor, the end of the last REQUIRED slot (a plugin built
+ * against a header without the optional slots still loads).  A host passes
+ * workers, devices, workloads and outcomes at least this big; a plugin
+ * may reject smaller ones with LBS_EINVAL.
+ */
+#define LBS_ENTRY_SIZE_V1_0 (offsetof(lbs_plugin_entry, scheduler_find) + sizeof(void *))
+#define LBS_DESC_SIZE_V1_0 (offsetof(lbs_scheduler_desc, select) + sizeof(void *))
+#define LBS_DEVICE_SIZE_V1_0 (offsetof(lbs_device, reserved0) + sizeof(uint32_t))
+#define LBS_WORKER_SIZE_V1_0 (offsetof(lbs_worker, reserved1) + sizeof(uint32_t))
+#define LBS_WORKLOAD_SIZE_V1_0 (offsetof(lbs_workload, max_shards) + sizeof(uint32_t))
+#define LBS_SELECTION_SIZE_V1_0 (offsetof(lbs_selection, reason_len) + sizeof(size_t))
+#define LBS_OUTCOME_SIZE_V1_0 (offsetof(lbs_outcome, expected_duration_s) + sizeof(double))
+#define LBS_HOST_SIZE_V1_0 (offsetof(lbs_host_api, now_ns) + sizeof(void *))
+
+/* The one function a plugin exports.  Returns static data; does no work. */
+typedef const lbs_plugin_entry *(*lbs_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LBSCHED_ABI_H */

@@ -1,0 +1,298 @@
+/*
+ * v1_0_host.c -- a host built against the frozen 1.0 header alone
+ * (tests/abi/v1.0/lbsched/abi.h), without the shim: it loads the current
+ * plugin ($LBS_PLUGIN) the way abi.h's "HOW A HOST LOADS A PLUGIN" says, and
+ * drives round-robin and hardware-aware with structs of the 1.0 sizes.  A
+ * plugin built against a newer header must keep working for it.
+ *
+ * Its own answer check is deliberately simple (index in range, id equal to
+ * that worker's): what is asserted is which worker was chosen.
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lbsched/abi.h>
+
+#include "check.h"
+
+#define GB (UINT64_C(1) << 30)
+
+static void host_log(void *data, int32_t level, const char *msg)
+{
+	(void)data;
+	if (level >= LBS_LOG_WARN)
+		fprintf(stderr, "v1.0 host: plugin says: %s\n", msg);
+}
+
+static uint64_t host_now(void *data)
+{
+	struct timespec ts;
+
+	(void)data;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const lbs_host_api host = {
+	.struct_size = sizeof(lbs_host_api),
+	.abi_major = LBS_ABI_MAJOR,
+	.abi_minor = LBS_ABI_MINOR,
+	.host_name = "v1.0-test-host",
+	.host_version = "1.0",
+	.log = host_log,
+	.now_ns = host_now,
+	/* find_scheduler / release_scheduler NULL: this host loads nothing
+	 * on a plugin's behalf (allowed by abi.h). */
+};
+
+/* The fleet: two CPU boxes (one with little memory) and a box with a CPU
+ * and a CUDA GPU.  Everything is a 1.0-sized struct. */
+static const lbs_device cpu_big = {
+	.struct_size = sizeof(lbs_device), .hw_class = LBS_CLASS_CPU, .arch = LBS_ARCH_X86_64,
+	.vendor = LBS_VENDOR_INTEL, .model_name = "xeon",
+	.backends = LBS_BACKEND_CPU | LBS_BACKEND_PYTORCH | LBS_BACKEND_ONNX,
+	.precisions = LBS_PREC_FP32 | LBS_PREC_INT8, .features = LBS_FEAT_AVX2,
+	.mem_total_bytes = 64 * GB, .mem_available_bytes = 32 * GB, .compute_units = 16,
+	.clock_mhz = 2900, .tdp_watts = 200,
+};
+static const lbs_device cpu_small = {
+	.struct_size = sizeof(lbs_device), .hw_class = LBS_CLASS_CPU, .arch = LBS_ARCH_X86_64,
+	.vendor = LBS_VENDOR_AMD, .backends = LBS_BACKEND_CPU | LBS_BACKEND_PYTORCH | LBS_BACKEND_ONNX,
+	.precisions = LBS_PREC_FP32, .mem_total_bytes = 8 * GB, .mem_available_bytes = 4 * GB,
+	.compute_units = 4,
+};
+static const lbs_device host_cpu = {
+	.struct_size = sizeof(lbs_device), .hw_class = LBS_CLASS_CPU, .arch = LBS_ARCH_X86_64,
+	.vendor = LBS_VENDOR_AMD, .backends = LBS_BACKEND_CPU | LBS_BACKEND_PYTORCH,
+	.precisions = LBS_PREC_FP32, .mem_total_bytes = 128 * GB, .mem_available_bytes = 64 * GB,
+	.compute_units = 8,
+};
+static const lbs_device gpu = {
+	.struct_size = sizeof(lbs_device), .hw_class = LBS_CLASS_GPU, .arch = LBS_ARCH_GPU_CUDA,
+	.vendor = LBS_VENDOR_NVIDIA, .model_name = "a100",
+	.backends = LBS_BACKEND_CUDA | LBS_BACKEND_PYTORCH | LBS_BACKEND_TENSORRT | LBS_BACKEND_GPU,
+	.precisions = LBS_PREC_FP32 | LBS_PREC_FP16 | LBS_PREC_BF16 | LBS_PREC_INT8,
+	.features = LBS_FEAT_TENSOR_CORES, .mem_total_bytes = 40 * GB,
+	.mem_available_bytes = 40 * GB, .compute_units = 108, .clock_mhz = 1410, .tdp_watts = 400,
+};
+static const lbs_device *const cpu_1_devs[] = {&cpu_big};
+static const lbs_device *const gpu_1_devs[] = {&host_cpu, &gpu};
+static const lbs_device *const cpu_2_devs[] = {&cpu_small};
+
+#define WORKER(name, devs)                                                                 \
+	{.struct_size = sizeof(lbs_worker), .n_devices = sizeof devs / sizeof devs[0],    \
+	 .id = name, .devices = devs, .performance_level = 1.0, .capacity = 4}
+static const lbs_worker workers_arr[] = {
+	WORKER("cpu-1", cpu_1_devs),
+	WORKER("gpu-1", gpu_1_devs),
+	WORKER("cpu-2", cpu_2_devs),
+};
+static const lbs_worker *const workers[] = {&workers_arr[0], &workers_arr[1], &workers_arr[2]};
+#define N_WORKERS 3u
+
+static lbs_workload workload(uint32_t type, const char *test_type, uint64_t backends,
+                             uint64_t min_mem, double compute)
+{
+	lbs_workload wl = {
+		.struct_size = sizeof wl, .type = type, .id = "t", .test_type = test_type,
+		.required_backends = backends, .min_memory_bytes = min_mem,
+		.compute_intensity = compute, .memory_intensity = 0.5, .io_intensity = 0.5,
+		.network_intensity = 0.5, .latency_sensitivity = 0.5,
+		.throughput_sensitivity = 0.5, .priority = 3, .allocation = LBS_ALLOC_SINGLE,
+		.min_shards = 1, .max_shards = 1,
+	};
+	return wl;
+}
+
+/* One select through the descriptor; the chosen id, "none", or "error". */
+static const char *choose(const lbs_scheduler_desc *d, void *inst, const lbs_workload *wl)
+{
+	uint32_t idx[1];
+	const char *ids[1];
+	char reason[256];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 1, .indices = idx, .ids = ids,
+	                     .reason = reason, .reason_len = sizeof reason};
+	lbs_status st = d->select(inst, wl, workers, N_WORKERS, &sel);
+
+	if (st == LBS_NO_WORKER)
+		return sel.n_selected == 0 ? "none" : "error";
+	if (st != LBS_OK || sel.n_selected != 1 || idx[0] >= N_WORKERS ||
+	    strcmp(ids[0], workers[idx[0]]->id))
+		return "error";
+	return workers[idx[0]]->id;
+}
+
+static const lbs_scheduler_desc *find(const lbs_plugin_entry *e, const char *name)
+{
+	const lbs_scheduler_desc *d = e->scheduler_find(name);
+
+	CHECK(d != NULL);
+	if (!d)
+		return NULL;
+	CHECK(d->struct_size >= LBS_DESC_SIZE_V1_0);
+	CHECK_STR(d->name, name);
+	CHECK(d->create && d->destroy && d->select);
+	return d;
+}
+
+static void *create(const lbs_scheduler_desc *d, const char *config)
+{
+	char err[512] = "";
+	void *inst = NULL;
+	lbs_status st = d->create(&host, config, config ? strlen(config) : 0, &inst, err, sizeof err);
+
+	if (st != LBS_OK)
+		fprintf(stderr, "create %s: %d: %s\n", d->name, st, err);
+	CHECK_INT(st, LBS_OK);
+	return st == LBS_OK ? inst : NULL;
+}
+
+/* An lbs_write_fn appending to a 4096-byte text buffer. */
+static int collect(void *ctx, const char *data, size_t len)
+{
+	char *buf = ctx;
+	size_t have = strlen(buf);
+
+	if (have + len >= 4096)
+		return 1;
+	memcpy(buf + have, data, len);
+	buf[have + len] = '\0';
+	return 0;
+}
+
+/* The store's directory holds only files: remove them, then it. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	char path[1100];
+
+	while (d && (ent = readdir(d)))
+		if (ent->d_name[0] != '.') {
+			snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
+	if (rmdir(dir) != 0)
+		fprintf(stderr, "v1.0 host: could not remove %s\n", dir);
+}
+
+static void round_robin(const lbs_plugin_entry *e)
+{
+	const lbs_scheduler_desc *d = find(e, "round-robin");
+	lbs_workload small = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_CPU, 1 * GB, 0.5);
+	lbs_workload big = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_CPU, 8 * GB, 0.5);
+	const char *tried[] = {"cpu-1"};
+	void *inst;
+
+	if (!d || !(inst = create(d, NULL)))
+		return;
+	/* A true rotation over the workers that fit ... */
+	CHECK_STR(choose(d, inst, &small), "cpu-1");
+	CHECK_STR(choose(d, inst, &small), "gpu-1");
+	CHECK_STR(choose(d, inst, &small), "cpu-2");
+	CHECK_STR(choose(d, inst, &small), "cpu-1");
+	/* ... cpu-2 lacks memory for 8 GB, and an excluded worker is skipped. */
+	big.exclude_ids = tried;
+	big.n_exclude = 1;
+	CHECK_STR(choose(d, inst, &big), "gpu-1");
+	CHECK_STR(choose(d, inst, &big), "gpu-1");
+	big.required_backends = LBS_BACKEND_ONNX;
+	CHECK_STR(choose(d, inst, &big), "none");
+	d->destroy(inst);
+}
+
+static void hardware_aware(const lbs_plugin_entry *e, const char *store_dir)
+{
+	const lbs_scheduler_desc *d = find(e, "hardware-aware");
+	lbs_workload vision = workload(LBS_WL_VISION, "vision_classification",
+	                               LBS_BACKEND_PYTORCH, 8 * GB, 0.9);
+	lbs_workload onnx = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_ONNX, 24 * GB, 0.5);
+	lbs_outcome done = {.struct_size = sizeof done, .workload_type = LBS_WL_VISION,
+	                    .workload_id = "t", .test_type = "vision_classification",
+	                    .worker_id = "gpu-1", .result = LBS_RESULT_SUCCESS,
+	                    .status_code = 200, .duration_s = 1.5, .expected_duration_s = 2.0};
+	char config[1024], stats[4096] = "";
+	void *inst;
+
+	snprintf(config, sizeof config, "{\"store\": {\"path\": \"%s\", \"batch_ms\": 0}}", store_dir);
+	if (!d || !(inst = create(d, config)))
+		return;
+	CHECK(d->caps & LBS_CAP_LEARNS);
+	vision.preferred_class = LBS_CLASS_GPU;
+	/* Compute-heavy vision work that prefers a GPU goes to the GPU box. */
+	CHECK_STR(choose(d, inst, &vision), "gpu-1");
+	/* ONNX with 24 GB: only cpu-1's device has both. */
+	CHECK_STR(choose(d, inst, &onnx), "cpu-1");
+	onnx.min_memory_bytes = 48 * GB;
+	CHECK_STR(choose(d, inst, &onnx), "none");
+
+	CHECK(LBS_HAS_FIELD(d, lbs_scheduler_desc, report) && d->report);
+	CHECK(LBS_HAS_FIELD(d, lbs_scheduler_desc, stats) && d->stats);
+	if (!d->report || !d->stats) {
+		d->destroy(inst);
+		return;
+	}
+	CHECK_INT(d->report(inst, &done), LBS_OK);
+	CHECK_INT(d->stats(inst, collect, stats), LBS_OK);
+	CHECK_CONTAINS(stats, "\"reports\":1,");
+	d->destroy(inst);
+	/* The report went through the 1.0-sized outcome into the LMDB store:
+	 * a new instance on that store starts out knowing the pair. */
+	if (!(inst = create(d, config)))
+		return;
+	stats[0] = '\0';
+	CHECK_INT(d->stats(inst, collect, stats), LBS_OK);
+	CHECK_CONTAINS(stats, "\"reports\":0,");
+	CHECK_CONTAINS(stats, "\"learned_pairs\":1,");
+	d->destroy(inst);
+}
+
+int main(void)
+{
+	const char *path = getenv("LBS_PLUGIN"), *tmp = getenv("TMPDIR");
+	char err[512] = "", store_dir[512];
+	lbs_plugin_entry_fn entry_fn;
+	const lbs_plugin_entry *e;
+	void *so;
+
+	snprintf(store_dir, sizeof store_dir, "%s/lbs-v1.0-host-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!path || !mkdtemp(store_dir)) {
+		fprintf(stderr, "v1.0 host: set LBS_PLUGIN; need a temporary directory\n");
+		return 1;
+	}
+	so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!so) {
+		fprintf(stderr, "v1.0 host: %s\n", dlerror());
+		return 1;
+	}
+	*(void **)&entry_fn = dlsym(so, LBS_ENTRY_SYMBOL);
+	CHECK(entry_fn != NULL);
+	if (!entry_fn)
+		return check_done("test_abi_v1_0_host");
+	e = entry_fn();
+	/* The checks abi.h asks of a host, before any other plugin code runs. */
+	CHECK(e->struct_size >= LBS_ENTRY_SIZE_V1_0);
+	CHECK_INT(e->abi_major, LBS_ABI_MAJOR);
+	/* Any minor of major 1 is welcome: a newer plugin's extra fields and
+	 * slots lie past what this host reads. */
+	printf("v1.0 host: loaded %s %s, ABI %u.%u\n", e->plugin_name, e->plugin_version,
+	       (unsigned)e->abi_major, (unsigned)e->abi_minor);
+	CHECK_STR(e->plugin_name, "lbsched");
+	CHECK_INT(e->init(&host, err, sizeof err), LBS_OK);
+	CHECK(e->scheduler_count() >= 4);
+
+	round_robin(e);
+	hardware_aware(e, store_dir);
+
+	e->deinit();
+	dlclose(so);
+	remove_dir(store_dir);
+	return check_done("test_abi_v1_0_host");
+}

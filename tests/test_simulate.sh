@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# test_simulate.sh -- `lbsched-shim simulate`: determinism, replay, the
+# oracle, the figures in --json, and one-line errors for bad truth, mix and
+# test files.
+set -u
+shim=${LBS_SHIM:?run through meson test}
+plugin=${LBS_PLUGIN:?}
+src=${LBS_SRCDIR:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect_rc() {
+	local want=$1; shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "exit $got, expected $want: $*"; cat "$tmp/err" >&2; fi
+}
+has()   { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; sed 's/^/    /' "$1" >&2; fi; }
+lacks() { if grep -qF -- "$2" "$1"; then bad "$1 has '$2'"; else ok; fi; }
+# one_line FILE: exactly one line (an error is one line)
+one_line() { local n; n=$(grep -c . "$1"); if [ "$n" = 1 ]; then ok; else bad "$1 has $n lines"; cat "$1" >&2; fi; }
+# py EXPR...: a Python check over $tmp/r.json, bound to r; prints why on failure
+pycheck() {
+	if python3 - "$tmp/r.json" "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+runs = {x["scheduler"]: x for x in r["runs"]}
+for expr in sys.argv[2:]:
+    if not eval(expr):
+        print("check failed:", expr, file=sys.stderr)
+        sys.exit(1)
+PY
+	then ok; else bad "python check"; fi
+}
+
+sim() { "$shim" simulate --plugin "$plugin" --quiet "$@"; }
+het="--workers $src/examples/hetero/fleet.json --truth $src/examples/hetero/truth.json --mix $src/examples/hetero/mix.json"
+
+# --- Determinism: the same seed, the same numbers; another seed, others.
+expect_rc 0 sim $het --tests 3000 --rate 2.3 --seed 7 --compare round-robin,hardware-aware,oracle --json "$tmp/a.json"
+cp "$tmp/out" "$tmp/a.txt"
+expect_rc 0 sim $het --tests 3000 --rate 2.3 --seed 7 --compare round-robin,hardware-aware,oracle --json "$tmp/b.json"
+if cmp -s "$tmp/a.json" "$tmp/b.json" && cmp -s "$tmp/a.txt" "$tmp/out"; then ok; else bad "same seed, different results"; fi
+expect_rc 0 sim $het --tests 3000 --rate 2.3 --seed 8 --compare hardware-aware --json "$tmp/c.json"
+if python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["runs"][1]; c=json.load(open(sys.argv[2]))["runs"][0]; sys.exit(a["mean_completion_s"]==c["mean_completion_s"])' "$tmp/a.json" "$tmp/c.json"; then ok; else bad "seed 8 gave seed 7's numbers"; fi
+lacks "$tmp/err" "%"   # no progress bar when stderr is not a terminal
+
+# --- The figures hang together.
+cp "$tmp/a.json" "$tmp/r.json"
+pycheck 'len(r["runs"]) == 3' \
+        '[x["scheduler"] for x in r["runs"]] == ["round-robin", "hardware-aware", "oracle"]' \
+        'all(sum(map(sum, x["assignments"])) == x["completed"] for x in r["runs"])' \
+        'all(x["completed"] + x["unplaced"] == x["tests"] == 3000 for x in r["runs"])' \
+        'runs["oracle"]["ratio_to_oracle"] == 1' \
+        'len(r["workers"]) == 24 and len(r["types"]) == 5' \
+        'all(len(x["thermal"]) == 24 and len(x["efficiency"]) == 5 for x in r["runs"])' \
+        'all(x["p95_completion_s"] >= x["mean_completion_s"] > 0 for x in r["runs"])' \
+        'all(x["curve"] and x["curve"][-1][0] == x["completed"] for x in r["runs"])'
+# Training needs CUDA: only the A100 and T4 machines ever run it.
+pycheck 'all(x["assignments"][w][3] == 0 for x in r["runs"] for w in range(24) if not r["workers"][w]["id"].startswith("gpu_"))'
+# Round-robin ignores queues and speed; hardware-aware does not.
+pycheck 'runs["hardware-aware"]["mean_completion_after_warmup_s"] * 10 < runs["round-robin"]["mean_completion_after_warmup_s"]'
+# A100s throttle after 900 s busy: the thermal lanes show it.
+pycheck 'any(x["throttled"][0] for x in r["runs"])' \
+        'all(0 <= p[1] <= 1 for x in r["runs"] for lane in x["thermal"] for p in lane)'
+
+# --- A dumped stream replays to the same numbers.
+expect_rc 0 sim $het --tests 500 --rate 2.3 --seed 3 --compare hardware-aware,oracle --dump-tests "$tmp/tests.jsonl"
+cp "$tmp/out" "$tmp/gen.txt"
+if [ "$(grep -c arrival_s "$tmp/tests.jsonl")" = 500 ]; then ok; else bad "dump has not 500 tests"; fi
+expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
+	--tests-file "$tmp/tests.jsonl" --seed 3 --compare hardware-aware,oracle
+if diff <(head -3 "$tmp/gen.txt") <(head -3 "$tmp/out") >&2; then ok; else bad "replay differs"; fi
+
+# --- The oracle on a noise-free truth: a fast and a slow worker.
+cat >"$tmp/fleet2.json" <<'JSON'
+{"workers": [
+ {"worker_id": "slow", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu"], "capacity": 1},
+ {"worker_id": "fast", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu"], "capacity": 1}
+]}
+JSON
+cat >"$tmp/truth2.json" <<'JSON'
+{"noise_sigma": 0, "workers": {"slow": {"speed": {"*": 1}}, "fast": {"speed": {"*": 4}}}}
+JSON
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 0}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 40, "arrival_s": 1}' \
+	'{"test_id": "c", "test_type": "nlp", "expected_duration": 40, "arrival_s": 2}' >"$tmp/three.jsonl"
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" \
+	--warmup 0 --compare oracle --json "$tmp/r.json"
+# a: fast, done at 10; b: fast is free at 10, done at 20 (slow would be 41);
+# c: fast free at 20, done at 30 (slow: 42).  Mean (10 + 19 + 28) / 3.
+pycheck 'runs["oracle"]["assignments"] == [[0], [3]]' \
+        'abs(runs["oracle"]["mean_completion_s"] - 19) < 1e-9' \
+        'runs["oracle"]["makespan_s"] == 30'
+# On a noise-free heterogeneous truth no scheduler beats the oracle by more
+# than a rounding error.
+python3 - "$src/examples/hetero/truth.json" >"$tmp/truth0.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1])); t["noise_sigma"] = 0
+for w in t["workers"].values():
+    w.pop("throttle_after_s", None); w.pop("throttle_factor", None); w["failure_rate"] = 0
+print(json.dumps(t))
+PY
+expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$tmp/truth0.json" \
+	--mix "$src/examples/hetero/mix.json" --tests 3000 --rate 2.0 \
+	--compare round-robin,priority,hardware-aware,composite,oracle --json "$tmp/r.json"
+pycheck 'all(x["mean_completion_after_warmup_s"] >= 0.99 * runs["oracle"]["mean_completion_after_warmup_s"] for x in r["runs"])' \
+        'runs["oracle"]["failures"] == 0'
+
+# --- Bad truth files: one line naming the file, field and problem.
+t2="--workers $tmp/fleet2.json --tests-file $tmp/three.jsonl"
+bad_truth() { # JSON EXPECTED-TEXT
+	printf '%s\n' "$1" >"$tmp/bad.json"
+	expect_rc 1 sim $t2 --truth "$tmp/bad.json"
+	one_line "$tmp/err"
+	has "$tmp/err" "$tmp/bad.json: $2"
+}
+bad_truth '{"workers": {"slow": {"speed": {"*": 1}}, "fast": {"speed": {"*": 4}}, "ghost": {"speed": {"*": 1}}}}' \
+	"field 'workers.ghost': no worker 'ghost' in the fleet"
+bad_truth '{"workers": {"slow": {"speed": {"NLP": -2}}, "fast": {"speed": {"*": 4}}}}' \
+	"field 'workers.slow.speed.NLP': must be a finite number in 0..1000000, got -2"
+bad_truth '{"workers": {"slow": {"speed": {"*": 0}}, "fast": {"speed": {"*": 4}}}}' \
+	"field 'workers.slow.speed': '*' must be > 0"
+bad_truth '{"workers": {"slow": {"speed": {"VISON": 2}}, "fast": {"speed": {"*": 4}}}}' \
+	"field 'workers.slow.speed': unknown workload type 'VISON'"
+bad_truth '{"workers": {"slow": {"speed": {"*": 1}}}}' \
+	"field 'workers': has no entry for fleet worker 'fast'"
+bad_truth '{"workers": {"*": {"speed": {"*": 1}, "throttle_after_s": 60}}}' \
+	"field 'workers.*.throttle_factor': is required when throttle_after_s is given"
+bad_truth '{"workers": {"*": {"speed": {"*": 1}, "failure_rate": 1.5}}}' \
+	"field 'workers.*.failure_rate': must be a finite number in 0..1, got 1.5"
+bad_truth '{"workers": {"*": {"speed": {"*": 1}}}, "noise_sigma": "high"}' \
+	"field 'noise_sigma': must be a finite number in 0..5, got \"high\""
+bad_truth '{"workers": [1, 2]}' "field 'workers': must be an object, got an array"
+bad_truth '{"workers": {"*": {"speed": {"*": 1}}}' "not valid JSON"
+# "*" stands for the workers not listed.
+printf '%s\n' '{"workers": {"fast": {"speed": {"*": 4}}, "*": {"speed": {"*": 1}}}}' >"$tmp/star.json"
+expect_rc 0 sim $t2 --truth "$tmp/star.json" --warmup 0 --compare oracle --json "$tmp/r.json"
+pycheck 'runs["oracle"]["makespan_s"] == 30'
+
+# --- Bad mix and test files.
+bad_mix() { # JSON EXPECTED-TEXT
+	printf '%s\n' "$1" >"$tmp/mix.json"
+	expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests 10
+	one_line "$tmp/err"
+	has "$tmp/err" "$tmp/mix.json: $2"
+}
+bad_mix '[{"test_type": "nlp", "expected_duration": [10, 20]}]' "field '[0].share': is required"
+bad_mix '[{"test_type": "nlp", "share": 1, "expected_duration": [20, 10]}]' \
+	"field '[0].expected_duration': must be [low, high] with low <= high"
+bad_mix '[{"test_type": "nlp", "share": 1}]' "field '[0].expected_duration': is required"
+bad_mix '[{"test_type": "nlp", "share": 1, "expected_duration": 10, "priority": [0, 9]}]' \
+	"field '[0].priority.lo': must be a finite number in 1..5, got 0"
+bad_mix '{"test_type": "nlp"}' "must be a non-empty JSON array of mix entries"
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 5}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 40, "arrival_s": 1}' >"$tmp/back.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/back.jsonl"
+has "$tmp/err" "$tmp/back.jsonl:2: field 'arrival_s': goes back in time"
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40}' >"$tmp/noarr.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/noarr.jsonl"
+has "$tmp/err" "$tmp/noarr.jsonl:1: field 'arrival_s': is required"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
+has "$tmp/err" "the oracle takes no config"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests-file "$tmp/three.jsonl"
+has "$tmp/err" "exactly one of --mix and --tests-file"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare no-such
+has "$tmp/err" "no-such"
+
+echo "test_simulate: $pass passed, $fail failed"
+[ "$fail" = 0 ]
