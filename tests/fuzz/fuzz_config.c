@@ -35,7 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_sandbox(argc, argv);
 	fuzz_plugin(&api);
-	fuzz_fleet(&fleet, &n_fleet);
+	fuzz_fleet("fleet.json", &fleet, &n_fleet);
 	fuzz_workloads(&wls, &n_wls);
 	return 0;
 }

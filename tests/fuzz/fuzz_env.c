@@ -213,20 +213,23 @@ static conv_ctx fixture_ctx(char *err, size_t errlen)
 	return (conv_ctx){fixtures, NULL, NULL, err, errlen};
 }
 
-void fuzz_fleet(lbs_worker ***workers, uint32_t *n)
+void fuzz_fleet(const char *name, lbs_worker ***workers, uint32_t *n)
 {
+	/* One fleet per target: a second name is converted afresh. */
+	static const char *last;
 	static lbs_worker **w;
 	static uint32_t count;
 
-	if (!w) {
+	if (!last || strcmp(last, name)) {
 		char err[512];
 		conv_ctx c = fixture_ctx(err, sizeof err);
 		size_t len;
-		char *text = example("fleet.json", &len);
+		char *text = example(name, &len);
 
-		if (conv_fleet(&c, text, len, "fleet.json", &w, &count))
+		if (conv_fleet(&c, text, len, name, &w, &count))
 			fuzz_fail("%s", err);
 		free(text);
+		last = name;
 	}
 	*workers = w;
 	*n = count;

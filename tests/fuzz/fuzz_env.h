@@ -45,8 +45,9 @@ const char *fuzz_plugin_path(void);
  * (for fixtures: a config the target wants to fuzz goes to sched_open). */
 shim_sched *fuzz_sched(const char *name, const char *config);
 
-/* The source tree's examples/fleet.json, converted once. */
-void fuzz_fleet(lbs_worker ***workers, uint32_t *n);
+/* A fleet of the source tree's examples/ ("fleet.json",
+ * "hetero/fleet.json"), converted once. */
+void fuzz_fleet(const char *example, lbs_worker ***workers, uint32_t *n);
 
 /* A few lines of examples/tests.jsonl (single, required backend with
  * features, sharded, replicated, deadline), converted once. */

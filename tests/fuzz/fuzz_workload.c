@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_sandbox(argc, argv);
-	fuzz_fleet(&fleet, &n_fleet);
+	fuzz_fleet("fleet.json", &fleet, &n_fleet);
 	scheds[0] = fuzz_sched("round-robin", NULL);
 	scheds[1] = fuzz_sched("priority", NULL);
 	scheds[2] = fuzz_sched("hardware-aware", NULL);
