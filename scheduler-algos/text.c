@@ -79,3 +79,31 @@ const char *txt_show(char *dst, size_t n, const char *s)
 	dst[o] = '\0';
 	return dst;
 }
+
+void txt_one_line(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			p[i] = '?';
+	if (txt_utf8_valid(s))
+		return;
+	/* A cut inside the last character: drop what is left of it. */
+	for (size_t back = 1; back <= 4 && back <= len; back++) {
+		unsigned char b = p[len - back];
+		if ((b & 0xc0) == 0x80)
+			continue;
+		if (b >= 0xc0) {
+			p[len - back] = '\0';
+			if (txt_utf8_valid(s))
+				return;
+			p[len - back] = b;
+		}
+		break;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (p[i] >= 0x80)
+			p[i] = '?';
+}

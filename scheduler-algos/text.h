@@ -18,4 +18,13 @@ int txt_utf8_valid(const char *text);
  */
 const char *txt_show(char *dst, size_t n, const char *s);
 
+/*
+ * Make a sentence the plugin wrote (and perhaps cut short) safe to log, in
+ * place: control bytes become '?', a last character the cut split is
+ * dropped, and in text that is still not UTF-8 every byte >= 0x80 becomes
+ * '?'.  For sentences that embed input, such as worker ids, and are too
+ * long for txt_show's bound.
+ */
+void txt_one_line(char *s);
+
 #endif

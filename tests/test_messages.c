@@ -6,7 +6,9 @@
  * an escaped newline in a config key or a store document's field made a
  * two-line message, i.e. a forged log line in a load balancer's log.  Each
  * case below is one of those inputs; the message must now name the same
- * thing with the control byte shown as \xNN.
+ * thing with the control byte shown as \xNN.  Likewise the select reason,
+ * which quotes worker ids: fuzz_fleet found a control byte in one going
+ * straight into the sentence a host logs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,50 @@ static void test_show(void)
 	CHECK(strcmp(buf + strlen(buf) - 3, "...") == 0);
 	CHECK_INT(txt_utf8_valid("caf\xc3\xa9"), 1);
 	CHECK_INT(txt_utf8_valid("\xed\xa0\x80"), 0); /* a surrogate */
+}
+
+static void test_one_line(void)
+{
+	char a[] = "a\nb\x01" "c", cut[] = "caf\xc3", bad[] = "a\xff\xc3\xa9" "b", ok[] = "caf\xc3\xa9";
+
+	txt_one_line(a);
+	CHECK_STR(a, "a?b?c");
+	txt_one_line(cut); /* snprintf cut the last character in two */
+	CHECK_STR(cut, "caf");
+	txt_one_line(bad);
+	CHECK_STR(bad, "a???b");
+	txt_one_line(ok);
+	CHECK_STR(ok, "caf\xc3\xa9");
+}
+
+/* The select reason quotes worker ids, which are the host's input. */
+static void test_reason(void)
+{
+	fleet f = fleet_parse("[{\"worker_id\": \"cpu\\u0001x\", \"cpu_cores\": 8, "
+	                      "\"available_memory\": 16},"
+	                      " {\"worker_id\": \"cpu\\ny\", \"cpu_cores\": 4, "
+	                      "\"available_memory\": 16}]");
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"test_type\": \"vision\", "
+	                                 "\"custom_properties\": {\"allocation_strategy\": "
+	                                 "\"replicated\", \"min_shards\": 2, \"max_shards\": 2}}");
+	const char *names[] = {"hardware-aware", "priority", "round-robin", "composite"};
+	const char *configs[] = {NULL, NULL, NULL,
+	                         "{\"children\": [{\"scheduler\": \"hardware-aware\"}]}"};
+
+	for (int i = 0; i < 4; i++) {
+		shim_sched *s = test_sched(names[i], configs[i]);
+		const char *got = pick(s, &wl, &f);
+
+		CHECK(strstr(got, "cpu\x01x") != NULL);
+		CHECK(pick_reason()[0] != '\0');
+		CHECK(one_line(pick_reason()));
+		if (i == 0) /* hardware-aware names the best of several */
+			CHECK(strstr(pick_reason(), "cpu?x") || strstr(pick_reason(), "cpu?y"));
+		sched_close(s);
+	}
+	arena_free(a);
+	fleet_free(&f);
 }
 
 static void test_configs(void)
@@ -138,6 +184,8 @@ static void test_import(void)
 int main(void)
 {
 	test_show();
+	test_one_line();
+	test_reason();
 	test_configs();
 	test_composite();
 	test_import();
