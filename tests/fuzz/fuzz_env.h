@@ -23,7 +23,7 @@
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /*
- * Create a temporary directory under $TMPDIR (or /tmp) and make it the
+ * Create a temporary directory under $TMPDIR (else /dev/shm, else /tmp) and make it the
  * working directory, removed again at exit, so that relative store paths
  * land there and nowhere else.  Call from LLVMFuzzerInitialize with its
  * arguments: libFuzzer reads its flags after that, so relative corpus,
@@ -56,8 +56,9 @@ void fuzz_workloads(const lbs_workload **wl, uint32_t *n);
 /*
  * Select through the shim (which checks the answer and logs a bad one as
  * misbehaving, which aborts), then check what the host would act on:
- * LBS_OK or LBS_NO_WORKER only, every index in range with its id, and
- * explain() writing one well-formed JSON object.  Returns the status.
+ * LBS_OK or LBS_NO_WORKER only, a count within the capacity, a reason of
+ * one line, and explain() writing one JSON object without NaN.  Returns
+ * the select's status.
  */
 lbs_status fuzz_select(shim_sched *s, const lbs_workload *wl,
                        lbs_worker *const *workers, uint32_t n);

@@ -6,7 +6,10 @@
 # committed corpus never changes; a crash input is printed in base64.
 set -u
 exe=$1 name=${2#fuzz_} dir=$3 secs=${LBS_FUZZ_SECONDS:-30}
-work=$(mktemp -d "${TMPDIR:-/tmp}/lbsched-smoke.XXXXXX") || exit 1
+# In memory when there is no TMPDIR: the stores' commits fsync.
+base=${TMPDIR:-}
+[ -z "$base" ] && { [ -w /dev/shm ] && base=/dev/shm || base=/tmp; }
+work=$(mktemp -d "$base/lbsched-smoke.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/new"
 export TMPDIR=$work
@@ -33,6 +36,6 @@ dict=()
 corpus=()
 [ -d "$dir/corpus/$name" ] && corpus=("$dir/corpus/$name")
 echo "== corpus and $secs s of fuzzing"
-"$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$exe" -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1 \
 	"${dict[@]}" -artifact_prefix="$work/" "$work/new" "${corpus[@]}" ||
 	{ show_crashes; exit 1; }
