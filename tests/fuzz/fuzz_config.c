@@ -10,8 +10,10 @@
  * from an outcome, and be destroyed without leaking.
  *
  * Configs that name a plugin file, or a store directory other than one
- * letter or digit inside the sandbox, are skipped (and kept out of the
- * corpus): the fuzzer must not dlopen arbitrary files or litter the disk.
+ * letter or digit inside the sandbox, or a store queue of more than 2^20
+ * outcomes, are skipped (and kept out of the corpus): the fuzzer must not
+ * dlopen arbitrary files, litter the disk or spend its memory limit on a
+ * queue the operator asked for.
  */
 #include <stdint.h>
 #include <string.h>

@@ -72,8 +72,10 @@ void fuzz_stats(shim_sched *s);
 void fuzz_check_error(const char *err, size_t errlen, const char *prefix, const char *what);
 
 /* Does the config tree name a plugin file or a store directory that the
- * fuzzer must not touch?  Store paths are allowed only as one lower-case
- * letter or digit (a directory in the sandbox); plugin paths never. */
+ * fuzzer must not touch, or ask for a store queue that would use up its
+ * memory limit?  Store paths are allowed only as one lower-case letter or
+ * digit (a directory in the sandbox), plugin paths never, queue_max up to
+ * 2^20 (or above the plugin's own limit, which it refuses). */
 int fuzz_config_unsafe(const char *text, size_t len);
 
 #endif
