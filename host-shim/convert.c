@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "taxonomy.h"
+#include "text.h"
 
 #define GIB 1073741824.0
 #define MAX_GB 1e6          /* memory sizes, in GB */
@@ -57,73 +58,6 @@ typedef struct cv {
 
 /* ===== Messages =========================================================== */
 
-static int utf8_valid(const unsigned char *s)
-{
-	while (*s) {
-		unsigned char b = *s;
-		size_t n;
-		uint32_t cp;
-
-		if (b < 0x80) {
-			s++;
-			continue;
-		} else if (b >= 0xc2 && b <= 0xdf) {
-			n = 1;
-			cp = b & 0x1f;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			n = 2;
-			cp = b & 0x0f;
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			n = 3;
-			cp = b & 0x07;
-		} else {
-			return 0;
-		}
-		for (size_t i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
-}
-
-/* Input text for a message: control bytes (and, in invalid UTF-8, every
- * byte >= 0x80) escaped as \xNN, cut after about 64 bytes. */
-static const char *show(char *dst, size_t n, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	int valid = utf8_valid(p);
-	size_t o = 0, i = 0;
-
-	if (n < 16) {
-		if (n)
-			dst[0] = '\0';
-		return dst;
-	}
-	for (; p[i]; i++) {
-		/* Stop only between characters, so the cut stays UTF-8; the
-		 * headroom covers one escape or a character's last bytes. */
-		int cont = valid && (p[i] & 0xc0) == 0x80;
-		if (!cont && (i >= 64 || o + 12 >= n))
-			break;
-		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] >= 0x80 && !valid))
-			o += (size_t)snprintf(dst + o, n - o, "\\x%02x", p[i]);
-		else
-			dst[o++] = (char)p[i];
-	}
-	if (p[i]) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 /* Shortest text that reads back as the same double. */
 static const char *fmt_num(char *buf, size_t n, double d)
 {
@@ -151,7 +85,7 @@ static const char *got(char *buf, size_t n, const cJSON *it)
 	else if (cJSON_IsNumber(it))
 		fmt_num(buf, n, it->valuedouble);
 	else if (cJSON_IsString(it))
-		snprintf(buf, n, "\"%s\"", show(tmp, sizeof tmp, it->valuestring));
+		snprintf(buf, n, "\"%s\"", txt_show(tmp, sizeof tmp, it->valuestring));
 	else if (cJSON_IsTrue(it))
 		snprintf(buf, n, "true");
 	else if (cJSON_IsFalse(it))
@@ -272,7 +206,7 @@ static const char *sub(path *p, const char *prefix, const char *key)
 		cat(p, prefix);
 		cat(p, ".");
 	}
-	cat(p, show(k, sizeof k, key));
+	cat(p, txt_show(k, sizeof k, key));
 	return p->s;
 }
 
@@ -302,7 +236,7 @@ static const char *fld_str(path *p, const fld *f)
 	}
 	if (f->key2) {
 		cat(p, ".");
-		cat(p, show(k, sizeof k, f->key2));
+		cat(p, txt_show(k, sizeof k, f->key2));
 	}
 	if (f->idx >= 0) {
 		snprintf(n, sizeof n, "[%ld]", f->idx);
@@ -448,7 +382,7 @@ static int str_value(cv *v, const cJSON *it, const fld *f, int flags,
 		             flags & NONEMPTY ? "non-empty " : "",
 		             flags & NULLABLE ? " or null" : "",
 		             got(g, sizeof g, it));
-	if (!utf8_valid((const unsigned char *)it->valuestring))
+	if (!txt_utf8_valid(it->valuestring))
 		return failf(v, f, "must be valid UTF-8, got %s",
 		             got(g, sizeof g, it));
 	*out = it->valuestring;
@@ -650,11 +584,11 @@ static uint64_t name_bit(cv *v, const fld *f, enum setkind k,
 		return bit;
 	if (preference) {
 		warn(v, "field '%s': unknown %s '%s', preference ignored",
-		     fld_str(&p, f), set_word[k], show(s, sizeof s, name));
+		     fld_str(&p, f), set_word[k], txt_show(s, sizeof s, name));
 		return 0;
 	}
 	warn(v, "field '%s': unknown %s '%s', treated as OTHER",
-	     fld_str(&p, f), set_word[k], show(s, sizeof s, name));
+	     fld_str(&p, f), set_word[k], txt_show(s, sizeof s, name));
 	return set_other(k);
 }
 
@@ -705,7 +639,7 @@ static int scalar_name(cv *v, const cJSON *obj, const char *key,
 	}
 	if (preference) {
 		warn(v, "field '%s': unknown %s '%s', preference ignored",
-		     sub(&p, prefix, key), word[k], show(s, sizeof s, name));
+		     sub(&p, prefix, key), word[k], txt_show(s, sizeof s, name));
 		*out = 0;
 		return 1;
 	}
@@ -713,7 +647,7 @@ static int scalar_name(cv *v, const cJSON *obj, const char *key,
 	       : k == SC_ARCH ? LBS_ARCH_OTHER
 	                      : LBS_VENDOR_OTHER;
 	warn(v, "field '%s': unknown %s '%s', treated as %s",
-	     sub(&p, prefix, key), word[k], show(s, sizeof s, name),
+	     sub(&p, prefix, key), word[k], txt_show(s, sizeof s, name),
 	     k == SC_CLASS ? "UNKNOWN" : "OTHER");
 	return 1;
 }
@@ -786,7 +720,7 @@ static int accel_map(cv *v, const cJSON *obj, const char *key,
 		double d;
 		if (!*kind)
 			return failf(v, &base, "has an empty accelerator kind");
-		if (!utf8_valid((const unsigned char *)kind))
+		if (!txt_utf8_valid(kind))
 			return failf(v, &field, "the kind must be valid UTF-8");
 		if (num_value(v, e, &field, 0, MAX_COUNT, NULL, 1, &d) < 0)
 			return -1;
@@ -975,7 +909,7 @@ static int custom_properties(cv *v, const cJSON *cp, lbs_workload *w)
 	} else if (strategy && !ieq(strategy, "single")) {
 		return fail(v, "custom_properties.allocation_strategy",
 		            "must be \"single\", \"sharded\" or \"replicated\", "
-		            "got \"%s\"", show(s, sizeof s, strategy));
+		            "got \"%s\"", txt_show(s, sizeof s, strategy));
 	}
 	if (w->allocation == LBS_ALLOC_SINGLE) {
 		if (!fell_back && rmin > 0 && min != 1)
@@ -1012,7 +946,7 @@ static int custom_properties(cv *v, const cJSON *cp, lbs_workload *w)
 		if (vd < 0)
 			warn(v, "field '%s': unknown vendor '%s', preference "
 			        "ignored", fld_str(&p, &field),
-			     show(s, sizeof s, name));
+			     txt_show(s, sizeof s, name));
 		else
 			w->preferred_vendors |= UINT64_C(1) << vd;
 	}
@@ -1053,7 +987,7 @@ static int required_software(cv *v, const cJSON *obj, lbs_workload *w)
 		else
 			warn(v, "field '%s': required_software '%s' is not in "
 			        "the taxonomy and is not enforced",
-			     fld_str(&p, &field), show(s, sizeof s, name));
+			     fld_str(&p, &field), txt_show(s, sizeof s, name));
 	}
 	return 0;
 }
@@ -1154,7 +1088,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 			            "unknown workload type \"%s\" (one of VISION, "
 			            "NLP, AUDIO, MULTIMODAL, TRAINING, INFERENCE, "
 			            "EMBEDDING, CONVERSATIONAL, MIXED)",
-			            show(g, sizeof g, s));
+			            txt_show(g, sizeof g, s));
 		w.type = (uint32_t)t;
 	}
 
@@ -1762,7 +1696,7 @@ static int load_apply(cv *v, const cJSON *ld, uint32_t given,
 	if (lid && strcmp(lid, w->id) != 0)
 		warn(v, "field 'load.worker_id': '%s' is not this worker's id, "
 		        "the load is applied to this worker anyway",
-		     show(s, sizeof s, lid));
+		     txt_show(s, sizeof s, lid));
 
 	double *util[] = {&w->util_cpu, &w->util_memory, &w->util_gpu,
 	                  &w->util_io, &w->util_network};
@@ -1959,7 +1893,7 @@ static int check_ids(cv *v, const char *file, lbs_worker **ws, size_t n)
 				         file, i);
 				return fail(&wv, "worker_id",
 				            "'%s' is also the id of workers[%zu]",
-				            show(s, sizeof s, ws[i]->id), j);
+				            txt_show(s, sizeof s, ws[i]->id), j);
 			}
 		}
 		slot[h] = i + 1;
@@ -2294,7 +2228,7 @@ int conv_fail(conv_ctx *c, const char *where, const char *field, const char *fmt
 
 const char *conv_show(char *dst, size_t n, const char *s)
 {
-	return show(dst, n, s);
+	return txt_show(dst, n, s);
 }
 
 const char *conv_got(char *dst, size_t n, const cJSON *it)

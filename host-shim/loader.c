@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "loader.h"
+#include "text.h"
 
 struct loaded_plugin {
 	void *handle;
@@ -170,9 +171,11 @@ const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
 	if (!d) {
 		size_t used;
 		uint32_t n = p->entry->scheduler_count();
+		char shown[96];
 
+		/* The name may come from a config the plugin relays. */
 		used = (size_t)snprintf(err, errlen, "%s: no scheduler named '%s'; it has:",
-		                        p->path, name);
+		                        p->path, txt_show(shown, sizeof shown, name));
 		for (uint32_t i = 0; i < n && used < errlen; i++) {
 			const lbs_scheduler_desc *o = p->entry->scheduler_get(i);
 			if (o && o->name)

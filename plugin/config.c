@@ -2,6 +2,7 @@
  * config.c -- JSON config fields with one-line errors.
  */
 #include "config.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -100,6 +101,7 @@ lbs_status cfg_check_fields(const cJSON *obj, const char *const *known,
                             char *err, size_t errlen)
 {
 	const cJSON *m, *p;
+	char shown[96];
 
 	if (!obj)
 		return LBS_OK;
@@ -124,14 +126,14 @@ lbs_status cfg_check_fields(const cJSON *obj, const char *const *known,
 			}
 			set_err(err, errlen,
 			        "config field '%s': unknown field (known: %s)",
-			        m->string ? m->string : "", list);
+			        txt_show(shown, sizeof shown, m->string), list);
 			return LBS_ECONFIG;
 		}
 		for (p = obj->child; p != m; p = p->next) {
 			if (p->string && strcmp(p->string, m->string) == 0) {
 				set_err(err, errlen,
 				        "config field '%s': given more than once",
-				        m->string);
+				        txt_show(shown, sizeof shown, m->string));
 				return LBS_ECONFIG;
 			}
 		}

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "eligible.h"
 #include "sched_util.h"
+#include "text.h"
 
 #define NAME "composite"
 /* Composites inside composites, counting this one.  A JSON text cannot
@@ -173,7 +174,9 @@ static lbs_status find(const lbs_host_api *host, const char *plugin,
 	c->desc = lbs_plugin_entry_v1()->scheduler_find(name);
 	c->host = host;
 	if (!c->desc) {
-		snprintf(err, errlen, "no scheduler named '%s' in this plugin", name);
+		char shown[96];
+		snprintf(err, errlen, "no scheduler named '%s' in this plugin",
+		         txt_show(shown, sizeof shown, name));
 		return LBS_EINVAL;
 	}
 	return LBS_OK;
@@ -239,7 +242,9 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 		snprintf(err, errlen, "%s", cerr);
 		cfg_nested(group, st, err, errlen);
 	} else {
-		snprintf(err, errlen, "config field '%s' (%s): %s", field, name,
+		char shown[96];
+		snprintf(err, errlen, "config field '%s' (%s): %s", field,
+		         txt_show(shown, sizeof shown, name),
 		         cerr[0] ? cerr : "create failed without a reason");
 	}
 	return st < 0 ? st : LBS_EINTERNAL;
@@ -259,8 +264,9 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 	if (st != LBS_OK)
 		return st;
 	if (strcmp(mode, "blend") && strcmp(mode, "vote")) {
+		char shown[96];
 		snprintf(err, errlen, "config field 'mode': must be \"blend\" or \"vote\", got \"%s\"",
-		         mode);
+		         txt_show(shown, sizeof shown, mode));
 		return LBS_ECONFIG;
 	}
 	inst->mode = strcmp(mode, "vote") ? MODE_BLEND : MODE_VOTE;
@@ -428,8 +434,10 @@ static lbs_status parse_routes(comp_inst *inst, const cJSON *cfg, char *err,
 		inst->n_routes++;
 		again = comp_route_repeat(inst->routes, inst->n_routes);
 		if (again >= 0) {
+			char shown[96];
 			snprintf(err, errlen, "config field '%s': %s '%s' is routed twice",
-			         field, r->prefix ? "prefix" : "test type", r->match);
+			         field, r->prefix ? "prefix" : "test type",
+			         txt_show(shown, sizeof shown, r->match));
 			return LBS_ECONFIG;
 		}
 		st = route_target(inst, el, field, &inst->target[inst->n_routes - 1],

@@ -36,6 +36,7 @@
 #include "hwaware.h"
 #include "sched_util.h"
 #include "taxonomy.h"
+#include "text.h"
 
 #define NAME "hardware-aware"
 #define GIB 1073741824.0
@@ -148,6 +149,7 @@ static lbs_status group(const cJSON *cfg, const char *gname, const factor *fs,
 {
 	const cJSON *g = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, gname) : NULL;
 	cJSON *m;
+	char shown[96];
 
 	if (!g)
 		return LBS_OK;
@@ -169,13 +171,15 @@ static lbs_status group(const cJSON *cfg, const char *gname, const factor *fs,
 				used += (size_t)snprintf(list + used, sizeof(list) - used,
 				                         "%s%s", k == fs ? "" : ", ", k->name);
 			set_err(err, errlen, "config field '%s.%s': unknown factor "
-			        "(known: %s)", gname, m->string ? m->string : "", list);
+			        "(known: %s)", gname, txt_show(shown, sizeof shown, m->string),
+			        list);
 			return LBS_ECONFIG;
 		}
 		for (const cJSON *q = g->child; q != m; q = q->next) {
 			if (q->string && strcmp(q->string, m->string) == 0) {
 				set_err(err, errlen, "config field '%s.%s': given "
-				        "more than once", gname, m->string);
+				        "more than once", gname,
+				        txt_show(shown, sizeof shown, m->string));
 				return LBS_ECONFIG;
 			}
 		}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "eligible.h"
+#include "text.h"
 
 lbs_status sc_stats(const char *name, const sched_counters *c,
                     const char *extra, lbs_write_fn write, void *ctx)
@@ -99,6 +100,9 @@ void sc_reason(lbs_selection *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->reason, out->reason_len, fmt, ap);
 	va_end(ap);
+	/* Worker ids and test types are the host's input; the host logs
+	 * the sentence. */
+	txt_one_line(out->reason);
 }
 
 /* Short names of rejection reasons, for counts in one sentence. */

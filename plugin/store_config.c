@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "store_config.h"
+#include "text.h"
 
 static const char *const store_fields[] = {
 	"path", "alpha", "batch_count", "batch_ms", "block_ms", "refresh_ms", "queue_max",
@@ -39,6 +40,7 @@ static lbs_status read_uint(const cJSON *s, const char *name, uint64_t lo, uint6
 static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t errlen)
 {
 	const char *mode = NULL, *on_error = NULL;
+	char shown[96];
 	uint32_t map_mb = (uint32_t)(o->map_size >> 20), max_mb = (uint32_t)(o->map_max >> 20);
 	lbs_status st = cfg_check_fields(s, store_fields, err, errlen);
 
@@ -80,7 +82,8 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 		 * files; nobody gets execute. */
 		if (*end || m > 0666 || (m & 0600) != 0600) {
 			snprintf(err, errlen, "config field 'file_mode': must be an octal mode like "
-			         "\"0600\" with owner read and write and no execute bits, got \"%s\"", mode);
+			         "\"0600\" with owner read and write and no execute bits, got \"%s\"",
+			         txt_show(shown, sizeof shown, mode));
 			return LBS_ECONFIG;
 		}
 		o->file_mode = (uint32_t)m;
@@ -89,7 +92,7 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 		o->memory_on_error = 1;
 	else if (strcmp(on_error, "refuse")) {
 		snprintf(err, errlen, "config field 'on_error': must be \"refuse\" or \"memory\", got \"%s\"",
-		         on_error);
+		         txt_show(shown, sizeof shown, on_error));
 		return LBS_ECONFIG;
 	}
 	if (!o->path) {

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "store_ext.h"
 #include "taxonomy.h"
+#include "text.h"
 
 #define MAX_RECORDS 10000000
 
@@ -167,7 +168,9 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 		while (fields[k] && strcmp(fields[k], m->string))
 			k++;
 		if (!fields[k]) {
-			snprintf(err, errlen, "records[%zu]: field '%.64s': unknown", i, m->string);
+			char shown[96];
+			snprintf(err, errlen, "records[%zu]: field '%s': unknown", i,
+			         txt_show(shown, sizeof shown, m->string));
 			return -1;
 		}
 	}

@@ -1,0 +1,109 @@
+/*
+ * text.c -- text from the input, made safe to put in a one-line message.
+ *
+ * Messages name what was wrong, often by quoting it: a field name, a
+ * scheduler name, a value.  Quoted as it came, an escaped newline in a
+ * field name would split the message into two log lines (the second one
+ * forged), and invalid UTF-8 would spoil any JSON the message ends up in.
+ * The converters and the plugin's config readers quote through here.
+ */
+#include "text.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+int txt_utf8_valid(const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+
+	while (*s) {
+		unsigned char b = *s;
+		size_t n;
+		uint32_t cp;
+
+		if (b < 0x80) {
+			s++;
+			continue;
+		} else if (b >= 0xc2 && b <= 0xdf) {
+			n = 1;
+			cp = b & 0x1f;
+		} else if (b >= 0xe0 && b <= 0xef) {
+			n = 2;
+			cp = b & 0x0f;
+		} else if (b >= 0xf0 && b <= 0xf4) {
+			n = 3;
+			cp = b & 0x07;
+		} else {
+			return 0;
+		}
+		for (size_t i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+const char *txt_show(char *dst, size_t n, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	int valid = txt_utf8_valid((const char *)p);
+	size_t o = 0, i = 0;
+
+	if (n < 16) {
+		if (n)
+			dst[0] = '\0';
+		return dst;
+	}
+	for (; p[i]; i++) {
+		/* Stop only between characters, so the cut stays UTF-8; the
+		 * headroom covers one escape or a character's last bytes. */
+		int cont = valid && (p[i] & 0xc0) == 0x80;
+		if (!cont && (i >= 64 || o + 12 >= n))
+			break;
+		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] >= 0x80 && !valid))
+			o += (size_t)snprintf(dst + o, n - o, "\\x%02x", p[i]);
+		else
+			dst[o++] = (char)p[i];
+	}
+	if (p[i]) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+void txt_one_line(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			p[i] = '?';
+	if (txt_utf8_valid(s))
+		return;
+	/* A cut inside the last character: drop what is left of it. */
+	for (size_t back = 1; back <= 4 && back <= len; back++) {
+		unsigned char b = p[len - back];
+		if ((b & 0xc0) == 0x80)
+			continue;
+		if (b >= 0xc0) {
+			p[len - back] = '\0';
+			if (txt_utf8_valid(s))
+				return;
+			p[len - back] = b;
+		}
+		break;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (p[i] >= 0x80)
+			p[i] = '?';
+}

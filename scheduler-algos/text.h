@@ -1,0 +1,30 @@
+/*
+ * text.h -- text from the input, made safe to put in a one-line message.
+ */
+#ifndef LBS_TEXT_H
+#define LBS_TEXT_H
+
+#include <stddef.h>
+
+/* 1 when the NUL-terminated text is valid UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), else 0. */
+int txt_utf8_valid(const char *text);
+
+/*
+ * `s` for a message, written to dst (n bytes, at least 16 to hold
+ * anything): control bytes (and, in invalid UTF-8, every byte >= 0x80)
+ * escaped as \xNN, cut after about 64 bytes with "...".  NULL shows as
+ * empty.  Returns dst.
+ */
+const char *txt_show(char *dst, size_t n, const char *s);
+
+/*
+ * Make a sentence the plugin wrote (and perhaps cut short) safe to log, in
+ * place: control bytes become '?', a last character the cut split is
+ * dropped, and in text that is still not UTF-8 every byte >= 0x80 becomes
+ * '?'.  For sentences that embed input, such as worker ids, and are too
+ * long for txt_show's bound.
+ */
+void txt_one_line(char *s);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * test_messages.c -- error messages quote text from the input on one line.
+ *
+ * The fuzz targets (tests/fuzz/regress/) found that the plugin quoted field
+ * names, scheduler names, routes and values into its messages as they came:
+ * an escaped newline in a config key or a store document's field made a
+ * two-line message, i.e. a forged log line in a load balancer's log.  Each
+ * case below is one of those inputs; the message must now name the same
+ * thing with the control byte shown as \xNN.  Likewise the select reason,
+ * which quotes worker ids: fuzz_fleet found a control byte in one going
+ * straight into the sentence a host logs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "loader.h"
+#include "support.h"
+#include "text.h"
+
+static char err[1024];
+
+/* No byte below 0x20 and valid UTF-8: one line, whatever it quotes. */
+static int one_line(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* create() of `name` with `config`: the status, the message in err. */
+static lbs_status create(const char *name, const char *config)
+{
+	shim_sched *s = NULL;
+	lbs_status st;
+
+	err[0] = '\0';
+	st = sched_open(test_host(), getenv("LBS_PLUGIN"), name, config, strlen(config), &s, err,
+	                sizeof err);
+	sched_close(s);
+	return st;
+}
+
+static void test_show(void)
+{
+	char buf[96], long_in[200];
+
+	CHECK_STR(txt_show(buf, sizeof buf, "load\nceiling"), "load\\x0aceiling");
+	CHECK_STR(txt_show(buf, sizeof buf, "a\rb\x7f"), "a\\x0db\\x7f");
+	/* Valid UTF-8 stays readable; invalid gets every high byte escaped. */
+	CHECK_STR(txt_show(buf, sizeof buf, "caf\xc3\xa9"), "caf\xc3\xa9");
+	CHECK_STR(txt_show(buf, sizeof buf, "caf\xc3"), "caf\\xc3");
+	CHECK_STR(txt_show(buf, sizeof buf, NULL), "");
+	memset(long_in, 'x', sizeof long_in - 1);
+	long_in[sizeof long_in - 1] = '\0';
+	txt_show(buf, sizeof buf, long_in);
+	CHECK(strlen(buf) < 80);
+	CHECK(strcmp(buf + strlen(buf) - 3, "...") == 0);
+	CHECK_INT(txt_utf8_valid("caf\xc3\xa9"), 1);
+	CHECK_INT(txt_utf8_valid("\xed\xa0\x80"), 0); /* a surrogate */
+}
+
+static void test_one_line(void)
+{
+	char a[] = "a\nb\x01" "c", cut[] = "caf\xc3", bad[] = "a\xff\xc3\xa9" "b", ok[] = "caf\xc3\xa9";
+
+	txt_one_line(a);
+	CHECK_STR(a, "a?b?c");
+	txt_one_line(cut); /* snprintf cut the last character in two */
+	CHECK_STR(cut, "caf");
+	txt_one_line(bad);
+	CHECK_STR(bad, "a???b");
+	txt_one_line(ok);
+	CHECK_STR(ok, "caf\xc3\xa9");
+}
+
+/* The select reason quotes worker ids, which are the host's input. */
+static void test_reason(void)
+{
+	fleet f = fleet_parse("[{\"worker_id\": \"cpu\\u0001x\", \"cpu_cores\": 8, "
+	                      "\"available_memory\": 16},"
+	                      " {\"worker_id\": \"cpu\\ny\", \"cpu_cores\": 4, "
+	                      "\"available_memory\": 16}]");
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"test_type\": \"vision\", "
+	                                 "\"custom_properties\": {\"allocation_strategy\": "
+	                                 "\"replicated\", \"min_shards\": 2, \"max_shards\": 2}}");
+	const char *names[] = {"hardware-aware", "priority", "round-robin", "composite"};
+	const char *configs[] = {NULL, NULL, NULL,
+	                         "{\"children\": [{\"scheduler\": \"hardware-aware\"}]}"};
+
+	for (int i = 0; i < 4; i++) {
+		shim_sched *s = test_sched(names[i], configs[i]);
+		const char *got = pick(s, &wl, &f);
+
+		CHECK(strstr(got, "cpu\x01x") != NULL);
+		CHECK(pick_reason()[0] != '\0');
+		CHECK(one_line(pick_reason()));
+		if (i == 0) /* hardware-aware names the best of several */
+			CHECK(strstr(pick_reason(), "cpu?x") || strstr(pick_reason(), "cpu?y"));
+		sched_close(s);
+	}
+	arena_free(a);
+	fleet_free(&f);
+}
+
+static void test_configs(void)
+{
+	CHECK_INT(create("round-robin", "{\"load\\nceiling\": 1}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'load\\x0aceiling': unknown field");
+	CHECK(one_line(err));
+
+	CHECK_INT(create("hardware-aware", "{\"weights\": {\"comp\\nute\": 1}}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights.comp\\x0aute': unknown factor");
+	CHECK(one_line(err));
+
+	CHECK_INT(create("hardware-aware", "{\"weights\": {\"compute\": 1, \"compute\": 2}}"),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights.compute': given more than once");
+
+	/* Refused while reading the store object: no directory is made. */
+	CHECK_INT(create("priority", "{\"store\": {\"path\": \"never-made\", "
+	                 "\"on_error\": \"mem\\nory\"}}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'store.on_error': must be \"refuse\" or \"memory\", "
+	               "got \"mem\\x0aory\"");
+	CHECK(one_line(err));
+	CHECK_INT(create("priority", "{\"store\": {\"path\": \"never-made\", "
+	                 "\"file_mode\": \"06\\r00\"}}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "got \"06\\x0d00\"");
+	CHECK(one_line(err));
+	CHECK(access("never-made", F_OK) != 0);
+}
+
+static void test_composite(void)
+{
+	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round\\nrobin\"}]}"),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'children[0]': ");
+	CHECK_CONTAINS(err, "no scheduler named 'round\\x0arobin'");
+	CHECK(one_line(err));
+
+	CHECK_INT(create("composite", "{\"mode\": \"bl\\nend\", "
+	                 "\"children\": [{\"scheduler\": \"round-robin\"}]}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'mode': must be \"blend\" or \"vote\", got \"bl\\x0aend\"");
+	CHECK(one_line(err));
+
+	CHECK_INT(create("composite", "{\"routes\": ["
+	                 "{\"prefix\": \"a\\n\", \"scheduler\": \"round-robin\"},"
+	                 "{\"prefix\": \"a\\n\", \"scheduler\": \"priority\"}],"
+	                 " \"default\": {\"scheduler\": \"round-robin\"}}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'routes[1]': prefix 'a\\x0a' is routed twice");
+	CHECK(one_line(err));
+}
+
+static void test_import(void)
+{
+	static const char doc[] = "{\"records\": [{\"su\\nccesses\": 1}]}";
+	loaded_plugin *lp;
+	const lbs_host_api *api;
+	const lbs_ext_store *ext;
+	const char *tmp = getenv("TMPDIR");
+	char path[512];
+
+	if (host_load(test_host(), getenv("LBS_PLUGIN"), &lp, &api, err, sizeof err) != LBS_OK ||
+	    !(ext = loader_extension(lp, LBS_EXT_STORE))) {
+		fprintf(stderr, "test fixture broken: %s\n", err);
+		exit(99);
+	}
+	snprintf(path, sizeof path, "%s/lbs-messages.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(path)) {
+		fprintf(stderr, "test fixture broken: mkdtemp %s\n", path);
+		exit(99);
+	}
+	err[0] = '\0';
+	CHECK_INT(ext->import_json(api, path, doc, strlen(doc), LBS_IMPORT_REPLACE, err, sizeof err),
+	          LBS_EINVAL);
+	CHECK_STR(err, "records[0]: field 'su\\x0accesses': unknown");
+	rmdir(path);
+}
+
+int main(void)
+{
+	test_show();
+	test_one_line();
+	test_reason();
+	test_configs();
+	test_composite();
+	test_import();
+	return check_done("test_messages");
+}
