@@ -1036,6 +1036,34 @@ static int one_backend(cv *v, const cJSON *obj, const char *key,
 	return 0;
 }
 
+/* "test_type" (kept, and mapped to a workload type) and an explicit
+ * "workload_type" that overrides the mapping; shared by tests and outcomes. */
+static int work_type(cv *v, const cJSON *obj, const char **test_type, uint32_t *type)
+{
+	const char *s = NULL;
+	char g[200];
+
+	if (get_str(v, obj, "test_type", NULL, NULLABLE, &s) < 0)
+		return -1;
+	if (s && !(*test_type = arena_strdup(v->c->arena, s)))
+		return oom(v);
+	*type = tax_workload_from_test_type(*test_type);
+	s = NULL;
+	if (get_str(v, obj, "workload_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
+		return -1;
+	if (s) {
+		int t = tax_workload_parse(s);
+		if (t < 0)
+			return fail(v, "workload_type",
+			            "unknown workload type \"%s\" (one of VISION, "
+			            "NLP, AUDIO, MULTIMODAL, TRAINING, INFERENCE, "
+			            "EMBEDDING, CONVERSATIONAL, MIXED)",
+			            txt_show(g, sizeof g, s));
+		*type = (uint32_t)t;
+	}
+	return 0;
+}
+
 int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
                   lbs_workload *out)
 {
@@ -1073,24 +1101,8 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	if (loose(vp, obj, "model_family", NULL, L_STRING) < 0)
 		return -1;
 	s = NULL;
-	if (get_str(vp, obj, "test_type", NULL, NULLABLE, &s) < 0)
+	if (work_type(vp, obj, &w.test_type, &w.type) < 0)
 		return -1;
-	if (s && !(w.test_type = arena_strdup(c->arena, s)))
-		return oom(vp);
-	w.type = tax_workload_from_test_type(w.test_type);
-	s = NULL;
-	if (get_str(vp, obj, "workload_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
-		return -1;
-	if (s) {
-		int t = tax_workload_parse(s);
-		if (t < 0)
-			return fail(vp, "workload_type",
-			            "unknown workload type \"%s\" (one of VISION, "
-			            "NLP, AUDIO, MULTIMODAL, TRAINING, INFERENCE, "
-			            "EMBEDDING, CONVERSATIONAL, MIXED)",
-			            txt_show(g, sizeof g, s));
-		w.type = (uint32_t)t;
-	}
 
 	if (get_num(vp, obj, "minimum_memory", NULL, 0, MAX_GB, "GB", 0, &gb) < 0)
 		return -1;
@@ -2111,22 +2123,8 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 	o.status_code = (int32_t)st;
 
 	s = NULL;
-	if (get_str(vp, obj, "test_type", NULL, NULLABLE, &s) < 0)
+	if (work_type(vp, obj, &o.test_type, &o.workload_type) < 0)
 		return -1;
-	if (s && !(o.test_type = arena_strdup(c->arena, s)))
-		return oom(vp);
-	o.workload_type = tax_workload_from_test_type(o.test_type);
-	s = NULL;
-	if (get_str(vp, obj, "workload_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
-		return -1;
-	if (s) {
-		int t = tax_workload_parse(s);
-		if (t < 0)
-			return fail(vp, "workload_type",
-			            "unknown workload type %s",
-			            got(g, sizeof g, item(obj, "workload_type")));
-		o.workload_type = (uint32_t)t;
-	}
 
 	if (get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
 	            &o.expected_duration_s) < 0)
