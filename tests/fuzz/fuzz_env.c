@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <sanitizer/common_interface_defs.h>
 
 #include "convert.h"
 #include "file.h"
@@ -26,18 +27,6 @@
 #endif
 
 #define CAPACITY 64
-
-void fuzz_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fuzz: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
 
 /* ---- the sandbox --------------------------------------------------------- */
 
@@ -55,8 +44,22 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 static void remove_sandbox(void)
 {
 	/* Leave the directory first: some systems refuse to remove the cwd. */
-	if (chdir("/") == 0)
+	if (sandbox[0] && chdir("/") == 0)
 		nftw(sandbox, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void fuzz_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fuzz: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	/* abort() skips atexit; a crash minimisation would leave hundreds. */
+	remove_sandbox();
+	abort();
 }
 
 /* The flags of libFuzzer whose value is one path (-seed_inputs takes a
@@ -124,6 +127,8 @@ void fuzz_sandbox(int *argc, char ***argv)
 	if (!mkdtemp(sandbox) || chdir(sandbox))
 		fuzz_fail("cannot make the sandbox %s", sandbox);
 	atexit(remove_sandbox);
+	/* ASan and UBSan reports end in _exit, past atexit. */
+	__sanitizer_set_death_callback(remove_sandbox);
 }
 
 /* ---- host and plugin ----------------------------------------------------- */
