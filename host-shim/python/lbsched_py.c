@@ -210,6 +210,22 @@ static int take_text(char *text, char **out, char *err, size_t errlen)
 	return LBSPY_OK;
 }
 
+/* What every call that converts input starts with: an arena for what the
+ * converters make, then the handle's lock (calls on one handle are
+ * serialised, as the ABI asks).  NULL, with the message, when out of memory;
+ * the lock is then not taken. */
+static arena *call_begin(lbspy *h, char *err, size_t errlen)
+{
+	arena *a = arena_new();
+
+	if (!a) {
+		set_err(err, errlen, "lbsched: out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&h->mu);
+	return a;
+}
+
 LBSPY_EXPORT int lbspy_select(lbspy *h, const char *test_json,
                               const char *workers_json, unsigned max, char **out,
                               char *err, size_t errlen)
@@ -231,11 +247,8 @@ LBSPY_EXPORT int lbspy_select(lbspy *h, const char *test_json,
 		return LBSPY_EINPUT;
 	}
 	*out = NULL;
-	if (!(a = arena_new())) {
-		set_err(err, errlen, "lbsched: out of memory");
+	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
-	}
-	pthread_mutex_lock(&h->mu);
 	rc = convert_inputs(h, a, test_json, workers_json, &wl, &workers, &n, err, errlen);
 	if (rc)
 		goto out;
@@ -281,11 +294,8 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 		set_err(err, errlen, "lbsched: no scheduler or outcome");
 		return LBSPY_EINPUT;
 	}
-	if (!(a = arena_new())) {
-		set_err(err, errlen, "lbsched: out of memory");
+	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
-	}
-	pthread_mutex_lock(&h->mu);
 	{
 		conv_ctx c = {a, warn_to_host, h->host, err, errlen};
 		if (conv_outcome_text(&c, outcome_json, strlen(outcome_json), "outcome", &o)) {
@@ -322,11 +332,8 @@ LBSPY_EXPORT int lbspy_explain(lbspy *h, const char *test_json,
 		return LBSPY_EINPUT;
 	}
 	*out = NULL;
-	if (!(a = arena_new())) {
-		set_err(err, errlen, "lbsched: out of memory");
+	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
-	}
-	pthread_mutex_lock(&h->mu);
 	rc = convert_inputs(h, a, test_json, workers_json, &wl, &workers, &n, err, errlen);
 	if (!rc) {
 		lbs_status st = sched_explain(h->sched, &wl, (const lbs_worker *const *)workers,
@@ -409,11 +416,8 @@ LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
 		set_err(err, errlen, "lbsched: bench needs a scheduler and iterations");
 		return LBSPY_EINPUT;
 	}
-	if (!(a = arena_new())) {
-		set_err(err, errlen, "lbsched: out of memory");
+	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
-	}
-	pthread_mutex_lock(&h->mu);
 	rc = convert_inputs(h, a, test_json, workers_json, &wl, &workers, &n, err, errlen);
 	if (!rc) {
 		t0 = now_ns();
@@ -592,11 +596,8 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	*n_picked = 0;
 	if (reason && reason_len)
 		reason[0] = '\0';
-	if (!(a = arena_new())) {
-		set_err(err, errlen, "lbsched: out of memory");
+	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
-	}
-	pthread_mutex_lock(&h->mu);
 	{
 		conv_ctx c = {a, warn_to_host, h->host, err, errlen};
 		rc = conv_workload_text(&c, test_json, strlen(test_json),
