@@ -382,6 +382,9 @@ static int str_value(cv *v, const cJSON *it, const fld *f, int flags,
 		             flags & NONEMPTY ? "non-empty " : "",
 		             flags & NULLABLE ? " or null" : "",
 		             got(g, sizeof g, it));
+	if (strlen(it->valuestring) > CONV_MAX_STRING)
+		return failf(v, f, "is %zu bytes long, more than %d",
+		             strlen(it->valuestring), CONV_MAX_STRING);
 	if (!txt_utf8_valid(it->valuestring))
 		return failf(v, f, "must be valid UTF-8, got %s",
 		             got(g, sizeof g, it));
@@ -1004,8 +1007,9 @@ static int exclude_workers(cv *v, const cJSON *obj, lbs_workload *w)
 		n++;
 	if (!n)
 		return 0;
-	if (n > UINT32_MAX / 2)
-		return fail(v, "exclude_workers", "has too many entries");
+	if (n > CONV_MAX_EXCLUDE)
+		return fail(v, "exclude_workers", "lists %zu ids, more than %d", n,
+		            CONV_MAX_EXCLUDE);
 	const char **ids = arena_alloc(v->c->arena, n * sizeof *ids);
 	if (!ids)
 		return oom(v);
@@ -1981,8 +1985,9 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
 		fail(&v, NULL, "the fleet has no workers");
 		goto out;
 	}
-	if (count > UINT32_MAX / 2) {
-		fail(&v, NULL, "the fleet has too many workers");
+	if (count > CONV_MAX_WORKERS) {
+		fail(&v, NULL, "the fleet has %zu workers, more than %d", (size_t)count,
+		     CONV_MAX_WORKERS);
 		goto out;
 	}
 	ws = arena_alloc(c->arena, count * sizeof *ws);

@@ -74,6 +74,17 @@ typedef struct conv_field {
 	const char *unit; /* for the message, may be NULL */
 } conv_field;
 
+/*
+ * Limits on what one document may ask of the converter's memory, so that
+ * only the file size (file.h) bounds it, not the count of records alone:
+ * a string is at most CONV_MAX_STRING bytes (a long pytest node id is a few
+ * hundred), a fleet at most CONV_MAX_WORKERS workers and exclude_workers at
+ * most CONV_MAX_EXCLUDE ids.  Beyond them the converter refuses the record.
+ */
+#define CONV_MAX_STRING 4096
+#define CONV_MAX_WORKERS 1048576
+#define CONV_MAX_EXCLUDE 65536
+
 #define CONV_LOAD_SLOTS 13
 #define CONV_LOAD_GIVEN (UINT32_C(1) << 31) /* a load without any slot */
 extern const conv_field conv_load_fields[];

@@ -21,9 +21,19 @@ char *file_read(const char *path, size_t *len, char *err, size_t errlen)
 	}
 	for (;;) {
 		size_t got;
+		if (n > FILE_MAX_BYTES) {
+			snprintf(err, errlen, "%s: larger than %u MiB, the most lbsched reads",
+			         path, FILE_MAX_BYTES >> 20);
+			free(buf);
+			buf = NULL;
+			break;
+		}
 		if (cap - n < 4096) {
 			char *nb;
 			cap = cap ? cap * 2 : 65536;
+			/* Room for one read past the limit, which is how we see it. */
+			if (cap > FILE_MAX_BYTES + 65536)
+				cap = FILE_MAX_BYTES + 65536;
 			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				snprintf(err, errlen, "%s: out of memory", path);

@@ -110,6 +110,16 @@ expect_rc 1 "$shim" decide --tests "$tmp/tests.jsonl"
 has "$tmp/err" "--workers FILE is required"
 expect_rc 1 "$shim" decide --workers "$tmp/missing.json"
 has "$tmp/err" "missing.json: cannot open"
+# A file over 256 MiB is refused, not read whole (SECURITY.md F3); a sparse
+# one costs no disk.  Exactly 256 MiB is read (NUL bytes: no document).
+truncate -s $((256 << 20)) "$tmp/huge.json"
+expect_rc 1 "$shim" decide --workers "$tmp/huge.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "huge.json: is empty"
+truncate -s $(((256 << 20) + 1)) "$tmp/huge.json"
+expect_rc 1 "$shim" decide --workers "$tmp/huge.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "huge.json: larger than 256 MiB, the most lbsched reads"
+lines "$tmp/err" 1
+rm -f "$tmp/huge.json"
 
 # prefs and --feedback (issue 4): the learned store through the CLI.
 # sum_samples FILE: the total of "samples" over an export.

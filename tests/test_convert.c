@@ -741,6 +741,80 @@ static void test_fleet(void)
 	}
 }
 
+/* ===== Limits on one document (SECURITY.md F1, F2) ========================= */
+
+/* `n` copies of `item` joined by commas, between `head` and `tail`. */
+static char *repeat(const char *head, const char *item, size_t n, const char *tail)
+{
+	size_t li = strlen(item), len = strlen(head) + n * (li + 1) + strlen(tail) + 1;
+	char *s = malloc(len), *p = s;
+
+	if (!s) {
+		fprintf(stderr, "out of memory\n");
+		exit(99);
+	}
+	p += sprintf(p, "%s", head);
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", item);
+	sprintf(p, "%s", tail);
+	return s;
+}
+
+static void test_limits(void)
+{
+	lbs_workload w;
+	lbs_worker **ws;
+	uint32_t n;
+	char *doc;
+
+	/* a string of CONV_MAX_STRING bytes is taken, one more is not */
+	{
+		size_t len = CONV_MAX_STRING + 1;
+		char *id = malloc(len + 1), *json = malloc(len + 64);
+		memset(id, 'x', len);
+		id[len] = '\0';
+		sprintf(json, "{\"test_id\": \"%s\"}", id);
+		CHECK_INT(wl(json, &w), -1);
+		CHECK_STR(err, "tests.jsonl:3: field 'test_id': is 4097 bytes long, more than 4096");
+		id[len - 1] = '\0';
+		sprintf(json, "{\"test_id\": \"%s\"}", id);
+		CHECK_INT(wl(json, &w), 0);
+		CHECK_INT((int)strlen(w.id), CONV_MAX_STRING);
+		sprintf(json, "[{\"worker_id\": \"%sy\"}]", id);
+		CHECK_INT(fl(json, &ws, &n), -1);
+		CHECK_STR(err, "fleet.json: workers[0]: field 'worker_id': is 4097 bytes long, "
+		               "more than 4096");
+		/* so is every string, e.g. an id to exclude */
+		sprintf(json, "{\"test_id\": \"t\", \"exclude_workers\": [\"%sy\"]}", id);
+		CHECK_INT(wl(json, &w), -1);
+		CHECK_CONTAINS(err, "field 'exclude_workers[0]': is 4097 bytes long");
+		free(id);
+		free(json);
+	}
+
+	/* exclude_workers: CONV_MAX_EXCLUDE ids */
+	doc = repeat("{\"test_id\": \"t\", \"exclude_workers\": [", "\"w\"", CONV_MAX_EXCLUDE, "]}");
+	CHECK_INT(wl(doc, &w), 0);
+	CHECK_INT((int)w.n_exclude, CONV_MAX_EXCLUDE);
+	free(doc);
+	doc = repeat("{\"test_id\": \"t\", \"exclude_workers\": [", "\"w\"", CONV_MAX_EXCLUDE + 1,
+	             "]}");
+	CHECK_INT(wl(doc, &w), -1);
+	CHECK_STR(err, "tests.jsonl:3: field 'exclude_workers': lists 65537 ids, more than 65536");
+	free(doc);
+
+	/* a fleet: CONV_MAX_WORKERS records are counted, one more is refused
+	 * before any is read (here none is a worker, so the first fails) */
+	doc = repeat("[", "0", CONV_MAX_WORKERS + 1, "]");
+	CHECK_INT(fl(doc, &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: the fleet has 1048577 workers, more than 1048576");
+	free(doc);
+	doc = repeat("[", "0", CONV_MAX_WORKERS, "]");
+	CHECK_INT(fl(doc, &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: must be a JSON object, got 0");
+	free(doc);
+}
+
 /* ===== Loads apart from capabilities ======================================= */
 
 /* Workers[1] of a two-worker fleet whose second record carries `load` (a
@@ -1182,6 +1256,7 @@ int main(void)
 	test_worker_devices_and_load();
 	test_worker_errors();
 	test_fleet();
+	test_limits();
 	test_fleet_loads();
 	test_outcome();
 	test_examples();
