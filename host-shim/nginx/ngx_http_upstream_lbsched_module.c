@@ -34,19 +34,14 @@
 #include "convert.h"
 #include "file.h"
 #include "host.h"
+#include "reqmap.h"
 #include "scheduler.h"
 #include "shim_config.h"
 #include "taxonomy.h"
 
-#define LBS_NGX_MAX_VALUE 256 /* longest request value we look at */
 #define LBS_NGX_NO_PEER ((ngx_uint_t) -1)
 
-enum {
-    M_TEST_TYPE, M_MODEL_ID, M_MIN_MEMORY, M_PRIORITY, M_REQUIRED_BACKEND,
-    M_PREFERRED_BACKEND, M_EXPECTED_DURATION, M_DEADLINE, M_COUNT
-};
-
-static const char *const lbs_map_default[M_COUNT] = {
+static const char *const lbs_map_default[RQ_COUNT] = {
     "$http_x_test_type", "$http_x_model_id", "$http_x_min_memory_gb",
     "$http_x_priority", "$http_x_required_backend",
     "$http_x_preferred_backend", "$http_x_expected_duration",
@@ -61,7 +56,7 @@ typedef struct {
     ngx_str_t                   config;       /* inline JSON */
     ngx_str_t                   config_file;
     ngx_str_t                   fleet_file;
-    ngx_http_complex_value_t   *map[M_COUNT];
+    ngx_http_complex_value_t   *map[RQ_COUNT];
 
     /* built at init_upstream */
     ngx_str_t                   name;         /* the upstream's name */
@@ -92,6 +87,7 @@ typedef struct {
     ngx_http_request_t                    *request;
     ngx_http_upstream_lbsched_srv_conf_t  *conf;
     lbs_workload                           wl;
+    rq_text                                text;    /* wl's strings */
     ngx_uint_t                             chosen;  /* peer index or NO_PEER */
     uint64_t                               cookie;
 } ngx_http_upstream_lbsched_peer_data_t;
@@ -147,14 +143,14 @@ static ngx_command_t  ngx_http_upstream_lbsched_commands[] = {
       ngx_http_upstream_lbsched_map, NGX_HTTP_SRV_CONF_OFFSET,                \
       LBS_MAP_OFF(i), NULL }
 
-    LBS_MAP_CMD("lbsched_test_type", M_TEST_TYPE),
-    LBS_MAP_CMD("lbsched_model_id", M_MODEL_ID),
-    LBS_MAP_CMD("lbsched_min_memory_gb", M_MIN_MEMORY),
-    LBS_MAP_CMD("lbsched_priority", M_PRIORITY),
-    LBS_MAP_CMD("lbsched_required_backend", M_REQUIRED_BACKEND),
-    LBS_MAP_CMD("lbsched_preferred_backend", M_PREFERRED_BACKEND),
-    LBS_MAP_CMD("lbsched_expected_duration", M_EXPECTED_DURATION),
-    LBS_MAP_CMD("lbsched_deadline", M_DEADLINE),
+    LBS_MAP_CMD("lbsched_test_type", RQ_TEST_TYPE),
+    LBS_MAP_CMD("lbsched_model_id", RQ_MODEL_ID),
+    LBS_MAP_CMD("lbsched_min_memory_gb", RQ_MIN_MEMORY),
+    LBS_MAP_CMD("lbsched_priority", RQ_PRIORITY),
+    LBS_MAP_CMD("lbsched_required_backend", RQ_REQUIRED_BACKEND),
+    LBS_MAP_CMD("lbsched_preferred_backend", RQ_PREFERRED_BACKEND),
+    LBS_MAP_CMD("lbsched_expected_duration", RQ_EXPECTED_DURATION),
+    LBS_MAP_CMD("lbsched_deadline", RQ_DEADLINE),
 
     { ngx_string("lbsched_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -469,7 +465,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     cln->data = lcf;
 
     /* request mapping defaults */
-    for (i = 0; i < M_COUNT; i++) {
+    for (i = 0; i < RQ_COUNT; i++) {
         if (lcf->map[i]) {
             continue;
         }
@@ -802,155 +798,36 @@ ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle)
 
 /* ===== per request: untrusted values to a workload ======================= */
 
-/* The value, NUL-terminated in the request pool, or NULL when it is empty,
- * too long or has characters outside [A-Za-z0-9_.:/,+-]. */
-static char *
-ngx_http_upstream_lbsched_value(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, const char *what)
-{
-    ngx_str_t   v;
-    ngx_uint_t  i;
-    u_char      c;
-    char       *z;
-
-    if (ngx_http_complex_value(r, cv, &v) != NGX_OK || v.len == 0) {
-        return NULL;
-    }
-
-    if (v.len > LBS_NGX_MAX_VALUE) {
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "lbsched: %s is longer than %d bytes, ignored",
-                       what, LBS_NGX_MAX_VALUE);
-        return NULL;
-    }
-
-    for (i = 0; i < v.len; i++) {
-        c = v.data[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':'
-              || c == '/' || c == ',' || c == '+' || c == '-'))
-        {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "lbsched: %s has a bad character, ignored", what);
-            return NULL;
-        }
-    }
-
-    z = ngx_pnalloc(r->pool, v.len + 1);
-    if (z == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(z, v.data, v.len);
-    z[v.len] = '\0';
-
-    return z;
-}
-
-
-/* A number in [lo, hi]; `dflt` (with a debug line) when it is not one. */
-static double
-ngx_http_upstream_lbsched_number(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, const char *what, double lo, double hi,
-    double dflt)
-{
-    char    *s, *end;
-    double   d;
-
-    s = ngx_http_upstream_lbsched_value(r, cv, what);
-    if (s == NULL) {
-        return dflt;
-    }
-
-    d = strtod(s, &end);
-
-    if (end == s || *end != '\0' || !(d >= lo && d <= hi)) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "lbsched: %s is not a number in range, ignored", what);
-        return dflt;
-    }
-
-    return d;
-}
-
-
-/* "cuda" or "cuda,tensorrt" to a backend set; 0 when any name is unknown. */
-static uint64_t
-ngx_http_upstream_lbsched_backends(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, const char *what)
-{
-    char      *s, *name, *save;
-    uint64_t   set = 0, bit;
-
-    s = ngx_http_upstream_lbsched_value(r, cv, what);
-    if (s == NULL) {
-        return 0;
-    }
-
-    for (name = strtok_r(s, ",", &save); name;
-         name = strtok_r(NULL, ",", &save))
-    {
-        bit = tax_backend_parse(name);
-
-        if (bit == 0 || bit == LBS_BACKEND_OTHER) {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "lbsched: %s names an unknown backend, ignored",
-                           what);
-            return 0;
-        }
-
-        set |= bit;
-    }
-
-    return set;
-}
-
-
+/* The mapping itself is reqmap.c's; a value it ignores gets a debug line. */
 static void
 ngx_http_upstream_lbsched_workload(ngx_http_request_t *r,
-    ngx_http_upstream_lbsched_srv_conf_t *lcf, lbs_workload *w)
+    ngx_http_upstream_lbsched_peer_data_t *dp)
 {
-    double  gb, dur;
+    rq_value     vals[RQ_COUNT];
+    const char  *why[RQ_COUNT];
+    ngx_str_t    v;
+    ngx_uint_t   i;
 
-    ngx_memzero(w, sizeof(lbs_workload));
-    w->struct_size = sizeof(lbs_workload);
-    w->min_shards = w->max_shards = 1;
-    w->allocation = LBS_ALLOC_SINGLE;
-    w->io_intensity = w->network_intensity = 0.5;
-    w->latency_sensitivity = w->throughput_sensitivity = 0.5;
+    for (i = 0; i < RQ_COUNT; i++) {
+        if (ngx_http_complex_value(r, dp->conf->map[i], &v) != NGX_OK) {
+            v.len = 0;
+        }
 
-    w->test_type = ngx_http_upstream_lbsched_value(r, lcf->map[M_TEST_TYPE],
-                                                   "test type");
-    w->type = tax_workload_from_test_type(w->test_type);
-    w->model_id = ngx_http_upstream_lbsched_value(r, lcf->map[M_MODEL_ID],
-                                                  "model id");
-
-    gb = ngx_http_upstream_lbsched_number(r, lcf->map[M_MIN_MEMORY],
-                                          "min memory", 0, 1048576, 0);
-    w->min_memory_bytes = (uint64_t) (gb * 1073741824.0);
-    w->memory_intensity = gb / 16 < 1 ? gb / 16 : 1;
-    if (gb == 0) {
-        w->memory_intensity = 0.5;
+        vals[i].data = (const char *) v.data;
+        vals[i].len = v.len;
     }
 
-    w->priority = (uint32_t) ngx_http_upstream_lbsched_number(r,
-                      lcf->map[M_PRIORITY], "priority", 1, 5, 3);
+    if (rq_workload(vals, &dp->text, &dp->wl, why) == 0) {
+        return;
+    }
 
-    w->required_backends = ngx_http_upstream_lbsched_backends(r,
-                               lcf->map[M_REQUIRED_BACKEND],
-                               "required backend");
-    w->preferred_backends = ngx_http_upstream_lbsched_backends(r,
-                                lcf->map[M_PREFERRED_BACKEND],
-                                "preferred backend");
-
-    dur = ngx_http_upstream_lbsched_number(r, lcf->map[M_EXPECTED_DURATION],
-                                           "expected duration", 0, 604800, 0);
-    w->est_duration_s = dur;
-    w->compute_intensity = dur == 0 ? 0.5
-                           : dur > 120 ? 0.8 : dur < 10 ? 0.3 : 0.5;
-
-    w->deadline_s = ngx_http_upstream_lbsched_number(r, lcf->map[M_DEADLINE],
-                                                     "deadline", 0, 604800, 0);
+    for (i = 0; i < RQ_COUNT; i++) {
+        if (why[i]) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "lbsched: %s %s, ignored", rq_field_name[i],
+                           why[i]);
+        }
+    }
 }
 
 
@@ -982,7 +859,7 @@ ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
     dp->chosen = LBS_NGX_NO_PEER;
     dp->cookie = 0;
 
-    ngx_http_upstream_lbsched_workload(r, dp->conf, &dp->wl);
+    ngx_http_upstream_lbsched_workload(r, dp);
 
     return NGX_OK;
 }

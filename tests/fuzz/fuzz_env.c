@@ -279,14 +279,16 @@ void fuzz_workloads(const lbs_workload **wl, uint32_t *n)
 
 /* A number the plugin printed as null was NaN or infinite (cJSON prints
  * those as null): the scores must keep NaN out.  A routed composite's
- * "explain" is null by design when its target has none. */
+ * "explain" is null by design when its target has none, and so is the
+ * workload "id" of a request that has none (nginx's). */
 static const char *null_number(const cJSON *node)
 {
 	const cJSON *m;
 
 	cJSON_ArrayForEach(m, node) {
 		const char *bad;
-		if (cJSON_IsNull(m) && !(m->string && !strcmp(m->string, "explain")))
+		if (cJSON_IsNull(m) &&
+		    !(m->string && (!strcmp(m->string, "explain") || !strcmp(m->string, "id"))))
 			return m->string ? m->string : "(array element)";
 		if ((bad = null_number(m)))
 			return bad;

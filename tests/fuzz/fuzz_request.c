@@ -1,0 +1,94 @@
+/*
+ * fuzz_request.c -- a request's values as the nginx module maps them
+ * (host-shim/reqmap.c): the input's lines are the values of the lbsched_map
+ * fields in order (test type, model id, min memory, priority, required and
+ * preferred backend, expected duration, deadline); nginx's own header
+ * parsing, which cannot be run without a request and pool, is not fuzzed.
+ *
+ * Whatever the client sends, the mapping gives a workload whose every
+ * field is in range, and a value it does not keep is named with a reason.
+ * The workload is then placed on the example fleet through the shim's
+ * checked select; the input's length picks the scheduler, as in
+ * fuzz_workload.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_env.h"
+#include "reqmap.h"
+
+static shim_sched *scheds[4];
+static lbs_worker **fleet;
+static uint32_t n_fleet;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_sandbox(argc, argv);
+	fuzz_fleet("fleet.json", &fleet, &n_fleet);
+	scheds[0] = fuzz_sched("round-robin", NULL);
+	scheds[1] = fuzz_sched("priority", NULL);
+	scheds[2] = fuzz_sched("hardware-aware", NULL);
+	scheds[3] = fuzz_sched("composite", "{\"children\": ["
+	                       "{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+	                       "{\"scheduler\": \"priority\", \"weight\": 0.2},"
+	                       "{\"scheduler\": \"round-robin\", \"weight\": 0.1}]}");
+	return 0;
+}
+
+/* A kept string: the value exactly as sent, of allowed characters only. */
+static void check_kept(const char *kept, rq_value v, const char *why, const char *field)
+{
+	if (!kept) {
+		if (v.len && !why)
+			fuzz_fail("%s: a value was dropped without a reason", field);
+		return;
+	}
+	if (why || kept == v.data || strlen(kept) != v.len || memcmp(kept, v.data, v.len))
+		fuzz_fail("%s: kept string differs from the value sent", field);
+	for (const char *p = kept; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/,+-", *p))
+			fuzz_fail("%s: kept a character outside the allowed set", field);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data, *end = text + size;
+	rq_value vals[RQ_COUNT] = {{NULL, 0}};
+	const char *why[RQ_COUNT];
+	static rq_text kept;
+	lbs_workload w;
+	int ignored, n = 0;
+
+	for (int i = 0; i < RQ_COUNT && text < end; i++) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		vals[i] = (rq_value){text, (size_t)((nl ? nl : end) - text)};
+		text = nl ? nl + 1 : end;
+	}
+	ignored = rq_workload(vals, &kept, &w, why);
+	for (int i = 0; i < RQ_COUNT; i++) {
+		if (why[i] && (!vals[i].len || !*why[i]))
+			fuzz_fail("%s: a reason for a value that was not sent", rq_field_name[i]);
+		n += why[i] != NULL;
+	}
+	if (n != ignored)
+		fuzz_fail("returned %d ignored values, named %d", ignored, n);
+	check_kept(w.test_type, vals[RQ_TEST_TYPE], why[RQ_TEST_TYPE], "test type");
+	check_kept(w.model_id, vals[RQ_MODEL_ID], why[RQ_MODEL_ID], "model id");
+	if (w.struct_size != sizeof w || w.priority < 1 || w.priority > 5 ||
+	    w.type >= LBS_WL_COUNT || w.min_shards != 1 || w.max_shards != 1)
+		fuzz_fail("a field out of range: priority %u, type %u", w.priority, w.type);
+	if (w.min_memory_bytes > (UINT64_C(1) << 50) ||
+	    !(w.est_duration_s >= 0 && w.est_duration_s <= 604800) ||
+	    !(w.deadline_s >= 0 && w.deadline_s <= 604800) ||
+	    !(w.memory_intensity >= 0 && w.memory_intensity <= 1) ||
+	    !(w.compute_intensity >= 0 && w.compute_intensity <= 1))
+		fuzz_fail("a number out of range");
+	if ((w.required_backends | w.preferred_backends) & LBS_BACKEND_OTHER)
+		fuzz_fail("kept a backend the taxonomy does not know");
+	fuzz_select(scheds[size % 4], &w, fleet, n_fleet);
+	return 0;
+}
