@@ -17,6 +17,7 @@
 
 #include "store.h"
 #include "taxonomy.h"
+#include "text.h"
 
 #define MAX_ID STORE_MAX_ID
 #define MAX_MAP_RETRIES 16
@@ -24,6 +25,8 @@
 /* What LMDB makes lock.mdb with its default 126 readers (one slot per 64
  * bytes after a 192-byte header); reserved on disk before it is mapped. */
 #define LOCK_FILE_BYTES 8192
+/* A refused new pair is logged at most this often (with the count so far). */
+#define PAIR_LOG_NS (UINT64_C(60) * 1000000000u)
 
 typedef struct pending {
 	uint32_t type;
@@ -79,9 +82,11 @@ struct store {
 	uint32_t held;                    /* batch[0..held) failed to commit: retried */
 	uint64_t enq_seq, done_seq, first_enq_ns;
 	size_t seen_txnid;                /* last transaction the view reflects */
+	uint64_t pair_log_ns;             /* when a refused new pair was last logged */
 
 	_Atomic uint64_t committed, commits, refreshes, map_grows, lost, failed_commits;
 	_Atomic uint64_t pairs; /* hist_count of the view, for [any] readers */
+	_Atomic uint64_t refused_pairs;
 };
 
 void store_opts_default(store_opts *o)
@@ -96,7 +101,8 @@ void store_opts_default(store_opts *o)
 		.refresh_ms = 200,
 		.file_mode = 0600,
 		.map_size = UINT64_C(64) << 20,
-		.map_max = UINT64_C(1) << 40,
+		.map_max = (uint64_t)STORE_MAX_PAIRS_DEFAULT * STORE_PAIR_BYTES_MAX,
+		.max_pairs = STORE_MAX_PAIRS_DEFAULT,
 		.memory_on_error = 0,
 	};
 }
@@ -630,6 +636,39 @@ static int unkeyable(const lbs_outcome *o)
 	return n == 0 || n > MAX_ID || o->workload_type >= LBS_WL_COUNT;
 }
 
+/*
+ * An outcome that would add a pair to a view already holding max_pairs
+ * (docs/SECURITY.md F6): refused, counted, and logged at most once a
+ * minute, so ever-new ids neither grow the store nor flood the log.  Pairs
+ * known, loaded or learned, go on learning.  Other processes' pairs reach
+ * the view with its refresh, so a shared store holds max_pairs plus what
+ * they add meanwhile; store.map_max_mb bounds the disk whatever happens.
+ */
+static int over_pair_limit(store *s, const lbs_outcome *o)
+{
+	char msg[512], id[96];
+	uint64_t now;
+
+	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id ||
+	    o->result == LBS_RESULT_CANCELLED || hist_count(s->view) < s->o.max_pairs ||
+	    hist_get(s->view, o->workload_type, o->worker_id))
+		return 0;
+	atomic_fetch_add(&s->refused_pairs, 1);
+	now = mono_ns();
+	if (s->pair_log_ns && now - s->pair_log_ns < PAIR_LOG_NS)
+		return 1;
+	s->pair_log_ns = now;
+	snprintf(msg, sizeof msg, "%s%s%s: an outcome for the new pair (%s, %s) is refused: %zu "
+	         "pairs are known and store.max_pairs is %u (%llu refused so far, logged at most "
+	         "once a minute); known pairs still learn", s->path ? "store '" : "learning in memory",
+	         s->path ? s->path : "", s->path ? "'" : "",
+	         tax_workload_name(o->workload_type), txt_show(id, sizeof id, o->worker_id),
+	         hist_count(s->view), s->o.max_pairs,
+	         (unsigned long long)atomic_load(&s->refused_pairs));
+	logf_host(s, LBS_LOG_WARN, "%s%s", msg, "");
+	return 1;
+}
+
 lbs_status store_report(store *s, const lbs_outcome *o)
 {
 	lbs_status st;
@@ -639,6 +678,8 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 	if (unkeyable(o))
 		return LBS_EINVAL;
 	store_view(s);
+	if (over_pair_limit(s, o))
+		return LBS_EINVAL;
 	st = hist_apply_alpha(s->view, o, s->o.alpha, now);
 	atomic_store(&s->pairs, hist_count(s->view));
 	if (st != LBS_OK || !s->persistent || o->result == LBS_RESULT_CANCELLED)
@@ -710,6 +751,7 @@ void store_counts_get(store *s, store_counts *c)
 	c->map_grows = atomic_load(&s->map_grows);
 	c->lost = atomic_load(&s->lost);
 	c->pairs = atomic_load(&s->pairs);
+	c->refused_pairs = atomic_load(&s->refused_pairs);
 	c->persistent = s->persistent;
 }
 

@@ -50,6 +50,31 @@
  * records in the opening transaction. */
 #define STORE_SCHEMA 2
 
+/*
+ * How many (workload type, worker) pairs an instance learns at most
+ * (store.max_pairs, docs/SECURITY.md F6): reports naming ever-new worker
+ * ids must not grow memory and disk without end.  The default leaves room
+ * for 116,508 workers in each of the 9 workload types, far beyond a real
+ * fleet, and bounds a view in memory at about 825 bytes a pair in the worst
+ * case (a 104-byte hash slot at 35% load just after the table doubled, 297
+ * bytes, plus a 510-byte id in a 528-byte allocation), some 825 MiB; ids of
+ * a few dozen bytes take under half of that.
+ */
+#define STORE_MAX_PAIRS_DEFAULT 1048576u
+#define STORE_MAX_PAIRS_LIMIT 16777216u
+
+/*
+ * What a pair takes in data.mdb at worst: a leaf node of 8 + 511 + 80
+ * bytes, padded to 600, and its 2-byte index; a 4 KiB page holds 6 and after
+ * splits as few as 3 (1,365 bytes a pair); branch pages add up to half
+ * that again (2 KiB), and copy-on-write keeps a second copy of the pages a
+ * commit rewrote until no reader needs them (4 KiB).  30,000 pairs with
+ * 510-byte ids, learned in 9 commits, took 2,248 bytes each.  The default
+ * store.map_max_mb is max_pairs of these, rounded up to a power of two:
+ * 4 GiB for the default max_pairs.
+ */
+#define STORE_PAIR_BYTES_MAX 4096u
+
 typedef struct store_rec {
 	uint64_t samples, successes, failures;
 	double preference, mean_duration, var_duration, last_update;
@@ -74,6 +99,7 @@ typedef struct store_opts {
 	uint32_t file_mode;    /* of the data and lock files, e.g. 0600 */
 	uint64_t map_size;     /* initial map size in bytes; doubles when full */
 	uint64_t map_max;      /* ... up to this many bytes */
+	uint32_t max_pairs;    /* report() refuses a new pair beyond this many */
 	int memory_on_error;   /* 1: a store that cannot open warns and runs
 	                          memory-only; 0: create fails */
 } store_opts;
@@ -93,6 +119,7 @@ typedef struct store_counts {
 	uint64_t retrying;    /* outcomes of a failed commit, kept to retry */
 	uint64_t failed_commits; /* write transactions that failed */
 	uint64_t pairs;       /* pairs in the current view */
+	uint64_t refused_pairs; /* reports refused: a new pair beyond max_pairs */
 	int persistent;       /* 0 when running memory-only */
 } store_counts;
 
@@ -108,9 +135,10 @@ void store_close(store *s);
 /* [data] Learn from an outcome: into the view now, into LMDB soon.
  * LBS_EINVAL for a bad outcome (nothing is learned), including a workload
  * type >= LBS_WL_COUNT and a worker id that is empty or longer than the
- * store keys (STORE_MAX_ID bytes); LBS_EIO when the queue stayed full for block_ms,
- * or is full while a failed commit is retried (the outcome is counted as
- * lost). */
+ * store keys (STORE_MAX_ID bytes), and a new pair when the view already
+ * holds max_pairs (counted in refused_pairs, logged); LBS_EIO when the
+ * queue stayed full for block_ms, or is full while a failed commit is
+ * retried (the outcome is counted as lost). */
 lbs_status store_report(store *s, const lbs_outcome *o);
 
 /* [data] The current view (adopting a newer one if the flusher made one).

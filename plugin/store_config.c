@@ -5,8 +5,8 @@
  *
  *   "store": {"path": DIR, "alpha": 0.3, "batch_count": 256, "batch_ms": 50,
  *             "block_ms": 10, "refresh_ms": 200, "queue_max": 65536,
- *             "file_mode": "0600", "map_size_mb": 64, "map_max_mb": 1048576,
- *             "on_error": "refuse" | "memory"}
+ *             "file_mode": "0600", "map_size_mb": 64, "map_max_mb": 4096,
+ *             "max_pairs": 1048576, "on_error": "refuse" | "memory"}
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 
 static const char *const store_fields[] = {
 	"path", "alpha", "batch_count", "batch_ms", "block_ms", "refresh_ms", "queue_max",
-	"file_mode", "map_size_mb", "map_max_mb", "on_error", NULL,
+	"file_mode", "map_size_mb", "map_max_mb", "max_pairs", "on_error", NULL,
 };
 
 static lbs_status read_uint(const cJSON *s, const char *name, uint64_t lo, uint64_t hi,
@@ -61,7 +61,19 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 	if (st == LBS_OK)
 		st = read_uint(s, "map_size_mb", 1, 1048576, &map_mb, err, errlen);
 	if (st == LBS_OK)
+		st = read_uint(s, "max_pairs", 1, STORE_MAX_PAIRS_LIMIT, &o->max_pairs, err, errlen);
+	if (st == LBS_OK) {
+		/* Unless given, the ceiling holds max_pairs pairs at their
+		 * worst (store.h), in a power of two of MiB, and never less
+		 * than the initial size. */
+		uint64_t want = ((uint64_t)o->max_pairs * STORE_PAIR_BYTES_MAX + (1u << 20) - 1) >> 20;
+
+		for (max_mb = 1; max_mb < want; max_mb *= 2)
+			;
+		if (max_mb < map_mb)
+			max_mb = map_mb;
 		st = read_uint(s, "map_max_mb", 1, 1048576, &max_mb, err, errlen);
+	}
 	if (st == LBS_OK && max_mb < map_mb) {
 		snprintf(err, errlen, "config field 'map_max_mb': must be at least map_size_mb (%u), "
 		         "got %u", map_mb, max_mb);
@@ -146,12 +158,13 @@ lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n
 	snprintf(buf, len,
 	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
 	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"
-	         "\"lost\":%llu,\"retrying\":%llu,\"failed_commits\":%llu,\"pairs\":%llu}",
+	         "\"lost\":%llu,\"retrying\":%llu,\"failed_commits\":%llu,\"pairs\":%llu,"
+	         "\"refused_pairs\":%llu}",
 	         (unsigned long long)c.pairs, c.persistent ? "true" : "false",
 	         (unsigned long long)c.committed, (unsigned long long)c.queued,
 	         (unsigned long long)c.commits, (unsigned long long)c.refreshes,
 	         (unsigned long long)c.map_grows, (unsigned long long)c.lost,
 	         (unsigned long long)c.retrying, (unsigned long long)c.failed_commits,
-	         (unsigned long long)c.pairs);
+	         (unsigned long long)c.pairs, (unsigned long long)c.refused_pairs);
 	return sc_stats(name, n, buf, write, ctx);
 }

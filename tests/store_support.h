@@ -167,7 +167,7 @@ static inline shim_sched *open_store(const char *name, const char *dir, const ch
 typedef struct store_stats {
 	int ok, persistent;
 	double committed, queued, commits, refreshes, map_grows, lost, retrying, failed_commits,
-	       pairs;
+	       pairs, refused_pairs;
 } store_stats;
 
 static inline store_stats stats_of(shim_sched *s)
@@ -193,6 +193,7 @@ static inline store_stats stats_of(shim_sched *s)
 		r.retrying = num(st, "retrying");
 		r.failed_commits = num(st, "failed_commits");
 		r.pairs = num(st, "pairs");
+		r.refused_pairs = num(st, "refused_pairs");
 	}
 	cJSON_Delete(j);
 	free(t.p);

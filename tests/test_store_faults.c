@@ -6,6 +6,9 @@
  *   - outcomes the store cannot key (SECURITY.md F4, F5): a worker id that
  *     is empty or longer than 510 bytes, a workload type past the last:
  *     refused with LBS_EINVAL, nothing learned, nothing lost;
+ *   - new pairs beyond store.max_pairs (SECURITY.md F6), counting pairs
+ *     loaded from the store: refused with LBS_EINVAL, counted in
+ *     store.refused_pairs and logged; known pairs still learn;
  *   - a truncated data file: create fails naming the store (a SIGBUS in
  *     LMDB before), or runs memory-only when configured; export refuses it;
  *   - the map full at its ceiling (store.map_max_mb): the failed batch is
@@ -157,6 +160,112 @@ static void test_unkeyable_reports(void)
 	CHECK(find_record(doc, "MIXED", "x") != NULL);
 	CHECK(find_record(doc, "VISION", "gpu-a") == NULL);
 	cJSON_Delete(doc);
+}
+
+/* ===== More pairs than store.max_pairs (F6) ================================ */
+
+/* Occurrences of `what` in the captured log. */
+static int log_count(const char *what)
+{
+	int n = 0;
+
+	for (const char *p = log_text; (p = strstr(p, what)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_pair_limit(void)
+{
+	const char *dir = tmp_dir();
+	const char *cfg = "\"max_pairs\":3,\"batch_count\":1,\"batch_ms\":0";
+	char prefix[4200];
+	store_stats st;
+	shim_sched *s;
+	cJSON *doc;
+
+	log_start();
+	s = open_store("hardware-aware", dir, cfg);
+	if (!s) {
+		log_stop();
+		return;
+	}
+	CHECK_INT(report(s, LBS_WL_VISION, "w-1", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	CHECK_INT(report(s, LBS_WL_VISION, "w-2", LBS_RESULT_FAILURE, 1, 1), LBS_OK);
+	CHECK_INT(report(s, LBS_WL_VISION, "w-3", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	/* A fourth worker, or a known worker for another type, is a new pair. */
+	CHECK_INT(report(s, LBS_WL_VISION, "w-4", LBS_RESULT_SUCCESS, 1, 1), LBS_EINVAL);
+	snprintf(prefix, sizeof prefix, "store '%s': an outcome for the new pair (VISION, w-4) is "
+	         "refused: 3 pairs are known and store.max_pairs is 3", dir);
+	CHECK_CONTAINS(log_text, prefix);
+	CHECK_INT(report(s, LBS_WL_NLP, "w-1", LBS_RESULT_SUCCESS, 1, 1), LBS_EINVAL);
+	/* Logged once, not once per refusal; counted every time. */
+	CHECK_INT(log_count("store.max_pairs"), 1);
+	/* A cancelled outcome learns nothing, so it adds no pair. */
+	CHECK_INT(report(s, LBS_WL_VISION, "w-5", LBS_RESULT_CANCELLED, 1, 1), LBS_OK);
+	/* Known pairs still learn. */
+	CHECK_INT(report(s, LBS_WL_VISION, "w-2", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	st = wait_committed(s, 4, 10000);
+	CHECK_NEAR(st.committed, 4, 0);
+	CHECK_NEAR(st.refused_pairs, 2, 0);
+	CHECK_NEAR(st.lost, 0, 0);
+	CHECK_NEAR(top_stat(s, "learned_pairs"), 3, 0);
+	CHECK_NEAR(top_stat(s, "reports"), 5, 0);
+	sched_close(s);
+
+	doc = export_doc(dir);
+	CHECK_INT(cJSON_GetArraySize(records(doc)), 3);
+	CHECK_NEAR(num(find_record(doc, "VISION", "w-2"), "samples"), 2, 0);
+	CHECK(find_record(doc, "VISION", "w-4") == NULL);
+	CHECK(find_record(doc, "NLP", "w-1") == NULL);
+	cJSON_Delete(doc);
+
+	/* A new instance on the same store counts the pairs it loaded. */
+	s = open_store("priority", dir, cfg);
+	if (s) {
+		CHECK_NEAR(top_stat(s, "learned_pairs"), 3, 0);
+		CHECK_INT(report(s, LBS_WL_AUDIO, "w-6", LBS_RESULT_SUCCESS, 1, 1), LBS_EINVAL);
+		CHECK_INT(report(s, LBS_WL_VISION, "w-3", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+		st = wait_committed(s, 1, 10000);
+		CHECK_NEAR(st.committed, 1, 0);
+		CHECK_NEAR(st.refused_pairs, 1, 0);
+		CHECK_NEAR(st.pairs, 3, 0);
+		sched_close(s);
+	}
+	/* The limit is the config's: raised, the next new pair is taken. */
+	s = open_store("hardware-aware", dir, "\"max_pairs\":4");
+	if (s) {
+		CHECK_INT(report(s, LBS_WL_AUDIO, "w-6", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+		CHECK_INT(report(s, LBS_WL_AUDIO, "w-7", LBS_RESULT_SUCCESS, 1, 1), LBS_EINVAL);
+		sched_close(s);
+	}
+	log_stop();
+	CHECK_INT(log_count("store.max_pairs"), 3);
+	CHECK_INT(total_samples(dir), 6);
+
+	/* Out of range or not a count: refused at create, on one line. */
+	{
+		static const char *const bad[] = {"0", "16777217", "-1", "2.5", "\"3\"", "null"};
+		char extra[64], err[1024];
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			snprintf(extra, sizeof extra, "\"max_pairs\":%s", bad[i]);
+			CHECK_INT(try_open("hardware-aware", store_config(dir, extra), &s, err,
+			                   sizeof err), LBS_ECONFIG);
+			if (s)
+				sched_close(s);
+			CHECK_CONTAINS(err, "config field 'store.max_pairs': ");
+			CHECK(strchr(err, '\n') == NULL);
+		}
+		CHECK_CONTAINS(err, "store.max_pairs");
+		/* Both ends of the range are taken. */
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(extra, sizeof extra, "\"max_pairs\":%s", i ? "16777216" : "1");
+			CHECK_INT(try_open("hardware-aware", store_config(dir, extra), &s, err,
+			                   sizeof err), LBS_OK);
+			if (s)
+				sched_close(s);
+		}
+	}
 }
 
 /* ===== A truncated data file =============================================== */
@@ -750,6 +859,7 @@ int main(void)
 	test_malloc_failures();
 	load_ext();
 	test_unkeyable_reports();
+	test_pair_limit();
 	test_truncated();
 	test_killed_writer_lock();
 	test_map_ceiling();
