@@ -82,7 +82,7 @@ struct store {
 	uint32_t held;                    /* batch[0..held) failed to commit: retried */
 	uint64_t enq_seq, done_seq, first_enq_ns;
 	size_t seen_txnid;                /* last transaction the view reflects */
-	uint64_t pair_log_ns;             /* when a refused new pair was last logged */
+	_Atomic uint64_t pair_log_ns;     /* when a refused new pair was last logged */
 
 	_Atomic uint64_t committed, commits, refreshes, map_grows, lost, failed_commits;
 	_Atomic uint64_t pairs; /* hist_count of the view, for [any] readers */
@@ -647,17 +647,19 @@ static int unkeyable(const lbs_outcome *o)
 static int over_pair_limit(store *s, const lbs_outcome *o)
 {
 	char msg[512], id[96];
-	uint64_t now;
+	uint64_t now, last;
 
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id ||
 	    o->result == LBS_RESULT_CANCELLED || hist_count(s->view) < s->o.max_pairs ||
 	    hist_get(s->view, o->workload_type, o->worker_id))
 		return 0;
 	atomic_fetch_add(&s->refused_pairs, 1);
+	/* Reporting threads race here: one of them wins the minute's line. */
 	now = mono_ns();
-	if (s->pair_log_ns && now - s->pair_log_ns < PAIR_LOG_NS)
+	last = atomic_load(&s->pair_log_ns);
+	if ((last && now - last < PAIR_LOG_NS) ||
+	    !atomic_compare_exchange_strong(&s->pair_log_ns, &last, now))
 		return 1;
-	s->pair_log_ns = now;
 	snprintf(msg, sizeof msg, "%s%s%s: an outcome for the new pair (%s, %s) is refused: %zu "
 	         "pairs are known and store.max_pairs is %u (%llu refused so far, logged at most "
 	         "once a minute); known pairs still learn", s->path ? "store '" : "learning in memory",
@@ -665,7 +667,7 @@ static int over_pair_limit(store *s, const lbs_outcome *o)
 	         tax_workload_name(o->workload_type), txt_show(id, sizeof id, o->worker_id),
 	         hist_count(s->view), s->o.max_pairs,
 	         (unsigned long long)atomic_load(&s->refused_pairs));
-	logf_host(s, LBS_LOG_WARN, "%s%s", msg, "");
+	logf_host(s, LBS_LOG_WARN, "%s%s", msg, ""); /* takes two strings */
 	return 1;
 }
 
