@@ -25,6 +25,10 @@
 /* What LMDB makes lock.mdb with its default 126 readers (one slot per 64
  * bytes after a 192-byte header); reserved on disk before it is mapped. */
 #define LOCK_FILE_BYTES 8192
+/* The queue starts this small and doubles up to store.queue_max: a store
+ * that sees a few outcomes a second never holds queue_max entries (2.5 MiB
+ * at the default), and creating an instance stays cheap. */
+#define QUEUE_START 256u
 /* A refused new pair is logged at most this often (with the count so far). */
 #define PAIR_LOG_NS (UINT64_C(60) * 1000000000u)
 
@@ -77,8 +81,8 @@ struct store {
 	pthread_cond_t work, done;
 	pthread_t thread;
 	int thread_started, stop, flush_now, failed;
-	pending *q, *batch;               /* ring of queue_max; flusher's copy */
-	uint32_t head, len;
+	pending *q, *batch;               /* ring of cap; the flusher's copy */
+	uint32_t head, len, cap, batch_cap;
 	uint32_t held;                    /* batch[0..held) failed to commit: retried */
 	uint64_t enq_seq, done_seq, first_enq_ns;
 	size_t seen_txnid;                /* last transaction the view reflects */
@@ -580,11 +584,22 @@ static void *flusher(void *arg)
 			/* Take the whole queue: the host thread may refill it
 			 * while we wait on the disk. */
 			n = s->len;
+			if (n > s->batch_cap) {
+				pending *b = realloc(s->batch, (size_t)s->cap * sizeof *b);
+				if (b) {
+					s->batch = b;
+					s->batch_cap = s->cap;
+				}
+			}
+			/* Without room for all, take what fits; the rest next time. */
+			if (n > s->batch_cap)
+				n = s->batch_cap;
 			for (uint32_t i = 0; i < n; i++)
-				s->batch[i] = s->q[(s->head + i) % s->o.queue_max];
-			s->head = (s->head + n) % s->o.queue_max;
-			s->len = 0;
-			s->flush_now = 0;
+				s->batch[i] = s->q[(s->head + i) % s->cap];
+			s->head = (s->head + n) % s->cap;
+			s->len -= n;
+			if (!s->len)
+				s->flush_now = 0;
 		}
 		pthread_mutex_unlock(&s->mu);
 
@@ -671,6 +686,24 @@ static int over_pair_limit(store *s, const lbs_outcome *o)
 	return 1;
 }
 
+/* Double the ring (up to queue_max), its entries in order from index 0.
+ * Under s->mu, called with len == cap < queue_max. */
+static int grow_queue(store *s)
+{
+	uint32_t cap = s->cap > s->o.queue_max / 2 ? s->o.queue_max : 2 * s->cap;
+	pending *q = malloc((size_t)cap * sizeof *q);
+
+	if (!q)
+		return -1;
+	for (uint32_t i = 0; i < s->len; i++)
+		q[i] = s->q[(s->head + i) % s->cap];
+	free(s->q);
+	s->q = q;
+	s->head = 0;
+	s->cap = cap;
+	return 0;
+}
+
 lbs_status store_report(store *s, const lbs_outcome *o)
 {
 	lbs_status st;
@@ -709,9 +742,15 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 		atomic_fetch_add(&s->lost, 1);
 		return LBS_EIO;
 	}
+	if (s->len == s->cap && grow_queue(s) != 0) {
+		pthread_mutex_unlock(&s->mu);
+		free(p.worker);
+		atomic_fetch_add(&s->lost, 1);
+		return LBS_ENOMEM;
+	}
 	if (!s->len)
 		s->first_enq_ns = mono_ns();
-	s->q[(s->head + s->len) % s->o.queue_max] = p;
+	s->q[(s->head + s->len) % s->cap] = p;
 	s->len++;
 	s->enq_seq++;
 	if (s->len >= s->o.batch_count)
@@ -1080,8 +1119,9 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 	pthread_cond_init(&s->done, NULL);
 	if (o->path) {
 		s->path = strdup(o->path);
-		s->q = calloc(o->queue_max, sizeof *s->q);
-		s->batch = calloc(o->queue_max, sizeof *s->batch);
+		s->cap = s->batch_cap = o->queue_max < QUEUE_START ? o->queue_max : QUEUE_START;
+		s->q = calloc(s->cap, sizeof *s->q);
+		s->batch = calloc(s->cap, sizeof *s->batch);
 		if (!s->path || !s->q || !s->batch) {
 			store_close(s);
 			return LBS_ENOMEM;
@@ -1127,7 +1167,7 @@ void store_close(store *s)
 	}
 	close_env(s);
 	for (uint32_t i = 0; s->q && i < s->len; i++) /* only when the flusher never ran */
-		free(s->q[(s->head + i) % s->o.queue_max].worker);
+		free(s->q[(s->head + i) % s->cap].worker);
 	hist_free(s->view);
 	hist_free(atomic_exchange(&s->published, NULL));
 	hist_free(atomic_exchange(&s->retired, NULL));

@@ -373,7 +373,7 @@ static void test_map_ceiling(void)
 	log_start();
 	CHECK_INT(try_open("hardware-aware",
 	                   store_config(dir, "\"map_size_mb\":1,\"map_max_mb\":1,\"batch_count\":64,"
-	                                     "\"batch_ms\":1,\"queue_max\":256,\"block_ms\":1"),
+	                                     "\"batch_ms\":1,\"queue_max\":1000,\"block_ms\":1"),
 	                   &s, err, sizeof err), LBS_OK);
 	if (!s) {
 		log_stop();
@@ -397,15 +397,15 @@ static void test_map_ceiling(void)
 	CHECK_CONTAINS(log_text, prefix);
 	CHECK_CONTAINS(log_text, "MDB_MAP_FULL");
 	CHECK_CONTAINS(log_text, "map_max_mb");
-	/* The queue fills behind the kept batch, then reports are refused at
-	 * once and counted. */
-	for (int j = 0; j < 400; j++)
+	/* The queue fills behind the kept batch, growing from 256 entries to
+	 * exactly queue_max, then reports are refused at once and counted. */
+	for (int j = 0; j < 1200; j++)
 		report_new(s, "q", j, &accepted, &refused, &other);
 	st = stats_of(s);
 	CHECK(refused > 0);
 	CHECK_INT(other, 0);
 	CHECK_NEAR(st.lost, (double)refused, 0);
-	CHECK_NEAR(st.queued, 256, 0);
+	CHECK_NEAR(st.queued, 1000, 0);
 	/* Nothing unaccounted for. */
 	CHECK_NEAR(st.committed + st.retrying + st.queued, (double)accepted, 0);
 	printf("map ceiling: %.0f committed in 1 MiB, %.0f kept for a retry, %.0f queued, %ld "
