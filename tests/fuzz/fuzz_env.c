@@ -198,6 +198,21 @@ shim_sched *fuzz_sched(const char *name, const char *config)
 	return s;
 }
 
+void fuzz_four_scheds(shim_sched *out[4], int vote)
+{
+	char cfg[300];
+
+	snprintf(cfg, sizeof cfg, "{%s\"children\": ["
+	         "{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+	         "{\"scheduler\": \"priority\", \"weight\": 0.2},"
+	         "{\"scheduler\": \"round-robin\", \"weight\": 0.1}]}",
+	         vote ? "\"mode\": \"vote\", " : "");
+	out[0] = fuzz_sched("round-robin", NULL);
+	out[1] = fuzz_sched("priority", NULL);
+	out[2] = fuzz_sched("hardware-aware", NULL);
+	out[3] = fuzz_sched("composite", cfg);
+}
+
 /* ---- the examples -------------------------------------------------------- */
 
 static char *example(const char *name, size_t *len)

@@ -45,6 +45,12 @@ const char *fuzz_plugin_path(void);
  * (for fixtures: a config the target wants to fuzz goes to sched_open). */
 shim_sched *fuzz_sched(const char *name, const char *config);
 
+/* The four built-in schedulers with their defaults, the composite as the
+ * 0.7 / 0.2 / 0.1 blend of the others (or their vote when `vote`), for
+ * targets that let the input pick one: out[0..3] = round-robin, priority,
+ * hardware-aware, composite. */
+void fuzz_four_scheds(shim_sched *out[4], int vote);
+
 /* A fleet of the source tree's examples/ ("fleet.json",
  * "hetero/fleet.json"), converted once. */
 void fuzz_fleet(const char *example, lbs_worker ***workers, uint32_t *n);

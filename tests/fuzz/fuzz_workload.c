@@ -30,13 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_sandbox(argc, argv);
 	fuzz_fleet("fleet.json", &fleet, &n_fleet);
-	scheds[0] = fuzz_sched("round-robin", NULL);
-	scheds[1] = fuzz_sched("priority", NULL);
-	scheds[2] = fuzz_sched("hardware-aware", NULL);
-	scheds[3] = fuzz_sched("composite", "{\"children\": ["
-	                       "{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
-	                       "{\"scheduler\": \"priority\", \"weight\": 0.2},"
-	                       "{\"scheduler\": \"round-robin\", \"weight\": 0.1}]}");
+	fuzz_four_scheds(scheds, 0);
 	return 0;
 }
 
