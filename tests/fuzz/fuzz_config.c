@@ -30,9 +30,6 @@ static uint32_t n_fleet;
 static const lbs_workload *wls;
 static uint32_t n_wls;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_sandbox(argc, argv);

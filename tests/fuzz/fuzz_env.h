@@ -19,6 +19,11 @@
 #include "host.h"
 #include "scheduler.h"
 
+/* What libFuzzer calls in every target (each defines both; -Wmissing-
+ * prototypes wants them declared). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* Report a broken invariant and abort (libFuzzer saves the input). */
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

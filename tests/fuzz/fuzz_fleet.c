@@ -22,9 +22,6 @@ static shim_sched *scheds[4];
 static const lbs_workload *wls;
 static uint32_t n_wls;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_sandbox(argc, argv);

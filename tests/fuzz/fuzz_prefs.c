@@ -20,9 +20,6 @@ static const lbs_host_api *api;
 static const lbs_ext_store *ext;
 static shim_sched *keeper;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_sandbox(argc, argv);

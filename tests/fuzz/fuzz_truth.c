@@ -22,9 +22,6 @@
 static lbs_worker **fleet;
 static uint32_t n_fleet;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_sandbox(argc, argv);
