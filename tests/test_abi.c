@@ -172,7 +172,7 @@ static void test_refusals(void)
 	CHECK_INT(host_load(h, getenv("LBS_V2_PLUGIN"), &p, &api, err, sizeof err), LBS_EVERSION);
 	CHECK_CONTAINS(err, getenv("LBS_V2_PLUGIN"));
 	CHECK_CONTAINS(err, "ABI 2.x");
-	CHECK_CONTAINS(err, "ABI 1.0");
+	CHECK_CONTAINS(err, "ABI 1.1");
 	CHECK_CONTAINS(err, "rebuild the plugin");
 
 	CHECK_INT(host_load(h, "/nonexistent/plugin.so", &p, &api, err, sizeof err), LBS_EINVAL);

@@ -24,7 +24,7 @@ JSON
 
 # check
 expect_rc 0 "$shim" check "$plugin"
-has "$tmp/out" "abi: 1.0"
+has "$tmp/out" "abi: 1.1"
 has "$tmp/out" "round-robin"
 has "$tmp/out" "priority"
 expect_rc 2 "$shim" check "$LBS_V2_PLUGIN"

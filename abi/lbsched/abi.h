@@ -1,5 +1,5 @@
 /*
- * lbsched/abi.h -- the lbsched plugin ABI, version 1.0.
+ * lbsched/abi.h -- the lbsched plugin ABI, version 1.1.
  *
  * This header is the whole contract between a load balancer (the HOST) and
  * a shared object that chooses workers for it (the PLUGIN).  A third party
@@ -98,7 +98,7 @@ extern "C" {
 /* ===== Versions and the entry symbol ===================================== */
 
 #define LBS_ABI_MAJOR 1
-#define LBS_ABI_MINOR 0
+#define LBS_ABI_MINOR 1
 
 /* The one exported symbol; its name carries the major version. */
 #define LBS_ENTRY_SYMBOL "lbs_plugin_entry_v1"
@@ -290,6 +290,15 @@ typedef struct lbs_device {
 	uint32_t clock_mhz;     /* 0 = not known */
 	uint32_t tdp_watts;     /* thermal design power, 0 = not known */
 	uint32_t reserved0;     /* must be 0 */
+
+	/* Added in 1.1 (read only when LBS_HAS_FIELD says the writer has them).
+	 * Backends and software this device runs, by name, beyond the
+	 * LBS_BACKEND_* bits: e.g. {"jax", "triton"}.  Names are lower-case
+	 * ASCII; a host folds case before it passes them, and a plugin compares
+	 * them byte for byte.  NULL with n_backend_names 0 = none. */
+	const char *const *backend_names;
+	uint32_t n_backend_names;
+	uint32_t reserved1;     /* must be 0 */
 } lbs_device;
 
 /* Values of lbs_worker.thermal_state. */
@@ -328,7 +337,21 @@ typedef struct lbs_worker {
 	const uint32_t *accel_counts;
 	uint32_t n_accels;
 	uint32_t reserved1; /* must be 0 */
+
+	/* Added in 1.1 (read only when LBS_HAS_FIELD says the writer has them). */
+	/* The host's estimate of the work already ahead of new work on this
+	 * worker (running remainder plus queue), in nominal seconds: the unit
+	 * of lbs_workload.est_duration_s.  LBS_WORK_UNKNOWN (any negative
+	 * value) = the host does not know; 0 = nothing ahead. */
+	double pending_work_s;
+	/* Accelerators already promised to running work, parallel to
+	 * accel_kinds / accel_counts (n_accels entries, each <= its count).
+	 * NULL = none reserved. */
+	const uint32_t *accel_reserved;
 } lbs_worker;
+
+/* lbs_worker.pending_work_s when the host does not know. */
+#define LBS_WORK_UNKNOWN (-1.0)
 
 /* ===== Workloads ========================================================== */
 
@@ -384,6 +407,15 @@ typedef struct lbs_workload {
 	double est_duration_s;        /* expected run time in seconds; 0 = unknown */
 	uint32_t min_shards;          /* >= 1; for SINGLE both are 1 */
 	uint32_t max_shards;          /* >= min_shards */
+
+	/* Added in 1.1 (read only when LBS_HAS_FIELD says the writer has them).
+	 * Hard requirements by name, beyond the bit sets: each name must be in
+	 * lbs_device.backend_names of the device that meets the other device
+	 * requirements.  Same case rule as backend_names (lower-case, compared
+	 * byte for byte).  NULL with n_required_backend_names 0 = none. */
+	const char *const *required_backend_names;
+	uint32_t n_required_backend_names;
+	uint32_t reserved1;           /* must be 0 */
 } lbs_workload;
 
 /* ===== The answer ========================================================= */
@@ -671,6 +703,10 @@ typedef struct lbs_ext_store {
 #define LBS_SELECTION_SIZE_V1_0 (offsetof(lbs_selection, reason_len) + sizeof(size_t))
 #define LBS_OUTCOME_SIZE_V1_0 (offsetof(lbs_outcome, expected_duration_s) + sizeof(double))
 #define LBS_HOST_SIZE_V1_0 (offsetof(lbs_host_api, now_ns) + sizeof(void *))
+/* The sizes at 1.1, for a reader that needs every 1.1 field at once. */
+#define LBS_DEVICE_SIZE_V1_1 (offsetof(lbs_device, reserved1) + sizeof(uint32_t))
+#define LBS_WORKER_SIZE_V1_1 (offsetof(lbs_worker, accel_reserved) + sizeof(void *))
+#define LBS_WORKLOAD_SIZE_V1_1 (offsetof(lbs_workload, reserved1) + sizeof(uint32_t))
 
 /* The one function a plugin exports.  Returns static data; does no work. */
 typedef const lbs_plugin_entry *(*lbs_plugin_entry_fn)(void);
@@ -702,7 +738,9 @@ LBS_AT_(lbs_device, precisions, 32); LBS_AT_(lbs_device, features, 36);
 LBS_AT_(lbs_device, mem_total_bytes, 40); LBS_AT_(lbs_device, mem_available_bytes, 48);
 LBS_AT_(lbs_device, compute_units, 56); LBS_AT_(lbs_device, clock_mhz, 60);
 LBS_AT_(lbs_device, tdp_watts, 64); LBS_AT_(lbs_device, reserved0, 68);
-LBS_SIZE_(lbs_device, 72);
+LBS_AT_(lbs_device, backend_names, 72); LBS_AT_(lbs_device, n_backend_names, 80);
+LBS_AT_(lbs_device, reserved1, 84);
+LBS_SIZE_(lbs_device, 88);
 LBS_AT_(lbs_worker, struct_size, 0); LBS_AT_(lbs_worker, n_devices, 4);
 LBS_AT_(lbs_worker, id, 8); LBS_AT_(lbs_worker, devices, 16);
 LBS_AT_(lbs_worker, util_cpu, 24); LBS_AT_(lbs_worker, util_memory, 32);
@@ -713,7 +751,8 @@ LBS_AT_(lbs_worker, temperature, 80); LBS_AT_(lbs_worker, thermal_state, 88);
 LBS_AT_(lbs_worker, capacity, 92); LBS_AT_(lbs_worker, performance_level, 96);
 LBS_AT_(lbs_worker, accel_kinds, 104); LBS_AT_(lbs_worker, accel_counts, 112);
 LBS_AT_(lbs_worker, n_accels, 120); LBS_AT_(lbs_worker, reserved1, 124);
-LBS_SIZE_(lbs_worker, 128);
+LBS_AT_(lbs_worker, pending_work_s, 128); LBS_AT_(lbs_worker, accel_reserved, 136);
+LBS_SIZE_(lbs_worker, 144);
 LBS_AT_(lbs_workload, struct_size, 0); LBS_AT_(lbs_workload, type, 4);
 LBS_AT_(lbs_workload, id, 8); LBS_AT_(lbs_workload, test_type, 16);
 LBS_AT_(lbs_workload, model_id, 24); LBS_AT_(lbs_workload, required_backends, 32);
@@ -732,7 +771,9 @@ LBS_AT_(lbs_workload, energy_sensitivity, 168); LBS_AT_(lbs_workload, priority, 
 LBS_AT_(lbs_workload, allocation, 180); LBS_AT_(lbs_workload, deadline_s, 184);
 LBS_AT_(lbs_workload, est_duration_s, 192); LBS_AT_(lbs_workload, min_shards, 200);
 LBS_AT_(lbs_workload, max_shards, 204);
-LBS_SIZE_(lbs_workload, 208);
+LBS_AT_(lbs_workload, required_backend_names, 208);
+LBS_AT_(lbs_workload, n_required_backend_names, 216); LBS_AT_(lbs_workload, reserved1, 220);
+LBS_SIZE_(lbs_workload, 224);
 LBS_AT_(lbs_selection, struct_size, 0); LBS_AT_(lbs_selection, capacity, 4);
 LBS_AT_(lbs_selection, indices, 8); LBS_AT_(lbs_selection, ids, 16);
 LBS_AT_(lbs_selection, n_selected, 24); LBS_AT_(lbs_selection, reserved0, 28);
@@ -779,6 +820,9 @@ _Static_assert(LBS_WORKLOAD_SIZE_V1_0 == 208, "lbsched ABI: the 1.0 workload siz
 _Static_assert(LBS_SELECTION_SIZE_V1_0 == 56, "lbsched ABI: the 1.0 selection size is fixed");
 _Static_assert(LBS_OUTCOME_SIZE_V1_0 == 64, "lbsched ABI: the 1.0 outcome size is fixed");
 _Static_assert(LBS_HOST_SIZE_V1_0 == 56, "lbsched ABI: the 1.0 host API size is fixed");
+_Static_assert(LBS_DEVICE_SIZE_V1_1 == 88, "lbsched ABI: the 1.1 device size is fixed");
+_Static_assert(LBS_WORKER_SIZE_V1_1 == 144, "lbsched ABI: the 1.1 worker size is fixed");
+_Static_assert(LBS_WORKLOAD_SIZE_V1_1 == 224, "lbsched ABI: the 1.1 workload size is fixed");
 #undef LBS_AT_
 #undef LBS_SIZE_
 #endif
