@@ -13,12 +13,14 @@
  *   location = /lbsched { lbsched_status; }
  *
  * Config time (master): the plugin is loaded and a trial instance created
- * and destroyed, so `nginx -t` reports the plugin's own errors.  Each worker
- * process creates its instance in init_process, after fork.  Per request the
- * live servers (not tried, not down, not failed, under max_conns) are the
+ * and destroyed, as the worker user, so `nginx -t` reports the plugin's own
+ * errors and whatever would fail in the workers.  Each worker process
+ * creates its instance in init_process, after fork.  Per request the live
+ * servers (not tried, not down, not failed, under max_conns) are the
  * candidate workers; the shim's sched_select validates the plugin's answer
- * and falls back to a rotation when it is wrong.  free_peer reports the
- * outcome and delegates to round-robin's accounting.
+ * and falls back to its rotation over the eligible ones when it is wrong; a
+ * worker process without an instance uses that rotation alone.  free_peer
+ * reports the outcome and delegates to round-robin's accounting.
  */
 #include <ngx_config.h>
 #include <ngx_core.h>
@@ -205,7 +207,8 @@ ngx_http_upstream_lbsched_log(void *ctx, int32_t level, const char *msg)
 {
     ngx_uint_t  l;
 
-    /* `nginx -t -q` prints errors only, as nginx's own lines do */
+    /* -q: "suppress non-error messages during configuration testing";
+     * warnings stay, as nginx's own do */
     if (ngx_test_config && ngx_quiet_mode && level < LBS_LOG_WARN) {
         return;
     }
@@ -294,9 +297,9 @@ ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * A value without variables is the same for every request: one reqmap would
- * ignore is a typo that would silently drop the field (a requirement
- * disappears), so it is refused here, with reqmap's own reason.
+ * A value without variables is the same for every request, so one reqmap
+ * would ignore is a typo that silently drops the field (a requirement
+ * disappears): refuse it here, with reqmap's own reason.
  */
 static char *
 ngx_http_upstream_lbsched_map_const(ngx_conf_t *cf, ngx_command_t *cmd,

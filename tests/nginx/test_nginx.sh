@@ -151,33 +151,34 @@ check "nginx -t -q prints nothing on success${out:+ (printed: $out)}" test -z "$
 out=$(ngx -t 2>&1)
 check "... while nginx -t without -q shows the info line" grep -q 'no "store" configured' <<<"$out"
 
-sed "s|lbsched_plugin $plugin;|lbsched_plugin $v2;|" "$run/nginx.conf" >"$run/v2.conf"
-out=$("$NGINX" -p "$run/" -c "$run/v2.conf" -t 2>&1)
-check "nginx -t refuses a wrong-major plugin" test $? -ne 0
+# try_conf NAME SED_SCRIPT: nginx -t on the config edited by SED_SCRIPT, saved
+# as NAME.conf; sets out (what nginx printed) and rc (its status).
+try_conf() {
+	sed "$2" "$run/nginx.conf" >"$run/$1.conf"
+	out=$("$NGINX" -p "$run/" -c "$run/$1.conf" -t 2>&1)
+	rc=$?
+}
+try_conf v2 "s|lbsched_plugin $plugin;|lbsched_plugin $v2;|"
+check "nginx -t refuses a wrong-major plugin" test $rc -ne 0
 check "... with the loader's message" grep -q "refused: the plugin is built for lbsched ABI 2.x" <<<"$out"
 
-sed 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|' "$run/nginx.conf" >"$run/badcfg.conf"
-out=$("$NGINX" -p "$run/" -c "$run/badcfg.conf" -t 2>&1)
-check "nginx -t refuses a bad scheduler config" test $? -ne 0
+try_conf badcfg 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|'
+check "nginx -t refuses a bad scheduler config" test $rc -ne 0
 check "... with the plugin's message" grep -q "config field 'store.nope': unknown field" <<<"$out"
 
-sed "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|" "$run/nginx.conf" >"$run/badname.conf"
-out=$("$NGINX" -p "$run/" -c "$run/badname.conf" -t 2>&1)
+try_conf badname "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|"
 check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no scheduler named 'no-such'" <<<"$out"
 
-sed "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|" "$run/nginx.conf" >"$run/backup.conf"
-out=$("$NGINX" -p "$run/" -c "$run/backup.conf" -t 2>&1)
+try_conf backup "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|"
 check "nginx -t refuses backup servers" grep -q 'does not support parameter "backup"' <<<"$out"
 
-sed "s|lbsched_plugin $liar;|lbsched_required_backend openvinoo; &|" "$run/nginx.conf" >"$run/badconst.conf"
-out=$("$NGINX" -p "$run/" -c "$run/badconst.conf" -t 2>&1)
-check "nginx -t refuses a misspelt constant backend" test $? -ne 0
+try_conf badconst "s|lbsched_plugin $liar;|lbsched_required_backend openvinoo; &|"
+check "nginx -t refuses a misspelt constant backend" test $rc -ne 0
 check "... naming the directive and the value" grep -q 'invalid value "openvinoo" in "lbsched_required_backend" directive: the required backend names an unknown backend' <<<"$out"
-sed "s|lbsched_plugin $liar;|lbsched_priority 7; &|" "$run/nginx.conf" >"$run/badconst.conf"
-out=$("$NGINX" -p "$run/" -c "$run/badconst.conf" -t 2>&1)
+try_conf badprio "s|lbsched_plugin $liar;|lbsched_priority 7; &|"
 check "nginx -t refuses a constant priority out of range" grep -q 'invalid value "7" in "lbsched_priority" directive' <<<"$out"
-sed "s|lbsched_plugin $liar;|lbsched_required_backend cuda,tensorrt; lbsched_priority 5; &|" "$run/nginx.conf" >"$run/goodconst.conf"
-check "... and accepts good constants" "$NGINX" -q -p "$run/" -c "$run/goodconst.conf" -t
+try_conf goodconst "s|lbsched_plugin $liar;|lbsched_required_backend cuda,tensorrt; lbsched_priority 5; &|"
+check "... and accepts good constants" test $rc = 0
 
 # a fleet entry no server matches
 python3 - "$tmp/fleet.json" "$tmp/fleet-extra.json" <<'PY'
@@ -186,8 +187,7 @@ d = json.load(open(sys.argv[1]))
 d["workers"].append(dict(d["workers"][0], worker_id="10.9.9.9:80"))
 json.dump(d, open(sys.argv[2], "w"))
 PY
-sed "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-extra.json;|" "$run/nginx.conf" >"$run/extra.conf"
-out=$("$NGINX" -p "$run/" -c "$run/extra.conf" -t 2>&1)
+try_conf extra "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-extra.json;|"
 check "nginx -t warns about a fleet worker_id that matches no server" grep -q 'upstream "be": fleet worker_id "10.9.9.9:80" matches no server' <<<"$out"
 check "... once, and only for it" test "$(grep -c 'matches no server' <<<"$out")" = 1
 
