@@ -138,10 +138,8 @@ static const char *answer_problem(const lbs_workload *wl,
 	return NULL;
 }
 
-/* The host's own answer: the next eligible workers in rotation. */
-static lbs_status fallback_select(shim_sched *s, const lbs_workload *wl,
-                                  const lbs_worker *const *workers, uint32_t n,
-                                  lbs_selection *out)
+lbs_status sched_rotate(uint32_t *cursor, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n, lbs_selection *out)
 {
 	uint32_t lo, hi, got = 0;
 
@@ -149,24 +147,34 @@ static lbs_status fallback_select(shim_sched *s, const lbs_workload *wl,
 	if (hi > out->capacity)
 		hi = out->capacity;
 	for (uint32_t k = 0; k < n && got < hi; k++) {
-		uint32_t idx = (s->cursor + k) % n;
+		uint32_t idx = (*cursor + k) % n;
 		if (elig_check(wl, workers[idx], FALLBACK_CEILING, NULL) != ELIG_OK)
 			continue;
 		out->indices[got] = idx;
 		out->ids[got] = workers[idx]->id;
 		got++;
-		s->cursor = idx + 1;
+		*cursor = idx + 1;
 	}
+	out->cookie = 0;
 	if (got < lo) {
 		out->n_selected = 0;
 		return LBS_NO_WORKER;
 	}
 	out->n_selected = got;
-	out->cookie = 0;
-	if (out->reason && out->reason_len)
+	return LBS_OK;
+}
+
+/* The host's own answer when the plugin's was rejected. */
+static lbs_status fallback_select(shim_sched *s, const lbs_workload *wl,
+                                  const lbs_worker *const *workers, uint32_t n,
+                                  lbs_selection *out)
+{
+	lbs_status st = sched_rotate(&s->cursor, wl, workers, n, out);
+
+	if (st == LBS_OK && out->reason && out->reason_len)
 		snprintf(out->reason, out->reason_len,
 		         "host fallback: next eligible worker in rotation (the plugin's answer was rejected)");
-	return LBS_OK;
+	return st;
 }
 
 lbs_status sched_select(shim_sched *s, const lbs_workload *wl,

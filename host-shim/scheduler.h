@@ -36,6 +36,16 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n,
                         lbs_selection *out, int *fell_back);
 
+/*
+ * The host's own answer, used when a plugin's is rejected and by a host with
+ * no scheduler instance: the next workers from *cursor (advanced) that pass
+ * the hard filter (elig_check, load ceiling 0.9), as many as the workload
+ * allows.  out as for sched_select (the reason is left alone).  Returns
+ * LBS_OK or LBS_NO_WORKER; never sends work to an ineligible worker.
+ */
+lbs_status sched_rotate(uint32_t *cursor, const lbs_workload *wl,
+                        const lbs_worker *const *workers, uint32_t n, lbs_selection *out);
+
 /* Optional slots; LBS_EUNSUPPORTED when the plugin lacks them. */
 lbs_status sched_report(shim_sched *s, const lbs_outcome *o);
 lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,

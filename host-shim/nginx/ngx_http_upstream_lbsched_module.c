@@ -13,20 +13,25 @@
  *   location = /lbsched { lbsched_status; }
  *
  * Config time (master): the plugin is loaded and a trial instance created
- * and destroyed, so `nginx -t` reports the plugin's own errors.  Each worker
- * process creates its instance in init_process, after fork.  Per request the
- * live servers (not tried, not down, not failed, under max_conns) are the
+ * and destroyed, as the worker user, so `nginx -t` reports the plugin's own
+ * errors and whatever would fail in the workers.  Each worker process
+ * creates its instance in init_process, after fork.  Per request the live
+ * servers (not tried, not down, not failed, under max_conns) are the
  * candidate workers; the shim's sched_select validates the plugin's answer
- * and falls back to a rotation when it is wrong.  free_peer reports the
- * outcome and delegates to round-robin's accounting.
+ * and falls back to its rotation over the eligible ones when it is wrong; a
+ * worker process without an instance uses that rotation alone.  free_peer
+ * reports the outcome and delegates to round-robin's accounting.
  */
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cjson/cJSON.h>
 
@@ -38,6 +43,7 @@
 #include "scheduler.h"
 #include "shim_config.h"
 #include "taxonomy.h"
+#include "text.h"
 
 #define LBS_NGX_NO_PEER ((ngx_uint_t) -1)
 
@@ -73,6 +79,7 @@ typedef struct {
     /* per worker process (copy-on-write after fork) */
     shim_sched                 *sched;
     ngx_uint_t                 *decisions;    /* per peer */
+    uint32_t                    cursor;       /* rotation without sched */
     ngx_uint_t                  no_worker;
     ngx_uint_t                  fallbacks;
     ngx_uint_t                  errors;
@@ -110,7 +117,6 @@ static ngx_int_t ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
-static ngx_int_t ngx_http_upstream_lbsched_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle);
 static void ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle);
 
@@ -184,7 +190,7 @@ ngx_module_t  ngx_http_upstream_lbsched_module = {
     ngx_http_upstream_lbsched_commands,    /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    ngx_http_upstream_lbsched_init_module, /* init module */
+    NULL,                                  /* init module */
     ngx_http_upstream_lbsched_init_process, /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -200,6 +206,12 @@ static void
 ngx_http_upstream_lbsched_log(void *ctx, int32_t level, const char *msg)
 {
     ngx_uint_t  l;
+
+    /* -q: "suppress non-error messages during configuration testing";
+     * warnings stay, as nginx's own do */
+    if (ngx_test_config && ngx_quiet_mode && level < LBS_LOG_WARN) {
+        return;
+    }
 
     switch (level) {
     case LBS_LOG_DEBUG: l = NGX_LOG_DEBUG; break;
@@ -284,6 +296,41 @@ ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * A value without variables is the same for every request, so one reqmap
+ * would ignore is a typo that silently drops the field (a requirement
+ * disappears): refuse it here, with reqmap's own reason.
+ */
+static char *
+ngx_http_upstream_lbsched_map_const(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_uint_t field, ngx_str_t *value)
+{
+    rq_value       vals[RQ_COUNT];
+    const char    *why[RQ_COUNT];
+    rq_text       *text;
+    lbs_workload   wl;
+
+    text = ngx_palloc(cf->temp_pool, sizeof(rq_text));
+    if (text == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(vals, sizeof(vals));
+    vals[field].data = (const char *) value->data;
+    vals[field].len = value->len;
+
+    if (rq_workload(vals, text, &wl, why) == 0) {
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive: the %s %s",
+                       value, &cmd->name, rq_field_name[field], why[field]);
+
+    return NGX_CONF_ERROR;
+}
+
+
 static char *
 ngx_http_upstream_lbsched_map(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -310,6 +357,14 @@ ngx_http_upstream_lbsched_map(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ccv.complex_value = *field;
 
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if ((*field)->lengths == NULL
+        && ngx_http_upstream_lbsched_map_const(cf, cmd,
+               (cmd->offset - LBS_MAP_OFF(0)) / sizeof(void *), &value[1])
+           != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -419,6 +474,325 @@ ngx_http_upstream_lbsched_plain_worker(ngx_conf_t *cf, conv_ctx *cc,
 }
 
 
+/*
+ * The config's store.path, made absolute the way lbsched_fleet is (against
+ * nginx's conf directory): the master's current directory is whatever the
+ * shell's was, and a worker's may differ.  A relative path is rewritten in
+ * the config text the plugin gets; a document that is not one clean JSON
+ * object is left alone for the plugin to refuse in its own words.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    cJSON       *doc, *store, *sp;
+    const char  *end;
+    char        *text;
+    ngx_str_t    path;
+    ngx_int_t    rc = NGX_OK;
+
+    doc = cJSON_ParseWithLengthOpts(lcf->config_text, lcf->config_len, &end, 0);
+    if (doc == NULL) {
+        return NGX_OK;
+    }
+
+    while (end < lcf->config_text + lcf->config_len
+           && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+    {
+        end++;
+    }
+
+    store = cJSON_GetObjectItemCaseSensitive(doc, "store");
+    sp = cJSON_GetObjectItemCaseSensitive(store, "path");
+
+    if (end != lcf->config_text + lcf->config_len
+        || !cJSON_IsString(sp) || sp->valuestring[0] == '\0')
+    {
+        goto done;
+    }
+
+    path.data = (u_char *) sp->valuestring;
+    path.len = ngx_strlen(sp->valuestring);
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
+        || (lcf->store_path = ngx_http_upstream_lbsched_strz(cf, &path))
+           == NULL)
+    {
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    if (path.data == (u_char *) sp->valuestring) {
+        goto done;                      /* already absolute */
+    }
+
+    if (cJSON_SetValuestring(sp, lcf->store_path) == NULL
+        || (text = cJSON_PrintUnformatted(doc)) == NULL)
+    {
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    free(lcf->config_text);
+    lcf->config_len = strlen(text);
+    lcf->config_text = malloc(lcf->config_len + 1);
+    if (lcf->config_text == NULL) {
+        rc = NGX_ERROR;
+    } else {
+        memcpy(lcf->config_text, text, lcf->config_len + 1);
+    }
+
+    cJSON_free(text);
+
+done:
+
+    cJSON_Delete(doc);
+
+    return rc;
+}
+
+
+/*
+ * The user worker processes will run as, when it is not this process's:
+ * nginx's `user` line (it comes before http {} in a conf file, so it is
+ * parsed by now) or, for a root master without one, nginx's built-in
+ * default.  0 when the workers run as this process does.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_worker_user(ngx_conf_t *cf, ngx_uid_t *uid,
+    ngx_gid_t *gid, const char **name)
+{
+    ngx_core_conf_t  *ccf;
+    struct passwd    *pw;
+    struct group     *gr;
+
+    if (geteuid() != 0) {
+        return 0;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf != NULL && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        *uid = ccf->user;
+        *gid = ccf->group;
+        *name = ccf->username;
+
+    } else {
+        /* nginx refuses the config itself when these fail */
+        pw = getpwnam(NGX_USER);
+        gr = getgrnam(NGX_GROUP);
+        if (pw == NULL || gr == NULL) {
+            return 0;
+        }
+
+        *uid = pw->pw_uid;
+        *gid = gr->gr_gid;
+        *name = NGX_USER;
+    }
+
+    return *uid != 0;
+}
+
+
+/*
+ * The first directory above path that this process cannot enter, as a
+ * message in msg: the store's own "Permission denied" would not say which
+ * one.  0 when every one can be entered.
+ */
+static int
+ngx_http_upstream_lbsched_untraversable(const char *path, char *msg,
+    size_t len)
+{
+    char    dir[4096];
+    size_t  i, n;
+
+    n = ngx_strlen(path);
+    if (n >= sizeof(dir)) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if (path[i] != '/') {
+            continue;
+        }
+
+        ngx_memcpy(dir, path, i);
+        dir[i] = '\0';
+
+        if (access(dir, X_OK) == -1 && errno == EACCES) {
+            snprintf(msg, len, "store '%.400s': the directory '%.400s' cannot be "
+                     "entered (it needs the x permission for this user)",
+                     path, dir);
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The trial instance: the config, plugin, fleet and store exactly as a
+ * worker process will use them, so that what would fail in every worker
+ * fails `nginx -t` instead.  When the workers run as another user (a root
+ * master with `user www-data`), the trial runs in a child process that
+ * becomes that user, because a store the master can reach may not be
+ * reachable by the workers (a parent directory they cannot enter).  The
+ * store therefore belongs to the worker user from the start.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
+{
+    shim_sched           *trial;
+    loaded_plugin        *p;
+    const lbs_host_api   *api;
+    const char           *name = NULL;
+    ngx_uid_t             uid = 0;
+    ngx_gid_t             gid = 0;
+    ngx_pid_t             pid;
+    ngx_fd_t              fd;
+    ngx_err_t             e;
+    int                   fds[2], status, code;
+    char                  msg[1024];
+    size_t                got;
+    ssize_t               n;
+
+    err[0] = '\0';
+
+    if (!ngx_http_upstream_lbsched_worker_user(cf, &uid, &gid, &name)) {
+        if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                       lcf->config_text, lcf->config_len, &trial,
+                       err, errlen) != LBS_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        sched_close(trial);
+        return NGX_OK;
+    }
+
+    /* loading is the master's: workers inherit the plugin */
+    if (host_load(lcf->host, lcf->plugin_z, &p, &api, err, errlen)
+        != LBS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* The store directory in a parent only root may write to, as nginx
+     * does with its temp directories; fchown on what mkdir made, never on
+     * a path an existing symlink could redirect. */
+    if (lcf->store_path && mkdir(lcf->store_path, 0700) == 0) {
+        fd = open(lcf->store_path, O_RDONLY|O_DIRECTORY|O_NOFOLLOW);
+        if (fd == -1 || fchown(fd, uid, gid) == -1) {
+            e = ngx_errno;
+            snprintf(err, errlen, "store '%s': cannot hand it to user "
+                     "\"%s\": %s", lcf->store_path, name, strerror(e));
+            if (fd != -1) {
+                close(fd);
+            }
+            return NGX_ERROR;
+        }
+        close(fd);
+    }
+
+    if (pipe(fds) == -1) {
+        snprintf(err, errlen, "pipe() failed: %s", strerror(ngx_errno));
+        return NGX_ERROR;
+    }
+
+    pid = fork();
+
+    if (pid == -1) {
+        e = ngx_errno;
+        close(fds[0]);
+        close(fds[1]);
+        snprintf(err, errlen, "fork() failed: %s", strerror(e));
+        return NGX_ERROR;
+    }
+
+    if (pid == 0) {
+        close(fds[0]);
+        msg[0] = '\0';
+        code = 0;
+
+        if (setgid(gid) == -1 || initgroups(name, gid) == -1
+            || setuid(uid) == -1)
+        {
+            snprintf(msg, sizeof(msg), "cannot become user \"%s\": %s",
+                     name, strerror(errno));
+            code = 1;
+
+        } else if (lcf->store_path
+                   && ngx_http_upstream_lbsched_untraversable(lcf->store_path,
+                                                              msg,
+                                                              sizeof(msg)))
+        {
+            code = 1;
+
+        } else if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                              lcf->config_text, lcf->config_len, &trial,
+                              msg, sizeof(msg)) != LBS_OK)
+        {
+            code = 1;
+
+        } else {
+            sched_close(trial);
+        }
+
+        if (write(fds[1], msg, strlen(msg)) == -1) {
+            code = 1;
+        }
+
+        _exit(code);
+    }
+
+    close(fds[1]);
+
+    got = 0;
+    for ( ;; ) {
+        n = read(fds[0], msg + got, sizeof(msg) - 1 - got);
+        if (n > 0 && (got += n) < sizeof(msg) - 1) {
+            continue;
+        }
+        if (n == -1 && ngx_errno == NGX_EINTR) {
+            continue;
+        }
+        break;
+    }
+    msg[got] = '\0';
+    close(fds[0]);
+
+    while (waitpid(pid, &status, 0) == -1) {
+        e = ngx_errno;
+        if (e != NGX_EINTR) {
+            snprintf(err, errlen, "waitpid() failed: %s", strerror(e));
+            return NGX_ERROR;
+        }
+    }
+
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return NGX_OK;
+    }
+
+    /* the plugin's words, from another process: one line whatever it
+     * wrote */
+    txt_one_line(msg);
+
+    if (WIFSIGNALED(status)) {
+        snprintf(err, errlen, "the trial as worker user \"%s\" died of "
+                 "signal %d", name, WTERMSIG(status));
+
+    } else {
+        snprintf(err, errlen, "as worker user \"%.64s\": %.900s", name,
+                 msg[0] ? msg : "the scheduler cannot be created");
+    }
+
+    return NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     ngx_http_upstream_srv_conf_t *us)
@@ -432,12 +806,11 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     ngx_uint_t                             i, j;
     lbs_worker                           **fleet = NULL;
     uint32_t                               nfleet = 0;
-    shim_sched                            *trial;
     conv_ctx                               cc;
     char                                   err[1024];
     char                                  *fleet_text, *z;
+    u_char                                *matched;
     size_t                                 len;
-    lbs_status                             st;
 
     lcf = ngx_http_conf_upstream_srv_conf(us,
                                           ngx_http_upstream_lbsched_module);
@@ -544,21 +917,11 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         }
     }
 
-    /* the learned store, for the status handler's "learned" export */
-    if (lcf->config_text) {
-        cJSON        *doc, *store, *sp;
-
-        doc = cJSON_ParseWithLength(lcf->config_text, lcf->config_len);
-        store = cJSON_GetObjectItemCaseSensitive(doc, "store");
-        sp = cJSON_GetObjectItemCaseSensitive(store, "path");
-
-        if (cJSON_IsString(sp) && sp->valuestring[0]) {
-            path.data = (u_char *) sp->valuestring;
-            path.len = ngx_strlen(sp->valuestring);
-            lcf->store_path = ngx_http_upstream_lbsched_strz(cf, &path);
-        }
-
-        cJSON_Delete(doc);
+    /* the store, for the status handler's "learned" export */
+    if (lcf->config_text
+        && ngx_http_upstream_lbsched_store_path(cf, lcf) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     /* the fleet: one worker per server, matched by address */
@@ -602,7 +965,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     lcf->npeers = peers->number;
     lcf->workers = ngx_pcalloc(cf->pool, peers->number * sizeof(lbs_worker *));
     lcf->decisions = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
-    if (lcf->workers == NULL || lcf->decisions == NULL) {
+    matched = ngx_pcalloc(cf->temp_pool, (nfleet + 1) * sizeof(u_char));
+    if (lcf->workers == NULL || lcf->decisions == NULL || matched == NULL) {
         return NGX_ERROR;
     }
 
@@ -614,6 +978,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
                                peer->name.len) == 0)
             {
                 lcf->workers[i] = fleet[j];
+                matched[j] = 1;
                 break;
             }
         }
@@ -637,6 +1002,19 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         }
     }
 
+    /* a worker_id nginx never sees is a typo or a stale fleet file: that
+     * machine's capabilities describe nothing */
+    for (j = 0; j < nfleet; j++) {
+        if (!matched[j]) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "lbsched: upstream \"%V\": fleet worker_id \"%s\" "
+                          "matches no server (a server matches by its "
+                          "address, e.g. \"%V\")", &lcf->name,
+                          txt_show(err, sizeof(err), fleet[j]->id),
+                          &peers->peer->name);
+        }
+    }
+
     /* load the plugin (in the master) and try the config once */
     lcf->host = host_new("nginx", LBS_LOG_DEBUG);
     if (lcf->host == NULL) {
@@ -644,18 +1022,14 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     }
     host_set_log(lcf->host, ngx_http_upstream_lbsched_log, NULL);
 
-    err[0] = '\0';
-    st = sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
-                    lcf->config_text, lcf->config_len, &trial,
-                    err, sizeof(err));
-    if (st != LBS_OK) {
+    if (ngx_http_upstream_lbsched_trial(cf, lcf, err, sizeof(err))
+        != NGX_OK)
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "lbsched: upstream \"%V\": %s", &lcf->name,
                       err[0] ? err : "the scheduler cannot be created");
         return NGX_ERROR;
     }
-
-    sched_close(trial);
 
     return NGX_OK;
 }
@@ -679,62 +1053,6 @@ ngx_http_upstream_lbsched_conf_at(ngx_http_upstream_main_conf_t *umcf,
                                           ngx_http_upstream_lbsched_module);
 
     return (lcf != NULL && lcf->enabled) ? lcf : NULL;
-}
-
-/*
- * The trial instance at config time ran in the master, so when the master
- * is root a new store directory and its files belong to root (mode 0700 /
- * 0600), and the workers, which run as `user`, could not open it.  Hand
- * them to that user, as nginx does with its own temp directories.
- */
-static ngx_int_t
-ngx_http_upstream_lbsched_init_module(ngx_cycle_t *cycle)
-{
-    ngx_http_upstream_main_conf_t         *umcf;
-    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
-    ngx_core_conf_t                       *ccf;
-    ngx_uint_t                             i, k;
-    char                                   file[4096];
-    static const char                     *files[] = {
-        "", "/data.mdb", "/lock.mdb"
-    };
-
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-
-    if (geteuid() != 0 || ccf == NULL
-        || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT)
-    {
-        return NGX_OK;
-    }
-
-    umcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_upstream_module);
-    if (umcf == NULL) {
-        return NGX_OK;
-    }
-
-    for (i = 0; i < umcf->upstreams.nelts; i++) {
-        lcf = ngx_http_upstream_lbsched_conf_at(umcf, i);
-        if (lcf == NULL || lcf->store_path == NULL) {
-            continue;
-        }
-
-        for (k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
-            if ((size_t) snprintf(file, sizeof(file), "%s%s", lcf->store_path,
-                                  files[k]) >= sizeof(file))
-            {
-                break;
-            }
-
-            if (chown(file, ccf->user, ccf->group) == -1
-                && ngx_errno != NGX_ENOENT)
-            {
-                ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
-                              "lbsched: chown(\"%s\") failed", file);
-            }
-        }
-    }
-
-    return NGX_OK;
 }
 
 static ngx_int_t
@@ -761,11 +1079,14 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
                        lcf->config_text, lcf->config_len, &lcf->sched,
                        err, sizeof(err)) != LBS_OK)
         {
-            /* requests then go round-robin; never refuse to serve */
+            /* `nginx -t` ran the same creation, so something changed
+             * since (a directory's permissions): serve by the host's
+             * rotation, which keeps every hard requirement */
             lcf->sched = NULL;
             ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                          "lbsched: upstream \"%V\": %s; falling back to "
-                          "round-robin", &lcf->name, err);
+                          "lbsched: upstream \"%V\": %s; this worker "
+                          "process rotates over the servers that meet each "
+                          "request's requirements", &lcf->name, err);
         }
     }
 
@@ -891,21 +1212,14 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     dp->chosen = LBS_NGX_NO_PEER;
 
-    if (peers->single || lcf->sched == NULL || peers->number > lcf->npeers) {
-        /* one server, no scheduler in this process, or a peer set that is
-         * not the one we configured: round-robin decides */
-        if (ngx_http_upstream_get_round_robin_peer(pc, rrp) != NGX_OK) {
-            return NGX_BUSY;
-        }
-
-        for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
-            if (peer == rrp->current) {
-                dp->chosen = i;
-                break;
-            }
-        }
-
-        return NGX_OK;
+    if (peers->number != lcf->npeers) {
+        /* not the peer set the fleet was matched to (nginx 1.22 never
+         * changes it): no server is known to meet the requirements */
+        ngx_log_error(NGX_LOG_ALERT, pc->log, 0,
+                      "lbsched: upstream \"%V\": %ui servers, %ui "
+                      "configured", &lcf->name, peers->number, lcf->npeers);
+        pc->name = peers->name;
+        return NGX_BUSY;
     }
 
     pc->cached = 0;
@@ -965,8 +1279,18 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
     sel.indices = &sel_idx;
     sel.ids = &sel_id;
 
-    st = sched_select(lcf->sched, &dp->wl, (const lbs_worker *const *) cand,
-                      (uint32_t) n, &sel, &fell_back);
+    if (lcf->sched) {
+        st = sched_select(lcf->sched, &dp->wl,
+                          (const lbs_worker *const *) cand, (uint32_t) n,
+                          &sel, &fell_back);
+
+    } else {
+        /* this process could not create its scheduler (init_process) */
+        fell_back = 0;
+        st = sched_rotate(&lcf->cursor, &dp->wl,
+                          (const lbs_worker *const *) cand, (uint32_t) n,
+                          &sel);
+    }
 
     if (fell_back) {
         lcf->fallbacks++;

@@ -145,24 +145,58 @@ U=http://127.0.0.1:$FRONT
 # --- nginx -t: good, wrong major, bad config, backup -------------------------------
 write_conf "$run/nginx.conf" 1 ""
 check "nginx -t accepts the config" ngx -t -q
+# upstreams without a store make the plugin say so at info level
+out=$(ngx -t -q 2>&1)
+check "nginx -t -q prints nothing on success${out:+ (printed: $out)}" test -z "$out"
+out=$(ngx -t 2>&1)
+check "... while nginx -t without -q shows the info line" grep -q 'no "store" configured' <<<"$out"
 
-sed "s|lbsched_plugin $plugin;|lbsched_plugin $v2;|" "$run/nginx.conf" >"$run/v2.conf"
-out=$("$NGINX" -p "$run/" -c "$run/v2.conf" -t 2>&1)
-check "nginx -t refuses a wrong-major plugin" test $? -ne 0
+# try_conf NAME SED_SCRIPT: nginx -t on the config edited by SED_SCRIPT, saved
+# as NAME.conf; sets out (what nginx printed) and rc (its status).
+try_conf() {
+	sed "$2" "$run/nginx.conf" >"$run/$1.conf"
+	out=$("$NGINX" -p "$run/" -c "$run/$1.conf" -t 2>&1)
+	rc=$?
+}
+try_conf v2 "s|lbsched_plugin $plugin;|lbsched_plugin $v2;|"
+check "nginx -t refuses a wrong-major plugin" test $rc -ne 0
 check "... with the loader's message" grep -q "refused: the plugin is built for lbsched ABI 2.x" <<<"$out"
 
-sed 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|' "$run/nginx.conf" >"$run/badcfg.conf"
-out=$("$NGINX" -p "$run/" -c "$run/badcfg.conf" -t 2>&1)
-check "nginx -t refuses a bad scheduler config" test $? -ne 0
+try_conf badcfg 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|'
+check "nginx -t refuses a bad scheduler config" test $rc -ne 0
 check "... with the plugin's message" grep -q "config field 'store.nope': unknown field" <<<"$out"
 
-sed "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|" "$run/nginx.conf" >"$run/badname.conf"
-out=$("$NGINX" -p "$run/" -c "$run/badname.conf" -t 2>&1)
+try_conf badname "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|"
 check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no scheduler named 'no-such'" <<<"$out"
 
-sed "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|" "$run/nginx.conf" >"$run/backup.conf"
-out=$("$NGINX" -p "$run/" -c "$run/backup.conf" -t 2>&1)
+try_conf backup "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|"
 check "nginx -t refuses backup servers" grep -q 'does not support parameter "backup"' <<<"$out"
+
+try_conf badconst "s|lbsched_plugin $liar;|lbsched_required_backend openvinoo; &|"
+check "nginx -t refuses a misspelt constant backend" test $rc -ne 0
+check "... naming the directive and the value" grep -q 'invalid value "openvinoo" in "lbsched_required_backend" directive: the required backend names an unknown backend' <<<"$out"
+try_conf badprio "s|lbsched_plugin $liar;|lbsched_priority 7; &|"
+check "nginx -t refuses a constant priority out of range" grep -q 'invalid value "7" in "lbsched_priority" directive' <<<"$out"
+try_conf goodconst "s|lbsched_plugin $liar;|lbsched_required_backend cuda,tensorrt; lbsched_priority 5; &|"
+check "... and accepts good constants" test $rc = 0
+
+# a fleet entry no server matches
+python3 - "$tmp/fleet.json" "$tmp/fleet-extra.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["workers"].append(dict(d["workers"][0], worker_id="10.9.9.9:80"))
+json.dump(d, open(sys.argv[2], "w"))
+PY
+try_conf extra "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-extra.json;|"
+check "nginx -t warns about a fleet worker_id that matches no server" grep -q 'upstream "be": fleet worker_id "10.9.9.9:80" matches no server' <<<"$out"
+check "... once, and only for it" test "$(grep -c 'matches no server' <<<"$out")" = 1
+
+# a relative store.path is under the conf directory, not the current one
+mkdir -p "$tmp/elsewhere"
+sed 's|"path": "[^"]*/store"|"path": "relstore"|' "$run/nginx.conf" >"$run/rel.conf"
+(cd "$tmp/elsewhere" && "$NGINX" -q -p "$run/" -c "$run/rel.conf" -t)
+check "a relative store.path resolves against the conf directory" test -f "$run/relstore/data.mdb"
+check "... not the current directory" test ! -e "$tmp/elsewhere/relstore"
 
 # --- start ---------------------------------------------------------------------
 ngx || die "nginx does not start: $(tail -5 "$run/error.log")"
@@ -225,6 +259,7 @@ want("be no_worker 1", be["no_worker"] == 1)
 want("be reports 25", be["reports"] == 25)
 want("be errors 0", be["errors"] == 0)
 want("be stats object", isinstance(be["stats"], dict))
+want("learned schema 2, as docs/NGINX.md shows", be["learned"]["schema"] == 2)
 rec = {(x["workload_type"], x["worker"]): x for x in be["learned"]["records"]}
 want("learned: VISION on cuda, 5 successes",
      rec.get(("VISION", cuda), {}).get("successes") == 5)
@@ -314,6 +349,57 @@ echo "after a restart: slow server $after of 50"
 # without the store a restarted nginx would give it its first requests again
 check "... and keeps losing after a restart ($after of 50)" test "$((after * 2))" -lt "$first"
 check "the shared store holds what both workers learned" test -f "$tmp/slowstore/data.mdb"
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+
+# --- a store the worker user cannot reach ----------------------------------------------
+# As root the workers run as nobody, as in production; otherwise as this user.
+write_conf "$run/nginx.conf" 1 ""
+mkdir -m 700 "$tmp/pub"
+sed "s|\"path\": \"$tmp/store\"|\"path\": \"$tmp/pub/store\"|" "$run/nginx.conf" >"$run/pub.conf"
+grep -q "$tmp/pub/store" "$run/pub.conf" || die "pub.conf: the store path was not replaced"
+if [ "$(id -u)" = 0 ]; then
+	sed -i "s|^user root;|user nobody nogroup;|" "$run/pub.conf"
+	chmod 711 "$tmp"
+	out=$("$NGINX" -p "$run/" -c "$run/pub.conf" -t 2>&1)
+	check "nginx -t refuses a store whose parent the worker user cannot enter" test $? -ne 0
+	check "... naming the user and the directory" grep -q "as worker user \"nobody\": store '$tmp/pub/store': the directory '$tmp/pub' cannot be entered" <<<"$out"
+	chmod 755 "$tmp/pub"
+	check "... and accepts it once the worker user can" "$NGINX" -q -p "$run/" -c "$run/pub.conf" -t
+	check "... the store then belongs to the worker user" test "$(stat -c %U "$tmp/pub/store")" = nobody
+else
+	echo "SKIP: nginx -t and a store the worker user cannot enter: needs root (workers as nobody)"
+	chmod 755 "$tmp/pub"
+fi
+
+# A worker process that cannot create its scheduler (the store's parent
+# became unreachable after start; the master respawns a killed worker) must
+# still never send a request to a server without its required backend.
+"$NGINX" -p "$run/" -c "$run/pub.conf" || die "nginx (pub.conf) does not start: $(tail -5 "$run/error.log")"
+for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+master=$(cat "$run/nginx.pid")
+w1=$(pgrep -P "$master")
+chmod 000 "$tmp/pub"
+kill -9 "$w1"
+w2=
+for _ in $(seq 50); do
+	w2=$(pgrep -P "$master")
+	[ -n "$w2" ] && [ "$w2" != "$w1" ] && [ "$(code $U/lbsched_status)" = 200 ] && break
+	sleep 0.1
+done
+active=$(get $U/lbsched_status | python3 -c 'import json,sys; print([u["active"] for u in json.load(sys.stdin)["upstreams"] if u["name"] == "be"][0])')
+check "the respawned worker ($w2) has no scheduler for be (active: $active)" test "$active" = False
+check "... and says why, and what it does instead" grep -q 'upstream "be": .*pub/store.*; this worker process rotates over the servers that meet each request' "$run/error.log"
+ans=$(for _ in $(seq 12); do get -H 'X-Test-Type: inference' -H 'X-Required-Backend: qnn' $U/; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "without a scheduler, 12 of 12 requests requiring qnn reach the qnn server ($ans)" test "$ans" = " 12 npu;"
+ans=$(for _ in $(seq 6); do get -H 'X-Min-Memory-GB: 100' $U/; done | sort -u)
+check "... a memory requirement only the CUDA server meets reaches it" test "$ans" = cuda
+check "... a requirement no server meets gives 502" test "$(code -H 'X-Required-Backend: tpu' $U/)" = 502
+plain=$(for _ in $(seq 6); do get $U/; done | sort -u | wc -l)
+check "... and plain requests rotate over all three ($plain)" test "$plain" = 3
+chmod 755 "$tmp/pub"
+kill -QUIT "$master"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
 
 echo "$checks checks, $failed failed"
 [ "$failed" = 0 ]
