@@ -40,7 +40,7 @@ static conv_ctx fresh(void)
 	err[0] = '\0';
 	warns[0] = '\0';
 	n_warns = 0;
-	return (conv_ctx){A, on_warn, NULL, err, sizeof err};
+	return (conv_ctx){A, on_warn, NULL, err, sizeof err, NULL};
 }
 
 static cJSON *parse(const char *json)
@@ -722,7 +722,7 @@ static void test_fleet(void)
 	CHECK_INT(fl("[{\"worker_id\": \"a\",}]", &ws, &n), -1);
 	CHECK_CONTAINS(err, "fleet.json: not valid JSON near byte ");
 	CHECK_INT(fl("[{\"worker_id\": \"a\"}] trailing", &ws, &n), -1);
-	CHECK_CONTAINS(err, "fleet.json: not valid JSON near byte 21");
+	CHECK_CONTAINS(err, "fleet.json: text after the JSON document at byte 21");
 	CHECK_INT(fl("", &ws, &n), -1);
 	CHECK_CONTAINS(err, "fleet.json: ");
 	CHECK_INT(fl("42", &ws, &n), -1);
