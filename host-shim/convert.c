@@ -52,9 +52,10 @@ typedef struct cv {
 	conv_ctx *c;
 	const char *where;
 	long index; /* -1: `where` alone */
+	unsigned warned; /* by this record, for CONV_WARN_RECORD */
 } cv;
 
-#define CV(c, where) {(c), (where), -1}
+#define CV(c, where) {(c), (where), -1, 0}
 
 /* ===== Messages =========================================================== */
 
@@ -149,6 +150,18 @@ static void warn(cv *v, const char *fmt, ...)
 
 	if (!c->warn)
 		return;
+	if (++v->warned > CONV_WARN_RECORD || (c->warns && c->warns->shown >= CONV_WARN_RUN)) {
+		if (c->warns)
+			c->warns->suppressed++;
+		else if (v->warned == CONV_WARN_RECORD + 1) {
+			snprintf(line, sizeof line, "%s: more warnings about this record suppressed "
+			         "(%d shown)", where_of(v, wbuf), CONV_WARN_RECORD);
+			c->warn(c->warn_ctx, line);
+		}
+		return;
+	}
+	if (c->warns)
+		c->warns->shown++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
@@ -1738,7 +1751,7 @@ static int load_apply(cv *v, const cJSON *ld, uint32_t given,
 int conv_fleet_load(conv_ctx *c, const char *file, uint32_t i,
                     const cJSON *load, lbs_worker *w)
 {
-	cv v = {c, file ? file : "fleet", (long)i};
+	cv v = {c, file ? file : "fleet", (long)i, 0};
 
 	if (!c || !w)
 		return -1;
@@ -1752,7 +1765,7 @@ int conv_fleet_load(conv_ctx *c, const char *file, uint32_t i,
 int conv_fleet_load_values(conv_ctx *c, const char *file, uint32_t i,
                            uint32_t given, const double *vals, lbs_worker *w)
 {
-	cv v = {c, file ? file : "fleet", (long)i};
+	cv v = {c, file ? file : "fleet", (long)i, 0};
 
 	if (!c || !w || ((given & LD_BITS) && !vals))
 		return -1;
@@ -1921,7 +1934,6 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
                lbs_worker ***workers, uint32_t *n)
 {
 	cv v = CV(c, file ? file : "fleet");
-	const char *end = NULL;
 	const cJSON *list = NULL;
 	lbs_worker **ws = NULL;
 	char g[200];
@@ -1940,30 +1952,9 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
 		return fail(&v, NULL, "is empty (expected a JSON array of "
 		                      "workers or {\"workers\": [...]})");
 
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (root && end)
-		for (; (size_t)(end - text) < len && is_space(*end); end++)
-			;
-	if (!root || (end && (size_t)(end - text) < len)) {
-		int trailing = root != NULL;
-		size_t off = end && end >= text ? (size_t)(end - text) : 0;
-		size_t line = 1, col = 1;
-		if (off > len)
-			off = len;
-		for (size_t j = 0; j < off; j++) {
-			if (text[j] == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
-		}
-		cJSON_Delete(root);
-		return fail(&v, NULL,
-		            "not valid JSON near byte %zu (line %zu, column %zu)%s",
-		            off, line, col,
-		            trailing ? ": text after the end of the document" : "");
-	}
+	cJSON *root = conv_parse(c, text, len, v.where);
+	if (!root)
+		return -1;
 
 	if (cJSON_IsArray(root)) {
 		list = root;
@@ -1996,7 +1987,7 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
 		goto out;
 	}
 	for (const cJSON *e = list->child; e; e = e->next, i++) {
-		cv wv = {c, v.where, (long)i};
+		cv wv = {c, v.where, (long)i, 0};
 		ws[i] = arena_alloc(c->arena, sizeof *ws[i]);
 		if (!ws[i]) {
 			oom(&v);
@@ -2140,20 +2131,35 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 	return 0;
 }
 
+cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where)
+{
+	const char *end = NULL;
+	cJSON *root = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+	size_t at = end && end >= text ? (size_t)(end - text) : 0;
+	char why[160];
+	cv v = CV(c, where);
+
+	/* cJSON's own require_null_terminated fails whenever the length is
+	 * exact, so what follows the document is looked at here. */
+	if (!text || txt_json_problem(why, sizeof why, text, len, at, root != NULL,
+	                              CJSON_NESTING_LIMIT)) {
+		cJSON_Delete(root);
+		fail(&v, NULL, "%s", text ? why : "no text");
+		return NULL;
+	}
+	return root;
+}
+
 /* One whole object in text, or NULL with the error set. */
 static cJSON *parse_object(conv_ctx *c, const char *text, size_t len, const char *where)
 {
-	const char *end = NULL;
-	cJSON *obj = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+	cJSON *obj = conv_parse(c, text, len, where);
+	char g[200];
+	cv v = CV(c, where);
 
-	/* cJSON's own "require NUL" check fails whenever the length is exact,
-	 * so trailing text is checked here. */
-	while (obj && end < text + len && strchr(" \t\r\n", *end) && *end)
-		end++;
-	if (!obj || !cJSON_IsObject(obj) || end != text + len) {
+	if (obj && !cJSON_IsObject(obj)) {
+		fail(&v, NULL, "must be a JSON object, got %s", got(g, sizeof g, obj));
 		cJSON_Delete(obj);
-		if (c->err && c->errlen)
-			snprintf(c->err, c->errlen, "%s: not a JSON object", where);
 		return NULL;
 	}
 	return obj;
@@ -2215,6 +2221,18 @@ int conv_keys(conv_ctx *c, const char *where, const cJSON *obj, const char *pref
 {
 	cv v = CV(c, where);
 	return check_keys(&v, obj, prefix, known, 1);
+}
+
+void conv_warn_summary(conv_ctx *c)
+{
+	char line[256];
+
+	if (!c || !c->warn || !c->warns || !c->warns->suppressed)
+		return;
+	snprintf(line, sizeof line, "%lu more warnings suppressed (at most %d per record and %d "
+	         "in all are shown)", c->warns->suppressed, CONV_WARN_RECORD, CONV_WARN_RUN);
+	c->warn(c->warn_ctx, line);
+	c->warns->suppressed = 0;
 }
 
 int conv_fail(conv_ctx *c, const char *where, const char *field, const char *fmt, ...)

@@ -27,13 +27,39 @@
 
 typedef void (*conv_warn_fn)(void *ctx, const char *msg);
 
+/* Warnings are capped, so that one record (200,000 unknown backend names)
+ * or a stream of them cannot flood a log: at most CONV_WARN_RECORD per
+ * record (a test, an outcome, a worker) and CONV_WARN_RUN per conv_warns,
+ * the rest only counted. */
+#define CONV_WARN_RECORD 10
+#define CONV_WARN_RUN 100
+
+/* A run's warnings (one command), shared by the conv_ctx of its records. */
+typedef struct conv_warns {
+	unsigned long shown, suppressed;
+} conv_warns;
+
 typedef struct conv_ctx {
 	arena *arena;      /* owns the results */
 	conv_warn_fn warn; /* may be NULL */
 	void *warn_ctx;
 	char *err;         /* error sentence on failure */
 	size_t errlen;
+	/* May be NULL: then a record over its cap says so in one line of its
+	 * own, since no summary follows. */
+	conv_warns *warns;
 } conv_ctx;
+
+/* Exactly one JSON document in text (len bytes, NUL not needed): the root,
+ * or NULL with "<where>: <problem>" in c->err naming the byte: not valid
+ * JSON, nested deeper than cJSON's limit, or text after the document.  The
+ * shim's documents and records are all parsed through here. */
+cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where);
+
+/* The one line that ends a run whose warnings were capped, "N more
+ * warnings suppressed ...", through c->warn; nothing when none was (or
+ * since the last summary). */
+void conv_warn_summary(conv_ctx *c);
 
 /* One test-requirements object to a workload.  0, or -1 with c->err set. */
 int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,

@@ -1,5 +1,6 @@
 /*
- * file.c -- whole files into memory, for the shim's commands.
+ * file.c -- whole files into memory, and the lines of a JSON Lines file,
+ * for the shim's commands.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -7,6 +8,23 @@
 #include <string.h>
 
 #include "file.h"
+
+/* Why text is not UTF-8 JSON that a reader could mistake for an empty or
+ * garbled document, or NULL.  A JSON text starts with an ASCII byte, so a
+ * NUL among the first two is UTF-16 without a byte order mark.  RFC 8259
+ * lets a parser ignore a UTF-8 byte order mark; lbsched refuses it like
+ * the others, so that every reader (and cJSON, which does not skip it)
+ * sees the same bytes. */
+static const char *not_utf8(const unsigned char *b, size_t n)
+{
+	if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
+		return "starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one";
+	if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+		return "is UTF-16 (it starts with a byte order mark); save it as UTF-8";
+	if (n >= 2 && (b[0] == 0) != (b[1] == 0))
+		return "looks like UTF-16 (a NUL byte among the first two); save it as UTF-8";
+	return NULL;
+}
 
 /* Whole file into a NUL-terminated buffer; "-" is stdin. */
 char *file_read(const char *path, size_t *len, char *err, size_t errlen)
@@ -57,8 +75,48 @@ char *file_read(const char *path, size_t *len, char *err, size_t errlen)
 	if (f != stdin)
 		fclose(f);
 	if (buf) {
+		const char *why = not_utf8((const unsigned char *)buf, n);
+		if (why) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			free(buf);
+			return NULL;
+		}
 		buf[n] = '\0';
 		*len = n;
 	}
 	return buf;
+}
+
+void file_lines_init(file_lines *it, char *text, size_t len, const char *name)
+{
+	it->p = text;
+	it->end = text ? text + len : NULL;
+	it->name = name;
+	it->lineno = 0;
+}
+
+/* Lines are cut by length, not by strchr: a NUL byte must end its own line
+ * with an error, not silently end the file. */
+int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t errlen)
+{
+	while (it->p && it->p < it->end) {
+		char *l = it->p, *nl = memchr(l, '\n', (size_t)(it->end - l));
+		size_t n = nl ? (size_t)(nl - l) : (size_t)(it->end - l);
+		const char *nul;
+
+		it->p = nl ? nl + 1 : it->end;
+		l[n] = '\0';
+		it->lineno++;
+		if ((nul = memchr(l, '\0', n))) {
+			snprintf(err, errlen, "%s:%u: a NUL byte at byte %zu; JSON Lines are UTF-8 text",
+			         it->name, it->lineno, (size_t)(nul - l));
+			return -1;
+		}
+		if (strspn(l, " \t\r") != n) {
+			*line = l;
+			*len = n;
+			return 1;
+		}
+	}
+	return 0;
 }

@@ -1,4 +1,4 @@
-/* file.h -- whole files into memory. */
+/* file.h -- whole files into memory, and the lines of a JSON Lines file. */
 #ifndef LBS_FILE_H
 #define LBS_FILE_H
 
@@ -12,7 +12,24 @@
 
 /* The whole file (or stdin for "-") in a NUL-terminated malloc'd buffer;
  * NULL with "<path>: <problem>" in err, among them a file of more than
- * FILE_MAX_BYTES. */
+ * FILE_MAX_BYTES and one that is not UTF-8 text: it starts with a byte
+ * order mark (UTF-8's included) or looks like UTF-16. */
 char *file_read(const char *path, size_t *len, char *err, size_t errlen);
+
+/* The lines of a JSON Lines buffer, for every command that reads one
+ * (decide --tests and --feedback, simulate --tests-file). */
+typedef struct file_lines {
+	char *p, *end;   /* what is left */
+	const char *name; /* the file, in messages */
+	unsigned lineno; /* of the line last returned, blank ones counted */
+} file_lines;
+
+/* text: len bytes and a NUL after them, as file_read returns it. */
+void file_lines_init(file_lines *it, char *text, size_t len, const char *name);
+
+/* 1 with the next non-blank line in *line (NUL-terminated in place, *len
+ * bytes); 0 at the end; -1 for a line that holds a NUL byte, with
+ * "<name>:<line>: ..." in err, and the lines after it still to come. */
+int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t errlen);
 
 #endif

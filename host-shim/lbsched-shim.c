@@ -11,7 +11,8 @@
  * more active test on its workers for the tests after it.  --independent
  * decides every test against the fleet exactly as given.
  *
- * Exit status: 0 done; 1 bad input or config; 2 a plugin was refused.
+ * Exit status: 0 done; 1 bad input or config; 2 a plugin was refused (for
+ * check: also when it has no scheduler the host accepts).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ static int cmd_check(int argc, char **argv)
 	const lbs_plugin_entry *e;
 	char err[1024];
 	lbs_status st;
+	uint32_t usable = 0;
 
 	if (argc != 1) {
 		usage(stderr);
@@ -92,11 +94,17 @@ static int cmd_check(int argc, char **argv)
 			printf("  #%u refused: %s\n", i, d ? err : "NULL descriptor");
 			continue;
 		}
+		usable++;
 		printf("  %-16s %s%s%s%s\n", d->name, d->description ? d->description : "",
 		       DESC_HAS(d, score) ? " [score]" : "", DESC_HAS(d, report) ? " [learns]" : "",
 		       DESC_HAS(d, explain) ? " [explain]" : "");
 	}
 	host_free(h);
+	/* A plugin no host can create a scheduler from is refused as a whole. */
+	if (!usable) {
+		fprintf(stderr, "%s: %s: no usable scheduler\n", prog, argv[0]);
+		return EXIT_REFUSED;
+	}
 	return 0;
 }
 
@@ -198,52 +206,68 @@ static int print_decision(const lbs_workload *wl, lbs_status st,
 	return 0;
 }
 
-/*
- * The next non-blank line of a JSON Lines buffer, NUL-terminated in place,
- * or NULL at the end; *lineno counts every line, blank ones included, so
- * messages name the line a user sees in an editor.
- */
-static char *jsonl_next(char **cursor, unsigned *lineno)
-{
-	while (*cursor && **cursor) {
-		char *line = *cursor, *nl = strchr(line, '\n');
+/* The longest worker id a store learns from (docs/SECURITY.md F4: store
+ * keys hold at most 511 bytes, one of them the workload type); the ABI
+ * only says LBS_EINVAL, so the shim names the likely reason itself. */
+#define LEARN_ID_MAX 510
 
-		if (nl)
-			*nl = '\0';
-		*cursor = nl ? nl + 1 : NULL;
-		++*lineno;
-		if (strspn(line, " \t\r") != strlen(line))
-			return line;
-	}
-	return NULL;
+/* Why report() refused an outcome, for the message naming its line. */
+static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_t n)
+{
+	size_t id_len = strlen(o->worker_id);
+
+	if (st == LBS_EINVAL && id_len > LEARN_ID_MAX)
+		snprintf(buf, n, "its worker_id is %zu bytes, more than the %d a store learns from",
+		         id_len, LEARN_ID_MAX);
+	else if (st == LBS_EINVAL)
+		snprintf(buf, n, "the scheduler refused it as invalid (a store at store.max_pairs "
+		         "worker/type pairs refuses new ones; see its warning)");
+	else if (st == LBS_EIO)
+		snprintf(buf, n, "the store could not take it (its queue is full or its disk "
+		         "failed); it is lost");
+	else if (st == LBS_ENOMEM)
+		snprintf(buf, n, "out of memory");
+	else
+		snprintf(buf, n, "the scheduler failed with status %d", (int)st);
+	return buf;
 }
 
 /*
  * Report outcomes (JSON Lines) to the scheduler, so a store learns what
  * happened.  Returns 0, or -1 when some line was bad (each one named).
  */
-static int report_feedback(shim_sched *s, const char *path)
+static int report_feedback(shim_sched *s, const char *path, conv_warns *warns)
 {
 	char err[1024];
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof err);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	unsigned lineno = 0, reported = 0;
-	int bad = 0;
+	unsigned reported = 0;
+	int bad = 0, got;
+	file_lines it;
+	char *line;
+	size_t line_len;
 
 	if (!text) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return -1;
 	}
-	for (char *cursor = text, *line; (line = jsonl_next(&cursor, &lineno));) {
+	file_lines_init(&it, text, len, name);
+	while ((got = file_next_line(&it, &line, &line_len, err, sizeof err))) {
 		char where[512];
-		arena *a = arena_new();
-		conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
+		arena *a;
+		conv_ctx c = {NULL, warn_to_stderr, NULL, err, sizeof err, warns};
 		lbs_outcome o;
 		lbs_status st;
 
-		snprintf(where, sizeof where, "%s:%u", name, lineno);
-		if (!a || conv_outcome_text(&c, line, strlen(line), where, &o)) {
+		if (got < 0) {
+			fprintf(stderr, "%s: %s\n", prog, err);
+			bad = 1;
+			continue;
+		}
+		c.arena = a = arena_new();
+		snprintf(where, sizeof where, "%s:%u", name, it.lineno);
+		if (!a || conv_outcome_text(&c, line, line_len, where, &o)) {
 			fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
 			bad = 1;
 			arena_free(a);
@@ -258,8 +282,9 @@ static int report_feedback(shim_sched *s, const char *path)
 			break;
 		}
 		if (st != LBS_OK) {
-			fprintf(stderr, "%s: %s: the scheduler refused the outcome (status %d)\n", prog,
-			        where, (int)st);
+			char why[256];
+			fprintf(stderr, "%s: %s: outcome not learned: %s\n", prog, where,
+			        refusal(&o, st, why, sizeof why));
 			bad = 1;
 		} else {
 			reported++;
@@ -285,6 +310,7 @@ static int cmd_decide(int argc, char **argv)
 	char err[1024];
 	int rc = 0;
 	lbs_status st;
+	conv_warns warns = {0, 0};
 
 	if (parse_decide(argc, argv, &o))
 		return EXIT_BAD_INPUT;
@@ -298,7 +324,7 @@ static int cmd_decide(int argc, char **argv)
 		goto bad;
 	fleet_arena = arena_new();
 	{
-		conv_ctx c = {fleet_arena, warn_to_stderr, NULL, err, sizeof err};
+		conv_ctx c = {fleet_arena, warn_to_stderr, NULL, err, sizeof err, &warns};
 		if (!fleet_arena || conv_fleet(&c, fleet_text, fleet_len, o.workers, &workers, &n_workers))
 			goto bad;
 	}
@@ -336,19 +362,28 @@ static int cmd_decide(int argc, char **argv)
 		uint32_t indices[MAX_SHARDS];
 		const char *ids[MAX_SHARDS];
 		char reason[512];
-		char *cursor = tests, *line;
-		unsigned lineno = 0;
+		file_lines it;
+		char *line;
+		size_t line_len;
+		int got;
 
-		while ((line = jsonl_next(&cursor, &lineno))) {
+		file_lines_init(&it, tests, tests_len, tests_name);
+		while ((got = file_next_line(&it, &line, &line_len, err, sizeof err))) {
 			char where[512];
-			arena *a = arena_new();
-			conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
+			arena *a;
+			conv_ctx c = {NULL, warn_to_stderr, NULL, err, sizeof err, &warns};
 			lbs_workload wl;
 			lbs_selection sel;
 			textbuf ex = {0};
 
-			snprintf(where, sizeof where, "%s:%u", tests_name, lineno);
-			if (!a || conv_workload_text(&c, line, strlen(line), where, &wl)) {
+			if (got < 0) {
+				fprintf(stderr, "%s: %s\n", prog, err);
+				rc = EXIT_BAD_INPUT;
+				continue;
+			}
+			c.arena = a = arena_new();
+			snprintf(where, sizeof where, "%s:%u", tests_name, it.lineno);
+			if (!a || conv_workload_text(&c, line, line_len, where, &wl)) {
 				fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
 				rc = EXIT_BAD_INPUT;
 				arena_free(a);
@@ -379,13 +414,17 @@ static int cmd_decide(int argc, char **argv)
 			arena_free(a);
 		}
 	}
-	if (o.feedback && report_feedback(s, o.feedback))
+	if (o.feedback && report_feedback(s, o.feedback, &warns))
 		rc = EXIT_BAD_INPUT;
 	goto out;
 bad:
 	fprintf(stderr, "%s: %s\n", prog, err);
 	rc = EXIT_BAD_INPUT;
 out:
+	{
+		conv_ctx c = {NULL, warn_to_stderr, NULL, NULL, 0, &warns};
+		conv_warn_summary(&c);
+	}
 	if (router)
 		router_close(router); /* s is one of its schedulers */
 	else

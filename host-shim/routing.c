@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "composite.h"
+#include "convert.h"
 #include "routing.h"
 
 /* A document longer than this is not a routing table someone wrote. */
@@ -209,14 +210,17 @@ lbs_status router_open(shim_host *h, const char *doc, size_t len,
                        const router_target *fallback, shim_router **out,
                        char *err, size_t errlen)
 {
-	cJSON *root = cJSON_ParseWithLength(doc, len);
+	conv_ctx c = {NULL, NULL, NULL, err, errlen, NULL};
+	cJSON *root = conv_parse(&c, doc, len, doc_name);
 	const cJSON *routes, *def, *el;
 	shim_router *r = NULL;
 	lbs_status st = LBS_OK;
 	int n = 0;
 
 	*out = NULL;
-	if (!root || !cJSON_IsObject(root)) {
+	if (!root)
+		return LBS_ECONFIG;
+	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		snprintf(err, errlen, "%s: not a JSON object {\"routes\": [...], "
 		         "\"default\": {...}}", doc_name);

@@ -490,7 +490,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		fprintf(stderr, "%s: simulate: out of memory\n", prog);
 		goto out;
 	}
-	conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err};
+	conv_warns warns = {0, 0};
+	conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err, &warns};
 	if (!(fleet = file_read(o.workers, &fleet_len, err, sizeof err)) ||
 	    conv_fleet(&c, fleet, fleet_len, o.workers, &workers, &n_workers) ||
 	    !(truth_text = file_read(o.truth, &truth_len, err, sizeof err)) ||
@@ -508,9 +509,10 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	} else {
 		const char *name = strcmp(o.tests_file, "-") ? o.tests_file : "<stdin>";
 		if (!(tests = file_read(o.tests_file, &tests_len, err, sizeof err)) ||
-		    stream_from_lines(&c, tests, name, o.seed, dump, &st))
+		    stream_from_lines(&c, tests, tests_len, name, o.seed, dump, &st))
 			goto bad;
 	}
+	conv_warn_summary(&c); /* the inputs are all read */
 	if (dump && fclose(dump)) {
 		dump = NULL;
 		snprintf(err, sizeof err, "%s: cannot write: %s", o.dump, strerror(errno));
@@ -600,6 +602,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	rc = 0;
 	goto out;
 bad:
+	conv_warn_summary(&c);
 	fprintf(stderr, "%s: %s\n", prog, err);
 out:
 	if (dump)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "rng.h"
 
 #define MAX_TYPES 1024
@@ -197,7 +198,7 @@ int stream_from_mix(conv_ctx *c, const char *text, size_t len, const char *file,
                     uint32_t n_tests, double rate, uint64_t seed, FILE *dump,
                     stream *out)
 {
-	cJSON *doc = cJSON_ParseWithLength(text, len);
+	cJSON *doc = conv_parse(c, text, len, file);
 	mix_entry *m = NULL;
 	uint32_t n_mix = 0;
 	rng draw, luck;
@@ -205,10 +206,8 @@ int stream_from_mix(conv_ctx *c, const char *text, size_t len, const char *file,
 	stream s;
 	int rc = -1;
 
-	if (!doc) {
-		conv_fail(c, file, NULL, "not valid JSON");
+	if (!doc)
 		goto out;
-	}
 	if (read_mix(c, file, doc, &m, &n_mix) || stream_alloc(c, file, n_tests, &s))
 		goto out;
 	/* Every type of the mix is listed, even one no test happens to draw. */
@@ -267,36 +266,44 @@ out:
 	return rc;
 }
 
-int stream_from_lines(conv_ctx *c, char *text, const char *file, uint64_t seed,
+int stream_from_lines(conv_ctx *c, char *text, size_t len, const char *file, uint64_t seed,
                       FILE *dump, stream *out)
 {
-	uint32_t lines = 1, lineno = 0;
+	uint32_t lines = 1;
 	double last = 0;
+	file_lines it;
+	char *line;
+	size_t line_len;
+	int got;
 	rng luck;
 	stream s;
 
-	for (const char *p = text; *p; p++)
-		lines += *p == '\n';
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
 	if (stream_alloc(c, file, lines, &s))
 		return -1;
 	rng_seed(&luck, seed ^ LUCK_SALT);
-	for (char *cursor = text; cursor && *cursor;) {
-		char *line = cursor, *nl = strchr(line, '\n'), where[512];
+	file_lines_init(&it, text, len, file);
+	/* A bad line stops the run: a simulation of fewer tests than the file
+	 * holds would compare schedulers on the wrong workload. */
+	while ((got = file_next_line(&it, &line, &line_len, c->err, c->errlen))) {
+		char where[512];
 		cJSON *rec, *arr;
 		double arrival = 0;
 		int bad;
 
-		if (nl)
-			*nl = '\0';
-		cursor = nl ? nl + 1 : NULL;
-		lineno++;
-		if (strspn(line, " \t\r") == strlen(line))
-			continue;
-		snprintf(where, sizeof where, "%s:%u", file, lineno);
-		rec = cJSON_Parse(line);
-		if (!rec || !cJSON_IsObject(rec)) {
+		if (got < 0)
+			return -1;
+		snprintf(where, sizeof where, "%s:%u", file, it.lineno);
+		rec = conv_parse(c, line, line_len, where);
+		if (!rec)
+			return -1;
+		if (!cJSON_IsObject(rec)) {
+			char g[200];
+			conv_fail(c, where, NULL, "must be a JSON object, got %s",
+			          conv_got(g, sizeof g, rec));
 			cJSON_Delete(rec);
-			return conv_fail(c, where, NULL, "not a JSON object");
+			return -1;
 		}
 		if (conv_num(c, where, rec, "arrival_s", NULL, 0, 1e9, "s", CONV_REQUIRED,
 		             &arrival) < 0) {

@@ -48,10 +48,10 @@ int stream_from_mix(conv_ctx *c, const char *text, size_t len, const char *file,
                     uint32_t n_tests, double rate, uint64_t seed, FILE *dump,
                     stream *out);
 
-/* The tests of a JSON Lines document (arrival_s required, never going
- * back in time); `seed` draws the noise and failures.  0, or -1 with
- * c->err naming file:line and field. */
-int stream_from_lines(conv_ctx *c, char *text, const char *file, uint64_t seed,
+/* The tests of a JSON Lines document (len bytes and a NUL, as file_read
+ * gives; arrival_s required, never going back in time); `seed` draws the
+ * noise and failures.  0, or -1 with c->err naming file:line and field. */
+int stream_from_lines(conv_ctx *c, char *text, size_t len, const char *file, uint64_t seed,
                       FILE *dump, stream *out);
 
 #endif

@@ -91,23 +91,17 @@ static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const ch
 int truth_load(conv_ctx *c, const char *text, size_t len, const char *file,
                const lbs_worker *const *workers, uint32_t n, truth *out)
 {
-	const char *end = NULL;
-	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	cJSON *doc = conv_parse(c, text, len, file);
 	const cJSON *ws, *star;
 	char field[256], shown[160];
 	uint8_t *seen = NULL;
 	truth t = {0};
 	int rc = -1;
 
-	while (doc && end < text + len && strchr(" \t\r\n", *end) && *end)
-		end++;
-	if (doc && end != text + len) {
-		conv_fail(c, file, NULL, "text after the JSON document");
+	if (!doc)
 		goto out;
-	}
-	if (!doc || !cJSON_IsObject(doc)) {
-		conv_fail(c, file, NULL, doc ? "must be a JSON object with \"workers\""
-		                             : "not valid JSON");
+	if (!cJSON_IsObject(doc)) {
+		conv_fail(c, file, NULL, "must be a JSON object with \"workers\"");
 		goto out;
 	}
 	if (conv_keys(c, file, doc, NULL, top_keys) ||

@@ -60,10 +60,28 @@ static void got(const cJSON *v, char *buf, size_t len)
 		snprintf(buf, len, "an object");
 }
 
+cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	size_t at = end && end >= text ? (size_t)(end - text) : 0;
+	char why[160];
+
+	/* cJSON cannot tell a syntax error from a failed malloc; for a
+	 * document of a few bytes the syntax error is the likely one.  Its
+	 * require_null_terminated fails whenever the length is exact, so what
+	 * follows the document is looked at here. */
+	if (txt_json_problem(why, sizeof why, text, len, at, root != NULL, CJSON_NESTING_LIMIT)) {
+		set_err(err, errlen, "%s: %s", what, why);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
 lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
                      size_t errlen)
 {
-	const char *end = NULL;
 	size_t i = 0;
 	cJSON *root;
 
@@ -76,15 +94,9 @@ lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
 	if (i == len)
 		return LBS_OK;
 
-	/* cJSON cannot tell a syntax error from a failed malloc; for a
-	 * config of a few bytes the syntax error is the likely one. */
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (!root) {
-		set_err(err, errlen, "config: not valid JSON at byte %zu",
-		        end && end >= text && end <= text + len
-		        ? (size_t)(end - text) : (size_t)0);
+	root = cfg_json(text, len, "config", err, errlen);
+	if (!root)
 		return LBS_ECONFIG;
-	}
 	if (!cJSON_IsObject(root)) {
 		char what[32];
 

@@ -18,6 +18,14 @@
 #include <lbsched/abi.h>
 
 /*
+ * Exactly one JSON document of any kind in text (`len` bytes, not
+ * necessarily NUL-terminated): the plugin's one way to parse a document.
+ * NULL with "<what>: <problem>" in err naming the byte: not valid JSON,
+ * nested deeper than cJSON's limit, or text after the document.
+ */
+cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_t errlen);
+
+/*
  * Parse config text (`len` bytes, not necessarily NUL-terminated).  NULL,
  * empty or all-whitespace text gives *out = NULL, meaning "all defaults";
  * the getters below accept a NULL object.  Otherwise the text must be one

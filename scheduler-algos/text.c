@@ -107,3 +107,60 @@ void txt_one_line(char *s)
 		if (p[i] >= 0x80)
 			p[i] = '?';
 }
+
+/* Open brackets around byte `at`, strings skipped. */
+static size_t json_depth(const char *text, size_t at)
+{
+	size_t depth = 0;
+	int in_str = 0;
+
+	for (size_t i = 0; i < at; i++) {
+		char ch = text[i];
+
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = 0;
+		} else if (ch == '"') {
+			in_str = 1;
+		} else if (ch == '[' || ch == '{') {
+			depth++;
+		} else if ((ch == ']' || ch == '}') && depth) {
+			depth--;
+		}
+	}
+	return depth;
+}
+
+const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, size_t at,
+                             int parsed, unsigned nesting_limit)
+{
+	const char *what = "not valid JSON near";
+	char where[64] = "";
+	size_t line = 1, col = 1;
+
+	if (at > len)
+		at = len;
+	if (parsed) {
+		while (at < len && strchr(" \t\r\n", text[at]) && text[at])
+			at++;
+		if (at == len)
+			return NULL;
+		what = "text after the JSON document at";
+	} else if (at < len && (text[at] == '[' || text[at] == '{') &&
+	           json_depth(text, at) >= nesting_limit) {
+		snprintf(dst, n, "nested deeper than %u levels at byte %zu", nesting_limit, at);
+		return dst;
+	}
+	if (memchr(text, '\n', len)) {
+		for (size_t i = 0; i < at; i++, col++)
+			if (text[i] == '\n') {
+				line++;
+				col = 0;
+			}
+		snprintf(where, sizeof where, " (line %zu, column %zu)", line, col);
+	}
+	snprintf(dst, n, "%s byte %zu%s", what, at, where);
+	return dst;
+}

@@ -27,4 +27,18 @@ const char *txt_show(char *dst, size_t n, const char *s);
  */
 void txt_one_line(char *s);
 
+/*
+ * What is wrong with JSON text (len bytes) that a parser stopped reading
+ * at byte `at`, having read a whole value there (`parsed`) or not, in dst:
+ * "not valid JSON near byte N", "nested deeper than LIMIT levels at byte
+ * N" (a parser that gives up at `nesting_limit` open brackets, as cJSON
+ * does, reports only where), or "text after the JSON document at byte N";
+ * text of more than one line adds "(line L, column C)".  NULL when a whole
+ * value was read and only JSON whitespace follows.  The text is only
+ * scanned, not parsed: each layer parses with its own JSON library and
+ * says why through here.
+ */
+const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, size_t at,
+                             int parsed, unsigned nesting_limit);
+
 #endif

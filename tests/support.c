@@ -33,7 +33,7 @@ fleet fleet_parse(const char *json)
 	conv_ctx c;
 
 	f.arena = arena_new();
-	c = (conv_ctx){f.arena, NULL, NULL, err, sizeof err};
+	c = (conv_ctx){f.arena, NULL, NULL, err, sizeof err, NULL};
 	if (!f.arena || conv_fleet(&c, json, strlen(json), "fixture", &f.workers, &f.n))
 		die("fleet", err);
 	return f;
@@ -71,7 +71,7 @@ lbs_workload workload_parse(arena *a, const char *json)
 {
 	lbs_workload wl;
 	char err[1024];
-	conv_ctx c = {a, NULL, NULL, err, sizeof err};
+	conv_ctx c = {a, NULL, NULL, err, sizeof err, NULL};
 
 	if (conv_workload_text(&c, json, strlen(json), "fixture", &wl))
 		die("workload", err);

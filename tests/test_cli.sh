@@ -92,7 +92,7 @@ has "$tmp/err" "badtests.jsonl:2: field 'minimum_memory'"
 has "$tmp/err" "badtests.jsonl:3: field 'minimum_memory'"
 has "$tmp/err" "badtests.jsonl:4: field 'priority'"
 has "$tmp/err" "badtests.jsonl:5: field 'custom_properties.allocation_strategy'"
-has "$tmp/err" "badtests.jsonl:6: not a JSON object"
+has "$tmp/err" "badtests.jsonl:6: not valid JSON near byte 0"
 # unknown taxonomy name: a warning, and it never matches
 echo '{"test_id": "u", "required_backend": "warpdrive"}' >"$tmp/unknown.jsonl"
 expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/unknown.jsonl"
@@ -237,5 +237,87 @@ echo '{"children": [{"scheduler": "priority", "weight": -1}]}' >"$tmp/badblend.j
 expect_rc 1 "$shim" decide --scheduler composite --config "$tmp/badblend.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "badblend.json: scheduler 'composite': config field 'children[0].weight': must be a number in 0..1000000, got -1"
 lines "$tmp/err" 1
+
+# --- Input files (issue 15 items 6-9)
+# A NUL byte: an error naming file:line, every other line decided, exit 1.
+printf '{"test_id": "n1"}\n{"test_id": "n2"\0}\n{"test_id": "n3"}\n\n{"test_id": "n4"}\n' >"$tmp/nul.jsonl"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/nul.jsonl"
+lines "$tmp/out" 3
+has "$tmp/out" '"test_id":"n3"'
+has "$tmp/out" '"test_id":"n4"'
+has "$tmp/err" "nul.jsonl:2: a NUL byte at byte 16"
+lines "$tmp/err" 1
+fb() { printf '{"worker_id": "%s", "success": true, "duration": 1, "test_type": "nlp"}\n' "$@"; }
+{ fb cpu_1; printf '{"worker_id": "cpu_2",\0 "success": true}\n'; fb cpu_2 gpu_1; } >"$tmp/nulfb.jsonl"
+expect_rc 1 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/nulfb.jsonl"
+has "$tmp/err" "nulfb.jsonl:2: a NUL byte at byte 22"
+has "$tmp/err" "reported 3 outcomes from $tmp/nulfb.jsonl"
+# UTF-16 and byte order marks: one clear line, nothing decided.
+printf '\xff\xfe{\0}\0\n\0' >"$tmp/u16.jsonl"
+printf '{\0}\0\n\0' >"$tmp/u16le.jsonl"
+printf '\xef\xbb\xbf{"test_id": "b"}\n' >"$tmp/bom.jsonl"
+for f in u16:"is UTF-16 (it starts with a byte order mark)" u16le:"looks like UTF-16" \
+	bom:"starts with a UTF-8 byte order mark (EF BB BF)"; do
+	expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/${f%%:*}.jsonl"
+	has "$tmp/err" "$tmp/${f%%:*}.jsonl: ${f#*:}"
+	lines "$tmp/err" 1
+	lines "$tmp/out" 0
+done
+expect_rc 1 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/bom.jsonl"
+has "$tmp/err" "bom.jsonl: starts with a UTF-8 byte order mark"
+# Text after the document: refused with its byte, in a scheduler config,
+# a routing document and a test line.
+printf '{}}' >"$tmp/after.json"
+expect_rc 1 "$shim" decide --scheduler round-robin --config "$tmp/after.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "after.json: scheduler 'round-robin': config: text after the JSON document at byte 2"
+printf '{}\n{"bogus": 1}\n' >"$tmp/after.json"
+expect_rc 1 "$shim" decide --scheduler priority --config "$tmp/after.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "config: text after the JSON document at byte 3 (line 2, column 1)"
+printf '{"default": {"scheduler": "priority"}}}' >"$tmp/afterroutes.json"
+expect_rc 1 "$shim" decide --routes "$tmp/afterroutes.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "afterroutes.json: text after the JSON document at byte 38"
+lines "$tmp/err" 1
+printf '{"default": {"scheduler": "priority"}} {"routes": [], "bogus": 1}' >"$tmp/afterroutes.json"
+expect_rc 1 "$shim" decide --routes "$tmp/afterroutes.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "afterroutes.json: text after the JSON document at byte 39"
+printf '{"test_id": "a"}}\n{"test_id": "b"} {"test_id": "c"}\n{"test_id": "d"}\n' >"$tmp/after.jsonl"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/after.jsonl"
+has "$tmp/err" "after.jsonl:1: text after the JSON document at byte 16"
+has "$tmp/err" "after.jsonl:2: text after the JSON document at byte 17"
+lines "$tmp/out" 1
+# Messages: invalid JSON and too deep nesting are called that.
+{ echo '{"test_id": "a", }'; printf '%*s\n' 1001 '' | tr ' ' '['; echo '[1]'; } >"$tmp/badjson.jsonl"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/badjson.jsonl"
+has "$tmp/err" "badjson.jsonl:1: not valid JSON near byte 17"
+has "$tmp/err" "badjson.jsonl:2: nested deeper than 1000 levels at byte 1000"
+has "$tmp/err" "badjson.jsonl:3: must be a JSON object, got an array"
+lines "$tmp/err" 3
+# An outcome the store refuses says why, not "status -1".
+long=$(printf '%*s' 600 '' | tr ' ' 'w')
+fb cpu_1 "$long" >"$tmp/longfb.jsonl"
+expect_rc 1 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/longfb.jsonl"
+has "$tmp/err" "longfb.jsonl:2: outcome not learned: its worker_id is 600 bytes, more than the 510 a store learns from"
+lacks "$tmp/err" "status -1"
+# check: a plugin whose every scheduler is refused is not usable.
+expect_rc 2 "$shim" check "$LBS_REFUSED_PLUGIN"
+has "$tmp/out" "#0 refused: "
+has "$tmp/err" "no usable scheduler"
+# Warnings are capped per record and per run, then counted in one line:
+# one 2.6 MB line naming 200,000 unknown backends ...
+awk 'BEGIN { printf "{\"test_id\": \"w\", \"custom_properties\": {\"preferred_backends\": [";
+	for (i = 0; i < 200000; i++) printf "%s\"nope%06d\"", (i ? "," : ""), i; print "]}}" }' >"$tmp/warn.jsonl"
+expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/warn.jsonl"
+lines "$tmp/out" 1
+lines "$tmp/err" 11
+has "$tmp/err" "warn.jsonl:1: field 'custom_properties.preferred_backends[9]': unknown backend 'nope000009'"
+lacks "$tmp/err" "nope000010"
+has "$tmp/err" "lbsched-shim: warning: 199990 more warnings suppressed (at most 10 per record and 100 in all are shown)"
+# ... and 30 lines of 5 unknown backends each: 100 shown, 50 counted.
+awk 'BEGIN { for (t = 0; t < 30; t++) { printf "{\"test_id\": \"w%d\", \"custom_properties\": {\"preferred_backends\": [", t;
+	for (i = 0; i < 5; i++) printf "%s\"nope%d\"", (i ? "," : ""), i; print "]}}" } }' >"$tmp/warn.jsonl"
+expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/warn.jsonl"
+lines "$tmp/out" 30
+lines "$tmp/err" 101
+has "$tmp/err" "50 more warnings suppressed"
 
 finish test_cli

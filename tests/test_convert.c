@@ -40,7 +40,7 @@ static conv_ctx fresh(void)
 	err[0] = '\0';
 	warns[0] = '\0';
 	n_warns = 0;
-	return (conv_ctx){A, on_warn, NULL, err, sizeof err};
+	return (conv_ctx){A, on_warn, NULL, err, sizeof err, NULL};
 }
 
 static cJSON *parse(const char *json)
@@ -722,7 +722,7 @@ static void test_fleet(void)
 	CHECK_INT(fl("[{\"worker_id\": \"a\",}]", &ws, &n), -1);
 	CHECK_CONTAINS(err, "fleet.json: not valid JSON near byte ");
 	CHECK_INT(fl("[{\"worker_id\": \"a\"}] trailing", &ws, &n), -1);
-	CHECK_CONTAINS(err, "fleet.json: not valid JSON near byte 21");
+	CHECK_CONTAINS(err, "fleet.json: text after the JSON document at byte 21");
 	CHECK_INT(fl("", &ws, &n), -1);
 	CHECK_CONTAINS(err, "fleet.json: ");
 	CHECK_INT(fl("42", &ws, &n), -1);
@@ -1239,6 +1239,89 @@ static void test_mutations(void)
 	CHECK(bad > 0);
 }
 
+/* Issue 15: exactly one document, and each way of failing called by name. */
+static void test_documents(void)
+{
+	static char deep[1200];
+	lbs_workload w;
+	lbs_outcome o;
+	lbs_worker **ws;
+	uint32_t n;
+	const char *text;
+	conv_ctx c = fresh();
+
+	/* a test or outcome line */
+	CHECK_INT(conv_workload_text(&c, "{\"test_id\": \"a\"}}", 17, "t.jsonl:4", &w), -1);
+	CHECK_STR(err, "t.jsonl:4: text after the JSON document at byte 16");
+	text = "{\"worker_id\": \"w\", \"success\": true, \"duration\": 1} {\"bogus\": 1}";
+	CHECK_INT(conv_outcome_text(&c, text, strlen(text), "o.jsonl:2", &o), -1);
+	CHECK_STR(err, "o.jsonl:2: text after the JSON document at byte 51");
+	CHECK_INT(conv_workload_text(&c, "{\"test_id\": }", 13, "t.jsonl:5", &w), -1);
+	CHECK_STR(err, "t.jsonl:5: not valid JSON near byte 12");
+	CHECK_INT(conv_workload_text(&c, "[1]", 3, "t.jsonl:6", &w), -1);
+	CHECK_STR(err, "t.jsonl:6: must be a JSON object, got an array");
+	/* the object is the first level, so the 1000th bracket is too deep */
+	memcpy(deep, "{\"a\": ", 6);
+	memset(deep + 6, '[', 1000);
+	deep[1006] = '\0';
+	CHECK_INT(conv_workload_text(&c, deep, strlen(deep), "t.jsonl:7", &w), -1);
+	CHECK_STR(err, "t.jsonl:7: nested deeper than 1000 levels at byte 1005");
+	/* brackets in a string do not count: 999 deep, then a syntax error
+	 * at a bracket */
+	memcpy(deep, "{\"[[\": ", 7);
+	memset(deep + 7, '[', 998);
+	memcpy(deep + 1005, "1 [", 4);
+	CHECK_INT(conv_workload_text(&c, deep, strlen(deep), "t.jsonl:8", &w), -1);
+	CHECK_STR(err, "t.jsonl:8: not valid JSON near byte 1007");
+	CHECK_INT(fl("[{\"worker_id\": \"a\", \"x\": [\"[\", {}]}]", &ws, &n), 0);
+	/* a document of several lines also gets line and column */
+	CHECK_INT(fl("[{\"worker_id\": \"a\"}]\n\n  ]", &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: text after the JSON document at byte 24 (line 3, column 3)");
+	memset(deep, '[', 1001);
+	deep[1001] = '\0';
+	CHECK_INT(fl(deep, &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: nested deeper than 1000 levels at byte 1000");
+}
+
+/* Issue 15: warnings are capped per record and per run, then counted. */
+static void test_warning_caps(void)
+{
+	static char rec[4096];
+	size_t used;
+	conv_warns run = {0, 0};
+	lbs_workload w;
+	conv_ctx c = fresh();
+
+	used = (size_t)snprintf(rec, sizeof rec, "{\"test_id\": \"w\", "
+	                        "\"custom_properties\": {\"preferred_backends\": [");
+	for (int i = 0; i < 25; i++)
+		used += (size_t)snprintf(rec + used, sizeof rec - used, "%s\"nope%d\"", i ? "," : "", i);
+	snprintf(rec + used, sizeof rec - used, "]}}");
+
+	/* without a run's count: 10, then one line saying the rest is held */
+	CHECK_INT(conv_workload_text(&c, rec, strlen(rec), "t.jsonl:1", &w), 0);
+	CHECK_INT(n_warns, CONV_WARN_RECORD + 1);
+	CHECK_CONTAINS(warns, "'nope9'");
+	CHECK(strstr(warns, "'nope10'") == NULL);
+	CHECK_CONTAINS(warns, "t.jsonl:1: more warnings about this record suppressed (10 shown)");
+
+	/* with one: 10 per record, 100 in all, then a single summary */
+	c = fresh();
+	c.warns = &run;
+	for (int i = 0; i < 12; i++)
+		CHECK_INT(conv_workload_text(&c, rec, strlen(rec), "t.jsonl:2", &w), 0);
+	CHECK_INT(n_warns, CONV_WARN_RUN);
+	CHECK_INT((int)run.shown, CONV_WARN_RUN);
+	CHECK_INT((int)run.suppressed, 12 * 25 - CONV_WARN_RUN);
+	warns[0] = '\0'; /* 100 lines fill it */
+	conv_warn_summary(&c);
+	CHECK_INT(n_warns, CONV_WARN_RUN + 1);
+	CHECK_CONTAINS(warns, "200 more warnings suppressed (at most 10 per record and 100 in all "
+	                      "are shown)");
+	conv_warn_summary(&c); /* said once */
+	CHECK_INT(n_warns, CONV_WARN_RUN + 1);
+}
+
 int main(void)
 {
 	A = arena_new();
@@ -1261,6 +1344,8 @@ int main(void)
 	test_outcome();
 	test_examples();
 	test_mutations();
+	test_documents();
+	test_warning_caps();
 	arena_free(A);
 	return check_done("test_convert");
 }

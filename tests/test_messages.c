@@ -134,6 +134,28 @@ static void test_configs(void)
 	CHECK(access("never-made", F_OK) != 0);
 }
 
+/* Issue 15: a config is exactly one document, and too deep nesting is
+ * called that, not a syntax error at byte 1000. */
+static void test_config_document(void)
+{
+	char deep[1100];
+
+	CHECK_INT(create("round-robin", "{}}"), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'round-robin': config: text after the JSON document at byte 2");
+	CHECK_INT(create("priority", "{} {\"bogus\": 1}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config: text after the JSON document at byte 3");
+	CHECK_INT(create("hardware-aware", "{\"weights\": {}}\n\n"), LBS_OK);
+	CHECK_INT(create("round-robin", "{\"a\": 1,}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config: not valid JSON near byte 8");
+	/* the object is the first level; the 1000th bracket is too deep */
+	memcpy(deep, "{\"a\":", 5);
+	memset(deep + 5, '[', 1000);
+	deep[1005] = '\0';
+	CHECK_INT(create("round-robin", deep), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config: nested deeper than 1000 levels at byte 1004");
+	CHECK(one_line(err));
+}
+
 static void test_composite(void)
 {
 	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round\\nrobin\"}]}"),
@@ -187,6 +209,7 @@ int main(void)
 	test_one_line();
 	test_reason();
 	test_configs();
+	test_config_document();
 	test_composite();
 	test_import();
 	return check_done("test_messages");

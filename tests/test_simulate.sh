@@ -147,6 +147,19 @@ has "$tmp/err" "$tmp/back.jsonl:2: field 'arrival_s': goes back in time"
 printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40}' >"$tmp/noarr.jsonl"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/noarr.jsonl"
 has "$tmp/err" "$tmp/noarr.jsonl:1: field 'arrival_s': is required"
+# A NUL byte is an error naming its line, not the silent end of the file
+# (issue 15 item 6); text after a line's object is one too (item 7).
+{ head -1 "$tmp/three.jsonl"; printf '{"test_id": "x"\0, "arrival_s": 1}\n'; tail -1 "$tmp/three.jsonl"; } >"$tmp/nul.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/nul.jsonl"
+has "$tmp/err" "$tmp/nul.jsonl:2: a NUL byte at byte 15"
+lines "$tmp/err" 1
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 0}}' >"$tmp/after.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/after.jsonl"
+has "$tmp/err" "$tmp/after.jsonl:1: text after the JSON document at byte 77"
+printf '\xef\xbb\xbf%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 0}' >"$tmp/bom.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/bom.jsonl"
+has "$tmp/err" "$tmp/bom.jsonl: starts with a UTF-8 byte order mark"
+lines "$tmp/err" 1
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
 has "$tmp/err" "the oracle takes no config"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests-file "$tmp/three.jsonl"

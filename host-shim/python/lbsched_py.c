@@ -187,7 +187,7 @@ static int convert_inputs(lbspy *h, arena *a, const char *test_json,
                           lbs_worker ***workers, uint32_t *n, char *err,
                           size_t errlen)
 {
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
 
 	if (!test_json || !workers_json) {
 		set_err(err, errlen, "lbsched: test requirements and workers are required");
@@ -297,7 +297,7 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
 	{
-		conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+		conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
 		if (conv_outcome_text(&c, outcome_json, strlen(outcome_json), "outcome", &o)) {
 			rc = LBSPY_EINPUT;
 			goto out;
@@ -483,7 +483,7 @@ static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errle
 	lbs_worker **ws = NULL;
 	uint32_t n = 0;
 	arena *a = arena_new();
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
 
 	if (!a) {
 		set_err(err, errlen, "lbsched: out of memory");
@@ -534,7 +534,7 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
                      const double *vals, size_t n_vals, const char *loads_json,
                      char *err, size_t errlen)
 {
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
 	size_t k = 0;
 	int rc = LBSPY_OK;
 
@@ -599,7 +599,7 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
 	{
-		conv_ctx c = {a, warn_to_host, h->host, err, errlen};
+		conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
 		rc = conv_workload_text(&c, test_json, strlen(test_json),
 		                        "test_requirements", &wl)
 		             ? LBSPY_EINPUT

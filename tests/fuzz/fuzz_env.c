@@ -234,7 +234,7 @@ static conv_ctx fixture_ctx(char *err, size_t errlen)
 {
 	if (!fixtures && !(fixtures = arena_new()))
 		fuzz_fail("out of memory");
-	return (conv_ctx){fixtures, NULL, NULL, err, errlen};
+	return (conv_ctx){fixtures, NULL, NULL, err, errlen, NULL};
 }
 
 void fuzz_fleet(const char *name, lbs_worker ***workers, uint32_t *n)

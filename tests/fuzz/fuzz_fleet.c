@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512] = "";
 	arena *a = arena_new();
-	conv_ctx c = {a, warned, NULL, err, sizeof err};
+	conv_ctx c = {a, warned, NULL, err, sizeof err, NULL};
 	lbs_worker **w;
 	uint32_t n;
 

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512] = "";
 	arena *a = arena_new();
-	conv_ctx c = {a, NULL, NULL, err, sizeof err};
+	conv_ctx c = {a, NULL, NULL, err, sizeof err, NULL};
 	truth t;
 
 	if (!a)

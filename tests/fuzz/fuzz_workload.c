@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data;
 	char err[512];
 	arena *a = arena_new();
-	conv_ctx c = {a, warned, NULL, err, sizeof err};
+	conv_ctx c = {a, warned, NULL, err, sizeof err, NULL};
 	lbs_workload wl;
 	lbs_outcome o;
 	shim_sched *s = scheds[size % (sizeof scheds / sizeof scheds[0])];

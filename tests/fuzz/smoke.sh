@@ -27,7 +27,7 @@ if [ -d "$dir/regress/$name" ]; then
 	"$exe" -artifact_prefix="$work/" "$dir/regress/$name"/* || { show_crashes; exit 1; }
 fi
 case $name in
-workload | fleet) d=convert ;;
+workload | fleet | jsonl) d=convert ;;
 config_*) d=config ;;
 *) d=$name ;;
 esac
