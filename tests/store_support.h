@@ -167,7 +167,7 @@ static inline shim_sched *open_store(const char *name, const char *dir, const ch
 typedef struct store_stats {
 	int ok, persistent;
 	double committed, queued, commits, refreshes, map_grows, lost, retrying, failed_commits,
-	       pairs, refused_pairs;
+	       pairs, refused_pairs, bad_records;
 } store_stats;
 
 static inline store_stats stats_of(shim_sched *s)
@@ -194,6 +194,7 @@ static inline store_stats stats_of(shim_sched *s)
 		r.failed_commits = num(st, "failed_commits");
 		r.pairs = num(st, "pairs");
 		r.refused_pairs = num(st, "refused_pairs");
+		r.bad_records = num(st, "bad_records");
 	}
 	cJSON_Delete(j);
 	free(t.p);
