@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,18 +202,25 @@ static inline store_stats stats_of(shim_sched *s)
 	return r;
 }
 
-/* Poll stats until `committed` reaches n or timeout_ms passes. */
-static inline store_stats wait_committed(shim_sched *s, double n, int timeout_ms)
+/* Poll stats until the count at `field` (offsetof(store_stats, lost),
+ * say) reaches n or timeout_ms passes. */
+static inline store_stats wait_stat(shim_sched *s, size_t field, double n, int timeout_ms)
 {
 	store_stats r = stats_of(s);
 
-	for (int waited = 0; r.ok && r.committed < n && waited < timeout_ms; waited += 5) {
+	for (int waited = 0; r.ok && *(const double *)((const char *)&r + field) < n &&
+	     waited < timeout_ms; waited += 5) {
 		struct timespec ts = {0, 5000000};
 
 		nanosleep(&ts, NULL);
 		r = stats_of(s);
 	}
 	return r;
+}
+
+static inline store_stats wait_committed(shim_sched *s, double n, int timeout_ms)
+{
+	return wait_stat(s, offsetof(store_stats, committed), n, timeout_ms);
 }
 
 static inline lbs_status report(shim_sched *s, uint32_t type, const char *worker,

@@ -943,13 +943,8 @@ static void test_bad_record_while_running(void)
 	log_start();
 	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_FAILURE, 1, 1), LBS_OK);
 	CHECK_INT(report(s, LBS_WL_VISION, "gpu-b", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
-	st = wait_committed(s, 2, 5000);
-	for (int waited = 0; st.lost < 1 && waited < 5000; waited += 5) {
-		struct timespec ts = {0, 5000000};
-
-		nanosleep(&ts, NULL);
-		st = stats_of(s);
-	}
+	wait_committed(s, 2, 5000);
+	st = wait_stat(s, offsetof(store_stats, lost), 1, 5000);
 	log_stop();
 	CHECK_NEAR(st.lost, 1, 0);
 	CHECK_NEAR(st.committed, 2, 0);
@@ -1031,13 +1026,8 @@ static void test_bad_record_values(void)
 	log_start();
 	CHECK_INT(report(s, LBS_WL_AUDIO, "bad-sum", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
 	CHECK_INT(report(s, LBS_WL_VISION, "good", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
-	st = wait_committed(s, 1, 5000);
-	for (int waited = 0; st.lost < 1 && waited < 5000; waited += 5) {
-		struct timespec ts = {0, 5000000};
-
-		nanosleep(&ts, NULL);
-		st = stats_of(s);
-	}
+	wait_committed(s, 1, 5000);
+	st = wait_stat(s, offsetof(store_stats, lost), 1, 5000);
 	log_stop();
 	CHECK_NEAR(st.lost, 1, 0);
 	CHECK_CONTAINS(log_text, "record (AUDIO, bad-sum) holds impossible values (field "
