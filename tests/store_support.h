@@ -38,6 +38,10 @@
 
 extern char **environ;
 
+/* The longest worker id the store keys (plugin/store.h): LMDB's 511-byte
+ * keys less the type byte. */
+#define STORE_MAX_ID 510
+
 /* ===== Temporary directories ============================================== */
 
 #define MAX_TMP 64

@@ -1058,6 +1058,37 @@ static void test_bad_record_values(void)
 	free(text);
 }
 
+/* The longest id, all control bytes, is six times as long quoted: it
+ * exports, and imports back as the same id. */
+static void test_export_escaped_id(void)
+{
+	const char *dir = tmp_dir(), *again = tmp_dir();
+	char id[STORE_MAX_ID + 1], err[1024];
+	shim_sched *s = open_store("priority", dir, NULL);
+	cJSON *doc;
+
+	if (!s)
+		return;
+	memset(id, 0x01, STORE_MAX_ID);
+	id[STORE_MAX_ID] = '\0';
+	CHECK_INT(report(s, LBS_WL_NLP, id, LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	sched_close(s);
+	if (!ext)
+		return;
+	doc = export_doc(dir);
+	CHECK(find_record(doc, "NLP", id) != NULL);
+	if (doc) {
+		char *text = cJSON_PrintUnformatted(doc);
+
+		CHECK_INT(import(again, text ? text : "", LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
+		free(text);
+	}
+	cJSON_Delete(doc);
+	doc = export_doc(again);
+	CHECK(find_record(doc, "NLP", id) != NULL);
+	cJSON_Delete(doc);
+}
+
 static int file_mode(const char *path)
 {
 	struct stat sb;
@@ -1465,6 +1496,7 @@ int main(void)
 	test_bad_record_size();
 	test_bad_record_while_running();
 	test_bad_record_values();
+	test_export_escaped_id();
 	test_map_grows();
 	test_two_processes();
 	test_foreign_writes_seen();
