@@ -13,7 +13,8 @@
  *                           speed-ratio fields 0, so a plugin of schema 1
  *                           still running during an upgrade is no harm.
  *                           Any other size is an error naming the store and
- *                           the key.
+ *                           the key; values learning cannot produce
+ *                           (store_hist_problem) are skipped and counted.
  *
  * Writes: report() copies the outcome into a queue and returns; a flusher
  * thread (started in store_open, joined in store_close) commits the queue in
