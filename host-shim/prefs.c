@@ -17,13 +17,8 @@
 #include "file.h"
 #include "host.h"
 #include "prefs.h"
+#include "text.h"
 #include "textbuf.h"
-
-static int to_stdout(void *ctx, const char *data, size_t len)
-{
-	(void)ctx;
-	return fwrite(data, 1, len, stdout) != len;
-}
 
 static void print_table(const char *json)
 {
@@ -36,9 +31,15 @@ static void print_table(const char *json)
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "records")) {
 		double samples = cJSON_GetNumberValue(cJSON_GetObjectItem(r, "samples"));
 		double ok = cJSON_GetNumberValue(cJSON_GetObjectItem(r, "successes"));
+		char type[96], worker[96];
+
+		/* Ids are whatever hosts reported: no ESC or newline reaches
+		 * the terminal. */
 		printf("%-15s %-28s %8.0f %7.1f%% %10.3f %12.3f %10.3f\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(r, "workload_type")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(r, "worker")), samples,
+		       txt_show(type, sizeof type,
+		                cJSON_GetStringValue(cJSON_GetObjectItem(r, "workload_type"))),
+		       txt_show(worker, sizeof worker,
+		                cJSON_GetStringValue(cJSON_GetObjectItem(r, "worker"))), samples,
 		       samples > 0 ? 100.0 * ok / samples : 0.0,
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(r, "preference")),
 		       cJSON_GetNumberValue(cJSON_GetObjectItem(r, "mean_duration")),
@@ -104,13 +105,21 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		host_free(h);
 		return 1;
 	}
-	if (!strcmp(verb, "export")) {
-		st = ext->export_json(api, db, to_stdout, NULL, err, sizeof err);
-	} else if (!strcmp(verb, "dump")) {
+	if (!strcmp(verb, "export") || !strcmp(verb, "dump")) {
+		/* Held until it is whole: `export > f; import --replace f`
+		 * must not wipe a store with the empty document of a failure. */
 		textbuf m = {0};
 		st = ext->export_json(api, db, textbuf_write, &m, err, sizeof err);
-		if (st == LBS_OK && m.p)
+		if (st == LBS_OK && (!m.p || m.failed)) {
+			snprintf(err, sizeof err, "store '%s': out of memory holding the export", db);
+			st = LBS_ENOMEM;
+		}
+		if (st == LBS_OK && verb[0] == 'd')
 			print_table(m.p);
+		else if (st == LBS_OK && (fwrite(m.p, 1, m.len, stdout) != m.len || fflush(stdout))) {
+			snprintf(err, sizeof err, "cannot write to standard output");
+			st = LBS_EIO;
+		}
 		textbuf_free(&m);
 	} else if (!strcmp(verb, "reset")) {
 		st = ext->reset(api, db, err, sizeof err);

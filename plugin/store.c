@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -91,6 +92,7 @@ struct store {
 	_Atomic uint64_t committed, commits, refreshes, map_grows, lost, failed_commits;
 	_Atomic uint64_t pairs; /* hist_count of the view, for [any] readers */
 	_Atomic uint64_t refused_pairs;
+	_Atomic uint64_t bad_records; /* skipped by the last view read */
 };
 
 void store_opts_default(store_opts *o)
@@ -202,33 +204,65 @@ static void key_text(const MDB_val *k, char *buf, size_t len)
 	         n > m ? "..." : "");
 }
 
+const char *store_hist_problem(const lbs_history *h)
+{
+	/* Written as !(in range) so that NaN fails too. */
+	if (h->successes > h->samples || h->failures != h->samples - h->successes)
+		return "field 'samples': must equal successes + failures";
+	if (!(h->preference >= 0.0 && h->preference <= 1.0))
+		return "field 'preference': must be a number in 0..1";
+	if (!(h->mean_duration >= 0.0 && isfinite(h->mean_duration)))
+		return "field 'mean_duration': must be a finite number >= 0";
+	if (!(h->var_duration >= 0.0 && isfinite(h->var_duration)))
+		return "field 'var_duration': must be a finite number >= 0";
+	if (!(h->last_update >= 0.0 && isfinite(h->last_update)))
+		return "field 'last_update': must be a finite number >= 0";
+	if (h->ratio_n > h->successes)
+		return "field 'ratio_n': must be at most successes";
+	if (!(fabs(h->log_ratio_mean) <= HIST_LOG_RATIO_MAX))
+		return "field 'log_ratio_mean': must be a number in -20..20";
+	if (!(h->log_ratio_var >= 0.0 && h->log_ratio_var <= HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX))
+		return "field 'log_ratio_var': must be a number in 0..400";
+	return NULL;
+}
+
 /*
  * Decode a prefs value: the record of this schema, or one of schema 1 (a
  * plugin of schema 1 may still be running while a newer one migrated the
- * store).  Any other size is an error naming the store and the key: 0, or
- * -1 with err set.
+ * store).  0; -1 for any other size; 1 for values learning cannot produce
+ * (LMDB keeps no checksums: a flipped bit or another program's write must
+ * not become a NaN preference or a count that does not add up).  Both
+ * errors name the store and the key in err.
  */
 static int rec_decode(const store *s, const MDB_val *k, const MDB_val *v, store_rec *r,
                       char *err, size_t errlen)
 {
 	char key[96];
+	lbs_history h;
+	const char *why;
 
 	if (v->mv_size == sizeof *r) {
 		memcpy(r, v->mv_data, sizeof *r);
-		return 0;
-	}
-	if (v->mv_size == sizeof(store_rec_v1)) {
+	} else if (v->mv_size == sizeof(store_rec_v1)) {
 		store_rec_v1 o;
 
 		memcpy(&o, v->mv_data, sizeof o);
 		rec_from_v1(&o, r);
-		return 0;
+	} else {
+		key_text(k, key, sizeof key);
+		snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu (or %zu from "
+		         "schema 1); the store is corrupt or not lbsched's", s->path, key,
+		         v->mv_size, sizeof *r, sizeof(store_rec_v1));
+		return -1;
 	}
+	rec_to_hist(r, &h);
+	why = store_hist_problem(&h);
+	if (!why)
+		return 0;
 	key_text(k, key, sizeof key);
-	snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu (or %zu from "
-	         "schema 1); the store is corrupt or not lbsched's", s->path, key, v->mv_size,
-	         sizeof *r, sizeof(store_rec_v1));
-	return -1;
+	snprintf(err, errlen, "store '%s': record %s holds impossible values (%s)", s->path, key,
+	         why);
+	return 1;
 }
 
 /* key = type byte + id bytes; returns its length, 0 if the id is too long. */
@@ -254,6 +288,8 @@ static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 	MDB_val k, v;
 	hist_store *h = hist_new();
 	int rc, bad = 0;
+	uint64_t skipped = 0, before;
+	char why[400], first[400] = "";
 
 	if (!h) {
 		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
@@ -284,9 +320,17 @@ static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 			lbs_history hh;
 			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
 				continue; /* not a key of ours: skip rather than misread */
-			if (rec_decode(s, &k, &v, &r, err, errlen)) {
+			int d = rec_decode(s, &k, &v, &r, why, sizeof why);
+
+			if (d < 0) {
+				snprintf(err, errlen, "%s", why);
 				bad = 1;
 				break;
+			}
+			if (d > 0) {
+				if (!skipped++)
+					memcpy(first, why, sizeof first);
+				continue;
 			}
 			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
 			id[k.mv_size - 1] = '\0';
@@ -305,6 +349,15 @@ static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 	if (bad) {
 		hist_free(h);
 		return NULL;
+	}
+	/* Said again only when the count changes, not at every refresh. */
+	before = atomic_exchange(&s->bad_records, skipped);
+	if (skipped && skipped != before) {
+		char cnt[24];
+
+		snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)skipped);
+		logf_host(s, LBS_LOG_WARN, "%s; %s such records are skipped (store.bad_records): "
+		          "not used, not exported", first, cnt);
 	}
 	return h;
 }
@@ -793,6 +846,7 @@ void store_counts_get(store *s, store_counts *c)
 	c->lost = atomic_load(&s->lost);
 	c->pairs = atomic_load(&s->pairs);
 	c->refused_pairs = atomic_load(&s->refused_pairs);
+	c->bad_records = atomic_load(&s->bad_records);
 	c->persistent = s->persistent;
 }
 
@@ -1219,15 +1273,17 @@ static void close_maintenance(store *s)
 	free(s);
 }
 
-lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *err,
-                          size_t errlen)
+lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t *skipped,
+                          char *err, size_t errlen)
 {
 	store *s = open_for_maintenance(dir, 0, err, errlen);
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc, bad = 0;
+	char why[400];
 
+	*skipped = 0;
 	if (!s)
 		return LBS_EIO;
 	pthread_rwlock_rdlock(&s->se->resize);
@@ -1242,9 +1298,17 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *er
 			store_item it;
 			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
 				continue;
-			if (rec_decode(s, &k, &v, &r, err, errlen)) {
+			int d = rec_decode(s, &k, &v, &r, why, sizeof why);
+
+			if (d < 0) {
+				snprintf(err, errlen, "%s", why);
 				bad = 1;
 				break;
+			}
+			if (d > 0) {
+				if (!(*skipped)++)
+					snprintf(err, errlen, "%s", why);
+				continue;
 			}
 			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
 			id[k.mv_size - 1] = '\0';

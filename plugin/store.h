@@ -13,7 +13,8 @@
  *                           speed-ratio fields 0, so a plugin of schema 1
  *                           still running during an upgrade is no harm.
  *                           Any other size is an error naming the store and
- *                           the key.
+ *                           the key; values learning cannot produce
+ *                           (store_hist_problem) are skipped and counted.
  *
  * Writes: report() copies the outcome into a queue and returns; a flusher
  * thread (started in store_open, joined in store_close) commits the queue in
@@ -120,6 +121,8 @@ typedef struct store_counts {
 	uint64_t failed_commits; /* write transactions that failed */
 	uint64_t pairs;       /* pairs in the current view */
 	uint64_t refused_pairs; /* reports refused: a new pair beyond max_pairs */
+	uint64_t bad_records; /* records the last view read skipped: values
+	                         store_hist_problem refuses */
 	int persistent;       /* 0 when running memory-only */
 } store_counts;
 
@@ -164,10 +167,17 @@ typedef struct store_item {
 /* Called for each record; return nonzero to stop. */
 typedef int (*store_item_fn)(void *ctx, const store_item *it);
 
-/* Read every record of the store in `dir` (which must exist).  Errors:
+/* Read every record of the store in `dir` (which must exist).  A record
+ * of impossible values (store_hist_problem) is not passed to fn but
+ * counted in *skipped, and with LBS_OK err describes the first.  Errors:
  * LBS_EIO with "store '<dir>': <problem>". */
-lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, char *err,
-                          size_t errlen);
+lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t *skipped,
+                          char *err, size_t errlen);
+
+/* Why a record could not have been learned ("field 'preference': must be
+ * a number in 0..1"), or NULL when it could: what every read from LMDB
+ * and every import checks. */
+const char *store_hist_problem(const lbs_history *h);
 
 /* Write records in one transaction: all or nothing.  With `replace`, every
  * other record is removed first (n 0 + replace = reset, which needs an

@@ -19,19 +19,34 @@
 typedef struct export_ctx {
 	lbs_write_fn write;
 	void *ctx;
-	int n, failed;
+	int n, failed, started;
 } export_ctx;
+
+/* The head goes out with the first record, or at the end: a store that
+ * cannot be opened writes nothing at all. */
+static int export_head(export_ctx *e)
+{
+	char head[64];
+
+	if (e->started)
+		return 0;
+	e->started = 1;
+	snprintf(head, sizeof head, "{\"schema\":%d,\"records\":[", STORE_SCHEMA);
+	return e->write(e->ctx, head, strlen(head)) != 0;
+}
 
 static int export_one(void *p, const store_item *it)
 {
 	export_ctx *e = p;
 	cJSON *id = cJSON_CreateString(it->worker);
 	char *quoted = id ? cJSON_PrintUnformatted(id) : NULL;
-	char buf[2048];
+	/* A 510-byte id of control bytes is 3,062 bytes quoted (\u00XX). */
+	char buf[4096];
 	int len;
 
 	cJSON_Delete(id);
-	if (!quoted) {
+	if (!quoted || export_head(e)) {
+		free(quoted);
 		e->failed = 1;
 		return 1;
 	}
@@ -58,23 +73,33 @@ static int export_one(void *p, const store_item *it)
 static lbs_status ext_export(const lbs_host_api *host, const char *dir, lbs_write_fn write,
                              void *ctx, char *err, size_t errlen)
 {
-	export_ctx e = {write, ctx, 0, 0};
-	char head[64];
+	export_ctx e = {write, ctx, 0, 0, 0};
+	uint64_t skipped;
 	lbs_status st;
 
-	(void)host;
 	if (!dir || !write)
 		return LBS_EINVAL;
-	snprintf(head, sizeof head, "{\"schema\":%d,\"records\":[", STORE_SCHEMA);
-	write(ctx, head, strlen(head));
-	st = store_dir_read(dir, export_one, &e, err, errlen);
-	if (st == LBS_OK && e.failed) {
+	st = store_dir_read(dir, export_one, &e, &skipped, err, errlen);
+	if (st == LBS_OK && (e.failed || export_head(&e) || write(ctx, "\n]}\n", 4))) {
 		snprintf(err, errlen, "store '%s': export stopped: out of memory or the writer refused",
 		         dir);
 		st = LBS_EIO;
 	}
-	write(ctx, "\n]}\n", 4);
-	return st;
+	/* A failed export leaves its document unclosed: never valid JSON
+	 * that a host could take for the whole store. */
+	if (st != LBS_OK)
+		return st;
+	if (skipped && host && host->log) {
+		char msg[640];
+
+		snprintf(msg, sizeof msg, "%s; %llu such records are skipped, not exported", err,
+		         (unsigned long long)skipped);
+		txt_one_line(msg);
+		host->log(host->host_data, LBS_LOG_WARN, msg);
+	}
+	if (errlen)
+		err[0] = '\0';
+	return LBS_OK;
 }
 
 /* A count field of record i; -1 on error with err set. */
@@ -140,10 +165,6 @@ static int get_ratio(const cJSON *r, size_t i, store_item *it, char *err, size_t
 	    get_in(r, i, "log_ratio_var", 0.0, HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX,
 	           &it->h.log_ratio_var, err, errlen))
 		return -1;
-	if (it->h.ratio_n > it->h.successes) {
-		snprintf(err, errlen, "records[%zu]: field 'ratio_n': must be at most successes", i);
-		return -1;
-	}
 	return 0;
 }
 
@@ -157,6 +178,8 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "workload_type");
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "worker");
 	const cJSON *m;
+	const char *why;
+	unsigned seen = 0;
 	int type;
 
 	if (!cJSON_IsObject(r)) {
@@ -167,12 +190,14 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 		size_t k = 0;
 		while (fields[k] && strcmp(fields[k], m->string))
 			k++;
-		if (!fields[k]) {
+		if (!fields[k] || seen & 1u << k) {
 			char shown[96];
-			snprintf(err, errlen, "records[%zu]: field '%s': unknown", i,
-			         txt_show(shown, sizeof shown, m->string));
+			snprintf(err, errlen, "records[%zu]: field '%s': %s", i,
+			         txt_show(shown, sizeof shown, m->string),
+			         fields[k] ? "given twice" : "unknown");
 			return -1;
 		}
+		seen |= 1u << k;
 	}
 	if (!cJSON_IsString(t) || (type = tax_workload_parse(t->valuestring)) < 0) {
 		snprintf(err, errlen, "records[%zu]: field 'workload_type': must be a workload type "
@@ -195,11 +220,169 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	    get_real(r, i, "last_update", 1e11, &it->h.last_update, err, errlen) ||
 	    get_ratio(r, i, it, err, errlen))
 		return -1;
-	if (it->h.successes + it->h.failures != it->h.samples) {
-		snprintf(err, errlen, "records[%zu]: field 'samples': must equal successes + failures", i);
+	/* What the store reads back: an import cannot write what a read
+	 * would skip. */
+	if ((why = store_hist_problem(&it->h))) {
+		snprintf(err, errlen, "records[%zu]: %s", i, why);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Exactly one JSON document, nothing but whitespace after it (a second
+ * object carrying an unknown field must not pass unseen), no NUL byte
+ * anywhere.  NULL with err set naming the byte.
+ */
+static cJSON *parse_document(const char *json, size_t len, char *err, size_t errlen)
+{
+	const char *nul = memchr(json, '\0', len), *end = NULL;
+	cJSON *doc;
+
+	if (nul) {
+		snprintf(err, errlen, "a NUL byte at byte %zu: not JSON text", (size_t)(nul - json));
+		return NULL;
+	}
+	doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	if (!doc) {
+		snprintf(err, errlen, "not valid JSON at byte %zu",
+		         end && end >= json && end <= json + len ? (size_t)(end - json) : (size_t)0);
+		return NULL;
+	}
+	while (end < json + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (end < json + len) {
+		snprintf(err, errlen, "text after the JSON document at byte %zu", (size_t)(end - json));
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/*
+ * cJSON decodes "a\u0000b" to "a" and gives no length, so a NUL inside a
+ * string is found in the text: its string tokens come in the same order
+ * as the tree's strings (keys before their values).  The text parsed, so
+ * a quote outside a string opens one and backslashes occur only inside.
+ */
+static int next_string(const char **p, const char *end, int *nul)
+{
+	const char *q = memchr(*p, '"', (size_t)(end - *p));
+
+	if (!q)
+		return 0;
+	*nul = 0;
+	for (q++; q < end && *q != '"'; q++)
+		if (*q == '\\' && ++q < end && *q == 'u' && end - q > 4 && !memcmp(q + 1, "0000", 4))
+			*nul = 1;
+	*p = q < end ? q + 1 : end;
+	return 1;
+}
+
+/* The first item whose key (*in_key) or string value holds a NUL. */
+static const cJSON *nul_string(const cJSON *item, const char **p, const char *end, int *in_key)
+{
+	for (; item; item = item->next) {
+		const cJSON *found;
+		int nul;
+
+		if (item->string && next_string(p, end, &nul) && nul) {
+			*in_key = 1;
+			return item;
+		}
+		if (cJSON_IsString(item) && next_string(p, end, &nul) && nul) {
+			*in_key = 0;
+			return item;
+		}
+		if (item->child && (found = nul_string(item->child, p, end, in_key)))
+			return found;
+	}
+	return NULL;
+}
+
+static int holds(const cJSON *tree, const cJSON *item)
+{
+	if (tree == item)
+		return 1;
+	for (const cJSON *c = tree->child; c; c = c->next)
+		if (holds(c, item))
+			return 1;
+	return 0;
+}
+
+/* Refuse a document with a NUL in any string, naming where: -1 with err. */
+static int check_nul(const cJSON *doc, const char *json, size_t len, char *err, size_t errlen)
+{
+	const char *p = json;
+	int in_key = 0;
+	const cJSON *bad = nul_string(doc, &p, json + len, &in_key), *m, *r;
+	char where[160] = "", name[96];
+	size_t i;
+
+	if (!bad)
+		return 0;
+	cJSON_ArrayForEach(m, doc) {
+		if (!holds(m, bad))
+			continue;
+		snprintf(where, sizeof where, "field '%s'", txt_show(name, sizeof name, m->string));
+		i = 0;
+		if (cJSON_IsArray(m))
+			cJSON_ArrayForEach(r, m) {
+				const cJSON *f;
+
+				if (holds(r, bad)) {
+					snprintf(where, sizeof where, "records[%zu]", i);
+					cJSON_ArrayForEach(f, r)
+						if (holds(f, bad))
+							snprintf(where, sizeof where, "records[%zu]: field '%s'",
+							         i, txt_show(name, sizeof name, f->string));
+					break;
+				}
+				i++;
+			}
+		break;
+	}
+	snprintf(err, errlen, "%s: %s holds \\u0000 (a NUL character), which lbsched cannot keep",
+	         where, in_key ? "the field name" : "the string");
+	return -1;
+}
+
+static int by_pair(const void *a, const void *b)
+{
+	const store_item *x = *(const store_item *const *)a, *y = *(const store_item *const *)b;
+	int c = x->type != y->type ? (x->type < y->type ? -1 : 1) : strcmp(x->worker, y->worker);
+
+	/* Ties in document order (the items are one array). */
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* Refuse two records of one (workload type, worker) pair: which one was
+ * meant cannot be known.  -1 with err set, or LBS_ENOMEM as -2. */
+static int check_duplicates(const store_item *items, size_t n, char *err, size_t errlen)
+{
+	const store_item **v;
+	char shown[96];
+	int rc = 0;
+
+	if (n < 2)
+		return 0;
+	v = malloc(n * sizeof *v);
+	if (!v)
+		return -2;
+	for (size_t i = 0; i < n; i++)
+		v[i] = &items[i];
+	qsort(v, n, sizeof *v, by_pair);
+	for (size_t i = 1; i < n && !rc; i++) {
+		if (v[i]->type == v[i - 1]->type && !strcmp(v[i]->worker, v[i - 1]->worker)) {
+			snprintf(err, errlen, "records[%zu] and records[%zu]: the same (workload_type, "
+			         "worker) pair (%s, %s); give each pair once", (size_t)(v[i - 1] - items),
+			         (size_t)(v[i] - items), tax_workload_name(v[i]->type),
+			         txt_show(shown, sizeof shown, v[i]->worker));
+			rc = -1;
+		}
+	}
+	free(v);
+	return rc;
 }
 
 static lbs_status ext_import(const lbs_host_api *host, const char *dir, const char *json,
@@ -213,17 +396,37 @@ static lbs_status ext_import(const lbs_host_api *host, const char *dir, const ch
 	(void)host;
 	if (!dir || !json || flags > LBS_IMPORT_REPLACE)
 		return LBS_EINVAL;
-	doc = cJSON_ParseWithLength(json, len);
-	if (!doc || !cJSON_IsObject(doc)) {
+	doc = parse_document(json, len, err, errlen);
+	if (!doc)
+		return LBS_EINVAL;
+	if (!cJSON_IsObject(doc)) {
 		snprintf(err, errlen, "not a JSON object (expected {\"schema\": N, \"records\": [...]})");
 		cJSON_Delete(doc);
 		return LBS_EINVAL;
 	}
+	if (check_nul(doc, json, len, err, errlen)) {
+		cJSON_Delete(doc);
+		return LBS_EINVAL;
+	}
+	cJSON_ArrayForEach(r, doc) {
+		char shown[96];
+
+		if ((strcmp(r->string, "schema") && strcmp(r->string, "records")) ||
+		    cJSON_GetObjectItemCaseSensitive(doc, r->string) != r) {
+			snprintf(err, errlen, "field '%s': %s", txt_show(shown, sizeof shown, r->string),
+			         cJSON_GetObjectItemCaseSensitive(doc, r->string) != r ? "given twice"
+			                                                               : "unknown");
+			cJSON_Delete(doc);
+			return LBS_EINVAL;
+		}
+	}
 	schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
 	recs = cJSON_GetObjectItemCaseSensitive(doc, "records");
 	if (schema && (!cJSON_IsNumber(schema) || schema->valuedouble < 1 ||
-	               schema->valuedouble > STORE_SCHEMA)) {
-		snprintf(err, errlen, "field 'schema': must be 1..%d (this plugin's)", STORE_SCHEMA);
+	               schema->valuedouble > STORE_SCHEMA ||
+	               schema->valuedouble != floor(schema->valuedouble))) {
+		snprintf(err, errlen, "field 'schema': must be an integer 1..%d (this plugin's)",
+		         STORE_SCHEMA);
 		cJSON_Delete(doc);
 		return LBS_EINVAL;
 	}
@@ -245,6 +448,11 @@ static lbs_status ext_import(const lbs_host_api *host, const char *dir, const ch
 			break;
 		}
 		i++;
+	}
+	if (st == LBS_OK) {
+		int dup = check_duplicates(items, n, err, errlen);
+
+		st = dup == -2 ? LBS_ENOMEM : dup ? LBS_EINVAL : LBS_OK;
 	}
 	if (st == LBS_OK)
 		st = store_dir_write(dir, items, n, flags == LBS_IMPORT_REPLACE, err, errlen);

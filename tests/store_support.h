@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@
 #include "textbuf.h"
 
 extern char **environ;
+
+/* The longest worker id the store keys (plugin/store.h): LMDB's 511-byte
+ * keys less the type byte. */
+#define STORE_MAX_ID 510
 
 /* ===== Temporary directories ============================================== */
 
@@ -167,7 +172,7 @@ static inline shim_sched *open_store(const char *name, const char *dir, const ch
 typedef struct store_stats {
 	int ok, persistent;
 	double committed, queued, commits, refreshes, map_grows, lost, retrying, failed_commits,
-	       pairs, refused_pairs;
+	       pairs, refused_pairs, bad_records;
 } store_stats;
 
 static inline store_stats stats_of(shim_sched *s)
@@ -194,24 +199,32 @@ static inline store_stats stats_of(shim_sched *s)
 		r.failed_commits = num(st, "failed_commits");
 		r.pairs = num(st, "pairs");
 		r.refused_pairs = num(st, "refused_pairs");
+		r.bad_records = num(st, "bad_records");
 	}
 	cJSON_Delete(j);
 	free(t.p);
 	return r;
 }
 
-/* Poll stats until `committed` reaches n or timeout_ms passes. */
-static inline store_stats wait_committed(shim_sched *s, double n, int timeout_ms)
+/* Poll stats until the count at `field` (offsetof(store_stats, lost),
+ * say) reaches n or timeout_ms passes. */
+static inline store_stats wait_stat(shim_sched *s, size_t field, double n, int timeout_ms)
 {
 	store_stats r = stats_of(s);
 
-	for (int waited = 0; r.ok && r.committed < n && waited < timeout_ms; waited += 5) {
+	for (int waited = 0; r.ok && *(const double *)((const char *)&r + field) < n &&
+	     waited < timeout_ms; waited += 5) {
 		struct timespec ts = {0, 5000000};
 
 		nanosleep(&ts, NULL);
 		r = stats_of(s);
 	}
 	return r;
+}
+
+static inline store_stats wait_committed(shim_sched *s, double n, int timeout_ms)
+{
+	return wait_stat(s, offsetof(store_stats, committed), n, timeout_ms);
 }
 
 static inline lbs_status report(shim_sched *s, uint32_t type, const char *worker,

@@ -37,10 +37,6 @@
 
 #include "store_support.h"
 
-/* The longest worker id the store keys (plugin/store.h): LMDB's 511-byte
- * keys less the type byte. */
-#define STORE_MAX_ID 510
-
 static const char *twins =
 	"[{\"worker_id\":\"gpu-a\",\"cpu_cores\":8,\"available_memory\":32,"
 	"  \"supported_backends\":[\"cuda\"]},"
