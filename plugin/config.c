@@ -72,7 +72,10 @@ cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_
 	 * require_null_terminated fails whenever the length is exact, so what
 	 * follows the document is looked at here. */
 	if (txt_json_problem(why, sizeof why, text, len, at, root != NULL, CJSON_NESTING_LIMIT)) {
-		set_err(err, errlen, "%s: %s", what, why);
+		if (what)
+			set_err(err, errlen, "%s: %s", what, why);
+		else
+			set_err(err, errlen, "%s", why);
 		cJSON_Delete(root);
 		return NULL;
 	}

@@ -20,7 +20,8 @@
 /*
  * Exactly one JSON document of any kind in text (`len` bytes, not
  * necessarily NUL-terminated): the plugin's one way to parse a document.
- * NULL with "<what>: <problem>" in err naming the byte: not valid JSON,
+ * NULL with "<what>: <problem>" (only "<problem>" when what is NULL) in
+ * err, naming the byte: not valid JSON,
  * nested deeper than cJSON's limit, or text after the document.
  */
 cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "config.h"
 #include "store.h"
 #include "store_ext.h"
 #include "taxonomy.h"
@@ -236,27 +237,13 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
  */
 static cJSON *parse_document(const char *json, size_t len, char *err, size_t errlen)
 {
-	const char *nul = memchr(json, '\0', len), *end = NULL;
-	cJSON *doc;
+	const char *nul = memchr(json, '\0', len);
 
 	if (nul) {
 		snprintf(err, errlen, "a NUL byte at byte %zu: not JSON text", (size_t)(nul - json));
 		return NULL;
 	}
-	doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-	if (!doc) {
-		snprintf(err, errlen, "not valid JSON at byte %zu",
-		         end && end >= json && end <= json + len ? (size_t)(end - json) : (size_t)0);
-		return NULL;
-	}
-	while (end < json + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-		end++;
-	if (end < json + len) {
-		snprintf(err, errlen, "text after the JSON document at byte %zu", (size_t)(end - json));
-		cJSON_Delete(doc);
-		return NULL;
-	}
-	return doc;
+	return cfg_json(json, len, NULL, err, errlen);
 }
 
 /*

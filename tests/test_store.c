@@ -1306,7 +1306,7 @@ static void test_import(void)
 		/* The byte is the first one after the document. */
 		snprintf(text, sizeof text, "{\"schema\":2,\"records\":[]} \n x");
 		CHECK_INT(import(dir, text, LBS_IMPORT_REPLACE, err, sizeof err), LBS_EINVAL);
-		CHECK_STR(err, "text after the JSON document at byte 28");
+		CHECK_CONTAINS(err, "text after the JSON document at byte 28");
 		/* A NUL byte in the text itself (cJSON would stop there). */
 		CHECK_INT(ext->import_json(ext_host, dir, "{\"schema\":2,\"records\":[]}\0{}", 28,
 		                           LBS_IMPORT_REPLACE, err, sizeof err), LBS_EINVAL);
