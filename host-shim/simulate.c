@@ -344,17 +344,30 @@ static int arrive(sim *m, uint32_t i)
 	return 0;
 }
 
-/* A slot freed: offer the waiting tests again, oldest first. */
-static int retry_pending(sim *m)
+/*
+ * A slot freed on worker w: offer the waiting tests that w could take
+ * again, oldest first, until one is placed.  Every test waits because each
+ * worker that could take it was over a load ceiling; only w's load fell,
+ * and once a test takes the freed slot the loads are what they were when
+ * the others were refused, so offering them again would only cost time
+ * (and with a long wait at the host, a great deal of it).
+ */
+static int retry_pending(sim *m, uint32_t w)
 {
 	uint32_t kept = 0;
+	int placed = 0;
 
 	for (uint32_t j = 0; j < m->n_pending; j++) {
-		int r = offer(m, m->pending[j]);
-		if (r < 0)
+		uint32_t i = m->pending[j];
+		int r = 0;
+
+		if (!placed &&
+		    elig_check(&m->su->stream->t[i].wl, m->su->workers[w], 1.0, NULL) == ELIG_OK &&
+		    (r = offer(m, i)) < 0)
 			return -1;
 		if (r == 0)
-			m->pending[kept++] = m->pending[j];
+			m->pending[kept++] = i;
+		placed |= r;
 	}
 	m->n_pending = kept;
 	return 0;
@@ -618,7 +631,7 @@ int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *o
 				show_load(&m, (uint32_t)m.worker[e.test]);
 			} else {
 				finish(&m, e.test);
-				if (m.n_pending && retry_pending(&m))
+				if (m.n_pending && retry_pending(&m, (uint32_t)m.worker[e.test]))
 					goto out;
 			}
 			continue;

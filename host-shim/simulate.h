@@ -8,8 +8,9 @@
  *     tests at once and queues the rest first in, first out;
  *   - a placement can be made only when the scheduler answers; a test no
  *     worker can take now (every eligible one over its load ceiling) waits
- *     at the host and is offered again whenever a test finishes; one no
- *     worker could ever take is counted unplaced at once;
+ *     at the host; when a test finishes, the waiting tests the freed worker
+ *     could take are offered again, oldest first, until one is placed; one
+ *     no worker could ever take is counted unplaced at once;
  *   - real durations and failures follow the truth (truth.h), with each
  *     test's luck drawn once (stream.h), so every scheduler meets the same;
  *   - every decision sees the workers' dynamic state: running and queued
