@@ -4,10 +4,17 @@
     bench/simgen.py --workers N --seed S --out DIR [--load 0.8]
 
 Writes DIR/fleet.json, DIR/truth.json, DIR/mix.json and prints the arrival
-rate (tests/s) that loads the fleet to about --load of what it could do if
-every type ran on its best-suited workers.  Classes, their mix in the fleet,
-their speeds per workload type, capacities, throttling and the test mix are
-all drawn from the seed; stdlib only, deterministic.
+rate (tests/s) that loads the fleet to about --load of its fluid capacity:
+the nominal seconds of work per second its slots get through, each worker
+running the mix at its own speeds.  Classes, their mix in the fleet, their
+speeds per workload type, capacities, throttling, failures and the test mix
+are all drawn from the seed; stdlib only, deterministic.  Every fleet has at
+least one worker that throttles and one that fails often (FAILING_RATE), and
+the types' expected durations span 5 s to 600 s (DURATION_LADDER).
+
+Held-out discipline (bench/bench_simulate.sh): seeds 1-5 are the tuning set,
+seeds 101-105 the held-out set.  No constant anywhere in the project is ever
+tuned on a held-out seed; look at them only to report.
 """
 import argparse, json, math, os, random
 
@@ -26,6 +33,11 @@ CLASSES = {
     "phone": (["cpu", "tflite", "onnx"], {"npu": 1}, (1, 1),
               {"VISION": 0.8, "AUDIO": 1.0, "NLP": 0.3, "EMBEDDING": 0.9, "*": 0.5}, 0.7),
 }
+# One range per type, shuffled onto the types: 100x from the shortest test
+# to the longest.
+DURATION_LADDER = [(5, 15), (10, 40), (30, 120), (60, 240), (200, 600)]
+# The often-failing worker's failure rate, drawn in this range.
+FAILING_RATE = (0.15, 0.3)
 TYPES = [("vision_image_classification", "VISION"), ("nlp_text_generation", "NLP"),
          ("audio_speech_recognition", "AUDIO"), ("training_fine_tune", "TRAINING"),
          ("embedding_text", "EMBEDDING")]
@@ -57,6 +69,11 @@ def worker(cls, i, r):
     return w
 
 
+def throttle(e, r):
+    e["throttle_after_s"] = r.choice([120, 300, 600, 900])
+    e["throttle_factor"] = round(r.uniform(0.5, 0.9), 2)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, required=True)
@@ -77,15 +94,22 @@ def main():
         e = {"speed": {k: round(v * jitter * math.exp(r.gauss(0, 0.15)), 3) for k, v in base.items()},
              "failure_rate": round(r.uniform(0, 0.03), 4)}
         if r.random() < CLASSES[cls][4]:
-            e["throttle_after_s"] = r.choice([120, 300, 600, 900])
-            e["throttle_factor"] = round(r.uniform(0.5, 0.9), 2)
+            throttle(e, r)
         truth[w["worker_id"]] = e
+    ids = [w["worker_id"] for w in fleet]
+    if not any("throttle_after_s" in truth[i] for i in ids):
+        throttle(truth[r.choice(ids)], r)
+    # The often-failing worker: one that training (CUDA) can use when there
+    # is one, so that avoiding it matters.
+    cuda = [w["worker_id"] for w in fleet if "cuda" in w["supported_backends"]]
+    truth[r.choice(cuda or ids)]["failure_rate"] = round(r.uniform(*FAILING_RATE), 3)
     shares = [r.uniform(0.05, 1) for _ in TYPES]
+    ladder = DURATION_LADDER[:]
+    r.shuffle(ladder)
     mix = []
-    for (name, _), share in zip(TYPES, shares):
-        lo = r.choice([5, 10, 20, 40])
+    for (name, _), share, (lo, hi) in zip(TYPES, shares, ladder):
         m = {"test_type": name, "share": round(share, 3), "minimum_memory": [0.5, r.choice([2, 4, 8])],
-             "expected_duration": [lo, lo * r.choice([2, 3, 4])], "priority": [1, 5]}
+             "expected_duration": [lo, hi], "priority": [1, 5]}
         if name.startswith("training"):
             m["required_backend"] = "cuda"
         mix.append(m)

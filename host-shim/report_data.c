@@ -327,6 +327,8 @@ static int read_run(rd *r, const cJSON *obj, const char *where,
 		{"makespan_s", offsetof(report_run, makespan_s), NULLABLE},
 		{"throughput_per_s", offsetof(report_run, throughput_per_s), NULLABLE},
 		{"ratio_to_oracle", offsetof(report_run, ratio_to_oracle), NULLABLE},
+		{"ratio_to_lower_bound", offsetof(report_run, ratio_to_lower_bound),
+		 NULLABLE | OPTIONAL},
 	};
 	size_t nw = res->nworkers, nt = res->ntypes, i;
 
@@ -381,7 +383,9 @@ static int read_scenario(rd *r, const cJSON *root, report_result *out)
 	       get_num(r, s, w, "rate_per_s", NULLABLE | NONNEG, &out->rate_per_s) ||
 	       get_num(r, s, w, "seed", 0, &out->seed) ||
 	       get_num(r, s, w, "warmup", NONNEG, &out->warmup) ||
-	       get_num(r, s, w, "noise_sigma", NULLABLE | NONNEG, &out->noise_sigma)
+	       get_num(r, s, w, "noise_sigma", NULLABLE | NONNEG, &out->noise_sigma) ||
+	       get_num(r, s, w, "lower_bound_after_warmup_s", NULLABLE | NONNEG | OPTIONAL,
+	               &out->lower_bound_s)
 	               ? -1 : 0;
 }
 

@@ -35,7 +35,7 @@ typedef struct report_run {
 	double tests, completed, failures, deadline_misses, unplaced;
 	/* NAN when null (no completed tests, or no oracle for the ratio) */
 	double mean_s, p95_s, mean_after_warmup_s, makespan_s, throughput_per_s,
-	       ratio_to_oracle;
+	       ratio_to_oracle, ratio_to_lower_bound;
 	double *assignments;      /* [worker * ntypes + type]: tests placed */
 	double *efficiency;       /* [type * nworkers + worker]: NAN when none ran */
 	report_series curve;      /* x tests finished, y rolling mean s */
@@ -49,6 +49,7 @@ typedef struct report_result {
 	/* scenario; NULL / NAN where the result has null */
 	const char *workers_file, *truth_file, *mix_file, *tests_file;
 	double tests, rate_per_s, seed, warmup, noise_sigma;
+	double lower_bound_s; /* NAN when absent (a result from before it existed) */
 	double curve_window;
 	const char **worker_id; /* [nworkers] */
 	double *capacity;       /* [nworkers] */

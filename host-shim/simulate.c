@@ -39,11 +39,13 @@ typedef struct heap {
 
 typedef struct wstate {
 	double *slot;      /* when each of its `cap` slots is free (projected) */
+	uint32_t *run;     /* the tests running now, `running` of them */
 	uint32_t cap;
-	double busy_since; /* start of the busy streak that ends at busy_until */
+	double busy_since; /* start of the heat streak that ends at busy_until */
 	double busy_until;
+	double queued_work; /* nominal seconds of the queued tests */
 	uint32_t running, queued;
-	sim_series periods; /* busy streaks (start, end) */
+	sim_series periods; /* heat streaks (start, end) */
 } wstate;
 
 typedef struct sim {
@@ -129,24 +131,68 @@ static event heap_pop(heap *h)
 
 /* ===== The workers' state as the schedulers see it ======================== */
 
+/* Every utilisation is the share of the worker's slots spoken for, the
+ * queue included, so that worker_load reaches 1 on a full worker and a
+ * scheduler's load ceiling can act. */
 static void show_load(const sim *m, uint32_t w)
 {
 	lbs_worker *x = m->su->workers[w];
 	const wstate *s = &m->ws[w];
+	double u = (double)(s->running + s->queued) / s->cap;
 
+	u = u < 1 ? u : 1;
 	x->active_tests = s->running;
 	x->queued_tests = s->queued;
-	x->util_cpu = x->util_gpu = (double)s->running / s->cap;
+	x->util_cpu = x->util_gpu = x->util_memory = x->util_io = x->util_network = u;
 }
 
-/* Temperature and throttling of every worker at m->now. */
-static void show_thermal(const sim *m)
+/* Has w cooled by `begin`: idle by then for at least cooldown_s, and for
+ * some time at all (a test that starts as the last one ends finds the
+ * worker as hot as it was)? */
+static int cooled(const sim *m, uint32_t w, double begin)
+{
+	double gap = begin - m->ws[w].busy_until;
+
+	return gap > 0 && gap >= m->su->truth->w[w].cooldown_s;
+}
+
+/* The start of the heat streak a test that starts on w at `begin` runs in. */
+static double heat_since(const sim *m, uint32_t w, double begin)
+{
+	return cooled(m, w, begin) ? begin : m->ws[w].busy_since;
+}
+
+/* The nominal work ahead of new work on w at m->now, as the host knows it:
+ * the queued tests' expected durations, and the part of each running
+ * test's expected duration that its progress says is still to go. */
+static double pending_work(const sim *m, uint32_t w)
+{
+	const wstate *s = &m->ws[w];
+	double sum = s->queued ? s->queued_work : 0;
+
+	for (uint32_t k = 0; k < s->running; k++) {
+		uint32_t i = s->run[k];
+		double left = m->finish[i] - m->now, whole = m->finish[i] - m->start[i];
+
+		if (left > 0 && whole > 0)
+			sum += m->su->stream->t[i].wl.est_duration_s * (left < whole ? left / whole : 1);
+	}
+	return sum > 0 ? sum : 0;
+}
+
+/* What a host shows at m->now beyond the load: temperature, throttling
+ * and the work ahead of every worker. */
+static void show_state(const sim *m)
 {
 	for (uint32_t w = 0; w < m->su->n_workers; w++) {
 		lbs_worker *x = m->su->workers[w];
 		const wstate *s = &m->ws[w];
 		const truth_worker *tw = &m->su->truth->w[w];
-		double busy = s->busy_until > m->now ? m->now - s->busy_since : -1;
+		/* how long it has been heating; -1 cool */
+		double busy = cooled(m, w, m->now) ? -1 : m->now - s->busy_since;
+
+		if (LBS_HAS_FIELD(x, lbs_worker, pending_work_s))
+			x->pending_work_s = pending_work(m, w);
 
 		if (busy >= 0 && isfinite(tw->throttle_after_s)) {
 			int hot = busy >= tw->throttle_after_s;
@@ -174,15 +220,14 @@ static uint32_t first_free(const wstate *s)
 }
 
 /* The speed factor of a test that starts on worker w at `begin`, placed
- * now: the throttle applies once the busy streak it joins (or starts) has
+ * now: the throttle applies once the heat streak it joins (or starts) has
  * lasted throttle_after_s. */
 static double throttle(const sim *m, uint32_t w, double begin)
 {
-	const wstate *s = &m->ws[w];
 	const truth_worker *tw = &m->su->truth->w[w];
-	double since = s->busy_until <= m->now ? m->now : s->busy_since;
 
-	return begin - since >= tw->throttle_after_s ? tw->throttle_factor : 1.0;
+	return begin - heat_since(m, w, begin) >= tw->throttle_after_s ? tw->throttle_factor
+	                                                               : 1.0;
 }
 
 /* The oracle: the eligible worker whose expected completion is earliest,
@@ -230,12 +275,12 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	double begin = s->slot[k] > m->now ? s->slot[k] : m->now, f, dur;
 
 	f = throttle(m, w, begin);
-	if (s->busy_until <= m->now) {
-		/* Idle now: the previous streak ended, a new one starts. */
+	if (cooled(m, w, begin)) {
+		/* Idle long enough: the previous streak ended, a new one starts. */
 		if (s->busy_until > s->busy_since &&
 		    series_add(&s->periods, s->busy_since, s->busy_until))
 			return -1;
-		s->busy_since = m->now;
+		s->busy_since = begin;
 	}
 	dur = t->wl.est_duration_s / (tw->speed[t->wl.type] * f) *
 	      exp(m->su->truth->noise_sigma * t->z);
@@ -243,6 +288,7 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	if (s->slot[k] > s->busy_until)
 		s->busy_until = s->slot[k];
 	s->queued++;
+	s->queued_work += t->wl.est_duration_s;
 	show_load(m, w);
 	m->worker[i] = (int32_t)w;
 	m->start[i] = begin;
@@ -262,7 +308,7 @@ static int offer(sim *m, uint32_t i)
 	const sim_test *t = &m->su->stream->t[i];
 	int w;
 
-	show_thermal(m);
+	show_state(m);
 	if (m->sched) {
 		uint32_t idx[1];
 		const char *ids[1];
@@ -298,17 +344,30 @@ static int arrive(sim *m, uint32_t i)
 	return 0;
 }
 
-/* A slot freed: offer the waiting tests again, oldest first. */
-static int retry_pending(sim *m)
+/*
+ * A slot freed on worker w: offer the waiting tests that w could take
+ * again, oldest first, until one is placed.  Every test waits because each
+ * worker that could take it was over a load ceiling; only w's load fell,
+ * and once a test takes the freed slot the loads are what they were when
+ * the others were refused, so offering them again would only cost time
+ * (and with a long wait at the host, a great deal of it).
+ */
+static int retry_pending(sim *m, uint32_t w)
 {
 	uint32_t kept = 0;
+	int placed = 0;
 
 	for (uint32_t j = 0; j < m->n_pending; j++) {
-		int r = offer(m, m->pending[j]);
-		if (r < 0)
+		uint32_t i = m->pending[j];
+		int r = 0;
+
+		if (!placed &&
+		    elig_check(&m->su->stream->t[i].wl, m->su->workers[w], 1.0, NULL) == ELIG_OK &&
+		    (r = offer(m, i)) < 0)
 			return -1;
 		if (r == 0)
-			m->pending[kept++] = m->pending[j];
+			m->pending[kept++] = i;
+		placed |= r;
 	}
 	m->n_pending = kept;
 	return 0;
@@ -320,7 +379,11 @@ static void finish(sim *m, uint32_t i)
 	uint32_t w = (uint32_t)m->worker[i];
 	wstate *s = &m->ws[w];
 
-	s->running--;
+	for (uint32_t k = 0; k < s->running; k++)
+		if (s->run[k] == i) {
+			s->run[k] = s->run[--s->running];
+			break;
+		}
 	show_load(m, w);
 	if (m->sched) {
 		lbs_outcome o = {
@@ -508,7 +571,8 @@ static int setup(sim *m)
 		wstate *s = &m->ws[w];
 
 		s->cap = x->capacity ? x->capacity : 1;
-		if (!(s->slot = calloc(s->cap, sizeof *s->slot)))
+		if (!(s->slot = calloc(s->cap, sizeof *s->slot)) ||
+		    !(s->run = calloc(s->cap, sizeof *s->run)))
 			return -1;
 		for (uint32_t k = 0; k < s->cap; k++)
 			s->slot[k] = -INFINITY;
@@ -516,6 +580,8 @@ static int setup(sim *m)
 		/* A run starts idle, whatever load the fleet file showed. */
 		x->util_memory = x->util_io = x->util_network = 0;
 		x->reserved_memory_bytes = 0;
+		if (LBS_HAS_FIELD(x, lbs_worker, accel_reserved))
+			x->accel_reserved = NULL;
 		show_load(m, w);
 	}
 	return 0;
@@ -525,6 +591,7 @@ static void teardown(sim *m)
 {
 	for (uint32_t w = 0; m->ws && w < m->su->n_workers; w++) {
 		free(m->ws[w].slot);
+		free(m->ws[w].run);
 		free(m->ws[w].periods.p);
 	}
 	free(m->ws);
@@ -559,11 +626,12 @@ int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *o
 			m.now = e.t;
 			if (e.kind == EV_START) {
 				w->queued--;
-				w->running++;
+				w->queued_work -= st->t[e.test].wl.est_duration_s;
+				w->run[w->running++] = e.test;
 				show_load(&m, (uint32_t)m.worker[e.test]);
 			} else {
 				finish(&m, e.test);
-				if (m.n_pending && retry_pending(&m))
+				if (m.n_pending && retry_pending(&m, (uint32_t)m.worker[e.test]))
 					goto out;
 			}
 			continue;
@@ -591,6 +659,30 @@ out:
 		snprintf(err, errlen, "simulate: out of memory");
 	teardown(&m);
 	return rc;
+}
+
+double sim_lower_bound(const sim_setup *su)
+{
+	const stream *st = su->stream;
+	double sum = 0;
+	uint32_t n = 0;
+
+	for (uint32_t i = su->warmup; i < st->n; i++) {
+		const sim_test *t = &st->t[i];
+		double best = INFINITY;
+
+		for (uint32_t w = 0; w < su->n_workers; w++) {
+			double d = t->wl.est_duration_s / su->truth->w[w].speed[t->wl.type];
+
+			if (d < best && elig_check(&t->wl, su->workers[w], 1.0, NULL) == ELIG_OK)
+				best = d;
+		}
+		if (isfinite(best)) {
+			sum += best;
+			n++;
+		}
+	}
+	return n ? sum / n : NAN;
 }
 
 void sim_run_free(sim_run *r, uint32_t n_workers)

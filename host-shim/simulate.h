@@ -8,15 +8,18 @@
  *     tests at once and queues the rest first in, first out;
  *   - a placement can be made only when the scheduler answers; a test no
  *     worker can take now (every eligible one over its load ceiling) waits
- *     at the host and is offered again whenever a test finishes; one no
- *     worker could ever take is counted unplaced at once;
+ *     at the host; when a test finishes, the waiting tests the freed worker
+ *     could take are offered again, oldest first, until one is placed; one
+ *     no worker could ever take is counted unplaced at once;
  *   - real durations and failures follow the truth (truth.h), with each
  *     test's luck drawn once (stream.h), so every scheduler meets the same;
  *   - every decision sees the workers' dynamic state: running and queued
- *     tests, utilisation (running / capacity, as cpu and gpu), temperature
- *     (0..1, rising over a busy streak to 1 at throttle_after_s, 0 after an
- *     idle moment) and, while throttled, LBS_THERMAL_COOLING with
- *     performance_level = throttle_factor;
+ *     tests, utilisation ((running + queued) / capacity, at most 1, in every
+ *     util_* field), the nominal work ahead (pending_work_s), temperature
+ *     (0..1, rising over a heat streak to 1 at throttle_after_s, 0 once the
+ *     worker has been idle for the truth's cooldown_s) and, while
+ *     throttled, LBS_THERMAL_COOLING with performance_level =
+ *     throttle_factor;
  *   - every outcome is reported back at its finish time, so a learning
  *     scheduler learns exactly as in production.
  * The fleet's own load fields are ignored: a run starts idle.
@@ -75,5 +78,14 @@ typedef struct sim_run {
 int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *out,
                 char *err, size_t errlen);
 void sim_run_free(sim_run *r, uint32_t n_workers);
+
+/*
+ * A lower bound on any scheduler's mean completion after warm-up: the mean
+ * over the tests after warm-up that some worker could take of the test
+ * run alone, at once, on its fastest eligible worker at the truth's speed
+ * (no queue, no throttle, no noise).  NAN when there is no such test.
+ * Reads the workers' static fields only, as a run leaves them.
+ */
+double sim_lower_bound(const sim_setup *su);
 
 #endif

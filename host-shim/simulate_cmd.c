@@ -289,7 +289,8 @@ static cJSON *series_json(const sim_series *s)
 	return a;
 }
 
-static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean)
+static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean,
+                       double bound)
 {
 	uint32_t nw = su->n_workers, nt = su->stream->n_types;
 	cJSON *o = cJSON_CreateObject(), *a;
@@ -309,6 +310,8 @@ static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean
 	cJSON_AddItemToObject(o, "throughput_per_s", num_or_null(r->throughput_per_s));
 	cJSON_AddItemToObject(o, "ratio_to_oracle",
 	                      num_or_null(r->mean_after_warmup_s / oracle_mean));
+	cJSON_AddItemToObject(o, "ratio_to_lower_bound",
+	                      num_or_null(r->mean_after_warmup_s / bound));
 	a = cJSON_AddArrayToObject(o, "assignments");
 	for (uint32_t w = 0; w < nw; w++) {
 		cJSON *row = cJSON_CreateArray();
@@ -337,7 +340,7 @@ static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean
 }
 
 static cJSON *result_json(const sim_opts *o, const sim_setup *su, const sim_run *runs,
-                          uint32_t n_runs, double oracle_mean)
+                          uint32_t n_runs, double oracle_mean, double bound)
 {
 	cJSON *doc = cJSON_CreateObject(), *sc, *a;
 
@@ -361,6 +364,7 @@ static cJSON *result_json(const sim_opts *o, const sim_setup *su, const sim_run 
 	cJSON_AddNumberToObject(sc, "seed", (double)o->seed);
 	cJSON_AddNumberToObject(sc, "warmup", su->warmup);
 	cJSON_AddNumberToObject(sc, "noise_sigma", su->truth->noise_sigma);
+	cJSON_AddItemToObject(sc, "lower_bound_after_warmup_s", num_or_null(bound));
 	a = cJSON_AddArrayToObject(doc, "workers");
 	for (uint32_t w = 0; w < su->n_workers; w++) {
 		cJSON *x = cJSON_CreateObject();
@@ -375,28 +379,38 @@ static cJSON *result_json(const sim_opts *o, const sim_setup *su, const sim_run 
 	cJSON_AddNumberToObject(doc, "curve_window", su->curve_window);
 	a = cJSON_AddArrayToObject(doc, "runs");
 	for (uint32_t i = 0; i < n_runs; i++)
-		cJSON_AddItemToArray(a, run_json(&runs[i], su, oracle_mean));
+		cJSON_AddItemToArray(a, run_json(&runs[i], su, oracle_mean, bound));
 	return doc;
 }
 
-static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_runs,
-                        double oracle_mean)
+/* "1.234x", or "-" when either mean does not exist. */
+static const char *ratio_text(char *buf, size_t len, double x, double y)
 {
-	printf("%-28s %9s %9s %11s %10s %8s %6s %6s %8s %9s\n", "scheduler", "mean s", "p95 s",
-	       "mean>warm s", "makespan s", "tests/s", "failed", "missed", "unplaced",
-	       "vs oracle");
+	if (isfinite(x) && isfinite(y) && y > 0)
+		snprintf(buf, len, "%.3fx", x / y);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_runs,
+                        double oracle_mean, double bound)
+{
+	printf("%-28s %9s %9s %11s %10s %8s %6s %6s %8s %9s %9s\n", "scheduler", "mean s",
+	       "p95 s", "mean>warm s", "makespan s", "tests/s", "failed", "missed", "unplaced",
+	       "vs oracle", "vs bound");
 	for (uint32_t i = 0; i < n_runs; i++) {
 		const sim_run *r = &runs[i];
-		char ratio[32];
+		char ratio[32], rb[32];
 
-		if (isfinite(oracle_mean) && isfinite(r->mean_after_warmup_s))
-			snprintf(ratio, sizeof ratio, "%.3fx", r->mean_after_warmup_s / oracle_mean);
-		else
-			snprintf(ratio, sizeof ratio, "-");
-		printf("%-28.28s %9.2f %9.2f %11.2f %10.1f %8.3f %6u %6u %8u %9s\n", r->name,
+		printf("%-28.28s %9.2f %9.2f %11.2f %10.1f %8.3f %6u %6u %8u %9s %9s\n", r->name,
 		       r->mean_s, r->p95_s, r->mean_after_warmup_s, r->makespan_s,
-		       r->throughput_per_s, r->failures, r->deadline_misses, r->unplaced, ratio);
+		       r->throughput_per_s, r->failures, r->deadline_misses, r->unplaced,
+		       ratio_text(ratio, sizeof ratio, r->mean_after_warmup_s, oracle_mean),
+		       ratio_text(rb, sizeof rb, r->mean_after_warmup_s, bound));
 	}
+	if (isfinite(bound))
+		printf("%-28s %9s %9s %11.2f\n", "lower bound", "", "", bound);
 	/* Tests per worker and type: all of it is in --json; the table shows
 	 * what fits a terminal. */
 	uint32_t nw = su->n_workers, nt = su->stream->n_types, show = nw < 24 ? nw : 24;
@@ -572,9 +586,11 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		if (!strcmp(sp->scheduler, "oracle"))
 			oracle_mean = runs[n_runs - 1].mean_after_warmup_s;
 	}
-	print_table(&su, runs, n_runs, oracle_mean);
+	double bound = sim_lower_bound(&su);
+
+	print_table(&su, runs, n_runs, oracle_mean, bound);
 	if (o.json || o.report) {
-		cJSON *doc = result_json(&o, &su, runs, n_runs, oracle_mean);
+		cJSON *doc = result_json(&o, &su, runs, n_runs, oracle_mean, bound);
 		char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
 		int wrote = 0;
 

@@ -14,7 +14,7 @@
 
 static const char *const top_keys[] = {"workers", "noise_sigma", NULL};
 static const char *const worker_keys[] = {"speed", "failure_rate", "throttle_after_s",
-                                          "throttle_factor", NULL};
+                                          "throttle_factor", "cooldown_s", NULL};
 
 /* One worker's entry; `prefix` is "workers.<id>". */
 static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const char *prefix,
@@ -22,7 +22,7 @@ static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const ch
 {
 	char field[256], g[200];
 	const cJSON *speed;
-	double after = INFINITY, factor = 1.0;
+	double after = INFINITY, factor = 1.0, cooldown = TRUTH_COOLDOWN_S;
 	int r;
 
 	if (!cJSON_IsObject(obj))
@@ -83,8 +83,19 @@ static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const ch
 		snprintf(field, sizeof field, "%s.throttle_factor", prefix);
 		return conv_fail(c, file, field, "must be > 0 (a worker at 0 never finishes)");
 	}
-	out->throttle_after_s = has_after ? after : INFINITY;
+	if ((r = conv_num(c, file, obj, "cooldown_s", prefix, 0, MAX_SECONDS, "s", 0,
+	                  &cooldown)) < 0)
+		return -1;
+	if (r && !has_after) {
+		snprintf(field, sizeof field, "%s.cooldown_s", prefix);
+		return conv_fail(c, file, field, "needs throttle_after_s and throttle_factor "
+		                 "(a worker that never throttles has nothing to cool from)");
+	}
+	/* A factor of 1 slows nothing: that worker never throttles, and
+	 * showing it as throttled would only mislead the schedulers. */
+	out->throttle_after_s = has_after && factor < 1 ? after : INFINITY;
 	out->throttle_factor = factor;
+	out->cooldown_s = cooldown;
 	return 0;
 }
 

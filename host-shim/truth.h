@@ -5,14 +5,18 @@
  *
  *   {"workers": {"<id>": {"speed": {"VISION": 4.0, "NLP": 2.5, "*": 1.0},
  *                         "failure_rate": 0.01,
- *                         "throttle_after_s": 600, "throttle_factor": 0.6},
+ *                         "throttle_after_s": 600, "throttle_factor": 0.6,
+ *                         "cooldown_s": 60},
  *                "*": {...}},
  *    "noise_sigma": 0.1}
  *
  * A test's real duration on a worker is
  *   expected_duration / (speed[type or "*"] x f) x exp(noise_sigma x z)
- * with z standard normal and f = throttle_factor when the test starts after
- * the worker has been busy without a break for throttle_after_s, else 1.
+ * with z standard normal and f = throttle_factor when the test starts
+ * throttle_after_s or more into the worker's heat streak, else 1.  A heat
+ * streak begins when work starts on an idle worker and ends only when the
+ * worker has then stayed idle for cooldown_s: a shorter pause does not cool
+ * it.  A throttle_factor of 1 means the worker never throttles.
  */
 #ifndef LBS_TRUTH_H
 #define LBS_TRUTH_H
@@ -23,11 +27,16 @@
 
 #include "convert.h"
 
+/* Idle seconds that cool a throttled worker, when the truth names none:
+ * a minute, about what a GPU heat sink needs to shed a sustained load. */
+#define TRUTH_COOLDOWN_S 60.0
+
 typedef struct truth_worker {
 	double speed[LBS_WL_COUNT]; /* by LBS_WL_*, unnamed types at "*" */
 	double failure_rate;        /* 0..1 */
 	double throttle_after_s;    /* INFINITY when it never throttles */
 	double throttle_factor;     /* 0 < f <= 1 */
+	double cooldown_s;          /* idle seconds that end a heat streak */
 } truth_worker;
 
 typedef struct truth {

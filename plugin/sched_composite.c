@@ -8,7 +8,7 @@
  *   {"mode": "blend" | "vote",
  *    "children": [{"scheduler": "hardware-aware", "plugin": "/x.so",
  *                  "config": {...}, "weight": 0.7,
- *                  "vote": false, "advance": false}, ...]}
+ *                  "vote": false, "veto": false, "advance": false}, ...]}
  *   {"routes": [{"test_type": "vision_classification" | "prefix": "vision_",
  *                "scheduler": ..., "plugin": ..., "config": {...}}, ...],
  *    "default": {"scheduler": ..., "plugin": ..., "config": {...}}}
@@ -56,6 +56,7 @@ typedef struct child {
 	                             instance per distinct route target */
 	double weight;            /* normalised; 0: not consulted */
 	int votes;                /* consulted through select() */
+	int veto;                 /* a voter whose picks bound the answer */
 	int advance;              /* scored, then asked to select too */
 	int warned;               /* a failure of it was logged */
 	/* Scratch for one decision, sized with the fleet. */
@@ -91,7 +92,7 @@ typedef struct comp_inst {
 
 static const char *const top_fields[] = { "mode", "children", "routes", "default", NULL };
 static const char *const child_fields[] = {
-	"scheduler", "plugin", "config", "weight", "vote", "advance", NULL,
+	"scheduler", "plugin", "config", "weight", "vote", "veto", "advance", NULL,
 };
 static const char *const route_fields[] = {
 	"test_type", "prefix", "scheduler", "plugin", "config", NULL,
@@ -291,7 +292,7 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 	cJSON_ArrayForEach(el, list) {
 		child *c = &inst->kids[inst->n_kids];
 		char field[32];
-		int votes, advance;
+		int votes, veto, advance;
 
 		snprintf(field, sizeof field, "children[%u]", inst->n_kids);
 		if (!cJSON_IsObject(el)) {
@@ -305,6 +306,8 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 			                err, errlen);
 		if (st == LBS_OK)
 			st = cfg_bool(el, "vote", 0, &votes, err, errlen);
+		if (st == LBS_OK)
+			st = cfg_bool(el, "veto", 0, &veto, err, errlen);
 		if (st != LBS_OK)
 			return cfg_nested(field, st, err, errlen);
 		st = make_child(inst->host, el, field, c, err, errlen);
@@ -319,6 +322,15 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 			return cfg_nested(field, st, err, errlen);
 		c->votes = votes || !HAS_SLOT(c->desc, score);
 		c->advance = advance;
+		/* A scoring child already rejects a worker by scoring it below 0;
+		 * a veto is what a voter must be given to say as much. */
+		if (veto && inst->mode == MODE_BLEND && !c->votes) {
+			snprintf(err, errlen, "config field '%s.veto': only a voting child can "
+			         "veto; this one scores (a score below 0 rejects a worker; add "
+			         "\"vote\": true to make it vote)", field);
+			return LBS_ECONFIG;
+		}
+		c->veto = veto;
 		total += c->weight;
 	}
 	if (!(total > 0.0)) {
@@ -624,6 +636,7 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 		lbs_status st;
 
 		in->weight = c->weight;
+		in->veto = c->veto;
 		in->scores = NULL;
 		in->picks = c->picks;
 		in->n_picks = 0;
@@ -714,14 +727,15 @@ static int worker_usable(const lbs_worker *w)
 	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
 }
 
-/* Which child rejects worker i first, or -1 (for the NO_WORKER reason). */
+/* Which child rejects worker i first, or -1 (for the NO_WORKER reason):
+ * a scoring child by a score below 0, a vetoing voter by not picking it. */
 static int32_t rejecting_child(const comp_inst *inst, uint32_t i)
 {
 	for (uint32_t a = 0; a < inst->n_active; a++) {
 		const comp_child *in = &inst->in[a];
 
 		if (in->scores ? !(in->scores[i] >= 0.0 && isfinite(in->scores[i]))
-		               : in->n_picks == 0)
+		               : in->veto && !voted_for(in, i))
 			return (int32_t)a;
 	}
 	return -1;
@@ -741,7 +755,7 @@ static void say_none(const comp_inst *inst, lbs_selection *out,
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		int32_t r = inst->mode == MODE_VOTE ? -1 : rejecting_child(inst, i);
+		int32_t r = rejecting_child(inst, i);
 
 		if (!worker_usable(workers[i]) ||
 		    elig_check(wl, workers[i], 1.0, NULL) != ELIG_OK)
@@ -755,7 +769,7 @@ static void say_none(const comp_inst *inst, lbs_selection *out,
 	}
 	if (hard == n)
 		sc_reason_none(out, NAME, wl, workers, n, 1.0, 0, need);
-	else if (inst->mode == MODE_VOTE || by_child == 0)
+	else if (by_child == 0)
 		sc_reason(out, NAME ": no child chose an eligible worker (%u of %u "
 		          "fail a hard requirement, %u got no vote)", hard, n, unvoted);
 	else
@@ -1049,7 +1063,7 @@ static void explain_children(sc_explain *e, const comp_inst *inst, int evaluated
 		sc_explain_num(e, o, "child", inst->active[a]);
 		sc_explain_str(e, o, "scheduler", c->desc->name);
 		sc_explain_num(e, o, "weight", c->weight);
-		sc_explain_str(e, o, "uses", scores ? "score" : "vote");
+		sc_explain_str(e, o, "uses", scores ? "score" : c->veto ? "veto" : "vote");
 		if (scores && evaluated) {
 			sc_explain_num(e, o, "lo", inst->in[a].lo);
 			sc_explain_num(e, o, "hi", inst->in[a].hi);
@@ -1095,7 +1109,7 @@ static void explain_parts(sc_explain *e, cJSON *cand, const comp_inst *inst,
 static void reject_reason(const comp_inst *inst, uint32_t i, char *buf,
                           size_t len)
 {
-	int32_t a = inst->mode == MODE_VOTE ? -1 : rejecting_child(inst, i);
+	int32_t a = rejecting_child(inst, i);
 	const comp_child *in = a >= 0 ? &inst->in[a] : NULL;
 
 	if (!in)
@@ -1105,8 +1119,9 @@ static void reject_reason(const comp_inst *inst, uint32_t i, char *buf,
 		         inst->active[a], inst->kids[inst->active[a]].desc->name,
 		         in->scores[i]);
 	else
-		snprintf(buf, len, "child %u '%s' found no worker", inst->active[a],
-		         inst->kids[inst->active[a]].desc->name);
+		snprintf(buf, len, "vetoed by child %u '%s' (%s)", inst->active[a],
+		         inst->kids[inst->active[a]].desc->name,
+		         in->n_picks ? "it picked others" : "it found no worker");
 }
 
 /* Routed: {"scheduler": "composite", "mode": "route", "route": ...,

@@ -53,6 +53,20 @@ static int picked_before(const comp_child *c, uint32_t k)
 	return 0;
 }
 
+/* Keep ok[i] only for the workers a vetoing child picked. */
+static void apply_vetoes(const comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
+{
+	for (uint32_t j = 0; j < k; j++) {
+		if (c[j].scores || !c[j].veto)
+			continue;
+		for (uint32_t q = 0; q < c[j].n_picks; q++)
+			if (c[j].picks[q] < n && ok[c[j].picks[q]])
+				ok[c[j].picks[q]] = 2;
+		for (uint32_t i = 0; i < n; i++)
+			ok[i] = ok[i] == 2;
+	}
+}
+
 uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
 {
 	int scoring = 0;
@@ -62,7 +76,7 @@ uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
 		c[j].lo = c[j].hi = 0.0;
 		if (c[j].scores)
 			scoring = 1;
-		else if (c[j].n_picks == 0) {
+		else if (c[j].n_picks == 0 && c[j].veto) {
 			memset(ok, 0, n);
 			return 0;
 		}
@@ -76,6 +90,7 @@ uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
 				if (c[j].picks[q] < n)
 					ok[c[j].picks[q]] = 1;
 	}
+	apply_vetoes(c, k, n, ok);
 	/* Child by child rather than worker by worker: each score array
 	 * streams through once, without a branch, and the bounds below stay
 	 * in registers. */
@@ -145,12 +160,13 @@ uint32_t comp_tally(const comp_child *c, uint32_t k, uint32_t n, uint8_t *ok,
 			if (p >= n || picked_before(&c[j], q))
 				continue;
 			blend[p] += c[j].weight;
-			if (!ok[p] && blend[p] > 0.0) {
+			if (!ok[p] && blend[p] > 0.0)
 				ok[p] = 1;
-				m++;
-			}
 		}
 	}
+	apply_vetoes(c, k, n, ok);
+	for (uint32_t i = 0; i < n; i++)
+		m += ok[i];
 	return m;
 }
 

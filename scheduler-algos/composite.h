@@ -16,14 +16,18 @@
  *     blend_i = sum_j w_j norm_ij,  in 0..1.
  *
  * A worker is admitted when no child rejects it: a scoring child rejects a
- * worker it scores below 0 (or not a finite number), and a voting child
- * that found no worker at all rejects every worker -- it said nothing fits,
- * and taking a worker anyway is the original's bug F5.  When no child
- * scores, only workers some child voted for are admitted.
+ * worker it scores below 0 (or not a finite number).  A voting child only
+ * votes: when it finds no worker it abstains (norm 0 everywhere), so a
+ * child with a small weight cannot overrule the rest.  A voting child with
+ * `veto` set bounds the decision instead: only the workers it picked are
+ * admitted, and none when it found none.  When no child scores, only
+ * workers some child voted for are admitted; never a worker no child named
+ * (taking one anyway is the original's bug F5).
  *
  * VOTE (the original's weighted voting, seed-behaviour.md §b, without F5).
  * Every child selects; each worker it picks gets +w_j.  Only workers with
- * a vote are candidates; a child that finds no worker just adds nothing.
+ * a vote are candidates; a child that finds no worker just adds nothing,
+ * unless it has `veto` set: then, as in a blend, only its picks qualify.
  *
  * CHOICE.  Candidates are ranked by blend (or tally), higher first; values
  * within COMP_TIE_EPS are a tie.  In blend mode a tie goes to the lower
@@ -51,6 +55,7 @@ typedef struct comp_child {
 	const double *scores;  /* score() of every worker, or NULL: it votes */
 	const uint32_t *picks; /* a voting child's answer, positions */
 	uint32_t n_picks;      /* 0: it found no worker */
+	int veto;              /* a voter whose picks bound the candidates */
 	/* Set by comp_admit for a scoring child: its range over the admitted
 	 * workers (both 0 when none is admitted). */
 	double lo, hi;

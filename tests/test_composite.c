@@ -2,8 +2,8 @@
  * test_composite.c -- the "composite" scheduler through the real plugin:
  * weights (1, 0, 0) answer exactly as the first child alone, 0.7/0.2/0.1
  * reproduces a blend computed here from the children's own score slots, a
- * third party's scheduler without a score slot votes, nothing eligible
- * gives "none" (bug F5), vote mode is the original's weighted voting,
+ * third party's scheduler without a score slot votes (and a vote is not a
+ * veto unless the config says so), nothing eligible gives "none" (bug F5), vote mode is the original's weighted voting,
  * routing by test type (in the plugin and in the host), nesting, report
  * fan-out, and one-line errors for bad configs.
  */
@@ -243,10 +243,22 @@ static void test_pure_blend(void)
 	s1[1] = INFINITY;
 	CHECK_INT(comp_admit(c, 3, 3, ok), 0);
 
-	/* a voting child that found nothing rejects everyone (F5) */
+	/* a voting child that found nothing abstains: the scorers decide */
 	s1[0] = s1[1] = 1.0;
 	c[2].n_picks = 0;
+	CHECK_INT(comp_admit(c, 3, 3, ok), 2);
+	CHECK(ok[0] && ok[1] && !ok[2]);
+	comp_blend(c, 3, 3, ok, blend);
+	CHECK_NEAR(blend[1], 0.5 * 1.0 + 0.3 * 1.0, 1e-12);
+	/* ... unless it vetoes: then nothing is admitted */
+	c[2].veto = 1;
 	CHECK_INT(comp_admit(c, 3, 3, ok), 0);
+	/* a veto that picked worker 1 admits worker 1 alone */
+	c[2].n_picks = 1;
+	v[0] = 1;
+	CHECK_INT(comp_admit(c, 3, 3, ok), 1);
+	CHECK(!ok[0] && ok[1] && !ok[2]);
+	c[2].veto = 0;
 
 	/* voters only: only voted workers are candidates */
 	{
@@ -262,6 +274,14 @@ static void test_pure_blend(void)
 		CHECK_INT(comp_tally(vv, 2, 3, ok, blend), 2);
 		CHECK_NEAR(blend[2], 0.6, 1e-12);
 		CHECK_NEAR(blend[0], 0.0, 1e-12);
+		/* vote mode: a lighter vetoing child bounds the candidates */
+		vv[1].veto = 1;
+		CHECK_INT(comp_tally(vv, 2, 3, ok, blend), 1);
+		CHECK(!ok[0] && ok[1] && !ok[2]);
+		CHECK_INT(comp_admit(vv, 2, 3, ok), 1);
+		CHECK(!ok[0] && ok[1] && !ok[2]);
+		vv[1].n_picks = 0;
+		CHECK_INT(comp_tally(vv, 2, 3, ok, blend), 0);
 	}
 }
 
@@ -480,8 +500,8 @@ static void test_voter(void)
 	CHECK_STR(pick_once(with_voter(0.5, 0.5, NULL), &wl, &f), "gpu_small");
 	/* a vote for a worker that fails a hard requirement counts for nothing */
 	CHECK_STR(pick_once(with_voter(0.1, 0.9, "cpu_idle"), &cuda, &f), "gpu_busy");
-	/* a voter that finds no worker says nothing fits: no worker (F5) */
-	CHECK_STR(pick_once(with_voter(0.5, 0.5, "ghost"), &wl, &f), "none");
+	/* a voter that finds no worker abstains: hardware-aware decides */
+	CHECK_STR(pick_once(with_voter(0.5, 0.5, "ghost"), &wl, &f), "gpu_busy");
 
 	snprintf(voter_only, sizeof voter_only,
 	         "{\"children\": [{\"scheduler\": \"org.example.voter\", \"plugin\": \"%s\","
@@ -510,6 +530,64 @@ static void test_voter(void)
 	CHECK_STR(pick(s, &wl, &f), "cpu_mid");
 	CHECK_CONTAINS(pick_reason(), "org.example.voter 0.50 x vote 1.00");
 	sched_close(s);
+	fleet_free(&f);
+}
+
+/* The issue's blend: 0.6 hardware-aware, 0.3 priority, 0.1 a third party's
+ * voter (with `extra` inside its child object). */
+static const char *with_small_voter(const char *prefer, const char *extra)
+{
+	static char cfg[2048];
+
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.6},"
+	         " {\"scheduler\": \"priority\", \"weight\": 0.3},"
+	         " {\"scheduler\": \"org.example.voter\", \"plugin\": \"%s\", \"weight\": 0.1,"
+	         "  \"config\": {\"prefer\": \"%s\"}%s}]}",
+	         getenv("LBS_VOTER_PLUGIN"), prefer, extra);
+	return cfg;
+}
+
+/* A vote is not a veto: a CUDA test that only gpu_busy can take, and a
+ * voter of weight 0.1 that finds no worker.  It abstains and the
+ * composite places the test; only "veto": true lets it block. */
+static void test_vote_not_veto(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload cuda2 = fixture_workload(f.arena,
+		"{\"test_id\": \"c\", \"test_type\": \"vision\", \"required_backend\": \"cuda\","
+		" \"required_accelerators\": {\"gpu\": 2}}");
+	lbs_workload wl = fixture_workload(f.arena, vision_test);
+	shim_sched *s;
+	cJSON *ex;
+
+	CHECK_STR(pick_alone("hardware-aware", &cuda2, &f), "gpu_busy");
+	CHECK_STR(pick_once(with_small_voter("ghost", ""), &cuda2, &f), "gpu_busy");
+	CHECK_STR(pick_once(with_small_voter("ghost", ", \"veto\": false"), &cuda2, &f),
+	          "gpu_busy");
+	/* with the veto its "no worker" is the answer, and the reason says whose */
+	s = test_sched("composite", with_small_voter("ghost", ", \"veto\": true"));
+	CHECK_STR(pick(s, &cuda2, &f), "none");
+	CHECK_CONTAINS(pick_reason(), "the children reject 1 (first: 'org.example.voter')");
+	ex = explain_of(s, &cuda2, &f);
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 2), "uses"), "veto");
+	CHECK_CONTAINS(text, "vetoed by child 2 'org.example.voter' (it found no worker)");
+	cJSON_Delete(ex);
+	sched_close(s);
+	/* a veto that names a worker keeps the answer to its picks, however
+	 * light its weight: as a mere vote it does not move the blend */
+	CHECK_STR(pick_once(with_small_voter("cpu_idle", ""), &wl, &f), "gpu_small");
+	CHECK_STR(pick_once(with_small_voter("cpu_idle", ", \"veto\": true"), &wl, &f),
+	          "cpu_idle");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\", \"veto\": true}]}"),
+	               "config field 'children[0].veto': only a voting child can veto");
+	CHECK_STR(create_error("{\"children\": [{\"scheduler\": \"priority\", \"vote\": true,"
+	                       " \"veto\": true}]}"), "ok");
+	CHECK_STR(create_error("{\"mode\": \"vote\", \"children\": [{\"scheduler\": \"priority\","
+	                       " \"veto\": true}]}"), "ok");
+	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\", \"vote\": true,"
+	                            " \"veto\": 1}]}"),
+	               "config field 'children[0].veto': must be true or false");
 	fleet_free(&f);
 }
 
@@ -914,6 +992,7 @@ int main(void)
 	test_hand_blend();
 	test_rotation_moves_on();
 	test_voter();
+	test_vote_not_veto();
 	test_none();
 	test_vote_mode();
 	test_multi();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_simulate.sh -- `lbsched-shim simulate`: determinism, replay, the
-# oracle, the figures in --json, and one-line errors for bad truth, mix and
-# test files.
+# oracle, the figures in --json, the truth's heat and cooling, the load the
+# host shows (utilisation with the queue, pending work), the lower bound,
+# and one-line errors for bad truth, mix and test files.
 set -u
 shim=${LBS_SHIM:?run through meson test}
 plugin=${LBS_PLUGIN:?}
@@ -46,8 +47,14 @@ pycheck 'len(r["runs"]) == 3' \
         'all(x["curve"] and x["curve"][-1][0] == x["completed"] for x in r["runs"])'
 # Training needs CUDA: only the A100 and T4 machines ever run it.
 pycheck 'all(x["assignments"][w][3] == 0 for x in r["runs"] for w in range(24) if not r["workers"][w]["id"].startswith("gpu_"))'
-# Round-robin ignores queues and speed; hardware-aware does not.
-pycheck 'runs["hardware-aware"]["mean_completion_after_warmup_s"] * 10 < runs["round-robin"]["mean_completion_after_warmup_s"]'
+# Round-robin ignores queues and speed; hardware-aware does not.  (Without
+# a load ceiling: with one, round-robin too skips the full workers.)
+cp "$tmp/r.json" "$tmp/a_runs.json"
+printf '{"load_ceiling": 1}\n' >"$tmp/nc.json"
+expect_rc 0 sim $het --tests 3000 --rate 2.3 --seed 7 \
+	--compare "round-robin=$tmp/nc.json,hardware-aware=$tmp/nc.json" --json "$tmp/r.json"
+pycheck 'r["runs"][1]["mean_completion_after_warmup_s"] * 10 < r["runs"][0]["mean_completion_after_warmup_s"]'
+cp "$tmp/a_runs.json" "$tmp/r.json"
 # A100s throttle after 900 s busy: the thermal lanes show it.
 pycheck 'any(x["throttled"][0] for x in r["runs"])' \
         'all(0 <= p[1] <= 1 for x in r["runs"] for lane in x["thermal"] for p in lane)'
@@ -95,6 +102,80 @@ expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$tmp/truth0
 pycheck 'all(x["mean_completion_after_warmup_s"] >= 0.99 * runs["oracle"]["mean_completion_after_warmup_s"] for x in r["runs"])' \
         'runs["oracle"]["failures"] == 0'
 
+# --- The lower bound: each test alone on its fastest eligible worker.  Here
+# every test could run on "fast" in 40 / 4 = 10 s, so the bound is 10 and the
+# oracle's 19 is 1.9x it.  Round-robin meets the load ceiling, because
+# utilisation counts the queue: a goes to slow, b to fast; at t = 2 both are
+# full, so c waits at the host until fast frees (t = 11), instead of
+# queueing behind a on slow.
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" \
+	--warmup 0 --compare round-robin,oracle --json "$tmp/r.json"
+has "$tmp/out" "lower bound"
+pycheck 'r["scenario"]["lower_bound_after_warmup_s"] == 10' \
+        'abs(runs["oracle"]["ratio_to_lower_bound"] - 1.9) < 1e-9'
+pycheck 'runs["round-robin"]["assignments"] == [[1], [2]]' \
+        'abs(runs["round-robin"]["mean_completion_s"] - (40 + 10 + 19) / 3) < 1e-9'
+
+# --- Heat: one worker that throttles to half speed 100 s into a heat streak.
+cat >"$tmp/one.json" <<'JSON'
+{"workers": [{"worker_id": "w", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu"], "capacity": 1}]}
+JSON
+heat() { # WORKER-TRUTH-JSON: run $tmp/gap.jsonl on it into $tmp/r.json
+	printf '{"noise_sigma": 0, "workers": {"w": %s}}\n' "$1" >"$tmp/hot.json"
+	expect_rc 0 sim --workers "$tmp/one.json" --truth "$tmp/hot.json" --tests-file "$tmp/gap.jsonl" \
+		--warmup 0 --compare oracle,round-robin --json "$tmp/r.json"
+}
+# a runs 0..100 cool; b arrives at 110, after a 10 s pause; c at 300, after
+# a pause of 90 s.
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 100, "arrival_s": 0}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 50, "arrival_s": 110}' \
+	'{"test_id": "c", "test_type": "nlp", "expected_duration": 50, "arrival_s": 300}' >"$tmp/gap.jsonl"
+# The default cooldown (60 s): 10 s idle does not cool it, so b starts 110 s
+# into the streak and runs throttled (100 s, not 50); 90 s idle does, so c
+# runs at full speed.  Completions 100, 100, 50.
+heat '{"speed": {"*": 1}, "throttle_after_s": 100, "throttle_factor": 0.5}'
+pycheck 'all([d[1] for d in x["durations"]] == [100, 100, 50] for x in r["runs"])' \
+        'all(x["throttled"] == [[[100, 210]]] for x in r["runs"])' \
+        'abs(runs["oracle"]["mean_completion_s"] - 250 / 3) < 1e-9' \
+        'abs(r["scenario"]["lower_bound_after_warmup_s"] - 200 / 3) < 1e-9'
+# cooldown_s 5: the 10 s pause cools it; nothing runs throttled.
+heat '{"speed": {"*": 1}, "throttle_after_s": 100, "throttle_factor": 0.5, "cooldown_s": 5}'
+pycheck 'all([d[1] for d in x["durations"]] == [100, 50, 50] for x in r["runs"])' \
+        'all(x["throttled"] == [[]] for x in r["runs"])'
+# cooldown_s 120: even the 90 s pause does not; c starts 300 s into the streak.
+heat '{"speed": {"*": 1}, "throttle_after_s": 100, "throttle_factor": 0.5, "cooldown_s": 120}'
+pycheck 'all([d[1] for d in x["durations"]] == [100, 100, 100] for x in r["runs"])' \
+        'all(x["throttled"] == [[[100, 400]]] for x in r["runs"])'
+# throttle_after_s 0 with factor 1: it never throttles, and never looks hot.
+heat '{"speed": {"*": 1}, "throttle_after_s": 0, "throttle_factor": 1.0}'
+pycheck 'all([d[1] for d in x["durations"]] == [100, 50, 50] for x in r["runs"])' \
+        'all(x["throttled"] == [[]] for x in r["runs"])' \
+        'all(p[1] == 0 for x in r["runs"] for p in x["thermal"][0])'
+# throttle_after_s 0 with factor 0.5: throttled from the first second.
+heat '{"speed": {"*": 1}, "throttle_after_s": 0, "throttle_factor": 0.5}'
+pycheck 'all([d[1] for d in x["durations"]] == [200, 100, 100] for x in r["runs"])'
+
+# --- The host fills pending_work_s: a third party's scheduler that picks the
+# worker with the least work ahead.  a (400 s) goes to p0, the first of
+# equals; at t = 1 p0 has 399 nominal s ahead and p1 none: b to p1; at t = 2,
+# 398 against 39 (b's remainder): c to p1; at t = 3, 397 against 38 + 40
+# (b's remainder and c queued): d to p1.
+cat >"$tmp/twins.json" <<'JSON'
+{"workers": [
+ {"worker_id": "p0", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu"], "capacity": 1},
+ {"worker_id": "p1", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu"], "capacity": 1}
+]}
+JSON
+printf '%s\n' '{"noise_sigma": 0, "workers": {"*": {"speed": {"*": 1}}}}' >"$tmp/twins_truth.json"
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 400, "arrival_s": 0}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 40, "arrival_s": 1}' \
+	'{"test_id": "c", "test_type": "nlp", "expected_duration": 40, "arrival_s": 2}' \
+	'{"test_id": "d", "test_type": "nlp", "expected_duration": 40, "arrival_s": 3}' >"$tmp/pend.jsonl"
+expect_rc 0 "$shim" simulate --plugin "${LBS_PENDING_PLUGIN:?}" --quiet --workers "$tmp/twins.json" \
+	--truth "$tmp/twins_truth.json" --tests-file "$tmp/pend.jsonl" --warmup 0 \
+	--compare org.example.least-pending --json "$tmp/r.json"
+pycheck 'runs["org.example.least-pending"]["assignments"] == [[1], [3]]'
+
 # --- Bad truth files: one line naming the file, field and problem.
 t2="--workers $tmp/fleet2.json --tests-file $tmp/three.jsonl"
 bad_truth() { # JSON EXPECTED-TEXT
@@ -115,6 +196,10 @@ bad_truth '{"workers": {"slow": {"speed": {"*": 1}}}}' \
 	"field 'workers': has no entry for fleet worker 'fast'"
 bad_truth '{"workers": {"*": {"speed": {"*": 1}, "throttle_after_s": 60}}}' \
 	"field 'workers.*.throttle_factor': is required when throttle_after_s is given"
+bad_truth '{"workers": {"*": {"speed": {"*": 1}, "cooldown_s": 30}}}' \
+	"field 'workers.*.cooldown_s': needs throttle_after_s and throttle_factor"
+bad_truth '{"workers": {"*": {"speed": {"*": 1}, "throttle_after_s": 60, "throttle_factor": 0.5, "cooldown_s": -1}}}' \
+	"field 'workers.*.cooldown_s': must be a finite number in 0..10000000"
 bad_truth '{"workers": {"*": {"speed": {"*": 1}, "failure_rate": 1.5}}}' \
 	"field 'workers.*.failure_rate': must be a finite number in 0..1, got 1.5"
 bad_truth '{"workers": {"*": {"speed": {"*": 1}}}, "noise_sigma": "high"}' \

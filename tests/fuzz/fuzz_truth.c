@@ -6,8 +6,8 @@
  * A truth that is refused must say why in one line naming the file.  One
  * that is accepted must hold only what the simulator can run on: for every
  * fleet worker and workload type a finite speed > 0, a failure rate in
- * 0..1, a throttle factor in (0, 1] after a time >= 0 (or never), and a
- * noise sigma in 0..5.
+ * 0..1, a throttle factor in (0, 1] after a time >= 0 (or never), a
+ * cooldown in 0..10^7 s, and a noise sigma in 0..5.
  */
 #include <math.h>
 #include <stdint.h>
@@ -46,6 +46,8 @@ static void check(const truth *t)
 			fuzz_fail("worker %u: throttle_factor %g accepted", i, w->throttle_factor);
 		if (!(w->throttle_after_s >= 0))
 			fuzz_fail("worker %u: throttle_after_s %g accepted", i, w->throttle_after_s);
+		if (!(w->cooldown_s >= 0 && w->cooldown_s <= 1e7))
+			fuzz_fail("worker %u: cooldown_s %g accepted", i, w->cooldown_s);
 	}
 }
 

@@ -184,6 +184,10 @@ expect_rc 0 "${LBS_SHIM:?}" simulate --plugin "${LBS_PLUGIN:?}" --quiet --worker
 	--compare round-robin,hardware-aware,oracle --json "$tmp/sim.json" --report "$tmp/sim.html"
 self_contained "$tmp/sim.html"
 has "$tmp/sim.html" "gpu_a100_1"
+# the lower bound: a column, and its value under the table, as --json has it
+has "$tmp/sim.html" "<th>Ratio to lower bound</th>"
+bound=$(python3 -c 'import json, sys; print("%.1f" % json.load(open(sys.argv[1]))["scenario"]["lower_bound_after_warmup_s"])' "$tmp/sim.json")
+has "$tmp/sim.html" "Lower bound on the mean after warm-up: $bound s."
 # a report the renderer refuses leaves nothing under the name asked for
 expect_rc 1 "$LBS_SHIM" simulate --plugin "$LBS_PLUGIN" --quiet --workers "$ex/fleet.json" \
 	--truth "$ex/truth.json" --mix "$ex/mix.json" --tests 10 --report "$tmp/no-such-dir/x.html"
