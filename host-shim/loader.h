@@ -18,7 +18,7 @@ typedef struct loaded_plugin loaded_plugin;
 #define LOADER_MAX_NAME 128
 #define LOADER_MAX_NAME_TEXT "128"
 /* The most of a description `check` shows (on one line). */
-#define LOADER_MAX_DESCRIPTION 256
+#define LOADER_MAX_DESCRIPTION 1024
 
 /*
  * Check the file (a regular file, an ELF shared object for this host that

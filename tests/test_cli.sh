@@ -245,9 +245,9 @@ has "$tmp/out" 'plugin: rude\x0a\x1b[2Jplugin 0.0.1'
 has "$tmp/out" "#0 refused: $LBS_RUDE_PLUGIN: scheduler 'rude\x0a\x1b[31mforged' refused: its name contains a control character"
 has "$tmp/out" "#1 refused: $LBS_RUDE_PLUGIN: scheduler 'nnnnnnnn"
 has "$tmp/out" "its name is longer than 128 bytes"
-# A 4,000-byte description is cut to 256 bytes and "...".
-has "$tmp/out" "  rude-long        $(printf 'd%.0s' $(seq 256))..."
-lacks "$tmp/out" "$(printf 'd%.0s' $(seq 257))"
+# A 4,000-byte description is cut to 1,024 bytes and "...".
+has "$tmp/out" "  rude-long        $(printf 'd%.0s' $(seq 1024))..."
+lacks "$tmp/out" "$(printf 'd%.0s' $(seq 1025))"
 lacks "$tmp/out" $'\x1b'
 expect_rc 2 "$shim" check "$LBS_RUDE_COUNT_PLUGIN"
 has "$tmp/err" "says it has 4294967295 schedulers, more than 1024"
