@@ -84,8 +84,8 @@ static int cmd_check(int argc, char **argv)
 	e = loader_entry(p);
 	/* Everything the plugin names goes out on one line each: its text
 	 * may hold anything, a newline or a terminal escape included. */
-	printf("plugin: %s %s\n", e->plugin_name ? txt_show(name, sizeof name, e->plugin_name) : "?",
-	       e->plugin_version ? txt_show(desc, sizeof desc, e->plugin_version) : "?");
+	printf("plugin: %s %s\n", loader_show(name, sizeof name, e->plugin_name),
+	       loader_show(desc, sizeof desc, e->plugin_version));
 	printf("abi: %u.%u (host %d.%d)\n", e->abi_major, e->abi_minor, LBS_ABI_MAJOR,
 	       LBS_ABI_MINOR);
 	printf("schedulers:\n");

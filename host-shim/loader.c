@@ -92,10 +92,20 @@ static int file_problem(const char *path, char *why, size_t n)
 	return rc;
 }
 
-/* The plugin's own name for messages: bounded and on one line. */
+const char *loader_show(char *dst, size_t n, const char *s)
+{
+	char head[LOADER_MAX_NAME + 1];
+
+	if (!s)
+		return "?";
+	/* %.*s reads no further than the bound, terminated or not. */
+	snprintf(head, sizeof head, "%.*s", LOADER_MAX_NAME, s);
+	return txt_show(dst, n, head);
+}
+
 static const char *plugin_label(const lbs_plugin_entry *e, char *buf, size_t n)
 {
-	return e->plugin_name ? txt_show(buf, n, e->plugin_name) : "?";
+	return loader_show(buf, n, e->plugin_name);
 }
 
 lbs_status loader_open(const char *path, const lbs_host_api *host,
@@ -163,7 +173,7 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 		         "%s: refused: plugin %s %s is built for lbsched ABI %u.%u, this host speaks ABI %d.%d; "
 		         "rebuild the plugin against lbsched/abi.h %d.x",
 		         path, plugin_label(e, label, sizeof label),
-		         e->plugin_version ? txt_show(version, sizeof version, e->plugin_version) : "?",
+		         loader_show(version, sizeof version, e->plugin_version),
 		         e->abi_major,
 		         e->abi_minor, LBS_ABI_MAJOR, LBS_ABI_MINOR, LBS_ABI_MAJOR);
 		dlclose(handle);
@@ -277,7 +287,7 @@ const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
 			const lbs_scheduler_desc *o = p->entry->scheduler_get(i);
 			if (o && o->name)
 				used += (size_t)snprintf(err + used, errlen - used, "%s %s",
-				                         i ? "," : "", txt_show(shown, sizeof shown, o->name));
+				                         i ? "," : "", loader_show(shown, sizeof shown, o->name));
 		}
 		return NULL;
 	}

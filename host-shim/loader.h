@@ -31,6 +31,11 @@ typedef struct loaded_plugin loaded_plugin;
 lbs_status loader_open(const char *path, const lbs_host_api *host,
                        loaded_plugin **out, char *err, size_t errlen);
 
+/* Text the plugin names itself by (a plugin or scheduler name, a version)
+ * for a message: at most LOADER_MAX_NAME bytes of it read, shown as
+ * txt_show does (escaped, about 64 bytes); "?" for NULL.  Returns dst. */
+const char *loader_show(char *dst, size_t n, const char *s);
+
 /* Why a plugin path cannot be opened, for errno e: "no such file",
  * "permission denied", a symlink loop, ... */
 const char *loader_errno_text(int e);
