@@ -7,6 +7,7 @@
  * them, and unloading code that an instance still points into is the one
  * mistake a host cannot recover from.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 
 #include "host.h"
 #include "shim_config.h"
+#include "text.h"
 
 typedef struct plugin_rec {
 	struct plugin_rec *next;
@@ -94,10 +96,16 @@ void host_set_log(shim_host *h, host_log_fn fn, void *ctx)
 	pthread_mutex_unlock(&h->log_mu);
 }
 
+/* Every log line leaves here on one line, whatever a plugin wrote or an
+ * input id carried (a newline in either would forge a second line). */
 static void emit(shim_host *h, int32_t level, const char *msg)
 {
+	char line[4096];
+
+	snprintf(line, sizeof line, "%s", msg);
+	txt_one_line(line);
 	pthread_mutex_lock(&h->log_mu);
-	h->log_fn(h->log_ctx, level, msg);
+	h->log_fn(h->log_ctx, level, line);
 	pthread_mutex_unlock(&h->log_mu);
 }
 
@@ -190,8 +198,8 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 	lbs_status st;
 
 	if (!path || !realpath(path, real)) {
-		snprintf(err, errlen, "%s: cannot load plugin: no such file",
-		         path ? path : "(null)");
+		snprintf(err, errlen, "%s: cannot load plugin: %s", path ? path : "(null)",
+		         path ? loader_errno_text(errno) : "no path given");
 		return LBS_EINVAL;
 	}
 	for (r = h->plugins; r; r = r->next) {

@@ -28,6 +28,7 @@
 #include "host.h"
 #include "scheduler.h"
 #include "simulate_cmd.h"
+#include "text.h"
 #include "textbuf.h"
 #include "shim_config.h"
 
@@ -64,9 +65,10 @@ static int cmd_check(int argc, char **argv)
 	loaded_plugin *p;
 	const lbs_host_api *api;
 	const lbs_plugin_entry *e;
-	char err[1024];
+	char err[1024], name[96], desc[LOADER_MAX_DESCRIPTION + 4];
 	lbs_status st;
 	uint32_t usable = 0;
+	uint32_t n;
 
 	if (argc != 1) {
 		usage(stderr);
@@ -82,12 +84,19 @@ static int cmd_check(int argc, char **argv)
 		return st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
 	}
 	e = loader_entry(p);
-	printf("plugin: %s %s\n", e->plugin_name ? e->plugin_name : "?",
-	       e->plugin_version ? e->plugin_version : "?");
+	/* Everything the plugin names goes out on one line each: its text
+	 * may hold anything, a newline or a terminal escape included. */
+	printf("plugin: %s %s\n", loader_show(name, sizeof name, e->plugin_name),
+	       loader_show(desc, sizeof desc, e->plugin_version));
 	printf("abi: %u.%u (host %d.%d)\n", e->abi_major, e->abi_minor, LBS_ABI_MAJOR,
 	       LBS_ABI_MINOR);
 	printf("schedulers:\n");
-	for (uint32_t i = 0; i < e->scheduler_count(); i++) {
+	/* loader_open refused a count over LOADER_MAX_SCHEDULERS; a plugin
+	 * may still answer differently now. */
+	n = e->scheduler_count();
+	if (n > LOADER_MAX_SCHEDULERS)
+		n = LOADER_MAX_SCHEDULERS;
+	for (uint32_t i = 0; i < n; i++) {
 		const lbs_scheduler_desc *d = e->scheduler_get(i);
 		const lbs_scheduler_desc *ok = d && d->name ? loader_find(p, d->name, err, sizeof err) : NULL;
 		if (!ok) {
@@ -95,7 +104,13 @@ static int cmd_check(int argc, char **argv)
 			continue;
 		}
 		usable++;
-		printf("  %-16s %s%s%s%s\n", d->name, d->description ? d->description : "",
+		/* %.*s reads no further than the bound, terminated or not. */
+		snprintf(desc, sizeof desc, "%.*s%s", LOADER_MAX_DESCRIPTION,
+		         d->description ? d->description : "",
+		         d->description && strnlen(d->description, LOADER_MAX_DESCRIPTION + 1) >
+		                 LOADER_MAX_DESCRIPTION ? "..." : "");
+		txt_one_line(desc);
+		printf("  %-16s %s%s%s%s\n", d->name, desc,
 		       DESC_HAS(d, score) ? " [score]" : "", DESC_HAS(d, report) ? " [learns]" : "",
 		       DESC_HAS(d, explain) ? " [explain]" : "");
 	}

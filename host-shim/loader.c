@@ -6,10 +6,15 @@
  * called only once the major version and sizes are known to be ours.
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "elf_check.h"
 #include "loader.h"
 #include "text.h"
 
@@ -33,6 +38,76 @@ static int probe_other_major(void *handle)
 	return 0;
 }
 
+const char *loader_errno_text(int e)
+{
+	switch (e) {
+	case ENOENT: return "no such file";
+	case ELOOP: return "too many levels of symbolic links (a symlink loop?)";
+	case EACCES: return "permission denied";
+	case ENOTDIR: return "a component of the path is not a directory";
+	}
+	return strerror(e);
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * What dlopen() would trip on, found first: it blocks forever opening a
+ * FIFO, calls a foreign architecture "No such file or directory" and dies
+ * of SIGBUS on a file shorter than its headers.  O_NONBLOCK makes opening
+ * a FIFO return at once so that fstat can tell what the path is.
+ */
+static int file_problem(const char *path, char *why, size_t n)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), rc;
+
+	if (fd < 0) {
+		snprintf(why, n, "%s", loader_errno_text(errno));
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(why, n, "%s", loader_errno_text(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, n, "it is %s; a plugin must be a regular file", file_kind(st.st_mode));
+		close(fd);
+		return -1;
+	}
+	rc = elf_check_fd(fd, (uint64_t)st.st_size, why, n);
+	close(fd);
+	return rc;
+}
+
+const char *loader_show(char *dst, size_t n, const char *s)
+{
+	char head[LOADER_MAX_NAME + 1];
+
+	if (!s)
+		return "?";
+	/* %.*s reads no further than the bound, terminated or not. */
+	snprintf(head, sizeof head, "%.*s", LOADER_MAX_NAME, s);
+	return txt_show(dst, n, head);
+}
+
+static const char *plugin_label(const lbs_plugin_entry *e, char *buf, size_t n)
+{
+	return loader_show(buf, n, e->plugin_name);
+}
+
 lbs_status loader_open(const char *path, const lbs_host_api *host,
                        loaded_plugin **out, char *err, size_t errlen)
 {
@@ -40,12 +115,17 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	lbs_plugin_entry_fn entry_fn;
 	const lbs_plugin_entry *e;
 	loaded_plugin *p;
-	char perr[512] = "";
+	char perr[512] = "", label[96], version[96];
 	lbs_status st;
+	uint32_t count;
 
 	*out = NULL;
 	if (!path || !*path) {
 		snprintf(err, errlen, "no plugin path given");
+		return LBS_EINVAL;
+	}
+	if (file_problem(path, perr, sizeof perr)) {
+		snprintf(err, errlen, "%s: cannot load plugin: %s", path, perr);
 		return LBS_EINVAL;
 	}
 	/* RTLD_LOCAL: a plugin's symbols must not satisfy anyone else's
@@ -92,8 +172,9 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 		snprintf(err, errlen,
 		         "%s: refused: plugin %s %s is built for lbsched ABI %u.%u, this host speaks ABI %d.%d; "
 		         "rebuild the plugin against lbsched/abi.h %d.x",
-		         path, e->plugin_name ? e->plugin_name : "?",
-		         e->plugin_version ? e->plugin_version : "?", e->abi_major,
+		         path, plugin_label(e, label, sizeof label),
+		         loader_show(version, sizeof version, e->plugin_version),
+		         e->abi_major,
 		         e->abi_minor, LBS_ABI_MAJOR, LBS_ABI_MINOR, LBS_ABI_MAJOR);
 		dlclose(handle);
 		return LBS_EVERSION;
@@ -103,17 +184,31 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 		snprintf(err, errlen,
 		         "%s: refused: plugin %s (ABI %u.%u) leaves a required entry function NULL; "
 		         "fix the plugin's lbs_plugin_entry",
-		         path, e->plugin_name ? e->plugin_name : "?", e->abi_major, e->abi_minor);
+		         path, plugin_label(e, label, sizeof label), e->abi_major, e->abi_minor);
 		dlclose(handle);
 		return LBS_EVERSION;
 	}
+	perr[0] = '\0';
 	st = e->init(host, perr, sizeof perr);
+	/* The plugin may have filled the buffer without a terminator. */
+	perr[sizeof perr - 1] = '\0';
+	txt_one_line(perr);
 	if (st != LBS_OK) {
 		snprintf(err, errlen, "%s: plugin %s refused to start (status %d): %s", path,
-		         e->plugin_name ? e->plugin_name : "?", (int)st,
+		         plugin_label(e, label, sizeof label), (int)st,
 		         perr[0] ? perr : "no reason given");
 		dlclose(handle);
 		return st == LBS_EVERSION ? LBS_EVERSION : LBS_EINVAL;
+	}
+	/* Every host walks the list (check, and loader_find's message). */
+	count = e->scheduler_count();
+	if (count > LOADER_MAX_SCHEDULERS) {
+		snprintf(err, errlen, "%s: refused: plugin %s says it has %u schedulers, more than %d; "
+		         "fix its scheduler_count", path, plugin_label(e, label, sizeof label), count,
+		         LOADER_MAX_SCHEDULERS);
+		e->deinit();
+		dlclose(handle);
+		return LBS_EVERSION;
 	}
 	p = calloc(1, sizeof *p);
 	if (p)
@@ -153,10 +248,20 @@ const char *loader_path(const loaded_plugin *p)
 
 static const char *desc_problem(const lbs_scheduler_desc *d)
 {
+	size_t len;
+
 	if (d->struct_size < LBS_DESC_SIZE_V1_0)
 		return "its descriptor is smaller than ABI 1.0's";
 	if (!d->name || !d->name[0])
 		return "it has no name";
+	/* Names go into configs, logs and messages: an identifier, never
+	 * text that reads on without end or breaks a line. */
+	len = strnlen(d->name, LOADER_MAX_NAME + 1);
+	if (len > LOADER_MAX_NAME)
+		return "its name is longer than " LOADER_MAX_NAME_TEXT " bytes";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)d->name[i] < 0x20 || d->name[i] == 0x7f)
+			return "its name contains a control character";
 	if (!d->create || !d->destroy || !d->select)
 		return "a required slot (create, destroy or select) is NULL";
 	return NULL;
@@ -167,27 +272,29 @@ const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
 {
 	const lbs_scheduler_desc *d = p->entry->scheduler_find(name);
 	const char *problem;
+	char shown[96];
 
 	if (!d) {
 		size_t used;
 		uint32_t n = p->entry->scheduler_count();
-		char shown[96];
 
 		/* The name may come from a config the plugin relays. */
 		used = (size_t)snprintf(err, errlen, "%s: no scheduler named '%s'; it has:",
 		                        p->path, txt_show(shown, sizeof shown, name));
+		if (n > LOADER_MAX_SCHEDULERS) /* checked at load; a plugin may change its mind */
+			n = LOADER_MAX_SCHEDULERS;
 		for (uint32_t i = 0; i < n && used < errlen; i++) {
 			const lbs_scheduler_desc *o = p->entry->scheduler_get(i);
 			if (o && o->name)
 				used += (size_t)snprintf(err + used, errlen - used, "%s %s",
-				                         i ? "," : "", o->name);
+				                         i ? "," : "", loader_show(shown, sizeof shown, o->name));
 		}
 		return NULL;
 	}
 	problem = desc_problem(d);
 	if (problem) {
 		snprintf(err, errlen, "%s: scheduler '%s' refused: %s; rebuild it against lbsched/abi.h %d.x",
-		         p->path, name, problem, LBS_ABI_MAJOR);
+		         p->path, txt_show(shown, sizeof shown, name), problem, LBS_ABI_MAJOR);
 		return NULL;
 	}
 	return d;

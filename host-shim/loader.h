@@ -11,14 +11,34 @@
 
 typedef struct loaded_plugin loaded_plugin;
 
+/* More schedulers than this, and the plugin is refused at load: check and
+ * the "no scheduler named" message walk the whole list. */
+#define LOADER_MAX_SCHEDULERS 1024
+/* A longer scheduler name is refused, as is one with a control byte. */
+#define LOADER_MAX_NAME 128
+#define LOADER_MAX_NAME_TEXT "128"
+/* The most of a description `check` shows (on one line). */
+#define LOADER_MAX_DESCRIPTION 1024
+
 /*
- * dlopen(path, RTLD_NOW | RTLD_LOCAL), check the entry, call init(host).
- * Returns LBS_OK; LBS_EINVAL when the file cannot be opened; LBS_EVERSION
- * when the plugin is refused.  The message names the file, both versions
- * and the fix.
+ * Check the file (a regular file, an ELF shared object for this host that
+ * is as long as its headers say), dlopen(path, RTLD_NOW | RTLD_LOCAL),
+ * check the entry, call init(host), bound its scheduler count.
+ * Returns LBS_OK; LBS_EINVAL when the file cannot be opened or is not such
+ * a file; LBS_EVERSION when the plugin is refused.  The message names the
+ * file, both versions and the fix.
  */
 lbs_status loader_open(const char *path, const lbs_host_api *host,
                        loaded_plugin **out, char *err, size_t errlen);
+
+/* Text the plugin names itself by (a plugin or scheduler name, a version)
+ * for a message: at most LOADER_MAX_NAME bytes of it read, shown as
+ * txt_show does (escaped, about 64 bytes); "?" for NULL.  Returns dst. */
+const char *loader_show(char *dst, size_t n, const char *s);
+
+/* Why a plugin path cannot be opened, for errno e: "no such file",
+ * "permission denied", a symlink loop, ... */
+const char *loader_errno_text(int e);
 
 /* deinit and dlclose.  Every instance must be destroyed first. */
 void loader_close(loaded_plugin *p);

@@ -14,6 +14,7 @@
 
 #include "eligible.h"
 #include "scheduler.h"
+#include "text.h"
 
 /* Load above which the fallback rotation skips a worker, as the plugin's
  * schedulers do by default. */
@@ -55,6 +56,9 @@ lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
 		return LBS_ENOMEM;
 	}
 	st = d->create(api, config, config ? config_len : 0, &s->inst, perr, sizeof perr);
+	/* The plugin may have filled the buffer without a terminator. */
+	perr[sizeof perr - 1] = '\0';
+	txt_one_line(perr);
 	if (st != LBS_OK || !s->inst) {
 		snprintf(err, errlen, "scheduler '%s': %s", name,
 		         perr[0] ? perr : "create failed without a reason");
@@ -97,6 +101,7 @@ static const char *answer_problem(const lbs_workload *wl,
                                   char *buf, size_t len)
 {
 	uint32_t lo, hi;
+	char said[96], id[96];
 
 	if (st == LBS_NO_WORKER)
 		return out->n_selected ? "answered no_worker with workers selected" : NULL;
@@ -120,18 +125,21 @@ static const char *answer_problem(const lbs_workload *wl,
 		}
 		if (!out->ids[i] || strcmp(out->ids[i], workers[idx]->id)) {
 			snprintf(buf, len, "id '%s' does not match worker %u '%s'",
-			         out->ids[i] ? out->ids[i] : "(null)", idx, workers[idx]->id);
+			         out->ids[i] ? txt_show(said, sizeof said, out->ids[i]) : "(null)", idx,
+			         txt_show(id, sizeof id, workers[idx]->id));
 			return buf;
 		}
 		for (uint32_t j = 0; j < i; j++) {
 			if (out->indices[j] == idx) {
-				snprintf(buf, len, "worker '%s' selected twice", workers[idx]->id);
+				snprintf(buf, len, "worker '%s' selected twice",
+				         txt_show(id, sizeof id, workers[idx]->id));
 				return buf;
 			}
 		}
 		r = elig_check(wl, workers[idx], NO_CEILING, NULL);
 		if (r != ELIG_OK) {
-			snprintf(buf, len, "worker '%s' %s", workers[idx]->id, elig_reason_text(r));
+			snprintf(buf, len, "worker '%s' %s", txt_show(id, sizeof id, workers[idx]->id),
+			         elig_reason_text(r));
 			return buf;
 		}
 	}
@@ -181,7 +189,7 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n,
                         lbs_selection *out, int *fell_back)
 {
-	char buf[256];
+	char buf[256], shown[96];
 	const char *problem;
 	lbs_status st;
 
@@ -194,13 +202,16 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 	if (n == 0)
 		return LBS_NO_WORKER;
 	st = s->desc->select(s->inst, wl, workers, n, out);
+	/* Every reader of the reason trusts it to end inside its buffer. */
+	if (out->reason && out->reason_len)
+		out->reason[out->reason_len - 1] = '\0';
 	problem = answer_problem(wl, workers, n, out, st, buf, sizeof buf);
 	if (!problem)
 		return st;
 	s->fallbacks++;
 	host_logf(s->host, LBS_LOG_PLUGIN_MISBEHAVING,
 	          "scheduler '%s' on workload '%s': %s; the host chose instead",
-	          s->desc->name, wl->id ? wl->id : "?", problem);
+	          s->desc->name, wl->id ? txt_show(shown, sizeof shown, wl->id) : "?", problem);
 	if (fell_back)
 		*fell_back = 1;
 	return fallback_select(s, wl, workers, n, out);

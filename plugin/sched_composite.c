@@ -232,6 +232,9 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 	}
 	st = c->desc->create(c->host, text, text ? strlen(text) : 0, &c->inst,
 	                     cerr, sizeof cerr);
+	/* The child may have filled the buffer without a terminator. */
+	cerr[sizeof cerr - 1] = '\0';
+	txt_one_line(cerr);
 	cJSON_free(text);
 	if (st == LBS_OK && !c->inst)
 		st = LBS_EINTERNAL;
@@ -804,6 +807,8 @@ static lbs_status route_select(comp_inst *inst, const lbs_workload *wl,
 	lbs_status st = c->desc->select(c->inst, wl, workers, n, out);
 	char said[512], name[160];
 
+	if (out->reason && out->reason_len)
+		out->reason[out->reason_len - 1] = '\0'; /* the child may not have */
 	if (out->reason && out->reason_len && st >= 0) {
 		snprintf(said, sizeof said, "%s", out->reason);
 		sc_reason(out, NAME " route %s -> %s", route_name(inst, r, name, sizeof name),

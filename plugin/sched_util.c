@@ -179,10 +179,12 @@ void sc_reason_none(lbs_selection *out, const char *who,
 }
 
 /* Six decimals: enough to compare, and "0.83" reads better than
- * "0.83000000000000007". */
+ * "0.83000000000000007".  From 2^53 / 1e6 up a double has no sixth
+ * decimal to round, and x * 1e6 would overflow to inf (written as null)
+ * above about 1.8e302. */
 static double tidy(double x)
 {
-	return isfinite(x) ? round(x * 1e6) / 1e6 : x;
+	return isfinite(x) && fabs(x) < 9e9 ? round(x * 1e6) / 1e6 : x;
 }
 
 lbs_status sc_explain_begin(sc_explain *e, const char *scheduler)

@@ -246,6 +246,137 @@ static void test_liar(void)
 	host_free(h);
 }
 
+/* Text a plugin writes into host buffers without a terminator: the host
+ * cuts it at the buffer's end and reads no byte past it (ASan). */
+static void test_unterminated_text(void)
+{
+	shim_host *h = host_new("unterminated-test", LBS_LOG_ERROR);
+	fleet f = fleet_parse(FLEET);
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+	const lbs_host_api *api;
+	loaded_plugin *p;
+	shim_sched *s;
+	char err[2048];
+	const char *text;
+
+	/* create's error: the host's buffer is 512 bytes. */
+	CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"unterminated_error\"}",
+	                     31, &s, err, sizeof err),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "scheduler 'liar': EEEE");
+	text = strstr(err, ": E");
+	CHECK(text && strspn(text + 2, "E") == 511 && text[2 + 511] == '\0');
+
+	/* init's error, 512 bytes too. */
+	CHECK_INT(host_load(h, getenv("LBS_RUDE_INIT_PLUGIN"), &p, &api, err, sizeof err), LBS_EINVAL);
+	CHECK_CONTAINS(err, "refused to start (status -5): EEEE");
+	text = strstr(err, ": E");
+	CHECK(text && strspn(text + 2, "E") == 511 && text[2 + 511] == '\0');
+
+	/* select's reason: the selection's buffer, followed by bytes that are
+	 * not part of it. */
+	{
+		struct {
+			char reason[256];
+			char beyond[16];
+		} buf;
+		uint32_t idx[2];
+		const char *ids[2];
+		lbs_selection sel = {.struct_size = sizeof sel, .capacity = 2, .indices = idx,
+		                     .ids = ids, .reason = buf.reason, .reason_len = sizeof buf.reason};
+		memset(buf.beyond, 'X', sizeof buf.beyond);
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar",
+		                     "{\"mode\": \"unterminated_reason\"}", 32, &s, err, sizeof err),
+		          LBS_OK);
+		CHECK_INT(sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel, NULL),
+		          LBS_OK);
+		CHECK_STR(sel.ids[0], "cpu_a");
+		CHECK_INT(strnlen(buf.reason, sizeof buf.reason), sizeof buf.reason - 1);
+		CHECK_INT(strspn(buf.reason, "R"), sizeof buf.reason - 1);
+		sched_close(s);
+	}
+	arena_free(a);
+	fleet_free(&f);
+	host_free(h);
+}
+
+/* A plugin's names and counts are bounded, and what it names reaches a
+ * message on one line. */
+static void test_rude_plugin(void)
+{
+	shim_host *h = host_new("rude-test", LBS_LOG_ERROR);
+	const lbs_host_api *api;
+	loaded_plugin *p;
+	char err[2048];
+
+	CHECK_INT(host_load(h, getenv("LBS_RUDE_COUNT_PLUGIN"), &p, &api, err, sizeof err),
+	          LBS_EVERSION);
+	CHECK_CONTAINS(err, "says it has 4294967295 schedulers, more than 1024");
+	CHECK_CONTAINS(err, "plugin rude\\x0a\\x1b[2Jplugin");
+
+	CHECK_INT(host_load(h, getenv("LBS_RUDE_PLUGIN"), &p, &api, err, sizeof err), LBS_OK);
+	CHECK(loader_find(p, "rude\n\x1b[31mforged", err, sizeof err) == NULL);
+	CHECK_CONTAINS(err, "scheduler 'rude\\x0a\\x1b[31mforged' refused: its name contains a control character");
+	CHECK(!strchr(err, '\n') && !strchr(err, '\x1b'));
+	{
+		char name[301];
+		memset(name, 'n', 300);
+		name[300] = '\0';
+		CHECK(loader_find(p, name, err, sizeof err) == NULL);
+		CHECK_CONTAINS(err, "its name is longer than 128 bytes");
+	}
+	/* Asked for a name it lacks, the plugin's list is shown escaped. */
+	CHECK(loader_find(p, "nope", err, sizeof err) == NULL);
+	CHECK_CONTAINS(err, "it has: rude\\x0a\\x1b[31mforged, nnnn");
+	CHECK(!strchr(err, '\n') && !strchr(err, '\x1b'));
+	CHECK(loader_find(p, "rude-long", err, sizeof err) != NULL);
+	host_free(h);
+}
+
+/* A test id with a newline and a plugin id with a newline and an escape
+ * make one log line, escaped. */
+static void test_log_one_line(void)
+{
+	shim_host *h = host_new("log-test", LBS_LOG_DEBUG);
+	fleet f = fleet_parse(FLEET);
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\\nlog-test: error: forged\","
+	                                     " \"minimum_memory\": 1}");
+	uint32_t idx[2];
+	const char *ids[2];
+	char reason[256], err[1024];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 2, .indices = idx, .ids = ids,
+	                     .reason = reason, .reason_len = sizeof reason};
+	shim_sched *s;
+	int fell_back = 0;
+
+	host_set_log(h, capture_log, NULL);
+	CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"forged_id\"}", 22,
+	                     &s, err, sizeof err),
+	          LBS_OK);
+	misbehaving_logs = 0;
+	CHECK_INT(sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel, &fell_back),
+	          LBS_OK);
+	CHECK_INT(fell_back, 1);
+	CHECK_INT(misbehaving_logs, 1);
+	CHECK_CONTAINS(last_log, "on workload 't\\x0alog-test: error: forged'");
+	CHECK_CONTAINS(last_log, "id 'cpu_c\\x0albsched-shim: error: forged\\x1b[2J' does not match");
+	CHECK(!strchr(last_log, '\n') && !strchr(last_log, '\x1b'));
+	sched_close(s);
+	/* What a plugin logs itself leaves on one line as well. */
+	{
+		const lbs_host_api *api;
+		loaded_plugin *p;
+		CHECK_INT(host_load(h, getenv("LBS_PLUGIN"), &p, &api, err, sizeof err), LBS_OK);
+		api->log(api->host_data, LBS_LOG_WARN, "first\nlog-test: error: forged\x1b[2J");
+		CHECK_STR(last_log, "first?log-test: error: forged?[2J");
+	}
+	arena_free(a);
+	fleet_free(&f);
+	host_free(h);
+}
+
 int main(void)
 {
 	test_real_plugin();
@@ -253,5 +384,8 @@ int main(void)
 	test_v1_0_plugin_in_current_host();
 	test_refusals();
 	test_liar();
+	test_unterminated_text();
+	test_rude_plugin();
+	test_log_one_line();
 	return check_done("test_abi");
 }

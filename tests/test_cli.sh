@@ -375,5 +375,85 @@ expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" -
 lines "$tmp/out" 30
 lines "$tmp/err" 101
 has "$tmp/err" "50 more warnings suppressed"
+# Plugin text is bounded and on one line (issue 15).
+expect_rc 0 "$shim" check "$LBS_RUDE_PLUGIN"
+lines "$tmp/out" 6
+has "$tmp/out" 'plugin: rude\x0a\x1b[2Jplugin 0.0.1'
+has "$tmp/out" "#0 refused: $LBS_RUDE_PLUGIN: scheduler 'rude\x0a\x1b[31mforged' refused: its name contains a control character"
+has "$tmp/out" "#1 refused: $LBS_RUDE_PLUGIN: scheduler 'nnnnnnnn"
+has "$tmp/out" "its name is longer than 128 bytes"
+# A 4,000-byte description is cut to 1,024 bytes and "...".
+has "$tmp/out" "  rude-long        $(printf 'd%.0s' $(seq 1024))..."
+lacks "$tmp/out" "$(printf 'd%.0s' $(seq 1025))"
+lacks "$tmp/out" $'\x1b'
+expect_rc 2 "$shim" check "$LBS_RUDE_COUNT_PLUGIN"
+has "$tmp/err" "says it has 4294967295 schedulers, more than 1024"
+lines "$tmp/err" 1
+lines "$tmp/out" 0
+# A test id with a newline, and a plugin id with a newline and an escape: one
+# log line.
+printf '{"test_id": "t\\nlbsched-shim: error: forged", "minimum_memory": 1}\n' >"$tmp/nl.jsonl"
+echo '{"mode": "forged_id"}' >"$tmp/forged.json"
+expect_rc 0 "$shim" decide --plugin "$LBS_LIAR_PLUGIN" --scheduler liar --config "$tmp/forged.json" --workers "$tmp/fleet.json" --tests "$tmp/nl.jsonl"
+lines "$tmp/err" 1
+has "$tmp/err" "plugin misbehaving: scheduler 'liar' on workload 't\x0albsched-shim: error: forged'"
+lacks "$tmp/err" $'\x1b'
+# A reason without a terminator is cut at the end of the host's buffer (512).
+echo '{"mode": "unterminated_reason"}' >"$tmp/unterm.json"
+expect_rc 0 "$shim" decide --plugin "$LBS_LIAR_PLUGIN" --scheduler liar --config "$tmp/unterm.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/out" "\"reason\":\"$(printf 'R%.0s' $(seq 511))\"}"
+
+# Plugin paths: what is not a regular ELF shared object for this host, as long
+# as its headers say, is refused before dlopen(), each for what it is.
+mkfifo "$tmp/fifo.so"
+expect_rc 1 timeout 20 "$shim" check "$tmp/fifo.so"
+has "$tmp/err" "fifo.so: cannot load plugin: it is a FIFO; a plugin must be a regular file"
+expect_rc 1 timeout 20 "$shim" decide --plugin "$tmp/fifo.so" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "it is a FIFO"
+echo "{\"children\": [{\"scheduler\": \"x\", \"plugin\": \"$tmp/fifo.so\"}]}" >"$tmp/fifochild.json"
+expect_rc 1 timeout 20 "$shim" decide --scheduler composite --config "$tmp/fifochild.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "config field 'children[0]': $tmp/fifo.so: cannot load plugin: it is a FIFO"
+expect_rc 1 "$shim" check "$tmp"
+has "$tmp/err" "it is a directory"
+ln -s "$tmp/loop-b" "$tmp/loop-a" && ln -s "$tmp/loop-a" "$tmp/loop-b"
+expect_rc 1 "$shim" check "$tmp/loop-a"
+has "$tmp/err" "loop-a: cannot load plugin: too many levels of symbolic links (a symlink loop?)"
+expect_rc 1 "$shim" check "$tmp/missing.so"
+has "$tmp/err" "missing.so: cannot load plugin: no such file"
+# Permission denied: a directory the caller cannot search (root is let
+# through, so as root the shim runs as nobody).
+mkdir -m 0700 "$tmp/locked" && cp "$plugin" "$tmp/locked/p.so"
+if [ "$(id -u)" = 0 ]; then
+	chmod 0755 "$tmp"
+	expect_rc 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$shim" check "$tmp/locked/p.so"
+	chmod 0700 "$tmp"
+else
+	chmod 0 "$tmp/locked"
+	expect_rc 1 "$shim" check "$tmp/locked/p.so"
+	chmod 0700 "$tmp/locked"
+fi
+has "$tmp/err" "p.so: cannot load plugin: permission denied"
+# Another architecture: the plugin with its e_machine patched.
+if [ "$(uname -m)" = aarch64 ]; then machine='\x3e' want="built for x86-64, this host is aarch64"
+else machine='\xb7' want="built for aarch64, this host is"; fi
+cp "$plugin" "$tmp/foreign.so"
+printf "$machine\\x00" | dd of="$tmp/foreign.so" bs=1 seek=18 conv=notrunc status=none
+expect_rc 1 "$shim" check "$tmp/foreign.so"
+has "$tmp/err" "foreign.so: cannot load plugin: $want"
+# Truncated: half the file (its section headers are gone), and, with the
+# section header fields zeroed, cut inside its code (dlopen died of SIGBUS).
+size=$(stat -c %s "$plugin")
+head -c $((size / 2)) "$plugin" >"$tmp/half.so"
+expect_rc 1 "$shim" check "$tmp/half.so"
+has "$tmp/err" "half.so: cannot load plugin: truncated: the file is $((size / 2)) bytes, its section headers are"
+cp "$plugin" "$tmp/noshdr.so"
+dd if=/dev/zero of="$tmp/noshdr.so" bs=1 seek=40 count=8 conv=notrunc status=none
+dd if=/dev/zero of="$tmp/noshdr.so" bs=1 seek=60 count=4 conv=notrunc status=none
+head -c 8192 "$tmp/noshdr.so" >"$tmp/cut.so"
+expect_rc 1 "$shim" check "$tmp/cut.so"
+has "$tmp/err" "cut.so: cannot load plugin: truncated: the file is 8192 bytes, its segment"
+lines "$tmp/err" 1
+expect_rc 1 "$shim" check "$LBS_SRCDIR/examples/fleet.json"
+has "$tmp/err" "fleet.json: cannot load plugin: not an ELF file"
 
 finish test_cli

@@ -8,8 +8,11 @@
  * fan-out, and one-line errors for bad configs.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -983,6 +986,87 @@ static void test_bad_configs(void)
 	CHECK_CONTAINS(create_error("not json"), "config: not valid JSON");
 }
 
+/* ===== Children that misbehave (issue 15) ================================= */
+
+/* A child's create error that fills its buffer without a terminator: the
+ * composite reports the buffer's text, and reads no byte past it (ASan). */
+static void test_child_unterminated_error(void)
+{
+	char cfg[1024];
+	const char *err, *text;
+
+	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"liar\", \"plugin\": \"%s\","
+	         " \"config\": {\"mode\": \"unterminated_error\"}}]}", getenv("LBS_LIAR_PLUGIN"));
+	err = create_error(cfg);
+	CHECK_CONTAINS(err, "config field 'children[0]' (liar): EEEE");
+	text = strstr(err, "(liar): ");
+	if (text) {
+		text += strlen("(liar): ");
+		/* Only E's to the end, cut where the host's buffer ends. */
+		CHECK_INT(strspn(text, "E"), strlen(text));
+		CHECK(strlen(text) > 100);
+	}
+}
+
+/* A routed child's select reason without a terminator. */
+static void test_child_unterminated_reason(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = fixture_workload(f.arena, "{\"test_id\": \"u\", \"priority\": 3}");
+	char cfg[1024];
+	shim_sched *s;
+
+	snprintf(cfg, sizeof cfg, "{\"routes\": [], \"default\": {\"scheduler\": \"liar\","
+	         " \"plugin\": \"%s\", \"config\": {\"mode\": \"unterminated_reason\"}}}",
+	         getenv("LBS_LIAR_PLUGIN"));
+	s = test_sched("composite", cfg);
+	CHECK(pick(s, &wl, &f) != NULL);
+	CHECK_CONTAINS(pick_reason(), "composite route default -> RRRR");
+	CHECK_INT(strspn(strstr(pick_reason(), "RRRR"), "R"), strlen(strstr(pick_reason(), "RRRR")));
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* A child score above 1.8e302 is written as a number, not null (tidy's
+ * x * 1e6 overflowed). */
+static void test_huge_child_score(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = fixture_workload(f.arena, "{\"test_id\": \"u\", \"priority\": 3}");
+	char cfg[1024];
+	shim_sched *s;
+	cJSON *ex;
+
+	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"liar\", \"plugin\": \"%s\","
+	         " \"config\": {\"mode\": \"huge_score\"}}]}", getenv("LBS_LIAR_PLUGIN"));
+	s = test_sched("composite", cfg);
+	ex = explain_of(s, &wl, &f);
+	CHECK(ex != NULL);
+	CHECK_CONTAINS(text, "\"raw\":1e+303");
+	CHECK_CONTAINS(text, "\"raw\":5e+302");
+	CHECK(strstr(text, "null") == NULL);
+	cJSON_Delete(ex);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* A FIFO named as a child's plugin is refused, not opened (which blocks
+ * until a writer comes, that is forever). */
+static void test_child_plugin_fifo(void)
+{
+	char dir[] = "/tmp/lbs-fifo-XXXXXX", fifo[64], cfg[1024];
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(fifo, sizeof fifo, "%s/child.so", dir);
+	CHECK_INT(mkfifo(fifo, 0600), 0);
+	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"x\", \"plugin\": \"%s\"}]}",
+	         fifo);
+	CHECK_CONTAINS(create_error(cfg), "config field 'children[0]': ");
+	CHECK_CONTAINS(create_error(cfg), "cannot load plugin: it is a FIFO; a plugin must be a regular file");
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_pure_blend();
@@ -1002,5 +1086,9 @@ int main(void)
 	test_report_and_stats();
 	test_fleet_grows();
 	test_bad_configs();
+	test_child_unterminated_error();
+	test_child_unterminated_reason();
+	test_huge_child_score();
+	test_child_plugin_fifo();
 	return check_done("test_composite");
 }

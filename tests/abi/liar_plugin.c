@@ -9,6 +9,14 @@
  *   ineligible    the second worker, whatever the requirements
  *   too_many      two workers for a single request
  *   error         LBS_EINTERNAL
+ *   unterminated_reason  an honest answer, its reason buffer filled with
+ *                 'R' and no terminator
+ *   forged_id     a right index with an id that carries a newline and a
+ *                 terminal escape
+ *   unterminated_error   create fails, its error buffer filled with 'E'
+ *                 and no terminator
+ *   huge_score    an honest answer; scores 1e303 for the first worker and
+ *                 5e302 for the others (every other mode scores 1 and 0)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +24,13 @@
 
 #include <lbsched/abi.h>
 
-enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR };
+enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
+            UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
-                                         "excluded", "ineligible", "too_many", "error"};
+                                         "excluded", "ineligible", "too_many", "error",
+                                         "unterminated_reason", "forged_id",
+                                         "unterminated_error", "huge_score"};
 
 static lbs_status l_create(const lbs_host_api *host, const char *config, size_t len,
                            void **out, char *err, size_t errlen)
@@ -42,6 +53,11 @@ static lbs_status l_create(const lbs_host_api *host, const char *config, size_t 
 		snprintf(quoted, sizeof quoted, "\"%s\"", mode_names[i]);
 		if (strstr(buf, quoted))
 			*m = (enum mode)i;
+	}
+	if (*m == UNTERMINATED_ERROR) {
+		memset(err, 'E', errlen);
+		free(m);
+		return LBS_ECONFIG;
 	}
 	if (buf[0] && *m == HONEST && !strstr(buf, "honest")) {
 		snprintf(err, errlen, "config field 'mode': unknown mode");
@@ -110,7 +126,29 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 	case ERROR:
 		out->n_selected = 0;
 		return LBS_EINTERNAL;
+	case UNTERMINATED_REASON:
+		if (out->reason)
+			memset(out->reason, 'R', out->reason_len);
+		break;
+	case FORGED_ID:
+		out->ids[0] = "cpu_c\nlbsched-shim: error: forged\x1b[2J";
+		break;
+	case UNTERMINATED_ERROR:
+	case HUGE_SCORE:
+		break;
 	}
+	return LBS_OK;
+}
+
+static lbs_status l_score(void *inst, const lbs_workload *wl,
+                          const lbs_worker *const *workers, uint32_t n, double *scores)
+{
+	int huge = *(enum mode *)inst == HUGE_SCORE;
+
+	(void)wl;
+	(void)workers;
+	for (uint32_t i = 0; i < n; i++)
+		scores[i] = huge ? (i == 0 ? 1e303 : 5e302) : (i == 0 ? 1.0 : 0.0);
 	return LBS_OK;
 }
 
@@ -121,6 +159,7 @@ static const lbs_scheduler_desc liar = {
 	.create = l_create,
 	.destroy = l_destroy,
 	.select = l_select,
+	.score = l_score,
 };
 
 #define PLUGIN_NAME "liar"

@@ -1,0 +1,124 @@
+/*
+ * A plugin whose own text misbehaves, to prove the host bounds and
+ * one-lines everything a plugin names.  Built three times (tests/meson.build):
+ *   (default)   plugin name and scheduler "rude\n\x1b[31mforged" with a
+ *               newline and an escape, a scheduler named with 300 bytes, and
+ *               one ("rude-long") with a 4,000-byte description;
+ *   RUDE_COUNT  scheduler_count() says UINT32_MAX;
+ *   RUDE_INIT   init fails with its error buffer filled with 'E' and no
+ *               terminator.
+ * The schedulers answer honestly: the first worker offered.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <lbsched/abi.h>
+
+static char long_name[301];
+static char long_description[4001];
+
+static lbs_status r_create(const lbs_host_api *host, const char *config, size_t len,
+                           void **out, char *err, size_t errlen)
+{
+	static int instance;
+
+	(void)host;
+	(void)config;
+	(void)len;
+	(void)err;
+	(void)errlen;
+	*out = &instance;
+	return LBS_OK;
+}
+
+static void r_destroy(void *inst)
+{
+	(void)inst;
+}
+
+static lbs_status r_select(void *inst, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           lbs_selection *out)
+{
+	(void)inst;
+	(void)wl;
+	if (n == 0)
+		return LBS_NO_WORKER;
+	out->n_selected = 1;
+	out->indices[0] = 0;
+	out->ids[0] = workers[0]->id;
+	return LBS_OK;
+}
+
+static lbs_scheduler_desc scheds[] = {
+	{.struct_size = sizeof(lbs_scheduler_desc), .name = "rude\n\x1b[31mforged",
+	 .description = "one\ntwo\x1b[2J", .create = r_create, .destroy = r_destroy,
+	 .select = r_select},
+	{.struct_size = sizeof(lbs_scheduler_desc), .name = long_name,
+	 .description = "a name of 300 bytes", .create = r_create, .destroy = r_destroy,
+	 .select = r_select},
+	{.struct_size = sizeof(lbs_scheduler_desc), .name = "rude-long",
+	 .description = long_description, .create = r_create, .destroy = r_destroy,
+	 .select = r_select},
+};
+#define N_SCHEDS (sizeof scheds / sizeof scheds[0])
+
+static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
+{
+	(void)host;
+	memset(long_name, 'n', sizeof long_name - 1);
+	memset(long_description, 'd', sizeof long_description - 1);
+#ifdef RUDE_INIT
+	memset(err, 'E', errlen);
+	return LBS_EINTERNAL;
+#else
+	(void)err;
+	(void)errlen;
+	return LBS_OK;
+#endif
+}
+
+static void e_deinit(void)
+{
+}
+
+static uint32_t e_count(void)
+{
+#ifdef RUDE_COUNT
+	return UINT32_MAX;
+#else
+	return N_SCHEDS;
+#endif
+}
+
+static const lbs_scheduler_desc *e_get(uint32_t i)
+{
+	return i < N_SCHEDS ? &scheds[i] : NULL;
+}
+
+static const lbs_scheduler_desc *e_find(const char *name)
+{
+	for (size_t i = 0; name && i < N_SCHEDS; i++)
+		if (!strcmp(name, scheds[i].name))
+			return &scheds[i];
+	return NULL;
+}
+
+static const lbs_plugin_entry entry = {
+	.struct_size = sizeof(lbs_plugin_entry),
+	.abi_major = LBS_ABI_MAJOR,
+	.abi_minor = LBS_ABI_MINOR,
+	.plugin_name = "rude\n\x1b[2Jplugin",
+	.plugin_version = "0.0.1",
+	.init = e_init,
+	.deinit = e_deinit,
+	.scheduler_count = e_count,
+	.scheduler_get = e_get,
+	.scheduler_find = e_find,
+};
+
+LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
+const lbs_plugin_entry *lbs_plugin_entry_v1(void)
+{
+	return &entry;
+}
