@@ -190,9 +190,7 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	}
 	perr[0] = '\0';
 	st = e->init(host, perr, sizeof perr);
-	/* The plugin may have filled the buffer without a terminator. */
-	perr[sizeof perr - 1] = '\0';
-	txt_one_line(perr);
+	plugin_text(perr, sizeof perr);
 	if (st != LBS_OK) {
 		snprintf(err, errlen, "%s: plugin %s refused to start (status %d): %s", path,
 		         plugin_label(e, label, sizeof label), (int)st,
@@ -305,4 +303,12 @@ const void *loader_extension(const loaded_plugin *p, const char *id)
 	if (!LBS_HAS_FIELD(p->entry, lbs_plugin_entry, get_extension) || !p->entry->get_extension)
 		return NULL;
 	return p->entry->get_extension(id);
+}
+
+void plugin_text(char *buf, size_t n)
+{
+	if (!n)
+		return;
+	buf[n - 1] = '\0';
+	txt_one_line(buf);
 }

@@ -60,4 +60,11 @@ const void *loader_extension(const loaded_plugin *p, const char *id);
 /* True when descriptor d is big enough to have `slot` and it is set. */
 #define DESC_HAS(d, slot) (LBS_HAS_FIELD(d, lbs_scheduler_desc, slot) && (d)->slot != NULL)
 
+/*
+ * Make text a plugin wrote into a host buffer of n bytes safe to print: the
+ * plugin may have filled it without a terminator, or put a newline or a
+ * terminal escape in it.  Ends it inside the buffer and folds it to one line.
+ */
+void plugin_text(char *buf, size_t n);
+
 #endif

@@ -110,6 +110,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		 * must not wipe a store with the empty document of a failure. */
 		textbuf m = {0};
 		st = ext->export_json(api, db, textbuf_write, &m, err, sizeof err);
+		plugin_text(err, sizeof err);
 		if (st == LBS_OK && (!m.p || m.failed)) {
 			snprintf(err, sizeof err, "store '%s': out of memory holding the export", db);
 			st = LBS_ENOMEM;
@@ -123,6 +124,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		textbuf_free(&m);
 	} else if (!strcmp(verb, "reset")) {
 		st = ext->reset(api, db, err, sizeof err);
+		plugin_text(err, sizeof err);
 	} else {
 		size_t len;
 		char *text = file_read(file, &len, err, sizeof err);
@@ -133,6 +135,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 			st = ext->import_json(api, db, text, len,
 			                      replace ? LBS_IMPORT_REPLACE : LBS_IMPORT_MERGE, inner,
 			                      sizeof inner);
+			plugin_text(inner, sizeof inner);
 			if (st != LBS_OK)
 				snprintf(err, sizeof err, "%s: %s; nothing was imported",
 				         strcmp(file, "-") ? file : "<stdin>", inner);

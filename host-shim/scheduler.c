@@ -56,9 +56,7 @@ lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
 		return LBS_ENOMEM;
 	}
 	st = d->create(api, config, config ? config_len : 0, &s->inst, perr, sizeof perr);
-	/* The plugin may have filled the buffer without a terminator. */
-	perr[sizeof perr - 1] = '\0';
-	txt_one_line(perr);
+	plugin_text(perr, sizeof perr);
 	if (st != LBS_OK || !s->inst) {
 		snprintf(err, errlen, "scheduler '%s': %s", name,
 		         perr[0] ? perr : "create failed without a reason");
