@@ -216,7 +216,7 @@ static void test_f4_tpu_required(void)
 
 	j = explain(hw, &wl, &mixed);
 	CHECK_STR(str(find_by_worker(cJSON_GetObjectItem(j, "rejected"), "cpu-1"), "reason"),
-	          "lacks a required accelerator (needs 1 tpu, has 0)");
+	          "lacks a required accelerator (needs 1 tpu, has 0 free)");
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")), 1);
 	cJSON_Delete(j);
 	fleet_free(&cpus);
