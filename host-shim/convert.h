@@ -60,8 +60,9 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
  *
  * conv_load_fields lists the fields a load object has, NULL-terminated.
  * The first CONV_LOAD_SLOTS are numbers (true/false as 1/0) and make the
- * numeric form, in this order; the rest are the original WorkerLoad's
- * bookkeeping, checked for their type only in a JSON load.
+ * numeric form, in this order; the rest come only in a JSON load:
+ * reserved_accelerators (applied), then the original WorkerLoad's
+ * bookkeeping, checked for its type only.
  */
 enum { CONV_NUMBER, CONV_INTEGER, CONV_BOOL, CONV_STRING, CONV_SCALAR,
        CONV_ARRAY, CONV_OBJECT };
@@ -85,7 +86,7 @@ typedef struct conv_field {
 #define CONV_MAX_WORKERS 1048576
 #define CONV_MAX_EXCLUDE 65536
 
-#define CONV_LOAD_SLOTS 13
+#define CONV_LOAD_SLOTS 14
 #define CONV_LOAD_GIVEN (UINT32_C(1) << 31) /* a load without any slot */
 extern const conv_field conv_load_fields[];
 
