@@ -98,6 +98,52 @@ echo '{"test_id": "u", "required_backend": "warpdrive"}' >"$tmp/unknown.jsonl"
 expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/unknown.jsonl"
 has "$tmp/err" "warpdrive"
 has "$tmp/out" '"status":"no_worker"'
+# ABI 1.1 through every scheduler of the plugin: a backend outside the
+# taxonomy is placed only on the worker that lists it (by backend or by
+# software), and accelerators all reserved leave GPU work no worker
+cat >"$tmp/named.json" <<'JSON'
+[{"worker_id": "cpu_a", "cpu_cores": 16, "available_memory": 64, "supported_backends": ["cpu"]},
+ {"worker_id": "jax_box", "cpu_cores": 4, "available_memory": 64, "supported_backends": ["cpu", "JAX"]},
+ {"worker_id": "cpu_b", "cpu_cores": 16, "available_memory": 64, "supported_backends": ["cpu"],
+  "software_versions": {"flax": "0.8"}},
+ {"worker_id": "gpu_r1", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cuda"],
+  "available_accelerators": {"gpu": 1}, "load": {"reserved_accelerators": {"gpu": 1}}},
+ {"worker_id": "gpu_r2", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cuda"],
+  "available_accelerators": {"gpu": 1}, "load": {"reserved_accelerators": {"GPU": 1}}}]
+JSON
+sed 's/"reserved_accelerators": {"[gG][pP][uU]": 1}/"reserved_accelerators": {}/' "$tmp/named.json" >"$tmp/free.json"
+cat >"$tmp/named.jsonl" <<'JSON'
+{"test_id": "j1", "required_backend": "jax"}
+{"test_id": "j2", "required_backend": "Jax", "test_type": "training"}
+{"test_id": "j3", "required_software": {"jax": "0.4"}}
+{"test_id": "f1", "required_software": {"flax": "0.8"}}
+{"test_id": "g1", "required_accelerators": {"gpu": 1}}
+JSON
+echo '{"children": [{"scheduler": "hardware-aware", "weight": 0.6},
+ {"scheduler": "priority", "weight": 0.3}, {"scheduler": "round-robin", "weight": 0.1}]}' >"$tmp/mix.json"
+echo '{}' >"$tmp/none.json"
+for sched in round-robin priority hardware-aware composite; do
+	cfg=$tmp/none.json
+	[ $sched = composite ] && cfg=$tmp/mix.json
+	expect_rc 0 "$shim" decide --scheduler $sched --config "$cfg" --workers "$tmp/named.json" --tests "$tmp/named.jsonl"
+	lines "$tmp/out" 5
+	has "$tmp/out" '{"test_id":"j1","status":"ok","workers":["jax_box"]'
+	has "$tmp/out" '{"test_id":"j2","status":"ok","workers":["jax_box"]'
+	has "$tmp/out" '{"test_id":"j3","status":"ok","workers":["jax_box"]'
+	has "$tmp/out" '{"test_id":"f1","status":"ok","workers":["cpu_b"]'
+	has "$tmp/out" '{"test_id":"g1","status":"no_worker","workers":[]'
+	expect_rc 0 "$shim" decide --scheduler $sched --config "$cfg" --workers "$tmp/free.json" --tests "$tmp/named.jsonl"
+	has "$tmp/out" '{"test_id":"g1","status":"ok"'
+done
+# the reason names what is missing
+expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/named.json" --tests "$tmp/named.jsonl" --explain
+has "$tmp/out" 'lacks a required backend (needs jax)'
+has "$tmp/out" 'lacks a required accelerator (needs 1 gpu, has 0 free)'
+# a reservation the worker cannot have: one line naming file, worker and field
+sed 's/"reserved_accelerators": {"gpu": 1}/"reserved_accelerators": {"gpu": 2}/' "$tmp/named.json" >"$tmp/overres.json"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/overres.json" --tests "$tmp/named.jsonl"
+has "$tmp/err" "overres.json: workers[3]: field 'load.reserved_accelerators.gpu': reserves 2, more than the 1 the worker has"
+lines "$tmp/err" 1
 # bad scheduler config names the file and the field
 echo '{"load_ceiling": -1}' >"$tmp/cfg.json"
 expect_rc 1 "$shim" decide --scheduler round-robin --config "$tmp/cfg.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
