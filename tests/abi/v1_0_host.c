@@ -12,46 +12,10 @@
  * that worker's): what is asserted is which worker was chosen.
  */
 #include <dirent.h>
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <lbsched/abi.h>
-
-#include "check.h"
-
-#define GB (UINT64_C(1) << 30)
-
-static void host_log(void *data, int32_t level, const char *msg)
-{
-	(void)data;
-	if (level >= LBS_LOG_WARN)
-		fprintf(stderr, "v1.0 host: plugin says: %s\n", msg);
-}
-
-static uint64_t host_now(void *data)
-{
-	struct timespec ts;
-
-	(void)data;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static const lbs_host_api host = {
-	.struct_size = sizeof(lbs_host_api),
-	.abi_major = LBS_ABI_MAJOR,
-	.abi_minor = LBS_ABI_MINOR,
-	.host_name = "v1.0-test-host",
-	.host_version = "1.0",
-	.log = host_log,
-	.now_ns = host_now,
-	/* find_scheduler / release_scheduler NULL: this host loads nothing
-	 * on a plugin's behalf (allowed by abi.h). */
-};
+#define HOST_NAME "v1.0 host"
+#include "abi_host.h"
 
 /* The fleet: two CPU boxes (one with little memory) and a box with a CPU
  * and a CUDA GPU; templates, copied into exact-size blocks by fleet_new. */
@@ -87,20 +51,6 @@ static const lbs_device gpu = {
 static const char *const worker_ids[N_WORKERS] = {"cpu-1", "gpu-1", "cpu-2"};
 static const lbs_device *const worker_devs[N_WORKERS][2] = {
 	{&cpu_big, NULL}, {&host_cpu, &gpu}, {&cpu_small, NULL}};
-
-/* A copy of `size` bytes of t on the heap: the block ends where the struct
- * of that size does. */
-static void *exact(const void *t, size_t size)
-{
-	void *p = malloc(size);
-
-	if (!p) {
-		fprintf(stderr, "v1.0 host: out of memory\n");
-		exit(99);
-	}
-	memcpy(p, t, size);
-	return p;
-}
 
 typedef struct fleet {
 	const lbs_worker *workers[N_WORKERS];
@@ -152,60 +102,10 @@ static lbs_workload *workload(uint32_t type, const char *test_type, uint64_t bac
 	return exact(&wl, LBS_WORKLOAD_SIZE_V1_0);
 }
 
-/* One select through the descriptor; the chosen id, "none", or "error". */
+/* One select on the fleet. */
 static const char *choose(const lbs_scheduler_desc *d, void *inst, const lbs_workload *wl)
 {
-	uint32_t idx[1];
-	const char *ids[1];
-	char reason[256];
-	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 1, .indices = idx, .ids = ids,
-	                     .reason = reason, .reason_len = sizeof reason};
-	lbs_status st = d->select(inst, wl, F->workers, N_WORKERS, &sel);
-
-	if (st == LBS_NO_WORKER)
-		return sel.n_selected == 0 ? "none" : "error";
-	if (st != LBS_OK || sel.n_selected != 1 || idx[0] >= N_WORKERS ||
-	    strcmp(ids[0], F->workers[idx[0]]->id))
-		return "error";
-	return F->workers[idx[0]]->id;
-}
-
-static const lbs_scheduler_desc *find(const lbs_plugin_entry *e, const char *name)
-{
-	const lbs_scheduler_desc *d = e->scheduler_find(name);
-
-	CHECK(d != NULL);
-	if (!d)
-		return NULL;
-	CHECK(d->struct_size >= LBS_DESC_SIZE_V1_0);
-	CHECK_STR(d->name, name);
-	CHECK(d->create && d->destroy && d->select);
-	return d;
-}
-
-static void *create(const lbs_scheduler_desc *d, const char *config)
-{
-	char err[512] = "";
-	void *inst = NULL;
-	lbs_status st = d->create(&host, config, config ? strlen(config) : 0, &inst, err, sizeof err);
-
-	if (st != LBS_OK)
-		fprintf(stderr, "create %s: %d: %s\n", d->name, st, err);
-	CHECK_INT(st, LBS_OK);
-	return st == LBS_OK ? inst : NULL;
-}
-
-/* An lbs_write_fn appending to a 4096-byte text buffer. */
-static int collect(void *ctx, const char *data, size_t len)
-{
-	char *buf = ctx;
-	size_t have = strlen(buf);
-
-	if (have + len >= 4096)
-		return 1;
-	memcpy(buf + have, data, len);
-	buf[have + len] = '\0';
-	return 0;
+	return choose_in(d, inst, wl, F->workers, N_WORKERS);
 }
 
 /* The store's directory holds only files: remove them, then it. */
@@ -310,10 +210,6 @@ static void hardware_aware(const lbs_plugin_entry *e, const char *store_dir)
  * Only cpu-1 has a device with ONNX and 24 GB; nothing has 48 GB. */
 static void every_scheduler(const lbs_plugin_entry *e)
 {
-	static const char composite_config[] =
-		"{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.6},"
-		" {\"scheduler\": \"priority\", \"weight\": 0.3},"
-		" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}";
 	lbs_workload *onnx = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_ONNX, 24 * GB, 0.5);
 	lbs_workload *huge = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_ONNX, 48 * GB, 0.5);
 	uint32_t n = e->scheduler_count(), driven = 0;
@@ -328,7 +224,7 @@ static void every_scheduler(const lbs_plugin_entry *e)
 		CHECK(d && d->struct_size >= LBS_DESC_SIZE_V1_0 && d->name);
 		if (!d || !d->name)
 			continue;
-		config = strcmp(d->name, "composite") == 0 ? composite_config : NULL;
+		config = strcmp(d->name, "composite") == 0 ? COMPOSITE_CONFIG : NULL;
 		if (!(inst = create(d, config)))
 			continue;
 		printf("v1.0 host: driving %s\n", d->name);
@@ -355,37 +251,18 @@ static void every_scheduler(const lbs_plugin_entry *e)
 
 int main(void)
 {
-	const char *path = getenv("LBS_PLUGIN"), *tmp = getenv("TMPDIR");
-	char err[512] = "", store_dir[512];
-	lbs_plugin_entry_fn entry_fn;
+	const char *tmp = getenv("TMPDIR");
+	char store_dir[512];
 	const lbs_plugin_entry *e;
 	void *so;
 
 	snprintf(store_dir, sizeof store_dir, "%s/lbs-v1.0-host-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!path || !mkdtemp(store_dir)) {
-		fprintf(stderr, "v1.0 host: set LBS_PLUGIN; need a temporary directory\n");
+	if (!mkdtemp(store_dir)) {
+		fprintf(stderr, "v1.0 host: need a temporary directory\n");
 		return 1;
 	}
-	so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!so) {
-		fprintf(stderr, "v1.0 host: %s\n", dlerror());
-		return 1;
-	}
-	*(void **)&entry_fn = dlsym(so, LBS_ENTRY_SYMBOL);
-	CHECK(entry_fn != NULL);
-	if (!entry_fn)
+	if (!(e = open_plugin(&so)))
 		return check_done("test_abi_v1_0_host");
-	e = entry_fn();
-	/* The checks abi.h asks of a host, before any other plugin code runs. */
-	CHECK(e->struct_size >= LBS_ENTRY_SIZE_V1_0);
-	CHECK_INT(e->abi_major, LBS_ABI_MAJOR);
-	/* Any minor of major 1 is welcome: a newer plugin's extra fields and
-	 * slots lie past what this host reads. */
-	printf("v1.0 host: loaded %s %s, ABI %u.%u\n", e->plugin_name, e->plugin_version,
-	       (unsigned)e->abi_major, (unsigned)e->abi_minor);
-	CHECK_STR(e->plugin_name, "lbsched");
-	CHECK_INT(e->init(&host, err, sizeof err), LBS_OK);
-	CHECK(e->scheduler_count() >= 4);
 
 	F = fleet_new();
 	round_robin(e);
