@@ -12,7 +12,9 @@
  * Everything produced lives in the arena passed in.  Errors are one line:
  * "<where>: field '<name>': <problem>", where `where` is the caller's
  * location ("tests.jsonl:3", "fleet.json: workers[2]").  Unknown taxonomy
- * names are not errors: they go to `warn` and map to OTHER.
+ * names are not errors: a backend or software name is kept by name (ABI 1.1
+ * backend_names / required_backend_names), others go to `warn` and map to
+ * OTHER.
  */
 #ifndef LBS_CONVERT_H
 #define LBS_CONVERT_H
