@@ -1,7 +1,7 @@
 /*
  * test_abi.c -- the loader and the answer check, with real dlopen of real
  * plugins: ours, one built against an older smaller header, one built
- * against the frozen 1.0 header (tests/abi/v1.0), one of a wrong
+ * against each frozen release (tests/abi/v1.0, v1.1), one of a wrong
  * major, and one that lies.
  */
 #include <stdlib.h>
