@@ -139,6 +139,24 @@ done
 expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/named.json" --tests "$tmp/named.jsonl" --explain
 has "$tmp/out" 'lacks a required backend (needs jax)'
 has "$tmp/out" 'lacks a required accelerator (needs 1 gpu, has 0 free)'
+# capacity defaults from the accelerators: an 8-GPU host running one test has
+# 7 slots free, so it is not charged a whole run's wait and keeps the work
+# from an idle T4
+cat >"$tmp/cap.json" <<'JSON'
+[{"worker_id": "a100x8", "cpu_cores": 64, "available_memory": 512, "supported_backends": ["cuda", "pytorch"],
+  "available_accelerators": {"gpu": 8}, "load": {"active_tests": 1},
+  "hardware_specs": {"gpu_memory_gb": 80, "gpu_compute_units": 108, "gpu_clock_mhz": 1410, "gpu_tensor_cores": true}},
+ {"worker_id": "t4", "cpu_cores": 8, "available_memory": 32, "supported_backends": ["cuda", "pytorch"],
+  "available_accelerators": {"gpu": 1},
+  "hardware_specs": {"gpu_memory_gb": 16, "gpu_compute_units": 40, "gpu_clock_mhz": 1590}}]
+JSON
+echo '{"test_id": "v", "test_type": "vision_classification", "expected_duration": 60, "required_accelerators": {"gpu": 1}}' >"$tmp/cap.jsonl"
+expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/cap.json" --tests "$tmp/cap.jsonl"
+has "$tmp/out" '{"test_id":"v","status":"ok","workers":["a100x8"]'
+# ... unless the record says it runs one at a time
+sed 's/"available_accelerators": {"gpu": 8},/& "capacity": 1,/' "$tmp/cap.json" >"$tmp/cap1.json"
+expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/cap1.json" --tests "$tmp/cap.jsonl"
+has "$tmp/out" '{"test_id":"v","status":"ok","workers":["t4"]'
 # a reservation the worker cannot have: one line naming file, worker and field
 sed 's/"reserved_accelerators": {"gpu": 1}/"reserved_accelerators": {"gpu": 2}/' "$tmp/named.json" >"$tmp/overres.json"
 expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/overres.json" --tests "$tmp/named.jsonl"
