@@ -5,11 +5,15 @@
  *   - A value of the wrong type or out of range is an error, one line,
  *     "<where>: field '<path>': <problem>".  Ranges are finite and bounded so
  *     that no later arithmetic (GB -> bytes, counts x sizes) can overflow.
- *   - A name the taxonomy does not know is a warning.  In a requirement it
- *     becomes OTHER, which no device satisfies, so the work is refused rather
- *     than placed somewhere the requirement was silently dropped (what the
- *     original did).  In a preference it is dropped, because a preference
- *     for OTHER would favour every other unparsed name by accident.
+ *   - A name the taxonomy does not know is a warning.  In a precision or
+ *     feature requirement it becomes OTHER, which no device satisfies, so
+ *     the work is refused rather than placed somewhere the requirement was
+ *     silently dropped (what the original did).  A backend or software name
+ *     outside the taxonomy is kept as a name instead (ABI 1.1
+ *     backend_names), lower-cased, and a requirement of it is met by a
+ *     device that lists it.  In a preference an unknown name is dropped,
+ *     because a preference for OTHER would favour every other unparsed name
+ *     by accident.
  *   - Unknown fields are warnings; a key given twice is an error, since
  *     which of the two a reader would see is not defined by JSON.
  *   - Text from the input is shown sanitised (one line, bounded, UTF-8),
@@ -37,6 +41,7 @@
 #define MAX_LOOSE 1e15      /* ignored informational quantities */
 #define MAX_SHARDS 1024
 #define MAX_ACCEL_KINDS 256
+#define MAX_NAMES 4096      /* backend and software names of one record */
 #define MAX_WARN_UNKNOWN 8  /* unknown fields named per object */
 
 #if defined(__GNUC__)
@@ -588,7 +593,11 @@ static uint64_t set_other(enum setkind k)
 }
 
 /* One name to its bit.  A requirement (or a capability) that is not known
- * becomes OTHER; a preference that is not known is dropped. */
+ * becomes OTHER; a preference that is not known is dropped.  A backend a
+ * worker offers outside the taxonomy is kept by name (unknown_backends),
+ * so it is not warned about: NAMED_CAPABILITY. */
+enum { REQUIREMENT = 0, PREFERENCE = 1, NAMED_CAPABILITY = 2 };
+
 static uint64_t name_bit(cv *v, const fld *f, enum setkind k,
                          const char *name, int preference)
 {
@@ -598,7 +607,9 @@ static uint64_t name_bit(cv *v, const fld *f, enum setkind k,
 
 	if (bit)
 		return bit;
-	if (preference) {
+	if (preference == NAMED_CAPABILITY && k == S_BACKEND)
+		return set_other(k);
+	if (preference == PREFERENCE) {
 		warn(v, "field '%s': unknown %s '%s', preference ignored",
 		     fld_str(&p, f), set_word[k], txt_show(s, sizeof s, name));
 		return 0;
@@ -766,6 +777,58 @@ static uint32_t accel_count(const char *const *kinds, const uint32_t *counts,
 	for (uint32_t i = 0; i < n; i++)
 		if (strcmp(kinds[i], kind) == 0)
 			return counts[i];
+	return 0;
+}
+
+/*
+ * A list of backend names outside the taxonomy (ABI 1.1 backend_names and
+ * required_backend_names): lower-cased copies in the arena, each once.
+ * `field` names the list's source for the bound's message.
+ */
+typedef struct names {
+	const char **v;
+	uint32_t n, cap;
+} names;
+
+static int names_add(cv *v, names *l, const char *field, const char *name)
+{
+	char *low = lower_dup(v->c->arena, name);
+
+	if (!low)
+		return oom(v);
+	for (uint32_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], low) == 0)
+			return 0;
+	if (l->n == MAX_NAMES)
+		return fail(v, field, "gives more than %d backend and software "
+		                      "names", MAX_NAMES);
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? 2 * l->cap : 8;
+		const char **nv = arena_alloc(v->c->arena, cap * sizeof *nv);
+
+		if (!nv)
+			return oom(v);
+		if (l->n)
+			memcpy(nv, l->v, l->n * sizeof *nv);
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = low;
+	return 0;
+}
+
+/* The names of an array of backend names that the taxonomy does not know
+ * (their bits, OTHER, come from name_set). */
+static int unknown_backends(cv *v, const cJSON *obj, const char *key,
+                            const char *prefix, names *l)
+{
+	const cJSON *arr = item(obj, key);
+	path p;
+
+	for (const cJSON *e = cJSON_IsArray(arr) ? arr->child : NULL; e; e = e->next)
+		if (cJSON_IsString(e) && !tax_backend_parse(e->valuestring) &&
+		    names_add(v, l, sub(&p, prefix, key), e->valuestring) < 0)
+			return -1;
 	return 0;
 }
 
@@ -982,11 +1045,22 @@ static int custom_properties(cv *v, const cJSON *cp, lbs_workload *w)
 	return metrics(v, cp, w) < 0 ? -1 : 0;
 }
 
-static int required_software(cv *v, const cJSON *obj, lbs_workload *w)
+/* A required backend outside the taxonomy: required by name. */
+static int require_name(cv *v, const fld *f, const char *what,
+                        const char *name, names *req)
 {
-	const cJSON *m;
 	path p;
 	char s[160];
+
+	warn(v, "field '%s': %s '%s' is not in the taxonomy, required by name",
+	     fld_str(&p, f), what, txt_show(s, sizeof s, name));
+	return names_add(v, req, fld_str(&p, f), name);
+}
+
+static int required_software(cv *v, const cJSON *obj, lbs_workload *w,
+                             names *req)
+{
+	const cJSON *m;
 	const char *ver;
 	int r = get_obj(v, obj, "required_software", NULL, 0, &m);
 
@@ -997,13 +1071,16 @@ static int required_software(cv *v, const cJSON *obj, lbs_workload *w)
 		const fld field = {"required_software", name, NULL, -1};
 		if (str_value(v, e, &field, 0, &ver) < 0)
 			return -1;
+		if (!*name)
+			return failf(v, FLD(NULL, "required_software"),
+			             "has an empty software name");
+		if (!txt_utf8_valid(name))
+			return failf(v, &field, "the name must be valid UTF-8");
 		uint64_t bit = tax_backend_parse(name);
 		if (bit)
 			w->required_backends |= bit;
-		else
-			warn(v, "field '%s': required_software '%s' is not in "
-			        "the taxonomy and is not enforced",
-			     fld_str(&p, &field), txt_show(s, sizeof s, name));
+		else if (require_name(v, &field, "required_software", name, req) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1040,16 +1117,20 @@ static int exclude_workers(cv *v, const cJSON *obj, lbs_workload *w)
 }
 
 /* A backend name in required_backend / preferred_backend: "" means none,
- * as it did in the original (a falsy string). */
+ * as it did in the original (a falsy string).  A required one outside the
+ * taxonomy goes to `req` (NULL for a preference). */
 static int one_backend(cv *v, const cJSON *obj, const char *key,
-                       int preference, uint64_t *out)
+                       names *req, uint64_t *out)
 {
 	const char *name;
 	int r = get_str(v, obj, key, NULL, NULLABLE, &name);
 
 	if (r <= 0 || !*name)
 		return r < 0 ? -1 : 0;
-	*out |= name_bit(v, FLD(NULL, key), S_BACKEND, name, preference);
+	if (req && !tax_backend_parse(name))
+		return require_name(v, FLD(NULL, key), "backend", name, req);
+	*out |= name_bit(v, FLD(NULL, key), S_BACKEND, name,
+	                 req ? REQUIREMENT : PREFERENCE);
 	return 0;
 }
 
@@ -1087,6 +1168,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	cv v = CV(c, where ? where : "workload");
 	cv *vp = &v;
 	lbs_workload w;
+	names req = {NULL, 0, 0};
 	const char *s = NULL;
 	const cJSON *cp = NULL;
 	double d, gb = 0.5, dur = 60, prio = 3;
@@ -1136,8 +1218,8 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	              NULL) < 0)
 		return -1;
 
-	if (one_backend(vp, obj, "required_backend", 0, &w.required_backends) < 0 ||
-	    one_backend(vp, obj, "preferred_backend", 1, &w.preferred_backends) < 0)
+	if (one_backend(vp, obj, "required_backend", &req, &w.required_backends) < 0 ||
+	    one_backend(vp, obj, "preferred_backend", NULL, &w.preferred_backends) < 0)
 		return -1;
 
 	if (get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
@@ -1154,8 +1236,11 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	              &w.required_accel_kinds, &w.required_accel_counts,
 	              &w.n_required_accels) < 0)
 		return -1;
-	if (required_software(vp, obj, &w) < 0 || exclude_workers(vp, obj, &w) < 0)
+	if (required_software(vp, obj, &w, &req) < 0 ||
+	    exclude_workers(vp, obj, &w) < 0)
 		return -1;
+	w.required_backend_names = req.v;
+	w.n_required_backend_names = req.n;
 
 	if (get_obj(vp, obj, "custom_properties", NULL, NULLABLE, &cp) < 0)
 		return -1;
@@ -1513,8 +1598,77 @@ static int derive(cv *v, const struct facts *f, const struct specs *sp,
 	return 0;
 }
 
-static int explicit_devices(cv *v, const cJSON *arr, lbs_device ***out,
-                            uint32_t *n_out)
+/* `l` as a device's backend names. */
+static void set_names(lbs_device *d, const names *l)
+{
+	d->backend_names = l->n ? l->v : NULL;
+	d->n_backend_names = l->n;
+}
+
+/*
+ * software_versions (name -> version): the names outside the taxonomy, for
+ * every device of the worker, since software is installed on the host, not
+ * on one of its devices.  The versions are informational (the original
+ * never compared them either).
+ */
+static int software_names(cv *v, const cJSON *obj, names *l)
+{
+	const cJSON *m;
+	int r = get_obj(v, obj, "software_versions", NULL, NULLABLE, &m);
+
+	if (r <= 0)
+		return r;
+	for (const cJSON *e = m->child; e; e = e->next) {
+		const char *name = e->string ? e->string : "";
+		const fld field = {"software_versions", name, NULL, -1};
+
+		if (!*name)
+			return failf(v, FLD(NULL, "software_versions"),
+			             "has an empty software name");
+		if (!txt_utf8_valid(name))
+			return failf(v, &field, "the name must be valid UTF-8");
+		if (strlen(name) > CONV_MAX_STRING)
+			return failf(v, FLD(NULL, "software_versions"),
+			             "has a name %zu bytes long, more than %d",
+			             strlen(name), CONV_MAX_STRING);
+		if (!tax_backend_parse(name) &&
+		    names_add(v, l, "software_versions", name) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An explicit device's names: the worker's software, plus the device's
+ * own backends outside the taxonomy (in a copy, so that devices do not
+ * share what they add). */
+static int device_names(cv *v, const cJSON *dev, const char *pre,
+                        const names *software, lbs_device *d)
+{
+	const cJSON *arr = item(dev, "backends");
+	names own = {NULL, 0, 0};
+	int unknown = 0;
+
+	for (const cJSON *e = cJSON_IsArray(arr) ? arr->child : NULL; e; e = e->next)
+		unknown |= cJSON_IsString(e) && !tax_backend_parse(e->valuestring);
+	if (!unknown) {
+		set_names(d, software);
+		return 0;
+	}
+	if (software->n) {
+		own.v = arena_alloc(v->c->arena, software->n * sizeof *own.v);
+		if (!own.v)
+			return oom(v);
+		memcpy(own.v, software->v, software->n * sizeof *own.v);
+		own.n = own.cap = software->n;
+	}
+	if (unknown_backends(v, dev, "backends", pre, &own) < 0)
+		return -1;
+	set_names(d, &own);
+	return 0;
+}
+
+static int explicit_devices(cv *v, const cJSON *arr, const names *software,
+                            lbs_device ***out, uint32_t *n_out)
 {
 	size_t n = 0, i = 0;
 	path p;
@@ -1553,7 +1707,9 @@ static int explicit_devices(cv *v, const cJSON *arr, lbs_device ***out,
 		    scalar_name(v, e, "vendor", pre, SC_VENDOR, 0, &d->vendor) < 0)
 			return -1;
 		set = 0;
-		if (name_set(v, e, "backends", pre, S_BACKEND, 0, &set) < 0)
+		if (name_set(v, e, "backends", pre, S_BACKEND, NAMED_CAPABILITY,
+		             &set) < 0 ||
+		    device_names(v, e, pre, software, d) < 0)
 			return -1;
 		d->backends = set;
 		set = 0;
@@ -1616,10 +1772,15 @@ const conv_field conv_load_fields[] = {
 	{"temperature", CONV_NUMBER, 0, 1, NULL},
 	/* the original WorkerLoad's bookkeeping, checked and ignored */
 	{"queue_depth", CONV_INTEGER, CONV_NULLABLE, MAX_COUNT, NULL},
+	/* lbsched's own: the work ahead in seconds (ABI 1.1 pending_work_s);
+	 * absent or null = not known */
+	{"pending_work", CONV_NUMBER, CONV_NULLABLE, MAX_SECONDS, "s"},
+	/* not numbers: only in a JSON load */
+	{"reserved_accelerators", CONV_OBJECT, CONV_NULLABLE, 0, NULL},
+	/* the original WorkerLoad's bookkeeping, checked and ignored */
 	{"worker_id", CONV_STRING, CONV_NULLABLE, 0, NULL},
 	{"last_updated", CONV_SCALAR, CONV_NULLABLE, 0, NULL},
 	{"active_test_ids", CONV_ARRAY, CONV_NULLABLE, 0, NULL},
-	{"reserved_accelerators", CONV_OBJECT, CONV_NULLABLE, 0, NULL},
 	{"warming_until", CONV_SCALAR, CONV_NULLABLE, 0, NULL},
 	{"cooling_until", CONV_SCALAR, CONV_NULLABLE, 0, NULL},
 	{NULL, 0, 0, 0, NULL},
@@ -1628,7 +1789,7 @@ const conv_field conv_load_fields[] = {
 enum {
 	LD_CPU, LD_MEMORY, LD_GPU, LD_IO, LD_NETWORK, LD_ACTIVE, LD_QUEUED,
 	LD_RESERVED, LD_WARMING, LD_COOLING, LD_PERF, LD_TEMP, LD_QUEUE_DEPTH,
-	LD_SLOTS
+	LD_PENDING, LD_SLOTS
 };
 
 _Static_assert(LD_SLOTS == CONV_LOAD_SLOTS, "conv_load_fields and LD_* agree");
@@ -1677,6 +1838,59 @@ static int slot_json(cv *v, const conv_field *sl, const fld *f,
 	return 1;
 }
 
+static const uint32_t no_reservations_;
+#define NO_RESERVATIONS (&no_reservations_)
+
+/*
+ * load.reserved_accelerators (kind -> count) as counts parallel to w's
+ * accel_kinds, in the arena; *out stays NULL when the field is absent or
+ * null, and is NO_RESERVATIONS when nothing is reserved.  Each kind must be
+ * one the worker has (ignoring case, as its available_accelerators) and
+ * its count at most the worker's, except that reserving 0 of anything is
+ * nothing.
+ */
+static int reserved_accels(cv *v, const cJSON *ld, const lbs_worker *w,
+                           const uint32_t **out)
+{
+	const cJSON *m;
+	char s[160];
+	uint32_t *counts = NULL;
+	int r = get_obj(v, ld, "reserved_accelerators", "load", NULLABLE, &m);
+
+	if (r <= 0)
+		return r;
+	for (const cJSON *e = m->child; e; e = e->next) {
+		const char *kind = e->string ? e->string : "";
+		const fld field = {"load.reserved_accelerators", kind, NULL, -1};
+		uint32_t j = 0;
+		double d;
+
+		if (num_value(v, e, &field, 0, MAX_COUNT, NULL, 1, &d) < 0)
+			return -1;
+		for (const cJSON *f = m->child; f != e; f = f->next)
+			if (ieq(f->string ? f->string : "", kind))
+				return failf(v, &field, "accelerator kind given more "
+				                        "than once (kinds ignore case)");
+		while (j < w->n_accels && !ieq(w->accel_kinds[j], kind))
+			j++;
+		if (d == 0)
+			continue;
+		if (j == w->n_accels)
+			return failf(v, &field, "the worker has no '%s' accelerator "
+			             "(available_accelerators)",
+			             txt_show(s, sizeof s, kind));
+		if (d > w->accel_counts[j])
+			return failf(v, &field, "reserves %.0f, more than the %u the "
+			             "worker has", d, w->accel_counts[j]);
+		if (!counts && !(counts = arena_alloc(v->c->arena, w->n_accels *
+		                                                   sizeof *counts)))
+			return oom(v);
+		counts[j] = (uint32_t)d;
+	}
+	*out = counts ? counts : NO_RESERVATIONS;
+	return 1;
+}
+
 /*
  * One load onto w: from the object `ld`, or (ld NULL) from `vals`, the
  * values of the slots `given` has bits for, in slot order.  Everything is
@@ -1687,6 +1901,7 @@ static int load_apply(cv *v, const cJSON *ld, uint32_t given,
                       const double *vals, lbs_worker *w)
 {
 	double val[LD_SLOTS] = {0};
+	const uint32_t *reserved = NULL;
 	uint32_t have = 0;
 	const char *lid = NULL;
 	char s[160];
@@ -1718,7 +1933,7 @@ static int load_apply(cv *v, const cJSON *ld, uint32_t given,
 	}
 	if (ld && (loose(v, ld, "last_updated", "load", L_SCALAR) < 0 ||
 	           loose(v, ld, "active_test_ids", "load", L_ARRAY) < 0 ||
-	           loose(v, ld, "reserved_accelerators", "load", L_OBJECT) < 0 ||
+	           reserved_accels(v, ld, w, &reserved) < 0 ||
 	           loose(v, ld, "warming_until", "load", L_SCALAR) < 0 ||
 	           loose(v, ld, "cooling_until", "load", L_SCALAR) < 0))
 		return -1;
@@ -1745,6 +1960,10 @@ static int load_apply(cv *v, const cJSON *ld, uint32_t given,
 		w->performance_level = val[LD_PERF];
 	if (have >> LD_TEMP & 1)
 		w->temperature = val[LD_TEMP];
+	if (have >> LD_PENDING & 1)
+		w->pending_work_s = val[LD_PENDING];
+	if (reserved)
+		w->accel_reserved = reserved != NO_RESERVATIONS ? reserved : NULL;
 	return 0;
 }
 
@@ -1786,9 +2005,22 @@ uint32_t conv_load_count(uint32_t given)
 	return n;
 }
 
+/* Without a "capacity", a worker runs as many tests at once as it has of
+ * its most numerous accelerator (an 8-GPU host runs 8), at least 1
+ * (docs/SCORING.md). */
+static uint32_t default_capacity(const lbs_worker *w)
+{
+	uint32_t cap = 1;
+
+	for (uint32_t i = 0; i < w->n_accels; i++)
+		cap = w->accel_counts[i] > cap ? w->accel_counts[i] : cap;
+	return cap;
+}
+
 static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 {
 	conv_ctx *c = vp->c;
+	names software = {NULL, 0, 0};
 	lbs_worker w;
 	struct facts f;
 	struct specs sp;
@@ -1806,6 +2038,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 	memset(&sp, 0, sizeof sp);
 	w.struct_size = sizeof w;
 	w.performance_level = 1.0;
+	w.pending_work_s = LBS_WORK_UNKNOWN;
 
 	if (check_keys(vp, obj, NULL, worker_keys, 1) < 0)
 		return -1;
@@ -1815,7 +2048,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 		return oom(vp);
 
 	if (loose(vp, obj, "hostname", NULL, L_STRING) < 0 ||
-	    loose(vp, obj, "software_versions", NULL, L_OBJECT) < 0 ||
+	    software_names(vp, obj, &software) < 0 ||
 	    loose(vp, obj, "browser_support", NULL, L_ARRAY) < 0 ||
 	    loose(vp, obj, "network_bandwidth", NULL, L_NUMBER) < 0 ||
 	    loose(vp, obj, "storage_capacity", NULL, L_NUMBER) < 0 ||
@@ -1824,8 +2057,8 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 	    loose(vp, obj, "last_updated", NULL, L_SCALAR) < 0)
 		return -1;
 
-	if (name_set(vp, obj, "supported_backends", NULL, S_BACKEND, 0,
-	             &f.listed) < 0)
+	if (name_set(vp, obj, "supported_backends", NULL, S_BACKEND,
+	             NAMED_CAPABILITY, &f.listed) < 0)
 		return -1;
 	if (accel_map(vp, obj, "available_accelerators", NULL, &w.accel_kinds,
 	              &w.accel_counts, &w.n_accels) < 0)
@@ -1842,8 +2075,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 		return -1;
 	if ((r = get_int(vp, obj, "capacity", NULL, 1, MAX_COUNT, 0, &d)) < 0)
 		return -1;
-	if (r)
-		w.capacity = (uint32_t)d;
+	w.capacity = r ? (uint32_t)d : default_capacity(&w);
 	if (hardware_specs(vp, obj, &sp) < 0)
 		return -1;
 
@@ -1851,17 +2083,23 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 		return -1;
 	if (arr) {
 		lbs_device **devs = NULL;
-		if (explicit_devices(vp, arr, &devs, &w.n_devices) < 0)
+		if (explicit_devices(vp, arr, &software, &devs, &w.n_devices) < 0)
 			return -1;
 		w.devices = (const lbs_device *const *)devs;
 	} else {
 		lbs_device *tmp[5];
 		uint32_t n = 0;
-		if (derive(vp, &f, &sp, tmp, &n) < 0)
+		/* The record does not say which device runs a backend it
+		 * names, so every device does (docs/PYTHON.md). */
+		if (unknown_backends(vp, obj, "supported_backends", NULL,
+		                     &software) < 0 ||
+		    derive(vp, &f, &sp, tmp, &n) < 0)
 			return -1;
 		lbs_device **devs = arena_alloc(c->arena, n * sizeof *devs);
 		if (!devs)
 			return oom(vp);
+		for (uint32_t k = 0; k < n; k++)
+			set_names(tmp[k], &software);
 		memcpy(devs, tmp, n * sizeof *devs);
 		w.devices = (const lbs_device *const *)devs;
 		w.n_devices = n;

@@ -12,7 +12,9 @@
  * Everything produced lives in the arena passed in.  Errors are one line:
  * "<where>: field '<name>': <problem>", where `where` is the caller's
  * location ("tests.jsonl:3", "fleet.json: workers[2]").  Unknown taxonomy
- * names are not errors: they go to `warn` and map to OTHER.
+ * names are not errors: a backend or software name is kept by name (ABI 1.1
+ * backend_names / required_backend_names), others go to `warn` and map to
+ * OTHER.
  */
 #ifndef LBS_CONVERT_H
 #define LBS_CONVERT_H
@@ -86,8 +88,9 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
  *
  * conv_load_fields lists the fields a load object has, NULL-terminated.
  * The first CONV_LOAD_SLOTS are numbers (true/false as 1/0) and make the
- * numeric form, in this order; the rest are the original WorkerLoad's
- * bookkeeping, checked for their type only in a JSON load.
+ * numeric form, in this order; the rest come only in a JSON load:
+ * reserved_accelerators (applied), then the original WorkerLoad's
+ * bookkeeping, checked for its type only.
  */
 enum { CONV_NUMBER, CONV_INTEGER, CONV_BOOL, CONV_STRING, CONV_SCALAR,
        CONV_ARRAY, CONV_OBJECT };
@@ -111,7 +114,7 @@ typedef struct conv_field {
 #define CONV_MAX_WORKERS 1048576
 #define CONV_MAX_EXCLUDE 65536
 
-#define CONV_LOAD_SLOTS 13
+#define CONV_LOAD_SLOTS 14
 #define CONV_LOAD_GIVEN (UINT32_C(1) << 31) /* a load without any slot */
 extern const conv_field conv_load_fields[];
 

@@ -492,11 +492,26 @@ static uint64_t missing_bits(const lbs_workload *wl, const lbs_worker *w,
 	return *together ? need : need & ~have;
 }
 
+/* Some usable device of w has every required backend bit: a backend
+ * rejection is then about the names (ABI 1.1). */
+static int bits_on_one(const lbs_workload *wl, const lbs_worker *w)
+{
+	for (uint32_t i = 0; i < w->n_devices; i++) {
+		const lbs_device *d = w->devices[i];
+
+		if (device_usable(d) && !(wl->required_backends & LBS_BACKEND_OTHER) &&
+		    (d->backends & wl->required_backends) == wl->required_backends)
+			return 1;
+	}
+	return 0;
+}
+
 static void reject_text(const lbs_workload *wl, const lbs_worker *w,
                         enum elig_reason r, double ceiling, char *buf,
                         size_t len)
 {
 	const char *base = elig_reason_text(r);
+	const char *name;
 	char names[160];
 	int together = 0;
 	uint64_t miss;
@@ -505,6 +520,12 @@ static void reject_text(const lbs_workload *wl, const lbs_worker *w,
 
 	switch (r) {
 	case ELIG_BACKEND:
+		if ((name = elig_missing_name(wl, w)) && bits_on_one(wl, w)) {
+			snprintf(buf, len, "%s (needs %s)", base,
+			         *name ? txt_show(names, sizeof names, name)
+			               : "a backend name it cannot read");
+			return;
+		}
 		miss = missing_bits(wl, w, r, wl->required_backends, &together);
 		snprintf(buf, len, "%s (needs %s%s)", base,
 		         tax_backends_str(miss, names, sizeof(names)),
@@ -553,16 +574,13 @@ static void reject_text(const lbs_workload *wl, const lbs_worker *w,
 	case ELIG_ACCEL:
 		for (uint32_t i = 0; i < wl->n_required_accels; i++) {
 			const char *kind = wl->required_accel_kinds[i];
-			uint64_t have = 0;
+			uint64_t have;
 
 			if (!kind || wl->required_accel_counts[i] == 0)
 				continue;
-			for (uint32_t j = 0; w->accel_kinds && w->accel_counts &&
-			                     j < w->n_accels; j++)
-				if (w->accel_kinds[j] && strcmp(w->accel_kinds[j], kind) == 0)
-					have += w->accel_counts[j];
+			have = elig_accel_free(w, kind);
 			if (have < wl->required_accel_counts[i]) {
-				snprintf(buf, len, "%s (needs %u %s, has %llu)", base,
+				snprintf(buf, len, "%s (needs %u %s, has %llu free)", base,
 				         wl->required_accel_counts[i], kind,
 				         (unsigned long long)have);
 				return;

@@ -51,6 +51,40 @@ int elig_is_excluded(const lbs_workload *wl, const char *id)
 	return 0;
 }
 
+/* `name` is among the device's backend names; a device from a 1.0 writer
+ * has none. */
+static int device_has_name(const lbs_device *d, const char *name)
+{
+	if (!LBS_HAS_FIELD(d, lbs_device, n_backend_names) || !d->backend_names)
+		return 0;
+	for (uint32_t i = 0; i < d->n_backend_names; i++) {
+		const char *b = d->backend_names[i];
+
+		if (b && b[0] == name[0] && strcmp(b, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The first required name d lacks; "" for a requirement that cannot be
+ * read (NULL array or name), which no device meets. */
+static const char *name_missing(const lbs_workload *wl, const lbs_device *d)
+{
+	uint32_t n = elig_n_names(wl);
+
+	if (n && !wl->required_backend_names)
+		return "";
+	for (uint32_t i = 0; i < n; i++) {
+		const char *name = wl->required_backend_names[i];
+
+		if (!name)
+			return "";
+		if (!device_has_name(d, name))
+			return name;
+	}
+	return NULL;
+}
+
 /* How far one device gets through the device checks: ELIG_OK when it passes
  * them all, else the reason of the first it fails. */
 static enum elig_reason device_check(const lbs_workload *wl, const lbs_worker *w,
@@ -65,7 +99,8 @@ static enum elig_reason device_check(const lbs_workload *wl, const lbs_worker *w
 	 * a device's OTHER bit names something else we could not parse, so
 	 * the two must never be taken as equal. */
 	if ((need_backends & LBS_BACKEND_OTHER) ||
-	    (d->backends & need_backends) != need_backends)
+	    (d->backends & need_backends) != need_backends ||
+	    (elig_n_names(wl) && name_missing(wl, d)))
 		return ELIG_BACKEND;
 	if ((need_prec & LBS_PREC_OTHER) ||
 	    (d->precisions & need_prec) != need_prec)
@@ -120,6 +155,47 @@ static enum elig_reason devices_check(const lbs_workload *wl, const lbs_worker *
 	return passed ? ELIG_OK : furthest;
 }
 
+uint64_t elig_accel_free(const lbs_worker *w, const char *kind)
+{
+	/* A 1.0 writer's worker ends before accel_reserved: nothing reserved. */
+	const uint32_t *reserved = LBS_HAS_FIELD(w, lbs_worker, accel_reserved)
+	                           ? w->accel_reserved : NULL;
+	uint64_t have = 0;
+
+	if (!kind || !w->accel_kinds || !w->accel_counts)
+		return 0;
+	/* Duplicate kinds add up: a converter may list a kind once per card
+	 * model. */
+	for (uint32_t j = 0; j < w->n_accels; j++) {
+		const char *k = w->accel_kinds[j];
+		uint32_t r = reserved ? reserved[j] : 0;
+
+		if (k && strcmp(k, kind) == 0 && w->accel_counts[j] > r)
+			have += w->accel_counts[j] - r;
+	}
+	return have;
+}
+
+const char *elig_missing_name(const lbs_workload *wl, const lbs_worker *w)
+{
+	const char *first = NULL;
+
+	if (!elig_n_names(wl) || !w->devices)
+		return NULL;
+	for (uint32_t i = 0; i < w->n_devices; i++) {
+		const lbs_device *d = w->devices[i];
+		const char *m;
+
+		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
+			continue;
+		if (!(m = name_missing(wl, d)))
+			return NULL;
+		if (!first)
+			first = m;
+	}
+	return first;
+}
+
 static int has_accels(const lbs_workload *wl, const lbs_worker *w)
 {
 	if (!wl->required_accel_kinds || !wl->required_accel_counts)
@@ -127,23 +203,10 @@ static int has_accels(const lbs_workload *wl, const lbs_worker *w)
 	for (uint32_t i = 0; i < wl->n_required_accels; i++) {
 		const char *kind = wl->required_accel_kinds[i];
 		uint32_t need = wl->required_accel_counts[i];
-		uint64_t have = 0;
 
 		if (need == 0)
 			continue;
-		if (!kind)
-			return 0;
-		if (w->accel_kinds && w->accel_counts) {
-			/* Duplicate kinds add up: a converter may list a kind
-			 * once per card model. */
-			for (uint32_t j = 0; j < w->n_accels; j++) {
-				const char *k = w->accel_kinds[j];
-
-				if (k && strcmp(k, kind) == 0)
-					have += w->accel_counts[j];
-			}
-		}
-		if (have < need)
+		if (!kind || elig_accel_free(w, kind) < need)
 			return 0;
 	}
 	return 1;
@@ -163,7 +226,7 @@ enum elig_reason elig_check(const lbs_workload *wl, const lbs_worker *w,
 
 	/* Fast path: the first device that passes everything settles it.
 	 * Only a failure needs the slow loop, to name the furthest reason. */
-	if (!device_mask &&
+	if (!device_mask && !elig_n_names(wl) &&
 	    !((wl->required_backends & LBS_BACKEND_OTHER) |
 	      (wl->required_precisions & LBS_PREC_OTHER) |
 	      (wl->required_features & LBS_FEAT_OTHER))) {

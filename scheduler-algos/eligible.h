@@ -2,9 +2,10 @@
  * eligible.h -- the hard filter every scheduler shares, and the load figure.
  *
  * A worker is eligible for a workload when it is not excluded, it is not
- * over the load ceiling, it has every required accelerator, and at least one
- * of its devices passes every device requirement (backends, precisions,
- * features, memory, compute units).  No I/O, no allocation.
+ * over the load ceiling, it has every required accelerator free of
+ * reservations, and at least one of its devices passes every device
+ * requirement (backends by bit and by name, precisions, features, memory,
+ * compute units).  No I/O, no allocation.
  */
 #ifndef LBS_ELIGIBLE_H
 #define LBS_ELIGIBLE_H
@@ -18,12 +19,12 @@ enum elig_reason {
 	ELIG_OK = 0,
 	ELIG_EXCLUDED,    /* in the workload's exclude list */
 	ELIG_NO_DEVICE,   /* the worker has no (usable) devices */
-	ELIG_BACKEND,     /* no device has every required backend */
+	ELIG_BACKEND,     /* no device has every required backend (bit or name) */
 	ELIG_PRECISION,   /* ... every required precision */
 	ELIG_FEATURE,     /* ... every required feature */
 	ELIG_MEMORY,      /* ... enough free memory */
 	ELIG_COMPUTE,     /* ... enough compute units */
-	ELIG_ACCEL,       /* the worker lacks a required accelerator count */
+	ELIG_ACCEL,       /* the worker lacks a required count of free accelerators */
 	ELIG_OVERLOADED   /* load above the ceiling */
 };
 
@@ -41,6 +42,11 @@ enum elig_reason {
  * met.  NULL devices and devices smaller than LBS_DEVICE_SIZE_V1_0 are
  * skipped; a worker with none left is ELIG_NO_DEVICE.  Accelerator kinds
  * compare case-sensitively; a kind listed twice by the worker adds up.
+ * The ABI 1.1 fields are read only where LBS_HAS_FIELD finds them: a
+ * required backend name (byte for byte, the ABI's case rule) must be in
+ * backend_names of the device that meets the other device requirements, a
+ * device from a 1.0 writer has no names; accelerators reserved
+ * (accel_reserved) are not free, a 1.0 writer reserves none.
  * wl and w must be valid: struct sizes checked, and no array NULL while
  * its count is not (the schedulers reject those with LBS_EINVAL).
  */
@@ -50,6 +56,15 @@ enum elig_reason elig_check(const lbs_workload *wl, const lbs_worker *w,
 /* A plain-words sentence fragment for a reason, e.g. "lacks a required
  * backend".  Static string. */
 const char *elig_reason_text(enum elig_reason r);
+
+/* Accelerators of `kind` free on w: its count less what accel_reserved
+ * (ABI 1.1) promises to running work, never below 0; kinds listed twice
+ * add up. */
+uint64_t elig_accel_free(const lbs_worker *w, const char *kind);
+
+/* The first name of the workload's required_backend_names that no usable
+ * device of w has, or NULL (also for a 1.0 workload). */
+const char *elig_missing_name(const lbs_workload *wl, const lbs_worker *w);
 
 /* True when `id` is in the workload's exclude list. */
 int elig_is_excluded(const lbs_workload *wl, const char *id);
@@ -76,8 +91,8 @@ double clamp01(double x, double nan_as);
 /* ---- Inline fast path for scan loops ------------------------------------
  * A call per worker costs more than the checks themselves, so loops over
  * every worker of a select use elig_pass(), which inlines the common case
- * (no exclude list, no accelerator or OTHER requirement) and falls back to
- * elig_check() otherwise.  elig_pass(...) is exactly
+ * (no exclude list, no accelerator, backend name or OTHER requirement) and
+ * falls back to elig_check() otherwise.  elig_pass(...) is exactly
  * elig_check(wl, w, ceiling, NULL) == ELIG_OK, and hands back the load. */
 
 #if defined(__GNUC__)
@@ -118,10 +133,18 @@ ELIG_INLINE int elig_device_ok(const lbs_workload *wl, const lbs_worker *w,
 	       (d->compute_units >= wl->min_compute_units);
 }
 
+/* Backend names the workload requires (ABI 1.1); 0 from a 1.0 writer,
+ * whose struct ends before the field. */
+ELIG_INLINE uint32_t elig_n_names(const lbs_workload *wl)
+{
+	return LBS_HAS_FIELD(wl, lbs_workload, n_required_backend_names)
+	       ? wl->n_required_backend_names : 0;
+}
+
 /* True when the workload has requirements only elig_check() handles. */
 ELIG_INLINE int elig_needs_full(const lbs_workload *wl)
 {
-	return (wl->n_exclude | wl->n_required_accels) != 0 ||
+	return (wl->n_exclude | wl->n_required_accels | elig_n_names(wl)) != 0 ||
 	       ((wl->required_backends & LBS_BACKEND_OTHER) |
 	        (wl->required_precisions & LBS_PREC_OTHER) |
 	        (wl->required_features & LBS_FEAT_OTHER)) != 0;

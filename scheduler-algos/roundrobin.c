@@ -55,6 +55,15 @@ uint64_t rr_class_of(const lbs_workload *wl)
 			h = mix(h, wl->required_accel_counts[i]);
 		}
 	}
+	/* Names (ABI 1.1) are requirements too: work needing "jax" rotates
+	 * over the workers that have it, not on plain work's cursor. */
+	if (elig_n_names(wl) && wl->required_backend_names) {
+		for (uint32_t i = 0; i < wl->n_required_backend_names; i++) {
+			const char *n = wl->required_backend_names[i];
+
+			h = mix(h, n ? id_hash(n) : 0);
+		}
+	}
 	return h;
 }
 

@@ -1,7 +1,7 @@
 /*
  * test_abi.c -- the loader and the answer check, with real dlopen of real
  * plugins: ours, one built against an older smaller header, one built
- * against the frozen 1.0 header (tests/abi/v1.0), one of a wrong
+ * against each frozen release (tests/abi/v1.0, v1.1), one of a wrong
  * major, and one that lies.
  */
 #include <stdlib.h>
@@ -157,6 +157,47 @@ static void test_v1_0_plugin_in_current_host(void)
 	          LBS_OK);
 	CHECK_CONTAINS(text, "\"uses\":\"score\"");
 	CHECK_STR(pick(s, &wl, &f), "cpu_c");
+	sched_close(s);
+	arena_free(a);
+	fleet_free(&f);
+}
+
+/* A plugin built against the frozen 1.1 header that decides by the 1.1
+ * fields: the current host fills them from the original's records. */
+static void test_v1_1_plugin_in_current_host(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"busy\", \"cpu_cores\": 8, \"available_memory\": 32,"
+		"  \"software_versions\": {\"JAX\": \"0.4\"}, \"load\": {\"pending_work\": 300}},"
+		" {\"worker_id\": \"plain\", \"cpu_cores\": 8, \"available_memory\": 32,"
+		"  \"load\": {\"pending_work\": 0}},"
+		" {\"worker_id\": \"idle_jax\", \"cpu_cores\": 8, \"available_memory\": 32,"
+		"  \"supported_backends\": [\"cpu\", \"jax\"], \"load\": {\"pending_work\": 20}},"
+		" {\"worker_id\": \"gpu_held\", \"cpu_cores\": 8, \"available_memory\": 32,"
+		"  \"available_accelerators\": {\"gpu\": 1},"
+		"  \"load\": {\"pending_work\": 0, \"reserved_accelerators\": {\"gpu\": 1}}},"
+		" {\"worker_id\": \"gpu_free\", \"cpu_cores\": 8, \"available_memory\": 32,"
+		"  \"available_accelerators\": {\"gpu\": 1}, \"load\": {\"active_tests\": 1}}]");
+	arena *a = arena_new();
+	lbs_workload any = workload_parse(a, "{\"test_id\": \"t1\"}");
+	lbs_workload jax = workload_parse(a, "{\"test_id\": \"t2\", \"required_backend\": \"jax\"}");
+	lbs_workload gpu = workload_parse(a, "{\"test_id\": \"t3\","
+	                                     " \"required_accelerators\": {\"gpu\": 1}}");
+	char err[1024];
+	shim_sched *s;
+
+	CHECK_INT(sched_open(test_host(), getenv("LBS_V1_1_PLUGIN"), "least-pending", NULL, 0,
+	                     &s, err, sizeof err),
+	          LBS_OK);
+	/* pending_work 0 is known to be nothing ahead */
+	CHECK_STR(pick(s, &any, &f), "plain");
+	/* jax: by software (busy, 300 s ahead) or by backend (idle_jax, 20 s) */
+	CHECK_STR(pick(s, &jax, &f), "idle_jax");
+	CHECK_STR(pick_reason(), "least-pending: 20.0 s ahead");
+	/* gpu_held has nothing ahead but its GPU reserved; gpu_free's pending
+	 * work is unknown: one 60 s test running */
+	CHECK_STR(pick(s, &gpu, &f), "gpu_free");
+	CHECK_STR(pick_reason(), "least-pending: 60.0 s ahead");
 	sched_close(s);
 	arena_free(a);
 	fleet_free(&f);
@@ -382,6 +423,7 @@ int main(void)
 	test_real_plugin();
 	test_old_plugin_loads_and_works();
 	test_v1_0_plugin_in_current_host();
+	test_v1_1_plugin_in_current_host();
 	test_refusals();
 	test_liar();
 	test_unterminated_text();

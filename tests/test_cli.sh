@@ -98,6 +98,70 @@ echo '{"test_id": "u", "required_backend": "warpdrive"}' >"$tmp/unknown.jsonl"
 expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/unknown.jsonl"
 has "$tmp/err" "warpdrive"
 has "$tmp/out" '"status":"no_worker"'
+# ABI 1.1 through every scheduler of the plugin: a backend outside the
+# taxonomy is placed only on the worker that lists it (by backend or by
+# software), and accelerators all reserved leave GPU work no worker
+cat >"$tmp/named.json" <<'JSON'
+[{"worker_id": "cpu_a", "cpu_cores": 16, "available_memory": 64, "supported_backends": ["cpu"]},
+ {"worker_id": "jax_box", "cpu_cores": 4, "available_memory": 64, "supported_backends": ["cpu", "JAX"]},
+ {"worker_id": "cpu_b", "cpu_cores": 16, "available_memory": 64, "supported_backends": ["cpu"],
+  "software_versions": {"flax": "0.8"}},
+ {"worker_id": "gpu_r1", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cuda"],
+  "available_accelerators": {"gpu": 1}, "load": {"reserved_accelerators": {"gpu": 1}}},
+ {"worker_id": "gpu_r2", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cuda"],
+  "available_accelerators": {"gpu": 1}, "load": {"reserved_accelerators": {"GPU": 1}}}]
+JSON
+sed 's/"reserved_accelerators": {"[gG][pP][uU]": 1}/"reserved_accelerators": {}/' "$tmp/named.json" >"$tmp/free.json"
+cat >"$tmp/named.jsonl" <<'JSON'
+{"test_id": "j1", "required_backend": "jax"}
+{"test_id": "j2", "required_backend": "Jax", "test_type": "training"}
+{"test_id": "j3", "required_software": {"jax": "0.4"}}
+{"test_id": "f1", "required_software": {"flax": "0.8"}}
+{"test_id": "g1", "required_accelerators": {"gpu": 1}}
+JSON
+echo '{"children": [{"scheduler": "hardware-aware", "weight": 0.6},
+ {"scheduler": "priority", "weight": 0.3}, {"scheduler": "round-robin", "weight": 0.1}]}' >"$tmp/mix.json"
+echo '{}' >"$tmp/none.json"
+for sched in round-robin priority hardware-aware composite; do
+	cfg=$tmp/none.json
+	[ $sched = composite ] && cfg=$tmp/mix.json
+	expect_rc 0 "$shim" decide --scheduler $sched --config "$cfg" --workers "$tmp/named.json" --tests "$tmp/named.jsonl"
+	lines "$tmp/out" 5
+	has "$tmp/out" '{"test_id":"j1","status":"ok","workers":["jax_box"]'
+	has "$tmp/out" '{"test_id":"j2","status":"ok","workers":["jax_box"]'
+	has "$tmp/out" '{"test_id":"j3","status":"ok","workers":["jax_box"]'
+	has "$tmp/out" '{"test_id":"f1","status":"ok","workers":["cpu_b"]'
+	has "$tmp/out" '{"test_id":"g1","status":"no_worker","workers":[]'
+	expect_rc 0 "$shim" decide --scheduler $sched --config "$cfg" --workers "$tmp/free.json" --tests "$tmp/named.jsonl"
+	has "$tmp/out" '{"test_id":"g1","status":"ok"'
+done
+# the reason names what is missing
+expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/named.json" --tests "$tmp/named.jsonl" --explain
+has "$tmp/out" 'lacks a required backend (needs jax)'
+has "$tmp/out" 'lacks a required accelerator (needs 1 gpu, has 0 free)'
+# capacity defaults from the accelerators: an 8-GPU host running one test has
+# 7 slots free, so it is not charged a whole run's wait and keeps the work
+# from an idle T4
+cat >"$tmp/cap.json" <<'JSON'
+[{"worker_id": "a100x8", "cpu_cores": 64, "available_memory": 512, "supported_backends": ["cuda", "pytorch"],
+  "available_accelerators": {"gpu": 8}, "load": {"active_tests": 1},
+  "hardware_specs": {"gpu_memory_gb": 80, "gpu_compute_units": 108, "gpu_clock_mhz": 1410, "gpu_tensor_cores": true}},
+ {"worker_id": "t4", "cpu_cores": 8, "available_memory": 32, "supported_backends": ["cuda", "pytorch"],
+  "available_accelerators": {"gpu": 1},
+  "hardware_specs": {"gpu_memory_gb": 16, "gpu_compute_units": 40, "gpu_clock_mhz": 1590}}]
+JSON
+echo '{"test_id": "v", "test_type": "vision_classification", "expected_duration": 60, "required_accelerators": {"gpu": 1}}' >"$tmp/cap.jsonl"
+expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/cap.json" --tests "$tmp/cap.jsonl"
+has "$tmp/out" '{"test_id":"v","status":"ok","workers":["a100x8"]'
+# ... unless the record says it runs one at a time
+sed 's/"available_accelerators": {"gpu": 8},/& "capacity": 1,/' "$tmp/cap.json" >"$tmp/cap1.json"
+expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/cap1.json" --tests "$tmp/cap.jsonl"
+has "$tmp/out" '{"test_id":"v","status":"ok","workers":["t4"]'
+# a reservation the worker cannot have: one line naming file, worker and field
+sed 's/"reserved_accelerators": {"gpu": 1}/"reserved_accelerators": {"gpu": 2}/' "$tmp/named.json" >"$tmp/overres.json"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/overres.json" --tests "$tmp/named.jsonl"
+has "$tmp/err" "overres.json: workers[3]: field 'load.reserved_accelerators.gpu': reserves 2, more than the 1 the worker has"
+lines "$tmp/err" 1
 # bad scheduler config names the file and the field
 echo '{"load_ceiling": -1}' >"$tmp/cfg.json"
 expect_rc 1 "$shim" decide --scheduler round-robin --config "$tmp/cfg.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"

@@ -215,13 +215,19 @@ static void test_backends(void)
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"tpu\"}", &w), 0);
 	CHECK(w.required_backends == LBS_BACKEND_TPU);
 
-	/* unknown: a warning naming file, field and name; OTHER, which no
-	 * device satisfies */
-	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"foo\"}", &w), 0);
-	CHECK(w.required_backends == LBS_BACKEND_OTHER);
+	/* outside the taxonomy: required by name (ABI 1.1), lower-cased, with
+	 * a warning naming file, field and name; no OTHER bit, which nothing
+	 * would meet */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"Foo\"}", &w), 0);
+	CHECK(w.required_backends == 0);
+	CHECK_INT(w.n_required_backend_names, 1);
+	CHECK_STR(w.required_backend_names[0], "foo");
 	CHECK_INT(n_warns, 1);
-	CHECK_CONTAINS(warns, "tests.jsonl:3: field 'required_backend': unknown "
-	                      "backend 'foo', treated as OTHER");
+	CHECK_CONTAINS(warns, "tests.jsonl:3: field 'required_backend': backend "
+	                      "'Foo' is not in the taxonomy, required by name");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"cuda\"}", &w), 0);
+	CHECK_INT(w.n_required_backend_names, 0);
+	CHECK(w.required_backend_names == NULL);
 
 	/* an unknown preference is dropped, with a warning */
 	CHECK_INT(wl("{\"test_id\": \"t\", \"preferred_backend\": \"foo\"}", &w), 0);
@@ -234,13 +240,22 @@ static void test_backends(void)
 	             " \"preferred_backend\": \"\"}", &w), 0);
 	CHECK(w.required_backends == 0 && w.preferred_backends == 0);
 
-	/* required_software: a known backend is a requirement; others warn */
-	CHECK_INT(wl("{\"test_id\": \"t\", \"required_software\":"
-	             " {\"cuda\": \"12.0\", \"libfoo\": \"1.2\"}}", &w), 0);
+	/* required_software: a known backend is a requirement by bit, others
+	 * by name, each once */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_backend\": \"jax\","
+	             " \"required_software\": {\"cuda\": \"12.0\", \"LibFoo\": \"1.2\","
+	             " \"JAX\": \"0.4\"}}", &w), 0);
 	CHECK(w.required_backends == LBS_BACKEND_CUDA);
-	CHECK_INT(n_warns, 1);
-	CHECK_CONTAINS(warns, "required_software 'libfoo' is not in the taxonomy "
-	                      "and is not enforced");
+	CHECK_INT(w.n_required_backend_names, 2);
+	CHECK_STR(w.required_backend_names[0], "jax");
+	CHECK_STR(w.required_backend_names[1], "libfoo");
+	CHECK_INT(n_warns, 3);
+	CHECK_CONTAINS(warns, "field 'required_software.LibFoo': required_software "
+	                      "'LibFoo' is not in the taxonomy, required by name");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_software\": {\"\": \"1\"}}",
+	             &w), -1);
+	CHECK_STR(err, "tests.jsonl:3: field 'required_software': has an empty "
+	               "software name");
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_software\": {\"cuda\": 12}}",
 	             &w), -1);
 	CHECK_CONTAINS(err, "field 'required_software.cuda': must be a string");
@@ -484,7 +499,9 @@ static void test_worker_basics(void)
 	CHECK_INT(w.accel_counts[0], 1);
 	CHECK_NEAR(w.performance_level, 1.0, 0);
 	CHECK_INT(w.thermal_state, LBS_THERMAL_NORMAL);
-	CHECK_INT(w.capacity, 0);
+	CHECK_INT(w.capacity, 1); /* one GPU: one test at a time */
+	CHECK(w.pending_work_s == LBS_WORK_UNKNOWN);
+	CHECK(w.accel_reserved == NULL);
 	CHECK_INT(n_warns, 0);
 
 	/* "CUDA" and "cuda" are the same backend */
@@ -592,13 +609,78 @@ static void test_worker_accelerators(void)
 	}
 	CHECK_INT(count_class(&w, LBS_CLASS_CPU), 0); /* no cores given */
 
-	/* an unknown backend warns and lands as OTHER */
-	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cpu\", \"foo\"],"
+	/* a backend outside the taxonomy is offered by name (ABI 1.1), so it
+	 * is not warned about; its bit is OTHER */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cpu\", \"Foo\"],"
 	             " \"cpu_cores\": 2}", &w), 0);
-	CHECK_INT(n_warns, 1);
-	CHECK_CONTAINS(warns, "fleet.json: workers[0]: field 'supported_backends[1]': "
-	                      "unknown backend 'foo', treated as OTHER");
+	CHECK_INT(n_warns, 0);
 	CHECK(w.devices[0]->backends & LBS_BACKEND_OTHER);
+	CHECK_INT(w.devices[0]->n_backend_names, 1);
+	CHECK_STR(w.devices[0]->backend_names[0], "foo");
+}
+
+/* ABI 1.1 backend_names: supported backends outside the taxonomy and
+ * software names, on every device of the worker. */
+static void test_worker_backend_names(void)
+{
+	lbs_worker w;
+
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cuda\", \"JAX\"],"
+	             " \"cpu_cores\": 4, \"software_versions\": {\"Triton\": \"2.1\","
+	             " \"pytorch\": \"2.2\", \"jax\": \"0.4\"}}", &w), 0);
+	CHECK_INT(n_warns, 0);
+	CHECK_INT(w.n_devices, 2); /* CPU and GPU */
+	for (uint32_t i = 0; i < w.n_devices; i++) {
+		const lbs_device *d = w.devices[i];
+
+		/* known software (pytorch) is a bit, not a name */
+		CHECK_INT(d->n_backend_names, 2);
+		if (d->n_backend_names == 2) {
+			CHECK_STR(d->backend_names[0], "triton");
+			CHECK_STR(d->backend_names[1], "jax");
+		}
+	}
+	/* nothing outside the taxonomy: no names */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cuda\"],"
+	             " \"software_versions\": {\"cuda\": \"12\"}}", &w), 0);
+	CHECK(w.devices[0]->backend_names == NULL);
+	CHECK_INT(w.devices[0]->n_backend_names, 0);
+	/* explicit devices: the software on each, a device's own unknown
+	 * backends on that one only */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"jax\": \"1\"},"
+	             " \"devices\": [{\"class\": \"gpu\", \"backends\": [\"cuda\", \"XLA\"],"
+	             " \"memory_gb\": 8}, {\"class\": \"cpu\", \"backends\": [\"cpu\"],"
+	             " \"memory_gb\": 8}]}", &w), 0);
+	CHECK_INT(w.devices[0]->n_backend_names, 2);
+	CHECK_STR(w.devices[0]->backend_names[0], "jax");
+	CHECK_STR(w.devices[0]->backend_names[1], "xla");
+	CHECK_INT(w.devices[1]->n_backend_names, 1);
+	CHECK_STR(w.devices[1]->backend_names[0], "jax");
+	/* bad software names: one line naming the field */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"\": \"1\"}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions': has an "
+	               "empty software name");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": [\"jax\"]}", &w), -1);
+	CHECK_CONTAINS(err, "field 'software_versions': must be an object");
+}
+
+/* Without "capacity", the largest accelerator count, at least 1. */
+static void test_worker_capacity_default(void)
+{
+	lbs_worker w;
+
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 8}", &w), 0);
+	CHECK_INT(w.capacity, 1);
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"available_accelerators\": {\"gpu\": 8}}",
+	             &w), 0);
+	CHECK_INT(w.capacity, 8);
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"available_accelerators\":"
+	             " {\"gpu\": 2, \"tpu\": 4, \"npu\": 0}}", &w), 0);
+	CHECK_INT(w.capacity, 4);
+	/* a capacity given wins */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"available_accelerators\": {\"gpu\": 8},"
+	             " \"capacity\": 2}", &w), 0);
+	CHECK_INT(w.capacity, 2);
 }
 
 static void test_worker_devices_and_load(void)
@@ -883,6 +965,7 @@ static void check_same_load(const lbs_worker *a, const lbs_worker *b)
 	CHECK_INT(a->thermal_state, b->thermal_state);
 	CHECK_NEAR(a->performance_level, b->performance_level, 0);
 	CHECK_NEAR(a->temperature, b->temperature, 0);
+	CHECK_NEAR(a->pending_work_s, b->pending_work_s, 0);
 	CHECK_STR(a->id, b->id);
 	CHECK_INT(a->n_devices, b->n_devices);
 }
@@ -895,9 +978,10 @@ static void test_fleet_loads(void)
 		" \"network_utilization\": 10, \"active_tests\": 2,"
 		" \"queued_tests\": 1, \"reserved_memory\": 3, \"warming_state\": false,"
 		" \"cooling_state\": true, \"performance_level\": 0.7,"
-		" \"temperature\": 0.4, \"queue_depth\": 3}";
+		" \"temperature\": 0.4, \"queue_depth\": 3, \"pending_work\": 45}";
 	/* the same in slot order */
-	const double vals[CONV_LOAD_SLOTS] = {50, 25, 5, 100, 10, 2, 1, 3, 0, 1, 0.7, 0.4, 3};
+	const double vals[CONV_LOAD_SLOTS] = {50, 25, 5, 100, 10, 2, 1, 3, 0, 1, 0.7, 0.4, 3,
+	                                      45};
 	const uint32_t all = (UINT32_C(1) << CONV_LOAD_SLOTS) - 1;
 	lbs_worker rec, json, num, before;
 	char want[1024];
@@ -905,6 +989,7 @@ static void test_fleet_loads(void)
 	CHECK_INT(in_record(full, &rec), 0);
 	CHECK_NEAR(rec.util_cpu, 0.5, 1e-12);
 	CHECK_INT(rec.thermal_state, LBS_THERMAL_COOLING);
+	CHECK_NEAR(rec.pending_work_s, 45, 0);
 	CHECK_INT(afterwards(full, &json), 0);
 	check_same_load(&rec, &json);
 	CHECK_INT(from_values(all, vals, &num), 0);
@@ -1065,6 +1150,57 @@ static void test_fleet_loads(void)
 		CHECK_INT(afterwards(doc, &json), 0);
 		CHECK_INT(n_warns, 0);
 	}
+}
+
+/* load.reserved_accelerators (ABI 1.1 accel_reserved) and load.pending_work
+ * (pending_work_s). */
+static void test_load_reservations_and_pending(void)
+{
+	lbs_worker **ws;
+	uint32_t n;
+
+#define GPU_FLEET(load) "[{\"worker_id\": \"g\", \"available_accelerators\":" \
+	" {\"gpu\": 2, \"TPU\": 1}, \"load\": " load "}]"
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {\"GPU\": 2}}"), &ws, &n), 0);
+	CHECK(ws[0]->accel_reserved != NULL);
+	if (ws[0]->accel_reserved) {
+		CHECK_STR(ws[0]->accel_kinds[0], "gpu");
+		CHECK_INT(ws[0]->accel_reserved[0], 2);
+		CHECK_INT(ws[0]->accel_reserved[1], 0);
+	}
+	/* nothing reserved, or 0 of a kind it lacks: NULL */
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {}}"), &ws, &n), 0);
+	CHECK(ws[0]->accel_reserved == NULL);
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {\"npu\": 0}}"), &ws, &n), 0);
+	CHECK(ws[0]->accel_reserved == NULL);
+	/* one line naming file, worker, field and problem */
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {\"npu\": 1}}"), &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'load.reserved_accelerators.npu': the "
+	               "worker has no 'npu' accelerator (available_accelerators)");
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {\"gpu\": 3}}"), &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'load.reserved_accelerators.gpu': "
+	               "reserves 3, more than the 2 the worker has");
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {\"gpu\": 1.5}}"), &ws, &n), -1);
+	CHECK_CONTAINS(err, "field 'load.reserved_accelerators.gpu': must be");
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {\"gpu\": 1, \"GPU\": 1}}"),
+	             &ws, &n), -1);
+	CHECK_CONTAINS(err, "field 'load.reserved_accelerators.GPU': accelerator kind given "
+	                    "more than once");
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": [\"gpu\"]}"), &ws, &n), -1);
+	CHECK_CONTAINS(err, "field 'load.reserved_accelerators': must be an object");
+
+	/* pending work: unknown unless given; 0 is "nothing ahead" */
+	CHECK_INT(fl(GPU_FLEET("{\"active_tests\": 1}"), &ws, &n), 0);
+	CHECK(ws[0]->pending_work_s == LBS_WORK_UNKNOWN);
+	CHECK_INT(fl(GPU_FLEET("{\"pending_work\": null}"), &ws, &n), 0);
+	CHECK(ws[0]->pending_work_s == LBS_WORK_UNKNOWN);
+	CHECK_INT(fl(GPU_FLEET("{\"pending_work\": 0}"), &ws, &n), 0);
+	CHECK(ws[0]->pending_work_s == 0);
+	CHECK_INT(fl(GPU_FLEET("{\"pending_work\": 120.5}"), &ws, &n), 0);
+	CHECK_NEAR(ws[0]->pending_work_s, 120.5, 0);
+	CHECK_INT(fl(GPU_FLEET("{\"pending_work\": -1}"), &ws, &n), -1);
+	CHECK_CONTAINS(err, "fleet.json: workers[0]: field 'load.pending_work': must be");
+#undef GPU_FLEET
 }
 
 /* ===== Outcomes =========================================================== */
@@ -1336,11 +1472,14 @@ int main(void)
 	test_worker_basics();
 	test_worker_f3_browser();
 	test_worker_accelerators();
+	test_worker_backend_names();
+	test_worker_capacity_default();
 	test_worker_devices_and_load();
 	test_worker_errors();
 	test_fleet();
 	test_limits();
 	test_fleet_loads();
+	test_load_reservations_and_pending();
 	test_outcome();
 	test_examples();
 	test_mutations();

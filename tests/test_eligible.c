@@ -20,6 +20,7 @@ typedef struct hw {
 	const lbs_device *dp[2];
 	const char *kinds[2];
 	uint32_t counts[2];
+	uint32_t reserved[2];
 } hw;
 
 /* One CPU device: cpu + pytorch + onnx, fp32 + int8, simd + avx2, 16 GiB
@@ -274,6 +275,101 @@ static void test_accelerators(void)
 	CHECK_INT(check(&wl, &gpu), ELIG_ACCEL);
 }
 
+/* ABI 1.1: backend names beyond the bits, on the device that meets the rest. */
+static void test_backend_names(void)
+{
+	const char *jax[] = { "jax" }, *both[] = { "triton", "jax" };
+	const char *upper[] = { "JAX" }, *unreadable[] = { NULL };
+	const char *dev_names[] = { "triton", "jax" };
+	lbs_workload wl = wl_plain();
+	hw h, plain;
+
+	hw_init(&h, "jax-box");
+	hw_add_gpu(&h, 40 * GIB);
+	h.d[1].backend_names = dev_names;
+	h.d[1].n_backend_names = 2;
+	hw_init(&plain, "plain");
+
+	wl.required_backend_names = jax;
+	wl.n_required_backend_names = 1;
+	CHECK_INT(check(&wl, &h), ELIG_OK);
+	CHECK_INT(check(&wl, &plain), ELIG_BACKEND);
+	CHECK_STR(elig_missing_name(&wl, &plain.w), "jax");
+	CHECK(elig_missing_name(&wl, &h.w) == NULL);
+	wl.required_backend_names = both;
+	wl.n_required_backend_names = 2;
+	CHECK_INT(check(&wl, &h), ELIG_OK);
+	/* The device with the names must meet the other requirements too:
+	 * the GPU has jax but not 64 GB, the CPU neither jax nor 64 GB. */
+	wl.min_memory_bytes = 64 * GIB;
+	CHECK(check(&wl, &h) != ELIG_OK);
+	wl.min_memory_bytes = 0;
+	/* Names and bits on one device: the names are on the GPU, onnx only
+	 * on the CPU. */
+	wl.required_backends = LBS_BACKEND_ONNX;
+	CHECK_INT(check(&wl, &h), ELIG_BACKEND);
+	wl.required_backends = LBS_BACKEND_CUDA;
+	CHECK_INT(check(&wl, &h), ELIG_OK);
+	wl.required_backends = 0;
+	/* Byte for byte: a host folds case, the filter does not. */
+	wl.required_backend_names = upper;
+	wl.n_required_backend_names = 1;
+	CHECK_INT(check(&wl, &h), ELIG_BACKEND);
+	/* A requirement that cannot be read is never met. */
+	wl.required_backend_names = unreadable;
+	CHECK_INT(check(&wl, &h), ELIG_BACKEND);
+	CHECK_STR(elig_missing_name(&wl, &h.w), "");
+	wl.required_backend_names = NULL;
+	CHECK_INT(check(&wl, &h), ELIG_BACKEND);
+	/* A device from a 1.0 writer has no names, whatever lies past it. */
+	wl.required_backend_names = jax;
+	h.d[1].struct_size = LBS_DEVICE_SIZE_V1_0;
+	CHECK_INT(check(&wl, &h), ELIG_BACKEND);
+	/* A 1.0 workload requires no names, whatever lies past it. */
+	wl.struct_size = LBS_WORKLOAD_SIZE_V1_0;
+	CHECK_INT(check(&wl, &plain), ELIG_OK);
+	CHECK(!elig_needs_full(&wl));
+	CHECK(elig_missing_name(&wl, &plain.w) == NULL);
+}
+
+/* ABI 1.1: reserved accelerators are not free. */
+static void test_reserved_accelerators(void)
+{
+	const char *kinds[] = { "gpu" };
+	uint32_t counts[] = { 1 };
+	lbs_workload wl = wl_plain();
+	hw h;
+
+	hw_init(&h, "gpu-box");
+	hw_accel(&h, "gpu", 4);
+	hw_accel(&h, "tpu", 2);
+	wl.required_accel_kinds = kinds;
+	wl.required_accel_counts = counts;
+	wl.n_required_accels = 1;
+	h.w.accel_reserved = h.reserved;
+	h.reserved[0] = 3;
+	CHECK_INT(elig_accel_free(&h.w, "gpu"), 1);
+	CHECK_INT(check(&wl, &h), ELIG_OK);
+	counts[0] = 2;
+	CHECK_INT(check(&wl, &h), ELIG_ACCEL);
+	counts[0] = 1;
+	/* All reserved: no GPU work, and other kinds stay free. */
+	h.reserved[0] = 4;
+	CHECK_INT(check(&wl, &h), ELIG_ACCEL);
+	CHECK_INT(elig_accel_free(&h.w, "tpu"), 2);
+	/* More reserved than there are is none free, not a wrap-around. */
+	h.reserved[0] = 9;
+	CHECK_INT(elig_accel_free(&h.w, "gpu"), 0);
+	/* NULL means none reserved. */
+	h.w.accel_reserved = NULL;
+	CHECK_INT(check(&wl, &h), ELIG_OK);
+	/* A 1.0 worker ends before accel_reserved: never read. */
+	h.w.accel_reserved = h.reserved;
+	h.w.struct_size = LBS_WORKER_SIZE_V1_0;
+	CHECK_INT(elig_accel_free(&h.w, "gpu"), 4);
+	CHECK_INT(check(&wl, &h), ELIG_OK);
+}
+
 static void test_overloaded(void)
 {
 	const char *kinds[] = { "tpu" };
@@ -394,6 +490,7 @@ static void test_fast_path_agrees(void)
 	static const double ceilings[] = { 0.5, 0.9, 1.0 };
 	const char *ex[] = { "w1" };
 	const char *kinds[] = { "gpu" };
+	const char *names[] = { "jax", "triton" };
 	uint32_t counts[] = { 2 };
 	uint64_t seed = 12345;
 	int disagree = 0, passed = 0, load_wrong = 0;
@@ -425,6 +522,14 @@ static void test_fast_path_agrees(void)
 		h.w.util_gpu = utils[mostly0(&seed, 6)];
 		if (lcg(&seed) % 3 == 0)
 			hw_accel(&h, "gpu", (uint32_t)(lcg(&seed) % 4));
+		if (lcg(&seed) % 3 == 0) {
+			h.reserved[0] = (uint32_t)(lcg(&seed) % 3);
+			h.w.accel_reserved = h.reserved;
+		}
+		for (int d = 0; d < 2; d++) {
+			h.d[d].backend_names = names + lcg(&seed) % 2;
+			h.d[d].n_backend_names = (uint32_t)(lcg(&seed) % 2);
+		}
 		wl.required_backends = backends[mostly0(&seed, 5)];
 		wl.required_precisions = bits[mostly0(&seed, 5)];
 		wl.required_features = bits[mostly0(&seed, 5)];
@@ -438,6 +543,10 @@ static void test_fast_path_agrees(void)
 			wl.required_accel_kinds = kinds;
 			wl.required_accel_counts = counts;
 			wl.n_required_accels = 1;
+		}
+		if (lcg(&seed) % 4 == 0) {
+			wl.required_backend_names = names;
+			wl.n_required_backend_names = 1;
 		}
 
 		fast = elig_pass(&wl, &h.w, ceiling, &load);
@@ -509,6 +618,8 @@ int main(void)
 	test_furthest_device();
 	test_other_bits();
 	test_accelerators();
+	test_backend_names();
+	test_reserved_accelerators();
 	test_overloaded();
 	test_loads();
 	test_reason_texts();

@@ -216,7 +216,7 @@ static void test_f4_tpu_required(void)
 
 	j = explain(hw, &wl, &mixed);
 	CHECK_STR(str(find_by_worker(cJSON_GetObjectItem(j, "rejected"), "cpu-1"), "reason"),
-	          "lacks a required accelerator (needs 1 tpu, has 0)");
+	          "lacks a required accelerator (needs 1 tpu, has 0 free)");
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")), 1);
 	cJSON_Delete(j);
 	fleet_free(&cpus);
@@ -872,7 +872,7 @@ static void test_completion_off(void)
 	fleet f = fleet_parse(
 		"[{\"worker_id\":\"gpu_busy\",\"cpu_cores\":32,\"available_memory\":256,"
 		"  \"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],\"has_gpu\":true,"
-		"  \"available_accelerators\":{\"gpu\":4},"
+		"  \"available_accelerators\":{\"gpu\":4},\"capacity\":1,"
 		"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":80,"
 		"    \"gpu_compute_units\":108,\"gpu_clock_mhz\":1410,\"gpu_tensor_cores\":true},"
 		"  \"load\":{\"cpu_utilization\":50,\"memory_utilization\":50,\"gpu_utilization\":50}},"

@@ -130,6 +130,38 @@ static void test_alternating_subsets(void)
 	fleet_free(&f);
 }
 
+/* The same with a backend required by name (ABI 1.1): "jax" work is a
+ * kind of request of its own, with its own turn. */
+static void test_alternating_named(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"A\", \"cpu_cores\": 8, \"available_memory\": 16, \"supported_backends\": [\"cpu\", \"jax\"]},"
+		" {\"worker_id\": \"B\", \"cpu_cores\": 8, \"available_memory\": 16, \"software_versions\": {\"jax\": \"0.4\"}},"
+		" {\"worker_id\": \"C\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"D\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+	lbs_workload any = workload_parse(f.arena, "{\"test_id\": \"x\"}");
+	lbs_workload jax = workload_parse(f.arena, "{\"test_id\": \"y\", \"required_backend\": \"jax\"}");
+	shim_sched *s = test_sched("round-robin", NULL);
+	int x_count[4] = { 0 }, y_count[4] = { 0 };
+
+	for (int i = 0; i < 40; i++) {
+		const char *x = choose(s, &any, &f);
+		const char *y;
+
+		if (strlen(x) == 1 && x[0] >= 'A' && x[0] <= 'D')
+			x_count[x[0] - 'A']++;
+		y = choose(s, &jax, &f);
+		if (strlen(y) == 1 && y[0] >= 'A' && y[0] <= 'D')
+			y_count[y[0] - 'A']++;
+	}
+	for (int i = 0; i < 4; i++)
+		CHECK_INT(x_count[i], 10);
+	CHECK_INT(y_count[0], 20);
+	CHECK_INT(y_count[1], 20);
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_exclusions(void)
 {
 	fleet f = fleet_parse(FLEET6);
@@ -419,6 +451,7 @@ int main(void)
 {
 	test_rotation();
 	test_alternating_subsets();
+	test_alternating_named();
 	test_exclusions();
 	test_none();
 	test_shards();

@@ -5,6 +5,21 @@
  * a shared object that chooses workers for it (the PLUGIN).  A third party
  * can write a plugin with this file alone.
  *
+ * VERSION HISTORY (each minor only appends; see VERSIONING)
+ *
+ *   1.0  the first release.
+ *   1.1  what the host knows beyond test counts, appended at the ends of
+ *        three structs (see "READING THE 1.1 FIELDS" below):
+ *          lbs_worker.pending_work_s     work ahead, in nominal seconds,
+ *                                        LBS_WORK_UNKNOWN when not known
+ *          lbs_worker.accel_reserved     accelerators promised to running
+ *                                        work, parallel to accel_kinds
+ *          lbs_device.backend_names      backends and software by name,
+ *          lbs_device.n_backend_names      beyond the LBS_BACKEND_* bits
+ *          lbs_workload.required_backend_names     required by name
+ *          lbs_workload.n_required_backend_names
+ *        and LBS_WORK_UNKNOWN, LBS_*_SIZE_V1_1.
+ *
  * ---------------------------------------------------------------------------
  * HOW A HOST LOADS A PLUGIN
  *
@@ -45,6 +60,49 @@
  *   Only fixed-width integers, double and const char * (UTF-8, NUL-ended)
  *   cross the boundary.  No C enums, no bit-fields, no struct by value,
  *   no array of structs: arrays are arrays of pointers so structs can grow.
+ *
+ * ---------------------------------------------------------------------------
+ * READING THE 1.1 FIELDS
+ *
+ *   A 1.1 plugin still meets 1.0 hosts, whose lbs_worker, lbs_device and
+ *   lbs_workload end where 1.0 ended: struct_size is LBS_*_SIZE_V1_0 and
+ *   the memory past it is not the host's to read.  So every read of a 1.1
+ *   field is guarded, per struct (a host may mix sizes):
+ *
+ *     double ahead = LBS_HAS_FIELD(w, lbs_worker, pending_work_s)
+ *                    ? w->pending_work_s : LBS_WORK_UNKNOWN;
+ *     const uint32_t *res = LBS_HAS_FIELD(w, lbs_worker, accel_reserved)
+ *                           ? w->accel_reserved : NULL;
+ *     uint32_t n = LBS_HAS_FIELD(d, lbs_device, n_backend_names)
+ *                  ? d->n_backend_names : 0;
+ *
+ *   What a 1.0 writer means by leaving a field out is its 1.0 behaviour:
+ *   pending work unknown, nothing reserved, no names offered or required.
+ *   A plugin that needs several fields of one struct may test once against
+ *   LBS_WORKER_SIZE_V1_1 (and the like) instead.
+ *
+ *   Names (backend_names, required_backend_names) are matched by one case
+ *   rule: they are lower-case, and compared byte for byte.  The HOST folds
+ *   ASCII case before it passes a name ("JAX" -> "jax"); a plugin never
+ *   folds, so two plugins cannot disagree about a match.  Names are for
+ *   what the bit sets cannot say: a host passes a backend the taxonomy
+ *   knows as its LBS_BACKEND_* bit, and only others by name.  A required
+ *   name is met by a device that lists it AND meets the workload's other
+ *   device requirements (bits, memory, compute units); a NULL name or
+ *   array where a count says there are names is never met.
+ *
+ *   pending_work_s is what the host knows of the work already ahead of a
+ *   new workload on that worker: the rest of what runs plus what is
+ *   queued, in the unit of est_duration_s.  A host that does not know it
+ *   passes LBS_WORK_UNKNOWN (any negative value reads the same), never 0:
+ *   0 says the worker has nothing ahead, and a plugin may believe it.  The
+ *   plugin then estimates the wait itself (from active_tests, queued_tests
+ *   and capacity, or from what it placed).
+ *
+ *   accel_reserved counts, per accelerator kind, the accelerators promised
+ *   to work already running; a workload's required_accel_counts are met by
+ *   the free ones (count - reserved).  A count reserved above its kind's
+ *   count reads as all reserved.
  *
  * ---------------------------------------------------------------------------
  * OWNERSHIP
@@ -294,8 +352,9 @@ typedef struct lbs_device {
 	/* Added in 1.1 (read only when LBS_HAS_FIELD says the writer has them).
 	 * Backends and software this device runs, by name, beyond the
 	 * LBS_BACKEND_* bits: e.g. {"jax", "triton"}.  Names are lower-case
-	 * ASCII; a host folds case before it passes them, and a plugin compares
-	 * them byte for byte.  NULL with n_backend_names 0 = none. */
+	 * (UTF-8, NUL-ended); a host folds ASCII case before it passes them,
+	 * and a plugin compares them byte for byte.  NULL with
+	 * n_backend_names 0 = none; a NULL entry names nothing. */
 	const char *const *backend_names;
 	uint32_t n_backend_names;
 	uint32_t reserved1;     /* must be 0 */
@@ -342,10 +401,12 @@ typedef struct lbs_worker {
 	/* The host's estimate of the work already ahead of new work on this
 	 * worker (running remainder plus queue), in nominal seconds: the unit
 	 * of lbs_workload.est_duration_s.  LBS_WORK_UNKNOWN (any negative
-	 * value) = the host does not know; 0 = nothing ahead. */
+	 * value, also NaN) = the host does not know; 0 = nothing ahead.  A
+	 * host that zero-fills its structs must set LBS_WORK_UNKNOWN here. */
 	double pending_work_s;
 	/* Accelerators already promised to running work, parallel to
-	 * accel_kinds / accel_counts (n_accels entries, each <= its count).
+	 * accel_kinds / accel_counts (n_accels entries, each <= its count):
+	 * a workload's required_accel_counts are met by count - reserved.
 	 * NULL = none reserved. */
 	const uint32_t *accel_reserved;
 } lbs_worker;
@@ -412,7 +473,8 @@ typedef struct lbs_workload {
 	 * Hard requirements by name, beyond the bit sets: each name must be in
 	 * lbs_device.backend_names of the device that meets the other device
 	 * requirements.  Same case rule as backend_names (lower-case, compared
-	 * byte for byte).  NULL with n_required_backend_names 0 = none. */
+	 * byte for byte).  NULL with n_required_backend_names 0 = none; a
+	 * name that is NULL, or a NULL array with a count, is never met. */
 	const char *const *required_backend_names;
 	uint32_t n_required_backend_names;
 	uint32_t reserved1;           /* must be 0 */

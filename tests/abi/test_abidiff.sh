@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test_abidiff.sh CC [ARGS...] -- the current header's ABI against the
-# frozen 1.0 baseline (tests/abi/v1.0), with abidiff from Debian's
-# abigail-tools.
+# test_abidiff.sh CC [ARGS...] -- the current header's ABI against each
+# frozen release (tests/abi/v1.0, tests/abi/v1.1), with abidiff from
+# Debian's abigail-tools.
 #
 # abi_surface.c is built with -g against each header, and abidiff compares
 # the DWARF of the two.  Its exit status alone cannot tell an appended field
@@ -18,7 +18,8 @@
 set -u
 cc=("$@")
 src=${LBS_SRCDIR:?}
-frozen=$src/tests/abi/v1.0
+releases="v1.0 v1.1"
+frozen=$src/tests/abi/v1.0 # the judge's own checks edit this one
 fail=0
 
 if ! command -v abidiff >/dev/null; then
@@ -89,7 +90,10 @@ expect() { # expect NAME VERDICT(0|1)
 	fi
 }
 
-surface "$frozen" "$tmp/v1.0.so" || { echo "FAIL: abi_surface.c does not build against v1.0"; exit 1; }
+for r in $releases; do
+	surface "$src/tests/abi/$r" "$tmp/$r.so" ||
+		{ echo "FAIL: abi_surface.c does not build against $r"; exit 1; }
+done
 surface "$src/abi" "$tmp/current.so" || { echo "FAIL: abi_surface.c does not build against abi/"; exit 1; }
 
 # The judge, on headers made right and wrong on purpose.
@@ -107,30 +111,48 @@ expect retyped 1
 expect slot_retyped 1
 expect removed 1
 
-# The real comparison.
-judge "$tmp/v1.0.so" "$tmp/current.so"
-case $? in
-0)
-	if grep -q "changed:" "$tmp/report"; then
-		echo "ok: abi/lbsched/abi.h only appends to the frozen 1.0 header:"
+# The real comparisons: the current header against every release, and
+# each release against the one before it.
+compare() { # compare OLD.so NEW.so WHAT-NEW RELEASE
+	judge "$1" "$2"
+	case $? in
+	0)
+		if grep -q "changed:" "$tmp/report"; then
+			echo "ok: $3 only appends to the frozen $4 header:"
+			cat "$tmp/report"
+		else
+			echo "ok: $3 has the same ABI as the frozen $4 header"
+		fi
+		;;
+	1)
+		echo "FAIL: $3 breaks the $4 ABI (only appending fields is allowed):"
 		cat "$tmp/report"
-	else
-		echo "ok: abi/lbsched/abi.h has the same ABI as the frozen 1.0 header"
-	fi
-	;;
-1)
-	echo "FAIL: abi/lbsched/abi.h breaks the 1.0 ABI (only appending fields is allowed):"
-	cat "$tmp/report"
-	echo "not appended:"
-	cat "$tmp/verdict"
+		echo "not appended:"
+		cat "$tmp/verdict"
+		fail=1
+		;;
+	*)
+		echo "FAIL: abidiff failed:"
+		cat "$tmp/report"
+		fail=1
+		;;
+	esac
+}
+prev=
+for r in $releases; do
+	compare "$tmp/$r.so" "$tmp/current.so" abi/lbsched/abi.h "${r#v}"
+	[ -n "$prev" ] && compare "$tmp/$prev.so" "$tmp/$r.so" "the frozen ${r#v} header" "${prev#v}"
+	prev=$r
+done
+# The newest release is the current header's minor, byte for byte, once
+# that minor is released: a 1.1 header must not change after its freeze.
+minor=$(sed -n 's/^#define LBS_ABI_MINOR \([0-9]*\)$/\1/p' "$src/abi/lbsched/abi.h")
+if [ -d "$src/tests/abi/v1.$minor" ] && ! cmp -s "$src/abi/lbsched/abi.h" "$src/tests/abi/v1.$minor/lbsched/abi.h"; then
+	echo "FAIL: abi/lbsched/abi.h says 1.$minor but differs from the frozen tests/abi/v1.$minor copy (a change needs a new minor)"
 	fail=1
-	;;
-*)
-	echo "FAIL: abidiff failed:"
-	cat "$tmp/report"
-	fail=1
-	;;
-esac
+else
+	echo "ok: abi/lbsched/abi.h is the frozen 1.$minor header or a newer minor"
+fi
 
 # The header's _Static_assert layout checks catch the same mistake at build
 # time: a field inserted into the current header must stop the compile.

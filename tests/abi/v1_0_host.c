@@ -2,56 +2,23 @@
  * v1_0_host.c -- a host built against the frozen 1.0 header alone
  * (tests/abi/v1.0/lbsched/abi.h), without the shim: it loads the current
  * plugin ($LBS_PLUGIN) the way abi.h's "HOW A HOST LOADS A PLUGIN" says, and
- * drives round-robin and hardware-aware with structs of the 1.0 sizes.  A
- * plugin built against a newer header must keep working for it.
+ * drives every scheduler it offers with structs of the 1.0 sizes.  A plugin
+ * built against a newer header must keep working for it, and must not read
+ * the fields a newer header appended: every worker, device and workload is
+ * a heap block of exactly LBS_*_SIZE_V1_0 bytes, so that under ASan a read
+ * past one is an error, not a read of the next array element.
  *
  * Its own answer check is deliberately simple (index in range, id equal to
  * that worker's): what is asserted is which worker was chosen.
  */
 #include <dirent.h>
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <lbsched/abi.h>
-
-#include "check.h"
-
-#define GB (UINT64_C(1) << 30)
-
-static void host_log(void *data, int32_t level, const char *msg)
-{
-	(void)data;
-	if (level >= LBS_LOG_WARN)
-		fprintf(stderr, "v1.0 host: plugin says: %s\n", msg);
-}
-
-static uint64_t host_now(void *data)
-{
-	struct timespec ts;
-
-	(void)data;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static const lbs_host_api host = {
-	.struct_size = sizeof(lbs_host_api),
-	.abi_major = LBS_ABI_MAJOR,
-	.abi_minor = LBS_ABI_MINOR,
-	.host_name = "v1.0-test-host",
-	.host_version = "1.0",
-	.log = host_log,
-	.now_ns = host_now,
-	/* find_scheduler / release_scheduler NULL: this host loads nothing
-	 * on a plugin's behalf (allowed by abi.h). */
-};
+#define HOST_NAME "v1.0 host"
+#include "abi_host.h"
 
 /* The fleet: two CPU boxes (one with little memory) and a box with a CPU
- * and a CUDA GPU.  Everything is a 1.0-sized struct. */
+ * and a CUDA GPU; templates, copied into exact-size blocks by fleet_new. */
 static const lbs_device cpu_big = {
 	.struct_size = sizeof(lbs_device), .hw_class = LBS_CLASS_CPU, .arch = LBS_ARCH_X86_64,
 	.vendor = LBS_VENDOR_INTEL, .model_name = "xeon",
@@ -80,89 +47,65 @@ static const lbs_device gpu = {
 	.features = LBS_FEAT_TENSOR_CORES, .mem_total_bytes = 40 * GB,
 	.mem_available_bytes = 40 * GB, .compute_units = 108, .clock_mhz = 1410, .tdp_watts = 400,
 };
-static const lbs_device *const cpu_1_devs[] = {&cpu_big};
-static const lbs_device *const gpu_1_devs[] = {&host_cpu, &gpu};
-static const lbs_device *const cpu_2_devs[] = {&cpu_small};
-
-#define WORKER(name, devs)                                                                 \
-	{.struct_size = sizeof(lbs_worker), .n_devices = sizeof devs / sizeof devs[0],    \
-	 .id = name, .devices = devs, .performance_level = 1.0, .capacity = 4}
-static const lbs_worker workers_arr[] = {
-	WORKER("cpu-1", cpu_1_devs),
-	WORKER("gpu-1", gpu_1_devs),
-	WORKER("cpu-2", cpu_2_devs),
-};
-static const lbs_worker *const workers[] = {&workers_arr[0], &workers_arr[1], &workers_arr[2]};
 #define N_WORKERS 3u
+static const char *const worker_ids[N_WORKERS] = {"cpu-1", "gpu-1", "cpu-2"};
+static const lbs_device *const worker_devs[N_WORKERS][2] = {
+	{&cpu_big, NULL}, {&host_cpu, &gpu}, {&cpu_small, NULL}};
 
-static lbs_workload workload(uint32_t type, const char *test_type, uint64_t backends,
-                             uint64_t min_mem, double compute)
+typedef struct fleet {
+	const lbs_worker *workers[N_WORKERS];
+	const lbs_device *devs[N_WORKERS][2];
+} fleet;
+
+static fleet *fleet_new(void)
+{
+	fleet *f = calloc(1, sizeof *f);
+
+	if (!f)
+		exit(99);
+	for (uint32_t i = 0; i < N_WORKERS; i++) {
+		lbs_worker w = {.struct_size = LBS_WORKER_SIZE_V1_0, .id = worker_ids[i],
+		                .devices = f->devs[i], .performance_level = 1.0, .capacity = 4};
+
+		for (uint32_t d = 0; d < 2 && worker_devs[i][d]; d++, w.n_devices++)
+			f->devs[i][d] = exact(worker_devs[i][d], LBS_DEVICE_SIZE_V1_0);
+		f->workers[i] = exact(&w, LBS_WORKER_SIZE_V1_0);
+	}
+	return f;
+}
+
+static void fleet_free(fleet *f)
+{
+	for (uint32_t i = 0; i < N_WORKERS; i++) {
+		for (uint32_t d = 0; d < 2; d++)
+			free((void *)f->devs[i][d]);
+		free((void *)f->workers[i]);
+	}
+	free(f);
+}
+
+static fleet *F;
+
+/* A 1.0 workload in an exact-size block; the caller frees it. */
+static lbs_workload *workload(uint32_t type, const char *test_type, uint64_t backends,
+                              uint64_t min_mem, double compute)
 {
 	lbs_workload wl = {
-		.struct_size = sizeof wl, .type = type, .id = "t", .test_type = test_type,
+		.struct_size = LBS_WORKLOAD_SIZE_V1_0, .type = type, .id = "t",
+		.test_type = test_type,
 		.required_backends = backends, .min_memory_bytes = min_mem,
 		.compute_intensity = compute, .memory_intensity = 0.5, .io_intensity = 0.5,
 		.network_intensity = 0.5, .latency_sensitivity = 0.5,
 		.throughput_sensitivity = 0.5, .priority = 3, .allocation = LBS_ALLOC_SINGLE,
 		.min_shards = 1, .max_shards = 1,
 	};
-	return wl;
+	return exact(&wl, LBS_WORKLOAD_SIZE_V1_0);
 }
 
-/* One select through the descriptor; the chosen id, "none", or "error". */
+/* One select on the fleet. */
 static const char *choose(const lbs_scheduler_desc *d, void *inst, const lbs_workload *wl)
 {
-	uint32_t idx[1];
-	const char *ids[1];
-	char reason[256];
-	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 1, .indices = idx, .ids = ids,
-	                     .reason = reason, .reason_len = sizeof reason};
-	lbs_status st = d->select(inst, wl, workers, N_WORKERS, &sel);
-
-	if (st == LBS_NO_WORKER)
-		return sel.n_selected == 0 ? "none" : "error";
-	if (st != LBS_OK || sel.n_selected != 1 || idx[0] >= N_WORKERS ||
-	    strcmp(ids[0], workers[idx[0]]->id))
-		return "error";
-	return workers[idx[0]]->id;
-}
-
-static const lbs_scheduler_desc *find(const lbs_plugin_entry *e, const char *name)
-{
-	const lbs_scheduler_desc *d = e->scheduler_find(name);
-
-	CHECK(d != NULL);
-	if (!d)
-		return NULL;
-	CHECK(d->struct_size >= LBS_DESC_SIZE_V1_0);
-	CHECK_STR(d->name, name);
-	CHECK(d->create && d->destroy && d->select);
-	return d;
-}
-
-static void *create(const lbs_scheduler_desc *d, const char *config)
-{
-	char err[512] = "";
-	void *inst = NULL;
-	lbs_status st = d->create(&host, config, config ? strlen(config) : 0, &inst, err, sizeof err);
-
-	if (st != LBS_OK)
-		fprintf(stderr, "create %s: %d: %s\n", d->name, st, err);
-	CHECK_INT(st, LBS_OK);
-	return st == LBS_OK ? inst : NULL;
-}
-
-/* An lbs_write_fn appending to a 4096-byte text buffer. */
-static int collect(void *ctx, const char *data, size_t len)
-{
-	char *buf = ctx;
-	size_t have = strlen(buf);
-
-	if (have + len >= 4096)
-		return 1;
-	memcpy(buf + have, data, len);
-	buf[have + len] = '\0';
-	return 0;
+	return choose_in(d, inst, wl, F->workers, N_WORKERS);
 }
 
 /* The store's directory holds only files: remove them, then it. */
@@ -186,34 +129,37 @@ static void remove_dir(const char *dir)
 static void round_robin(const lbs_plugin_entry *e)
 {
 	const lbs_scheduler_desc *d = find(e, "round-robin");
-	lbs_workload small = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_CPU, 1 * GB, 0.5);
-	lbs_workload big = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_CPU, 8 * GB, 0.5);
+	lbs_workload *small = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_CPU, 1 * GB, 0.5);
+	lbs_workload *big = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_CPU, 8 * GB, 0.5);
 	const char *tried[] = {"cpu-1"};
 	void *inst;
 
-	if (!d || !(inst = create(d, NULL)))
-		return;
-	/* A true rotation over the workers that fit ... */
-	CHECK_STR(choose(d, inst, &small), "cpu-1");
-	CHECK_STR(choose(d, inst, &small), "gpu-1");
-	CHECK_STR(choose(d, inst, &small), "cpu-2");
-	CHECK_STR(choose(d, inst, &small), "cpu-1");
-	/* ... cpu-2 lacks memory for 8 GB, and an excluded worker is skipped. */
-	big.exclude_ids = tried;
-	big.n_exclude = 1;
-	CHECK_STR(choose(d, inst, &big), "gpu-1");
-	CHECK_STR(choose(d, inst, &big), "gpu-1");
-	big.required_backends = LBS_BACKEND_ONNX;
-	CHECK_STR(choose(d, inst, &big), "none");
-	d->destroy(inst);
+	if (d && (inst = create(d, NULL))) {
+		/* A true rotation over the workers that fit ... */
+		CHECK_STR(choose(d, inst, small), "cpu-1");
+		CHECK_STR(choose(d, inst, small), "gpu-1");
+		CHECK_STR(choose(d, inst, small), "cpu-2");
+		CHECK_STR(choose(d, inst, small), "cpu-1");
+		/* ... cpu-2 lacks memory for 8 GB, and an excluded worker is
+		 * skipped. */
+		big->exclude_ids = tried;
+		big->n_exclude = 1;
+		CHECK_STR(choose(d, inst, big), "gpu-1");
+		CHECK_STR(choose(d, inst, big), "gpu-1");
+		big->required_backends = LBS_BACKEND_ONNX;
+		CHECK_STR(choose(d, inst, big), "none");
+		d->destroy(inst);
+	}
+	free(small);
+	free(big);
 }
 
 static void hardware_aware(const lbs_plugin_entry *e, const char *store_dir)
 {
 	const lbs_scheduler_desc *d = find(e, "hardware-aware");
-	lbs_workload vision = workload(LBS_WL_VISION, "vision_classification",
-	                               LBS_BACKEND_PYTORCH, 8 * GB, 0.9);
-	lbs_workload onnx = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_ONNX, 24 * GB, 0.5);
+	lbs_workload *vision = workload(LBS_WL_VISION, "vision_classification",
+	                                LBS_BACKEND_PYTORCH, 8 * GB, 0.9);
+	lbs_workload *onnx = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_ONNX, 24 * GB, 0.5);
 	lbs_outcome done = {.struct_size = sizeof done, .workload_type = LBS_WL_VISION,
 	                    .workload_id = "t", .test_type = "vision_classification",
 	                    .worker_id = "gpu-1", .result = LBS_RESULT_SUCCESS,
@@ -222,16 +168,21 @@ static void hardware_aware(const lbs_plugin_entry *e, const char *store_dir)
 	void *inst;
 
 	snprintf(config, sizeof config, "{\"store\": {\"path\": \"%s\", \"batch_ms\": 0}}", store_dir);
-	if (!d || !(inst = create(d, config)))
+	if (!d || !(inst = create(d, config))) {
+		free(vision);
+		free(onnx);
 		return;
+	}
 	CHECK(d->caps & LBS_CAP_LEARNS);
-	vision.preferred_class = LBS_CLASS_GPU;
+	vision->preferred_class = LBS_CLASS_GPU;
 	/* Compute-heavy vision work that prefers a GPU goes to the GPU box. */
-	CHECK_STR(choose(d, inst, &vision), "gpu-1");
+	CHECK_STR(choose(d, inst, vision), "gpu-1");
 	/* ONNX with 24 GB: only cpu-1's device has both. */
-	CHECK_STR(choose(d, inst, &onnx), "cpu-1");
-	onnx.min_memory_bytes = 48 * GB;
-	CHECK_STR(choose(d, inst, &onnx), "none");
+	CHECK_STR(choose(d, inst, onnx), "cpu-1");
+	onnx->min_memory_bytes = 48 * GB;
+	CHECK_STR(choose(d, inst, onnx), "none");
+	free(vision);
+	free(onnx);
 
 	CHECK(LBS_HAS_FIELD(d, lbs_scheduler_desc, report) && d->report);
 	CHECK(LBS_HAS_FIELD(d, lbs_scheduler_desc, stats) && d->stats);
@@ -254,42 +205,70 @@ static void hardware_aware(const lbs_plugin_entry *e, const char *store_dir)
 	d->destroy(inst);
 }
 
+/* Every scheduler the plugin lists, as a 1.0 host finds them: each one
+ * selects and (with the slot) scores and explains on the 1.0-sized fleet.
+ * Only cpu-1 has a device with ONNX and 24 GB; nothing has 48 GB. */
+static void every_scheduler(const lbs_plugin_entry *e)
+{
+	lbs_workload *onnx = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_ONNX, 24 * GB, 0.5);
+	lbs_workload *huge = workload(LBS_WL_INFERENCE, "inference", LBS_BACKEND_ONNX, 48 * GB, 0.5);
+	uint32_t n = e->scheduler_count(), driven = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_scheduler_desc *d = e->scheduler_get(i);
+		const char *config;
+		double scores[N_WORKERS];
+		char text[4096] = "";
+		void *inst;
+
+		CHECK(d && d->struct_size >= LBS_DESC_SIZE_V1_0 && d->name);
+		if (!d || !d->name)
+			continue;
+		config = strcmp(d->name, "composite") == 0 ? COMPOSITE_CONFIG : NULL;
+		if (!(inst = create(d, config)))
+			continue;
+		printf("v1.0 host: driving %s\n", d->name);
+		CHECK_STR(choose(d, inst, onnx), "cpu-1");
+		CHECK_STR(choose(d, inst, huge), "none");
+		if (LBS_HAS_FIELD(d, lbs_scheduler_desc, score) && d->score) {
+			CHECK_INT(d->score(inst, onnx, F->workers, N_WORKERS, scores), LBS_OK);
+			CHECK(scores[0] >= 0 && scores[1] < 0 && scores[2] < 0);
+		}
+		if (LBS_HAS_FIELD(d, lbs_scheduler_desc, explain) && d->explain) {
+			CHECK_INT(d->explain(inst, onnx, F->workers, N_WORKERS, collect, text),
+			          LBS_OK);
+			CHECK_CONTAINS(text, "cpu-1");
+		}
+		if (LBS_HAS_FIELD(d, lbs_scheduler_desc, workers_changed) && d->workers_changed)
+			CHECK_INT(d->workers_changed(inst, F->workers, N_WORKERS), LBS_OK);
+		d->destroy(inst);
+		driven++;
+	}
+	CHECK_INT(driven, n);
+	free(onnx);
+	free(huge);
+}
+
 int main(void)
 {
-	const char *path = getenv("LBS_PLUGIN"), *tmp = getenv("TMPDIR");
-	char err[512] = "", store_dir[512];
-	lbs_plugin_entry_fn entry_fn;
+	const char *tmp = getenv("TMPDIR");
+	char store_dir[512];
 	const lbs_plugin_entry *e;
 	void *so;
 
 	snprintf(store_dir, sizeof store_dir, "%s/lbs-v1.0-host-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!path || !mkdtemp(store_dir)) {
-		fprintf(stderr, "v1.0 host: set LBS_PLUGIN; need a temporary directory\n");
+	if (!mkdtemp(store_dir)) {
+		fprintf(stderr, "v1.0 host: need a temporary directory\n");
 		return 1;
 	}
-	so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!so) {
-		fprintf(stderr, "v1.0 host: %s\n", dlerror());
-		return 1;
-	}
-	*(void **)&entry_fn = dlsym(so, LBS_ENTRY_SYMBOL);
-	CHECK(entry_fn != NULL);
-	if (!entry_fn)
+	if (!(e = open_plugin(&so)))
 		return check_done("test_abi_v1_0_host");
-	e = entry_fn();
-	/* The checks abi.h asks of a host, before any other plugin code runs. */
-	CHECK(e->struct_size >= LBS_ENTRY_SIZE_V1_0);
-	CHECK_INT(e->abi_major, LBS_ABI_MAJOR);
-	/* Any minor of major 1 is welcome: a newer plugin's extra fields and
-	 * slots lie past what this host reads. */
-	printf("v1.0 host: loaded %s %s, ABI %u.%u\n", e->plugin_name, e->plugin_version,
-	       (unsigned)e->abi_major, (unsigned)e->abi_minor);
-	CHECK_STR(e->plugin_name, "lbsched");
-	CHECK_INT(e->init(&host, err, sizeof err), LBS_OK);
-	CHECK(e->scheduler_count() >= 4);
 
+	F = fleet_new();
 	round_robin(e);
 	hardware_aware(e, store_dir);
+	every_scheduler(e);
+	fleet_free(F);
 
 	e->deinit();
 	dlclose(so);

@@ -379,6 +379,70 @@ class FleetTest(unittest.TestCase):
             self.assertEqual(got[i], [want[i]] * 20)
 
 
+class AbiOneOneTest(unittest.TestCase):
+    """What ABI 1.1 carries, from the original's own records: reserved
+    accelerators, backends and software outside the taxonomy."""
+
+    SCHEDULERS = ("hardware-aware", "priority", "round-robin")
+
+    def gpu_pair(self, reserved):
+        caps = {w: WorkerCapabilities(worker_id=w, supported_backends=["cuda"],
+                                      available_accelerators={"gpu": 1},
+                                      available_memory=32, cpu_cores=8)
+                for w in ("gpu_a", "gpu_b")}
+        loads = {w: WorkerLoad(worker_id=w, reserved_accelerators=dict(r))
+                 for w, r in zip(("gpu_a", "gpu_b"), reserved)}
+        return caps, loads
+
+    def test_reserved_gpus_take_no_gpu_test(self):
+        gpu_test = TestRequirements(test_id="g", required_accelerators={"gpu": 1})
+        for name in self.SCHEDULERS:
+            with lbsched.PluginScheduler(name, plugin=PLUGIN) as sched:
+                caps, loads = self.gpu_pair([{"gpu": 1}, {"gpu": 1}])
+                for _ in range(20):
+                    self.assertIsNone(sched.select_worker(gpu_test, caps, loads, {}), name)
+                # one released: every GPU test goes there
+                loads["gpu_b"].reserved_accelerators["gpu"] = 0
+                for _ in range(20):
+                    self.assertEqual(sched.select_worker(gpu_test, caps, loads, {}),
+                                     "gpu_b", name)
+                # nothing reserved (the default, sent as numbers): both take work
+                caps, loads = self.gpu_pair([{}, {}])
+                got = {sched.select_worker(gpu_test, caps, loads, {}) for _ in range(20)}
+                self.assertTrue(got <= {"gpu_a", "gpu_b"} and got, (name, got))
+
+    def test_a_reservation_the_worker_cannot_have(self):
+        caps, loads = self.gpu_pair([{"gpu": 2}, {}])
+        with lbsched.PluginScheduler(plugin=PLUGIN) as sched:
+            with self.assertRaisesRegex(
+                    ValueError, r"workers\[0\]: field 'load.reserved_accelerators.gpu': "
+                    "reserves 2, more than the 1 the worker has"):
+                sched.select_worker(TestRequirements(test_id="g"), caps, loads, {})
+
+    def test_jax_only_on_the_worker_listing_jax(self):
+        caps = {
+            "cpu_a": WorkerCapabilities(worker_id="cpu_a", supported_backends=["cpu"],
+                                        available_memory=64, cpu_cores=32),
+            "jax_b": WorkerCapabilities(worker_id="jax_b", supported_backends=["cpu", "jax"],
+                                        available_memory=16, cpu_cores=4),
+            "sw_c": WorkerCapabilities(worker_id="sw_c", supported_backends=["cpu"],
+                                       software_versions={"Flax": "0.8"},
+                                       available_memory=64, cpu_cores=32),
+        }
+        loads = {w: WorkerLoad(worker_id=w) for w in caps}
+        for name in self.SCHEDULERS:
+            with lbsched.PluginScheduler(name, plugin=PLUGIN) as sched:
+                for i in range(10):
+                    t = TestRequirements(test_id="j%d" % i, required_backend="jax")
+                    self.assertEqual(sched.select_worker(t, caps, loads, {}), "jax_b", name)
+                t = TestRequirements(test_id="s", required_software={"jax": "0.4"})
+                self.assertEqual(sched.select_worker(t, caps, loads, {}), "jax_b", name)
+                t = TestRequirements(test_id="f", required_software={"flax": "0.8"})
+                self.assertEqual(sched.select_worker(t, caps, loads, {}), "sw_c", name)
+                t = TestRequirements(test_id="x", required_backend="torch-xla")
+                self.assertIsNone(sched.select_worker(t, caps, loads, {}), name)
+
+
 class ErrorTest(unittest.TestCase):
     def setUp(self):
         self.sched = lbsched.PluginScheduler(plugin=PLUGIN)

@@ -174,6 +174,9 @@ _KIND_TYPES = {
     "object": frozenset((dict,)),
 }
 _NONE = frozenset((type(None),))
+# Fields the numeric form cannot carry but the converter applies: a load
+# that gives one (not empty) goes as JSON.
+_JSON_ONLY = frozenset(("reserved_accelerators",))
 
 
 class _Keys(object):
@@ -181,7 +184,8 @@ class _Keys(object):
     their values (the slots first, in slot order), the mask of the slots
     they give, and the types each value may have to go as a number."""
 
-    __slots__ = ("size", "get", "mask", "nslots", "slots", "types", "id_at")
+    __slots__ = ("size", "get", "mask", "nslots", "slots", "types", "id_at",
+                 "json_at")
 
     def __init__(self, names, nslots, mask, types):
         self.size = len(names)
@@ -197,6 +201,7 @@ class _Keys(object):
         self.mask = mask
         self.types = types
         self.id_at = names.index("worker_id") if "worker_id" in names else None
+        self.json_at = [i for i, n in enumerate(names) if n in _JSON_ONLY]
 
 
 _keysets = {}
@@ -236,6 +241,9 @@ _contains = frozenset.__contains__
 def _typed(k, rows, rids):
     """Whether loads read with k hold values of the types the numeric form
     carries exactly, and their worker_id (if any) is the worker's."""
+    for i in k.json_at:
+        if any(t[i] for t in rows):
+            return False
     if len(rows) < 16:  # a column at a time costs more for a few
         for t in rows:
             if not all(map(_contains, k.types, map(type, t))):
