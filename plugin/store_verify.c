@@ -362,18 +362,18 @@ int store_verify(const char *dir, char *err, size_t errlen)
 		return 0;
 	}
 	if (got > 0)
-		snprintf(err, errlen, "store '%s/data.mdb': failed verification (%s); restore it from "
+		snprintf(err, errlen, "store '%s': data.mdb failed verification (%s); restore it from "
 		         "a prefs export or move it away", dir, verdict);
 	else if (got < 0)
-		snprintf(err, errlen, "store '%s/data.mdb': failed verification (the child did not "
+		snprintf(err, errlen, "store '%s': data.mdb failed verification (the child did not "
 		         "finish in %d s); restore it from a prefs export or move it away", dir,
 		         VERIFY_TIMEOUT_MS / 1000);
 	else if (reaped == pid && WIFSIGNALED(status))
-		snprintf(err, errlen, "store '%s/data.mdb': failed verification (child killed by %s); "
+		snprintf(err, errlen, "store '%s': data.mdb failed verification (child killed by %s); "
 		         "restore it from a prefs export or move it away", dir,
 		         signal_name(WTERMSIG(status)));
 	else
-		snprintf(err, errlen, "store '%s/data.mdb': failed verification (the child ended "
+		snprintf(err, errlen, "store '%s': data.mdb failed verification (the child ended "
 		         "without a verdict); restore it from a prefs export or move it away", dir);
 	return -1;
 }
