@@ -225,7 +225,7 @@ static int fstat_fd(MDB_env *env, struct stat *st)
 
 static void child(const char *dir, int out)
 {
-	MDB_env *env;
+	MDB_env *env = NULL;
 	MDB_txn *txn;
 	MDB_envinfo info;
 	MDB_stat ms;
@@ -251,13 +251,15 @@ static void child(const char *dir, int out)
 	    mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0 && mdb_env_info(env, &info) == 0 &&
 	    mdb_env_stat(env, &ms) == 0 && fstat_fd(env, &st) == 0 &&
 	    (uint64_t)st.st_size >= ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-		if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)))
-			snprintf(msg, sizeof msg, "%s", mdb_strerror(rc));
-		else
+		if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) == 0) {
 			check_all(txn, info.me_last_pgno, msg, sizeof msg);
+			mdb_txn_abort(txn); /* frees the reader slot */
+		} else {
+			snprintf(msg, sizeof msg, "%s", mdb_strerror(rc));
+		}
 	}
-	/* No mdb_env_close: _exit releases the reader slot's lock with the
-	 * process, and the parent clears the slot (mdb_reader_check). */
+	if (env)
+		mdb_env_close(env);
 	if (!msg[0])
 		(void)!write(out, "ok", 2);
 	else
@@ -267,10 +269,8 @@ static void child(const char *dir, int out)
 
 /* ---- the parent ------------------------------------------------------------ */
 
-static const char *signal_name(int sig)
+static const char *signal_name(int sig, char *other, size_t len)
 {
-	static char other[24];
-
 	switch (sig) {
 	case SIGBUS: return "SIGBUS";
 	case SIGSEGV: return "SIGSEGV";
@@ -279,7 +279,7 @@ static const char *signal_name(int sig)
 	case SIGILL: return "SIGILL";
 	case SIGKILL: return "SIGKILL";
 	default:
-		snprintf(other, sizeof other, "signal %d", sig);
+		snprintf(other, len, "signal %d", sig);
 		return other;
 	}
 }
@@ -323,7 +323,7 @@ static int read_verdict(int fd, char *buf, size_t len)
 
 int store_verify(const char *dir, char *err, size_t errlen)
 {
-	char path[4200], verdict[400];
+	char path[4200], verdict[400], sig[24];
 	struct stat st;
 	int fds[2], status = 0, got, reaped;
 	pid_t pid;
@@ -371,7 +371,7 @@ int store_verify(const char *dir, char *err, size_t errlen)
 	else if (reaped == pid && WIFSIGNALED(status))
 		snprintf(err, errlen, "store '%s': data.mdb failed verification (child killed by %s); "
 		         "restore it from a prefs export or move it away", dir,
-		         signal_name(WTERMSIG(status)));
+		         signal_name(WTERMSIG(status), sig, sizeof sig));
 	else
 		snprintf(err, errlen, "store '%s': data.mdb failed verification (the child ended "
 		         "without a verdict); restore it from a prefs export or move it away", dir);
