@@ -242,9 +242,12 @@ static void test_changed_after_verified(void)
 
 static void reap_all(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	errno = saved;
 }
 
 /* A host whose SIGCHLD handler reaps every child (nginx's master does)
