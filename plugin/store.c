@@ -1,6 +1,7 @@
 /*
  * store.c -- the learned history in LMDB; see store.h for the layout and
- * the sync policy.  The only file of the project that includes lmdb.h.
+ * the sync policy.  With store_verify.c, the only files of the project that
+ * include lmdb.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,8 @@
 #include <lmdb.h>
 
 #include "store.h"
+#include "store_files.h"
+#include "store_verify.h"
 #include "taxonomy.h"
 #include "text.h"
 
@@ -979,35 +982,7 @@ static int open_dbs(store *s, char *err, size_t errlen)
 }
 
 /*
- * LMDB maps lock.mdb and writes it through the mapping: on a full disk the
- * first touch of a page that has no block yet kills the process with
- * SIGBUS.  So the file's blocks are reserved first, where a full disk is an
- * error.  An unwritable place is left for mdb_env_open to report.
- */
-static int reserve_lock_file(store *s, char *err, size_t errlen)
-{
-	char path[4200];
-	struct stat st;
-	int fd, rc = 0;
-
-	snprintf(path, sizeof path, "%s/lock.mdb", s->path);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, (mode_t)s->o.file_mode);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) == 0)
-		rc = posix_fallocate(fd, 0, st.st_size > LOCK_FILE_BYTES ? st.st_size
-		                                                         : LOCK_FILE_BYTES);
-	close(fd);
-	if (rc == ENOSPC || rc == EDQUOT) {
-		snprintf(err, errlen, "store '%s': cannot open: %s (the disk is full)", s->path,
-		         strerror(rc));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * LMDB reads data.mdb through a mapping too: a file cut short of the pages
+ * LMDB reads data.mdb through a mapping: a file cut short of the pages
  * its last transaction uses would kill the process with SIGBUS at the first
  * read past its end.  Refuse it instead.  (A 0-byte file is what a crash
  * in the very first open leaves: LMDB starts it afresh.)
@@ -1036,6 +1011,7 @@ static int check_not_truncated(store *s, char *err, size_t errlen)
 static int attach_env(store *s, char *err, size_t errlen)
 {
 	struct stat st;
+	store_files files;
 	shared_env *se;
 	int rc, dead = 0;
 
@@ -1078,9 +1054,15 @@ static int attach_env(store *s, char *err, size_t errlen)
 		goto fail;
 	}
 	s->env = se->env;
-	if (reserve_lock_file(s, err, errlen))
+	/* The checks, the verification and LMDB's open all act as the
+	 * directory's owner when root uses another user's store. */
+	if (store_files_prepare(s->path, s->o.file_mode, LOCK_FILE_BYTES, &files, err, errlen) ||
+	    store_verify(s->path, err, errlen)) {
+		store_files_done(&files);
 		goto fail;
+	}
 	rc = mdb_env_open(se->env, s->path, 0, (mdb_mode_t)s->o.file_mode);
+	store_files_done(&files);
 	if (rc) {
 		snprintf(err, errlen, "store '%s': cannot open: %s%s", s->path, mdb_strerror(rc),
 		         rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED
@@ -1149,6 +1131,13 @@ static void close_env(store *s)
 			;
 		if (*pp)
 			*pp = se->next;
+		{
+			/* What this process wrote through LMDB needs no child to
+			 * read it at the next open. */
+			mdb_filehandle_t fd;
+			if (mdb_env_get_fd(se->env, &fd) == 0)
+				store_verify_trust(fd);
+		}
 		mdb_env_close(se->env);
 		pthread_rwlock_destroy(&se->resize);
 		free(se);

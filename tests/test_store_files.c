@@ -1,0 +1,278 @@
+/*
+ * test_store_files.c -- the store never leaves its directory and never
+ * crashes its host (issue 15, items 1 and 2; docs/SECURITY.md "The store's
+ * files", docs/STORE.md "Verification"):
+ *
+ *   - lock.mdb or data.mdb a symbolic link: refused, naming the file; the
+ *     file it points at is unchanged, a missing one is not created;
+ *   - data.mdb with another hard link: refused;
+ *   - a group- or world-writable store directory: refused;
+ *   - a directory owned by another user: refused for a user that is not
+ *     root (a child with uid 65534); root uses it as its owner, so what it
+ *     creates there belongs to the owner (when this test runs as root);
+ *   - a data.mdb whose tree points past the end of the file (LMDB died of
+ *     SIGBUS in the host's create before): refused by create and by prefs
+ *     export, the test process alive; also when the host reaps every child
+ *     itself, and after the file changed under a store verified before.
+ */
+#include <sys/wait.h>
+
+#include "store_support.h"
+
+static const char *victim_text = "root:x:0:0:root:/root:/bin/bash\n";
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (!fp || fputs(text, fp) < 0 || fclose(fp)) {
+		fprintf(stderr, "test fixture broken: cannot write %s\n", path);
+		exit(99);
+	}
+}
+
+static char *read_text(const char *path)
+{
+	static char buf[4096];
+	FILE *fp = fopen(path, "r");
+	size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+
+	if (fp)
+		fclose(fp);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A store directory made with mode 0700 inside a fresh temporary one. */
+static const char *store_dir(void)
+{
+	const char *dir = pathf("%s/store", tmp_dir(), NULL);
+
+	if (mkdir(dir, 0700)) {
+		fprintf(stderr, "test fixture broken: mkdir %s: %s\n", dir, strerror(errno));
+		exit(99);
+	}
+	return dir;
+}
+
+static void expect_export_error(const char *dir, const char *problem)
+{
+	textbuf t = {0};
+	char err[1024] = "";
+	lbs_status st = ext->export_json(ext_host, dir, textbuf_write, &t, err, sizeof err);
+
+	CHECK(st != LBS_OK);
+	CHECK_CONTAINS(err, problem);
+	free(t.p);
+}
+
+static void test_symlinks(void)
+{
+	const char *out = tmp_dir();
+	const char *victim = pathf("%s/passwd", out, NULL);
+	const char *missing = pathf("%s/made-by-lmdb", out, NULL);
+	const char *dir = store_dir();
+
+	/* lock.mdb -> a file outside: LMDB overwrote it with a lock header. */
+	write_text(victim, victim_text);
+	CHECK(symlink(victim, pathf("%s/lock.mdb", dir, NULL)) == 0);
+	expect_store_error(store_config(dir, NULL), dir, "lock.mdb is a symbolic link");
+	CHECK_STR(read_text(victim), victim_text);
+	expect_export_error(dir, "lock.mdb is a symbolic link");
+	CHECK_STR(read_text(victim), victim_text);
+
+	/* data.mdb -> a missing path outside: LMDB created it. */
+	dir = store_dir();
+	CHECK(symlink(missing, pathf("%s/data.mdb", dir, NULL)) == 0);
+	expect_store_error(store_config(dir, NULL), dir, "data.mdb is a symbolic link");
+	CHECK(access(missing, F_OK) != 0);
+	CHECK(access(pathf("%s/lock.mdb", dir, NULL), F_OK) != 0);
+
+	/* data.mdb a second name of a file outside. */
+	dir = store_dir();
+	CHECK(link(victim, pathf("%s/data.mdb", dir, NULL)) == 0);
+	expect_store_error(store_config(dir, NULL), dir, "data.mdb has 2 hard links");
+	CHECK_STR(read_text(victim), victim_text);
+}
+
+static void test_dir_mode(void)
+{
+	const char *dir = store_dir();
+
+	CHECK(chmod(dir, 0777) == 0);
+	expect_store_error(store_config(dir, NULL), dir,
+	                   "the directory is world-writable (mode 0777)");
+	CHECK(access(pathf("%s/data.mdb", dir, NULL), F_OK) != 0);
+	CHECK(chmod(dir, 0770) == 0);
+	expect_store_error(store_config(dir, NULL), dir,
+	                   "the directory is group-writable (mode 0770)");
+	expect_export_error(dir, "group-writable");
+	CHECK(chmod(dir, 0750) == 0);
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+	sched_close(s);
+}
+
+/* Run as root only: a user other than root may not use another's
+ * directory; root uses it as its owner. */
+static void test_owner(void)
+{
+	const char *top = tmp_dir(), *dir = pathf("%s/store", top, NULL);
+	struct stat st;
+	pid_t pid;
+	int status = -1;
+
+	if (geteuid() != 0) {
+		printf("# not root: ownership cases skipped\n");
+		return;
+	}
+	CHECK(chmod(top, 0711) == 0);
+	CHECK(mkdir(dir, 0755) == 0);
+	CHECK(chown(dir, 1234, 1234) == 0);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		char err[1024];
+		shim_sched *s;
+		char want[4200];
+
+		if (setgid(65534) || setuid(65534))
+			_exit(3);
+		if (try_open("hardware-aware", store_config(dir, NULL), &s, err, sizeof err) ==
+		    LBS_OK)
+			_exit(1);
+		snprintf(want, sizeof want, "store '%s': refused: the directory is owned by uid 1234, "
+		         "not by this process's user (uid 65534) or root", dir);
+		_exit(strstr(err, want) && access(pathf("%s/data.mdb", dir, NULL), F_OK) != 0 ? 0 : 2);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* Root (nginx's master, the store handed to the workers' user). */
+	CHECK(chown(dir, 65534, 65534) == 0);
+	CHECK(chmod(dir, 0700) == 0);
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+	sched_close(s);
+	CHECK(stat(pathf("%s/data.mdb", dir, NULL), &st) == 0 && st.st_uid == 65534);
+	CHECK(stat(pathf("%s/lock.mdb", dir, NULL), &st) == 0 && st.st_uid == 65534);
+}
+
+/* ===== Verification ======================================================== */
+
+/* A store with a few learned records, closed. */
+static const char *learned_store(void)
+{
+	const char *dir = store_dir();
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+	char id[32];
+
+	if (!s)
+		exit(99);
+	for (int i = 0; i < 200; i++) {
+		snprintf(id, sizeof id, "worker-%03d", i);
+		CHECK_INT(report(s, 1 + i % 8, id, 1, 1.0 + i, 2.0), LBS_OK);
+	}
+	wait_committed(s, 200, 10000);
+	sched_close(s);
+	return dir;
+}
+
+/*
+ * Damage the main database's root page (LMDB 0.9, 64-bit: the meta page
+ * with the larger mm_txnid, at byte 144, names it in md_root of mm_dbs[1],
+ * at byte 128): its first two node offsets (mp_ptrs, byte 16 of a page)
+ * become 0xfff0, 64 KiB on, past the end of the small file but inside the
+ * map.  LMDB follows them without a check: the first read is a SIGBUS in
+ * mdb_dbi_open, where the issue's flips crashed.
+ */
+static void damage_main_root(const char *dir)
+{
+	const char *data = pathf("%s/data.mdb", dir, NULL);
+	const long page = 4096;
+	uint64_t txn[2] = {0, 0}, root[2] = {0, 0};
+	uint16_t far[2] = {0xfff0, 0xfff0};
+	int fd = open(data, O_RDWR);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	for (int m = 0; m < 2; m++) {
+		CHECK(pread(fd, &txn[m], 8, m * page + 144) == 8);
+		CHECK(pread(fd, &root[m], 8, m * page + 128) == 8);
+	}
+	CHECK(pwrite(fd, far, sizeof far, (off_t)root[txn[1] > txn[0]] * page + 16) ==
+	      (ssize_t)sizeof far);
+	close(fd);
+}
+
+/* What kills the child: a sanitizer's handler turns SIGBUS into an abort. */
+static const char *expected_death(void)
+{
+	const char *san = getenv("LBS_SANITIZE");
+
+	return !san || !strcmp(san, "none") ? "(child killed by SIGBUS)" : "(child killed by SIG";
+}
+
+static void test_verified(void)
+{
+	const char *dir = learned_store();
+	char err[1024];
+	shim_sched *s;
+
+	damage_main_root(dir);
+	CHECK_INT(try_open("hardware-aware", store_config(dir, NULL), &s, err, sizeof err),
+	          LBS_EIO);
+	CHECK_CONTAINS(err, pathf("store '%s': data.mdb failed verification %s", dir,
+	                          expected_death()));
+	CHECK_CONTAINS(err, "; restore it from a prefs export or move it away");
+	CHECK(strchr(err, '\n') == NULL);
+	expect_export_error(dir, expected_death());
+}
+
+/* Verified once, the store is trusted while it is unchanged; a change
+ * (here the damage) is verified again. */
+static void test_changed_after_verified(void)
+{
+	const char *dir = learned_store();
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+
+	sched_close(s);
+	damage_main_root(dir);
+	expect_store_error(store_config(dir, NULL), dir, "failed verification");
+}
+
+static void reap_all(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	errno = saved;
+}
+
+/* A host whose SIGCHLD handler reaps every child (nginx's master does)
+ * cannot make a crashed verification look like a pass. */
+static void test_host_reaps(void)
+{
+	const char *dir = learned_store();
+	struct sigaction sa = {.sa_handler = reap_all}, old;
+
+	damage_main_root(dir);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, &old);
+	expect_store_error(store_config(dir, NULL), dir, "data.mdb failed verification");
+	sigaction(SIGCHLD, &old, NULL);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	load_ext();
+	test_symlinks();
+	test_dir_mode();
+	test_owner();
+	test_verified();
+	test_changed_after_verified();
+	test_host_reaps();
+	return check_done("test_store_files");
+}
