@@ -141,6 +141,7 @@ genfleet genfleet_make(uint32_t n, uint32_t max_devices, uint64_t seed)
 			.thermal_state = next(&s) % 10 == 0 ? LBS_THERMAL_COOLING : LBS_THERMAL_NORMAL,
 			.capacity = 2,
 			.performance_level = 0.8 + unit(&s) * 0.2,
+			.pending_work_s = LBS_WORK_UNKNOWN,
 		};
 		f.workers[i] = &wm->w;
 		f.n_devices += nd;

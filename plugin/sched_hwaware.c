@@ -32,6 +32,7 @@
 #include "config.h"
 #include "eligible.h"
 #include "history.h"
+#include "ledger.h"
 #include "store_config.h"
 #include "hwaware.h"
 #include "sched_util.h"
@@ -45,6 +46,7 @@ typedef struct hw_inst {
 	const lbs_host_api *host;
 	hw_state *hw;
 	store *store; /* learned history: LMDB, or memory-only */
+	ledger *open; /* placed, not yet reported (plugin/ledger.h) */
 	uint64_t cookie;
 	sched_counters n;
 } hw_inst;
@@ -282,11 +284,14 @@ static lbs_status hwi_create(const lbs_host_api *host, const char *config,
 	inst = calloc(1, sizeof(*inst));
 	if (inst) {
 		inst->hw = hw_new(&p);
+		inst->open = ledger_new();
 		inst->store = learned;
 	}
-	if (!inst || !inst->hw) {
-		if (inst)
+	if (!inst || !inst->hw || !inst->open) {
+		if (inst) {
 			hw_free(inst->hw);
+			ledger_free(inst->open);
+		}
 		store_close(learned);
 		free(inst);
 		set_err(err, errlen, NAME ": out of memory");
@@ -309,13 +314,27 @@ static void hwi_destroy(void *p)
 	if (!inst)
 		return;
 	hw_free(inst->hw);
+	ledger_free(inst->open);
 	store_close(inst->store);
 	free(inst);
 }
 
+/* The host's clock in seconds; 0 without one (then nothing expires). */
+static double host_now(const hw_inst *inst)
+{
+	const lbs_host_api *h = inst->host;
+
+	return h && h->now_ns ? (double)h->now_ns(h->host_data) * 1e-9 : 0.0;
+}
+
+static double open_work(void *ctx, const char *worker_id)
+{
+	return ledger_mean_work(ctx, worker_id);
+}
+
 static hw_learned learned_for(const hw_inst *inst)
 {
-	hw_learned l = { NULL, NULL, NULL };
+	hw_learned l = { NULL, NULL, NULL, NULL, NULL };
 	const hist_store *view = store_view(inst->store);
 
 	/* The fast path: with nothing learned every lookup would miss. */
@@ -323,6 +342,11 @@ static hw_learned learned_for(const hw_inst *inst)
 		l.lookup = hist_lookup;
 		l.ctx = (void *)view;
 		l.speed_ub = hist_speed_ub;
+	}
+	/* The same for the ledger: empty, it is never asked. */
+	if (ledger_sized(inst->open) > 0) {
+		l.open_work = open_work;
+		l.open_ctx = inst->open;
 	}
 	/* The view's generation changes with every answer it may give
 	 * differently (and a new view has a new one), so selects may
@@ -377,6 +401,7 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 	hw_inst *inst = p;
 	uint32_t want = 0, need = 0, found = 0;
 	int say = 0;
+	double now = 0.0;
 	hw_learned l;
 	hw_factors best;
 	lbs_status st;
@@ -384,6 +409,8 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 	st = sc_check_select(wl, workers, n, out);
 	if (st == LBS_OK) {
 		sc_shards(wl, out->capacity, &want, &need);
+		now = host_now(inst);
+		ledger_expire(inst->open, now);
 		l = learned_for(inst);
 		/* The winner's factors cost a second pass over one worker;
 		 * only worth it when someone reads the sentence. */
@@ -406,6 +433,10 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 		return LBS_NO_WORKER;
 	}
 	sc_fill(out, workers, found, ++inst->cookie);
+	/* Every worker of a sharded or replicated choice runs the work. */
+	for (uint32_t i = 0; i < found; i++)
+		ledger_open(inst->open, inst->cookie, workers[out->indices[i]]->id, wl->type,
+		            wl->est_duration_s, now);
 	if (say)
 		hwi_reason(out, workers, found, &best);
 	return LBS_OK;
@@ -431,14 +462,26 @@ static lbs_status hwi_report(void *p, const lbs_outcome *o)
 {
 	hw_inst *inst = p;
 
+	/* Whatever the store makes of it, the work is no longer ahead. */
+	if (o && o->struct_size >= LBS_OUTCOME_SIZE_V1_0)
+		ledger_close(inst->open, o->cookie, o->worker_id);
 	return store_learn(inst->store, &inst->n, o);
 }
 
 static lbs_status hwi_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	hw_inst *inst = p;
+	char extra[256];
+	ledger_counts c;
 
-	return store_sched_stats(NAME, inst->store, &inst->n, write, ctx);
+	ledger_counts_get(inst->open, &c);
+	snprintf(extra, sizeof extra,
+	         ",\"ledger\":{\"open\":%llu,\"opened\":%llu,\"closed\":%llu,"
+	         "\"expired\":%llu,\"evicted\":%llu,\"untracked\":%llu}",
+	         (unsigned long long)c.open, (unsigned long long)c.opened,
+	         (unsigned long long)c.closed, (unsigned long long)c.expired,
+	         (unsigned long long)c.evicted, (unsigned long long)c.untracked);
+	return store_sched_stats(NAME, inst->store, &inst->n, extra, write, ctx);
 }
 
 /* ===== Explain ============================================================ */

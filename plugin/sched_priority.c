@@ -211,7 +211,7 @@ static lbs_status pr_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	prio_inst *inst = p;
 
-	return store_sched_stats(NAME, inst->store, &inst->n, write, ctx);
+	return store_sched_stats(NAME, inst->store, &inst->n, NULL, write, ctx);
 }
 
 static const char *deadline_word(int d)

@@ -38,8 +38,13 @@
  *                     (at least 0.01), else 1
  *   reliability  p  = (successes + k) / (samples + k), at least 0.001
  *   run_s           = est_duration_s / s
- *   wait_s          = run_s x max(0, ahead + 1 - c) / c, c = capacity,
- *                     ahead = max(active + queued, load x c)
+ *   wait_s          = (work ahead / s) x max(0, ahead + 1 - c) / (ahead c),
+ *                     c = capacity, ahead = max(active + queued, load x c);
+ *                     the work ahead in nominal seconds is the host's
+ *                     pending_work_s when it gives one, else ahead x the
+ *                     mean size of the open work the plugin placed there
+ *                     (hw_learned.open_work), else ahead x est_duration_s
+ *                     (then wait_s = run_s x max(0, ahead + 1 - c) / c)
  *   completion_s    = (wait_s + run_s) / p
  *   score           = est / (est + completion_s) = s p / (s p + 1 + g),
  *                     g = wait_s / run_s
@@ -140,6 +145,13 @@ typedef struct hw_learned {
 	/* May be NULL.  A bound on the learned speeds, so that a select of
 	 * timed work skips a worker on its queue alone, before its lookup. */
 	lbs_speed_ub_fn speed_ub;
+	/* May be NULL.  The mean nominal work (seconds, the unit of
+	 * est_duration_s) of the tests the caller placed on a worker that
+	 * are still running or queued, or < 0 when it knows of none: the
+	 * size of the work ahead when the worker does not give its
+	 * pending_work_s (see worker_wait in hwaware.c). */
+	double (*open_work)(void *ctx, const char *worker_id);
+	void *open_ctx;
 } hw_learned;
 
 /* Every factor of one worker's score, for explain and the reason. */

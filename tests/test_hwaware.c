@@ -836,6 +836,9 @@ static void test_completion_prior(void)
 		"  \"load\":{\"active_tests\":1,\"queued_tests\":1}}]");
 	lbs_workload vis = wl_of(idle.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\","
 	                                     "\"expected_duration\":30}");
+	/* Its own instance: the shared one holds earlier tests' placements
+	 * in its ledger, which size the work ahead. */
+	shim_sched *hw = test_sched("hardware-aware", NULL);
 	const cJSON *gpu, *cpu;
 	cJSON *doc;
 
@@ -857,6 +860,7 @@ static void test_completion_prior(void)
 	CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0)->valuestring, "cpu");
 	cJSON_Delete(doc);
 	CHECK_STR(pick(hw, &vis, &queued), "cpu");
+	sched_close(hw);
 	fleet_free(&idle);
 	fleet_free(&queued);
 }
@@ -1208,9 +1212,9 @@ static void test_random_consistency(void)
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL, NULL};
-	hw_learned bounded = {fake_history, NULL, fake_speed_ub};
-	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub};
+	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub, NULL, NULL};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, NULL, NULL};
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
