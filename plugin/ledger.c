@@ -26,11 +26,24 @@ typedef struct wslot {
 	double work;      /* their nominal work */
 } wslot;
 
+/* Where the worker at one host position was found.  Ids of MEMO_ID bytes
+ * or more are not remembered. */
+#define MEMO_ID 24
+
+typedef struct memo_entry {
+	uint32_t slot; /* its slot + 1; 0: it has none */
+	uint32_t gen;  /* table_gen when found */
+	char text[MEMO_ID];
+} memo_entry;
+
 struct ledger {
 	entry ring[LEDGER_ENTRIES];
 	uint64_t seq;      /* placements ever recorded: the next ring position */
 	wslot *w, *spare;  /* the worker table, and room to rebuild it */
 	uint32_t used;     /* slots of w with an id */
+	uint32_t table_gen; /* changes whenever slots move or one gets an id */
+	memo_entry *memo;  /* per host position (ledger_mean_work_at) */
+	uint32_t n_memo;
 	uint32_t sized;    /* open entries of known size */
 	double last_sweep; /* < 0: never */
 	_Atomic uint64_t open, opened, closed, expired, evicted, untracked;
@@ -66,6 +79,7 @@ void ledger_free(ledger *l)
 		return;
 	free(l->w);
 	free(l->spare);
+	free(l->memo);
 	free(l);
 }
 
@@ -120,6 +134,7 @@ static void rebuild(ledger *l)
 	}
 	l->spare = l->w;
 	l->w = t;
+	l->table_gen++;
 }
 
 static void drop(ledger *l, entry *e, _Atomic uint64_t *why)
@@ -163,6 +178,7 @@ void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t typ
 	if (!l->w[j].id[0]) {
 		strcpy(l->w[j].id, worker_id);
 		l->used++;
+		l->table_gen++;
 	}
 	life = life < LEDGER_EXPIRE_MIN_S ? LEDGER_EXPIRE_MIN_S
 	       : life > LEDGER_EXPIRE_MAX_S ? LEDGER_EXPIRE_MAX_S : life;
@@ -233,6 +249,48 @@ double ledger_mean_work(const ledger *l, const char *worker_id)
 	if (j == NONE || !l->w[j].n_sized)
 		return -1.0;
 	return l->w[j].work / l->w[j].n_sized;
+}
+
+static int reserve_memo(ledger *l, uint32_t pos)
+{
+	memo_entry *m;
+	uint32_t want = pos < 64 ? 64 : pos + pos / 2;
+
+	if (pos < l->n_memo)
+		return 1;
+	m = realloc(l->memo, (size_t)want * sizeof(*m));
+	if (!m)
+		return 0;
+	memset(m + l->n_memo, 0, (size_t)(want - l->n_memo) * sizeof(*m));
+	l->memo = m;
+	l->n_memo = want;
+	return 1;
+}
+
+double ledger_mean_work_at(void *ctx, uint32_t pos, const char *worker_id)
+{
+	ledger *l = ctx;
+	memo_entry *m;
+	uint32_t j;
+	size_t len;
+
+	if (pos >= l->n_memo && (pos == UINT32_MAX || !reserve_memo(l, pos)))
+		return ledger_mean_work(l, worker_id);
+	m = &l->memo[pos];
+	/* Slots move and appear only with a new table generation. */
+	if (m->gen == l->table_gen && m->text[0] == worker_id[0] && strcmp(m->text, worker_id) == 0) {
+		j = m->slot;
+	} else {
+		j = find(l->w, worker_id);
+		j = j == NONE || !l->w[j].id[0] ? 0 : j + 1;
+		len = strnlen(worker_id, MEMO_ID);
+		if (len < MEMO_ID) {
+			memcpy(m->text, worker_id, len + 1);
+			m->slot = j;
+			m->gen = l->table_gen;
+		}
+	}
+	return j && l->w[j - 1].n_sized ? l->w[j - 1].work / l->w[j - 1].n_sized : -1.0;
 }
 
 void ledger_counts_get(const ledger *l, ledger_counts *c)

@@ -79,6 +79,14 @@ uint32_t ledger_sized(const ledger *l);
  * worker_id, or -1 when it has none. */
 double ledger_mean_work(const ledger *l, const char *worker_id);
 
+/* The same, remembering where worker_id was found under `pos` (its
+ * position in the host's array, UINT32_MAX for none), so that the next
+ * call for the same position costs a string compare instead of a hash and
+ * probe.  Any pos gives the same answer; a fleet larger than any before
+ * grows that memory (without memory, it just looks up).  The ledger is
+ * passed as void * so that this is an hw_learned.open_work as it is. */
+double ledger_mean_work_at(void *l, uint32_t pos, const char *worker_id);
+
 void ledger_counts_get(const ledger *l, ledger_counts *c);
 
 #endif

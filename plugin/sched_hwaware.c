@@ -327,10 +327,6 @@ static double host_now(const hw_inst *inst)
 	return h && h->now_ns ? (double)h->now_ns(h->host_data) * 1e-9 : 0.0;
 }
 
-static double open_work(void *ctx, const char *worker_id)
-{
-	return ledger_mean_work(ctx, worker_id);
-}
 
 static hw_learned learned_for(const hw_inst *inst)
 {
@@ -345,7 +341,7 @@ static hw_learned learned_for(const hw_inst *inst)
 	}
 	/* The same for the ledger: empty, it is never asked. */
 	if (ledger_sized(inst->open) > 0) {
-		l.open_work = open_work;
+		l.open_work = ledger_mean_work_at;
 		l.open_ctx = inst->open;
 	}
 	/* The view's generation changes with every answer it may give

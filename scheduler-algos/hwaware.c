@@ -148,7 +148,7 @@ typedef struct hw_ctx {
 	double sl_ub;       /* no learned speed exceeds it (0: none learned;
 	                       INFINITY: no bound) */
 	/* hw_learned.open_work, when timed and given; else NULL. */
-	double (*open_work)(void *ctx, const char *worker_id);
+	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
 	void *open_ctx;
 } hw_ctx;
 
@@ -573,21 +573,22 @@ HOT void worker_ahead_host(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
 		k->pw = w->pending_work_s / c->est;
 }
 
-/* The ledger's part, after worker_ahead_host: a lookup by id. */
-HOT void worker_ahead_ledger(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
+/* The ledger's part, after worker_ahead_host: a lookup by id (i, the
+ * worker's position, lets the lookup cache where it found it). */
+HOT void worker_ahead_ledger(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_wk *k)
 {
 	if (k->pw < 0.0 && c->open_work) {
-		double m = c->open_work(c->open_ctx, w->id);
+		double m = c->open_work(c->open_ctx, i, w->id);
 
 		if (m > 0.0 && m < INFINITY)
 			k->u = m / c->est;
 	}
 }
 
-HOT void worker_ahead(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
+HOT void worker_ahead(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_wk *k)
 {
 	worker_ahead_host(c, w, k);
-	worker_ahead_ledger(c, w, k);
+	worker_ahead_ledger(c, w, i, k);
 }
 
 /*
@@ -687,7 +688,7 @@ HOT enum elig_reason worker_eff(const hw_ctx *c, const lbs_worker *w,
  * filter's order.  Returns ELIG_OK with *eff, *adj and *k set (and f filled
  * when not NULL) or the reason it is not eligible.
  */
-HOT enum elig_reason worker_adjusted(const hw_ctx *c, const lbs_worker *w,
+HOT enum elig_reason worker_adjusted(const hw_ctx *c, const lbs_worker *w, uint32_t i,
                                      double *eff, double *adj, hw_wk *k,
                                      hw_factors *f)
 {
@@ -701,7 +702,7 @@ HOT enum elig_reason worker_adjusted(const hw_ctx *c, const lbs_worker *w,
 	if (k->load > c->ceiling)
 		return ELIG_OVERLOADED;
 	worker_factor(c, k);
-	worker_ahead(c, w, k);
+	worker_ahead(c, w, i, k);
 	worker_wait(k);
 	*adj = *eff * k->w;
 	if (f) {
@@ -1099,7 +1100,7 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	m = k.nq + 1.0 - k.cap;
 	looked = m > 0.0;
 	if (looked)
-		worker_ahead_ledger(c, w, &k);
+		worker_ahead_ledger(c, w, i, &k);
 	/* g x cap at ahead = active + queued: at most the real one. */
 	rhs = cut * (k.cap + wait_of(&k, k.nq) * k.cap);
 	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
@@ -1171,7 +1172,7 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	if (k.load > c->ceiling)
 		return 0;
 	if (!looked && k.load * k.cap + 1.0 > k.cap)
-		worker_ahead_ledger(c, w, &k);
+		worker_ahead_ledger(c, w, i, &k);
 	worker_wait(&k);
 	sp = prior_speed(c, eff);
 	room = (1.0 - cut) * r->rel;
@@ -1370,7 +1371,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		memset(best, 0, sizeof(*best));
 		/* The select loops and this use the same filter; a winner that
 		 * fails it here is a bug, not an answer. */
-		if (worker_adjusted(&c, workers[first], &eff, &adj, &k, best) != ELIG_OK)
+		if (worker_adjusted(&c, workers[first], first, &eff, &adj, &k, best) != ELIG_OK)
 			return LBS_EINTERNAL;
 		finish(&c, learned, workers[first], &k, eff, best);
 	}
@@ -1423,7 +1424,7 @@ lbs_status hw_evaluate(const hw_state *s, const lbs_workload *wl,
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		memset(&out[i], 0, sizeof(out[i]));
-		out[i].reason = worker_adjusted(&c, w, &eff, &adj, &k, &out[i].f);
+		out[i].reason = worker_adjusted(&c, w, i, &eff, &adj, &k, &out[i].f);
 		if (out[i].reason == ELIG_OK)
 			finish(&c, learned, w, &k, eff, &out[i].f);
 	}

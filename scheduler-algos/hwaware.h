@@ -149,8 +149,10 @@ typedef struct hw_learned {
 	 * est_duration_s) of the tests the caller placed on a worker that
 	 * are still running or queued, or < 0 when it knows of none: the
 	 * size of the work ahead when the worker does not give its
-	 * pending_work_s (see worker_wait in hwaware.c). */
-	double (*open_work)(void *ctx, const char *worker_id);
+	 * pending_work_s (see worker_wait in hwaware.c).  pos is the
+	 * worker's position in this call's array: a hint the lookup may
+	 * cache by, never a different answer. */
+	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
 	void *open_ctx;
 } hw_learned;
 
