@@ -14,7 +14,8 @@
  *                       "tpu_large_nlp_vision": 1.3, "npu_inference": 1.2,
  *                       "quantised": 1.5, "npu_training": 0.25,
  *                       "browser_training": 0.5},
- *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4}}
+ *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4,
+ *                   "failure_cost": 2}}
  *
  * report() feeds an in-memory history (plugin/history.h); while it is
  * empty select makes no lookups, every learned preference is 0.5 and
@@ -60,7 +61,7 @@ static const char *const known_fields[] = {
 };
 
 static const char *const completion_fields[] = {
-	"enabled", "prior_weight", "prior_scale", NULL,
+	"enabled", "prior_weight", "prior_scale", "failure_cost", NULL,
 };
 
 typedef struct factor {
@@ -212,6 +213,9 @@ static lbs_status read_completion(const cJSON *cfg, hw_params *p, char *err,
 	if (st == LBS_OK)
 		st = cfg_number(o, "prior_scale", 0, SPEC_MAX, p->prior_scale,
 		                &p->prior_scale, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(o, "failure_cost", 1, SPEC_MAX, p->failure_cost,
+		                &p->failure_cost, err, errlen);
 	return cfg_nested("completion", st, err, errlen);
 }
 

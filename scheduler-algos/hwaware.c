@@ -142,6 +142,7 @@ typedef struct hw_ctx {
 	double est;         /* est_duration_s, when timed */
 	double pk;          /* prior_weight */
 	double scale;       /* prior_scale */
+	double fc;          /* failure_cost */
 	double sp_ub;       /* scale x eff_ub: no prior speed exceeds it */
 	double s_ub;        /* no speed before perf exceeds it; INFINITY
 	                       when learned speeds come without a bound */
@@ -168,6 +169,7 @@ void hw_params_default(hw_params *p)
 		.completion = 1,
 		.prior_weight = 16.0,
 		.prior_scale = 4.0,
+		.failure_cost = 2.0,
 		.tensor_cores = 1.5,
 		.gpu_vision = 1.2,
 		.gpu_nlp_tensor_cores = 1.2,
@@ -239,6 +241,10 @@ const char *hw_params_check(const hw_params *p, const char **problem)
 	if (!(isfinite(p->prior_scale) && p->prior_scale > 0)) {
 		*problem = "must be a finite number > 0";
 		return "completion.prior_scale";
+	}
+	if (!(isfinite(p->failure_cost) && p->failure_cost >= 1)) {
+		*problem = "must be a finite number >= 1";
+		return "completion.failure_cost";
 	}
 	*problem = NULL;
 	return NULL;
@@ -406,6 +412,7 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->est = c->timed ? wl->est_duration_s : 0.0;
 	c->pk = p->prior_weight;
 	c->scale = p->prior_scale;
+	c->fc = p->failure_cost;
 	/* prior_speed() of eff_ub, which no device's efficiency exceeds. */
 	c->sp_ub = p->prior_scale * c->eff_ub > PRIOR_MIN ? p->prior_scale * c->eff_ub : PRIOR_MIN;
 	c->s_ub = c->sp_ub;
@@ -736,8 +743,12 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 		r->w = r->n / (r->n + c->pk);
 	}
 	if (h->samples > 0) {
-		double p = ((double)h->successes + HW_RELIABILITY_PRIOR) /
+		/* A failure costs failure_cost runs: expected cost per
+		 * success 1 + F q / (1 - q), its inverse a reliability. */
+		double q = (double)(h->samples - (h->successes < h->samples ? h->successes
+		                                                            : h->samples)) /
 		           ((double)h->samples + HW_RELIABILITY_PRIOR);
+		double p = q < 1.0 ? (1.0 - q) / (1.0 - q + c->fc * q) : 0.0;
 
 		r->rel = p > REL_MIN ? (p < 1.0 ? p : 1.0) : REL_MIN;
 	}

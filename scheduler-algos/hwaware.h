@@ -36,7 +36,12 @@
  *                     speed, shrunk towards the prior while n is small;
  *                     perf the performance_level while WARMING/COOLING
  *                     (at least 0.01), else 1
- *   reliability  p  = (successes + k) / (samples + k), at least 0.001
+ *   reliability  p  = 1 / (1 + F x q / (1 - q)), q = failures /
+ *                     (samples + k) the failure rate under a prior of k
+ *                     successes (HW_RELIABILITY_PRIOR), F = failure_cost
+ *                     (the runs a failure costs: the one wasted, its
+ *                     re-dispatch once the failure is seen, the rerun);
+ *                     at least 0.001.  F = 1 is 1 / expected runs.
  *   run_s           = est_duration_s / s
  *   wait_s          = (work ahead / s) x max(0, ahead + 1 - c) / (ahead c),
  *                     c = capacity, ahead = max(active + queued, load x c);
@@ -116,6 +121,7 @@ typedef struct hw_params {
 	int completion;             /* 1: on; 0: the suitability ranks */
 	double prior_weight;        /* 16: k, learned samples the prior is worth, >= 0 */
 	double prior_scale;         /* 4: prior speed per unit of efficiency, > 0 */
+	double failure_cost;        /* 2: runs a failed run costs, >= 1 */
 
 	/* Throughput multipliers, each >= 0. */
 	double tensor_cores;         /* 1.5: tensor cores, matrix-heavy work */

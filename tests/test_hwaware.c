@@ -491,11 +491,13 @@ static void test_config(void)
 	               "config field 'completion.enabled': must be true or false, got a string");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_weight\":-1}}"),
 	               "config field 'completion.prior_weight': must be a number in 0..1000, got -1");
+	CHECK_CONTAINS(create_error("{\"completion\":{\"failure_cost\":0.5}}"),
+	               "config field 'completion.failure_cost': must be a number in 1..100, got 0.5");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_scale\":0}}"),
 	               "config field 'completion.prior_scale': must be a finite number > 0");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior\":2}}"),
 	               "config field 'completion.prior': unknown field (known: enabled, "
-	               "prior_weight, prior_scale)");
+	               "prior_weight, prior_scale, failure_cost)");
 }
 
 /* A config changes decisions: with only the memory weight, the worker with
@@ -955,8 +957,10 @@ static void test_completion_throttle_and_failures(void)
 
 	sched_close(s);
 
-	/* A fails as often as it succeeds, B never: equal speed, and A's
-	 * reliability (successes + 2) / (samples + 2) doubles its estimate. */
+	/* A fails as often as it succeeds, B never: equal speed.  A's failure
+	 * rate q = 12 / (22 + 2) = 0.5 at a failure cost of 2 runs gives a
+	 * reliability of 1 / (1 + 2 q / (1 - q)) = 1/3: three times B's
+	 * estimate. */
 	f = gpu_twins("", "");
 	s = test_sched("hardware-aware", K2);
 	learn_speed(s, LBS_WL_VISION, "A", 1, 10);
@@ -967,12 +971,53 @@ static void test_completion_throttle_and_failures(void)
 	CHECK_CONTAINS(pick_reason(), "of B");
 	ca = candidate(s, &vis, &f, "A", &doc);
 	cb = find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "B");
-	CHECK_NEAR(num(ca, "reliability"), 12.0 / 24, 1e-9);
+	CHECK_NEAR(num(ca, "reliability"), 1.0 / 3, 1e-6);
 	CHECK_NEAR(num(cb, "reliability"), 1, 0);
 	CHECK_NEAR(num(ca, "speed"), num(cb, "speed"), 1e-9);
-	CHECK_NEAR(num(ca, "completion_s"), 2 * num(cb, "completion_s"), 1e-6);
+	CHECK_NEAR(num(ca, "completion_s"), 3 * num(cb, "completion_s"), 1e-4);
 	cJSON_Delete(doc);
 	sched_close(s);
+	fleet_free(&f);
+	arena_free(a);
+}
+
+/*
+ * A twin that fails 30 % of its runs loses to its healthy twin even when
+ * the healthy one has a run of waiting ahead (two tests on two slots, half
+ * a run each way): a failure costs two runs (failure_cost), so B's 70 %
+ * successes weigh as 55 %.  Counted as bare expected runs (failure_cost 1,
+ * as before), the flaky twin took the work.
+ */
+static void test_flaky_twin_avoided(void)
+{
+	arena *a = arena_new();
+	lbs_workload vis = wl_of(a, "{\"test_id\":\"v\",\"test_type\":\"vision\","
+	                            "\"expected_duration\":40}");
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"A\",\"cpu_cores\":8,\"available_memory\":32,\"capacity\":2,"
+		"  \"supported_backends\":[\"cuda\"],\"load\":{\"active_tests\":2}},"
+		" {\"worker_id\":\"B\",\"cpu_cores\":8,\"available_memory\":32,\"capacity\":2,"
+		"  \"supported_backends\":[\"cuda\"]}]");
+	shim_sched *s = test_sched("hardware-aware", K2);
+	shim_sched *one = test_sched("hardware-aware",
+	                             "{\"completion\":{\"prior_weight\":2,\"failure_cost\":1}}");
+	const cJSON *cb;
+	cJSON *doc;
+
+	for (shim_sched **x = (shim_sched *[]){s, one, NULL}; *x; x++) {
+		learn_speed(*x, LBS_WL_VISION, "A", 1, 100);
+		learn_speed(*x, LBS_WL_VISION, "B", 1, 70);
+		for (int i = 0; i < 30; i++)
+			report(*x, "B", LBS_RESULT_FAILURE);
+	}
+	CHECK_STR(pick(s, &vis, &f), "A");
+	cb = candidate(s, &vis, &f, "B", &doc);
+	/* q = 30 / 102, p = (1 - q) / (1 - q + 2 q). */
+	CHECK_NEAR(num(cb, "reliability"), (72.0 / 102) / (72.0 / 102 + 60.0 / 102), 1e-6);
+	cJSON_Delete(doc);
+	CHECK_STR(pick(one, &vis, &f), "B");
+	sched_close(s);
+	sched_close(one);
 	fleet_free(&f);
 	arena_free(a);
 }
@@ -1421,6 +1466,7 @@ int main(void)
 	test_completion_prior();
 	test_completion_off();
 	test_completion_throttle_and_failures();
+	test_flaky_twin_avoided();
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();
