@@ -33,10 +33,10 @@
 #include "config.h"
 #include "eligible.h"
 #include "history.h"
-#include "ledger.h"
 #include "store_config.h"
 #include "hwaware.h"
 #include "sched_util.h"
+#include "timed.h"
 #include "taxonomy.h"
 #include "text.h"
 
@@ -45,9 +45,8 @@
 
 typedef struct hw_inst {
 	const lbs_host_api *host;
-	hw_state *hw;
+	timed t;      /* the completion estimate and the ledger */
 	store *store; /* learned history: LMDB, or memory-only */
-	ledger *open; /* placed, not yet reported (plugin/ledger.h) */
 	uint64_t cookie;
 	sched_counters n;
 } hw_inst;
@@ -286,22 +285,14 @@ static lbs_status hwi_create(const lbs_host_api *host, const char *config,
 	if (st != LBS_OK)
 		return st;
 	inst = calloc(1, sizeof(*inst));
-	if (inst) {
-		inst->hw = hw_new(&p);
-		inst->open = ledger_new();
-		inst->store = learned;
-	}
-	if (!inst || !inst->hw || !inst->open) {
-		if (inst) {
-			hw_free(inst->hw);
-			ledger_free(inst->open);
-		}
+	if (!inst || timed_init(&inst->t, &p) != LBS_OK) {
 		store_close(learned);
 		free(inst);
 		set_err(err, errlen, NAME ": out of memory");
 		return LBS_ENOMEM;
 	}
 	inst->host = host;
+	inst->store = learned;
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, weights %g/%g/%g/%g, "
 	       "learned_weight %g, load_ceiling %g, completion %s (prior_weight %g, "
 	       "prior_scale %g)", p.w_compute, p.w_memory, p.w_preference, p.w_energy,
@@ -317,42 +308,15 @@ static void hwi_destroy(void *p)
 
 	if (!inst)
 		return;
-	hw_free(inst->hw);
-	ledger_free(inst->open);
+	timed_free(&inst->t);
 	store_close(inst->store);
 	free(inst);
 }
 
-/* The host's clock in seconds; 0 without one (then nothing expires). */
-static double host_now(const hw_inst *inst)
+
+static hw_learned learned_for(hw_inst *inst)
 {
-	const lbs_host_api *h = inst->host;
-
-	return h && h->now_ns ? (double)h->now_ns(h->host_data) * 1e-9 : 0.0;
-}
-
-
-static hw_learned learned_for(const hw_inst *inst)
-{
-	hw_learned l = { NULL, NULL, NULL, NULL, NULL };
-	const hist_store *view = store_view(inst->store);
-
-	/* The fast path: with nothing learned every lookup would miss. */
-	if (hist_count(view) > 0) {
-		l.lookup = hist_lookup;
-		l.ctx = (void *)view;
-		l.speed_ub = hist_speed_ub;
-	}
-	/* The same for the ledger: empty, it is never asked. */
-	if (ledger_sized(inst->open) > 0) {
-		l.open_work = ledger_mean_work_at;
-		l.open_ctx = inst->open;
-	}
-	/* The view's generation changes with every answer it may give
-	 * differently (and a new view has a new one), so selects may
-	 * remember preferences per worker while it holds. */
-	hw_remember(inst->hw, hist_generation(view));
-	return l;
+	return timed_learned(&inst->t, inst->store);
 }
 
 /* "est. 45.2 s (wait 7.5 + run 37.7)": the completion the first worker
@@ -409,8 +373,7 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 	st = sc_check_select(wl, workers, n, out);
 	if (st == LBS_OK) {
 		sc_shards(wl, out->capacity, &want, &need);
-		now = host_now(inst);
-		ledger_expire(inst->open, now);
+		now = timed_now(inst->host);
 		l = learned_for(inst);
 		/* The winner's factors cost a second pass over one worker;
 		 * only worth it when someone reads the sentence. */
@@ -418,7 +381,7 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 		/* A selection with room for fewer than min_shards is answered
 		 * like the other schedulers do, "no worker", with the reason. */
 		st = want < need ? LBS_NO_WORKER
-		     : hw_select(inst->hw, wl, workers, n, &l, want, need,
+		     : hw_select(inst->t.hw, wl, workers, n, &l, want, need,
 		                 out->indices, &found, say ? &best : NULL);
 	}
 	if (st != LBS_OK && st != LBS_NO_WORKER) {
@@ -429,14 +392,11 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 	if (st == LBS_NO_WORKER) {
 		sc_bump(&inst->n.no_worker);
 		sc_reason_none(out, NAME, wl, workers, n,
-		               hw_params_of(inst->hw)->load_ceiling, found, need);
+		               hw_params_of(inst->t.hw)->load_ceiling, found, need);
 		return LBS_NO_WORKER;
 	}
 	sc_fill(out, workers, found, ++inst->cookie);
-	/* Every worker of a sharded or replicated choice runs the work. */
-	for (uint32_t i = 0; i < found; i++)
-		ledger_open(inst->open, inst->cookie, workers[out->indices[i]]->id, wl->type,
-		            wl->est_duration_s, now);
+	timed_placed(&inst->t, out, wl, now);
 	if (say)
 		hwi_reason(out, workers, found, &best);
 	return LBS_OK;
@@ -455,7 +415,7 @@ static lbs_status hwi_score(void *p, const lbs_workload *wl,
 	if (n && (!workers || !scores))
 		return LBS_EINVAL;
 	l = learned_for(inst);
-	return hw_score(inst->hw, wl, workers, n, &l, scores);
+	return hw_score(inst->t.hw, wl, workers, n, &l, scores);
 }
 
 static lbs_status hwi_report(void *p, const lbs_outcome *o)
@@ -463,8 +423,7 @@ static lbs_status hwi_report(void *p, const lbs_outcome *o)
 	hw_inst *inst = p;
 
 	/* Whatever the store makes of it, the work is no longer ahead. */
-	if (o && o->struct_size >= LBS_OUTCOME_SIZE_V1_0)
-		ledger_close(inst->open, o->cookie, o->worker_id);
+	timed_reported(&inst->t, o);
 	return store_learn(inst->store, &inst->n, o);
 }
 
@@ -472,15 +431,8 @@ static lbs_status hwi_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	hw_inst *inst = p;
 	char extra[256];
-	ledger_counts c;
 
-	ledger_counts_get(inst->open, &c);
-	snprintf(extra, sizeof extra,
-	         ",\"ledger\":{\"open\":%llu,\"opened\":%llu,\"closed\":%llu,"
-	         "\"expired\":%llu,\"evicted\":%llu,\"untracked\":%llu}",
-	         (unsigned long long)c.open, (unsigned long long)c.opened,
-	         (unsigned long long)c.closed, (unsigned long long)c.expired,
-	         (unsigned long long)c.evicted, (unsigned long long)c.untracked);
+	timed_stats(&inst->t, extra, sizeof extra);
 	return store_sched_stats(NAME, inst->store, &inst->n, extra, write, ctx);
 }
 
@@ -676,7 +628,7 @@ static lbs_status hwi_explain(void *p, const lbs_workload *wl,
                               lbs_write_fn write, void *ctx)
 {
 	hw_inst *inst = p;
-	double ceiling = hw_params_of(inst->hw)->load_ceiling;
+	double ceiling = hw_params_of(inst->t.hw)->load_ceiling;
 	uint32_t *order = NULL, *tmp = NULL;
 	uint32_t want, need, m = 0, k;
 	hw_eval *ev = NULL;
@@ -698,7 +650,7 @@ static lbs_status hwi_explain(void *p, const lbs_workload *wl,
 			goto out;
 		}
 		l = learned_for(inst);
-		st = hw_evaluate(inst->hw, wl, workers, n, &l, ev);
+		st = hw_evaluate(inst->t.hw, wl, workers, n, &l, ev);
 		if (st != LBS_OK)
 			goto out;
 		m = hw_rank(ev, n, order, tmp);
