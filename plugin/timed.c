@@ -34,7 +34,7 @@ double timed_now(const lbs_host_api *h)
 
 hw_learned timed_learned(timed *t, store *s)
 {
-	hw_learned l = { NULL, NULL, NULL, NULL, NULL };
+	hw_learned l = { NULL, NULL, NULL, NULL, NULL, NULL };
 	const hist_store *view = store_view(s);
 
 	/* The fast path: with nothing learned every lookup would miss. */
@@ -42,6 +42,7 @@ hw_learned timed_learned(timed *t, store *s)
 		l.lookup = hist_lookup;
 		l.ctx = (void *)view;
 		l.speed_ub = hist_speed_ub;
+		l.latency_ref = hist_latency_ref;
 	}
 	/* The same for the ledger: empty, it is never asked. */
 	if (ledger_sized(t->open) > 0) {

@@ -151,6 +151,8 @@ typedef struct hw_ctx {
 	/* hw_learned.open_work, when timed and given; else NULL. */
 	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
 	void *open_ctx;
+	double lat_ref;     /* latency_ref of the type; NaN: none */
+	double pref_new;    /* the learned preference of a pair with no record */
 } hw_ctx;
 
 void hw_params_default(hw_params *p)
@@ -419,11 +421,20 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->sl_ub = 0.0;
 	c->open_work = NULL;
 	c->open_ctx = NULL;
+	c->lat_ref = NAN;
+	c->pref_new = 0.5;
 }
 
-/* The sizes of the open work, for timed work only (nothing else waits). */
+/* The sizes of the open work, for timed work only (nothing else waits);
+ * and the type's latency reference. */
 static void ctx_open(hw_ctx *c, const hw_learned *l)
 {
+	if (l && l->lookup && l->latency_ref) {
+		c->lat_ref = l->latency_ref(l->ctx, c->wl->type);
+		/* Untried workers are tried while latency is all there is. */
+		if (isfinite(c->lat_ref))
+			c->pref_new = 1.0;
+	}
 	if (c->timed && l && l->open_work) {
 		c->open_work = l->open_work;
 		c->open_ctx = l->open_ctx;
@@ -728,9 +739,17 @@ static const hw_known neutral = {.pref = 0.5, .rel = 1.0};
 static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 {
 	*r = neutral;
+	r->pref = c->pref_new;
 	if (!h)
 		return;
 	r->pref = clamp01(h->preference, 0.5);
+	if (h->ratio_n == 0 && h->successes > 0 && h->mean_duration > 0.0 &&
+	    isfinite(c->lat_ref)) {
+		double rel = c->lat_ref - log(h->mean_duration);
+
+		r->pref *= rel < 0.0 ? exp(rel > -HIST_LOG_RATIO_MAX ? rel : -HIST_LOG_RATIO_MAX)
+		                     : 1.0;
+	}
 	/* A lookup may be anyone's: a mean that is no number teaches no
 	 * speed, and one beyond what learning gives is cut to that. */
 	if (h->ratio_n > 0 && isfinite(h->log_ratio_mean)) {

@@ -54,6 +54,16 @@
  *   score           = est / (est + completion_s) = s p / (s p + 1 + g),
  *                     g = wait_s / run_s
  *
+ * Latency alone.  A pair that learned no speed against declared durations
+ * (ratio_n 0) but has successes says only how long it took.  Against its
+ * workload type's reference (hw_learned.latency_ref: the mean log latency
+ * over such pairs, weighted by successes), its learned preference is
+ * multiplied by min(1, exp(ref - ln mean_duration)): a worker 50x slower
+ * than its peers keeps a fiftieth of it.  While a type has such pairs, a
+ * worker with no record of that type has a learned preference of 1, not
+ * 0.5, so that each is tried before the learned ones are compared (the
+ * preference of successful work tends to 1).
+ *
  * Every score is in 0..1.  docs/SCORING.md has the full formulas, the
  * defaults and worked examples.
  *
@@ -160,6 +170,10 @@ typedef struct hw_learned {
 	 * cache by, never a different answer. */
 	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
 	void *open_ctx;
+	/* May be NULL (then latency alone teaches nothing).  With ctx as for
+	 * lookup: latency learned without declared durations, see
+	 * "Latency alone" above. */
+	lbs_latency_ref_fn latency_ref;
 } hw_learned;
 
 /* Every factor of one worker's score, for explain and the reason. */

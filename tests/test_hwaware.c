@@ -1022,6 +1022,44 @@ static void test_flaky_twin_avoided(void)
 	arena_free(a);
 }
 
+/*
+ * Latency alone: requests that declare no duration, on three identical
+ * workers, the first of which answers in 50 ms and the others in 1 ms.
+ * Relative to its peers' latency the slow one keeps a fiftieth of its
+ * learned preference, and loses the traffic; before this, every success
+ * raised its preference and it kept all 2,000 requests.
+ */
+static void test_latency_alone(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"slow\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"fast1\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"fast2\",\"cpu_cores\":8,\"available_memory\":32}]");
+	lbs_workload req = wl_of(f.arena, "{\"test_id\":\"r\",\"test_type\":\"inference\"}");
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	int slow = 0;
+
+	/* What a proxy sends: no duration at all. */
+	req.est_duration_s = 0;
+	for (int i = 0; i < 2000; i++) {
+		const char *got = pick(s, &req, &f);
+		lbs_outcome o = {
+			.struct_size = sizeof o,
+			.workload_type = req.type,
+			.worker_id = got,
+			.result = LBS_RESULT_SUCCESS,
+			.duration_s = strcmp(got, "slow") == 0 ? 0.050 : 0.001,
+		};
+
+		slow += strcmp(got, "slow") == 0;
+		CHECK_INT(sched_report(s, &o), LBS_OK);
+	}
+	CHECK(slow <= 200);
+	CHECK(slow >= 1); /* it was tried */
+	sched_close(s);
+	fleet_free(&f);
+}
+
 /* ===== The worked example of docs/SCORING.md ============================== */
 
 static const char *example_fleet =
@@ -1257,9 +1295,9 @@ static void test_random_consistency(void)
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL};
-	hw_learned bounded = {fake_history, NULL, fake_speed_ub, NULL, NULL};
-	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, NULL, NULL};
+	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub, NULL, NULL, NULL};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, NULL, NULL, NULL};
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
@@ -1467,6 +1505,7 @@ int main(void)
 	test_completion_off();
 	test_completion_throttle_and_failures();
 	test_flaky_twin_avoided();
+	test_latency_alone();
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();
