@@ -1310,6 +1310,54 @@ static void test_two_instances_one_process(void)
 	}
 }
 
+/*
+ * Latency alone survives a restart: requests without a duration on three
+ * identical workers, the first answering in 50 ms and the others in 1 ms.
+ * What ranks them (each pair's successes and mean duration) is in the
+ * records, so the reopened store still keeps the slow one out.
+ */
+static void test_latency_survives_restart(void)
+{
+	const char *dir = tmp_dir();
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"slow\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"fast1\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"fast2\",\"cpu_cores\":8,\"available_memory\":32}]");
+	lbs_workload req = workload_parse(f.arena, "{\"test_id\":\"r\",\"test_type\":\"inference\"}");
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+	int slow = 0;
+
+	if (!s)
+		goto out;
+	req.est_duration_s = 0;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 300; i++) {
+			const char *got = pick(s, &req, &f);
+			lbs_outcome o = {
+				.struct_size = sizeof o,
+				.workload_type = req.type,
+				.worker_id = got,
+				.result = LBS_RESULT_SUCCESS,
+				.duration_s = strcmp(got, "slow") == 0 ? 0.050 : 0.001,
+			};
+
+			slow += strcmp(got, "slow") == 0;
+			CHECK_INT(sched_report(s, &o), LBS_OK);
+		}
+		sched_close(s); /* commits */
+		s = open_store("hardware-aware", dir, NULL);
+		if (!s)
+			goto out;
+		/* Reopened: the slow worker is still the one left out. */
+		CHECK(strcmp(pick(s, &req, &f), "slow") != 0);
+	}
+	/* Tried once, in the first round only. */
+	CHECK_INT(slow, 1);
+	sched_close(s);
+out:
+	fleet_free(&f);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1328,5 +1376,6 @@ int main(void)
 	test_foreign_writes_seen();
 	test_kill_loop();
 	test_two_instances_one_process();
+	test_latency_survives_restart();
 	return check_done("test_store");
 }
