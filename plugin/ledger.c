@@ -45,6 +45,7 @@ struct ledger {
 	memo_entry *memo;  /* per host position (ledger_mean_work_at) */
 	uint32_t n_memo;
 	uint32_t sized;    /* open entries of known size */
+	double min_mean;   /* no worker's mean open work is below it */
 	double last_sweep; /* < 0: never */
 	_Atomic uint64_t open, opened, closed, expired, evicted, untracked;
 };
@@ -70,6 +71,7 @@ ledger *ledger_new(void)
 	for (uint32_t i = 0; i < LEDGER_ENTRIES; i++)
 		l->ring[i].worker = NONE;
 	l->last_sweep = -1.0;
+	l->min_mean = INFINITY;
 	return l;
 }
 
@@ -137,6 +139,16 @@ static void rebuild(ledger *l)
 	l->table_gen++;
 }
 
+/* After a worker's sized work changed: the bound stays below its mean
+ * (it may lag above none; ledger_expire makes it exact again). */
+static void note_mean(ledger *l, const wslot *s)
+{
+	if (s->n_sized && s->work / s->n_sized < l->min_mean)
+		l->min_mean = s->work / s->n_sized;
+	if (!l->sized)
+		l->min_mean = INFINITY;
+}
+
 static void drop(ledger *l, entry *e, _Atomic uint64_t *why)
 {
 	wslot *s = &l->w[e->worker];
@@ -147,6 +159,7 @@ static void drop(ledger *l, entry *e, _Atomic uint64_t *why)
 		l->sized--;
 		/* Sums of doubles drift; an empty worker is exactly empty. */
 		s->work = s->n_sized ? s->work - e->work : 0.0;
+		note_mean(l, s);
 	}
 	e->worker = NONE;
 	bump(&l->open, -1);
@@ -189,6 +202,7 @@ void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t typ
 		l->w[j].n_sized++;
 		l->w[j].work += work;
 		l->sized++;
+		note_mean(l, &l->w[j]);
 	}
 	bump(&l->open, 1);
 	bump(&l->opened, 1);
@@ -235,6 +249,16 @@ void ledger_expire(ledger *l, double now_s)
 		if (e->worker != NONE && e->expires <= now_s)
 			drop(l, e, &l->expired);
 	}
+	/* The bound, exact again. */
+	l->min_mean = INFINITY;
+	for (uint32_t j = 0; j < LEDGER_WORKERS; j++)
+		if (l->w[j].n_sized)
+			note_mean(l, &l->w[j]);
+}
+
+double ledger_min_mean(const ledger *l)
+{
+	return l->min_mean;
 }
 
 uint32_t ledger_sized(const ledger *l)

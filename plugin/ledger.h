@@ -87,6 +87,10 @@ double ledger_mean_work(const ledger *l, const char *worker_id);
  * passed as void * so that this is an hw_learned.open_work as it is. */
 double ledger_mean_work_at(void *l, uint32_t pos, const char *worker_id);
 
+/* No worker's ledger_mean_work is below this (INFINITY when none has
+ * one): lets a select bound a wait before looking a worker up. */
+double ledger_min_mean(const ledger *l);
+
 void ledger_counts_get(const ledger *l, ledger_counts *c);
 
 #endif

@@ -34,7 +34,7 @@ double timed_now(const lbs_host_api *h)
 
 hw_learned timed_learned(timed *t, store *s)
 {
-	hw_learned l = { NULL, NULL, NULL, NULL, NULL, NULL };
+	hw_learned l = { NULL, NULL, NULL, NULL, NULL, 0.0, NULL };
 	const hist_store *view = store_view(s);
 
 	/* The fast path: with nothing learned every lookup would miss. */
@@ -48,6 +48,7 @@ hw_learned timed_learned(timed *t, store *s)
 	if (ledger_sized(t->open) > 0) {
 		l.open_work = ledger_mean_work_at;
 		l.open_ctx = t->open;
+		l.open_min = ledger_min_mean(t->open);
 	}
 	/* The view's generation changes with every answer it may give
 	 * differently (and a new view has a new one), so selects may

@@ -151,6 +151,7 @@ typedef struct hw_ctx {
 	/* hw_learned.open_work, when timed and given; else NULL. */
 	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
 	void *open_ctx;
+	double u_lb;        /* no worker_ahead_ledger u is below it */
 	double lat_ref;     /* latency_ref of the type; NaN: none */
 	double pref_new;    /* the learned preference of a pair with no record */
 } hw_ctx;
@@ -421,6 +422,7 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->sl_ub = 0.0;
 	c->open_work = NULL;
 	c->open_ctx = NULL;
+	c->u_lb = 1.0;
 	c->lat_ref = NAN;
 	c->pref_new = 0.5;
 }
@@ -438,6 +440,9 @@ static void ctx_open(hw_ctx *c, const hw_learned *l)
 	if (c->timed && l && l->open_work) {
 		c->open_work = l->open_work;
 		c->open_ctx = l->open_ctx;
+		/* A worker the ledger does not know has u = 1. */
+		c->u_lb = l->open_min >= 0.0 && l->open_min / c->est < 1.0
+		          ? l->open_min / c->est : l->open_min >= 0.0 ? 1.0 : 0.0;
 	}
 }
 
@@ -1128,15 +1133,23 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	 * free slot spares the ledger's lookup until the load is known. */
 	worker_ahead_host(c, w, &k);
 	m = k.nq + 1.0 - k.cap;
-	looked = m > 0.0;
+	looked = m > 0.0 && k.pw < 0.0 && c->open_work;
+	/* g x cap at ahead = active + queued: at most the real one, with
+	 * the least size the ledger may give before it is asked. */
 	if (looked)
-		worker_ahead_ledger(c, w, i, &k);
-	/* g x cap at ahead = active + queued: at most the real one. */
+		k.u = c->u_lb;
 	rhs = cut * (k.cap + wait_of(&k, k.nq) * k.cap);
 	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
 	room = (1.0 - cut) * k.cap;
 	if (c->s_ub * perf * room < rhs)
 		return 0;
+	if (looked) {
+		k.u = 1.0;
+		worker_ahead_ledger(c, w, i, &k);
+		rhs = cut * (k.cap + wait_of(&k, k.nq) * k.cap);
+		if (c->s_ub * perf * room < rhs)
+			return 0;
+	}
 	/* A record the memo has is cheap, and its learned speed makes the
 	 * check on the devices tighter. */
 	later = lk && !c->full && c->sl_ub * perf * room < rhs && !memo_hot(c, lk, w, i);

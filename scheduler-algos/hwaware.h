@@ -170,6 +170,9 @@ typedef struct hw_learned {
 	 * cache by, never a different answer. */
 	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
 	void *open_ctx;
+	/* With open_work: no answer of it is below this (a bound, so that a
+	 * select may skip a worker before its lookup). */
+	double open_min;
 	/* May be NULL (then latency alone teaches nothing).  With ctx as for
 	 * lookup: latency learned without declared durations, see
 	 * "Latency alone" above. */

@@ -1288,6 +1288,22 @@ static void make_random(rnd_worker *r, uint32_t i)
 	r->w.active_tests = rnd(3);
 	r->w.queued_tests = rnd(4) == 0 ? rnd(4) : 0;
 	r->w.capacity = rnd(3);
+	/* Mostly a host that does not know its pending work (then the
+	 * fake ledger below sizes it), now and then one that does. */
+	r->w.pending_work_s = rnd(4) ? LBS_WORK_UNKNOWN : rnd(4) * 20.0;
+}
+
+/* A ledger's answer: by the id's last digit, 3..19 s (below the new
+ * work's 10..30, so that waits shrink), none for 0 and 5; never below 3,
+ * the bound given with it. */
+static double fake_open(void *ctx, uint32_t pos, const char *id)
+{
+	size_t n = strlen(id);
+	int d = id[n - 1] - '0';
+
+	(void)ctx;
+	(void)pos;
+	return d % 5 == 0 ? -1.0 : 1.0 + d * 2.0;
 }
 
 static void test_random_consistency(void)
@@ -1295,9 +1311,9 @@ static void test_random_consistency(void)
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, NULL};
-	hw_learned bounded = {fake_history, NULL, fake_speed_ub, NULL, NULL, NULL};
-	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, NULL, NULL, NULL};
+	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL, 3.0, NULL};
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
