@@ -19,7 +19,9 @@
  *   - Workers are tracked while they have open work, at most
  *     LEDGER_WORKERS; a placement on a worker beyond that, or with an id of
  *     LEDGER_ID_MAX bytes or more, is not recorded (counted: untracked).
- * Memory is fixed at ledger_new: about 0.5 MB.
+ * Memory is fixed at ledger_new: about 0.8 MB (the worker table twice, to
+ * rebuild it without allocating), plus 32 bytes per host position for
+ * ledger_mean_work_at.
  *
  * Cookies must increase with every placement (each scheduler's own
  * counter does): closing finds an entry by binary search over the ring.
