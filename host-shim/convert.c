@@ -2038,6 +2038,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 	memset(&sp, 0, sizeof sp);
 	w.struct_size = sizeof w;
 	w.performance_level = 1.0;
+	/* 0 would say "nothing ahead"; a record that does not say is unknown. */
 	w.pending_work_s = LBS_WORK_UNKNOWN;
 
 	if (check_keys(vp, obj, NULL, worker_keys, 1) < 0)

@@ -30,6 +30,11 @@ struct hist_store {
 	/* hist_speed_ub per workload type; types beyond the ABI's share the
 	 * last. */
 	double speed_ub[LBS_WL_COUNT + 1];
+	/* Per workload type (the same sharing), over the pairs that learned
+	 * latency alone (hist_latency_ref): sum of successes x ln(mean
+	 * duration), and of successes. */
+	double lat_sum[LBS_WL_COUNT + 1];
+	double lat_n[LBS_WL_COUNT + 1];
 };
 
 /* Generations are drawn from one process-wide counter, so that no two
@@ -129,6 +134,41 @@ double hist_speed_ub(void *ctx, uint32_t wl_type)
 	const hist_store *s = ctx;
 
 	return s ? s->speed_ub[wl_type < LBS_WL_COUNT ? wl_type : LBS_WL_COUNT] : 0.0;
+}
+
+/* What a pair adds to its type's latency sums: only pairs that learned no
+ * speed against declared durations (their latency is all they say), with
+ * successes and a mean duration > 0. */
+static void lat_part(const lbs_history *h, double *sum, double *n)
+{
+	*sum = *n = 0.0;
+	if (h->ratio_n == 0 && h->successes > 0 && h->mean_duration > 0.0 &&
+	    isfinite(h->mean_duration)) {
+		*n = (double)h->successes;
+		*sum = *n * log(h->mean_duration);
+	}
+}
+
+/* Around a change of the record h of `type`: sign -1 before, +1 after. */
+static void note_latency(hist_store *s, uint32_t type, const lbs_history *h, double sign)
+{
+	uint32_t t = type < LBS_WL_COUNT ? type : LBS_WL_COUNT;
+	double sum, n;
+
+	lat_part(h, &sum, &n);
+	s->lat_sum[t] += sign * sum;
+	s->lat_n[t] += sign * n;
+	/* Sums of doubles drift; none left is exactly none. */
+	if (s->lat_n[t] < 0.5)
+		s->lat_sum[t] = s->lat_n[t] = 0.0;
+}
+
+double hist_latency_ref(void *ctx, uint32_t wl_type)
+{
+	const hist_store *s = ctx;
+	uint32_t t = wl_type < LBS_WL_COUNT ? wl_type : LBS_WL_COUNT;
+
+	return s && s->lat_n[t] > 0.0 ? s->lat_sum[t] / s->lat_n[t] : NAN;
 }
 
 /* After a record of `type` changed: keep speed_ub above its speed. */
@@ -262,7 +302,9 @@ lbs_status hist_apply_alpha(hist_store *s, const lbs_outcome *o, double alpha,
 	h = entry_for(s, o->workload_type, o->worker_id);
 	if (!h)
 		return LBS_ENOMEM;
+	note_latency(s, o->workload_type, h, -1.0);
 	hist_learn(h, o, alpha, now);
+	note_latency(s, o->workload_type, h, 1.0);
 	note_speed(s, o->workload_type, h);
 	s->gen = new_gen();
 	return LBS_OK;
@@ -278,7 +320,9 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 	e = entry_for(s, wl_type, worker_id);
 	if (!e)
 		return LBS_ENOMEM;
+	note_latency(s, wl_type, e, -1.0);
 	*e = *h;
+	note_latency(s, wl_type, e, 1.0);
 	note_speed(s, wl_type, e);
 	s->gen = new_gen();
 	return LBS_OK;

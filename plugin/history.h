@@ -92,4 +92,11 @@ double hist_speed_ub(void *ctx, uint32_t wl_type);
  * Never 0 for a store; 0 for NULL. */
 uint64_t hist_generation(const hist_store *s);
 
+/* Over the pairs of this workload type that learned latency alone (no
+ * speed against declared durations: ratio_n 0, successes > 0): the mean of
+ * ln(mean_duration) weighted by successes, or NaN when there are none.
+ * The shape of lbs_latency_ref_fn; ctx is the store.  Kept as sums over
+ * the records, so any view (a load, a merge) has it. */
+double hist_latency_ref(void *ctx, uint32_t wl_type);
+
 #endif

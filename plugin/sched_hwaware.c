@@ -14,7 +14,8 @@
  *                       "tpu_large_nlp_vision": 1.3, "npu_inference": 1.2,
  *                       "quantised": 1.5, "npu_training": 0.25,
  *                       "browser_training": 0.5},
- *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4}}
+ *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4,
+ *                   "failure_cost": 2}}
  *
  * report() feeds an in-memory history (plugin/history.h); while it is
  * empty select makes no lookups, every learned preference is 0.5 and
@@ -35,6 +36,7 @@
 #include "store_config.h"
 #include "hwaware.h"
 #include "sched_util.h"
+#include "timed.h"
 #include "taxonomy.h"
 #include "text.h"
 
@@ -43,7 +45,7 @@
 
 typedef struct hw_inst {
 	const lbs_host_api *host;
-	hw_state *hw;
+	timed t;      /* the completion estimate and the ledger */
 	store *store; /* learned history: LMDB, or memory-only */
 	uint64_t cookie;
 	sched_counters n;
@@ -58,7 +60,7 @@ static const char *const known_fields[] = {
 };
 
 static const char *const completion_fields[] = {
-	"enabled", "prior_weight", "prior_scale", NULL,
+	"enabled", "prior_weight", "prior_scale", "failure_cost", NULL,
 };
 
 typedef struct factor {
@@ -210,6 +212,9 @@ static lbs_status read_completion(const cJSON *cfg, hw_params *p, char *err,
 	if (st == LBS_OK)
 		st = cfg_number(o, "prior_scale", 0, SPEC_MAX, p->prior_scale,
 		                &p->prior_scale, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(o, "failure_cost", 1, SPEC_MAX, p->failure_cost,
+		                &p->failure_cost, err, errlen);
 	return cfg_nested("completion", st, err, errlen);
 }
 
@@ -280,19 +285,14 @@ static lbs_status hwi_create(const lbs_host_api *host, const char *config,
 	if (st != LBS_OK)
 		return st;
 	inst = calloc(1, sizeof(*inst));
-	if (inst) {
-		inst->hw = hw_new(&p);
-		inst->store = learned;
-	}
-	if (!inst || !inst->hw) {
-		if (inst)
-			hw_free(inst->hw);
+	if (!inst || timed_init(&inst->t, &p) != LBS_OK) {
 		store_close(learned);
 		free(inst);
 		set_err(err, errlen, NAME ": out of memory");
 		return LBS_ENOMEM;
 	}
 	inst->host = host;
+	inst->store = learned;
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, weights %g/%g/%g/%g, "
 	       "learned_weight %g, load_ceiling %g, completion %s (prior_weight %g, "
 	       "prior_scale %g)", p.w_compute, p.w_memory, p.w_preference, p.w_energy,
@@ -308,27 +308,15 @@ static void hwi_destroy(void *p)
 
 	if (!inst)
 		return;
-	hw_free(inst->hw);
+	timed_free(&inst->t);
 	store_close(inst->store);
 	free(inst);
 }
 
-static hw_learned learned_for(const hw_inst *inst)
-{
-	hw_learned l = { NULL, NULL, NULL };
-	const hist_store *view = store_view(inst->store);
 
-	/* The fast path: with nothing learned every lookup would miss. */
-	if (hist_count(view) > 0) {
-		l.lookup = hist_lookup;
-		l.ctx = (void *)view;
-		l.speed_ub = hist_speed_ub;
-	}
-	/* The view's generation changes with every answer it may give
-	 * differently (and a new view has a new one), so selects may
-	 * remember preferences per worker while it holds. */
-	hw_remember(inst->hw, hist_generation(view));
-	return l;
+static hw_learned learned_for(hw_inst *inst)
+{
+	return timed_learned(&inst->t, inst->store);
 }
 
 /* "est. 45.2 s (wait 7.5 + run 37.7)": the completion the first worker
@@ -377,6 +365,7 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 	hw_inst *inst = p;
 	uint32_t want = 0, need = 0, found = 0;
 	int say = 0;
+	double now = 0.0;
 	hw_learned l;
 	hw_factors best;
 	lbs_status st;
@@ -384,6 +373,7 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 	st = sc_check_select(wl, workers, n, out);
 	if (st == LBS_OK) {
 		sc_shards(wl, out->capacity, &want, &need);
+		now = timed_now(inst->host);
 		l = learned_for(inst);
 		/* The winner's factors cost a second pass over one worker;
 		 * only worth it when someone reads the sentence. */
@@ -391,7 +381,7 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 		/* A selection with room for fewer than min_shards is answered
 		 * like the other schedulers do, "no worker", with the reason. */
 		st = want < need ? LBS_NO_WORKER
-		     : hw_select(inst->hw, wl, workers, n, &l, want, need,
+		     : hw_select(inst->t.hw, wl, workers, n, &l, want, need,
 		                 out->indices, &found, say ? &best : NULL);
 	}
 	if (st != LBS_OK && st != LBS_NO_WORKER) {
@@ -402,10 +392,11 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 	if (st == LBS_NO_WORKER) {
 		sc_bump(&inst->n.no_worker);
 		sc_reason_none(out, NAME, wl, workers, n,
-		               hw_params_of(inst->hw)->load_ceiling, found, need);
+		               hw_params_of(inst->t.hw)->load_ceiling, found, need);
 		return LBS_NO_WORKER;
 	}
 	sc_fill(out, workers, found, ++inst->cookie);
+	timed_placed(&inst->t, out, wl, now);
 	if (say)
 		hwi_reason(out, workers, found, &best);
 	return LBS_OK;
@@ -424,21 +415,25 @@ static lbs_status hwi_score(void *p, const lbs_workload *wl,
 	if (n && (!workers || !scores))
 		return LBS_EINVAL;
 	l = learned_for(inst);
-	return hw_score(inst->hw, wl, workers, n, &l, scores);
+	return hw_score(inst->t.hw, wl, workers, n, &l, scores);
 }
 
 static lbs_status hwi_report(void *p, const lbs_outcome *o)
 {
 	hw_inst *inst = p;
 
+	/* Whatever the store makes of it, the work is no longer ahead. */
+	timed_reported(&inst->t, o);
 	return store_learn(inst->store, &inst->n, o);
 }
 
 static lbs_status hwi_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	hw_inst *inst = p;
+	char extra[256];
 
-	return store_sched_stats(NAME, inst->store, &inst->n, write, ctx);
+	timed_stats(&inst->t, extra, sizeof extra);
+	return store_sched_stats(NAME, inst->store, &inst->n, extra, write, ctx);
 }
 
 /* ===== Explain ============================================================ */
@@ -651,7 +646,7 @@ static lbs_status hwi_explain(void *p, const lbs_workload *wl,
                               lbs_write_fn write, void *ctx)
 {
 	hw_inst *inst = p;
-	double ceiling = hw_params_of(inst->hw)->load_ceiling;
+	double ceiling = hw_params_of(inst->t.hw)->load_ceiling;
 	uint32_t *order = NULL, *tmp = NULL;
 	uint32_t want, need, m = 0, k;
 	hw_eval *ev = NULL;
@@ -673,7 +668,7 @@ static lbs_status hwi_explain(void *p, const lbs_workload *wl,
 			goto out;
 		}
 		l = learned_for(inst);
-		st = hw_evaluate(inst->hw, wl, workers, n, &l, ev);
+		st = hw_evaluate(inst->t.hw, wl, workers, n, &l, ev);
 		if (st != LBS_OK)
 			goto out;
 		m = hw_rank(ev, n, order, tmp);

@@ -148,9 +148,9 @@ lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o)
 }
 
 lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n,
-                             lbs_write_fn write, void *ctx)
+                             const char *extra, lbs_write_fn write, void *ctx)
 {
-	char buf[640];
+	char buf[768];
 	size_t len = sizeof buf;
 	store_counts c;
 
@@ -159,13 +159,13 @@ lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n
 	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
 	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"
 	         "\"lost\":%llu,\"retrying\":%llu,\"failed_commits\":%llu,\"pairs\":%llu,"
-	         "\"refused_pairs\":%llu,\"bad_records\":%llu}",
+	         "\"refused_pairs\":%llu,\"bad_records\":%llu}%s",
 	         (unsigned long long)c.pairs, c.persistent ? "true" : "false",
 	         (unsigned long long)c.committed, (unsigned long long)c.queued,
 	         (unsigned long long)c.commits, (unsigned long long)c.refreshes,
 	         (unsigned long long)c.map_grows, (unsigned long long)c.lost,
 	         (unsigned long long)c.retrying, (unsigned long long)c.failed_commits,
 	         (unsigned long long)c.pairs, (unsigned long long)c.refused_pairs,
-	         (unsigned long long)c.bad_records);
+	         (unsigned long long)c.bad_records, extra ? extra : "");
 	return sc_stats(name, n, buf, write, ctx);
 }

@@ -25,8 +25,9 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host,
 lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o);
 
 /* stats() of a learning scheduler: its counters plus
- * ",\"learned_pairs\":N,\"store\":{...}". */
+ * ",\"learned_pairs\":N,\"store\":{...}" and `extra` (",\"key\":value...",
+ * or NULL). */
 lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n,
-                             lbs_write_fn write, void *ctx);
+                             const char *extra, lbs_write_fn write, void *ctx);
 
 #endif

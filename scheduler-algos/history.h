@@ -41,4 +41,10 @@ typedef const lbs_history *(*lbs_history_fn)(void *ctx, uint32_t wl_type,
  * none has one).  Lets a scheduler skip a worker without looking it up. */
 typedef double (*lbs_speed_ub_fn)(void *ctx, uint32_t wl_type);
 
+/* The reference latency of a workload type for pairs that learned latency
+ * alone (ratio_n 0): the successes-weighted mean of ln(mean_duration) over
+ * them, NaN when there are none.  A pair's latency relative to its type's
+ * is ref - ln(mean_duration): how much faster than its peers it answered. */
+typedef double (*lbs_latency_ref_fn)(void *ctx, uint32_t wl_type);
+
 #endif

@@ -142,11 +142,18 @@ typedef struct hw_ctx {
 	double est;         /* est_duration_s, when timed */
 	double pk;          /* prior_weight */
 	double scale;       /* prior_scale */
+	double fc;          /* failure_cost */
 	double sp_ub;       /* scale x eff_ub: no prior speed exceeds it */
 	double s_ub;        /* no speed before perf exceeds it; INFINITY
 	                       when learned speeds come without a bound */
 	double sl_ub;       /* no learned speed exceeds it (0: none learned;
 	                       INFINITY: no bound) */
+	/* hw_learned.open_work, when timed and given; else NULL. */
+	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
+	void *open_ctx;
+	double u_lb;        /* no worker_ahead_ledger u is below it */
+	double lat_ref;     /* latency_ref of the type; NaN: none */
+	double pref_new;    /* the learned preference of a pair with no record */
 } hw_ctx;
 
 void hw_params_default(hw_params *p)
@@ -165,6 +172,7 @@ void hw_params_default(hw_params *p)
 		.completion = 1,
 		.prior_weight = 16.0,
 		.prior_scale = 4.0,
+		.failure_cost = 2.0,
 		.tensor_cores = 1.5,
 		.gpu_vision = 1.2,
 		.gpu_nlp_tensor_cores = 1.2,
@@ -236,6 +244,10 @@ const char *hw_params_check(const hw_params *p, const char **problem)
 	if (!(isfinite(p->prior_scale) && p->prior_scale > 0)) {
 		*problem = "must be a finite number > 0";
 		return "completion.prior_scale";
+	}
+	if (!(isfinite(p->failure_cost) && p->failure_cost >= 1)) {
+		*problem = "must be a finite number >= 1";
+		return "completion.failure_cost";
 	}
 	*problem = NULL;
 	return NULL;
@@ -403,10 +415,35 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->est = c->timed ? wl->est_duration_s : 0.0;
 	c->pk = p->prior_weight;
 	c->scale = p->prior_scale;
+	c->fc = p->failure_cost;
 	/* prior_speed() of eff_ub, which no device's efficiency exceeds. */
 	c->sp_ub = p->prior_scale * c->eff_ub > PRIOR_MIN ? p->prior_scale * c->eff_ub : PRIOR_MIN;
 	c->s_ub = c->sp_ub;
 	c->sl_ub = 0.0;
+	c->open_work = NULL;
+	c->open_ctx = NULL;
+	c->u_lb = 1.0;
+	c->lat_ref = NAN;
+	c->pref_new = 0.5;
+}
+
+/* The sizes of the open work, for timed work only (nothing else waits);
+ * and the type's latency reference. */
+static void ctx_open(hw_ctx *c, const hw_learned *l)
+{
+	if (l && l->lookup && l->latency_ref) {
+		c->lat_ref = l->latency_ref(l->ctx, c->wl->type);
+		/* Untried workers are tried while latency is all there is. */
+		if (isfinite(c->lat_ref))
+			c->pref_new = 1.0;
+	}
+	if (c->timed && l && l->open_work) {
+		c->open_work = l->open_work;
+		c->open_ctx = l->open_ctx;
+		/* A worker the ledger does not know has u = 1. */
+		c->u_lb = l->open_min >= 0.0 && l->open_min / c->est < 1.0
+		          ? l->open_min / c->est : l->open_min >= 0.0 ? 1.0 : 0.0;
+	}
 }
 
 /* With a learned store: a speed, a weighted geometric mean of the learned
@@ -510,6 +547,10 @@ typedef struct hw_wk {
 	double qf;   /* 1 + queue_penalty x nq / cap: the divisor */
 	double w;    /* lf x tf / qf */
 	double g;    /* timed: wait / run (worker_wait) */
+	double pw;   /* timed: the host's pending work in runs of the new
+	                work, < 0 when it gives none (worker_ahead) */
+	double u;    /* timed: the size of a test ahead in runs of the new
+	                work, when pw < 0 */
 } hw_wk;
 
 HOT void worker_thermal_queue(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
@@ -538,25 +579,81 @@ HOT void worker_factor(const hw_ctx *c, hw_wk *k)
 }
 
 /*
- * The wait for timed work in runs of the new work on this worker, after
- * worker_loadf: g = max(0, ahead + 1 - c) / c.  With c slots and `ahead`
- * tests before it, the new work starts after ahead + 1 - c of them have
- * finished, and c slots finish c runs at a time.  The work ahead is taken
- * to be like the new work (the ABI counts tests, it does not say which),
- * and a running test as a whole run: half a run left would be the unbiased
- * guess, but in simulation the whole run chose better, by 5-15 % in mean
- * completion on heterogeneous fleets, since a wait that leans long on busy
- * workers also counts the work that will queue behind this one
- * (docs/SCORING.md, section 10).  ahead is the host's count of tests, or
- * its load x c when that is more: a host that reports utilisation but
- * counts no tests still has its busy workers wait.
+ * What is known of the work ahead of a worker, for worker_wait: the host's
+ * own pending_work_s when its struct has the field and the value is a
+ * number >= 0, else the mean size of what this scheduler placed there and
+ * has not heard back about (the ledger), else nothing (u = 1: the tests
+ * ahead are taken to be like the new work).  The host's number wins: it
+ * sees work other balancers placed and knows how much of a running test
+ * is left, where the ledger counts only this instance's placements, whole.
  */
+HOT void worker_ahead_host(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
+{
+	k->pw = -1.0;
+	k->u = 1.0;
+	if (c->timed && LBS_HAS_FIELD(w, lbs_worker, pending_work_s) &&
+	    w->pending_work_s >= 0.0 && w->pending_work_s < INFINITY)
+		k->pw = w->pending_work_s / c->est;
+}
+
+/* The ledger's part, after worker_ahead_host: a lookup by id (i, the
+ * worker's position, lets the lookup cache where it found it). */
+HOT void worker_ahead_ledger(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_wk *k)
+{
+	if (k->pw < 0.0 && c->open_work) {
+		double m = c->open_work(c->open_ctx, i, w->id);
+
+		if (m > 0.0 && m < INFINITY)
+			k->u = m / c->est;
+	}
+}
+
+HOT void worker_ahead(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_wk *k)
+{
+	worker_ahead_host(c, w, k);
+	worker_ahead_ledger(c, w, i, k);
+}
+
+/*
+ * The wait for timed work in runs of the new work on this worker, after
+ * worker_loadf and worker_ahead: with c slots and `ahead` tests before it,
+ * the new work starts after ahead + 1 - c of them have finished, and c
+ * slots finish c of them at a time, so
+ *   g = u x max(0, ahead + 1 - c) / c,
+ * u the size of a test ahead in runs of the new work.  When the host gives
+ * its pending work P (in runs of the new work), a test ahead is P / ahead
+ * (ahead at least 1 then: work without a test counted is one test).  An
+ * 8-slot worker with one test has a free slot: no wait, whatever its size.
+ * Without any size, u = 1 and a running test counts as a whole run: half a
+ * run left would be the unbiased guess, but in simulation the whole run
+ * chose better, by 5-15 % in mean completion on heterogeneous fleets, since
+ * a wait that leans long on busy workers also counts the work that will
+ * queue behind this one (docs/SCORING.md, section 10).  ahead is the
+ * host's count of tests, or its load x c when that is more: a host that
+ * reports utilisation but counts no tests still has its busy workers wait.
+ * The count is always the host's (a report may come late or never, and
+ * the host's count is current); the ledger only says how big they are.
+ * g never decreases as ahead grows, so a bound from active + queued alone
+ * (screen_timed) is a lower bound.
+ */
+HOT double wait_of(const hw_wk *k, double ahead)
+{
+	double m, a;
+
+	if (k->pw >= 0.0) {
+		a = ahead > 1.0 ? ahead : 1.0;
+		m = a + 1.0 - k->cap;
+		return m > 0.0 ? k->pw * m / (a * k->cap) : 0.0;
+	}
+	m = ahead + 1.0 - k->cap;
+	return m > 0.0 ? k->u * m / k->cap : 0.0;
+}
+
 HOT void worker_wait(hw_wk *k)
 {
 	double busy = k->load * k->cap;
-	double m = (k->nq > busy ? k->nq : busy) + 1.0 - k->cap;
 
-	k->g = m > 0.0 ? m / k->cap : 0.0;
+	k->g = wait_of(k, k->nq > busy ? k->nq : busy);
 }
 
 /* The throughput a throttled worker has left: its performance_level while
@@ -614,7 +711,7 @@ HOT enum elig_reason worker_eff(const hw_ctx *c, const lbs_worker *w,
  * filter's order.  Returns ELIG_OK with *eff, *adj and *k set (and f filled
  * when not NULL) or the reason it is not eligible.
  */
-HOT enum elig_reason worker_adjusted(const hw_ctx *c, const lbs_worker *w,
+HOT enum elig_reason worker_adjusted(const hw_ctx *c, const lbs_worker *w, uint32_t i,
                                      double *eff, double *adj, hw_wk *k,
                                      hw_factors *f)
 {
@@ -628,6 +725,7 @@ HOT enum elig_reason worker_adjusted(const hw_ctx *c, const lbs_worker *w,
 	if (k->load > c->ceiling)
 		return ELIG_OVERLOADED;
 	worker_factor(c, k);
+	worker_ahead(c, w, i, k);
 	worker_wait(k);
 	*adj = *eff * k->w;
 	if (f) {
@@ -646,9 +744,17 @@ static const hw_known neutral = {.pref = 0.5, .rel = 1.0};
 static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 {
 	*r = neutral;
+	r->pref = c->pref_new;
 	if (!h)
 		return;
 	r->pref = clamp01(h->preference, 0.5);
+	if (h->ratio_n == 0 && h->successes > 0 && h->mean_duration > 0.0 &&
+	    isfinite(c->lat_ref)) {
+		double rel = c->lat_ref - log(h->mean_duration);
+
+		r->pref *= rel < 0.0 ? exp(rel > -HIST_LOG_RATIO_MAX ? rel : -HIST_LOG_RATIO_MAX)
+		                     : 1.0;
+	}
 	/* A lookup may be anyone's: a mean that is no number teaches no
 	 * speed, and one beyond what learning gives is cut to that. */
 	if (h->ratio_n > 0 && isfinite(h->log_ratio_mean)) {
@@ -661,8 +767,12 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 		r->w = r->n / (r->n + c->pk);
 	}
 	if (h->samples > 0) {
-		double p = ((double)h->successes + HW_RELIABILITY_PRIOR) /
+		/* A failure costs failure_cost runs: expected cost per
+		 * success 1 + F q / (1 - q), its inverse a reliability. */
+		double q = (double)(h->samples - (h->successes < h->samples ? h->successes
+		                                                            : h->samples)) /
 		           ((double)h->samples + HW_RELIABILITY_PRIOR);
+		double p = q < 1.0 ? (1.0 - q) / (1.0 - q + c->fc * q) : 0.0;
 
 		r->rel = p > REL_MIN ? (p < 1.0 ? p : 1.0) : REL_MIN;
 	}
@@ -1010,7 +1120,7 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	uint64_t mask = 0, reserved = w->reserved_memory_bytes;
 	double effs[64], all = -1.0, eff = -1.0, perf, rhs, room, sp, m, tq, tr;
 	const hw_known *r = &neutral;
-	int later;
+	int later, looked;
 	hw_known tmp;
 	hw_wk k;
 
@@ -1019,12 +1129,27 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	k.nq = (double)w->active_tests + (double)w->queued_tests;
 	k.cap = (double)(w->capacity ? w->capacity : 1);
 	perf = worker_perf(w);
+	/* The size of the work ahead matters only when it has to wait: a
+	 * free slot spares the ledger's lookup until the load is known. */
+	worker_ahead_host(c, w, &k);
 	m = k.nq + 1.0 - k.cap;
-	rhs = cut * (k.cap + (m > 0.0 ? m : 0.0));
+	looked = m > 0.0 && k.pw < 0.0 && c->open_work;
+	/* g x cap at ahead = active + queued: at most the real one, with
+	 * the least size the ledger may give before it is asked. */
+	if (looked)
+		k.u = c->u_lb;
+	rhs = cut * (k.cap + wait_of(&k, k.nq) * k.cap);
 	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
 	room = (1.0 - cut) * k.cap;
 	if (c->s_ub * perf * room < rhs)
 		return 0;
+	if (looked) {
+		k.u = 1.0;
+		worker_ahead_ledger(c, w, i, &k);
+		rhs = cut * (k.cap + wait_of(&k, k.nq) * k.cap);
+		if (c->s_ub * perf * room < rhs)
+			return 0;
+	}
 	/* A record the memo has is cheap, and its learned speed makes the
 	 * check on the devices tighter. */
 	later = lk && !c->full && c->sl_ub * perf * room < rhs && !memo_hot(c, lk, w, i);
@@ -1089,6 +1214,8 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 	worker_loadf(c, w, &k);
 	if (k.load > c->ceiling)
 		return 0;
+	if (!looked && k.load * k.cap + 1.0 > k.cap)
+		worker_ahead_ledger(c, w, i, &k);
 	worker_wait(&k);
 	sp = prior_speed(c, eff);
 	room = (1.0 - cut) * r->rel;
@@ -1249,6 +1376,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		return LBS_NO_WORKER;
 	ctx_init(&c, s, wl);
 	ctx_learned(&c, learned);
+	ctx_open(&c, learned);
 	if (learned && learned->lookup) {
 		lk.l = learned;
 		if (s->gen) {
@@ -1286,7 +1414,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		memset(best, 0, sizeof(*best));
 		/* The select loops and this use the same filter; a winner that
 		 * fails it here is a bug, not an answer. */
-		if (worker_adjusted(&c, workers[first], &eff, &adj, &k, best) != ELIG_OK)
+		if (worker_adjusted(&c, workers[first], first, &eff, &adj, &k, best) != ELIG_OK)
 			return LBS_EINTERNAL;
 		finish(&c, learned, workers[first], &k, eff, best);
 	}
@@ -1303,6 +1431,7 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
 	if (!workload_valid(wl) || (n && (!workers || !scores)))
 		return LBS_EINVAL;
 	ctx_init(&c, s, wl);
+	ctx_open(&c, learned);
 	/* A blend calls this for every worker of every select, so it takes
 	 * the select's own per-worker path: a cut of -1 skips nothing and
 	 * leaves the hard filter (inline device checks, elig_check only
@@ -1329,6 +1458,7 @@ lbs_status hw_evaluate(const hw_state *s, const lbs_workload *wl,
 	if (!workload_valid(wl) || (n && (!workers || !out)))
 		return LBS_EINVAL;
 	ctx_init(&c, s, wl);
+	ctx_open(&c, learned);
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double eff, adj;
@@ -1337,7 +1467,7 @@ lbs_status hw_evaluate(const hw_state *s, const lbs_workload *wl,
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		memset(&out[i], 0, sizeof(out[i]));
-		out[i].reason = worker_adjusted(&c, w, &eff, &adj, &k, &out[i].f);
+		out[i].reason = worker_adjusted(&c, w, i, &eff, &adj, &k, &out[i].f);
 		if (out[i].reason == ELIG_OK)
 			finish(&c, learned, w, &k, eff, &out[i].f);
 	}

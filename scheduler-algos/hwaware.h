@@ -36,13 +36,33 @@
  *                     speed, shrunk towards the prior while n is small;
  *                     perf the performance_level while WARMING/COOLING
  *                     (at least 0.01), else 1
- *   reliability  p  = (successes + k) / (samples + k), at least 0.001
+ *   reliability  p  = 1 / (1 + F x q / (1 - q)), q = failures /
+ *                     (samples + k) the failure rate under a prior of k
+ *                     successes (HW_RELIABILITY_PRIOR), F = failure_cost
+ *                     (the runs a failure costs: the one wasted, its
+ *                     re-dispatch once the failure is seen, the rerun);
+ *                     at least 0.001.  F = 1 is 1 / expected runs.
  *   run_s           = est_duration_s / s
- *   wait_s          = run_s x max(0, ahead + 1 - c) / c, c = capacity,
- *                     ahead = max(active + queued, load x c)
+ *   wait_s          = (work ahead / s) x max(0, ahead + 1 - c) / (ahead c),
+ *                     c = capacity, ahead = max(active + queued, load x c);
+ *                     the work ahead in nominal seconds is the host's
+ *                     pending_work_s when it gives one, else ahead x the
+ *                     mean size of the open work the plugin placed there
+ *                     (hw_learned.open_work), else ahead x est_duration_s
+ *                     (then wait_s = run_s x max(0, ahead + 1 - c) / c)
  *   completion_s    = (wait_s + run_s) / p
  *   score           = est / (est + completion_s) = s p / (s p + 1 + g),
  *                     g = wait_s / run_s
+ *
+ * Latency alone.  A pair that learned no speed against declared durations
+ * (ratio_n 0) but has successes says only how long it took.  Against its
+ * workload type's reference (hw_learned.latency_ref: the mean log latency
+ * over such pairs, weighted by successes), its learned preference is
+ * multiplied by min(1, exp(ref - ln mean_duration)): a worker 50x slower
+ * than its peers keeps a fiftieth of it.  While a type has such pairs, a
+ * worker with no record of that type has a learned preference of 1, not
+ * 0.5, so that each is tried before the learned ones are compared (the
+ * preference of successful work tends to 1).
  *
  * Every score is in 0..1.  docs/SCORING.md has the full formulas, the
  * defaults and worked examples.
@@ -111,6 +131,7 @@ typedef struct hw_params {
 	int completion;             /* 1: on; 0: the suitability ranks */
 	double prior_weight;        /* 16: k, learned samples the prior is worth, >= 0 */
 	double prior_scale;         /* 4: prior speed per unit of efficiency, > 0 */
+	double failure_cost;        /* 2: runs a failed run costs, >= 1 */
 
 	/* Throughput multipliers, each >= 0. */
 	double tensor_cores;         /* 1.5: tensor cores, matrix-heavy work */
@@ -140,6 +161,22 @@ typedef struct hw_learned {
 	/* May be NULL.  A bound on the learned speeds, so that a select of
 	 * timed work skips a worker on its queue alone, before its lookup. */
 	lbs_speed_ub_fn speed_ub;
+	/* May be NULL.  The mean nominal work (seconds, the unit of
+	 * est_duration_s) of the tests the caller placed on a worker that
+	 * are still running or queued, or < 0 when it knows of none: the
+	 * size of the work ahead when the worker does not give its
+	 * pending_work_s (see worker_wait in hwaware.c).  pos is the
+	 * worker's position in this call's array: a hint the lookup may
+	 * cache by, never a different answer. */
+	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
+	void *open_ctx;
+	/* With open_work: no answer of it is below this (a bound, so that a
+	 * select may skip a worker before its lookup). */
+	double open_min;
+	/* May be NULL (then latency alone teaches nothing).  With ctx as for
+	 * lookup: latency learned without declared durations, see
+	 * "Latency alone" above. */
+	lbs_latency_ref_fn latency_ref;
 } hw_learned;
 
 /* Every factor of one worker's score, for explain and the reason. */

@@ -491,11 +491,13 @@ static void test_config(void)
 	               "config field 'completion.enabled': must be true or false, got a string");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_weight\":-1}}"),
 	               "config field 'completion.prior_weight': must be a number in 0..1000, got -1");
+	CHECK_CONTAINS(create_error("{\"completion\":{\"failure_cost\":0.5}}"),
+	               "config field 'completion.failure_cost': must be a number in 1..100, got 0.5");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_scale\":0}}"),
 	               "config field 'completion.prior_scale': must be a finite number > 0");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior\":2}}"),
 	               "config field 'completion.prior': unknown field (known: enabled, "
-	               "prior_weight, prior_scale)");
+	               "prior_weight, prior_scale, failure_cost)");
 }
 
 /* A config changes decisions: with only the memory weight, the worker with
@@ -836,6 +838,9 @@ static void test_completion_prior(void)
 		"  \"load\":{\"active_tests\":1,\"queued_tests\":1}}]");
 	lbs_workload vis = wl_of(idle.arena, "{\"test_id\":\"v\",\"test_type\":\"vision\","
 	                                     "\"expected_duration\":30}");
+	/* Its own instance: the shared one holds earlier tests' placements
+	 * in its ledger, which size the work ahead. */
+	shim_sched *hw = test_sched("hardware-aware", NULL);
 	const cJSON *gpu, *cpu;
 	cJSON *doc;
 
@@ -857,6 +862,7 @@ static void test_completion_prior(void)
 	CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0)->valuestring, "cpu");
 	cJSON_Delete(doc);
 	CHECK_STR(pick(hw, &vis, &queued), "cpu");
+	sched_close(hw);
 	fleet_free(&idle);
 	fleet_free(&queued);
 }
@@ -951,8 +957,10 @@ static void test_completion_throttle_and_failures(void)
 
 	sched_close(s);
 
-	/* A fails as often as it succeeds, B never: equal speed, and A's
-	 * reliability (successes + 2) / (samples + 2) doubles its estimate. */
+	/* A fails as often as it succeeds, B never: equal speed.  A's failure
+	 * rate q = 12 / (22 + 2) = 0.5 at a failure cost of 2 runs gives a
+	 * reliability of 1 / (1 + 2 q / (1 - q)) = 1/3: three times B's
+	 * estimate. */
 	f = gpu_twins("", "");
 	s = test_sched("hardware-aware", K2);
 	learn_speed(s, LBS_WL_VISION, "A", 1, 10);
@@ -963,14 +971,93 @@ static void test_completion_throttle_and_failures(void)
 	CHECK_CONTAINS(pick_reason(), "of B");
 	ca = candidate(s, &vis, &f, "A", &doc);
 	cb = find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "B");
-	CHECK_NEAR(num(ca, "reliability"), 12.0 / 24, 1e-9);
+	CHECK_NEAR(num(ca, "reliability"), 1.0 / 3, 1e-6);
 	CHECK_NEAR(num(cb, "reliability"), 1, 0);
 	CHECK_NEAR(num(ca, "speed"), num(cb, "speed"), 1e-9);
-	CHECK_NEAR(num(ca, "completion_s"), 2 * num(cb, "completion_s"), 1e-6);
+	CHECK_NEAR(num(ca, "completion_s"), 3 * num(cb, "completion_s"), 1e-4);
 	cJSON_Delete(doc);
 	sched_close(s);
 	fleet_free(&f);
 	arena_free(a);
+}
+
+/*
+ * A twin that fails 30 % of its runs loses to its healthy twin even when
+ * the healthy one has a run of waiting ahead (two tests on two slots, half
+ * a run each way): a failure costs two runs (failure_cost), so B's 70 %
+ * successes weigh as 55 %.  Counted as bare expected runs (failure_cost 1,
+ * as before), the flaky twin took the work.
+ */
+static void test_flaky_twin_avoided(void)
+{
+	arena *a = arena_new();
+	lbs_workload vis = wl_of(a, "{\"test_id\":\"v\",\"test_type\":\"vision\","
+	                            "\"expected_duration\":40}");
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"A\",\"cpu_cores\":8,\"available_memory\":32,\"capacity\":2,"
+		"  \"supported_backends\":[\"cuda\"],\"load\":{\"active_tests\":2}},"
+		" {\"worker_id\":\"B\",\"cpu_cores\":8,\"available_memory\":32,\"capacity\":2,"
+		"  \"supported_backends\":[\"cuda\"]}]");
+	shim_sched *s = test_sched("hardware-aware", K2);
+	shim_sched *one = test_sched("hardware-aware",
+	                             "{\"completion\":{\"prior_weight\":2,\"failure_cost\":1}}");
+	const cJSON *cb;
+	cJSON *doc;
+
+	for (shim_sched **x = (shim_sched *[]){s, one, NULL}; *x; x++) {
+		learn_speed(*x, LBS_WL_VISION, "A", 1, 100);
+		learn_speed(*x, LBS_WL_VISION, "B", 1, 70);
+		for (int i = 0; i < 30; i++)
+			report(*x, "B", LBS_RESULT_FAILURE);
+	}
+	CHECK_STR(pick(s, &vis, &f), "A");
+	cb = candidate(s, &vis, &f, "B", &doc);
+	/* q = 30 / 102, p = (1 - q) / (1 - q + 2 q). */
+	CHECK_NEAR(num(cb, "reliability"), (72.0 / 102) / (72.0 / 102 + 60.0 / 102), 1e-6);
+	cJSON_Delete(doc);
+	CHECK_STR(pick(one, &vis, &f), "B");
+	sched_close(s);
+	sched_close(one);
+	fleet_free(&f);
+	arena_free(a);
+}
+
+/*
+ * Latency alone: requests that declare no duration, on three identical
+ * workers, the first of which answers in 50 ms and the others in 1 ms.
+ * Relative to its peers' latency the slow one keeps a fiftieth of its
+ * learned preference, and loses the traffic; before this, every success
+ * raised its preference and it kept all 2,000 requests.
+ */
+static void test_latency_alone(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"slow\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"fast1\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"fast2\",\"cpu_cores\":8,\"available_memory\":32}]");
+	lbs_workload req = wl_of(f.arena, "{\"test_id\":\"r\",\"test_type\":\"inference\"}");
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	int slow = 0;
+
+	/* What a proxy sends: no duration at all. */
+	req.est_duration_s = 0;
+	for (int i = 0; i < 2000; i++) {
+		const char *got = pick(s, &req, &f);
+		lbs_outcome o = {
+			.struct_size = sizeof o,
+			.workload_type = req.type,
+			.worker_id = got,
+			.result = LBS_RESULT_SUCCESS,
+			.duration_s = strcmp(got, "slow") == 0 ? 0.050 : 0.001,
+		};
+
+		slow += strcmp(got, "slow") == 0;
+		CHECK_INT(sched_report(s, &o), LBS_OK);
+	}
+	CHECK(slow <= 200);
+	CHECK(slow >= 1); /* it was tried */
+	sched_close(s);
+	fleet_free(&f);
 }
 
 /* ===== The worked example of docs/SCORING.md ============================== */
@@ -1201,6 +1288,22 @@ static void make_random(rnd_worker *r, uint32_t i)
 	r->w.active_tests = rnd(3);
 	r->w.queued_tests = rnd(4) == 0 ? rnd(4) : 0;
 	r->w.capacity = rnd(3);
+	/* Mostly a host that does not know its pending work (then the
+	 * fake ledger below sizes it), now and then one that does. */
+	r->w.pending_work_s = rnd(4) ? LBS_WORK_UNKNOWN : rnd(4) * 20.0;
+}
+
+/* A ledger's answer: by the id's last digit, 3..19 s (below the new
+ * work's 10..30, so that waits shrink), none for 0 and 5; never below 3,
+ * the bound given with it. */
+static double fake_open(void *ctx, uint32_t pos, const char *id)
+{
+	size_t n = strlen(id);
+	int d = id[n - 1] - '0';
+
+	(void)ctx;
+	(void)pos;
+	return d % 5 == 0 ? -1.0 : 1.0 + d * 2.0;
 }
 
 static void test_random_consistency(void)
@@ -1208,9 +1311,9 @@ static void test_random_consistency(void)
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL, NULL};
-	hw_learned bounded = {fake_history, NULL, fake_speed_ub};
-	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub};
+	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL, 3.0, NULL};
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
@@ -1417,6 +1520,8 @@ int main(void)
 	test_completion_prior();
 	test_completion_off();
 	test_completion_throttle_and_failures();
+	test_flaky_twin_avoided();
+	test_latency_alone();
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();

@@ -85,6 +85,10 @@ static const char *FLEET3 =
 	" {\"worker_id\": \"fast\", \"cpu_cores\": 8, \"available_memory\": 16,"
 	"  \"load\": {\"cpu_utilization\": 20, \"memory_utilization\": 20}}]";
 
+/* The history formula for timed work of priority <= 3 (completion ranks
+ * it by default; test_deadline shows the difference). */
+#define HISTORY "{\"completion\": false}"
+
 static void test_speed_learns(void)
 {
 	fleet f = fleet_parse(FLEET3);
@@ -94,7 +98,7 @@ static void test_speed_learns(void)
 	lbs_workload other_type = workload_parse(f.arena,
 		"{\"test_id\": \"o\", \"test_type\": \"audio_transcription\","
 		" \"expected_duration\": 60, \"priority\": 1}");
-	shim_sched *s = test_sched("priority", NULL);
+	shim_sched *s = test_sched("priority", HISTORY);
 
 	CHECK(urgent.type != other_type.type);
 	/* Nothing learned: equal scores, the lowest position wins. */
@@ -116,7 +120,7 @@ static void test_speed_learns(void)
 	 * would beat slow (0.78 against 0.68).  fast, unknown here, sits
 	 * between them at 0.58. */
 	{
-		shim_sched *t = test_sched("priority", NULL);
+		shim_sched *t = test_sched("priority", HISTORY);
 
 		report_n(t, &urgent, "failing", 5, LBS_RESULT_FAILURE, 10);
 		report_n(t, &urgent, "slow", 5, LBS_RESULT_SUCCESS, 150);
@@ -144,7 +148,7 @@ static void test_balanced(void)
 		" {\"worker_id\": \"proven\", \"cpu_cores\": 8, \"available_memory\": 16}]");
 	lbs_workload normal = workload_parse(f.arena,
 		"{\"test_id\": \"n\", \"test_type\": \"nlp_text\", \"expected_duration\": 60, \"priority\": 3}");
-	shim_sched *s = test_sched("priority", NULL);
+	shim_sched *s = test_sched("priority", HISTORY);
 
 	/* No history on either: the less loaded wins although it comes second. */
 	CHECK_STR(choose(s, &normal, &f), "idle");
@@ -162,7 +166,7 @@ static void test_balanced(void)
 	/* The original's balanced history part peaked at 0.6 against 0.5 for
 	 * "no history", so a good-but-not-perfect worker (success 1, time
 	 * 0.6: 132 s runs for 60 s expected) lost to an unknown one. */
-	s = test_sched("priority", NULL);
+	s = test_sched("priority", HISTORY);
 	report_n(s, &normal, "proven", 3, LBS_RESULT_SUCCESS, 132);
 	CHECK_STR(choose(s, &normal, &g), "proven");
 	CHECK_CONTAINS(reason, "time 0.60");
@@ -356,7 +360,11 @@ static void test_deadline(void)
 	report_n(s, &none, "steady", 3, LBS_RESULT_SUCCESS, 40);
 	report_n(s, &none, "steady", 1, LBS_RESULT_FAILURE, 40);
 
-	CHECK_STR(choose(s, &none, &f), "quick");
+	/* Without a deadline, urgent timed work ranks by completion: quick
+	 * (6x as fast as declared) has ten tests ahead, 110 s; fresh is
+	 * idle, 47 s by its prior.  The history formula took quick. */
+	CHECK_STR(choose(s, &none, &f), "fresh");
+	CHECK_CONTAINS(reason, "priority 1 (speed): earliest completion, est. 47");
 	CHECK_STR(choose(s, &d200, &f), "quick");
 	/* quick is expected at 110 s: it would miss 60 s, steady would not. */
 	CHECK_STR(choose(s, &d60, &f), "steady");
@@ -373,7 +381,7 @@ static void test_report_validation(void)
 	fleet f = fleet_parse(FLEET3);
 	lbs_workload urgent = workload_parse(f.arena,
 		"{\"test_id\": \"u\", \"expected_duration\": 60, \"priority\": 1}");
-	shim_sched *s = test_sched("priority", NULL);
+	shim_sched *s = test_sched("priority", HISTORY);
 	lbs_outcome o = { .struct_size = sizeof(o), .workload_type = urgent.type,
 	                  .worker_id = "fast", .result = LBS_RESULT_SUCCESS,
 	                  .duration_s = 5 };
@@ -406,7 +414,7 @@ static void test_explain_stats(void)
 	lbs_workload urgent = workload_parse(f.arena,
 		"{\"test_id\": \"u\", \"expected_duration\": 60, \"priority\": 2,"
 		" \"exclude_workers\": [\"failing\"]}");
-	shim_sched *s = test_sched("priority", NULL);
+	shim_sched *s = test_sched("priority", HISTORY);
 	const cJSON *cands, *c0, *rej;
 	cJSON *doc;
 
@@ -509,7 +517,7 @@ static void test_config(void)
 	CHECK_INT(open_with("{\"seed\": \"7\"}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "got a string");
 	CHECK_INT(open_with("{\"sed\": 1}", err, sizeof(err)), LBS_ECONFIG);
-	CHECK_CONTAINS(err, "config field 'sed': unknown field (known: load_ceiling, seed, store)");
+	CHECK_CONTAINS(err, "config field 'sed': unknown field (known: load_ceiling, seed, completion, store)");
 	CHECK_INT(open_with("{\"load_ceiling\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'load_ceiling': must be a number in 0..1, got 1.5");
 	CHECK_INT(open_with("{\"load_ceiling\": 0.5, \"seed\": 9007199254740992}", err,

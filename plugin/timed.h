@@ -1,0 +1,46 @@
+/*
+ * timed.h -- ranking by estimated completion, as the plugin's schedulers
+ * share it: hardware-aware ranks all work that declares a duration this
+ * way, priority its urgent work (priority <= 2).  One hw_state
+ * (scheduler-algos/hwaware.h, which has the estimate) and one in-flight
+ * ledger (plugin/ledger.h) per instance; the learned store stays the
+ * scheduler's.
+ */
+#ifndef LBS_PLUGIN_TIMED_H
+#define LBS_PLUGIN_TIMED_H
+
+#include <stddef.h>
+
+#include <lbsched/abi.h>
+
+#include "hwaware.h"
+#include "ledger.h"
+#include "store_config.h"
+
+typedef struct timed {
+	hw_state *hw;
+	ledger *open; /* placed, not yet reported */
+} timed;
+
+/* LBS_OK or LBS_ENOMEM (then nothing is left to free). */
+lbs_status timed_init(timed *t, const hw_params *p);
+void timed_free(timed *t);
+
+/* The host's clock in seconds; 0 without one (then nothing expires). */
+double timed_now(const lbs_host_api *host);
+
+/* Before a select or score: what the scores read (the store's records,
+ * when it has any; the ledger's open work, when it has any). */
+hw_learned timed_learned(timed *t, store *s);
+
+/* After a select answered `out`: every chosen worker has the work open.
+ * Drops what expired first. */
+void timed_placed(timed *t, const lbs_selection *out, const lbs_workload *wl, double now);
+
+/* report(): the placement is no longer ahead of anything. */
+void timed_reported(timed *t, const lbs_outcome *o);
+
+/* ",\"ledger\":{...}" for stats(), into buf. */
+void timed_stats(const timed *t, char *buf, size_t len);
+
+#endif
