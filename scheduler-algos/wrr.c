@@ -1,0 +1,258 @@
+/*
+ * wrr.c -- smooth weighted round-robin; see wrr.h for the rule.
+ */
+#include "wrr.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "eligible.h"
+
+/* Current weights of ids not eligible for this many selects are dropped
+ * when the table would otherwise grow. */
+#define WRR_KEEP 4096u
+#define WRR_MIN_LOAD_WEIGHT 0.01
+
+static int worker_valid(const lbs_worker *w)
+{
+	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
+}
+
+/* FNV-1a, never 0 (0 marks an empty slot).  A 64-bit collision would make
+ * two workers share one current weight: an out-of-turn pick, never an
+ * ineligible one. */
+static uint64_t id_hash(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h ? h : 1;
+}
+
+void wrr_init(wrr_state *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void wrr_free(wrr_state *s)
+{
+	free(s->slots);
+	free(s->pos_slot);
+	free(s->pos_weight);
+	wrr_init(s);
+}
+
+static uint32_t find(const wrr_state *s, uint64_t h)
+{
+	uint32_t mask = s->cap - 1, i = (uint32_t)(h ^ (h >> 32)) & mask;
+
+	while (s->slots[i].hash && s->slots[i].hash != h)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Rebuild into a table of `cap` slots, keeping entries seen since `since`. */
+static lbs_status rebuild(wrr_state *s, uint32_t cap, uint64_t since)
+{
+	wrr_slot *old = s->slots, *neu = calloc(cap, sizeof(*neu));
+	uint32_t old_cap = s->cap;
+
+	if (!neu)
+		return LBS_ENOMEM;
+	s->slots = neu;
+	s->cap = cap;
+	s->used = 0;
+	for (uint32_t i = 0; i < old_cap; i++) {
+		if (old[i].hash && old[i].seen >= since) {
+			s->slots[find(s, old[i].hash)] = old[i];
+			s->used++;
+		}
+	}
+	free(old);
+	return LBS_OK;
+}
+
+lbs_status wrr_prepare(wrr_state *s, uint32_t n)
+{
+	uint32_t cap = s->cap ? s->cap : 64;
+
+	if (n > s->pos_cap) {
+		uint32_t *ps = realloc(s->pos_slot, n * sizeof(*ps));
+		double *pw;
+
+		if (!ps)
+			return LBS_ENOMEM;
+		s->pos_slot = ps;
+		pw = realloc(s->pos_weight, 2 * (size_t)n * sizeof(*pw));
+		if (!pw)
+			return LBS_ENOMEM;
+		s->pos_weight = pw;
+		s->pos_cap = n;
+	}
+	/* At most half full even if every worker of this call is new. */
+	if (s->cap && ((uint64_t)s->used + n) * 2 <= s->cap)
+		return LBS_OK;
+	if (s->cap && s->steps > WRR_KEEP) {
+		lbs_status st = rebuild(s, s->cap, s->steps - WRR_KEEP);
+
+		if (st != LBS_OK)
+			return st;
+		if (((uint64_t)s->used + n) * 2 <= s->cap)
+			return LBS_OK;
+	}
+	while (((uint64_t)s->used + n) * 2 > cap)
+		cap *= 2;
+	return rebuild(s, cap, 0);
+}
+
+void wrr_forget(wrr_state *s, uint64_t age)
+{
+	if (s->cap)
+		(void)rebuild(s, s->cap, s->steps > age ? s->steps - age : 0);
+}
+
+double wrr_weight_of(const wrr_params *p, const lbs_worker *w)
+{
+	double x;
+
+	switch (p->source) {
+	case WRR_CONFIG:
+		return p->weight ? p->weight(p->weight_ctx, w->id) : 1.0;
+	case WRR_LOAD:
+		x = 1.0 - worker_effective_load(w);
+		return x > WRR_MIN_LOAD_WEIGHT ? x : WRR_MIN_LOAD_WEIGHT;
+	default:
+		return w->capacity ? (double)w->capacity : 1.0;
+	}
+}
+
+/*
+ * Fill the scratch: per position its weight (-1 when not eligible) and its
+ * current weight (0 when never seen); slot positions for commit.  Returns
+ * the number eligible, or -1 for an invalid worker.
+ */
+static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
+                      const lbs_worker *const *workers, uint32_t n, int insert,
+                      double *weight, double *cur)
+{
+	int64_t eligible = 0;
+	double load;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+		uint32_t k;
+
+		if (!worker_valid(w))
+			return -1;
+		weight[i] = -1.0;
+		if (!elig_pass(wl, w, p->ceiling, &load))
+			continue;
+		weight[i] = wrr_weight_of(p, w);
+		if (!(weight[i] > 0.0))
+			weight[i] = 0.0; /* eligible, but never due */
+		k = find(s, id_hash(w->id));
+		if (insert && !s->slots[k].hash) {
+			s->slots[k].hash = id_hash(w->id);
+			s->slots[k].current = 0.0;
+			s->used++;
+		}
+		s->pos_slot[i] = k;
+		cur[i] = s->slots[k].hash ? s->slots[k].current : 0.0;
+		eligible++;
+	}
+	return eligible;
+}
+
+lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
+                    const lbs_worker *const *workers, uint32_t n, uint32_t want,
+                    uint32_t commit, uint32_t *idx, wrr_result *res)
+{
+	double *weight = s->pos_weight, *cur = s->pos_weight + n;
+	int64_t eligible;
+
+	memset(res, 0, sizeof(*res));
+	if (n == 0)
+		return LBS_OK;
+	if (n > s->pos_cap || !s->cap)
+		return LBS_EINTERNAL; /* wrr_prepare was not called */
+	eligible = gather(s, p, wl, workers, n, commit > 0, weight, cur);
+	if (eligible < 0)
+		return LBS_EINVAL;
+	res->n_eligible = (uint32_t)eligible;
+	if (want > res->n_eligible)
+		want = res->n_eligible;
+	for (uint32_t k = 0; k < want; k++) {
+		double total = 0.0;
+		int64_t best = -1;
+
+		for (uint32_t i = 0; i < n; i++) {
+			if (weight[i] < 0.0)
+				continue;
+			cur[i] += weight[i];
+			total += weight[i];
+			if (best < 0 || cur[i] > cur[best])
+				best = i;
+		}
+		if (k == 0) {
+			res->total = total;
+			res->weight = weight[best];
+			res->current = cur[best] - weight[best];
+		}
+		cur[best] -= total;
+		weight[best] = -2.0; /* taken: out of the later steps */
+		idx[res->n_found++] = (uint32_t)best;
+	}
+	if (commit && res->n_found >= commit) {
+		s->steps++;
+		for (uint32_t i = 0; i < n; i++) {
+			if (weight[i] < 0.0 && weight[i] > -1.5)
+				continue; /* -1: not eligible */
+			s->slots[s->pos_slot[i]].current = cur[i];
+			s->slots[s->pos_slot[i]].seen = s->steps;
+		}
+	}
+	return LBS_OK;
+}
+
+lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
+                     const lbs_worker *const *workers, uint32_t n, double *scores,
+                     double *current, double *weight_out)
+{
+	double lo = 0.0, hi = 0.0;
+	double *weight = s->pos_weight, *cur = s->pos_weight + n;
+	int64_t eligible;
+	int any = 0;
+
+	if (n == 0)
+		return LBS_OK;
+	if (n > s->pos_cap || !s->cap)
+		return LBS_EINTERNAL;
+	eligible = gather(s, p, wl, workers, n, 0, weight, cur);
+	if (eligible < 0)
+		return LBS_EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		double v;
+
+		if (current)
+			current[i] = weight[i] < 0.0 ? 0.0 : cur[i];
+		if (weight_out)
+			weight_out[i] = weight[i];
+		if (weight[i] < 0.0) {
+			scores[i] = -1.0;
+			continue;
+		}
+		v = scores[i] = cur[i] + weight[i];
+		if (!any || v < lo)
+			lo = v;
+		if (!any || v > hi)
+			hi = v;
+		any = 1;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (weight[i] >= 0.0)
+			scores[i] = hi > lo ? (scores[i] - lo) / (hi - lo) : 1.0;
+	return LBS_OK;
+}
