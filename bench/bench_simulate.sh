@@ -19,7 +19,7 @@ ratio_rows() { # LABEL ARGS...: one row per seed, columns = schedulers' ratio to
 	local label=$1; shift
 	for s in $seeds; do
 		"$shim" simulate --plugin "$plugin" --quiet "$@" --seed "$s" --warmup 1000 \
-			--compare round-robin,priority,hardware-aware,composite,oracle --json "$tmp/r.json" >/dev/null ||
+			--compare round-robin,priority,hardware-aware,composite,weighted-round-robin,performance,affinity,adaptive,oracle --json "$tmp/r.json" >/dev/null ||
 			{ echo "simulate failed" >&2; return 1; }
 		python3 - "$tmp/r.json" "$label" "$s" <<'PY'
 import json, sys
@@ -33,8 +33,8 @@ PY
 
 echo "mean completion after 1,000 tests of warm-up, as a ratio to the oracle's ($tests tests per run)"
 echo
-echo "| scenario | seed | oracle s | round-robin | priority | hardware-aware | composite |"
-echo "|---|---|---|---|---|---|---|"
+echo "| scenario | seed | oracle s | round-robin | priority | hardware-aware | composite | weighted-round-robin | performance | affinity | adaptive |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 ex=examples
 ratio_rows "hetero 2.3/s" --workers $ex/hetero/fleet.json --truth $ex/hetero/truth.json \
 	--mix $ex/hetero/mix.json --rate 2.3 --tests "$tests"
