@@ -31,6 +31,7 @@
 #include "sched_util.h"
 #include "store_config.h"
 #include "text.h"
+#include "worker_id.h"
 
 #define NAME "affinity"
 #define KEY_MAX 500 /* under STORE_AFFINITY_MAX_KEY with its prefix */
@@ -53,17 +54,6 @@ typedef struct aff_inst {
 static const char *const known_fields[] = { "load_ceiling", "give_way", "max_models", "store",
 	                                    NULL };
 
-static uint64_t key_hash(const char *s)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h ? h : 1;
-}
-
 static aff_entry *slot_of(aff_entry *map, size_t cap, const char *key, uint64_t h)
 {
 	size_t i = (size_t)h & (cap - 1);
@@ -79,7 +69,7 @@ static const char *map_get(const aff_inst *inst, const char *key)
 
 	if (!key[0] || !inst->cap)
 		return NULL;
-	e = slot_of(inst->map, inst->cap, key, key_hash(key));
+	e = slot_of(inst->map, inst->cap, key, wid_hash(key));
 	return e->hash ? e->worker : NULL;
 }
 
@@ -104,7 +94,7 @@ static int map_grow(aff_inst *inst)
  * already. */
 static lbs_status map_set(aff_inst *inst, const char *key, const char *worker, int keep)
 {
-	uint64_t h = key_hash(key);
+	uint64_t h = wid_hash(key);
 	aff_entry *e;
 	char *w;
 
@@ -217,7 +207,7 @@ static void keys_of(const lbs_workload *wl, char *mkey, char *fkey, char *family
 {
 	size_t len = wl->model_id ? strlen(wl->model_id) : 0;
 
-	mkey[0] = fkey[0] = '\0';
+	mkey[0] = fkey[0] = family[0] = '\0';
 	if (len == 0 || len > KEY_MAX)
 		return;
 	snprintf(mkey, KEY_MAX + 3, "m:%s", wl->model_id);
@@ -225,14 +215,17 @@ static void keys_of(const lbs_workload *wl, char *mkey, char *fkey, char *family
 		snprintf(fkey, KEY_MAX + 3, "f:%s", family);
 }
 
-static void af_reason(lbs_selection *out, const aff_result *res, const char *model,
-                      const char *family)
+/* The sentence for a selection made with result res_ for workload wl_. */
+static void af_reason(lbs_selection *out, const void *res_, const void *wl_)
 {
-	char shown[96], fam[64];
+	const aff_result *res = res_;
+	const char *model = ((const lbs_workload *)wl_)->model_id;
+	char shown[96], fam[64], family[KEY_MAX];
 	const char *why;
 
 	if (!out->reason || out->reason_len == 0)
 		return;
+	aff_family_of(model, family, sizeof(family));
 	txt_show(shown, sizeof(shown), model ? model : "");
 	txt_show(fam, sizeof(fam), family);
 	switch (res->via) {
@@ -300,7 +293,7 @@ static lbs_status af_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	if (fkey[0] && aff_moves(res.family) && strlen(chosen) <= STORE_MAX_ID)
 		(void)map_set(inst, fkey, chosen, 1);
 	sc_fill(out, workers, res.n_found, ++inst->cookie);
-	af_reason(out, &res, wl->model_id, family);
+	af_reason(out, &res, wl);
 	return LBS_OK;
 }
 
@@ -343,11 +336,10 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
                              uint32_t n, lbs_write_fn write, void *ctx)
 {
 	aff_inst *inst = p;
-	char mkey[KEY_MAX + 3], fkey[KEY_MAX + 3], family[KEY_MAX], reason[384] = "";
+	char mkey[KEY_MAX + 3], fkey[KEY_MAX + 3], family[KEY_MAX];
 	const char *mw, *fw;
-	uint32_t *idx = NULL, want, need;
-	double *scores = NULL;
-	lbs_selection sel;
+	uint32_t *idx, want, need;
+	double *scores;
 	aff_result res;
 	lbs_status st;
 	sc_explain e;
@@ -357,19 +349,12 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	sc_shards(wl, UINT32_MAX, &want, &need);
 	if (want > n)
 		want = n;
-	if (n) {
-		scores = malloc(n * sizeof(*scores));
-		idx = malloc(n * sizeof(*idx));
-		if (!scores || !idx) {
-			free(scores);
-			free(idx);
-			return LBS_ENOMEM;
-		}
-	}
 	keys_of(wl, mkey, fkey, family);
 	mw = map_get(inst, mkey);
 	fw = map_get(inst, fkey);
-	st = aff_score(&inst->p, wl, workers, n, mw, fw, scores);
+	st = sc_explain_scratch(n, &scores, &idx);
+	if (st == LBS_OK)
+		st = aff_score(&inst->p, wl, workers, n, mw, fw, scores);
 	if (st == LBS_OK)
 		st = aff_pick(&inst->p, wl, workers, n, mw, fw, want, idx, &res);
 	if (st == LBS_OK)
@@ -390,9 +375,7 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		cJSON *c;
 
 		if (scores[i] < 0.0) {
-			sc_explain_reject(&e, workers[i]->id,
-			                  elig_reason_text(elig_check(wl, workers[i], inst->p.ceiling,
-			                                              NULL)));
+			sc_explain_reject_worker(&e, wl, workers[i], inst->p.ceiling);
 			continue;
 		}
 		c = sc_explain_candidate(&e, workers[i]->id, scores[i]);
@@ -402,19 +385,11 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		else if (fw && !strcmp(fw, workers[i]->id))
 			sc_explain_str(&e, c, "remembered_for", "family");
 	}
-	sel = (lbs_selection){ .struct_size = sizeof(sel), .capacity = UINT32_MAX,
-	                       .indices = idx, .reason = reason, .reason_len = sizeof(reason) };
-	if (res.n_found == 0 || res.n_found < need) {
-		sc_reason_none(&sel, NAME, wl, workers, n, inst->p.ceiling, res.n_found, need);
-	} else {
-		for (uint32_t i = 0; i < res.n_found; i++)
-			sc_explain_chosen(&e, workers[idx[i]]->id);
-		af_reason(&sel, &res, wl->model_id, family);
-	}
-	sc_explain_reason(&e, reason);
 	free(scores);
+	st = sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,
+	                      af_reason, &res, wl, write, ctx);
 	free(idx);
-	return sc_explain_end(&e, write, ctx);
+	return st;
 }
 
 const lbs_scheduler_desc sched_affinity_desc = {

@@ -119,9 +119,14 @@ static lbs_status grow_scratch(perf_inst *inst, uint32_t n)
 	return LBS_OK;
 }
 
-static void pf_reason(lbs_selection *out, const perf_factors *f, uint32_t found)
+/* The sentence for a selection whose first worker has factors f_. */
+static void pf_reason(lbs_selection *out, const void *f_, const void *unused)
 {
+	const perf_factors *f = f_;
+	uint32_t found = out->n_selected;
 	char many[48] = "";
+
+	(void)unused;
 
 	if (!out->reason || out->reason_len == 0)
 		return;
@@ -167,7 +172,7 @@ static lbs_status pf_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	sc_fill(out, workers, found, ++inst->cookie);
 	if (out->reason && out->reason_len) {
 		perf_factors_of(&prm, wl, workers[out->indices[0]], &f);
-		pf_reason(out, &f, found);
+		pf_reason(out, &f, NULL);
 	}
 	return LBS_OK;
 }
@@ -208,10 +213,8 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
                              uint32_t n, lbs_write_fn write, void *ctx)
 {
 	perf_inst *inst = p;
-	uint32_t *idx = NULL, want, need, found = 0;
-	double *scores = NULL;
-	char reason[256] = "";
-	lbs_selection sel;
+	uint32_t *idx, want, need, found = 0;
+	double *scores;
 	perf_params prm;
 	perf_factors f;
 	lbs_status st;
@@ -222,17 +225,10 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	sc_shards(wl, UINT32_MAX, &want, &need);
 	if (want > n)
 		want = n;
-	if (n) {
-		scores = malloc(n * sizeof(*scores));
-		idx = malloc(n * sizeof(*idx));
-		if (!scores || !idx) {
-			free(scores);
-			free(idx);
-			return LBS_ENOMEM;
-		}
-	}
 	prm = params_for(inst);
-	st = perf_score(&prm, wl, workers, n, scores);
+	st = sc_explain_scratch(n, &scores, &idx);
+	if (st == LBS_OK)
+		st = perf_score(&prm, wl, workers, n, scores);
 	if (st == LBS_OK)
 		st = sc_explain_begin(&e, NAME);
 	if (st != LBS_OK) {
@@ -244,9 +240,7 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		cJSON *c;
 
 		if (scores[i] < 0.0) {
-			sc_explain_reject(&e, workers[i]->id,
-			                  elig_reason_text(elig_check(wl, workers[i], prm.ceiling,
-			                                              NULL)));
+			sc_explain_reject_worker(&e, wl, workers[i], prm.ceiling);
 			continue;
 		}
 		perf_factors_of(&prm, wl, workers[i], &f);
@@ -262,20 +256,13 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		sc_explain_num(&e, c, "load", f.load);
 	}
 	perf_top(scores, n, want, idx, &found);
-	sel = (lbs_selection){ .struct_size = sizeof(sel), .capacity = UINT32_MAX,
-	                       .indices = idx, .reason = reason, .reason_len = sizeof(reason) };
-	if (found == 0 || found < need) {
-		sc_reason_none(&sel, NAME, wl, workers, n, prm.ceiling, found, need);
-	} else {
-		for (uint32_t i = 0; i < found; i++)
-			sc_explain_chosen(&e, workers[idx[i]]->id);
-		perf_factors_of(&prm, wl, workers[idx[0]], &f);
-		pf_reason(&sel, &f, found);
-	}
-	sc_explain_reason(&e, reason);
 	free(scores);
+	if (found)
+		perf_factors_of(&prm, wl, workers[idx[0]], &f);
+	st = sc_explain_close(&e, NAME, wl, workers, n, prm.ceiling, idx, found, need, pf_reason,
+	                      &f, NULL, write, ctx);
 	free(idx);
-	return sc_explain_end(&e, write, ctx);
+	return st;
 }
 
 const lbs_scheduler_desc sched_performance_desc = {

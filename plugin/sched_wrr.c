@@ -201,8 +201,11 @@ static void wr_destroy(void *p)
 	inst_free(p);
 }
 
-static void wr_reason(lbs_selection *out, const wrr_inst *inst, const wrr_result *res)
+static void wr_reason(lbs_selection *out, const void *inst_, const void *res_)
 {
+	const wrr_inst *inst = inst_;
+	const wrr_result *res = res_;
+
 	if (!out->reason || out->reason_len == 0)
 		return;
 	if (res->n_found == 1)
@@ -289,10 +292,8 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
                              uint32_t n, lbs_write_fn write, void *ctx)
 {
 	wrr_inst *inst = p;
-	uint32_t *idx = NULL, want, need;
-	double *buf = NULL;
-	char reason[256] = "";
-	lbs_selection sel;
+	uint32_t *idx, want, need;
+	double *buf;
 	lbs_status st;
 	wrr_result res;
 	sc_explain e;
@@ -302,16 +303,10 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	sc_shards(wl, UINT32_MAX, &want, &need);
 	if (want > n)
 		want = n;
-	if (n) {
-		buf = malloc(3 * (size_t)n * sizeof(*buf));
-		idx = malloc(n * sizeof(*idx));
-		if (!buf || !idx) {
-			free(buf);
-			free(idx);
-			return LBS_ENOMEM;
-		}
-	}
-	st = wrr_prepare(&inst->st, n);
+	/* Three figures per worker: score, current weight, weight. */
+	st = sc_explain_scratch(3 * n, &buf, &idx);
+	if (st == LBS_OK)
+		st = wrr_prepare(&inst->st, n);
 	if (st == LBS_OK)
 		st = wrr_score(&inst->st, &inst->p, wl, workers, n, buf, buf + n, buf + 2 * n);
 	if (st == LBS_OK)
@@ -327,9 +322,7 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		cJSON *c;
 
 		if (buf[i] < 0.0) {
-			sc_explain_reject(&e, workers[i]->id,
-			                  elig_reason_text(elig_check(wl, workers[i], inst->p.ceiling,
-			                                              NULL)));
+			sc_explain_reject_worker(&e, wl, workers[i], inst->p.ceiling);
 			continue;
 		}
 		c = sc_explain_candidate(&e, workers[i]->id, buf[i]);
@@ -338,19 +331,11 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		sc_explain_num(&e, c, "due", buf[n + i] + buf[2 * n + i]);
 		sc_explain_num(&e, c, "load", worker_load(workers[i]));
 	}
-	sel = (lbs_selection){ .struct_size = sizeof(sel), .capacity = UINT32_MAX,
-	                       .indices = idx, .reason = reason, .reason_len = sizeof(reason) };
-	if (res.n_found == 0 || res.n_found < need) {
-		sc_reason_none(&sel, NAME, wl, workers, n, inst->p.ceiling, res.n_found, need);
-	} else {
-		for (uint32_t i = 0; i < res.n_found; i++)
-			sc_explain_chosen(&e, workers[idx[i]]->id);
-		wr_reason(&sel, inst, &res);
-	}
-	sc_explain_reason(&e, reason);
 	free(buf);
+	st = sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,
+	                      wr_reason, inst, &res, write, ctx);
 	free(idx);
-	return sc_explain_end(&e, write, ctx);
+	return st;
 }
 
 const lbs_scheduler_desc sched_wrr_desc = {

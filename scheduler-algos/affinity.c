@@ -6,11 +6,7 @@
 #include <string.h>
 
 #include "eligible.h"
-
-static int worker_valid(const lbs_worker *w)
-{
-	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
-}
+#include "worker_id.h"
 
 static int is_alnum(char c)
 {
@@ -48,7 +44,7 @@ enum aff_state aff_state_of(const aff_params *p, const lbs_workload *wl,
 	if (!id)
 		return AFF_NONE;
 	for (uint32_t i = 0; i < n; i++) {
-		if (!worker_valid(workers[i]) || strcmp(workers[i]->id, id))
+		if (!wid_valid(workers[i]) || strcmp(workers[i]->id, id))
 			continue;
 		*pos = i;
 		*load = worker_effective_load(workers[i]);
@@ -96,7 +92,7 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
 
 	memset(res, 0, sizeof(*res));
 	for (uint32_t i = 0; i < n; i++) {
-		if (!worker_valid(workers[i]))
+		if (!wid_valid(workers[i]))
 			return LBS_EINVAL;
 		if (elig_pass(wl, workers[i], p->ceiling, &load))
 			res->n_eligible++;
@@ -150,7 +146,7 @@ lbs_status aff_score(const aff_params *p, const lbs_workload *wl,
 
 	memset(&res, 0, sizeof(res));
 	for (uint32_t i = 0; i < n; i++) {
-		if (!worker_valid(workers[i]))
+		if (!wid_valid(workers[i]))
 			return LBS_EINVAL;
 		scores[i] = elig_pass(wl, workers[i], p->ceiling, &load)
 		            ? 0.5 * (1.0 - elig_effective_load(workers[i], load)) : -1.0;

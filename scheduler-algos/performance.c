@@ -6,11 +6,7 @@
 #include <math.h>
 
 #include "eligible.h"
-
-static int worker_valid(const lbs_worker *w)
-{
-	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
-}
+#include "worker_id.h"
 
 static double time_of_ratio(double r)
 {
@@ -63,7 +59,7 @@ lbs_status perf_score(const perf_params *p, const lbs_workload *wl,
 		const lbs_worker *w = workers[i];
 		perf_factors f;
 
-		if (!worker_valid(w))
+		if (!wid_valid(w))
 			return LBS_EINVAL;
 		if (!elig_pass(wl, w, p->ceiling, &load)) {
 			scores[i] = -1.0;

@@ -7,30 +7,15 @@
 #include <string.h>
 
 #include "eligible.h"
+#include "worker_id.h"
 
 /* Current weights of ids not eligible for this many selects are dropped
  * when the table would otherwise grow. */
 #define WRR_KEEP 4096u
 #define WRR_MIN_LOAD_WEIGHT 0.01
 
-static int worker_valid(const lbs_worker *w)
-{
-	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
-}
-
-/* FNV-1a, never 0 (0 marks an empty slot).  A 64-bit collision would make
- * two workers share one current weight: an out-of-turn pick, never an
- * ineligible one. */
-static uint64_t id_hash(const char *s)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h ? h : 1;
-}
+/* Current weights are keyed by wid_hash: a collision would make two
+ * workers share one, an out-of-turn pick, never an ineligible one. */
 
 void wrr_init(wrr_state *s)
 {
@@ -145,7 +130,7 @@ static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		const lbs_worker *w = workers[i];
 		uint32_t k;
 
-		if (!worker_valid(w))
+		if (!wid_valid(w))
 			return -1;
 		weight[i] = -1.0;
 		if (!elig_pass(wl, w, p->ceiling, &load))
@@ -153,9 +138,9 @@ static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		weight[i] = wrr_weight_of(p, w);
 		if (!(weight[i] > 0.0))
 			weight[i] = 0.0; /* eligible, but never due */
-		k = find(s, id_hash(w->id));
+		k = find(s, wid_hash(w->id));
 		if (insert && !s->slots[k].hash) {
-			s->slots[k].hash = id_hash(w->id);
+			s->slots[k].hash = wid_hash(w->id);
 			s->slots[k].current = 0.0;
 			s->used++;
 		}
