@@ -34,52 +34,73 @@ size_t aff_family_of(const char *model_id, char *buf, size_t len)
 	return n;
 }
 
-enum aff_state aff_state_of(const aff_params *p, const lbs_workload *wl,
-                            const lbs_worker *const *workers, uint32_t n, const char *id,
-                            uint32_t *pos, double *load)
+/* The state of the remembered worker at position pos (or absent). */
+static enum aff_state state_at(const aff_params *p, const lbs_workload *wl,
+                               const lbs_worker *const *workers, int64_t pos, double *load)
 {
 	enum elig_reason r;
 
 	*load = -1.0;
-	if (!id)
-		return AFF_NONE;
-	for (uint32_t i = 0; i < n; i++) {
-		if (!wid_valid(workers[i]) || strcmp(workers[i]->id, id))
-			continue;
-		*pos = i;
-		*load = worker_effective_load(workers[i]);
-		r = elig_check(wl, workers[i], p->ceiling, NULL);
-		if (r == ELIG_OVERLOADED)
-			return AFF_BUSY;
-		if (r == ELIG_EXCLUDED)
-			return AFF_EXCLUDED;
-		if (r != ELIG_OK)
-			return AFF_INELIGIBLE;
-		return *load > p->give_way ? AFF_BUSY : AFF_USED;
-	}
-	return AFF_ABSENT;
+	if (pos < 0)
+		return AFF_ABSENT;
+	*load = worker_effective_load(workers[pos]);
+	r = elig_check(wl, workers[pos], p->ceiling, NULL);
+	if (r == ELIG_OVERLOADED)
+		return AFF_BUSY;
+	if (r == ELIG_EXCLUDED)
+		return AFF_EXCLUDED;
+	if (r != ELIG_OK)
+		return AFF_INELIGIBLE;
+	return *load > p->give_way ? AFF_BUSY : AFF_USED;
 }
 
-/* The sticky position, or -1: the model's worker, else the family's. */
-static int64_t sticky(const aff_params *p, const lbs_workload *wl,
-                      const lbs_worker *const *workers, uint32_t n, const char *model_worker,
-                      const char *family_worker, aff_result *res)
+/*
+ * One pass over the fleet: validity, the eligible count, the least loaded
+ * eligible worker, where the remembered workers stand.  Then the sticky
+ * position (the model's worker, else the family's) or -1, into res.
+ */
+static lbs_status scan(const aff_params *p, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n, const char *model_worker,
+                       const char *family_worker, aff_result *res, int64_t *sticky,
+                       int64_t *least, double *least_load)
 {
-	uint32_t mpos = 0, fpos = 0;
-	double mload, fload;
+	int64_t mpos = -1, fpos = -1;
+	double load, mload, fload;
 
-	res->model = aff_state_of(p, wl, workers, n, model_worker, &mpos, &mload);
-	res->family = aff_state_of(p, wl, workers, n, family_worker, &fpos, &fload);
-	res->remembered_load = model_worker ? mload : fload;
+	memset(res, 0, sizeof(*res));
+	*least = -1;
+	*least_load = 2.0;
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+
+		if (!wid_valid(w))
+			return LBS_EINVAL;
+		if (model_worker && mpos < 0 && !strcmp(w->id, model_worker))
+			mpos = i;
+		if (family_worker && fpos < 0 && !strcmp(w->id, family_worker))
+			fpos = i;
+		if (elig_pass(wl, w, p->ceiling, &load)) {
+			double le = elig_effective_load(w, load);
+
+			res->n_eligible++;
+			if (le < *least_load) {
+				*least = i;
+				*least_load = le;
+			}
+		}
+	}
+	res->model = model_worker ? state_at(p, wl, workers, mpos, &mload) : AFF_NONE;
+	res->family = family_worker ? state_at(p, wl, workers, fpos, &fload) : AFF_NONE;
+	res->remembered_load = model_worker ? mload : family_worker ? fload : -1.0;
+	*sticky = -1;
 	if (res->model == AFF_USED) {
 		res->via = AFF_VIA_MODEL;
-		return mpos;
-	}
-	if (res->family == AFF_USED) {
+		*sticky = mpos;
+	} else if (res->family == AFF_USED) {
 		res->via = AFF_VIA_FAMILY;
-		return fpos;
+		*sticky = fpos;
 	}
-	return -1;
+	return LBS_OK;
 }
 
 lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
@@ -87,24 +108,20 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
                     const char *family_worker, uint32_t want, uint32_t *idx,
                     aff_result *res)
 {
-	int64_t first;
-	double load;
+	int64_t first, least;
+	double load, least_load;
+	lbs_status st = scan(p, wl, workers, n, model_worker, family_worker, res, &first, &least,
+	                     &least_load);
 
-	memset(res, 0, sizeof(*res));
-	for (uint32_t i = 0; i < n; i++) {
-		if (!wid_valid(workers[i]))
-			return LBS_EINVAL;
-		if (elig_pass(wl, workers[i], p->ceiling, &load))
-			res->n_eligible++;
+	if (st != LBS_OK || want == 0 || res->n_eligible == 0)
+		return st;
+	if (first < 0) {
+		first = least;
+		res->via = AFF_VIA_LEAST_LOADED;
 	}
-	if (want == 0 || res->n_eligible == 0)
-		return LBS_OK;
-	first = sticky(p, wl, workers, n, model_worker, family_worker, res);
-	if (first >= 0) {
-		idx[res->n_found++] = (uint32_t)first;
-		res->load = worker_effective_load(workers[first]);
-	}
-	/* The rest least loaded first: O(want n), want is a shard count. */
+	idx[res->n_found++] = (uint32_t)first;
+	res->load = worker_effective_load(workers[first]);
+	/* Further shards least loaded first: O(want n), want is a shard count. */
 	while (res->n_found < want) {
 		int64_t best = -1;
 		double best_load = 2.0;
@@ -127,10 +144,6 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
 		}
 		if (best < 0)
 			break;
-		if (res->n_found == 0) {
-			res->via = AFF_VIA_LEAST_LOADED;
-			res->load = best_load;
-		}
 		idx[res->n_found++] = (uint32_t)best;
 	}
 	return LBS_OK;
@@ -140,18 +153,17 @@ lbs_status aff_score(const aff_params *p, const lbs_workload *wl,
                      const lbs_worker *const *workers, uint32_t n, const char *model_worker,
                      const char *family_worker, double *scores)
 {
+	int64_t first, least;
+	double load, least_load;
 	aff_result res;
-	int64_t first;
-	double load;
+	lbs_status st = scan(p, wl, workers, n, model_worker, family_worker, &res, &first, &least,
+	                     &least_load);
 
-	memset(&res, 0, sizeof(res));
-	for (uint32_t i = 0; i < n; i++) {
-		if (!wid_valid(workers[i]))
-			return LBS_EINVAL;
+	if (st != LBS_OK)
+		return st;
+	for (uint32_t i = 0; i < n; i++)
 		scores[i] = elig_pass(wl, workers[i], p->ceiling, &load)
 		            ? 0.5 * (1.0 - elig_effective_load(workers[i], load)) : -1.0;
-	}
-	first = sticky(p, wl, workers, n, model_worker, family_worker, &res);
 	if (first >= 0)
 		scores[first] = 1.0;
 	return LBS_OK;

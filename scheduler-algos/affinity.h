@@ -68,12 +68,6 @@ typedef struct aff_result {
  */
 size_t aff_family_of(const char *model_id, char *buf, size_t len);
 
-/* The state of remembered worker `id` (NULL: AFF_NONE); *pos gets its
- * position when it is in the fleet. */
-enum aff_state aff_state_of(const aff_params *p, const lbs_workload *wl,
-                            const lbs_worker *const *workers, uint32_t n, const char *id,
-                            uint32_t *pos, double *load);
-
 /*
  * Up to `want` workers into idx[]: the model's worker when AFF_USED, else
  * the family's when AFF_USED, else the least loaded; further shards least
