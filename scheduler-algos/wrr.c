@@ -24,79 +24,100 @@ void wrr_init(wrr_state *s)
 
 void wrr_free(wrr_state *s)
 {
-	free(s->slots);
-	free(s->pos_slot);
+	free(s->ent);
+	free(s->index);
+	free(s->pos_ent);
 	free(s->pos_weight);
 	wrr_init(s);
 }
 
-static uint32_t find(const wrr_state *s, uint64_t h)
+/* The entry of hash h, or UINT32_MAX; *slot gets where it is or would go. */
+static uint32_t lookup(const wrr_state *s, uint64_t h, uint32_t *slot)
 {
 	uint32_t mask = s->cap - 1, i = (uint32_t)(h ^ (h >> 32)) & mask;
 
-	while (s->slots[i].hash && s->slots[i].hash != h)
+	while (s->index[i]) {
+		if (s->ent[s->index[i] - 1].hash == h) {
+			*slot = i;
+			return s->index[i] - 1;
+		}
 		i = (i + 1) & mask;
-	return i;
+	}
+	*slot = i;
+	return UINT32_MAX;
 }
 
-/* Rebuild into a table of `cap` slots, keeping entries seen since `since`. */
-static lbs_status rebuild(wrr_state *s, uint32_t cap, uint64_t since)
+/* Keep the entries seen since `since`, with room for `room` more; an
+ * index of at least twice that. */
+static lbs_status rebuild(wrr_state *s, uint64_t since, uint32_t room)
 {
-	wrr_slot *old = s->slots, *neu = calloc(cap, sizeof(*neu));
-	uint32_t old_cap = s->cap;
+	uint32_t kept = 0, cap = 64, slot;
+	uint32_t *index;
 
-	if (!neu)
-		return LBS_ENOMEM;
-	s->slots = neu;
-	s->cap = cap;
-	s->used = 0;
-	for (uint32_t i = 0; i < old_cap; i++) {
-		if (old[i].hash && old[i].seen >= since) {
-			s->slots[find(s, old[i].hash)] = old[i];
-			s->used++;
-		}
+	for (uint32_t i = 0; i < s->n_ent; i++)
+		if (s->ent[i].seen >= since)
+			s->ent[kept++] = s->ent[i];
+	s->n_ent = kept;
+	if ((uint64_t)kept + room > s->ent_cap) {
+		uint64_t want = (uint64_t)kept + room;
+		wrr_entry *e;
+
+		want += want / 2;
+		if (want > UINT32_MAX / 2)
+			return LBS_ENOMEM;
+		e = realloc(s->ent, want * sizeof(*e));
+		if (!e)
+			return LBS_ENOMEM;
+		s->ent = e;
+		s->ent_cap = (uint32_t)want;
 	}
-	free(old);
+	while ((uint64_t)cap < 2 * (uint64_t)s->ent_cap)
+		cap *= 2;
+	if (!(index = calloc(cap, sizeof(*index))))
+		return LBS_ENOMEM;
+	free(s->index);
+	s->index = index;
+	s->cap = cap;
+	for (uint32_t i = 0; i < s->n_ent; i++) {
+		(void)lookup(s, s->ent[i].hash, &slot);
+		s->index[slot] = i + 1;
+	}
 	return LBS_OK;
 }
 
 lbs_status wrr_prepare(wrr_state *s, uint32_t n)
 {
-	uint32_t cap = s->cap ? s->cap : 64;
-
 	if (n > s->pos_cap) {
-		uint32_t *ps = realloc(s->pos_slot, n * sizeof(*ps));
+		uint32_t *pe = realloc(s->pos_ent, n * sizeof(*pe));
 		double *pw;
 
-		if (!ps)
+		if (!pe)
 			return LBS_ENOMEM;
-		s->pos_slot = ps;
+		for (uint32_t i = s->pos_cap; i < n; i++)
+			pe[i] = UINT32_MAX;
+		s->pos_ent = pe;
 		pw = realloc(s->pos_weight, 2 * (size_t)n * sizeof(*pw));
 		if (!pw)
 			return LBS_ENOMEM;
 		s->pos_weight = pw;
 		s->pos_cap = n;
 	}
-	/* At most half full even if every worker of this call is new. */
-	if (s->cap && ((uint64_t)s->used + n) * 2 <= s->cap)
+	/* Room for every worker of this call to be new. */
+	if (s->cap && (uint64_t)s->n_ent + n <= s->ent_cap)
 		return LBS_OK;
 	if (s->cap && s->steps > WRR_KEEP) {
-		lbs_status st = rebuild(s, s->cap, s->steps - WRR_KEEP);
+		lbs_status st = rebuild(s, s->steps - WRR_KEEP, 0);
 
-		if (st != LBS_OK)
+		if (st != LBS_OK || (uint64_t)s->n_ent + n <= s->ent_cap)
 			return st;
-		if (((uint64_t)s->used + n) * 2 <= s->cap)
-			return LBS_OK;
 	}
-	while (((uint64_t)s->used + n) * 2 > cap)
-		cap *= 2;
-	return rebuild(s, cap, 0);
+	return rebuild(s, 0, n);
 }
 
 void wrr_forget(wrr_state *s, uint64_t age)
 {
 	if (s->cap)
-		(void)rebuild(s, s->cap, s->steps > age ? s->steps - age : 0);
+		(void)rebuild(s, s->steps > age ? s->steps - age : 0, 0);
 }
 
 double wrr_weight_of(const wrr_params *p, const lbs_worker *w)
@@ -128,7 +149,8 @@ static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
-		uint32_t k;
+		uint32_t k, slot;
+		uint64_t h;
 
 		if (!wid_valid(w))
 			return -1;
@@ -138,15 +160,20 @@ static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		weight[i] = wrr_weight_of(p, w);
 		if (!(weight[i] > 0.0))
 			weight[i] = 0.0; /* eligible, but never due */
-		k = find(s, wid_hash(w->id));
-		if (insert && !s->slots[k].hash) {
-			s->slots[k].hash = wid_hash(w->id);
-			s->slots[k].current = 0.0;
-			s->used++;
-		}
-		s->pos_slot[i] = k;
-		cur[i] = s->slots[k].hash ? s->slots[k].current : 0.0;
 		eligible++;
+		h = wid_hash(w->id);
+		k = s->pos_ent[i];
+		if (k >= s->n_ent || s->ent[k].hash != h) {
+			k = lookup(s, h, &slot);
+			if (k == UINT32_MAX && insert) {
+				/* wrr_prepare left room for this call's workers */
+				k = s->n_ent++;
+				s->ent[k] = (wrr_entry){ .hash = h };
+				s->index[slot] = k + 1;
+			}
+			s->pos_ent[i] = k;
+		}
+		cur[i] = k < s->n_ent ? s->ent[k].current : 0.0;
 	}
 	return eligible;
 }
@@ -195,8 +222,8 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		for (uint32_t i = 0; i < n; i++) {
 			if (weight[i] < 0.0 && weight[i] > -1.5)
 				continue; /* -1: not eligible */
-			s->slots[s->pos_slot[i]].current = cur[i];
-			s->slots[s->pos_slot[i]].seen = s->steps;
+			s->ent[s->pos_ent[i]].current = cur[i];
+			s->ent[s->pos_ent[i]].seen = s->steps;
 		}
 	}
 	return LBS_OK;

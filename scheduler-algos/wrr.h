@@ -37,21 +37,31 @@ enum wrr_source {
 	WRR_LOAD              /* spare capacity: 1 - effective load, >= 0.01 */
 };
 
-typedef struct wrr_slot {
-	uint64_t hash;  /* 0 = empty */
+typedef struct wrr_entry {
+	uint64_t hash;  /* wid_hash of the worker's id */
 	uint64_t seen;  /* select count when last eligible */
 	double current; /* the smooth rotation's current weight */
-} wrr_slot;
+} wrr_entry;
 
 /* Gives the configured weight of a worker id (WRR_CONFIG). */
 typedef double (*wrr_weight_fn)(void *ctx, const char *id);
 
+/*
+ * Entries are dense, in the order workers were first seen, so a stable
+ * fleet reads them in position order; `index` (open addressing, entry + 1,
+ * 0 empty) finds an id's entry when its position changed.  pos_ent
+ * remembers each position's entry from the last call and is trusted only
+ * when that entry's hash is the worker's.
+ */
 typedef struct wrr_state {
-	wrr_slot *slots;
-	uint32_t cap, used; /* cap: a power of two, or 0 */
+	wrr_entry *ent;
+	uint32_t n_ent, ent_cap;
+	uint32_t *index;
+	uint32_t cap;       /* of index: a power of two, or 0 */
 	uint64_t steps;     /* selects committed */
-	/* Scratch of wrr_prepare's size: per position, slot and weight. */
-	uint32_t *pos_slot;
+	/* Of wrr_prepare's size: per position its entry (kept across calls),
+	 * and scratch weights and current weights. */
+	uint32_t *pos_ent;
 	double *pos_weight;
 	uint32_t pos_cap;
 } wrr_state;
