@@ -98,6 +98,31 @@ static void test_ineligible_keep_weight(void)
 	fleet_free(&f);
 }
 
+/* Current weights follow the worker ids, not positions: after a, a the
+ * weights are a -4, b 2, c 2; with the array reversed the next step is
+ * a 1, b 3, c 3, and the tie goes to the first in this array, c.  (Kept by
+ * position, the reversed array would have handed a's -4 to c and picked
+ * a.) */
+static void test_array_moves(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	shim_sched *s = test_sched("weighted-round-robin", W511);
+	lbs_worker *w;
+
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_STR(choose(s, &wl, &f), "a");
+	for (uint32_t i = 0; i < f.n / 2; i++) {
+		w = f.workers[i];
+		f.workers[i] = f.workers[f.n - 1 - i];
+		f.workers[f.n - 1 - i] = w;
+	}
+	CHECK_STR(choose(s, &wl, &f), "c");
+	CHECK_STR(choose(s, &wl, &f), "a"); /* a 6, b 4, c -3 */
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_shards_none(void)
 {
 	fleet f = fleet_parse(FLEET);
@@ -207,6 +232,7 @@ int main(void)
 	test_load_weights();
 	test_capacity_weights();
 	test_ineligible_keep_weight();
+	test_array_moves();
 	test_shards_none();
 	test_explain_score_stats();
 	test_config_errors();
