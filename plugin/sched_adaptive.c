@@ -62,9 +62,13 @@ typedef struct ad_inst {
 	int32_t role_child[4]; /* adapt_role -> child, -1 when absent */
 	adapt_params p;
 	adapt_state st;
-	uint64_t rng, cookie, unmatched;
+	uint64_t rng, cookie;
 	ad_decision ring[ADAPT_RING];
 	sched_counters n;
+	/* For stats(), which is [any]: per child, over every context;
+	 * rewards in millionths. */
+	_Atomic uint64_t decisions[ADAPT_MAX_CHILDREN], outcomes[ADAPT_MAX_CHILDREN];
+	_Atomic uint64_t reward_u[ADAPT_MAX_CHILDREN], unmatched;
 } ad_inst;
 
 static const char *const known_fields[] = { "children", "config", "store", "load_ceiling",
@@ -348,6 +352,7 @@ static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		return st;
 	}
 	adapt_decided(&inst->st, ctx, c.child);
+	sc_bump(&inst->decisions[c.child]);
 	inst->ring[inst->cookie % ADAPT_RING] = (ad_decision){ .cookie = inst->cookie + 1,
 		.child_cookie = out->cookie, .child = c.child, .ctx = ctx };
 	out->cookie = ++inst->cookie;
@@ -388,10 +393,17 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 		return LBS_EINVAL;
 	d = &inst->ring[(o->cookie - 1) % ADAPT_RING];
 	mine = o->cookie && d->cookie == o->cookie;
-	if (mine)
-		adapt_learn(&inst->st, d->ctx, d->child, adapt_reward(o));
-	else
-		inst->unmatched++;
+	if (mine && adapt_reward(o) >= 0.0) {
+		double r = adapt_reward(o);
+		_Atomic uint64_t *u = &inst->reward_u[d->child];
+
+		adapt_learn(&inst->st, d->ctx, d->child, r);
+		sc_bump(&inst->outcomes[d->child]);
+		atomic_store_explicit(u, atomic_load_explicit(u, memory_order_relaxed) +
+		                      (uint64_t)(r * 1e6 + 0.5), memory_order_relaxed);
+	} else if (!mine) {
+		sc_bump(&inst->unmatched);
+	}
 	size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
 	memset(&copy, 0, sizeof(copy));
 	memcpy(&copy, o, size);
@@ -438,16 +450,14 @@ static lbs_status ad_stats(void *p, lbs_write_fn write, void *ctx)
 	size_t used;
 
 	used = (size_t)snprintf(extra, sizeof(extra), ",\"unmatched_reports\":%llu,\"children\":[",
-	                        (unsigned long long)inst->unmatched);
+	                        (unsigned long long)atomic_load_explicit(&inst->unmatched,
+	                                                                 memory_order_relaxed));
 	for (uint32_t i = 0; i < inst->n_kids && used < sizeof(extra); i++) {
-		uint64_t dec = 0, out = 0;
-		double sum = 0.0;
+		uint64_t dec = atomic_load_explicit(&inst->decisions[i], memory_order_relaxed);
+		uint64_t out = atomic_load_explicit(&inst->outcomes[i], memory_order_relaxed);
+		double sum = (double)atomic_load_explicit(&inst->reward_u[i],
+		                                          memory_order_relaxed) / 1e6;
 
-		for (uint32_t c = 0; c < ADAPT_CONTEXTS; c++) {
-			dec += inst->st.arm[c][i].decisions;
-			out += inst->st.arm[c][i].outcomes;
-			sum += inst->st.arm[c][i].reward_sum;
-		}
 		used += (size_t)snprintf(extra + used, sizeof(extra) - used,
 		                         "%s{\"scheduler\":\"%s\",\"decisions\":%llu,"
 		                         "\"outcomes\":%llu,\"mean_reward\":%.4f}", i ? "," : "",

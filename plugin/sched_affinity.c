@@ -47,7 +47,9 @@ typedef struct aff_inst {
 	store *store;
 	aff_entry *map;
 	size_t cap, used, max;
-	uint64_t not_remembered, cookie;
+	uint64_t cookie;
+	/* For stats(), which is [any]: copies the [data] calls keep. */
+	_Atomic uint64_t remembered, not_remembered;
 	sched_counters n;
 } aff_inst;
 
@@ -108,7 +110,7 @@ static lbs_status map_set(aff_inst *inst, const char *key, const char *worker, i
 		return keep ? store_affinity_put(inst->store, key, worker) : LBS_OK;
 	}
 	if (inst->used >= inst->max) {
-		inst->not_remembered++;
+		sc_bump(&inst->not_remembered);
 		return LBS_NO_WORKER;
 	}
 	if ((inst->used + 1) * 2 > inst->cap && map_grow(inst))
@@ -124,6 +126,7 @@ static lbs_status map_set(aff_inst *inst, const char *key, const char *worker, i
 	}
 	e->hash = h;
 	inst->used++;
+	sc_bump(&inst->remembered);
 	return keep ? store_affinity_put(inst->store, key, worker) : LBS_OK;
 }
 
@@ -320,8 +323,11 @@ static lbs_status af_stats(void *p, lbs_write_fn write, void *ctx)
 	char extra[160];
 
 	store_counts_get(inst->store, &c);
-	snprintf(extra, sizeof(extra), ",\"remembered\":%zu,\"not_remembered\":%llu,"
-	         "\"persistent\":%s", inst->used, (unsigned long long)inst->not_remembered,
+	snprintf(extra, sizeof(extra), ",\"remembered\":%llu,\"not_remembered\":%llu,"
+	         "\"persistent\":%s",
+	         (unsigned long long)atomic_load_explicit(&inst->remembered, memory_order_relaxed),
+	         (unsigned long long)atomic_load_explicit(&inst->not_remembered,
+	                                                  memory_order_relaxed),
 	         c.persistent ? "true" : "false");
 	return sc_stats(NAME, &inst->n, extra, write, ctx);
 }

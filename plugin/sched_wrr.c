@@ -155,6 +155,12 @@ static lbs_status read_config(const cJSON *cfg, wrr_inst *inst, char *err, size_
 			         from);
 		return LBS_ECONFIG;
 	}
+	if (!weights && cJSON_GetObjectItemCaseSensitive(cfg, "default_weight")) {
+		if (err && errlen)
+			snprintf(err, errlen, "config field 'default_weight': only used with "
+			         "\"weights_from\": \"config\", not \"%s\"", from);
+		return LBS_ECONFIG;
+	}
 	if (weights)
 		return read_table(weights, inst, err, errlen);
 	return LBS_OK;

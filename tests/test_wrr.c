@@ -205,6 +205,10 @@ static void test_config_errors(void)
 	CHECK_INT(open_err("weighted-round-robin", "{\"weights\": {\"a\": 1, \"a\": 2}}", err,
 	                   sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'weights.a'");
+	CHECK_INT(open_err("weighted-round-robin", "{\"default_weight\": 2}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'default_weight': only used with \"weights_from\": "
+	                    "\"config\", not \"capabilities\"");
 	CHECK_INT(open_err("weighted-round-robin", "{\"weight\": {}}", err, sizeof(err)),
 	          LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'weight': unknown field");
