@@ -252,6 +252,7 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		if (f.ratio >= 0.0)
 			sc_explain_num(&e, c, "duration_ratio", f.ratio);
 		sc_explain_num(&e, c, "confidence", f.confidence);
+		sc_explain_num(&e, c, "ahead", f.ahead);
 		sc_explain_num(&e, c, "performance", f.perf);
 		sc_explain_num(&e, c, "load", f.load);
 	}

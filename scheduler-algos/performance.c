@@ -13,6 +13,14 @@ static double time_of_ratio(double r)
 	return clamp01(1.0 - (r - 1.0) / 3.0, 0.0);
 }
 
+static double ahead_of(const lbs_worker *w)
+{
+	double cap = w->capacity ? (double)w->capacity : 1.0;
+	double busy = (double)w->active_tests + (double)w->queued_tests + 1.0 - cap;
+
+	return busy > 0.0 ? busy / cap : 0.0;
+}
+
 void perf_factors_of(const perf_params *p, const lbs_workload *wl, const lbs_worker *w,
                      perf_factors *f)
 {
@@ -45,7 +53,9 @@ void perf_factors_of(const perf_params *p, const lbs_workload *wl, const lbs_wor
 		}
 	}
 	f->confidence = fmin(1.0, (double)f->samples / p->confidence_samples);
-	f->perf = (1.0 - f->confidence) * 0.5 + f->confidence * (f->success + f->time) / 2.0;
+	f->ahead = ahead_of(w);
+	f->perf = ((1.0 - f->confidence) * 0.5 + f->confidence * (f->success + f->time) / 2.0) /
+	          (1.0 + f->ahead);
 	f->load = worker_effective_load(w);
 	f->score = (1.0 - lw) * f->perf + lw * (1.0 - f->load);
 }
@@ -66,10 +76,11 @@ lbs_status perf_score(const perf_params *p, const lbs_workload *wl,
 			continue;
 		}
 		if (!p->history) {
-			/* Nothing learned: perf is 0.5 for everyone. */
+			/* Nothing learned: perf is 0.5, discounted by the queue. */
 			double lw = p->load_weight;
 
-			scores[i] = (1.0 - lw) * 0.5 + lw * (1.0 - elig_effective_load(w, load));
+			scores[i] = (1.0 - lw) * 0.5 / (1.0 + ahead_of(w)) +
+			            lw * (1.0 - elig_effective_load(w, load));
 			continue;
 		}
 		perf_factors_of(p, wl, w, &f);

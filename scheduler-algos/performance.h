@@ -18,11 +18,16 @@
  *               success.
  *   confidence  c = min(1, samples / confidence_samples) (default 10; the
  *               original's "experience").
- *   perf        (1 - c) 0.5 + c (success + time) / 2: an unknown worker is
- *               neutral, and history moves it as evidence accumulates.  In
- *               the original the history part peaked at 0.7, so a worker
- *               with a perfect record scored about the same as one never
- *               tried.
+ *   ahead       rounds of work a new test waits for:
+ *               max(0, active + queued + 1 - cap) / cap, cap = capacity
+ *               (0 counts as 1).
+ *   perf        ((1 - c) 0.5 + c (success + time) / 2) / (1 + ahead): an
+ *               unknown worker is neutral, history moves it as evidence
+ *               accumulates, and a queue discounts it as the wait would.
+ *               In the original the history part peaked at 0.7, so a
+ *               worker with a perfect record scored about the same as one
+ *               never tried; and it ignored queues, so the best worker
+ *               drew every test while its queue grew.
  *   score       (1 - load_weight) perf + load_weight (1 - Le), default
  *               load_weight 0.3 as in the original.
  *
@@ -54,7 +59,7 @@ typedef struct perf_params {
 
 typedef struct perf_factors {
 	uint64_t samples;
-	double success, time, confidence, perf, load, score;
+	double success, time, confidence, ahead, perf, load, score;
 	double ratio; /* r, or -1 when unknown */
 	int time_from; /* PERF_TIME_* */
 } perf_factors;

@@ -2,7 +2,8 @@
  * test_performance.c -- the "performance" scheduler through the real
  * plugin: with nothing learned the least loaded wins; learned success and
  * speed decide after report()s, per workload type; a worker with a perfect
- * record beats an untried one and a failing one loses to it; what was
+ * record beats an untried one and a failing one loses to it; a queue
+ * discounts a worker as the wait would; what was
  * learned survives a restart in the shared LMDB store; explain shows every
  * factor; config errors name the field.
  */
@@ -58,6 +59,34 @@ static void test_learns(void)
 	}
 	/* Another workload type learned nothing: least loaded again. */
 	CHECK_STR(choose(s, &nlp, &f), "idle");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* The original ignored queues, so its best worker drew every test while
+ * its queue grew (46x the oracle's completion time in bench/run simulate,
+ * hetero).  Three tests ahead of a new one on a 1-slot worker: its
+ * performance counts a quarter, and the untried "fresh" takes the test. */
+static void test_queue(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload vision = workload_parse(f.arena, VISION);
+	shim_sched *s = test_sched("performance", NULL);
+	cJSON *doc;
+
+	teach(s, vision.type);
+	f.workers[0]->active_tests = 1;
+	f.workers[0]->queued_tests = 2;
+	f.workers[3]->queued_tests = 5; /* idle, slow */
+	CHECK_STR(choose(s, &vision, &f), "fresh");
+	doc = explain_doc(s, &vision, &f);
+	CHECK_NEAR(doc_num(candidate(doc, "good"), "ahead"), 3, 0);
+	CHECK_NEAR(doc_num(candidate(doc, "good"), "performance"), (11.0 / 12.0 + 1) / 2 / 4, 1e-6);
+	CHECK_NEAR(doc_num(candidate(doc, "fresh"), "ahead"), 0, 0);
+	cJSON_Delete(doc);
+	/* A second slot: one round less to wait. */
+	f.workers[0]->capacity = 4;
+	CHECK_STR(choose(s, &vision, &f), "good");
 	sched_close(s);
 	fleet_free(&f);
 }
@@ -160,6 +189,7 @@ static void test_config_errors(void)
 int main(void)
 {
 	test_learns();
+	test_queue();
 	test_explain();
 	test_store_survives();
 	test_config_errors();
