@@ -350,11 +350,8 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	lbs_status st;
 	sc_explain e;
 
-	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+	if (sc_explain_args(wl, workers, n, write, &want, &need) != LBS_OK)
 		return LBS_EINVAL;
-	sc_shards(wl, UINT32_MAX, &want, &need);
-	if (want > n)
-		want = n;
 	keys_of(wl, mkey, fkey, family);
 	mw = map_get(inst, mkey);
 	fw = map_get(inst, fkey);

@@ -220,11 +220,8 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	lbs_status st;
 	sc_explain e;
 
-	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+	if (sc_explain_args(wl, workers, n, write, &want, &need) != LBS_OK)
 		return LBS_EINVAL;
-	sc_shards(wl, UINT32_MAX, &want, &need);
-	if (want > n)
-		want = n;
 	prm = params_for(inst);
 	st = sc_explain_scratch(n, &scores, &idx);
 	if (st == LBS_OK)

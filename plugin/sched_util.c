@@ -285,6 +285,17 @@ void sc_log(const lbs_host_api *host, int32_t level, const char *fmt, ...)
 	host->log(host->host_data, level, msg);
 }
 
+lbs_status sc_explain_args(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                           lbs_write_fn write, uint32_t *want, uint32_t *need)
+{
+	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+		return LBS_EINVAL;
+	sc_shards(wl, UINT32_MAX, want, need);
+	if (*want > n)
+		*want = n;
+	return LBS_OK;
+}
+
 lbs_status sc_explain_scratch(uint32_t n, double **scores, uint32_t **idx)
 {
 	*scores = NULL;

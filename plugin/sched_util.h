@@ -103,6 +103,11 @@ void sc_explain_reason(sc_explain *e, const char *reason);
 /* Print, write through `write`, free.  LBS_ENOMEM when anything failed. */
 lbs_status sc_explain_end(sc_explain *e, lbs_write_fn write, void *ctx);
 
+/* explain()'s argument check (LBS_EINVAL) and the workers select would
+ * look for: *want at most n, *need the workload's minimum. */
+lbs_status sc_explain_args(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                           lbs_write_fn write, uint32_t *want, uint32_t *need);
+
 /* scores[n] and idx[n] for an explain() that ranks like its select; both
  * NULL when n is 0.  LBS_ENOMEM with nothing allocated. */
 lbs_status sc_explain_scratch(uint32_t n, double **scores, uint32_t **idx);

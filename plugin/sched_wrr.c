@@ -304,11 +304,8 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	wrr_result res;
 	sc_explain e;
 
-	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+	if (sc_explain_args(wl, workers, n, write, &want, &need) != LBS_OK)
 		return LBS_EINVAL;
-	sc_shards(wl, UINT32_MAX, &want, &need);
-	if (want > n)
-		want = n;
 	/* Three figures per worker: score, current weight, weight. */
 	st = sc_explain_scratch(3 * n, &buf, &idx);
 	if (st == LBS_OK)
