@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 tests=${SIM_TESTS:-20000}
 seeds=${SIM_SEEDS:-1 2 3}
 printf '{"load_ceiling": 1}\n' >"$tmp/nc.json"
-compare="round-robin,priority,hardware-aware,composite,hardware-aware=$tmp/nc.json,oracle"
+compare="round-robin,priority,hardware-aware,composite,hardware-aware=$tmp/nc.json,weighted-round-robin,performance,affinity,adaptive,oracle"
 : >"$tmp/rows"
 
 # row SET LABEL SEED ARGS...: one table row, kept in $tmp/rows for the means
@@ -60,8 +60,8 @@ header() {
 	echo
 	echo "$1"
 	echo
-	echo "| scenario | seed | oracle s | bound s | oracle / bound | round-robin | priority | hardware-aware | composite | hw, no ceiling |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| scenario | seed | oracle s | bound s | oracle / bound | round-robin | priority | hardware-aware | composite | hw, no ceiling | weighted-round-robin | performance | affinity | adaptive |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 }
 
 random_set() { # SET SEEDS...: simgen fleets at 70% load, 5,000 tests

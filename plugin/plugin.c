@@ -22,7 +22,11 @@
 	X(sched_roundrobin_desc)   \
 	X(sched_priority_desc)     \
 	X(sched_hwaware_desc)      \
-	X(sched_composite_desc)
+	X(sched_composite_desc)    \
+	X(sched_wrr_desc)          \
+	X(sched_performance_desc)  \
+	X(sched_affinity_desc)     \
+	X(sched_adaptive_desc)
 
 #define DECLARE(d) extern const lbs_scheduler_desc d;
 SCHEDULERS(DECLARE)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "eligible.h"
@@ -284,4 +285,60 @@ void sc_log(const lbs_host_api *host, int32_t level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	host->log(host->host_data, level, msg);
+}
+
+lbs_status sc_explain_args(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                           lbs_write_fn write, uint32_t *want, uint32_t *need)
+{
+	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+		return LBS_EINVAL;
+	sc_shards(wl, UINT32_MAX, want, need);
+	if (*want > n)
+		*want = n;
+	return LBS_OK;
+}
+
+lbs_status sc_explain_scratch(uint32_t n, double **scores, uint32_t **idx)
+{
+	*scores = NULL;
+	*idx = NULL;
+	if (n == 0)
+		return LBS_OK;
+	*scores = malloc(n * sizeof(**scores));
+	*idx = malloc(n * sizeof(**idx));
+	if (!*scores || !*idx) {
+		free(*scores);
+		free(*idx);
+		*scores = NULL;
+		*idx = NULL;
+		return LBS_ENOMEM;
+	}
+	return LBS_OK;
+}
+
+void sc_explain_reject_worker(sc_explain *e, const lbs_workload *wl, const lbs_worker *w,
+                              double ceiling)
+{
+	sc_explain_reject(e, w->id, elig_reason_text(elig_check(wl, w, ceiling, NULL)));
+}
+
+lbs_status sc_explain_close(sc_explain *e, const char *who, const lbs_workload *wl,
+                            const lbs_worker *const *workers, uint32_t n, double ceiling,
+                            uint32_t *idx, uint32_t found, uint32_t need, sc_reason_fn reason,
+                            const void *a, const void *b, lbs_write_fn write, void *ctx)
+{
+	char text[384] = "";
+	lbs_selection sel = { .struct_size = sizeof(sel), .capacity = UINT32_MAX,
+		              .indices = idx, .reason = text, .reason_len = sizeof(text) };
+
+	if (found == 0 || found < need) {
+		sc_reason_none(&sel, who, wl, workers, n, ceiling, found, need);
+	} else {
+		for (uint32_t i = 0; i < found; i++)
+			sc_explain_chosen(e, workers[idx[i]]->id);
+		sel.n_selected = found;
+		reason(&sel, a, b);
+	}
+	sc_explain_reason(e, text);
+	return sc_explain_end(e, write, ctx);
 }

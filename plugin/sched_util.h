@@ -103,6 +103,33 @@ void sc_explain_reason(sc_explain *e, const char *reason);
 /* Print, write through `write`, free.  LBS_ENOMEM when anything failed. */
 lbs_status sc_explain_end(sc_explain *e, lbs_write_fn write, void *ctx);
 
+/* explain()'s argument check (LBS_EINVAL) and the workers select would
+ * look for: *want at most n, *need the workload's minimum. */
+lbs_status sc_explain_args(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                           lbs_write_fn write, uint32_t *want, uint32_t *need);
+
+/* scores[n] and idx[n] for an explain() that ranks like its select; both
+ * NULL when n is 0.  LBS_ENOMEM with nothing allocated. */
+lbs_status sc_explain_scratch(uint32_t n, double **scores, uint32_t **idx);
+
+/* A rejected worker with the first requirement it failed. */
+void sc_explain_reject_worker(sc_explain *e, const lbs_workload *wl, const lbs_worker *w,
+                              double ceiling);
+
+/* Writes a scheduler's reason sentence for sel (indices, n_selected set). */
+typedef void (*sc_reason_fn)(lbs_selection *sel, const void *a, const void *b);
+
+/*
+ * The end of an explain() whose select would answer idx[0..found): the
+ * chosen workers and the sentence select would write -- sc_reason_none when
+ * found is 0 or under `need`, else reason(sel, a, b) -- then
+ * sc_explain_end.
+ */
+lbs_status sc_explain_close(sc_explain *e, const char *who, const lbs_workload *wl,
+                            const lbs_worker *const *workers, uint32_t n, double ceiling,
+                            uint32_t *idx, uint32_t found, uint32_t need, sc_reason_fn reason,
+                            const void *a, const void *b, lbs_write_fn write, void *ctx);
+
 /* Log through the host when it offers a logger (host may be NULL). */
 void sc_log(const lbs_host_api *host, int32_t level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -96,7 +96,11 @@ struct store {
 	_Atomic uint64_t pairs; /* hist_count of the view, for [any] readers */
 	_Atomic uint64_t refused_pairs;
 	_Atomic uint64_t bad_records; /* skipped by the last view read */
+	char **aff;                       /* under mu: affinity key, worker, ... to write */
+	uint32_t aff_len, aff_cap;
 };
+
+static void affinity_drain(store *s);
 
 void store_opts_default(store_opts *o)
 {
@@ -630,6 +634,7 @@ static void *flusher(void *arg)
 				/* Processes killed while reading leave reader slots
 				 * that pin old pages; clear them while idle. */
 				mdb_reader_check(s->env, NULL);
+				affinity_drain(s);
 				/* A view nobody adopted yet may be replaced; free the
 				 * host's retired one here, off its thread. */
 				hist_free(atomic_exchange(&s->retired, NULL));
@@ -681,6 +686,7 @@ static void *flusher(void *arg)
 			atomic_fetch_add(&s->committed, n - skipped);
 			atomic_fetch_add(&s->commits, 1);
 			refresh_if_foreign(s, txnid);
+			affinity_drain(s);
 		}
 		for (uint32_t i = 0; i < n; i++)
 			free(s->batch[i].worker);
@@ -691,6 +697,7 @@ static void *flusher(void *arg)
 		pthread_cond_broadcast(&s->done);
 	}
 	pthread_mutex_unlock(&s->mu);
+	affinity_drain(s);
 	return NULL;
 }
 
@@ -1365,4 +1372,172 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 		snprintf(err, errlen, "store '%s': nothing written: %s", dir, mdb_strerror(rc));
 	close_maintenance(s);
 	return rc ? LBS_EIO : LBS_OK;
+}
+
+/* ---- the affinity scheduler's memory --------------------------------------- */
+
+/*
+ * Named database "affinity" (store.h): opened inside each transaction that
+ * uses it, with MDB_CREATE only when writing, so a store that never had an
+ * affinity scheduler has no such database and reads as empty.  LMDB allows
+ * one transaction that opens a database at a time in a process, hence
+ * envs_mu for the whole transaction.  Reads run at the scheduler's create;
+ * writes on the flusher thread, from what store_affinity_put queued.
+ */
+#define AFFINITY_DB "affinity"
+/* Pairs queued between two drains at most (a drain runs at least every
+ * refresh_ms); beyond, a pair is dropped and counted as lost. */
+#define AFFINITY_QUEUE_MAX 65536u
+
+static int affinity_begin(store *s, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
+{
+	int rc;
+
+	pthread_mutex_lock(&envs_mu);
+	pthread_rwlock_rdlock(&s->se->resize);
+	rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		pthread_rwlock_unlock(&s->se->resize);
+		adopt_map_size(s);
+		pthread_rwlock_rdlock(&s->se->resize);
+		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	}
+	if (rc == 0) {
+		rc = mdb_dbi_open(*txn, AFFINITY_DB, flags & MDB_RDONLY ? 0 : MDB_CREATE, dbi);
+		if (rc)
+			mdb_txn_abort(*txn);
+	}
+	if (rc) {
+		pthread_rwlock_unlock(&s->se->resize);
+		pthread_mutex_unlock(&envs_mu);
+	}
+	return rc;
+}
+
+static void affinity_end(store *s)
+{
+	pthread_rwlock_unlock(&s->se->resize);
+	pthread_mutex_unlock(&envs_mu);
+}
+
+lbs_status store_affinity_read(store *s, store_affinity_fn fn, void *ctx, char *err,
+                               size_t errlen)
+{
+	char key[STORE_AFFINITY_MAX_KEY + 1], worker[MAX_ID + 1];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	int rc;
+
+	if (!s || !s->persistent)
+		return LBS_OK;
+	rc = affinity_begin(s, MDB_RDONLY, &txn, &dbi);
+	if (rc == MDB_NOTFOUND)
+		return LBS_OK; /* never written */
+	if (rc) {
+		snprintf(err, errlen, "store '%s': cannot read its affinities: %s", s->path,
+		         mdb_strerror(rc));
+		return LBS_EIO;
+	}
+	if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			/* Not a pair of ours: skip rather than misread. */
+			if (!k.mv_size || k.mv_size > STORE_AFFINITY_MAX_KEY || !v.mv_size ||
+			    v.mv_size > MAX_ID || memchr(k.mv_data, 0, k.mv_size) ||
+			    memchr(v.mv_data, 0, v.mv_size))
+				continue;
+			memcpy(key, k.mv_data, k.mv_size);
+			key[k.mv_size] = '\0';
+			memcpy(worker, v.mv_data, v.mv_size);
+			worker[v.mv_size] = '\0';
+			if (fn(ctx, key, worker))
+				break;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	affinity_end(s);
+	return LBS_OK;
+}
+
+lbs_status store_affinity_put(store *s, const char *key, const char *worker)
+{
+	size_t kl = strlen(key), wl = strlen(worker);
+	char *k, *w;
+
+	if (!s || !s->persistent)
+		return LBS_OK;
+	if (!kl || kl > STORE_AFFINITY_MAX_KEY || !wl || wl > MAX_ID)
+		return LBS_EINVAL;
+	k = strdup(key);
+	w = strdup(worker);
+	pthread_mutex_lock(&s->mu);
+	if (k && w && s->aff_len + 2 > s->aff_cap && s->aff_cap < 2 * AFFINITY_QUEUE_MAX) {
+		uint32_t cap = s->aff_cap ? s->aff_cap * 2 : 64;
+		char **a = realloc(s->aff, cap * sizeof(*a));
+
+		if (a) {
+			s->aff = a;
+			s->aff_cap = cap;
+		}
+	}
+	if (k && w && s->aff_len + 2 <= s->aff_cap) {
+		s->aff[s->aff_len++] = k;
+		s->aff[s->aff_len++] = w;
+		k = w = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (k || w) {
+		free(k);
+		free(w);
+		atomic_fetch_add(&s->lost, 1);
+		return LBS_EIO;
+	}
+	return LBS_OK;
+}
+
+/* Write what store_affinity_put queued, in one transaction; the flusher's
+ * (called without s->mu).  A failure is logged and the pairs dropped: the
+ * scheduler still has them in memory, only a restart would miss them. */
+static void affinity_drain(store *s)
+{
+	char **a, cnt[16];
+	uint32_t n;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	a = s->aff;
+	n = s->aff_len;
+	s->aff = NULL;
+	s->aff_len = s->aff_cap = 0;
+	pthread_mutex_unlock(&s->mu);
+	if (!n) {
+		free(a);
+		return;
+	}
+	rc = affinity_begin(s, 0, &txn, &dbi);
+	if (rc == 0) {
+		for (uint32_t i = 0; rc == 0 && i + 1 < n; i += 2) {
+			MDB_val k = { strlen(a[i]), a[i] }, v = { strlen(a[i + 1]), a[i + 1] };
+
+			rc = mdb_put(txn, dbi, &k, &v, 0);
+		}
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		affinity_end(s);
+	}
+	if (rc) {
+		snprintf(cnt, sizeof cnt, "%u", n / 2);
+		logf_host(s, LBS_LOG_ERROR, "store '%s': %s affinities not written", s->path, cnt);
+		logf_host(s, LBS_LOG_ERROR, "store '%s': %s", s->path, mdb_strerror(rc));
+	}
+	for (uint32_t i = 0; i < n; i++)
+		free(a[i]);
+	free(a);
 }

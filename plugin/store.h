@@ -185,4 +185,29 @@ const char *store_hist_problem(const lbs_history *h);
 lbs_status store_dir_write(const char *dir, const store_item *items, size_t n,
                            int replace, char *err, size_t errlen);
 
+/* ---- the affinity scheduler's memory ------------------------------------ */
+
+/*
+ * Named database "affinity": key = an affinity key (the affinity scheduler
+ * writes "m:<model id>" and "f:<model family>"), value = the worker id
+ * bytes, neither NUL-terminated.  Separate from "prefs", so the schema,
+ * export, import and reset of learned records are unchanged by it.  Both
+ * calls do nothing on a memory-only store.
+ */
+#define STORE_AFFINITY_MAX_KEY 511
+
+/* Return nonzero to stop. */
+typedef int (*store_affinity_fn)(void *ctx, const char *key, const char *worker);
+
+/* [control] Every pair, in key order; a store that has none reads as
+ * empty.  Errors: LBS_EIO "store '<dir>': cannot read its affinities: ...". */
+lbs_status store_affinity_read(store *s, store_affinity_fn fn, void *ctx, char *err,
+                               size_t errlen);
+
+/* [data] Set key -> worker: queued (copied), written by the flusher within
+ * refresh_ms, and at store_close.  LBS_EINVAL for an empty or too long key
+ * (STORE_AFFINITY_MAX_KEY) or worker (STORE_MAX_ID); LBS_EIO when out of
+ * memory or 65,536 pairs are already waiting (counted in "lost"). */
+lbs_status store_affinity_put(store *s, const char *key, const char *worker);
+
 #endif

@@ -7,24 +7,10 @@
 #include <string.h>
 
 #include "eligible.h"
+#include "worker_id.h"
 
-static int worker_valid(const lbs_worker *w)
-{
-	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
-}
-
-/* FNV-1a: the cursor only needs to recognise an id it saw, and a collision
- * costs one out-of-turn choice, never a wrong one. */
-static uint64_t id_hash(const char *s)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
+/* Cursors recognise the id they chose by wid_hash: a collision costs one
+ * out-of-turn choice, never a wrong one. */
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -51,7 +37,7 @@ uint64_t rr_class_of(const lbs_workload *wl)
 		for (uint32_t i = 0; i < wl->n_required_accels; i++) {
 			const char *k = wl->required_accel_kinds[i];
 
-			h = mix(h, k ? id_hash(k) : 0);
+			h = mix(h, k ? wid_hash(k) : 0);
 			h = mix(h, wl->required_accel_counts[i]);
 		}
 	}
@@ -92,13 +78,13 @@ static uint32_t cursor_start(const rr_cursor *c, const lbs_worker *const *worker
 		return 0;
 	if (c->last < n) {
 		w = workers[c->last];
-		if (worker_valid(w) && id_hash(w->id) == c->id_hash)
+		if (wid_valid(w) && wid_hash(w->id) == c->id_hash)
 			return c->last + 1 < n ? c->last + 1 : 0;
 	}
 	/* The array changed since the last choice: find that worker again. */
 	for (uint32_t j = 0; j < n; j++) {
 		w = workers[j];
-		if (worker_valid(w) && id_hash(w->id) == c->id_hash)
+		if (wid_valid(w) && wid_hash(w->id) == c->id_hash)
 			return j + 1 < n ? j + 1 : 0;
 	}
 	/* It left the fleet; carry on from where it stood. */
@@ -130,7 +116,7 @@ lbs_status rr_pick(const rr_state *s, const lbs_workload *wl,
 	while (res->scanned < n && res->n_found < want) {
 		const lbs_worker *w = workers[i];
 
-		if (!worker_valid(w))
+		if (!wid_valid(w))
 			return LBS_EINVAL;
 		res->scanned++;
 		if (elig_check(wl, w, ceiling, NULL) == ELIG_OK)
@@ -157,7 +143,7 @@ void rr_commit(rr_state *s, const rr_result *res,
 {
 	rr_cursor *set = &s->classes[set_of(res->klass) * RR_WAYS];
 	rr_cursor *slot = NULL;
-	uint64_t hash = id_hash(workers[last]->id);
+	uint64_t hash = wid_hash(workers[last]->id);
 
 	s->clock++;
 	for (int i = 0; i < RR_WAYS; i++) {
@@ -186,7 +172,7 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
 	double load;
 
 	for (i = 0; i < n; i++) {
-		if (!worker_valid(workers[i]))
+		if (!wid_valid(workers[i]))
 			return LBS_EINVAL;
 		/* elig_pass is elig_check(...) == ELIG_OK, inline: this runs
 		 * over the whole fleet on every blended select. */

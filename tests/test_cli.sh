@@ -39,7 +39,7 @@ mkdir "$tmp/bare" && cp "$LBS_OLD_PLUGIN" "$tmp/bare/lbsched.so"
 read -r pass fail <"$tmp/counts"
 
 # decide: one line per test, blank lines skipped, right workers
-for sched in round-robin priority; do
+for sched in round-robin priority weighted-round-robin performance affinity adaptive; do
 	expect_rc 0 "$shim" decide --plugin "$plugin" --scheduler $sched --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 	lines "$tmp/out" 4
 	has "$tmp/out" '{"test_id":"t1","status":"ok","workers":["gpu_1"]'

@@ -169,6 +169,10 @@ check "... with the plugin's message" grep -q "config field 'store.nope': unknow
 try_conf badname "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|"
 check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no scheduler named 'no-such'" <<<"$out"
 
+# The schedulers issue 16 added are found by name like the others.
+try_conf adaptive "s|lbsched_scheduler round-robin;|lbsched_scheduler adaptive;|"
+check "nginx -t accepts lbsched_scheduler adaptive" test $rc -eq 0
+
 try_conf backup "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|"
 check "nginx -t refuses backup servers" grep -q 'does not support parameter "backup"' <<<"$out"
 

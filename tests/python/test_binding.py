@@ -187,7 +187,9 @@ class PicksTest(unittest.TestCase):
     def test_factory_names(self):
         workers, loads = original_fleet()
         t = original_tests()[0]
-        for kind in ("round_robin", "priority_based", "hardware_aware"):
+        for kind in ("round_robin", "priority_based", "hardware_aware",
+                     "weighted_round_robin", "performance_based",
+                     "affinity_based", "adaptive"):
             s = lbsched.create_scheduler(kind, plugin=PLUGIN)
             self.assertIn(s.select_worker(t, workers, loads, {}), workers)
         comp = lbsched.create_scheduler(

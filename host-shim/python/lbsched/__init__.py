@@ -617,15 +617,19 @@ SCHEDULER_TYPES = {
     "priority_based": "priority",
     "hardware_aware": "hardware-aware",
     "composite": "composite",
+    "weighted_round_robin": "weighted-round-robin",
+    "performance_based": "performance",
+    "affinity_based": "affinity",
+    "adaptive": "adaptive",
 }
 
 
 def create_scheduler(scheduler_type, **kwargs):
-    """The original create_scheduler: "round_robin", "priority_based",
+    """The original create_scheduler: "round_robin", "weighted_round_robin",
+    "performance_based", "priority_based", "affinity_based", "adaptive",
     "hardware_aware", or "composite" with algorithms=[{"type", "weight"}].
-    Other keyword arguments: plugin, config.  The original's other types
-    have no lbsched scheduler yet and raise ValueError, as unknown types
-    did in the original."""
+    Other keyword arguments: plugin, config.  Unknown types raise
+    ValueError, as in the original."""
     plugin = kwargs.pop("plugin", None)
     config = kwargs.pop("config", None)
     name = SCHEDULER_TYPES.get(scheduler_type)

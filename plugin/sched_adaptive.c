@@ -1,0 +1,582 @@
+/*
+ * sched_adaptive.c -- the "adaptive" scheduler: for each request, one of
+ * its children decides, chosen by the outcomes the children's decisions
+ * had in the same context (scheduler-algos/adaptive.h).  The original
+ * service's default scheduler.
+ *
+ * Config: {"children": ["performance", "weighted-round-robin", "affinity",
+ *                       "priority"],
+ *          "config": {"performance": {...}, ...},
+ *          "store": {...}, "load_ceiling": 0.9,
+ *          "epsilon": 0.1, "prior_strength": 10, "seed": 1}
+ *   children        schedulers of this plugin (not adaptive or composite),
+ *                   up to 8, each once; the default is the original's four.
+ *   config          a child's own config, by its name.
+ *   store           given to the children that keep something in it and
+ *                   have none in "config": performance (outcomes) and
+ *                   affinity (its model map).  Only one child gets it for
+ *                   outcomes, so no outcome is learned twice.
+ *   load_ceiling    given to every child whose config has none.
+ *   epsilon         share of requests that explore another child, 0..1.
+ *   prior_strength  outcomes a measurement needs to weigh as much as the
+ *                   original's rule, > 0.
+ *   seed            the exploration draws are a fixed sequence for a seed.
+ *
+ * report(): the deciding child's decision is found by the cookie (a ring of
+ * the last ADAPT_RING decisions), its reward learned; the outcome then goes
+ * to every child with a report slot.  What adaptive measured is in memory
+ * only; its children keep what they keep.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adaptive.h"
+#include "config.h"
+#include "priority.h"
+#include "sched_util.h"
+#include "text.h"
+
+#define NAME "adaptive"
+#define ADAPT_RING 4096u
+#define CHILD_REASON 320
+
+LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
+
+typedef struct ad_child {
+	const lbs_scheduler_desc *desc;
+	void *inst;
+	const char *name; /* the descriptor's */
+} ad_child;
+
+typedef struct ad_decision {
+	uint64_t cookie;       /* ours; 0 = empty */
+	uint64_t child_cookie; /* the child's */
+	uint32_t child, ctx;
+} ad_decision;
+
+typedef struct ad_inst {
+	const lbs_host_api *host;
+	ad_child kids[ADAPT_MAX_CHILDREN];
+	uint32_t n_kids;
+	int32_t role_child[4]; /* adapt_role -> child, -1 when absent */
+	adapt_params p;
+	adapt_state st;
+	uint64_t rng, cookie;
+	ad_decision ring[ADAPT_RING];
+	sched_counters n;
+	/* For stats(), which is [any]: per child, over every context;
+	 * rewards in millionths. */
+	_Atomic uint64_t decisions[ADAPT_MAX_CHILDREN], outcomes[ADAPT_MAX_CHILDREN];
+	_Atomic uint64_t reward_u[ADAPT_MAX_CHILDREN], unmatched;
+} ad_inst;
+
+static const char *const known_fields[] = { "children", "config", "store", "load_ceiling",
+	                                    "epsilon", "prior_strength", "seed", NULL };
+static const char *const default_children[] = { "performance", "weighted-round-robin",
+	                                        "affinity", "priority" };
+static const char *const role_names[] = { "performance", "weighted-round-robin", "affinity",
+	                                  "priority" };
+static const char *const allowed[] = { "performance", "weighted-round-robin", "affinity",
+	                               "priority", "round-robin", "hardware-aware", NULL };
+
+static int takes_store(const char *name)
+{
+	return !strcmp(name, "performance") || !strcmp(name, "affinity");
+}
+
+static void inst_free(ad_inst *inst)
+{
+	if (!inst)
+		return;
+	for (uint32_t i = 0; i < inst->n_kids; i++)
+		if (inst->kids[i].inst)
+			inst->kids[i].desc->destroy(inst->kids[i].inst);
+	free(inst);
+}
+
+/* Create child `name` with its config: config[name] plus the shared
+ * fields it lacks.  Its messages name the path in our config. */
+static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
+                             const cJSON *own, char *err, size_t errlen)
+{
+	const lbs_scheduler_desc *d = lbs_plugin_entry_v1()->scheduler_find(name);
+	ad_child *c = &inst->kids[inst->n_kids];
+	const cJSON *store = cJSON_GetObjectItemCaseSensitive(cfg, "store");
+	const cJSON *ceiling = cJSON_GetObjectItemCaseSensitive(cfg, "load_ceiling");
+	cJSON *sub;
+	char *text, group[64];
+	lbs_status st;
+
+	sub = own ? cJSON_Duplicate(own, 1) : cJSON_CreateObject();
+	if (!sub)
+		return LBS_ENOMEM;
+	if (ceiling && !cJSON_GetObjectItemCaseSensitive(sub, "load_ceiling"))
+		cJSON_AddItemToObject(sub, "load_ceiling", cJSON_Duplicate(ceiling, 1));
+	if (store && takes_store(name) && !cJSON_GetObjectItemCaseSensitive(sub, "store"))
+		cJSON_AddItemToObject(sub, "store", cJSON_Duplicate(store, 1));
+	text = cJSON_PrintUnformatted(sub);
+	cJSON_Delete(sub);
+	if (!text)
+		return LBS_ENOMEM;
+	st = d->create(inst->host, text, strlen(text), &c->inst, err, errlen);
+	free(text);
+	if (st != LBS_OK) {
+		snprintf(group, sizeof(group), "config.%s", name);
+		return cfg_nested(group, st, err, errlen);
+	}
+	c->desc = d;
+	c->name = d->name;
+	inst->n_kids++;
+	return LBS_OK;
+}
+
+static lbs_status bad_child(const char *why, int i, const char *name, char *err, size_t errlen)
+{
+	char shown[64];
+
+	if (err && errlen)
+		snprintf(err, errlen, "config field 'children[%d]': %s, got \"%s\" (known: "
+		         "performance, weighted-round-robin, affinity, priority, round-robin, "
+		         "hardware-aware)", i, why, txt_show(shown, sizeof(shown), name));
+	return LBS_ECONFIG;
+}
+
+static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size_t errlen)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(cfg, "children"), *own = NULL, *m;
+	const char *names[ADAPT_MAX_CHILDREN];
+	uint32_t n = 0;
+	lbs_status st;
+
+	if (list) {
+		if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1 ||
+		    cJSON_GetArraySize(list) > ADAPT_MAX_CHILDREN) {
+			if (err && errlen)
+				snprintf(err, errlen, "config field 'children': must be an array of "
+				         "1 to %d scheduler names", ADAPT_MAX_CHILDREN);
+			return LBS_ECONFIG;
+		}
+		cJSON_ArrayForEach(m, list) {
+			int k;
+
+			if (!cJSON_IsString(m))
+				return bad_child("must be a scheduler name", (int)n, "?", err, errlen);
+			for (k = 0; allowed[k] && strcmp(allowed[k], m->valuestring); k++)
+				;
+			if (!allowed[k])
+				return bad_child("not a scheduler adaptive can use", (int)n,
+				                 m->valuestring, err, errlen);
+			for (uint32_t j = 0; j < n; j++)
+				if (!strcmp(names[j], m->valuestring))
+					return bad_child("listed twice", (int)n, m->valuestring, err,
+					                 errlen);
+			names[n++] = m->valuestring;
+		}
+	} else {
+		for (; n < 4; n++)
+			names[n] = default_children[n];
+	}
+	st = cfg_object(cfg, "config", &own, err, errlen);
+	if (st == LBS_OK && own) {
+		cJSON_ArrayForEach(m, own) {
+			uint32_t j;
+
+			for (j = 0; j < n && strcmp(names[j], m->string); j++)
+				;
+			if (j == n) {
+				char shown[64];
+
+				if (err && errlen)
+					snprintf(err, errlen, "config field 'config.%s': not one of the "
+					         "children", txt_show(shown, sizeof(shown), m->string));
+				return LBS_ECONFIG;
+			}
+		}
+	}
+	for (uint32_t i = 0; st == LBS_OK && i < n; i++) {
+		const cJSON *sub = own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL;
+
+		if (sub && !cJSON_IsObject(sub)) {
+			if (err && errlen)
+				snprintf(err, errlen, "config field 'config.%s': must be an object",
+				         names[i]);
+			return LBS_ECONFIG;
+		}
+		st = make_child(inst, names[i], cfg, sub, err, errlen);
+	}
+	return st;
+}
+
+static lbs_status ad_create(const lbs_host_api *host, const char *config, size_t config_len,
+                            void **out, char *err, size_t errlen)
+{
+	cJSON *cfg = NULL;
+	ad_inst *inst;
+	uint64_t seed = 1;
+	double ceiling;
+	const cJSON *store = NULL;
+	lbs_status st;
+
+	if (!out)
+		return LBS_EINVAL;
+	*out = NULL;
+	if (!(inst = calloc(1, sizeof(*inst)))) {
+		if (err && errlen)
+			snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
+	}
+	inst->host = host;
+	st = cfg_parse(config, config_len, &cfg, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_check_fields(cfg, known_fields, err, errlen);
+	if (st == LBS_OK) /* checked here so the message names our field */
+		st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_object(cfg, "store", &store, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(cfg, "epsilon", 0.0, 1.0, 0.1, &inst->p.epsilon, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(cfg, "prior_strength", 1e-3, 1e6, 10.0, &inst->p.prior_strength,
+		                err, errlen);
+	if (st == LBS_OK)
+		st = cfg_uint(cfg, "seed", 1, &seed, err, errlen);
+	if (st == LBS_OK)
+		st = read_children(inst, cfg, err, errlen);
+	cJSON_Delete(cfg);
+	if (st != LBS_OK) {
+		inst_free(inst);
+		return st;
+	}
+	inst->rng = seed;
+	adapt_init(&inst->st, inst->n_kids);
+	for (int r = 0; r < 4; r++) {
+		inst->role_child[r] = -1;
+		for (uint32_t i = 0; i < inst->n_kids; i++)
+			if (!strcmp(inst->kids[i].name, role_names[r]))
+				inst->role_child[r] = (int32_t)i;
+	}
+	sc_log(host, LBS_LOG_DEBUG, NAME ": created, %u children, epsilon %g", inst->n_kids,
+	       inst->p.epsilon);
+	*out = inst;
+	return LBS_OK;
+}
+
+static void ad_destroy(void *p)
+{
+	inst_free(p);
+}
+
+/* The decision for this request: context, the rule's child, the choice.
+ * `advance` moves the generator (select); score and explain peek. */
+static void decide(ad_inst *inst, const lbs_workload *wl, const lbs_worker *const *workers,
+                   uint32_t n, int advance, uint32_t *ctx, double *load, adapt_choice *c)
+{
+	uint64_t state = inst->rng, draw = prio_rand_next(&state);
+	int32_t rule;
+
+	if (advance)
+		inst->rng = state;
+	*load = adapt_fleet_load(workers, n);
+	*ctx = adapt_context(*load, wl->priority);
+	rule = inst->role_child[adapt_rule(*ctx)];
+	adapt_choose(&inst->st, &inst->p, *ctx, rule >= 0 ? (uint32_t)rule : 0, draw, c);
+}
+
+/* Why, in words, into buf. */
+static void why_text(const ad_inst *inst, const adapt_choice *c, uint32_t ctx, double load,
+                     char *buf, size_t len)
+{
+	const adapt_arm *a = &inst->st.arm[ctx][c->child];
+
+	switch (c->why) {
+	case ADAPT_EXPLORE:
+		snprintf(buf, len, "exploring: draw %.3f < epsilon %.2f; %s is measured best here",
+		         c->draw, inst->p.epsilon, inst->kids[c->best_child].name);
+		break;
+	case ADAPT_MEASURED:
+		snprintf(buf, len, "best measured in %s (fleet load %.2f): value %.2f from %llu "
+		         "outcomes, the load rule's %s %.2f", adapt_context_name(ctx), load,
+		         c->value, (unsigned long long)a->outcomes,
+		         inst->kids[c->rule_child].name,
+		         adapt_value(&inst->st, &inst->p, ctx, c->rule_child, c->rule_child));
+		break;
+	default:
+		snprintf(buf, len, "the load rule's choice for %s (fleet load %.2f), none measured "
+		         "better: value %.2f from %llu outcomes", adapt_context_name(ctx), load,
+		         c->value, (unsigned long long)a->outcomes);
+	}
+}
+
+static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *const *workers,
+                            uint32_t n, lbs_selection *out)
+{
+	ad_inst *inst = p;
+	char child_reason[CHILD_REASON] = "", why[256];
+	char *caller_reason;
+	size_t caller_len;
+	adapt_choice c;
+	ad_child *k;
+	uint32_t ctx;
+	double load;
+	lbs_status st;
+
+	st = sc_check_select(wl, workers, n, out);
+	if (st != LBS_OK) {
+		sc_bump(&inst->n.errors);
+		return st;
+	}
+	decide(inst, wl, workers, n, 1, &ctx, &load, &c);
+	k = &inst->kids[c.child];
+	/* The child writes its sentence into ours, to be wrapped in ours. */
+	caller_reason = out->reason;
+	caller_len = out->reason_len;
+	if (caller_reason && caller_len) {
+		out->reason = child_reason;
+		out->reason_len = sizeof(child_reason);
+	}
+	st = k->desc->select(k->inst, wl, workers, n, out);
+	out->reason = caller_reason;
+	out->reason_len = caller_len;
+	if (st != LBS_OK && st != LBS_NO_WORKER) {
+		sc_bump(&inst->n.errors);
+		return st;
+	}
+	sc_bump(&inst->n.selects);
+	if (caller_reason && caller_len) {
+		why_text(inst, &c, ctx, load, why, sizeof(why));
+		sc_reason(out, NAME ": %s decided (%s): %s", k->name, why, child_reason);
+	}
+	if (st == LBS_NO_WORKER) {
+		sc_bump(&inst->n.no_worker);
+		return st;
+	}
+	adapt_decided(&inst->st, ctx, c.child);
+	sc_bump(&inst->decisions[c.child]);
+	inst->ring[inst->cookie % ADAPT_RING] = (ad_decision){ .cookie = inst->cookie + 1,
+		.child_cookie = out->cookie, .child = c.child, .ctx = ctx };
+	out->cookie = ++inst->cookie;
+	return LBS_OK;
+}
+
+static lbs_status ad_score(void *p, const lbs_workload *wl, const lbs_worker *const *workers,
+                           uint32_t n, double *scores)
+{
+	ad_inst *inst = p;
+	lbs_status st = sc_check_workload(wl);
+	adapt_choice c;
+	uint32_t ctx;
+	double load;
+	ad_child *k;
+
+	if (st != LBS_OK)
+		return st;
+	if (n && (!workers || !scores))
+		return LBS_EINVAL;
+	decide(inst, wl, workers, n, 0, &ctx, &load, &c);
+	k = &inst->kids[c.child];
+	if (!k->desc->score)
+		return LBS_EUNSUPPORTED; /* every child adaptive takes has one */
+	return k->desc->score(k->inst, wl, workers, n, scores);
+}
+
+static lbs_status ad_report(void *p, const lbs_outcome *o)
+{
+	ad_inst *inst = p;
+	const ad_decision *d;
+	lbs_status first = LBS_OK;
+	lbs_outcome copy;
+	size_t size;
+	int mine;
+
+	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
+		return LBS_EINVAL;
+	d = &inst->ring[(o->cookie - 1) % ADAPT_RING];
+	mine = o->cookie && d->cookie == o->cookie;
+	if (mine && adapt_reward(o) >= 0.0) {
+		double r = adapt_reward(o);
+		_Atomic uint64_t *u = &inst->reward_u[d->child];
+
+		adapt_learn(&inst->st, d->ctx, d->child, r);
+		sc_bump(&inst->outcomes[d->child]);
+		atomic_store_explicit(u, atomic_load_explicit(u, memory_order_relaxed) +
+		                      (uint64_t)(r * 1e6 + 0.5), memory_order_relaxed);
+	} else if (!mine) {
+		sc_bump(&inst->unmatched);
+	}
+	size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
+	memset(&copy, 0, sizeof(copy));
+	memcpy(&copy, o, size);
+	copy.struct_size = (uint32_t)size;
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		ad_child *k = &inst->kids[i];
+		lbs_status st;
+
+		if (!k->desc->report)
+			continue;
+		/* The cookie is ours; the child that decided gets its own. */
+		copy.cookie = mine && d->child == i ? d->child_cookie : 0;
+		st = k->desc->report(k->inst, &copy);
+		if (st != LBS_OK && first == LBS_OK)
+			first = st;
+	}
+	if (first == LBS_OK)
+		sc_bump(&inst->n.reports);
+	return first;
+}
+
+static lbs_status ad_workers_changed(void *p, const lbs_worker *const *workers, uint32_t n)
+{
+	ad_inst *inst = p;
+	lbs_status first = LBS_OK;
+
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		ad_child *k = &inst->kids[i];
+		lbs_status st;
+
+		if (!k->desc->workers_changed)
+			continue;
+		st = k->desc->workers_changed(k->inst, workers, n);
+		if (st != LBS_OK && first == LBS_OK)
+			first = st;
+	}
+	return first;
+}
+
+static lbs_status ad_stats(void *p, lbs_write_fn write, void *ctx)
+{
+	ad_inst *inst = p;
+	char extra[1024];
+	size_t used;
+
+	used = (size_t)snprintf(extra, sizeof(extra), ",\"unmatched_reports\":%llu,\"children\":[",
+	                        (unsigned long long)atomic_load_explicit(&inst->unmatched,
+	                                                                 memory_order_relaxed));
+	for (uint32_t i = 0; i < inst->n_kids && used < sizeof(extra); i++) {
+		uint64_t dec = atomic_load_explicit(&inst->decisions[i], memory_order_relaxed);
+		uint64_t out = atomic_load_explicit(&inst->outcomes[i], memory_order_relaxed);
+		double sum = (double)atomic_load_explicit(&inst->reward_u[i],
+		                                          memory_order_relaxed) / 1e6;
+
+		used += (size_t)snprintf(extra + used, sizeof(extra) - used,
+		                         "%s{\"scheduler\":\"%s\",\"decisions\":%llu,"
+		                         "\"outcomes\":%llu,\"mean_reward\":%.4f}", i ? "," : "",
+		                         inst->kids[i].name, (unsigned long long)dec,
+		                         (unsigned long long)out, out ? sum / (double)out : 0.0);
+	}
+	if (used + 2 > sizeof(extra))
+		return LBS_EINTERNAL;
+	memcpy(extra + used, "]", 2);
+	return sc_stats(NAME, &inst->n, extra, write, ctx);
+}
+
+typedef struct growbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+} growbuf;
+
+static int collect(void *ctx, const char *data, size_t len)
+{
+	growbuf *b = ctx;
+
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = (b->len + len + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->oom = 1;
+			return 1;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* The child's explain, relabelled as ours, with how it was chosen. */
+static lbs_status ad_explain(void *p, const lbs_workload *wl, const lbs_worker *const *workers,
+                             uint32_t n, lbs_write_fn write, void *ctx)
+{
+	ad_inst *inst = p;
+	growbuf b = { 0 };
+	char why[256], *reason, *text;
+	const char *child_reason;
+	cJSON *doc, *kids, *r;
+	adapt_choice c;
+	uint32_t cx;
+	double load;
+	ad_child *k;
+	lbs_status st;
+	int oom = 0;
+
+	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+		return LBS_EINVAL;
+	decide(inst, wl, workers, n, 0, &cx, &load, &c);
+	k = &inst->kids[c.child];
+	if (!k->desc->explain)
+		return LBS_EUNSUPPORTED;
+	st = k->desc->explain(k->inst, wl, workers, n, collect, &b);
+	if (st == LBS_OK && b.oom)
+		st = LBS_ENOMEM;
+	if (st != LBS_OK || !(doc = cJSON_Parse(b.p))) {
+		free(b.p);
+		return st != LBS_OK ? st : LBS_EINTERNAL;
+	}
+	free(b.p);
+	why_text(inst, &c, cx, load, why, sizeof(why));
+	child_reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "reason"));
+	reason = malloc(strlen(why) + (child_reason ? strlen(child_reason) : 0) + 64);
+	if (reason)
+		sprintf(reason, NAME ": %s decided (%s): %s", k->name, why,
+		        child_reason ? child_reason : "");
+	oom |= !reason || !cJSON_ReplaceItemInObjectCaseSensitive(doc, "scheduler",
+	                                                         cJSON_CreateString(NAME));
+	oom |= !reason || !cJSON_ReplaceItemInObjectCaseSensitive(doc, "reason",
+	                                                         cJSON_CreateString(reason));
+	free(reason);
+	oom |= !cJSON_AddStringToObject(doc, "child", k->name);
+	oom |= !cJSON_AddStringToObject(doc, "why", c.why == ADAPT_EXPLORE ? "explore"
+	                                           : c.why == ADAPT_MEASURED ? "measured" : "rule");
+	oom |= !cJSON_AddStringToObject(doc, "context", adapt_context_name(cx));
+	oom |= !cJSON_AddNumberToObject(doc, "fleet_load", load);
+	oom |= !(kids = cJSON_AddArrayToObject(doc, "children"));
+	for (uint32_t i = 0; !oom && i < inst->n_kids; i++) {
+		const adapt_arm *a = &inst->st.arm[cx][i];
+
+		oom |= !(r = cJSON_CreateObject()) || !cJSON_AddItemToArray(kids, r);
+		oom |= oom || !cJSON_AddStringToObject(r, "scheduler", inst->kids[i].name) ||
+		       !cJSON_AddNumberToObject(r, "decisions", (double)a->decisions) ||
+		       !cJSON_AddNumberToObject(r, "outcomes", (double)a->outcomes) ||
+		       !cJSON_AddNumberToObject(r, "value", adapt_value(&inst->st, &inst->p, cx, i,
+		                                                        c.rule_child)) ||
+		       !cJSON_AddBoolToObject(r, "rule", i == c.rule_child);
+	}
+	text = oom ? NULL : cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!text)
+		return LBS_ENOMEM;
+	write(ctx, text, strlen(text));
+	free(text);
+	return LBS_OK;
+}
+
+const lbs_scheduler_desc sched_adaptive_desc = {
+	.struct_size = sizeof(lbs_scheduler_desc),
+	.name = NAME,
+	.description = "For each request one child decides (performance, weighted "
+	               "round-robin, affinity, priority), chosen by the outcomes of each "
+	               "one's decisions, with the original's load rule as the prior.",
+	.caps = LBS_CAP_MULTI | LBS_CAP_LEARNS,
+	.create = ad_create,
+	.destroy = ad_destroy,
+	.select = ad_select,
+	.score = ad_score,
+	.report = ad_report,
+	.workers_changed = ad_workers_changed,
+	.stats = ad_stats,
+	.explain = ad_explain,
+};

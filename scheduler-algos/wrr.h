@@ -1,0 +1,120 @@
+/*
+ * wrr.h -- smooth weighted round-robin (nginx's rotation) over the workers
+ * eligible for each request.
+ *
+ * The original drew a worker at random with probability proportional to
+ * 1 - load: the same request could go anywhere, and two runs never agreed.
+ * Here every worker carries a current weight.  One step of a select adds
+ * each eligible worker's weight to its current weight, takes the worker
+ * with the largest current weight (ties: the first in the array) and takes
+ * the total of the weights added off the winner.  With weights 5, 1, 1 the
+ * order is a a b a c a a: every worker gets its share in every cycle of
+ * sum-of-weights picks, spread out rather than in bursts, and the sequence
+ * is a function of the inputs alone.
+ *
+ * Current weights are kept per worker id (a hash of it: positions mean
+ * nothing across calls), one set for all requests: a worker that took
+ * extra work from a narrow request (only it had the GPU) is due less of
+ * the broad ones, so shares hold over all the work a worker gets.  Workers
+ * not eligible for a request neither gain nor lose.  Several workers for
+ * one request (shards) are several steps, each over the eligible workers
+ * not yet taken.
+ *
+ * Pure: libc only.  The table grows in wrr_prepare (the only allocation);
+ * pick and score never allocate.  Not thread-safe; the caller serialises.
+ */
+#ifndef LBS_WRR_H
+#define LBS_WRR_H
+
+#include <stdint.h>
+
+#include <lbsched/abi.h>
+
+/* Where a worker's weight comes from. */
+enum wrr_source {
+	WRR_CAPABILITIES = 0, /* lbs_worker.capacity (0 counts as 1) */
+	WRR_CONFIG,           /* a table of weights by id, default for others */
+	WRR_LOAD              /* spare capacity: 1 - effective load, >= 0.01 */
+};
+
+typedef struct wrr_entry {
+	uint64_t hash;  /* wid_hash of the worker's id */
+	uint64_t seen;  /* select count when last eligible */
+	double current; /* the smooth rotation's current weight */
+} wrr_entry;
+
+/* Gives the configured weight of a worker id (WRR_CONFIG). */
+typedef double (*wrr_weight_fn)(void *ctx, const char *id);
+
+/*
+ * Entries are dense, in the order workers were first seen, so a stable
+ * fleet reads them in position order; `index` (open addressing, entry + 1,
+ * 0 empty) finds an id's entry when its position changed.  pos_ent
+ * remembers each position's entry from the last call and is trusted only
+ * when that entry's hash is the worker's.
+ */
+typedef struct wrr_state {
+	wrr_entry *ent;
+	uint32_t n_ent, ent_cap;
+	uint32_t *index;
+	uint32_t cap;       /* of index: a power of two, or 0 */
+	uint64_t steps;     /* selects committed */
+	/* Of wrr_prepare's size: per position its entry (kept across calls),
+	 * and scratch weights and current weights. */
+	uint32_t *pos_ent;
+	double *pos_weight;
+	uint32_t pos_cap;
+} wrr_state;
+
+typedef struct wrr_params {
+	enum wrr_source source;
+	double ceiling;        /* as in elig_check */
+	wrr_weight_fn weight;  /* WRR_CONFIG */
+	void *weight_ctx;
+} wrr_params;
+
+/* What a pick found, for the reason sentence and explain. */
+typedef struct wrr_result {
+	uint32_t n_found;    /* workers taken, <= want */
+	uint32_t n_eligible;
+	double total;        /* sum of the eligible workers' weights */
+	double weight;       /* the first pick's weight */
+	double current;      /* its current weight before the step */
+} wrr_result;
+
+void wrr_init(wrr_state *s);
+void wrr_free(wrr_state *s);
+
+/* Room for n workers (the table and the scratch).  LBS_OK or LBS_ENOMEM;
+ * call before pick / score with the same n. */
+lbs_status wrr_prepare(wrr_state *s, uint32_t n);
+
+/* A worker's weight under p (WRR_LOAD needs the load of the worker). */
+double wrr_weight_of(const wrr_params *p, const lbs_worker *w);
+
+/*
+ * Up to `want` eligible workers into idx[] by the smooth rotation.  When
+ * `commit` > 0 and at least that many were found, the current weights move
+ * (select: commit = the workload's minimum); with 0 the call only looks
+ * (explain).  Fewer than `want` found means fewer are eligible.
+ * LBS_OK, or LBS_EINVAL for a NULL, short or id-less worker.
+ */
+lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
+                    const lbs_worker *const *workers, uint32_t n, uint32_t want,
+                    uint32_t commit, uint32_t *idx, wrr_result *res);
+
+/*
+ * Score without moving anything: -1 when not eligible; else how due the
+ * worker is after this step's increment, current + weight, scaled so the
+ * next pick scores 1 and the least due 0 (all 1 when equal).  When
+ * `current` / `weight` are not NULL they receive each worker's figures.
+ */
+lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
+                     const lbs_worker *const *workers, uint32_t n, double *scores,
+                     double *current, double *weight);
+
+/* Drop the current weights of ids not eligible in the last `age` selects
+ * (the fleet moved on); keeps the table from growing without end. */
+void wrr_forget(wrr_state *s, uint64_t age);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * test_adaptive.c -- the "adaptive" scheduler through the real plugin:
+ * with nothing measured it follows the original's load rule (low load
+ * affinity, mid priority, high weighted round-robin or, for urgent work,
+ * performance); once the outcomes of a child's decisions are worse than
+ * another's in a context, the other decides there; exploration is a seeded,
+ * reproducible share; reports reach the children; explain and the reason
+ * say which child decided and why; config errors name the field.
+ */
+#include "choose.h"
+
+static const char *FLEET =
+	"[{\"worker_id\": \"w1\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"w2\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"w3\", \"cpu_cores\": 8, \"available_memory\": 16}]";
+
+static const char *NO_EXPLORE = "{\"epsilon\": 0}";
+
+static void set_all(fleet *f, double x)
+{
+	for (uint32_t i = 0; i < f->n; i++) {
+		lbs_worker *w = f->workers[i];
+
+		w->util_cpu = w->util_memory = w->util_gpu = w->util_io = w->util_network = x;
+	}
+}
+
+static void test_load_rule(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload normal = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"model_id\": \"bert-base\", \"priority\": 3}");
+	lbs_workload urgent = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"model_id\": \"bert-base\", \"priority\": 1}");
+	shim_sched *s = test_sched("adaptive", NO_EXPLORE);
+
+	set_all(&f, 0.1);
+	CHECK(strcmp(choose(s, &normal, &f), "none") != 0);
+	CHECK_CONTAINS(reason, "adaptive: affinity decided (the load rule's choice for low load, "
+	                       "normal (fleet load 0.10), none measured better: value 0.60 from 0 "
+	                       "outcomes): affinity: model 'bert-base'");
+	set_all(&f, 0.5);
+	choose(s, &normal, &f);
+	CHECK_CONTAINS(reason, "adaptive: priority decided (the load rule's choice for mid load");
+	CHECK_CONTAINS(reason, "): priority 3 (balanced)");
+	set_all(&f, 0.85);
+	choose(s, &normal, &f);
+	CHECK_CONTAINS(reason, "adaptive: weighted-round-robin decided (the load rule's choice "
+	                       "for high load, normal");
+	choose(s, &urgent, &f);
+	CHECK_CONTAINS(reason, "adaptive: performance decided (the load rule's choice for high "
+	                       "load, urgent");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* Affinity's decisions fail at low load: after three, its value 6/13 is
+ * under the 0.5 of the unmeasured children and performance (first in the
+ * list) decides; its successes then keep it there. */
+static void test_measured(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"model_id\": \"bert-base\", \"priority\": 3,"
+		" \"expected_duration\": 10}");
+	shim_sched *s = test_sched("adaptive", NO_EXPLORE);
+	const cJSON *kids, *k;
+	cJSON *doc;
+
+	set_all(&f, 0.1);
+	for (int i = 0; i < 3; i++) {
+		const char *w = choose(s, &wl, &f);
+
+		CHECK_CONTAINS(reason, "adaptive: affinity decided");
+		CHECK_INT(report_to(s, wl.type, w, last_cookie, LBS_RESULT_FAILURE, 1, 10), LBS_OK);
+	}
+	choose(s, &wl, &f);
+	CHECK_CONTAINS(reason, "adaptive: performance decided (best measured in low load, normal "
+	                       "(fleet load 0.10): value 0.50 from 0 outcomes, the load rule's "
+	                       "affinity 0.46)");
+	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
+	/* A cancelled run is nobody's fault: it counts nowhere. */
+	choose(s, &wl, &f);
+	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_CANCELLED, 1, 10), LBS_OK);
+	/* A report whose cookie is not one of ours still reaches the children. */
+	CHECK_INT(report_to(s, wl.type, "w2", 999999, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
+
+	doc = explain_doc(s, &wl, &f);
+	CHECK_STR(doc_str(doc, "scheduler"), "adaptive");
+	CHECK_STR(doc_str(doc, "child"), "performance");
+	CHECK_STR(doc_str(doc, "why"), "measured");
+	CHECK_STR(doc_str(doc, "context"), "low load, normal");
+	CHECK_NEAR(doc_num(doc, "fleet_load"), 0.1, 1e-9);
+	CHECK_CONTAINS(doc_str(doc, "reason"), "adaptive: performance decided (best measured");
+	CHECK_CONTAINS(doc_str(doc, "reason"), "value 0.55 from 1 outcomes");
+	/* The child's own candidates, with its factors. */
+	CHECK(doc_num(candidate(doc, "w1"), "samples") > 0);
+	kids = cJSON_GetObjectItem(doc, "children");
+	CHECK_INT(cJSON_GetArraySize(kids), 4);
+	k = cJSON_GetArrayItem(kids, 2);
+	CHECK_STR(doc_str(k, "scheduler"), "affinity");
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(k, "rule")));
+	CHECK_NEAR(doc_num(k, "outcomes"), 3, 0);
+	CHECK_NEAR(doc_num(k, "value"), 6.0 / 13.0, 1e-9);
+	k = cJSON_GetArrayItem(kids, 0);
+	CHECK_NEAR(doc_num(k, "decisions"), 2, 0);
+	CHECK_NEAR(doc_num(k, "outcomes"), 1, 0);
+	CHECK_NEAR(doc_num(k, "value"), 6.0 / 11.0, 1e-9);
+	cJSON_Delete(doc);
+
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "\"scheduler\":\"adaptive\"");
+	CHECK_CONTAINS(json, "\"unmatched_reports\":1");
+	CHECK_CONTAINS(json, "{\"scheduler\":\"affinity\",\"decisions\":3,\"outcomes\":3,"
+	                     "\"mean_reward\":0.0000}");
+	CHECK_CONTAINS(json, "\"reports\":6");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* Exploration: a seeded share of requests goes to another child; two
+ * instances with the same seed explore on the same requests. */
+static void test_explore(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"priority\": 3}");
+	shim_sched *a = test_sched("adaptive", "{\"epsilon\": 0.3, \"seed\": 7}");
+	shim_sched *b = test_sched("adaptive", "{\"epsilon\": 0.3, \"seed\": 7}");
+	shim_sched *all = test_sched("adaptive", "{\"epsilon\": 1}");
+	char first[512];
+	int explored = 0;
+
+	set_all(&f, 0.5);
+	for (int i = 0; i < 40; i++) {
+		choose(a, &wl, &f);
+		snprintf(first, sizeof(first), "%s", reason);
+		choose(b, &wl, &f);
+		CHECK_STR(reason, first);
+		explored += strstr(first, "exploring: draw") != NULL;
+	}
+	CHECK(explored > 4 && explored < 24);
+	for (int i = 0; i < 10; i++) {
+		choose(all, &wl, &f);
+		CHECK_CONTAINS(reason, "exploring: draw");
+		CHECK(strstr(reason, "adaptive: priority decided") == NULL);
+	}
+	sched_close(a);
+	sched_close(b);
+	sched_close(all);
+	fleet_free(&f);
+}
+
+static void test_children_and_errors(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"priority\": 3}");
+	shim_sched *s = test_sched("adaptive",
+		"{\"epsilon\": 0, \"children\": [\"hardware-aware\", \"round-robin\"]}");
+	char err[512];
+
+	/* Without the rule's child in the list, the first child is the prior. */
+	set_all(&f, 0.5);
+	choose(s, &wl, &f);
+	CHECK_CONTAINS(reason, "adaptive: hardware-aware decided");
+	sched_close(s);
+
+	CHECK_INT(open_err("adaptive", "{\"children\": [\"adaptive\"]}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'children[0]': not a scheduler adaptive can use, got "
+	                    "\"adaptive\"");
+	CHECK_INT(open_err("adaptive", "{\"children\": [\"affinity\", \"affinity\"]}", err,
+	                   sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'children[1]': listed twice");
+	CHECK_INT(open_err("adaptive", "{\"config\": {\"performance\": {\"load_weight\": 3}}}",
+	                   err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'config.performance.load_weight': must be a number in "
+	                    "0..1, got 3");
+	CHECK_INT(open_err("adaptive", "{\"config\": {\"round-robin\": {}}}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'config.round-robin': not one of the children");
+	CHECK_INT(open_err("adaptive", "{\"epsilon\": 2}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'epsilon': must be a number in 0..1, got 2");
+	fleet_free(&f);
+}
+
+/* A composite can blend it (its score is the deciding child's). */
+static void test_composite_child(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"model_id\": \"m\"}");
+	shim_sched *s = test_sched("composite",
+		"{\"children\": [{\"scheduler\": \"adaptive\", \"weight\": 1,"
+		"  \"config\": {\"epsilon\": 0}}]}");
+
+	set_all(&f, 0.1);
+	f.workers[1]->util_cpu = 0.0; /* w2 least loaded: affinity's pick */
+	CHECK_STR(choose(s, &wl, &f), "w2");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+int main(void)
+{
+	test_load_rule();
+	test_measured();
+	test_explore();
+	test_children_and_errors();
+	test_composite_child();
+	return check_done("test_adaptive");
+}

@@ -1,0 +1,245 @@
+/*
+ * test_wrr.c -- the "weighted-round-robin" scheduler through the real
+ * plugin: nginx's smooth order for weights 5/1/1, deterministic where the
+ * original drew at random, only eligible workers take part, weights from
+ * capacity, config or load, shards, explain / score / stats, config errors,
+ * and reachable as a composite child.
+ */
+#include "choose.h"
+
+/* c has too little memory for the 4 GB test: never eligible for it. */
+static const char *FLEET =
+	"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"small\", \"cpu_cores\": 8, \"available_memory\": 1}]";
+
+static const char *W511 = "{\"weights\": {\"a\": 5, \"b\": 1, \"c\": 1, \"small\": 1}}";
+
+static void test_smooth_order(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	shim_sched *s = test_sched("weighted-round-robin", W511);
+	shim_sched *twin = test_sched("weighted-round-robin", W511);
+	static const char *const order[] = { "a", "a", "b", "a", "c", "a", "a" };
+
+	/* nginx's sequence for 5, 1, 1, spread out, twice over; "small"
+	 * (weight 1, too little memory) never takes part. */
+	for (int i = 0; i < 14; i++) {
+		CHECK_STR(choose(s, &wl, &f), order[i % 7]);
+		CHECK_STR(choose(twin, &wl, &f), order[i % 7]);
+	}
+	CHECK_CONTAINS(reason, "weighted-round-robin: most due of 3 eligible");
+	CHECK_CONTAINS(reason, "weight 5.00, total 7.00 (weights from config)");
+	sched_close(s);
+	sched_close(twin);
+	fleet_free(&f);
+}
+
+/* The original drew with probability 1 - load; here the spare-load
+ * weights give a fixed order: 0.8 vs 0.2 is four picks to one. */
+static void test_load_weights(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"idle\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 20, \"memory_utilization\": 20, \"gpu_utilization\": 20,"
+		"            \"io_utilization\": 20, \"network_utilization\": 20}},"
+		" {\"worker_id\": \"busy\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 80, \"memory_utilization\": 80, \"gpu_utilization\": 80,"
+		"            \"io_utilization\": 80, \"network_utilization\": 80}}]");
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\"}");
+	shim_sched *s = test_sched("weighted-round-robin", "{\"weights_from\": \"load\"}");
+	int idle = 0;
+
+	for (int i = 0; i < 10; i++)
+		idle += !strcmp(choose(s, &wl, &f), "idle");
+	CHECK_INT(idle, 8);
+	CHECK_CONTAINS(reason, "(weights from load)");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* Default weights: each worker's capacity (tests it runs at once). */
+static void test_capacity_weights(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"big\", \"cpu_cores\": 8, \"available_memory\": 16, \"capacity\": 3},"
+		" {\"worker_id\": \"one\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\"}");
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+	static const char *const order[] = { "big", "big", "one", "big" };
+
+	for (int i = 0; i < 8; i++)
+		CHECK_STR(choose(s, &wl, &f), order[i % 4]);
+	CHECK_CONTAINS(reason, "(weights from capabilities)");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* A worker not eligible for a request neither gains nor loses: after a run
+ * of requests "a" could not take, it is exactly as due as before. */
+static void test_ineligible_keep_weight(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	lbs_workload not_a = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"minimum_memory\": 4, \"exclude_workers\": [\"a\"]}");
+	shim_sched *s = test_sched("weighted-round-robin", W511);
+
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_STR(choose(s, &not_a, &f), "b");
+	CHECK_STR(choose(s, &not_a, &f), "c");
+	/* b and c are back at 0, a at -4: a 1, b 1, c 1 -> b, as in step 3
+	 * of the plain sequence. */
+	CHECK_STR(choose(s, &wl, &f), "b");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* Current weights follow the worker ids, not positions: after a, a the
+ * weights are a -4, b 2, c 2; with the array reversed the next step is
+ * a 1, b 3, c 3, and the tie goes to the first in this array, c.  (Kept by
+ * position, the reversed array would have handed a's -4 to c and picked
+ * a.) */
+static void test_array_moves(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	shim_sched *s = test_sched("weighted-round-robin", W511);
+	lbs_worker *w;
+
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_STR(choose(s, &wl, &f), "a");
+	for (uint32_t i = 0; i < f.n / 2; i++) {
+		w = f.workers[i];
+		f.workers[i] = f.workers[f.n - 1 - i];
+		f.workers[f.n - 1 - i] = w;
+	}
+	CHECK_STR(choose(s, &wl, &f), "c");
+	CHECK_STR(choose(s, &wl, &f), "a"); /* a 6, b 4, c -3 */
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_shards_none(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload sharded = workload_parse(f.arena,
+		"{\"test_id\": \"s\", \"minimum_memory\": 4, \"custom_properties\":"
+		" {\"allocation_strategy\": \"sharded\", \"is_shardable\": true,"
+		"  \"min_shards\": 2, \"max_shards\": 2}}");
+	lbs_workload too_many = workload_parse(f.arena,
+		"{\"test_id\": \"r\", \"minimum_memory\": 4, \"custom_properties\":"
+		" {\"allocation_strategy\": \"replicated\", \"min_shards\": 4, \"max_shards\": 4}}");
+	lbs_workload single = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	shim_sched *s = test_sched("weighted-round-robin", W511);
+
+	/* Two steps: a (most due), then among b and c, b. */
+	CHECK_STR(choose(s, &sharded, &f), "a,b");
+	CHECK_CONTAINS(reason, "2 most due of 3 eligible");
+	/* Not enough workers: none, and no weight moves. */
+	CHECK_STR(choose(s, &too_many, &f), "none");
+	CHECK_CONTAINS(reason, "only 3 eligible workers, the workload needs at least 4");
+	/* a -2, b -5, c 1 (it gained 1, twice none taken) -> a 3 b -4 c 2: a */
+	CHECK_STR(choose(s, &single, &f), "a");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_explain_score_stats(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	shim_sched *s = test_sched("weighted-round-robin", W511);
+	const cJSON *c, *rej;
+	cJSON *doc;
+
+	CHECK_STR(choose(s, &wl, &f), "a"); /* a -2, b 1, c 1 */
+	doc = explain_doc(s, &wl, &f);
+	CHECK_STR(doc_str(doc, "scheduler"), "weighted-round-robin");
+	/* Next: a 3, b 2, c 2 -> a, and explain did not move anything. */
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0)),
+	          "a");
+	c = candidate(doc, "a");
+	CHECK_NEAR(doc_num(c, "weight"), 5, 0);
+	CHECK_NEAR(doc_num(c, "current_weight"), -2, 1e-9);
+	CHECK_NEAR(doc_num(c, "due"), 3, 1e-9);
+	CHECK_NEAR(doc_num(c, "score"), 1, 1e-9);
+	c = candidate(doc, "b");
+	CHECK_NEAR(doc_num(c, "current_weight"), 1, 1e-9);
+	CHECK_NEAR(doc_num(c, "score"), 0, 1e-9);
+	rej = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "rejected"), 0);
+	CHECK_STR(doc_str(rej, "worker"), "small");
+	CHECK_CONTAINS(doc_str(doc, "reason"), "current weight -2.00 + weight 5.00, total 7.00");
+	cJSON_Delete(doc);
+	CHECK_STR(choose(s, &wl, &f), "a");
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "\"scheduler\":\"weighted-round-robin\"");
+	CHECK_CONTAINS(json, "\"selects\":2");
+	CHECK_CONTAINS(json, "\"weights_from\":\"config\"");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_config_errors(void)
+{
+	char err[512];
+
+	CHECK_INT(open_err("weighted-round-robin", "{\"weights_from\": \"random\"}", err,
+	                   sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights_from': must be \"capabilities\", \"config\" or "
+	                    "\"load\", got \"random\"");
+	CHECK_INT(open_err("weighted-round-robin", "{\"weights_from\": \"config\"}", err,
+	                   sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights': required with \"weights_from\": \"config\"");
+	CHECK_INT(open_err("weighted-round-robin",
+	                   "{\"weights_from\": \"load\", \"weights\": {\"a\": 1}}", err,
+	                   sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "only used with \"weights_from\": \"config\", not \"load\"");
+	CHECK_INT(open_err("weighted-round-robin", "{\"weights\": {\"a\": -1}}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights.a': must be a number in 0..1000000, got -1");
+	CHECK_INT(open_err("weighted-round-robin", "{\"weights\": {\"a\": 1, \"a\": 2}}", err,
+	                   sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights.a'");
+	CHECK_INT(open_err("weighted-round-robin", "{\"default_weight\": 2}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'default_weight': only used with \"weights_from\": "
+	                    "\"config\", not \"capabilities\"");
+	CHECK_INT(open_err("weighted-round-robin", "{\"weight\": {}}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weight': unknown field");
+}
+
+/* The composite finds it by name, blends its score: 1 for the next pick. */
+static void test_composite_child(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	shim_sched *s = test_sched("composite",
+		"{\"children\": [{\"scheduler\": \"weighted-round-robin\", \"weight\": 1,"
+		"  \"config\": {\"weights\": {\"a\": 5, \"b\": 1, \"c\": 1}}}]}");
+
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_STR(choose(s, &wl, &f), "b");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+int main(void)
+{
+	test_smooth_order();
+	test_load_weights();
+	test_capacity_weights();
+	test_ineligible_keep_weight();
+	test_array_moves();
+	test_shards_none();
+	test_explain_score_stats();
+	test_config_errors();
+	test_composite_child();
+	return check_done("test_wrr");
+}
