@@ -203,7 +203,7 @@ static lbs_status pf_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	perf_inst *inst = p;
 
-	return store_sched_stats(NAME, inst->store, &inst->n, write, ctx);
+	return store_sched_stats(NAME, inst->store, &inst->n, NULL, write, ctx);
 }
 
 static const char *const time_sources[] = { "none", "speed_ratio", "mean_vs_estimate",

@@ -47,7 +47,7 @@ uint64_t rr_class_of(const lbs_workload *wl)
 		for (uint32_t i = 0; i < wl->n_required_backend_names; i++) {
 			const char *n = wl->required_backend_names[i];
 
-			h = mix(h, n ? id_hash(n) : 0);
+			h = mix(h, n ? wid_hash(n) : 0);
 		}
 	}
 	return h;
