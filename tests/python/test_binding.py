@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -482,6 +483,272 @@ class ThreadsTest(unittest.TestCase):
         for got in results.values():
             for round_ in got:
                 self.assertEqual(round_, expected)
+
+
+@dataclass
+class WorkerPerformance:
+    """The original's per worker and test type history (seed-behaviour.md §a.1)."""
+    worker_id: str
+    test_type: str
+    model_id: Optional[str] = None
+    model_family: Optional[str] = None
+    hardware_type: Optional[str] = None
+    average_execution_time: float = 0.0
+    min_execution_time: float = 0.0
+    max_execution_time: float = 0.0
+    std_execution_time: float = 0.0
+    success_rate: float = 1.0
+    last_execution_time: Optional[datetime.datetime] = None
+    sample_count: int = 0
+    total_failures: int = 0
+
+
+def whole_fleet(n=24):
+    """The original's records with every field set, as its service keeps
+    them: datetimes, a set of active test ids, reserved accelerators."""
+    workers, loads = original_fleet()
+    now = datetime.datetime(2026, 1, 1, 12, 0)
+    base = list(workers.values())
+    caps, full = {}, {}
+    for i in range(n):
+        w = dataclasses.replace(base[i % len(base)])
+        w.worker_id = "%s-%d" % (w.worker_id, i)
+        w.hostname = w.hostname or w.worker_id + ".example"
+        w.last_updated = now
+        w.network_bandwidth, w.storage_capacity, w.available_disk = 10000.0, 2000.0, 500.0
+        caps[w.worker_id] = w
+        old = loads.get(base[i % len(base)].worker_id)
+        active = old.active_tests if old else i % 3
+        full[w.worker_id] = WorkerLoad(
+            worker_id=w.worker_id, active_tests=active, queued_tests=i % 2,
+            cpu_utilization=old.cpu_utilization if old else 10.0 * (i % 7),
+            memory_utilization=old.memory_utilization if old else 5.0 * (i % 5),
+            gpu_utilization=float(i % 4) * 10, io_utilization=3.0,
+            network_utilization=1.5, queue_depth=i % 2, last_updated=now,
+            active_test_ids={"t%d-%d" % (i, k) for k in range(active)},
+            reserved_memory=float(i % 3), reserved_accelerators={},
+            warming_state=i % 11 == 5, cooling_state=i % 13 == 7,
+            warming_until=now if i % 11 == 5 else None,
+            cooling_until=now if i % 13 == 7 else None,
+            performance_level=0.8 if i % 11 == 5 or i % 13 == 7 else 1.0)
+    return caps, full
+
+
+class DropInTest(unittest.TestCase):
+    """Issue 16: the original's whole records, performance_data, the
+    messages for bad arguments, the caller's keys, composite config text,
+    and the README's snippet."""
+
+    def setUp(self):
+        self.sched = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.caps, self.loads = whole_fleet()
+        self.tests = original_tests()
+
+    def test_native_part_is_used(self):
+        self.assertTrue(lbsched.FAST, lbsched.FAST_MISSING)
+
+    def test_whole_records_pick_as_the_ctypes_path(self):
+        fast = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
+        self.assertEqual(self.sched.fleets_sent, 1)
+        saved, lbsched._fast = lbsched._fast, None
+        try:
+            slow_sched = lbsched.PluginScheduler(plugin=PLUGIN)
+            slow = [slow_sched.select_worker(t, self.caps, self.loads, {})
+                    for t in self.tests]
+        finally:
+            lbsched._fast = saved
+        self.assertEqual(fast, slow)
+        self.assertGreater(len(set(fast) - {None}), 2, fast)
+        # a load changed in place is read on the next call, through either
+        for wid in fast:
+            if wid is not None:
+                self.loads[wid].cooling_state = True
+                self.loads[wid].performance_level = 0.1
+                self.loads[wid].cpu_utilization = 95.0
+        again = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
+        self.assertNotEqual(again, fast)
+        self.assertEqual(self.sched.fleets_sent, 1)
+
+    def test_attribute_changes_are_seen_every_time(self):
+        t = TestRequirements(test_id="m", minimum_memory=100)
+        caps = {w: WorkerCapabilities(worker_id=w, supported_backends=["cpu"],
+                                      available_memory=64, cpu_cores=8)
+                for w in ("a", "b")}
+        loads = {w: WorkerLoad(worker_id=w) for w in caps}
+        for i in range(40):  # past the interpreter's specialisation of the store
+            big = "ab"[i % 2]
+            caps[big].available_memory = 128
+            caps["ba"[i % 2]].available_memory = 64
+            self.assertEqual(self.sched.select_worker(t, caps, loads, {}), big, i)
+            loads[big].cpu_utilization = float(i % 50)
+        self.assertEqual(self.sched.fleets_sent, 40)
+
+    def perf(self, slow_n, slow_fail, fast_n=50):
+        t = "vision_classification"
+        return {"left_1": {t: WorkerPerformance("left_1", t, average_execution_time=300.0,
+                                                success_rate=1 - slow_fail / slow_n,
+                                                sample_count=slow_n,
+                                                total_failures=slow_fail)},
+                "right_1": {t: WorkerPerformance("right_1", t, average_execution_time=20.0,
+                                                 sample_count=fast_n)}}
+
+    def test_performance_data_seeds_learning(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="v", test_type="vision_classification", minimum_memory=2)
+        fresh = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.assertEqual(fresh.select_worker(t, caps, loads, {}), "left_1")
+        self.assertEqual(fresh.select_worker(t, caps, loads, None), "left_1")
+        seeded = lbsched.PluginScheduler(plugin=PLUGIN)
+        pd = self.perf(50, 40)
+        self.assertEqual(seeded.select_worker(t, caps, loads, pd), "right_1")
+        self.assertEqual(seeded.stats()["learned_pairs"], 2)
+        self.assertEqual(seeded.stats()["reports"], 100)
+        # the same records again: nothing new to learn
+        self.assertEqual(seeded.select_worker(t, caps, loads, pd), "right_1")
+        self.assertEqual(seeded.stats()["reports"], 100)
+        # ten more samples of one: those ten
+        pd = self.perf(60, 40)
+        seeded.select_worker(t, caps, loads, pd)
+        self.assertEqual(seeded.stats()["reports"], 110)
+        # a scheduler that does not learn takes it and answers as before
+        rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
+        self.assertIn(rr.select_worker(t, caps, loads, pd), caps)
+
+    def assert_refused(self, want, *args):
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker(*args)
+        self.assertEqual(str(cm.exception), want)
+
+    def test_each_bad_argument_is_named(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        want = self.sched.select_worker(t, caps, loads, {})
+        nan, inf = float("nan"), float("inf")
+        cases = [
+            ("test_requirements: expected a TestRequirements or a dict, got None",
+             None, caps, loads, {}),
+            ("available_workers: expected a dict of worker id -> WorkerCapabilities "
+             "(or a list of them), got None", t, None, loads, {}),
+            ("available_workers: expected a dict of worker id -> WorkerCapabilities "
+             "(or a list of them), got an int", t, 5, loads, {}),
+            ("worker_loads: expected a dict of worker id -> ..., got a list",
+             t, caps, ["x"], {}),
+            ("performance_data: expected a dict of worker id -> ..., got a str",
+             t, caps, loads, "x"),
+            ("available_workers['left_1']: expected a WorkerCapabilities or a dict, "
+             "got None", t, dict(caps, left_1=None), loads, {}),
+            ("worker_loads['left_1']: expected a WorkerLoad or a dict, got an int",
+             t, caps, dict(loads, left_1=5), {}),
+            ("test_requirements: field 'expected_duration': must be a finite number, "
+             "got nan", TestRequirements(test_id="n", expected_duration=nan), caps, loads, {}),
+            ("test_requirements: field 'required_accelerators.gpu': must be a finite "
+             "number, got nan", {"test_id": "n", "required_accelerators": {"gpu": nan}},
+             caps, loads, {}),
+            ("available_workers['right_1']: field 'available_memory': must be a finite "
+             "number, got inf",
+             t, dict(caps, right_1=dataclasses.replace(caps["right_1"], available_memory=inf)),
+             loads, {}),
+            ("available_workers[1]: field 'available_memory': must be a finite "
+             "number, got inf",
+             t, [caps["left_1"], dataclasses.replace(caps["right_1"], available_memory=inf)],
+             loads, {}),
+            ("worker_loads['right_1']: field 'cpu_utilization': must be a finite number "
+             "in 0..100 percent, got 250",
+             t, caps, dict(loads, right_1=WorkerLoad("right_1", cpu_utilization=250)), {}),
+            ("worker_loads['right_1']: field 'cpu_utilization': must be a finite number "
+             "in 0..100 percent, got nan",
+             t, caps, dict(loads, right_1=WorkerLoad("right_1", cpu_utilization=nan)), {}),
+            ("performance_data['left_1']['vision']: field 'sample_count': must be an "
+             "integer >= 0, got -1", t, caps, loads,
+             {"left_1": {"vision": WorkerPerformance("left_1", "vision", sample_count=-1)}}),
+            ("performance_data['left_1']: expected a dict of test type -> "
+             "WorkerPerformance, got an int", t, caps, loads, {"left_1": 3}),
+        ]
+        for want_msg, *args in cases:
+            self.assert_refused(want_msg, *args)
+            # and the scheduler goes on as before
+            self.assertEqual(self.sched.select_worker(t, caps, loads, {}), want, want_msg)
+        with self.assertRaisesRegex(ValueError, "^available_workers\\['left_1'\\]: "
+                                    "field 'available_memory': must be"):
+            self.sched.select_worker(t, dict(caps, left_1=dataclasses.replace(
+                caps["left_1"], available_memory=-1)), loads, {})
+        self.assertEqual(self.sched.select_worker(t, caps, loads, {}), want)
+
+    def test_the_callers_key_is_returned(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        loads["left_1"].cpu_utilization = 95.0  # right_1 is the pick
+        renamed = {"left_1": caps["left_1"], "alias": caps["right_1"]}
+        with self.assertWarnsRegex(UserWarning, "available_workers\\['alias'\\]: "
+                                   "worker_id 'right_1' differs from its key"):
+            self.assertEqual(self.sched.select_worker(t, renamed, loads, {}), "alias")
+        # its load found under the record's id, or under the key first
+        loads["alias"] = WorkerLoad("alias", cpu_utilization=99.0, active_tests=9)
+        self.assertEqual(self.sched.select_worker(t, renamed, loads, {}), "left_1")
+
+    def test_threads_share_one_scheduler(self):
+        want = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
+        shared = lbsched.PluginScheduler(plugin=PLUGIN)
+        pd = {w: {} for w in self.caps}
+        errors, got = [], []
+
+        def run():
+            try:
+                for _ in range(15):
+                    got.append([shared.select_worker(t, self.caps, self.loads, pd)
+                                for t in self.tests])
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(got, [want] * 45)
+        self.assertEqual(shared.fleets_sent, 1)
+
+    def test_composite_config_as_text(self):
+        text = json.dumps({"children": [{"scheduler": "hardware-aware", "weight": 0.7},
+                                        {"scheduler": "round-robin", "weight": 0.3}]})
+        sched = lbsched.create_scheduler("composite", config=text, plugin=PLUGIN)
+        self.assertEqual(sched.scheduler, "composite")
+        for t in self.tests:
+            self.assertIn(sched.select_worker(t, self.caps, self.loads, {}),
+                          list(self.caps) + [None])
+        with self.assertRaisesRegex(ValueError, "^composite: config: not valid JSON"):
+            lbsched.create_scheduler("composite", config="{children", plugin=PLUGIN)
+
+    def test_native_part_missing(self):
+        lib = os.environ["LBSCHED_PY_LIB"]
+        code = ("import json, lbsched; print(json.dumps([lbsched.FAST, lbsched.FAST_MISSING, "
+                "lbsched.PluginScheduler().select_worker({'test_id': 't'}, "
+                "json.load(open(%r))['workers'])]))" % FLEET)
+        with tempfile.TemporaryDirectory() as tmp:
+            alone = os.path.join(tmp, "liblbsched-py.so")
+            with open(lib, "rb") as src, open(alone, "wb") as dst:
+                dst.write(src.read())
+            for env in ({"LBSCHED_NO_FAST": "1"}, {"LBSCHED_PY_LIB": alone}):
+                out = subprocess.run(
+                    [sys.executable, "-c", code], stdout=subprocess.PIPE,
+                    env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN, **env), check=True,
+                    universal_newlines=True).stdout
+                fast, why, picked = json.loads(out)
+                self.assertFalse(fast)
+                self.assertRegex(why, "LBSCHED_NO_FAST is set|no _lbsched_fast.* in " + tmp)
+                self.assertIsNotNone(picked)
+
+    def test_readme_snippet_runs_as_pasted(self):
+        with open(os.path.join(SRC, "README.md")) as f:
+            readme = f.read()
+        section = readme[readme.index("## From Python"):]
+        start = section.index("```python\n") + 10
+        snippet = section[start:section.index("\n```", start)]
+        out = subprocess.run([sys.executable, "-c", snippet], stdout=subprocess.PIPE,
+                             env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN), check=True,
+                             universal_newlines=True).stdout
+        self.assertEqual(out.split(), ["gpu-1", "gpu-1"])
 
 
 if __name__ == "__main__":

@@ -931,6 +931,22 @@ SCHEDULER_TYPES = {
 }
 
 
+def _composite_config(config):
+    """A composite's config as a dict: JSON text read (docs/COMPOSITE.md
+    shows it as text), a dict as it is."""
+    if isinstance(config, (bytes, bytearray)):
+        config = config.decode("utf-8", "replace")
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError as e:
+            raise ValueError("composite: config: not valid JSON: %s" % e) from None
+    if config is not None and not isinstance(config, dict):
+        raise ValueError("composite: config: expected a JSON object or a dict, "
+                         "got %s" % _what(config))
+    return config
+
+
 def create_scheduler(scheduler_type, **kwargs):
     """The original create_scheduler: "round_robin", "priority_based",
     "hardware_aware", or "composite" with algorithms=[{"type", "weight"}].
@@ -945,10 +961,12 @@ def create_scheduler(scheduler_type, **kwargs):
                          (scheduler_type, ", ".join(sorted(SCHEDULER_TYPES))))
     if scheduler_type == "composite":
         algorithms = kwargs.pop("algorithms", None)
-        if not algorithms:
-            raise ValueError("composite: algorithms=[{type, weight}] is required")
+        config = _composite_config(config)
+        if not algorithms and not (config and "children" in config):
+            raise ValueError("composite: algorithms=[{type, weight}] (or "
+                             "config with \"children\") is required")
         children = []
-        for a in algorithms:
+        for a in algorithms or ():
             child = SCHEDULER_TYPES.get(a.get("type"))
             if child is None or child == "composite":
                 raise ValueError("composite: unknown algorithm type: %s"
@@ -957,7 +975,8 @@ def create_scheduler(scheduler_type, **kwargs):
             if a.get("config") is not None:
                 c["config"] = a["config"]
             children.append(c)
-        config = dict(config or {}, children=children)
+        if algorithms:
+            config = dict(config or {}, children=children)
     if kwargs:
         raise ValueError("%s: unknown arguments: %s"
                          % (scheduler_type, ", ".join(sorted(kwargs))))
