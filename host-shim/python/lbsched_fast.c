@@ -321,6 +321,18 @@ typedef struct entry {
 	int tag;
 } entry;
 
+/* The containers of a worker's record, in the snapshot's order, to check
+ * without walking its entries: a dict's version, a list's items (as
+ * pointers, in `ptrs`).  Each is the object snapshot saw as long as those
+ * before it (its parents) passed. */
+typedef struct check {
+	PyObject *obj; /* held by its entry */
+	uint64_t ver;
+	Py_ssize_t n;
+	size_t items;
+	int tag;
+} check;
+
 /* A worker's load as last read: its numbers again while its dict is
  * unchanged. */
 typedef struct load_memo {
@@ -340,6 +352,14 @@ typedef struct snap {
 	double *vals;
 	size_t n_given, n_vals;
 	load_memo *memo; /* one per worker */
+	/* per worker: its first entry and first check (n_workers + 1 of
+	 * each), and whether only same() can tell (it holds a set) */
+	size_t *w_entry, *w_check;
+	char *w_slow;
+	check *chk;
+	size_t n_chk, cap_chk;
+	PyObject **ptrs;
+	size_t n_ptrs, cap_ptrs;
 } snap;
 
 static int is_atom(PyObject *v)
@@ -429,11 +449,100 @@ static void snap_free(PyObject *capsule)
 		Py_XDECREF(s->memo[i].dict);
 	}
 	free(s->memo);
+	free(s->w_entry);
+	free(s->w_check);
+	free(s->w_slow);
+	free(s->chk);
+	free(s->ptrs);
 	Py_XDECREF(s->keys);
 	free(s->e);
 	free(s->given);
 	free(s->vals);
 	free(s);
+}
+
+static int add_check(snap *s, const entry *e)
+{
+	if (s->n_chk == s->cap_chk) {
+		size_t cap = s->cap_chk ? 2 * s->cap_chk : 256;
+		check *c = realloc(s->chk, cap * sizeof *c);
+		if (!c)
+			return -1;
+		s->chk = c;
+		s->cap_chk = cap;
+	}
+	s->chk[s->n_chk++] = (check){e->obj, e->ver, e->n, s->n_ptrs, e->tag};
+	return 0;
+}
+
+static int add_ptr(snap *s, PyObject *p)
+{
+	if (s->n_ptrs == s->cap_ptrs) {
+		size_t cap = s->cap_ptrs ? 2 * s->cap_ptrs : 1024;
+		PyObject **v = realloc(s->ptrs, cap * sizeof *v);
+		if (!v)
+			return -1;
+		s->ptrs = v;
+		s->cap_ptrs = cap;
+	}
+	s->ptrs[s->n_ptrs++] = p;
+	return 0;
+}
+
+/* Each worker's checks, from its entries; 0 or -1 (no memory). */
+static int build_checks(snap *s)
+{
+	for (Py_ssize_t w = 0; w < s->n_workers; w++) {
+		s->w_check[w] = s->n_chk;
+		for (size_t i = s->w_entry[w]; i < s->w_entry[w + 1]; i++) {
+			const entry *e = &s->e[i];
+			if (e->tag == E_COPY)
+				s->w_slow[w] = 1;
+			if (e->tag != E_DICT && e->tag != E_LIST)
+				continue;
+			if (add_check(s, e))
+				goto nomem;
+			if (e->tag != E_LIST)
+				continue;
+			/* its items: the entries of its children */
+			for (size_t c = i + 1; c <= i + e->span;
+			     c += 1 + (s->e[c].tag == E_ATOM || s->e[c].tag == E_COPY
+			                   ? 0 : s->e[c].span))
+				if (add_ptr(s, s->e[c].tag == E_COPY ? NULL : s->e[c].obj))
+					goto nomem;
+		}
+	}
+	s->w_check[s->n_workers] = s->n_chk;
+	return 0;
+nomem:
+	PyErr_NoMemory();
+	return -1;
+}
+
+/* Worker w's record unchanged by the checks alone: 1, or 0 when only
+ * same() can tell. */
+static int unchanged(const snap *s, Py_ssize_t w, PyObject *d)
+{
+#ifndef NO_DICT_VERSION
+	const check *c = &s->chk[s->w_check[w]], *end = &s->chk[s->w_check[w + 1]];
+
+	if (s->w_slow[w] || c == end || c->obj != d)
+		return 0;
+	for (; c < end; c++) {
+		if (c->tag == E_DICT) {
+			if (DICT_VERSION(c->obj) != c->ver)
+				return 0;
+		} else if (PyList_GET_SIZE(c->obj) != c->n ||
+		           memcmp(((PyListObject *)c->obj)->ob_item, &s->ptrs[c->items],
+		                  (size_t)c->n * sizeof(PyObject *)) != 0) {
+			return 0;
+		}
+	}
+	return 1;
+#else
+	(void)s, (void)w, (void)d;
+	return 0;
+#endif
 }
 
 /* The records of available_workers (a dict or a list) in order, with the
@@ -496,6 +605,14 @@ static PyObject *snapshot(PyObject *self, PyObject *workers)
 		Py_DECREF(capsule);
 		return PyErr_NoMemory();
 	}
+	s->w_entry = calloc((size_t)s->n_workers + 1, sizeof *s->w_entry);
+	s->w_check = calloc((size_t)s->n_workers + 1, sizeof *s->w_check);
+	s->w_slow = calloc((size_t)s->n_workers + 1, 1);
+	if (!s->w_entry || !s->w_check || !s->w_slow) {
+		Py_DECREF(recs);
+		Py_DECREF(capsule);
+		return PyErr_NoMemory();
+	}
 	for (Py_ssize_t i = 0; !r && i < s->n_workers; i++) {
 		int is_dict;
 		PyObject *d = fields_of(PyList_GET_ITEM(recs, i), &is_dict);
@@ -503,12 +620,17 @@ static PyObject *snapshot(PyObject *self, PyObject *workers)
 			r = PyErr_Occurred() ? -1 : 1;
 			break;
 		}
+		s->w_entry[i] = s->n;
 		r = PyDict_Contains(d, load_name);
 		if (!r)
 			r = snap_value(s, d, 0);
 		Py_DECREF(d);
 	}
 	Py_DECREF(recs);
+	if (!r) {
+		s->w_entry[s->n_workers] = s->n;
+		r = build_checks(s);
+	}
 	for (size_t i = s->n; !r && i-- > 0;)
 		if (s->e[i].tag == E_ATOM)
 			s->e[i].run = 1 + (i + 1 < s->n ? s->e[i + 1].run : 0);
@@ -853,12 +975,14 @@ static PyObject *select_(PyObject *self, PyObject *args)
 		for (Py_ssize_t i = 0; eq && i < n; i++) {
 			int is_dict;
 			PyObject *d = fields_of(PyList_GET_ITEM(recs, i), &is_dict);
-			eq = d && same(s, &j, d);
+			j = s->w_entry[i];
+			eq = d && (unchanged(s, i, d) ||
+			           (same(s, &j, d) && j == s->w_entry[i + 1]));
 			Py_XDECREF(d);
 		}
 		if (PyErr_Occurred())
 			goto out;
-		if (!eq || j != s->n) {
+		if (!eq) {
 			r = 2;
 			goto out;
 		}
