@@ -175,6 +175,20 @@ static int put_str(buf *b, PyObject *s)
 	return put(b, "\"", 1);
 }
 
+/* An integer's digits, without printf (a test has a dozen numbers). */
+static int put_int(buf *b, long long x)
+{
+	char d[24], *p = d + sizeof d;
+	unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (x < 0)
+		*--p = '-';
+	return put(b, p, (size_t)(d + sizeof d - p));
+}
+
 /* 0 written, 1 not handled here (the package writes it), -1 error. */
 static int put_json(buf *b, PyObject *v, int depth)
 {
@@ -196,13 +210,14 @@ static int put_json(buf *b, PyObject *v, int depth)
 		long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
 		if (overflow)
 			return 1;
-		snprintf(num, sizeof num, "%lld", x);
-		return put(b, num, strlen(num));
+		return put_int(b, x);
 	}
 	if (PyFloat_CheckExact(v)) {
 		double d = PyFloat_AS_DOUBLE(v);
 		if (!isfinite(d))
 			return 1; /* named by the package */
+		if (d == (double)(long long)d && fabs(d) < 1e15)
+			return put_int(b, (long long)d);
 		snprintf(num, sizeof num, "%.17g", d);
 		return put(b, num, strlen(num));
 	}

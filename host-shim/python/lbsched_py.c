@@ -47,6 +47,8 @@ struct lbspy {
 	uint32_t *memo_given;
 	double *memo_vals; /* CONV_LOAD_SLOTS a worker */
 	lbs_worker *applied;
+	/* lbspy_select_fleet's conversions, reset after each call */
+	arena *call_arena;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -178,6 +180,7 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 	sched_close(h->sched);
 	host_free(h->host);
 	arena_free(h->fleet_arena);
+	arena_free(h->call_arena);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
@@ -622,8 +625,13 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	*n_picked = 0;
 	if (reason && reason_len)
 		reason[0] = '\0';
-	if (!(a = call_begin(h, err, errlen)))
+	pthread_mutex_lock(&h->mu);
+	if (!h->call_arena && !(h->call_arena = arena_new())) {
+		pthread_mutex_unlock(&h->mu);
+		set_err(err, errlen, "lbsched: out of memory");
 		return LBSPY_ENOMEM;
+	}
+	a = h->call_arena;
 	{
 		conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
 		rc = conv_workload_text(&c, test_json, strlen(test_json),
@@ -653,7 +661,7 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 			snprintf(reason, reason_len, "%s",
 			         why[0] ? why : st == LBS_OK ? "" : "no eligible worker");
 	}
+	arena_reset(a);
 	pthread_mutex_unlock(&h->mu);
-	arena_free(a);
 	return rc;
 }
