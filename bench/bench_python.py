@@ -48,7 +48,8 @@ def fleet(n):
     workers, loads = {}, {}
     for i in range(n):
         w = copy.deepcopy(base[i % len(base)])
-        w["worker_id"] = "%s-%d" % (w["worker_id"], i)
+        # no "_": the original recovers ids by splitting at "_" (F2)
+        w["worker_id"] = "%s-%d" % (w["worker_id"].replace("_", "-"), i)
         w["last_updated"] = now
         load = w.pop("load", None) or {}
         workers[w["worker_id"]] = record(WorkerCapabilities, w)

@@ -132,6 +132,9 @@ Feature = enum.Enum("Feature", "TENSOR_CORES RAY_TRACING NEURAL_ENGINE QUANTIZAT
                     "AVX2 AVX512 NEON SVE SMT TSX OTHER")
 WorkloadType = enum.Enum("WorkloadType", "VISION NLP AUDIO MULTIMODAL TRAINING "
                          "INFERENCE EMBEDDING CONVERSATIONAL MIXED")
+Metric = enum.Enum("Metric", "COMPUTE_INTENSITY MEMORY_INTENSITY IO_INTENSITY "
+                   "NETWORK_INTENSITY MODEL_SIZE BATCH_SIZE LATENCY_SENSITIVITY "
+                   "THROUGHPUT_SENSITIVITY PARALLELISM TEMPERATURE ENERGY_SENSITIVITY")
 GIB = 1024 ** 3
 
 
@@ -176,12 +179,22 @@ class WorkloadProfile:
     priority: int
     estimated_duration_seconds: int
     custom_properties: dict
+    preferred_hardware_class: Optional[HardwareClass] = None
+    preferred_architecture: Optional[str] = None
+    preferred_vendors: List[str] = field(default_factory=list)
 
     def efficiency(self, hw):
         s = 1.0
-        if self.metrics["compute"] > 0.7:
+        # never set on the scheduler's path, read all the same (§c.4)
+        if self.preferred_hardware_class and hw.hardware_class != self.preferred_hardware_class:
+            s *= 0.7
+        if self.preferred_architecture and hw.architecture != self.preferred_architecture:
+            s *= 0.8
+        if self.preferred_vendors and hw.vendor not in self.preferred_vendors:
+            s *= 0.9
+        if self.metrics.get(Metric.COMPUTE_INTENSITY, 0.5) > 0.7:
             s *= 0.5 + 0.5 * min(1.0, hw.compute_units / 100)
-        if self.metrics["memory"] > 0.7:
+        if self.metrics.get(Metric.MEMORY_INTENSITY, 0.5) > 0.7:
             s *= 0.5 + 0.5 * min(1.0, hw.memory.total_bytes / GIB / 16)
         c, t = hw.hardware_class, self.workload_type
         if c is HardwareClass.GPU and t is WorkloadType.VISION:
@@ -220,6 +233,7 @@ class HardwareAwareScheduler(object):
         self.registered = []      # (worker, profile) ever seen
         self.test_workloads = {}
         self.preferences = {}
+        self.worker_thermal_states = {}  # never filled (F6): T = 0
 
     def workload(self, req):
         t = (req.test_type or "").lower()
@@ -233,9 +247,9 @@ class HardwareAwareScheduler(object):
         return WorkloadProfile(
             req.test_id, wtype,
             _members(SoftwareBackend, [backend] if backend else []),
-            {"compute": 0.8 if d > 120 else 0.3 if d < 10 else 0.5,
-             "memory": min(1.0, req.minimum_memory / 16), "latency": 0.5,
-             "throughput": 0.5},
+            {Metric.COMPUTE_INTENSITY: 0.8 if d > 120 else 0.3 if d < 10 else 0.5,
+             Metric.MEMORY_INTENSITY: min(1.0, req.minimum_memory / 16),
+             Metric.LATENCY_SENSITIVITY: 0.5, Metric.THROUGHPUT_SENSITIVITY: 0.5},
             int(req.minimum_memory * GIB), 2, req.priority, int(d),
             {"model_id": req.model_id})
 
@@ -276,6 +290,16 @@ class HardwareAwareScheduler(object):
                                 max(1, caps.cpu_cores), 2000, mem))
         return out
 
+    def adjust(self, wid, eff, load):
+        """§c.5: load, thermal state and temperature."""
+        adjusted = eff * (1 - 0.3 * load.effective_load())
+        if load.warming_state:
+            adjusted *= getattr(load, "performance_level", 0.8)
+        if load.cooling_state:
+            adjusted *= getattr(load, "performance_level", 0.9)
+        t = self.worker_thermal_states.get(wid, {}).get("temperature", 0.0)
+        return adjusted * (1 - 0.3 * t)
+
     def select_worker(self, req, available_workers, worker_loads, performance_data):
         wl = self.workload(req)
         for wid, caps in available_workers.items():
@@ -291,17 +315,13 @@ class HardwareAwareScheduler(object):
             return None
         compatible.sort(key=lambda x: x[2], reverse=True)
         scored = []
-        for wid, p, eff in compatible:
+        for hw_id, p, eff in compatible:
+            wid = hw_id.split("_")[0]  # §c.1 step 4 (F2: ids hold no "_" here)
             load = worker_loads.get(wid)
             if wid not in available_workers or load is None or \
                     not load.has_capacity_for(req):
                 continue
-            adjusted = eff * (1 - 0.3 * load.effective_load())
-            if load.warming_state:
-                adjusted *= load.performance_level
-            if load.cooling_state:
-                adjusted *= load.performance_level
-            scored.append((wid, adjusted))
+            scored.append((wid, self.adjust(wid, eff, load)))
         if not scored:
             return None
         scored.sort(key=lambda x: x[1], reverse=True)

@@ -29,6 +29,15 @@
 
 #include "lbsched_py.h"
 
+/* PEP 509's dict version, which moves on every change of the dict: CPython
+ * has it up to 3.11 (later ones compare everything, slower). */
+#if PY_VERSION_HEX < 0x030C0000
+#define DICT_VERSION(d) (((PyDictObject *)(d))->ma_version_tag)
+#else
+#define DICT_VERSION(d) ((uint64_t)0)
+#define NO_DICT_VERSION 1
+#endif
+
 typedef int (*select_fleet_fn)(lbspy *, const char *, const char *,
                                const uint32_t *, const double *, size_t,
                                const char *, unsigned, uint32_t *, unsigned *,
@@ -266,6 +275,11 @@ static PyObject *fields_of(PyObject *rec, int *is_dict)
 	}
 	if (!Py_TYPE(rec)->tp_dictoffset)
 		return NULL;
+#ifndef NO_DICT_VERSION
+	PyObject **dp = _PyObject_GetDictPtr(rec);
+	if (dp && *dp && PyDict_CheckExact(*dp))
+		return Py_NewRef(*dp);
+#endif
 	PyObject *d = PyObject_GenericGetDict(rec, NULL);
 	if (!d || !PyDict_CheckExact(d)) {
 		PyErr_Clear();
@@ -318,12 +332,6 @@ static int test_json(buf *b, PyObject *test)
  * the containers among them are looked into, from the snapshot's entries,
  * without reading the dict.  Later Pythons compare every value. */
 
-#if PY_VERSION_HEX < 0x030C0000
-#define DICT_VERSION(d) (((PyDictObject *)(d))->ma_version_tag)
-#else
-#define DICT_VERSION(d) ((uint64_t)0)
-#define NO_DICT_VERSION 1
-#endif
 
 enum { E_ATOM, E_LIST, E_TUPLE, E_DICT, E_COPY };
 
@@ -939,8 +947,7 @@ static int grow(snap *s, size_t workers)
 static PyObject *select_(PyObject *self, PyObject *args)
 {
 	unsigned long long h;
-	PyObject *test, *workers, *loads, *capsule, *ids, *alt, *caps, *keys = NULL,
-	                                                                *recs = NULL;
+	PyObject *test, *workers, *loads, *capsule, *ids, *alt, *caps;
 	unsigned maxn, n_picked = 0;
 	uint32_t picked[LBSPY_MAX_PICKED];
 	char reason[REASONLEN], err[ERRLEN];
@@ -968,28 +975,31 @@ static PyObject *select_(PyObject *self, PyObject *args)
 	    (alt != Py_None && (!PyList_CheckExact(alt) || PyList_GET_SIZE(alt) != n)) ||
 	    s->n_workers != n)
 		Py_RETURN_NONE;
-	recs = records_of(workers, &keys);
-	if (!recs) {
-		if (PyErr_Occurred())
-			return NULL;
-		Py_RETURN_NONE;
-	}
-	if (PyList_GET_SIZE(recs) != n) {
-		r = 2;
-		goto out;
-	}
+	if (PyDict_CheckExact(workers) ? PyDict_GET_SIZE(workers) != n
+	    : PyList_CheckExact(workers) ? PyList_GET_SIZE(workers) != n
+	                                 : 1)
+		Py_RETURN_FALSE;
 	/* The capabilities: the keys, then each record, as snapshot() saw them. */
 	if (caps == Py_None) {
-		int eq = keys == Py_None ? s->keys == Py_None
-		         : s->keys == Py_None ? 0
-		                              : PyObject_RichCompareBool(keys, s->keys, Py_EQ);
-		if (eq < 0) {
-			PyErr_Clear();
-			eq = 0;
-		}
+		int is_dict = PyDict_CheckExact(workers);
+		int eq = (s->keys == Py_None) == !is_dict;
+		Py_ssize_t pos = 0;
+		PyObject *k = NULL, *rec;
 		for (Py_ssize_t i = 0; eq && i < n; i++) {
-			int is_dict;
-			PyObject *d = fields_of(PyList_GET_ITEM(recs, i), &is_dict);
+			if (is_dict) {
+				if (!PyDict_Next(workers, &pos, &k, &rec))
+					break;
+				PyObject *was = PyList_GET_ITEM(s->keys, i);
+				if (k != was && (eq = PyObject_RichCompareBool(k, was, Py_EQ)) <= 0) {
+					PyErr_Clear();
+					eq = 0;
+					break;
+				}
+			} else {
+				rec = PyList_GET_ITEM(workers, i);
+			}
+			int rec_is_dict;
+			PyObject *d = fields_of(rec, &rec_is_dict);
 			j = s->w_entry[i];
 			eq = d && (unchanged(s, i, d) ||
 			           (same(s, &j, d) && j == s->w_entry[i + 1]));
@@ -1050,8 +1060,6 @@ static PyObject *select_(PyObject *self, PyObject *args)
 	res = Py_BuildValue("(iNs)", code, list, code == LBSPY_OK ? reason : err);
 out:
 	free(tb.p);
-	Py_XDECREF(keys);
-	Py_XDECREF(recs);
 	if (res || PyErr_Occurred())
 		return res;
 	if (r < 0 && !PyErr_Occurred())
