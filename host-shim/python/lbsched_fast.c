@@ -289,6 +289,22 @@ static PyObject *fields_of(PyObject *rec, int *is_dict)
 	return d;
 }
 
+/* A record's dict, borrowed, when it has one already (no reference
+ * counted: the hot path touches each record's objects only to read). */
+static PyObject *dict_of(PyObject *rec)
+{
+	if (PyDict_CheckExact(rec))
+		return rec;
+#ifndef NO_DICT_VERSION
+	if (Py_TYPE(rec)->tp_dictoffset) {
+		PyObject **dp = _PyObject_GetDictPtr(rec);
+		if (dp && *dp && PyDict_CheckExact(*dp))
+			return *dp;
+	}
+#endif
+	return NULL;
+}
+
 /* The test as JSON, as the package's _dumps(_record(test)) would write
  * it (an object's private attributes left out). */
 static int test_json(buf *b, PyObject *test)
@@ -877,15 +893,10 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
                        uint32_t *given, double *vals, size_t *nv)
 {
 #ifndef NO_DICT_VERSION
-	PyObject *d = PyDict_CheckExact(load) ? load : NULL;
+	PyObject *d = dict_of(load);
 	size_t first = *nv;
 	int r;
 
-	if (!d && Py_TYPE(load)->tp_dictoffset) {
-		/* borrowed: the load holds it */
-		PyObject **dp = _PyObject_GetDictPtr(load);
-		d = dp && *dp && PyDict_CheckExact(*dp) ? *dp : NULL;
-	}
 	if (d && m->load == load && m->dict == d && m->ver == DICT_VERSION(d)) {
 		*given = m->given;
 		for (int i = 0; i < n_slots; i++)
@@ -998,11 +1009,14 @@ static PyObject *select_(PyObject *self, PyObject *args)
 			} else {
 				rec = PyList_GET_ITEM(workers, i);
 			}
-			int rec_is_dict;
-			PyObject *d = fields_of(rec, &rec_is_dict);
+			/* borrowed first: the caller's dict holds the record */
+			PyObject *d = dict_of(rec);
 			j = s->w_entry[i];
-			eq = d && (unchanged(s, i, d) ||
-			           (same(s, &j, d) && j == s->w_entry[i + 1]));
+			if (d && unchanged(s, i, d))
+				continue;
+			int rec_is_dict;
+			d = fields_of(rec, &rec_is_dict);
+			eq = d && same(s, &j, d) && j == s->w_entry[i + 1];
 			Py_XDECREF(d);
 		}
 		if (PyErr_Occurred())

@@ -554,7 +554,8 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
 	size_t k = 0;
 	int rc = LBSPY_OK;
 
-	memcpy(h->cur, h->base, h->n * sizeof *h->cur);
+	if (!given)
+		memcpy(h->cur, h->base, h->n * sizeof *h->cur);
 	if (given) {
 		for (uint32_t i = 0; i < h->n; i++)
 			k += conv_load_count(given[i]);
@@ -572,6 +573,7 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
 				h->cur[i] = h->applied[i];
 			} else {
 				h->memo_given[i] = 0;
+				h->cur[i] = h->base[i];
 				if (conv_fleet_load_values(&c, FLEET_FILE, i, given[i],
 				                           vals + k, &h->cur[i]))
 					return LBSPY_EINPUT;
