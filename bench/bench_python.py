@@ -13,7 +13,7 @@ WorkerCapabilities 17, WorkerLoad 18: datetimes, a set of active test
 ids, reserved accelerators, thermal state).  Fleets are
 examples/fleet.json's workers repeated under new ids; the tests are
 examples/tests.jsonl's, a different one on each call.
-Columns, microseconds of CPU time per call (the best of five timings):
+Columns, microseconds of CPU time per call (the best of fifteen timings of 50 ms):
   lbsched        select_worker, capabilities as sent before (the common
                  case: only the test and the loads are read and sent)
   C select       the scheduler alone (lbspy_bench, converted once)
@@ -71,7 +71,7 @@ def tests():
 clock = time.process_time
 
 
-def per_call_us(fn, window=0.1, windows=5):
+def per_call_us(fn, window=0.05, windows=15):
     """Microseconds of CPU per call: the best of `windows` timings of at
     least `window` seconds each."""
     n = 1
@@ -163,7 +163,7 @@ def main():
             flip[0] ^= 1
             first.available_memory = memory + flip[0]
             sched.select_worker(ts[0], workers, loads, {})
-        caps_us = per_call_us(changed, windows=3)
+        caps_us = per_call_us(changed, window=0.1, windows=3)
         first.available_memory = memory
 
         orig = HardwareAwareScheduler()
