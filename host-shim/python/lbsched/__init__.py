@@ -691,14 +691,11 @@ class PluginScheduler(object):
 
     def _select(self, test_requirements, available_workers, worker_loads,
                 performance_data, maxn):
-        _check_arguments(test_requirements, available_workers, worker_loads,
-                         performance_data)
-        if not available_workers:
-            self.last_reason = "no available workers"
-            return []
         with self._lock:
             h = self._handle()
             if performance_data:
+                _check_arguments(test_requirements, available_workers,
+                                 worker_loads, performance_data)
                 self._seed(performance_data)
             fleet = self._fleet
             # The common case: the capabilities as sent last, the records
@@ -714,6 +711,12 @@ class PluginScheduler(object):
                     differ = True
                 elif r is not None:
                     return self._answer(fleet, r, worker_loads, None)
+            # _lbsched_fast took none of a bad argument: named here
+            _check_arguments(test_requirements, available_workers,
+                             worker_loads, performance_data)
+            if not available_workers:
+                self.last_reason = "no available workers"
+                return []
             keys, recs = _split(available_workers)
             views, own = _views(recs, keys)
             caps = None
