@@ -13,10 +13,13 @@ converted to the ABI's structs by the shim's own converters in
 liblbsched-py.so (host-shim/python/lbsched_py.c); this module holds no copy
 of the mapping.  Capabilities, which rarely change, are sent (as JSON) only
 when they differ from those sent last; loads, which change on every call,
-are sent as numbers (docs/PYTHON.md, "Cost per call").
+are sent as numbers (docs/PYTHON.md, "Cost per call").  The extension
+_lbsched_fast (lbsched_fast.c) does that reading in C for the common case;
+without it this module does it, through ctypes, with the same answers.
 
-Standard library only.  One scheduler may be used from several threads:
-calls on it are serialised (docs/PYTHON.md).
+Standard library and the package's own native parts only.  One scheduler
+may be used from several threads: calls on it are serialised
+(docs/PYTHON.md).
 """
 
 import copy
