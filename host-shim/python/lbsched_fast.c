@@ -374,11 +374,19 @@ typedef struct check {
 
 /* A worker's load as last read: its numbers again while its dict is
  * unchanged. */
+#define MAX_WATCH 4
+
 typedef struct load_memo {
 	PyObject *load, *dict; /* held */
 	uint64_t ver;
 	uint32_t given;
 	double vals[32];
+	/* its JSON-only fields' values (held by the dict while its version
+	 * stands): the original's reserve_resources fills
+	 * reserved_accelerators in place, which moves no version of the
+	 * load's own dict */
+	PyObject *watch[MAX_WATCH];
+	int n_watch;
 } load_memo;
 
 typedef struct snap {
@@ -897,7 +905,10 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 	size_t first = *nv;
 	int r;
 
-	if (d && m->load == load && m->dict == d && m->ver == DICT_VERSION(d)) {
+	int hit = d && m->load == load && m->dict == d && m->ver == DICT_VERSION(d);
+	for (int k = 0; hit && k < m->n_watch; k++)
+		hit = empty(m->watch[k]);
+	if (hit) {
 		*given = m->given;
 		for (int i = 0; i < n_slots; i++)
 			if (m->given >> i & 1)
@@ -913,6 +924,19 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 	Py_XSETREF(m->dict, d);
 	m->ver = DICT_VERSION(d);
 	m->given = *given;
+	m->n_watch = 0;
+	for (int i = 0; i < n_fields; i++) {
+		PyObject *v = fields[i].json_only ? PyDict_GetItemWithError(d, fields[i].name)
+		                                  : NULL;
+		if (!v && PyErr_Occurred())
+			PyErr_Clear();
+		if (v && m->n_watch == MAX_WATCH) {
+			Py_CLEAR(m->dict); /* cannot watch them all: no memo */
+			break;
+		}
+		if (v)
+			m->watch[m->n_watch++] = v;
+	}
 	for (int i = 0, k = 0; i < n_slots; i++)
 		if (*given >> i & 1)
 			m->vals[i] = vals[first + k++];

@@ -686,6 +686,26 @@ class DropInTest(unittest.TestCase):
         loads["alias"] = WorkerLoad("alias", cpu_utilization=99.0, active_tests=9)
         self.assertEqual(self.sched.select_worker(t, renamed, loads, {}), "left_1")
 
+    def test_reservation_made_in_place_is_sent(self):
+        # the original's reserve_resources fills reserved_accelerators in
+        # place: the load must then go to the converter, which applies it
+        caps, loads = twins()
+        caps["left_1"].available_accelerators["gpu"] = 1
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        for _ in range(2):
+            self.sched.select_worker(t, caps, loads, {})
+        calls, real = [], lbsched._numeric_loads
+        lbsched._numeric_loads = lambda *a: calls.append(1) or real(*a)
+        self.addCleanup(setattr, lbsched, "_numeric_loads", real)
+        self.sched.select_worker(t, caps, loads, {})
+        self.assertEqual(calls, [])  # read by _lbsched_fast
+        loads["left_1"].reserved_accelerators["gpu"] = 1
+        self.sched.select_worker(t, caps, loads, {})
+        self.assertEqual(calls, [1])  # handed to the package: as JSON
+        del loads["left_1"].reserved_accelerators["gpu"]
+        self.sched.select_worker(t, caps, loads, {})
+        self.assertEqual(calls, [1])
+
     def test_threads_share_one_scheduler(self):
         want = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
         shared = lbsched.PluginScheduler(plugin=PLUGIN)
