@@ -1,95 +1,119 @@
 #!/usr/bin/env python3
 """bench_python.py -- microseconds per select_worker through the Python
-binding at 8, 64 and 512 workers, next to the C select cost measured in the
-same run through the same scheduler (lbspy_bench: converted once, selects
-timed in C).  The binding's overhead is the difference.
+binding at 8, 64 and 512 workers, with the original framework's records,
+against a pure-Python reimplementation of the original's hardware-aware
+scheduler (original_model.py) timed in the same process.
 
     bench/run python
     LBSCHED_PY_LIB=build/host-shim/python/liblbsched-py.so \
     PYTHONPATH=host-shim/python python3 bench/bench_python.py [--sizes 8,64,512]
 
-Fleets are examples/fleet.json's twelve workers repeated under new ids,
-as attribute records; the test is examples/tests.jsonl's first line.
-Columns, microseconds per call (the best of five timings):
-  select_worker  the whole call from Python, capabilities as sent before
-                 (the binding compares them and sends only the loads)
-  C select       the scheduler alone
-  overhead       the difference, split into
-    python       the test to JSON, the capabilities compared with those
-                 sent, the loads read into numbers
-    ctypes+C     the call, the test converted, the loads checked and put
-                 on the workers, the answer
-  caps changed   select_worker when a worker's capabilities changed since
-                 the last call: all of them sent and converted again
-  vs original    the original Python hardware-aware's published time
-                 (seed-behaviour.md; 8, 64, 512 workers) divided by
-                 select_worker: how many times faster the binding is
+Records: the original's dataclasses with every field (TestRequirements 16,
+WorkerCapabilities 17, WorkerLoad 18: datetimes, a set of active test
+ids, reserved accelerators, thermal state).  Fleets are
+examples/fleet.json's workers repeated under new ids; the tests are
+examples/tests.jsonl's, a different one on each call.
+Columns, microseconds of CPU time per call (the best of fifteen timings of 50 ms):
+  lbsched        select_worker, capabilities as sent before (the common
+                 case: only the test and the loads are read and sent)
+  C select       the scheduler alone (lbspy_bench, converted once)
+  ctypes path    select_worker without _lbsched_fast (LBSCHED_NO_FAST=1)
+  caps changed   select_worker when a worker's capabilities changed
+  original       the reimplemented original, same records and tests
+  ratio          original / lbsched
 """
 
 import argparse
 import copy
-import dataclasses
+import datetime
 import json
 import os
+import subprocess
 import sys
 import time
 
-import lbsched
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(HERE, "..")
+sys.path.insert(0, HERE)
 
-SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-
-
-@dataclasses.dataclass
-class Record:
-    """Stands in for the original's dataclasses: read by field names."""
-
-
-def as_object(d):
-    r = Record()
-    for k, v in d.items():
-        setattr(r, k, v)
-    return r
+import lbsched  # noqa: E402
+from original_model import (HardwareAwareScheduler, TestRequirements,  # noqa: E402
+                            WorkerCapabilities, WorkerLoad, record)
 
 
 def fleet(n):
     with open(os.path.join(SRC, "examples", "fleet.json")) as f:
         base = json.load(f)["workers"]
+    now = datetime.datetime(2026, 1, 1, 12, 0, 0)
     workers, loads = {}, {}
     for i in range(n):
         w = copy.deepcopy(base[i % len(base)])
-        w["worker_id"] = "%s_%d" % (w["worker_id"], i)
-        load = w.pop("load", None)
-        workers[w["worker_id"]] = as_object(w)
-        if load is not None:
-            loads[w["worker_id"]] = as_object(load)
+        # no "_": the original recovers ids by splitting at "_" (F2)
+        w["worker_id"] = "%s-%d" % (w["worker_id"].replace("_", "-"), i)
+        w["last_updated"] = now
+        load = w.pop("load", None) or {}
+        workers[w["worker_id"]] = record(WorkerCapabilities, w)
+        active = load.get("active_tests", 0)
+        loads[w["worker_id"]] = record(
+            WorkerLoad, load, worker_id=w["worker_id"], last_updated=now,
+            active_test_ids={"t%d-%d" % (i, k) for k in range(active)},
+            queue_depth=load.get("queued_tests", 0))
     return workers, loads
 
 
-def per_call_us(fn, window=0.1, windows=5):
-    """Microseconds per call: the best of `windows` timings of at least
-    `window` seconds each, since on a shared machine the slow ones measure
-    the neighbours."""
+def tests():
+    with open(os.path.join(SRC, "examples", "tests.jsonl")) as f:
+        return [record(TestRequirements, json.loads(line)) for line in f if line.strip()]
+
+
+# CPU time of this process, not wall time: on a shared machine (the CI's
+# two cores run other jobs) wall time measures the neighbours.
+clock = time.process_time
+
+
+def per_call_us(fn, window=0.05, windows=15):
+    """Microseconds of CPU per call: the best of `windows` timings of at
+    least `window` seconds each."""
     n = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             fn()
-        if time.perf_counter() - t0 >= window:
+        if clock() - t0 >= window:
             break
         n *= 2
     best = None
     for _ in range(windows):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             fn()
-        t = (time.perf_counter() - t0) / n * 1e6
+        t = (clock() - t0) / n * 1e6
         best = t if best is None or t < best else best
     return best
 
 
-# The original's mean microseconds per select_worker (seed-behaviour.md,
-# "Measured cost of the original"), another machine: for scale only.
-ORIGINAL_US = {8: (72, 87), 64: (720, 860), 512: (4400, 5200)}
+def cycling(select, ts, workers, loads):
+    """A call that selects for the next test each time."""
+    state = [0]
+
+    def call():
+        t = ts[state[0]]
+        state[0] = (state[0] + 1) % len(ts)
+        select(t, workers, loads, {})
+    return call
+
+
+def ctypes_path(sizes, plugin):
+    """The ctypes path's column, from a child without _lbsched_fast."""
+    if not lbsched.FAST:
+        return None
+    env = dict(os.environ, LBSCHED_NO_FAST="1")
+    args = [sys.executable, __file__, "--sizes", sizes, "--only-lbsched"]
+    if plugin:
+        args += ["--plugin", plugin]
+    out = subprocess.run(args, env=env, stdout=subprocess.PIPE, check=True,
+                         universal_newlines=True).stdout
+    return {int(k): v for k, v in json.loads(out).items()}
 
 
 def main():
@@ -97,31 +121,39 @@ def main():
     ap.add_argument("--sizes", default="8,64,512")
     ap.add_argument("--scheduler", default="hardware-aware")
     ap.add_argument("--plugin", default=None)
+    ap.add_argument("--only-lbsched", action="store_true")
     a = ap.parse_args()
-    with open(os.path.join(SRC, "examples", "tests.jsonl")) as f:
-        test = as_object(json.loads(f.readline()))
+    ts = tests()
+    sizes = [int(s) for s in a.sizes.split(",")]
     sched = lbsched.PluginScheduler(a.scheduler, plugin=a.plugin)
-    print("%s, test %s; microseconds per call" % (a.scheduler, test.test_id))
-    print("%8s %14s %9s | %9s %9s %9s | %12s %12s" % (
-        "workers", "select_worker", "C select", "overhead", "python",
-        "ctypes+C", "caps changed", "vs original"))
-    for n in [int(s) for s in a.sizes.split(",")]:
+    if a.only_lbsched:
+        res = {}
+        for n in sizes:
+            workers, loads = fleet(n)
+            sched.select_worker(ts[0], workers, loads, {})
+            res[n] = per_call_us(cycling(sched.select_worker, ts, workers, loads))
+        print(json.dumps(res))
+        return
+    slow = ctypes_path(a.sizes, a.plugin)
+    print("%s with the original's records, %d tests in turn; microseconds per call"
+          % (a.scheduler, len(ts)))
+    print("native part: %s" % ("_lbsched_fast" if lbsched.FAST
+                               else "none (%s)" % lbsched.FAST_MISSING))
+    print("%8s %9s %9s %12s %13s %10s %7s" % (
+        "workers", "lbsched", "C select", "ctypes path", "caps changed",
+        "original", "ratio"))
+    for n in sizes:
         workers, loads = fleet(n)
-        if sched.select_worker(test, workers, loads, {}) is None:
-            sys.exit("bench_python: no worker picked at %d workers" % n)
-        py_us = per_call_us(lambda: sched.select_worker(test, workers, loads, {}))
+        sent = sched.fleets_sent
+        for t in ts:
+            sched.select_worker(t, workers, loads, {})
+        if sched.fleets_sent != sent + 1:
+            sys.exit("bench_python: the capabilities were sent more than once")
+        py_us = per_call_us(cycling(sched.select_worker, ts, workers, loads))
+        if sched.fleets_sent != sent + 1:
+            sys.exit("bench_python: the capabilities were sent again")
         iters = max(100, int(2e5 / n))
-        c_us = sched.bench_c(test, workers, loads, iterations=iters) / 1e3
-
-        def python_side():
-            lbsched._dumps(lbsched._record(test))
-            views, own = lbsched._views(list(workers.values()))
-            f = sched._fleet
-            if not f.same(list(workers), views):
-                sys.exit("bench_python: the capabilities were not kept")
-            lbsched._numeric_loads(
-                lbsched._loads(f.ids, list(workers), loads, own), f.ids)
-        prep_us = per_call_us(python_side)
+        c_us = sched.bench_c(ts[0], workers, loads, iterations=iters) / 1e3
 
         first = next(iter(workers.values()))
         memory = first.available_memory
@@ -130,15 +162,17 @@ def main():
         def changed():
             flip[0] ^= 1
             first.available_memory = memory + flip[0]
-            sched.select_worker(test, workers, loads, {})
-        caps_us = per_call_us(changed)
+            sched.select_worker(ts[0], workers, loads, {})
+        caps_us = per_call_us(changed, window=0.1, windows=3)
         first.available_memory = memory
 
-        over = py_us - c_us
-        orig = ORIGINAL_US.get(n)
-        vs = "%.1f-%.1fx" % (orig[0] / py_us, orig[1] / py_us) if orig else "-"
-        print("%8d %14.1f %9.2f | %9.1f %9.1f %9.1f | %12.1f %12s" % (
-            n, py_us, c_us, over, prep_us, over - prep_us, caps_us, vs))
+        orig = HardwareAwareScheduler()
+        if all(orig.select_worker(t, workers, loads, {}) is None for t in ts):
+            sys.exit("bench_python: the original picked nothing")
+        orig_us = per_call_us(cycling(orig.select_worker, ts, workers, loads))
+        print("%8d %9.1f %9.2f %12s %13.1f %10.1f %6.1fx" % (
+            n, py_us, c_us, "%.1f" % slow[n] if slow else "-", caps_us, orig_us,
+            orig_us / py_us))
     sched.close()
 
 

@@ -73,6 +73,27 @@ void arena_free(arena *a)
 	free(a);
 }
 
+void arena_reset(arena *a)
+{
+	struct chunk *keep = NULL, *c = a ? a->head : NULL;
+
+	while (c) {
+		struct chunk *next = c->next;
+		if (!keep && c->size == CHUNK_SIZE)
+			keep = c;
+		else
+			free(c);
+		c = next;
+	}
+	if (keep) {
+		memset(chunk_data(keep), 0, keep->used);
+		keep->used = 0;
+		keep->next = NULL;
+	}
+	if (a)
+		a->head = keep;
+}
+
 void *arena_alloc(arena *a, size_t n)
 {
 	if (!a)

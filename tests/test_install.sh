@@ -37,17 +37,28 @@ check 'grep -q "hardware-aware" "$tmp/out"'
 syms=$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort -u)
 check '[ "$syms" = "lbs_plugin_entry_v1" ] || { echo "exported: $syms" >&2; false; }'
 
-# The Python package (issue 8) in python3's site-packages, with its library
-# beside it; importable and working from there (not in sanitized builds:
-# python3 cannot load an ASan library).
+# The Python package (issue 8) where the interpreter it is built for imports
+# from, with its library and its extension (issue 16) beside it; importable
+# and working from there (not in sanitized builds: python3 cannot load an
+# ASan library).
+python=${LBS_PYTHON:-python3}
 pyinit=$(find "$tmp/root" -path '*/lbsched/__init__.py' | head -1)
 pylib=$(find "$tmp/root" -path '*/lbsched/liblbsched-py.so' | head -1)
-check '[ -n "$pyinit" ] && [ -n "$pylib" ]'
+pyext=$(find "$tmp/root" -path '*/lbsched/_lbsched_fast*.so' | head -1)
+check '[ -n "$pyinit" ] && [ -n "$pylib" ] && [ -n "$pyext" ]'
+# Debian's python3 looks in /usr/local/lib/python3.X/dist-packages and
+# /usr/lib/python3/dist-packages, not where meson puts packages by default.
+site=$(dirname "$(dirname "$pyinit")"); site=${site#"$tmp/root"}
+if [ "$prefix" = /usr/local ] || [ "$prefix" = /usr ]; then
+	check '"$python" -c "import sys; sys.exit(sys.argv[1] not in sys.path)" "$site" ||
+		{ echo "$site is not on $python'"'"'s path" >&2; false; }'
+fi
 if [ -n "$pyinit" ] && [ "${LBS_SANITIZE:-none}" = none ]; then
-	out=$(cd "$tmp" && env -u LBSCHED_PY_LIB PYTHONPATH="$(dirname "$(dirname "$pyinit")")" \
-		LBSCHED_PLUGIN="$plugin" python3 -c '
+	out=$(cd "$tmp" && env -u LBSCHED_PY_LIB PYTHONPATH="$tmp/root$site" \
+		LBSCHED_PLUGIN="$plugin" "$python" -c '
 import json, sys, lbsched
 assert lbsched.__file__.startswith(sys.argv[1]), lbsched.__file__
+assert lbsched.FAST, lbsched.FAST_MISSING
 fleet = json.load(open(sys.argv[2]))["workers"]
 print(lbsched.PluginScheduler().select_worker({"test_id": "t", "minimum_memory": 2}, fleet))
 ' "$tmp/root" "$LBS_SRCDIR/examples/fleet.json" 2>&1)

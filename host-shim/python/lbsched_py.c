@@ -41,6 +41,14 @@ struct lbspy {
 	lbs_worker *base, *cur;
 	const lbs_worker **ptrs;
 	uint32_t n;
+	/* Each worker's numeric load as applied last (given 0: none), and the
+	 * worker it made: the same numbers again make the same worker, so
+	 * they are not checked and applied again.  In fleet_arena. */
+	uint32_t *memo_given;
+	double *memo_vals; /* CONV_LOAD_SLOTS a worker */
+	lbs_worker *applied;
+	/* lbspy_select_fleet's conversions, reset after each call */
+	arena *call_arena;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -172,6 +180,7 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 	sched_close(h->sched);
 	host_free(h->host);
 	arena_free(h->fleet_arena);
+	arena_free(h->call_arena);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
@@ -496,7 +505,10 @@ static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errle
 	lbs_worker *base = arena_alloc(a, n * sizeof *base);
 	lbs_worker *cur = arena_alloc(a, n * sizeof *cur);
 	const lbs_worker **ptrs = arena_alloc(a, n * sizeof *ptrs);
-	if (!base || !cur || !ptrs) {
+	uint32_t *memo_given = arena_alloc(a, n * sizeof *memo_given);
+	double *memo_vals = arena_alloc(a, (size_t)n * CONV_LOAD_SLOTS * sizeof *memo_vals);
+	lbs_worker *applied = arena_alloc(a, n * sizeof *applied);
+	if (!base || !cur || !ptrs || !memo_given || !memo_vals || !applied) {
 		arena_free(a);
 		set_err(err, errlen, "lbsched: out of memory");
 		return LBSPY_ENOMEM;
@@ -504,6 +516,7 @@ static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errle
 	for (uint32_t i = 0; i < n; i++) {
 		base[i] = *ws[i];
 		ptrs[i] = &cur[i];
+		memo_given[i] = 0;
 	}
 	arena_free(h->fleet_arena);
 	h->fleet_arena = a;
@@ -511,6 +524,9 @@ static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errle
 	h->cur = cur;
 	h->ptrs = ptrs;
 	h->n = n;
+	h->memo_given = memo_given;
+	h->memo_vals = memo_vals;
+	h->applied = applied;
 	return LBSPY_OK;
 }
 
@@ -538,7 +554,8 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
 	size_t k = 0;
 	int rc = LBSPY_OK;
 
-	memcpy(h->cur, h->base, h->n * sizeof *h->cur);
+	if (!given)
+		memcpy(h->cur, h->base, h->n * sizeof *h->cur);
 	if (given) {
 		for (uint32_t i = 0; i < h->n; i++)
 			k += conv_load_count(given[i]);
@@ -549,10 +566,24 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
 		}
 		k = 0;
 		for (uint32_t i = 0; i < h->n; i++) {
-			if (conv_fleet_load_values(&c, FLEET_FILE, i, given[i], vals + k,
-			                           &h->cur[i]))
-				return LBSPY_EINPUT;
-			k += conv_load_count(given[i]);
+			uint32_t cnt = conv_load_count(given[i]);
+			double *memo = h->memo_vals + (size_t)i * CONV_LOAD_SLOTS;
+			if (given[i] && h->memo_given[i] == given[i] &&
+			    memcmp(memo, vals + k, cnt * sizeof *vals) == 0) {
+				h->cur[i] = h->applied[i];
+			} else {
+				h->memo_given[i] = 0;
+				h->cur[i] = h->base[i];
+				if (conv_fleet_load_values(&c, FLEET_FILE, i, given[i],
+				                           vals + k, &h->cur[i]))
+					return LBSPY_EINPUT;
+				if (given[i] && cnt <= CONV_LOAD_SLOTS) {
+					memcpy(memo, vals + k, cnt * sizeof *vals);
+					h->memo_given[i] = given[i];
+					h->applied[i] = h->cur[i];
+				}
+			}
+			k += cnt;
 		}
 	} else if (loads_json) {
 		cJSON *arr = cJSON_Parse(loads_json);
@@ -596,8 +627,13 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	*n_picked = 0;
 	if (reason && reason_len)
 		reason[0] = '\0';
-	if (!(a = call_begin(h, err, errlen)))
+	pthread_mutex_lock(&h->mu);
+	if (!h->call_arena && !(h->call_arena = arena_new())) {
+		pthread_mutex_unlock(&h->mu);
+		set_err(err, errlen, "lbsched: out of memory");
 		return LBSPY_ENOMEM;
+	}
+	a = h->call_arena;
 	{
 		conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
 		rc = conv_workload_text(&c, test_json, strlen(test_json),
@@ -627,7 +663,7 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 			snprintf(reason, reason_len, "%s",
 			         why[0] ? why : st == LBS_OK ? "" : "no eligible worker");
 	}
+	arena_reset(a);
 	pthread_mutex_unlock(&h->mu);
-	arena_free(a);
 	return rc;
 }

@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -181,7 +182,8 @@ class PicksTest(unittest.TestCase):
         self.assertIsNotNone(want)
         self.assertEqual(sched.select_worker(Req("s", 8, "cuda"), workers, loads, {}), want)
         self.assertEqual(sched.select_worker(o, workers, loads, {}), want)
-        with self.assertRaisesRegex(ValueError, "cannot read a int"):
+        with self.assertRaisesRegex(ValueError, "^test_requirements: expected a "
+                                    "TestRequirements or a dict, got an int$"):
             sched.select_worker(5, workers, loads, {})
 
     def test_factory_names(self):
@@ -267,35 +269,21 @@ def twins():
     return caps, {wid: WorkerLoad(worker_id=wid) for wid in caps}
 
 
-class SendSpy(object):
-    """Stands in for the library and records, for each select, whether the
-    binding sent the capabilities along."""
-
-    def __init__(self, lib):
-        self.lib = lib
-        self.sent = []
-
-    def __getattr__(self, name):
-        return getattr(self.lib, name)
-
-    def lbspy_select_fleet(self, h, test, caps, *rest):
-        self.sent.append(caps is not None)
-        return self.lib.lbspy_select_fleet(h, test, caps, *rest)
-
-
 class FleetTest(unittest.TestCase):
     """Capabilities go to the library when they change, loads every call."""
 
     def setUp(self):
-        self.spy = SendSpy(lbsched._lib)
-        lbsched._lib = self.spy
-        self.addCleanup(setattr, lbsched, "_lib", self.spy.lib)
+        self.sent = []  # for each select, whether the capabilities went
         self.sched = lbsched.PluginScheduler(plugin=PLUGIN)
         self.test = TestRequirements(test_id="t", required_backend="onnx",
                                      minimum_memory=2)
 
     def pick(self, caps, loads, test=None):
-        return self.sched.select_worker(test or self.test, caps, loads, {})
+        before = self.sched.fleets_sent
+        try:
+            return self.sched.select_worker(test or self.test, caps, loads, {})
+        finally:
+            self.sent.append(self.sched.fleets_sent != before)
 
     def test_loads_are_read_every_call(self):
         caps, loads = twins()
@@ -313,7 +301,7 @@ class FleetTest(unittest.TestCase):
         self.assertEqual(self.pick(plain, {}), "right_1")
         # plain records equal to the dataclasses' fields are the same
         # capabilities: not sent again
-        self.assertEqual(self.spy.sent, [True, False, False, False])
+        self.assertEqual(self.sent, [True, False, False, False])
 
     def test_capabilities_sent_again_only_when_changed(self):
         caps, loads = twins()
@@ -321,7 +309,7 @@ class FleetTest(unittest.TestCase):
         self.pick(caps, loads)
         self.pick(dict(caps), loads)  # another dict, the same records
         self.pick({w: dataclasses.replace(c) for w, c in caps.items()}, loads)
-        self.assertEqual(self.spy.sent, [True, False, False, False])
+        self.assertEqual(self.sent, [True, False, False, False])
 
         caps["left_1"].available_memory = 1  # below the test's 2 GB
         self.assertEqual(self.pick(caps, loads), "right_1")
@@ -333,7 +321,7 @@ class FleetTest(unittest.TestCase):
         caps["right_1"].available_accelerators["gpu"] = 1  # in place, nested
         self.assertEqual(self.pick(caps, loads, gpu), "right_1")
         self.assertEqual(self.pick({"right_1": caps["right_1"]}, loads, gpu), "right_1")
-        self.assertEqual(self.spy.sent[4:], [True, True, False, True, True])
+        self.assertEqual(self.sent[4:], [True, True, False, True, True])
 
     def test_a_failed_call_leaves_no_stale_fleet(self):
         workers, loads = original_fleet()
@@ -344,13 +332,13 @@ class FleetTest(unittest.TestCase):
         self.assertIn(want, first)
         # the library converts the new fleet, then refuses a load
         bad = {w: WorkerLoad(worker_id=w, cpu_utilization=250) for w in rest}
-        with self.assertRaisesRegex(ValueError, "field 'load.cpu_utilization'"):
+        with self.assertRaisesRegex(ValueError, "field 'cpu_utilization'"):
             self.pick(rest, bad, t)
         self.assertEqual(self.pick(first, loads, t), want)
         # a fleet that does not convert
         broken = dict(first, oops=WorkerCapabilities(worker_id="oops",
                                                      available_memory=-1))
-        with self.assertRaisesRegex(ValueError, "workers\\[6\\]: field 'available_memory'"):
+        with self.assertRaisesRegex(ValueError, "^available_workers\\['oops'\\]: field 'available_memory'"):
             self.pick(broken, loads, t)
         self.assertEqual(self.pick(first, loads, t), want)
         # a bad test is reported before a bad fleet, as in one document
@@ -468,7 +456,7 @@ class ErrorTest(unittest.TestCase):
 
     def test_bad_load(self):
         t = original_tests()[0]
-        where = "available_workers: workers[0]: field "
+        where = "worker_loads['cpu_xeon_1']: field "
         # numbers go as numbers, anything else as JSON (a null queue_depth
         # sends them all so): the converter's message either way
         for value, said in ((250, "must be a finite number in 0..100 percent, got 250"),
@@ -480,28 +468,29 @@ class ErrorTest(unittest.TestCase):
                 self.loads["cpu_xeon_1"].queue_depth = queue_depth
                 with self.assertRaises(ValueError) as cm:
                     self.sched.select_worker(t, self.workers, self.loads, {})
-                self.assertEqual(str(cm.exception), where + "'load.cpu_utilization': " + said)
+                self.assertEqual(str(cm.exception), where + "'cpu_utilization': " + said)
         # JSON cannot carry NaN; as a number it is named
         self.loads["cpu_xeon_1"].cpu_utilization = float("nan")
         self.loads["cpu_xeon_1"].queue_depth = 0
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(t, self.workers, self.loads, {})
-        self.assertEqual(str(cm.exception), where + "'load.cpu_utilization': "
+        self.assertEqual(str(cm.exception), where + "'cpu_utilization': "
                          "must be a finite number in 0..100 percent, got nan")
         self.loads["cpu_xeon_1"].cpu_utilization = 0
         self.loads["gpu_a100_1"].active_tests = 1.5
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(t, self.workers, self.loads, {})
-        self.assertEqual(str(cm.exception), "available_workers: workers[3]: field "
-                         "'load.active_tests': must be an integer in 0..1000000, got 1.5")
+        self.assertEqual(str(cm.exception), "worker_loads['gpu_a100_1']: field "
+                         "'active_tests': must be an integer in 0..1000000, got 1.5")
         self.loads["gpu_a100_1"].active_tests = 0
         self.loads["gpu_a100_1"].warming_state = self.loads["gpu_a100_1"].cooling_state = True
-        with self.assertRaisesRegex(ValueError, "^available_workers: workers\\[3\\]: field "
-                                    "'load.cooling_state': cannot be true together"):
+        with self.assertRaisesRegex(ValueError, "^worker_loads\\['gpu_a100_1'\\]: field "
+                                    "'cooling_state': cannot be true together"):
             self.sched.select_worker(t, self.workers, self.loads, {})
         self.loads["gpu_a100_1"].warming_state = 1
         self.loads["gpu_a100_1"].cooling_state = False
-        with self.assertRaisesRegex(ValueError, "'load.warming_state': must be true or false, got 1"):
+        with self.assertRaisesRegex(ValueError, "^worker_loads\\['gpu_a100_1'\\]: field "
+                                    "'warming_state': must be true or false, got 1"):
             self.sched.select_worker(t, self.workers, self.loads, {})
 
     def test_not_a_number(self):
@@ -566,6 +555,292 @@ class ThreadsTest(unittest.TestCase):
         for got in results.values():
             for round_ in got:
                 self.assertEqual(round_, expected)
+
+
+@dataclass
+class WorkerPerformance:
+    """The original's per worker and test type history (seed-behaviour.md §a.1)."""
+    worker_id: str
+    test_type: str
+    model_id: Optional[str] = None
+    model_family: Optional[str] = None
+    hardware_type: Optional[str] = None
+    average_execution_time: float = 0.0
+    min_execution_time: float = 0.0
+    max_execution_time: float = 0.0
+    std_execution_time: float = 0.0
+    success_rate: float = 1.0
+    last_execution_time: Optional[datetime.datetime] = None
+    sample_count: int = 0
+    total_failures: int = 0
+
+
+def whole_fleet(n=24):
+    """The original's records with every field set, as its service keeps
+    them: datetimes, a set of active test ids, reserved accelerators."""
+    workers, loads = original_fleet()
+    now = datetime.datetime(2026, 1, 1, 12, 0)
+    base = list(workers.values())
+    caps, full = {}, {}
+    for i in range(n):
+        w = dataclasses.replace(base[i % len(base)])
+        w.worker_id = "%s-%d" % (w.worker_id, i)
+        w.hostname = w.hostname or w.worker_id + ".example"
+        w.last_updated = now
+        w.network_bandwidth, w.storage_capacity, w.available_disk = 10000.0, 2000.0, 500.0
+        caps[w.worker_id] = w
+        old = loads.get(base[i % len(base)].worker_id)
+        active = old.active_tests if old else i % 3
+        full[w.worker_id] = WorkerLoad(
+            worker_id=w.worker_id, active_tests=active, queued_tests=i % 2,
+            cpu_utilization=old.cpu_utilization if old else 10.0 * (i % 7),
+            memory_utilization=old.memory_utilization if old else 5.0 * (i % 5),
+            gpu_utilization=float(i % 4) * 10, io_utilization=3.0,
+            network_utilization=1.5, queue_depth=i % 2, last_updated=now,
+            active_test_ids={"t%d-%d" % (i, k) for k in range(active)},
+            reserved_memory=float(i % 3), reserved_accelerators={},
+            warming_state=i % 11 == 5, cooling_state=i % 13 == 7,
+            warming_until=now if i % 11 == 5 else None,
+            cooling_until=now if i % 13 == 7 else None,
+            performance_level=0.8 if i % 11 == 5 or i % 13 == 7 else 1.0)
+    return caps, full
+
+
+class DropInTest(unittest.TestCase):
+    """Issue 16: the original's whole records, performance_data, the
+    messages for bad arguments, the caller's keys, composite config text,
+    and the README's snippet."""
+
+    def setUp(self):
+        self.sched = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.caps, self.loads = whole_fleet()
+        self.tests = original_tests()
+
+    def test_native_part_is_used(self):
+        self.assertTrue(lbsched.FAST, lbsched.FAST_MISSING)
+
+    def test_whole_records_pick_as_the_ctypes_path(self):
+        fast = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
+        self.assertEqual(self.sched.fleets_sent, 1)
+        saved, lbsched._fast = lbsched._fast, None
+        try:
+            slow_sched = lbsched.PluginScheduler(plugin=PLUGIN)
+            slow = [slow_sched.select_worker(t, self.caps, self.loads, {})
+                    for t in self.tests]
+        finally:
+            lbsched._fast = saved
+        self.assertEqual(fast, slow)
+        self.assertGreater(len(set(fast) - {None}), 2, fast)
+        # a load changed in place is read on the next call, through either
+        for wid in fast:
+            if wid is not None:
+                self.loads[wid].cooling_state = True
+                self.loads[wid].performance_level = 0.1
+                self.loads[wid].cpu_utilization = 95.0
+        again = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
+        self.assertNotEqual(again, fast)
+        self.assertEqual(self.sched.fleets_sent, 1)
+
+    def test_attribute_changes_are_seen_every_time(self):
+        t = TestRequirements(test_id="m", minimum_memory=100)
+        caps = {w: WorkerCapabilities(worker_id=w, supported_backends=["cpu"],
+                                      available_memory=64, cpu_cores=8)
+                for w in ("a", "b")}
+        loads = {w: WorkerLoad(worker_id=w) for w in caps}
+        for i in range(40):  # past the interpreter's specialisation of the store
+            big = "ab"[i % 2]
+            caps[big].available_memory = 128
+            caps["ba"[i % 2]].available_memory = 64
+            self.assertEqual(self.sched.select_worker(t, caps, loads, {}), big, i)
+            loads[big].cpu_utilization = float(i % 50)
+        self.assertEqual(self.sched.fleets_sent, 40)
+
+    def perf(self, slow_n, slow_fail, fast_n=50):
+        t = "vision_classification"
+        return {"left_1": {t: WorkerPerformance("left_1", t, average_execution_time=300.0,
+                                                success_rate=1 - slow_fail / slow_n,
+                                                sample_count=slow_n,
+                                                total_failures=slow_fail)},
+                "right_1": {t: WorkerPerformance("right_1", t, average_execution_time=20.0,
+                                                 sample_count=fast_n)}}
+
+    def test_performance_data_seeds_learning(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="v", test_type="vision_classification", minimum_memory=2)
+        fresh = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.assertEqual(fresh.select_worker(t, caps, loads, {}), "left_1")
+        self.assertEqual(fresh.select_worker(t, caps, loads, None), "left_1")
+        seeded = lbsched.PluginScheduler(plugin=PLUGIN)
+        pd = self.perf(50, 40)
+        self.assertEqual(seeded.select_worker(t, caps, loads, pd), "right_1")
+        self.assertEqual(seeded.stats()["learned_pairs"], 2)
+        self.assertEqual(seeded.stats()["reports"], 100)
+        # the same records again: nothing new to learn
+        self.assertEqual(seeded.select_worker(t, caps, loads, pd), "right_1")
+        self.assertEqual(seeded.stats()["reports"], 100)
+        # ten more samples of one: those ten
+        pd = self.perf(60, 40)
+        seeded.select_worker(t, caps, loads, pd)
+        self.assertEqual(seeded.stats()["reports"], 110)
+        # a scheduler that does not learn takes it and answers as before
+        rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
+        self.assertIn(rr.select_worker(t, caps, loads, pd), caps)
+
+    def assert_refused(self, want, *args):
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker(*args)
+        self.assertEqual(str(cm.exception), want)
+
+    def test_each_bad_argument_is_named(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        want = self.sched.select_worker(t, caps, loads, {})
+        nan, inf = float("nan"), float("inf")
+        cases = [
+            ("test_requirements: expected a TestRequirements or a dict, got None",
+             None, caps, loads, {}),
+            ("available_workers: expected a dict of worker id -> WorkerCapabilities "
+             "(or a list of them), got None", t, None, loads, {}),
+            ("available_workers: expected a dict of worker id -> WorkerCapabilities "
+             "(or a list of them), got an int", t, 5, loads, {}),
+            ("worker_loads: expected a dict of worker id -> ..., got a list",
+             t, caps, ["x"], {}),
+            ("performance_data: expected a dict of worker id -> ..., got a str",
+             t, caps, loads, "x"),
+            ("available_workers['left_1']: expected a WorkerCapabilities or a dict, "
+             "got None", t, dict(caps, left_1=None), loads, {}),
+            ("worker_loads['left_1']: expected a WorkerLoad or a dict, got an int",
+             t, caps, dict(loads, left_1=5), {}),
+            ("test_requirements: field 'expected_duration': must be a finite number, "
+             "got nan", TestRequirements(test_id="n", expected_duration=nan), caps, loads, {}),
+            ("test_requirements: field 'required_accelerators.gpu': must be a finite "
+             "number, got nan", {"test_id": "n", "required_accelerators": {"gpu": nan}},
+             caps, loads, {}),
+            ("available_workers['right_1']: field 'available_memory': must be a finite "
+             "number, got inf",
+             t, dict(caps, right_1=dataclasses.replace(caps["right_1"], available_memory=inf)),
+             loads, {}),
+            ("available_workers[1]: field 'available_memory': must be a finite "
+             "number, got inf",
+             t, [caps["left_1"], dataclasses.replace(caps["right_1"], available_memory=inf)],
+             loads, {}),
+            ("worker_loads['right_1']: field 'cpu_utilization': must be a finite number "
+             "in 0..100 percent, got 250",
+             t, caps, dict(loads, right_1=WorkerLoad("right_1", cpu_utilization=250)), {}),
+            ("worker_loads['right_1']: field 'cpu_utilization': must be a finite number "
+             "in 0..100 percent, got nan",
+             t, caps, dict(loads, right_1=WorkerLoad("right_1", cpu_utilization=nan)), {}),
+            ("performance_data['left_1']['vision']: field 'sample_count': must be an "
+             "integer >= 0, got -1", t, caps, loads,
+             {"left_1": {"vision": WorkerPerformance("left_1", "vision", sample_count=-1)}}),
+            ("performance_data['left_1']: expected a dict of test type -> "
+             "WorkerPerformance, got an int", t, caps, loads, {"left_1": 3}),
+        ]
+        for want_msg, *args in cases:
+            self.assert_refused(want_msg, *args)
+            # and the scheduler goes on as before
+            self.assertEqual(self.sched.select_worker(t, caps, loads, {}), want, want_msg)
+        with self.assertRaisesRegex(ValueError, "^available_workers\\['left_1'\\]: "
+                                    "field 'available_memory': must be"):
+            self.sched.select_worker(t, dict(caps, left_1=dataclasses.replace(
+                caps["left_1"], available_memory=-1)), loads, {})
+        self.assertEqual(self.sched.select_worker(t, caps, loads, {}), want)
+
+    def test_the_callers_key_is_returned(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        loads["left_1"].cpu_utilization = 95.0  # right_1 is the pick
+        renamed = {"left_1": caps["left_1"], "alias": caps["right_1"]}
+        with self.assertWarnsRegex(UserWarning, "available_workers\\['alias'\\]: "
+                                   "worker_id 'right_1' differs from its key"):
+            self.assertEqual(self.sched.select_worker(t, renamed, loads, {}), "alias")
+        # its load found under the record's id, or under the key first
+        loads["alias"] = WorkerLoad("alias", cpu_utilization=99.0, active_tests=9)
+        self.assertEqual(self.sched.select_worker(t, renamed, loads, {}), "left_1")
+
+    def test_reservation_made_in_place_is_sent(self):
+        # the original's reserve_resources fills reserved_accelerators in
+        # place: the load must then go to the converter, which applies it
+        caps, loads = twins()
+        caps["left_1"].available_accelerators["gpu"] = 1
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        for _ in range(2):
+            self.sched.select_worker(t, caps, loads, {})
+        calls, real = [], lbsched._numeric_loads
+        lbsched._numeric_loads = lambda *a: calls.append(1) or real(*a)
+        self.addCleanup(setattr, lbsched, "_numeric_loads", real)
+        self.sched.select_worker(t, caps, loads, {})
+        self.assertEqual(calls, [])  # read by _lbsched_fast
+        loads["left_1"].reserved_accelerators["gpu"] = 1
+        self.sched.select_worker(t, caps, loads, {})
+        self.assertEqual(calls, [1])  # handed to the package: as JSON
+        del loads["left_1"].reserved_accelerators["gpu"]
+        self.sched.select_worker(t, caps, loads, {})
+        self.assertEqual(calls, [1])
+
+    def test_threads_share_one_scheduler(self):
+        want = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
+        shared = lbsched.PluginScheduler(plugin=PLUGIN)
+        pd = {w: {} for w in self.caps}
+        errors, got = [], []
+
+        def run():
+            try:
+                for _ in range(15):
+                    got.append([shared.select_worker(t, self.caps, self.loads, pd)
+                                for t in self.tests])
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(got, [want] * 45)
+        self.assertEqual(shared.fleets_sent, 1)
+
+    def test_composite_config_as_text(self):
+        text = json.dumps({"children": [{"scheduler": "hardware-aware", "weight": 0.7},
+                                        {"scheduler": "round-robin", "weight": 0.3}]})
+        sched = lbsched.create_scheduler("composite", config=text, plugin=PLUGIN)
+        self.assertEqual(sched.scheduler, "composite")
+        for t in self.tests:
+            self.assertIn(sched.select_worker(t, self.caps, self.loads, {}),
+                          list(self.caps) + [None])
+        with self.assertRaisesRegex(ValueError, "^composite: config: not valid JSON"):
+            lbsched.create_scheduler("composite", config="{children", plugin=PLUGIN)
+
+    def test_native_part_missing(self):
+        lib = os.environ["LBSCHED_PY_LIB"]
+        code = ("import json, lbsched; print(json.dumps([lbsched.FAST, lbsched.FAST_MISSING, "
+                "lbsched.PluginScheduler().select_worker({'test_id': 't'}, "
+                "json.load(open(%r))['workers'])]))" % FLEET)
+        with tempfile.TemporaryDirectory() as tmp:
+            alone = os.path.join(tmp, "liblbsched-py.so")
+            with open(lib, "rb") as src, open(alone, "wb") as dst:
+                dst.write(src.read())
+            for env in ({"LBSCHED_NO_FAST": "1"}, {"LBSCHED_PY_LIB": alone}):
+                out = subprocess.run(
+                    [sys.executable, "-c", code], stdout=subprocess.PIPE,
+                    env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN, **env), check=True,
+                    universal_newlines=True).stdout
+                fast, why, picked = json.loads(out)
+                self.assertFalse(fast)
+                self.assertRegex(why, "LBSCHED_NO_FAST is set|no _lbsched_fast.* in " + tmp)
+                self.assertIsNotNone(picked)
+
+    def test_readme_snippet_runs_as_pasted(self):
+        with open(os.path.join(SRC, "README.md")) as f:
+            readme = f.read()
+        section = readme[readme.index("## From Python"):]
+        start = section.index("```python\n") + 10
+        snippet = section[start:section.index("\n```", start)]
+        out = subprocess.run([sys.executable, "-c", snippet], stdout=subprocess.PIPE,
+                             env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN), check=True,
+                             universal_newlines=True).stdout
+        self.assertEqual(out.split(), ["gpu-1", "gpu-1"])
 
 
 if __name__ == "__main__":

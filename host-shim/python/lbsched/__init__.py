@@ -13,10 +13,13 @@ converted to the ABI's structs by the shim's own converters in
 liblbsched-py.so (host-shim/python/lbsched_py.c); this module holds no copy
 of the mapping.  Capabilities, which rarely change, are sent (as JSON) only
 when they differ from those sent last; loads, which change on every call,
-are sent as numbers (docs/PYTHON.md, "Cost per call").
+are sent as numbers (docs/PYTHON.md, "Cost per call").  The extension
+_lbsched_fast (lbsched_fast.c) does that reading in C for the common case;
+without it this module does it, through ctypes, with the same answers.
 
-Standard library only.  One scheduler may be used from several threads:
-calls on it are serialised (docs/PYTHON.md).
+Standard library and the package's own native parts only.  One scheduler
+may be used from several threads: calls on it are serialised
+(docs/PYTHON.md).
 """
 
 import copy
@@ -24,8 +27,11 @@ import ctypes
 import datetime
 import enum
 import json
+import math
 import os
+import re
 import threading
+import warnings
 from array import array
 from itertools import chain
 from operator import itemgetter
@@ -86,6 +92,34 @@ def _load():
 _lib = _load()
 
 
+def _load_fast():
+    """_lbsched_fast, the extension that reads records for select_worker
+    through the C API (lbsched_fast.c), from beside the library: (module,
+    None), or (None, why not).  Without it every call takes the ctypes
+    path, with the same answers and messages, slower (docs/PYTHON.md)."""
+    if os.environ.get("LBSCHED_NO_FAST"):
+        return None, "LBSCHED_NO_FAST is set"
+    import importlib.machinery
+    import importlib.util
+    path = _find_library()
+    where = os.path.dirname(os.path.abspath(path)) if os.sep in path else \
+        os.path.dirname(os.path.abspath(__file__))
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        f = os.path.join(where, "_lbsched_fast" + suffix)
+        if os.path.exists(f):
+            break
+    else:
+        return None, "no _lbsched_fast%s in %s" % (
+            importlib.machinery.EXTENSION_SUFFIXES[0], where)
+    try:
+        spec = importlib.util.spec_from_file_location("lbsched._lbsched_fast", f)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    except ImportError as e:
+        return None, "cannot load %s: %s" % (f, e)
+    return mod, None
+
+
 def _raise(code, err):
     msg = err.value.decode("utf-8", "replace")
     if code == _EINPUT:
@@ -110,10 +144,18 @@ def _take(ptr):
 
 # ----- the original's records to JSON -----------------------------------
 
-def _record(x):
+def _what(x):
+    name = type(x).__name__
+    return "None" if x is None else "%s %s" % (
+        "an" if name[:1].lower() in "aeiou" else "a", name)
+
+
+def _record(x, where="record", kind="record"):
     """One record's fields, shallow: a dataclass's fields plus any ad-hoc
     attributes (the original's example bolts custom_properties on), or a
-    plain object's attributes; a dict as it is."""
+    plain object's attributes; a dict as it is.  `where` and `kind` name
+    it in the message for anything else ("test_requirements: expected a
+    TestRequirements or a dict, got None")."""
     if isinstance(x, dict):
         return x
     try:
@@ -121,8 +163,8 @@ def _record(x):
     except TypeError:
         fields = getattr(x, "__dataclass_fields__", None)  # slots=True
         if not fields:
-            raise ValueError("lbsched: cannot read a %s as a record"
-                             % type(x).__name__) from None
+            raise ValueError("%s: expected a %s or a dict, got %s"
+                             % (where, kind, _what(x))) from None
         d = {k: getattr(x, k) for k in fields if hasattr(x, k)}
     return {k: v for k, v in d.items() if k[:1] != "_"}
 
@@ -141,12 +183,56 @@ def _default(x):
     return _record(x)
 
 
-def _dumps(obj):
+def _unsendable(obj, path, depth=0):
+    """The first value in obj that JSON cannot carry: (path, value), or
+    None.  NaN and infinities are the usual ones."""
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else (path, obj)
+    if obj is None or isinstance(obj, (str, int, bool)) or depth > 64:
+        return None
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = ((None, v) for v in obj)
+    else:
+        try:
+            return _unsendable(_default(obj), path, depth + 1)
+        except Exception:
+            return path, obj
+    for i, (k, v) in enumerate(items):
+        sub = path + ["[%d]" % i if k is None else str(k)]
+        bad = _unsendable(v, sub, depth + 1)
+        if bad:
+            return bad
+    return None
+
+
+def _field(parts):
+    return ".".join(parts).replace(".[", "[")
+
+
+def _dumps(obj, where="lbsched", each=None):
+    """obj as JSON.  A value JSON cannot carry is named: "<where>: field
+    '<path>': must be a finite number, got nan"; with `each` (for a list
+    of records), where = each(i) for the i-th record."""
     try:
         return json.dumps(obj, default=_default, allow_nan=False,
                           separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as e:
-        raise ValueError("lbsched: %s" % e) from e
+        bad = _unsendable(obj, [])
+        if not bad:
+            raise ValueError("%s: %s" % (where, e)) from e
+        path, value = bad
+        if each is not None and path:
+            where, path = each(int(path[0][1:-1])), path[1:]
+        if isinstance(value, float):
+            problem = "must be a finite number, got %r" % value
+        else:
+            problem = "cannot be sent as JSON: %s" % _what(value)
+        if not path:
+            raise ValueError("%s: %s" % (where, problem)) from None
+        raise ValueError("%s: field '%s': %s"
+                         % (where, _field(path), problem)) from None
 
 
 # ----- the fleet: capabilities when they change, loads on every call ------
@@ -312,7 +398,7 @@ def _address(a):
     return a.buffer_info()[0] if a else None
 
 
-def _views(recs):
+def _views(recs, keys=None):
     """Each worker's capabilities as a dict to compare with those sent last
     (its own fields, live, or a copy without "load"), and the "load"s that
     records carry themselves, by position."""
@@ -320,7 +406,7 @@ def _views(recs):
     for i, r in enumerate(recs):
         d = r if isinstance(r, dict) else getattr(r, "__dict__", None)
         if d is None:
-            d = _record(r)  # a slots dataclass; anything else raises
+            d = _record(r, _at(keys, i), "WorkerCapabilities")
         if "load" in d:
             if own is None:
                 own = {}
@@ -367,61 +453,143 @@ def _split(available_workers):
     return None, list(available_workers)
 
 
+def _at(keys, i):
+    """How messages name the i-th worker: by the caller's key, or by its
+    place in a list."""
+    return "available_workers[%r]" % (keys[i] if keys is not None else i,)
+
+
 def _caps(keys, recs):
     """Each worker's capabilities as conv_fleet takes them, without any
-    "load", its id filled in from the key where the record has none."""
-    caps = []
-    for key, r in zip(keys if keys is not None else [None] * len(recs), recs):
-        w = dict(_record(r))
+    "load", and the worker_id each record gives (or None).  A worker of a
+    dict is its key: the record's worker_id, when it differs, is replaced
+    by it (with a warning naming the record), so that the caller gets
+    back the key it used."""
+    caps, rids = [], []
+    for i, r in enumerate(recs):
+        w = dict(_record(r, _at(keys, i), "WorkerCapabilities"))
         w.pop("load", None)
-        if "worker_id" not in w and key is not None:
-            w["worker_id"] = str(key)
+        rid = w.get("worker_id")
+        if keys is not None:
+            kid = str(keys[i])
+            if isinstance(rid, str) and rid != kid:
+                warnings.warn("%s: worker_id %r differs from its key; lbsched "
+                              "uses the key %r (its load is worker_loads[%r], "
+                              "else worker_loads[%r])"
+                              % (_at(keys, i), rid, kid, keys[i], rid),
+                              stacklevel=5)
+                w["worker_id"] = kid
+            elif rid is None:
+                w["worker_id"] = kid
         caps.append(w)
-    return caps
+        rids.append(rid)
+    return caps, rids
 
 
-def _loads(ids, keys, worker_loads, own):
+def _lookups(keys, ids, rids):
+    """Where each worker's load is looked for in worker_loads: first
+    (the caller's key, else the worker's id), then second (None: nowhere
+    else)."""
+    first = keys if keys is not None else ids
+    second = [r if isinstance(r, str) else k for k, r in zip(first, rids)]
+    return first, (second if second != first else None)
+
+
+def _loads(first, second, worker_loads, own):
     """Each worker's load or None, in fleet order: the record's own "load"
-    if it has one, else worker_loads[worker_id], else worker_loads[key]."""
+    if it has one, else worker_loads[first], else worker_loads[second]."""
     loads = worker_loads or {}
-    if not hasattr(loads, "get"):
-        out = [None] * len(ids)
-    elif keys == ids:
-        out = list(map(loads.get, ids))
-    else:
-        keys = keys if keys is not None else [None] * len(ids)
-        out = [loads.get(w, loads.get(k)) for w, k in zip(ids, keys)]
+    out = list(map(loads.get, first))
+    if second is not None:
+        out = [x if x is not None else loads.get(b)
+               for x, b in zip(out, second)]
     if own:
         for i, load in own.items():
             out[i] = load
     return out
 
 
+def _check_loads(loads, first, second, worker_loads):
+    """A load that is no record at all is named by the key it was found
+    under (the converter would only say the worker's place)."""
+    for i, x in enumerate(loads):
+        if x is None or isinstance(x, dict) or hasattr(x, "__dict__") or \
+                hasattr(x, "__dataclass_fields__"):
+            continue
+        key = first[i] if first[i] in (worker_loads or {}) else second[i]
+        raise ValueError("worker_loads[%r]: expected a WorkerLoad or a dict, "
+                         "got %s" % (key, _what(x)))
+
+
 def _document(available_workers, worker_loads):
     """The whole fleet in one JSON document, each worker with its "load":
     what lbspy_explain and lbspy_bench take."""
     keys, recs = _split(available_workers)
-    own = _views(recs)[1]
-    caps = _caps(keys, recs)
-    ids = [w.get("worker_id") for w in caps]
-    for w, load in zip(caps, _loads(ids, keys, worker_loads, own)):
+    own = _views(recs, keys)[1]
+    caps, rids = _caps(keys, recs)
+    first, second = _lookups(keys, [w.get("worker_id") for w in caps], rids)
+    loads = _loads(first, second, worker_loads, own)
+    _check_loads(loads, first, second, worker_loads)
+    for w, load in zip(caps, loads):
         if load is not None:
             w["load"] = load
-    return _dumps(caps)
+    return _dumps(caps, each=lambda i: _at(keys, i))
+
+
+_AT = re.compile(r"^available_workers: workers\[(\d+)\]: (field '(load\.)?)?")
+
+
+def _relocate(msg, fleet, worker_loads, own):
+    """The library's "available_workers: workers[3]: field 'load.x': ..."
+    in the caller's terms: the key of the record, or of the load in
+    worker_loads ("worker_loads['gpu_1']: field 'x': ...")."""
+    m = _AT.match(msg)
+    if not m or fleet is None or int(m.group(1)) >= len(fleet.ids):
+        return msg
+    i, rest = int(m.group(1)), msg[m.end():]
+    if m.group(3) and not (own and i in own):
+        key = fleet.first[i]
+        if key not in (worker_loads or {}) and fleet.second is not None:
+            key = fleet.second[i]
+        return "worker_loads[%r]: field '%s" % (key, rest)
+    return "%s: %s%s" % (_at(fleet.keys, i), m.group(2) or "", rest)
+
+
+def _raise_msg(code, msg):
+    err = ctypes.create_string_buffer(msg.encode("utf-8", "replace"))
+    _raise(code, err)
+
+
+_fast, FAST_MISSING = _load_fast()
+if _fast is not None:
+    _fast.configure(
+        ctypes.cast(_lib.lbspy_select_fleet, ctypes.c_void_p).value,
+        [tuple(x) for x in _LAYOUT["slots"]],
+        [tuple(x) for x in _LAYOUT["others"]], _JSON_ONLY)
+#: Whether select_worker reads records through _lbsched_fast; when not,
+#: FAST_MISSING says why.
+FAST = _fast is not None
 
 
 class _Fleet(object):
-    """The capabilities as sent to the library: their JSON, a copy to tell
-    whether they changed, and the workers' ids in fleet order."""
+    """The capabilities as sent to the library: their JSON, copies to tell
+    whether they changed (views for this module, snap for _lbsched_fast),
+    the workers' ids in fleet order, what select_worker answers for each
+    (out: the caller's keys, or the ids of a list), and where their loads
+    are looked for (first, second)."""
 
-    __slots__ = ("keys", "views", "ids", "caps")
+    __slots__ = ("keys", "views", "ids", "caps", "out", "first", "second",
+                 "snap")
 
-    def __init__(self, keys, recs, views):
-        caps = _caps(keys, recs)
-        self.caps = _dumps(caps)
+    def __init__(self, keys, recs, views, available_workers):
+        caps, rids = _caps(keys, recs)
+        self.caps = _dumps(caps, each=lambda i: _at(keys, i))
         self.keys = keys
         self.views = [_snapshot(v) for v in views]
         self.ids = [w.get("worker_id") for w in caps]
+        self.out = keys if keys is not None else self.ids
+        self.first, self.second = _lookups(keys, self.ids, rids)
+        self.snap = _fast.snapshot(available_workers) if _fast else None
 
     def same(self, keys, views):
         try:
@@ -431,6 +599,28 @@ class _Fleet(object):
 
 
 # ----- schedulers ---------------------------------------------------------
+
+# Outcomes report() gets at most from one performance_data record.
+_SEED_MAX = 100
+
+
+def _check_arguments(test_requirements, available_workers, worker_loads,
+                     performance_data):
+    """None or a wrong type for an argument, named."""
+    if test_requirements is None or isinstance(
+            test_requirements, (str, bytes, int, float, list, tuple)):
+        raise ValueError("test_requirements: expected a TestRequirements or "
+                         "a dict, got %s" % _what(test_requirements))
+    if available_workers is None or not isinstance(available_workers,
+                                                   (dict, list, tuple)):
+        raise ValueError("available_workers: expected a dict of worker id -> "
+                         "WorkerCapabilities (or a list of them), got %s"
+                         % _what(available_workers))
+    for name, arg in (("worker_loads", worker_loads),
+                      ("performance_data", performance_data)):
+        if arg is not None and not isinstance(arg, dict):
+            raise ValueError("%s: expected a dict of worker id -> ..., got %s"
+                             % (name, _what(arg)))
 
 class PluginScheduler(object):
     """An lbsched scheduler with the original SchedulingAlgorithm interface.
@@ -457,6 +647,12 @@ class PluginScheduler(object):
         self._npicked = ctypes.c_uint()
         self._reason = ctypes.create_string_buffer(_REASONLEN)
         self._err = ctypes.create_string_buffer(_ERRLEN)
+        # What was seeded from performance_data: (worker, test type) ->
+        # (samples, failures, mean duration)
+        self._seeded = {}
+        #: How many times the capabilities went to the library: once, and
+        #: again each time they changed (docs/PYTHON.md).
+        self.fleets_sent = 0
         if isinstance(config, (dict, list)):
             config = json.dumps(config)
         err = ctypes.create_string_buffer(_ERRLEN)
@@ -496,50 +692,165 @@ class PluginScheduler(object):
         except Exception:
             pass
 
-    def _select(self, test_requirements, available_workers, worker_loads, maxn):
-        if not available_workers:
-            self.last_reason = "no available workers"
-            return []
-        test = _dumps(_record(test_requirements))
-        keys, recs = _split(available_workers)
-        views, own = _views(recs)
+    def _select(self, test_requirements, available_workers, worker_loads,
+                performance_data, maxn):
         with self._lock:
             h = self._handle()
-            fleet, caps = self._fleet, None
+            if performance_data:
+                _check_arguments(test_requirements, available_workers,
+                                 worker_loads, performance_data)
+                self._seed(performance_data)
+            fleet = self._fleet
+            # The common case: the capabilities as sent last, the records
+            # read by _lbsched_fast.  None: a shape it leaves to the code
+            # below; False: they may have changed (this module's
+            # comparison decides).
+            differ = False
+            if fleet is not None and fleet.snap is not None:
+                r = _fast.select(h.value, test_requirements, available_workers,
+                                 worker_loads, fleet.snap, fleet.first,
+                                 fleet.second, None, maxn)
+                if r is False:
+                    differ = True
+                elif r is not None:
+                    return self._answer(fleet, r, worker_loads, None)
+            # _lbsched_fast took none of a bad argument: named here
+            _check_arguments(test_requirements, available_workers,
+                             worker_loads, performance_data)
+            if not available_workers:
+                self.last_reason = "no available workers"
+                return []
+            keys, recs = _split(available_workers)
+            views, own = _views(recs, keys)
+            caps = None
             if fleet is None or not fleet.same(keys, views):
-                fleet = _Fleet(keys, recs, views)
+                # The test's own faults first, as the library reports them
+                test = _dumps(_record(test_requirements, "test_requirements",
+                                      "TestRequirements"), "test_requirements")
+                fleet = _Fleet(keys, recs, views, available_workers)
                 caps = fleet.caps
                 # Which fleet the library holds is not known until it
                 # has taken this one.
                 self._fleet = None
-            loads = _loads(fleet.ids, keys, worker_loads, own)
+                if fleet.snap is not None:
+                    self.fleets_sent += 1
+                    r = _fast.select(h.value, test_requirements,
+                                     available_workers, worker_loads,
+                                     fleet.snap, fleet.first, fleet.second,
+                                     caps, maxn)
+                    if r is not None and r is not False:
+                        return self._answer(fleet, r, worker_loads, None)
+                    self.fleets_sent -= 1
+            else:
+                if differ:
+                    # Equal, not identical (or with their own loads): a
+                    # snapshot of them as they are now
+                    fleet.snap = _fast.snapshot(available_workers)
+                test = _dumps(_record(test_requirements, "test_requirements",
+                                      "TestRequirements"), "test_requirements")
+            loads = _loads(fleet.first, fleet.second, worker_loads, own)
             num = _numeric_loads(loads, fleet.ids)
             if num is None:
+                _check_loads(loads, fleet.first, fleet.second, worker_loads)
                 given = vals = None
-                text = _dumps(loads)
+                text = _dumps(loads, each=lambda i: "worker_loads[%r]" % (
+                    fleet.first[i] if fleet.first[i] in (worker_loads or {})
+                    or fleet.second is None else fleet.second[i],))
             else:
                 given, vals = num
                 text = None
+            if caps is not None:
+                self.fleets_sent += 1
             code = _lib.lbspy_select_fleet(
                 h, test, caps, _address(given), _address(vals),
                 len(vals) if vals else 0, text, maxn, self._picked,
                 self._npicked, self._reason, _REASONLEN, self._err, _ERRLEN)
+            r = (code, self._picked[:self._npicked.value],
+                 (self._reason if code == _OK else self._err).value.decode(
+                     "utf-8", "replace"))
+            return self._answer(fleet, r, worker_loads, own)
+
+    def _answer(self, fleet, r, worker_loads, own):
+        """The library's (code, picked, reason or message) as the ids the
+        caller uses; self._lock held."""
+        code, picked, text = r
+        if code != _OK:
+            _raise_msg(code, _relocate(text, fleet, worker_loads, own))
+        self._fleet = fleet
+        self.last_reason = text
+        out = fleet.out
+        return [out[i] for i in picked]
+
+    def _seed(self, performance_data):
+        """performance_data (worker -> test type -> WorkerPerformance, the
+        original service's PerformanceTracker) as outcomes through
+        report(): what each record says beyond what was seeded from it
+        before, so that a swap keeps what the service knew and goes on
+        learning from it.  self._lock held."""
+        for wid, types in performance_data.items():
+            if not types:
+                continue
+            if not hasattr(types, "items"):
+                raise ValueError("performance_data[%r]: expected a dict of test "
+                                 "type -> WorkerPerformance, got %s"
+                                 % (wid, _what(types)))
+            for ttype, perf in types.items():
+                self._seed_one(wid, ttype, perf)
+
+    def _seed_one(self, wid, ttype, perf):
+        where = "performance_data[%r][%r]" % (wid, ttype)
+        rec = _record(perf, where, "WorkerPerformance")
+        n = rec.get("sample_count", 0)
+        failures = rec.get("total_failures", 0)
+        mean = rec.get("average_execution_time", 0.0)
+        for name, v in (("sample_count", n), ("total_failures", failures)):
+            if type(v) is not int or v < 0:
+                raise ValueError("%s: field '%s': must be an integer >= 0, "
+                                 "got %r" % (where, name, v))
+        if not isinstance(mean, (int, float)) or isinstance(mean, bool) or \
+                not math.isfinite(mean) or mean < 0:
+            raise ValueError("%s: field 'average_execution_time': must be a "
+                             "finite number >= 0 (seconds), got %r"
+                             % (where, mean))
+        if failures > n:
+            raise ValueError("%s: field 'total_failures': %d is more than the "
+                             "%d samples" % (where, failures, n))
+        seen_n, seen_f, seen_mean = self._seeded.get((wid, ttype), (0, 0, 0.0))
+        new = n - seen_n
+        if new <= 0:
+            return
+        new_f = max(0, min(new, failures - seen_f))
+        # The new samples' mean, from the running means before and after
+        dur = max(0.0, (mean * n - seen_mean * seen_n) / new)
+        # Report at most _SEED_MAX outcomes a record, in the proportions it
+        # gives: what the learning keeps is rates and means
+        scale = min(1.0, _SEED_MAX / new)
+        k = max(1, int(round(new * scale)))
+        k_f = int(round(new_f * scale))
+        if new_f and not k_f:
+            k_f = 1
+        wid_s = wid if isinstance(wid, str) else str(wid)
+        for j in range(k):
+            ok = j >= k_f
+            o = {"test_id": "performance_data", "worker_id": wid_s,
+                 "success": ok, "duration": dur, "test_type": str(ttype)}
+            code = _lib.lbspy_report(self._h, _dumps(o, where), self._err,
+                                     _ERRLEN)
+            if code == _EUNSUPPORTED:
+                break  # a scheduler that does not learn
             if code != _OK:
                 _raise(code, self._err)
-            self._fleet = fleet
-            ids = fleet.ids
-            picked = [ids[i] for i in self._picked[:self._npicked.value]]
-            self.last_reason = self._reason.value.decode("utf-8", "replace")
-        return picked
+        self._seeded[(wid, ttype)] = (n, failures, mean)
 
     def select_worker(self, test_requirements, available_workers,
                       worker_loads=None, performance_data=None):
         """The original interface: a worker id, or None when no worker is
         eligible.  available_workers: dict worker_id -> WorkerCapabilities
         (or a list of them); worker_loads: dict worker_id -> WorkerLoad, may
-        lack entries.  performance_data is accepted for compatibility and
-        not read: lbsched schedulers learn from report()."""
-        ids = self._select(test_requirements, available_workers, worker_loads, 0)
+        lack entries; performance_data: dict worker_id -> test type ->
+        WorkerPerformance, seeds what the scheduler has learned."""
+        ids = self._select(test_requirements, available_workers, worker_loads,
+                           performance_data, 0)
         return ids[0] if ids else None
 
     def select_workers(self, test_requirements, available_workers,
@@ -547,7 +858,7 @@ class PluginScheduler(object):
         """All the workers of a sharded or replicated placement (a list,
         empty when none is eligible); max_workers 0 = as many as chosen."""
         return self._select(test_requirements, available_workers,
-                            worker_loads, max_workers)
+                            worker_loads, performance_data, max_workers)
 
     def report(self, test_id, worker_id, success, duration_s, status=None,
                test_type=None, expected_duration=None):
@@ -573,7 +884,10 @@ class PluginScheduler(object):
     def explain(self, test_requirements, available_workers,
                 worker_loads=None, performance_data=None):
         """The plugin's explanation of its choice, as a dict."""
-        test = _dumps(_record(test_requirements))
+        _check_arguments(test_requirements, available_workers, worker_loads,
+                         performance_data)
+        test = _dumps(_record(test_requirements, "test_requirements",
+                              "TestRequirements"), "test_requirements")
         fleet = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         out = ctypes.c_void_p()
@@ -599,7 +913,10 @@ class PluginScheduler(object):
                 iterations=1000):
         """Mean nanoseconds of the C select alone (converted once), through
         this scheduler: the cost the binding adds is the rest."""
-        test = _dumps(_record(test_requirements))
+        _check_arguments(test_requirements, available_workers, worker_loads,
+                         None)
+        test = _dumps(_record(test_requirements, "test_requirements",
+                              "TestRequirements"), "test_requirements")
         fleet = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         ns = ctypes.c_double()
@@ -624,6 +941,22 @@ SCHEDULER_TYPES = {
 }
 
 
+def _composite_config(config):
+    """A composite's config as a dict: JSON text read (docs/COMPOSITE.md
+    shows it as text), a dict as it is."""
+    if isinstance(config, (bytes, bytearray)):
+        config = config.decode("utf-8", "replace")
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError as e:
+            raise ValueError("composite: config: not valid JSON: %s" % e) from None
+    if config is not None and not isinstance(config, dict):
+        raise ValueError("composite: config: expected a JSON object or a dict, "
+                         "got %s" % _what(config))
+    return config
+
+
 def create_scheduler(scheduler_type, **kwargs):
     """The original create_scheduler: "round_robin", "weighted_round_robin",
     "performance_based", "priority_based", "affinity_based", "adaptive",
@@ -638,10 +971,12 @@ def create_scheduler(scheduler_type, **kwargs):
                          (scheduler_type, ", ".join(sorted(SCHEDULER_TYPES))))
     if scheduler_type == "composite":
         algorithms = kwargs.pop("algorithms", None)
-        if not algorithms:
-            raise ValueError("composite: algorithms=[{type, weight}] is required")
+        config = _composite_config(config)
+        if not algorithms and not (config and "children" in config):
+            raise ValueError("composite: algorithms=[{type, weight}] (or "
+                             "config with \"children\") is required")
         children = []
-        for a in algorithms:
+        for a in algorithms or ():
             child = SCHEDULER_TYPES.get(a.get("type"))
             if child is None or child == "composite":
                 raise ValueError("composite: unknown algorithm type: %s"
@@ -650,7 +985,8 @@ def create_scheduler(scheduler_type, **kwargs):
             if a.get("config") is not None:
                 c["config"] = a["config"]
             children.append(c)
-        config = dict(config or {}, children=children)
+        if algorithms:
+            config = dict(config or {}, children=children)
     if kwargs:
         raise ValueError("%s: unknown arguments: %s"
                          % (scheduler_type, ", ".join(sorted(kwargs))))
