@@ -411,7 +411,7 @@ class AbiOneOneTest(unittest.TestCase):
         caps, loads = self.gpu_pair([{"gpu": 2}, {}])
         with lbsched.PluginScheduler(plugin=PLUGIN) as sched:
             with self.assertRaisesRegex(
-                    ValueError, r"workers\[0\]: field 'load.reserved_accelerators.gpu': "
+                    ValueError, r"worker_loads\['gpu_a'\]: field 'reserved_accelerators.gpu': "
                     "reserves 2, more than the 1 the worker has"):
                 sched.select_worker(TestRequirements(test_id="g"), caps, loads, {})
 
@@ -798,7 +798,13 @@ class DropInTest(unittest.TestCase):
         for th in threads:
             th.join()
         self.assertEqual(errors, [])
-        self.assertEqual(got, [want] * 45)
+        # Answers depend on the placements not yet reported (the in-flight
+        # ledger), so the interleaving may change which worker wins; what
+        # may not change is whether a test has a worker at all.
+        self.assertEqual(len(got), 45)
+        for run_ in got:
+            self.assertEqual([a is None for a in run_], [w is None for w in want])
+            self.assertTrue(all(a is None or a in self.caps for a in run_))
         self.assertEqual(shared.fleets_sent, 1)
 
     def test_composite_config_as_text(self):
