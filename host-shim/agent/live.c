@@ -154,6 +154,7 @@ void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus)
 	lv->nv = nv;
 	lv->n_gpus = n_gpus;
 	lv->clock_ratio = -1;
+	lv->cpu = -1;
 	/* libsensors reads this machine's /sys only; a recorded tree is read
 	 * by hwmon() instead */
 	if (!env->root[0] && sensors_init(NULL) == 0)
@@ -179,8 +180,12 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	o->performance_level = 1;
 	o->now = time(NULL);
 	if (proc_stat(lv->env, &busy, &total) == 0) {
+		/* no tick counted since the last sample (an interval shorter
+		 * than the kernel's accounting): the last figure still holds */
 		if (total > lv->total && busy >= lv->busy)
-			o->cpu = 100.0 * (double)(busy - lv->busy) / (double)(total - lv->total);
+			lv->cpu = fmin(100, 100.0 * (double)(busy - lv->busy) /
+			                        (double)(total - lv->total));
+		o->cpu = lv->cpu;
 		lv->busy = busy;
 		lv->total = total;
 	}

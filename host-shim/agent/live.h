@@ -15,6 +15,7 @@ typedef struct ag_live {
 	ag_nvml *nv;       /* may be NULL */
 	unsigned n_gpus;   /* NVML's */
 	unsigned long long busy, total; /* /proc/stat at the last sample */
+	double cpu;                     /* the last CPU figure; < 0 none */
 	double clock_ratio;             /* at the last sample; < 0 none */
 	int sensors;                    /* libsensors initialised */
 } ag_live;
