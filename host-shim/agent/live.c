@@ -4,8 +4,9 @@
  * slowdown threshold, hwmon's max, else crit), so 1.0 means "at the point
  * where it throttles"; a GPU NVML reports slowed down for heat or power is
  * cooling, at performance_level = SM clock / maximum; clocks rising under
- * load, not yet at their maximum, are warming; clocks falling while hot are
- * cooling.
+ * load, not yet at their maximum, are warming until they reach it or the
+ * load goes; clocks falling while hot are cooling until it is no longer hot
+ * or they are back at their maximum.
  */
 #include <dirent.h>
 #include <math.h>
@@ -223,17 +224,25 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 
 	if (ratio < 0)
 		ratio = cpu_clock_ratio(lv->env);
+	/* A state lasts while its cause does: cooling while still hot with
+	 * clocks under their maximum, warming while still busy and climbing
+	 * or holding below it. */
 	double busiest = fmax(o->cpu, o->gpu);
-	if (throttled) {
-		o->cooling = 1;
-	} else if (ratio >= 0 && lv->clock_ratio >= 0) {
-		if (ratio < lv->clock_ratio - CLOCK_STEP && o->temperature >= HOT)
-			o->cooling = 1;
-		else if (ratio > lv->clock_ratio + CLOCK_STEP && ratio < 1 - CLOCK_STEP &&
-		         busiest >= BUSY)
-			o->warming = 1;
-	}
-	if ((o->cooling || o->warming) && ratio >= 0)
+	int have = ratio >= 0 && lv->clock_ratio >= 0;
+	int below = ratio >= 0 && ratio < 1 - CLOCK_STEP;
+	int falling = have && ratio < lv->clock_ratio - CLOCK_STEP;
+	int rising = have && ratio > lv->clock_ratio + CLOCK_STEP;
+	int hot_now = o->temperature >= HOT;
+	if (throttled || (hot_now && (falling || (lv->state == AG_COOLING && below))))
+		lv->state = AG_COOLING;
+	else if (below && busiest >= BUSY && !falling &&
+	         (rising || lv->state == AG_WARMING))
+		lv->state = AG_WARMING;
+	else
+		lv->state = AG_NORMAL;
+	o->cooling = lv->state == AG_COOLING;
+	o->warming = lv->state == AG_WARMING;
+	if (lv->state != AG_NORMAL && ratio >= 0)
 		o->performance_level = ratio;
 	lv->clock_ratio = ratio;
 }

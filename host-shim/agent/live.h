@@ -18,6 +18,7 @@ typedef struct ag_live {
 	double cpu;                     /* the last CPU figure; < 0 none */
 	double clock_ratio;             /* at the last sample; < 0 none */
 	int sensors;                    /* libsensors initialised */
+	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state;
 } ag_live;
 
 /* Ready to sample; the first ag_live_sample measures from here. */

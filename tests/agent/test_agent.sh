@@ -34,8 +34,8 @@ root() { rm -rf "$tmp/root-$1"; python3 "$here/mkroot.py" "$here/fixtures/$1.jso
 # ---- this machine: exact agreement with nproc, lscpu, /proc/meminfo
 expect_rc 0 env PATH="$nobrowser" "$agent" detect
 cp "$tmp/out" "$tmp/me.json"
-eq "threads vs nproc --all" "$(jget "$tmp/me.json" 'd["cpu_threads"]')" "$(nproc --all)"
-eq "threads vs lscpu CPU(s)" "$(jget "$tmp/me.json" 'd["cpu_threads"]')" \
+eq "threads vs nproc" "$(jget "$tmp/me.json" 'd["cpu_threads"]')" "$(nproc)"
+eq "threads vs lscpu online" "$(jget "$tmp/me.json" 'd["cpu_threads"]')" \
 	"$(lscpu -p=CPU | grep -vc '^#')"
 eq "cores vs lscpu cores" "$(jget "$tmp/me.json" 'd["cpu_cores"]')" \
 	"$(lscpu -p=CORE,SOCKET | grep -v '^#' | sort -u | wc -l)"
@@ -221,6 +221,31 @@ kill "$pid"
 wait "$pid"
 eq "exit on SIGTERM" "$?" 0
 [ -s "$tmp/run.err" ] && bad "run wrote to stderr: $(cat "$tmp/run.err")" || ok
+
+# ---- CPU clocks from cpufreq: rising under load is warming, falling while hot is cooling
+cp -r "$n" "$tmp/clk"
+env PATH="$nobrowser" "$agent" run --root "$tmp/clk" --file "$tmp/clk.json" --interval 1 2>"$tmp/clk.err" &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/clk.json" ] && break; sleep 0.1; done
+eq "clocks at half, steady" "$(jget "$tmp/clk.json" '[d["workers"][0]["load"][k] for k in ("warming_state","cooling_state","performance_level")]')" \
+	'[false, false, 1]'
+setclk() { for c in 0 1 2 3 4 5 6 7; do echo "$1" >"$tmp/clk/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq"; done; }
+# wait_state FIELD: until load.FIELD is true, then print load's state
+wait_state() {
+	for _ in $(seq 150); do
+		[ "$(jget "$tmp/clk.json" "d['workers'][0]['load']['$1']")" = true ] && break
+		sleep 0.1
+	done
+	jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'
+}
+echo "cpu  1300 0 1000 8100 0 0 0 0 0 0" >"$tmp/clk/proc/stat"
+setclk 4000000
+eq "warming" "$(wait_state warming_state)" '[true, false, 0.83, 0.85]'
+echo 95000 >"$tmp/clk/sys/class/hwmon/hwmon0/temp1_input"
+setclk 2000000
+eq "cooling" "$(wait_state cooling_state)" '[false, true, 0.42, 0.95]'
+kill "$pid"
+wait "$pid"
 
 # ---- bounds: what the agent publishes stays inside what the converter takes
 long=$(printf 'X%.0s' $(seq 300))
