@@ -28,7 +28,7 @@ static const struct { const char *driver, *vendor; } platform_gpu[] = {
 	{"panfrost", "arm"}, {"panthor", "arm"}, {"lima", "arm"},
 	{"msm", "qualcomm"}, {"asahi", "apple"}, {"mediatek-drm", "mediatek"},
 	{"etnaviv", "other"}, {"v3d", "other"}, {"vc4", "other"},
-	{"tegra", "nvidia"}, {"nouveau", "nvidia"},
+	{"tegra", "nvidia"},
 };
 
 static const char *pci_vendor_name(unsigned v)

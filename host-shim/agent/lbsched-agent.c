@@ -133,7 +133,6 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 	}
 	if (!strcmp(o->cmd, "run") && !o->file)
 		return bad("%s", "run needs --file PATH");
-	/* a trailing slash would make "root/" + "/proc" a different path */
 	return 0;
 }
 

@@ -224,7 +224,7 @@ eq "exit on SIGTERM" "$?" 0
 
 # ---- CPU clocks from cpufreq: rising under load is warming, falling while hot is cooling
 cp -r "$n" "$tmp/clk"
-env PATH="$nobrowser" "$agent" run --root "$tmp/clk" --file "$tmp/clk.json" --interval 1 2>"$tmp/clk.err" &
+env PATH="$nobrowser" "$agent" run --root "$tmp/clk" --file "$tmp/clk.json" --interval 1 --redetect 1 2>"$tmp/clk.err" &
 pid=$!
 for _ in $(seq 100); do [ -s "$tmp/clk.json" ] && break; sleep 0.1; done
 eq "clocks at half, steady" "$(jget "$tmp/clk.json" '[d["workers"][0]["load"][k] for k in ("warming_state","cooling_state","performance_level")]')" \
@@ -244,8 +244,18 @@ eq "warming" "$(wait_state warming_state)" '[true, false, 0.83, 0.85]'
 echo 95000 >"$tmp/clk/sys/class/hwmon/hwmon0/temp1_input"
 setclk 2000000
 eq "cooling" "$(wait_state cooling_state)" '[false, true, 0.42, 0.95]'
+# a second NPU appears: the record published changes with the next detection
+mkdir -p "$tmp/clk/sys/class/accel/accel1/device"
+echo 0x8086 >"$tmp/clk/sys/class/accel/accel1/device/vendor"
+for _ in $(seq 150); do
+	got=$(jget "$tmp/clk.json" 'd["workers"][0]["available_accelerators"].get("npu")')
+	[ "$got" = 2 ] && break
+	sleep 0.1
+done
+eq "record follows the machine" "$got" 2
 kill "$pid"
 wait "$pid"
+[ -s "$tmp/clk.err" ] && bad "run wrote to stderr: $(cat "$tmp/clk.err")" || ok
 
 # ---- bounds: what the agent publishes stays inside what the converter takes
 long=$(printf 'X%.0s' $(seq 300))
@@ -263,6 +273,18 @@ eq "name bounded" "$(jget "$tmp/bad.json" 'len(d["workers"][0]["hardware_specs"]
 eq "absurd numbers left out" "$(jget "$tmp/bad.json" '["gpu_memory_gb" in d["workers"][0]["hardware_specs"], "gpu_utilization" in d["workers"][0]["load"]]')" '[false, false]'
 eq "temperature capped" "$(jget "$tmp/bad.json" 'd["workers"][0]["load"]["temperature"]')" 1
 accepted "$tmp/bad.json"
+
+# ---- the systemd unit: installed by meson, starting the installed binary
+inst=$(meson introspect "$LBS_BUILDDIR" --installed | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(v for k, v in sorted(d.items()) if k.endswith("/lbsched-agent") or k.endswith("/lbsched-agent.service")))')
+set -- $inst
+eq "installed" "${1##*/} ${2##*/}" "lbsched-agent lbsched-agent.service"
+case "$2" in */lib/systemd/system/lbsched-agent.service) ok ;; *) bad "unit installed at $2" ;; esac
+unit=$LBS_BUILDDIR/host-shim/agent/lbsched-agent.service
+has "$unit" "ExecStart=$1 run --file /var/lib/lbsched-agent/fleet.json --interval 1"
+has "$unit" "StateDirectory=lbsched-agent"
 
 # ---- usage errors: one line each, naming the option
 expect_rc 2 "$agent" run --file "$tmp/x.json" --interval 0
