@@ -231,6 +231,8 @@ static int topology(const ag_env *env, ag_caps *c, char *err, size_t n)
 	 * same tree as every other reader of the agent. */
 	if (env->root[0])
 		setenv("HWLOC_FSROOT", env->root, 1);
+	else
+		unsetenv("HWLOC_FSROOT"); /* this machine means /proc and /sys */
 	if (hwloc_topology_init(&t) < 0) {
 		snprintf(err, n, "hwloc_topology_init failed");
 		return -1;
