@@ -228,11 +228,17 @@ static int topology(const ag_env *env, ag_caps *c, char *err, size_t n)
 	hwloc_topology_t t;
 
 	/* hwloc's Linux backend reads /proc and /sys under HWLOC_FSROOT: the
-	 * same tree as every other reader of the agent. */
-	if (env->root[0])
+	 * same tree as every other reader of the agent.  In a recorded tree
+	 * without a CPU topology hwloc would fall back to this machine's
+	 * CPUID (its x86 backend), mixing two machines into one record. */
+	if (env->root[0]) {
 		setenv("HWLOC_FSROOT", env->root, 1);
-	else
+		setenv("HWLOC_COMPONENTS", "-x86", 1);
+	} else {
 		unsetenv("HWLOC_FSROOT"); /* this machine means /proc and /sys */
+	}
+	/* errors are one line, ours, below; hwloc's own go to stderr unasked */
+	setenv("HWLOC_HIDE_ERRORS", "2", 0);
 	if (hwloc_topology_init(&t) < 0) {
 		snprintf(err, n, "hwloc_topology_init failed");
 		return -1;
@@ -241,6 +247,14 @@ static int topology(const ag_env *env, ag_caps *c, char *err, size_t n)
 	if (hwloc_topology_load(t) < 0) {
 		snprintf(err, n, "hwloc_topology_load failed%s%s",
 		         env->root[0] ? " under " : "", env->root);
+		hwloc_topology_destroy(t);
+		return -1;
+	}
+	/* Without the Linux backend hwloc guesses from sysconf: not a topology */
+	const char *be = hwloc_obj_get_info_by_name(hwloc_get_root_obj(t), "Backend");
+	if (!be || !strstr(be, "Linux")) {
+		snprintf(err, n, "%s/sys/devices/system/cpu: hwloc found no CPU "
+		         "topology there", env->root);
 		hwloc_topology_destroy(t);
 		return -1;
 	}

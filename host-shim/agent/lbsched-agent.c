@@ -143,8 +143,9 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv)
 
 	memset(c, 0, sizeof *c);
 	c->clock_mhz = -1;
+	/* a recorded tree without its host name is not this machine */
 	if (ag_read(env, "/proc/sys/kernel/hostname", host, sizeof host) <= 0 &&
-	    gethostname(host, sizeof host) != 0)
+	    (env->root[0] || gethostname(host, sizeof host) != 0))
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = 0;
 	ag_name(c->host, host);

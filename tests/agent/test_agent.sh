@@ -286,6 +286,13 @@ unit=$LBS_BUILDDIR/host-shim/agent/lbsched-agent.service
 has "$unit" "ExecStart=$1 run --file /var/lib/lbsched-agent/fleet.json --interval 1"
 has "$unit" "StateDirectory=lbsched-agent"
 
+# ---- a tree without a CPU topology is refused, never filled in from this machine
+mkdir -p "$tmp/bare/proc"
+cp "$n/proc/cpuinfo" "$n/proc/meminfo" "$tmp/bare/proc/"
+expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$tmp/bare"
+lines "$tmp/err" 1
+has "$tmp/err" "$tmp/bare/sys/devices/system/cpu: hwloc found no CPU topology there"
+
 # ---- usage errors: one line each, naming the option
 expect_rc 2 "$agent" run --file "$tmp/x.json" --interval 0
 lines "$tmp/err" 1
