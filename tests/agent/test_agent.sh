@@ -283,8 +283,15 @@ set -- $inst
 eq "installed" "${1##*/} ${2##*/}" "lbsched-agent lbsched-agent.service"
 case "$2" in */lib/systemd/system/lbsched-agent.service) ok ;; *) bad "unit installed at $2" ;; esac
 unit=$LBS_BUILDDIR/host-shim/agent/lbsched-agent.service
-has "$unit" "ExecStart=$1 run --file /var/lib/lbsched-agent/fleet.json --interval 1"
-has "$unit" "StateDirectory=lbsched-agent"
+has "$unit" "ExecStart=$1 run --file /run/lbsched-agent/fleet.json --interval 1"
+has "$unit" "RuntimeDirectory=lbsched-agent"
+# systemd's own check, where systemd is installed, with the built binary in place
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$tmp/unit"
+	sed "s|^ExecStart=[^ ]*|ExecStart=$agent|" "$unit" >"$tmp/unit/lbsched-agent.service"
+	expect_rc 0 systemd-analyze verify "$tmp/unit/lbsched-agent.service"
+	lacks "$tmp/err" "lbsched-agent.service"
+fi
 
 # ---- a tree without a CPU topology is refused, never filled in from this machine
 mkdir -p "$tmp/bare/proc"
