@@ -1,0 +1,104 @@
+/*
+ * agent.h -- what lbsched-agent detects and measures, and the places it
+ * reads from.  Every size here is a bound on what the agent publishes
+ * (docs/AGENT.md): a machine with more is reported up to the bound.
+ */
+#ifndef LBS_AGENT_H
+#define LBS_AGENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define AG_NAME 128       /* names, models, ids: cut and made one line */
+#define AG_MAX_GPUS 16
+#define AG_MAX_PCI 64
+#define AG_MAX_CACHES 8
+#define AG_MAX_BROWSERS 8
+#define AG_MAX_NUMA 64
+#define AG_MAX_RECORD (64u << 10) /* the published document, in bytes */
+
+/* Where the agent looks: tests point these at fixture trees. */
+typedef struct ag_env {
+	const char *root;  /* "" for this machine, else a tree with proc/ and sys/ */
+	const char *nvml;  /* the NVML library dlopen()ed */
+	const char *path;  /* PATH searched for browsers */
+	FILE *why;         /* --explain: where each value came from; NULL off */
+} ag_env;
+
+/* "field: source" on env->why, when explaining. */
+void ag_why(const ag_env *env, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* root + rel (rel starts with '/') into buf; -1 when it does not fit. */
+int ag_path(const ag_env *env, const char *rel, char *buf, size_t n);
+
+/* At most n-1 bytes of root+rel, NUL-terminated, trailing newline and
+ * spaces cut; the count, or -1 when the file cannot be read.  For the small
+ * /sys attributes and /proc files read every interval, without an
+ * allocation (host-shim/file.c reads whole documents). */
+int ag_read(const ag_env *env, const char *rel, char *buf, size_t n);
+
+/* A hexadecimal or decimal number from root+rel; -1 when unreadable. */
+int ag_read_u64(const ag_env *env, const char *rel, uint64_t *out);
+
+/* Copy a name for publishing: cut to AG_NAME - 1 bytes, one line. */
+void ag_name(char dst[AG_NAME], const char *src);
+
+enum { AG_F_AVX = 1, AG_F_AVX2 = 2, AG_F_AVX512 = 4, AG_F_NEON = 8,
+       AG_F_SVE = 16, AG_F_SMT = 32, AG_F_TSX = 64 };
+
+typedef struct ag_cache {
+	unsigned level, count;
+	char type[12];      /* "data", "instruction", "unified" */
+	uint64_t size;      /* bytes, one instance */
+} ag_cache;
+
+typedef struct ag_pci {
+	char addr[16];      /* 0000:3b:00.0 */
+	unsigned vendor, device, class_id; /* class_id: base<<8 | subclass */
+} ag_pci;
+
+typedef struct ag_gpu {
+	char vendor[16], name[AG_NAME], source[16];
+	double mem_gb, clock_mhz, tdp_w; /* < 0: unknown */
+	int sm;                          /* < 0: unknown */
+	int cc_major, cc_minor;          /* < 0: unknown */
+	int tensor;                      /* -1 unknown, 0, 1 */
+} ag_gpu;
+
+typedef struct ag_browser {
+	char name[24], version[48];
+} ag_browser;
+
+typedef struct ag_caps {
+	char id[AG_NAME], host[AG_NAME];
+	char arch[24], vendor[24], model[AG_NAME];
+	unsigned cores, threads, sockets, numa;
+	double clock_mhz;                 /* < 0: unknown */
+	uint64_t mem_kb, numa_kb[AG_MAX_NUMA];
+	unsigned feats;                   /* AG_F_* */
+	char isa[512];                    /* the notable flags, space separated */
+	ag_cache caches[AG_MAX_CACHES];
+	unsigned n_caches;
+	ag_pci pci[AG_MAX_PCI];
+	unsigned n_pci, pci_total;
+	ag_gpu gpus[AG_MAX_GPUS];
+	unsigned n_gpus;
+	unsigned npus, tpus;
+	char npu_vendor[16];
+	ag_browser browsers[AG_MAX_BROWSERS];
+	unsigned n_browsers;
+	char nv_driver[32], cuda[16];
+} ag_caps;
+
+/* cpu.c: hwloc topology, /proc/cpuinfo, /proc/meminfo.  -1 with err. */
+int ag_detect_cpu(const ag_env *env, ag_caps *c, char *err, size_t n);
+
+/* accel.c: GPUs in /sys/class/drm, NPUs in /sys/class/accel, TPUs by PCI
+ * vendor; NVIDIA cards are skipped when NVML already listed them. */
+void ag_detect_accel(const ag_env *env, ag_caps *c, int nvml_listed);
+
+/* browsers.c: browsers on env->path, with their versions. */
+void ag_detect_browsers(const ag_env *env, ag_caps *c);
+
+#endif

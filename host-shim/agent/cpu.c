@@ -1,0 +1,320 @@
+/*
+ * cpu.c -- the CPU side of a machine: topology from hwloc (cores, threads,
+ * packages, NUMA nodes, caches, PCI devices), instruction-set flags and
+ * vendor from /proc/cpuinfo, memory from /proc/meminfo.
+ */
+#include <hwloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "agent.h"
+#include "file.h"
+
+/* The flags worth publishing: what a scheduler or an operator can act on.
+ * /proc/cpuinfo's "flags" (x86) and "Features" (ARM) carry a hundred more. */
+static const char *const notable[] = {
+	"sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw",
+	"avx512cd", "avx512dq", "avx512vl", "avx512_vnni", "avx512_bf16",
+	"avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "avx_vnni", "aes",
+	"sha_ni", "rtm", "hle", "neon", "asimd", "asimdhp", "asimddp", "sve",
+	"sve2", "sme", "bf16", "i8mm", "fphp", NULL,
+};
+
+static int is_notable(const char *w)
+{
+	for (int i = 0; notable[i]; i++)
+		if (strcmp(notable[i], w) == 0)
+			return 1;
+	return 0;
+}
+
+/* The value of the first "key<blanks>: value" line in cpuinfo, in buf. */
+static const char *cpuinfo_value(const char *text, const char *key,
+                                 char *buf, size_t n)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		if (strncmp(l, key, kl) != 0)
+			continue;
+		const char *p = l + kl;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ':')
+			continue;
+		p++;
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, "\n");
+		if (len >= n)
+			len = n - 1;
+		memcpy(buf, p, len);
+		buf[len] = 0;
+		return buf;
+	}
+	return NULL;
+}
+
+/* ARM's "CPU implementer" codes (Arm's MIDR_EL1 register description) that
+ * the taxonomy has a vendor for. */
+static const char *arm_vendor(unsigned code)
+{
+	switch (code) {
+	case 0x41: return "arm";
+	case 0x48: return "huawei";
+	case 0x4e: return "nvidia";
+	case 0x51: return "qualcomm";
+	case 0x53: return "samsung";
+	case 0x61: return "apple";
+	default: return "other";
+	}
+}
+
+static void flags(const ag_env *env, const char *info, ag_caps *c)
+{
+	static char line[16384];
+	const char *src = "flags";
+	const char *f = cpuinfo_value(info, "flags", line, sizeof line);
+	size_t used = 0;
+
+	if (!f) {
+		src = "Features";
+		f = cpuinfo_value(info, "Features", line, sizeof line);
+	}
+	if (!f) {
+		ag_why(env, "hardware_specs.cpu_features",
+		       "none: /proc/cpuinfo has no flags or Features line");
+		return;
+	}
+	for (char *save = NULL, *w = strtok_r(line, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save)) {
+		if (!strcmp(w, "avx"))
+			c->feats |= AG_F_AVX;
+		else if (!strcmp(w, "avx2"))
+			c->feats |= AG_F_AVX2;
+		else if (!strcmp(w, "avx512f"))
+			c->feats |= AG_F_AVX512;
+		else if (!strcmp(w, "asimd") || !strcmp(w, "neon"))
+			c->feats |= AG_F_NEON;
+		else if (!strcmp(w, "sve"))
+			c->feats |= AG_F_SVE;
+		else if (!strcmp(w, "rtm"))
+			c->feats |= AG_F_TSX;
+		if (is_notable(w) && used + strlen(w) + 2 < sizeof c->isa) {
+			used += (size_t)sprintf(c->isa + used, "%s%s", used ? " " : "", w);
+		}
+	}
+	ag_why(env, "hardware_specs.cpu_features",
+	       "/proc/cpuinfo '%s' of the first CPU (avx512 = avx512f, neon = "
+	       "asimd, tsx = rtm; smt = more threads than cores)", src);
+	ag_why(env, "hardware_specs.cpu_isa", "the notable words of /proc/cpuinfo '%s'", src);
+}
+
+static void identity(const ag_env *env, const char *info, ag_caps *c)
+{
+	char v[256];
+	uint64_t khz;
+
+	if (cpuinfo_value(info, "vendor_id", v, sizeof v)) {
+		snprintf(c->vendor, sizeof c->vendor, "%s",
+		         !strcmp(v, "GenuineIntel")   ? "intel"
+		         : !strcmp(v, "AuthenticAMD") ? "amd"
+		                                      : "other");
+		ag_why(env, "hardware_specs.cpu_vendor", "/proc/cpuinfo vendor_id '%s'", v);
+	} else if (cpuinfo_value(info, "CPU implementer", v, sizeof v)) {
+		unsigned code = (unsigned)strtoul(v, NULL, 0);
+		snprintf(c->vendor, sizeof c->vendor, "%s", arm_vendor(code));
+		ag_why(env, "hardware_specs.cpu_vendor",
+		       "/proc/cpuinfo CPU implementer %s", v);
+	}
+	if (cpuinfo_value(info, "model name", v, sizeof v)) {
+		ag_name(c->model, v);
+		ag_why(env, "hardware_specs.cpu_model", "/proc/cpuinfo model name");
+	}
+
+	if (!env->root[0]) {
+		struct utsname u;
+		if (uname(&u) == 0) {
+			snprintf(c->arch, sizeof c->arch, "%.23s", u.machine);
+			ag_why(env, "hardware_specs.cpu_arch", "uname() machine");
+		}
+	} else if (cpuinfo_value(info, "flags", v, sizeof v)) {
+		/* a recorded tree has no uname: x86 long mode says 64-bit */
+		snprintf(c->arch, sizeof c->arch, "%s",
+		         strstr(info, " lm ") ? "x86_64" : "x86");
+		ag_why(env, "hardware_specs.cpu_arch", "/proc/cpuinfo flags (lm: x86_64)");
+	} else if (cpuinfo_value(info, "CPU architecture", v, sizeof v)) {
+		snprintf(c->arch, sizeof c->arch, "%s",
+		         strtoul(v, NULL, 10) >= 8 ? "aarch64" : "arm");
+		ag_why(env, "hardware_specs.cpu_arch", "/proc/cpuinfo CPU architecture %s", v);
+	}
+
+	if (ag_read_u64(env, "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq",
+	                &khz) == 0 && khz > 0 && khz < 100000000) {
+		c->clock_mhz = (double)(khz / 1000);
+		ag_why(env, "hardware_specs.cpu_clock_mhz",
+		       "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
+	} else if (cpuinfo_value(info, "cpu MHz", v, sizeof v)) {
+		double mhz = strtod(v, NULL);
+		if (mhz > 0 && mhz < 100000) {
+			c->clock_mhz = (double)(long)(mhz + 0.5);
+			ag_why(env, "hardware_specs.cpu_clock_mhz",
+			       "/proc/cpuinfo cpu MHz of the first CPU (no cpufreq "
+			       "maximum; a current, not a peak, frequency)");
+		}
+	}
+}
+
+static void memory(const ag_env *env, ag_caps *c)
+{
+	char b[4096];
+	const char *p;
+
+	if (ag_read(env, "/proc/meminfo", b, sizeof b) > 0 &&
+	    (p = strstr(b, "MemTotal:")) != NULL) {
+		c->mem_kb = strtoull(p + 9, NULL, 10);
+		ag_why(env, "hardware_specs.total_memory_kb", "/proc/meminfo MemTotal");
+		ag_why(env, "hardware_specs.total_memory_gb",
+		       "/proc/meminfo MemTotal / 1048576, 2 decimals");
+		ag_why(env, "available_memory",
+		       "/proc/meminfo MemTotal in GB: what the worker offers; "
+		       "what is free now is load.memory_utilization");
+	}
+}
+
+static void caches(hwloc_topology_t t, ag_caps *c)
+{
+	static const hwloc_obj_type_t types[] = {
+		HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L1ICACHE, HWLOC_OBJ_L2CACHE,
+		HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE,
+	};
+	for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+		int n = hwloc_get_nbobjs_by_type(t, types[i]);
+		hwloc_obj_t o = hwloc_get_obj_by_type(t, types[i], 0);
+		if (n <= 0 || !o || c->n_caches >= AG_MAX_CACHES)
+			continue;
+		ag_cache *k = &c->caches[c->n_caches++];
+		k->level = o->attr->cache.depth;
+		k->count = (unsigned)n;
+		k->size = o->attr->cache.size;
+		snprintf(k->type, sizeof k->type, "%s",
+		         o->attr->cache.type == HWLOC_OBJ_CACHE_DATA          ? "data"
+		         : o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION ? "instruction"
+		                                                              : "unified");
+	}
+}
+
+static void pci(hwloc_topology_t t, ag_caps *c)
+{
+	for (hwloc_obj_t o = hwloc_get_next_pcidev(t, NULL); o;
+	     o = hwloc_get_next_pcidev(t, o)) {
+		c->pci_total++;
+		if (c->n_pci >= AG_MAX_PCI)
+			continue;
+		ag_pci *p = &c->pci[c->n_pci++];
+		snprintf(p->addr, sizeof p->addr, "%04x:%02x:%02x.%x",
+		         o->attr->pcidev.domain & 0xffff, o->attr->pcidev.bus,
+		         o->attr->pcidev.dev, o->attr->pcidev.func);
+		p->vendor = o->attr->pcidev.vendor_id;
+		p->device = o->attr->pcidev.device_id;
+		p->class_id = o->attr->pcidev.class_id;
+	}
+}
+
+static int topology(const ag_env *env, ag_caps *c, char *err, size_t n)
+{
+	hwloc_topology_t t;
+
+	/* hwloc's Linux backend reads /proc and /sys under HWLOC_FSROOT: the
+	 * same tree as every other reader of the agent.  In a recorded tree
+	 * without a CPU topology hwloc would fall back to this machine's
+	 * CPUID (its x86 backend), mixing two machines into one record. */
+	if (env->root[0]) {
+		setenv("HWLOC_FSROOT", env->root, 1);
+		setenv("HWLOC_COMPONENTS", "-x86", 1);
+	} else {
+		unsetenv("HWLOC_FSROOT"); /* this machine means /proc and /sys */
+	}
+	/* errors are one line, ours, below; hwloc's own go to stderr unasked */
+	setenv("HWLOC_HIDE_ERRORS", "2", 0);
+	if (hwloc_topology_init(&t) < 0) {
+		snprintf(err, n, "hwloc_topology_init failed");
+		return -1;
+	}
+	hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_ALL);
+	if (hwloc_topology_load(t) < 0) {
+		snprintf(err, n, "hwloc_topology_load failed%s%s",
+		         env->root[0] ? " under " : "", env->root);
+		hwloc_topology_destroy(t);
+		return -1;
+	}
+	/* Without the Linux backend hwloc guesses from sysconf: not a topology */
+	const char *be = hwloc_obj_get_info_by_name(hwloc_get_root_obj(t), "Backend");
+	if (!be || !strstr(be, "Linux")) {
+		snprintf(err, n, "%s/sys/devices/system/cpu: hwloc found no CPU "
+		         "topology there", env->root);
+		hwloc_topology_destroy(t);
+		return -1;
+	}
+	int cores = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
+	int pus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
+	int pkgs = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE);
+	int numa = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
+	c->threads = pus > 0 ? (unsigned)pus : 0;
+	c->cores = cores > 0 ? (unsigned)cores : c->threads;
+	c->sockets = pkgs > 0 ? (unsigned)pkgs : 0;
+	c->numa = numa > 0 ? (unsigned)numa : 0;
+	for (int i = 0; i < numa && i < AG_MAX_NUMA; i++) {
+		hwloc_obj_t o = hwloc_get_obj_by_type(t, HWLOC_OBJ_NUMANODE, (unsigned)i);
+		c->numa_kb[i] = o ? o->attr->numanode.local_memory / 1024 : 0;
+	}
+	if (!c->model[0]) {
+		hwloc_obj_t p = hwloc_get_obj_by_type(t, HWLOC_OBJ_PACKAGE, 0);
+		const char *m = p ? hwloc_obj_get_info_by_name(p, "CPUModel") : NULL;
+		if (m) {
+			ag_name(c->model, m);
+			ag_why(env, "hardware_specs.cpu_model", "hwloc package info CPUModel");
+		}
+	}
+	caches(t, c);
+	pci(t, c);
+	hwloc_topology_destroy(t);
+	ag_why(env, "cpu_cores", "hwloc: %d Core objects%s", cores,
+	       cores > 0 ? "" : " (none: one per thread)");
+	ag_why(env, "cpu_threads", "hwloc: %d PU objects (hardware threads)", pus);
+	ag_why(env, "hardware_specs.cpu_sockets", "hwloc: %d Package objects", pkgs);
+	ag_why(env, "hardware_specs.numa_nodes", "hwloc: %d NUMANode objects, local memory each", numa);
+	ag_why(env, "hardware_specs.cpu_caches",
+	       "hwloc: the cache objects of each level, size of one and count");
+	ag_why(env, "hardware_specs.pci_devices",
+	       "hwloc: PCI device objects (vendor, device, class), at most %d", AG_MAX_PCI);
+	return 0;
+}
+
+int ag_detect_cpu(const ag_env *env, ag_caps *c, char *err, size_t n)
+{
+	char p[4096], e[512];
+	size_t len;
+	char *info;
+
+	if (ag_path(env, "/proc/cpuinfo", p, sizeof p) < 0) {
+		snprintf(err, n, "root path too long");
+		return -1;
+	}
+	info = file_read(p, &len, e, sizeof e);
+	if (!info) {
+		snprintf(err, n, "%s", e);
+		return -1;
+	}
+	identity(env, info, c);
+	flags(env, info, c);
+	free(info);
+	memory(env, c);
+	if (topology(env, c, err, n) < 0)
+		return -1;
+	if (c->threads > c->cores)
+		c->feats |= AG_F_SMT;
+	return 0;
+}

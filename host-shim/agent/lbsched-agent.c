@@ -1,0 +1,323 @@
+/*
+ * lbsched-agent -- the worker side: what this machine is (detect) and how
+ * it is doing (run), in the fleet file format lbsched already reads.
+ * docs/AGENT.md describes the fields, the sources and the threat model.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "live.h"
+#include "nvml.h"
+#include "record.h"
+#include "sink.h"
+
+#define DEFAULT_NVML "libnvidia-ml.so.1"
+
+static const char usage[] =
+	"usage: lbsched-agent detect [--explain] [COMMON]\n"
+	"       lbsched-agent run --file PATH [--interval S] [--once] [--mode OCTAL]\n"
+	"                         [--redetect S] [COMMON]\n"
+	"COMMON: [--id ID] [--root DIR] [--nvml LIBRARY]\n"
+	"  --id        the worker_id (default: the host name)\n"
+	"  --root      read DIR/proc and DIR/sys (env LBSCHED_AGENT_ROOT; tests)\n"
+	"  --nvml      the NVML library to dlopen (env LBSCHED_AGENT_NVML;\n"
+	"              default " DEFAULT_NVML ")\n"
+	"  --explain   say on stderr where each value came from\n"
+	"  --file      the fleet file to keep current (replaced atomically)\n"
+	"  --interval  seconds between samples, 0.1 to 3600 (default 1)\n"
+	"  --once      publish one sample, one interval after the start, and exit\n"
+	"  --mode      the file's permission bits (default 0644)\n"
+	"  --redetect  seconds between capability detections (default 300)\n";
+
+typedef struct opts {
+	const char *cmd, *id, *file;
+	double interval, redetect;
+	int once, explain;
+	mode_t mode;
+} opts;
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fputs("lbsched-agent: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (lbsched-agent --help)\n", stderr);
+	return 2;
+}
+
+static int number(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !isfinite(v) || v < lo || v > hi) {
+		fprintf(stderr, "lbsched-agent: %s must be a number from %g to %g, "
+		        "got '%.40s'\n", opt, lo, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse(int argc, char **argv, opts *o, ag_env *env)
+{
+	o->interval = 1;
+	o->redetect = 300;
+	o->mode = 0644;
+	if (argc < 2)
+		return bad("%s", "a command is needed: detect or run");
+	o->cmd = argv[1];
+	if (!strcmp(o->cmd, "--help") || !strcmp(o->cmd, "-h")) {
+		fputs(usage, stdout);
+		exit(0);
+	}
+	if (strcmp(o->cmd, "detect") && strcmp(o->cmd, "run"))
+		return bad("unknown command '%.40s'", o->cmd);
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int run = !strcmp(o->cmd, "run");
+		if (!strcmp(a, "--explain") && !run) {
+			o->explain = 1;
+			continue;
+		}
+		if (!strcmp(a, "--once") && run) {
+			o->once = 1;
+			continue;
+		}
+		if (!strcmp(a, "--id") || !strcmp(a, "--root") || !strcmp(a, "--nvml") ||
+		    (run && (!strcmp(a, "--file") || !strcmp(a, "--interval") ||
+		             !strcmp(a, "--mode") || !strcmp(a, "--redetect")))) {
+			if (!v)
+				return bad("%s needs a value", a);
+			i++;
+			if (!strcmp(a, "--id")) {
+				o->id = v;
+			} else if (!strcmp(a, "--root")) {
+				env->root = v;
+			} else if (!strcmp(a, "--nvml")) {
+				env->nvml = v;
+			} else if (!strcmp(a, "--file")) {
+				o->file = v;
+			} else if (!strcmp(a, "--interval")) {
+				if (number(a, v, 0.1, 3600, &o->interval) < 0)
+					return 2;
+			} else if (!strcmp(a, "--redetect")) {
+				if (number(a, v, 1, 86400 * 7, &o->redetect) < 0)
+					return 2;
+			} else {
+				char *end;
+				long m = strtol(v, &end, 8);
+				if (end == v || *end || m < 0 || m > 0777)
+					return bad("--mode must be octal permission bits such as "
+					           "0644, got '%.40s'", v);
+				o->mode = (mode_t)m;
+			}
+			continue;
+		}
+		return bad("unknown option '%.40s' for this command", a);
+	}
+	if (!strcmp(o->cmd, "run") && !o->file)
+		return bad("%s", "run needs --file PATH");
+	return 0;
+}
+
+/* Everything a record holds; the NVML handle stays open for sampling. */
+static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv)
+{
+	char err[1024], host[AG_NAME];
+
+	memset(c, 0, sizeof *c);
+	c->clock_mhz = -1;
+	/* a recorded tree without its host name is not this machine */
+	if (ag_read(env, "/proc/sys/kernel/hostname", host, sizeof host) <= 0 &&
+	    (env->root[0] || gethostname(host, sizeof host) != 0))
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = 0;
+	ag_name(c->host, host);
+	ag_name(c->id, id ? id : c->host);
+	if (!c->id[0]) {
+		fprintf(stderr, "lbsched-agent: the worker id is empty\n");
+		return -1;
+	}
+	ag_why(env, "worker_id", id ? "--id" : "the host name");
+	ag_why(env, "hostname", "/proc/sys/kernel/hostname");
+	if (ag_detect_cpu(env, c, err, sizeof err) < 0) {
+		fprintf(stderr, "lbsched-agent: %s\n", err);
+		return -1;
+	}
+	if (!*nv)
+		*nv = ag_nvml_open(env->nvml, err, sizeof err);
+	unsigned listed = 0;
+	if (*nv)
+		listed = ag_nvml_detect(*nv, env, c);
+	else
+		ag_why(env, "NVML", "not used: %s", err);
+	ag_detect_accel(env, c, listed > 0);
+	ag_detect_browsers(env, c);
+	ag_why(env, "supported_backends", "cpu always; cuda when NVML lists a GPU");
+	ag_why(env, "has_gpu", "any GPU from NVML or /sys/class/drm");
+	return 0;
+}
+
+static int cmd_detect(const ag_env *env, const opts *o)
+{
+	ag_caps *c = malloc(sizeof *c);
+	ag_nvml *nv = NULL;
+	cJSON *r = NULL;
+	char *text = NULL;
+	int rc = 1;
+
+	if (!c) {
+		fprintf(stderr, "lbsched-agent: out of memory\n");
+		return 1;
+	}
+	if (detect(env, o->id, c, &nv) < 0)
+		goto out;
+	if (!(r = ag_record(c)) || !(text = cJSON_Print(r))) {
+		fprintf(stderr, "lbsched-agent: out of memory\n");
+		goto out;
+	}
+	if (strlen(text) > AG_MAX_RECORD) {
+		fprintf(stderr, "lbsched-agent: the record would be %zu bytes, more "
+		        "than %u\n", strlen(text), AG_MAX_RECORD);
+		goto out;
+	}
+	puts(text);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+	cJSON_free(text);
+	cJSON_Delete(r);
+	ag_nvml_close(nv);
+	free(c);
+	return rc;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
+
+	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int cmd_run(const ag_env *env, const opts *o)
+{
+	ag_caps *c = malloc(sizeof *c);
+	ag_nvml *nv = NULL;
+	ag_sink *sink = NULL;
+	ag_live lv;
+	cJSON *record = NULL;
+	char *last = NULL, err[1024];
+	int rc = 1, live = 0;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (!c || !(sink = ag_sink_file(o->file, o->mode, err, sizeof err))) {
+		fprintf(stderr, "lbsched-agent: out of memory\n");
+		goto out;
+	}
+	if (detect(env, o->id, c, &nv) < 0 || !(record = ag_record(c)))
+		goto out;
+	unsigned nv_gpus = 0;
+	for (unsigned i = 0; i < c->n_gpus; i++)
+		nv_gpus += !strcmp(c->gpus[i].source, "nvml");
+	ag_live_init(&lv, env, nv, nv_gpus);
+	live = 1;
+	double next = now_s(), detected = next;
+	for (;;) {
+		next += o->interval;
+		sleep_until(next);
+		if (stop)
+			break;
+		if (now_s() - detected >= o->redetect) {
+			cJSON *fresh = NULL;
+			detected = now_s();
+			if (detect(env, o->id, c, &nv) == 0 && (fresh = ag_record(c))) {
+				cJSON_Delete(record);
+				record = fresh;
+			}
+		}
+		ag_load l;
+		ag_live_sample(&lv, &l);
+		cJSON *load = ag_load_json(c->id, &l);
+		char *text = cJSON_PrintUnformatted(record);
+		int changed = !last || !text || strcmp(last, text) != 0;
+		int r = load ? sink->publish(sink, record, changed, load, err, sizeof err) : -1;
+		if (!load)
+			snprintf(err, sizeof err, "out of memory");
+		cJSON_Delete(load);
+		if (r == 0 && text) {
+			free(last);
+			last = strdup(text);
+		}
+		cJSON_free(text);
+		if (r < 0)
+			fprintf(stderr, "lbsched-agent: %s\n", err);
+		if (o->once) {
+			rc = r < 0;
+			goto out;
+		}
+		/* a machine that was suspended catches up once, not in a burst */
+		if (now_s() > next + o->interval)
+			next = now_s();
+	}
+	rc = 0;
+out:
+	if (live)
+		ag_live_close(&lv);
+	if (sink)
+		sink->close(sink);
+	free(last);
+	cJSON_Delete(record);
+	ag_nvml_close(nv);
+	free(c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	ag_env env = {"", DEFAULT_NVML, NULL, NULL};
+	opts o;
+	const char *e;
+
+	memset(&o, 0, sizeof o);
+	if ((e = getenv("LBSCHED_AGENT_ROOT")) != NULL)
+		env.root = e;
+	if ((e = getenv("LBSCHED_AGENT_NVML")) != NULL && *e)
+		env.nvml = e;
+	env.path = getenv("PATH");
+	int r = parse(argc, argv, &o, &env);
+	if (r)
+		return r;
+	if (!strcmp(env.root, "/"))
+		env.root = "";
+	if (o.explain)
+		env.why = stderr;
+	return !strcmp(o.cmd, "detect") ? cmd_detect(&env, &o) : cmd_run(&env, &o);
+}

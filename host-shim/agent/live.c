@@ -1,0 +1,248 @@
+/*
+ * live.c -- one sample of a machine's state.  Rules (docs/AGENT.md):
+ * temperature is the hottest device relative to its own limit (NVML's
+ * slowdown threshold, hwmon's max, else crit), so 1.0 means "at the point
+ * where it throttles"; a GPU NVML reports slowed down for heat or power is
+ * cooling, at performance_level = SM clock / maximum; clocks rising under
+ * load, not yet at their maximum, are warming until they reach it or the
+ * load goes; clocks falling while hot are cooling until it is no longer hot
+ * or they are back at their maximum.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <sensors/sensors.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "live.h"
+
+#define CLOCK_STEP 0.05  /* a clock change smaller than this is noise */
+#define HOT 0.9          /* of the limit: falling clocks are thermal */
+#define BUSY 10.0        /* percent: rising clocks are a warm-up */
+#define MAX_CPUFREQ 64   /* CPUs whose frequency is read each sample */
+
+static int proc_stat(const ag_env *env, unsigned long long *busy,
+                     unsigned long long *total)
+{
+	char b[512];
+	unsigned long long v[10] = {0};
+
+	if (ag_read(env, "/proc/stat", b, sizeof b) <= 0 ||
+	    sscanf(b, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+	           &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 4)
+		return -1;
+	*total = 0;
+	for (int i = 0; i < 8; i++)
+		*total += v[i];
+	*busy = *total - v[3] - v[4]; /* idle and iowait */
+	return 0;
+}
+
+static double mem_used_percent(const ag_env *env)
+{
+	char b[4096];
+	const char *t, *a;
+
+	if (ag_read(env, "/proc/meminfo", b, sizeof b) <= 0 ||
+	    !(t = strstr(b, "MemTotal:")) || !(a = strstr(b, "MemAvailable:")))
+		return -1;
+	double total = strtod(t + 9, NULL), avail = strtod(a + 13, NULL);
+	return total > 0 && avail <= total ? 100 * (1 - avail / total) : -1;
+}
+
+/* The hottest hwmon sensor against its own limit, read from sysfs: for a
+ * recorded tree, or where libsensors found no chip. */
+static double hwmon(const ag_env *env)
+{
+	char dir[4096], rel[512];
+	DIR *d, *h;
+	struct dirent *e, *f;
+	double hot = -1;
+
+	if (ag_path(env, "/sys/class/hwmon", dir, sizeof dir) < 0 || !(d = opendir(dir)))
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char sub[4400];
+		if (strncmp(e->d_name, "hwmon", 5) != 0)
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+		if (!(h = opendir(sub)))
+			continue;
+		while ((f = readdir(h)) != NULL) {
+			unsigned n;
+			char tail[16];
+			uint64_t in, lim;
+			if (sscanf(f->d_name, "temp%u_%15s", &n, tail) != 2 ||
+			    strcmp(tail, "input") != 0)
+				continue;
+			snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/temp%u_input", e->d_name, n);
+			if (ag_read_u64(env, rel, &in) < 0)
+				continue;
+			snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/temp%u_max", e->d_name, n);
+			if (ag_read_u64(env, rel, &lim) < 0 || !lim) {
+				snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/temp%u_crit",
+				         e->d_name, n);
+				if (ag_read_u64(env, rel, &lim) < 0 || !lim)
+					continue; /* no limit: nothing to normalise to */
+			}
+			double t = (double)in / (double)lim;
+			if (t > hot)
+				hot = t;
+		}
+		closedir(h);
+	}
+	closedir(d);
+	return hot;
+}
+
+static double sensors_hot(void)
+{
+	const sensors_chip_name *chip;
+	int c = 0;
+	double hot = -1;
+
+	while ((chip = sensors_get_detected_chips(NULL, &c)) != NULL) {
+		const sensors_feature *ft;
+		int f = 0;
+		while ((ft = sensors_get_features(chip, &f)) != NULL) {
+			const sensors_subfeature *in, *lim;
+			double t, l = 0;
+			if (ft->type != SENSORS_FEATURE_TEMP)
+				continue;
+			in = sensors_get_subfeature(chip, ft, SENSORS_SUBFEATURE_TEMP_INPUT);
+			if (!in || sensors_get_value(chip, in->number, &t) != 0)
+				continue;
+			lim = sensors_get_subfeature(chip, ft, SENSORS_SUBFEATURE_TEMP_MAX);
+			if (!lim || sensors_get_value(chip, lim->number, &l) != 0 || l <= 0) {
+				lim = sensors_get_subfeature(chip, ft, SENSORS_SUBFEATURE_TEMP_CRIT);
+				if (!lim || sensors_get_value(chip, lim->number, &l) != 0)
+					continue;
+			}
+			if (l > 0 && t / l > hot)
+				hot = t / l;
+		}
+	}
+	return hot;
+}
+
+/* Mean current/maximum CPU frequency from cpufreq; < 0 without cpufreq. */
+static double cpu_clock_ratio(const ag_env *env)
+{
+	double sum = 0;
+	int n = 0;
+
+	for (int i = 0; i < MAX_CPUFREQ; i++) {
+		char rel[128];
+		uint64_t cur, max;
+		snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_cur_freq", i);
+		if (ag_read_u64(env, rel, &cur) < 0)
+			break;
+		snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq", i);
+		if (ag_read_u64(env, rel, &max) < 0 || !max)
+			break;
+		sum += (double)cur / (double)max;
+		n++;
+	}
+	return n ? fmin(1, sum / n) : -1;
+}
+
+void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus)
+{
+	memset(lv, 0, sizeof *lv);
+	lv->env = env;
+	lv->nv = nv;
+	lv->n_gpus = n_gpus;
+	lv->clock_ratio = -1;
+	lv->cpu = -1;
+	/* libsensors reads this machine's /sys only; a recorded tree is read
+	 * by hwmon() instead */
+	if (!env->root[0] && sensors_init(NULL) == 0)
+		lv->sensors = 1;
+	proc_stat(env, &lv->busy, &lv->total);
+}
+
+void ag_live_close(ag_live *lv)
+{
+	if (lv->sensors)
+		sensors_cleanup();
+	lv->sensors = 0;
+}
+
+void ag_live_sample(ag_live *lv, ag_load *o)
+{
+	unsigned long long busy, total;
+	double gpu_sum = 0, ratio = -1, hot = -1;
+	int gpus = 0, throttled = 0;
+
+	memset(o, 0, sizeof *o);
+	o->cpu = o->memory = o->gpu = o->temperature = -1;
+	o->performance_level = 1;
+	o->now = time(NULL);
+	if (proc_stat(lv->env, &busy, &total) == 0) {
+		/* no tick counted since the last sample (an interval shorter
+		 * than the kernel's accounting): the last figure still holds */
+		if (total > lv->total && busy >= lv->busy)
+			lv->cpu = fmin(100, 100.0 * (double)(busy - lv->busy) /
+			                        (double)(total - lv->total));
+		o->cpu = lv->cpu;
+		lv->busy = busy;
+		lv->total = total;
+	}
+	o->memory = mem_used_percent(lv->env);
+
+	for (unsigned i = 0; lv->nv && i < lv->n_gpus; i++) {
+		ag_gpu_live g;
+		if (ag_nvml_live(lv->nv, i, &g) < 0)
+			continue;
+		if (g.util >= 0) {
+			gpu_sum += g.util;
+			gpus++;
+		}
+		if (g.temp >= 0 && g.temp_limit > 0 && g.temp / g.temp_limit > hot)
+			hot = g.temp / g.temp_limit;
+		if (g.clock >= 0 && g.clock_max > 0) {
+			double r = fmin(1, g.clock / g.clock_max);
+			if (g.throttled && (!throttled || r < ratio))
+				ratio = r;
+			else if (!throttled && (ratio < 0 || r < ratio))
+				ratio = r;
+		}
+		throttled |= g.throttled;
+	}
+	if (gpus)
+		o->gpu = gpu_sum / gpus;
+
+	double h = lv->sensors ? sensors_hot() : -1;
+	if (h < 0)
+		h = hwmon(lv->env);
+	if (h > hot)
+		hot = h;
+	if (hot >= 0)
+		o->temperature = fmin(1, hot);
+
+	if (ratio < 0)
+		ratio = cpu_clock_ratio(lv->env);
+	/* A state lasts while its cause does: cooling while still hot with
+	 * clocks under their maximum, warming while still busy and climbing
+	 * or holding below it. */
+	double busiest = fmax(o->cpu, o->gpu);
+	int have = ratio >= 0 && lv->clock_ratio >= 0;
+	int below = ratio >= 0 && ratio < 1 - CLOCK_STEP;
+	int falling = have && ratio < lv->clock_ratio - CLOCK_STEP;
+	int rising = have && ratio > lv->clock_ratio + CLOCK_STEP;
+	int hot_now = o->temperature >= HOT;
+	if (throttled || (hot_now && (falling || (lv->state == AG_COOLING && below))))
+		lv->state = AG_COOLING;
+	else if (below && busiest >= BUSY && !falling &&
+	         (rising || lv->state == AG_WARMING))
+		lv->state = AG_WARMING;
+	else
+		lv->state = AG_NORMAL;
+	o->cooling = lv->state == AG_COOLING;
+	o->warming = lv->state == AG_WARMING;
+	if (lv->state != AG_NORMAL && ratio >= 0)
+		o->performance_level = ratio;
+	lv->clock_ratio = ratio;
+}

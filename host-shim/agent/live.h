@@ -1,0 +1,29 @@
+/*
+ * live.h -- the live state of a machine, sampled every interval: CPU and
+ * memory use from /proc, GPUs from NVML, temperature against each device's
+ * own limit (NVML, libsensors or hwmon), and the thermal state.
+ */
+#ifndef LBS_AGENT_LIVE_H
+#define LBS_AGENT_LIVE_H
+
+#include "agent.h"
+#include "nvml.h"
+#include "record.h"
+
+typedef struct ag_live {
+	const ag_env *env;
+	ag_nvml *nv;       /* may be NULL */
+	unsigned n_gpus;   /* NVML's */
+	unsigned long long busy, total; /* /proc/stat at the last sample */
+	double cpu;                     /* the last CPU figure; < 0 none */
+	double clock_ratio;             /* at the last sample; < 0 none */
+	int sensors;                    /* libsensors initialised */
+	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state;
+} ag_live;
+
+/* Ready to sample; the first ag_live_sample measures from here. */
+void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus);
+void ag_live_sample(ag_live *lv, ag_load *out);
+void ag_live_close(ag_live *lv);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * nvml.h -- NVIDIA's management library, dlopen()ed at run time and never
+ * linked, so the agent runs on machines without the driver.
+ */
+#ifndef LBS_AGENT_NVML_H
+#define LBS_AGENT_NVML_H
+
+#include "agent.h"
+
+typedef struct ag_nvml ag_nvml;
+
+/* The library at `lib` initialised, or NULL (and why in err) when it is
+ * absent or refuses: a machine without NVIDIA GPUs. */
+ag_nvml *ag_nvml_open(const char *lib, char *err, size_t n);
+void ag_nvml_close(ag_nvml *nv);
+
+/* The GPUs NVML sees, their static facts into c->gpus, the driver and
+ * CUDA versions into c; the number listed. */
+unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c);
+
+/* One GPU's state now; fields NVML does not give are negative. */
+typedef struct ag_gpu_live {
+	double util;              /* percent */
+	double mem_used, mem_total; /* bytes */
+	double temp, temp_limit;  /* Celsius; limit: slowdown, else shutdown */
+	double clock, clock_max;  /* SM, MHz */
+	int throttled;            /* thermal or power-brake slowdown */
+} ag_gpu_live;
+
+int ag_nvml_live(ag_nvml *nv, unsigned i, ag_gpu_live *out);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * sink_file.c -- the agent's state as a fleet file that lbsched-shim and
+ * nginx read as they read any other.  A reader sees the old document or the
+ * new one, never a half-written one: the text goes to a temporary file in
+ * the same directory, is fsync()ed and renamed over the target.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "sink.h"
+
+typedef struct file_sink {
+	ag_sink base;
+	char *path;
+	mode_t mode;
+} file_sink;
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int replace(const file_sink *f, const char *text, char *err, size_t n)
+{
+	size_t len = strlen(f->path) + 8;
+	char *tmp = malloc(len), *dcopy = strdup(f->path);
+	int fd = -1, rc = -1, made = 0;
+
+	if (!tmp || !dcopy) {
+		snprintf(err, n, "%s: out of memory", f->path);
+		goto out;
+	}
+	snprintf(tmp, len, "%s.XXXXXX", f->path);
+	fd = mkstemp(tmp); /* O_EXCL: never follows an attacker's link */
+	if (fd < 0) {
+		snprintf(err, n, "%s: cannot create a temporary file beside it: %s",
+		         f->path, strerror(errno));
+		goto out;
+	}
+	made = 1;
+	if (fchmod(fd, f->mode) < 0 || write_all(fd, text, strlen(text)) < 0 ||
+	    write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+		snprintf(err, n, "%s: cannot write %s: %s", f->path, tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		snprintf(err, n, "%s: cannot write %s: %s", f->path, tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, f->path) < 0) {
+		snprintf(err, n, "%s: cannot replace it: %s", f->path, strerror(errno));
+		goto out;
+	}
+	/* the rename itself survives a crash once the directory is synced */
+	int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && made)
+		unlink(tmp);
+	free(tmp);
+	free(dcopy);
+	return rc;
+}
+
+static int file_publish(ag_sink *s, const cJSON *record, int changed,
+                        const cJSON *load, char *err, size_t n)
+{
+	file_sink *f = (file_sink *)s;
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *list = doc ? cJSON_AddArrayToObject(doc, "workers") : NULL;
+	cJSON *w = cJSON_Duplicate(record, 1);
+	cJSON *l = cJSON_Duplicate(load, 1);
+	char *text = NULL;
+	int rc = -1;
+
+	(void)changed; /* one file holds both: it is rewritten every time */
+	if (!list || !w || !l) {
+		snprintf(err, n, "%s: out of memory", f->path);
+		cJSON_Delete(w);
+		cJSON_Delete(l);
+		goto out;
+	}
+	cJSON_AddItemToArray(list, w);
+	cJSON_AddItemToObject(w, "load", l);
+	text = cJSON_PrintUnformatted(doc);
+	if (!text) {
+		snprintf(err, n, "%s: out of memory", f->path);
+	} else if (strlen(text) > AG_MAX_RECORD) {
+		snprintf(err, n, "%s: the document would be %zu bytes, more than %u; "
+		         "not written", f->path, strlen(text), AG_MAX_RECORD);
+	} else {
+		rc = replace(f, text, err, n);
+	}
+out:
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+static void file_close(ag_sink *s)
+{
+	file_sink *f = (file_sink *)s;
+
+	free(f->path);
+	free(f);
+}
+
+ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n)
+{
+	file_sink *f = calloc(1, sizeof *f);
+
+	if (!f || !(f->path = strdup(path))) {
+		free(f);
+		snprintf(err, n, "out of memory");
+		return NULL;
+	}
+	f->mode = mode;
+	f->base.publish = file_publish;
+	f->base.close = file_close;
+	return &f->base;
+}

@@ -1,0 +1,85 @@
+/*
+ * sysread.c -- reading /proc and /sys under the agent's root, and the
+ * explanation lines of --explain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "text.h"
+
+void ag_why(const ag_env *env, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!env->why)
+		return;
+	fprintf(env->why, "%s: ", field);
+	va_start(ap, fmt);
+	vfprintf(env->why, fmt, ap);
+	va_end(ap);
+	fputc('\n', env->why);
+}
+
+int ag_path(const ag_env *env, const char *rel, char *buf, size_t n)
+{
+	int k = snprintf(buf, n, "%s%s", env->root, rel);
+
+	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+int ag_read(const ag_env *env, const char *rel, char *buf, size_t n)
+{
+	char p[4096];
+	size_t got = 0;
+	int fd;
+
+	if (!n || ag_path(env, rel, p, sizeof p) < 0)
+		return -1;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (got < n - 1) {
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = 0;
+	while (got && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
+		buf[--got] = 0;
+	return (int)got;
+}
+
+int ag_read_u64(const ag_env *env, const char *rel, uint64_t *out)
+{
+	char b[64], *end;
+
+	if (ag_read(env, rel, b, sizeof b) <= 0)
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(b, &end, 0);
+	if (errno || end == b)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void ag_name(char dst[AG_NAME], const char *src)
+{
+	snprintf(dst, AG_NAME, "%s", src ? src : "");
+	txt_one_line(dst);
+	/* names end up as JSON strings; trailing blanks only confuse matching */
+	size_t n = strlen(dst);
+	while (n && dst[n - 1] == ' ')
+		dst[--n] = 0;
+}

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# test_agent.sh -- lbsched-agent (docs/AGENT.md): detection on this machine
+# against nproc, lscpu and /proc/meminfo; on recorded trees (fixtures/*.json
+# expanded by mkroot.py) of a 2-socket AVX-512 Xeon, an ARM box with
+# NEON/SVE, a laptop with an NPU and a TPU host; NVIDIA GPUs through the
+# test-only NVML (fake_nvml.c, really dlopen()ed); the fleet file of `run`,
+# its mode, its atomic replacement and the bounds on what it holds.
+set -u
+. "$LBS_SRCDIR/tests/testlib.sh"
+agent=$LBS_AGENT
+shim=$LBS_SHIM
+here=$LBS_SRCDIR/tests/agent
+unset LBSCHED_AGENT_ROOT LBSCHED_AGENT_NVML
+export LBSCHED_AGENT_NVML=$tmp/no-nvml.so # never this machine's driver
+# A PATH without browsers unless a test gives it some.
+nobrowser=$tmp/bin
+mkdir -p "$nobrowser"
+for t in python3 sleep cat; do ln -s "$(command -v $t)" "$nobrowser/$t"; done
+
+# jget FILE EXPR: a Python expression over the document d, printed.
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(list,dict,bool)) or v is None else v)' "$1" "$2"; }
+# eq WHAT GOT WANT
+eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
+# accepted FILE: lbsched-shim decide reads it as a fleet without a word on stderr
+accepted() {
+	echo '{"test_id": "t1", "minimum_memory": 1}' >"$tmp/t.jsonl"
+	if "$shim" decide --workers "$1" --tests "$tmp/t.jsonl" >"$tmp/dec.out" 2>"$tmp/dec.err" &&
+		grep -q '"status":"ok"' "$tmp/dec.out" && [ ! -s "$tmp/dec.err" ]; then ok
+	else bad "decide refused $1: $(cat "$tmp/dec.out" "$tmp/dec.err")"; fi
+}
+as_fleet() { { echo '{"workers": ['; cat "$1"; echo ']}'; } >"$2"; }
+root() { rm -rf "$tmp/root-$1"; python3 "$here/mkroot.py" "$here/fixtures/$1.json" "$tmp/root-$1"; }
+
+# ---- this machine: exact agreement with nproc, lscpu, /proc/meminfo
+expect_rc 0 env PATH="$nobrowser" "$agent" detect
+cp "$tmp/out" "$tmp/me.json"
+eq "threads vs nproc" "$(jget "$tmp/me.json" 'd["cpu_threads"]')" "$(nproc)"
+eq "threads vs lscpu online" "$(jget "$tmp/me.json" 'd["cpu_threads"]')" \
+	"$(lscpu -p=CPU | grep -vc '^#')"
+eq "cores vs lscpu cores" "$(jget "$tmp/me.json" 'd["cpu_cores"]')" \
+	"$(lscpu -p=CORE,SOCKET | grep -v '^#' | sort -u | wc -l)"
+eq "sockets vs lscpu" "$(jget "$tmp/me.json" 'd["hardware_specs"]["cpu_sockets"]')" \
+	"$(lscpu -p=SOCKET | grep -v '^#' | sort -u | wc -l)"
+memkb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+eq "memory vs /proc/meminfo" "$(jget "$tmp/me.json" 'd["hardware_specs"]["total_memory_kb"]')" "$memkb"
+eq "memory GB" "$(jget "$tmp/me.json" 'd["available_memory"]')" \
+	"$(python3 -c "print(round($memkb/1048576, 2))")"
+want=$(awk -F: '/^(flags|Features)/ {print $2; exit}' /proc/cpuinfo | python3 -c '
+import sys
+f = set(sys.stdin.read().split())
+out = [n for n, has in (("avx", "avx" in f), ("avx2", "avx2" in f), ("avx512", "avx512f" in f),
+       ("neon", "asimd" in f or "neon" in f), ("sve", "sve" in f)) if has]
+print(" ".join(out))')
+[ "$(lscpu -p=CPU | grep -vc '^#')" -gt "$(lscpu -p=CORE,SOCKET | grep -v '^#' | sort -u | wc -l)" ] && want="$want smt"
+grep -qw rtm /proc/cpuinfo && want="$want tsx"
+eq "flags vs /proc/cpuinfo" "$(jget "$tmp/me.json" '" ".join(d["hardware_specs"]["cpu_features"])')" "$want"
+as_fleet "$tmp/me.json" "$tmp/me-fleet.json"
+accepted "$tmp/me-fleet.json"
+# --explain names a source for each field, on stderr; stdout stays the record
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --explain
+has "$tmp/err" "cpu_cores: hwloc"
+has "$tmp/err" "hardware_specs.total_memory_kb: /proc/meminfo MemTotal"
+has "$tmp/err" "NVML: not used"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" && ok || bad "explain broke stdout"
+
+# ---- a 2-socket Xeon Gold 6248 with AVX-512; a BMC VGA (ast) that is no GPU
+root xeon-2s-avx512
+x=$tmp/root-xeon-2s-avx512
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x"
+cp "$tmp/out" "$tmp/xeon.json"
+eq "xeon cores" "$(jget "$tmp/xeon.json" 'd["cpu_cores"]')" 40
+eq "xeon threads" "$(jget "$tmp/xeon.json" 'd["cpu_threads"]')" 80
+eq "xeon id" "$(jget "$tmp/xeon.json" 'd["worker_id"]')" xeon-6248-2s
+eq "xeon specs" "$(jget "$tmp/xeon.json" '[d["hardware_specs"][k] for k in ("cpu_arch","cpu_vendor","cpu_sockets","cpu_clock_mhz","total_memory_kb")]')" \
+	'["x86_64", "intel", 2, 3900, 395936760]'
+eq "xeon features" "$(jget "$tmp/xeon.json" 'd["hardware_specs"]["cpu_features"]')" \
+	'["avx", "avx2", "avx512", "smt", "tsx"]'
+eq "xeon isa has vnni" "$(jget "$tmp/xeon.json" '"avx512_vnni" in d["hardware_specs"]["cpu_isa"]')" true
+eq "xeon numa" "$(jget "$tmp/xeon.json" '[n["memory_gb"] for n in d["hardware_specs"]["numa_nodes"]]')" '[188.8, 188.8]'
+eq "xeon caches" "$(jget "$tmp/xeon.json" '[(c["level"],c["size_kb"],c["count"]) for c in d["hardware_specs"]["cpu_caches"]]')" \
+	'[[1, 32, 40], [2, 1024, 40], [3, 28160, 2]]'
+eq "xeon pci" "$(jget "$tmp/xeon.json" '[(p["vendor_id"],p["class_id"]) for p in d["hardware_specs"]["pci_devices"]]')" \
+	'[["0x8086", "0x0600"], ["0x1a03", "0x0300"], ["0x10de", "0x0302"], ["0x15b3", "0x0207"]]'
+# without NVML the NVIDIA card is seen in /sys/class/drm; the ast BMC is not a GPU
+eq "xeon drm gpus" "$(jget "$tmp/xeon.json" '[d["available_accelerators"], d["has_gpu"], d["hardware_specs"]["gpu_vendor"]]')" \
+	'[{"gpu": 1}, true, "nvidia"]'
+eq "xeon no cuda without NVML" "$(jget "$tmp/xeon.json" 'd["supported_backends"]')" '["cpu"]'
+as_fleet "$tmp/xeon.json" "$tmp/xeon-fleet.json"
+accepted "$tmp/xeon-fleet.json"
+
+# ---- the same Xeon with two NVIDIA GPUs through the test NVML
+cat >"$tmp/nvml.txt" <<'NV'
+count 2
+driver 550.54.15
+cuda 12040
+name.0 NVIDIA A100-SXM4-80GB
+mem_total.0 85899345920
+mem_used.0 42949672960
+cc.0 8.0
+sm.0 108
+max_clock.0 1410
+clock.0 1410
+power_limit.0 400000
+util.0 50
+temp.0 45
+slowdown.0 90
+throttle.0 0
+name.1 Tesla P100-PCIE-16GB
+mem_total.1 17179869184
+cc.1 6.0
+cuda_cores.1 3584
+max_clock.1 1328
+power_limit.1 250000
+util.1 30
+NV
+export FAKE_NVML=$tmp/nvml.txt
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml "$LBS_FAKE_NVML" --explain
+cp "$tmp/out" "$tmp/gpu.json"
+has "$tmp/err" "nvmlDeviceGetCount_v2 (2 NVIDIA)"
+eq "nvml gpus" "$(jget "$tmp/gpu.json" '[d["available_accelerators"], d["supported_backends"], d["software_versions"]]')" \
+	'[{"gpu": 2}, ["cpu", "cuda"], {"nvidia_driver": "550.54.15", "cuda": "12.4"}]'
+eq "nvml gpu 0" "$(jget "$tmp/gpu.json" '[d["hardware_specs"][k] for k in ("gpu_vendor","gpu_name","gpu_memory_gb","gpu_compute_units","gpu_clock_mhz","gpu_tensor_cores","gpu_tdp_watts")]')" \
+	'["nvidia", "NVIDIA A100-SXM4-80GB", 80, 108, 1410, true, 400]'
+# P100: compute capability 6.0, no tensor cores, SMs from CUDA cores / 64
+eq "nvml gpu 1" "$(jget "$tmp/gpu.json" '[d["hardware_specs"]["gpus"][1][k] for k in ("name","compute_capability","tensor_cores","compute_units","memory_gb","tdp_watts")]')" \
+	'["Tesla P100-PCIE-16GB", "6.0", false, 56, 16, 250]'
+as_fleet "$tmp/gpu.json" "$tmp/gpu-fleet.json"
+accepted "$tmp/gpu-fleet.json"
+# an NVML that refuses to start: the drm card is all there is, truthfully
+echo "fail_init 1" >"$tmp/nvml-fail.txt"
+FAKE_NVML=$tmp/nvml-fail.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml "$LBS_FAKE_NVML" --explain
+has "$tmp/err" "nvmlInit_v2 failed"
+eq "nvml refused" "$(jget "$tmp/out" 'd["available_accelerators"]')" '{"gpu": 1}'
+
+# ---- ARM (Graviton3-like, Neoverse V1): NEON and SVE, no SMT
+root arm-graviton3
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/root-arm-graviton3"
+cp "$tmp/out" "$tmp/arm.json"
+eq "arm" "$(jget "$tmp/arm.json" '[d["cpu_cores"], d["cpu_threads"], d["hardware_specs"]["cpu_arch"], d["hardware_specs"]["cpu_vendor"], d["hardware_specs"]["cpu_features"]]')" \
+	'[64, 64, "aarch64", "arm", ["neon", "sve"]]'
+eq "arm isa" "$(jget "$tmp/arm.json" 'd["hardware_specs"]["cpu_isa"]')" \
+	'["asimd", "aes", "fphp", "asimdhp", "asimddp", "sve", "i8mm", "bf16"]'
+eq "arm nothing else" "$(jget "$tmp/arm.json" '[d["has_gpu"], d["available_accelerators"], "cpu_clock_mhz" in d["hardware_specs"]]')" \
+	'[false, {}, false]'
+as_fleet "$tmp/arm.json" "$tmp/arm-fleet.json"
+accepted "$tmp/arm-fleet.json"
+
+# ---- a laptop with an Intel NPU under /sys/class/accel and an Xe iGPU
+root npu-lunarlake
+n=$tmp/root-npu-lunarlake
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$n" --explain
+cp "$tmp/out" "$tmp/npu.json"
+has "$tmp/err" "/sys/class/accel/accel0 (driver intel_vpu, vendor 0x8086)"
+eq "npu" "$(jget "$tmp/npu.json" '[d["available_accelerators"], d["hardware_specs"]["npu_vendor"], d["hardware_specs"]["gpu_vendor"], d["hardware_specs"]["cpu_features"]]')" \
+	'[{"gpu": 1, "npu": 1}, "intel", "intel", ["avx", "avx2"]]'
+as_fleet "$tmp/npu.json" "$tmp/npu-fleet.json"
+accepted "$tmp/npu-fleet.json"
+
+# ---- a TPU host: four Google PCI accelerators; its NIC and NVMe are not TPUs
+root tpu-v4-host
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/root-tpu-v4-host"
+cp "$tmp/out" "$tmp/tpu.json"
+eq "tpu" "$(jget "$tmp/tpu.json" '[d["available_accelerators"], d["cpu_cores"], d["cpu_threads"], d["hardware_specs"]["cpu_vendor"], d["has_gpu"]]')" \
+	'[{"tpu": 4}, 16, 32, "amd", false]'
+as_fleet "$tmp/tpu.json" "$tmp/tpu-fleet.json"
+accepted "$tmp/tpu-fleet.json"
+
+# ---- browsers on PATH, versions from --version; one that hangs is stopped
+br=$tmp/browsers
+mkdir -p "$br"
+printf '#!/bin/sh\necho "Mozilla Firefox 115.6.0esr"\n' >"$br/firefox"
+printf '#!/bin/sh\nexec sleep 30\n' >"$br/google-chrome"
+chmod +x "$br/firefox" "$br/google-chrome"
+expect_rc 0 env PATH="$br:$nobrowser" "$agent" detect --root "$x"
+eq "browsers" "$(jget "$tmp/out" '[d["browser_support"], d["software_versions"]]')" \
+	'[["chrome", "firefox"], {"firefox": "115.6.0esr"}]'
+
+# ---- run --once: the fleet file, its mode, its live state
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/live.json" --once --interval 0.1
+eq "mode" "$(stat -c %a "$tmp/live.json")" 644
+eq "live npu" "$(jget "$tmp/live.json" '[d["workers"][0]["load"][k] for k in ("temperature","memory_utilization","warming_state","cooling_state","performance_level","worker_id")]')" \
+	'[0.85, 37.67, false, false, 1, "lunarlake-laptop"]'
+# /proc/stat did not move between the two samples: no CPU figure, not a 0
+eq "no cpu figure" "$(jget "$tmp/live.json" '"cpu_utilization" in d["workers"][0]["load"]')" false
+eq "heartbeat" "$(jget "$tmp/live.json" 'd["workers"][0]["load"]["last_updated"][:2]')" 20
+accepted "$tmp/live.json"
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/live.json" --once --interval 0.1 --mode 0600
+eq "mode 0600" "$(stat -c %a "$tmp/live.json")" 600
+# the target is replaced, never written through: a link to elsewhere stays intact
+echo precious >"$tmp/victim"
+ln -sf "$tmp/victim" "$tmp/link.json"
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/link.json" --once --interval 0.1
+eq "victim intact" "$(cat "$tmp/victim")" precious
+[ -f "$tmp/link.json" ] && [ ! -L "$tmp/link.json" ] && ok || bad "link.json not replaced by a file"
+eq "no temporary left" "$(ls "$tmp" | grep -c 'live.json\.')" 0
+
+# ---- a throttled GPU: cooling, at its clock ratio; temperature against its own limit
+sed -e 's/^temp.0 .*/temp.0 88/' -e 's/^clock.0 .*/clock.0 1000/' -e 's/^throttle.0 .*/throttle.0 64/' \
+	"$tmp/nvml.txt" >"$tmp/nvml-hot.txt"
+FAKE_NVML=$tmp/nvml-hot.txt expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$x" --nvml "$LBS_FAKE_NVML" \
+	--file "$tmp/hot.json" --once --interval 0.1
+eq "throttled" "$(jget "$tmp/hot.json" '[d["workers"][0]["load"][k] for k in ("cooling_state","warming_state","performance_level","temperature","gpu_utilization")]')" \
+	'[true, false, 0.71, 0.98, 40]'
+accepted "$tmp/hot.json"
+
+# ---- CPU use between two samples, while the agent keeps running
+cp -r "$x" "$tmp/moving"
+env PATH="$nobrowser" "$agent" run --root "$tmp/moving" --file "$tmp/moving.json" --interval 0.1 2>"$tmp/run.err" &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/moving.json" ] && break; sleep 0.1; done
+# 300 more busy jiffies and 100 more idle: 75 %
+echo "cpu  1300 0 1000 8100 0 0 0 0 0 0" >"$tmp/moving/proc/stat"
+got=""
+for _ in $(seq 100); do
+	got=$(jget "$tmp/moving.json" 'd["workers"][0]["load"].get("cpu_utilization")' 2>/dev/null) || { bad "a reader saw a partial file"; break; }
+	[ "$got" = 75 ] && break
+	sleep 0.1
+done
+eq "cpu utilisation" "$got" 75
+kill "$pid"
+wait "$pid"
+eq "exit on SIGTERM" "$?" 0
+[ -s "$tmp/run.err" ] && bad "run wrote to stderr: $(cat "$tmp/run.err")" || ok
+
+# ---- CPU clocks from cpufreq: rising under load is warming, falling while hot is cooling
+cp -r "$n" "$tmp/clk"
+env PATH="$nobrowser" "$agent" run --root "$tmp/clk" --file "$tmp/clk.json" --interval 1 --redetect 1 2>"$tmp/clk.err" &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/clk.json" ] && break; sleep 0.1; done
+eq "clocks at half, steady" "$(jget "$tmp/clk.json" '[d["workers"][0]["load"][k] for k in ("warming_state","cooling_state","performance_level")]')" \
+	'[false, false, 1]'
+setclk() { for c in 0 1 2 3 4 5 6 7; do echo "$1" >"$tmp/clk/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq"; done; }
+# wait_state FIELD: until load.FIELD is true, then print load's state
+wait_state() {
+	for _ in $(seq 150); do
+		[ "$(jget "$tmp/clk.json" "d['workers'][0]['load']['$1']")" = true ] && break
+		sleep 0.1
+	done
+	jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'
+}
+echo "cpu  1300 0 1000 8100 0 0 0 0 0 0" >"$tmp/clk/proc/stat"
+setclk 4000000
+eq "warming" "$(wait_state warming_state)" '[true, false, 0.83, 0.85]'
+echo 95000 >"$tmp/clk/sys/class/hwmon/hwmon0/temp1_input"
+setclk 2000000
+eq "cooling" "$(wait_state cooling_state)" '[false, true, 0.42, 0.95]'
+# a second NPU appears: the record published changes with the next detection
+mkdir -p "$tmp/clk/sys/class/accel/accel1/device"
+echo 0x8086 >"$tmp/clk/sys/class/accel/accel1/device/vendor"
+for _ in $(seq 150); do
+	got=$(jget "$tmp/clk.json" 'd["workers"][0]["available_accelerators"].get("npu")')
+	[ "$got" = 2 ] && break
+	sleep 0.1
+done
+eq "record follows the machine" "$got" 2
+kill "$pid"
+wait "$pid"
+[ -s "$tmp/clk.err" ] && bad "run wrote to stderr: $(cat "$tmp/clk.err")" || ok
+
+# ---- bounds: what the agent publishes stays inside what the converter takes
+long=$(printf 'X%.0s' $(seq 300))
+cat >"$tmp/nvml-bad.txt" <<NV
+count 1
+name.0 Evil$(printf '\001\033')[31m$long
+mem_total.0 18446744073709551615
+util.0 250
+temp.0 500
+slowdown.0 90
+NV
+FAKE_NVML=$tmp/nvml-bad.txt expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$x" --nvml "$LBS_FAKE_NVML" \
+	--file "$tmp/bad.json" --once --interval 0.1
+eq "name bounded" "$(jget "$tmp/bad.json" 'len(d["workers"][0]["hardware_specs"]["gpu_name"]) < 128 and all(ord(c) >= 32 for c in d["workers"][0]["hardware_specs"]["gpu_name"])')" true
+eq "absurd numbers left out" "$(jget "$tmp/bad.json" '["gpu_memory_gb" in d["workers"][0]["hardware_specs"], "gpu_utilization" in d["workers"][0]["load"]]')" '[false, false]'
+eq "temperature capped" "$(jget "$tmp/bad.json" 'd["workers"][0]["load"]["temperature"]')" 1
+accepted "$tmp/bad.json"
+
+# ---- the systemd unit: installed by meson, starting the installed binary
+inst=$(meson introspect "$LBS_BUILDDIR" --installed | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(v for k, v in sorted(d.items()) if k.endswith("/lbsched-agent") or k.endswith("/lbsched-agent.service")))')
+set -- $inst
+eq "installed" "${1##*/} ${2##*/}" "lbsched-agent lbsched-agent.service"
+case "$2" in */lib/systemd/system/lbsched-agent.service) ok ;; *) bad "unit installed at $2" ;; esac
+unit=$LBS_BUILDDIR/host-shim/agent/lbsched-agent.service
+has "$unit" "ExecStart=$1 run --file /run/lbsched-agent/fleet.json --interval 1"
+has "$unit" "RuntimeDirectory=lbsched-agent"
+# systemd's own check, where systemd is installed, with the built binary in place
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$tmp/unit"
+	sed "s|^ExecStart=[^ ]*|ExecStart=$agent|" "$unit" >"$tmp/unit/lbsched-agent.service"
+	expect_rc 0 systemd-analyze verify "$tmp/unit/lbsched-agent.service"
+	lacks "$tmp/err" "lbsched-agent.service"
+fi
+
+# ---- a tree without a CPU topology is refused, never filled in from this machine
+mkdir -p "$tmp/bare/proc"
+cp "$n/proc/cpuinfo" "$n/proc/meminfo" "$tmp/bare/proc/"
+expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$tmp/bare"
+lines "$tmp/err" 1
+has "$tmp/err" "$tmp/bare/sys/devices/system/cpu: hwloc found no CPU topology there"
+
+# ---- usage errors: one line each, naming the option
+expect_rc 2 "$agent" run --file "$tmp/x.json" --interval 0
+lines "$tmp/err" 1
+has "$tmp/err" "--interval must be a number from 0.1 to 3600, got '0'"
+expect_rc 2 "$agent" run
+has "$tmp/err" "run needs --file PATH"
+expect_rc 2 "$agent" detect --bogus
+has "$tmp/err" "unknown option '--bogus'"
+expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 999
+has "$tmp/err" "--mode must be octal"
+expect_rc 1 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/no/such/dir/f.json" --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "$tmp/no/such/dir/f.json: cannot create a temporary file beside it"
+
+finish test_agent
