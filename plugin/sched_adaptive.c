@@ -211,27 +211,20 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 static lbs_status ad_create(const lbs_host_api *host, const char *config, size_t config_len,
                             void **out, char *err, size_t errlen)
 {
-	cJSON *cfg = NULL;
-	ad_inst *inst;
+	const cJSON *store = NULL;
 	uint64_t seed = 1;
 	double ceiling;
-	const cJSON *store = NULL;
+	ad_inst *inst;
 	lbs_status st;
+	cJSON *cfg;
 
-	if (!out)
-		return LBS_EINVAL;
-	*out = NULL;
-	if (!(inst = calloc(1, sizeof(*inst)))) {
-		if (err && errlen)
-			snprintf(err, errlen, NAME ": out of memory");
-		return LBS_ENOMEM;
-	}
+	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
+	                       &st, err, errlen);
+	if (!inst)
+		return st;
 	inst->host = host;
-	st = cfg_parse(config, config_len, &cfg, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_check_fields(cfg, known_fields, err, errlen);
-	if (st == LBS_OK) /* checked here so the message names our field */
-		st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
+	/* checked here so the message names our field */
+	st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_object(cfg, "store", &store, err, errlen);
 	if (st == LBS_OK)
@@ -363,7 +356,7 @@ static lbs_status ad_score(void *p, const lbs_workload *wl, const lbs_worker *co
                            uint32_t n, double *scores)
 {
 	ad_inst *inst = p;
-	lbs_status st = sc_check_workload(wl);
+	lbs_status st = sc_check_score(wl, workers, n, scores);
 	adapt_choice c;
 	uint32_t ctx;
 	double load;
@@ -371,8 +364,6 @@ static lbs_status ad_score(void *p, const lbs_workload *wl, const lbs_worker *co
 
 	if (st != LBS_OK)
 		return st;
-	if (n && (!workers || !scores))
-		return LBS_EINVAL;
 	decide(inst, wl, workers, n, 0, &ctx, &load, &c);
 	k = &inst->kids[c.child];
 	if (!k->desc->score)

@@ -151,25 +151,17 @@ static void inst_free(aff_inst *inst)
 static lbs_status af_create(const lbs_host_api *host, const char *config, size_t config_len,
                             void **out, char *err, size_t errlen)
 {
-	cJSON *cfg = NULL;
-	aff_inst *inst;
 	uint64_t max = 100000;
+	aff_inst *inst;
 	lbs_status st;
+	cJSON *cfg;
 
-	if (!out)
-		return LBS_EINVAL;
-	*out = NULL;
-	if (!(inst = calloc(1, sizeof(*inst)))) {
-		if (err && errlen)
-			snprintf(err, errlen, NAME ": out of memory");
-		return LBS_ENOMEM;
-	}
+	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
+	                       &st, err, errlen);
+	if (!inst)
+		return st;
 	inst->host = host;
-	st = cfg_parse(config, config_len, &cfg, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_check_fields(cfg, known_fields, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_load_ceiling(cfg, &inst->p.ceiling, err, errlen);
+	st = cfg_load_ceiling(cfg, &inst->p.ceiling, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_number(cfg, "give_way", 0.0, 1.0, 0.8, &inst->p.give_way, err, errlen);
 	if (st == LBS_OK)
@@ -266,8 +258,8 @@ static lbs_status af_select(void *p, const lbs_workload *wl, const lbs_worker *c
 {
 	aff_inst *inst = p;
 	char mkey[KEY_MAX + 3], fkey[KEY_MAX + 3], family[KEY_MAX];
-	uint32_t want, need;
-	aff_result res;
+	uint32_t want, need = 0;
+	aff_result res = { 0 };
 	const char *chosen;
 	lbs_status st;
 
@@ -278,16 +270,10 @@ static lbs_status af_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		st = aff_pick(&inst->p, wl, workers, n, map_get(inst, mkey), map_get(inst, fkey),
 		              want, out->indices, &res);
 	}
-	if (st != LBS_OK) {
-		sc_bump(&inst->n.errors);
+	st = sc_select_end(&inst->n, st, out, NAME, wl, workers, n, inst->p.ceiling, res.n_found,
+	                   need, &inst->cookie);
+	if (st != LBS_OK)
 		return st;
-	}
-	sc_bump(&inst->n.selects);
-	if (res.n_found == 0 || res.n_found < need) {
-		sc_bump(&inst->n.no_worker);
-		sc_reason_none(out, NAME, wl, workers, n, inst->p.ceiling, res.n_found, need);
-		return LBS_NO_WORKER;
-	}
 	chosen = workers[out->indices[0]]->id;
 	/* Remembering is best effort: out of memory or max_models costs the
 	 * stickiness of a new key, never the answer. */
@@ -295,7 +281,6 @@ static lbs_status af_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		(void)map_set(inst, mkey, chosen, 1);
 	if (fkey[0] && aff_moves(res.family) && strlen(chosen) <= STORE_MAX_ID)
 		(void)map_set(inst, fkey, chosen, 1);
-	sc_fill(out, workers, res.n_found, ++inst->cookie);
 	af_reason(out, &res, wl);
 	return LBS_OK;
 }
@@ -305,12 +290,10 @@ static lbs_status af_score(void *p, const lbs_workload *wl, const lbs_worker *co
 {
 	aff_inst *inst = p;
 	char mkey[KEY_MAX + 3], fkey[KEY_MAX + 3], family[KEY_MAX];
-	lbs_status st = sc_check_workload(wl);
+	lbs_status st = sc_check_score(wl, workers, n, scores);
 
 	if (st != LBS_OK)
 		return st;
-	if (n && (!workers || !scores))
-		return LBS_EINVAL;
 	keys_of(wl, mkey, fkey, family);
 	return aff_score(&inst->p, wl, workers, n, map_get(inst, mkey), map_get(inst, fkey),
 	                 scores);
@@ -360,13 +343,9 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		st = aff_score(&inst->p, wl, workers, n, mw, fw, scores);
 	if (st == LBS_OK)
 		st = aff_pick(&inst->p, wl, workers, n, mw, fw, want, idx, &res);
-	if (st == LBS_OK)
-		st = sc_explain_begin(&e, NAME);
-	if (st != LBS_OK) {
-		free(scores);
-		free(idx);
+	st = sc_explain_open(&e, NAME, st, scores, idx);
+	if (st != LBS_OK)
 		return st;
-	}
 	add_str(&e, "model", wl->model_id);
 	add_str(&e, "family", family[0] ? family : NULL);
 	add_str(&e, "model_worker", mw);
@@ -388,11 +367,8 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		else if (fw && !strcmp(fw, workers[i]->id))
 			sc_explain_str(&e, c, "remembered_for", "family");
 	}
-	free(scores);
-	st = sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,
-	                      af_reason, &res, wl, write, ctx);
-	free(idx);
-	return st;
+	return sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,
+	                          af_reason, &res, wl, write, ctx);
 }
 
 const lbs_scheduler_desc sched_affinity_desc = {

@@ -37,49 +37,6 @@ typedef struct perf_inst {
 static const char *const known_fields[] = { "load_ceiling", "confidence_samples",
 	                                    "load_weight", "store", NULL };
 
-static lbs_status pf_create(const lbs_host_api *host, const char *config, size_t config_len,
-                            void **out, char *err, size_t errlen)
-{
-	perf_params p = { 0 };
-	cJSON *cfg = NULL;
-	store *learned = NULL;
-	perf_inst *inst;
-	lbs_status st;
-
-	if (!out)
-		return LBS_EINVAL;
-	*out = NULL;
-	st = cfg_parse(config, config_len, &cfg, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_check_fields(cfg, known_fields, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_load_ceiling(cfg, &p.ceiling, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_number(cfg, "confidence_samples", 1.0, 1e6, 10.0, &p.confidence_samples,
-		                err, errlen);
-	if (st == LBS_OK)
-		st = cfg_number(cfg, "load_weight", 0.0, 1.0, 0.3, &p.load_weight, err, errlen);
-	if (st == LBS_OK)
-		st = store_config_open(cfg, host, NAME, &learned, err, errlen);
-	cJSON_Delete(cfg);
-	if (st != LBS_OK)
-		return st;
-	inst = calloc(1, sizeof(*inst));
-	if (!inst) {
-		store_close(learned);
-		if (err && errlen)
-			snprintf(err, errlen, NAME ": out of memory");
-		return LBS_ENOMEM;
-	}
-	inst->host = host;
-	inst->p = p;
-	inst->store = learned;
-	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g, confidence_samples %g, "
-	       "load_weight %g", p.ceiling, p.confidence_samples, p.load_weight);
-	*out = inst;
-	return LBS_OK;
-}
-
 static void pf_destroy(void *p)
 {
 	perf_inst *inst = p;
@@ -89,6 +46,39 @@ static void pf_destroy(void *p)
 	store_close(inst->store);
 	free(inst->scratch);
 	free(inst);
+}
+
+static lbs_status pf_create(const lbs_host_api *host, const char *config, size_t config_len,
+                            void **out, char *err, size_t errlen)
+{
+	perf_inst *inst;
+	perf_params *p;
+	lbs_status st;
+	cJSON *cfg;
+
+	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
+	                       &st, err, errlen);
+	if (!inst)
+		return st;
+	p = &inst->p;
+	st = cfg_load_ceiling(cfg, &p->ceiling, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(cfg, "confidence_samples", 1.0, 1e6, 10.0, &p->confidence_samples,
+		                err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(cfg, "load_weight", 0.0, 1.0, 0.3, &p->load_weight, err, errlen);
+	if (st == LBS_OK)
+		st = store_config_open(cfg, host, NAME, &inst->store, err, errlen);
+	cJSON_Delete(cfg);
+	if (st != LBS_OK) {
+		pf_destroy(inst);
+		return st;
+	}
+	inst->host = host;
+	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g, confidence_samples %g, "
+	       "load_weight %g", p->ceiling, p->confidence_samples, p->load_weight);
+	*out = inst;
+	return LBS_OK;
 }
 
 /* The parameters with the store's current view (no lookups while it is
@@ -145,7 +135,7 @@ static lbs_status pf_select(void *p, const lbs_workload *wl, const lbs_worker *c
                             uint32_t n, lbs_selection *out)
 {
 	perf_inst *inst = p;
-	uint32_t want, need, found = 0;
+	uint32_t want, need = 0, found = 0;
 	perf_params prm;
 	perf_factors f;
 	lbs_status st;
@@ -158,18 +148,12 @@ static lbs_status pf_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		prm = params_for(inst);
 		st = perf_score(&prm, wl, workers, n, inst->scratch);
 	}
-	if (st != LBS_OK) {
-		sc_bump(&inst->n.errors);
+	if (st == LBS_OK)
+		perf_top(inst->scratch, n, want, out->indices, &found);
+	st = sc_select_end(&inst->n, st, out, NAME, wl, workers, n, inst->p.ceiling, found, need,
+	                   &inst->cookie);
+	if (st != LBS_OK)
 		return st;
-	}
-	perf_top(inst->scratch, n, want, out->indices, &found);
-	sc_bump(&inst->n.selects);
-	if (found == 0 || found < need) {
-		sc_bump(&inst->n.no_worker);
-		sc_reason_none(out, NAME, wl, workers, n, prm.ceiling, found, need);
-		return LBS_NO_WORKER;
-	}
-	sc_fill(out, workers, found, ++inst->cookie);
 	if (out->reason && out->reason_len) {
 		perf_factors_of(&prm, wl, workers[out->indices[0]], &f);
 		pf_reason(out, &f, NULL);
@@ -181,13 +165,11 @@ static lbs_status pf_score(void *p, const lbs_workload *wl, const lbs_worker *co
                            uint32_t n, double *scores)
 {
 	perf_inst *inst = p;
-	lbs_status st = sc_check_workload(wl);
+	lbs_status st = sc_check_score(wl, workers, n, scores);
 	perf_params prm;
 
 	if (st != LBS_OK)
 		return st;
-	if (n && (!workers || !scores))
-		return LBS_EINVAL;
 	prm = params_for(inst);
 	return perf_score(&prm, wl, workers, n, scores);
 }
@@ -226,13 +208,9 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	st = sc_explain_scratch(n, &scores, &idx);
 	if (st == LBS_OK)
 		st = perf_score(&prm, wl, workers, n, scores);
-	if (st == LBS_OK)
-		st = sc_explain_begin(&e, NAME);
-	if (st != LBS_OK) {
-		free(scores);
-		free(idx);
+	st = sc_explain_open(&e, NAME, st, scores, idx);
+	if (st != LBS_OK)
 		return st;
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		cJSON *c;
 
@@ -254,13 +232,10 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		sc_explain_num(&e, c, "load", f.load);
 	}
 	perf_top(scores, n, want, idx, &found);
-	free(scores);
 	if (found)
 		perf_factors_of(&prm, wl, workers[idx[0]], &f);
-	st = sc_explain_close(&e, NAME, wl, workers, n, prm.ceiling, idx, found, need, pf_reason,
-	                      &f, NULL, write, ctx);
-	free(idx);
-	return st;
+	return sc_explain_close(&e, NAME, wl, workers, n, prm.ceiling, idx, found, need, pf_reason,
+	                          &f, NULL, write, ctx);
 }
 
 const lbs_scheduler_desc sched_performance_desc = {

@@ -7,7 +7,6 @@
  * would choose next, then (E - d) / E by rotation distance d over the E
  * eligible workers; -1 for ineligible ones.
  */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
@@ -31,33 +30,23 @@ static lbs_status rr_create(const lbs_host_api *host, const char *config,
                             size_t config_len, void **out, char *err,
                             size_t errlen)
 {
-	cJSON *cfg = NULL;
-	double ceiling;
 	rr_inst *inst;
 	lbs_status st;
+	cJSON *cfg;
 
-	if (!out)
-		return LBS_EINVAL;
-	*out = NULL;
-	st = cfg_parse(config, config_len, &cfg, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_check_fields(cfg, known_fields, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
-	cJSON_Delete(cfg);
-	if (st != LBS_OK)
+	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
+	                       &st, err, errlen);
+	if (!inst)
 		return st;
-
-	inst = calloc(1, sizeof(*inst));
-	if (!inst) {
-		if (err && errlen)
-			snprintf(err, errlen, NAME ": out of memory");
-		return LBS_ENOMEM;
+	st = cfg_load_ceiling(cfg, &inst->ceiling, err, errlen);
+	cJSON_Delete(cfg);
+	if (st != LBS_OK) {
+		free(inst);
+		return st;
 	}
 	inst->host = host;
-	inst->ceiling = ceiling;
 	rr_init(&inst->rot);
-	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g", ceiling);
+	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g", inst->ceiling);
 	*out = inst;
 	return LBS_OK;
 }
@@ -67,9 +56,13 @@ static void rr_destroy(void *p)
 	free(p);
 }
 
-/* The reason sentence; cheap enough to write on every select. */
-static void rr_reason(lbs_selection *out, const rr_result *res, uint32_t n)
+/* The reason sentence for result res_ among *n_ workers; cheap enough to
+ * write on every select. */
+static void rr_reason(lbs_selection *out, const void *res_, const void *n_)
 {
+	const rr_result *res = res_;
+	uint32_t n = *(const uint32_t *)n_;
+
 	if (res->n_found == 1)
 		sc_reason(out, NAME ": next eligible worker in rotation "
 		          "(position %u of %u, %u ineligible skipped)",
@@ -85,8 +78,8 @@ static lbs_status rr_select(void *p, const lbs_workload *wl,
                             lbs_selection *out)
 {
 	rr_inst *inst = p;
-	uint32_t want, need;
-	rr_result res;
+	uint32_t want, need = 0;
+	rr_result res = { 0 };
 	lbs_status st;
 
 	st = sc_check_select(wl, workers, n, out);
@@ -95,20 +88,12 @@ static lbs_status rr_select(void *p, const lbs_workload *wl,
 		st = rr_pick(&inst->rot, wl, workers, n, inst->ceiling, want,
 		             out->indices, &res);
 	}
-	if (st != LBS_OK) {
-		sc_bump(&inst->n.errors);
+	st = sc_select_end(&inst->n, st, out, NAME, wl, workers, n, inst->ceiling, res.n_found,
+	                   need, &inst->cookie);
+	if (st != LBS_OK)
 		return st;
-	}
-	sc_bump(&inst->n.selects);
-	if (res.n_found == 0 || res.n_found < need) {
-		sc_bump(&inst->n.no_worker);
-		sc_reason_none(out, NAME, wl, workers, n, inst->ceiling,
-		               res.n_found, need);
-		return LBS_NO_WORKER;
-	}
 	rr_commit(&inst->rot, &res, workers, out->indices[res.n_found - 1]);
-	sc_fill(out, workers, res.n_found, ++inst->cookie);
-	rr_reason(out, &res, n);
+	rr_reason(out, &res, &n);
 	return LBS_OK;
 }
 
@@ -117,12 +102,10 @@ static lbs_status rr_score_slot(void *p, const lbs_workload *wl,
                                 double *scores)
 {
 	rr_inst *inst = p;
-	lbs_status st = sc_check_workload(wl);
+	lbs_status st = sc_check_score(wl, workers, n, scores);
 
 	if (st != LBS_OK)
 		return st;
-	if (n && (!workers || !scores))
-		return LBS_EINVAL;
 	return rr_score(&inst->rot, wl, workers, n, inst->ceiling, scores);
 }
 
@@ -138,38 +121,22 @@ static lbs_status rr_explain(void *p, const lbs_workload *wl,
                              lbs_write_fn write, void *ctx)
 {
 	rr_inst *inst = p;
-	uint32_t *idx = NULL, want, need, eligible = 0;
-	double *scores = NULL;
-	char reason[256] = "";
-	lbs_selection sel;
+	uint32_t *idx, want, need, eligible = 0;
+	double *scores;
 	lbs_status st;
 	rr_result res;
 	sc_explain e;
 
-	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
+	if (sc_explain_args(wl, workers, n, write, &want, &need) != LBS_OK)
 		return LBS_EINVAL;
-	sc_shards(wl, UINT32_MAX, &want, &need);
-	if (want > n)
-		want = n;
-	if (n) {
-		scores = malloc(n * sizeof(*scores));
-		idx = malloc(n * sizeof(*idx));
-		if (!scores || !idx) {
-			free(scores);
-			free(idx);
-			return LBS_ENOMEM;
-		}
-	}
-	st = rr_score(&inst->rot, wl, workers, n, inst->ceiling, scores);
+	st = sc_explain_scratch(n, &scores, &idx);
+	if (st == LBS_OK)
+		st = rr_score(&inst->rot, wl, workers, n, inst->ceiling, scores);
 	if (st == LBS_OK)
 		st = rr_pick(&inst->rot, wl, workers, n, inst->ceiling, want, idx, &res);
-	if (st == LBS_OK)
-		st = sc_explain_begin(&e, NAME);
-	if (st != LBS_OK) {
-		free(scores);
-		free(idx);
+	st = sc_explain_open(&e, NAME, st, scores, idx);
+	if (st != LBS_OK)
 		return st;
-	}
 
 	/* Candidates in the order the rotation would take them, each with
 	 * its distance from the cursor. */
@@ -185,27 +152,10 @@ static lbs_status rr_explain(void *p, const lbs_workload *wl,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (scores[i] < 0.0)
-			sc_explain_reject(&e, workers[i]->id,
-			                  elig_reason_text(elig_check(wl, workers[i],
-			                                              inst->ceiling, NULL)));
+			sc_explain_reject_worker(&e, wl, workers[i], inst->ceiling);
 	}
-
-	/* The same sentence select would write, from a scratch selection. */
-	sel = (lbs_selection){ .struct_size = sizeof(sel), .capacity = UINT32_MAX,
-	                       .indices = idx, .reason = reason,
-	                       .reason_len = sizeof(reason) };
-	if (res.n_found == 0 || res.n_found < need) {
-		sc_reason_none(&sel, NAME, wl, workers, n, inst->ceiling,
-		               res.n_found, need);
-	} else {
-		for (uint32_t i = 0; i < res.n_found; i++)
-			sc_explain_chosen(&e, workers[idx[i]]->id);
-		rr_reason(&sel, &res, n);
-	}
-	sc_explain_reason(&e, reason);
-	free(scores);
-	free(idx);
-	return sc_explain_end(&e, write, ctx);
+	return sc_explain_close(&e, NAME, wl, workers, n, inst->ceiling, idx, res.n_found, need,
+	                          rr_reason, &res, &n, write, ctx);
 }
 
 const lbs_scheduler_desc sched_roundrobin_desc = {

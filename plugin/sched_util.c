@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "eligible.h"
 #include "text.h"
 
@@ -33,6 +34,37 @@ lbs_status sc_stats(const char *name, const sched_counters *c,
 		return LBS_EINTERNAL;
 	write(ctx, buf, (size_t)len);
 	return LBS_OK;
+}
+
+void *sc_create_begin(const char *who, size_t size, const char *config, size_t config_len,
+                      const char *const *known, cJSON **cfg, void **out, lbs_status *st,
+                      char *err, size_t errlen)
+{
+	void *inst;
+
+	*cfg = NULL;
+	if (!out) {
+		*st = LBS_EINVAL;
+		return NULL;
+	}
+	*out = NULL;
+	inst = calloc(1, size);
+	if (!inst) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", who);
+		*st = LBS_ENOMEM;
+		return NULL;
+	}
+	*st = cfg_parse(config, config_len, cfg, err, errlen);
+	if (*st == LBS_OK)
+		*st = cfg_check_fields(*cfg, known, err, errlen);
+	if (*st != LBS_OK) {
+		cJSON_Delete(*cfg);
+		*cfg = NULL;
+		free(inst);
+		return NULL;
+	}
+	return inst;
 }
 
 lbs_status sc_check_workload(const lbs_workload *wl)
@@ -67,6 +99,16 @@ lbs_status sc_check_select(const lbs_workload *wl,
 	return sc_check_workload(wl);
 }
 
+lbs_status sc_check_score(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                          const double *scores)
+{
+	lbs_status st = sc_check_workload(wl);
+
+	if (st == LBS_OK && n && (!workers || !scores))
+		return LBS_EINVAL;
+	return st;
+}
+
 void sc_shards(const lbs_workload *wl, uint32_t capacity, uint32_t *want,
                uint32_t *need)
 {
@@ -90,6 +132,24 @@ void sc_fill(lbs_selection *out, const lbs_worker *const *workers, uint32_t k,
 		out->ids[i] = workers[out->indices[i]]->id;
 	out->n_selected = k;
 	out->cookie = cookie;
+}
+
+lbs_status sc_select_end(sched_counters *c, lbs_status st, lbs_selection *out, const char *who,
+                         const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                         double ceiling, uint32_t found, uint32_t need, uint64_t *cookie)
+{
+	if (st != LBS_OK) {
+		sc_bump(&c->errors);
+		return st;
+	}
+	sc_bump(&c->selects);
+	if (found == 0 || found < need) {
+		sc_bump(&c->no_worker);
+		sc_reason_none(out, who, wl, workers, n, ceiling, found, need);
+		return LBS_NO_WORKER;
+	}
+	sc_fill(out, workers, found, ++*cookie);
+	return LBS_OK;
 }
 
 void sc_reason(lbs_selection *out, const char *fmt, ...)
@@ -263,6 +323,10 @@ lbs_status sc_explain_end(sc_explain *e, lbs_write_fn write, void *ctx)
 {
 	char *text = NULL;
 
+	free(e->scores);
+	free(e->idx);
+	e->scores = NULL;
+	e->idx = NULL;
 	if (!e->oom)
 		text = cJSON_PrintUnformatted(e->root);
 	cJSON_Delete(e->root);
@@ -313,6 +377,21 @@ lbs_status sc_explain_scratch(uint32_t n, double **scores, uint32_t **idx)
 		*idx = NULL;
 		return LBS_ENOMEM;
 	}
+	return LBS_OK;
+}
+
+lbs_status sc_explain_open(sc_explain *e, const char *scheduler, lbs_status st, double *scores,
+                           uint32_t *idx)
+{
+	if (st == LBS_OK)
+		st = sc_explain_begin(e, scheduler);
+	if (st != LBS_OK) {
+		free(scores);
+		free(idx);
+		return st;
+	}
+	e->scores = scores;
+	e->idx = idx;
 	return LBS_OK;
 }
 

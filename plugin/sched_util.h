@@ -39,6 +39,19 @@ static inline void sc_bump(_Atomic uint64_t *c)
 lbs_status sc_stats(const char *name, const sched_counters *c,
                     const char *extra, lbs_write_fn write, void *ctx);
 
+/*
+ * The start of every create(): LBS_EINVAL without `out`, else *out = NULL,
+ * a zeroed instance of `size` bytes ("<who>: out of memory" and
+ * LBS_ENOMEM when there is no room) and the config parsed into *cfg and
+ * checked against `known` (a NULL-terminated list), for the caller to
+ * read and cJSON_Delete.  The instance, or NULL with *st set and nothing
+ * left allocated.  The instance comes first so that a scheduler can read
+ * its config straight into it.
+ */
+void *sc_create_begin(const char *who, size_t size, const char *config, size_t config_len,
+                      const char *const *known, cJSON **cfg, void **out, lbs_status *st,
+                      char *err, size_t errlen);
+
 /* LBS_EINVAL unless wl is a usable workload: not NULL, at least
  * LBS_WORKLOAD_SIZE_V1_0, no NULL array with a nonzero count, and for
  * SHARDED / REPLICATED max_shards >= min_shards. */
@@ -53,6 +66,11 @@ lbs_status sc_check_select(const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
                            lbs_selection *out);
 
+/* score()'s argument check: sc_check_workload, and the worker and score
+ * arrays whenever n is not 0. */
+lbs_status sc_check_score(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                          const double *scores);
+
 /*
  * How many workers to look for: SINGLE (and unknown allocations) 1;
  * SHARDED / REPLICATED up to min(max_shards, capacity), needing at least
@@ -65,6 +83,17 @@ void sc_shards(const lbs_workload *wl, uint32_t capacity, uint32_t *want,
 /* ids[i] = workers[indices[i]]->id for i < k, n_selected = k, cookie. */
 void sc_fill(lbs_selection *out, const lbs_worker *const *workers, uint32_t k,
              uint64_t cookie);
+
+/*
+ * The end of a select that picked out->indices[0..found): counts it in c
+ * and answers st when st is an error, LBS_NO_WORKER with sc_reason_none's
+ * sentence when found is 0 or under `need`, else LBS_OK with out filled
+ * in (sc_fill, cookie ++*cookie) for the caller to add its reason.  found
+ * and need are not read when st is an error.
+ */
+lbs_status sc_select_end(sched_counters *c, lbs_status st, lbs_selection *out, const char *who,
+                         const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                         double ceiling, uint32_t found, uint32_t need, uint64_t *cookie);
 
 /* One sentence into out->reason when the caller gave a buffer. */
 void sc_reason(lbs_selection *out, const char *fmt, ...)
@@ -89,6 +118,8 @@ typedef struct sc_explain {
 	cJSON *candidates;
 	cJSON *rejected;
 	int oom; /* an add failed; reported by sc_explain_end */
+	double *scores; /* scratch taken by sc_explain_open, freed by sc_explain_end */
+	uint32_t *idx;
 } sc_explain;
 
 lbs_status sc_explain_begin(sc_explain *e, const char *scheduler);
@@ -100,7 +131,8 @@ void sc_explain_str(sc_explain *e, cJSON *obj, const char *key, const char *v);
 void sc_explain_reject(sc_explain *e, const char *id, const char *reason);
 void sc_explain_chosen(sc_explain *e, const char *id);
 void sc_explain_reason(sc_explain *e, const char *reason);
-/* Print, write through `write`, free.  LBS_ENOMEM when anything failed. */
+/* Print, write through `write`, free (the scratch sc_explain_open took
+ * too).  LBS_ENOMEM when anything failed. */
 lbs_status sc_explain_end(sc_explain *e, lbs_write_fn write, void *ctx);
 
 /* explain()'s argument check (LBS_EINVAL) and the workers select would
@@ -111,6 +143,13 @@ lbs_status sc_explain_args(const lbs_workload *wl, const lbs_worker *const *work
 /* scores[n] and idx[n] for an explain() that ranks like its select; both
  * NULL when n is 0.  LBS_ENOMEM with nothing allocated. */
 lbs_status sc_explain_scratch(uint32_t n, double **scores, uint32_t **idx);
+
+/* sc_explain_begin when st, the status of the work before it, is LBS_OK;
+ * the explain then owns scores and idx (sc_explain_scratch's) and
+ * sc_explain_end frees them.  Otherwise, or when begin fails, frees them
+ * and returns the error, so that an explain() has one exit for failure. */
+lbs_status sc_explain_open(sc_explain *e, const char *scheduler, lbs_status st, double *scores,
+                           uint32_t *idx);
 
 /* A rejected worker with the first requirement it failed. */
 void sc_explain_reject_worker(sc_explain *e, const lbs_workload *wl, const lbs_worker *w,

@@ -121,9 +121,7 @@ static lbs_status read_config(const cJSON *cfg, wrr_inst *inst, char *err, size_
 	const char *from = NULL;
 	lbs_status st;
 
-	st = cfg_check_fields(cfg, known_fields, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_load_ceiling(cfg, &inst->p.ceiling, err, errlen);
+	st = cfg_load_ceiling(cfg, &inst->p.ceiling, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_object(cfg, "weights", &weights, err, errlen);
 	if (st == LBS_OK)
@@ -169,23 +167,16 @@ static lbs_status read_config(const cJSON *cfg, wrr_inst *inst, char *err, size_
 static lbs_status wr_create(const lbs_host_api *host, const char *config, size_t config_len,
                             void **out, char *err, size_t errlen)
 {
-	cJSON *cfg = NULL;
 	wrr_inst *inst;
 	lbs_status st;
+	cJSON *cfg;
 
-	if (!out)
-		return LBS_EINVAL;
-	*out = NULL;
-	inst = calloc(1, sizeof(*inst));
-	if (!inst) {
-		if (err && errlen)
-			snprintf(err, errlen, NAME ": out of memory");
-		return LBS_ENOMEM;
-	}
+	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
+	                       &st, err, errlen);
+	if (!inst)
+		return st;
 	wrr_init(&inst->st);
-	st = cfg_parse(config, config_len, &cfg, err, errlen);
-	if (st == LBS_OK)
-		st = read_config(cfg, inst, err, errlen);
+	st = read_config(cfg, inst, err, errlen);
 	cJSON_Delete(cfg);
 	if (st == LBS_ENOMEM && err && errlen)
 		snprintf(err, errlen, NAME ": out of memory");
@@ -230,8 +221,8 @@ static lbs_status wr_select(void *p, const lbs_workload *wl, const lbs_worker *c
                             uint32_t n, lbs_selection *out)
 {
 	wrr_inst *inst = p;
-	uint32_t want, need;
-	wrr_result res;
+	uint32_t want, need = 0;
+	wrr_result res = { 0 };
 	lbs_status st;
 
 	st = sc_check_select(wl, workers, n, out);
@@ -242,17 +233,10 @@ static lbs_status wr_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		st = wrr_pick(&inst->st, &inst->p, wl, workers, n, want, need, out->indices,
 		              &res);
 	}
-	if (st != LBS_OK) {
-		sc_bump(&inst->n.errors);
+	st = sc_select_end(&inst->n, st, out, NAME, wl, workers, n, inst->p.ceiling, res.n_found,
+	                   need, &inst->cookie);
+	if (st != LBS_OK)
 		return st;
-	}
-	sc_bump(&inst->n.selects);
-	if (res.n_found == 0 || res.n_found < need) {
-		sc_bump(&inst->n.no_worker);
-		sc_reason_none(out, NAME, wl, workers, n, inst->p.ceiling, res.n_found, need);
-		return LBS_NO_WORKER;
-	}
-	sc_fill(out, workers, res.n_found, ++inst->cookie);
 	wr_reason(out, inst, &res);
 	return LBS_OK;
 }
@@ -261,13 +245,10 @@ static lbs_status wr_score(void *p, const lbs_workload *wl, const lbs_worker *co
                            uint32_t n, double *scores)
 {
 	wrr_inst *inst = p;
-	lbs_status st = sc_check_workload(wl);
+	lbs_status st = sc_check_score(wl, workers, n, scores);
 
-	if (st != LBS_OK)
-		return st;
-	if (n && (!workers || !scores))
-		return LBS_EINVAL;
-	st = wrr_prepare(&inst->st, n);
+	if (st == LBS_OK)
+		st = wrr_prepare(&inst->st, n);
 	if (st != LBS_OK)
 		return st;
 	return wrr_score(&inst->st, &inst->p, wl, workers, n, scores, NULL, NULL);
@@ -314,13 +295,9 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		st = wrr_score(&inst->st, &inst->p, wl, workers, n, buf, buf + n, buf + 2 * n);
 	if (st == LBS_OK)
 		st = wrr_pick(&inst->st, &inst->p, wl, workers, n, want, 0, idx, &res);
-	if (st == LBS_OK)
-		st = sc_explain_begin(&e, NAME);
-	if (st != LBS_OK) {
-		free(buf);
-		free(idx);
+	st = sc_explain_open(&e, NAME, st, buf, idx);
+	if (st != LBS_OK)
 		return st;
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		cJSON *c;
 
@@ -334,11 +311,8 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		sc_explain_num(&e, c, "due", buf[n + i] + buf[2 * n + i]);
 		sc_explain_num(&e, c, "load", worker_load(workers[i]));
 	}
-	free(buf);
-	st = sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,
-	                      wr_reason, inst, &res, write, ctx);
-	free(idx);
-	return st;
+	return sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,
+	                          wr_reason, inst, &res, write, ctx);
 }
 
 const lbs_scheduler_desc sched_wrr_desc = {
