@@ -208,20 +208,20 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 	return st;
 }
 
-static lbs_status ad_create(const lbs_host_api *host, const char *config, size_t config_len,
-                            void **out, char *err, size_t errlen)
+static void ad_destroy(void *p)
 {
+	inst_free(p);
+}
+
+static lbs_status ad_configure(void *p, const lbs_host_api *host, const cJSON *cfg,
+                               char *err, size_t errlen)
+{
+	ad_inst *inst = p;
 	const cJSON *store = NULL;
 	uint64_t seed = 1;
 	double ceiling;
-	ad_inst *inst;
 	lbs_status st;
-	cJSON *cfg;
 
-	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
-	                       &st, err, errlen);
-	if (!inst)
-		return st;
 	inst->host = host;
 	/* checked here so the message names our field */
 	st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
@@ -236,11 +236,8 @@ static lbs_status ad_create(const lbs_host_api *host, const char *config, size_t
 		st = cfg_uint(cfg, "seed", 1, &seed, err, errlen);
 	if (st == LBS_OK)
 		st = read_children(inst, cfg, err, errlen);
-	cJSON_Delete(cfg);
-	if (st != LBS_OK) {
-		inst_free(inst);
+	if (st != LBS_OK)
 		return st;
-	}
 	inst->rng = seed;
 	adapt_init(&inst->st, inst->n_kids);
 	for (int r = 0; r < 4; r++) {
@@ -251,13 +248,14 @@ static lbs_status ad_create(const lbs_host_api *host, const char *config, size_t
 	}
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, %u children, epsilon %g", inst->n_kids,
 	       inst->p.epsilon);
-	*out = inst;
 	return LBS_OK;
 }
 
-static void ad_destroy(void *p)
+static lbs_status ad_create(const lbs_host_api *host, const char *config, size_t config_len,
+                            void **out, char *err, size_t errlen)
 {
-	inst_free(p);
+	return sc_create(NAME, sizeof(ad_inst), known_fields, ad_configure, ad_destroy, host,
+	                 config, config_len, out, err, errlen);
 }
 
 /* The decision for this request: context, the rule's child, the choice.

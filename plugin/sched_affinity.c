@@ -148,18 +148,22 @@ static void inst_free(aff_inst *inst)
 	free(inst);
 }
 
-static lbs_status af_create(const lbs_host_api *host, const char *config, size_t config_len,
-                            void **out, char *err, size_t errlen)
+static void af_destroy(void *p)
 {
-	uint64_t max = 100000;
-	aff_inst *inst;
-	lbs_status st;
-	cJSON *cfg;
+	aff_inst *inst = p;
 
-	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
-	                       &st, err, errlen);
 	if (!inst)
-		return st;
+		return;
+	inst_free(inst);
+}
+
+static lbs_status af_configure(void *p, const lbs_host_api *host, const cJSON *cfg,
+                               char *err, size_t errlen)
+{
+	aff_inst *inst = p;
+	uint64_t max = 100000;
+	lbs_status st;
+
 	inst->host = host;
 	st = cfg_load_ceiling(cfg, &inst->p.ceiling, err, errlen);
 	if (st == LBS_OK)
@@ -174,27 +178,21 @@ static lbs_status af_create(const lbs_host_api *host, const char *config, size_t
 	}
 	if (st == LBS_OK)
 		st = store_config_open(cfg, host, NAME, &inst->store, err, errlen);
-	cJSON_Delete(cfg);
 	inst->max = (size_t)max;
 	if (st == LBS_OK)
 		st = store_affinity_read(inst->store, load_pair, inst, err, errlen);
-	if (st != LBS_OK) {
-		inst_free(inst);
+	if (st != LBS_OK)
 		return st;
-	}
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, give_way %g, %zu affinities from the store",
 	       inst->p.give_way, inst->used);
-	*out = inst;
 	return LBS_OK;
 }
 
-static void af_destroy(void *p)
+static lbs_status af_create(const lbs_host_api *host, const char *config, size_t config_len,
+                            void **out, char *err, size_t errlen)
 {
-	aff_inst *inst = p;
-
-	if (!inst)
-		return;
-	inst_free(inst);
+	return sc_create(NAME, sizeof(aff_inst), known_fields, af_configure, af_destroy, host,
+	                 config, config_len, out, err, errlen);
 }
 
 /* The workload's keys: "m:<model>" and "f:<family>", "" when it has none. */

@@ -48,37 +48,34 @@ static void pf_destroy(void *p)
 	free(inst);
 }
 
+static lbs_status pf_configure(void *p, const lbs_host_api *host, const cJSON *cfg,
+                               char *err, size_t errlen)
+{
+	perf_inst *inst = p;
+	perf_params *prm = &inst->p;
+	lbs_status st;
+
+	st = cfg_load_ceiling(cfg, &prm->ceiling, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(cfg, "confidence_samples", 1.0, 1e6, 10.0, &prm->confidence_samples,
+		                err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(cfg, "load_weight", 0.0, 1.0, 0.3, &prm->load_weight, err, errlen);
+	if (st == LBS_OK)
+		st = store_config_open(cfg, host, NAME, &inst->store, err, errlen);
+	if (st != LBS_OK)
+		return st;
+	inst->host = host;
+	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g, confidence_samples %g, "
+	       "load_weight %g", prm->ceiling, prm->confidence_samples, prm->load_weight);
+	return LBS_OK;
+}
+
 static lbs_status pf_create(const lbs_host_api *host, const char *config, size_t config_len,
                             void **out, char *err, size_t errlen)
 {
-	perf_inst *inst;
-	perf_params *p;
-	lbs_status st;
-	cJSON *cfg;
-
-	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
-	                       &st, err, errlen);
-	if (!inst)
-		return st;
-	p = &inst->p;
-	st = cfg_load_ceiling(cfg, &p->ceiling, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_number(cfg, "confidence_samples", 1.0, 1e6, 10.0, &p->confidence_samples,
-		                err, errlen);
-	if (st == LBS_OK)
-		st = cfg_number(cfg, "load_weight", 0.0, 1.0, 0.3, &p->load_weight, err, errlen);
-	if (st == LBS_OK)
-		st = store_config_open(cfg, host, NAME, &inst->store, err, errlen);
-	cJSON_Delete(cfg);
-	if (st != LBS_OK) {
-		pf_destroy(inst);
-		return st;
-	}
-	inst->host = host;
-	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g, confidence_samples %g, "
-	       "load_weight %g", p->ceiling, p->confidence_samples, p->load_weight);
-	*out = inst;
-	return LBS_OK;
+	return sc_create(NAME, sizeof(perf_inst), known_fields, pf_configure, pf_destroy, host,
+	                 config, config_len, out, err, errlen);
 }
 
 /* The parameters with the store's current view (no lookups while it is

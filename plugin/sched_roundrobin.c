@@ -26,34 +26,30 @@ typedef struct rr_inst {
 
 static const char *const known_fields[] = { "load_ceiling", NULL };
 
-static lbs_status rr_create(const lbs_host_api *host, const char *config,
-                            size_t config_len, void **out, char *err,
-                            size_t errlen)
-{
-	rr_inst *inst;
-	lbs_status st;
-	cJSON *cfg;
-
-	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
-	                       &st, err, errlen);
-	if (!inst)
-		return st;
-	st = cfg_load_ceiling(cfg, &inst->ceiling, err, errlen);
-	cJSON_Delete(cfg);
-	if (st != LBS_OK) {
-		free(inst);
-		return st;
-	}
-	inst->host = host;
-	rr_init(&inst->rot);
-	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g", inst->ceiling);
-	*out = inst;
-	return LBS_OK;
-}
-
 static void rr_destroy(void *p)
 {
 	free(p);
+}
+
+static lbs_status rr_configure(void *p, const lbs_host_api *host, const cJSON *cfg,
+                               char *err, size_t errlen)
+{
+	rr_inst *inst = p;
+	lbs_status st = cfg_load_ceiling(cfg, &inst->ceiling, err, errlen);
+
+	if (st != LBS_OK)
+		return st;
+	inst->host = host;
+	rr_init(&inst->rot);
+	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g", inst->ceiling);
+	return LBS_OK;
+}
+
+static lbs_status rr_create(const lbs_host_api *host, const char *config, size_t config_len,
+                            void **out, char *err, size_t errlen)
+{
+	return sc_create(NAME, sizeof(rr_inst), known_fields, rr_configure, rr_destroy, host,
+	                 config, config_len, out, err, errlen);
 }
 
 /* The reason sentence for result res_ among *n_ workers; cheap enough to

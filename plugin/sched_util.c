@@ -36,35 +36,36 @@ lbs_status sc_stats(const char *name, const sched_counters *c,
 	return LBS_OK;
 }
 
-void *sc_create_begin(const char *who, size_t size, const char *config, size_t config_len,
-                      const char *const *known, cJSON **cfg, void **out, lbs_status *st,
-                      char *err, size_t errlen)
+lbs_status sc_create(const char *who, size_t size, const char *const *known,
+                     sc_configure_fn configure, void (*destroy)(void *),
+                     const lbs_host_api *host, const char *config, size_t config_len,
+                     void **out, char *err, size_t errlen)
 {
+	cJSON *cfg = NULL;
+	lbs_status st;
 	void *inst;
 
-	*cfg = NULL;
-	if (!out) {
-		*st = LBS_EINVAL;
-		return NULL;
-	}
+	if (!out)
+		return LBS_EINVAL;
 	*out = NULL;
 	inst = calloc(1, size);
 	if (!inst) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: out of memory", who);
-		*st = LBS_ENOMEM;
-		return NULL;
+		return LBS_ENOMEM;
 	}
-	*st = cfg_parse(config, config_len, cfg, err, errlen);
-	if (*st == LBS_OK)
-		*st = cfg_check_fields(*cfg, known, err, errlen);
-	if (*st != LBS_OK) {
-		cJSON_Delete(*cfg);
-		*cfg = NULL;
-		free(inst);
-		return NULL;
+	st = cfg_parse(config, config_len, &cfg, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_check_fields(cfg, known, err, errlen);
+	if (st == LBS_OK)
+		st = configure(inst, host, cfg, err, errlen);
+	cJSON_Delete(cfg);
+	if (st != LBS_OK) {
+		destroy(inst);
+		return st;
 	}
-	return inst;
+	*out = inst;
+	return LBS_OK;
 }
 
 lbs_status sc_check_workload(const lbs_workload *wl)

@@ -1,7 +1,7 @@
 /*
- * sched_util.h -- the glue every scheduler of this plugin shares: argument
- * checks, the shard count, filling lbs_selection, counters for stats(),
- * the explain() JSON skeleton, logging through the host.
+ * sched_util.h -- the glue every scheduler of this plugin shares: create(),
+ * argument checks, the shard count, filling lbs_selection, counters for
+ * stats(), the explain() JSON skeleton, logging through the host.
  */
 #ifndef LBS_PLUGIN_SCHED_UTIL_H
 #define LBS_PLUGIN_SCHED_UTIL_H
@@ -39,18 +39,23 @@ static inline void sc_bump(_Atomic uint64_t *c)
 lbs_status sc_stats(const char *name, const sched_counters *c,
                     const char *extra, lbs_write_fn write, void *ctx);
 
+/* Reads a scheduler's config (NULL: all defaults; its fields checked)
+ * into inst, a zeroed instance; a one-line message in err on error. */
+typedef lbs_status (*sc_configure_fn)(void *inst, const lbs_host_api *host, const cJSON *cfg,
+                                      char *err, size_t errlen);
+
 /*
- * The start of every create(): LBS_EINVAL without `out`, else *out = NULL,
- * a zeroed instance of `size` bytes ("<who>: out of memory" and
- * LBS_ENOMEM when there is no room) and the config parsed into *cfg and
- * checked against `known` (a NULL-terminated list), for the caller to
- * read and cJSON_Delete.  The instance, or NULL with *st set and nothing
- * left allocated.  The instance comes first so that a scheduler can read
- * its config straight into it.
+ * create() for every scheduler: LBS_EINVAL without `out`; a zeroed
+ * instance of `size` bytes ("<who>: out of memory" and LBS_ENOMEM when
+ * there is no room); the config parsed and checked against `known` (a
+ * NULL-terminated list); configure.  On an error the instance goes to
+ * `destroy` and *out stays NULL.  The instance comes before the config so
+ * that configure can read straight into it.
  */
-void *sc_create_begin(const char *who, size_t size, const char *config, size_t config_len,
-                      const char *const *known, cJSON **cfg, void **out, lbs_status *st,
-                      char *err, size_t errlen);
+lbs_status sc_create(const char *who, size_t size, const char *const *known,
+                     sc_configure_fn configure, void (*destroy)(void *),
+                     const lbs_host_api *host, const char *config, size_t config_len,
+                     void **out, char *err, size_t errlen);
 
 /* LBS_EINVAL unless wl is a usable workload: not NULL, at least
  * LBS_WORKLOAD_SIZE_V1_0, no NULL array with a nonzero count, and for

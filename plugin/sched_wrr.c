@@ -164,38 +164,36 @@ static lbs_status read_config(const cJSON *cfg, wrr_inst *inst, char *err, size_
 	return LBS_OK;
 }
 
-static lbs_status wr_create(const lbs_host_api *host, const char *config, size_t config_len,
-                            void **out, char *err, size_t errlen)
+static void wr_destroy(void *p)
 {
-	wrr_inst *inst;
-	lbs_status st;
-	cJSON *cfg;
+	inst_free(p);
+}
 
-	inst = sc_create_begin(NAME, sizeof(*inst), config, config_len, known_fields, &cfg, out,
-	                       &st, err, errlen);
-	if (!inst)
-		return st;
+static lbs_status wr_configure(void *p, const lbs_host_api *host, const cJSON *cfg,
+                               char *err, size_t errlen)
+{
+	wrr_inst *inst = p;
+	lbs_status st;
+
 	wrr_init(&inst->st);
 	st = read_config(cfg, inst, err, errlen);
-	cJSON_Delete(cfg);
 	if (st == LBS_ENOMEM && err && errlen)
 		snprintf(err, errlen, NAME ": out of memory");
-	if (st != LBS_OK) {
-		inst_free(inst);
+	if (st != LBS_OK)
 		return st;
-	}
 	inst->host = host;
 	inst->p.weight = table_weight;
 	inst->p.weight_ctx = inst;
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, weights from %s, load_ceiling %g",
 	       source_names[inst->p.source], inst->p.ceiling);
-	*out = inst;
 	return LBS_OK;
 }
 
-static void wr_destroy(void *p)
+static lbs_status wr_create(const lbs_host_api *host, const char *config, size_t config_len,
+                            void **out, char *err, size_t errlen)
 {
-	inst_free(p);
+	return sc_create(NAME, sizeof(wrr_inst), known_fields, wr_configure, wr_destroy, host,
+	                 config, config_len, out, err, errlen);
 }
 
 static void wr_reason(lbs_selection *out, const void *inst_, const void *res_)
