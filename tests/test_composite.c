@@ -627,6 +627,8 @@ static void test_none(void)
 
 		lbs_workload timed = workload_parse(hot.arena,
 			"{\"test_id\": \"y\", \"expected_duration\": 60, \"priority\": 1}");
+		lbs_workload bgt = workload_parse(hot.arena,
+			"{\"test_id\": \"z\", \"expected_duration\": 60, \"priority\": 5}");
 
 		CHECK_STR(pick(s, &wl, &hot), "none");
 		CHECK_CONTAINS(pick_reason(), "the children reject 1 (first: 'hardware-aware')");
@@ -638,6 +640,9 @@ static void test_none(void)
 		 * completion, which has no ceiling (docs/SCORING.md): a blend
 		 * of the two places it on the full worker. */
 		CHECK_STR(pick(two, &timed, &hot), "h1");
+		/* Background work too: priority's spread finds nobody under
+		 * the ceiling, and its score falls to completion's. */
+		CHECK_STR(pick(two, &bgt, &hot), "h1");
 		/* Round-robin has no completion, and a scoring child's -1
 		 * rejects: its ceiling still bars the worker. */
 		CHECK_STR(pick(s, &timed, &hot), "none");
