@@ -21,7 +21,9 @@
  * is the slowest (17-52x the oracle's mean completion on a heterogeneous
  * fleet at 70 % load); a completion ranking balances by the queues it
  * sees.  Work with a deadline keeps the history formula and its deadline
- * tiers; background work (priority >= 4) keeps the spread.
+ * tiers; background work (priority >= 4) keeps the spread.  Timed work
+ * that those find no worker for (every eligible one over the ceiling)
+ * falls to completion, which has no ceiling (falls_to_completion()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +53,30 @@ typedef struct prio_inst {
 } prio_inst;
 
 /* Ranked by estimated completion (see the top of this file). */
+/* Work whose duration the completion estimate can use. */
+static int timed_work(const prio_inst *inst, const lbs_workload *wl)
+{
+	return inst->completion && wl->est_duration_s > 0.0 && wl->est_duration_s < 1e300;
+}
+
 static int by_completion(const prio_inst *inst, const lbs_workload *wl)
 {
-	return inst->completion && prio_mode_of(wl->priority) != PRIO_SPREAD &&
-	       wl->est_duration_s > 0.0 && wl->est_duration_s < 1e300 &&
+	return timed_work(inst, wl) && prio_mode_of(wl->priority) != PRIO_SPREAD &&
 	       !(wl->deadline_s > 0.0);
+}
+
+/*
+ * Timed work the history formula or the spread finds no worker for (all
+ * over the ceiling, or fewer than its shards need) goes by completion,
+ * which has no ceiling: a full fleet must not turn work that has eligible
+ * workers into no_worker, a 502 in nginx, when the wait can be scored
+ * (docs/SCORING.md, "The load ceiling").  Work with a hard-filter miss
+ * gets no worker there either.
+ */
+static int falls_to_completion(const prio_inst *inst, const lbs_workload *wl,
+                               const prio_result *res, uint32_t need)
+{
+	return (res->n_found == 0 || res->n_found < need) && timed_work(inst, wl);
 }
 
 static const char *const known_fields[] = { "load_ceiling", "seed", "completion", "store",
@@ -252,6 +273,8 @@ static lbs_status pr_select(void *p, const lbs_workload *wl,
 		sc_bump(&inst->n.errors);
 		return st;
 	}
+	if (falls_to_completion(inst, wl, &res, need))
+		return pr_select_timed(inst, wl, workers, n, out);
 	sc_bump(&inst->n.selects);
 	if (res.n_found == 0 || res.n_found < need) {
 		sc_bump(&inst->n.no_worker);
@@ -282,7 +305,19 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 		return hw_score(inst->t.hw, wl, workers, n, &l, scores);
 	}
 	prm = params_for(inst, wl, 0);
-	return prio_score(&prm, wl, workers, n, scores);
+	st = prio_score(&prm, wl, workers, n, scores);
+	if (st == LBS_OK && timed_work(inst, wl)) {
+		uint32_t i = 0;
+
+		while (i < n && !(scores[i] >= 0.0))
+			i++;
+		if (i == n && n) {
+			hw_learned l = timed_learned(&inst->t, inst->store);
+
+			return hw_score(inst->t.hw, wl, workers, n, &l, scores);
+		}
+	}
+	return st;
 }
 
 static lbs_status pr_report(void *p, const lbs_outcome *o)
@@ -398,6 +433,10 @@ static lbs_status pr_explain(void *p, const lbs_workload *wl,
 		return LBS_ENOMEM;
 	prm = params_for(inst, wl, 0);
 	st = prio_select(&prm, wl, workers, n, want, idx, &res);
+	if (st == LBS_OK && falls_to_completion(inst, wl, &res, need)) {
+		free(idx);
+		return pr_explain_timed(inst, wl, workers, n, write, ctx);
+	}
 	if (st == LBS_OK)
 		st = sc_explain_begin(&e, NAME);
 	if (st != LBS_OK) {

@@ -401,7 +401,6 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->sum = sum;
 	c->rest_ub = c->b + (c->n_pref ? c->c : c->c_neutral) + c->e;
 
-	c->ceiling = p->load_ceiling;
 	c->lp = p->load_penalty;
 	c->tp = p->temperature_penalty;
 	c->qp = p->queue_penalty;
@@ -413,6 +412,13 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	 * suitability ranks, as before completion existed. */
 	c->timed = p->completion && wl->est_duration_s > 0.0 && isfinite(wl->est_duration_s);
 	c->est = c->timed ? wl->est_duration_s : 0.0;
+	/* Ranked by completion, a busy worker is charged its wait, so the
+	 * ceiling bars nobody (2: above any load): barring a fast worker
+	 * whose queue still finishes first only moves the wait into the
+	 * host's queue, or in nginx into a 502, where nothing scores it
+	 * (docs/SCORING.md, "The load ceiling").  Without a duration there
+	 * is no wait to score, and the ceiling stays the original's guard. */
+	c->ceiling = c->timed ? 2.0 : p->load_ceiling;
 	c->pk = p->prior_weight;
 	c->scale = p->prior_scale;
 	c->fc = p->failure_cost;
@@ -1102,7 +1108,7 @@ HOT void throughput_needed(const hw_ctx *c, const hw_known *r, double cut,
  *      reach the cut (throughput_needed()); when the hard filter is more
  *      than the device checks, the best of all devices, eligible or not,
  *      then the filter;
- *   3. the load ceiling, and the wait the load may add;
+ *   3. the wait the load may add (timed work has no load ceiling);
  *   4. the worker's own prior speed, before paying for exp and log.
  * Most workers that pass 1 are idle ones, which the queue cannot tell
  * apart.  When no learned speed could reach the cut, a speed that does
@@ -1211,9 +1217,8 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
 			eff = e > eff ? e : eff;
 		}
 	}
+	/* No ceiling: timed work scores the wait instead (ctx_init). */
 	worker_loadf(c, w, &k);
-	if (k.load > c->ceiling)
-		return 0;
 	if (!looked && k.load * k.cap + 1.0 > k.cap)
 		worker_ahead_ledger(c, w, i, &k);
 	worker_wait(&k);

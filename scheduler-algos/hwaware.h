@@ -125,7 +125,8 @@ typedef struct hw_params {
 	double queue_penalty;       /* 0.5, >= 0 */
 	double learned_weight;      /* 0.3, in 0..1 */
 	double compute_reference;   /* 64 core-equivalents, > 0 */
-	double load_ceiling;        /* 0.9, in 0..1 (1 disables the check) */
+	double load_ceiling;        /* 0.9, in 0..1 (1 disables the check); bars
+	                               only untimed work (docs/SCORING.md) */
 
 	/* Ranking by estimated completion, for work with est_duration_s > 0. */
 	int completion;             /* 1: on; 0: the suitability ranks */

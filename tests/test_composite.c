@@ -625,8 +625,29 @@ static void test_none(void)
 			"   \"gpu_utilization\": 99, \"io_utilization\": 99, \"network_utilization\": 99}}]");
 		lbs_workload wl = fixture_workload(hot.arena, "{\"test_id\": \"x\"}");
 
+		lbs_workload timed = workload_parse(hot.arena,
+			"{\"test_id\": \"y\", \"expected_duration\": 60, \"priority\": 1}");
+		lbs_workload bgt = workload_parse(hot.arena,
+			"{\"test_id\": \"z\", \"expected_duration\": 60, \"priority\": 5}");
+
 		CHECK_STR(pick(s, &wl, &hot), "none");
 		CHECK_CONTAINS(pick_reason(), "the children reject 1 (first: 'hardware-aware')");
+		shim_sched *two = test_sched("composite", "{\"children\": ["
+			"{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+			" {\"scheduler\": \"priority\", \"weight\": 0.3}]}");
+
+		/* Timed work: hardware-aware and urgent priority rank by
+		 * completion, which has no ceiling (docs/SCORING.md): a blend
+		 * of the two places it on the full worker. */
+		CHECK_STR(pick(two, &timed, &hot), "h1");
+		/* Background work too: priority's spread finds nobody under
+		 * the ceiling, and its score falls to completion's. */
+		CHECK_STR(pick(two, &bgt, &hot), "h1");
+		/* Round-robin has no completion, and a scoring child's -1
+		 * rejects: its ceiling still bars the worker. */
+		CHECK_STR(pick(s, &timed, &hot), "none");
+		CHECK_CONTAINS(pick_reason(), "(first: 'round-robin')");
+		sched_close(two);
 		fleet_free(&hot);
 	}
 	sched_close(s);

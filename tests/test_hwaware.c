@@ -556,10 +556,15 @@ static void test_explain(void)
 	CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "chosen"), 0)->valuestring, "gpu-1");
 	CHECK_CONTAINS(str(j, "reason"), "hardware-aware: est. ");
 	cands = cJSON_GetObjectItem(j, "candidates");
-	CHECK_INT(cJSON_GetArraySize(cands), 2);
+	/* Timed work has no load ceiling: "busy" is a candidate, charged a
+	 * wait of one whole run for the test its full load stands for. */
+	CHECK_INT(cJSON_GetArraySize(cands), 3);
 	/* Best first, and every factor present. */
 	CHECK_STR(str(cJSON_GetArrayItem(cands, 0), "worker"), "gpu-1");
 	CHECK_STR(str(cJSON_GetArrayItem(cands, 1), "worker"), "cpu-1");
+	CHECK_STR(str(cJSON_GetArrayItem(cands, 2), "worker"), "busy");
+	CHECK_NEAR(num(cJSON_GetArrayItem(cands, 2), "wait_s"),
+	           num(cJSON_GetArrayItem(cands, 2), "run_s"), 1e-6);
 	cJSON_ArrayForEach(c, cands) {
 		for (size_t i = 0; i < sizeof factors / sizeof *factors; i++)
 			if (!cJSON_GetObjectItem(c, factors[i])) {
@@ -588,13 +593,19 @@ static void test_explain(void)
 	CHECK_STR(str(c, "model"), "GPU-cuda");
 	CHECK_NEAR(num(c, "learned"), 0.5, 0);
 	rej = cJSON_GetObjectItem(j, "rejected");
-	CHECK_INT(cJSON_GetArraySize(rej), 2);
+	CHECK_INT(cJSON_GetArraySize(rej), 1);
 	CHECK_STR(str(find_by_worker(rej, "tiny"), "reason"),
 	          "has too little free memory (needs 4.00 GB, at most 1.00 GB free on a "
 	          "suitable device)");
-	CHECK_STR(str(find_by_worker(rej, "busy"), "reason"),
+	cJSON_Delete(j);
+	/* Without a duration the ceiling bars it, as in the original. */
+	wl.est_duration_s = 0;
+	j = explain(hw, &wl, &f);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")), 2);
+	CHECK_STR(str(find_by_worker(cJSON_GetObjectItem(j, "rejected"), "busy"), "reason"),
 	          "is over the load ceiling (load 1.00 above 0.90)");
 	cJSON_Delete(j);
+	wl.est_duration_s = 60;
 
 	/* The reason sentence of select gives the estimate, the device and
 	 * where the speed came from. */
@@ -926,6 +937,69 @@ static void test_completion_off(void)
 	hw_free(st);
 	sched_close(off);
 	fleet_free(&f);
+}
+
+/*
+ * The load ceiling and completion (docs/SCORING.md, "The load ceiling"): a
+ * full worker is charged its wait, not barred.  A fast GPU running one test
+ * at full load still finishes a 600 s test before an idle CPU; a fleet
+ * that is all full still gets its timed work placed (nginx cannot queue
+ * it), on whoever finishes it first.  Untimed work keeps the original's
+ * guard: nothing over 0.9.
+ */
+static void test_ceiling_timed(void)
+{
+	static const char *fmt =
+		"[{\"worker_id\":\"fast\",\"cpu_cores\":32,\"available_memory\":256,"
+		"  \"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],\"has_gpu\":true,"
+		"  \"available_accelerators\":{\"gpu\":1},"
+		"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":80,"
+		"    \"gpu_compute_units\":108,\"gpu_clock_mhz\":1410,\"gpu_tensor_cores\":true},"
+		"  \"load\":{\"active_tests\":1,\"cpu_utilization\":100,\"memory_utilization\":100,"
+		"   \"gpu_utilization\":100,\"io_utilization\":100,\"network_utilization\":100}},"
+		" {\"worker_id\":\"slow\",\"cpu_cores\":16,\"available_memory\":64,"
+		"  \"supported_backends\":[\"cpu\",\"pytorch\"],"
+		"  \"load\":{%s}}]";
+	static const char *full =
+		"\"active_tests\":1,\"cpu_utilization\":100,\"memory_utilization\":100,"
+		"\"gpu_utilization\":100,\"io_utilization\":100,\"network_utilization\":100";
+	char json[2048];
+	fleet one, all;
+	lbs_workload wl, untimed;
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	shim_sched *s2 = test_sched("hardware-aware", NULL);
+	const cJSON *fast, *slow;
+	cJSON *doc;
+
+	snprintf(json, sizeof json, fmt, "");
+	one = fleet_parse(json);
+	snprintf(json, sizeof json, fmt, full);
+	all = fleet_parse(json);
+	wl = wl_of(one.arena, "{\"test_id\":\"t\",\"test_type\":\"training\","
+	                      "\"expected_duration\":600}");
+	untimed = wl;
+	untimed.est_duration_s = 0;
+
+	/* The full GPU's wait plus run is less than the idle CPU's run. */
+	fast = candidate(s, &wl, &one, "fast", &doc);
+	slow = find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "slow");
+	CHECK(fast != NULL && slow != NULL);
+	CHECK(num(fast, "wait_s") > 0);
+	CHECK(num(fast, "completion_s") < num(slow, "completion_s"));
+	cJSON_Delete(doc);
+	CHECK_STR(pick(s, &wl, &one), "fast");
+	CHECK_CONTAINS(pick_reason(), "(wait ");
+	CHECK_STR(pick(s2, &untimed, &one), "slow");
+
+	/* All full: timed work still has a worker, the one finishing
+	 * first; untimed work has none, with the ceiling as the reason. */
+	CHECK_STR(pick(s2, &wl, &all), "fast");
+	CHECK_STR(pick(s2, &untimed, &all), "none");
+	CHECK_CONTAINS(pick_reason(), "overloaded 2");
+	sched_close(s);
+	sched_close(s2);
+	fleet_free(&one);
+	fleet_free(&all);
 }
 
 /* A throttled worker runs at its performance level, on top of what was
@@ -1519,6 +1593,7 @@ int main(void)
 	test_completion_learned_speed();
 	test_completion_prior();
 	test_completion_off();
+	test_ceiling_timed();
 	test_completion_throttle_and_failures();
 	test_flaky_twin_avoided();
 	test_latency_alone();

@@ -376,6 +376,60 @@ static void test_deadline(void)
 	fleet_free(&f);
 }
 
+/* Urgent timed work ranks by completion, which charges a full worker its
+ * wait instead of barring it (docs/SCORING.md, "The load ceiling"): a
+ * fleet all over the ceiling still places it, on the worker finishing
+ * first.  Background and deadline work keep the ceiling while a worker is
+ * under it, and fall to completion when none is; untimed work has no
+ * wait to score and gets no worker. */
+static void test_ceiling_completion(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"cpu\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"active_tests\": 1, \"cpu_utilization\": 100, \"memory_utilization\": 100,"
+		"   \"gpu_utilization\": 100, \"io_utilization\": 100, \"network_utilization\": 100}},"
+		" {\"worker_id\": \"gpu\", \"cpu_cores\": 8, \"available_memory\": 64,"
+		"  \"supported_backends\": [\"cuda\"],"
+		"  \"load\": {\"active_tests\": 1, \"cpu_utilization\": 100, \"memory_utilization\": 100,"
+		"   \"gpu_utilization\": 100, \"io_utilization\": 100, \"network_utilization\": 100}}]");
+	lbs_workload urgent = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"test_type\": \"vision\", \"expected_duration\": 60,"
+		" \"priority\": 1}");
+	lbs_workload untimed = urgent;
+	lbs_workload bg = workload_parse(f.arena,
+		"{\"test_id\": \"b\", \"test_type\": \"vision\", \"expected_duration\": 60,"
+		" \"priority\": 5}");
+	lbs_workload due = workload_parse(f.arena,
+		"{\"test_id\": \"d\", \"test_type\": \"vision\", \"expected_duration\": 60,"
+		" \"priority\": 2, \"deadline\": 600}");
+	lbs_workload bg_untimed = bg;
+	fleet one = fleet_parse(
+		"[{\"worker_id\": \"gpu\", \"cpu_cores\": 8, \"available_memory\": 64,"
+		"  \"supported_backends\": [\"cuda\"],"
+		"  \"load\": {\"active_tests\": 1, \"cpu_utilization\": 100, \"memory_utilization\": 100,"
+		"   \"gpu_utilization\": 100, \"io_utilization\": 100, \"network_utilization\": 100}},"
+		" {\"worker_id\": \"cpu\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+	shim_sched *s = test_sched("priority", NULL);
+
+	untimed.est_duration_s = 0;
+	bg_untimed.est_duration_s = 0;
+	CHECK_STR(choose(s, &urgent, &f), "gpu");
+	CHECK_CONTAINS(reason, "earliest completion");
+	CHECK_STR(choose(s, &bg, &f), "gpu");
+	CHECK_CONTAINS(reason, "priority 5 (spread): earliest completion");
+	CHECK_STR(choose(s, &due, &f), "gpu");
+	CHECK_CONTAINS(reason, "earliest completion");
+	CHECK_STR(choose(s, &untimed, &f), "none");
+	CHECK_STR(choose(s, &bg_untimed, &f), "none");
+	CHECK_CONTAINS(reason, "overloaded 2");
+	/* While a worker is under the ceiling, the spread keeps to it. */
+	for (int i = 0; i < 20; i++)
+		CHECK_STR(choose(s, &bg, &one), "cpu");
+	sched_close(s);
+	fleet_free(&f);
+	fleet_free(&one);
+}
+
 static void test_report_validation(void)
 {
 	fleet f = fleet_parse(FLEET3);
@@ -531,6 +585,7 @@ int main(void)
 	test_spread();
 	test_spread_saturated();
 	test_deadline();
+	test_ceiling_completion();
 	test_report_validation();
 	test_explain_stats();
 	test_config();
