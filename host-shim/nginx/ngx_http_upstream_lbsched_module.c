@@ -861,10 +861,12 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
     }
     ngx_sprintf(name.data, "lbsched_%V", &lcf->name);
 
-    /* a slab pool wants 8 pages of its own; the counts fit beside them */
+    /* A slab pool wants 8 pages of its own; the counts fit beside them.
+     * Not rounded: the size tells the server counts apart, so a reload
+     * with another count gets a new zone, never an array of the old
+     * length (nginx reuses a zone of the same name and size). */
     size = 8 * ngx_pagesize
-           + ngx_align(lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t),
-                       ngx_pagesize);
+           + lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t);
 
     lcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                           &ngx_http_upstream_lbsched_module);
