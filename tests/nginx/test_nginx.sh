@@ -320,7 +320,7 @@ cat >"$tmp/slowfleet.json" <<EOF
  {"worker_id": "127.0.0.1:$P_SLOW", "supported_backends": ["cpu"], "available_memory": 64, "cpu_cores": 32}]
 EOF
 # slow.py PORT [NAME DELAY RELEASE]: answers NAME after DELAY seconds; a
-# path under /hold waits until the file RELEASE exists (at most 30 s).
+# path under /hold waits until the file RELEASE exists (at most 60 s).
 cat >"$tmp/slow.py" <<'EOF'
 import http.server, os, sys, time
 name = (sys.argv[2] if len(sys.argv) > 2 else "slow").encode() + b"\n"
@@ -329,7 +329,7 @@ release = sys.argv[4] if len(sys.argv) > 4 else None
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         time.sleep(delay)
-        end = time.time() + 30
+        end = time.time() + 60
         while release and self.path.startswith("/hold") and not os.path.exists(release) and time.time() < end:
             time.sleep(0.02)
         self.send_response(200); self.send_header("Content-Length", str(len(name))); self.end_headers()
@@ -433,7 +433,7 @@ for p in $P_HA $P_HB; do
 done
 write_conf "$run/nginx.conf" 2 "$slow_up $hold_up"
 ngx || die "nginx (in flight) does not start: $(tail -5 "$run/error.log")"
-HC="curl -s -m 40"
+HC="curl -s -m 90"
 # inflight [SERVER]: the status answer's in-flight count of SERVER in holdup, or all of them
 inflight() {
 	$HC http://127.0.0.1:$P_HF/lbsched_status | python3 -c "
@@ -447,7 +447,7 @@ $HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' \
 	"http://127.0.0.1:$P_HF/fan" >"$tmp/held.out" &
 heldcurl=$!
 seen=
-for _ in $(seq 100); do
+for _ in $(seq 30); do
 	seen=$(inflight 127.0.0.1:$P_HA)
 	[ "$seen" = 3 ] && break
 	sleep 0.1
