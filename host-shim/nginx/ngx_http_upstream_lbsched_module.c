@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -117,6 +118,7 @@ typedef struct {
     ngx_uint_t                             chosen;  /* peer index or NO_PEER */
     ngx_uint_t                             held;    /* counted in flight */
     ngx_atomic_uint_t                      held_ms;
+    struct timespec                        start;   /* of this try */
     uint64_t                               cookie;
 } ngx_http_upstream_lbsched_peer_data_t;
 
@@ -1467,6 +1469,7 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     dp->chosen = best_i;
     dp->cookie = sel.cookie;
+    (void) clock_gettime(CLOCK_MONOTONIC, &dp->start);
     lcf->decisions[best_i]++;
 
     return NGX_OK;
@@ -1489,7 +1492,7 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
 
     ngx_http_upstream_lbsched_srv_conf_t   *lcf = dp->conf;
     ngx_http_upstream_t                    *u = dp->request->upstream;
-    ngx_msec_t                              rt;
+    struct timespec                         end;
     ngx_uint_t                              status;
     lbs_outcome                             o;
     lbs_status                              st;
@@ -1510,10 +1513,13 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     if (dp->chosen != LBS_NGX_NO_PEER && lcf->sched && u && u->state) {
 
         status = u->state->status;
-        rt = u->state->response_time;
-        if (rt == (ngx_msec_t) -1) {
-            rt = ngx_current_msec - u->start_time;
-        }
+
+        /* From the choice to this free on the monotonic clock, not
+         * nginx's response_time: that counts whole milliseconds of a
+         * cached clock, so a server answering in under one reads 0, and
+         * a duration of 0 teaches no latency (its peers' latency could
+         * then never be compared with it). */
+        (void) clock_gettime(CLOCK_MONOTONIC, &end);
 
         ngx_memzero(&o, sizeof(lbs_outcome));
         o.struct_size = sizeof(lbs_outcome);
@@ -1522,7 +1528,11 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         o.worker_id = lcf->workers[dp->chosen]->id;
         o.cookie = dp->cookie;
         o.status_code = (int32_t) status;
-        o.duration_s = (double) rt / 1000.0;
+        o.duration_s = (double) (end.tv_sec - dp->start.tv_sec)
+                       + (double) (end.tv_nsec - dp->start.tv_nsec) / 1e9;
+        if (o.duration_s < 0.0) {
+            o.duration_s = 0.0;
+        }
         o.expected_duration_s = dp->wl.est_duration_s;
 
         if (state & NGX_PEER_FAILED) {
