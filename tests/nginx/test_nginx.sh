@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test_nginx.sh -- the nginx upstream module end to end, with the real nginx
 # binary: routing by hardware, failover, max_fails, zone+keepalive, nginx -t
-# errors, reloads under load, the status endpoint and learning from a slow
-# backend.  Everything on 127.0.0.1 high ports; nginx itself serves the
-# upstream servers, each answering its own name.
+# errors, reloads under load, the status endpoint, learning from a slow
+# backend (with and without a duration header) and work in flight shared by
+# the worker processes.  Everything on 127.0.0.1 high ports; nginx itself
+# serves the upstream servers, each answering its own name, beside small
+# python3 servers that answer late or hold requests.
 #
 # Env (from tests/nginx/meson.build): LBS_PLUGIN, LBS_V2_PLUGIN,
 # LBS_NGX_MODULE (the built .so; empty when nginx-dev came after meson
