@@ -306,6 +306,11 @@ n200=$(grep -c '^200$' "$tmp/codes")
 check "10 reloads succeed" test "$reload_ok" = 10
 check "no request dropped during reloads ($n200 of $n answered 200)" test "$n" -gt 20 -a "$n" = "$n200"
 check "no emerg/alert/crit in the error log" bash -c "! grep -E '\[(emerg|alert|crit)\]' '$run/error.log'"
+# the reloads reused each upstream's in-flight zone: the old workers' last
+# requests released what they took there
+sleep 0.5
+flight=$(get $U/lbsched_status | python3 -c 'import json,sys; print(sorted({v for u in json.load(sys.stdin)["upstreams"] for v in u.get("in_flight", {"-": None}).values()}, key=str))')
+check "... and after them nothing is counted in flight ($flight)" test "$flight" = "[0]"
 
 kill -QUIT "$(cat "$run/nginx.pid")"
 for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
