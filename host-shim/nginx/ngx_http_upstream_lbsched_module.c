@@ -21,6 +21,12 @@
  * and falls back to its rotation over the eligible ones when it is wrong; a
  * worker process without an instance uses that rotation alone.  free_peer
  * reports the outcome and delegates to round-robin's accounting.
+ *
+ * Every worker process has its own plugin instance, so its own in-flight
+ * ledger; what is in flight per server is therefore counted in a shared
+ * zone of the module's own ("lbsched_<upstream>", one per upstream, with or
+ * without nginx's `zone`), and every process gives the scheduler those
+ * counts (docs/NGINX.md).
  */
 #include <ngx_config.h>
 #include <ngx_core.h>
@@ -32,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -55,6 +62,18 @@ static const char *const lbs_map_default[RQ_COUNT] = {
 };
 
 
+/*
+ * One server's work in flight, over all worker processes: requests, how
+ * many of them stated their size (X-Expected-Duration), and the sum of
+ * those sizes in milliseconds.
+ */
+typedef struct {
+    ngx_atomic_t                inflight;
+    ngx_atomic_t                sized;
+    ngx_atomic_t                work_ms;
+} ngx_http_upstream_lbsched_shared_t;
+
+
 typedef struct {
     ngx_flag_t                  enabled;
     ngx_str_t                   plugin;
@@ -75,6 +94,7 @@ typedef struct {
     arena                      *arena;
     lbs_worker                **workers;      /* one per primary peer */
     ngx_uint_t                  npeers;
+    ngx_shm_zone_t             *shm_zone;     /* data: shared[npeers] */
 
     /* per worker process (copy-on-write after fork) */
     shim_sched                 *sched;
@@ -96,6 +116,9 @@ typedef struct {
     lbs_workload                           wl;
     rq_text                                text;    /* wl's strings */
     ngx_uint_t                             chosen;  /* peer index or NO_PEER */
+    ngx_uint_t                             held;    /* counted in flight */
+    ngx_atomic_uint_t                      held_ms;
+    struct timespec                        start;   /* of this try */
     uint64_t                               cookie;
 } ngx_http_upstream_lbsched_peer_data_t;
 
@@ -793,6 +816,80 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
 }
 
 
+/*
+ * The in-flight counts.  A reload with as many servers reuses the zone and
+ * keeps its counts: the old workers' requests still finishing release what
+ * they took, in the same memory, so the counts stay the sum over old and
+ * new processes (by position: a server moved in the list is credited with
+ * its old place's requests until they finish).
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf = shm_zone->data;
+    ngx_slab_pool_t                       *shpool;
+    void                                  *counts;
+
+    if (data) {
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    counts = ngx_slab_calloc(shpool, lcf->npeers
+                             * sizeof(ngx_http_upstream_lbsched_shared_t));
+    if (counts == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->data = counts;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    ngx_str_t  name;
+    size_t     size;
+
+    name.len = sizeof("lbsched_") - 1 + lcf->name.len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_ERROR;
+    }
+    ngx_sprintf(name.data, "lbsched_%V", &lcf->name);
+
+    /* A slab pool wants 8 pages of its own; the counts fit beside them.
+     * Not rounded: the size tells the server counts apart, so a reload
+     * with another count gets a new zone, never an array of the old
+     * length (nginx reuses a zone of the same name and size). */
+    size = 8 * ngx_pagesize
+           + lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t);
+
+    lcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                          &ngx_http_upstream_lbsched_module);
+    if (lcf->shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (lcf->shm_zone->data) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "lbsched: upstream \"%V\": shared zone \"%V\" is "
+                      "already used", &lcf->name, &name);
+        return NGX_ERROR;
+    }
+
+    lcf->shm_zone->init = ngx_http_upstream_lbsched_init_zone;
+    lcf->shm_zone->data = lcf;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     ngx_http_upstream_srv_conf_t *us)
@@ -1015,6 +1112,10 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         }
     }
 
+    if (ngx_http_upstream_lbsched_add_zone(cf, lcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* load the plugin (in the master) and try the config once */
     lcf->host = host_new("nginx", LBS_LOG_DEBUG);
     if (lcf->host == NULL) {
@@ -1154,6 +1255,31 @@ ngx_http_upstream_lbsched_workload(ngx_http_request_t *r,
 
 /* ===== per request: the balancer ========================================= */
 
+/*
+ * What every worker process placed on a server and has not finished: the
+ * count is the scheduler's active_tests.  The work ahead in nominal seconds
+ * is known only when every request in flight there stated its size; one
+ * that did not makes it unknown, and the plugin falls back on its own
+ * ledger (this process's placements) for the size of a test ahead.
+ */
+static void
+ngx_http_upstream_lbsched_in_flight(ngx_http_upstream_lbsched_shared_t *sh,
+    lbs_worker *w)
+{
+    ngx_atomic_uint_t  n, sized, ms;
+
+    n = sh->inflight;
+    sized = sh->sized;
+    ms = sh->work_ms;
+
+    /* the three are read apart: another process may be between updates */
+    w->active_tests = (uint32_t) ngx_min(n, (ngx_atomic_uint_t) UINT32_MAX);
+    w->pending_work_s = (n == 0) ? 0.0
+                        : (sized == n) ? (double) ms / 1000.0
+                        : LBS_WORK_UNKNOWN;
+}
+
+
 static ngx_int_t
 ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us)
@@ -1178,6 +1304,8 @@ ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
     dp->conf = ngx_http_conf_upstream_srv_conf(us,
                                             ngx_http_upstream_lbsched_module);
     dp->chosen = LBS_NGX_NO_PEER;
+    dp->held = LBS_NGX_NO_PEER;
+    dp->held_ms = 0;
     dp->cookie = 0;
 
     ngx_http_upstream_lbsched_workload(r, dp);
@@ -1198,6 +1326,7 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
     ngx_http_upstream_rr_peer_t           **cand_peer;
     const lbs_worker                      **cand;
     ngx_uint_t                             *cand_idx;
+    ngx_http_upstream_lbsched_shared_t     *shared;
     ngx_uint_t                              i, n, best_i;
     uintptr_t                               m;
     time_t                                  now;
@@ -1234,6 +1363,7 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
     cand_idx = (ngx_uint_t *) (cand_peer + peers->number);
 
     now = ngx_time();
+    shared = lcf->shm_zone->data;
 
     ngx_http_upstream_rr_peers_wlock(peers);
 
@@ -1262,7 +1392,7 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
             continue;
         }
 
-        lcf->workers[i]->active_tests = (uint32_t) peer->conns;
+        ngx_http_upstream_lbsched_in_flight(&shared[i], lcf->workers[i]);
         cand[n] = lcf->workers[i];
         cand_peer[n] = peer;
         cand_idx[n] = i;
@@ -1316,6 +1446,16 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     best->conns++;
 
+    dp->held = best_i;
+    dp->held_ms = 0;
+    (void) ngx_atomic_fetch_add(&shared[best_i].inflight, 1);
+    if (dp->wl.est_duration_s > 0) {
+        dp->held_ms = (ngx_atomic_uint_t) (dp->wl.est_duration_s * 1000.0);
+        (void) ngx_atomic_fetch_add(&shared[best_i].sized, 1);
+        (void) ngx_atomic_fetch_add(&shared[best_i].work_ms,
+                                        (ngx_atomic_int_t) dp->held_ms);
+    }
+
     rrp->current = best;
 
     m = (uintptr_t) 1 << best_i % (8 * sizeof(uintptr_t));
@@ -1329,6 +1469,7 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     dp->chosen = best_i;
     dp->cookie = sel.cookie;
+    (void) clock_gettime(CLOCK_MONOTONIC, &dp->start);
     lcf->decisions[best_i]++;
 
     return NGX_OK;
@@ -1351,18 +1492,34 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
 
     ngx_http_upstream_lbsched_srv_conf_t   *lcf = dp->conf;
     ngx_http_upstream_t                    *u = dp->request->upstream;
-    ngx_msec_t                              rt;
+    struct timespec                         end;
     ngx_uint_t                              status;
     lbs_outcome                             o;
     lbs_status                              st;
+    ngx_http_upstream_lbsched_shared_t     *sh;
+
+    if (dp->held != LBS_NGX_NO_PEER) {
+        sh = (ngx_http_upstream_lbsched_shared_t *) lcf->shm_zone->data
+             + dp->held;
+        (void) ngx_atomic_fetch_add(&sh->inflight, -1);
+        if (dp->wl.est_duration_s > 0) {
+            (void) ngx_atomic_fetch_add(&sh->sized, -1);
+            (void) ngx_atomic_fetch_add(&sh->work_ms,
+                                        -(ngx_atomic_int_t) dp->held_ms);
+        }
+        dp->held = LBS_NGX_NO_PEER;
+    }
 
     if (dp->chosen != LBS_NGX_NO_PEER && lcf->sched && u && u->state) {
 
         status = u->state->status;
-        rt = u->state->response_time;
-        if (rt == (ngx_msec_t) -1) {
-            rt = ngx_current_msec - u->start_time;
-        }
+
+        /* From the choice to this free on the monotonic clock, not
+         * nginx's response_time: that counts whole milliseconds of a
+         * cached clock, so a server answering in under one reads 0, and
+         * a duration of 0 teaches no latency (its peers' latency could
+         * then never be compared with it). */
+        (void) clock_gettime(CLOCK_MONOTONIC, &end);
 
         ngx_memzero(&o, sizeof(lbs_outcome));
         o.struct_size = sizeof(lbs_outcome);
@@ -1371,7 +1528,11 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         o.worker_id = lcf->workers[dp->chosen]->id;
         o.cookie = dp->cookie;
         o.status_code = (int32_t) status;
-        o.duration_s = (double) rt / 1000.0;
+        o.duration_s = (double) (end.tv_sec - dp->start.tv_sec)
+                       + (double) (end.tv_nsec - dp->start.tv_nsec) / 1e9;
+        if (o.duration_s < 0.0) {
+            o.duration_s = 0.0;
+        }
         o.expected_duration_s = dp->wl.est_duration_s;
 
         if (state & NGX_PEER_FAILED) {
@@ -1545,6 +1706,7 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
 {
     ngx_http_upstream_main_conf_t         *umcf;
     ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_http_upstream_lbsched_shared_t    *sh;
     ngx_http_lbsched_buf_t                 b;
     ngx_buf_t                             *out;
     ngx_chain_t                            cl;
@@ -1591,6 +1753,19 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
             ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->workers[j]->id,
                                           ngx_strlen(lcf->workers[j]->id));
             ngx_http_lbsched_buf_printf(&b, ": %ui", lcf->decisions[j]);
+        }
+
+        /* every process shows the same numbers: the shared zone's */
+        ngx_http_lbsched_buf_printf(&b, "}, \"in_flight\": {");
+        sh = lcf->shm_zone->data;
+
+        for (j = 0; j < lcf->npeers; j++) {
+            if (j) {
+                ngx_http_lbsched_buf_write(&b, ", ", 2);
+            }
+            ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->workers[j]->id,
+                                          ngx_strlen(lcf->workers[j]->id));
+            ngx_http_lbsched_buf_printf(&b, ": %uA", sh[j].inflight);
         }
 
         ngx_http_lbsched_buf_printf(&b,

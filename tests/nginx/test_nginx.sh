@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test_nginx.sh -- the nginx upstream module end to end, with the real nginx
 # binary: routing by hardware, failover, max_fails, zone+keepalive, nginx -t
-# errors, reloads under load, the status endpoint and learning from a slow
-# backend.  Everything on 127.0.0.1 high ports; nginx itself serves the
-# upstream servers, each answering its own name.
+# errors, reloads under load, the status endpoint, learning from a slow
+# backend (with and without a duration header) and work in flight shared by
+# the worker processes.  Everything on 127.0.0.1 high ports; nginx itself
+# serves the upstream servers, each answering its own name, beside small
+# python3 servers that answer late or hold requests.
 #
 # Env (from tests/nginx/meson.build): LBS_PLUGIN, LBS_V2_PLUGIN,
 # LBS_NGX_MODULE (the built .so; empty when nginx-dev came after meson
@@ -42,6 +44,7 @@ mkdir -p "$run/tmp" "$run/logs"
 cleanup() {
 	[ -f "$run/nginx.pid" ] && kill -QUIT "$(cat "$run/nginx.pid")" 2>/dev/null
 	[ -n "${slowpid:-}" ] && kill "$slowpid" 2>/dev/null
+	[ -n "${holdpids:-}" ] && kill $holdpids 2>/dev/null
 	sleep 0.3
 	rm -rf "$tmp"
 }
@@ -62,6 +65,7 @@ fi
 base=$((20000 + ($$ % 400) * 10))
 FRONT=$base P_CPU=$((base + 1)) P_CUDA=$((base + 2)) P_NPU=$((base + 3))
 P_DEAD=$((base + 4)) P_SLOW=$((base + 5))
+P_HF=$((base + 6)) P_HA=$((base + 7)) P_HB=$((base + 8))
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
 
@@ -302,6 +306,11 @@ n200=$(grep -c '^200$' "$tmp/codes")
 check "10 reloads succeed" test "$reload_ok" = 10
 check "no request dropped during reloads ($n200 of $n answered 200)" test "$n" -gt 20 -a "$n" = "$n200"
 check "no emerg/alert/crit in the error log" bash -c "! grep -E '\[(emerg|alert|crit)\]' '$run/error.log'"
+# the reloads reused each upstream's in-flight zone: the old workers' last
+# requests released what they took there
+sleep 0.5
+flight=$(get $U/lbsched_status | python3 -c 'import json,sys; print(sorted({v for u in json.load(sys.stdin)["upstreams"] for v in u.get("in_flight", {"-": None}).values()}, key=str))')
+check "... and after them nothing is counted in flight ($flight)" test "$flight" = "[0]"
 
 kill -QUIT "$(cat "$run/nginx.pid")"
 for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
@@ -317,13 +326,21 @@ cat >"$tmp/slowfleet.json" <<EOF
 [{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 16, "cpu_cores": 8},
  {"worker_id": "127.0.0.1:$P_SLOW", "supported_backends": ["cpu"], "available_memory": 64, "cpu_cores": 32}]
 EOF
+# slow.py PORT [NAME DELAY RELEASE]: answers NAME after DELAY seconds; a
+# path under /hold waits until the file RELEASE exists (at most 60 s).
 cat >"$tmp/slow.py" <<'EOF'
-import http.server, sys, time
+import http.server, os, sys, time
+name = (sys.argv[2] if len(sys.argv) > 2 else "slow").encode() + b"\n"
+delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.05
+release = sys.argv[4] if len(sys.argv) > 4 else None
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        time.sleep(0.05)
-        self.send_response(200); self.send_header("Content-Length", "5"); self.end_headers()
-        self.wfile.write(b"slow\n")
+        time.sleep(delay)
+        end = time.time() + 60
+        while release and self.path.startswith("/hold") and not os.path.exists(release) and time.time() < end:
+            time.sleep(0.02)
+        self.send_response(200); self.send_header("Content-Length", str(len(name))); self.end_headers()
+        self.wfile.write(name)
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 EOF
@@ -355,6 +372,130 @@ check "... and keeps losing after a restart ($after of 50)" test "$((after * 2))
 check "the shared store holds what both workers learned" test -f "$tmp/slowstore/data.mdb"
 kill -QUIT "$(cat "$run/nginx.pid")"
 for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+
+# --- learning from latency alone: no X-Expected-Duration ----------------------------
+# The same slow server (50 ms) beside two that answer at once, all three
+# equal on paper (no fleet file).  Response times alone must move traffic
+# away from it, and the store must keep that over a restart.
+lat_up="upstream latup {
+    lbsched_plugin $plugin;
+    lbsched_config '{\"store\": {\"path\": \"$tmp/latstore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
+    server 127.0.0.1:$P_SLOW; server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_NPU;
+  }
+  server { listen 127.0.0.1:$P_HF; location /lat { proxy_pass http://latup; } }"
+write_conf "$run/nginx.conf" 2 "$slow_up $lat_up"
+ngx || die "nginx (latency) does not start: $(tail -5 "$run/error.log")"
+for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+# one curl, sequential requests on one connection: 2,000 without a duration
+latcount() { curl -s -m 600 "http://127.0.0.1:$P_HF/lat?i=[1-$1]" | grep -c slow; }
+latfirst=$(latcount 100)
+lat=$((latfirst + $(latcount 1900)))
+echo "latency alone: the 50x slower server got $lat of 2000 sequential requests ($latfirst of the first 100)"
+check "a server 50x slower, no duration header: at most 10 % of 2,000 requests ($lat)" test "$lat" -le 200
+check "... though it was tried at first ($latfirst of the first 100)" test "$latfirst" -ge 1
+sleep 0.3  # the store's flusher commits within batch_ms
+get $U/lbsched_status >"$tmp/latstatus.json"
+# what was learned: a latency for every server, even one answering in well
+# under a millisecond (nginx's response_time would say 0 s, which teaches
+# nothing), the slow one's the longest by far
+check "the store holds a latency > 0 for each server, the slow one's 10x the others'" python3 - "$tmp/latstatus.json" "$P_SLOW" <<'EOF'
+import json, sys
+u = [x for x in json.load(open(sys.argv[1]))["upstreams"] if x["name"] == "latup"][0]
+mean = {r["worker"]: r["mean_duration"] for r in u["learned"]["records"]}
+print("  learned mean durations:", mean)
+slow = mean.pop("127.0.0.1:" + sys.argv[2], 0)
+sys.exit(0 if len(mean) == 2 and all(0 < m < slow / 10 for m in mean.values()) else 1)
+EOF
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx || die "nginx (latency) does not restart"
+for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+latafter=$(latcount 100)
+echo "latency alone, after a restart: slow server $latafter of 100"
+# unlearned, every server is tried: the store is why it is not
+check "... and it keeps losing after a restart ($latafter of 100)" test "$latafter" -lt "$latfirst"
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+
+# --- in flight per server, shared by every worker process ---------------------------
+# (P_HF is free again: that nginx has stopped)
+# Server A (a CUDA box, better on paper) holds 3 requests that require CUDA,
+# all placed by one worker process (one request and its two mirror
+# subrequests).  The probes come on new connections, which reuseport
+# spreads over both processes: every process must see A's 3 requests and
+# send the probes to the idle B.  With per-process counts the other process
+# sees A idle and sends them to A.
+cat >"$tmp/holdfleet.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_HA", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 128, "cpu_cores": 16, "capacity": 1,
+  "hardware_specs": {"gpu_vendor": "nvidia", "gpu_memory_gb": 80, "gpu_compute_units": 108}},
+ {"worker_id": "127.0.0.1:$P_HB", "supported_backends": ["cpu"], "available_memory": 16,
+  "cpu_cores": 8, "capacity": 1}]
+EOF
+hold_up="upstream holdup {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/holdfleet.json;
+    server 127.0.0.1:$P_HA; server 127.0.0.1:$P_HB;
+  }
+  server {
+    listen 127.0.0.1:$P_HF reuseport;
+    add_header X-Pid \$pid always;
+    location / { proxy_pass http://holdup; }
+    location /fan { mirror /held; mirror /held; proxy_pass http://holdup/hold; }
+    location = /held { internal; proxy_pass http://holdup/hold; }
+    location = /lbsched_status { lbsched_status; }
+  }"
+rm -f "$tmp/release"
+python3 "$tmp/slow.py" $P_HA A 0 "$tmp/release" & holdpids=$!
+python3 "$tmp/slow.py" $P_HB B 0 "$tmp/release" & holdpids="$holdpids $!"
+for p in $P_HA $P_HB; do
+	for _ in $(seq 100); do [ "$(code http://127.0.0.1:$p/)" = 200 ] && break; sleep 0.1; done
+done
+write_conf "$run/nginx.conf" 2 "$slow_up $hold_up"
+ngx || die "nginx (in flight) does not start: $(tail -5 "$run/error.log")"
+HC="curl -s -m 90"
+# inflight [SERVER]: the status answer's in-flight count of SERVER in holdup, or all of them
+inflight() {
+	$HC http://127.0.0.1:$P_HF/lbsched_status | python3 -c "
+import json, sys
+u = [x for x in json.load(sys.stdin)['upstreams'] if x['name'] == 'holdup'][0]
+f = u.get('in_flight', {})
+print(f.get(sys.argv[1]) if len(sys.argv) > 1 else sorted(f.values()))" "$@"
+}
+for _ in $(seq 50); do [ "$($HC -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HF/lbsched_status)" = 200 ] && break; sleep 0.1; done
+$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' \
+	"http://127.0.0.1:$P_HF/fan" >"$tmp/held.out" &
+heldcurl=$!
+seen=
+for _ in $(seq 30); do
+	seen=$(inflight 127.0.0.1:$P_HA)
+	[ "$seen" = 3 ] && break
+	sleep 0.1
+done
+check "the 3 held requests are in flight on A ($seen)" test "$seen" = 3
+: >"$tmp/probes"
+# at least 12 probes, more until both processes had some (at most 60)
+for i in $(seq 60); do
+	r=$($HC -H 'X-Expected-Duration: 1' -w '%header{x-pid}' http://127.0.0.1:$P_HF/probe)
+	echo "${r##*$'\n'} ${r%%$'\n'*}" >>"$tmp/probes"
+	inflight 127.0.0.1:$P_HA >>"$tmp/status.seen"
+	pids=$(grep -o '^[0-9]*' "$tmp/probes" | sort -u | wc -l)
+	[ "$i" -ge 12 ] && [ "$pids" = 2 ] && break
+done
+answers=$(awk '{print $2}' "$tmp/probes" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+echo "probes while A holds 3 (pid answer): $(tr '\n' ',' <"$tmp/probes")"
+check "the probes reached both worker processes ($pids)" test "$pids" = 2
+check "... and every probe went to the idle B ($answers)" test "$answers" = " $(grep -c . "$tmp/probes") B;"
+check "... every status answer shows A's 3 in flight ($(sort "$tmp/status.seen" | uniq -c | tr -s ' ' | tr '\n' ';'))" \
+	test "$(sort -u "$tmp/status.seen")" = 3
+touch "$tmp/release"
+wait $heldcurl
+check "... and the held request was served by A ($(cat "$tmp/held.out"))" test "$(cat "$tmp/held.out")" = A
+for _ in $(seq 50); do seen=$(inflight); [ "$seen" = "[0, 0]" ] && break; sleep 0.1; done
+check "... after which nothing is in flight ($seen)" test "$seen" = "[0, 0]"
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+kill $holdpids 2>/dev/null; holdpids=
 
 # --- a store the worker user cannot reach ----------------------------------------------
 # As root the workers run as nobody, as in production; otherwise as this user.
