@@ -51,6 +51,7 @@ typedef struct child {
 	const lbs_scheduler_desc *desc;
 	const lbs_host_api *host; /* the API its create() was given */
 	int from_host;            /* found by find_scheduler: release it */
+	int own;                  /* one of this plugin's own schedulers */
 	void *inst;
 	char *key;                /* plugin, name and config text: one
 	                             instance per distinct route target */
@@ -165,6 +166,8 @@ static lbs_status find(const lbs_host_api *host, const char *plugin,
 		if (st == LBS_OK && (!c->desc || !c->host))
 			st = LBS_EINTERNAL;
 		c->from_host = st == LBS_OK;
+		c->own = st == LBS_OK && c->desc->name &&
+		         lbs_plugin_entry_v1()->scheduler_find(c->desc->name) == c->desc;
 		return st;
 	}
 	if (plugin) {
@@ -174,6 +177,7 @@ static lbs_status find(const lbs_host_api *host, const char *plugin,
 	}
 	c->desc = lbs_plugin_entry_v1()->scheduler_find(name);
 	c->host = host;
+	c->own = c->desc != NULL;
 	if (!c->desc) {
 		char shown[96];
 		snprintf(err, errlen, "no scheduler named '%s' in this plugin",
@@ -599,6 +603,29 @@ static void child_failed(comp_inst *inst, child *c, const char *what,
 	       "(logged once)", c->desc->name, what, (int)st);
 }
 
+/*
+ * Timed work has no load ceiling (docs/SCORING.md, "The load ceiling"):
+ * its wait is scored.  One of this plugin's own children rejects a worker
+ * that passes the hard filter only for its ceiling, and in a blend that
+ * rejection would bar the worker whatever the other children's weight, so
+ * a 0.1 round-robin would keep timed work off every busy fast worker.
+ * Such a worker gets the child's lowest score instead: a vote against it,
+ * not a veto.  A third party's child may reject for reasons of its own,
+ * so its rejections stand.
+ */
+static void ceiling_is_no_veto(double *scores, const lbs_workload *wl,
+                               const lbs_worker *const *workers, uint32_t n)
+{
+	double low = 1.0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (scores[i] >= 0.0 && scores[i] < low)
+			low = scores[i];
+	for (uint32_t i = 0; i < n; i++)
+		if (!(scores[i] >= 0.0) && elig_check(wl, workers[i], 2.0, NULL) == ELIG_OK)
+			scores[i] = low;
+}
+
 /* c's select() answer: how many picks (0 for no worker), or an error. */
 static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
                       const lbs_worker *const *workers, uint32_t n,
@@ -651,6 +678,8 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 				child_failed(inst, c, "score", st);
 			else if (decide && c->advance)
 				st = ask(inst, c, wl, workers, n, want, &ignored);
+			if (st == LBS_OK && c->own && wl->est_duration_s > 0)
+				ceiling_is_no_veto(c->scores, wl, workers, n);
 			in->scores = c->scores;
 		}
 		if (st != LBS_OK)

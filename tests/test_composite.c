@@ -643,10 +643,13 @@ static void test_none(void)
 		/* Background work too: priority's spread finds nobody under
 		 * the ceiling, and its score falls to completion's. */
 		CHECK_STR(pick(two, &bgt, &hot), "h1");
-		/* Round-robin has no completion, and a scoring child's -1
-		 * rejects: its ceiling still bars the worker. */
-		CHECK_STR(pick(s, &timed, &hot), "none");
-		CHECK_CONTAINS(pick_reason(), "(first: 'round-robin')");
+		/* Round-robin has no completion, but for timed work its
+		 * ceiling is a vote against the worker, not a veto: a 0.1
+		 * child cannot keep timed work off the only worker. */
+		CHECK_STR(pick(s, &timed, &hot), "h1");
+		CHECK_CONTAINS(pick_reason(), "round-robin 0.10 x 1.00");
+		/* Untimed work: the ceiling still bars it. */
+		CHECK_STR(pick(s, &wl, &hot), "none");
 		sched_close(two);
 		fleet_free(&hot);
 	}
