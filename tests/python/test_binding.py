@@ -25,72 +25,10 @@ FLEET = os.path.join(SRC, "examples", "fleet.json")
 TESTS = os.path.join(SRC, "examples", "tests.jsonl")
 
 
-# Shaped like the original framework's records (seed-behaviour.md §a.1).
-@dataclass
-class TestRequirements:
-    test_id: str
-    model_id: Optional[str] = None
-    model_family: Optional[str] = None
-    test_type: Optional[str] = None
-    minimum_memory: float = 0.5
-    required_memory_limit: float = 1000.0
-    preferred_backend: Optional[str] = None
-    required_backend: Optional[str] = None
-    expected_duration: float = 60.0
-    priority: int = 3
-    required_accelerators: Dict[str, int] = field(default_factory=dict)
-    required_accelerator_limit: Dict[str, int] = field(default_factory=dict)
-    required_software: Dict[str, str] = field(default_factory=dict)
-    timeout: float = 3600.0
-    retries: int = 3
-    concurrency_key: Optional[str] = None
-
-    def __post_init__(self):
-        for k, v in self.required_accelerators.items():
-            self.required_accelerator_limit.setdefault(k, v)
-
-
-@dataclass
-class WorkerCapabilities:
-    worker_id: str
-    hostname: str = ""
-    hardware_specs: Dict = field(default_factory=dict)
-    software_versions: Dict[str, str] = field(default_factory=dict)
-    supported_backends: List[str] = field(default_factory=list)
-    browser_support: List[str] = field(default_factory=list)
-    has_gpu: bool = False
-    has_webgpu: bool = False
-    has_webnn: bool = False
-    network_bandwidth: float = 0.0
-    storage_capacity: float = 0.0
-    available_accelerators: Dict[str, int] = field(default_factory=dict)
-    available_memory: float = 0.0
-    available_disk: float = 0.0
-    cpu_cores: int = 0
-    cpu_threads: int = 0
-    last_updated: datetime.datetime = field(default_factory=datetime.datetime.now)
-
-
-@dataclass
-class WorkerLoad:
-    worker_id: str
-    active_tests: int = 0
-    queued_tests: int = 0
-    cpu_utilization: float = 0.0
-    memory_utilization: float = 0.0
-    gpu_utilization: float = 0.0
-    io_utilization: float = 0.0
-    network_utilization: float = 0.0
-    queue_depth: int = 0
-    last_updated: datetime.datetime = field(default_factory=datetime.datetime.now)
-    active_test_ids: Set[str] = field(default_factory=set)
-    reserved_memory: float = 0.0
-    reserved_accelerators: Dict[str, int] = field(default_factory=dict)
-    warming_state: bool = False
-    cooling_state: bool = False
-    warming_until: Optional[datetime.datetime] = None
-    cooling_until: Optional[datetime.datetime] = None
-    performance_level: float = 1.0
+# The original framework's records (seed-behaviour.md §a.1), in the one copy the
+# benchmark also uses.
+sys.path.insert(0, os.path.join(SRC, "bench"))
+from original_model import TestRequirements, WorkerCapabilities, WorkerLoad  # noqa: E402
 
 
 def _record(cls, d, **fixed):
