@@ -32,7 +32,7 @@
 #include <lbsched/abi.h>
 
 /* By path: this file's own name would otherwise shadow the algos' header. */
-#include "../scheduler-algos/history.h"
+#include "learned.h"
 
 typedef struct hist_store hist_store;
 

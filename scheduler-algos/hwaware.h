@@ -101,7 +101,7 @@
 #include <lbsched/abi.h>
 
 #include "eligible.h"
-#include "history.h"
+#include "learned.h"
 
 /* Outcomes the reliability prior (one success and one failure's worth of
  * doubt) is worth: a failing worker must lose its place within a few runs,

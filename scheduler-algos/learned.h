@@ -1,9 +1,9 @@
 /*
- * history.h -- what has been learned about one (workload type, worker) pair,
+ * learned.h -- what has been learned about one (workload type, worker) pair,
  * as the schedulers read it.  Where it is stored is the plugin's business.
  */
-#ifndef LBS_HISTORY_H
-#define LBS_HISTORY_H
+#ifndef LBS_LEARNED_H
+#define LBS_LEARNED_H
 
 #include <stdint.h>
 

@@ -41,7 +41,7 @@
 
 #include <lbsched/abi.h>
 
-#include "history.h"
+#include "learned.h"
 
 typedef struct perf_params {
 	double ceiling;            /* as in elig_check() */

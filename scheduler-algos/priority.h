@@ -44,7 +44,7 @@
 
 #include <lbsched/abi.h>
 
-#include "history.h"
+#include "learned.h"
 
 enum prio_mode {
 	PRIO_SPEED,    /* priority <= 2 (0, outside the ABI's range, too) */

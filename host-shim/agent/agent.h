@@ -35,7 +35,7 @@ int ag_path(const ag_env *env, const char *rel, char *buf, size_t n);
 /* At most n-1 bytes of root+rel, NUL-terminated, trailing newline and
  * spaces cut; the count, or -1 when the file cannot be read.  For the small
  * /sys attributes and /proc files read every interval, without an
- * allocation (host-shim/file.c reads whole documents). */
+ * allocation (host-shim/lib/file.c reads whole documents). */
 int ag_read(const ag_env *env, const char *rel, char *buf, size_t n);
 
 /* A hexadecimal or decimal number from root+rel; -1 when unreadable. */

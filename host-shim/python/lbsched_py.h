@@ -1,7 +1,7 @@
 /*
  * lbsched_py.h -- the C side of the Python binding (liblbsched-py.so), a
  * tiny API for ctypes that speaks JSON text so that conversion goes through
- * the shim's own converters (host-shim/convert.h), never a second copy.
+ * the shim's own converters (host-shim/lib/convert.h), never a second copy.
  *
  * Every call returns an LBSPY_* code; on error `err` holds the shim's
  * one-line message.  Results are malloc'd NUL-terminated JSON returned

@@ -1,5 +1,5 @@
 /*
- * fuzz_elf.c -- the loader's ELF header reader (host-shim/elf_check.c),
+ * fuzz_elf.c -- the loader's ELF header reader (host-shim/lib/elf_check.c),
  * which reads a plugin file before dlopen() does.  The input is the file.
  *
  * The reader may only ask for bytes inside the file it was told about.  A

@@ -1,6 +1,6 @@
 /*
  * fuzz_jsonl.c -- a whole JSON Lines file as `decide --tests`, `--feedback`
- * and `simulate --tests-file` cut it (file_next_line, host-shim/file.c),
+ * and `simulate --tests-file` cut it (file_next_line, host-shim/lib/file.c),
  * each line then read as test requirements through conv_parse and the
  * converter, with the run's warning caps (fuzz_workload fuzzes one record
  * deeply; this target fuzzes the cutting and the caps).

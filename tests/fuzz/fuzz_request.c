@@ -1,6 +1,6 @@
 /*
  * fuzz_request.c -- a request's values as the nginx module maps them
- * (host-shim/reqmap.c): the input's lines are the values of the lbsched_map
+ * (host-shim/lib/reqmap.c): the input's lines are the values of the lbsched_map
  * fields in order (test type, model id, min memory, priority, required and
  * preferred backend, expected duration, deadline); nginx's own header
  * parsing, which cannot be run without a request and pool, is not fuzzed.
