@@ -27,6 +27,7 @@
 #include "routing.h"
 #include "host.h"
 #include "scheduler.h"
+#include "orchestrate_cmd.h"
 #include "simulate_cmd.h"
 #include "text.h"
 #include "textbuf.h"
@@ -474,6 +475,8 @@ int main(int argc, char **argv)
 		return cmd_decide(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "simulate"))
 		return cmd_simulate(prog, argc - 2, argv + 2);
+	if (!strcmp(argv[1], "orchestrate"))
+		return cmd_orchestrate(prog, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "prefs"))
 		return cmd_prefs(prog, argc - 2, argv + 2);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);

@@ -1,0 +1,11 @@
+/*
+ * orchestrate_cmd.h -- `lbsched-shim orchestrate`: a workload graph's plan
+ * on a fleet through one scheduler (docs/ORCHESTRATE.md).
+ */
+#ifndef LBS_ORCHESTRATE_CMD_H
+#define LBS_ORCHESTRATE_CMD_H
+
+/* Exit status: 0, 1 bad input, 2 plugin refused. */
+int cmd_orchestrate(const char *prog, int argc, char **argv);
+
+#endif

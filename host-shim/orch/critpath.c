@@ -1,0 +1,166 @@
+/*
+ * critpath.c -- estimated durations, upward ranks and the critical path.
+ *
+ * The estimate is the scheduler's own where it has one: explain() of
+ * hardware-aware gives, for the worker it would choose, run_s -- the run
+ * time from the worker's learned (or prior) speed for this kind of work.
+ * Schedulers that do not explain, or explain without run_s, leave the
+ * declared expected_duration.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "orch_int.h"
+#include "textbuf.h"
+
+/* run_s of the chosen worker in an explain document, or NAN. */
+static double chosen_run_s(const char *text)
+{
+	cJSON *root = text ? cJSON_Parse(text) : NULL;
+	const cJSON *chosen, *cands, *c;
+	double run = NAN;
+
+	if (!root)
+		return NAN;
+	chosen = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "chosen"), 0);
+	cands = cJSON_GetObjectItemCaseSensitive(root, "candidates");
+	if (cJSON_IsString(chosen))
+		cJSON_ArrayForEach(c, cands) {
+			const cJSON *w = cJSON_GetObjectItemCaseSensitive(c, "worker");
+			const cJSON *r = cJSON_GetObjectItemCaseSensitive(c, "run_s");
+			if (cJSON_IsString(w) && !strcmp(w->valuestring, chosen->valuestring) &&
+			    cJSON_IsNumber(r) && isfinite(r->valuedouble) && r->valuedouble >= 0) {
+				run = r->valuedouble;
+				break;
+			}
+		}
+	cJSON_Delete(root);
+	return run;
+}
+
+int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint32_t n)
+{
+	for (uint32_t i = 0; i < o->n; i++) {
+		orch_task *t = &o->t[i];
+		const lbs_workload *wl = orch_workload(o, i);
+		textbuf tb = {0};
+		double run = NAN;
+
+		if (s && sched_explain(s, wl, workers, n, textbuf_write, &tb) == LBS_OK) {
+			if (tb.failed) {
+				textbuf_free(&tb);
+				return -1;
+			}
+			run = chosen_run_s(tb.p);
+		}
+		textbuf_free(&tb);
+		if (isfinite(run)) {
+			t->est_s = run;
+			t->est_source = "explain.run_s";
+		} else {
+			t->est_s = wl->est_duration_s;
+			t->est_source = "declared";
+		}
+	}
+	orch_rank(o);
+	return 0;
+}
+
+void orch_set_estimate(orch *o, uint32_t i, double est_s)
+{
+	if (i < o->n && isfinite(est_s) && est_s >= 0) {
+		o->t[i].est_s = est_s;
+		o->t[i].est_source = "given";
+	}
+}
+
+/* Ranks in reverse topological order: a subtask's dependants first.
+ * Kahn's order over dependants, reversed. */
+void orch_rank(orch *o)
+{
+	uint32_t *order = malloc((o->n + 1) * sizeof *order);
+	uint32_t *outdeg = calloc(o->n + 1, sizeof *outdeg);
+	uint32_t head = 0, tail = 0, start = 0;
+	double best = -1;
+
+	o->cp_start = 0;
+	for (uint32_t i = 0; i < o->n; i++)
+		o->t[i].on_cp = 0, o->t[i].cp_next = UINT32_MAX;
+	if (!order || !outdeg)
+		goto out;
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (!(outdeg[i] = o->t[i].n_succ))
+			order[tail++] = i;
+	}
+	while (head < tail) {
+		uint32_t i = order[head++];
+		orch_task *t = &o->t[i];
+		double m = 0;
+		for (uint32_t k = 0; k < t->n_succ; k++)
+			if (o->t[t->succ[k]].rank > m)
+				m = o->t[t->succ[k]].rank;
+		t->rank = t->est_s + m;
+		for (uint32_t k = 0; k < t->n_deps; k++)
+			if (!--outdeg[t->deps[k]])
+				order[tail++] = t->deps[k];
+	}
+	/* The path: the entry of highest rank (first in document order on a
+	 * tie), then each time the dependant of highest rank. */
+	for (uint32_t i = 0; i < o->n; i++)
+		if (!o->t[i].n_deps && o->t[i].rank > best)
+			best = o->t[i].rank, start = i;
+	o->cp_start = start;
+	for (uint32_t i = start;;) {
+		orch_task *t = &o->t[i];
+		double m = -1;
+		uint32_t next = UINT32_MAX;
+		t->on_cp = 1;
+		for (uint32_t k = 0; k < t->n_succ; k++)
+			if (o->t[t->succ[k]].rank > m)
+				m = o->t[t->succ[k]].rank, next = t->succ[k];
+		t->cp_next = next;
+		if (next == UINT32_MAX)
+			break;
+		i = next;
+	}
+out:
+	free(order);
+	free(outdeg);
+}
+
+double orch_est(const orch *o, uint32_t i)
+{
+	return i < o->n ? o->t[i].est_s : NAN;
+}
+
+const char *orch_est_source(const orch *o, uint32_t i)
+{
+	return i < o->n ? o->t[i].est_source : NULL;
+}
+
+double orch_upward_rank(const orch *o, uint32_t i)
+{
+	return i < o->n ? o->t[i].rank : NAN;
+}
+
+int orch_on_critical_path(const orch *o, uint32_t i)
+{
+	return i < o->n && o->t[i].on_cp;
+}
+
+uint32_t orch_critical_path(const orch *o, uint32_t *out, uint32_t cap, double *len_s)
+{
+	uint32_t n = 0;
+
+	if (len_s)
+		*len_s = o->n ? o->t[o->cp_start].rank : 0;
+	for (uint32_t i = o->n ? o->cp_start : UINT32_MAX; i != UINT32_MAX; i = o->t[i].cp_next) {
+		if (n < cap)
+			out[n] = i;
+		n++;
+	}
+	return n;
+}

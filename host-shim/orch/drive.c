@@ -1,0 +1,202 @@
+/*
+ * drive.c -- run a graph to its end in virtual time: the loop a host would
+ * run (ready subtasks, one placement each, results, recovery), over a fleet
+ * model where each worker runs `capacity` subtasks at once and queues the
+ * rest first in, first out.  How long a run takes and whether it fails is
+ * the caller's (orch_exec): the plan of `orchestrate` uses the estimates,
+ * the simulator the truth.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drive.h"
+#include "orch_int.h"
+
+typedef struct run {
+	uint32_t task, worker;
+	double start, finish, nominal; /* nominal: declared seconds of the run */
+	double progress;               /* checkpoint reached when it fails */
+	int fails;
+} run;
+
+typedef struct dstate {
+	run *r;          /* placed runs not finished, in placement order */
+	uint32_t n, cap;
+	double *slot;    /* per worker x capacity: when each slot is free */
+	uint32_t *cap_of, *slot0;
+} dstate;
+
+/* Show the host's view of worker w at `now`: running and queued runs,
+ * utilisation, nominal work ahead. */
+static void show_load(const dstate *d, lbs_worker *x, uint32_t w, double now)
+{
+	uint32_t running = 0, queued = 0;
+	double ahead = 0, u;
+
+	for (uint32_t k = 0; k < d->n; k++) {
+		const run *r = &d->r[k];
+		if (r->worker != w)
+			continue;
+		if (r->start <= now) {
+			running++;
+			ahead += r->nominal * (r->finish > r->start
+			                       ? (r->finish - now) / (r->finish - r->start) : 0);
+		} else {
+			queued++;
+			ahead += r->nominal;
+		}
+	}
+	u = (double)(running + queued) / d->cap_of[w];
+	x->active_tests = running;
+	x->queued_tests = queued;
+	x->util_cpu = x->util_gpu = x->util_memory = x->util_io = x->util_network = u > 1 ? 1 : u;
+	if (LBS_HAS_FIELD(x, lbs_worker, pending_work_s))
+		x->pending_work_s = ahead;
+}
+
+static int add_run(dstate *d, run r)
+{
+	if (d->n == d->cap) {
+		uint32_t cap = d->cap ? 2 * d->cap : 64;
+		run *p = realloc(d->r, cap * sizeof *p);
+		if (!p)
+			return -1;
+		d->r = p;
+		d->cap = cap;
+	}
+	d->r[d->n++] = r;
+	return 0;
+}
+
+/* The earliest free slot of w: its index. */
+static uint32_t first_slot(const dstate *d, uint32_t w)
+{
+	uint32_t best = d->slot0[w];
+
+	for (uint32_t k = d->slot0[w]; k < d->slot0[w] + d->cap_of[w]; k++)
+		if (d->slot[k] < d->slot[best])
+			best = k;
+	return best;
+}
+
+int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const orch_exec *x,
+               orch_drive_result *out, char *err, size_t errlen)
+{
+	dstate d = {0};
+	uint32_t *ready = malloc((o->n + 1) * sizeof *ready), total = 0;
+	double now = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	d.slot = NULL;
+	d.cap_of = calloc(n + 1, sizeof *d.cap_of);
+	d.slot0 = calloc(n + 1, sizeof *d.slot0);
+	if (!ready || !d.cap_of || !d.slot0)
+		goto oom;
+	for (uint32_t w = 0; w < n; w++) {
+		d.cap_of[w] = workers[w]->capacity ? workers[w]->capacity : 1;
+		d.slot0[w] = total;
+		total += d.cap_of[w];
+	}
+	if (!(d.slot = calloc(total + 1, sizeof *d.slot)))
+		goto oom;
+	for (;;) {
+		uint32_t nr, placed = 0;
+		double next = INFINITY;
+		int done;
+
+		for (uint32_t w = 0; w < n; w++)
+			show_load(&d, workers[w], w, now);
+		nr = orch_ready(o, now, ready, o->n);
+		for (uint32_t k = 0; k < nr; k++) {
+			uint32_t i = ready[k], w, sl;
+			int fb = 0;
+			lbs_status st = orch_place(o, i, s, (const lbs_worker *const *)workers, n, &w, &fb);
+			run r;
+			double dur, remaining = orch_remaining(o, i), f = 1;
+
+			out->fell_back += (uint32_t)fb;
+			if (st != LBS_OK)
+				continue; /* waits for a worker to free up, or is lost */
+			out->placements++;
+			placed++;
+			sl = first_slot(&d, w);
+			r.task = i;
+			r.worker = w;
+			r.start = d.slot[sl] > now ? d.slot[sl] : now;
+			r.nominal = orch_workload(o, i)->est_duration_s * remaining;
+			r.fails = 0;
+			dur = x->run(x->ctx, o, i, w, &r.fails, &f) * remaining;
+			if (!isfinite(dur) || dur < 0)
+				dur = 0;
+			if (r.fails) {
+				/* It fails f of the way through; a worker checkpoints
+				 * every quarter of the work. */
+				double reached = (1 - remaining) + f * remaining;
+				r.progress = floor(reached * 4) / 4;
+				dur *= f;
+			} else {
+				r.progress = 1;
+			}
+			r.finish = r.start + dur;
+			d.slot[sl] = r.finish;
+			if (add_run(&d, r))
+				goto oom;
+			show_load(&d, workers[w], w, now);
+		}
+		(void)placed;
+		done = orch_completed(o);
+		if (done && !d.n)
+			break;
+		/* The next event: a run finishing, or a backoff ending. */
+		for (uint32_t k = 0; k < d.n; k++)
+			if (d.r[k].finish < next)
+				next = d.r[k].finish;
+		for (uint32_t i = 0; i < o->n; i++)
+			if (o->t[i].state == ORCH_PENDING && o->t[i].not_before > now &&
+			    o->t[i].not_before < next)
+				next = o->t[i].not_before;
+		if (!isfinite(next)) {
+			/* Nothing runs and nothing can be placed: a subtask is
+			 * lost, or no worker takes what is ready. */
+			if (done)
+				break;
+			orch_fail(err, errlen, o->file, NULL,
+			          "no subtask can be placed and none is running");
+			goto out;
+		}
+		now = next;
+		for (uint32_t k = 0; k < d.n;) {
+			run r = d.r[k];
+			orch_result res = {!r.fails, r.finish - r.start, NULL, r.progress};
+			if (r.finish > now) {
+				k++;
+				continue;
+			}
+			d.r[k] = d.r[--d.n]; /* order among finished runs does not matter */
+			if (r.finish > out->makespan_s)
+				out->makespan_s = r.finish;
+			if (x->done)
+				x->done(x->ctx, o, r.task, r.worker, r.start, r.finish, !r.fails);
+			if (orch_record(o, r.task, &res, err, errlen))
+				goto out;
+			if (r.fails) {
+				out->failures++;
+				orch_recover(o, r.task, now, NULL);
+			}
+		}
+	}
+	out->completed = orch_completed(o);
+	rc = 0;
+	goto out;
+oom:
+	orch_fail(err, errlen, o->file, NULL, "out of memory");
+out:
+	free(ready);
+	free(d.r);
+	free(d.slot);
+	free(d.cap_of);
+	free(d.slot0);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * drive.h -- run a whole graph in virtual time through a scheduler (drive.c):
+ * the orchestrator's loop over a fleet model, for plans (estimates) and the
+ * simulator (truth).  Part of the public orchestrator library.
+ */
+#ifndef LBS_ORCH_DRIVE_H
+#define LBS_ORCH_DRIVE_H
+
+#include "orch.h"
+
+typedef struct orch_exec {
+	/* How long subtask i runs on worker w from its start, in full (the
+	 * driver scales it by orch_remaining()); set *fails when this run
+	 * fails, and *at (0..1] to how far through it fails. */
+	double (*run)(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails, double *at);
+	/* A run ended (may be NULL): an outcome to report, a line to print. */
+	void (*done)(void *ctx, const orch *o, uint32_t i, uint32_t w, double start,
+	             double finish, int ok);
+	void *ctx;
+} orch_exec;
+
+typedef struct orch_drive_result {
+	double makespan_s;   /* the last run's end */
+	int completed;       /* orch_completed() at the end: 1, or -1 (lost) */
+	uint32_t placements, failures, fell_back;
+} orch_drive_result;
+
+/*
+ * From time 0 with every worker idle (their dynamic fields are
+ * overwritten), until the graph completes or is lost.  Each worker runs
+ * capacity (0 = 1) runs at once, the rest queue first in, first out; every
+ * placement sees running and queued counts, utilisation and the nominal
+ * work ahead (pending_work_s).  0, or -1 with err (out of memory, or no
+ * subtask can ever be placed).
+ */
+int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const orch_exec *x,
+               orch_drive_result *out, char *err, size_t errlen);
+
+#endif

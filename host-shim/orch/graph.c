@@ -1,0 +1,471 @@
+/*
+ * graph.c -- a workload graph from its JSON document: the subtasks'
+ * requirements (through convert.h, as any test's), dependencies,
+ * criticality, alternates and recovery settings; then the checks that make
+ * it a DAG a fleet can run.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "eligible.h"
+#include "orch_int.h"
+
+static const char *const graph_keys[] = {"name", "aggregation_method", "subtasks", "recovery",
+                                         "workload_id", "description", NULL};
+static const char *const task_keys[] = {"subtask_id", "requirements", "dependencies",
+                                        "criticality", "alternates", "recovery", "priority",
+                                        "description", NULL};
+static const char *const rec_keys[] = {"strategy", "max_attempts", "backoff_base_s",
+                                       "backoff_cap_s", "jitter", NULL};
+
+static const char *const strategy_names[] = {"retry", "reassign", "skip", "alternate",
+                                             "checkpoint", "none"};
+static const char *const agg_names[] = {"concat", "merge", "sum", "average", "max", "min"};
+
+const char *orch_strategy_name(enum orch_strategy s)
+{
+	return (unsigned)s <= ORCH_NO_RECOVERY ? strategy_names[s] : "none";
+}
+
+const char *orch_agg_name(enum orch_agg a)
+{
+	return (unsigned)a <= ORCH_AGG_MIN ? agg_names[a] : "concat";
+}
+
+int orch_fail(char *err, size_t errlen, const char *file, const char *id, const char *fmt, ...)
+{
+	char msg[512], shown[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (id)
+		snprintf(err, errlen, "%s: subtask '%s': %s", file, conv_show(shown, sizeof shown, id),
+		         msg);
+	else
+		snprintf(err, errlen, "%s: %s", file, msg);
+	return -1;
+}
+
+/* The recovery object at `where` on top of *r (the graph's default or the
+ * built-in one).  0 or -1. */
+static int read_recovery(conv_ctx *c, const char *where, const cJSON *obj, const char *prefix,
+                         orch_recovery *r)
+{
+	const cJSON *ro;
+	const char *s;
+	double d;
+	char field[64];
+	int got;
+
+	if ((got = conv_obj(c, where, obj, "recovery", prefix, 0, &ro)) <= 0)
+		return got;
+	snprintf(field, sizeof field, "%s%srecovery", prefix ? prefix : "", prefix ? "." : "");
+	if (conv_keys(c, where, ro, field, rec_keys))
+		return -1;
+	if ((got = conv_str(c, where, ro, "strategy", field, CONV_NONEMPTY, &s)) < 0)
+		return -1;
+	if (got) {
+		unsigned k;
+		for (k = 0; k < ORCH_NO_RECOVERY && strcmp(s, strategy_names[k]); k++)
+			;
+		if (k == ORCH_NO_RECOVERY) {
+			char f2[96];
+			snprintf(f2, sizeof f2, "%s.strategy", field);
+			return conv_fail(c, where, f2, "must be one of retry, reassign, skip, "
+			                 "alternate, checkpoint");
+		}
+		r->strategy = (enum orch_strategy)k;
+	}
+	if ((got = conv_num(c, where, ro, "max_attempts", field, 1, 1000, NULL, 0, &d)) < 0)
+		return -1;
+	if (got)
+		r->max_attempts = (uint32_t)d;
+	if ((got = conv_num(c, where, ro, "backoff_base_s", field, 0, 86400, "s", 0, &d)) < 0)
+		return -1;
+	if (got)
+		r->base_s = d;
+	if ((got = conv_num(c, where, ro, "backoff_cap_s", field, 0, 86400, "s", 0, &d)) < 0)
+		return -1;
+	if (got)
+		r->cap_s = d;
+	if ((got = conv_num(c, where, ro, "jitter", field, 0, 1, NULL, 0, &d)) < 0)
+		return -1;
+	if (got)
+		r->jitter = d;
+	return 0;
+}
+
+/* Requirements to a workload; a requirements object without test_id gets
+ * the subtask's id (the tree is ours to change). */
+static int read_req(conv_ctx *c, cJSON *req, const char *id, const char *where,
+                    lbs_workload *out)
+{
+	if (cJSON_IsObject(req) && !cJSON_GetObjectItemCaseSensitive(req, "test_id") &&
+	    !cJSON_AddStringToObject(req, "test_id", id))
+		return conv_fail(c, where, NULL, "out of memory");
+	return conv_workload(c, req, where, out);
+}
+
+static int find_id(const orch *o, uint32_t upto, const char *id)
+{
+	for (uint32_t i = 0; i < upto; i++)
+		if (!strcmp(o->t[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+/* One subtask.  0 or -1. */
+static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *obj,
+                     const orch_recovery *dflt)
+{
+	orch_task *t = &o->t[i];
+	char where[600], shown[160];
+	const cJSON *crit;
+	cJSON *req, *alts;
+
+	snprintf(where, sizeof where, "%s: subtask '%s'", o->file, conv_show(shown, sizeof shown, id));
+	if (!cJSON_IsObject(obj))
+		return conv_fail(c, where, NULL, "must be a JSON object");
+	if (conv_keys(c, where, obj, NULL, task_keys))
+		return -1;
+	if (!(t->id = arena_strdup(o->a, id)))
+		return conv_fail(c, where, NULL, "out of memory");
+	req = cJSON_GetObjectItemCaseSensitive(obj, "requirements");
+	if (!req) {
+		/* A subtask without requirements runs anywhere. */
+		if (!cJSON_AddObjectToObject(obj, "requirements") ||
+		    !(req = cJSON_GetObjectItemCaseSensitive(obj, "requirements")))
+			return conv_fail(c, where, NULL, "out of memory");
+	}
+	{
+		char w2[700];
+		snprintf(w2, sizeof w2, "%s: requirements", where);
+		if (read_req(c, req, t->id, w2, &t->req))
+			return -1;
+	}
+	crit = cJSON_GetObjectItemCaseSensitive(obj, "criticality");
+	if (crit) {
+		if (cJSON_IsBool(crit))
+			t->critical = cJSON_IsTrue(crit);
+		else if (cJSON_IsString(crit) &&
+		         (!strcmp(crit->valuestring, "critical") || !strcmp(crit->valuestring, "high")))
+			t->critical = 1;
+		else if (cJSON_IsString(crit) &&
+		         (!strcmp(crit->valuestring, "normal") || !strcmp(crit->valuestring, "medium") ||
+		          !strcmp(crit->valuestring, "low")))
+			t->critical = 0;
+		else
+			return conv_fail(c, where, "criticality",
+			                 "must be one of critical, high, normal, medium, low (or true/false)");
+	}
+	alts = cJSON_GetObjectItemCaseSensitive(obj, "alternates");
+	if (alts && !cJSON_IsNull(alts)) {
+		uint32_t k = 0;
+		cJSON *it;
+		if (!cJSON_IsArray(alts))
+			return conv_fail(c, where, "alternates", "must be an array of requirements objects");
+		if ((unsigned)cJSON_GetArraySize(alts) > ORCH_MAX_ALTERNATES)
+			return conv_fail(c, where, "alternates", "more than %d alternates",
+			                 ORCH_MAX_ALTERNATES);
+		t->n_alt = (uint32_t)cJSON_GetArraySize(alts);
+		t->alt = arena_alloc(o->a, (t->n_alt + 1) * sizeof *t->alt);
+		if (!t->alt)
+			return conv_fail(c, where, NULL, "out of memory");
+		cJSON_ArrayForEach(it, alts) {
+			char w2[700];
+			snprintf(w2, sizeof w2, "%s: alternates[%u]", where, k);
+			if (read_req(c, it, t->id, w2, &t->alt[k++]))
+				return -1;
+		}
+	}
+	t->rec = *dflt;
+	if (read_recovery(c, where, obj, NULL, &t->rec))
+		return -1;
+	if (t->rec.strategy == ORCH_SKIP && t->critical && cJSON_GetObjectItemCaseSensitive(obj, "recovery")) {
+		cJSON *ro = cJSON_GetObjectItemCaseSensitive(obj, "recovery");
+		if (cJSON_GetObjectItemCaseSensitive(ro, "strategy"))
+			return conv_fail(c, where, "recovery.strategy",
+			                 "'skip' is for non-critical subtasks, and this one is critical");
+	}
+	if (t->rec.strategy == ORCH_ALTERNATE && !t->n_alt &&
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "recovery"),
+	                                     "strategy"))
+		return conv_fail(c, where, "recovery.strategy", "'alternate' needs 'alternates'");
+	t->state = ORCH_PENDING;
+	return 0;
+}
+
+/* Dependencies by name to indices, and dependants.  0 or -1. */
+static int link_deps(orch *o, conv_ctx *c, cJSON *const *objs)
+{
+	size_t edges = 0;
+	uint32_t *n_succ;
+
+	for (uint32_t i = 0; i < o->n; i++) {
+		const cJSON *deps = cJSON_GetObjectItemCaseSensitive(objs[i], "dependencies");
+		const cJSON *it;
+		uint32_t k = 0;
+
+		if (!deps || cJSON_IsNull(deps))
+			continue;
+		if (!cJSON_IsArray(deps))
+			return orch_fail(c->err, c->errlen, o->file, o->t[i].id,
+			                 "field 'dependencies': must be an array of subtask ids");
+		edges += (size_t)cJSON_GetArraySize(deps);
+		if (edges > ORCH_MAX_EDGES)
+			return orch_fail(c->err, c->errlen, o->file, o->t[i].id,
+			                 "the graph has more than %d dependencies in all", ORCH_MAX_EDGES);
+		o->t[i].deps = arena_alloc(o->a, (size_t)cJSON_GetArraySize(deps) * sizeof(uint32_t) + 1);
+		if (!o->t[i].deps)
+			return orch_fail(c->err, c->errlen, o->file, NULL, "out of memory");
+		cJSON_ArrayForEach(it, deps) {
+			int j;
+			char shown[160];
+			if (!cJSON_IsString(it) || !it->valuestring[0])
+				return orch_fail(c->err, c->errlen, o->file, o->t[i].id,
+				                 "field 'dependencies[%u]': must be a subtask id (a non-empty "
+				                 "string)", k);
+			j = orch_find(o, it->valuestring);
+			if (j < 0)
+				return orch_fail(c->err, c->errlen, o->file, o->t[i].id,
+				                 "depends on '%s', which the graph does not have",
+				                 conv_show(shown, sizeof shown, it->valuestring));
+			if ((uint32_t)j == i)
+				return orch_fail(c->err, c->errlen, o->file, o->t[i].id,
+				                 "depends on itself (a cycle)");
+			for (uint32_t m = 0; m < k; m++)
+				if (o->t[i].deps[m] == (uint32_t)j)
+					return orch_fail(c->err, c->errlen, o->file, o->t[i].id,
+					                 "lists dependency '%s' twice",
+					                 conv_show(shown, sizeof shown, it->valuestring));
+			o->t[i].deps[k++] = (uint32_t)j;
+		}
+		o->t[i].n_deps = k;
+	}
+	n_succ = calloc(o->n + 1, sizeof *n_succ);
+	if (!n_succ)
+		return orch_fail(c->err, c->errlen, o->file, NULL, "out of memory");
+	for (uint32_t i = 0; i < o->n; i++)
+		for (uint32_t k = 0; k < o->t[i].n_deps; k++)
+			n_succ[o->t[i].deps[k]]++;
+	for (uint32_t i = 0; i < o->n; i++) {
+		o->t[i].succ = arena_alloc(o->a, (n_succ[i] + 1) * sizeof(uint32_t));
+		if (!o->t[i].succ) {
+			free(n_succ);
+			return orch_fail(c->err, c->errlen, o->file, NULL, "out of memory");
+		}
+	}
+	free(n_succ);
+	for (uint32_t i = 0; i < o->n; i++)
+		for (uint32_t k = 0; k < o->t[i].n_deps; k++) {
+			orch_task *d = &o->t[o->t[i].deps[k]];
+			d->succ[d->n_succ++] = i;
+		}
+	return 0;
+}
+
+/* Kahn's algorithm; a subtask left over is on a cycle or behind one, so
+ * name one that is on it: walk dependencies among the leftovers until one
+ * repeats.  0 or -1. */
+static int check_acyclic(orch *o, char *err, size_t errlen)
+{
+	uint32_t *indeg = calloc(o->n + 1, sizeof *indeg), *queue = malloc((o->n + 1) * sizeof *queue);
+	uint32_t head = 0, tail = 0, seen = 0;
+	int rc = 0;
+
+	if (!indeg || !queue) {
+		free(indeg);
+		free(queue);
+		return orch_fail(err, errlen, o->file, NULL, "out of memory");
+	}
+	for (uint32_t i = 0; i < o->n; i++)
+		if (!(indeg[i] = o->t[i].n_deps))
+			queue[tail++] = i;
+	while (head < tail) {
+		uint32_t i = queue[head++];
+		seen++;
+		for (uint32_t k = 0; k < o->t[i].n_succ; k++)
+			if (!--indeg[o->t[i].succ[k]])
+				queue[tail++] = o->t[i].succ[k];
+	}
+	if (seen < o->n) {
+		uint32_t i = 0, steps;
+		while (!indeg[i])
+			i++;
+		/* Each leftover has a leftover dependency; after n steps the
+		 * walk is inside a cycle. */
+		for (steps = 0; steps < o->n; steps++) {
+			uint32_t k = 0;
+			while (!indeg[o->t[i].deps[k]])
+				k++;
+			i = o->t[i].deps[k];
+		}
+		rc = orch_fail(err, errlen, o->file, o->t[i].id,
+		               "is on a dependency cycle (the graph must be acyclic)");
+	}
+	free(indeg);
+	free(queue);
+	return rc;
+}
+
+orch *orch_load(const char *text, size_t len, const char *file, conv_warns *warns,
+                uint64_t seed, char *err, size_t errlen)
+{
+	orch *o = calloc(1, sizeof *o);
+	conv_ctx c = {NULL, NULL, NULL, err, errlen, warns};
+	cJSON *root = NULL, *subs, **objs = NULL;
+	const char *s;
+	orch_recovery dflt = {ORCH_RETRY, 5, 1.0, 30.0, 0.5};
+	int got, n;
+
+	if (!o || !(o->a = arena_new()) || !(o->file = strdup(file ? file : "graph"))) {
+		snprintf(err, errlen, "%s: out of memory", file ? file : "graph");
+		orch_free(o);
+		return NULL;
+	}
+	c.arena = o->a;
+	rng_seed(&o->rng, seed);
+	if (!(root = conv_parse(&c, text, len, o->file)))
+		goto bad;
+	if (!cJSON_IsObject(root)) {
+		conv_fail(&c, o->file, NULL, "a graph must be a JSON object with \"subtasks\"");
+		goto bad;
+	}
+	/* Count first: an oversized graph costs nothing beyond the parse. */
+	subs = cJSON_GetObjectItemCaseSensitive(root, "subtasks");
+	if (!subs || !(cJSON_IsObject(subs) || cJSON_IsArray(subs))) {
+		conv_fail(&c, o->file, "subtasks", "required: an object of subtasks by id, or an array");
+		goto bad;
+	}
+	n = cJSON_GetArraySize(subs);
+	if (n > ORCH_MAX_SUBTASKS) {
+		conv_fail(&c, o->file, "subtasks", "%d subtasks, more than the %d a graph may have", n,
+		          ORCH_MAX_SUBTASKS);
+		goto bad;
+	}
+	if (n == 0) {
+		conv_fail(&c, o->file, "subtasks", "a graph needs at least one subtask");
+		goto bad;
+	}
+	if (conv_keys(&c, o->file, root, NULL, graph_keys))
+		goto bad;
+	if ((got = conv_str(&c, o->file, root, "name", NULL, 0, &s)) < 0)
+		goto bad;
+	if (!(o->name = arena_strdup(o->a, got ? s : "")))
+		goto oom;
+	if ((got = conv_str(&c, o->file, root, "aggregation_method", NULL, CONV_NONEMPTY, &s)) < 0)
+		goto bad;
+	if (got) {
+		unsigned k;
+		for (k = 0; k <= ORCH_AGG_MIN && strcmp(s, agg_names[k]); k++)
+			;
+		if (k > ORCH_AGG_MIN) {
+			conv_fail(&c, o->file, "aggregation_method",
+			          "must be one of concat, merge, sum, average, max, min");
+			goto bad;
+		}
+		o->agg = (enum orch_agg)k;
+	}
+	if (read_recovery(&c, o->file, root, NULL, &dflt))
+		goto bad;
+	o->n = (uint32_t)n;
+	o->t = arena_alloc(o->a, (size_t)n * sizeof *o->t);
+	objs = calloc((size_t)n, sizeof *objs);
+	if (!o->t || !objs)
+		goto oom;
+	{
+		uint32_t i = 0;
+		cJSON *it;
+		cJSON_ArrayForEach(it, subs) {
+			const char *id = cJSON_IsObject(subs) ? it->string : NULL;
+			char where[160];
+			if (!id) {
+				const cJSON *sid = cJSON_GetObjectItemCaseSensitive(it, "subtask_id");
+				snprintf(where, sizeof where, "%s: subtasks[%u]", o->file, i);
+				if (!cJSON_IsString(sid) || !sid->valuestring[0]) {
+					conv_fail(&c, where, "subtask_id", "required: a non-empty string");
+					goto bad;
+				}
+				id = sid->valuestring;
+			}
+			if (!id[0]) {
+				conv_fail(&c, o->file, "subtasks", "a subtask id is empty");
+				goto bad;
+			}
+			if (strlen(id) > CONV_MAX_STRING) {
+				snprintf(where, sizeof where, "%s: subtasks[%u]", o->file, i);
+				conv_fail(&c, where, "subtask_id", "longer than %d bytes", CONV_MAX_STRING);
+				goto bad;
+			}
+			if (find_id(o, i, id) >= 0) {
+				orch_fail(err, errlen, o->file, id, "appears twice in the graph");
+				goto bad;
+			}
+			objs[i] = it;
+			if (read_task(o, &c, i, id, it, &dflt))
+				goto bad;
+			i++;
+		}
+	}
+	if (link_deps(o, &c, objs) || check_acyclic(o, err, errlen))
+		goto bad;
+	for (uint32_t i = 0; i < o->n; i++)
+		o->t[i].est_s = o->t[i].req.est_duration_s, o->t[i].est_source = "declared";
+	orch_rank(o);
+	free(objs);
+	cJSON_Delete(root);
+	return o;
+oom:
+	snprintf(err, errlen, "%s: out of memory", o->file);
+bad:
+	free(objs);
+	cJSON_Delete(root);
+	orch_free(o);
+	return NULL;
+}
+
+int orch_check_fleet(const orch *o, const lbs_worker *const *workers, uint32_t n, char *err,
+                     size_t errlen)
+{
+	for (uint32_t i = 0; i < o->n; i++) {
+		const orch_task *t = &o->t[i];
+		enum elig_reason best = ELIG_OK, r;
+		int ok = 0;
+
+		for (uint32_t k = 0; k <= t->n_alt && !ok; k++) {
+			const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
+			for (uint32_t w = 0; w < n && !ok; w++) {
+				/* Load ignored (ceiling above 1): a busy worker frees up. */
+				r = elig_check(wl, workers[w], 2.0, NULL);
+				if (r == ELIG_OK)
+					ok = 1;
+				else if (r > best)
+					best = r;
+			}
+		}
+		if (!ok)
+			return orch_fail(err, errlen, o->file, t->id,
+			                 "no worker in the fleet can run it (%s)",
+			                 n ? elig_reason_text(best) : "the fleet is empty");
+	}
+	return 0;
+}
+
+void orch_free(orch *o)
+{
+	if (!o)
+		return;
+	for (uint32_t i = 0; o->t && i < o->n; i++) {
+		free(o->t[i].payload);
+		free(o->t[i].excluded);
+	}
+	arena_free(o->a);
+	free(o->file);
+	free(o);
+}

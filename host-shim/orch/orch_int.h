@@ -1,0 +1,63 @@
+/*
+ * orch_int.h -- the orchestrator's insides, shared by its files (graph.c,
+ * critpath.c, recovery.c, orchestrator.c) and nobody else.
+ */
+#ifndef LBS_ORCH_INT_H
+#define LBS_ORCH_INT_H
+
+#include "arena.h"
+#include "orch.h"
+#include "rng.h"
+
+typedef struct orch_recovery {
+	enum orch_strategy strategy;
+	uint32_t max_attempts; /* runs in all, the first included */
+	double base_s, cap_s, jitter;
+} orch_recovery;
+
+typedef struct orch_task {
+	const char *id;
+	lbs_workload req;     /* the requirements as declared */
+	lbs_workload *alt;    /* alternates, in order */
+	uint32_t n_alt;
+	uint32_t *deps, n_deps;
+	uint32_t *succ, n_succ;
+	int critical;         /* declared criticality "critical" or "high" */
+	orch_recovery rec;
+
+	/* critical path */
+	double est_s, rank;
+	const char *est_source;
+	int on_cp;
+	uint32_t cp_next;     /* the next on the path, UINT32_MAX at its end */
+
+	/* run state */
+	enum orch_state state;
+	uint32_t attempts;    /* runs started */
+	uint32_t alt_used;    /* 0 = the declared requirements, k = alt[k-1] */
+	const char **excluded;
+	uint32_t n_excluded, cap_excluded;
+	const char *worker;   /* arena copy of the last placement */
+	double not_before;    /* backoff */
+	double progress;      /* last checkpoint, 0..1 */
+	double duration_s;
+	char *payload;        /* JSON text, malloc'd; NULL = null */
+} orch_task;
+
+struct orch {
+	arena *a;
+	char *file;
+	const char *name;
+	enum orch_agg agg;
+	orch_task *t;
+	uint32_t n;
+	rng rng;
+	uint32_t cp_start;    /* the path's entry */
+	lbs_workload scratch; /* the workload a placement passes */
+};
+
+/* "<file>: subtask '<id>': <msg>" into err; returns -1. */
+int orch_fail(char *err, size_t errlen, const char *file, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * orchestrator.c -- the run of one graph: which subtasks are ready, placing
+ * one through a scheduler, recording its result, completion and the
+ * aggregated result.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "eligible.h"
+#include "orch_int.h"
+
+/* A placement asks for one worker; the workload's own exclusions and the
+ * subtask's failed workers are passed together. */
+#define PLACE_MAX_EXCLUDE 4096
+
+uint32_t orch_count(const orch *o) { return o->n; }
+const char *orch_name(const orch *o) { return o->name; }
+const char *orch_id(const orch *o, uint32_t i) { return i < o->n ? o->t[i].id : NULL; }
+enum orch_state orch_state_of(const orch *o, uint32_t i) { return i < o->n ? o->t[i].state : ORCH_LOST; }
+int orch_is_critical(const orch *o, uint32_t i) { return i < o->n && o->t[i].critical; }
+uint32_t orch_n_deps(const orch *o, uint32_t i) { return i < o->n ? o->t[i].n_deps : 0; }
+uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k) { return o->t[i].deps[k]; }
+const char *orch_worker(const orch *o, uint32_t i) { return i < o->n ? o->t[i].worker : NULL; }
+
+int orch_find(const orch *o, const char *id)
+{
+	for (uint32_t i = 0; id && i < o->n; i++)
+		if (o->t[i].id && !strcmp(o->t[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+const lbs_workload *orch_workload(const orch *o, uint32_t i)
+{
+	const orch_task *t = &o->t[i];
+	return t->alt_used ? &t->alt[t->alt_used - 1] : &t->req;
+}
+
+static int is_ready(const orch *o, const orch_task *t, double now)
+{
+	if (t->state != ORCH_PENDING || t->not_before > now)
+		return 0;
+	for (uint32_t k = 0; k < t->n_deps; k++) {
+		enum orch_state s = o->t[t->deps[k]].state;
+		if (s != ORCH_DONE && s != ORCH_SKIPPED)
+			return 0;
+	}
+	return 1;
+}
+
+typedef struct ready_key {
+	int cp;
+	double rank;
+	const char *id;
+	uint32_t i;
+} ready_key;
+
+static int ready_cmp(const void *pa, const void *pb)
+{
+	const ready_key *a = pa, *b = pb;
+
+	if (a->cp != b->cp)
+		return b->cp - a->cp;
+	if (a->rank != b->rank)
+		return a->rank > b->rank ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+uint32_t orch_ready(orch *o, double now, uint32_t *out, uint32_t cap)
+{
+	ready_key *k = NULL;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < o->n; i++)
+		n += (uint32_t)is_ready(o, &o->t[i], now);
+	if (!n || !(k = malloc(n * sizeof *k)))
+		return 0;
+	n = 0;
+	for (uint32_t i = 0; i < o->n; i++)
+		if (is_ready(o, &o->t[i], now))
+			k[n++] = (ready_key){o->t[i].on_cp, o->t[i].rank, o->t[i].id, i};
+	qsort(k, n, sizeof *k, ready_cmp);
+	for (uint32_t j = 0; j < n && j < cap; j++)
+		out[j] = k[j].i;
+	free(k);
+	return n;
+}
+
+/* No worker could ever take i with its exclusions, whatever the load. */
+static int nowhere_left(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n)
+{
+	for (uint32_t w = 0; w < n; w++)
+		if (elig_check(wl, workers[w], 2.0, NULL) == ELIG_OK)
+			return 0;
+	return 1;
+}
+
+lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
+                      uint32_t n, uint32_t *worker, int *fell_back)
+{
+	const char *excl[PLACE_MAX_EXCLUDE];
+	const char *ids[1];
+	uint32_t idx[1];
+	char reason[256];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 1, .indices = idx, .ids = ids,
+	                     .reason = reason, .reason_len = sizeof reason};
+	lbs_workload *wl = &o->scratch;
+	orch_task *t;
+	lbs_status st;
+
+	if (fell_back)
+		*fell_back = 0;
+	if (i >= o->n || !is_ready(o, &o->t[i], INFINITY))
+		return LBS_EINVAL;
+	t = &o->t[i];
+	*wl = *orch_workload(o, i);
+	/* One worker per subtask: the graph is the parallelism. */
+	wl->allocation = LBS_ALLOC_SINGLE;
+	wl->min_shards = wl->max_shards = 1;
+	if (t->on_cp && wl->priority > 1)
+		wl->priority--;
+	if (t->n_excluded) {
+		uint32_t m = 0;
+		for (uint32_t k = 0; k < wl->n_exclude && m < PLACE_MAX_EXCLUDE; k++)
+			excl[m++] = wl->exclude_ids[k];
+		for (uint32_t k = 0; k < t->n_excluded && m < PLACE_MAX_EXCLUDE; k++)
+			excl[m++] = t->excluded[k];
+		wl->exclude_ids = excl;
+		wl->n_exclude = m;
+	}
+	st = sched_select(s, wl, workers, n, &sel, fell_back);
+	if (st == LBS_NO_WORKER && t->n_excluded && nowhere_left(wl, workers, n))
+		t->state = ORCH_LOST; /* reassign has run out of workers */
+	if (st != LBS_OK)
+		return st;
+	if (orch_start(o, i, workers[idx[0]]->id))
+		return LBS_ENOMEM;
+	*worker = idx[0];
+	return LBS_OK;
+}
+
+int orch_start(orch *o, uint32_t i, const char *worker_id)
+{
+	orch_task *t;
+
+	if (i >= o->n || !worker_id || !is_ready(o, &o->t[i], INFINITY))
+		return -1;
+	t = &o->t[i];
+	if (!t->worker || strcmp(t->worker, worker_id))
+		if (!(t->worker = arena_strdup(o->a, worker_id)))
+			return -1;
+	t->state = ORCH_RUNNING;
+	t->attempts++;
+	return 0;
+}
+
+int orch_record(orch *o, uint32_t i, const orch_result *r, char *err, size_t errlen)
+{
+	orch_task *t;
+	char *copy = NULL;
+
+	if (i >= o->n)
+		return orch_fail(err, errlen, o->file, NULL, "no subtask %u", i);
+	t = &o->t[i];
+	if (t->state != ORCH_RUNNING)
+		return orch_fail(err, errlen, o->file, t->id, "has no run to record a result for");
+	if (!isfinite(r->duration_s) || r->duration_s < 0)
+		return orch_fail(err, errlen, o->file, t->id, "duration must be a number >= 0 s");
+	if (!(r->progress >= 0 && r->progress <= 1))
+		return orch_fail(err, errlen, o->file, t->id, "progress must be in 0..1");
+	if (r->payload_json) {
+		cJSON *p = cJSON_Parse(r->payload_json);
+		if (!p)
+			return orch_fail(err, errlen, o->file, t->id, "payload is not one JSON value");
+		cJSON_Delete(p);
+		if (!(copy = strdup(r->payload_json)))
+			return orch_fail(err, errlen, o->file, t->id, "out of memory");
+	}
+	free(t->payload);
+	t->payload = copy;
+	t->duration_s = r->duration_s;
+	if (r->success) {
+		t->state = ORCH_DONE;
+		t->progress = 1;
+	} else {
+		t->state = ORCH_FAILED;
+		/* A checkpoint never goes backwards. */
+		if (r->progress > t->progress)
+			t->progress = r->progress;
+	}
+	return 0;
+}
+
+int orch_completed(const orch *o)
+{
+	int all = 1;
+
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (o->t[i].state == ORCH_LOST)
+			return -1;
+		if (o->t[i].state != ORCH_DONE && o->t[i].state != ORCH_SKIPPED)
+			all = 0;
+	}
+	return all;
+}
+
+/* A payload's number: itself, or an object's "value".  1 with *v, else 0. */
+static int number_of(const cJSON *p, double *v)
+{
+	if (cJSON_IsObject(p))
+		p = cJSON_GetObjectItemCaseSensitive(p, "value");
+	if (!cJSON_IsNumber(p))
+		return 0;
+	*v = p->valuedouble;
+	return 1;
+}
+
+static cJSON *combine(const orch *o, char *err, size_t errlen)
+{
+	cJSON *res = o->agg == ORCH_AGG_CONCAT ? cJSON_CreateArray()
+	             : o->agg == ORCH_AGG_MERGE ? cJSON_CreateObject() : NULL;
+	double acc = 0;
+	uint32_t count = 0;
+
+	if ((o->agg == ORCH_AGG_CONCAT || o->agg == ORCH_AGG_MERGE) && !res)
+		return NULL;
+	for (uint32_t i = 0; i < o->n; i++) {
+		const orch_task *t = &o->t[i];
+		cJSON *p;
+		double v;
+
+		if (t->state != ORCH_DONE)
+			continue;
+		p = t->payload ? cJSON_Parse(t->payload) : cJSON_CreateNull();
+		if (!p)
+			goto fail;
+		switch (o->agg) {
+		case ORCH_AGG_CONCAT:
+			cJSON_AddItemToArray(res, p);
+			continue;
+		case ORCH_AGG_MERGE:
+			if (!cJSON_IsObject(p) && !cJSON_IsNull(p)) {
+				cJSON_Delete(p);
+				orch_fail(err, errlen, o->file, t->id,
+				          "payload must be a JSON object to merge");
+				goto bad;
+			}
+			for (cJSON *c = p->child; c; c = c->next) {
+				cJSON *dup = cJSON_Duplicate(c, 1);
+				if (!dup) {
+					cJSON_Delete(p);
+					goto fail;
+				}
+				if (cJSON_GetObjectItemCaseSensitive(res, c->string))
+					cJSON_ReplaceItemInObjectCaseSensitive(res, c->string, dup);
+				else
+					cJSON_AddItemToObject(res, c->string, dup);
+			}
+			cJSON_Delete(p);
+			continue;
+		default:
+			if (cJSON_IsNull(p)) { /* nothing to count */
+				cJSON_Delete(p);
+				continue;
+			}
+			if (!number_of(p, &v)) {
+				cJSON_Delete(p);
+				orch_fail(err, errlen, o->file, t->id,
+				          "payload must be a number (or an object with a number \"value\") "
+				          "to %s", orch_agg_name(o->agg));
+				goto bad;
+			}
+			cJSON_Delete(p);
+			if (o->agg == ORCH_AGG_SUM || o->agg == ORCH_AGG_AVERAGE)
+				acc += v;
+			else if (!count || (o->agg == ORCH_AGG_MAX ? v > acc : v < acc))
+				acc = v;
+			count++;
+		}
+	}
+	if (res)
+		return res;
+	if (o->agg == ORCH_AGG_AVERAGE)
+		return count ? cJSON_CreateNumber(acc / count) : cJSON_CreateNull();
+	if (o->agg == ORCH_AGG_MAX || o->agg == ORCH_AGG_MIN)
+		return count ? cJSON_CreateNumber(acc) : cJSON_CreateNull();
+	return cJSON_CreateNumber(acc);
+fail:
+	orch_fail(err, errlen, o->file, NULL, "out of memory");
+bad:
+	cJSON_Delete(res);
+	return NULL;
+}
+
+char *orch_aggregate(const orch *o, char *err, size_t errlen)
+{
+	cJSON *root = cJSON_CreateObject(), *skipped, *lost, *res;
+	char *text = NULL;
+
+	if (!root)
+		goto oom;
+	if (!(res = combine(o, err, errlen))) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	cJSON_AddStringToObject(root, "name", o->name);
+	cJSON_AddStringToObject(root, "aggregation_method", orch_agg_name(o->agg));
+	cJSON_AddBoolToObject(root, "completed", orch_completed(o) == 1);
+	cJSON_AddItemToObject(root, "result", res);
+	skipped = cJSON_AddArrayToObject(root, "skipped");
+	lost = cJSON_AddArrayToObject(root, "lost");
+	if (!skipped || !lost)
+		goto oom;
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (o->t[i].state == ORCH_SKIPPED)
+			cJSON_AddItemToArray(skipped, cJSON_CreateString(o->t[i].id));
+		else if (o->t[i].state == ORCH_LOST)
+			cJSON_AddItemToArray(lost, cJSON_CreateString(o->t[i].id));
+	}
+	if (!(text = cJSON_PrintUnformatted(root)))
+		goto oom;
+	cJSON_Delete(root);
+	return text;
+oom:
+	cJSON_Delete(root);
+	orch_fail(err, errlen, o->file, NULL, "out of memory");
+	return NULL;
+}

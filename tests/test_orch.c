@@ -1,0 +1,491 @@
+/*
+ * test_orch.c -- multi-device workloads (issue 20): graph validation with
+ * its one-line messages, the order of ready subtasks, upward ranks and the
+ * critical path on a hand-worked graph, every recovery strategy through the
+ * real plugin's schedulers, and aggregation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "orch.h"
+#include "support.h"
+
+static char err[1024];
+
+static orch *load(const char *json)
+{
+	orch *o = orch_load(json, strlen(json), "g.json", NULL, 7, err, sizeof err);
+	if (!o)
+		fprintf(stderr, "load failed: %s\n", err);
+	return o;
+}
+
+/* The error orch_load gives, or "loaded". */
+static const char *refusal(const char *json)
+{
+	orch *o = orch_load(json, strlen(json), "g.json", NULL, 7, err, sizeof err);
+	if (o) {
+		orch_free(o);
+		return "loaded";
+	}
+	CHECK(!strchr(err, '\n'));
+	return err;
+}
+
+static void test_validation(void)
+{
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"dependencies\": [\"b\"]}, "
+	                  "\"b\": {\"dependencies\": [\"c\"]}, \"c\": {\"dependencies\": [\"a\"]}}}"),
+	          "g.json: subtask 'a': is on a dependency cycle (the graph must be acyclic)");
+	/* A subtask behind a cycle is not named; one on it is. */
+	CHECK_STR(refusal("{\"subtasks\": {\"x\": {\"dependencies\": [\"b\"]}, "
+	                  "\"b\": {\"dependencies\": [\"c\"]}, \"c\": {\"dependencies\": [\"b\"]}}}"),
+	          "g.json: subtask 'b': is on a dependency cycle (the graph must be acyclic)");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"dependencies\": [\"a\"]}}}"),
+	          "g.json: subtask 'a': depends on itself (a cycle)");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {}, \"b\": {\"dependencies\": [\"nope\"]}}}"),
+	          "g.json: subtask 'b': depends on 'nope', which the graph does not have");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"dependencies\": \"b\"}}}"),
+	          "g.json: subtask 'a': field 'dependencies': must be an array of subtask ids");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"requirements\": "
+	                       "{\"minimum_memory\": \"lots\"}}}}"),
+	               "g.json: subtask 'a': requirements: field 'minimum_memory'");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"criticality\": \"urgent\"}}}"),
+	               "g.json: subtask 'a': field 'criticality': must be one of critical");
+	CHECK_CONTAINS(refusal("{\"aggregation_method\": \"vote\", \"subtasks\": {\"a\": {}}}"),
+	               "g.json: field 'aggregation_method': must be one of concat");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"pray\"}}}}"),
+	               "field 'recovery.strategy': must be one of retry");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"criticality\": \"critical\", "
+	                       "\"recovery\": {\"strategy\": \"skip\"}}}}"),
+	               "subtask 'a': field 'recovery.strategy': 'skip' is for non-critical");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"alternate\"}}}}"),
+	               "'alternate' needs 'alternates'");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"max_attempts\": 0}}}}"),
+	               "field 'recovery.max_attempts'");
+	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"subtask_id\": \"a\"}, {\"subtask_id\": \"a\"}]}"),
+	               "g.json: subtask 'a': appears twice in the graph");
+	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"dependencies\": []}]}"),
+	               "g.json: subtasks[0]: field 'subtask_id': required");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {}}"), "at least one subtask");
+	CHECK_CONTAINS(refusal("[1, 2]"), "a graph must be a JSON object");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {}},"), "g.json");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {}, \"b\": {\"dependencies\": [\"a\"]}}}"),
+	          "loaded");
+}
+
+/* 100,000 subtasks are refused by their count, before any is converted. */
+static void test_oversized(void)
+{
+	const uint32_t n = 100000;
+	size_t cap = (size_t)n * 48 + 64, len = 0;
+	char *text = malloc(cap);
+	clock_t t0;
+	double secs;
+
+	len += (size_t)snprintf(text + len, cap - len, "{\"subtasks\": {");
+	len += (size_t)snprintf(text + len, cap - len, "\"s0\": {\"dependencies\": []}");
+	for (uint32_t i = 1; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, ",\"s%u\": {\"dependencies\": [\"s%u\"]}",
+		                        i, i - 1);
+	len += (size_t)snprintf(text + len, cap - len, "}}");
+	t0 = clock();
+	CHECK_STR(refusal(text),
+	          "g.json: field 'subtasks': 100000 subtasks, more than the 10000 a graph may have");
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	/* Bounded: one parse, no per-subtask work (a generous bound for
+	 * sanitizers; the refusal itself is the check above). */
+	CHECK(secs < 10.0);
+	free(text);
+}
+
+/*
+ * The hand-worked graph:  A(2) -> B(3) -> D(1);  A -> C(4) -> D;  E(5);  G(4).
+ * Upward ranks: D 1, B 4, C 5, A 7, E 5, G 4.  Critical path A, C, D (7 s).
+ */
+static const char hand[] =
+	"{\"name\": \"hand\", \"subtasks\": {"
+	"\"A\": {\"requirements\": {\"expected_duration\": 2}},"
+	"\"B\": {\"requirements\": {\"expected_duration\": 3}, \"dependencies\": [\"A\"]},"
+	"\"C\": {\"requirements\": {\"expected_duration\": 4}, \"dependencies\": [\"A\"]},"
+	"\"D\": {\"requirements\": {\"expected_duration\": 1}, \"dependencies\": [\"B\", \"C\"]},"
+	"\"G\": {\"requirements\": {\"expected_duration\": 4}},"
+	"\"E\": {\"requirements\": {\"expected_duration\": 5}}}}";
+
+static void run_ok(orch *o, const char *id)
+{
+	int i = orch_find(o, id);
+	orch_result r = {1, 1.0, NULL, 0};
+	CHECK(orch_start(o, (uint32_t)i, "w") == 0);
+	CHECK(orch_record(o, (uint32_t)i, &r, err, sizeof err) == 0);
+}
+
+static const char *ready_ids(orch *o, double now)
+{
+	static char buf[256];
+	uint32_t idx[16], n = orch_ready(o, now, idx, 16);
+	buf[0] = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		strcat(buf, k ? "," : "");
+		strcat(buf, orch_id(o, idx[k]));
+	}
+	return buf;
+}
+
+static void test_critical_path_and_order(void)
+{
+	orch *o = load(hand);
+	uint32_t cp[8], n;
+	double len;
+
+	CHECK(o != NULL);
+	if (!o)
+		return;
+	CHECK_NEAR(orch_upward_rank(o, (uint32_t)orch_find(o, "D")), 1, 1e-12);
+	CHECK_NEAR(orch_upward_rank(o, (uint32_t)orch_find(o, "B")), 4, 1e-12);
+	CHECK_NEAR(orch_upward_rank(o, (uint32_t)orch_find(o, "C")), 5, 1e-12);
+	CHECK_NEAR(orch_upward_rank(o, (uint32_t)orch_find(o, "A")), 7, 1e-12);
+	CHECK_NEAR(orch_upward_rank(o, (uint32_t)orch_find(o, "E")), 5, 1e-12);
+	CHECK_NEAR(orch_upward_rank(o, (uint32_t)orch_find(o, "G")), 4, 1e-12);
+	CHECK_STR(orch_est_source(o, 0), "declared");
+	n = orch_critical_path(o, cp, 8, &len);
+	CHECK_INT(n, 3);
+	CHECK_STR(orch_id(o, cp[0]), "A");
+	CHECK_STR(orch_id(o, cp[1]), "C");
+	CHECK_STR(orch_id(o, cp[2]), "D");
+	CHECK_NEAR(len, 7, 1e-12);
+	CHECK(!orch_on_critical_path(o, (uint32_t)orch_find(o, "B")));
+
+	/* Critical path first, then rank, then id (B and G tie at 4). */
+	CHECK_STR(ready_ids(o, 0), "A,E,G");
+	run_ok(o, "A");
+	CHECK_STR(ready_ids(o, 0), "C,E,B,G");
+	run_ok(o, "B");
+	CHECK_STR(ready_ids(o, 0), "C,E,G");
+	run_ok(o, "C");
+	CHECK_STR(ready_ids(o, 0), "D,E,G");
+	CHECK_INT(orch_completed(o), 0);
+
+	/* Estimates by hand change the path: B now 10 -> A, B, D. */
+	orch_set_estimate(o, (uint32_t)orch_find(o, "B"), 10);
+	orch_rank(o);
+	n = orch_critical_path(o, cp, 8, &len);
+	CHECK_INT(n, 3);
+	CHECK_STR(orch_id(o, cp[1]), "B");
+	CHECK_NEAR(len, 13, 1e-12);
+	orch_free(o);
+
+	/* A shortcut edge A -> D beside A -> B -> D keeps the path whole. */
+	o = load("{\"subtasks\": {\"A\": {\"requirements\": {\"expected_duration\": 1}},"
+	         "\"D\": {\"requirements\": {\"expected_duration\": 1}, \"dependencies\": [\"A\", \"B\"]},"
+	         "\"B\": {\"requirements\": {\"expected_duration\": 1}, \"dependencies\": [\"A\"]}}}");
+	n = o ? orch_critical_path(o, cp, 8, &len) : 0;
+	CHECK_INT(n, 3);
+	CHECK_NEAR(len, 3, 1e-12);
+	orch_free(o);
+}
+
+/* The scheduler's own estimate: hardware-aware's run_s on the hetero fleet. */
+static void test_estimate_from_scheduler(void)
+{
+	fleet f = fleet_load("examples/hetero/fleet.json");
+	shim_sched *s = test_sched("hardware-aware", NULL), *rr = test_sched("round-robin", NULL);
+	orch *o = load(hand);
+
+	CHECK(o && orch_estimate(o, s, (const lbs_worker *const *)f.workers, f.n) == 0);
+	CHECK_STR(orch_est_source(o, 0), "explain.run_s");
+	/* A fast worker runs it in less than the declared 2 s. */
+	CHECK(orch_est(o, 0) > 0 && orch_est(o, 0) < 2);
+	/* Round-robin has no completion estimate: declared durations. */
+	CHECK(orch_estimate(o, rr, (const lbs_worker *const *)f.workers, f.n) == 0);
+	CHECK_STR(orch_est_source(o, 0), "declared");
+	CHECK_NEAR(orch_est(o, 0), 2, 1e-12);
+	orch_free(o);
+	sched_close(s);
+	sched_close(rr);
+	fleet_free(&f);
+}
+
+static void test_fleet_check(void)
+{
+	fleet f = fleet_load("examples/hetero/fleet.json");
+	orch *o = load("{\"subtasks\": {\"ok\": {}, \"big\": {\"requirements\": "
+	               "{\"minimum_memory\": 100000}}}}");
+
+	CHECK(o && orch_check_fleet(o, (const lbs_worker *const *)f.workers, f.n, err,
+	                            sizeof err) < 0);
+	CHECK_STR(err, "g.json: subtask 'big': no worker in the fleet can run it "
+	               "(has too little free memory)");
+	orch_free(o);
+	/* An alternate that fits makes it placeable. */
+	o = load("{\"subtasks\": {\"big\": {\"requirements\": {\"minimum_memory\": 100000},"
+	         "\"alternates\": [{\"minimum_memory\": 4}]}}}");
+	CHECK(o && orch_check_fleet(o, (const lbs_worker *const *)f.workers, f.n, err,
+	                            sizeof err) == 0);
+	orch_free(o);
+	fleet_free(&f);
+}
+
+static const char three_cpus[] =
+	"[{\"worker_id\": \"c1\", \"supported_backends\": [\"cpu\"], \"available_memory\": 16, \"cpu_cores\": 8},"
+	" {\"worker_id\": \"c2\", \"supported_backends\": [\"cpu\"], \"available_memory\": 16, \"cpu_cores\": 8},"
+	" {\"worker_id\": \"c3\", \"supported_backends\": [\"cpu\"], \"available_memory\": 16, \"cpu_cores\": 8},"
+	" {\"worker_id\": \"t1\", \"supported_backends\": [\"cpu\", \"tpu\"], \"available_memory\": 64, \"cpu_cores\": 8}]";
+
+static void fail_run(orch *o, uint32_t i, double progress)
+{
+	orch_result r = {0, 3.0, NULL, progress};
+	CHECK(orch_record(o, i, &r, err, sizeof err) == 0);
+}
+
+static void test_retry(void)
+{
+	orch *o = load("{\"recovery\": {\"strategy\": \"retry\", \"max_attempts\": 4, "
+	               "\"backoff_base_s\": 2, \"backoff_cap_s\": 5, \"jitter\": 0}, "
+	               "\"subtasks\": {\"a\": {}}}");
+	double d;
+	const double want[] = {2, 4, 5};
+
+	for (int k = 0; o && k < 3; k++) {
+		CHECK(orch_start(o, 0, "w") == 0);
+		fail_run(o, 0, 0);
+		CHECK_INT(orch_recover(o, 0, 100, &d), ORCH_RETRY);
+		CHECK_NEAR(d, want[k], 1e-12);
+		/* Not ready before its backoff ends. */
+		CHECK_STR(ready_ids(o, 100 + d - 0.001), "");
+		CHECK_STR(ready_ids(o, 100 + d), "a");
+	}
+	/* The fourth run fails: no attempts left, the workload fails. */
+	CHECK(o && orch_start(o, 0, "w") == 0);
+	fail_run(o, 0, 0);
+	CHECK_INT(orch_recover(o, 0, 100, &d), ORCH_NO_RECOVERY);
+	CHECK_INT(orch_state_of(o, 0), ORCH_LOST);
+	CHECK_INT(orch_completed(o), -1);
+	orch_free(o);
+
+	/* Jitter: the last half of each delay is random, within its bounds. */
+	o = load("{\"recovery\": {\"max_attempts\": 50, \"backoff_base_s\": 8, "
+	         "\"backoff_cap_s\": 8, \"jitter\": 0.5}, \"subtasks\": {\"a\": {}}}");
+	{
+		int differ = 0;
+		double first = -1;
+		for (int k = 0; o && k < 20; k++) {
+			orch_start(o, 0, "w");
+			fail_run(o, 0, 0);
+			orch_recover(o, 0, 0, &d);
+			CHECK(d >= 4 && d <= 8);
+			if (first < 0)
+				first = d;
+			else if (d != first)
+				differ = 1;
+		}
+		CHECK(differ);
+	}
+	orch_free(o);
+}
+
+/* Reassign: each failure excludes its worker, and no placement ever goes
+ * back to one; when every worker has failed it, the subtask is lost. */
+static void test_reassign(void)
+{
+	fleet f = fleet_parse(three_cpus);
+	shim_sched *s = test_sched("round-robin", NULL);
+	orch *o = load("{\"subtasks\": {\"a\": {\"requirements\": {\"required_backend\": \"cpu\"},"
+	               "\"recovery\": {\"strategy\": \"reassign\", \"max_attempts\": 10}}}}");
+	const char *used[8];
+	uint32_t w;
+
+	for (int k = 0; o && k < 4; k++) {
+		CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL),
+		          LBS_OK);
+		used[k] = f.workers[w]->id;
+		for (int j = 0; j < k; j++)
+			CHECK(strcmp(used[j], used[k]) != 0);
+		CHECK_STR(orch_worker(o, 0), used[k]);
+		fail_run(o, 0, 0);
+		CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_REASSIGN);
+		CHECK_INT(orch_n_excluded(o, 0), k + 1);
+		CHECK_STR(orch_excluded(o, 0, (uint32_t)k), used[k]);
+	}
+	/* All four workers tried: nowhere left. */
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL),
+	          LBS_NO_WORKER);
+	CHECK_INT(orch_state_of(o, 0), ORCH_LOST);
+	orch_free(o);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_skip_and_aggregate(void)
+{
+	orch *o = load("{\"name\": \"g\", \"recovery\": {\"strategy\": \"skip\"}, \"subtasks\": {"
+	               "\"a\": {}, \"b\": {\"dependencies\": [\"a\"]},"
+	               "\"c\": {\"criticality\": \"critical\"},"
+	               "\"d\": {\"dependencies\": [\"b\", \"c\"]}}}");
+	orch_result ok = {1, 1, "{\"text\": \"A\"}", 0};
+	char *agg;
+	double d;
+
+	if (!o)
+		return;
+	CHECK(orch_start(o, 0, "w") == 0);
+	CHECK(orch_record(o, 0, &ok, err, sizeof err) == 0);
+	CHECK(orch_start(o, 1, "w") == 0);
+	fail_run(o, 1, 0);
+	CHECK_INT(orch_recover(o, 1, 0, NULL), ORCH_SKIP);
+	CHECK_INT(orch_state_of(o, 1), ORCH_SKIPPED);
+	/* The graph's "skip" does not skip the critical c: it retries. */
+	CHECK(orch_start(o, 2, "w") == 0);
+	fail_run(o, 2, 0);
+	CHECK_INT(orch_recover(o, 2, 0, &d), ORCH_RETRY);
+	CHECK_STR(ready_ids(o, 1000), "c");
+	CHECK(orch_start(o, 2, "w") == 0);
+	ok.payload_json = "{\"text\": \"C\"}";
+	CHECK(orch_record(o, 2, &ok, err, sizeof err) == 0);
+	/* d runs without b, whose result is missing. */
+	CHECK_STR(ready_ids(o, 1000), "d");
+	CHECK(orch_start(o, 3, "w") == 0);
+	ok.payload_json = "[1, 2]";
+	CHECK(orch_record(o, 3, &ok, err, sizeof err) == 0);
+	CHECK_INT(orch_completed(o), 1);
+	agg = orch_aggregate(o, err, sizeof err);
+	CHECK_STR(agg, "{\"name\":\"g\",\"aggregation_method\":\"concat\",\"completed\":true,"
+	               "\"result\":[{\"text\":\"A\"},{\"text\":\"C\"},[1,2]],"
+	               "\"skipped\":[\"b\"],\"lost\":[]}");
+	free(agg);
+	/* A payload that is not JSON is refused, naming the subtask. */
+	orch_free(o);
+}
+
+/* Run every subtask of a fresh graph with these payloads, then aggregate. */
+static char *aggregate_of(const char *method, const char *const *payloads, int n)
+{
+	char doc[512];
+	orch *o;
+	char *agg;
+	int len = snprintf(doc, sizeof doc, "{\"aggregation_method\": \"%s\", \"subtasks\": {", method);
+
+	for (int i = 0; i < n; i++)
+		len += snprintf(doc + len, sizeof doc - (size_t)len, "%s\"s%d\": {}", i ? "," : "", i);
+	snprintf(doc + len, sizeof doc - (size_t)len, "}}");
+	o = load(doc);
+	if (!o)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		orch_result r = {1, 1, payloads[i], 0};
+		orch_start(o, (uint32_t)i, "w");
+		CHECK(orch_record(o, (uint32_t)i, &r, err, sizeof err) == 0);
+	}
+	agg = orch_aggregate(o, err, sizeof err);
+	orch_free(o);
+	return agg;
+}
+
+static void test_aggregation(void)
+{
+	const char *nums[] = {"3", "{\"value\": 5, \"unit\": \"s\"}", "1"};
+	const char *objs[] = {"{\"a\": 1, \"b\": 2}", "{\"b\": 3}", "null"};
+	const char *bad[] = {"1", "\"text\""};
+	char *a;
+
+	a = aggregate_of("sum", nums, 3);
+	CHECK_CONTAINS(a, "\"aggregation_method\":\"sum\",\"completed\":true,\"result\":9,");
+	free(a);
+	a = aggregate_of("average", nums, 3);
+	CHECK_CONTAINS(a, "\"result\":3,");
+	free(a);
+	a = aggregate_of("max", nums, 3);
+	CHECK_CONTAINS(a, "\"result\":5,");
+	free(a);
+	a = aggregate_of("min", nums, 3);
+	CHECK_CONTAINS(a, "\"result\":1,");
+	free(a);
+	a = aggregate_of("merge", objs, 3);
+	CHECK_CONTAINS(a, "\"result\":{\"a\":1,\"b\":3},");
+	free(a);
+	a = aggregate_of("sum", bad, 2);
+	CHECK(a == NULL);
+	CHECK_STR(err, "g.json: subtask 's1': payload must be a number (or an object with a "
+	               "number \"value\") to sum");
+	/* A result for a subtask that is not running, a payload that is not JSON. */
+	{
+		orch *o = load("{\"subtasks\": {\"a\": {}}}");
+		orch_result r = {1, 1, "{oops", 0};
+		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
+		CHECK_STR(err, "g.json: subtask 'a': has no run to record a result for");
+		orch_start(o, 0, "w");
+		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
+		CHECK_STR(err, "g.json: subtask 'a': payload is not one JSON value");
+		orch_free(o);
+	}
+}
+
+static void test_alternate(void)
+{
+	fleet f = fleet_parse(three_cpus);
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	orch *o = load("{\"subtasks\": {\"gen\": {\"requirements\": {\"required_backend\": \"cpu\","
+	               "\"minimum_memory\": 8},"
+	               "\"alternates\": [{\"required_backend\": \"tpu\"}],"
+	               "\"recovery\": {\"strategy\": \"alternate\"}}}}");
+	uint32_t w;
+
+	if (!o)
+		return;
+	CHECK(orch_workload(o, 0)->required_backends == LBS_BACKEND_CPU);
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL), LBS_OK);
+	fail_run(o, 0, 0);
+	CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_ALTERNATE);
+	CHECK(orch_workload(o, 0)->required_backends == LBS_BACKEND_TPU);
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL), LBS_OK);
+	CHECK_STR(f.workers[w]->id, "t1");
+	orch_free(o);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_checkpoint(void)
+{
+	orch *o = load("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"checkpoint\"}}}}");
+
+	if (!o)
+		return;
+	CHECK_NEAR(orch_remaining(o, 0), 1, 1e-12);
+	orch_start(o, 0, "w");
+	fail_run(o, 0, 0.5);
+	CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_CHECKPOINT);
+	CHECK_NEAR(orch_remaining(o, 0), 0.5, 1e-12);
+	CHECK_STR(ready_ids(o, 0), "a");
+	/* A later run that checkpointed less does not go backwards. */
+	orch_start(o, 0, "w");
+	fail_run(o, 0, 0.25);
+	orch_recover(o, 0, 0, NULL);
+	CHECK_NEAR(orch_remaining(o, 0), 0.5, 1e-12);
+	orch_free(o);
+	/* Other strategies start over. */
+	o = load("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"reassign\"}}}}");
+	orch_start(o, 0, "w");
+	fail_run(o, 0, 0.5);
+	orch_recover(o, 0, 0, NULL);
+	CHECK_NEAR(orch_remaining(o, 0), 1, 1e-12);
+	orch_free(o);
+}
+
+int main(void)
+{
+	test_validation();
+	test_oversized();
+	test_critical_path_and_order();
+	test_estimate_from_scheduler();
+	test_fleet_check();
+	test_retry();
+	test_reassign();
+	test_skip_and_aggregate();
+	test_aggregation();
+	test_alternate();
+	test_checkpoint();
+	return check_done("test_orch");
+}
