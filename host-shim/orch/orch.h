@@ -170,6 +170,10 @@ int orch_record(orch *o, uint32_t i, const orch_result *r, char *err, size_t err
  */
 enum orch_strategy orch_recover(orch *o, uint32_t i, double now, double *delay_s);
 enum orch_strategy orch_strategy_of(const orch *o, uint32_t i);
+/* Override every subtask's recovery: strategy (enum orch_strategy, or -1 to
+ * keep each one's) and max_attempts (0 keeps each one's).  A critical
+ * subtask never skips; it retries instead. */
+void orch_set_recovery(orch *o, int strategy, uint32_t max_attempts);
 uint32_t orch_attempts(const orch *o, uint32_t i);
 double orch_remaining(const orch *o, uint32_t i); /* fraction of the work left */
 uint32_t orch_n_excluded(const orch *o, uint32_t i);

@@ -16,6 +16,7 @@
 
 #include "convert.h"
 #include "file.h"
+#include "graphsim.h"
 #include "host.h"
 #include "report.h"
 #include "scheduler.h"
@@ -495,6 +496,9 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	double oracle_mean = NAN;
 
 	prog = prog_name;
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--graphs"))
+			return cmd_graphsim(prog, argc, argv);
 	int parsed = parse_opts(argc, argv, &o);
 	if (parsed)
 		return parsed > 0 ? 0 : EXIT_BAD_INPUT;

@@ -1,0 +1,572 @@
+/*
+ * graphsim.c -- `simulate --graphs G.jsonl`: workload graphs through the
+ * simulator's truth (docs/ORCHESTRATE.md).  Each line of G.jsonl is one
+ * graph; each graph runs on an idle fleet three ways:
+ *
+ *   orchestrator  orch_drive() through the scheduler: estimates from the
+ *                 scheduler (explain's run_s), one select per placement,
+ *                 outcomes reported back so it learns, failures recovered
+ *                 by the graph's strategies (or --strategy);
+ *   heft          HEFT (Topcuoglu, Hariri and Wu, 2002) with oracle
+ *                 knowledge: upward ranks from the mean true cost over
+ *                 eligible workers, each subtask in rank order onto the
+ *                 worker slot with the earliest finish, insertion allowed;
+ *                 costs are the truth's noise-free speeds, and the plan is
+ *                 then run with the real durations; no failures;
+ *   bound         the critical-path lower bound: the longest path when each
+ *                 subtask runs at once on its fastest eligible worker, with
+ *                 its real duration.
+ *
+ * Real durations: declared expected_duration / speed[type] x exp(sigma z),
+ * z drawn once per subtask (the same luck for every way of running it);
+ * throttling is not modelled for graphs.  A run fails with the worker's
+ * failure_rate, or --fail-rate for every run, partway through (uniform).
+ */
+#include "graphsim.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "convert.h"
+#include "drive.h"
+#include "eligible.h"
+#include "file.h"
+#include "host.h"
+#include "orch.h"
+#include "rng.h"
+#include "scheduler.h"
+#include "truth.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_REFUSED 2
+
+typedef struct gopts {
+	const char *graphs, *workers, *truth, *scheduler, *config, *plugin;
+	uint64_t seed;
+	double fail_rate; /* < 0: the truth's */
+	int strategy;     /* -1: the graphs' own */
+	uint32_t max_attempts;
+} gopts;
+
+typedef struct gctx {
+	const truth *tr;
+	lbs_worker **workers;
+	uint32_t n;
+	shim_sched *s;
+	uint64_t seed;
+	uint32_t graph;
+	double fail_rate;
+	double *luck;        /* per subtask: exp(sigma z) */
+	uint32_t *tries;     /* per subtask: runs started */
+} gctx;
+
+static const char *prog;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: %s simulate --graphs GRAPHS.jsonl --workers FLEET.json --truth TRUTH.json\n"
+	        "         [--scheduler NAME] [--config FILE] [--plugin PATH] [--seed S]\n"
+	        "         [--fail-rate P] [--strategy retry|reassign|skip|alternate|checkpoint]\n"
+	        "         [--max-attempts N]\n",
+	        prog);
+}
+
+static int parse(int argc, char **argv, gopts *o)
+{
+	static const struct option longs[] = {
+		{"graphs", required_argument, NULL, 'g'},
+		{"workers", required_argument, NULL, 'w'},
+		{"truth", required_argument, NULL, 't'},
+		{"scheduler", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"plugin", required_argument, NULL, 'p'},
+		{"seed", required_argument, NULL, 'S'},
+		{"fail-rate", required_argument, NULL, 'f'},
+		{"strategy", required_argument, NULL, 'r'},
+		{"max-attempts", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const strategies[] = {"retry", "reassign", "skip", "alternate",
+	                                         "checkpoint"};
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof *o);
+	o->scheduler = "hardware-aware";
+	o->seed = 1;
+	o->fail_rate = -1;
+	o->strategy = -1;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, ":", longs, NULL)) != -1) {
+		switch (c) {
+		case 'g': o->graphs = optarg; break;
+		case 'w': o->workers = optarg; break;
+		case 't': o->truth = optarg; break;
+		case 's': o->scheduler = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'p': o->plugin = optarg; break;
+		case 'S':
+			o->seed = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-') {
+				fprintf(stderr, "%s: simulate: --seed must be an unsigned integer, got '%s'\n",
+				        prog, optarg);
+				return -1;
+			}
+			break;
+		case 'f':
+			o->fail_rate = strtod(optarg, &end);
+			if (!*optarg || *end || !(o->fail_rate >= 0 && o->fail_rate < 1)) {
+				fprintf(stderr, "%s: simulate: --fail-rate must be a number in [0, 1), got "
+				        "'%s'\n", prog, optarg);
+				return -1;
+			}
+			break;
+		case 'm': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-' || v < 1 || v > 1000) {
+				fprintf(stderr, "%s: simulate: --max-attempts must be an integer in 1..1000, "
+				        "got '%s'\n", prog, optarg);
+				return -1;
+			}
+			o->max_attempts = (uint32_t)v;
+			break;
+		}
+		case 'r':
+			for (o->strategy = 0; o->strategy < 5 && strcmp(optarg, strategies[o->strategy]);
+			     o->strategy++)
+				;
+			if (o->strategy == 5) {
+				fprintf(stderr, "%s: simulate: --strategy must be one of retry, reassign, "
+				        "skip, alternate, checkpoint, got '%s'\n", prog, optarg);
+				return -1;
+			}
+			break;
+		case 'h': usage(stdout); return 1;
+		case ':':
+			fprintf(stderr, "%s: simulate: option '%s' needs a value\n", prog,
+			        argv[optind - 2]);
+			return -1;
+		default:
+			fprintf(stderr, "%s: simulate: unknown option '%s' with --graphs\n", prog,
+			        argv[optind - 2]);
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind - 1 < argc) {
+		fprintf(stderr, "%s: simulate: unexpected argument '%s'\n", prog, argv[optind - 1]);
+		return -1;
+	}
+	if (!o->graphs || !o->workers || !o->truth) {
+		fprintf(stderr, "%s: simulate: --graphs, --workers and --truth are required\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+/* The true speed of worker w for subtask i's current requirements. */
+static double speed(const gctx *g, const orch *o, uint32_t i, uint32_t w)
+{
+	const lbs_workload *wl = orch_workload(o, i);
+	uint32_t type = wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED;
+	return g->tr->w[w].speed[type];
+}
+
+/* Noise-free true cost (the oracle's); NAN when w cannot run i. */
+static double true_cost(const gctx *g, const orch *o, uint32_t i, uint32_t w)
+{
+	const lbs_workload *wl = orch_workload(o, i);
+	if (elig_check(wl, g->workers[w], 2.0, NULL) != ELIG_OK)
+		return NAN;
+	return wl->est_duration_s / speed(g, o, i, w);
+}
+
+static double sim_run(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails, double *at)
+{
+	gctx *g = ctx;
+	rng r;
+	double p = g->fail_rate >= 0 ? g->fail_rate : g->tr->w[w].failure_rate;
+
+	/* One draw per (graph, subtask, attempt): every strategy meets the
+	 * same failures on its first runs. */
+	rng_seed(&r, g->seed * 0x9E3779B97F4A7C15ull ^ ((uint64_t)g->graph << 40) ^
+	                 ((uint64_t)i << 20) ^ g->tries[i]++);
+	*fails = rng_unit(&r) < p;
+	*at = rng_unit(&r);
+	return orch_workload(o, i)->est_duration_s / speed(g, o, i, w) * g->luck[i];
+}
+
+static void sim_done(void *ctx, const orch *o, uint32_t i, uint32_t w, double start,
+                     double finish, int ok)
+{
+	gctx *g = ctx;
+	const lbs_workload *wl = orch_workload(o, i);
+	lbs_outcome out = {.struct_size = sizeof out, .workload_type = wl->type,
+	                   .workload_id = orch_id(o, i), .test_type = wl->test_type,
+	                   .worker_id = g->workers[w]->id,
+	                   .result = ok ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
+	                   .duration_s = finish - start,
+	                   .expected_duration_s = wl->est_duration_s};
+	/* A scheduler that does not learn says so; nothing to do then. */
+	(void)sched_report(g->s, &out);
+}
+
+/* Upward ranks from `cost` (per subtask), into rank. */
+static void upward(const orch *o, const double *cost, double *rank)
+{
+	uint32_t n = orch_count(o);
+	/* Document order is not topological; repeat until stable (a DAG of
+	 * depth d settles in d passes; each pass is O(edges)). */
+	for (uint32_t i = 0; i < n; i++)
+		rank[i] = cost[i];
+	for (int changed = 1; changed;) {
+		changed = 0;
+		for (uint32_t j = 0; j < n; j++)
+			for (uint32_t k = 0; k < orch_n_deps(o, j); k++) {
+				uint32_t i = orch_dep(o, j, k);
+				if (cost[i] + rank[j] > rank[i] + 1e-12) {
+					rank[i] = cost[i] + rank[j];
+					changed = 1;
+				}
+			}
+	}
+}
+
+typedef struct iv {
+	double s, f;
+	uint32_t task;
+} iv;
+
+typedef struct slotplan {
+	iv *v;
+	uint32_t n, cap;
+} slotplan;
+
+/* qsort has no context argument; the simulator runs one graph at a time. */
+static const double *sort_rank;
+static int by_rank(const void *a, const void *b)
+{
+	double ra = sort_rank[*(const uint32_t *)a], rb = sort_rank[*(const uint32_t *)b];
+	return ra > rb ? -1 : ra < rb ? 1 : (int)(*(const uint32_t *)a) - (int)(*(const uint32_t *)b);
+}
+
+static const double *sort_start;
+static int by_start(const void *a, const void *b)
+{
+	double sa = sort_start[*(const uint32_t *)a], sb = sort_start[*(const uint32_t *)b];
+	return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/* HEFT's makespan, its plan run with the real durations.  NAN on error. */
+static double heft(const gctx *g, const orch *o)
+{
+	uint32_t n = orch_count(o), total = 0;
+	uint32_t *slot0 = calloc(g->n + 1, sizeof *slot0), *order = malloc(n * sizeof *order);
+	uint32_t *on = malloc(n * sizeof *on), *prev = malloc(n * sizeof *prev);
+	double *mean = calloc(n, sizeof *mean), *rank = calloc(n, sizeof *rank);
+	double *pf = calloc(n, sizeof *pf), *ps = calloc(n, sizeof *ps), *af = calloc(n, sizeof *af);
+	slotplan *sp = NULL;
+	double makespan = NAN;
+
+	if (!slot0 || !order || !on || !prev || !mean || !rank || !pf || !ps || !af)
+		goto out;
+	for (uint32_t w = 0; w < g->n; w++) {
+		slot0[w] = total;
+		total += g->workers[w]->capacity ? g->workers[w]->capacity : 1;
+	}
+	if (!(sp = calloc(total + 1, sizeof *sp)))
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t m = 0;
+		for (uint32_t w = 0; w < g->n; w++) {
+			double c = true_cost(g, o, i, w);
+			if (!isnan(c))
+				mean[i] += c, m++;
+		}
+		mean[i] = m ? mean[i] / m : 0;
+		order[i] = i;
+	}
+	upward(o, mean, rank);
+	sort_rank = rank;
+	qsort(order, n, sizeof *order, by_rank);
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = order[k], best_slot = UINT32_MAX;
+		double ready = 0, best_f = INFINITY, best_s = 0;
+		for (uint32_t d = 0; d < orch_n_deps(o, i); d++)
+			if (pf[orch_dep(o, i, d)] > ready)
+				ready = pf[orch_dep(o, i, d)];
+		for (uint32_t w = 0; w < g->n; w++) {
+			double c = true_cost(g, o, i, w);
+			uint32_t ns = g->workers[w]->capacity ? g->workers[w]->capacity : 1;
+			if (isnan(c))
+				continue;
+			for (uint32_t s = slot0[w]; s < slot0[w] + ns; s++) {
+				/* Insertion: the first gap after `ready` that holds c. */
+				double t = ready;
+				for (uint32_t q = 0; q < sp[s].n; q++) {
+					if (t + c <= sp[s].v[q].s)
+						break;
+					if (sp[s].v[q].f > t)
+						t = sp[s].v[q].f;
+				}
+				if (t + c < best_f)
+					best_f = t + c, best_s = t, best_slot = s;
+			}
+		}
+		if (best_slot == UINT32_MAX)
+			goto out;
+		{
+			slotplan *p = &sp[best_slot];
+			uint32_t q = 0;
+			if (p->n == p->cap) {
+				uint32_t cap = p->cap ? 2 * p->cap : 8;
+				iv *v = realloc(p->v, cap * sizeof *v);
+				if (!v)
+					goto out;
+				p->v = v;
+				p->cap = cap;
+			}
+			while (q < p->n && p->v[q].s < best_s)
+				q++;
+			memmove(p->v + q + 1, p->v + q, (p->n - q) * sizeof *p->v);
+			p->v[q] = (iv){best_s, best_f, i};
+			p->n++;
+		}
+		ps[i] = best_s;
+		pf[i] = best_f;
+		on[i] = best_slot;
+	}
+	/* Run the plan with real durations: per slot in planned order, each
+	 * subtask once its dependencies really finished. */
+	for (uint32_t s = 0; s < total; s++)
+		for (uint32_t q = 0; q < sp[s].n; q++)
+			prev[sp[s].v[q].task] = q ? sp[s].v[q - 1].task : UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_start = ps;
+	qsort(order, n, sizeof *order, by_start);
+	makespan = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = order[k], w = 0;
+		double t = prev[i] == UINT32_MAX ? 0 : af[prev[i]];
+		for (uint32_t d = 0; d < orch_n_deps(o, i); d++)
+			if (af[orch_dep(o, i, d)] > t)
+				t = af[orch_dep(o, i, d)];
+		while (w + 1 < g->n && slot0[w + 1] <= on[i])
+			w++;
+		af[i] = t + true_cost(g, o, i, w) * g->luck[i];
+		if (af[i] > makespan)
+			makespan = af[i];
+	}
+out:
+	for (uint32_t s = 0; sp && s < total; s++)
+		free(sp[s].v);
+	free(sp);
+	free(slot0);
+	free(order);
+	free(on);
+	free(prev);
+	free(mean);
+	free(rank);
+	free(pf);
+	free(ps);
+	free(af);
+	return makespan;
+}
+
+/* The critical-path lower bound with real durations. */
+static double cp_bound(const gctx *g, const orch *o)
+{
+	uint32_t n = orch_count(o);
+	double *cost = malloc(n * sizeof *cost), *rank = malloc(n * sizeof *rank), best = 0;
+
+	if (!cost || !rank) {
+		free(cost);
+		free(rank);
+		return NAN;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		cost[i] = INFINITY;
+		for (uint32_t w = 0; w < g->n; w++) {
+			double c = true_cost(g, o, i, w);
+			if (!isnan(c) && c < cost[i])
+				cost[i] = c;
+		}
+		cost[i] *= g->luck[i];
+	}
+	upward(o, cost, rank);
+	for (uint32_t i = 0; i < n; i++)
+		if (rank[i] > best)
+			best = rank[i];
+	free(cost);
+	free(rank);
+	return best;
+}
+
+static void warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+}
+
+/* One graph: its three makespans as one JSON line.  0 or -1 (err set). */
+static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, const char *where,
+                     conv_warns *warns, double sums[4], char *err, size_t errlen)
+{
+	orch *o = orch_load(line, len, where, warns, g->seed + g->graph, err, errlen);
+	orch_drive_result r;
+	uint32_t n;
+	double h, b;
+	orch_exec x = {sim_run, sim_done, g};
+	int rc = -1;
+
+	if (!o || orch_check_fleet(o, (const lbs_worker *const *)g->workers, g->n, err, errlen))
+		goto out;
+	n = orch_count(o);
+	free(g->luck);
+	free(g->tries);
+	g->luck = malloc(n * sizeof *g->luck);
+	g->tries = calloc(n, sizeof *g->tries);
+	if (!g->luck || !g->tries) {
+		snprintf(err, errlen, "%s: out of memory", where);
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		rng r0;
+		rng_seed(&r0, g->seed ^ ((uint64_t)g->graph << 32) ^ (i * 0x2545F4914F6CDD1Dull));
+		g->luck[i] = exp(g->tr->noise_sigma * rng_normal(&r0));
+	}
+	if (op->strategy >= 0 || op->max_attempts)
+		orch_set_recovery(o, op->strategy, op->max_attempts);
+	h = heft(g, o);
+	b = cp_bound(g, o);
+	if (orch_estimate(o, g->s, (const lbs_worker *const *)g->workers, g->n) ||
+	    orch_drive(o, g->s, g->workers, g->n, &x, &r, err, errlen))
+		goto out;
+	{
+		cJSON *l = cJSON_CreateObject();
+		char *text;
+		cJSON_AddStringToObject(l, "graph", orch_name(o)[0] ? orch_name(o) : where);
+		cJSON_AddNumberToObject(l, "subtasks", n);
+		cJSON_AddNumberToObject(l, "orchestrator_s", r.makespan_s);
+		cJSON_AddNumberToObject(l, "heft_s", h);
+		cJSON_AddNumberToObject(l, "ratio", r.makespan_s / h);
+		cJSON_AddNumberToObject(l, "cp_bound_s", b);
+		cJSON_AddBoolToObject(l, "completed", r.completed == 1);
+		cJSON_AddNumberToObject(l, "failures", r.failures);
+		cJSON_AddNumberToObject(l, "placements", r.placements);
+		if (!(text = cJSON_PrintUnformatted(l))) {
+			cJSON_Delete(l);
+			snprintf(err, errlen, "%s: out of memory", where);
+			goto out;
+		}
+		cJSON_Delete(l);
+		puts(text);
+		free(text);
+	}
+	if (r.completed == 1) {
+		sums[0] += r.makespan_s;
+		sums[1] += h;
+		sums[2] += b;
+		sums[3] += 1;
+	}
+	rc = 0;
+out:
+	orch_free(o);
+	return rc;
+}
+
+int cmd_graphsim(const char *program, int argc, char **argv)
+{
+	gopts op;
+	shim_host *h = NULL;
+	arena *a = NULL;
+	char *fleet = NULL, *truth_text = NULL, *graphs = NULL, *config = NULL;
+	size_t fleet_len, truth_len, graphs_len, config_len = 0;
+	char err[1024];
+	conv_warns warns = {0, 0};
+	gctx g = {0};
+	truth tr;
+	int rc = EXIT_BAD_INPUT, p;
+	uint32_t total = 0;
+	double sums[4] = {0, 0, 0, 0};
+	lbs_status st;
+
+	prog = program;
+	if ((p = parse(argc, argv, &op)))
+		return p > 0 ? 0 : EXIT_BAD_INPUT;
+	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
+		fprintf(stderr, "%s: simulate: out of memory\n", prog);
+		goto out;
+	}
+	{
+		conv_ctx c = {a, warn, NULL, err, sizeof err, &warns};
+		if (!(fleet = file_read(op.workers, &fleet_len, err, sizeof err)) ||
+		    !(truth_text = file_read(op.truth, &truth_len, err, sizeof err)) ||
+		    !(graphs = file_read(op.graphs, &graphs_len, err, sizeof err)) ||
+		    (op.config && !(config = file_read(op.config, &config_len, err, sizeof err))) ||
+		    conv_fleet(&c, fleet, fleet_len, op.workers, &g.workers, &g.n) ||
+		    truth_load(&c, truth_text, truth_len, op.truth,
+		               (const lbs_worker *const *)g.workers, g.n, &tr))
+			goto bad;
+	}
+	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &g.s, err, sizeof err);
+	if (st != LBS_OK) {
+		fprintf(stderr, "%s: %s%s%s\n", prog, st == LBS_ECONFIG && op.config ? op.config : "",
+		        st == LBS_ECONFIG && op.config ? ": " : "", err);
+		rc = st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+		goto out;
+	}
+	g.tr = &tr;
+	g.seed = op.seed;
+	g.fail_rate = op.fail_rate;
+	{
+		file_lines it;
+		char *line;
+		size_t len;
+		int got;
+		file_lines_init(&it, graphs, graphs_len, op.graphs);
+		while ((got = file_next_line(&it, &line, &len, err, sizeof err))) {
+			char where[512];
+			if (got < 0)
+				goto bad;
+			snprintf(where, sizeof where, "%s:%u", op.graphs, it.lineno);
+			g.graph = total++;
+			if (one_graph(&g, &op, line, len, where, &warns, sums, err, sizeof err))
+				goto bad;
+		}
+	}
+	printf("{\"graphs\":%u,\"completed\":%.0f,\"mean_orchestrator_s\":%.6g,\"mean_heft_s\":%.6g,"
+	       "\"mean_ratio\":%.6g,\"mean_cp_bound_s\":%.6g}\n",
+	       total, sums[3], sums[3] ? sums[0] / sums[3] : 0, sums[3] ? sums[1] / sums[3] : 0,
+	       sums[1] > 0 ? sums[0] / sums[1] : 0, sums[3] ? sums[2] / sums[3] : 0);
+	rc = 0;
+	goto out;
+bad:
+	fprintf(stderr, "%s: %s\n", prog, err);
+	rc = EXIT_BAD_INPUT;
+out:
+	{
+		conv_ctx c = {NULL, warn, NULL, NULL, 0, &warns};
+		conv_warn_summary(&c);
+	}
+	free(g.luck);
+	free(g.tries);
+	sched_close(g.s);
+	host_free(h);
+	arena_free(a);
+	free(fleet);
+	free(truth_text);
+	free(graphs);
+	free(config);
+	fflush(stdout);
+	return rc;
+}
