@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# test_orchestrate.sh -- `lbsched-shim orchestrate` and `simulate --graphs`
+# (issue 20): the plan's lines (placement, estimates, critical path), the
+# one-line errors for bad graphs and options, and the graph simulator's
+# columns (orchestrator, HEFT, critical-path bound) with failures recovered
+# by every strategy.
+set -u
+shim=${LBS_SHIM:?run through meson test}
+plugin=${LBS_PLUGIN:?}
+src=${LBS_SRCDIR:?}
+. "$src/tests/testlib.sh"
+fleet=$src/examples/hetero/fleet.json
+truth=$src/examples/hetero/truth.json
+graph=$src/examples/graphs/llm.json
+pycheck() { # pycheck FILE EXPR...: each EXPR true over `L`, the file's JSON lines
+	if python3 - "$@" <<'PY'
+import json, sys
+L = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for expr in sys.argv[2:]:
+    if not eval(expr):
+        print("check failed:", expr, L, file=sys.stderr)
+        sys.exit(1)
+PY
+	then ok; else bad "python check on $1"; fi
+}
+
+# --- The plan of the original's example flow on the hetero fleet.
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet"
+cp "$tmp/out" "$tmp/plan"
+lines "$tmp/plan" 7
+pycheck "$tmp/plan" \
+	'L[0]["critical_path"] == ["tokenize", "encode", "generate", "postprocess"]' \
+	'L[0]["scheduler"] == "hardware-aware"' \
+	'sorted(l["subtask_id"] for l in L[1:6]) == ["encode", "generate", "postprocess", "safety_check", "tokenize"]' \
+	'all(l["est_source"] == "explain.run_s" for l in L[1:6])' \
+	'all(l["finish_s"] >= l["start_s"] for l in L[1:6])' \
+	'{l["subtask_id"]: l for l in L[1:6]}["generate"]["worker"].startswith("gpu_")' \
+	'{l["subtask_id"]: l for l in L[1:6]}["generate"]["start_s"] >= {l["subtask_id"]: l for l in L[1:6]}["encode"]["finish_s"]' \
+	'{l["subtask_id"]: l for l in L[1:6]}["safety_check"]["critical_path"] is False' \
+	'abs(L[6]["makespan_s"] - max(l["finish_s"] for l in L[1:6])) < 1e-3' \
+	'abs(L[0]["critical_path_s"] - L[6]["makespan_s"]) < 1e-3' \
+	'L[6]["completed"] is True'
+# Round-robin has no estimate of its own: the declared durations.
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --scheduler round-robin
+pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
+	'L[0]["critical_path_s"] == 5 + 20 + 90 + 5'
+
+# --- Bad input: one line naming the file and subtask.
+printf '{"subtasks": {"a": {"dependencies": ["b"]}, "b": {"dependencies": ["a"]}}}' > "$tmp/cycle.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/cycle.json" --workers "$fleet"
+has "$tmp/err" "$tmp/cycle.json: subtask 'a': is on a dependency cycle"
+lines "$tmp/err" 1
+printf '{"subtasks": {"a": {"dependencies": ["zz"]}}}' > "$tmp/missing.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/missing.json" --workers "$fleet"
+has "$tmp/err" "subtask 'a': depends on 'zz', which the graph does not have"
+printf '{"subtasks": {"huge": {"requirements": {"minimum_memory": 9999}}}}' > "$tmp/big.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/big.json" --workers "$fleet"
+has "$tmp/err" "subtask 'huge': no worker in the fleet can run it (has too little free memory)"
+lines "$tmp/err" 1
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$graph"
+has "$tmp/err" "orchestrate: --graph and --workers are required"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --bogus
+has "$tmp/err" "orchestrate: unknown option '--bogus'"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --workers "$fleet" --graph
+has "$tmp/err" "orchestrate: option '--graph' needs a value"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/nope.json" --workers "$fleet"
+has "$tmp/err" "$tmp/nope.json"
+# 100,000 subtasks: refused by their count.
+python3 -c 'import json; print(json.dumps({"subtasks": {"s%d" % i: {} for i in range(100000)}}))' > "$tmp/huge.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/huge.json" --workers "$fleet"
+has "$tmp/err" "$tmp/huge.json: field 'subtasks': 100000 subtasks, more than the 10000 a graph may have"
+
+# --- simulate --graphs: three columns per graph, a summary, determinism.
+python3 "$src/bench/graphgen.py" --graphs 4 --seed 3 --min 10 --max 60 > "$tmp/g.jsonl"
+gsim() { "$shim" simulate --plugin "$plugin" --graphs "$tmp/g.jsonl" --workers "$fleet" --truth "$truth" "$@"; }
+expect_rc 0 gsim --seed 5
+cp "$tmp/out" "$tmp/s1"
+lines "$tmp/s1" 5
+pycheck "$tmp/s1" \
+	'all(l["cp_bound_s"] <= l["heft_s"] + 1e-6 for l in L[:4])' \
+	'all(l["cp_bound_s"] <= l["orchestrator_s"] + 1e-6 for l in L[:4])' \
+	'all(l["completed"] for l in L[:4])' \
+	'L[4]["graphs"] == 4 and L[4]["completed"] == 4'
+expect_rc 0 gsim --seed 5
+if cmp -s "$tmp/s1" "$tmp/out"; then ok; else bad "same seed, different results"; fi
+# 10 % of runs failing: every graph completes under every strategy.
+for s in retry reassign skip alternate checkpoint; do
+	expect_rc 0 gsim --seed 5 --fail-rate 0.1 --strategy $s --max-attempts 8
+	pycheck "$tmp/out" 'all(l["completed"] for l in L[:4])' 'sum(l["failures"] for l in L[:4]) > 0' \
+		'all(l["placements"] >= l["subtasks"] for l in L[:4])'
+done
+expect_rc 1 gsim --strategy pray
+has "$tmp/err" "--strategy must be one of retry, reassign, skip, alternate, checkpoint, got 'pray'"
+expect_rc 1 gsim --fail-rate 2
+has "$tmp/err" "--fail-rate must be a number in [0, 1), got '2'"
+printf '{"subtasks": {"a": {"dependencies": ["a"]}}}\n' > "$tmp/bad.jsonl"
+expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$tmp/bad.jsonl" --workers "$fleet" --truth "$truth"
+has "$tmp/err" "$tmp/bad.jsonl:1: subtask 'a': depends on itself (a cycle)"
+lines "$tmp/err" 1
+
+finish test_orchestrate
