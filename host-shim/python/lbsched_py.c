@@ -667,3 +667,15 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	pthread_mutex_unlock(&h->mu);
 	return rc;
 }
+
+/* For the orchestrator's binding (lbsched_orch_py.c): run fn with the
+ * handle's scheduler, under its lock. */
+int lbspy_locked_sched(lbspy *h, int (*fn)(shim_sched *s, void *ctx), void *ctx)
+{
+	int rc;
+
+	pthread_mutex_lock(&h->mu);
+	rc = fn(h->sched, ctx);
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}

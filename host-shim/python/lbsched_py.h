@@ -110,4 +110,40 @@ int lbspy_bench(lbspy *h, const char *test_json, const char *workers_json,
 
 void lbspy_free(void *p);
 
+/*
+ * The orchestrator (host-shim/orch/orch.h) for the package's
+ * MultiDeviceOrchestrator: one graph per handle, JSON text in and out.
+ *
+ * lbspy_orch_new: graph_json a graph document; `name` names it in
+ * messages.  lbspy_orch_ready: *out = [{"subtask_id", "critical_path",
+ * "upward_rank", "est_s", "attempts"}, ...] in the documented order.
+ * lbspy_orch_place: one select through h's scheduler over workers_json
+ * (conv_fleet's input); *out = {"status": "ok"|"no_worker", "worker"}.
+ * lbspy_orch_record: the result of subtask `id` (started implicitly when
+ * ready and not placed), a failure recovered at once by its strategy;
+ * *out = {"state", "recovery", "delay_s"}.  lbspy_orch_completed: 1, 0,
+ * or -1 (a subtask lost).  lbspy_orch_aggregate: orch_aggregate's object.
+ * lbspy_orch_critical_path: {"path": [ids], "length_s", "ranks": {id: r}}.
+ * lbspy_orch_estimate: estimates from h's scheduler on workers_json.
+ */
+typedef struct orch lbspy_orch;
+int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out, char *err,
+                   size_t errlen);
+void lbspy_orch_free(lbspy_orch *o);
+int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *err, size_t errlen);
+int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, const char *workers_json,
+                     char **out, char *err, size_t errlen);
+int lbspy_orch_record(lbspy_orch *o, const char *id, int success, double duration_s,
+                      const char *payload_json, double progress, const char *worker_id,
+                      double now, char **out, char *err, size_t errlen);
+int lbspy_orch_completed(lbspy_orch *o);
+int lbspy_orch_aggregate(lbspy_orch *o, char **out, char *err, size_t errlen);
+int lbspy_orch_critical_path(lbspy_orch *o, char **out, char *err, size_t errlen);
+int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *workers_json, char *err,
+                        size_t errlen);
+
+/* Internal to the library (not exported): fn with h's scheduler, locked. */
+struct shim_sched;
+int lbspy_locked_sched(lbspy *h, int (*fn)(struct shim_sched *s, void *ctx), void *ctx);
+
 #endif

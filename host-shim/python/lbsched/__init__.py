@@ -36,7 +36,7 @@ from array import array
 from itertools import chain
 from operator import itemgetter
 
-__all__ = ["PluginScheduler", "create_scheduler", "SCHEDULER_TYPES"]
+__all__ = ["PluginScheduler", "create_scheduler", "SCHEDULER_TYPES", "MultiDeviceOrchestrator"]
 
 # Codes from lbsched_py.h.
 _OK, _EINPUT, _EREFUSED, _EOPEN, _EUNSUPPORTED, _ENOMEM, _EFAILED = range(7)
@@ -991,3 +991,6 @@ def create_scheduler(scheduler_type, **kwargs):
         raise ValueError("%s: unknown arguments: %s"
                          % (scheduler_type, ", ".join(sorted(kwargs))))
     return PluginScheduler(name, plugin=plugin, config=config)
+
+
+from .orchestrator import MultiDeviceOrchestrator  # noqa: E402  (needs _lib above)

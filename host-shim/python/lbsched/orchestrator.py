@@ -1,0 +1,184 @@
+"""MultiDeviceOrchestrator: the original framework's multi-device workloads
+(a graph of subtasks with dependencies) over liblbsched-py's orchestrator
+(host-shim/orch, docs/ORCHESTRATE.md), with the original's method names.
+
+    o = MultiDeviceOrchestrator(scheduler=lbsched.PluginScheduler())
+    o.register_workload("wl", {"name": ..., "aggregation_method": "concat",
+                               "subtasks": {"tokenize": {...}, ...}})
+    for st in o.get_ready_subtasks("wl"):
+        worker = o.place_subtask("wl", st["subtask_id"], available_workers)
+        ...
+        o.record_subtask_result("wl", st["subtask_id"], result)
+    if o.is_workload_completed("wl"):
+        o.get_aggregated_results("wl")
+"""
+import ctypes
+import json
+import threading
+import time
+
+from . import _lib, _raise, _take, _document, _ERRLEN, _OK
+
+_vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
+_outp = ctypes.POINTER(ctypes.c_void_p)
+_lib.lbspy_orch_new.argtypes = [_cp, _cp, _outp, _cp, _sz]
+_lib.lbspy_orch_free.argtypes = [_vp]
+_lib.lbspy_orch_free.restype = None
+_lib.lbspy_orch_ready.argtypes = [_vp, _d, _outp, _cp, _sz]
+_lib.lbspy_orch_place.argtypes = [_vp, _vp, _cp, _cp, _outp, _cp, _sz]
+_lib.lbspy_orch_record.argtypes = [_vp, _cp, ctypes.c_int, _d, _cp, _d, _cp, _d, _outp,
+                                   _cp, _sz]
+_lib.lbspy_orch_completed.argtypes = [_vp]
+_lib.lbspy_orch_aggregate.argtypes = [_vp, _outp, _cp, _sz]
+_lib.lbspy_orch_critical_path.argtypes = [_vp, _outp, _cp, _sz]
+_lib.lbspy_orch_estimate.argtypes = [_vp, _vp, _cp, _cp, _sz]
+for _f in ("lbspy_orch_new", "lbspy_orch_ready", "lbspy_orch_place", "lbspy_orch_record",
+           "lbspy_orch_completed", "lbspy_orch_aggregate", "lbspy_orch_critical_path",
+           "lbspy_orch_estimate"):
+    getattr(_lib, _f).restype = ctypes.c_int
+
+
+class MultiDeviceOrchestrator(object):
+    """Workloads made of subtasks, by workload id.
+
+    workload_manager: accepted for the original's signature and unused.
+    scheduler: a PluginScheduler for place_subtask() and for estimates
+    (estimate_durations()); None when the caller places subtasks itself.
+    Thread-safe: one lock around every call."""
+
+    def __init__(self, workload_manager=None, scheduler=None):
+        self.workload_manager = workload_manager
+        self.scheduler = scheduler
+        self._lock = threading.Lock()
+        self._w = {}       # workload id -> (handle, config)
+        self._t0 = time.monotonic()
+
+    def _now(self):
+        return time.monotonic() - self._t0
+
+    def _get(self, workload_id):
+        try:
+            return self._w[workload_id]
+        except KeyError:
+            raise KeyError("lbsched: no workload %r is registered" % (workload_id,))
+
+    def _call(self, fn, *args):
+        err = ctypes.create_string_buffer(_ERRLEN)
+        out = ctypes.c_void_p()
+        code = fn(*args, ctypes.byref(out), err, _ERRLEN)
+        if code != _OK:
+            _raise(code, err)
+        return json.loads(_take(out))
+
+    def register_workload(self, workload_id, config):
+        """Validate the graph (cycles, missing dependencies, fields: a
+        ValueError naming the subtask) and register it."""
+        text = config if isinstance(config, str) else json.dumps(config)
+        err = ctypes.create_string_buffer(_ERRLEN)
+        h = ctypes.c_void_p()
+        code = _lib.lbspy_orch_new(text.encode("utf-8"), str(workload_id).encode("utf-8"),
+                                   ctypes.byref(h), err, _ERRLEN)
+        if code != _OK:
+            _raise(code, err)
+        with self._lock:
+            old = self._w.pop(workload_id, None)
+            if old:
+                _lib.lbspy_orch_free(old[0])
+            self._w[workload_id] = (h, json.loads(text))
+
+    def get_ready_subtasks(self, workload_id):
+        """Subtasks whose dependencies are done: critical path first, then
+        upward rank, then id.  Each a dict with subtask_id, config (as
+        registered), critical_path, upward_rank, est_s, attempts."""
+        with self._lock:
+            h, config = self._get(workload_id)
+            ready = self._call(_lib.lbspy_orch_ready, h, self._now())
+        subs = config.get("subtasks", {})
+        for r in ready:
+            if isinstance(subs, dict):
+                r["config"] = subs.get(r["subtask_id"])
+            else:
+                r["config"] = next((s for s in subs if s.get("subtask_id") == r["subtask_id"]),
+                                   None)
+        return ready
+
+    def place_subtask(self, workload_id, subtask_id, available_workers, worker_loads=None):
+        """One select through the scheduler for a ready subtask, never on a
+        worker it failed on under "reassign".  The worker id, or None."""
+        if self.scheduler is None:
+            raise ValueError("lbsched: place_subtask needs a scheduler")
+        fleet = _document(available_workers, worker_loads)
+        with self._lock:
+            h, _ = self._get(workload_id)
+            with self.scheduler._lock:
+                r = self._call(_lib.lbspy_orch_place, h, self.scheduler._handle(),
+                               str(subtask_id).encode("utf-8"), fleet)
+        return r["worker"]
+
+    def estimate_durations(self, workload_id, available_workers, worker_loads=None):
+        """Each subtask's estimate from the scheduler (hardware-aware's
+        run_s on its likely worker), which the ranks then use."""
+        fleet = _document(available_workers, worker_loads)
+        err = ctypes.create_string_buffer(_ERRLEN)
+        with self._lock:
+            h, _ = self._get(workload_id)
+            with self.scheduler._lock:
+                code = _lib.lbspy_orch_estimate(h, self.scheduler._handle(), fleet, err,
+                                                _ERRLEN)
+        if code != _OK:
+            _raise(code, err)
+
+    def record_subtask_result(self, workload_id, subtask_id, result, success=True,
+                              duration=0.0, progress=0.0, worker_id=None):
+        """Record a subtask's result (any JSON value).  A failure
+        (success=False) is recovered at once by the subtask's strategy;
+        returns {"state", "recovery", "delay_s"}."""
+        payload = json.dumps(result)
+        with self._lock:
+            h, _ = self._get(workload_id)
+            return self._call(_lib.lbspy_orch_record, h, str(subtask_id).encode("utf-8"),
+                              1 if success else 0, float(duration), payload.encode("utf-8"),
+                              float(progress),
+                              worker_id.encode("utf-8") if worker_id else None, self._now())
+
+    def is_workload_completed(self, workload_id):
+        """True when every subtask completed or was skipped."""
+        with self._lock:
+            h, _ = self._get(workload_id)
+            return _lib.lbspy_orch_completed(h) == 1
+
+    def is_workload_failed(self, workload_id):
+        """True when a subtask failed beyond its recovery."""
+        with self._lock:
+            h, _ = self._get(workload_id)
+            return _lib.lbspy_orch_completed(h) == -1
+
+    def get_aggregated_results(self, workload_id):
+        """{"name", "aggregation_method", "completed", "result", "skipped",
+        "lost"}; result by the method (concat: the results in subtask
+        order)."""
+        with self._lock:
+            h, _ = self._get(workload_id)
+            return self._call(_lib.lbspy_orch_aggregate, h)
+
+    def analyze_critical_path(self, workload_id):
+        """The critical path's subtask ids, entry to exit."""
+        return self.critical_path_details(workload_id)["path"]
+
+    def critical_path_details(self, workload_id):
+        """{"path": [ids], "length_s", "ranks": {id: upward rank}}."""
+        with self._lock:
+            h, _ = self._get(workload_id)
+            return self._call(_lib.lbspy_orch_critical_path, h)
+
+    def close(self):
+        with self._lock:
+            for h, _ in self._w.values():
+                _lib.lbspy_orch_free(h)
+            self._w.clear()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -1,0 +1,260 @@
+/*
+ * lbsched_orch_py.c -- the orchestrator (host-shim/orch/orch.h) in
+ * liblbsched-py.so, as JSON text for the package's MultiDeviceOrchestrator
+ * (docs/PYTHON.md, docs/ORCHESTRATE.md).  API in lbsched_py.h.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "arena.h"
+#include "convert.h"
+#include "orch.h"
+#include "scheduler.h"
+#include "lbsched_py.h"
+
+#define LBSPY_EXPORT __attribute__((visibility("default")))
+
+static int oom(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "lbsched: out of memory");
+	return LBSPY_ENOMEM;
+}
+
+/* cJSON to malloc'd text in *out (which lbspy_free frees). */
+static int give(cJSON *j, char **out, char *err, size_t errlen)
+{
+	*out = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	return *out ? LBSPY_OK : oom(err, errlen);
+}
+
+static int find(lbspy_orch *o, const char *id, char *err, size_t errlen)
+{
+	int i = id ? orch_find(o, id) : -1;
+	if (i < 0)
+		snprintf(err, errlen, "lbsched: the workload has no subtask '%s'", id ? id : "(null)");
+	return i;
+}
+
+LBSPY_EXPORT int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out,
+                                char *err, size_t errlen)
+{
+	if (!graph_json || !out) {
+		snprintf(err, errlen, "lbsched: no graph");
+		return LBSPY_EINPUT;
+	}
+	*out = orch_load(graph_json, strlen(graph_json), name ? name : "workload", NULL, 1, err,
+	                 errlen);
+	return *out ? LBSPY_OK : LBSPY_EINPUT;
+}
+
+LBSPY_EXPORT void lbspy_orch_free(lbspy_orch *o)
+{
+	orch_free(o);
+}
+
+LBSPY_EXPORT int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *err,
+                                  size_t errlen)
+{
+	uint32_t n = orch_count(o), *idx = malloc((n + 1) * sizeof *idx), k;
+	cJSON *arr = cJSON_CreateArray();
+
+	if (!idx || !arr) {
+		free(idx);
+		cJSON_Delete(arr);
+		return oom(err, errlen);
+	}
+	k = orch_ready(o, now, idx, n);
+	for (uint32_t j = 0; j < k; j++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "subtask_id", orch_id(o, idx[j]));
+		cJSON_AddBoolToObject(e, "critical_path", orch_on_critical_path(o, idx[j]));
+		cJSON_AddNumberToObject(e, "upward_rank", orch_upward_rank(o, idx[j]));
+		cJSON_AddNumberToObject(e, "est_s", orch_est(o, idx[j]));
+		cJSON_AddNumberToObject(e, "attempts", orch_attempts(o, idx[j]));
+		cJSON_AddItemToArray(arr, e);
+	}
+	free(idx);
+	return give(arr, out, err, errlen);
+}
+
+typedef struct place_ctx {
+	lbspy_orch *o;
+	uint32_t i;
+	lbs_worker **workers;
+	uint32_t n;
+	uint32_t chosen;
+	lbs_status st;
+} place_ctx;
+
+static int place_locked(shim_sched *s, void *ctx)
+{
+	place_ctx *p = ctx;
+	p->st = orch_place(p->o, p->i, s, (const lbs_worker *const *)p->workers, p->n, &p->chosen,
+	                   NULL);
+	return 0;
+}
+
+typedef struct est_ctx {
+	lbspy_orch *o;
+	lbs_worker **workers;
+	uint32_t n;
+} est_ctx;
+
+static int estimate_locked(shim_sched *s, void *ctx)
+{
+	est_ctx *e = ctx;
+	return orch_estimate(e->o, s, (const lbs_worker *const *)e->workers, e->n);
+}
+
+/* The fleet in arena a.  LBSPY_OK or an error code. */
+static int fleet_of(arena *a, const char *workers_json, lbs_worker ***w, uint32_t *n, char *err,
+                    size_t errlen)
+{
+	conv_ctx c = {a, NULL, NULL, err, errlen, NULL};
+
+	if (!workers_json) {
+		snprintf(err, errlen, "available_workers: no workers");
+		return LBSPY_EINPUT;
+	}
+	return conv_fleet(&c, workers_json, strlen(workers_json), "available_workers", w, n)
+	       ? LBSPY_EINPUT : LBSPY_OK;
+}
+
+LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id,
+                                  const char *workers_json, char **out, char *err,
+                                  size_t errlen)
+{
+	arena *a = arena_new();
+	place_ctx p = {o, 0, NULL, 0, 0, LBS_OK};
+	cJSON *res;
+	int i, rc;
+
+	if (!a)
+		return oom(err, errlen);
+	if ((i = find(o, id, err, errlen)) < 0 || !h) {
+		arena_free(a);
+		if (!h)
+			snprintf(err, errlen, "lbsched: no scheduler");
+		return LBSPY_EINPUT;
+	}
+	p.i = (uint32_t)i;
+	if ((rc = fleet_of(a, workers_json, &p.workers, &p.n, err, errlen))) {
+		arena_free(a);
+		return rc;
+	}
+	lbspy_locked_sched(h, place_locked, &p);
+	if (p.st == LBS_EINVAL) {
+		snprintf(err, errlen, "lbsched: subtask '%s' is not ready to place", id);
+		arena_free(a);
+		return LBSPY_EINPUT;
+	}
+	res = cJSON_CreateObject();
+	cJSON_AddStringToObject(res, "status", p.st == LBS_OK ? "ok" : "no_worker");
+	if (p.st == LBS_OK)
+		cJSON_AddStringToObject(res, "worker", p.workers[p.chosen]->id);
+	else
+		cJSON_AddNullToObject(res, "worker");
+	arena_free(a);
+	return give(res, out, err, errlen);
+}
+
+static const char *state_name(enum orch_state s)
+{
+	static const char *const names[] = {"pending", "running", "completed", "failed",
+	                                    "skipped", "lost"};
+	return (unsigned)s <= ORCH_LOST ? names[s] : "lost";
+}
+
+LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, const char *id, int success,
+                                   double duration_s, const char *payload_json,
+                                   double progress, const char *worker_id, double now,
+                                   char **out, char *err, size_t errlen)
+{
+	int i = find(o, id, err, errlen);
+	orch_result r = {success, duration_s, payload_json, progress};
+	enum orch_strategy s = ORCH_NO_RECOVERY;
+	double delay = 0;
+	cJSON *res;
+
+	if (i < 0)
+		return LBSPY_EINPUT;
+	/* The original's flow records results without placing through us. */
+	if (orch_state_of(o, (uint32_t)i) == ORCH_PENDING &&
+	    orch_start(o, (uint32_t)i, worker_id ? worker_id : "(host)")) {
+		snprintf(err, errlen, "lbsched: subtask '%s' is not ready: a dependency has no result "
+		         "yet", id);
+		return LBSPY_EINPUT;
+	}
+	if (orch_record(o, (uint32_t)i, &r, err, errlen))
+		return LBSPY_EINPUT;
+	if (!success)
+		s = orch_recover(o, (uint32_t)i, now, &delay);
+	res = cJSON_CreateObject();
+	cJSON_AddStringToObject(res, "state", state_name(orch_state_of(o, (uint32_t)i)));
+	if (success)
+		cJSON_AddNullToObject(res, "recovery");
+	else
+		cJSON_AddStringToObject(res, "recovery", orch_strategy_name(s));
+	cJSON_AddNumberToObject(res, "delay_s", delay);
+	return give(res, out, err, errlen);
+}
+
+LBSPY_EXPORT int lbspy_orch_completed(lbspy_orch *o)
+{
+	return orch_completed(o);
+}
+
+LBSPY_EXPORT int lbspy_orch_aggregate(lbspy_orch *o, char **out, char *err, size_t errlen)
+{
+	*out = orch_aggregate(o, err, errlen);
+	return *out ? LBSPY_OK : LBSPY_EINPUT;
+}
+
+LBSPY_EXPORT int lbspy_orch_critical_path(lbspy_orch *o, char **out, char *err, size_t errlen)
+{
+	uint32_t n = orch_count(o), *cp = malloc((n + 1) * sizeof *cp), len;
+	cJSON *res = cJSON_CreateObject(), *path, *ranks;
+	double len_s;
+
+	if (!cp || !res) {
+		free(cp);
+		cJSON_Delete(res);
+		return oom(err, errlen);
+	}
+	len = orch_critical_path(o, cp, n, &len_s);
+	path = cJSON_AddArrayToObject(res, "path");
+	for (uint32_t k = 0; path && k < len && k < n; k++)
+		cJSON_AddItemToArray(path, cJSON_CreateString(orch_id(o, cp[k])));
+	cJSON_AddNumberToObject(res, "length_s", len_s);
+	ranks = cJSON_AddObjectToObject(res, "ranks");
+	for (uint32_t i = 0; ranks && i < n; i++)
+		cJSON_AddNumberToObject(ranks, orch_id(o, i), orch_upward_rank(o, i));
+	free(cp);
+	return give(res, out, err, errlen);
+}
+
+LBSPY_EXPORT int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *workers_json,
+                                     char *err, size_t errlen)
+{
+	arena *a = arena_new();
+	est_ctx e = {o, NULL, 0};
+	int rc;
+
+	if (!a)
+		return oom(err, errlen);
+	if (!h) {
+		arena_free(a);
+		snprintf(err, errlen, "lbsched: no scheduler");
+		return LBSPY_EINPUT;
+	}
+	if (!(rc = fleet_of(a, workers_json, &e.workers, &e.n, err, errlen)) &&
+	    lbspy_locked_sched(h, estimate_locked, &e))
+		rc = oom(err, errlen);
+	arena_free(a);
+	return rc;
+}

@@ -1,0 +1,130 @@
+"""MultiDeviceOrchestrator (issue 20) through liblbsched-py: the original's
+example flow (docs 000/001 of the seeds: register a multi-device LLM
+workload, run ready subtasks, record results, aggregate), critical path,
+failures recovered by strategy, and placement through a real scheduler.
+
+Environment as test_binding.py (tests/meson.build).
+"""
+import json
+import os
+import unittest
+
+import lbsched
+
+SRC = os.environ.get("LBS_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+PLUGIN = os.environ.get("LBS_PLUGIN")
+HETERO = os.path.join(SRC, "examples", "hetero", "fleet.json")
+
+# The original's example workload (seed 000, "Multi-Device Orchestration"),
+# its subtask configurations filled in with requirements.
+WORKLOAD = {
+    "name": "Multi-Device LLM Inference",
+    "aggregation_method": "concat",
+    "subtasks": {
+        "tokenize": {"requirements": {"test_type": "nlp_tokenize", "expected_duration": 5}},
+        "encode": {"requirements": {"test_type": "embedding_text", "expected_duration": 20},
+                   "dependencies": ["tokenize"]},
+        "generate": {"requirements": {"test_type": "nlp_text_generation",
+                                      "expected_duration": 90, "minimum_memory": 16},
+                     "dependencies": ["encode"]},
+        "postprocess": {"requirements": {"test_type": "nlp_detokenize", "expected_duration": 5},
+                        "dependencies": ["generate"]},
+    },
+}
+
+
+class OriginalFlow(unittest.TestCase):
+    def test_example_flow(self):
+        o = lbsched.MultiDeviceOrchestrator(workload_manager=None)
+        o.register_workload("multi_device_workload", WORKLOAD)
+        order = []
+        while not o.is_workload_completed("multi_device_workload"):
+            ready = o.get_ready_subtasks("multi_device_workload")
+            self.assertTrue(ready, "nothing ready and not complete")
+            for subtask in ready:
+                self.assertEqual(subtask["config"],
+                                 WORKLOAD["subtasks"][subtask["subtask_id"]])
+                order.append(subtask["subtask_id"])
+                r = o.record_subtask_result("multi_device_workload", subtask["subtask_id"],
+                                            {"output": subtask["subtask_id"].upper()})
+                self.assertEqual(r["state"], "completed")
+        self.assertEqual(order, ["tokenize", "encode", "generate", "postprocess"])
+        results = o.get_aggregated_results("multi_device_workload")
+        self.assertEqual(results["aggregation_method"], "concat")
+        self.assertTrue(results["completed"])
+        self.assertEqual(results["result"], [{"output": "TOKENIZE"}, {"output": "ENCODE"},
+                                             {"output": "GENERATE"}, {"output": "POSTPROCESS"}])
+        self.assertEqual(results["skipped"], [])
+        self.assertEqual(o.analyze_critical_path("multi_device_workload"),
+                         ["tokenize", "encode", "generate", "postprocess"])
+        o.close()
+
+    def test_critical_path_first(self):
+        g = {"subtasks": {
+            "a": {"requirements": {"expected_duration": 2}},
+            "long": {"requirements": {"expected_duration": 50}},
+            "b": {"requirements": {"expected_duration": 3}, "dependencies": ["a"]}}}
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", g)
+        self.assertEqual([s["subtask_id"] for s in o.get_ready_subtasks("w")], ["long", "a"])
+        d = o.critical_path_details("w")
+        self.assertEqual(d["path"], ["long"])
+        self.assertEqual(d["ranks"], {"a": 5, "long": 50, "b": 3})
+
+    def test_bad_graphs(self):
+        o = lbsched.MultiDeviceOrchestrator()
+        with self.assertRaisesRegex(ValueError, "^w: subtask 'a': depends on 'zz', which the "
+                                                "graph does not have$"):
+            o.register_workload("w", {"subtasks": {"a": {"dependencies": ["zz"]}}})
+        with self.assertRaisesRegex(ValueError, "^w: subtask 'a': is on a dependency cycle"):
+            o.register_workload("w", {"subtasks": {"a": {"dependencies": ["b"]},
+                                                   "b": {"dependencies": ["a"]}}})
+        with self.assertRaises(KeyError):
+            o.get_ready_subtasks("never")
+
+    def test_failure_recovery(self):
+        g = {"aggregation_method": "concat", "subtasks": {
+            "a": {"recovery": {"strategy": "skip"}},
+            "b": {"recovery": {"strategy": "retry", "backoff_base_s": 0, "jitter": 0}},
+            "c": {"dependencies": ["a", "b"]}}}
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", g)
+        r = o.record_subtask_result("w", "a", None, success=False)
+        self.assertEqual(r, {"state": "skipped", "recovery": "skip", "delay_s": 0})
+        r = o.record_subtask_result("w", "b", None, success=False)
+        self.assertEqual(r["recovery"], "retry")
+        self.assertEqual(r["state"], "pending")
+        o.record_subtask_result("w", "b", 2)
+        o.record_subtask_result("w", "c", 3)
+        self.assertTrue(o.is_workload_completed("w"))
+        agg = o.get_aggregated_results("w")
+        self.assertEqual(agg["result"], [2, 3])
+        self.assertEqual(agg["skipped"], ["a"])
+        with self.assertRaisesRegex(ValueError, "has no run to record a result for"):
+            o.record_subtask_result("w", "c", 3)
+
+    def test_place_reassign(self):
+        fleet = json.load(open(HETERO))["workers"]
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w", {"subtasks": {"gen": {
+            "requirements": {"test_type": "nlp_text_generation", "required_backend": "cuda"},
+            "recovery": {"strategy": "reassign", "max_attempts": 20}}}})
+        o.estimate_durations("w", fleet)
+        self.assertLess(o.critical_path_details("w")["length_s"], 60)
+        tried = []
+        for _ in range(8):   # the fleet's eight CUDA workers
+            w = o.place_subtask("w", "gen", fleet)
+            self.assertTrue(w.startswith("gpu_"))
+            self.assertNotIn(w, tried)
+            tried.append(w)
+            self.assertEqual(o.record_subtask_result("w", "gen", None, success=False,
+                                                     worker_id=w)["recovery"], "reassign")
+        self.assertIsNone(o.place_subtask("w", "gen", fleet))
+        self.assertTrue(o.is_workload_failed("w"))
+        self.assertEqual(o.get_aggregated_results("w")["lost"], ["gen"])
+        s.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
