@@ -1,0 +1,132 @@
+/*
+ * bench_orch.c -- issue 20's placement cost: per subtask, the orchestrator's
+ * orch_place + orch_record next to one bare sched_select of the same
+ * workload on the same fleet (goal: at most 2x).  A measurement, never a
+ * test.
+ *
+ *   bench_orch [--plugin PATH] [--workers 512] [--subtasks 2000] [--schedulers a,b]
+ *
+ * The graph is `subtasks` independent subtasks (their requirements a
+ * rotating mix), so every one is ready; orch_ready is timed apart, once
+ * per round as a host calls it per wave of ready work.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleetgen.h"
+#include "host.h"
+#include "orch.h"
+#include "scheduler.h"
+
+static const char *const kinds[] = {
+	"{\"test_type\": \"vision_image_classification\", \"minimum_memory\": 2, \"expected_duration\": 30}",
+	"{\"test_type\": \"nlp_text_generation\", \"minimum_memory\": 4, \"expected_duration\": 60}",
+	"{\"test_type\": \"audio_speech\", \"minimum_memory\": 1, \"expected_duration\": 20}",
+	"{\"test_type\": \"embedding_text\", \"minimum_memory\": 1, \"expected_duration\": 10}",
+};
+
+static char *graph_text(uint32_t n)
+{
+	size_t cap = (size_t)n * 160 + 64, len = 0;
+	char *t = malloc(cap);
+
+	len += (size_t)snprintf(t + len, cap - len, "{\"name\": \"bench\", \"subtasks\": {");
+	for (uint32_t i = 0; i < n; i++)
+		len += (size_t)snprintf(t + len, cap - len, "%s\"s%u\": {\"requirements\": %s}",
+		                        i ? "," : "", i, kinds[i % 4]);
+	snprintf(t + len, cap - len, "}}");
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	const char *plugin = NULL, *scheds = "hardware-aware,round-robin";
+	uint32_t nw = 512, ns = 2000;
+	shim_host *h = host_new("bench", LBS_LOG_ERROR);
+	char err[1024], *text, *list, *name, *save = NULL;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--plugin"))
+			plugin = argv[i + 1];
+		else if (!strcmp(argv[i], "--workers"))
+			nw = (uint32_t)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--subtasks"))
+			ns = (uint32_t)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--schedulers"))
+			scheds = argv[i + 1];
+		else {
+			fprintf(stderr, "bench_orch: unknown option %s\n", argv[i]);
+			return 1;
+		}
+	}
+	genfleet f = genfleet_make(nw, 2, 42);
+	text = graph_text(ns);
+	list = strdup(scheds);
+	printf("%-16s %8s %9s %14s %14s %7s %14s\n", "scheduler", "workers", "subtasks",
+	       "select ns", "place ns", "ratio", "ready ns/sub");
+	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		shim_sched *s;
+		orch *o;
+		uint32_t idx[1], w, *ready = malloc(ns * sizeof *ready);
+		const char *ids[1];
+		char reason[256];
+		uint64_t t0, t_sel = 0, t_place = 0, t_ready;
+		uint32_t rounds = 5, placed = 0;
+		uint64_t warm_sel = 0, warm_place = 0;
+
+		if (sched_open(h, plugin, name, NULL, 0, &s, err, sizeof err) != LBS_OK) {
+			fprintf(stderr, "bench_orch: %s\n", err);
+			return 1;
+		}
+		/* Round 0 warms caches and the scheduler's state; it is not counted. */
+		for (uint32_t r = 0; r <= rounds; r++) {
+			if (r == 1)
+				warm_sel = t_sel, warm_place = t_place, placed = 0;
+			if (!(o = orch_load(text, strlen(text), "bench", NULL, 1, err, sizeof err))) {
+				fprintf(stderr, "bench_orch: %s\n", err);
+				return 1;
+			}
+			/* One bare select per subtask: the reference. */
+			t0 = now_ns();
+			for (uint32_t i = 0; i < ns; i++) {
+				lbs_selection sel = {.struct_size = sizeof sel, .capacity = 1,
+				                     .indices = idx, .ids = ids, .reason = reason,
+				                     .reason_len = sizeof reason};
+				sched_select(s, orch_workload(o, i), (const lbs_worker *const *)f.workers,
+				             f.n, &sel, NULL);
+			}
+			t_sel += now_ns() - t0;
+			/* The orchestrator: place and record each. */
+			t0 = now_ns();
+			for (uint32_t i = 0; i < ns; i++) {
+				orch_result res = {1, 1.0, NULL, 1};
+				if (orch_place(o, i, s, (const lbs_worker *const *)f.workers, f.n, &w,
+				               NULL) == LBS_OK) {
+					orch_record(o, i, &res, err, sizeof err);
+					placed++;
+				}
+			}
+			t_place += now_ns() - t0;
+			orch_free(o);
+		}
+		t_sel -= warm_sel;
+		t_place -= warm_place;
+		o = orch_load(text, strlen(text), "bench", NULL, 1, err, sizeof err);
+		t0 = now_ns();
+		orch_ready(o, 0, ready, ns);
+		t_ready = now_ns() - t0;
+		orch_free(o);
+		printf("%-16s %8u %9u %14.0f %14.0f %7.2f %14.1f%s\n", name, f.n, ns,
+		       (double)t_sel / (rounds * (double)ns), (double)t_place / (rounds * (double)ns),
+		       (double)t_place / (double)t_sel, (double)t_ready / ns,
+		       placed == rounds * ns ? "" : "  (some found no worker)");
+		free(ready);
+		sched_close(s);
+	}
+	free(list);
+	free(text);
+	genfleet_free(&f);
+	host_free(h);
+	return 0;
+}
