@@ -89,6 +89,16 @@ for s in retry reassign skip alternate checkpoint; do
 	pycheck "$tmp/out" 'all(l["completed"] for l in L[:4])' 'sum(l["failures"] for l in L[:4]) > 0' \
 		'all(l["placements"] >= l["subtasks"] for l in L[:4])'
 done
+# The first graph's timeline: a self-contained page, one bar per run.
+expect_rc 0 gsim --seed 5 --fail-rate 0.1 --report "$tmp/t.html"
+has "$tmp/t.html" '<svg data-chart="gantt"'
+has "$tmp/t.html" 'url(#fail)'
+lacks "$tmp/t.html" '<script'
+n_runs=$(grep -o '<rect x=' "$tmp/t.html" | wc -l)
+want=$(python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).readline()); print(l["placements"])' "$tmp/out")
+if [ "$n_runs" = "$want" ]; then ok; else bad "timeline has $n_runs bars, the first graph $want runs"; fi
+expect_rc 1 gsim --report "$tmp/no/such/dir/t.html"
+has "$tmp/err" "$tmp/no/such/dir/t.html: cannot write"
 expect_rc 1 gsim --strategy pray
 has "$tmp/err" "--strategy must be one of retry, reassign, skip, alternate, checkpoint, got 'pray'"
 expect_rc 1 gsim --fail-rate 2

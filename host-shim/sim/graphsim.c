@@ -24,6 +24,7 @@
  */
 #include "graphsim.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include "file.h"
 #include "host.h"
 #include "orch.h"
+#include "report.h"
 #include "rng.h"
 #include "scheduler.h"
 #include "truth.h"
@@ -46,7 +48,7 @@
 #define EXIT_REFUSED 2
 
 typedef struct gopts {
-	const char *graphs, *workers, *truth, *scheduler, *config, *plugin;
+	const char *graphs, *workers, *truth, *scheduler, *config, *plugin, *report;
 	uint64_t seed;
 	double fail_rate; /* < 0: the truth's */
 	int strategy;     /* -1: the graphs' own */
@@ -63,6 +65,9 @@ typedef struct gctx {
 	double fail_rate;
 	double *luck;        /* per subtask: exp(sigma z) */
 	uint32_t *tries;     /* per subtask: runs started */
+	report_bar *bars;    /* the first graph's runs, for --report */
+	size_t n_bars, cap_bars;
+	int keep_bars, bars_failed;
 } gctx;
 
 static const char *prog;
@@ -73,7 +78,7 @@ static void usage(FILE *f)
 	        "usage: %s simulate --graphs GRAPHS.jsonl --workers FLEET.json --truth TRUTH.json\n"
 	        "         [--scheduler NAME] [--config FILE] [--plugin PATH] [--seed S]\n"
 	        "         [--fail-rate P] [--strategy retry|reassign|skip|alternate|checkpoint]\n"
-	        "         [--max-attempts N]\n",
+	        "         [--max-attempts N] [--report TIMELINE.html]\n",
 	        prog);
 }
 
@@ -90,6 +95,7 @@ static int parse(int argc, char **argv, gopts *o)
 		{"fail-rate", required_argument, NULL, 'f'},
 		{"strategy", required_argument, NULL, 'r'},
 		{"max-attempts", required_argument, NULL, 'm'},
+		{"report", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -113,6 +119,7 @@ static int parse(int argc, char **argv, gopts *o)
 		case 's': o->scheduler = optarg; break;
 		case 'c': o->config = optarg; break;
 		case 'p': o->plugin = optarg; break;
+		case 'R': o->report = optarg; break;
 		case 'S':
 			o->seed = strtoull(optarg, &end, 10);
 			if (!*optarg || *end || *optarg == '-') {
@@ -217,6 +224,87 @@ static void sim_done(void *ctx, const orch *o, uint32_t i, uint32_t w, double st
 	                   .expected_duration_s = wl->est_duration_s};
 	/* A scheduler that does not learn says so; nothing to do then. */
 	(void)sched_report(g->s, &out);
+	if (g->keep_bars) {
+		if (g->n_bars == g->cap_bars) {
+			size_t cap = g->cap_bars ? 2 * g->cap_bars : 64;
+			report_bar *p = realloc(g->bars, cap * sizeof *p);
+			if (!p) {
+				g->bars_failed = 1;
+				return;
+			}
+			g->bars = p;
+			g->cap_bars = cap;
+		}
+		/* lane holds the worker until the lanes are known */
+		g->bars[g->n_bars++] = (report_bar){w, orch_id(o, i), start, finish, ok,
+		                                    orch_on_critical_path(o, i)};
+	}
+}
+
+/* qsort's order for bars: by worker (the lane field still holds it), then start. */
+static int by_worker_start(const void *pa, const void *pb)
+{
+	const report_bar *a = pa, *b = pb;
+	if (a->lane != b->lane)
+		return a->lane < b->lane ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start ? 1 : 0;
+}
+
+#define MAX_ROWS 64 /* rows per worker in the timeline: its runs at once */
+
+/* The first graph's timeline: a worker runs `capacity` subtasks at once,
+ * so each worker it used gets as many rows as it ran at once, each run the
+ * first row free at its start. */
+static int write_timeline(gctx *g, const char *path, const char *title, double makespan,
+                          char *err, size_t errlen)
+{
+	const char **names = calloc(g->n_bars + 1, sizeof *names);
+	char (*labels)[160] = calloc(g->n_bars + 1, sizeof *labels);
+	uint32_t n_lanes = 0;
+	FILE *f;
+	int rc = -1;
+
+	if (!names || !labels || g->bars_failed) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	qsort(g->bars, g->n_bars, sizeof *g->bars, by_worker_start);
+	for (size_t k = 0; k < g->n_bars;) {
+		uint32_t w = g->bars[k].lane, rows = 0, first = n_lanes;
+		double end[MAX_ROWS];
+		for (; k < g->n_bars && g->bars[k].lane == w; k++) {
+			uint32_t r = 0;
+			while (r < rows && end[r] > g->bars[k].start + 1e-9)
+				r++;
+			if (r == rows) {
+				if (rows == MAX_ROWS)
+					r = rows - 1; /* more at once than rows: they overlap */
+				else {
+					snprintf(labels[n_lanes], sizeof labels[0], "%s%s", g->workers[w]->id,
+					         rows ? " \xc2\xb7" : "");
+					names[n_lanes] = labels[n_lanes];
+					n_lanes++;
+					rows++;
+				}
+			}
+			end[r] = g->bars[k].finish;
+			g->bars[k].lane = first + r;
+		}
+	}
+	if (!(f = fopen(path, "w"))) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = report_gantt_html(f, title, names, n_lanes, g->bars, g->n_bars, makespan, err,
+	                       errlen);
+	if (fclose(f) && !rc) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		rc = -1;
+	}
+out:
+	free(names);
+	free(labels);
+	return rc;
 }
 
 /* Upward ranks from `cost` (per subtask), into rank. */
@@ -448,9 +536,18 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 		orch_set_recovery(o, op->strategy, op->max_attempts);
 	h = heft(g, o);
 	b = cp_bound(g, o);
+	g->keep_bars = op->report && g->graph == 0;
 	if (orch_estimate(o, g->s, (const lbs_worker *const *)g->workers, g->n) ||
 	    orch_drive(o, g->s, g->workers, g->n, &x, &r, err, errlen))
 		goto out;
+	if (g->keep_bars) {
+		char title[800];
+		g->keep_bars = 0;
+		snprintf(title, sizeof title, "%s: makespan %.1f s (HEFT %.1f s, bound %.1f s)",
+		         orch_name(o)[0] ? orch_name(o) : where, r.makespan_s, h, b);
+		if (write_timeline(g, op->report, title, r.makespan_s, err, errlen))
+			goto out;
+	}
 	{
 		cJSON *l = cJSON_CreateObject();
 		char *text;
@@ -560,6 +657,7 @@ out:
 	}
 	free(g.luck);
 	free(g.tries);
+	free(g.bars);
 	sched_close(g.s);
 	host_free(h);
 	arena_free(a);

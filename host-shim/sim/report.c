@@ -1136,3 +1136,77 @@ int report_html(FILE *out, const cJSON *result, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/* ---- a graph's timeline (issue 20) --------------------------------------- */
+
+int report_gantt_html(FILE *out, const char *title, const char *const *lanes, uint32_t n_lanes,
+                      const report_bar *bars, size_t n, double makespan_s, char *err,
+                      size_t errlen)
+{
+	const double left = 150, right = 24, top = 14, lane_h = 22, w = 1000;
+	double h = top + n_lanes * lane_h + 48, hi = makespan_s;
+	scale sx;
+
+	if (!out) {
+		snprintf(err, errlen, "no output stream");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bars[i].lane >= n_lanes) {
+			snprintf(err, errlen, "bar %zu: lane %u out of range", i, bars[i].lane);
+			return -1;
+		}
+		if (bars[i].finish > hi)
+			hi = bars[i].finish;
+	}
+	sx = scale_fit(0, hi > 0 ? hi : 1, left, w - right, 0, 1);
+	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	             "<title>lbsched workload graph timeline</title>\n<style>%s</style></head>\n"
+	             "<body><main>\n<h1>", css);
+	esc(out, title);
+	fputs("</h1>\n", out);
+	section(out, "timeline", "Timeline: subtasks per worker");
+	fputs("<p class=\"how\">One row per worker, and more (marked \xc2\xb7) for the runs it "
+	      "had at once; one bar per run of a subtask, from its start to its end in simulated "
+	      "seconds. Critical-path subtasks are red; a hatched bar is a "
+	      "run that failed and was recovered by its strategy. Hover a bar for its subtask and "
+	      "times.</p>\n<div class=\"legend\">", out);
+	legend_box(out, palette[6], "on the critical path");
+	legend_box(out, palette[1], "other subtasks");
+	fputs("<span class=\"key\"><i class=\"sw hatch\"></i>failed run</span></div>\n"
+	      "<div class=\"scroll\">", out);
+	svg_open(out, "gantt", w, h, "subtasks per worker over time", NULL);
+	fputs("<defs><pattern id=\"fail\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+	      "patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#999\"/>"
+	      "</pattern></defs>", out);
+	axis_x(out, &sx, top + n_lanes * lane_h, top, "simulated time (s)");
+	for (uint32_t l = 0; l < n_lanes; l++) {
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 6,
+		        top + l * lane_h + lane_h * 0.65);
+		esc_cut(out, lanes[l], 22);
+		fputs("</text>", out);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const report_bar *b = &bars[i];
+		double x0 = at(&sx, b->start), x1 = at(&sx, b->finish);
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+		             "fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.5\"><title>",
+		        x0, top + b->lane * lane_h + 3, x1 - x0 > 0.5 ? x1 - x0 : 0.5, lane_h - 6,
+		        !b->ok ? "url(#fail)" : b->critical ? palette[6] : palette[1]);
+		esc(out, b->label);
+		fprintf(out, " on ");
+		esc(out, lanes[b->lane]);
+		fprintf(out, ": %.1f to %.1f s%s</title></rect>", b->start, b->finish,
+		        b->ok ? "" : " (failed)");
+	}
+	fputs("</svg></div></section>\n<footer>Written by lbsched-shim simulate --graphs. One "
+	      "self-contained file: no scripts, nothing loaded from the network.</footer>\n"
+	      "</main></body></html>\n", out);
+	if (fflush(out) || ferror(out)) {
+		snprintf(err, errlen, "writing the report: %s",
+		         errno ? strerror(errno) : "write error");
+		return -1;
+	}
+	return 0;
+}

@@ -8,6 +8,7 @@
 #define LBS_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -25,5 +26,24 @@
  * Thread rule: none; the result is only read.
  */
 int report_html(FILE *out, const cJSON *result, char *err, size_t errlen);
+
+/* One run of a subtask on a worker, for a graph's timeline. */
+typedef struct report_bar {
+	uint32_t lane;      /* index into lanes */
+	const char *label;  /* the subtask */
+	double start, finish;
+	int ok;             /* 0: the run failed */
+	int critical;       /* on the critical path */
+} report_bar;
+
+/*
+ * A workload graph's timeline (simulate --graphs --report): one lane per
+ * worker, one bar per run, critical-path subtasks and failed runs marked,
+ * on the same self-contained page style as report_html.  title and labels
+ * are escaped.  0, or -1 with err (bad lane index, write error).
+ */
+int report_gantt_html(FILE *out, const char *title, const char *const *lanes, uint32_t n_lanes,
+                      const report_bar *bars, size_t n, double makespan_s, char *err,
+                      size_t errlen);
 
 #endif
