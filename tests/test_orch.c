@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "orch.h"
@@ -77,14 +76,13 @@ static void test_validation(void)
 	          "loaded");
 }
 
-/* 100,000 subtasks are refused by their count, before any is converted. */
+/* 100,000 subtasks are refused by their count, before any is converted:
+ * the bound is the count, checked right after the parse (no timing). */
 static void test_oversized(void)
 {
 	const uint32_t n = 100000;
 	size_t cap = (size_t)n * 48 + 64, len = 0;
 	char *text = malloc(cap);
-	clock_t t0;
-	double secs;
 
 	len += (size_t)snprintf(text + len, cap - len, "{\"subtasks\": {");
 	len += (size_t)snprintf(text + len, cap - len, "\"s0\": {\"dependencies\": []}");
@@ -92,13 +90,8 @@ static void test_oversized(void)
 		len += (size_t)snprintf(text + len, cap - len, ",\"s%u\": {\"dependencies\": [\"s%u\"]}",
 		                        i, i - 1);
 	len += (size_t)snprintf(text + len, cap - len, "}}");
-	t0 = clock();
 	CHECK_STR(refusal(text),
 	          "g.json: field 'subtasks': 100000 subtasks, more than the 10000 a graph may have");
-	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-	/* Bounded: one parse, no per-subtask work (a generous bound for
-	 * sanitizers; the refusal itself is the check above). */
-	CHECK(secs < 10.0);
 	free(text);
 }
 
