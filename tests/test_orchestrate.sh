@@ -65,6 +65,11 @@ expect_rc 1 "$shim" orchestrate --plugin "$plugin" --workers "$fleet" --graph
 has "$tmp/err" "orchestrate: option '--graph' needs a value"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/nope.json" --workers "$fleet"
 has "$tmp/err" "$tmp/nope.json"
+# Unknown fields are warnings, as in any record, never silently dropped.
+printf '{"subtasks": {"a": {"colour": "red", "requirements": {"flavour": 1}}}}' > "$tmp/warn.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/warn.json" --workers "$fleet"
+has "$tmp/err" "warning: $tmp/warn.json: subtask 'a': unknown field 'colour' ignored"
+has "$tmp/err" "warning: $tmp/warn.json: subtask 'a': requirements: unknown field 'flavour' ignored"
 # 100,000 subtasks: refused by their count.
 python3 -c 'import json; print(json.dumps({"subtasks": {"s%d" % i: {} for i in range(100000)}}))' > "$tmp/huge.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/huge.json" --workers "$fleet"

@@ -176,6 +176,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	size_t config_len = 0, fleet_len, graph_len;
 	char err[1024];
 	conv_warns warns = {0, 0};
+	orch_warn ow = {warn, NULL, &warns};
 	orch *o = NULL;
 	orch_drive_result res;
 	plan_ctx pc = {NULL, 0};
@@ -198,7 +199,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		    conv_fleet(&c, fleet, fleet_len, op.workers, &workers, &n))
 			goto bad;
 	}
-	if (!(o = orch_load(graph, graph_len, op.graph, &warns, 1, err, sizeof err)) ||
+	if (!(o = orch_load(graph, graph_len, op.graph, &ow, 1, err, sizeof err)) ||
 	    orch_check_fleet(o, (const lbs_worker *const *)workers, n, err, sizeof err))
 		goto bad;
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &s, err, sizeof err);

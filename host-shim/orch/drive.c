@@ -102,7 +102,7 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 	if (!(d.slot = calloc(total + 1, sizeof *d.slot)))
 		goto oom;
 	for (;;) {
-		uint32_t nr, placed = 0;
+		uint32_t nr;
 		double next = INFINITY;
 		int done;
 
@@ -120,7 +120,6 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			if (st != LBS_OK)
 				continue; /* waits for a worker to free up, or is lost */
 			out->placements++;
-			placed++;
 			sl = first_slot(&d, w);
 			r.task = i;
 			r.worker = w;
@@ -145,7 +144,6 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 				goto oom;
 			show_load(&d, workers[w], w, now);
 		}
-		(void)placed;
 		done = orch_completed(o);
 		if (done && !d.n)
 			break;

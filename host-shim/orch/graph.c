@@ -314,11 +314,12 @@ static int check_acyclic(orch *o, char *err, size_t errlen)
 	return rc;
 }
 
-orch *orch_load(const char *text, size_t len, const char *file, conv_warns *warns,
+orch *orch_load(const char *text, size_t len, const char *file, const orch_warn *warn,
                 uint64_t seed, char *err, size_t errlen)
 {
 	orch *o = calloc(1, sizeof *o);
-	conv_ctx c = {NULL, NULL, NULL, err, errlen, warns};
+	conv_ctx c = {NULL, warn ? warn->fn : NULL, warn ? warn->ctx : NULL, err, errlen,
+	              warn ? warn->warns : NULL};
 	cJSON *root = NULL, *subs, **objs = NULL;
 	const char *s;
 	orch_recovery dflt = {ORCH_RETRY, 5, 1.0, 30.0, 0.5};

@@ -64,16 +64,24 @@ enum orch_strategy {
 enum orch_agg { ORCH_AGG_CONCAT = 0, ORCH_AGG_MERGE, ORCH_AGG_SUM, ORCH_AGG_AVERAGE,
 	        ORCH_AGG_MAX, ORCH_AGG_MIN };
 
+/* Where warnings go (unknown fields, as for any record of convert.h). */
+typedef struct orch_warn {
+	conv_warn_fn fn;
+	void *ctx;
+	conv_warns *warns; /* may be NULL */
+} orch_warn;
+
 /*
  * Parse and validate a graph document (`len` bytes; `file` names it in
  * messages).  Refused with one line: not JSON, a bad or unknown-typed
  * field, a duplicate or empty subtask id, a dependency on a subtask the
  * graph lacks, a cycle (naming a subtask on it), more than
  * ORCH_MAX_SUBTASKS subtasks or ORCH_MAX_EDGES dependencies, "skip" on a
- * critical subtask.  `warns` may be NULL.  `seed` drives the backoff
+ * critical subtask, "alternate" without alternates.  Unknown fields are
+ * warnings through `warn` (NULL: not shown).  `seed` drives the backoff
  * jitter.  NULL with err set, or the orch.
  */
-orch *orch_load(const char *text, size_t len, const char *file, conv_warns *warns,
+orch *orch_load(const char *text, size_t len, const char *file, const orch_warn *warn,
                 uint64_t seed, char *err, size_t errlen);
 void orch_free(orch *o);
 
@@ -130,7 +138,8 @@ uint32_t orch_critical_path(const orch *o, uint32_t *out, uint32_t cap, double *
 uint32_t orch_ready(orch *o, double now, uint32_t *out, uint32_t cap);
 
 /*
- * Place ready subtask i: one sched_select with its current requirements,
+ * Place ready subtask i (ready as orch_ready says at the caller's clock;
+ * this call does not look at the clock): one sched_select with its current requirements,
  * the workers it failed on (reassign) as exclude_ids, and priority raised
  * by one on the critical path.  LBS_OK with the chosen worker's index in
  * *worker (the subtask is then running), LBS_NO_WORKER (still pending), or

@@ -509,7 +509,8 @@ static void warn(void *ctx, const char *msg)
 static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, const char *where,
                      conv_warns *warns, double sums[4], char *err, size_t errlen)
 {
-	orch *o = orch_load(line, len, where, warns, g->seed + g->graph, err, errlen);
+	orch_warn ow = {warn, NULL, warns};
+	orch *o = orch_load(line, len, where, &ow, g->seed + g->graph, err, errlen);
 	orch_drive_result r;
 	uint32_t n;
 	double h, b;
