@@ -14,6 +14,7 @@
 #include "convert.h"
 #include "orch.h"
 #include "scheduler.h"
+#include "textbuf.h"
 #include "lbsched_py.h"
 
 #define LBSPY_EXPORT __attribute__((visibility("default")))
@@ -40,15 +41,34 @@ static int find(lbspy_orch *o, const char *id, char *err, size_t errlen)
 	return i;
 }
 
-LBSPY_EXPORT int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out,
-                                char *err, size_t errlen)
+/* Warnings as lines of one text, for the package to raise as UserWarning. */
+static void warn_lines(void *ctx, const char *msg)
 {
+	textbuf *t = ctx;
+	if (t->len)
+		textbuf_write(t, "\n", 1);
+	textbuf_write(t, msg, strlen(msg));
+}
+
+LBSPY_EXPORT int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out,
+                                char **warnings, char *err, size_t errlen)
+{
+	textbuf tb = {0};
+	conv_warns cw = {0, 0};
+	orch_warn w = {warn_lines, &tb, &cw};
+
+	if (warnings)
+		*warnings = NULL;
 	if (!graph_json || !out) {
 		snprintf(err, errlen, "lbsched: no graph");
 		return LBSPY_EINPUT;
 	}
-	*out = orch_load(graph_json, strlen(graph_json), name ? name : "workload", NULL, 1, err,
+	*out = orch_load(graph_json, strlen(graph_json), name ? name : "workload", &w, 1, err,
 	                 errlen);
+	if (warnings && *out && tb.p && !tb.failed)
+		*warnings = tb.p;
+	else
+		textbuf_free(&tb);
 	return *out ? LBSPY_OK : LBSPY_EINPUT;
 }
 

@@ -115,7 +115,8 @@ void lbspy_free(void *p);
  * MultiDeviceOrchestrator: one graph per handle, JSON text in and out.
  *
  * lbspy_orch_new: graph_json a graph document; `name` names it in
- * messages.  lbspy_orch_ready: *out = [{"subtask_id", "critical_path",
+ * messages; *warnings (may be NULL) the warnings (unknown fields), one a
+ * line, or NULL for none: free with lbspy_free.  lbspy_orch_ready: *out = [{"subtask_id", "critical_path",
  * "upward_rank", "est_s", "attempts"}, ...] in the documented order.
  * lbspy_orch_place: one select through h's scheduler over workers_json
  * (conv_fleet's input); *out = {"status": "ok"|"no_worker", "worker"}.
@@ -127,8 +128,8 @@ void lbspy_free(void *p);
  * lbspy_orch_estimate: estimates from h's scheduler on workers_json.
  */
 typedef struct orch lbspy_orch;
-int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out, char *err,
-                   size_t errlen);
+int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out,
+                   char **warnings, char *err, size_t errlen);
 void lbspy_orch_free(lbspy_orch *o);
 int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *err, size_t errlen);
 int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, const char *workers_json,

@@ -81,6 +81,8 @@ class OriginalFlow(unittest.TestCase):
                                                    "b": {"dependencies": ["a"]}}})
         with self.assertRaises(KeyError):
             o.get_ready_subtasks("never")
+        with self.assertWarnsRegex(UserWarning, "^w: subtask 'a': unknown field 'model' ignored$"):
+            o.register_workload("w", {"subtasks": {"a": {"model": "bert"}}})
 
     def test_failure_recovery(self):
         g = {"aggregation_method": "concat", "subtasks": {

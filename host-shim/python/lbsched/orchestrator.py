@@ -16,12 +16,13 @@ import ctypes
 import json
 import threading
 import time
+import warnings
 
 from . import _lib, _raise, _take, _document, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
-_lib.lbspy_orch_new.argtypes = [_cp, _cp, _outp, _cp, _sz]
+_lib.lbspy_orch_new.argtypes = [_cp, _cp, _outp, _outp, _cp, _sz]
 _lib.lbspy_orch_free.argtypes = [_vp]
 _lib.lbspy_orch_free.restype = None
 _lib.lbspy_orch_ready.argtypes = [_vp, _d, _outp, _cp, _sz]
@@ -72,14 +73,19 @@ class MultiDeviceOrchestrator(object):
 
     def register_workload(self, workload_id, config):
         """Validate the graph (cycles, missing dependencies, fields: a
-        ValueError naming the subtask) and register it."""
+        ValueError naming the subtask) and register it.  Unknown fields
+        are UserWarnings."""
         text = config if isinstance(config, str) else json.dumps(config)
         err = ctypes.create_string_buffer(_ERRLEN)
         h = ctypes.c_void_p()
+        w = ctypes.c_void_p()
         code = _lib.lbspy_orch_new(text.encode("utf-8"), str(workload_id).encode("utf-8"),
-                                   ctypes.byref(h), err, _ERRLEN)
+                                   ctypes.byref(h), ctypes.byref(w), err, _ERRLEN)
         if code != _OK:
             _raise(code, err)
+        if w.value:
+            for line in _take(w).splitlines():
+                warnings.warn(line, UserWarning, stacklevel=2)
         with self._lock:
             old = self._w.pop(workload_id, None)
             if old:
