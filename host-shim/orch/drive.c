@@ -185,6 +185,10 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			}
 		}
 	}
+	/* Leave the fleet idle, as the run found it: a host estimating the
+	 * next graph on these workers must not see this one's last load. */
+	for (uint32_t w = 0; w < n; w++)
+		show_load(&d, workers[w], w, now);
 	out->completed = orch_completed(o);
 	rc = 0;
 	goto out;
