@@ -65,6 +65,10 @@ static void test_validation(void)
 	               "'alternate' needs 'alternates'");
 	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"max_attempts\": 0}}}}"),
 	               "field 'recovery.max_attempts'");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"max_attempts\": 2.5}}}}"),
+	               "field 'recovery.max_attempts': must be a whole number of runs, got 2.5");
+	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"priority\": 9}}}"),
+	               "g.json: subtask 'a': field 'priority'");
 	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"subtask_id\": \"a\"}, {\"subtask_id\": \"a\"}]}"),
 	               "g.json: subtask 'a': appears twice in the graph");
 	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"dependencies\": []}]}"),
@@ -74,6 +78,12 @@ static void test_validation(void)
 	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {}},"), "g.json");
 	CHECK_STR(refusal("{\"subtasks\": {\"a\": {}, \"b\": {\"dependencies\": [\"a\"]}}}"),
 	          "loaded");
+	{
+		orch *o = load("{\"subtasks\": {\"a\": {\"priority\": 1, \"requirements\": "
+		               "{\"priority\": 4}, \"alternates\": [{\"priority\": 5}]}}}");
+		CHECK(o && orch_workload(o, 0)->priority == 1);
+		orch_free(o);
+	}
 }
 
 /* 100,000 subtasks are refused by their count, before any is converted:

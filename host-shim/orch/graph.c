@@ -4,6 +4,7 @@
  * criticality, alternates and recovery settings; then the checks that make
  * it a DAG a fleet can run.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,9 @@
 #include "eligible.h"
 #include "orch_int.h"
 
+/* "description" is for people and is not read. */
 static const char *const graph_keys[] = {"name", "aggregation_method", "subtasks", "recovery",
-                                         "workload_id", "description", NULL};
+                                         "description", NULL};
 static const char *const task_keys[] = {"subtask_id", "requirements", "dependencies",
                                         "criticality", "alternates", "recovery", "priority",
                                         "description", NULL};
@@ -84,6 +86,11 @@ static int read_recovery(conv_ctx *c, const char *where, const cJSON *obj, const
 	}
 	if ((got = conv_num(c, where, ro, "max_attempts", field, 1, 1000, NULL, 0, &d)) < 0)
 		return -1;
+	if (got && d != floor(d)) {
+		char f2[96];
+		snprintf(f2, sizeof f2, "%s.max_attempts", field);
+		return conv_fail(c, where, f2, "must be a whole number of runs, got %g", d);
+	}
 	if (got)
 		r->max_attempts = (uint32_t)d;
 	if ((got = conv_num(c, where, ro, "backoff_base_s", field, 0, 86400, "s", 0, &d)) < 0)
@@ -183,6 +190,18 @@ static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *ob
 			if (read_req(c, it, t->id, w2, &t->alt[k++]))
 				return -1;
 		}
+	}
+	{
+		/* A subtask's own priority (1 highest .. 5) overrides its
+		 * requirements' and its alternates'. */
+		double prio;
+		int got = conv_num(c, where, obj, "priority", NULL, 1, 5, NULL, 0, &prio);
+		if (got < 0)
+			return -1;
+		if (got && prio != floor(prio))
+			return conv_fail(c, where, "priority", "must be a whole number 1..5, got %g", prio);
+		for (uint32_t k = 0; got && k <= t->n_alt; k++)
+			(k ? &t->alt[k - 1] : &t->req)->priority = (uint32_t)prio;
 	}
 	t->rec = *dflt;
 	if (read_recovery(c, where, obj, NULL, &t->rec))
