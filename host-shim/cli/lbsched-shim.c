@@ -476,7 +476,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "simulate"))
 		return cmd_simulate(prog, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "orchestrate"))
-		return cmd_orchestrate(prog, argc - 2, argv + 2);
+		return cmd_orchestrate(prog, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "prefs"))
 		return cmd_prefs(prog, argc - 2, argv + 2);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);

@@ -59,7 +59,7 @@ static int parse(int argc, char **argv, orch_opts *o)
 	o->scheduler = "hardware-aware";
 	optind = 0; /* getopt's state is global; start over (0 resets it in glibc) */
 	opterr = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, ":", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
 		switch (c) {
 		case 'g': o->graph = optarg; break;
 		case 'w': o->workers = optarg; break;
@@ -69,16 +69,16 @@ static int parse(int argc, char **argv, orch_opts *o)
 		case 'h': usage(stdout); return 1;
 		case ':':
 			fprintf(stderr, "%s: orchestrate: option '%s' needs a value\n", prog,
-			        argv[optind - 2]);
+			        argv[optind - 1]);
 			return -1;
 		default:
-			fprintf(stderr, "%s: orchestrate: unknown option '%s'\n", prog, argv[optind - 2]);
+			fprintf(stderr, "%s: orchestrate: unknown option '%s'\n", prog, argv[optind - 1]);
 			usage(stderr);
 			return -1;
 		}
 	}
-	if (optind - 1 < argc) {
-		fprintf(stderr, "%s: orchestrate: unexpected argument '%s'\n", prog, argv[optind - 1]);
+	if (optind < argc) {
+		fprintf(stderr, "%s: orchestrate: unexpected argument '%s'\n", prog, argv[optind]);
 		return -1;
 	}
 	if (!o->graph || !o->workers) {

@@ -111,7 +111,7 @@ static int parse(int argc, char **argv, gopts *o)
 	o->strategy = -1;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, ":", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
 		switch (c) {
 		case 'g': o->graphs = optarg; break;
 		case 'w': o->workers = optarg; break;
@@ -159,17 +159,17 @@ static int parse(int argc, char **argv, gopts *o)
 		case 'h': usage(stdout); return 1;
 		case ':':
 			fprintf(stderr, "%s: simulate: option '%s' needs a value\n", prog,
-			        argv[optind - 2]);
+			        argv[optind - 1]);
 			return -1;
 		default:
 			fprintf(stderr, "%s: simulate: unknown option '%s' with --graphs\n", prog,
-			        argv[optind - 2]);
+			        argv[optind - 1]);
 			usage(stderr);
 			return -1;
 		}
 	}
-	if (optind - 1 < argc) {
-		fprintf(stderr, "%s: simulate: unexpected argument '%s'\n", prog, argv[optind - 1]);
+	if (optind < argc) {
+		fprintf(stderr, "%s: simulate: unexpected argument '%s'\n", prog, argv[optind]);
 		return -1;
 	}
 	if (!o->graphs || !o->workers || !o->truth) {
@@ -599,7 +599,21 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	lbs_status st;
 
 	prog = program;
-	if ((p = parse(argc, argv, &op)))
+	{
+		/* getopt wants the command's name first; simulate's options
+		 * come without it. */
+		char **av = malloc(((size_t)argc + 2) * sizeof *av);
+		if (!av) {
+			fprintf(stderr, "%s: simulate: out of memory\n", prog);
+			return EXIT_BAD_INPUT;
+		}
+		av[0] = (char *)"simulate";
+		memcpy(av + 1, argv, (size_t)argc * sizeof *av);
+		av[argc + 1] = NULL;
+		p = parse(argc + 1, av, &op);
+		free(av);
+	}
+	if (p)
 		return p > 0 ? 0 : EXIT_BAD_INPUT;
 	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
 		fprintf(stderr, "%s: simulate: out of memory\n", prog);
