@@ -64,8 +64,9 @@ static void usage(FILE *f)
 	        "         [--seed S] [--scheduler NAME] [--config FILE | --compare LIST]\n"
 	        "         [--warmup N] [--window N] [--plugin PATH] [--timing] [--quiet]\n"
 	        "         [--dump-tests OUT.jsonl] [--report OUT.html] [--json OUT.json]\n"
-	        "  LIST: comma-separated NAME or NAME=CONFIG.json; NAME is a scheduler or 'oracle'\n",
-	        prog);
+	        "  LIST: comma-separated NAME or NAME=CONFIG.json; NAME is a scheduler or 'oracle'\n"
+	        "  workload graphs: %s simulate --graphs GRAPHS.jsonl --help\n",
+	        prog, prog);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
