@@ -45,6 +45,15 @@ expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$
 pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 	'L[0]["critical_path_s"] == 5 + 20 + 90 + 5'
 
+# One worker that runs one thing at a time: independent subtasks wait at the
+# host while it is busy (its load is over the ceiling) and run one after another.
+printf '[{"worker_id": "solo", "supported_backends": ["cpu"], "available_memory": 16, "cpu_cores": 4, "capacity": 1}]' > "$tmp/solo.json"
+printf '{"subtasks": {"a": {"requirements": {"expected_duration": 10}}, "b": {"requirements": {"expected_duration": 20}}, "c": {"requirements": {"expected_duration": 30}}}}' > "$tmp/three.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/three.json" --workers "$tmp/solo.json" --scheduler round-robin
+pycheck "$tmp/out" '[l["subtask_id"] for l in L[1:4]] == ["c", "b", "a"]' \
+	'[(l["start_s"], l["finish_s"]) for l in L[1:4]] == [(0, 30), (30, 50), (50, 60)]' \
+	'L[4]["makespan_s"] == 60 and L[4]["placements"] == 3'
+
 # --- Bad input: one line naming the file and subtask.
 printf '{"subtasks": {"a": {"dependencies": ["b"]}, "b": {"dependencies": ["a"]}}}' > "$tmp/cycle.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/cycle.json" --workers "$fleet"
