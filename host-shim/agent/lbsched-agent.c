@@ -22,8 +22,10 @@
 
 static const char usage[] =
 	"usage: lbsched-agent detect [--explain] [COMMON]\n"
-	"       lbsched-agent run --file PATH [--interval S] [--once] [--mode OCTAL]\n"
-	"                         [--redetect S] [COMMON]\n"
+	"       lbsched-agent run --file PATH [--mode OCTAL] [RUN] [COMMON]\n"
+	"       lbsched-agent run --redis redis://HOST:PORT/PREFIX [--password-file F]\n"
+	"                         [--insecure-redis] [--ttl S] [RUN] [COMMON]\n"
+	"RUN: [--interval S] [--once] [--redetect S]\n"
 	"COMMON: [--id ID] [--root DIR] [--nvml LIBRARY]\n"
 	"  --id        the worker_id (default: the host name)\n"
 	"  --root      read DIR/proc and DIR/sys (env LBSCHED_AGENT_ROOT; tests)\n"
@@ -34,12 +36,18 @@ static const char usage[] =
 	"  --interval  seconds between samples, 0.1 to 3600 (default 1)\n"
 	"  --once      publish one sample, one interval after the start, and exit\n"
 	"  --mode      the file's permission bits (default 0644)\n"
+	"  --redis     keep the hash PREFIX" "fleet:ID current (default PREFIX lbsched:)\n"
+	"  --password-file  the Redis password (line 1), or user and password\n"
+	"              (lines 1 and 2); never on the command line\n"
+	"  --insecure-redis  allow a Redis off the loopback without a password\n"
+	"  --ttl       seconds a worker stays after its last sample (default 5;\n"
+	"              more than the interval)\n"
 	"  --redetect  seconds between capability detections (default 300)\n";
 
 typedef struct opts {
-	const char *cmd, *id, *file;
-	double interval, redetect;
-	int once, explain;
+	const char *cmd, *id, *file, *redis, *password_file;
+	double interval, redetect, ttl;
+	int once, explain, insecure;
 	mode_t mode;
 } opts;
 
@@ -78,6 +86,7 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 	o->interval = 1;
 	o->redetect = 300;
 	o->mode = 0644;
+	o->ttl = 5;
 	if (argc < 2)
 		return bad("%s", "a command is needed: detect or run");
 	o->cmd = argv[1];
@@ -99,9 +108,15 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 			o->once = 1;
 			continue;
 		}
+		if (!strcmp(a, "--insecure-redis") && run) {
+			o->insecure = 1;
+			continue;
+		}
 		if (!strcmp(a, "--id") || !strcmp(a, "--root") || !strcmp(a, "--nvml") ||
 		    (run && (!strcmp(a, "--file") || !strcmp(a, "--interval") ||
-		             !strcmp(a, "--mode") || !strcmp(a, "--redetect")))) {
+		             !strcmp(a, "--mode") || !strcmp(a, "--redetect") ||
+		             !strcmp(a, "--redis") || !strcmp(a, "--password-file") ||
+		             !strcmp(a, "--ttl")))) {
 			if (!v)
 				return bad("%s needs a value", a);
 			i++;
@@ -113,6 +128,13 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				env->nvml = v;
 			} else if (!strcmp(a, "--file")) {
 				o->file = v;
+			} else if (!strcmp(a, "--redis")) {
+				o->redis = v;
+			} else if (!strcmp(a, "--password-file")) {
+				o->password_file = v;
+			} else if (!strcmp(a, "--ttl")) {
+				if (number(a, v, 0.5, 86400, &o->ttl) < 0)
+					return 2;
 			} else if (!strcmp(a, "--interval")) {
 				if (number(a, v, 0.1, 3600, &o->interval) < 0)
 					return 2;
@@ -131,8 +153,13 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 		}
 		return bad("unknown option '%.40s' for this command", a);
 	}
-	if (!strcmp(o->cmd, "run") && !o->file)
-		return bad("%s", "run needs --file PATH");
+	if (!strcmp(o->cmd, "run") && !o->file == !o->redis)
+		return bad("%s", "run needs --file PATH or --redis URL, one of them");
+	if (o->redis && o->ttl <= o->interval)
+		return bad("%s", "--ttl must be more than --interval, or a worker would "
+		           "leave between two samples");
+	if (!o->redis && (o->password_file || o->insecure))
+		return bad("%s", "--password-file and --insecure-redis go with --redis");
 	return 0;
 }
 
@@ -230,7 +257,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 	ag_sink *sink = NULL;
 	ag_live lv;
 	cJSON *record = NULL;
-	char *last = NULL, err[1024];
+	char *last = NULL, err[1024], said[1024] = "";
 	int rc = 1, live = 0;
 	struct sigaction sa;
 
@@ -238,12 +265,19 @@ static int cmd_run(const ag_env *env, const opts *o)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (!c || !(sink = ag_sink_file(o->file, o->mode, err, sizeof err))) {
+	if (!c) {
 		fprintf(stderr, "lbsched-agent: out of memory\n");
 		goto out;
 	}
 	if (detect(env, o->id, c, &nv) < 0 || !(record = ag_record(c)))
 		goto out;
+	sink = o->redis ? ag_sink_redis(o->redis, o->password_file, o->insecure, o->ttl,
+	                                c->id, err, sizeof err)
+	                : ag_sink_file(o->file, o->mode, err, sizeof err);
+	if (!sink) {
+		fprintf(stderr, "lbsched-agent: %s\n", err);
+		goto out;
+	}
 	unsigned nv_gpus = 0;
 	for (unsigned i = 0; i < c->n_gpus; i++)
 		nv_gpus += !strcmp(c->gpus[i].source, "nvml");
@@ -277,8 +311,12 @@ static int cmd_run(const ag_env *env, const opts *o)
 			last = strdup(text);
 		}
 		cJSON_free(text);
-		if (r < 0)
+		/* an outage is said once, and its end, not every interval */
+		if (r < 0 && strcmp(err, said))
 			fprintf(stderr, "lbsched-agent: %s\n", err);
+		else if (r == 0 && said[0])
+			fprintf(stderr, "lbsched-agent: publishing again\n");
+		snprintf(said, sizeof said, "%s", r < 0 ? err : "");
 		if (o->once) {
 			rc = r < 0;
 			goto out;
