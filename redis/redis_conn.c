@@ -41,6 +41,13 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 		return -1;
 	}
 	p = url + 8;
+	/* user:password@host: refused without being echoed */
+	const char *at = memchr(p, '@', strcspn(p, "/"));
+	if (at) {
+		snprintf(err, n, "redis://...@%s: a password never goes in the address; "
+		         "give a password file", txt_show(show, sizeof show, at + 1));
+		return -1;
+	}
 	if (*p == '[') {
 		host = p + 1;
 		host_end = strchr(host, ']');
@@ -54,11 +61,6 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 		host = p;
 		p += strcspn(p, ":/");
 		host_end = p;
-	}
-	if (strchr(host, '@') && strchr(host, '@') < host_end) {
-		snprintf(err, n, "%s: a password never goes in the address; "
-		         "give a password file", txt_show(show, sizeof show, url));
-		return -1;
 	}
 	hl = (size_t)(host_end - host);
 	if (hl == 0 || hl >= sizeof t->host) {
