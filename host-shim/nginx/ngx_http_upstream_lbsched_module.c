@@ -1321,7 +1321,8 @@ static void
 ngx_http_upstream_lbsched_live_say(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_log_t *log, ngx_http_upstream_lbsched_said_t *said)
 {
-    char  *line, *next;
+    char   *line, *next, was[sizeof(lcf->live_said)];
+    size_t  len;
 
     if (ngx_strcmp(said->text, lcf->live_said) == 0) {
         return;
@@ -1332,18 +1333,19 @@ ngx_http_upstream_lbsched_live_say(ngx_http_upstream_lbsched_srv_conf_t *lcf,
                       "the live fleet is read again", &lcf->name);
     }
 
+    ngx_cpystrn((u_char *) was, (u_char *) lcf->live_said, sizeof(was));
     ngx_cpystrn((u_char *) lcf->live_said, (u_char *) said->text,
                 sizeof(lcf->live_said));
 
+    /* only the lines that were not said the round before */
     for (line = said->text; *line; line = next) {
-        next = strchr(line, '\n');
-        if (next) {
-            *next++ = '\0';
-        } else {
-            next = line + ngx_strlen(line);
+        len = strcspn(line, "\n");
+        next = line + len + (line[len] == '\n');
+        line[len] = '\0';
+        if (!strstr(was, line)) {
+            ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: upstream \"%V\": %s",
+                          &lcf->name, line);
         }
-        ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: upstream \"%V\": %s",
-                      &lcf->name, line);
     }
 }
 
