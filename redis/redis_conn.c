@@ -316,45 +316,28 @@ int rc_broken(const rc_conn *c)
 redisReply *rc_command(rc_conn *c, char *err, size_t n, const char *fmt, ...)
 {
 	va_list ap;
-	redisReply *r;
+	int r = REDIS_OK;
 
-	if (c->broken) {
-		snprintf(err, n, "%s: the connection failed earlier", c->where);
+	if (!c->broken) {
+		va_start(ap, fmt);
+		r = redisvAppendCommand(c->ctx, fmt, ap);
+		va_end(ap);
+	}
+	if (r != REDIS_OK) {
+		snprintf(err, n, "%s: out of memory", c->where);
 		return NULL;
 	}
-	va_start(ap, fmt);
-	r = redisvCommand(c->ctx, fmt, ap);
-	va_end(ap);
-	if (!r) {
-		io_error(c, err, n);
-		return NULL;
-	}
-	if (reply_error(c, r, err, n)) {
-		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
+	return rc_reply(c, err, n);
 }
 
 redisReply *rc_command_argv(rc_conn *c, char *err, size_t n, int argc, const char **argv,
                             const size_t *lens)
 {
-	redisReply *r;
-
-	if (c->broken) {
-		snprintf(err, n, "%s: the connection failed earlier", c->where);
+	if (rc_append_argv(c, argc, argv, lens) < 0 && !c->broken) {
+		snprintf(err, n, "%s: out of memory", c->where);
 		return NULL;
 	}
-	r = redisCommandArgv(c->ctx, argc, argv, lens);
-	if (!r) {
-		io_error(c, err, n);
-		return NULL;
-	}
-	if (reply_error(c, r, err, n)) {
-		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
+	return rc_reply(c, err, n);
 }
 
 int rc_append_argv(rc_conn *c, int argc, const char **argv, const size_t *lens)
