@@ -16,9 +16,11 @@
 #include "live.h"
 #include "nvml.h"
 #include "record.h"
+#include "rocm.h"
 #include "sink.h"
 
 #define DEFAULT_NVML "libnvidia-ml.so.1"
+#define DEFAULT_ROCM "librocm_smi64.so"
 
 static const char usage[] =
 	"usage: lbsched-agent detect [--explain] [COMMON]\n"
@@ -26,11 +28,13 @@ static const char usage[] =
 	"       lbsched-agent run --redis redis://HOST:PORT/PREFIX [--password-file F]\n"
 	"                         [--insecure-redis] [--ttl S] [RUN] [COMMON]\n"
 	"RUN: [--interval S] [--once] [--redetect S]\n"
-	"COMMON: [--id ID] [--root DIR] [--nvml LIBRARY]\n"
+	"COMMON: [--id ID] [--root DIR] [--nvml LIBRARY] [--rocm LIBRARY]\n"
 	"  --id        the worker_id (default: the host name)\n"
 	"  --root      read DIR/proc and DIR/sys (env LBSCHED_AGENT_ROOT; tests)\n"
 	"  --nvml      the NVML library to dlopen (env LBSCHED_AGENT_NVML;\n"
 	"              default " DEFAULT_NVML ")\n"
+	"  --rocm      the ROCm SMI library to dlopen (env LBSCHED_AGENT_ROCM;\n"
+	"              default " DEFAULT_ROCM ")\n"
 	"  --explain   say on stderr where each value came from\n"
 	"  --file      the fleet file to keep current (replaced atomically)\n"
 	"  --interval  seconds between samples, 0.1 to 3600 (default 1)\n"
@@ -113,6 +117,7 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 			continue;
 		}
 		if (!strcmp(a, "--id") || !strcmp(a, "--root") || !strcmp(a, "--nvml") ||
+		    !strcmp(a, "--rocm") ||
 		    (run && (!strcmp(a, "--file") || !strcmp(a, "--interval") ||
 		             !strcmp(a, "--mode") || !strcmp(a, "--redetect") ||
 		             !strcmp(a, "--redis") || !strcmp(a, "--password-file") ||
@@ -126,6 +131,8 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				env->root = v;
 			} else if (!strcmp(a, "--nvml")) {
 				env->nvml = v;
+			} else if (!strcmp(a, "--rocm")) {
+				env->rocm = v;
 			} else if (!strcmp(a, "--file")) {
 				o->file = v;
 			} else if (!strcmp(a, "--redis")) {
@@ -163,8 +170,10 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 	return 0;
 }
 
-/* Everything a record holds; the NVML handle stays open for sampling. */
-static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv)
+/* Everything a record holds; the NVML and ROCm SMI handles stay open for
+ * sampling. */
+static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
+                  ag_rocm **rocm)
 {
 	char err[1024], host[AG_NAME];
 
@@ -194,9 +203,17 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv)
 		listed = ag_nvml_detect(*nv, env, c);
 	else
 		ag_why(env, "NVML", "not used: %s", err);
-	ag_detect_accel(env, c, listed > 0);
+	if (!*rocm)
+		*rocm = ag_rocm_open(env->rocm, err, sizeof err);
+	unsigned amd = 0;
+	if (*rocm)
+		amd = ag_rocm_detect(*rocm, env, c);
+	else
+		ag_why(env, "ROCm SMI", "not used: %s", err);
+	ag_detect_accel(env, c, listed > 0, amd > 0);
 	ag_detect_browsers(env, c);
-	ag_why(env, "supported_backends", "cpu always; cuda when NVML lists a GPU");
+	ag_why(env, "supported_backends", "cpu always; cuda when NVML lists a GPU, rocm when "
+	       "ROCm SMI does");
 	ag_why(env, "has_gpu", "any GPU from NVML or /sys/class/drm");
 	return 0;
 }
@@ -205,6 +222,7 @@ static int cmd_detect(const ag_env *env, const opts *o)
 {
 	ag_caps *c = malloc(sizeof *c);
 	ag_nvml *nv = NULL;
+	ag_rocm *rocm = NULL;
 	cJSON *r = NULL;
 	char *text = NULL;
 	int rc = 1;
@@ -213,7 +231,7 @@ static int cmd_detect(const ag_env *env, const opts *o)
 		fprintf(stderr, "lbsched-agent: out of memory\n");
 		return 1;
 	}
-	if (detect(env, o->id, c, &nv) < 0)
+	if (detect(env, o->id, c, &nv, &rocm) < 0)
 		goto out;
 	if (!(r = ag_record(c)) || !(text = cJSON_Print(r))) {
 		fprintf(stderr, "lbsched-agent: out of memory\n");
@@ -230,6 +248,7 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(r);
 	ag_nvml_close(nv);
+	ag_rocm_close(rocm);
 	free(c);
 	return rc;
 }
@@ -254,6 +273,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 {
 	ag_caps *c = malloc(sizeof *c);
 	ag_nvml *nv = NULL;
+	ag_rocm *rocm = NULL;
 	ag_sink *sink = NULL;
 	ag_live lv;
 	cJSON *record = NULL;
@@ -269,7 +289,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 		fprintf(stderr, "lbsched-agent: out of memory\n");
 		goto out;
 	}
-	if (detect(env, o->id, c, &nv) < 0 || !(record = ag_record(c)))
+	if (detect(env, o->id, c, &nv, &rocm) < 0 || !(record = ag_record(c)))
 		goto out;
 	sink = o->redis ? ag_sink_redis(o->redis, o->password_file, o->insecure, o->ttl,
 	                                c->id, err, sizeof err)
@@ -278,10 +298,12 @@ static int cmd_run(const ag_env *env, const opts *o)
 		fprintf(stderr, "lbsched-agent: %s\n", err);
 		goto out;
 	}
-	unsigned nv_gpus = 0;
-	for (unsigned i = 0; i < c->n_gpus; i++)
+	unsigned nv_gpus = 0, amd_gpus = 0;
+	for (unsigned i = 0; i < c->n_gpus; i++) {
 		nv_gpus += !strcmp(c->gpus[i].source, "nvml");
-	ag_live_init(&lv, env, nv, nv_gpus);
+		amd_gpus += !strcmp(c->gpus[i].source, "rocm-smi");
+	}
+	ag_live_init(&lv, env, nv, nv_gpus, rocm, amd_gpus);
 	live = 1;
 	double next = now_s(), detected = next;
 	for (;;) {
@@ -292,7 +314,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 		if (now_s() - detected >= o->redetect) {
 			cJSON *fresh = NULL;
 			detected = now_s();
-			if (detect(env, o->id, c, &nv) == 0 && (fresh = ag_record(c))) {
+			if (detect(env, o->id, c, &nv, &rocm) == 0 && (fresh = ag_record(c))) {
 				cJSON_Delete(record);
 				record = fresh;
 			}
@@ -334,13 +356,14 @@ out:
 	free(last);
 	cJSON_Delete(record);
 	ag_nvml_close(nv);
+	ag_rocm_close(rocm);
 	free(c);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	ag_env env = {"", DEFAULT_NVML, NULL, NULL};
+	ag_env env = {"", DEFAULT_NVML, NULL, NULL, DEFAULT_ROCM};
 	opts o;
 	const char *e;
 
@@ -349,6 +372,8 @@ int main(int argc, char **argv)
 		env.root = e;
 	if ((e = getenv("LBSCHED_AGENT_NVML")) != NULL && *e)
 		env.nvml = e;
+	if ((e = getenv("LBSCHED_AGENT_ROCM")) != NULL && *e)
+		env.rocm = e;
 	env.path = getenv("PATH");
 	int r = parse(argc, argv, &o, &env);
 	if (r)
