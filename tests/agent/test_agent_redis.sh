@@ -59,6 +59,10 @@ lines "$tmp/err" 1
 bpid=$!
 for _ in $(seq 100); do [ "$(rcli exists t:fleet:w-b)" = 1 ] && break; sleep 0.1; done
 eq "two live" "$(decide_ids "$url")" "w-a w-b"
+# a key that went (a Redis restarted empty) gets its record again, not a bare load
+rcli del t:fleet:w-b >/dev/null
+for _ in $(seq 100); do [ "$(rcli hexists t:fleet:w-b record)" = 1 ] && break; sleep 0.1; done
+eq "record written again" "$(rcli hexists t:fleet:w-b record)" 1
 kill "$bpid"
 wait "$bpid"
 eq "exit on SIGTERM" "$?" 0
