@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlsym_fn.h"
 #include "rocm.h"
 
 typedef int rsret;
@@ -29,14 +30,6 @@ struct ag_rocm {
 	rsret (*power_cap)(uint32_t, uint32_t, uint64_t *);
 };
 
-/* As nvml.c: dlsym into a function pointer without the cast ISO C leaves
- * undefined. */
-static void sym(void *so, const char *name, void *fp)
-{
-	void *p = dlsym(so, name);
-	memcpy(fp, &p, sizeof p);
-}
-
 ag_rocm *ag_rocm_open(const char *lib, char *err, size_t n)
 {
 	ag_rocm *r = calloc(1, sizeof *r);
@@ -52,15 +45,15 @@ ag_rocm *ag_rocm_open(const char *lib, char *err, size_t n)
 		free(r);
 		return NULL;
 	}
-	sym(r->so, "rsmi_init", &r->init);
-	sym(r->so, "rsmi_shut_down", &r->shutdown);
-	sym(r->so, "rsmi_num_monitor_devices", &r->count);
-	sym(r->so, "rsmi_dev_name_get", &r->name);
-	sym(r->so, "rsmi_dev_memory_total_get", &r->mem_total);
-	sym(r->so, "rsmi_dev_memory_usage_get", &r->mem_used);
-	sym(r->so, "rsmi_dev_busy_percent_get", &r->busy);
-	sym(r->so, "rsmi_dev_temp_metric_get", &r->temp);
-	sym(r->so, "rsmi_dev_power_cap_get", &r->power_cap);
+	ag_dlsym(r->so, "rsmi_init", &r->init);
+	ag_dlsym(r->so, "rsmi_shut_down", &r->shutdown);
+	ag_dlsym(r->so, "rsmi_num_monitor_devices", &r->count);
+	ag_dlsym(r->so, "rsmi_dev_name_get", &r->name);
+	ag_dlsym(r->so, "rsmi_dev_memory_total_get", &r->mem_total);
+	ag_dlsym(r->so, "rsmi_dev_memory_usage_get", &r->mem_used);
+	ag_dlsym(r->so, "rsmi_dev_busy_percent_get", &r->busy);
+	ag_dlsym(r->so, "rsmi_dev_temp_metric_get", &r->temp);
+	ag_dlsym(r->so, "rsmi_dev_power_cap_get", &r->power_cap);
 	if (!r->init || !r->shutdown || !r->count) {
 		snprintf(err, n, "%s lacks rsmi_init, rsmi_shut_down or "
 		         "rsmi_num_monitor_devices", lib);
