@@ -80,7 +80,7 @@ static int is_card(const char *name)
 	return 1;
 }
 
-static void drm(const ag_env *env, ag_caps *c, int nvml_listed)
+static void drm(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed)
 {
 	char dir[4096], rel[512], driver[64];
 	DIR *d;
@@ -102,8 +102,9 @@ static void drm(const ag_env *env, ag_caps *c, int nvml_listed)
 			continue;
 		snprintf(rel, sizeof rel, "/sys/class/drm/%s/device/vendor", e->d_name);
 		if (ag_read_u64(env, rel, &vendor) == 0) {
-			/* NVML already described NVIDIA's cards, better */
-			if (vendor == PCI_NVIDIA && nvml_listed)
+			/* NVML and ROCm SMI already described their cards, better */
+			if ((vendor == PCI_NVIDIA && nvml_listed) ||
+			    (vendor == PCI_AMD && rocm_listed))
 				continue;
 			vname = pci_vendor_name((unsigned)vendor);
 			snprintf(rel, sizeof rel, "/sys/class/drm/%s/device/device", e->d_name);
@@ -185,9 +186,9 @@ static void tpu(const ag_env *env, ag_caps *c)
 	}
 }
 
-void ag_detect_accel(const ag_env *env, ag_caps *c, int nvml_listed)
+void ag_detect_accel(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed)
 {
-	drm(env, c, nvml_listed);
+	drm(env, c, nvml_listed, rocm_listed);
 	accel(env, c);
 	tpu(env, c);
 }

@@ -23,6 +23,7 @@ typedef struct ag_env {
 	const char *nvml;  /* the NVML library dlopen()ed */
 	const char *path;  /* PATH searched for browsers */
 	FILE *why;         /* --explain: where each value came from; NULL off */
+	const char *rocm;  /* the ROCm SMI library dlopen()ed */
 } ag_env;
 
 /* "field: source" on env->why, when explaining. */
@@ -66,6 +67,16 @@ typedef struct ag_gpu {
 	int tensor;                      /* -1 unknown, 0, 1 */
 } ag_gpu;
 
+/* One GPU's state now, from NVML or ROCm SMI; what the library does not
+ * give is negative. */
+typedef struct ag_gpu_live {
+	double util;              /* percent */
+	double mem_used, mem_total; /* bytes */
+	double temp, temp_limit;  /* Celsius; limit: the device's own */
+	double clock, clock_max;  /* MHz */
+	int throttled;            /* thermal or power-brake slowdown */
+} ag_gpu_live;
+
 typedef struct ag_browser {
 	char name[24], version[48];
 } ag_browser;
@@ -95,8 +106,9 @@ typedef struct ag_caps {
 int ag_detect_cpu(const ag_env *env, ag_caps *c, char *err, size_t n);
 
 /* accel.c: GPUs in /sys/class/drm, NPUs in /sys/class/accel, TPUs by PCI
- * vendor; NVIDIA cards are skipped when NVML already listed them. */
-void ag_detect_accel(const ag_env *env, ag_caps *c, int nvml_listed);
+ * vendor; NVIDIA (AMD) cards are skipped when NVML (ROCm SMI) already
+ * listed them. */
+void ag_detect_accel(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed);
 
 /* browsers.c: browsers on env->path, with their versions. */
 void ag_detect_browsers(const ag_env *env, ag_caps *c);

@@ -16,30 +16,42 @@
 #include "live.h"
 #include "nvml.h"
 #include "record.h"
+#include "rocm.h"
 #include "sink.h"
 
 #define DEFAULT_NVML "libnvidia-ml.so.1"
+#define DEFAULT_ROCM "librocm_smi64.so"
 
 static const char usage[] =
 	"usage: lbsched-agent detect [--explain] [COMMON]\n"
-	"       lbsched-agent run --file PATH [--interval S] [--once] [--mode OCTAL]\n"
-	"                         [--redetect S] [COMMON]\n"
-	"COMMON: [--id ID] [--root DIR] [--nvml LIBRARY]\n"
+	"       lbsched-agent run --file PATH [--mode OCTAL] [RUN] [COMMON]\n"
+	"       lbsched-agent run --redis redis://HOST:PORT/PREFIX [--password-file F]\n"
+	"                         [--insecure-redis] [--ttl S] [RUN] [COMMON]\n"
+	"RUN: [--interval S] [--once] [--redetect S]\n"
+	"COMMON: [--id ID] [--root DIR] [--nvml LIBRARY] [--rocm LIBRARY]\n"
 	"  --id        the worker_id (default: the host name)\n"
 	"  --root      read DIR/proc and DIR/sys (env LBSCHED_AGENT_ROOT; tests)\n"
 	"  --nvml      the NVML library to dlopen (env LBSCHED_AGENT_NVML;\n"
 	"              default " DEFAULT_NVML ")\n"
+	"  --rocm      the ROCm SMI library to dlopen (env LBSCHED_AGENT_ROCM;\n"
+	"              default " DEFAULT_ROCM ")\n"
 	"  --explain   say on stderr where each value came from\n"
 	"  --file      the fleet file to keep current (replaced atomically)\n"
 	"  --interval  seconds between samples, 0.1 to 3600 (default 1)\n"
 	"  --once      publish one sample, one interval after the start, and exit\n"
 	"  --mode      the file's permission bits (default 0644)\n"
+	"  --redis     keep the hash PREFIX" "fleet:ID current (default PREFIX lbsched:)\n"
+	"  --password-file  the Redis password (line 1), or user and password\n"
+	"              (lines 1 and 2); never on the command line\n"
+	"  --insecure-redis  allow a Redis off the loopback without a password\n"
+	"  --ttl       seconds a worker stays after its last sample (default 5;\n"
+	"              more than the interval)\n"
 	"  --redetect  seconds between capability detections (default 300)\n";
 
 typedef struct opts {
-	const char *cmd, *id, *file;
-	double interval, redetect;
-	int once, explain;
+	const char *cmd, *id, *file, *redis, *password_file;
+	double interval, redetect, ttl;
+	int once, explain, insecure;
 	mode_t mode;
 } opts;
 
@@ -78,6 +90,7 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 	o->interval = 1;
 	o->redetect = 300;
 	o->mode = 0644;
+	o->ttl = 5;
 	if (argc < 2)
 		return bad("%s", "a command is needed: detect or run");
 	o->cmd = argv[1];
@@ -99,9 +112,16 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 			o->once = 1;
 			continue;
 		}
+		if (!strcmp(a, "--insecure-redis") && run) {
+			o->insecure = 1;
+			continue;
+		}
 		if (!strcmp(a, "--id") || !strcmp(a, "--root") || !strcmp(a, "--nvml") ||
+		    !strcmp(a, "--rocm") ||
 		    (run && (!strcmp(a, "--file") || !strcmp(a, "--interval") ||
-		             !strcmp(a, "--mode") || !strcmp(a, "--redetect")))) {
+		             !strcmp(a, "--mode") || !strcmp(a, "--redetect") ||
+		             !strcmp(a, "--redis") || !strcmp(a, "--password-file") ||
+		             !strcmp(a, "--ttl")))) {
 			if (!v)
 				return bad("%s needs a value", a);
 			i++;
@@ -111,8 +131,17 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				env->root = v;
 			} else if (!strcmp(a, "--nvml")) {
 				env->nvml = v;
+			} else if (!strcmp(a, "--rocm")) {
+				env->rocm = v;
 			} else if (!strcmp(a, "--file")) {
 				o->file = v;
+			} else if (!strcmp(a, "--redis")) {
+				o->redis = v;
+			} else if (!strcmp(a, "--password-file")) {
+				o->password_file = v;
+			} else if (!strcmp(a, "--ttl")) {
+				if (number(a, v, 0.5, 86400, &o->ttl) < 0)
+					return 2;
 			} else if (!strcmp(a, "--interval")) {
 				if (number(a, v, 0.1, 3600, &o->interval) < 0)
 					return 2;
@@ -131,13 +160,20 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 		}
 		return bad("unknown option '%.40s' for this command", a);
 	}
-	if (!strcmp(o->cmd, "run") && !o->file)
-		return bad("%s", "run needs --file PATH");
+	if (!strcmp(o->cmd, "run") && !o->file == !o->redis)
+		return bad("%s", "run needs --file PATH or --redis URL, one of them");
+	if (o->redis && o->ttl <= o->interval)
+		return bad("%s", "--ttl must be more than --interval, or a worker would "
+		           "leave between two samples");
+	if (!o->redis && (o->password_file || o->insecure))
+		return bad("%s", "--password-file and --insecure-redis go with --redis");
 	return 0;
 }
 
-/* Everything a record holds; the NVML handle stays open for sampling. */
-static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv)
+/* Everything a record holds; the NVML and ROCm SMI handles stay open for
+ * sampling. */
+static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
+                  ag_rocm **rocm)
 {
 	char err[1024], host[AG_NAME];
 
@@ -167,9 +203,17 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv)
 		listed = ag_nvml_detect(*nv, env, c);
 	else
 		ag_why(env, "NVML", "not used: %s", err);
-	ag_detect_accel(env, c, listed > 0);
+	if (!*rocm)
+		*rocm = ag_rocm_open(env->rocm, err, sizeof err);
+	unsigned amd = 0;
+	if (*rocm)
+		amd = ag_rocm_detect(*rocm, env, c);
+	else
+		ag_why(env, "ROCm SMI", "not used: %s", err);
+	ag_detect_accel(env, c, listed > 0, amd > 0);
 	ag_detect_browsers(env, c);
-	ag_why(env, "supported_backends", "cpu always; cuda when NVML lists a GPU");
+	ag_why(env, "supported_backends", "cpu always; cuda when NVML lists a GPU, rocm when "
+	       "ROCm SMI does");
 	ag_why(env, "has_gpu", "any GPU from NVML or /sys/class/drm");
 	return 0;
 }
@@ -178,6 +222,7 @@ static int cmd_detect(const ag_env *env, const opts *o)
 {
 	ag_caps *c = malloc(sizeof *c);
 	ag_nvml *nv = NULL;
+	ag_rocm *rocm = NULL;
 	cJSON *r = NULL;
 	char *text = NULL;
 	int rc = 1;
@@ -186,7 +231,7 @@ static int cmd_detect(const ag_env *env, const opts *o)
 		fprintf(stderr, "lbsched-agent: out of memory\n");
 		return 1;
 	}
-	if (detect(env, o->id, c, &nv) < 0)
+	if (detect(env, o->id, c, &nv, &rocm) < 0)
 		goto out;
 	if (!(r = ag_record(c)) || !(text = cJSON_Print(r))) {
 		fprintf(stderr, "lbsched-agent: out of memory\n");
@@ -203,6 +248,7 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(r);
 	ag_nvml_close(nv);
+	ag_rocm_close(rocm);
 	free(c);
 	return rc;
 }
@@ -227,10 +273,11 @@ static int cmd_run(const ag_env *env, const opts *o)
 {
 	ag_caps *c = malloc(sizeof *c);
 	ag_nvml *nv = NULL;
+	ag_rocm *rocm = NULL;
 	ag_sink *sink = NULL;
 	ag_live lv;
 	cJSON *record = NULL;
-	char *last = NULL, err[1024];
+	char *last = NULL, err[1024], said[1024] = "";
 	int rc = 1, live = 0;
 	struct sigaction sa;
 
@@ -238,16 +285,25 @@ static int cmd_run(const ag_env *env, const opts *o)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (!c || !(sink = ag_sink_file(o->file, o->mode, err, sizeof err))) {
+	if (!c) {
 		fprintf(stderr, "lbsched-agent: out of memory\n");
 		goto out;
 	}
-	if (detect(env, o->id, c, &nv) < 0 || !(record = ag_record(c)))
+	if (detect(env, o->id, c, &nv, &rocm) < 0 || !(record = ag_record(c)))
 		goto out;
-	unsigned nv_gpus = 0;
-	for (unsigned i = 0; i < c->n_gpus; i++)
+	sink = o->redis ? ag_sink_redis(o->redis, o->password_file, o->insecure, o->ttl,
+	                                c->id, err, sizeof err)
+	                : ag_sink_file(o->file, o->mode, err, sizeof err);
+	if (!sink) {
+		fprintf(stderr, "lbsched-agent: %s\n", err);
+		goto out;
+	}
+	unsigned nv_gpus = 0, amd_gpus = 0;
+	for (unsigned i = 0; i < c->n_gpus; i++) {
 		nv_gpus += !strcmp(c->gpus[i].source, "nvml");
-	ag_live_init(&lv, env, nv, nv_gpus);
+		amd_gpus += !strcmp(c->gpus[i].source, "rocm-smi");
+	}
+	ag_live_init(&lv, env, nv, nv_gpus, rocm, amd_gpus);
 	live = 1;
 	double next = now_s(), detected = next;
 	for (;;) {
@@ -258,7 +314,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 		if (now_s() - detected >= o->redetect) {
 			cJSON *fresh = NULL;
 			detected = now_s();
-			if (detect(env, o->id, c, &nv) == 0 && (fresh = ag_record(c))) {
+			if (detect(env, o->id, c, &nv, &rocm) == 0 && (fresh = ag_record(c))) {
 				cJSON_Delete(record);
 				record = fresh;
 			}
@@ -277,8 +333,12 @@ static int cmd_run(const ag_env *env, const opts *o)
 			last = strdup(text);
 		}
 		cJSON_free(text);
-		if (r < 0)
+		/* an outage is said once, and its end, not every interval */
+		if (r < 0 && strcmp(err, said))
 			fprintf(stderr, "lbsched-agent: %s\n", err);
+		else if (r == 0 && said[0])
+			fprintf(stderr, "lbsched-agent: publishing again\n");
+		snprintf(said, sizeof said, "%s", r < 0 ? err : "");
 		if (o->once) {
 			rc = r < 0;
 			goto out;
@@ -296,13 +356,14 @@ out:
 	free(last);
 	cJSON_Delete(record);
 	ag_nvml_close(nv);
+	ag_rocm_close(rocm);
 	free(c);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	ag_env env = {"", DEFAULT_NVML, NULL, NULL};
+	ag_env env = {"", DEFAULT_NVML, NULL, NULL, DEFAULT_ROCM};
 	opts o;
 	const char *e;
 
@@ -311,6 +372,8 @@ int main(int argc, char **argv)
 		env.root = e;
 	if ((e = getenv("LBSCHED_AGENT_NVML")) != NULL && *e)
 		env.nvml = e;
+	if ((e = getenv("LBSCHED_AGENT_ROCM")) != NULL && *e)
+		env.rocm = e;
 	env.path = getenv("PATH");
 	int r = parse(argc, argv, &o, &env);
 	if (r)

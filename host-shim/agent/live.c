@@ -148,12 +148,15 @@ static double cpu_clock_ratio(const ag_env *env)
 	return n ? fmin(1, sum / n) : -1;
 }
 
-void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus)
+void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
+                  ag_rocm *rocm, unsigned n_rocm)
 {
 	memset(lv, 0, sizeof *lv);
 	lv->env = env;
 	lv->nv = nv;
 	lv->n_gpus = n_gpus;
+	lv->rocm = rocm;
+	lv->n_rocm = n_rocm;
 	lv->clock_ratio = -1;
 	lv->cpu = -1;
 	/* libsensors reads this machine's /sys only; a recorded tree is read
@@ -192,9 +195,11 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	}
 	o->memory = mem_used_percent(lv->env);
 
-	for (unsigned i = 0; lv->nv && i < lv->n_gpus; i++) {
+	/* NVML's GPUs, then ROCm SMI's */
+	for (unsigned i = 0; i < lv->n_gpus + lv->n_rocm; i++) {
 		ag_gpu_live g;
-		if (ag_nvml_live(lv->nv, i, &g) < 0)
+		if (i < lv->n_gpus ? !lv->nv || ag_nvml_live(lv->nv, i, &g) < 0
+		                   : !lv->rocm || ag_rocm_live(lv->rocm, i - lv->n_gpus, &g) < 0)
 			continue;
 		if (g.util >= 0) {
 			gpu_sum += g.util;

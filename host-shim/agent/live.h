@@ -9,11 +9,14 @@
 #include "agent.h"
 #include "nvml.h"
 #include "record.h"
+#include "rocm.h"
 
 typedef struct ag_live {
 	const ag_env *env;
 	ag_nvml *nv;       /* may be NULL */
 	unsigned n_gpus;   /* NVML's */
+	ag_rocm *rocm;     /* may be NULL */
+	unsigned n_rocm;   /* ROCm SMI's */
 	unsigned long long busy, total; /* /proc/stat at the last sample */
 	double cpu;                     /* the last CPU figure; < 0 none */
 	double clock_ratio;             /* at the last sample; < 0 none */
@@ -22,7 +25,8 @@ typedef struct ag_live {
 } ag_live;
 
 /* Ready to sample; the first ag_live_sample measures from here. */
-void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus);
+void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
+                  ag_rocm *rocm, unsigned n_rocm);
 void ag_live_sample(ag_live *lv, ag_load *out);
 void ag_live_close(ag_live *lv);
 

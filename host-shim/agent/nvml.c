@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlsym_fn.h"
 #include "nvml.h"
 
 typedef int nvret;
@@ -49,14 +50,6 @@ struct ag_nvml {
 	nvret (*cuda)(int *);
 };
 
-/* dlsym into a function pointer without the object/function pointer cast
- * that ISO C leaves undefined. */
-static void sym(void *so, const char *name, void *fp)
-{
-	void *p = dlsym(so, name);
-	memcpy(fp, &p, sizeof p);
-}
-
 ag_nvml *ag_nvml_open(const char *lib, char *err, size_t n)
 {
 	ag_nvml *nv = calloc(1, sizeof *nv);
@@ -72,24 +65,24 @@ ag_nvml *ag_nvml_open(const char *lib, char *err, size_t n)
 		free(nv);
 		return NULL;
 	}
-	sym(nv->so, "nvmlInit_v2", &nv->init);
-	sym(nv->so, "nvmlShutdown", &nv->shutdown);
-	sym(nv->so, "nvmlDeviceGetCount_v2", &nv->count);
-	sym(nv->so, "nvmlDeviceGetHandleByIndex_v2", &nv->handle);
-	sym(nv->so, "nvmlDeviceGetName", &nv->name);
-	sym(nv->so, "nvmlDeviceGetMemoryInfo", &nv->memory);
-	sym(nv->so, "nvmlDeviceGetCudaComputeCapability", &nv->cc);
-	sym(nv->so, "nvmlDeviceGetAttributes_v2", &nv->attrs);
-	sym(nv->so, "nvmlDeviceGetNumGpuCores", &nv->cores);
-	sym(nv->so, "nvmlDeviceGetMaxClockInfo", &nv->max_clock);
-	sym(nv->so, "nvmlDeviceGetClockInfo", &nv->clock);
-	sym(nv->so, "nvmlDeviceGetPowerManagementLimit", &nv->power_limit);
-	sym(nv->so, "nvmlDeviceGetUtilizationRates", &nv->util);
-	sym(nv->so, "nvmlDeviceGetTemperature", &nv->temp);
-	sym(nv->so, "nvmlDeviceGetTemperatureThreshold", &nv->threshold);
-	sym(nv->so, "nvmlDeviceGetCurrentClocksThrottleReasons", &nv->throttle);
-	sym(nv->so, "nvmlSystemGetDriverVersion", &nv->driver);
-	sym(nv->so, "nvmlSystemGetCudaDriverVersion_v2", &nv->cuda);
+	ag_dlsym(nv->so, "nvmlInit_v2", &nv->init);
+	ag_dlsym(nv->so, "nvmlShutdown", &nv->shutdown);
+	ag_dlsym(nv->so, "nvmlDeviceGetCount_v2", &nv->count);
+	ag_dlsym(nv->so, "nvmlDeviceGetHandleByIndex_v2", &nv->handle);
+	ag_dlsym(nv->so, "nvmlDeviceGetName", &nv->name);
+	ag_dlsym(nv->so, "nvmlDeviceGetMemoryInfo", &nv->memory);
+	ag_dlsym(nv->so, "nvmlDeviceGetCudaComputeCapability", &nv->cc);
+	ag_dlsym(nv->so, "nvmlDeviceGetAttributes_v2", &nv->attrs);
+	ag_dlsym(nv->so, "nvmlDeviceGetNumGpuCores", &nv->cores);
+	ag_dlsym(nv->so, "nvmlDeviceGetMaxClockInfo", &nv->max_clock);
+	ag_dlsym(nv->so, "nvmlDeviceGetClockInfo", &nv->clock);
+	ag_dlsym(nv->so, "nvmlDeviceGetPowerManagementLimit", &nv->power_limit);
+	ag_dlsym(nv->so, "nvmlDeviceGetUtilizationRates", &nv->util);
+	ag_dlsym(nv->so, "nvmlDeviceGetTemperature", &nv->temp);
+	ag_dlsym(nv->so, "nvmlDeviceGetTemperatureThreshold", &nv->threshold);
+	ag_dlsym(nv->so, "nvmlDeviceGetCurrentClocksThrottleReasons", &nv->throttle);
+	ag_dlsym(nv->so, "nvmlSystemGetDriverVersion", &nv->driver);
+	ag_dlsym(nv->so, "nvmlSystemGetCudaDriverVersion_v2", &nv->cuda);
 	if (!nv->init || !nv->shutdown || !nv->count || !nv->handle) {
 		snprintf(err, n, "%s lacks nvmlInit_v2, nvmlShutdown, "
 		         "nvmlDeviceGetCount_v2 or nvmlDeviceGetHandleByIndex_v2", lib);

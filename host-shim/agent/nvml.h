@@ -18,15 +18,8 @@ void ag_nvml_close(ag_nvml *nv);
  * CUDA versions into c; the number listed. */
 unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c);
 
-/* One GPU's state now; fields NVML does not give are negative. */
-typedef struct ag_gpu_live {
-	double util;              /* percent */
-	double mem_used, mem_total; /* bytes */
-	double temp, temp_limit;  /* Celsius; limit: slowdown, else shutdown */
-	double clock, clock_max;  /* SM, MHz */
-	int throttled;            /* thermal or power-brake slowdown */
-} ag_gpu_live;
-
+/* One GPU's state now (agent.h); temp_limit is NVML's slowdown threshold,
+ * else its shutdown one. */
 int ag_nvml_live(ag_nvml *nv, unsigned i, ag_gpu_live *out);
 
 #endif

@@ -130,12 +130,14 @@ static void gpus(cJSON *hs, const ag_caps *c)
 cJSON *ag_record(const ag_caps *c)
 {
 	cJSON *r = cJSON_CreateObject();
-	unsigned nv = 0;
+	unsigned nv = 0, amd = 0;
 
 	if (!r)
 		return NULL;
-	for (unsigned i = 0; i < c->n_gpus; i++)
+	for (unsigned i = 0; i < c->n_gpus; i++) {
 		nv += !strcmp(c->gpus[i].source, "nvml");
+		amd += !strcmp(c->gpus[i].source, "rocm-smi");
+	}
 	cJSON_AddStringToObject(r, "worker_id", c->id);
 	cJSON_AddStringToObject(r, "hostname", c->host);
 	cJSON *be = cJSON_AddArrayToObject(r, "supported_backends");
@@ -143,6 +145,8 @@ cJSON *ag_record(const ag_caps *c)
 		cJSON_AddItemToArray(be, cJSON_CreateString("cpu"));
 		if (nv)
 			cJSON_AddItemToArray(be, cJSON_CreateString("cuda"));
+		if (amd)
+			cJSON_AddItemToArray(be, cJSON_CreateString("rocm"));
 	}
 	cJSON *sv = cJSON_AddObjectToObject(r, "software_versions");
 	cJSON *bs = cJSON_AddArrayToObject(r, "browser_support");

@@ -1,7 +1,6 @@
 /*
- * sink.h -- where the agent publishes.  The file sink is the only one
- * today; a Redis sink (the fleet-learning issue's shared client) plugs in
- * behind the same two calls, keyed by the record's own worker_id.
+ * sink.h -- where the agent publishes: a fleet file, or Redis (keyed by the
+ * record's own worker_id), behind the same two calls.
  */
 #ifndef LBS_AGENT_SINK_H
 #define LBS_AGENT_SINK_H
@@ -23,5 +22,12 @@ struct ag_sink {
 /* A one-worker fleet file, {"workers": [record with "load"]}, replaced
  * atomically (temporary file, fsync, rename) with the given mode. */
 ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n);
+
+/* The hash <prefix>fleet:<id> in the Redis at url (redis://host:port/prefix,
+ * redis/redis_conn.h for the password file and the loopback policy), its
+ * expiry set to ttl_s with each sample.  Connects once here, so that a bad
+ * address, password or policy is said at the start. */
+ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
+                       double ttl_s, const char *id, char *err, size_t n);
 
 #endif

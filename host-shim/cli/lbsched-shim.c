@@ -23,6 +23,7 @@
 
 #include "convert.h"
 #include "file.h"
+#include "fleet_redis.h"
 #include "prefs.h"
 #include "routing.h"
 #include "host.h"
@@ -47,6 +48,8 @@ static void usage(FILE *f)
 	        "       %s decide [--plugin PATH] [--scheduler NAME] [--config FILE]\n"
 	        "                 --workers FILE [--tests FILE] [--explain] [--independent]\n"
 	        "                 [--feedback OUTCOMES.jsonl] [--routes ROUTES.json]\n"
+	        "                 [--redis-password-file FILE] [--redis-insecure]\n"
+	        "                 (--workers redis://HOST:PORT/PREFIX: the agents' live fleet)\n"
 	        "       %s simulate --workers FLEET.json --truth TRUTH.json --mix MIX.json ...\n"
 	        "                 (see '%s simulate --help')\n"
 	        "       %s prefs dump|export|import|reset --db DIR [--plugin PATH] [--replace] [FILE]\n"
@@ -126,7 +129,8 @@ static int cmd_check(int argc, char **argv)
 
 typedef struct decide_opts {
 	const char *plugin, *scheduler, *config, *workers, *tests, *feedback, *routes;
-	int explain, independent;
+	const char *redis_password;
+	int explain, independent, redis_insecure;
 } decide_opts;
 
 static int parse_decide(int argc, char **argv, decide_opts *o)
@@ -146,6 +150,10 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 			o->independent = 1;
 			continue;
 		}
+		if (!strcmp(a, "--redis-insecure")) {
+			o->redis_insecure = 1;
+			continue;
+		}
 		if (!strcmp(a, "--plugin"))
 			slot = &o->plugin;
 		else if (!strcmp(a, "--scheduler"))
@@ -160,6 +168,8 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 			slot = &o->feedback;
 		else if (!strcmp(a, "--routes"))
 			slot = &o->routes;
+		else if (!strcmp(a, "--redis-password-file"))
+			slot = &o->redis_password;
 		if (!slot) {
 			fprintf(stderr, "%s: decide: unknown option '%s'\n", prog, a);
 			usage(stderr);
@@ -335,7 +345,8 @@ static int cmd_decide(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	if (o.config && !(config = file_read(o.config, &config_len, err, sizeof err)))
 		goto bad;
-	fleet_text = file_read(o.workers, &fleet_len, err, sizeof err);
+	fleet_text = fleet_source_read(o.workers, o.redis_password, o.redis_insecure,
+	                               warn_to_stderr, NULL, &fleet_len, err, sizeof err);
 	if (!fleet_text)
 		goto bad;
 	fleet_arena = arena_new();

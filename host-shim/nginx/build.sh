@@ -24,7 +24,7 @@ mkdir -p "$bd"
 bd=$(cd "$bd" && pwd)
 libs="-Wl,--exclude-libs,ALL"
 for l in "$@"; do libs="$libs $(cd "$(dirname "$l")" && pwd)/$(basename "$l")"; done
-libs="$libs -lcjson -lm"
+libs="$libs -lcjson -lhiredis -lm"
 stamp="$bd/.lbs-configured"
 want="$incs|$libs|$(cksum <"$moddir/config")"
 if [ ! -f "$bd/Makefile" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -12,6 +12,13 @@
  *   }
  *   location = /lbsched { lbsched_status; }
  *
+ * `lbsched_fleet redis://host:port/prefix` reads the agents' live fleet
+ * instead of a file (docs/NGINX.md): worker process 0 fetches its servers'
+ * records from Redis on a timer and writes them into the upstream's shared
+ * zone; every process converts what is there when it changes.  Nothing is
+ * fetched in the request path; a server without a live record is not a
+ * candidate.
+ *
  * Config time (master): the plugin is loaded and a trial instance created
  * and destroyed, as the worker user, so `nginx -t` reports the plugin's own
  * errors and whatever would fail in the workers.  Each worker process
@@ -45,6 +52,7 @@
 #include "arena.h"
 #include "convert.h"
 #include "file.h"
+#include "fleet_redis.h"
 #include "host.h"
 #include "reqmap.h"
 #include "scheduler.h"
@@ -53,6 +61,13 @@
 #include "text.h"
 
 #define LBS_NGX_NO_PEER ((ngx_uint_t) -1)
+
+/* The live fleet: how often process 0 reads Redis, how often every process
+ * looks for a change (a change reaches select within the sum, plus Redis's
+ * answer), and for how long a fleet read before Redis failed stays in use. */
+#define LBS_LIVE_FETCH_MS   500
+#define LBS_LIVE_CHECK_MS   100
+#define LBS_LIVE_STALE_S    10
 
 static const char *const lbs_map_default[RQ_COUNT] = {
     "$http_x_test_type", "$http_x_model_id", "$http_x_min_memory_gb",
@@ -74,13 +89,25 @@ typedef struct {
 } ngx_http_upstream_lbsched_shared_t;
 
 
+/* The live fleet as process 0 last read it, after the counts in the zone:
+ * fleet document text of the servers' valid records. */
+typedef struct {
+    ngx_atomic_t                gen;          /* bumped with each change */
+    ngx_uint_t                  n_live;
+    size_t                      len;
+    u_char                      text[1];
+} ngx_http_upstream_lbsched_live_t;
+
+
 typedef struct {
     ngx_flag_t                  enabled;
     ngx_str_t                   plugin;
     ngx_str_t                   scheduler;
     ngx_str_t                   config;       /* inline JSON */
     ngx_str_t                   config_file;
-    ngx_str_t                   fleet_file;
+    ngx_str_t                   fleet_file;   /* or a redis:// address */
+    ngx_str_t                   redis_password_file;
+    ngx_flag_t                  redis_insecure;
     ngx_http_complex_value_t   *map[RQ_COUNT];
 
     /* built at init_upstream */
@@ -92,9 +119,13 @@ typedef struct {
     char                       *store_path;   /* config's store.path or NULL */
     shim_host                  *host;
     arena                      *arena;
-    lbs_worker                **workers;      /* one per primary peer */
+    lbs_worker                **workers;      /* one per primary peer;
+                                                 NULL: not live (Redis) */
+    char                      **ids;          /* the peers' addresses */
     ngx_uint_t                  npeers;
     ngx_shm_zone_t             *shm_zone;     /* data: shared[npeers] */
+    rc_target                  *redis;        /* NULL: a fleet file */
+    size_t                      live_cap;     /* the zone's fleet text */
 
     /* per worker process (copy-on-write after fork) */
     shim_sched                 *sched;
@@ -105,6 +136,13 @@ typedef struct {
     ngx_uint_t                  errors;
     ngx_uint_t                  reports;
     ngx_uint_t                  report_errors;
+    ngx_event_t                 live_ev;
+    ngx_atomic_uint_t           live_seen;    /* the zone's gen in use */
+    arena                      *live_arena;   /* of the live workers */
+    rc_conn                    *rconn;        /* process 0 only */
+    time_t                      live_ok;      /* last good read */
+    ngx_msec_t                  live_next;    /* next read */
+    char                        live_said[2048]; /* problems last logged */
 } ngx_http_upstream_lbsched_srv_conf_t;
 
 
@@ -166,6 +204,11 @@ static ngx_command_t  ngx_http_upstream_lbsched_commands[] = {
     LBS_STR_CMD("lbsched_config", config),
     LBS_STR_CMD("lbsched_config_file", config_file),
     LBS_STR_CMD("lbsched_fleet", fleet_file),
+    LBS_STR_CMD("lbsched_redis_password_file", redis_password_file),
+
+    { ngx_string("lbsched_redis_insecure"), NGX_HTTP_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot, NGX_HTTP_SRV_CONF_OFFSET,
+      LBS_CONF_OFF(redis_insecure), NULL },
 
 #define LBS_MAP_CMD(n, i)                                                     \
     { ngx_string(n), NGX_HTTP_UPS_CONF|NGX_CONF_TAKE1,                        \
@@ -406,6 +449,8 @@ ngx_http_upstream_lbsched_create_conf(ngx_conf_t *cf)
     if (conf == NULL) {
         return NULL;
     }
+
+    conf->redis_insecure = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -816,6 +861,24 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
 }
 
 
+static size_t
+ngx_http_upstream_lbsched_counts_size(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    return ngx_align(lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t),
+                     sizeof(ngx_atomic_t));
+}
+
+
+/* The live fleet in the zone, after the counts (lbsched_fleet redis://). */
+static ngx_http_upstream_lbsched_live_t *
+ngx_http_upstream_lbsched_live(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    return (ngx_http_upstream_lbsched_live_t *)
+           ((u_char *) lcf->shm_zone->data
+            + ngx_http_upstream_lbsched_counts_size(lcf));
+}
+
+
 /*
  * The in-flight counts.  A reload with as many servers reuses the zone and
  * keeps its counts: the old workers' requests still finishing release what
@@ -837,8 +900,9 @@ ngx_http_upstream_lbsched_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    counts = ngx_slab_calloc(shpool, lcf->npeers
-                             * sizeof(ngx_http_upstream_lbsched_shared_t));
+    counts = ngx_slab_calloc(shpool, ngx_http_upstream_lbsched_counts_size(lcf)
+                             + (lcf->redis ? sizeof(ngx_http_upstream_lbsched_live_t)
+                                             + lcf->live_cap : 0));
     if (counts == NULL) {
         return NGX_ERROR;
     }
@@ -867,8 +931,14 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
      * Not rounded: the size tells the server counts apart, so a reload
      * with another count gets a new zone, never an array of the old
      * length (nginx reuses a zone of the same name and size). */
-    size = 8 * ngx_pagesize
-           + lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t);
+    size = 8 * ngx_pagesize + ngx_http_upstream_lbsched_counts_size(lcf);
+
+    if (lcf->redis) {
+        /* each server's record and load at their most, and the JSON
+         * around them */
+        lcf->live_cap = lcf->npeers * (2 * FLEET_REDIS_MAX_FIELD + 64) + 64;
+        size += sizeof(ngx_http_upstream_lbsched_live_t) + lcf->live_cap;
+    }
 
     lcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                           &ngx_http_upstream_lbsched_module);
@@ -885,6 +955,65 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
 
     lcf->shm_zone->init = ngx_http_upstream_lbsched_init_zone;
     lcf->shm_zone->data = lcf;
+
+    return NGX_OK;
+}
+
+
+/*
+ * lbsched_fleet redis://...: the address, the password file (relative to
+ * the conf dir) and the loopback policy are checked here; Redis itself is
+ * only tried: one that is down now is waited for, not a config error.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    ngx_str_t   path;
+    char        err[1024], *url;
+    rc_conn    *c;
+
+    lcf->redis = ngx_pcalloc(cf->pool, sizeof(rc_target));
+    url = ngx_http_upstream_lbsched_strz(cf, &lcf->fleet_file);
+    if (lcf->redis == NULL || url == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (rc_parse(url, lcf->redis, err, sizeof(err)) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "lbsched: upstream \"%V\": %s", &lcf->name, err);
+        return NGX_ERROR;
+    }
+
+    if (lcf->redis_password_file.len) {
+        path = lcf->redis_password_file;
+        if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
+            || (lcf->redis->password_file
+                    = ngx_http_upstream_lbsched_strz(cf, &path)) == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    lcf->redis->insecure = (lcf->redis_insecure == 1);
+    lcf->redis->timeout_ms = 200; /* process 0's event loop waits for it */
+
+    c = rc_open(lcf->redis, err, sizeof(err));
+    if (c == NULL) {
+        if (!lcf->redis->password_file && !lcf->redis->insecure
+            && !rc_is_loopback(lcf->redis->host))
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "lbsched: upstream \"%V\": %s; no server is a "
+                      "candidate until it answers", &lcf->name, err);
+    }
+
+    rc_close(c);
 
     return NGX_OK;
 }
@@ -1034,7 +1163,22 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     cc.err = err;
     cc.errlen = sizeof(err);
 
-    if (lcf->fleet_file.len) {
+    if (lcf->fleet_file.len > 8
+        && (ngx_strncmp(lcf->fleet_file.data, "redis://", 8) == 0
+            || ngx_strncmp(lcf->fleet_file.data, "rediss://", 9) == 0))
+    {
+        if (ngx_http_upstream_lbsched_redis_conf(cf, lcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (lcf->redis_password_file.len || lcf->redis_insecure == 1) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "lbsched: upstream \"%V\": lbsched_redis_password_file "
+                      "and lbsched_redis_insecure go with "
+                      "\"lbsched_fleet redis://...\"", &lcf->name);
+        return NGX_ERROR;
+
+    } else if (lcf->fleet_file.len) {
         path = lcf->fleet_file;
         if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
             || (z = ngx_http_upstream_lbsched_strz(cf, &path)) == NULL)
@@ -1061,13 +1205,25 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     lcf->npeers = peers->number;
     lcf->workers = ngx_pcalloc(cf->pool, peers->number * sizeof(lbs_worker *));
+    lcf->ids = ngx_pcalloc(cf->pool, peers->number * sizeof(char *));
     lcf->decisions = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
     matched = ngx_pcalloc(cf->temp_pool, (nfleet + 1) * sizeof(u_char));
-    if (lcf->workers == NULL || lcf->decisions == NULL || matched == NULL) {
+    if (lcf->workers == NULL || lcf->ids == NULL || lcf->decisions == NULL
+        || matched == NULL)
+    {
         return NGX_ERROR;
     }
 
     for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
+
+        lcf->ids[i] = ngx_http_upstream_lbsched_strz(cf, &peer->name);
+        if (lcf->ids[i] == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (lcf->redis) {
+            continue;   /* not live until its agent's record is read */
+        }
 
         for (j = 0; j < nfleet; j++) {
             if (ngx_strlen(fleet[j]->id) == peer->name.len
@@ -1136,6 +1292,238 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 }
 
 
+
+/* ===== the live fleet (lbsched_fleet redis://) =========================== */
+
+/* What went wrong this round, said once: the same problems every 500 ms
+ * would flood the log, so lines are logged when the set changes. */
+typedef struct {
+    char    text[sizeof(((ngx_http_upstream_lbsched_srv_conf_t *) 0)->live_said)];
+    size_t  len;
+} ngx_http_upstream_lbsched_said_t;
+
+
+static void
+ngx_http_upstream_lbsched_live_note(void *ctx, const char *msg)
+{
+    ngx_http_upstream_lbsched_said_t  *said = ctx;
+    int                                w;
+
+    w = snprintf(said->text + said->len, sizeof(said->text) - said->len,
+                 "%s\n", msg);
+    if (w > 0) {
+        said->len = ngx_min(said->len + (size_t) w, sizeof(said->text) - 1);
+    }
+}
+
+
+static void
+ngx_http_upstream_lbsched_live_say(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_log_t *log, ngx_http_upstream_lbsched_said_t *said)
+{
+    char   *line, *next, was[sizeof(lcf->live_said)];
+    size_t  len;
+
+    if (ngx_strcmp(said->text, lcf->live_said) == 0) {
+        return;
+    }
+
+    if (said->len == 0) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0, "lbsched: upstream \"%V\": "
+                      "the live fleet is read again", &lcf->name);
+    }
+
+    ngx_cpystrn((u_char *) was, (u_char *) lcf->live_said, sizeof(was));
+    ngx_cpystrn((u_char *) lcf->live_said, (u_char *) said->text,
+                sizeof(lcf->live_said));
+
+    /* only the lines that were not said the round before */
+    for (line = said->text; *line; line = next) {
+        len = strcspn(line, "\n");
+        next = line + len + (line[len] == '\n');
+        line[len] = '\0';
+        if (!strstr(was, line)) {
+            ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: upstream \"%V\": %s",
+                          &lcf->name, line);
+        }
+    }
+}
+
+
+/* Into the zone, when it differs from what is there. */
+static void
+ngx_http_upstream_lbsched_live_put(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    const char *text, size_t len, ngx_uint_t n_live)
+{
+    ngx_http_upstream_lbsched_live_t  *live;
+    ngx_slab_pool_t                   *shpool;
+
+    live = ngx_http_upstream_lbsched_live(lcf);
+    shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (live->len != len || ngx_memcmp(live->text, text, len) != 0) {
+        ngx_memcpy(live->text, text, len);
+        live->len = len;
+        live->n_live = n_live;
+        live->gen++;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* Process 0: the servers' records from Redis into the zone. */
+static void
+ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_log_t *log)
+{
+    ngx_http_upstream_lbsched_said_t  said;
+    char                              *text = NULL, err[1024];
+    size_t                             len = 0;
+    uint32_t                           n_live = 0;
+
+    said.len = 0;
+    said.text[0] = '\0';
+
+    if (lcf->rconn == NULL) {
+        lcf->rconn = rc_open(lcf->redis, err, sizeof(err));
+    }
+
+    if (lcf->rconn) {
+        text = fleet_redis_read(lcf->rconn, fleet_redis_prefix(lcf->redis),
+                                (const char *const *) lcf->ids, lcf->npeers,
+                                ngx_http_upstream_lbsched_live_note, &said,
+                                &len, &n_live, err, sizeof(err));
+    }
+
+    if (text != NULL && len > lcf->live_cap) {
+        ngx_snprintf((u_char *) err, sizeof(err), "the live fleet is %uz bytes, "
+                     "more than the zone's %uz%Z", len, lcf->live_cap);
+        free(text);
+        text = NULL;
+    }
+
+    if (text == NULL) {
+        /* a reply half read leaves the connection out of step */
+        rc_close(lcf->rconn);
+        lcf->rconn = NULL;
+        ngx_http_upstream_lbsched_live_note(&said, err);
+
+        /* what Redis said last holds for a while, then nothing is live:
+         * a worker not heard of is never taken for an idle one */
+        if (ngx_time() - lcf->live_ok > LBS_LIVE_STALE_S) {
+            ngx_http_upstream_lbsched_live_put(lcf, "", 0, 0);
+        }
+
+    } else {
+        lcf->live_ok = ngx_time();
+        ngx_http_upstream_lbsched_live_put(lcf, text, len, n_live);
+        free(text);
+    }
+
+    ngx_http_upstream_lbsched_live_say(lcf, log, &said);
+}
+
+
+/* Every process: the zone's fleet, converted again when it changed. */
+static void
+ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_log_t *log)
+{
+    ngx_http_upstream_lbsched_live_t  *live;
+    ngx_slab_pool_t                   *shpool;
+    lbs_worker                       **fleet = NULL;
+    uint32_t                           nfleet = 0, j;
+    ngx_uint_t                         i, n_live;
+    ngx_atomic_uint_t                  gen;
+    conv_ctx                           cc;
+    arena                             *a;
+    char                              *text, err[1024];
+    size_t                             len;
+
+    live = ngx_http_upstream_lbsched_live(lcf);
+    if (live->gen == lcf->live_seen) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    len = live->len;
+    text = malloc(len + 1);
+    if (text) {
+        ngx_memcpy(text, live->text, len);
+        text[len] = '\0';
+    }
+    gen = live->gen;
+    n_live = live->n_live;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    a = arena_new();
+    if (text == NULL || a == NULL) {
+        free(text);
+        arena_free(a);
+        return;     /* tried again at the next check */
+    }
+
+    /* each record was checked as process 0 read it; this is the same
+     * converter over the same text */
+    ngx_memzero(&cc, sizeof(conv_ctx));
+    cc.arena = a;
+    cc.err = err;
+    cc.errlen = sizeof(err);
+
+    if (n_live
+        && conv_fleet(&cc, text, len, "the live fleet", &fleet, &nfleet) != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "lbsched: upstream \"%V\": %s",
+                      &lcf->name, err);
+        free(text);
+        arena_free(a);
+        lcf->live_seen = gen;
+        return;
+    }
+
+    free(text);
+
+    for (i = 0; i < lcf->npeers; i++) {
+        lcf->workers[i] = NULL;
+        for (j = 0; j < nfleet; j++) {
+            if (ngx_strcmp(fleet[j]->id, lcf->ids[i]) == 0) {
+                lcf->workers[i] = fleet[j];
+                break;
+            }
+        }
+    }
+
+    arena_free(lcf->live_arena);
+    lcf->live_arena = a;
+    lcf->live_seen = gen;
+}
+
+
+static void
+ngx_http_upstream_lbsched_live_tick(ngx_event_t *ev)
+{
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (ngx_worker == 0 && (ngx_msec_int_t) (ngx_current_msec - lcf->live_next) >= 0) {
+        lcf->live_next = ngx_current_msec + LBS_LIVE_FETCH_MS;
+        ngx_http_upstream_lbsched_live_fetch(lcf, ev->log);
+    }
+
+    ngx_http_upstream_lbsched_live_use(lcf, ev->log);
+
+    ngx_add_timer(ev, LBS_LIVE_CHECK_MS);
+}
+
+
 /* ===== worker processes ================================================== */
 
 /* Upstream i's lbsched configuration, or NULL when it uses another method. */
@@ -1189,6 +1577,16 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
                           "process rotates over the servers that meet each "
                           "request's requirements", &lcf->name, err);
         }
+
+        if (lcf->redis) {
+            lcf->live_ev.handler = ngx_http_upstream_lbsched_live_tick;
+            lcf->live_ev.data = lcf;
+            lcf->live_ev.log = cycle->log;
+            lcf->live_ev.cancelable = 1;
+            lcf->live_next = ngx_current_msec;
+            lcf->live_ok = ngx_time();
+            ngx_add_timer(&lcf->live_ev, 0);
+        }
     }
 
     return NGX_OK;
@@ -1213,6 +1611,11 @@ ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle)
             /* joins the plugin's threads, flushes its store */
             sched_close(lcf->sched);
             lcf->sched = NULL;
+        }
+
+        if (lcf && lcf->redis) {
+            rc_close(lcf->rconn);
+            lcf->rconn = NULL;
         }
     }
 }
@@ -1392,6 +1795,10 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
             continue;
         }
 
+        if (lcf->workers[i] == NULL) {
+            continue;   /* its agent's record expired or was refused */
+        }
+
         ngx_http_upstream_lbsched_in_flight(&shared[i], lcf->workers[i]);
         cand[n] = lcf->workers[i];
         cand_peer[n] = peer;
@@ -1525,7 +1932,7 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         o.struct_size = sizeof(lbs_outcome);
         o.workload_type = dp->wl.type;
         o.test_type = dp->wl.test_type;
-        o.worker_id = lcf->workers[dp->chosen]->id;
+        o.worker_id = lcf->ids[dp->chosen];
         o.cookie = dp->cookie;
         o.status_code = (int32_t) status;
         o.duration_s = (double) (end.tv_sec - dp->start.tv_sec)
@@ -1750,8 +2157,8 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
             if (j) {
                 ngx_http_lbsched_buf_write(&b, ", ", 2);
             }
-            ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->workers[j]->id,
-                                          ngx_strlen(lcf->workers[j]->id));
+            ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->ids[j],
+                                          ngx_strlen(lcf->ids[j]));
             ngx_http_lbsched_buf_printf(&b, ": %ui", lcf->decisions[j]);
         }
 
@@ -1763,9 +2170,24 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
             if (j) {
                 ngx_http_lbsched_buf_write(&b, ", ", 2);
             }
-            ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->workers[j]->id,
-                                          ngx_strlen(lcf->workers[j]->id));
+            ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->ids[j],
+                                          ngx_strlen(lcf->ids[j]));
             ngx_http_lbsched_buf_printf(&b, ": %uA", sh[j].inflight);
+        }
+
+        if (lcf->redis) {
+            /* this process's view of the live fleet */
+            ngx_http_lbsched_buf_printf(&b, "}, \"live\": {");
+
+            for (j = 0; j < lcf->npeers; j++) {
+                if (j) {
+                    ngx_http_lbsched_buf_write(&b, ", ", 2);
+                }
+                ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->ids[j],
+                                              ngx_strlen(lcf->ids[j]));
+                ngx_http_lbsched_buf_printf(&b, ": %s",
+                                            lcf->workers[j] ? "true" : "false");
+            }
         }
 
         ngx_http_lbsched_buf_printf(&b,

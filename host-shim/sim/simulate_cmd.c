@@ -16,6 +16,7 @@
 
 #include "convert.h"
 #include "file.h"
+#include "fleet_redis.h"
 #include "graphsim.h"
 #include "host.h"
 #include "report.h"
@@ -47,11 +48,11 @@ typedef struct run_spec {
 
 typedef struct sim_opts {
 	const char *plugin, *workers, *truth, *mix, *tests_file, *dump, *report, *json;
-	const char *scheduler, *config, *compare;
+	const char *scheduler, *config, *compare, *redis_password;
 	uint32_t tests, warmup, window;
 	double rate;
 	uint64_t seed;
-	int quiet, timing;
+	int quiet, timing, redis_insecure;
 } sim_opts;
 
 static const char *prog;
@@ -59,11 +60,12 @@ static const char *prog;
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: %s simulate --workers FLEET.json --truth TRUTH.json\n"
+	        "usage: %s simulate --workers FLEET.json|redis://HOST:PORT/PREFIX --truth TRUTH.json\n"
 	        "         (--mix MIX.json [--tests N] [--rate PER_S] | --tests-file TESTS.jsonl)\n"
 	        "         [--seed S] [--scheduler NAME] [--config FILE | --compare LIST]\n"
 	        "         [--warmup N] [--window N] [--plugin PATH] [--timing] [--quiet]\n"
 	        "         [--dump-tests OUT.jsonl] [--report OUT.html] [--json OUT.json]\n"
+	        "         [--redis-password-file FILE] [--redis-insecure]\n"
 	        "  LIST: comma-separated NAME or NAME=CONFIG.json; NAME is a scheduler or 'oracle'\n"
 	        "  workload graphs: %s simulate --graphs GRAPHS.jsonl --help\n",
 	        prog, prog);
@@ -108,6 +110,10 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 			o->quiet = 1;
 			continue;
 		}
+		if (!strcmp(a, "--redis-insecure")) {
+			o->redis_insecure = 1;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "%s: simulate: option '%s' %s\n", prog, a,
 			        strncmp(a, "--", 2) ? "is not an option" : "needs a value");
@@ -137,6 +143,8 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 			slot = &o->config;
 		else if (!strcmp(a, "--compare"))
 			slot = &o->compare;
+		else if (!strcmp(a, "--redis-password-file"))
+			slot = &o->redis_password;
 		else if (!strcmp(a, "--tests")) {
 			if (parse_u32(a, v, 1, MAX_TESTS, &o->tests))
 				return -1;
@@ -511,7 +519,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	}
 	conv_warns warns = {0, 0};
 	conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err, &warns};
-	if (!(fleet = file_read(o.workers, &fleet_len, err, sizeof err)) ||
+	if (!(fleet = fleet_source_read(o.workers, o.redis_password, o.redis_insecure,
+	                                warn_to_stderr, NULL, &fleet_len, err, sizeof err)) ||
 	    conv_fleet(&c, fleet, fleet_len, o.workers, &workers, &n_workers) ||
 	    !(truth_text = file_read(o.truth, &truth_len, err, sizeof err)) ||
 	    truth_load(&c, truth_text, truth_len, o.truth, (const lbs_worker *const *)workers,

@@ -28,42 +28,8 @@ typedef struct {
 	unsigned long long memorySizeMB;
 } nv_attrs;
 
-/* The value of key (key.idx when idx >= 0) into buf; 0, or -1 absent. */
-static int get(const char *key, long idx, char *buf, size_t n)
-{
-	const char *path = getenv("FAKE_NVML");
-	char want[64], line[512];
-	FILE *f;
-	int rc = -1;
-
-	if (!path || !(f = fopen(path, "r")))
-		return -1;
-	if (idx >= 0)
-		snprintf(want, sizeof want, "%s.%ld", key, idx);
-	else
-		snprintf(want, sizeof want, "%s", key);
-	while (fgets(line, sizeof line, f)) {
-		size_t k = strlen(want);
-		if (strncmp(line, want, k) == 0 && line[k] == ' ') {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(buf, n, "%s", line + k + 1);
-			rc = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
-static int num(const char *key, long idx, unsigned long long *out)
-{
-	char b[64];
-
-	if (get(key, idx, b, sizeof b) < 0)
-		return -1;
-	*out = strtoull(b, NULL, 0);
-	return 0;
-}
+#define FAKE_ENV "FAKE_NVML"
+#include "fake_values.h"
 
 static long dev_index(void *d)
 {

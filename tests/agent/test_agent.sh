@@ -10,8 +10,9 @@ set -u
 agent=$LBS_AGENT
 shim=$LBS_SHIM
 here=$LBS_SRCDIR/tests/agent
-unset LBSCHED_AGENT_ROOT LBSCHED_AGENT_NVML
+unset LBSCHED_AGENT_ROOT LBSCHED_AGENT_NVML LBSCHED_AGENT_ROCM
 export LBSCHED_AGENT_NVML=$tmp/no-nvml.so # never this machine's driver
+export LBSCHED_AGENT_ROCM=$tmp/no-rocm.so
 # A PATH without browsers unless a test gives it some.
 nobrowser=$tmp/bin
 mkdir -p "$nobrowser"
@@ -131,6 +132,45 @@ echo "fail_init 1" >"$tmp/nvml-fail.txt"
 FAKE_NVML=$tmp/nvml-fail.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml "$LBS_FAKE_NVML" --explain
 has "$tmp/err" "nvmlInit_v2 failed"
 eq "nvml refused" "$(jget "$tmp/out" 'd["available_accelerators"]')" '{"gpu": 1}'
+
+# ---- an AMD GPU through the test-only ROCm SMI (fake_rocm.c, really dlopen()ed):
+# listed once, by ROCm SMI, and not again as its drm card
+cp -r "$x" "$tmp/amd"
+mkdir -p "$tmp/amd/sys/class/drm/card2/device"
+echo 0x1002 >"$tmp/amd/sys/class/drm/card2/device/vendor"
+echo 0x740f >"$tmp/amd/sys/class/drm/card2/device/device"
+ln -s ../../../bus/pci/drivers/amdgpu "$tmp/amd/sys/class/drm/card2/device/driver"
+cat >"$tmp/rocm.txt" <<'RS'
+count 1
+name.0 AMD Instinct MI210
+vram_total.0 68719476736
+vram_used.0 34359738368
+busy.0 70
+temp.0 95000
+temp_max.0 100000
+temp_crit.0 105000
+power_cap.0 300000000
+RS
+FAKE_ROCM=$tmp/rocm.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/amd" --rocm "$LBS_FAKE_ROCM" --explain
+cp "$tmp/out" "$tmp/amd.json"
+has "$tmp/err" "rsmi_num_monitor_devices (1 AMD)"
+eq "rocm gpus" "$(jget "$tmp/amd.json" '[d["available_accelerators"], d["supported_backends"]]')" \
+	'[{"gpu": 2}, ["cpu", "rocm"]]'
+eq "rocm gpu 0" "$(jget "$tmp/amd.json" '[d["hardware_specs"]["gpus"][0][k] for k in ("vendor","name","memory_gb","tdp_watts")]')" \
+	'["amd", "AMD Instinct MI210", 64, 300]'
+eq "amd drm card not twice" "$(jget "$tmp/amd.json" '[g["name"] for g in d["hardware_specs"]["gpus"] if "1002" in g["name"]]')" '[]'
+as_fleet "$tmp/amd.json" "$tmp/amd-fleet.json"
+accepted "$tmp/amd-fleet.json"
+# its utilisation and temperature against its own maximum in the live state
+FAKE_ROCM=$tmp/rocm.txt expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/amd" --rocm "$LBS_FAKE_ROCM" \
+	--file "$tmp/amd-live.json" --once --interval 0.1
+eq "rocm live" "$(jget "$tmp/amd-live.json" '[d["workers"][0]["load"][k] for k in ("gpu_utilization","temperature")]')" '[70, 0.95]'
+# no ROCm SMI (or one that refuses to start): the drm card, truthfully
+echo "fail_init 1" >"$tmp/rocm-fail.txt"
+FAKE_ROCM=$tmp/rocm-fail.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/amd" --rocm "$LBS_FAKE_ROCM" --explain
+has "$tmp/err" "rsmi_init failed"
+eq "rocm refused" "$(jget "$tmp/out" '[d["available_accelerators"], d["supported_backends"], [g["name"] for g in d["hardware_specs"]["gpus"] if "1002" in g["name"]]]')" \
+	'[{"gpu": 2}, ["cpu"], ["amd GPU 1002:740f (amdgpu)"]]'
 
 # ---- ARM (Graviton3-like, Neoverse V1): NEON and SVE, no SMT
 root arm-graviton3

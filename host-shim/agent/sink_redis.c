@@ -1,0 +1,134 @@
+/*
+ * sink_redis.c -- the agent's state in Redis, as the hash
+ * <prefix>fleet:<worker_id> (host-shim/lib/fleet_redis.h): "record" when it
+ * changed, "load" every interval, and the key's expiry set again each time,
+ * in one MULTI/EXEC so that a reader never sees a load without its expiry.
+ * The key is the worker's own id: with a Redis ACL user per worker allowed
+ * only its own key, a worker cannot write another's (docs/SECURITY.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "fleet_redis.h"
+#include "sink.h"
+
+typedef struct redis_sink {
+	ag_sink base;
+	rc_target t;
+	rc_conn *c;      /* NULL after a failure: opened again next time */
+	char key[RC_PREFIX_MAX + AG_NAME + 16];
+	char ttl_ms[24];
+} redis_sink;
+
+/* MULTI, HSET key load L [record R], PEXPIRE key ttl, EXEC.  The HSET's
+ * count of new fields, or -1 with err. */
+static long long put(redis_sink *s, const char *record, const char *load, char *err, size_t n)
+{
+	const char *multi[1] = {"MULTI"}, *exec[1] = {"EXEC"};
+	const char *hset[6] = {"HSET", s->key, "load", load, "record", record};
+	const char *expire[3] = {"PEXPIRE", s->key, s->ttl_ms};
+	redisReply *r = NULL;
+	long long added = -1;
+
+	if (rc_append_argv(s->c, 1, multi, NULL) < 0 ||
+	    rc_append_argv(s->c, record ? 6 : 4, hset, NULL) < 0 ||
+	    rc_append_argv(s->c, 3, expire, NULL) < 0 ||
+	    rc_append_argv(s->c, 1, exec, NULL) < 0) {
+		snprintf(err, n, "%s: out of memory", rc_where(s->c));
+		return -1;
+	}
+	/* every reply is read, so that the connection stays in step */
+	for (int i = 0; i < 4; i++) {
+		char msg[512];
+		freeReplyObject(r);
+		r = rc_reply(s->c, msg, sizeof msg);
+		if (!r && added != -2) {
+			snprintf(err, n, "%s", msg);
+			added = -2;
+		}
+		if (!r && rc_broken(s->c))
+			break;
+	}
+	if (added == -1 && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER)
+		added = r->element[0]->integer;
+	else if (added == -1)
+		snprintf(err, n, "%s: the transaction was not applied", rc_where(s->c));
+	freeReplyObject(r);
+	return added < 0 ? -1 : added;
+}
+
+static int redis_publish(ag_sink *base, const cJSON *record, int changed,
+                         const cJSON *load, char *err, size_t n)
+{
+	redis_sink *s = (redis_sink *)base;
+	char *rec = cJSON_PrintUnformatted(record), *ld = cJSON_PrintUnformatted(load);
+	int rc = -1;
+
+	if (!rec || !ld) {
+		snprintf(err, n, "out of memory");
+		goto out;
+	}
+	if (strlen(rec) > AG_MAX_RECORD || strlen(ld) > AG_MAX_RECORD) {
+		snprintf(err, n, "%s: the record would be %zu bytes, more than %u; not written",
+		         s->key, strlen(rec) > AG_MAX_RECORD ? strlen(rec) : strlen(ld),
+		         AG_MAX_RECORD);
+		goto out;
+	}
+	if (!s->c && !(s->c = rc_open(&s->t, err, n)))
+		goto out;
+	long long added = put(s, changed ? rec : NULL, ld, err, n);
+	/* a new load field means the key had gone (expired, Redis restarted):
+	 * it needs its record again */
+	if (added == 1 && !changed)
+		added = put(s, rec, ld, err, n);
+	rc = added < 0 ? -1 : 0;
+	if (rc < 0 && rc_broken(s->c)) {
+		rc_close(s->c);
+		s->c = NULL;
+	}
+out:
+	cJSON_free(rec);
+	cJSON_free(ld);
+	return rc;
+}
+
+static void redis_close(ag_sink *base)
+{
+	redis_sink *s = (redis_sink *)base;
+
+	rc_close(s->c);
+	free(s);
+}
+
+ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
+                       double ttl_s, const char *id, char *err, size_t n)
+{
+	redis_sink *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		snprintf(err, n, "out of memory");
+		return NULL;
+	}
+	if (rc_parse(url, &s->t, err, n) < 0)
+		goto fail;
+	s->t.password_file = password_file;
+	s->t.insecure = insecure;
+	if (fleet_redis_key(fleet_redis_prefix(&s->t), id, s->key, sizeof s->key) < 0) {
+		snprintf(err, n, "%s: the key prefix and worker id are too long", url);
+		goto fail;
+	}
+	snprintf(s->ttl_ms, sizeof s->ttl_ms, "%lld", (long long)(ttl_s * 1000));
+	/* the address, the policy, the password and Redis itself, checked
+	 * before the agent settles down */
+	if (!(s->c = rc_open(&s->t, err, n)))
+		goto fail;
+	s->base.publish = redis_publish;
+	s->base.close = redis_close;
+	return &s->base;
+fail:
+	free(s);
+	return NULL;
+}

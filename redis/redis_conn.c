@@ -1,0 +1,365 @@
+/*
+ * redis_conn.c -- parse a redis:// address, connect with a timeout, AUTH
+ * from a password file, and the loopback/auth policy (redis_conn.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "redis_conn.h"
+#include "text.h"
+
+struct rc_conn {
+	redisContext *ctx;
+	char where[RC_HOST_MAX + 24];
+	int broken;
+};
+
+/* The password file's most: one user name and one password. */
+#define RC_SECRET_MAX 512
+
+int rc_parse(const char *url, rc_target *t, char *err, size_t n)
+{
+	char show[96];
+	const char *p, *host, *host_end, *port = NULL;
+	size_t hl;
+
+	if (!url || strncmp(url, "redis://", 8) != 0) {
+		if (url && !strncmp(url, "rediss://", 9))
+			snprintf(err, n, "%s: TLS (rediss://) is not supported by hiredis 0.14; "
+			         "reach Redis on the loopback or through a TLS tunnel",
+			         txt_show(show, sizeof show, url));
+		else
+			snprintf(err, n, "%s: not a redis://host:port/prefix address",
+			         txt_show(show, sizeof show, url));
+		return -1;
+	}
+	p = url + 8;
+	/* user:password@host: refused without being echoed */
+	const char *at = memchr(p, '@', strcspn(p, "/"));
+	if (at) {
+		snprintf(err, n, "redis://...@%s: a password never goes in the address; "
+		         "give a password file", txt_show(show, sizeof show, at + 1));
+		return -1;
+	}
+	if (*p == '[') {
+		host = p + 1;
+		host_end = strchr(host, ']');
+		if (!host_end) {
+			snprintf(err, n, "%s: an IPv6 address needs its closing ']'",
+			         txt_show(show, sizeof show, url));
+			return -1;
+		}
+		p = host_end + 1;
+	} else {
+		host = p;
+		p += strcspn(p, ":/");
+		host_end = p;
+	}
+	hl = (size_t)(host_end - host);
+	if (hl == 0 || hl >= sizeof t->host) {
+		snprintf(err, n, "%s: the host is empty or longer than %zu bytes",
+		         txt_show(show, sizeof show, url), sizeof t->host - 1);
+		return -1;
+	}
+	for (const char *q = host; q < host_end; q++) {
+		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
+			snprintf(err, n, "%s: the host has a space or control byte",
+			         txt_show(show, sizeof show, url));
+			return -1;
+		}
+	}
+	t->port = RC_DEFAULT_PORT;
+	if (*p == ':') {
+		char *end;
+		long v;
+		port = p + 1;
+		errno = 0;
+		v = strtol(port, &end, 10);
+		if (end == port || (*end && *end != '/') || errno || v < 1 || v > 65535) {
+			snprintf(err, n, "%s: the port must be a number from 1 to 65535",
+			         txt_show(show, sizeof show, url));
+			return -1;
+		}
+		t->port = (int)v;
+		p = end;
+	}
+	if (*p && *p != '/') {
+		snprintf(err, n, "%s: unexpected text after the host",
+		         txt_show(show, sizeof show, url));
+		return -1;
+	}
+	if (*p == '/')
+		p++;
+	if (strlen(p) >= sizeof t->prefix) {
+		snprintf(err, n, "%s: the key prefix is longer than %zu bytes",
+		         txt_show(show, sizeof show, url), sizeof t->prefix - 1);
+		return -1;
+	}
+	for (const char *q = p; *q; q++) {
+		if ((unsigned char)*q < ' ' || *q == 0x7f) {
+			snprintf(err, n, "%s: the key prefix has a control byte",
+			         txt_show(show, sizeof show, url));
+			return -1;
+		}
+	}
+	memcpy(t->host, host, hl);
+	t->host[hl] = '\0';
+	strcpy(t->prefix, p);
+	return 0;
+}
+
+int rc_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!strcmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/* The secret's lines, without their newlines; 0 or -1 with err. */
+static int read_secret(const char *where, const char *path, char *user, char *pass,
+                       char *err, size_t n)
+{
+	char buf[2 * RC_SECRET_MAX + 4], show[96];
+	struct stat st;
+	ssize_t got;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		snprintf(err, n, "%s: password file %s: %s", where,
+		         txt_show(show, sizeof show, path), strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, n, "%s: password file %s: not a regular file", where,
+		         txt_show(show, sizeof show, path));
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & S_IROTH) {
+		snprintf(err, n, "%s: password file %s: readable by every user (mode %03o); "
+		         "chmod o-r it", where, txt_show(show, sizeof show, path),
+		         (unsigned)(st.st_mode & 0777));
+		close(fd);
+		return -1;
+	}
+	while (len < sizeof buf - 1 && (got = read(fd, buf + len, sizeof buf - 1 - len)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, n, "%s: password file %s: %s", where,
+			         txt_show(show, sizeof show, path), strerror(errno));
+			close(fd);
+			return -1;
+		}
+		len += (size_t)got;
+	}
+	close(fd);
+	if (len == sizeof buf - 1) {
+		snprintf(err, n, "%s: password file %s: more than a user and a password of "
+		         "%d bytes each", where, txt_show(show, sizeof show, path),
+		         RC_SECRET_MAX - 1);
+		return -1;
+	}
+	buf[len] = '\0';
+	/* the lines, a final newline (and a CR before it) not counted */
+	char *l1 = buf, *l2 = strchr(buf, '\n');
+	if (l2) {
+		*l2++ = '\0';
+		l2[strcspn(l2, "\n")] = '\0';
+		if (!*l2)
+			l2 = NULL;
+	}
+	l1[strcspn(l1, "\r")] = '\0';
+	if (l2)
+		l2[strcspn(l2, "\r")] = '\0';
+	if (!*l1 || strlen(l1) >= RC_SECRET_MAX || (l2 && strlen(l2) >= RC_SECRET_MAX)) {
+		snprintf(err, n, "%s: password file %s: the first line must hold the password "
+		         "(or the user, with the password on the second line), at most %d bytes",
+		         where, txt_show(show, sizeof show, path), RC_SECRET_MAX - 1);
+		return -1;
+	}
+	if (l2) {
+		strcpy(user, l1);
+		strcpy(pass, l2);
+	} else {
+		user[0] = '\0';
+		strcpy(pass, l1);
+	}
+	explicit_bzero(buf, sizeof buf);
+	return 0;
+}
+
+/* err for a reply of the error type, or NULL when it is none. */
+static int reply_error(const rc_conn *c, redisReply *r, char *err, size_t n)
+{
+	char show[96];
+
+	if (r->type != REDIS_REPLY_ERROR)
+		return 0;
+	snprintf(err, n, "%s: %s", c->where, txt_show(show, sizeof show, r->str));
+	return 1;
+}
+
+static void io_error(rc_conn *c, char *err, size_t n)
+{
+	char show[96];
+
+	c->broken = 1;
+	snprintf(err, n, "%s: %s", c->where,
+	         c->ctx->err == REDIS_ERR_EOF ? "the server closed the connection"
+	         : c->ctx->errstr[0] ? txt_show(show, sizeof show, c->ctx->errstr)
+	         : "I/O error");
+}
+
+rc_conn *rc_open(const rc_target *t, char *err, size_t n)
+{
+	char user[RC_SECRET_MAX], pass[RC_SECRET_MAX], show[96];
+	int ms = t->timeout_ms > 0 ? t->timeout_ms : RC_DEFAULT_TIMEOUT_MS;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	rc_conn *c = calloc(1, sizeof *c);
+
+	if (!c) {
+		snprintf(err, n, "redis: out of memory");
+		return NULL;
+	}
+	snprintf(c->where, sizeof c->where, strchr(t->host, ':') ? "redis://[%s]:%d"
+	         : "redis://%s:%d", t->host, t->port);
+	if (!t->password_file && !t->insecure && !rc_is_loopback(t->host)) {
+		snprintf(err, n, "%s: refused: a Redis off this host needs a password file "
+		         "(or an explicit insecure setting); hiredis has no TLS, see "
+		         "docs/SECURITY.md", c->where);
+		free(c);
+		return NULL;
+	}
+	user[0] = pass[0] = '\0';
+	if (t->password_file && read_secret(c->where, t->password_file, user, pass, err, n) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->ctx = redisConnectWithTimeout(t->host, t->port, tv);
+	if (!c->ctx || c->ctx->err) {
+		snprintf(err, n, "%s: cannot connect: %s", c->where,
+		         c->ctx ? txt_show(show, sizeof show, c->ctx->errstr) : "out of memory");
+		goto fail;
+	}
+	if (redisSetTimeout(c->ctx, tv) != REDIS_OK) {
+		snprintf(err, n, "%s: cannot set the timeout", c->where);
+		goto fail;
+	}
+	if (pass[0]) {
+		const char *argv[3] = {"AUTH", user[0] ? user : pass, pass};
+		redisReply *r = redisCommandArgv(c->ctx, user[0] ? 3 : 2, argv, NULL);
+		if (!r) {
+			io_error(c, err, n);
+			goto fail;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			/* the server's words only: they never hold the secret */
+			snprintf(err, n, "%s: authentication%s%s refused: %s", c->where,
+			         user[0] ? " as " : "", user[0] ? txt_show(show, sizeof show, user) : "",
+			         r->str);
+			txt_one_line(err);
+			freeReplyObject(r);
+			goto fail;
+		}
+		freeReplyObject(r);
+	}
+	explicit_bzero(pass, sizeof pass);
+	return c;
+fail:
+	explicit_bzero(pass, sizeof pass);
+	if (c->ctx)
+		redisFree(c->ctx);
+	free(c);
+	return NULL;
+}
+
+void rc_close(rc_conn *c)
+{
+	if (!c)
+		return;
+	if (c->ctx)
+		redisFree(c->ctx);
+	free(c);
+}
+
+const char *rc_where(const rc_conn *c)
+{
+	return c->where;
+}
+
+redisContext *rc_context(rc_conn *c)
+{
+	return c->ctx;
+}
+
+int rc_broken(const rc_conn *c)
+{
+	return c->broken;
+}
+
+redisReply *rc_command(rc_conn *c, char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r = REDIS_OK;
+
+	if (!c->broken) {
+		va_start(ap, fmt);
+		r = redisvAppendCommand(c->ctx, fmt, ap);
+		va_end(ap);
+	}
+	if (r != REDIS_OK) {
+		snprintf(err, n, "%s: out of memory", c->where);
+		return NULL;
+	}
+	return rc_reply(c, err, n);
+}
+
+redisReply *rc_command_argv(rc_conn *c, char *err, size_t n, int argc, const char **argv,
+                            const size_t *lens)
+{
+	if (rc_append_argv(c, argc, argv, lens) < 0 && !c->broken) {
+		snprintf(err, n, "%s: out of memory", c->where);
+		return NULL;
+	}
+	return rc_reply(c, err, n);
+}
+
+int rc_append_argv(rc_conn *c, int argc, const char **argv, const size_t *lens)
+{
+	return c->broken || redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK ? -1 : 0;
+}
+
+redisReply *rc_reply(rc_conn *c, char *err, size_t n)
+{
+	void *r = NULL;
+
+	if (c->broken) {
+		snprintf(err, n, "%s: the connection failed earlier", c->where);
+		return NULL;
+	}
+	if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) {
+		io_error(c, err, n);
+		return NULL;
+	}
+	if (reply_error(c, r, err, n)) {
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}

@@ -1,0 +1,47 @@
+/*
+ * fake_values.h -- what the test-only libraries (fake_nvml.c, fake_rocm.c)
+ * answer: "key value" or "key.N value" lines of the file named by the
+ * environment variable FAKE_ENV (defined before this is included),
+ * re-read on every call so that a test can change a GPU while the agent
+ * runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The value of key (key.idx when idx >= 0) into buf; 0, or -1 absent. */
+static int get(const char *key, long idx, char *buf, size_t n)
+{
+	const char *path = getenv(FAKE_ENV);
+	char want[64], line[512];
+	FILE *f;
+	int rc = -1;
+
+	if (!path || !(f = fopen(path, "r")))
+		return -1;
+	if (idx >= 0)
+		snprintf(want, sizeof want, "%s.%ld", key, idx);
+	else
+		snprintf(want, sizeof want, "%s", key);
+	while (fgets(line, sizeof line, f)) {
+		size_t k = strlen(want);
+		if (strncmp(line, want, k) == 0 && line[k] == ' ') {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(buf, n, "%s", line + k + 1);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static int num(const char *key, long idx, unsigned long long *out)
+{
+	char b[64];
+
+	if (get(key, idx, b, sizeof b) < 0)
+		return -1;
+	*out = strtoull(b, NULL, 0);
+	return 0;
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# test_agent_redis.sh -- the live fleet in a real redis-server (docs/AGENT.md,
+# "Redis"): lbsched-agent run --redis publishes its record and live state
+# under its own key with a TTL; lbsched-shim decide reads --workers
+# redis://; a killed agent's worker leaves after the TTL; malformed,
+# oversized and mislabelled records are refused alone with one line naming
+# the key; a password file, an ACL user that may write only its own key,
+# and one-line errors for a wrong password, an unreachable Redis and the
+# loopback policy.
+set -u
+. "$LBS_SRCDIR/tests/testlib.sh"
+. "$LBS_SRCDIR/tests/redislib.sh"
+agent=$LBS_AGENT
+shim=$LBS_SHIM
+plugin=$LBS_PLUGIN
+here=$LBS_SRCDIR/tests/agent
+unset LBSCHED_AGENT_ROOT
+export LBSCHED_AGENT_NVML=$tmp/no-nvml.so # never this machine's driver
+nobrowser=$tmp/bin
+mkdir -p "$nobrowser"
+for t in python3 sleep cat; do ln -s "$(command -v $t)" "$nobrowser/$t"; done
+export PATH="$nobrowser:$PATH"
+python3 "$here/mkroot.py" "$here/fixtures/npu-lunarlake.json" "$tmp/root"
+n=$tmp/root
+
+jq1() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1"; }
+eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
+# decide_ids ARGS...: the workers chosen for four tests, round-robin, sorted
+for i in 1 2 3 4; do echo "{\"test_id\": \"t$i\"}"; done >"$tmp/tests.jsonl"
+decide_ids() {
+	"$shim" decide --plugin "$plugin" --scheduler round-robin --tests "$tmp/tests.jsonl" \
+		--workers "$@" >"$tmp/dec.out" 2>"$tmp/dec.err"
+	python3 -c 'import json,sys; print(" ".join(sorted({w for l in open(sys.argv[1]) for w in json.loads(l)["workers"]})))' "$tmp/dec.out"
+}
+
+redis_start main
+url=redis://127.0.0.1:$REDIS_PORT/t:
+
+# ---- run --once: record and load under <prefix>fleet:<id>, with the TTL
+expect_rc 0 "$agent" run --root "$n" --redis "$url" --id w-a --once --interval 0.1 --ttl 600
+eq "key" "$(rcli --raw keys 't:*')" "t:fleet:w-a"
+ttl=$(rcli pttl t:fleet:w-a)
+[ "$ttl" -gt 0 ] && [ "$ttl" -le 600000 ] && ok || bad "pttl $ttl"
+eq "record" "$(rcli --raw hget t:fleet:w-a record | jq1 'd["worker_id"], d["available_accelerators"]')" \
+	"('w-a', {'gpu': 1, 'npu': 1})"
+eq "load" "$(rcli --raw hget t:fleet:w-a load | jq1 'd["worker_id"], d["temperature"]')" "('w-a', 0.85)"
+# the default prefix is lbsched:
+expect_rc 0 "$agent" run --root "$n" --redis "redis://127.0.0.1:$REDIS_PORT" --id w-d --once --interval 0.1
+eq "default prefix" "$(rcli exists lbsched:fleet:w-d)" 1
+# decide takes the live fleet; a prefix with no worker is an error, not an empty fleet
+eq "decide" "$(decide_ids "$url")" "w-a"
+[ -s "$tmp/dec.err" ] && bad "decide wrote $(cat "$tmp/dec.err")" || ok
+expect_rc 1 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$REDIS_PORT/none:" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: no live worker under 'none:'"
+lines "$tmp/err" 1
+
+# ---- a running agent keeps its key; killed, its worker leaves after the TTL
+"$agent" run --root "$n" --redis "$url" --id w-b --interval 0.2 --ttl 1 2>"$tmp/b.err" &
+bpid=$!
+for _ in $(seq 100); do [ "$(rcli exists t:fleet:w-b)" = 1 ] && break; sleep 0.1; done
+eq "two live" "$(decide_ids "$url")" "w-a w-b"
+# a key that went (a Redis restarted empty) gets its record again, not a bare load
+rcli del t:fleet:w-b >/dev/null
+for _ in $(seq 100); do [ "$(rcli hexists t:fleet:w-b record)" = 1 ] && break; sleep 0.1; done
+eq "record written again" "$(rcli hexists t:fleet:w-b record)" 1
+kill "$bpid"
+wait "$bpid"
+eq "exit on SIGTERM" "$?" 0
+[ -s "$tmp/b.err" ] && bad "run wrote $(cat "$tmp/b.err")" || ok
+for _ in $(seq 100); do [ "$(rcli exists t:fleet:w-b)" = 0 ] && break; sleep 0.1; done
+eq "expired" "$(rcli exists t:fleet:w-b)" 0
+eq "gone, not idle" "$(decide_ids "$url")" "w-a"
+# a record without its load (half written) is absent, without a word
+rcli hset t:fleet:w-half load '{"worker_id": "w-half"}' >/dev/null
+eq "half written" "$(decide_ids "$url")" "w-a"
+[ -s "$tmp/dec.err" ] && bad "decide wrote $(cat "$tmp/dec.err")" || ok
+
+# ---- records from the network: each refused alone, one line naming its key
+rcli hset t:fleet:badjson record '{"worker_id": ' >/dev/null
+python3 -c 'print("{\"worker_id\": \"big\", \"pad\": \"" + "a" * 70000 + "\"}")' >"$tmp/big"
+rcli -x hset t:fleet:big record <"$tmp/big" >/dev/null
+rcli hset t:fleet:liar record '{"worker_id": "w-a", "cpu_cores": 64}' >/dev/null
+rcli hset t:fleet:range record '{"worker_id": "range", "cpu_cores": -5}' >/dev/null
+rcli hset t:fleet:inf record '{"worker_id": "inf"}' load '{"cpu_utilization": 1e999}' >/dev/null
+rcli hset t:fleet:arr record '[1, 2]' >/dev/null
+rcli set t:fleet:str 'not a hash' >/dev/null
+eq "only the good one" "$(decide_ids "$url")" "w-a"
+lines "$tmp/dec.err" 7
+has "$tmp/dec.err" "key 't:fleet:badjson': not valid JSON near byte"
+has "$tmp/dec.err" "key 't:fleet:big': field 'record' is 70"
+has "$tmp/dec.err" "bytes, more than 65536; refused, the worker is absent"
+has "$tmp/dec.err" "key 't:fleet:liar': the record's worker_id is not 'liar', its key's"
+has "$tmp/dec.err" "key 't:fleet:range': field 'cpu_cores': must be an integer"
+has "$tmp/dec.err" "key 't:fleet:inf': field 'load.cpu_utilization'"
+has "$tmp/dec.err" "key 't:fleet:arr': field 'record' is not a JSON object"
+has "$tmp/dec.err" "key 't:fleet:str': WRONGTYPE"
+# simulate reads the same source
+cat >"$tmp/truth.json" <<'EOT'
+{"workers": {"w-a": {"speed": 1.0}}}
+EOT
+"$shim" simulate --plugin "$plugin" --workers "$url" --truth "$tmp/truth.json" --mix /dev/null \
+	>"$tmp/sim.out" 2>"$tmp/sim.err"
+has "$tmp/sim.err" "key 't:fleet:big': field 'record' is 70"
+lacks "$tmp/sim.err" "cannot connect"
+
+# ---- the agent's own bounds
+expect_rc 2 "$agent" run --redis "$url" --ttl 0.5 --interval 1
+has "$tmp/err" "--ttl must be more than --interval"
+expect_rc 2 "$agent" run --redis "$url" --file "$tmp/f.json"
+has "$tmp/err" "run needs --file PATH or --redis URL, one of them"
+expect_rc 2 "$agent" run --file "$tmp/f.json" --password-file "$tmp/pw"
+has "$tmp/err" "--password-file and --insecure-redis go with --redis"
+
+# ---- addresses: unreachable, off the loopback without a password, TLS, a secret inline
+dead=$(free_port)
+expect_rc 1 "$agent" run --root "$n" --redis "redis://127.0.0.1:$dead/t:" --once --interval 0.1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$dead: cannot connect: Connection refused"
+lines "$tmp/err" 1
+expect_rc 1 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$dead/t:" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "redis://127.0.0.1:$dead: cannot connect: Connection refused"
+lines "$tmp/err" 1
+expect_rc 1 "$agent" run --root "$n" --redis "redis://192.0.2.7:6379/t:" --once --interval 0.1
+has "$tmp/err" "redis://192.0.2.7:6379: refused: a Redis off this host needs a password file"
+lines "$tmp/err" 1
+expect_rc 1 "$shim" decide --workers "rediss://127.0.0.1:$REDIS_PORT/t:" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "TLS (rediss://) is not supported by hiredis 0.14"
+expect_rc 1 "$shim" decide --workers "redis://me:hunter2@127.0.0.1:$REDIS_PORT/" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "a password never goes in the address"
+lacks "$tmp/err" hunter2
+expect_rc 1 "$shim" decide --workers "redis://127.0.0.1:99999/" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "the port must be a number from 1 to 65535"
+
+# ---- a Redis with passwords: the default user's, and an ACL user per worker
+redis_start auth --requirepass 'd3fault-pw' --user worker-a on '>a-pw-1234' '~t:fleet:w-a' '+@all'
+aurl=redis://127.0.0.1:$REDIS_PORT/t:
+umask 077
+printf 'wrong-pw-5678\n' >"$tmp/wrong.pw"
+printf 'd3fault-pw\n' >"$tmp/default.pw"
+printf 'worker-a\na-pw-1234\n' >"$tmp/a.pw"
+expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/wrong.pw" --id w-a --once --interval 0.1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT: authentication refused: WRONGPASS"
+lines "$tmp/err" 1
+lacks "$tmp/err" "wrong-pw-5678"
+# no password for a Redis that wants one: the first sample says so, in one line
+expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --id w-a --once --interval 0.1
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: NOAUTH"
+lines "$tmp/err" 1
+expect_rc 0 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/a.pw" --id w-a --once --interval 0.1
+# the ACL user of w-a cannot write w-b's key: a worker cannot claim another's place
+expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/a.pw" --id w-b --once --interval 0.1
+has "$tmp/err" "NOPERM"
+lines "$tmp/err" 1
+eq "nothing under w-b" "$(rcli -a d3fault-pw --no-auth-warning exists t:fleet:w-b)" 0
+eq "decide with the password" "$(decide_ids "$aurl" --redis-password-file "$tmp/default.pw")" "w-a"
+chmod 644 "$tmp/default.pw"
+expect_rc 1 "$shim" decide --workers "$aurl" --redis-password-file "$tmp/default.pw" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "readable by every user (mode 644)"
+lines "$tmp/err" 1
+expect_rc 1 "$shim" decide --workers "$aurl" --redis-password-file "$tmp/none.pw" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "password file $tmp/none.pw: No such file or directory"
+
+finish test_agent_redis

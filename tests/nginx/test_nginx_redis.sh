@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# test_nginx_redis.sh -- `lbsched_fleet redis://` end to end: real nginx,
+# real redis-server and two lbsched-agent processes publishing recorded
+# machines (tests/agent/fixtures) as the upstream's two servers.  A server
+# whose agent reports it hot loses the traffic to the cool one; a killed
+# agent's server leaves after the TTL (and with both gone nginx answers
+# 502: absent is never idle); a malformed and an oversized record are
+# refused with one log line each, said once; the loopback policy fails
+# `nginx -t`.  Everything on 127.0.0.1, stopped by PID.
+#
+# Env: as test_nginx.sh (LBS_PLUGIN, LBS_NGX_MODULE, LBS_NGX_BUILD...),
+# plus LBS_AGENT.
+set -u
+. "$LBS_SRCDIR/tests/testlib.sh"
+. "$LBS_SRCDIR/tests/redislib.sh"
+plugin=$LBS_PLUGIN
+agent=$LBS_AGENT
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "test_nginx_redis: nginx missing (./dev installs it)" >&2; exit 1; }
+run=$tmp/run
+mkdir -p "$run/tmp"
+agent_pids=""
+trap '[ -f "$run/nginx.pid" ] && kill -QUIT "$(cat "$run/nginx.pid")" 2>/dev/null
+	for p in $agent_pids $REDIS_PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3; rm -rf "$tmp"' EXIT
+
+module=${LBS_NGX_MODULE:-}
+if [ -z "$module" ] || [ ! -f "$module" ]; then
+	eval "args=($LBS_NGX_BUILD_ARGS)"
+	module=$tmp/ngx_http_upstream_lbsched_module.so
+	bash "$LBS_NGX_BUILD" "$module" "${args[0]}" "$tmp/ngx-build" "${args[2]}" "${args[@]:3}" ||
+		{ echo "test_nginx_redis: the module does not build" >&2; exit 1; }
+fi
+
+redis_start fleet
+FRONT=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PD=$(free_port)
+url=redis://127.0.0.1:$REDIS_PORT/t:
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root;"
+
+# two recorded laptops, one per server, the agents' id being the server's address
+export LBSCHED_AGENT_NVML=$tmp/no-nvml.so
+nobrowser=$tmp/bin
+mkdir -p "$nobrowser"
+for t in python3 sleep cat; do ln -s "$(command -v $t)" "$nobrowser/$t"; done
+python3 "$LBS_SRCDIR/tests/agent/mkroot.py" "$LBS_SRCDIR/tests/agent/fixtures/npu-lunarlake.json" "$tmp/rootA"
+cp -r "$tmp/rootA" "$tmp/rootB"
+# hot NAME: 97 % of its sensor's limit and its clocks falling to 2 of 4.8 GHz,
+# which the agent reports as cooling at a lower performance_level; cool
+# NAME: 30 % and the clocks back at the recorded 2.4 GHz
+clocks() { for c in 0 1 2 3 4 5 6 7; do echo "$2" >"$tmp/root$1/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq"; done; }
+hot() { echo 97000 >"$tmp/root$1/sys/class/hwmon/hwmon0/temp1_input"; clocks "$1" 2000000; }
+cool() { echo 30000 >"$tmp/root$1/sys/class/hwmon/hwmon0/temp1_input"; clocks "$1" 2400000; }
+cooling() { redis-cli -p "$REDIS_PORT" --raw hget "t:fleet:127.0.0.1:$1" load | grep -q '"cooling_state":true'; }
+start_agent() { # NAME PORT
+	env PATH="$nobrowser" "$agent" run --root "$tmp/root$1" --redis "$url" --id "127.0.0.1:$2" \
+		--interval 0.2 --ttl 1.5 2>>"$tmp/agents.err" &
+	eval "pid$1=$!"
+	agent_pids="$agent_pids $!"
+}
+cool A
+start_agent A "$PA"
+start_agent B "$PB"
+
+cat >"$run/nginx.conf" <<EOT
+load_module $module;
+$user_line
+worker_processes 2;
+pid $run/nginx.pid;
+error_log $run/error.log info;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $run/tmp/body; proxy_temp_path $run/tmp/proxy;
+  fastcgi_temp_path $run/tmp/fcgi; uwsgi_temp_path $run/tmp/uwsgi; scgi_temp_path $run/tmp/scgi;
+  upstream be {
+    lbsched_plugin $plugin;
+    lbsched_fleet $url;
+    # the live state alone decides: nothing learned, no completion model
+    lbsched_config '{"learned_weight": 0, "completion": {"enabled": false}}';
+    server 127.0.0.1:$PA; server 127.0.0.1:$PB; server 127.0.0.1:$PC; server 127.0.0.1:$PD;
+  }
+  server { listen 127.0.0.1:$PA; location / { return 200 "a\n"; } }
+  server { listen 127.0.0.1:$PB; location / { return 200 "b\n"; } }
+  server { listen 127.0.0.1:$PC; location / { return 200 "c\n"; } }
+  server { listen 127.0.0.1:$PD; location / { return 200 "d\n"; } }
+  server {
+    listen 127.0.0.1:$FRONT;
+    location / { proxy_pass http://be; }
+    location = /lbsched_status { lbsched_status; }
+  }
+}
+EOT
+ngx() { "$NGINX" -p "$run/" -c "$run/$1" "${@:2}"; }
+U=http://127.0.0.1:$FRONT
+# tally N: the servers that answered N requests, "a=N b=M" sorted
+tally() { for _ in $(seq "$1"); do curl -s -m 5 "$U/"; done | sort | uniq -c | awk '{printf "%s%s=%s", s, $2, $1; s=" "}'; echo; }
+# until SECONDS CMD...: retry CMD every 0.1 s, at most SECONDS
+until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
+eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
+live() { curl -s -m 5 "$U/lbsched_status" | python3 -c 'import json,sys; print(" ".join(k for k, v in sorted(json.load(sys.stdin)["upstreams"][0]["live"].items()) if v))'; }
+# live_is PORT...: every process (three asks) sees exactly these servers live
+live_is() { local want=""; [ $# = 0 ] || want=$(printf '127.0.0.1:%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//')
+	[ "$(live)" = "$want" ] && [ "$(live)" = "$want" ] && [ "$(live)" = "$want" ]; }
+answers() { [ "$(tally 6)" = "$1" ]; }
+
+ngx nginx.conf -t -q 2>"$tmp/t.err" && ok || bad "nginx -t: $(cat "$tmp/t.err")"
+ngx nginx.conf || { echo "nginx did not start: $(cat "$run/error.log")" >&2; exit 1; }
+
+# ---- both agents live, B reported hot: the cool A takes the traffic
+until_ok 20 live_is "$PA" "$PB" && ok || bad "both live: $(live)"
+hot B
+until_ok 20 cooling "$PB" && ok || bad "B's agent never reported cooling"
+until_ok 20 answers "a=6" && ok || bad "hot B kept traffic: $(tally 6)"
+eq "hot B" "$(tally 20)" "a=20"
+# ---- then A's agent reports it hot, B's cool: B takes the traffic
+cool B
+hot A
+until_ok 20 cooling "$PA" && ok || bad "A's agent never reported cooling"
+until_ok 20 answers "b=6" && ok || bad "hot A never lost the traffic: $(tally 6)"
+eq "hot A" "$(tally 20)" "b=20"
+
+# ---- records that are not a worker: refused with one line each, said once
+redis-cli -p "$REDIS_PORT" hset "t:fleet:127.0.0.1:$PC" record '{"worker_id": ' >/dev/null
+python3 -c 'print("{\"worker_id\": \"127.0.0.1:'"$PD"'\", \"pad\": \"" + "a" * 70000 + "\"}")' |
+	redis-cli -p "$REDIS_PORT" -x hset "t:fleet:127.0.0.1:$PD" record >/dev/null
+until_ok 20 grep -q "key 't:fleet:127.0.0.1:$PD'" "$run/error.log" && ok || bad "no line for the oversized record"
+sleep 1.5 # three more rounds of reading: the lines are not said again
+eq "malformed, said once" "$(grep -c "key 't:fleet:127.0.0.1:$PC': not valid JSON near byte [0-9]*; refused, the worker is absent" "$run/error.log")" 1
+eq "oversized, said once" "$(grep -c "key 't:fleet:127.0.0.1:$PD': field 'record' is 70.* bytes, more than 65536; refused" "$run/error.log")" 1
+live_is "$PA" "$PB" && ok || bad "refused are live: $(live)"
+eq "still B" "$(tally 10)" "b=10"
+
+# ---- B's agent killed: B leaves after the TTL, and the hot A is all there is
+kill "$pidB"; wait "$pidB"
+until_ok 20 live_is "$PA" && ok || bad "B never left: $(live)"
+eq "B gone" "$(tally 10)" "a=10"
+# ---- A's agent killed too: nothing live is 502, never an idle server
+kill "$pidA"; wait "$pidA"
+until_ok 20 live_is && ok || bad "A never left: $(live)"
+eq "none live" "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")" 502
+# ---- an agent back: its server with it
+start_agent B "$PB"
+until_ok 20 live_is "$PB" && ok || bad "B not back: $(live)"
+eq "B back" "$(tally 6)" "b=6"
+[ -s "$tmp/agents.err" ] && bad "agents wrote $(cat "$tmp/agents.err")" || ok
+
+# ---- Redis gone: one line, not one a round
+redis_stop
+until_ok 20 grep -q "t:fleet\|redis://127.0.0.1:$REDIS_PORT: cannot connect\|closed the connection" "$run/error.log" && ok || bad "no line for Redis gone"
+sleep 1.5
+n=$(grep -c "redis://127.0.0.1:$REDIS_PORT: cannot connect" "$run/error.log")
+[ "$n" -le 1 ] && ok || bad "Redis gone said $n times"
+
+# ---- nginx -t: the loopback policy and the settings that need redis://
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://192.0.2.7:6379/t:;|" "$run/nginx.conf" >"$run/remote.conf"
+out=$(ngx remote.conf -t 2>&1) && bad "nginx -t took an off-host Redis without a password" || ok
+has <(echo "$out") "redis://192.0.2.7:6379: refused: a Redis off this host needs a password file"
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:; lbsched_redis_password_file $tmp/nope.pw;|" \
+	"$run/nginx.conf" >"$run/pw.conf"
+out=$(ngx pw.conf -t 2>&1)
+has <(echo "$out") "password file $tmp/nope.pw: No such file or directory"
+sed "s|lbsched_fleet $url;|lbsched_redis_insecure on;|" "$run/nginx.conf" >"$run/flag.conf"
+out=$(ngx flag.conf -t 2>&1) && bad "nginx -t took lbsched_redis_insecure without redis://" || ok
+has <(echo "$out") 'go with "lbsched_fleet redis://..."'
+
+[ "$fail" = 0 ] || grep lbsched "$run/error.log" | tail -20 >&2
+finish test_nginx_redis

@@ -1,0 +1,44 @@
+# redislib.sh -- a real redis-server for a shell test: Debian's binary on
+# 127.0.0.1, a free port, its files in a directory of the test, nothing
+# saved, stopped by its PID.  Source it after testlib.sh (it needs $tmp).
+#
+#   redis_start NAME [redis-server options...]  sets REDIS_PORT, REDIS_PID
+#   redis_stop                                  stops the one started last
+#   rcli ARGS...                                redis-cli against it
+# Without redis-server the test fails and says so (root installs it).
+if ! command -v redis-server >/dev/null; then
+	if [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1 &&
+			  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server >/dev/null 2>&1; }
+	fi
+	command -v redis-server >/dev/null || { echo "redislib: redis-server missing: apt-get install redis-server" >&2; exit 1; }
+fi
+REDIS_PIDS=""
+trap 'for p in $REDIS_PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+redis_start() {
+	local name=$1; shift
+	local dir=$tmp/redis-$name
+	mkdir -p "$dir"
+	REDIS_PORT=$(free_port)
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$dir" --logfile "$dir/redis.log" --daemonize no "$@" &
+	REDIS_PID=$!
+	REDIS_PIDS="$REDIS_PIDS $REDIS_PID"
+	for _ in $(seq 100); do
+		redis-cli -p "$REDIS_PORT" ping 2>&1 | grep -q -e PONG -e NOAUTH && return 0
+		sleep 0.05
+	done
+	echo "redislib: redis-server did not start: $(tail -3 "$dir/redis.log")" >&2
+	exit 1
+}
+
+redis_stop() {
+	kill "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
+}
+
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
