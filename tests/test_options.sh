@@ -97,4 +97,60 @@ usage_error "lbsched-shim: unknown option '--frob' (lbsched-shim --help)" --frob
 # what the user typed is shown on one line, whatever it holds
 usage_error "lbsched-shim: decide: unknown option '--a?b' (lbsched-shim decide --help)" decide $'--a\nb'
 
+# --- the man pages: lbsched-shim(1) is generated from the tables of --help;
+# lbsched(7) is written, and checked here against the plugin's own lists
+man1=$LBS_MAN_SHIM man7=$LBS_SRCDIR/docs/lbsched.7
+# section PAGE MACRO NAME: the roff of ".SS NAME" (or ".SH NAME") up to the next heading
+section() { awk -v h="$2 $3" '$0 == h { on = 1; next } on && /^\.S[HS] / { exit } on' "$1"; }
+for c in $commands; do
+	section "$man1" .SS $c >"$tmp/sec"
+	[ -s "$tmp/sec" ] && ok || bad "lbsched-shim.1 has no section for '$c'"
+	"$shim" $c --help >"$tmp/help"
+	n=0
+	for o in $(grep -oE '^  (-h, )?--[a-z-]+' "$tmp/help" | grep -oE -- '--[a-z-]+$'); do
+		has "$tmp/sec" "\\fB$(echo "$o" | sed 's/-/\\-/g')"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 1 ] && ok || bad "$c --help lists no option"
+done
+# every command --help lists, and nothing else
+"$shim" --help | sed -n '/^commands:/,/^$/p' | grep -oE '^  [a-z]+' | tr -d ' ' | sort >"$tmp/cmds-help"
+grep -oE '^\.SS [a-z]+$' "$man1" | cut -c5- | sort >"$tmp/cmds-man"
+cmp -s "$tmp/cmds-help" "$tmp/cmds-man" && ok || bad "commands: --help lists $(echo $(cat "$tmp/cmds-help")), the man page $(echo $(cat "$tmp/cmds-man"))"
+# every scheduler the plugin offers has a section in lbsched(7) ...
+"$shim" check "$LBS_PLUGIN" | sed -n 's/^  \([a-z-]*\) .*/\1/p' >"$tmp/scheds"
+[ "$(wc -l <"$tmp/scheds")" -ge 8 ] && ok || bad "check lists $(wc -l <"$tmp/scheds") schedulers"
+for s in $(cat "$tmp/scheds"); do
+	section "$man7" .SS "$s" | grep -q . && ok || bad "lbsched.7 has no section for '$s'"
+done
+# ... naming every config field its source accepts
+fields() { # fields FILE ARRAY...: the names in those arrays of a plugin source
+	local f=$1 a; shift
+	for a; do sed -n "/ $a\[\] = {/,/};/p" "$LBS_SRCDIR/plugin/$f"; done | grep -oE '"[a-z_]+"' | tr -d '"'
+}
+checkf() { # checkf MACRO SECTION FILE ARRAY...
+	local m=$1 s=$2 f=$3; shift 3
+	section "$man7" "$m" "$s" >"$tmp/sec"
+	local n=0
+	for x in $(fields "$f" "$@"); do has "$tmp/sec" "\\fB$x\\fR"; n=$((n + 1)); done
+	[ "$n" -ge 1 ] && ok || bad "no fields found in plugin/$f $*"
+}
+checkf .SS round-robin sched_roundrobin.c known_fields
+checkf .SS priority sched_priority.c known_fields
+checkf .SS hardware-aware sched_hwaware.c known_fields completion_fields
+checkf .SS composite sched_composite.c top_fields child_fields route_fields default_fields
+checkf .SS weighted-round-robin sched_wrr.c known_fields
+checkf .SS performance sched_performance.c known_fields
+checkf .SS affinity sched_affinity.c known_fields
+checkf .SS adaptive sched_adaptive.c known_fields
+checkf .SH STORE store_config.c store_fields
+# both render without a warning
+for page in "$man1" "$man7"; do
+	groff -man -Tutf8 -ww -z "$page" 2>"$tmp/warn"
+	lines "$tmp/warn" 0
+done
+MANWIDTH=80 man -l "$man1" >"$tmp/page" 2>"$tmp/warn"
+has "$tmp/page" "lbsched-shim - a host for lbsched scheduler plugins"
+lines "$tmp/warn" 0
+
 finish test_options
