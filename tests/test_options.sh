@@ -97,6 +97,37 @@ usage_error "lbsched-shim: unknown option '--frob' (lbsched-shim --help)" --frob
 # what the user typed is shown on one line, whatever it holds
 usage_error "lbsched-shim: decide: unknown option '--a?b' (lbsched-shim decide --help)" decide $'--a\nb'
 
+# --- simulate's progress line: on standard error when it is a terminal (a
+# pty from script(1)) and the run has taken over a second; never with
+# --quiet.  Whether this run took that long is what --timing says, so the
+# check follows the machine's speed instead of guessing it.
+if command -v script >/dev/null; then
+	tty_sim() { # tty_sim ARGS...: simulate on a pty, its terminal output in $tmp/tty
+		local cmd
+		printf -v cmd '%q ' "$shim" simulate --plugin "$LBS_PLUGIN" --workers "$ex/hetero/fleet.json" \
+			--truth "$ex/hetero/truth.json" --mix "$ex/hetero/mix.json" --scheduler round-robin \
+			--timing "$@"
+		script -qec "$cmd >/dev/null" /dev/null | tr '\r' '\n' >"$tmp/tty"
+	}
+	# long enough to take over a second here, shorter where sanitizers slow it
+	n=400000
+	[ "${LBS_SANITIZE:-none}" = none ] || n=50000
+	tty_sim --tests $n
+	s=$(sed -n 's/.* tests on [0-9]* workers in \([0-9.]*\) s.*/\1/p' "$tmp/tty")
+	[ -n "$s" ] && ok || bad "no --timing line on the terminal"
+	if awk -v s="${s:-0}" 'BEGIN { exit !(s >= 1.5) }'; then
+		has "$tmp/tty" "round-robin      [#"
+		has "$tmp/tty" "] 100%"
+	elif awk -v s="${s:-0}" 'BEGIN { exit !(s < 0.9) }'; then
+		lacks "$tmp/tty" "] "
+	fi
+	tty_sim --tests 2000 --quiet
+	has "$tmp/tty" "2000 tests on"
+	lacks "$tmp/tty" "%"
+else
+	echo "test_options: no script(1), the progress line on a terminal is not checked"
+fi
+
 # --- the man pages: lbsched-shim(1) is generated from the tables of --help;
 # lbsched(7) is written, and checked here against the plugin's own lists
 man1=$LBS_MAN_SHIM man7=$LBS_SRCDIR/docs/lbsched.7

@@ -363,7 +363,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 
 	int parsed;
 
-	(void)prog_name; /* the same as prog */
+	(void)prog_name; /* main passes prog, which this file's messages use */
 	if ((parsed = parse_decide(argc, argv, &o)))
 		return parsed < 0 ? 0 : parsed;
 	h = host_new(prog, LBS_LOG_WARN);

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "text.h"
+
 #define HELP_WIDTH 79
 #define HELP_COLUMN 26 /* where an option's help line starts */
 
@@ -19,6 +21,7 @@ int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	txt_one_line(msg); /* it quotes what the user typed, which may hold anything */
 	if (cmd)
 		fprintf(stderr, "%s: %s: %s (%s %s --help)\n", prog, cmd->name, msg, prog,
 		        cmd->name);
@@ -27,18 +30,12 @@ int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* An option as the user wrote it, without "=value", bounded: it goes into
- * a one-line message. */
+/* An option as the user wrote it, without "=value", bounded. */
 static const char *as_given(char *buf, size_t n, const char *arg)
 {
 	size_t len = strcspn(arg, "=");
 
-	if (len > 60)
-		len = 60;
-	snprintf(buf, n, "%.*s", (int)len, arg);
-	for (char *p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	snprintf(buf, n, "%.*s", (int)(len < 60 ? len : 60), arg);
 	return buf;
 }
 
@@ -104,8 +101,7 @@ int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
 		if (optopt == 'h')
 			return cli_usage_error(prog, cmd, "option '--help' takes no value");
 		if (optopt)
-			return cli_usage_error(prog, cmd, "unknown option '-%c'",
-			                       optopt > 0x20 && optopt < 0x7f ? optopt : '?');
+			return cli_usage_error(prog, cmd, "unknown option '-%c'", optopt);
 		return unknown(prog, cmd, argv[optind - 1]);
 	}
 	*first = optind;
@@ -274,6 +270,18 @@ static void roff_option(FILE *f, const char *name, const char *arg, const char *
 	fputs("\n", f);
 }
 
+/* "lbsched-shim decide" in bold, then its synopsis, on one line. */
+static void roff_usage(FILE *f, const cli_prog *p, const cli_cmd *c)
+{
+	fputs("\\fB", f);
+	roff_text(f, p->name, 1);
+	fputs(" ", f);
+	roff_text(f, c->name, 1);
+	fputs("\\fR ", f);
+	roff_text(f, c->synopsis, 1);
+	fputs("\n", f);
+}
+
 void cli_roff(FILE *f, const cli_prog *p)
 {
 	char upper[64];
@@ -292,15 +300,8 @@ void cli_roff(FILE *f, const cli_prog *p)
 	fputs(" \\- ", f);
 	roff_text(f, p->summary, 0);
 	fputs("\n.SH SYNOPSIS\n.nf\n", f);
-	for (const cli_cmd *const *c = p->cmds; *c; c++) {
-		fprintf(f, "\\fB");
-		roff_text(f, p->name, 1);
-		fputs(" ", f);
-		roff_text(f, (*c)->name, 1);
-		fputs("\\fR ", f);
-		roff_text(f, (*c)->synopsis, 1);
-		fputs("\n", f);
-	}
+	for (const cli_cmd *const *c = p->cmds; *c; c++)
+		roff_usage(f, p, *c);
 	fputs("\\fB", f);
 	roff_text(f, p->name, 1);
 	fputs("\\fR \\-\\-help | \\-\\-version\n.fi\n.SH DESCRIPTION\n", f);
@@ -309,13 +310,9 @@ void cli_roff(FILE *f, const cli_prog *p)
 	for (const cli_cmd *const *c = p->cmds; *c; c++) {
 		fputs(".SS ", f);
 		roff_text(f, (*c)->name, 1);
-		fputs("\n.B ", f);
-		roff_text(f, p->name, 1);
-		fputs(" ", f);
-		roff_text(f, (*c)->name, 1);
 		fputs("\n", f);
-		roff_text(f, (*c)->synopsis, 1);
-		fputs("\n.PP\n", f);
+		roff_usage(f, p, *c);
+		fputs(".PP\n", f);
 		roff_text(f, (*c)->summary, 0);
 		fputs("\n", f);
 		for (const cli_opt *o = (*c)->opts; o->name; o++) {
