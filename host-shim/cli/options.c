@@ -69,10 +69,14 @@ int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
 	struct option lo[CLI_MAX_OPTS + 2];
 	int n = 0;
 
-	for (; cmd->opts[n].name && n < CLI_MAX_OPTS; n++)
+	for (; cmd->opts[n].name; n++) {
+		if (n == CLI_MAX_OPTS) /* a table grew past val[]: say so, never drop one */
+			return cli_usage_error(prog, cmd, "more than %d options (CLI_MAX_OPTS)",
+			                       CLI_MAX_OPTS);
 		lo[n] = (struct option){cmd->opts[n].name,
 		                        cmd->opts[n].arg ? required_argument : no_argument, NULL,
 		                        FIRST + n};
+	}
 	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[n + 1] = (struct option){NULL, 0, NULL, 0};
 	for (int i = 0; i < CLI_MAX_OPTS; i++)
