@@ -103,7 +103,7 @@ static const cli_prog program = {
 	"the problem.\n2: the command line is wrong (an unknown option, a missing value or a "
 	"missing required option: one line naming the command and the option), or a plugin was "
 	"refused.",
-	"lbsched(7), lbsched-agent(1)",
+	"lbsched(7)",
 	commands,
 };
 
@@ -125,8 +125,10 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 	uint32_t n;
 	const char *v[CLI_MAX_OPTS];
 	const char *path;
-	int first, r = cli_parse(prog_name, &check_cmd, argc, argv, v, &first);
+	int first, r;
 
+	(void)prog_name; /* main passes prog, which this file's messages use */
+	r = cli_parse(prog, &check_cmd, argc, argv, v, &first);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (first >= argc)

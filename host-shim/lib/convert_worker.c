@@ -19,7 +19,7 @@ static uint32_t accel_count(const char *const *kinds, const uint32_t *counts,
 }
 
 /* The names of an array of backend names that the taxonomy does not know
- * (their bits, OTHER, come from name_set). */
+ * (their bits, OTHER, come from cv_name_set). */
 static int unknown_backends(cv *v, const cJSON *obj, const char *key,
                             const char *prefix, names *l)
 {
