@@ -167,10 +167,10 @@ echo '{"load_ceiling": -1}' >"$tmp/cfg.json"
 expect_rc 1 "$shim" decide --scheduler round-robin --config "$tmp/cfg.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "cfg.json"
 has "$tmp/err" "load_ceiling"
-# unknown scheduler and missing options
+# unknown scheduler: bad config, 1; a missing option: the command line, 2
 expect_rc 1 "$shim" decide --scheduler nope --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "no scheduler named 'nope'"
-expect_rc 1 "$shim" decide --tests "$tmp/tests.jsonl"
+expect_rc 2 "$shim" decide --tests "$tmp/tests.jsonl"
 has "$tmp/err" "--workers FILE is required"
 expect_rc 1 "$shim" decide --workers "$tmp/missing.json"
 has "$tmp/err" "missing.json: cannot open"
@@ -250,9 +250,9 @@ expect_rc 0 "$shim" prefs export --db "$db2"
 has "$tmp/out" '"schema":2'
 n=$(records "$tmp/out"); [ "$n" = 0 ] && ok || bad "after reset $n records, expected 0"
 # usage errors and a store that is not one
-expect_rc 1 "$shim" prefs export
+expect_rc 2 "$shim" prefs export
 has "$tmp/err" "--db"
-expect_rc 1 "$shim" prefs frobnicate --db "$db2"
+expect_rc 2 "$shim" prefs frobnicate --db "$db2"
 mkdir -p "$tmp/db3" && yes 'not an LMDB file' | head -c 16384 >"$tmp/db3/data.mdb"
 expect_rc 1 "$shim" prefs export --db "$tmp/db3"
 has "$tmp/err" "db3"

@@ -33,6 +33,12 @@ check '[ -f "$tmp/third.so" ] || { cat "$tmp/cc.log" >&2; false; }'
 check 'grep -q "liar" "$tmp/out"'
 "$shim" check "$plugin" >"$tmp/out" 2>&1
 check 'grep -q "hardware-aware" "$tmp/out"'
+# The man pages (issue 21) where man(1) finds them.
+man1=$(find "$tmp/root" -path '*/share/man/man1/lbsched-shim.1' | head -1)
+man7=$(find "$tmp/root" -path '*/share/man/man7/lbsched.7' | head -1)
+check '[ -n "$man1" ] && [ -n "$man7" ]'
+check 'MANPATH=${man1%/man1/*} man -w lbsched-shim 2>/dev/null | grep -q "/man1/lbsched-shim.1"'
+check 'MANPATH=${man7%/man7/*} man -w 7 lbsched 2>/dev/null | grep -q "/man7/lbsched.7"'
 # The plugin exports exactly one symbol: the entry.
 syms=$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort -u)
 check '[ "$syms" = "lbs_plugin_entry_v1" ] || { echo "exported: $syms" >&2; false; }'

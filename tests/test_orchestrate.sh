@@ -66,11 +66,11 @@ printf '{"subtasks": {"huge": {"requirements": {"minimum_memory": 9999}}}}' > "$
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/big.json" --workers "$fleet"
 has "$tmp/err" "subtask 'huge': no worker in the fleet can run it (has too little free memory)"
 lines "$tmp/err" 1
-expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$graph"
+expect_rc 2 "$shim" orchestrate --plugin "$plugin" --graph "$graph"
 has "$tmp/err" "orchestrate: --graph and --workers are required"
-expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --bogus
+expect_rc 2 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --bogus
 has "$tmp/err" "orchestrate: unknown option '--bogus'"
-expect_rc 1 "$shim" orchestrate --plugin "$plugin" --workers "$fleet" --graph
+expect_rc 2 "$shim" orchestrate --plugin "$plugin" --workers "$fleet" --graph
 has "$tmp/err" "orchestrate: option '--graph' needs a value"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/nope.json" --workers "$fleet"
 has "$tmp/err" "$tmp/nope.json"
@@ -113,9 +113,9 @@ want=$(python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).readline()); 
 if [ "$n_runs" = "$want" ]; then ok; else bad "timeline has $n_runs bars, the first graph $want runs"; fi
 expect_rc 1 gsim --report "$tmp/no/such/dir/t.html"
 has "$tmp/err" "$tmp/no/such/dir/t.html: cannot write"
-expect_rc 1 gsim --strategy pray
+expect_rc 2 gsim --strategy pray
 has "$tmp/err" "--strategy must be one of retry, reassign, skip, alternate, checkpoint, got 'pray'"
-expect_rc 1 gsim --fail-rate 2
+expect_rc 2 gsim --fail-rate 2
 has "$tmp/err" "--fail-rate must be a number in [0, 1), got '2'"
 printf '{"subtasks": {"a": {"dependencies": ["a"]}}}\n' > "$tmp/bad.jsonl"
 expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$tmp/bad.jsonl" --workers "$fleet" --truth "$truth"

@@ -246,9 +246,10 @@ printf '\xef\xbb\xbf%s\n' '{"test_id": "a", "test_type": "nlp", "expected_durati
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/bom.jsonl"
 has "$tmp/err" "$tmp/bom.jsonl: starts with a UTF-8 byte order mark"
 lines "$tmp/err" 1
-expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
+# the command line itself is wrong: 2
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
 has "$tmp/err" "the oracle takes no config"
-expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests-file "$tmp/three.jsonl"
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests-file "$tmp/three.jsonl"
 has "$tmp/err" "exactly one of --mix and --tests-file"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare no-such
 has "$tmp/err" "no-such"

@@ -2,17 +2,9 @@
  * lbsched-shim -- a host on the command line: load a plugin, feed it a
  * fleet and a stream of tests, print its decisions.
  *
- *   lbsched-shim check PLUGIN.so
- *   lbsched-shim decide [--plugin PATH] [--scheduler NAME] [--config FILE]
- *                       --workers FILE [--tests FILE] [--explain] [--independent]
- *
- * --routes sends each test type to its own scheduler (docs/COMPOSITE.md).
- * decide places the tests one after another: each placement counts as one
- * more active test on its workers for the tests after it.  --independent
- * decides every test against the fleet exactly as given.
- *
- * Exit status: 0 done; 1 bad input or config; 2 a plugin was refused (for
- * check: also when it has no scheduler the host accepts).
+ * Its commands and their options are the tables below (check_cmd,
+ * decide_cmd) and in prefs.c and simulate_cmd.c: they make the parsing,
+ * each --help and the man page (options.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,38 +16,104 @@
 #include "convert.h"
 #include "file.h"
 #include "fleet_redis.h"
+#include "options.h"
 #include "prefs.h"
 #include "routing.h"
 #include "host.h"
 #include "scheduler.h"
+#include "graphsim.h"
 #include "orchestrate_cmd.h"
 #include "simulate_cmd.h"
 #include "text.h"
 #include "textbuf.h"
 #include "shim_config.h"
 
-#define EXIT_BAD_INPUT 1
-#define EXIT_REFUSED 2
 #define DEFAULT_SCHEDULER "hardware-aware"
 #define MAX_SHARDS 1024
 
 static const char *prog = "lbsched-shim";
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: %s check PLUGIN.so\n"
-	        "       %s decide [--plugin PATH] [--scheduler NAME] [--config FILE]\n"
-	        "                 --workers FILE [--tests FILE] [--explain] [--independent]\n"
-	        "                 [--feedback OUTCOMES.jsonl] [--routes ROUTES.json]\n"
-	        "                 [--redis-password-file FILE] [--redis-insecure]\n"
-	        "                 (--workers redis://HOST:PORT/PREFIX: the agents' live fleet)\n"
-	        "       %s simulate --workers FLEET.json --truth TRUTH.json --mix MIX.json ...\n"
-	        "                 (see '%s simulate --help')\n"
-	        "       %s prefs dump|export|import|reset --db DIR [--plugin PATH] [--replace] [FILE]\n"
-	        "       %s --version\n",
-	        prog, prog, prog, prog, prog, prog);
-}
+static int cmd_check(const char *prog_name, int argc, char **argv);
+static int cmd_decide(const char *prog_name, int argc, char **argv);
+
+static const cli_opt check_table[] = {{NULL, NULL, NULL}};
+
+static const cli_cmd check_cmd = {
+	"check",
+	"PLUGIN.so",
+	"Load a plugin as every host does and list its schedulers, each with the slots it "
+	"fills ([score], [learns], [explain]), or say why it is refused.",
+	"Exit status 2 when the plugin is refused, or when it has no scheduler the host "
+	"accepts.",
+	check_table,
+	cmd_check,
+};
+
+/* decide's options, in the order --help lists them; D_* index them. */
+enum {
+	D_WORKERS, D_TESTS, D_PLUGIN, D_SCHEDULER, D_CONFIG, D_ROUTES, D_EXPLAIN, D_INDEPENDENT,
+	D_FEEDBACK, D_REDIS_PASSWORD, D_REDIS_INSECURE,
+};
+
+static const cli_opt decide_table[] = {
+	[D_WORKERS] = {"workers", "FILE", "the fleet: worker capabilities in the original "
+	               "framework's format, a JSON array or {\"workers\": [...]} (required)"},
+	[D_TESTS] = {"tests", "FILE", "test requirements as JSON Lines, one test a line "
+	             "(default: standard input, also -)"},
+	[D_PLUGIN] = {"plugin", "PATH", "the plugin (default: the one built alongside the shim, "
+	              "or the installed one)"},
+	[D_SCHEDULER] = {"scheduler", "NAME", "the scheduler (default " DEFAULT_SCHEDULER ")"},
+	[D_CONFIG] = {"config", "FILE", "the scheduler's config, a JSON object"},
+	[D_ROUTES] = {"routes", "ROUTES.json", "send each test type to its own scheduler "
+	              "(--scheduler and --config are the default route)"},
+	[D_EXPLAIN] = {"explain", NULL, "add to each decision every candidate with its score "
+	               "factors and every rejected worker with the requirement it failed"},
+	[D_INDEPENDENT] = {"independent", NULL, "decide every test against the fleet as given, "
+	                   "not counting the tests placed before it"},
+	[D_FEEDBACK] = {"feedback", "OUTCOMES.jsonl", "then report these outcomes to the "
+	                "scheduler, so that a store learns from them (not with --routes)"},
+	[D_REDIS_PASSWORD] = {"redis-password-file", "FILE", "with --workers "
+	                      "redis://HOST:PORT/PREFIX (the agents' live fleet): the Redis "
+	                      "password, or ACL user and password, one a line"},
+	[D_REDIS_INSECURE] = {"redis-insecure", NULL, "allow a Redis off the loopback without "
+	                      "a password"},
+	{NULL, NULL, NULL},
+};
+
+static const cli_cmd decide_cmd = {
+	"decide",
+	"--workers FILE [--tests FILE] [OPTION]...",
+	"Place each test of a stream on the fleet and print one JSON line per test: its "
+	"workers, or no_worker, and the scheduler's reason.",
+	"The tests are placed one after another: each placement counts as one more active test "
+	"on its workers for the tests after it. A bad line is named on standard error (file:line, "
+	"field and problem); the good lines are still decided.",
+	decide_table,
+	cmd_decide,
+};
+
+/* Every command, in the order --help and the man page list them. */
+static const cli_cmd *const commands[] = {
+	&check_cmd, &decide_cmd, &simulate_cmd, &graphsim_cmd, &orchestrate_cmd, &prefs_cmd, NULL,
+};
+
+static const cli_prog program = {
+	"lbsched-shim",
+	LBS_VERSION,
+	"a host for lbsched scheduler plugins on the command line",
+	"lbsched-shim loads an lbsched plugin through its versioned ABI, as every host does "
+	"(the nginx module, the Python binding), checks every answer it gives, and feeds it "
+	"records in the original framework's JSON: worker capabilities (a fleet) and test "
+	"requirements (JSON Lines).\n\n"
+	"--plugin defaults to the plugin built alongside the shim, or the installed one after "
+	"meson install. lbsched(7) describes the schedulers and their configs.",
+	"0: done.\n1: bad input or config; the message names the file, line or field, and "
+	"the problem.\n2: the command line is wrong (an unknown option, a missing value or a "
+	"missing required option: one line naming the command and the option), or a plugin was "
+	"refused.",
+	"lbsched(7)",
+	commands,
+};
 
 static void warn_to_stderr(void *ctx, const char *msg)
 {
@@ -63,7 +121,7 @@ static void warn_to_stderr(void *ctx, const char *msg)
 	fprintf(stderr, "%s: warning: %s\n", prog, msg);
 }
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(const char *prog_name, int argc, char **argv)
 {
 	shim_host *h;
 	loaded_plugin *p;
@@ -73,15 +131,23 @@ static int cmd_check(int argc, char **argv)
 	lbs_status st;
 	uint32_t usable = 0;
 	uint32_t n;
+	const char *v[CLI_MAX_OPTS];
+	const char *path;
+	int first, r;
 
-	if (argc != 1) {
-		usage(stderr);
-		return EXIT_BAD_INPUT;
-	}
+	(void)prog_name; /* main passes prog, which this file's messages use */
+	r = cli_parse(prog, &check_cmd, argc, argv, v, &first);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (first >= argc)
+		return cli_usage_error(prog, &check_cmd, "give the PLUGIN.so to check");
+	if (first + 1 < argc)
+		return cli_usage_error(prog, &check_cmd, "unexpected argument '%s'", argv[first + 1]);
+	path = argv[first];
 	h = host_new(prog, LBS_LOG_WARN);
 	if (!h)
 		return EXIT_BAD_INPUT;
-	st = host_load(h, argv[0], &p, &api, err, sizeof err);
+	st = host_load(h, path, &p, &api, err, sizeof err);
 	if (st != LBS_OK) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		host_free(h);
@@ -121,7 +187,7 @@ static int cmd_check(int argc, char **argv)
 	host_free(h);
 	/* A plugin no host can create a scheduler from is refused as a whole. */
 	if (!usable) {
-		fprintf(stderr, "%s: %s: no usable scheduler\n", prog, argv[0]);
+		fprintf(stderr, "%s: %s: no usable scheduler\n", prog, path);
 		return EXIT_REFUSED;
 	}
 	return 0;
@@ -133,65 +199,35 @@ typedef struct decide_opts {
 	int explain, independent, redis_insecure;
 } decide_opts;
 
+/* 0, -1 after --help, or EXIT_USAGE after its message. */
 static int parse_decide(int argc, char **argv, decide_opts *o)
 {
-	memset(o, 0, sizeof *o);
-	o->scheduler = DEFAULT_SCHEDULER;
-	o->tests = "-";
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char **slot = NULL;
+	const char *v[CLI_MAX_OPTS];
+	int first, r = cli_parse(prog, &decide_cmd, argc, argv, v, &first);
 
-		if (!strcmp(a, "--explain")) {
-			o->explain = 1;
-			continue;
-		}
-		if (!strcmp(a, "--independent")) {
-			o->independent = 1;
-			continue;
-		}
-		if (!strcmp(a, "--redis-insecure")) {
-			o->redis_insecure = 1;
-			continue;
-		}
-		if (!strcmp(a, "--plugin"))
-			slot = &o->plugin;
-		else if (!strcmp(a, "--scheduler"))
-			slot = &o->scheduler;
-		else if (!strcmp(a, "--config"))
-			slot = &o->config;
-		else if (!strcmp(a, "--workers"))
-			slot = &o->workers;
-		else if (!strcmp(a, "--tests"))
-			slot = &o->tests;
-		else if (!strcmp(a, "--feedback"))
-			slot = &o->feedback;
-		else if (!strcmp(a, "--routes"))
-			slot = &o->routes;
-		else if (!strcmp(a, "--redis-password-file"))
-			slot = &o->redis_password;
-		if (!slot) {
-			fprintf(stderr, "%s: decide: unknown option '%s'\n", prog, a);
-			usage(stderr);
-			return -1;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "%s: decide: option '%s' needs a value\n", prog, a);
-			return -1;
-		}
-		*slot = argv[++i];
-	}
-	if (!o->workers) {
-		fprintf(stderr, "%s: decide: --workers FILE is required\n", prog);
-		usage(stderr);
-		return -1;
-	}
+	if (r)
+		return r;
+	memset(o, 0, sizeof *o);
+	o->plugin = v[D_PLUGIN];
+	o->scheduler = v[D_SCHEDULER] ? v[D_SCHEDULER] : DEFAULT_SCHEDULER;
+	o->config = v[D_CONFIG];
+	o->workers = v[D_WORKERS];
+	o->tests = v[D_TESTS] ? v[D_TESTS] : "-";
+	o->feedback = v[D_FEEDBACK];
+	o->routes = v[D_ROUTES];
+	o->explain = v[D_EXPLAIN] != NULL;
+	o->independent = v[D_INDEPENDENT] != NULL;
+	o->redis_password = v[D_REDIS_PASSWORD];
+	o->redis_insecure = v[D_REDIS_INSECURE] != NULL;
+	if (first < argc)
+		return cli_usage_error(prog, &decide_cmd, "unexpected argument '%s'", argv[first]);
+	if (!o->workers)
+		return cli_usage_error(prog, &decide_cmd, "--workers FILE is required");
 	/* Which routed scheduler an outcome belongs to is its test type's
 	 * route; report_feedback knows one scheduler. */
-	if (o->routes && o->feedback) {
-		fprintf(stderr, "%s: decide: --feedback cannot be combined with --routes yet\n", prog);
-		return -1;
-	}
+	if (o->routes && o->feedback)
+		return cli_usage_error(prog, &decide_cmd,
+		                       "--feedback cannot be combined with --routes yet");
 	return 0;
 }
 
@@ -322,7 +358,7 @@ static int report_feedback(shim_sched *s, const char *path, conv_warns *warns)
 	return bad ? -1 : 0;
 }
 
-static int cmd_decide(int argc, char **argv)
+static int cmd_decide(const char *prog_name, int argc, char **argv)
 {
 	decide_opts o;
 	shim_host *h = NULL;
@@ -338,8 +374,11 @@ static int cmd_decide(int argc, char **argv)
 	lbs_status st;
 	conv_warns warns = {0, 0};
 
-	if (parse_decide(argc, argv, &o))
-		return EXIT_BAD_INPUT;
+	int parsed;
+
+	(void)prog_name; /* main passes prog, which this file's messages use */
+	if ((parsed = parse_decide(argc, argv, &o)))
+		return parsed < 0 ? 0 : parsed;
 	h = host_new(prog, LBS_LOG_WARN);
 	if (!h)
 		return EXIT_BAD_INPUT;
@@ -468,29 +507,28 @@ out:
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_BAD_INPUT;
-	}
-	if (!strcmp(argv[1], "--version")) {
+	const char *a = argc > 1 ? argv[1] : "";
+
+	if (argc < 2)
+		return cli_usage_error(prog, NULL, "a command is needed");
+	if (!strcmp(a, "--version")) {
 		printf("lbsched-shim %s (ABI %d.%d)\n", LBS_VERSION, LBS_ABI_MAJOR, LBS_ABI_MINOR);
 		return 0;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
+	if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		cli_help_all(stdout, &program);
 		return 0;
 	}
-	if (!strcmp(argv[1], "check"))
-		return cmd_check(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "decide"))
-		return cmd_decide(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "simulate"))
-		return cmd_simulate(prog, argc - 2, argv + 2);
-	if (!strcmp(argv[1], "orchestrate"))
-		return cmd_orchestrate(prog, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "prefs"))
-		return cmd_prefs(prog, argc - 2, argv + 2);
-	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
-	usage(stderr);
-	return EXIT_BAD_INPUT;
+	/* For the build, which writes the man page from it: not a user's
+	 * option, so --help does not list it. */
+	if (!strcmp(a, "--roff")) {
+		cli_roff(stdout, &program);
+		return fflush(stdout) ? EXIT_BAD_INPUT : 0;
+	}
+	for (const cli_cmd *const *c = commands; *c; c++)
+		if (!strcmp(a, (*c)->name))
+			return (*c)->run(prog, argc - 1, argv + 1);
+	if (a[0] == '-')
+		return cli_usage_error(prog, NULL, "unknown option '%.60s'", a);
+	return cli_usage_error(prog, NULL, "unknown command '%.60s'", a);
 }

@@ -11,7 +11,6 @@
  */
 #include "orchestrate_cmd.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,67 +24,56 @@
 #include "orch.h"
 #include "scheduler.h"
 
-#define EXIT_BAD_INPUT 1
-#define EXIT_REFUSED 2
-
 typedef struct orch_opts {
 	const char *graph, *workers, *scheduler, *config, *plugin;
 } orch_opts;
 
 static const char *prog;
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: %s orchestrate --graph GRAPH.json --workers FLEET.json\n"
-	        "         [--scheduler NAME] [--config FILE] [--plugin PATH]\n",
-	        prog);
-}
+/* orchestrate's options, in the order --help lists them; O_* index them. */
+enum { O_GRAPH, O_WORKERS, O_SCHEDULER, O_CONFIG, O_PLUGIN };
 
+static const cli_opt orchestrate_table[] = {
+	[O_GRAPH] = {"graph", "GRAPH.json", "the workload graph: name, aggregation_method and "
+	             "subtasks with their requirements and dependencies (required)"},
+	[O_WORKERS] = {"workers", "FLEET.json", "the fleet, as for decide (required)"},
+	[O_SCHEDULER] = {"scheduler", "NAME", "the scheduler that places each subtask "
+	                 "(default hardware-aware)"},
+	[O_CONFIG] = {"config", "FILE", "the scheduler's config, a JSON object"},
+	[O_PLUGIN] = {"plugin", "PATH", "the plugin, as for decide"},
+	{NULL, NULL, NULL},
+};
+
+const cli_cmd orchestrate_cmd = {
+	"orchestrate",
+	"--graph GRAPH.json --workers FLEET.json [OPTION]...",
+	"Plan a workload graph on a fleet and print it as JSON Lines: the critical path first, "
+	"then each subtask's worker, start and finish estimates (docs/ORCHESTRATE.md).",
+	"The plan runs the graph in virtual time with each subtask lasting its estimate and "
+	"nothing failing: the schedule the scheduler would make if the estimates held.",
+	orchestrate_table,
+	cmd_orchestrate,
+};
+
+/* 0, -1 after --help, or EXIT_USAGE after its message. */
 static int parse(int argc, char **argv, orch_opts *o)
 {
-	static const struct option longs[] = {
-		{"graph", required_argument, NULL, 'g'},
-		{"workers", required_argument, NULL, 'w'},
-		{"scheduler", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
-		{"plugin", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
+	const char *v[CLI_MAX_OPTS];
+	int first, r = cli_parse(prog, &orchestrate_cmd, argc, argv, v, &first);
 
+	if (r)
+		return r;
 	memset(o, 0, sizeof *o);
-	o->scheduler = "hardware-aware";
-	optind = 0; /* getopt's state is global; start over (0 resets it in glibc) */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
-		switch (c) {
-		case 'g': o->graph = optarg; break;
-		case 'w': o->workers = optarg; break;
-		case 's': o->scheduler = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 'p': o->plugin = optarg; break;
-		case 'h': usage(stdout); return 1;
-		case ':':
-			fprintf(stderr, "%s: orchestrate: option '%s' needs a value\n", prog,
-			        argv[optind - 1]);
-			return -1;
-		default:
-			fprintf(stderr, "%s: orchestrate: unknown option '%s'\n", prog, argv[optind - 1]);
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: orchestrate: unexpected argument '%s'\n", prog, argv[optind]);
-		return -1;
-	}
-	if (!o->graph || !o->workers) {
-		fprintf(stderr, "%s: orchestrate: --graph and --workers are required\n", prog);
-		usage(stderr);
-		return -1;
-	}
+	o->graph = v[O_GRAPH];
+	o->workers = v[O_WORKERS];
+	o->scheduler = v[O_SCHEDULER] ? v[O_SCHEDULER] : "hardware-aware";
+	o->config = v[O_CONFIG];
+	o->plugin = v[O_PLUGIN];
+	if (first < argc)
+		return cli_usage_error(prog, &orchestrate_cmd, "unexpected argument '%s'",
+		                       argv[first]);
+	if (!o->graph || !o->workers)
+		return cli_usage_error(prog, &orchestrate_cmd, "--graph and --workers are required");
 	return 0;
 }
 
@@ -185,7 +173,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 
 	prog = program;
 	if ((p = parse(argc, argv, &op)))
-		return p > 0 ? 0 : EXIT_BAD_INPUT;
+		return p < 0 ? 0 : p;
 	if (!(h = host_new(prog, LBS_LOG_WARN)))
 		return EXIT_BAD_INPUT;
 	if (op.config && !(config = file_read(op.config, &config_len, err, sizeof err)))

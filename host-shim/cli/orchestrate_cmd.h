@@ -5,8 +5,11 @@
 #ifndef LBS_ORCHESTRATE_CMD_H
 #define LBS_ORCHESTRATE_CMD_H
 
-/* argv[0] is the command's name (getopt's convention), the options follow.
- * Exit status: 0, 1 bad input, 2 plugin refused. */
+#include "options.h"
+
+/* argv[0] is "orchestrate".  Exit status: 0, 1 bad input, 2 a usage error
+ * or a plugin refused. */
 int cmd_orchestrate(const char *prog, int argc, char **argv);
+extern const cli_cmd orchestrate_cmd;
 
 #endif

@@ -1,11 +1,6 @@
 /*
- * prefs.c -- the `prefs` command of lbsched-shim.
- *
- *   prefs export --db DIR            the store as JSON on stdout
- *   prefs dump   --db DIR            the same as a table for people
- *   prefs import --db DIR [--replace] FILE|-   all or nothing
- *   prefs reset  --db DIR            forget everything learned
- *   (each takes --plugin PATH; default: the plugin built alongside)
+ * prefs.c -- the `prefs` command of lbsched-shim: dump, export, import and
+ * reset a learned store (prefs_cmd says each).
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +14,28 @@
 #include "prefs.h"
 #include "text.h"
 #include "textbuf.h"
+
+enum { P_DB, P_PLUGIN, P_REPLACE };
+
+static const cli_opt prefs_opts[] = {
+	[P_DB] = {"db", "DIR", "the store's directory (required)"},
+	[P_PLUGIN] = {"plugin", "PATH", "the plugin whose store it is (default: the one built "
+	              "alongside the shim, or the installed one)"},
+	[P_REPLACE] = {"replace", NULL, "import: replace the store's records instead of merging "
+	               "into them"},
+	{NULL, NULL, NULL},
+};
+
+const cli_cmd prefs_cmd = {
+	"prefs",
+	"dump|export|import|reset --db DIR [OPTION]... [FILE]",
+	"Read or change what a learning scheduler learned: dump prints the store as a table, "
+	"export as JSON on standard output, import FILE (- for standard input) takes such an "
+	"export back, all or nothing, and reset forgets everything.",
+	"docs/STORE.md describes the store and the export format.",
+	prefs_opts,
+	cmd_prefs,
+};
 
 static void print_table(const char *json)
 {
@@ -52,43 +69,41 @@ static void print_table(const char *json)
 
 int cmd_prefs(const char *prog, int argc, char **argv)
 {
-	const char *verb = argc > 0 ? argv[0] : "", *db = NULL, *plugin = NULL, *file = NULL;
-	int replace = 0, rc = 0;
+	const char *verb, *db, *plugin, *file;
+	int replace, rc;
 	char err[1024] = "";
 	shim_host *h;
 	loaded_plugin *p;
 	const lbs_host_api *api;
 	const lbs_ext_store *ext;
 	lbs_status st;
+	const char *v[CLI_MAX_OPTS];
+	int first;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--db") && i + 1 < argc)
-			db = argv[++i];
-		else if (!strcmp(argv[i], "--plugin") && i + 1 < argc)
-			plugin = argv[++i];
-		else if (!strcmp(argv[i], "--replace"))
-			replace = 1;
-		else if (!file && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
-			file = argv[i];
-		else {
-			fprintf(stderr, "%s: prefs: unexpected argument '%s'\n", prog, argv[i]);
-			return 1;
-		}
-	}
+	rc = cli_parse(prog, &prefs_cmd, argc, argv, v, &first);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	db = v[P_DB];
+	plugin = v[P_PLUGIN];
+	replace = v[P_REPLACE] != NULL;
+	verb = first < argc ? argv[first++] : "";
+	file = first < argc ? argv[first++] : NULL;
+	if (first < argc)
+		return cli_usage_error(prog, &prefs_cmd, "unexpected argument '%s'", argv[first]);
+	if (!*verb)
+		return cli_usage_error(prog, &prefs_cmd, "an action is needed: dump, export, import "
+		                       "or reset");
 	if (strcmp(verb, "dump") && strcmp(verb, "export") && strcmp(verb, "import") &&
-	    strcmp(verb, "reset")) {
-		fprintf(stderr, "%s: prefs: unknown action '%s' (dump, export, import, reset)\n", prog,
-		        verb);
-		return 1;
-	}
-	if (!db) {
-		fprintf(stderr, "%s: prefs %s: --db DIR is required\n", prog, verb);
-		return 1;
-	}
-	if (!strcmp(verb, "import") && !file) {
-		fprintf(stderr, "%s: prefs import: give the export FILE (or - for stdin)\n", prog);
-		return 1;
-	}
+	    strcmp(verb, "reset"))
+		return cli_usage_error(prog, &prefs_cmd, "unknown action '%s' (dump, export, import, "
+		                       "reset)", verb);
+	if (!db)
+		return cli_usage_error(prog, &prefs_cmd, "--db DIR is required");
+	if (file && strcmp(verb, "import"))
+		return cli_usage_error(prog, &prefs_cmd, "%s: unexpected argument '%s'", verb, file);
+	if (!strcmp(verb, "import") && !file)
+		return cli_usage_error(prog, &prefs_cmd, "import: give the export FILE (or - for "
+		                       "standard input)");
 	h = host_new(prog, LBS_LOG_WARN);
 	if (!h)
 		return 1;
@@ -96,7 +111,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 	if (st != LBS_OK) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		host_free(h);
-		return st == LBS_EVERSION ? 2 : 1;
+		return st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
 	}
 	ext = loader_extension(p, LBS_EXT_STORE);
 	if (!ext || ext->struct_size < sizeof *ext) {

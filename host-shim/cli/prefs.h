@@ -6,7 +6,11 @@
 #ifndef LBS_PREFS_H
 #define LBS_PREFS_H
 
-/* Exit status: 0, 1 bad input or store error, 2 plugin refused. */
+#include "options.h"
+
+/* argv[0] is "prefs".  Exit status: 0, 1 bad input or store error, 2 a
+ * usage error or a plugin refused. */
 int cmd_prefs(const char *prog, int argc, char **argv);
+extern const cli_cmd prefs_cmd;
 
 #endif

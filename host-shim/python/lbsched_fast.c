@@ -9,7 +9,7 @@
  *   - the loads are read into the numeric form of lbsched_py.h;
  *   - the test is written as JSON;
  * and then calls lbspy_select_fleet, whose address the package passes in,
- * so that the checks and conversion are the library's (convert.c) and
+ * so that the checks and conversion are the library's (convert.h) and
  * there is one copy of the library in the process.
  *
  * Whatever it does not handle exactly (a shape, a type, a value the

@@ -25,7 +25,6 @@
 #include "graphsim.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +43,6 @@
 #include "scheduler.h"
 #include "truth.h"
 
-#define EXIT_BAD_INPUT 1
-#define EXIT_REFUSED 2
 
 typedef struct gopts {
 	const char *graphs, *workers, *truth, *scheduler, *config, *plugin, *report;
@@ -72,110 +69,95 @@ typedef struct gctx {
 
 static const char *prog;
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: %s simulate --graphs GRAPHS.jsonl --workers FLEET.json --truth TRUTH.json\n"
-	        "         [--scheduler NAME] [--config FILE] [--plugin PATH] [--seed S]\n"
-	        "         [--fail-rate P] [--strategy retry|reassign|skip|alternate|checkpoint]\n"
-	        "         [--max-attempts N] [--report TIMELINE.html]\n",
-	        prog);
-}
+/* simulate --graphs' options, in the order --help lists them; G_* index them. */
+enum {
+	G_GRAPHS, G_WORKERS, G_TRUTH, G_SCHEDULER, G_CONFIG, G_PLUGIN, G_SEED, G_FAIL_RATE,
+	G_STRATEGY, G_MAX_ATTEMPTS, G_REPORT,
+};
 
+static const cli_opt graphsim_opts[] = {
+	[G_GRAPHS] = {"graphs", "GRAPHS.jsonl", "workload graphs, one a line (required)"},
+	[G_WORKERS] = {"workers", "FLEET.json", "the fleet, as for decide (required)"},
+	[G_TRUTH] = {"truth", "TRUTH.json", "the hidden reality, as for simulate (required)"},
+	[G_SCHEDULER] = {"scheduler", "NAME", "the scheduler that places each subtask "
+	                 "(default hardware-aware)"},
+	[G_CONFIG] = {"config", "FILE", "that scheduler's config"},
+	[G_PLUGIN] = {"plugin", "PATH", "the plugin, as for decide"},
+	[G_SEED] = {"seed", "S", "seeds the noise and the failures (default 1)"},
+	[G_FAIL_RATE] = {"fail-rate", "P", "each run fails with this probability, in [0, 1) "
+	                 "(default: the truth's failure rates)"},
+	[G_STRATEGY] = {"strategy", "NAME", "the recovery of every subtask: retry, reassign, "
+	                "skip, alternate or checkpoint (default: each graph's own)"},
+	[G_MAX_ATTEMPTS] = {"max-attempts", "N", "runs a subtask may start, 1..1000"},
+	[G_REPORT] = {"report", "TIMELINE.html", "the first graph's subtasks per worker, a "
+	              "timeline"},
+	{NULL, NULL, NULL},
+};
+
+const cli_cmd graphsim_cmd = {
+	"simulate",
+	"--graphs GRAPHS.jsonl --workers FLEET.json --truth TRUTH.json [OPTION]...",
+	"Run workload graphs through the truth: the orchestrator's makespan per graph against "
+	"HEFT with oracle costs and the critical-path bound (docs/ORCHESTRATE.md).",
+	NULL,
+	graphsim_opts,
+	cmd_graphsim,
+};
+
+/* 0, -1 after --help, or EXIT_USAGE after its message. */
 static int parse(int argc, char **argv, gopts *o)
 {
-	static const struct option longs[] = {
-		{"graphs", required_argument, NULL, 'g'},
-		{"workers", required_argument, NULL, 'w'},
-		{"truth", required_argument, NULL, 't'},
-		{"scheduler", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
-		{"plugin", required_argument, NULL, 'p'},
-		{"seed", required_argument, NULL, 'S'},
-		{"fail-rate", required_argument, NULL, 'f'},
-		{"strategy", required_argument, NULL, 'r'},
-		{"max-attempts", required_argument, NULL, 'm'},
-		{"report", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	static const char *const strategies[] = {"retry", "reassign", "skip", "alternate",
 	                                         "checkpoint"};
-	int c;
+	const char *v[CLI_MAX_OPTS], *x;
 	char *end;
+	int first, r = cli_parse(prog, &graphsim_cmd, argc, argv, v, &first);
 
+	if (r)
+		return r;
 	memset(o, 0, sizeof *o);
-	o->scheduler = "hardware-aware";
+	o->graphs = v[G_GRAPHS];
+	o->workers = v[G_WORKERS];
+	o->truth = v[G_TRUTH];
+	o->scheduler = v[G_SCHEDULER] ? v[G_SCHEDULER] : "hardware-aware";
+	o->config = v[G_CONFIG];
+	o->plugin = v[G_PLUGIN];
+	o->report = v[G_REPORT];
 	o->seed = 1;
 	o->fail_rate = -1;
 	o->strategy = -1;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
-		switch (c) {
-		case 'g': o->graphs = optarg; break;
-		case 'w': o->workers = optarg; break;
-		case 't': o->truth = optarg; break;
-		case 's': o->scheduler = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 'p': o->plugin = optarg; break;
-		case 'R': o->report = optarg; break;
-		case 'S':
-			o->seed = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || *optarg == '-') {
-				fprintf(stderr, "%s: simulate: --seed must be an unsigned integer, got '%s'\n",
-				        prog, optarg);
-				return -1;
-			}
-			break;
-		case 'f':
-			o->fail_rate = strtod(optarg, &end);
-			if (!*optarg || *end || !(o->fail_rate >= 0 && o->fail_rate < 1)) {
-				fprintf(stderr, "%s: simulate: --fail-rate must be a number in [0, 1), got "
-				        "'%s'\n", prog, optarg);
-				return -1;
-			}
-			break;
-		case 'm': {
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || *optarg == '-' || v < 1 || v > 1000) {
-				fprintf(stderr, "%s: simulate: --max-attempts must be an integer in 1..1000, "
-				        "got '%s'\n", prog, optarg);
-				return -1;
-			}
-			o->max_attempts = (uint32_t)v;
-			break;
-		}
-		case 'r':
-			for (o->strategy = 0; o->strategy < 5 && strcmp(optarg, strategies[o->strategy]);
-			     o->strategy++)
-				;
-			if (o->strategy == 5) {
-				fprintf(stderr, "%s: simulate: --strategy must be one of retry, reassign, "
-				        "skip, alternate, checkpoint, got '%s'\n", prog, optarg);
-				return -1;
-			}
-			break;
-		case 'h': usage(stdout); return 1;
-		case ':':
-			fprintf(stderr, "%s: simulate: option '%s' needs a value\n", prog,
-			        argv[optind - 1]);
-			return -1;
-		default:
-			fprintf(stderr, "%s: simulate: unknown option '%s' with --graphs\n", prog,
-			        argv[optind - 1]);
-			usage(stderr);
-			return -1;
-		}
+	if ((x = v[G_SEED])) {
+		o->seed = strtoull(x, &end, 10);
+		if (!*x || *end || *x == '-')
+			return cli_usage_error(prog, &graphsim_cmd,
+			                       "--seed must be an unsigned integer, got '%s'", x);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: simulate: unexpected argument '%s'\n", prog, argv[optind]);
-		return -1;
+	if ((x = v[G_FAIL_RATE])) {
+		o->fail_rate = strtod(x, &end);
+		if (!*x || *end || !(o->fail_rate >= 0 && o->fail_rate < 1))
+			return cli_usage_error(prog, &graphsim_cmd,
+			                       "--fail-rate must be a number in [0, 1), got '%s'", x);
 	}
-	if (!o->graphs || !o->workers || !o->truth) {
-		fprintf(stderr, "%s: simulate: --graphs, --workers and --truth are required\n", prog);
-		return -1;
+	if ((x = v[G_MAX_ATTEMPTS])) {
+		unsigned long m = strtoul(x, &end, 10);
+		if (!*x || *end || *x == '-' || m < 1 || m > 1000)
+			return cli_usage_error(prog, &graphsim_cmd,
+			                       "--max-attempts must be an integer in 1..1000, got '%s'", x);
+		o->max_attempts = (uint32_t)m;
 	}
+	if ((x = v[G_STRATEGY])) {
+		for (o->strategy = 0; o->strategy < 5 && strcmp(x, strategies[o->strategy]);
+		     o->strategy++)
+			;
+		if (o->strategy == 5)
+			return cli_usage_error(prog, &graphsim_cmd, "--strategy must be one of retry, "
+			                       "reassign, skip, alternate, checkpoint, got '%s'", x);
+	}
+	if (first < argc)
+		return cli_usage_error(prog, &graphsim_cmd, "unexpected argument '%s'", argv[first]);
+	if (!o->graphs || !o->workers || !o->truth)
+		return cli_usage_error(prog, &graphsim_cmd,
+		                       "--graphs, --workers and --truth are required");
 	return 0;
 }
 
@@ -599,22 +581,9 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	lbs_status st;
 
 	prog = program;
-	{
-		/* getopt wants the command's name first; simulate's options
-		 * come without it. */
-		char **av = malloc(((size_t)argc + 2) * sizeof *av);
-		if (!av) {
-			fprintf(stderr, "%s: simulate: out of memory\n", prog);
-			return EXIT_BAD_INPUT;
-		}
-		av[0] = (char *)"simulate";
-		memcpy(av + 1, argv, (size_t)argc * sizeof *av);
-		av[argc + 1] = NULL;
-		p = parse(argc + 1, av, &op);
-		free(av);
-	}
+	p = parse(argc, argv, &op);
 	if (p)
-		return p > 0 ? 0 : EXIT_BAD_INPUT;
+		return p < 0 ? 0 : p;
 	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
 		fprintf(stderr, "%s: simulate: out of memory\n", prog);
 		goto out;

@@ -19,14 +19,13 @@
 #include "fleet_redis.h"
 #include "graphsim.h"
 #include "host.h"
+#include "options.h"
 #include "report.h"
 #include "scheduler.h"
 #include "simulate.h"
 #include "stream.h"
 #include "truth.h"
 
-#define EXIT_BAD_INPUT 1
-#define EXIT_REFUSED 2
 #define MAX_RUNS 16
 #define DEFAULT_TESTS 20000
 #define DEFAULT_RATE 1.0
@@ -57,146 +56,125 @@ typedef struct sim_opts {
 
 static const char *prog;
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: %s simulate --workers FLEET.json|redis://HOST:PORT/PREFIX --truth TRUTH.json\n"
-	        "         (--mix MIX.json [--tests N] [--rate PER_S] | --tests-file TESTS.jsonl)\n"
-	        "         [--seed S] [--scheduler NAME] [--config FILE | --compare LIST]\n"
-	        "         [--warmup N] [--window N] [--plugin PATH] [--timing] [--quiet]\n"
-	        "         [--dump-tests OUT.jsonl] [--report OUT.html] [--json OUT.json]\n"
-	        "         [--redis-password-file FILE] [--redis-insecure]\n"
-	        "  LIST: comma-separated NAME or NAME=CONFIG.json; NAME is a scheduler or 'oracle'\n"
-	        "  workload graphs: %s simulate --graphs GRAPHS.jsonl --help\n",
-	        prog, prog);
-}
+/* simulate's options, in the order --help lists them; S_* index them. */
+enum {
+	S_WORKERS, S_TRUTH, S_MIX, S_TESTS, S_RATE, S_TESTS_FILE, S_DUMP, S_SEED, S_SCHEDULER,
+	S_CONFIG, S_COMPARE, S_WARMUP, S_WINDOW, S_PLUGIN, S_JSON, S_REPORT, S_TIMING, S_QUIET,
+	S_REDIS_PASSWORD, S_REDIS_INSECURE,
+};
+
+static const cli_opt simulate_opts[] = {
+	[S_WORKERS] = {"workers", "FLEET.json", "the fleet, as for decide (required)"},
+	[S_TRUTH] = {"truth", "TRUTH.json", "the hidden reality: how fast each worker really is "
+	             "(required)"},
+	[S_MIX] = {"mix", "MIX.json", "generate the tests from this mix"},
+	[S_TESTS] = {"tests", "N", "how many tests to generate (default 20000)"},
+	[S_RATE] = {"rate", "PER_S", "tests per second, a Poisson process (default 1)"},
+	[S_TESTS_FILE] = {"tests-file", "TESTS.jsonl", "replay these tests instead of a mix, "
+	                  "each with its arrival_s"},
+	[S_DUMP] = {"dump-tests", "OUT.jsonl", "write the stream in the --tests-file form"},
+	[S_SEED] = {"seed", "S", "seeds the arrivals, the mix draws, the noise and the failures "
+	            "(default 1)"},
+	[S_SCHEDULER] = {"scheduler", "NAME", "the one scheduler to run (default hardware-aware)"},
+	[S_CONFIG] = {"config", "FILE", "that scheduler's config"},
+	[S_COMPARE] = {"compare", "LIST", "run several: comma-separated NAME or NAME=CONFIG.json; "
+	               "NAME is a scheduler or 'oracle'"},
+	[S_WARMUP] = {"warmup", "N", "tests left out of the mean after warm-up (default 1000)"},
+	[S_WINDOW] = {"window", "N", "tests per point of the learning curve (default 500)"},
+	[S_PLUGIN] = {"plugin", "PATH", "the plugin (default: the one built alongside the shim, or "
+	              "the installed one)"},
+	[S_JSON] = {"json", "OUT.json", "every figure as JSON"},
+	[S_REPORT] = {"report", "OUT.html", "a self-contained HTML report"},
+	[S_TIMING] = {"timing", NULL, "the wall time of each run, on standard error"},
+	[S_QUIET] = {"quiet", NULL, "no progress line (there is one only when standard error is "
+	             "a terminal and a run takes over a second)"},
+	[S_REDIS_PASSWORD] = {"redis-password-file", "FILE", "with --workers "
+	                      "redis://HOST:PORT/PREFIX, as for decide"},
+	[S_REDIS_INSECURE] = {"redis-insecure", NULL, "as for decide"},
+	{NULL, NULL, NULL},
+};
+
+const cli_cmd simulate_cmd = {
+	"simulate",
+	"--workers FLEET.json --truth TRUTH.json (--mix MIX.json | --tests-file TESTS.jsonl) "
+	"[OPTION]...",
+	"Run a fleet, its hidden truth and a stream of tests through the real plugin, one "
+	"scheduler or a comparison with the oracle, and print a table of completion times.",
+	"A bare 'composite' in --compare is 0.7 hardware-aware, 0.2 priority, 0.1 round-robin. "
+	"docs/SIMULATE.md describes the truth and mix files and the model. Workload graphs: "
+	"'simulate --graphs GRAPHS.jsonl --help'.",
+	simulate_opts,
+	cmd_simulate,
+};
 
 static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
 
-	if (!*s || *end || *s == '-' || v < lo || v > hi) {
-		fprintf(stderr, "%s: simulate: %s must be an integer in %u..%u, got '%s'\n", prog,
-		        opt, lo, hi, s);
-		return -1;
-	}
+	if (!*s || *end || *s == '-' || v < lo || v > hi)
+		return cli_usage_error(prog, &simulate_cmd, "%s must be an integer in %u..%u, got '%s'",
+		                       opt, lo, hi, s);
 	*out = (uint32_t)v;
 	return 0;
 }
 
+/* 0, -1 after --help, or EXIT_USAGE after its message. */
 static int parse_opts(int argc, char **argv, sim_opts *o)
 {
+	const char *v[CLI_MAX_OPTS];
+	char *end;
+	int first, r = cli_parse(prog, &simulate_cmd, argc, argv, v, &first);
+
+	if (r)
+		return r;
 	memset(o, 0, sizeof *o);
+	o->workers = v[S_WORKERS];
+	o->truth = v[S_TRUTH];
+	o->mix = v[S_MIX];
+	o->tests_file = v[S_TESTS_FILE];
+	o->dump = v[S_DUMP];
+	o->scheduler = v[S_SCHEDULER] ? v[S_SCHEDULER] : "hardware-aware";
+	o->config = v[S_CONFIG];
+	o->compare = v[S_COMPARE];
+	o->plugin = v[S_PLUGIN];
+	o->json = v[S_JSON];
+	o->report = v[S_REPORT];
+	o->timing = v[S_TIMING] != NULL;
+	o->quiet = v[S_QUIET] != NULL;
+	o->redis_password = v[S_REDIS_PASSWORD];
+	o->redis_insecure = v[S_REDIS_INSECURE] != NULL;
 	o->tests = DEFAULT_TESTS;
 	o->rate = DEFAULT_RATE;
 	o->warmup = DEFAULT_WARMUP;
 	o->window = DEFAULT_WINDOW;
 	o->seed = 1;
-	o->scheduler = "hardware-aware";
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v;
-		const char **slot = NULL;
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 1;
-		}
-		if (!strcmp(a, "--timing")) {
-			o->timing = 1;
-			continue;
-		}
-		if (!strcmp(a, "--quiet")) {
-			o->quiet = 1;
-			continue;
-		}
-		if (!strcmp(a, "--redis-insecure")) {
-			o->redis_insecure = 1;
-			continue;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "%s: simulate: option '%s' %s\n", prog, a,
-			        strncmp(a, "--", 2) ? "is not an option" : "needs a value");
-			usage(stderr);
-			return -1;
-		}
-		v = argv[++i];
-		if (!strcmp(a, "--plugin"))
-			slot = &o->plugin;
-		else if (!strcmp(a, "--workers"))
-			slot = &o->workers;
-		else if (!strcmp(a, "--truth"))
-			slot = &o->truth;
-		else if (!strcmp(a, "--mix"))
-			slot = &o->mix;
-		else if (!strcmp(a, "--tests-file"))
-			slot = &o->tests_file;
-		else if (!strcmp(a, "--dump-tests"))
-			slot = &o->dump;
-		else if (!strcmp(a, "--report"))
-			slot = &o->report;
-		else if (!strcmp(a, "--json"))
-			slot = &o->json;
-		else if (!strcmp(a, "--scheduler"))
-			slot = &o->scheduler;
-		else if (!strcmp(a, "--config"))
-			slot = &o->config;
-		else if (!strcmp(a, "--compare"))
-			slot = &o->compare;
-		else if (!strcmp(a, "--redis-password-file"))
-			slot = &o->redis_password;
-		else if (!strcmp(a, "--tests")) {
-			if (parse_u32(a, v, 1, MAX_TESTS, &o->tests))
-				return -1;
-			continue;
-		} else if (!strcmp(a, "--warmup")) {
-			if (parse_u32(a, v, 0, MAX_TESTS, &o->warmup))
-				return -1;
-			continue;
-		} else if (!strcmp(a, "--window")) {
-			if (parse_u32(a, v, 1, MAX_TESTS, &o->window))
-				return -1;
-			continue;
-		} else if (!strcmp(a, "--seed")) {
-			char *end;
-			o->seed = strtoull(v, &end, 10);
-			if (!*v || *end || *v == '-') {
-				fprintf(stderr, "%s: simulate: --seed must be an unsigned integer, got '%s'\n",
-				        prog, v);
-				return -1;
-			}
-			continue;
-		} else if (!strcmp(a, "--rate")) {
-			char *end;
-			o->rate = strtod(v, &end);
-			if (!*v || *end || !(o->rate > 0) || !isfinite(o->rate) || o->rate > 1e6) {
-				fprintf(stderr, "%s: simulate: --rate must be a number of tests per second "
-				        "in (0, 1000000], got '%s'\n", prog, v);
-				return -1;
-			}
-			continue;
-		}
-		if (!slot) {
-			fprintf(stderr, "%s: simulate: unknown option '%s'\n", prog, a);
-			usage(stderr);
-			return -1;
-		}
-		*slot = v;
+	if (first < argc)
+		return cli_usage_error(prog, &simulate_cmd, "unexpected argument '%s'", argv[first]);
+	if ((v[S_TESTS] && parse_u32("--tests", v[S_TESTS], 1, MAX_TESTS, &o->tests)) ||
+	    (v[S_WARMUP] && parse_u32("--warmup", v[S_WARMUP], 0, MAX_TESTS, &o->warmup)) ||
+	    (v[S_WINDOW] && parse_u32("--window", v[S_WINDOW], 1, MAX_TESTS, &o->window)))
+		return EXIT_USAGE;
+	if (v[S_SEED]) {
+		o->seed = strtoull(v[S_SEED], &end, 10);
+		if (!*v[S_SEED] || *end || *v[S_SEED] == '-')
+			return cli_usage_error(prog, &simulate_cmd,
+			                       "--seed must be an unsigned integer, got '%s'", v[S_SEED]);
 	}
-	if (!o->workers || !o->truth) {
-		fprintf(stderr, "%s: simulate: --workers and --truth are required\n", prog);
-		usage(stderr);
-		return -1;
+	if (v[S_RATE]) {
+		o->rate = strtod(v[S_RATE], &end);
+		if (!*v[S_RATE] || *end || !(o->rate > 0) || !isfinite(o->rate) || o->rate > 1e6)
+			return cli_usage_error(prog, &simulate_cmd, "--rate must be a number of tests per "
+			                       "second in (0, 1000000], got '%s'", v[S_RATE]);
 	}
-	if (!o->mix == !o->tests_file) {
-		fprintf(stderr, "%s: simulate: give exactly one of --mix and --tests-file\n", prog);
-		return -1;
-	}
-	if (o->config && o->compare) {
-		fprintf(stderr, "%s: simulate: --config is for one scheduler; with --compare write "
-		        "NAME=CONFIG.json in the list\n", prog);
-		return -1;
-	}
+	if (!o->workers || !o->truth)
+		return cli_usage_error(prog, &simulate_cmd, "--workers and --truth are required");
+	if (!o->mix == !o->tests_file)
+		return cli_usage_error(prog, &simulate_cmd,
+		                       "give exactly one of --mix and --tests-file");
+	if (o->config && o->compare)
+		return cli_usage_error(prog, &simulate_cmd, "--config is for one scheduler; with "
+		                       "--compare write NAME=CONFIG.json in the list");
 	return 0;
 }
 
@@ -214,35 +192,27 @@ static int parse_compare(const sim_opts *o, run_spec *runs, uint32_t *n)
 		size_t len = strcspn(p, ","), eq;
 		run_spec *r = &runs[*n];
 
-		if (*n == MAX_RUNS) {
-			fprintf(stderr, "%s: simulate: --compare: at most %d entries\n", prog, MAX_RUNS);
-			return -1;
-		}
-		if (len == 0 || len >= sizeof r->name) {
-			fprintf(stderr, "%s: simulate: --compare: entry %u is %s\n", prog, *n + 1,
-			        len ? "too long" : "empty");
-			return -1;
-		}
+		if (*n == MAX_RUNS)
+			return cli_usage_error(prog, &simulate_cmd, "--compare: at most %d entries",
+			                       MAX_RUNS);
+		if (len == 0 || len >= sizeof r->name)
+			return cli_usage_error(prog, &simulate_cmd, "--compare: entry %u is %s", *n + 1,
+			                       len ? "too long" : "empty");
 		memcpy(r->name, p, len);
 		r->name[len] = '\0';
 		eq = strcspn(r->name, "=");
-		if (eq >= sizeof r->scheduler) {
-			fprintf(stderr, "%s: simulate: --compare: scheduler name too long in '%s'\n",
-			        prog, r->name);
-			return -1;
-		}
+		if (eq >= sizeof r->scheduler)
+			return cli_usage_error(prog, &simulate_cmd,
+			                       "--compare: scheduler name too long in '%s'", r->name);
 		memcpy(r->scheduler, r->name, eq);
 		r->scheduler[eq] = '\0';
 		r->config_file = r->name[eq] ? r->name + eq + 1 : NULL;
-		if (!*r->scheduler || (r->config_file && !*r->config_file)) {
-			fprintf(stderr, "%s: simulate: --compare: '%s' is not NAME or NAME=CONFIG.json\n",
-			        prog, r->name);
-			return -1;
-		}
-		if (!strcmp(r->scheduler, "oracle") && r->config_file) {
-			fprintf(stderr, "%s: simulate: --compare: the oracle takes no config\n", prog);
-			return -1;
-		}
+		if (!*r->scheduler || (r->config_file && !*r->config_file))
+			return cli_usage_error(prog, &simulate_cmd,
+			                       "--compare: '%s' is not NAME or NAME=CONFIG.json", r->name);
+		if (!strcmp(r->scheduler, "oracle") && r->config_file)
+			return cli_usage_error(prog, &simulate_cmd,
+			                       "--compare: the oracle takes no config");
 		(*n)++;
 		p += len;
 		p += *p == ',';
@@ -510,9 +480,9 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			return cmd_graphsim(prog, argc, argv);
 	int parsed = parse_opts(argc, argv, &o);
 	if (parsed)
-		return parsed > 0 ? 0 : EXIT_BAD_INPUT;
+		return parsed < 0 ? 0 : parsed;
 	if (parse_compare(&o, specs, &n_specs))
-		return EXIT_BAD_INPUT;
+		return EXIT_USAGE;
 	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
 		fprintf(stderr, "%s: simulate: out of memory\n", prog);
 		goto out;
@@ -586,6 +556,10 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		pr.what = sp->name;
 		clock_gettime(CLOCK_MONOTONIC, &pr.t0);
 		bad = sim_execute(&su, s, sp->name, &runs[n_runs], err, sizeof err);
+		/* The engine reports arrivals; a run whose last events took it past
+		 * the second still gets its line. */
+		if (!bad)
+			show_progress(&pr, 1.0);
 		if (o.timing && !bad)
 			fprintf(stderr, "%s: simulate: %s: %u tests on %u workers in %.3f s\n", prog,
 			        sp->name, st.n, n_workers, since(&pr.t0));

@@ -1,0 +1,74 @@
+/*
+ * options.h -- the commands of lbsched-shim as tables: one per command,
+ * each option's name, value and help line.  The same table drives
+ * getopt_long, the command's --help and the man page lbsched-shim(1)
+ * (`lbsched-shim --roff`, run by the build), so none of the three can say
+ * what the others do not.
+ */
+#ifndef LBS_OPTIONS_H
+#define LBS_OPTIONS_H
+
+#include <stdio.h>
+
+/* Exit status of every command (the man page says it: cli_prog.exit_status). */
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2   /* the command line itself is wrong */
+#define EXIT_REFUSED 2 /* a plugin was refused */
+
+typedef struct cli_opt {
+	const char *name; /* long name without "--"; NULL ends a table */
+	const char *arg;  /* the value's name ("FILE"); NULL: a flag */
+	const char *help; /* one sentence, for --help and the man page */
+} cli_opt;
+
+typedef struct cli_cmd {
+	const char *name;     /* "decide" */
+	const char *synopsis; /* after "lbsched-shim NAME": "--workers FILE [OPTION]..." */
+	const char *summary;  /* one line: what the command does */
+	const char *details;  /* paragraphs ("\n\n" apart) after the options; may be NULL */
+	const cli_opt *opts;  /* NULL-terminated; --help is every command's own */
+	/* argv[0] is the command's name; returns the exit status */
+	int (*run)(const char *prog, int argc, char **argv);
+} cli_cmd;
+
+/* The value of each option of a table after parsing, by its index:
+ * NULL when not given, "" for a flag given; the last one given wins. */
+#define CLI_MAX_OPTS 32
+
+/*
+ * Parse argv (argv[0] is the command's name) with getopt_long: --opt=value
+ * and --opt value, unambiguous abbreviations, "--" ends the options.
+ * `val` gets the values (CLI_MAX_OPTS entries), *first the index in argv
+ * of the first operand (the operands are moved after the options).
+ * Returns 0; EXIT_USAGE after a one-line message on stderr naming the
+ * command and the option; or -1 after printing the command's --help on
+ * stdout (the caller exits 0).
+ */
+int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
+              const char *val[CLI_MAX_OPTS], int *first);
+
+/* A usage error about `cmd` (NULL: the command line as a whole): one line
+ * "PROG: CMD: MESSAGE (PROG CMD --help)" on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The program as a whole, for its --help and its man page. */
+typedef struct cli_prog {
+	const char *name, *version;
+	const char *summary;     /* the man page's NAME line */
+	const char *description; /* paragraphs ("\n\n" apart) */
+	const char *exit_status; /* paragraphs */
+	const char *see_also;    /* "lbsched(7)" */
+	const cli_cmd *const *cmds; /* NULL-terminated */
+} cli_prog;
+
+/* A command's --help. */
+void cli_help(FILE *f, const char *prog, const cli_cmd *cmd);
+
+/* The program's --help: its commands, one line each. */
+void cli_help_all(FILE *f, const cli_prog *p);
+
+/* The man page, in roff: every command with every option of its table. */
+void cli_roff(FILE *f, const cli_prog *p);
+
+#endif

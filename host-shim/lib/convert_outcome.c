@@ -1,0 +1,142 @@
+/*
+ * convert_outcome.c -- outcomes (what happened to a test on a worker) to an
+ * lbs_outcome: conv_outcome, conv_outcome_text.
+ */
+#include <stdio.h>
+
+#include "convert_field.h"
+
+/* ===== Outcomes =========================================================== */
+
+static const char *const outcome_keys[] = {
+	"test_id", "worker_id", "success", "result", "duration",
+	"execution_time", "status", "test_type", "workload_type",
+	"expected_duration", "cookie", NULL,
+};
+
+static int cookie(cv *v, const cJSON *obj, uint64_t *out)
+{
+	const cJSON *it = item(obj, "cookie");
+	char g[200];
+	double d;
+
+	if (!it || cJSON_IsNull(it))
+		return 0;
+	/* A decimal string carries all 64 bits; a JSON number only 53. */
+	if (cJSON_IsString(it)) {
+		const char *s = it->valuestring;
+		uint64_t x = 0;
+		if (!s || !*s)
+			goto bad;
+		for (; *s; s++) {
+			if (*s < '0' || *s > '9' ||
+			    x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+				goto bad;
+			x = x * 10 + (uint64_t)(*s - '0');
+		}
+		*out = x;
+		return 0;
+	}
+	if (cv_num_value(v, it, FLD(NULL, "cookie"), 0, 9007199254740992.0, NULL, 1,
+	                 &d) < 0)
+		return -1;
+	*out = (uint64_t)d;
+	return 0;
+bad:
+	return cv_fail(v, "cookie", "must be an integer >= 0 (or a decimal string "
+	                            "of one), got %s", cv_got(g, sizeof g, it));
+}
+
+int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
+                 lbs_outcome *out)
+{
+	cv v = CV(c, where ? where : "outcome");
+	cv *vp = &v;
+	lbs_outcome o;
+	const char *s = NULL, *res = NULL;
+	double d = 0, d2 = 0, st = 0;
+	int ok = 0, rs, rr, r1, r2;
+	char g[200];
+
+	if (!c || !out)
+		return -1;
+	if (!cJSON_IsObject(obj))
+		return cv_fail(vp, NULL, "must be a JSON object, got %s",
+		               cv_got(g, sizeof g, obj));
+	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
+	if (cv_check_keys(vp, obj, NULL, outcome_keys, 1) < 0)
+		return -1;
+
+	if (cv_get_str(vp, obj, "test_id", NULL, NULLABLE, &s) < 0)
+		return -1;
+	if (s && !(o.workload_id = arena_strdup(c->arena, s)))
+		return cv_oom(vp);
+	if (cv_get_str(vp, obj, "worker_id", NULL, REQUIRED | NONEMPTY, &s) < 0)
+		return -1;
+	if (!(o.worker_id = arena_strdup(c->arena, s)))
+		return cv_oom(vp);
+
+	rs = cv_get_bool(vp, obj, "success", NULL, 0, &ok);
+	rr = cv_get_str(vp, obj, "result", NULL, NONEMPTY, &res);
+	if (rs < 0 || rr < 0)
+		return -1;
+	if (!rs && !rr)
+		return cv_fail(vp, "success",
+		               "is required (true or false), or give 'result'");
+	o.result = ok ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE;
+	if (rr) {
+		static const char *const names[] = {
+			"success", "failure", "timeout", "rejected", "cancelled",
+		};
+		int found = -1;
+		for (int i = 0; i < 5; i++)
+			if (ieq(res, names[i]))
+				found = i;
+		if (found < 0)
+			return cv_fail(vp, "result",
+			               "must be \"success\", \"failure\", \"timeout\", "
+			               "\"rejected\" or \"cancelled\", got %s",
+			               cv_got(g, sizeof g, item(obj, "result")));
+		if (rs && (found == LBS_RESULT_SUCCESS) != ok)
+			return cv_fail(vp, "result", "disagrees with 'success'");
+		o.result = found;
+	}
+
+	r1 = cv_get_num(vp, obj, "duration", NULL, 0, MAX_SECONDS, "s", 0, &d);
+	r2 = cv_get_num(vp, obj, "execution_time", NULL, 0, MAX_SECONDS, "s", 0, &d2);
+	if (r1 < 0 || r2 < 0)
+		return -1;
+	if (!r1 && !r2)
+		return cv_fail(vp, "duration", "is required (seconds), or give "
+		                               "'execution_time'");
+	if (r1 && r2 && d != d2)
+		return cv_fail(vp, "execution_time", "disagrees with 'duration'");
+	o.duration_s = r1 ? d : d2;
+
+	if (cv_get_int(vp, obj, "status", NULL, INT32_MIN, INT32_MAX, 0, &st) < 0)
+		return -1;
+	o.status_code = (int32_t)st;
+
+	s = NULL;
+	if (cv_work_type(vp, obj, &o.test_type, &o.workload_type) < 0)
+		return -1;
+
+	if (cv_get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
+	               &o.expected_duration_s) < 0)
+		return -1;
+	if (cookie(vp, obj, &o.cookie) < 0)
+		return -1;
+	*out = o;
+	return 0;
+}
+
+int conv_outcome_text(conv_ctx *c, const char *text, size_t len, const char *where,
+                      lbs_outcome *out)
+{
+	cJSON *obj = cv_parse_object(c, text, len, where);
+	int r = obj ? conv_outcome(c, obj, where, out) : -1;
+
+	cJSON_Delete(obj);
+	return r;
+}
