@@ -113,6 +113,7 @@ struct hw_state {
 	uint64_t gen;  /* hw_remember's promise; 0: none */
 	hw_memo *memo; /* per worker position, n_memo of them */
 	uint32_t n_memo;
+	uint64_t rng;  /* splitmix64 state of the sampled selects */
 };
 
 /* What depends only on the workload, for one call. */
@@ -181,6 +182,8 @@ void hw_params_default(hw_params *p)
 		.quantised = 1.5,
 		.npu_training = 0.25,
 		.browser_training = 0.5,
+		.sample = HW_SAMPLE_DEFAULT,
+		.sample_from = HW_SAMPLE_FROM,
 	};
 }
 
@@ -249,6 +252,10 @@ const char *hw_params_check(const hw_params *p, const char **problem)
 		*problem = "must be a finite number >= 1";
 		return "completion.failure_cost";
 	}
+	if (p->sample < 1) {
+		*problem = "must be an integer >= 1";
+		return "sample";
+	}
 	*problem = NULL;
 	return NULL;
 }
@@ -296,6 +303,7 @@ hw_state *hw_new(const hw_params *p)
 	s->p = *p;
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		s->hint[t] = NONE;
+	s->rng = 1;
 	/* Every workload variant's row up front: a select then only picks a
 	 * row, whatever the fleet size. */
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
@@ -1309,6 +1317,110 @@ static lbs_status select_one_plain(const hw_ctx *c, const lbs_worker *const *wor
 	return select_one_as(c, 0, workers, n, l, hint, best_idx);
 }
 
+static uint64_t next_rand(uint64_t *state)
+{
+	/* splitmix64, as fleetgen and priority draw. */
+	uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* Positions a sampled select draws and fetches together. */
+#define BATCH 32
+
+static void prefetch_lines(const void *p, size_t len)
+{
+	for (size_t o = 0; o < len; o += 64)
+		PREFETCH((const char *)p + o);
+}
+
+/*
+ * Start fetching what consider() reads of the workers at pos[0..m): in a
+ * giant fleet each is a cache (and TLB) miss, and one after the other
+ * they cost several times the arithmetic.  Each pass waits for one miss,
+ * overlapped across the batch: the pointer, the worker, its id and
+ * device pointers, its devices.  Returns 0 when one of them is not a
+ * valid worker (which is never dereferenced further).  The answer is
+ * used so that the compiler keeps the call: prefetches alone have no
+ * effect it must keep.
+ */
+static int prefetch_workers(const lbs_worker *const *workers, const uint32_t *pos,
+                            uint32_t m)
+{
+	int valid = 1;
+
+	for (uint32_t k = 0; k < m; k++)
+		PREFETCH(&workers[pos[k]]);
+	for (uint32_t k = 0; k < m; k++)
+		if (workers[pos[k]])
+			prefetch_lines(workers[pos[k]], sizeof(lbs_worker));
+	for (uint32_t k = 0; k < m; k++) {
+		const lbs_worker *w = workers[pos[k]];
+
+		if (!worker_valid(w)) {
+			valid = 0;
+			continue;
+		}
+		PREFETCH(w->id);
+		if (w->n_devices)
+			PREFETCH(w->devices);
+	}
+	if (!valid)
+		return 0;
+	for (uint32_t k = 0; k < m; k++) {
+		const lbs_worker *w = workers[pos[k]];
+		uint32_t nd = w->n_devices < 8 ? w->n_devices : 8;
+
+		for (uint32_t j = 0; j < nd; j++)
+			if (w->devices[j])
+				prefetch_lines(w->devices[j], sizeof(lbs_device));
+	}
+	return 1;
+}
+
+/* A sampled single select (hwaware.h, "Sampled selects"): the hint and
+ * `sample` drawn positions, the whole fleet when none of them is
+ * eligible.  A position drawn twice is considered twice, which changes
+ * nothing (a worker never ranks before itself). */
+static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
+                                 const lbs_worker *const *workers, uint32_t n,
+                                 const hw_lk *l, uint32_t hint, uint32_t *best_idx)
+{
+	hw_top b = {NONE, -1.0, -1.0, 0.0};
+	uint32_t pos[BATCH];
+
+	if (hint < n) {
+		if (!worker_valid(workers[hint]))
+			return LBS_EINVAL;
+		consider(c, c->timed, l, workers[hint], hint, &b);
+	}
+	for (uint32_t done = 0; done < s->p.sample;) {
+		uint32_t m = s->p.sample - done < BATCH ? s->p.sample - done : BATCH;
+
+		/* Lemire's multiply-shift: uniform enough over n < 2^32. */
+		for (uint32_t k = 0; k < m; k++)
+			pos[k] = (uint32_t)(((next_rand(&s->rng) >> 32) * n) >> 32);
+		if (!prefetch_workers(workers, pos, m))
+			return LBS_EINVAL;
+		for (uint32_t k = 0; k < m; k++)
+			consider(c, c->timed, l, workers[pos[k]], pos[k], &b);
+		done += m;
+	}
+	if (b.idx == NONE)
+		return (c->timed ? select_one_timed : select_one_plain)(c, workers, n, l, NONE,
+		                                                       best_idx);
+	*best_idx = b.idx;
+	return LBS_OK;
+}
+
 static lbs_status select_many(hw_state *s, const hw_ctx *c,
                               const lbs_worker *const *workers, uint32_t n,
                               const hw_lk *l, uint32_t want,
@@ -1372,6 +1484,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	lbs_status st;
 	hw_ctx c;
 	hw_lk lk = {NULL, NULL, 0, 1};
+	int sampled;
 	const hw_lk *l = NULL;
 
 	*n_found = 0;
@@ -1379,12 +1492,13 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		return LBS_EINVAL;
 	if (want == 0)
 		return LBS_NO_WORKER;
+	sampled = want == 1 && n >= s->p.sample_from && n > s->p.sample;
 	ctx_init(&c, s, wl);
 	ctx_learned(&c, learned);
 	ctx_open(&c, learned);
 	if (learned && learned->lookup) {
 		lk.l = learned;
-		if (s->gen) {
+		if (s->gen && !sampled) {
 			reserve_memo(s, n);
 			if (n <= s->n_memo) {
 				lk.m = s->memo;
@@ -1399,8 +1513,11 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		 * strong, which makes the skipping work from the start. */
 		uint32_t *hint = &s->hint[wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED];
 
-		st = (c.timed ? select_one_timed : select_one_plain)(&c, workers, n, l, *hint,
-		                                                   &first);
+		if (sampled)
+			st = select_sampled(s, &c, workers, n, l, *hint, &first);
+		else
+			st = (c.timed ? select_one_timed : select_one_plain)(&c, workers, n, l,
+			                                                   *hint, &first);
 		if (st != LBS_OK)
 			return st;
 		*hint = first;
