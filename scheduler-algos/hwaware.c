@@ -30,6 +30,8 @@
 /* Columns of a coefficient row: class x tensor cores x quantization. */
 #define ROW (LBS_CLASS_COUNT * 4)
 #define NONE UINT32_MAX
+/* Candidates a sampled select keeps for the next one of its type. */
+#define KEEP 4
 /* The slowest prior speed: a device the efficiency calls hopeless is
  * still taken to finish, ten times slower than declared. */
 #define PRIOR_MIN 0.1
@@ -114,6 +116,8 @@ struct hw_state {
 	hw_memo *memo; /* per worker position, n_memo of them */
 	uint32_t n_memo;
 	uint64_t rng;  /* splitmix64 state of the sampled selects */
+	/* The best few of the last sampled select per workload type. */
+	uint32_t kept[LBS_WL_COUNT][KEEP];
 };
 
 /* What depends only on the workload, for one call. */
@@ -304,6 +308,9 @@ hw_state *hw_new(const hw_params *p)
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		s->hint[t] = NONE;
 	s->rng = 1;
+	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
+		for (uint32_t k = 0; k < KEEP; k++)
+			s->kept[t][k] = NONE;
 	/* Every workload variant's row up front: a select then only picks a
 	 * row, whatever the fleet size. */
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
@@ -1386,21 +1393,58 @@ static int prefetch_workers(const lbs_worker *const *workers, const uint32_t *po
 	return 1;
 }
 
-/* A sampled single select (hwaware.h, "Sampled selects"): the hint and
- * `sample` drawn positions, the whole fleet when none of them is
- * eligible.  A position drawn twice is considered twice, which changes
- * nothing (a worker never ranks before itself). */
+/* A sampled select's candidate ci at position i: into the best-KEEP list
+ * t (best first, *cnt long) unless it is there already or ranks below
+ * the best by more than a tie (the cut prunes those before their
+ * scores are known, as a full scan does). */
+static void consider_kept(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, uint32_t i,
+                          hw_top *t, uint32_t *cnt)
+{
+	double cut = *cnt ? t[0].score - HW_TIE_EPS : -1.0;
+	double sc, tie, le;
+	uint32_t j;
+
+	if (!worker_rank(c, c->timed, l, w, i, cut, &sc, &tie, &le))
+		return;
+	for (j = 0; j < *cnt; j++)
+		if (t[j].idx == i)
+			return;
+	if (*cnt == KEEP) {
+		if (!ranks_before(sc, tie, le, i, t[KEEP - 1].score, t[KEEP - 1].tie,
+		                  t[KEEP - 1].load, t[KEEP - 1].idx))
+			return;
+		j = KEEP - 1;
+	} else {
+		j = (*cnt)++;
+	}
+	while (j > 0 && ranks_before(sc, tie, le, i, t[j - 1].score, t[j - 1].tie, t[j - 1].load,
+	                             t[j - 1].idx)) {
+		t[j] = t[j - 1];
+		j--;
+	}
+	t[j] = (hw_top){i, sc, tie, le};
+}
+
+/*
+ * A sampled single select (hwaware.h, "Sampled selects"): the best few of
+ * the last sampled select for this workload type (power-of-k choices with
+ * memory: a strong worker seen once stays a candidate until others beat
+ * it) and `sample` drawn positions; the whole fleet when none of them is
+ * eligible.
+ */
 static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
                                  const lbs_worker *const *workers, uint32_t n,
-                                 const hw_lk *l, uint32_t hint, uint32_t *best_idx)
+                                 const hw_lk *l, uint32_t type, uint32_t *best_idx)
 {
-	hw_top b = {NONE, -1.0, -1.0, 0.0};
-	uint32_t pos[BATCH];
+	hw_top t[KEEP];
+	uint32_t pos[BATCH], cnt = 0, *kept = s->kept[type];
 
-	if (hint < n) {
-		if (!worker_valid(workers[hint]))
+	for (uint32_t k = 0; k < KEEP; k++) {
+		if (kept[k] >= n)
+			continue;
+		if (!worker_valid(workers[kept[k]]))
 			return LBS_EINVAL;
-		consider(c, c->timed, l, workers[hint], hint, &b);
+		consider_kept(c, l, workers[kept[k]], kept[k], t, &cnt);
 	}
 	for (uint32_t done = 0; done < s->p.sample;) {
 		uint32_t m = s->p.sample - done < BATCH ? s->p.sample - done : BATCH;
@@ -1411,13 +1455,15 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 		if (!prefetch_workers(workers, pos, m))
 			return LBS_EINVAL;
 		for (uint32_t k = 0; k < m; k++)
-			consider(c, c->timed, l, workers[pos[k]], pos[k], &b);
+			consider_kept(c, l, workers[pos[k]], pos[k], t, &cnt);
 		done += m;
 	}
-	if (b.idx == NONE)
+	for (uint32_t k = 0; k < KEEP; k++)
+		kept[k] = k < cnt ? t[k].idx : NONE;
+	if (cnt == 0)
 		return (c->timed ? select_one_timed : select_one_plain)(c, workers, n, l, NONE,
 		                                                       best_idx);
-	*best_idx = b.idx;
+	*best_idx = t[0].idx;
 	return LBS_OK;
 }
 
@@ -1514,7 +1560,8 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		uint32_t *hint = &s->hint[wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED];
 
 		if (sampled)
-			st = select_sampled(s, &c, workers, n, l, *hint, &first);
+			st = select_sampled(s, &c, workers, n, l,
+			                    wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED, &first);
 		else
 			st = (c.timed ? select_one_timed : select_one_plain)(&c, workers, n, l,
 			                                                   *hint, &first);

@@ -255,10 +255,11 @@ void hw_remember(hw_state *s, uint64_t generation);
 
 /*
  * Sampled selects.  With want 1 and n >= sample_from, hw_select looks at
- * last time's winner for the workload type and `sample` positions drawn
- * from the state's own generator (a fixed sequence per state: the same
- * calls give the same answers), and chooses the best of those by the
- * ranking rule: power-of-k choices, the cost flat in the fleet size.
+ * the best four of the last sampled select for the workload type and
+ * `sample` positions drawn from the state's own generator (a fixed
+ * sequence per state: the same calls give the same answers), and chooses
+ * the best of those by the ranking rule: power-of-k choices with memory,
+ * the cost flat in the fleet size.
  * The hard filter is never sampled away: when no worker looked at is
  * eligible, the select scans the whole fleet, so LBS_NO_WORKER still
  * means that no worker is eligible.  Only the workers looked at are
