@@ -10,7 +10,8 @@
  * dlopen'ed, every answer checked).  The five schedulers are timed in
  * turns, round after round, and each column is the median over the rounds,
  * so that a noisy neighbour slows all of them alike rather than whichever
- * happened to run at the time.  The second composite counts round-robin as
+ * happened to run at the time; times are the thread's CPU time (cpu_ns),
+ * so that the time others ran while this one waited for a core is not.  The second composite counts round-robin as
  * a vote ("vote": true) instead of scoring it: the cost of the blend
  * without one O(n) score pass.  The last columns time the children's score
  * slots (called straight through the descriptor): a blend needs every
@@ -63,7 +64,7 @@ static double run(const timed *t, const genfleet *f, const lbs_workload *wl,
 	uint32_t idx[8];
 	const char *ids[8];
 	lbs_selection sel = { .struct_size = sizeof sel, .capacity = 8, .indices = idx, .ids = ids };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = cpu_ns();
 
 	for (uint64_t k = 0; k < iters; k++, (*next)++) {
 		if (t->s)
@@ -71,7 +72,7 @@ static double run(const timed *t, const genfleet *f, const lbs_workload *wl,
 		else
 			t->d->score(t->inst, &wl[*next % N_WORKLOADS], w, f->n, t->scores);
 	}
-	return (double)(now_ns() - t0) / (double)iters;
+	return (double)(cpu_ns() - t0) / (double)iters;
 }
 
 /* A child's own instance, for timing its score slot. */

@@ -3,13 +3,16 @@
  * worker arrays in the same run.
  *
  *   bench_select [--plugin PATH] [--schedulers a,b,...] [--sizes 8,64,...]
- *                [--devices N] [--config-NAME JSON]
+ *                [--devices N] [--config JSON] [--calls N]
  *
- * Each select goes through the shim exactly as a host calls it (the plugin
+ * Times are the thread's CPU time (cpu_ns), so that other processes on a
+ * loaded machine do not count.  Each select goes through the shim exactly as a host calls it (the plugin
  * really dlopen'ed, every answer checked).  The ratio column is
  * select / bare scan; the bare scan reads every worker's load and every
  * device's memory and backends, which is the least any informed choice
- * must read.
+ * must read.  --config gives every scheduler that config; --calls N times
+ * exactly N selects after the warm-up (for callgrind, whose instruction
+ * counts the machine's load does not change) instead of 200 ms.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -24,17 +27,23 @@
 #define TARGET_NS 200000000ull /* time spent per measurement */
 
 static volatile uint32_t sink;
+static uint64_t fixed_calls; /* --calls: 0 = time-bound */
+
+static int more(uint64_t iters, uint64_t t)
+{
+	return fixed_calls ? iters < fixed_calls : t < TARGET_NS;
+}
 
 static double time_bare(const genfleet *f, const lbs_workload *wl)
 {
-	uint64_t iters = 0, t0 = now_ns(), t;
+	uint64_t iters = 0, t0 = cpu_ns(), t;
 
 	do {
 		for (int k = 0; k < 64; k++, iters++)
 			sink += bare_scan(&wl[iters % N_WORKLOADS], (const lbs_worker *const *)f->workers,
 			                  f->n);
-		t = now_ns() - t0;
-	} while (t < TARGET_NS);
+		t = cpu_ns() - t0;
+	} while (more(iters, t));
 	return (double)t / (double)iters;
 }
 
@@ -49,14 +58,14 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	for (int k = 0; k < 1000; k++) /* warm caches and lazy state */
 		sched_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n, &sel,
 		             NULL);
-	t0 = now_ns();
+	t0 = cpu_ns();
 	do {
 		for (int k = 0; k < 64; k++, iters++)
 			none += sched_select(s, &wl[iters % N_WORKLOADS],
 			                     (const lbs_worker *const *)f->workers, f->n, &sel,
 			                     NULL) != LBS_OK;
-		t = now_ns() - t0;
-	} while (t < TARGET_NS);
+		t = cpu_ns() - t0;
+	} while (more(iters, t));
 	*no_worker_share = (double)none / (double)iters;
 	return (double)t / (double)iters;
 }
@@ -64,6 +73,7 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 int main(int argc, char **argv)
 {
 	const char *plugin = NULL, *scheds = "round-robin,priority", *sizes = "8,64,512,4096";
+	const char *config = NULL;
 	uint32_t max_dev = 2;
 	char err[1024];
 	shim_host *h = host_new("bench", LBS_LOG_ERROR);
@@ -78,6 +88,10 @@ int main(int argc, char **argv)
 			sizes = argv[i + 1];
 		else if (!strcmp(argv[i], "--devices"))
 			max_dev = (uint32_t)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--config"))
+			config = argv[i + 1];
+		else if (!strcmp(argv[i], "--calls"))
+			fixed_calls = strtoull(argv[i + 1], NULL, 10);
 		else {
 			fprintf(stderr, "bench_select: unknown option %s\n", argv[i]);
 			return 1;
@@ -99,7 +113,8 @@ int main(int argc, char **argv)
 			 * worker: what the scheduler costs in memory at this size. */
 			size_t heap0 = mallinfo2().uordblks, heap1;
 
-			if (sched_open(h, plugin, name, NULL, 0, &s, err, sizeof err) != LBS_OK) {
+			if (sched_open(h, plugin, name, config, config ? strlen(config) : 0, &s, err,
+			               sizeof err) != LBS_OK) {
 				fprintf(stderr, "bench_select: %s\n", err);
 				return 1;
 			}

@@ -32,5 +32,8 @@ uint32_t bare_scan(const lbs_workload *wl, const lbs_worker *const *w, uint32_t 
 
 /* Monotonic nanoseconds. */
 uint64_t now_ns(void);
+/* The calling thread's CPU time in ns: on a loaded machine, wall time
+ * also counts whatever ran while this thread waited for a core. */
+uint64_t cpu_ns(void);
 
 #endif

@@ -15,7 +15,13 @@
  *                       "quantised": 1.5, "npu_training": 0.25,
  *                       "browser_training": 0.5},
  *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4,
- *                   "failure_cost": 2}}
+ *                   "failure_cost": 2},
+ *    "scan": "auto", "sample": 64}
+ *
+ * "scan": "full" scans every worker on every select; "sampled" looks at
+ * "sample" workers drawn at random (plus the last winner) and scans the
+ * whole fleet only when none of them is eligible; "auto" samples from
+ * 4,096 workers up (hwaware.h, "Sampled selects").
  *
  * report() feeds an in-memory history (plugin/history.h); while it is
  * empty select makes no lookups, every learned preference is 0.5 and
@@ -56,7 +62,7 @@ typedef struct hw_inst {
 static const char *const known_fields[] = {
 	"weights", "load_penalty", "temperature_penalty", "queue_penalty",
 	"learned_weight", "compute_reference", "load_ceiling", "specialisation",
-	"completion", "store", NULL,
+	"completion", "store", "scan", "sample", NULL,
 };
 
 static const char *const completion_fields[] = {
@@ -255,6 +261,8 @@ static lbs_status parse_config(const char *text, size_t len, hw_params *p,
 		st = cfg_load_ceiling(cfg, &p->load_ceiling, err, errlen);
 	if (st == LBS_OK)
 		st = read_completion(cfg, p, err, errlen);
+	if (st == LBS_OK)
+		st = timed_scan_config(cfg, p, err, errlen);
 	/* What the ranges above cannot say: a reference of 0, all weights 0,
 	 * a prior scale of 0. */
 	if (st == LBS_OK && (field = hw_params_check(p, &problem)) != NULL) {

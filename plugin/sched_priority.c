@@ -3,13 +3,17 @@
  * balance for normal work, a load-weighted random spread for background
  * work, deadline-aware once history exists (scheduler-algos/priority.h).
  *
- * Config: {"load_ceiling": 0.9, "seed": 1, "completion": true}
+ * Config: {"load_ceiling": 0.9, "seed": 1, "completion": true, "scan": "auto",
+ *          "sample": 64}
  *   load_ceiling  0..1; 1 = no ceiling.
  *   seed          unsigned integer; the spread draws of an instance are a
  *                 fixed sequence for a given seed.
  *   completion    timed work of priority <= 3 ranks by estimated
  *                 completion (below); false: by the history formula of
  *                 priority.h, as before.
+ *   scan, sample  how the completion ranking scans a giant fleet, as in
+ *                 hardware-aware (plugin/timed.h); the other modes scan
+ *                 every worker.
  * report() feeds the in-memory history (plugin/history.h).  While nothing
  * has been learned, select does no history lookups at all.
  *
@@ -80,7 +84,7 @@ static int falls_to_completion(const prio_inst *inst, const lbs_workload *wl,
 }
 
 static const char *const known_fields[] = { "load_ceiling", "seed", "completion", "store",
-                                            NULL };
+                                            "scan", "sample", NULL };
 
 static lbs_status pr_create(const lbs_host_api *host, const char *config,
                             size_t config_len, void **out, char *err,
@@ -91,6 +95,7 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 	int completion = 1;
 	double ceiling = CFG_CEILING_DEFAULT;
 	prio_inst *inst;
+	hw_params hp;
 	store *learned = NULL;
 	lbs_status st;
 
@@ -106,6 +111,9 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 		st = cfg_uint(cfg, "seed", DEFAULT_SEED, &seed, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_bool(cfg, "completion", 1, &completion, err, errlen);
+	hw_params_default(&hp);
+	if (st == LBS_OK)
+		st = timed_scan_config(cfg, &hp, err, errlen);
 	if (st == LBS_OK)
 		st = store_config_open(cfg, host, NAME, &learned, err, errlen);
 	cJSON_Delete(cfg);
@@ -114,9 +122,6 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 
 	inst = calloc(1, sizeof(*inst));
 	if (inst) {
-		hw_params hp;
-
-		hw_params_default(&hp);
 		hp.load_ceiling = ceiling;
 		if (timed_init(&inst->t, &hp) != LBS_OK) {
 			free(inst);

@@ -5,8 +5,43 @@
 #include "timed.h"
 
 #include <stdio.h>
+#include <string.h>
 
+#include "config.h"
 #include "history.h"
+#include "text.h"
+
+lbs_status timed_scan_config(const cJSON *cfg, hw_params *p, char *err, size_t errlen)
+{
+	const char *scan;
+	uint64_t sample;
+	lbs_status st = cfg_string(cfg, "scan", "auto", &scan, err, errlen);
+
+	if (st == LBS_OK)
+		st = cfg_uint(cfg, "sample", HW_SAMPLE_DEFAULT, &sample, err, errlen);
+	if (st != LBS_OK)
+		return st;
+	if (sample < 1 || sample > 65536) {
+		snprintf(err, errlen, "config field 'sample': must be an integer in 1..65536, got %llu",
+		         (unsigned long long)sample);
+		return LBS_ECONFIG;
+	}
+	p->sample = (uint32_t)sample;
+	if (!strcmp(scan, "full")) {
+		p->sample_from = HW_SCAN_FULL;
+	} else if (!strcmp(scan, "sampled")) {
+		p->sample_from = 0;
+	} else if (!strcmp(scan, "auto")) {
+		p->sample_from = HW_SAMPLE_FROM;
+	} else {
+		char shown[96];
+
+		snprintf(err, errlen, "config field 'scan': must be \"full\", \"sampled\" or "
+		         "\"auto\", got \"%s\"", txt_show(shown, sizeof shown, scan));
+		return LBS_ECONFIG;
+	}
+	return LBS_OK;
+}
 
 lbs_status timed_init(timed *t, const hw_params *p)
 {

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
 #include <lbsched/abi.h>
 
 #include "hwaware.h"
@@ -21,6 +22,14 @@ typedef struct timed {
 	hw_state *hw;
 	ledger *open; /* placed, not yet reported */
 } timed;
+
+/*
+ * The config fields "scan" ("full", "sampled" or "auto", the default:
+ * sampled from HW_SAMPLE_FROM workers) and "sample" (the workers a sampled
+ * select looks at, 1..65536, default HW_SAMPLE_DEFAULT) into p; see
+ * hwaware.h, "Sampled selects".  LBS_ECONFIG with a one-line message.
+ */
+lbs_status timed_scan_config(const cJSON *cfg, hw_params *p, char *err, size_t errlen);
 
 /* LBS_OK or LBS_ENOMEM (then nothing is left to free). */
 lbs_status timed_init(timed *t, const hw_params *p);

@@ -30,6 +30,8 @@
 /* Columns of a coefficient row: class x tensor cores x quantization. */
 #define ROW (LBS_CLASS_COUNT * 4)
 #define NONE UINT32_MAX
+/* Candidates a sampled select keeps for the next one of its type. */
+#define KEEP 4
 /* The slowest prior speed: a device the efficiency calls hopeless is
  * still taken to finish, ten times slower than declared. */
 #define PRIOR_MIN 0.1
@@ -113,6 +115,9 @@ struct hw_state {
 	uint64_t gen;  /* hw_remember's promise; 0: none */
 	hw_memo *memo; /* per worker position, n_memo of them */
 	uint32_t n_memo;
+	uint64_t rng;  /* splitmix64 state of the sampled selects */
+	/* The best few of the last sampled select per workload type. */
+	uint32_t kept[LBS_WL_COUNT][KEEP];
 };
 
 /* What depends only on the workload, for one call. */
@@ -181,6 +186,8 @@ void hw_params_default(hw_params *p)
 		.quantised = 1.5,
 		.npu_training = 0.25,
 		.browser_training = 0.5,
+		.sample = HW_SAMPLE_DEFAULT,
+		.sample_from = HW_SAMPLE_FROM,
 	};
 }
 
@@ -249,6 +256,10 @@ const char *hw_params_check(const hw_params *p, const char **problem)
 		*problem = "must be a finite number >= 1";
 		return "completion.failure_cost";
 	}
+	if (p->sample < 1) {
+		*problem = "must be an integer >= 1";
+		return "sample";
+	}
 	*problem = NULL;
 	return NULL;
 }
@@ -296,6 +307,10 @@ hw_state *hw_new(const hw_params *p)
 	s->p = *p;
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		s->hint[t] = NONE;
+	s->rng = 1;
+	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
+		for (uint32_t k = 0; k < KEEP; k++)
+			s->kept[t][k] = NONE;
 	/* Every workload variant's row up front: a select then only picks a
 	 * row, whatever the fleet size. */
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
@@ -1309,6 +1324,149 @@ static lbs_status select_one_plain(const hw_ctx *c, const lbs_worker *const *wor
 	return select_one_as(c, 0, workers, n, l, hint, best_idx);
 }
 
+static uint64_t next_rand(uint64_t *state)
+{
+	/* splitmix64, as fleetgen and priority draw. */
+	uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* Positions a sampled select draws and fetches together. */
+#define BATCH 32
+
+static void prefetch_lines(const void *p, size_t len)
+{
+	for (size_t o = 0; o < len; o += 64)
+		PREFETCH((const char *)p + o);
+}
+
+/*
+ * Start fetching what consider() reads of the workers at pos[0..m): in a
+ * giant fleet each is a cache (and TLB) miss, and one after the other
+ * they cost several times the arithmetic.  Each pass waits for one miss,
+ * overlapped across the batch: the pointer, the worker, its id and
+ * device pointers, its devices.  Returns 0 when one of them is not a
+ * valid worker (which is never dereferenced further).  The answer is
+ * used so that the compiler keeps the call: prefetches alone have no
+ * effect it must keep.
+ */
+static int prefetch_workers(const lbs_worker *const *workers, const uint32_t *pos,
+                            uint32_t m)
+{
+	int valid = 1;
+
+	for (uint32_t k = 0; k < m; k++)
+		PREFETCH(&workers[pos[k]]);
+	for (uint32_t k = 0; k < m; k++)
+		if (workers[pos[k]])
+			prefetch_lines(workers[pos[k]], sizeof(lbs_worker));
+	for (uint32_t k = 0; k < m; k++) {
+		const lbs_worker *w = workers[pos[k]];
+
+		if (!worker_valid(w)) {
+			valid = 0;
+			continue;
+		}
+		PREFETCH(w->id);
+		if (w->n_devices)
+			PREFETCH(w->devices);
+	}
+	if (!valid)
+		return 0;
+	for (uint32_t k = 0; k < m; k++) {
+		const lbs_worker *w = workers[pos[k]];
+		uint32_t nd = w->n_devices < 8 ? w->n_devices : 8;
+
+		for (uint32_t j = 0; j < nd; j++)
+			if (w->devices[j])
+				prefetch_lines(w->devices[j], sizeof(lbs_device));
+	}
+	return 1;
+}
+
+/* A sampled select's candidate ci at position i: into the best-KEEP list
+ * t (best first, *cnt long) unless it is there already or ranks below
+ * the best by more than a tie (the cut prunes those before their
+ * scores are known, as a full scan does). */
+static void consider_kept(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, uint32_t i,
+                          hw_top *t, uint32_t *cnt)
+{
+	double cut = *cnt ? t[0].score - HW_TIE_EPS : -1.0;
+	double sc, tie, le;
+	uint32_t j;
+
+	if (!worker_rank(c, c->timed, l, w, i, cut, &sc, &tie, &le))
+		return;
+	for (j = 0; j < *cnt; j++)
+		if (t[j].idx == i)
+			return;
+	if (*cnt == KEEP) {
+		if (!ranks_before(sc, tie, le, i, t[KEEP - 1].score, t[KEEP - 1].tie,
+		                  t[KEEP - 1].load, t[KEEP - 1].idx))
+			return;
+		j = KEEP - 1;
+	} else {
+		j = (*cnt)++;
+	}
+	while (j > 0 && ranks_before(sc, tie, le, i, t[j - 1].score, t[j - 1].tie, t[j - 1].load,
+	                             t[j - 1].idx)) {
+		t[j] = t[j - 1];
+		j--;
+	}
+	t[j] = (hw_top){i, sc, tie, le};
+}
+
+/*
+ * A sampled single select (hwaware.h, "Sampled selects"): the best few of
+ * the last sampled select for this workload type (power-of-k choices with
+ * memory: a strong worker seen once stays a candidate until others beat
+ * it) and `sample` drawn positions; the whole fleet when none of them is
+ * eligible.
+ */
+static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
+                                 const lbs_worker *const *workers, uint32_t n,
+                                 const hw_lk *l, uint32_t type, uint32_t *best_idx)
+{
+	hw_top t[KEEP];
+	uint32_t pos[BATCH], cnt = 0, *kept = s->kept[type];
+
+	for (uint32_t k = 0; k < KEEP; k++) {
+		if (kept[k] >= n)
+			continue;
+		if (!worker_valid(workers[kept[k]]))
+			return LBS_EINVAL;
+		consider_kept(c, l, workers[kept[k]], kept[k], t, &cnt);
+	}
+	for (uint32_t done = 0; done < s->p.sample;) {
+		uint32_t m = s->p.sample - done < BATCH ? s->p.sample - done : BATCH;
+
+		/* Lemire's multiply-shift: uniform enough over n < 2^32. */
+		for (uint32_t k = 0; k < m; k++)
+			pos[k] = (uint32_t)(((next_rand(&s->rng) >> 32) * n) >> 32);
+		if (!prefetch_workers(workers, pos, m))
+			return LBS_EINVAL;
+		for (uint32_t k = 0; k < m; k++)
+			consider_kept(c, l, workers[pos[k]], pos[k], t, &cnt);
+		done += m;
+	}
+	for (uint32_t k = 0; k < KEEP; k++)
+		kept[k] = k < cnt ? t[k].idx : NONE;
+	if (cnt == 0)
+		return (c->timed ? select_one_timed : select_one_plain)(c, workers, n, l, NONE,
+		                                                       best_idx);
+	*best_idx = t[0].idx;
+	return LBS_OK;
+}
+
 static lbs_status select_many(hw_state *s, const hw_ctx *c,
                               const lbs_worker *const *workers, uint32_t n,
                               const hw_lk *l, uint32_t want,
@@ -1372,6 +1530,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	lbs_status st;
 	hw_ctx c;
 	hw_lk lk = {NULL, NULL, 0, 1};
+	int sampled;
 	const hw_lk *l = NULL;
 
 	*n_found = 0;
@@ -1379,12 +1538,13 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		return LBS_EINVAL;
 	if (want == 0)
 		return LBS_NO_WORKER;
+	sampled = want == 1 && n >= s->p.sample_from && n > s->p.sample;
 	ctx_init(&c, s, wl);
 	ctx_learned(&c, learned);
 	ctx_open(&c, learned);
 	if (learned && learned->lookup) {
 		lk.l = learned;
-		if (s->gen) {
+		if (s->gen && !sampled) {
 			reserve_memo(s, n);
 			if (n <= s->n_memo) {
 				lk.m = s->memo;
@@ -1399,8 +1559,12 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		 * strong, which makes the skipping work from the start. */
 		uint32_t *hint = &s->hint[wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED];
 
-		st = (c.timed ? select_one_timed : select_one_plain)(&c, workers, n, l, *hint,
-		                                                   &first);
+		if (sampled)
+			st = select_sampled(s, &c, workers, n, l,
+			                    wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED, &first);
+		else
+			st = (c.timed ? select_one_timed : select_one_plain)(&c, workers, n, l,
+			                                                   *hint, &first);
 		if (st != LBS_OK)
 			return st;
 		*hint = first;

@@ -143,7 +143,21 @@ typedef struct hw_params {
 	double quantised;            /* 1.5: INT8/INT4 work, QUANTIZATION */
 	double npu_training;         /* 0.25: NPU, TRAINING */
 	double browser_training;     /* 0.5: HYBRID, TRAINING */
+
+	/* Giant fleets (see "Sampled selects" above hw_select): a single
+	 * select over at least sample_from workers looks at `sample` of them
+	 * drawn at random, plus last time's winner.  sample_from
+	 * HW_SCAN_FULL: never (every select scans every worker). */
+	uint32_t sample;             /* 64, >= 1 */
+	uint32_t sample_from;        /* HW_SAMPLE_FROM (the "auto" default) */
 } hw_params;
+
+/* sample_from for "every select scans every worker". */
+#define HW_SCAN_FULL UINT32_MAX
+/* The fleet size from which "auto" samples: a full scan's cost grows with
+ * the fleet, a sample's does not (docs/SCHEDULERS.md has the figures). */
+#define HW_SAMPLE_FROM 4096
+#define HW_SAMPLE_DEFAULT 64
 
 void hw_params_default(hw_params *p);
 
@@ -238,6 +252,21 @@ const hw_params *hw_params_of(const hw_state *s);
  * never the answer.
  */
 void hw_remember(hw_state *s, uint64_t generation);
+
+/*
+ * Sampled selects.  With want 1 and n >= sample_from, hw_select looks at
+ * the best four of the last sampled select for the workload type and
+ * `sample` positions drawn from the state's own generator (a fixed
+ * sequence per state: the same calls give the same answers), and chooses
+ * the best of those by the ranking rule: power-of-k choices with memory,
+ * the cost flat in the fleet size.
+ * The hard filter is never sampled away: when no worker looked at is
+ * eligible, the select scans the whole fleet, so LBS_NO_WORKER still
+ * means that no worker is eligible.  Only the workers looked at are
+ * checked for LBS_EINVAL, and the memo of learned records (hw_remember)
+ * is not used (it would cost a record per worker of the fleet).  Several
+ * workers (want > 1) are always chosen by a full scan.
+ */
 
 /*
  * Choose for one workload: the best `want` distinct workers, best first

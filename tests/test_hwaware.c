@@ -495,6 +495,15 @@ static void test_config(void)
 	               "config field 'completion.failure_cost': must be a number in 1..100, got 0.5");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_scale\":0}}"),
 	               "config field 'completion.prior_scale': must be a finite number > 0");
+	CHECK_STR(create_error("{\"scan\":\"full\"}"), "ok");
+	CHECK_STR(create_error("{\"scan\":\"sampled\",\"sample\":8}"), "ok");
+	CHECK_STR(create_error("{\"scan\":\"auto\"}"), "ok");
+	CHECK_CONTAINS(create_error("{\"scan\":\"fast\"}"),
+	          "config field 'scan': must be \"full\", \"sampled\" or \"auto\", got \"fast\"");
+	CHECK_CONTAINS(create_error("{\"scan\":1}"), "config field 'scan': must be a non-empty string");
+	CHECK_CONTAINS(create_error("{\"sample\":0}"),
+	          "config field 'sample': must be an integer in 1..65536, got 0");
+	CHECK_CONTAINS(create_error("{\"sample\":1.5}"), "config field 'sample'");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior\":2}}"),
 	               "config field 'completion.prior': unknown field (known: enabled, "
 	               "prior_weight, prior_scale, failure_cost)");
@@ -1554,6 +1563,135 @@ static void test_timed_twins(void)
 
 /* Nothing about a worker outlives a call: the same id with other devices
  * (a fleet reload, whatever addresses it reuses) is scored on the new ones. */
+/*
+ * Giant fleets (hwaware.h, "Sampled selects"): 65,536 workers, the default
+ * config samples them.  The hard filter is never sampled away: with
+ * exactly one eligible worker, wherever it is, that worker is the answer
+ * (never no_worker), timed and untimed; with none, no_worker; with all
+ * eligible, the answer is an eligible worker and a full scan of a small
+ * fleet under "scan": "sampled" is the full scan's answer.
+ */
+enum { GIANT = 65536 };
+
+static void giant_cuda(rnd_worker *r, int cuda)
+{
+	r->d[0].backends = LBS_BACKEND_PYTORCH | (cuda ? LBS_BACKEND_CUDA : 0);
+	r->d[0].mem_available_bytes = 16 * GIB;
+}
+
+static void giant_make(rnd_worker *rw, const lbs_worker **ws)
+{
+	for (uint32_t i = 0; i < GIANT; i++) {
+		rnd_worker *r = &rw[i];
+
+		memset(r, 0, sizeof *r);
+		snprintf(r->id, sizeof r->id, "g%u", i);
+		r->w.struct_size = sizeof r->w;
+		r->w.id = r->id;
+		r->w.n_devices = 1;
+		r->w.devices = r->dp;
+		r->w.capacity = 2;
+		r->w.util_cpu = (i % 7) / 10.0;
+		r->w.active_tests = i % 3;
+		r->w.pending_work_s = LBS_WORK_UNKNOWN;
+		r->d[0].struct_size = sizeof r->d[0];
+		r->d[0].hw_class = LBS_CLASS_GPU;
+		r->d[0].compute_units = 10 + i % 50;
+		r->d[0].clock_mhz = 1500;
+		r->dp[0] = &r->d[0];
+		giant_cuda(r, 0);
+		ws[i] = &r->w;
+	}
+}
+
+static const char *giant_pick(shim_sched *s, const lbs_workload *wl, const lbs_worker **ws,
+                              uint32_t n)
+{
+	fleet f = {NULL, (lbs_worker **)ws, n};
+
+	return pick(s, wl, &f);
+}
+
+static void test_giant_fleet_one_eligible(void)
+{
+	rnd_worker *rw = calloc(GIANT, sizeof *rw);
+	const lbs_worker **ws = calloc(GIANT, sizeof *ws);
+	shim_sched *sampled = test_sched("hardware-aware", "{\"scan\":\"sampled\",\"sample\":16}");
+	shim_sched *prio = test_sched("priority", NULL);
+	static const uint32_t where[] = {0, 1, 4097, 32768, GIANT - 1};
+	lbs_workload untimed = {.struct_size = sizeof untimed, .type = LBS_WL_VISION,
+	                        .required_backends = LBS_BACKEND_CUDA, .priority = 3};
+	lbs_workload timed = untimed;
+	char want[16];
+
+	CHECK(rw && ws);
+	if (!rw || !ws)
+		return;
+	timed.est_duration_s = 30.0;
+	timed.priority = 1;
+	giant_make(rw, ws);
+	CHECK_STR(giant_pick(hw, &untimed, ws, GIANT), "none");
+	CHECK_STR(giant_pick(hw, &timed, ws, GIANT), "none");
+	for (size_t k = 0; k < sizeof where / sizeof where[0]; k++) {
+		giant_cuda(&rw[where[k]], 1);
+		snprintf(want, sizeof want, "g%u", where[k]);
+		/* Several selects each: the sample differs every time, and
+		 * last time's winner is looked at first. */
+		for (int rep = 0; rep < 3; rep++) {
+			CHECK_STR(giant_pick(hw, &untimed, ws, GIANT), want);
+			CHECK_STR(giant_pick(hw, &timed, ws, GIANT), want);
+			CHECK_STR(giant_pick(sampled, &timed, ws, GIANT), want);
+			CHECK_STR(giant_pick(prio, &timed, ws, GIANT), want);
+		}
+		giant_cuda(&rw[where[k]], 0);
+	}
+	/* Everyone eligible: some worker, whichever the sample found. */
+	for (uint32_t i = 0; i < GIANT; i++)
+		giant_cuda(&rw[i], 1);
+	CHECK_CONTAINS(giant_pick(hw, &timed, ws, GIANT), "g");
+	CHECK_CONTAINS(giant_pick(sampled, &untimed, ws, GIANT), "g");
+	sched_close(sampled);
+	sched_close(prio);
+	free(rw);
+	free(ws);
+}
+
+/* A sample at least the fleet's size is a full scan: the same answers as
+ * "scan": "full" on the random fleets of test_random_consistency. */
+static void test_sampled_small_fleet_is_full(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *full, *samp;
+	int mismatches = 0;
+
+	hw_params_default(&p);
+	p.sample_from = HW_SCAN_FULL;
+	full = hw_new(&p);
+	p.sample_from = 0;
+	p.sample = N;
+	samp = hw_new(&p);
+	for (int round = 0; round < 200; round++) {
+		lbs_workload wl = {.struct_size = sizeof wl, .type = rnd(LBS_WL_COUNT),
+		                   .est_duration_s = rnd(2) ? 10.0 * (1 + rnd(3)) : 0.0};
+		uint32_t a = 0, b = 0, ka = 0, kb = 0;
+		lbs_status sa, sb;
+
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		sa = hw_select(full, &wl, ws, N, NULL, 1, 1, &a, &ka, NULL);
+		sb = hw_select(samp, &wl, ws, N, NULL, 1, 1, &b, &kb, NULL);
+		mismatches += sa != sb || a != b || ka != kb;
+	}
+	CHECK_INT(mismatches, 0);
+	hw_free(full);
+	hw_free(samp);
+}
+
 static void test_fleet_reload(void)
 {
 	fleet cpu = fleet_parse("[{\"worker_id\":\"w\",\"cpu_cores\":4,\"available_memory\":16},"
@@ -1602,6 +1740,8 @@ int main(void)
 	test_random_consistency();
 	test_timed_twins();
 	test_fleet_reload();
+	test_giant_fleet_one_eligible();
+	test_sampled_small_fleet_is_full();
 
 	sched_close(hw);
 	return check_done("test_hwaware");

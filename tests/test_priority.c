@@ -571,7 +571,14 @@ static void test_config(void)
 	CHECK_INT(open_with("{\"seed\": \"7\"}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "got a string");
 	CHECK_INT(open_with("{\"sed\": 1}", err, sizeof(err)), LBS_ECONFIG);
-	CHECK_CONTAINS(err, "config field 'sed': unknown field (known: load_ceiling, seed, completion, store)");
+	CHECK_CONTAINS(err, "config field 'sed': unknown field (known: load_ceiling, seed, completion, store, "
+	               "scan, sample)");
+	/* The completion ranking's scan of a giant fleet (plugin/timed.h). */
+	CHECK_INT(open_with("{\"scan\": \"sampled\", \"sample\": 16}", err, sizeof(err)), LBS_OK);
+	CHECK_INT(open_with("{\"scan\": \"half\"}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'scan': must be \"full\", \"sampled\" or \"auto\", got \"half\"");
+	CHECK_INT(open_with("{\"sample\": 70000}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'sample': must be an integer in 1..65536, got 70000");
 	CHECK_INT(open_with("{\"load_ceiling\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'load_ceiling': must be a number in 0..1, got 1.5");
 	CHECK_INT(open_with("{\"load_ceiling\": 0.5, \"seed\": 9007199254740992}", err,
