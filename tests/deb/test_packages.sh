@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# test_packages.sh -- the Debian packages (issue 21, debian/) as an operator
+# meets them: built from this tree with dpkg-buildpackage, held to lintian
+# (no errors), installed with apt-get, used (nginx -t with Debian's stock
+# nginx.conf and a site using lbsched, a request routed by the module the
+# package enabled, lbsched-shim check and decide, the Python package from
+# /usr/bin/python3), then purged, leaving nothing of ours under /usr, /lib,
+# /etc or /var/lib.  Needs root (run by ./dev test); the tree is copied, so
+# the checkout stays clean.  Packages of ours installed before the test
+# (a run that was killed) are purged first; the machine ends without them.
+set -u
+src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/tests/testlib.sh"
+start=$(date +%s)
+[ "$(id -u)" = 0 ] || { echo "test_packages: must run as root (it installs and purges packages)" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(lbsched liblbsched-dev libnginx-mod-http-upstream-lbsched python3-lbsched)
+site=/etc/nginx/sites-enabled/lbsched-packages-test
+# Where anything of ours could be left; compared before install and after
+# purge.  /usr/local is meson install's, never a package's.
+roots=(/usr /lib/systemd /etc/nginx /etc/systemd /var/lib)
+ours() { find "${roots[@]}" -path /usr/local -prune -o -iname '*lbsched*' -print 2>/dev/null | sort; }
+installed() { dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null | awk '$1 != "un" {print $2}'; }
+purge() {
+	local have; have=$(installed "${pkgs[@]}")
+	[ -z "$have" ] || apt-get purge -y $have >"$tmp/purge.log" 2>&1
+}
+# What apt installed with ours (nothing when ./dev installed the build
+# dependencies): read from its log, so that nobody else's goes.
+pulled() {
+	[ -f "$tmp/install.log" ] || return 0
+	sed -n '/^The following NEW packages will be installed:/,/^[^ ]/s/^  //p' "$tmp/install.log" |
+		tr ' ' '\n' | grep -v -x -F "${pkgs[@]/#/-e}" | grep .
+}
+ngx_pid=""
+cleanup() {
+	[ -z "$ngx_pid" ] || kill "$ngx_pid" 2>/dev/null
+	rm -f "$site"
+	purge
+	local extra; extra=$(pulled)
+	[ -z "$extra" ] || apt-get purge -y $extra >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+leftover=$(installed "${pkgs[@]}")
+if [ -n "$leftover" ]; then
+	echo "test_packages: purging lbsched packages installed before the test: $leftover"
+	purge
+fi
+rm -f "$site"
+before_files=$(ours)
+
+# --- build ----------------------------------------------------------------
+# The tree as git sees it: tracked and new files, not ignored ones (build
+# directories); deleted files are skipped.
+mkdir -p "$tmp/src/lbsched"
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+	git -C "$src" ls-files -z -c -o --exclude-standard |
+		tar -C "$src" --null -T - --ignore-failed-read -cf - 2>/dev/null
+else
+	tar -C "$src" --exclude='./build*' -cf - .
+fi | tar -C "$tmp/src/lbsched" -xf -
+(cd "$tmp/src/lbsched" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
+	dpkg-buildpackage -b -us -uc) >"$tmp/build.log" 2>&1
+if [ $? = 0 ]; then ok; else bad "dpkg-buildpackage failed"; tail -40 "$tmp/build.log" >&2; finish test_packages; fi
+t_build=$(($(date +%s) - start))
+debs=()
+for p in "${pkgs[@]}"; do
+	f=$(ls "$tmp/src/${p}_"*.deb 2>/dev/null | head -1)
+	if [ -n "$f" ]; then ok; debs+=("$f"); else bad "no $p .deb built"; fi
+done
+[ ${#debs[@]} = ${#pkgs[@]} ] || finish test_packages
+# What the packages hold, and which of those paths exist already (shared
+# directories such as /usr/bin): after the purge the others must be gone.
+for d in "${debs[@]}"; do dpkg-deb --fsys-tarfile "$d" | tar -t; done |
+	sed -e 's|^\./|/|' -e 's|/$||' | grep -v '^/*$' | sort -u >"$tmp/deb-files"
+while read -r f; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done <"$tmp/deb-files" >"$tmp/existed"
+# apt's download sandbox (user _apt) reads the .debs.
+chmod 755 "$tmp" "$tmp/src"
+
+# Errors fail; warnings are printed for the log.
+lintian --fail-on error "$tmp/src/"*.changes 2>&1 | grep -v 'running with root privileges' >"$tmp/lintian.txt"
+if [ "${PIPESTATUS[0]}" = 0 ]; then ok; else bad "lintian reports errors"; fi
+sed 's/^/    lintian: /' "$tmp/lintian.txt"
+t_lint=$(($(date +%s) - start - t_build))
+
+# --- install ----------------------------------------------------------------
+apt-get install -y --no-install-recommends "${debs[@]}" >"$tmp/install.log" 2>&1
+if [ $? = 0 ]; then ok; else bad "apt-get install failed"; tail -20 "$tmp/install.log" >&2; finish test_packages; fi
+
+# The module is enabled the Debian way: a link in modules-enabled to the
+# snippet in modules-available, with the ABI dependency dh_nginx adds.
+link=/etc/nginx/modules-enabled/50-mod-http-upstream-lbsched.conf
+expect_rc 0 test "$(readlink "$link")" = /usr/share/nginx/modules-available/mod-http-upstream-lbsched.conf
+expect_rc 0 sh -c 'dpkg-query -W -f="\${Depends}" libnginx-mod-http-upstream-lbsched | grep -q "nginx-abi-"'
+plugin=$(grep '/lbsched/lbsched\.so$' "$tmp/deb-files")
+expect_rc 0 test -n "$plugin"
+
+# --- use ----------------------------------------------------------------------
+expect_rc 0 /usr/bin/lbsched-shim check "$plugin"
+has "$tmp/out" hardware-aware
+# decide without --plugin: the shim finds the plugin where the package put it.
+expect_rc 0 /usr/bin/lbsched-shim decide --workers "$src/examples/fleet.json" --tests "$src/examples/tests.jsonl"
+lines "$tmp/out" "$(grep -c . "$src/examples/tests.jsonl")"
+has "$tmp/out" '{"test_id":"vision_resnet50_001","status":"ok","workers":["gpu_a100_1"]'
+
+base=$((30000 + ($$ % 500) * 4))
+FRONT=$base P_NPU=$((base + 1)) P_CUDA=$((base + 2))
+cat >"$tmp/fleet.json" <<EOF
+{"workers": [
+ {"worker_id": "127.0.0.1:$P_NPU", "supported_backends": ["cpu", "qnn", "tflite"],
+  "available_accelerators": {"npu": 1}, "available_memory": 8, "cpu_cores": 8},
+ {"worker_id": "127.0.0.1:$P_CUDA", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 128, "cpu_cores": 16}
+]}
+EOF
+upstream="upstream lbsched_packages_test {
+    lbsched_fleet $tmp/fleet.json;
+    server 127.0.0.1:$P_NPU;
+    server 127.0.0.1:$P_CUDA;
+}"
+# Debian's stock nginx.conf reads modules-enabled and sites-enabled.
+cat >"$site" <<EOF
+$upstream
+server {
+    listen 127.0.0.1:$FRONT;
+    location / { proxy_pass http://lbsched_packages_test; }
+}
+EOF
+expect_rc 0 nginx -t
+has "$tmp/err" "test is successful"
+rm -f "$site"
+
+# A request through the module the package enabled (its snippet, read from
+# modules-enabled) and the plugin lbsched installed: lbsched_plugin unset.
+mkdir -p "$tmp/ngx"
+cat >"$tmp/ngx/nginx.conf" <<EOF
+include /etc/nginx/modules-enabled/*.conf;
+user root;
+pid $tmp/ngx/nginx.pid;
+error_log $tmp/ngx/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/ngx; proxy_temp_path $tmp/ngx;
+    fastcgi_temp_path $tmp/ngx; uwsgi_temp_path $tmp/ngx; scgi_temp_path $tmp/ngx;
+    $upstream
+    server { listen 127.0.0.1:$FRONT; location / { proxy_pass http://lbsched_packages_test; } }
+    server { listen 127.0.0.1:$P_NPU; location / { return 200 "npu\n"; } }
+    server { listen 127.0.0.1:$P_CUDA; location / { return 200 "cuda\n"; } }
+}
+EOF
+expect_rc 0 nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx"
+for _ in $(seq 50); do [ -s "$tmp/ngx/nginx.pid" ] && break; sleep 0.1; done
+ngx_pid=$(cat "$tmp/ngx/nginx.pid" 2>/dev/null)
+answer=$(curl -s -H 'X-Required-Backend: cuda' "http://127.0.0.1:$FRONT/")
+expect_rc 0 test "$answer" = cuda
+[ "$answer" = cuda ] || sed 's/^/    nginx: /' "$tmp/ngx/error.log" >&2
+answer=$(curl -s -H 'X-Required-Backend: qnn' "http://127.0.0.1:$FRONT/")
+expect_rc 0 test "$answer" = npu
+[ -z "$ngx_pid" ] || { kill "$ngx_pid"; for _ in $(seq 50); do kill -0 "$ngx_pid" 2>/dev/null || break; sleep 0.1; done; }
+ngx_pid=""
+
+# Debian's own interpreter imports the package from dist-packages, with its
+# extension, and the package finds the installed plugin by itself.
+(cd "$tmp" && env -u PYTHONPATH -u LBSCHED_PY_LIB -u LBSCHED_PLUGIN -u LBSCHED_NO_FAST \
+	/usr/bin/python3 -c '
+import json, sys, lbsched
+assert lbsched.__file__ == "/usr/lib/python3/dist-packages/lbsched/__init__.py", lbsched.__file__
+assert lbsched.FAST, lbsched.FAST_MISSING
+fleet = json.load(open(sys.argv[1]))["workers"]
+print(lbsched.PluginScheduler().select_worker({"test_id": "t", "required_backend": "cuda"}, fleet))
+' "$tmp/fleet.json") >"$tmp/out" 2>"$tmp/err"
+if [ "$(cat "$tmp/out")" = "127.0.0.1:$P_CUDA" ]; then ok; else bad "python3: $(cat "$tmp/out" "$tmp/err")"; fi
+
+# --- purge ----------------------------------------------------------------------
+purge
+if [ -z "$(installed "${pkgs[@]}")" ]; then ok; else bad "still installed after purge: $(installed "${pkgs[@]}")"; cat "$tmp/purge.log" >&2; fi
+# Every path the packages held is gone, but those that were there before.
+left=$(comm -23 "$tmp/deb-files" "$tmp/existed" | while read -r f; do
+	[ -e "$f" ] || [ -L "$f" ] && echo "$f"; done)
+if [ -z "$left" ]; then ok; else bad "left after purge: $(echo $left)"; fi
+# Nor anything the maintainer scripts made (modules-enabled links,
+# __pycache__, systemd state).
+after_files=$(ours)
+if [ "$after_files" = "$before_files" ]; then ok; else
+	bad "left after purge: $(comm -13 <(echo "$before_files") <(echo "$after_files") | tr '\n' ' ')"
+fi
+echo "test_packages: $(($(date +%s) - start)) s (copy and build $t_build s, lintian $t_lint s)"
+finish test_packages
