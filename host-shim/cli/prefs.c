@@ -5,6 +5,11 @@
  *   prefs dump   --db DIR            the same as a table for people
  *   prefs import --db DIR [--replace] FILE|-   all or nothing
  *   prefs reset  --db DIR            forget everything learned
+ *   prefs dump   --redis CONFIG      the fleet's totals in Redis, as a table
+ *   prefs export --redis CONFIG      ... as JSON
+ *   prefs sync   --redis CONFIG      push the store's unsent evidence, pull
+ *                                    the totals, once (CONFIG: a scheduler
+ *                                    config whose "store" has "fleet")
  *   (each takes --plugin PATH; default: the plugin built alongside)
  */
 #include <math.h>
@@ -50,9 +55,73 @@ static void print_table(const char *json)
 	cJSON_Delete(doc);
 }
 
+/* prefs dump|export|sync --redis CONFIG: through the plugin's
+ * "lbs.ext.fleet/1", which does the Redis I/O. */
+static int fleet_prefs(const char *prog, const char *verb, const char *config,
+                       const char *plugin)
+{
+	char err[1024] = "";
+	size_t len;
+	char *text = file_read(config, &len, err, sizeof err);
+	shim_host *h;
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	const lbs_ext_fleet *ext;
+	textbuf m = {0};
+	lbs_status st;
+
+	if (!text) {
+		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+		return 1;
+	}
+	h = host_new(prog, LBS_LOG_WARN);
+	if (!h) {
+		free(text);
+		return 1;
+	}
+	st = host_load(h, plugin ? plugin : host_default_plugin(), &p, &api, err, sizeof err);
+	if (st != LBS_OK) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		host_free(h);
+		free(text);
+		return st == LBS_EVERSION ? 2 : 1;
+	}
+	ext = loader_extension(p, LBS_EXT_FLEET);
+	if (!ext || ext->struct_size < sizeof *ext) {
+		fprintf(stderr, "%s: %s: the plugin has no fleet learning (no extension %s)\n", prog,
+		        loader_path(p), LBS_EXT_FLEET);
+		host_free(h);
+		free(text);
+		return 1;
+	}
+	if (!strcmp(verb, "sync"))
+		st = ext->sync(api, text, len, textbuf_write, &m, err, sizeof err);
+	else
+		st = ext->totals_json(api, text, len, textbuf_write, &m, err, sizeof err);
+	plugin_text(err, sizeof err);
+	free(text);
+	if (st == LBS_OK && (!m.p || m.failed)) {
+		snprintf(err, sizeof err, "out of memory holding the answer");
+		st = LBS_ENOMEM;
+	}
+	if (st == LBS_OK && verb[0] == 'd')
+		print_table(m.p);
+	else if (st == LBS_OK && (fwrite(m.p, 1, m.len, stdout) != m.len || fflush(stdout))) {
+		snprintf(err, sizeof err, "cannot write to standard output");
+		st = LBS_EIO;
+	}
+	textbuf_free(&m);
+	if (st != LBS_OK)
+		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+	host_free(h);
+	fflush(stdout);
+	return st == LBS_OK ? 0 : 1;
+}
+
 int cmd_prefs(const char *prog, int argc, char **argv)
 {
 	const char *verb = argc > 0 ? argv[0] : "", *db = NULL, *plugin = NULL, *file = NULL;
+	const char *redis = NULL;
 	int replace = 0, rc = 0;
 	char err[1024] = "";
 	shim_host *h;
@@ -64,6 +133,8 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--db") && i + 1 < argc)
 			db = argv[++i];
+		else if (!strcmp(argv[i], "--redis") && i + 1 < argc)
+			redis = argv[++i];
 		else if (!strcmp(argv[i], "--plugin") && i + 1 < argc)
 			plugin = argv[++i];
 		else if (!strcmp(argv[i], "--replace"))
@@ -76,10 +147,20 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		}
 	}
 	if (strcmp(verb, "dump") && strcmp(verb, "export") && strcmp(verb, "import") &&
-	    strcmp(verb, "reset")) {
-		fprintf(stderr, "%s: prefs: unknown action '%s' (dump, export, import, reset)\n", prog,
-		        verb);
+	    strcmp(verb, "reset") && strcmp(verb, "sync")) {
+		fprintf(stderr, "%s: prefs: unknown action '%s' (dump, export, import, reset, sync)\n",
+		        prog, verb);
 		return 1;
+	}
+	if (redis || !strcmp(verb, "sync")) {
+		if (!redis || db || (strcmp(verb, "dump") && strcmp(verb, "export") &&
+		                     strcmp(verb, "sync"))) {
+			fprintf(stderr, "%s: prefs %s: %s\n", prog, verb,
+			        !redis ? "--redis CONFIG is required"
+			               : "--redis goes with dump, export or sync, without --db");
+			return 1;
+		}
+		return fleet_prefs(prog, verb, redis, plugin);
 	}
 	if (!db) {
 		fprintf(stderr, "%s: prefs %s: --db DIR is required\n", prog, verb);
