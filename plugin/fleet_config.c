@@ -31,22 +31,6 @@ static const char *const fleet_fields[] = {
 
 #define PASSWORD_MAX 512
 
-static lbs_status read_ms(const cJSON *obj, const char *name, uint64_t lo, uint64_t hi,
-                          uint32_t *out, char *err, size_t errlen)
-{
-	uint64_t v;
-	lbs_status st = cfg_uint(obj, name, *out, &v, err, errlen);
-
-	if (st == LBS_OK && (v < lo || v > hi)) {
-		snprintf(err, errlen, "config field '%s': must be in %llu..%llu, got %llu", name,
-		         (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)v);
-		return LBS_ECONFIG;
-	}
-	if (st == LBS_OK)
-		*out = (uint32_t)v;
-	return st;
-}
-
 /* "host:port", "[v6]:port"; the port 1..65535. */
 static lbs_status parse_address(const char *a, fleet_opts *o, char *err, size_t errlen)
 {
@@ -145,13 +129,13 @@ lbs_status fleet_config_read(const cJSON *obj, fleet_opts *o, char *err, size_t 
 	if (st == LBS_OK)
 		st = cfg_string(obj, "prefix", "lbsched:", &prefix, err, errlen);
 	if (st == LBS_OK)
-		st = read_ms(obj, "push_ms", 1, 3600000, &o->push_ms, err, errlen);
+		st = cfg_uint_in(obj, "push_ms", 1, 3600000, &o->push_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_ms(obj, "pull_ms", 1, 3600000, &o->pull_ms, err, errlen);
+		st = cfg_uint_in(obj, "pull_ms", 1, 3600000, &o->pull_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_ms(obj, "timeout_ms", 1, 600000, &o->timeout_ms, err, errlen);
+		st = cfg_uint_in(obj, "timeout_ms", 1, 600000, &o->timeout_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_ms(obj, "batch_entries", 1, 65536, &o->batch_entries, err, errlen);
+		st = cfg_uint_in(obj, "batch_entries", 1, 65536, &o->batch_entries, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_bool(obj, "allow_insecure", 0, &o->allow_insecure, err, errlen);
 	if (st == LBS_OK && strlen(prefix) > 128) {

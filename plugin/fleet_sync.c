@@ -26,6 +26,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "fleet_config.h"
 #include "fleet_lua.h"
 #include "store.h"
 #include "text.h"
@@ -740,17 +741,6 @@ static int copy_opts(fleet_opts *d, const fleet_opts *o)
 	       (o->password_file && !d->password_file);
 }
 
-static void free_opts(fleet_opts *o)
-{
-	if (o->password)
-		memset(o->password, 0, strlen(o->password));
-	free(o->host);
-	free(o->user);
-	free(o->password);
-	free(o->password_file);
-	free(o->prefix);
-}
-
 static fleet *fleet_new(const fleet_opts *o)
 {
 	static const char *const names[5] = {"epoch", "seq", "totals", "changed", "ver"};
@@ -759,7 +749,7 @@ static fleet *fleet_new(const fleet_opts *o)
 	if (!f)
 		return NULL;
 	if (copy_opts(&f->o, o)) {
-		free_opts(&f->o);
+		fleet_opts_free(&f->o);
 		free(f);
 		return NULL;
 	}
@@ -779,7 +769,7 @@ static void fleet_free(fleet *f)
 	disconnect(f);
 	pthread_cond_destroy(&f->wake);
 	pthread_mutex_destroy(&f->mu);
-	free_opts(&f->o);
+	fleet_opts_free(&f->o);
 	free(f);
 }
 

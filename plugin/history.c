@@ -474,8 +474,9 @@ lbs_status hist_apply_rules(hist_store *s, const lbs_outcome *o, const hist_rule
 	return LBS_OK;
 }
 
-lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
-                    const hist_sums *c)
+/* A pair's sums replaced by c, or (merge) c added to them. */
+static lbs_status set_sums(hist_store *s, uint32_t wl_type, const char *worker_id,
+                           const hist_sums *c, int merge, double half_life)
 {
 	slot *e;
 
@@ -485,23 +486,22 @@ lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
 	if (!e)
 		return LBS_ENOMEM;
 	changed(s, e, 1);
-	e->c = *c;
+	if (merge)
+		hist_sums_merge(&e->c, c, half_life);
+	else
+		e->c = *c;
 	changed(s, e, 0);
 	return LBS_OK;
+}
+
+lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
+                    const hist_sums *c)
+{
+	return set_sums(s, wl_type, worker_id, c, 0, 0.0);
 }
 
 lbs_status hist_merge(hist_store *s, uint32_t wl_type, const char *worker_id,
                       const hist_sums *c, double half_life)
 {
-	slot *e;
-
-	if (!s || !worker_id || !c)
-		return LBS_EINVAL;
-	e = entry_for(s, wl_type, worker_id);
-	if (!e)
-		return LBS_ENOMEM;
-	changed(s, e, 1);
-	hist_sums_merge(&e->c, c, half_life);
-	changed(s, e, 0);
-	return LBS_OK;
+	return set_sums(s, wl_type, worker_id, c, 1, half_life);
 }

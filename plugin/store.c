@@ -78,6 +78,7 @@ struct store {
 	MDB_dbi prefs, meta, outbox, fleetdb;
 	int persistent;
 	hist_rules rules;
+	int fleet_on;          /* a fleet is configured: outbox, "fleet" views */
 	struct fleet *fleet;   /* the sync, when a fleet is configured */
 
 	hist_store *view;                 /* the host's thread only */
@@ -440,18 +441,24 @@ static int merge_into(void *ctx, uint32_t type, const char *worker, const hist_s
 
 /* ---- the view ------------------------------------------------------------ */
 
-/* Every record of a records database (prefs or fleet) into h. */
-static int read_records(store *s, MDB_txn *txn, MDB_dbi dbi, hist_store *h, uint64_t *skipped,
-                        char *first, size_t firstlen, char *err, size_t errlen)
+/*
+ * Every record of a records database (prefs or fleet) through fn, in key
+ * order.  A record of impossible values is skipped: counted in *skipped, the
+ * first described in `first`.  0; 1 when fn stopped; -1 with err set for a
+ * record of a foreign size.
+ */
+static int each_record(store *s, MDB_txn *txn, MDB_dbi dbi, hist_sums_fn fn, void *ctx,
+                       uint64_t *skipped, char *first, size_t firstlen, char *err,
+                       size_t errlen)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
 	char why[400], id[MAX_ID + 1];
-	int rc;
+	int rc, out = 0;
 
 	if (mdb_cursor_open(txn, dbi, &cur))
 		return 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !out;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		store_rec r;
 		int d;
@@ -461,24 +468,34 @@ static int read_records(store *s, MDB_txn *txn, MDB_dbi dbi, hist_store *h, uint
 		d = rec_decode(s, &k, &v, &r, why, sizeof why);
 		if (d < 0) {
 			snprintf(err, errlen, "%s", why);
-			mdb_cursor_close(cur);
-			return -1;
-		}
-		if (d > 0) {
+			out = -1;
+		} else if (d > 0) {
 			if (!(*skipped)++)
 				snprintf(first, firstlen, "%s", why);
-			continue;
-		}
-		memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
-		id[k.mv_size - 1] = '\0';
-		if (hist_put(h, ((const unsigned char *)k.mv_data)[0], id, &r) != LBS_OK) {
-			snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
-			mdb_cursor_close(cur);
-			return -1;
+		} else {
+			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
+			id[k.mv_size - 1] = '\0';
+			out = fn(ctx, ((const unsigned char *)k.mv_data)[0], id, &r) ? 1 : 0;
 		}
 	}
 	mdb_cursor_close(cur);
-	return 0;
+	return out;
+}
+
+static int put_into(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	return hist_put(ctx, type, worker, c) != LBS_OK;
+}
+
+/* Every record of a records database into h. */
+static int read_records(store *s, MDB_txn *txn, MDB_dbi dbi, hist_store *h, uint64_t *skipped,
+                        char *first, size_t firstlen, char *err, size_t errlen)
+{
+	int rc = each_record(s, txn, dbi, put_into, h, skipped, first, firstlen, err, errlen);
+
+	if (rc > 0)
+		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
+	return rc ? -1 : 0;
 }
 
 /* The outbox entries after `after` merged into h. */
@@ -548,7 +565,7 @@ static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 	{
 		/* Once the fleet's totals were pulled, they are the view, with
 		 * this host's evidence they do not include yet (its outbox). */
-		uint64_t included = s->o.fleet ? meta_u64(s, txn, "fleet_included", NEVER) : NEVER;
+		uint64_t included = s->fleet_on ? meta_u64(s, txn, "fleet_included", NEVER) : NEVER;
 
 		if (included == NEVER)
 			bad = read_records(s, txn, s->prefs, h, &skipped, first, sizeof first, err,
@@ -695,9 +712,9 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 		/* With a fleet, the batch's evidence also goes to the outbox,
 		 * merged per pair, under the next sequence: in this
 		 * transaction, so what is committed is also what is sent. */
-		hist_store *delta = s->o.fleet ? hist_new() : NULL;
+		hist_store *delta = s->fleet_on ? hist_new() : NULL;
 
-		if (s->o.fleet && !delta)
+		if (s->fleet_on && !delta)
 			rc = ENOMEM;
 		for (uint32_t i = 0; i < n && rc == 0; i++) {
 			unsigned char key[MAX_ID + 1];
@@ -1254,7 +1271,7 @@ static int open_dbs(store *s, char *err, size_t errlen)
 		v = (MDB_val){sizeof schema, &schema};
 		rc = mdb_put(txn, s->meta, &k, &v, 0);
 	}
-	if (rc == 0 && s->o.fleet)
+	if (rc == 0 && s->fleet_on)
 		rc = fleet_host_id(s, txn);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
@@ -1325,7 +1342,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 		s->outbox = se->outbox;
 		s->fleetdb = se->fleet;
 		/* Another instance opened it without a fleet: give it its id. */
-		if (s->o.fleet) {
+		if (s->fleet_on) {
 			MDB_txn *txn;
 
 			if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
@@ -1460,6 +1477,8 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 	s->o = *o;
 	s->host = host;
 	s->rules = hist_rules_make(o->alpha, o->half_life);
+	s->fleet_on = o->fleet != NULL;
+	s->o.fleet = NULL; /* the caller's: fleet_start copies what it keeps */
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -1577,58 +1596,43 @@ static void close_maintenance(store *s)
 	free(s);
 }
 
+typedef struct item_ctx {
+	store_item_fn fn;
+	void *ctx;
+} item_ctx;
+
+static int as_item(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	const item_ctx *ic = ctx;
+	store_item it = {type, worker, *c};
+
+	return ic->fn(ic->ctx, &it);
+}
+
 lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t *skipped,
                           char *err, size_t errlen)
 {
 	store *s = open_for_maintenance(dir, 0, err, errlen);
 	MDB_txn *txn = NULL;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	item_ctx ic = {fn, ctx};
 	int rc, bad = 0;
-	char why[400];
+	char first[400] = "";
 
 	*skipped = 0;
 	if (!s)
 		return LBS_EIO;
 	pthread_rwlock_rdlock(&s->se->resize);
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		txn = NULL;
-	if (rc == 0 && (rc = mdb_cursor_open(txn, s->prefs, &cur)) == 0) {
-		char id[MAX_ID + 1];
-		for (int more = mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0; more;
-		     more = mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-			store_rec r;
-			store_item it;
-			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
-				continue;
-			int d = rec_decode(s, &k, &v, &r, why, sizeof why);
-
-			if (d < 0) {
-				snprintf(err, errlen, "%s", why);
-				bad = 1;
-				break;
-			}
-			if (d > 0) {
-				if (!(*skipped)++)
-					snprintf(err, errlen, "%s", why);
-				continue;
-			}
-			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
-			id[k.mv_size - 1] = '\0';
-			it.type = ((const unsigned char *)k.mv_data)[0];
-			it.worker = id;
-			it.c = r;
-			if (fn(ctx, &it))
-				break;
-		}
-		mdb_cursor_close(cur);
-	}
-	if (txn)
+	if (rc == 0) {
+		bad = each_record(s, txn, s->prefs, as_item, &ic, skipped, first, sizeof first, err,
+		                  errlen) < 0;
 		mdb_txn_abort(txn);
+	}
 	pthread_rwlock_unlock(&s->se->resize);
 	if (rc)
 		snprintf(err, errlen, "store '%s': cannot read: %s", dir, mdb_strerror(rc));
+	else if (!bad && *skipped)
+		snprintf(err, errlen, "%s", first);
 	close_maintenance(s);
 	return rc || bad ? LBS_EIO : LBS_OK;
 }
@@ -1941,34 +1945,18 @@ int store_fleet_snapshot(store *s, store_sums_fn fn, void *ctx, uint64_t *seq, c
                          size_t errlen)
 {
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	char why[400], id[MAX_ID + 1];
+	uint64_t skipped = 0;
+	char first[400];
 	int rc = fleet_begin(s, MDB_RDONLY, &txn);
 
 	if (rc)
 		return fleet_err(s, rc, "read its records", err, errlen);
 	*seq = meta_u64(s, txn, "fleet_seq", 0);
-	rc = mdb_cursor_open(txn, s->prefs, &cur);
-	if (rc == 0) {
-		for (int more = mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0; more;
-		     more = mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-			store_rec r;
-
-			/* What a view skips is not sent either. */
-			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1 ||
-			    rec_decode(s, &k, &v, &r, why, sizeof why))
-				continue;
-			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
-			id[k.mv_size - 1] = '\0';
-			if (fn(ctx, ((const unsigned char *)k.mv_data)[0], id, &r))
-				break;
-		}
-		mdb_cursor_close(cur);
-	}
+	/* What a view skips is not sent either. */
+	rc = each_record(s, txn, s->prefs, fn, ctx, &skipped, first, sizeof first, err, errlen);
 	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&s->se->resize);
-	return rc ? fleet_err(s, rc, "read its records", err, errlen) : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_sums_fn fn,

@@ -23,22 +23,6 @@ static const char *const store_fields[] = {
 	"fleet", NULL,
 };
 
-static lbs_status read_uint(const cJSON *s, const char *name, uint64_t lo, uint64_t hi,
-                            uint32_t *out, char *err, size_t errlen)
-{
-	uint64_t v;
-	lbs_status st = cfg_uint(s, name, *out, &v, err, errlen);
-
-	if (st == LBS_OK && (v < lo || v > hi)) {
-		snprintf(err, errlen, "config field '%s': must be in %llu..%llu, got %llu", name,
-		         (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)v);
-		st = LBS_ECONFIG;
-	}
-	if (st == LBS_OK)
-		*out = (uint32_t)v;
-	return st;
-}
-
 static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t errlen)
 {
 	const char *mode = NULL, *on_error = NULL;
@@ -53,19 +37,19 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 	if (st == LBS_OK)
 		st = cfg_number(s, "half_life_s", 1.0, 1e9, o->half_life, &o->half_life, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "batch_count", 1, 1000000, &o->batch_count, err, errlen);
+		st = cfg_uint_in(s, "batch_count", 1, 1000000, &o->batch_count, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "batch_ms", 0, 60000, &o->batch_ms, err, errlen);
+		st = cfg_uint_in(s, "batch_ms", 0, 60000, &o->batch_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "block_ms", 0, 60000, &o->block_ms, err, errlen);
+		st = cfg_uint_in(s, "block_ms", 0, 60000, &o->block_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "refresh_ms", 1, 3600000, &o->refresh_ms, err, errlen);
+		st = cfg_uint_in(s, "refresh_ms", 1, 3600000, &o->refresh_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "queue_max", 1, 16777216, &o->queue_max, err, errlen);
+		st = cfg_uint_in(s, "queue_max", 1, 16777216, &o->queue_max, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "map_size_mb", 1, 1048576, &map_mb, err, errlen);
+		st = cfg_uint_in(s, "map_size_mb", 1, 1048576, &map_mb, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "max_pairs", 1, STORE_MAX_PAIRS_LIMIT, &o->max_pairs, err, errlen);
+		st = cfg_uint_in(s, "max_pairs", 1, STORE_MAX_PAIRS_LIMIT, &o->max_pairs, err, errlen);
 	if (st == LBS_OK) {
 		/* Unless given, the ceiling holds max_pairs pairs at their
 		 * worst (store.h), in a power of two of MiB, and never less
@@ -76,7 +60,7 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 			;
 		if (max_mb < map_mb)
 			max_mb = map_mb;
-		st = read_uint(s, "map_max_mb", 1, 1048576, &max_mb, err, errlen);
+		st = cfg_uint_in(s, "map_max_mb", 1, 1048576, &max_mb, err, errlen);
 	}
 	if (st == LBS_OK && max_mb < map_mb) {
 		snprintf(err, errlen, "config field 'map_max_mb': must be at least map_size_mb (%u), "

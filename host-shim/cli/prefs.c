@@ -55,6 +55,27 @@ static void print_table(const char *json)
 	cJSON_Delete(doc);
 }
 
+/* The plugin's answer, held until it was whole (`export > f; import
+ * --replace f` must not wipe a store with the empty document of a
+ * failure): a table for dump, the text as it is otherwise. */
+static lbs_status print_answer(const char *verb, lbs_status st, textbuf *m, const char *what,
+                               char *err, size_t errlen)
+{
+	plugin_text(err, errlen);
+	if (st == LBS_OK && (!m->p || m->failed)) {
+		snprintf(err, errlen, "%s: out of memory holding the answer", what);
+		st = LBS_ENOMEM;
+	}
+	if (st == LBS_OK && verb[0] == 'd')
+		print_table(m->p);
+	else if (st == LBS_OK && (fwrite(m->p, 1, m->len, stdout) != m->len || fflush(stdout))) {
+		snprintf(err, errlen, "cannot write to standard output");
+		st = LBS_EIO;
+	}
+	textbuf_free(m);
+	return st;
+}
+
 /* prefs dump|export|sync --redis CONFIG: through the plugin's
  * "lbs.ext.fleet/1", which does the Redis I/O. */
 static int fleet_prefs(const char *prog, const char *verb, const char *config,
@@ -98,19 +119,8 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 		st = ext->sync(api, text, len, textbuf_write, &m, err, sizeof err);
 	else
 		st = ext->totals_json(api, text, len, textbuf_write, &m, err, sizeof err);
-	plugin_text(err, sizeof err);
 	free(text);
-	if (st == LBS_OK && (!m.p || m.failed)) {
-		snprintf(err, sizeof err, "out of memory holding the answer");
-		st = LBS_ENOMEM;
-	}
-	if (st == LBS_OK && verb[0] == 'd')
-		print_table(m.p);
-	else if (st == LBS_OK && (fwrite(m.p, 1, m.len, stdout) != m.len || fflush(stdout))) {
-		snprintf(err, sizeof err, "cannot write to standard output");
-		st = LBS_EIO;
-	}
-	textbuf_free(&m);
+	st = print_answer(verb, st, &m, "fleet", err, sizeof err);
 	if (st != LBS_OK)
 		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
 	host_free(h);
@@ -187,22 +197,12 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(verb, "export") || !strcmp(verb, "dump")) {
-		/* Held until it is whole: `export > f; import --replace f`
-		 * must not wipe a store with the empty document of a failure. */
 		textbuf m = {0};
+		char what[600];
+
+		snprintf(what, sizeof what, "store '%s'", db);
 		st = ext->export_json(api, db, textbuf_write, &m, err, sizeof err);
-		plugin_text(err, sizeof err);
-		if (st == LBS_OK && (!m.p || m.failed)) {
-			snprintf(err, sizeof err, "store '%s': out of memory holding the export", db);
-			st = LBS_ENOMEM;
-		}
-		if (st == LBS_OK && verb[0] == 'd')
-			print_table(m.p);
-		else if (st == LBS_OK && (fwrite(m.p, 1, m.len, stdout) != m.len || fflush(stdout))) {
-			snprintf(err, sizeof err, "cannot write to standard output");
-			st = LBS_EIO;
-		}
-		textbuf_free(&m);
+		st = print_answer(verb, st, &m, what, err, sizeof err);
 	} else if (!strcmp(verb, "reset")) {
 		st = ext->reset(api, db, err, sizeof err);
 		plugin_text(err, sizeof err);
