@@ -531,6 +531,25 @@ static int read_outbox(store *s, MDB_txn *txn, uint64_t after, hist_store *h, ch
 	return 0;
 }
 
+/* A transaction with `resize` held shared, a map another process grew
+ * adopted; on failure nothing is held. */
+static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->se->resize);
+	rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		pthread_rwlock_unlock(&s->se->resize);
+		adopt_map_size(s);
+		pthread_rwlock_rdlock(&s->se->resize);
+		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	}
+	if (rc)
+		pthread_rwlock_unlock(&s->se->resize);
+	return rc;
+}
+
 /* A fresh view of everything in the database; NULL on failure, with err
  * set. */
 static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
@@ -545,17 +564,8 @@ static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
 		return NULL;
 	}
-	pthread_rwlock_rdlock(&s->se->resize);
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map; adopt its size and retry. */
-		pthread_rwlock_unlock(&s->se->resize);
-		adopt_map_size(s);
-		pthread_rwlock_rdlock(&s->se->resize);
-		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	}
+	rc = txn_begin(s, MDB_RDONLY, &txn);
 	if (rc) {
-		pthread_rwlock_unlock(&s->se->resize);
 		hist_free(h);
 		snprintf(err, errlen, "store '%s': cannot read its records: %s", s->path,
 		         mdb_strerror(rc));
@@ -1706,23 +1716,16 @@ static int affinity_begin(store *s, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 	int rc;
 
 	pthread_mutex_lock(&envs_mu);
-	pthread_rwlock_rdlock(&s->se->resize);
-	rc = mdb_txn_begin(s->env, NULL, flags, txn);
-	if (rc == MDB_MAP_RESIZED) {
-		pthread_rwlock_unlock(&s->se->resize);
-		adopt_map_size(s);
-		pthread_rwlock_rdlock(&s->se->resize);
-		rc = mdb_txn_begin(s->env, NULL, flags, txn);
-	}
+	rc = txn_begin(s, flags, txn);
 	if (rc == 0) {
 		rc = mdb_dbi_open(*txn, AFFINITY_DB, flags & MDB_RDONLY ? 0 : MDB_CREATE, dbi);
-		if (rc)
+		if (rc) {
 			mdb_txn_abort(*txn);
+			pthread_rwlock_unlock(&s->se->resize);
+		}
 	}
-	if (rc) {
-		pthread_rwlock_unlock(&s->se->resize);
+	if (rc)
 		pthread_mutex_unlock(&envs_mu);
-	}
 	return rc;
 }
 
@@ -1876,24 +1879,6 @@ double store_half_life(const store *s)
 	return s->o.half_life;
 }
 
-/* A transaction for the fleet's calls, mapping size changes handled. */
-static int fleet_begin(store *s, unsigned flags, MDB_txn **txn)
-{
-	int rc;
-
-	pthread_rwlock_rdlock(&s->se->resize);
-	rc = mdb_txn_begin(s->env, NULL, flags, txn);
-	if (rc == MDB_MAP_RESIZED) {
-		pthread_rwlock_unlock(&s->se->resize);
-		adopt_map_size(s);
-		pthread_rwlock_rdlock(&s->se->resize);
-		rc = mdb_txn_begin(s->env, NULL, flags, txn);
-	}
-	if (rc)
-		pthread_rwlock_unlock(&s->se->resize);
-	return rc;
-}
-
 /* Commit (or abort on rc) and release; a full map grows for a retry. */
 static int fleet_end(store *s, MDB_txn *txn, int rc, int *again)
 {
@@ -1920,7 +1905,7 @@ int store_fleet_state_get(store *s, store_fleet_state *st, char *err, size_t err
 {
 	MDB_txn *txn;
 	MDB_stat ms;
-	int rc = fleet_begin(s, MDB_RDONLY, &txn);
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
 	uint64_t inc;
 
 	if (rc)
@@ -1947,7 +1932,7 @@ int store_fleet_snapshot(store *s, store_sums_fn fn, void *ctx, uint64_t *seq, c
 	MDB_txn *txn;
 	uint64_t skipped = 0;
 	char first[400];
-	int rc = fleet_begin(s, MDB_RDONLY, &txn);
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
 
 	if (rc)
 		return fleet_err(s, rc, "read its records", err, errlen);
@@ -1967,7 +1952,7 @@ int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_su
 	MDB_val k, v;
 	unsigned char kb[8];
 	uint32_t n = 0;
-	int rc = fleet_begin(s, MDB_RDONLY, &txn), bad = 0;
+	int rc = txn_begin(s, MDB_RDONLY, &txn), bad = 0;
 
 	*from = *to = 0;
 	if (rc)
@@ -2009,7 +1994,7 @@ int store_fleet_set_acked(store *s, const char *epoch, uint64_t acked, char *err
 		MDB_txn *txn;
 		char old[40];
 
-		rc = fleet_begin(s, 0, &txn);
+		rc = txn_begin(s, 0, &txn);
 		if (rc)
 			break;
 		meta_str(s, txn, "fleet_epoch", old, sizeof old);
@@ -2034,7 +2019,7 @@ int store_fleet_apply(store *s, int full, const char *epoch, uint64_t ver, int64
 		MDB_cursor *cur;
 		MDB_val k, v;
 
-		rc = fleet_begin(s, 0, &txn);
+		rc = txn_begin(s, 0, &txn);
 		if (rc)
 			break;
 		if (full)
