@@ -241,6 +241,20 @@ chmod 644 "$tmp/pass"
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/w.json"
 lines "$tmp/err" 1
 has "$tmp/err" "config field 'store.fleet.password_file': '$tmp/pass' must be a regular file that others cannot read"
+# Bad fields: one line naming the field, at create (decide) as at prefs.
+bad_fleet() { # JSON-OF-FLEET EXPECTED
+	echo "{\"store\": {\"path\": \"$tmp/bad\", \"fleet\": $1}}" >"$tmp/bad.json"
+	expect_rc 1 "$shim" decide --plugin "$plugin" --config "$tmp/bad.json" \
+		--workers "$src/examples/fleet.json" --tests "$src/examples/tests.jsonl"
+	lines "$tmp/err" 1
+	has "$tmp/err" "$2"
+}
+bad_fleet '{"address": "nohost"}' "config field 'store.fleet.address': must be \"HOST:PORT\" (port 1..65535), got \"nohost\""
+bad_fleet '{"address": "127.0.0.1:6379", "pasword_file": "x"}' "config field 'store.fleet.pasword_file': unknown field"
+bad_fleet '{"address": "127.0.0.1:6379", "pull_ms": 0}' "config field 'store.fleet.pull_ms': must be in 1..3600000, got 0"
+bad_fleet '{"address": "127.0.0.1:6379", "user": "lb"}' "config field 'store.fleet.user': needs 'password_file'"
+bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': cannot read '$tmp/none': No such file or directory"
+bad_fleet '{}' "config field 'store.fleet.address': required"
 # Down while a host learns: it learns on and says why once.
 stop_redis "$tmp/redis" KILL
 config x
