@@ -504,8 +504,10 @@ static int push(fleet *f, char *err, size_t errlen)
 		hist_each(m, batch_pair, &b);
 		hist_free(m);
 		v = send_batch(f, &b, text, sizeof text, err, errlen);
-		if (v == 0) {
-			atomic_fetch_add(&f->pushes, 1);
+		/* DUP: Redis has the batch already (a reply lost to a timeout,
+		 * or another process of this host sent it): acknowledged too. */
+		if (v == 0 || v == 1) {
+			atomic_fetch_add(&f->pushes, v == 0);
 			atomic_fetch_add(&f->outcomes_pushed, b.outcomes);
 		}
 		batch_free(&b);
