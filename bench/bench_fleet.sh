@@ -31,8 +31,9 @@ read -r got p50 p99 max < <("$bench" --plugin "$plugin" propagate "$tmp/a.json" 
 echo "propagation report() on A -> B's view, default intervals (push 200 ms, pull 500 ms), $got samples:"
 echo "  p50 $p50 ms, p99 $p99 ms, max $max ms"
 
-for h in c d e; do "$bench" --plugin "$plugin" write "$tmp/$h.json" "$n" >"$tmp/$h.out" & done
-wait
+pids=()
+for h in c d e; do "$bench" --plugin "$plugin" write "$tmp/$h.json" "$n" >"$tmp/$h.out" & pids+=($!); done
+wait "${pids[@]}" # not redis-server, also a child
 python3 - "$n" "$tmp"/c.out "$tmp"/d.out "$tmp"/e.out <<'PY'
 import sys
 n = int(sys.argv[1])
