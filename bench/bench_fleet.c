@@ -2,11 +2,17 @@
  * bench_fleet.c -- fleet learning through Redis (issue 17), one role per
  * process so that bench_fleet.sh can run several hosts at once:
  *
- *   bench_fleet write CONFIG N         report N outcomes into hardware-aware
+ *   bench_fleet write CONFIG N [other] report N outcomes into hardware-aware
  *                                      as fast as report() takes them; prints
  *                                      the seconds until all N are pushed to
  *                                      Redis (stats' fleet.outcomes_pushed),
- *                                      and the Redis commands it sent
+ *                                      and the Redis commands it sent.  With
+ *                                      "other": on workers "other-N" that
+ *                                      select never looks up, each run as
+ *                                      fast as declared (no learned speed
+ *                                      above another's), so the traffic
+ *                                      changes the synced view but not what
+ *                                      select reads
  *   bench_fleet propagate CONFIG_A CONFIG_B SAMPLES
  *                                      report() on host A (a new pair each
  *                                      time), then select on host B until its
@@ -110,7 +116,7 @@ static lbs_outcome outcome(uint64_t i, const char *id)
 	};
 }
 
-static int write_role(shim_host *h, const char *config, uint64_t n)
+static int write_role(shim_host *h, const char *config, uint64_t n, int other)
 {
 	shim_sched *s = open_sched(h, config);
 	char ids[512][24];
@@ -118,16 +124,20 @@ static int write_role(shim_host *h, const char *config, uint64_t n)
 	double pushed;
 
 	for (int i = 0; i < 512; i++)
-		snprintf(ids[i], sizeof ids[i], "worker-%d", i);
+		snprintf(ids[i], sizeof ids[i], other ? "other-%d" : "worker-%d", i);
 	for (uint64_t i = 0; i < n; i++) {
 		lbs_outcome o = outcome(i, ids[(i / 3) % 512]);
 
+		if (other) {
+			o.result = LBS_RESULT_SUCCESS;
+			o.duration_s = o.expected_duration_s;
+		}
 		while (sched_report(s, &o) == LBS_EIO)
 			;
 	}
 	t_rep = mono();
 	while ((pushed = stat_of(s, 1, "outcomes_pushed")) >= 0 && pushed < (double)n)
-		usleep(1000);
+		usleep(10000);
 	printf("%.4f %.4f %.0f %.0f\n", (double)(t_rep - t0) / 1e9, (double)(mono() - t0) / 1e9,
 	       stat_of(s, 1, "commands"), pushed);
 	sched_close(s);
@@ -243,13 +253,13 @@ int main(int argc, char **argv)
 	}
 	if (!h)
 		die("host", "out of memory");
-	if (argc == 4 && !strcmp(argv[1], "write"))
-		return write_role(h, argv[2], strtoull(argv[3], NULL, 10));
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "other"))) && !strcmp(argv[1], "write"))
+		return write_role(h, argv[2], strtoull(argv[3], NULL, 10), argc == 5);
 	if (argc == 5 && !strcmp(argv[1], "propagate"))
 		return propagate_role(h, argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "select"))
 		return select_role(h, argv[2], argv[3], (uint32_t)atoi(argv[4]));
-	fprintf(stderr, "usage: bench_fleet [--plugin PATH] write CONFIG N | propagate CONFIG_A "
+	fprintf(stderr, "usage: bench_fleet [--plugin PATH] write CONFIG N [other] | propagate CONFIG_A "
 	        "CONFIG_B SAMPLES | select CONFIG_ON CONFIG_OFF WORKERS\n");
 	return 2;
 }

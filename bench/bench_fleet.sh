@@ -7,8 +7,9 @@
 #   2. 3 hosts (processes, own stores) reporting FLEET_N outcomes each at
 #      once: outcomes/s until every one is pushed (durable in the fleet),
 #      and Redis commands per outcome;
-#   3. hardware-aware select at 512 workers with the sync running (a host
-#      writing meanwhile) vs a store without a fleet, in one run.
+#   3. hardware-aware select at 512 workers with the sync running (another
+#      host writing to pairs select does not read, so only the sync's work
+#      differs) vs a store without a fleet that learned the same, in one run.
 set -u
 bench=$1 plugin=$2
 cd "$(dirname "$0")/.."
@@ -45,7 +46,7 @@ print(f"3 hosts x {n:,} outcomes at once: report() took them at {3 * n / taken:,
 print(f"Redis commands: {cmds:,.0f} for {pushed:,.0f} outcomes pushed: {cmds / pushed:.5f} per outcome")
 PY
 
-"$bench" --plugin "$plugin" write "$tmp/w.json" 100000000 >/dev/null 2>&1 &
+"$bench" --plugin "$plugin" write "$tmp/w.json" 100000000 other >/dev/null 2>&1 &
 writer=$!
 sleep 1
 read -r on off ratio pulls refreshes < <("$bench" --plugin "$plugin" select "$tmp/on.json" "$tmp/off.json" 512)

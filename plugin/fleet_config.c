@@ -4,7 +4,7 @@
  *   "fleet": {"address": "127.0.0.1:6379", "user": "lbsched",
  *             "password_file": "/etc/lbsched/redis.pass",
  *             "prefix": "lbsched:", "push_ms": 200, "pull_ms": 500,
- *             "timeout_ms": 1000, "batch_entries": 256,
+ *             "timeout_ms": 5000, "batch_entries": 256,
  *             "allow_insecure": false}
  *
  * The password is read from its file here and never appears in a config
@@ -113,7 +113,7 @@ lbs_status fleet_config_read(const cJSON *obj, fleet_opts *o, char *err, size_t 
 	memset(o, 0, sizeof *o);
 	o->push_ms = 200;
 	o->pull_ms = 500;
-	o->timeout_ms = 1000;
+	o->timeout_ms = 5000;
 	o->batch_entries = 256;
 	if (st == LBS_OK)
 		st = cfg_string(obj, "address", NULL, &address, err, errlen);
