@@ -265,4 +265,29 @@ has "$tmp/err" "fleet redis 127.0.0.1:$port: cannot connect: Connection refused;
 "$shim" prefs export --plugin "$plugin" --db "$tmp/x" >"$tmp/x_local.json"
 has "$tmp/x_local.json" '"workload_type"'
 
+# --- 6. one host partitioned (a Redis it cannot reach), then healed ---------------
+# Redis keeps the others' totals meanwhile; the host catches up, nothing twice.
+start_redis "$tmp/redis" "$port"
+for h in a b c d k; do "$shim" prefs sync --plugin "$plugin" --redis "$tmp/$h.json" >/dev/null 2>&1; done
+"$shim" prefs export --plugin "$plugin" --redis "$tmp/a.json" >"$tmp/before_p.json"
+config p "$dead"
+feed a 1 2>/dev/null || true # host a goes on learning through the partition too
+"$shim" decide --plugin "$plugin" --config "$tmp/p.json" --workers "$src/examples/fleet.json" \
+	--tests "$src/examples/tests.jsonl" --feedback "$tmp/b.2.jsonl" >/dev/null 2>&1
+config p
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/p.json"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/a.json"
+"$shim" prefs export --plugin "$plugin" --redis "$tmp/a.json" >"$tmp/after_p.json"
+"$shim" prefs export --plugin "$plugin" --db "$tmp/p" >"$tmp/p_local.json"
+python3 - "$tmp/before_p.json" "$tmp/after_p.json" "$tmp/p_local.json" "$tmp/a.1.jsonl" >"$tmp/why" <<'PY' && ok || bad "a partitioned host healed: $(cat "$tmp/why")"
+import json, sys
+rec = lambda p: {f'{r["workload_type"]}/{r["worker"]}': r["samples"] for r in json.load(open(p))["records"]}
+before, after, local = rec(sys.argv[1]), rec(sys.argv[2]), rec(sys.argv[3])
+n_a = sum(1 for _ in open(sys.argv[4]))  # host a's chunk, pushed by its own process
+grown = sum(after.values()) - sum(before.values())
+print(f"grown {grown}, partitioned host {sum(local.values())}, host a {n_a}")
+sys.exit(0 if grown == sum(local.values()) + n_a and sum(local.values()) > 0 else 1)
+PY
+stop_redis "$tmp/redis"
+
 finish test_fleet
