@@ -3,6 +3,7 @@
 #define LBS_PLUGIN_FLEET_EXT_H
 
 #include <lbsched/abi.h>
+#include <lbsched/fleet.h>
 
 extern const lbs_ext_fleet fleet_ext;
 

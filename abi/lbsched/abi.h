@@ -751,28 +751,6 @@ typedef struct lbs_ext_store {
 } lbs_ext_store;
 
 /*
- * "lbs.ext.fleet/1": a fleet's learned totals in Redis (docs/STORE.md,
- * "fleet").  `config` is a scheduler config's JSON text whose "store" object
- * holds "fleet" (and, for sync, "path").  All functions are [control].
- */
-#define LBS_EXT_FLEET "lbs.ext.fleet/1"
-
-typedef struct lbs_ext_fleet {
-	uint32_t struct_size;
-	uint32_t reserved0;
-	/* The fleet's totals in the export format of lbs.ext.store/1.
-	 * Errors: LBS_ECONFIG, LBS_EIO (Redis; err says why, one line). */
-	lbs_status (*totals_json)(const lbs_host_api *host, const char *config,
-	                          size_t config_len, lbs_write_fn write, void *ctx,
-	                          char *err, size_t errlen);
-	/* One push of the store's unsent evidence and one pull of the totals,
-	 * then the sync's state as JSON ({"fleet": {...}}).  Same errors. */
-	lbs_status (*sync)(const lbs_host_api *host, const char *config,
-	                   size_t config_len, lbs_write_fn write, void *ctx,
-	                   char *err, size_t errlen);
-} lbs_ext_fleet;
-
-/*
  * Smallest struct_size a reader accepts for each struct: the size at 1.0,
  * or for the descriptor, the end of the last REQUIRED slot (a plugin built
  * against a header without the optional slots still loads).  A host passes
@@ -896,8 +874,6 @@ LBS_AT_(lbs_ext_store, struct_size, 0); LBS_AT_(lbs_ext_store, reserved0, 4);
 LBS_AT_(lbs_ext_store, export_json, 8); LBS_AT_(lbs_ext_store, import_json, 16);
 LBS_AT_(lbs_ext_store, reset, 24);
 LBS_SIZE_(lbs_ext_store, 32);
-LBS_AT_(lbs_ext_fleet, totals_json, 8); LBS_AT_(lbs_ext_fleet, sync, 16);
-LBS_SIZE_(lbs_ext_fleet, 24);
 _Static_assert(LBS_ENTRY_SIZE_V1_0 == 72, "lbsched ABI: the 1.0 entry size is fixed");
 _Static_assert(LBS_DESC_SIZE_V1_0 == 56, "lbsched ABI: the 1.0 descriptor size is fixed");
 _Static_assert(LBS_DEVICE_SIZE_V1_0 == 72, "lbsched ABI: the 1.0 device size is fixed");

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <lbsched/fleet.h>
 
 #include "file.h"
 #include "host.h"
