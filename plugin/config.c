@@ -222,6 +222,22 @@ lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,
 	return LBS_ECONFIG;
 }
 
+lbs_status cfg_uint_in(const cJSON *obj, const char *name, uint64_t lo, uint64_t hi,
+                       uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	lbs_status st = cfg_uint(obj, name, *out, &v, err, errlen);
+
+	if (st == LBS_OK && (v < lo || v > hi)) {
+		set_err(err, errlen, "config field '%s': must be in %llu..%llu, got %llu", name,
+		        (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)v);
+		st = LBS_ECONFIG;
+	}
+	if (st == LBS_OK)
+		*out = (uint32_t)v;
+	return st;
+}
+
 lbs_status cfg_load_ceiling(const cJSON *obj, double *out, char *err,
                             size_t errlen)
 {

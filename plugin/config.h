@@ -49,6 +49,11 @@ lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
 lbs_status cfg_bool(const cJSON *obj, const char *name, int def, int *out,
                     char *err, size_t errlen);
 
+/* cfg_uint within lo..hi, into a uint32_t ("config field 'NAME': must be
+ * in LO..HI, got N"). */
+lbs_status cfg_uint_in(const cJSON *obj, const char *name, uint64_t lo, uint64_t hi,
+                       uint32_t *out, char *err, size_t errlen);
+
 /* An unsigned integer up to 2^53 (the largest a JSON number carries
  * exactly through cJSON's double), or `def` when absent. */
 lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,

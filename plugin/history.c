@@ -19,7 +19,8 @@ typedef struct slot {
 	uint64_t hash;
 	char *id; /* NULL = empty slot */
 	uint32_t type;
-	lbs_history h;
+	hist_sums c;   /* what is learned */
+	lbs_history h; /* what schedulers read: derived from c */
 } slot;
 
 struct hist_store {
@@ -119,6 +120,13 @@ const lbs_history *hist_lookup(void *ctx, uint32_t wl_type,
 	return hist_get(ctx, wl_type, worker_id);
 }
 
+void hist_each(const hist_store *s, hist_sums_fn fn, void *ctx)
+{
+	for (size_t i = 0; s && i <= s->mask; i++)
+		if (s->slots[i].id && fn(ctx, s->slots[i].type, s->slots[i].id, &s->slots[i].c))
+			return;
+}
+
 size_t hist_count(const hist_store *s)
 {
 	return s ? s->count : 0;
@@ -208,13 +216,13 @@ static int grow(hist_store *s)
 }
 
 /* The entry for a pair, made if new; NULL when out of memory. */
-static lbs_history *entry_for(hist_store *s, uint32_t type, const char *id)
+static slot *entry_for(hist_store *s, uint32_t type, const char *id)
 {
 	uint64_t hash = key_hash(type, id);
 	slot *e = find(s, hash, type, id);
 
 	if (e->id)
-		return &e->h;
+		return e;
 	if ((s->count + 1) * 10 > (s->mask + 1) * 7) {
 		if (grow(s) < 0)
 			return NULL;
@@ -225,105 +233,275 @@ static lbs_history *entry_for(hist_store *s, uint32_t type, const char *id)
 		return NULL;
 	e->hash = hash;
 	e->type = type;
-	hist_init(&e->h);
+	memset(&e->c, 0, sizeof e->c);
+	hist_derive(&e->c, &e->h);
 	s->count++;
-	return &e->h;
+	return e;
 }
 
-void hist_init(lbs_history *h)
+hist_rules hist_rules_make(double alpha, double half_life)
 {
-	memset(h, 0, sizeof(*h));
-	h->preference = HIST_PREF_START;
+	/* alpha 0 learned nothing with the EMA: a prior that never moves. */
+	hist_rules r = {alpha > 0.0 ? (1.0 - alpha) / alpha : 1e12,
+	                half_life > 0.0 ? half_life : HIST_HALF_LIFE_DEFAULT};
+
+	return r;
 }
 
-/* Welford on ln(duration / expected), the same way as the durations: the
- * record keeps the population variance and M2 is rebuilt from it.  Unlike
- * the preference, which caps expected / duration at 1, this tells a worker
- * four times as fast as declared from one that is just as fast. */
-static void learn_ratio(lbs_history *h, double x)
+static double clamp_log_ratio(double x)
 {
-	double n = (double)++h->ratio_n;
-	double m2 = h->log_ratio_var * (n - 1.0), delta;
-
-	x = x < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX
-	    : x > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : x;
-	delta = x - h->log_ratio_mean;
-
-	h->log_ratio_mean += delta / n;
-	m2 += delta * (x - h->log_ratio_mean);
-	h->log_ratio_var = m2 > 0.0 ? m2 / n : 0.0;
+	return x < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX
+	       : x > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : x;
 }
 
-void hist_learn(lbs_history *h, const lbs_outcome *o, double alpha, double now)
+/* The decayed sums of c, moved to time t >= c->pref_time. */
+static double decay(double t_from, double t_to, double half_life)
+{
+	return t_to > t_from ? exp2((t_from - t_to) / half_life) : 1.0;
+}
+
+static void add_pref(hist_sums *c, double t, double weight, double eff, double half_life)
+{
+	if (t >= c->pref_time) {
+		double f = decay(c->pref_time, t, half_life);
+
+		c->pref_weight = c->pref_weight * f + weight;
+		c->pref_sum = c->pref_sum * f + weight * eff;
+		c->pref_time = t;
+	} else {
+		double f = decay(t, c->pref_time, half_life);
+
+		c->pref_weight += weight * f;
+		c->pref_sum += weight * eff * f;
+	}
+}
+
+void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now,
+                   int with_prior)
 {
 	double eff;
 
+	memset(c, 0, sizeof *c);
 	if (o->result == LBS_RESULT_CANCELLED)
 		return;
-	h->samples++;
+	if (with_prior)
+		add_pref(c, now, r->prior, HIST_PREF_START, r->half_life);
+	c->samples = 1;
 	if (o->result == LBS_RESULT_SUCCESS) {
-		/* Welford, with M2 rebuilt from the stored population
-		 * variance: the record keeps var, not M2. */
-		double n = (double)++h->successes;
-		double x = o->duration_s, delta = x - h->mean_duration;
-		double m2 = h->var_duration * (n - 1.0);
+		double x = o->duration_s;
 
-		h->mean_duration += delta / n;
-		m2 += delta * (x - h->mean_duration);
-		h->var_duration = m2 > 0.0 ? m2 / n : 0.0;
+		c->successes = 1;
+		c->sum_duration = x;
+		c->sum_duration_sq = x * x;
 		eff = o->expected_duration_s > 0.0 && o->duration_s > 0.0
 		      ? clamp01(o->expected_duration_s / o->duration_s, 1.0) : 1.0;
 		if (o->expected_duration_s > 0.0 && o->duration_s > 0.0 &&
-		    isfinite(o->expected_duration_s))
-			learn_ratio(h, log(o->duration_s / o->expected_duration_s));
+		    isfinite(o->expected_duration_s)) {
+			double l = clamp_log_ratio(log(o->duration_s / o->expected_duration_s));
+
+			c->ratio_n = 1;
+			c->sum_log_ratio = l;
+			c->sum_log_ratio_sq = l * l;
+		}
 	} else {
-		h->failures++;
+		c->failures = 1;
 		eff = 0.0;
 	}
-	h->preference = (1.0 - alpha) * h->preference + alpha * eff;
-	h->last_update = now;
+	add_pref(c, now, 1.0, eff, r->half_life);
+	c->last_update = now;
+}
+
+void hist_sums_learn(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now)
+{
+	hist_sums one;
+
+	hist_sums_one(&one, o, r, now, c->samples == 0 && c->pref_weight == 0.0);
+	hist_sums_merge(c, &one, r->half_life);
+}
+
+void hist_sums_merge(hist_sums *into, const hist_sums *add, double half_life)
+{
+	into->samples += add->samples;
+	into->successes += add->successes;
+	into->failures += add->failures;
+	into->sum_duration += add->sum_duration;
+	into->sum_duration_sq += add->sum_duration_sq;
+	into->ratio_n += add->ratio_n;
+	into->sum_log_ratio += add->sum_log_ratio;
+	into->sum_log_ratio_sq += add->sum_log_ratio_sq;
+	if (add->pref_weight > 0.0 || add->pref_sum > 0.0) {
+		if (into->pref_weight == 0.0 && into->pref_sum == 0.0) {
+			into->pref_weight = add->pref_weight;
+			into->pref_sum = add->pref_sum;
+			into->pref_time = add->pref_time;
+		} else {
+			double t = add->pref_time > into->pref_time ? add->pref_time : into->pref_time;
+			double fi = decay(into->pref_time, t, half_life);
+			double fa = decay(add->pref_time, t, half_life);
+
+			into->pref_weight = into->pref_weight * fi + add->pref_weight * fa;
+			into->pref_sum = into->pref_sum * fi + add->pref_sum * fa;
+			into->pref_time = t;
+		}
+	}
+	if (add->last_update > into->last_update)
+		into->last_update = add->last_update;
+}
+
+/* sum_sq / n - mean^2, never below 0 (rounding). */
+static double pop_var(double sum, double sum_sq, double n, double *mean)
+{
+	double v;
+
+	*mean = sum / n;
+	v = sum_sq / n - *mean * *mean;
+	return v > 0.0 ? v : 0.0;
+}
+
+void hist_derive(const hist_sums *c, lbs_history *h)
+{
+	memset(h, 0, sizeof *h);
+	h->samples = c->samples;
+	h->successes = c->successes;
+	h->failures = c->failures;
+	h->last_update = c->last_update;
+	if (c->successes)
+		h->var_duration = pop_var(c->sum_duration, c->sum_duration_sq, (double)c->successes,
+		                          &h->mean_duration);
+	if (h->mean_duration < 0.0)
+		h->mean_duration = 0.0;
+	h->ratio_n = c->ratio_n;
+	if (c->ratio_n) {
+		h->log_ratio_var = pop_var(c->sum_log_ratio, c->sum_log_ratio_sq, (double)c->ratio_n,
+		                           &h->log_ratio_mean);
+		h->log_ratio_mean = clamp_log_ratio(h->log_ratio_mean);
+		if (h->log_ratio_var > HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX)
+			h->log_ratio_var = HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX;
+	}
+	h->preference = c->pref_weight > 0.0 ? clamp01(c->pref_sum / c->pref_weight, 0.5)
+	                                     : HIST_PREF_START;
+}
+
+void hist_sums_from_history(const lbs_history *h, hist_sums *c)
+{
+	double n = (double)h->successes, r = (double)h->ratio_n;
+	double w = (double)h->samples < 1.0 / HIST_ALPHA_DEFAULT ? (double)h->samples
+	                                                         : 1.0 / HIST_ALPHA_DEFAULT;
+
+	memset(c, 0, sizeof *c);
+	c->samples = h->samples;
+	c->successes = h->successes;
+	c->failures = h->failures;
+	c->sum_duration = h->mean_duration * n;
+	c->sum_duration_sq = (h->var_duration + h->mean_duration * h->mean_duration) * n;
+	c->ratio_n = h->ratio_n;
+	c->sum_log_ratio = h->log_ratio_mean * r;
+	c->sum_log_ratio_sq = (h->log_ratio_var + h->log_ratio_mean * h->log_ratio_mean) * r;
+	if (w <= 0.0 && h->preference != HIST_PREF_START)
+		w = 1.0; /* a preference learned from nothing (an import): keep it */
+	c->pref_time = h->last_update;
+	c->pref_weight = w;
+	c->pref_sum = h->preference * w;
+	c->last_update = h->last_update;
+}
+
+const char *hist_sums_problem(const hist_sums *c)
+{
+	/* A little room for the rounding of merges; written as !(in range)
+	 * so that NaN fails too. */
+	double slack = 1.0 + 1e-9;
+
+	if (c->successes > c->samples || c->failures != c->samples - c->successes)
+		return "field 'samples': must equal successes + failures";
+	if (!(c->sum_duration >= 0.0 && isfinite(c->sum_duration)))
+		return "field 'sum_duration': must be a finite number >= 0";
+	if (!(c->sum_duration_sq >= 0.0 && isfinite(c->sum_duration_sq)))
+		return "field 'sum_duration_sq': must be a finite number >= 0";
+	if (c->ratio_n > c->successes)
+		return "field 'ratio_n': must be at most successes";
+	if (!(fabs(c->sum_log_ratio) <= HIST_LOG_RATIO_MAX * (double)c->ratio_n * slack))
+		return "field 'sum_log_ratio': must be within +-20 x ratio_n";
+	if (!(c->sum_log_ratio_sq >= 0.0 &&
+	      c->sum_log_ratio_sq <= HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX * (double)c->ratio_n * slack))
+		return "field 'sum_log_ratio_sq': must be a number in 0..400 x ratio_n";
+	if (!(c->pref_time >= 0.0 && isfinite(c->pref_time)))
+		return "field 'pref_time': must be a finite number >= 0";
+	if (!(c->pref_weight >= 0.0 && isfinite(c->pref_weight)))
+		return "field 'pref_weight': must be a finite number >= 0";
+	if (!(c->pref_sum >= 0.0 && c->pref_sum <= c->pref_weight * slack))
+		return "field 'pref_sum': must be a number in 0..pref_weight";
+	if (!(c->last_update >= 0.0 && isfinite(c->last_update)))
+		return "field 'last_update': must be a finite number >= 0";
+	return NULL;
 }
 
 lbs_status hist_apply(hist_store *s, const lbs_outcome *o, double now)
 {
-	return hist_apply_alpha(s, o, HIST_ALPHA_DEFAULT, now);
+	hist_rules r = hist_rules_make(HIST_ALPHA_DEFAULT, HIST_HALF_LIFE_DEFAULT);
+
+	return hist_apply_rules(s, o, &r, now);
 }
 
-lbs_status hist_apply_alpha(hist_store *s, const lbs_outcome *o, double alpha,
+/* Around a change of slot e: the type's sums out before, in after. */
+static void changed(hist_store *s, slot *e, int before)
+{
+	if (before) {
+		note_latency(s, e->type, &e->h, -1.0);
+		return;
+	}
+	hist_derive(&e->c, &e->h);
+	note_latency(s, e->type, &e->h, 1.0);
+	note_speed(s, e->type, &e->h);
+	s->gen = new_gen();
+}
+
+lbs_status hist_apply_rules(hist_store *s, const lbs_outcome *o, const hist_rules *r,
                             double now)
 {
-	lbs_history *h;
+	slot *e;
 
 	if (!s || !o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id ||
 	    !isfinite(o->duration_s) || o->duration_s < 0.0)
 		return LBS_EINVAL;
 	if (o->result == LBS_RESULT_CANCELLED)
 		return LBS_OK;
-	h = entry_for(s, o->workload_type, o->worker_id);
-	if (!h)
+	e = entry_for(s, o->workload_type, o->worker_id);
+	if (!e)
 		return LBS_ENOMEM;
-	note_latency(s, o->workload_type, h, -1.0);
-	hist_learn(h, o, alpha, now);
-	note_latency(s, o->workload_type, h, 1.0);
-	note_speed(s, o->workload_type, h);
-	s->gen = new_gen();
+	changed(s, e, 1);
+	hist_sums_learn(&e->c, o, r, now);
+	changed(s, e, 0);
 	return LBS_OK;
 }
 
-lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
-                    const lbs_history *h)
+/* A pair's sums replaced by c, or (merge) c added to them. */
+static lbs_status set_sums(hist_store *s, uint32_t wl_type, const char *worker_id,
+                           const hist_sums *c, int merge, double half_life)
 {
-	lbs_history *e;
+	slot *e;
 
-	if (!s || !worker_id || !h)
+	if (!s || !worker_id || !c)
 		return LBS_EINVAL;
 	e = entry_for(s, wl_type, worker_id);
 	if (!e)
 		return LBS_ENOMEM;
-	note_latency(s, wl_type, e, -1.0);
-	*e = *h;
-	note_latency(s, wl_type, e, 1.0);
-	note_speed(s, wl_type, e);
-	s->gen = new_gen();
+	changed(s, e, 1);
+	if (merge)
+		hist_sums_merge(&e->c, c, half_life);
+	else
+		e->c = *c;
+	changed(s, e, 0);
 	return LBS_OK;
+}
+
+lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
+                    const hist_sums *c)
+{
+	return set_sums(s, wl_type, worker_id, c, 0, 0.0);
+}
+
+lbs_status hist_merge(hist_store *s, uint32_t wl_type, const char *worker_id,
+                      const hist_sums *c, double half_life)
+{
+	return set_sums(s, wl_type, worker_id, c, 1, half_life);
 }

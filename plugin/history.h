@@ -4,24 +4,33 @@
  *
  * The interface is kept small (new / free / get / apply / count, plus the
  * per-record rule and a bulk load) so that a database (plugin/store.c,
- * LMDB) can stand behind it: it applies the same hist_learn() to the record
+ * LMDB) can stand behind it: it applies the same hist_sums_learn() to the record
  * it reads inside its write transaction, and loads views with hist_put().
  * Not thread-safe: the caller serialises (the ABI's [data] rule does, for
  * schedulers without LBS_CAP_CONCURRENT).
  *
- * Learning rules, one outcome at a time (hist_learn):
+ * What is kept per pair is a hist_sums: counts and sums only, so that the
+ * evidence of several hosts (or processes) merges in any order and grouping
+ * to the same totals (hist_sums_merge).  The lbs_history the schedulers read
+ * is derived from it (hist_derive).
+ *
+ * Learning rules, one outcome at a time (hist_sums_learn):
  *   - LBS_RESULT_CANCELLED counts nowhere (the host gave up; the worker did
  *     nothing wrong or right) and creates no entry.
- *   - SUCCESS: samples and successes + 1; duration enters the Welford mean
- *     and variance (population variance: var = M2 / successes).  When the
+ *   - SUCCESS: samples and successes + 1; the duration and its square are
+ *     summed (mean and population variance derive from the sums).  When the
  *     duration and the expected duration are both > 0, ln(duration /
- *     expected) enters the Welford mean and variance of the speed ratio
- *     (ratio_n, log_ratio_mean, log_ratio_var) the same way, clamped to
- *     +-HIST_LOG_RATIO_MAX.
+ *     expected), clamped to +-HIST_LOG_RATIO_MAX, is summed the same way
+ *     (ratio_n, sum_log_ratio, sum_log_ratio_sq).
  *   - anything else, including unknown values: samples and failures + 1.
- *   - preference: EMA with weight alpha (default 0.3) starting at 0.5, fed
- *     with the run's efficiency: on success clamp01(expected / duration)
- *     when both are > 0, else 1; on failure 0.
+ *   - preference: the run's efficiency (on success clamp01(expected /
+ *     duration) when both are > 0, else 1; on failure 0) enters two sums
+ *     decayed in time with a half-life: the weight and the weighted
+ *     efficiency; preference = their ratio.  Decay is against absolute
+ *     time, so every host fades the same evidence the same way.  A pair's
+ *     first outcome on a host also adds a neutral prior (efficiency 0.5) of
+ *     weight (1 - alpha) / alpha, so one outcome moves a fresh preference as
+ *     far as the EMA it replaces did (0.5 -> 0.35 + 0.3 x efficiency).
  */
 #ifndef LBS_PLUGIN_HISTORY_H
 #define LBS_PLUGIN_HISTORY_H
@@ -38,14 +47,55 @@ typedef struct hist_store hist_store;
 
 #define HIST_ALPHA_DEFAULT 0.3
 #define HIST_PREF_START 0.5
+/* Seconds after which an outcome weighs half as much in the preference. */
+#define HIST_HALF_LIFE_DEFAULT 600.0
 
-/* A record that has learned nothing: zeros, preference HIST_PREF_START. */
-void hist_init(lbs_history *h);
+/*
+ * A pair's evidence, every field a sum (or, for the times, a maximum), so
+ * that two hosts' hist_sums merge commutatively and associatively.  This is
+ * also the 96-byte record of the store's schema 3 (docs/STORE.md).
+ */
+typedef struct hist_sums {
+	uint64_t samples, successes, failures;
+	double sum_duration, sum_duration_sq;   /* over successes */
+	uint64_t ratio_n;
+	double sum_log_ratio, sum_log_ratio_sq; /* each term clamped to +-20 */
+	double pref_time;   /* unix s: the two decayed sums are as of then */
+	double pref_weight; /* sum of 2^((t_i - pref_time) / half_life) */
+	double pref_sum;    /* the same, each times the outcome's efficiency */
+	double last_update; /* unix s, the latest outcome */
+} hist_sums;
 
-/* Apply one valid outcome (see hist_apply) to a record; `alpha` is the
- * EMA weight of the new outcome, `now` unix seconds.  Cancelled outcomes
- * leave it unchanged. */
-void hist_learn(lbs_history *h, const lbs_outcome *o, double alpha, double now);
+/* How a store learns: the neutral prior's weight and the half-life. */
+typedef struct hist_rules {
+	double prior;     /* (1 - alpha) / alpha */
+	double half_life; /* seconds, > 0 */
+} hist_rules;
+
+/* The rules for an EMA weight alpha (0..1) and a half-life in seconds. */
+hist_rules hist_rules_make(double alpha, double half_life);
+
+/* One outcome's evidence (cancelled: none) learned at `now`, with the
+ * neutral prior when asked (the pair's first outcome on this host). */
+void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now,
+                   int with_prior);
+
+/* Add one outcome's evidence (cancelled: nothing) learned at `now`. */
+void hist_sums_learn(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now);
+
+/* into = into + add: commutative and associative (up to rounding). */
+void hist_sums_merge(hist_sums *into, const hist_sums *add, double half_life);
+
+/* What the schedulers read, derived from the sums. */
+void hist_derive(const hist_sums *c, lbs_history *h);
+
+/* The sums of a record of schema 1 or 2 (the EMA's era): counts and
+ * durations exactly; the preference as a weight of min(samples, 1 / alpha)
+ * outcomes at the record's preference, as of last_update. */
+void hist_sums_from_history(const lbs_history *h, hist_sums *c);
+
+/* Why sums could not have been learned ("field 'pref_sum': ..."), or NULL. */
+const char *hist_sums_problem(const hist_sums *c);
 
 /* NULL when out of memory. */
 hist_store *hist_new(void);
@@ -61,22 +111,34 @@ const lbs_history *hist_lookup(void *ctx, uint32_t wl_type,
                                const char *worker_id);
 
 /*
- * Learn from one outcome: hist_learn with HIST_ALPHA_DEFAULT on the pair's
- * entry, made if new.  `now` is unix seconds.
+ * Learn from one outcome, with HIST_ALPHA_DEFAULT and HIST_HALF_LIFE_DEFAULT,
+ * into the pair's entry, made if new.  `now` is unix seconds.
  * Returns LBS_OK; LBS_EINVAL when the outcome is NULL, smaller than
  * LBS_OUTCOME_SIZE_V1_0, has no worker_id, or a duration that is not a
  * finite number >= 0 (nothing is learned then); LBS_ENOMEM.
  */
 lbs_status hist_apply(hist_store *s, const lbs_outcome *o, double now);
 
-/* The same with the EMA weight given (a store configured with its own). */
-lbs_status hist_apply_alpha(hist_store *s, const lbs_outcome *o, double alpha,
+/* The same with the store's rules. */
+lbs_status hist_apply_rules(hist_store *s, const lbs_outcome *o, const hist_rules *r,
                             double now);
 
-/* Set a pair's record, replacing what was there (loading from storage).
+/* Set a pair's sums, replacing what was there (loading from storage).
  * LBS_OK, LBS_EINVAL (NULL store or id), LBS_ENOMEM. */
 lbs_status hist_put(hist_store *s, uint32_t wl_type, const char *worker_id,
-                    const lbs_history *h);
+                    const hist_sums *c);
+
+/* Merge sums into a pair's (a fleet's totals and this host's unsent
+ * evidence make one view).  The same errors. */
+lbs_status hist_merge(hist_store *s, uint32_t wl_type, const char *worker_id,
+                      const hist_sums *c, double half_life);
+
+/* Called per pair with its sums; nonzero stops. */
+typedef int (*hist_sums_fn)(void *ctx, uint32_t type, const char *worker,
+                            const hist_sums *c);
+
+/* Every pair, in no particular order. */
+void hist_each(const hist_store *s, hist_sums_fn fn, void *ctx);
 
 /* Pairs known.  0 lets a scheduler skip lookups altogether. */
 size_t hist_count(const hist_store *s);

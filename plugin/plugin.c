@@ -11,6 +11,7 @@
 
 #include <lbsched/abi.h>
 
+#include "fleet_ext.h"
 #include "store_ext.h"
 
 #define PLUGIN_NAME "lbsched"
@@ -102,6 +103,8 @@ static const void *get_extension(const char *id)
 {
 	if (id && !strcmp(id, LBS_EXT_STORE))
 		return &store_ext;
+	if (id && !strcmp(id, LBS_EXT_FLEET))
+		return &fleet_ext;
 	return NULL;
 }
 

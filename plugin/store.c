@@ -17,6 +17,7 @@
 
 #include <lmdb.h>
 
+#include "fleet_sync.h"
 #include "store.h"
 #include "store_files.h"
 #include "store_verify.h"
@@ -60,7 +61,7 @@ typedef struct shared_env {
 	ino_t ino;
 	int refs;
 	MDB_env *env;
-	MDB_dbi prefs, meta;
+	MDB_dbi prefs, meta, outbox, fleet;
 	size_t map_size;
 	pthread_rwlock_t resize;
 } shared_env;
@@ -74,8 +75,11 @@ struct store {
 	const lbs_host_api *host;
 	shared_env *se;
 	MDB_env *env;          /* se->env, se->prefs, se->meta, for brevity */
-	MDB_dbi prefs, meta;
+	MDB_dbi prefs, meta, outbox, fleetdb;
 	int persistent;
+	hist_rules rules;
+	int fleet_on;          /* a fleet is configured: outbox, "fleet" views */
+	struct fleet *fleet;   /* the sync, when a fleet is configured */
 
 	hist_store *view;                 /* the host's thread only */
 	_Atomic(hist_store *) published;  /* flusher -> host: a newer view */
@@ -107,6 +111,7 @@ void store_opts_default(store_opts *o)
 	*o = (store_opts){
 		.path = NULL,
 		.alpha = 0.3,
+		.half_life = HIST_HALF_LIFE_DEFAULT,
 		.batch_count = 256,
 		.batch_ms = 50,
 		.block_ms = 10,
@@ -161,10 +166,12 @@ static void logf_host(const store *s, int32_t level, const char *fmt, const char
 static void adopt_map_size(store *s);
 
 /* The layouts are the documented ones (docs/STORE.md): no padding. */
-_Static_assert(sizeof(store_rec) == 80, "store_rec is the 80-byte record of schema 2");
+_Static_assert(sizeof(store_rec) == 96, "store_rec is the 96-byte record of schema 3");
+_Static_assert(sizeof(store_rec_v2) == 80, "store_rec_v2 is the 80-byte record of schema 2");
 _Static_assert(sizeof(store_rec_v1) == 56, "store_rec_v1 is the 56-byte record of schema 1");
 
-static void rec_to_hist(const store_rec *r, lbs_history *h)
+/* A record of schema 2 (or 1: the speed fields 0) as the schedulers read it. */
+static void v2_to_hist(const store_rec_v2 *r, lbs_history *h)
 {
 	*h = (lbs_history){
 		.samples = r->samples, .successes = r->successes, .failures = r->failures,
@@ -175,21 +182,9 @@ static void rec_to_hist(const store_rec *r, lbs_history *h)
 	};
 }
 
-static void hist_to_rec(const lbs_history *h, store_rec *r)
+static void v1_to_v2(const store_rec_v1 *o, store_rec_v2 *r)
 {
-	*r = (store_rec){
-		.samples = h->samples, .successes = h->successes, .failures = h->failures,
-		.preference = h->preference, .mean_duration = h->mean_duration,
-		.var_duration = h->var_duration, .last_update = h->last_update,
-		.ratio_n = h->ratio_n, .log_ratio_mean = h->log_ratio_mean,
-		.log_ratio_var = h->log_ratio_var,
-	};
-}
-
-/* A schema-1 record as a schema-2 one: what it never learned is 0. */
-static void rec_from_v1(const store_rec_v1 *o, store_rec *r)
-{
-	*r = (store_rec){
+	*r = (store_rec_v2){
 		.samples = o->samples, .successes = o->successes, .failures = o->failures,
 		.preference = o->preference, .mean_duration = o->mean_duration,
 		.var_duration = o->var_duration, .last_update = o->last_update,
@@ -234,9 +229,9 @@ const char *store_hist_problem(const lbs_history *h)
 }
 
 /*
- * Decode a prefs value: the record of this schema, or one of schema 1 (a
- * plugin of schema 1 may still be running while a newer one migrated the
- * store).  0; -1 for any other size; 1 for values learning cannot produce
+ * Decode a prefs value: the record of this schema, or one of schema 2 or 1
+ * (an older plugin may still be running while a newer one migrated the
+ * store), converted (hist_sums_from_history).  0; -1 for any other size; 1 for values learning cannot produce
  * (LMDB keeps no checksums: a flipped bit or another program's write must
  * not become a NaN preference or a count that does not add up).  Both
  * errors name the store and the key in err.
@@ -245,25 +240,34 @@ static int rec_decode(const store *s, const MDB_val *k, const MDB_val *v, store_
                       char *err, size_t errlen)
 {
 	char key[96];
-	lbs_history h;
 	const char *why;
 
 	if (v->mv_size == sizeof *r) {
 		memcpy(r, v->mv_data, sizeof *r);
-	} else if (v->mv_size == sizeof(store_rec_v1)) {
-		store_rec_v1 o;
+		why = hist_sums_problem(r);
+	} else if (v->mv_size == sizeof(store_rec_v2) || v->mv_size == sizeof(store_rec_v1)) {
+		store_rec_v2 o;
+		lbs_history h;
 
-		memcpy(&o, v->mv_data, sizeof o);
-		rec_from_v1(&o, r);
+		if (v->mv_size == sizeof o) {
+			memcpy(&o, v->mv_data, sizeof o);
+		} else {
+			store_rec_v1 o1;
+
+			memcpy(&o1, v->mv_data, sizeof o1);
+			v1_to_v2(&o1, &o);
+		}
+		v2_to_hist(&o, &h);
+		why = store_hist_problem(&h);
+		if (!why)
+			hist_sums_from_history(&h, r);
 	} else {
 		key_text(k, key, sizeof key);
-		snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu (or %zu from "
-		         "schema 1); the store is corrupt or not lbsched's", s->path, key,
-		         v->mv_size, sizeof *r, sizeof(store_rec_v1));
+		snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu (or %zu, %zu "
+		         "from schemas 2, 1); the store is corrupt or not lbsched's", s->path, key,
+		         v->mv_size, sizeof *r, sizeof(store_rec_v2), sizeof(store_rec_v1));
 		return -1;
 	}
-	rec_to_hist(r, &h);
-	why = store_hist_problem(&h);
 	if (!why)
 		return 0;
 	key_text(k, key, sizeof key);
@@ -284,72 +288,302 @@ static size_t make_key(unsigned char *key, uint32_t type, const char *id)
 	return n + 1;
 }
 
+/* ---- the fleet's records in LMDB --------------------------------------- */
+
+/* Meta records of the fleet state: names, native-endian numbers, strings. */
+static uint64_t meta_u64(store *s, MDB_txn *txn, const char *name, uint64_t def)
+{
+	MDB_val k = {strlen(name), (void *)name}, v;
+	uint64_t x;
+
+	if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != sizeof x)
+		return def;
+	memcpy(&x, v.mv_data, sizeof x);
+	return x;
+}
+
+static void meta_str(store *s, MDB_txn *txn, const char *name, char *out, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v;
+
+	out[0] = '\0';
+	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size < len) {
+		memcpy(out, v.mv_data, v.mv_size);
+		out[v.mv_size] = '\0';
+	}
+}
+
+static int meta_put(store *s, MDB_txn *txn, const char *name, const void *data, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)data};
+
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+static int meta_put_u64(store *s, MDB_txn *txn, const char *name, uint64_t x)
+{
+	return meta_put(s, txn, name, &x, sizeof x);
+}
+
+/* "never pulled" is stored as UINT64_MAX. */
+#define NEVER UINT64_MAX
+
+/* Outbox keys sort by sequence: big-endian. */
+static void seq_key(unsigned char *k, uint64_t seq)
+{
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		k[i] = (unsigned char)seq;
+}
+
+static uint64_t key_seq(const MDB_val *k)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < 8 && i < k->mv_size; i++)
+		x = x << 8 | ((const unsigned char *)k->mv_data)[i];
+	return x;
+}
+
+/*
+ * An outbox value: the first sequence it covers (8 bytes), then per pair
+ * 1 byte workload type, 2 bytes id length, the id, the 96-byte sums.  fn
+ * gets each pair; -1 when the value is malformed.
+ */
+static int outbox_each(const MDB_val *v, uint64_t *from, hist_sums_fn fn, void *ctx)
+{
+	const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+	char id[MAX_ID + 1];
+
+	if (v->mv_size < 8)
+		return -1;
+	memcpy(from, p, 8);
+	for (p += 8; p < end;) {
+		uint16_t n;
+		hist_sums c;
+		uint32_t type;
+
+		if (end - p < 3)
+			return -1;
+		type = p[0];
+		memcpy(&n, p + 1, 2);
+		p += 3;
+		if (n == 0 || n > MAX_ID || (size_t)(end - p) < n + sizeof c)
+			return -1;
+		memcpy(id, p, n);
+		id[n] = '\0';
+		memcpy(&c, p + n, sizeof c);
+		p += n + sizeof c;
+		if (hist_sums_problem(&c) || type >= LBS_WL_COUNT)
+			return -1;
+		if (fn(ctx, type, id, &c))
+			return 0;
+	}
+	return 0;
+}
+
+typedef struct buf {
+	unsigned char *p;
+	size_t len, cap;
+	int failed;
+} buf;
+
+static void buf_add(buf *b, const void *data, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		unsigned char *q;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		q = realloc(b->p, cap);
+		if (!q) {
+			b->failed = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static int outbox_add_pair(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	buf *b = ctx;
+	unsigned char t = (unsigned char)type;
+	uint16_t n = (uint16_t)strlen(worker);
+
+	buf_add(b, &t, 1);
+	buf_add(b, &n, 2);
+	buf_add(b, worker, n);
+	buf_add(b, c, sizeof *c);
+	return 0;
+}
+
+typedef struct merge_ctx {
+	hist_store *h;
+	double half_life;
+	int failed;
+} merge_ctx;
+
+static int merge_into(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	merge_ctx *m = ctx;
+
+	if (hist_merge(m->h, type, worker, c, m->half_life) != LBS_OK) {
+		m->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- the view ------------------------------------------------------------ */
+
+/*
+ * Every record of a records database (prefs or fleet) through fn, in key
+ * order.  A record of impossible values is skipped: counted in *skipped, the
+ * first described in `first`.  0; 1 when fn stopped; -1 with err set for a
+ * record of a foreign size.
+ */
+static int each_record(store *s, MDB_txn *txn, MDB_dbi dbi, hist_sums_fn fn, void *ctx,
+                       uint64_t *skipped, char *first, size_t firstlen, char *err,
+                       size_t errlen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char why[400], id[MAX_ID + 1];
+	int rc, out = 0;
+
+	if (mdb_cursor_open(txn, dbi, &cur))
+		return 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !out;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		store_rec r;
+		int d;
+
+		if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
+			continue; /* not a key of ours: skip rather than misread */
+		d = rec_decode(s, &k, &v, &r, why, sizeof why);
+		if (d < 0) {
+			snprintf(err, errlen, "%s", why);
+			out = -1;
+		} else if (d > 0) {
+			if (!(*skipped)++)
+				snprintf(first, firstlen, "%s", why);
+		} else {
+			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
+			id[k.mv_size - 1] = '\0';
+			out = fn(ctx, ((const unsigned char *)k.mv_data)[0], id, &r) ? 1 : 0;
+		}
+	}
+	mdb_cursor_close(cur);
+	return out;
+}
+
+static int put_into(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	return hist_put(ctx, type, worker, c) != LBS_OK;
+}
+
+/* Every record of a records database into h. */
+static int read_records(store *s, MDB_txn *txn, MDB_dbi dbi, hist_store *h, uint64_t *skipped,
+                        char *first, size_t firstlen, char *err, size_t errlen)
+{
+	int rc = each_record(s, txn, dbi, put_into, h, skipped, first, firstlen, err, errlen);
+
+	if (rc > 0)
+		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
+	return rc ? -1 : 0;
+}
+
+/* The outbox entries after `after` merged into h. */
+static int read_outbox(store *s, MDB_txn *txn, uint64_t after, hist_store *h, char *err,
+                       size_t errlen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	unsigned char kb[8];
+	merge_ctx m = {h, s->o.half_life, 0};
+	int rc;
+
+	if (mdb_cursor_open(txn, s->outbox, &cur))
+		return 0;
+	seq_key(kb, after + 1);
+	k = (MDB_val){8, kb};
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !m.failed;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint64_t from;
+
+		if (outbox_each(&v, &from, merge_into, &m) < 0) {
+			snprintf(err, errlen, "store '%s': outbox entry %llu is malformed; the store is "
+			         "corrupt", s->path, (unsigned long long)key_seq(&k));
+			mdb_cursor_close(cur);
+			return -1;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (m.failed) {
+		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A transaction with `resize` held shared, a map another process grew
+ * adopted; on failure nothing is held. */
+static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->se->resize);
+	rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		pthread_rwlock_unlock(&s->se->resize);
+		adopt_map_size(s);
+		pthread_rwlock_rdlock(&s->se->resize);
+		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	}
+	if (rc)
+		pthread_rwlock_unlock(&s->se->resize);
+	return rc;
+}
 
 /* A fresh view of everything in the database; NULL on failure, with err
  * set. */
 static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 {
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
 	hist_store *h = hist_new();
 	int rc, bad = 0;
 	uint64_t skipped = 0, before;
-	char why[400], first[400] = "";
+	char first[400] = "";
 
 	if (!h) {
 		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
 		return NULL;
 	}
-	pthread_rwlock_rdlock(&s->se->resize);
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map; adopt its size and retry. */
-		pthread_rwlock_unlock(&s->se->resize);
-		adopt_map_size(s);
-		pthread_rwlock_rdlock(&s->se->resize);
-		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	}
+	rc = txn_begin(s, MDB_RDONLY, &txn);
 	if (rc) {
-		pthread_rwlock_unlock(&s->se->resize);
 		hist_free(h);
 		snprintf(err, errlen, "store '%s': cannot read its records: %s", s->path,
 		         mdb_strerror(rc));
 		return NULL;
 	}
 	*txnid = mdb_txn_id(txn);
-	if (mdb_cursor_open(txn, s->prefs, &cur) == 0) {
-		char id[MAX_ID + 1];
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			store_rec r;
-			lbs_history hh;
-			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
-				continue; /* not a key of ours: skip rather than misread */
-			int d = rec_decode(s, &k, &v, &r, why, sizeof why);
+	{
+		/* Once the fleet's totals were pulled, they are the view, with
+		 * this host's evidence they do not include yet (its outbox). */
+		uint64_t included = s->fleet_on ? meta_u64(s, txn, "fleet_included", NEVER) : NEVER;
 
-			if (d < 0) {
-				snprintf(err, errlen, "%s", why);
-				bad = 1;
-				break;
-			}
-			if (d > 0) {
-				if (!skipped++)
-					memcpy(first, why, sizeof first);
-				continue;
-			}
-			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
-			id[k.mv_size - 1] = '\0';
-			rec_to_hist(&r, &hh);
-			if (hist_put(h, ((const unsigned char *)k.mv_data)[0], id, &hh) != LBS_OK) {
-				snprintf(err, errlen, "store '%s': out of memory reading its records",
-				         s->path);
-				bad = 1;
-				break;
-			}
-		}
-		mdb_cursor_close(cur);
+		if (included == NEVER)
+			bad = read_records(s, txn, s->prefs, h, &skipped, first, sizeof first, err,
+			                   errlen) != 0;
+		else
+			bad = read_records(s, txn, s->fleetdb, h, &skipped, first, sizeof first, err,
+			                   errlen) != 0 ||
+			      read_outbox(s, txn, included, h, err, errlen) != 0;
 	}
 	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&s->se->resize);
@@ -436,6 +670,30 @@ static void adopt_map_size(store *s)
 	pthread_rwlock_unlock(&s->se->resize);
 }
 
+/* The next outbox entry: `delta` under the next sequence.  0 or an error. */
+static int outbox_write(store *s, MDB_txn *txn, const hist_store *delta)
+{
+	uint64_t seq = meta_u64(s, txn, "fleet_seq", 0) + 1;
+	unsigned char kb[8];
+	buf b = {0};
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	buf_add(&b, &seq, 8);
+	hist_each(delta, outbox_add_pair, &b);
+	if (b.failed) {
+		free(b.p);
+		return ENOMEM;
+	}
+	seq_key(kb, seq);
+	v = (MDB_val){b.len, b.p};
+	rc = mdb_put(txn, s->outbox, &k, &v, 0);
+	if (rc == 0)
+		rc = meta_put_u64(s, txn, "fleet_seq", seq);
+	free(b.p);
+	return rc;
+}
+
 /* Apply a batch in one transaction.  0 with *txnid, or an LMDB error.
  * An outcome whose record cannot be decoded is not applied (the record is
  * left as it is for someone to look at): it is counted in *skipped and the
@@ -461,6 +719,13 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 			return rc;
 		}
 		*skipped = 0;
+		/* With a fleet, the batch's evidence also goes to the outbox,
+		 * merged per pair, under the next sequence: in this
+		 * transaction, so what is committed is also what is sent. */
+		hist_store *delta = s->fleet_on ? hist_new() : NULL;
+
+		if (s->fleet_on && !delta)
+			rc = ENOMEM;
 		for (uint32_t i = 0; i < n && rc == 0; i++) {
 			unsigned char key[MAX_ID + 1];
 			MDB_val k = {make_key(key, b[i].type, b[i].worker), key}, v;
@@ -468,7 +733,7 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 			                 .worker_id = b[i].worker, .result = b[i].result,
 			                 .duration_s = b[i].duration,
 			                 .expected_duration_s = b[i].expected};
-			lbs_history h;
+			hist_sums one = {0};
 			store_rec r;
 
 			if (!k.mv_size)
@@ -479,15 +744,24 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 					++*skipped;
 					continue;
 				}
-				rec_to_hist(&r, &h);
 			} else {
-				hist_init(&h);
+				memset(&r, 0, sizeof r);
 			}
-			hist_learn(&h, &o, s->o.alpha, b[i].now);
-			hist_to_rec(&h, &r);
+			/* The outcome's own evidence (with the prior when the
+			 * pair is new here), added: the same as learning it. */
+			hist_sums_one(&one, &o, &s->rules, b[i].now,
+			              r.samples == 0 && r.pref_weight == 0.0);
+			hist_sums_merge(&r, &one, s->o.half_life);
+			if (delta && hist_merge(delta, b[i].type, b[i].worker, &one,
+			                        s->o.half_life) != LBS_OK)
+				rc = ENOMEM;
 			v = (MDB_val){sizeof r, &r};
-			rc = mdb_put(txn, s->prefs, &k, &v, 0);
+			if (rc == 0)
+				rc = mdb_put(txn, s->prefs, &k, &v, 0);
 		}
+		if (rc == 0 && delta && hist_count(delta) > 0)
+			rc = outbox_write(s, txn, delta);
+		hist_free(delta);
 		if (rc == 0) {
 			*txnid = mdb_txn_id(txn);
 			rc = mdb_txn_commit(txn);
@@ -778,7 +1052,7 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 	store_view(s);
 	if (over_pair_limit(s, o))
 		return LBS_EINVAL;
-	st = hist_apply_alpha(s->view, o, s->o.alpha, now);
+	st = hist_apply_rules(s->view, o, &s->rules, now);
 	atomic_store(&s->pairs, hist_count(s->view));
 	if (st != LBS_OK || !s->persistent || o->result == LBS_RESULT_CANCELLED)
 		return st;
@@ -863,43 +1137,49 @@ void store_counts_get(store *s, store_counts *c)
 /* ---- opening --------------------------------------------------------------- */
 
 /*
- * Schema 1 -> 2: every record grows from 56 to 80 bytes, the speed-ratio
- * fields 0.  Rewritten in place through a cursor, inside the opening
- * transaction, so a crash leaves either schema 1 untouched or schema 2
- * complete.  A record of any other size stops the migration: 0, or -1
- * with err set.
+ * Schema 1 or 2 -> 3: every record (56 or 80 bytes) becomes its 96-byte
+ * sums (hist_sums_from_history: counts and durations exactly, the
+ * preference as the evidence of min(samples, 1 / alpha) outcomes).
+ * Rewritten in place through a cursor, inside the opening transaction, so
+ * a crash leaves either the old store untouched or schema 3 complete.  A
+ * record of any other size, or of impossible values, stops the migration:
+ * 0, or -1 with err set.
  */
-static int migrate_1_to_2(store *s, MDB_txn *txn, char *err, size_t errlen)
+static int migrate_to_3(store *s, MDB_txn *txn, uint32_t from, char *err, size_t errlen)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc = mdb_cursor_open(txn, s->prefs, &cur);
 
 	if (rc) {
-		snprintf(err, errlen, "store '%s': cannot migrate its records from schema 1: %s",
-		         s->path, mdb_strerror(rc));
+		snprintf(err, errlen, "store '%s': cannot migrate its records from schema %u: %s",
+		         s->path, from, mdb_strerror(rc));
 		return -1;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		store_rec_v1 o;
 		store_rec r;
 		MDB_val nv = {sizeof r, &r};
 		unsigned char kb[MAX_ID + 1];
-		char key[96];
+		char why[400];
 
 		if (v.mv_size == sizeof r)
-			continue; /* a plugin of schema 2 wrote it meanwhile */
-		if (v.mv_size != sizeof o) {
+			continue; /* a plugin of schema 3 wrote it meanwhile */
+		if (v.mv_size != sizeof(store_rec_v2) && v.mv_size != sizeof(store_rec_v1)) {
+			char key[96];
+
 			key_text(&k, key, sizeof key);
 			snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu for "
-			         "schema 1; the store is corrupt or not lbsched's, nothing was "
-			         "migrated", s->path, key, v.mv_size, sizeof o);
+			         "schema 2 or %zu for schema 1; the store is corrupt or not lbsched's, "
+			         "nothing was migrated", s->path, key, v.mv_size, sizeof(store_rec_v2),
+			         sizeof(store_rec_v1));
 			mdb_cursor_close(cur);
 			return -1;
 		}
-		memcpy(&o, v.mv_data, sizeof o);
-		rec_from_v1(&o, &r);
+		/* A record of impossible values is left as it is: reads skip it
+		 * and count it, as before the migration. */
+		if (k.mv_size < 2 || rec_decode(s, &k, &v, &r, why, sizeof why))
+			continue;
 		/* The key may point into the page the put rewrites. */
 		if (k.mv_size > sizeof kb) {
 			rc = MDB_BAD_VALSIZE;
@@ -913,12 +1193,35 @@ static int migrate_1_to_2(store *s, MDB_txn *txn, char *err, size_t errlen)
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND) {
-		snprintf(err, errlen, "store '%s': cannot migrate its records from schema 1: %s%s",
-		         s->path, mdb_strerror(rc),
+		snprintf(err, errlen, "store '%s': cannot migrate its records from schema %u: %s%s",
+		         s->path, from, mdb_strerror(rc),
 		         rc == MDB_MAP_FULL ? " (raise store.map_size_mb)" : "");
 		return -1;
 	}
 	return 0;
+}
+
+/* A store in a fleet has a host id for good: 16 random hex digits. */
+static int fleet_host_id(store *s, MDB_txn *txn)
+{
+	char id[40];
+	unsigned char r[8];
+	int fd;
+	ssize_t got = -1;
+
+	meta_str(s, txn, "fleet_host", id, sizeof id);
+	if (id[0])
+		return 0;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		got = read(fd, r, sizeof r);
+		close(fd);
+	}
+	if (got != (ssize_t)sizeof r)
+		return EIO;
+	for (int i = 0; i < 8; i++)
+		snprintf(id + 2 * i, 3, "%02x", r[i]);
+	return meta_put(s, txn, "fleet_host", id, 16);
 }
 
 /* Read, check and if needed migrate the schema; create the databases. */
@@ -935,7 +1238,9 @@ static int open_dbs(store *s, char *err, size_t errlen)
 		return -1;
 	}
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
-	    (rc = mdb_dbi_open(txn, "prefs", MDB_CREATE, &s->prefs))) {
+	    (rc = mdb_dbi_open(txn, "prefs", MDB_CREATE, &s->prefs)) ||
+	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &s->outbox)) ||
+	    (rc = mdb_dbi_open(txn, "fleet", MDB_CREATE, &s->fleetdb))) {
 		snprintf(err, errlen, "store '%s': cannot open its databases: %s", s->path,
 		         mdb_strerror(rc));
 		mdb_txn_abort(txn);
@@ -960,7 +1265,7 @@ static int open_dbs(store *s, char *err, size_t errlen)
 		}
 		/* Migrations from older schemas, one step per version, inside
 		 * this transaction: a failure leaves the store as it was. */
-		if (schema == 1 && migrate_1_to_2(s, txn, err, errlen)) {
+		if (schema >= 1 && schema < 3 && migrate_to_3(s, txn, schema, err, errlen)) {
 			mdb_txn_abort(txn);
 			return -1;
 		}
@@ -976,6 +1281,8 @@ static int open_dbs(store *s, char *err, size_t errlen)
 		v = (MDB_val){sizeof schema, &schema};
 		rc = mdb_put(txn, s->meta, &k, &v, 0);
 	}
+	if (rc == 0 && s->fleet_on)
+		rc = fleet_host_id(s, txn);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else
@@ -1042,6 +1349,19 @@ static int attach_env(store *s, char *err, size_t errlen)
 		s->env = se->env;
 		s->prefs = se->prefs;
 		s->meta = se->meta;
+		s->outbox = se->outbox;
+		s->fleetdb = se->fleet;
+		/* Another instance opened it without a fleet: give it its id. */
+		if (s->fleet_on) {
+			MDB_txn *txn;
+
+			if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
+				if (fleet_host_id(s, txn) == 0)
+					mdb_txn_commit(txn);
+				else
+					mdb_txn_abort(txn);
+			}
+		}
 		return 0;
 	}
 	se = calloc(1, sizeof *se);
@@ -1055,7 +1375,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->map_size = (size_t)s->o.map_size;
 	pthread_rwlock_init(&se->resize, NULL);
 	s->se = se;
-	if ((rc = mdb_env_create(&se->env)) || (rc = mdb_env_set_maxdbs(se->env, 4)) ||
+	if ((rc = mdb_env_create(&se->env)) || (rc = mdb_env_set_maxdbs(se->env, 6)) ||
 	    (rc = mdb_env_set_mapsize(se->env, se->map_size))) {
 		snprintf(err, errlen, "store '%s': %s", s->path, mdb_strerror(rc));
 		goto fail;
@@ -1096,6 +1416,8 @@ static int attach_env(store *s, char *err, size_t errlen)
 		goto fail;
 	se->prefs = s->prefs;
 	se->meta = s->meta;
+	se->outbox = s->outbox;
+	se->fleet = s->fleetdb;
 	se->refs = 1;
 	se->next = envs;
 	envs = se;
@@ -1164,6 +1486,9 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		return LBS_ENOMEM;
 	s->o = *o;
 	s->host = host;
+	s->rules = hist_rules_make(o->alpha, o->half_life);
+	s->fleet_on = o->fleet != NULL;
+	s->o.fleet = NULL; /* the caller's: fleet_start copies what it keeps */
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -1199,6 +1524,15 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 			return LBS_EIO;
 		}
 		s->thread_started = 1;
+		if (o->fleet) {
+			lbs_status st = fleet_start(s, o->fleet, !o->fleet_manual, &s->fleet, err,
+			                            errlen);
+
+			if (st != LBS_OK) {
+				store_close(s);
+				return st;
+			}
+		}
 	}
 	*out = s;
 	return LBS_OK;
@@ -1208,6 +1542,8 @@ void store_close(store *s)
 {
 	if (!s)
 		return;
+	fleet_stop(s->fleet); /* before the flusher: it reads the store */
+	s->fleet = NULL;
 	if (s->thread_started) {
 		pthread_mutex_lock(&s->mu);
 		s->stop = 1;
@@ -1250,6 +1586,7 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 		return NULL;
 	}
 	store_opts_default(&s->o);
+	s->rules = hist_rules_make(s->o.alpha, s->o.half_life);
 	s->path = strdup(dir);
 	if (!s->path || open_env(s, err, errlen)) {
 		close_env(s);
@@ -1269,58 +1606,43 @@ static void close_maintenance(store *s)
 	free(s);
 }
 
+typedef struct item_ctx {
+	store_item_fn fn;
+	void *ctx;
+} item_ctx;
+
+static int as_item(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	const item_ctx *ic = ctx;
+	store_item it = {type, worker, *c};
+
+	return ic->fn(ic->ctx, &it);
+}
+
 lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t *skipped,
                           char *err, size_t errlen)
 {
 	store *s = open_for_maintenance(dir, 0, err, errlen);
 	MDB_txn *txn = NULL;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	item_ctx ic = {fn, ctx};
 	int rc, bad = 0;
-	char why[400];
+	char first[400] = "";
 
 	*skipped = 0;
 	if (!s)
 		return LBS_EIO;
 	pthread_rwlock_rdlock(&s->se->resize);
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		txn = NULL;
-	if (rc == 0 && (rc = mdb_cursor_open(txn, s->prefs, &cur)) == 0) {
-		char id[MAX_ID + 1];
-		for (int more = mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0; more;
-		     more = mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-			store_rec r;
-			store_item it;
-			if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
-				continue;
-			int d = rec_decode(s, &k, &v, &r, why, sizeof why);
-
-			if (d < 0) {
-				snprintf(err, errlen, "%s", why);
-				bad = 1;
-				break;
-			}
-			if (d > 0) {
-				if (!(*skipped)++)
-					snprintf(err, errlen, "%s", why);
-				continue;
-			}
-			memcpy(id, (const char *)k.mv_data + 1, k.mv_size - 1);
-			id[k.mv_size - 1] = '\0';
-			it.type = ((const unsigned char *)k.mv_data)[0];
-			it.worker = id;
-			rec_to_hist(&r, &it.h);
-			if (fn(ctx, &it))
-				break;
-		}
-		mdb_cursor_close(cur);
-	}
-	if (txn)
+	if (rc == 0) {
+		bad = each_record(s, txn, s->prefs, as_item, &ic, skipped, first, sizeof first, err,
+		                  errlen) < 0;
 		mdb_txn_abort(txn);
+	}
 	pthread_rwlock_unlock(&s->se->resize);
 	if (rc)
 		snprintf(err, errlen, "store '%s': cannot read: %s", dir, mdb_strerror(rc));
+	else if (!bad && *skipped)
+		snprintf(err, errlen, "%s", first);
 	close_maintenance(s);
 	return rc || bad ? LBS_EIO : LBS_OK;
 }
@@ -1357,7 +1679,7 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 				rc = EINVAL;
 				break;
 			}
-			hist_to_rec(&items[i].h, &r);
+			r = items[i].c;
 			rc = mdb_put(txn, s->prefs, &k, &v, 0);
 		}
 		if (rc == 0)
@@ -1394,23 +1716,16 @@ static int affinity_begin(store *s, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 	int rc;
 
 	pthread_mutex_lock(&envs_mu);
-	pthread_rwlock_rdlock(&s->se->resize);
-	rc = mdb_txn_begin(s->env, NULL, flags, txn);
-	if (rc == MDB_MAP_RESIZED) {
-		pthread_rwlock_unlock(&s->se->resize);
-		adopt_map_size(s);
-		pthread_rwlock_rdlock(&s->se->resize);
-		rc = mdb_txn_begin(s->env, NULL, flags, txn);
-	}
+	rc = txn_begin(s, flags, txn);
 	if (rc == 0) {
 		rc = mdb_dbi_open(*txn, AFFINITY_DB, flags & MDB_RDONLY ? 0 : MDB_CREATE, dbi);
-		if (rc)
+		if (rc) {
 			mdb_txn_abort(*txn);
+			pthread_rwlock_unlock(&s->se->resize);
+		}
 	}
-	if (rc) {
-		pthread_rwlock_unlock(&s->se->resize);
+	if (rc)
 		pthread_mutex_unlock(&envs_mu);
-	}
 	return rc;
 }
 
@@ -1540,4 +1855,203 @@ static void affinity_drain(store *s)
 	for (uint32_t i = 0; i < n; i++)
 		free(a[i]);
 	free(a);
+}
+
+/* ---- fleet learning ------------------------------------------------------ */
+
+struct fleet *store_fleet(store *s)
+{
+	return s ? s->fleet : NULL;
+}
+
+const char *store_path(const store *s)
+{
+	return s->path;
+}
+
+const lbs_host_api *store_host(const store *s)
+{
+	return s->host;
+}
+
+double store_half_life(const store *s)
+{
+	return s->o.half_life;
+}
+
+/* Commit (or abort on rc) and release; a full map grows for a retry. */
+static int fleet_end(store *s, MDB_txn *txn, int rc, int *again)
+{
+	size_t seen = s->se->map_size;
+
+	*again = 0;
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->se->resize);
+	if (rc == MDB_MAP_FULL && grow_map(s, seen) == 0)
+		*again = 1;
+	return rc;
+}
+
+static int fleet_err(store *s, int rc, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "store '%s': cannot %s: %s", s->path, what, mdb_strerror(rc));
+	return -1;
+}
+
+int store_fleet_state_get(store *s, store_fleet_state *st, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
+	uint64_t inc;
+
+	if (rc)
+		return fleet_err(s, rc, "read its fleet state", err, errlen);
+	memset(st, 0, sizeof *st);
+	meta_str(s, txn, "fleet_host", st->host, sizeof st->host);
+	meta_str(s, txn, "fleet_epoch", st->epoch, sizeof st->epoch);
+	meta_str(s, txn, "fleet_pull_epoch", st->pull_epoch, sizeof st->pull_epoch);
+	st->seq = meta_u64(s, txn, "fleet_seq", 0);
+	st->acked = meta_u64(s, txn, "fleet_acked", 0);
+	st->ver = meta_u64(s, txn, "fleet_ver", 0);
+	inc = meta_u64(s, txn, "fleet_included", NEVER);
+	st->included = inc == NEVER ? -1 : (int64_t)inc;
+	if (mdb_stat(txn, s->outbox, &ms) == 0)
+		st->outbox = ms.ms_entries;
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->se->resize);
+	return 0;
+}
+
+int store_fleet_snapshot(store *s, store_sums_fn fn, void *ctx, uint64_t *seq, char *err,
+                         size_t errlen)
+{
+	MDB_txn *txn;
+	uint64_t skipped = 0;
+	char first[400];
+	int rc = txn_begin(s, MDB_RDONLY, &txn);
+
+	if (rc)
+		return fleet_err(s, rc, "read its records", err, errlen);
+	*seq = meta_u64(s, txn, "fleet_seq", 0);
+	/* What a view skips is not sent either. */
+	rc = each_record(s, txn, s->prefs, fn, ctx, &skipped, first, sizeof first, err, errlen);
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->se->resize);
+	return rc < 0 ? -1 : 0;
+}
+
+int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_sums_fn fn,
+                        void *ctx, uint64_t *from, uint64_t *to, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	unsigned char kb[8];
+	uint32_t n = 0;
+	int rc = txn_begin(s, MDB_RDONLY, &txn), bad = 0;
+
+	*from = *to = 0;
+	if (rc)
+		return fleet_err(s, rc, "read its outbox", err, errlen);
+	rc = mdb_cursor_open(txn, s->outbox, &cur);
+	if (rc == 0) {
+		seq_key(kb, after + 1);
+		k = (MDB_val){8, kb};
+		for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == 0 && n < max_entries;
+		     got = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+			uint64_t f;
+
+			if (outbox_each(&v, &f, fn, ctx) < 0) {
+				bad = 1;
+				break;
+			}
+			(void)f;
+			if (!*from)
+				*from = key_seq(&k);
+			*to = key_seq(&k);
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->se->resize);
+	if (bad) {
+		snprintf(err, errlen, "store '%s': an outbox entry after %llu is malformed; the store "
+		         "is corrupt", s->path, (unsigned long long)after);
+		return -1;
+	}
+	return rc ? fleet_err(s, rc, "read its outbox", err, errlen) : 0;
+}
+
+int store_fleet_set_acked(store *s, const char *epoch, uint64_t acked, char *err, size_t errlen)
+{
+	int again = 1, rc = 0;
+
+	for (int attempt = 0; again && attempt < MAX_MAP_RETRIES; attempt++) {
+		MDB_txn *txn;
+		char old[40];
+
+		rc = txn_begin(s, 0, &txn);
+		if (rc)
+			break;
+		meta_str(s, txn, "fleet_epoch", old, sizeof old);
+		/* Processes of one host push the same outbox: never go back. */
+		if (strcmp(old, epoch) || meta_u64(s, txn, "fleet_acked", 0) < acked) {
+			rc = meta_put(s, txn, "fleet_epoch", epoch, strlen(epoch));
+			if (rc == 0)
+				rc = meta_put_u64(s, txn, "fleet_acked", acked);
+		}
+		rc = fleet_end(s, txn, rc, &again);
+	}
+	return rc ? fleet_err(s, rc, "write its fleet state", err, errlen) : 0;
+}
+
+int store_fleet_apply(store *s, int full, const char *epoch, uint64_t ver, int64_t included,
+                      const store_item *items, size_t n, char *err, size_t errlen)
+{
+	int again = 1, rc = 0;
+
+	for (int attempt = 0; again && attempt < MAX_MAP_RETRIES; attempt++) {
+		MDB_txn *txn;
+		MDB_cursor *cur;
+		MDB_val k, v;
+
+		rc = txn_begin(s, 0, &txn);
+		if (rc)
+			break;
+		if (full)
+			rc = mdb_drop(txn, s->fleetdb, 0);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			unsigned char key[MAX_ID + 1];
+			store_rec r = items[i].c;
+
+			k = (MDB_val){make_key(key, items[i].type, items[i].worker), key};
+			v = (MDB_val){sizeof r, &r};
+			if (k.mv_size)
+				rc = mdb_put(txn, s->fleetdb, &k, &v, 0);
+		}
+		/* The outbox entries the totals now include are sent. */
+		if (rc == 0 && included > 0 && mdb_cursor_open(txn, s->outbox, &cur) == 0) {
+			int got;
+
+			for (got = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+			     got == 0 && key_seq(&k) <= (uint64_t)included;
+			     got = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+				if ((rc = mdb_cursor_del(cur, 0)))
+					break;
+			mdb_cursor_close(cur);
+		}
+		if (rc == 0)
+			rc = meta_put(s, txn, "fleet_pull_epoch", epoch, strlen(epoch));
+		if (rc == 0)
+			rc = meta_put_u64(s, txn, "fleet_ver", ver);
+		if (rc == 0)
+			rc = meta_put_u64(s, txn, "fleet_included",
+			                  included < 0 ? 0 : (uint64_t)included);
+		rc = fleet_end(s, txn, rc, &again);
+	}
+	return rc ? fleet_err(s, rc, "write the fleet's totals", err, errlen) : 0;
 }

@@ -47,9 +47,10 @@
 #define STORE_MAX_ID 510
 
 /* 1: the first.  2: records gained the speed ratio (ratio_n,
- * log_ratio_mean, log_ratio_var); opening a schema-1 store rewrites its
- * records in the opening transaction. */
-#define STORE_SCHEMA 2
+ * log_ratio_mean, log_ratio_var).  3: records are hist_sums (counts, sums and
+ * decayed sums, mergeable across hosts), 96 bytes.  Opening an older store
+ * rewrites its records in the opening transaction. */
+#define STORE_SCHEMA 3
 
 /*
  * How many (workload type, worker) pairs an instance learns at most
@@ -76,12 +77,16 @@
  */
 #define STORE_PAIR_BYTES_MAX 4096u
 
-typedef struct store_rec {
+/* The record of schema 3. */
+typedef hist_sums store_rec;
+
+/* The record of schema 2. */
+typedef struct store_rec_v2 {
 	uint64_t samples, successes, failures;
 	double preference, mean_duration, var_duration, last_update;
 	uint64_t ratio_n;
 	double log_ratio_mean, log_ratio_var;
-} store_rec;
+} store_rec_v2;
 
 /* The record of schema 1. */
 typedef struct store_rec_v1 {
@@ -89,9 +94,12 @@ typedef struct store_rec_v1 {
 	double preference, mean_duration, var_duration, last_update;
 } store_rec_v1;
 
+struct fleet_opts;
+
 typedef struct store_opts {
 	const char *path;      /* directory; made (0700) if missing; NULL = memory only */
-	double alpha;          /* preference EMA weight of a new outcome, 0..1 */
+	double alpha;          /* sets the preference's neutral prior (history.h) */
+	double half_life;      /* seconds: the preference's evidence halves */
 	uint32_t batch_count;  /* commit when this many outcomes wait */
 	uint32_t batch_ms;     /* ... or when the oldest waited this long */
 	uint32_t block_ms;     /* longest report() waits for room in the queue */
@@ -103,6 +111,8 @@ typedef struct store_opts {
 	uint32_t max_pairs;    /* report() refuses a new pair beyond this many */
 	int memory_on_error;   /* 1: a store that cannot open warns and runs
 	                          memory-only; 0: create fails */
+	const struct fleet_opts *fleet; /* NULL: this host learns alone */
+	int fleet_manual;      /* 1: no sync thread (prefs sync drives it) */
 } store_opts;
 
 void store_opts_default(store_opts *o);
@@ -161,7 +171,7 @@ void store_counts_get(store *s, store_counts *c);
 typedef struct store_item {
 	uint32_t type;      /* LBS_WL_* */
 	const char *worker;
-	lbs_history h;
+	hist_sums c;
 } store_item;
 
 /* Called for each record; return nonzero to stop. */
@@ -174,9 +184,10 @@ typedef int (*store_item_fn)(void *ctx, const store_item *it);
 lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t *skipped,
                           char *err, size_t errlen);
 
-/* Why a record could not have been learned ("field 'preference': must be
- * a number in 0..1"), or NULL when it could: what every read from LMDB
- * and every import checks. */
+/* Why a record of schema 1 or 2 could not have been learned ("field
+ * 'preference': must be a number in 0..1"), or NULL when it could: what
+ * every read of an old record and every import of the old fields checks.
+ * Records of schema 3 are checked by hist_sums_problem. */
 const char *store_hist_problem(const lbs_history *h);
 
 /* Write records in one transaction: all or nothing.  With `replace`, every
@@ -209,5 +220,58 @@ lbs_status store_affinity_read(store *s, store_affinity_fn fn, void *ctx, char *
  * (STORE_AFFINITY_MAX_KEY) or worker (STORE_MAX_ID); LBS_EIO when out of
  * memory or 65,536 pairs are already waiting (counted in "lost"). */
 lbs_status store_affinity_put(store *s, const char *key, const char *worker);
+
+/* ---- fleet learning (plugin/fleet_sync.c drives these) ------------------- */
+
+/*
+ * With a fleet configured the store keeps, besides "prefs" (this host's own
+ * cumulative evidence), a database "outbox" (key: 8-byte big-endian
+ * sequence; value: the evidence of one commit, merged per pair, with the
+ * first sequence it covers) written in the same transaction as "prefs", and
+ * "fleet", the fleet's totals as last pulled.  Once a pull happened, views
+ * are "fleet" merged with the outbox entries the totals do not include.
+ */
+typedef struct store_fleet_state {
+	char host[40];        /* this store's host id in the fleet */
+	char epoch[40];       /* the Redis epoch `acked` counts in; "" none */
+	char pull_epoch[40];  /* the epoch of the totals in "fleet" */
+	uint64_t seq;         /* the last sequence given to a commit */
+	uint64_t acked;       /* the last sequence Redis acknowledged */
+	uint64_t ver;         /* the totals' version pulled */
+	int64_t included;     /* our sequence the totals include; -1 never pulled */
+	uint64_t outbox;      /* entries waiting */
+} store_fleet_state;
+
+typedef hist_sums_fn store_sums_fn;
+
+struct fleet;
+/* The store's fleet handle, NULL when it learns alone. */
+struct fleet *store_fleet(store *s);
+const char *store_path(const store *s);
+const lbs_host_api *store_host(const store *s);
+double store_half_life(const store *s);
+
+/* 0, or -1 with err. */
+int store_fleet_state_get(store *s, store_fleet_state *st, char *err, size_t errlen);
+
+/* Every pair of this host's own evidence and the sequence it covers, read
+ * in one transaction (a re-publication after Redis lost everything). */
+int store_fleet_snapshot(store *s, store_sums_fn fn, void *ctx, uint64_t *seq, char *err,
+                         size_t errlen);
+
+/* The outbox entries after `after`, at most max_entries, merged pair by
+ * pair through fn; *from and *to the sequences they cover (0, 0 none). */
+int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_sums_fn fn,
+                        void *ctx, uint64_t *from, uint64_t *to, char *err, size_t errlen);
+
+/* Redis acknowledged everything up to `acked` in `epoch`. */
+int store_fleet_set_acked(store *s, const char *epoch, uint64_t acked, char *err,
+                          size_t errlen);
+
+/* A pull: the totals of n pairs (all of them when `full`), in `epoch` at
+ * version `ver`, including this host's evidence up to `included`.  Writes
+ * "fleet", drops the outbox entries now included, in one transaction. */
+int store_fleet_apply(store *s, int full, const char *epoch, uint64_t ver, int64_t included,
+                      const store_item *items, size_t n, char *err, size_t errlen);
 
 #endif

@@ -13,29 +13,15 @@
 #include <string.h>
 
 #include "config.h"
+#include "fleet_config.h"
 #include "store_config.h"
 #include "text.h"
 
 static const char *const store_fields[] = {
 	"path", "alpha", "batch_count", "batch_ms", "block_ms", "refresh_ms", "queue_max",
-	"file_mode", "map_size_mb", "map_max_mb", "max_pairs", "on_error", NULL,
+	"file_mode", "map_size_mb", "map_max_mb", "max_pairs", "on_error", "half_life_s",
+	"fleet", NULL,
 };
-
-static lbs_status read_uint(const cJSON *s, const char *name, uint64_t lo, uint64_t hi,
-                            uint32_t *out, char *err, size_t errlen)
-{
-	uint64_t v;
-	lbs_status st = cfg_uint(s, name, *out, &v, err, errlen);
-
-	if (st == LBS_OK && (v < lo || v > hi)) {
-		snprintf(err, errlen, "config field '%s': must be in %llu..%llu, got %llu", name,
-		         (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)v);
-		st = LBS_ECONFIG;
-	}
-	if (st == LBS_OK)
-		*out = (uint32_t)v;
-	return st;
-}
 
 static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t errlen)
 {
@@ -49,19 +35,21 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 	if (st == LBS_OK)
 		st = cfg_number(s, "alpha", 0.0, 1.0, o->alpha, &o->alpha, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "batch_count", 1, 1000000, &o->batch_count, err, errlen);
+		st = cfg_number(s, "half_life_s", 1.0, 1e9, o->half_life, &o->half_life, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "batch_ms", 0, 60000, &o->batch_ms, err, errlen);
+		st = cfg_uint_in(s, "batch_count", 1, 1000000, &o->batch_count, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "block_ms", 0, 60000, &o->block_ms, err, errlen);
+		st = cfg_uint_in(s, "batch_ms", 0, 60000, &o->batch_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "refresh_ms", 1, 3600000, &o->refresh_ms, err, errlen);
+		st = cfg_uint_in(s, "block_ms", 0, 60000, &o->block_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "queue_max", 1, 16777216, &o->queue_max, err, errlen);
+		st = cfg_uint_in(s, "refresh_ms", 1, 3600000, &o->refresh_ms, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "map_size_mb", 1, 1048576, &map_mb, err, errlen);
+		st = cfg_uint_in(s, "queue_max", 1, 16777216, &o->queue_max, err, errlen);
 	if (st == LBS_OK)
-		st = read_uint(s, "max_pairs", 1, STORE_MAX_PAIRS_LIMIT, &o->max_pairs, err, errlen);
+		st = cfg_uint_in(s, "map_size_mb", 1, 1048576, &map_mb, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_uint_in(s, "max_pairs", 1, STORE_MAX_PAIRS_LIMIT, &o->max_pairs, err, errlen);
 	if (st == LBS_OK) {
 		/* Unless given, the ceiling holds max_pairs pairs at their
 		 * worst (store.h), in a power of two of MiB, and never less
@@ -72,7 +60,7 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 			;
 		if (max_mb < map_mb)
 			max_mb = map_mb;
-		st = read_uint(s, "map_max_mb", 1, 1048576, &max_mb, err, errlen);
+		st = cfg_uint_in(s, "map_max_mb", 1, 1048576, &max_mb, err, errlen);
 	}
 	if (st == LBS_OK && max_mb < map_mb) {
 		snprintf(err, errlen, "config field 'map_max_mb': must be at least map_size_mb (%u), "
@@ -114,11 +102,25 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 	return LBS_OK;
 }
 
+lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t errlen)
+{
+	const cJSON *s;
+	lbs_status st = cfg_object(cfg, "store", &s, err, errlen);
+
+	store_opts_default(o);
+	if (st == LBS_OK && !s) {
+		snprintf(err, errlen, "config field 'store': required (the store's object)");
+		st = LBS_ECONFIG;
+	}
+	return st == LBS_OK ? cfg_nested("store", read_fields(s, o, err, errlen), err, errlen) : st;
+}
+
 lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const char *who,
                              store **out, char *err, size_t errlen)
 {
-	const cJSON *s;
+	const cJSON *s, *fl = NULL;
 	store_opts o;
+	fleet_opts fo;
 	lbs_status st = cfg_object(cfg, "store", &s, err, errlen);
 
 	*out = NULL;
@@ -127,6 +129,8 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 	store_opts_default(&o);
 	if (s) {
 		st = cfg_nested("store", read_fields(s, &o, err, errlen), err, errlen);
+		if (st == LBS_OK)
+			st = cfg_nested("store", cfg_object(s, "fleet", &fl, err, errlen), err, errlen);
 		if (st != LBS_OK)
 			return st;
 	} else if (host && host->log) {
@@ -135,7 +139,16 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 		         "and is lost when the instance ends", who);
 		host->log(host->host_data, LBS_LOG_INFO, msg);
 	}
-	return store_open(&o, host, out, err, errlen);
+	if (!fl)
+		return store_open(&o, host, out, err, errlen);
+	st = fleet_config_read(fl, &fo, err, errlen);
+	st = cfg_nested("store", cfg_nested("fleet", st, err, errlen), err, errlen);
+	if (st == LBS_OK) {
+		o.fleet = &fo;
+		st = store_open(&o, host, out, err, errlen);
+	}
+	fleet_opts_free(&fo);
+	return st;
 }
 
 lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o)
@@ -150,22 +163,24 @@ lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o)
 lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n,
                              const char *extra, lbs_write_fn write, void *ctx)
 {
-	char buf[768];
+	char buf[2048], fl[1200] = "";
 	size_t len = sizeof buf;
 	store_counts c;
 
 	store_counts_get(s, &c);
+	if (store_fleet(s))
+		fleet_stats(store_fleet(s), fl, sizeof fl);
 	snprintf(buf, len,
 	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
 	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"
 	         "\"lost\":%llu,\"retrying\":%llu,\"failed_commits\":%llu,\"pairs\":%llu,"
-	         "\"refused_pairs\":%llu,\"bad_records\":%llu}%s",
+	         "\"refused_pairs\":%llu,\"bad_records\":%llu%s}%s",
 	         (unsigned long long)c.pairs, c.persistent ? "true" : "false",
 	         (unsigned long long)c.committed, (unsigned long long)c.queued,
 	         (unsigned long long)c.commits, (unsigned long long)c.refreshes,
 	         (unsigned long long)c.map_grows, (unsigned long long)c.lost,
 	         (unsigned long long)c.retrying, (unsigned long long)c.failed_commits,
 	         (unsigned long long)c.pairs, (unsigned long long)c.refused_pairs,
-	         (unsigned long long)c.bad_records, extra ? extra : "");
+	         (unsigned long long)c.bad_records, fl, extra ? extra : "");
 	return sc_stats(name, n, buf, write, ctx);
 }

@@ -21,6 +21,10 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host,
                              const char *who, store **out, char *err,
                              size_t errlen);
 
+/* The "store" object of cfg into o, the fleet aside (o->fleet NULL); the
+ * strings point into cfg.  LBS_ECONFIG without one. */
+lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t errlen);
+
 /* report() of a learning scheduler: into its store, counted in `n`. */
 lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o);
 

@@ -36,34 +36,44 @@ static int export_head(export_ctx *e)
 	return e->write(e->ctx, head, strlen(head)) != 0;
 }
 
-static int export_one(void *p, const store_item *it)
+int store_ext_write_item(lbs_write_fn write, void *ctx, const store_item *it, int index)
 {
-	export_ctx *e = p;
 	cJSON *id = cJSON_CreateString(it->worker);
 	char *quoted = id ? cJSON_PrintUnformatted(id) : NULL;
 	/* A 510-byte id of control bytes is 3,062 bytes quoted (\u00XX). */
 	char buf[4096];
 	int len;
+	lbs_history h;
 
+	hist_derive(&it->c, &h);
 	cJSON_Delete(id);
-	if (!quoted || export_head(e)) {
-		free(quoted);
-		e->failed = 1;
+	if (!quoted)
 		return 1;
-	}
 	/* %.17g: the numbers must read back exactly on import. */
 	len = snprintf(buf, sizeof buf,
 	               "%s\n{\"workload_type\":\"%s\",\"worker\":%s,\"samples\":%llu,"
 	               "\"successes\":%llu,\"failures\":%llu,\"preference\":%.17g,"
 	               "\"mean_duration\":%.17g,\"var_duration\":%.17g,\"last_update\":%.17g,"
-	               "\"ratio_n\":%llu,\"log_ratio_mean\":%.17g,\"log_ratio_var\":%.17g}",
-	               e->n ? "," : "", tax_workload_name(it->type), quoted,
-	               (unsigned long long)it->h.samples, (unsigned long long)it->h.successes,
-	               (unsigned long long)it->h.failures, it->h.preference, it->h.mean_duration,
-	               it->h.var_duration, it->h.last_update, (unsigned long long)it->h.ratio_n,
-	               it->h.log_ratio_mean, it->h.log_ratio_var);
+	               "\"ratio_n\":%llu,\"log_ratio_mean\":%.17g,\"log_ratio_var\":%.17g,"
+	               "\"sum_duration\":%.17g,\"sum_duration_sq\":%.17g,\"sum_log_ratio\":%.17g,"
+	               "\"sum_log_ratio_sq\":%.17g,\"pref_time\":%.17g,\"pref_weight\":%.17g,"
+	               "\"pref_sum\":%.17g}",
+	               index ? "," : "", tax_workload_name(it->type), quoted,
+	               (unsigned long long)h.samples, (unsigned long long)h.successes,
+	               (unsigned long long)h.failures, h.preference, h.mean_duration,
+	               h.var_duration, h.last_update, (unsigned long long)h.ratio_n,
+	               h.log_ratio_mean, h.log_ratio_var, it->c.sum_duration, it->c.sum_duration_sq,
+	               it->c.sum_log_ratio, it->c.sum_log_ratio_sq, it->c.pref_time,
+	               it->c.pref_weight, it->c.pref_sum);
 	free(quoted);
-	if (len < 0 || (size_t)len >= sizeof buf || e->write(e->ctx, buf, (size_t)len)) {
+	return len < 0 || (size_t)len >= sizeof buf || write(ctx, buf, (size_t)len);
+}
+
+static int export_one(void *p, const store_item *it)
+{
+	export_ctx *e = p;
+
+	if (export_head(e) || store_ext_write_item(e->write, e->ctx, it, e->n)) {
 		e->failed = 1;
 		return 1;
 	}
@@ -145,7 +155,7 @@ static int get_real(const cJSON *r, size_t i, const char *name, double hi, doubl
  * them, and a record without them has learned no ratio: all three absent
  * is 0; some but not all is an error (a hand edit gone wrong).
  */
-static int get_ratio(const cJSON *r, size_t i, store_item *it, char *err, size_t errlen)
+static int get_ratio(const cJSON *r, size_t i, lbs_history *h, char *err, size_t errlen)
 {
 	static const char *const names[] = {"ratio_n", "log_ratio_mean", "log_ratio_var"};
 	int have = 0;
@@ -160,12 +170,55 @@ static int get_ratio(const cJSON *r, size_t i, store_item *it, char *err, size_t
 		return -1;
 	}
 	/* What learning can produce (history.h clamps each sample). */
-	if (get_count(r, i, "ratio_n", &it->h.ratio_n, err, errlen) ||
+	if (get_count(r, i, "ratio_n", &h->ratio_n, err, errlen) ||
 	    get_in(r, i, "log_ratio_mean", -HIST_LOG_RATIO_MAX, HIST_LOG_RATIO_MAX,
-	           &it->h.log_ratio_mean, err, errlen) ||
+	           &h->log_ratio_mean, err, errlen) ||
 	    get_in(r, i, "log_ratio_var", 0.0, HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX,
-	           &it->h.log_ratio_var, err, errlen))
+	           &h->log_ratio_var, err, errlen))
 		return -1;
+	return 0;
+}
+
+/*
+ * The sums of schema 3, exact: all seven or none.  Without them (an export
+ * of schema 1 or 2) they come from the record's fields as a migration
+ * makes them (hist_sums_from_history).
+ */
+static int get_sums(const cJSON *r, size_t i, const lbs_history *h, hist_sums *c, char *err,
+                    size_t errlen)
+{
+	static const char *const names[] = {"sum_duration", "sum_duration_sq", "sum_log_ratio",
+	                                    "sum_log_ratio_sq", "pref_time", "pref_weight",
+	                                    "pref_sum"};
+	double v[7];
+	int have = 0;
+	const char *why;
+
+	for (int k = 0; k < 7; k++)
+		have += cJSON_GetObjectItemCaseSensitive(r, names[k]) != NULL;
+	hist_sums_from_history(h, c);
+	if (have == 0)
+		return 0;
+	if (have != 7) {
+		snprintf(err, errlen, "records[%zu]: the fields 'sum_duration', 'sum_duration_sq', "
+		         "'sum_log_ratio', 'sum_log_ratio_sq', 'pref_time', 'pref_weight' and "
+		         "'pref_sum' go together: give all seven or none", i);
+		return -1;
+	}
+	for (int k = 0; k < 7; k++)
+		if (get_in(r, i, names[k], k == 2 ? -1e300 : 0.0, 1e300, &v[k], err, errlen))
+			return -1;
+	c->sum_duration = v[0];
+	c->sum_duration_sq = v[1];
+	c->sum_log_ratio = v[2];
+	c->sum_log_ratio_sq = v[3];
+	c->pref_time = v[4];
+	c->pref_weight = v[5];
+	c->pref_sum = v[6];
+	if ((why = hist_sums_problem(c))) {
+		snprintf(err, errlen, "records[%zu]: %s", i, why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -175,13 +228,16 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	static const char *const fields[] = {"workload_type", "worker", "samples", "successes",
 	                                     "failures", "preference", "mean_duration",
 	                                     "var_duration", "last_update", "ratio_n",
-	                                     "log_ratio_mean", "log_ratio_var", NULL};
+	                                     "log_ratio_mean", "log_ratio_var", "sum_duration",
+	                                     "sum_duration_sq", "sum_log_ratio", "sum_log_ratio_sq",
+	                                     "pref_time", "pref_weight", "pref_sum", NULL};
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "workload_type");
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "worker");
 	const cJSON *m;
 	const char *why;
 	unsigned seen = 0;
 	int type;
+	lbs_history h;
 
 	if (!cJSON_IsObject(r)) {
 		snprintf(err, errlen, "records[%zu]: must be an object", i);
@@ -212,22 +268,23 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	}
 	it->type = (uint32_t)type;
 	it->worker = w->valuestring;
-	if (get_count(r, i, "samples", &it->h.samples, err, errlen) ||
-	    get_count(r, i, "successes", &it->h.successes, err, errlen) ||
-	    get_count(r, i, "failures", &it->h.failures, err, errlen) ||
-	    get_real(r, i, "preference", 1.0, &it->h.preference, err, errlen) ||
-	    get_real(r, i, "mean_duration", 1e9, &it->h.mean_duration, err, errlen) ||
-	    get_real(r, i, "var_duration", 1e18, &it->h.var_duration, err, errlen) ||
-	    get_real(r, i, "last_update", 1e11, &it->h.last_update, err, errlen) ||
-	    get_ratio(r, i, it, err, errlen))
+	memset(&h, 0, sizeof h);
+	if (get_count(r, i, "samples", &h.samples, err, errlen) ||
+	    get_count(r, i, "successes", &h.successes, err, errlen) ||
+	    get_count(r, i, "failures", &h.failures, err, errlen) ||
+	    get_real(r, i, "preference", 1.0, &h.preference, err, errlen) ||
+	    get_real(r, i, "mean_duration", 1e9, &h.mean_duration, err, errlen) ||
+	    get_real(r, i, "var_duration", 1e18, &h.var_duration, err, errlen) ||
+	    get_real(r, i, "last_update", 1e11, &h.last_update, err, errlen) ||
+	    get_ratio(r, i, &h, err, errlen))
 		return -1;
 	/* What the store reads back: an import cannot write what a read
 	 * would skip. */
-	if ((why = store_hist_problem(&it->h))) {
+	if ((why = store_hist_problem(&h))) {
 		snprintf(err, errlen, "records[%zu]: %s", i, why);
 		return -1;
 	}
-	return 0;
+	return get_sums(r, i, &h, &it->c, err, errlen);
 }
 
 /*

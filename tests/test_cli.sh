@@ -197,7 +197,7 @@ expect_rc 0 "$shim" decide --config "$tmp/store.json" --workers "$LBS_SRCDIR/exa
 has "$tmp/out" '"test_id":"vision_resnet50_001"'
 expect_rc 0 "$shim" prefs export --db "$db1"
 cp "$tmp/out" "$tmp/e1.json"
-has "$tmp/e1.json" '"schema":2'
+has "$tmp/e1.json" '"schema":3'
 has "$tmp/e1.json" '"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
 has "$tmp/e1.json" '"workload_type":"NLP","worker":"gpu_a100_1","samples":1,"successes":0,"failures":1'
 has "$tmp/e1.json" '"workload_type":"AUDIO","worker":"mac_m2_studio","samples":1,"successes":0,"failures":1'
@@ -247,7 +247,7 @@ n=$(records "$tmp/out"); [ "$n" = 1 ] && ok || bad "after --replace $n records, 
 # reset: nothing learned, the schema stays
 expect_rc 0 "$shim" prefs reset --db "$db2"
 expect_rc 0 "$shim" prefs export --db "$db2"
-has "$tmp/out" '"schema":2'
+has "$tmp/out" '"schema":3'
 n=$(records "$tmp/out"); [ "$n" = 0 ] && ok || bad "after reset $n records, expected 0"
 # usage errors and a store that is not one
 expect_rc 2 "$shim" prefs export
@@ -272,7 +272,7 @@ if LC_ALL=C grep -q "$(printf '[\033\r]')" "$tmp/out"; then bad "dump printed a 
 # import refuses what cJSON would take in part, naming file and field (or byte)
 sed 's/"schema":2/"schema":1.5/' "$tmp/esc.json" >"$tmp/half.json"
 expect_rc 1 "$shim" prefs import --db "$tmp/db4" "$tmp/half.json"
-has "$tmp/err" "half.json: field 'schema': must be an integer 1..2"
+has "$tmp/err" "half.json: field 'schema': must be an integer 1..3"
 lines "$tmp/err" 1
 sed 's/}]}$/}]}}/' "$tmp/esc.json" >"$tmp/trail.json"
 expect_rc 1 "$shim" prefs import --db "$tmp/db4" "$tmp/trail.json"

@@ -95,5 +95,9 @@ fi
 echo "$figure"
 [ "$runs" = $((2 * flips)) ] || echo "with the known killers: host runs: $runs; crashes:" \
 	"$crashes; refused: $refused ($verify by verification); opened: $opened"
-[ "$size" = 176128 ] && ok || bad "the base store has $size bytes, not 176128: the known killers are elsewhere"
+# The killers' offsets were found on the schema-2 store (176,128 bytes); the
+# schema-3 store (96-byte records, the fleet's databases) is 188,416 bytes, so
+# they are 13 more flips now, not the known killers, until bench/run flip
+# against a plugin without verification finds this layout's.
+[ "$size" = 188416 ] && ok || bad "the base store has $size bytes, not 188416: its layout changed"
 finish test_store_flip

@@ -26,3 +26,28 @@ finish() {
 	[ "$fail" = 0 ]
 	exit
 }
+# free_port: a TCP port on 127.0.0.1 nobody listens on now
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# start_redis DIR PORT [ARGS...]: Debian's redis-server on 127.0.0.1:PORT,
+# nothing persisted, its pid in DIR/pid; waits until it answers
+start_redis() {
+	local dir=$1 port=$2; shift 2
+	mkdir -p "$dir"
+	redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save '' --appendonly no \
+		--daemonize no "$@" >>"$dir/log" 2>&1 &
+	echo $! >"$dir/pid"
+	for _ in $(seq 100); do
+		redis-cli -p "$port" ${REDIS_AUTH:-} ping 2>/dev/null | grep -q -e PONG -e NOAUTH && return 0
+		sleep 0.05
+	done
+	echo "redis-server did not start on port $port" >&2
+	return 1
+}
+# stop_redis DIR [SIGNAL]: by its pid only
+stop_redis() {
+	local pid
+	pid=$(cat "$1/pid" 2>/dev/null) || return 0
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$1/pid"
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <lbsched/fleet.h>
 
 #include "file.h"
 #include "host.h"
@@ -15,10 +16,13 @@
 #include "text.h"
 #include "textbuf.h"
 
-enum { P_DB, P_PLUGIN, P_REPLACE };
+enum { P_DB, P_REDIS, P_PLUGIN, P_REPLACE };
 
 static const cli_opt prefs_opts[] = {
-	[P_DB] = {"db", "DIR", "the store's directory (required)"},
+	[P_DB] = {"db", "DIR", "the store's directory (required but with --redis)"},
+	[P_REDIS] = {"redis", "CONFIG", "dump, export: the fleet's totals in Redis instead of a "
+	             "store; sync: push the store's unsent evidence and pull the totals, once "
+	             "(CONFIG: a scheduler config whose \"store\" has \"fleet\")"},
 	[P_PLUGIN] = {"plugin", "PATH", "the plugin whose store it is (default: the one built "
 	              "alongside the shim, or the installed one)"},
 	[P_REPLACE] = {"replace", NULL, "import: replace the store's records instead of merging "
@@ -28,11 +32,12 @@ static const cli_opt prefs_opts[] = {
 
 const cli_cmd prefs_cmd = {
 	"prefs",
-	"dump|export|import|reset --db DIR [OPTION]... [FILE]",
+	"dump|export|import|reset --db DIR [OPTION]... [FILE] | dump|export|sync --redis CONFIG",
 	"Read or change what a learning scheduler learned: dump prints the store as a table, "
 	"export as JSON on standard output, import FILE (- for standard input) takes such an "
-	"export back, all or nothing, and reset forgets everything.",
-	"docs/STORE.md describes the store and the export format.",
+	"export back, all or nothing, and reset forgets everything; with --redis, the fleet's "
+	"totals, and sync.",
+	"docs/STORE.md describes the store, the export format and fleet learning.",
 	prefs_opts,
 	cmd_prefs,
 };
@@ -67,9 +72,82 @@ static void print_table(const char *json)
 	cJSON_Delete(doc);
 }
 
+/* The plugin's answer, held until it was whole (`export > f; import
+ * --replace f` must not wipe a store with the empty document of a
+ * failure): a table for dump, the text as it is otherwise. */
+static lbs_status print_answer(const char *verb, lbs_status st, textbuf *m, const char *what,
+                               char *err, size_t errlen)
+{
+	plugin_text(err, errlen);
+	if (st == LBS_OK && (!m->p || m->failed)) {
+		snprintf(err, errlen, "%s: out of memory holding the answer", what);
+		st = LBS_ENOMEM;
+	}
+	if (st == LBS_OK && verb[0] == 'd')
+		print_table(m->p);
+	else if (st == LBS_OK && (fwrite(m->p, 1, m->len, stdout) != m->len || fflush(stdout))) {
+		snprintf(err, errlen, "cannot write to standard output");
+		st = LBS_EIO;
+	}
+	textbuf_free(m);
+	return st;
+}
+
+/* prefs dump|export|sync --redis CONFIG: through the plugin's
+ * "lbs.ext.fleet/1", which does the Redis I/O. */
+static int fleet_prefs(const char *prog, const char *verb, const char *config,
+                       const char *plugin)
+{
+	char err[1024] = "";
+	size_t len;
+	char *text = file_read(config, &len, err, sizeof err);
+	shim_host *h;
+	loaded_plugin *p;
+	const lbs_host_api *api;
+	const lbs_ext_fleet *ext;
+	textbuf m = {0};
+	lbs_status st;
+
+	if (!text) {
+		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+		return 1;
+	}
+	h = host_new(prog, LBS_LOG_WARN);
+	if (!h) {
+		free(text);
+		return 1;
+	}
+	st = host_load(h, plugin ? plugin : host_default_plugin(), &p, &api, err, sizeof err);
+	if (st != LBS_OK) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		host_free(h);
+		free(text);
+		return st == LBS_EVERSION ? 2 : 1;
+	}
+	ext = loader_extension(p, LBS_EXT_FLEET);
+	if (!ext || ext->struct_size < sizeof *ext) {
+		fprintf(stderr, "%s: %s: the plugin has no fleet learning (no extension %s)\n", prog,
+		        loader_path(p), LBS_EXT_FLEET);
+		host_free(h);
+		free(text);
+		return 1;
+	}
+	if (!strcmp(verb, "sync"))
+		st = ext->sync(api, text, len, textbuf_write, &m, err, sizeof err);
+	else
+		st = ext->totals_json(api, text, len, textbuf_write, &m, err, sizeof err);
+	free(text);
+	st = print_answer(verb, st, &m, "fleet", err, sizeof err);
+	if (st != LBS_OK)
+		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+	host_free(h);
+	fflush(stdout);
+	return st == LBS_OK ? 0 : 1;
+}
+
 int cmd_prefs(const char *prog, int argc, char **argv)
 {
-	const char *verb, *db, *plugin, *file;
+	const char *verb, *db, *plugin, *file, *redis;
 	int replace, rc;
 	char err[1024] = "";
 	shim_host *h;
@@ -84,6 +162,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	db = v[P_DB];
+	redis = v[P_REDIS];
 	plugin = v[P_PLUGIN];
 	replace = v[P_REPLACE] != NULL;
 	verb = first < argc ? argv[first++] : "";
@@ -91,16 +170,24 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 	if (first < argc)
 		return cli_usage_error(prog, &prefs_cmd, "unexpected argument '%s'", argv[first]);
 	if (!*verb)
-		return cli_usage_error(prog, &prefs_cmd, "an action is needed: dump, export, import "
-		                       "or reset");
+		return cli_usage_error(prog, &prefs_cmd, "an action is needed: dump, export, import, "
+		                       "reset or sync");
 	if (strcmp(verb, "dump") && strcmp(verb, "export") && strcmp(verb, "import") &&
-	    strcmp(verb, "reset"))
+	    strcmp(verb, "reset") && strcmp(verb, "sync"))
 		return cli_usage_error(prog, &prefs_cmd, "unknown action '%s' (dump, export, import, "
-		                       "reset)", verb);
-	if (!db)
-		return cli_usage_error(prog, &prefs_cmd, "--db DIR is required");
+		                       "reset, sync)", verb);
 	if (file && strcmp(verb, "import"))
 		return cli_usage_error(prog, &prefs_cmd, "%s: unexpected argument '%s'", verb, file);
+	if (redis || !strcmp(verb, "sync")) {
+		if (!redis)
+			return cli_usage_error(prog, &prefs_cmd, "%s: --redis CONFIG is required", verb);
+		if (db || (strcmp(verb, "dump") && strcmp(verb, "export") && strcmp(verb, "sync")))
+			return cli_usage_error(prog, &prefs_cmd, "%s: --redis goes with dump, export or "
+			                       "sync, without --db", verb);
+		return fleet_prefs(prog, verb, redis, plugin);
+	}
+	if (!db)
+		return cli_usage_error(prog, &prefs_cmd, "--db DIR is required");
 	if (!strcmp(verb, "import") && !file)
 		return cli_usage_error(prog, &prefs_cmd, "import: give the export FILE (or - for "
 		                       "standard input)");
@@ -121,22 +208,12 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(verb, "export") || !strcmp(verb, "dump")) {
-		/* Held until it is whole: `export > f; import --replace f`
-		 * must not wipe a store with the empty document of a failure. */
 		textbuf m = {0};
+		char what[600];
+
+		snprintf(what, sizeof what, "store '%s'", db);
 		st = ext->export_json(api, db, textbuf_write, &m, err, sizeof err);
-		plugin_text(err, sizeof err);
-		if (st == LBS_OK && (!m.p || m.failed)) {
-			snprintf(err, sizeof err, "store '%s': out of memory holding the export", db);
-			st = LBS_ENOMEM;
-		}
-		if (st == LBS_OK && verb[0] == 'd')
-			print_table(m.p);
-		else if (st == LBS_OK && (fwrite(m.p, 1, m.len, stdout) != m.len || fflush(stdout))) {
-			snprintf(err, sizeof err, "cannot write to standard output");
-			st = LBS_EIO;
-		}
-		textbuf_free(&m);
+		st = print_answer(verb, st, &m, what, err, sizeof err);
 	} else if (!strcmp(verb, "reset")) {
 		st = ext->reset(api, db, err, sizeof err);
 		plugin_text(err, sizeof err);

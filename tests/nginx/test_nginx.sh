@@ -267,7 +267,7 @@ want("be no_worker 1", be["no_worker"] == 1)
 want("be reports 25", be["reports"] == 25)
 want("be errors 0", be["errors"] == 0)
 want("be stats object", isinstance(be["stats"], dict))
-want("learned schema 2, as docs/NGINX.md shows", be["learned"]["schema"] == 2)
+want("learned schema 3, as docs/NGINX.md shows", be["learned"]["schema"] == 3)
 rec = {(x["workload_type"], x["worker"]): x for x in be["learned"]["records"]}
 want("learned: VISION on cuda, 5 successes",
      rec.get(("VISION", cuda), {}).get("successes") == 5)

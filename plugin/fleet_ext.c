@@ -1,0 +1,131 @@
+/*
+ * fleet_ext.c -- the "lbs.ext.fleet/1" extension: the fleet's totals as
+ * an export document (prefs dump --redis) and a one-shot sync (prefs sync),
+ * so that a host tool needs no Redis client of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "fleet_config.h"
+#include "fleet_ext.h"
+#include "store_config.h"
+#include "store_ext.h"
+
+/* The "store" object of a config and its "fleet", read as create reads
+ * them; LBS_ECONFIG when there is none. */
+static lbs_status read_fleet(const char *config, size_t len, cJSON **doc, const cJSON **store_obj,
+                             fleet_opts *fo, char *err, size_t errlen)
+{
+	const cJSON *fl = NULL;
+	lbs_status st;
+
+	memset(fo, 0, sizeof *fo);
+	st = cfg_parse(config, len, doc, err, errlen);
+	if (st != LBS_OK)
+		return st;
+	st = cfg_object(*doc, "store", store_obj, err, errlen);
+	if (st == LBS_OK && *store_obj)
+		st = cfg_nested("store", cfg_object(*store_obj, "fleet", &fl, err, errlen), err, errlen);
+	if (st == LBS_OK && !fl) {
+		snprintf(err, errlen, "config field 'store.fleet': required (the Redis to use)");
+		st = LBS_ECONFIG;
+	}
+	if (st == LBS_OK)
+		st = cfg_nested("store", cfg_nested("fleet", fleet_config_read(fl, fo, err, errlen),
+		                                     err, errlen), err, errlen);
+	return st;
+}
+
+typedef struct totals_ctx {
+	const lbs_ext_store *ext;
+	lbs_write_fn write;
+	void *ctx;
+	int n, failed;
+} totals_ctx;
+
+static int one_total(void *p, uint32_t type, const char *worker, const hist_sums *c)
+{
+	totals_ctx *t = p;
+	store_item it = {type, worker, *c};
+
+	if (store_ext_write_item(t->write, t->ctx, &it, t->n++)) {
+		t->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static lbs_status totals_json(const lbs_host_api *host, const char *config, size_t len,
+                              lbs_write_fn write, void *ctx, char *err, size_t errlen)
+{
+	cJSON *doc = NULL;
+	const cJSON *so = NULL;
+	fleet_opts fo;
+	char head[64];
+	totals_ctx t = {NULL, write, ctx, 0, 0};
+	lbs_status st;
+
+	(void)host;
+	if (!config || !write)
+		return LBS_EINVAL;
+	st = read_fleet(config, len, &doc, &so, &fo, err, errlen);
+	cJSON_Delete(doc);
+	snprintf(head, sizeof head, "{\"schema\":%d,\"records\":[", STORE_SCHEMA);
+	if (st == LBS_OK && write(ctx, head, strlen(head)))
+		st = LBS_EIO;
+	if (st == LBS_OK)
+		st = fleet_read_totals(&fo, one_total, &t, err, errlen);
+	if (st == LBS_OK && (t.failed || write(ctx, "\n]}\n", 4))) {
+		snprintf(err, errlen, "fleet: the writer refused the totals");
+		st = LBS_EIO;
+	}
+	fleet_opts_free(&fo);
+	return st;
+}
+
+static lbs_status sync_once(const lbs_host_api *host, const char *config, size_t len,
+                            lbs_write_fn write, void *ctx, char *err, size_t errlen)
+{
+	cJSON *doc = NULL;
+	const cJSON *so = NULL;
+	fleet_opts fo;
+	store *s = NULL;
+	store_opts o;
+	char stats[1200];
+	lbs_status st;
+
+	if (!config || !write)
+		return LBS_EINVAL;
+	st = read_fleet(config, len, &doc, &so, &fo, err, errlen);
+	/* The store as a scheduler opens it, without the sync thread. */
+	if (st == LBS_OK)
+		st = store_config_read(doc, &o, err, errlen);
+	if (st == LBS_OK) {
+		o.fleet = &fo;
+		o.fleet_manual = 1;
+		st = store_open(&o, host, &s, err, errlen);
+	}
+	if (st == LBS_OK)
+		st = fleet_sync_once(store_fleet(s), err, errlen);
+	if (st == LBS_OK) {
+		fleet_stats(store_fleet(s), stats, sizeof stats);
+		/* ",\"fleet\":{...}" -> "{\"fleet\":{...}}" */
+		stats[0] = '{';
+		if (write(ctx, stats, strlen(stats)) || write(ctx, "}\n", 2))
+			st = LBS_EIO;
+	}
+	store_close(s);
+	cJSON_Delete(doc);
+	fleet_opts_free(&fo);
+	return st;
+}
+
+const lbs_ext_fleet fleet_ext = {
+	.struct_size = sizeof(lbs_ext_fleet),
+	.totals_json = totals_json,
+	.sync = sync_once,
+};

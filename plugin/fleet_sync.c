@@ -1,0 +1,900 @@
+/*
+ * fleet_sync.c -- the sync thread of a store in a fleet, and its Redis
+ * I/O (hiredis).  See fleet_sync.h and docs/STORE.md, "fleet".
+ *
+ * Push: the outbox entries after the last acknowledged sequence, merged
+ * pair by pair, go to Redis as one batch covering sequences from..to
+ * (FLEET_LUA_PUSH applies it only if the host's last applied sequence is
+ * from - 1).  Redis without our epoch (restarted empty, or never used):
+ * the whole of this host's own evidence goes as one snapshot.  Pull: the
+ * pairs changed since the last version pulled, and which of our sequences
+ * they include, into the store's "fleet" database (store_fleet_apply).
+ */
+#include "fleet_sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "fleet_config.h"
+#include "fleet_lua.h"
+#include "store.h"
+#include "text.h"
+
+#define BACKOFF_MIN_MS 100u
+#define BACKOFF_MAX_MS 5000u
+#define LOG_EVERY_NS (UINT64_C(60) * 1000000000u)
+
+typedef struct script {
+	const char *text;
+	char sha[41]; /* "" until SCRIPT LOAD answered */
+} script;
+
+struct fleet {
+	store *s;
+	fleet_opts o;               /* own copies */
+	char keys[5][160];          /* epoch seq totals changed ver */
+	char addr[300];             /* "host:port" for messages */
+	redisContext *rc;
+	script push, pull;
+
+	pthread_t thread;
+	int thread_started;
+	pthread_mutex_t mu;         /* stop, err, the times */
+	pthread_cond_t wake;
+	int stop;
+	char err[400];              /* the last error, "" none */
+	uint64_t err_ns, ok_ns, logged_ns; /* realtime ns: last error, last success */
+	uint64_t pull_ok_ns;
+	int failing;
+
+	_Atomic uint64_t commands, pushes, pulls, snapshots, outcomes_pushed, pairs_pulled;
+	_Atomic uint64_t backlog, errors;
+};
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void flog(fleet *f, int32_t level, const char *msg)
+{
+	const lbs_host_api *h = store_host(f->s);
+	char line[600];
+
+	if (!h || !h->log)
+		return;
+	snprintf(line, sizeof line, "%s", msg);
+	txt_one_line(line);
+	h->log(h->host_data, level, line);
+}
+
+/* ---- Redis ---------------------------------------------------------------- */
+
+static void disconnect(fleet *f)
+{
+	if (f->rc)
+		redisFree(f->rc);
+	f->rc = NULL;
+	f->push.sha[0] = f->pull.sha[0] = '\0';
+}
+
+static redisReply *command(fleet *f, int argc, const char **argv, const size_t *lens, char *err,
+                           size_t errlen)
+{
+	redisReply *r;
+
+	atomic_fetch_add(&f->commands, 1);
+	r = redisCommandArgv(f->rc, argc, argv, lens);
+	if (!r) {
+		snprintf(err, errlen, "fleet redis %s: %s", f->addr,
+		         f->rc->errstr[0] ? f->rc->errstr : "connection lost");
+		disconnect(f);
+	}
+	return r;
+}
+
+static int connect_redis(fleet *f, char *err, size_t errlen)
+{
+	struct timeval tv = {f->o.timeout_ms / 1000, (f->o.timeout_ms % 1000) * 1000};
+	redisReply *r;
+
+	if (f->rc)
+		return 0;
+	f->rc = redisConnectWithTimeout(f->o.host, f->o.port, tv);
+	if (!f->rc || f->rc->err) {
+		snprintf(err, errlen, "fleet redis %s: cannot connect: %s", f->addr,
+		         f->rc ? f->rc->errstr : "out of memory");
+		disconnect(f);
+		return -1;
+	}
+	redisSetTimeout(f->rc, tv);
+	if (f->o.password) {
+		const char *argv[3] = {"AUTH", f->o.user ? f->o.user : f->o.password, f->o.password};
+		size_t lens[3] = {4, strlen(argv[1]), strlen(f->o.password)};
+
+		r = command(f, f->o.user ? 3 : 2, argv, lens, err, errlen);
+		if (!r)
+			return -1;
+		if (r->type == REDIS_REPLY_ERROR) {
+			/* Redis's own words, never the password. */
+			snprintf(err, errlen, "fleet redis %s: authentication as '%s' failed: %s",
+			         f->addr, f->o.user ? f->o.user : "default", r->str);
+			freeReplyObject(r);
+			disconnect(f);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+/* EVALSHA, and EVAL when Redis does not know the script (it restarted, or
+ * SCRIPT FLUSH): EVAL caches it again. */
+static redisReply *run_script(fleet *f, script *sc, int nargs, const char **args,
+                              const size_t *arglens, char *err, size_t errlen)
+{
+	int argc = 3 + 5 + nargs;
+	const char **argv = malloc((size_t)argc * sizeof *argv);
+	size_t *lens = malloc((size_t)argc * sizeof *lens);
+	redisReply *r = NULL;
+
+	if (!argv || !lens) {
+		snprintf(err, errlen, "fleet redis %s: out of memory", f->addr);
+		goto out;
+	}
+	argv[2] = "5";
+	lens[2] = 1;
+	for (int i = 0; i < 5; i++) {
+		argv[3 + i] = f->keys[i];
+		lens[3 + i] = strlen(f->keys[i]);
+	}
+	memcpy(argv + 8, args, (size_t)nargs * sizeof *argv);
+	memcpy(lens + 8, arglens, (size_t)nargs * sizeof *lens);
+	if (sc->sha[0]) {
+		argv[0] = "EVALSHA";
+		lens[0] = 7;
+		argv[1] = sc->sha;
+		lens[1] = 40;
+		r = command(f, argc, argv, lens, err, errlen);
+		if (!r || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8))
+			goto out;
+		freeReplyObject(r);
+		sc->sha[0] = '\0';
+	}
+	argv[0] = "EVAL";
+	lens[0] = 4;
+	argv[1] = sc->text;
+	lens[1] = strlen(sc->text);
+	r = command(f, argc, argv, lens, err, errlen);
+	if (r && r->type != REDIS_REPLY_ERROR) {
+		/* Learn the digest for the next calls. */
+		const char *la[3] = {"SCRIPT", "LOAD", sc->text};
+		size_t ll[3] = {6, 4, strlen(sc->text)};
+		redisReply *s = command(f, 3, la, ll, err, errlen);
+
+		if (s && s->type == REDIS_REPLY_STRING && s->len == 40)
+			memcpy(sc->sha, s->str, 41);
+		if (s)
+			freeReplyObject(s);
+	}
+out:
+	if (r && r->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errlen, "fleet redis %s: %s", f->addr, r->str);
+		freeReplyObject(r);
+		r = NULL;
+	}
+	free(argv);
+	free(lens);
+	return r;
+}
+
+/* ---- records on the wire ---------------------------------------------------- */
+
+static void put_le(unsigned char *p, double x)
+{
+	uint64_t u;
+
+	memcpy(&u, &x, 8);
+	for (int i = 0; i < 8; i++, u >>= 8)
+		p[i] = (unsigned char)u;
+}
+
+static double get_le(const unsigned char *p)
+{
+	uint64_t u = 0;
+	double x;
+
+	for (int i = 7; i >= 0; i--)
+		u = u << 8 | p[i];
+	memcpy(&x, &u, 8);
+	return x;
+}
+
+static void pack(const hist_sums *c, unsigned char *p)
+{
+	double v[12] = {(double)c->samples, (double)c->successes, (double)c->failures,
+	                c->sum_duration, c->sum_duration_sq, (double)c->ratio_n,
+	                c->sum_log_ratio, c->sum_log_ratio_sq, c->pref_time, c->pref_weight,
+	                c->pref_sum, c->last_update};
+
+	for (int i = 0; i < 12; i++)
+		put_le(p + 8 * i, v[i]);
+}
+
+static int unpack(const unsigned char *p, size_t len, hist_sums *c)
+{
+	double v[12];
+
+	if (len != FLEET_REC_BYTES)
+		return -1;
+	for (int i = 0; i < 12; i++)
+		v[i] = get_le(p + 8 * i);
+	for (int i = 0; i < 12; i++)
+		if (!isfinite(v[i]) || (i < 6 && i != 3 && i != 4 && (v[i] < 0 || v[i] > 9007199254740992.0)))
+			return -1;
+	*c = (hist_sums){(uint64_t)v[0], (uint64_t)v[1], (uint64_t)v[2], v[3], v[4],
+	                 (uint64_t)v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+	return hist_sums_problem(c) ? -1 : 0;
+}
+
+/* "TYPE:WORKER" */
+static int parse_key(const char *k, size_t len, uint32_t *type, char *id, size_t idlen)
+{
+	const char *colon = memchr(k, ':', len);
+	size_t n;
+
+	if (!colon || colon == k || colon - k > 2)
+		return -1;
+	*type = (uint32_t)atoi(k);
+	n = len - (size_t)(colon - k) - 1;
+	if (*type >= LBS_WL_COUNT || n == 0 || n >= idlen || memchr(colon + 1, 0, n))
+		return -1;
+	memcpy(id, colon + 1, n);
+	id[n] = '\0';
+	return 0;
+}
+
+/* The arguments of a push: host, epoch, mode, from, to, half-life, then a
+ * key and a record per pair. */
+typedef struct batch {
+	char **args;
+	size_t *lens;
+	int n, cap;
+	uint64_t outcomes;
+	int failed;
+} batch;
+
+static void batch_arg(batch *b, const char *data, size_t len)
+{
+	char *copy;
+
+	if (b->failed)
+		return;
+	if (b->n == b->cap) {
+		int cap = b->cap ? b->cap * 2 : 64;
+		char **a = realloc(b->args, (size_t)cap * sizeof *a);
+		size_t *l = a ? realloc(b->lens, (size_t)cap * sizeof *l) : NULL;
+
+		if (a)
+			b->args = a;
+		if (!a || !l) {
+			b->failed = 1;
+			return;
+		}
+		b->lens = l;
+		b->cap = cap;
+	}
+	copy = malloc(len + 1);
+	if (!copy) {
+		b->failed = 1;
+		return;
+	}
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	b->args[b->n] = copy;
+	b->lens[b->n++] = len;
+}
+
+static void batch_free(batch *b)
+{
+	for (int i = 0; i < b->n; i++)
+		free(b->args[i]);
+	free(b->args);
+	free(b->lens);
+	memset(b, 0, sizeof *b);
+}
+
+static int batch_pair(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	batch *b = ctx;
+	char key[STORE_MAX_ID + 8];
+	unsigned char rec[FLEET_REC_BYTES];
+	int n = snprintf(key, sizeof key, "%u:%s", type, worker);
+
+	pack(c, rec);
+	batch_arg(b, key, (size_t)n);
+	batch_arg(b, (const char *)rec, sizeof rec);
+	b->outcomes += c->samples;
+	return b->failed;
+}
+
+static int merge_pair(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+{
+	void **m = ctx;
+
+	return hist_merge(m[0], type, worker, c, *(double *)m[1]) != LBS_OK;
+}
+
+static void batch_head(batch *b, const char *host, const char *epoch, const char *mode,
+                       uint64_t from, uint64_t to, double half_life)
+{
+	char num[3][32];
+
+	snprintf(num[0], sizeof num[0], "%llu", (unsigned long long)from);
+	snprintf(num[1], sizeof num[1], "%llu", (unsigned long long)to);
+	snprintf(num[2], sizeof num[2], "%.17g", half_life);
+	batch_arg(b, host, strlen(host));
+	batch_arg(b, epoch, strlen(epoch));
+	batch_arg(b, mode, 1);
+	for (int i = 0; i < 3; i++)
+		batch_arg(b, num[i], strlen(num[i]));
+}
+
+/* {"OK"|"DUP"|"SEQ"|"EPOCH", text}: the word's index (0..3) and the text;
+ * -1 for anything else. */
+static int verdict(const redisReply *r, char *text, size_t len)
+{
+	static const char *const words[] = {"OK", "DUP", "SEQ", "EPOCH"};
+
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+		return -1;
+	snprintf(text, len, "%.*s", (int)r->element[1]->len, r->element[1]->str);
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(r->element[0]->str, words[i]))
+			return i;
+	return -1;
+}
+
+static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, size_t errlen)
+{
+	redisReply *r;
+	int v;
+
+	if (b->failed) {
+		snprintf(err, errlen, "fleet redis %s: out of memory building a push", f->addr);
+		return -2;
+	}
+	r = run_script(f, &f->push, b->n, (const char **)b->args, b->lens, err, errlen);
+	if (!r)
+		return -2;
+	v = verdict(r, text, tlen);
+	freeReplyObject(r);
+	if (v < 0)
+		snprintf(err, errlen, "fleet redis %s: unexpected reply to a push", f->addr);
+	return v < 0 ? -2 : v;
+}
+
+/* This host's whole evidence, in the current epoch (or a new one). */
+static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t errlen)
+{
+	char epoch[40] = "", text[64];
+	const char *argv[2] = {"GET", f->keys[0]};
+	size_t lens[2] = {3, strlen(f->keys[0])};
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		batch b = {0};
+		uint64_t seq;
+		int v;
+
+		if (!epoch[0]) {
+			redisReply *r = command(f, 2, argv, lens, err, errlen);
+
+			if (!r)
+				return -1;
+			if (r->type == REDIS_REPLY_STRING && r->len < sizeof epoch)
+				memcpy(epoch, r->str, r->len + 1);
+			freeReplyObject(r);
+		}
+		if (!epoch[0]) {
+			/* A new epoch: ours, unless another host's gets in first. */
+			unsigned char rnd[8];
+			int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+			ssize_t got = fd >= 0 ? read(fd, rnd, sizeof rnd) : -1;
+
+			if (fd >= 0)
+				close(fd);
+			if (got != (ssize_t)sizeof rnd) {
+				snprintf(err, errlen, "fleet: cannot read /dev/urandom");
+				return -1;
+			}
+			for (int i = 0; i < 8; i++)
+				snprintf(epoch + 2 * i, 3, "%02x", rnd[i]);
+		}
+		batch_head(&b, st->host, epoch, "s", 0, 0, store_half_life(f->s));
+		if (store_fleet_snapshot(f->s, batch_pair, &b, &seq, err, errlen)) {
+			batch_free(&b);
+			return -1;
+		}
+		/* "to" is the sequence the snapshot covers. */
+		{
+			char num[32];
+			int n = snprintf(num, sizeof num, "%llu", (unsigned long long)seq);
+
+			if (!b.failed) {
+				free(b.args[4]);
+				b.args[4] = strdup(num);
+				b.lens[4] = (size_t)n;
+				b.failed = !b.args[4];
+			}
+		}
+		v = send_batch(f, &b, text, sizeof text, err, errlen);
+		batch_free(&b);
+		if (v == -2)
+			return -1;
+		if (v == 0 || v == 2) { /* OK, or this host is in already */
+			atomic_fetch_add(&f->snapshots, v == 0);
+			if (v == 0) {
+				char msg[440];
+
+				snprintf(msg, sizeof msg, "fleet redis %s: this host's whole evidence is "
+				         "published (epoch %s, up to sequence %llu)", f->addr, epoch,
+				         (unsigned long long)seq);
+				flog(f, LBS_LOG_INFO, msg);
+			}
+			return store_fleet_set_acked(f->s, epoch, v == 0 ? seq : strtoull(text, NULL, 10),
+			                             err, errlen);
+		}
+		if (v == 3)
+			snprintf(epoch, sizeof epoch, "%.39s", text);
+	}
+	snprintf(err, errlen, "fleet redis %s: the epoch keeps changing", f->addr);
+	return -1;
+}
+
+/* Everything in the outbox after the acknowledged sequence. */
+static int push(fleet *f, char *err, size_t errlen)
+{
+	store_fleet_state st;
+	double hl = store_half_life(f->s);
+
+	for (int rounds = 0; rounds < 1000; rounds++) {
+		batch b = {0};
+		hist_store *m = hist_new();
+		void *mc[2] = {m, &hl};
+		uint64_t from, to;
+		char text[64];
+		int v;
+
+		if (!m || store_fleet_state_get(f->s, &st, err, errlen)) {
+			hist_free(m);
+			return -1;
+		}
+		atomic_store(&f->backlog, st.outbox);
+		if (!st.epoch[0]) {
+			hist_free(m);
+			if (snapshot(f, &st, err, errlen))
+				return -1;
+			continue;
+		}
+		if (store_fleet_pending(f->s, st.acked, f->o.batch_entries, merge_pair, mc, &from, &to,
+		                        err, errlen)) {
+			hist_free(m);
+			return -1;
+		}
+		if (!to) {
+			hist_free(m);
+			return 0;
+		}
+		batch_head(&b, st.host, st.epoch, "d", from, to, hl);
+		hist_each(m, batch_pair, &b);
+		hist_free(m);
+		v = send_batch(f, &b, text, sizeof text, err, errlen);
+		/* DUP: Redis has the batch already (a reply lost to a timeout,
+		 * or another process of this host sent it): acknowledged too. */
+		if (v == 0 || v == 1) {
+			atomic_fetch_add(&f->pushes, v == 0);
+			atomic_fetch_add(&f->outcomes_pushed, b.outcomes);
+		}
+		batch_free(&b);
+		if (v == -2)
+			return -1;
+		if (v == 3) { /* Redis lost our epoch: publish everything */
+			if (snapshot(f, &st, err, errlen) == 0)
+				continue;
+			return -1;
+		}
+		if (v == 2 && (from != strtoull(text, NULL, 10) + 1) &&
+		    strtoull(text, NULL, 10) < st.acked) {
+			snprintf(err, errlen, "fleet redis %s: Redis holds this host's evidence only up "
+			         "to sequence %s, before what it acknowledged (%llu): it was restored "
+			         "from an older copy; empty it (FLUSHALL) and every host re-publishes",
+			         f->addr, text, (unsigned long long)st.acked);
+			return -1;
+		}
+		if (store_fleet_set_acked(f->s, st.epoch, v == 0 ? to : strtoull(text, NULL, 10), err,
+		                          errlen))
+			return -1;
+	}
+	return 0;
+}
+
+static int pull(fleet *f, char *err, size_t errlen)
+{
+	store_fleet_state st;
+	int republished = 0;
+
+	if (store_fleet_state_get(f->s, &st, err, errlen))
+		return -1;
+	for (int full = 0; full < 2; full++) {
+		char since[32];
+		const char *args[2] = {st.host, since};
+		size_t lens[2];
+		redisReply *r;
+		store_item *items;
+		size_t n = 0;
+		uint64_t ver;
+		int64_t mine;
+		char epoch[40], (*ids)[STORE_MAX_ID + 1];
+		int rc;
+
+		snprintf(since, sizeof since, "%llu", full || !st.pull_epoch[0]
+		         ? 0ULL : (unsigned long long)st.ver);
+		lens[0] = strlen(st.host);
+		lens[1] = strlen(since);
+		r = run_script(f, &f->pull, 2, args, lens, err, errlen);
+		if (!r)
+			return -1;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->elements % 2 == 0) {
+			freeReplyObject(r);
+			snprintf(err, errlen, "fleet redis %s: unexpected reply to a pull", f->addr);
+			return -1;
+		}
+		snprintf(epoch, sizeof epoch, "%.*s", (int)r->element[0]->len, r->element[0]->str);
+		ver = strtoull(r->element[1]->str ? r->element[1]->str : "0", NULL, 10);
+		mine = strtoll(r->element[2]->str ? r->element[2]->str : "-1", NULL, 10);
+		/* Redis without this host's evidence (restarted empty, flushed,
+		 * or never told): publish it all, then read the totals whole.
+		 * An idle host notices here, having nothing to push. */
+		if ((!epoch[0] || strcmp(epoch, st.epoch) || mine < 0) && !republished) {
+			freeReplyObject(r);
+			republished = 1;
+			if (snapshot(f, &st, err, errlen) || store_fleet_state_get(f->s, &st, err, errlen))
+				return -1;
+			full = -1; /* the loop's step makes it 0: pull again */
+			continue;
+		}
+		if (!epoch[0]) {
+			freeReplyObject(r);
+			return 0;
+		}
+		/* Another epoch, or a version behind ours: Redis started over;
+		 * the totals are read whole. */
+		if (!full && strcmp(since, "0") && (strcmp(epoch, st.pull_epoch) || ver < st.ver)) {
+			freeReplyObject(r);
+			continue;
+		}
+		items = calloc((r->elements - 3) / 2 + 1, sizeof *items);
+		ids = calloc((r->elements - 3) / 2 + 1, sizeof *ids);
+		if (!items || !ids) {
+			free(items);
+			free(ids);
+			freeReplyObject(r);
+			snprintf(err, errlen, "fleet redis %s: out of memory pulling", f->addr);
+			return -1;
+		}
+		for (size_t i = 3; i + 1 < r->elements; i += 2) {
+			const redisReply *k = r->element[i], *v = r->element[i + 1];
+
+			if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+			    parse_key(k->str, k->len, &items[n].type, ids[n], sizeof ids[n]) ||
+			    unpack((const unsigned char *)v->str, v->len, &items[n].c))
+				continue; /* not a record of ours: skipped, never misread */
+			items[n].worker = ids[n];
+			n++;
+		}
+		freeReplyObject(r);
+		rc = store_fleet_apply(f->s, !strcmp(since, "0"), epoch, ver, mine, items, n, err,
+		                       errlen);
+		free(items);
+		free(ids);
+		if (rc)
+			return -1;
+		atomic_fetch_add(&f->pulls, 1);
+		atomic_fetch_add(&f->pairs_pulled, n);
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- the thread -------------------------------------------------------------- */
+
+/* `quiet`: the caller reports the error itself (prefs sync). */
+static void note_result(fleet *f, int failed, const char *err, int quiet)
+{
+	uint64_t now = real_ns();
+	int log_it = 0, recovered = 0;
+	char msg[520];
+
+	pthread_mutex_lock(&f->mu);
+	if (failed) {
+		snprintf(f->err, sizeof f->err, "%s", err);
+		f->err_ns = now;
+		if (!f->failing || now - f->logged_ns >= LOG_EVERY_NS) {
+			log_it = 1;
+			f->logged_ns = now;
+		}
+		f->failing = 1;
+	} else {
+		f->ok_ns = now;
+		recovered = f->failing;
+		f->failing = 0;
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (failed)
+		atomic_fetch_add(&f->errors, 1);
+	if (log_it && !quiet) {
+		snprintf(msg, sizeof msg, "%s; learning goes on here and the sync retries (logged at "
+		         "most once a minute)", err);
+		flog(f, LBS_LOG_ERROR, msg);
+	}
+	if (recovered) {
+		snprintf(msg, sizeof msg, "fleet redis %s: sync succeeds again", f->addr);
+		flog(f, LBS_LOG_WARN, msg);
+	}
+}
+
+static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
+{
+	if (connect_redis(f, err, errlen))
+		return -1;
+	if (do_push && push(f, err, errlen))
+		return -1;
+	if (do_pull && pull(f, err, errlen))
+		return -1;
+	if (do_pull) {
+		pthread_mutex_lock(&f->mu);
+		f->pull_ok_ns = real_ns();
+		pthread_mutex_unlock(&f->mu);
+	}
+	return 0;
+}
+
+static void wait_ms(fleet *f, uint32_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&f->mu);
+	if (!f->stop)
+		pthread_cond_timedwait(&f->wake, &f->mu, &ts);
+	pthread_mutex_unlock(&f->mu);
+}
+
+static int stopping(fleet *f)
+{
+	int s;
+
+	pthread_mutex_lock(&f->mu);
+	s = f->stop;
+	pthread_mutex_unlock(&f->mu);
+	return s;
+}
+
+static void *sync_thread(void *arg)
+{
+	fleet *f = arg;
+	uint32_t backoff = 0;
+	uint64_t next_pull = 0;
+
+	while (!stopping(f)) {
+		char err[400];
+		uint64_t now = real_ns();
+		int do_pull = now >= next_pull;
+
+		if (sync_step(f, 1, do_pull, err, sizeof err)) {
+			note_result(f, 1, err, 0);
+			backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+			if (backoff > BACKOFF_MAX_MS)
+				backoff = BACKOFF_MAX_MS;
+			wait_ms(f, backoff);
+			continue;
+		}
+		backoff = 0;
+		note_result(f, 0, NULL, 0);
+		if (do_pull)
+			next_pull = now + (uint64_t)f->o.pull_ms * 1000000u;
+		wait_ms(f, f->o.push_ms < f->o.pull_ms ? f->o.push_ms : f->o.pull_ms);
+	}
+	return NULL;
+}
+
+/* ---- the interface ------------------------------------------------------------ */
+
+static int copy_opts(fleet_opts *d, const fleet_opts *o)
+{
+	*d = *o;
+	d->host = strdup(o->host);
+	d->user = o->user ? strdup(o->user) : NULL;
+	d->password = o->password ? strdup(o->password) : NULL;
+	d->password_file = o->password_file ? strdup(o->password_file) : NULL;
+	d->prefix = strdup(o->prefix);
+	return !d->host || !d->prefix || (o->user && !d->user) || (o->password && !d->password) ||
+	       (o->password_file && !d->password_file);
+}
+
+static fleet *fleet_new(const fleet_opts *o)
+{
+	static const char *const names[5] = {"epoch", "seq", "totals", "changed", "ver"};
+	fleet *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return NULL;
+	if (copy_opts(&f->o, o)) {
+		fleet_opts_free(&f->o);
+		free(f);
+		return NULL;
+	}
+	for (int i = 0; i < 5; i++)
+		snprintf(f->keys[i], sizeof f->keys[i], "%s%s", o->prefix, names[i]);
+	snprintf(f->addr, sizeof f->addr, strchr(o->host, ':') ? "[%s]:%d" : "%s:%d", o->host,
+	         o->port);
+	f->push.text = fleet_lua_push;
+	f->pull.text = fleet_lua_pull;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->wake, NULL);
+	return f;
+}
+
+static void fleet_free(fleet *f)
+{
+	disconnect(f);
+	pthread_cond_destroy(&f->wake);
+	pthread_mutex_destroy(&f->mu);
+	fleet_opts_free(&f->o);
+	free(f);
+}
+
+lbs_status fleet_start(store *s, const fleet_opts *o, int thread, fleet **out, char *err,
+                       size_t errlen)
+{
+	fleet *f = fleet_new(o);
+
+	*out = NULL;
+	if (!f)
+		return LBS_ENOMEM;
+	f->s = s;
+	if (thread) {
+		if (pthread_create(&f->thread, NULL, sync_thread, f)) {
+			snprintf(err, errlen, "store '%s': cannot start the fleet sync thread",
+			         store_path(s));
+			fleet_free(f);
+			return LBS_EIO;
+		}
+		f->thread_started = 1;
+	}
+	*out = f;
+	return LBS_OK;
+}
+
+void fleet_stop(fleet *f)
+{
+	if (!f)
+		return;
+	if (f->thread_started) {
+		pthread_mutex_lock(&f->mu);
+		f->stop = 1;
+		pthread_cond_signal(&f->wake);
+		pthread_mutex_unlock(&f->mu);
+		pthread_join(f->thread, NULL);
+	}
+	fleet_free(f);
+}
+
+lbs_status fleet_sync_once(fleet *f, char *err, size_t errlen)
+{
+	int rc = sync_step(f, 1, 1, err, errlen);
+
+	note_result(f, rc != 0, err, 1);
+	return rc ? LBS_EIO : LBS_OK;
+}
+
+void fleet_stats(fleet *f, char *buf, size_t len)
+{
+	char e[420], shown[300], pf[200], user[160];
+	uint64_t now = real_ns(), ok, eat, pull_ok;
+	double lag;
+
+	pthread_mutex_lock(&f->mu);
+	txt_show(shown, sizeof shown, f->err);
+	ok = f->ok_ns;
+	eat = f->err_ns;
+	pull_ok = f->pull_ok_ns;
+	pthread_mutex_unlock(&f->mu);
+	/* Through cJSON's quoting would be exact; the sanitizer leaves no
+	 * quote or backslash that could break the JSON. */
+	for (char *p = shown; *p; p++)
+		if (*p == '"' || *p == '\\')
+			*p = '\'';
+	snprintf(e, sizeof e, "%s", shown);
+	txt_show(pf, sizeof pf, f->o.password_file ? f->o.password_file : "");
+	txt_show(user, sizeof user, f->o.user ? f->o.user : "");
+	for (char *p = pf; *p; p++)
+		if (*p == '"' || *p == '\\')
+			*p = '\'';
+	for (char *p = user; *p; p++)
+		if (*p == '"' || *p == '\\')
+			*p = '\'';
+	lag = pull_ok ? (double)(now - pull_ok) / 1e6 : -1.0;
+	snprintf(buf, len,
+	         ",\"fleet\":{\"address\":\"%s\",\"user\":\"%s\",\"password_file\":\"%s\","
+	         "\"lag_ms\":%.0f,\"backlog\":%llu,\"pushes\":%llu,\"pulls\":%llu,"
+	         "\"snapshots\":%llu,\"outcomes_pushed\":%llu,\"commands\":%llu,\"errors\":%llu,"
+	         "\"last_error\":\"%s\",\"last_error_unix\":%.3f,\"last_success_unix\":%.3f}",
+	         f->addr, user, pf, lag, (unsigned long long)atomic_load(&f->backlog),
+	         (unsigned long long)atomic_load(&f->pushes),
+	         (unsigned long long)atomic_load(&f->pulls),
+	         (unsigned long long)atomic_load(&f->snapshots),
+	         (unsigned long long)atomic_load(&f->outcomes_pushed),
+	         (unsigned long long)atomic_load(&f->commands),
+	         (unsigned long long)atomic_load(&f->errors), e, (double)eat * 1e-9,
+	         (double)ok * 1e-9);
+}
+
+lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, char *err,
+                             size_t errlen)
+{
+	fleet *f = fleet_new(o);
+	const char *argv[2] = {"HGETALL", NULL};
+	size_t lens[2] = {7, 0};
+	redisReply *r;
+	lbs_status st = LBS_OK;
+
+	if (!f)
+		return LBS_ENOMEM;
+	argv[1] = f->keys[2];
+	lens[1] = strlen(f->keys[2]);
+	if (connect_redis(f, err, errlen) || !(r = command(f, 2, argv, lens, err, errlen))) {
+		fleet_free(f);
+		return LBS_EIO;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(err, errlen, "fleet redis %s: %s", f->addr, r->str);
+		st = LBS_EIO;
+	}
+	for (size_t i = 0; st == LBS_OK && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
+	     i += 2) {
+		char id[STORE_MAX_ID + 1];
+		uint32_t type;
+		hist_sums c;
+
+		if (parse_key(r->element[i]->str, r->element[i]->len, &type, id, sizeof id) ||
+		    unpack((const unsigned char *)r->element[i + 1]->str, r->element[i + 1]->len, &c))
+			continue;
+		if (fn(ctx, type, id, &c))
+			break;
+	}
+	freeReplyObject(r);
+	fleet_free(f);
+	return st;
+}

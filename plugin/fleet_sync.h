@@ -1,0 +1,55 @@
+/*
+ * fleet_sync.h -- learning from the whole fleet through Redis: a thread per
+ * store pushes this host's new evidence (the store's outbox) in batches and
+ * pulls the fleet's totals (docs/STORE.md, "fleet").  select never waits on
+ * it: it reads the store's view, which the pulls feed through LMDB.
+ */
+#ifndef LBS_PLUGIN_FLEET_SYNC_H
+#define LBS_PLUGIN_FLEET_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lbsched/abi.h>
+
+#include "history.h"
+
+/* The "fleet" object of a store's config (fleet_config.c). */
+typedef struct fleet_opts {
+	char *host;            /* Redis address: host name or IP */
+	int port;
+	char *user;            /* ACL user; NULL: AUTH with the password alone */
+	char *password;        /* read from password_file; NULL: no AUTH */
+	char *password_file;   /* shown in stats instead of the password */
+	char *prefix;          /* every key starts with it */
+	uint32_t push_ms;      /* how often the outbox is pushed */
+	uint32_t pull_ms;      /* how often the totals are pulled */
+	uint32_t timeout_ms;   /* connect and command timeout */
+	uint32_t batch_entries; /* outbox entries per push at most */
+	int allow_insecure;    /* a non-loopback Redis without a password */
+} fleet_opts;
+
+struct store;
+typedef struct fleet fleet;
+
+/* With `thread`, start the sync thread; without, the caller drives
+ * fleet_sync_once (prefs sync).  Copies what it keeps of o. */
+lbs_status fleet_start(struct store *s, const fleet_opts *o, int thread, fleet **out,
+                       char *err, size_t errlen);
+
+/* Stop the thread and free.  NULL is fine. */
+void fleet_stop(fleet *f);
+
+/* One push of everything waiting and one pull, now.  LBS_OK, or LBS_EIO
+ * with err naming Redis and the problem in one line. */
+lbs_status fleet_sync_once(fleet *f, char *err, size_t errlen);
+
+/* ",\"fleet\":{...}" for stats(): lag, backlog, last error and success.
+ * Never the password. */
+void fleet_stats(fleet *f, char *buf, size_t len);
+
+/* Every pair of the fleet's totals in Redis, for prefs dump --redis. */
+lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, char *err,
+                             size_t errlen);
+
+#endif
