@@ -87,7 +87,7 @@ usage_error "lbsched-shim: simulate: option '--te' is ambiguous (--tests, --test
 usage_error "lbsched-shim: simulate: --tests must be an integer in 1..10000000, got 'many' (lbsched-shim simulate --help)" \
 	simulate --workers "$ex/hetero/fleet.json" --truth "$ex/hetero/truth.json" --mix "$ex/hetero/mix.json" --tests many
 usage_error "lbsched-shim: prefs: option '--db' needs a value (lbsched-shim prefs --help)" prefs export --db
-usage_error "lbsched-shim: prefs: unknown action 'frob' (dump, export, import, reset) (lbsched-shim prefs --help)" \
+usage_error "lbsched-shim: prefs: unknown action 'frob' (dump, export, import, reset, sync) (lbsched-shim prefs --help)" \
 	prefs frob --db "$tmp/db"
 usage_error "lbsched-shim: check: give the PLUGIN.so to check (lbsched-shim check --help)" check
 usage_error "lbsched-shim: check: unexpected argument 'b.so' (lbsched-shim check --help)" check a.so b.so
