@@ -69,6 +69,14 @@
 #define LBS_LIVE_CHECK_MS   100
 #define LBS_LIVE_STALE_S    10
 
+/* Changes of in-flight counts kept in the zone for the other processes to
+ * follow; one that falls further behind reads every count again. */
+#define LBS_LOG_LEN         1024
+
+/* Servers a request leaves out by name (tried, or found unusable lately)
+ * before the balancer filters the whole upstream instead. */
+#define LBS_EXCLUDE_MAX     32
+
 static const char *const lbs_map_default[RQ_COUNT] = {
     "$http_x_test_type", "$http_x_model_id", "$http_x_min_memory_gb",
     "$http_x_priority", "$http_x_required_backend",
@@ -87,6 +95,23 @@ typedef struct {
     ngx_atomic_t                sized;
     ngx_atomic_t                work_ms;
 } ngx_http_upstream_lbsched_shared_t;
+
+
+/*
+ * Which server's counts changed, in order, after the counts in the zone:
+ * each process re-reads the servers named since it last looked instead of
+ * every server's counts per request.  seq is the change's number + 1, 0
+ * while a writer is between its stores.
+ */
+typedef struct {
+    ngx_atomic_t                seq;
+    ngx_atomic_t                peer;
+} ngx_http_upstream_lbsched_slot_t;
+
+typedef struct {
+    ngx_atomic_t                      head;   /* changes so far */
+    ngx_http_upstream_lbsched_slot_t  slot[LBS_LOG_LEN];
+} ngx_http_upstream_lbsched_log_t;
 
 
 /* The live fleet as process 0 last read it, after the counts in the zone:
@@ -143,6 +168,17 @@ typedef struct {
     time_t                      live_ok;      /* last good read */
     ngx_msec_t                  live_next;    /* next read */
     char                        live_said[2048]; /* problems last logged */
+
+    /* the balancer's view, rebuilt when the peers or the live fleet
+     * change, never per request */
+    ngx_http_upstream_rr_peers_t *indexed;    /* NULL: rebuild */
+    ngx_http_upstream_rr_peer_t **peer_at;    /* per peer */
+    const lbs_worker          **cand;         /* the live servers' workers */
+    ngx_uint_t                 *cand_idx;     /* their peer indices */
+    ngx_uint_t                  ncand;
+    ngx_uint_t                 *suspect;      /* peers found unusable */
+    ngx_uint_t                  nsuspect;
+    ngx_atomic_uint_t           applied;      /* the log's changes read */
 } ngx_http_upstream_lbsched_srv_conf_t;
 
 
@@ -158,6 +194,8 @@ typedef struct {
     ngx_atomic_uint_t                      held_ms;
     struct timespec                        start;   /* of this try */
     uint64_t                               cookie;
+    ngx_uint_t                             tried[LBS_EXCLUDE_MAX];
+    ngx_uint_t                             ntried;
 } ngx_http_upstream_lbsched_peer_data_t;
 
 
@@ -861,11 +899,23 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
 }
 
 
+/* The in-flight counts and their change log. */
 static size_t
 ngx_http_upstream_lbsched_counts_size(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
     return ngx_align(lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t),
-                     sizeof(ngx_atomic_t));
+                     sizeof(ngx_atomic_t))
+           + sizeof(ngx_http_upstream_lbsched_log_t);
+}
+
+
+static ngx_http_upstream_lbsched_log_t *
+ngx_http_upstream_lbsched_changes(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    return (ngx_http_upstream_lbsched_log_t *)
+           ((u_char *) lcf->shm_zone->data
+            + ngx_http_upstream_lbsched_counts_size(lcf)
+            - sizeof(ngx_http_upstream_lbsched_log_t));
 }
 
 
@@ -1207,9 +1257,14 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     lcf->workers = ngx_pcalloc(cf->pool, peers->number * sizeof(lbs_worker *));
     lcf->ids = ngx_pcalloc(cf->pool, peers->number * sizeof(char *));
     lcf->decisions = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
+    lcf->peer_at = ngx_pcalloc(cf->pool, peers->number * sizeof(void *));
+    lcf->cand = ngx_pcalloc(cf->pool, peers->number * sizeof(void *));
+    lcf->cand_idx = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
+    lcf->suspect = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
     matched = ngx_pcalloc(cf->temp_pool, (nfleet + 1) * sizeof(u_char));
     if (lcf->workers == NULL || lcf->ids == NULL || lcf->decisions == NULL
-        || matched == NULL)
+        || lcf->peer_at == NULL || lcf->cand == NULL || lcf->cand_idx == NULL
+        || lcf->suspect == NULL || matched == NULL)
     {
         return NGX_ERROR;
     }
@@ -1501,6 +1556,7 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     arena_free(lcf->live_arena);
     lcf->live_arena = a;
     lcf->live_seen = gen;
+    lcf->indexed = NULL;    /* cand points into the old arena */
 }
 
 
@@ -1683,6 +1739,336 @@ ngx_http_upstream_lbsched_in_flight(ngx_http_upstream_lbsched_shared_t *sh,
 }
 
 
+/*
+ * The peers by index and the live servers as the scheduler's worker array,
+ * with every live server's counts: once per peer set or live fleet, and
+ * when this process fell too far behind the change log.  Down servers
+ * stay out: nginx 1.22 never changes `down` at run time.
+ */
+static void
+ngx_http_upstream_lbsched_index(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_rr_peers_t *peers)
+{
+    ngx_http_upstream_lbsched_shared_t  *shared = lcf->shm_zone->data;
+    ngx_http_upstream_rr_peer_t         *peer;
+    ngx_uint_t                           i, n;
+
+    /* before the counts: a change after this is read again next time */
+    lcf->applied = ngx_http_upstream_lbsched_changes(lcf)->head;
+
+    n = 0;
+
+    for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
+        lcf->peer_at[i] = peer;
+
+        if (lcf->workers[i] == NULL || peer->down) {
+            continue;   /* not live: its agent's record expired or was refused */
+        }
+
+        ngx_http_upstream_lbsched_in_flight(&shared[i], lcf->workers[i]);
+        lcf->cand[n] = lcf->workers[i];
+        lcf->cand_idx[n] = i;
+        n++;
+    }
+
+    lcf->ncand = n;
+    lcf->nsuspect = 0;
+    lcf->indexed = peers;
+}
+
+
+/* Server i's counts changed: said to every process through the log. */
+static void
+ngx_http_upstream_lbsched_changed(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_uint_t i)
+{
+    ngx_http_upstream_lbsched_log_t   *log;
+    ngx_http_upstream_lbsched_slot_t  *slot;
+    ngx_atomic_uint_t                  seq;
+
+    log = ngx_http_upstream_lbsched_changes(lcf);
+    seq = ngx_atomic_fetch_add(&log->head, 1);
+    slot = &log->slot[seq % LBS_LOG_LEN];
+
+    slot->seq = 0;
+    ngx_memory_barrier();
+    slot->peer = i;
+    ngx_memory_barrier();
+    slot->seq = seq + 1;
+}
+
+
+/* The counts of the servers changed since this process last looked. */
+static void
+ngx_http_upstream_lbsched_follow(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    ngx_http_upstream_lbsched_shared_t  *shared = lcf->shm_zone->data;
+    ngx_http_upstream_lbsched_log_t     *log;
+    ngx_http_upstream_lbsched_slot_t    *slot;
+    ngx_atomic_uint_t                    head, s, seq, i;
+
+    log = ngx_http_upstream_lbsched_changes(lcf);
+    head = log->head;
+
+    if (head - lcf->applied > LBS_LOG_LEN) {
+        lcf->indexed = NULL;
+        return;
+    }
+
+    for (s = lcf->applied; s != head; s++) {
+        slot = &log->slot[s % LBS_LOG_LEN];
+
+        seq = slot->seq;
+        ngx_memory_barrier();
+        i = slot->peer;
+        ngx_memory_barrier();
+
+        /* overwritten, or a writer between its stores: read them all */
+        if (seq != s + 1 || slot->seq != seq || i >= lcf->npeers) {
+            lcf->indexed = NULL;
+            return;
+        }
+
+        if (lcf->workers[i]) {
+            ngx_http_upstream_lbsched_in_flight(&shared[i], lcf->workers[i]);
+        }
+    }
+
+    lcf->applied = head;
+}
+
+
+/* What round-robin would skip, but for this request's own tries. */
+static ngx_uint_t
+ngx_http_upstream_lbsched_usable(ngx_http_upstream_rr_peer_t *peer, time_t now)
+{
+    if (peer->down) {
+        return 0;
+    }
+
+    if (peer->max_fails
+        && peer->fails >= peer->max_fails
+        && now - peer->checked <= peer->fail_timeout)
+    {
+        return 0;
+    }
+
+    return !(peer->max_conns && peer->conns >= peer->max_conns);
+}
+
+
+/* The scheduler's choice among cand[0..n), as its position in *pos. */
+static ngx_int_t
+ngx_http_upstream_lbsched_choose(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, ngx_log_t *log,
+    const lbs_worker **cand, ngx_uint_t n, uint32_t *pos)
+{
+    lbs_selection  sel;
+    const char    *sel_id;
+    int            fell_back;
+    lbs_status     st;
+
+    ngx_memzero(&sel, sizeof(lbs_selection));
+    sel.struct_size = sizeof(lbs_selection);
+    sel.capacity = 1;
+    sel.indices = pos;
+    sel.ids = &sel_id;
+
+    if (lcf->sched) {
+        st = sched_select(lcf->sched, &dp->wl,
+                          (const lbs_worker *const *) cand, (uint32_t) n,
+                          &sel, &fell_back);
+
+    } else {
+        /* this process could not create its scheduler (init_process) */
+        fell_back = 0;
+        st = sched_rotate(&lcf->cursor, &dp->wl,
+                          (const lbs_worker *const *) cand, (uint32_t) n,
+                          &sel);
+    }
+
+    if (fell_back) {
+        lcf->fallbacks++;
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "lbsched: upstream \"%V\": the scheduler failed; "
+                      "round-robin chose instead", &lcf->name);
+    }
+
+    if (st != LBS_OK || sel.n_selected != 1 || *pos >= n) {
+        return NGX_DECLINED;
+    }
+
+    dp->cookie = sel.cookie;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_upstream_lbsched_no_worker(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_log_t *log)
+{
+    lcf->no_worker++;
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "lbsched: upstream \"%V\": no server meets the request's "
+                  "requirements", &lcf->name);
+
+    return NGX_BUSY;
+}
+
+
+/* The outcome of server i's placement, but for what happened to it. */
+static void
+ngx_http_upstream_lbsched_outcome(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, ngx_uint_t i, lbs_outcome *o)
+{
+    ngx_memzero(o, sizeof(lbs_outcome));
+    o->struct_size = sizeof(lbs_outcome);
+    o->workload_type = dp->wl.type;
+    o->test_type = dp->wl.test_type;
+    o->worker_id = lcf->ids[i];
+    o->cookie = dp->cookie;
+    o->expected_duration_s = dp->wl.est_duration_s;
+}
+
+
+/*
+ * The usual case, independent of the upstream's size: the scheduler
+ * chooses among all live servers, with this request's tries and the
+ * servers found unusable lately (while they are) excluded by name, and
+ * the one chosen is checked.  NGX_DECLINED when the answer needs the
+ * whole upstream filtered (ngx_http_upstream_lbsched_filtered).
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_direct(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, ngx_log_t *log, time_t now,
+    ngx_uint_t *chosen)
+{
+    const char   *excl[LBS_EXCLUDE_MAX];
+    ngx_uint_t    i, k, n;
+    uint32_t      pos;
+    ngx_int_t     rc;
+    lbs_outcome   o;
+
+    if (lcf->ncand == 0) {
+        return NGX_BUSY;
+    }
+
+    if (dp->ntried >= LBS_EXCLUDE_MAX) {
+        return NGX_DECLINED;
+    }
+
+    for (n = 0; n < dp->ntried; n++) {
+        excl[n] = lcf->ids[dp->tried[n]];
+    }
+
+    for (k = 0; k < lcf->nsuspect; /* void */ ) {
+        i = lcf->suspect[k];
+
+        if (ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now)) {
+            lcf->suspect[k] = lcf->suspect[--lcf->nsuspect];
+            continue;
+        }
+
+        if (n == LBS_EXCLUDE_MAX) {
+            return NGX_DECLINED;
+        }
+
+        excl[n++] = lcf->ids[i];
+        k++;
+    }
+
+    dp->wl.exclude_ids = n ? excl : NULL;
+    dp->wl.n_exclude = (uint32_t) n;
+
+    rc = ngx_http_upstream_lbsched_choose(lcf, dp, log, lcf->cand,
+                                          lcf->ncand, &pos);
+
+    dp->wl.exclude_ids = NULL;
+    dp->wl.n_exclude = 0;
+
+    if (rc != NGX_OK) {
+        /* with servers left out, whether any is a candidate at all is the
+         * filtered path's to say */
+        return n ? NGX_DECLINED
+                 : ngx_http_upstream_lbsched_no_worker(lcf, log);
+    }
+
+    i = lcf->cand_idx[pos];
+
+    if (!ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now)) {
+        /* its placement never happens; left out until usable again */
+        if (lcf->sched) {
+            ngx_http_upstream_lbsched_outcome(lcf, dp, i, &o);
+            o.result = LBS_RESULT_CANCELLED;
+            (void) sched_report(lcf->sched, &o);
+        }
+
+        if (lcf->nsuspect < lcf->npeers) {
+            lcf->suspect[lcf->nsuspect++] = i;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    *chosen = i;
+
+    return NGX_OK;
+}
+
+
+/* The live servers this request may use, each checked: as many tries or
+ * unusable servers as the direct path cannot leave out by name. */
+static ngx_int_t
+ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, ngx_log_t *log, time_t now,
+    ngx_uint_t *chosen)
+{
+    const lbs_worker  **cand;
+    ngx_uint_t         *idx, i, k, n;
+    uintptr_t           m;
+    uint32_t            pos;
+
+    cand = ngx_palloc(dp->request->pool,
+                      lcf->ncand * (sizeof(void *) + sizeof(ngx_uint_t)));
+    if (cand == NULL) {
+        return NGX_ERROR;
+    }
+    idx = (ngx_uint_t *) (cand + lcf->ncand);
+
+    n = 0;
+
+    for (k = 0; k < lcf->ncand; k++) {
+        i = lcf->cand_idx[k];
+        m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
+
+        if ((dp->rrp.tried[i / (8 * sizeof(uintptr_t))] & m)
+            || !ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now))
+        {
+            continue;
+        }
+
+        cand[n] = lcf->cand[k];
+        idx[n] = i;
+        n++;
+    }
+
+    if (n == 0) {
+        return NGX_BUSY;
+    }
+
+    if (ngx_http_upstream_lbsched_choose(lcf, dp, log, cand, n, &pos)
+        != NGX_OK)
+    {
+        return ngx_http_upstream_lbsched_no_worker(lcf, log);
+    }
+
+    *chosen = idx[pos];
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us)
@@ -1710,6 +2096,7 @@ ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
     dp->held = LBS_NGX_NO_PEER;
     dp->held_ms = 0;
     dp->cookie = 0;
+    dp->ntried = 0;
 
     ngx_http_upstream_lbsched_workload(r, dp);
 
@@ -1725,19 +2112,12 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
     ngx_http_upstream_lbsched_srv_conf_t   *lcf = dp->conf;
     ngx_http_upstream_rr_peer_data_t       *rrp = &dp->rrp;
     ngx_http_upstream_rr_peers_t           *peers = rrp->peers;
-    ngx_http_upstream_rr_peer_t            *peer, *best;
-    ngx_http_upstream_rr_peer_t           **cand_peer;
-    const lbs_worker                      **cand;
-    ngx_uint_t                             *cand_idx;
-    ngx_http_upstream_lbsched_shared_t     *shared;
-    ngx_uint_t                              i, n, best_i;
+    ngx_http_upstream_rr_peer_t            *best;
+    ngx_http_upstream_lbsched_shared_t     *sh;
+    ngx_uint_t                              i;
+    ngx_int_t                               rc;
     uintptr_t                               m;
     time_t                                  now;
-    lbs_selection                           sel;
-    uint32_t                                sel_idx;
-    const char                             *sel_id;
-    int                                     fell_back;
-    lbs_status                              st;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->log, 0,
                    "get lbsched peer, try: %ui", pc->tries);
@@ -1757,95 +2137,31 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
     pc->cached = 0;
     pc->connection = NULL;
 
-    cand = ngx_palloc(dp->request->pool, peers->number
-                      * (sizeof(void *) * 2 + sizeof(ngx_uint_t)));
-    if (cand == NULL) {
-        return NGX_ERROR;
-    }
-    cand_peer = (ngx_http_upstream_rr_peer_t **) (cand + peers->number);
-    cand_idx = (ngx_uint_t *) (cand_peer + peers->number);
-
     now = ngx_time();
-    shared = lcf->shm_zone->data;
 
     ngx_http_upstream_rr_peers_wlock(peers);
 
-    n = 0;
-
-    for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
-
-        m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
-
-        if (rrp->tried[i / (8 * sizeof(uintptr_t))] & m) {
-            continue;
-        }
-
-        if (peer->down) {
-            continue;
-        }
-
-        if (peer->max_fails
-            && peer->fails >= peer->max_fails
-            && now - peer->checked <= peer->fail_timeout)
-        {
-            continue;
-        }
-
-        if (peer->max_conns && peer->conns >= peer->max_conns) {
-            continue;
-        }
-
-        if (lcf->workers[i] == NULL) {
-            continue;   /* its agent's record expired or was refused */
-        }
-
-        ngx_http_upstream_lbsched_in_flight(&shared[i], lcf->workers[i]);
-        cand[n] = lcf->workers[i];
-        cand_peer[n] = peer;
-        cand_idx[n] = i;
-        n++;
+    if (lcf->indexed == peers) {
+        ngx_http_upstream_lbsched_follow(lcf);
     }
 
-    if (n == 0) {
-        goto failed;
+    if (lcf->indexed != peers) {
+        ngx_http_upstream_lbsched_index(lcf, peers);
     }
 
-    ngx_memzero(&sel, sizeof(lbs_selection));
-    sel.struct_size = sizeof(lbs_selection);
-    sel.capacity = 1;
-    sel.indices = &sel_idx;
-    sel.ids = &sel_id;
+    rc = ngx_http_upstream_lbsched_direct(lcf, dp, pc->log, now, &i);
 
-    if (lcf->sched) {
-        st = sched_select(lcf->sched, &dp->wl,
-                          (const lbs_worker *const *) cand, (uint32_t) n,
-                          &sel, &fell_back);
-
-    } else {
-        /* this process could not create its scheduler (init_process) */
-        fell_back = 0;
-        st = sched_rotate(&lcf->cursor, &dp->wl,
-                          (const lbs_worker *const *) cand, (uint32_t) n,
-                          &sel);
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_upstream_lbsched_filtered(lcf, dp, pc->log, now, &i);
     }
 
-    if (fell_back) {
-        lcf->fallbacks++;
-        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
-                      "lbsched: upstream \"%V\": the scheduler failed; "
-                      "round-robin chose instead", &lcf->name);
+    if (rc != NGX_OK) {
+        ngx_http_upstream_rr_peers_unlock(peers);
+        pc->name = peers->name;
+        return rc == NGX_ERROR ? NGX_ERROR : NGX_BUSY;
     }
 
-    if (st != LBS_OK || sel.n_selected != 1 || sel_idx >= n) {
-        lcf->no_worker++;
-        ngx_log_error(NGX_LOG_WARN, pc->log, 0,
-                      "lbsched: upstream \"%V\": no server meets the "
-                      "request's requirements", &lcf->name);
-        goto failed;
-    }
-
-    best = cand_peer[sel_idx];
-    best_i = cand_idx[sel_idx];
+    best = lcf->peer_at[i];
 
     pc->sockaddr = best->sockaddr;
     pc->socklen = best->socklen;
@@ -1853,20 +2169,27 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     best->conns++;
 
-    dp->held = best_i;
+    sh = (ngx_http_upstream_lbsched_shared_t *) lcf->shm_zone->data + i;
+    dp->held = i;
     dp->held_ms = 0;
-    (void) ngx_atomic_fetch_add(&shared[best_i].inflight, 1);
+    (void) ngx_atomic_fetch_add(&sh->inflight, 1);
     if (dp->wl.est_duration_s > 0) {
         dp->held_ms = (ngx_atomic_uint_t) (dp->wl.est_duration_s * 1000.0);
-        (void) ngx_atomic_fetch_add(&shared[best_i].sized, 1);
-        (void) ngx_atomic_fetch_add(&shared[best_i].work_ms,
-                                        (ngx_atomic_int_t) dp->held_ms);
+        (void) ngx_atomic_fetch_add(&sh->sized, 1);
+        (void) ngx_atomic_fetch_add(&sh->work_ms,
+                                    (ngx_atomic_int_t) dp->held_ms);
     }
+    ngx_http_upstream_lbsched_changed(lcf, i);
 
     rrp->current = best;
 
-    m = (uintptr_t) 1 << best_i % (8 * sizeof(uintptr_t));
-    rrp->tried[best_i / (8 * sizeof(uintptr_t))] |= m;
+    m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
+    rrp->tried[i / (8 * sizeof(uintptr_t))] |= m;
+
+    if (dp->ntried < LBS_EXCLUDE_MAX) {
+        dp->tried[dp->ntried] = i;
+    }
+    dp->ntried++;
 
     if (now - best->checked > best->fail_timeout) {
         best->checked = now;
@@ -1874,20 +2197,11 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     ngx_http_upstream_rr_peers_unlock(peers);
 
-    dp->chosen = best_i;
-    dp->cookie = sel.cookie;
+    dp->chosen = i;
     (void) clock_gettime(CLOCK_MONOTONIC, &dp->start);
-    lcf->decisions[best_i]++;
+    lcf->decisions[i]++;
 
     return NGX_OK;
-
-failed:
-
-    ngx_http_upstream_rr_peers_unlock(peers);
-
-    pc->name = peers->name;
-
-    return NGX_BUSY;
 }
 
 
@@ -1914,6 +2228,7 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
             (void) ngx_atomic_fetch_add(&sh->work_ms,
                                         -(ngx_atomic_int_t) dp->held_ms);
         }
+        ngx_http_upstream_lbsched_changed(lcf, dp->held);
         dp->held = LBS_NGX_NO_PEER;
     }
 
@@ -1928,19 +2243,13 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
          * then never be compared with it). */
         (void) clock_gettime(CLOCK_MONOTONIC, &end);
 
-        ngx_memzero(&o, sizeof(lbs_outcome));
-        o.struct_size = sizeof(lbs_outcome);
-        o.workload_type = dp->wl.type;
-        o.test_type = dp->wl.test_type;
-        o.worker_id = lcf->ids[dp->chosen];
-        o.cookie = dp->cookie;
+        ngx_http_upstream_lbsched_outcome(lcf, dp, dp->chosen, &o);
         o.status_code = (int32_t) status;
         o.duration_s = (double) (end.tv_sec - dp->start.tv_sec)
                        + (double) (end.tv_nsec - dp->start.tv_nsec) / 1e9;
         if (o.duration_s < 0.0) {
             o.duration_s = 0.0;
         }
-        o.expected_duration_s = dp->wl.est_duration_s;
 
         if (state & NGX_PEER_FAILED) {
             o.result = status ? LBS_RESULT_FAILURE : LBS_RESULT_REJECTED;
