@@ -276,6 +276,10 @@ want("learned: INFERENCE on npu, 5 samples",
 want("no store, nothing learned to export", u["flaky"]["learned"] is None)
 want("flaky dead 1, cpu 6", fl["decisions"] == {dead: 1, cpu: 6})
 want("flaky reports 7", fl["reports"] == 7)
+# a server chosen but not used (failed, at max_conns) has its placement
+# cancelled: nothing stays open ahead of later requests
+want("be, flaky: nothing open in the plugin's ledger",
+     be["stats"]["ledger"]["open"] == 0 and fl["stats"]["ledger"]["open"] == 0)
 want("byarg cuda 1", u["byarg"]["decisions"][cuda] == 1)
 want("kz: down server 0", u["kz"]["decisions"][npu] == 0)
 want("liar: 4 fallbacks, counted as errors", u["liar"]["fallbacks"] == 4 and u["liar"]["errors"] == 4)
