@@ -107,6 +107,9 @@ static lbs_status sync_once(const lbs_host_api *host, const char *config, size_t
 	if (st == LBS_OK) {
 		o.fleet = &fo;
 		o.fleet_manual = 1;
+		/* A store run in memory has no outbox and no fleet to sync: its
+		 * on_error "memory" is for serving requests, not for this. */
+		o.memory_on_error = 0;
 		st = store_open(&o, host, &s, err, errlen);
 	}
 	if (st == LBS_OK)

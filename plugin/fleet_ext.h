@@ -1,9 +1,8 @@
-/* fleet_ext.h -- the plugin's "lbs.ext.fleet/1" interface (see abi.h). */
+/* fleet_ext.h -- the plugin's "lbs.ext.fleet/1" (declared in abi.h since 1.2). */
 #ifndef LBS_PLUGIN_FLEET_EXT_H
 #define LBS_PLUGIN_FLEET_EXT_H
 
 #include <lbsched/abi.h>
-#include <lbsched/fleet.h>
 
 extern const lbs_ext_fleet fleet_ext;
 

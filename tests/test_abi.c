@@ -1,7 +1,7 @@
 /*
  * test_abi.c -- the loader and the answer check, with real dlopen of real
  * plugins: ours, one built against an older smaller header, one built
- * against each frozen release (tests/abi/v1.0, v1.1), one of a wrong
+ * against each frozen release (tests/abi/v1.0, v1.1, v1.2), one of a wrong
  * major, and one that lies.
  */
 #include <stdlib.h>
@@ -203,6 +203,50 @@ static void test_v1_1_plugin_in_current_host(void)
 	fleet_free(&f);
 }
 
+/* A plugin built against the frozen 1.2 header: its scheduler, and its
+ * "lbs.ext.fleet/1" found through the loader; the 1.0 and 1.1 plugins
+ * (no fleet extension) answer NULL for it, which a host must expect. */
+static void test_v1_2_plugin_in_current_host(void)
+{
+	fleet f = fleet_parse(FLEET);
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t1\"}");
+	const char *ex[] = {"cpu_a"}, *old[] = {"LBS_V1_0_PLUGIN", "LBS_V1_1_PLUGIN"};
+	const lbs_host_api *api;
+	const lbs_ext_fleet *ext;
+	loaded_plugin *p;
+	char text[4096] = "", err[1024];
+	shim_sched *s;
+
+	CHECK_INT(sched_open(test_host(), getenv("LBS_V1_2_PLUGIN"), "first-listed", NULL, 0, &s,
+	                     err, sizeof err),
+	          LBS_OK);
+	wl.exclude_ids = ex;
+	wl.n_exclude = 1;
+	CHECK_STR(pick(s, &wl, &f), "cpu_small");
+	sched_close(s);
+
+	CHECK_INT(host_load(test_host(), getenv("LBS_V1_2_PLUGIN"), &p, &api, err, sizeof err),
+	          LBS_OK);
+	CHECK_INT(loader_entry(p)->abi_minor, 2);
+	ext = loader_extension(p, LBS_EXT_FLEET);
+	CHECK(ext && ext->struct_size >= sizeof *ext);
+	if (ext) {
+		CHECK_INT(ext->totals_json(api, "{\"fleet\": 1}", 12, append_text, text, err,
+		                           sizeof err),
+		          LBS_OK);
+		CHECK_CONTAINS(text, "{\"schema\":3,\"records\":[\n{\"workload_type\":\"VISION\"");
+		CHECK_INT(ext->sync(api, "{}", 2, append_text, text, err, sizeof err), LBS_EIO);
+		CHECK_CONTAINS(err, "this plugin has no Redis");
+	}
+	for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+		CHECK_INT(host_load(test_host(), getenv(old[i]), &p, &api, err, sizeof err), LBS_OK);
+		CHECK(loader_extension(p, LBS_EXT_FLEET) == NULL);
+	}
+	arena_free(a);
+	fleet_free(&f);
+}
+
 static void test_refusals(void)
 {
 	shim_host *h = host_new("refusal-test", LBS_LOG_ERROR);
@@ -213,7 +257,7 @@ static void test_refusals(void)
 	CHECK_INT(host_load(h, getenv("LBS_V2_PLUGIN"), &p, &api, err, sizeof err), LBS_EVERSION);
 	CHECK_CONTAINS(err, getenv("LBS_V2_PLUGIN"));
 	CHECK_CONTAINS(err, "ABI 2.x");
-	CHECK_CONTAINS(err, "ABI 1.1");
+	CHECK_CONTAINS(err, "ABI 1.2");
 	CHECK_CONTAINS(err, "rebuild the plugin");
 
 	CHECK_INT(host_load(h, "/nonexistent/plugin.so", &p, &api, err, sizeof err), LBS_EINVAL);
@@ -424,6 +468,7 @@ int main(void)
 	test_old_plugin_loads_and_works();
 	test_v1_0_plugin_in_current_host();
 	test_v1_1_plugin_in_current_host();
+	test_v1_2_plugin_in_current_host();
 	test_refusals();
 	test_liar();
 	test_unterminated_text();

@@ -24,7 +24,7 @@ JSON
 
 # check
 expect_rc 0 "$shim" check "$plugin"
-has "$tmp/out" "abi: 1.1"
+has "$tmp/out" "abi: 1.2"
 has "$tmp/out" "round-robin"
 has "$tmp/out" "priority"
 expect_rc 2 "$shim" check "$LBS_V2_PLUGIN"
@@ -262,6 +262,20 @@ lines "$tmp/err" 1
 if [ -s "$tmp/out" ]; then bad "a failed export printed to stdout:"; head -c 300 "$tmp/out" >&2; else ok; fi
 expect_rc 1 "$shim" prefs export --db "$tmp/no-such-store"
 if [ -s "$tmp/out" ]; then bad "a failed export printed to stdout"; else ok; fi
+# prefs --redis goes through any plugin's "lbs.ext.fleet/1" (ABI 1.2): a third
+# party's, built against the frozen 1.2 header, with its answers and errors;
+# a 1.1 plugin has none, and says so.
+printf '{"store": {"fleet": {"address": "127.0.0.1:6379"}}}\n' >"$tmp/v12.json"
+expect_rc 0 "$shim" prefs dump --plugin "$LBS_V1_2_PLUGIN" --redis "$tmp/v12.json"
+has "$tmp/out" "v12-gpu"
+has "$tmp/out" "1 records"
+expect_rc 0 "$shim" prefs export --plugin "$LBS_V1_2_PLUGIN" --redis "$tmp/v12.json"
+has "$tmp/out" '"worker":"v12-gpu"'
+expect_rc 1 "$shim" prefs sync --plugin "$LBS_V1_2_PLUGIN" --redis "$tmp/v12.json"
+has "$tmp/err" "prefs sync: v1.2 plugin: fleet redis nowhere: this plugin has no Redis"
+lines "$tmp/err" 1
+expect_rc 1 "$shim" prefs dump --plugin "$LBS_V1_1_PLUGIN" --redis "$tmp/v12.json"
+has "$tmp/err" "the plugin has no fleet learning (no extension lbs.ext.fleet/1)"
 # dump shows ids through the one-line sanitizer: no ESC, CR or LF from a worker id
 printf '{"schema":2,"records":[{"workload_type":"VISION","worker":"red\\u001b[31m\\r\\nFAKE","samples":1,"successes":1,"failures":0,"preference":0.5,"mean_duration":1,"var_duration":0,"last_update":1}]}\n' >"$tmp/esc.json"
 expect_rc 0 "$shim" prefs import --db "$tmp/db4" "$tmp/esc.json"

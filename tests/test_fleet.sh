@@ -231,6 +231,15 @@ config u "$dead"
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/u.json"
 lines "$tmp/err" 1
 has "$tmp/err" "lbsched-shim: prefs sync: fleet redis 127.0.0.1:$dead: cannot connect: Connection refused"
+# A store that cannot be opened has nothing to sync, on_error "memory" or
+# not (a memory-only store has no fleet: the sync used to crash on it).
+printf 'a file\n' >"$tmp/notdir"
+cat >"$tmp/mem.json" <<EOF
+{"store": {"path": "$tmp/notdir/s", "on_error": "memory", "fleet": {"address": "127.0.0.1:$port"}}}
+EOF
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/mem.json"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-shim: prefs sync: store '$tmp/notdir/s': cannot create the directory"
 cat >"$tmp/far.json" <<EOF
 {"store": {"path": "$tmp/far", "fleet": {"address": "192.0.2.7:6379"}}}
 EOF

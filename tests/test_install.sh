@@ -24,6 +24,11 @@ cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --define-variable=prefix="$
 cflags=$(echo $cflags)
 check '[ "$cflags" = "-I$tmp/root$prefix/include" ]'
 check '[ "$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=abi_major lbsched)" = 1 ]'
+# lbsched.pc says the installed header's minor, and that header is the
+# whole ABI: abi/ installs nothing beside it (1.2 took fleet.h in).
+minor=$(sed -n 's/^#define LBS_ABI_MINOR \([0-9]*\)$/\1/p' "$header")
+check '[ -n "$minor" ] && [ "$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=abi_minor lbsched)" = "$minor" ]'
+check '[ "$(ls "$(dirname "$header")")" = abi.h ] || { ls "$(dirname "$header")" >&2; false; }'
 
 # A third party's plugin: one C file against the installed header only.
 cc -std=c99 -shared -fPIC -fvisibility=hidden $cflags \

@@ -1,5 +1,5 @@
 /*
- * lbsched/abi.h -- the lbsched plugin ABI, version 1.1.
+ * lbsched/abi.h -- the lbsched plugin ABI, version 1.2.
  *
  * This header is the whole contract between a load balancer (the HOST) and
  * a shared object that chooses workers for it (the PLUGIN).  A third party
@@ -19,6 +19,13 @@
  *          lbs_workload.required_backend_names     required by name
  *          lbs_workload.n_required_backend_names
  *        and LBS_WORK_UNKNOWN, LBS_*_SIZE_V1_1.
+ *   1.2  the fleet extension, "lbs.ext.fleet/1" (LBS_EXT_FLEET and
+ *        lbs_ext_fleet, "Extension: the fleet" below): a fleet's learned
+ *        totals in Redis and a one-shot sync, for a host tool with no
+ *        Redis client of its own.  It was declared in lbsched/fleet.h
+ *        beside the frozen 1.1 header; that header is gone, the layout is
+ *        the same, so what was built with it keeps working.  No 1.1 struct
+ *        changed.
  *
  * ---------------------------------------------------------------------------
  * HOW A HOST LOADS A PLUGIN
@@ -46,7 +53,8 @@
  *   release may only:
  *     - append fields at the END of a struct (never insert, reorder, retype);
  *     - append optional (NULL-able) slots at the end of a vtable;
- *     - add constants and bits.
+ *     - add constants and bits;
+ *     - add extensions: a new get_extension() id with a struct of its own.
  *   Every struct that crosses the boundary starts with uint32_t struct_size.
  *   The writer of a struct sets struct_size to its own sizeof; a reader uses
  *   LBS_HAS_FIELD() before touching any field added after 1.0.  For output
@@ -156,7 +164,7 @@ extern "C" {
 /* ===== Versions and the entry symbol ===================================== */
 
 #define LBS_ABI_MAJOR 1
-#define LBS_ABI_MINOR 1
+#define LBS_ABI_MINOR 2
 
 /* The one exported symbol; its name carries the major version. */
 #define LBS_ENTRY_SYMBOL "lbs_plugin_entry_v1"
@@ -750,6 +758,84 @@ typedef struct lbs_ext_store {
 	                    size_t errlen);
 } lbs_ext_store;
 
+/* ===== Extension: the fleet (added in 1.2) ================================ */
+
+/*
+ * "lbs.ext.fleet/1": the learned totals that several hosts share through
+ * Redis (a store's "fleet" object), read or synced once without running a
+ * scheduler, so that a host's tool (lbsched-shim prefs --redis) needs no
+ * Redis client of its own.  get_extension(LBS_EXT_FLEET) is NULL in a
+ * plugin that does not learn through Redis.  The layout of this id never
+ * changes (see get_extension); a host checks struct_size >=
+ * sizeof(lbs_ext_fleet) before it calls a slot.
+ *
+ * Both functions take the same arguments:
+ *   host        the host API the plugin was init()ed with; used to log.
+ *   config      a scheduler config's JSON text, config_len bytes, not
+ *               necessarily NUL-terminated, whose "store" object holds
+ *               "fleet" (the Redis to use: address, user, password_file,
+ *               prefix, timeout_ms, ...), exactly as create() reads it:
+ *                 {"store": {"path": "/var/lib/lbsched/prefs",
+ *                            "fleet": {"address": "127.0.0.1:6379"}}}
+ *               totals_json reads store.fleet alone; sync reads the whole
+ *               "store" object, as create() does.
+ *   write, ctx  receive the answer, one JSON document, in pieces; ctx is
+ *               passed back to write untouched.  A nonzero return from
+ *               write stops the answer (LBS_EIO).
+ *   err         errlen bytes for one line, on an error, naming the config
+ *               field, the store or the Redis (address and reply) and the
+ *               problem; NUL-terminated, truncated when too small.
+ * Errors (both): LBS_EINVAL (config or write NULL; err is not written),
+ *   LBS_ECONFIG (the config is not a JSON object, has no "store.fleet", or
+ *   a field of it is wrong, e.g. "config field 'store.fleet.address': ..."),
+ *   LBS_ENOMEM, LBS_EIO (Redis unreachable, timed out, refused the login or
+ *   answered with an error; or write refused the answer).
+ *
+ * Threads: [control], with no instance: the host serialises calls to this
+ *   extension; scheduler instances on the same store may go on serving
+ *   [data] calls meanwhile.  Each function connects to Redis and waits on
+ *   it, up to store.fleet.timeout_ms (default 5000) per command, so a host
+ *   never calls it where a request waits.  Threads the plugin starts for
+ *   the call are joined before it returns, so a forking host may call it
+ *   in its master process.
+ * Ownership: everything passed in is borrowed for the call; the plugin
+ *   keeps nothing of it, and no connection or store stays open afterwards.
+ */
+#define LBS_EXT_FLEET "lbs.ext.fleet/1"
+
+typedef struct lbs_ext_fleet {
+	uint32_t struct_size; /* sizeof(lbs_ext_fleet) of the plugin */
+	uint32_t reserved0;   /* 0 */
+
+	/*
+	 * Write the fleet's totals, every workload type and worker pair that
+	 * Redis holds under store.fleet.prefix, as one document in the export
+	 * format of lbs.ext.store/1 (export_json), so that it can be read as
+	 * a store's export is, or imported into one.  Reads Redis only: no
+	 * store is opened and store.path may be absent.  A fleet that has
+	 * learned nothing yet gives "records": [].
+	 */
+	lbs_status (*totals_json)(const lbs_host_api *host, const char *config,
+	                          size_t config_len, lbs_write_fn write, void *ctx,
+	                          char *err, size_t errlen);
+
+	/*
+	 * One sync of the store at store.path with the fleet, now: push the
+	 * store's evidence that Redis has not acknowledged yet (a batch Redis
+	 * already applied is applied once), then pull the totals that changed
+	 * into the store.  Writes the sync's state afterwards, the object a
+	 * scheduler's stats() shows as store.fleet:
+	 *   {"fleet": {"address": ..., "lag_ms": N, "backlog": N,
+	 *              "pushes": N, "pulls": N, "errors": N, ...}}
+	 * Needs store.path (LBS_ECONFIG without it).  Errors as above, and
+	 * LBS_EIO when the store cannot be opened (store.on_error "memory"
+	 * does not apply: a store that is not there has nothing to sync).
+	 */
+	lbs_status (*sync)(const lbs_host_api *host, const char *config,
+	                   size_t config_len, lbs_write_fn write, void *ctx,
+	                   char *err, size_t errlen);
+} lbs_ext_fleet;
+
 /*
  * Smallest struct_size a reader accepts for each struct: the size at 1.0,
  * or for the descriptor, the end of the last REQUIRED slot (a plugin built
@@ -781,7 +867,8 @@ typedef const lbs_plugin_entry *(*lbs_plugin_entry_fn)(void);
  * accidental change (a field inserted, moved or retyped, new padding) fails
  * the build instead of breaking plugins built earlier.  Appending a field in
  * a minor release changes only that struct's LBS_SIZE_ line; no LBS_AT_ line
- * and no *_SIZE_V1_0 value may ever change.  Skipped where _Static_assert
+ * and no *_SIZE_V1_0 value may ever change, nor an extension's LBS_SIZE_
+ * (a new layout is a new extension id).  Skipped where _Static_assert
  * is not C (C99, C++) or pointers are not 64-bit.
  */
 #if defined(__LP64__) && !defined(__cplusplus) && defined(__STDC_VERSION__) && \
@@ -874,6 +961,9 @@ LBS_AT_(lbs_ext_store, struct_size, 0); LBS_AT_(lbs_ext_store, reserved0, 4);
 LBS_AT_(lbs_ext_store, export_json, 8); LBS_AT_(lbs_ext_store, import_json, 16);
 LBS_AT_(lbs_ext_store, reset, 24);
 LBS_SIZE_(lbs_ext_store, 32);
+LBS_AT_(lbs_ext_fleet, struct_size, 0); LBS_AT_(lbs_ext_fleet, reserved0, 4);
+LBS_AT_(lbs_ext_fleet, totals_json, 8); LBS_AT_(lbs_ext_fleet, sync, 16);
+LBS_SIZE_(lbs_ext_fleet, 24);
 _Static_assert(LBS_ENTRY_SIZE_V1_0 == 72, "lbsched ABI: the 1.0 entry size is fixed");
 _Static_assert(LBS_DESC_SIZE_V1_0 == 56, "lbsched ABI: the 1.0 descriptor size is fixed");
 _Static_assert(LBS_DEVICE_SIZE_V1_0 == 72, "lbsched ABI: the 1.0 device size is fixed");

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <lbsched/fleet.h>
+#include <lbsched/abi.h>
 
 #include "file.h"
 #include "host.h"

@@ -1,19 +1,22 @@
 /*
  * abi_host.h -- the parts of a bare host that the matrix's hosts share
- * (v1_0_host.c, v1_1_host.c): the host API, loading the plugin the way
- * abi.h's "HOW A HOST LOADS A PLUGIN" says, creating instances, one select,
- * and structs copied into heap blocks of an exact size.  It uses only what
+ * (v1_0_host.c, v1_1_host.c, v1_2_host.c): the host API, loading the
+ * plugin the way abi.h's "HOW A HOST LOADS A PLUGIN" says, creating
+ * instances, one select, structs copied into heap blocks of an exact size,
+ * and a store's directory made and removed.  It uses only what
  * 1.0 has, so it builds against whichever frozen header the host includes
  * before it; define HOST_NAME (e.g. "v1.0 host") first.
  */
 #ifndef LBS_TEST_ABI_HOST_H
 #define LBS_TEST_ABI_HOST_H
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lbsched/abi.h>
 
@@ -157,6 +160,37 @@ static int collect(void *ctx, const char *data, size_t len)
 	memcpy(buf + have, data, len);
 	buf[have + len] = '\0';
 	return 0;
+}
+
+/* A new empty directory for a store under $TMPDIR, in dir[len]; 0 when
+ * none could be made.  (inline: not every host keeps a store.) */
+static inline int make_dir(char *dir, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/lbs-abi-host-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(dir))
+		return 1;
+	fprintf(stderr, HOST_NAME ": need a temporary directory\n");
+	return 0;
+}
+
+/* The store's directory holds only files: remove them, then it. */
+static inline void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	char path[1100];
+
+	while (d && (ent = readdir(d)))
+		if (ent->d_name[0] != '.') {
+			snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
+	if (rmdir(dir) != 0)
+		fprintf(stderr, HOST_NAME ": could not remove %s\n", dir);
 }
 
 #endif

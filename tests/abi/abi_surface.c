@@ -1,10 +1,12 @@
 /*
- * abi_surface.c -- every struct of the ABI reachable from one exported
- * function, so that a shared object built from it with -g carries the
- * header's whole layout in its DWARF.  test_abidiff.sh builds it once
- * against the current header and once against the frozen 1.0 copy and lets
- * abidiff compare the two.  Only 1.0 types may appear here: the same file
- * must compile against both.
+ * abi_surface.c -- every struct of the ABI reachable from exported
+ * functions, so that a shared object built from it with -g carries the
+ * header's whole layout in its DWARF.  test_abidiff.sh builds it against
+ * the current header and against each frozen release and lets abidiff
+ * compare them.  lbs_abi_surface takes the 1.0 types and never changes;
+ * a minor that adds types adds a function of its own, lbs_abi_surface_v1_N,
+ * compiled only against headers of that minor or newer, so the same file
+ * builds against every release.
  */
 #include <lbsched/abi.h>
 
@@ -24,3 +26,12 @@ void lbs_abi_surface(const lbs_plugin_entry *entry, lbs_plugin_entry_fn entry_fn
 	(void)entry, (void)entry_fn, (void)desc, (void)host, (void)device, (void)worker;
 	(void)workload, (void)selection, (void)outcome, (void)store, (void)write;
 }
+
+#if LBS_ABI_MINOR >= 2
+LBS_EXPORT void lbs_abi_surface_v1_2(const lbs_ext_fleet *fleet);
+
+void lbs_abi_surface_v1_2(const lbs_ext_fleet *fleet)
+{
+	(void)fleet;
+}
+#endif

@@ -5,7 +5,8 @@
  * would.  Include it at the end of the plugin's file, after defining
  *   PLUGIN_NAME    the plugin's name, a string
  *   THE_SCHEDULER  its static lbs_scheduler_desc
- * and, optionally, PLUGIN_VERSION.  Whichever lbsched/abi.h the plugin is
+ * and, optionally, PLUGIN_VERSION and THE_EXTENSIONS (its get_extension
+ * function; none without it).  Whichever lbsched/abi.h the plugin is
  * built against is the one used here (old_plugin.c: an older copy).
  */
 #ifndef LBS_TEST_ONE_SCHEDULER_H
@@ -57,6 +58,9 @@ static const lbs_plugin_entry entry = {
 	.scheduler_count = e_count,
 	.scheduler_get = e_get,
 	.scheduler_find = e_find,
+#ifdef THE_EXTENSIONS
+	.get_extension = THE_EXTENSIONS,
+#endif
 };
 
 LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_abidiff.sh CC [ARGS...] -- the current header's ABI against each
-# frozen release (tests/abi/v1.0, tests/abi/v1.1), with abidiff from
-# Debian's abigail-tools.
+# frozen release (tests/abi/v1.0, v1.1, v1.2), with abidiff from Debian's
+# abigail-tools.
 #
 # abi_surface.c is built with -g against each header, and abidiff compares
 # the DWARF of the two.  Its exit status alone cannot tell an appended field
@@ -9,17 +9,19 @@
 # (bit 4), and "incompatible" (bit 8) only means a removed symbol.  Nor can
 # a suppression file (has_data_member_inserted_at = end also hides a field
 # retyped next to an appended one).  So a report with changes is read in
-# leaf mode, and the only change accepted is a struct that grew by members
-# inserted at or past its old size.  The same judge is first run on headers
-# made wrong on purpose, so a judge that lets everything through fails here.
+# leaf mode, and the only changes accepted are a struct that grew by members
+# inserted at or past its old size, and a function lbs_abi_surface_v1_N
+# added (abi_surface.c: how a minor's new types, e.g. 1.2's extension,
+# reach the DWARF).  The same judge is first run on headers made wrong on
+# purpose, so a judge that lets everything through fails here.
 #
 # Needs LBS_SRCDIR.  The compiler is the build's, without its sanitizer
 # flags: the shared objects are only read, never loaded.
 set -u
 cc=("$@")
 src=${LBS_SRCDIR:?}
-releases="v1.0 v1.1"
-frozen=$src/tests/abi/v1.0 # the judge's own checks edit this one
+releases="v1.0 v1.1 v1.2"
+frozen=$src/tests/abi # the judge's own checks edit copies of these
 fail=0
 
 if ! command -v abidiff >/dev/null; then
@@ -47,9 +49,19 @@ judge() {
 	((rc == 0)) && return 0
 	awk '
 		/^$/ || /^Leaf changes summary:/ || /^Changed leaf types summary:/ { next }
-		/^Removed\/Changed\/Added (functions|variables) summary:/ {
+		/^Removed\/Changed\/Added functions summary:/ {
+			if ($0 !~ /: 0 Removed, 0 Changed, [0-9]+ Added/) { print "  not allowed: " $0; bad = 1 }
+			next
+		}
+		/^Removed\/Changed\/Added variables summary:/ {
 			if ($0 !~ /: 0 Removed, 0 Changed, 0 Added/) { print "  not allowed: " $0; bad = 1 }
 			next
+		}
+		/^[0-9]+ Added functions?:$/ { next }
+		/^  \[A\] '\''function void lbs_abi_surface_v1_[0-9]+\(/ { next }
+		# An extension id keeps its layout for ever (abi.h, get_extension).
+		/^'\''struct lbs_ext_[a-z_]+ at [^'\'']*'\'' changed:$/ {
+			print "  an extension changed (a new layout needs a new id): " $0; bad = 1; next
 		}
 		/^'\''struct lbs_[a-z_]+ at [^'\'']*'\'' changed:$/ { in_struct = 1; size = -1; next }
 		in_struct && /^  type size changed from [0-9]+ to [0-9]+ \(in bits\)$/ { size = $5; next }
@@ -66,20 +78,22 @@ judge() {
 	' "$tmp/report" >"$tmp/verdict"
 }
 
-# variant NAME SED-SCRIPT: the frozen header edited by SED-SCRIPT, built as
-# $tmp/NAME.so.  The edit must change the header, or the check is void.
+# variant NAME SED-SCRIPT [RELEASE]: the frozen header of RELEASE (v1.0)
+# edited by SED-SCRIPT, built as $tmp/NAME.so.  The edit must change the
+# header, or the check is void.
 variant() {
+	local base=$frozen/${3:-v1.0}/lbsched/abi.h
 	mkdir -p "$tmp/$1/lbsched"
-	sed "$2" "$frozen/lbsched/abi.h" >"$tmp/$1/lbsched/abi.h"
-	if cmp -s "$frozen/lbsched/abi.h" "$tmp/$1/lbsched/abi.h"; then
+	sed "$2" "$base" >"$tmp/$1/lbsched/abi.h"
+	if cmp -s "$base" "$tmp/$1/lbsched/abi.h"; then
 		echo "FAIL: variant $1: the edit did not apply (the frozen header changed?)"
 		fail=1
 	fi
 	surface "$tmp/$1" "$tmp/$1.so" || { echo "FAIL: variant $1 does not build"; fail=1; }
 }
 
-expect() { # expect NAME VERDICT(0|1)
-	judge "$tmp/v1.0.so" "$tmp/$1.so"
+expect() { # expect NAME VERDICT(0|1) [RELEASE]: judged against RELEASE (v1.0)
+	judge "$tmp/${3:-v1.0}.so" "$tmp/$1.so"
 	local got=$?
 	if [ "$got" = "$2" ]; then
 		echo "ok: variant $1 judged $([ "$2" = 0 ] && echo compatible || echo incompatible)"
@@ -110,6 +124,21 @@ expect inserted 1
 expect retyped 1
 expect slot_retyped 1
 expect removed 1
+# 1.2's extension: its layout is fixed, appending included (the size
+# check goes too, or the build alone would refuse the variant).
+fleet='/^typedef struct lbs_ext_fleet {/,/^} lbs_ext_fleet;/'
+variant ext_appended "$fleet{s/^} lbs_ext_fleet;/\tlbs_status (*appended_slot)(void);\n&/}
+/^LBS_SIZE_(lbs_ext_fleet, /d" v1.2
+variant ext_retyped "$fleet{s/^\t                   size_t config_len,/\t                   uint32_t config_len,/}" v1.2
+expect ext_appended 1 v1.2
+expect ext_retyped 1 v1.2
+# Only the surface's own functions may be added: anything else exported
+# beside them is a change the judge does not know.
+printf '#include "%s"\nLBS_EXPORT void lbs_stray(void);\nvoid lbs_stray(void) {}\n' \
+	"$src/tests/abi/abi_surface.c" >"$tmp/stray.c"
+"${cc[@]}" -std=c11 -g -O0 -shared -fPIC -fvisibility=hidden -I"$src/abi" "$tmp/stray.c" \
+	-o "$tmp/stray.so" || { echo "FAIL: variant stray does not build"; fail=1; }
+expect stray 1
 
 # The real comparisons: the current header against every release, and
 # each release against the one before it.
@@ -117,7 +146,7 @@ compare() { # compare OLD.so NEW.so WHAT-NEW RELEASE
 	judge "$1" "$2"
 	case $? in
 	0)
-		if grep -q "changed:" "$tmp/report"; then
+		if grep -q "changed:\|Added function" "$tmp/report"; then
 			echo "ok: $3 only appends to the frozen $4 header:"
 			cat "$tmp/report"
 		else

@@ -11,9 +11,6 @@
  * Its own answer check is deliberately simple (index in range, id equal to
  * that worker's): what is asserted is which worker was chosen.
  */
-#include <dirent.h>
-#include <unistd.h>
-
 #define HOST_NAME "v1.0 host"
 #include "abi_host.h"
 
@@ -106,24 +103,6 @@ static lbs_workload *workload(uint32_t type, const char *test_type, uint64_t bac
 static const char *choose(const lbs_scheduler_desc *d, void *inst, const lbs_workload *wl)
 {
 	return choose_in(d, inst, wl, F->workers, N_WORKERS);
-}
-
-/* The store's directory holds only files: remove them, then it. */
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *ent;
-	char path[1100];
-
-	while (d && (ent = readdir(d)))
-		if (ent->d_name[0] != '.') {
-			snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-			unlink(path);
-		}
-	if (d)
-		closedir(d);
-	if (rmdir(dir) != 0)
-		fprintf(stderr, "v1.0 host: could not remove %s\n", dir);
 }
 
 static void round_robin(const lbs_plugin_entry *e)
@@ -251,16 +230,12 @@ static void every_scheduler(const lbs_plugin_entry *e)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	char store_dir[512];
 	const lbs_plugin_entry *e;
 	void *so;
 
-	snprintf(store_dir, sizeof store_dir, "%s/lbs-v1.0-host-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(store_dir)) {
-		fprintf(stderr, "v1.0 host: need a temporary directory\n");
+	if (!make_dir(store_dir, sizeof store_dir))
 		return 1;
-	}
 	if (!(e = open_plugin(&so)))
 		return check_done("test_abi_v1_0_host");
 
