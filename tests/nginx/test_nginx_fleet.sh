@@ -25,20 +25,14 @@ set -u
 . "$LBS_SRCDIR/tests/testlib.sh"
 . "$LBS_SRCDIR/tests/redislib.sh"
 plugin=${LBS_PLUGIN:?}
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "test_nginx_fleet: nginx missing (./dev installs it)" >&2; exit 1; }
+. "$LBS_SRCDIR/tests/nginx/ngxlib.sh"
+ngx_find test_nginx_fleet
 backend_pids=""
 trap 'for h in A B; do [ -f "$tmp/$h/nginx.pid" ] && kill -QUIT "$(cat "$tmp/$h/nginx.pid")" 2>/dev/null; done
 	for p in $backend_pids $REDIS_PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.3; rm -rf "$tmp"' EXIT
 
-module=${LBS_NGX_MODULE:-}
-if [ -z "$module" ] || [ ! -f "$module" ]; then
-	eval "args=($LBS_NGX_BUILD_ARGS)"
-	module=$tmp/ngx_http_upstream_lbsched_module.so
-	bash "$LBS_NGX_BUILD" "$module" "${args[0]}" "$tmp/ngx-build" "${args[2]}" "${args[@]:3}" ||
-		{ echo "test_nginx_fleet: the module does not build" >&2; exit 1; }
-fi
+ngx_module test_nginx_fleet
 
 redis_start fleet
 PS=$(free_port) P1=$(free_port) P2=$(free_port) FA=$(free_port) FB=$(free_port)
