@@ -98,6 +98,11 @@ static redisReply *command(fleet *f, int argc, const char **argv, const size_t *
 {
 	redisReply *r;
 
+	/* A failed command earlier in this step dropped the connection. */
+	if (!f->rc) {
+		snprintf(err, errlen, "%s: the connection failed earlier", f->addr);
+		return NULL;
+	}
 	atomic_fetch_add(&f->commands, 1);
 	if (rc_append_argv(f->rc, argc, argv, lens) < 0 && !rc_broken(f->rc)) {
 		snprintf(err, errlen, "%s: out of memory", f->addr);
