@@ -1,6 +1,8 @@
 /*
  * fleet_sync.c -- the sync thread of a store in a fleet, and its Redis
- * I/O (hiredis).  See fleet_sync.h and docs/STORE.md, "fleet".
+ * I/O through the project's one Redis client layer (redis/redis_conn.h:
+ * connect, AUTH, the loopback policy, one-line errors).  See fleet_sync.h
+ * and docs/STORE.md, "fleet".
  *
  * Push: the outbox entries after the last acknowledged sequence, merged
  * pair by pair, go to Redis as one batch covering sequences from..to
@@ -24,8 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
-
 #include "fleet_config.h"
 #include "fleet_lua.h"
 #include "store.h"
@@ -44,8 +44,8 @@ struct fleet {
 	store *s;
 	fleet_opts o;               /* own copies */
 	char keys[5][160];          /* epoch seq totals changed ver */
-	char addr[300];             /* "host:port" for messages */
-	redisContext *rc;
+	char addr[300];             /* "redis://host:port" for messages */
+	rc_conn *rc;
 	script push, pull;
 
 	pthread_t thread;
@@ -86,60 +86,45 @@ static void flog(fleet *f, int32_t level, const char *msg)
 
 static void disconnect(fleet *f)
 {
-	if (f->rc)
-		redisFree(f->rc);
+	rc_close(f->rc);
 	f->rc = NULL;
 	f->push.sha[0] = f->pull.sha[0] = '\0';
 }
 
+/* The reply, error replies too (the caller tells NOSCRIPT from the rest);
+ * NULL with err when the connection failed, which is then dropped. */
 static redisReply *command(fleet *f, int argc, const char **argv, const size_t *lens, char *err,
                            size_t errlen)
 {
 	redisReply *r;
 
-	atomic_fetch_add(&f->commands, 1);
-	r = redisCommandArgv(f->rc, argc, argv, lens);
-	if (!r) {
-		snprintf(err, errlen, "fleet redis %s: %s", f->addr,
-		         f->rc->errstr[0] ? f->rc->errstr : "connection lost");
-		disconnect(f);
+	/* A failed command earlier in this step dropped the connection. */
+	if (!f->rc) {
+		snprintf(err, errlen, "%s: the connection failed earlier", f->addr);
+		return NULL;
 	}
+	atomic_fetch_add(&f->commands, 1);
+	if (rc_append_argv(f->rc, argc, argv, lens) < 0 && !rc_broken(f->rc)) {
+		snprintf(err, errlen, "%s: out of memory", f->addr);
+		return NULL;
+	}
+	r = rc_reply_raw(f->rc, err, errlen);
+	if (!r)
+		disconnect(f);
 	return r;
 }
 
 static int connect_redis(fleet *f, char *err, size_t errlen)
 {
-	struct timeval tv = {f->o.timeout_ms / 1000, (f->o.timeout_ms % 1000) * 1000};
-	redisReply *r;
+	rc_target t = f->o.redis;
 
 	if (f->rc)
 		return 0;
-	f->rc = redisConnectWithTimeout(f->o.host, f->o.port, tv);
-	if (!f->rc || f->rc->err) {
-		snprintf(err, errlen, "fleet redis %s: cannot connect: %s", f->addr,
-		         f->rc ? f->rc->errstr : "out of memory");
-		disconnect(f);
-		return -1;
-	}
-	redisSetTimeout(f->rc, tv);
-	if (f->o.password) {
-		const char *argv[3] = {"AUTH", f->o.user ? f->o.user : f->o.password, f->o.password};
-		size_t lens[3] = {4, strlen(argv[1]), strlen(f->o.password)};
-
-		r = command(f, f->o.user ? 3 : 2, argv, lens, err, errlen);
-		if (!r)
-			return -1;
-		if (r->type == REDIS_REPLY_ERROR) {
-			/* Redis's own words, never the password. */
-			snprintf(err, errlen, "fleet redis %s: authentication as '%s' failed: %s",
-			         f->addr, f->o.user ? f->o.user : "default", r->str);
-			freeReplyObject(r);
-			disconnect(f);
-			return -1;
-		}
-		freeReplyObject(r);
-	}
-	return 0;
+	t.user = f->o.user;
+	t.secret = f->o.secret;
+	t.timeout_ms = (int)f->o.timeout_ms;
+	f->rc = rc_open(&t, err, errlen);
+	return f->rc ? 0 : -1;
 }
 
 /* EVALSHA, and EVAL when Redis does not know the script (it restarted, or
@@ -153,7 +138,7 @@ static redisReply *run_script(fleet *f, script *sc, int nargs, const char **args
 	redisReply *r = NULL;
 
 	if (!argv || !lens) {
-		snprintf(err, errlen, "fleet redis %s: out of memory", f->addr);
+		snprintf(err, errlen, "%s: out of memory", f->addr);
 		goto out;
 	}
 	argv[2] = "5";
@@ -193,7 +178,9 @@ static redisReply *run_script(fleet *f, script *sc, int nargs, const char **args
 	}
 out:
 	if (r && r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "fleet redis %s: %s", f->addr, r->str);
+		char show[200];
+
+		snprintf(err, errlen, "%s: %s", f->addr, txt_show(show, sizeof show, r->str));
 		freeReplyObject(r);
 		r = NULL;
 	}
@@ -376,7 +363,7 @@ static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, si
 	int v;
 
 	if (b->failed) {
-		snprintf(err, errlen, "fleet redis %s: out of memory building a push", f->addr);
+		snprintf(err, errlen, "%s: out of memory building a push", f->addr);
 		return -2;
 	}
 	r = run_script(f, &f->push, b->n, (const char **)b->args, b->lens, err, errlen);
@@ -385,7 +372,7 @@ static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, si
 	v = verdict(r, text, tlen);
 	freeReplyObject(r);
 	if (v < 0)
-		snprintf(err, errlen, "fleet redis %s: unexpected reply to a push", f->addr);
+		snprintf(err, errlen, "%s: unexpected reply to a push", f->addr);
 	return v < 0 ? -2 : v;
 }
 
@@ -451,7 +438,7 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 			if (v == 0) {
 				char msg[440];
 
-				snprintf(msg, sizeof msg, "fleet redis %s: this host's whole evidence is "
+				snprintf(msg, sizeof msg, "%s: this host's whole evidence is "
 				         "published (epoch %s, up to sequence %llu)", f->addr, epoch,
 				         (unsigned long long)seq);
 				flog(f, LBS_LOG_INFO, msg);
@@ -462,7 +449,7 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 		if (v == 3)
 			snprintf(epoch, sizeof epoch, "%.39s", text);
 	}
-	snprintf(err, errlen, "fleet redis %s: the epoch keeps changing", f->addr);
+	snprintf(err, errlen, "%s: the epoch keeps changing", f->addr);
 	return -1;
 }
 
@@ -520,7 +507,7 @@ static int push(fleet *f, char *err, size_t errlen)
 		}
 		if (v == 2 && (from != strtoull(text, NULL, 10) + 1) &&
 		    strtoull(text, NULL, 10) < st.acked) {
-			snprintf(err, errlen, "fleet redis %s: Redis holds this host's evidence only up "
+			snprintf(err, errlen, "%s: Redis holds this host's evidence only up "
 			         "to sequence %s, before what it acknowledged (%llu): it was restored "
 			         "from an older copy; empty it (FLUSHALL) and every host re-publishes",
 			         f->addr, text, (unsigned long long)st.acked);
@@ -561,7 +548,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 			return -1;
 		if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->elements % 2 == 0) {
 			freeReplyObject(r);
-			snprintf(err, errlen, "fleet redis %s: unexpected reply to a pull", f->addr);
+			snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
 			return -1;
 		}
 		snprintf(epoch, sizeof epoch, "%.*s", (int)r->element[0]->len, r->element[0]->str);
@@ -594,7 +581,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 			free(items);
 			free(ids);
 			freeReplyObject(r);
-			snprintf(err, errlen, "fleet redis %s: out of memory pulling", f->addr);
+			snprintf(err, errlen, "%s: out of memory pulling", f->addr);
 			return -1;
 		}
 		for (size_t i = 3; i + 1 < r->elements; i += 2) {
@@ -653,7 +640,7 @@ static void note_result(fleet *f, int failed, const char *err, int quiet)
 		flog(f, LBS_LOG_ERROR, msg);
 	}
 	if (recovered) {
-		snprintf(msg, sizeof msg, "fleet redis %s: sync succeeds again", f->addr);
+		snprintf(msg, sizeof msg, "%s: sync succeeds again", f->addr);
 		flog(f, LBS_LOG_WARN, msg);
 	}
 }
@@ -734,12 +721,13 @@ static void *sync_thread(void *arg)
 static int copy_opts(fleet_opts *d, const fleet_opts *o)
 {
 	*d = *o;
-	d->host = strdup(o->host);
 	d->user = o->user ? strdup(o->user) : NULL;
-	d->password = o->password ? strdup(o->password) : NULL;
+	d->secret = o->secret ? malloc(sizeof *d->secret) : NULL;
+	if (d->secret)
+		*d->secret = *o->secret;
 	d->password_file = o->password_file ? strdup(o->password_file) : NULL;
 	d->prefix = strdup(o->prefix);
-	return !d->host || !d->prefix || (o->user && !d->user) || (o->password && !d->password) ||
+	return !d->prefix || (o->user && !d->user) || (o->secret && !d->secret) ||
 	       (o->password_file && !d->password_file);
 }
 
@@ -757,8 +745,7 @@ static fleet *fleet_new(const fleet_opts *o)
 	}
 	for (int i = 0; i < 5; i++)
 		snprintf(f->keys[i], sizeof f->keys[i], "%s%s", o->prefix, names[i]);
-	snprintf(f->addr, sizeof f->addr, strchr(o->host, ':') ? "[%s]:%d" : "%s:%d", o->host,
-	         o->port);
+	rc_target_where(&o->redis, f->addr, sizeof f->addr);
 	f->push.text = fleet_lua_push;
 	f->pull.text = fleet_lua_pull;
 	pthread_mutex_init(&f->mu, NULL);
@@ -879,7 +866,9 @@ lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, ch
 		return LBS_EIO;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "fleet redis %s: %s", f->addr, r->str);
+		char show[200];
+
+		snprintf(err, errlen, "%s: %s", f->addr, txt_show(show, sizeof show, r->str));
 		st = LBS_EIO;
 	}
 	for (size_t i = 0; st == LBS_OK && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;

@@ -13,20 +13,20 @@
 #include <lbsched/abi.h>
 
 #include "history.h"
+#include "redis_conn.h"
 
 /* The "fleet" object of a store's config (fleet_config.c). */
 typedef struct fleet_opts {
-	char *host;            /* Redis address: host name or IP */
-	int port;
-	char *user;            /* ACL user; NULL: AUTH with the password alone */
-	char *password;        /* read from password_file; NULL: no AUTH */
+	rc_target redis;       /* host, port, allow_insecure; its pointers are
+	                        * set where it is used, from the fields below */
+	char *user;            /* the ACL user setting; NULL: the file's, or none */
+	rc_secret *secret;     /* read from password_file at create; NULL: no AUTH */
 	char *password_file;   /* shown in stats instead of the password */
 	char *prefix;          /* every key starts with it */
 	uint32_t push_ms;      /* how often the outbox is pushed */
 	uint32_t pull_ms;      /* how often the totals are pulled */
 	uint32_t timeout_ms;   /* connect and command timeout */
 	uint32_t batch_entries; /* outbox entries per push at most */
-	int allow_insecure;    /* a non-loopback Redis without a password */
 } fleet_opts;
 
 struct store;

@@ -214,23 +214,51 @@ n=$(mdb_stat -s outbox "$tmp/k" | awk '/Entries:/ {print $2}')
 
 # --- 5. wrong password, unreachable redis, a Redis elsewhere without auth -----------
 aport=$(free_port)
-REDIS_AUTH="" start_redis "$tmp/redis-auth" "$aport" --requirepass right-secret-17
+REDIS_AUTH="" start_redis "$tmp/redis-auth" "$aport" --requirepass right-secret-17 \
+	--unixsocket "$tmp/redis-auth/sock" --unixsocketperm 700
 printf 'wrong-secret-17\n' >"$tmp/pass"
 chmod 600 "$tmp/pass"
 config w "$aport" ", \"password_file\": \"$tmp/pass\""
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/w.json"
 lines "$tmp/err" 1
-has "$tmp/err" "lbsched-shim: prefs sync: fleet redis 127.0.0.1:$aport: authentication as 'default' failed: WRONGPASS"
+has "$tmp/err" "lbsched-shim: prefs sync: redis://127.0.0.1:$aport: authentication refused: WRONGPASS"
 lacks "$tmp/err" "secret"
 printf 'right-secret-17\n' >"$tmp/pass"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/w.json"
 has "$tmp/out" "\"password_file\":\"$tmp/pass\""
 lacks "$tmp/out" "secret"
+# An ACL user: on the file's first line, or as "user" with a one-line file.
+redis-cli -p "$aport" -a right-secret-17 --no-auth-warning acl setuser lb17 on '>acl-secret-17' '~*' '+@all' >/dev/null
+printf 'lb17\nacl-secret-17\n' >"$tmp/acl.pass"
+chmod 600 "$tmp/acl.pass"
+config acl "$aport" ", \"password_file\": \"$tmp/acl.pass\""
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl.json"
+printf 'acl-secret-17\n' >"$tmp/acl1.pass"
+chmod 600 "$tmp/acl1.pass"
+config acl1 "$aport" ", \"user\": \"lb17\", \"password_file\": \"$tmp/acl1.pass\""
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl1.json"
+has "$tmp/out" '"user":"lb17"'
+config acl2 "$aport" ", \"user\": \"nobody17\", \"password_file\": \"$tmp/acl1.pass\""
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl2.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$aport: authentication as nobody17 refused: WRONGPASS"
+# A unix socket is on this host: no allow_insecure needed, and the address
+# in messages is unix://PATH.
+cat >"$tmp/sock.json" <<EOF
+{"store": {"path": "$tmp/sock", "fleet": {"address": "$tmp/redis-auth/sock", "prefix": "t17s:",
+           "timeout_ms": 500, "password_file": "$tmp/pass"}}}
+EOF
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sock.json"
+has "$tmp/out" "\"address\":\"unix://$tmp/redis-auth/sock\""
+sed 's/, "password_file": "[^"]*"//' "$tmp/sock.json" >"$tmp/sock0.json"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sock0.json"
+lines "$tmp/err" 1
+has "$tmp/err" "unix://$tmp/redis-auth/sock: NOAUTH"
 dead=$(free_port)
 config u "$dead"
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/u.json"
 lines "$tmp/err" 1
-has "$tmp/err" "lbsched-shim: prefs sync: fleet redis 127.0.0.1:$dead: cannot connect: Connection refused"
+has "$tmp/err" "lbsched-shim: prefs sync: redis://127.0.0.1:$dead: cannot connect: Connection refused"
 # A store that cannot be opened has nothing to sync, on_error "memory" or
 # not (a memory-only store has no fleet: the sync used to crash on it).
 printf 'a file\n' >"$tmp/notdir"
@@ -245,11 +273,11 @@ cat >"$tmp/far.json" <<EOF
 EOF
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/far.json"
 lines "$tmp/err" 1
-has "$tmp/err" "config field 'store.fleet.address': Redis at '192.0.2.7' is not on this host and no 'password_file' is given"
+has "$tmp/err" "config field 'store.fleet.address': redis://192.0.2.7:6379: refused: a Redis off this host needs a password file"
 chmod 644 "$tmp/pass"
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/w.json"
 lines "$tmp/err" 1
-has "$tmp/err" "config field 'store.fleet.password_file': '$tmp/pass' must be a regular file that others cannot read"
+has "$tmp/err" "config field 'store.fleet.password_file': password file $tmp/pass: others may access it (mode 644); chmod o-rwx it"
 # Bad fields: one line naming the field, at create (decide) as at prefs.
 bad_fleet() { # JSON-OF-FLEET EXPECTED
 	echo "{\"store\": {\"path\": \"$tmp/bad\", \"fleet\": $1}}" >"$tmp/bad.json"
@@ -258,18 +286,27 @@ bad_fleet() { # JSON-OF-FLEET EXPECTED
 	lines "$tmp/err" 1
 	has "$tmp/err" "$2"
 }
-bad_fleet '{"address": "nohost"}' "config field 'store.fleet.address': must be \"HOST:PORT\" (port 1..65535), got \"nohost\""
+bad_fleet '{"address": "nohost"}' "config field 'store.fleet.address': must be \"HOST:PORT\", \"[V6]:PORT\" (port 1..65535) or a unix socket's absolute path, got \"nohost\""
 bad_fleet '{"address": "127.0.0.1:6379", "pasword_file": "x"}' "config field 'store.fleet.pasword_file': unknown field"
 bad_fleet '{"address": "127.0.0.1:6379", "pull_ms": 0}' "config field 'store.fleet.pull_ms': must be in 1..3600000, got 0"
 bad_fleet '{"address": "127.0.0.1:6379", "user": "lb"}' "config field 'store.fleet.user': needs 'password_file'"
-bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': cannot read '$tmp/none': No such file or directory"
+bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': password file $tmp/none: No such file or directory"
 bad_fleet '{}' "config field 'store.fleet.address': required"
+# The one loopback rule (redis_conn.h): 127.0.0.0/8, ::1, localhost or a unix
+# socket; a name that merely starts with "127." is somewhere else.
+bad_fleet '{"address": "127.attacker.example:6379"}' "config field 'store.fleet.address': redis://127.attacker.example:6379: refused: a Redis off this host needs a password file"
+# The one password file format: a password, or an ACL user and its password;
+# a config "user" goes with a one-line file, and must agree with a two-line one.
+printf 'lb17\nacl-secret-17\n' >"$tmp/acl.pass"
+chmod 600 "$tmp/acl.pass"
+bad_fleet '{"address": "127.0.0.1:6379", "user": "other", "password_file": "'"$tmp"'/acl.pass"}' "config field 'store.fleet.password_file': password file $tmp/acl.pass: names another ACL user (its first line) than the 'user' setting; give the user in one place"
+lacks "$tmp/err" "acl-secret-17"
 # Down while a host learns: it learns on and says why once.
 stop_redis "$tmp/redis" KILL
 config x
 expect_rc 0 "$shim" decide --plugin "$plugin" --config "$tmp/x.json" --workers "$src/examples/fleet.json" \
 	--tests "$src/examples/tests.jsonl" --feedback "$tmp/a.0.jsonl"
-has "$tmp/err" "fleet redis 127.0.0.1:$port: cannot connect: Connection refused; learning goes on here and the sync retries (logged at most once a minute)"
+has "$tmp/err" "redis://127.0.0.1:$port: cannot connect: Connection refused; learning goes on here and the sync retries (logged at most once a minute)"
 [ "$(grep -c 'cannot connect' "$tmp/err")" = 1 ] && ok || bad "the unreachable Redis was logged more than once"
 "$shim" prefs export --plugin "$plugin" --db "$tmp/x" >"$tmp/x_local.json"
 has "$tmp/x_local.json" '"workload_type"'

@@ -24,7 +24,7 @@ struct ag_sink {
 ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n);
 
 /* The hash <prefix>fleet:<id> in the Redis at url (redis://host:port/prefix,
- * redis/redis_conn.h for the password file and the loopback policy), its
+ * plugin/redis/redis_conn.h for the password file and the loopback policy), its
  * expiry set to ttl_s with each sample.  Connects once here, so that a bad
  * address, password or policy is said at the start. */
 ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,

@@ -154,7 +154,7 @@ eq "nothing under w-b" "$(rcli -a d3fault-pw --no-auth-warning exists t:fleet:w-
 eq "decide with the password" "$(decide_ids "$aurl" --redis-password-file "$tmp/default.pw")" "w-a"
 chmod 644 "$tmp/default.pw"
 expect_rc 1 "$shim" decide --workers "$aurl" --redis-password-file "$tmp/default.pw" --tests "$tmp/tests.jsonl"
-has "$tmp/err" "readable by every user (mode 644)"
+has "$tmp/err" "others may access it (mode 644); chmod o-rwx it"
 lines "$tmp/err" 1
 expect_rc 1 "$shim" decide --workers "$aurl" --redis-password-file "$tmp/none.pw" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "password file $tmp/none.pw: No such file or directory"

@@ -15,8 +15,8 @@ set -u
 . "$LBS_SRCDIR/tests/redislib.sh"
 plugin=$LBS_PLUGIN
 agent=$LBS_AGENT
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "test_nginx_redis: nginx missing (./dev installs it)" >&2; exit 1; }
+. "$LBS_SRCDIR/tests/nginx/ngxlib.sh"
+ngx_find test_nginx_redis
 run=$tmp/run
 mkdir -p "$run/tmp"
 agent_pids=""
@@ -24,13 +24,7 @@ trap '[ -f "$run/nginx.pid" ] && kill -QUIT "$(cat "$run/nginx.pid")" 2>/dev/nul
 	for p in $agent_pids $REDIS_PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.3; rm -rf "$tmp"' EXIT
 
-module=${LBS_NGX_MODULE:-}
-if [ -z "$module" ] || [ ! -f "$module" ]; then
-	eval "args=($LBS_NGX_BUILD_ARGS)"
-	module=$tmp/ngx_http_upstream_lbsched_module.so
-	bash "$LBS_NGX_BUILD" "$module" "${args[0]}" "$tmp/ngx-build" "${args[2]}" "${args[@]:3}" ||
-		{ echo "test_nginx_redis: the module does not build" >&2; exit 1; }
-fi
+ngx_module test_nginx_redis
 
 redis_start fleet
 FRONT=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PD=$(free_port)

@@ -1,5 +1,5 @@
 /*
- * redis_conn.c -- parse a redis:// address, connect with a timeout, AUTH
+ * redis_conn.c -- parse a Redis address, connect with a timeout, AUTH
  * from a password file, and the loopback/auth policy (redis_conn.h).
  */
 #include <arpa/inet.h>
@@ -20,9 +20,6 @@ struct rc_conn {
 	char where[RC_HOST_MAX + 24];
 	int broken;
 };
-
-/* The password file's most: one user name and one password. */
-#define RC_SECRET_MAX 512
 
 int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 {
@@ -115,12 +112,55 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 	return 0;
 }
 
+int rc_parse_address(const char *a, rc_target *t, char *err, size_t n)
+{
+	const char *colon = strrchr(a, ':'), *h = a;
+	char *end, show[96];
+	size_t hl;
+	long port;
+
+	if (a[0] == '/') {
+		/* a unix socket: this host's by definition */
+		if (strlen(a) >= sizeof t->host)
+			goto bad;
+		strcpy(t->host, a);
+		t->port = 0;
+		return 0;
+	}
+	if (!colon || colon == a)
+		goto bad;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || errno || port < 1 || port > 65535)
+		goto bad;
+	hl = (size_t)(colon - a);
+	if (a[0] == '[') {
+		if (hl < 3 || a[hl - 1] != ']')
+			goto bad;
+		h = a + 1;
+		hl -= 2;
+	}
+	if (hl >= sizeof t->host || memchr(h, '[', hl) || memchr(h, ']', hl))
+		goto bad;
+	for (size_t i = 0; i < hl; i++)
+		if ((unsigned char)h[i] <= ' ' || h[i] == 0x7f)
+			goto bad;
+	memcpy(t->host, h, hl);
+	t->host[hl] = '\0';
+	t->port = (int)port;
+	return 0;
+bad:
+	snprintf(err, n, "must be \"HOST:PORT\", \"[V6]:PORT\" (port 1..65535) or a unix socket's "
+	         "absolute path, got \"%s\"", txt_show(show, sizeof show, a));
+	return -1;
+}
+
 int rc_is_loopback(const char *host)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
 
-	if (!strcmp(host, "localhost"))
+	if (!strcmp(host, "localhost") || host[0] == '/')
 		return 1;
 	if (inet_pton(AF_INET, host, &a4) == 1)
 		return (ntohl(a4.s_addr) >> 24) == 127;
@@ -129,9 +169,7 @@ int rc_is_loopback(const char *host)
 	return 0;
 }
 
-/* The secret's lines, without their newlines; 0 or -1 with err. */
-static int read_secret(const char *where, const char *path, char *user, char *pass,
-                       char *err, size_t n)
+int rc_secret_read(const char *path, const char *user, rc_secret *s, char *err, size_t n)
 {
 	char buf[2 * RC_SECRET_MAX + 4], show[96];
 	struct stat st;
@@ -139,21 +177,20 @@ static int read_secret(const char *where, const char *path, char *user, char *pa
 	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
+	memset(s, 0, sizeof *s);
+	txt_show(show, sizeof show, path);
 	if (fd < 0) {
-		snprintf(err, n, "%s: password file %s: %s", where,
-		         txt_show(show, sizeof show, path), strerror(errno));
+		snprintf(err, n, "password file %s: %s", show, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, n, "%s: password file %s: not a regular file", where,
-		         txt_show(show, sizeof show, path));
+		snprintf(err, n, "password file %s: not a regular file", show);
 		close(fd);
 		return -1;
 	}
-	if (st.st_mode & S_IROTH) {
-		snprintf(err, n, "%s: password file %s: readable by every user (mode %03o); "
-		         "chmod o-r it", where, txt_show(show, sizeof show, path),
-		         (unsigned)(st.st_mode & 0777));
+	if (st.st_mode & 0007) {
+		snprintf(err, n, "password file %s: others may access it (mode %03o); chmod o-rwx it",
+		         show, (unsigned)(st.st_mode & 0777));
 		close(fd);
 		return -1;
 	}
@@ -161,20 +198,14 @@ static int read_secret(const char *where, const char *path, char *user, char *pa
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			snprintf(err, n, "%s: password file %s: %s", where,
-			         txt_show(show, sizeof show, path), strerror(errno));
+			snprintf(err, n, "password file %s: %s", show, strerror(errno));
 			close(fd);
+			explicit_bzero(buf, sizeof buf);
 			return -1;
 		}
 		len += (size_t)got;
 	}
 	close(fd);
-	if (len == sizeof buf - 1) {
-		snprintf(err, n, "%s: password file %s: more than a user and a password of "
-		         "%d bytes each", where, txt_show(show, sizeof show, path),
-		         RC_SECRET_MAX - 1);
-		return -1;
-	}
 	buf[len] = '\0';
 	/* the lines, a final newline (and a CR before it) not counted */
 	char *l1 = buf, *l2 = strchr(buf, '\n');
@@ -187,21 +218,58 @@ static int read_secret(const char *where, const char *path, char *user, char *pa
 	l1[strcspn(l1, "\r")] = '\0';
 	if (l2)
 		l2[strcspn(l2, "\r")] = '\0';
-	if (!*l1 || strlen(l1) >= RC_SECRET_MAX || (l2 && strlen(l2) >= RC_SECRET_MAX)) {
-		snprintf(err, n, "%s: password file %s: the first line must hold the password "
-		         "(or the user, with the password on the second line), at most %d bytes",
-		         where, txt_show(show, sizeof show, path), RC_SECRET_MAX - 1);
+	if (len == sizeof buf - 1 || !*l1 || strlen(l1) >= RC_SECRET_MAX ||
+	    (l2 && strlen(l2) >= RC_SECRET_MAX)) {
+		snprintf(err, n, "password file %s: must hold the password on its first line (or "
+		         "the ACL user there and the password on the second), at most %d bytes each",
+		         show, RC_SECRET_MAX - 1);
+		explicit_bzero(buf, sizeof buf);
+		return -1;
+	}
+	if (l2 && user && *user && strcmp(user, l1)) {
+		/* the file's first line is not shown: it could be a password */
+		snprintf(err, n, "password file %s: names another ACL user (its first line) than "
+		         "the 'user' setting; give the user in one place", show);
+		explicit_bzero(buf, sizeof buf);
 		return -1;
 	}
 	if (l2) {
-		strcpy(user, l1);
-		strcpy(pass, l2);
+		strcpy(s->user, l1);
+		strcpy(s->pass, l2);
 	} else {
-		user[0] = '\0';
-		strcpy(pass, l1);
+		if (user && strlen(user) < sizeof s->user)
+			strcpy(s->user, user);
+		strcpy(s->pass, l1);
 	}
 	explicit_bzero(buf, sizeof buf);
 	return 0;
+}
+
+void rc_secret_clear(rc_secret *s)
+{
+	explicit_bzero(s, sizeof *s);
+}
+
+void rc_target_where(const rc_target *t, char *buf, size_t n)
+{
+	if (t->host[0] == '/')
+		snprintf(buf, n, "unix://%s", t->host);
+	else
+		snprintf(buf, n, strchr(t->host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", t->host,
+		         t->port);
+}
+
+int rc_check_policy(const rc_target *t, char *err, size_t n)
+{
+	char where[RC_HOST_MAX + 24];
+
+	if (t->secret || t->password_file || t->insecure || rc_is_loopback(t->host))
+		return 0;
+	rc_target_where(t, where, sizeof where);
+	snprintf(err, n, "%s: refused: a Redis off this host needs a password file "
+	         "(or an explicit insecure setting); hiredis has no TLS, see docs/SECURITY.md",
+	         where);
+	return -1;
 }
 
 /* err for a reply of the error type, or NULL when it is none. */
@@ -228,30 +296,32 @@ static void io_error(rc_conn *c, char *err, size_t n)
 
 rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 {
-	char user[RC_SECRET_MAX], pass[RC_SECRET_MAX], show[96];
+	char show[96], msg[400];
 	int ms = t->timeout_ms > 0 ? t->timeout_ms : RC_DEFAULT_TIMEOUT_MS;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	rc_secret own;
+	const rc_secret *sec = t->secret;
 	rc_conn *c = calloc(1, sizeof *c);
 
 	if (!c) {
 		snprintf(err, n, "redis: out of memory");
 		return NULL;
 	}
-	snprintf(c->where, sizeof c->where, strchr(t->host, ':') ? "redis://[%s]:%d"
-	         : "redis://%s:%d", t->host, t->port);
-	if (!t->password_file && !t->insecure && !rc_is_loopback(t->host)) {
-		snprintf(err, n, "%s: refused: a Redis off this host needs a password file "
-		         "(or an explicit insecure setting); hiredis has no TLS, see "
-		         "docs/SECURITY.md", c->where);
+	rc_target_where(t, c->where, sizeof c->where);
+	if (rc_check_policy(t, err, n) < 0) {
 		free(c);
 		return NULL;
 	}
-	user[0] = pass[0] = '\0';
-	if (t->password_file && read_secret(c->where, t->password_file, user, pass, err, n) < 0) {
-		free(c);
-		return NULL;
+	if (!sec && t->password_file) {
+		if (rc_secret_read(t->password_file, t->user, &own, msg, sizeof msg) < 0) {
+			snprintf(err, n, "%s: %s", c->where, msg);
+			free(c);
+			return NULL;
+		}
+		sec = &own;
 	}
-	c->ctx = redisConnectWithTimeout(t->host, t->port, tv);
+	c->ctx = t->host[0] == '/' ? redisConnectUnixWithTimeout(t->host, tv)
+	                           : redisConnectWithTimeout(t->host, t->port, tv);
 	if (!c->ctx || c->ctx->err) {
 		snprintf(err, n, "%s: cannot connect: %s", c->where,
 		         c->ctx ? txt_show(show, sizeof show, c->ctx->errstr) : "out of memory");
@@ -261,9 +331,9 @@ rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 		snprintf(err, n, "%s: cannot set the timeout", c->where);
 		goto fail;
 	}
-	if (pass[0]) {
-		const char *argv[3] = {"AUTH", user[0] ? user : pass, pass};
-		redisReply *r = redisCommandArgv(c->ctx, user[0] ? 3 : 2, argv, NULL);
+	if (sec && sec->pass[0]) {
+		const char *argv[3] = {"AUTH", sec->user[0] ? sec->user : sec->pass, sec->pass};
+		redisReply *r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
 		if (!r) {
 			io_error(c, err, n);
 			goto fail;
@@ -271,18 +341,20 @@ rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 		if (r->type == REDIS_REPLY_ERROR) {
 			/* the server's words only: they never hold the secret */
 			snprintf(err, n, "%s: authentication%s%s refused: %s", c->where,
-			         user[0] ? " as " : "", user[0] ? txt_show(show, sizeof show, user) : "",
-			         r->str);
+			         sec->user[0] ? " as " : "",
+			         sec->user[0] ? txt_show(show, sizeof show, sec->user) : "", r->str);
 			txt_one_line(err);
 			freeReplyObject(r);
 			goto fail;
 		}
 		freeReplyObject(r);
 	}
-	explicit_bzero(pass, sizeof pass);
+	if (sec == &own)
+		rc_secret_clear(&own);
 	return c;
 fail:
-	explicit_bzero(pass, sizeof pass);
+	if (sec == &own)
+		rc_secret_clear(&own);
 	if (c->ctx)
 		redisFree(c->ctx);
 	free(c);
@@ -345,7 +417,7 @@ int rc_append_argv(rc_conn *c, int argc, const char **argv, const size_t *lens)
 	return c->broken || redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK ? -1 : 0;
 }
 
-redisReply *rc_reply(rc_conn *c, char *err, size_t n)
+redisReply *rc_reply_raw(rc_conn *c, char *err, size_t n)
 {
 	void *r = NULL;
 
@@ -357,7 +429,14 @@ redisReply *rc_reply(rc_conn *c, char *err, size_t n)
 		io_error(c, err, n);
 		return NULL;
 	}
-	if (reply_error(c, r, err, n)) {
+	return r;
+}
+
+redisReply *rc_reply(rc_conn *c, char *err, size_t n)
+{
+	redisReply *r = rc_reply_raw(c, err, n);
+
+	if (r && reply_error(c, r, err, n)) {
 		freeReplyObject(r);
 		return NULL;
 	}

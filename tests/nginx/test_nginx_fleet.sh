@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# test_nginx_fleet.sh -- issue 17 end to end: nginx A learns that a backend
+# is slow, and nginx B's traffic moves away from it.
+#
+# Two real nginx (Debian's, with the built module), each on its own free
+# port with its own LMDB store, both with a "fleet" object naming one
+# redis-server (tests/redislib.sh).  Three backends, small python3 servers
+# on 127.0.0.1 (as test_nginx.sh's), equal on paper: S answers in 300 ms,
+# f1 and f2 at once.  Only A is sent requests of the type "inference"; it
+# tries every server, finds S slow and leaves it.  B never sends S a
+# request of that type before the check, so it cannot have learned S's
+# latency itself; and unlearned, B tries every server (docs/SCORING.md,
+# "Latency alone"), as it does for "vision_classification", the type
+# nobody learned, which B is sent at the same time as the control: what
+# B's traffic would be without A.  Only A's evidence, pulled through
+# Redis, keeps B's inference traffic off S from its first request.
+#
+# LBS_FLEET_E2E_OFF=1 runs the same without the "fleet" objects: then B
+# tries S with inference too, and the test fails (the check that the test
+# depends on the sync).
+#
+# Env: LBS_PLUGIN, LBS_NGX_MODULE, LBS_NGX_BUILD, LBS_NGX_BUILD_ARGS (as
+# test_nginx.sh).
+set -u
+. "$LBS_SRCDIR/tests/testlib.sh"
+. "$LBS_SRCDIR/tests/redislib.sh"
+plugin=${LBS_PLUGIN:?}
+. "$LBS_SRCDIR/tests/nginx/ngxlib.sh"
+ngx_find test_nginx_fleet
+backend_pids=""
+trap 'for h in A B; do [ -f "$tmp/$h/nginx.pid" ] && kill -QUIT "$(cat "$tmp/$h/nginx.pid")" 2>/dev/null; done
+	for p in $backend_pids $REDIS_PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3; rm -rf "$tmp"' EXIT
+
+ngx_module test_nginx_fleet
+
+redis_start fleet
+PS=$(free_port) P1=$(free_port) P2=$(free_port) FA=$(free_port) FB=$(free_port)
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root;"
+
+# backend.py PORT NAME DELAY_FILE: answers NAME after the seconds in DELAY_FILE
+cat >"$tmp/backend.py" <<'EOF'
+import http.server, sys, time
+port, name, delay_file = int(sys.argv[1]), sys.argv[2].encode() + b"\n", sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(float(open(delay_file).read()))
+        self.send_response(200); self.send_header("Content-Length", str(len(name))); self.end_headers()
+        self.wfile.write(name)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+EOF
+echo 0.3 >"$tmp/delay.s"
+echo 0 >"$tmp/delay.f"
+python3 "$tmp/backend.py" "$PS" s "$tmp/delay.s" & backend_pids="$backend_pids $!"
+python3 "$tmp/backend.py" "$P1" f1 "$tmp/delay.f" & backend_pids="$backend_pids $!"
+python3 "$tmp/backend.py" "$P2" f2 "$tmp/delay.f" & backend_pids="$backend_pids $!"
+for p in $PS $P1 $P2; do
+	for _ in $(seq 100); do curl -s -m 1 "http://127.0.0.1:$p/" >/dev/null && break; sleep 0.05; done
+done
+
+fleet=", \"fleet\": {\"address\": \"127.0.0.1:$REDIS_PORT\", \"prefix\": \"e2e:\", \"push_ms\": 50, \"pull_ms\": 100, \"timeout_ms\": 500}"
+[ -n "${LBS_FLEET_E2E_OFF:-}" ] && fleet=""
+conf() { # NAME FRONT_PORT
+	mkdir -p "$tmp/$1/tmp"
+	cat >"$tmp/$1/nginx.conf" <<EOF
+load_module $module;
+$user_line
+worker_processes 1;
+pid $tmp/$1/nginx.pid;
+error_log $tmp/$1/error.log info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/$1/tmp/body; proxy_temp_path $tmp/$1/tmp/proxy;
+  fastcgi_temp_path $tmp/$1/tmp/fcgi; uwsgi_temp_path $tmp/$1/tmp/uwsgi; scgi_temp_path $tmp/$1/tmp/scgi;
+  upstream be {
+    lbsched_plugin $plugin;
+    lbsched_config '{"store": {"path": "$tmp/$1/store", "batch_ms": 10, "refresh_ms": 50$fleet}}';
+    server 127.0.0.1:$PS; server 127.0.0.1:$P1; server 127.0.0.1:$P2;
+  }
+  server {
+    listen 127.0.0.1:$2;
+    location / { proxy_pass http://be; }
+    location = /lbsched_status { lbsched_status; }
+  }
+}
+EOF
+	"$NGINX" -p "$tmp/$1/" -c "$tmp/$1/nginx.conf" || { echo "nginx $1 does not start: $(tail -3 "$tmp/$1/error.log")" >&2; exit 1; }
+	for _ in $(seq 50); do curl -s -m 1 -o /dev/null "http://127.0.0.1:$2/lbsched_status" && break; sleep 0.1; done
+}
+conf A "$FA"
+conf B "$FB"
+
+# send PORT TYPE N: N sequential requests of TYPE (one connection), the
+# answers' names
+send() { curl -s -m 120 -H "X-Test-Type: $2" "http://127.0.0.1:$1/x?i=[1-$3]"; }
+count_s() { grep -c '^s$'; }
+# fleet PORT FIELD: the store's fleet stats field of that nginx's upstream
+fleet_stat() {
+	curl -s -m 5 "http://127.0.0.1:$1/lbsched_status" | python3 -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "fleet" in o and isinstance(o["fleet"], dict) and "pulls" in o["fleet"]:
+            return o["fleet"]
+        for v in o.values():
+            r = find(v)
+            if r is not None:
+                return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r is not None:
+                return r
+f = find(json.load(sys.stdin))
+print(-1 if f is None else f[sys.argv[1]])' "$2"
+}
+until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
+
+# ---- A alone is sent inference: it tries S, finds it slow, leaves it ---------
+a1=$(send "$FA" inference 20 | count_s)
+a2=$(send "$FA" inference 30 | count_s)
+echo "A, inference: S got $a1 of its first 20 requests, $a2 of the next 30"
+[ "$a1" -ge 1 ] && ok || bad "A never tried S ($a1 of 20): it learned nothing to share"
+[ "$a2" = 0 ] && ok || bad "A did not learn that S is slow ($a2 of its last 30)"
+
+# ---- the sync: S's record in Redis (only A has one), then B pulls it -------------
+s_in_redis() { redis-cli -p "$REDIS_PORT" hkeys e2e:totals | grep -q ":127.0.0.1:$PS\$"; }
+if [ -n "$fleet" ]; then
+	until_ok 30 s_in_redis && ok || bad "A's evidence on S never reached Redis: A's last error '$(fleet_stat "$FA" last_error)'"
+	p0=$(fleet_stat "$FB" pulls)
+	until_ok 30 test "$(fleet_stat "$FB" pulls)" -ge $((p0 + 3)) && ok || bad "B pulled nothing after A's push: last error '$(fleet_stat "$FB" last_error)'"
+fi
+
+# ---- B: the type A learned, against the type nobody learned -----------------
+after=$(send "$FB" inference 30 | count_s)
+control=$(send "$FB" vision_classification 30 | count_s)
+echo "B: S got $control of 30 vision_classification requests (nobody learned it: each server is tried)"
+echo "B: S got $after of 30 inference requests (A learned S is slow; B had sent S none before)"
+[ "$control" -ge 1 ] && ok || bad "B did not try S with a type nobody learned ($control of 30): the comparison says nothing"
+[ "$after" = 0 ] && ok || bad "B sent S $after of 30 inference requests, though A learned that S is slow (without A: $control of 30)"
+[ "$fail" = 0 ] || tail -n 5 "$tmp/A/error.log" "$tmp/B/error.log" >&2
+finish test_nginx_fleet
