@@ -452,6 +452,9 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 		}
 		head_num(&b, 4, seq); /* "to": the sequence the snapshot covers */
 		v = send_batch(f, &b, text, sizeof text, err, errlen);
+		/* Outcomes committed before the first push travel here. */
+		if (v == 0)
+			atomic_fetch_add(&f->outcomes_pushed, b.outcomes);
 		batch_free(&b);
 		if (v == -2)
 			return -1;
