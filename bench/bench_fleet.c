@@ -2,11 +2,17 @@
  * bench_fleet.c -- fleet learning through Redis (issue 17), one role per
  * process so that bench_fleet.sh can run several hosts at once:
  *
- *   bench_fleet write CONFIG N [other] report N outcomes into hardware-aware
- *                                      as fast as report() takes them; prints
- *                                      the seconds until all N are pushed to
- *                                      Redis (stats' fleet.outcomes_pushed),
- *                                      and the Redis commands it sent.  With
+ *   bench_fleet write CONFIG N [other|W] report N outcomes into hardware-aware
+ *                                      as fast as report() takes them, over
+ *                                      W workers (default 512) times 3 types;
+ *                                      prints the seconds report() took, the
+ *                                      seconds until all N are pushed to
+ *                                      Redis (stats' fleet.outcomes_pushed;
+ *                                      without a fleet: committed to the
+ *                                      store, the reference), the Redis
+ *                                      commands it sent, the outcomes pushed,
+ *                                      the process's CPU seconds, commits,
+ *                                      view rebuilds, pushes and pulls.  With
  *                                      "other": on workers "other-N" that
  *                                      select never looks up, each run as
  *                                      fast as declared (no learned speed
@@ -53,6 +59,16 @@ static uint64_t mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The process's CPU time, every thread: on a loaded machine a steadier
+ * cost than the wall clock. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static char *read_text(const char *path)
@@ -116,17 +132,20 @@ static lbs_outcome outcome(uint64_t i, const char *id)
 	};
 }
 
-static int write_role(shim_host *h, const char *config, uint64_t n, int other)
+static int write_role(shim_host *h, const char *config, uint64_t n, int other, uint32_t workers)
 {
 	shim_sched *s = open_sched(h, config);
-	char ids[512][24];
-	uint64_t t0 = mono(), t_rep;
+	char (*ids)[24] = calloc(workers, sizeof *ids);
+	uint64_t t0, t_rep, t_end;
 	double pushed;
 
-	for (int i = 0; i < 512; i++)
-		snprintf(ids[i], sizeof ids[i], other ? "other-%d" : "worker-%d", i);
+	if (!ids)
+		die("write", "out of memory");
+	for (uint32_t i = 0; i < workers; i++)
+		snprintf(ids[i], sizeof ids[i], other ? "other-%u" : "worker-%u", i);
+	t0 = mono();
 	for (uint64_t i = 0; i < n; i++) {
-		lbs_outcome o = outcome(i, ids[(i / 3) % 512]);
+		lbs_outcome o = outcome(i, ids[(i / 3) % workers]);
 
 		if (other) {
 			o.result = LBS_RESULT_SUCCESS;
@@ -136,11 +155,18 @@ static int write_role(shim_host *h, const char *config, uint64_t n, int other)
 			;
 	}
 	t_rep = mono();
-	while ((pushed = stat_of(s, 1, "outcomes_pushed")) >= 0 && pushed < (double)n)
-		usleep(10000);
-	printf("%.4f %.4f %.0f %.0f\n", (double)(t_rep - t0) / 1e9, (double)(mono() - t0) / 1e9,
-	       stat_of(s, 1, "commands"), pushed);
+	/* Durable: in the fleet (acknowledged by Redis) with a fleet, on this
+	 * host's disk (committed) without: the reference. */
+	while ((pushed = stat_of(s, 1, "outcomes_pushed")) >= 0 ? pushed < (double)n
+	                                                         : stat_of(s, 0, "committed") < (double)n)
+		usleep(2000);
+	t_end = mono();
+	printf("%.4f %.4f %.0f %.0f %.3f %.0f %.0f %.0f %.0f\n", (double)(t_rep - t0) / 1e9,
+	       (double)(t_end - t0) / 1e9, stat_of(s, 1, "commands"), pushed, cpu_s(),
+	       stat_of(s, 0, "commits"), stat_of(s, 0, "refreshes"), stat_of(s, 1, "pushes"),
+	       stat_of(s, 1, "pulls"));
 	sched_close(s);
+	free(ids);
 	return 0;
 }
 
@@ -253,13 +279,19 @@ int main(int argc, char **argv)
 	}
 	if (!h)
 		die("host", "out of memory");
-	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "other"))) && !strcmp(argv[1], "write"))
-		return write_role(h, argv[2], strtoull(argv[3], NULL, 10), argc == 5);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "write")) {
+		int other = argc == 5 && !strcmp(argv[4], "other");
+		long w = argc == 5 && !other ? strtol(argv[4], NULL, 10) : 512;
+
+		if (w < 1 || w > 1000000)
+			die(argv[4], "W must be \"other\" or a number of workers, 1..1000000");
+		return write_role(h, argv[2], strtoull(argv[3], NULL, 10), other, (uint32_t)w);
+	}
 	if (argc == 5 && !strcmp(argv[1], "propagate"))
 		return propagate_role(h, argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "select"))
 		return select_role(h, argv[2], argv[3], (uint32_t)atoi(argv[4]));
-	fprintf(stderr, "usage: bench_fleet [--plugin PATH] write CONFIG N [other] | propagate CONFIG_A "
+	fprintf(stderr, "usage: bench_fleet [--plugin PATH] write CONFIG N [other|W] | propagate CONFIG_A "
 	        "CONFIG_B SAMPLES | select CONFIG_ON CONFIG_OFF WORKERS\n");
 	return 2;
 }

@@ -58,6 +58,11 @@ struct fleet {
 	uint64_t pull_ok_ns;
 	int failing;
 
+	/* The sync's own (its thread, or prefs sync's caller): the last
+	 * sequence Redis acknowledged in ack_epoch, not yet durable. */
+	char ack_epoch[40];
+	uint64_t acked;
+
 	_Atomic uint64_t commands, pushes, pulls, snapshots, outcomes_pushed, pairs_pulled;
 	_Atomic uint64_t backlog, errors;
 };
@@ -255,52 +260,57 @@ static int parse_key(const char *k, size_t len, uint32_t *type, char *id, size_t
 	return 0;
 }
 
-/* The arguments of a push: host, epoch, mode, from, to, half-life, then a
- * key and a record per pair. */
+/* The arguments of a push: host, epoch, mode, from, to, half-life (head),
+ * then a key and a record per pair, back to back in one buffer: a push of
+ * thousands of pairs makes a handful of allocations, not two per pair. */
 typedef struct batch {
-	char **args;
-	size_t *lens;
-	int n, cap;
+	char head[6][48];
+	size_t hlen[6];
+	char *data;
+	size_t len, cap;
+	size_t *lens;   /* of each pair argument in data */
+	int n, ncap;
 	uint64_t outcomes;
 	int failed;
 } batch;
 
-static void batch_arg(batch *b, const char *data, size_t len)
+static void batch_arg(batch *b, const char *arg, size_t len)
 {
-	char *copy;
-
 	if (b->failed)
 		return;
-	if (b->n == b->cap) {
-		int cap = b->cap ? b->cap * 2 : 64;
-		char **a = realloc(b->args, (size_t)cap * sizeof *a);
-		size_t *l = a ? realloc(b->lens, (size_t)cap * sizeof *l) : NULL;
+	if (b->n == b->ncap) {
+		int cap = b->ncap ? b->ncap * 2 : 256;
+		size_t *l = realloc(b->lens, (size_t)cap * sizeof *l);
 
-		if (a)
-			b->args = a;
-		if (!a || !l) {
+		if (!l) {
 			b->failed = 1;
 			return;
 		}
 		b->lens = l;
+		b->ncap = cap;
+	}
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		char *d;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d) {
+			b->failed = 1;
+			return;
+		}
+		b->data = d;
 		b->cap = cap;
 	}
-	copy = malloc(len + 1);
-	if (!copy) {
-		b->failed = 1;
-		return;
-	}
-	memcpy(copy, data, len);
-	copy[len] = '\0';
-	b->args[b->n] = copy;
+	memcpy(b->data + b->len, arg, len);
+	b->len += len;
 	b->lens[b->n++] = len;
 }
 
 static void batch_free(batch *b)
 {
-	for (int i = 0; i < b->n; i++)
-		free(b->args[i]);
-	free(b->args);
+	free(b->data);
 	free(b->lens);
 	memset(b, 0, sizeof *b);
 }
@@ -319,26 +329,21 @@ static int batch_pair(void *ctx, uint32_t type, const char *worker, const hist_s
 	return b->failed;
 }
 
-static int merge_pair(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
+static void head_num(batch *b, int i, uint64_t x)
 {
-	void **m = ctx;
-
-	return hist_merge(m[0], type, worker, c, *(double *)m[1]) != LBS_OK;
+	b->hlen[i] = (size_t)snprintf(b->head[i], sizeof b->head[i], "%llu", (unsigned long long)x);
 }
 
 static void batch_head(batch *b, const char *host, const char *epoch, const char *mode,
                        uint64_t from, uint64_t to, double half_life)
 {
-	char num[3][32];
+	const char *text[3] = {host, epoch, mode};
 
-	snprintf(num[0], sizeof num[0], "%llu", (unsigned long long)from);
-	snprintf(num[1], sizeof num[1], "%llu", (unsigned long long)to);
-	snprintf(num[2], sizeof num[2], "%.17g", half_life);
-	batch_arg(b, host, strlen(host));
-	batch_arg(b, epoch, strlen(epoch));
-	batch_arg(b, mode, 1);
 	for (int i = 0; i < 3; i++)
-		batch_arg(b, num[i], strlen(num[i]));
+		b->hlen[i] = (size_t)snprintf(b->head[i], sizeof b->head[i], "%s", text[i]);
+	head_num(b, 3, from);
+	head_num(b, 4, to);
+	b->hlen[5] = (size_t)snprintf(b->head[5], sizeof b->head[5], "%.17g", half_life);
 }
 
 /* {"OK"|"DUP"|"SEQ"|"EPOCH", text}: the word's index (0..3) and the text;
@@ -362,11 +367,26 @@ static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, si
 	redisReply *r;
 	int v;
 
-	if (b->failed) {
+	const char **argv = b->failed ? NULL : malloc((size_t)(6 + b->n) * sizeof *argv);
+	size_t *lens = argv ? malloc((size_t)(6 + b->n) * sizeof *lens) : NULL;
+	size_t off = 0;
+
+	if (!lens) {
+		free(argv);
 		snprintf(err, errlen, "%s: out of memory building a push", f->addr);
 		return -2;
 	}
-	r = run_script(f, &f->push, b->n, (const char **)b->args, b->lens, err, errlen);
+	for (int i = 0; i < 6; i++) {
+		argv[i] = b->head[i];
+		lens[i] = b->hlen[i];
+	}
+	for (int i = 0; i < b->n; off += b->lens[i++]) {
+		argv[6 + i] = b->data + off;
+		lens[6 + i] = b->lens[i];
+	}
+	r = run_script(f, &f->push, 6 + b->n, argv, lens, err, errlen);
+	free(argv);
+	free(lens);
 	if (!r)
 		return -2;
 	v = verdict(r, text, tlen);
@@ -417,19 +437,11 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 			batch_free(&b);
 			return -1;
 		}
-		/* "to" is the sequence the snapshot covers. */
-		{
-			char num[32];
-			int n = snprintf(num, sizeof num, "%llu", (unsigned long long)seq);
-
-			if (!b.failed) {
-				free(b.args[4]);
-				b.args[4] = strdup(num);
-				b.lens[4] = (size_t)n;
-				b.failed = !b.args[4];
-			}
-		}
+		head_num(&b, 4, seq); /* "to": the sequence the snapshot covers */
 		v = send_batch(f, &b, text, sizeof text, err, errlen);
+		/* Outcomes committed before the first push travel here. */
+		if (v == 0)
+			atomic_fetch_add(&f->outcomes_pushed, b.outcomes);
 		batch_free(&b);
 		if (v == -2)
 			return -1;
@@ -453,7 +465,12 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 	return -1;
 }
 
-/* Everything in the outbox after the acknowledged sequence. */
+/* Everything in the outbox after the acknowledged sequence.  A push's
+ * acknowledgement is kept in memory (f->acked); the next pull's transaction
+ * makes it durable (store_fleet_apply), so pushing writes nothing to LMDB
+ * and the flusher's commits do not queue behind it.  A process that
+ * restarts without it sends again from the durable one, and Redis answers
+ * DUP (or SEQ with its last sequence) for what it has. */
 static int push(fleet *f, char *err, size_t errlen)
 {
 	store_fleet_state st;
@@ -461,35 +478,31 @@ static int push(fleet *f, char *err, size_t errlen)
 
 	for (int rounds = 0; rounds < 1000; rounds++) {
 		batch b = {0};
-		hist_store *m = hist_new();
-		void *mc[2] = {m, &hl};
-		uint64_t from, to;
+		uint64_t from, to, after, last;
 		char text[64];
 		int v;
 
-		if (!m || store_fleet_state_get(f->s, &st, err, errlen)) {
-			hist_free(m);
+		if (store_fleet_state_get(f->s, &st, err, errlen))
 			return -1;
-		}
 		atomic_store(&f->backlog, st.outbox);
 		if (!st.epoch[0]) {
-			hist_free(m);
 			if (snapshot(f, &st, err, errlen))
 				return -1;
 			continue;
 		}
-		if (store_fleet_pending(f->s, st.acked, f->o.batch_entries, merge_pair, mc, &from, &to,
+		after = st.acked;
+		if (!strcmp(f->ack_epoch, st.epoch) && f->acked > after)
+			after = f->acked;
+		if (store_fleet_pending(f->s, after, f->o.batch_entries, batch_pair, &b, &from, &to,
 		                        err, errlen)) {
-			hist_free(m);
+			batch_free(&b);
 			return -1;
 		}
 		if (!to) {
-			hist_free(m);
+			batch_free(&b);
 			return 0;
 		}
 		batch_head(&b, st.host, st.epoch, "d", from, to, hl);
-		hist_each(m, batch_pair, &b);
-		hist_free(m);
 		v = send_batch(f, &b, text, sizeof text, err, errlen);
 		/* DUP: Redis has the batch already (a reply lost to a timeout,
 		 * or another process of this host sent it): acknowledged too. */
@@ -505,17 +518,16 @@ static int push(fleet *f, char *err, size_t errlen)
 				continue;
 			return -1;
 		}
-		if (v == 2 && (from != strtoull(text, NULL, 10) + 1) &&
-		    strtoull(text, NULL, 10) < st.acked) {
+		last = strtoull(text, NULL, 10);
+		if (v == 2 && from != last + 1 && last < after) {
 			snprintf(err, errlen, "%s: Redis holds this host's evidence only up "
 			         "to sequence %s, before what it acknowledged (%llu): it was restored "
 			         "from an older copy; empty it (FLUSHALL) and every host re-publishes",
-			         f->addr, text, (unsigned long long)st.acked);
+			         f->addr, text, (unsigned long long)after);
 			return -1;
 		}
-		if (store_fleet_set_acked(f->s, st.epoch, v == 0 ? to : strtoull(text, NULL, 10), err,
-		                          errlen))
-			return -1;
+		snprintf(f->ack_epoch, sizeof f->ack_epoch, "%s", st.epoch);
+		f->acked = v == 0 ? to : last > after ? last : after;
 	}
 	return 0;
 }

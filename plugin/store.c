@@ -45,6 +45,28 @@ typedef struct pending {
 } pending;
 
 /*
+ * Pairs merged by (type, id) in a flat table: a commit's batch grouped per
+ * pair, an outbox range merged for a push.  Unlike a hist_store it copies
+ * no id (they point into the batch or the transaction's pages), derives
+ * nothing, and is emptied for reuse without freeing.
+ */
+typedef struct tpair {
+	const char *id;
+	uint32_t len, type;
+	uint64_t hash;
+	int bad;          /* commit: the record did not decode; its outcomes skip */
+	store_rec r;      /* commit: the record as it will be written */
+	hist_sums d;      /* the evidence to send */
+} tpair;
+
+typedef struct ptab {
+	tpair *p;
+	uint32_t n, cap;
+	uint32_t *slot;   /* index + 1, 0 empty */
+	uint32_t mask;
+} ptab;
+
+/*
  * LMDB allows one MDB_env per data file per process: a second open of the
  * same directory, closed later, drops the process's lock-file lock and lets
  * another process reset the writer mutex under the first.  So instances
@@ -100,6 +122,7 @@ struct store {
 	_Atomic uint64_t pairs; /* hist_count of the view, for [any] readers */
 	_Atomic uint64_t refused_pairs;
 	_Atomic uint64_t bad_records; /* skipped by the last view read */
+	ptab ctab;                        /* the flusher's: a batch grouped per pair */
 	char **aff;                       /* under mu: affinity key, worker, ... to write */
 	uint32_t aff_len, aff_cap;
 };
@@ -347,12 +370,15 @@ static uint64_t key_seq(const MDB_val *k)
 /*
  * An outbox value: the first sequence it covers (8 bytes), then per pair
  * 1 byte workload type, 2 bytes id length, the id, the 96-byte sums.  fn
- * gets each pair; -1 when the value is malformed.
+ * gets each pair, its id as n bytes into the value (valid while the
+ * transaction is); -1 when the value is malformed.
  */
-static int outbox_each(const MDB_val *v, uint64_t *from, hist_sums_fn fn, void *ctx)
+typedef int (*outbox_pair_fn)(void *ctx, uint32_t type, const char *id, size_t n,
+                              const hist_sums *c);
+
+static int outbox_walk(const MDB_val *v, uint64_t *from, outbox_pair_fn fn, void *ctx)
 {
 	const unsigned char *p = v->mv_data, *end = p + v->mv_size;
-	char id[MAX_ID + 1];
 
 	if (v->mv_size < 8)
 		return -1;
@@ -369,57 +395,103 @@ static int outbox_each(const MDB_val *v, uint64_t *from, hist_sums_fn fn, void *
 		p += 3;
 		if (n == 0 || n > MAX_ID || (size_t)(end - p) < n + sizeof c)
 			return -1;
-		memcpy(id, p, n);
-		id[n] = '\0';
 		memcpy(&c, p + n, sizeof c);
-		p += n + sizeof c;
-		if (hist_sums_problem(&c) || type >= LBS_WL_COUNT)
+		if (hist_sums_problem(&c) || type >= LBS_WL_COUNT || memchr(p, 0, n))
 			return -1;
-		if (fn(ctx, type, id, &c))
+		if (fn(ctx, type, (const char *)p, n, &c))
 			return 0;
+		p += n + sizeof c;
 	}
 	return 0;
 }
 
-typedef struct buf {
-	unsigned char *p;
-	size_t len, cap;
-	int failed;
-} buf;
+typedef struct each_ctx {
+	hist_sums_fn fn;
+	void *ctx;
+} each_ctx;
 
-static void buf_add(buf *b, const void *data, size_t n)
+static int each_pair(void *ctx, uint32_t type, const char *idp, size_t n, const hist_sums *c)
 {
-	if (b->failed)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		unsigned char *q;
+	const each_ctx *e = ctx;
+	char id[MAX_ID + 1];
 
-		while (cap < b->len + n)
-			cap *= 2;
-		q = realloc(b->p, cap);
-		if (!q) {
-			b->failed = 1;
-			return;
+	memcpy(id, idp, n);
+	id[n] = '\0';
+	return e->fn(e->ctx, type, id, c);
+}
+
+/* outbox_walk with NUL-terminated ids. */
+static int outbox_each(const MDB_val *v, uint64_t *from, hist_sums_fn fn, void *ctx)
+{
+	each_ctx e = {fn, ctx};
+
+	return outbox_walk(v, from, each_pair, &e);
+}
+
+static uint64_t pair_hash(uint32_t type, const char *id, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u ^ type;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)id[i]) * 0x100000001b3u;
+	return h ^ h >> 29;
+}
+
+static void ptab_clear(ptab *t)
+{
+	if (t->slot)
+		memset(t->slot, 0, ((size_t)t->mask + 1) * sizeof *t->slot);
+	t->n = 0;
+}
+
+static void ptab_free(ptab *t)
+{
+	free(t->p);
+	free(t->slot);
+	memset(t, 0, sizeof *t);
+}
+
+/* The index of (type, id), added zeroed if new (*added); -1 out of memory. */
+static int64_t ptab_get(ptab *t, uint32_t type, const char *id, size_t n, int *added)
+{
+	uint64_t h = pair_hash(type, id, n);
+	uint32_t i;
+
+	*added = 0;
+	if ((t->n + 1) * 2 > t->mask + 1 || !t->slot) {
+		uint32_t mask = t->slot ? t->mask * 2 + 1 : 255;
+		uint32_t *slot = calloc((size_t)mask + 1, sizeof *slot);
+
+		if (!slot)
+			return -1;
+		for (uint32_t k = 0; k < t->n; k++) {
+			for (i = (uint32_t)t->p[k].hash & mask; slot[i]; i = (i + 1) & mask)
+				;
+			slot[i] = k + 1;
 		}
-		b->p = q;
-		b->cap = cap;
+		free(t->slot);
+		t->slot = slot;
+		t->mask = mask;
 	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
+	for (i = (uint32_t)h & t->mask; t->slot[i]; i = (i + 1) & t->mask) {
+		tpair *e = &t->p[t->slot[i] - 1];
 
-static int outbox_add_pair(void *ctx, uint32_t type, const char *worker, const hist_sums *c)
-{
-	buf *b = ctx;
-	unsigned char t = (unsigned char)type;
-	uint16_t n = (uint16_t)strlen(worker);
+		if (e->hash == h && e->type == type && e->len == n && !memcmp(e->id, id, n))
+			return t->slot[i] - 1;
+	}
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 256;
+		tpair *q = realloc(t->p, (size_t)cap * sizeof *q);
 
-	buf_add(b, &t, 1);
-	buf_add(b, &n, 2);
-	buf_add(b, worker, n);
-	buf_add(b, c, sizeof *c);
-	return 0;
+		if (!q)
+			return -1;
+		t->p = q;
+		t->cap = cap;
+	}
+	t->slot[i] = t->n + 1;
+	t->p[t->n] = (tpair){.id = id, .len = (uint32_t)n, .type = type, .hash = h};
+	*added = 1;
+	return t->n++;
 }
 
 typedef struct merge_ctx {
@@ -670,34 +742,116 @@ static void adopt_map_size(store *s)
 	pthread_rwlock_unlock(&s->se->resize);
 }
 
-/* The next outbox entry: `delta` under the next sequence.  0 or an error. */
-static int outbox_write(store *s, MDB_txn *txn, const hist_store *delta)
+/* The next outbox entry: the batch's evidence per pair (t), under the next
+ * sequence, written straight into the page LMDB reserves.  0 or an error. */
+static int outbox_write(store *s, MDB_txn *txn, const ptab *t)
 {
 	uint64_t seq = meta_u64(s, txn, "fleet_seq", 0) + 1;
-	unsigned char kb[8];
-	buf b = {0};
-	MDB_val k = {8, kb}, v;
+	unsigned char kb[8], *p;
+	MDB_val k = {8, kb}, v = {8, NULL};
+	uint32_t pairs = 0;
 	int rc;
 
-	buf_add(&b, &seq, 8);
-	hist_each(delta, outbox_add_pair, &b);
-	if (b.failed) {
-		free(b.p);
-		return ENOMEM;
-	}
+	for (uint32_t i = 0; i < t->n; i++)
+		if (!t->p[i].bad) {
+			v.mv_size += 3 + t->p[i].len + sizeof(hist_sums);
+			pairs++;
+		}
+	if (!pairs)
+		return 0;
 	seq_key(kb, seq);
-	v = (MDB_val){b.len, b.p};
-	rc = mdb_put(txn, s->outbox, &k, &v, 0);
-	if (rc == 0)
-		rc = meta_put_u64(s, txn, "fleet_seq", seq);
-	free(b.p);
+	rc = mdb_put(txn, s->outbox, &k, &v, MDB_RESERVE);
+	if (rc)
+		return rc;
+	p = v.mv_data;
+	memcpy(p, &seq, 8);
+	p += 8;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const tpair *e = &t->p[i];
+		uint16_t n = (uint16_t)e->len;
+
+		if (e->bad)
+			continue;
+		*p = (unsigned char)e->type;
+		memcpy(p + 1, &n, 2);
+		memcpy(p + 3, e->id, n);
+		memcpy(p + 3 + n, &e->d, sizeof e->d);
+		p += 3 + n + sizeof e->d;
+	}
+	return meta_put_u64(s, txn, "fleet_seq", seq);
+}
+
+/*
+ * The batch's outcomes grouped per pair in s->ctab, each pair's record read
+ * once and written once, its outcomes applied in their order (the same
+ * arithmetic as one at a time).  An outcome whose record cannot be decoded
+ * is not applied (the record is left as it is for someone to look at): it
+ * is counted in *skipped and the first such record is described in err.
+ */
+static int apply_batch(store *s, MDB_txn *txn, const pending *b, uint32_t n,
+                       uint32_t *skipped, char *err, size_t errlen)
+{
+	ptab *t = &s->ctab;
+	int rc = 0;
+
+	ptab_clear(t);
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len = strlen(b[i].worker);
+		lbs_outcome o = {.struct_size = sizeof o, .workload_type = b[i].type,
+		                 .worker_id = b[i].worker, .result = b[i].result,
+		                 .duration_s = b[i].duration, .expected_duration_s = b[i].expected};
+		hist_sums one = {0};
+		int added;
+		int64_t x;
+		tpair *e;
+
+		if (len == 0 || len > MAX_ID)
+			continue;
+		x = ptab_get(t, b[i].type, b[i].worker, len, &added);
+		if (x < 0)
+			return ENOMEM;
+		e = &t->p[x];
+		if (added) {
+			unsigned char key[MAX_ID + 1];
+			MDB_val k = {make_key(key, b[i].type, b[i].worker), key}, v;
+
+			memset(&e->r, 0, sizeof e->r);
+			memset(&e->d, 0, sizeof e->d);
+			if (mdb_get(txn, s->prefs, &k, &v) == 0 &&
+			    rec_decode(s, &k, &v, &e->r, *skipped ? NULL : err, *skipped ? 0 : errlen))
+				e->bad = 1;
+		}
+		if (e->bad) {
+			++*skipped;
+			continue;
+		}
+		/* The outcome's own evidence (with the prior when the pair is
+		 * new here), added: the same as learning it. */
+		hist_sums_one(&one, &o, &s->rules, b[i].now,
+		              e->r.samples == 0 && e->r.pref_weight == 0.0);
+		hist_sums_merge(&e->r, &one, s->o.half_life);
+		if (s->fleet_on)
+			hist_sums_merge(&e->d, &one, s->o.half_life);
+	}
+	for (uint32_t i = 0; i < t->n && rc == 0; i++) {
+		unsigned char key[MAX_ID + 1];
+		MDB_val k = {t->p[i].len + 1, key}, v = {sizeof t->p[i].r, &t->p[i].r};
+
+		if (t->p[i].bad)
+			continue;
+		key[0] = (unsigned char)t->p[i].type;
+		memcpy(key + 1, t->p[i].id, t->p[i].len);
+		rc = mdb_put(txn, s->prefs, &k, &v, 0);
+	}
+	/* With a fleet, the batch's evidence also goes to the outbox, merged
+	 * per pair, under the next sequence: in this transaction, so what is
+	 * committed is also what is sent. */
+	if (rc == 0 && s->fleet_on)
+		rc = outbox_write(s, txn, t);
 	return rc;
 }
 
-/* Apply a batch in one transaction.  0 with *txnid, or an LMDB error.
- * An outcome whose record cannot be decoded is not applied (the record is
- * left as it is for someone to look at): it is counted in *skipped and the
- * first such record is described in err. */
+/* Apply a batch in one transaction.  0 with *txnid, or an LMDB error. */
 static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
                         uint32_t *skipped, char *err, size_t errlen)
 {
@@ -719,49 +873,7 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 			return rc;
 		}
 		*skipped = 0;
-		/* With a fleet, the batch's evidence also goes to the outbox,
-		 * merged per pair, under the next sequence: in this
-		 * transaction, so what is committed is also what is sent. */
-		hist_store *delta = s->fleet_on ? hist_new() : NULL;
-
-		if (s->fleet_on && !delta)
-			rc = ENOMEM;
-		for (uint32_t i = 0; i < n && rc == 0; i++) {
-			unsigned char key[MAX_ID + 1];
-			MDB_val k = {make_key(key, b[i].type, b[i].worker), key}, v;
-			lbs_outcome o = {.struct_size = sizeof o, .workload_type = b[i].type,
-			                 .worker_id = b[i].worker, .result = b[i].result,
-			                 .duration_s = b[i].duration,
-			                 .expected_duration_s = b[i].expected};
-			hist_sums one = {0};
-			store_rec r;
-
-			if (!k.mv_size)
-				continue;
-			if (mdb_get(txn, s->prefs, &k, &v) == 0) {
-				if (rec_decode(s, &k, &v, &r, *skipped ? NULL : err,
-				               *skipped ? 0 : errlen)) {
-					++*skipped;
-					continue;
-				}
-			} else {
-				memset(&r, 0, sizeof r);
-			}
-			/* The outcome's own evidence (with the prior when the
-			 * pair is new here), added: the same as learning it. */
-			hist_sums_one(&one, &o, &s->rules, b[i].now,
-			              r.samples == 0 && r.pref_weight == 0.0);
-			hist_sums_merge(&r, &one, s->o.half_life);
-			if (delta && hist_merge(delta, b[i].type, b[i].worker, &one,
-			                        s->o.half_life) != LBS_OK)
-				rc = ENOMEM;
-			v = (MDB_val){sizeof r, &r};
-			if (rc == 0)
-				rc = mdb_put(txn, s->prefs, &k, &v, 0);
-		}
-		if (rc == 0 && delta && hist_count(delta) > 0)
-			rc = outbox_write(s, txn, delta);
-		hist_free(delta);
+		rc = apply_batch(s, txn, b, n, skipped, err, errlen);
 		if (rc == 0) {
 			*txnid = mdb_txn_id(txn);
 			rc = mdb_txn_commit(txn);
@@ -1562,6 +1674,7 @@ void store_close(store *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->q);
 	free(s->batch);
+	ptab_free(&s->ctab);
 	free(s->path);
 	free(s);
 }
@@ -1944,6 +2057,26 @@ int store_fleet_snapshot(store *s, store_sums_fn fn, void *ctx, uint64_t *seq, c
 	return rc < 0 ? -1 : 0;
 }
 
+typedef struct pend_ctx {
+	ptab *t;
+	double half_life;
+	int failed;
+} pend_ctx;
+
+static int pend_pair(void *ctx, uint32_t type, const char *id, size_t n, const hist_sums *c)
+{
+	pend_ctx *m = ctx;
+	int added;
+	int64_t x = ptab_get(m->t, type, id, n, &added);
+
+	if (x < 0) {
+		m->failed = 1;
+		return 1;
+	}
+	hist_sums_merge(&m->t->p[x].d, c, m->half_life); /* onto zeros when added */
+	return 0;
+}
+
 int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_sums_fn fn,
                         void *ctx, uint64_t *from, uint64_t *to, char *err, size_t errlen)
 {
@@ -1952,6 +2085,8 @@ int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_su
 	MDB_val k, v;
 	unsigned char kb[8];
 	uint32_t n = 0;
+	ptab t = {0};
+	pend_ctx m = {&t, s->o.half_life, 0};
 	int rc = txn_begin(s, MDB_RDONLY, &txn), bad = 0;
 
 	*from = *to = 0;
@@ -1965,19 +2100,32 @@ int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_su
 		     got = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
 			uint64_t f;
 
-			if (outbox_each(&v, &f, fn, ctx) < 0) {
+			if (outbox_walk(&v, &f, pend_pair, &m) < 0 || m.failed) {
 				bad = 1;
 				break;
 			}
-			(void)f;
 			if (!*from)
 				*from = key_seq(&k);
 			*to = key_seq(&k);
 		}
 		mdb_cursor_close(cur);
+		/* Each pair once, its ids still in the transaction's pages. */
+		for (uint32_t i = 0; !bad && i < t.n; i++) {
+			char id[MAX_ID + 1];
+
+			memcpy(id, t.p[i].id, t.p[i].len);
+			id[t.p[i].len] = '\0';
+			if (fn(ctx, t.p[i].type, id, &t.p[i].d))
+				break;
+		}
 	}
 	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&s->se->resize);
+	ptab_free(&t);
+	if (bad && m.failed) {
+		snprintf(err, errlen, "store '%s': out of memory reading its outbox", s->path);
+		return -1;
+	}
 	if (bad) {
 		snprintf(err, errlen, "store '%s': an outbox entry after %llu is malformed; the store "
 		         "is corrupt", s->path, (unsigned long long)after);
@@ -2051,6 +2199,17 @@ int store_fleet_apply(store *s, int full, const char *epoch, uint64_t ver, int64
 		if (rc == 0)
 			rc = meta_put_u64(s, txn, "fleet_included",
 			                  included < 0 ? 0 : (uint64_t)included);
+		/* What the totals include of ours is acknowledged: the sync
+		 * thread keeps its pushes' acknowledgements in memory and they
+		 * become durable here, not in a transaction per push. */
+		if (rc == 0 && included > 0) {
+			char pushed[40];
+
+			meta_str(s, txn, "fleet_epoch", pushed, sizeof pushed);
+			if (!strcmp(pushed, epoch) &&
+			    meta_u64(s, txn, "fleet_acked", 0) < (uint64_t)included)
+				rc = meta_put_u64(s, txn, "fleet_acked", (uint64_t)included);
+		}
 		rc = fleet_end(s, txn, rc, &again);
 	}
 	return rc ? fleet_err(s, rc, "write the fleet's totals", err, errlen) : 0;
