@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eligible.h"
+#include "priority.h"
 
 #define NONE UINT32_MAX
 
@@ -324,6 +325,35 @@ lbs_status comp_choose(const lbs_workload *wl, const lbs_worker *const *workers,
 	idx[0] = best;
 	*n_found = 1;
 	return LBS_OK;
+}
+
+static int listed(const uint32_t *pos, uint32_t m, uint32_t p)
+{
+	for (uint32_t q = 0; q < m; q++)
+		if (pos[q] == p)
+			return 1;
+	return 0;
+}
+
+uint32_t comp_sample(uint64_t *rng, const uint32_t *kept, uint32_t n_kept,
+                     uint32_t n, uint32_t k, uint32_t *pos)
+{
+	uint32_t m = 0;
+
+	for (uint32_t q = 0; q < n_kept; q++)
+		if (kept[q] < n && !listed(pos, m, kept[q]))
+			pos[m++] = kept[q];
+	/* A repeat is dropped rather than drawn again: the set is small
+	 * (a linear look-up costs less than a mark per worker would), and
+	 * a draw per slot keeps the cost fixed. */
+	for (uint32_t q = 0; q < k; q++) {
+		/* Lemire's multiply-shift, as hardware-aware draws. */
+		uint32_t p = (uint32_t)(((prio_rand_next(rng) >> 32) * n) >> 32);
+
+		if (!listed(pos, m, p))
+			pos[m++] = p;
+	}
+	return m;
 }
 
 int32_t comp_route_find(const comp_route *r, uint32_t n, const char *test_type)

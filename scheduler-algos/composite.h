@@ -109,6 +109,21 @@ lbs_status comp_rank(const lbs_worker *const *workers, uint32_t n,
                      uint32_t *order, uint32_t *tmp, double *eload,
                      uint32_t *m);
 
+/* ===== Sampled decisions for giant fleets ================================= */
+
+/* Candidates a sampled decision keeps for the next one of its type. */
+#define COMP_KEEP 4
+
+/*
+ * The candidate set of a sampled decision, the same for every child: the
+ * positions in kept[] that are < n (the best few of the last sampled
+ * decision of this workload type; pass UINT32_MAX for an empty slot), then
+ * `k` positions drawn uniformly from 0..n-1 with *rng (prio_rand_next), each
+ * position once.  pos[] has room for n_kept + k.  Returns how many.
+ */
+uint32_t comp_sample(uint64_t *rng, const uint32_t *kept, uint32_t n_kept,
+                     uint32_t n, uint32_t k, uint32_t *pos);
+
 /* ===== Routing by test type ============================================== */
 
 /*
