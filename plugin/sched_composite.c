@@ -944,8 +944,8 @@ static lbs_status choose_sampled(comp_inst *inst, const lbs_workload *wl,
 		return st;
 	/* The runners-up stay candidates next time: a strong worker seen
 	 * once is not lost to the next draw. */
-	st = comp_rank(inst->sub, *m, inst->ok, inst->blend, inst->mode == MODE_BLEND,
-	               inst->order, inst->tmp, inst->eload, &ranked);
+	st = comp_best_few(inst->sub, *m, inst->ok, inst->blend, inst->mode == MODE_BLEND,
+	                   COMP_KEEP, inst->order, inst->eload, &ranked);
 	for (uint32_t q = 0; q < COMP_KEEP; q++)
 		kept[q] = q < ranked ? inst->pos[inst->order[q]] : UINT32_MAX;
 	return st;

@@ -233,6 +233,34 @@ lbs_status comp_rank(const lbs_worker *const *workers, uint32_t n,
 	return LBS_OK;
 }
 
+lbs_status comp_best_few(const lbs_worker *const *workers, uint32_t n,
+                         const uint8_t *ok, const double *blend, int by_load,
+                         uint32_t k, uint32_t *top, double *eload, uint32_t *m)
+{
+	*m = 0;
+	for (uint32_t i = 0; i < n && k > 0; i++) {
+		uint32_t j;
+
+		if (!ok[i])
+			continue;
+		if (!worker_ok(workers[i]))
+			return LBS_EINVAL;
+		if (by_load)
+			eload[i] = eload_of(workers[i]);
+		/* i comes after every earlier one on a tie: an insertion from
+		 * the back keeps the order the merge sort gives. */
+		if (*m == k && !before(blend, eload, by_load, i, top[k - 1]))
+			continue;
+		j = *m < k ? (*m)++ : k - 1;
+		while (j > 0 && before(blend, eload, by_load, i, top[j - 1])) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = i;
+	}
+	return LBS_OK;
+}
+
 /* Passes the hard requirements; load is left to the children. */
 static inline int hard_ok(const lbs_workload *wl, const lbs_worker *w)
 {

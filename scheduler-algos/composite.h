@@ -124,6 +124,16 @@ lbs_status comp_rank(const lbs_worker *const *workers, uint32_t n,
 uint32_t comp_sample(uint64_t *rng, const uint32_t *kept, uint32_t n_kept,
                      uint32_t n, uint32_t k, uint32_t *pos);
 
+/*
+ * The best `k` candidates (ok[i] set) by the ranking rule, best first, into
+ * top[] (room for k) and their count into *m: comp_rank's first k, without
+ * sorting the rest.  eload[] (room for n) is scratch.  LBS_EINVAL as
+ * comp_choose.
+ */
+lbs_status comp_best_few(const lbs_worker *const *workers, uint32_t n,
+                         const uint8_t *ok, const double *blend, int by_load,
+                         uint32_t k, uint32_t *top, double *eload, uint32_t *m);
+
 /* ===== Routing by test type ============================================== */
 
 /*

@@ -1203,6 +1203,45 @@ static void test_random_against_plain(void)
 
 /* ===== Giant fleets: sampled decisions ===================================== */
 
+/* The candidate set: kept positions first, each position once, all in the
+ * fleet; and its best few are comp_rank's first few. */
+static void test_pure_sample(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	uint32_t kept[COMP_KEEP] = { 7, UINT32_MAX, 7, 99 }, pos[COMP_KEEP + 64];
+	uint32_t order[N], tmp[N], top[COMP_KEEP], m, ranked, few;
+	double blend[N], eload[N];
+	uint8_t ok[N], seen[100] = { 0 };
+	uint64_t r = 1;
+
+	m = comp_sample(&r, kept, COMP_KEEP, 100, 64, pos);
+	CHECK(m > 1 && m <= 65);
+	CHECK_INT(pos[0], 7);
+	for (uint32_t q = 0; q < m; q++) {
+		CHECK(pos[q] < 100 && !seen[pos[q]]);
+		seen[pos[q] % 100] = 1;
+	}
+	for (int round = 0; round < 50; round++) {
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+			ok[i] = rnd(4) != 0;
+			blend[i] = rnd(6) / 5.0; /* ties, broken by load and position */
+		}
+		for (int by_load = 0; by_load < 2; by_load++) {
+			CHECK_INT(comp_rank(ws, N, ok, blend, by_load, order, tmp, eload, &ranked),
+			          LBS_OK);
+			CHECK_INT(comp_best_few(ws, N, ok, blend, by_load, COMP_KEEP, top, eload, &few),
+			          LBS_OK);
+			CHECK_INT(few, ranked < COMP_KEEP ? ranked : COMP_KEEP);
+			for (uint32_t q = 0; q < few; q++)
+				CHECK_INT(top[q], order[q]);
+		}
+	}
+}
+
 /* n workers of which only position `at` (if < n) has CUDA. */
 static fleet one_cuda_fleet(uint32_t n, uint32_t at, rnd_worker *rw, const lbs_worker **ws)
 {
@@ -1438,6 +1477,7 @@ int main(void)
 	test_report_and_stats();
 	test_fleet_grows();
 	test_random_against_plain();
+	test_pure_sample();
 	test_sampled();
 	test_bad_configs();
 	test_child_unterminated_error();
