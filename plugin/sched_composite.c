@@ -94,6 +94,7 @@ typedef struct comp_inst {
 	uint32_t kept[LBS_WL_COUNT][COMP_KEEP];
 	uint32_t *pos;             /* the candidates' positions, sample + COMP_KEEP */
 	const lbs_worker **sub;    /* the candidates, what the children see */
+	comp_seen seen;            /* which positions a decision has drawn */
 	uint64_t cookie;
 	sched_counters n;
 } comp_inst;
@@ -286,7 +287,12 @@ static lbs_status scan_config(comp_inst *inst, const cJSON *cfg, char *err,
 	memset(inst->kept, 0xff, sizeof(inst->kept));
 	inst->pos = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->pos));
 	inst->sub = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->sub));
-	if (!inst->pos || !inst->sub) {
+	inst->seen.mask = 1;
+	while (inst->seen.mask < 2 * (hp.sample + COMP_KEEP))
+		inst->seen.mask *= 2;
+	inst->seen.slot = calloc(inst->seen.mask, sizeof(*inst->seen.slot));
+	inst->seen.mask--;
+	if (!inst->pos || !inst->sub || !inst->seen.slot) {
 		snprintf(err, errlen, NAME ": out of memory");
 		return LBS_ENOMEM;
 	}
@@ -546,6 +552,7 @@ static void cp_destroy(void *p)
 	free(inst->tmp);
 	free(inst->pos);
 	free(inst->sub);
+	free(inst->seen.slot);
 	free(inst);
 }
 
@@ -936,7 +943,7 @@ static lbs_status choose_sampled(comp_inst *inst, const lbs_workload *wl,
 	uint32_t ranked = 0;
 	lbs_status st;
 
-	*m = comp_sample(&inst->rng, kept, COMP_KEEP, n, inst->sample, inst->pos);
+	*m = comp_sample(&inst->rng, kept, COMP_KEEP, n, inst->sample, inst->pos, &inst->seen);
 	for (uint32_t k = 0; k < *m; k++)
 		inst->sub[k] = workers[inst->pos[k]];
 	st = choose_among(inst, wl, inst->sub, *m, 1, 1, out, found, candidates);

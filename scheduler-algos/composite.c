@@ -355,30 +355,46 @@ lbs_status comp_choose(const lbs_workload *wl, const lbs_worker *const *workers,
 	return LBS_OK;
 }
 
-static int listed(const uint32_t *pos, uint32_t m, uint32_t p)
+/* Adds p to this decision's set; 0 when it was there already. */
+static int first_time(comp_seen *seen, uint32_t p)
 {
-	for (uint32_t q = 0; q < m; q++)
-		if (pos[q] == p)
+	uint64_t mine = (uint64_t)seen->stamp << 32 | p;
+	/* Fibonacci hashing: drawn positions are uniform, kept ones are not
+	 * far apart. */
+	uint32_t h = (uint32_t)(((uint64_t)p * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+
+	for (;; h++) {
+		uint64_t *e = &seen->slot[h & seen->mask];
+
+		if (*e == mine)
+			return 0;
+		if ((uint32_t)(*e >> 32) != seen->stamp) {
+			*e = mine;
 			return 1;
-	return 0;
+		}
+	}
 }
 
 uint32_t comp_sample(uint64_t *rng, const uint32_t *kept, uint32_t n_kept,
-                     uint32_t n, uint32_t k, uint32_t *pos)
+                     uint32_t n, uint32_t k, uint32_t *pos, comp_seen *seen)
 {
 	uint32_t m = 0;
 
+	if (++seen->stamp == 0) {
+		/* Once in 2^32 decisions: no entry may look current. */
+		memset(seen->slot, 0, ((size_t)seen->mask + 1) * sizeof(*seen->slot));
+		seen->stamp = 1;
+	}
 	for (uint32_t q = 0; q < n_kept; q++)
-		if (kept[q] < n && !listed(pos, m, kept[q]))
+		if (kept[q] < n && first_time(seen, kept[q]))
 			pos[m++] = kept[q];
-	/* A repeat is dropped rather than drawn again: the set is small
-	 * (a linear look-up costs less than a mark per worker would), and
-	 * a draw per slot keeps the cost fixed. */
+	/* A repeat is dropped rather than drawn again: a draw per slot keeps
+	 * the cost fixed. */
 	for (uint32_t q = 0; q < k; q++) {
 		/* Lemire's multiply-shift, as hardware-aware draws. */
 		uint32_t p = (uint32_t)(((prio_rand_next(rng) >> 32) * n) >> 32);
 
-		if (!listed(pos, m, p))
+		if (first_time(seen, p))
 			pos[m++] = p;
 	}
 	return m;

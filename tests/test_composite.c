@@ -1216,13 +1216,22 @@ static void test_pure_sample(void)
 	uint8_t ok[N], seen[100] = { 0 };
 	uint64_t r = 1;
 
-	m = comp_sample(&r, kept, COMP_KEEP, 100, 64, pos);
-	CHECK(m > 1 && m <= 65);
-	CHECK_INT(pos[0], 7);
-	for (uint32_t q = 0; q < m; q++) {
-		CHECK(pos[q] < 100 && !seen[pos[q]]);
-		seen[pos[q] % 100] = 1;
+	uint64_t slots[256] = { 0 };
+	comp_seen set = { slots, 255, UINT32_MAX - 1 };
+
+	/* Twice, the second across the stamp's wrap: a decision's set
+	 * starts empty whatever the one before drew. */
+	for (int again = 0; again < 2; again++) {
+		memset(seen, 0, sizeof seen);
+		m = comp_sample(&r, kept, COMP_KEEP, 100, 64, pos, &set);
+		CHECK(m > 30 && m <= 65);
+		CHECK_INT(pos[0], 7);
+		for (uint32_t q = 0; q < m; q++) {
+			CHECK(pos[q] < 100 && !seen[pos[q] % 100]);
+			seen[pos[q] % 100] = 1;
+		}
 	}
+	CHECK_INT(set.stamp, 1);
 	for (int round = 0; round < 50; round++) {
 		for (uint32_t i = 0; i < N; i++) {
 			make_random(&rw[i], i);
