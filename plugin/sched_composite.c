@@ -28,6 +28,7 @@
 #include "eligible.h"
 #include "sched_util.h"
 #include "text.h"
+#include "timed.h"
 
 #define NAME "composite"
 /* Composites inside composites, counting this one.  A JSON text cannot
@@ -85,13 +86,23 @@ typedef struct comp_inst {
 	uint8_t *ok;
 	double *blend, *eload;
 	uint32_t *order, *tmp;
+	/* Giant fleets ("scan", "sample"): a single choice over at least
+	 * sample_from workers is made among `sample` drawn ones and the best
+	 * few of the last such choice of its workload type (kept). */
+	uint32_t sample, sample_from;
+	uint64_t rng;
+	uint32_t kept[LBS_WL_COUNT][COMP_KEEP];
+	uint32_t *pos;             /* the candidates' positions, sample + COMP_KEEP */
+	const lbs_worker **sub;    /* the candidates, what the children see */
+	comp_seen seen;            /* which positions a decision has drawn */
 	uint64_t cookie;
 	sched_counters n;
 } comp_inst;
 
 /* ===== Config ============================================================= */
 
-static const char *const top_fields[] = { "mode", "children", "routes", "default", NULL };
+static const char *const top_fields[] = { "mode", "children", "routes", "default", "scan",
+                                          "sample", NULL };
 static const char *const child_fields[] = {
 	"scheduler", "plugin", "config", "weight", "vote", "veto", "advance", NULL,
 };
@@ -258,6 +269,36 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 	return st < 0 ? st : LBS_EINTERNAL;
 }
 
+/* "scan" and "sample", as hardware-aware reads them (plugin/timed.h), with
+ * the candidate arrays a sampled decision needs: sized once, here. */
+static lbs_status scan_config(comp_inst *inst, const cJSON *cfg, char *err,
+                              size_t errlen)
+{
+	hw_params hp;
+	lbs_status st;
+
+	hw_params_default(&hp);
+	st = timed_scan_config(cfg, &hp, err, errlen);
+	if (st != LBS_OK)
+		return st;
+	inst->sample = hp.sample;
+	inst->sample_from = hp.sample_from;
+	inst->rng = 1;
+	memset(inst->kept, 0xff, sizeof(inst->kept));
+	inst->pos = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->pos));
+	inst->sub = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->sub));
+	inst->seen.mask = 1;
+	while (inst->seen.mask < 2 * (hp.sample + COMP_KEEP))
+		inst->seen.mask *= 2;
+	inst->seen.slot = calloc(inst->seen.mask, sizeof(*inst->seen.slot));
+	inst->seen.mask--;
+	if (!inst->pos || !inst->sub || !inst->seen.slot) {
+		snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
+	}
+	return LBS_OK;
+}
+
 static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
                                  size_t errlen)
 {
@@ -278,6 +319,9 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 		return LBS_ECONFIG;
 	}
 	inst->mode = strcmp(mode, "vote") ? MODE_BLEND : MODE_VOTE;
+	st = scan_config(inst, cfg, err, errlen);
+	if (st != LBS_OK)
+		return st;
 	if (!list) {
 		snprintf(err, errlen, "config field 'children': required, a list of "
 		         "{\"scheduler\": name, \"weight\": w} (or give 'routes' and 'default')");
@@ -389,6 +433,13 @@ static lbs_status parse_routes(comp_inst *inst, const cJSON *cfg, char *err,
 	lbs_status st;
 	int n;
 
+	if (cJSON_GetObjectItemCaseSensitive(cfg, "scan") ||
+	    cJSON_GetObjectItemCaseSensitive(cfg, "sample")) {
+		snprintf(err, errlen, "config field '%s': only a blend or a vote samples; "
+		         "a router hands each test to its target whole (give the target "
+		         "'scan')", cJSON_GetObjectItemCaseSensitive(cfg, "scan") ? "scan" : "sample");
+		return LBS_ECONFIG;
+	}
 	if (cJSON_GetObjectItemCaseSensitive(cfg, "children") ||
 	    cJSON_GetObjectItemCaseSensitive(cfg, "mode")) {
 		snprintf(err, errlen, "config field '%s': a composite either blends "
@@ -499,6 +550,9 @@ static void cp_destroy(void *p)
 	free(inst->eload);
 	free(inst->order);
 	free(inst->tmp);
+	free(inst->pos);
+	free(inst->sub);
+	free(inst->seen.slot);
 	free(inst);
 }
 
@@ -736,8 +790,10 @@ static void contributions(const comp_inst *inst, uint32_t i, char *buf,
 	}
 }
 
+/* `of`: the fleet a sampled choice drew from (0: none, it saw every
+ * worker). */
 static void say_chosen(const comp_inst *inst, lbs_selection *out,
-                       uint32_t found, uint32_t candidates)
+                       uint32_t found, uint32_t candidates, uint32_t of)
 {
 	char parts[320];
 	uint32_t best = out->indices[0];
@@ -746,8 +802,13 @@ static void say_chosen(const comp_inst *inst, lbs_selection *out,
 		return;
 	contributions(inst, best, parts, sizeof parts);
 	if (inst->mode == MODE_VOTE)
-		sc_reason(out, NAME " (vote): %s%.2f of the weight voted for it (%s)",
-		          found > 1 ? "first of the chosen: " : "", inst->blend[best], parts);
+		sc_reason(out, NAME " (vote): %s%.2f of the weight voted for it (%s)%s",
+		          found > 1 ? "first of the chosen: " : "", inst->blend[best], parts,
+		          of ? " in a sample" : "");
+	else if (of)
+		sc_reason(out, NAME ": blend %.2f, best of %u candidate%s in a sample of "
+		          "%u workers (%s)", inst->blend[best], candidates,
+		          candidates == 1 ? "" : "s", of, parts);
 	else
 		sc_reason(out, NAME ": %sblend %.2f, best of %u candidate%s (%s)",
 		          found > 1 ? "first of the chosen: " : "", inst->blend[best],
@@ -846,12 +907,63 @@ static lbs_status route_select(comp_inst *inst, const lbs_workload *wl,
 	return st;
 }
 
+/* Evaluate workers[0..n) and choose up to `want` of them into
+ * out->indices (positions in that array); *candidates: how many were
+ * admitted. */
+static lbs_status choose_among(comp_inst *inst, const lbs_workload *wl,
+                               const lbs_worker *const *workers, uint32_t n,
+                               uint32_t want, int decide, lbs_selection *out,
+                               uint32_t *found, uint32_t *candidates)
+{
+	lbs_status st = evaluate(inst, wl, workers, n, want, decide);
+
+	*found = *candidates = 0;
+	if (st != LBS_OK)
+		return st;
+	for (uint32_t i = 0; i < n; i++)
+		*candidates += inst->ok[i];
+	return comp_choose(wl, workers, n, inst->ok, inst->blend, inst->mode == MODE_BLEND,
+	                   want, out->indices, inst->order, inst->tmp, inst->eload, found);
+}
+
+/*
+ * A sampled single choice (docs/COMPOSITE.md, "Giant fleets"): every child
+ * sees the same candidates, the best few of the last sampled choice of
+ * this workload type and `sample` drawn workers, as one array.  *m: how
+ * many; out->indices[0] is a position in inst->sub.  *found 0 when no
+ * candidate would do: then the caller asks the whole fleet, so that the
+ * hard filter is never sampled away.
+ */
+static lbs_status choose_sampled(comp_inst *inst, const lbs_workload *wl,
+                                 const lbs_worker *const *workers, uint32_t n,
+                                 lbs_selection *out, uint32_t *m, uint32_t *found,
+                                 uint32_t *candidates)
+{
+	uint32_t *kept = inst->kept[wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED];
+	uint32_t ranked = 0;
+	lbs_status st;
+
+	*m = comp_sample(&inst->rng, kept, COMP_KEEP, n, inst->sample, inst->pos, &inst->seen);
+	for (uint32_t k = 0; k < *m; k++)
+		inst->sub[k] = workers[inst->pos[k]];
+	st = choose_among(inst, wl, inst->sub, *m, 1, 1, out, found, candidates);
+	if (st != LBS_OK || *found == 0)
+		return st;
+	/* The runners-up stay candidates next time: a strong worker seen
+	 * once is not lost to the next draw. */
+	st = comp_best_few(inst->sub, *m, inst->ok, inst->blend, inst->mode == MODE_BLEND,
+	                   COMP_KEEP, inst->order, inst->eload, &ranked);
+	for (uint32_t q = 0; q < COMP_KEEP; q++)
+		kept[q] = q < ranked ? inst->pos[inst->order[q]] : UINT32_MAX;
+	return st;
+}
+
 static lbs_status cp_select(void *p, const lbs_workload *wl,
                             const lbs_worker *const *workers, uint32_t n,
                             lbs_selection *out)
 {
 	comp_inst *inst = p;
-	uint32_t want = 0, need = 0, found = 0, candidates = 0;
+	uint32_t want = 0, need = 0, found = 0, candidates = 0, m = 0;
 	lbs_status st;
 
 	st = sc_check_select(wl, workers, n, out);
@@ -859,21 +971,28 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 		st = route_select(inst, wl, workers, n, out);
 	else if (st == LBS_OK) {
 		sc_shards(wl, out->capacity, &want, &need);
-		if (n > 0 && want >= need)
-			st = evaluate(inst, wl, workers, n, want, 1);
-		if (st == LBS_OK && n > 0 && want >= need) {
-			for (uint32_t i = 0; i < n; i++)
-				candidates += inst->ok[i];
-			st = comp_choose(wl, workers, n, inst->ok, inst->blend,
-			                 inst->mode == MODE_BLEND, want, out->indices,
-			                 inst->order, inst->tmp, inst->eload, &found);
-		}
-		if (st == LBS_OK && (found == 0 || found < need)) {
-			say_none(inst, out, wl, workers, n, found, need);
-			st = LBS_NO_WORKER;
+		if (n > 0 && want >= need && want == 1 && n >= inst->sample_from &&
+		    n > inst->sample)
+			st = choose_sampled(inst, wl, workers, n, out, &m, &found, &candidates);
+		if (st == LBS_OK && found > 0) {
+			/* The ids and the reason are the sample's; the position
+			 * the host gets is the fleet's. */
+			sc_fill(out, inst->sub, found, ++inst->cookie);
+			say_chosen(inst, out, found, candidates, n);
+			out->indices[0] = inst->pos[out->indices[0]];
 		} else if (st == LBS_OK) {
-			sc_fill(out, workers, found, ++inst->cookie);
-			say_chosen(inst, out, found, candidates);
+			/* A fleet searched in vain has had its decision: the
+			 * children that move on through select() did. */
+			if (n > 0 && want >= need)
+				st = choose_among(inst, wl, workers, n, want, m == 0, out, &found,
+				                  &candidates);
+			if (st == LBS_OK && (found == 0 || found < need)) {
+				say_none(inst, out, wl, workers, n, found, need);
+				st = LBS_NO_WORKER;
+			} else if (st == LBS_OK) {
+				sc_fill(out, workers, found, ++inst->cookie);
+				say_chosen(inst, out, found, candidates, 0);
+			}
 		}
 	}
 	if (st != LBS_OK && st != LBS_NO_WORKER) {
@@ -1250,7 +1369,7 @@ static lbs_status cp_explain(void *p, const lbs_workload *wl,
 	} else {
 		for (uint32_t k = 0; k < taken; k++)
 			sc_explain_chosen(&e, workers[inst->order[k]]->id);
-		say_chosen(inst, &sel, taken, m);
+		say_chosen(inst, &sel, taken, m, 0);
 	}
 	sc_explain_reason(&e, reason);
 	return sc_explain_end(&e, write, ctx);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eligible.h"
+#include "priority.h"
 
 #define NONE UINT32_MAX
 
@@ -232,6 +233,34 @@ lbs_status comp_rank(const lbs_worker *const *workers, uint32_t n,
 	return LBS_OK;
 }
 
+lbs_status comp_best_few(const lbs_worker *const *workers, uint32_t n,
+                         const uint8_t *ok, const double *blend, int by_load,
+                         uint32_t k, uint32_t *top, double *eload, uint32_t *m)
+{
+	*m = 0;
+	for (uint32_t i = 0; i < n && k > 0; i++) {
+		uint32_t j;
+
+		if (!ok[i])
+			continue;
+		if (!worker_ok(workers[i]))
+			return LBS_EINVAL;
+		if (by_load)
+			eload[i] = eload_of(workers[i]);
+		/* i comes after every earlier one on a tie: an insertion from
+		 * the back keeps the order the merge sort gives. */
+		if (*m == k && !before(blend, eload, by_load, i, top[k - 1]))
+			continue;
+		j = *m < k ? (*m)++ : k - 1;
+		while (j > 0 && before(blend, eload, by_load, i, top[j - 1])) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = i;
+	}
+	return LBS_OK;
+}
+
 /* Passes the hard requirements; load is left to the children. */
 static inline int hard_ok(const lbs_workload *wl, const lbs_worker *w)
 {
@@ -324,6 +353,51 @@ lbs_status comp_choose(const lbs_workload *wl, const lbs_worker *const *workers,
 	idx[0] = best;
 	*n_found = 1;
 	return LBS_OK;
+}
+
+/* Adds p to this decision's set; 0 when it was there already. */
+static int first_time(comp_seen *seen, uint32_t p)
+{
+	uint64_t mine = (uint64_t)seen->stamp << 32 | p;
+	/* Fibonacci hashing: drawn positions are uniform, kept ones are not
+	 * far apart. */
+	uint32_t h = (uint32_t)(((uint64_t)p * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+
+	for (;; h++) {
+		uint64_t *e = &seen->slot[h & seen->mask];
+
+		if (*e == mine)
+			return 0;
+		if ((uint32_t)(*e >> 32) != seen->stamp) {
+			*e = mine;
+			return 1;
+		}
+	}
+}
+
+uint32_t comp_sample(uint64_t *rng, const uint32_t *kept, uint32_t n_kept,
+                     uint32_t n, uint32_t k, uint32_t *pos, comp_seen *seen)
+{
+	uint32_t m = 0;
+
+	if (++seen->stamp == 0) {
+		/* Once in 2^32 decisions: no entry may look current. */
+		memset(seen->slot, 0, ((size_t)seen->mask + 1) * sizeof(*seen->slot));
+		seen->stamp = 1;
+	}
+	for (uint32_t q = 0; q < n_kept; q++)
+		if (kept[q] < n && first_time(seen, kept[q]))
+			pos[m++] = kept[q];
+	/* A repeat is dropped rather than drawn again: a draw per slot keeps
+	 * the cost fixed. */
+	for (uint32_t q = 0; q < k; q++) {
+		/* Lemire's multiply-shift, as hardware-aware draws. */
+		uint32_t p = (uint32_t)(((prio_rand_next(rng) >> 32) * n) >> 32);
+
+		if (first_time(seen, p))
+			pos[m++] = p;
+	}
+	return m;
 }
 
 int32_t comp_route_find(const comp_route *r, uint32_t n, const char *test_type)

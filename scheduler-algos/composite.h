@@ -109,6 +109,43 @@ lbs_status comp_rank(const lbs_worker *const *workers, uint32_t n,
                      uint32_t *order, uint32_t *tmp, double *eload,
                      uint32_t *m);
 
+/* ===== Sampled decisions for giant fleets ================================= */
+
+/* Candidates a sampled decision keeps for the next one of its type. */
+#define COMP_KEEP 4
+
+/*
+ * Which positions a sampled decision has drawn: an open-addressed table of
+ * `mask + 1` entries (a power of two, at least twice the most positions one
+ * decision draws), stamped per decision so that it is never cleared.
+ */
+typedef struct comp_seen {
+	uint64_t *slot; /* stamp << 32 | position */
+	uint32_t mask;
+	uint32_t stamp;
+} comp_seen;
+
+/*
+ * The candidate set of a sampled decision, the same for every child: the
+ * positions in kept[] that are < n (the best few of the last sampled
+ * decision of this workload type; UINT32_MAX for an empty slot), then `k`
+ * positions drawn uniformly from 0..n-1 with *rng (prio_rand_next), each
+ * position once.  pos[] has room for n_kept + k; seen's table for twice
+ * that.  Returns how many.
+ */
+uint32_t comp_sample(uint64_t *rng, const uint32_t *kept, uint32_t n_kept,
+                     uint32_t n, uint32_t k, uint32_t *pos, comp_seen *seen);
+
+/*
+ * The best `k` candidates (ok[i] set) by the ranking rule, best first, into
+ * top[] (room for k) and their count into *m: comp_rank's first k, without
+ * sorting the rest.  eload[] (room for n) is scratch.  LBS_EINVAL as
+ * comp_choose.
+ */
+lbs_status comp_best_few(const lbs_worker *const *workers, uint32_t n,
+                         const uint8_t *ok, const double *blend, int by_load,
+                         uint32_t k, uint32_t *top, double *eload, uint32_t *m);
+
 /* ===== Routing by test type ============================================== */
 
 /*

@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "composite.h"
+#include "eligible.h"
 #include "loader.h"
 #include "routing.h"
 #include "support.h"
@@ -950,6 +951,374 @@ static void test_fleet_grows(void)
 	fleet_free(&small);
 }
 
+/* ===== Random fleets: the composite against a blend computed here ====== */
+
+typedef struct rnd_worker {
+	lbs_worker w;
+	lbs_device d[3];
+	const lbs_device *dp[3];
+	char id[16];
+} rnd_worker;
+
+static uint64_t rng = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+#define GIB_U64 UINT64_C(1073741824)
+
+/* Coarse values, so that exact ties (and so the tie rule) happen. */
+static void make_random(rnd_worker *r, uint32_t i)
+{
+	static const uint32_t classes[] = {LBS_CLASS_CPU, LBS_CLASS_GPU, LBS_CLASS_TPU,
+	                                   LBS_CLASS_NPU};
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->id, sizeof r->id, "w%03u", i);
+	r->w.struct_size = sizeof r->w;
+	r->w.id = r->id;
+	r->w.n_devices = 1 + rnd(3);
+	r->w.devices = r->dp;
+	for (uint32_t d = 0; d < r->w.n_devices; d++) {
+		lbs_device *x = &r->d[d];
+
+		x->struct_size = sizeof *x;
+		x->hw_class = classes[rnd(4)];
+		x->backends = LBS_BACKEND_PYTORCH | (rnd(2) ? LBS_BACKEND_CUDA : 0);
+		x->precisions = LBS_PREC_FP32;
+		x->mem_available_bytes = (1 + rnd(4)) * GIB_U64;
+		x->compute_units = 1 + rnd(4) * 16;
+		x->clock_mhz = 1000 + rnd(3) * 500;
+		x->tdp_watts = rnd(4) * 100;
+		r->dp[d] = x;
+	}
+	r->w.util_cpu = rnd(5) / 4.0;
+	r->w.util_memory = rnd(2) / 2.0;
+	r->w.temperature = rnd(3) / 4.0;
+	r->w.performance_level = 1.0;
+	r->w.active_tests = rnd(3);
+	r->w.queued_tests = rnd(3) == 0 ? rnd(3) : 0;
+	r->w.capacity = 1 + rnd(2);
+	r->w.pending_work_s = LBS_WORK_UNKNOWN;
+}
+
+static lbs_workload random_workload(void)
+{
+	static const uint32_t types[] = {LBS_WL_VISION, LBS_WL_NLP, LBS_WL_TRAINING,
+	                                 LBS_WL_INFERENCE};
+	lbs_workload wl = {.struct_size = sizeof wl, .id = "t", .test_type = "random"};
+
+	wl.type = types[rnd(4)];
+	wl.priority = 1 + rnd(5);
+	wl.est_duration_s = rnd(2) ? 10.0 * (1 + rnd(30)) : 0.0;
+	wl.min_memory_bytes = rnd(4) * GIB_U64;
+	wl.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0;
+	wl.compute_intensity = rnd(3) / 2.0;
+	wl.min_shards = wl.max_shards = 1;
+	return wl;
+}
+
+/*
+ * docs/COMPOSITE.md's blend written out plainly, from each child's own
+ * score slot (NULL: it votes for `vote`): the child's rejections made a
+ * lowest score for timed work when it is one of ours (`own`), admission,
+ * min-max per child, the weighted sum, and the best admitted worker that
+ * passes the hard filter by blend, then effective load, then position.
+ * Returns its position, or -1.
+ */
+static int reference_blend(const lbs_workload *wl, const lbs_worker *const *ws, uint32_t n,
+                           uint32_t k, const double *weight, double **sc, const int *own,
+                           int vote)
+{
+	double lo[4], hi[4], blend, best_blend = 0.0, best_load = 0.0;
+	int best = -1;
+
+	for (uint32_t j = 0; j < k; j++) {
+		double low = 1.0;
+
+		if (!sc[j] || !own[j] || !(wl->est_duration_s > 0.0))
+			continue;
+		for (uint32_t i = 0; i < n; i++)
+			if (sc[j][i] >= 0.0 && sc[j][i] < low)
+				low = sc[j][i];
+		for (uint32_t i = 0; i < n; i++)
+			if (!(sc[j][i] >= 0.0) && elig_check(wl, ws[i], 2.0, NULL) == ELIG_OK)
+				sc[j][i] = low;
+	}
+	for (uint32_t j = 0; j < k; j++) {
+		lo[j] = INFINITY;
+		hi[j] = -INFINITY;
+		for (uint32_t i = 0; sc[j] && i < n; i++) {
+			int admitted = 1;
+
+			for (uint32_t q = 0; q < k; q++)
+				if (sc[q] && !(sc[q][i] >= 0.0 && isfinite(sc[q][i])))
+					admitted = 0;
+			if (admitted) {
+				lo[j] = fmin(lo[j], sc[j][i]);
+				hi[j] = fmax(hi[j], sc[j][i]);
+			}
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		double load;
+		int admitted = 1;
+
+		blend = 0.0;
+		for (uint32_t j = 0; j < k; j++) {
+			if (!sc[j]) {
+				blend += (int)i == vote ? weight[j] : 0.0;
+				continue;
+			}
+			if (!(sc[j][i] >= 0.0 && isfinite(sc[j][i])))
+				admitted = 0;
+			else if (hi[j] > lo[j])
+				blend += weight[j] / (hi[j] - lo[j]) * (sc[j][i] - lo[j]);
+			else
+				blend += weight[j];
+		}
+		if (!admitted || elig_check(wl, ws[i], 1.0, NULL) != ELIG_OK)
+			continue;
+		load = elig_effective_load(ws[i], elig_load(ws[i]));
+		if (best < 0 || blend > best_blend + COMP_TIE_EPS ||
+		    (blend >= best_blend - COMP_TIE_EPS && load < best_load)) {
+			best = (int)i;
+			best_blend = blend;
+			best_load = load;
+		}
+	}
+	return best;
+}
+
+/* The id a reference answer names, as pick() spells it. */
+static const char *id_or_none(const lbs_worker *const *ws, int i)
+{
+	return i < 0 ? "none" : ws[i]->id;
+}
+
+/*
+ * Whatever the composite does to be quick, each answer in full mode is the
+ * plain evaluation's: 0.7/0.2/0.1 of our three, the same with a third
+ * party's voter that filters nothing and gives no bounds, and vote mode,
+ * on random fleets and workloads (timed and not, every priority, with
+ * hard requirements that leave some or no worker eligible).
+ */
+static void test_random_against_plain(void)
+{
+	enum { N = 48, ROUNDS = 150 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	static double raw[3][N];
+	const char *names[3] = { "hardware-aware", "priority", "round-robin" };
+	const double weight[3] = { 0.7, 0.2, 0.1 };
+	const int own[3] = { 1, 1, 1 };
+	char voter_cfg[1024];
+	int mismatches = 0, nones = 0;
+
+	snprintf(voter_cfg, sizeof voter_cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.6},"
+	         " {\"scheduler\": \"priority\", \"weight\": 0.3},"
+	         " {\"scheduler\": \"org.example.voter\", \"plugin\": \"%s\", \"weight\": 0.1}]}",
+	         getenv("LBS_VOTER_PLUGIN"));
+	for (int round = 0; round < ROUNDS; round++) {
+		uint32_t n = 2 + rnd(N - 1);
+		lbs_workload wl = random_workload();
+		fleet f = { NULL, NULL, n };
+		double *sc[3] = { raw[0], raw[1], raw[2] };
+		double tally[N] = { 0 };
+		const char *got, *want;
+		int best = -1;
+
+		for (uint32_t i = 0; i < n; i++) {
+			make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		f.workers = (lbs_worker **)ws;
+
+		/* The three of ours, each scoring. */
+		for (int j = 0; j < 3; j++)
+			child_scores(names[j], &wl, &f, raw[j]);
+		want = id_or_none(ws, reference_blend(&wl, ws, n, 3, weight, sc, own, -1));
+		got = pick_once("{\"children\": ["
+		                "{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+		                " {\"scheduler\": \"priority\", \"weight\": 0.2},"
+		                " {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}", &wl, &f);
+		nones += !strcmp(want, "none");
+		if (strcmp(got, want)) {
+			mismatches++;
+			fprintf(stderr, "round %d blend: composite %s, plain %s\n", round, got, want);
+		}
+
+		/* A voter without a score slot, bounds or a filter: it picks
+		 * the last worker, eligible or not. */
+		{
+			const double w3[3] = { 0.6, 0.3, 0.1 };
+			double *sv[3] = { raw[0], raw[1], NULL };
+
+			child_scores("hardware-aware", &wl, &f, raw[0]);
+			child_scores("priority", &wl, &f, raw[1]);
+			want = id_or_none(ws, reference_blend(&wl, ws, n, 3, w3, sv, own,
+			                                      (int)n - 1));
+			got = pick_once(voter_cfg, &wl, &f);
+			if (strcmp(got, want)) {
+				mismatches++;
+				fprintf(stderr, "round %d voter: composite %s, plain %s\n", round,
+				        got, want);
+			}
+		}
+
+		/* Vote mode: each child's own select on a fresh instance is a
+		 * vote of its weight; most weight wins, then the earlier
+		 * position; a winner must pass the hard filter. */
+		for (int j = 0; j < 3; j++) {
+			const char *id = pick_alone(names[j], &wl, &f);
+
+			for (uint32_t i = 0; i < n; i++)
+				if (!strcmp(ws[i]->id, id))
+					tally[i] += weight[j];
+		}
+		for (uint32_t i = 0; i < n; i++)
+			if (tally[i] > 0.0 && elig_check(&wl, ws[i], 1.0, NULL) == ELIG_OK &&
+			    (best < 0 || tally[i] > tally[best] + COMP_TIE_EPS))
+				best = (int)i;
+		want = id_or_none(ws, best);
+		got = pick_once("{\"mode\": \"vote\", \"children\": ["
+		                "{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+		                " {\"scheduler\": \"priority\", \"weight\": 0.2},"
+		                " {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}", &wl, &f);
+		if (strcmp(got, want)) {
+			mismatches++;
+			fprintf(stderr, "round %d vote: composite %s, plain %s\n", round, got, want);
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	/* The rounds cover fleets with no eligible worker, and many with. */
+	CHECK(nones > 0 && nones < ROUNDS / 2);
+}
+
+/* ===== Giant fleets: sampled decisions ===================================== */
+
+/* The candidate set: kept positions first, each position once, all in the
+ * fleet; and its best few are comp_rank's first few. */
+static void test_pure_sample(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	uint32_t kept[COMP_KEEP] = { 7, UINT32_MAX, 7, 99 }, pos[COMP_KEEP + 64];
+	uint32_t order[N], tmp[N], top[COMP_KEEP], m, ranked, few;
+	double blend[N], eload[N];
+	uint8_t ok[N], seen[100] = { 0 };
+	uint64_t r = 1;
+
+	uint64_t slots[256] = { 0 };
+	comp_seen set = { slots, 255, UINT32_MAX - 1 };
+
+	/* Twice, the second across the stamp's wrap: a decision's set
+	 * starts empty whatever the one before drew. */
+	for (int again = 0; again < 2; again++) {
+		memset(seen, 0, sizeof seen);
+		m = comp_sample(&r, kept, COMP_KEEP, 100, 64, pos, &set);
+		CHECK(m > 30 && m <= 65);
+		CHECK_INT(pos[0], 7);
+		for (uint32_t q = 0; q < m; q++) {
+			CHECK(pos[q] < 100 && !seen[pos[q] % 100]);
+			seen[pos[q] % 100] = 1;
+		}
+	}
+	CHECK_INT(set.stamp, 1);
+	for (int round = 0; round < 50; round++) {
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+			ok[i] = rnd(4) != 0;
+			blend[i] = rnd(6) / 5.0; /* ties, broken by load and position */
+		}
+		for (int by_load = 0; by_load < 2; by_load++) {
+			CHECK_INT(comp_rank(ws, N, ok, blend, by_load, order, tmp, eload, &ranked),
+			          LBS_OK);
+			CHECK_INT(comp_best_few(ws, N, ok, blend, by_load, COMP_KEEP, top, eload, &few),
+			          LBS_OK);
+			CHECK_INT(few, ranked < COMP_KEEP ? ranked : COMP_KEEP);
+			for (uint32_t q = 0; q < few; q++)
+				CHECK_INT(top[q], order[q]);
+		}
+	}
+}
+
+/* n workers of which only position `at` (if < n) has CUDA. */
+static fleet one_cuda_fleet(uint32_t n, uint32_t at, rnd_worker *rw, const lbs_worker **ws)
+{
+	fleet f = { NULL, (lbs_worker **)ws, n };
+
+	for (uint32_t i = 0; i < n; i++) {
+		make_random(&rw[i], i);
+		snprintf(rw[i].id, sizeof rw[i].id, "w%05u", i);
+		for (uint32_t d = 0; d < rw[i].w.n_devices; d++)
+			rw[i].d[d].backends = LBS_BACKEND_PYTORCH |
+			                      (i == at && d == 0 ? LBS_BACKEND_CUDA : 0);
+		ws[i] = &rw[i].w;
+	}
+	return f;
+}
+
+/*
+ * From 4,096 workers ("scan": "auto", the default) or always ("sampled"),
+ * a single choice is made among a sample that every child sees; the hard
+ * filter is never sampled away: one eligible worker among 6,000 is found
+ * whatever the draw, and "none" still means that none is eligible.
+ */
+static void test_sampled(void)
+{
+	enum { N = 6000 };
+	static rnd_worker rw[N];
+	static const lbs_worker *ws[N];
+	lbs_workload wl = random_workload();
+	shim_sched *s = test_sched("composite", STD_BLEND);
+	shim_sched *v = test_sched("composite", "{\"mode\": \"vote\", \"scan\": \"sampled\","
+	                           " \"sample\": 8, \"children\": ["
+	                           "{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+	                           " {\"scheduler\": \"priority\", \"weight\": 0.2},"
+	                           " {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}");
+	fleet f = one_cuda_fleet(N, 4321, rw, ws);
+	char want[16];
+
+	wl.required_backends = LBS_BACKEND_CUDA;
+	wl.min_memory_bytes = 0;
+	snprintf(want, sizeof want, "%s", ws[4321]->id);
+	for (int k = 0; k < 3; k++) {
+		CHECK_STR(pick(s, &wl, &f), want);
+		CHECK_STR(pick(v, &wl, &f), want);
+	}
+	f = one_cuda_fleet(N, N, rw, ws);
+	CHECK_STR(pick(s, &wl, &f), "none");
+	CHECK_STR(pick(v, &wl, &f), "none");
+
+	/* Every worker eligible: the answer is one of the sample, and says so. */
+	wl.required_backends = 0;
+	CHECK(strncmp(pick(s, &wl, &f), "w", 1) == 0);
+	CHECK(strstr(pick_reason(), "in a sample of 6000 workers") != NULL);
+	sched_close(s);
+	sched_close(v);
+	/* "scan": "full" sees every worker, as before: with all the weight
+	 * on hardware-aware, its answer (untimed, where its tie rule is the
+	 * composite's). */
+	wl.est_duration_s = 0.0;
+	s = test_sched("composite", "{\"scan\": \"full\", \"children\": [{\"scheduler\":"
+	               " \"hardware-aware\", \"weight\": 1, \"config\": {\"scan\": \"full\"}}]}");
+	v = test_sched("hardware-aware", "{\"scan\": \"full\"}");
+	snprintf(want, sizeof want, "%s", pick(v, &wl, &f));
+	CHECK_STR(pick(s, &wl, &f), want);
+	CHECK(strstr(pick_reason(), "sample") == NULL);
+	sched_close(s);
+	sched_close(v);
+}
+
 /* ===== Bad configs ======================================================== */
 
 static void test_bad_configs(void)
@@ -990,6 +1359,13 @@ static void test_bad_configs(void)
 	               "config field 'children[0].config.load_ceiling': must be a number in 0..1");
 	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"round-robin\", \"config\": 3}]}"),
 	               "config field 'children[0].config': must be an object");
+	CHECK_CONTAINS(create_error("{\"scan\": \"some\", \"children\": [{\"scheduler\": \"priority\"}]}"),
+	               "config field 'scan': must be \"full\", \"sampled\" or \"auto\", got \"some\"");
+	CHECK_CONTAINS(create_error("{\"sample\": 0, \"children\": [{\"scheduler\": \"priority\"}]}"),
+	               "config field 'sample': must be an integer in 1..65536, got 0");
+	CHECK_CONTAINS(create_error("{\"scan\": \"full\", \"routes\": [],"
+	                            " \"default\": {\"scheduler\": \"priority\"}}"),
+	               "config field 'scan': only a blend or a vote samples");
 	CHECK_CONTAINS(create_error("{\"mode\": \"average\", \"children\": [{\"scheduler\": \"priority\"}]}"),
 	               "config field 'mode': must be \"blend\" or \"vote\", got \"average\"");
 	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\"}], \"extra\": 1}"),
@@ -1109,6 +1485,9 @@ int main(void)
 	test_nesting();
 	test_report_and_stats();
 	test_fleet_grows();
+	test_random_against_plain();
+	test_pure_sample();
+	test_sampled();
 	test_bad_configs();
 	test_child_unterminated_error();
 	test_child_unterminated_reason();
