@@ -14,7 +14,9 @@
  *       with 100,000 learned pairs (imported through "lbs.ext.store/1";
  *       every worker of the fleet has a record for each workload type the
  *       stream uses, the rest are other workers), in the same run,
- *       alternating, with their ratio.
+ *       alternating, with their ratio; the thread's CPU time (cpu_ns), as
+ *       bench_select, so that other processes on a loaded machine do not
+ *       count.
  *
  *   bench_store [--plugin PATH] [--outcomes N] [--per-outcome-ms MS]
  *               [--workers N] [--pairs N]
@@ -288,12 +290,12 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	for (int k = 0; k < 1000; k++)
 		sched_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n,
 		             &sel, NULL);
-	t0 = now_ns();
+	t0 = cpu_ns();
 	do {
 		for (int k = 0; k < 64; k++, iters++)
 			sink += sched_select(s, &wl[iters % N_WORKLOADS],
 			                     (const lbs_worker *const *)f->workers, f->n, &sel, NULL);
-		t = now_ns() - t0;
+		t = cpu_ns() - t0;
 	} while (t < TARGET_NS);
 	return (double)t / (double)iters;
 }

@@ -161,6 +161,23 @@ typedef struct hw_ctx {
 	double pref_new;    /* the learned preference of a pair with no record */
 } hw_ctx;
 
+/*
+ * What the select loops know of the cut (the best score so far less
+ * HW_TIE_EPS, -1 before any), worked out once per cut rather than per
+ * worker: most workers of a timed select are idle (no wait), at full speed
+ * and without a learned record, and for those every bound of
+ * screen_timed() depends on the cut alone.  cut_set() fills it.
+ */
+typedef struct hw_cut {
+	double cut;
+	double room1;   /* 1 - cut */
+	int idle_drop;  /* timed: an idle worker at full speed is below the cut
+	                   whatever its record (s_ub) */
+	int idle_drop0; /* ... with no learned record (sp_ub) */
+	int idle_late;  /* ... no learned speed reaches it (sl_ub) */
+	double tq0, tr0; /* throughput_needed() of such a worker, neutral */
+} hw_cut;
+
 void hw_params_default(hw_params *p)
 {
 	*p = (hw_params){
@@ -501,9 +518,12 @@ HOT double throughput(const hw_ctx *c, const lbs_device *d, uint32_t *cls_out)
 	double units = d->compute_units ? (double)d->compute_units : 1.0;
 	double ratio = 1.0;
 
+	/* The clamp as a max and a min, without branches: the ratio is
+	 * never NaN, so the same value as a test for each bound. */
 	if (d->clock_mhz) {
 		ratio = (double)d->clock_mhz * inv_ref_clock[cls];
-		ratio = ratio < 0.25 ? 0.25 : ratio > 4.0 ? 4.0 : ratio;
+		ratio = ratio > 0.25 ? ratio : 0.25;
+		ratio = ratio < 4.0 ? ratio : 4.0;
 	}
 	*cls_out = cls;
 	return c->coef[key] * units * ratio;
@@ -668,6 +688,19 @@ HOT double wait_of(const hw_wk *k, double ahead)
 	}
 	m = ahead + 1.0 - k->cap;
 	return m > 0.0 ? k->u * m / k->cap : 0.0;
+}
+
+/* wait_of() x the capacity, without its division when the host gives no
+ * pending work (the common case): a bound multiplied out by the capacity
+ * then costs none. */
+HOT double wait_cap(const hw_wk *k, double ahead)
+{
+	double m;
+
+	if (k->pw >= 0.0)
+		return wait_of(k, ahead) * k->cap;
+	m = ahead + 1.0 - k->cap;
+	return m > 0.0 ? k->u * m : 0.0;
 }
 
 HOT void worker_wait(hw_wk *k)
@@ -1110,6 +1143,19 @@ HOT void throughput_needed(const hw_ctx *c, const hw_known *r, double cut,
 	*tr -= (*tr > 0.0 ? *tr : -*tr) * 1e-9;
 }
 
+/* The cut's part of the bounds (hw_cut), with the arithmetic
+ * screen_timed() uses for the same worker. */
+static void cut_set(const hw_ctx *c, hw_cut *cc, double cut)
+{
+	cc->cut = cut;
+	cc->room1 = 1.0 - cut;
+	cc->idle_drop = c->s_ub * cc->room1 < cut;
+	/* speed_ub() of no record is the prior's bound itself. */
+	cc->idle_drop0 = c->sp_ub * cc->room1 < cut;
+	cc->idle_late = c->sl_ub * cc->room1 < cut;
+	throughput_needed(c, &neutral, cut, cc->room1, 1.0, cut, &cc->tq0, &cc->tr0);
+}
+
 /*
  * screen() for timed work.  score = S / (S + 1 + g), S = s x rel, is
  * below the cut exactly when S (1 - cut) < cut (1 + g) (scores are < 1,
@@ -1134,55 +1180,78 @@ HOT void throughput_needed(const hw_ctx *c, const hw_known *r, double cut,
  * invalid, as after every report).
  * On success *sc, *tie (the suitability) and *le are its ranking keys.
  */
-HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
+HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, const hw_cut *cc,
                      const hw_lk *lk, double *sc, double *tie, double *le)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	uint64_t mask = 0, reserved = w->reserved_memory_bytes;
-	double effs[64], all = -1.0, eff = -1.0, perf, rhs, room, sp, m, tq, tr;
+	double effs[64], all = -1.0, eff = -1.0, cut = cc->cut, perf, rhs, room, sp, tq, tr;
 	const hw_known *r = &neutral;
-	int later, looked;
+	int later, looked = 0, plain;
 	hw_known tmp;
 	hw_wk k;
 
 	/* worker_thermal_queue() less the temperature, which only the
 	 * suitability needs. */
-	k.nq = (double)w->active_tests + (double)w->queued_tests;
-	k.cap = (double)(w->capacity ? w->capacity : 1);
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
 	perf = worker_perf(w);
 	/* The size of the work ahead matters only when it has to wait: a
 	 * free slot spares the ledger's lookup until the load is known. */
 	worker_ahead_host(c, w, &k);
-	m = k.nq + 1.0 - k.cap;
-	looked = m > 0.0 && k.pw < 0.0 && c->open_work;
-	/* g x cap at ahead = active + queued: at most the real one, with
-	 * the least size the ledger may give before it is asked. */
-	if (looked)
-		k.u = c->u_lb;
-	rhs = cut * (k.cap + wait_of(&k, k.nq) * k.cap);
-	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
-	room = (1.0 - cut) * k.cap;
-	if (c->s_ub * perf * room < rhs)
-		return 0;
-	if (looked) {
-		k.u = 1.0;
-		worker_ahead_ledger(c, w, i, &k);
-		rhs = cut * (k.cap + wait_of(&k, k.nq) * k.cap);
+	/* Idle (a free slot, and no pending work from the host): no wait
+	 * from the count, so the bounds below are the cut's, per unit of
+	 * capacity (every check is homogeneous in room and rhs). */
+	plain = ahead < cap && k.pw < 0.0 && perf == 1.0;
+	if (plain) {
+		if (cc->idle_drop)
+			return 0;
+		room = cc->room1;
+		rhs = cut;
+	} else {
+		looked = ahead >= cap && k.pw < 0.0 && c->open_work;
+		/* g x cap at ahead = active + queued: at most the real one,
+		 * with the least size the ledger may give before it is
+		 * asked. */
+		if (looked)
+			k.u = c->u_lb;
+		rhs = cut * (k.cap + wait_cap(&k, k.nq));
+		/* An infinite bound with a room of 0 is NaN, which skips
+		 * nothing. */
+		room = (1.0 - cut) * k.cap;
 		if (c->s_ub * perf * room < rhs)
 			return 0;
+		if (looked) {
+			k.u = 1.0;
+			worker_ahead_ledger(c, w, i, &k);
+			rhs = cut * (k.cap + wait_cap(&k, k.nq));
+			if (c->s_ub * perf * room < rhs)
+				return 0;
+		}
+		plain = 0;
 	}
 	/* A record the memo has is cheap, and its learned speed makes the
 	 * check on the devices tighter. */
-	later = lk && !c->full && c->sl_ub * perf * room < rhs && !memo_hot(c, lk, w, i);
+	later = lk && !c->full &&
+	        (plain ? cc->idle_late : c->sl_ub * perf * room < rhs) && !memo_hot(c, lk, w, i);
 	if (lk && !later)
 		r = known_at(c, lk, w, i, &tmp);
-	if (speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs)
+	/* Idle at full speed with nothing learned: the cut's own bounds. */
+	plain = plain && r == &neutral;
+	if (plain ? cc->idle_drop0 : speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs)
 		return 0;
 	if (!c->full) {
 		double tput[64];
 
 		/* Devices 0..63 have a mask bit, as in the hard filter. */
-		throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+		if (plain) {
+			tq = cc->tq0;
+			tr = cc->tr0;
+		} else {
+			throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+		}
 		for (uint32_t j = 0; j < nd; j++) {
 			const lbs_device *d = w->devices[j];
 			uint32_t cls;
@@ -1255,33 +1324,35 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cu
  * every preference is 0.5).  timed is c->timed, passed on its own so that
  * a loop can be specialised for it. */
 HOT int worker_rank(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker *w,
-                    uint32_t i, double cut, double *sc, double *tie, double *le)
+                    uint32_t i, const hw_cut *cc, double *sc, double *tie, double *le)
 {
 	double adj, pref;
 	hw_wk k;
 
 	if (timed)
-		return screen_timed(c, w, i, cut, lk, sc, tie, le);
+		return screen_timed(c, w, i, cc, lk, sc, tie, le);
 	/* screen() looks the learned preference up, when there is one. */
-	if (!screen(c, w, i, cut, lk ? 1.0 : 0.5, lk, &pref, &k, &adj))
+	if (!screen(c, w, i, cc->cut, lk ? 1.0 : 0.5, lk, &pref, &k, &adj))
 		return 0;
 	*sc = *tie = blend(c, adj, pref);
 	*le = k.le;
 	return 1;
 }
 
-/* lk: the learned records, NULL when nothing is learned. */
+/* lk: the learned records, NULL when nothing is learned.  cc is the
+ * cut of b (cut_set), kept with it. */
 HOT void consider(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker *w,
-                  uint32_t i, hw_top *b)
+                  uint32_t i, hw_top *b, hw_cut *cc)
 {
-	double cut = b->idx == NONE ? -1.0 : b->score - HW_TIE_EPS;
 	double sc, tie, le;
 
-	if (!worker_rank(c, timed, lk, w, i, cut, &sc, &tie, &le))
+	if (!worker_rank(c, timed, lk, w, i, cc, &sc, &tie, &le))
 		return;
 	if (b->idx == NONE ||
-	    ranks_before(sc, tie, le, i, b->score, b->tie, b->load, b->idx))
+	    ranks_before(sc, tie, le, i, b->score, b->tie, b->load, b->idx)) {
 		*b = (hw_top){i, sc, tie, le};
+		cut_set(c, cc, sc - HW_TIE_EPS);
+	}
 }
 
 /* `hint`: a position to look at first (NONE for none).  The sooner a
@@ -1292,9 +1363,11 @@ HOT lbs_status select_one_as(const hw_ctx *c, int timed,
                              const hw_lk *l, uint32_t hint, uint32_t *best_idx)
 {
 	hw_top b = {NONE, -1.0, -1.0, 0.0};
+	hw_cut cc;
 
+	cut_set(c, &cc, -1.0);
 	if (hint < n && worker_valid(workers[hint]))
-		consider(c, timed, l, workers[hint], hint, &b);
+		consider(c, timed, l, workers[hint], hint, &b, &cc);
 	else
 		hint = NONE;
 	for (uint32_t i = 0; i < n; i++) {
@@ -1302,7 +1375,7 @@ HOT lbs_status select_one_as(const hw_ctx *c, int timed,
 			continue;
 		if (!worker_valid(workers[i]))
 			return LBS_EINVAL;
-		consider(c, timed, l, workers[i], i, &b);
+		consider(c, timed, l, workers[i], i, &b, &cc);
 	}
 	*best_idx = b.idx;
 	return b.idx == NONE ? LBS_NO_WORKER : LBS_OK;
@@ -1398,13 +1471,12 @@ static int prefetch_workers(const lbs_worker *const *workers, const uint32_t *po
  * the best by more than a tie (the cut prunes those before their
  * scores are known, as a full scan does). */
 static void consider_kept(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, uint32_t i,
-                          hw_top *t, uint32_t *cnt)
+                          hw_top *t, uint32_t *cnt, hw_cut *cc)
 {
-	double cut = *cnt ? t[0].score - HW_TIE_EPS : -1.0;
 	double sc, tie, le;
 	uint32_t j;
 
-	if (!worker_rank(c, c->timed, l, w, i, cut, &sc, &tie, &le))
+	if (!worker_rank(c, c->timed, l, w, i, cc, &sc, &tie, &le))
 		return;
 	for (j = 0; j < *cnt; j++)
 		if (t[j].idx == i)
@@ -1423,6 +1495,8 @@ static void consider_kept(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, 
 		j--;
 	}
 	t[j] = (hw_top){i, sc, tie, le};
+	if (j == 0)
+		cut_set(c, cc, sc - HW_TIE_EPS);
 }
 
 /*
@@ -1438,13 +1512,15 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 {
 	hw_top t[KEEP];
 	uint32_t pos[BATCH], cnt = 0, *kept = s->kept[type];
+	hw_cut cc;
 
+	cut_set(c, &cc, -1.0);
 	for (uint32_t k = 0; k < KEEP; k++) {
 		if (kept[k] >= n)
 			continue;
 		if (!worker_valid(workers[kept[k]]))
 			return LBS_EINVAL;
-		consider_kept(c, l, workers[kept[k]], kept[k], t, &cnt);
+		consider_kept(c, l, workers[kept[k]], kept[k], t, &cnt, &cc);
 	}
 	for (uint32_t done = 0; done < s->p.sample;) {
 		uint32_t m = s->p.sample - done < BATCH ? s->p.sample - done : BATCH;
@@ -1455,7 +1531,7 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 		if (!prefetch_workers(workers, pos, m))
 			return LBS_EINVAL;
 		for (uint32_t k = 0; k < m; k++)
-			consider_kept(c, l, workers[pos[k]], pos[k], t, &cnt);
+			consider_kept(c, l, workers[pos[k]], pos[k], t, &cnt, &cc);
 		done += m;
 	}
 	for (uint32_t k = 0; k < KEEP; k++)
@@ -1478,12 +1554,14 @@ static lbs_status select_many(hw_state *s, const hw_ctx *c,
 	 * reason. */
 	int may_skip = slots >= need;
 	hw_top *top;
+	hw_cut cc;
 
 	if (slots == 0)
 		return LBS_NO_WORKER;
 	if (!reserve_top(s, slots))
 		return LBS_ENOMEM;
 	top = s->top;
+	cut_set(c, &cc, -1.0);
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double sc, tie, le, cut;
@@ -1492,7 +1570,9 @@ static lbs_status select_many(hw_state *s, const hw_ctx *c,
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		cut = cnt == slots && may_skip ? top[cnt - 1].score - HW_TIE_EPS : -1.0;
-		if (!worker_rank(c, c->timed, l, w, i, cut, &sc, &tie, &le))
+		if (cut != cc.cut)
+			cut_set(c, &cc, cut);
+		if (!worker_rank(c, c->timed, l, w, i, &cc, &sc, &tie, &le))
 			continue;
 		eligible++;
 		if (cnt == slots) {
@@ -1596,11 +1676,13 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
 {
 	hw_ctx c;
 	hw_lk lk = {learned, NULL, 0, 0};
+	hw_cut cc;
 
 	if (!workload_valid(wl) || (n && (!workers || !scores)))
 		return LBS_EINVAL;
 	ctx_init(&c, s, wl);
 	ctx_open(&c, learned);
+	cut_set(&c, &cc, -1.0);
 	/* A blend calls this for every worker of every select, so it takes
 	 * the select's own per-worker path: a cut of -1 skips nothing and
 	 * leaves the hard filter (inline device checks, elig_check only
@@ -1613,7 +1695,7 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		scores[i] = worker_rank(&c, c.timed, learned && learned->lookup ? &lk : NULL, w, i,
-		                        -1.0, &sc, &tie, &le) ? sc : -1.0;
+		                        &cc, &sc, &tie, &le) ? sc : -1.0;
 	}
 	return LBS_OK;
 }

@@ -587,6 +587,154 @@ static void test_config(void)
 	                    sizeof(err)), LBS_OK);
 }
 
+/* Random fleets: what select chooses is what explain ranks first from a
+ * full evaluation of every worker.  Urgent and normal timed work go
+ * through hardware-aware's pruned completion ranking (bounds that skip
+ * workers which cannot win), so a bound a hair too tight shows here; the
+ * reports give some workers learned speeds and failures, and every select
+ * opens work in the ledger, so that the learned and the queue bounds run
+ * too. */
+typedef struct prio_rnd {
+	lbs_worker w;
+	lbs_device d[3];
+	const lbs_device *dp[3];
+	char id[16];
+} prio_rnd;
+
+static uint64_t prio_rng = 99;
+
+static uint32_t prnd(uint32_t n)
+{
+	prio_rng ^= prio_rng << 13;
+	prio_rng ^= prio_rng >> 7;
+	prio_rng ^= prio_rng << 17;
+	return (uint32_t)(prio_rng % n);
+}
+
+static void prio_make(prio_rnd *r, uint32_t i)
+{
+	static const uint32_t classes[] = { LBS_CLASS_CPU, LBS_CLASS_GPU, LBS_CLASS_TPU,
+	                                    LBS_CLASS_NPU };
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->id, sizeof r->id, "w%02u", i);
+	r->w.struct_size = sizeof r->w;
+	r->w.id = r->id;
+	r->w.n_devices = 1 + prnd(3);
+	r->w.devices = r->dp;
+	for (uint32_t d = 0; d < r->w.n_devices; d++) {
+		lbs_device *x = &r->d[d];
+
+		x->struct_size = sizeof *x;
+		x->hw_class = classes[prnd(4)];
+		x->backends = LBS_BACKEND_PYTORCH | (prnd(2) ? LBS_BACKEND_CUDA : 0);
+		x->precisions = LBS_PREC_FP32;
+		x->features = prnd(2) ? LBS_FEAT_TENSOR_CORES : 0;
+		/* Now and then so much memory that the memory term is all
+		 * but 1, which makes the bounds on the others tight. */
+		x->mem_available_bytes = prnd(4) ? (uint64_t)(1 + prnd(8)) << 30 : UINT64_C(1) << 55;
+		x->compute_units = prnd(4) ? 1 + prnd(100) : 0;
+		x->clock_mhz = prnd(3) ? 500 + prnd(3000) : 0;
+		x->tdp_watts = prnd(20) * 10;
+		r->dp[d] = x;
+	}
+	/* Coarse figures, so that exact ties happen. */
+	r->w.util_cpu = prnd(4) / 4.0;
+	r->w.util_memory = prnd(2) / 2.0;
+	r->w.temperature = prnd(3) / 2.0;
+	r->w.thermal_state = prnd(4) == 0 ? LBS_THERMAL_COOLING : LBS_THERMAL_NORMAL;
+	r->w.performance_level = 0.5 + prnd(2) / 2.0;
+	r->w.active_tests = prnd(3);
+	r->w.queued_tests = prnd(4) == 0 ? prnd(3) : 0;
+	r->w.capacity = prnd(3);
+	r->w.pending_work_s = prnd(4) ? LBS_WORK_UNKNOWN : prnd(4) * 20.0;
+}
+
+/* The first id of explain's "chosen", "none" when it has none. */
+static const char *explained(shim_sched *s, const lbs_workload *wl,
+                             const lbs_worker *const *ws, uint32_t n)
+{
+	static char out[32];
+	cJSON *doc, *first;
+
+	json_len = 0;
+	json[0] = '\0';
+	CHECK_INT(sched_explain(s, wl, ws, n, collect, NULL), LBS_OK);
+	doc = cJSON_Parse(json);
+	CHECK(doc != NULL);
+	first = doc ? cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0) : NULL;
+	snprintf(out, sizeof out, "%s", first ? cJSON_GetStringValue(first) : "none");
+	cJSON_Delete(doc);
+	return out;
+}
+
+static void test_random_pruned_vs_full(void)
+{
+	enum { N = 24 };
+	static prio_rnd rw[N];
+	lbs_worker *ws[N];
+	fleet f = { 0 };
+	shim_sched *s = test_sched("priority", NULL);
+	int mismatches = 0, timed = 0;
+
+	f.workers = ws;
+	f.n = N;
+	for (int round = 0; round < 400; round++) {
+		lbs_workload wl = {
+			.struct_size = sizeof wl,
+			.type = LBS_WL_VISION + prnd(3),
+			.priority = 1 + prnd(3),
+			.compute_intensity = prnd(5) / 4.0,
+			.memory_intensity = prnd(5) / 4.0,
+			.required_backends = prnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+			.min_memory_bytes = (uint64_t)prnd(3) << 30,
+			.est_duration_s = prnd(4) ? 10.0 * (1 + prnd(3)) : 0.0,
+			.min_shards = 1,
+			.max_shards = 1,
+		};
+		char want[32];
+
+		for (uint32_t i = 0; i < N; i++) {
+			if (round == 0 || prnd(8) == 0)
+				prio_make(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		/* Twins of the first half that differ only in temperature: the
+		 * same completion, another suitability, so that the
+		 * tie-breaks decide and a bound too tight drops the winner. */
+		for (uint32_t i = N / 2; i < N; i++) {
+			if (prnd(3))
+				continue;
+			memcpy(rw[i].d, rw[i - N / 2].d, sizeof rw[i].d);
+			rw[i].w.n_devices = rw[i - N / 2].w.n_devices;
+			rw[i].w.util_cpu = rw[i - N / 2].w.util_cpu;
+			rw[i].w.util_memory = rw[i - N / 2].w.util_memory;
+			rw[i].w.thermal_state = rw[i - N / 2].w.thermal_state;
+			rw[i].w.performance_level = rw[i - N / 2].w.performance_level;
+			rw[i].w.active_tests = rw[i - N / 2].w.active_tests;
+			rw[i].w.queued_tests = rw[i - N / 2].w.queued_tests;
+			rw[i].w.capacity = rw[i - N / 2].w.capacity;
+			rw[i].w.pending_work_s = rw[i - N / 2].w.pending_work_s;
+			rw[i].w.temperature = prnd(3) / 2.0;
+		}
+		/* Some learned speeds (x0.5 .. x2 of declared) and failures. */
+		if (prnd(3) == 0) {
+			const char *id = rw[prnd(N)].id;
+			double expected = 20.0;
+
+			CHECK_INT(report(s, &wl, id, prnd(4) ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
+			                 expected * (0.5 + prnd(4) / 2.0), expected), LBS_OK);
+		}
+		timed += wl.est_duration_s > 0.0;
+		snprintf(want, sizeof want, "%s",
+		         explained(s, &wl, (const lbs_worker *const *)ws, N));
+		mismatches += strcmp(choose(s, &wl, &f), want) != 0;
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(timed > 200);
+	sched_close(s);
+}
+
 int main(void)
 {
 	test_speed_learns();
@@ -598,5 +746,6 @@ int main(void)
 	test_report_validation();
 	test_explain_stats();
 	test_config();
+	test_random_pruned_vs_full();
 	return check_done("test_priority");
 }
