@@ -14,9 +14,9 @@
  *                       "tpu_large_nlp_vision": 1.3, "npu_inference": 1.2,
  *                       "quantised": 1.5, "npu_training": 0.25,
  *                       "browser_training": 0.5},
- *    "completion": {"enabled": true, "prior_weight": 8, "prior_scale": 4,
+ *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4,
  *                   "failure_cost": 2},
- *    "explore": {"samples": 4, "budget": 0.05, "optimism": 1.2},
+ *    "explore": {"samples": 0, "budget": 0.05, "optimism": 1.2},
  *    "scan": "auto", "sample": 64}
  *
  * "scan": "full" scans every worker on every select; "sampled" looks at
@@ -205,7 +205,7 @@ static lbs_status group(const cJSON *cfg, const char *gname, const factor *fs,
 	return LBS_OK;
 }
 
-/* "completion": {"enabled": true, "prior_weight": 8, "prior_scale": 4};
+/* "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4};
  * messages name the full path ("completion.prior_weight"). */
 static lbs_status read_completion(const cJSON *cfg, hw_params *p, char *err,
                                   size_t errlen)

@@ -130,7 +130,7 @@ typedef struct hw_params {
 
 	/* Ranking by estimated completion, for work with est_duration_s > 0. */
 	int completion;             /* 1: on; 0: the suitability ranks */
-	double prior_weight;        /* 8: k, learned samples the prior is worth, >= 0 */
+	double prior_weight;        /* 16: k, learned samples the prior is worth, >= 0 */
 	double prior_scale;         /* 4: prior speed per unit of efficiency, > 0 */
 	double failure_cost;        /* 2: runs a failed run costs, >= 1 */
 
