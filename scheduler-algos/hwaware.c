@@ -1649,14 +1649,15 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
 	if (!(s->p.explore_samples > 0.0) || !workload_valid(wl) || chosen >= n ||
 	    !workers || !worker_valid(workers[chosen]))
 		return chosen;
-	ctx_init(&c, s, wl);
-	if (!c.timed)
+	/* ctx_init's test for timed work, before paying for the rest of it. */
+	if (!(s->p.completion && wl->est_duration_s > 0.0 && isfinite(wl->est_duration_s)))
 		return chosen;
 	s->explore_tokens += s->p.explore_budget;
 	if (s->explore_tokens > 1.0 + s->p.explore_budget)
 		s->explore_tokens = 1.0 + s->p.explore_budget;
 	if (s->explore_tokens < 1.0)
 		return chosen;
+	ctx_init(&c, s, wl);
 	ctx_learned(&c, learned);
 	ctx_open(&c, learned);
 	if (!worker_rank(&c, 1, l, workers[chosen], chosen, -1.0, &sc, &tie, &le))
