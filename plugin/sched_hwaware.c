@@ -16,6 +16,7 @@
  *                       "browser_training": 0.5},
  *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4,
  *                   "failure_cost": 2},
+ *    "explore": {"samples": 0, "budget": 0.05, "optimism": 1.2},
  *    "scan": "auto", "sample": 64}
  *
  * "scan": "full" scans every worker on every select; "sampled" looks at
@@ -48,6 +49,7 @@
 
 #define NAME "hardware-aware"
 #define GIB 1073741824.0
+#define NONE UINT32_MAX
 
 typedef struct hw_inst {
 	const lbs_host_api *host;
@@ -62,7 +64,11 @@ typedef struct hw_inst {
 static const char *const known_fields[] = {
 	"weights", "load_penalty", "temperature_penalty", "queue_penalty",
 	"learned_weight", "compute_reference", "load_ceiling", "specialisation",
-	"completion", "store", "scan", "sample", NULL,
+	"completion", "store", "scan", "sample", "explore", NULL,
+};
+
+static const char *const explore_fields[] = {
+	"samples", "budget", "optimism", NULL,
 };
 
 static const char *const completion_fields[] = {
@@ -224,6 +230,27 @@ static lbs_status read_completion(const cJSON *cfg, hw_params *p, char *err,
 	return cfg_nested("completion", st, err, errlen);
 }
 
+/* "explore": {"samples": .., "budget": .., "optimism": ..} (hw_explore). */
+static lbs_status read_explore(const cJSON *cfg, hw_params *p, char *err, size_t errlen)
+{
+	const cJSON *o;
+	lbs_status st = cfg_object(cfg, "explore", &o, err, errlen);
+
+	if (st != LBS_OK || !o)
+		return st;
+	st = cfg_check_fields(o, explore_fields, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(o, "samples", 0, WEIGHT_MAX, p->explore_samples,
+		                &p->explore_samples, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(o, "budget", 0, 1, p->explore_budget, &p->explore_budget,
+		                err, errlen);
+	if (st == LBS_OK)
+		st = cfg_number(o, "optimism", 1, SPEC_MAX, p->explore_optimism,
+		                &p->explore_optimism, err, errlen);
+	return cfg_nested("explore", st, err, errlen);
+}
+
 /* Parse the config and open the store it names (while the config text
  * it points into is alive). */
 static lbs_status parse_config(const char *text, size_t len, hw_params *p,
@@ -261,6 +288,8 @@ static lbs_status parse_config(const char *text, size_t len, hw_params *p,
 		st = cfg_load_ceiling(cfg, &p->load_ceiling, err, errlen);
 	if (st == LBS_OK)
 		st = read_completion(cfg, p, err, errlen);
+	if (st == LBS_OK)
+		st = read_explore(cfg, p, err, errlen);
 	if (st == LBS_OK)
 		st = timed_scan_config(cfg, p, err, errlen);
 	/* What the ranges above cannot say: a reference of 0, all weights 0,
@@ -371,7 +400,7 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
                              lbs_selection *out)
 {
 	hw_inst *inst = p;
-	uint32_t want = 0, need = 0, found = 0;
+	uint32_t want = 0, need = 0, found = 0, explored = NONE;
 	int say = 0;
 	double now = 0.0;
 	hw_learned l;
@@ -403,9 +432,19 @@ static lbs_status hwi_select(void *p, const lbs_workload *wl,
 		               hw_params_of(inst->t.hw)->load_ceiling, found, need);
 		return LBS_NO_WORKER;
 	}
+	if (want == 1)
+		explored = hw_explore(inst->t.hw, wl, workers, n, &l, out->indices[0]);
+	if (explored != NONE && explored != out->indices[0]) {
+		out->indices[0] = explored;
+	} else {
+		explored = NONE;
+	}
 	sc_fill(out, workers, found, ++inst->cookie);
 	timed_placed(&inst->t, out, wl, now);
-	if (say)
+	if (say && explored != NONE)
+		sc_reason(out, NAME ": exploring %s: idle, and too few runs of this "
+		          "work learned to trust its estimate", workers[explored]->id);
+	else if (say)
 		hwi_reason(out, workers, found, &best);
 	return LBS_OK;
 }

@@ -118,6 +118,11 @@ struct hw_state {
 	uint64_t rng;  /* splitmix64 state of the sampled selects */
 	/* The best few of the last sampled select per workload type. */
 	uint32_t kept[LBS_WL_COUNT][KEEP];
+	/* hw_explore: the next position to look at per type, the budget's
+	 * bucket, and the explorations answered. */
+	uint32_t explore_at[LBS_WL_COUNT];
+	double explore_tokens;
+	uint64_t explored;
 };
 
 /* What depends only on the workload, for one call. */
@@ -195,6 +200,9 @@ void hw_params_default(hw_params *p)
 		.prior_weight = 16.0,
 		.prior_scale = 4.0,
 		.failure_cost = 2.0,
+		.explore_samples = 0.0,
+		.explore_budget = 0.05,
+		.explore_optimism = 1.2,
 		.tensor_cores = 1.5,
 		.gpu_vision = 1.2,
 		.gpu_nlp_tensor_cores = 1.2,
@@ -272,6 +280,18 @@ const char *hw_params_check(const hw_params *p, const char **problem)
 	if (!(isfinite(p->failure_cost) && p->failure_cost >= 1)) {
 		*problem = "must be a finite number >= 1";
 		return "completion.failure_cost";
+	}
+	if (!nonneg(p->explore_samples)) {
+		*problem = nonneg_msg;
+		return "explore.samples";
+	}
+	if (!unit(p->explore_budget)) {
+		*problem = unit_msg;
+		return "explore.budget";
+	}
+	if (!(isfinite(p->explore_optimism) && p->explore_optimism >= 1)) {
+		*problem = "must be a finite number >= 1";
+		return "explore.optimism";
 	}
 	if (p->sample < 1) {
 		*problem = "must be an integer >= 1";
@@ -1668,6 +1688,82 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		finish(&c, learned, workers[first], &k, eff, best);
 	}
 	return LBS_OK;
+}
+
+/* A timed score s p / (s p + 1 + g) as s p / (1 + g): the work's
+ * nominal duration over its estimated completion. */
+static double completion_rate(double sc)
+{
+	return sc < 1.0 ? sc / (1.0 - sc) : INFINITY;
+}
+
+/* Is w an exploration candidate for this work (hw_explore's list, less
+ * the comparison with the chosen worker)? */
+static int explore_idle_unexplored(const hw_state *s, const hw_ctx *c,
+                                   const hw_learned *learned, const lbs_worker *w)
+{
+	double cap = (double)(w->capacity ? w->capacity : 1);
+	double load = elig_load(w);
+	const lbs_history *h = NULL;
+
+	if ((double)w->active_tests + (double)w->queued_tests + 1.0 > cap ||
+	    load * cap + 1.0 > cap)
+		return 0;
+	if (learned && learned->lookup)
+		h = learned->lookup(learned->ctx, c->wl->type, w->id);
+	if (h && (double)h->samples >= s->p.explore_samples)
+		return 0;
+	return elig_check(c->wl, w, s->p.load_ceiling, NULL) == ELIG_OK;
+}
+
+uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
+                    const lbs_worker *const *workers, uint32_t n,
+                    const hw_learned *learned, uint32_t chosen)
+{
+	hw_lk lk = {learned, NULL, 0, 0};
+	const hw_lk *l = learned && learned->lookup ? &lk : NULL;
+	uint32_t type, *at;
+	double sc, tie, le, want;
+	hw_ctx c;
+
+	if (!(s->p.explore_samples > 0.0) || !workload_valid(wl) || chosen >= n ||
+	    !workers || !worker_valid(workers[chosen]))
+		return chosen;
+	/* ctx_init's test for timed work, before paying for the rest of it. */
+	if (!(s->p.completion && wl->est_duration_s > 0.0 && isfinite(wl->est_duration_s)))
+		return chosen;
+	s->explore_tokens += s->p.explore_budget;
+	if (s->explore_tokens > 1.0 + s->p.explore_budget)
+		s->explore_tokens = 1.0 + s->p.explore_budget;
+	if (s->explore_tokens < 1.0)
+		return chosen;
+	ctx_init(&c, s, wl);
+	ctx_learned(&c, learned);
+	ctx_open(&c, learned);
+	if (!worker_rank(&c, 1, l, workers[chosen], chosen, -1.0, &sc, &tie, &le))
+		return chosen;
+	want = completion_rate(sc) / s->p.explore_optimism;
+	type = wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED;
+	at = &s->explore_at[type];
+	for (uint32_t k = 0; k < HW_EXPLORE_SCAN && k < n; k++) {
+		uint32_t i = *at < n ? *at : 0;
+		const lbs_worker *w = workers[i];
+
+		*at = i + 1;
+		if (i == chosen || !worker_valid(w) || !explore_idle_unexplored(s, &c, learned, w))
+			continue;
+		if (!worker_rank(&c, 1, l, w, i, -1.0, &sc, &tie, &le) || completion_rate(sc) < want)
+			continue;
+		s->explore_tokens -= 1.0;
+		s->explored++;
+		return i;
+	}
+	return chosen;
+}
+
+uint64_t hw_explored(const hw_state *s)
+{
+	return s->explored;
 }
 
 lbs_status hw_score(const hw_state *s, const lbs_workload *wl,

@@ -134,6 +134,13 @@ typedef struct hw_params {
 	double prior_scale;         /* 4: prior speed per unit of efficiency, > 0 */
 	double failure_cost;        /* 2: runs a failed run costs, >= 1 */
 
+	/* Exploration (hw_explore): a pair with fewer learned runs than
+	 * explore_samples is unexplored; 0 turns exploration off. */
+	double explore_samples;     /* see hw_params_default, >= 0 */
+	double explore_budget;      /* share of timed selects that may explore, 0..1 */
+	double explore_optimism;    /* >= 1: how much faster than its estimate an
+	                               unexplored worker may turn out */
+
 	/* Throughput multipliers, each >= 0. */
 	double tensor_cores;         /* 1.5: tensor cores, matrix-heavy work */
 	double gpu_vision;           /* 1.2: GPU, VISION */
@@ -288,6 +295,35 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
                      const lbs_worker *const *workers, uint32_t n,
                      const hw_learned *learned, uint32_t want, uint32_t need,
                      uint32_t *idx, uint32_t *n_found, hw_factors *best);
+
+/*
+ * Targeted exploration, after a single select of timed work chose
+ * `chosen`: learning needs runs, and a worker whose estimate never wins
+ * is never run, so nothing corrects an estimate that is too low (two
+ * machines with the same declared specs, one truly far faster).  This
+ * looks at up to HW_EXPLORE_SCAN workers from a cursor per workload type
+ * and returns the first that is
+ *   - eligible (the full hard filter, the load ceiling included),
+ *   - idle for this work: a free slot, no wait (load x capacity + 1 <=
+ *     capacity, active + queued + 1 <= capacity),
+ *   - unexplored for this type: fewer than explore_samples outcomes
+ *     learned (its record's samples; no record is none),
+ *   - plausible: explore_optimism x its speed estimate would finish the
+ *     work no later than the estimate of `chosen` does,
+ * and `chosen` otherwise.  At most explore_budget of the timed selects
+ * explore (a bucket that fills by explore_budget per call, holds at most
+ * one exploration and is spent only by one): a busy fleet, with no free
+ * slot, explores nothing and pays only the bucket's check.  The cursor
+ * makes it deterministic: the same calls give the same answers.
+ * Untimed work, explore_samples 0 and an invalid `chosen` return chosen.
+ */
+#define HW_EXPLORE_SCAN 8
+uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
+                    const lbs_worker *const *workers, uint32_t n,
+                    const hw_learned *learned, uint32_t chosen);
+
+/* Explorations hw_explore has answered since hw_new. */
+uint64_t hw_explored(const hw_state *s);
 
 /* scores[i] = the score of workers[i] in 0..1 (the completion score for
  * timed work), or -1 when it is not eligible.  Errors as hw_select. */

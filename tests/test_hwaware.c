@@ -1710,9 +1710,147 @@ static void test_fleet_reload(void)
 	fleet_free(&gpu);
 }
 
+/*
+ * Targeted exploration (hw_explore): two CPU twins with the same declared
+ * devices; "a" has shown its speed over 50 runs and wins the select, "b"
+ * has never run this work.  While b is idle and unexplored it gets a test
+ * now and then, never more than the budget allows; busy, explored,
+ * ineligible, with untimed work or with exploration off, it gets none.
+ * The same calls give the same answers.
+ */
+static lbs_history explore_a = {
+	.samples = 50, .successes = 50, .preference = 0.7, .ratio_n = 50,
+	.log_ratio_mean = -1.0,
+};
+static lbs_history explore_b4 = {
+	.samples = 4, .successes = 4, .preference = 0.5, .ratio_n = 4,
+};
+static int explore_b_known;
+
+static const lbs_history *explore_lookup(void *ctx, uint32_t type, const char *id)
+{
+	(void)ctx;
+	(void)type;
+	if (!strcmp(id, "a"))
+		return &explore_a;
+	return explore_b_known ? &explore_b4 : NULL;
+}
+
+static void explore_twin(rnd_worker *r, const char *id)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->id, sizeof r->id, "%s", id);
+	r->w.struct_size = sizeof r->w;
+	r->w.id = r->id;
+	r->w.n_devices = 1;
+	r->w.devices = r->dp;
+	r->w.capacity = 2;
+	r->w.pending_work_s = LBS_WORK_UNKNOWN;
+	r->d[0].struct_size = sizeof r->d[0];
+	r->d[0].hw_class = LBS_CLASS_CPU;
+	r->d[0].compute_units = 16;
+	r->d[0].clock_mhz = 2500;
+	r->d[0].mem_available_bytes = 64 * GIB;
+	r->d[0].backends = LBS_BACKEND_PYTORCH;
+	r->dp[0] = &r->d[0];
+}
+
+/* Selects then explorations of n rounds; how many answered b in *to_b. */
+static uint32_t explore_rounds(hw_state *s, const lbs_workload *wl, const lbs_worker **ws,
+                               const hw_learned *l, int n, uint32_t *to_b, char *trace)
+{
+	uint32_t before = (uint32_t)hw_explored(s), idx[1], k;
+
+	*to_b = 0;
+	for (int i = 0; i < n; i++) {
+		uint32_t at;
+
+		CHECK_INT(hw_select(s, wl, ws, 2, l, 1, 1, idx, &k, NULL), LBS_OK);
+		CHECK_INT(idx[0], 0);
+		at = hw_explore(s, wl, ws, 2, l, idx[0]);
+		CHECK(at < 2);
+		*to_b += at == 1;
+		if (trace)
+			trace[i] = (char)('0' + at);
+	}
+	CHECK_INT((uint32_t)hw_explored(s) - before, *to_b);
+	return *to_b;
+}
+
+static void test_explore(void)
+{
+	static rnd_worker rw[2];
+	const lbs_worker *ws[2] = {&rw[0].w, &rw[1].w};
+	hw_learned l = {explore_lookup, NULL, NULL, NULL, NULL, 0.0, NULL};
+	lbs_workload wl = {.struct_size = sizeof wl, .type = LBS_WL_AUDIO,
+	                   .est_duration_s = 60};
+	lbs_workload cuda = wl, untimed = wl;
+	hw_params p, off;
+	hw_state *s, *s2;
+	uint32_t to_b;
+	char t1[200], t2[200];
+
+	cuda.required_backends = LBS_BACKEND_CUDA;
+	untimed.est_duration_s = 0;
+	explore_twin(&rw[0], "a");
+	explore_twin(&rw[1], "b");
+	/* CUDA work: a has the backend, b not. */
+	rw[0].d[0].backends |= LBS_BACKEND_CUDA;
+	hw_params_default(&p);
+	p.explore_samples = 4;
+	p.explore_budget = 0.1;
+	p.explore_optimism = 100;
+	s = hw_new(&p);
+	s2 = hw_new(&p);
+
+	/* Idle and unexplored: b gets tests, at most a tenth of 200 (the
+	 * bucket starts empty and holds one). */
+	explore_b_known = 0;
+	explore_rounds(s, &wl, ws, &l, 200, &to_b, t1);
+	CHECK(to_b >= 10 && to_b <= 20);
+	/* Deterministic: a second state answers the same sequence. */
+	explore_rounds(s2, &wl, ws, &l, 200, &to_b, t2);
+	CHECK(memcmp(t1, t2, sizeof t1) == 0);
+	/* Busy: b has no free slot (its tests, or its load). */
+	rw[1].w.active_tests = 2;
+	CHECK_INT(explore_rounds(s, &wl, ws, &l, 100, &to_b, NULL), 0);
+	rw[1].w.active_tests = 1;
+	CHECK(explore_rounds(s, &wl, ws, &l, 100, &to_b, NULL) > 0);
+	rw[1].w.active_tests = 0;
+	rw[1].w.util_cpu = rw[1].w.util_memory = rw[1].w.util_gpu = 1.0;
+	CHECK_INT(explore_rounds(s, &wl, ws, &l, 100, &to_b, NULL), 0);
+	rw[1].w.util_cpu = rw[1].w.util_memory = rw[1].w.util_gpu = 0;
+	/* Explored: 4 outcomes of this work learned. */
+	explore_b_known = 1;
+	CHECK_INT(explore_rounds(s, &wl, ws, &l, 100, &to_b, NULL), 0);
+	explore_b_known = 0;
+	/* Never an ineligible worker. */
+	CHECK_INT(explore_rounds(s, &cuda, ws, &l, 100, &to_b, NULL), 0);
+	/* Untimed work keeps the select's answer. */
+	for (int i = 0; i < 50; i++)
+		CHECK_INT(hw_explore(s, &untimed, ws, 2, &l, 0), 0);
+	/* A candidate its own optimism cannot put near a's finish is left. */
+	hw_free(s);
+	p.explore_optimism = 1;
+	s = hw_new(&p);
+	CHECK_INT(explore_rounds(s, &wl, ws, &l, 100, &to_b, NULL), 0);
+	hw_free(s);
+	/* Off (samples 0). */
+	off = p;
+	off.explore_samples = 0;
+	off.explore_optimism = 100;
+	s = hw_new(&off);
+	CHECK_INT(explore_rounds(s, &wl, ws, &l, 100, &to_b, NULL), 0);
+	hw_free(s);
+	hw_free(s2);
+}
+
 int main(void)
 {
-	hw = test_sched("hardware-aware", NULL);
+	/* These tests assert the ranking's answer; exploration, which now
+	 * and then hands a test to an idle untried worker instead, has its
+	 * own (test_explore). */
+	hw = test_sched("hardware-aware", "{\"explore\": {\"samples\": 0}}");
 
 	test_f1_required_backend();
 	test_f2_underscore_id();
@@ -1744,6 +1882,7 @@ int main(void)
 	test_fleet_reload();
 	test_giant_fleet_one_eligible();
 	test_sampled_small_fleet_is_full();
+	test_explore();
 
 	sched_close(hw);
 	return check_done("test_hwaware");
