@@ -380,6 +380,7 @@ typedef struct load_memo {
 	PyObject *load, *dict; /* held */
 	uint64_t ver;
 	uint32_t given;
+	uint32_t n_vals; /* the given slots' values, packed as sent */
 	double vals[32];
 	/* its JSON-only fields' values (held by the dict while its version
 	 * stands): the original's reserve_resources fills
@@ -579,10 +580,15 @@ static int unchanged(const snap *s, Py_ssize_t w, PyObject *d)
 		if (c->tag == E_DICT) {
 			if (DICT_VERSION(c->obj) != c->ver)
 				return 0;
-		} else if (PyList_GET_SIZE(c->obj) != c->n ||
-		           memcmp(((PyListObject *)c->obj)->ob_item, &s->ptrs[c->items],
-		                  (size_t)c->n * sizeof(PyObject *)) != 0) {
-			return 0;
+		} else {
+			/* a few items: a loop, cheaper than a call to memcmp */
+			PyObject *const *now = ((PyListObject *)c->obj)->ob_item,
+			                *const *was = &s->ptrs[c->items];
+			if (PyList_GET_SIZE(c->obj) != c->n)
+				return 0;
+			for (Py_ssize_t i = 0; i < c->n; i++)
+				if (now[i] != was[i])
+					return 0;
 		}
 	}
 	return 1;
@@ -792,6 +798,13 @@ static int empty(PyObject *v)
 {
 	if (v == Py_None)
 		return 1;
+	/* the memo's check, once per watched field per worker per call */
+	if (PyAnySet_CheckExact(v))
+		return PySet_GET_SIZE(v) == 0;
+	if (PyDict_CheckExact(v))
+		return PyDict_GET_SIZE(v) == 0;
+	if (PyList_CheckExact(v))
+		return PyList_GET_SIZE(v) == 0;
 	Py_ssize_t n = PyObject_Length(v);
 	if (n < 0)
 		PyErr_Clear();
@@ -910,9 +923,8 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 		hit = empty(m->watch[k]);
 	if (hit) {
 		*given = m->given;
-		for (int i = 0; i < n_slots; i++)
-			if (m->given >> i & 1)
-				vals[(*nv)++] = m->vals[i];
+		memcpy(vals + *nv, m->vals, m->n_vals * sizeof *vals);
+		*nv += m->n_vals;
 		return 0;
 	}
 	r = load_values(load, wid, given, vals, nv);
@@ -937,9 +949,8 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 		if (v)
 			m->watch[m->n_watch++] = v;
 	}
-	for (int i = 0, k = 0; i < n_slots; i++)
-		if (*given >> i & 1)
-			m->vals[i] = vals[first + k++];
+	m->n_vals = (uint32_t)(*nv - first);
+	memcpy(m->vals, vals + first, m->n_vals * sizeof *vals);
 	return 0;
 #else
 	(void)m;
@@ -1054,12 +1065,24 @@ static PyObject *select_(PyObject *self, PyObject *args)
 		PyErr_NoMemory();
 		goto out;
 	}
+	/* The loads are usually keyed by the same objects, in the fleet's
+	 * order: then the next entry is the one, without hashing.  The first
+	 * entry out of order ends that. */
+	Py_ssize_t lpos = 0;
+	int in_order = loads != Py_None;
 	for (Py_ssize_t i = 0; !r && i < n; i++) {
-		PyObject *id = PyList_GET_ITEM(ids, i), *load = NULL;
+		PyObject *id = PyList_GET_ITEM(ids, i), *load = NULL, *lk, *lv;
+		Py_ssize_t at = lpos;
 		s->given[i] = 0;
 		if (loads == Py_None)
 			continue;
-		load = PyDict_GetItemWithError(loads, id);
+		if (in_order && PyDict_Next(loads, &at, &lk, &lv) && lk == id) {
+			load = lv;
+			lpos = at;
+		} else {
+			in_order = 0;
+			load = PyDict_GetItemWithError(loads, id);
+		}
 		if (!load && !PyErr_Occurred() && alt != Py_None)
 			load = PyDict_GetItemWithError(loads, PyList_GET_ITEM(alt, i));
 		if (!load) {

@@ -593,6 +593,41 @@ class DropInTest(unittest.TestCase):
             loads[big].cpu_utilization = float(i % 50)
         self.assertEqual(self.sched.fleets_sent, 40)
 
+    def test_loads_replaced_reordered_or_emptied_are_seen(self):
+        # _lbsched_fast reads loads kept in the fleet's order by position
+        # and remembers each load's numbers: a load replaced under its key,
+        # a dict in another order, a set filled in place and a missing
+        # load must each be read as they are at that call.
+        t = TestRequirements(test_id="m", minimum_memory=1)
+        caps = {w: WorkerCapabilities(worker_id=w, supported_backends=["cpu"],
+                                      available_memory=64, cpu_cores=8)
+                for w in ("a", "b", "c")}
+        busy = dict(cpu_utilization=99.0, memory_utilization=99.0)
+        loads = {w: WorkerLoad(worker_id=w, **busy) for w in caps}
+        for i in range(30):  # past the interpreter's specialisation
+            free = "abc"[i % 3]
+            for w in caps:
+                loads[w] = WorkerLoad(worker_id=w, **({} if w == free else busy))
+            self.assertEqual(self.sched.select_worker(t, caps, loads, {}), free, i)
+            shuffled = {w: WorkerLoad(worker_id=w, **({} if w == free else busy))
+                        for w in sorted(caps, reverse=i % 2 == 0)}
+            self.assertEqual(self.sched.select_worker(t, caps, shuffled, {}), free, i)
+            loads[free].cpu_utilization = 99.0
+            loads[free].memory_utilization = 99.0
+            other = "abc"[(i + 1) % 3]
+            loads[other].cpu_utilization = 0.0
+            loads[other].memory_utilization = 0.0
+            self.assertEqual(self.sched.select_worker(t, caps, loads, {}), other, i)
+            # moved to the end of the dict: out of the fleet's order
+            del loads[other]
+            loads[other] = WorkerLoad(worker_id=other, **busy)
+            loads[free] = WorkerLoad(worker_id=free)
+            self.assertEqual(self.sched.select_worker(t, caps, loads, {}), free, i)
+            loads[free].active_test_ids.update({"x", "y"})
+            loads[free].reserved_memory = 63.5
+            self.assertNotEqual(self.sched.select_worker(t, caps, loads, {}), free, i)
+        self.assertEqual(self.sched.fleets_sent, 1)
+
     def perf(self, slow_n, slow_fail, fast_n=50):
         t = "vision_classification"
         return {"left_1": {t: WorkerPerformance("left_1", t, average_execution_time=300.0,
