@@ -1724,6 +1724,7 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
 	const hw_lk *l = learned && learned->lookup ? &lk : NULL;
 	uint32_t type, *at;
 	double sc, tie, le, want;
+	hw_cut cc;
 	hw_ctx c;
 
 	if (!(s->p.explore_samples > 0.0) || !workload_valid(wl) || chosen >= n ||
@@ -1740,7 +1741,8 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
 	ctx_init(&c, s, wl);
 	ctx_learned(&c, learned);
 	ctx_open(&c, learned);
-	if (!worker_rank(&c, 1, l, workers[chosen], chosen, -1.0, &sc, &tie, &le))
+	cut_set(&c, &cc, -1.0);
+	if (!worker_rank(&c, 1, l, workers[chosen], chosen, &cc, &sc, &tie, &le))
 		return chosen;
 	want = completion_rate(sc) / s->p.explore_optimism;
 	type = wl->type < LBS_WL_COUNT ? wl->type : LBS_WL_MIXED;
@@ -1752,7 +1754,7 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
 		*at = i + 1;
 		if (i == chosen || !worker_valid(w) || !explore_idle_unexplored(s, &c, learned, w))
 			continue;
-		if (!worker_rank(&c, 1, l, w, i, -1.0, &sc, &tie, &le) || completion_rate(sc) < want)
+		if (!worker_rank(&c, 1, l, w, i, &cc, &sc, &tie, &le) || completion_rate(sc) < want)
 			continue;
 		s->explore_tokens -= 1.0;
 		s->explored++;
