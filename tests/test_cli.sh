@@ -272,7 +272,7 @@ has "$tmp/out" "1 records"
 expect_rc 0 "$shim" prefs export --plugin "$LBS_V1_2_PLUGIN" --redis "$tmp/v12.json"
 has "$tmp/out" '"worker":"v12-gpu"'
 expect_rc 1 "$shim" prefs sync --plugin "$LBS_V1_2_PLUGIN" --redis "$tmp/v12.json"
-has "$tmp/err" "prefs sync: v1.2 plugin: fleet redis nowhere: this plugin has no Redis"
+has "$tmp/err" "prefs sync: v1.2 plugin: redis://nowhere: this plugin has no Redis"
 lines "$tmp/err" 1
 expect_rc 1 "$shim" prefs dump --plugin "$LBS_V1_1_PLUGIN" --redis "$tmp/v12.json"
 has "$tmp/err" "the plugin has no fleet learning (no extension lbs.ext.fleet/1)"

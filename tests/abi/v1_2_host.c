@@ -80,7 +80,7 @@ static void fleet_extension(const lbs_plugin_entry *e, const char *store_dir)
 
 	/* LBS_EIO: the Redis does not answer; err names it.  The totals need
 	 * no store; sync opens the one at store.path first. */
-	snprintf(expect, sizeof expect, "fleet redis 127.0.0.1:%d: cannot connect", port);
+	snprintf(expect, sizeof expect, "redis://127.0.0.1:%d: cannot connect", port);
 	CHECK_INT(call(ext->totals_json, config, err, sizeof err), LBS_EIO);
 	CHECK_CONTAINS(err, expect);
 	snprintf(config, sizeof config,

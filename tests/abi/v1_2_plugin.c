@@ -103,7 +103,7 @@ static lbs_status fl_sync(const lbs_host_api *host, const char *config, size_t l
 	(void)ctx;
 	if (!config || !write)
 		return LBS_EINVAL;
-	snprintf(err, errlen, "v1.2 plugin: fleet redis nowhere: this plugin has no Redis");
+	snprintf(err, errlen, "v1.2 plugin: redis://nowhere: this plugin has no Redis");
 	return LBS_EIO;
 }
 
