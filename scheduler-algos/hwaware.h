@@ -49,7 +49,10 @@
  *                     pending_work_s when it gives one, else ahead x the
  *                     mean size of the open work the plugin placed there
  *                     (hw_learned.open_work), else ahead x est_duration_s
- *                     (then wait_s = run_s x max(0, ahead + 1 - c) / c)
+ *                     (then wait_s = run_s x max(0, ahead + 1 - c) / c);
+ *                     with the host's pending_work_s, wait_s is x (2 +
+ *                     ahead / c), a congestion charge: the work that will
+ *                     queue behind the new test (worker_wait in hwaware.c)
  *   completion_s    = (wait_s + run_s) / p
  *   score           = est / (est + completion_s) = s p / (s p + 1 + g),
  *                     g = wait_s / run_s
@@ -132,7 +135,7 @@ typedef struct hw_params {
 	int completion;             /* 1: on; 0: the suitability ranks */
 	double prior_weight;        /* 16: k, learned samples the prior is worth, >= 0 */
 	double prior_scale;         /* 4: prior speed per unit of efficiency, > 0 */
-	double failure_cost;        /* 2: runs a failed run costs, >= 1 */
+	double failure_cost;        /* 3: runs a failed run costs, >= 1 */
 
 	/* Exploration (hw_explore): a pair with fewer learned runs than
 	 * explore_samples is unexplored; 0 turns exploration off. */

@@ -1043,9 +1043,9 @@ static void test_completion_throttle_and_failures(void)
 	sched_close(s);
 
 	/* A fails as often as it succeeds, B never: equal speed.  A's failure
-	 * rate q = 12 / (22 + 2) = 0.5 at a failure cost of 2 runs gives a
-	 * reliability of 1 / (1 + 2 q / (1 - q)) = 1/3: three times B's
-	 * estimate. */
+	 * rate q = 12 / (22 + 2) = 0.5 at a failure cost of 3 runs (the
+	 * default) gives a reliability of 1 / (1 + 3 q / (1 - q)) = 1/4: four
+	 * times B's estimate. */
 	f = gpu_twins("", "");
 	s = test_sched("hardware-aware", K2);
 	learn_speed(s, LBS_WL_VISION, "A", 1, 10);
@@ -1056,10 +1056,10 @@ static void test_completion_throttle_and_failures(void)
 	CHECK_CONTAINS(pick_reason(), "of B");
 	ca = candidate(s, &vis, &f, "A", &doc);
 	cb = find_by_worker(cJSON_GetObjectItem(doc, "candidates"), "B");
-	CHECK_NEAR(num(ca, "reliability"), 1.0 / 3, 1e-6);
+	CHECK_NEAR(num(ca, "reliability"), 1.0 / 4, 1e-6);
 	CHECK_NEAR(num(cb, "reliability"), 1, 0);
 	CHECK_NEAR(num(ca, "speed"), num(cb, "speed"), 1e-9);
-	CHECK_NEAR(num(ca, "completion_s"), 3 * num(cb, "completion_s"), 1e-4);
+	CHECK_NEAR(num(ca, "completion_s"), 4 * num(cb, "completion_s"), 1e-4);
 	cJSON_Delete(doc);
 	sched_close(s);
 	fleet_free(&f);
@@ -1069,8 +1069,8 @@ static void test_completion_throttle_and_failures(void)
 /*
  * A twin that fails 30 % of its runs loses to its healthy twin even when
  * the healthy one has a run of waiting ahead (two tests on two slots, half
- * a run each way): a failure costs two runs (failure_cost), so B's 70 %
- * successes weigh as 55 %.  Counted as bare expected runs (failure_cost 1,
+ * a run each way): a failure costs three runs (failure_cost), so B's 70 %
+ * successes weigh as 44 %.  Counted as bare expected runs (failure_cost 1,
  * as before), the flaky twin took the work.
  */
 static void test_flaky_twin_avoided(void)
@@ -1097,8 +1097,8 @@ static void test_flaky_twin_avoided(void)
 	}
 	CHECK_STR(pick(s, &vis, &f), "A");
 	cb = candidate(s, &vis, &f, "B", &doc);
-	/* q = 30 / 102, p = (1 - q) / (1 - q + 2 q). */
-	CHECK_NEAR(num(cb, "reliability"), (72.0 / 102) / (72.0 / 102 + 60.0 / 102), 1e-6);
+	/* q = 30 / 102, p = (1 - q) / (1 - q + 3 q). */
+	CHECK_NEAR(num(cb, "reliability"), (72.0 / 102) / (72.0 / 102 + 90.0 / 102), 1e-6);
 	cJSON_Delete(doc);
 	CHECK_STR(pick(one, &vis, &f), "B");
 	sched_close(s);

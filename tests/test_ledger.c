@@ -217,6 +217,43 @@ static void test_host_pending_work_wins(void)
 	fleet_free(&f);
 }
 
+/*
+ * The congestion charge on the host's pending work (worker_wait in
+ * hwaware.c): on 8 slots, 8 tests ahead of 600 s each leave m = 1 to finish
+ * first, a wait of 4800 x 1 / (8 x 8) = 75 nominal s, charged x (2 + 8/8):
+ * 225, three eighths of a 600 s run.  16 ahead: 9600 x 9 / (16 x 8) = 675,
+ * x (2 + 16/8): 2700, twelve times the first, where the bare wait grew
+ * nine times: a longer queue costs more than its wait.
+ */
+static void test_congestion_charge(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"dgx\",\"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],"
+		"  \"has_gpu\":true,\"available_accelerators\":{\"gpu\":8},\"available_memory\":1024,"
+		"  \"cpu_cores\":64,\"capacity\":8,"
+		"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":80,"
+		"    \"gpu_compute_units\":108,\"gpu_clock_mhz\":1410,\"gpu_tensor_cores\":true},"
+		"  \"load\":{\"active_tests\":8}}]");
+	lbs_workload l = workload_parse(f.arena, LONG);
+	void *inst = open_hw();
+	double w8, w16, bare;
+
+	f.workers[0]->pending_work_s = 8 * 600;
+	w8 = wait_of(inst, &l, &f, "dgx");
+	/* Without a size the same 8 tests are taken to be like the new work:
+	 * the same 75 nominal s, uncharged, a third of the charged wait. */
+	f.workers[0]->pending_work_s = LBS_WORK_UNKNOWN;
+	bare = wait_of(inst, &l, &f, "dgx");
+	CHECK(bare > 0);
+	CHECK_NEAR(w8 / bare, 3, 1e-6);
+	f.workers[0]->active_tests = 16;
+	f.workers[0]->pending_work_s = 16 * 600;
+	w16 = wait_of(inst, &l, &f, "dgx");
+	CHECK_NEAR(w16 / w8, 12, 1e-6);
+	desc->destroy(inst);
+	fleet_free(&f);
+}
+
 static void test_free_slot_no_wait(void)
 {
 	fleet f = fleet_parse(
@@ -320,6 +357,7 @@ int main(void)
 	test_ledger_sizes_the_wait();
 	test_host_pending_work_wins();
 	test_free_slot_no_wait();
+	test_congestion_charge();
 	test_expiry();
 	test_memory_bound();
 	e->deinit();

@@ -88,8 +88,10 @@ pycheck 'runs["oracle"]["assignments"] == [[0], [3]]' \
         'abs(runs["oracle"]["mean_completion_s"] - 19) < 1e-9' \
         'runs["oracle"]["makespan_s"] == 30'
 # On a noise-free heterogeneous truth no scheduler beats the oracle by more
-# than a little: the oracle is greedy, and hardware-aware, which sizes the
-# work ahead from its ledger, beats it by about 3 % here.
+# than a tenth: the oracle is greedy and myopic (docs/SIMULATE.md), and
+# hardware-aware, which sizes the work ahead and charges a queue for the
+# work that will wait behind the new test, beats it by about 6 % here; a
+# scheduler below 0.9x would mean the oracle, not the scheduler, is wrong.
 python3 - "$src/examples/hetero/truth.json" >"$tmp/truth0.json" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1])); t["noise_sigma"] = 0
@@ -100,7 +102,7 @@ PY
 expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$tmp/truth0.json" \
 	--mix "$src/examples/hetero/mix.json" --tests 3000 --rate 2.0 \
 	--compare round-robin,priority,hardware-aware,composite,oracle --json "$tmp/r.json"
-pycheck 'all(x["mean_completion_after_warmup_s"] >= 0.95 * runs["oracle"]["mean_completion_after_warmup_s"] for x in r["runs"])' \
+pycheck 'all(x["mean_completion_after_warmup_s"] >= 0.90 * runs["oracle"]["mean_completion_after_warmup_s"] for x in r["runs"])' \
         'runs["oracle"]["failures"] == 0'
 
 # --- The lower bound: each test alone on its fastest eligible worker.  Here
