@@ -139,6 +139,13 @@ static const char *A100_CPU =
 	"  \"available_memory\":192,\"cpu_cores\":32,\"capacity\":1,"
 	"  \"hardware_specs\":{\"cpu_clock_mhz\":2900,\"cpu_tdp_watts\":200}}]";
 
+/* An 8-GPU host with 8 slots. */
+static const char *DGX =
+	"[{\"worker_id\":\"dgx\",\"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],"
+	"  \"has_gpu\":true,\"available_accelerators\":{\"gpu\":8},\"available_memory\":1024,"
+	"  \"cpu_cores\":64,\"capacity\":8,"
+	"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":80,"
+	"    \"gpu_compute_units\":108,\"gpu_clock_mhz\":1410,\"gpu_tensor_cores\":true}}]";
 static const char *SHORT = "{\"test_id\":\"s\",\"test_type\":\"training_fine_tune\","
                            "\"expected_duration\":60}";
 static const char *LONG = "{\"test_id\":\"l\",\"test_type\":\"training_fine_tune\","
@@ -227,17 +234,12 @@ static void test_host_pending_work_wins(void)
  */
 static void test_congestion_charge(void)
 {
-	fleet f = fleet_parse(
-		"[{\"worker_id\":\"dgx\",\"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],"
-		"  \"has_gpu\":true,\"available_accelerators\":{\"gpu\":8},\"available_memory\":1024,"
-		"  \"cpu_cores\":64,\"capacity\":8,"
-		"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":80,"
-		"    \"gpu_compute_units\":108,\"gpu_clock_mhz\":1410,\"gpu_tensor_cores\":true},"
-		"  \"load\":{\"active_tests\":8}}]");
+	fleet f = fleet_parse(DGX);
 	lbs_workload l = workload_parse(f.arena, LONG);
 	void *inst = open_hw();
 	double w8, w16, bare;
 
+	f.workers[0]->active_tests = 8;
 	f.workers[0]->pending_work_s = 8 * 600;
 	w8 = wait_of(inst, &l, &f, "dgx");
 	/* Without a size the same 8 tests are taken to be like the new work:
@@ -256,16 +258,11 @@ static void test_congestion_charge(void)
 
 static void test_free_slot_no_wait(void)
 {
-	fleet f = fleet_parse(
-		"[{\"worker_id\":\"dgx\",\"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],"
-		"  \"has_gpu\":true,\"available_accelerators\":{\"gpu\":8},\"available_memory\":1024,"
-		"  \"cpu_cores\":64,\"capacity\":8,"
-		"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":80,"
-		"    \"gpu_compute_units\":108,\"gpu_clock_mhz\":1410,\"gpu_tensor_cores\":true},"
-		"  \"load\":{\"active_tests\":1}}]");
+	fleet f = fleet_parse(DGX);
 	lbs_workload l = workload_parse(f.arena, LONG);
 	void *inst = open_hw();
 
+	f.workers[0]->active_tests = 1;
 	CHECK_NEAR(wait_of(inst, &l, &f, "dgx"), 0, 0);
 	f.workers[0]->pending_work_s = 600;
 	CHECK_NEAR(wait_of(inst, &l, &f, "dgx"), 0, 0);
