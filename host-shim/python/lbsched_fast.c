@@ -365,12 +365,14 @@ typedef struct entry {
  * pointers, in `ptrs`).  Each is the object snapshot saw as long as those
  * before it (its parents) passed. */
 typedef struct check {
-	PyObject *obj; /* held by its entry */
-	uint64_t ver;
-	Py_ssize_t n;
-	size_t items;
-	int tag;
-} check;
+	PyObject *obj; /* held by its entry; a dict or a list */
+	union {
+		uint64_t ver; /* a dict's */
+		struct {
+			uint32_t n, items;
+		} list;
+	} u;
+} check; /* 16 bytes: a few per worker are read on every call */
 
 /* A worker's load as last read: its numbers again while its dict is
  * unchanged. */
@@ -381,13 +383,14 @@ typedef struct load_memo {
 	uint64_t ver;
 	uint32_t given;
 	uint32_t n_vals; /* the given slots' values, packed as sent */
-	double vals[32];
 	/* its JSON-only fields' values (held by the dict while its version
 	 * stands): the original's reserve_resources fills
 	 * reserved_accelerators in place, which moves no version of the
 	 * load's own dict */
 	PyObject *watch[MAX_WATCH];
 	int n_watch;
+	/* last: a call whose loads stand reads the fields above only */
+	double vals[32];
 } load_memo;
 
 typedef struct snap {
@@ -536,7 +539,14 @@ static int add_check(snap *s, const entry *e)
 		s->chk = c;
 		s->cap_chk = cap;
 	}
-	s->chk[s->n_chk++] = (check){e->obj, e->ver, e->n, s->n_ptrs, e->tag};
+	check *c = &s->chk[s->n_chk++];
+	c->obj = e->obj;
+	if (e->tag == E_DICT) {
+		c->u.ver = e->ver;
+	} else {
+		c->u.list.n = (uint32_t)e->n;
+		c->u.list.items = (uint32_t)s->n_ptrs;
+	}
 	return 0;
 }
 
@@ -565,6 +575,9 @@ static int build_checks(snap *s)
 				s->w_slow[w] = 1;
 			if (e->tag != E_DICT && e->tag != E_LIST)
 				continue;
+			/* beyond what a check holds: same() compares it */
+			if (e->n > UINT32_MAX || s->n_ptrs + (size_t)e->n > UINT32_MAX)
+				s->w_slow[w] = 1;
 			if (add_check(s, e))
 				goto nomem;
 			if (e->tag != E_LIST)
@@ -594,16 +607,17 @@ static int unchanged(const snap *s, Py_ssize_t w, PyObject *d)
 	if (s->w_slow[w] || c == end || c->obj != d)
 		return 0;
 	for (; c < end; c++) {
-		if (c->tag == E_DICT) {
-			if (DICT_VERSION(c->obj) != c->ver)
+		/* its type is in the line its version or size is read from */
+		if (PyDict_CheckExact(c->obj)) {
+			if (DICT_VERSION(c->obj) != c->u.ver)
 				return 0;
 		} else {
 			/* a few items: a loop, cheaper than a call to memcmp */
 			PyObject *const *now = ((PyListObject *)c->obj)->ob_item,
-			                *const *was = &s->ptrs[c->items];
-			if (PyList_GET_SIZE(c->obj) != c->n)
+			                *const *was = &s->ptrs[c->u.list.items];
+			if (PyList_GET_SIZE(c->obj) != (Py_ssize_t)c->u.list.n)
 				return 0;
-			for (Py_ssize_t i = 0; i < c->n; i++)
+			for (uint32_t i = 0; i < c->u.list.n; i++)
 				if (now[i] != was[i])
 					return 0;
 		}
@@ -1219,8 +1233,14 @@ static PyObject *select_(PyObject *self, PyObject *args)
 		const char *caps_text = caps == Py_None ? NULL : PyBytes_AS_STRING(caps);
 		lbspy *hp = (lbspy *)(uintptr_t)h;
 		Py_BEGIN_ALLOW_THREADS
+		/* no more than LBSPY_MAX_PICKED are picked: as many is all */
+		unsigned flags = maxn >= LBSPY_MAX_PICKED ? 0 : maxn;
+		/* given and vals not written: the library's loads stand if it
+		 * took these buffers last */
+		if (!dirty)
+			flags |= LBSPY_SAME_LOADS;
 		code = select_fleet(hp, tb.p, caps_text, s->given, s->vals, nv, NULL,
-		                    maxn, picked, &n_picked, reason, sizeof reason, err,
+		                    flags, picked, &n_picked, reason, sizeof reason, err,
 		                    sizeof err);
 		Py_END_ALLOW_THREADS
 	}
