@@ -291,11 +291,21 @@ static PyObject *fields_of(PyObject *rec, int *is_dict)
 
 /* A record's dict, borrowed, when it has one already (no reference
  * counted: the hot path touches each record's objects only to read). */
-static PyObject *dict_of(PyObject *rec)
+static inline PyObject *dict_of(PyObject *rec)
 {
 	if (PyDict_CheckExact(rec))
 		return rec;
 #ifndef NO_DICT_VERSION
+#if PY_VERSION_HEX >= 0x030B0000 && defined(Py_TPFLAGS_MANAGED_DICT)
+	/* 3.11's managed dict, where _PyObject_GetDictPtr looks (pycore_
+	 * object.h's _PyObject_ManagedDictPointer), without a call per
+	 * record per call; one not made yet is left to that function */
+	if (Py_TYPE(rec)->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+		PyObject *d = ((PyObject **)rec)[-3];
+		if (d && PyDict_CheckExact(d))
+			return d;
+	}
+#endif
 	if (Py_TYPE(rec)->tp_dictoffset) {
 		PyObject **dp = _PyObject_GetDictPtr(rec);
 		if (dp && *dp && PyDict_CheckExact(*dp))
@@ -827,7 +837,7 @@ static int field_of(PyObject *key, Py_ssize_t at)
 	return found;
 }
 
-static int empty(PyObject *v)
+static inline int empty(PyObject *v)
 {
 	if (v == Py_None)
 		return 1;

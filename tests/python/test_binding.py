@@ -286,6 +286,15 @@ class FleetTest(unittest.TestCase):
         settled("right_1")
         loads["right_1"].active_test_ids.add("x")  # bookkeeping: no change
         settled("right_1")
+        # a load's __dict__ replaced whole
+        loads["right_1"].__dict__ = dict(vars(loads["right_1"]), **busy)
+        loads["left_1"].__dict__ = dict(vars(loads["left_1"]), cpu_utilization=0.0,
+                                        memory_utilization=0.0)
+        settled("left_1")
+        for k, v in busy.items():
+            setattr(loads["left_1"], k, v)
+            setattr(loads["right_1"], k, 0.0)
+        settled("right_1")
         caps["right_1"].available_memory = 1  # a WorkerCapabilities attribute
         settled("left_1")
         caps["right_1"].available_memory = 64
