@@ -378,6 +378,8 @@ class HardwareAwareScheduler(object):
         """§c.2, through §a.3's factory."""
         # an ad-hoc attribute, looked for on each call (§a.1, §c.2)
         cp = req.custom_properties if hasattr(req, "custom_properties") else {}
+        if not isinstance(cp, dict):
+            cp = {}
         if "workload_profile" in cp:
             return self.workload_from_dict(cp["workload_profile"])
         t = (req.test_type or "").lower()
