@@ -255,8 +255,3 @@ int conv_fleet_load_values(conv_ctx *c, const char *file, uint32_t i,
 	return cv_load_apply(&v, NULL, given, vals, w);
 }
 
-uint32_t conv_load_count(uint32_t given)
-{
-	/* once or twice per worker per call: one instruction, not a loop */
-	return (uint32_t)__builtin_popcount(given & LD_BITS);
-}

@@ -291,11 +291,21 @@ static PyObject *fields_of(PyObject *rec, int *is_dict)
 
 /* A record's dict, borrowed, when it has one already (no reference
  * counted: the hot path touches each record's objects only to read). */
-static PyObject *dict_of(PyObject *rec)
+static inline PyObject *dict_of(PyObject *rec)
 {
 	if (PyDict_CheckExact(rec))
 		return rec;
 #ifndef NO_DICT_VERSION
+#if PY_VERSION_HEX >= 0x030B0000 && defined(Py_TPFLAGS_MANAGED_DICT)
+	/* 3.11's managed dict, where _PyObject_GetDictPtr looks (pycore_
+	 * object.h's _PyObject_ManagedDictPointer), without a call per
+	 * record per call; one not made yet is left to that function */
+	if (Py_TYPE(rec)->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+		PyObject *d = ((PyObject **)rec)[-3];
+		if (d && PyDict_CheckExact(d))
+			return d;
+	}
+#endif
 	if (Py_TYPE(rec)->tp_dictoffset) {
 		PyObject **dp = _PyObject_GetDictPtr(rec);
 		if (dp && *dp && PyDict_CheckExact(*dp))
@@ -365,12 +375,14 @@ typedef struct entry {
  * pointers, in `ptrs`).  Each is the object snapshot saw as long as those
  * before it (its parents) passed. */
 typedef struct check {
-	PyObject *obj; /* held by its entry */
-	uint64_t ver;
-	Py_ssize_t n;
-	size_t items;
-	int tag;
-} check;
+	PyObject *obj; /* held by its entry; a dict or a list */
+	union {
+		uint64_t ver; /* a dict's */
+		struct {
+			uint32_t n, items;
+		} list;
+	} u;
+} check; /* 16 bytes: a few per worker are read on every call */
 
 /* A worker's load as last read: its numbers again while its dict is
  * unchanged. */
@@ -381,13 +393,14 @@ typedef struct load_memo {
 	uint64_t ver;
 	uint32_t given;
 	uint32_t n_vals; /* the given slots' values, packed as sent */
-	double vals[32];
 	/* its JSON-only fields' values (held by the dict while its version
 	 * stands): the original's reserve_resources fills
 	 * reserved_accelerators in place, which moves no version of the
 	 * load's own dict */
 	PyObject *watch[MAX_WATCH];
 	int n_watch;
+	/* last: a call whose loads stand reads the fields above only */
+	double vals[32];
 } load_memo;
 
 typedef struct snap {
@@ -408,6 +421,21 @@ typedef struct snap {
 	size_t n_chk, cap_chk;
 	PyObject **ptrs;
 	size_t n_ptrs, cap_ptrs;
+	/* The last walk of the records, for the next call when neither
+	 * available_workers nor worker_loads has moved since (their PEP 509
+	 * versions): each worker's record and load are then the objects that
+	 * walk found (w_rec, w_load, borrowed: the unchanged dicts hold
+	 * them), so they are checked from here, without iterating, comparing
+	 * keys or looking loads up.  Whether a record or a load changed in
+	 * place is still checked, worker by worker, as on any call. */
+	int quick;
+	PyObject *q_workers, *q_loads, *q_ids, *q_alt; /* compared, never read */
+	uint64_t q_wver, q_lver;
+	PyObject **w_rec, **w_load;
+	/* given and vals hold the loads of the last call, whole: a worker
+	 * whose load is as its memo says need not be written again */
+	int vals_valid;
+	size_t last_nv;
 } snap;
 
 static int is_atom(PyObject *v)
@@ -497,6 +525,8 @@ static void snap_free(PyObject *capsule)
 		Py_XDECREF(s->memo[i].dict);
 	}
 	free(s->memo);
+	free(s->w_rec);
+	free(s->w_load);
 	free(s->w_entry);
 	free(s->w_check);
 	free(s->w_slow);
@@ -519,7 +549,14 @@ static int add_check(snap *s, const entry *e)
 		s->chk = c;
 		s->cap_chk = cap;
 	}
-	s->chk[s->n_chk++] = (check){e->obj, e->ver, e->n, s->n_ptrs, e->tag};
+	check *c = &s->chk[s->n_chk++];
+	c->obj = e->obj;
+	if (e->tag == E_DICT) {
+		c->u.ver = e->ver;
+	} else {
+		c->u.list.n = (uint32_t)e->n;
+		c->u.list.items = (uint32_t)s->n_ptrs;
+	}
 	return 0;
 }
 
@@ -548,6 +585,9 @@ static int build_checks(snap *s)
 				s->w_slow[w] = 1;
 			if (e->tag != E_DICT && e->tag != E_LIST)
 				continue;
+			/* beyond what a check holds: same() compares it */
+			if (e->n > UINT32_MAX || s->n_ptrs + (size_t)e->n > UINT32_MAX)
+				s->w_slow[w] = 1;
 			if (add_check(s, e))
 				goto nomem;
 			if (e->tag != E_LIST)
@@ -577,16 +617,17 @@ static int unchanged(const snap *s, Py_ssize_t w, PyObject *d)
 	if (s->w_slow[w] || c == end || c->obj != d)
 		return 0;
 	for (; c < end; c++) {
-		if (c->tag == E_DICT) {
-			if (DICT_VERSION(c->obj) != c->ver)
+		/* its type is in the line its version or size is read from */
+		if (PyDict_CheckExact(c->obj)) {
+			if (DICT_VERSION(c->obj) != c->u.ver)
 				return 0;
 		} else {
 			/* a few items: a loop, cheaper than a call to memcmp */
 			PyObject *const *now = ((PyListObject *)c->obj)->ob_item,
-			                *const *was = &s->ptrs[c->items];
-			if (PyList_GET_SIZE(c->obj) != c->n)
+			                *const *was = &s->ptrs[c->u.list.items];
+			if (PyList_GET_SIZE(c->obj) != (Py_ssize_t)c->u.list.n)
 				return 0;
-			for (Py_ssize_t i = 0; i < c->n; i++)
+			for (uint32_t i = 0; i < c->u.list.n; i++)
 				if (now[i] != was[i])
 					return 0;
 		}
@@ -661,7 +702,9 @@ static PyObject *snapshot(PyObject *self, PyObject *workers)
 	s->w_entry = calloc((size_t)s->n_workers + 1, sizeof *s->w_entry);
 	s->w_check = calloc((size_t)s->n_workers + 1, sizeof *s->w_check);
 	s->w_slow = calloc((size_t)s->n_workers + 1, 1);
-	if (!s->w_entry || !s->w_check || !s->w_slow) {
+	s->w_rec = calloc((size_t)s->n_workers + 1, sizeof *s->w_rec);
+	s->w_load = calloc((size_t)s->n_workers + 1, sizeof *s->w_load);
+	if (!s->w_entry || !s->w_check || !s->w_slow || !s->w_rec || !s->w_load) {
 		Py_DECREF(recs);
 		Py_DECREF(capsule);
 		return PyErr_NoMemory();
@@ -794,7 +837,7 @@ static int field_of(PyObject *key, Py_ssize_t at)
 	return found;
 }
 
-static int empty(PyObject *v)
+static inline int empty(PyObject *v)
 {
 	if (v == Py_None)
 		return 1;
@@ -909,9 +952,14 @@ static int load_values(PyObject *load, PyObject *wid, uint32_t *given,
 }
 
 /* load_values, or what it gave last for this worker while the load is the
- * same object with the same dict at the same version. */
+ * same object with the same dict at the same version.  *dirty: 0 while
+ * given and vals up to here hold what the last call put there (the
+ * memos' values), so that a worker whose memo stands is not written
+ * again; set once one is.  *kept: cleared when a worker's values are
+ * not its memo's. */
 static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
-                       uint32_t *given, double *vals, size_t *nv)
+                       uint32_t *given, double *vals, size_t *nv, int *dirty,
+                       int *kept)
 {
 #ifndef NO_DICT_VERSION
 	PyObject *d = dict_of(load);
@@ -922,12 +970,18 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 	for (int k = 0; hit && k < m->n_watch; k++)
 		hit = empty(m->watch[k]);
 	if (hit) {
-		*given = m->given;
-		memcpy(vals + *nv, m->vals, m->n_vals * sizeof *vals);
+		if (*dirty || *given != m->given) {
+			*dirty = 1;
+			*given = m->given;
+			memcpy(vals + *nv, m->vals, m->n_vals * sizeof *vals);
+		}
 		*nv += m->n_vals;
 		return 0;
 	}
+	*dirty = 1;
 	r = load_values(load, wid, given, vals, nv);
+	if (!r && !d)
+		*kept = 0;
 	if (r || !d)
 		return r;
 	Py_INCREF(load);
@@ -944,6 +998,7 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 			PyErr_Clear();
 		if (v && m->n_watch == MAX_WATCH) {
 			Py_CLEAR(m->dict); /* cannot watch them all: no memo */
+			*kept = 0;
 			break;
 		}
 		if (v)
@@ -954,6 +1009,8 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 	return 0;
 #else
 	(void)m;
+	*dirty = 1;
+	*kept = 0;
 	return load_values(load, wid, given, vals, nv);
 #endif
 }
@@ -977,6 +1034,41 @@ static int grow(snap *s, size_t workers)
 		s->n_vals = nv;
 	}
 	return 0;
+}
+
+#ifndef NO_DICT_VERSION
+#define HAVE_DICT_VERSION 1
+#else
+#define HAVE_DICT_VERSION 0
+#endif
+
+/* Workers ahead whose objects a quick walk asks the cache for: the walk's
+ * cost at hundreds of workers is waiting for memory, and the snapshot
+ * knows every address it will read without following a pointer. */
+#define PREFETCH 4
+
+static inline void prefetch_caps(const snap *s, Py_ssize_t w)
+{
+	/* the record; a managed dict's pointer sits just before it */
+	__builtin_prefetch((const char *)s->w_rec[w] - 4 * sizeof(PyObject *));
+	__builtin_prefetch(s->w_rec[w]);
+	for (size_t c = s->w_check[w]; c < s->w_check[w + 1]; c++)
+		__builtin_prefetch(s->chk[c].obj);
+}
+
+static inline void prefetch_load(const snap *s, Py_ssize_t w)
+{
+	const load_memo *m = &s->memo[w];
+	PyObject *load = s->w_load[w];
+
+	if (!load)
+		return;
+	__builtin_prefetch((const char *)load - 4 * sizeof(PyObject *));
+	__builtin_prefetch(load);
+	if (m->dict)
+		__builtin_prefetch(m->dict);
+	for (int k = 0; k < m->n_watch; k++)
+		__builtin_prefetch(m->watch[k]);
 }
 
 /*
@@ -1025,14 +1117,29 @@ static PyObject *select_(PyObject *self, PyObject *args)
 	    : PyList_CheckExact(workers) ? PyList_GET_SIZE(workers) != n
 	                                 : 1)
 		Py_RETURN_FALSE;
+	/* Since the last walk, neither dict moved: the same records and
+	 * loads under the same keys (quick, in struct snap). */
+	int is_dict = PyDict_CheckExact(workers);
+	uint64_t wver = is_dict ? DICT_VERSION(workers) : 0,
+	         lver = loads != Py_None ? DICT_VERSION(loads) : 0;
+	int quick = HAVE_DICT_VERSION && s->quick && caps == Py_None && is_dict &&
+	            workers == s->q_workers && wver == s->q_wver && loads == s->q_loads &&
+	            lver == s->q_lver && ids == s->q_ids && alt == s->q_alt;
+	/* hashed look-ups of ids whose equality is Python code may not
+	 * find the same entry twice: not quick the next time */
+	int plain = 1;
+	s->quick = 0;
 	/* The capabilities: the keys, then each record, as snapshot() saw them. */
 	if (caps == Py_None) {
-		int is_dict = PyDict_CheckExact(workers);
 		int eq = (s->keys == Py_None) == !is_dict;
 		Py_ssize_t pos = 0;
 		PyObject *k = NULL, *rec;
 		for (Py_ssize_t i = 0; eq && i < n; i++) {
-			if (is_dict) {
+			if (quick) {
+				if (i + PREFETCH < n)
+					prefetch_caps(s, i + PREFETCH);
+				rec = s->w_rec[i];
+			} else if (is_dict) {
 				if (!PyDict_Next(workers, &pos, &k, &rec))
 					break;
 				PyObject *was = PyList_GET_ITEM(s->keys, i);
@@ -1041,6 +1148,7 @@ static PyObject *select_(PyObject *self, PyObject *args)
 					eq = 0;
 					break;
 				}
+				s->w_rec[i] = rec;
 			} else {
 				rec = PyList_GET_ITEM(workers, i);
 			}
@@ -1070,31 +1178,64 @@ static PyObject *select_(PyObject *self, PyObject *args)
 	 * entry out of order ends that. */
 	Py_ssize_t lpos = 0;
 	int in_order = loads != Py_None;
+	int dirty = !s->vals_valid, kept = 1;
+	s->vals_valid = 0;
 	for (Py_ssize_t i = 0; !r && i < n; i++) {
 		PyObject *id = PyList_GET_ITEM(ids, i), *load = NULL, *lk, *lv;
 		Py_ssize_t at = lpos;
-		s->given[i] = 0;
-		if (loads == Py_None)
-			continue;
-		if (in_order && PyDict_Next(loads, &at, &lk, &lv) && lk == id) {
-			load = lv;
-			lpos = at;
-		} else {
-			in_order = 0;
-			load = PyDict_GetItemWithError(loads, id);
+		if (quick) {
+			if (i + PREFETCH < n)
+				prefetch_load(s, i + PREFETCH);
+			load = s->w_load[i];
+		} else if (loads != Py_None) {
+			if (in_order && PyDict_Next(loads, &at, &lk, &lv) && lk == id) {
+				load = lv;
+				lpos = at;
+			} else {
+				in_order = 0;
+				plain &= PyUnicode_CheckExact(id) || PyLong_CheckExact(id);
+				load = PyDict_GetItemWithError(loads, id);
+			}
+			if (!load && !PyErr_Occurred() && alt != Py_None) {
+				PyObject *id2 = PyList_GET_ITEM(alt, i);
+				plain &= PyUnicode_CheckExact(id2) || PyLong_CheckExact(id2);
+				load = PyDict_GetItemWithError(loads, id2);
+			}
+			if (!load && PyErr_Occurred()) {
+				PyErr_Clear();
+				r = 1;
+				break;
+			}
 		}
-		if (!load && !PyErr_Occurred() && alt != Py_None)
-			load = PyDict_GetItemWithError(loads, PyList_GET_ITEM(alt, i));
-		if (!load) {
-			if (PyErr_Occurred())
-				PyErr_Clear(), r = 1;
+		if (!quick)
+			s->w_load[i] = load;
+		if (!load || load == Py_None) {
+			if (s->given[i])
+				dirty = 1;
+			s->given[i] = 0;
 			continue;
 		}
-		if (load != Py_None)
-			r = memo_values(&s->memo[i], load, id, &s->given[i], s->vals, &nv);
+		r = memo_values(&s->memo[i], load, id, &s->given[i], s->vals, &nv, &dirty,
+		                &kept);
+		/* a watched value's __len__ is the only Python code on the way;
+		 * had it moved the loads, w_load would not hold them */
+		if (quick && !r && loads != Py_None && DICT_VERSION(loads) != lver)
+			r = 1;
 	}
 	if (r)
 		goto out;
+	s->vals_valid = kept;
+	/* Nothing above runs Python code that could move them, but check. */
+	if (caps == Py_None && is_dict && plain && DICT_VERSION(workers) == wver &&
+	    (loads == Py_None || DICT_VERSION(loads) == lver)) {
+		s->quick = 1;
+		s->q_workers = workers;
+		s->q_wver = wver;
+		s->q_loads = loads;
+		s->q_lver = lver;
+		s->q_ids = ids;
+		s->q_alt = alt;
+	}
 	r = test_json(&tb, test);
 	if (r)
 		goto out;
@@ -1102,8 +1243,14 @@ static PyObject *select_(PyObject *self, PyObject *args)
 		const char *caps_text = caps == Py_None ? NULL : PyBytes_AS_STRING(caps);
 		lbspy *hp = (lbspy *)(uintptr_t)h;
 		Py_BEGIN_ALLOW_THREADS
+		/* no more than LBSPY_MAX_PICKED are picked: as many is all */
+		unsigned flags = maxn >= LBSPY_MAX_PICKED ? 0 : maxn;
+		/* given and vals not written: the library's loads stand if it
+		 * took these buffers last */
+		if (!dirty)
+			flags |= LBSPY_SAME_LOADS;
 		code = select_fleet(hp, tb.p, caps_text, s->given, s->vals, nv, NULL,
-		                    maxn, picked, &n_picked, reason, sizeof reason, err,
+		                    flags, picked, &n_picked, reason, sizeof reason, err,
 		                    sizeof err);
 		Py_END_ALLOW_THREADS
 	}

@@ -77,6 +77,12 @@ int lbspy_fleet_set(lbspy *h, const char *workers_json, char *err, size_t errlen
  */
 #define LBSPY_MAX_PICKED 1024
 #define LBSPY_LOAD_GIVEN (1u << 31)
+/* Or'ed into max: given and vals are the buffers this handle's last
+ * lbspy_select_fleet took, n_vals as then, and hold what they held then;
+ * the loads applied then stand and are not read again.  Without the very
+ * same buffers and count (or after another call put other loads) the
+ * loads are read as without it. */
+#define LBSPY_SAME_LOADS (1u << 31)
 int lbspy_select_fleet(lbspy *h, const char *test_json, const char *workers_json,
                        const uint32_t *given, const double *vals, size_t n_vals,
                        const char *loads_json, unsigned max, uint32_t *picked,

@@ -261,6 +261,57 @@ class FleetTest(unittest.TestCase):
         self.assertEqual(self.pick({"right_1": caps["right_1"]}, loads, gpu), "right_1")
         self.assertEqual(self.sent[4:], [True, True, False, True, True])
 
+    def test_records_changed_under_unchanged_dicts_are_seen(self):
+        # While neither available_workers nor worker_loads moves,
+        # _lbsched_fast takes each worker's record and load from its last
+        # walk: a record, a list or dict in it, or a load changed in place
+        # (the outer dicts untouched) must still be read at the next call.
+        caps, loads = twins()
+        for c in caps.values():
+            c.supported_backends.append("openvino")
+        ov = TestRequirements(test_id="o", required_backend="openvino", minimum_memory=2)
+        gpu = TestRequirements(test_id="g", required_accelerators={"gpu": 1})
+        busy = dict(cpu_utilization=99.0, memory_utilization=99.0)
+
+        def settled(want, test=None):
+            # the first call walks, the next ones take the walk's records
+            for k in range(3):
+                self.assertEqual(self.pick(caps, loads, test or ov), want, k)
+
+        vars(loads["right_1"]).update(busy)
+        settled("left_1")
+        for k, v in busy.items():  # WorkerLoad attributes
+            setattr(loads["left_1"], k, v)
+            setattr(loads["right_1"], k, 0.0)
+        settled("right_1")
+        loads["right_1"].active_test_ids.add("x")  # bookkeeping: no change
+        settled("right_1")
+        # a load's __dict__ replaced whole
+        loads["right_1"].__dict__ = dict(vars(loads["right_1"]), **busy)
+        loads["left_1"].__dict__ = dict(vars(loads["left_1"]), cpu_utilization=0.0,
+                                        memory_utilization=0.0)
+        settled("left_1")
+        for k, v in busy.items():
+            setattr(loads["left_1"], k, v)
+            setattr(loads["right_1"], k, 0.0)
+        settled("right_1")
+        caps["right_1"].available_memory = 1  # a WorkerCapabilities attribute
+        settled("left_1")
+        caps["right_1"].available_memory = 64
+        settled("right_1")
+        caps["right_1"].supported_backends.remove("openvino")  # a list in place
+        settled("left_1")
+        caps["right_1"].supported_backends.append("openvino")
+        settled("right_1")
+        settled(None, gpu)
+        caps["right_1"].available_accelerators["gpu"] = 1  # a dict in place
+        settled("right_1", gpu)
+        loads["right_1"].reserved_accelerators["gpu"] = 1  # a load's dict in place
+        settled(None, gpu)
+        del loads["right_1"].reserved_accelerators["gpu"]
+        settled("right_1", gpu)
+        self.assertEqual(self.sched.fleets_sent, 6)
+
     def test_a_failed_call_leaves_no_stale_fleet(self):
         workers, loads = original_fleet()
         first = dict(list(workers.items())[:6])

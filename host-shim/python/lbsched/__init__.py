@@ -665,6 +665,9 @@ class PluginScheduler(object):
         if code != _OK:
             _raise(code, err)
         self._h = h
+        # its address for _lbsched_fast, read once: ctypes' .value is a
+        # lookup per call (select_worker is timed in microseconds)
+        self._hv = h.value
 
     # The handle is used under self._lock so that close() never frees it
     # while another thread is inside a call; the C library has its own
@@ -707,12 +710,16 @@ class PluginScheduler(object):
             # comparison decides).
             differ = False
             if fleet is not None and fleet.snap is not None:
-                r = _fast.select(h.value, test_requirements, available_workers,
+                r = _fast.select(self._hv, test_requirements, available_workers,
                                  worker_loads, fleet.snap, fleet.first,
                                  fleet.second, None, maxn)
                 if r is False:
                     differ = True
                 elif r is not None:
+                    if r[0] == _OK:  # _answer's, without the call
+                        self.last_reason = r[2]
+                        out = fleet.out
+                        return [out[i] for i in r[1]]
                     return self._answer(fleet, r, worker_loads, None)
             # _lbsched_fast took none of a bad argument: named here
             _check_arguments(test_requirements, available_workers,
