@@ -304,11 +304,8 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 		return st;
 	if (n && (!workers || !scores))
 		return LBS_EINVAL;
-	if (by_completion(inst, wl)) {
-		hw_learned l = timed_learned(&inst->t, inst->store);
-
-		return hw_score(inst->t.hw, wl, workers, n, &l, scores);
-	}
+	if (by_completion(inst, wl))
+		return timed_score(&inst->t, inst->store, wl, workers, n, scores);
 	prm = params_for(inst, wl, 0);
 	st = prio_score(&prm, wl, workers, n, scores);
 	if (st == LBS_OK && timed_work(inst, wl)) {
@@ -316,11 +313,8 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 
 		while (i < n && !(scores[i] >= 0.0))
 			i++;
-		if (i == n && n) {
-			hw_learned l = timed_learned(&inst->t, inst->store);
-
-			return hw_score(inst->t.hw, wl, workers, n, &l, scores);
-		}
+		if (i == n && n)
+			return timed_score(&inst->t, inst->store, wl, workers, n, scores);
 	}
 	return st;
 }
