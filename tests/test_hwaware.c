@@ -1512,6 +1512,75 @@ static void test_random_consistency(void)
 }
 
 /*
+ * hw_score() is what a blend reads for every worker of every decision, and
+ * for timed work it skips the select's bounds and tie keys (score_timed in
+ * hwaware.c).  Every score must equal explain's full evaluation to the bit
+ * (-1 exactly when the worker is ineligible), with and without learned
+ * records, the ledger's open work, the host's pending work, exclude lists
+ * (the hard filter through elig_check) and strict requirements.
+ */
+static void test_score_against_evaluate(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL, 3.0, NULL};
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	double sc[N];
+	int mismatches = 0, eligible = 0, ineligible = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 800; round++) {
+		lbs_workload wl = {
+			.struct_size = sizeof wl,
+			.type = rnd(LBS_WL_COUNT),
+			.compute_intensity = rnd(5) / 4.0,
+			.memory_intensity = rnd(5) / 4.0,
+			.energy_sensitivity = rnd(3) / 2.0,
+			.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+			.required_precisions = rnd(4) == 0 ? LBS_PREC_INT8 : 0,
+			.min_memory_bytes = rnd(3) * GIB,
+			.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
+			.est_duration_s = rnd(4) ? 10.0 * (1 + rnd(5)) : 0.0,
+		};
+		const hw_learned *l = round % 4 == 0 ? NULL : round % 4 == 1 ? &learned
+		                      : round % 4 == 2 ? &bounded : &slow;
+		const char *excl[1];
+
+		for (uint32_t i = 0; i < N; i++) {
+			if (round == 0 || rnd(5) == 0)
+				make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		if (rnd(3) == 0) {
+			excl[0] = rw[rnd(N)].id;
+			wl.exclude_ids = excl;
+			wl.n_exclude = 1;
+		}
+		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
+		CHECK_INT(hw_score(s, &wl, ws, N, l, sc), LBS_OK);
+		for (uint32_t i = 0; i < N; i++) {
+			int bad = ev[i].reason == ELIG_OK ? sc[i] != ev[i].f.score : sc[i] != -1.0;
+
+			eligible += ev[i].reason == ELIG_OK;
+			ineligible += ev[i].reason != ELIG_OK;
+			if (bad && mismatches++ < 5)
+				fprintf(stderr, "round %d worker %u: score %.17g, evaluate %.17g (%s)\n",
+				        round, i, sc[i], ev[i].f.score,
+				        wl.est_duration_s > 0 ? "timed" : "untimed");
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(eligible > 1000 && ineligible > 1000);
+	hw_free(s);
+}
+
+/*
  * Twins whose completion ties exactly, the second cooler: it must win on
  * its suitability, so the select's bounds must let it through when the
  * first set the cut.  With memory so large that the memory term is all
@@ -1878,6 +1947,7 @@ int main(void)
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();
+	test_score_against_evaluate();
 	test_timed_twins();
 	test_fleet_reload();
 	test_giant_fleet_one_eligible();
