@@ -549,6 +549,7 @@ static void cp_destroy(void *p)
 	free(inst->ok);
 	free(inst->blend);
 	free(inst->share.scores);
+	free(inst->share.hard);
 	free(inst->eload);
 	free(inst->order);
 	free(inst->tmp);
@@ -632,7 +633,8 @@ static lbs_status grow(comp_inst *inst, uint32_t n)
 	    resize(&inst->eload, cap, sizeof(*inst->eload)) ||
 	    resize(&inst->order, cap, sizeof(*inst->order)) ||
 	    resize(&inst->tmp, cap, sizeof(*inst->tmp)) ||
-	    resize(&inst->share.scores, cap, sizeof(*inst->share.scores)))
+	    resize(&inst->share.scores, cap, sizeof(*inst->share.scores)) ||
+	    resize(&inst->share.hard, cap, sizeof(*inst->share.hard)))
 		return LBS_ENOMEM;
 	/* Every child may be asked to select (a routed one too); only the
 	 * consulted ones score. */
@@ -673,13 +675,18 @@ static void child_failed(comp_inst *inst, child *c, const char *what,
 static void ceiling_is_no_veto(double *scores, const lbs_workload *wl,
                                const lbs_worker *const *workers, uint32_t n)
 {
+	/* The hard filter as a completion pass already found it, if one did
+	 * (plugin/timed.h): then no worker is filtered twice. */
+	const uint8_t *hard = timed_hard(wl, workers, n);
 	double low = 1.0;
 
 	for (uint32_t i = 0; i < n; i++)
 		if (scores[i] >= 0.0 && scores[i] < low)
 			low = scores[i];
 	for (uint32_t i = 0; i < n; i++)
-		if (!(scores[i] >= 0.0) && elig_check(wl, workers[i], 2.0, NULL) == ELIG_OK)
+		if (!(scores[i] >= 0.0) &&
+		    (hard && hard[i] != 2 ? hard[i] == 1
+		                          : elig_check(wl, workers[i], 2.0, NULL) == ELIG_OK))
 			scores[i] = low;
 }
 

@@ -13,6 +13,7 @@
 #include "eligible.h"
 #include "roundrobin.h"
 #include "sched_util.h"
+#include "timed.h"
 
 #define NAME "round-robin"
 
@@ -102,7 +103,10 @@ static lbs_status rr_score_slot(void *p, const lbs_workload *wl,
 
 	if (st != LBS_OK)
 		return st;
-	return rr_score(&inst->rot, wl, workers, n, inst->ceiling, scores);
+	/* In a composite's decision, the hard filter a completion pass
+	 * already ran (plugin/timed.h). */
+	return rr_score_hard(&inst->rot, wl, workers, n, inst->ceiling, timed_hard(wl, workers, n),
+	                     scores);
 }
 
 static lbs_status rr_stats(void *p, lbs_write_fn write, void *ctx)

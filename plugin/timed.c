@@ -122,6 +122,7 @@ timed_share *timed_share_begin(timed_share *s)
 	timed_share *prev = scope;
 
 	s->valid = 0;
+	s->hard_valid = 0;
 	scope = s;
 	return prev;
 }
@@ -154,6 +155,13 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 	st = hw_score(t->hw, wl, workers, n, &l, scores);
 	if (sh) {
 		sh->valid = st == LBS_OK;
+		/* Once per scope: the hard filter is the workload's and the
+		 * workers', whoever scored. */
+		if (sh->valid && !sh->hard_valid && hw_scores_timed(t->hw, wl)) {
+			for (uint32_t i = 0; i < n; i++)
+				sh->hard[i] = workers[i]->n_devices > 64 ? 2 : scores[i] != -1.0;
+			sh->hard_valid = 1;
+		}
 		if (sh->valid) {
 			memcpy(sh->scores, scores, (size_t)n * sizeof *scores);
 			sh->n = n;
@@ -165,6 +173,16 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 		}
 	}
 	return st;
+}
+
+const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n)
+{
+	const timed_share *sh = scope;
+
+	/* Facts are kept with the keys of the pass that gave them (valid),
+	 * and that pass is the scope's only one of these inputs. */
+	return sh && sh->hard_valid && sh->valid && sh->wl == wl && sh->workers == workers &&
+	       sh->n == n ? sh->hard : NULL;
 }
 
 void timed_placed(timed *t, const lbs_selection *out, const lbs_workload *wl, double now)

@@ -58,7 +58,9 @@ hw_learned timed_learned(timed *t, store *s);
  */
 typedef struct timed_share {
 	double *scores;
+	uint8_t *hard; /* see timed_hard */
 	int valid;
+	int hard_valid;
 	uint32_t n;
 	hw_params p;
 	const lbs_workload *wl;
@@ -70,6 +72,15 @@ typedef struct timed_share {
 /* Returns the scope to hand back to timed_share_end. */
 timed_share *timed_share_begin(timed_share *s);
 void timed_share_end(timed_share *prev);
+
+/*
+ * What a completion pass in the scope told of the hard filter (no ceiling)
+ * for this workload and these workers, for the children scored after it
+ * (round-robin's own filter, the composite's ceiling rule): hard[i] 1
+ * passes, 0 fails, 2 unknown (a worker of more than 64 devices).  NULL
+ * when no such pass was made.
+ */
+const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n);
 
 /* hw_score through timed_learned, shared within a scope as above. */
 lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,

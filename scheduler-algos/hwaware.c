@@ -1846,6 +1846,16 @@ HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
 	return timed_score(speed_of(r, prior_speed(c, eff), perf), r, k.g);
 }
 
+int hw_scores_timed(const hw_state *s, const lbs_workload *wl)
+{
+	hw_ctx c;
+
+	if (!workload_valid(wl))
+		return 0;
+	ctx_init(&c, s, wl);
+	return c.timed;
+}
+
 lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     const hw_learned *learned, double *scores)

@@ -17,7 +17,9 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "eligible.h"
 #include "hwaware.h"
+#include "roundrobin.h"
 #include "support.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -1581,6 +1583,78 @@ static void test_score_against_evaluate(void)
 }
 
 /*
+ * A composite's decision reads the hard filter off hardware-aware's timed
+ * scores (plugin/timed.c, timed_hard): -1 exactly for a worker that fails
+ * it, without a ceiling, when the worker has at most 64 devices.  Round-
+ * robin's score and the composite's ceiling rule then skip their own
+ * filter.  Both claims on random fleets: the facts against elig_check, and
+ * rr_score_hard with them against rr_score, bit for bit, at several
+ * ceilings (with one worker left unknown, as one of 65 devices would be).
+ */
+static void test_hard_from_timed_scores(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	const double ceilings[3] = { 0.5, 0.9, 1.0 };
+	hw_params p;
+	hw_state *s;
+	rr_state rr;
+	double sc[N], a[N], b[N];
+	uint8_t hard[N];
+	int wrong = 0, pass = 0, fail = 0, timed = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	rr_init(&rr);
+	for (int round = 0; round < 600; round++) {
+		lbs_workload wl = {
+			.struct_size = sizeof wl,
+			.type = rnd(LBS_WL_COUNT),
+			.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+			.required_precisions = rnd(4) == 0 ? LBS_PREC_INT8 : 0,
+			.min_memory_bytes = rnd(4) * GIB,
+			.est_duration_s = rnd(4) ? 10.0 * (1 + rnd(5)) : 0.0,
+		};
+		const char *excl[1];
+
+		for (uint32_t i = 0; i < N; i++) {
+			if (round == 0 || rnd(5) == 0)
+				make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		if (rnd(3) == 0) {
+			excl[0] = rw[rnd(N)].id;
+			wl.exclude_ids = excl;
+			wl.n_exclude = 1;
+		}
+		CHECK_INT(hw_score(s, &wl, ws, N, NULL, sc), LBS_OK);
+		if (!hw_scores_timed(s, &wl)) {
+			CHECK(!(wl.est_duration_s > 0));
+			continue;
+		}
+		timed++;
+		for (uint32_t i = 0; i < N; i++) {
+			int ok = elig_check(&wl, ws[i], 2.0, NULL) == ELIG_OK;
+
+			hard[i] = sc[i] != -1.0;
+			wrong += hard[i] != ok;
+			pass += ok;
+			fail += !ok;
+		}
+		hard[rnd(N)] = 2;
+		for (int c = 0; c < 3; c++) {
+			CHECK_INT(rr_score(&rr, &wl, ws, N, ceilings[c], a), LBS_OK);
+			CHECK_INT(rr_score_hard(&rr, &wl, ws, N, ceilings[c], hard, b), LBS_OK);
+			wrong += memcmp(a, b, sizeof a) != 0;
+		}
+	}
+	CHECK_INT(wrong, 0);
+	CHECK(timed > 300 && pass > 1000 && fail > 1000);
+	hw_free(s);
+}
+
+/*
  * Twins whose completion ties exactly, the second cooler: it must win on
  * its suitability, so the select's bounds must let it through when the
  * first set the cut.  With memory so large that the memory term is all
@@ -1948,6 +2022,7 @@ int main(void)
 	test_no_double_thermal_penalty();
 	test_random_consistency();
 	test_score_against_evaluate();
+	test_hard_from_timed_scores();
 	test_timed_twins();
 	test_fleet_reload();
 	test_giant_fleet_one_eligible();
