@@ -307,6 +307,9 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 	if (by_completion(inst, wl))
 		return timed_score(&inst->t, inst->store, wl, workers, n, scores);
 	prm = params_for(inst, wl, 0);
+	/* In a composite's decision, the hard filter a completion pass
+	 * already ran (plugin/timed.h). */
+	prm.hard = timed_hard(wl, workers, n);
 	st = prio_score(&prm, wl, workers, n, scores);
 	if (st == LBS_OK && timed_work(inst, wl)) {
 		uint32_t i = 0;

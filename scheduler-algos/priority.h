@@ -60,6 +60,9 @@ typedef struct prio_params {
 	lbs_history_fn history;  /* NULL: nothing learned, no lookups at all */
 	void *history_ctx;
 	uint64_t draw_seed;      /* spread mode: seeds this select's draws */
+	/* prio_score only, may be NULL: the hard filter (no ceiling) as the
+	 * caller already knows it, see elig_pass_known. */
+	const uint8_t *hard;
 } prio_params;
 
 /* Values of prio_factors.deadline. */

@@ -179,20 +179,11 @@ lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
 	double load;
 
 	for (i = 0; i < n; i++) {
-		int pass;
-
 		if (!wid_valid(workers[i]))
 			return LBS_EINVAL;
 		/* elig_pass is elig_check(...) == ELIG_OK, inline: this runs
-		 * over the whole fleet on every blended select.  Known to
-		 * pass the rest, only its ceiling is left, as elig_pass ends. */
-		if (hard && hard[i] != 2) {
-			load = elig_load(workers[i]);
-			pass = hard[i] && !(ceiling < 1.0 && load > ceiling);
-		} else {
-			pass = elig_pass(wl, workers[i], ceiling, &load);
-		}
-		if (pass) {
+		 * over the whole fleet on every blended select. */
+		if (elig_pass_known(wl, workers[i], hard, i, ceiling, &load)) {
 			scores[i] = 0.0;
 			eligible++;
 		} else {

@@ -19,6 +19,7 @@
 #include "check.h"
 #include "eligible.h"
 #include "hwaware.h"
+#include "priority.h"
 #include "roundrobin.h"
 #include "support.h"
 
@@ -1586,9 +1587,9 @@ static void test_score_against_evaluate(void)
  * A composite's decision reads the hard filter off hardware-aware's timed
  * scores (plugin/timed.c, timed_hard): -1 exactly for a worker that fails
  * it, without a ceiling, when the worker has at most 64 devices.  Round-
- * robin's score and the composite's ceiling rule then skip their own
- * filter.  Both claims on random fleets: the facts against elig_check, and
- * rr_score_hard with them against rr_score, bit for bit, at several
+ * robin's and priority's scores and the composite's ceiling rule then skip
+ * their own filter.  Both claims on random fleets: the facts against
+ * elig_check, and the scores with them against those without, bit for bit, at several
  * ceilings (with one worker left unknown, as one of 65 devices would be).
  */
 static void test_hard_from_timed_scores(void)
@@ -1644,8 +1645,18 @@ static void test_hard_from_timed_scores(void)
 		}
 		hard[rnd(N)] = 2;
 		for (int c = 0; c < 3; c++) {
+			prio_params pp = { .ceiling = ceilings[c] };
+
 			CHECK_INT(rr_score(&rr, &wl, ws, N, ceilings[c], a), LBS_OK);
 			CHECK_INT(rr_score_hard(&rr, &wl, ws, N, ceilings[c], hard, b), LBS_OK);
+			wrong += memcmp(a, b, sizeof a) != 0;
+			/* Priority's own scores, with and without what it learned. */
+			wl.priority = 3 + rnd(3);
+			if (rnd(2))
+				pp.history = fake_history;
+			CHECK_INT(prio_score(&pp, &wl, ws, N, a), LBS_OK);
+			pp.hard = hard;
+			CHECK_INT(prio_score(&pp, &wl, ws, N, b), LBS_OK);
 			wrong += memcmp(a, b, sizeof a) != 0;
 		}
 	}
