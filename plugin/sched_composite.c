@@ -550,6 +550,7 @@ static void cp_destroy(void *p)
 	free(inst->blend);
 	free(inst->share.scores);
 	free(inst->share.hard);
+	free(inst->share.load);
 	free(inst->eload);
 	free(inst->order);
 	free(inst->tmp);
@@ -634,7 +635,8 @@ static lbs_status grow(comp_inst *inst, uint32_t n)
 	    resize(&inst->order, cap, sizeof(*inst->order)) ||
 	    resize(&inst->tmp, cap, sizeof(*inst->tmp)) ||
 	    resize(&inst->share.scores, cap, sizeof(*inst->share.scores)) ||
-	    resize(&inst->share.hard, cap, sizeof(*inst->share.hard)))
+	    resize(&inst->share.hard, cap, sizeof(*inst->share.hard)) ||
+	    resize(&inst->share.load, cap, sizeof(*inst->share.load)))
 		return LBS_ENOMEM;
 	/* Every child may be asked to select (a routed one too); only the
 	 * consulted ones score. */
@@ -677,7 +679,8 @@ static void ceiling_is_no_veto(double *scores, const lbs_workload *wl,
 {
 	/* The hard filter as a completion pass already found it, if one did
 	 * (plugin/timed.h): then no worker is filtered twice. */
-	const uint8_t *hard = timed_hard(wl, workers, n);
+	const double *load;
+	const uint8_t *hard = timed_hard(wl, workers, n, &load);
 	double low = 1.0;
 
 	for (uint32_t i = 0; i < n; i++)

@@ -309,7 +309,7 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 	prm = params_for(inst, wl, 0);
 	/* In a composite's decision, the hard filter a completion pass
 	 * already ran (plugin/timed.h). */
-	prm.hard = timed_hard(wl, workers, n);
+	prm.hard = timed_hard(wl, workers, n, &prm.hard_load);
 	st = prio_score(&prm, wl, workers, n, scores);
 	if (st == LBS_OK && timed_work(inst, wl)) {
 		uint32_t i = 0;

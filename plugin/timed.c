@@ -152,7 +152,8 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 		memcpy(scores, sh->scores, (size_t)n * sizeof *scores);
 		return LBS_OK;
 	}
-	st = hw_score(t->hw, wl, workers, n, &l, scores);
+	st = hw_score_loads(t->hw, wl, workers, n, &l, scores,
+	                    sh && !sh->hard_valid ? sh->load : NULL);
 	if (sh) {
 		sh->valid = st == LBS_OK;
 		/* Once per scope: the hard filter is the workload's and the
@@ -175,14 +176,20 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 	return st;
 }
 
-const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n)
+const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                          const double **load)
 {
 	const timed_share *sh = scope;
 
 	/* Facts are kept with the keys of the pass that gave them (valid),
 	 * and that pass is the scope's only one of these inputs. */
-	return sh && sh->hard_valid && sh->valid && sh->wl == wl && sh->workers == workers &&
-	       sh->n == n ? sh->hard : NULL;
+	if (sh && sh->hard_valid && sh->valid && sh->wl == wl && sh->workers == workers &&
+	    sh->n == n) {
+		*load = sh->load;
+		return sh->hard;
+	}
+	*load = NULL;
+	return NULL;
 }
 
 void timed_placed(timed *t, const lbs_selection *out, const lbs_workload *wl, double now)

@@ -59,6 +59,7 @@ hw_learned timed_learned(timed *t, store *s);
 typedef struct timed_share {
 	double *scores;
 	uint8_t *hard; /* see timed_hard */
+	double *load;  /* see timed_hard */
 	int valid;
 	int hard_valid;
 	uint32_t n;
@@ -77,10 +78,12 @@ void timed_share_end(timed_share *prev);
  * What a completion pass in the scope told of the hard filter (no ceiling)
  * for this workload and these workers, for the children scored after it
  * (round-robin's own filter, the composite's ceiling rule): hard[i] 1
- * passes, 0 fails, 2 unknown (a worker of more than 64 devices).  NULL
- * when no such pass was made.
+ * passes, 0 fails, 2 unknown (a worker of more than 64 devices), and
+ * *load[i] the load (elig_load) of a worker that passes.  NULL (and *load
+ * NULL) when no such pass was made.
  */
-const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n);
+const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                          const double **load);
 
 /* hw_score through timed_learned, shared within a scope as above. */
 lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,

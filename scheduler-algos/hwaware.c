@@ -1792,7 +1792,7 @@ uint64_t hw_explored(const hw_state *s)
  * the work ahead can matter, as screen_timed does).  -1 when ineligible.
  */
 HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
-                       uint32_t i)
+                       uint32_t i, double *load)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
 	uint32_t cap = w->capacity ? w->capacity : 1;
@@ -1840,6 +1840,7 @@ HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
 	k.cap = (double)cap;
 	worker_ahead_host(c, w, &k);
 	worker_loadf(c, w, &k);
+	*load = k.load;
 	if (ahead >= cap || k.load * k.cap + 1.0 > k.cap)
 		worker_ahead_ledger(c, w, i, &k);
 	worker_wait(&k);
@@ -1859,6 +1860,13 @@ int hw_scores_timed(const hw_state *s, const lbs_workload *wl)
 lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     const hw_learned *learned, double *scores)
+{
+	return hw_score_loads(s, wl, workers, n, learned, scores, NULL);
+}
+
+lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
+                          const lbs_worker *const *workers, uint32_t n,
+                          const hw_learned *learned, double *scores, double *loads)
 {
 	hw_ctx c;
 	hw_lk lk = {learned, NULL, 0, 0};
@@ -1881,8 +1889,14 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		if (c.timed)
-			scores[i] = score_timed(&c, learned && learned->lookup ? &lk : NULL, w, i);
+		if (c.timed) {
+			double load = 0.0;
+
+			scores[i] = score_timed(&c, learned && learned->lookup ? &lk : NULL, w, i,
+			                        &load);
+			if (loads)
+				loads[i] = load;
+		}
 		else
 			scores[i] = worker_rank(&c, 0, learned && learned->lookup ? &lk : NULL, w, i,
 			                        &cc, &sc, &tie, &le) ? sc : -1.0;

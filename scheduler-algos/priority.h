@@ -63,6 +63,7 @@ typedef struct prio_params {
 	/* prio_score only, may be NULL: the hard filter (no ceiling) as the
 	 * caller already knows it, see elig_pass_known. */
 	const uint8_t *hard;
+	const double *hard_load; /* with hard, may be NULL: elig_load of those passing */
 } prio_params;
 
 /* Values of prio_factors.deadline. */

@@ -1586,7 +1586,8 @@ static void test_score_against_evaluate(void)
 /*
  * A composite's decision reads the hard filter off hardware-aware's timed
  * scores (plugin/timed.c, timed_hard): -1 exactly for a worker that fails
- * it, without a ceiling, when the worker has at most 64 devices.  Round-
+ * it, without a ceiling, when the worker has at most 64 devices; and the
+ * load of those that pass off hw_score_loads.  Round-
  * robin's and priority's scores and the composite's ceiling rule then skip
  * their own filter.  Both claims on random fleets: the facts against
  * elig_check, and the scores with them against those without, bit for bit, at several
@@ -1601,7 +1602,7 @@ static void test_hard_from_timed_scores(void)
 	hw_params p;
 	hw_state *s;
 	rr_state rr;
-	double sc[N], a[N], b[N];
+	double sc[N], a[N], b[N], load[N];
 	uint8_t hard[N];
 	int wrong = 0, pass = 0, fail = 0, timed = 0;
 
@@ -1629,7 +1630,7 @@ static void test_hard_from_timed_scores(void)
 			wl.exclude_ids = excl;
 			wl.n_exclude = 1;
 		}
-		CHECK_INT(hw_score(s, &wl, ws, N, NULL, sc), LBS_OK);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load), LBS_OK);
 		if (!hw_scores_timed(s, &wl)) {
 			CHECK(!(wl.est_duration_s > 0));
 			continue;
@@ -1640,15 +1641,18 @@ static void test_hard_from_timed_scores(void)
 
 			hard[i] = sc[i] != -1.0;
 			wrong += hard[i] != ok;
+			/* The load a ceiling compares, of every worker passing. */
+			wrong += ok && load[i] != elig_load(ws[i]);
 			pass += ok;
 			fail += !ok;
 		}
 		hard[rnd(N)] = 2;
 		for (int c = 0; c < 3; c++) {
 			prio_params pp = { .ceiling = ceilings[c] };
+			const double *known = rnd(2) ? load : NULL;
 
 			CHECK_INT(rr_score(&rr, &wl, ws, N, ceilings[c], a), LBS_OK);
-			CHECK_INT(rr_score_hard(&rr, &wl, ws, N, ceilings[c], hard, b), LBS_OK);
+			CHECK_INT(rr_score_hard(&rr, &wl, ws, N, ceilings[c], hard, known, b), LBS_OK);
 			wrong += memcmp(a, b, sizeof a) != 0;
 			/* Priority's own scores, with and without what it learned. */
 			wl.priority = 3 + rnd(3);
@@ -1656,6 +1660,7 @@ static void test_hard_from_timed_scores(void)
 				pp.history = fake_history;
 			CHECK_INT(prio_score(&pp, &wl, ws, N, a), LBS_OK);
 			pp.hard = hard;
+			pp.hard_load = known;
 			CHECK_INT(prio_score(&pp, &wl, ws, N, b), LBS_OK);
 			wrong += memcmp(a, b, sizeof a) != 0;
 		}
