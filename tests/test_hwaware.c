@@ -1515,6 +1515,40 @@ static void test_random_consistency(void)
 }
 
 /*
+ * One round of the random fleets the score tests share: a workload (three
+ * in four timed), a fifth of the workers rebuilt in place, and one in three
+ * rounds an exclude list (which puts the hard filter on elig_check).
+ */
+static lbs_workload score_round(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int round,
+                                const char **excl)
+{
+	lbs_workload wl = {
+		.struct_size = sizeof wl,
+		.type = rnd(LBS_WL_COUNT),
+		.compute_intensity = rnd(5) / 4.0,
+		.memory_intensity = rnd(5) / 4.0,
+		.energy_sensitivity = rnd(3) / 2.0,
+		.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+		.required_precisions = rnd(4) == 0 ? LBS_PREC_INT8 : 0,
+		.min_memory_bytes = rnd(4) * GIB,
+		.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
+		.est_duration_s = rnd(4) ? 10.0 * (1 + rnd(5)) : 0.0,
+	};
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (round == 0 || rnd(5) == 0)
+			make_random(&rw[i], i);
+		ws[i] = &rw[i].w;
+	}
+	if (rnd(3) == 0) {
+		excl[0] = rw[rnd(n)].id;
+		wl.exclude_ids = excl;
+		wl.n_exclude = 1;
+	}
+	return wl;
+}
+
+/*
  * hw_score() is what a blend reads for every worker of every decision, and
  * for timed work it skips the select's bounds and tie keys (score_timed in
  * hwaware.c).  Every score must equal explain's full evaluation to the bit
@@ -1539,32 +1573,10 @@ static void test_score_against_evaluate(void)
 	hw_params_default(&p);
 	s = hw_new(&p);
 	for (int round = 0; round < 800; round++) {
-		lbs_workload wl = {
-			.struct_size = sizeof wl,
-			.type = rnd(LBS_WL_COUNT),
-			.compute_intensity = rnd(5) / 4.0,
-			.memory_intensity = rnd(5) / 4.0,
-			.energy_sensitivity = rnd(3) / 2.0,
-			.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
-			.required_precisions = rnd(4) == 0 ? LBS_PREC_INT8 : 0,
-			.min_memory_bytes = rnd(3) * GIB,
-			.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
-			.est_duration_s = rnd(4) ? 10.0 * (1 + rnd(5)) : 0.0,
-		};
 		const hw_learned *l = round % 4 == 0 ? NULL : round % 4 == 1 ? &learned
 		                      : round % 4 == 2 ? &bounded : &slow;
 		const char *excl[1];
-
-		for (uint32_t i = 0; i < N; i++) {
-			if (round == 0 || rnd(5) == 0)
-				make_random(&rw[i], i);
-			ws[i] = &rw[i].w;
-		}
-		if (rnd(3) == 0) {
-			excl[0] = rw[rnd(N)].id;
-			wl.exclude_ids = excl;
-			wl.n_exclude = 1;
-		}
+		lbs_workload wl = score_round(rw, ws, N, round, excl);
 		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
 		CHECK_INT(hw_score(s, &wl, ws, N, l, sc), LBS_OK);
 		for (uint32_t i = 0; i < N; i++) {
@@ -1610,26 +1622,8 @@ static void test_hard_from_timed_scores(void)
 	s = hw_new(&p);
 	rr_init(&rr);
 	for (int round = 0; round < 600; round++) {
-		lbs_workload wl = {
-			.struct_size = sizeof wl,
-			.type = rnd(LBS_WL_COUNT),
-			.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
-			.required_precisions = rnd(4) == 0 ? LBS_PREC_INT8 : 0,
-			.min_memory_bytes = rnd(4) * GIB,
-			.est_duration_s = rnd(4) ? 10.0 * (1 + rnd(5)) : 0.0,
-		};
 		const char *excl[1];
-
-		for (uint32_t i = 0; i < N; i++) {
-			if (round == 0 || rnd(5) == 0)
-				make_random(&rw[i], i);
-			ws[i] = &rw[i].w;
-		}
-		if (rnd(3) == 0) {
-			excl[0] = rw[rnd(N)].id;
-			wl.exclude_ids = excl;
-			wl.n_exclude = 1;
-		}
+		lbs_workload wl = score_round(rw, ws, N, round, excl);
 		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load), LBS_OK);
 		if (!hw_scores_timed(s, &wl)) {
 			CHECK(!(wl.est_duration_s > 0));
