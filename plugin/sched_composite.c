@@ -85,6 +85,7 @@ typedef struct comp_inst {
 	uint32_t cap;
 	uint8_t *ok;
 	double *blend, *eload;
+	timed_share share;         /* one consult's completion scores, cap doubles */
 	uint32_t *order, *tmp;
 	/* Giant fleets ("scan", "sample"): a single choice over at least
 	 * sample_from workers is made among `sample` drawn ones and the best
@@ -547,6 +548,9 @@ static void cp_destroy(void *p)
 	free(inst->target);
 	free(inst->ok);
 	free(inst->blend);
+	free(inst->share.scores);
+	free(inst->share.hard);
+	free(inst->share.load);
 	free(inst->eload);
 	free(inst->order);
 	free(inst->tmp);
@@ -629,7 +633,10 @@ static lbs_status grow(comp_inst *inst, uint32_t n)
 	    resize(&inst->blend, cap, sizeof(*inst->blend)) ||
 	    resize(&inst->eload, cap, sizeof(*inst->eload)) ||
 	    resize(&inst->order, cap, sizeof(*inst->order)) ||
-	    resize(&inst->tmp, cap, sizeof(*inst->tmp)))
+	    resize(&inst->tmp, cap, sizeof(*inst->tmp)) ||
+	    resize(&inst->share.scores, cap, sizeof(*inst->share.scores)) ||
+	    resize(&inst->share.hard, cap, sizeof(*inst->share.hard)) ||
+	    resize(&inst->share.load, cap, sizeof(*inst->share.load)))
 		return LBS_ENOMEM;
 	/* Every child may be asked to select (a routed one too); only the
 	 * consulted ones score. */
@@ -670,13 +677,19 @@ static void child_failed(comp_inst *inst, child *c, const char *what,
 static void ceiling_is_no_veto(double *scores, const lbs_workload *wl,
                                const lbs_worker *const *workers, uint32_t n)
 {
+	/* The hard filter as a completion pass already found it, if one did
+	 * (plugin/timed.h): then no worker is filtered twice. */
+	const double *load;
+	const uint8_t *hard = timed_hard(wl, workers, n, &load);
 	double low = 1.0;
 
 	for (uint32_t i = 0; i < n; i++)
 		if (scores[i] >= 0.0 && scores[i] < low)
 			low = scores[i];
 	for (uint32_t i = 0; i < n; i++)
-		if (!(scores[i] >= 0.0) && elig_check(wl, workers[i], 2.0, NULL) == ELIG_OK)
+		if (!(scores[i] >= 0.0) &&
+		    (hard && hard[i] != 2 ? hard[i] == 1
+		                          : elig_check(wl, workers[i], 2.0, NULL) == ELIG_OK))
 			scores[i] = low;
 }
 
@@ -713,11 +726,15 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
                           const lbs_worker *const *workers, uint32_t n,
                           uint32_t want, int decide)
 {
+	/* Hardware-aware and priority's urgent work may score the same
+	 * completions: once is enough (plugin/timed.h). */
+	timed_share *outer = timed_share_begin(&inst->share);
+	lbs_status st = LBS_OK;
+
 	for (uint32_t a = 0; a < inst->n_active; a++) {
 		child *c = &inst->kids[inst->active[a]];
 		comp_child *in = &inst->in[a];
 		uint32_t ignored;
-		lbs_status st;
 
 		in->weight = c->weight;
 		in->veto = c->veto;
@@ -737,9 +754,10 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 			in->scores = c->scores;
 		}
 		if (st != LBS_OK)
-			return st;
+			break;
 	}
-	return LBS_OK;
+	timed_share_end(outer);
+	return st;
 }
 
 /* Consult and blend (or tally): ok[] and blend[] for every worker. */

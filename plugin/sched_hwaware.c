@@ -455,14 +455,12 @@ static lbs_status hwi_score(void *p, const lbs_workload *wl,
 {
 	hw_inst *inst = p;
 	lbs_status st = sc_check_workload(wl);
-	hw_learned l;
 
 	if (st != LBS_OK)
 		return st;
 	if (n && (!workers || !scores))
 		return LBS_EINVAL;
-	l = learned_for(inst);
-	return hw_score(inst->t.hw, wl, workers, n, &l, scores);
+	return timed_score(&inst->t, inst->store, wl, workers, n, scores);
 }
 
 static lbs_status hwi_report(void *p, const lbs_outcome *o)

@@ -304,23 +304,20 @@ static lbs_status pr_score(void *p, const lbs_workload *wl,
 		return st;
 	if (n && (!workers || !scores))
 		return LBS_EINVAL;
-	if (by_completion(inst, wl)) {
-		hw_learned l = timed_learned(&inst->t, inst->store);
-
-		return hw_score(inst->t.hw, wl, workers, n, &l, scores);
-	}
+	if (by_completion(inst, wl))
+		return timed_score(&inst->t, inst->store, wl, workers, n, scores);
 	prm = params_for(inst, wl, 0);
+	/* In a composite's decision, the hard filter a completion pass
+	 * already ran (plugin/timed.h). */
+	prm.hard = timed_hard(wl, workers, n, &prm.hard_load);
 	st = prio_score(&prm, wl, workers, n, scores);
 	if (st == LBS_OK && timed_work(inst, wl)) {
 		uint32_t i = 0;
 
 		while (i < n && !(scores[i] >= 0.0))
 			i++;
-		if (i == n && n) {
-			hw_learned l = timed_learned(&inst->t, inst->store);
-
-			return hw_score(inst->t.hw, wl, workers, n, &l, scores);
-		}
+		if (i == n && n)
+			return timed_score(&inst->t, inst->store, wl, workers, n, scores);
 	}
 	return st;
 }

@@ -13,6 +13,7 @@
 #include "eligible.h"
 #include "roundrobin.h"
 #include "sched_util.h"
+#include "timed.h"
 
 #define NAME "round-robin"
 
@@ -99,10 +100,15 @@ static lbs_status rr_score_slot(void *p, const lbs_workload *wl,
 {
 	rr_inst *inst = p;
 	lbs_status st = sc_check_score(wl, workers, n, scores);
+	const double *load;
+	const uint8_t *hard;
 
 	if (st != LBS_OK)
 		return st;
-	return rr_score(&inst->rot, wl, workers, n, inst->ceiling, scores);
+	/* In a composite's decision, the hard filter a completion pass
+	 * already ran (plugin/timed.h). */
+	hard = timed_hard(wl, workers, n, &load);
+	return rr_score_hard(&inst->rot, wl, workers, n, inst->ceiling, hard, load, scores);
 }
 
 static lbs_status rr_stats(void *p, lbs_write_fn write, void *ctx)

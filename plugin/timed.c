@@ -4,6 +4,7 @@
  */
 #include "timed.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,7 +68,7 @@ double timed_now(const lbs_host_api *h)
 	return h && h->now_ns ? (double)h->now_ns(h->host_data) * 1e-9 : 0.0;
 }
 
-hw_learned timed_learned(timed *t, store *s)
+static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 {
 	hw_learned l = { NULL, NULL, NULL, NULL, NULL, 0.0, NULL };
 	const hist_store *view = store_view(s);
@@ -88,8 +89,107 @@ hw_learned timed_learned(timed *t, store *s)
 	/* The view's generation changes with every answer it may give
 	 * differently (and a new view has a new one), so selects may
 	 * remember preferences per worker while it holds. */
-	hw_remember(t->hw, hist_generation(view));
+	*gen = hist_generation(view);
+	hw_remember(t->hw, *gen);
 	return l;
+}
+
+hw_learned timed_learned(timed *t, store *s)
+{
+	uint64_t gen;
+
+	return learned_gen(t, s, &gen);
+}
+
+static _Thread_local timed_share *scope;
+
+_Static_assert(sizeof(hw_params) == offsetof(hw_params, sample_from) + sizeof(uint32_t),
+               "same_params: hw_params has tail padding");
+
+/* Byte for byte, less the padding after `completion` (its bytes are
+ * whatever the copy left there): equal parameters score alike. */
+static int same_params(const hw_params *a, const hw_params *b)
+{
+	size_t gap = offsetof(hw_params, completion) + sizeof a->completion;
+	size_t rest = offsetof(hw_params, prior_weight);
+
+	return !memcmp(a, b, gap) &&
+	       !memcmp((const char *)a + rest, (const char *)b + rest, sizeof *a - rest);
+}
+
+timed_share *timed_share_begin(timed_share *s)
+{
+	timed_share *prev = scope;
+
+	s->valid = 0;
+	s->hard_valid = 0;
+	scope = s;
+	return prev;
+}
+
+void timed_share_end(timed_share *prev)
+{
+	scope = prev;
+}
+
+lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n, double *scores)
+{
+	uint64_t gen;
+	hw_learned l = learned_gen(t, s, &gen);
+	timed_share *sh = scope;
+	lbs_status st;
+
+	if (n == 0 || !scores)
+		sh = NULL;
+	/* Generations are unique to a view: they matter only when the
+	 * scores read one (every store's empty view scores alike). */
+	if (!l.lookup)
+		gen = 0;
+	if (sh && sh->valid && sh->wl == wl && sh->workers == workers && sh->n == n &&
+	    sh->gen == gen && !memcmp(&sh->l, &l, sizeof l) &&
+	    same_params(&sh->p, hw_params_of(t->hw))) {
+		memcpy(scores, sh->scores, (size_t)n * sizeof *scores);
+		return LBS_OK;
+	}
+	st = hw_score_loads(t->hw, wl, workers, n, &l, scores,
+	                    sh && !sh->hard_valid ? sh->load : NULL);
+	if (sh) {
+		sh->valid = st == LBS_OK;
+		/* Once per scope: the hard filter is the workload's and the
+		 * workers', whoever scored. */
+		if (sh->valid && !sh->hard_valid && hw_scores_timed(t->hw, wl)) {
+			for (uint32_t i = 0; i < n; i++)
+				sh->hard[i] = workers[i]->n_devices > 64 ? 2 : scores[i] != -1.0;
+			sh->hard_valid = 1;
+		}
+		if (sh->valid) {
+			memcpy(sh->scores, scores, (size_t)n * sizeof *scores);
+			sh->n = n;
+			sh->wl = wl;
+			sh->workers = workers;
+			sh->l = l;
+			sh->gen = gen;
+			memcpy(&sh->p, hw_params_of(t->hw), sizeof sh->p);
+		}
+	}
+	return st;
+}
+
+const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                          const double **load)
+{
+	const timed_share *sh = scope;
+
+	/* Facts are kept with the keys of the pass that gave them (valid),
+	 * and that pass is the scope's only one of these inputs. */
+	if (sh && sh->hard_valid && sh->valid && sh->wl == wl && sh->workers == workers &&
+	    sh->n == n) {
+		*load = sh->load;
+		return sh->hard;
+	}
+	*load = NULL;
+	return NULL;
 }
 
 void timed_placed(timed *t, const lbs_selection *out, const lbs_workload *wl, double now)

@@ -42,6 +42,53 @@ double timed_now(const lbs_host_api *host);
  * when it has any; the ledger's open work, when it has any). */
 hw_learned timed_learned(timed *t, store *s);
 
+/*
+ * A composite's decision asks several of this plugin's children for scores
+ * over the same workers, and hardware-aware and priority (its urgent timed
+ * work) both score by completion through hw_score: with the same
+ * parameters and nothing learned or open in either, the same numbers
+ * twice.  Between timed_share_begin and timed_share_end (one consult, in
+ * which the host holds the workload and the workers still), timed_score
+ * keeps the last such pass in *s and hands it to the next child whose
+ * inputs are the same: parameters, workload and worker arrays (the same
+ * pointers), lookups, ledger and the store's generation.  Anything else
+ * is scored afresh, so every score is what hw_score would give.  s->scores
+ * is the caller's, room for n doubles; scopes nest (a composite child of a
+ * composite), each restoring the one it interrupted.
+ */
+typedef struct timed_share {
+	double *scores;
+	uint8_t *hard; /* see timed_hard */
+	double *load;  /* see timed_hard */
+	int valid;
+	int hard_valid;
+	uint32_t n;
+	hw_params p;
+	const lbs_workload *wl;
+	const lbs_worker *const *workers;
+	hw_learned l;
+	uint64_t gen;
+} timed_share;
+
+/* Returns the scope to hand back to timed_share_end. */
+timed_share *timed_share_begin(timed_share *s);
+void timed_share_end(timed_share *prev);
+
+/*
+ * What a completion pass in the scope told of the hard filter (no ceiling)
+ * for this workload and these workers, for the children scored after it
+ * (round-robin's own filter, the composite's ceiling rule): hard[i] 1
+ * passes, 0 fails, 2 unknown (a worker of more than 64 devices), and
+ * *load[i] the load (elig_load) of a worker that passes.  NULL (and *load
+ * NULL) when no such pass was made.
+ */
+const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
+                          const double **load);
+
+/* hw_score through timed_learned, shared within a scope as above. */
+lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n, double *scores);
+
 /* After a select answered `out`: every chosen worker has the work open.
  * Drops what expired first. */
 void timed_placed(timed *t, const lbs_selection *out, const lbs_workload *wl, double now);

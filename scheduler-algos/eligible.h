@@ -194,4 +194,21 @@ ELIG_INLINE int elig_pass(const lbs_workload *wl, const lbs_worker *w,
 	return !(ceiling < 1.0 && *load > ceiling);
 }
 
+/* elig_pass() for the worker at position i when the caller may already know
+ * the hard filter (no ceiling) of this workload: hard[i] 1 passes, 0 fails,
+ * 2 unknown; hard NULL knows nothing.  known_load, when not NULL, has
+ * elig_load() of every worker that passes.  Only the ceiling is left to
+ * check, as elig_pass ends. */
+ELIG_INLINE int elig_pass_known(const lbs_workload *wl, const lbs_worker *w,
+                                const uint8_t *hard, const double *known_load, uint32_t i,
+                                double ceiling, double *load)
+{
+	if (!hard || hard[i] == 2)
+		return elig_pass(wl, w, ceiling, load);
+	if (!hard[i])
+		return 0;
+	*load = known_load ? known_load[i] : elig_load(w);
+	return !(ceiling < 1.0 && *load > ceiling);
+}
+
 #endif

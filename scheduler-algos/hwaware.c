@@ -1782,9 +1782,91 @@ uint64_t hw_explored(const hw_state *s)
 	return s->explored;
 }
 
+/*
+ * hw_score()'s worker for timed work: screen_timed() at a cut of -1, which
+ * skips nothing, less its bounds and less the suitability and load a
+ * ranking's tie-break needs.  The same operations on the same values, so
+ * the same score to the bit (test_hwaware compares it with evaluate on
+ * random fleets): the best eligible device's efficiency, its prior speed
+ * and the learned record, the wait (the ledger asked only when the size of
+ * the work ahead can matter, as screen_timed does).  -1 when ineligible.
+ */
+HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
+                       uint32_t i, double *load)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	uint64_t reserved = w->reserved_memory_bytes;
+	double eff = -1.0, perf;
+	const hw_known *r = &neutral;
+	hw_known tmp;
+	hw_wk k;
+
+	if (c->full) {
+		uint64_t mask;
+		double effs[64];
+
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+
+			if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0)
+				effs[j] = dev_eff(c, d, reserved, NULL);
+		}
+		if (elig_check(c->wl, w, 2.0, &mask) != ELIG_OK || !mask)
+			return -1.0;
+		for (uint64_t b = mask; b; b &= b - 1) {
+			double e = effs[lowest_bit(b)];
+
+			eff = e > eff ? e : eff;
+		}
+	} else {
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+			double e;
+
+			if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0 || !elig_device_ok(c->wl, w, d))
+				continue;
+			e = dev_eff(c, d, reserved, NULL);
+			eff = e > eff ? e : eff;
+		}
+		if (eff < 0.0)
+			return -1.0;
+	}
+	if (lk)
+		r = known_at(c, lk, w, i, &tmp);
+	perf = worker_perf(w);
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
+	worker_ahead_host(c, w, &k);
+	worker_loadf(c, w, &k);
+	*load = k.load;
+	if (ahead >= cap || k.load * k.cap + 1.0 > k.cap)
+		worker_ahead_ledger(c, w, i, &k);
+	worker_wait(&k);
+	return timed_score(speed_of(r, prior_speed(c, eff), perf), r, k.g);
+}
+
+int hw_scores_timed(const hw_state *s, const lbs_workload *wl)
+{
+	hw_ctx c;
+
+	if (!workload_valid(wl))
+		return 0;
+	ctx_init(&c, s, wl);
+	return c.timed;
+}
+
 lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     const hw_learned *learned, double *scores)
+{
+	return hw_score_loads(s, wl, workers, n, learned, scores, NULL);
+}
+
+lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
+                          const lbs_worker *const *workers, uint32_t n,
+                          const hw_learned *learned, double *scores, double *loads)
 {
 	hw_ctx c;
 	hw_lk lk = {learned, NULL, 0, 0};
@@ -1799,15 +1881,25 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
 	 * the select's own per-worker path: a cut of -1 skips nothing and
 	 * leaves the hard filter (inline device checks, elig_check only
 	 * when the workload needs it) with the same arithmetic as
-	 * worker_adjusted(), so score, select and explain agree. */
+	 * worker_adjusted(), so score, select and explain agree.  Timed
+	 * work takes that path less its bounds (score_timed). */
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double sc, tie, le;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		scores[i] = worker_rank(&c, c.timed, learned && learned->lookup ? &lk : NULL, w, i,
-		                        &cc, &sc, &tie, &le) ? sc : -1.0;
+		if (c.timed) {
+			double load = 0.0;
+
+			scores[i] = score_timed(&c, learned && learned->lookup ? &lk : NULL, w, i,
+			                        &load);
+			if (loads)
+				loads[i] = load;
+		}
+		else
+			scores[i] = worker_rank(&c, 0, learned && learned->lookup ? &lk : NULL, w, i,
+			                        &cc, &sc, &tie, &le) ? sc : -1.0;
 	}
 	return LBS_OK;
 }

@@ -328,6 +328,20 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
 /* Explorations hw_explore has answered since hw_new. */
 uint64_t hw_explored(const hw_state *s);
 
+/* Does hw_score() rank this workload by completion?  Then its scores are
+ * -1 exactly for the workers that fail the hard filter (no ceiling: timed
+ * work has none), among workers of at most 64 devices (a device beyond
+ * those cannot be scored). */
+int hw_scores_timed(const hw_state *s, const lbs_workload *wl);
+
+/* hw_score(), and when it ranks by completion (hw_scores_timed) each
+ * eligible worker's load (elig_load, what a ceiling compares) into
+ * loads[i] when loads is not NULL; what an ineligible worker gets there is
+ * not meant to be read. */
+lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
+                          const lbs_worker *const *workers, uint32_t n,
+                          const hw_learned *learned, double *scores, double *loads);
+
 /* scores[i] = the score of workers[i] in 0..1 (the completion score for
  * timed work), or -1 when it is not eligible.  Errors as hw_select. */
 lbs_status hw_score(const hw_state *s, const lbs_workload *wl,

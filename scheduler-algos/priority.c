@@ -371,7 +371,8 @@ lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
  */
 static lbs_status score_fast(const lbs_workload *wl,
                              const lbs_worker *const *workers, uint32_t n,
-                             double ceiling, double *scores)
+                             double ceiling, const uint8_t *hard,
+                             const double *known_load, double *scores)
 {
 	enum prio_mode mode = prio_mode_of(wl->priority);
 	double hw, lw;
@@ -383,7 +384,7 @@ static lbs_status score_fast(const lbs_workload *wl,
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		if (!elig_pass(wl, w, ceiling, &load)) {
+		if (!elig_pass_known(wl, w, hard, known_load, i, ceiling, &load)) {
 			scores[i] = -1.0;
 			continue;
 		}
@@ -401,14 +402,14 @@ lbs_status prio_score(const prio_params *p, const lbs_workload *wl,
 	prio_factors f;
 
 	if (!p->history)
-		return score_fast(wl, workers, n, p->ceiling, scores);
+		return score_fast(wl, workers, n, p->ceiling, p->hard, p->hard_load, scores);
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double load;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		if (!elig_pass(wl, w, p->ceiling, &load)) {
+		if (!elig_pass_known(wl, w, p->hard, p->hard_load, i, p->ceiling, &load)) {
 			scores[i] = -1.0;
 			continue;
 		}

@@ -60,6 +60,10 @@ typedef struct prio_params {
 	lbs_history_fn history;  /* NULL: nothing learned, no lookups at all */
 	void *history_ctx;
 	uint64_t draw_seed;      /* spread mode: seeds this select's draws */
+	/* prio_score only, may be NULL: the hard filter (no ceiling) as the
+	 * caller already knows it, see elig_pass_known. */
+	const uint8_t *hard;
+	const double *hard_load; /* with hard, may be NULL: elig_load of those passing */
 } prio_params;
 
 /* Values of prio_factors.deadline. */

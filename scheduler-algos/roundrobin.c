@@ -164,9 +164,35 @@ void rr_commit(rr_state *s, const rr_result *res,
 	cursor_set(&s->global, 0, s->clock, last, hash);
 }
 
+/* The rotation's scores for scores[from..to), eligible ones (>= 0) ranked
+ * on from `rank`; returns the rank after them.  Without a branch per
+ * worker: eligibility is whatever the fleet makes it, so a branch on it is
+ * mispredicted about as often as not.  Every worker pays the division; the
+ * ineligible keep their -1. */
+static uint32_t rank_span(double *scores, uint32_t from, uint32_t to, uint32_t eligible,
+                          uint32_t rank)
+{
+	for (uint32_t j = from; j < to; j++) {
+		int ok = scores[j] >= 0.0;
+		double v = (double)(eligible - rank) / (double)eligible;
+
+		scores[j] = ok ? v : scores[j];
+		rank += (uint32_t)ok;
+	}
+	return rank;
+}
+
 lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     double ceiling, double *scores)
+{
+	return rr_score_hard(s, wl, workers, n, ceiling, NULL, NULL, scores);
+}
+
+lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
+                         const lbs_worker *const *workers, uint32_t n,
+                         double ceiling, const uint8_t *hard, const double *known_load,
+                         double *scores)
 {
 	uint32_t eligible = 0, rank = 0, i;
 	double load;
@@ -176,7 +202,7 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
 			return LBS_EINVAL;
 		/* elig_pass is elig_check(...) == ELIG_OK, inline: this runs
 		 * over the whole fleet on every blended select. */
-		if (elig_pass(wl, workers[i], ceiling, &load)) {
+		if (elig_pass_known(wl, workers[i], hard, known_load, i, ceiling, &load)) {
 			scores[i] = 0.0;
 			eligible++;
 		} else {
@@ -186,12 +212,8 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
 	if (eligible == 0)
 		return LBS_OK;
 	i = cursor_start(cursor_for(s, rr_class_of(wl)), workers, n);
-	for (uint32_t seen = 0; seen < n; seen++) {
-		if (scores[i] >= 0.0) {
-			scores[i] = (double)(eligible - rank) / (double)eligible;
-			rank++;
-		}
-		i = i + 1 < n ? i + 1 : 0;
-	}
+	/* From the cursor to the end, then from 0 to it. */
+	rank = rank_span(scores, i, n, eligible, 0);
+	rank_span(scores, 0, i, eligible, rank);
 	return LBS_OK;
 }

@@ -93,4 +93,14 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     double ceiling, double *scores);
 
+/* rr_score() with what the caller already knows of the hard filter
+ * (no ceiling) for this workload and these workers: hard[i] 1 passes,
+ * 0 fails, 2 unknown (checked here); NULL: nothing known.  known_load (may
+ * be NULL): elig_load() of the workers that pass.  The ceiling is still
+ * this scheduler's. */
+lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
+                         const lbs_worker *const *workers, uint32_t n,
+                         double ceiling, const uint8_t *hard, const double *known_load,
+                         double *scores);
+
 #endif

@@ -86,8 +86,8 @@ static const char *three(double a, double b, double c)
 }
 
 /* A scheduler's own score slot on a fresh instance, outside any composite. */
-static void child_scores(const char *name, const lbs_workload *wl, const fleet *f,
-                         double *out)
+static void child_scores_with(const char *name, const char *config, const lbs_workload *wl,
+                              const fleet *f, double *out)
 {
 	loaded_plugin *p;
 	const lbs_host_api *api;
@@ -98,9 +98,16 @@ static void child_scores(const char *name, const lbs_workload *wl, const fleet *
 	CHECK_INT(host_load(test_host(), getenv("LBS_PLUGIN"), &p, &api, err, sizeof err), LBS_OK);
 	d = loader_find(p, name, err, sizeof err);
 	CHECK(d && d->score);
-	CHECK_INT(d->create(api, NULL, 0, &inst, err, sizeof err), LBS_OK);
+	CHECK_INT(d->create(api, config, config ? strlen(config) : 0, &inst, err, sizeof err),
+	          LBS_OK);
 	CHECK_INT(d->score(inst, wl, (const lbs_worker *const *)f->workers, f->n, out), LBS_OK);
 	d->destroy(inst);
+}
+
+static void child_scores(const char *name, const lbs_workload *wl, const fleet *f,
+                         double *out)
+{
+	child_scores_with(name, NULL, wl, f, out);
 }
 
 /* The composite's own score slot, through a fresh instance. */
@@ -1108,6 +1115,68 @@ static const char *id_or_none(const lbs_worker *const *ws, int i)
  * on random fleets and workloads (timed and not, every priority, with
  * hard requirements that leave some or no worker eligible).
  */
+/*
+ * Urgent timed work: priority scores by completion as hardware-aware does,
+ * and within one decision the composite lets the second reuse the first's
+ * pass when their parameters and inputs are the same (plugin/timed.h).
+ * Against the blend of each child's own score slot on random fleets: with
+ * the same parameters (shared), and with hardware-aware's weights changed
+ * (which must not be shared, or priority would score with them).
+ */
+static void test_shared_completion(void)
+{
+	enum { N = 40, ROUNDS = 120 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	static double raw[3][N];
+	const char *hw_cfg[2] = { NULL, "{\"weights\": {\"compute\": 0.9, \"memory\": 0.05}}" };
+	const char *blend_cfg[2] = {
+		"{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.5},"
+		" {\"scheduler\": \"priority\", \"weight\": 0.4},"
+		" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}",
+		"{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.5,"
+		" \"config\": {\"weights\": {\"compute\": 0.9, \"memory\": 0.05}}},"
+		" {\"scheduler\": \"priority\", \"weight\": 0.4},"
+		" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}",
+	};
+	const char *names[3] = { "hardware-aware", "priority", "round-robin" };
+	const double weight[3] = { 0.5, 0.4, 0.1 };
+	const int own[3] = { 1, 1, 1 };
+	int mismatches = 0, differ = 0;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		uint32_t n = 2 + rnd(N - 1);
+		lbs_workload wl = random_workload();
+		fleet f = { NULL, NULL, n };
+		double *sc[3] = { raw[0], raw[1], raw[2] };
+		int v = round % 2;
+		const char *got, *want;
+
+		wl.priority = 1 + rnd(2);
+		wl.est_duration_s = 10.0 * (1 + rnd(30));
+		for (uint32_t i = 0; i < n; i++) {
+			make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		f.workers = (lbs_worker **)ws;
+		child_scores_with(names[0], hw_cfg[v], &wl, &f, raw[0]);
+		child_scores(names[1], &wl, &f, raw[1]);
+		child_scores(names[2], &wl, &f, raw[2]);
+		for (uint32_t i = 0; i < n; i++)
+			differ += raw[0][i] != raw[1][i];
+		want = id_or_none(ws, reference_blend(&wl, ws, n, 3, weight, sc, own, -1));
+		got = pick_once(blend_cfg[v], &wl, &f);
+		if (strcmp(got, want)) {
+			mismatches++;
+			fprintf(stderr, "round %d (%s): composite %s, plain %s\n", round,
+			        v ? "other weights" : "same parameters", got, want);
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	/* The changed weights did change hardware-aware's scores. */
+	CHECK(differ > 0);
+}
+
 static void test_random_against_plain(void)
 {
 	enum { N = 48, ROUNDS = 150 };
@@ -1486,6 +1555,7 @@ int main(void)
 	test_report_and_stats();
 	test_fleet_grows();
 	test_random_against_plain();
+	test_shared_completion();
 	test_pure_sample();
 	test_sampled();
 	test_bad_configs();

@@ -17,7 +17,10 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "eligible.h"
 #include "hwaware.h"
+#include "priority.h"
+#include "roundrobin.h"
 #include "support.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -1512,6 +1515,156 @@ static void test_random_consistency(void)
 }
 
 /*
+ * One round of the random fleets the score tests share: a workload (three
+ * in four timed), a fifth of the workers rebuilt in place, and one in three
+ * rounds an exclude list (which puts the hard filter on elig_check).
+ */
+static lbs_workload score_round(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int round,
+                                const char **excl)
+{
+	lbs_workload wl = {
+		.struct_size = sizeof wl,
+		.type = rnd(LBS_WL_COUNT),
+		.compute_intensity = rnd(5) / 4.0,
+		.memory_intensity = rnd(5) / 4.0,
+		.energy_sensitivity = rnd(3) / 2.0,
+		.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+		.required_precisions = rnd(4) == 0 ? LBS_PREC_INT8 : 0,
+		.min_memory_bytes = rnd(4) * GIB,
+		.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
+		.est_duration_s = rnd(4) ? 10.0 * (1 + rnd(5)) : 0.0,
+	};
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (round == 0 || rnd(5) == 0)
+			make_random(&rw[i], i);
+		ws[i] = &rw[i].w;
+	}
+	if (rnd(3) == 0) {
+		excl[0] = rw[rnd(n)].id;
+		wl.exclude_ids = excl;
+		wl.n_exclude = 1;
+	}
+	return wl;
+}
+
+/*
+ * hw_score() is what a blend reads for every worker of every decision, and
+ * for timed work it skips the select's bounds and tie keys (score_timed in
+ * hwaware.c).  Every score must equal explain's full evaluation to the bit
+ * (-1 exactly when the worker is ineligible), with and without learned
+ * records, the ledger's open work, the host's pending work, exclude lists
+ * (the hard filter through elig_check) and strict requirements.
+ */
+static void test_score_against_evaluate(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
+	hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
+	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL, 3.0, NULL};
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	double sc[N];
+	int mismatches = 0, eligible = 0, ineligible = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 800; round++) {
+		const hw_learned *l = round % 4 == 0 ? NULL : round % 4 == 1 ? &learned
+		                      : round % 4 == 2 ? &bounded : &slow;
+		const char *excl[1];
+		lbs_workload wl = score_round(rw, ws, N, round, excl);
+		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
+		CHECK_INT(hw_score(s, &wl, ws, N, l, sc), LBS_OK);
+		for (uint32_t i = 0; i < N; i++) {
+			int bad = ev[i].reason == ELIG_OK ? sc[i] != ev[i].f.score : sc[i] != -1.0;
+
+			eligible += ev[i].reason == ELIG_OK;
+			ineligible += ev[i].reason != ELIG_OK;
+			if (bad && mismatches++ < 5)
+				fprintf(stderr, "round %d worker %u: score %.17g, evaluate %.17g (%s)\n",
+				        round, i, sc[i], ev[i].f.score,
+				        wl.est_duration_s > 0 ? "timed" : "untimed");
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(eligible > 1000 && ineligible > 1000);
+	hw_free(s);
+}
+
+/*
+ * A composite's decision reads the hard filter off hardware-aware's timed
+ * scores (plugin/timed.c, timed_hard): -1 exactly for a worker that fails
+ * it, without a ceiling, when the worker has at most 64 devices; and the
+ * load of those that pass off hw_score_loads.  Round-
+ * robin's and priority's scores and the composite's ceiling rule then skip
+ * their own filter.  Both claims on random fleets: the facts against
+ * elig_check, and the scores with them against those without, bit for bit, at several
+ * ceilings (with one worker left unknown, as one of 65 devices would be).
+ */
+static void test_hard_from_timed_scores(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	const double ceilings[3] = { 0.5, 0.9, 1.0 };
+	hw_params p;
+	hw_state *s;
+	rr_state rr;
+	double sc[N], a[N], b[N], load[N];
+	uint8_t hard[N];
+	int wrong = 0, pass = 0, fail = 0, timed = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	rr_init(&rr);
+	for (int round = 0; round < 600; round++) {
+		const char *excl[1];
+		lbs_workload wl = score_round(rw, ws, N, round, excl);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load), LBS_OK);
+		if (!hw_scores_timed(s, &wl)) {
+			CHECK(!(wl.est_duration_s > 0));
+			continue;
+		}
+		timed++;
+		for (uint32_t i = 0; i < N; i++) {
+			int ok = elig_check(&wl, ws[i], 2.0, NULL) == ELIG_OK;
+
+			hard[i] = sc[i] != -1.0;
+			wrong += hard[i] != ok;
+			/* The load a ceiling compares, of every worker passing. */
+			wrong += ok && load[i] != elig_load(ws[i]);
+			pass += ok;
+			fail += !ok;
+		}
+		hard[rnd(N)] = 2;
+		for (int c = 0; c < 3; c++) {
+			prio_params pp = { .ceiling = ceilings[c] };
+			const double *known = rnd(2) ? load : NULL;
+
+			CHECK_INT(rr_score(&rr, &wl, ws, N, ceilings[c], a), LBS_OK);
+			CHECK_INT(rr_score_hard(&rr, &wl, ws, N, ceilings[c], hard, known, b), LBS_OK);
+			wrong += memcmp(a, b, sizeof a) != 0;
+			/* Priority's own scores, with and without what it learned. */
+			wl.priority = 3 + rnd(3);
+			if (rnd(2))
+				pp.history = fake_history;
+			CHECK_INT(prio_score(&pp, &wl, ws, N, a), LBS_OK);
+			pp.hard = hard;
+			pp.hard_load = known;
+			CHECK_INT(prio_score(&pp, &wl, ws, N, b), LBS_OK);
+			wrong += memcmp(a, b, sizeof a) != 0;
+		}
+	}
+	CHECK_INT(wrong, 0);
+	CHECK(timed > 300 && pass > 1000 && fail > 1000);
+	hw_free(s);
+}
+
+/*
  * Twins whose completion ties exactly, the second cooler: it must win on
  * its suitability, so the select's bounds must let it through when the
  * first set the cut.  With memory so large that the memory term is all
@@ -1878,6 +2031,8 @@ int main(void)
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();
+	test_score_against_evaluate();
+	test_hard_from_timed_scores();
 	test_timed_twins();
 	test_fleet_reload();
 	test_giant_fleet_one_eligible();
