@@ -149,7 +149,7 @@ for line in open(sys.argv[1], encoding="latin-1"):
     if not m:
         continue
     args = [ast.literal_eval("b" + a) for a in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1))]
-    if args and args[0].upper() in (b"EVAL", b"EVALSHA") and len(args) > 10 and args[10] == b"d":
+    if args and args[0].upper() in (b"EVAL", b"EVALSHA") and len(args) > 10 and args[11] == b"d":
         pushes.append(args)
 if not pushes:
     print("no push seen"); sys.exit(1)
