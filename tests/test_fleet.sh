@@ -538,6 +538,25 @@ has "$tmp/out" '"parts":'
 big_exact 3
 [ "$(rcli exists "t17big:stage:$shost")" = 0 ] && ok || bad "a stale upload was left staged"
 
+# --- 8. Redis busy with another client's long script: BUSY is waited out ----------
+# Redis answers BUSY to everything but SCRIPT KILL while a script runs past
+# lua-time-limit; the sync sends again after a pause (timeout_ms in all), and
+# counts it in stats' "busy", not as an error.
+rcli config set lua-time-limit 100 >/dev/null
+rcli eval "while true do end" 0 >/dev/null 2>&1 &
+busy_pid=$!
+for _ in $(seq 100); do rcli ping 2>&1 | grep -q BUSY && break; sleep 0.05; done
+sed 's/"timeout_ms": 2000/"timeout_ms": 20000/' "$tmp/s_direct.json" >"$tmp/s_busy.json"
+"$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_busy.json" >"$tmp/busy.out" 2>"$tmp/busy.err" &
+sync_pid=$!
+sleep 2
+rcli script kill >/dev/null
+wait $busy_pid 2>/dev/null
+wait $sync_pid && ok || bad "prefs sync while Redis was busy: $(cat "$tmp/busy.err")"
+grep -q '"busy":[1-9]' "$tmp/busy.out" && grep -q '"errors":0' "$tmp/busy.out" && ok ||
+	bad "BUSY replies not waited out: $(grep -o '"busy":[0-9]*,"errors":[0-9]*' "$tmp/busy.out")"
+rcli config set lua-time-limit 5000 >/dev/null
+
 stop_redis "$tmp/redis"
 
 finish test_fleet
