@@ -7,9 +7,11 @@
  * Push: the outbox entries after the last acknowledged sequence, merged
  * pair by pair, go to Redis as one batch covering sequences from..to
  * (fleet_lua_push() applies it only if the host's last applied sequence is
- * from - 1).  Redis without our epoch (restarted empty, or never used):
- * the whole of this host's own evidence goes as one snapshot.  Pull: the
- * pairs changed since the last version pulled, and which of our sequences
+ * from - 1), in one call up to FLEET_PART_PAIRS pairs, else staged in
+ * parts and merged a part per call (fleet_lua.h).  Redis without our epoch
+ * (restarted empty, or never used): the whole of this host's own evidence
+ * goes as one snapshot, the same way.  Pull: the pairs changed since the
+ * last version pulled, FLEET_PULL_PAGE a reply, and which of our sequences
  * they include, into the store's "fleet" database (store_fleet_apply).
  */
 #include "fleet_sync.h"
