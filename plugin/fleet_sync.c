@@ -426,8 +426,10 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 		argv[i] = b->head[i];
 		lens[i] = b->hlen[i];
 	}
-	memcpy(argv + H_N, data, (size_t)ndata * sizeof *argv);
-	memcpy(lens + H_N, dlens, (size_t)ndata * sizeof *lens);
+	if (ndata) { /* a merge call has none, and NULL */
+		memcpy(argv + H_N, data, (size_t)ndata * sizeof *argv);
+		memcpy(lens + H_N, dlens, (size_t)ndata * sizeof *lens);
+	}
 	r = run_script(f, &f->push, 6, H_N + ndata, argv, lens, err, errlen);
 	free(argv);
 	free(lens);
