@@ -2,17 +2,22 @@
  * bench_fleet.c -- fleet learning through Redis (issue 17), one role per
  * process so that bench_fleet.sh can run several hosts at once:
  *
- *   bench_fleet write CONFIG N [other|W] report N outcomes into hardware-aware
+ *   bench_fleet write CONFIG N [other|W [T]]
+ *                                      report N outcomes into hardware-aware
  *                                      as fast as report() takes them, over
- *                                      W workers (default 512) times 3 types;
+ *                                      W workers (default 512) times T types
+ *                                      (default 3; 9: every type, the pairs
+ *                                      spread over all W workers);
  *                                      prints the seconds report() took, the
  *                                      seconds until all N are pushed to
  *                                      Redis (stats' fleet.outcomes_pushed;
  *                                      without a fleet: committed to the
  *                                      store, the reference), the Redis
- *                                      commands it sent, the outcomes pushed,
+ *                                      commands it sent (two pulls after the
+ *                                      last push included), the outcomes pushed,
  *                                      the process's CPU seconds, commits,
- *                                      view rebuilds, pushes and pulls.  With
+ *                                      view rebuilds, pushes, pulls, push
+ *                                      calls of parts, BUSY replies.  With
  *                                      "other": on workers "other-N" that
  *                                      select never looks up, each run as
  *                                      fast as declared (no learned speed
@@ -118,13 +123,11 @@ static double stat_of(shim_sched *s, int fleet, const char *key)
 	return v;
 }
 
-static lbs_outcome outcome(uint64_t i, const char *id)
+static lbs_outcome outcome(uint64_t i, const char *id, uint32_t type)
 {
-	static const uint32_t types[] = {LBS_WL_VISION, LBS_WL_NLP, LBS_WL_AUDIO};
-
 	return (lbs_outcome){
 		.struct_size = sizeof(lbs_outcome),
-		.workload_type = types[i % 3],
+		.workload_type = type,
 		.worker_id = id,
 		.result = i % 10 ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
 		.duration_s = 5.0 + (double)(i % 17),
@@ -132,7 +135,21 @@ static lbs_outcome outcome(uint64_t i, const char *id)
 	};
 }
 
-static int write_role(shim_host *h, const char *config, uint64_t n, int other, uint32_t workers)
+/* Outcome i's worker and type: with 3 types the first figures' layout
+ * (each worker's 3 types in a row); with more, worker i mod W and a type
+ * that shifts each pass over the workers, so N outcomes touch N pairs
+ * while N <= W x T. */
+static lbs_outcome outcome_of(uint64_t i, char (*ids)[24], uint32_t workers, uint32_t types)
+{
+	static const uint32_t three[] = {LBS_WL_VISION, LBS_WL_NLP, LBS_WL_AUDIO};
+
+	if (types == 3)
+		return outcome(i, ids[(i / 3) % workers], three[i % 3]);
+	return outcome(i, ids[i % workers], (uint32_t)((i / workers + i) % types));
+}
+
+static int write_role(shim_host *h, const char *config, uint64_t n, int other, uint32_t workers,
+                      uint32_t types)
 {
 	shim_sched *s = open_sched(h, config);
 	char (*ids)[24] = calloc(workers, sizeof *ids);
@@ -145,7 +162,7 @@ static int write_role(shim_host *h, const char *config, uint64_t n, int other, u
 		snprintf(ids[i], sizeof ids[i], other ? "other-%u" : "worker-%u", i);
 	t0 = mono();
 	for (uint64_t i = 0; i < n; i++) {
-		lbs_outcome o = outcome(i, ids[(i / 3) % workers]);
+		lbs_outcome o = outcome_of(i, ids, workers, types);
 
 		if (other) {
 			o.result = LBS_RESULT_SUCCESS;
@@ -161,10 +178,18 @@ static int write_role(shim_host *h, const char *config, uint64_t n, int other, u
 	                                                         : stat_of(s, 0, "committed") < (double)n)
 		usleep(2000);
 	t_end = mono();
-	printf("%.4f %.4f %.0f %.0f %.3f %.0f %.0f %.0f %.0f\n", (double)(t_rep - t0) / 1e9,
+	/* Untimed: two more pulls, so that one began after the last push and
+	 * the commands and bytes include reading what the fleet learned. */
+	if (pushed >= 0) {
+		double pulls = stat_of(s, 1, "pulls");
+
+		for (int i = 0; i < 60000 && stat_of(s, 1, "pulls") < pulls + 2; i++)
+			usleep(1000);
+	}
+	printf("%.4f %.4f %.0f %.0f %.3f %.0f %.0f %.0f %.0f %.0f %.0f\n", (double)(t_rep - t0) / 1e9,
 	       (double)(t_end - t0) / 1e9, stat_of(s, 1, "commands"), pushed, cpu_s(),
 	       stat_of(s, 0, "commits"), stat_of(s, 0, "refreshes"), stat_of(s, 1, "pushes"),
-	       stat_of(s, 1, "pulls"));
+	       stat_of(s, 1, "pulls"), stat_of(s, 1, "parts"), stat_of(s, 1, "busy"));
 	sched_close(s);
 	free(ids);
 	return 0;
@@ -196,7 +221,7 @@ static int propagate_role(shim_host *h, const char *ca, const char *cb, int samp
 		uint64_t t0;
 
 		snprintf(id, sizeof id, "probe-%d-%ld", i, (long)getpid());
-		o = outcome((uint64_t)i, id);
+		o = outcome((uint64_t)i, id, LBS_WL_VISION + (uint32_t)i % 3);
 		sched_select(b, wl, (const lbs_worker *const *)f.workers, f.n, &sel, NULL);
 		before = stat_of(b, 0, ".");
 		t0 = mono();
@@ -248,7 +273,7 @@ static int select_role(shim_host *h, const char *con, const char *coff, uint32_t
 	/* Both learn the same: every worker once per type, before timing. */
 	for (int k = 0; k < 2; k++) {
 		for (uint32_t i = 0; i < f.n * 3; i++) {
-			lbs_outcome o = outcome(i, f.workers[i / 3]->id);
+			lbs_outcome o = outcome(i, f.workers[i / 3]->id, LBS_WL_VISION + i % 3);
 
 			sched_report(s[k], &o);
 		}
@@ -279,19 +304,23 @@ int main(int argc, char **argv)
 	}
 	if (!h)
 		die("host", "out of memory");
-	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "write")) {
+	if (argc >= 4 && argc <= 6 && !strcmp(argv[1], "write")) {
 		int other = argc == 5 && !strcmp(argv[4], "other");
-		long w = argc == 5 && !other ? strtol(argv[4], NULL, 10) : 512;
+		long w = argc >= 5 && !other ? strtol(argv[4], NULL, 10) : 512;
+		long t = argc == 6 ? strtol(argv[5], NULL, 10) : 3;
 
 		if (w < 1 || w > 1000000)
 			die(argv[4], "W must be \"other\" or a number of workers, 1..1000000");
-		return write_role(h, argv[2], strtoull(argv[3], NULL, 10), other, (uint32_t)w);
+		if (t < 3 || t > LBS_WL_COUNT)
+			die(argv[5], "T must be a number of workload types, 3..9");
+		return write_role(h, argv[2], strtoull(argv[3], NULL, 10), other, (uint32_t)w,
+		                  (uint32_t)t);
 	}
 	if (argc == 5 && !strcmp(argv[1], "propagate"))
 		return propagate_role(h, argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "select"))
 		return select_role(h, argv[2], argv[3], (uint32_t)atoi(argv[4]));
-	fprintf(stderr, "usage: bench_fleet [--plugin PATH] write CONFIG N [other|W] | propagate CONFIG_A "
+	fprintf(stderr, "usage: bench_fleet [--plugin PATH] write CONFIG N [other|W [T]] | propagate CONFIG_A "
 	        "CONFIG_B SAMPLES | select CONFIG_ON CONFIG_OFF WORKERS\n");
 	return 2;
 }

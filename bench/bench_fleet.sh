@@ -12,10 +12,14 @@
 #      commands per outcome: those the hosts sent, and those Redis executed
 #      with the scripts' inner calls (INFO commandstats);
 #   3. scale: FLEET_SCALE_HOSTS hosts (default 10) x FLEET_SCALE_WORKERS
-#      workers (default 10,000; 3 workload types each) reporting
-#      FLEET_SCALE_N outcomes each (default 60,000) at once: Redis commands
-#      per outcome and per host per second, bytes per push and per pull
-#      (INFO stats' network bytes).  "scale" runs only this part;
+#      workers (default 10,000; FLEET_SCALE_TYPES workload types, default
+#      all 9) reporting FLEET_SCALE_N outcomes each (default 60,000: 60,000
+#      pairs a host) at once: outcomes/s until all are acknowledged by
+#      Redis, Redis commands per outcome (sent by the hosts; executed by
+#      Redis, the scripts' inner calls included) and per host per second,
+#      bytes per push and per pull (INFO stats' network bytes), the push
+#      calls of staged parts and the BUSY replies.  "scale" runs only this
+#      part;
 #   4. hardware-aware select at 512 workers with the sync running vs a store
 #      without a fleet that learned the same, in one run: with no other host
 #      writing, then with another host writing 1,536 pairs select does not
@@ -39,14 +43,16 @@ for h in a b c d e w on off; do cfg $h; done
 cfg off 0
 rcli() { redis-cli -p "$port" "$@"; }
 # hosts TAG FLEET(1/0) N W NAME...: one write process per NAME at once, each
-# its own fresh store; their lines in $tmp/TAG.NAME.out
+# its own fresh store, over $types workload types; their lines in
+# $tmp/TAG.NAME.out
+types=3
 hosts() {
 	local tag=$1 fleet=$2 count=$3 w=$4 pids=() h
 	shift 4
 	for h in "$@"; do
 		rm -rf "$tmp/$tag.$h"
 		cfg "$tag.$h" "$fleet"
-		"$bench" --plugin "$plugin" write "$tmp/$tag.$h.json" "$count" "$w" >"$tmp/$tag.$h.out" &
+		"$bench" --plugin "$plugin" write "$tmp/$tag.$h.json" "$count" "$w" "$types" >"$tmp/$tag.$h.out" &
 		pids+=($!)
 	done
 	wait "${pids[@]}" # not redis-server, also a child
@@ -107,14 +113,14 @@ fi
 
 if [ -z "$only" ] || [ "$only" = scale ]; then
 sh=${FLEET_SCALE_HOSTS:-10} sw=${FLEET_SCALE_WORKERS:-10000} sn=${FLEET_SCALE_N:-60000}
+types=${FLEET_SCALE_TYPES:-9}
 rcli flushall >/dev/null; rcli config resetstat >/dev/null
-t0=$(date +%s.%N)
 hosts scale 1 "$sn" "$sw" $(seq "$sh")
-t1=$(date +%s.%N)
 redis_counters "$tmp/redis-scale.txt"
-python3 - "$sh" "$sw" "$sn" "$t0" "$t1" "$tmp" <<'PY'
+types=3
+python3 - "$sh" "$sw" "$sn" "${FLEET_SCALE_TYPES:-9}" "$tmp" <<'PY'
 import re, sys
-hosts, w, n, t0, t1, tmp = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+hosts, w, n, types, tmp = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 rows = [list(map(float, open(f"{tmp}/scale.{h}.out").read().split())) for h in range(1, hosts + 1)]
 t = open(f"{tmp}/redis-scale.txt").read()
 calls = {m[0]: int(m[1]) for m in re.findall(r"^cmdstat_([^:]+):calls=(\d+)", t, re.M)}
@@ -124,14 +130,18 @@ sent = sum(r[2] for r in rows)
 executed = sum(v for k, v in calls.items() if k not in ("info", "config|resetstat", "flushall"))
 pushes, pulls = sum(r[7] for r in rows), sum(r[8] for r in rows)
 secs = max(r[1] for r in rows)
-print(f"scale: {hosts} hosts x {w:,} workers (x 3 types: {3 * w:,} pairs), {n:,} outcomes each at once:")
+parts, busy = sum(r[9] for r in rows), sum(r[10] for r in rows)
+evals = sum(v for k, v in calls.items() if k in ("eval", "evalsha"))
+print(f"scale: {hosts} hosts x {w:,} workers (x {types} types: {types * w:,} pairs), {n:,} outcomes each at once:")
 print(f"  {pushed:,.0f} outcomes durable in the fleet after {secs:.2f} s: {pushed / secs:,.0f}/s")
 print(f"  Redis commands per outcome: {sent / pushed:.5f} sent by the hosts ({sent:,.0f}: "
       f"{sent / secs / hosts:.1f} per host per second); {executed / pushed:.5f} executed by Redis "
-      f"with the scripts' inner calls ({executed:,.0f})")
-print(f"  bytes: Redis received {num('total_net_input_bytes') / max(pushes, 1):,.0f} per push "
-      f"({pushes:,.0f} pushes), sent {num('total_net_output_bytes') / max(pulls, 1):,.0f} per pull "
-      f"({pulls:,.0f} pulls); Redis CPU {num('used_cpu_user') + num('used_cpu_sys'):.2f} s")
+      f"with the scripts' inner calls ({executed:,.0f}, of them {evals:,} script calls)")
+print(f"  pushes: {pushes:,.0f} applied, {parts:,.0f} calls of staged parts (upload and merge), "
+      f"{busy:,.0f} BUSY replies; pulls: {pulls:,.0f}")
+print(f"  bytes: Redis received {num('total_net_input_bytes') / max(pushes, 1):,.0f} per push, "
+      f"sent {num('total_net_output_bytes') / max(pulls, 1):,.0f} per pull; "
+      f"Redis CPU {num('used_cpu_user') + num('used_cpu_sys'):.2f} s")
 PY
 fi
 

@@ -8,26 +8,56 @@
  *   PREFIX "totals"   hash "TYPE:WORKER" -> the fleet's hist_sums, 12
  *                     little-endian doubles (FLEET_REC_BYTES)
  *   PREFIX "changed"  sorted set "TYPE:WORKER" -> the version that changed it
- *   PREFIX "ver"      counter, one step per applied push
+ *   PREFIX "ver"      counter, one step per merge call
+ *   PREFIX "stage:" HOST
+ *                     hash: a batch of HOST bigger than FLEET_PART_PAIRS on
+ *                     its way in: "id" (mode from to parts epoch owner), "n"
+ *                     parts uploaded, "a" parts merged, "t" Redis's time of
+ *                     the last change, "p0".. the parts
  *
- * The merge in FLEET_LUA_PUSH is hist_sums_merge's (plugin/history.c).
+ * The merge in fleet_lua_push() is hist_sums_merge's (plugin/history.c).
+ *
+ * A push of at most FLEET_PART_PAIRS pairs is one call ("w").  A bigger one
+ * goes in parts so that no call holds Redis for long: the parts are
+ * uploaded to the staging hash ("p", idempotent per part index), and once
+ * all are there each "a" call merges one part; the last one sets the host's
+ * sequence and drops the staging, in the same call.  A part is merged only
+ * when the whole batch is in Redis, so a batch whose merge began is
+ * finished from Redis's copy by whichever call of that host comes next
+ * ("STAGED"), never replaced by another; an upload not complete has merged
+ * nothing, and is dropped when its batch can no longer apply, when its
+ * uploader (the "owner", one per sync) starts another, or 60 s after its
+ * last part.
  */
 #ifndef LBS_PLUGIN_FLEET_LUA_H
 #define LBS_PLUGIN_FLEET_LUA_H
 
+#define FLEET_PART_PAIRS 2000
+/* Pairs per pull reply at most. */
+#define FLEET_PULL_PAGE 5000
+
 #define FLEET_REC_BYTES 96
 
-/* KEYS: epoch seq totals changed ver.  ARGV: host, epoch, mode ("d" a delta
- * covering sequences from..to, "s" a host's whole evidence up to `to`),
- * from, to, half-life, then key, record pairs.  Replies {"OK", to},
- * {"DUP", last} (already applied: nothing done), {"SEQ", last} (the host's
- * last applied sequence is not from - 1: nothing done), {"EPOCH", epoch}
- * (another epoch or none: re-publish). */
-extern const char fleet_lua_push[];
+/* KEYS: epoch seq totals changed ver stage.  ARGV: host, epoch, mode ("d" a
+ * delta covering sequences from..to, "s" a host's whole evidence up to
+ * `to`), from, to, half-life, op ("w" whole, "p" a part, "a" merge the next
+ * staged part), part index, parts, owner, then for "w" key, record pairs,
+ * for "p" the part: per pair a 2-byte little-endian key length, the key and
+ * the record.  Replies {"OK", to} (applied), {"DUP", last} (already
+ * applied: nothing done), {"SEQ", last} (the host's last applied sequence
+ * is not from - 1: nothing done), {"EPOCH", epoch} (another epoch or none:
+ * re-publish), {"PART", parts uploaded}, {"MORE", parts merged}, {"STAGED",
+ * id} (another batch of this host is staged whole: "a" it first),
+ * {"STAGING", id} (another sync of this host is uploading: later), {"NONE",
+ * ""} ("a" with nothing staged). */
+const char *fleet_lua_push(void);
 
-/* KEYS: epoch seq totals changed ver.  ARGV: host, since.  Replies {epoch,
- * ver, this host's last sequence or "-1", key, record, ...} for the pairs
- * changed after version `since`. */
+/* KEYS: epoch seq totals changed ver.  ARGV: host, since (no more: Redis
+ * refuses more than 10 arguments before AUTH, and that refusal would hide
+ * the NOAUTH).  Replies {epoch, ver, this host's last sequence or "-1",
+ * next, key, record, ...} for at most FLEET_PULL_PAGE pairs changed after version `since` (more when one
+ * version alone changed more), oldest first; `next` is the `since` of the
+ * next page, "" when this was the last. */
 extern const char fleet_lua_pull[];
 
 #endif

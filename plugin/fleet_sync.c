@@ -6,10 +6,12 @@
  *
  * Push: the outbox entries after the last acknowledged sequence, merged
  * pair by pair, go to Redis as one batch covering sequences from..to
- * (FLEET_LUA_PUSH applies it only if the host's last applied sequence is
- * from - 1).  Redis without our epoch (restarted empty, or never used):
- * the whole of this host's own evidence goes as one snapshot.  Pull: the
- * pairs changed since the last version pulled, and which of our sequences
+ * (fleet_lua_push() applies it only if the host's last applied sequence is
+ * from - 1), in one call up to FLEET_PART_PAIRS pairs, else staged in
+ * parts and merged a part per call (fleet_lua.h).  Redis without our epoch
+ * (restarted empty, or never used): the whole of this host's own evidence
+ * goes as one snapshot, the same way.  Pull: the pairs changed since the
+ * last version pulled, FLEET_PULL_PAGE a reply, and which of our sequences
  * they include, into the store's "fleet" database (store_fleet_apply).
  */
 #include "fleet_sync.h"
@@ -43,7 +45,8 @@ typedef struct script {
 struct fleet {
 	store *s;
 	fleet_opts o;               /* own copies */
-	char keys[5][160];          /* epoch seq totals changed ver */
+	char keys[6][160];          /* epoch seq totals changed ver stage:HOST */
+	char owner[20];             /* this sync's token in a staged batch's id */
 	char addr[300];             /* "redis://host:port" for messages */
 	rc_conn *rc;
 	script push, pull;
@@ -64,6 +67,7 @@ struct fleet {
 	uint64_t acked;
 
 	_Atomic uint64_t commands, pushes, pulls, snapshots, outcomes_pushed, pairs_pulled;
+	_Atomic uint64_t parts, busy;
 	_Atomic uint64_t backlog, errors;
 };
 
@@ -87,6 +91,22 @@ static void flog(fleet *f, int32_t level, const char *msg)
 	h->log(h->host_data, level, line);
 }
 
+/* 16 random hex digits into out[17]; -1 when /dev/urandom fails. */
+static int random_hex(char *out)
+{
+	unsigned char rnd[8];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, rnd, sizeof rnd) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (got != (ssize_t)sizeof rnd)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
 /* ---- Redis ---------------------------------------------------------------- */
 
 static void disconnect(fleet *f)
@@ -108,15 +128,27 @@ static redisReply *command(fleet *f, int argc, const char **argv, const size_t *
 		snprintf(err, errlen, "%s: the connection failed earlier", f->addr);
 		return NULL;
 	}
-	atomic_fetch_add(&f->commands, 1);
-	if (rc_append_argv(f->rc, argc, argv, lens) < 0 && !rc_broken(f->rc)) {
-		snprintf(err, errlen, "%s: out of memory", f->addr);
-		return NULL;
+	/* BUSY (another client's script runs long) and LOADING: Redis did not
+	 * run the command; it is sent again after a pause that doubles, for
+	 * timeout_ms at most, then the sync's own backoff takes over. */
+	for (uint32_t waited = 0, pause = 10;; waited += pause, pause = pause < 500 ? pause * 2 : pause) {
+		atomic_fetch_add(&f->commands, 1);
+		if (rc_append_argv(f->rc, argc, argv, lens) < 0 && !rc_broken(f->rc)) {
+			snprintf(err, errlen, "%s: out of memory", f->addr);
+			return NULL;
+		}
+		r = rc_reply_raw(f->rc, err, errlen);
+		if (!r) {
+			disconnect(f);
+			return NULL;
+		}
+		if (r->type != REDIS_REPLY_ERROR || waited >= f->o.timeout_ms ||
+		    (strncmp(r->str, "BUSY", 4) && strncmp(r->str, "LOADING", 7)))
+			return r;
+		freeReplyObject(r);
+		atomic_fetch_add(&f->busy, 1);
+		usleep(pause * 1000u);
 	}
-	r = rc_reply_raw(f->rc, err, errlen);
-	if (!r)
-		disconnect(f);
-	return r;
 }
 
 static int connect_redis(fleet *f, char *err, size_t errlen)
@@ -134,10 +166,10 @@ static int connect_redis(fleet *f, char *err, size_t errlen)
 
 /* EVALSHA, and EVAL when Redis does not know the script (it restarted, or
  * SCRIPT FLUSH): EVAL caches it again. */
-static redisReply *run_script(fleet *f, script *sc, int nargs, const char **args,
+static redisReply *run_script(fleet *f, script *sc, int nkeys, int nargs, const char **args,
                               const size_t *arglens, char *err, size_t errlen)
 {
-	int argc = 3 + 5 + nargs;
+	int argc = 3 + nkeys + nargs;
 	const char **argv = malloc((size_t)argc * sizeof *argv);
 	size_t *lens = malloc((size_t)argc * sizeof *lens);
 	redisReply *r = NULL;
@@ -146,14 +178,14 @@ static redisReply *run_script(fleet *f, script *sc, int nargs, const char **args
 		snprintf(err, errlen, "%s: out of memory", f->addr);
 		goto out;
 	}
-	argv[2] = "5";
+	argv[2] = nkeys == 6 ? "6" : "5";
 	lens[2] = 1;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < nkeys; i++) {
 		argv[3 + i] = f->keys[i];
 		lens[3 + i] = strlen(f->keys[i]);
 	}
-	memcpy(argv + 8, args, (size_t)nargs * sizeof *argv);
-	memcpy(lens + 8, arglens, (size_t)nargs * sizeof *lens);
+	memcpy(argv + 3 + nkeys, args, (size_t)nargs * sizeof *argv);
+	memcpy(lens + 3 + nkeys, arglens, (size_t)nargs * sizeof *lens);
 	if (sc->sha[0]) {
 		argv[0] = "EVALSHA";
 		lens[0] = 7;
@@ -260,12 +292,14 @@ static int parse_key(const char *k, size_t len, uint32_t *type, char *id, size_t
 	return 0;
 }
 
-/* The arguments of a push: host, epoch, mode, from, to, half-life (head),
- * then a key and a record per pair, back to back in one buffer: a push of
- * thousands of pairs makes a handful of allocations, not two per pair. */
+/* The arguments of a push: host, epoch, mode, from, to, half-life, op,
+ * part, parts, owner (head), then a key and a record per pair, back to back
+ * in one buffer: a push of thousands of pairs makes a handful of
+ * allocations, not two per pair. */
+enum { H_OP = 6, H_PART, H_PARTS, H_OWNER, H_N };
 typedef struct batch {
-	char head[6][48];
-	size_t hlen[6];
+	char head[H_N][48];
+	size_t hlen[H_N];
 	char *data;
 	size_t len, cap;
 	size_t *lens;   /* of each pair argument in data */
@@ -334,8 +368,8 @@ static void head_num(batch *b, int i, uint64_t x)
 	b->hlen[i] = (size_t)snprintf(b->head[i], sizeof b->head[i], "%llu", (unsigned long long)x);
 }
 
-static void batch_head(batch *b, const char *host, const char *epoch, const char *mode,
-                       uint64_t from, uint64_t to, double half_life)
+static void batch_head(fleet *f, batch *b, const char *host, const char *epoch,
+                       const char *mode, uint64_t from, uint64_t to, double half_life)
 {
 	const char *text[3] = {host, epoch, mode};
 
@@ -344,47 +378,59 @@ static void batch_head(batch *b, const char *host, const char *epoch, const char
 	head_num(b, 3, from);
 	head_num(b, 4, to);
 	b->hlen[5] = (size_t)snprintf(b->head[5], sizeof b->head[5], "%.17g", half_life);
+	b->hlen[H_OWNER] = (size_t)snprintf(b->head[H_OWNER], sizeof b->head[H_OWNER], "%s",
+	                                    f->owner);
+	/* The staging key names the host: a host's parts are one hash. */
+	snprintf(f->keys[5], sizeof f->keys[5], "%sstage:%s", f->o.prefix, host);
 }
 
-/* {"OK"|"DUP"|"SEQ"|"EPOCH", text}: the word's index (0..3) and the text;
- * -1 for anything else. */
+/* The push script's replies (fleet_lua.h), by index. */
+enum { V_OK, V_DUP, V_SEQ, V_EPOCH, V_PART, V_MORE, V_STAGED, V_STAGING, V_NONE };
+
+/* {WORD, text}: the word's index and the text; -1 for anything else. */
 static int verdict(const redisReply *r, char *text, size_t len)
 {
-	static const char *const words[] = {"OK", "DUP", "SEQ", "EPOCH"};
+	static const char *const words[] = {"OK", "DUP", "SEQ", "EPOCH", "PART", "MORE",
+	                                    "STAGED", "STAGING", "NONE"};
 
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
 		return -1;
 	snprintf(text, len, "%.*s", (int)r->element[1]->len, r->element[1]->str);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < (int)(sizeof words / sizeof *words); i++)
 		if (!strcmp(r->element[0]->str, words[i]))
 			return i;
 	return -1;
 }
 
-static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, size_t errlen)
+/* One call of the push script: b's head with op, part and parts, then
+ * ndata arguments.  The verdict, or -2 with err. */
+static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata,
+                     const char *const *data, const size_t *dlens, char *text, size_t tlen,
+                     char *err, size_t errlen)
 {
+	const char **argv = malloc((size_t)(H_N + ndata) * sizeof *argv);
+	size_t *lens = argv ? malloc((size_t)(H_N + ndata) * sizeof *lens) : NULL;
 	redisReply *r;
 	int v;
-
-	const char **argv = b->failed ? NULL : malloc((size_t)(6 + b->n) * sizeof *argv);
-	size_t *lens = argv ? malloc((size_t)(6 + b->n) * sizeof *lens) : NULL;
-	size_t off = 0;
 
 	if (!lens) {
 		free(argv);
 		snprintf(err, errlen, "%s: out of memory building a push", f->addr);
 		return -2;
 	}
-	for (int i = 0; i < 6; i++) {
+	b->hlen[H_OP] = (size_t)snprintf(b->head[H_OP], sizeof b->head[H_OP], "%c", op);
+	head_num(b, H_PART, (uint64_t)part);
+	head_num(b, H_PARTS, (uint64_t)parts);
+	for (int i = 0; i < H_N; i++) {
 		argv[i] = b->head[i];
 		lens[i] = b->hlen[i];
 	}
-	for (int i = 0; i < b->n; off += b->lens[i++]) {
-		argv[6 + i] = b->data + off;
-		lens[6 + i] = b->lens[i];
+	if (ndata) { /* a merge call has none, and NULL */
+		memcpy(argv + H_N, data, (size_t)ndata * sizeof *argv);
+		memcpy(lens + H_N, dlens, (size_t)ndata * sizeof *lens);
 	}
-	r = run_script(f, &f->push, 6 + b->n, argv, lens, err, errlen);
+	r = run_script(f, &f->push, 6, H_N + ndata, argv, lens, err, errlen);
 	free(argv);
 	free(lens);
 	if (!r)
@@ -396,7 +442,117 @@ static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, si
 	return v < 0 ? -2 : v;
 }
 
-/* This host's whole evidence, in the current epoch (or a new one). */
+/* Merge what this host has staged whole, a part per call, until the batch
+ * is applied (V_OK) or cannot be (V_DUP, V_SEQ, V_EPOCH: dropped), or the
+ * upload is not complete (V_STAGING), or nothing is staged (V_NONE). */
+static int apply_staged(fleet *f, batch *b, char *text, size_t tlen, char *err, size_t errlen)
+{
+	for (;;) {
+		int v = push_call(f, b, 'a', 0, 0, 0, NULL, NULL, text, tlen, err, errlen);
+
+		atomic_fetch_add(&f->parts, v >= 0);
+		if (v != V_MORE)
+			return v;
+	}
+}
+
+/* Part p of b as the script reads it: per pair a 2-byte little-endian key
+ * length, the key, the record. */
+static char *part_blob(const batch *b, int p, size_t *len)
+{
+	size_t off = 0, n = 0;
+	int first = 2 * p * FLEET_PART_PAIRS, end = first + 2 * FLEET_PART_PAIRS;
+	char *blob, *w;
+
+	if (end > b->n)
+		end = b->n;
+	for (int i = 0; i < first; i++)
+		off += b->lens[i];
+	for (int i = first; i < end; i++)
+		n += b->lens[i] + (i % 2 ? 0 : 2);
+	blob = w = malloc(n ? n : 1);
+	if (!blob)
+		return NULL;
+	for (int i = first; i < end; off += b->lens[i++]) {
+		if (i % 2 == 0) {
+			*w++ = (char)(b->lens[i] & 0xff);
+			*w++ = (char)(b->lens[i] >> 8);
+		}
+		memcpy(w, b->data + off, b->lens[i]);
+		w += b->lens[i];
+	}
+	*len = n;
+	return blob;
+}
+
+/* The batch: one call up to FLEET_PART_PAIRS pairs, else its parts staged
+ * and merged (fleet_lua.h).  The final verdict (V_OK, V_DUP, V_SEQ,
+ * V_EPOCH), V_STAGING when another sync of this host is uploading (try
+ * later), or -2 with err.  A connection cut between parts leaves the
+ * staging in Redis: the next push of this sync replaces an upload not
+ * complete (nothing of it is merged) and finishes one that is. */
+static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, size_t errlen)
+{
+	int pairs = b->n / 2, parts = (pairs + FLEET_PART_PAIRS - 1) / FLEET_PART_PAIRS;
+
+	if (b->failed) {
+		snprintf(err, errlen, "%s: out of memory building a push", f->addr);
+		return -2;
+	}
+	if (parts <= 1) {
+		const char **data = malloc((size_t)(b->n + 1) * sizeof *data);
+		size_t off = 0;
+		int v;
+
+		if (!data) {
+			snprintf(err, errlen, "%s: out of memory building a push", f->addr);
+			return -2;
+		}
+		for (int i = 0; i < b->n; off += b->lens[i++])
+			data[i] = b->data + off;
+		v = push_call(f, b, 'w', 0, 1, b->n, data, b->lens, text, tlen, err, errlen);
+		free(data);
+		return v;
+	}
+	/* At most a staged batch of another sync, then ours. */
+	for (int round = 0; round < 3; round++) {
+		int v = V_PART;
+
+		for (int p = 0; p < parts && v == V_PART; p++) {
+			size_t len;
+			char *blob = part_blob(b, p, &len);
+			const char *data[1] = {blob};
+
+			if (!blob) {
+				snprintf(err, errlen, "%s: out of memory building a push", f->addr);
+				return -2;
+			}
+			v = push_call(f, b, 'p', p, parts, 1, data, &len, text, tlen, err, errlen);
+			atomic_fetch_add(&f->parts, v >= 0);
+			free(blob);
+		}
+		if (v == V_PART || v == V_STAGED) {
+			int ours = v == V_PART;
+
+			v = apply_staged(f, b, text, tlen, err, errlen);
+			/* NONE: another sync of this host merged ours; the next
+			 * round's first part hears DUP. */
+			if ((ours && v != V_NONE) || v < 0 || v == V_STAGING)
+				return v;
+			continue;
+		}
+		if (v == V_MORE || v == V_NONE) {
+			snprintf(err, errlen, "%s: unexpected reply to a part of a push", f->addr);
+			return -2;
+		}
+		return v;
+	}
+	snprintf(err, errlen, "%s: this host's staged batches keep changing", f->addr);
+	return -2;
+}
+
+/* This host's whole evidence, in the current epoch (or a new one).  0, 1
+ * when another sync of this host is uploading (later), -1 with err. */
 static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t errlen)
 {
 	char epoch[40] = "", text[64];
@@ -417,22 +573,12 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 				memcpy(epoch, r->str, r->len + 1);
 			freeReplyObject(r);
 		}
-		if (!epoch[0]) {
-			/* A new epoch: ours, unless another host's gets in first. */
-			unsigned char rnd[8];
-			int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-			ssize_t got = fd >= 0 ? read(fd, rnd, sizeof rnd) : -1;
-
-			if (fd >= 0)
-				close(fd);
-			if (got != (ssize_t)sizeof rnd) {
-				snprintf(err, errlen, "fleet: cannot read /dev/urandom");
-				return -1;
-			}
-			for (int i = 0; i < 8; i++)
-				snprintf(epoch + 2 * i, 3, "%02x", rnd[i]);
+		/* A new epoch: ours, unless another host's gets in first. */
+		if (!epoch[0] && random_hex(epoch)) {
+			snprintf(err, errlen, "fleet: cannot read /dev/urandom");
+			return -1;
 		}
-		batch_head(&b, st->host, epoch, "s", 0, 0, store_half_life(f->s));
+		batch_head(f, &b, st->host, epoch, "s", 0, 0, store_half_life(f->s));
 		if (store_fleet_snapshot(f->s, batch_pair, &b, &seq, err, errlen)) {
 			batch_free(&b);
 			return -1;
@@ -445,6 +591,8 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 		batch_free(&b);
 		if (v == -2)
 			return -1;
+		if (v == V_STAGING)
+			return 1;
 		if (v == 0 || v == 2) { /* OK, or this host is in already */
 			atomic_fetch_add(&f->snapshots, v == 0);
 			if (v == 0) {
@@ -486,8 +634,10 @@ static int push(fleet *f, char *err, size_t errlen)
 			return -1;
 		atomic_store(&f->backlog, st.outbox);
 		if (!st.epoch[0]) {
-			if (snapshot(f, &st, err, errlen))
-				return -1;
+			int rc = snapshot(f, &st, err, errlen);
+
+			if (rc)
+				return rc < 0 ? -1 : 0;
 			continue;
 		}
 		after = st.acked;
@@ -502,7 +652,7 @@ static int push(fleet *f, char *err, size_t errlen)
 			batch_free(&b);
 			return 0;
 		}
-		batch_head(&b, st.host, st.epoch, "d", from, to, hl);
+		batch_head(f, &b, st.host, st.epoch, "d", from, to, hl);
 		v = send_batch(f, &b, text, sizeof text, err, errlen);
 		/* DUP: Redis has the batch already (a reply lost to a timeout,
 		 * or another process of this host sent it): acknowledged too. */
@@ -513,10 +663,14 @@ static int push(fleet *f, char *err, size_t errlen)
 		batch_free(&b);
 		if (v == -2)
 			return -1;
+		if (v == V_STAGING) /* another sync of this host pushes */
+			return 0;
 		if (v == 3) { /* Redis lost our epoch: publish everything */
-			if (snapshot(f, &st, err, errlen) == 0)
+			int rc = snapshot(f, &st, err, errlen);
+
+			if (rc == 0)
 				continue;
-			return -1;
+			return rc < 0 ? -1 : 0;
 		}
 		last = strtoull(text, NULL, 10);
 		if (v == 2 && from != last + 1 && last < after) {
@@ -532,6 +686,89 @@ static int push(fleet *f, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pairs of a pull's pages, their worker ids in one buffer. */
+typedef struct pulled {
+	store_item *items;
+	size_t *offs;     /* of each item's id in ids */
+	char *ids;
+	size_t n, cap, idlen, idcap;
+} pulled;
+
+static void pulled_free(pulled *p)
+{
+	free(p->items);
+	free(p->offs);
+	free(p->ids);
+	memset(p, 0, sizeof *p);
+}
+
+/* The pairs of reply elements first.., skipping what is not a record of
+ * ours (never misread).  -1 when out of memory. */
+static int pulled_add(pulled *p, const redisReply *r, size_t first)
+{
+	for (size_t i = first; i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+		char id[STORE_MAX_ID + 1];
+		size_t len;
+
+		if (p->n == p->cap) {
+			size_t cap = p->cap ? p->cap * 2 : 1024;
+			store_item *it = realloc(p->items, cap * sizeof *it);
+			size_t *o = it ? realloc(p->offs, cap * sizeof *o) : NULL;
+
+			if (it)
+				p->items = it;
+			if (!o)
+				return -1;
+			p->offs = o;
+			p->cap = cap;
+		}
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    parse_key(k->str, k->len, &p->items[p->n].type, id, sizeof id) ||
+		    unpack((const unsigned char *)v->str, v->len, &p->items[p->n].c))
+			continue;
+		len = strlen(id) + 1;
+		if (p->idlen + len > p->idcap) {
+			size_t cap = p->idcap ? p->idcap * 2 : 65536;
+			char *d;
+
+			while (cap < p->idlen + len)
+				cap *= 2;
+			if (!(d = realloc(p->ids, cap)))
+				return -1;
+			p->ids = d;
+			p->idcap = cap;
+		}
+		memcpy(p->ids + p->idlen, id, len);
+		p->offs[p->n++] = p->idlen;
+		p->idlen += len;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		p->items[i].worker = p->ids + p->offs[i];
+	return 0;
+}
+
+/* One page of the pull script: {epoch, ver, mine, next, pairs...}. */
+static redisReply *pull_page(fleet *f, const char *host, const char *since, char *err,
+                             size_t errlen)
+{
+	const char *args[2] = {host, since};
+	size_t lens[2] = {strlen(host), strlen(since)};
+	redisReply *r = run_script(f, &f->pull, 5, 2, args, lens, err, errlen);
+
+	if (r && (r->type != REDIS_REPLY_ARRAY || r->elements < 4 || r->elements % 2 ||
+	          r->element[3]->type != REDIS_REPLY_STRING)) {
+		freeReplyObject(r);
+		snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
+		return NULL;
+	}
+	return r;
+}
+
+/* The pairs changed since the version last pulled, FLEET_PULL_PAGE a
+ * reply, applied in one transaction with the epoch, version and our
+ * sequence of the first page: later pages only hold newer values, and what
+ * changed after that version comes again with the next pull. */
 static int pull(fleet *f, char *err, size_t errlen)
 {
 	store_fleet_state st;
@@ -540,29 +777,19 @@ static int pull(fleet *f, char *err, size_t errlen)
 	if (store_fleet_state_get(f->s, &st, err, errlen))
 		return -1;
 	for (int full = 0; full < 2; full++) {
-		char since[32];
-		const char *args[2] = {st.host, since};
-		size_t lens[2];
+		char since[32], epoch[40];
 		redisReply *r;
-		store_item *items;
-		size_t n = 0;
+		pulled p = {0};
 		uint64_t ver;
 		int64_t mine;
-		char epoch[40], (*ids)[STORE_MAX_ID + 1];
-		int rc;
+		int rc, whole;
 
 		snprintf(since, sizeof since, "%llu", full || !st.pull_epoch[0]
 		         ? 0ULL : (unsigned long long)st.ver);
-		lens[0] = strlen(st.host);
-		lens[1] = strlen(since);
-		r = run_script(f, &f->pull, 2, args, lens, err, errlen);
+		whole = !strcmp(since, "0");
+		r = pull_page(f, st.host, since, err, errlen);
 		if (!r)
 			return -1;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->elements % 2 == 0) {
-			freeReplyObject(r);
-			snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
-			return -1;
-		}
 		snprintf(epoch, sizeof epoch, "%.*s", (int)r->element[0]->len, r->element[0]->str);
 		ver = strtoull(r->element[1]->str ? r->element[1]->str : "0", NULL, 10);
 		mine = strtoll(r->element[2]->str ? r->element[2]->str : "-1", NULL, 10);
@@ -572,7 +799,10 @@ static int pull(fleet *f, char *err, size_t errlen)
 		if ((!epoch[0] || strcmp(epoch, st.epoch) || mine < 0) && !republished) {
 			freeReplyObject(r);
 			republished = 1;
-			if (snapshot(f, &st, err, errlen) || store_fleet_state_get(f->s, &st, err, errlen))
+			rc = snapshot(f, &st, err, errlen);
+			if (rc)
+				return rc < 0 ? -1 : 0;
+			if (store_fleet_state_get(f->s, &st, err, errlen))
 				return -1;
 			full = -1; /* the loop's step makes it 0: pull again */
 			continue;
@@ -583,38 +813,42 @@ static int pull(fleet *f, char *err, size_t errlen)
 		}
 		/* Another epoch, or a version behind ours: Redis started over;
 		 * the totals are read whole. */
-		if (!full && strcmp(since, "0") && (strcmp(epoch, st.pull_epoch) || ver < st.ver)) {
+		if (!full && !whole && (strcmp(epoch, st.pull_epoch) || ver < st.ver)) {
 			freeReplyObject(r);
 			continue;
 		}
-		items = calloc((r->elements - 3) / 2 + 1, sizeof *items);
-		ids = calloc((r->elements - 3) / 2 + 1, sizeof *ids);
-		if (!items || !ids) {
-			free(items);
-			free(ids);
-			freeReplyObject(r);
-			snprintf(err, errlen, "%s: out of memory pulling", f->addr);
-			return -1;
-		}
-		for (size_t i = 3; i + 1 < r->elements; i += 2) {
-			const redisReply *k = r->element[i], *v = r->element[i + 1];
+		for (;;) {
+			char next[32];
 
-			if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-			    parse_key(k->str, k->len, &items[n].type, ids[n], sizeof ids[n]) ||
-			    unpack((const unsigned char *)v->str, v->len, &items[n].c))
-				continue; /* not a record of ours: skipped, never misread */
-			items[n].worker = ids[n];
-			n++;
+			snprintf(next, sizeof next, "%.*s", (int)r->element[3]->len, r->element[3]->str);
+			rc = pulled_add(&p, r, 4);
+			freeReplyObject(r);
+			if (rc) {
+				pulled_free(&p);
+				snprintf(err, errlen, "%s: out of memory pulling", f->addr);
+				return -1;
+			}
+			if (!next[0])
+				break;
+			if (!(r = pull_page(f, st.host, next, err, errlen))) {
+				pulled_free(&p);
+				return -1;
+			}
+			/* Emptied and begun again between pages: the next pull
+			 * reads it whole. */
+			if ((int)r->element[0]->len != (int)strlen(epoch) ||
+			    memcmp(r->element[0]->str, epoch, r->element[0]->len)) {
+				freeReplyObject(r);
+				pulled_free(&p);
+				return 0;
+			}
 		}
-		freeReplyObject(r);
-		rc = store_fleet_apply(f->s, !strcmp(since, "0"), epoch, ver, mine, items, n, err,
-		                       errlen);
-		free(items);
-		free(ids);
+		rc = store_fleet_apply(f->s, whole, epoch, ver, mine, p.items, p.n, err, errlen);
+		atomic_fetch_add(&f->pairs_pulled, p.n);
+		pulled_free(&p);
 		if (rc)
 			return -1;
 		atomic_fetch_add(&f->pulls, 1);
-		atomic_fetch_add(&f->pairs_pulled, n);
 		return 0;
 	}
 	return 0;
@@ -758,7 +992,11 @@ static fleet *fleet_new(const fleet_opts *o)
 	for (int i = 0; i < 5; i++)
 		snprintf(f->keys[i], sizeof f->keys[i], "%s%s", o->prefix, names[i]);
 	rc_target_where(&o->redis, f->addr, sizeof f->addr);
-	f->push.text = fleet_lua_push;
+	/* Without randomness, a staged upload of this sync is only replaced
+	 * by another after 60 s (fleet_lua.h): slower, never wrong. */
+	if (random_hex(f->owner))
+		snprintf(f->owner, sizeof f->owner, "p%ld", (long)getpid());
+	f->push.text = fleet_lua_push();
 	f->pull.text = fleet_lua_pull;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->wake, NULL);
@@ -848,7 +1086,8 @@ void fleet_stats(fleet *f, char *buf, size_t len)
 	snprintf(buf, len,
 	         ",\"fleet\":{\"address\":\"%s\",\"user\":\"%s\",\"password_file\":\"%s\","
 	         "\"lag_ms\":%.0f,\"backlog\":%llu,\"pushes\":%llu,\"pulls\":%llu,"
-	         "\"snapshots\":%llu,\"outcomes_pushed\":%llu,\"commands\":%llu,\"errors\":%llu,"
+	         "\"snapshots\":%llu,\"outcomes_pushed\":%llu,\"commands\":%llu,\"parts\":%llu,"
+	         "\"busy\":%llu,\"errors\":%llu,"
 	         "\"last_error\":\"%s\",\"last_error_unix\":%.3f,\"last_success_unix\":%.3f}",
 	         f->addr, user, pf, lag, (unsigned long long)atomic_load(&f->backlog),
 	         (unsigned long long)atomic_load(&f->pushes),
@@ -856,46 +1095,81 @@ void fleet_stats(fleet *f, char *buf, size_t len)
 	         (unsigned long long)atomic_load(&f->snapshots),
 	         (unsigned long long)atomic_load(&f->outcomes_pushed),
 	         (unsigned long long)atomic_load(&f->commands),
+	         (unsigned long long)atomic_load(&f->parts),
+	         (unsigned long long)atomic_load(&f->busy),
 	         (unsigned long long)atomic_load(&f->errors), e, (double)eat * 1e-9,
 	         (double)ok * 1e-9);
+}
+
+/* Sorted by pair, and newest (later in the pages) last. */
+static int cmp_pulled(const void *a, const void *b, void *ctx)
+{
+	const pulled *p = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const store_item *x = &p->items[i], *y = &p->items[j];
+	int c = x->type != y->type ? (x->type < y->type ? -1 : 1) : strcmp(x->worker, y->worker);
+
+	return c ? c : (i < j ? -1 : i > j);
 }
 
 lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, char *err,
                              size_t errlen)
 {
 	fleet *f = fleet_new(o);
-	const char *argv[2] = {"HGETALL", NULL};
-	size_t lens[2] = {7, 0};
-	redisReply *r;
+	char since[32] = "0";
+	pulled p = {0};
+	size_t *order = NULL;
 	lbs_status st = LBS_OK;
 
 	if (!f)
 		return LBS_ENOMEM;
-	argv[1] = f->keys[2];
-	lens[1] = strlen(f->keys[2]);
-	if (connect_redis(f, err, errlen) || !(r = command(f, 2, argv, lens, err, errlen))) {
+	if (connect_redis(f, err, errlen)) {
 		fleet_free(f);
 		return LBS_EIO;
 	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		char show[200];
+	/* In pages, as a pull; a pair changed between pages comes twice, and
+	 * its later value is the newer. */
+	for (;;) {
+		redisReply *r = pull_page(f, "", since, err, errlen);
+		int rc;
 
-		snprintf(err, errlen, "%s: %s", f->addr, txt_show(show, sizeof show, r->str));
-		st = LBS_EIO;
-	}
-	for (size_t i = 0; st == LBS_OK && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
-	     i += 2) {
-		char id[STORE_MAX_ID + 1];
-		uint32_t type;
-		hist_sums c;
-
-		if (parse_key(r->element[i]->str, r->element[i]->len, &type, id, sizeof id) ||
-		    unpack((const unsigned char *)r->element[i + 1]->str, r->element[i + 1]->len, &c))
-			continue;
-		if (fn(ctx, type, id, &c))
+		if (!r) {
+			st = LBS_EIO;
+			break;
+		}
+		snprintf(since, sizeof since, "%.*s", (int)r->element[3]->len, r->element[3]->str);
+		rc = pulled_add(&p, r, 4);
+		freeReplyObject(r);
+		if (rc) {
+			snprintf(err, errlen, "%s: out of memory reading the totals", f->addr);
+			st = LBS_ENOMEM;
+			break;
+		}
+		if (!since[0])
 			break;
 	}
-	freeReplyObject(r);
+	if (st == LBS_OK && p.n && !(order = malloc(p.n * sizeof *order))) {
+		snprintf(err, errlen, "%s: out of memory reading the totals", f->addr);
+		st = LBS_ENOMEM;
+	}
+	if (st == LBS_OK && p.n) {
+		for (size_t i = 0; i < p.n; i++)
+			order[i] = i;
+		qsort_r(order, p.n, sizeof *order, cmp_pulled, &p);
+		for (size_t i = 0; i < p.n; i++) {
+			const store_item *x = &p.items[order[i]], *y;
+
+			if (i + 1 < p.n) {
+				y = &p.items[order[i + 1]];
+				if (x->type == y->type && !strcmp(x->worker, y->worker))
+					continue;
+			}
+			if (fn(ctx, x->type, x->worker, &x->c))
+				break;
+		}
+	}
+	free(order);
+	pulled_free(&p);
 	fleet_free(f);
 	return st;
 }

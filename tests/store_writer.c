@@ -8,8 +8,8 @@
  * N is a count of outcomes, or a time ("3000ms"): report until it passed.
  * Loads $LBS_PLUGIN through the shim, creates "hardware-aware" with
  * {"store": {"path": DIR, "batch_count": BATCH_COUNT, "batch_ms": BATCH_MS}}
- * and reports N outcomes spread over a fixed set of pairs (PAIRS below:
- * 3 workload types x 8 workers "w0".."w7"; outcome i goes to pair i % 24,
+ * and reports N outcomes spread over a fixed set of pairs (3 workload
+ * types x 8 workers "w0".."w7"; outcome i goes to pair i % 24,
  * type i % 3 and worker (i % 24) / 3), only successes and failures so that
  * every outcome counts as one sample: the k-th outcome of a pair fails when
  * k % 3 == 0.  An outcome refused for a full
@@ -27,6 +27,10 @@
  *   done <n>        after destroy (which commits the queue): n outcomes
  *                   were accepted by report() and are now all committed.
  * Exit 0, or 2 with a message on stderr when something fails.
+ *
+ * For test_fleet: $LBS_WRITER_FLEET, a JSON object, becomes the store's
+ * "fleet", and $LBS_WRITER_WORKERS (default 8) the number of workers, so a
+ * host can hold thousands of pairs and push them while it holds.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,9 +45,8 @@
 
 #include "support.h"
 
-#define N_WORKERS 8
 static const uint32_t types[] = {LBS_WL_VISION, LBS_WL_NLP, LBS_WL_AUDIO};
-#define PAIRS (N_WORKERS * (sizeof types / sizeof types[0]))
+#define N_TYPES (sizeof types / sizeof types[0])
 
 typedef struct textbuf {
 	char data[8192];
@@ -104,7 +107,11 @@ static uint64_t mono_ms(void)
 
 int main(int argc, char **argv)
 {
-	char config[4096], workers[N_WORKERS][8], *ms;
+	char config[4096], (*workers)[8], *ms;
+	const char *fleet = getenv("LBS_WRITER_FLEET");
+	unsigned long long n_workers = getenv("LBS_WRITER_WORKERS")
+	                               ? arg_ull(getenv("LBS_WRITER_WORKERS"), "LBS_WRITER_WORKERS") : 8;
+	uint64_t pairs = n_workers * N_TYPES;
 	shim_sched *s;
 	unsigned long long n, accepted = 0, retries = 0;
 	uint64_t until = 0;
@@ -124,10 +131,15 @@ int main(int argc, char **argv)
 		pthread_sigmask(SIG_BLOCK, &term, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(config, sizeof config,
-	         "{\"store\":{\"path\":\"%s\",\"batch_count\":%llu,\"batch_ms\":%llu}}", argv[1],
-	         arg_ull(argv[2], "BATCH_COUNT"), arg_ull(argv[3], "BATCH_MS"));
-	for (int w = 0; w < N_WORKERS; w++)
-		snprintf(workers[w], sizeof workers[w], "w%d", w);
+	         "{\"store\":{\"path\":\"%s\",\"batch_count\":%llu,\"batch_ms\":%llu%s%s}}",
+	         argv[1], arg_ull(argv[2], "BATCH_COUNT"), arg_ull(argv[3], "BATCH_MS"),
+	         fleet ? ",\"fleet\":" : "", fleet ? fleet : "");
+	if (n_workers < 1 || n_workers > 100000 || !(workers = calloc(n_workers, sizeof *workers))) {
+		fprintf(stderr, "store_writer: LBS_WRITER_WORKERS: 1..100000\n");
+		return 2;
+	}
+	for (unsigned long long w = 0; w < n_workers; w++)
+		snprintf(workers[w], sizeof workers[w], "w%llu", w);
 
 	s = test_sched("hardware-aware", config); /* exits 99 with the message */
 	/* The time counts from the instance on: on a loaded machine its
@@ -141,12 +153,12 @@ int main(int argc, char **argv)
 		n = arg_ull(argv[4], "N");
 	}
 	for (unsigned long long i = 0; i < n && !(until && mono_ms() >= until); i++) {
-		uint64_t p = i % PAIRS;
+		uint64_t p = i % pairs;
 		lbs_outcome o = {
 			.struct_size = sizeof o,
-			.workload_type = types[p % (sizeof types / sizeof types[0])],
-			.worker_id = workers[p / (sizeof types / sizeof types[0])],
-			.result = (i / PAIRS) % 3 ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
+			.workload_type = types[p % N_TYPES],
+			.worker_id = workers[p / N_TYPES],
+			.result = (i / pairs) % 3 ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
 			.duration_s = 1.0 + (double)(i % 7),
 			.expected_duration_s = 4.0,
 		};
@@ -199,5 +211,6 @@ int main(int argc, char **argv)
 	if (retries)
 		fprintf(stderr, "store_writer: %llu reports retried for a full queue\n", retries);
 	printf("done %llu\n", accepted);
+	free(workers);
 	return 0;
 }

@@ -149,7 +149,7 @@ for line in open(sys.argv[1], encoding="latin-1"):
     if not m:
         continue
     args = [ast.literal_eval("b" + a) for a in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1))]
-    if args and args[0].upper() in (b"EVAL", b"EVALSHA") and len(args) > 10 and args[10] == b"d":
+    if args and args[0].upper() in (b"EVAL", b"EVALSHA") and len(args) > 10 and args[11] == b"d":
         pushes.append(args)
 if not pushes:
     print("no push seen"); sys.exit(1)
@@ -334,6 +334,229 @@ grown = sum(after.values()) - sum(before.values())
 print(f"grown {grown}, partitioned host {sum(local.values())}, host a {n_a}")
 sys.exit(0 if grown == sum(local.values()) + n_a and sum(local.values()) > 0 else 1)
 PY
+# --- 7. a batch over the cap of 2,000 pairs a call: in parts, exactly once ---------
+# Host s holds 7,500 pairs (store_writer: 2,500 workers x 3 types, one outcome
+# each) and reaches Redis through a proxy that cuts the connection once while
+# a part is uploaded and once while the parts are merged, withholding Redis's
+# reply: the call took effect, the host does not know.  First as a
+# re-publication (s is new to the fleet), then as a delta; then the same
+# calls delivered again, and a staged upload of another sync, fresh and then
+# stale.
+cat >"$tmp/proxy.py" <<'EOF'
+import os, socket, sys, threading, time
+lport, rport = int(sys.argv[1]), int(sys.argv[2])
+capture = open(os.environ["CAPTURE"], "ab") if os.environ.get("CAPTURE") else None
+rules = {r.split(":")[0]: int(r.split(":")[1]) for r in sys.argv[3:]}
+seen, lock = {}, threading.Lock()
+
+def commands(buf):
+    """The complete RESP commands at the head of buf: [(end, args)]."""
+    out, pos = [], 0
+    while buf[pos:pos + 1] == b"*":
+        nl = buf.find(b"\r\n", pos)
+        if nl < 0:
+            break
+        p, args = nl + 2, []
+        for _ in range(int(buf[pos + 1:nl])):
+            nl2 = buf.find(b"\r\n", p)
+            if nl2 < 0:
+                return out
+            ln = int(buf[p + 1:nl2])
+            if nl2 + 2 + ln + 2 > len(buf):
+                return out
+            args.append(buf[nl2 + 2:nl2 + 2 + ln])
+            p = nl2 + 2 + ln + 2
+        out.append((p, args))
+        pos = p
+    return out
+
+def serve(c):
+    s = socket.create_connection(("127.0.0.1", rport))
+    cut = threading.Event()
+    def back():
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d or cut.is_set():
+                    break
+                c.sendall(d)
+        except OSError:
+            pass
+    threading.Thread(target=back, daemon=True).start()
+    buf = b""
+    try:
+        while True:
+            d = c.recv(1 << 20)
+            if not d:
+                break
+            buf += d
+            sent = 0
+            for end, args in commands(buf):
+                # a push call: EVAL(SHA) sha 6 KEYS host epoch mode from to hl OP ...
+                if len(args) > 15 and args[0].upper() in (b"EVAL", b"EVALSHA") and args[2] == b"6":
+                    op = args[15].decode()
+                    with lock:
+                        seen[op] = seen.get(op, 0) + 1
+                        hit = rules.get(op) == seen[op]
+                        if capture:  # each push call as sent, for a replay
+                            capture.write(b"%d\n" % (end - sent) + buf[sent:end])
+                            capture.flush()
+                    if hit:
+                        cut.set()  # Redis's reply is never relayed
+                        s.sendall(buf[sent:end])
+                        time.sleep(0.3)
+                        print(f"cut at {op} call {seen[op]}", flush=True)
+                        return
+                s.sendall(buf[sent:end])
+                sent = end
+            buf = buf[sent:]
+    except OSError:
+        pass
+    finally:
+        for x in (c, s):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", lport))
+ls.listen(16)
+print("listening", flush=True)
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+pport=$(free_port)
+proxy_pid=
+proxy() { # RULE...: the proxy on $pport, cutting as the rules say (OP:NTH)
+	python3 "$tmp/proxy.py" "$pport" "$port" "$@" >"$tmp/proxy.log" 2>&1 &
+	proxy_pid=$!
+	for _ in $(seq 100); do grep -q listening "$tmp/proxy.log" 2>/dev/null && return; sleep 0.05; done
+}
+proxy_stop() { if [ -n "$proxy_pid" ]; then kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; fi; proxy_pid=; }
+trap 'proxy_stop; stop_redis "$tmp/redis" KILL; stop_redis "$tmp/redis-auth" KILL; rm -rf "$tmp"' EXIT
+big_fleet() { # PORT
+	echo "{\"address\": \"127.0.0.1:$1\", \"prefix\": \"t17big:\", \"push_ms\": 50, \"pull_ms\": 100, \"timeout_ms\": 2000}"
+}
+echo "{\"store\": {\"path\": \"$tmp/s\", \"fleet\": $(big_fleet "$port")}}" >"$tmp/s_direct.json"
+rcli() { redis-cli -p "$port" "$@"; }
+# big_round WANT RULE...: host s reports 7,500 outcomes (one a pair) with
+# Redis out of reach and holds them; then it reaches Redis through the
+# cutting proxy.  Waits until the totals hold WANT samples and nothing is
+# staged.
+big_round() {
+	local want=$1 got= wpid
+	shift
+	LBS_WRITER_FLEET=$(big_fleet "$pport") LBS_WRITER_WORKERS=2500 \
+		"$LBS_STORE_WRITER" "$tmp/s" 256 20 7500 hold >"$tmp/s.out" 2>"$tmp/s.err" &
+	wpid=$!
+	for _ in $(seq 600); do grep -q holding "$tmp/s.out" 2>/dev/null && break; sleep 0.05; done
+	proxy "$@"
+	for _ in $(seq 600); do
+		got=$(rcli eval "local n = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do n = n + struct.unpack('<d', v) end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+return n" 2 t17big:totals "t17big:stage:$(rcli hkeys t17big:seq | head -1)")
+		[ "$got" = "$want" ] && break
+		sleep 0.1
+	done
+	kill -TERM $wpid
+	wait $wpid
+	proxy_stop
+	[ "$got" = "$want" ] && ok || bad "host s's batch in parts: the totals hold $got samples, want $want (-1: still staged)"
+	[ "$(grep -c '^cut at' "$tmp/proxy.log")" = 2 ] && ok || bad "the proxy did not cut twice: $(cat "$tmp/proxy.log")"
+}
+# big_exact ROUNDS: every pair of host s has ROUNDS samples, all failures
+# (store_writer's first outcome of a pair fails, and s has one a pair a round)
+big_exact() {
+	"$shim" prefs export --plugin "$plugin" --redis "$tmp/s_direct.json" >"$tmp/big.json"
+	python3 - "$tmp/big.json" "$1" >"$tmp/why" <<'EOF' && ok || bad "host s's totals are not exact: $(head -c 300 "$tmp/why")"
+import json, sys
+recs, rounds = json.load(open(sys.argv[1]))["records"], int(sys.argv[2])
+bad = [r for r in recs if r["samples"] != rounds or r["failures"] != rounds]
+print(len(recs), "pairs; wrong:", bad[:3])
+sys.exit(0 if len(recs) == 7500 and not bad else 1)
+EOF
+}
+# 1: a re-publication in 4 parts, cut after the 2nd part's upload and during
+# the 2nd merge; 2: a delta in 4 parts, cut the same way, its calls captured.
+big_round 7500 p:2 a:2
+big_exact 1
+CAPTURE=$tmp/capture big_round 15000 p:2 a:2
+big_exact 2
+# 3: every push call of round 2 delivered again: nothing applied.
+python3 - "$tmp/capture" "$port" >"$tmp/replay" 2>&1 <<'EOF'
+import socket, sys
+data, calls, pos = open(sys.argv[1], "rb").read(), [], 0
+while pos < len(data):
+    nl = data.index(b"\n", pos)
+    n = int(data[pos:nl])
+    calls.append(data[nl + 1:nl + 1 + n])
+    pos = nl + 1 + n
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+f = s.makefile("rb")
+ops = {}
+for c in calls:
+    s.sendall(c)
+    lines = [f.readline() for _ in range(5)]  # *2, $n, WORD, $n, text
+    op = c.split(b"\r\n")[32].decode()  # *N, then $len and value per argument: the 16th
+    ops.setdefault(op, set()).add(lines[2].strip().decode())
+print(len(calls), {k: sorted(v) for k, v in ops.items()})
+EOF
+python3 - "$tmp/replay" <<'EOF' && ok || bad "a batch in parts delivered again: $(cat "$tmp/replay")"
+import ast, sys
+n, ops = open(sys.argv[1]).read().split(" ", 1)
+ops = ast.literal_eval(ops)
+sys.exit(0 if int(n) >= 8 and set(ops) == {"p", "a"} and set(ops["p"]) == {"DUP"}
+         and set(ops["a"]) == {"NONE"} else 1)
+EOF
+big_exact 2
+# 4: another sync's upload of host s's next batch, 1 part of 2: while fresh,
+# s waits and nothing of it is merged; 60 s old, it is dropped and s's batch
+# goes in exactly once.
+shost=$(rcli hkeys t17big:seq | head -1)
+forge() { # AGE_S
+	local last ep now
+	last=$(rcli hget t17big:seq "$shost")
+	ep=$(rcli get t17big:epoch)
+	now=$(rcli time | head -1)
+	rcli hset "t17big:stage:$shost" id "d $((last + 1)) $((last + 9)) 2 $ep deadbeef" n 1 \
+		t $((now - $1)) p0 junk >/dev/null
+}
+forge 0
+LBS_WRITER_FLEET=$(big_fleet "$port") LBS_WRITER_WORKERS=2500 \
+	"$LBS_STORE_WRITER" "$tmp/s" 256 20 7500 >"$tmp/s.out" 2>"$tmp/s.err" || bad "store_writer: $(cat "$tmp/s.err")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_direct.json"
+big_exact 2
+[ "$(rcli hget "t17big:stage:$shost" p0)" = junk ] && ok || bad "a fresh upload of another sync was replaced"
+forge 61
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_direct.json"
+has "$tmp/out" '"parts":'
+big_exact 3
+[ "$(rcli exists "t17big:stage:$shost")" = 0 ] && ok || bad "a stale upload was left staged"
+
+# --- 8. Redis busy with another client's long script: BUSY is waited out ----------
+# Redis answers BUSY to everything but SCRIPT KILL while a script runs past
+# lua-time-limit; the sync sends again after a pause (timeout_ms in all), and
+# counts it in stats' "busy", not as an error.
+rcli config set lua-time-limit 100 >/dev/null
+rcli eval "while true do end" 0 >/dev/null 2>&1 &
+busy_pid=$!
+for _ in $(seq 100); do rcli ping 2>&1 | grep -q BUSY && break; sleep 0.05; done
+sed 's/"timeout_ms": 2000/"timeout_ms": 20000/' "$tmp/s_direct.json" >"$tmp/s_busy.json"
+"$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_busy.json" >"$tmp/busy.out" 2>"$tmp/busy.err" &
+sync_pid=$!
+sleep 2
+rcli script kill >/dev/null
+wait $busy_pid 2>/dev/null
+wait $sync_pid && ok || bad "prefs sync while Redis was busy: $(cat "$tmp/busy.err")"
+grep -q '"busy":[1-9]' "$tmp/busy.out" && grep -q '"errors":0' "$tmp/busy.out" && ok ||
+	bad "BUSY replies not waited out: $(grep -o '"busy":[0-9]*,"errors":[0-9]*' "$tmp/busy.out")"
+rcli config set lua-time-limit 5000 >/dev/null
+
 stop_redis "$tmp/redis"
 
 finish test_fleet
