@@ -549,7 +549,27 @@ for _ in $(seq 100); do rcli ping 2>&1 | grep -q BUSY && break; sleep 0.05; done
 sed 's/"timeout_ms": 2000/"timeout_ms": 20000/' "$tmp/s_direct.json" >"$tmp/s_busy.json"
 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_busy.json" >"$tmp/busy.out" 2>"$tmp/busy.err" &
 sync_pid=$!
-sleep 2
+# Kill the script only once the sync holds a connection to Redis (its
+# socket in /proc/net/tcp, established, to $port): its first command then
+# meets BUSY.  A fixed sleep raced a slow start (a sanitizer build).
+python3 - "$sync_pid" "$port" <<'PY'
+import os, sys, time
+pid, port = sys.argv[1], int(sys.argv[2])
+deadline = time.time() + 30
+while time.time() < deadline:
+    try:
+        inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1]
+                  for fd in os.listdir(f"/proc/{pid}/fd")
+                  if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    except OSError:
+        break
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        f = line.split()
+        if f[3] == "01" and int(f[2].split(":")[1], 16) == port and f[9] in inodes:
+            sys.exit(0)
+    time.sleep(0.02)
+PY
+sleep 0.5
 rcli script kill >/dev/null
 wait $busy_pid 2>/dev/null
 wait $sync_pid && ok || bad "prefs sync while Redis was busy: $(cat "$tmp/busy.err")"
