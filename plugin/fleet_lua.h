@@ -49,8 +49,9 @@
  * re-publish), {"PART", parts uploaded}, {"MORE", parts merged}, {"STAGED",
  * id} (another batch of this host is staged whole: "a" it first),
  * {"STAGING", id} (another sync of this host is uploading: later), {"NONE",
- * ""} ("a" with nothing staged). */
-const char *fleet_lua_push(void);
+ * ""} ("a" with nothing staged).  The text is the caller's to free(); NULL
+ * when out of memory. */
+char *fleet_lua_push(void);
 
 /* KEYS: epoch seq totals changed ver.  ARGV: host, since (no more: Redis
  * refuses more than 10 arguments before AUTH, and that refusal would hide

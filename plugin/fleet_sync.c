@@ -50,6 +50,7 @@ struct fleet {
 	char addr[300];             /* "redis://host:port" for messages */
 	rc_conn *rc;
 	script push, pull;
+	char *push_text;            /* push.text, owned */
 
 	pthread_t thread;
 	int thread_started;
@@ -996,7 +997,13 @@ static fleet *fleet_new(const fleet_opts *o)
 	 * by another after 60 s (fleet_lua.h): slower, never wrong. */
 	if (random_hex(f->owner))
 		snprintf(f->owner, sizeof f->owner, "p%ld", (long)getpid());
-	f->push.text = fleet_lua_push();
+	f->push_text = fleet_lua_push();
+	if (!f->push_text) {
+		fleet_opts_free(&f->o);
+		free(f);
+		return NULL;
+	}
+	f->push.text = f->push_text;
 	f->pull.text = fleet_lua_pull;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->wake, NULL);
@@ -1009,6 +1016,7 @@ static void fleet_free(fleet *f)
 	pthread_cond_destroy(&f->wake);
 	pthread_mutex_destroy(&f->mu);
 	fleet_opts_free(&f->o);
+	free(f->push_text);
 	free(f);
 }
 

@@ -101,7 +101,12 @@ hw_learned timed_learned(timed *t, store *s)
 	return learned_gen(t, s, &gen);
 }
 
-static _Thread_local timed_share *scope;
+/* The composite's scope on this thread.  initial-exec: a pointer in the
+ * static TLS block that glibc keeps spare for dlopen()ed modules, so no
+ * __tls_get_addr and no dynamic TLS block per thread; LeakSanitizer
+ * (gcc 12) crashed walking the dynamic one in hosts that dlopen the
+ * plugin (tests/abi v1.1 host). */
+static _Thread_local timed_share *scope __attribute__((tls_model("initial-exec")));
 
 _Static_assert(sizeof(hw_params) == offsetof(hw_params, sample_from) + sizeof(uint32_t),
                "same_params: hw_params has tail padding");
