@@ -102,7 +102,7 @@ hw_learned timed_learned(timed *t, store *s)
 }
 
 /* The composite's scope on this thread.  initial-exec: a pointer in the
- * static TLS block that glibc keeps spare for dlopen()ed modules, so no
+ * static TLS block that glibc keeps spare for modules loaded at run time, so no
  * __tls_get_addr and no dynamic TLS block per thread; LeakSanitizer
  * (gcc 12) crashed walking the dynamic one in hosts that dlopen the
  * plugin (tests/abi v1.1 host). */

@@ -1289,6 +1289,30 @@ static uint32_t rnd(uint32_t n)
 	return (uint32_t)(rng % n);
 }
 
+/*
+ * A random workload for the random-fleet tests: INT8 required one time in
+ * int8_1_in, 0..mem_steps-1 GiB of memory, timed unless the draw of
+ * untimed_1_in is 0, then 10 s x 1..dur_steps (coarse, so completions tie).
+ */
+static lbs_workload rnd_workload(uint32_t int8_1_in, uint32_t mem_steps, uint32_t untimed_1_in,
+                                 uint32_t dur_steps)
+{
+	lbs_workload wl = {
+		.struct_size = sizeof wl,
+		.type = rnd(LBS_WL_COUNT),
+		.compute_intensity = rnd(5) / 4.0,
+		.memory_intensity = rnd(5) / 4.0,
+		.energy_sensitivity = rnd(3) / 2.0,
+		.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+		.required_precisions = rnd(int8_1_in) == 0 ? LBS_PREC_INT8 : 0,
+		.min_memory_bytes = rnd(mem_steps) * GIB,
+		.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
+		.est_duration_s = rnd(untimed_1_in) ? 10.0 * (1 + rnd(dur_steps)) : 0.0,
+	};
+
+	return wl;
+}
+
 static const lbs_history *fake_history(void *ctx, uint32_t type, const char *id)
 {
 	static lbs_history h;
@@ -1415,20 +1439,9 @@ static void test_random_consistency(void)
 	states[0] = hw_new(&p);
 	states[1] = hw_new(&p0);
 	for (int round = 0; round < 600; round++) {
-		lbs_workload wl = {
-			.struct_size = sizeof wl,
-			.type = rnd(LBS_WL_COUNT),
-			.compute_intensity = rnd(5) / 4.0,
-			.memory_intensity = rnd(5) / 4.0,
-			.energy_sensitivity = rnd(3) / 2.0,
-			.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
-			.required_precisions = rnd(3) == 0 ? LBS_PREC_INT8 : 0,
-			.min_memory_bytes = rnd(3) * GIB,
-			.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
-			/* Half the rounds timed, with coarse durations so that
-			 * completions tie too. */
-			.est_duration_s = rnd(2) ? 10.0 * (1 + rnd(3)) : 0.0,
-		};
+		/* Half the rounds timed, with coarse durations so that
+		 * completions tie too. */
+		lbs_workload wl = rnd_workload(3, 3, 2, 3);
 		const hw_learned *l = round % 2 == 0 ? NULL : round % 6 == 1 ? &learned
 		                      : round % 6 == 3 ? &bounded : &slow;
 		int strict = rnd(3) == 0;
@@ -1522,18 +1535,7 @@ static void test_random_consistency(void)
 static lbs_workload score_round(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int round,
                                 const char **excl)
 {
-	lbs_workload wl = {
-		.struct_size = sizeof wl,
-		.type = rnd(LBS_WL_COUNT),
-		.compute_intensity = rnd(5) / 4.0,
-		.memory_intensity = rnd(5) / 4.0,
-		.energy_sensitivity = rnd(3) / 2.0,
-		.required_backends = rnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
-		.required_precisions = rnd(4) == 0 ? LBS_PREC_INT8 : 0,
-		.min_memory_bytes = rnd(4) * GIB,
-		.preferred_class = rnd(3) == 0 ? LBS_CLASS_GPU : 0,
-		.est_duration_s = rnd(4) ? 10.0 * (1 + rnd(5)) : 0.0,
-	};
+	lbs_workload wl = rnd_workload(4, 4, 4, 5);
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (round == 0 || rnd(5) == 0)
