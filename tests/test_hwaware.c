@@ -1418,14 +1418,18 @@ static double fake_open(void *ctx, uint32_t pos, const char *id)
 	return d % 5 == 0 ? -1.0 : 1.0 + d * 2.0;
 }
 
+/* The learned states the random-fleet tests draw from: records only;
+ * records with speed bounds and the ledger's open work; slow records. */
+static const hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
+static const hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
+static const hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL,
+                                 3.0, NULL};
+
 static void test_random_consistency(void)
 {
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
-	hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
-	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL, 3.0, NULL};
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
@@ -1563,9 +1567,6 @@ static void test_score_against_evaluate(void)
 	enum { N = 40 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
-	hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
-	hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL, 3.0, NULL};
 	hw_params p;
 	hw_state *s;
 	hw_eval ev[N];
