@@ -167,29 +167,38 @@ ELIG_INLINE double elig_effective_load(const lbs_worker *w, double load)
 	return load;
 }
 
+/* elig_pass() for a workload that elig_needs_full() is false of.  It
+ * calls nothing, so a loop built on it can keep the workload's fields in
+ * registers: a call (elig_check) may write any memory, and every worker
+ * would read them again. */
+ELIG_INLINE int elig_pass_simple(const lbs_workload *wl, const lbs_worker *w,
+                                 double ceiling, double *load)
+{
+	uint32_t i;
+
+	if (!w->devices)
+		return 0;
+	for (i = 0; i < w->n_devices; i++) {
+		const lbs_device *d = w->devices[i];
+
+		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && elig_device_ok(wl, w, d))
+			break;
+	}
+	if (i == w->n_devices)
+		return 0;
+	*load = elig_load(w);
+	return !(ceiling < 1.0 && *load > ceiling);
+}
+
 /* elig_check(wl, w, ceiling, NULL) == ELIG_OK; *load gets worker_load(w)
  * when the worker passes. */
 ELIG_INLINE int elig_pass(const lbs_workload *wl, const lbs_worker *w,
                           double ceiling, double *load)
 {
-	uint32_t i;
-
-	if (elig_needs_full(wl)) {
-		if (elig_check(wl, w, 1.0, NULL) != ELIG_OK)
-			return 0;
-	} else {
-		if (!w->devices)
-			return 0;
-		for (i = 0; i < w->n_devices; i++) {
-			const lbs_device *d = w->devices[i];
-
-			if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 &&
-			    elig_device_ok(wl, w, d))
-				break;
-		}
-		if (i == w->n_devices)
-			return 0;
-	}
+	if (!elig_needs_full(wl))
+		return elig_pass_simple(wl, w, ceiling, load);
+	if (elig_check(wl, w, 1.0, NULL) != ELIG_OK)
+		return 0;
 	*load = elig_load(w);
 	return !(ceiling < 1.0 && *load > ceiling);
 }
