@@ -11,6 +11,9 @@
 #define LBS_ELIGIBLE_H
 
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <lbsched/abi.h>
 
@@ -102,11 +105,20 @@ double clamp01(double x, double nan_as);
 #endif
 
 /* clamp01(x, 1) without the separate NaN test: NaN fails `x < 1` and
- * becomes 1. */
+ * becomes 1.  On SSE2, MINSD and MAXSD are exactly these two selections
+ * (a < b ? a : b, a > b ? a : b, NaN and signed zeros included); written
+ * as ?:, GCC folds the 0.3 of elig_load into each branch and jumps away
+ * and back for every figure of every worker. */
 ELIG_INLINE double elig_busy01(double x)
 {
+#if defined(__SSE2__)
+	__m128d v = _mm_min_sd(_mm_set_sd(x), _mm_set_sd(1.0));
+
+	return _mm_cvtsd_f64(_mm_max_sd(v, _mm_setzero_pd()));
+#else
 	x = x < 1.0 ? x : 1.0;
 	return x > 0.0 ? x : 0.0;
+#endif
 }
 
 /* worker_load(), inline. */
