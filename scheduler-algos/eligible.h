@@ -11,6 +11,9 @@
 #define LBS_ELIGIBLE_H
 
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <lbsched/abi.h>
 
@@ -102,11 +105,20 @@ double clamp01(double x, double nan_as);
 #endif
 
 /* clamp01(x, 1) without the separate NaN test: NaN fails `x < 1` and
- * becomes 1. */
+ * becomes 1.  On SSE2, MINSD and MAXSD are exactly these two selections
+ * (a < b ? a : b, a > b ? a : b, NaN and signed zeros included); written
+ * as ?:, GCC folds the 0.3 of elig_load into each branch and jumps away
+ * and back for every figure of every worker. */
 ELIG_INLINE double elig_busy01(double x)
 {
+#if defined(__SSE2__)
+	__m128d v = _mm_min_sd(_mm_set_sd(x), _mm_set_sd(1.0));
+
+	return _mm_cvtsd_f64(_mm_max_sd(v, _mm_setzero_pd()));
+#else
 	x = x < 1.0 ? x : 1.0;
 	return x > 0.0 ? x : 0.0;
+#endif
 }
 
 /* worker_load(), inline. */
@@ -167,29 +179,38 @@ ELIG_INLINE double elig_effective_load(const lbs_worker *w, double load)
 	return load;
 }
 
+/* elig_pass() for a workload that elig_needs_full() is false of.  It
+ * calls nothing, so a loop built on it can keep the workload's fields in
+ * registers: a call (elig_check) may write any memory, and every worker
+ * would read them again. */
+ELIG_INLINE int elig_pass_simple(const lbs_workload *wl, const lbs_worker *w,
+                                 double ceiling, double *load)
+{
+	uint32_t i;
+
+	if (!w->devices)
+		return 0;
+	for (i = 0; i < w->n_devices; i++) {
+		const lbs_device *d = w->devices[i];
+
+		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && elig_device_ok(wl, w, d))
+			break;
+	}
+	if (i == w->n_devices)
+		return 0;
+	*load = elig_load(w);
+	return !(ceiling < 1.0 && *load > ceiling);
+}
+
 /* elig_check(wl, w, ceiling, NULL) == ELIG_OK; *load gets worker_load(w)
  * when the worker passes. */
 ELIG_INLINE int elig_pass(const lbs_workload *wl, const lbs_worker *w,
                           double ceiling, double *load)
 {
-	uint32_t i;
-
-	if (elig_needs_full(wl)) {
-		if (elig_check(wl, w, 1.0, NULL) != ELIG_OK)
-			return 0;
-	} else {
-		if (!w->devices)
-			return 0;
-		for (i = 0; i < w->n_devices; i++) {
-			const lbs_device *d = w->devices[i];
-
-			if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 &&
-			    elig_device_ok(wl, w, d))
-				break;
-		}
-		if (i == w->n_devices)
-			return 0;
-	}
+	if (!elig_needs_full(wl))
+		return elig_pass_simple(wl, w, ceiling, load);
+	if (elig_check(wl, w, 1.0, NULL) != ELIG_OK)
+		return 0;
 	*load = elig_load(w);
 	return !(ceiling < 1.0 && *load > ceiling);
 }

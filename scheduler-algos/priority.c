@@ -276,48 +276,80 @@ static lbs_status spread_one(const prio_params *p, const lbs_workload *wl,
 }
 
 /*
- * One worker, nothing learned: every history part is 0.5 and no deadline
- * can be judged, so a single pass over load alone decides, with the same
- * arithmetic as factors() so that select, score and explain agree.  This
- * is the common case and the one that must stay close to a bare scan.
+ * The spread's reservoir (spread_one) keeps, of the workers with a
+ * weight, the LAST position i whose draw u_i satisfies u_i * T_i < w_i,
+ * T_i the running total of the weights (every eligible worker's, in
+ * position order) after i's.  So the same pick comes from a forward pass
+ * that only sums and a backward pass that draws from the end until the
+ * first hit: about half the draws, which cost as much as the rest of the
+ * loop.  The forward pass keeps at most SPREAD_RUN candidates on the
+ * stack (select must not allocate); a full run is searched backward at
+ * once, and a later run's hit replaces an earlier one's, as in the
+ * reservoir.
  */
-static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
-                           const lbs_worker *const *workers, uint32_t n,
-                           uint32_t *idx, prio_result *res)
+#define SPREAD_RUN 256
+
+typedef struct spread_run {
+	uint32_t m;
+	uint32_t idx[SPREAD_RUN];
+	double w[SPREAD_RUN]; /* the weight, 1 - effective load */
+	double t[SPREAD_RUN]; /* the running total after it */
+} spread_run;
+
+/* The position of the run's last hit, or keep. */
+static int64_t spread_last(const spread_run *r, uint64_t seed, int64_t keep)
 {
-	enum prio_mode mode = prio_mode_of(wl->priority);
-	double hw, lw, best = -1.0, total = 0.0, zero_load = 0.0;
+	for (uint32_t k = r->m; k-- > 0;)
+		if (draw_unit(seed, r->idx[k]) * r->t[k] < r->w[k])
+			return r->idx[k];
+	return keep;
+}
+
+/* The filter of a fast loop: `full` is elig_needs_full(wl), a constant in
+ * each specialised copy, so that the common loop calls nothing. */
+ELIG_INLINE int fast_pass(int full, const lbs_workload *wl, const lbs_worker *w,
+                          double ceiling, double *load)
+{
+	return full ? elig_pass(wl, w, ceiling, load) : elig_pass_simple(wl, w, ceiling, load);
+}
+
+/* fast_one() for the spread. */
+ELIG_INLINE lbs_status fast_spread(int full, const prio_params *p, const lbs_workload *wl,
+                                   const lbs_worker *const *workers, uint32_t n,
+                                   uint32_t *idx, prio_result *res)
+{
+	double ceiling = p->ceiling, total = 0.0, zero_load = 0.0;
+	uint64_t seed = p->draw_seed;
 	int64_t pick = -1, zero = -1;
 	uint32_t eligible = 0; /* a local: a store through res could alias wl */
+	spread_run run;
 
-	mode_weights(mode, &hw, &lw);
+	run.m = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double load, spare;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		if (!elig_pass(wl, w, p->ceiling, &load))
+		if (!fast_pass(full, wl, w, ceiling, &load))
 			continue;
 		spare = 1.0 - elig_effective_load(w, load);
 		eligible++;
 		total += spare;
-		if (mode != PRIO_SPREAD) {
-			double score = hw * 0.5 + lw * spare;
-
-			if (score > best) {
-				best = score;
-				pick = i;
+		if (spare > 0.0) {
+			if (run.m == SPREAD_RUN) {
+				pick = spread_last(&run, seed, pick);
+				run.m = 0;
 			}
-		} else if (spare > 0.0) {
-			/* Reservoir sampling, as in spread_one. */
-			if (draw_unit(p->draw_seed, i) * total < spare)
-				pick = i;
+			run.idx[run.m] = i;
+			run.w[run.m] = spare;
+			run.t[run.m++] = total;
 		} else if (zero < 0 || load < zero_load) {
 			zero = i;
 			zero_load = load;
 		}
 	}
+	pick = spread_last(&run, seed, pick);
 	res->n_eligible = eligible;
 	res->total_weight = total;
 	if (pick < 0)
@@ -327,6 +359,61 @@ static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
 		res->n_found = 1;
 	}
 	return LBS_OK;
+}
+
+/* fast_one() for speed and balanced: the best score. */
+ELIG_INLINE lbs_status fast_best(int full, const prio_params *p, const lbs_workload *wl,
+                                 const lbs_worker *const *workers, uint32_t n,
+                                 uint32_t *idx, prio_result *res)
+{
+	double hw, lw, best = -1.0, total = 0.0, ceiling = p->ceiling;
+	int64_t pick = -1;
+	uint32_t eligible = 0;
+
+	mode_weights(prio_mode_of(wl->priority), &hw, &lw);
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_worker *w = workers[i];
+		double load, spare, score;
+
+		if (!worker_valid(w))
+			return LBS_EINVAL;
+		if (!fast_pass(full, wl, w, ceiling, &load))
+			continue;
+		spare = 1.0 - elig_effective_load(w, load);
+		eligible++;
+		total += spare;
+		score = hw * 0.5 + lw * spare;
+		if (score > best) {
+			best = score;
+			pick = i;
+		}
+	}
+	res->n_eligible = eligible;
+	res->total_weight = total;
+	if (pick >= 0) {
+		idx[0] = (uint32_t)pick;
+		res->n_found = 1;
+	}
+	return LBS_OK;
+}
+
+/*
+ * One worker, nothing learned: every history part is 0.5 and no deadline
+ * can be judged, so a single pass over load alone decides, with the same
+ * arithmetic as factors() so that select, score and explain agree.  This
+ * is the common case and the one that must stay close to a bare scan.
+ */
+static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           uint32_t *idx, prio_result *res)
+{
+	int full = elig_needs_full(wl);
+
+	if (prio_mode_of(wl->priority) == PRIO_SPREAD)
+		return full ? fast_spread(1, p, wl, workers, n, idx, res)
+		            : fast_spread(0, p, wl, workers, n, idx, res);
+	return full ? fast_best(1, p, wl, workers, n, idx, res)
+	            : fast_best(0, p, wl, workers, n, idx, res);
 }
 
 lbs_status prio_select(const prio_params *p, const lbs_workload *wl,

@@ -452,6 +452,23 @@ static void test_loads(void)
 	CHECK_NEAR(clamp01(0.4, 0), 0.4, 0);
 }
 
+/* elig_busy01, whichever way it is compiled, is bit for bit the two
+ * selections it stands for, at the values where a min/max could differ:
+ * NaN, signed zeros, infinities, the bounds and a hair past them. */
+static void test_busy01_exact(void)
+{
+	const double xs[] = { NAN, -NAN, 0.0, -0.0, 1.0, -1.0, INFINITY, -INFINITY,
+	                      0.5, 1.0 + 0x1.0p-52, 1.0 - 0x1.0p-53, 0x1.0p-1074,
+	                      -0x1.0p-1074, 1e300, -1e300, 0.3 };
+
+	for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+		double x = xs[i], want = x < 1.0 ? x : 1.0, got = elig_busy01(x);
+
+		want = want > 0.0 ? want : 0.0;
+		CHECK(memcmp(&got, &want, sizeof got) == 0);
+	}
+}
+
 static void test_reason_texts(void)
 {
 	CHECK_STR(elig_reason_text(ELIG_BACKEND), "lacks a required backend");
@@ -622,6 +639,7 @@ int main(void)
 	test_reserved_accelerators();
 	test_overloaded();
 	test_loads();
+	test_busy01_exact();
 	test_reason_texts();
 	test_fast_path_agrees();
 	test_parsed();

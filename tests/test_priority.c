@@ -12,6 +12,8 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "eligible.h"
+#include "priority.h"
 #include "support.h"
 
 static char reason[512];
@@ -735,6 +737,116 @@ static void test_random_pruned_vs_full(void)
 	sched_close(s);
 }
 
+/* The spread's draw for position i, as scheduler-algos/priority.c makes
+ * it: splitmix64's finaliser keyed by the seed and the position. */
+static double ref_draw(uint64_t seed, uint32_t i)
+{
+	uint64_t z = seed + (uint64_t)(i + 1) * UINT64_C(0x9e3779b97f4a7c15);
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	return (double)(z >> 11) * 0x1.0p-53;
+}
+
+/*
+ * prio_select with nothing learned (its fast paths) against the rules
+ * written out plainly: for the spread, the reservoir in one pass (keep
+ * worker i with probability weight / total so far, the least loaded of
+ * the weightless when nobody has a weight); for speed and balanced, the
+ * first best score.  Fleets up to 700 workers, so that the fast path's runs
+ * (a bounded stack buffer) fill more than once; workloads with and
+ * without an exclude list (the filter's inline and full paths); a
+ * position off by one, a total summed in another order or a run searched
+ * the wrong way picks another worker.
+ */
+static void test_fast_one_vs_plain(void)
+{
+	enum { N = 700 };
+	static prio_rnd rw[N];
+	static const lbs_worker *ws[N];
+	static const char *const gone[] = { "w03", "w10" };
+	int mismatches = 0, multi_run = 0, weightless = 0;
+	uint32_t idx[1];
+
+	for (uint32_t i = 0; i < N; i++) {
+		prio_make(&rw[i], i);
+		ws[i] = &rw[i].w;
+	}
+	for (int round = 0; round < 500; round++) {
+		uint32_t n = round % 10 == 0 ? prnd(4) : 1 + prnd(N);
+		lbs_workload wl = {
+			.struct_size = sizeof wl,
+			.type = LBS_WL_VISION,
+			.priority = 1 + prnd(5),
+			.required_backends = prnd(3) == 0 ? LBS_BACKEND_CUDA : 0,
+			.min_memory_bytes = (uint64_t)prnd(3) << 30,
+			.min_shards = 1,
+			.max_shards = 1,
+		};
+		prio_params p = { .ceiling = prnd(4) ? 0.9 : 1.0,
+		                  .draw_seed = ((uint64_t)prnd(1u << 30) << 32) | prnd(1u << 30) };
+		int spread = wl.priority >= 4;
+		/* Speed and balanced, nothing learned: history 0.5 each. */
+		double hw = wl.priority <= 2 ? 0.8 : 0.6, lw = wl.priority <= 2 ? 0.2 : 0.4;
+		double total = 0.0, zero_load = 0.0, best = -1.0;
+		int64_t pick = -1, zero = -1;
+		uint32_t eligible = 0, weighted = 0;
+		prio_result res;
+
+		if (prnd(4) == 0) {
+			wl.exclude_ids = gone;
+			wl.n_exclude = 2;
+		}
+		/* Now and then a fleet where nobody has spare capacity. */
+		for (uint32_t i = 0; i < n; i++) {
+			if (prnd(16) == 0)
+				prio_make(&rw[i], i);
+			if (round % 7 == 3) {
+				rw[i].w.thermal_state = LBS_THERMAL_COOLING;
+				rw[i].w.performance_level = 0.0;
+			} else if (rw[i].w.performance_level == 0.0) {
+				rw[i].w.performance_level = 1.0;
+			}
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			double load, spare;
+
+			if (elig_check(&wl, ws[i], p.ceiling, NULL) != ELIG_OK)
+				continue;
+			load = worker_load(ws[i]);
+			spare = 1.0 - worker_effective_load(ws[i]);
+			eligible++;
+			total += spare;
+			if (!spread) {
+				if (hw * 0.5 + lw * spare > best) {
+					best = hw * 0.5 + lw * spare;
+					pick = i;
+				}
+			} else if (spare > 0.0) {
+				weighted++;
+				if (ref_draw(p.draw_seed, i) * total < spare)
+					pick = i;
+			} else if (zero < 0 || load < zero_load) {
+				zero = i;
+				zero_load = load;
+			}
+		}
+		if (pick < 0)
+			pick = zero;
+		multi_run += weighted > 256;
+		weightless += eligible > 0 && weighted == 0;
+		idx[0] = UINT32_MAX;
+		CHECK_INT(prio_select(&p, &wl, ws, n, 1, idx, &res), LBS_OK);
+		mismatches += res.n_found != (pick >= 0) ||
+		              (pick >= 0 && idx[0] != (uint32_t)pick) ||
+		              res.n_eligible != eligible || res.total_weight != total;
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(multi_run > 8);
+	CHECK(weightless > 2);
+}
+
 int main(void)
 {
 	test_speed_learns();
@@ -747,5 +859,6 @@ int main(void)
 	test_explain_stats();
 	test_config();
 	test_random_pruned_vs_full();
+	test_fast_one_vs_plain();
 	return check_done("test_priority");
 }
