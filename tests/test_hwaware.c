@@ -1535,7 +1535,8 @@ static void test_random_consistency(void)
  * The store bench_store measures (issue 19): every worker of the fleet
  * learned, latency alone (ratio_n 0, so no learned speed: speed_ub 0) and
  * a reliability below 1, most with the same counts; a few workers with
- * none.  An id starting with 'n' was never seen; "w05", "w10", ... neither.
+ * none.  An id starting with 'n' was never seen; "w05", "w10", ... neither
+ * (the number after 'w' says).
  */
 static const lbs_history *latency_history(void *ctx, uint32_t type, const char *id)
 {
@@ -1614,12 +1615,23 @@ static void test_random_latency_store(void)
 		 * pointer now and then holds another id, one never seen (rel
 		 * 1) or another worker's (another record). */
 		for (uint32_t j = 0; j < 2; j++) {
-			uint32_t i = rnd(N);
+			uint32_t i = rnd(N), v = rnd(N);
 
-			if (rnd(2))
+			/* Longer and shorter ids too: the compare's tail. */
+			switch (rnd(4)) {
+			case 0:
 				snprintf(rw[i].id, sizeof rw[i].id, "n%02u", i);
-			else
-				snprintf(rw[i].id, sizeof rw[i].id, "w%02u", rnd(N));
+				break;
+			case 1:
+				snprintf(rw[i].id, sizeof rw[i].id, "w%02u", v);
+				break;
+			case 2:
+				snprintf(rw[i].id, sizeof rw[i].id, "w%u", v + 100 * rnd(2));
+				break;
+			default:
+				snprintf(rw[i].id, sizeof rw[i].id, "w%02u-%u", v, rnd(1000000));
+				break;
+			}
 			renamed++;
 		}
 		/* The lookups answer by id for ever: one generation vouches
