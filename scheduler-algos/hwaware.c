@@ -91,15 +91,18 @@ typedef struct hw_known {
  * for a generation of the store (hw_remember).  The id is kept as text as
  * well as pointer: a pointer alone proves nothing once a host has freed
  * its fleet and reused the memory.  Ids longer than MEMO_ID - 1 are not
- * remembered. */
+ * remembered.  The records themselves are kept apart, by type and then
+ * position (hw_state.memo_rec): a select reads one type, and its records
+ * then lie one after the other, as the workers do, instead of one line of
+ * each 480-byte entry. */
 #define MEMO_ID 24
 
 typedef struct hw_memo {
 	uint64_t gen;       /* 0: empty */
 	const char *id;     /* the id pointer the records are for */
-	uint32_t known;     /* bit t: rec[t] is set */
+	uint32_t known;     /* bit t: the record of type t is set */
+	uint32_t len;       /* strlen(text) */
 	char text[MEMO_ID]; /* the id */
-	hw_known rec[LBS_WL_COUNT];
 } hw_memo;
 
 _Static_assert(LBS_WL_COUNT <= 32, "hw_memo.known has a bit per workload type");
@@ -114,6 +117,7 @@ struct hw_state {
 	uint32_t hint[LBS_WL_COUNT]; /* last single choice per workload type */
 	uint64_t gen;  /* hw_remember's promise; 0: none */
 	hw_memo *memo; /* per worker position, n_memo of them */
+	hw_known *memo_rec; /* [type][position], LBS_WL_COUNT x n_memo */
 	uint32_t n_memo;
 	uint64_t rng;  /* splitmix64 state of the sampled selects */
 	/* The best few of the last sampled select per workload type. */
@@ -181,6 +185,15 @@ typedef struct hw_cut {
 	int idle_drop0; /* ... with no learned record (sp_ub) */
 	int idle_late;  /* ... no learned speed reaches it (sl_ub) */
 	double tq0, tr0; /* throughput_needed() of such a worker, neutral */
+	/* The same for such a worker with a record (screen_timed): the
+	 * record's w, sl and rel as bits, whether it is below the cut, and
+	 * its throughput_needed().  Records of a store are often alike (the
+	 * same counts give the same reliability), so one entry spares most
+	 * of the arithmetic; rec_valid 0 until the first. */
+	uint64_t rec_key[3];
+	int rec_valid;
+	int rec_drop;
+	double rec_tq, rec_tr;
 } hw_cut;
 
 void hw_params_default(hw_params *p)
@@ -366,6 +379,7 @@ void hw_free(hw_state *s)
 		return;
 	free(s->top);
 	free(s->memo);
+	free(s->memo_rec);
 	free(s);
 }
 
@@ -379,14 +393,22 @@ void hw_remember(hw_state *s, uint64_t generation)
 static void reserve_memo(hw_state *s, uint32_t n)
 {
 	hw_memo *m;
+	hw_known *r;
 
 	if (n <= s->n_memo)
 		return;
-	m = realloc(s->memo, (size_t)n * sizeof(*m));
-	if (!m)
+	/* The records are laid out by n: start afresh (it is a cache). */
+	m = calloc(n, sizeof(*m));
+	r = malloc((size_t)n * LBS_WL_COUNT * sizeof(*r));
+	if (!m || !r) {
+		free(m);
+		free(r);
 		return;
-	memset(m + s->n_memo, 0, (size_t)(n - s->n_memo) * sizeof(*m));
+	}
+	free(s->memo);
+	free(s->memo_rec);
 	s->memo = m;
+	s->memo_rec = r;
 	s->n_memo = n;
 }
 
@@ -877,24 +899,39 @@ static inline void known_of(const hw_ctx *c, const hw_learned *l, const char *id
 	known_from(c, l->lookup(l->ctx, c->wl->type, id), r);
 }
 
-/* The id pointed to is `text` (which is NUL-terminated within MEMO_ID);
- * reads `id` no further than its end. */
-static inline int same_id(const char *text, const char *id)
+/* The id pointed to is `text`, len its length; reads `id` no further
+ * than its end.  text has no NUL before len, so a shorter id differs at
+ * its NUL, where the compare stops: one test per character, four to a
+ * turn of the loop (each test may end the string, so no two bytes of id
+ * are read before the first is known equal).  Every select of a learned
+ * store compares most workers' ids: the loop was a tenth of it. */
+static inline int same_id(const char *text, uint32_t len, const char *id)
 {
-	for (uint32_t k = 0; k < MEMO_ID; k++) {
+	uint32_t k = 0;
+
+	for (; k + 4 <= len; k += 4) {
 		if (text[k] != id[k])
 			return 0;
-		if (!id[k])
-			return 1;
+		if (text[k + 1] != id[k + 1])
+			return 0;
+		if (text[k + 2] != id[k + 2])
+			return 0;
+		if (text[k + 3] != id[k + 3])
+			return 0;
 	}
-	return 0;
+	for (; k < len; k++)
+		if (text[k] != id[k])
+			return 0;
+	return !id[len];
 }
 
 /* Where a select finds learned records: the lookup, and the state's memo
- * when hw_remember vouches for it (m NULL otherwise). */
+ * when hw_remember vouches for it (m NULL otherwise; rec the memo's
+ * records of the select's type). */
 typedef struct hw_lk {
 	const hw_learned *l;
 	hw_memo *m;
+	hw_known *rec;
 	uint64_t gen;
 	int bounds; /* a select: known_at sets sl */
 } hw_lk;
@@ -912,7 +949,7 @@ static inline const hw_known *known_at(const hw_ctx *c, const hw_lk *lk,
 	if (!lk->m || t >= LBS_WL_COUNT)
 		goto read;
 	m = &lk->m[i];
-	if (m->gen != lk->gen || m->id != w->id || !same_id(m->text, w->id)) {
+	if (m->gen != lk->gen || m->id != w->id || !same_id(m->text, m->len, w->id)) {
 		uint32_t len = 0;
 
 		while (len < MEMO_ID && w->id[len])
@@ -922,13 +959,14 @@ static inline const hw_known *known_at(const hw_ctx *c, const hw_lk *lk,
 			goto read;
 		}
 		memcpy(m->text, w->id, len + 1);
+		m->len = len;
 		m->gen = lk->gen;
 		m->id = w->id;
 		m->known = 0;
 	} else if (m->known & (UINT32_C(1) << t)) {
-		return &m->rec[t];
+		return &lk->rec[i];
 	}
-	r = &m->rec[t];
+	r = &lk->rec[i];
 	m->known |= UINT32_C(1) << t;
 read:
 	known_of(c, lk->l, w->id, r);
@@ -938,15 +976,21 @@ read:
 	return r;
 }
 
-/* Is the record of the worker at position i in the memo, probably (the
- * id's text is not compared: known_at does that)?  Then it costs little. */
-static inline int memo_hot(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
-                           uint32_t i)
+/* The memo's record of the worker at position i for this type, when it
+ * has it (id text compared, as known_at); else NULL. */
+static inline const hw_known *memo_rec(const hw_ctx *c, const hw_lk *lk,
+                                       const lbs_worker *w, uint32_t i)
 {
 	uint32_t t = c->wl->type;
+	const hw_memo *m;
 
-	return lk->m && t < LBS_WL_COUNT && lk->m[i].gen == lk->gen && lk->m[i].id == w->id &&
-	       (lk->m[i].known >> t & 1);
+	if (!lk || !lk->m || t >= LBS_WL_COUNT)
+		return NULL;
+	m = &lk->m[i];
+	if (m->gen != lk->gen || m->id != w->id || !(m->known >> t & 1) ||
+	    !same_id(m->text, m->len, w->id))
+		return NULL;
+	return &lk->rec[i];
 }
 
 static inline double blend(const hw_ctx *c, double adj, double pref)
@@ -1188,6 +1232,35 @@ static void cut_set(const hw_ctx *c, hw_cut *cc, double cut)
 	cc->idle_drop0 = c->sp_ub * cc->room1 < cut;
 	cc->idle_late = c->sl_ub * cc->room1 < cut;
 	throughput_needed(c, &neutral, cut, cc->room1, 1.0, cut, &cc->tq0, &cc->tr0);
+	/* All set, so that no compiler sees a read before the first. */
+	memset(cc->rec_key, 0, sizeof cc->rec_key);
+	cc->rec_valid = 0;
+	cc->rec_drop = 0;
+	cc->rec_tq = 0.0;
+	cc->rec_tr = -1.0;
+}
+
+/* The bounds of an idle worker at full speed with record r (rhs the cut,
+ * room room1 x rel, perf 1), through the cut's one-entry cache: the same
+ * arithmetic on the same bits, so the same answer.  1: below the cut. */
+HOT int cut_rec(const hw_ctx *c, hw_cut *cc, const hw_known *r, double *tq, double *tr)
+{
+	uint64_t key[3];
+
+	memcpy(&key[0], &r->w, sizeof key[0]);
+	memcpy(&key[1], &r->sl, sizeof key[1]);
+	memcpy(&key[2], &r->rel, sizeof key[2]);
+	if (!cc->rec_valid || key[0] != cc->rec_key[0] || key[1] != cc->rec_key[1] ||
+	    key[2] != cc->rec_key[2]) {
+		memcpy(cc->rec_key, key, sizeof key);
+		cc->rec_valid = 1;
+		cc->rec_drop = speed_ub(r, c->sp_ub, 1.0) * cc->room1 * r->rel < cc->cut;
+		throughput_needed(c, r, cc->cut, cc->room1 * r->rel, 1.0, cc->cut, &cc->rec_tq,
+		                  &cc->rec_tr);
+	}
+	*tq = cc->rec_tq;
+	*tr = cc->rec_tr;
+	return cc->rec_drop;
 }
 
 /*
@@ -1198,7 +1271,12 @@ static void cut_set(const hw_ctx *c, hw_cut *cc, double cut)
  * a worker that cannot win costs no division:
  *   1. the queue the host counts (the wait is at least what it says)
  *      with the bound of every speed (s_ub), before the lookup; then with
- *      the worker's learned record and the prior speed of eff_ub;
+ *      the worker's learned record and the prior speed of eff_ub (with
+ *      the memo, before the ledger's lookup: the record's reliability
+ *      bounds the score too, and a store whose records all have one
+ *      below 1 lowers the cut by as much, so that s_ub alone lets through
+ *      several times the busy workers; for an idle worker at full speed
+ *      through the cut's cache, cut_rec);
  *   2. the devices, each scored only when its throughput alone could
  *      reach the cut (throughput_needed()); when the hard filter is more
  *      than the device checks, the best of all devices, eligible or not,
@@ -1214,7 +1292,7 @@ static void cut_set(const hw_ctx *c, hw_cut *cc, double cut)
  * invalid, as after every report).
  * On success *sc, *tie (the suitability) and *le are its ranking keys.
  */
-HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, const hw_cut *cc,
+HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_cut *cc,
                      const hw_lk *lk, double *sc, double *tie, double *le)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
@@ -1222,7 +1300,7 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, const hw_
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	uint64_t mask = 0, reserved = w->reserved_memory_bytes;
 	double effs[64], all = -1.0, eff = -1.0, cut = cc->cut, perf, rhs, room, sp, tq, tr;
-	const hw_known *r = &neutral;
+	const hw_known *r = &neutral, *hot = NULL;
 	int later, looked = 0, plain;
 	hw_known tmp;
 	hw_wk k;
@@ -1257,6 +1335,16 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, const hw_
 		room = (1.0 - cut) * k.cap;
 		if (c->s_ub * perf * room < rhs)
 			return 0;
+		/* The record bounds the speed with its reliability, which
+		 * s_ub cannot (a worker without a record has 1): before the
+		 * ledger's lookup.  Only with the memo, which keeps it for
+		 * the selects to come (without it the ledger's bound is the
+		 * cheaper first). */
+		if (lk && lk->m) {
+			hot = known_at(c, lk, w, i, &tmp);
+			if (speed_ub(hot, c->sp_ub, perf) * room * hot->rel < rhs)
+				return 0;
+		}
 		if (looked) {
 			k.u = 1.0;
 			worker_ahead_ledger(c, w, i, &k);
@@ -1268,22 +1356,29 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, const hw_
 	}
 	/* A record the memo has is cheap, and its learned speed makes the
 	 * check on the devices tighter. */
-	later = lk && !c->full &&
-	        (plain ? cc->idle_late : c->sl_ub * perf * room < rhs) && !memo_hot(c, lk, w, i);
-	if (lk && !later)
+	if (plain)
+		hot = memo_rec(c, lk, w, i);
+	later = lk && !c->full && !hot && (plain ? cc->idle_late : c->sl_ub * perf * room < rhs);
+	if (hot)
+		r = hot;
+	else if (lk && !later)
 		r = known_at(c, lk, w, i, &tmp);
-	/* Idle at full speed with nothing learned: the cut's own bounds. */
-	plain = plain && r == &neutral;
-	if (plain ? cc->idle_drop0 : speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs)
+	/* Idle at full speed: the cut's own bounds, with nothing learned or
+	 * with a record like the last one. */
+	if (plain && r != &neutral) {
+		if (cut_rec(c, cc, r, &tq, &tr))
+			return 0;
+	} else if (plain ? cc->idle_drop0 : speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs) {
 		return 0;
+	}
 	if (!c->full) {
 		double tput[64];
 
 		/* Devices 0..63 have a mask bit, as in the hard filter. */
-		if (plain) {
+		if (plain && r == &neutral) {
 			tq = cc->tq0;
 			tr = cc->tr0;
-		} else {
+		} else if (!plain) {
 			throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
 		}
 		for (uint32_t j = 0; j < nd; j++) {
@@ -1358,7 +1453,7 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, const hw_
  * every preference is 0.5).  timed is c->timed, passed on its own so that
  * a loop can be specialised for it. */
 HOT int worker_rank(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker *w,
-                    uint32_t i, const hw_cut *cc, double *sc, double *tie, double *le)
+                    uint32_t i, hw_cut *cc, double *sc, double *tie, double *le)
 {
 	double adj, pref;
 	hw_wk k;
@@ -1643,7 +1738,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	uint32_t first;
 	lbs_status st;
 	hw_ctx c;
-	hw_lk lk = {NULL, NULL, 0, 1};
+	hw_lk lk = {NULL, NULL, NULL, 0, 1};
 	int sampled;
 	const hw_lk *l = NULL;
 
@@ -1660,8 +1755,9 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		lk.l = learned;
 		if (s->gen && !sampled) {
 			reserve_memo(s, n);
-			if (n <= s->n_memo) {
+			if (n <= s->n_memo && wl->type < LBS_WL_COUNT) {
 				lk.m = s->memo;
+				lk.rec = s->memo_rec + (size_t)wl->type * s->n_memo;
 				lk.gen = s->gen;
 			}
 		}
@@ -1734,7 +1830,7 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     const hw_learned *learned, uint32_t chosen)
 {
-	hw_lk lk = {learned, NULL, 0, 0};
+	hw_lk lk = {learned, NULL, NULL, 0, 0};
 	const hw_lk *l = learned && learned->lookup ? &lk : NULL;
 	uint32_t type, *at;
 	double sc, tie, le, want;
@@ -1869,7 +1965,7 @@ lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
                           const hw_learned *learned, double *scores, double *loads)
 {
 	hw_ctx c;
-	hw_lk lk = {learned, NULL, 0, 0};
+	hw_lk lk = {learned, NULL, NULL, 0, 0};
 	hw_cut cc;
 
 	if (!workload_valid(wl) || (n && (!workers || !scores)))

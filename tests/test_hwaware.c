@@ -1532,6 +1532,131 @@ static void test_random_consistency(void)
 }
 
 /*
+ * The store bench_store measures (issue 19): every worker of the fleet
+ * learned, latency alone (ratio_n 0, so no learned speed: speed_ub 0) and
+ * a reliability below 1, most with the same counts; a few workers with
+ * none.  An id starting with 'n' was never seen; "w05", "w10", ... neither
+ * (the number after 'w' says).
+ */
+static const lbs_history *latency_history(void *ctx, uint32_t type, const char *id)
+{
+	static lbs_history h;
+	unsigned v;
+
+	(void)ctx;
+	if (id[0] != 'w')
+		return NULL;
+	v = (unsigned)atoi(id + 1);
+	if (v % 5 == 0)
+		return NULL;
+	memset(&h, 0, sizeof h);
+	h.samples = 20;
+	/* Mostly 18 of 20 (one reliability shared by many records), now
+	 * and then all or half of them. */
+	h.successes = v % 7 == 1 ? 20 : v % 7 == 2 ? 10 : 18;
+	h.failures = h.samples - h.successes;
+	h.preference = ((v * 7 + type) % 11) / 10.0;
+	h.mean_duration = 5.0 + (v * 13 + type) % 100;
+	return &h;
+}
+
+static double no_speed_ub(void *ctx, uint32_t type)
+{
+	(void)ctx;
+	(void)type;
+	return 0.0;
+}
+
+static double latency_ref(void *ctx, uint32_t type)
+{
+	(void)ctx;
+	(void)type;
+	return log(40.0);
+}
+
+static void test_random_latency_store(void)
+{
+	enum { N = 64 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	static const hw_learned views[2] = {
+		{latency_history, NULL, no_speed_ub, NULL, NULL, 0.0, latency_ref},
+		{latency_history, NULL, no_speed_ub, fake_open, NULL, 3.0, latency_ref},
+	};
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N], tmp[N], idx[N], k, m;
+	int mismatches = 0, timed_rounds = 0, renamed = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 1500; round++) {
+		lbs_workload wl = rnd_workload(3, 3, 4, 3);
+		const hw_learned *l = &views[round & 1];
+		uint32_t want = rnd(3) ? 1 : 1 + rnd(6), need = 1 + rnd(want);
+		lbs_status st;
+
+		for (uint32_t i = 0; i < N; i++) {
+			if (round == 0 || rnd(20) == 0)
+				make_random(&rw[i], i);
+			/* Mostly idle at full speed, as bench_store's fleet
+			 * is half the time: the cut's own bounds. */
+			if (rnd(2)) {
+				rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
+				rw[i].w.active_tests = 0;
+				rw[i].w.queued_tests = 0;
+				rw[i].w.capacity = 2;
+				rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+			}
+			ws[i] = &rw[i].w;
+		}
+		/* The memo keeps records by position and id pointer: the same
+		 * pointer now and then holds another id, one never seen (rel
+		 * 1) or another worker's (another record). */
+		for (uint32_t j = 0; j < 2; j++) {
+			uint32_t i = rnd(N), v = rnd(N);
+
+			/* Longer and shorter ids too: the compare's tail. */
+			switch (rnd(4)) {
+			case 0:
+				snprintf(rw[i].id, sizeof rw[i].id, "n%02u", i);
+				break;
+			case 1:
+				snprintf(rw[i].id, sizeof rw[i].id, "w%02u", v);
+				break;
+			case 2:
+				snprintf(rw[i].id, sizeof rw[i].id, "w%u", v + 100 * rnd(2));
+				break;
+			default:
+				snprintf(rw[i].id, sizeof rw[i].id, "w%02u-%u", v, rnd(1000000));
+				break;
+			}
+			renamed++;
+		}
+		/* The lookups answer by id for ever: one generation vouches
+		 * for them all, so later rounds read the memo. */
+		hw_remember(s, 19);
+		timed_rounds += wl.est_duration_s > 0;
+		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
+		m = hw_rank(ev, N, order, tmp);
+		st = hw_select(s, &wl, ws, N, l, want, need, idx, &k, NULL);
+		if (m < need) {
+			CHECK_INT(st, LBS_NO_WORKER);
+			continue;
+		}
+		CHECK_INT(st, LBS_OK);
+		CHECK_INT(k, want < m ? want : m);
+		for (uint32_t i = 0; i < k && i < m; i++)
+			mismatches += idx[i] != order[i];
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(timed_rounds > 1000);
+	CHECK(renamed > 0);
+	hw_free(s);
+}
+
+/*
  * One round of the random fleets the score tests share: a workload (three
  * in four timed), a fifth of the workers rebuilt in place, and one in three
  * rounds an exclude list (which puts the hard filter on elig_check).
@@ -2034,6 +2159,7 @@ int main(void)
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();
+	test_random_latency_store();
 	test_score_against_evaluate();
 	test_hard_from_timed_scores();
 	test_timed_twins();
