@@ -6,8 +6,8 @@
 # the real plugin in two host processes: `prefs dump` and `decide
 # --feedback` (create, select, report, commit, destroy).  A host that dies
 # of a signal is a crash; the others open the store or refuse it in one
-# line.  Then, unless this is the 4,096 run that found them, 13 flips that
-# killed the hosts before verification.  Prints the counts; fails on any
+# line.  Then, unless this is the 4,096 run that found them, the 17 flips
+# that killed the hosts without verification.  Prints the counts; fails on any
 # crash or on a refusal that does not name the store.  CI runs 256 flips;
 # `bench/run flip` 4,096.
 set -u
