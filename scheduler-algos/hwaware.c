@@ -41,6 +41,15 @@
 /* The lowest reliability: a worker that never succeeded is taken as a
  * thousand times slower, not as never finishing (a number, not inf). */
 #define REL_MIN 0.001
+/* The durations a timed estimate counts with, 1 ms to about 31 years: a
+ * work item's seconds over a shorter one overflowed to an infinite wait
+ * (a null in explain's JSON), and a longer one's run times a long queue
+ * did.  Nothing real is outside them, so no ranking changes. */
+#define EST_MIN 1e-3
+#define EST_MAX 1e9
+/* The most runs of the new work a test ahead, or the host's pending work,
+ * counts as: a finite wait for any finite seconds the host gives. */
+#define RUNS_MAX 1e12
 
 /* The per-worker and per-device steps are called from the select, score
  * and explain loops; inlining them into each keeps the select loop free of
@@ -485,7 +494,9 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	/* A duration that is not a positive number is no duration: the
 	 * suitability ranks, as before completion existed. */
 	c->timed = p->completion && wl->est_duration_s > 0.0 && isfinite(wl->est_duration_s);
-	c->est = c->timed ? wl->est_duration_s : 0.0;
+	c->est = !c->timed ? 0.0
+	         : wl->est_duration_s < EST_MIN ? EST_MIN
+	         : wl->est_duration_s > EST_MAX ? EST_MAX : wl->est_duration_s;
 	/* Ranked by completion, a busy worker is charged its wait, so the
 	 * ceiling bars nobody (2: above any load): barring a fast worker
 	 * whose queue still finishes first only moves the wait into the
@@ -670,13 +681,22 @@ HOT void worker_factor(const hw_ctx *c, hw_wk *k)
  * sees work other balancers placed and knows how much of a running test
  * is left, where the ledger counts only this instance's placements, whole.
  */
+/* Seconds of work (>= 0, finite) in runs of the new work, at most
+ * RUNS_MAX. */
+static inline double runs_of(const hw_ctx *c, double seconds)
+{
+	double r = seconds / c->est;
+
+	return r < RUNS_MAX ? r : RUNS_MAX;
+}
+
 HOT void worker_ahead_host(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
 {
 	k->pw = -1.0;
 	k->u = 1.0;
 	if (c->timed && LBS_HAS_FIELD(w, lbs_worker, pending_work_s) &&
 	    w->pending_work_s >= 0.0 && w->pending_work_s < INFINITY)
-		k->pw = w->pending_work_s / c->est;
+		k->pw = runs_of(c, w->pending_work_s);
 }
 
 /* The ledger's part, after worker_ahead_host: a lookup by id (i, the
@@ -687,7 +707,7 @@ HOT void worker_ahead_ledger(const hw_ctx *c, const lbs_worker *w, uint32_t i, h
 		double m = c->open_work(c->open_ctx, i, w->id);
 
 		if (m > 0.0 && m < INFINITY)
-			k->u = m / c->est;
+			k->u = runs_of(c, m);
 	}
 }
 

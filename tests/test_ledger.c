@@ -10,6 +10,8 @@
  *     after max(60 s, 10 x its work); the ledger holds 4096 at most.
  */
 #include <dlfcn.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,6 +258,37 @@ static void test_congestion_charge(void)
 	fleet_free(&f);
 }
 
+/* A duration the host gives may be any positive number: a test ahead in
+ * runs of a 1e-318 s one overflowed, and explain wrote the wait as null.
+ * Durations count from 1 ms, so the wait is the 600 s test's, in seconds. */
+static void test_tiny_duration_finite_wait(void)
+{
+	fleet f = fleet_parse(DGX);
+	lbs_workload l = workload_parse(f.arena, LONG), tiny = l;
+	void *inst = open_hw(), *blind = open_hw();
+	double ledger, host, ms;
+
+	tiny.est_duration_s = 1e-318;
+	CHECK_STR(choose(inst, &l, &f, NULL), "dgx");
+	f.workers[0]->active_tests = 8;
+	ledger = wait_of(inst, &tiny, &f, "dgx");
+	CHECK(isfinite(ledger) && ledger > 0);
+	/* The same as for a 1 ms test. */
+	tiny.est_duration_s = 1e-3;
+	CHECK_NEAR(wait_of(inst, &tiny, &f, "dgx"), ledger, 0);
+	tiny.est_duration_s = 1e-318;
+	f.workers[0]->pending_work_s = 8 * 600;
+	host = wait_of(blind, &tiny, &f, "dgx");
+	CHECK(isfinite(host) && host > 0);
+	/* Work of DBL_MAX seconds ahead: still a number. */
+	f.workers[0]->pending_work_s = DBL_MAX;
+	ms = wait_of(blind, &tiny, &f, "dgx");
+	CHECK(isfinite(ms) && ms >= host);
+	desc->destroy(inst);
+	desc->destroy(blind);
+	fleet_free(&f);
+}
+
 static void test_free_slot_no_wait(void)
 {
 	fleet f = fleet_parse(DGX);
@@ -355,6 +388,7 @@ int main(void)
 	test_host_pending_work_wins();
 	test_free_slot_no_wait();
 	test_congestion_charge();
+	test_tiny_duration_finite_wait();
 	test_expiry();
 	test_memory_bound();
 	e->deinit();
