@@ -252,15 +252,23 @@ static void child(const char *dir, int out)
 	 * names better ("not an LMDB file", "truncated"): the child says ok
 	 * and leaves it to the host.  A walk past a truncated end would only
 	 * die of SIGBUS. */
+	/* The bounds are read after the transaction began: another process
+	 * may commit at any time, and a snapshot newer than the bounds can
+	 * hold pages past them.  The file and its last page only grow, so
+	 * bounds read later hold for the snapshot. */
 	if (mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 16) == 0 &&
-	    mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0 && mdb_env_info(env, &info) == 0 &&
-	    mdb_env_stat(env, &ms) == 0 && fstat_fd(env, &st) == 0 &&
-	    (uint64_t)st.st_size >= ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-		if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) == 0) {
-			check_all(txn, info.me_last_pgno, msg, sizeof msg);
-			mdb_txn_abort(txn); /* frees the reader slot */
-		} else {
+	    mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0) {
+		rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+		if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0)
+			rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn); /* grown meanwhile */
+		if (rc) {
 			snprintf(msg, sizeof msg, "%s", mdb_strerror(rc));
+		} else {
+			if (mdb_env_info(env, &info) == 0 && mdb_env_stat(env, &ms) == 0 &&
+			    fstat_fd(env, &st) == 0 &&
+			    (uint64_t)st.st_size >= ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize)
+				check_all(txn, info.me_last_pgno, msg, sizeof msg);
+			mdb_txn_abort(txn); /* frees the reader slot */
 		}
 	}
 	if (env)

@@ -199,6 +199,64 @@ static void test_two_processes(void)
 	cJSON_Delete(doc);
 }
 
+/* ===== Verification while another process writes =========================== */
+
+/*
+ * Every create verifies data.mdb when another process changed it, and here
+ * one changes it all the time: a writer whose outcomes spread over 60,000
+ * pairs, so that most commits add records and the file's last page moves.
+ * The verifier must judge one snapshot by that snapshot's own bounds: it
+ * read the last page before its transaction began, so a commit between
+ * the two made a free page past that bound, a page "outside the file",
+ * and a healthy store was refused (a store_writer died of it in CI).
+ */
+static void test_verify_while_written(void)
+{
+	const char *dir = tmp_dir();
+	child w;
+	char line[256], first[1024] = "";
+	long long done = -1;
+	int opens = 0, refused = 0, r;
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+
+	if (!s)
+		return;
+	sched_close(s); /* the store exists; the writer changes it from now on */
+	char *argv[] = {(char *)writer_path(), (char *)dir, "8", "1", "3000ms", NULL};
+
+	setenv("LBS_WRITER_WORKERS", "100000", 1);
+	if (spawn(&w, argv, 0)) {
+		fprintf(stderr, "test fixture broken: cannot start %s: %s\n", argv[0],
+		        strerror(errno));
+		exit(99);
+	}
+	unsetenv("LBS_WRITER_WORKERS");
+	for (;;) {
+		char err[1024];
+
+		while ((r = read_line(&w, line, sizeof line, 0)) == 1)
+			sscanf(line, "done %lld", &done);
+		if (r == 0)
+			break;
+		if (try_open("hardware-aware", store_config(dir, NULL), &s, err, sizeof err) ==
+		    LBS_OK) {
+			sched_close(s);
+		} else {
+			if (!refused++)
+				snprintf(first, sizeof first, "%s", err);
+		}
+		opens++;
+	}
+	CHECK(WIFEXITED(reap(&w)));
+	CHECK(done > 0);
+	printf("verification while written: %d creates while another process wrote\n", opens);
+	CHECK(opens >= 10);
+	CHECK_INT(refused, 0);
+	if (refused)
+		fprintf(stderr, "    %d of %d opens refused, the first: %s\n", refused, opens, first);
+	CHECK_INT(total_samples(dir), done);
+}
+
 /* ===== Another process's learning reaches a running instance ============== */
 
 static void test_foreign_writes_seen(void)
@@ -1568,6 +1626,7 @@ int main(void)
 	test_export_escaped_id();
 	test_map_grows();
 	test_two_processes();
+	test_verify_while_written();
 	test_foreign_writes_seen();
 	test_kill_loop();
 	test_two_instances_one_process();
