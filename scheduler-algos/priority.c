@@ -305,12 +305,22 @@ static int64_t spread_last(const spread_run *r, uint64_t seed, int64_t keep)
 	return keep;
 }
 
-/* The filter of a fast loop: `full` is elig_needs_full(wl), a constant in
- * each specialised copy, so that the common loop calls nothing. */
-ELIG_INLINE int fast_pass(int full, const lbs_workload *wl, const lbs_worker *w,
-                          double ceiling, double *load)
+/* One worker of a fast loop: -1 invalid (the select fails), 0 filtered
+ * out, 1 eligible with its load and spare capacity, counted in *eligible
+ * and *total.  `full` is elig_needs_full(wl), a constant in each
+ * specialised copy, so that the common loop calls nothing. */
+ELIG_INLINE int fast_take(int full, const lbs_workload *wl, const lbs_worker *w,
+                          double ceiling, double *load, double *spare,
+                          uint32_t *eligible, double *total)
 {
-	return full ? elig_pass(wl, w, ceiling, load) : elig_pass_simple(wl, w, ceiling, load);
+	if (!worker_valid(w))
+		return -1;
+	if (!(full ? elig_pass(wl, w, ceiling, load) : elig_pass_simple(wl, w, ceiling, load)))
+		return 0;
+	*spare = 1.0 - elig_effective_load(w, *load);
+	++*eligible;
+	*total += *spare;
+	return 1;
 }
 
 /* fast_one() for the spread. */
@@ -326,16 +336,14 @@ ELIG_INLINE lbs_status fast_spread(int full, const prio_params *p, const lbs_wor
 
 	run.m = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		const lbs_worker *w = workers[i];
 		double load, spare;
+		int take = fast_take(full, wl, workers[i], ceiling, &load, &spare, &eligible, &total);
 
-		if (!worker_valid(w))
-			return LBS_EINVAL;
-		if (!fast_pass(full, wl, w, ceiling, &load))
+		if (take <= 0) {
+			if (take < 0)
+				return LBS_EINVAL;
 			continue;
-		spare = 1.0 - elig_effective_load(w, load);
-		eligible++;
-		total += spare;
+		}
 		if (spare > 0.0) {
 			if (run.m == SPREAD_RUN) {
 				pick = spread_last(&run, seed, pick);
@@ -372,16 +380,14 @@ ELIG_INLINE lbs_status fast_best(int full, const prio_params *p, const lbs_workl
 
 	mode_weights(prio_mode_of(wl->priority), &hw, &lw);
 	for (uint32_t i = 0; i < n; i++) {
-		const lbs_worker *w = workers[i];
 		double load, spare, score;
+		int take = fast_take(full, wl, workers[i], ceiling, &load, &spare, &eligible, &total);
 
-		if (!worker_valid(w))
-			return LBS_EINVAL;
-		if (!fast_pass(full, wl, w, ceiling, &load))
+		if (take <= 0) {
+			if (take < 0)
+				return LBS_EINVAL;
 			continue;
-		spare = 1.0 - elig_effective_load(w, load);
-		eligible++;
-		total += spare;
+		}
 		score = hw * 0.5 + lw * spare;
 		if (score > best) {
 			best = score;
