@@ -44,6 +44,7 @@ man7=$(find "$tmp/root" -path '*/share/man/man7/lbsched.7' | head -1)
 check '[ -n "$man1" ] && [ -n "$man7" ]'
 check 'MANPATH=${man1%/man1/*} man -w lbsched-shim 2>/dev/null | grep -q "/man1/lbsched-shim.1"'
 check 'MANPATH=${man7%/man7/*} man -w 7 lbsched 2>/dev/null | grep -q "/man7/lbsched.7"'
+check 'MANPATH=${man1%/man1/*} man -w lbsched-agent 2>/dev/null | grep -q "/man1/lbsched-agent.1"'
 # The plugin exports exactly one symbol: the entry.
 syms=$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort -u)
 check '[ "$syms" = "lbs_plugin_entry_v1" ] || { echo "exported: $syms" >&2; false; }'

@@ -175,8 +175,23 @@ checkf .SS performance sched_performance.c known_fields
 checkf .SS affinity sched_affinity.c known_fields
 checkf .SS adaptive sched_adaptive.c known_fields
 checkf .SH STORE store_config.c store_fields
-# both render without a warning
-for page in "$man1" "$man7"; do
+# lbsched-agent(1) is written: an entry for every option of its --help,
+# and a section for each command its usage names
+mana=$LBS_SRCDIR/docs/lbsched-agent.1
+"$LBS_AGENT" --help >"$tmp/help"
+section "$mana" .SH OPTIONS | grep '^\.B' | sed 's/\\-/-/g' >"$tmp/entries"
+n=0
+for o in $(grep -oE -- '--[a-z-]+' "$tmp/help" | sort -u); do
+	grep -qE -- "(^|[ \"])$o([ \"]|\$)" "$tmp/entries" && ok ||
+		bad "lbsched-agent.1 has no entry for $o"
+	n=$((n + 1))
+done
+[ "$n" -ge 14 ] && ok || bad "lbsched-agent --help lists $n options"
+for c in $(sed -n 's/^ *\(usage:\)\? *lbsched-agent \([a-z]*\) .*/\2/p' "$tmp/help" | sort -u); do
+	section "$mana" .SS "$c" | grep -q . && ok || bad "lbsched-agent.1 has no section for '$c'"
+done
+# all render without a warning
+for page in "$man1" "$man7" "$mana"; do
 	groff -man -Tutf8 -ww -z "$page" 2>"$tmp/warn"
 	lines "$tmp/warn" 0
 done
