@@ -611,7 +611,8 @@ static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 
 	pthread_rwlock_rdlock(&s->se->resize);
 	rc = mdb_txn_begin(s->env, NULL, flags, txn);
-	if (rc == MDB_MAP_RESIZED) {
+	/* It may grow again between the adoption and the retry. */
+	for (int attempt = 0; rc == MDB_MAP_RESIZED && attempt < MAX_MAP_RETRIES; attempt++) {
 		pthread_rwlock_unlock(&s->se->resize);
 		adopt_map_size(s);
 		pthread_rwlock_rdlock(&s->se->resize);
@@ -1202,7 +1203,9 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 	s->q[(s->head + s->len) % s->cap] = p;
 	s->len++;
 	s->enq_seq++;
-	if (s->len >= s->o.batch_count)
+	/* The first of a batch too: an idle flusher sleeps refresh_ms, and
+	 * the outcome must wait batch_ms at most. */
+	if (s->len == 1 || s->len >= s->o.batch_count)
 		pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
 	return LBS_OK;
@@ -1336,19 +1339,13 @@ static int fleet_host_id(store *s, MDB_txn *txn)
 	return meta_put(s, txn, "fleet_host", id, 16);
 }
 
-/* Read, check and if needed migrate the schema; create the databases. */
-static int open_dbs(store *s, char *err, size_t errlen)
+/* open_dbs() in its transaction, which it commits or aborts. */
+static int open_dbs_in(store *s, MDB_txn *txn, char *err, size_t errlen)
 {
-	MDB_txn *txn;
 	MDB_val k = {6, "schema"}, v;
 	uint32_t schema = STORE_SCHEMA;
-	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	int rc;
 
-	if (rc) {
-		snprintf(err, errlen, "store '%s': cannot begin a transaction: %s", s->path,
-		         mdb_strerror(rc));
-		return -1;
-	}
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
 	    (rc = mdb_dbi_open(txn, "prefs", MDB_CREATE, &s->prefs)) ||
 	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &s->outbox)) ||
@@ -1405,6 +1402,24 @@ static int open_dbs(store *s, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* Read, check and if needed migrate the schema; create the databases.
+ * Through txn_begin: another process may have grown the map since this
+ * one opened it (a create meets MDB_MAP_RESIZED otherwise). */
+static int open_dbs(store *s, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc = txn_begin(s, 0, &txn);
+
+	if (rc) {
+		snprintf(err, errlen, "store '%s': cannot begin a transaction: %s", s->path,
+		         mdb_strerror(rc));
+		return -1;
+	}
+	rc = open_dbs_in(s, txn, err, errlen);
+	pthread_rwlock_unlock(&s->se->resize);
+	return rc;
 }
 
 /*
@@ -1467,11 +1482,12 @@ static int attach_env(store *s, char *err, size_t errlen)
 		if (s->fleet_on) {
 			MDB_txn *txn;
 
-			if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
+			if (txn_begin(s, 0, &txn) == 0) {
 				if (fleet_host_id(s, txn) == 0)
 					mdb_txn_commit(txn);
 				else
 					mdb_txn_abort(txn);
+				pthread_rwlock_unlock(&s->se->resize);
 			}
 		}
 		return 0;
@@ -1744,14 +1760,13 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t
 	*skipped = 0;
 	if (!s)
 		return LBS_EIO;
-	pthread_rwlock_rdlock(&s->se->resize);
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	rc = txn_begin(s, MDB_RDONLY, &txn);
 	if (rc == 0) {
 		bad = each_record(s, txn, s->prefs, as_item, &ic, skipped, first, sizeof first, err,
 		                  errlen) < 0;
 		mdb_txn_abort(txn);
+		pthread_rwlock_unlock(&s->se->resize);
 	}
-	pthread_rwlock_unlock(&s->se->resize);
 	if (rc)
 		snprintf(err, errlen, "store '%s': cannot read: %s", dir, mdb_strerror(rc));
 	else if (!bad && *skipped)
@@ -1769,7 +1784,8 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 
 	if (!s)
 		return LBS_EIO;
-	for (int attempt = 0; attempt < MAX_MAP_RETRIES && rc == MDB_MAP_FULL; attempt++) {
+	for (int attempt = 0; attempt < MAX_MAP_RETRIES &&
+	                      (rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED); attempt++) {
 		MDB_txn *txn;
 		size_t seen;
 
@@ -1778,7 +1794,9 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		if (rc) {
 			pthread_rwlock_unlock(&s->se->resize);
-			break;
+			if (rc == MDB_MAP_RESIZED)
+				adopt_map_size(s); /* another process grew it */
+			continue;
 		}
 		if (replace)
 			rc = mdb_drop(txn, s->prefs, 0);

@@ -199,6 +199,58 @@ static void test_two_processes(void)
 	cJSON_Delete(doc);
 }
 
+/* ===== A map another process grew =========================================== */
+
+/*
+ * This process holds the store's map at 1 MB through an instance; another
+ * process opens it with the default 64 MB and writes past that 1 MB.  Every transaction this process begins after
+ * that must adopt it: the export and the import, which share the
+ * instance's environment, failed with MDB_MAP_RESIZED ("cannot read").
+ */
+static void test_map_grown_elsewhere(void)
+{
+	const char *dir = tmp_dir();
+	/* No refresh meanwhile: it would adopt the map before the export. */
+	shim_sched *s = open_store("hardware-aware", dir,
+	                           "\"map_size_mb\":1,\"refresh_ms\":3600000");
+	char line[256], err[1024];
+	long long done = -1;
+	child w;
+	cJSON *doc;
+	int r;
+
+	if (!s)
+		return;
+	CHECK_INT(report(s, LBS_WL_NLP, "w0", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	CHECK_NEAR(wait_committed(s, 1, 60000).committed, 1, 0);
+	/* 30,000 pairs: a few MB, past the 1 MB this process maps. */
+	setenv("LBS_WRITER_WORKERS", "10000", 1);
+	spawn_writer(&w, dir, 1024, 5, 30000);
+	unsetenv("LBS_WRITER_WORKERS");
+	while ((r = read_line(&w, line, sizeof line, 60000)) == 1)
+		sscanf(line, "done %lld", &done);
+	CHECK(r == 0);
+	r = reap(&w);
+	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0);
+	CHECK_INT(done, 30000);
+	doc = export_doc(dir);
+	CHECK(doc != NULL);
+	cJSON_Delete(doc);
+	CHECK_INT(import(dir, "{\"schema\":1,\"records\":[{\"workload_type\":\"AUDIO\","
+	                 "\"worker\":\"imported\",\"samples\":3,\"successes\":3,"
+	                 "\"failures\":0,\"preference\":0.5,\"mean_duration\":1,"
+	                 "\"var_duration\":0,\"last_update\":1700000000}]}", LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
+	if (err[0])
+		fprintf(stderr, "    import: %s\n", err);
+	/* And the instance's own commits go on, each within batch_ms: an
+	 * idle flusher, asleep for refresh_ms, is woken by the first outcome
+	 * of a batch (it slept the hour out before). */
+	CHECK_INT(report(s, LBS_WL_NLP, "w0", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	CHECK_NEAR(wait_committed(s, 2, 60000).committed, 2, 0);
+	sched_close(s);
+	CHECK_INT(total_samples(dir), 1 + 30000 + 3 + 1);
+}
+
 /* ===== Verification while another process writes =========================== */
 
 /*
@@ -1627,6 +1679,7 @@ int main(void)
 	test_map_grows();
 	test_two_processes();
 	test_verify_while_written();
+	test_map_grown_elsewhere();
 	test_foreign_writes_seen();
 	test_kill_loop();
 	test_two_instances_one_process();
