@@ -42,6 +42,15 @@ extern char **environ;
  * keys less the type byte. */
 #define STORE_MAX_ID 510
 
+/* Monotonic milliseconds, for the deadlines of loops that wait on others. */
+static inline uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* ===== Temporary directories ============================================== */
 
 #define MAX_TMP 64

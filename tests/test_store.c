@@ -199,13 +199,17 @@ static void test_two_processes(void)
 	cJSON_Delete(doc);
 }
 
-/* ===== A map another process grew =========================================== */
+/* ===== A map another process grew, an idle flusher ========================= */
 
 /*
  * This process holds the store's map at 1 MB through an instance; another
- * process opens it with the default 64 MB and writes past that 1 MB.  Every transaction this process begins after
- * that must adopt it: the export and the import, which share the
- * instance's environment, failed with MDB_MAP_RESIZED ("cannot read").
+ * process opens it with the default 64 MB and writes past that 1 MB.  The
+ * export and the import, which share the instance's environment, adopt the
+ * larger map (through the view they read first), and so do the instance's
+ * own commits.  With refresh_ms an hour the flusher sleeps while the queue
+ * is empty: the first outcome of a batch must wake it, so that it commits
+ * within batch_ms (before, it slept the hour out, and the last
+ * wait_committed failed).
  */
 static void test_map_grown_elsewhere(void)
 {
@@ -229,7 +233,9 @@ static void test_map_grown_elsewhere(void)
 	unsetenv("LBS_WRITER_WORKERS");
 	while ((r = read_line(&w, line, sizeof line, 60000)) == 1)
 		sscanf(line, "done %lld", &done);
-	CHECK(r == 0);
+	CHECK(r == 0); /* not a 60 s silence */
+	if (r < 0)
+		kill(w.pid, SIGKILL);
 	r = reap(&w);
 	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0);
 	CHECK_INT(done, 30000);
@@ -239,7 +245,8 @@ static void test_map_grown_elsewhere(void)
 	CHECK_INT(import(dir, "{\"schema\":1,\"records\":[{\"workload_type\":\"AUDIO\","
 	                 "\"worker\":\"imported\",\"samples\":3,\"successes\":3,"
 	                 "\"failures\":0,\"preference\":0.5,\"mean_duration\":1,"
-	                 "\"var_duration\":0,\"last_update\":1700000000}]}", LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
+	                 "\"var_duration\":0,\"last_update\":1700000000}]}",
+	                 LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
 	if (err[0])
 		fprintf(stderr, "    import: %s\n", err);
 	/* And the instance's own commits go on, each within batch_ms: an
@@ -254,13 +261,15 @@ static void test_map_grown_elsewhere(void)
 /* ===== Verification while another process writes =========================== */
 
 /*
- * Every create verifies data.mdb when another process changed it, and here
- * one changes it all the time: a writer whose outcomes spread over 60,000
- * pairs, so that most commits add records and the file's last page moves.
- * The verifier must judge one snapshot by that snapshot's own bounds: it
- * read the last page before its transaction began, so a commit between
- * the two made a free page past that bound, a page "outside the file",
- * and a healthy store was refused (a store_writer died of it in CI).
+ * Creates while another process writes are never refused.  Each create
+ * verifies data.mdb when it changed since this process last saw it, then
+ * LMDB maps it and the first transaction begins; the writer, whose
+ * outcomes spread over 300,000 pairs, keeps adding pages meanwhile and
+ * grows its map past this process's.  In CI this refused 2 of 88 creates
+ * with MDB_MAP_RESIZED: the first transaction did not adopt the grown map.
+ * (The verifier's bounds now come from after its snapshot began; a commit
+ * between the two could make a healthy free page look "outside the file".
+ * That window is too narrow to meet here on demand.)
  */
 static void test_verify_while_written(void)
 {
@@ -283,13 +292,17 @@ static void test_verify_while_written(void)
 		exit(99);
 	}
 	unsetenv("LBS_WRITER_WORKERS");
-	for (;;) {
+	for (uint64_t t0 = mono_ms();;) {
 		char err[1024];
 
 		while ((r = read_line(&w, line, sizeof line, 0)) == 1)
 			sscanf(line, "done %lld", &done);
 		if (r == 0)
 			break;
+		if (mono_ms() - t0 > 60000) { /* the writer hangs: the checks say so */
+			kill(w.pid, SIGKILL);
+			break;
+		}
 		if (try_open("hardware-aware", store_config(dir, NULL), &s, err, sizeof err) ==
 		    LBS_OK) {
 			sched_close(s);
@@ -299,7 +312,8 @@ static void test_verify_while_written(void)
 		}
 		opens++;
 	}
-	CHECK(WIFEXITED(reap(&w)));
+	r = reap(&w);
+	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0);
 	CHECK(done > 0);
 	printf("verification while written: %d creates while another process wrote\n", opens);
 	CHECK(opens >= 10);

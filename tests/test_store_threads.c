@@ -131,14 +131,6 @@ static void *stats_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Has instance k seen commits and, with writers about, another process's
  * writes (a view rebuilt)?  Always for a memory-only instance. */
 static int settled(int k, int persistent)
