@@ -283,7 +283,7 @@ static void test_verify_while_written(void)
 	if (!s)
 		return;
 	sched_close(s); /* the store exists; the writer changes it from now on */
-	char *argv[] = {(char *)writer_path(), (char *)dir, "8", "1", "3000ms", NULL};
+	char *argv[] = {(char *)writer_path(), (char *)dir, "8", "1", "5000ms", NULL};
 
 	setenv("LBS_WRITER_WORKERS", "100000", 1);
 	if (spawn(&w, argv, 0)) {
@@ -316,7 +316,8 @@ static void test_verify_while_written(void)
 	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0);
 	CHECK(done > 0);
 	printf("verification while written: %d creates while another process wrote\n", opens);
-	CHECK(opens >= 10);
+	fflush(stdout); /* before the forks to come (TSan's children wrote it again) */
+	CHECK(opens >= 3); /* dozens, but 8 under TSan on a loaded machine */
 	CHECK_INT(refused, 0);
 	if (refused)
 		fprintf(stderr, "    %d of %d opens refused, the first: %s\n", refused, opens, first);
