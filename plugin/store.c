@@ -861,18 +861,10 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 		size_t seen;
 		int rc;
 
-		pthread_rwlock_rdlock(&s->se->resize);
-		seen = s->se->map_size;
-		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-		if (rc == MDB_MAP_RESIZED) {
-			pthread_rwlock_unlock(&s->se->resize);
-			adopt_map_size(s);
-			continue;
-		}
-		if (rc) {
-			pthread_rwlock_unlock(&s->se->resize);
+		rc = txn_begin(s, 0, &txn);
+		if (rc)
 			return rc;
-		}
+		seen = s->se->map_size; /* held shared: it cannot change */
 		*skipped = 0;
 		rc = apply_batch(s, txn, b, n, skipped, err, errlen);
 		if (rc == 0) {
@@ -1784,20 +1776,14 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 
 	if (!s)
 		return LBS_EIO;
-	for (int attempt = 0; attempt < MAX_MAP_RETRIES &&
-	                      (rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED); attempt++) {
+	for (int attempt = 0; attempt < MAX_MAP_RETRIES && rc == MDB_MAP_FULL; attempt++) {
 		MDB_txn *txn;
 		size_t seen;
 
-		pthread_rwlock_rdlock(&s->se->resize);
-		seen = s->se->map_size;
-		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-		if (rc) {
-			pthread_rwlock_unlock(&s->se->resize);
-			if (rc == MDB_MAP_RESIZED)
-				adopt_map_size(s); /* another process grew it */
-			continue;
-		}
+		rc = txn_begin(s, 0, &txn);
+		if (rc)
+			break;
+		seen = s->se->map_size; /* held shared: it cannot change */
 		if (replace)
 			rc = mdb_drop(txn, s->prefs, 0);
 		for (size_t i = 0; i < n && rc == 0; i++) {
