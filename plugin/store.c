@@ -1414,32 +1414,6 @@ static int open_dbs(store *s, char *err, size_t errlen)
 	return rc;
 }
 
-/*
- * LMDB reads data.mdb through a mapping: a file cut short of the pages
- * its last transaction uses would kill the process with SIGBUS at the first
- * read past its end.  Refuse it instead.  (A 0-byte file is what a crash
- * in the very first open leaves: LMDB starts it afresh.)
- */
-static int check_not_truncated(store *s, char *err, size_t errlen)
-{
-	MDB_envinfo info;
-	MDB_stat ms;
-	struct stat st;
-	mdb_filehandle_t fd;
-
-	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms) ||
-	    mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
-		return 0;
-	if ((uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-		snprintf(err, errlen, "store '%s': cannot open: data.mdb is truncated: it has %llu "
-		         "bytes, its last transaction uses %llu (the data file is damaged)", s->path,
-		         (unsigned long long)st.st_size,
-		         ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
-		return -1;
-	}
-	return 0;
-}
-
 /* Open (or share) the env of s->path; on success s->se holds a reference. */
 static int attach_env(store *s, char *err, size_t errlen)
 {
@@ -1517,8 +1491,6 @@ static int attach_env(store *s, char *err, size_t errlen)
 		                 : rc == EACCES || rc == EROFS ? " (the directory must be writable)" : "");
 		goto fail;
 	}
-	if (check_not_truncated(s, err, errlen))
-		goto fail;
 	{
 		MDB_envinfo info;
 		if (mdb_env_info(se->env, &info) == 0 && info.me_mapsize > se->map_size)
