@@ -235,14 +235,16 @@ static int fstat_fd(MDB_env *env, struct stat *st)
  * the walk reads every one of them: when the file is short, a SIGBUS during
  * the walk is the verdict "truncated", written by this handler.
  */
-static int trunc_fd = -1;
-static char trunc_msg[200];
-static size_t trunc_len;
+static struct {
+	int fd;
+	size_t len;
+	char msg[200];
+} on_bus;
 
 static void on_sigbus(int sig)
 {
 	(void)sig;
-	(void)!write(trunc_fd, trunc_msg, trunc_len);
+	(void)!write(on_bus.fd, on_bus.msg, on_bus.len);
 	_exit(0);
 }
 
@@ -284,15 +286,15 @@ static void child(const char *dir, int out)
 		if (bounds &&
 		    (uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
 			short_file = 1;
-			trunc_len = (size_t)snprintf(
-				trunc_msg, sizeof trunc_msg,
+			on_bus.len = (size_t)snprintf(
+				on_bus.msg, sizeof on_bus.msg,
 				"data.mdb is truncated: it ends at %llu bytes, before a page in "
 				"use; its last transaction counts %llu",
 				(unsigned long long)st.st_size,
 				((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
-			if (trunc_len >= sizeof trunc_msg)
-				trunc_len = sizeof trunc_msg - 1;
-			trunc_fd = out;
+			if (on_bus.len >= sizeof on_bus.msg)
+				on_bus.len = sizeof on_bus.msg - 1;
+			on_bus.fd = out;
 			signal(SIGBUS, on_sigbus);
 		}
 		if (rc == 0) {
@@ -303,7 +305,7 @@ static void child(const char *dir, int out)
 			/* No transaction (no reader slot free, no room to map) to
 			 * tell loose pages from a cut: the host's own begin meets
 			 * the same, but it must not read past the end first. */
-			snprintf(msg, sizeof msg, "%s", trunc_msg);
+			snprintf(msg, sizeof msg, "%s", on_bus.msg);
 		}
 	}
 	if (env)

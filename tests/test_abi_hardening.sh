@@ -62,7 +62,7 @@ fi
 
 # --- writable globals of the plugin: objects in .data / .bss.  The
 # compiler's and the sanitizers' own are not ours.
-allowed="envs envs_mu init_count init_lock last_gen n_seen next_seen seen verified_mu"
+allowed="envs envs_mu init_count init_lock last_gen n_seen next_seen on_bus seen verified_mu"
 writable=$(objdump -t "$plugin" | awk '$3 == "O" && ($4 == ".data" || $4 == ".bss") {print $6}
 	$2 == "O" && ($3 == ".data" || $3 == ".bss") {print $5}' |
 	grep -Ev '^(completed\.[0-9]+|__dso_handle|__TMC_END__|_*(asan|ubsan|tsan|odr_asan|sancov)[._].*|.*\.(ubsan|asan)_.*)$' |
