@@ -1689,7 +1689,8 @@ static lbs_workload score_round(rnd_worker *rw, const lbs_worker **ws, uint32_t 
  */
 static void test_score_against_evaluate(void)
 {
-	enum { N = 40 };
+	/* More than one block of the score pass's divisions (DIV_BLOCK 64). */
+	enum { N = 100 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
 	hw_params p;
