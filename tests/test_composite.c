@@ -1309,46 +1309,14 @@ static double lowest_plain(const double *s, uint32_t n, int *rejects)
 	return low;
 }
 
-/* best_one before its skipping of blocks: one worker at a time. */
-static uint32_t best_plain(const lbs_worker *const *ws, uint32_t n, const uint8_t *ok,
-                           const double *blend)
-{
-	uint32_t best = UINT32_MAX;
-	double best_load = 0.0;
-	int have = 0;
-
-	for (uint32_t i = 0; i < n; i++) {
-		double li;
-
-		if (!ok[i])
-			continue;
-		if (best == UINT32_MAX || blend[i] > blend[best] + COMP_TIE_EPS) {
-			best = i;
-			have = 0;
-			continue;
-		}
-		if (blend[i] < blend[best] - COMP_TIE_EPS)
-			continue;
-		if (!have) {
-			best_load = worker_effective_load(ws[best]);
-			have = 1;
-		}
-		li = worker_effective_load(ws[i]);
-		if (li < best_load) {
-			best = i;
-			best_load = li;
-		}
-	}
-	return best;
-}
-
 /*
  * The composite's one-pass paths against the plain ones, bit for bit:
  * admission and bounds with every child scoring (1 to 4 children: the
  * fused pass) against the general pass (the same children and a fifth, a
  * copy of the first, which admits alike); comp_lowest against one chain;
  * a single choice, which skips blocks of workers below the best, against
- * one worker at a time, on blends with near-ties.
+ * comp_best_few's first (the same rule, one worker at a time), on blends
+ * with near-ties.
  */
 static void test_pure_fast_paths(void)
 {
@@ -1394,8 +1362,11 @@ static void test_pure_fast_paths(void)
 			blend[i] = rnd(4) ? 0.5 + (double)rnd(5) * 0.6e-12 : 0.1 * rnd(6);
 			ok_fast[i] = rnd(5) != 0;
 		}
-		want = best_plain(ws, n, ok_fast, blend);
-		if (want != UINT32_MAX && !elig_pass(&wl, ws[want], 1.0, &l1))
+		CHECK_INT(comp_best_few(ws, n, ok_fast, blend, 1, 1, &want, eload, &found),
+		          LBS_OK);
+		if (found == 0)
+			want = UINT32_MAX;
+		else if (!elig_pass(&wl, ws[want], 1.0, &l1))
 			continue; /* the hard filter's guard, not the ranking */
 		CHECK_INT(comp_choose(&wl, ws, n, ok_fast, blend, 1, 1, &got, order, tmp, eload,
 		                      &found), LBS_OK);
