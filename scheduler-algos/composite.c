@@ -5,7 +5,6 @@
 #include "composite.h"
 
 #include <float.h>
-#include <math.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -253,25 +252,29 @@ double comp_lowest(const double *s, uint32_t n, int *rejects)
 
 #if defined(__SSE2__)
 	{
-		/* Two chains, even and odd positions; MINPD selects as the
-		 * `<` below does. */
+		/* Four chains, positions 4q, 4q + 1, 4q + 2 and 4q + 3, so that
+		 * no minimum waits for the one before; MINPD selects as the `<`
+		 * below does. */
 		const __m128d zero = _mm_setzero_pd(), one = _mm_set1_pd(1.0);
-		__m128d lo = one, neg = _mm_setzero_pd();
-		double l0, l1;
+		__m128d lo = one, lo2 = one, neg = _mm_setzero_pd();
+		double l[2];
 
-		for (; i + 1 < n; i += 2) {
-			__m128d v = _mm_loadu_pd(s + i), ge = _mm_cmpge_pd(v, zero);
+		for (; i + 3 < n; i += 4) {
+			__m128d v = _mm_loadu_pd(s + i), w = _mm_loadu_pd(s + i + 2);
+			__m128d gv = _mm_cmpge_pd(v, zero), gw = _mm_cmpge_pd(w, zero);
 
-			neg = _mm_or_pd(neg, _mm_cmpnge_pd(v, zero));
-			lo = _mm_min_pd(_mm_or_pd(_mm_and_pd(ge, v), _mm_andnot_pd(ge, one)), lo);
+			neg = _mm_or_pd(neg, _mm_or_pd(_mm_cmpnge_pd(v, zero), _mm_cmpnge_pd(w, zero)));
+			lo = _mm_min_pd(_mm_or_pd(_mm_and_pd(gv, v), _mm_andnot_pd(gv, one)), lo);
+			lo2 = _mm_min_pd(_mm_or_pd(_mm_and_pd(gw, w), _mm_andnot_pd(gw, one)), lo2);
 		}
-		_mm_storel_pd(&l0, lo);
-		_mm_storeh_pd(&l1, lo);
-		low = l1 < l0 ? l1 : l0;
+		lo = _mm_min_pd(lo2, lo);
+		_mm_storel_pd(&l[0], lo);
+		_mm_storeh_pd(&l[1], lo);
+		low = l[1] < l[0] ? l[1] : l[0];
 		no = _mm_movemask_pd(neg) != 0;
-		/* Equal minima of the two chains are one value, but for a 0
-		 * and a -0: then the first in the array, as one chain finds. */
-		if (l0 == l1 && signbit(l0) != signbit(l1))
+		/* Equal minima of the chains are one value, but for a 0 and a
+		 * -0: then the first in the array, as one chain finds it. */
+		if (low == 0.0)
 			i = 0, low = 1.0;
 	}
 #endif
