@@ -681,11 +681,11 @@ static void ceiling_is_no_veto(double *scores, const lbs_workload *wl,
 	 * (plugin/timed.h): then no worker is filtered twice. */
 	const double *load;
 	const uint8_t *hard = timed_hard(wl, workers, n, &load);
-	double low = 1.0;
+	int rejects;
+	double low = comp_lowest(scores, n, &rejects);
 
-	for (uint32_t i = 0; i < n; i++)
-		if (scores[i] >= 0.0 && scores[i] < low)
-			low = scores[i];
+	if (!rejects)
+		return;
 	for (uint32_t i = 0; i < n; i++)
 		if (!(scores[i] >= 0.0) &&
 		    (hard && hard[i] != 2 ? hard[i] == 1
@@ -760,10 +760,11 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 	return st;
 }
 
-/* Consult and blend (or tally): ok[] and blend[] for every worker. */
+/* Consult and blend (or tally): ok[] and blend[] for every worker, and
+ * how many are admitted into *m. */
 static lbs_status evaluate(comp_inst *inst, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
-                           uint32_t want, int decide)
+                           uint32_t want, int decide, uint32_t *m)
 {
 	lbs_status st = grow(inst, n);
 
@@ -772,11 +773,11 @@ static lbs_status evaluate(comp_inst *inst, const lbs_workload *wl,
 	if (st != LBS_OK)
 		return st;
 	if (inst->mode == MODE_VOTE) {
-		comp_tally(inst->in, inst->n_active, n, inst->ok, inst->blend);
-	} else {
-		comp_admit(inst->in, inst->n_active, n, inst->ok);
-		comp_blend(inst->in, inst->n_active, n, inst->ok, inst->blend);
+		*m = comp_tally(inst->in, inst->n_active, n, inst->ok, inst->blend);
+		return LBS_OK;
 	}
+	*m = comp_admit(inst->in, inst->n_active, n, inst->ok);
+	comp_blend(inst->in, inst->n_active, n, inst->ok, inst->blend);
 	return LBS_OK;
 }
 
@@ -933,13 +934,12 @@ static lbs_status choose_among(comp_inst *inst, const lbs_workload *wl,
                                uint32_t want, int decide, lbs_selection *out,
                                uint32_t *found, uint32_t *candidates)
 {
-	lbs_status st = evaluate(inst, wl, workers, n, want, decide);
+	lbs_status st;
 
 	*found = *candidates = 0;
+	st = evaluate(inst, wl, workers, n, want, decide, candidates);
 	if (st != LBS_OK)
 		return st;
-	for (uint32_t i = 0; i < n; i++)
-		*candidates += inst->ok[i];
 	return comp_choose(wl, workers, n, inst->ok, inst->blend, inst->mode == MODE_BLEND,
 	                   want, out->indices, inst->order, inst->tmp, inst->eload, found);
 }
@@ -1046,7 +1046,7 @@ static lbs_status cp_score(void *p, const lbs_workload *wl,
                            double *scores)
 {
 	comp_inst *inst = p;
-	uint32_t want, need, picks;
+	uint32_t want, need, picks, m;
 	int32_t r;
 	child *c;
 	lbs_status st = sc_check_workload(wl);
@@ -1059,7 +1059,7 @@ static lbs_status cp_score(void *p, const lbs_workload *wl,
 		return LBS_OK;
 	sc_shards(wl, UINT32_MAX, &want, &need);
 	if (inst->mode != MODE_ROUTE) {
-		st = evaluate(inst, wl, workers, n, want, 0);
+		st = evaluate(inst, wl, workers, n, want, 0, &m);
 		return st != LBS_OK ? st
 		       : hard_scores(wl, workers, n, inst->ok, inst->blend, scores);
 	}
@@ -1342,7 +1342,7 @@ static lbs_status cp_explain(void *p, const lbs_workload *wl,
 	if (inst->mode == MODE_ROUTE)
 		return route_explain(inst, wl, workers, n, write, ctx);
 	sc_shards(wl, UINT32_MAX, &want, &need);
-	st = n ? evaluate(inst, wl, workers, n, want, 0) : LBS_OK;
+	st = n ? evaluate(inst, wl, workers, n, want, 0, &m) : LBS_OK;
 	if (st == LBS_OK && n)
 		st = comp_rank(workers, n, inst->ok, inst->blend, inst->mode == MODE_BLEND,
 		               inst->order, inst->tmp, inst->eload, &m);

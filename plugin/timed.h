@@ -79,8 +79,9 @@ void timed_share_end(timed_share *prev);
  * for this workload and these workers, for the children scored after it
  * (round-robin's own filter, the composite's ceiling rule): hard[i] 1
  * passes, 0 fails, 2 unknown (a worker of more than 64 devices), and
- * *load[i] the load (elig_load) of a worker that passes.  NULL (and *load
- * NULL) when no such pass was made.
+ * *load[i] the load (elig_load) of a worker that passes (a number for
+ * every worker).  The pass checked every worker (none is NULL, too small
+ * or without an id).  NULL (and *load NULL) when no such pass was made.
  */
 const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
                           const double **load);

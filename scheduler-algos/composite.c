@@ -6,6 +6,9 @@
 
 #include <float.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "eligible.h"
 #include "priority.h"
@@ -68,11 +71,142 @@ static void apply_vetoes(const comp_child *c, uint32_t k, uint32_t n, uint8_t *o
 	}
 }
 
+/* The most children admit_scored() takes in one pass: their running
+ * bounds stay in registers. */
+#define FUSE_MAX 4
+
+/* Each call with a constant k becomes a copy with its loops unrolled. */
+#if defined(__GNUC__)
+#define UNROLLED static inline __attribute__((always_inline))
+#else
+#define UNROLLED static inline
+#endif
+
+/*
+ * comp_admit when every child scores (nothing votes, so nothing vetoes),
+ * two workers at a time: one pass instead of a memset, a pass per child, a
+ * count and a pass per child for the bounds.  The bounds keep bounds()'s
+ * two chains, even and odd positions, as the two lanes (MINPD and MAXPD
+ * select exactly as its `<` and `>` do), so that even a -0 and a 0
+ * resolve as they did there.  k is a constant in each inlined copy.
+ */
+UNROLLED uint32_t admit_scored(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
+{
+	const double *s[FUSE_MAX];
+	double lo0[FUSE_MAX], lo1[FUSE_MAX], hi0[FUSE_MAX], hi1[FUSE_MAX];
+	uint32_t m = 0, i = 0;
+
+	for (uint32_t j = 0; j < k; j++)
+		s[j] = c[j].scores;
+#if defined(__SSE2__)
+	{
+		const __m128d zero = _mm_setzero_pd(), top = _mm_set1_pd(DBL_MAX);
+		const __m128d bottom = _mm_set1_pd(-DBL_MAX);
+		__m128d lo[FUSE_MAX], hi[FUSE_MAX];
+
+		for (uint32_t j = 0; j < k; j++) {
+			lo[j] = top;
+			hi[j] = bottom;
+		}
+		for (; i + 1 < n; i += 2) {
+			__m128d v[FUSE_MAX], keep = _mm_cmpeq_pd(zero, zero);
+			int bits;
+
+			for (uint32_t j = 0; j < k; j++) {
+				v[j] = _mm_loadu_pd(s[j] + i);
+				keep = _mm_and_pd(keep, _mm_and_pd(_mm_cmpge_pd(v[j], zero),
+				                                   _mm_cmple_pd(v[j], top)));
+			}
+			bits = _mm_movemask_pd(keep);
+			ok[i] = (uint8_t)(bits & 1);
+			ok[i + 1] = (uint8_t)(bits >> 1);
+			m += (uint32_t)((bits & 1) + (bits >> 1));
+			for (uint32_t j = 0; j < k; j++) {
+				__m128d in = _mm_and_pd(keep, v[j]);
+
+				lo[j] = _mm_min_pd(_mm_or_pd(in, _mm_andnot_pd(keep, top)), lo[j]);
+				hi[j] = _mm_max_pd(_mm_or_pd(in, _mm_andnot_pd(keep, bottom)), hi[j]);
+			}
+		}
+		for (uint32_t j = 0; j < k; j++) {
+			_mm_storel_pd(&lo0[j], lo[j]);
+			_mm_storeh_pd(&lo1[j], lo[j]);
+			_mm_storel_pd(&hi0[j], hi[j]);
+			_mm_storeh_pd(&hi1[j], hi[j]);
+		}
+	}
+#else
+	for (uint32_t j = 0; j < k; j++) {
+		lo0[j] = lo1[j] = DBL_MAX;
+		hi0[j] = hi1[j] = -DBL_MAX;
+	}
+	for (; i + 1 < n; i += 2) {
+		int a = 1, b = 1;
+
+		for (uint32_t j = 0; j < k; j++) {
+			a &= usable(s[j][i]);
+			b &= usable(s[j][i + 1]);
+		}
+		ok[i] = (uint8_t)a;
+		ok[i + 1] = (uint8_t)b;
+		m += (uint32_t)(a + b);
+		for (uint32_t j = 0; j < k; j++) {
+			double al = a ? s[j][i] : DBL_MAX, ah = a ? s[j][i] : -DBL_MAX;
+			double bl = b ? s[j][i + 1] : DBL_MAX, bh = b ? s[j][i + 1] : -DBL_MAX;
+
+			lo0[j] = al < lo0[j] ? al : lo0[j];
+			hi0[j] = ah > hi0[j] ? ah : hi0[j];
+			lo1[j] = bl < lo1[j] ? bl : lo1[j];
+			hi1[j] = bh > hi1[j] ? bh : hi1[j];
+		}
+	}
+#endif
+	if (i < n) {
+		int a = 1;
+
+		for (uint32_t j = 0; j < k; j++)
+			a &= usable(s[j][i]);
+		ok[i] = (uint8_t)a;
+		m += (uint32_t)a;
+		for (uint32_t j = 0; j < k && a; j++) {
+			lo0[j] = s[j][i] < lo0[j] ? s[j][i] : lo0[j];
+			hi0[j] = s[j][i] > hi0[j] ? s[j][i] : hi0[j];
+		}
+	}
+	for (uint32_t j = 0; j < k && m > 0; j++) {
+		c[j].lo = lo0[j] < lo1[j] ? lo0[j] : lo1[j];
+		c[j].hi = hi0[j] > hi1[j] ? hi0[j] : hi1[j];
+	}
+	return m;
+}
+
+/* Every consulted child scores and there are few enough to fuse. */
+static int all_scored(const comp_child *c, uint32_t k)
+{
+	if (k == 0 || k > FUSE_MAX)
+		return 0;
+	for (uint32_t j = 0; j < k; j++)
+		if (!c[j].scores)
+			return 0;
+	return 1;
+}
+
 uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
 {
 	int scoring = 0;
 	uint32_t m = 0;
 
+	if (all_scored(c, k)) {
+		for (uint32_t j = 0; j < k; j++)
+			c[j].lo = c[j].hi = 0.0;
+		/* A constant k in each copy: the loops over children unroll. */
+		switch (k) {
+		case 1: return admit_scored(c, 1, n, ok);
+		case 2: return admit_scored(c, 2, n, ok);
+		case 3: return admit_scored(c, 3, n, ok);
+		default: return admit_scored(c, 4, n, ok);
+		}
+	}
 	for (uint32_t j = 0; j < k; j++) {
 		c[j].lo = c[j].hi = 0.0;
 		if (c[j].scores)
@@ -110,6 +244,50 @@ uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
 	return m;
 }
 
+double comp_lowest(const double *s, uint32_t n, int *rejects)
+{
+	double low = 1.0;
+	uint32_t i = 0;
+	int no = 0;
+
+#if defined(__SSE2__)
+	{
+		/* Four chains, positions 4q, 4q + 1, 4q + 2 and 4q + 3, so that
+		 * no minimum waits for the one before; MINPD selects as the `<`
+		 * below does. */
+		const __m128d zero = _mm_setzero_pd(), one = _mm_set1_pd(1.0);
+		__m128d lo = one, lo2 = one, neg = _mm_setzero_pd();
+		double l[2];
+
+		for (; i + 3 < n; i += 4) {
+			__m128d v = _mm_loadu_pd(s + i), w = _mm_loadu_pd(s + i + 2);
+			__m128d gv = _mm_cmpge_pd(v, zero), gw = _mm_cmpge_pd(w, zero);
+
+			neg = _mm_or_pd(neg, _mm_or_pd(_mm_cmpnge_pd(v, zero), _mm_cmpnge_pd(w, zero)));
+			lo = _mm_min_pd(_mm_or_pd(_mm_and_pd(gv, v), _mm_andnot_pd(gv, one)), lo);
+			lo2 = _mm_min_pd(_mm_or_pd(_mm_and_pd(gw, w), _mm_andnot_pd(gw, one)), lo2);
+		}
+		lo = _mm_min_pd(lo2, lo);
+		_mm_storel_pd(&l[0], lo);
+		_mm_storeh_pd(&l[1], lo);
+		low = l[1] < l[0] ? l[1] : l[0];
+		no = _mm_movemask_pd(neg) != 0;
+		/* Equal minima of the chains are one value, but for a 0 and a
+		 * -0: then the first in the array, as one chain finds it. */
+		if (low == 0.0)
+			i = 0, low = 1.0;
+	}
+#endif
+	for (; i < n; i++) {
+		double x = s[i];
+
+		low = x >= 0.0 && x < low ? x : low;
+		no |= !(x >= 0.0);
+	}
+	*rejects = no;
+	return low;
+}
+
 double comp_normalised(const comp_child *c, double raw)
 {
 	return c->hi > c->lo ? (raw - c->lo) / (c->hi - c->lo) : 1.0;
@@ -119,9 +297,12 @@ void comp_blend(const comp_child *c, uint32_t k, uint32_t n,
                 const uint8_t *ok, double *blend)
 {
 	/* Every worker is computed, admitted or not, so that the loops have
-	 * no branch; what a rejected worker gets is never read. */
-	for (uint32_t i = 0; i < n; i++)
-		blend[i] = 0.0;
+	 * no branch; what a rejected worker gets is never read.  A first
+	 * child that scores writes 0 + its part, the same sum as adding it to
+	 * a 0 written first, in one pass instead of two. */
+	if (!(k > 0 && c[0].scores && c[0].hi > c[0].lo))
+		for (uint32_t i = 0; i < n; i++)
+			blend[i] = 0.0;
 	for (uint32_t j = 0; j < k; j++) {
 		const double *s = c[j].scores;
 		double w = c[j].weight;
@@ -130,8 +311,12 @@ void comp_blend(const comp_child *c, uint32_t k, uint32_t n,
 			/* w x norm, with the division taken out of the loop */
 			double scale = w / (c[j].hi - c[j].lo), lo = c[j].lo;
 
-			for (uint32_t i = 0; i < n; i++)
-				blend[i] += scale * (s[i] - lo);
+			if (j == 0)
+				for (uint32_t i = 0; i < n; i++)
+					blend[i] = 0.0 + scale * (s[i] - lo);
+			else
+				for (uint32_t i = 0; i < n; i++)
+					blend[i] += scale * (s[i] - lo);
 		} else if (s) {
 			for (uint32_t i = 0; i < n; i++)
 				blend[i] += w;
@@ -269,6 +454,28 @@ static inline int hard_ok(const lbs_workload *wl, const lbs_worker *w)
 	return elig_pass(wl, w, 1.0, &load);
 }
 
+#define SKIP_BLOCK 8
+
+/* Is every one of the SKIP_BLOCK values below `cut`?  (A NaN is not.) */
+static inline int all_below(const double *v, double cut)
+{
+#if defined(__SSE2__)
+	const __m128d c = _mm_set1_pd(cut);
+	__m128d no = _mm_cmpnlt_pd(_mm_loadu_pd(v), c);
+
+	no = _mm_or_pd(no, _mm_cmpnlt_pd(_mm_loadu_pd(v + 2), c));
+	no = _mm_or_pd(no, _mm_cmpnlt_pd(_mm_loadu_pd(v + 4), c));
+	no = _mm_or_pd(no, _mm_cmpnlt_pd(_mm_loadu_pd(v + 6), c));
+	return _mm_movemask_pd(no) == 0;
+#else
+	int below = 1;
+
+	for (int q = 0; q < SKIP_BLOCK; q++)
+		below &= v[q] < cut;
+	return below;
+#endif
+}
+
 /* The best candidate by the ranking rule in one pass; effective loads are
  * computed only for ties, which are rare when anyone scores. */
 static lbs_status best_one(const lbs_worker *const *workers, uint32_t n,
@@ -282,6 +489,13 @@ static lbs_status best_one(const lbs_worker *const *workers, uint32_t n,
 	for (uint32_t i = 0; i < n; i++) {
 		double li;
 
+		/* A block of workers all below the best by more than the tie
+		 * margin would each `continue` below: skipped whole. */
+		if (best != NONE && i % SKIP_BLOCK == 0 && i + SKIP_BLOCK <= n &&
+		    all_below(blend + i, blend[best] - COMP_TIE_EPS)) {
+			i += SKIP_BLOCK - 1;
+			continue;
+		}
 		if (!ok[i])
 			continue;
 		if (best == NONE || blend[i] > blend[best] + COMP_TIE_EPS) {

@@ -68,6 +68,10 @@ typedef struct comp_child {
  */
 uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok);
 
+/* The lowest of s[0..n) that is >= 0, or 1 when none is lower; *rejects
+ * 1 when some s[i] is below 0 or not a number. */
+double comp_lowest(const double *s, uint32_t n, int *rejects);
+
 /* A scoring child's normalised score for `raw` (an admitted worker's). */
 double comp_normalised(const comp_child *c, double raw);
 

@@ -1079,13 +1079,22 @@ HOT double speed_of(const hw_known *r, double sp, double perf)
 	return (r->w > 0.0 ? exp(r->w * r->ls + (1.0 - r->w) * log(sp)) : sp) * perf;
 }
 
+/* timed_score()'s numerator, and its denominator into *den. */
+HOT double timed_parts(double s, const hw_known *r, double g, double *den)
+{
+	double sr = s * r->rel;
+
+	*den = sr + 1.0 + g;
+	return sr;
+}
+
 /* The completion score, est / (est + completion) with the est divided
  * out: s p / (s p + 1 + g). */
 HOT double timed_score(double s, const hw_known *r, double g)
 {
-	double sr = s * r->rel;
+	double den, sr = timed_parts(s, r, g, &den);
 
-	return sr / (sr + 1.0 + g);
+	return sr / den;
 }
 
 /* Fill the score-level fields of f for a worker already adjusted; k and
@@ -1906,9 +1915,11 @@ uint64_t hw_explored(const hw_state *s)
  * random fleets): the best eligible device's efficiency, its prior speed
  * and the learned record, the wait (the ledger asked only when the size of
  * the work ahead can matter, as screen_timed does).  -1 when ineligible.
+ * Returned as a fraction, the score *den times: timed_score()'s division
+ * is left to the caller (below), with *den 1 for an ineligible worker.
  */
 HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
-                       uint32_t i, double *load)
+                       uint32_t i, double *load, double *den)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
 	uint32_t cap = w->capacity ? w->capacity : 1;
@@ -1919,6 +1930,7 @@ HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
 	hw_known tmp;
 	hw_wk k;
 
+	*den = 1.0;
 	if (c->full) {
 		uint64_t mask;
 		double effs[64];
@@ -1960,7 +1972,45 @@ HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
 	if (ahead >= cap || k.load * k.cap + 1.0 > k.cap)
 		worker_ahead_ledger(c, w, i, &k);
 	worker_wait(&k);
-	return timed_score(speed_of(r, prior_speed(c, eff), perf), r, k.g);
+	return timed_parts(speed_of(r, prior_speed(c, eff), perf), r, k.g, den);
+}
+
+/* Workers a timed score pass takes before it divides. */
+#define DIV_BLOCK 64
+
+/*
+ * score_timed() for every worker, a block at a time: the fractions first,
+ * then their divisions in a loop of their own, where each is independent
+ * of the others (two to an instruction where the compiler packs them)
+ * instead of ending a chain of the worker's own work.  The same division
+ * of the same values: the same scores.
+ */
+static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
+                                  const lbs_worker *const *workers, uint32_t n,
+                                  double *scores, double *loads)
+{
+	double den[DIV_BLOCK];
+	lbs_status st = LBS_OK;
+
+	for (uint32_t b = 0; b < n && st == LBS_OK; b += DIV_BLOCK) {
+		uint32_t end = n - b < DIV_BLOCK ? n : b + DIV_BLOCK, i;
+
+		for (i = b; i < end; i++) {
+			double load = 0.0;
+
+			if (!worker_valid(workers[i])) {
+				st = LBS_EINVAL;
+				break;
+			}
+			scores[i] = score_timed(c, lk, workers[i], i, &load, &den[i - b]);
+			if (loads)
+				loads[i] = load;
+		}
+		end = i;
+		for (i = b; i < end; i++)
+			scores[i] /= den[i - b];
+	}
+	return st;
 }
 
 int hw_scores_timed(const hw_state *s, const lbs_workload *wl)
@@ -1999,23 +2049,17 @@ lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
 	 * when the workload needs it) with the same arithmetic as
 	 * worker_adjusted(), so score, select and explain agree.  Timed
 	 * work takes that path less its bounds (score_timed). */
+	if (c.timed)
+		return score_timed_all(&c, learned && learned->lookup ? &lk : NULL, workers, n,
+		                       scores, loads);
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double sc, tie, le;
 
 		if (!worker_valid(w))
 			return LBS_EINVAL;
-		if (c.timed) {
-			double load = 0.0;
-
-			scores[i] = score_timed(&c, learned && learned->lookup ? &lk : NULL, w, i,
-			                        &load);
-			if (loads)
-				loads[i] = load;
-		}
-		else
-			scores[i] = worker_rank(&c, 0, learned && learned->lookup ? &lk : NULL, w, i,
-			                        &cc, &sc, &tie, &le) ? sc : -1.0;
+		scores[i] = worker_rank(&c, 0, learned && learned->lookup ? &lk : NULL, w, i, &cc,
+		                        &sc, &tie, &le) ? sc : -1.0;
 	}
 	return LBS_OK;
 }

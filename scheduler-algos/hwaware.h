@@ -336,8 +336,8 @@ int hw_scores_timed(const hw_state *s, const lbs_workload *wl);
 
 /* hw_score(), and when it ranks by completion (hw_scores_timed) each
  * eligible worker's load (elig_load, what a ceiling compares) into
- * loads[i] when loads is not NULL; what an ineligible worker gets there is
- * not meant to be read. */
+ * loads[i] when loads is not NULL; an ineligible worker gets 0 there, a
+ * number that means nothing but may be read. */
 lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
                           const lbs_worker *const *workers, uint32_t n,
                           const hw_learned *learned, double *scores, double *loads);

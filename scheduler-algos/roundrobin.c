@@ -4,6 +4,7 @@
  */
 #include "roundrobin.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "eligible.h"
@@ -197,7 +198,27 @@ lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
 	uint32_t eligible = 0, rank = 0, i;
 	double load;
 
-	for (i = 0; i < n; i++) {
+	if (hard && known_load) {
+		/* No ceiling is one above every load (NaN included: it is
+		 * above none either way). */
+		double lim = ceiling < 1.0 ? ceiling : INFINITY;
+
+		/* Only the arrays are read: the pass that found the facts
+		 * checked every worker, so none is followed but one whose
+		 * filter is unknown (more than 64 devices). */
+		for (i = 0; i < n; i++) {
+			int ok = (hard[i] == 1) & !(known_load[i] > lim);
+
+			if (hard[i] == 2) {
+				if (!wid_valid(workers[i]))
+					return LBS_EINVAL;
+				ok = elig_pass(wl, workers[i], ceiling, &load);
+			}
+			scores[i] = ok ? 0.0 : -1.0;
+			eligible += (uint32_t)ok;
+		}
+	}
+	for (i = hard && known_load ? n : 0; i < n; i++) {
 		if (!wid_valid(workers[i]))
 			return LBS_EINVAL;
 		/* elig_pass is elig_check(...) == ELIG_OK, inline: this runs

@@ -97,7 +97,9 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
  * (no ceiling) for this workload and these workers: hard[i] 1 passes,
  * 0 fails, 2 unknown (checked here); NULL: nothing known.  known_load (may
  * be NULL): elig_load() of the workers that pass.  The ceiling is still
- * this scheduler's. */
+ * this scheduler's.  With both, the caller has found every worker valid
+ * (LBS_EINVAL is then only for one it marked 2), and every known_load[i]
+ * is a number that may be read. */
 lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
                          const lbs_worker *const *workers, uint32_t n,
                          double ceiling, const uint8_t *hard, const double *known_load,

@@ -1274,6 +1274,109 @@ static void test_random_against_plain(void)
 
 /* The candidate set: kept positions first, each position once, all in the
  * fleet; and its best few are comp_rank's first few. */
+/* A score from a small set, so that ties, -0 against 0, rejections, NaN
+ * and infinity all turn up. */
+static double awkward_score(void)
+{
+	static const double v[] = {0.0, -0.0, 0.25, 0.5, 0.5 + 4e-13, 1.0, -1.0, 0.75,
+	                           0.125, 0.3};
+
+	switch (rnd(40)) {
+	case 0: return NAN;
+	case 1: return INFINITY;
+	case 2: return 1e300;
+	default: return v[rnd(sizeof v / sizeof v[0])];
+	}
+}
+
+static int same_bits(double a, double b)
+{
+	return !memcmp(&a, &b, sizeof a);
+}
+
+/* comp_lowest as one chain, the way the composite's ceiling rule found it
+ * before it took two lanes at a time. */
+static double lowest_plain(const double *s, uint32_t n, int *rejects)
+{
+	double low = 1.0;
+
+	*rejects = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (s[i] >= 0.0 && s[i] < low)
+			low = s[i];
+		*rejects |= !(s[i] >= 0.0);
+	}
+	return low;
+}
+
+/*
+ * The composite's one-pass paths against the plain ones, bit for bit:
+ * admission and bounds with every child scoring (1 to 4 children: the
+ * fused pass) against the general pass (the same children and a fifth, a
+ * copy of the first, which admits alike); comp_lowest against one chain;
+ * a single choice, which skips blocks of workers below the best, against
+ * comp_best_few's first (the same rule, one worker at a time), on blends
+ * with near-ties.
+ */
+static void test_pure_fast_paths(void)
+{
+	enum { N = 37, ROUNDS = 400 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	double s[5][N], blend[N], eload[N];
+	uint8_t ok_fast[N], ok_plain[N];
+	uint32_t order[N], tmp[N];
+	int bad = 0;
+
+	for (uint32_t i = 0; i < N; i++) {
+		make_random(&rw[i], i);
+		ws[i] = &rw[i].w;
+	}
+	for (int round = 0; round < ROUNDS; round++) {
+		uint32_t n = rnd(N + 1), k = 1 + rnd(4), m_fast, m_plain, got, want, found;
+		comp_child fast[4], plain[5];
+		lbs_workload wl = {.struct_size = sizeof wl, .id = "t", .test_type = "x"};
+		int r1, r2;
+		double l1, l2;
+
+		for (uint32_t j = 0; j < 4; j++)
+			for (uint32_t i = 0; i < N; i++)
+				s[j][i] = rnd(3) ? 0.1 * (1 + rnd(8)) : awkward_score();
+		for (uint32_t j = 0; j < 5; j++) {
+			plain[j] = (comp_child){.weight = 0.2, .scores = s[j < k ? j : 0]};
+			if (j < 4)
+				fast[j] = (comp_child){.weight = 0.2, .scores = s[j]};
+		}
+		m_fast = comp_admit(fast, k, n, ok_fast);
+		m_plain = comp_admit(plain, 5, n, ok_plain);
+		bad += m_fast != m_plain || (n && memcmp(ok_fast, ok_plain, n));
+		for (uint32_t j = 0; j < k; j++)
+			bad += !same_bits(fast[j].lo, plain[j].lo) || !same_bits(fast[j].hi, plain[j].hi);
+
+		l1 = comp_lowest(s[0], n, &r1);
+		l2 = lowest_plain(s[0], n, &r2);
+		bad += !same_bits(l1, l2) || r1 != r2;
+
+		/* Blends a few tie margins apart, so that ties chain. */
+		for (uint32_t i = 0; i < n; i++) {
+			blend[i] = rnd(4) ? 0.5 + (double)rnd(5) * 0.6e-12 : 0.1 * rnd(6);
+			ok_fast[i] = rnd(5) != 0;
+		}
+		CHECK_INT(comp_best_few(ws, n, ok_fast, blend, 1, 1, &want, eload, &found),
+		          LBS_OK);
+		if (found == 0)
+			want = UINT32_MAX;
+		else if (!elig_pass(&wl, ws[want], 1.0, &l1))
+			continue; /* the hard filter's guard, not the ranking */
+		CHECK_INT(comp_choose(&wl, ws, n, ok_fast, blend, 1, 1, &got, order, tmp, eload,
+		                      &found), LBS_OK);
+		bad += want == UINT32_MAX ? found != 0 : found != 1 || got != want;
+	}
+	if (bad)
+		fprintf(stderr, "test_pure_fast_paths: %d mismatches\n", bad);
+	CHECK_INT(bad, 0);
+}
+
 static void test_pure_sample(void)
 {
 	enum { N = 40 };
@@ -1556,6 +1659,7 @@ int main(void)
 	test_fleet_grows();
 	test_random_against_plain();
 	test_shared_completion();
+	test_pure_fast_paths();
 	test_pure_sample();
 	test_sampled();
 	test_bad_configs();
