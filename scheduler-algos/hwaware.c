@@ -1536,6 +1536,10 @@ static lbs_status select_one_timed(const hw_ctx *c, const lbs_worker *const *wor
                                    uint32_t n, const hw_lk *l, uint32_t hint,
                                    uint32_t *best_idx)
 {
+	/* Nothing learned yet (l NULL) is the common case: a copy where it
+	 * is a constant drops each worker's tests for records and the memo. */
+	if (!l)
+		return select_one_as(c, 1, workers, n, NULL, hint, best_idx);
 	return select_one_as(c, 1, workers, n, l, hint, best_idx);
 }
 
