@@ -10,6 +10,7 @@
 #ifndef LBS_ELIGIBLE_H
 #define LBS_ELIGIBLE_H
 
+#include <math.h>
 #include <stdint.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -216,7 +217,9 @@ ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
 	if (i == w->n_devices)
 		return 0;
 	*load = elig_load(w);
-	return !(ceiling < 1.0 && *load > ceiling);
+	/* !(ceiling < 1 && load > ceiling), with the first test a constant
+	 * of the loop (a ceiling of 1 or more, or NaN, bars nobody). */
+	return !(*load > (ceiling < 1.0 ? ceiling : INFINITY));
 }
 
 ELIG_INLINE int elig_pass_simple(const lbs_workload *wl, const lbs_worker *w,
