@@ -1504,6 +1504,112 @@ HOT void consider(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker 
 	}
 }
 
+/*
+ * screen_timed()'s first drops, for a timed select with nothing learned
+ * and the device checks as its whole hard filter, in a scan of its own
+ * (fresh_next): screen_timed() keeps the cut in memory (cut_set writes it
+ * behind a call) and prepares the rest of a worker before its first test,
+ * and the select loop around it holds the registers consider() needs, so
+ * that setup was most of a timed select's cost while most workers fall at
+ * those first tests.
+ */
+typedef struct hw_fresh {
+	double cut;
+	double tq0, tr0; /* the cut's throughput_needed() of an idle worker */
+	double u;        /* k.u of a busy worker before the ledger's lookup */
+	int idle_drop;   /* idle_drop or idle_drop0 */
+} hw_fresh;
+
+static void fresh_set(const hw_ctx *c, const hw_cut *cc, hw_fresh *f)
+{
+	f->cut = cc->cut;
+	f->tq0 = cc->tq0;
+	f->tr0 = cc->tr0;
+	f->u = c->open_work ? c->u_lb : 1.0;
+	f->idle_drop = cc->idle_drop || cc->idle_drop0;
+}
+
+/* 1 when screen_timed() would drop w at its first bounds, with the same
+ * arithmetic on the same values, for a worker at full speed (neither
+ * warming nor cooling) without pending work from the host: idle, the
+ * cut's own bound and then each device's throughput; busy, the queue it
+ * counts at the ledger's least size.  0 for any other worker, which
+ * screen_timed() then decides (the others measured slower here). */
+HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+{
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	hw_wk k;
+
+	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING)
+		return 0;
+	worker_ahead_host(c, w, &k);
+	if (k.pw >= 0.0)
+		return 0;
+	if (ahead < cap) {
+		uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
+
+		if (f->idle_drop)
+			return 1;
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+
+			if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 &&
+			    throughput(c, d, &cls) * f->tq0 >= f->tr0)
+				return 0;
+		}
+		return 1;
+	}
+	/* c->s_ub x perf (1) x room < rhs, as screen_timed() has it. */
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
+	k.u = f->u;
+	return c->s_ub * ((1.0 - f->cut) * k.cap) < f->cut * (k.cap + wait_cap(&k, k.nq));
+}
+
+/* The first position from i on, less the hint, that is invalid or that
+ * fresh_below() does not drop; n when none.  Not inlined: it keeps its
+ * counters and the cut in registers. */
+static __attribute__((noinline)) uint32_t fresh_next(const hw_ctx *c, hw_fresh f,
+                                                     const lbs_worker *const *workers,
+                                                     uint32_t i, uint32_t n, uint32_t hint)
+{
+	for (; i < n; i++) {
+		const lbs_worker *w = workers[i];
+
+		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w)))
+			return i;
+	}
+	return n;
+}
+
+/* select_one_as() for timed work with nothing learned and the device
+ * checks as the whole hard filter (c->full 0): the same answer, the
+ * workers that fall at screen_timed()'s first tests left in fresh_next. */
+static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *workers,
+                                   uint32_t n, uint32_t hint, uint32_t *best_idx)
+{
+	hw_top b = {NONE, -1.0, -1.0, 0.0};
+	hw_cut cc;
+	hw_fresh f;
+
+	cut_set(c, &cc, -1.0);
+	if (hint < n && worker_valid(workers[hint]))
+		consider(c, 1, NULL, workers[hint], hint, &b, &cc);
+	else
+		hint = NONE;
+	fresh_set(c, &cc, &f);
+	for (uint32_t i = fresh_next(c, f, workers, 0, n, hint); i < n;
+	     i = fresh_next(c, f, workers, i + 1, n, hint)) {
+		if (!worker_valid(workers[i]))
+			return LBS_EINVAL;
+		consider(c, 1, NULL, workers[i], i, &b, &cc);
+		fresh_set(c, &cc, &f);
+	}
+	*best_idx = b.idx;
+	return b.idx == NONE ? LBS_NO_WORKER : LBS_OK;
+}
+
 /* `hint`: a position to look at first (NONE for none).  The sooner a
  * strong worker is seen, the more of the others are skipped; any hint
  * gives the same answer. */
@@ -1539,7 +1645,8 @@ static lbs_status select_one_timed(const hw_ctx *c, const lbs_worker *const *wor
 	/* Nothing learned yet (l NULL) is the common case: a copy where it
 	 * is a constant drops each worker's tests for records and the memo. */
 	if (!l)
-		return select_one_as(c, 1, workers, n, NULL, hint, best_idx);
+		return c->full ? select_one_as(c, 1, workers, n, NULL, hint, best_idx)
+		               : select_one_fresh(c, workers, n, hint, best_idx);
 	return select_one_as(c, 1, workers, n, l, hint, best_idx);
 }
 
