@@ -1529,12 +1529,55 @@ static void fresh_set(const hw_ctx *c, const hw_cut *cc, hw_fresh *f)
 	f->idle_drop = cc->idle_drop || cc->idle_drop0;
 }
 
+/* fresh_below() for a worker that screen_timed() does not take as idle
+ * (warming or cooling, the host's pending work, no ledger): the queue it
+ * counts (at the ledger's least size), then, unless the ledger is to be
+ * asked, the prior's bound and its devices' throughputs, as
+ * screen_timed() with no record.  Apart, and given no more than the
+ * worker: passing it more put the usual worker's figures in memory. */
+static __attribute__((noinline)) int fresh_below_busy(const hw_ctx *c, const hw_fresh *f,
+                                                     const lbs_worker *w)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	double perf = worker_perf(w), cut = f->cut, rhs, room, tq, tr;
+	int looked;
+	hw_wk k;
+
+	worker_ahead_host(c, w, &k);
+	/* Idle after all (a performance_level of 1): fresh_below's case. */
+	if (ahead < cap && k.pw < 0.0 && perf == 1.0)
+		return 0;
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
+	looked = ahead >= cap && k.pw < 0.0 && c->open_work;
+	if (looked)
+		k.u = c->u_lb;
+	rhs = cut * (k.cap + wait_cap(&k, k.nq));
+	room = (1.0 - cut) * k.cap;
+	if (c->s_ub * perf * room < rhs)
+		return 1;
+	if (looked)
+		return 0;
+	if (speed_ub(&neutral, c->sp_ub, perf) * room * neutral.rel < rhs)
+		return 1;
+	throughput_needed(c, &neutral, cut, room * neutral.rel, perf, rhs, &tq, &tr);
+	for (uint32_t j = 0; j < nd; j++) {
+		const lbs_device *d = w->devices[j];
+
+		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && throughput(c, d, &cls) * tq >= tr)
+			return 0;
+	}
+	return 1;
+}
+
 /* 1 when screen_timed() would drop w at its first bounds, with the same
- * arithmetic on the same values, for a worker at full speed (neither
- * warming nor cooling) without pending work from the host: idle, the
- * cut's own bound and then each device's throughput; busy, the queue it
- * counts at the ledger's least size.  0 for any other worker, which
- * screen_timed() then decides (the others measured slower here). */
+ * arithmetic on the same values: for an idle worker at full speed without
+ * pending work from the host, the cut's own bound and then each device's
+ * throughput; for a busy one, the queue it counts at the ledger's least
+ * size; for any other, fresh_below_busy().  0 for a worker that passes
+ * them, which screen_timed() then decides. */
 HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
@@ -1542,11 +1585,9 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	hw_wk k;
 
 	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING)
-		return 0;
+		return fresh_below_busy(c, f, w);
 	worker_ahead_host(c, w, &k);
-	if (k.pw >= 0.0)
-		return 0;
-	if (ahead < cap) {
+	if (ahead < cap && k.pw < 0.0) {
 		uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 
 		if (f->idle_drop)
@@ -1560,7 +1601,11 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 		}
 		return 1;
 	}
-	/* c->s_ub x perf (1) x room < rhs, as screen_timed() has it. */
+	/* The usual busy worker: no pending work from the host, at full
+	 * speed, dropped on its queue (c->s_ub x perf (1) x room < rhs, as
+	 * screen_timed() has it) or left to it for the ledger's lookup. */
+	if (k.pw >= 0.0 || !c->open_work)
+		return fresh_below_busy(c, f, w);
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
 	k.u = f->u;
