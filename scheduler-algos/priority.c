@@ -455,7 +455,7 @@ lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
 		break;
 	}
 	res->demoted = demote && res->n_missing > 0;
-	if (res->n_found > 0)
+	if (res->n_found > 0 && !p->skip_best)
 		prio_factors_of(p, wl, workers[idx[0]], &res->best);
 	return LBS_OK;
 }
