@@ -690,12 +690,19 @@ static inline double runs_of(const hw_ctx *c, double seconds)
 	return r < RUNS_MAX ? r : RUNS_MAX;
 }
 
+/* The host gives w's pending work: its struct has the field, and a number
+ * >= 0 in it. */
+HOT int host_pending(const lbs_worker *w)
+{
+	return LBS_HAS_FIELD(w, lbs_worker, pending_work_s) && w->pending_work_s >= 0.0 &&
+	       w->pending_work_s < INFINITY;
+}
+
 HOT void worker_ahead_host(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
 {
 	k->pw = -1.0;
 	k->u = 1.0;
-	if (c->timed && LBS_HAS_FIELD(w, lbs_worker, pending_work_s) &&
-	    w->pending_work_s >= 0.0 && w->pending_work_s < INFINITY)
+	if (c->timed && host_pending(w))
 		k->pw = runs_of(c, w->pending_work_s);
 }
 
@@ -1584,10 +1591,12 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	hw_wk k;
 
-	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING)
+	/* Timed work (c->timed, which fresh_next's loop would read again
+	 * for every worker): no pending work from the host, k.pw < 0. */
+	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
+	    host_pending(w))
 		return fresh_below_busy(c, f, w);
-	worker_ahead_host(c, w, &k);
-	if (ahead < cap && k.pw < 0.0) {
+	if (ahead < cap) {
 		uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 
 		if (f->idle_drop)
@@ -1604,8 +1613,9 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	/* The usual busy worker: no pending work from the host, at full
 	 * speed, dropped on its queue (c->s_ub x perf (1) x room < rhs, as
 	 * screen_timed() has it) or left to it for the ledger's lookup. */
-	if (k.pw >= 0.0 || !c->open_work)
+	if (!c->open_work)
 		return fresh_below_busy(c, f, w);
+	k.pw = -1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
 	k.u = f->u;
