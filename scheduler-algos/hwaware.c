@@ -1291,6 +1291,25 @@ HOT int cut_rec(const hw_ctx *c, hw_cut *cc, const hw_known *r, double *tq, doub
 }
 
 /*
+ * screen_timed()'s first bound for a worker it does not take as idle: the
+ * queue the host counts, g x cap at ahead = active + queued, at most the
+ * real one with the least size the ledger may give before it is asked
+ * (*looked: that lookup is still to come).  k has nq, cap and pw; busy is
+ * ahead >= cap.  Sets *rhs and *room; 1 when w is below the cut.
+ */
+HOT int queue_below(const hw_ctx *c, hw_wk *k, int busy, double cut, double perf, int *looked,
+                    double *rhs, double *room)
+{
+	*looked = busy && k->pw < 0.0 && c->open_work;
+	if (*looked)
+		k->u = c->u_lb;
+	*rhs = cut * (k->cap + wait_cap(k, k->nq));
+	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
+	*room = (1.0 - cut) * k->cap;
+	return c->s_ub * perf * *room < *rhs;
+}
+
+/*
  * screen() for timed work.  score = S / (S + 1 + g), S = s x rel, is
  * below the cut exactly when S (1 - cut) < cut (1 + g) (scores are < 1,
  * so 1 - cut > 0; a cut of -1 skips nothing), and s is at most
@@ -1350,17 +1369,7 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_cut *c
 		room = cc->room1;
 		rhs = cut;
 	} else {
-		looked = ahead >= cap && k.pw < 0.0 && c->open_work;
-		/* g x cap at ahead = active + queued: at most the real one,
-		 * with the least size the ledger may give before it is
-		 * asked. */
-		if (looked)
-			k.u = c->u_lb;
-		rhs = cut * (k.cap + wait_cap(&k, k.nq));
-		/* An infinite bound with a room of 0 is NaN, which skips
-		 * nothing. */
-		room = (1.0 - cut) * k.cap;
-		if (c->s_ub * perf * room < rhs)
+		if (queue_below(c, &k, ahead >= cap, cut, perf, &looked, &rhs, &room))
 			return 0;
 		/* The record bounds the speed with its reliability, which
 		 * s_ub cannot (a worker without a record has 1): before the
@@ -1558,12 +1567,7 @@ static __attribute__((noinline)) int fresh_below_busy(const hw_ctx *c, const hw_
 		return 0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	looked = ahead >= cap && k.pw < 0.0 && c->open_work;
-	if (looked)
-		k.u = c->u_lb;
-	rhs = cut * (k.cap + wait_cap(&k, k.nq));
-	room = (1.0 - cut) * k.cap;
-	if (c->s_ub * perf * room < rhs)
+	if (queue_below(c, &k, ahead >= cap, cut, perf, &looked, &rhs, &room))
 		return 1;
 	if (looked)
 		return 0;
