@@ -1532,16 +1532,14 @@ HOT void consider(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker 
 typedef struct hw_fresh {
 	double cut;
 	double tq0, tr0; /* the cut's throughput_needed() of an idle worker */
-	double u;        /* k.u of a busy worker before the ledger's lookup */
 	int idle_drop;   /* idle_drop or idle_drop0 */
 } hw_fresh;
 
-static void fresh_set(const hw_ctx *c, const hw_cut *cc, hw_fresh *f)
+static void fresh_set(const hw_cut *cc, hw_fresh *f)
 {
 	f->cut = cc->cut;
 	f->tq0 = cc->tq0;
 	f->tr0 = cc->tr0;
-	f->u = c->open_work ? c->u_lb : 1.0;
 	f->idle_drop = cc->idle_drop || cc->idle_drop0;
 }
 
@@ -1593,10 +1591,13 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	double rhs, room;
+	int looked;
 	hw_wk k;
 
-	/* Timed work (c->timed, which fresh_next's loop would read again
-	 * for every worker): no pending work from the host, k.pw < 0. */
+	/* fresh_next sees timed work alone, where k.pw < 0 is no pending
+	 * work from the host: host_pending, without reading c->timed again
+	 * for every worker. */
 	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
 	    host_pending(w))
 		return fresh_below_busy(c, f, w);
@@ -1614,16 +1615,15 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 		}
 		return 1;
 	}
-	/* The usual busy worker: no pending work from the host, at full
-	 * speed, dropped on its queue (c->s_ub x perf (1) x room < rhs, as
-	 * screen_timed() has it) or left to it for the ledger's lookup. */
+	/* The usual busy worker, at full speed: dropped on its queue, or
+	 * left to screen_timed() for the ledger's lookup. */
 	if (!c->open_work)
 		return fresh_below_busy(c, f, w);
 	k.pw = -1.0;
+	k.u = 1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	k.u = f->u;
-	return c->s_ub * ((1.0 - f->cut) * k.cap) < f->cut * (k.cap + wait_cap(&k, k.nq));
+	return queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room);
 }
 
 /* The first position from i on, less the hint, that is invalid or that
@@ -1657,13 +1657,13 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 		consider(c, 1, NULL, workers[hint], hint, &b, &cc);
 	else
 		hint = NONE;
-	fresh_set(c, &cc, &f);
+	fresh_set(&cc, &f);
 	for (uint32_t i = fresh_next(c, f, workers, 0, n, hint); i < n;
 	     i = fresh_next(c, f, workers, i + 1, n, hint)) {
 		if (!worker_valid(workers[i]))
 			return LBS_EINVAL;
 		consider(c, 1, NULL, workers[i], i, &b, &cc);
-		fresh_set(c, &cc, &f);
+		fresh_set(&cc, &f);
 	}
 	*best_idx = b.idx;
 	return b.idx == NONE ? LBS_NO_WORKER : LBS_OK;
