@@ -272,6 +272,8 @@ static lbs_status pr_select(void *p, const lbs_workload *wl,
 	if (st == LBS_OK) {
 		sc_shards(wl, out->capacity, &want, &need);
 		prm = params_for(inst, wl, 1);
+		/* pr_reason is all that reads res.best. */
+		prm.skip_best = !out->reason || !out->reason_len;
 		st = prio_select(&prm, wl, workers, n, want, out->indices, &res);
 	}
 	if (st != LBS_OK) {

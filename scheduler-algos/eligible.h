@@ -10,6 +10,7 @@
 #ifndef LBS_ELIGIBLE_H
 #define LBS_ELIGIBLE_H
 
+#include <math.h>
 #include <stdint.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -145,6 +146,16 @@ ELIG_INLINE int elig_device_ok(const lbs_workload *wl, const lbs_worker *w,
 	       (d->compute_units >= wl->min_compute_units);
 }
 
+/* True when the workload's device requirements are memory alone: no
+ * backend, precision or feature bit and no compute units.  elig_device_ok
+ * is then its memory test, and a loop specialised on this runs that alone
+ * (elig_pass_simple_as). */
+ELIG_INLINE int elig_memory_only(const lbs_workload *wl)
+{
+	return (wl->required_backends | wl->required_precisions | wl->required_features |
+	        wl->min_compute_units) == 0;
+}
+
 /* Backend names the workload requires (ABI 1.1); 0 from a 1.0 writer,
  * whose struct ends before the field. */
 ELIG_INLINE uint32_t elig_n_names(const lbs_workload *wl)
@@ -182,9 +193,11 @@ ELIG_INLINE double elig_effective_load(const lbs_worker *w, double load)
 /* elig_pass() for a workload that elig_needs_full() is false of.  It
  * calls nothing, so a loop built on it can keep the workload's fields in
  * registers: a call (elig_check) may write any memory, and every worker
- * would read them again. */
-ELIG_INLINE int elig_pass_simple(const lbs_workload *wl, const lbs_worker *w,
-                                 double ceiling, double *load)
+ * would read them again.  memory_only must be elig_memory_only(wl); a
+ * constant 1 in a loop specialised on it leaves the devices' memory test
+ * alone (and frees the registers of the masks). */
+ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
+                                    const lbs_worker *w, double ceiling, double *load)
 {
 	uint32_t i;
 
@@ -193,13 +206,26 @@ ELIG_INLINE int elig_pass_simple(const lbs_workload *wl, const lbs_worker *w,
 	for (i = 0; i < w->n_devices; i++) {
 		const lbs_device *d = w->devices[i];
 
-		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && elig_device_ok(wl, w, d))
+		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
+			continue;
+		if (memory_only ? (d->mem_available_bytes > w->reserved_memory_bytes
+		                   ? d->mem_available_bytes - w->reserved_memory_bytes : 0) >=
+		                  wl->min_memory_bytes
+		                : elig_device_ok(wl, w, d))
 			break;
 	}
 	if (i == w->n_devices)
 		return 0;
 	*load = elig_load(w);
-	return !(ceiling < 1.0 && *load > ceiling);
+	/* !(ceiling < 1 && load > ceiling), with the first test a constant
+	 * of the loop (a ceiling of 1 or more, or NaN, bars nobody). */
+	return !(*load > (ceiling < 1.0 ? ceiling : INFINITY));
+}
+
+ELIG_INLINE int elig_pass_simple(const lbs_workload *wl, const lbs_worker *w,
+                                 double ceiling, double *load)
+{
+	return elig_pass_simple_as(0, wl, w, ceiling, load);
 }
 
 /* elig_check(wl, w, ceiling, NULL) == ELIG_OK; *load gets worker_load(w)

@@ -690,12 +690,19 @@ static inline double runs_of(const hw_ctx *c, double seconds)
 	return r < RUNS_MAX ? r : RUNS_MAX;
 }
 
+/* The host gives w's pending work: its struct has the field, and a number
+ * >= 0 in it. */
+HOT int host_pending(const lbs_worker *w)
+{
+	return LBS_HAS_FIELD(w, lbs_worker, pending_work_s) && w->pending_work_s >= 0.0 &&
+	       w->pending_work_s < INFINITY;
+}
+
 HOT void worker_ahead_host(const hw_ctx *c, const lbs_worker *w, hw_wk *k)
 {
 	k->pw = -1.0;
 	k->u = 1.0;
-	if (c->timed && LBS_HAS_FIELD(w, lbs_worker, pending_work_s) &&
-	    w->pending_work_s >= 0.0 && w->pending_work_s < INFINITY)
+	if (c->timed && host_pending(w))
 		k->pw = runs_of(c, w->pending_work_s);
 }
 
@@ -1293,6 +1300,25 @@ HOT int cut_rec(const hw_ctx *c, hw_cut *cc, const hw_known *r, double *tq, doub
 }
 
 /*
+ * screen_timed()'s first bound for a worker it does not take as idle: the
+ * queue the host counts, g x cap at ahead = active + queued, at most the
+ * real one with the least size the ledger may give before it is asked
+ * (*looked: that lookup is still to come).  k has nq, cap and pw; busy is
+ * ahead >= cap.  Sets *rhs and *room; 1 when w is below the cut.
+ */
+HOT int queue_below(const hw_ctx *c, hw_wk *k, int busy, double cut, double perf, int *looked,
+                    double *rhs, double *room)
+{
+	*looked = busy && k->pw < 0.0 && c->open_work;
+	if (*looked)
+		k->u = c->u_lb;
+	*rhs = cut * (k->cap + wait_cap(k, k->nq));
+	/* An infinite bound with a room of 0 is NaN, which skips nothing. */
+	*room = (1.0 - cut) * k->cap;
+	return c->s_ub * perf * *room < *rhs;
+}
+
+/*
  * screen() for timed work.  score = S / (S + 1 + g), S = s x rel, is
  * below the cut exactly when S (1 - cut) < cut (1 + g) (scores are < 1,
  * so 1 - cut > 0; a cut of -1 skips nothing), and s is at most
@@ -1352,17 +1378,7 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_cut *c
 		room = cc->room1;
 		rhs = cut;
 	} else {
-		looked = ahead >= cap && k.pw < 0.0 && c->open_work;
-		/* g x cap at ahead = active + queued: at most the real one,
-		 * with the least size the ledger may give before it is
-		 * asked. */
-		if (looked)
-			k.u = c->u_lb;
-		rhs = cut * (k.cap + wait_cap(&k, k.nq));
-		/* An infinite bound with a room of 0 is NaN, which skips
-		 * nothing. */
-		room = (1.0 - cut) * k.cap;
-		if (c->s_ub * perf * room < rhs)
+		if (queue_below(c, &k, ahead >= cap, cut, perf, &looked, &rhs, &room))
 			return 0;
 		/* The record bounds the speed with its reliability, which
 		 * s_ub cannot (a worker without a record has 1): before the
@@ -1513,6 +1529,155 @@ HOT void consider(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker 
 	}
 }
 
+/*
+ * screen_timed()'s first drops, for a timed select with nothing learned
+ * and the device checks as its whole hard filter, in a scan of its own
+ * (fresh_next): screen_timed() keeps the cut in memory (cut_set writes it
+ * behind a call) and prepares the rest of a worker before its first test,
+ * and the select loop around it holds the registers consider() needs, so
+ * that setup was most of a timed select's cost while most workers fall at
+ * those first tests.
+ */
+typedef struct hw_fresh {
+	double cut;
+	double tq0, tr0; /* the cut's throughput_needed() of an idle worker */
+	int idle_drop;   /* idle_drop or idle_drop0 */
+} hw_fresh;
+
+static void fresh_set(const hw_cut *cc, hw_fresh *f)
+{
+	f->cut = cc->cut;
+	f->tq0 = cc->tq0;
+	f->tr0 = cc->tr0;
+	f->idle_drop = cc->idle_drop || cc->idle_drop0;
+}
+
+/* fresh_below() for a worker that screen_timed() does not take as idle
+ * (warming or cooling, the host's pending work, no ledger): the queue it
+ * counts (at the ledger's least size), then, unless the ledger is to be
+ * asked, the prior's bound and its devices' throughputs, as
+ * screen_timed() with no record.  Apart, and given no more than the
+ * worker: passing it more put the usual worker's figures in memory. */
+static __attribute__((noinline)) int fresh_below_busy(const hw_ctx *c, const hw_fresh *f,
+                                                     const lbs_worker *w)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	double perf = worker_perf(w), cut = f->cut, rhs, room, tq, tr;
+	int looked;
+	hw_wk k;
+
+	worker_ahead_host(c, w, &k);
+	/* Idle after all (a performance_level of 1): fresh_below's case. */
+	if (ahead < cap && k.pw < 0.0 && perf == 1.0)
+		return 0;
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
+	if (queue_below(c, &k, ahead >= cap, cut, perf, &looked, &rhs, &room))
+		return 1;
+	if (looked)
+		return 0;
+	if (speed_ub(&neutral, c->sp_ub, perf) * room * neutral.rel < rhs)
+		return 1;
+	throughput_needed(c, &neutral, cut, room * neutral.rel, perf, rhs, &tq, &tr);
+	for (uint32_t j = 0; j < nd; j++) {
+		const lbs_device *d = w->devices[j];
+
+		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && throughput(c, d, &cls) * tq >= tr)
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when screen_timed() would drop w at its first bounds, with the same
+ * arithmetic on the same values: for an idle worker at full speed without
+ * pending work from the host, the cut's own bound and then each device's
+ * throughput; for a busy one, the queue it counts at the ledger's least
+ * size; for any other, fresh_below_busy().  0 for a worker that passes
+ * them, which screen_timed() then decides. */
+HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+{
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	double rhs, room;
+	int looked;
+	hw_wk k;
+
+	/* fresh_next sees timed work alone, where k.pw < 0 is no pending
+	 * work from the host: host_pending, without reading c->timed again
+	 * for every worker. */
+	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
+	    host_pending(w))
+		return fresh_below_busy(c, f, w);
+	if (ahead < cap) {
+		uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
+
+		if (f->idle_drop)
+			return 1;
+		for (uint32_t j = 0; j < nd; j++) {
+			const lbs_device *d = w->devices[j];
+
+			if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 &&
+			    throughput(c, d, &cls) * f->tq0 >= f->tr0)
+				return 0;
+		}
+		return 1;
+	}
+	/* The usual busy worker, at full speed: dropped on its queue, or
+	 * left to screen_timed() for the ledger's lookup. */
+	if (!c->open_work)
+		return fresh_below_busy(c, f, w);
+	k.pw = -1.0;
+	k.u = 1.0;
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
+	return queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room);
+}
+
+/* The first position from i on, less the hint, that is invalid or that
+ * fresh_below() does not drop; n when none.  Not inlined: it keeps its
+ * counters and the cut in registers. */
+static __attribute__((noinline)) uint32_t fresh_next(const hw_ctx *c, hw_fresh f,
+                                                     const lbs_worker *const *workers,
+                                                     uint32_t i, uint32_t n, uint32_t hint)
+{
+	for (; i < n; i++) {
+		const lbs_worker *w = workers[i];
+
+		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w)))
+			return i;
+	}
+	return n;
+}
+
+/* select_one_as() for timed work with nothing learned and the device
+ * checks as the whole hard filter (c->full 0): the same answer, the
+ * workers that fall at screen_timed()'s first tests left in fresh_next. */
+static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *workers,
+                                   uint32_t n, uint32_t hint, uint32_t *best_idx)
+{
+	hw_top b = {NONE, -1.0, -1.0, 0.0};
+	hw_cut cc;
+	hw_fresh f;
+
+	cut_set(c, &cc, -1.0);
+	if (hint < n && worker_valid(workers[hint]))
+		consider(c, 1, NULL, workers[hint], hint, &b, &cc);
+	else
+		hint = NONE;
+	fresh_set(&cc, &f);
+	for (uint32_t i = fresh_next(c, f, workers, 0, n, hint); i < n;
+	     i = fresh_next(c, f, workers, i + 1, n, hint)) {
+		if (!worker_valid(workers[i]))
+			return LBS_EINVAL;
+		consider(c, 1, NULL, workers[i], i, &b, &cc);
+		fresh_set(&cc, &f);
+	}
+	*best_idx = b.idx;
+	return b.idx == NONE ? LBS_NO_WORKER : LBS_OK;
+}
+
 /* `hint`: a position to look at first (NONE for none).  The sooner a
  * strong worker is seen, the more of the others are skipped; any hint
  * gives the same answer. */
@@ -1545,6 +1710,11 @@ static lbs_status select_one_timed(const hw_ctx *c, const lbs_worker *const *wor
                                    uint32_t n, const hw_lk *l, uint32_t hint,
                                    uint32_t *best_idx)
 {
+	/* Nothing learned yet (l NULL) is the common case: a copy where it
+	 * is a constant drops each worker's tests for records and the memo. */
+	if (!l)
+		return c->full ? select_one_as(c, 1, workers, n, NULL, hint, best_idx)
+		               : select_one_fresh(c, workers, n, hint, best_idx);
 	return select_one_as(c, 1, workers, n, l, hint, best_idx);
 }
 

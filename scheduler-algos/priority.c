@@ -307,15 +307,17 @@ static int64_t spread_last(const spread_run *r, uint64_t seed, int64_t keep)
 
 /* One worker of a fast loop: -1 invalid (the select fails), 0 filtered
  * out, 1 eligible with its load and spare capacity, counted in *eligible
- * and *total.  `full` is elig_needs_full(wl), a constant in each
- * specialised copy, so that the common loop calls nothing. */
-ELIG_INLINE int fast_take(int full, const lbs_workload *wl, const lbs_worker *w,
+ * and *total.  `full` is elig_needs_full(wl) and `mem` elig_memory_only(wl)
+ * (only read when not full), constants in each specialised copy, so that
+ * the common loop calls nothing and tests only what the work requires. */
+ELIG_INLINE int fast_take(int full, int mem, const lbs_workload *wl, const lbs_worker *w,
                           double ceiling, double *load, double *spare,
                           uint32_t *eligible, double *total)
 {
 	if (!worker_valid(w))
 		return -1;
-	if (!(full ? elig_pass(wl, w, ceiling, load) : elig_pass_simple(wl, w, ceiling, load)))
+	if (!(full ? elig_pass(wl, w, ceiling, load)
+	           : elig_pass_simple_as(mem, wl, w, ceiling, load)))
 		return 0;
 	*spare = 1.0 - elig_effective_load(w, *load);
 	++*eligible;
@@ -324,7 +326,7 @@ ELIG_INLINE int fast_take(int full, const lbs_workload *wl, const lbs_worker *w,
 }
 
 /* fast_one() for the spread. */
-ELIG_INLINE lbs_status fast_spread(int full, const prio_params *p, const lbs_workload *wl,
+ELIG_INLINE lbs_status fast_spread(int full, int mem, const prio_params *p, const lbs_workload *wl,
                                    const lbs_worker *const *workers, uint32_t n,
                                    uint32_t *idx, prio_result *res)
 {
@@ -337,7 +339,7 @@ ELIG_INLINE lbs_status fast_spread(int full, const prio_params *p, const lbs_wor
 	run.m = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		double load, spare;
-		int take = fast_take(full, wl, workers[i], ceiling, &load, &spare, &eligible, &total);
+		int take = fast_take(full, mem, wl, workers[i], ceiling, &load, &spare, &eligible, &total);
 
 		if (take <= 0) {
 			if (take < 0)
@@ -370,7 +372,7 @@ ELIG_INLINE lbs_status fast_spread(int full, const prio_params *p, const lbs_wor
 }
 
 /* fast_one() for speed and balanced: the best score. */
-ELIG_INLINE lbs_status fast_best(int full, const prio_params *p, const lbs_workload *wl,
+ELIG_INLINE lbs_status fast_best(int full, int mem, const prio_params *p, const lbs_workload *wl,
                                  const lbs_worker *const *workers, uint32_t n,
                                  uint32_t *idx, prio_result *res)
 {
@@ -381,7 +383,7 @@ ELIG_INLINE lbs_status fast_best(int full, const prio_params *p, const lbs_workl
 	mode_weights(prio_mode_of(wl->priority), &hw, &lw);
 	for (uint32_t i = 0; i < n; i++) {
 		double load, spare, score;
-		int take = fast_take(full, wl, workers[i], ceiling, &load, &spare, &eligible, &total);
+		int take = fast_take(full, mem, wl, workers[i], ceiling, &load, &spare, &eligible, &total);
 
 		if (take <= 0) {
 			if (take < 0)
@@ -413,13 +415,15 @@ static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
                            uint32_t *idx, prio_result *res)
 {
-	int full = elig_needs_full(wl);
+	int full = elig_needs_full(wl), mem = elig_memory_only(wl);
 
 	if (prio_mode_of(wl->priority) == PRIO_SPREAD)
-		return full ? fast_spread(1, p, wl, workers, n, idx, res)
-		            : fast_spread(0, p, wl, workers, n, idx, res);
-	return full ? fast_best(1, p, wl, workers, n, idx, res)
-	            : fast_best(0, p, wl, workers, n, idx, res);
+		return full ? fast_spread(1, 0, p, wl, workers, n, idx, res)
+		       : mem ? fast_spread(0, 1, p, wl, workers, n, idx, res)
+		             : fast_spread(0, 0, p, wl, workers, n, idx, res);
+	return full ? fast_best(1, 0, p, wl, workers, n, idx, res)
+	       : mem ? fast_best(0, 1, p, wl, workers, n, idx, res)
+	             : fast_best(0, 0, p, wl, workers, n, idx, res);
 }
 
 lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
@@ -451,7 +455,7 @@ lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
 		break;
 	}
 	res->demoted = demote && res->n_missing > 0;
-	if (res->n_found > 0)
+	if (res->n_found > 0 && !p->skip_best)
 		prio_factors_of(p, wl, workers[idx[0]], &res->best);
 	return LBS_OK;
 }

@@ -756,9 +756,11 @@ static double ref_draw(uint64_t seed, uint32_t i)
  * the weightless when nobody has a weight); for speed and balanced, the
  * first best score.  Fleets up to 700 workers, so that the fast path's runs
  * (a bounded stack buffer) fill more than once; workloads with and
- * without an exclude list (the filter's inline and full paths); a
- * position off by one, a total summed in another order or a run searched
- * the wrong way picks another worker.
+ * without an exclude list (the filter's inline and full paths), and of
+ * memory alone or with precisions, features and compute units too (the
+ * inline path's two copies), on workers that reserve memory now and then;
+ * a position off by one, a total summed in another order or a run
+ * searched the wrong way picks another worker.
  */
 static void test_fast_one_vs_plain(void)
 {
@@ -766,7 +768,7 @@ static void test_fast_one_vs_plain(void)
 	static prio_rnd rw[N];
 	static const lbs_worker *ws[N];
 	static const char *const gone[] = { "w03", "w10" };
-	int mismatches = 0, multi_run = 0, weightless = 0;
+	int mismatches = 0, multi_run = 0, weightless = 0, memory_only = 0;
 	uint32_t idx[1];
 
 	for (uint32_t i = 0; i < N; i++) {
@@ -798,10 +800,17 @@ static void test_fast_one_vs_plain(void)
 			wl.exclude_ids = gone;
 			wl.n_exclude = 2;
 		}
+		if (prnd(3) == 0) {
+			wl.required_precisions = LBS_PREC_FP32;
+			wl.required_features = prnd(2) ? LBS_FEAT_TENSOR_CORES : 0;
+			wl.min_compute_units = prnd(2) ? 1 + prnd(60) : 0;
+		}
+		memory_only += elig_memory_only(&wl) && !elig_needs_full(&wl);
 		/* Now and then a fleet where nobody has spare capacity. */
 		for (uint32_t i = 0; i < n; i++) {
 			if (prnd(16) == 0)
 				prio_make(&rw[i], i);
+			rw[i].w.reserved_memory_bytes = prnd(5) ? 0 : (uint64_t)prnd(4) << 30;
 			if (round % 7 == 3) {
 				rw[i].w.thermal_state = LBS_THERMAL_COOLING;
 				rw[i].w.performance_level = 0.0;
@@ -845,6 +854,7 @@ static void test_fast_one_vs_plain(void)
 	CHECK_INT(mismatches, 0);
 	CHECK(multi_run > 8);
 	CHECK(weightless > 2);
+	CHECK(memory_only > 100 && memory_only < 400);
 }
 
 int main(void)
