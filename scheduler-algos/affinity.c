@@ -65,7 +65,7 @@ static lbs_status scan(const aff_params *p, const lbs_workload *wl,
                        int64_t *least, double *least_load)
 {
 	int64_t mpos = -1, fpos = -1;
-	double load, mload, fload;
+	double load, mload = -1.0, fload = -1.0; /* state_at sets what is read; -O3 cannot tell */
 
 	memset(res, 0, sizeof(*res));
 	*least = -1;

@@ -75,12 +75,8 @@ static void apply_vetoes(const comp_child *c, uint32_t k, uint32_t n, uint8_t *o
  * bounds stay in registers. */
 #define FUSE_MAX 4
 
-/* Each call with a constant k becomes a copy with its loops unrolled. */
-#if defined(__GNUC__)
-#define UNROLLED static inline __attribute__((always_inline))
-#else
-#define UNROLLED static inline
-#endif
+/* admit_scored() and its steps are ELIG_INLINE (forced inline): each call
+ * with a constant k becomes a copy with its loops unrolled. */
 
 /*
  * comp_admit when every child scores (nothing votes, so nothing vetoes),
@@ -90,7 +86,7 @@ static void apply_vetoes(const comp_child *c, uint32_t k, uint32_t n, uint8_t *o
  * select exactly as its `<` and `>` do), so that even a -0 and a 0
  * resolve as they did there.  k is a constant in each inlined copy.
  */
-UNROLLED uint32_t admit_scored(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
+ELIG_INLINE uint32_t admit_scored(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
 {
 	const double *s[FUSE_MAX];
 	double lo0[FUSE_MAX], lo1[FUSE_MAX], hi0[FUSE_MAX], hi1[FUSE_MAX];

@@ -190,6 +190,14 @@ ELIG_INLINE double elig_effective_load(const lbs_worker *w, double load)
 	return load;
 }
 
+/* The load the ceiling bars a worker above: a ceiling of 1 or more (or
+ * NaN) bars nobody, so none is above it.  !(load > elig_load_limit(c)) is
+ * !(c < 1 && load > c), with the first test a constant of any loop. */
+ELIG_INLINE double elig_load_limit(double ceiling)
+{
+	return ceiling < 1.0 ? ceiling : INFINITY;
+}
+
 /* elig_pass() for a workload that elig_needs_full() is false of.  It
  * calls nothing, so a loop built on it can keep the workload's fields in
  * registers: a call (elig_check) may write any memory, and every worker
@@ -217,9 +225,7 @@ ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
 	if (i == w->n_devices)
 		return 0;
 	*load = elig_load(w);
-	/* !(ceiling < 1 && load > ceiling), with the first test a constant
-	 * of the loop (a ceiling of 1 or more, or NaN, bars nobody). */
-	return !(*load > (ceiling < 1.0 ? ceiling : INFINITY));
+	return !(*load > elig_load_limit(ceiling));
 }
 
 ELIG_INLINE int elig_pass_simple(const lbs_workload *wl, const lbs_worker *w,
@@ -238,7 +244,7 @@ ELIG_INLINE int elig_pass(const lbs_workload *wl, const lbs_worker *w,
 	if (elig_check(wl, w, 1.0, NULL) != ELIG_OK)
 		return 0;
 	*load = elig_load(w);
-	return !(ceiling < 1.0 && *load > ceiling);
+	return !(*load > elig_load_limit(ceiling));
 }
 
 /* elig_pass() for the worker at position i when the caller may already know
@@ -255,7 +261,7 @@ ELIG_INLINE int elig_pass_known(const lbs_workload *wl, const lbs_worker *w,
 	if (!hard[i])
 		return 0;
 	*load = known_load ? known_load[i] : elig_load(w);
-	return !(ceiling < 1.0 && *load > ceiling);
+	return !(*load > elig_load_limit(ceiling));
 }
 
 #endif

@@ -56,8 +56,10 @@
  * calls (and lets the explain-only work drop out of it). */
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
+#define OUT_OF_LINE static __attribute__((noinline))
 #else
 #define HOT static inline
+#define OUT_OF_LINE static
 #endif
 
 /* Per compute unit, in CPU-core equivalents at the reference clock. */
@@ -1552,16 +1554,30 @@ static void fresh_set(const hw_cut *cc, hw_fresh *f)
 	f->idle_drop = cc->idle_drop || cc->idle_drop0;
 }
 
+/* Could a device of w reach the cut by its throughput, by
+ * throughput_needed()'s check T x tq >= tr?  Devices 0..63, as in the
+ * hard filter. */
+HOT int device_reaches(const hw_ctx *c, const lbs_worker *w, double tq, double tr)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
+
+	for (uint32_t j = 0; j < nd; j++) {
+		const lbs_device *d = w->devices[j];
+
+		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && throughput(c, d, &cls) * tq >= tr)
+			return 1;
+	}
+	return 0;
+}
+
 /* fresh_below() for a worker that screen_timed() does not take as idle
  * (warming or cooling, the host's pending work, no ledger): the queue it
  * counts (at the ledger's least size), then, unless the ledger is to be
  * asked, the prior's bound and its devices' throughputs, as
  * screen_timed() with no record.  Apart, and given no more than the
  * worker: passing it more put the usual worker's figures in memory. */
-static __attribute__((noinline)) int fresh_below_busy(const hw_ctx *c, const hw_fresh *f,
-                                                     const lbs_worker *w)
+OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 {
-	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	double perf = worker_perf(w), cut = f->cut, rhs, room, tq, tr;
@@ -1581,13 +1597,7 @@ static __attribute__((noinline)) int fresh_below_busy(const hw_ctx *c, const hw_
 	if (speed_ub(&neutral, c->sp_ub, perf) * room * neutral.rel < rhs)
 		return 1;
 	throughput_needed(c, &neutral, cut, room * neutral.rel, perf, rhs, &tq, &tr);
-	for (uint32_t j = 0; j < nd; j++) {
-		const lbs_device *d = w->devices[j];
-
-		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && throughput(c, d, &cls) * tq >= tr)
-			return 0;
-	}
-	return 1;
+	return !device_reaches(c, w, tq, tr);
 }
 
 /* 1 when screen_timed() would drop w at its first bounds, with the same
@@ -1610,20 +1620,8 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
 	    host_pending(w))
 		return fresh_below_busy(c, f, w);
-	if (ahead < cap) {
-		uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
-
-		if (f->idle_drop)
-			return 1;
-		for (uint32_t j = 0; j < nd; j++) {
-			const lbs_device *d = w->devices[j];
-
-			if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 &&
-			    throughput(c, d, &cls) * f->tq0 >= f->tr0)
-				return 0;
-		}
-		return 1;
-	}
+	if (ahead < cap)
+		return f->idle_drop || !device_reaches(c, w, f->tq0, f->tr0);
 	/* The usual busy worker, at full speed: dropped on its queue, or
 	 * left to screen_timed() for the ledger's lookup. */
 	if (!c->open_work)
@@ -1638,9 +1636,8 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 /* The first position from i on, less the hint, that is invalid or that
  * fresh_below() does not drop; n when none.  Not inlined: it keeps its
  * counters and the cut in registers. */
-static __attribute__((noinline)) uint32_t fresh_next(const hw_ctx *c, hw_fresh f,
-                                                     const lbs_worker *const *workers,
-                                                     uint32_t i, uint32_t n, uint32_t hint)
+OUT_OF_LINE uint32_t fresh_next(const hw_ctx *c, hw_fresh f, const lbs_worker *const *workers,
+                                uint32_t i, uint32_t n, uint32_t hint)
 {
 	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];

@@ -199,9 +199,7 @@ lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
 	double load;
 
 	if (hard && known_load) {
-		/* No ceiling is one above every load (NaN included: it is
-		 * above none either way). */
-		double lim = ceiling < 1.0 ? ceiling : INFINITY;
+		double lim = elig_load_limit(ceiling);
 
 		/* Only the arrays are read: the pass that found the facts
 		 * checked every worker, so none is followed but one whose

@@ -1270,10 +1270,8 @@ static void test_random_against_plain(void)
 	CHECK(nones > 0 && nones < ROUNDS / 2);
 }
 
-/* ===== Giant fleets: sampled decisions ===================================== */
+/* ===== The blend's fast paths against the plain ones ====================== */
 
-/* The candidate set: kept positions first, each position once, all in the
- * fleet; and its best few are comp_rank's first few. */
 /* A score from a small set, so that ties, -0 against 0, rejections, NaN
  * and infinity all turn up. */
 static double awkward_score(void)
@@ -1377,6 +1375,10 @@ static void test_pure_fast_paths(void)
 	CHECK_INT(bad, 0);
 }
 
+/* ===== Giant fleets: sampled decisions ===================================== */
+
+/* The candidate set: kept positions first, each position once, all in the
+ * fleet; and its best few are comp_rank's first few. */
 static void test_pure_sample(void)
 {
 	enum { N = 40 };
