@@ -305,9 +305,15 @@ void comp_blend(const comp_child *c, uint32_t k, uint32_t n,
 
 		if (s && c[j].hi > c[j].lo) {
 			/* w x norm, with the division taken out of the loop */
-			double scale = w / (c[j].hi - c[j].lo), lo = c[j].lo;
+			double range = c[j].hi - c[j].lo, scale = w / range, lo = c[j].lo;
 
-			if (j == 0)
+			/* A range of denormals overflows w / range (and an
+			 * infinite scale times 0 is NaN): each worker is
+			 * normalised first then, as comp_normalised does. */
+			if (!(scale <= DBL_MAX))
+				for (uint32_t i = 0; i < n; i++)
+					blend[i] = (j == 0 ? 0.0 : blend[i]) + w * ((s[i] - lo) / range);
+			else if (j == 0)
 				for (uint32_t i = 0; i < n; i++)
 					blend[i] = 0.0 + scale * (s[i] - lo);
 			else

@@ -249,6 +249,25 @@ static void test_pure_blend(void)
 	CHECK_NEAR(blend[0], 0.5 * 0.0 + 0.3 * 1.0 + 0.2 * 1.0, 1e-12);
 	CHECK_NEAR(blend[1], 0.5 * 1.0 + 0.3 * 1.0 + 0.2 * 0.0, 1e-12);
 
+	/* A child whose scores differ by a denormal still normalises to
+	 * 0..1: w / range would overflow, and infinity x 0 made a NaN blend. */
+	{
+		double t0[3] = { 0.0, 4.9e-324, 0.0 }, t1[3] = { 0.5, 0.5, 0.9 };
+		comp_child d[2] = { { .weight = 0.7, .scores = t0 }, { .weight = 0.3, .scores = t1 } };
+		double b[3];
+
+		CHECK_INT(comp_admit(d, 2, 3, ok), 3);
+		comp_blend(d, 2, 3, ok, b);
+		CHECK(b[0] == 0.0);
+		CHECK_NEAR(b[1], 0.7, 1e-12);
+		CHECK_NEAR(b[2], 0.3, 1e-12);
+		d[0].weight = 0.3;
+		d[1].weight = 0.7;
+		comp_blend(d, 2, 3, ok, b); /* the narrow child second */
+		CHECK_NEAR(b[1], 0.3, 1e-12);
+		CHECK_NEAR(b[2], 0.7, 1e-12);
+	}
+
 	/* NaN and infinity reject like a negative score */
 	s1[0] = NAN;
 	s1[1] = INFINITY;
