@@ -108,10 +108,7 @@ static enum elig_reason device_check(const lbs_workload *wl, const lbs_worker *w
 	if ((need_feat & LBS_FEAT_OTHER) ||
 	    (d->features & need_feat) != need_feat)
 		return ELIG_FEATURE;
-	/* Reservations are promised to running work, so they are not free
-	 * even when the device still reports them available. */
-	avail = d->mem_available_bytes > w->reserved_memory_bytes
-	        ? d->mem_available_bytes - w->reserved_memory_bytes : 0;
+	avail = elig_free_memory(w, d);
 	if (wl->min_memory_bytes > avail)
 		return ELIG_MEMORY;
 	if (wl->min_compute_units > d->compute_units)

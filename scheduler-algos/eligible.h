@@ -130,14 +130,22 @@ ELIG_INLINE double elig_load(const lbs_worker *w)
 	       0.1 * elig_busy01(w->util_network);
 }
 
+/* The memory of device d free for new work: reservations are promised to
+ * running work, so they are not free even when the device still reports
+ * them available. */
+ELIG_INLINE uint64_t elig_free_memory(const lbs_worker *w, const lbs_device *d)
+{
+	return d->mem_available_bytes > w->reserved_memory_bytes
+	       ? d->mem_available_bytes - w->reserved_memory_bytes : 0;
+}
+
 /* Device d (valid, at least LBS_DEVICE_SIZE_V1_0) meets every device
  * requirement.  Branch-free; requirements with an OTHER bit must not be
  * checked with it (they are never met). */
 ELIG_INLINE int elig_device_ok(const lbs_workload *wl, const lbs_worker *w,
                                const lbs_device *d)
 {
-	uint64_t avail = d->mem_available_bytes > w->reserved_memory_bytes
-	                 ? d->mem_available_bytes - w->reserved_memory_bytes : 0;
+	uint64_t avail = elig_free_memory(w, d);
 
 	return ((d->backends & wl->required_backends) == wl->required_backends) &
 	       ((d->precisions & wl->required_precisions) == wl->required_precisions) &
@@ -216,9 +224,7 @@ ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
 
 		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
 			continue;
-		if (memory_only ? (d->mem_available_bytes > w->reserved_memory_bytes
-		                   ? d->mem_available_bytes - w->reserved_memory_bytes : 0) >=
-		                  wl->min_memory_bytes
+		if (memory_only ? elig_free_memory(w, d) >= wl->min_memory_bytes
 		                : elig_device_ok(wl, w, d))
 			break;
 	}
