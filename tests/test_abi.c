@@ -314,6 +314,33 @@ static void test_liar(void)
 		CHECK_INT(sel.indices[0], 2);
 		sched_close(s);
 	}
+	/* Without an exclude list the host checks the answer on its inline
+	 * path: an ineligible worker (cpu_small, too little memory) is still
+	 * refused, and the rotation answers. */
+	{
+		shim_sched *s;
+		lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 8}");
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"ineligible\"}",
+		                     22, &s, err, sizeof err),
+		          LBS_OK);
+		misbehaving_logs = 0;
+		CHECK_STR(pick(s, &wl, &f), "fallback:cpu_a");
+		CHECK_INT(misbehaving_logs, 1);
+		CHECK_CONTAINS(last_log, "'cpu_small' has too little free memory");
+		sched_close(s);
+	}
+	/* An id with the right text in the plugin's own memory is right. */
+	{
+		shim_sched *s;
+		lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"copied_id\"}",
+		                     21, &s, err, sizeof err),
+		          LBS_OK);
+		misbehaving_logs = 0;
+		CHECK_STR(pick(s, &wl, &f), "cpu_a");
+		CHECK_INT(misbehaving_logs, 0);
+		sched_close(s);
+	}
 	/* The honest mode is not second-guessed. */
 	{
 		shim_sched *s;

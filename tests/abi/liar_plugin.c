@@ -17,6 +17,9 @@
  *                 and no terminator
  *   huge_score    an honest answer; scores 1e303 for the first worker and
  *                 5e302 for the others (every other mode scores 1 and 0)
+ *   copied_id     an honest answer whose id is the plugin's own copy of the
+ *                 text, not the host's pointer (not a lie: the host must
+ *                 compare the text)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +28,12 @@
 #include <lbsched/abi.h>
 
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
-            UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE };
+            UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
                                          "unterminated_reason", "forged_id",
-                                         "unterminated_error", "huge_score"};
+                                         "unterminated_error", "huge_score", "copied_id"};
 
 static lbs_status l_create(const lbs_host_api *host, const char *config, size_t len,
                            void **out, char *err, size_t errlen)
@@ -86,6 +89,8 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
                            lbs_selection *out)
 {
 	enum mode m = *(enum mode *)inst;
+	/* Outlives the call, as an answer's ids must until the host reads them. */
+	static char copy[64];
 	uint32_t first = 0;
 
 	while (first < n && is_excluded(wl, workers[first]->id))
@@ -135,6 +140,10 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 		break;
 	case UNTERMINATED_ERROR:
 	case HUGE_SCORE:
+		break;
+	case COPIED_ID:
+		snprintf(copy, sizeof copy, "%s", workers[first]->id);
+		out->ids[0] = copy;
 		break;
 	}
 	return LBS_OK;
