@@ -146,12 +146,23 @@ static void api_log(void *host_data, int32_t level, const char *msg)
 		emit(r->host, level, msg);
 }
 
+/* The coarse clock where there is one: plugins read it on the request
+ * path (lbsched's own stamps placements that expire after a minute or
+ * more), and it costs a fifth of the precise one (6 ns against 27-38 on a
+ * kvm-clock VM) for a resolution of a few milliseconds, what nginx's
+ * cached time gives its modules too. */
+#if defined(CLOCK_MONOTONIC_COARSE)
+#define HOST_CLOCK CLOCK_MONOTONIC_COARSE
+#else
+#define HOST_CLOCK CLOCK_MONOTONIC
+#endif
+
 static uint64_t api_now_ns(void *host_data)
 {
 	struct timespec ts;
 
 	(void)host_data;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(HOST_CLOCK, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
