@@ -166,8 +166,36 @@ static void drop(ledger *l, entry *e, _Atomic uint64_t *why)
 	bump(why, 1);
 }
 
-void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t type,
-                 double work_s, double now_s)
+/* What the memo says of worker_id at host position pos: its slot + 1, 0
+ * when it has none, UINT32_MAX when the memo does not know (another id
+ * there, or the slots moved since). */
+static uint32_t memo_slot(const ledger *l, uint32_t pos, const char *worker_id)
+{
+	const memo_entry *m;
+
+	if (pos >= l->n_memo)
+		return UINT32_MAX;
+	m = &l->memo[pos];
+	/* Slots move and appear only with a new table generation. */
+	if (m->gen == l->table_gen && m->text[0] == worker_id[0] && strcmp(m->text, worker_id) == 0)
+		return m->slot;
+	return UINT32_MAX;
+}
+
+static void memo_put(ledger *l, uint32_t pos, const char *worker_id, uint32_t slot)
+{
+	memo_entry *m = &l->memo[pos];
+	size_t len = strnlen(worker_id, MEMO_ID);
+
+	if (len < MEMO_ID) {
+		memcpy(m->text, worker_id, len + 1);
+		m->slot = slot;
+		m->gen = l->table_gen;
+	}
+}
+
+static void open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker_id,
+                    uint32_t type, double work_s, double now_s)
 {
 	entry *e = &l->ring[l->seq % LEDGER_ENTRIES];
 	double work = isfinite(work_s) && work_s > 0.0 ? work_s : 0.0;
@@ -183,15 +211,25 @@ void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t typ
 	/* At three quarters full, probes get long: drop the idle workers. */
 	if (l->used >= LEDGER_WORKERS / 4 * 3)
 		rebuild(l);
-	j = find(l->w, worker_id);
-	if (j == NONE || (!l->w[j].id[0] && l->used >= LEDGER_WORKERS / 4 * 3)) {
-		bump(&l->untracked, 1);
-		return;
-	}
-	if (!l->w[j].id[0]) {
-		strcpy(l->w[j].id, worker_id);
-		l->used++;
-		l->table_gen++;
+	/* A worker placed on before, at the position the memo saw it: no
+	 * hash, no probe (the usual placement, on a worker the select has
+	 * just looked up). */
+	j = memo_slot(l, pos, worker_id);
+	if (j != UINT32_MAX && j != 0) {
+		j--;
+	} else {
+		j = find(l->w, worker_id);
+		if (j == NONE || (!l->w[j].id[0] && l->used >= LEDGER_WORKERS / 4 * 3)) {
+			bump(&l->untracked, 1);
+			return;
+		}
+		if (!l->w[j].id[0]) {
+			strcpy(l->w[j].id, worker_id);
+			l->used++;
+			l->table_gen++;
+		}
+		if (pos < l->n_memo)
+			memo_put(l, pos, worker_id, j + 1);
 	}
 	life = life < LEDGER_EXPIRE_MIN_S ? LEDGER_EXPIRE_MIN_S
 	       : life > LEDGER_EXPIRE_MAX_S ? LEDGER_EXPIRE_MAX_S : life;
@@ -206,6 +244,18 @@ void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t typ
 	}
 	bump(&l->open, 1);
 	bump(&l->opened, 1);
+}
+
+void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t type,
+                 double work_s, double now_s)
+{
+	open_at(l, UINT32_MAX, cookie, worker_id, type, work_s, now_s);
+}
+
+void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker_id,
+                    uint32_t type, double work_s, double now_s)
+{
+	open_at(l, pos, cookie, worker_id, type, work_s, now_s);
 }
 
 int ledger_close(ledger *l, uint64_t cookie, const char *worker_id)
@@ -294,25 +344,15 @@ static int reserve_memo(ledger *l, uint32_t pos)
 double ledger_mean_work_at(void *ctx, uint32_t pos, const char *worker_id)
 {
 	ledger *l = ctx;
-	memo_entry *m;
 	uint32_t j;
-	size_t len;
 
 	if (pos >= l->n_memo && (pos == UINT32_MAX || !reserve_memo(l, pos)))
 		return ledger_mean_work(l, worker_id);
-	m = &l->memo[pos];
-	/* Slots move and appear only with a new table generation. */
-	if (m->gen == l->table_gen && m->text[0] == worker_id[0] && strcmp(m->text, worker_id) == 0) {
-		j = m->slot;
-	} else {
+	j = memo_slot(l, pos, worker_id);
+	if (j == UINT32_MAX) {
 		j = find(l->w, worker_id);
 		j = j == NONE || !l->w[j].id[0] ? 0 : j + 1;
-		len = strnlen(worker_id, MEMO_ID);
-		if (len < MEMO_ID) {
-			memcpy(m->text, worker_id, len + 1);
-			m->slot = j;
-			m->gen = l->table_gen;
-		}
+		memo_put(l, pos, worker_id, j);
 	}
 	return j && l->w[j - 1].n_sized ? l->w[j - 1].work / l->w[j - 1].n_sized : -1.0;
 }

@@ -67,6 +67,11 @@ void ledger_free(ledger *l); /* NULL is fine */
 void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t type,
                  double work_s, double now_s);
 
+/* ledger_open for the worker at `pos` in the host's array, through the
+ * memory of ledger_mean_work_at: the same record for any pos. */
+void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker_id,
+                    uint32_t type, double work_s, double now_s);
+
 /* Close the entry of (cookie, worker_id); 1 when there was one. */
 int ledger_close(ledger *l, uint64_t cookie, const char *worker_id);
 

@@ -202,7 +202,8 @@ void timed_placed(timed *t, const lbs_selection *out, const lbs_workload *wl, do
 	ledger_expire(t->open, now);
 	/* Every worker of a sharded or replicated choice runs the work. */
 	for (uint32_t i = 0; i < out->n_selected; i++)
-		ledger_open(t->open, out->cookie, out->ids[i], wl->type, wl->est_duration_s, now);
+		ledger_open_at(t->open, out->indices[i], out->cookie, out->ids[i], wl->type,
+		               wl->est_duration_s, now);
 }
 
 void timed_reported(timed *t, const lbs_outcome *o)

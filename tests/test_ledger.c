@@ -368,6 +368,44 @@ static void test_memory_bound(void)
 	fleet_free(&f);
 }
 
+/* A placement is recorded through the position the host gave the worker
+ * (ledger_open_at's memory): when the host reorders its array, the work
+ * goes to the worker now at that position, not the one seen there. */
+static void test_placed_by_position(void)
+{
+	fleet f = fleet_parse(A100_CPU);
+	lbs_workload s = workload_parse(f.arena, SHORT), l = workload_parse(f.arena, LONG);
+	void *inst = open_hw(), *blind = open_hw();
+	fleet only = f;
+	lbs_worker *a100 = f.workers[0], *cpu = f.workers[1];
+
+	as_v1_0(&f);
+	CHECK_STR(choose(inst, &s, &f, NULL), "a100");
+	/* Busy, the A100 is looked up at position 0, which is remembered;
+	 * idle again, it is placed on through that memory. */
+	a100->active_tests = 1;
+	CHECK(wait_of(inst, &s, &f, "a100") > 0);
+	a100->active_tests = 0;
+	CHECK_STR(choose(inst, &s, &f, NULL), "a100");
+	/* The CPU alone at position 0, with the 600 s test. */
+	f.workers[0] = cpu;
+	f.workers[1] = a100;
+	only.n = 1;
+	CHECK_STR(choose(inst, &l, &only, NULL), "cpu32");
+	CHECK_INT((int)ledger_stat(inst, "open"), 3);
+	/* Busy, each is charged what it has: the CPU a 600 s test ahead of
+	 * the 60 s one (10 runs, the blind instance's 1), the A100 two
+	 * 60 s ones (1 run each, as blind). */
+	a100->active_tests = 1;
+	cpu->active_tests = 1;
+	CHECK_NEAR(wait_of(inst, &s, &f, "cpu32"), 10 * wait_of(blind, &s, &f, "cpu32"), 1e-3);
+	CHECK_NEAR(wait_of(inst, &s, &f, "a100"), wait_of(blind, &s, &f, "a100"), 1e-3);
+	CHECK(wait_of(blind, &s, &f, "cpu32") > 0);
+	desc->destroy(inst);
+	desc->destroy(blind);
+	fleet_free(&f);
+}
+
 int main(void)
 {
 	void *so = dlopen(getenv("LBS_PLUGIN"), RTLD_NOW | RTLD_LOCAL);
@@ -391,6 +429,7 @@ int main(void)
 	test_tiny_duration_finite_wait();
 	test_expiry();
 	test_memory_bound();
+	test_placed_by_position();
 	e->deinit();
 	dlclose(so);
 	return check_done("test_ledger");
