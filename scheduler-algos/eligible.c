@@ -10,17 +10,6 @@
 
 #include <string.h>
 
-double clamp01(double x, double nan_as)
-{
-	if (x != x)
-		return nan_as;
-	if (x < 0.0)
-		return 0.0;
-	if (x > 1.0)
-		return 1.0;
-	return x;
-}
-
 double worker_load(const lbs_worker *w)
 {
 	return elig_load(w);

@@ -89,8 +89,6 @@ double worker_effective_load(const lbs_worker *w);
  * that need both figures per worker. */
 double worker_effective_load_of(const lbs_worker *w, double load);
 
-/* Clamp to 0..1; NaN -> `nan_as`. */
-double clamp01(double x, double nan_as);
 
 /* ---- Inline fast path for scan loops ------------------------------------
  * A call per worker costs more than the checks themselves, so loops over
@@ -104,6 +102,20 @@ double clamp01(double x, double nan_as);
 #else
 #define ELIG_INLINE static inline
 #endif
+
+/* Clamp to 0..1; NaN -> `nan_as`.  Inline: every select's workload
+ * context clamps its intensities, and the call cost more than the
+ * clamp. */
+ELIG_INLINE double clamp01(double x, double nan_as)
+{
+	if (x != x)
+		return nan_as;
+	if (x < 0.0)
+		return 0.0;
+	if (x > 1.0)
+		return 1.0;
+	return x;
+}
 
 /* clamp01(x, 1) without the separate NaN test: NaN fails `x < 1` and
  * becomes 1.  On SSE2, MINSD and MAXSD are exactly these two selections

@@ -20,15 +20,6 @@ static int worker_valid(const lbs_worker *w)
 	return w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id;
 }
 
-enum prio_mode prio_mode_of(uint32_t priority)
-{
-	if (priority <= 2)
-		return PRIO_SPEED;
-	if (priority == 3)
-		return PRIO_BALANCED;
-	return PRIO_SPREAD;
-}
-
 const char *prio_mode_name(enum prio_mode m)
 {
 	switch (m) {

@@ -52,7 +52,12 @@ enum prio_mode {
 	PRIO_SPREAD    /* priority >= 4 */
 };
 
-enum prio_mode prio_mode_of(uint32_t priority);
+/* Inline: the plugin asks it several times a select, across files. */
+static inline enum prio_mode prio_mode_of(uint32_t priority)
+{
+	return priority <= 2 ? PRIO_SPEED : priority == 3 ? PRIO_BALANCED : PRIO_SPREAD;
+}
+
 const char *prio_mode_name(enum prio_mode m); /* "speed", ... */
 
 typedef struct prio_params {
