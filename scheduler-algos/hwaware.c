@@ -1600,13 +1600,44 @@ OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_w
 	return !device_reaches(c, w, tq, tr);
 }
 
+/* fresh_below() for the usual busy worker at full speed whose queue, at
+ * the ledger's least size, does not drop it: screen_timed()'s next steps
+ * for it with nothing learned (the ledger's lookup at position i, the
+ * queue again at the size it gives, the prior's bound, the devices'
+ * throughputs), the same arithmetic on the same values.  Most busy
+ * workers fall here; handed to screen_timed() for the lookup, they cost
+ * a full evaluation's setup each (5 of a 64-worker select's 6 that
+ * passed, and none of them won).  Apart, as fresh_below_busy(). */
+OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w,
+                                   uint32_t i)
+{
+	double cut = f->cut, perf = 1.0, rhs, room, tq, tr;
+	hw_wk k;
+
+	/* queue_below()'s figures again: passed in, they were stored for
+	 * every busy worker of fresh_next. */
+	k.pw = -1.0;
+	k.u = 1.0;
+	k.nq = (double)((uint64_t)w->active_tests + w->queued_tests);
+	k.cap = (double)(w->capacity ? w->capacity : 1);
+	room = (1.0 - cut) * k.cap;
+	worker_ahead_ledger(c, w, i, &k);
+	rhs = cut * (k.cap + wait_cap(&k, k.nq));
+	if (c->s_ub * perf * room < rhs)
+		return 1;
+	if (speed_ub(&neutral, c->sp_ub, perf) * room * neutral.rel < rhs)
+		return 1;
+	throughput_needed(c, &neutral, cut, room * neutral.rel, perf, rhs, &tq, &tr);
+	return !device_reaches(c, w, tq, tr);
+}
+
 /* 1 when screen_timed() would drop w at its first bounds, with the same
  * arithmetic on the same values: for an idle worker at full speed without
  * pending work from the host, the cut's own bound and then each device's
  * throughput; for a busy one, the queue it counts at the ledger's least
- * size; for any other, fresh_below_busy().  0 for a worker that passes
- * them, which screen_timed() then decides. */
-HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+ * size and then fresh_below_looked(); for any other, fresh_below_busy().
+ * 0 for a worker that passes them, which screen_timed() then decides. */
+HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w, uint32_t i)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
@@ -1630,7 +1661,10 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	k.u = 1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	return queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room);
+	/* open_work is set: looked is 1. */
+	if (queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room))
+		return 1;
+	return fresh_below_looked(c, f, w, i);
 }
 
 /* The first position from i on, less the hint, that is invalid or that
@@ -1642,7 +1676,7 @@ OUT_OF_LINE uint32_t fresh_next(const hw_ctx *c, hw_fresh f, const lbs_worker *c
 	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];
 
-		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w)))
+		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w, i)))
 			return i;
 	}
 	return n;

@@ -1547,6 +1547,74 @@ static void test_random_consistency(void)
 	hw_free(states[1]);
 }
 
+/* Open work of 1..200 s by the id's last digit, none for 8; never below
+ * 1, the bound given with it. */
+static double wide_open(void *ctx, uint32_t pos, const char *id)
+{
+	static const double size[10] = {1, 2, 5, 10, 20, 50, 100, 200, -1, 3};
+
+	(void)ctx;
+	(void)pos;
+	return size[(id[strlen(id) - 1] - '0') % 10];
+}
+
+/*
+ * With nothing learned, select_one_fresh asks the ledger about a busy
+ * worker at full speed itself (fresh_below_looked), not in screen_timed:
+ * the same answer as a full evaluation on fleets where nearly every worker
+ * is busy, so that the winner is the one whose ledger says its queue is
+ * short, and a size read wrong there shows.
+ */
+static void test_fresh_busy_consistency(void)
+{
+	enum { N = 40 };
+	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL};
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N], tmp[N], idx[1], k, m;
+	int mismatches = 0, rounds = 0, busy_won = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 500; round++) {
+		lbs_workload wl = rnd_workload(3, 3, 1000000, 3);
+		lbs_status st;
+
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			/* Full speed, no pending work from the host: the
+			 * usual busy worker of fresh_below. */
+			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
+			rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+			if (rnd(10)) {
+				uint32_t cap = rw[i].w.capacity ? rw[i].w.capacity : 1;
+
+				rw[i].w.active_tests = cap;
+				rw[i].w.queued_tests = rnd(3);
+			}
+			ws[i] = &rw[i].w;
+		}
+		CHECK_INT(hw_evaluate(s, &wl, ws, N, &open_wide, ev), LBS_OK);
+		m = hw_rank(ev, N, order, tmp);
+		st = hw_select(s, &wl, ws, N, &open_wide, 1, 1, idx, &k, NULL);
+		if (m == 0) {
+			CHECK_INT(st, LBS_NO_WORKER);
+			continue;
+		}
+		CHECK_INT(st, LBS_OK);
+		rounds++;
+		mismatches += idx[0] != order[0];
+		busy_won += ws[order[0]]->active_tests > 0;
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(rounds > 400);
+	CHECK(busy_won > 100);
+	hw_free(s);
+}
+
 /*
  * The store bench_store measures (issue 19): every worker of the fleet
  * learned, latency alone (ratio_n 0, so no learned speed: speed_ub 0) and
@@ -2177,6 +2245,7 @@ int main(void)
 	test_worked_example();
 	test_no_double_thermal_penalty();
 	test_random_consistency();
+	test_fresh_busy_consistency();
 	test_random_latency_store();
 	test_score_against_evaluate();
 	test_hard_from_timed_scores();
