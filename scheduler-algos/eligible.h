@@ -224,8 +224,11 @@ ELIG_INLINE double elig_load_limit(double ceiling)
  * would read them again.  memory_only must be elig_memory_only(wl); a
  * constant 1 in a loop specialised on it leaves the devices' memory test
  * alone (and frees the registers of the masks). */
-ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
-                                    const lbs_worker *w, double ceiling, double *load)
+/* The device part of elig_pass_simple_as: some device of w meets every
+ * device requirement.  Alone, it is elig_check's verdict with no ceiling
+ * (for a workload elig_needs_full() is false of), without the load. */
+ELIG_INLINE int elig_devices_pass_as(int memory_only, const lbs_workload *wl,
+                                     const lbs_worker *w)
 {
 	uint32_t i;
 
@@ -240,7 +243,13 @@ ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
 		                : elig_device_ok(wl, w, d))
 			break;
 	}
-	if (i == w->n_devices)
+	return i != w->n_devices;
+}
+
+ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
+                                    const lbs_worker *w, double ceiling, double *load)
+{
+	if (!elig_devices_pass_as(memory_only, wl, w))
 		return 0;
 	*load = elig_load(w);
 	return !(*load > elig_load_limit(ceiling));

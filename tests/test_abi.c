@@ -327,6 +327,12 @@ static void test_liar(void)
 		CHECK_STR(pick(s, &wl, &f), "fallback:cpu_a");
 		CHECK_INT(misbehaving_logs, 1);
 		CHECK_CONTAINS(last_log, "'cpu_small' has too little free memory");
+		/* A device requirement beyond memory: the other inline copy.
+		 * No worker has CUDA, so neither has the rotation. */
+		wl.required_backends = LBS_BACKEND_CUDA;
+		CHECK_STR(pick(s, &wl, &f), "none");
+		CHECK_INT(misbehaving_logs, 2);
+		CHECK_CONTAINS(last_log, "'cpu_small' lacks a required backend");
 		sched_close(s);
 	}
 	/* An id with the right text in the plugin's own memory is right. */

@@ -116,7 +116,6 @@ static const char *answer_problem(const lbs_workload *wl,
 	for (uint32_t i = 0; i < out->n_selected; i++) {
 		uint32_t idx = out->indices[i];
 		enum elig_reason r;
-		double load;
 
 		if (idx >= n) {
 			snprintf(buf, len, "index %u is out of range (%u workers)", idx, n);
@@ -138,9 +137,12 @@ static const char *answer_problem(const lbs_workload *wl,
 				return buf;
 			}
 		}
-		/* elig_pass is elig_check's verdict, inline for the usual
-		 * workload; the reason is only needed for the log. */
-		if (elig_pass(wl, workers[idx], NO_CEILING, &load))
+		/* For the usual workload the verdict is the device checks,
+		 * inline (the check has no ceiling); elig_check gives the
+		 * rest, and the reason the log needs. */
+		if (!elig_needs_full(wl) && (elig_memory_only(wl)
+		                             ? elig_devices_pass_as(1, wl, workers[idx])
+		                             : elig_devices_pass_as(0, wl, workers[idx])))
 			continue;
 		r = elig_check(wl, workers[idx], NO_CEILING, NULL);
 		if (r != ELIG_OK) {
