@@ -290,7 +290,9 @@ static lbs_status pr_select(void *p, const lbs_workload *wl,
 		return LBS_NO_WORKER;
 	}
 	sc_fill(out, workers, res.n_found, ++inst->cookie);
-	pr_reason(out, wl, &res);
+	/* Hosts that want no reason (a balancer's hot path) skip the call. */
+	if (!prm.skip_best)
+		pr_reason(out, wl, &res);
 	return LBS_OK;
 }
 
