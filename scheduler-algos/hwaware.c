@@ -1600,22 +1600,33 @@ OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_w
 	return !device_reaches(c, w, tq, tr);
 }
 
-/* fresh_below() for the usual busy worker at full speed whose queue, at
- * the ledger's least size, does not drop it: screen_timed()'s next steps
- * for it with nothing learned (the ledger's lookup at position i, the
- * queue again at the size it gives, the prior's bound, the devices'
- * throughputs), the same arithmetic on the same values.  Most busy
- * workers fall here; handed to screen_timed() for the lookup, they cost
- * a full evaluation's setup each (5 of a 64-worker select's 6 that
- * passed, and none of them won).  Apart, as fresh_below_busy(). */
+/* The usual busy worker at full speed, which fresh_below() drops on its
+ * queue at the ledger's least size, or passes for the ledger's lookup. */
+HOT int fresh_busy_looked(const hw_ctx *c, const lbs_worker *w)
+{
+	uint32_t cap = w->capacity ? w->capacity : 1;
+
+	return c->open_work && w->thermal_state != LBS_THERMAL_WARMING &&
+	       w->thermal_state != LBS_THERMAL_COOLING && !host_pending(w) &&
+	       (uint64_t)w->active_tests + w->queued_tests >= cap;
+}
+
+/* For a worker fresh_busy_looked() is true of and fresh_below() passed:
+ * screen_timed()'s next steps for it with nothing learned (the ledger's
+ * lookup at position i, the queue again at the size it gives, the prior's
+ * bound, the devices' throughputs), the same arithmetic on the same
+ * values; 1 when they drop it.  Handed to screen_timed() for the lookup,
+ * such workers cost a full evaluation's setup each (5 of a 64-worker
+ * select's 6 that passed, and none of them won).  Not in fresh_next: a
+ * call there through the ledger's pointer made it keep its figures in
+ * memory for every worker. */
 OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w,
                                    uint32_t i)
 {
 	double cut = f->cut, perf = 1.0, rhs, room, tq, tr;
 	hw_wk k;
 
-	/* queue_below()'s figures again: passed in, they were stored for
-	 * every busy worker of fresh_next. */
+	/* queue_below()'s figures, as fresh_below() had them. */
 	k.pw = -1.0;
 	k.u = 1.0;
 	k.nq = (double)((uint64_t)w->active_tests + w->queued_tests);
@@ -1635,9 +1646,10 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
  * arithmetic on the same values: for an idle worker at full speed without
  * pending work from the host, the cut's own bound and then each device's
  * throughput; for a busy one, the queue it counts at the ledger's least
- * size and then fresh_below_looked(); for any other, fresh_below_busy().
- * 0 for a worker that passes them, which screen_timed() then decides. */
-HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w, uint32_t i)
+ * size (fresh_busy_looked: select_one_fresh asks the ledger then); for
+ * any other, fresh_below_busy().  0 for a worker that passes them, which
+ * screen_timed() then decides. */
+HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
@@ -1661,10 +1673,7 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w, uin
 	k.u = 1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	/* open_work is set: looked is 1. */
-	if (queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room))
-		return 1;
-	return fresh_below_looked(c, f, w, i);
+	return queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room);
 }
 
 /* The first position from i on, less the hint, that is invalid or that
@@ -1676,7 +1685,7 @@ OUT_OF_LINE uint32_t fresh_next(const hw_ctx *c, hw_fresh f, const lbs_worker *c
 	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];
 
-		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w, i)))
+		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w)))
 			return i;
 	}
 	return n;
@@ -1702,6 +1711,8 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 	     i = fresh_next(c, f, workers, i + 1, n, hint)) {
 		if (!worker_valid(workers[i]))
 			return LBS_EINVAL;
+		if (fresh_busy_looked(c, workers[i]) && fresh_below_looked(c, &f, workers[i], i))
+			continue;
 		consider(c, 1, NULL, workers[i], i, &b, &cc);
 		fresh_set(&cc, &f);
 	}
