@@ -1617,10 +1617,10 @@ HOT int fresh_busy_looked(const hw_ctx *c, const lbs_worker *w)
  * bound, the devices' throughputs), the same arithmetic on the same
  * values; 1 when they drop it.  Such workers were 5 of the 6 that a
  * 64-worker select of bench_select handed to consider() past the hint,
- * and none of them won; here they cost no consider() and no cut (about
- * a tenth fewer instructions per completion select at 8 workers, 2 % at
- * 64).  Not in fresh_next: a call there through the ledger's pointer made
- * it keep its figures in memory for every worker (1.6 % more at 512). */
+ * and none of them won; here they cost no consider() (about 2 % fewer
+ * instructions per completion select at 8 and at 64 workers).  Not in
+ * fresh_next: a call there through the ledger's pointer made it keep its
+ * figures in memory for every worker (1.6 % more at 512). */
 OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w,
                                    uint32_t i)
 {
