@@ -1,7 +1,8 @@
 /*
  * host.h -- the shim's implementation of lbs_host_api: logging, a monotonic
- * clock, and a registry of loaded plugins so that a composite scheduler can
- * find children in any plugin (find_scheduler / release_scheduler).
+ * clock (the coarse one where there is one: milliseconds), and a registry
+ * of loaded plugins so that a composite scheduler can find children in any
+ * plugin (find_scheduler / release_scheduler).
  */
 #ifndef LBS_HOST_H
 #define LBS_HOST_H
