@@ -2146,6 +2146,133 @@ HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
 #define DIV_BLOCK 64
 
 /*
+ * What a plain timed score pass (plain_pass) reads of its call, copied out
+ * of hw_ctx so that the loop keeps it in registers: through a pointer
+ * every store to scores[] might have changed it, and each device read it
+ * all again.
+ */
+typedef struct hw_plain {
+	const double *coef;
+	double a, b, k, mem_den, pref, inv_sum, scale, est;
+	uint64_t backends, precisions, features, min_mem;
+	uint32_t min_cu;
+	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
+	void *open_ctx;
+} hw_plain;
+
+/* The pass plain_timed() may take: timed work with nothing learned, the
+ * device checks as the whole hard filter, no preference named (every
+ * device's preference term is c_neutral), no energy term (e 0: its part
+ * is a 0 added to a sum >= 0, which changes no bit) and some weight. */
+static int plain_pass(const hw_ctx *c, const hw_lk *lk)
+{
+	return c->timed && !lk && !c->full && !c->n_pref && c->e == 0.0 && !c->no_weight;
+}
+
+static void plain_set(const hw_ctx *c, hw_plain *p)
+{
+	*p = (hw_plain){
+		.coef = c->coef, .a = c->a, .b = c->b, .k = c->k, .mem_den = c->mem_den,
+		.pref = c->c_neutral, .inv_sum = c->inv_sum, .scale = c->scale, .est = c->est,
+		.backends = c->wl->required_backends, .precisions = c->wl->required_precisions,
+		.features = c->wl->required_features, .min_mem = c->wl->min_memory_bytes,
+		.min_cu = c->wl->min_compute_units, .open_work = c->open_work,
+		.open_ctx = c->open_ctx,
+	};
+}
+
+/* dev_eff() of a device that passed the checks, for plain_pass(): the same
+ * operations in the same order (throughput(), the memory and compute terms
+ * over one division, the preference term, the sum). */
+HOT double plain_eff(const hw_plain *p, const lbs_device *d, uint64_t reserved)
+{
+	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
+	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
+	               ((d->features & LBS_FEAT_QUANTIZATION) ? 1 : 0);
+	double units = d->compute_units ? (double)d->compute_units : 1.0;
+	double ratio = 1.0, t, m, tk, md, cm;
+
+	if (d->clock_mhz) {
+		ratio = (double)d->clock_mhz * inv_ref_clock[cls];
+		ratio = ratio > 0.25 ? ratio : 0.25;
+		ratio = ratio < 4.0 ? ratio : 4.0;
+	}
+	t = p->coef[key] * units * ratio;
+	m = d->mem_available_bytes > reserved ? (double)(d->mem_available_bytes - reserved) : 0.0;
+	tk = t + p->k;
+	md = m + p->mem_den;
+	cm = (p->a * t * md + p->b * m * tk) / (tk * md);
+	return (cm + p->pref) * p->inv_sum;
+}
+
+/* elig_device_ok() with the workload's requirements from p. */
+HOT int plain_ok(const hw_plain *p, const lbs_device *d, uint64_t reserved)
+{
+	uint64_t avail = d->mem_available_bytes > reserved ? d->mem_available_bytes - reserved : 0;
+
+	return ((d->backends & p->backends) == p->backends) &
+	       ((d->precisions & p->precisions) == p->precisions) &
+	       ((d->features & p->features) == p->features) & (avail >= p->min_mem) &
+	       (d->compute_units >= p->min_cu);
+}
+
+/* score_timed() under plain_pass(), with the same operations on the same
+ * values; the effective load and load factor, which no score reads, are
+ * left out. */
+HOT double plain_timed(const hw_plain *p, const lbs_worker *w, uint32_t i, double *load,
+                       double *den)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	uint64_t reserved = w->reserved_memory_bytes;
+	double eff = -1.0, perf, sp, sr;
+	hw_wk k;
+
+	*den = 1.0;
+	for (uint32_t j = 0; j < nd; j++) {
+		const lbs_device *d = w->devices[j];
+		double e;
+
+		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0 || !plain_ok(p, d, reserved))
+			continue;
+		e = plain_eff(p, d, reserved);
+		eff = e > eff ? e : eff;
+	}
+	if (eff < 0.0)
+		return -1.0;
+	perf = worker_perf(w);
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
+	/* worker_ahead_host() and worker_ahead_ledger() with p's fields. */
+	k.pw = -1.0;
+	k.u = 1.0;
+	if (host_pending(w)) {
+		double r = w->pending_work_s / p->est;
+
+		k.pw = r < RUNS_MAX ? r : RUNS_MAX;
+	}
+	k.load = elig_load(w);
+	*load = k.load;
+	if ((ahead >= cap || k.load * k.cap + 1.0 > k.cap) && k.pw < 0.0 && p->open_work) {
+		double m = p->open_work(p->open_ctx, i, w->id);
+
+		if (m > 0.0 && m < INFINITY) {
+			double r = m / p->est;
+
+			k.u = r < RUNS_MAX ? r : RUNS_MAX;
+		}
+	}
+	worker_wait(&k);
+	/* prior_speed(), speed_of() of no record, timed_parts() of rel 1. */
+	sp = p->scale * eff;
+	sp = sp > PRIOR_MIN ? sp : PRIOR_MIN;
+	sr = sp * perf * 1.0;
+	*den = sr + 1.0 + k.g;
+	return sr;
+}
+
+/*
  * score_timed() for every worker, a block at a time: the fractions first,
  * then their divisions in a loop of their own, where each is independent
  * of the others (two to an instruction where the compiler packs them)
@@ -2158,20 +2285,38 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 {
 	double den[DIV_BLOCK];
 	lbs_status st = LBS_OK;
+	int plain = plain_pass(c, lk);
+	hw_plain p;
+
+	plain_set(c, &p);
 
 	for (uint32_t b = 0; b < n && st == LBS_OK; b += DIV_BLOCK) {
 		uint32_t end = n - b < DIV_BLOCK ? n : b + DIV_BLOCK, i;
 
-		for (i = b; i < end; i++) {
-			double load = 0.0;
+		if (plain) {
+			for (i = b; i < end; i++) {
+				double load = 0.0;
 
-			if (!worker_valid(workers[i])) {
-				st = LBS_EINVAL;
-				break;
+				if (!worker_valid(workers[i])) {
+					st = LBS_EINVAL;
+					break;
+				}
+				scores[i] = plain_timed(&p, workers[i], i, &load, &den[i - b]);
+				if (loads)
+					loads[i] = load;
 			}
-			scores[i] = score_timed(c, lk, workers[i], i, &load, &den[i - b]);
-			if (loads)
-				loads[i] = load;
+		} else {
+			for (i = b; i < end; i++) {
+				double load = 0.0;
+
+				if (!worker_valid(workers[i])) {
+					st = LBS_EINVAL;
+					break;
+				}
+				scores[i] = score_timed(c, lk, workers[i], i, &load, &den[i - b]);
+				if (loads)
+					loads[i] = load;
+			}
 		}
 		end = i;
 		for (i = b; i < end; i++)
