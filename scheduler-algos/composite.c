@@ -284,6 +284,34 @@ double comp_lowest(const double *s, uint32_t n, int *rejects)
 	return low;
 }
 
+int comp_any_unfiltered_reject(const double *s, const uint8_t *hard, uint32_t n)
+{
+	uint32_t i = 0;
+
+#if defined(__SSE2__)
+	{
+		const __m128d zero = _mm_setzero_pd();
+
+		/* Four scores a test; the facts are read only for four
+		 * with a rejection, which a completion pass's own scores
+		 * never have but for the workers that fail (hard 0). */
+		for (; i + 3 < n; i += 4) {
+			__m128d no = _mm_or_pd(_mm_cmpnge_pd(_mm_loadu_pd(s + i), zero),
+			                       _mm_cmpnge_pd(_mm_loadu_pd(s + i + 2), zero));
+
+			if (_mm_movemask_pd(no))
+				for (uint32_t q = i; q < i + 4; q++)
+					if (!(s[q] >= 0.0) && hard[q])
+						return 1;
+		}
+	}
+#endif
+	for (; i < n; i++)
+		if (!(s[i] >= 0.0) && hard[i])
+			return 1;
+	return 0;
+}
+
 double comp_normalised(const comp_child *c, double raw)
 {
 	return c->hi > c->lo ? (raw - c->lo) / (c->hi - c->lo) : 1.0;
