@@ -2184,7 +2184,7 @@ static void plain_set(const hw_ctx *c, hw_plain *p)
 /* dev_eff() of a device that passed the checks, for plain_pass(): the same
  * operations in the same order (throughput(), the memory and compute terms
  * over one division, the preference term, the sum). */
-HOT double plain_eff(const hw_plain *p, const lbs_device *d, uint64_t reserved)
+HOT double plain_eff(const hw_plain *p, const lbs_device *d, uint64_t avail)
 {
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
 	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
@@ -2198,50 +2198,61 @@ HOT double plain_eff(const hw_plain *p, const lbs_device *d, uint64_t reserved)
 		ratio = ratio < 4.0 ? ratio : 4.0;
 	}
 	t = p->coef[key] * units * ratio;
-	m = d->mem_available_bytes > reserved ? (double)(d->mem_available_bytes - reserved) : 0.0;
+	/* dev_eff's m: the free memory, 0 (0.0) when the reservation is more. */
+	m = (double)avail;
 	tk = t + p->k;
 	md = m + p->mem_den;
 	cm = (p->a * t * md + p->b * m * tk) / (tk * md);
 	return (cm + p->pref) * p->inv_sum;
 }
 
-/* elig_device_ok() with the workload's requirements from p. */
-HOT int plain_ok(const hw_plain *p, const lbs_device *d, uint64_t reserved)
+/* elig_device_ok() with the workload's requirements from p, for a device
+ * with `avail` bytes free; memory_only (a constant in each copy) when
+ * elig_memory_only() holds, so that the other tests drop out. */
+HOT int plain_ok(const hw_plain *p, const lbs_device *d, uint64_t avail, int memory_only)
 {
-	uint64_t avail = d->mem_available_bytes > reserved ? d->mem_available_bytes - reserved : 0;
-
+	if (memory_only)
+		return avail >= p->min_mem;
 	return ((d->backends & p->backends) == p->backends) &
 	       ((d->precisions & p->precisions) == p->precisions) &
 	       ((d->features & p->features) == p->features) & (avail >= p->min_mem) &
 	       (d->compute_units >= p->min_cu);
 }
 
-/* score_timed() under plain_pass(), with the same operations on the same
- * values; the effective load and load factor, which no score reads, are
- * left out. */
-HOT double plain_timed(const hw_plain *p, const lbs_worker *w, uint32_t i, double *load,
-                       double *den)
+/* score_timed()'s best efficiency under plain_pass(): the maximum over the
+ * devices that pass the checks, -1 when none does. */
+HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
-	uint32_t cap = w->capacity ? w->capacity : 1;
-	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
-	uint64_t reserved = w->reserved_memory_bytes;
-	double eff = -1.0, perf, sp, sr;
-	hw_wk k;
+	double eff = -1.0;
 
-	*den = 1.0;
 	for (uint32_t j = 0; j < nd; j++) {
 		const lbs_device *d = w->devices[j];
+		uint64_t avail;
 		double e;
 
-		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0 || !plain_ok(p, d, reserved))
+		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
 			continue;
-		e = plain_eff(p, d, reserved);
+		avail = elig_free_memory(w, d);
+		if (!plain_ok(p, d, avail, memory_only))
+			continue;
+		e = plain_eff(p, d, avail);
 		eff = e > eff ? e : eff;
 	}
-	if (eff < 0.0)
-		return -1.0;
-	perf = worker_perf(w);
+	return eff;
+}
+
+/* The rest of score_timed() under plain_pass() for an eligible worker of
+ * best efficiency eff, with the same operations on the same values; the
+ * effective load and load factor, which no score reads, are left out. */
+HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double eff,
+                      double *load, double *den)
+{
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	double perf = worker_perf(w), sp, sr;
+	hw_wk k;
+
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
 	/* worker_ahead_host() and worker_ahead_ledger() with p's fields. */
@@ -2285,7 +2296,7 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 {
 	double den[DIV_BLOCK];
 	lbs_status st = LBS_OK;
-	int plain = plain_pass(c, lk);
+	int plain = plain_pass(c, lk), memory_only = elig_memory_only(c->wl);
 	hw_plain p;
 
 	plain_set(c, &p);
@@ -2294,14 +2305,27 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 		uint32_t end = n - b < DIV_BLOCK ? n : b + DIV_BLOCK, i;
 
 		if (plain) {
-			for (i = b; i < end; i++) {
-				double load = 0.0;
+			double eff[DIV_BLOCK];
 
+			/* The devices of the block, then the workers' own
+			 * figures: two loops of fewer live values than one,
+			 * which kept spilling the call's fields around every
+			 * worker.  The ledger is asked in the same order. */
+			for (i = b; i < end; i++) {
 				if (!worker_valid(workers[i])) {
 					st = LBS_EINVAL;
 					break;
 				}
-				scores[i] = plain_timed(&p, workers[i], i, &load, &den[i - b]);
+				eff[i - b] = memory_only ? plain_best(&p, workers[i], 1)
+				                         : plain_best(&p, workers[i], 0);
+			}
+			end = i;
+			for (i = b; i < end; i++) {
+				double load = 0.0;
+
+				den[i - b] = 1.0;
+				scores[i] = eff[i - b] < 0.0 ? -1.0
+				            : plain_rest(&p, workers[i], i, eff[i - b], &load, &den[i - b]);
 				if (loads)
 					loads[i] = load;
 			}
