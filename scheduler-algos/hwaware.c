@@ -2189,7 +2189,7 @@ HOT double plain_eff(const hw_plain *p, const lbs_device *d, uint64_t avail)
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
 	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
 	               ((d->features & LBS_FEAT_QUANTIZATION) ? 1 : 0);
-	double units = d->compute_units ? (double)d->compute_units : 1.0;
+	double units = (double)(d->compute_units ? d->compute_units : 1);
 	double ratio = 1.0, t, m, tk, md, cm;
 
 	if (d->clock_mhz) {
@@ -2265,7 +2265,9 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 	}
 	k.load = elig_load(w);
 	*load = k.load;
-	if ((ahead >= cap || k.load * k.cap + 1.0 > k.cap) && k.pw < 0.0 && p->open_work) {
+	/* The ledger first: without one (a blend's hardware-aware child
+	 * never places work) the rest is not evaluated. */
+	if (p->open_work && k.pw < 0.0 && (ahead >= cap || k.load * k.cap + 1.0 > k.cap)) {
 		double m = p->open_work(p->open_ctx, i, w->id);
 
 		if (m > 0.0 && m < INFINITY) {
