@@ -292,15 +292,17 @@ int comp_any_unfiltered_reject(const double *s, const uint8_t *hard, uint32_t n)
 	{
 		const __m128d zero = _mm_setzero_pd();
 
-		/* Four scores a test; the facts are read only for four
+		/* Eight scores a test; the facts are read only for eight
 		 * with a rejection, which a completion pass's own scores
 		 * never have but for the workers that fail (hard 0). */
-		for (; i + 3 < n; i += 4) {
+		for (; i + 7 < n; i += 8) {
 			__m128d no = _mm_or_pd(_mm_cmpnge_pd(_mm_loadu_pd(s + i), zero),
 			                       _mm_cmpnge_pd(_mm_loadu_pd(s + i + 2), zero));
 
+			no = _mm_or_pd(no, _mm_or_pd(_mm_cmpnge_pd(_mm_loadu_pd(s + i + 4), zero),
+			                             _mm_cmpnge_pd(_mm_loadu_pd(s + i + 6), zero)));
 			if (_mm_movemask_pd(no))
-				for (uint32_t q = i; q < i + 4; q++)
+				for (uint32_t q = i; q < i + 8; q++)
 					if (!(s[q] >= 0.0) && hard[q])
 						return 1;
 		}
