@@ -2322,27 +2322,30 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 				                         : plain_best(&p, workers[i], 0);
 			}
 			end = i;
+			/* The division here: the devices are no longer in
+			 * the same chain (timed_score's own division; an
+			 * ineligible worker's -1 is -1 / 1 there). */
 			for (i = b; i < end; i++) {
-				double load = 0.0;
+				double load = 0.0, d;
 
-				den[i - b] = 1.0;
-				scores[i] = eff[i - b] < 0.0 ? -1.0
-				            : plain_rest(&p, workers[i], i, eff[i - b], &load, &den[i - b]);
+				scores[i] = eff[i - b] < 0.0
+				            ? -1.0
+				            : plain_rest(&p, workers[i], i, eff[i - b], &load, &d) / d;
 				if (loads)
 					loads[i] = load;
 			}
-		} else {
-			for (i = b; i < end; i++) {
-				double load = 0.0;
+			continue;
+		}
+		for (i = b; i < end; i++) {
+			double load = 0.0;
 
-				if (!worker_valid(workers[i])) {
-					st = LBS_EINVAL;
-					break;
-				}
-				scores[i] = score_timed(c, lk, workers[i], i, &load, &den[i - b]);
-				if (loads)
-					loads[i] = load;
+			if (!worker_valid(workers[i])) {
+				st = LBS_EINVAL;
+				break;
 			}
+			scores[i] = score_timed(c, lk, workers[i], i, &load, &den[i - b]);
+			if (loads)
+				loads[i] = load;
 		}
 		end = i;
 		for (i = b; i < end; i++)
