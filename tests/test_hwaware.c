@@ -1811,6 +1811,35 @@ static void test_plain_score_against_evaluate(void)
 	}
 	CHECK_INT(mismatches, 0);
 	CHECK(eligible > 1000 && ineligible > 1000);
+	/* A malformed worker in the second block fails the pass, plain or
+	 * not, as it fails the select. */
+	{
+		const char *excl[1];
+		lbs_workload wl = score_round(rw, ws, N, 1, excl);
+		const lbs_device *none[1] = {NULL};
+		const lbs_worker *keep = ws[70];
+		lbs_worker bad = rw[70].w;
+
+		wl.exclude_ids = NULL;
+		wl.n_exclude = 0;
+		wl.preferred_class = 0;
+		wl.energy_sensitivity = 0.0;
+		wl.est_duration_s = 20.0;
+		ws[70] = NULL;
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load), LBS_EINVAL);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, &learned, sc, load), LBS_EINVAL);
+		bad.id = NULL;
+		ws[70] = &bad;
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, &open_only, sc, load), LBS_EINVAL);
+		bad = rw[70].w;
+		bad.n_devices = 1;
+		bad.devices = NULL;
+		CHECK_INT(hw_score(s, &wl, ws, N, NULL, sc), LBS_EINVAL);
+		bad.devices = none;
+		CHECK_INT(hw_score(s, &wl, ws, N, NULL, sc), LBS_OK);
+		CHECK(sc[70] == -1.0);
+		ws[70] = keep;
+	}
 	hw_free(s);
 }
 
