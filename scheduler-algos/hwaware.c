@@ -2242,6 +2242,18 @@ HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 	return eff;
 }
 
+/* plain_best() of workers[b..end) into eff[0..), a loop for each value of
+ * memory_only; the first position of a malformed worker, or end. */
+HOT uint32_t plain_block(const hw_plain *p, const lbs_worker *const *workers, uint32_t b,
+                         uint32_t end, double *eff, int memory_only)
+{
+	uint32_t i;
+
+	for (i = b; i < end && worker_valid(workers[i]); i++)
+		eff[i - b] = plain_best(p, workers[i], memory_only);
+	return i;
+}
+
 /* The rest of score_timed() under plain_pass() for an eligible worker of
  * best efficiency eff, with the same operations on the same values; the
  * effective load and load factor, which no score reads, are left out. */
@@ -2313,14 +2325,10 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 			 * figures: two loops of fewer live values than one,
 			 * which kept spilling the call's fields around every
 			 * worker.  The ledger is asked in the same order. */
-			for (i = b; i < end; i++) {
-				if (!worker_valid(workers[i])) {
-					st = LBS_EINVAL;
-					break;
-				}
-				eff[i - b] = memory_only ? plain_best(&p, workers[i], 1)
-				                         : plain_best(&p, workers[i], 0);
-			}
+			i = memory_only ? plain_block(&p, workers, b, end, eff, 1)
+			                : plain_block(&p, workers, b, end, eff, 0);
+			if (i < end)
+				st = LBS_EINVAL;
 			end = i;
 			/* The division here: the devices are no longer in
 			 * the same chain (timed_score's own division; an
