@@ -2160,7 +2160,8 @@ typedef struct hw_plain {
 	void *open_ctx;
 } hw_plain;
 
-/* The pass plain_timed() may take: timed work with nothing learned, the
+/* When score_timed_all() may take plain_best() and plain_rest() for
+ * score_timed(): timed work with nothing learned, the
  * device checks as the whole hard filter, no preference named (every
  * device's preference term is c_neutral), no energy term (e 0: its part
  * is a 0 added to a sum >= 0, which changes no bit) and some weight. */
