@@ -1743,8 +1743,9 @@ static void test_score_against_evaluate(void)
 /*
  * The usual workload of a blend (timed, nothing learned, the device checks
  * as the whole hard filter, no preference named, no energy weight) takes a
- * pass of its own in hw_score (plain_timed in hwaware.c), which must give
- * the very bits of the general one: against explain's evaluation, with and
+ * pass of its own in hw_score (plain_best and plain_rest in hwaware.c),
+ * which must give the very bits of the general one: against explain's
+ * evaluation, with and
  * without the ledger's open work, with the host's pending work, throttled
  * workers, malformed devices, memory below the reservation or beyond 2^63
  * bytes, and requirements on backends, precisions, features and units.
