@@ -284,14 +284,89 @@ double comp_lowest(const double *s, uint32_t n, int *rejects)
 	return low;
 }
 
+int comp_any_unfiltered_reject(const double *s, const uint8_t *hard, uint32_t n)
+{
+	uint32_t i = 0;
+
+#if defined(__SSE2__)
+	{
+		const __m128d zero = _mm_setzero_pd();
+
+		/* Eight scores a test; the facts are read only for eight
+		 * with a rejection, which a completion pass's own scores
+		 * never have but for the workers that fail (hard 0). */
+		for (; i + 7 < n; i += 8) {
+			__m128d no = _mm_or_pd(_mm_cmpnge_pd(_mm_loadu_pd(s + i), zero),
+			                       _mm_cmpnge_pd(_mm_loadu_pd(s + i + 2), zero));
+
+			no = _mm_or_pd(no, _mm_or_pd(_mm_cmpnge_pd(_mm_loadu_pd(s + i + 4), zero),
+			                             _mm_cmpnge_pd(_mm_loadu_pd(s + i + 6), zero)));
+			if (_mm_movemask_pd(no))
+				for (uint32_t q = i; q < i + 8; q++)
+					if (!(s[q] >= 0.0) && hard[q])
+						return 1;
+		}
+	}
+#endif
+	for (; i < n; i++)
+		if (!(s[i] >= 0.0) && hard[i])
+			return 1;
+	return 0;
+}
+
 double comp_normalised(const comp_child *c, double raw)
 {
 	return c->hi > c->lo ? (raw - c->lo) / (c->hi - c->lo) : 1.0;
 }
 
+/* Every consulted child scores over a range whose scale (weight / range)
+ * is a number: blend_scored's case. */
+static int all_ranged(const comp_child *c, uint32_t k)
+{
+	if (!all_scored(c, k))
+		return 0;
+	for (uint32_t j = 0; j < k; j++)
+		if (!(c[j].hi > c[j].lo && c[j].weight / (c[j].hi - c[j].lo) <= DBL_MAX))
+			return 0;
+	return 1;
+}
+
+/*
+ * comp_blend for all_ranged() children in one pass instead of one per
+ * child: each worker's terms are added in the children's order from 0, as
+ * the passes add them, so each blend is the same sum to the bit.  k is a
+ * constant in each inlined copy.
+ */
+ELIG_INLINE void blend_scored(const comp_child *c, uint32_t k, uint32_t n, double *blend)
+{
+	const double *s[FUSE_MAX];
+	double scale[FUSE_MAX], lo[FUSE_MAX];
+
+	for (uint32_t j = 0; j < k; j++) {
+		s[j] = c[j].scores;
+		lo[j] = c[j].lo;
+		scale[j] = c[j].weight / (c[j].hi - c[j].lo);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		double b = 0.0 + scale[0] * (s[0][i] - lo[0]);
+
+		for (uint32_t j = 1; j < k; j++)
+			b += scale[j] * (s[j][i] - lo[j]);
+		blend[i] = b;
+	}
+}
+
 void comp_blend(const comp_child *c, uint32_t k, uint32_t n,
                 const uint8_t *ok, double *blend)
 {
+	if (all_ranged(c, k)) {
+		switch (k) {
+		case 1: blend_scored(c, 1, n, blend); return;
+		case 2: blend_scored(c, 2, n, blend); return;
+		case 3: blend_scored(c, 3, n, blend); return;
+		default: blend_scored(c, 4, n, blend); return;
+		}
+	}
 	/* Every worker is computed, admitted or not, so that the loops have
 	 * no branch; what a rejected worker gets is never read.  A first
 	 * child that scores writes 0 + its part, the same sum as adding it to

@@ -72,6 +72,11 @@ uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok);
  * 1 when some s[i] is below 0 or not a number. */
 double comp_lowest(const double *s, uint32_t n, int *rejects);
 
+/* 1 when some s[i] is below 0 or not a number while hard[i] (the hard
+ * filter as plugin/timed.h's facts give it: 0 fails, 1 passes, 2 unknown)
+ * is not 0: a rejection the filter does not explain. */
+int comp_any_unfiltered_reject(const double *s, const uint8_t *hard, uint32_t n);
+
 /* A scoring child's normalised score for `raw` (an admitted worker's). */
 double comp_normalised(const comp_child *c, double raw);
 

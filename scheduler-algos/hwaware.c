@@ -2192,6 +2192,159 @@ HOT double score_timed(const hw_ctx *c, const hw_lk *lk, const lbs_worker *w,
 #define DIV_BLOCK 64
 
 /*
+ * What a plain timed score pass (plain_pass) reads of its call, copied out
+ * of hw_ctx so that the loop keeps it in registers: through a pointer
+ * every store to scores[] might have changed it, and each device read it
+ * all again.
+ */
+typedef struct hw_plain {
+	const double *coef;
+	double a, b, k, mem_den, pref, inv_sum, scale, est;
+	uint64_t backends, precisions, features, min_mem;
+	uint32_t min_cu;
+	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
+	void *open_ctx;
+} hw_plain;
+
+/* When score_timed_all() may take plain_best() and plain_rest() for
+ * score_timed(): timed work with nothing learned, the
+ * device checks as the whole hard filter, no preference named (every
+ * device's preference term is c_neutral), no energy term (e 0: its part
+ * is a 0 added to a sum >= 0, which changes no bit) and some weight. */
+static int plain_pass(const hw_ctx *c, const hw_lk *lk)
+{
+	return c->timed && !lk && !c->full && !c->n_pref && c->e == 0.0 && !c->no_weight;
+}
+
+static void plain_set(const hw_ctx *c, hw_plain *p)
+{
+	*p = (hw_plain){
+		.coef = c->coef, .a = c->a, .b = c->b, .k = c->k, .mem_den = c->mem_den,
+		.pref = c->c_neutral, .inv_sum = c->inv_sum, .scale = c->scale, .est = c->est,
+		.backends = c->wl->required_backends, .precisions = c->wl->required_precisions,
+		.features = c->wl->required_features, .min_mem = c->wl->min_memory_bytes,
+		.min_cu = c->wl->min_compute_units, .open_work = c->open_work,
+		.open_ctx = c->open_ctx,
+	};
+}
+
+/* dev_eff() of a device that passed the checks, for plain_pass(): the same
+ * operations in the same order (throughput(), the memory and compute terms
+ * over one division, the preference term, the sum). */
+HOT double plain_eff(const hw_plain *p, const lbs_device *d, uint64_t avail)
+{
+	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
+	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
+	               ((d->features & LBS_FEAT_QUANTIZATION) ? 1 : 0);
+	double units = (double)(d->compute_units ? d->compute_units : 1);
+	double ratio = 1.0, t, m, tk, md, cm;
+
+	if (d->clock_mhz) {
+		ratio = (double)d->clock_mhz * inv_ref_clock[cls];
+		ratio = ratio > 0.25 ? ratio : 0.25;
+		ratio = ratio < 4.0 ? ratio : 4.0;
+	}
+	t = p->coef[key] * units * ratio;
+	/* dev_eff's m: the free memory, 0 (0.0) when the reservation is more. */
+	m = (double)avail;
+	tk = t + p->k;
+	md = m + p->mem_den;
+	cm = (p->a * t * md + p->b * m * tk) / (tk * md);
+	return (cm + p->pref) * p->inv_sum;
+}
+
+/* elig_device_ok() with the workload's requirements from p, for a device
+ * with `avail` bytes free; memory_only (a constant in each copy) when
+ * elig_memory_only() holds, so that the other tests drop out. */
+HOT int plain_ok(const hw_plain *p, const lbs_device *d, uint64_t avail, int memory_only)
+{
+	if (memory_only)
+		return avail >= p->min_mem;
+	return ((d->backends & p->backends) == p->backends) &
+	       ((d->precisions & p->precisions) == p->precisions) &
+	       ((d->features & p->features) == p->features) & (avail >= p->min_mem) &
+	       (d->compute_units >= p->min_cu);
+}
+
+/* score_timed()'s best efficiency under plain_pass(): the maximum over the
+ * devices that pass the checks, -1 when none does. */
+HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
+	double eff = -1.0;
+
+	for (uint32_t j = 0; j < nd; j++) {
+		const lbs_device *d = w->devices[j];
+		uint64_t avail;
+		double e;
+
+		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
+			continue;
+		avail = elig_free_memory(w, d);
+		if (!plain_ok(p, d, avail, memory_only))
+			continue;
+		e = plain_eff(p, d, avail);
+		eff = e > eff ? e : eff;
+	}
+	return eff;
+}
+
+/* plain_best() of workers[b..end) into eff[0..), a loop for each value of
+ * memory_only; the first position of a malformed worker, or end. */
+HOT uint32_t plain_block(const hw_plain *p, const lbs_worker *const *workers, uint32_t b,
+                         uint32_t end, double *eff, int memory_only)
+{
+	uint32_t i;
+
+	for (i = b; i < end && worker_valid(workers[i]); i++)
+		eff[i - b] = plain_best(p, workers[i], memory_only);
+	return i;
+}
+
+/* The rest of score_timed() under plain_pass() for an eligible worker of
+ * best efficiency eff, with the same operations on the same values; the
+ * effective load and load factor, which no score reads, are left out. */
+HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double eff,
+                      double *load, double *den)
+{
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+	double perf = worker_perf(w), sp, sr;
+	hw_wk k;
+
+	k.nq = (double)ahead;
+	k.cap = (double)cap;
+	/* worker_ahead_host() and worker_ahead_ledger() with p's fields. */
+	k.pw = -1.0;
+	k.u = 1.0;
+	if (host_pending(w)) {
+		double r = w->pending_work_s / p->est;
+
+		k.pw = r < RUNS_MAX ? r : RUNS_MAX;
+	}
+	k.load = elig_load(w);
+	*load = k.load;
+	/* The ledger first: without one (a blend's hardware-aware child
+	 * never places work) the rest is not evaluated. */
+	if (p->open_work && k.pw < 0.0 && (ahead >= cap || k.load * k.cap + 1.0 > k.cap)) {
+		double m = p->open_work(p->open_ctx, i, w->id);
+
+		if (m > 0.0 && m < INFINITY) {
+			double r = m / p->est;
+
+			k.u = r < RUNS_MAX ? r : RUNS_MAX;
+		}
+	}
+	worker_wait(&k);
+	/* prior_speed(), speed_of() of no record, timed_parts() of rel 1. */
+	sp = p->scale * eff;
+	sp = sp > PRIOR_MIN ? sp : PRIOR_MIN;
+	sr = sp * perf * 1.0;
+	*den = sr + 1.0 + k.g;
+	return sr;
+}
+
+/*
  * score_timed() for every worker, a block at a time: the fractions first,
  * then their divisions in a loop of their own, where each is independent
  * of the others (two to an instruction where the compiler packs them)
@@ -2204,10 +2357,40 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 {
 	double den[DIV_BLOCK];
 	lbs_status st = LBS_OK;
+	int plain = plain_pass(c, lk), memory_only = elig_memory_only(c->wl);
+	hw_plain p;
+
+	plain_set(c, &p);
 
 	for (uint32_t b = 0; b < n && st == LBS_OK; b += DIV_BLOCK) {
 		uint32_t end = n - b < DIV_BLOCK ? n : b + DIV_BLOCK, i;
 
+		if (plain) {
+			double eff[DIV_BLOCK];
+
+			/* The devices of the block, then the workers' own
+			 * figures: two loops of fewer live values than one,
+			 * which kept spilling the call's fields around every
+			 * worker.  The ledger is asked in the same order. */
+			i = memory_only ? plain_block(&p, workers, b, end, eff, 1)
+			                : plain_block(&p, workers, b, end, eff, 0);
+			if (i < end)
+				st = LBS_EINVAL;
+			end = i;
+			/* The division here: the devices are no longer in
+			 * the same chain (timed_score's own division; an
+			 * ineligible worker's -1 is -1 / 1 there). */
+			for (i = b; i < end; i++) {
+				double load = 0.0, d;
+
+				scores[i] = eff[i - b] < 0.0
+				            ? -1.0
+				            : plain_rest(&p, workers[i], i, eff[i - b], &load, &d) / d;
+				if (loads)
+					loads[i] = load;
+			}
+			continue;
+		}
 		for (i = b; i < end; i++) {
 			double load = 0.0;
 

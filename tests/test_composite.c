@@ -1331,6 +1331,8 @@ static double lowest_plain(const double *s, uint32_t n, int *rejects)
  * admission and bounds with every child scoring (1 to 4 children: the
  * fused pass) against the general pass (the same children and a fifth, a
  * copy of the first, which admits alike); comp_lowest against one chain;
+ * comp_any_unfiltered_reject against one worker at a time; the one-pass
+ * blend against the pass per child;
  * a single choice, which skips blocks of workers below the best, against
  * comp_best_few's first (the same rule, one worker at a time), on blends
  * with near-ties.
@@ -1373,6 +1375,46 @@ static void test_pure_fast_paths(void)
 		l1 = comp_lowest(s[0], n, &r1);
 		l2 = lowest_plain(s[0], n, &r2);
 		bad += !same_bits(l1, l2) || r1 != r2;
+
+		/* The one-pass blend against the pass per child (a voter of
+		 * weight 0 that picked no one takes comp_blend off its fused
+		 * path and adds nothing), on the admitted workers, with
+		 * now and then a range of denormals (a scale that overflows). */
+		{
+			double b1[N], b2[N], d[4][N];
+			comp_child f2[4], g[5];
+
+			for (uint32_t j = 0; j < k; j++) {
+				for (uint32_t i = 0; i < N; i++)
+					d[j][i] = rnd(6) ? s[j][i] : rnd(2) ? 5e-324 : 1e-310;
+				f2[j] = (comp_child){.weight = 0.1 * (1 + rnd(5)), .scores = d[j]};
+			}
+			if (comp_admit(f2, k, n, ok_plain) > 0) {
+				for (uint32_t j = 0; j < k; j++)
+					g[j] = f2[j];
+				g[k] = (comp_child){.weight = 0.0};
+				comp_blend(f2, k, n, ok_plain, b1);
+				comp_blend(g, k + 1, n, ok_plain, b2);
+				for (uint32_t i = 0; i < n; i++)
+					bad += ok_plain[i] && !same_bits(b1[i], b2[i]);
+			}
+		}
+
+		/* The ceiling rule's shortcut: a rejection the facts do not
+		 * explain, against one worker at a time, with rejections
+		 * mostly where the filter fails (as a completion pass makes
+		 * them) and now and then where it passes or is unknown. */
+		{
+			uint8_t hard[N];
+			int any = 0;
+
+			for (uint32_t i = 0; i < n; i++) {
+				hard[i] = s[0][i] >= 0.0 ? (uint8_t)(rnd(8) ? 1 : 2)
+				          : (uint8_t)(rnd(12) ? 0 : 1 + rnd(2));
+				any |= !(s[0][i] >= 0.0) && hard[i] != 0;
+			}
+			bad += comp_any_unfiltered_reject(s[0], hard, n) != any;
+		}
 
 		/* Blends a few tie margins apart, so that ties chain. */
 		for (uint32_t i = 0; i < n; i++) {

@@ -1809,6 +1809,110 @@ static void test_score_against_evaluate(void)
 }
 
 /*
+ * The usual workload of a blend (timed, nothing learned, the device checks
+ * as the whole hard filter, no preference named, no energy weight) takes a
+ * pass of its own in hw_score (plain_best and plain_rest in hwaware.c),
+ * which must give the very bits of the general one: against explain's
+ * evaluation, with and
+ * without the ledger's open work, with the host's pending work, throttled
+ * workers, malformed devices, memory below the reservation or beyond 2^63
+ * bytes, and requirements on backends, precisions, features and units.
+ */
+static void test_plain_score_against_evaluate(void)
+{
+	enum { N = 100 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	double sc[N], load[N];
+	int mismatches = 0, eligible = 0, ineligible = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 600; round++) {
+		const hw_learned *l = round % 2 ? &open_only : NULL;
+		const char *excl[1];
+		lbs_workload wl = score_round(rw, ws, N, round, excl);
+
+		wl.exclude_ids = NULL;
+		wl.n_exclude = 0;
+		wl.preferred_class = 0;
+		wl.energy_sensitivity = rnd(2) ? 0.0 : -1.0;
+		wl.est_duration_s = 1.0 + rnd(40);
+		wl.required_features = rnd(4) == 0 ? LBS_FEAT_TENSOR_CORES : 0;
+		wl.min_compute_units = rnd(4) == 0 ? rnd(60) : 0;
+		for (uint32_t i = 0; i < N; i++) {
+			rnd_worker *r = &rw[i];
+
+			r->w.thermal_state = rnd(5) == 0 ? LBS_THERMAL_COOLING : r->w.thermal_state;
+			r->w.reserved_memory_bytes = rnd(4) == 0 ? rnd(3) * GIB : 0;
+			r->w.util_gpu = rnd(5) / 4.0;
+			if (rnd(20) == 0)
+				r->d[0].mem_available_bytes = UINT64_MAX - rnd(3);
+			if (rnd(30) == 0)
+				r->d[0].struct_size = 8;
+			if (rnd(30) == 0)
+				r->dp[r->w.n_devices - 1] = NULL;
+		}
+		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, l, sc, load), LBS_OK);
+		for (uint32_t i = 0; i < N; i++) {
+			int bad = ev[i].reason == ELIG_OK ? sc[i] != ev[i].f.score : sc[i] != -1.0;
+
+			eligible += ev[i].reason == ELIG_OK;
+			ineligible += ev[i].reason != ELIG_OK;
+			if (bad && mismatches++ < 5)
+				fprintf(stderr, "plain round %d worker %u: score %.17g, evaluate %.17g\n",
+				        round, i, sc[i], ev[i].f.score);
+			/* The load of a worker that passes is elig_load's. */
+			if (ev[i].reason == ELIG_OK && load[i] != elig_load(ws[i]) && mismatches++ < 5)
+				fprintf(stderr, "plain round %d worker %u: load %.17g\n", round, i,
+				        load[i]);
+		}
+		/* The devices put back for the next round. */
+		for (uint32_t i = 0; i < N; i++) {
+			rw[i].d[0].struct_size = sizeof rw[i].d[0];
+			for (uint32_t d = 0; d < 4; d++)
+				rw[i].dp[d] = &rw[i].d[d];
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(eligible > 1000 && ineligible > 1000);
+	/* A malformed worker in the second block fails the pass, plain or
+	 * not, as it fails the select. */
+	{
+		const char *excl[1];
+		lbs_workload wl = score_round(rw, ws, N, 1, excl);
+		const lbs_device *none[1] = {NULL};
+		const lbs_worker *keep = ws[70];
+		lbs_worker bad = rw[70].w;
+
+		wl.exclude_ids = NULL;
+		wl.n_exclude = 0;
+		wl.preferred_class = 0;
+		wl.energy_sensitivity = 0.0;
+		wl.est_duration_s = 20.0;
+		ws[70] = NULL;
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load), LBS_EINVAL);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, &learned, sc, load), LBS_EINVAL);
+		bad.id = NULL;
+		ws[70] = &bad;
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, &open_only, sc, load), LBS_EINVAL);
+		bad = rw[70].w;
+		bad.n_devices = 1;
+		bad.devices = NULL;
+		CHECK_INT(hw_score(s, &wl, ws, N, NULL, sc), LBS_EINVAL);
+		bad.devices = none;
+		CHECK_INT(hw_score(s, &wl, ws, N, NULL, sc), LBS_OK);
+		CHECK(sc[70] == -1.0);
+		ws[70] = keep;
+	}
+	hw_free(s);
+}
+
+/*
  * A composite's decision reads the hard filter off hardware-aware's timed
  * scores (plugin/timed.c, timed_hard): -1 exactly for a worker that fails
  * it, without a ceiling, when the worker has at most 64 devices; and the
@@ -2248,6 +2352,7 @@ int main(void)
 	test_fresh_busy_consistency();
 	test_random_latency_store();
 	test_score_against_evaluate();
+	test_plain_score_against_evaluate();
 	test_hard_from_timed_scores();
 	test_timed_twins();
 	test_fleet_reload();
