@@ -988,21 +988,27 @@ read:
 	return r;
 }
 
-/* The memo's record of the worker at position i for this type, when it
- * has it (id text compared, as known_at); else NULL. */
+/* The memo's record of the worker at position i for this type (bit:
+ * 1 << type; lk->m set), when it has it (id text compared, as known_at);
+ * else NULL.  memo_rec() for any lk and type. */
+static inline const hw_known *memo_hit(const hw_lk *lk, uint32_t bit, const lbs_worker *w,
+                                       uint32_t i)
+{
+	const hw_memo *m = &lk->m[i];
+
+	if (m->gen != lk->gen || m->id != w->id || !(m->known & bit) || !same_id(m->text, w->id))
+		return NULL;
+	return &lk->rec[i];
+}
+
 static inline const hw_known *memo_rec(const hw_ctx *c, const hw_lk *lk,
                                        const lbs_worker *w, uint32_t i)
 {
 	uint32_t t = c->wl->type;
-	const hw_memo *m;
 
 	if (!lk || !lk->m || t >= LBS_WL_COUNT)
 		return NULL;
-	m = &lk->m[i];
-	if (m->gen != lk->gen || m->id != w->id || !(m->known >> t & 1) ||
-	    !same_id(m->text, w->id))
-		return NULL;
-	return &lk->rec[i];
+	return memo_hit(lk, UINT32_C(1) << t, w, i);
 }
 
 static inline double blend(const hw_ctx *c, double adj, double pref)
@@ -1679,7 +1685,7 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
  * screen_timed() does before the ledger's lookup.  Apart, as
  * fresh_below_busy. */
 OUT_OF_LINE int learned_below_busy(const hw_ctx *c, const hw_cut *cc, const hw_lk *lk,
-                                   const lbs_worker *w, uint32_t i)
+                                   uint32_t bit, const lbs_worker *w, uint32_t i)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
@@ -1695,14 +1701,14 @@ OUT_OF_LINE int learned_below_busy(const hw_ctx *c, const hw_cut *cc, const hw_l
 	k.cap = (double)cap;
 	if (queue_below(c, &k, ahead >= cap, cc->cut, perf, &looked, &rhs, &room))
 		return 1;
-	r = memo_rec(c, lk, w, i);
+	r = memo_hit(lk, bit, w, i);
 	return r && speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs;
 }
 
 /* 1 when screen_timed() drops w on its first bounds (see above); 0 for a
  * worker it decides itself. */
-HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, const lbs_worker *w,
-                      uint32_t i)
+HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, uint32_t bit,
+                      const lbs_worker *w, uint32_t i)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
@@ -1713,11 +1719,11 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, const lbs_wo
 
 	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
 	    host_pending(w))
-		return learned_below_busy(c, cc, lk, w, i);
+		return learned_below_busy(c, cc, lk, bit, w, i);
 	if (ahead < cap) {
 		if (cc->idle_drop)
 			return 1;
-		r = memo_rec(c, lk, w, i);
+		r = memo_hit(lk, bit, w, i);
 		if (r)
 			return cut_rec(c, cc, r, &tq, &tr) || !device_reaches(c, w, tq, tr);
 		return cc->idle_late && (cc->idle_drop0 || !device_reaches(c, w, cc->tq0, cc->tr0));
@@ -1728,7 +1734,7 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, const lbs_wo
 	k.cap = (double)cap;
 	if (queue_below(c, &k, 1, cc->cut, 1.0, &looked, &rhs, &room))
 		return 1;
-	r = memo_rec(c, lk, w, i);
+	r = memo_hit(lk, bit, w, i);
 	return r && speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs;
 }
 
@@ -1737,10 +1743,12 @@ OUT_OF_LINE uint32_t learned_next(const hw_ctx *c, hw_cut *cc, const hw_lk *lk,
                                   const lbs_worker *const *workers, uint32_t i, uint32_t n,
                                   uint32_t hint)
 {
+	uint32_t bit = UINT32_C(1) << c->wl->type;
+
 	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];
 
-		if (i != hint && (!worker_valid(w) || !learned_below(c, cc, lk, w, i)))
+		if (i != hint && (!worker_valid(w) || !learned_below(c, cc, lk, bit, w, i)))
 			return i;
 	}
 	return n;
