@@ -1663,9 +1663,13 @@ static void test_random_latency_store(void)
 	enum { N = 64 };
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
-	static const hw_learned views[2] = {
+	/* The third learned speeds as well (fake_history, bounded): the
+	 * select's scan through the memo (select_one_learned) then meets
+	 * records whose learned speed may reach the cut. */
+	static const hw_learned views[3] = {
 		{latency_history, NULL, no_speed_ub, NULL, NULL, 0.0, latency_ref},
 		{latency_history, NULL, no_speed_ub, fake_open, NULL, 3.0, latency_ref},
+		{fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL},
 	};
 	hw_params p;
 	hw_state *s;
@@ -1677,16 +1681,36 @@ static void test_random_latency_store(void)
 	s = hw_new(&p);
 	for (int round = 0; round < 1500; round++) {
 		lbs_workload wl = rnd_workload(3, 3, 4, 3);
-		const hw_learned *l = &views[round & 1];
+		/* A view for 50 rounds at a time, so that the memo (one
+		 * generation per kind of record) holds records between them. */
+		const hw_learned *l = &views[round / 50 % 3];
 		uint32_t want = rnd(3) ? 1 : 1 + rnd(6), need = 1 + rnd(want);
 		lbs_status st;
+
+		/* One round in four every worker is busy, most at full
+		 * speed, so that one of them wins and the scan's drops of busy
+		 * workers on their record (learned_below) decide who else
+		 * could. */
+		int busy = rnd(4) == 0;
+
+		/* Three types, as a few kinds of work fill a memo's records. */
+		wl.type = rnd(3);
 
 		for (uint32_t i = 0; i < N; i++) {
 			if (round == 0 || rnd(20) == 0)
 				make_random(&rw[i], i);
-			/* Mostly idle at full speed, as bench_store's fleet
-			 * is half the time: the cut's own bounds. */
-			if (rnd(2)) {
+			if (busy) {
+				/* A third throttled: learned_below_busy. */
+				rw[i].w.thermal_state = rnd(3) ? LBS_THERMAL_NORMAL
+				                               : LBS_THERMAL_COOLING;
+				rw[i].w.capacity = 1 + rnd(2);
+				rw[i].w.active_tests = rw[i].w.capacity;
+				rw[i].w.queued_tests = rnd(3);
+				rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+			} else if (rnd(2)) {
+				/* Mostly idle at full speed, as bench_store's
+				 * fleet is half the time: the cut's own
+				 * bounds. */
 				rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
 				rw[i].w.active_tests = 0;
 				rw[i].w.queued_tests = 0;
@@ -1718,9 +1742,9 @@ static void test_random_latency_store(void)
 			}
 			renamed++;
 		}
-		/* The lookups answer by id for ever: one generation vouches
-		 * for them all, so later rounds read the memo. */
-		hw_remember(s, 19);
+		/* The lookups answer by id for ever: a generation per kind of
+		 * record vouches for them, so later rounds read the memo. */
+		hw_remember(s, l == &views[2] ? 23 : 19);
 		timed_rounds += wl.est_duration_s > 0;
 		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
 		m = hw_rank(ev, N, order, tmp);
