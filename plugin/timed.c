@@ -167,14 +167,17 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 		/* Once per scope: the hard filter is the workload's and the
 		 * workers', whoever scored. */
 		if (sh->timed && !sh->hard_valid) {
+			/* A local copy: through sh, every byte stored might
+			 * have moved the array, and each worker read it again. */
+			uint8_t *hard = sh->hard;
 			int unknown = 0;
 
 			for (uint32_t i = 0; i < n; i++) {
 				if (workers[i]->n_devices > 64) {
-					sh->hard[i] = 2;
+					hard[i] = 2;
 					unknown = 1;
 				} else {
-					sh->hard[i] = scores[i] != -1.0;
+					hard[i] = scores[i] != -1.0;
 				}
 			}
 			sh->hard_valid = 1;
