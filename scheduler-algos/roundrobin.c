@@ -168,8 +168,8 @@ void rr_commit(rr_state *s, const rr_result *res,
 	cursor_set(&s->global, 0, s->clock, last, hash);
 }
 
-/* The rotation's scores for scores[from..to), eligible ones (>= 0) ranked
- * on from `rank`; returns the rank after them.  Without a branch per
+/* The rotation's scores for scores[from..to), each 0 (eligible, ranked
+ * on from `rank`) or -1 (kept); returns the rank after them.  Without a branch per
  * worker: eligibility is whatever the fleet makes it, so a branch on it is
  * mispredicted about as often as not.  Every worker pays the division; the
  * ineligible keep their -1. */
@@ -190,12 +190,14 @@ static uint32_t rank_span(double *scores, uint32_t from, uint32_t to, uint32_t e
 		__m128d left = _mm_set1_pd((double)(eligible - rank));
 		double l;
 
+		/* Each score is 0 or -1 here, so v + 1 is the eligible's 1
+		 * and the others' 0, and q * (v + 1) + v the quotient (q > 0)
+		 * or -1 exactly. */
 		for (; j + 1 < to; j += 2) {
-			__m128d v = _mm_loadu_pd(scores + j), ok = _mm_cmpge_pd(v, zero);
-			__m128d okd = _mm_and_pd(ok, one);
+			__m128d v = _mm_loadu_pd(scores + j), okd = _mm_add_pd(v, one);
 			__m128d q = _mm_div_pd(_mm_sub_pd(left, _mm_unpacklo_pd(zero, okd)), e);
 
-			_mm_storeu_pd(scores + j, _mm_or_pd(_mm_and_pd(ok, q), _mm_andnot_pd(ok, v)));
+			_mm_storeu_pd(scores + j, _mm_add_pd(_mm_mul_pd(q, okd), v));
 			left = _mm_sub_pd(left, _mm_add_pd(okd, _mm_shuffle_pd(okd, okd, 1)));
 		}
 		_mm_storel_pd(&l, left);
