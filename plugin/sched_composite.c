@@ -688,7 +688,7 @@ static void ceiling_is_no_veto(double *scores, const lbs_workload *wl,
 	 * score; with the facts that is rare (a completion pass rejects
 	 * exactly the workers that fail it), and then the lowest is not
 	 * needed: one cheap pass instead of comp_lowest's. */
-	if (hard && !comp_any_unfiltered_reject(scores, hard, n))
+	if (hard && (timed_rejects_filtered(scores) || !comp_any_unfiltered_reject(scores, hard, n)))
 		return;
 	low = comp_lowest(scores, n, &rejects);
 	if (!rejects)

@@ -128,6 +128,7 @@ timed_share *timed_share_begin(timed_share *s)
 
 	s->valid = 0;
 	s->hard_valid = 0;
+	s->out = NULL;
 	scope = s;
 	return prev;
 }
@@ -155,19 +156,36 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 	    sh->gen == gen && !memcmp(&sh->l, &l, sizeof l) &&
 	    same_params(&sh->p, hw_params_of(t->hw))) {
 		memcpy(scores, sh->scores, (size_t)n * sizeof *scores);
+		sh->out = sh->timed && sh->hard_valid && !sh->unknown ? scores : NULL;
 		return LBS_OK;
 	}
 	st = hw_score_loads(t->hw, wl, workers, n, &l, scores,
 	                    sh && !sh->hard_valid ? sh->load : NULL);
 	if (sh) {
 		sh->valid = st == LBS_OK;
+		sh->timed = sh->valid && hw_scores_timed(t->hw, wl);
 		/* Once per scope: the hard filter is the workload's and the
 		 * workers', whoever scored. */
-		if (sh->valid && !sh->hard_valid && hw_scores_timed(t->hw, wl)) {
-			for (uint32_t i = 0; i < n; i++)
-				sh->hard[i] = workers[i]->n_devices > 64 ? 2 : scores[i] != -1.0;
+		if (sh->timed && !sh->hard_valid) {
+			/* A local copy: through sh, every byte stored might
+			 * have moved the array, and each worker read it again. */
+			uint8_t *hard = sh->hard;
+			int unknown = 0;
+
+			for (uint32_t i = 0; i < n; i++) {
+				if (workers[i]->n_devices > 64) {
+					hard[i] = 2;
+					unknown = 1;
+				} else {
+					hard[i] = scores[i] != -1.0;
+				}
+			}
 			sh->hard_valid = 1;
+			sh->unknown = unknown;
 		}
+		/* A completion pass rejects exactly the workers that fail the
+		 * filter when it knows every worker's verdict. */
+		sh->out = sh->timed && sh->hard_valid && !sh->unknown ? scores : NULL;
 		if (sh->valid) {
 			memcpy(sh->scores, scores, (size_t)n * sizeof *scores);
 			sh->n = n;
@@ -179,6 +197,13 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 		}
 	}
 	return st;
+}
+
+int timed_rejects_filtered(const double *scores)
+{
+	const timed_share *sh = scope;
+
+	return sh && scores && sh->out == scores;
 }
 
 const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,

@@ -62,6 +62,9 @@ typedef struct timed_share {
 	double *load;  /* see timed_hard */
 	int valid;
 	int hard_valid;
+	int timed;   /* the kept pass ranks by completion (hw_scores_timed) */
+	int unknown; /* some hard[i] is 2 */
+	const double *out; /* see timed_rejects_filtered */
 	uint32_t n;
 	hw_params p;
 	const lbs_workload *wl;
@@ -85,6 +88,15 @@ void timed_share_end(timed_share *prev);
  */
 const uint8_t *timed_hard(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
                           const double **load);
+
+/*
+ * Did the scope's last timed_score write `scores` with a completion pass
+ * whose rejections are exactly the workers that fail the hard filter
+ * (timed_hard's 0, with no worker unknown)?  Then no rejection there is
+ * a ceiling's, and the composite's ceiling rule has nothing to look for.
+ * Only for an array nothing has written since.
+ */
+int timed_rejects_filtered(const double *scores);
 
 /* hw_score through timed_learned, shared within a scope as above. */
 lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,

@@ -104,24 +104,72 @@ ELIG_INLINE uint32_t admit_scored(comp_child *c, uint32_t k, uint32_t n, uint8_t
 			lo[j] = top;
 			hi[j] = bottom;
 		}
-		for (; i + 1 < n; i += 2) {
-			__m128d v[FUSE_MAX], keep = _mm_cmpeq_pd(zero, zero);
-			int bits;
+		/* Sixteen workers at a time with no mask when all of them
+		 * are admitted (the usual block): the bounds over the block
+		 * tell, lo >= 0 and hi <= DBL_MAX for every child, and a sum
+		 * that is not NaN (MINPD and MAXPD pass over a NaN).  The same
+		 * two chains in the same order as the pairs below, which take
+		 * the block again from its start when it has a rejection. */
+		while (i + 1 < n) {
+			uint32_t stop = i + ((n - i) & ~UINT32_C(1));
 
-			for (uint32_t j = 0; j < k; j++) {
-				v[j] = _mm_loadu_pd(s[j] + i);
-				keep = _mm_and_pd(keep, _mm_and_pd(_mm_cmpge_pd(v[j], zero),
-				                                   _mm_cmple_pd(v[j], top)));
+			if (n - i >= 16) {
+				__m128d l[FUSE_MAX], h[FUSE_MAX], sum[FUSE_MAX];
+				int bad = 0;
+
+				for (uint32_t j = 0; j < k; j++) {
+					l[j] = lo[j];
+					h[j] = hi[j];
+					sum[j] = zero;
+				}
+				for (uint32_t q = i; q < i + 16; q += 2)
+					for (uint32_t j = 0; j < k; j++) {
+						__m128d v = _mm_loadu_pd(s[j] + q);
+
+						l[j] = _mm_min_pd(v, l[j]);
+						h[j] = _mm_max_pd(v, h[j]);
+						sum[j] = _mm_add_pd(sum[j], v);
+					}
+				for (uint32_t j = 0; j < k; j++)
+					bad |= _mm_movemask_pd(_mm_or_pd(
+					        _mm_or_pd(_mm_cmplt_pd(l[j], zero),
+					                  _mm_cmpgt_pd(h[j], top)),
+					        _mm_cmpunord_pd(sum[j], sum[j])));
+				if (!bad) {
+					for (uint32_t j = 0; j < k; j++) {
+						lo[j] = l[j];
+						hi[j] = h[j];
+					}
+					_mm_storeu_si128((__m128i *)(void *)(ok + i),
+					                 _mm_set1_epi8(1));
+					m += 16;
+					i += 16;
+					continue;
+				}
+				stop = i + 16;
 			}
-			bits = _mm_movemask_pd(keep);
-			ok[i] = (uint8_t)(bits & 1);
-			ok[i + 1] = (uint8_t)(bits >> 1);
-			m += (uint32_t)((bits & 1) + (bits >> 1));
-			for (uint32_t j = 0; j < k; j++) {
-				__m128d in = _mm_and_pd(keep, v[j]);
+			for (; i < stop; i += 2) {
+				__m128d v[FUSE_MAX], keep = _mm_cmpeq_pd(zero, zero);
+				int bits;
 
-				lo[j] = _mm_min_pd(_mm_or_pd(in, _mm_andnot_pd(keep, top)), lo[j]);
-				hi[j] = _mm_max_pd(_mm_or_pd(in, _mm_andnot_pd(keep, bottom)), hi[j]);
+				for (uint32_t j = 0; j < k; j++) {
+					v[j] = _mm_loadu_pd(s[j] + i);
+					keep = _mm_and_pd(keep,
+					                  _mm_and_pd(_mm_cmpge_pd(v[j], zero),
+					                             _mm_cmple_pd(v[j], top)));
+				}
+				bits = _mm_movemask_pd(keep);
+				ok[i] = (uint8_t)(bits & 1);
+				ok[i + 1] = (uint8_t)(bits >> 1);
+				m += (uint32_t)((bits & 1) + (bits >> 1));
+				for (uint32_t j = 0; j < k; j++) {
+					__m128d in = _mm_and_pd(keep, v[j]);
+
+					lo[j] = _mm_min_pd(_mm_or_pd(in, _mm_andnot_pd(keep, top)),
+					                   lo[j]);
+					hi[j] = _mm_max_pd(_mm_or_pd(in, _mm_andnot_pd(keep, bottom)),
+					                   hi[j]);
+				}
 			}
 		}
 		for (uint32_t j = 0; j < k; j++) {

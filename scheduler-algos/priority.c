@@ -470,6 +470,17 @@ static lbs_status score_fast(const lbs_workload *wl,
 		const lbs_worker *w = workers[i];
 		double load, spare;
 
+		/* With the facts and their loads the pass that found them
+		 * checked every worker: one that fails is not followed. */
+		if (known_load && hard && hard[i] != 2) {
+			if (!hard[i] || known_load[i] > elig_load_limit(ceiling)) {
+				scores[i] = -1.0;
+				continue;
+			}
+			spare = 1.0 - elig_effective_load(w, known_load[i]);
+			scores[i] = mode == PRIO_SPREAD ? spare : hw * 0.5 + lw * spare;
+			continue;
+		}
 		if (!worker_valid(w))
 			return LBS_EINVAL;
 		if (!elig_pass_known(wl, w, hard, known_load, i, ceiling, &load)) {

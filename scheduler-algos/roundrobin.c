@@ -6,6 +6,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "eligible.h"
 #include "worker_id.h"
@@ -165,15 +168,43 @@ void rr_commit(rr_state *s, const rr_result *res,
 	cursor_set(&s->global, 0, s->clock, last, hash);
 }
 
-/* The rotation's scores for scores[from..to), eligible ones (>= 0) ranked
- * on from `rank`; returns the rank after them.  Without a branch per
+/* The rotation's scores for scores[from..to), each 0 (eligible, ranked
+ * on from `rank`) or -1 (kept); returns the rank after them.  Without a branch per
  * worker: eligibility is whatever the fleet makes it, so a branch on it is
  * mispredicted about as often as not.  Every worker pays the division; the
  * ineligible keep their -1. */
 static uint32_t rank_span(double *scores, uint32_t from, uint32_t to, uint32_t eligible,
                           uint32_t rank)
 {
-	for (uint32_t j = from; j < to; j++) {
+	uint32_t j = from;
+
+#if defined(__SSE2__)
+	{
+		/* Two workers a step, one DIVPD for both: lane 0 is ranked
+		 * `rank`, lane 1 one more when lane 0 was eligible.  Each
+		 * numerator is the scalar loop's integer (exact in a double,
+		 * below 2^32, as every difference of two of them is) over the
+		 * same divisor, divided alone in its lane: the same quotient. */
+		const __m128d zero = _mm_setzero_pd(), one = _mm_set1_pd(1.0);
+		const __m128d e = _mm_set1_pd((double)eligible);
+		__m128d left = _mm_set1_pd((double)(eligible - rank));
+		double l;
+
+		/* Each score is 0 or -1 here, so v + 1 is the eligible's 1
+		 * and the others' 0, and q * (v + 1) + v the quotient (q > 0)
+		 * or -1 exactly. */
+		for (; j + 1 < to; j += 2) {
+			__m128d v = _mm_loadu_pd(scores + j), okd = _mm_add_pd(v, one);
+			__m128d q = _mm_div_pd(_mm_sub_pd(left, _mm_unpacklo_pd(zero, okd)), e);
+
+			_mm_storeu_pd(scores + j, _mm_add_pd(_mm_mul_pd(q, okd), v));
+			left = _mm_sub_pd(left, _mm_add_pd(okd, _mm_shuffle_pd(okd, okd, 1)));
+		}
+		_mm_storel_pd(&l, left);
+		rank = eligible - (uint32_t)l;
+	}
+#endif
+	for (; j < to; j++) {
 		int ok = scores[j] >= 0.0;
 		double v = (double)(eligible - rank) / (double)eligible;
 
@@ -201,10 +232,37 @@ lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
 	if (hard && known_load) {
 		double lim = elig_load_limit(ceiling);
 
+		i = 0;
+#if defined(__SSE2__)
+		{
+			/* Two workers a step while neither is unknown (2: the
+			 * one bit that 0 and 1 lack); !(load > lim) is
+			 * CMPNGTPD's, NaN passing as it does below. */
+			static const double verdict[4][2] = {
+				{ -1.0, -1.0 }, { 0.0, -1.0 }, { -1.0, 0.0 }, { 0.0, 0.0 }
+			};
+			const __m128d l = _mm_set1_pd(lim);
+			/* Minus the rejected: a sum of -1s, exact. */
+			__m128d no = _mm_setzero_pd();
+			double a[2];
+
+			for (; i + 1 < n && !((hard[i] | hard[i + 1]) & 2); i += 2) {
+				int bits = _mm_movemask_pd(
+				        _mm_cmpngt_pd(_mm_loadu_pd(known_load + i), l)) &
+				        (hard[i] | hard[i + 1] << 1);
+				__m128d v = _mm_loadu_pd(verdict[bits]);
+
+				_mm_storeu_pd(scores + i, v);
+				no = _mm_add_pd(no, v);
+			}
+			_mm_storeu_pd(a, no);
+			eligible = i - (uint32_t)-(a[0] + a[1]);
+		}
+#endif
 		/* Only the arrays are read: the pass that found the facts
 		 * checked every worker, so none is followed but one whose
 		 * filter is unknown (more than 64 devices). */
-		for (i = 0; i < n; i++) {
+		for (; i < n; i++) {
 			int ok = (hard[i] == 1) & !(known_load[i] > lim);
 
 			if (hard[i] == 2) {

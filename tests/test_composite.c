@@ -1358,9 +1358,13 @@ static void test_pure_fast_paths(void)
 		int r1, r2;
 		double l1, l2;
 
+		/* Half the rounds with a rare awkward score, so that blocks
+		 * of sixteen are wholly admitted or hold one rejection. */
+		uint32_t rate = rnd(2) ? 3 : 30;
+
 		for (uint32_t j = 0; j < 4; j++)
 			for (uint32_t i = 0; i < N; i++)
-				s[j][i] = rnd(3) ? 0.1 * (1 + rnd(8)) : awkward_score();
+				s[j][i] = rnd(rate) ? 0.1 * (1 + rnd(8)) : awkward_score();
 		for (uint32_t j = 0; j < 5; j++) {
 			plain[j] = (comp_child){.weight = 0.2, .scores = s[j < k ? j : 0]};
 			if (j < 4)
@@ -1500,6 +1504,41 @@ static fleet one_cuda_fleet(uint32_t n, uint32_t at, rnd_worker *rw, const lbs_w
 		ws[i] = &rw[i].w;
 	}
 	return f;
+}
+
+/*
+ * A worker of 65 devices whose only CUDA device is the 65th: a completion
+ * pass sees 64 of them and scores it -1, though it passes the hard filter.
+ * The ceiling rule must look at it (the pass's rejections are not all the
+ * filter's then): hardware-aware's -1 becomes its lowest score, a vote
+ * against, and the blend still has the one eligible worker to give.
+ */
+static void test_unknown_filter_votes(void)
+{
+	enum { N = 4, ND = 65 };
+	static rnd_worker rw[N];
+	static lbs_device big[ND];
+	static const lbs_device *bigp[ND];
+	const lbs_worker *ws[N];
+	fleet f = one_cuda_fleet(N, N, rw, ws);
+	lbs_workload wl = random_workload();
+	shim_sched *s = test_sched("composite", STD_BLEND);
+
+	for (uint32_t d = 0; d < ND; d++) {
+		big[d] = rw[0].d[0];
+		big[d].backends = LBS_BACKEND_PYTORCH | (d == ND - 1 ? LBS_BACKEND_CUDA : 0);
+		bigp[d] = &big[d];
+	}
+	rw[0].w.devices = bigp;
+	rw[0].w.n_devices = ND;
+	wl.required_backends = LBS_BACKEND_CUDA;
+	wl.min_memory_bytes = 0;
+	wl.est_duration_s = 60.0;
+	for (uint32_t prio = 1; prio <= 5; prio++) {
+		wl.priority = prio;
+		CHECK_STR(pick(s, &wl, &f), rw[0].id);
+	}
+	sched_close(s);
 }
 
 /*
@@ -1722,6 +1761,7 @@ int main(void)
 	test_fleet_grows();
 	test_random_against_plain();
 	test_shared_completion();
+	test_unknown_filter_votes();
 	test_pure_fast_paths();
 	test_pure_sample();
 	test_sampled();

@@ -1946,6 +1946,33 @@ static void test_plain_score_against_evaluate(void)
  * elig_check, and the scores with them against those without, bit for bit, at several
  * ceilings (with one worker left unknown, as one of 65 devices would be).
  */
+/* Round-robin's ranks as the rotation defines them, whatever pass made
+ * them: the eligible, cyclically from the one at 1, score (E - r) / E for
+ * r = 0, 1, ... in turn, exactly as that division rounds. */
+static int rotation_wrong(const double *sc, uint32_t n)
+{
+	uint32_t e = 0, start = n, wrong = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		e += sc[i] >= 0.0;
+		if (sc[i] == 1.0 && start == n)
+			start = i;
+	}
+	if (e == 0)
+		return 0;
+	if (start == n)
+		return 1;
+	for (uint32_t q = 0, r = 0; q < n; q++) {
+		uint32_t i = (start + q) % n;
+
+		if (!(sc[i] >= 0.0))
+			continue;
+		wrong += sc[i] != (double)(e - r) / (double)e;
+		r++;
+	}
+	return wrong != 0;
+}
+
 static void test_hard_from_timed_scores(void)
 {
 	enum { N = 40 };
@@ -1990,6 +2017,17 @@ static void test_hard_from_timed_scores(void)
 			CHECK_INT(rr_score(&rr, &wl, ws, N, ceilings[c], a), LBS_OK);
 			CHECK_INT(rr_score_hard(&rr, &wl, ws, N, ceilings[c], hard, known, b), LBS_OK);
 			wrong += memcmp(a, b, sizeof a) != 0;
+			wrong += rotation_wrong(a, N);
+			/* The cursor anywhere, so that the rotation's two spans
+			 * start at odd and even positions. */
+			{
+				rr_result res;
+				uint32_t idx[1];
+
+				CHECK_INT(rr_pick(&rr, &wl, ws, N, 2.0, 1, idx, &res), LBS_OK);
+				if (res.n_found)
+					rr_commit(&rr, &res, ws, rnd(N));
+			}
 			/* Priority's own scores, with and without what it learned. */
 			wl.priority = 3 + rnd(3);
 			if (rnd(2))
