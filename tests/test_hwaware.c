@@ -1616,6 +1616,79 @@ static void test_fresh_busy_consistency(void)
 }
 
 /*
+ * select_one_fresh screens an idle worker's devices by their throughput
+ * against the cut (fresh_below, device_reaches).  Idle fleets of devices
+ * at four times their reference clock (the ratio's clamp) with the
+ * class's best feature bits, compute units a step apart and memory that
+ * makes the other bounds tight, put many of them next to the cut: a
+ * device screen that drops one the full evaluation keeps picks another
+ * worker here (a cheaper screen tried with a bound 1e-6 too low did).
+ */
+static void test_fresh_idle_consistency(void)
+{
+	enum { N = 40 };
+	static const uint32_t ref_mhz[] = {[LBS_CLASS_CPU] = 2500, [LBS_CLASS_GPU] = 1500,
+	                                   [LBS_CLASS_TPU] = 1000, [LBS_CLASS_NPU] = 800,
+	                                   [LBS_CLASS_HYBRID] = 1000};
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N], tmp[N], idx[1], k, m;
+	int mismatches = 0, rounds = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 1000; round++) {
+		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		lbs_status st;
+
+		wl.required_backends = 0;
+		wl.preferred_class = 0;
+		wl.energy_sensitivity = 0.0;
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
+			rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+			rw[i].w.performance_level = 1.0;
+			rw[i].w.util_cpu = 0.0;
+			rw[i].w.util_memory = 0.0;
+			rw[i].w.temperature = 0.0;
+			rw[i].w.active_tests = 0;
+			rw[i].w.queued_tests = 0;
+			rw[i].w.capacity = 1;
+			for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
+				lbs_device *x = &rw[i].d[d];
+
+				/* The memory term all but 1: the bounds on
+				 * throughput are then tight. */
+				x->mem_available_bytes = UINT64_C(1) << 55;
+				x->features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
+				x->compute_units = 20 + rnd(4);
+				/* At the clamp of 4 mostly, just below it, or unknown. */
+				x->clock_mhz = rnd(4) ? 4 * ref_mhz[x->hw_class] + rnd(2) * 1000
+				                      : rnd(2) ? 4 * ref_mhz[x->hw_class] - 1 : 0;
+			}
+			ws[i] = &rw[i].w;
+		}
+		CHECK_INT(hw_evaluate(s, &wl, ws, N, &open_only, ev), LBS_OK);
+		m = hw_rank(ev, N, order, tmp);
+		st = hw_select(s, &wl, ws, N, &open_only, 1, 1, idx, &k, NULL);
+		if (m == 0) {
+			CHECK_INT(st, LBS_NO_WORKER);
+			continue;
+		}
+		CHECK_INT(st, LBS_OK);
+		rounds++;
+		mismatches += idx[0] != order[0];
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(rounds > 900);
+	hw_free(s);
+}
+
+/*
  * The store bench_store measures (issue 19): every worker of the fleet
  * learned, latency alone (ratio_n 0, so no learned speed: speed_ub 0) and
  * a reliability below 1, most with the same counts; a few workers with
@@ -2412,6 +2485,7 @@ int main(void)
 	test_no_double_thermal_penalty();
 	test_random_consistency();
 	test_fresh_busy_consistency();
+	test_fresh_idle_consistency();
 	test_random_latency_store();
 	test_score_against_evaluate();
 	test_plain_score_against_evaluate();
