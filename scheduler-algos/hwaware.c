@@ -1565,22 +1565,34 @@ HOT int device_reaches(const hw_ctx *c, const lbs_worker *w, double tq, double t
  * asked, the prior's bound and its devices' throughputs, as
  * screen_timed() with no record.  Apart, and given no more than the
  * worker: passing it more put the usual worker's figures in memory. */
-OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+/* The first bound of a worker the fast scans do not take as idle: 0 when
+ * it is idle after all (a performance_level of 1 and no pending work: the
+ * idle case of the scan that called), 1 when the queue it counts drops
+ * it, 2 when it goes on, with k, rhs, room and looked as queue_below()
+ * leaves them. */
+ELIG_INLINE int busy_queue_below(const hw_ctx *c, const lbs_worker *w, double cut, double perf,
+                                 hw_wk *k, int *looked, double *rhs, double *room)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
+
+	worker_ahead_host(c, w, k);
+	if (ahead < cap && k->pw < 0.0 && perf == 1.0)
+		return 0;
+	k->nq = (double)ahead;
+	k->cap = (double)cap;
+	return queue_below(c, k, ahead >= cap, cut, perf, looked, rhs, room) ? 1 : 2;
+}
+
+OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+{
 	double perf = worker_perf(w), cut = f->cut, rhs, room, tq, tr;
-	int looked;
+	int looked, q;
 	hw_wk k;
 
-	worker_ahead_host(c, w, &k);
-	/* Idle after all (a performance_level of 1): fresh_below's case. */
-	if (ahead < cap && k.pw < 0.0 && perf == 1.0)
-		return 0;
-	k.nq = (double)ahead;
-	k.cap = (double)cap;
-	if (queue_below(c, &k, ahead >= cap, cut, perf, &looked, &rhs, &room))
-		return 1;
+	q = busy_queue_below(c, w, cut, perf, &k, &looked, &rhs, &room);
+	if (q != 2)
+		return q;
 	if (looked)
 		return 0;
 	if (speed_ub(&neutral, c->sp_ub, perf) * room * neutral.rel < rhs)
@@ -1733,20 +1745,14 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 OUT_OF_LINE int learned_below_busy(const hw_ctx *c, const hw_cut *cc, const hw_lk *lk,
                                    uint32_t bit, const lbs_worker *w, uint32_t i)
 {
-	uint32_t cap = w->capacity ? w->capacity : 1;
-	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	double perf = worker_perf(w), rhs, room;
 	const hw_known *r;
-	int looked;
+	int looked, q;
 	hw_wk k;
 
-	worker_ahead_host(c, w, &k);
-	if (ahead < cap && k.pw < 0.0 && perf == 1.0)
-		return 0;
-	k.nq = (double)ahead;
-	k.cap = (double)cap;
-	if (queue_below(c, &k, ahead >= cap, cc->cut, perf, &looked, &rhs, &room))
-		return 1;
+	q = busy_queue_below(c, w, cc->cut, perf, &k, &looked, &rhs, &room);
+	if (q != 2)
+		return q;
 	r = memo_hit(lk, bit, w, i);
 	return r && speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs;
 }
