@@ -1428,6 +1428,44 @@ static const hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fak
  * (select_one_fresh), at the ledger's least size. */
 static const hw_learned open_only = {NULL, NULL, NULL, fake_open, NULL, 3.0, NULL};
 
+/* Workers a select_vs_rank() round may have. */
+#define RANK_MAX 64
+
+/*
+ * One round of select against the full evaluation: hw_select() must
+ * answer the first places of hw_rank()'s order (left in order[] for the
+ * caller, the evaluation in ev[]).  Returns the places where they differ,
+ * or -1 when fewer than need workers are eligible: then select says
+ * LBS_NO_WORKER and, asked for several, counts the eligible exactly.
+ */
+static int select_vs_rank(hw_state *s, const lbs_workload *wl, const lbs_worker *const *ws,
+                          uint32_t n, const hw_learned *l, uint32_t want, uint32_t need,
+                          hw_eval *ev, uint32_t *order)
+{
+	uint32_t tmp[RANK_MAX], idx[RANK_MAX], k = 0, m;
+	lbs_status st;
+	int diff = 0;
+
+	if (n > RANK_MAX || want > RANK_MAX) {
+		CHECK(!"select_vs_rank: too many workers");
+		return -1;
+	}
+	CHECK_INT(hw_evaluate(s, wl, ws, n, l, ev), LBS_OK);
+	m = hw_rank(ev, n, order, tmp);
+	st = hw_select(s, wl, ws, n, l, want, need, idx, &k, NULL);
+	if (m < need) {
+		CHECK_INT(st, LBS_NO_WORKER);
+		if (want > 1)
+			CHECK_INT(k, m);
+		return -1;
+	}
+	CHECK_INT(st, LBS_OK);
+	CHECK_INT(k, want < m ? want : m);
+	for (uint32_t i = 0; i < k; i++)
+		diff += idx[i] != order[i];
+	return diff;
+}
+
 static void test_random_consistency(void)
 {
 	enum { N = 40 };
@@ -1436,7 +1474,7 @@ static void test_random_consistency(void)
 	hw_params p, p0;
 	hw_state *states[2], *s;
 	hw_eval ev[N];
-	uint32_t order[N], tmp[N], idx[N], k, m;
+	uint32_t order[N];
 	int mismatches = 0, short_rounds = 0, timed_rounds = 0;
 
 	hw_params_default(&p);
@@ -1456,7 +1494,7 @@ static void test_random_consistency(void)
 		 * select are the specialised ones. */
 		uint32_t want = rnd(2) ? 1 : 1 + rnd(6), need = 1 + rnd(want);
 		const char *excl[1];
-		lbs_status st;
+		int d;
 
 		/* Some rounds leave only a handful eligible, so that "fewer
 		 * than need" happens too. */
@@ -1515,21 +1553,12 @@ static void test_random_consistency(void)
 		 * per-worker memo. */
 		hw_remember(states[0], l == &slow ? 8 : 7);
 		timed_rounds += wl.est_duration_s > 0;
-		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
-		m = hw_rank(ev, N, order, tmp);
-		st = hw_select(s, &wl, ws, N, l, want, need, idx, &k, NULL);
-		if (m < need) {
+		d = select_vs_rank(s, &wl, ws, N, l, want, need, ev, order);
+		if (d < 0) {
 			short_rounds++;
-			CHECK_INT(st, LBS_NO_WORKER);
-			/* The count for "only N eligible" is exact. */
-			if (want > 1)
-				CHECK_INT(k, m);
 			continue;
 		}
-		CHECK_INT(st, LBS_OK);
-		CHECK_INT(k, want < m ? want : m);
-		for (uint32_t i = 0; i < k && i < m; i++)
-			mismatches += idx[i] != order[i];
+		mismatches += d;
 		/* score() agrees with explain's numbers. */
 		{
 			double sc[N];
@@ -1574,14 +1603,14 @@ static void test_fresh_busy_consistency(void)
 	hw_params p;
 	hw_state *s;
 	hw_eval ev[N];
-	uint32_t order[N], tmp[N], idx[1], k, m;
+	uint32_t order[N];
 	int mismatches = 0, rounds = 0, busy_won = 0;
 
 	hw_params_default(&p);
 	s = hw_new(&p);
 	for (int round = 0; round < 500; round++) {
 		lbs_workload wl = rnd_workload(3, 3, 1000000, 3);
-		lbs_status st;
+		int d;
 
 		for (uint32_t i = 0; i < N; i++) {
 			make_random(&rw[i], i);
@@ -1597,16 +1626,11 @@ static void test_fresh_busy_consistency(void)
 			}
 			ws[i] = &rw[i].w;
 		}
-		CHECK_INT(hw_evaluate(s, &wl, ws, N, &open_wide, ev), LBS_OK);
-		m = hw_rank(ev, N, order, tmp);
-		st = hw_select(s, &wl, ws, N, &open_wide, 1, 1, idx, &k, NULL);
-		if (m == 0) {
-			CHECK_INT(st, LBS_NO_WORKER);
+		d = select_vs_rank(s, &wl, ws, N, &open_wide, 1, 1, ev, order);
+		if (d < 0)
 			continue;
-		}
-		CHECK_INT(st, LBS_OK);
 		rounds++;
-		mismatches += idx[0] != order[0];
+		mismatches += d;
 		busy_won += ws[order[0]]->active_tests > 0;
 	}
 	CHECK_INT(mismatches, 0);
@@ -1635,14 +1659,14 @@ static void test_fresh_idle_consistency(void)
 	hw_params p;
 	hw_state *s;
 	hw_eval ev[N];
-	uint32_t order[N], tmp[N], idx[1], k, m;
+	uint32_t order[N];
 	int mismatches = 0, rounds = 0;
 
 	hw_params_default(&p);
 	s = hw_new(&p);
 	for (int round = 0; round < 1000; round++) {
 		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
-		lbs_status st;
+		int d;
 
 		wl.required_backends = 0;
 		wl.preferred_class = 0;
@@ -1672,16 +1696,11 @@ static void test_fresh_idle_consistency(void)
 			}
 			ws[i] = &rw[i].w;
 		}
-		CHECK_INT(hw_evaluate(s, &wl, ws, N, &open_only, ev), LBS_OK);
-		m = hw_rank(ev, N, order, tmp);
-		st = hw_select(s, &wl, ws, N, &open_only, 1, 1, idx, &k, NULL);
-		if (m == 0) {
-			CHECK_INT(st, LBS_NO_WORKER);
+		d = select_vs_rank(s, &wl, ws, N, &open_only, 1, 1, ev, order);
+		if (d < 0)
 			continue;
-		}
-		CHECK_INT(st, LBS_OK);
 		rounds++;
-		mismatches += idx[0] != order[0];
+		mismatches += d;
 	}
 	CHECK_INT(mismatches, 0);
 	CHECK(rounds > 900);
@@ -1747,7 +1766,7 @@ static void test_random_latency_store(void)
 	hw_params p;
 	hw_state *s;
 	hw_eval ev[N];
-	uint32_t order[N], tmp[N], idx[N], k, m;
+	uint32_t order[N];
 	int mismatches = 0, timed_rounds = 0, renamed = 0;
 
 	hw_params_default(&p);
@@ -1758,7 +1777,7 @@ static void test_random_latency_store(void)
 		 * generation per kind of record) holds records between them. */
 		const hw_learned *l = &views[round / 50 % 3];
 		uint32_t want = rnd(3) ? 1 : 1 + rnd(6), need = 1 + rnd(want);
-		lbs_status st;
+		int d;
 
 		/* One round in four every worker is busy, most at full
 		 * speed, so that one of them wins and the scan's drops of busy
@@ -1819,17 +1838,10 @@ static void test_random_latency_store(void)
 		 * record vouches for them, so later rounds read the memo. */
 		hw_remember(s, l == &views[2] ? 23 : 19);
 		timed_rounds += wl.est_duration_s > 0;
-		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
-		m = hw_rank(ev, N, order, tmp);
-		st = hw_select(s, &wl, ws, N, l, want, need, idx, &k, NULL);
-		if (m < need) {
-			CHECK_INT(st, LBS_NO_WORKER);
+		d = select_vs_rank(s, &wl, ws, N, l, want, need, ev, order);
+		if (d < 0)
 			continue;
-		}
-		CHECK_INT(st, LBS_OK);
-		CHECK_INT(k, want < m ? want : m);
-		for (uint32_t i = 0; i < k && i < m; i++)
-			mismatches += idx[i] != order[i];
+		mismatches += d;
 	}
 	CHECK_INT(mismatches, 0);
 	CHECK(timed_rounds > 1000);
