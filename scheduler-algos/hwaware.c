@@ -563,8 +563,9 @@ static inline uint32_t pref_matches(const hw_ctx *c, const lbs_device *d)
 	return n;
 }
 
-/* Throughput of a device for this call's kind of work. */
-HOT double throughput(const hw_ctx *c, const lbs_device *d, uint32_t *cls_out)
+/* Throughput of a device for the kind of work whose coefficients are
+ * coef (hw_ctx's, or plain_eff()'s copy of them). */
+HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_out)
 {
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
 	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
@@ -580,7 +581,13 @@ HOT double throughput(const hw_ctx *c, const lbs_device *d, uint32_t *cls_out)
 		ratio = ratio < 4.0 ? ratio : 4.0;
 	}
 	*cls_out = cls;
-	return c->coef[key] * units * ratio;
+	return coef[key] * units * ratio;
+}
+
+/* Throughput of a device for this call's kind of work. */
+HOT double throughput(const hw_ctx *c, const lbs_device *d, uint32_t *cls_out)
+{
+	return throughput_of(c->coef, d, cls_out);
 }
 
 /* Efficiency of one device, 0..1; with f, also every term. */
@@ -684,11 +691,16 @@ HOT void worker_factor(const hw_ctx *c, hw_wk *k)
  */
 /* Seconds of work (>= 0, finite) in runs of the new work, at most
  * RUNS_MAX. */
-static inline double runs_of(const hw_ctx *c, double seconds)
+static inline double runs_in(double seconds, double est)
 {
-	double r = seconds / c->est;
+	double r = seconds / est;
 
 	return r < RUNS_MAX ? r : RUNS_MAX;
+}
+
+static inline double runs_of(const hw_ctx *c, double seconds)
+{
+	return runs_in(seconds, c->est);
 }
 
 /* The host gives w's pending work: its struct has the field, and a number
@@ -1054,11 +1066,16 @@ static inline int worker_valid(const lbs_worker *w)
 }
 
 /* The prior speed of a worker whose best device has efficiency eff. */
-HOT double prior_speed(const hw_ctx *c, double eff)
+static inline double prior_speed_at(double scale, double eff)
 {
-	double sp = c->scale * eff;
+	double sp = scale * eff;
 
 	return sp > PRIOR_MIN ? sp : PRIOR_MIN;
+}
+
+HOT double prior_speed(const hw_ctx *c, double eff)
+{
+	return prior_speed_at(c->scale, eff);
 }
 
 /*
@@ -1559,12 +1576,6 @@ HOT int device_reaches(const hw_ctx *c, const lbs_worker *w, double tq, double t
 	return 0;
 }
 
-/* fresh_below() for a worker that screen_timed() does not take as idle
- * (warming or cooling, the host's pending work, no ledger): the queue it
- * counts (at the ledger's least size), then, unless the ledger is to be
- * asked, the prior's bound and its devices' throughputs, as
- * screen_timed() with no record.  Apart, and given no more than the
- * worker: passing it more put the usual worker's figures in memory. */
 /* The first bound of a worker the fast scans do not take as idle: 0 when
  * it is idle after all (a performance_level of 1 and no pending work: the
  * idle case of the scan that called), 1 when the queue it counts drops
@@ -1584,21 +1595,35 @@ ELIG_INLINE int busy_queue_below(const hw_ctx *c, const lbs_worker *w, double cu
 	return queue_below(c, k, ahead >= cap, cut, perf, looked, rhs, room) ? 1 : 2;
 }
 
-OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+/* screen_timed()'s bounds with no record once the queue has passed w
+ * (room and rhs as queue_below() or the ledger's size left them): the
+ * prior's bound, then its devices' throughputs.  1 when they drop it. */
+ELIG_INLINE int prior_below(const hw_ctx *c, const lbs_worker *w, double cut, double perf,
+                            double room, double rhs)
 {
-	double perf = worker_perf(w), cut = f->cut, rhs, room, tq, tr;
-	int looked, q;
-	hw_wk k;
+	double tq, tr;
 
-	q = busy_queue_below(c, w, cut, perf, &k, &looked, &rhs, &room);
-	if (q != 2)
-		return q;
-	if (looked)
-		return 0;
 	if (speed_ub(&neutral, c->sp_ub, perf) * room * neutral.rel < rhs)
 		return 1;
 	throughput_needed(c, &neutral, cut, room * neutral.rel, perf, rhs, &tq, &tr);
 	return !device_reaches(c, w, tq, tr);
+}
+
+/* fresh_below() for a worker that screen_timed() does not take as idle
+ * (warming or cooling, the host's pending work, no ledger): the queue it
+ * counts (at the ledger's least size), then, unless the ledger is to be
+ * asked, prior_below().  Apart, and given no more than the worker:
+ * passing it more put the usual worker's figures in memory. */
+OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+{
+	double perf = worker_perf(w), rhs, room;
+	int looked, q;
+	hw_wk k;
+
+	q = busy_queue_below(c, w, f->cut, perf, &k, &looked, &rhs, &room);
+	if (q != 2)
+		return q;
+	return !looked && prior_below(c, w, f->cut, perf, room, rhs);
 }
 
 /* The usual busy worker at full speed, which fresh_below() drops on its
@@ -1625,7 +1650,7 @@ HOT int fresh_busy_looked(const hw_ctx *c, const lbs_worker *w)
 OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w,
                                    uint32_t i)
 {
-	double cut = f->cut, perf = 1.0, rhs, room, tq, tr;
+	double cut = f->cut, perf = 1.0, rhs, room;
 	hw_wk k;
 
 	/* queue_below()'s figures, as fresh_below() had them. */
@@ -1636,12 +1661,7 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
 	room = (1.0 - cut) * k.cap;
 	worker_ahead_ledger(c, w, i, &k);
 	rhs = cut * (k.cap + wait_cap(&k, k.nq));
-	if (c->s_ub * perf * room < rhs)
-		return 1;
-	if (speed_ub(&neutral, c->sp_ub, perf) * room * neutral.rel < rhs)
-		return 1;
-	throughput_needed(c, &neutral, cut, room * neutral.rel, perf, rhs, &tq, &tr);
-	return !device_reaches(c, w, tq, tr);
+	return c->s_ub * perf * room < rhs || prior_below(c, w, cut, perf, room, rhs);
 }
 
 /* 1 when screen_timed() would drop w at its first bounds, with the same
@@ -2345,18 +2365,9 @@ static void plain_set(const hw_ctx *c, hw_plain *p)
  * over one division, the preference term, the sum). */
 HOT double plain_eff(const hw_plain *p, const lbs_device *d, uint64_t avail)
 {
-	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
-	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
-	               ((d->features & LBS_FEAT_QUANTIZATION) ? 1 : 0);
-	double units = (double)(d->compute_units ? d->compute_units : 1);
-	double ratio = 1.0, t, m, tk, md, cm;
+	uint32_t cls;
+	double t = throughput_of(p->coef, d, &cls), m, tk, md, cm;
 
-	if (d->clock_mhz) {
-		ratio = (double)d->clock_mhz * inv_ref_clock[cls];
-		ratio = ratio > 0.25 ? ratio : 0.25;
-		ratio = ratio < 4.0 ? ratio : 4.0;
-	}
-	t = p->coef[key] * units * ratio;
 	/* dev_eff's m: the free memory, 0 (0.0) when the reservation is more. */
 	m = (double)avail;
 	tk = t + p->k;
@@ -2421,7 +2432,7 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
-	double perf = worker_perf(w), sp, sr;
+	double perf = worker_perf(w), sp;
 	hw_wk k;
 
 	k.nq = (double)ahead;
@@ -2429,11 +2440,8 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 	/* worker_ahead_host() and worker_ahead_ledger() with p's fields. */
 	k.pw = -1.0;
 	k.u = 1.0;
-	if (host_pending(w)) {
-		double r = w->pending_work_s / p->est;
-
-		k.pw = r < RUNS_MAX ? r : RUNS_MAX;
-	}
+	if (host_pending(w))
+		k.pw = runs_in(w->pending_work_s, p->est);
 	k.load = elig_load(w);
 	*load = k.load;
 	/* The ledger first: without one (a blend's hardware-aware child
@@ -2441,19 +2449,12 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 	if (p->open_work && k.pw < 0.0 && (ahead >= cap || k.load * k.cap + 1.0 > k.cap)) {
 		double m = p->open_work(p->open_ctx, i, w->id);
 
-		if (m > 0.0 && m < INFINITY) {
-			double r = m / p->est;
-
-			k.u = r < RUNS_MAX ? r : RUNS_MAX;
-		}
+		if (m > 0.0 && m < INFINITY)
+			k.u = runs_in(m, p->est);
 	}
 	worker_wait(&k);
-	/* prior_speed(), speed_of() of no record, timed_parts() of rel 1. */
-	sp = p->scale * eff;
-	sp = sp > PRIOR_MIN ? sp : PRIOR_MIN;
-	sr = sp * perf * 1.0;
-	*den = sr + 1.0 + k.g;
-	return sr;
+	sp = prior_speed_at(p->scale, eff);
+	return timed_parts(speed_of(&neutral, sp, perf), &neutral, k.g, den);
 }
 
 /*
