@@ -89,7 +89,6 @@ double worker_effective_load(const lbs_worker *w);
  * that need both figures per worker. */
 double worker_effective_load_of(const lbs_worker *w, double load);
 
-
 /* ---- Inline fast path for scan loops ------------------------------------
  * A call per worker costs more than the checks themselves, so loops over
  * every worker of a select use elig_pass(), which inlines the common case
@@ -218,12 +217,6 @@ ELIG_INLINE double elig_load_limit(double ceiling)
 	return ceiling < 1.0 ? ceiling : INFINITY;
 }
 
-/* elig_pass() for a workload that elig_needs_full() is false of.  It
- * calls nothing, so a loop built on it can keep the workload's fields in
- * registers: a call (elig_check) may write any memory, and every worker
- * would read them again.  memory_only must be elig_memory_only(wl); a
- * constant 1 in a loop specialised on it leaves the devices' memory test
- * alone (and frees the registers of the masks). */
 /* The device part of elig_pass_simple_as: some device of w meets every
  * device requirement.  Alone, it is elig_check's verdict with no ceiling
  * (for a workload elig_needs_full() is false of), without the load. */
@@ -246,6 +239,12 @@ ELIG_INLINE int elig_devices_pass_as(int memory_only, const lbs_workload *wl,
 	return i != w->n_devices;
 }
 
+/* elig_pass() for a workload that elig_needs_full() is false of.  It
+ * calls nothing, so a loop built on it can keep the workload's fields in
+ * registers: a call (elig_check) may write any memory, and every worker
+ * would read them again.  memory_only must be elig_memory_only(wl); a
+ * constant 1 in a loop specialised on it leaves the devices' memory test
+ * alone (and frees the registers of the masks). */
 ELIG_INLINE int elig_pass_simple_as(int memory_only, const lbs_workload *wl,
                                     const lbs_worker *w, double ceiling, double *load)
 {

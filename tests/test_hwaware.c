@@ -2021,16 +2021,6 @@ static void test_plain_score_against_evaluate(void)
 	hw_free(s);
 }
 
-/*
- * A composite's decision reads the hard filter off hardware-aware's timed
- * scores (plugin/timed.c, timed_hard): -1 exactly for a worker that fails
- * it, without a ceiling, when the worker has at most 64 devices; and the
- * load of those that pass off hw_score_loads.  Round-
- * robin's and priority's scores and the composite's ceiling rule then skip
- * their own filter.  Both claims on random fleets: the facts against
- * elig_check, and the scores with them against those without, bit for bit, at several
- * ceilings (with one worker left unknown, as one of 65 devices would be).
- */
 /* Round-robin's ranks as the rotation defines them, whatever pass made
  * them: the eligible, cyclically from the one at 1, score (E - r) / E for
  * r = 0, 1, ... in turn, exactly as that division rounds. */
@@ -2058,6 +2048,16 @@ static int rotation_wrong(const double *sc, uint32_t n)
 	return wrong != 0;
 }
 
+/*
+ * A composite's decision reads the hard filter off hardware-aware's timed
+ * scores (plugin/timed.c, timed_hard): -1 exactly for a worker that fails
+ * it, without a ceiling, when the worker has at most 64 devices; and the
+ * load of those that pass off hw_score_loads.  Round-robin's and
+ * priority's scores and the composite's ceiling rule then skip their own
+ * filter.  Both claims on random fleets: the facts against elig_check, and
+ * the scores with them against those without, bit for bit, at several
+ * ceilings (with one worker left unknown, as one of 65 devices would be).
+ */
 static void test_hard_from_timed_scores(void)
 {
 	enum { N = 40 };
@@ -2088,6 +2088,9 @@ static void test_hard_from_timed_scores(void)
 
 			hard[i] = sc[i] != -1.0;
 			wrong += hard[i] != ok;
+			/* Every other score usable: the composite's ceiling
+			 * rule skips such a pass's (timed_rejects_filtered). */
+			wrong += hard[i] && !(sc[i] >= 0.0 && sc[i] <= 1.0);
 			/* The load a ceiling compares, of every worker passing;
 			 * 0 for the others, which round-robin reads too. */
 			wrong += ok ? load[i] != elig_load(ws[i]) : load[i] != 0.0;
