@@ -138,6 +138,14 @@ void timed_share_end(timed_share *prev)
 	scope = prev;
 }
 
+/* A completion pass rejects exactly the workers that fail the filter when
+ * it knows every worker's verdict: then scores is such a pass's
+ * (timed_rejects_filtered). */
+static void note_out(timed_share *sh, double *scores)
+{
+	sh->out = sh->timed && sh->hard_valid && !sh->unknown ? scores : NULL;
+}
+
 lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
                        const lbs_worker *const *workers, uint32_t n, double *scores)
 {
@@ -156,7 +164,7 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 	    sh->gen == gen && !memcmp(&sh->l, &l, sizeof l) &&
 	    same_params(&sh->p, hw_params_of(t->hw))) {
 		memcpy(scores, sh->scores, (size_t)n * sizeof *scores);
-		sh->out = sh->timed && sh->hard_valid && !sh->unknown ? scores : NULL;
+		note_out(sh, scores);
 		return LBS_OK;
 	}
 	st = hw_score_loads(t->hw, wl, workers, n, &l, scores,
@@ -183,9 +191,7 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 			sh->hard_valid = 1;
 			sh->unknown = unknown;
 		}
-		/* A completion pass rejects exactly the workers that fail the
-		 * filter when it knows every worker's verdict. */
-		sh->out = sh->timed && sh->hard_valid && !sh->unknown ? scores : NULL;
+		note_out(sh, scores);
 		if (sh->valid) {
 			memcpy(sh->scores, scores, (size_t)n * sizeof *scores);
 			sh->n = n;

@@ -477,13 +477,10 @@ static lbs_status score_fast(const lbs_workload *wl,
 				scores[i] = -1.0;
 				continue;
 			}
-			spare = 1.0 - elig_effective_load(w, known_load[i]);
-			scores[i] = mode == PRIO_SPREAD ? spare : hw * 0.5 + lw * spare;
-			continue;
-		}
-		if (!worker_valid(w))
+			load = known_load[i];
+		} else if (!worker_valid(w)) {
 			return LBS_EINVAL;
-		if (!elig_pass_known(wl, w, hard, known_load, i, ceiling, &load)) {
+		} else if (!elig_pass_known(wl, w, hard, known_load, i, ceiling, &load)) {
 			scores[i] = -1.0;
 			continue;
 		}

@@ -140,9 +140,8 @@ static const char *answer_problem(const lbs_workload *wl,
 		/* For the usual workload the verdict is the device checks,
 		 * inline (the check has no ceiling); elig_check gives the
 		 * rest, and the reason the log needs. */
-		if (!elig_needs_full(wl) && (elig_memory_only(wl)
-		                             ? elig_devices_pass_as(1, wl, workers[idx])
-		                             : elig_devices_pass_as(0, wl, workers[idx])))
+		if (!elig_needs_full(wl) &&
+		    elig_devices_pass_as(elig_memory_only(wl), wl, workers[idx]))
 			continue;
 		r = elig_check(wl, workers[idx], NO_CEILING, NULL);
 		if (r != ELIG_OK) {
