@@ -194,7 +194,7 @@ static void memo_put(ledger *l, uint32_t pos, const char *worker_id, uint32_t sl
 	}
 }
 
-static void open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker_id,
+void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker_id,
                     uint32_t type, double work_s, double now_s)
 {
 	entry *e = &l->ring[l->seq % LEDGER_ENTRIES];
@@ -202,7 +202,8 @@ static void open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker
 	double life = LEDGER_EXPIRE_FACTOR * work;
 	uint32_t j;
 
-	if (!worker_id) {
+	/* An empty id would read as a free slot (find()). */
+	if (!worker_id || !worker_id[0]) {
 		bump(&l->untracked, 1);
 		return;
 	}
@@ -249,13 +250,7 @@ static void open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker
 void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t type,
                  double work_s, double now_s)
 {
-	open_at(l, UINT32_MAX, cookie, worker_id, type, work_s, now_s);
-}
-
-void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker_id,
-                    uint32_t type, double work_s, double now_s)
-{
-	open_at(l, pos, cookie, worker_id, type, work_s, now_s);
+	ledger_open_at(l, UINT32_MAX, cookie, worker_id, type, work_s, now_s);
 }
 
 int ledger_close(ledger *l, uint64_t cookie, const char *worker_id)
