@@ -593,11 +593,15 @@ static void test_disk_full(const char *disk)
 	dropped = dropped_in_log();
 	CHECK(dropped > 0);
 	CHECK_CONTAINS(log_text, "could not be committed, they are lost");
-	CHECK_INT(dropped, (long)(st.retrying + st.queued));
+	/* Between the snapshot and the close the flusher may still commit
+	 * some of what was pending (a TSan run found one more in the store
+	 * than the snapshot's count: a commit that needed no new page): the
+	 * lost are among the pending, and every accepted outcome is in the
+	 * store or counted lost, none silently gone. */
+	CHECK(dropped <= (long)(st.retrying + st.queued));
 	CHECK_INT(unlink(filler), 0);
-	/* The store holds exactly what was committed. */
-	CHECK_INT(total_samples(dir), (long)st.committed);
-	CHECK_INT((long)st.committed + dropped, accepted);
+	CHECK(total_samples(dir) >= (long)st.committed);
+	CHECK_INT(total_samples(dir) + dropped, accepted);
 }
 
 /* A read-only file system stops root too (a chmod does not). */
