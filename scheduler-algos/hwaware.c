@@ -1537,6 +1537,19 @@ HOT void consider(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker 
 	}
 }
 
+/* The select loops consider the hint first, so that the cut starts at a
+ * likely winner.  Returns the hint, or NONE when it is no valid worker
+ * (then the loop skips no position as the hint). */
+ELIG_INLINE uint32_t consider_hint(const hw_ctx *c, int timed, const hw_lk *lk,
+                                   const lbs_worker *const *workers, uint32_t n,
+                                   uint32_t hint, hw_top *b, hw_cut *cc)
+{
+	if (hint >= n || !worker_valid(workers[hint]))
+		return NONE;
+	consider(c, timed, lk, workers[hint], hint, b, cc);
+	return hint;
+}
+
 /*
  * screen_timed()'s first drops, for a timed select with nothing learned
  * and the device checks as its whole hard filter, in a scan of its own
@@ -1724,10 +1737,7 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 	hw_fresh f;
 
 	cut_set(c, &cc, -1.0);
-	if (hint < n && worker_valid(workers[hint]))
-		consider(c, 1, NULL, workers[hint], hint, &b, &cc);
-	else
-		hint = NONE;
+	hint = consider_hint(c, 1, NULL, workers, n, hint, &b, &cc);
 	fresh_set(&cc, &f);
 	for (uint32_t i = fresh_next(c, f, workers, 0, n, hint); i < n;
 	     i = fresh_next(c, f, workers, i + 1, n, hint)) {
@@ -1837,10 +1847,7 @@ static lbs_status select_one_learned(const hw_ctx *c, const lbs_worker *const *w
 	hw_cut cc;
 
 	cut_set(c, &cc, -1.0);
-	if (hint < n && worker_valid(workers[hint]))
-		consider(c, 1, lk, workers[hint], hint, &b, &cc);
-	else
-		hint = NONE;
+	hint = consider_hint(c, 1, lk, workers, n, hint, &b, &cc);
 	for (uint32_t i = learned_next(c, &cc, lk, workers, 0, n, hint); i < n;
 	     i = learned_next(c, &cc, lk, workers, i + 1, n, hint)) {
 		if (!worker_valid(workers[i]))
@@ -1862,10 +1869,7 @@ HOT lbs_status select_one_as(const hw_ctx *c, int timed,
 	hw_cut cc;
 
 	cut_set(c, &cc, -1.0);
-	if (hint < n && worker_valid(workers[hint]))
-		consider(c, timed, l, workers[hint], hint, &b, &cc);
-	else
-		hint = NONE;
+	hint = consider_hint(c, timed, l, workers, n, hint, &b, &cc);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i == hint)
 			continue;
