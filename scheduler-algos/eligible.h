@@ -133,12 +133,30 @@ ELIG_INLINE double elig_busy01(double x)
 #endif
 }
 
-/* worker_load(), inline. */
+/* worker_load(), inline.  With SSE2 the five figures (adjacent in the ABI's
+ * struct, offsets 24 to 56) are clamped and weighed two to an
+ * instruction, each lane as elig_busy01() and the products as below, then
+ * added in the same order: the same bits in 20 instructions instead of
+ * 25, on every worker of a blend's completion pass. */
 ELIG_INLINE double elig_load(const lbs_worker *w)
 {
+#if defined(__SSE2__)
+	const __m128d one = _mm_set1_pd(1.0), zero = _mm_setzero_pd();
+	__m128d cm = _mm_loadu_pd(&w->util_cpu), gi = _mm_loadu_pd(&w->util_gpu);
+	__m128d ne = _mm_load_sd(&w->util_network);
+
+	cm = _mm_mul_pd(_mm_max_pd(_mm_min_pd(cm, one), zero), _mm_set1_pd(0.3));
+	gi = _mm_mul_pd(_mm_max_pd(_mm_min_pd(gi, one), zero), _mm_set_pd(0.1, 0.2));
+	ne = _mm_mul_sd(_mm_max_sd(_mm_min_sd(ne, one), zero), _mm_set_sd(0.1));
+	cm = _mm_add_sd(cm, _mm_unpackhi_pd(cm, cm));
+	cm = _mm_add_sd(cm, gi);
+	cm = _mm_add_sd(cm, _mm_unpackhi_pd(gi, gi));
+	return _mm_cvtsd_f64(_mm_add_sd(cm, ne));
+#else
 	return 0.3 * elig_busy01(w->util_cpu) + 0.3 * elig_busy01(w->util_memory) +
 	       0.2 * elig_busy01(w->util_gpu) + 0.1 * elig_busy01(w->util_io) +
 	       0.1 * elig_busy01(w->util_network);
+#endif
 }
 
 /* The memory of device d free for new work: reservations are promised to
