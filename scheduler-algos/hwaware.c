@@ -2475,9 +2475,10 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
  * instead of ending a chain of the worker's own work.  The same division
  * of the same values: the same scores.
  */
-static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
-                                  const lbs_worker *const *workers, uint32_t n,
-                                  double *scores, double *loads, int *wide)
+ELIG_CLONES static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
+                                              const lbs_worker *const *workers,
+                                              uint32_t n, double *scores, double *loads,
+                                              int *wide)
 {
 	double den[DIV_BLOCK];
 	lbs_status st = LBS_OK;

@@ -173,8 +173,8 @@ void rr_commit(rr_state *s, const rr_result *res,
  * worker: eligibility is whatever the fleet makes it, so a branch on it is
  * mispredicted about as often as not.  Every worker pays the division; the
  * ineligible keep their -1. */
-static uint32_t rank_span(double *scores, uint32_t from, uint32_t to, uint32_t eligible,
-                          uint32_t rank)
+ELIG_CLONES static uint32_t rank_span(double *scores, uint32_t from, uint32_t to,
+                                      uint32_t eligible, uint32_t rank)
 {
 	uint32_t j = from;
 
@@ -221,10 +221,10 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
 	return rr_score_hard(s, wl, workers, n, ceiling, NULL, NULL, scores);
 }
 
-lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
-                         const lbs_worker *const *workers, uint32_t n,
-                         double ceiling, const uint8_t *hard, const double *known_load,
-                         double *scores)
+ELIG_CLONES lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
+                                     const lbs_worker *const *workers, uint32_t n,
+                                     double ceiling, const uint8_t *hard,
+                                     const double *known_load, double *scores)
 {
 	uint32_t eligible = 0, rank = 0, i;
 	double load;
