@@ -111,9 +111,12 @@ double worker_effective_load_of(const lbs_worker *w, double load);
  * same IEEE operations on the same values in the same order, so the same
  * bits: AVX2 brings no FMA (and -std=c11 leaves contraction off), and a
  * packed operation rounds each lane as the scalar one does.  GCC on ELF
- * only, where target_clones has its resolver.
+ * only, where target_clones has its resolver; -DELIG_NO_CLONES builds the
+ * baseline alone, so that the tests can hold it to the same bits on an
+ * AVX2 machine.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
+        !defined(ELIG_NO_CLONES)
 #define ELIG_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define ELIG_CLONES
