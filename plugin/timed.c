@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "config.h"
 #include "history.h"
@@ -146,6 +149,34 @@ static void note_out(timed_share *sh, double *scores)
 	sh->out = sh->timed && sh->hard_valid && !sh->unknown ? scores : NULL;
 }
 
+/* hard[i] = scores[i] != -1.0 (NaN included, as `!=` has it), sixteen at a
+ * time with SSE2: each comparison's 64-bit lanes of ones or zeros packed
+ * down to one byte a worker, then 1 or 0. */
+static void hard_of_scores(const double *scores, uint32_t n, uint8_t *hard)
+{
+	uint32_t i = 0;
+
+#if defined(__SSE2__)
+	const __m128d minus1 = _mm_set1_pd(-1.0);
+	const __m128i one = _mm_set1_epi8(1);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i q[8], w[4];
+
+		for (int k = 0; k < 8; k++)
+			q[k] = _mm_castpd_si128(_mm_cmpneq_pd(_mm_loadu_pd(scores + i + 2 * k), minus1));
+		for (int k = 0; k < 4; k++)
+			w[k] = _mm_packs_epi32(q[2 * k], q[2 * k + 1]);
+		w[0] = _mm_packs_epi16(w[0], w[1]);
+		w[2] = _mm_packs_epi16(w[2], w[3]);
+		_mm_storeu_si128((__m128i *)(void *)(hard + i),
+		                 _mm_and_si128(_mm_packs_epi16(w[0], w[2]), one));
+	}
+#endif
+	for (; i < n; i++)
+		hard[i] = scores[i] != -1.0;
+}
+
 lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
                        const lbs_worker *const *workers, uint32_t n, double *scores)
 {
@@ -153,6 +184,7 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 	hw_learned l = learned_gen(t, s, &gen);
 	timed_share *sh = scope;
 	lbs_status st;
+	int wide = 1;
 
 	if (n == 0 || !scores)
 		sh = NULL;
@@ -168,7 +200,7 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 		return LBS_OK;
 	}
 	st = hw_score_loads(t->hw, wl, workers, n, &l, scores,
-	                    sh && !sh->hard_valid ? sh->load : NULL);
+	                    sh && !sh->hard_valid ? sh->load : NULL, &wide);
 	if (sh) {
 		sh->valid = st == LBS_OK;
 		sh->timed = sh->valid && hw_scores_timed(t->hw, wl);
@@ -180,12 +212,19 @@ lbs_status timed_score(timed *t, store *s, const lbs_workload *wl,
 			uint8_t *hard = sh->hard;
 			int unknown = 0;
 
-			for (uint32_t i = 0; i < n; i++) {
-				if (workers[i]->n_devices > 64) {
-					hard[i] = 2;
-					unknown = 1;
-				} else {
-					hard[i] = scores[i] != -1.0;
+			if (!wide) {
+				/* No worker beyond 64 devices (the pass saw
+				 * every one): the verdicts from the scores
+				 * alone, no worker followed. */
+				hard_of_scores(scores, n, hard);
+			} else {
+				for (uint32_t i = 0; i < n; i++) {
+					if (workers[i]->n_devices > 64) {
+						hard[i] = 2;
+						unknown = 1;
+					} else {
+						hard[i] = scores[i] != -1.0;
+					}
 				}
 			}
 			sh->hard_valid = 1;

@@ -114,27 +114,30 @@ ELIG_INLINE uint32_t admit_scored(comp_child *c, uint32_t k, uint32_t n, uint8_t
 			uint32_t stop = i + ((n - i) & ~UINT32_C(1));
 
 			if (n - i >= 16) {
-				__m128d l[FUSE_MAX], h[FUSE_MAX], sum[FUSE_MAX];
+				__m128d l[FUSE_MAX], h[FUSE_MAX];
 				int bad = 0;
 
+				/* Child by child: each child's chains are its
+				 * own, so the order between children changes
+				 * no bit, and three children's running values
+				 * at once no longer spill (k = 3 kept
+				 * fifteen registers live in a loop over all). */
 				for (uint32_t j = 0; j < k; j++) {
-					l[j] = lo[j];
-					h[j] = hi[j];
-					sum[j] = zero;
-				}
-				for (uint32_t q = i; q < i + 16; q += 2)
-					for (uint32_t j = 0; j < k; j++) {
+					__m128d lj = lo[j], hj = hi[j], sum = zero;
+
+					for (uint32_t q = i; q < i + 16; q += 2) {
 						__m128d v = _mm_loadu_pd(s[j] + q);
 
-						l[j] = _mm_min_pd(v, l[j]);
-						h[j] = _mm_max_pd(v, h[j]);
-						sum[j] = _mm_add_pd(sum[j], v);
+						lj = _mm_min_pd(v, lj);
+						hj = _mm_max_pd(v, hj);
+						sum = _mm_add_pd(sum, v);
 					}
-				for (uint32_t j = 0; j < k; j++)
 					bad |= _mm_movemask_pd(_mm_or_pd(
-					        _mm_or_pd(_mm_cmplt_pd(l[j], zero),
-					                  _mm_cmpgt_pd(h[j], top)),
-					        _mm_cmpunord_pd(sum[j], sum[j])));
+					        _mm_or_pd(_mm_cmplt_pd(lj, zero), _mm_cmpgt_pd(hj, top)),
+					        _mm_cmpunord_pd(sum, sum)));
+					l[j] = lj;
+					h[j] = hj;
+				}
 				if (!bad) {
 					for (uint32_t j = 0; j < k; j++) {
 						lo[j] = l[j];
@@ -235,7 +238,7 @@ static int all_scored(const comp_child *c, uint32_t k)
 	return 1;
 }
 
-uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
+ELIG_CLONES uint32_t comp_admit(comp_child *c, uint32_t k, uint32_t n, uint8_t *ok)
 {
 	int scoring = 0;
 	uint32_t m = 0;
@@ -332,7 +335,7 @@ double comp_lowest(const double *s, uint32_t n, int *rejects)
 	return low;
 }
 
-int comp_any_unfiltered_reject(const double *s, const uint8_t *hard, uint32_t n)
+ELIG_CLONES int comp_any_unfiltered_reject(const double *s, const uint8_t *hard, uint32_t n)
 {
 	uint32_t i = 0;
 
@@ -404,8 +407,8 @@ ELIG_INLINE void blend_scored(const comp_child *c, uint32_t k, uint32_t n, doubl
 	}
 }
 
-void comp_blend(const comp_child *c, uint32_t k, uint32_t n,
-                const uint8_t *ok, double *blend)
+ELIG_CLONES void comp_blend(const comp_child *c, uint32_t k, uint32_t n,
+                            const uint8_t *ok, double *blend)
 {
 	if (all_ranged(c, k)) {
 		switch (k) {
@@ -603,9 +606,9 @@ static inline int all_below(const double *v, double cut)
 
 /* The best candidate by the ranking rule in one pass; effective loads are
  * computed only for ties, which are rare when anyone scores. */
-static lbs_status best_one(const lbs_worker *const *workers, uint32_t n,
-                           const uint8_t *ok, const double *blend, int by_load,
-                           uint32_t *out)
+ELIG_CLONES static lbs_status best_one(const lbs_worker *const *workers, uint32_t n,
+                                       const uint8_t *ok, const double *blend,
+                                       int by_load, uint32_t *out)
 {
 	uint32_t best = NONE;
 	double best_load = 0.0;

@@ -2417,14 +2417,21 @@ HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 }
 
 /* plain_best() of workers[b..end) into eff[0..), a loop for each value of
- * memory_only; the first position of a malformed worker, or end. */
+ * memory_only; the first position of a malformed worker, or end.  *wide
+ * is set when one may have more than 64 devices: the counts (at hand
+ * here) or'ed, one instruction a worker, exceed 64 when one does, and
+ * otherwise only when one has exactly 64 (then the caller reads every
+ * worker's count, as before). */
 HOT uint32_t plain_block(const hw_plain *p, const lbs_worker *const *workers, uint32_t b,
-                         uint32_t end, double *eff, int memory_only)
+                         uint32_t end, double *eff, int memory_only, int *wide)
 {
-	uint32_t i;
+	uint32_t i, counts = 0;
 
-	for (i = b; i < end && worker_valid(workers[i]); i++)
+	for (i = b; i < end && worker_valid(workers[i]); i++) {
+		counts |= workers[i]->n_devices;
 		eff[i - b] = plain_best(p, workers[i], memory_only);
+	}
+	*wide |= counts > 64;
 	return i;
 }
 
@@ -2468,9 +2475,10 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
  * instead of ending a chain of the worker's own work.  The same division
  * of the same values: the same scores.
  */
-static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
-                                  const lbs_worker *const *workers, uint32_t n,
-                                  double *scores, double *loads)
+ELIG_CLONES static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
+                                              const lbs_worker *const *workers,
+                                              uint32_t n, double *scores, double *loads,
+                                              int *wide)
 {
 	double den[DIV_BLOCK];
 	lbs_status st = LBS_OK;
@@ -2489,8 +2497,8 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 			 * figures: two loops of fewer live values than one,
 			 * which kept spilling the call's fields around every
 			 * worker.  The ledger is asked in the same order. */
-			i = memory_only ? plain_block(&p, workers, b, end, eff, 1)
-			                : plain_block(&p, workers, b, end, eff, 0);
+			i = memory_only ? plain_block(&p, workers, b, end, eff, 1, wide)
+			                : plain_block(&p, workers, b, end, eff, 0, wide);
 			if (i < end)
 				st = LBS_EINVAL;
 			end = i;
@@ -2515,6 +2523,8 @@ static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 				st = LBS_EINVAL;
 				break;
 			}
+			if (workers[i]->n_devices > 64)
+				*wide = 1;
 			scores[i] = score_timed(c, lk, workers[i], i, &load, &den[i - b]);
 			if (loads)
 				loads[i] = load;
@@ -2540,16 +2550,22 @@ lbs_status hw_score(const hw_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     const hw_learned *learned, double *scores)
 {
-	return hw_score_loads(s, wl, workers, n, learned, scores, NULL);
+	return hw_score_loads(s, wl, workers, n, learned, scores, NULL, NULL);
 }
 
 lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
                           const lbs_worker *const *workers, uint32_t n,
-                          const hw_learned *learned, double *scores, double *loads)
+                          const hw_learned *learned, double *scores, double *loads,
+                          int *wide)
 {
 	hw_ctx c;
 	hw_lk lk = {learned, NULL, NULL, 0, 0};
 	hw_cut cc;
+	int wide_ = 0;
+
+	/* Unknown until a timed pass has looked at every worker. */
+	if (wide)
+		*wide = 1;
 
 	if (!workload_valid(wl) || (n && (!workers || !scores)))
 		return LBS_EINVAL;
@@ -2562,9 +2578,14 @@ lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
 	 * when the workload needs it) with the same arithmetic as
 	 * worker_adjusted(), so score, select and explain agree.  Timed
 	 * work takes that path less its bounds (score_timed). */
-	if (c.timed)
-		return score_timed_all(&c, learned && learned->lookup ? &lk : NULL, workers, n,
-		                       scores, loads);
+	if (c.timed) {
+		lbs_status st = score_timed_all(&c, learned && learned->lookup ? &lk : NULL,
+		                                workers, n, scores, loads, &wide_);
+
+		if (wide && st == LBS_OK)
+			*wide = wide_;
+		return st;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double sc, tie, le;

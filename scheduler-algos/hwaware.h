@@ -337,10 +337,14 @@ int hw_scores_timed(const hw_state *s, const lbs_workload *wl);
 /* hw_score(), and when it ranks by completion (hw_scores_timed) each
  * eligible worker's load (elig_load, what a ceiling compares) into
  * loads[i] when loads is not NULL; an ineligible worker gets 0 there, a
- * number that means nothing but may be read. */
+ * number that means nothing but may be read.  *wide, when wide is not
+ * NULL: 0 only when such a pass scored every worker and none has more
+ * than 64 devices (then a score is -1 exactly when the worker fails the
+ * hard filter), else 1. */
 lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
                           const lbs_worker *const *workers, uint32_t n,
-                          const hw_learned *learned, double *scores, double *loads);
+                          const hw_learned *learned, double *scores, double *loads,
+                          int *wide);
 
 /* scores[i] = the score of workers[i] in 0..1 (the completion score for
  * timed work), or -1 when it is not eligible.  Errors as hw_select. */

@@ -457,10 +457,10 @@ lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
  * term alone, with the arithmetic of factors() (and of fast_one).  A blend
  * calls this over the whole fleet on every select.
  */
-static lbs_status score_fast(const lbs_workload *wl,
-                             const lbs_worker *const *workers, uint32_t n,
-                             double ceiling, const uint8_t *hard,
-                             const double *known_load, double *scores)
+ELIG_CLONES static lbs_status score_fast(const lbs_workload *wl,
+                                         const lbs_worker *const *workers, uint32_t n,
+                                         double ceiling, const uint8_t *hard,
+                                         const double *known_load, double *scores)
 {
 	enum prio_mode mode = prio_mode_of(wl->priority);
 	double hw, lw;

@@ -173,8 +173,8 @@ void rr_commit(rr_state *s, const rr_result *res,
  * worker: eligibility is whatever the fleet makes it, so a branch on it is
  * mispredicted about as often as not.  Every worker pays the division; the
  * ineligible keep their -1. */
-static uint32_t rank_span(double *scores, uint32_t from, uint32_t to, uint32_t eligible,
-                          uint32_t rank)
+ELIG_CLONES static uint32_t rank_span(double *scores, uint32_t from, uint32_t to,
+                                      uint32_t eligible, uint32_t rank)
 {
 	uint32_t j = from;
 
@@ -221,10 +221,10 @@ lbs_status rr_score(const rr_state *s, const lbs_workload *wl,
 	return rr_score_hard(s, wl, workers, n, ceiling, NULL, NULL, scores);
 }
 
-lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
-                         const lbs_worker *const *workers, uint32_t n,
-                         double ceiling, const uint8_t *hard, const double *known_load,
-                         double *scores)
+ELIG_CLONES lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
+                                     const lbs_worker *const *workers, uint32_t n,
+                                     double ceiling, const uint8_t *hard,
+                                     const double *known_load, double *scores)
 {
 	uint32_t eligible = 0, rank = 0, i;
 	double load;
@@ -245,7 +245,33 @@ lbs_status rr_score_hard(const rr_state *s, const lbs_workload *wl,
 			/* Minus the rejected: a sum of -1s, exact. */
 			__m128d no = _mm_setzero_pd();
 			double a[2];
+			/* Up to the first unknown (usually none), four workers
+			 * a step without looking for one: bit q of `bits` is
+			 * worker i + q's verdict, its four hard bytes (0 or 1)
+			 * gathered by one multiplication (no carries: the
+			 * sixteen partial bits land on distinct places, bytes
+			 * 0..3 on bits 24..27). */
+			const uint8_t *u = memchr(hard, 2, n);
+			uint32_t known = u ? (uint32_t)(u - hard) : n;
 
+			for (; i + 4 <= known; i += 4) {
+				uint32_t h;
+				int bits;
+
+				memcpy(&h, hard + i, sizeof h);
+				bits = (_mm_movemask_pd(_mm_cmpngt_pd(_mm_loadu_pd(known_load + i), l)) |
+				        _mm_movemask_pd(_mm_cmpngt_pd(_mm_loadu_pd(known_load + i + 2), l))
+				                << 2) &
+				       (int)(((h & UINT32_C(0x01010101)) * UINT32_C(0x01020408)) >> 24);
+				{
+					__m128d v0 = _mm_loadu_pd(verdict[bits & 3]);
+					__m128d v1 = _mm_loadu_pd(verdict[bits >> 2]);
+
+					_mm_storeu_pd(scores + i, v0);
+					_mm_storeu_pd(scores + i + 2, v1);
+					no = _mm_add_pd(no, _mm_add_pd(v0, v1));
+				}
+			}
 			for (; i + 1 < n && !((hard[i] | hard[i + 1]) & 2); i += 2) {
 				int bits = _mm_movemask_pd(
 				        _mm_cmpngt_pd(_mm_loadu_pd(known_load + i), l)) &

@@ -469,6 +469,37 @@ static void test_busy01_exact(void)
 	}
 }
 
+/* elig_load, packed two figures to an instruction where SSE2 is, is bit
+ * for bit the weighted sum of elig_busy01() it stands for, in its order:
+ * each figure in turn among awkward values, the others random. */
+static void test_load_exact(void)
+{
+	const double xs[] = { NAN, -0.0, 0.0, 1.0, -1.0, INFINITY, -INFINITY,
+	                      1.0 + 0x1.0p-52, 0x1.0p-1074, 0.3, 0.7, 1e300 };
+	uint64_t r = 12345;
+
+	for (int round = 0; round < 2000; round++) {
+		lbs_worker w = { .struct_size = sizeof w };
+		double u[5], want, got;
+
+		for (int f = 0; f < 5; f++) {
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			u[f] = (round % 3 == 0) ? xs[(r >> 33) % (sizeof xs / sizeof xs[0])]
+			                        : (double)(r >> 11) * 0x1.0p-53 * 1.2 - 0.1;
+		}
+		w.util_cpu = u[0];
+		w.util_memory = u[1];
+		w.util_gpu = u[2];
+		w.util_io = u[3];
+		w.util_network = u[4];
+		want = 0.3 * elig_busy01(u[0]) + 0.3 * elig_busy01(u[1]) +
+		       0.2 * elig_busy01(u[2]) + 0.1 * elig_busy01(u[3]) +
+		       0.1 * elig_busy01(u[4]);
+		got = elig_load(&w);
+		CHECK(memcmp(&got, &want, sizeof got) == 0);
+	}
+}
+
 static void test_reason_texts(void)
 {
 	CHECK_STR(elig_reason_text(ELIG_BACKEND), "lacks a required backend");
@@ -640,6 +671,7 @@ int main(void)
 	test_overloaded();
 	test_loads();
 	test_busy01_exact();
+	test_load_exact();
 	test_reason_texts();
 	test_fast_path_agrees();
 	test_parsed();

@@ -1943,6 +1943,7 @@ static void test_plain_score_against_evaluate(void)
 	for (int round = 0; round < 600; round++) {
 		const hw_learned *l = round % 2 ? &open_only : NULL;
 		const char *excl[1];
+		int wide = -1;
 		lbs_workload wl = score_round(rw, ws, N, round, excl);
 
 		wl.exclude_ids = NULL;
@@ -1966,7 +1967,9 @@ static void test_plain_score_against_evaluate(void)
 				r->dp[r->w.n_devices - 1] = NULL;
 		}
 		CHECK_INT(hw_evaluate(s, &wl, ws, N, l, ev), LBS_OK);
-		CHECK_INT(hw_score_loads(s, &wl, ws, N, l, sc, load), LBS_OK);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, l, sc, load, &wide), LBS_OK);
+		/* Timed, and no worker beyond 4 devices. */
+		CHECK_INT(wide, 0);
 		for (uint32_t i = 0; i < N; i++) {
 			int bad = ev[i].reason == ELIG_OK ? sc[i] != ev[i].f.score : sc[i] != -1.0;
 
@@ -2004,11 +2007,11 @@ static void test_plain_score_against_evaluate(void)
 		wl.energy_sensitivity = 0.0;
 		wl.est_duration_s = 20.0;
 		ws[70] = NULL;
-		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load), LBS_EINVAL);
-		CHECK_INT(hw_score_loads(s, &wl, ws, N, &learned, sc, load), LBS_EINVAL);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load, NULL), LBS_EINVAL);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, &learned, sc, load, NULL), LBS_EINVAL);
 		bad.id = NULL;
 		ws[70] = &bad;
-		CHECK_INT(hw_score_loads(s, &wl, ws, N, &open_only, sc, load), LBS_EINVAL);
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, &open_only, sc, load, NULL), LBS_EINVAL);
 		bad = rw[70].w;
 		bad.n_devices = 1;
 		bad.devices = NULL;
@@ -2062,6 +2065,7 @@ static void test_hard_from_timed_scores(void)
 {
 	enum { N = 40 };
 	static rnd_worker rw[N];
+	static const lbs_device *many[65];
 	const lbs_worker *ws[N];
 	const double ceilings[3] = { 0.2, 0.3, 1.0 };
 	hw_params p;
@@ -2077,11 +2081,31 @@ static void test_hard_from_timed_scores(void)
 	for (int round = 0; round < 600; round++) {
 		const char *excl[1];
 		lbs_workload wl = score_round(rw, ws, N, round, excl);
-		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load), LBS_OK);
-		if (!hw_scores_timed(s, &wl)) {
-			CHECK(!(wl.est_duration_s > 0));
+		int wide = -1;
+
+		/* A worker of 65 devices now and then: the pass says so
+		 * (wide), and the facts are not taken from it. */
+		if (round % 7 == 3) {
+			uint32_t k = rnd(N), nd = rw[k].w.n_devices;
+			const lbs_device *const *own = rw[k].w.devices;
+
+			for (uint32_t d = 0; d < 65; d++)
+				many[d] = own[d % nd];
+			rw[k].w.devices = many;
+			rw[k].w.n_devices = 65;
+			CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load, &wide), LBS_OK);
+			CHECK_INT(wide, 1);
+			rw[k].w.devices = own;
+			rw[k].w.n_devices = nd;
 			continue;
 		}
+		CHECK_INT(hw_score_loads(s, &wl, ws, N, NULL, sc, load, &wide), LBS_OK);
+		if (!hw_scores_timed(s, &wl)) {
+			CHECK(!(wl.est_duration_s > 0));
+			CHECK_INT(wide, 1);
+			continue;
+		}
+		CHECK_INT(wide, 0);
 		timed++;
 		for (uint32_t i = 0; i < N; i++) {
 			int ok = elig_check(&wl, ws[i], 2.0, NULL) == ELIG_OK;
