@@ -1000,17 +1000,22 @@ read:
 	return r;
 }
 
-/* The memo's record of the worker at position i for this type (bit:
- * 1 << type; lk->m set), when it has it (id text compared, as known_at);
- * else NULL.  memo_rec() for any lk and type. */
-static inline const hw_known *memo_hit(const hw_lk *lk, uint32_t bit, const lbs_worker *w,
-                                       uint32_t i)
+/* The memo has the record of the worker at position i for this type
+ * (bit: 1 << type; lk->m set), lk->rec[i] (id text compared, as
+ * known_at).  A yes, not the record's pointer: a caller that tested the
+ * pointer for NULL paid a test of lk->rec + i too. */
+static inline int memo_has(const hw_lk *lk, uint32_t bit, const lbs_worker *w, uint32_t i)
 {
 	const hw_memo *m = &lk->m[i];
 
-	if (m->gen != lk->gen || m->id != w->id || !(m->known & bit) || !same_id(m->text, w->id))
-		return NULL;
-	return &lk->rec[i];
+	return m->gen == lk->gen && m->id == w->id && (m->known & bit) && same_id(m->text, w->id);
+}
+
+/* memo_has()'s record, else NULL.  memo_rec() for any lk and type. */
+static inline const hw_known *memo_hit(const hw_lk *lk, uint32_t bit, const lbs_worker *w,
+                                       uint32_t i)
+{
+	return memo_has(lk, bit, w, i) ? &lk->rec[i] : NULL;
 }
 
 static inline const hw_known *memo_rec(const hw_ctx *c, const hw_lk *lk,
@@ -1815,9 +1820,9 @@ OUT_OF_LINE int learned_below_busy(const hw_ctx *c, const hw_cut *cc, const hw_l
 	q = busy_queue_below(c, w, cc->cut, perf, &k, &looked, &rhs, &room);
 	if (q != 2)
 		return q;
-	r = memo_hit(lk, bit, w, i);
-	if (!r)
+	if (!memo_has(lk, bit, w, i))
 		return 0;
+	r = &lk->rec[i];
 	return speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs ||
 	       learned_below_looked(c, cc, r, w, i, perf, looked, rhs, room);
 }
@@ -1840,9 +1845,8 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, uint32_t bit
 	if (ahead < cap) {
 		if (cc->idle_drop)
 			return 1;
-		r = memo_hit(lk, bit, w, i);
-		if (r)
-			return cut_rec(c, cc, r, &tq, &tr) || !device_reaches(c, w, tq, tr);
+		if (memo_has(lk, bit, w, i))
+			return cut_rec(c, cc, &lk->rec[i], &tq, &tr) || !device_reaches(c, w, tq, tr);
 		return cc->idle_late && (cc->idle_drop0 || !device_reaches(c, w, cc->tq0, cc->tr0));
 	}
 	k.pw = -1.0;
@@ -1851,9 +1855,9 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, uint32_t bit
 	k.cap = (double)cap;
 	if (queue_below(c, &k, 1, cc->cut, 1.0, &looked, &rhs, &room))
 		return 1;
-	r = memo_hit(lk, bit, w, i);
-	if (!r)
+	if (!memo_has(lk, bit, w, i))
 		return 0;
+	r = &lk->rec[i];
 	return speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs ||
 	       learned_below_looked(c, cc, r, w, i, 1.0, looked, rhs, room);
 }
