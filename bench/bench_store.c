@@ -19,7 +19,13 @@
  *       count.
  *
  *   bench_store [--plugin PATH] [--outcomes N] [--per-outcome-ms MS]
- *               [--workers N] [--pairs N]
+ *               [--workers N] [--pairs N] [--calls N] [--stores a,b,...]
+ *
+ * --calls N times exactly N selects after the warm-up, in one round, for
+ * callgrind (whose instruction counts the machine's load does not change);
+ * --stores runs only the named selects of (b): empty, fleet, learned (one
+ * at a time under callgrind, --toggle-collect=sched_select, counts one
+ * store's selects).
  *
  * Targets (issue 4): group commit >= 100,000 outcomes/s; select with
  * 100,000 pairs within 10% of the empty store.
@@ -46,6 +52,8 @@
 
 static volatile uint32_t sink;
 static char tmp[4096];
+static uint64_t fixed_calls;  /* --calls: 0 = time-bound */
+static const char *only_stores; /* --stores: NULL = all */
 
 static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -285,18 +293,23 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	const char *sel_ids[8];
 	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 8, .indices = idx,
 	                     .ids = sel_ids};
-	uint64_t iters = 0, t0, t;
+	uint64_t iters = 0, choices = 0, t0, t;
 
 	for (int k = 0; k < 1000; k++)
 		sched_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n,
 		             &sel, NULL);
 	t0 = cpu_ns();
 	do {
-		for (int k = 0; k < 64; k++, iters++)
+		for (int k = 0; k < 64; k++, iters++) {
 			sink += sched_select(s, &wl[iters % N_WORKLOADS],
 			                     (const lbs_worker *const *)f->workers, f->n, &sel, NULL);
+			choices = choices * 31 + idx[0];
+		}
 		t = cpu_ns() - t0;
-	} while (t < TARGET_NS);
+	} while (fixed_calls ? iters < fixed_calls : t < TARGET_NS);
+	/* With --calls the same selects in every build: equal choices. */
+	if (fixed_calls)
+		printf("choices %016llx\n", (unsigned long long)choices);
 	return (double)t / (double)iters;
 }
 
@@ -319,11 +332,16 @@ static int bench_select_learned(shim_host *h, const char *plugin, uint32_t n_wor
 	shim_sched *s[3];
 	double t[3][5], med[3];
 	counts c[3];
+	int on[3], rounds = fixed_calls ? 1 : 5;
 
 	for (int k = 0; k < 3; k++) {
 		char cfg[4600];
 		uint64_t t0;
 
+		on[k] = !only_stores || strstr(only_stores, names[k]);
+		s[k] = NULL;
+		if (!on[k])
+			continue;
 		snprintf(cfg, sizeof cfg, "{\"store\":{\"path\":\"%s\"}}", subdir(names[k]));
 		if (sizes[k]) {
 			if (sizes[k] > pairs)
@@ -340,17 +358,25 @@ static int bench_select_learned(shim_host *h, const char *plugin, uint32_t n_wor
 		c[k] = stats_of(s[k]);
 	}
 	/* Alternate, so drift (frequency, other load) hits all alike. */
-	for (int r = 0; r < 5; r++)
+	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < 3; k++)
-			t[k][r] = time_select(s[k], &f, wl);
+			if (on[k])
+				t[k][r] = time_select(s[k], &f, wl);
 	printf("%-28s %8s %10s %12s %14s\n", "hardware-aware select", "workers", "pairs",
 	       "ns/select", "(min..max)");
 	for (int k = 0; k < 3; k++) {
-		qsort(t[k], 5, sizeof t[k][0], cmp_double);
-		med[k] = t[k][2];
+		if (!on[k])
+			continue;
+		qsort(t[k], (size_t)rounds, sizeof t[k][0], cmp_double);
+		med[k] = t[k][rounds / 2];
 		printf("%-28s %8u %10.0f %12.1f %6.0f..%-7.0f\n", rows[k], f.n, c[k].pairs, med[k],
-		       t[k][0], t[k][4]);
+		       t[k][0], t[k][rounds - 1]);
 		sched_close(s[k]);
+	}
+	if (!on[0] || !on[1] || !on[2]) {
+		genfleet_free(&f);
+		free(wl);
+		return 0;
 	}
 	printf("ratio learned/empty: %.3f (target <= 1.10: %s); learned/fleet-only: %.3f\n",
 	       med[2] / med[0], med[2] / med[0] <= 1.10 ? "met" : "MISSED", med[2] / med[1]);
@@ -378,6 +404,10 @@ int main(int argc, char **argv)
 			n_workers = (uint32_t)strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--pairs"))
 			pairs = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--calls"))
+			fixed_calls = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--stores"))
+			only_stores = argv[i + 1];
 		else {
 			fprintf(stderr, "bench_store: unknown option %s\n", argv[i]);
 			return 1;

@@ -1000,17 +1000,22 @@ read:
 	return r;
 }
 
-/* The memo's record of the worker at position i for this type (bit:
- * 1 << type; lk->m set), when it has it (id text compared, as known_at);
- * else NULL.  memo_rec() for any lk and type. */
-static inline const hw_known *memo_hit(const hw_lk *lk, uint32_t bit, const lbs_worker *w,
-                                       uint32_t i)
+/* The memo has the record of the worker at position i for this type
+ * (bit: 1 << type; lk->m set), lk->rec[i] (id text compared, as
+ * known_at).  A yes, not the record's pointer: a caller that tested the
+ * pointer for NULL paid a test of lk->rec + i too. */
+static inline int memo_has(const hw_lk *lk, uint32_t bit, const lbs_worker *w, uint32_t i)
 {
 	const hw_memo *m = &lk->m[i];
 
-	if (m->gen != lk->gen || m->id != w->id || !(m->known & bit) || !same_id(m->text, w->id))
-		return NULL;
-	return &lk->rec[i];
+	return m->gen == lk->gen && m->id == w->id && (m->known & bit) && same_id(m->text, w->id);
+}
+
+/* memo_has()'s record, else NULL.  memo_rec() for any lk and type. */
+static inline const hw_known *memo_hit(const hw_lk *lk, uint32_t bit, const lbs_worker *w,
+                                       uint32_t i)
+{
+	return memo_has(lk, bit, w, i) ? &lk->rec[i] : NULL;
 }
 
 static inline const hw_known *memo_rec(const hw_ctx *c, const hw_lk *lk,
@@ -1768,6 +1773,38 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
  * before the lookup.  A worker it keeps, screen_timed() decides.
  */
 
+/* For a worker screen_timed() does not take as idle, that its queue and
+ * its record r (the memo's, as screen_timed() reads it) passed, with
+ * perf, looked, rhs and room as queue_below() left them: screen_timed()'s
+ * next steps (the ledger's lookup at position i when `looked`, the queue
+ * and the record again at the size it gives, then the devices'
+ * throughputs), the same arithmetic on the same values; 1 when they drop
+ * it.  Such workers went to consider() whole, and nearly all of them fall
+ * here (6 % of a select of bench_store's learned store).  Apart, as
+ * fresh_below_looked. */
+OUT_OF_LINE int learned_below_looked(const hw_ctx *c, const hw_cut *cc, const hw_known *r,
+                                     const lbs_worker *w, uint32_t i, double perf, int looked,
+                                     double rhs, double room)
+{
+	double cut = cc->cut, tq, tr;
+	hw_wk k;
+
+	if (looked) {
+		/* queue_below()'s figures less its bound on the size. */
+		k.pw = -1.0;
+		k.u = 1.0;
+		k.nq = (double)((uint64_t)w->active_tests + w->queued_tests);
+		k.cap = (double)(w->capacity ? w->capacity : 1);
+		worker_ahead_ledger(c, w, i, &k);
+		rhs = cut * (k.cap + wait_cap(&k, k.nq));
+		if (c->s_ub * perf * room < rhs ||
+		    speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs)
+			return 1;
+	}
+	throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+	return !device_reaches(c, w, tq, tr);
+}
+
 /* learned_below() for a worker warming, cooling or with pending work from
  * the host: the queue it counts, then its record's reliability, as
  * screen_timed() does before the ledger's lookup.  Apart, as
@@ -1783,8 +1820,11 @@ OUT_OF_LINE int learned_below_busy(const hw_ctx *c, const hw_cut *cc, const hw_l
 	q = busy_queue_below(c, w, cc->cut, perf, &k, &looked, &rhs, &room);
 	if (q != 2)
 		return q;
-	r = memo_hit(lk, bit, w, i);
-	return r && speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs;
+	if (!memo_has(lk, bit, w, i))
+		return 0;
+	r = &lk->rec[i];
+	return speed_ub(r, c->sp_ub, perf) * room * r->rel < rhs ||
+	       learned_below_looked(c, cc, r, w, i, perf, looked, rhs, room);
 }
 
 /* 1 when screen_timed() drops w on its first bounds (see above); 0 for a
@@ -1805,9 +1845,8 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, uint32_t bit
 	if (ahead < cap) {
 		if (cc->idle_drop)
 			return 1;
-		r = memo_hit(lk, bit, w, i);
-		if (r)
-			return cut_rec(c, cc, r, &tq, &tr) || !device_reaches(c, w, tq, tr);
+		if (memo_has(lk, bit, w, i))
+			return cut_rec(c, cc, &lk->rec[i], &tq, &tr) || !device_reaches(c, w, tq, tr);
 		return cc->idle_late && (cc->idle_drop0 || !device_reaches(c, w, cc->tq0, cc->tr0));
 	}
 	k.pw = -1.0;
@@ -1816,8 +1855,11 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, uint32_t bit
 	k.cap = (double)cap;
 	if (queue_below(c, &k, 1, cc->cut, 1.0, &looked, &rhs, &room))
 		return 1;
-	r = memo_hit(lk, bit, w, i);
-	return r && speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs;
+	if (!memo_has(lk, bit, w, i))
+		return 0;
+	r = &lk->rec[i];
+	return speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs ||
+	       learned_below_looked(c, cc, r, w, i, 1.0, looked, rhs, room);
 }
 
 /* fresh_next() with learned_below(). */
