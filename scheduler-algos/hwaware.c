@@ -1713,17 +1713,25 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 
 /* The first position from i on, less the hint, that is invalid or that
  * fresh_below() does not drop; n when none.  Not inlined: it keeps its
- * counters and the cut in registers. */
+ * counters and the cut in registers.  The scan stops short of the hint
+ * and steps over it, rather than testing every position for it. */
 OUT_OF_LINE uint32_t fresh_next(const hw_ctx *c, hw_fresh f, const lbs_worker *const *workers,
                                 uint32_t i, uint32_t n, uint32_t hint)
 {
-	for (; i < n; i++) {
-		const lbs_worker *w = workers[i];
+	uint32_t end = hint >= i && hint < n ? hint : n;
 
-		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w)))
-			return i;
+	for (;;) {
+		for (; i < end; i++) {
+			const lbs_worker *w = workers[i];
+
+			if (!worker_valid(w) || !fresh_below(c, &f, w))
+				return i;
+		}
+		if (end == n)
+			return n;
+		i = end + 1;
+		end = n;
 	}
-	return n;
 }
 
 /* select_one_as() for timed work with nothing learned and the device
