@@ -46,13 +46,18 @@ uint64_t prio_rand_next(uint64_t *state)
 	return splitmix_final(*state);
 }
 
+/* draw_unit() of the position whose key is seed + (i + 1) * GOLDEN. */
+static double draw_key(uint64_t key)
+{
+	return (double)(splitmix_final(key) >> 11) * 0x1.0p-53;
+}
+
 /* A uniform number in [0, 1) for worker position i of this select.  Keyed
  * by position, not by draw order, so a second pass over the array sees the
  * same numbers as the first. */
 static double draw_unit(uint64_t seed, uint32_t i)
 {
-	return (double)(splitmix_final(seed + (uint64_t)(i + 1) * GOLDEN) >> 11) *
-	       0x1.0p-53;
+	return draw_key(seed + (uint64_t)(i + 1) * GOLDEN);
 }
 
 /* score = hw * h + lw * (1 - Le); spread uses the weight 1 - Le. */
@@ -286,12 +291,16 @@ typedef struct spread_run {
 	double t[SPREAD_RUN]; /* the running total after it */
 } spread_run;
 
-/* The position of the last hit of the m positions from base, or keep. */
+/* The position of the last hit of the m positions from base, or keep.
+ * The draws' keys step down by GOLDEN from the last position's, instead
+ * of a multiplication each. */
 static int64_t spread_last(const spread_run *r, uint32_t base, uint32_t m, uint64_t seed,
                            int64_t keep)
 {
-	for (uint32_t k = m; k-- > 0;)
-		if (r->w[k] > 0.0 && draw_unit(seed, base + k) * r->t[k] < r->w[k])
+	uint64_t key = seed + (uint64_t)(base + m) * GOLDEN;
+
+	for (uint32_t k = m; k-- > 0; key -= GOLDEN)
+		if (r->w[k] > 0.0 && draw_key(key) * r->t[k] < r->w[k])
 			return base + k;
 	return keep;
 }
