@@ -1681,7 +1681,9 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
  * screen_timed() then decides. */
 HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 {
-	uint32_t cap = w->capacity ? w->capacity : 1;
+	/* A capacity of 0 is 1, added: no constant 1 to load and select for
+	 * every worker of the scan. */
+	uint32_t cap = w->capacity + (w->capacity == 0);
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	double rhs, room;
 	int looked;
