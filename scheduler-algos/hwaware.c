@@ -570,7 +570,8 @@ HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
 	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
 	               ((d->features & LBS_FEAT_QUANTIZATION) ? 1 : 0);
-	double units = d->compute_units ? (double)d->compute_units : 1.0;
+	/* 0 units count as 1, added: the same double without a branch. */
+	double units = (double)(d->compute_units + (d->compute_units == 0));
 	double ratio = 1.0;
 
 	/* The clamp as a max and a min, without branches: the ratio is

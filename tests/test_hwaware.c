@@ -1239,6 +1239,25 @@ static void test_worked_example(void)
 	CHECK_INT(order[1], 0);
 	CHECK_INT(order[2], 2);
 	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+
+	/* A device that gives no compute units has the throughput of one. */
+	{
+		lbs_device d0 = *f.workers[0]->devices[0], d1 = d0;
+		const lbs_device *dp0[1] = {&d0}, *dp1[1] = {&d1};
+		lbs_worker w0 = *f.workers[0], w1 = w0;
+		const lbs_worker *ws0[1] = {&w0}, *ws1[1] = {&w1};
+		hw_eval e0, e1;
+
+		d0.compute_units = 0;
+		d1.compute_units = 1;
+		w0.n_devices = w1.n_devices = 1;
+		w0.devices = dp0;
+		w1.devices = dp1;
+		CHECK_INT(hw_evaluate(s, &wl, ws0, 1, NULL, &e0), LBS_OK);
+		CHECK_INT(hw_evaluate(s, &wl, ws1, 1, NULL, &e1), LBS_OK);
+		CHECK(e0.f.throughput > 0.0);
+		CHECK(e0.f.throughput == e1.f.throughput);
+	}
 	hw_free(s);
 	fleet_free(&f);
 }
