@@ -1726,15 +1726,16 @@ OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, hw_fresh f, const lbs_worker *co
 	uint32_t end = hint >= i && hint < n ? hint : n;
 
 	for (;;) {
-		for (; i < end; i++) {
-			const lbs_worker *w = workers[i];
+		const lbs_worker *const *p = workers + i, *const *stop = workers + end;
+
+		for (; p < stop; p++) {
 			int below;
 
-			if (!worker_valid(w))
-				return (hw_next){i, 0};
-			below = fresh_below(c, &f, w);
+			if (!worker_valid(*p))
+				return (hw_next){(uint32_t)(p - workers), 0};
+			below = fresh_below(c, &f, *p);
 			if (below != 1)
-				return (hw_next){i, below == FRESH_LOOK};
+				return (hw_next){(uint32_t)(p - workers), below == FRESH_LOOK};
 		}
 		if (end == n)
 			return (hw_next){n, 0};
