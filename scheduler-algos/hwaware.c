@@ -565,11 +565,21 @@ static inline uint32_t pref_matches(const hw_ctx *c, const lbs_device *d)
 
 /* Throughput of a device for the kind of work whose coefficients are
  * coef (hw_ctx's, or plain_eff()'s copy of them). */
+#define FEAT_KEY_BITS (LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION)
+
+/* The coefficient's place within its class, 2 for tensor cores plus 1 for
+ * quantisation, by the device's features & FEAT_KEY_BITS: one load a
+ * device instead of two bit tests. */
+static const uint8_t feat_key[FEAT_KEY_BITS + 1] = {
+	[LBS_FEAT_TENSOR_CORES] = 2,
+	[LBS_FEAT_QUANTIZATION] = 1,
+	[FEAT_KEY_BITS] = 3,
+};
+
 HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_out)
 {
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
-	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
-	               ((d->features & LBS_FEAT_QUANTIZATION) ? 1 : 0);
+	uint32_t key = cls * 4 + feat_key[d->features & FEAT_KEY_BITS];
 	/* 0 units count as 1, added: the same double without a branch. */
 	double units = (double)(d->compute_units + (d->compute_units == 0));
 	double ratio = 1.0;
