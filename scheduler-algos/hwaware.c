@@ -1730,9 +1730,13 @@ typedef struct hw_next {
  * fresh_below() does not drop; n when none.  Not inlined: it keeps its
  * counters and the cut in registers.  The scan stops short of the hint
  * and steps over it, rather than testing every position for it. */
-OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, hw_fresh f, const lbs_worker *const *workers,
-                               uint32_t i, uint32_t n, uint32_t hint)
+OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
+                               const lbs_worker *const *workers, uint32_t i, uint32_t n,
+                               uint32_t hint)
 {
+	/* A copy: the loop keeps it in registers, and the caller passes a
+	 * pointer rather than copying the struct onto the stack each call. */
+	hw_fresh f = *fp;
 	uint32_t end = hint >= i && hint < n ? hint : n;
 
 	for (;;) {
@@ -1767,8 +1771,8 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 	cut_set(c, &cc, -1.0);
 	hint = consider_hint(c, 1, NULL, workers, n, hint, &b, &cc);
 	fresh_set(&cc, &f);
-	for (hw_next x = fresh_next(c, f, workers, 0, n, hint); x.i < n;
-	     x = fresh_next(c, f, workers, x.i + 1, n, hint)) {
+	for (hw_next x = fresh_next(c, &f, workers, 0, n, hint); x.i < n;
+	     x = fresh_next(c, &f, workers, x.i + 1, n, hint)) {
 		uint32_t i = x.i;
 
 		if (x.look) {
