@@ -98,8 +98,10 @@ double worker_effective_load_of(const lbs_worker *w, double load);
 
 #if defined(__GNUC__)
 #define ELIG_INLINE static inline __attribute__((always_inline))
+#define ELIG_LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define ELIG_INLINE static inline
+#define ELIG_LIKELY(x) (x)
 #endif
 
 /* Clamp to 0..1; NaN -> `nan_as`.  Inline: every select's workload
@@ -236,12 +238,15 @@ ELIG_INLINE int elig_devices_pass_as(int memory_only, const lbs_workload *wl,
 		if (need < wl->min_memory_bytes)
 			return 0;
 	}
+	/* Most workers a scan reads have a device that meets the work: laid
+	 * out as the loops' straight path, they take no jump out and back. */
 	for (uint32_t i = 0; i < w->n_devices; i++) {
 		const lbs_device *d = w->devices[i];
 
 		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
 			continue;
-		if (memory_only ? d->mem_available_bytes >= need : elig_device_ok(wl, w, d))
+		if (ELIG_LIKELY(memory_only ? d->mem_available_bytes >= need
+		                            : elig_device_ok(wl, w, d)))
 			return 1;
 	}
 	return 0;
