@@ -565,12 +565,23 @@ static inline uint32_t pref_matches(const hw_ctx *c, const lbs_device *d)
 
 /* Throughput of a device for the kind of work whose coefficients are
  * coef (hw_ctx's, or plain_eff()'s copy of them). */
+#define FEAT_KEY_BITS (LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION)
+
+/* The coefficient's place within its class, 2 for tensor cores plus 1 for
+ * quantisation, by the device's features & FEAT_KEY_BITS: one load a
+ * device instead of two bit tests. */
+static const uint8_t feat_key[FEAT_KEY_BITS + 1] = {
+	[LBS_FEAT_TENSOR_CORES] = 2,
+	[LBS_FEAT_QUANTIZATION] = 1,
+	[FEAT_KEY_BITS] = 3,
+};
+
 HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_out)
 {
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
-	uint32_t key = cls * 4 + ((d->features & LBS_FEAT_TENSOR_CORES) ? 2 : 0) +
-	               ((d->features & LBS_FEAT_QUANTIZATION) ? 1 : 0);
-	double units = d->compute_units ? (double)d->compute_units : 1.0;
+	uint32_t key = cls * 4 + feat_key[d->features & FEAT_KEY_BITS];
+	/* 0 units count as 1, added: the same double without a branch. */
+	double units = (double)(d->compute_units + (d->compute_units == 0));
 	double ratio = 1.0;
 
 	/* The clamp as a max and a min, without branches: the ratio is
@@ -1644,18 +1655,9 @@ OUT_OF_LINE int fresh_below_busy(const hw_ctx *c, const hw_fresh *f, const lbs_w
 	return !looked && prior_below(c, w, f->cut, perf, room, rhs);
 }
 
-/* The usual busy worker at full speed, which fresh_below() drops on its
- * queue at the ledger's least size, or passes for the ledger's lookup. */
-HOT int fresh_busy_looked(const hw_ctx *c, const lbs_worker *w)
-{
-	uint32_t cap = w->capacity ? w->capacity : 1;
-
-	return c->open_work && w->thermal_state != LBS_THERMAL_WARMING &&
-	       w->thermal_state != LBS_THERMAL_COOLING && !host_pending(w) &&
-	       (uint64_t)w->active_tests + w->queued_tests >= cap;
-}
-
-/* For a worker fresh_busy_looked() is true of and fresh_below() passed:
+/* For a worker fresh_below() passed as the usual busy worker at full
+ * speed (FRESH_LOOK: no pending work from the host, its queue full, a
+ * ledger to ask):
  * screen_timed()'s next steps for it with nothing learned (the ledger's
  * lookup at position i, the queue again at the size it gives, the prior's
  * bound, the devices' throughputs), the same arithmetic on the same
@@ -1682,16 +1684,22 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
 	return c->s_ub * perf * room < rhs || prior_below(c, w, cut, perf, room, rhs);
 }
 
+/* fresh_below() of a busy worker at full speed that its queue at the
+ * ledger's least size does not drop: select_one_fresh asks the ledger. */
+#define FRESH_LOOK 2
+
 /* 1 when screen_timed() would drop w at its first bounds, with the same
  * arithmetic on the same values: for an idle worker at full speed without
  * pending work from the host, the cut's own bound and then each device's
  * throughput; for a busy one, the queue it counts at the ledger's least
- * size (fresh_busy_looked: select_one_fresh asks the ledger then); for
- * any other, fresh_below_busy().  0 for a worker that passes them, which
+ * size (FRESH_LOOK when that passes it); for any other,
+ * fresh_below_busy().  0 for a worker that passes them, which
  * screen_timed() then decides. */
 HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 {
-	uint32_t cap = w->capacity ? w->capacity : 1;
+	/* A capacity of 0 is 1, added: no constant 1 to load and select for
+	 * every worker of the scan. */
+	uint32_t cap = w->capacity + (w->capacity == 0);
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	double rhs, room;
 	int looked;
@@ -1713,22 +1721,46 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	k.u = 1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	return queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room);
+	return queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room) ? 1 : FRESH_LOOK;
 }
+
+/* fresh_next()'s answer: a position, and whether fresh_below() passed
+ * it as FRESH_LOOK (then it is valid), returned in one register. */
+typedef struct hw_next {
+	uint32_t i;
+	uint32_t look;
+} hw_next;
 
 /* The first position from i on, less the hint, that is invalid or that
  * fresh_below() does not drop; n when none.  Not inlined: it keeps its
- * counters and the cut in registers. */
-OUT_OF_LINE uint32_t fresh_next(const hw_ctx *c, hw_fresh f, const lbs_worker *const *workers,
-                                uint32_t i, uint32_t n, uint32_t hint)
+ * counters and the cut in registers.  The scan stops short of the hint
+ * and steps over it, rather than testing every position for it. */
+OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
+                               const lbs_worker *const *workers, uint32_t i, uint32_t n,
+                               uint32_t hint)
 {
-	for (; i < n; i++) {
-		const lbs_worker *w = workers[i];
+	/* A copy: the loop keeps it in registers, and the caller passes a
+	 * pointer rather than copying the struct onto the stack each call. */
+	hw_fresh f = *fp;
+	uint32_t end = hint >= i && hint < n ? hint : n;
 
-		if (i != hint && (!worker_valid(w) || !fresh_below(c, &f, w)))
-			return i;
+	for (;;) {
+		const lbs_worker *const *p = workers + i, *const *stop = workers + end;
+
+		for (; p < stop; p++) {
+			int below;
+
+			if (!worker_valid(*p))
+				return (hw_next){(uint32_t)(p - workers), 0};
+			below = fresh_below(c, &f, *p);
+			if (below != 1)
+				return (hw_next){(uint32_t)(p - workers), below == FRESH_LOOK};
+		}
+		if (end == n)
+			return (hw_next){n, 0};
+		i = end + 1;
+		end = n;
 	}
-	return n;
 }
 
 /* select_one_as() for timed work with nothing learned and the device
@@ -1744,12 +1776,16 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 	cut_set(c, &cc, -1.0);
 	hint = consider_hint(c, 1, NULL, workers, n, hint, &b, &cc);
 	fresh_set(&cc, &f);
-	for (uint32_t i = fresh_next(c, f, workers, 0, n, hint); i < n;
-	     i = fresh_next(c, f, workers, i + 1, n, hint)) {
-		if (!worker_valid(workers[i]))
+	for (hw_next x = fresh_next(c, &f, workers, 0, n, hint); x.i < n;
+	     x = fresh_next(c, &f, workers, x.i + 1, n, hint)) {
+		uint32_t i = x.i;
+
+		if (x.look) {
+			if (fresh_below_looked(c, &f, workers[i], i))
+				continue;
+		} else if (!worker_valid(workers[i])) {
 			return LBS_EINVAL;
-		if (fresh_busy_looked(c, workers[i]) && fresh_below_looked(c, &f, workers[i], i))
-			continue;
+		}
 		consider(c, 1, NULL, workers[i], i, &b, &cc);
 		fresh_set(&cc, &f);
 	}

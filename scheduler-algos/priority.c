@@ -46,13 +46,18 @@ uint64_t prio_rand_next(uint64_t *state)
 	return splitmix_final(*state);
 }
 
+/* draw_unit() of the position whose key is seed + (i + 1) * GOLDEN. */
+static double draw_key(uint64_t key)
+{
+	return (double)(splitmix_final(key) >> 11) * 0x1.0p-53;
+}
+
 /* A uniform number in [0, 1) for worker position i of this select.  Keyed
  * by position, not by draw order, so a second pass over the array sees the
  * same numbers as the first. */
 static double draw_unit(uint64_t seed, uint32_t i)
 {
-	return (double)(splitmix_final(seed + (uint64_t)(i + 1) * GOLDEN) >> 11) *
-	       0x1.0p-53;
+	return draw_key(seed + (uint64_t)(i + 1) * GOLDEN);
 }
 
 /* score = hw * h + lw * (1 - Le); spread uses the weight 1 - Le. */
@@ -273,26 +278,30 @@ static lbs_status spread_one(const prio_params *p, const lbs_workload *wl,
  * position order) after i's.  So the same pick comes from a forward pass
  * that only sums and a backward pass that draws from the end until the
  * first hit: about half the draws, which cost as much as the rest of the
- * loop.  The forward pass keeps at most SPREAD_RUN candidates on the
- * stack (select must not allocate); a full run is searched backward at
- * once, and a later run's hit replaces an earlier one's, as in the
- * reservoir.
+ * loop.  The forward pass keeps the weights of SPREAD_RUN positions at a
+ * time on the stack (select must not allocate), by position, 0 for a
+ * worker without one, so that it counts no candidates and needs no
+ * positions; each block is searched backward at once, and a later
+ * block's hit replaces an earlier one's, as in the reservoir.
  */
 #define SPREAD_RUN 256
 
 typedef struct spread_run {
-	uint32_t m;
-	uint32_t idx[SPREAD_RUN];
-	double w[SPREAD_RUN]; /* the weight, 1 - effective load */
+	double w[SPREAD_RUN]; /* the weight, 1 - effective load; 0: none */
 	double t[SPREAD_RUN]; /* the running total after it */
 } spread_run;
 
-/* The position of the run's last hit, or keep. */
-static int64_t spread_last(const spread_run *r, uint64_t seed, int64_t keep)
+/* The position of the last hit of the m positions from base, or keep.
+ * The draws' keys step down by GOLDEN from the last position's, instead
+ * of a multiplication each. */
+static int64_t spread_last(const spread_run *r, uint32_t base, uint32_t m, uint64_t seed,
+                           int64_t keep)
 {
-	for (uint32_t k = r->m; k-- > 0;)
-		if (draw_unit(seed, r->idx[k]) * r->t[k] < r->w[k])
-			return r->idx[k];
+	uint64_t key = seed + (uint64_t)(base + m) * GOLDEN;
+
+	for (uint32_t k = m; k-- > 0; key -= GOLDEN)
+		if (r->w[k] > 0.0 && draw_key(key) * r->t[k] < r->w[k])
+			return base + k;
 	return keep;
 }
 
@@ -327,30 +336,30 @@ ELIG_INLINE lbs_status fast_spread(int full, int mem, const prio_params *p, cons
 	uint32_t eligible = 0; /* a local: a store through res could alias wl */
 	spread_run run;
 
-	run.m = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		double load, spare;
-		int take = fast_take(full, mem, wl, workers[i], ceiling, &load, &spare, &eligible, &total);
+	for (uint32_t base = 0; base < n; base += SPREAD_RUN) {
+		uint32_t m = n - base < SPREAD_RUN ? n - base : SPREAD_RUN;
 
-		if (take <= 0) {
-			if (take < 0)
-				return LBS_EINVAL;
-			continue;
-		}
-		if (spare > 0.0) {
-			if (run.m == SPREAD_RUN) {
-				pick = spread_last(&run, seed, pick);
-				run.m = 0;
+		for (uint32_t k = 0; k < m; k++) {
+			double load, spare;
+			int take = fast_take(full, mem, wl, workers[base + k], ceiling, &load, &spare,
+			                     &eligible, &total);
+
+			run.w[k] = 0.0;
+			if (take <= 0) {
+				if (take < 0)
+					return LBS_EINVAL;
+				continue;
 			}
-			run.idx[run.m] = i;
-			run.w[run.m] = spare;
-			run.t[run.m++] = total;
-		} else if (zero < 0 || load < zero_load) {
-			zero = i;
-			zero_load = load;
+			if (spare > 0.0) {
+				run.w[k] = spare;
+				run.t[k] = total;
+			} else if (zero < 0 || load < zero_load) {
+				zero = base + k;
+				zero_load = load;
+			}
 		}
+		pick = spread_last(&run, base, m, seed, pick);
 	}
-	pick = spread_last(&run, seed, pick);
 	res->n_eligible = eligible;
 	res->total_weight = total;
 	if (pick < 0)

@@ -610,6 +610,50 @@ static void test_fast_path_agrees(void)
 	CHECK(passed < 19000);
 }
 
+/*
+ * elig_pass_simple_as(1, ...), for a workload whose only device
+ * requirement is memory, tests available >= reserved + min instead of
+ * the free memory against min: it must agree with elig_check(), also
+ * where the sum passes 2^64 - 1 and where min is 0.
+ */
+static void test_memory_only_agrees(void)
+{
+	static const uint64_t big[] = { 0, 1, 3 * GIB, UINT64_MAX - GIB, UINT64_MAX - 1,
+	                                UINT64_MAX };
+	uint64_t seed = 777;
+	int disagree = 0, passed = 0;
+
+	for (int round = 0; round < 20000; round++) {
+		lbs_workload wl = wl_plain();
+		double load;
+		hw h;
+		int fast;
+
+		hw_init(&h, "w1");
+		if (lcg(&seed) % 2)
+			hw_add_gpu(&h, 0);
+		h.w.n_devices = (uint32_t)(lcg(&seed) % 3);
+		if (lcg(&seed) % 8 == 0)
+			h.dp[0] = NULL;
+		if (lcg(&seed) % 8 == 0)
+			h.d[1].struct_size = 8;
+		for (int d = 0; d < 2; d++)
+			h.d[d].mem_available_bytes = lcg(&seed) % 2 ? (lcg(&seed) % 4) * GIB
+			                                           : big[lcg(&seed) % 6];
+		h.w.reserved_memory_bytes = lcg(&seed) % 2 ? mostly0(&seed, 3) * GIB
+		                                           : big[lcg(&seed) % 6];
+		wl.min_memory_bytes = lcg(&seed) % 2 ? mostly0(&seed, 3) * GIB : big[lcg(&seed) % 6];
+		CHECK(elig_memory_only(&wl) && !elig_needs_full(&wl));
+		fast = elig_pass_simple_as(1, &wl, &h.w, 1.0, &load);
+		disagree += fast != (elig_check(&wl, &h.w, 1.0, NULL) == ELIG_OK);
+		disagree += fast != elig_devices_pass_as(1, &wl, &h.w);
+		passed += fast;
+	}
+	CHECK_INT(disagree, 0);
+	CHECK(passed > 2000);
+	CHECK(passed < 18000);
+}
+
 /* Through the converter, as a host would feed the original's records. */
 static void test_parsed(void)
 {
@@ -674,6 +718,7 @@ int main(void)
 	test_load_exact();
 	test_reason_texts();
 	test_fast_path_agrees();
+	test_memory_only_agrees();
 	test_parsed();
 	return check_done("test_eligible");
 }

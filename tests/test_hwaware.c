@@ -1239,6 +1239,25 @@ static void test_worked_example(void)
 	CHECK_INT(order[1], 0);
 	CHECK_INT(order[2], 2);
 	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+
+	/* A device that gives no compute units has the throughput of one. */
+	{
+		lbs_device d0 = *f.workers[0]->devices[0], d1 = d0;
+		const lbs_device *dp0[1] = {&d0}, *dp1[1] = {&d1};
+		lbs_worker w0 = *f.workers[0], w1 = w0;
+		const lbs_worker *ws0[1] = {&w0}, *ws1[1] = {&w1};
+		hw_eval e0, e1;
+
+		d0.compute_units = 0;
+		d1.compute_units = 1;
+		w0.n_devices = w1.n_devices = 1;
+		w0.devices = dp0;
+		w1.devices = dp1;
+		CHECK_INT(hw_evaluate(s, &wl, ws0, 1, NULL, &e0), LBS_OK);
+		CHECK_INT(hw_evaluate(s, &wl, ws1, 1, NULL, &e1), LBS_OK);
+		CHECK(e0.f.throughput > 0.0);
+		CHECK(e0.f.throughput == e1.f.throughput);
+	}
 	hw_free(s);
 	fleet_free(&f);
 }
@@ -1636,6 +1655,68 @@ static void test_fresh_busy_consistency(void)
 	CHECK_INT(mismatches, 0);
 	CHECK(rounds > 400);
 	CHECK(busy_won > 100);
+	hw_free(s);
+}
+
+/*
+ * A malformed worker fails a timed select with nothing learned wherever it
+ * stands (fresh_next hands it back unscreened, and select_one_fresh, which
+ * takes a FRESH_LOOK worker as valid, must still refuse it), also among
+ * busy workers at full speed whose queues send the others to the ledger.
+ */
+static void test_fresh_invalid(void)
+{
+	enum { N = 40 };
+	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL};
+	static rnd_worker rw[N];
+	static const uint32_t at[] = {0, 1, 17, N - 1};
+	const char *kinds[1] = {"gpu"};
+	const lbs_worker *ws[N];
+	uint32_t idx[1], found;
+	hw_params p;
+	hw_state *s;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 40; round++) {
+		lbs_workload wl = rnd_workload(3, 3, 1000000, 3);
+
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			if (round % 2) {
+				rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
+				rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+				rw[i].w.active_tests = rw[i].w.capacity ? rw[i].w.capacity : 1;
+			}
+			ws[i] = &rw[i].w;
+		}
+		CHECK_INT(hw_select(s, &wl, ws, N, &open_wide, 1, 1, idx, &found, NULL), LBS_OK);
+		for (uint32_t a = 0; a < sizeof at / sizeof at[0]; a++) {
+			uint32_t i = at[a];
+			lbs_worker bad = rw[i].w;
+
+			for (int kind = 0; kind < 5; kind++) {
+				bad = rw[i].w;
+				ws[i] = &bad;
+				if (kind == 0)
+					ws[i] = NULL;
+				else if (kind == 1)
+					bad.struct_size = 8;
+				else if (kind == 2)
+					bad.id = NULL;
+				else if (kind == 3)
+					bad.devices = NULL;
+				else {
+					bad.n_accels = 1;
+					bad.accel_kinds = kinds;
+					bad.accel_counts = NULL;
+				}
+				CHECK_INT(hw_select(s, &wl, ws, N, &open_wide, 1, 1, idx, &found, NULL),
+				          LBS_EINVAL);
+			}
+			ws[i] = &rw[i].w;
+		}
+	}
 	hw_free(s);
 }
 
@@ -2524,6 +2605,7 @@ int main(void)
 	test_no_double_thermal_penalty();
 	test_random_consistency();
 	test_fresh_busy_consistency();
+	test_fresh_invalid();
 	test_fresh_idle_consistency();
 	test_random_latency_store();
 	test_score_against_evaluate();
