@@ -2503,14 +2503,17 @@ HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 HOT uint32_t plain_block(const hw_plain *p, const lbs_worker *const *workers, uint32_t b,
                          uint32_t end, double *eff, int memory_only, int *wide)
 {
-	uint32_t i, counts = 0;
+	const lbs_worker *const *wp = workers + b, *const *we = workers + end;
+	uint32_t counts = 0;
 
-	for (i = b; i < end && worker_valid(workers[i]); i++) {
-		counts |= workers[i]->n_devices;
-		eff[i - b] = plain_best(p, workers[i], memory_only);
+	/* By pointer: fewer values live across plain_best(), which kept
+	 * spilling the position and the bound around every worker. */
+	for (; wp < we && worker_valid(*wp); wp++, eff++) {
+		counts |= (*wp)->n_devices;
+		*eff = plain_best(p, *wp, memory_only);
 	}
 	*wide |= counts > 64;
-	return i;
+	return (uint32_t)(wp - workers);
 }
 
 /* The rest of score_timed() under plain_pass() for an eligible worker of
