@@ -2476,6 +2476,8 @@ HOT int plain_ok(const hw_plain *p, const lbs_device *d, uint64_t avail, int mem
 HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
+	/* Read once, not again after each device's checks. */
+	uint64_t reserved = w->reserved_memory_bytes;
 	double eff = -1.0;
 
 	for (uint32_t j = 0; j < nd; j++) {
@@ -2485,7 +2487,7 @@ HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 
 		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
 			continue;
-		avail = elig_free_memory(w, d);
+		avail = elig_free_of(d->mem_available_bytes, reserved);
 		if (!plain_ok(p, d, avail, memory_only))
 			continue;
 		e = plain_eff(p, d, avail);
