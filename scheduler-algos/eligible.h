@@ -184,10 +184,14 @@ ELIG_INLINE double elig_load(const lbs_worker *w)
 /* The memory of device d free for new work: reservations are promised to
  * running work, so they are not free even when the device still reports
  * them available. */
+ELIG_INLINE uint64_t elig_free_of(uint64_t available, uint64_t reserved)
+{
+	return available > reserved ? available - reserved : 0;
+}
+
 ELIG_INLINE uint64_t elig_free_memory(const lbs_worker *w, const lbs_device *d)
 {
-	return d->mem_available_bytes > w->reserved_memory_bytes
-	       ? d->mem_available_bytes - w->reserved_memory_bytes : 0;
+	return elig_free_of(d->mem_available_bytes, w->reserved_memory_bytes);
 }
 
 /* Device d (valid, at least LBS_DEVICE_SIZE_V1_0) meets every device

@@ -2486,6 +2486,8 @@ HOT int plain_ok(const hw_plain *p, const lbs_device *d, uint64_t avail, int mem
 HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
+	/* Read once, not again after each device's checks. */
+	uint64_t reserved = w->reserved_memory_bytes;
 	double eff = -1.0;
 
 	for (uint32_t j = 0; j < nd; j++) {
@@ -2495,7 +2497,7 @@ HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 
 		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0)
 			continue;
-		avail = elig_free_memory(w, d);
+		avail = elig_free_of(d->mem_available_bytes, reserved);
 		if (!plain_ok(p, d, avail, memory_only))
 			continue;
 		e = plain_eff(p, d, avail);
@@ -2513,14 +2515,17 @@ HOT double plain_best(const hw_plain *p, const lbs_worker *w, int memory_only)
 HOT uint32_t plain_block(const hw_plain *p, const lbs_worker *const *workers, uint32_t b,
                          uint32_t end, double *eff, int memory_only, int *wide)
 {
-	uint32_t i, counts = 0;
+	const lbs_worker *const *wp = workers + b, *const *we = workers + end;
+	uint32_t counts = 0;
 
-	for (i = b; i < end && worker_valid(workers[i]); i++) {
-		counts |= workers[i]->n_devices;
-		eff[i - b] = plain_best(p, workers[i], memory_only);
+	/* By pointer: fewer values live across plain_best(), which kept
+	 * spilling the position and the bound around every worker. */
+	for (; wp < we && worker_valid(*wp); wp++, eff++) {
+		counts |= (*wp)->n_devices;
+		*eff = plain_best(p, *wp, memory_only);
 	}
 	*wide |= counts > 64;
-	return i;
+	return (uint32_t)(wp - workers);
 }
 
 /* The rest of score_timed() under plain_pass() for an eligible worker of

@@ -1418,6 +1418,20 @@ static void test_pure_fast_paths(void)
 				any |= !(s[0][i] >= 0.0) && hard[i] != 0;
 			}
 			bad += comp_any_unfiltered_reject(s[0], hard, n) != any;
+			/* One unexplained rejection at each place in turn, so
+			 * that every lane of the eight-wide test is the only
+			 * one that answers. */
+			for (uint32_t i = 0; i < n; i++)
+				if (!(s[0][i] >= 0.0))
+					hard[i] = 0;
+			for (uint32_t i = 0; i < n; i++) {
+				if (s[0][i] >= 0.0)
+					continue;
+				hard[i] = (uint8_t)(1 + rnd(2));
+				bad += comp_any_unfiltered_reject(s[0], hard, n) != 1;
+				hard[i] = 0;
+			}
+			bad += comp_any_unfiltered_reject(s[0], hard, n) != 0;
 		}
 
 		/* Blends a few tie margins apart, so that ties chain. */
