@@ -115,10 +115,13 @@ double worker_effective_load_of(const lbs_worker *w, double load);
  * packed operation rounds each lane as the scalar one does.  GCC on ELF
  * only, where target_clones has its resolver; -DELIG_NO_CLONES builds the
  * baseline alone, so that the tests can hold it to the same bits on an
- * AVX2 machine.
+ * AVX2 machine.  Not under ThreadSanitizer: the loader runs a resolver
+ * while it relocates, before TSan's runtime is up, and TSan instruments
+ * the resolver too (lbsched-shim, which links these passes, crashed at
+ * start).
  */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
-        !defined(ELIG_NO_CLONES)
+        !defined(ELIG_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 #define ELIG_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define ELIG_CLONES
