@@ -1694,8 +1694,56 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
 	return c->s_ub * perf * room < rhs || prior_below(c, w, cut, perf, room, rhs);
 }
 
+/* For an idle worker at full speed (fresh_below) some device of which
+ * reaches the cut by its throughput: screen_timed()'s last bound at a
+ * wait of 0, 1 when it drops w.  The efficiency is the best of every
+ * device the throughput passes, eligible or not, so at least the best
+ * eligible one screen_timed() takes (the same dev_eff() of the same
+ * device), and prior_speed() only grows with it; its wait g >= 0 only
+ * raises rhs = cut (1 + g) for a cut > 0 (a cut <= 0 drops no one
+ * here).  So screen_timed() would drop w too.  Such workers were 12 a
+ * select of bench_select's 512-worker fleet (4 devices), each a whole
+ * consider(), and 51 of 37,965 took the lead; nearly all fall here on
+ * their memory terms, which the throughput's bound takes at their best.
+ * Apart: it runs for a few workers a select. */
+OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+{
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
+	uint64_t reserved = w->reserved_memory_bytes;
+	double eff = -1.0, cut = f->cut;
+
+	for (uint32_t j = 0; j < nd; j++) {
+		const lbs_device *d = w->devices[j];
+		double e;
+
+		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0 ||
+		    !(throughput(c, d, &cls) * f->tq0 >= f->tr0))
+			continue;
+		e = dev_eff(c, d, reserved, NULL);
+		eff = e > eff ? e : eff;
+	}
+	return speed_ub(&neutral, prior_speed(c, eff), 1.0) * ((1.0 - cut) * neutral.rel) < cut;
+}
+
 /* fresh_below() of a busy worker at full speed that its queue at the
  * ledger's least size does not drop: select_one_fresh asks the ledger. */
+
+/* prior_below() of the usual busy worker at full speed, at the ledger's
+ * least size (fresh_below), before the ledger is asked.  The size the
+ * lookup gives is at least that one, and with it rhs only grows (a cut
+ * > 0; at a cut <= 0 nothing is dropped here), and so does what the
+ * throughput needs (throughput_needed() is monotonic in rhs, round by
+ * round); so a worker dropped here, screen_timed() drops after the
+ * lookup, on its queue, the prior's bound or its devices.  Nearly all
+ * the busy workers bench_select's fleet sends to the ledger fall here
+ * (145,700 of 145,706 in 3,048 selects at 512 workers): their devices
+ * cost less than the lookup, its string compare and a return to
+ * select_one_fresh.  Apart: fresh_next keeps its registers. */
+OUT_OF_LINE int fresh_prior_below(const hw_ctx *c, const lbs_worker *w, double cut,
+                                  double room, double rhs)
+{
+	return prior_below(c, w, cut, 1.0, room, rhs);
+}
 #define FRESH_LOOK 2
 
 /* 1 when screen_timed() would drop w at its first bounds, with the same
@@ -1722,7 +1770,8 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	    host_pending(w))
 		return fresh_below_busy(c, f, w);
 	if (ahead < cap)
-		return f->idle_drop || !device_reaches(c, w, f->tq0, f->tr0);
+		return f->idle_drop || !device_reaches(c, w, f->tq0, f->tr0) ||
+		       fresh_idle_below(c, f, w);
 	/* The usual busy worker, at full speed: dropped on its queue, or
 	 * left to screen_timed() for the ledger's lookup. */
 	if (!c->open_work)
@@ -1731,7 +1780,9 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 	k.u = 1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	return queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room) ? 1 : FRESH_LOOK;
+	if (queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room))
+		return 1;
+	return fresh_prior_below(c, w, f->cut, room, rhs) ? 1 : FRESH_LOOK;
 }
 
 /* fresh_next()'s answer: a position, and whether fresh_below() passed

@@ -1788,6 +1788,102 @@ static void test_fresh_idle_consistency(void)
 	hw_free(s);
 }
 
+/* Every worker's open work at the ledger's least size, 4 s. */
+static double least_open(void *ctx, uint32_t pos, const char *id)
+{
+	(void)ctx;
+	(void)pos;
+	(void)id;
+	return 4.0;
+}
+
+/*
+ * select_one_fresh screens the usual busy worker's devices at the ledger's
+ * least size before it asks the ledger (fresh_prior_below), and an idle
+ * worker whose devices' throughput reaches the cut by its efficiency at a
+ * wait of 0 (fresh_idle_below).  Fleets where every worker's open work is
+ * that least size (so the screen before the lookup sees the wait the
+ * lookup gives), idle and busy workers mixed, devices at their clock's
+ * clamp a compute unit apart and memory that makes the throughput's bound
+ * tight, and twins that tie: either screen a hair too strict (1e-9)
+ * drops a worker the full evaluation ranks first.
+ */
+static void test_fresh_screens_at_cut(void)
+{
+	enum { N = 40 };
+	static const uint32_t ref_mhz[] = {[LBS_CLASS_CPU] = 2500, [LBS_CLASS_GPU] = 1500,
+	                                   [LBS_CLASS_TPU] = 1000, [LBS_CLASS_NPU] = 800,
+	                                   [LBS_CLASS_HYBRID] = 1000};
+	static const hw_learned open_least = {NULL, NULL, NULL, least_open, NULL, 4.0, NULL};
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N];
+	int mismatches = 0, rounds = 0, busy_won = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 1000; round++) {
+		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		int d;
+
+		wl.required_backends = 0;
+		wl.preferred_class = 0;
+		wl.energy_sensitivity = 0.0;
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
+			rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+			rw[i].w.performance_level = 1.0;
+			rw[i].w.util_cpu = 0.0;
+			rw[i].w.util_memory = 0.0;
+			rw[i].w.temperature = 0.0;
+			rw[i].w.capacity = 1 + rnd(2);
+			/* Busy (the ledger's) or idle; every worker busy
+			 * in odd rounds, so that busy workers win. */
+			rw[i].w.active_tests = round % 2 || rnd(2) ? rw[i].w.capacity : 0;
+			rw[i].w.queued_tests = rw[i].w.active_tests ? rnd(2) : 0;
+			for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
+				lbs_device *x = &rw[i].d[d];
+
+				/* Now and then memory below the reservation
+				 * the bound takes at its best. */
+				x->mem_available_bytes = rnd(8) ? UINT64_C(1) << 55 : 2 * GIB;
+				x->features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
+				x->compute_units = 20 + rnd(4);
+				x->clock_mhz = rnd(4) ? 4 * ref_mhz[x->hw_class] + rnd(2) * 1000
+				                      : rnd(2) ? 4 * ref_mhz[x->hw_class] - 1 : 0;
+			}
+			ws[i] = &rw[i].w;
+		}
+		/* Twins: the same devices and queue, another temperature. */
+		for (uint32_t i = N / 2; i < N; i++) {
+			const rnd_worker *o = &rw[i - N / 2];
+
+			if (rnd(2))
+				continue;
+			memcpy(rw[i].d, o->d, sizeof o->d);
+			rw[i].w.n_devices = o->w.n_devices;
+			rw[i].w.capacity = o->w.capacity;
+			rw[i].w.active_tests = o->w.active_tests;
+			rw[i].w.queued_tests = o->w.queued_tests;
+			rw[i].w.temperature = rnd(3) / 2.0;
+		}
+		d = select_vs_rank(s, &wl, ws, N, &open_least, 1, 1, ev, order);
+		if (d < 0)
+			continue;
+		rounds++;
+		mismatches += d;
+		busy_won += ws[order[0]]->active_tests > 0;
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(rounds > 900);
+	CHECK(busy_won > 100);
+	hw_free(s);
+}
+
 /*
  * The store bench_store measures (issue 19): every worker of the fleet
  * learned, latency alone (ratio_n 0, so no learned speed: speed_ub 0) and
@@ -2607,6 +2703,7 @@ int main(void)
 	test_fresh_busy_consistency();
 	test_fresh_invalid();
 	test_fresh_idle_consistency();
+	test_fresh_screens_at_cut();
 	test_random_latency_store();
 	test_score_against_evaluate();
 	test_plain_score_against_evaluate();
