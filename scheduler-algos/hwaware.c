@@ -1589,6 +1589,11 @@ typedef struct hw_fresh {
 	double cut;
 	double tq0, tr0; /* the cut's throughput_needed() of an idle worker */
 	int idle_drop;   /* idle_drop or idle_drop0 */
+	/* The usual busy worker's queue at the ledger's least size drops
+	 * every worker of capacity q_cap whose queue is at least q_drop
+	 * (fresh_below); q_cap 0 while none is known. */
+	uint32_t q_cap;
+	uint64_t q_drop;
 } hw_fresh;
 
 static void fresh_set(const hw_cut *cc, hw_fresh *f)
@@ -1597,6 +1602,8 @@ static void fresh_set(const hw_cut *cc, hw_fresh *f)
 	f->tq0 = cc->tq0;
 	f->tr0 = cc->tr0;
 	f->idle_drop = cc->idle_drop || cc->idle_drop0;
+	f->q_cap = 0;
+	f->q_drop = UINT64_MAX;
 }
 
 /* Could a device of w reach the cut by its throughput, by
@@ -1605,11 +1612,13 @@ static void fresh_set(const hw_cut *cc, hw_fresh *f)
 HOT int device_reaches(const hw_ctx *c, const lbs_worker *w, double tq, double tr)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
+	/* Read once: GCC loaded it again for every device. */
+	const double *coef = c->coef;
 
 	for (uint32_t j = 0; j < nd; j++) {
 		const lbs_device *d = w->devices[j];
 
-		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && throughput(c, d, &cls) * tq >= tr)
+		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && throughput_of(coef, d, &cls) * tq >= tr)
 			return 1;
 	}
 	return 0;
@@ -1705,19 +1714,21 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
  * select of bench_select's 512-worker fleet (4 devices), each a whole
  * consider(), and 51 of 37,965 took the lead; nearly all fall here on
  * their memory terms, which the throughput's bound takes at their best.
- * Apart: it runs for a few workers a select. */
-OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+ * Apart: it runs for a few workers a select; given figures, not
+ * fresh_next's struct, whose address would keep it in memory. */
+OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const lbs_worker *w, double cut, double tq,
+                                 double tr)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 	uint64_t reserved = w->reserved_memory_bytes;
-	double eff = -1.0, cut = f->cut;
+	double eff = -1.0;
 
 	for (uint32_t j = 0; j < nd; j++) {
 		const lbs_device *d = w->devices[j];
 		double e;
 
 		if (!d || d->struct_size < LBS_DEVICE_SIZE_V1_0 ||
-		    !(throughput(c, d, &cls) * f->tq0 >= f->tr0))
+		    !(throughput(c, d, &cls) * tq >= tr))
 			continue;
 		e = dev_eff(c, d, reserved, NULL);
 		eff = e > eff ? e : eff;
@@ -1753,7 +1764,7 @@ OUT_OF_LINE int fresh_prior_below(const hw_ctx *c, const lbs_worker *w, double c
  * size (FRESH_LOOK when that passes it); for any other,
  * fresh_below_busy().  0 for a worker that passes them, which
  * screen_timed() then decides. */
-HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
+HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 {
 	/* A capacity of 0 is 1, added: no constant 1 to load and select for
 	 * every worker of the scan. */
@@ -1771,17 +1782,29 @@ HOT int fresh_below(const hw_ctx *c, const hw_fresh *f, const lbs_worker *w)
 		return fresh_below_busy(c, f, w);
 	if (ahead < cap)
 		return f->idle_drop || !device_reaches(c, w, f->tq0, f->tr0) ||
-		       fresh_idle_below(c, f, w);
+		       fresh_idle_below(c, w, f->cut, f->tq0, f->tr0);
 	/* The usual busy worker, at full speed: dropped on its queue, or
 	 * left to screen_timed() for the ledger's lookup. */
 	if (!c->open_work)
 		return fresh_below_busy(c, f, w);
+	/* Here the queue's bound depends on the capacity and the queue
+	 * alone, and for one capacity it drops every queue from some length
+	 * on: rhs grows with the queue at a cut > 0, round by round, and at
+	 * a cut <= 0 it drops none.  So a queue at least as long as one it
+	 * dropped falls without the arithmetic (most of bench_select's busy
+	 * workers: one capacity, queues of two lengths). */
+	if (cap == f->q_cap && ahead >= f->q_drop)
+		return 1;
 	k.pw = -1.0;
 	k.u = 1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	if (queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room))
+	if (queue_below(c, &k, 1, f->cut, 1.0, &looked, &rhs, &room)) {
+		/* Shorter than q_drop when of capacity q_cap (above). */
+		f->q_cap = cap;
+		f->q_drop = ahead;
 		return 1;
+	}
 	return fresh_prior_below(c, w, f->cut, room, rhs) ? 1 : FRESH_LOOK;
 }
 

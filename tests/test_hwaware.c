@@ -1799,14 +1799,18 @@ static double least_open(void *ctx, uint32_t pos, const char *id)
 
 /*
  * select_one_fresh screens the usual busy worker's devices at the ledger's
- * least size before it asks the ledger (fresh_prior_below), and an idle
- * worker whose devices' throughput reaches the cut by its efficiency at a
- * wait of 0 (fresh_idle_below).  Fleets where every worker's open work is
- * that least size (so the screen before the lookup sees the wait the
- * lookup gives), idle and busy workers mixed, devices at their clock's
- * clamp a compute unit apart and memory that makes the throughput's bound
- * tight, and twins that tie: either screen a hair too strict (1e-9)
- * drops a worker the full evaluation ranks first.
+ * least size before it asks the ledger (fresh_prior_below), drops a busy
+ * worker whose queue is at least one its capacity's queue bound dropped
+ * (fresh_below's q_drop), and an idle worker whose devices' throughput
+ * reaches the cut by its efficiency at a wait of 0 (fresh_idle_below).
+ * Fleets where every worker's open work is that least size (so the screen
+ * before the lookup sees the wait the lookup gives), idle and busy
+ * workers of two capacities and two queue lengths, devices at their
+ * clock's clamp a compute unit apart and memory that makes the
+ * throughput's bound tight, and twins that tie: a screen a hair too
+ * strict (1e-8 on the devices, beyond throughput_needed()'s own slack),
+ * or a queue one shorter dropped, drops a worker the full evaluation
+ * ranks first.
  */
 static void test_fresh_screens_at_cut(void)
 {
