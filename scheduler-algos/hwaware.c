@@ -1594,6 +1594,11 @@ typedef struct hw_fresh {
 	 * (fresh_below); q_cap 0 while none is known. */
 	uint32_t q_cap;
 	uint64_t q_drop;
+	/* throughput_needed() of the last such worker the queue passed, of
+	 * capacity p_cap and queue p_ahead (p_cap 0: none yet). */
+	uint32_t p_cap;
+	uint64_t p_ahead;
+	double p_tq, p_tr;
 } hw_fresh;
 
 static void fresh_set(const hw_cut *cc, hw_fresh *f)
@@ -1604,6 +1609,10 @@ static void fresh_set(const hw_cut *cc, hw_fresh *f)
 	f->idle_drop = cc->idle_drop || cc->idle_drop0;
 	f->q_cap = 0;
 	f->q_drop = UINT64_MAX;
+	f->p_cap = 0;
+	f->p_ahead = 0;
+	f->p_tq = 0.0;
+	f->p_tr = -1.0;
 }
 
 /* Could a device of w reach the cut by its throughput, by
@@ -1736,25 +1745,40 @@ OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const lbs_worker *w, double cu
 	return speed_ub(&neutral, prior_speed(c, eff), 1.0) * ((1.0 - cut) * neutral.rel) < cut;
 }
 
+/* prior_below()'s devices for the usual busy worker at full speed, at
+ * the ledger's least size (fresh_below), before the ledger is asked: tq
+ * and tr are throughput_needed()'s there.  The size the lookup gives is
+ * at least that one, and with it rhs only grows (a cut > 0; at a cut
+ * <= 0 nothing is dropped here), and so does what the throughput needs
+ * (throughput_needed() is monotonic in rhs, round by round); so a worker
+ * dropped here, screen_timed() drops after the lookup, on its queue, the
+ * prior's bound or its devices.  (prior_below()'s own first bound, the
+ * prior's speed, is the queue's with nothing learned: s_ub is sp_ub.)
+ * Nearly all the busy workers bench_select's fleet sends to the ledger
+ * fall here (145,700 of 145,706 in 3,048 selects at 512 workers): their
+ * devices cost less than the lookup, its string compare and a return to
+ * select_one_fresh.  Apart: fresh_next keeps its registers. */
+OUT_OF_LINE int fresh_prior_below(const hw_ctx *c, const lbs_worker *w, double tq, double tr)
+{
+	return !device_reaches(c, w, tq, tr);
+}
+
+/* throughput_needed() for the usual busy worker at full speed with
+ * nothing learned, at the rhs and room of its queue, in two registers. */
+typedef struct hw_need {
+	double tq, tr;
+} hw_need;
+
+OUT_OF_LINE hw_need fresh_need(const hw_ctx *c, double cut, double room, double rhs)
+{
+	hw_need t;
+
+	throughput_needed(c, &neutral, cut, room * neutral.rel, 1.0, rhs, &t.tq, &t.tr);
+	return t;
+}
+
 /* fresh_below() of a busy worker at full speed that its queue at the
  * ledger's least size does not drop: select_one_fresh asks the ledger. */
-
-/* prior_below() of the usual busy worker at full speed, at the ledger's
- * least size (fresh_below), before the ledger is asked.  The size the
- * lookup gives is at least that one, and with it rhs only grows (a cut
- * > 0; at a cut <= 0 nothing is dropped here), and so does what the
- * throughput needs (throughput_needed() is monotonic in rhs, round by
- * round); so a worker dropped here, screen_timed() drops after the
- * lookup, on its queue, the prior's bound or its devices.  Nearly all
- * the busy workers bench_select's fleet sends to the ledger fall here
- * (145,700 of 145,706 in 3,048 selects at 512 workers): their devices
- * cost less than the lookup, its string compare and a return to
- * select_one_fresh.  Apart: fresh_next keeps its registers. */
-OUT_OF_LINE int fresh_prior_below(const hw_ctx *c, const lbs_worker *w, double cut,
-                                  double room, double rhs)
-{
-	return prior_below(c, w, cut, 1.0, room, rhs);
-}
 #define FRESH_LOOK 2
 
 /* 1 when screen_timed() would drop w at its first bounds, with the same
@@ -1805,7 +1829,17 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 		f->q_drop = ahead;
 		return 1;
 	}
-	return fresh_prior_below(c, w, f->cut, room, rhs) ? 1 : FRESH_LOOK;
+	/* The same capacity and queue: the same rhs and room, so the same
+	 * figures (most busy workers of a fleet are alike). */
+	if (cap != f->p_cap || ahead != f->p_ahead) {
+		hw_need t = fresh_need(c, f->cut, room, rhs);
+
+		f->p_cap = cap;
+		f->p_ahead = ahead;
+		f->p_tq = t.tq;
+		f->p_tr = t.tr;
+	}
+	return fresh_prior_below(c, w, f->p_tq, f->p_tr) ? 1 : FRESH_LOOK;
 }
 
 /* fresh_next()'s answer: a position, and whether fresh_below() passed
