@@ -2669,6 +2669,109 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 	return timed_parts(speed_of(&neutral, sp, perf), &neutral, k.g, den);
 }
 
+#if defined(__GNUC__)
+#define PLAIN_LANES 4
+
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4m __attribute__((vector_size(32)));
+
+/* m ? a : b lane by lane (m all ones or all zeros in each lane).  Macros
+ * and pointers, not vector arguments: the baseline copy would pass them
+ * in memory, a different ABI (-Wpsabi). */
+#define V4_SEL(m, a, b) ((v4d)(((v4m)(a) & (m)) | ((v4m)(b) & ~(m))))
+
+/* elig_busy01() x wt of each lane: x < 1 ? x : 1, then > 0 ? : 0, as
+ * MINSD and MAXSD select (NaN to 1). */
+HOT void v4_busy(v4d *x, double wt)
+{
+	const v4d one = {1.0, 1.0, 1.0, 1.0}, zero = {0.0, 0.0, 0.0, 0.0};
+	v4d v = V4_SEL(*x < one, *x, one);
+
+	*x = V4_SEL(v > zero, v, zero) * wt;
+}
+
+/* host_pending()'s number, or LBS_WORK_UNKNOWN when the writer's struct
+ * has no such field (not read then). */
+HOT double pending_or_unknown(const lbs_worker *w)
+{
+	return LBS_HAS_FIELD(w, lbs_worker, pending_work_s) ? w->pending_work_s
+	                                                    : LBS_WORK_UNKNOWN;
+}
+
+/*
+ * plain_rest() and its division for the four workers at w[0..3], each
+ * lane with the same operations on the same values in the same order
+ * (a packed operation rounds each lane as the scalar one does), for a
+ * call without a ledger: score -1 and load 0 for a lane whose eff is
+ * below 0, as the scalar loop writes.  Both arms of the wait are worked
+ * out and one kept per lane, and the host's pending work only when a
+ * lane has some; the divisions are one instruction for four workers.
+ */
+HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double *eff,
+                     double *score, double *load)
+{
+	const v4d one = {1.0, 1.0, 1.0, 1.0}, zero = {0.0, 0.0, 0.0, 0.0};
+	const v4d least = {PRIOR_MIN, PRIOR_MIN, PRIOR_MIN, PRIOR_MIN};
+	const lbs_worker *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+	v4d e = {eff[0], eff[1], eff[2], eff[3]};
+	v4d cap = {(double)(w0->capacity ? w0->capacity : 1),
+	           (double)(w1->capacity ? w1->capacity : 1),
+	           (double)(w2->capacity ? w2->capacity : 1),
+	           (double)(w3->capacity ? w3->capacity : 1)};
+	v4d nq = {(double)((uint64_t)w0->active_tests + w0->queued_tests),
+	          (double)((uint64_t)w1->active_tests + w1->queued_tests),
+	          (double)((uint64_t)w2->active_tests + w2->queued_tests),
+	          (double)((uint64_t)w3->active_tests + w3->queued_tests)};
+	v4d perf = {worker_perf(w0), worker_perf(w1), worker_perf(w2), worker_perf(w3)};
+	v4d pend = {pending_or_unknown(w0), pending_or_unknown(w1), pending_or_unknown(w2),
+	            pending_or_unknown(w3)};
+	v4d cpu = {w0->util_cpu, w1->util_cpu, w2->util_cpu, w3->util_cpu};
+	v4d mem = {w0->util_memory, w1->util_memory, w2->util_memory, w3->util_memory};
+	v4d gpu = {w0->util_gpu, w1->util_gpu, w2->util_gpu, w3->util_gpu};
+	v4d io = {w0->util_io, w1->util_io, w2->util_io, w3->util_io};
+	v4d net = {w0->util_network, w1->util_network, w2->util_network, w3->util_network};
+	v4d ld, busy, a, m, g, sp, sr, sc;
+	v4m host = (pend >= zero) & (pend < (v4d){INFINITY, INFINITY, INFINITY, INFINITY});
+
+	/* elig_load(): each figure clamped and weighed, added in its order. */
+	v4_busy(&cpu, 0.3);
+	v4_busy(&mem, 0.3);
+	v4_busy(&gpu, 0.2);
+	v4_busy(&io, 0.1);
+	v4_busy(&net, 0.1);
+	ld = cpu + mem + gpu + io + net;
+	/* worker_wait(): u is 1 without a ledger. */
+	busy = ld * cap;
+	a = V4_SEL(nq > busy, nq, busy);
+	m = a + 1.0 - cap;
+	g = V4_SEL(m > zero, one * m / cap, zero);
+	if (host[0] | host[1] | host[2] | host[3]) {
+		/* runs_in(), and wait_of()'s arm for a host's pending work. */
+		const v4d most = {RUNS_MAX, RUNS_MAX, RUNS_MAX, RUNS_MAX};
+		v4d r = pend / p->est, pw, ah, mh, gh;
+
+		r = V4_SEL(r < RUNS_MAX, r, most);
+		pw = V4_SEL(host, r, -one);
+		ah = V4_SEL(a > one, a, one);
+		mh = ah + 1.0 - cap;
+		gh = V4_SEL(mh > zero, pw * mh / (ah * cap) * (2.0 + ah / cap), zero);
+		g = V4_SEL(pw >= zero, gh, g);
+	}
+	/* prior_speed_at(), speed_of() with no record, timed_parts(). */
+	sp = p->scale * e;
+	sp = V4_SEL(sp > PRIOR_MIN, sp, least);
+	sr = sp * perf * neutral.rel;
+	sc = sr / (sr + 1.0 + g);
+	sc = V4_SEL(e < zero, -one, sc);
+	ld = V4_SEL(e < zero, zero, ld);
+	for (int q = 0; q < PLAIN_LANES; q++) {
+		score[q] = sc[q];
+		if (load)
+			load[q] = ld[q];
+	}
+}
+#endif
+
 /*
  * score_timed() for every worker, a block at a time: the fractions first,
  * then their divisions in a loop of their own, where each is independent
@@ -2706,7 +2809,14 @@ ELIG_CLONES static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 			/* The division here: the devices are no longer in
 			 * the same chain (timed_score's own division; an
 			 * ineligible worker's -1 is -1 / 1 there). */
-			for (i = b; i < end; i++) {
+			i = b;
+#ifdef PLAIN_LANES
+			/* The ledger is asked worker by worker, in order. */
+			for (; !p.open_work && i + PLAIN_LANES <= end; i += PLAIN_LANES)
+				plain_rest4(&p, workers + i, eff + (i - b), scores + i,
+				            loads ? loads + i : NULL);
+#endif
+			for (; i < end; i++) {
 				double load = 0.0, d;
 
 				scores[i] = eff[i - b] < 0.0
