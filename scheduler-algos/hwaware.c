@@ -2674,6 +2674,9 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 
 typedef double v4d __attribute__((vector_size(32)));
 typedef long long v4m __attribute__((vector_size(32)));
+typedef uint64_t v4q __attribute__((vector_size(32)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
 
 /* m ? a : b lane by lane (m all ones or all zeros in each lane).  Macros
  * and pointers, not vector arguments: the baseline copy would pass them
@@ -2698,6 +2701,17 @@ HOT double pending_or_unknown(const lbs_worker *w)
 	                                                    : LBS_WORK_UNKNOWN;
 }
 
+/* Four integers below 2^52 as doubles, exactly: 2^52 + x is x in the low
+ * bits of 2^52's double, and the subtraction leaves x. */
+HOT void v4_exact(v4d *out, v4q x)
+{
+	const v4q bits = {UINT64_C(0x4330000000000000), UINT64_C(0x4330000000000000),
+	                  UINT64_C(0x4330000000000000), UINT64_C(0x4330000000000000)};
+	const v4d two52 = {0x1p52, 0x1p52, 0x1p52, 0x1p52};
+
+	*out = (v4d)(x | bits) - two52;
+}
+
 /*
  * plain_rest() and its division for the four workers at w[0..3], each
  * lane with the same operations on the same values in the same order
@@ -2714,15 +2728,18 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	const v4d least = {PRIOR_MIN, PRIOR_MIN, PRIOR_MIN, PRIOR_MIN};
 	const lbs_worker *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
 	v4d e = {eff[0], eff[1], eff[2], eff[3]};
-	v4d cap = {(double)(w0->capacity ? w0->capacity : 1),
-	           (double)(w1->capacity ? w1->capacity : 1),
-	           (double)(w2->capacity ? w2->capacity : 1),
-	           (double)(w3->capacity ? w3->capacity : 1)};
-	v4d nq = {(double)((uint64_t)w0->active_tests + w0->queued_tests),
-	          (double)((uint64_t)w1->active_tests + w1->queued_tests),
-	          (double)((uint64_t)w2->active_tests + w2->queued_tests),
-	          (double)((uint64_t)w3->active_tests + w3->queued_tests)};
-	v4d perf = {worker_perf(w0), worker_perf(w1), worker_perf(w2), worker_perf(w3)};
+	/* capacity ? capacity : 1, and active + queued (below 2^33). */
+	v4u cu = {w0->capacity, w1->capacity, w2->capacity, w3->capacity};
+	v4u act = {w0->active_tests, w1->active_tests, w2->active_tests, w3->active_tests};
+	v4u que = {w0->queued_tests, w1->queued_tests, w2->queued_tests, w3->queued_tests};
+	v4u ts = {w0->thermal_state, w1->thermal_state, w2->thermal_state, w3->thermal_state};
+	v4d pl = {w0->performance_level, w1->performance_level, w2->performance_level,
+	          w3->performance_level};
+	const v4d least_perf = {PERF_MIN, PERF_MIN, PERF_MIN, PERF_MIN};
+	/* worker_perf(): performance_level while warming or cooling. */
+	v4m thr = __builtin_convertvector((v4i)((ts == LBS_THERMAL_WARMING) |
+	                                        (ts == LBS_THERMAL_COOLING)), v4m);
+	v4d cap, nq, perf;
 	v4d pend = {pending_or_unknown(w0), pending_or_unknown(w1), pending_or_unknown(w2),
 	            pending_or_unknown(w3)};
 	v4d cpu = {w0->util_cpu, w1->util_cpu, w2->util_cpu, w3->util_cpu};
@@ -2733,6 +2750,12 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	v4d ld, busy, a, m, g, sp, sr, sc;
 	v4m host = (pend >= zero) & (pend < (v4d){INFINITY, INFINITY, INFINITY, INFINITY});
 
+	cu -= (v4u)(cu == 0);
+	v4_exact(&cap, __builtin_convertvector(cu, v4q));
+	v4_exact(&nq, __builtin_convertvector(act, v4q) + __builtin_convertvector(que, v4q));
+	perf = V4_SEL(pl > PERF_MIN, pl, least_perf);
+	perf = V4_SEL(perf < 1.0, perf, one);
+	perf = V4_SEL(thr, perf, one);
 	/* elig_load(): each figure clamped and weighed, added in its order. */
 	v4_busy(&cpu, 0.3);
 	v4_busy(&mem, 0.3);
@@ -2764,11 +2787,9 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	sc = sr / (sr + 1.0 + g);
 	sc = V4_SEL(e < zero, -one, sc);
 	ld = V4_SEL(e < zero, zero, ld);
-	for (int q = 0; q < PLAIN_LANES; q++) {
-		score[q] = sc[q];
-		if (load)
-			load[q] = ld[q];
-	}
+	memcpy(score, &sc, sizeof sc);
+	if (load)
+		memcpy(load, &ld, sizeof ld);
 }
 #endif
 
