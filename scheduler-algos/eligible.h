@@ -127,6 +127,46 @@ double worker_effective_load_of(const lbs_worker *w, double load);
 #define ELIG_CLONES
 #endif
 
+/*
+ * Four lanes of doubles for the passes over every worker (GCC's vector
+ * extensions: one YMM register in the AVX2 copy of an ELIG_CLONES pass,
+ * two XMM in the baseline one, scalar elsewhere).  Each lane is rounded
+ * as the scalar operation is, so a lane-wise copy of a scalar formula
+ * gives its bits.  Selections are macros and helpers take pointers, not
+ * vector arguments or results, whose passing would differ between the
+ * two copies (-Wpsabi).
+ */
+#if defined(__GNUC__)
+#define ELIG_V4 1
+
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4m __attribute__((vector_size(32)));
+typedef uint64_t v4q __attribute__((vector_size(32)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* m ? a : b lane by lane (m all ones or all zeros in each lane). */
+#define V4_SEL(m, a, b) ((v4d)(((v4m)(a) & (m)) | ((v4m)(b) & ~(m))))
+
+/* Four integers below 2^52 as doubles, exactly: 2^52 + x is x in the low
+ * bits of 2^52's double, and the subtraction leaves x. */
+ELIG_INLINE void elig_v4_exact(v4d *out, v4q x)
+{
+	const v4q bits = {UINT64_C(0x4330000000000000), UINT64_C(0x4330000000000000),
+	                  UINT64_C(0x4330000000000000), UINT64_C(0x4330000000000000)};
+	const v4d two52 = {0x1p52, 0x1p52, 0x1p52, 0x1p52};
+
+	*out = (v4d)(x | bits) - two52;
+}
+
+/* The lanes whose thermal state is WARMING or COOLING, as a mask. */
+ELIG_INLINE void elig_v4_throttled(v4m *out, v4u state)
+{
+	*out = __builtin_convertvector((v4i)((state == LBS_THERMAL_WARMING) |
+	                                     (state == LBS_THERMAL_COOLING)), v4m);
+}
+#endif
+
 /* Clamp to 0..1; NaN -> `nan_as`.  Inline: every select's workload
  * context clamps its intensities, and the call cost more than the
  * clamp. */

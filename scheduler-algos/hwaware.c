@@ -2669,19 +2669,8 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 	return timed_parts(speed_of(&neutral, sp, perf), &neutral, k.g, den);
 }
 
-#if defined(__GNUC__)
+#ifdef ELIG_V4
 #define PLAIN_LANES 4
-
-typedef double v4d __attribute__((vector_size(32)));
-typedef long long v4m __attribute__((vector_size(32)));
-typedef uint64_t v4q __attribute__((vector_size(32)));
-typedef uint32_t v4u __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
-/* m ? a : b lane by lane (m all ones or all zeros in each lane).  Macros
- * and pointers, not vector arguments: the baseline copy would pass them
- * in memory, a different ABI (-Wpsabi). */
-#define V4_SEL(m, a, b) ((v4d)(((v4m)(a) & (m)) | ((v4m)(b) & ~(m))))
 
 /* elig_busy01() x wt of each lane: x < 1 ? x : 1, then > 0 ? : 0, as
  * MINSD and MAXSD select (NaN to 1). */
@@ -2699,17 +2688,6 @@ HOT double pending_or_unknown(const lbs_worker *w)
 {
 	return LBS_HAS_FIELD(w, lbs_worker, pending_work_s) ? w->pending_work_s
 	                                                    : LBS_WORK_UNKNOWN;
-}
-
-/* Four integers below 2^52 as doubles, exactly: 2^52 + x is x in the low
- * bits of 2^52's double, and the subtraction leaves x. */
-HOT void v4_exact(v4d *out, v4q x)
-{
-	const v4q bits = {UINT64_C(0x4330000000000000), UINT64_C(0x4330000000000000),
-	                  UINT64_C(0x4330000000000000), UINT64_C(0x4330000000000000)};
-	const v4d two52 = {0x1p52, 0x1p52, 0x1p52, 0x1p52};
-
-	*out = (v4d)(x | bits) - two52;
 }
 
 /*
@@ -2737,8 +2715,7 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	          w3->performance_level};
 	const v4d least_perf = {PERF_MIN, PERF_MIN, PERF_MIN, PERF_MIN};
 	/* worker_perf(): performance_level while warming or cooling. */
-	v4m thr = __builtin_convertvector((v4i)((ts == LBS_THERMAL_WARMING) |
-	                                        (ts == LBS_THERMAL_COOLING)), v4m);
+	v4m thr;
 	v4d cap, nq, perf;
 	v4d pend = {pending_or_unknown(w0), pending_or_unknown(w1), pending_or_unknown(w2),
 	            pending_or_unknown(w3)};
@@ -2750,9 +2727,10 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	v4d ld, busy, a, m, g, sp, sr, sc;
 	v4m host = (pend >= zero) & (pend < (v4d){INFINITY, INFINITY, INFINITY, INFINITY});
 
+	elig_v4_throttled(&thr, ts);
 	cu -= (v4u)(cu == 0);
-	v4_exact(&cap, __builtin_convertvector(cu, v4q));
-	v4_exact(&nq, __builtin_convertvector(act, v4q) + __builtin_convertvector(que, v4q));
+	elig_v4_exact(&cap, __builtin_convertvector(cu, v4q));
+	elig_v4_exact(&nq, __builtin_convertvector(act, v4q) + __builtin_convertvector(que, v4q));
 	perf = V4_SEL(pl > PERF_MIN, pl, least_perf);
 	perf = V4_SEL(perf < 1.0, perf, one);
 	perf = V4_SEL(thr, perf, one);

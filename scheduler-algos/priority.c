@@ -460,6 +460,43 @@ lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
 	return LBS_OK;
 }
 
+#ifdef ELIG_V4
+/* score_fast()'s loop with the facts for four workers whose filter is
+ * known (hard 0 or 1): each lane the operations of that loop in its order
+ * (elig_effective_load()'s clamps as its `>` and `<` select).  A worker
+ * that fails is still not followed: its lane reads one at full speed. */
+ELIG_INLINE void known_four(const lbs_worker *const *workers, const uint8_t *hard,
+                            const double *known_load, double lim, int spread, double hw,
+                            double lw, double *scores)
+{
+	static const lbs_worker steady = {.thermal_state = LBS_THERMAL_NORMAL};
+	const v4d one = {1.0, 1.0, 1.0, 1.0}, zero = {0.0, 0.0, 0.0, 0.0};
+	const lbs_worker *w0 = hard[0] ? workers[0] : &steady;
+	const lbs_worker *w1 = hard[1] ? workers[1] : &steady;
+	const lbs_worker *w2 = hard[2] ? workers[2] : &steady;
+	const lbs_worker *w3 = hard[3] ? workers[3] : &steady;
+	v4u ts = {w0->thermal_state, w1->thermal_state, w2->thermal_state, w3->thermal_state};
+	v4d pl = {w0->performance_level, w1->performance_level, w2->performance_level,
+	          w3->performance_level};
+	v4q h = {hard[0], hard[1], hard[2], hard[3]};
+	v4d load, perf, el, spare, sc;
+	v4m thr, ok;
+
+	memcpy(&load, known_load, sizeof load);
+	ok = (v4m)(h != 0) & ~(load > lim);
+	elig_v4_throttled(&thr, ts);
+	perf = V4_SEL(pl > 0.0, pl, zero);
+	perf = V4_SEL(perf < 1.0, perf, one);
+	el = load + (1.0 - perf);
+	el = V4_SEL(el < 1.0, el, one);
+	el = V4_SEL(thr, el, load);
+	spare = 1.0 - el;
+	sc = spread ? spare : hw * 0.5 + lw * spare;
+	sc = V4_SEL(ok, sc, -one);
+	memcpy(scores, &sc, sizeof sc);
+}
+#endif
+
 /*
  * prio_score with nothing learned: every history part is 0.5 and no
  * deadline can be judged (nobody meets or misses), so a score is the load
@@ -473,9 +510,27 @@ ELIG_CLONES static lbs_status score_fast(const lbs_workload *wl,
 {
 	enum prio_mode mode = prio_mode_of(wl->priority);
 	double hw, lw;
+	uint32_t i = 0;
 
 	mode_weights(mode, &hw, &lw);
-	for (uint32_t i = 0; i < n; i++) {
+#ifdef ELIG_V4
+	/* With the facts, four workers a step up to one whose filter is
+	 * unknown (then one at a time below). */
+	if (known_load && hard) {
+		double lim = elig_load_limit(ceiling);
+
+		for (; i + 4 <= n; i += 4) {
+			uint32_t u;
+
+			memcpy(&u, hard + i, sizeof u);
+			if (u & UINT32_C(0x02020202))
+				break;
+			known_four(workers + i, hard + i, known_load + i, lim,
+			           mode == PRIO_SPREAD, hw, lw, scores + i);
+		}
+	}
+#endif
+	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];
 		double load, spare;
 

@@ -2282,6 +2282,14 @@ static void test_hard_from_timed_scores(void)
 		lbs_workload wl = score_round(rw, ws, N, round, excl);
 		int wide = -1;
 
+		/* Throttles past the clamps, which priority's scores four
+		 * at a time (known_four) must take as one at a time does. */
+		for (uint32_t i = 0; i < N; i++) {
+			if (rnd(8) == 0)
+				rw[i].w.thermal_state = LBS_THERMAL_COOLING;
+			if (rnd(8) == 0)
+				rw[i].w.performance_level = rnd(3) == 0 ? NAN : rnd(2) ? -0.5 : 1.5;
+		}
 		/* A worker of 65 devices now and then: the pass says so
 		 * (wide), and the facts are not taken from it. */
 		if (round % 7 == 3) {
