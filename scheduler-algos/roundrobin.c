@@ -190,6 +190,34 @@ ELIG_CLONES static uint32_t rank_span(double *scores, uint32_t from, uint32_t to
 		__m128d left = _mm_set1_pd((double)(eligible - rank));
 		double l;
 
+#ifdef ELIG_V4
+		/* Four workers a step the same way: lane q is ranked `rank`
+		 * plus the eligible in the lanes before it (the prefix sums of
+		 * the 0s and 1s, exact), all over one divisor. */
+		{
+			const v4d zero4 = {0.0, 0.0, 0.0, 0.0}, one4 = {1.0, 1.0, 1.0, 1.0};
+			const v4d e4 = {(double)eligible, (double)eligible, (double)eligible,
+			                (double)eligible};
+			const v4q up1 = {4, 0, 1, 2}, up2 = {4, 5, 0, 1}, last = {3, 3, 3, 3};
+			v4d left4 = {(double)(eligible - rank), (double)(eligible - rank),
+			             (double)(eligible - rank), (double)(eligible - rank)};
+
+			for (; j + 3 < to; j += 4) {
+				v4d v, okd, inc, q;
+
+				memcpy(&v, scores + j, sizeof v);
+				okd = v + one4;
+				inc = okd + __builtin_shuffle(okd, zero4, up1);
+				inc = inc + __builtin_shuffle(inc, zero4, up2);
+				q = (left4 - (inc - okd)) / e4;
+				v = q * okd + v;
+				memcpy(scores + j, &v, sizeof v);
+				left4 = left4 - __builtin_shuffle(inc, last);
+			}
+			left = _mm_set1_pd(left4[0]);
+		}
+#endif
+
 		/* Each score is 0 or -1 here, so v + 1 is the eligible's 1
 		 * and the others' 0, and q * (v + 1) + v the quotient (q > 0)
 		 * or -1 exactly. */
