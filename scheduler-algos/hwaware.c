@@ -2690,6 +2690,21 @@ HOT double pending_or_unknown(const lbs_worker *w)
 	                                                    : LBS_WORK_UNKNOWN;
 }
 
+/* Two adjacent uint32_t fields of w, from offsetof(lbs_worker, first). */
+#define ACTIVE_QUEUED offsetof(lbs_worker, active_tests)
+#define THERMAL_CAPACITY offsetof(lbs_worker, thermal_state)
+_Static_assert(offsetof(lbs_worker, queued_tests) == ACTIVE_QUEUED + 4 &&
+                       offsetof(lbs_worker, capacity) == THERMAL_CAPACITY + 4,
+               "plain_rest4 reads each pair as one 64-bit lane");
+
+HOT uint64_t pair_at(const lbs_worker *w, size_t at)
+{
+	uint64_t x;
+
+	memcpy(&x, (const char *)w + at, sizeof x);
+	return x;
+}
+
 /*
  * plain_rest() and its division for the four workers at w[0..3], each
  * lane with the same operations on the same values in the same order
@@ -2706,11 +2721,18 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	const v4d least = {PRIOR_MIN, PRIOR_MIN, PRIOR_MIN, PRIOR_MIN};
 	const lbs_worker *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
 	v4d e = {eff[0], eff[1], eff[2], eff[3]};
-	/* capacity ? capacity : 1, and active + queued (below 2^33). */
-	v4u cu = {w0->capacity, w1->capacity, w2->capacity, w3->capacity};
-	v4u act = {w0->active_tests, w1->active_tests, w2->active_tests, w3->active_tests};
-	v4u que = {w0->queued_tests, w1->queued_tests, w2->queued_tests, w3->queued_tests};
-	v4u ts = {w0->thermal_state, w1->thermal_state, w2->thermal_state, w3->thermal_state};
+	/* active_tests and queued_tests, thermal_state and capacity: each
+	 * pair adjacent in the ABI's struct, read as one 64-bit lane. */
+	const v4q low = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+	v4q aq = {pair_at(w0, ACTIVE_QUEUED), pair_at(w1, ACTIVE_QUEUED),
+	          pair_at(w2, ACTIVE_QUEUED), pair_at(w3, ACTIVE_QUEUED)};
+	v4q tc = {pair_at(w0, THERMAL_CAPACITY), pair_at(w1, THERMAL_CAPACITY),
+	          pair_at(w2, THERMAL_CAPACITY), pair_at(w3, THERMAL_CAPACITY)};
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v4q ts = tc >> 32, cu = tc & low;
+#else
+	v4q ts = tc & low, cu = tc >> 32;
+#endif
 	v4d pl = {w0->performance_level, w1->performance_level, w2->performance_level,
 	          w3->performance_level};
 	const v4d least_perf = {PERF_MIN, PERF_MIN, PERF_MIN, PERF_MIN};
@@ -2727,10 +2749,12 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	v4d ld, busy, a, m, g, sp, sr, sc;
 	v4m host = (pend >= zero) & (pend < (v4d){INFINITY, INFINITY, INFINITY, INFINITY});
 
-	elig_v4_throttled(&thr, ts);
-	cu -= (v4u)(cu == 0);
-	elig_v4_exact(&cap, __builtin_convertvector(cu, v4q));
-	elig_v4_exact(&nq, __builtin_convertvector(act, v4q) + __builtin_convertvector(que, v4q));
+	/* worker_perf()'s states; capacity ? capacity : 1; active + queued,
+	 * below 2^33, in whichever order the halves lie. */
+	thr = (v4m)((ts == LBS_THERMAL_WARMING) | (ts == LBS_THERMAL_COOLING));
+	cu -= (v4q)(cu == 0);
+	elig_v4_exact(&cap, cu);
+	elig_v4_exact(&nq, (aq & low) + (aq >> 32));
 	perf = V4_SEL(pl > PERF_MIN, pl, least_perf);
 	perf = V4_SEL(perf < 1.0, perf, one);
 	perf = V4_SEL(thr, perf, one);
