@@ -2741,10 +2741,10 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	v4d cap, nq, perf;
 	v4d pend = {pending_or_unknown(w0), pending_or_unknown(w1), pending_or_unknown(w2),
 	            pending_or_unknown(w3)};
-	v4d cpu = {w0->util_cpu, w1->util_cpu, w2->util_cpu, w3->util_cpu};
-	v4d mem = {w0->util_memory, w1->util_memory, w2->util_memory, w3->util_memory};
-	v4d gpu = {w0->util_gpu, w1->util_gpu, w2->util_gpu, w3->util_gpu};
-	v4d io = {w0->util_io, w1->util_io, w2->util_io, w3->util_io};
+	/* util_cpu, _memory, _gpu and _io are adjacent (as elig_load()
+	 * reads them): four rows, turned into four columns. */
+	const v4q lo2 = {0, 4, 2, 6}, hi2 = {1, 5, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
+	v4d r0, r1, r2, r3, t0, t1, t2, t3, cpu, mem, gpu, io;
 	v4d net = {w0->util_network, w1->util_network, w2->util_network, w3->util_network};
 	v4d ld, busy, a, m, g, sp, sr, sc;
 	v4m host = (pend >= zero) & (pend < (v4d){INFINITY, INFINITY, INFINITY, INFINITY});
@@ -2758,6 +2758,18 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	perf = V4_SEL(pl > PERF_MIN, pl, least_perf);
 	perf = V4_SEL(perf < 1.0, perf, one);
 	perf = V4_SEL(thr, perf, one);
+	memcpy(&r0, &w0->util_cpu, sizeof r0);
+	memcpy(&r1, &w1->util_cpu, sizeof r1);
+	memcpy(&r2, &w2->util_cpu, sizeof r2);
+	memcpy(&r3, &w3->util_cpu, sizeof r3);
+	t0 = __builtin_shuffle(r0, r1, lo2);
+	t1 = __builtin_shuffle(r0, r1, hi2);
+	t2 = __builtin_shuffle(r2, r3, lo2);
+	t3 = __builtin_shuffle(r2, r3, hi2);
+	cpu = __builtin_shuffle(t0, t2, first);
+	gpu = __builtin_shuffle(t0, t2, second);
+	mem = __builtin_shuffle(t1, t3, first);
+	io = __builtin_shuffle(t1, t3, second);
 	/* elig_load(): each figure clamped and weighed, added in its order. */
 	v4_busy(&cpu, 0.3);
 	v4_busy(&mem, 0.3);
