@@ -124,9 +124,12 @@ ELIG_INLINE uint32_t admit_scored(comp_child *c, uint32_t k, uint32_t n, uint8_t
 				 * fifteen registers live in a loop over all). */
 				for (uint32_t j = 0; j < k; j++) {
 					__m128d lj = lo[j], hj = hi[j], sum = zero;
+					/* From the block's start: offsets the
+					 * loads carry, not a position each. */
+					const double *b = s[j] + i;
 
-					for (uint32_t q = i; q < i + 16; q += 2) {
-						__m128d v = _mm_loadu_pd(s[j] + q);
+					for (uint32_t q = 0; q < 16; q += 2) {
+						__m128d v = _mm_loadu_pd(b + q);
 
 						lj = _mm_min_pd(v, lj);
 						hj = _mm_max_pd(v, hj);
