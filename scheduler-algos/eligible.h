@@ -134,9 +134,10 @@ double worker_effective_load_of(const lbs_worker *w, double load);
  * as the scalar operation is, so a lane-wise copy of a scalar formula
  * gives its bits.  Selections are macros and helpers take pointers, not
  * vector arguments or results, whose passing would differ between the
- * two copies (-Wpsabi).
+ * two copies (-Wpsabi).  GCC only: clang spells __builtin_shuffle
+ * otherwise, and takes the scalar loops.
  */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
 #define ELIG_V4 1
 
 typedef double v4d __attribute__((vector_size(32)));
