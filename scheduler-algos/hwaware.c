@@ -1313,16 +1313,27 @@ static void cut_set(const hw_ctx *c, hw_cut *cc, double cut)
 /* The bounds of an idle worker at full speed with record r (rhs the cut,
  * room room1 x rel, perf 1), through the cut's one-entry cache: the same
  * arithmetic on the same bits, so the same answer.  1: below the cut. */
-HOT int cut_rec(const hw_ctx *c, hw_cut *cc, const hw_known *r, double *tq, double *tr)
+/* The record's figures the bounds of an idle or busy worker use, as
+ * bits: equal bits, equal bounds. */
+static inline void rec_key(const hw_known *r, uint64_t key[3])
 {
-	uint64_t key[3];
-
 	memcpy(&key[0], &r->w, sizeof key[0]);
 	memcpy(&key[1], &r->sl, sizeof key[1]);
 	memcpy(&key[2], &r->rel, sizeof key[2]);
-	if (!cc->rec_valid || key[0] != cc->rec_key[0] || key[1] != cc->rec_key[1] ||
-	    key[2] != cc->rec_key[2]) {
-		memcpy(cc->rec_key, key, sizeof key);
+}
+
+static inline int same_rec(const uint64_t key[3], const hw_known *r)
+{
+	uint64_t k[3];
+
+	rec_key(r, k);
+	return k[0] == key[0] && k[1] == key[1] && k[2] == key[2];
+}
+
+HOT int cut_rec(const hw_ctx *c, hw_cut *cc, const hw_known *r, double *tq, double *tr)
+{
+	if (!cc->rec_valid || !same_rec(cc->rec_key, r)) {
+		rec_key(r, cc->rec_key);
 		cc->rec_valid = 1;
 		cc->rec_drop = speed_ub(r, c->sp_ub, 1.0) * cc->room1 * r->rel < cc->cut;
 		throughput_needed(c, r, cc->cut, cc->room1 * r->rel, 1.0, cc->cut, &cc->rec_tq,
@@ -1725,8 +1736,11 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
  * their memory terms, which the throughput's bound takes at their best.
  * Apart: it runs for a few workers a select; given figures, not
  * fresh_next's struct, whose address would keep it in memory. */
-OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const lbs_worker *w, double cut, double tq,
-                                 double tr)
+/* fresh_idle_below() with the record r (neutral: nothing learned) and
+ * the throughput_needed() screen_timed() takes for it, which it uses for
+ * the devices it scores and for its last bound (learned_below). */
+ELIG_INLINE int idle_eff_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
+                               double cut, double tq, double tr)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 	uint64_t reserved = w->reserved_memory_bytes;
@@ -1742,7 +1756,13 @@ OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const lbs_worker *w, double cu
 		e = dev_eff(c, d, reserved, NULL);
 		eff = e > eff ? e : eff;
 	}
-	return speed_ub(&neutral, prior_speed(c, eff), 1.0) * ((1.0 - cut) * neutral.rel) < cut;
+	return speed_ub(r, prior_speed(c, eff), 1.0) * ((1.0 - cut) * r->rel) < cut;
+}
+
+OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const lbs_worker *w, double cut, double tq,
+                                 double tr)
+{
+	return idle_eff_below(c, &neutral, w, cut, tq, tr);
 }
 
 /* prior_below()'s devices for the usual busy worker at full speed, at
@@ -1944,6 +1964,16 @@ OUT_OF_LINE int learned_below_looked(const hw_ctx *c, const hw_cut *cc, const hw
 	hw_wk k;
 
 	if (looked) {
+		/* The devices at the ledger's least size first, as
+		 * fresh_prior_below() (the size the lookup gives only raises
+		 * rhs, and with it what the throughput needs): most of these
+		 * workers fall there, without the lookup.  looked 2: the
+		 * caller did (learned_below). */
+		if (looked == 1) {
+			throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
+			if (!device_reaches(c, w, tq, tr))
+				return 1;
+		}
 		/* queue_below()'s figures less its bound on the size. */
 		k.pw = -1.0;
 		k.u = 1.0;
@@ -1957,6 +1987,26 @@ OUT_OF_LINE int learned_below_looked(const hw_ctx *c, const hw_cut *cc, const hw
 	}
 	throughput_needed(c, r, cut, room * r->rel, perf, rhs, &tq, &tr);
 	return !device_reaches(c, w, tq, tr);
+}
+
+/* learned_next()'s caches for this cut: fresh_below()'s, with the record
+ * its p_ figures were worked out for (its w, sl and rel as bits, p_key)
+ * and whether that record's bound dropped such a worker (p_drop). */
+typedef struct hw_learn {
+	hw_fresh f;
+	uint64_t p_key[3];
+	int p_drop;
+} hw_learn;
+
+/* fresh_idle_below() with the memo's record r, for an idle worker at full
+ * speed some device of which reaches the cut by the record's throughput
+ * (cut_rec's tq and tr): screen_timed() scores those devices (eligible
+ * ones only, so at most their best) and drops w on the same last bound.
+ * Apart, as fresh_idle_below. */
+OUT_OF_LINE int learned_idle_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
+                                   double cut, double tq, double tr)
+{
+	return idle_eff_below(c, r, w, cut, tq, tr);
 }
 
 /* learned_below() for a worker warming, cooling or with pending work from
@@ -1983,7 +2033,7 @@ OUT_OF_LINE int learned_below_busy(const hw_ctx *c, const hw_cut *cc, const hw_l
 
 /* 1 when screen_timed() drops w on its first bounds (see above); 0 for a
  * worker it decides itself. */
-HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, uint32_t bit,
+HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk, uint32_t bit,
                       const lbs_worker *w, uint32_t i)
 {
 	uint32_t cap = w->capacity ? w->capacity : 1;
@@ -1999,21 +2049,47 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, const hw_lk *lk, uint32_t bit
 	if (ahead < cap) {
 		if (cc->idle_drop)
 			return 1;
+		/* Past its devices' throughputs, the last bound at a wait of
+		 * 0 (fresh_idle_below) with the record screen_timed() would
+		 * take: the memo's, else one whose learned speed cannot reach
+		 * the cut, for which the neutral one bounds it. */
 		if (memo_has(lk, bit, w, i))
-			return cut_rec(c, cc, &lk->rec[i], &tq, &tr) || !device_reaches(c, w, tq, tr);
-		return cc->idle_late && (cc->idle_drop0 || !device_reaches(c, w, cc->tq0, cc->tr0));
+			return cut_rec(c, cc, &lk->rec[i], &tq, &tr) || !device_reaches(c, w, tq, tr) ||
+			       learned_idle_below(c, &lk->rec[i], w, cc->cut, tq, tr);
+		return cc->idle_late && (cc->idle_drop0 || !device_reaches(c, w, cc->tq0, cc->tr0) ||
+		                         fresh_idle_below(c, w, cc->cut, cc->tq0, cc->tr0));
 	}
+	/* The queue's bound alone (s_ub, no record), as fresh_below(). */
+	if (cap == f->f.q_cap && ahead >= f->f.q_drop)
+		return 1;
 	k.pw = -1.0;
 	k.u = 1.0;
 	k.nq = (double)ahead;
 	k.cap = (double)cap;
-	if (queue_below(c, &k, 1, cc->cut, 1.0, &looked, &rhs, &room))
+	if (queue_below(c, &k, 1, cc->cut, 1.0, &looked, &rhs, &room)) {
+		f->f.q_cap = cap;
+		f->f.q_drop = ahead;
 		return 1;
+	}
 	if (!memo_has(lk, bit, w, i))
 		return 0;
 	r = &lk->rec[i];
-	return speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs ||
-	       learned_below_looked(c, cc, r, w, i, 1.0, looked, rhs, room);
+	if (!looked)
+		return speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs ||
+		       learned_below_looked(c, cc, r, w, i, 1.0, looked, rhs, room);
+	/* The record's bound and throughput_needed() at the ledger's least
+	 * size depend on the capacity, the queue and the record's w, sl and
+	 * rel alone: kept for the next worker like it (fresh_below's, with
+	 * the record). */
+	if (cap != f->f.p_cap || ahead != f->f.p_ahead || !same_rec(f->p_key, r)) {
+		f->f.p_cap = cap;
+		f->f.p_ahead = ahead;
+		rec_key(r, f->p_key);
+		f->p_drop = speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs;
+		throughput_needed(c, r, cc->cut, room * r->rel, 1.0, rhs, &f->f.p_tq, &f->f.p_tr);
+	}
+	return f->p_drop || !device_reaches(c, w, f->f.p_tq, f->f.p_tr) ||
+	       learned_below_looked(c, cc, r, w, i, 1.0, 2, rhs, room);
 }
 
 /* fresh_next() with learned_below(). */
@@ -2022,11 +2098,17 @@ OUT_OF_LINE uint32_t learned_next(const hw_ctx *c, hw_cut *cc, const hw_lk *lk,
                                   uint32_t hint)
 {
 	uint32_t bit = UINT32_C(1) << c->wl->type;
+	/* fresh_below()'s queue cache, for this cut (the caller's consider()
+	 * moves it between calls). */
+	hw_learn f;
 
+	fresh_set(cc, &f.f);
+	memset(f.p_key, 0, sizeof f.p_key);
+	f.p_drop = 0;
 	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];
 
-		if (i != hint && (!worker_valid(w) || !learned_below(c, cc, lk, bit, w, i)))
+		if (i != hint && (!worker_valid(w) || !learned_below(c, cc, &f, lk, bit, w, i)))
 			return i;
 	}
 	return n;

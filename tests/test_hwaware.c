@@ -2030,6 +2030,109 @@ static void test_random_latency_store(void)
 	hw_free(s);
 }
 
+/* latency_history's records with every worker's open work at the
+ * ledger's least size (least_open), and the same with learned speeds
+ * (fake_history). */
+static const hw_learned latency_least = {latency_history, NULL, no_speed_ub, least_open, NULL,
+                                         4.0, latency_ref};
+static const hw_learned fake_least = {fake_history, NULL, fake_speed_ub, least_open, NULL, 4.0,
+                                      NULL};
+
+/*
+ * test_fresh_screens_at_cut for select_one_learned, through the memo:
+ * learned_next drops an idle worker with a record (the memo's, or any
+ * when no learned speed reaches the cut) on its devices' efficiency at a
+ * wait of 0 (learned_idle_below), screens the usual busy worker's devices
+ * at the ledger's least size with its record before the lookup, and
+ * drops a busy worker whose queue is at least one its capacity's queue
+ * bound dropped.  The same fleets (every worker's open work the least
+ * size, devices at their clock's clamp, twins that tie), the ids the
+ * same from round to round so that the memo holds their records: a
+ * screen a hair too strict drops a worker the full evaluation ranks
+ * first.
+ */
+static void test_learned_screens_at_cut(void)
+{
+	enum { N = 40 };
+	static const uint32_t ref_mhz[] = {[LBS_CLASS_CPU] = 2500, [LBS_CLASS_GPU] = 1500,
+	                                   [LBS_CLASS_TPU] = 1000, [LBS_CLASS_NPU] = 800,
+	                                   [LBS_CLASS_HYBRID] = 1000};
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N];
+	int mismatches = 0, rounds = 0, busy_won = 0, idle_won = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 1600; round++) {
+		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		/* Learned speeds one round in four. */
+		const hw_learned *l = round % 4 == 3 ? &fake_least : &latency_least;
+		int d;
+
+		wl.required_backends = 0;
+		wl.preferred_class = 0;
+		wl.energy_sensitivity = 0.0;
+		wl.type = rnd(2);
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
+			rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+			rw[i].w.performance_level = 1.0;
+			rw[i].w.util_cpu = 0.0;
+			rw[i].w.util_memory = 0.0;
+			rw[i].w.temperature = 0.0;
+			rw[i].w.capacity = 1 + rnd(2);
+			rw[i].w.active_tests = round % 2 || rnd(2) ? rw[i].w.capacity : 0;
+			rw[i].w.queued_tests = rw[i].w.active_tests ? rnd(2) : 0;
+			for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
+				lbs_device *x = &rw[i].d[d];
+
+				/* Memory so large that its term is 1 but for
+				 * 1e-10, as the throughput's bound takes it. */
+				x->mem_available_bytes = rnd(8) ? UINT64_C(1) << 62 : 2 * GIB;
+				x->features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
+				x->compute_units = 20 + rnd(4);
+				x->clock_mhz = rnd(4) ? 4 * ref_mhz[x->hw_class] + rnd(2) * 1000
+				                      : rnd(2) ? 4 * ref_mhz[x->hw_class] - 1 : 0;
+			}
+			ws[i] = &rw[i].w;
+		}
+		/* Twins: the same devices and queue, another temperature;
+		 * the same record too when the id is the same but for its
+		 * number (latency_history: its reliability by the number). */
+		for (uint32_t i = N / 2; i < N; i++) {
+			const rnd_worker *o = &rw[i - N / 2];
+
+			if (rnd(2))
+				continue;
+			memcpy(rw[i].d, o->d, sizeof o->d);
+			rw[i].w.n_devices = o->w.n_devices;
+			rw[i].w.capacity = o->w.capacity;
+			rw[i].w.active_tests = o->w.active_tests;
+			rw[i].w.queued_tests = o->w.queued_tests;
+			rw[i].w.temperature = rnd(3) / 2.0;
+		}
+		/* One generation per view: the memo keeps the records. */
+		hw_remember(s, l == &fake_least ? 31 : 29);
+		d = select_vs_rank(s, &wl, ws, N, l, 1, 1, ev, order);
+		if (d < 0)
+			continue;
+		rounds++;
+		mismatches += d;
+		busy_won += ws[order[0]]->active_tests > 0;
+		idle_won += ws[order[0]]->active_tests == 0;
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(rounds > 1400);
+	CHECK(busy_won > 100);
+	CHECK(idle_won > 100);
+	hw_free(s);
+}
+
 /*
  * One round of the random fleets the score tests share: a workload (three
  * in four timed), a fifth of the workers rebuilt in place, and one in three
@@ -2735,6 +2838,7 @@ int main(void)
 	test_fresh_idle_consistency();
 	test_fresh_screens_at_cut();
 	test_random_latency_store();
+	test_learned_screens_at_cut();
 	test_score_against_evaluate();
 	test_plain_score_against_evaluate();
 	test_hard_from_timed_scores();
