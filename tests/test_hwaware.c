@@ -1797,6 +1797,55 @@ static double least_open(void *ctx, uint32_t pos, const char *id)
 	return 4.0;
 }
 
+/* The fleets of the screens-at-cut tests: every worker at full speed,
+ * idle or busy (every one busy in odd rounds, so that busy workers win)
+ * at capacities 1 and 2, devices at their clock's clamp a compute unit
+ * apart with memory `big` (now and then 2 GiB, below the reservation the
+ * bound takes at its best), and twins of the first half: the same devices
+ * and queue, another temperature (the same record too where a test's
+ * records go by the id's number). */
+static void cut_fleet(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int round, uint64_t big)
+{
+	static const uint32_t ref_mhz[] = {[LBS_CLASS_CPU] = 2500, [LBS_CLASS_GPU] = 1500,
+	                                   [LBS_CLASS_TPU] = 1000, [LBS_CLASS_NPU] = 800,
+	                                   [LBS_CLASS_HYBRID] = 1000};
+
+	for (uint32_t i = 0; i < n; i++) {
+		make_random(&rw[i], i);
+		rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
+		rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
+		rw[i].w.performance_level = 1.0;
+		rw[i].w.util_cpu = 0.0;
+		rw[i].w.util_memory = 0.0;
+		rw[i].w.temperature = 0.0;
+		rw[i].w.capacity = 1 + rnd(2);
+		rw[i].w.active_tests = round % 2 || rnd(2) ? rw[i].w.capacity : 0;
+		rw[i].w.queued_tests = rw[i].w.active_tests ? rnd(2) : 0;
+		for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
+			lbs_device *x = &rw[i].d[d];
+
+			x->mem_available_bytes = rnd(8) ? big : 2 * GIB;
+			x->features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
+			x->compute_units = 20 + rnd(4);
+			x->clock_mhz = rnd(4) ? 4 * ref_mhz[x->hw_class] + rnd(2) * 1000
+			                      : rnd(2) ? 4 * ref_mhz[x->hw_class] - 1 : 0;
+		}
+		ws[i] = &rw[i].w;
+	}
+	for (uint32_t i = n / 2; i < n; i++) {
+		const rnd_worker *o = &rw[i - n / 2];
+
+		if (rnd(2))
+			continue;
+		memcpy(rw[i].d, o->d, sizeof o->d);
+		rw[i].w.n_devices = o->w.n_devices;
+		rw[i].w.capacity = o->w.capacity;
+		rw[i].w.active_tests = o->w.active_tests;
+		rw[i].w.queued_tests = o->w.queued_tests;
+		rw[i].w.temperature = rnd(3) / 2.0;
+	}
+}
+
 /*
  * select_one_fresh screens the usual busy worker's devices at the ledger's
  * least size before it asks the ledger (fresh_prior_below), drops a busy
@@ -1815,9 +1864,6 @@ static double least_open(void *ctx, uint32_t pos, const char *id)
 static void test_fresh_screens_at_cut(void)
 {
 	enum { N = 40 };
-	static const uint32_t ref_mhz[] = {[LBS_CLASS_CPU] = 2500, [LBS_CLASS_GPU] = 1500,
-	                                   [LBS_CLASS_TPU] = 1000, [LBS_CLASS_NPU] = 800,
-	                                   [LBS_CLASS_HYBRID] = 1000};
 	static const hw_learned open_least = {NULL, NULL, NULL, least_open, NULL, 4.0, NULL};
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
@@ -1836,45 +1882,7 @@ static void test_fresh_screens_at_cut(void)
 		wl.required_backends = 0;
 		wl.preferred_class = 0;
 		wl.energy_sensitivity = 0.0;
-		for (uint32_t i = 0; i < N; i++) {
-			make_random(&rw[i], i);
-			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
-			rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
-			rw[i].w.performance_level = 1.0;
-			rw[i].w.util_cpu = 0.0;
-			rw[i].w.util_memory = 0.0;
-			rw[i].w.temperature = 0.0;
-			rw[i].w.capacity = 1 + rnd(2);
-			/* Busy (the ledger's) or idle; every worker busy
-			 * in odd rounds, so that busy workers win. */
-			rw[i].w.active_tests = round % 2 || rnd(2) ? rw[i].w.capacity : 0;
-			rw[i].w.queued_tests = rw[i].w.active_tests ? rnd(2) : 0;
-			for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
-				lbs_device *x = &rw[i].d[d];
-
-				/* Now and then memory below the reservation
-				 * the bound takes at its best. */
-				x->mem_available_bytes = rnd(8) ? UINT64_C(1) << 55 : 2 * GIB;
-				x->features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
-				x->compute_units = 20 + rnd(4);
-				x->clock_mhz = rnd(4) ? 4 * ref_mhz[x->hw_class] + rnd(2) * 1000
-				                      : rnd(2) ? 4 * ref_mhz[x->hw_class] - 1 : 0;
-			}
-			ws[i] = &rw[i].w;
-		}
-		/* Twins: the same devices and queue, another temperature. */
-		for (uint32_t i = N / 2; i < N; i++) {
-			const rnd_worker *o = &rw[i - N / 2];
-
-			if (rnd(2))
-				continue;
-			memcpy(rw[i].d, o->d, sizeof o->d);
-			rw[i].w.n_devices = o->w.n_devices;
-			rw[i].w.capacity = o->w.capacity;
-			rw[i].w.active_tests = o->w.active_tests;
-			rw[i].w.queued_tests = o->w.queued_tests;
-			rw[i].w.temperature = rnd(3) / 2.0;
-		}
+		cut_fleet(rw, ws, N, round, UINT64_C(1) << 55);
 		d = select_vs_rank(s, &wl, ws, N, &open_least, 1, 1, ev, order);
 		if (d < 0)
 			continue;
@@ -2054,9 +2062,6 @@ static const hw_learned fake_least = {fake_history, NULL, fake_speed_ub, least_o
 static void test_learned_screens_at_cut(void)
 {
 	enum { N = 40 };
-	static const uint32_t ref_mhz[] = {[LBS_CLASS_CPU] = 2500, [LBS_CLASS_GPU] = 1500,
-	                                   [LBS_CLASS_TPU] = 1000, [LBS_CLASS_NPU] = 800,
-	                                   [LBS_CLASS_HYBRID] = 1000};
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
 	hw_params p;
@@ -2077,45 +2082,9 @@ static void test_learned_screens_at_cut(void)
 		wl.preferred_class = 0;
 		wl.energy_sensitivity = 0.0;
 		wl.type = rnd(2);
-		for (uint32_t i = 0; i < N; i++) {
-			make_random(&rw[i], i);
-			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
-			rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
-			rw[i].w.performance_level = 1.0;
-			rw[i].w.util_cpu = 0.0;
-			rw[i].w.util_memory = 0.0;
-			rw[i].w.temperature = 0.0;
-			rw[i].w.capacity = 1 + rnd(2);
-			rw[i].w.active_tests = round % 2 || rnd(2) ? rw[i].w.capacity : 0;
-			rw[i].w.queued_tests = rw[i].w.active_tests ? rnd(2) : 0;
-			for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
-				lbs_device *x = &rw[i].d[d];
-
-				/* Memory so large that its term is 1 but for
-				 * 1e-10, as the throughput's bound takes it. */
-				x->mem_available_bytes = rnd(8) ? UINT64_C(1) << 62 : 2 * GIB;
-				x->features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
-				x->compute_units = 20 + rnd(4);
-				x->clock_mhz = rnd(4) ? 4 * ref_mhz[x->hw_class] + rnd(2) * 1000
-				                      : rnd(2) ? 4 * ref_mhz[x->hw_class] - 1 : 0;
-			}
-			ws[i] = &rw[i].w;
-		}
-		/* Twins: the same devices and queue, another temperature;
-		 * the same record too when the id is the same but for its
-		 * number (latency_history: its reliability by the number). */
-		for (uint32_t i = N / 2; i < N; i++) {
-			const rnd_worker *o = &rw[i - N / 2];
-
-			if (rnd(2))
-				continue;
-			memcpy(rw[i].d, o->d, sizeof o->d);
-			rw[i].w.n_devices = o->w.n_devices;
-			rw[i].w.capacity = o->w.capacity;
-			rw[i].w.active_tests = o->w.active_tests;
-			rw[i].w.queued_tests = o->w.queued_tests;
-			rw[i].w.temperature = rnd(3) / 2.0;
-		}
+		/* Memory so large that its term is 1 but for 1e-10, as the
+		 * throughput's bound takes it. */
+		cut_fleet(rw, ws, N, round, UINT64_C(1) << 62);
 		/* One generation per view: the memo keeps the records. */
 		hw_remember(s, l == &fake_least ? 31 : 29);
 		d = select_vs_rank(s, &wl, ws, N, l, 1, 1, ev, order);
