@@ -5,7 +5,7 @@
 # installed header alone loads in the installed shim.
 set -u
 build=${LBS_BUILDDIR:?run through meson test}
-tmp=$(mktemp -d)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lbsched-install-XXXXXXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1" >&2; fi; }

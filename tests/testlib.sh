@@ -2,7 +2,9 @@
 # Gives $tmp (removed on exit), the pass/fail counters and the checks below;
 # `finish NAME` prints "NAME: N passed, N failed" and exits 0 only without
 # failures.
-tmp=$(mktemp -d)
+# No dot in the name: nginx's configure mangles paths holding ".S" or
+# ".cc" (host-shim/nginx/build.sh), and tests/deb builds the module here.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lbsched-test-XXXXXXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 

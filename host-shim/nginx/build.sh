@@ -22,6 +22,16 @@ fi
 moddir=$(cd "$moddir" && pwd)
 mkdir -p "$bd"
 bd=$(cd "$bd" && pwd)
+# nginx's configure (auto/make) names objects by editing every source
+# path with unanchored patterns for .cpp, .cc and .S, so a directory
+# whose name holds one of those (mktemp's tmp.S...) yields object paths
+# no rule makes, and make's "No rule to make target" names neither.
+case "$moddir|$bd" in
+*.S* | *.cc* | *.cpp*)
+	echo "build.sh: '$moddir' or '$bd': a directory name holding '.S', '.cc' or '.cpp' breaks nginx's configure (auto/make); build from another directory" >&2
+	exit 1
+	;;
+esac
 libs="-Wl,--exclude-libs,ALL"
 for l in "$@"; do libs="$libs $(cd "$(dirname "$l")" && pwd)/$(basename "$l")"; done
 libs="$libs -lcjson -lhiredis -lm"
