@@ -1989,13 +1989,28 @@ OUT_OF_LINE int learned_below_looked(const hw_ctx *c, const hw_cut *cc, const hw
 	return !device_reaches(c, w, tq, tr);
 }
 
-/* learned_next()'s caches for this cut: fresh_below()'s, with the record
- * its p_ figures were worked out for (its w, sl and rel as bits, p_key)
- * and whether that record's bound dropped such a worker (p_drop). */
+/* A capacity and queue of the usual busy worker that queue_below() passed
+ * at the cut: its figures, and for the record of key (rec set) that
+ * record's bound (drop) and throughput_needed() at the ledger's least
+ * size (tq, tr).  All of it depends on the capacity, the queue and the
+ * record's w, sl and rel alone. */
+typedef struct hw_queue {
+	uint32_t cap; /* 0: empty */
+	int looked, rec, drop;
+	uint64_t ahead;
+	double rhs, room, tq, tr;
+	uint64_t key[3];
+} hw_queue;
+
+/* learned_next()'s caches for a cut: fresh_below()'s queue drops, and two
+ * hw_queue by the queue's parity (a fleet's busy workers mostly wait
+ * behind queues of two lengths one apart, which one entry missed every
+ * other worker).  They hold while the cut does: select_one_learned keeps
+ * them across learned_next()'s calls. */
 typedef struct hw_learn {
 	hw_fresh f;
-	uint64_t p_key[3];
-	int p_drop;
+	hw_queue q[2];
+	int set; /* 0: nothing cached yet */
 } hw_learn;
 
 /* fresh_idle_below() with the memo's record r, for an idle worker at full
@@ -2040,7 +2055,8 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 	uint64_t ahead = (uint64_t)w->active_tests + w->queued_tests;
 	const hw_known *r;
 	double rhs, room, tq, tr;
-	int looked, has;
+	hw_queue *q;
+	int looked;
 	hw_wk k;
 
 	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
@@ -2062,58 +2078,60 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 	/* The queue's bound alone (s_ub, no record), as fresh_below(). */
 	if (cap == f->f.q_cap && ahead >= f->f.q_drop)
 		return 1;
-	/* The id compare before the queue's arithmetic: its call would
-	 * keep every figure of the queue in memory across it, and at a
-	 * learned store's cut the queue drops next to none (2,000 of
-	 * 518,000 busy workers over bench_store's 3,000 selects). */
-	has = memo_has(lk, bit, w, i);
-	k.pw = -1.0;
-	k.u = 1.0;
-	k.nq = (double)ahead;
-	k.cap = (double)cap;
-	if (queue_below(c, &k, 1, cc->cut, 1.0, &looked, &rhs, &room)) {
-		f->f.q_cap = cap;
-		f->f.q_drop = ahead;
-		return 1;
+	q = &f->q[ahead & 1];
+	if (cap != q->cap || ahead != q->ahead) {
+		k.pw = -1.0;
+		k.u = 1.0;
+		k.nq = (double)ahead;
+		k.cap = (double)cap;
+		if (queue_below(c, &k, 1, cc->cut, 1.0, &looked, &rhs, &room)) {
+			f->f.q_cap = cap;
+			f->f.q_drop = ahead;
+			return 1;
+		}
+		q->cap = cap;
+		q->ahead = ahead;
+		q->looked = looked;
+		q->rhs = rhs;
+		q->room = room;
+		q->rec = 0;
 	}
-	if (!has)
+	if (!memo_has(lk, bit, w, i))
 		return 0;
 	r = &lk->rec[i];
-	if (!looked)
-		return speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs ||
-		       learned_below_looked(c, cc, r, w, i, 1.0, looked, rhs, room);
-	/* The record's bound and throughput_needed() at the ledger's least
-	 * size depend on the capacity, the queue and the record's w, sl and
-	 * rel alone: kept for the next worker like it (fresh_below's, with
-	 * the record). */
-	if (cap != f->f.p_cap || ahead != f->f.p_ahead || !same_rec(f->p_key, r)) {
-		f->f.p_cap = cap;
-		f->f.p_ahead = ahead;
-		rec_key(r, f->p_key);
-		f->p_drop = speed_ub(r, c->sp_ub, 1.0) * room * r->rel < rhs;
-		throughput_needed(c, r, cc->cut, room * r->rel, 1.0, rhs, &f->f.p_tq, &f->f.p_tr);
+	if (!q->looked)
+		return speed_ub(r, c->sp_ub, 1.0) * q->room * r->rel < q->rhs ||
+		       learned_below_looked(c, cc, r, w, i, 1.0, 0, q->rhs, q->room);
+	if (!q->rec || !same_rec(q->key, r)) {
+		rec_key(r, q->key);
+		q->rec = 1;
+		q->drop = speed_ub(r, c->sp_ub, 1.0) * q->room * r->rel < q->rhs;
+		throughput_needed(c, r, cc->cut, q->room * r->rel, 1.0, q->rhs, &q->tq, &q->tr);
 	}
-	return f->p_drop || !device_reaches(c, w, f->f.p_tq, f->f.p_tr) ||
-	       learned_below_looked(c, cc, r, w, i, 1.0, 2, rhs, room);
+	return q->drop || !device_reaches(c, w, q->tq, q->tr) ||
+	       learned_below_looked(c, cc, r, w, i, 1.0, 2, q->rhs, q->room);
 }
 
 /* fresh_next() with learned_below(). */
-OUT_OF_LINE uint32_t learned_next(const hw_ctx *c, hw_cut *cc, const hw_lk *lk,
+OUT_OF_LINE uint32_t learned_next(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
                                   const lbs_worker *const *workers, uint32_t i, uint32_t n,
                                   uint32_t hint)
 {
 	uint32_t bit = UINT32_C(1) << c->wl->type;
-	/* fresh_below()'s queue cache, for this cut (the caller's consider()
-	 * moves it between calls). */
-	hw_learn f;
 
-	fresh_set(cc, &f.f);
-	memset(f.p_key, 0, sizeof f.p_key);
-	f.p_drop = 0;
+	/* The caller's consider() may have moved the cut since the last
+	 * call; the caches are of the cut (compared as bits: a NaN cut
+	 * starts afresh every time). */
+	if (!f->set || memcmp(&f->f.cut, &cc->cut, sizeof cc->cut) != 0) {
+		f->set = 1;
+		fresh_set(cc, &f->f);
+		f->q[0].cap = 0;
+		f->q[1].cap = 0;
+	}
 	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];
 
-		if (i != hint && (!worker_valid(w) || !learned_below(c, cc, &f, lk, bit, w, i)))
+		if (i != hint && (!worker_valid(w) || !learned_below(c, cc, f, lk, bit, w, i)))
 			return i;
 	}
 	return n;
@@ -2127,12 +2145,14 @@ static lbs_status select_one_learned(const hw_ctx *c, const lbs_worker *const *w
                                      uint32_t *best_idx)
 {
 	hw_top b = {NONE, -1.0, -1.0, 0.0};
+	hw_learn f;
 	hw_cut cc;
 
 	cut_set(c, &cc, -1.0);
 	hint = consider_hint(c, 1, lk, workers, n, hint, &b, &cc);
-	for (uint32_t i = learned_next(c, &cc, lk, workers, 0, n, hint); i < n;
-	     i = learned_next(c, &cc, lk, workers, i + 1, n, hint)) {
+	f.set = 0;
+	for (uint32_t i = learned_next(c, &cc, &f, lk, workers, 0, n, hint); i < n;
+	     i = learned_next(c, &cc, &f, lk, workers, i + 1, n, hint)) {
 		if (!worker_valid(workers[i]))
 			return LBS_EINVAL;
 		consider(c, 1, lk, workers[i], i, &b, &cc);
