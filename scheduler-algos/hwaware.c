@@ -2078,6 +2078,9 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 	/* The queue's bound alone (s_ub, no record), as fresh_below(). */
 	if (cap == f->f.q_cap && ahead >= f->f.q_drop)
 		return 1;
+	/* The queue's figures before the id compare: the cache keeps them
+	 * out of the registers its call clobbers, and a queue that drops
+	 * the worker spares the compare. */
 	q = &f->q[ahead & 1];
 	if (cap != q->cap || ahead != q->ahead) {
 		k.pw = -1.0;
