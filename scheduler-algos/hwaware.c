@@ -2056,7 +2056,7 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 	const hw_known *r;
 	double rhs, room, tq, tr;
 	hw_queue *q;
-	int looked;
+	int looked, has;
 	hw_wk k;
 
 	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
@@ -2078,9 +2078,10 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 	/* The queue's bound alone (s_ub, no record), as fresh_below(). */
 	if (cap == f->f.q_cap && ahead >= f->f.q_drop)
 		return 1;
-	/* The queue's figures before the id compare: the cache keeps them
-	 * out of the registers its call clobbers, and a queue that drops
-	 * the worker spares the compare. */
+	/* The id compare before the cache's entry: across its call only
+	 * the worker, capacity and queue are kept (the entry's address
+	 * was spilled and rebuilt around it). */
+	has = memo_has(lk, bit, w, i);
 	q = &f->q[ahead & 1];
 	if (cap != q->cap || ahead != q->ahead) {
 		k.pw = -1.0;
@@ -2099,7 +2100,7 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 		q->room = room;
 		q->rec = 0;
 	}
-	if (!memo_has(lk, bit, w, i))
+	if (!has)
 		return 0;
 	r = &lk->rec[i];
 	if (!q->looked)
