@@ -14,9 +14,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 /* select, score and explain compute each score in separate inlined copies
  * of the same code; fused multiply-adds in one copy and not another would
@@ -30,8 +27,12 @@
  * halfway to ideal.  A server CPU core is ~0.1 per watt, a data-centre GPU
  * ~1, an NPU several. */
 #define ENERGY_REF 0.5
-/* Columns of a coefficient row: class x tensor cores x quantization. */
-#define ROW (LBS_CLASS_COUNT * 4)
+/* Columns of a coefficient row: (tensor cores x quantization) x class,
+ * then the classes' inv_ref_clock from COEF_CLOCK on: throughput_of()
+ * reaches both from the row's pointer, which a scan keeps in a register
+ * (a table of its own took an address to load for every device). */
+#define COEF_CLOCK (4 * LBS_CLASS_COUNT)
+#define ROW (COEF_CLOCK + LBS_CLASS_COUNT)
 #define NONE UINT32_MAX
 /* Candidates a sampled select keeps for the next one of its type. */
 #define KEEP 4
@@ -379,10 +380,14 @@ hw_state *hw_new(const hw_params *p)
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		for (int q = 0; q < 2; q++)
 			for (int l = 0; l < 2; l++)
-				for (uint32_t k = 0; k < ROW; k++)
-					s->coef[t][q][l][k] = per_unit[k / 4] *
-						specialisation(p, t, q, l, k / 4,
-						               (k & 2) != 0, (k & 1) != 0);
+				for (uint32_t k = 0; k < ROW; k++) {
+					uint32_t cls = k % LBS_CLASS_COUNT, f = k / LBS_CLASS_COUNT;
+
+					s->coef[t][q][l][k] = k >= COEF_CLOCK
+						? inv_ref_clock[cls]
+						: per_unit[cls] * specialisation(p, t, q, l, cls,
+						                                 (f & 2) != 0, (f & 1) != 0);
+				}
 	return s;
 }
 
@@ -570,39 +575,44 @@ static inline uint32_t pref_matches(const hw_ctx *c, const lbs_device *d)
  * coef (hw_ctx's, or plain_eff()'s copy of them). */
 #define FEAT_KEY_BITS (LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION)
 
-/* The coefficient's place within its class, 2 for tensor cores plus 1 for
- * quantisation, by the device's features & FEAT_KEY_BITS: one load a
- * device instead of two bit tests. */
+/* The first column of a row (ROW) for the device's features &
+ * FEAT_KEY_BITS, 2 for tensor cores plus 1 for quantisation, times the
+ * classes: one load and an add to the class a device instead of two bit
+ * tests. */
 static const uint8_t feat_key[FEAT_KEY_BITS + 1] = {
-	[LBS_FEAT_TENSOR_CORES] = 2,
-	[LBS_FEAT_QUANTIZATION] = 1,
-	[FEAT_KEY_BITS] = 3,
+	[LBS_FEAT_TENSOR_CORES] = 2 * LBS_CLASS_COUNT,
+	[LBS_FEAT_QUANTIZATION] = 1 * LBS_CLASS_COUNT,
+	[FEAT_KEY_BITS] = 3 * LBS_CLASS_COUNT,
 };
 
 HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_out)
 {
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
-	uint32_t key = cls * 4 + feat_key[d->features & FEAT_KEY_BITS];
+	/* Sizes: in 32 bits GCC zero-extended each index again. */
+	size_t key = (size_t)feat_key[d->features & FEAT_KEY_BITS] + cls;
 	/* 0 units count as 1, added: the same double without a branch. */
-	double units = (double)(d->compute_units + (d->compute_units == 0));
-	double ratio = 1.0;
+	double t = coef[key] * (double)(d->compute_units + (d->compute_units == 0));
 
-	/* The clamp as a max and a min, without branches: the ratio is
-	 * never NaN, so the same value as a test for each bound. */
+	*cls_out = cls;
+	/* Without a clock the ratio is 1, and t x 1.0 is t: no multiply,
+	 * and no 1.0 to load for every device. */
 	if (d->clock_mhz) {
-		ratio = (double)d->clock_mhz * inv_ref_clock[cls];
-#ifdef __SSE2__
-		/* MAXSD is a > b ? a : b, the same test; GCC made this one a
-		 * branch, a few percent of a full scan's time at 512 workers
-		 * (perf, cpu-clock). */
-		ratio = _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(ratio), _mm_set_sd(0.25)));
+		double ratio = (double)d->clock_mhz * coef[COEF_CLOCK + (size_t)cls];
+
+		/* The clamp as a max and a min, without branches: the ratio
+		 * is never NaN, so the same value as a test for each bound. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__SSE2_MATH__))
+		/* MAXSD is a > b ? a : b, the same test.  GCC made the
+		 * ternary a branch, a few percent of a full scan's time at
+		 * 512 workers (perf, cpu-clock), and _mm_max_sd() on
+		 * _mm_set_sd() cost a MOVQ a device to clear the upper half. */
+		__asm__("maxsd %1, %0" : "+x"(ratio) : "x"(0.25));
 #else
 		ratio = ratio > 0.25 ? ratio : 0.25;
 #endif
-		ratio = ratio < 4.0 ? ratio : 4.0;
+		t *= ratio < 4.0 ? ratio : 4.0;
 	}
-	*cls_out = cls;
-	return coef[key] * units * ratio;
+	return t;
 }
 
 /* Throughput of a device for this call's kind of work. */

@@ -1258,6 +1258,31 @@ static void test_worked_example(void)
 		CHECK(e0.f.throughput > 0.0);
 		CHECK(e0.f.throughput == e1.f.throughput);
 	}
+	/* The clock's ratio to the class's reference (cpu-1's is a CPU's,
+	 * 2,500 MHz) is clamped to 0.25..4, and is 1 without a clock
+	 * (throughput_of's MAXSD and MINSD, and its row's clock column). */
+	{
+		static const uint32_t mhz[] = {0, 2500, 1, 624, 625, 1250, 10000, 10001, 4000000000u};
+		static const double ratio[] = {1, 1, 0.25, 0.25, 0.25, 0.5, 4, 4, 4};
+		lbs_device d = *f.workers[0]->devices[0];
+		const lbs_device *dp[1] = {&d};
+		lbs_worker w = *f.workers[0];
+		const lbs_worker *ws[1] = {&w};
+		double t1 = 0.0;
+
+		w.n_devices = 1;
+		w.devices = dp;
+		for (size_t i = 0; i < sizeof mhz / sizeof mhz[0]; i++) {
+			hw_eval e;
+
+			d.clock_mhz = mhz[i];
+			CHECK_INT(hw_evaluate(s, &wl, ws, 1, NULL, &e), LBS_OK);
+			if (i == 0)
+				t1 = e.f.throughput;
+			CHECK(t1 > 0.0);
+			CHECK(e.f.throughput == t1 * ratio[i]);
+		}
+	}
 	hw_free(s);
 	fleet_free(&f);
 }
