@@ -1638,7 +1638,7 @@ static void fresh_set(const hw_cut *cc, hw_fresh *f)
 
 /* Could a device of w reach the cut by its throughput, by
  * throughput_needed()'s check T x tq >= tr?  Devices 0..63, as in the
- * hard filter. */
+ * hard filter.  1 + the first such device's place, 0 when none. */
 HOT int device_reaches(const hw_ctx *c, const lbs_worker *w, double tq, double tr)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
@@ -1649,7 +1649,7 @@ HOT int device_reaches(const hw_ctx *c, const lbs_worker *w, double tq, double t
 		const lbs_device *d = w->devices[j];
 
 		if (d && d->struct_size >= LBS_DEVICE_SIZE_V1_0 && throughput_of(coef, d, &cls) * tq >= tr)
-			return 1;
+			return (int)j + 1;
 	}
 	return 0;
 }
@@ -1749,14 +1749,16 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
 /* fresh_idle_below() with the record r (neutral: nothing learned) and
  * the throughput_needed() screen_timed() takes for it, which it uses for
  * the devices it scores and for its last bound (learned_below). */
-ELIG_INLINE int idle_eff_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
-                               double cut, double tq, double tr)
+/* From device j0 on: the devices before it fail the throughput's test
+ * (device_reaches() found j0 the first to pass), so they add nothing. */
+ELIG_INLINE int idle_eff_below_from(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
+                                    double cut, double tq, double tr, uint32_t j0)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 	uint64_t reserved = w->reserved_memory_bytes;
 	double eff = -1.0;
 
-	for (uint32_t j = 0; j < nd; j++) {
+	for (uint32_t j = j0; j < nd; j++) {
 		const lbs_device *d = w->devices[j];
 		double e;
 
@@ -1769,10 +1771,24 @@ ELIG_INLINE int idle_eff_below(const hw_ctx *c, const hw_known *r, const lbs_wor
 	return speed_ub(r, prior_speed(c, eff), 1.0) * ((1.0 - cut) * r->rel) < cut;
 }
 
+ELIG_INLINE int idle_eff_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
+                               double cut, double tq, double tr)
+{
+	return idle_eff_below_from(c, r, w, cut, tq, tr, 0);
+}
+
 OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const lbs_worker *w, double cut, double tq,
                                  double tr)
 {
 	return idle_eff_below(c, &neutral, w, cut, tq, tr);
+}
+
+/* fresh_idle_below() from device j0 on (idle_eff_below_from): fresh_below
+ * knows the first device the throughput passes. */
+OUT_OF_LINE int fresh_idle_below_from(const hw_ctx *c, const lbs_worker *w, double cut,
+                                      double tq, double tr, uint32_t j0)
+{
+	return idle_eff_below_from(c, &neutral, w, cut, tq, tr, j0);
 }
 
 /* prior_below()'s devices for the usual busy worker at full speed, at
@@ -1834,9 +1850,14 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
 	    host_pending(w))
 		return fresh_below_busy(c, f, w);
-	if (ahead < cap)
-		return f->idle_drop || !device_reaches(c, w, f->tq0, f->tr0) ||
-		       fresh_idle_below(c, w, f->cut, f->tq0, f->tr0);
+	if (ahead < cap) {
+		int j;
+
+		if (f->idle_drop)
+			return 1;
+		j = device_reaches(c, w, f->tq0, f->tr0);
+		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1);
+	}
 	/* The usual busy worker, at full speed: dropped on its queue, or
 	 * left to screen_timed() for the ledger's lookup. */
 	if (!c->open_work)
