@@ -606,7 +606,7 @@ HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_
 		 * ternary a branch, a few percent of a full scan's time at
 		 * 512 workers (perf, cpu-clock), and _mm_max_sd() on
 		 * _mm_set_sd() cost a MOVQ a device to clear the upper half. */
-		__asm__("maxsd %1, %0" : "+x"(ratio) : "x"(0.25));
+		__asm__("maxsd %1, %0" : "+x"(ratio) : "xm"(0.25));
 #else
 		ratio = ratio > 0.25 ? ratio : 0.25;
 #endif
