@@ -768,7 +768,7 @@ static void test_fast_one_vs_plain(void)
 	static prio_rnd rw[N];
 	static const lbs_worker *ws[N];
 	static const char *const gone[] = { "w03", "w10" };
-	int mismatches = 0, multi_run = 0, weightless = 0, memory_only = 0;
+	int mismatches = 0, multi_run = 0, weightless = 0, memory_only = 0, invalid = 0;
 	uint32_t idx[1];
 
 	for (uint32_t i = 0; i < N; i++) {
@@ -818,6 +818,36 @@ static void test_fast_one_vs_plain(void)
 				rw[i].w.performance_level = 1.0;
 			}
 		}
+		/* Figures the loads' clamps must handle (NaN counts as 1),
+		 * devices the filter skips, and now and then a worker that is
+		 * not one, anywhere in a block of four or after the last. */
+		for (uint32_t i = 0; i < n && round % 3 == 1; i++) {
+			static const double odd[] = { -0.5, 1.5, NAN, 0.35, INFINITY };
+			double *fig[] = { &rw[i].w.util_cpu, &rw[i].w.util_memory, &rw[i].w.util_gpu,
+			                  &rw[i].w.util_io, &rw[i].w.util_network };
+
+			if (prnd(4) == 0)
+				*fig[prnd(5)] = odd[prnd(5)];
+			if (prnd(16) == 0)
+				rw[i].w.thermal_state = LBS_THERMAL_WARMING;
+			if (prnd(16) == 0)
+				rw[i].dp[0] = NULL;
+			else if (prnd(16) == 0)
+				rw[i].d[0].struct_size = 8;
+		}
+		if (round % 11 == 6 && n > 0) {
+			uint32_t q = prnd(n), how = prnd(3);
+			const lbs_worker *keep = ws[q];
+
+			rw[q].w.struct_size = how == 1 ? 8 : sizeof rw[q].w;
+			rw[q].w.id = how == 2 ? NULL : rw[q].id;
+			ws[q] = how == 0 ? NULL : keep;
+			invalid += prio_select(&p, &wl, ws, n, 1, idx, &res) != LBS_EINVAL;
+			ws[q] = keep;
+			rw[q].w.struct_size = sizeof rw[q].w;
+			rw[q].w.id = rw[q].id;
+			continue;
+		}
 		for (uint32_t i = 0; i < n; i++) {
 			double load, spare;
 
@@ -852,6 +882,7 @@ static void test_fast_one_vs_plain(void)
 		              res.n_eligible != eligible || res.total_weight != total;
 	}
 	CHECK_INT(mismatches, 0);
+	CHECK_INT(invalid, 0);
 	CHECK(multi_run > 8);
 	CHECK(weightless > 2);
 	CHECK(memory_only > 100 && memory_only < 400);
