@@ -291,7 +291,7 @@ static lbs_status spread_one(const prio_params *p, const lbs_workload *wl,
 
 typedef struct spread_run {
 	double w[SPREAD_RUN]; /* the weight, 1 - effective load; 0: none */
-	double t[SPREAD_RUN]; /* the running total after it */
+	double t[SPREAD_RUN]; /* the running total after it (every position's) */
 } spread_run;
 
 /* The position of the last hit of the m positions from base, or keep.
@@ -349,6 +349,10 @@ ELIG_INLINE int fast_take_loaded(int full, int mem, const lbs_workload *wl, cons
  * workload's in them. */
 typedef int loads_fn(const lbs_worker *const *w, uint32_t m, double *out);
 
+/* spread_last() or a copy of it. */
+typedef int64_t last_fn(const spread_run *r, uint32_t base, uint32_t m, uint64_t seed,
+                        int64_t keep);
+
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__)
 #define PRIO_AVX2 1
 
@@ -401,9 +405,75 @@ __attribute__((target("avx2"), noinline)) static int loads_avx2(const lbs_worker
 }
 #endif
 
+#ifdef PRIO_AVX2
+/* x * y mod 2^64 in each lane, y's high half in yh: AVX2 multiplies
+ * 32-bit halves only. */
+ELIG_INLINE __attribute__((target("avx2"))) __m256i mul64_avx2(__m256i x, __m256i y, __m256i yh)
+{
+	__m256i ll = _mm256_mul_epu32(x, y);
+	__m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), y),
+	                                 _mm256_mul_epu32(x, yh));
+
+	return _mm256_add_epi64(ll, _mm256_slli_epi64(cross, 32));
+}
+
+/* spread_last() four positions at a time from the end: each lane
+ * draw_key()'s integer steps and the same products and compares (the
+ * draw's 53 bits become a double exactly, from two exact halves); the
+ * highest hit of the first block with one is the position spread_last()
+ * stops at.  Every position's t is written, so a lane without a weight
+ * reads a number, and fails on its weight. */
+__attribute__((target("avx2"))) static int64_t last_avx2(const spread_run *r, uint32_t base,
+                                                         uint32_t m, uint64_t seed,
+                                                         int64_t keep)
+{
+	const uint64_t m1 = UINT64_C(0xbf58476d1ce4e5b9), m2 = UINT64_C(0x94d049bb133111eb);
+	const __m256i c1 = _mm256_set1_epi64x((long long)m1);
+	const __m256i c1h = _mm256_set1_epi64x((long long)(m1 >> 32));
+	const __m256i c2 = _mm256_set1_epi64x((long long)m2);
+	const __m256i c2h = _mm256_set1_epi64x((long long)(m2 >> 32));
+	const __m256i low = _mm256_set1_epi64x(0xffffffff);
+	const __m256i bits52 = _mm256_set1_epi64x(0x4330000000000000);
+	const __m256i step = _mm256_set1_epi64x((long long)(4 * GOLDEN));
+	const __m256d two52 = _mm256_set1_pd(0x1p52), two32 = _mm256_set1_pd(0x1p32);
+	const __m256d unit = _mm256_set1_pd(0x1p-53), zero = _mm256_setzero_pd();
+	uint64_t key0 = seed + (uint64_t)(base + m - 3) * GOLDEN; /* position m - 4's */
+	__m256i key = _mm256_set_epi64x((long long)(key0 + 3 * GOLDEN),
+	                                (long long)(key0 + 2 * GOLDEN),
+	                                (long long)(key0 + GOLDEN), (long long)key0);
+	uint32_t k = m;
+
+	for (; k >= 4; k -= 4, key = _mm256_sub_epi64(key, step)) {
+		__m256i z = _mm256_xor_si256(key, _mm256_srli_epi64(key, 30));
+		__m256d hi, lo, u, w, t, hit;
+		int bits;
+
+		z = mul64_avx2(z, c1, c1h);
+		z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 27));
+		z = mul64_avx2(z, c2, c2h);
+		z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+		z = _mm256_srli_epi64(z, 11);
+		hi = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(z, 32),
+		                                                       bits52)), two52);
+		lo = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(z, low),
+		                                                       bits52)), two52);
+		u = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(hi, two32), lo), unit);
+		w = _mm256_loadu_pd(r->w + k - 4);
+		t = _mm256_loadu_pd(r->t + k - 4);
+		hit = _mm256_and_pd(_mm256_cmp_pd(w, zero, _CMP_GT_OQ),
+		                    _mm256_cmp_pd(_mm256_mul_pd(u, t), w, _CMP_LT_OQ));
+		bits = _mm256_movemask_pd(hit);
+		if (bits)
+			return base + k - 4 + (uint32_t)(31 - __builtin_clz((unsigned)bits));
+	}
+	return spread_last(r, base, k, seed, keep);
+}
+#endif
+
 /* fast_one() for the spread; loads, when not NULL, finds a run's loads
- * before its pass. */
-ELIG_INLINE lbs_status fast_spread(int full, int mem, loads_fn *loads, const prio_params *p,
+ * before its pass, and last is spread_last() or a copy of it. */
+ELIG_INLINE lbs_status fast_spread(int full, int mem, loads_fn *loads, last_fn *last,
+                                   const prio_params *p,
                                    const lbs_workload *wl, const lbs_worker *const *workers,
                                    uint32_t n, uint32_t *idx, prio_result *res)
 {
@@ -428,6 +498,7 @@ ELIG_INLINE lbs_status fast_spread(int full, int mem, loads_fn *loads, const pri
 			                              &spare, &eligible, &total);
 
 			run.w[k] = 0.0;
+			run.t[k] = total;
 			if (take <= 0) {
 				if (take < 0)
 					return LBS_EINVAL;
@@ -435,13 +506,12 @@ ELIG_INLINE lbs_status fast_spread(int full, int mem, loads_fn *loads, const pri
 			}
 			if (spare > 0.0) {
 				run.w[k] = spare;
-				run.t[k] = total;
 			} else if (zero < 0 || load < zero_load) {
 				zero = base + k;
 				zero_load = load;
 			}
 		}
-		pick = spread_last(&run, base, m, seed, pick);
+		pick = last(&run, base, m, seed, pick);
 	}
 	res->n_eligible = eligible;
 	res->total_weight = total;
@@ -463,9 +533,9 @@ spread_avx2(const prio_params *p, const lbs_workload *wl, const lbs_worker *cons
 {
 	int full = elig_needs_full(wl), mem = elig_memory_only(wl);
 
-	return full ? fast_spread(1, 0, loads_avx2, p, wl, workers, n, idx, res)
-	       : mem ? fast_spread(0, 1, loads_avx2, p, wl, workers, n, idx, res)
-	             : fast_spread(0, 0, loads_avx2, p, wl, workers, n, idx, res);
+	return full ? fast_spread(1, 0, loads_avx2, last_avx2, p, wl, workers, n, idx, res)
+	       : mem ? fast_spread(0, 1, loads_avx2, last_avx2, p, wl, workers, n, idx, res)
+	             : fast_spread(0, 0, loads_avx2, last_avx2, p, wl, workers, n, idx, res);
 }
 #endif
 
@@ -520,9 +590,9 @@ static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
 		if (__builtin_cpu_supports("avx2"))
 			return spread_avx2(p, wl, workers, n, idx, res);
 #endif
-		return full ? fast_spread(1, 0, NULL, p, wl, workers, n, idx, res)
-		       : mem ? fast_spread(0, 1, NULL, p, wl, workers, n, idx, res)
-		             : fast_spread(0, 0, NULL, p, wl, workers, n, idx, res);
+		return full ? fast_spread(1, 0, NULL, spread_last, p, wl, workers, n, idx, res)
+		       : mem ? fast_spread(0, 1, NULL, spread_last, p, wl, workers, n, idx, res)
+		             : fast_spread(0, 0, NULL, spread_last, p, wl, workers, n, idx, res);
 	}
 	return full ? fast_best(1, 0, p, wl, workers, n, idx, res)
 	       : mem ? fast_best(0, 1, p, wl, workers, n, idx, res)
