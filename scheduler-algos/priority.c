@@ -366,10 +366,10 @@ __attribute__((target("avx2"), noinline)) static int loads_avx2(const lbs_worker
                                                                 uint32_t m, double *out)
 {
 	const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
-	uint32_t k = 0;
+	const lbs_worker *const *end4 = w + (m & ~3u), *const *end = w + m;
 
-	for (; k + 4 <= m; k += 4) {
-		const lbs_worker *w0 = w[k], *w1 = w[k + 1], *w2 = w[k + 2], *w3 = w[k + 3];
+	for (; w < end4; w += 4, out += 4) {
+		const lbs_worker *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
 		__m256d cm01, cm23, gi01, gi23, c, mm, g, i, n, sum;
 
 		if (!(worker_valid(w0) && worker_valid(w1) && worker_valid(w2) && worker_valid(w3)))
@@ -394,12 +394,12 @@ __attribute__((target("avx2"), noinline)) static int loads_avx2(const lbs_worker
 		i = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(i, one), zero), _mm256_set1_pd(0.1));
 		n = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(n, one), zero), _mm256_set1_pd(0.1));
 		sum = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(_mm256_add_pd(c, mm), g), i), n);
-		_mm256_storeu_pd(out + k, _mm256_permute4x64_pd(sum, 0xd8));
+		_mm256_storeu_pd(out, _mm256_permute4x64_pd(sum, 0xd8));
 	}
-	for (; k < m; k++) {
-		if (!worker_valid(w[k]))
+	for (; w < end; w++, out++) {
+		if (!worker_valid(*w))
 			return 0;
-		out[k] = elig_load(w[k]);
+		*out = elig_load(*w);
 	}
 	return 1;
 }
