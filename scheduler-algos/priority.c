@@ -328,84 +328,12 @@ ELIG_INLINE int fast_take(int full, int mem, const lbs_workload *wl, const lbs_w
 	return 1;
 }
 
-/* fast_take() for a valid worker whose elig_load() is known. */
-ELIG_INLINE int fast_take_loaded(int full, int mem, const lbs_workload *wl, const lbs_worker *w,
-                                 double lim, double load, double *spare,
-                                 uint32_t *eligible, double *total)
-{
-	if (!(full ? elig_check(wl, w, 1.0, NULL) == ELIG_OK : elig_devices_pass_as(mem, wl, w)))
-		return 0;
-	if (load > lim)
-		return 0;
-	*spare = 1.0 - elig_effective_load(w, load);
-	++*eligible;
-	*total += *spare;
-	return 1;
-}
-
-/* The loads of a run of m workers into out (elig_load() of each), every
- * one checked valid first; 0 when one is not.  In a function of its own,
- * so that it needs few registers and the pass that follows keeps the
- * workload's in them. */
-typedef int loads_fn(const lbs_worker *const *w, uint32_t m, double *out);
-
 /* spread_last() or a copy of it. */
 typedef int64_t last_fn(const spread_run *r, uint32_t base, uint32_t m, uint64_t seed,
                         int64_t keep);
 
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__)
 #define PRIO_AVX2 1
-
-/* loads_fn with AVX2: elig_load() of four workers at a time, lane by lane
- * the same operations on the same figures (VMINPD and VMAXPD are
- * elig_load()'s MINPD and MAXPD selections, the sums in its order), so
- * the same bits in about half the instructions a worker.  Each pair of
- * adjacent figures is read as one, two workers' pairs interleaved into
- * lanes 0 2 1 3 and put back in order at the end. */
-__attribute__((target("avx2"), noinline)) static int loads_avx2(const lbs_worker *const *w,
-                                                                uint32_t m, double *out)
-{
-	const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
-	const lbs_worker *const *end4 = w + (m & ~3u), *const *end = w + m;
-
-	for (; w < end4; w += 4, out += 4) {
-		const lbs_worker *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
-		__m256d cm01, cm23, gi01, gi23, c, mm, g, i, n, sum;
-
-		if (!(worker_valid(w0) && worker_valid(w1) && worker_valid(w2) && worker_valid(w3)))
-			return 0;
-		cm01 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(&w0->util_cpu)),
-		                            _mm_loadu_pd(&w1->util_cpu), 1);
-		cm23 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(&w2->util_cpu)),
-		                            _mm_loadu_pd(&w3->util_cpu), 1);
-		gi01 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(&w0->util_gpu)),
-		                            _mm_loadu_pd(&w1->util_gpu), 1);
-		gi23 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(&w2->util_gpu)),
-		                            _mm_loadu_pd(&w3->util_gpu), 1);
-		n = _mm256_set_pd(w3->util_network, w1->util_network, w2->util_network,
-		                  w0->util_network);
-		c = _mm256_unpacklo_pd(cm01, cm23);
-		mm = _mm256_unpackhi_pd(cm01, cm23);
-		g = _mm256_unpacklo_pd(gi01, gi23);
-		i = _mm256_unpackhi_pd(gi01, gi23);
-		c = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(c, one), zero), _mm256_set1_pd(0.3));
-		mm = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(mm, one), zero), _mm256_set1_pd(0.3));
-		g = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(g, one), zero), _mm256_set1_pd(0.2));
-		i = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(i, one), zero), _mm256_set1_pd(0.1));
-		n = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(n, one), zero), _mm256_set1_pd(0.1));
-		sum = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(_mm256_add_pd(c, mm), g), i), n);
-		_mm256_storeu_pd(out, _mm256_permute4x64_pd(sum, 0xd8));
-	}
-	for (; w < end; w++, out++) {
-		if (!worker_valid(*w))
-			return 0;
-		*out = elig_load(*w);
-	}
-	return 1;
-}
-#endif
-
-#ifdef PRIO_AVX2
 /* x * y mod 2^64 in each lane, y's high half in yh: AVX2 multiplies
  * 32-bit halves only. */
 ELIG_INLINE __attribute__((target("avx2"))) __m256i mul64_avx2(__m256i x, __m256i y, __m256i yh)
@@ -470,14 +398,12 @@ __attribute__((target("avx2"))) static int64_t last_avx2(const spread_run *r, ui
 }
 #endif
 
-/* fast_one() for the spread; loads, when not NULL, finds a run's loads
- * before its pass, and last is spread_last() or a copy of it. */
-ELIG_INLINE lbs_status fast_spread(int full, int mem, loads_fn *loads, last_fn *last,
-                                   const prio_params *p,
+/* fast_one() for the spread; last is spread_last() or a copy of it. */
+ELIG_INLINE lbs_status fast_spread(int full, int mem, last_fn *last, const prio_params *p,
                                    const lbs_workload *wl, const lbs_worker *const *workers,
                                    uint32_t n, uint32_t *idx, prio_result *res)
 {
-	double ceiling = p->ceiling, total = 0.0, zero_load = 0.0, lim = elig_load_limit(ceiling);
+	double ceiling = p->ceiling, total = 0.0, zero_load = 0.0;
 	uint64_t seed = p->draw_seed;
 	int64_t pick = -1, zero = -1;
 	uint32_t eligible = 0; /* a local: a store through res could alias wl */
@@ -486,16 +412,10 @@ ELIG_INLINE lbs_status fast_spread(int full, int mem, loads_fn *loads, last_fn *
 	for (uint32_t base = 0; base < n; base += SPREAD_RUN) {
 		uint32_t m = n - base < SPREAD_RUN ? n - base : SPREAD_RUN;
 
-		/* With loads, the run's loads wait in run.w until the
-		 * weights replace them. */
-		if (loads && !loads(workers + base, m, run.w))
-			return LBS_EINVAL;
 		for (uint32_t k = 0; k < m; k++) {
-			double load = loads ? run.w[k] : 0.0, spare;
-			int take = loads ? fast_take_loaded(full, mem, wl, workers[base + k], lim, load,
-			                                     &spare, &eligible, &total)
-			                  : fast_take(full, mem, wl, workers[base + k], ceiling, &load,
-			                              &spare, &eligible, &total);
+			double load, spare;
+			int take = fast_take(full, mem, wl, workers[base + k], ceiling, &load, &spare,
+			                     &eligible, &total);
 
 			run.w[k] = 0.0;
 			run.t[k] = total;
@@ -525,17 +445,17 @@ ELIG_INLINE lbs_status fast_spread(int full, int mem, loads_fn *loads, last_fn *
 }
 
 #ifdef PRIO_AVX2
-/* The spread with AVX2 loads (and VEX forms throughout), for a CPU that
- * has it. */
+/* The spread with last_avx2 (and VEX forms throughout), for a CPU that
+ * has AVX2. */
 __attribute__((target("avx2"), noinline)) static lbs_status
 spread_avx2(const prio_params *p, const lbs_workload *wl, const lbs_worker *const *workers,
             uint32_t n, uint32_t *idx, prio_result *res)
 {
 	int full = elig_needs_full(wl), mem = elig_memory_only(wl);
 
-	return full ? fast_spread(1, 0, loads_avx2, last_avx2, p, wl, workers, n, idx, res)
-	       : mem ? fast_spread(0, 1, loads_avx2, last_avx2, p, wl, workers, n, idx, res)
-	             : fast_spread(0, 0, loads_avx2, last_avx2, p, wl, workers, n, idx, res);
+	return full ? fast_spread(1, 0, last_avx2, p, wl, workers, n, idx, res)
+	       : mem ? fast_spread(0, 1, last_avx2, p, wl, workers, n, idx, res)
+	             : fast_spread(0, 0, last_avx2, p, wl, workers, n, idx, res);
 }
 #endif
 
@@ -590,9 +510,9 @@ static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
 		if (__builtin_cpu_supports("avx2"))
 			return spread_avx2(p, wl, workers, n, idx, res);
 #endif
-		return full ? fast_spread(1, 0, NULL, spread_last, p, wl, workers, n, idx, res)
-		       : mem ? fast_spread(0, 1, NULL, spread_last, p, wl, workers, n, idx, res)
-		             : fast_spread(0, 0, NULL, spread_last, p, wl, workers, n, idx, res);
+		return full ? fast_spread(1, 0, spread_last, p, wl, workers, n, idx, res)
+		       : mem ? fast_spread(0, 1, spread_last, p, wl, workers, n, idx, res)
+		             : fast_spread(0, 0, spread_last, p, wl, workers, n, idx, res);
 	}
 	return full ? fast_best(1, 0, p, wl, workers, n, idx, res)
 	       : mem ? fast_best(0, 1, p, wl, workers, n, idx, res)
