@@ -413,10 +413,11 @@ ELIG_INLINE lbs_status fast_spread(int full, int mem, last_fn *last, const prio_
 
 	for (uint32_t base = 0; base < n; base += SPREAD_RUN) {
 		uint32_t m = n - base < SPREAD_RUN ? n - base : SPREAD_RUN;
+		const lbs_worker *const *wrun = workers + base;
 
-		for (uint32_t k = 0; k < m; k++) {
+		for (size_t k = 0; k < m; k++) {
 			double load, spare;
-			int take = fast_take(full, mem, wl, workers[base + k], ceiling, &load, &spare,
+			int take = fast_take(full, mem, wl, wrun[k], ceiling, &load, &spare,
 			                     &eligible, &total);
 
 			run.w[k] = 0.0;
