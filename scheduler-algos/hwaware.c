@@ -1868,7 +1868,13 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	 * a cut <= 0 it drops none.  So a queue at least as long as one it
 	 * dropped falls without the arithmetic (most of bench_select's busy
 	 * workers: one capacity, queues of two lengths). */
-	if (cap == f->q_cap && ahead >= f->q_drop)
+	/* One branch on a selected bound (UINT64_MAX drops no queue), not
+	 * two: the queue's side follows each worker's counts.  The empty asm
+	 * keeps GCC from splitting the select back into two branches. */
+	uint64_t q_drop = cap == f->q_cap ? f->q_drop : UINT64_MAX;
+
+	__asm__("" : "+r"(q_drop));
+	if (ahead >= q_drop)
 		return 1;
 	k.pw = -1.0;
 	k.u = 1.0;
