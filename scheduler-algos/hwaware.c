@@ -1876,6 +1876,11 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	__asm__("" : "+r"(q_drop));
 	if (ahead >= q_drop)
 		return 1;
+	/* The capacity and queue the queue's bound last passed at this cut
+	 * (fresh_set clears them with it): the same arithmetic would pass
+	 * it again, so straight to its devices. */
+	if (cap == f->p_cap && ahead == f->p_ahead)
+		return fresh_prior_below(c, w, f->p_tq, f->p_tr) ? 1 : FRESH_LOOK;
 	k.pw = -1.0;
 	k.u = 1.0;
 	k.nq = (double)ahead;
@@ -1886,9 +1891,10 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 		f->q_drop = ahead;
 		return 1;
 	}
-	/* The same capacity and queue: the same rhs and room, so the same
-	 * figures (most busy workers of a fleet are alike). */
-	if (cap != f->p_cap || ahead != f->p_ahead) {
+	/* Kept for the next worker of the same capacity and queue: the same
+	 * rhs and room, so the same figures (most busy workers of a fleet
+	 * are alike). */
+	{
 		hw_need t = fresh_need(c, f->cut, room, rhs);
 
 		f->p_cap = cap;
