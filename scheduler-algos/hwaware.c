@@ -1929,9 +1929,15 @@ OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
 		const lbs_worker *const *p = workers + i, *const *stop = workers + end;
 
 		for (; p < stop; p++) {
+			const lbs_worker *w = *p;
 			int below;
 
-			if (!worker_valid(*p))
+			/* The usual worker (devices, no accelerators) in three
+			 * tests of its fields rather than worker_valid()'s five;
+			 * any other is asked worker_valid() itself. */
+			if (!(w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id && w->devices &&
+			      !w->n_accels) &&
+			    !worker_valid(w))
 				return (hw_next){(uint32_t)(p - workers), 0};
 			below = fresh_below(c, &f, *p);
 			if (below != 1)
