@@ -1608,8 +1608,10 @@ ELIG_INLINE uint32_t consider_hint(const hw_ctx *c, int timed, const hw_lk *lk,
  */
 typedef struct hw_fresh {
 	double cut;
-	double tq0, tr0; /* the cut's throughput_needed() of an idle worker */
-	int idle_drop;   /* idle_drop or idle_drop0 */
+	/* The cut's throughput_needed() of an idle worker; tr0 NaN (no
+	 * device reaches it) when idle_drop or idle_drop0 drops every idle
+	 * worker at full speed: the scan then tests no flag for each. */
+	double tq0, tr0;
 	/* The usual busy worker's queue at the ledger's least size drops
 	 * every worker of capacity q_cap whose queue is at least q_drop
 	 * (fresh_below); q_cap 0 while none is known. */
@@ -1626,8 +1628,7 @@ static void fresh_set(const hw_cut *cc, hw_fresh *f)
 {
 	f->cut = cc->cut;
 	f->tq0 = cc->tq0;
-	f->tr0 = cc->tr0;
-	f->idle_drop = cc->idle_drop || cc->idle_drop0;
+	f->tr0 = cc->idle_drop || cc->idle_drop0 ? NAN : cc->tr0;
 	f->q_cap = 0;
 	f->q_drop = UINT64_MAX;
 	f->p_cap = 0;
@@ -1851,11 +1852,7 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	    host_pending(w))
 		return fresh_below_busy(c, f, w);
 	if (ahead < cap) {
-		int j;
-
-		if (f->idle_drop)
-			return 1;
-		j = device_reaches(c, w, f->tq0, f->tr0);
+		int j = device_reaches(c, w, f->tq0, f->tr0);
 		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1);
 	}
 	/* The usual busy worker, at full speed: dropped on its queue, or
