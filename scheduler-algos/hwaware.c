@@ -1856,12 +1856,13 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1);
 	}
 	/* The usual busy worker, at full speed: dropped on its queue, or
-	 * left to screen_timed() for the ledger's lookup. */
-	if (!c->open_work)
-		return fresh_below_busy(c, f, w);
-	/* Here the queue's bound depends on the capacity and the queue
-	 * alone, and for one capacity it drops every queue from some length
-	 * on: rhs grows with the queue at a cut > 0, round by round, and at
+	 * left to screen_timed() for the ledger's lookup.  With a ledger
+	 * (c->open_work; without one fresh_below_busy(), below, after the
+	 * two pairs: they are set only past that test, and c does not
+	 * change during a scan, so they hold none then; a busy worker
+	 * tests it only when they pass it) the queue's bound depends on
+	 * the capacity and the queue alone, and for one capacity it drops
+	 * every queue from some length on: rhs grows with the queue at a cut > 0, round by round, and at
 	 * a cut <= 0 it drops none.  So a queue at least as long as one it
 	 * dropped falls without the arithmetic (most of bench_select's busy
 	 * workers: one capacity, queues of two lengths). */
@@ -1878,6 +1879,8 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	 * it again, so straight to its devices. */
 	if (cap == f->p_cap && ahead == f->p_ahead)
 		return fresh_prior_below(c, w, f->p_tq, f->p_tr) ? 1 : FRESH_LOOK;
+	if (!c->open_work)
+		return fresh_below_busy(c, f, w);
 	k.pw = -1.0;
 	k.u = 1.0;
 	k.nq = (double)ahead;
