@@ -590,8 +590,18 @@ HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
 	/* Sizes: in 32 bits GCC zero-extended each index again. */
 	size_t key = (size_t)feat_key[d->features & FEAT_KEY_BITS] + cls;
-	/* 0 units count as 1, added: the same double without a branch. */
-	double t = coef[key] * (double)(d->compute_units + (d->compute_units == 0));
+	/* 0 units count as 1: the max of the units and 1.0 is the same
+	 * double as the count with 1 added at 0, in one MAXSD from memory
+	 * rather than a compare and an add with carry a device (the units
+	 * are never NaN, so MAXSD's a > b ? a : b is that max). */
+	double t = (double)d->compute_units;
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__SSE2_MATH__))
+	__asm__("maxsd %1, %0" : "+x"(t) : "xm"(1.0));
+#else
+	t = t > 1.0 ? t : 1.0;
+#endif
+	t *= coef[key];
 
 	*cls_out = cls;
 	/* Without a clock the ratio is 1, and t x 1.0 is t: no multiply,
