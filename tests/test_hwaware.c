@@ -1813,6 +1813,76 @@ static void test_fresh_idle_consistency(void)
 	hw_free(s);
 }
 
+/* Workers of more than 64 devices in the scan without records: only
+ * devices 0..63 count (the hard filter's), so a strong device at place
+ * 63 must win and one at 64 or 65 must not.  Each worker has one strong
+ * device among 66 weak ones' pointers; select against the full
+ * evaluation, idle and busy workers (device_reaches() serves both). */
+static void test_fresh_many_devices(void)
+{
+	enum { N = 8, ND = 66 };
+	static lbs_worker w[N];
+	static lbs_device weak, strong[N];
+	static const lbs_device *dp[N][ND];
+	static char ids[N][8];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N];
+	int mismatches = 0, rounds = 0, at63 = 0;
+
+	memset(&weak, 0, sizeof weak);
+	weak.struct_size = sizeof weak;
+	weak.hw_class = LBS_CLASS_CPU;
+	weak.backends = LBS_BACKEND_PYTORCH;
+	weak.precisions = LBS_PREC_FP32 | LBS_PREC_INT8;
+	weak.mem_available_bytes = UINT64_C(1) << 55;
+	weak.compute_units = 1;
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 300; round++) {
+		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		int d;
+
+		wl.required_backends = 0;
+		wl.preferred_class = 0;
+		wl.energy_sensitivity = 0.0;
+		for (uint32_t i = 0; i < N; i++) {
+			uint32_t at = 60 + rnd(6);
+
+			strong[i] = weak;
+			strong[i].hw_class = LBS_CLASS_GPU;
+			strong[i].features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
+			strong[i].compute_units = 40 + rnd(40);
+			strong[i].clock_mhz = 1000 + rnd(2000);
+			for (uint32_t j = 0; j < ND; j++)
+				dp[i][j] = j == at ? &strong[i] : &weak;
+			memset(&w[i], 0, sizeof w[i]);
+			snprintf(ids[i], sizeof ids[i], "m%u", i);
+			w[i].struct_size = sizeof w[i];
+			w[i].id = ids[i];
+			w[i].n_devices = ND;
+			w[i].devices = dp[i];
+			w[i].performance_level = 1.0;
+			w[i].pending_work_s = LBS_WORK_UNKNOWN;
+			w[i].capacity = 1;
+			w[i].active_tests = rnd(3) == 0;
+			at63 += at == 63;
+			ws[i] = &w[i];
+		}
+		d = select_vs_rank(s, &wl, ws, N, &open_only, 1, 1, ev, order);
+		if (d < 0)
+			continue;
+		rounds++;
+		mismatches += d;
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(rounds > 250);
+	CHECK(at63 > 100);
+	hw_free(s);
+}
+
 /* Every worker's open work at the ledger's least size, 4 s. */
 static double least_open(void *ctx, uint32_t pos, const char *id)
 {
@@ -2830,6 +2900,7 @@ int main(void)
 	test_fresh_busy_consistency();
 	test_fresh_invalid();
 	test_fresh_idle_consistency();
+	test_fresh_many_devices();
 	test_fresh_screens_at_cut();
 	test_random_latency_store();
 	test_learned_screens_at_cut();
