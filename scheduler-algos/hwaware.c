@@ -1652,17 +1652,10 @@ static void fresh_set(const hw_cut *cc, hw_fresh *f)
  * hard filter.  1 + the first such device's place, 0 when none. */
 HOT int device_reaches(const hw_ctx *c, const lbs_worker *w, double tq, double tr)
 {
-	uint32_t nd = w->n_devices, cls;
+	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 	/* Read once: GCC loaded it again for every device. */
 	const double *coef = c->coef;
 
-	/* No devices and more than 64 in one unsigned test (rare either
-	 * way) rather than a clamp and a test for 0 a worker. */
-	if (nd - 1 >= 64) {
-		if (!nd)
-			return 0;
-		nd = 64;
-	}
 	for (uint32_t j = 0; j < nd; j++) {
 		const lbs_device *d = w->devices[j];
 
