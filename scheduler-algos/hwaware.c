@@ -1867,15 +1867,15 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	}
 	/* The usual busy worker, at full speed: dropped on its queue, or
 	 * left to screen_timed() for the ledger's lookup.  With a ledger
-	 * (c->open_work; without one fresh_below_busy(), below, after the
-	 * two pairs: they are set only past that test, and c does not
-	 * change during a scan, so they hold none then; a busy worker
-	 * tests it only when they pass it) the queue's bound depends on
-	 * the capacity and the queue alone, and for one capacity it drops
-	 * every queue from some length on: rhs grows with the queue at a cut > 0, round by round, and at
-	 * a cut <= 0 it drops none.  So a queue at least as long as one it
+	 * the queue's bound depends on the capacity and the queue alone,
+	 * and for one capacity it drops every queue from some length on:
+	 * rhs grows with the queue at a cut > 0, round by round, and at a
+	 * cut <= 0 it drops none.  So a queue at least as long as one it
 	 * dropped falls without the arithmetic (most of bench_select's busy
-	 * workers: one capacity, queues of two lengths). */
+	 * workers: one capacity, queues of two lengths).  Without a ledger
+	 * the two pairs below are never set (only past the open_work test,
+	 * and c is fixed for the scan), so testing open_work after them
+	 * keeps it off the common path. */
 	/* One branch on a selected bound (UINT64_MAX drops no queue), not
 	 * two: the queue's side follows each worker's counts.  The empty asm
 	 * keeps GCC from splitting the select back into two branches. */
