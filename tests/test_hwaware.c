@@ -1357,6 +1357,18 @@ static lbs_workload rnd_workload(uint32_t int8_1_in, uint32_t mem_steps, uint32_
 	return wl;
 }
 
+/* rnd_workload()'s timed work that every device may take: no backend,
+ * class or energy term, so that the screens' bounds are the ones tested. */
+static lbs_workload open_workload(void)
+{
+	lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+
+	wl.required_backends = 0;
+	wl.preferred_class = 0;
+	wl.energy_sensitivity = 0.0;
+	return wl;
+}
+
 static const lbs_history *fake_history(void *ctx, uint32_t type, const char *id)
 {
 	static lbs_history h;
@@ -1771,12 +1783,9 @@ static void test_fresh_idle_consistency(void)
 	hw_params_default(&p);
 	s = hw_new(&p);
 	for (int round = 0; round < 1000; round++) {
-		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		lbs_workload wl = open_workload();
 		int d;
 
-		wl.required_backends = 0;
-		wl.preferred_class = 0;
-		wl.energy_sensitivity = 0.0;
 		for (uint32_t i = 0; i < N; i++) {
 			make_random(&rw[i], i);
 			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
@@ -1842,12 +1851,9 @@ static void test_fresh_many_devices(void)
 	hw_params_default(&p);
 	s = hw_new(&p);
 	for (int round = 0; round < 300; round++) {
-		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		lbs_workload wl = open_workload();
 		int d;
 
-		wl.required_backends = 0;
-		wl.preferred_class = 0;
-		wl.energy_sensitivity = 0.0;
 		for (uint32_t i = 0; i < N; i++) {
 			uint32_t at = 60 + rnd(6);
 
@@ -1971,12 +1977,9 @@ static void test_fresh_screens_at_cut(void)
 	hw_params_default(&p);
 	s = hw_new(&p);
 	for (int round = 0; round < 1000; round++) {
-		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		lbs_workload wl = open_workload();
 		int d;
 
-		wl.required_backends = 0;
-		wl.preferred_class = 0;
-		wl.energy_sensitivity = 0.0;
 		cut_fleet(rw, ws, N, round, UINT64_C(1) << 55);
 		d = select_vs_rank(s, &wl, ws, N, &open_least, 1, 1, ev, order);
 		if (d < 0)
@@ -2168,14 +2171,11 @@ static void test_learned_screens_at_cut(void)
 	hw_params_default(&p);
 	s = hw_new(&p);
 	for (int round = 0; round < 1600; round++) {
-		lbs_workload wl = rnd_workload(3, 2, 1000000, 3);
+		lbs_workload wl = open_workload();
 		/* Learned speeds one round in four. */
 		const hw_learned *l = round % 4 == 3 ? &fake_least : &latency_least;
 		int d;
 
-		wl.required_backends = 0;
-		wl.preferred_class = 0;
-		wl.energy_sensitivity = 0.0;
 		wl.type = rnd(2);
 		/* Memory so large that its term is 1 but for 1e-10, as the
 		 * throughput's bound takes it. */
