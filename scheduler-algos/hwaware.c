@@ -585,6 +585,19 @@ static const uint8_t feat_key[FEAT_KEY_BITS + 1] = {
 	[FEAT_KEY_BITS] = 3 * LBS_CLASS_COUNT,
 };
 
+/* x = x > b ? x : b, never a branch: MAXSD is exactly that test (so b
+ * for a NaN x).  GCC made the ternary a branch, a few percent of a full
+ * scan's time at 512 workers (perf, cpu-clock), and _mm_max_sd() on
+ * _mm_set_sd() cost a MOVQ to clear the upper half; "xm" lets a constant
+ * b stay in memory rather than take a register for every device.  A
+ * macro, as an inline function's boundary moved GCC's registers in the
+ * device loops (an instruction more a device). */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__SSE2_MATH__))
+#define MAX_SD(x, b) __asm__("maxsd %1, %0" : "+x"(x) : "xm"(b))
+#else
+#define MAX_SD(x, b) ((x) = (x) > (b) ? (x) : (b))
+#endif
+
 HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_out)
 {
 	uint32_t cls = d->hw_class < LBS_CLASS_COUNT ? d->hw_class : LBS_CLASS_UNKNOWN;
@@ -592,15 +605,10 @@ HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_
 	size_t key = (size_t)feat_key[d->features & FEAT_KEY_BITS] + cls;
 	/* 0 units count as 1: the max of the units and 1.0 is the same
 	 * double as the count with 1 added at 0, in one MAXSD from memory
-	 * rather than a compare and an add with carry a device (the units
-	 * are never NaN, so MAXSD's a > b ? a : b is that max). */
+	 * rather than a compare and an add with carry a device. */
 	double t = (double)d->compute_units;
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__SSE2_MATH__))
-	__asm__("maxsd %1, %0" : "+x"(t) : "xm"(1.0));
-#else
-	t = t > 1.0 ? t : 1.0;
-#endif
+	MAX_SD(t, 1.0);
 	t *= coef[key];
 
 	*cls_out = cls;
@@ -611,15 +619,7 @@ HOT double throughput_of(const double *coef, const lbs_device *d, uint32_t *cls_
 
 		/* The clamp as a max and a min, without branches: the ratio
 		 * is never NaN, so the same value as a test for each bound. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__SSE2_MATH__))
-		/* MAXSD is a > b ? a : b, the same test.  GCC made the
-		 * ternary a branch, a few percent of a full scan's time at
-		 * 512 workers (perf, cpu-clock), and _mm_max_sd() on
-		 * _mm_set_sd() cost a MOVQ a device to clear the upper half. */
-		__asm__("maxsd %1, %0" : "+x"(ratio) : "xm"(0.25));
-#else
-		ratio = ratio > 0.25 ? ratio : 0.25;
-#endif
+		MAX_SD(ratio, 0.25);
 		t *= ratio < 4.0 ? ratio : 4.0;
 	}
 	return t;
