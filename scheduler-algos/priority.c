@@ -6,7 +6,11 @@
 
 #include <math.h>
 #include <string.h>
+/* The spread's AVX2 draws (last_avx2), chosen at run time; -DELIG_NO_CLONES
+ * (eligible.h) leaves the baseline alone here too, so that the tests hold
+ * it to the same picks on an AVX2 machine. */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(ELIG_NO_CLONES)
+#define PRIO_AVX2 1
 #include <immintrin.h>
 #endif
 
@@ -332,10 +336,7 @@ ELIG_INLINE int fast_take(int full, int mem, const lbs_workload *wl, const lbs_w
 typedef int64_t last_fn(const spread_run *r, uint32_t base, uint32_t m, uint64_t seed,
                         int64_t keep);
 
-/* -DELIG_NO_CLONES (eligible.h) leaves the baseline alone here too, so that
- * the tests hold it to the same picks on an AVX2 machine. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(ELIG_NO_CLONES)
-#define PRIO_AVX2 1
+#ifdef PRIO_AVX2
 /* x * y mod 2^64 in each lane, y's high half in yh: AVX2 multiplies
  * 32-bit halves only. */
 ELIG_INLINE __attribute__((target("avx2"))) __m256i mul64_avx2(__m256i x, __m256i y, __m256i yh)
