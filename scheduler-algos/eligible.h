@@ -99,9 +99,11 @@ double worker_effective_load_of(const lbs_worker *w, double load);
 #if defined(__GNUC__)
 #define ELIG_INLINE static inline __attribute__((always_inline))
 #define ELIG_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ELIG_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define ELIG_INLINE static inline
 #define ELIG_LIKELY(x) (x)
+#define ELIG_UNLIKELY(x) (x)
 #endif
 
 /*

@@ -401,25 +401,206 @@ __attribute__((target("avx2"))) static int64_t last_avx2(const spread_run *r, ui
 }
 #endif
 
-/* fast_one() for the spread; last is spread_last() or a copy of it. */
-ELIG_INLINE lbs_status fast_spread(int full, int mem, last_fn *last, const prio_params *p,
-                                   const lbs_workload *wl, const lbs_worker *const *workers,
-                                   uint32_t n, uint32_t *idx, prio_result *res)
+/* What the spread's forward pass carries from worker to worker. */
+typedef struct spread_acc {
+	double total;     /* the running total of the weights */
+	double zero_load; /* elig_load() of zero_at */
+	int64_t zero_at;  /* the least loaded eligible worker without a weight; -1: none */
+	uint32_t eligible;
+} spread_acc;
+
+/* The forward pass over the first positions of a run of m workers from
+ * base (w is the run's), as many as it takes in its steps: their weights
+ * and totals into r, the rest into a.  Returns how many it did, -1 for a
+ * worker that is not one (the select fails). */
+typedef int64_t steps_fn(const lbs_workload *wl, const lbs_worker *const *w, uint32_t m,
+                         uint32_t base, double lim, spread_run *r, spread_acc *a);
+
+#ifdef PRIO_AVX2
+/* The filter of one worker for steps_avx2: -1 when it is not a worker,
+ * else whether it passes (fast_take's test without the ceiling). */
+ELIG_INLINE int steps_hard(int full, int mem, const lbs_workload *wl, const lbs_worker *w)
 {
-	double ceiling = p->ceiling, total = 0.0, zero_load = 0.0;
+	if (!worker_valid(w))
+		return -1;
+	return full ? elig_check(wl, w, 1.0, NULL) == ELIG_OK : elig_devices_pass_as(mem, wl, w);
+}
+
+/* Lane j all ones where bit j of the index is set. */
+static const int64_t lane_masks[16][4] __attribute__((aligned(32))) = {
+	{0, 0, 0, 0},    {-1, 0, 0, 0},    {0, -1, 0, 0},    {-1, -1, 0, 0},
+	{0, 0, -1, 0},   {-1, 0, -1, 0},   {0, -1, -1, 0},   {-1, -1, -1, 0},
+	{0, 0, 0, -1},   {-1, 0, 0, -1},   {0, -1, 0, -1},   {-1, -1, 0, -1},
+	{0, 0, -1, -1},  {-1, 0, -1, -1},  {0, -1, -1, -1},  {-1, -1, -1, -1},
+};
+
+/* thermal_state, capacity and performance_level: 16 bytes of the ABI's
+ * struct that steps_avx2 reads as one, thermal_state in the low half of
+ * the first 64-bit lane (x86 is little-endian). */
+#define THERMAL_PERF offsetof(lbs_worker, thermal_state)
+_Static_assert(offsetof(lbs_worker, performance_level) == THERMAL_PERF + 8,
+               "steps_avx2 reads thermal_state and performance_level as one");
+
+/*
+ * steps_fn four workers a step: the filter worker by worker as
+ * fast_take() runs it, then elig_load(), the ceiling and
+ * elig_effective_load() lane by lane with the same operations on the same
+ * figures (VMINPD and VMAXPD select as MINSD and MAXSD, so NaN goes where
+ * the scalar code sends it), and the running total in position order.  A
+ * lane that fails weighs 0 and adds +0, which leaves a total that is
+ * never below +0 as it was: the same weights and totals, bit for bit.
+ * Four lanes of the filter, the loads and the thermal states cost about
+ * half the instructions of four workers through fast_take().
+ */
+ELIG_INLINE __attribute__((target("avx2"))) int64_t
+steps_avx2(int full, int mem, const lbs_workload *wl, const lbs_worker *const *w, uint32_t m,
+           uint32_t base, double lim, spread_run *r, spread_acc *a)
+{
+	const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+	const __m256d limit = _mm256_set1_pd(lim);
+	const __m256i low = _mm256_set1_epi64x(0xffffffff);
+	const __m256i warming = _mm256_set1_epi64x(LBS_THERMAL_WARMING);
+	const __m256i cooling = _mm256_set1_epi64x(LBS_THERMAL_COOLING);
+	__m256i counted = _mm256_setzero_si256(); /* eligible lanes, -1 each */
+	double total = a->total;
+	size_t k = 0;
+
+	for (; k + 4 <= m; k += 4) {
+		const lbs_worker *w0 = w[k], *w1 = w[k + 1], *w2 = w[k + 2], *w3 = w[k + 3];
+		int h0 = steps_hard(full, mem, wl, w0), h1 = steps_hard(full, mem, wl, w1);
+		int h2 = steps_hard(full, mem, wl, w2), h3 = steps_hard(full, mem, wl, w3);
+		__m256d r0, r1, r2, r3, t0, t1, t2, t3, cpu, mem4, gpu, io, net, load, perf, el;
+		__m256d ok, wt;
+		__m256i ts;
+		__m128d lo, hi;
+		int spent;
+
+		if ((h0 | h1 | h2 | h3) < 0)
+			return -1;
+		/* util_cpu, _memory, _gpu and _io are adjacent (as elig_load()
+		 * reads them): four rows, turned into four columns. */
+		r0 = _mm256_loadu_pd(&w0->util_cpu);
+		r1 = _mm256_loadu_pd(&w1->util_cpu);
+		r2 = _mm256_loadu_pd(&w2->util_cpu);
+		r3 = _mm256_loadu_pd(&w3->util_cpu);
+		t0 = _mm256_unpacklo_pd(r0, r1); /* cpu0 cpu1 gpu0 gpu1 */
+		t1 = _mm256_unpackhi_pd(r0, r1); /* mem0 mem1 io0 io1 */
+		t2 = _mm256_unpacklo_pd(r2, r3);
+		t3 = _mm256_unpackhi_pd(r2, r3);
+		cpu = _mm256_permute2f128_pd(t0, t2, 0x20);
+		gpu = _mm256_permute2f128_pd(t0, t2, 0x31);
+		mem4 = _mm256_permute2f128_pd(t1, t3, 0x20);
+		io = _mm256_permute2f128_pd(t1, t3, 0x31);
+		net = _mm256_set_pd(w3->util_network, w2->util_network, w1->util_network,
+		                    w0->util_network);
+		cpu = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(cpu, one), zero),
+		                    _mm256_set1_pd(0.3));
+		mem4 = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(mem4, one), zero),
+		                     _mm256_set1_pd(0.3));
+		gpu = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(gpu, one), zero),
+		                    _mm256_set1_pd(0.2));
+		io = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(io, one), zero),
+		                   _mm256_set1_pd(0.1));
+		net = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(net, one), zero),
+		                    _mm256_set1_pd(0.1));
+		load = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(_mm256_add_pd(cpu, mem4), gpu), io),
+		                     net);
+		/* elig_effective_load(): the performance level's clamps and the
+		 * sum's, kept where warming or cooling. */
+		r0 = _mm256_castpd128_pd256(_mm_loadu_pd((const double *)(const void *)
+		                                         ((const char *)w0 + THERMAL_PERF)));
+		r1 = _mm256_castpd128_pd256(_mm_loadu_pd((const double *)(const void *)
+		                                         ((const char *)w1 + THERMAL_PERF)));
+		r0 = _mm256_insertf128_pd(r0, _mm_loadu_pd((const double *)(const void *)
+		                                           ((const char *)w2 + THERMAL_PERF)), 1);
+		r1 = _mm256_insertf128_pd(r1, _mm_loadu_pd((const double *)(const void *)
+		                                           ((const char *)w3 + THERMAL_PERF)), 1);
+		/* lanes 0 1 2 3 = workers 0 1 2 3 */
+		perf = _mm256_unpackhi_pd(r0, r1);
+		ts = _mm256_and_si256(_mm256_castpd_si256(_mm256_unpacklo_pd(r0, r1)), low);
+		ts = _mm256_or_si256(_mm256_cmpeq_epi64(ts, warming), _mm256_cmpeq_epi64(ts, cooling));
+		perf = _mm256_min_pd(_mm256_max_pd(perf, zero), one);
+		el = _mm256_min_pd(_mm256_add_pd(load, _mm256_sub_pd(one, perf)), one);
+		el = _mm256_blendv_pd(load, el, _mm256_castsi256_pd(ts));
+		ok = _mm256_load_pd((const double *)(const void *)
+		                    lane_masks[h0 | h1 << 1 | h2 << 2 | h3 << 3]);
+		ok = _mm256_andnot_pd(_mm256_cmp_pd(load, limit, _CMP_GT_OQ), ok);
+		wt = _mm256_and_pd(ok, _mm256_sub_pd(one, el));
+		counted = _mm256_add_epi64(counted, _mm256_castpd_si256(ok));
+		/* Eligible without spare capacity: the least loaded of those
+		 * is the pick when nobody has a weight. */
+		spent = _mm256_movemask_pd(_mm256_and_pd(ok, _mm256_cmp_pd(wt, zero, _CMP_EQ_OQ)));
+		if (ELIG_UNLIKELY(spent)) {
+			double ld[4];
+
+			_mm256_storeu_pd(ld, load);
+			for (uint32_t j = 0; j < 4; j++)
+				if ((spent >> j & 1) && (a->zero_at < 0 || ld[j] < a->zero_load)) {
+					a->zero_at = base + k + j;
+					a->zero_load = ld[j];
+				}
+		}
+		_mm256_storeu_pd(r->w + k, wt);
+		lo = _mm256_castpd256_pd128(wt);
+		hi = _mm256_extractf128_pd(wt, 1);
+		r->t[k] = total = total + _mm_cvtsd_f64(lo);
+		r->t[k + 1] = total = total + _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo));
+		r->t[k + 2] = total = total + _mm_cvtsd_f64(hi);
+		r->t[k + 3] = total = total + _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi));
+	}
+	a->total = total;
+	a->eligible += (uint32_t)-(_mm256_extract_epi64(counted, 0) + _mm256_extract_epi64(counted, 1) +
+	                           _mm256_extract_epi64(counted, 2) + _mm256_extract_epi64(counted, 3));
+	return k;
+}
+
+__attribute__((target("avx2"), noinline)) static int64_t
+steps_full_avx2(const lbs_workload *wl, const lbs_worker *const *w, uint32_t m, uint32_t base,
+                double lim, spread_run *r, spread_acc *a)
+{
+	return steps_avx2(1, 0, wl, w, m, base, lim, r, a);
+}
+
+__attribute__((target("avx2"), noinline)) static int64_t
+steps_mem_avx2(const lbs_workload *wl, const lbs_worker *const *w, uint32_t m, uint32_t base,
+               double lim, spread_run *r, spread_acc *a)
+{
+	return steps_avx2(0, 1, wl, w, m, base, lim, r, a);
+}
+
+__attribute__((target("avx2"), noinline)) static int64_t
+steps_any_avx2(const lbs_workload *wl, const lbs_worker *const *w, uint32_t m, uint32_t base,
+               double lim, spread_run *r, spread_acc *a)
+{
+	return steps_avx2(0, 0, wl, w, m, base, lim, r, a);
+}
+#endif
+
+/* fast_one() for the spread; last is spread_last() or a copy of it, steps
+ * a steps_fn for the first positions of each run or NULL. */
+ELIG_INLINE lbs_status fast_spread(int full, int mem, last_fn *last, steps_fn *steps,
+                                   const prio_params *p, const lbs_workload *wl,
+                                   const lbs_worker *const *workers, uint32_t n, uint32_t *idx,
+                                   prio_result *res)
+{
+	double ceiling = p->ceiling;
 	uint64_t seed = p->draw_seed;
-	int64_t pick = -1, zero = -1;
-	uint32_t eligible = 0; /* a local: a store through res could alias wl */
+	int64_t pick = -1;
+	spread_acc a = { 0.0, 0.0, -1, 0 }; /* a local: a store through res could alias wl */
 	spread_run run;
 
 	for (uint32_t base = 0; base < n; base += SPREAD_RUN) {
 		uint32_t m = n - base < SPREAD_RUN ? n - base : SPREAD_RUN;
 		const lbs_worker *const *wrun = workers + base;
+		int64_t done = steps ? steps(wl, wrun, m, base, elig_load_limit(ceiling), &run, &a) : 0;
+		double total = a.total;
 
-		for (size_t k = 0; k < m; k++) {
+		if (done < 0)
+			return LBS_EINVAL;
+		for (size_t k = (size_t)done; k < m; k++) {
 			double load, spare;
 			int take = fast_take(full, mem, wl, wrun[k], ceiling, &load, &spare,
-			                     &eligible, &total);
+			                     &a.eligible, &total);
 
 			run.w[k] = 0.0;
 			run.t[k] = total;
@@ -430,17 +611,18 @@ ELIG_INLINE lbs_status fast_spread(int full, int mem, last_fn *last, const prio_
 			}
 			if (spare > 0.0) {
 				run.w[k] = spare;
-			} else if (zero < 0 || load < zero_load) {
-				zero = base + k;
-				zero_load = load;
+			} else if (a.zero_at < 0 || load < a.zero_load) {
+				a.zero_at = base + k;
+				a.zero_load = load;
 			}
 		}
+		a.total = total;
 		pick = last(&run, base, m, seed, pick);
 	}
-	res->n_eligible = eligible;
-	res->total_weight = total;
+	res->n_eligible = a.eligible;
+	res->total_weight = a.total;
 	if (pick < 0)
-		pick = zero;
+		pick = a.zero_at;
 	if (pick >= 0) {
 		idx[0] = (uint32_t)pick;
 		res->n_found = 1;
@@ -457,9 +639,9 @@ spread_avx2(const prio_params *p, const lbs_workload *wl, const lbs_worker *cons
 {
 	int full = elig_needs_full(wl), mem = elig_memory_only(wl);
 
-	return full ? fast_spread(1, 0, last_avx2, p, wl, workers, n, idx, res)
-	       : mem ? fast_spread(0, 1, last_avx2, p, wl, workers, n, idx, res)
-	             : fast_spread(0, 0, last_avx2, p, wl, workers, n, idx, res);
+	return full ? fast_spread(1, 0, last_avx2, steps_full_avx2, p, wl, workers, n, idx, res)
+	       : mem ? fast_spread(0, 1, last_avx2, steps_mem_avx2, p, wl, workers, n, idx, res)
+	             : fast_spread(0, 0, last_avx2, steps_any_avx2, p, wl, workers, n, idx, res);
 }
 #endif
 
@@ -514,9 +696,9 @@ static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
 		if (__builtin_cpu_supports("avx2"))
 			return spread_avx2(p, wl, workers, n, idx, res);
 #endif
-		return full ? fast_spread(1, 0, spread_last, p, wl, workers, n, idx, res)
-		       : mem ? fast_spread(0, 1, spread_last, p, wl, workers, n, idx, res)
-		             : fast_spread(0, 0, spread_last, p, wl, workers, n, idx, res);
+		return full ? fast_spread(1, 0, spread_last, NULL, p, wl, workers, n, idx, res)
+		       : mem ? fast_spread(0, 1, spread_last, NULL, p, wl, workers, n, idx, res)
+		             : fast_spread(0, 0, spread_last, NULL, p, wl, workers, n, idx, res);
 	}
 	return full ? fast_best(1, 0, p, wl, workers, n, idx, res)
 	       : mem ? fast_best(0, 1, p, wl, workers, n, idx, res)

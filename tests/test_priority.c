@@ -819,6 +819,8 @@ static void test_fast_one_vs_plain(void)
 			}
 		}
 		/* Figures the loads' clamps must handle (NaN counts as 1),
+		 * performance levels out of range and states that neither
+		 * warm nor cool (the effective load's clamps and test),
 		 * devices the filter skips, and now and then a worker that is
 		 * not one, anywhere in a block of four or after the last. */
 		for (uint32_t i = 0; i < n && round % 3 == 1; i++) {
@@ -830,6 +832,10 @@ static void test_fast_one_vs_plain(void)
 				*fig[prnd(5)] = odd[prnd(5)];
 			if (prnd(16) == 0)
 				rw[i].w.thermal_state = LBS_THERMAL_WARMING;
+			else if (prnd(32) == 0)
+				rw[i].w.thermal_state = prnd(2) ? 3 : UINT32_MAX;
+			if (prnd(16) == 0)
+				rw[i].w.performance_level = odd[prnd(5)];
 			if (prnd(16) == 0)
 				rw[i].dp[0] = NULL;
 			else if (prnd(16) == 0)
