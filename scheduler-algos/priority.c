@@ -685,24 +685,35 @@ ELIG_INLINE lbs_status fast_best(int full, int mem, const prio_params *p, const 
  * arithmetic as factors() so that select, score and explain agree.  This
  * is the common case and the one that must stay close to a bare scan.
  */
+/* fast_one() without AVX2, and for speed and balanced: a function of
+ * its own, whose frame (the spread's runs) the AVX2 spread does not pay
+ * for. */
+__attribute__((noinline)) static lbs_status fast_plain(const prio_params *p,
+                                                       const lbs_workload *wl,
+                                                       const lbs_worker *const *workers,
+                                                       uint32_t n, uint32_t *idx,
+                                                       prio_result *res)
+{
+	int full = elig_needs_full(wl), mem = elig_memory_only(wl);
+
+	if (prio_mode_of(wl->priority) == PRIO_SPREAD)
+		return full ? fast_spread(1, 0, spread_last, NULL, p, wl, workers, n, idx, res)
+		       : mem ? fast_spread(0, 1, spread_last, NULL, p, wl, workers, n, idx, res)
+		             : fast_spread(0, 0, spread_last, NULL, p, wl, workers, n, idx, res);
+	return full ? fast_best(1, 0, p, wl, workers, n, idx, res)
+	       : mem ? fast_best(0, 1, p, wl, workers, n, idx, res)
+	             : fast_best(0, 0, p, wl, workers, n, idx, res);
+}
+
 static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
                            uint32_t *idx, prio_result *res)
 {
-	int full = elig_needs_full(wl), mem = elig_memory_only(wl);
-
-	if (prio_mode_of(wl->priority) == PRIO_SPREAD) {
 #ifdef PRIO_AVX2
-		if (__builtin_cpu_supports("avx2"))
-			return spread_avx2(p, wl, workers, n, idx, res);
+	if (prio_mode_of(wl->priority) == PRIO_SPREAD && __builtin_cpu_supports("avx2"))
+		return spread_avx2(p, wl, workers, n, idx, res);
 #endif
-		return full ? fast_spread(1, 0, spread_last, NULL, p, wl, workers, n, idx, res)
-		       : mem ? fast_spread(0, 1, spread_last, NULL, p, wl, workers, n, idx, res)
-		             : fast_spread(0, 0, spread_last, NULL, p, wl, workers, n, idx, res);
-	}
-	return full ? fast_best(1, 0, p, wl, workers, n, idx, res)
-	       : mem ? fast_best(0, 1, p, wl, workers, n, idx, res)
-	             : fast_best(0, 0, p, wl, workers, n, idx, res);
+	return fast_plain(p, wl, workers, n, idx, res);
 }
 
 lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
@@ -713,7 +724,11 @@ lbs_status prio_select(const prio_params *p, const lbs_workload *wl,
 	lbs_status st;
 
 	for (;;) {
-		memset(res, 0, sizeof(*res));
+		/* best is a hundred bytes that a caller skipping it never
+		 * reads: zeroing them cost more than the rest of the call. */
+		memset(res, 0, offsetof(prio_result, best));
+		if (!p->skip_best)
+			memset(&res->best, 0, sizeof(res->best));
 		if (want == 0)
 			return LBS_OK;
 		if (want == 1 && !p->history)

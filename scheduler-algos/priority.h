@@ -69,8 +69,9 @@ typedef struct prio_params {
 	 * caller already knows it, see elig_pass_known. */
 	const uint8_t *hard;
 	const double *hard_load; /* with hard, may be NULL: elig_load of those passing */
-	/* prio_select only: 1 leaves prio_result.best zero, for a caller that
-	 * gives no reason (its factors cost as much as a tenth of a select). */
+	/* prio_select only: 1 leaves prio_result.best unwritten, for a caller
+	 * that gives no reason (its factors cost as much as a tenth of a
+	 * select). */
 	int skip_best;
 } prio_params;
 
@@ -107,7 +108,7 @@ typedef struct prio_result {
 	uint32_t n_missing;   /* eligible and expected to miss it */
 	int demoted;          /* the missing ones were ranked last */
 	double total_weight;  /* spread: sum of the eligible weights */
-	prio_factors best;    /* factors of idx[0] when n_found > 0 (and not skip_best) */
+	prio_factors best;    /* unless skip_best: factors of idx[0] when n_found > 0, else zero */
 } prio_result;
 
 /*
