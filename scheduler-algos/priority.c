@@ -352,8 +352,9 @@ ELIG_INLINE __attribute__((target("avx2"))) __m256i mul64_avx2(__m256i x, __m256
  * draw_key()'s integer steps and the same products and compares (the
  * draw's 53 bits become a double exactly, from two exact halves); the
  * highest hit of the first block with one is the position spread_last()
- * stops at.  Every position's t is written, so a lane without a weight
- * reads a number, and fails on its weight. */
+ * stops at.  Every position's t is written (a number, never below 0), so
+ * a lane without a weight fails u t < 0 as spread_last()'s weight test
+ * fails it, and needs no test of its own. */
 __attribute__((target("avx2"))) static int64_t last_avx2(const spread_run *r, uint32_t base,
                                                          uint32_t m, uint64_t seed,
                                                          int64_t keep)
@@ -367,7 +368,7 @@ __attribute__((target("avx2"))) static int64_t last_avx2(const spread_run *r, ui
 	const __m256i bits52 = _mm256_set1_epi64x(0x4330000000000000);
 	const __m256i step = _mm256_set1_epi64x((long long)(4 * GOLDEN));
 	const __m256d two52 = _mm256_set1_pd(0x1p52), two32 = _mm256_set1_pd(0x1p32);
-	const __m256d unit = _mm256_set1_pd(0x1p-53), zero = _mm256_setzero_pd();
+	const __m256d unit = _mm256_set1_pd(0x1p-53);
 	uint64_t key0 = seed + (uint64_t)(base + m - 3) * GOLDEN; /* position m - 4's */
 	__m256i key = _mm256_set_epi64x((long long)(key0 + 3 * GOLDEN),
 	                                (long long)(key0 + 2 * GOLDEN),
@@ -391,8 +392,7 @@ __attribute__((target("avx2"))) static int64_t last_avx2(const spread_run *r, ui
 		u = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(hi, two32), lo), unit);
 		w = _mm256_loadu_pd(r->w + k - 4);
 		t = _mm256_loadu_pd(r->t + k - 4);
-		hit = _mm256_and_pd(_mm256_cmp_pd(w, zero, _CMP_GT_OQ),
-		                    _mm256_cmp_pd(_mm256_mul_pd(u, t), w, _CMP_LT_OQ));
+		hit = _mm256_cmp_pd(_mm256_mul_pd(u, t), w, _CMP_LT_OQ);
 		bits = _mm256_movemask_pd(hit);
 		if (bits)
 			return base + k - 4 + (uint32_t)(31 - __builtin_clz((unsigned)bits));
@@ -466,9 +466,9 @@ steps_avx2(int full, int mem, const lbs_workload *wl, const lbs_worker *const *w
 	size_t k = 0;
 
 	for (; k + 4 <= m; k += 4) {
-		const lbs_worker *w0 = w[k], *w1 = w[k + 1], *w2 = w[k + 2], *w3 = w[k + 3];
-		int h0 = steps_hard(full, mem, wl, w0), h1 = steps_hard(full, mem, wl, w1);
-		int h2 = steps_hard(full, mem, wl, w2), h3 = steps_hard(full, mem, wl, w3);
+		int h0 = steps_hard(full, mem, wl, w[k]), h1 = steps_hard(full, mem, wl, w[k + 1]);
+		int h2 = steps_hard(full, mem, wl, w[k + 2]), h3 = steps_hard(full, mem, wl, w[k + 3]);
+		const lbs_worker *w0, *w1, *w2, *w3;
 		__m256d r0, r1, r2, r3, t0, t1, t2, t3, cpu, mem4, gpu, io, net, load, perf, el;
 		__m256d ok, wt;
 		__m256i ts;
@@ -477,6 +477,10 @@ steps_avx2(int full, int mem, const lbs_workload *wl, const lbs_worker *const *w
 
 		if ((h0 | h1 | h2 | h3) < 0)
 			return -1;
+		w0 = w[k];
+		w1 = w[k + 1];
+		w2 = w[k + 2];
+		w3 = w[k + 3];
 		/* util_cpu, _memory, _gpu and _io are adjacent (as elig_load()
 		 * reads them): four rows, turned into four columns. */
 		r0 = _mm256_loadu_pd(&w0->util_cpu);
