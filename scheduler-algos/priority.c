@@ -8,9 +8,14 @@
 #include <string.h>
 /* The spread's AVX2 draws (last_avx2), chosen at run time; -DELIG_NO_CLONES
  * (eligible.h) leaves the baseline alone here too, so that the tests hold
- * it to the same picks on an AVX2 machine. */
+ * it to the same picks on an AVX2 machine.  The AVX-512 draws
+ * (last_avx512) likewise, and -DPRIO_NO_AVX512 leaves them out alone, so
+ * that the tests hold the AVX2 ones to those picks on an AVX-512 machine. */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(ELIG_NO_CLONES)
 #define PRIO_AVX2 1
+#if !defined(PRIO_NO_AVX512)
+#define PRIO_AVX512 1
+#endif
 #include <immintrin.h>
 #endif
 
@@ -401,6 +406,46 @@ __attribute__((target("avx2"))) static int64_t last_avx2(const spread_run *r, ui
 }
 #endif
 
+#ifdef PRIO_AVX512
+/* last_avx2() eight positions at a time: the same keys, products and
+ * compares, with the 64-bit multiplications and the exact conversion of
+ * the draw's 53 bits that AVX-512 has (AVX2 builds each from 32-bit
+ * parts); the positions before the last whole eight are last_avx2()'s. */
+__attribute__((target("avx2,avx512f,avx512dq"))) static int64_t
+last_avx512(const spread_run *r, uint32_t base, uint32_t m, uint64_t seed, int64_t keep)
+{
+	const __m512i c1 = _mm512_set1_epi64((long long)UINT64_C(0xbf58476d1ce4e5b9));
+	const __m512i c2 = _mm512_set1_epi64((long long)UINT64_C(0x94d049bb133111eb));
+	const __m512i step = _mm512_set1_epi64((long long)(8 * GOLDEN));
+	const __m512d unit = _mm512_set1_pd(0x1p-53);
+	uint64_t key0 = seed + (uint64_t)(base + m - 7) * GOLDEN; /* position m - 8's */
+	__m512i key = _mm512_add_epi64(
+	        _mm512_set1_epi64((long long)key0),
+	        _mm512_set_epi64((long long)(7 * GOLDEN), (long long)(6 * GOLDEN),
+	                         (long long)(5 * GOLDEN), (long long)(4 * GOLDEN),
+	                         (long long)(3 * GOLDEN), (long long)(2 * GOLDEN),
+	                         (long long)GOLDEN, 0));
+	uint32_t k = m;
+
+	for (; k >= 8; k -= 8, key = _mm512_sub_epi64(key, step)) {
+		__m512i z = _mm512_xor_si512(key, _mm512_srli_epi64(key, 30));
+		__m512d u;
+		__mmask8 hit;
+
+		z = _mm512_mullo_epi64(z, c1);
+		z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 27));
+		z = _mm512_mullo_epi64(z, c2);
+		z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+		u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(z, 11)), unit);
+		hit = _mm512_cmp_pd_mask(_mm512_mul_pd(u, _mm512_loadu_pd(r->t + k - 8)),
+		                         _mm512_loadu_pd(r->w + k - 8), _CMP_LT_OQ);
+		if (hit)
+			return base + k - 8 + (uint32_t)(31 - __builtin_clz((unsigned)hit));
+	}
+	return last_avx2(r, base, k, seed, keep);
+}
+#endif
+
 /* What the spread's forward pass carries from worker to worker. */
 typedef struct spread_acc {
 	double total;     /* the running total of the weights */
@@ -642,10 +687,15 @@ spread_avx2(const prio_params *p, const lbs_workload *wl, const lbs_worker *cons
             uint32_t n, uint32_t *idx, prio_result *res)
 {
 	int full = elig_needs_full(wl), mem = elig_memory_only(wl);
+	last_fn *last = last_avx2;
 
-	return full ? fast_spread(1, 0, last_avx2, steps_full_avx2, p, wl, workers, n, idx, res)
-	       : mem ? fast_spread(0, 1, last_avx2, steps_mem_avx2, p, wl, workers, n, idx, res)
-	             : fast_spread(0, 0, last_avx2, steps_any_avx2, p, wl, workers, n, idx, res);
+#ifdef PRIO_AVX512
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+		last = last_avx512;
+#endif
+	return full ? fast_spread(1, 0, last, steps_full_avx2, p, wl, workers, n, idx, res)
+	       : mem ? fast_spread(0, 1, last, steps_mem_avx2, p, wl, workers, n, idx, res)
+	             : fast_spread(0, 0, last, steps_any_avx2, p, wl, workers, n, idx, res);
 }
 #endif
 
