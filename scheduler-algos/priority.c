@@ -733,12 +733,6 @@ ELIG_INLINE lbs_status fast_best(int full, int mem, const prio_params *p, const 
 	return LBS_OK;
 }
 
-/*
- * One worker, nothing learned: every history part is 0.5 and no deadline
- * can be judged, so a single pass over load alone decides, with the same
- * arithmetic as factors() so that select, score and explain agree.  This
- * is the common case and the one that must stay close to a bare scan.
- */
 /* fast_one() without AVX2, and for speed and balanced: a function of
  * its own, whose frame (the spread's runs) the AVX2 spread does not pay
  * for. */
@@ -759,6 +753,12 @@ __attribute__((noinline)) static lbs_status fast_plain(const prio_params *p,
 	             : fast_best(0, 0, p, wl, workers, n, idx, res);
 }
 
+/*
+ * One worker, nothing learned: every history part is 0.5 and no deadline
+ * can be judged, so a single pass over load alone decides, with the same
+ * arithmetic as factors() so that select, score and explain agree.  This
+ * is the common case and the one that must stay close to a bare scan.
+ */
 static lbs_status fast_one(const prio_params *p, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
                            uint32_t *idx, prio_result *res)
