@@ -1925,8 +1925,12 @@ typedef struct hw_next {
 /* The first position from i on, less the hint, that is invalid or that
  * fresh_below() does not drop; n when none.  Not inlined: it keeps its
  * counters and the cut in registers.  The scan stops short of the hint
- * and steps over it, rather than testing every position for it. */
-OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
+ * and steps over it, rather than testing every position for it.  Two
+ * copies (ELIG_CLONES): the AVX2 one converts each device's units and
+ * clock into a register it keeps at zero (VEX's three operands), where
+ * SSE2 clears the target first, two instructions a device; the same
+ * operations on the same values otherwise. */
+ELIG_CLONES OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
                                const lbs_worker *const *workers, uint32_t i, uint32_t n,
                                uint32_t hint)
 {
