@@ -1634,17 +1634,23 @@ typedef struct hw_fresh {
 	double p_tq, p_tr;
 } hw_fresh;
 
-static void fresh_set(const hw_cut *cc, hw_fresh *f)
+/* The cut's figures, with both caches empty. */
+static inline void fresh_init(hw_fresh *f, double cut, double tq0, double tr0)
 {
-	f->cut = cc->cut;
-	f->tq0 = cc->tq0;
-	f->tr0 = cc->idle_drop || cc->idle_drop0 ? NAN : cc->tr0;
+	f->cut = cut;
+	f->tq0 = tq0;
+	f->tr0 = tr0;
 	f->q_cap = 0;
 	f->q_drop = UINT64_MAX;
 	f->p_cap = 0;
 	f->p_ahead = 0;
 	f->p_tq = 0.0;
 	f->p_tr = -1.0;
+}
+
+static void fresh_set(const hw_cut *cc, hw_fresh *f)
+{
+	fresh_init(f, cc->cut, cc->tq0, cc->idle_drop || cc->idle_drop0 ? NAN : cc->tr0);
 }
 
 /* Could a device of w reach the cut by its throughput, by
@@ -1915,6 +1921,20 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	return fresh_prior_below(c, w, f->p_tq, f->p_tr) ? 1 : FRESH_LOOK;
 }
 
+/* fresh_below() for a valid worker whose struct may lack pending_work_s
+ * (an older host), apart so that fresh_next's own copy knows the field
+ * is there.  Given the cut's figures alone, with the caches (q_cap,
+ * p_cap) empty, which only makes it do the arithmetic again: a pointer
+ * to fresh_next's figures took a register for the whole scan. */
+OUT_OF_LINE int fresh_below_other(const hw_ctx *c, double cut, double tq0, double tr0,
+                                  const lbs_worker *w)
+{
+	hw_fresh f;
+
+	fresh_init(&f, cut, tq0, tr0);
+	return fresh_below(c, &f, w);
+}
+
 /* fresh_next()'s answer: a position, and whether fresh_below() passed
  * it as FRESH_LOOK (then it is valid), returned in one register. */
 typedef struct hw_next {
@@ -1946,14 +1966,20 @@ ELIG_CLONES OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
 			const lbs_worker *w = *p;
 			int below;
 
-			/* The usual worker (devices, no accelerators) in three
-			 * tests of its fields rather than worker_valid()'s five;
-			 * any other is asked worker_valid() itself. */
-			if (!(w && w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id && w->devices &&
-			      !w->n_accels) &&
-			    !worker_valid(w))
+			/* The usual worker (devices, no accelerators, a struct
+			 * with pending_work_s) in three tests of its fields
+			 * rather than worker_valid()'s five, its size tested once
+			 * for both (host_pending's test of it then folds away);
+			 * any other is asked worker_valid() itself, and
+			 * fresh_below_other(). */
+			if (ELIG_LIKELY(w && LBS_HAS_FIELD(w, lbs_worker, pending_work_s) &&
+			                w->struct_size >= LBS_WORKER_SIZE_V1_0 && w->id &&
+			                w->devices && !w->n_accels))
+				below = fresh_below(c, &f, w);
+			else if (!worker_valid(w))
 				return (hw_next){(uint32_t)(p - workers), 0};
-			below = fresh_below(c, &f, *p);
+			else
+				below = fresh_below_other(c, f.cut, f.tq0, f.tr0, w);
 			if (below != 1)
 				return (hw_next){(uint32_t)(p - workers), below == FRESH_LOOK};
 		}

@@ -1643,6 +1643,18 @@ static double wide_open(void *ctx, uint32_t pos, const char *id)
 	return size[(id[strlen(id) - 1] - '0') % 10];
 }
 
+/* Now and then a worker from a host whose struct ends before
+ * pending_work_s (fresh_next sends it to fresh_below_other), with a number
+ * behind its end that would decide if it were read: none, or a queue of
+ * work far longer than the new one. */
+static void older_host(lbs_worker *w)
+{
+	if (rnd(6))
+		return;
+	w->struct_size = LBS_WORKER_SIZE_V1_0;
+	w->pending_work_s = rnd(2) ? 0.0 : 1e6;
+}
+
 /*
  * With nothing learned, select_one_fresh asks the ledger about a busy
  * worker at full speed itself (fresh_below_looked), not in screen_timed:
@@ -1680,6 +1692,7 @@ static void test_fresh_busy_consistency(void)
 				rw[i].w.active_tests = cap;
 				rw[i].w.queued_tests = rnd(3);
 			}
+			older_host(&rw[i].w);
 			ws[i] = &rw[i].w;
 		}
 		d = select_vs_rank(s, &wl, ws, N, &open_wide, 1, 1, ev, order);
@@ -1797,6 +1810,7 @@ static void test_fresh_idle_consistency(void)
 			rw[i].w.active_tests = 0;
 			rw[i].w.queued_tests = 0;
 			rw[i].w.capacity = 1;
+			older_host(&rw[i].w);
 			for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
 				lbs_device *x = &rw[i].d[d];
 
