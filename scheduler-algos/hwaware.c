@@ -1861,14 +1861,20 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	int looked;
 	hw_wk k;
 
+	/* Throttled (worker_perf() below 1 at most). */
+	int slow = w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING;
+
 	/* fresh_next sees timed work alone, where k.pw < 0 is no pending
 	 * work from the host: host_pending, without reading c->timed again
 	 * for every worker. */
-	if (w->thermal_state == LBS_THERMAL_WARMING || w->thermal_state == LBS_THERMAL_COOLING ||
-	    host_pending(w))
+	if (host_pending(w))
 		return fresh_below_busy(c, f, w);
 	if (ahead < cap) {
-		int j = device_reaches(c, w, f->tq0, f->tr0);
+		int j;
+
+		if (slow)
+			return fresh_below_busy(c, f, w);
+		j = device_reaches(c, w, f->tq0, f->tr0);
 		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1);
 	}
 	/* The usual busy worker, at full speed: dropped on its queue, or
@@ -1888,8 +1894,14 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	uint64_t q_drop = cap == f->q_cap ? f->q_drop : UINT64_MAX;
 
 	__asm__("" : "+r"(q_drop));
+	/* A throttled worker too, before its thermal state is read: its
+	 * queue's bound is the same but for perf <= 1 on the speed's side,
+	 * which only lowers that side (fresh_below_busy would drop it on
+	 * the queue as well).  Most busy workers fall here. */
 	if (ahead >= q_drop)
 		return 1;
+	if (slow)
+		return fresh_below_busy(c, f, w);
 	/* The capacity and queue the queue's bound last passed at this cut
 	 * (fresh_set clears them with it): the same arithmetic would pass
 	 * it again, so straight to its devices. */

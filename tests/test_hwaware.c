@@ -1974,7 +1974,9 @@ static void cut_fleet(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int rou
  * throughput's bound tight, and twins that tie: a screen a hair too
  * strict (1e-8 on the devices, beyond throughput_needed()'s own slack),
  * or a queue one shorter dropped, drops a worker the full evaluation
- * ranks first.
+ * ranks first.  A quarter of them throttled, at a performance_level of 1
+ * or a hair below, which fresh_below drops on q_drop before it reads
+ * their thermal state.
  */
 static void test_fresh_screens_at_cut(void)
 {
@@ -1995,6 +1997,14 @@ static void test_fresh_screens_at_cut(void)
 		int d;
 
 		cut_fleet(rw, ws, N, round, UINT64_C(1) << 55);
+		/* Throttled workers at full speed or a hair below, which a
+		 * queue bound the usual busy worker set drops (q_drop) too. */
+		for (uint32_t i = 0; i < N; i++) {
+			if (rnd(4))
+				continue;
+			rw[i].w.thermal_state = rnd(2) ? LBS_THERMAL_WARMING : LBS_THERMAL_COOLING;
+			rw[i].w.performance_level = rnd(2) ? 1.0 : 0.999;
+		}
 		d = select_vs_rank(s, &wl, ws, N, &open_least, 1, 1, ev, order);
 		if (d < 0)
 			continue;
