@@ -1836,6 +1836,76 @@ static void test_fresh_idle_consistency(void)
 	hw_free(s);
 }
 
+/*
+ * From 128 workers on fresh_next prefetches the structs of workers a few
+ * places ahead, in a loop of its own that stops short of the stretch's
+ * end, and screens the rest of the stretch in a second loop.  Fleets of
+ * 300 against the full evaluation, two selects a workload (the second
+ * starts at the first's answer, the hint, and scans around it), with one
+ * strong idle worker among the last ten places, where the loops meet.
+ */
+static void test_fresh_far(void)
+{
+	enum { N = 300 };
+	static rnd_worker rw[N];
+	static hw_eval ev[N];
+	static uint32_t order[N], tmp[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	int mismatches = 0, rounds = 0, tail_won = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 300; round++) {
+		lbs_workload wl = rnd_workload(3, 3, 1000000, 3);
+		uint32_t strong = N - 1 - rnd(10);
+
+		for (uint32_t i = 0; i < N; i++) {
+			make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		rw[strong].w.thermal_state = LBS_THERMAL_NORMAL;
+		rw[strong].w.pending_work_s = LBS_WORK_UNKNOWN;
+		rw[strong].w.active_tests = 0;
+		rw[strong].w.queued_tests = 0;
+		rw[strong].w.util_cpu = 0.0;
+		rw[strong].w.temperature = 0.0;
+		rw[strong].w.util_memory = 0.0;
+		for (uint32_t d = 0; d < rw[strong].w.n_devices; d++) {
+			lbs_device *x = &rw[strong].d[d];
+
+			x->hw_class = LBS_CLASS_GPU;
+			x->features = LBS_FEAT_TENSOR_CORES | LBS_FEAT_QUANTIZATION;
+			x->precisions |= LBS_PREC_INT8;
+			x->backends |= LBS_BACKEND_CUDA;
+			x->compute_units = 100 + rnd(100);
+			x->clock_mhz = 6000;
+			x->mem_available_bytes = UINT64_C(1) << 40;
+		}
+		for (int again = 0; again < 2; again++) {
+			uint32_t idx[1], k = 0, m;
+			lbs_status st;
+
+			CHECK_INT(hw_evaluate(s, &wl, ws, N, &open_only, ev), LBS_OK);
+			m = hw_rank(ev, N, order, tmp);
+			st = hw_select(s, &wl, ws, N, &open_only, 1, 1, idx, &k, NULL);
+			if (!m) {
+				CHECK_INT(st, LBS_NO_WORKER);
+				continue;
+			}
+			CHECK_INT(st, LBS_OK);
+			rounds++;
+			mismatches += idx[0] != order[0];
+			tail_won += order[0] >= N - 10;
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(rounds > 500);
+	CHECK(tail_won > 300);
+	hw_free(s);
+}
+
 /* Workers of more than 64 devices in the scan without records: only
  * devices 0..63 count (the hard filter's), so a strong device at place
  * 63 must win and one at 64 or 65 must not.  Each worker has one strong
@@ -2925,6 +2995,7 @@ int main(void)
 	test_fresh_invalid();
 	test_fresh_idle_consistency();
 	test_fresh_many_devices();
+	test_fresh_far();
 	test_fresh_screens_at_cut();
 	test_random_latency_store();
 	test_learned_screens_at_cut();
