@@ -61,9 +61,11 @@
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
 #define OUT_OF_LINE static __attribute__((noinline))
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define HOT static inline
 #define OUT_OF_LINE static
+#define UNLIKELY(x) (x)
 #endif
 
 /* Per compute unit, in CPU-core equivalents at the reference clock. */
@@ -1867,12 +1869,14 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	/* fresh_next sees timed work alone, where k.pw < 0 is no pending
 	 * work from the host: host_pending, without reading c->timed again
 	 * for every worker. */
-	if (host_pending(w))
+	/* Both rare, said so: GCC then kept the idle devices' loop in
+	 * fewer instructions (a zero it no longer cleared per device). */
+	if (UNLIKELY(host_pending(w)))
 		return fresh_below_busy(c, f, w);
 	if (ahead < cap) {
 		int j;
 
-		if (slow)
+		if (UNLIKELY(slow))
 			return fresh_below_busy(c, f, w);
 		j = device_reaches(c, w, f->tq0, f->tr0);
 		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1);
