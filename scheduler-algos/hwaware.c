@@ -62,10 +62,12 @@
 #define HOT static inline __attribute__((always_inline))
 #define OUT_OF_LINE static __attribute__((noinline))
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define PREFETCH(p) __builtin_prefetch(p)
 #else
 #define HOT static inline
 #define OUT_OF_LINE static
 #define UNLIKELY(x) (x)
+#define PREFETCH(p) ((void)(p))
 #endif
 
 /* Per compute unit, in CPU-core equivalents at the reference clock. */
@@ -2016,8 +2018,8 @@ ELIG_CLONES OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
 			/* The first two lines of the struct: the validity,
 			 * queue and thermal fields (pending_work_s, at 128,
 			 * comes with them in most layouts). */
-			__builtin_prefetch(p[FRESH_AHEAD]);
-			__builtin_prefetch((const char *)p[FRESH_AHEAD] + 64);
+			PREFETCH(p[FRESH_AHEAD]);
+			PREFETCH((const char *)p[FRESH_AHEAD] + 64);
 			below = fresh_one(c, &f, *p);
 			if (below != 1)
 				return (hw_next){(uint32_t)(p - workers), below == FRESH_LOOK};
@@ -2353,12 +2355,6 @@ static uint64_t next_rand(uint64_t *state)
 	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
 	return z ^ (z >> 31);
 }
-
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
 
 /* Positions a sampled select draws and fetches together. */
 #define BATCH 32

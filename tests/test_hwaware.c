@@ -1770,6 +1770,20 @@ static void test_fresh_invalid(void)
 	hw_free(s);
 }
 
+/* w idle at full speed: nothing running or queued, no pending work the
+ * host knows of, cool and unloaded (the fresh scan's idle case). */
+static void idle_cool(lbs_worker *w)
+{
+	w->thermal_state = LBS_THERMAL_NORMAL;
+	w->pending_work_s = LBS_WORK_UNKNOWN;
+	w->performance_level = 1.0;
+	w->util_cpu = 0.0;
+	w->util_memory = 0.0;
+	w->temperature = 0.0;
+	w->active_tests = 0;
+	w->queued_tests = 0;
+}
+
 /*
  * select_one_fresh screens an idle worker's devices by their throughput
  * against the cut (fresh_below, device_reaches).  Idle fleets of devices
@@ -1801,14 +1815,7 @@ static void test_fresh_idle_consistency(void)
 
 		for (uint32_t i = 0; i < N; i++) {
 			make_random(&rw[i], i);
-			rw[i].w.thermal_state = LBS_THERMAL_NORMAL;
-			rw[i].w.pending_work_s = LBS_WORK_UNKNOWN;
-			rw[i].w.performance_level = 1.0;
-			rw[i].w.util_cpu = 0.0;
-			rw[i].w.util_memory = 0.0;
-			rw[i].w.temperature = 0.0;
-			rw[i].w.active_tests = 0;
-			rw[i].w.queued_tests = 0;
+			idle_cool(&rw[i].w);
 			rw[i].w.capacity = 1;
 			older_host(&rw[i].w);
 			for (uint32_t d = 0; d < rw[i].w.n_devices; d++) {
@@ -1865,13 +1872,7 @@ static void test_fresh_far(void)
 			make_random(&rw[i], i);
 			ws[i] = &rw[i].w;
 		}
-		rw[strong].w.thermal_state = LBS_THERMAL_NORMAL;
-		rw[strong].w.pending_work_s = LBS_WORK_UNKNOWN;
-		rw[strong].w.active_tests = 0;
-		rw[strong].w.queued_tests = 0;
-		rw[strong].w.util_cpu = 0.0;
-		rw[strong].w.temperature = 0.0;
-		rw[strong].w.util_memory = 0.0;
+		idle_cool(&rw[strong].w);
 		for (uint32_t d = 0; d < rw[strong].w.n_devices; d++) {
 			lbs_device *x = &rw[strong].d[d];
 
