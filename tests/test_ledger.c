@@ -368,6 +368,70 @@ static void test_memory_bound(void)
 	fleet_free(&f);
 }
 
+/* On a full ring, a placement evicts the oldest, and the evicted work
+ * leaves its worker's sums: 4096 600 s placements on the CPU, then 4096
+ * 60 s ones, and the CPU's wait is that of one 60 s test ahead. */
+static void test_evicted_work_leaves_the_mean(void)
+{
+	fleet f = fleet_parse(A100_CPU);
+	lbs_workload s = workload_parse(f.arena, SHORT), l = workload_parse(f.arena, LONG);
+	void *inst = open_hw(), *ref = open_hw();
+	fleet only = f;
+	lbs_worker *cpu = f.workers[1];
+
+	as_v1_0(&f);
+	only.workers = &f.workers[1];
+	only.n = 1;
+	for (int i = 0; i < 4096; i++)
+		choose(inst, &l, &only, NULL);
+	CHECK_INT((int)ledger_stat(inst, "evicted"), 0);
+	for (int i = 0; i < 4096; i++)
+		choose(inst, &s, &only, NULL);
+	CHECK_INT((int)ledger_stat(inst, "evicted"), 4096);
+	CHECK_INT((int)ledger_stat(inst, "open"), 4096);
+	CHECK_INT((int)ledger_stat(inst, "opened"), 8192);
+	CHECK_STR(choose(ref, &s, &only, NULL), "cpu32");
+	cpu->active_tests = 1;
+	CHECK(wait_of(ref, &s, &only, "cpu32") > 0);
+	CHECK_NEAR(wait_of(inst, &s, &only, "cpu32"), wait_of(ref, &s, &only, "cpu32"), 1e-9);
+	desc->destroy(inst);
+	desc->destroy(ref);
+	fleet_free(&f);
+}
+
+/* A placement that evicts and then goes untracked (an id too long to
+ * keep) leaves one fewer open; the next one takes the freed position
+ * without evicting. */
+static void test_evict_then_untracked(void)
+{
+	static const char long_id[] = "a-worker-id-of-seventy-bytes-which-is-more-than-the-ledger-keeps-0123";
+	fleet f = fleet_parse(A100_CPU);
+	lbs_workload s = workload_parse(f.arena, SHORT);
+	void *inst = open_hw();
+	fleet only = f;
+	lbs_worker *cpu = f.workers[1];
+	const char *id = cpu->id;
+
+	as_v1_0(&f);
+	only.workers = &f.workers[1];
+	only.n = 1;
+	for (int i = 0; i < 4096; i++)
+		choose(inst, &s, &only, NULL);
+	cpu->id = long_id;
+	CHECK_STR(choose(inst, &s, &only, NULL), long_id);
+	CHECK_INT((int)ledger_stat(inst, "open"), 4095);
+	CHECK_INT((int)ledger_stat(inst, "evicted"), 1);
+	CHECK_INT((int)ledger_stat(inst, "untracked"), 1);
+	CHECK_INT((int)ledger_stat(inst, "opened"), 4096);
+	cpu->id = id;
+	CHECK_STR(choose(inst, &s, &only, NULL), "cpu32");
+	CHECK_INT((int)ledger_stat(inst, "open"), 4096);
+	CHECK_INT((int)ledger_stat(inst, "evicted"), 1);
+	CHECK_INT((int)ledger_stat(inst, "opened"), 4097);
+	desc->destroy(inst);
+	fleet_free(&f);
+}
+
 /* A placement is recorded through the position the host gave the worker
  * (ledger_open_at's memory): when the host reorders its array, the work
  * goes to the worker now at that position, not the one seen there. */
@@ -429,6 +493,8 @@ int main(void)
 	test_tiny_duration_finite_wait();
 	test_expiry();
 	test_memory_bound();
+	test_evicted_work_leaves_the_mean();
+	test_evict_then_untracked();
 	test_placed_by_position();
 	e->deinit();
 	dlclose(so);
