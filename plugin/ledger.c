@@ -198,8 +198,7 @@ void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker
                     uint32_t type, double work_s, double now_s)
 {
 	entry *e = &l->ring[l->seq % LEDGER_ENTRIES];
-	double work = isfinite(work_s) && work_s > 0.0 ? work_s : 0.0;
-	double life = LEDGER_EXPIRE_FACTOR * work;
+	double work, life;
 	uint32_t j;
 
 	/* An empty id would read as a free slot (find()). */
@@ -232,6 +231,9 @@ void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker
 		if (pos < l->n_memo)
 			memo_put(l, pos, worker_id, j + 1);
 	}
+	/* Only now: nothing held across the lookup's calls. */
+	work = isfinite(work_s) && work_s > 0.0 ? work_s : 0.0;
+	life = LEDGER_EXPIRE_FACTOR * work;
 	life = life < LEDGER_EXPIRE_MIN_S ? LEDGER_EXPIRE_MIN_S
 	       : life > LEDGER_EXPIRE_MAX_S ? LEDGER_EXPIRE_MAX_S : life;
 	*e = (entry){cookie, j, type, work, now_s + life};
