@@ -129,6 +129,15 @@ double worker_effective_load_of(const lbs_worker *w, double load);
 #define ELIG_CLONES
 #endif
 
+/* A pass with an AVX2 copy of its own, chosen at run time
+ * (__builtin_cpu_supports), for the lanes target_clones cannot give: the
+ * helpers below.  -DELIG_NO_CLONES leaves the baseline alone here too, so
+ * that the tests hold it to the same picks on an AVX2 machine. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(ELIG_NO_CLONES)
+#define ELIG_AVX2 1
+#include <immintrin.h>
+#endif
+
 /*
  * Four lanes of doubles for the passes over every worker (GCC's vector
  * extensions: one YMM register in the AVX2 copy of an ELIG_CLONES pass,
@@ -298,6 +307,75 @@ ELIG_INLINE double elig_effective_load(const lbs_worker *w, double load)
 	}
 	return load;
 }
+
+#ifdef ELIG_AVX2
+/*
+ * elig_load() of the four workers w[0..3], lane j for w[j], for a pass
+ * with an AVX2 copy: the same clamps (VMINPD and VMAXPD select as MINSD
+ * and MAXSD, so NaN goes where the scalar code sends it), the same weights
+ * and the same order of additions, so each lane holds the scalar bits.
+ * util_cpu, _memory, _gpu and _io are adjacent, as elig_load() reads them:
+ * four rows, turned into four columns.  Out through a pointer, as vector
+ * results would change the calling convention between copies (-Wpsabi).
+ */
+ELIG_INLINE __attribute__((target("avx2"))) void elig_load_avx2(const lbs_worker *const *w,
+                                                                __m256d *out)
+{
+	const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+	__m256d r0 = _mm256_loadu_pd(&w[0]->util_cpu), r1 = _mm256_loadu_pd(&w[1]->util_cpu);
+	__m256d r2 = _mm256_loadu_pd(&w[2]->util_cpu), r3 = _mm256_loadu_pd(&w[3]->util_cpu);
+	__m256d t0 = _mm256_unpacklo_pd(r0, r1); /* cpu0 cpu1 gpu0 gpu1 */
+	__m256d t1 = _mm256_unpackhi_pd(r0, r1); /* mem0 mem1 io0 io1 */
+	__m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+	__m256d f[5];
+	static const double weight[5] = {0.3, 0.3, 0.2, 0.1, 0.1};
+
+	f[0] = _mm256_permute2f128_pd(t0, t2, 0x20); /* cpu */
+	f[1] = _mm256_permute2f128_pd(t1, t3, 0x20); /* memory */
+	f[2] = _mm256_permute2f128_pd(t0, t2, 0x31); /* gpu */
+	f[3] = _mm256_permute2f128_pd(t1, t3, 0x31); /* io */
+	f[4] = _mm256_set_pd(w[3]->util_network, w[2]->util_network, w[1]->util_network,
+	                     w[0]->util_network);
+	for (int k = 0; k < 5; k++)
+		f[k] = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(f[k], one), zero),
+		                     _mm256_set1_pd(weight[k]));
+	*out = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(_mm256_add_pd(f[0], f[1]), f[2]), f[3]),
+	                     f[4]);
+}
+
+/* thermal_state, capacity and performance_level: 16 bytes of the ABI's
+ * struct that elig_effective_load_avx2 reads as one, thermal_state in the
+ * low half of the first 64-bit lane (x86 is little-endian). */
+#define ELIG_THERMAL_PERF offsetof(lbs_worker, thermal_state)
+_Static_assert(offsetof(lbs_worker, performance_level) == ELIG_THERMAL_PERF + 8,
+               "elig_effective_load_avx2 reads thermal_state and performance_level as one");
+
+/* elig_effective_load() of w[0..3] and their elig_load_avx2() `load`, lane
+ * by lane with the same operations: the performance level's clamps and
+ * the sum's, kept where warming or cooling. */
+ELIG_INLINE __attribute__((target("avx2"))) void
+elig_effective_load_avx2(const lbs_worker *const *w, __m256d load, __m256d *out)
+{
+	const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+	const __m256i low = _mm256_set1_epi64x(0xffffffff);
+	__m256d r0, r1, perf, el;
+	__m256i ts;
+
+#define ELIG_TP(k) _mm_loadu_pd((const double *)(const void *)((const char *)w[k] + \
+	                                                            ELIG_THERMAL_PERF))
+	r0 = _mm256_insertf128_pd(_mm256_castpd128_pd256(ELIG_TP(0)), ELIG_TP(2), 1);
+	r1 = _mm256_insertf128_pd(_mm256_castpd128_pd256(ELIG_TP(1)), ELIG_TP(3), 1);
+#undef ELIG_TP
+	/* lanes 0 1 2 3 = workers 0 1 2 3 */
+	perf = _mm256_unpackhi_pd(r0, r1);
+	ts = _mm256_and_si256(_mm256_castpd_si256(_mm256_unpacklo_pd(r0, r1)), low);
+	ts = _mm256_or_si256(_mm256_cmpeq_epi64(ts, _mm256_set1_epi64x(LBS_THERMAL_WARMING)),
+	                     _mm256_cmpeq_epi64(ts, _mm256_set1_epi64x(LBS_THERMAL_COOLING)));
+	perf = _mm256_min_pd(_mm256_max_pd(perf, zero), one);
+	el = _mm256_min_pd(_mm256_add_pd(load, _mm256_sub_pd(one, perf)), one);
+	*out = _mm256_blendv_pd(load, el, _mm256_castsi256_pd(ts));
+}
+#endif
 
 /* The load the ceiling bars a worker above: a ceiling of 1 or more (or
  * NaN) bars nobody, so none is above it.  !(load > elig_load_limit(c)) is

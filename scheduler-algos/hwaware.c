@@ -2774,6 +2774,7 @@ typedef struct hw_plain {
 	double a, b, k, mem_den, pref, inv_sum, scale, est;
 	uint64_t backends, precisions, features, min_mem;
 	uint32_t min_cu;
+	int lanes; /* plain_run4() may run: the CPU has AVX2 */
 	double (*open_work)(void *ctx, uint32_t pos, const char *worker_id);
 	void *open_ctx;
 } hw_plain;
@@ -2797,6 +2798,9 @@ static void plain_set(const hw_ctx *c, hw_plain *p)
 		.features = c->wl->required_features, .min_mem = c->wl->min_memory_bytes,
 		.min_cu = c->wl->min_compute_units, .open_work = c->open_work,
 		.open_ctx = c->open_ctx,
+#ifdef ELIG_AVX2
+		.lanes = __builtin_cpu_supports("avx2"),
+#endif
 	};
 }
 
@@ -2909,18 +2913,8 @@ HOT double plain_rest(const hw_plain *p, const lbs_worker *w, uint32_t i, double
 	return timed_parts(speed_of(&neutral, sp, perf), &neutral, k.g, den);
 }
 
-#ifdef ELIG_V4
+#if defined(ELIG_V4) && defined(ELIG_AVX2)
 #define PLAIN_LANES 4
-
-/* elig_busy01() x wt of each lane: x < 1 ? x : 1, then > 0 ? : 0, as
- * MINSD and MAXSD select (NaN to 1). */
-HOT void v4_busy(v4d *x, double wt)
-{
-	const v4d one = {1.0, 1.0, 1.0, 1.0}, zero = {0.0, 0.0, 0.0, 0.0};
-	v4d v = V4_SEL(*x < one, *x, one);
-
-	*x = V4_SEL(v > zero, v, zero) * wt;
-}
 
 /* host_pending()'s number, or LBS_WORK_UNKNOWN when the writer's struct
  * has no such field (not read then). */
@@ -2953,9 +2947,13 @@ HOT uint64_t pair_at(const lbs_worker *w, size_t at)
  * below 0, as the scalar loop writes.  Both arms of the wait are worked
  * out and one kept per lane, and the host's pending work only when a
  * lane has some; the divisions are one instruction for four workers.
+ * Each x > b ? x : b is VMAXPD and each x < b ? x : b VMINPD, which select
+ * exactly so (the second operand for NaN); elig_load_avx2() is the load.
  */
-HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double *eff,
-                     double *score, double *load)
+HOT __attribute__((target("avx2"))) void plain_rest4(const hw_plain *p,
+                                                     const lbs_worker *const *w,
+                                                     const double *eff, double *score,
+                                                     double *load)
 {
 	const v4d one = {1.0, 1.0, 1.0, 1.0}, zero = {0.0, 0.0, 0.0, 0.0};
 	const v4d least = {PRIOR_MIN, PRIOR_MIN, PRIOR_MIN, PRIOR_MIN};
@@ -2981,11 +2979,7 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	v4d cap, nq, perf;
 	v4d pend = {pending_or_unknown(w0), pending_or_unknown(w1), pending_or_unknown(w2),
 	            pending_or_unknown(w3)};
-	/* util_cpu, _memory, _gpu and _io are adjacent (as elig_load()
-	 * reads them): four rows, turned into four columns. */
-	const v4q lo2 = {0, 4, 2, 6}, hi2 = {1, 5, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
-	v4d r0, r1, r2, r3, t0, t1, t2, t3, cpu, mem, gpu, io;
-	v4d net = {w0->util_network, w1->util_network, w2->util_network, w3->util_network};
+	__m256d load4;
 	v4d ld, busy, a, m, g, sp, sr, sc;
 	v4m host = (pend >= zero) & (pend < (v4d){INFINITY, INFINITY, INFINITY, INFINITY});
 
@@ -2995,31 +2989,14 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	cu -= (v4q)(cu == 0);
 	elig_v4_exact(&cap, cu);
 	elig_v4_exact(&nq, (aq & low) + (aq >> 32));
-	perf = V4_SEL(pl > PERF_MIN, pl, least_perf);
-	perf = V4_SEL(perf < 1.0, perf, one);
+	perf = (v4d)_mm256_max_pd((__m256d)pl, (__m256d)least_perf);
+	perf = (v4d)_mm256_min_pd((__m256d)perf, (__m256d)one);
 	perf = V4_SEL(thr, perf, one);
-	memcpy(&r0, &w0->util_cpu, sizeof r0);
-	memcpy(&r1, &w1->util_cpu, sizeof r1);
-	memcpy(&r2, &w2->util_cpu, sizeof r2);
-	memcpy(&r3, &w3->util_cpu, sizeof r3);
-	t0 = __builtin_shuffle(r0, r1, lo2);
-	t1 = __builtin_shuffle(r0, r1, hi2);
-	t2 = __builtin_shuffle(r2, r3, lo2);
-	t3 = __builtin_shuffle(r2, r3, hi2);
-	cpu = __builtin_shuffle(t0, t2, first);
-	gpu = __builtin_shuffle(t0, t2, second);
-	mem = __builtin_shuffle(t1, t3, first);
-	io = __builtin_shuffle(t1, t3, second);
-	/* elig_load(): each figure clamped and weighed, added in its order. */
-	v4_busy(&cpu, 0.3);
-	v4_busy(&mem, 0.3);
-	v4_busy(&gpu, 0.2);
-	v4_busy(&io, 0.1);
-	v4_busy(&net, 0.1);
-	ld = cpu + mem + gpu + io + net;
+	elig_load_avx2(w, &load4);
+	ld = (v4d)load4;
 	/* worker_wait(): u is 1 without a ledger. */
 	busy = ld * cap;
-	a = V4_SEL(nq > busy, nq, busy);
+	a = (v4d)_mm256_max_pd((__m256d)nq, (__m256d)busy);
 	m = a + 1.0 - cap;
 	g = V4_SEL(m > zero, one * m / cap, zero);
 	if (host[0] | host[1] | host[2] | host[3]) {
@@ -3027,16 +3004,16 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 		const v4d most = {RUNS_MAX, RUNS_MAX, RUNS_MAX, RUNS_MAX};
 		v4d r = pend / p->est, pw, ah, mh, gh;
 
-		r = V4_SEL(r < RUNS_MAX, r, most);
+		r = (v4d)_mm256_min_pd((__m256d)r, (__m256d)most);
 		pw = V4_SEL(host, r, -one);
-		ah = V4_SEL(a > one, a, one);
+		ah = (v4d)_mm256_max_pd((__m256d)a, (__m256d)one);
 		mh = ah + 1.0 - cap;
 		gh = V4_SEL(mh > zero, pw * mh / (ah * cap) * (2.0 + ah / cap), zero);
 		g = V4_SEL(pw >= zero, gh, g);
 	}
 	/* prior_speed_at(), speed_of() with no record, timed_parts(). */
 	sp = p->scale * e;
-	sp = V4_SEL(sp > PRIOR_MIN, sp, least);
+	sp = (v4d)_mm256_max_pd((__m256d)sp, (__m256d)least);
 	sr = sp * perf * neutral.rel;
 	sc = sr / (sr + 1.0 + g);
 	sc = V4_SEL(e < zero, -one, sc);
@@ -3044,6 +3021,19 @@ HOT void plain_rest4(const hw_plain *p, const lbs_worker *const *w, const double
 	memcpy(score, &sc, sizeof sc);
 	if (load)
 		memcpy(load, &ld, sizeof ld);
+}
+
+/* plain_rest4() from workers[i] on, four at a time while four are left
+ * before end; the position after the last it did.  Its own AVX2 copy,
+ * called where the CPU has AVX2 (hw_plain.lanes); elsewhere every worker
+ * goes through plain_rest(). */
+__attribute__((target("avx2"), noinline)) static uint32_t
+plain_run4(const hw_plain *p, const lbs_worker *const *workers, uint32_t i, uint32_t end,
+           const double *eff, double *scores, double *loads)
+{
+	for (; i + PLAIN_LANES <= end; i += PLAIN_LANES, eff += PLAIN_LANES)
+		plain_rest4(p, workers + i, eff, scores + i, loads ? loads + i : NULL);
+	return i;
 }
 #endif
 
@@ -3087,9 +3077,8 @@ ELIG_CLONES static lbs_status score_timed_all(const hw_ctx *c, const hw_lk *lk,
 			i = b;
 #ifdef PLAIN_LANES
 			/* The ledger is asked worker by worker, in order. */
-			for (; !p.open_work && i + PLAIN_LANES <= end; i += PLAIN_LANES)
-				plain_rest4(&p, workers + i, eff + (i - b), scores + i,
-				            loads ? loads + i : NULL);
+			if (p.lanes && !p.open_work)
+				i = plain_run4(&p, workers, i, end, eff, scores, loads);
 #endif
 			for (; i < end; i++) {
 				double load = 0.0, d;

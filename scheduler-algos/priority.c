@@ -6,20 +6,19 @@
 
 #include <math.h>
 #include <string.h>
-/* The spread's AVX2 draws (last_avx2), chosen at run time; -DELIG_NO_CLONES
- * (eligible.h) leaves the baseline alone here too, so that the tests hold
- * it to the same picks on an AVX2 machine.  The AVX-512 draws
- * (last_avx512) likewise, and -DPRIO_NO_AVX512 leaves them out alone, so
- * that the tests hold the AVX2 ones to those picks on an AVX-512 machine. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(ELIG_NO_CLONES)
+
+#include "eligible.h"
+
+/* The spread's AVX2 draws (last_avx2), chosen at run time where eligible.h
+ * has ELIG_AVX2.  The AVX-512 draws (last_avx512) likewise, and
+ * -DPRIO_NO_AVX512 leaves them out alone, so that the tests hold the AVX2
+ * ones to those picks on an AVX-512 machine. */
+#ifdef ELIG_AVX2
 #define PRIO_AVX2 1
 #if !defined(PRIO_NO_AVX512)
 #define PRIO_AVX512 1
 #endif
-#include <immintrin.h>
 #endif
-
-#include "eligible.h"
 
 /* Workers ranked per pass when several are wanted; a fixed stack array
  * because select must not allocate. */
@@ -479,19 +478,11 @@ static const int64_t lane_masks[16][4] __attribute__((aligned(32))) = {
 	{0, 0, -1, -1},  {-1, 0, -1, -1},  {0, -1, -1, -1},  {-1, -1, -1, -1},
 };
 
-/* thermal_state, capacity and performance_level: 16 bytes of the ABI's
- * struct that steps_avx2 reads as one, thermal_state in the low half of
- * the first 64-bit lane (x86 is little-endian). */
-#define THERMAL_PERF offsetof(lbs_worker, thermal_state)
-_Static_assert(offsetof(lbs_worker, performance_level) == THERMAL_PERF + 8,
-               "steps_avx2 reads thermal_state and performance_level as one");
-
 /*
  * steps_fn four workers a step: the filter worker by worker as
  * fast_take() runs it, then elig_load(), the ceiling and
- * elig_effective_load() lane by lane with the same operations on the same
- * figures (VMINPD and VMAXPD select as MINSD and MAXSD, so NaN goes where
- * the scalar code sends it), and the running total in position order.  A
+ * elig_effective_load() lane by lane (eligible.h's four-lane copies), and
+ * the running total in position order.  A
  * lane that fails weighs 0 and adds +0, which leaves a total that is
  * never below +0 as it was: the same weights and totals, bit for bit.
  * Four lanes of the filter, the loads and the thermal states cost about
@@ -503,9 +494,6 @@ steps_avx2(int full, int mem, const lbs_workload *wl, const lbs_worker *const *w
 {
 	const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
 	const __m256d limit = _mm256_set1_pd(lim);
-	const __m256i low = _mm256_set1_epi64x(0xffffffff);
-	const __m256i warming = _mm256_set1_epi64x(LBS_THERMAL_WARMING);
-	const __m256i cooling = _mm256_set1_epi64x(LBS_THERMAL_COOLING);
 	__m256i counted = _mm256_setzero_si256(); /* eligible lanes, -1 each */
 	double total = a->total;
 	size_t k = 0;
@@ -513,64 +501,14 @@ steps_avx2(int full, int mem, const lbs_workload *wl, const lbs_worker *const *w
 	for (; k + 4 <= m; k += 4) {
 		int h0 = steps_hard(full, mem, wl, w[k]), h1 = steps_hard(full, mem, wl, w[k + 1]);
 		int h2 = steps_hard(full, mem, wl, w[k + 2]), h3 = steps_hard(full, mem, wl, w[k + 3]);
-		const lbs_worker *w0, *w1, *w2, *w3;
-		__m256d r0, r1, r2, r3, t0, t1, t2, t3, cpu, mem4, gpu, io, net, load, perf, el;
-		__m256d ok, wt;
-		__m256i ts;
+		__m256d load, el, ok, wt;
 		__m128d lo, hi;
 		int spent;
 
 		if ((h0 | h1 | h2 | h3) < 0)
 			return -1;
-		w0 = w[k];
-		w1 = w[k + 1];
-		w2 = w[k + 2];
-		w3 = w[k + 3];
-		/* util_cpu, _memory, _gpu and _io are adjacent (as elig_load()
-		 * reads them): four rows, turned into four columns. */
-		r0 = _mm256_loadu_pd(&w0->util_cpu);
-		r1 = _mm256_loadu_pd(&w1->util_cpu);
-		r2 = _mm256_loadu_pd(&w2->util_cpu);
-		r3 = _mm256_loadu_pd(&w3->util_cpu);
-		t0 = _mm256_unpacklo_pd(r0, r1); /* cpu0 cpu1 gpu0 gpu1 */
-		t1 = _mm256_unpackhi_pd(r0, r1); /* mem0 mem1 io0 io1 */
-		t2 = _mm256_unpacklo_pd(r2, r3);
-		t3 = _mm256_unpackhi_pd(r2, r3);
-		cpu = _mm256_permute2f128_pd(t0, t2, 0x20);
-		gpu = _mm256_permute2f128_pd(t0, t2, 0x31);
-		mem4 = _mm256_permute2f128_pd(t1, t3, 0x20);
-		io = _mm256_permute2f128_pd(t1, t3, 0x31);
-		net = _mm256_set_pd(w3->util_network, w2->util_network, w1->util_network,
-		                    w0->util_network);
-		cpu = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(cpu, one), zero),
-		                    _mm256_set1_pd(0.3));
-		mem4 = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(mem4, one), zero),
-		                     _mm256_set1_pd(0.3));
-		gpu = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(gpu, one), zero),
-		                    _mm256_set1_pd(0.2));
-		io = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(io, one), zero),
-		                   _mm256_set1_pd(0.1));
-		net = _mm256_mul_pd(_mm256_max_pd(_mm256_min_pd(net, one), zero),
-		                    _mm256_set1_pd(0.1));
-		load = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(_mm256_add_pd(cpu, mem4), gpu), io),
-		                     net);
-		/* elig_effective_load(): the performance level's clamps and the
-		 * sum's, kept where warming or cooling. */
-		r0 = _mm256_castpd128_pd256(_mm_loadu_pd((const double *)(const void *)
-		                                         ((const char *)w0 + THERMAL_PERF)));
-		r1 = _mm256_castpd128_pd256(_mm_loadu_pd((const double *)(const void *)
-		                                         ((const char *)w1 + THERMAL_PERF)));
-		r0 = _mm256_insertf128_pd(r0, _mm_loadu_pd((const double *)(const void *)
-		                                           ((const char *)w2 + THERMAL_PERF)), 1);
-		r1 = _mm256_insertf128_pd(r1, _mm_loadu_pd((const double *)(const void *)
-		                                           ((const char *)w3 + THERMAL_PERF)), 1);
-		/* lanes 0 1 2 3 = workers 0 1 2 3 */
-		perf = _mm256_unpackhi_pd(r0, r1);
-		ts = _mm256_and_si256(_mm256_castpd_si256(_mm256_unpacklo_pd(r0, r1)), low);
-		ts = _mm256_or_si256(_mm256_cmpeq_epi64(ts, warming), _mm256_cmpeq_epi64(ts, cooling));
-		perf = _mm256_min_pd(_mm256_max_pd(perf, zero), one);
-		el = _mm256_min_pd(_mm256_add_pd(load, _mm256_sub_pd(one, perf)), one);
-		el = _mm256_blendv_pd(load, el, _mm256_castsi256_pd(ts));
+		elig_load_avx2(w + k, &load);
+		elig_effective_load_avx2(w + k, load, &el);
 		ok = _mm256_load_pd((const double *)(const void *)
 		                    lane_masks[h0 | h1 << 1 | h2 << 2 | h3 << 3]);
 		ok = _mm256_andnot_pd(_mm256_cmp_pd(load, limit, _CMP_GT_OQ), ok);
