@@ -1986,6 +1986,17 @@ ELIG_INLINE int fresh_one(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	return fresh_below_other(c, f->cut, f->tq0, f->tr0, w);
 }
 
+/* Ask for the cache lines of p[0..len), 64 bytes each.  The two scans
+ * that do differ in what they know ahead: fresh_next() walks the fleet in
+ * order and asks for the worker FRESH_AHEAD places on; a sampled select
+ * draws BATCH positions at random and asks for all of them at once
+ * (prefetch_workers()). */
+HOT void prefetch_lines(const void *p, size_t len)
+{
+	for (size_t o = 0; o < len; o += 64)
+		PREFETCH((const char *)p + o);
+}
+
 /* How far ahead fresh_next() asks for a worker's struct, from what fleet
  * size on.  A scan at 512 workers reads some 280 KB of bench_select's
  * fleet, past the L1 cache: with the lines of the worker FRESH_AHEAD
@@ -2018,8 +2029,7 @@ ELIG_CLONES OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
 			/* The first two lines of the struct: the validity,
 			 * queue and thermal fields (pending_work_s, at 128,
 			 * comes with them in most layouts). */
-			PREFETCH(p[FRESH_AHEAD]);
-			PREFETCH((const char *)p[FRESH_AHEAD] + 64);
+			prefetch_lines(p[FRESH_AHEAD], 128);
 			below = fresh_one(c, &f, *p);
 			if (below != 1)
 				return (hw_next){(uint32_t)(p - workers), below == FRESH_LOOK};
@@ -2358,12 +2368,6 @@ static uint64_t next_rand(uint64_t *state)
 
 /* Positions a sampled select draws and fetches together. */
 #define BATCH 32
-
-static void prefetch_lines(const void *p, size_t len)
-{
-	for (size_t o = 0; o < len; o += 64)
-		PREFETCH((const char *)p + o);
-}
 
 /*
  * Start fetching what consider() reads of the workers at pos[0..m): in a
