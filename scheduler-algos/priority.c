@@ -482,9 +482,9 @@ static const int64_t lane_masks[16][4] __attribute__((aligned(32))) = {
  * steps_fn four workers a step: the filter worker by worker as
  * fast_take() runs it, then elig_load(), the ceiling and
  * elig_effective_load() lane by lane (eligible.h's four-lane copies), and
- * the running total in position order.  A
- * lane that fails weighs 0 and adds +0, which leaves a total that is
- * never below +0 as it was: the same weights and totals, bit for bit.
+ * the running total in position order.  A lane that fails weighs 0 and
+ * adds +0, which leaves a total that is never below +0 as it was: the same
+ * weights and totals, bit for bit.
  * Four lanes of the filter, the loads and the thermal states cost about
  * half the instructions of four workers through fast_take().
  */
