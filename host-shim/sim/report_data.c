@@ -262,7 +262,9 @@ static int read_per_worker(rd *r, const cJSON *obj, const char *parent,
 static int read_index(rd *r, const cJSON *it, const char *where, size_t n,
                       const char *of, size_t *out)
 {
-	double d;
+	/* num() sets it whenever it returns 0; GCC's release build cannot
+	 * see that, and a NaN would fail the range test below anyway. */
+	double d = NAN;
 
 	if (num(r, it, where, 0, &d))
 		return -1;
