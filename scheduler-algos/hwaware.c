@@ -61,12 +61,10 @@
 #if defined(__GNUC__)
 #define HOT static inline __attribute__((always_inline))
 #define OUT_OF_LINE static __attribute__((noinline))
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define PREFETCH(p) __builtin_prefetch(p)
 #else
 #define HOT static inline
 #define OUT_OF_LINE static
-#define UNLIKELY(x) (x)
 #define PREFETCH(p) ((void)(p))
 #endif
 
@@ -1873,12 +1871,12 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 	 * for every worker. */
 	/* Both rare, said so: GCC then kept the idle devices' loop in
 	 * fewer instructions (a zero it no longer cleared per device). */
-	if (UNLIKELY(host_pending(w)))
+	if (ELIG_UNLIKELY(host_pending(w)))
 		return fresh_below_busy(c, f, w);
 	if (ahead < cap) {
 		int j;
 
-		if (UNLIKELY(slow))
+		if (ELIG_UNLIKELY(slow))
 			return fresh_below_busy(c, f, w);
 		j = device_reaches(c, w, f->tq0, f->tr0);
 		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1);
@@ -1960,14 +1958,6 @@ typedef struct hw_next {
 	uint32_t look;
 } hw_next;
 
-/* The first position from i on, less the hint, that is invalid or that
- * fresh_below() does not drop; n when none.  Not inlined: it keeps its
- * counters and the cut in registers.  The scan stops short of the hint
- * and steps over it, rather than testing every position for it.  Two
- * copies (ELIG_CLONES): the AVX2 one converts each device's units and
- * clock into a register it keeps at zero (VEX's three operands), where
- * SSE2 clears the target first, two instructions a device; the same
- * operations on the same values otherwise. */
 /* fresh_next()'s step for one worker: fresh_below()'s answer, or -1 for
  * an invalid worker. */
 ELIG_INLINE int fresh_one(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
@@ -2008,6 +1998,14 @@ HOT void prefetch_lines(const void *p, size_t len)
 #define FRESH_AHEAD 6
 #define FRESH_AHEAD_FROM 128
 
+/* The first position from i on, less the hint, that is invalid or that
+ * fresh_below() does not drop; n when none.  Not inlined: it keeps its
+ * counters and the cut in registers.  The scan stops short of the hint
+ * and steps over it, rather than testing every position for it.  Two
+ * copies (ELIG_CLONES): the AVX2 one converts each device's units and
+ * clock into a register it keeps at zero (VEX's three operands), where
+ * SSE2 clears the target first, two instructions a device; the same
+ * operations on the same values otherwise. */
 ELIG_CLONES OUT_OF_LINE hw_next fresh_next(const hw_ctx *c, const hw_fresh *fp,
                                const lbs_worker *const *workers, uint32_t i, uint32_t n,
                                uint32_t hint)
