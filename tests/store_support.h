@@ -112,14 +112,34 @@ static inline const char *tmp_dir(void)
 	return tmp_dirs[n_tmp++];
 }
 
-/* A path in a static ring of buffers, so a few can be alive at once. */
+/* pathf()'s paths, freed at exit. */
+static char **made_paths;
+static size_t n_made_paths;
+
+static inline void free_made_paths(void)
+{
+	for (size_t i = 0; i < n_made_paths; i++)
+		free(made_paths[i]);
+	free(made_paths);
+}
+
+/* A path of its own, alive until exit: a ring of buffers reused a slot
+ * after 16 calls, so a path kept longer (a test's store directory) could
+ * change under it, and one passed back in could overlap its own result. */
 static inline const char *pathf(const char *fmt, const char *a, const char *b)
 {
-	static char ring[16][4096];
-	static int next;
-	char *p = ring[next++ % 16];
+	char **grown = realloc(made_paths, (n_made_paths + 1) * sizeof *made_paths);
+	char *p = NULL;
 
-	snprintf(p, sizeof ring[0], fmt, a, b ? b : "");
+	if (grown)
+		made_paths = grown;
+	if (!grown || asprintf(&p, fmt, a, b ? b : "") < 0) {
+		fprintf(stderr, "test fixture broken: pathf %s: out of memory\n", fmt);
+		exit(99);
+	}
+	if (n_made_paths == 0)
+		atexit(free_made_paths);
+	made_paths[n_made_paths++] = p;
 	return p;
 }
 
