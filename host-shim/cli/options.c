@@ -188,6 +188,23 @@ void cli_help(FILE *f, const char *prog, const cli_cmd *cmd)
 	paragraphs(f, cmd->details, 0);
 }
 
+/* A command as the lists name it: a second command of the same name is a
+ * mode of the first, chosen by the first option of its synopsis, and
+ * named with it ("simulate --graphs"), or the list would show the name
+ * twice with no word on how to reach the second. */
+static void cmd_label(const cli_prog *p, const cli_cmd *c, char *buf, size_t len)
+{
+	size_t word = strcspn(c->synopsis, " ");
+
+	for (const cli_cmd *const *e = p->cmds; *e != c; e++) {
+		if (!strcmp((*e)->name, c->name)) {
+			snprintf(buf, len, "%s %.*s", c->name, (int)word, c->synopsis);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s", c->name);
+}
+
 void cli_help_all(FILE *f, const cli_prog *p)
 {
 	char left[96];
@@ -198,7 +215,7 @@ void cli_help_all(FILE *f, const cli_prog *p)
 	wrap(f, p->summary, 0, 0);
 	fprintf(f, "\ncommands:\n");
 	for (const cli_cmd *const *c = p->cmds; *c; c++) {
-		snprintf(left, sizeof left, "%s", (*c)->name);
+		cmd_label(p, *c, left, sizeof left);
 		help_line(f, left, (*c)->summary);
 	}
 	fprintf(f, "\n'%s COMMAND --help' lists a command's options.\n\nexit status:\n",
@@ -312,8 +329,11 @@ void cli_roff(FILE *f, const cli_prog *p)
 	roff_paragraphs(f, p->description);
 	fputs(".SH COMMANDS\n", f);
 	for (const cli_cmd *const *c = p->cmds; *c; c++) {
+		char label[96];
+
+		cmd_label(p, *c, label, sizeof label);
 		fputs(".SS ", f);
-		roff_text(f, (*c)->name, 1);
+		roff_text(f, label, 1);
 		fputs("\n", f);
 		roff_usage(f, p, *c);
 		fputs(".PP\n", f);
