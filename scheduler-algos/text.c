@@ -133,12 +133,51 @@ static size_t json_depth(const char *text, size_t at)
 	return depth;
 }
 
+/* " (line L, column C)" of byte at, for text of more than one line. */
+static void line_col(char *where, size_t n, const char *text, size_t len, size_t at)
+{
+	size_t line = 1, col = 1;
+
+	*where = '\0';
+	if (!memchr(text, '\n', len))
+		return;
+	for (size_t i = 0; i < at; i++, col++)
+		if (text[i] == '\n') {
+			line++;
+			col = 0;
+		}
+	snprintf(where, n, " (line %zu, column %zu)", line, col);
+}
+
+const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len)
+{
+	char where[64];
+	int in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (!in_str) {
+			in_str = text[i] == '"';
+		} else if (text[i] == '"') {
+			in_str = 0;
+		} else if (text[i] == '\\') {
+			/* An escape: "\\" steps over the second backslash. */
+			if (i + 5 < len && !memcmp(text + i + 1, "u0000", 5)) {
+				line_col(where, sizeof where, text, len, i);
+				snprintf(dst, n, "a string holds \\u0000 (a NUL character) at byte %zu%s",
+				         i, where);
+				return dst;
+			}
+			i++;
+		}
+	}
+	return NULL;
+}
+
 const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, size_t at,
                              int parsed, unsigned nesting_limit)
 {
 	const char *what = "not valid JSON near";
 	char where[64] = "";
-	size_t line = 1, col = 1;
 
 	if (at > len)
 		at = len;
@@ -153,14 +192,7 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 		snprintf(dst, n, "nested deeper than %u levels at byte %zu", nesting_limit, at);
 		return dst;
 	}
-	if (memchr(text, '\n', len)) {
-		for (size_t i = 0; i < at; i++, col++)
-			if (text[i] == '\n') {
-				line++;
-				col = 0;
-			}
-		snprintf(where, sizeof where, " (line %zu, column %zu)", line, col);
-	}
+	line_col(where, sizeof where, text, len, at);
 	snprintf(dst, n, "%s byte %zu%s", what, at, where);
 	return dst;
 }

@@ -41,4 +41,14 @@ void txt_one_line(char *s);
 const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, size_t at,
                              int parsed, unsigned nesting_limit);
 
+/*
+ * The first string of JSON text (len bytes, a document a parser read
+ * whole) that holds \u0000, as in dst: "a string holds \u0000 (a NUL
+ * character) at byte N", with "(line L, column C)" as above; NULL when
+ * none does.  A parser that hands out NUL-terminated strings (cJSON)
+ * cuts such a string short there without a word, and an id cut short is
+ * another worker's.
+ */
+const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len);
+
 #endif

@@ -167,6 +167,24 @@ echo '{"load_ceiling": -1}' >"$tmp/cfg.json"
 expect_rc 1 "$shim" decide --scheduler round-robin --config "$tmp/cfg.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "cfg.json"
 has "$tmp/err" "load_ceiling"
+# an empty config is a mistake, not the defaults no config gives
+printf ' \n' >"$tmp/blank.json"
+expect_rc 1 "$shim" decide --scheduler round-robin --config "$tmp/blank.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "blank.json: is empty (expected a JSON object)"
+lines "$tmp/err" 1
+# "\u0000" in an id would cut it short, to another worker's id: refused,
+# named by file (and line); an escaped backslash before "u0000" is no NUL
+printf '[{"worker_id": "a\\u0000b", "available_memory": 8, "cpu_cores": 4}]' >"$tmp/nulid.json"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/nulid.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "nulid.json: a string holds \\u0000 (a NUL character) at byte 17"
+lines "$tmp/err" 1
+printf '{"test_id": "t\\u0000x", "minimum_memory": 1}\n' >"$tmp/nulid.jsonl"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/nulid.jsonl"
+has "$tmp/err" "nulid.jsonl:1: a string holds \\u0000 (a NUL character) at byte 14"
+printf '[{"worker_id": "a\\\\u0000b", "available_memory": 8, "cpu_cores": 4}]' >"$tmp/slash.json"
+printf '{"test_id": "t"}\n' >"$tmp/one.jsonl"
+expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/slash.json" --tests "$tmp/one.jsonl"
+has "$tmp/out" '"workers":["a\\u0000b"]'
 # unknown scheduler: bad config, 1; a missing option: the command line, 2
 expect_rc 1 "$shim" decide --scheduler nope --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "no scheduler named 'nope'"

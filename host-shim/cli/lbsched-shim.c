@@ -107,10 +107,11 @@ static const cli_prog program = {
 	"requirements (JSON Lines).\n\n"
 	"--plugin defaults to the plugin built alongside the shim, or the installed one after "
 	"meson install. lbsched(7) describes the schedulers and their configs.",
-	"0: done.\n1: bad input or config; the message names the file, line or field, and "
-	"the problem.\n2: the command line is wrong (an unknown option, a missing value or a "
-	"missing required option: one line naming the command and the option), or a plugin was "
-	"refused.",
+	"0: done.\n1: bad input or config, a plugin file that cannot be loaded among them; the "
+	"message names the file, line or field, and the problem.\n2: the command line is wrong "
+	"(an unknown option, a missing value or a missing required option: one line naming the "
+	"command and the option), or a plugin was refused (it loads, but exports no lbsched "
+	"entry or an ABI this host cannot use).",
 	"lbsched(7)",
 	commands,
 };
@@ -223,6 +224,12 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 		return cli_usage_error(prog, &decide_cmd, "unexpected argument '%s'", argv[first]);
 	if (!o->workers)
 		return cli_usage_error(prog, &decide_cmd, "--workers FILE is required");
+	/* The first to read standard input would leave the next nothing. */
+	if (!strcmp(o->workers, "-") + !strcmp(o->tests, "-") +
+	    (o->feedback && !strcmp(o->feedback, "-")) > 1)
+		return cli_usage_error(prog, &decide_cmd,
+		                       "only one of --workers, --tests (standard input when not "
+		                       "given) and --feedback can be -");
 	/* Which routed scheduler an outcome belongs to is its test type's
 	 * route; report_feedback knows one scheduler. */
 	if (o->routes && o->feedback)
@@ -382,7 +389,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	h = host_new(prog, LBS_LOG_WARN);
 	if (!h)
 		return EXIT_BAD_INPUT;
-	if (o.config && !(config = file_read(o.config, &config_len, err, sizeof err)))
+	if (o.config && !(config = file_read_config(o.config, &config_len, err, sizeof err)))
 		goto bad;
 	fleet_text = fleet_source_read(o.workers, o.redis_password, o.redis_insecure,
 	                               warn_to_stderr, NULL, &fleet_len, err, sizeof err);

@@ -176,7 +176,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		return p < 0 ? 0 : p;
 	if (!(h = host_new(prog, LBS_LOG_WARN)))
 		return EXIT_BAD_INPUT;
-	if (op.config && !(config = file_read(op.config, &config_len, err, sizeof err)))
+	if (op.config && !(config = file_read_config(op.config, &config_len, err, sizeof err)))
 		goto bad;
 	if (!(fleet = file_read(op.workers, &fleet_len, err, sizeof err)) ||
 	    !(graph = file_read(op.graph, &graph_len, err, sizeof err)))

@@ -709,8 +709,9 @@ cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where)
 
 	/* cJSON's own require_null_terminated fails whenever the length is
 	 * exact, so what follows the document is looked at here. */
-	if (!text || txt_json_problem(why, sizeof why, text, len, at, root != NULL,
-	                              CJSON_NESTING_LIMIT)) {
+	if (!text ||
+	    txt_json_problem(why, sizeof why, text, len, at, root != NULL, CJSON_NESTING_LIMIT) ||
+	    txt_json_nul(why, sizeof why, text, len)) {
 		cJSON_Delete(root);
 		cv_fail(&v, NULL, "%s", text ? why : "no text");
 		return NULL;

@@ -87,6 +87,18 @@ char *file_read(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
+char *file_read_config(const char *path, size_t *len, char *err, size_t errlen)
+{
+	char *text = file_read(path, len, err, errlen);
+
+	if (text && !text[strspn(text, " \t\r\n")]) {
+		snprintf(err, errlen, "%s: is empty (expected a JSON object)", path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 void file_lines_init(file_lines *it, char *text, size_t len, const char *name)
 {
 	it->p = text;

@@ -16,6 +16,11 @@
  * order mark (UTF-8's included) or looks like UTF-16. */
 char *file_read(const char *path, size_t *len, char *err, size_t errlen);
 
+/* file_read() of a scheduler's config, which must hold a document: an
+ * empty file (or one of whitespace alone) is "<path>: is empty (expected
+ * a JSON object)", not the defaults that no config at all gives. */
+char *file_read_config(const char *path, size_t *len, char *err, size_t errlen);
+
 /* The lines of a JSON Lines buffer, for every command that reads one
  * (decide --tests and --feedback, simulate --tests-file). */
 typedef struct file_lines {

@@ -564,6 +564,15 @@ out:
 	return rc;
 }
 
+/* sum / n as JSON, null when n is not above 0. */
+static void mean_text(char *buf, size_t len, double sum, double n)
+{
+	if (n > 0)
+		snprintf(buf, len, "%.6g", sum / n);
+	else
+		snprintf(buf, len, "null");
+}
+
 int cmd_graphsim(const char *program, int argc, char **argv)
 {
 	gopts op;
@@ -593,7 +602,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		if (!(fleet = file_read(op.workers, &fleet_len, err, sizeof err)) ||
 		    !(truth_text = file_read(op.truth, &truth_len, err, sizeof err)) ||
 		    !(graphs = file_read(op.graphs, &graphs_len, err, sizeof err)) ||
-		    (op.config && !(config = file_read(op.config, &config_len, err, sizeof err))) ||
+		    (op.config && !(config = file_read_config(op.config, &config_len, err, sizeof err))) ||
 		    conv_fleet(&c, fleet, fleet_len, op.workers, &g.workers, &g.n) ||
 		    truth_load(&c, truth_text, truth_len, op.truth,
 		               (const lbs_worker *const *)g.workers, g.n, &tr))
@@ -625,10 +634,23 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 				goto bad;
 		}
 	}
-	printf("{\"graphs\":%u,\"completed\":%.0f,\"mean_orchestrator_s\":%.6g,\"mean_heft_s\":%.6g,"
-	       "\"mean_ratio\":%.6g,\"mean_cp_bound_s\":%.6g}\n",
-	       total, sums[3], sums[3] ? sums[0] / sums[3] : 0, sums[3] ? sums[1] / sums[3] : 0,
-	       sums[1] > 0 ? sums[0] / sums[1] : 0, sums[3] ? sums[2] / sums[3] : 0);
+	if (total == 0) {
+		snprintf(err, sizeof err, "%s: holds no graphs (JSON Lines, a graph a line)",
+		         op.graphs);
+		goto bad;
+	}
+	/* Means of no completed graph are null: a 0 would read as a time. */
+	{
+		char m[4][32];
+
+		mean_text(m[0], sizeof m[0], sums[0], sums[3]);
+		mean_text(m[1], sizeof m[1], sums[1], sums[3]);
+		mean_text(m[2], sizeof m[2], sums[0], sums[1]);
+		mean_text(m[3], sizeof m[3], sums[2], sums[3]);
+		printf("{\"graphs\":%u,\"completed\":%.0f,\"mean_orchestrator_s\":%s,"
+		       "\"mean_heft_s\":%s,\"mean_ratio\":%s,\"mean_cp_bound_s\":%s}\n",
+		       total, sums[3], m[0], m[1], m[2], m[3]);
+	}
 	rc = 0;
 	goto out;
 bad:

@@ -163,10 +163,20 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 	}
 	if (v[S_RATE]) {
 		o->rate = strtod(v[S_RATE], &end);
-		if (!*v[S_RATE] || *end || !(o->rate > 0) || !isfinite(o->rate) || o->rate > 1e6)
+		/* Below a test a day and a half, arrivals grow so far past
+		 * any duration that rounding swallows the durations. */
+		if (!*v[S_RATE] || *end || !(o->rate >= 1e-5) || o->rate > 1e6)
 			return cli_usage_error(prog, &simulate_cmd, "--rate must be a number of tests per "
-			                       "second in (0, 1000000], got '%s'", v[S_RATE]);
+			                       "second in [0.00001, 1000000], got '%s'", v[S_RATE]);
 	}
+	/* Said rather than dropped: the user meant something by them. */
+	if (o->tests_file && (v[S_TESTS] || v[S_RATE]))
+		return cli_usage_error(prog, &simulate_cmd, "--%s shapes a generated stream; "
+		                       "--tests-file replays its own tests at their arrival_s",
+		                       v[S_TESTS] ? "tests" : "rate");
+	if (o->compare && v[S_SCHEDULER])
+		return cli_usage_error(prog, &simulate_cmd, "--scheduler is for one scheduler; with "
+		                       "--compare name each in the list");
 	if (!o->workers || !o->truth)
 		return cli_usage_error(prog, &simulate_cmd, "--workers and --truth are required");
 	if (!o->mix == !o->tests_file)
@@ -217,6 +227,8 @@ static int parse_compare(const sim_opts *o, run_spec *runs, uint32_t *n)
 		p += len;
 		p += *p == ',';
 	}
+	if (*n == 0)
+		return cli_usage_error(prog, &simulate_cmd, "--compare: names no scheduler");
 	return 0;
 }
 
@@ -537,7 +549,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 
 		if (strcmp(sp->scheduler, "oracle")) {
 			if (sp->config_file) {
-				if (!(cfg = file_read(sp->config_file, &cfg_len, err, sizeof err)))
+				if (!(cfg = file_read_config(sp->config_file, &cfg_len, err, sizeof err)))
 					goto bad;
 			} else if (!strcmp(sp->scheduler, "composite")) {
 				cfg = strdup(composite_default);
