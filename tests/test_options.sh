@@ -94,6 +94,23 @@ usage_error "lbsched-shim: check: unexpected argument 'b.so' (lbsched-shim check
 usage_error "lbsched-shim: a command is needed (lbsched-shim --help)"
 usage_error "lbsched-shim: unknown command 'frob' (lbsched-shim --help)" frob
 usage_error "lbsched-shim: unknown option '--frob' (lbsched-shim --help)" --frob
+# standard input once: the first reader would leave the next nothing
+usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given) and --feedback can be - (lbsched-shim decide --help)" \
+	decide --workers -
+usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given) and --feedback can be - (lbsched-shim decide --help)" \
+	decide --workers "$ex/fleet.json" --tests - --feedback -
+# options the run would drop are said, not dropped
+hsim="--workers $ex/hetero/fleet.json --truth $ex/hetero/truth.json"
+usage_error "lbsched-shim: simulate: --tests shapes a generated stream; --tests-file replays its own tests at their arrival_s (lbsched-shim simulate --help)" \
+	simulate $hsim --tests-file "$ex/tests.jsonl" --tests 3
+usage_error "lbsched-shim: simulate: --rate shapes a generated stream; --tests-file replays its own tests at their arrival_s (lbsched-shim simulate --help)" \
+	simulate $hsim --tests-file "$ex/tests.jsonl" --rate 9
+usage_error "lbsched-shim: simulate: --scheduler is for one scheduler; with --compare name each in the list (lbsched-shim simulate --help)" \
+	simulate $hsim --mix "$ex/hetero/mix.json" --scheduler priority --compare oracle
+usage_error "lbsched-shim: simulate: --compare: names no scheduler (lbsched-shim simulate --help)" \
+	simulate $hsim --mix "$ex/hetero/mix.json" --compare ''
+usage_error "lbsched-shim: simulate: --rate must be a number of tests per second in [0.00001, 1000000], got '1e-20' (lbsched-shim simulate --help)" \
+	simulate $hsim --mix "$ex/hetero/mix.json" --rate 1e-20
 # what the user typed is shown on one line, whatever it holds
 usage_error "lbsched-shim: decide: unknown option '--a?b' (lbsched-shim decide --help)" decide $'--a\nb'
 

@@ -121,5 +121,14 @@ printf '{"subtasks": {"a": {"dependencies": ["a"]}}}\n' > "$tmp/bad.jsonl"
 expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$tmp/bad.jsonl" --workers "$fleet" --truth "$truth"
 has "$tmp/err" "$tmp/bad.jsonl:1: subtask 'a': depends on itself (a cycle)"
 lines "$tmp/err" 1
+# No graph at all is said, not a summary of zeros; means over no completed
+# graph are null, not a time of 0.
+: > "$tmp/none.jsonl"
+expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$tmp/none.jsonl" --workers "$fleet" --truth "$truth"
+has "$tmp/err" "$tmp/none.jsonl: holds no graphs (JSON Lines, a graph a line)"
+lines "$tmp/err" 1
+expect_rc 0 gsim --seed 5 --fail-rate 0.99 --strategy retry --max-attempts 1
+pycheck "$tmp/out" 'L[4]["completed"] == 0 and L[4]["graphs"] == 4' \
+	'L[4]["mean_orchestrator_s"] is None and L[4]["mean_ratio"] is None'
 
 finish test_orchestrate

@@ -235,6 +235,11 @@ has "$tmp/err" "$tmp/back.jsonl:2: field 'arrival_s': goes back in time"
 printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40}' >"$tmp/noarr.jsonl"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/noarr.jsonl"
 has "$tmp/err" "$tmp/noarr.jsonl:1: field 'arrival_s': is required"
+# decide's default of 60 s would be a run of a made-up length here
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "arrival_s": 1}' >"$tmp/nodur.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/nodur.jsonl"
+has "$tmp/err" "$tmp/nodur.jsonl:1: field 'expected_duration': is required and must be > 0 s"
+lines "$tmp/err" 1
 # A NUL byte is an error naming its line, not the silent end of the file
 # (issue 15 item 6); text after a line's object is one too (item 7).
 { head -1 "$tmp/three.jsonl"; printf '{"test_id": "x"\0, "arrival_s": 1}\n'; tail -1 "$tmp/three.jsonl"; } >"$tmp/nul.jsonl"

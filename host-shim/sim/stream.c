@@ -163,7 +163,10 @@ static int add_test(conv_ctx *c, stream *s, cJSON *rec, const char *where, doubl
 		return -1;
 	if (t->wl.allocation != LBS_ALLOC_SINGLE)
 		return conv_fail(c, where, NULL, "the simulator places single-worker tests only");
-	if (!(t->wl.est_duration_s > 0))
+	/* decide gives a test without one the original's 60 s; a simulated
+	 * run of a made-up length would be a made-up result. */
+	if (!cJSON_GetObjectItemCaseSensitive(rec, "expected_duration") ||
+	    !(t->wl.est_duration_s > 0))
 		return conv_fail(c, where, "expected_duration",
 		                 "is required and must be > 0 s (the simulator needs a duration)");
 	if (type_index(c, s, t->wl.test_type, where, &t->type_index))
