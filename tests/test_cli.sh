@@ -404,6 +404,13 @@ fb() { printf '{"worker_id": "%s", "success": true, "duration": 1, "test_type": 
 expect_rc 1 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/nulfb.jsonl"
 has "$tmp/err" "nulfb.jsonl:2: a NUL byte at byte 22"
 has "$tmp/err" "reported 3 outcomes from $tmp/nulfb.jsonl"
+# an outcome of a worker outside the fleet (a typo, or one that left) is
+# learned, and said
+fb cpu_1 cpu_9x >"$tmp/typo.jsonl"
+expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/typo.jsonl"
+has "$tmp/err" "warning: $tmp/typo.jsonl:2: worker 'cpu_9x' is not in the fleet; its outcome is learned all the same"
+lacks "$tmp/err" "typo.jsonl:1:"
+has "$tmp/err" "reported 2 outcomes from $tmp/typo.jsonl"
 # UTF-16 and byte order marks: one clear line, nothing decided.
 printf '\xff\xfe{\0}\0\n\0' >"$tmp/u16.jsonl"
 printf '{\0}\0\n\0' >"$tmp/u16le.jsonl"

@@ -305,8 +305,37 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
  * Report outcomes (JSON Lines) to the scheduler, so a store learns what
  * happened.  Returns 0, or -1 when some line was bad (each one named).
  */
-static int report_feedback(shim_sched *s, const char *path, conv_warns *warns)
+static int by_id(const void *a, const void *b)
 {
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The fleet's ids sorted, for in_fleet(); NULL when out of memory (then
+ * nothing is said about ids). */
+static const char **fleet_ids(lbs_worker *const *workers, uint32_t n)
+{
+	const char **ids = malloc((n ? n : 1) * sizeof *ids);
+
+	if (!ids)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = workers[i]->id;
+	qsort(ids, n, sizeof *ids, by_id);
+	return ids;
+}
+
+static int in_fleet(const char **ids, uint32_t n, const char *id)
+{
+	return !ids || bsearch(&id, ids, n, sizeof *ids, by_id);
+}
+
+/* workers: the fleet decided on; an outcome of a worker outside it is
+ * learned all the same (a worker may have left since), but said, as a
+ * typo in an id would otherwise become a record for good. */
+static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *workers,
+                           uint32_t n_workers, conv_warns *warns)
+{
+	const char **ids = fleet_ids(workers, n_workers);
 	char err[1024];
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof err);
@@ -319,6 +348,7 @@ static int report_feedback(shim_sched *s, const char *path, conv_warns *warns)
 
 	if (!text) {
 		fprintf(stderr, "%s: %s\n", prog, err);
+		free(ids);
 		return -1;
 	}
 	file_lines_init(&it, text, len, name);
@@ -342,6 +372,13 @@ static int report_feedback(shim_sched *s, const char *path, conv_warns *warns)
 			arena_free(a);
 			continue;
 		}
+		if (!in_fleet(ids, n_workers, o.worker_id)) {
+			char shown[96];
+
+			fprintf(stderr, "%s: warning: %s: worker '%s' is not in the fleet; its outcome "
+			        "is learned all the same\n", prog, where,
+			        txt_show(shown, sizeof shown, o.worker_id));
+		}
 		st = sched_report(s, &o);
 		if (st == LBS_EUNSUPPORTED) {
 			fprintf(stderr, "%s: %s: scheduler '%s' does not learn from outcomes\n", prog,
@@ -361,6 +398,7 @@ static int report_feedback(shim_sched *s, const char *path, conv_warns *warns)
 		arena_free(a);
 	}
 	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
+	free(ids);
 	free(text);
 	return bad ? -1 : 0;
 }
@@ -487,7 +525,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			arena_free(a);
 		}
 	}
-	if (o.feedback && report_feedback(s, o.feedback, &warns))
+	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &warns))
 		rc = EXIT_BAD_INPUT;
 	goto out;
 bad:
