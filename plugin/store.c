@@ -1666,6 +1666,7 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 {
 	store *s = calloc(1, sizeof *s);
 	struct stat st;
+	int missing = stat(dir, &st) != 0;
 
 	if (!s) {
 		snprintf(err, errlen, "store '%s': out of memory", dir);
@@ -1673,8 +1674,9 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 	}
 	/* Only an import creates a store: a typo in --db for export, dump
 	 * or reset must not leave an empty one behind. */
-	if (!create && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
-		snprintf(err, errlen, "store '%s': no such directory", dir);
+	if (!create && (missing || !S_ISDIR(st.st_mode))) {
+		snprintf(err, errlen, "store '%s': %s", dir,
+		         missing ? "no such directory" : "not a directory");
 		free(s);
 		return NULL;
 	}

@@ -86,8 +86,10 @@ static int open_own(const char *dir, const char *name, unsigned mode, struct sta
 	if (fd < 0) {
 		if (errno == EACCES || errno == EROFS || errno == EPERM)
 			return -2;
-		snprintf(err, errlen, "store '%s': refused: %s %s", dir, name,
-		         errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		if (errno == ELOOP)
+			snprintf(err, errlen, "store '%s': refused: %s is a symbolic link", dir, name);
+		else
+			snprintf(err, errlen, "store '%s': refused: %s: %s", dir, name, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_nlink != 1) {

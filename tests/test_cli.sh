@@ -280,6 +280,10 @@ lines "$tmp/err" 1
 if [ -s "$tmp/out" ]; then bad "a failed export printed to stdout:"; head -c 300 "$tmp/out" >&2; else ok; fi
 expect_rc 1 "$shim" prefs export --db "$tmp/no-such-store"
 if [ -s "$tmp/out" ]; then bad "a failed export printed to stdout"; else ok; fi
+has "$tmp/err" "store '$tmp/no-such-store': no such directory"
+: >"$tmp/a-file"
+expect_rc 1 "$shim" prefs dump --db "$tmp/a-file"
+has "$tmp/err" "store '$tmp/a-file': not a directory"
 # prefs --redis goes through any plugin's "lbs.ext.fleet/1" (ABI 1.2): a third
 # party's, built against the frozen 1.2 header, with its answers and errors;
 # a 1.1 plugin has none, and says so.
