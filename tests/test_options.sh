@@ -94,6 +94,9 @@ usage_error "lbsched-shim: check: unexpected argument 'b.so' (lbsched-shim check
 usage_error "lbsched-shim: a command is needed (lbsched-shim --help)"
 usage_error "lbsched-shim: unknown command 'frob' (lbsched-shim --help)" frob
 usage_error "lbsched-shim: unknown option '--frob' (lbsched-shim --help)" --frob
+usage_error "lbsched-shim: unexpected argument 'extra' after --version (lbsched-shim --help)" --version extra
+usage_error "lbsched-shim: prefs: dump: --replace goes with import only (lbsched-shim prefs --help)" \
+	prefs dump --db "$tmp/db" --replace
 # standard input once: the first reader would leave the next nothing
 usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given) and --feedback can be - (lbsched-shim decide --help)" \
 	decide --workers -

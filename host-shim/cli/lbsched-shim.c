@@ -557,6 +557,9 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return cli_usage_error(prog, NULL, "a command is needed");
 	if (!strcmp(a, "--version")) {
+		if (argc > 2)
+			return cli_usage_error(prog, NULL, "unexpected argument '%s' after --version",
+			                       argv[2]);
 		printf("lbsched-shim %s (ABI %d.%d)\n", LBS_VERSION, LBS_ABI_MAJOR, LBS_ABI_MINOR);
 		return 0;
 	}

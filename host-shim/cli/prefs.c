@@ -178,6 +178,8 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		                       "reset, sync)", verb);
 	if (file && strcmp(verb, "import"))
 		return cli_usage_error(prog, &prefs_cmd, "%s: unexpected argument '%s'", verb, file);
+	if (replace && strcmp(verb, "import"))
+		return cli_usage_error(prog, &prefs_cmd, "%s: --replace goes with import only", verb);
 	if (redis || !strcmp(verb, "sync")) {
 		if (!redis)
 			return cli_usage_error(prog, &prefs_cmd, "%s: --redis CONFIG is required", verb);
