@@ -87,6 +87,7 @@ lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
 {
 	size_t i = 0;
 	cJSON *root;
+	char why[160];
 
 	*out = NULL;
 	if (!text)
@@ -100,6 +101,12 @@ lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
 	root = cfg_json(text, len, "config", err, errlen);
 	if (!root)
 		return LBS_ECONFIG;
+	/* cJSON would cut "/srv/a\u0000/b" to "/srv/a": another store. */
+	if (txt_json_nul(why, sizeof why, text, len)) {
+		set_err(err, errlen, "config: %s", why);
+		cJSON_Delete(root);
+		return LBS_ECONFIG;
+	}
 	if (!cJSON_IsObject(root)) {
 		char what[32];
 

@@ -147,6 +147,15 @@ static void test_config_document(void)
 	CHECK_INT(create("hardware-aware", "{\"weights\": {}}\n\n"), LBS_OK);
 	CHECK_INT(create("round-robin", "{\"a\": 1,}"), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config: not valid JSON near byte 8");
+	/* A NUL in a string would cut it short there: a store path cut
+	 * short is another directory.  An escaped backslash is no NUL. */
+	CHECK_INT(create("hardware-aware", "{\"store\": {\"path\": \"/nowhere\\u0000/x\"}}"),
+	          LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'hardware-aware': config: a string holds \\u0000 (a NUL "
+	               "character) at byte 28");
+	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.9, \"x\\\\u0000\": 1}"),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "unknown field");
 	/* the object is the first level; the 1000th bracket is too deep */
 	memcpy(deep, "{\"a\":", 5);
 	memset(deep + 5, '[', 1000);
