@@ -103,6 +103,8 @@ usage_error "lbsched-shim: decide: only one of --workers, --tests (standard inpu
 usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given) and --feedback can be - (lbsched-shim decide --help)" \
 	decide --workers "$ex/fleet.json" --tests - --feedback -
 # options the run would drop are said, not dropped
+usage_error "lbsched-shim: decide: --redis-password-file and --redis-insecure go with a redis:// --workers (lbsched-shim decide --help)" \
+	decide --workers "$ex/fleet.json" --redis-password-file "$tmp/nope"
 hsim="--workers $ex/hetero/fleet.json --truth $ex/hetero/truth.json"
 usage_error "lbsched-shim: simulate: --tests shapes a generated stream; --tests-file replays its own tests at their arrival_s (lbsched-shim simulate --help)" \
 	simulate $hsim --tests-file "$ex/tests.jsonl" --tests 3

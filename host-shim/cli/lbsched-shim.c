@@ -224,6 +224,9 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 		return cli_usage_error(prog, &decide_cmd, "unexpected argument '%s'", argv[first]);
 	if (!o->workers)
 		return cli_usage_error(prog, &decide_cmd, "--workers FILE is required");
+	if ((o->redis_password || o->redis_insecure) && !fleet_source_is_redis(o->workers))
+		return cli_usage_error(prog, &decide_cmd, "--redis-password-file and "
+		                       "--redis-insecure go with a redis:// --workers");
 	/* The first to read standard input would leave the next nothing. */
 	if (!strcmp(o->workers, "-") + !strcmp(o->tests, "-") +
 	    (o->feedback && !strcmp(o->feedback, "-")) > 1)

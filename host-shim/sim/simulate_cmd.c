@@ -179,6 +179,9 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 		                       "--compare name each in the list");
 	if (!o->workers || !o->truth)
 		return cli_usage_error(prog, &simulate_cmd, "--workers and --truth are required");
+	if ((o->redis_password || o->redis_insecure) && !fleet_source_is_redis(o->workers))
+		return cli_usage_error(prog, &simulate_cmd, "--redis-password-file and "
+		                       "--redis-insecure go with a redis:// --workers");
 	if (!o->mix == !o->tests_file)
 		return cli_usage_error(prog, &simulate_cmd,
 		                       "give exactly one of --mix and --tests-file");
