@@ -135,6 +135,11 @@ typedef struct {
     ngx_flag_t                  redis_insecure;
     ngx_http_complex_value_t   *map[RQ_COUNT];
 
+    /* where the upstream is, for errors found after its block */
+    u_char                     *file_name;
+    ngx_uint_t                  line;
+    ngx_flag_t                  initialized;  /* init_upstream ran */
+
     /* built at init_upstream */
     ngx_str_t                   name;         /* the upstream's name */
     char                       *plugin_z;
@@ -216,6 +221,7 @@ static ngx_int_t ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
+static ngx_int_t ngx_http_upstream_lbsched_postconf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle);
 static void ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle);
 
@@ -275,7 +281,7 @@ static ngx_command_t  ngx_http_upstream_lbsched_commands[] = {
 
 static ngx_http_module_t  ngx_http_upstream_lbsched_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_upstream_lbsched_postconf,    /* postconfiguration */
 
     NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -346,9 +352,14 @@ ngx_http_upstream_lbsched_enable(ngx_conf_t *cf,
 
     uscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_upstream_module);
 
+    /* nginx only warns when a method replaces another, and one replaced
+     * here would be gone (a keepalive with it) without a word more */
     if (uscf->peer.init_upstream) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "load balancing method redefined");
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a balancing method or keepalive comes before "
+                           "lbsched's directives in this upstream; put "
+                           "lbsched's first, and keepalive after them");
+        return NULL;
     }
 
     uscf->peer.init_upstream = ngx_http_upstream_init_lbsched;
@@ -363,6 +374,8 @@ ngx_http_upstream_lbsched_enable(ngx_conf_t *cf,
 
     lcf->enabled = 1;
     lcf->name = uscf->host;
+    lcf->file_name = uscf->file_name;
+    lcf->line = uscf->line;
 
     return lcf;
 }
@@ -371,8 +384,8 @@ ngx_http_upstream_lbsched_enable(ngx_conf_t *cf,
 static char *
 ngx_http_upstream_lbsched(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_upstream_lbsched_enable(cf, conf);
-    return NGX_CONF_OK;
+    return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK
+                                                       : NGX_CONF_ERROR;
 }
 
 
@@ -394,9 +407,8 @@ ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "takes a non-empty value";
     }
 
-    ngx_http_upstream_lbsched_enable(cf, conf);
-
-    return NGX_CONF_OK;
+    return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK
+                                                       : NGX_CONF_ERROR;
 }
 
 
@@ -472,9 +484,8 @@ ngx_http_upstream_lbsched_map(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_upstream_lbsched_enable(cf, conf);
-
-    return NGX_CONF_OK;
+    return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK
+                                                       : NGX_CONF_ERROR;
 }
 
 
@@ -998,8 +1009,9 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
 
     if (lcf->shm_zone->data) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\": shared zone \"%V\" is "
-                      "already used", &lcf->name, &name);
+                      "lbsched: upstream \"%V\" in %s:%ui: shared zone \"%V\" is "
+                      "already used",
+                      &lcf->name, lcf->file_name, lcf->line, &name);
         return NGX_ERROR;
     }
 
@@ -1031,7 +1043,8 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
 
     if (rc_parse(url, lcf->redis, err, sizeof(err)) != 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\": %s", &lcf->name, err);
+                      "lbsched: upstream \"%V\" in %s:%ui: %s",
+                      &lcf->name, lcf->file_name, lcf->line, err);
         return NGX_ERROR;
     }
 
@@ -1054,7 +1067,8 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
             && !rc_is_loopback(lcf->redis->host))
         {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+                          "lbsched: upstream \"%V\" in %s:%ui: %s",
+                          &lcf->name, lcf->file_name, lcf->line, err);
             return NGX_ERROR;
         }
 
@@ -1064,6 +1078,46 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
     }
 
     rc_close(c);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Every upstream's init_upstream has run (the upstream module's
+ * init_main_conf comes before any postconfiguration): one with lbsched's
+ * directives whose init did not run had another method set after them,
+ * which nginx only warns of, and its requirements would be dropped.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_postconf(ngx_conf_t *cf)
+{
+    ngx_http_upstream_main_conf_t          *umcf;
+    ngx_http_upstream_srv_conf_t          **uscfp;
+    ngx_http_upstream_lbsched_srv_conf_t   *lcf;
+    ngx_uint_t                              i;
+
+    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+        if (uscfp[i]->srv_conf == NULL) {
+            continue;   /* an implicit upstream (proxy_pass to a host) */
+        }
+
+        lcf = ngx_http_conf_upstream_srv_conf(uscfp[i],
+                                              ngx_http_upstream_lbsched_module);
+
+        if (lcf->enabled && !lcf->initialized) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\" in %s:%ui: another "
+                          "balancing method comes after lbsched's directives "
+                          "and replaced lbsched, dropping its requirements; "
+                          "keep one of them", &uscfp[i]->host,
+                          lcf->file_name, lcf->line);
+            return NGX_ERROR;
+        }
+    }
 
     return NGX_OK;
 }
@@ -1090,6 +1144,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     lcf = ngx_http_conf_upstream_srv_conf(us,
                                           ngx_http_upstream_lbsched_module);
+    lcf->initialized = 1;
 
     if (ngx_http_upstream_init_round_robin(cf, us) != NGX_OK) {
         return NGX_ERROR;
@@ -1101,8 +1156,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     if (peers->next) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\": backup servers are not "
-                      "supported", &lcf->name);
+                      "lbsched: upstream \"%V\" in %s:%ui: backup servers are not "
+                      "supported", &lcf->name, lcf->file_name, lcf->line);
         return NGX_ERROR;
     }
 
@@ -1163,8 +1218,9 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     /* the scheduler's JSON config */
     if (lcf->config.len && lcf->config_file.len) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\": lbsched_config and "
-                      "lbsched_config_file are exclusive", &lcf->name);
+                      "lbsched: upstream \"%V\" in %s:%ui: lbsched_config and "
+                      "lbsched_config_file are exclusive",
+                      &lcf->name, lcf->file_name, lcf->line);
         return NGX_ERROR;
     }
 
@@ -1188,7 +1244,9 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         lcf->config_text = file_read(z, &lcf->config_len, err, sizeof(err));
         if (lcf->config_text == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+                          "lbsched: upstream \"%V\" in %s:%ui: "
+                          "lbsched_config_file %s", &lcf->name, lcf->file_name,
+                          lcf->line, err);
             return NGX_ERROR;
         }
     }
@@ -1223,9 +1281,10 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     } else if (lcf->redis_password_file.len || lcf->redis_insecure == 1) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\": lbsched_redis_password_file "
+                      "lbsched: upstream \"%V\" in %s:%ui: lbsched_redis_password_file "
                       "and lbsched_redis_insecure go with "
-                      "\"lbsched_fleet redis://...\"", &lcf->name);
+                      "\"lbsched_fleet redis://...\"",
+                      &lcf->name, lcf->file_name, lcf->line);
         return NGX_ERROR;
 
     } else if (lcf->fleet_file.len) {
@@ -1239,14 +1298,18 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         fleet_text = file_read(z, &len, err, sizeof(err));
         if (fleet_text == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+                          "lbsched: upstream \"%V\" in %s:%ui: "
+                          "lbsched_fleet %s", &lcf->name, lcf->file_name,
+                          lcf->line, err);
             return NGX_ERROR;
         }
 
         if (conv_fleet(&cc, fleet_text, len, z, &fleet, &nfleet) != 0) {
             free(fleet_text);
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "lbsched: upstream \"%V\": %s", &lcf->name, err);
+                          "lbsched: upstream \"%V\" in %s:%ui: "
+                          "lbsched_fleet %s", &lcf->name, lcf->file_name,
+                          lcf->line, err);
             return NGX_ERROR;
         }
 
@@ -1304,7 +1367,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
                                                                  &peer->name);
             if (lcf->workers[i] == NULL) {
                 ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                              "lbsched: upstream \"%V\": %s", &lcf->name, err);
+                              "lbsched: upstream \"%V\" in %s:%ui: %s",
+                              &lcf->name, lcf->file_name, lcf->line, err);
                 return NGX_ERROR;
             }
         }
@@ -1338,7 +1402,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\": %s", &lcf->name,
+                      "lbsched: upstream \"%V\" in %s:%ui: %s",
+                      &lcf->name, lcf->file_name, lcf->line,
                       err[0] ? err : "the scheduler cannot be created");
         return NGX_ERROR;
     }

@@ -187,6 +187,22 @@ try_conf badprio "s|lbsched_plugin $liar;|lbsched_priority 7; &|"
 check "nginx -t refuses a constant priority out of range" grep -q 'invalid value "7" in "lbsched_priority" directive' <<<"$out"
 try_conf goodconst "s|lbsched_plugin $liar;|lbsched_required_backend cuda,tensorrt; lbsched_priority 5; &|"
 check "... and accepts good constants" test $rc = 0
+# Another balancing method in the same upstream would drop lbsched and its
+# requirements, where nginx itself only warns: after its directives or
+# before them (a keepalive before them too), nginx -t refuses it.
+try_conf lcafter "s|lbsched_required_backend \$arg_backend;|& least_conn;|"
+check "nginx -t refuses least_conn after lbsched's directives" test $rc -ne 0
+check "... saying it would replace lbsched, with the upstream's file and line" \
+	grep -q "lbsched: upstream \"byarg\" in $run/lcafter.conf:[0-9]*: another balancing method comes after lbsched's directives" <<<"$out"
+try_conf lcbefore "s|lbsched_plugin $liar;|ip_hash; &|"
+check "nginx -t refuses ip_hash before lbsched's directives" test $rc -ne 0
+check "... naming the directive's line" grep -q "a balancing method or keepalive comes before lbsched's directives in this upstream.* in $run/lcbefore.conf:[0-9]" <<<"$out"
+# An error found after the upstream's block names its file and line, and
+# the directive whose file it is.
+try_conf nocfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/none.json;|"
+check "nginx -t refuses a missing lbsched_config_file" test $rc -ne 0
+check "... naming the directive, the file and the upstream's line" \
+	grep -q "upstream \"kz\" in $run/nocfg.conf:[0-9]*: lbsched_config_file $tmp/none.json: cannot open" <<<"$out"
 
 # a fleet entry no server matches
 python3 - "$tmp/fleet.json" "$tmp/fleet-extra.json" <<'PY'
