@@ -758,6 +758,27 @@ ngx_http_upstream_lbsched_untraversable(const char *path, char *msg,
  * reachable by the workers (a parent directory they cannot enter).  The
  * store therefore belongs to the worker user from the start.
  */
+/* In the trial, as the worker user: 1 with msg when the Redis password
+ * file is not that user's to read (its workers read it at each connect). */
+static int
+ngx_http_upstream_lbsched_secret_unreadable(
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *msg, size_t len)
+{
+    rc_secret  secret;
+    char       why[512];
+
+    if (rc_secret_read(lcf->redis->password_file, lcf->redis->user, &secret,
+                       why, sizeof(why)) != 0)
+    {
+        snprintf(msg, len, "lbsched_redis_password_file: %s", why);
+        return 1;
+    }
+
+    rc_secret_clear(&secret);
+    return 0;
+}
+
+
 static ngx_int_t
 ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
@@ -845,6 +866,12 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
                    && ngx_http_upstream_lbsched_untraversable(lcf->store_path,
                                                               msg,
                                                               sizeof(msg)))
+        {
+            code = 1;
+
+        } else if (lcf->redis && lcf->redis->password_file
+                   && ngx_http_upstream_lbsched_secret_unreadable(lcf, msg,
+                                                                sizeof(msg)))
         {
             code = 1;
 
@@ -1060,6 +1087,26 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
 
     lcf->redis->insecure = (lcf->redis_insecure == 1);
     lcf->redis->timeout_ms = 200; /* process 0's event loop waits for it */
+
+    /* A Redis that does not answer yet is a warning (it may start after
+     * nginx), but the password file is here to read now: a problem with
+     * it is one every worker would meet.  The worker user reads it again
+     * in the trial. */
+    if (lcf->redis->password_file) {
+        rc_secret  secret;
+
+        if (rc_secret_read(lcf->redis->password_file, lcf->redis->user,
+                           &secret, err, sizeof(err)) != 0)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\" in %s:%ui: "
+                          "lbsched_redis_password_file: %s", &lcf->name,
+                          lcf->file_name, lcf->line, err);
+            return NGX_ERROR;
+        }
+
+        rc_secret_clear(&secret);
+    }
 
     c = rc_open(lcf->redis, err, sizeof(err));
     if (c == NULL) {

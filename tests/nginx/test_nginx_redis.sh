@@ -152,8 +152,25 @@ out=$(ngx remote.conf -t 2>&1) && bad "nginx -t took an off-host Redis without a
 has <(echo "$out") "redis://192.0.2.7:6379: refused: a Redis off this host needs a password file"
 sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:; lbsched_redis_password_file $tmp/nope.pw;|" \
 	"$run/nginx.conf" >"$run/pw.conf"
-out=$(ngx pw.conf -t 2>&1)
-has <(echo "$out") "password file $tmp/nope.pw: No such file or directory"
+out=$(ngx pw.conf -t 2>&1) && bad "nginx -t took a missing password file" || ok
+has <(echo "$out") "lbsched_redis_password_file: password file $tmp/nope.pw: No such file or directory"
+# A file others may read is refused as the agent refuses it, by nginx -t,
+# not found by the workers at their first connect.
+printf 'secret\n' >"$tmp/open.pw"
+chmod 644 "$tmp/open.pw"
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:; lbsched_redis_password_file $tmp/open.pw;|" \
+	"$run/nginx.conf" >"$run/pwopen.conf"
+out=$(ngx pwopen.conf -t 2>&1) && bad "nginx -t took a password file others may read" || ok
+has <(echo "$out") "password file $tmp/open.pw: others may access it (mode 644); chmod o-rwx it"
+# ... and one only root may read, for workers that run as nobody.
+if [ "$(id -u)" = 0 ]; then
+	chmod 600 "$tmp/open.pw"
+	sed "s|^user root;|user nobody nogroup;|" "$run/pwopen.conf" >"$run/pwroot.conf"
+	out=$(ngx pwroot.conf -t 2>&1) && bad "nginx -t took a password file the worker user cannot read" || ok
+	has <(echo "$out") "as worker user \"nobody\": lbsched_redis_password_file: password file $tmp/open.pw: Permission denied"
+else
+	echo "SKIP: a password file the worker user cannot read: needs root (workers as nobody)"
+fi
 sed "s|lbsched_fleet $url;|lbsched_redis_insecure on;|" "$run/nginx.conf" >"$run/flag.conf"
 out=$(ngx flag.conf -t 2>&1) && bad "nginx -t took lbsched_redis_insecure without redis://" || ok
 has <(echo "$out") 'go with "lbsched_fleet redis://..."'
