@@ -126,6 +126,24 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				return bad("%s needs a value", a);
 			i++;
 			if (!strcmp(a, "--id")) {
+				/* nginx matches a server by the exact id: one
+				 * cut or cleaned here would match nothing */
+				size_t n = strlen(v);
+				char why[96];
+
+				if (!n || n >= AG_NAME) {
+					snprintf(why, sizeof why, "--id must be 1 to %d bytes, got %zu",
+					         AG_NAME - 1, n);
+					return bad("%s", why);
+				}
+				for (size_t k = 0; k < n; k++)
+					if ((unsigned char)v[k] < 0x20 || v[k] == 0x7f) {
+						snprintf(why, sizeof why, "--id holds a control character "
+						         "at byte %zu", k);
+						return bad("%s", why);
+					}
+				if (v[0] == ' ' || v[n - 1] == ' ')
+					return bad("%s", "--id begins or ends with a space");
 				o->id = v;
 			} else if (!strcmp(a, "--root")) {
 				env->root = v;
@@ -154,6 +172,13 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				if (end == v || *end || m < 0 || m > 0777)
 					return bad("--mode must be octal permission bits such as "
 					           "0644, got '%.40s'", v);
+				/* whoever writes the file steers the balancer */
+				if (m & 0002)
+					return bad("--mode %.40s lets every user write the file, and so "
+					           "steer the load balancer; drop o+w", v);
+				if (!(m & 0444))
+					return bad("--mode %.40s lets no user read the file (nginx's "
+					           "workers read it as their user)", v);
 				o->mode = (mode_t)m;
 			}
 			continue;

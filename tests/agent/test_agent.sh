@@ -350,6 +350,24 @@ expect_rc 2 "$agent" detect --bogus
 has "$tmp/err" "unknown option '--bogus'"
 expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 999
 has "$tmp/err" "--mode must be octal"
+# whoever writes the fleet file steers the balancer; one nobody may read
+# is no fleet
+expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 0666
+has "$tmp/err" "--mode 0666 lets every user write the file, and so steer the load balancer; drop o+w"
+expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 0
+has "$tmp/err" "--mode 0 lets no user read the file"
+[ -e "$tmp/x.json" ] && bad "a refused --mode wrote the file" || ok
+# nginx matches a server by the exact id: one the agent had to cut or
+# clean would match nothing, so it is refused, not rewritten
+expect_rc 2 "$agent" detect --root "$n" --id "$(printf 'a\nb')"
+lines "$tmp/err" 1
+has "$tmp/err" "--id holds a control character at byte 1"
+expect_rc 2 "$agent" detect --root "$n" --id ""
+has "$tmp/err" "--id must be 1 to 127 bytes, got 0"
+expect_rc 2 "$agent" detect --root "$n" --id "$(printf '%0200d' 0)"
+has "$tmp/err" "--id must be 1 to 127 bytes, got 200"
+expect_rc 2 "$agent" detect --root "$n" --id " w1"
+has "$tmp/err" "--id begins or ends with a space"
 expect_rc 1 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/no/such/dir/f.json" --once --interval 0.1
 lines "$tmp/err" 1
 has "$tmp/err" "$tmp/no/such/dir/f.json: cannot create a temporary file beside it"
