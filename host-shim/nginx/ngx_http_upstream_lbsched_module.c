@@ -1130,6 +1130,48 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
 }
 
 
+static int
+ngx_http_upstream_lbsched_by_id(const void *a, const void *b)
+{
+    return ngx_strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+/* A worker is its address: of two servers alike the second is never the
+ * one a decision names (nginx's way of weighting a server), so say so,
+ * once per address. */
+static ngx_int_t
+ngx_http_upstream_lbsched_twice(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    char        **ids;
+    ngx_uint_t    k;
+
+    ids = ngx_palloc(cf->temp_pool, (lcf->npeers + 1) * sizeof(char *));
+    if (ids == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ids, lcf->ids, lcf->npeers * sizeof(char *));
+    qsort(ids, lcf->npeers, sizeof(char *), ngx_http_upstream_lbsched_by_id);
+
+    for (k = 1; k < lcf->npeers; k++) {
+        if (ngx_strcmp(ids[k - 1], ids[k]) == 0
+            && (k < 2 || ngx_strcmp(ids[k - 2], ids[k]) != 0))
+        {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "lbsched: upstream \"%V\" in %s:%ui: server %s is "
+                          "listed more than once; lbsched knows a worker once, "
+                          "by its address, and never chooses the others (use "
+                          "weight=, or one line)", &lcf->name, lcf->file_name,
+                          lcf->line, ids[k]);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * Every upstream's init_upstream has run (the upstream module's
  * init_main_conf comes before any postconfiguration): one with lbsched's
@@ -1386,6 +1428,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
+
         if (lcf->redis) {
             continue;   /* not live until its agent's record is read */
         }
@@ -1419,6 +1462,10 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
                 return NGX_ERROR;
             }
         }
+    }
+
+    if (ngx_http_upstream_lbsched_twice(cf, lcf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     /* a worker_id nginx never sees is a typo or a stale fleet file: that

@@ -197,6 +197,13 @@ check "... saying it would replace lbsched, with the upstream's file and line" \
 try_conf lcbefore "s|lbsched_plugin $liar;|ip_hash; &|"
 check "nginx -t refuses ip_hash before lbsched's directives" test $rc -ne 0
 check "... naming the directive's line" grep -q "a balancing method or keepalive comes before lbsched's directives in this upstream.* in $run/lcbefore.conf:[0-9]" <<<"$out"
+# A server listed twice is one worker to lbsched, the second never chosen:
+# said once per address, and nginx -t still passes (nginx's own way of
+# weighting a server).
+try_conf dup "0,\|server 127.0.0.1:$P_CPU; server|s|server 127.0.0.1:$P_CPU;|& server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CPU;|"
+check "nginx -t passes a server listed three times" test $rc -eq 0
+check "... warning once, naming the upstream and the server" \
+	test "$(grep -c "upstream \"be\" in $run/dup.conf:[0-9]*: server 127.0.0.1:$P_CPU is listed more than once" <<<"$out")" = 1
 # An error found after the upstream's block names its file and line, and
 # the directive whose file it is.
 try_conf nocfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/none.json;|"
