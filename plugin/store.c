@@ -1423,8 +1423,14 @@ static int attach_env(store *s, char *err, size_t errlen)
 	int rc, dead = 0;
 
 	if (mkdir(s->path, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "store '%s': cannot create the directory: %s", s->path,
-		         strerror(errno));
+		/* The store is made, not its parents: say which one is missing. */
+		if (errno == ENOENT)
+			snprintf(err, errlen, "store '%s': cannot create the directory: its parent "
+			         "does not exist (the store makes its own directory, not those "
+			         "above it)", s->path);
+		else
+			snprintf(err, errlen, "store '%s': cannot create the directory: %s", s->path,
+			         strerror(errno));
 		return -1;
 	}
 	if (stat(s->path, &st)) {

@@ -156,6 +156,12 @@ static void test_config_document(void)
 	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.9, \"x\\\\u0000\": 1}"),
 	          LBS_ECONFIG);
 	CHECK_CONTAINS(err, "unknown field");
+	/* The store makes its own directory, not its parents: one missing
+	 * is named as that, not as the store's own ENOENT. */
+	CHECK(create("hardware-aware", "{\"store\": {\"path\": \"/nonexistent-lbs/a/prefs\"}}") !=
+	      LBS_OK);
+	CHECK_CONTAINS(err, "store '/nonexistent-lbs/a/prefs': cannot create the directory: its "
+	                    "parent does not exist");
 	/* the object is the first level; the 1000th bracket is too deep */
 	memcpy(deep, "{\"a\":", 5);
 	memset(deep + 5, '[', 1000);
