@@ -51,7 +51,7 @@ static const char usage[] =
 typedef struct opts {
 	const char *cmd, *id, *file, *redis, *password_file;
 	double interval, redetect, ttl;
-	int once, explain, insecure;
+	int once, explain, insecure, ttl_given;
 	mode_t mode;
 } opts;
 
@@ -160,6 +160,7 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 			} else if (!strcmp(a, "--ttl")) {
 				if (number(a, v, 0.5, 86400, &o->ttl) < 0)
 					return 2;
+				o->ttl_given = 1;
 			} else if (!strcmp(a, "--interval")) {
 				if (number(a, v, 0.1, 3600, &o->interval) < 0)
 					return 2;
@@ -192,6 +193,8 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 		           "leave between two samples");
 	if (!o->redis && (o->password_file || o->insecure))
 		return bad("%s", "--password-file and --insecure-redis go with --redis");
+	if (!o->redis && o->ttl_given)
+		return bad("%s", "--ttl goes with --redis (a file has no expiry)");
 	return 0;
 }
 
@@ -310,6 +313,8 @@ static int cmd_run(const ag_env *env, const opts *o)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A closed terminal: stop between two writes, not in one. */
+	sigaction(SIGHUP, &sa, NULL);
 	if (!c) {
 		fprintf(stderr, "lbsched-agent: out of memory\n");
 		goto out;

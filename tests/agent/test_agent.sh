@@ -261,6 +261,14 @@ kill "$pid"
 wait "$pid"
 eq "exit on SIGTERM" "$?" 0
 [ -s "$tmp/run.err" ] && bad "run wrote to stderr: $(cat "$tmp/run.err")" || ok
+# a closed terminal (SIGHUP) stops it as cleanly
+rm -f "$tmp/moving.json"
+env PATH="$nobrowser" "$agent" run --root "$tmp/moving" --file "$tmp/moving.json" --interval 0.1 2>"$tmp/run.err" &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/moving.json" ] && break; sleep 0.1; done
+kill -HUP "$pid"
+wait "$pid"
+eq "exit on SIGHUP" "$?" 0
 
 # ---- CPU clocks from cpufreq: rising under load is warming, falling while hot is cooling
 cp -r "$n" "$tmp/clk"
@@ -357,6 +365,8 @@ has "$tmp/err" "--mode 0666 lets every user write the file, and so steer the loa
 expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 0
 has "$tmp/err" "--mode 0 lets no user read the file"
 [ -e "$tmp/x.json" ] && bad "a refused --mode wrote the file" || ok
+expect_rc 2 "$agent" run --file "$tmp/x.json" --ttl 3
+has "$tmp/err" "--ttl goes with --redis (a file has no expiry)"
 # nginx matches a server by the exact id: one the agent had to cut or
 # clean would match nothing, so it is refused, not rewritten
 expect_rc 2 "$agent" detect --root "$n" --id "$(printf 'a\nb')"
