@@ -31,6 +31,7 @@ has "$tmp/out" "round-robin"
 echo "{\"store\": {\"path\": \"$tmp/db\"}}" >"$tmp/store.json"
 expect_rc 0 "$shim" decide --plugin "$LBS_PLUGIN" --config="$tmp/store.json" --workers "$ex/fleet.json" \
 	--tests "$ex/tests.jsonl" --feedback="$ex/outcomes.jsonl"
+lacks "$tmp/err" "--feedback without a"
 expect_rc 0 "$shim" prefs export --db="$tmp/db" --plugin="$LBS_PLUGIN"
 has "$tmp/out" '{"workload_type":"VISION","worker":'
 

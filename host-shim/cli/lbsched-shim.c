@@ -308,6 +308,26 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
  * Report outcomes (JSON Lines) to the scheduler, so a store learns what
  * happened.  Returns 0, or -1 when some line was bad (each one named).
  */
+/* Whether a "store" member is anywhere in the config (a composite's
+ * children have their own); a config that does not parse says nothing,
+ * as the scheduler has said why already. */
+static int has_store(const cJSON *j)
+{
+	for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
+		if ((c->string && !strcmp(c->string, "store")) || has_store(c))
+			return 1;
+	return 0;
+}
+
+static int names_store(const char *config, size_t len)
+{
+	cJSON *doc = config ? cJSON_ParseWithLength(config, len) : NULL;
+	int yes = !doc && config ? 1 : has_store(doc);
+
+	cJSON_Delete(doc);
+	return yes;
+}
+
 static int by_id(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -528,6 +548,9 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			arena_free(a);
 		}
 	}
+	if (o.feedback && !names_store(config, config_len))
+		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "
+		        "teaches is lost when decide exits\n", prog);
 	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &warns))
 		rc = EXIT_BAD_INPUT;
 	goto out;
