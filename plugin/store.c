@@ -1672,7 +1672,7 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 {
 	store *s = calloc(1, sizeof *s);
 	struct stat st;
-	int missing = stat(dir, &st) != 0;
+	int missing = stat(dir, &st) != 0, why = errno;
 
 	if (!s) {
 		snprintf(err, errlen, "store '%s': out of memory", dir);
@@ -1682,7 +1682,8 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 	 * or reset must not leave an empty one behind. */
 	if (!create && (missing || !S_ISDIR(st.st_mode))) {
 		snprintf(err, errlen, "store '%s': %s", dir,
-		         missing ? "no such directory" : "not a directory");
+		         !missing ? "not a directory"
+		         : why == ENOENT ? "no such directory" : strerror(why));
 		free(s);
 		return NULL;
 	}

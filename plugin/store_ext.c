@@ -306,21 +306,15 @@ static cJSON *parse_document(const char *json, size_t len, char *err, size_t err
 /*
  * cJSON decodes "a\u0000b" to "a" and gives no length, so a NUL inside a
  * string is found in the text: its string tokens come in the same order
- * as the tree's strings (keys before their values).  The text parsed, so
- * a quote outside a string opens one and backslashes occur only inside.
+ * as the tree's strings (keys before their values), txt_json_next_string.
  */
 static int next_string(const char **p, const char *end, int *nul)
 {
-	const char *q = memchr(*p, '"', (size_t)(end - *p));
+	const char *at;
+	int more = txt_json_next_string(p, end, &at);
 
-	if (!q)
-		return 0;
-	*nul = 0;
-	for (q++; q < end && *q != '"'; q++)
-		if (*q == '\\' && ++q < end && *q == 'u' && end - q > 4 && !memcmp(q + 1, "0000", 4))
-			*nul = 1;
-	*p = q < end ? q + 1 : end;
-	return 1;
+	*nul = at != NULL;
+	return more;
 }
 
 /* The first item whose key (*in_key) or string value holds a NUL. */

@@ -149,27 +149,37 @@ static void line_col(char *where, size_t n, const char *text, size_t len, size_t
 	snprintf(where, n, " (line %zu, column %zu)", line, col);
 }
 
-const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len)
+int txt_json_next_string(const char **p, const char *end, const char **nul)
 {
-	char where[64];
-	int in_str = 0;
+	const char *q = memchr(*p, '"', (size_t)(end - *p));
 
-	for (size_t i = 0; i < len; i++) {
-		if (!in_str) {
-			in_str = text[i] == '"';
-		} else if (text[i] == '"') {
-			in_str = 0;
-		} else if (text[i] == '\\') {
-			/* An escape: "\\" steps over the second backslash. */
-			if (i + 5 < len && !memcmp(text + i + 1, "u0000", 5)) {
-				line_col(where, sizeof where, text, len, i);
-				snprintf(dst, n, "a string holds \\u0000 (a NUL character) at byte %zu%s",
-				         i, where);
-				return dst;
-			}
-			i++;
+	*nul = NULL;
+	if (!q)
+		return 0;
+	for (q++; q < end && *q != '"'; q++) {
+		/* An escape: "\\" steps over the second backslash. */
+		if (*q == '\\') {
+			if (!*nul && end - q > 5 && !memcmp(q + 1, "u0000", 5))
+				*nul = q;
+			q++;
 		}
 	}
+	*p = q < end ? q + 1 : end;
+	return 1;
+}
+
+const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len)
+{
+	const char *p = text, *nul;
+	char where[64];
+
+	while (txt_json_next_string(&p, text + len, &nul))
+		if (nul) {
+			line_col(where, sizeof where, text, len, (size_t)(nul - text));
+			snprintf(dst, n, "a string holds \\u0000 (a NUL character) at byte %zu%s",
+			         (size_t)(nul - text), where);
+			return dst;
+		}
 	return NULL;
 }
 

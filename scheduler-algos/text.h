@@ -51,4 +51,12 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
  */
 const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len);
 
+/* The next string of JSON text that a parser read whole, from *p (end:
+ * the text's end): a quote outside a string opens one, and backslashes
+ * come only inside.  1 with *p past its closing quote and *nul at the
+ * backslash of its first \u0000 (NULL when none), 0 when no string is
+ * left.  Keys are strings too, in the text's order, as a parser's tree
+ * has them: a caller walking both can name the string. */
+int txt_json_next_string(const char **p, const char *end, const char **nul);
+
 #endif

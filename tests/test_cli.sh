@@ -416,7 +416,7 @@ has "$tmp/err" "warning: $tmp/typo.jsonl:2: worker 'cpu_9x' is not in the fleet;
 lacks "$tmp/err" "typo.jsonl:1:"
 has "$tmp/err" "reported 2 outcomes from $tmp/typo.jsonl"
 # ... and without a store what it teaches is gone at exit: said
-has "$tmp/err" 'warning: --feedback without a "store" in the config: what it teaches is lost when decide exits'
+has "$tmp/err" 'warning: --feedback without a "store" in the config: what it taught is lost when decide exits'
 # UTF-16 and byte order marks: one clear line, nothing decided.
 printf '\xff\xfe{\0}\0\n\0' >"$tmp/u16.jsonl"
 printf '{\0}\0\n\0' >"$tmp/u16le.jsonl"

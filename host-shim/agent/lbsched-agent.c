@@ -313,8 +313,14 @@ static int cmd_run(const ag_env *env, const opts *o)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	/* A closed terminal: stop between two writes, not in one. */
-	sigaction(SIGHUP, &sa, NULL);
+	/* A closed terminal: stop between two writes, not in one; unless
+	 * started under nohup, which asked to outlive it. */
+	{
+		struct sigaction was;
+
+		if (sigaction(SIGHUP, NULL, &was) == 0 && was.sa_handler != SIG_IGN)
+			sigaction(SIGHUP, &sa, NULL);
+	}
 	if (!c) {
 		fprintf(stderr, "lbsched-agent: out of memory\n");
 		goto out;

@@ -304,10 +304,6 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
 	return buf;
 }
 
-/*
- * Report outcomes (JSON Lines) to the scheduler, so a store learns what
- * happened.  Returns 0, or -1 when some line was bad (each one named).
- */
 /* Whether a "store" member is anywhere in the config (a composite's
  * children have their own); a config that does not parse says nothing,
  * as the scheduler has said why already. */
@@ -352,11 +348,16 @@ static int in_fleet(const char **ids, uint32_t n, const char *id)
 	return !ids || bsearch(&id, ids, n, sizeof *ids, by_id);
 }
 
-/* workers: the fleet decided on; an outcome of a worker outside it is
+/*
+ * Report outcomes (JSON Lines) to the scheduler, so a store learns what
+ * happened.  Returns 0, or -1 when some line was bad (each one named).
+ * workers: the fleet decided on; an outcome of a worker outside it is
  * learned all the same (a worker may have left since), but said, as a
- * typo in an id would otherwise become a record for good. */
+ * typo in an id would otherwise become a record for good.  lasting: the
+ * config names a store; without one, what was learned goes at exit.
+ */
 static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *workers,
-                           uint32_t n_workers, conv_warns *warns)
+                           uint32_t n_workers, int lasting, conv_warns *warns)
 {
 	const char **ids = fleet_ids(workers, n_workers);
 	char err[1024];
@@ -421,6 +422,9 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		arena_free(a);
 	}
 	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
+	if (reported && !lasting)
+		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "
+		        "taught is lost when decide exits\n", prog);
 	free(ids);
 	free(text);
 	return bad ? -1 : 0;
@@ -548,10 +552,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			arena_free(a);
 		}
 	}
-	if (o.feedback && !names_store(config, config_len))
-		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "
-		        "teaches is lost when decide exits\n", prog);
-	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &warns))
+	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers,
+	                                  names_store(config, config_len), &warns))
 		rc = EXIT_BAD_INPUT;
 	goto out;
 bad:

@@ -357,8 +357,9 @@ ngx_http_upstream_lbsched_enable(ngx_conf_t *cf,
     if (uscf->peer.init_upstream) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "a balancing method or keepalive comes before "
-                           "lbsched's directives in this upstream; put "
-                           "lbsched's first, and keepalive after them");
+                           "lbsched's directives in this upstream; lbsched is "
+                           "its balancing method: remove the other one, and "
+                           "put keepalive after lbsched's directives");
         return NULL;
     }
 
@@ -604,9 +605,16 @@ ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
 {
     cJSON       *doc, *store, *sp;
     const char  *end;
-    char        *text;
+    char        *text, why[160];
     ngx_str_t    path;
     ngx_int_t    rc = NGX_OK;
+
+    /* a string cut short at a \u0000 would be rewritten without it, and
+     * its store made and handed over: left as it is, the plugin refuses
+     * the config as it refuses every such one */
+    if (txt_json_nul(why, sizeof(why), lcf->config_text, lcf->config_len)) {
+        return NGX_OK;
+    }
 
     doc = cJSON_ParseWithLengthOpts(lcf->config_text, lcf->config_len, &end, 0);
     if (doc == NULL) {
@@ -749,15 +757,6 @@ ngx_http_upstream_lbsched_untraversable(const char *path, char *msg,
 }
 
 
-/*
- * The trial instance: the config, plugin, fleet and store exactly as a
- * worker process will use them, so that what would fail in every worker
- * fails `nginx -t` instead.  When the workers run as another user (a root
- * master with `user www-data`), the trial runs in a child process that
- * becomes that user, because a store the master can reach may not be
- * reachable by the workers (a parent directory they cannot enter).  The
- * store therefore belongs to the worker user from the start.
- */
 /* In the trial, as the worker user: 1 with msg when the Redis password
  * file is not that user's to read (its workers read it at each connect). */
 static int
@@ -779,6 +778,15 @@ ngx_http_upstream_lbsched_secret_unreadable(
 }
 
 
+/*
+ * The trial instance: the config, plugin, fleet and store exactly as a
+ * worker process will use them, so that what would fail in every worker
+ * fails `nginx -t` instead.  When the workers run as another user (a root
+ * master with `user www-data`), the trial runs in a child process that
+ * becomes that user, because a store the master can reach may not be
+ * reachable by the workers (a parent directory they cannot enter).  The
+ * store therefore belongs to the worker user from the start.
+ */
 static ngx_int_t
 ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
@@ -1036,8 +1044,8 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
 
     if (lcf->shm_zone->data) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\" in %s:%ui: shared zone \"%V\" is "
-                      "already used",
+                      "lbsched: upstream \"%V\" in %s:%ui: shared zone "
+                      "\"%V\" is already used",
                       &lcf->name, lcf->file_name, lcf->line, &name);
         return NGX_ERROR;
     }
@@ -1153,7 +1161,8 @@ ngx_http_upstream_lbsched_twice(ngx_conf_t *cf,
     }
 
     ngx_memcpy(ids, lcf->ids, lcf->npeers * sizeof(char *));
-    qsort(ids, lcf->npeers, sizeof(char *), ngx_http_upstream_lbsched_by_id);
+    ngx_qsort(ids, lcf->npeers, sizeof(char *),
+              ngx_http_upstream_lbsched_by_id);
 
     for (k = 1; k < lcf->npeers; k++) {
         if (ngx_strcmp(ids[k - 1], ids[k]) == 0
@@ -1245,8 +1254,9 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     if (peers->next) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\" in %s:%ui: backup servers are not "
-                      "supported", &lcf->name, lcf->file_name, lcf->line);
+                      "lbsched: upstream \"%V\" in %s:%ui: backup servers "
+                      "are not supported", &lcf->name, lcf->file_name,
+                      lcf->line);
         return NGX_ERROR;
     }
 
@@ -1330,7 +1340,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
-        lcf->config_text = file_read(z, &lcf->config_len, err, sizeof(err));
+        lcf->config_text = file_read_config(z, &lcf->config_len, err,
+                                            sizeof(err));
         if (lcf->config_text == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: "
@@ -1370,7 +1381,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     } else if (lcf->redis_password_file.len || lcf->redis_insecure == 1) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "lbsched: upstream \"%V\" in %s:%ui: lbsched_redis_password_file "
+                      "lbsched: upstream \"%V\" in %s:%ui: "
+                      "lbsched_redis_password_file "
                       "and lbsched_redis_insecure go with "
                       "\"lbsched_fleet redis://...\"",
                       &lcf->name, lcf->file_name, lcf->line);
@@ -1427,7 +1439,6 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         if (lcf->ids[i] == NULL) {
             return NGX_ERROR;
         }
-
 
         if (lcf->redis) {
             continue;   /* not live until its agent's record is read */

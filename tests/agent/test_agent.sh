@@ -269,6 +269,16 @@ for _ in $(seq 100); do [ -s "$tmp/moving.json" ] && break; sleep 0.1; done
 kill -HUP "$pid"
 wait "$pid"
 eq "exit on SIGHUP" "$?" 0
+# ... unless started under nohup, which asked to outlive the terminal
+nohup env PATH="$nobrowser" "$agent" run --root "$tmp/moving" --file "$tmp/moving.json" --interval 0.1 \
+	>/dev/null 2>"$tmp/run.err" &
+pid=$!
+sleep 0.5
+kill -HUP "$pid"
+sleep 0.5
+kill -0 "$pid" 2>/dev/null && ok || bad "SIGHUP stopped an agent started under nohup"
+kill "$pid"
+wait "$pid"
 
 # ---- CPU clocks from cpufreq: rising under load is warming, falling while hot is cooling
 cp -r "$n" "$tmp/clk"

@@ -204,12 +204,27 @@ try_conf dup "0,\|server 127.0.0.1:$P_CPU; server|s|server 127.0.0.1:$P_CPU;|& s
 check "nginx -t passes a server listed three times" test $rc -eq 0
 check "... warning once, naming the upstream and the server" \
 	test "$(grep -c "upstream \"be\" in $run/dup.conf:[0-9]*: server 127.0.0.1:$P_CPU is listed more than once" <<<"$out")" = 1
+# A store path holding \u0000 is refused by nginx -t, relative or absolute,
+# and no directory is made for the path cut short there (cJSON cut it,
+# and the path was rewritten and its directory handed over without it).
+try_conf nulrel "s|\"path\": \"$tmp/store\"|\"path\": \"nulrel\\\\u0000x\"|"
+check "nginx -t refuses a relative store path holding \\u0000" test $rc -ne 0
+check "... saying so" grep -q 'config: a string holds \\u0000 (a NUL character)' <<<"$out"
+check "... and makes no directory of what comes before it" test ! -e "$run/nulrel"
+try_conf nulabs "s|\"path\": \"$tmp/store\"|\"path\": \"$tmp/nulabs\\\\u0000x\"|"
+check "nginx -t refuses an absolute store path holding \\u0000" test $rc -ne 0
+check "... and makes no directory of what comes before it" test ! -e "$tmp/nulabs"
 # An error found after the upstream's block names its file and line, and
 # the directive whose file it is.
 try_conf nocfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/none.json;|"
 check "nginx -t refuses a missing lbsched_config_file" test $rc -ne 0
 check "... naming the directive, the file and the upstream's line" \
 	grep -q "upstream \"kz\" in $run/nocfg.conf:[0-9]*: lbsched_config_file $tmp/none.json: cannot open" <<<"$out"
+# an empty config file is a mistake, not the defaults (as lbsched-shim's)
+: >"$tmp/empty.json"
+try_conf emptycfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/empty.json;|"
+check "nginx -t refuses an empty lbsched_config_file" test $rc -ne 0
+check "... saying it is empty" grep -q "lbsched_config_file $tmp/empty.json: is empty (expected a JSON object)" <<<"$out"
 
 # a fleet entry no server matches
 python3 - "$tmp/fleet.json" "$tmp/fleet-extra.json" <<'PY'

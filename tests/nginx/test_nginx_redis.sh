@@ -165,8 +165,11 @@ has <(echo "$out") "password file $tmp/open.pw: others may access it (mode 644);
 # ... and one only root may read, for workers that run as nobody.
 if [ "$(id -u)" = 0 ]; then
 	chmod 600 "$tmp/open.pw"
+	# nobody may enter $tmp for this check: the file's own mode refuses
+	chmod 711 "$tmp"
 	sed "s|^user root;|user nobody nogroup;|" "$run/pwopen.conf" >"$run/pwroot.conf"
 	out=$(ngx pwroot.conf -t 2>&1) && bad "nginx -t took a password file the worker user cannot read" || ok
+	chmod 700 "$tmp"
 	has <(echo "$out") "as worker user \"nobody\": lbsched_redis_password_file: password file $tmp/open.pw: Permission denied"
 else
 	echo "SKIP: a password file the worker user cannot read: needs root (workers as nobody)"
