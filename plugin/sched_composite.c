@@ -443,9 +443,12 @@ static lbs_status parse_routes(comp_inst *inst, const cJSON *cfg, char *err,
 	}
 	if (cJSON_GetObjectItemCaseSensitive(cfg, "children") ||
 	    cJSON_GetObjectItemCaseSensitive(cfg, "mode")) {
-		snprintf(err, errlen, "config field '%s': a composite either blends "
-		         "'children' or routes test types ('routes' and 'default'), not both",
-		         list ? "routes" : "default");
+		/* Named by the field that does not belong with routes: a
+		 * config with 'mode' and routes has no 'children' to blame. */
+		snprintf(err, errlen, "config field '%s': a composite either blends or votes "
+		         "'children' ('mode') or routes test types ('routes' and 'default'), "
+		         "not both",
+		         cJSON_GetObjectItemCaseSensitive(cfg, "children") ? "children" : "mode");
 		return LBS_ECONFIG;
 	}
 	if (!cJSON_IsObject(def)) {

@@ -1660,7 +1660,11 @@ static void test_bad_configs(void)
 	               "config field 'extra': unknown field");
 	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"priority\"}], "
 	                            "\"default\": {\"scheduler\": \"priority\"}}"),
-	               "not both");
+	               "config field 'children': a composite either blends or votes 'children' "
+	               "('mode') or routes test types ('routes' and 'default'), not both");
+	CHECK_CONTAINS(create_error("{\"mode\": \"vote\", \"routes\": [],"
+	                            " \"default\": {\"scheduler\": \"priority\"}}"),
+	               "config field 'mode': a composite either blends or votes");
 	CHECK_CONTAINS(create_error("{\"routes\": []}"), "config field 'default': required with 'routes'");
 	CHECK_CONTAINS(create_error("{\"routes\": [{\"prefix\": \"a\", \"scheduler\": \"priority\"},"
 	                            " {\"prefix\": \"a\", \"scheduler\": \"priority\"}],"
