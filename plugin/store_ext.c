@@ -119,9 +119,16 @@ static int get_count(const cJSON *r, size_t i, const char *name, uint64_t *out, 
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, name);
 
+	/* Said apart: "must be an integer" of a field that is not there, or
+	 * of 1e20, sent the user looking at the wrong thing. */
+	if (!v) {
+		snprintf(err, errlen, "records[%zu]: field '%s': required", i, name);
+		return -1;
+	}
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
 	    v->valuedouble > 9007199254740992.0 || v->valuedouble != floor(v->valuedouble)) {
-		snprintf(err, errlen, "records[%zu]: field '%s': must be an integer >= 0", i, name);
+		snprintf(err, errlen, "records[%zu]: field '%s': must be an integer in "
+		         "0..9007199254740992 (2^53)", i, name);
 		return -1;
 	}
 	*out = (uint64_t)v->valuedouble;

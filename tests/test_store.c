@@ -1415,6 +1415,16 @@ static void test_import(void)
 			 "field 'records': given twice"},
 			{"{\"schema\":2,\"records\":[{\"worker\":\"b\",\"worker\":\"c\"},", "]}",
 			 "records[0]: field 'worker': given twice"},
+			/* a count left out, and one past a double's integers:
+			 * each said as what it is */
+			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
+			 "\"samples\":1,\"failures\":0,\"preference\":0.5,\"mean_duration\":1,"
+			 "\"var_duration\":0,\"last_update\":1},", "]}",
+			 "records[0]: field 'successes': required"},
+			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
+			 "\"samples\":1e20,\"successes\":1,\"failures\":0,\"preference\":0.5,"
+			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
+			 "records[0]: field 'samples': must be an integer in 0..9007199254740992 (2^53)"},
 			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"a\\u0000b\","
 			 "\"samples\":1,\"successes\":1,\"failures\":0,\"preference\":0.5,"
 			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
