@@ -22,6 +22,7 @@
 #define HOT 0.9          /* of the limit: falling clocks are thermal */
 #define BUSY 10.0        /* percent: rising clocks are a warm-up */
 #define MAX_CPUFREQ 64   /* CPUs whose frequency is read each sample */
+#define CLOCK_HOLD 3     /* samples a lost clock reading is held for */
 
 static int proc_stat(const ag_env *env, unsigned long long *busy,
                      unsigned long long *total)
@@ -229,6 +230,14 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 
 	if (ratio < 0)
 		ratio = cpu_clock_ratio(lv->env);
+	/* A reading lost for a sample or two (a file read while it was
+	 * rewritten, a device busy) holds the last one: taken as "unknown",
+	 * it ended a cooling state that still held, and with no previous
+	 * ratio the next reading could not see the fall that starts one. */
+	if (ratio < 0 && lv->clock_ratio >= 0 && ++lv->clock_misses <= CLOCK_HOLD)
+		ratio = lv->clock_ratio;
+	else if (ratio >= 0)
+		lv->clock_misses = 0;
 	/* A state lasts while its cause does: cooling while still hot with
 	 * clocks under their maximum, warming while still busy and climbing
 	 * or holding below it. */

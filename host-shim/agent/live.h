@@ -20,6 +20,7 @@ typedef struct ag_live {
 	unsigned long long busy, total; /* /proc/stat at the last sample */
 	double cpu;                     /* the last CPU figure; < 0 none */
 	double clock_ratio;             /* at the last sample; < 0 none */
+	int clock_misses;               /* samples in a row without one */
 	int sensors;                    /* libsensors initialised */
 	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state;
 } ag_live;

@@ -320,6 +320,20 @@ eq "warming" "$(wait_state warming_state)" '[true, false, 0.83, 0.85]'
 echo 95000 >"$tmp/clk/sys/class/hwmon/hwmon0/temp1_input"
 setclk 2000000
 eq "cooling" "$(wait_state cooling_state)" '[false, true, 0.42, 0.95]'
+# a clock file that cannot be read for a sample (rewritten under the agent)
+# holds the last reading: the cooling state goes on
+rec_id() { stat -c %i "$tmp/clk.json" 2>/dev/null; }
+f0="$tmp/clk/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq"
+mv "$f0" "$f0.away"
+# two rewrites of the record: the second sampled with cpu0's clock gone
+for _ in 1 2; do
+	was=$(rec_id)
+	for _ in $(seq 150); do [ "$(rec_id)" != "$was" ] && break; sleep 0.1; done
+done
+eq "cooling through a lost clock reading" \
+	"$(jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level")]')" \
+	'[false, true, 0.42]'
+mv "$f0.away" "$f0"
 # a second NPU appears: the record published changes with the next detection
 mkdir -p "$tmp/clk/sys/class/accel/accel1/device"
 echo 0x8086 >"$tmp/clk/sys/class/accel/accel1/device/vendor"
