@@ -69,6 +69,8 @@ const char *txt_show(char *dst, size_t n, const char *s)
 			break;
 		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] >= 0x80 && !valid))
 			o += (size_t)snprintf(dst + o, n - o, "\\x%02x", p[i]);
+		else if (p[i] == '\\') /* an id spelling \x1b is not an ESC */
+			o += (size_t)snprintf(dst + o, n - o, "\\\\");
 		else
 			dst[o++] = (char)p[i];
 	}

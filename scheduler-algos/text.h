@@ -13,7 +13,8 @@ int txt_utf8_valid(const char *text);
 /*
  * `s` for a message, written to dst (n bytes, at least 16 to hold
  * anything): control bytes (and, in invalid UTF-8, every byte >= 0x80)
- * escaped as \xNN, cut after about 64 bytes with "...".  NULL shows as
+ * escaped as \xNN, and a backslash doubled (so text that spells "\x1b"
+ * does not read as an ESC); cut after about 64 bytes with "...".  NULL shows as
  * empty.  Returns dst.
  */
 const char *txt_show(char *dst, size_t n, const char *s);

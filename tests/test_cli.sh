@@ -305,6 +305,12 @@ expect_rc 0 "$shim" prefs dump --db "$tmp/db4"
 lines "$tmp/out" 3
 has "$tmp/out" 'red\x1b[31m\x0d\x0aFAKE'
 if LC_ALL=C grep -q "$(printf '[\033\r]')" "$tmp/out"; then bad "dump printed a raw ESC or CR"; else ok; fi
+# ... and an id that spells an escape shows its backslash doubled, apart from the real one
+sed 's/red\\u001b/red\\\\x1b/' "$tmp/esc.json" >"$tmp/bs.json"
+grep -qF 'red\\x1b' "$tmp/bs.json" || bad "bs.json: the sed did not apply"
+expect_rc 0 "$shim" prefs import --db "$tmp/db4b" "$tmp/bs.json"
+expect_rc 0 "$shim" prefs dump --db "$tmp/db4b"
+has "$tmp/out" 'red\\x1b[31m\x0d\x0aFAKE'
 # import refuses what cJSON would take in part, naming file and field (or byte)
 sed 's/"schema":2/"schema":1.5/' "$tmp/esc.json" >"$tmp/half.json"
 expect_rc 1 "$shim" prefs import --db "$tmp/db4" "$tmp/half.json"

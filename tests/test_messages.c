@@ -50,6 +50,9 @@ static void test_show(void)
 
 	CHECK_STR(txt_show(buf, sizeof buf, "load\nceiling"), "load\\x0aceiling");
 	CHECK_STR(txt_show(buf, sizeof buf, "a\rb\x7f"), "a\\x0db\\x7f");
+	/* a backslash is doubled: text spelling an escape is not the byte */
+	CHECK_STR(txt_show(buf, sizeof buf, "a\\x1b"), "a\\\\x1b");
+	CHECK_STR(txt_show(buf, sizeof buf, "a\x1b"), "a\\x1b");
 	/* Valid UTF-8 stays readable; invalid gets every high byte escaped. */
 	CHECK_STR(txt_show(buf, sizeof buf, "caf\xc3\xa9"), "caf\xc3\xa9");
 	CHECK_STR(txt_show(buf, sizeof buf, "caf\xc3"), "caf\\xc3");
