@@ -135,6 +135,96 @@ static size_t json_depth(const char *text, size_t at)
 	return depth;
 }
 
+/*
+ * Whether JSON text is cut short: valid up to its end, and not yet whole
+ * there.  1 with *from at what is still open (the innermost bracket, or
+ * the string or word under way), else 0.  A parser reports where it
+ * stopped, and at the last byte that is the same for "{" cut short and
+ * for "1 [" wrong there; only reading the text from its start tells them
+ * apart.  Brackets past OPEN_MAX deep are not followed (0).
+ */
+#define OPEN_MAX 256
+static int json_cut_short(const char *text, size_t len, size_t *from)
+{
+	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, COLON, NEXT, DONE } want = VALUE;
+	size_t open[OPEN_MAX], depth = 0, i = 0;
+
+	while (i < len) {
+		char ch = text[i];
+		size_t start = i;
+
+		if (strchr(" \t\r\n", ch) && ch) {
+			i++;
+			continue;
+		}
+		if (want == DONE)
+			return 0;
+		if (ch == '"' && want != COLON && want != NEXT) {
+			for (i++; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+			if (i >= len) {
+				*from = start;
+				return 1;
+			}
+			i++;
+			want = want == KEY || want == KEY_OR_CLOSE ? COLON : depth ? NEXT : DONE;
+			continue;
+		}
+		i++;
+		if (want == KEY || want == KEY_OR_CLOSE) {
+			if (ch != '}' || want == KEY)
+				return 0;
+			depth--;
+		} else if (want == COLON) {
+			if (ch != ':')
+				return 0;
+			want = VALUE;
+			continue;
+		} else if (want == NEXT) {
+			if (ch == ',') {
+				want = text[open[depth - 1]] == '{' ? KEY : VALUE;
+				continue;
+			}
+			if (ch != (text[open[depth - 1]] == '{' ? '}' : ']'))
+				return 0;
+			depth--;
+		} else if (ch == '[' || ch == '{') {
+			if (depth == OPEN_MAX)
+				return 0;
+			open[depth++] = start;
+			want = ch == '[' ? VALUE_OR_CLOSE : KEY_OR_CLOSE;
+			continue;
+		} else if (ch == ']' && want == VALUE_OR_CLOSE) {
+			depth--;
+		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+			while (i < len && text[i] && strchr("0123456789+-.eE", text[i]))
+				i++;
+			if (i >= len && !depth)
+				return 0; /* a number is whole where the text ends */
+		} else {
+			const char *word = ch == 't' ? "true" : ch == 'f' ? "false" : ch == 'n' ? "null" : "";
+			size_t k = 0;
+			if (!*word)
+				return 0;
+			while (word[k] && start + k < len && text[start + k] == word[k])
+				k++;
+			if (word[k] && start + k < len)
+				return 0;
+			if (word[k]) {  /* the text ends inside it */
+				*from = start;
+				return 1;
+			}
+			i = start + k;
+		}
+		want = depth ? NEXT : DONE;
+	}
+	if (!depth)
+		return 0;
+	*from = open[depth - 1];
+	return 1;
+}
+
 /* " (line L, column C)" of byte at, for text of more than one line. */
 static void line_col(char *where, size_t n, const char *text, size_t len, size_t at)
 {
@@ -202,6 +292,16 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 	} else if (at < len && (text[at] == '[' || text[at] == '{') &&
 	           json_depth(text, at) >= nesting_limit) {
 		snprintf(dst, n, "nested deeper than %u levels at byte %zu", nesting_limit, at);
+		return dst;
+	} else if (json_cut_short(text, len, &at)) {
+		line_col(where, sizeof where, text, len, at);
+		if (text[at] == '[' || text[at] == '{')
+			snprintf(dst, n, "not valid JSON: it ends at byte %zu with the '%c' at byte "
+			         "%zu%s still open", len, text[at], at, where);
+		else
+			snprintf(dst, n, "not valid JSON: it ends at byte %zu inside the %s that "
+			         "begins at byte %zu%s", len, text[at] == '"' ? "string" : "word",
+			         at, where);
 		return dst;
 	}
 	line_col(where, sizeof where, text, len, at);

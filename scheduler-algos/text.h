@@ -33,9 +33,12 @@ void txt_one_line(char *s);
  * at byte `at`, having read a whole value there (`parsed`) or not, in dst:
  * "not valid JSON near byte N", "nested deeper than LIMIT levels at byte
  * N" (a parser that gives up at `nesting_limit` open brackets, as cJSON
- * does, reports only where), or "text after the JSON document at byte N";
- * text of more than one line adds "(line L, column C)".  NULL when a whole
- * value was read and only JSON whitespace follows.  The text is only
+ * does, reports only where), or "text after the JSON document at byte N".
+ * Text valid to its end but not whole there (a file cut short) says so:
+ * "not valid JSON: it ends at byte LEN with the '{' at byte N still open",
+ * or "... inside the string (word) that begins at byte N".  Text of more
+ * than one line adds "(line L, column C)" to the byte named.  NULL when a
+ * whole value was read and only JSON whitespace follows.  The text is only
  * scanned, not parsed: each layer parses with its own JSON library and
  * says why through here.
  */

@@ -174,6 +174,39 @@ static void test_config_document(void)
 	CHECK(one_line(err));
 }
 
+/* JSON cut short says so and names what is still open; a syntax error at
+ * the last byte is still that (a parser stops at the last byte in both). */
+static const char *problem(const char *text)
+{
+	static char out[200];
+	/* where cJSON stops: its last byte when it runs out */
+	size_t len = strlen(text);
+	return txt_json_problem(out, sizeof out, text, len, len ? len - 1 : 0, 0, 1000);
+}
+
+static void test_json_cut_short(void)
+{
+	CHECK_STR(problem("{"), "not valid JSON: it ends at byte 1 with the '{' at byte 0 still open");
+	CHECK_STR(problem("{\"a\": [1, 2"),
+	          "not valid JSON: it ends at byte 11 with the '[' at byte 6 still open");
+	CHECK_STR(problem("{\"a\": [1, 2,"),
+	          "not valid JSON: it ends at byte 12 with the '[' at byte 6 still open");
+	CHECK_STR(problem("{\"a\""), "not valid JSON: it ends at byte 4 with the '{' at byte 0 still open");
+	CHECK_STR(problem("{\"a\": \"b\\\"c"),
+	          "not valid JSON: it ends at byte 11 inside the string that begins at byte 6");
+	CHECK_STR(problem("[1, tr"), "not valid JSON: it ends at byte 6 inside the word that begins at byte 4");
+	CHECK_STR(problem("[{\"a\": [\"]\"]}\n"),
+	          "not valid JSON: it ends at byte 14 with the '[' at byte 0 (line 1, column 1) "
+	          "still open");
+	/* wrong before the end: the byte the parser names */
+	CHECK_STR(problem("[1 ["), "not valid JSON near byte 3");
+	CHECK_STR(problem("[1, ]"), "not valid JSON near byte 4");
+	CHECK_STR(problem("{\"a\": [1}"), "not valid JSON near byte 8");
+	CHECK_STR(problem("[1, x"), "not valid JSON near byte 4");
+	CHECK_STR(problem("[trux"), "not valid JSON near byte 4");
+	CHECK_STR(problem("{\"a\" 1"), "not valid JSON near byte 5");
+}
+
 static void test_composite(void)
 {
 	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round\\nrobin\"}]}"),
@@ -228,6 +261,7 @@ int main(void)
 	test_reason();
 	test_configs();
 	test_config_document();
+	test_json_cut_short();
 	test_composite();
 	test_import();
 	return check_done("test_messages");

@@ -86,7 +86,7 @@ rcli hset t:fleet:arr record '[1, 2]' >/dev/null
 rcli set t:fleet:str 'not a hash' >/dev/null
 eq "only the good one" "$(decide_ids "$url")" "w-a"
 lines "$tmp/dec.err" 7
-has "$tmp/dec.err" "key 't:fleet:badjson': not valid JSON near byte"
+has "$tmp/dec.err" "key 't:fleet:badjson': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open"
 has "$tmp/dec.err" "key 't:fleet:big': field 'record' is 70"
 has "$tmp/dec.err" "bytes, more than 65536; refused, the worker is absent"
 has "$tmp/dec.err" "key 't:fleet:liar': the record's worker_id is not 'liar', its key's"
