@@ -99,6 +99,7 @@ struct store {
 	MDB_env *env;          /* se->env, se->prefs, se->meta, for brevity */
 	MDB_dbi prefs, meta, outbox, fleetdb;
 	int persistent;
+	int find_only;         /* maintenance that reads or resets: never creates */
 	hist_rules rules;
 	int fleet_on;          /* a fleet is configured: outbox, "fleet" views */
 	struct fleet *fleet;   /* the sync, when a fleet is configured */
@@ -1483,7 +1484,8 @@ static int attach_env(store *s, char *err, size_t errlen)
 	s->env = se->env;
 	/* The checks, the verification and LMDB's open all act as the
 	 * directory's owner when root uses another user's store. */
-	if (store_files_prepare(s->path, s->o.file_mode, LOCK_FILE_BYTES, &files, err, errlen) ||
+	if (store_files_prepare(s->path, s->o.file_mode, LOCK_FILE_BYTES, !s->find_only, &files,
+	                        err, errlen) ||
 	    store_verify(s->path, err, errlen)) {
 		store_files_done(&files);
 		goto fail;
@@ -1687,6 +1689,8 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 		free(s);
 		return NULL;
 	}
+	/* ... nor files in a directory that holds none */
+	s->find_only = !create;
 	store_opts_default(&s->o);
 	s->rules = hist_rules_make(s->o.alpha, s->o.half_life);
 	s->path = strdup(dir);

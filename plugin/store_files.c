@@ -75,17 +75,23 @@ static int check_dir(const char *dir, store_files *f, char *err, size_t errlen)
 /* Open or create dir/name, never through a symbolic link: the fd, -2 when
  * the place is unwritable (mdb_env_open reports that better), or -1 with
  * err set. */
-static int open_own(const char *dir, const char *name, unsigned mode, struct stat *st,
-                    char *err, size_t errlen)
+static int open_own(const char *dir, const char *name, unsigned mode, int create,
+                    struct stat *st, char *err, size_t errlen)
 {
 	char path[4200];
 	int fd;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, (mode_t)mode);
+	fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	          (mode_t)mode);
 	if (fd < 0) {
 		if (errno == EACCES || errno == EROFS || errno == EPERM)
 			return -2;
+		if (errno == ENOENT && !create) {
+			snprintf(err, errlen, "store '%s': no store in this directory yet (no %s)", dir,
+			         name);
+			return -1;
+		}
 		if (errno == ELOOP)
 			snprintf(err, errlen, "store '%s': refused: %s is a symbolic link", dir, name);
 		else
@@ -104,8 +110,8 @@ static int open_own(const char *dir, const char *name, unsigned mode, struct sta
 	return fd;
 }
 
-int store_files_prepare(const char *dir, unsigned mode, size_t lock_bytes, store_files *f,
-                        char *err, size_t errlen)
+int store_files_prepare(const char *dir, unsigned mode, size_t lock_bytes, int create,
+                        store_files *f, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, rc = 0;
@@ -113,12 +119,13 @@ int store_files_prepare(const char *dir, unsigned mode, size_t lock_bytes, store
 	*f = (store_files){0};
 	if (check_dir(dir, f, err, errlen))
 		return -1;
-	fd = open_own(dir, "data.mdb", mode, &st, err, errlen);
+	fd = open_own(dir, "data.mdb", mode, create, &st, err, errlen);
 	if (fd == -1)
 		return -1;
 	if (fd >= 0)
 		close(fd);
-	fd = open_own(dir, "lock.mdb", mode, &st, err, errlen);
+	/* LMDB makes lock.mdb again whenever it is gone */
+	fd = open_own(dir, "lock.mdb", mode, 1, &st, err, errlen);
 	if (fd == -1)
 		return -1;
 	if (fd < 0)

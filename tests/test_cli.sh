@@ -285,6 +285,13 @@ has "$tmp/err" "store '$tmp/no-such-store': no such directory"
 : >"$tmp/a-file"
 expect_rc 1 "$shim" prefs dump --db "$tmp/a-file"
 has "$tmp/err" "store '$tmp/a-file': not a directory"
+# reading or resetting an empty directory finds no store there, and leaves it empty
+mkdir -m 700 "$tmp/empty-store"
+for verb in dump export reset; do
+	expect_rc 1 "$shim" prefs $verb --db "$tmp/empty-store"
+	has "$tmp/err" "prefs $verb: store '$tmp/empty-store': no store in this directory yet (no data.mdb)"
+done
+[ -z "$(ls -A "$tmp/empty-store")" ] && ok || bad "prefs made files in an empty directory: $(ls "$tmp/empty-store")"
 # prefs --redis goes through any plugin's "lbs.ext.fleet/1" (ABI 1.2): a third
 # party's, built against the frozen 1.2 header, with its answers and errors;
 # a 1.1 plugin has none, and says so.
