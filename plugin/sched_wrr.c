@@ -30,6 +30,7 @@
 typedef struct wrr_weight {
 	char *id;
 	double w;
+	int seen;  /* check_table's mark */
 } wrr_weight;
 
 typedef struct wrr_inst {
@@ -39,6 +40,8 @@ typedef struct wrr_inst {
 	wrr_weight *table; /* WRR_CONFIG, sorted by id */
 	size_t n_table;
 	double default_weight;
+	uint32_t checked_n;  /* fleet size the table was last checked against */
+	size_t absent;       /* table ids not in that fleet, as last logged */
 	uint64_t cookie;
 	sched_counters n;
 } wrr_inst;
@@ -61,6 +64,43 @@ static double table_weight(void *ctx, const char *id)
 	                        : NULL;
 
 	return hit ? hit->w : inst->default_weight;
+}
+
+/* A weight for an id no worker has is a typo more often than a worker
+ * still to come, and the worker meant gets the default: said when a fleet
+ * of another size shows a new count, with the first such id.  A fleet
+ * drained whole is said too. */
+static void check_table(wrr_inst *inst, const lbs_worker *const *workers, uint32_t n)
+{
+	size_t absent = 0, first = 0;
+	uint32_t drained = 0;
+
+	inst->checked_n = n;
+	for (uint32_t i = 0; i < n; i++) {
+		wrr_weight key = { .id = (char *)workers[i]->id };
+		wrr_weight *hit = bsearch(&key, inst->table, inst->n_table, sizeof(key), cmp_weight);
+		if (hit)
+			hit->seen = 1;
+		drained += (hit ? hit->w : inst->default_weight) == 0;
+	}
+	if (n && drained == n)
+		sc_log(inst->host, LBS_LOG_WARN, NAME ": every worker of the %u has weight 0 "
+		       "(drained): there is no rotation, the first eligible takes every request", n);
+	for (size_t i = inst->n_table; i-- > 0;) {
+		if (!inst->table[i].seen) {
+			absent++;
+			first = i;
+		}
+		inst->table[i].seen = 0;
+	}
+	if (absent && absent != inst->absent) {
+		char shown[96];
+		sc_log(inst->host, LBS_LOG_WARN, NAME ": config field 'weights' names %zu id%s "
+		       "that no worker of the %u has%s '%s' (ids must match exactly)", absent,
+		       absent == 1 ? "" : "s", n, absent == 1 ? ":" : ", the first",
+		       txt_show(shown, sizeof(shown), inst->table[first].id));
+	}
+	inst->absent = absent;
 }
 
 static void inst_free(wrr_inst *inst)
@@ -159,9 +199,19 @@ static lbs_status read_config(const cJSON *cfg, wrr_inst *inst, char *err, size_
 			         "\"weights_from\": \"config\", not \"%s\"", from);
 		return LBS_ECONFIG;
 	}
-	if (weights)
-		return read_table(weights, inst, err, errlen);
-	return LBS_OK;
+	if (!weights)
+		return LBS_OK;
+	st = read_table(weights, inst, err, errlen);
+	/* Weight 0 drains a worker (it is due only when no worker of a
+	 * positive weight is eligible); all drained is no rotation at all,
+	 * every request on the first worker. */
+	for (size_t i = 0; st == LBS_OK && i < inst->n_table; i++)
+		if (inst->table[i].w > 0 || inst->default_weight > 0)
+			return LBS_OK;
+	if (st == LBS_OK && err && errlen)
+		snprintf(err, errlen, "config field 'weights': every weight is 0, and "
+		         "'default_weight' too: no worker would be due before another");
+	return st == LBS_OK ? LBS_ECONFIG : st;
 }
 
 static void wr_destroy(void *p)
@@ -224,6 +274,8 @@ static lbs_status wr_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	lbs_status st;
 
 	st = sc_check_select(wl, workers, n, out);
+	if (st == LBS_OK && inst->n_table && n != inst->checked_n)
+		check_table(inst, workers, n);
 	if (st == LBS_OK)
 		st = wrr_prepare(&inst->st, n);
 	if (st == LBS_OK) {

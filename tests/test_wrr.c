@@ -212,6 +212,64 @@ static void test_config_errors(void)
 	CHECK_INT(open_err("weighted-round-robin", "{\"weight\": {}}", err, sizeof(err)),
 	          LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'weight': unknown field");
+	/* every worker drained: no rotation at all */
+	CHECK_INT(open_err("weighted-round-robin",
+	                   "{\"weights\": {\"a\": 0, \"b\": 0}, \"default_weight\": 0}", err,
+	                   sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights': every weight is 0, and 'default_weight' too");
+	CHECK_INT(open_err("weighted-round-robin",
+	                   "{\"weights\": {\"a\": 0, \"b\": 2}, \"default_weight\": 0}", err,
+	                   sizeof(err)), LBS_OK);
+}
+
+static char warned[2048];
+
+static void keep_warning(void *ctx, int32_t level, const char *msg)
+{
+	size_t used = strlen(warned);
+
+	(void)ctx;
+	if (level >= LBS_LOG_WARN)
+		snprintf(warned + used, sizeof(warned) - used, "%s\n", msg);
+}
+
+/* A weight for an id no worker has (a typo: the worker meant gets the
+ * default) is said, once for a fleet; so is a fleet drained whole.  A
+ * weight of 0 drains: that worker takes work only when no other can. */
+static void test_weights_against_fleet(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+	lbs_workload any = workload_parse(f.arena, "{\"test_id\": \"u\"}");
+	shim_sched *s = test_sched("weighted-round-robin",
+	                           "{\"weights\": {\"a\": 0, \"B\": 3, \"cc\": 1}}");
+
+	warned[0] = '\0';
+	host_set_log(test_host(), keep_warning, NULL);
+	CHECK_STR(choose(s, &wl, &f), "b");
+	CHECK_STR(choose(s, &wl, &f), "c");
+	CHECK_STR(choose(s, &wl, &f), "b");
+	CHECK_STR(warned, "weighted-round-robin: config field 'weights' names 2 ids that no worker "
+	                  "of the 4 has, the first 'B' (ids must match exactly)\n");
+	sched_close(s);
+
+	/* drained "a" still serves what only it can take */
+	s = test_sched("weighted-round-robin",
+	               "{\"weights\": {\"a\": 0, \"b\": 0, \"c\": 0}, \"default_weight\": 1}");
+	warned[0] = '\0';
+	CHECK_STR(choose(s, &any, &f), "small");
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_STR(warned, "");
+	sched_close(s);
+
+	s = test_sched("weighted-round-robin",
+	               "{\"weights\": {\"a\": 0, \"b\": 0, \"c\": 0, \"small\": 0, \"x\": 1}}");
+	warned[0] = '\0';
+	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_CONTAINS(warned, "weighted-round-robin: every worker of the 4 has weight 0 (drained)");
+	host_set_log(test_host(), NULL, NULL);
+	sched_close(s);
+	fleet_free(&f);
 }
 
 /* The composite finds it by name, blends its score: 1 for the next pick. */
@@ -240,6 +298,7 @@ int main(void)
 	test_shards_none();
 	test_explain_score_stats();
 	test_config_errors();
+	test_weights_against_fleet();
 	test_composite_child();
 	return check_done("test_wrr");
 }
