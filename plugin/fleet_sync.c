@@ -32,6 +32,7 @@
 #include "fleet_lua.h"
 #include "store.h"
 #include "text.h"
+#include "thread.h"
 
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
@@ -1030,7 +1031,7 @@ lbs_status fleet_start(store *s, const fleet_opts *o, int thread, fleet **out, c
 		return LBS_ENOMEM;
 	f->s = s;
 	if (thread) {
-		if (pthread_create(&f->thread, NULL, sync_thread, f)) {
+		if (thread_start(&f->thread, sync_thread, f)) {
 			snprintf(err, errlen, "store '%s': cannot start the fleet sync thread",
 			         store_path(s));
 			fleet_free(f);

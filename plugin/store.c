@@ -23,6 +23,7 @@
 #include "store_verify.h"
 #include "taxonomy.h"
 #include "text.h"
+#include "thread.h"
 
 #define MAX_ID STORE_MAX_ID
 #define MAX_MAP_RETRIES 16
@@ -1618,7 +1619,7 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		return LBS_ENOMEM;
 	}
 	if (s->persistent) {
-		if (pthread_create(&s->thread, NULL, flusher, s)) {
+		if (thread_start(&s->thread, flusher, s)) {
 			snprintf(err, errlen, "store '%s': cannot start the flusher thread", s->path);
 			store_close(s);
 			return LBS_EIO;

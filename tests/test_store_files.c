@@ -15,6 +15,7 @@
  *     export, the test process alive; also when the host reaps every child
  *     itself, and after the file changed under a store verified before.
  */
+#include <dirent.h>
 #include <sys/wait.h>
 
 #include "store_support.h"
@@ -264,6 +265,65 @@ static void test_host_reaps(void)
 	sigaction(SIGCHLD, &old, NULL);
 }
 
+static volatile sig_atomic_t host_sigchld;
+
+static void count_sigchld(int sig)
+{
+	(void)sig;
+	host_sigchld++;
+}
+
+/* Which signals thread `tid` of this process blocks, from /proc. */
+static unsigned long long blocked(long tid)
+{
+	char path[64];
+	const char *at;
+
+	snprintf(path, sizeof path, "/proc/self/task/%ld/status", tid);
+	at = strstr(read_text(path), "\nSigBlk:");
+	return at ? strtoull(at + 8, NULL, 16) : 0;
+}
+
+/*
+ * Signals stay the host's.  The verifying child's SIGCHLD never reaches the
+ * host's handler (nginx logged "unknown process N exited" for it), and the
+ * plugin's threads block every signal: one that took nginx's SIGQUIT would
+ * leave the worker asleep in epoll_wait.
+ */
+static void test_signals_stay_the_hosts(void)
+{
+	const char *dir = learned_store(), *copy = store_dir();
+	struct sigaction sa = {.sa_handler = count_sigchld}, old;
+	const unsigned long long want = 1ull << (SIGCHLD - 1) | 1ull << (SIGQUIT - 1) |
+	                                1ull << (SIGTERM - 1) | 1ull << (SIGHUP - 1);
+	int others = 0;
+	shim_sched *s;
+	DIR *d;
+	struct dirent *e;
+
+	/* a copy is a file this process never saw: it is verified in a child */
+	CHECK(system(pathf("cp '%s/data.mdb' '%s/data.mdb'", dir, copy)) == 0);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, &old);
+	host_sigchld = 0;
+	s = open_store("hardware-aware", copy, NULL);
+	CHECK_INT(host_sigchld, 0);
+	d = opendir("/proc/self/task");
+	CHECK(d != NULL);
+	while (d && (e = readdir(d)) != NULL) {
+		long tid = strtol(e->d_name, NULL, 10);
+		if (tid <= 0 || tid == (long)getpid())
+			continue;
+		others++;
+		CHECK((blocked(tid) & want) == want);
+	}
+	if (d)
+		closedir(d);
+	CHECK(others >= 1); /* the store's flusher */
+	sched_close(s);
+	sigaction(SIGCHLD, &old, NULL);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -274,5 +334,6 @@ int main(void)
 	test_verified();
 	test_changed_after_verified();
 	test_host_reaps();
+	test_signals_stay_the_hosts();
 	return check_done("test_store_files");
 }
