@@ -30,7 +30,7 @@
 typedef struct wrr_weight {
 	char *id;
 	double w;
-	int seen;  /* check_table's mark */
+	int seen;  /* in a fleet check_table saw */
 } wrr_weight;
 
 typedef struct wrr_inst {
@@ -40,8 +40,8 @@ typedef struct wrr_inst {
 	wrr_weight *table; /* WRR_CONFIG, sorted by id */
 	size_t n_table;
 	double default_weight;
-	uint32_t checked_n;  /* fleet size the table was last checked against */
-	size_t absent;       /* table ids not in that fleet, as last logged */
+	uint32_t checked_n;  /* the largest fleet the table was checked against */
+	int said_absent, said_drained;
 	uint64_t cookie;
 	sched_counters n;
 } wrr_inst;
@@ -66,10 +66,13 @@ static double table_weight(void *ctx, const char *id)
 	return hit ? hit->w : inst->default_weight;
 }
 
-/* A weight for an id no worker has is a typo more often than a worker
- * still to come, and the worker meant gets the default: said when a fleet
- * of another size shows a new count, with the first such id.  A fleet
- * drained whole is said too. */
+/*
+ * A weight for an id no worker has is a typo more often than a worker
+ * still to come, and the worker meant gets the default; a fleet drained
+ * whole has no rotation.  Each is said once per instance.  Hosts pass
+ * subsets (the workers available now), so the check runs again only for
+ * a fleet larger than any checked, and an id once seen stays seen.
+ */
 static void check_table(wrr_inst *inst, const lbs_worker *const *workers, uint32_t n)
 {
 	size_t absent = 0, first = 0;
@@ -83,24 +86,24 @@ static void check_table(wrr_inst *inst, const lbs_worker *const *workers, uint32
 			hit->seen = 1;
 		drained += (hit ? hit->w : inst->default_weight) == 0;
 	}
-	if (n && drained == n)
+	if (n && drained == n && !inst->said_drained) {
+		inst->said_drained = 1;
 		sc_log(inst->host, LBS_LOG_WARN, NAME ": every worker of the %u has weight 0 "
 		       "(drained): there is no rotation, the first eligible takes every request", n);
-	for (size_t i = inst->n_table; i-- > 0;) {
+	}
+	for (size_t i = inst->n_table; i-- > 0;)
 		if (!inst->table[i].seen) {
 			absent++;
 			first = i;
 		}
-		inst->table[i].seen = 0;
-	}
-	if (absent && absent != inst->absent) {
+	if (absent && !inst->said_absent) {
 		char shown[96];
+		inst->said_absent = 1;
 		sc_log(inst->host, LBS_LOG_WARN, NAME ": config field 'weights' names %zu id%s "
 		       "that no worker of the %u has%s '%s' (ids must match exactly)", absent,
 		       absent == 1 ? "" : "s", n, absent == 1 ? ":" : ", the first",
 		       txt_show(shown, sizeof(shown), inst->table[first].id));
 	}
-	inst->absent = absent;
 }
 
 static void inst_free(wrr_inst *inst)
@@ -274,8 +277,6 @@ static lbs_status wr_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	lbs_status st;
 
 	st = sc_check_select(wl, workers, n, out);
-	if (st == LBS_OK && inst->n_table && n != inst->checked_n)
-		check_table(inst, workers, n);
 	if (st == LBS_OK)
 		st = wrr_prepare(&inst->st, n);
 	if (st == LBS_OK) {
@@ -283,6 +284,9 @@ static lbs_status wr_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		st = wrr_pick(&inst->st, &inst->p, wl, workers, n, want, need, out->indices,
 		              &res);
 	}
+	/* after the pick, which refused an invalid worker */
+	if (st == LBS_OK && inst->n_table && n > inst->checked_n)
+		check_table(inst, workers, n);
 	st = sc_select_end(&inst->n, st, out, NAME, wl, workers, n, inst->p.ceiling, res.n_found,
 	                   need, &inst->cookie);
 	if (st != LBS_OK)

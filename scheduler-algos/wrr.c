@@ -159,7 +159,7 @@ static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 			continue;
 		weight[i] = wrr_weight_of(p, w);
 		if (!(weight[i] > 0.0))
-			weight[i] = 0.0; /* eligible, but never due */
+			weight[i] = 0.0; /* drained: see wrr_pick */
 		eligible++;
 		h = wid_hash(w->id);
 		k = s->pos_ent[i];
@@ -200,12 +200,16 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		double total = 0.0;
 		int64_t best = -1;
 
+		/* A worker of weight 0 is drained: any eligible worker of a
+		 * positive weight comes first, whatever the current weights
+		 * that other requests' sets left behind. */
 		for (uint32_t i = 0; i < n; i++) {
 			if (weight[i] < 0.0)
 				continue;
 			cur[i] += weight[i];
 			total += weight[i];
-			if (best < 0 || cur[i] > cur[best])
+			if (best < 0 || (weight[i] > 0.0) > (weight[best] > 0.0) ||
+			    ((weight[i] > 0.0) == (weight[best] > 0.0) && cur[i] > cur[best]))
 				best = i;
 		}
 		if (k == 0) {
@@ -236,7 +240,7 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	double lo = 0.0, hi = 0.0;
 	double *weight = s->pos_weight, *cur = s->pos_weight + n;
 	int64_t eligible;
-	int any = 0;
+	int any = 0, positive = 0;
 
 	if (n == 0)
 		return LBS_OK;
@@ -245,6 +249,8 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	eligible = gather(s, p, wl, workers, n, 0, weight, cur);
 	if (eligible < 0)
 		return LBS_EINVAL;
+	for (uint32_t i = 0; i < n; i++)
+		positive |= weight[i] > 0.0;
 	for (uint32_t i = 0; i < n; i++) {
 		double v;
 
@@ -256,6 +262,10 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 			scores[i] = -1.0;
 			continue;
 		}
+		if (positive && weight[i] == 0.0) {
+			scores[i] = 0.0; /* drained, behind every worker of a weight */
+			continue;
+		}
 		v = scores[i] = cur[i] + weight[i];
 		if (!any || v < lo)
 			lo = v;
@@ -264,7 +274,7 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		any = 1;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		if (weight[i] >= 0.0)
+		if (weight[i] >= 0.0 && !(positive && weight[i] == 0.0))
 			scores[i] = hi > lo ? (scores[i] - lo) / (hi - lo) : 1.0;
 	return LBS_OK;
 }

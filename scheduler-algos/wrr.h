@@ -18,7 +18,8 @@
  * the broad ones, so shares hold over all the work a worker gets.  Workers
  * not eligible for a request neither gain nor lose.  Several workers for
  * one request (shards) are several steps, each over the eligible workers
- * not yet taken.
+ * not yet taken.  A worker of weight 0 is drained: it is taken only when
+ * no eligible worker has a positive weight, and scores 0 beside them.
  *
  * Pure: libc only.  The table grows in wrr_prepare (the only allocation);
  * pick and score never allocate.  Not thread-safe; the caller serialises.

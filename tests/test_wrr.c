@@ -267,7 +267,61 @@ static void test_weights_against_fleet(void)
 	warned[0] = '\0';
 	CHECK_STR(choose(s, &wl, &f), "a");
 	CHECK_CONTAINS(warned, "weighted-round-robin: every worker of the 4 has weight 0 (drained)");
+	sched_close(s);
+
+	/* Hosts pass subsets (the workers available now): said once, and an
+	 * id seen in any fleet is not absent. */
+	{
+		fleet bc = fleet_parse("[{\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		                       " {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+		fleet ab = fleet_parse("[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		                       " {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+		lbs_workload wbc = workload_parse(bc.arena, "{\"test_id\": \"t\"}");
+		lbs_workload wab = workload_parse(ab.arena, "{\"test_id\": \"t\"}");
+
+		s = test_sched("weighted-round-robin", "{\"weights\": {\"a\": 0, \"b\": 1, \"c\": 3}}");
+		warned[0] = '\0';
+		CHECK_STR(choose(s, &wbc, &bc), "c");
+		CHECK_STR(choose(s, &wbc, &bc), "b");
+		CHECK_STR(warned, "weighted-round-robin: config field 'weights' names 1 id that no worker "
+		                  "of the 2 has: 'a' (ids must match exactly)\n");
+		/* b is behind (current -2) and drained a at 0: b all the same */
+		CHECK_STR(choose(s, &wab, &ab), "b");
+		CHECK_STR(choose(s, &wab, &ab), "b");
+		CHECK_STR(choose(s, &wl, &f), "c");
+		CHECK_STR(choose(s, &wbc, &bc), "c");
+		CHECK_STR(choose(s, &wl, &f), "c");
+		CHECK_INT((int)(strchr(warned, '\n') - warned + 1), (int)strlen(warned));
+		sched_close(s);
+		fleet_free(&bc);
+		fleet_free(&ab);
+	}
 	host_set_log(test_host(), NULL, NULL);
+	fleet_free(&f);
+}
+
+/* A bad worker is refused before the weights are checked against it. */
+static void test_bad_worker(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\"}");
+	shim_sched *s = test_sched("weighted-round-robin", W511);
+	const lbs_scheduler_desc *d = sched_desc(s);
+	const lbs_host_api *api;
+	loaded_plugin *p;
+	void *inst = NULL;
+	char err[256];
+	uint32_t idx[1];
+	const char *ids[1];
+	const lbs_worker *ws[2] = { f.workers[0], NULL };
+	lbs_selection sel = { .struct_size = sizeof(sel), .capacity = 1,
+	                      .indices = idx, .ids = ids };
+
+	CHECK_INT(host_load(test_host(), getenv("LBS_PLUGIN"), &p, &api, err, sizeof(err)), LBS_OK);
+	CHECK_INT(d->create(api, W511, strlen(W511), &inst, err, sizeof(err)), LBS_OK);
+	CHECK_INT(d->select(inst, &wl, ws, 2, &sel), LBS_EINVAL);
+	CHECK_INT(sel.n_selected, 0);
+	d->destroy(inst);
 	sched_close(s);
 	fleet_free(&f);
 }
@@ -299,6 +353,7 @@ int main(void)
 	test_explain_score_stats();
 	test_config_errors();
 	test_weights_against_fleet();
+	test_bad_worker();
 	test_composite_child();
 	return check_done("test_wrr");
 }
