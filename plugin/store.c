@@ -1754,10 +1754,9 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t
 }
 
 lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, int replace,
-                           char *err, size_t errlen)
+                           int create, char *err, size_t errlen)
 {
-	/* A replace with nothing (a reset) must find an existing store. */
-	store *s = open_for_maintenance(dir, n > 0 || !replace, err, errlen);
+	store *s = open_for_maintenance(dir, create, err, errlen);
 	int rc = MDB_MAP_FULL;
 
 	if (!s)

@@ -191,10 +191,11 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t
 const char *store_hist_problem(const lbs_history *h);
 
 /* Write records in one transaction: all or nothing.  With `replace`, every
- * other record is removed first (n 0 + replace = reset, which needs an
- * existing store; writing records creates the directory if needed). */
+ * other record is removed first.  With `create` (an import) the store is
+ * made if it is not there, its directory too; without (a reset) it must
+ * exist. */
 lbs_status store_dir_write(const char *dir, const store_item *items, size_t n,
-                           int replace, char *err, size_t errlen);
+                           int replace, int create, char *err, size_t errlen);
 
 /* ---- the affinity scheduler's memory ------------------------------------ */
 

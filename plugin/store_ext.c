@@ -500,7 +500,7 @@ static lbs_status ext_import(const lbs_host_api *host, const char *dir, const ch
 		st = dup == -2 ? LBS_ENOMEM : dup ? LBS_EINVAL : LBS_OK;
 	}
 	if (st == LBS_OK)
-		st = store_dir_write(dir, items, n, flags == LBS_IMPORT_REPLACE, err, errlen);
+		st = store_dir_write(dir, items, n, flags == LBS_IMPORT_REPLACE, 1, err, errlen);
 	free(items);
 	cJSON_Delete(doc);
 	return st;
@@ -511,7 +511,7 @@ static lbs_status ext_reset(const lbs_host_api *host, const char *dir, char *err
 	(void)host;
 	if (!dir)
 		return LBS_EINVAL;
-	return store_dir_write(dir, NULL, 0, 1, err, errlen);
+	return store_dir_write(dir, NULL, 0, 1, 0, err, errlen);
 }
 
 const lbs_ext_store store_ext = {

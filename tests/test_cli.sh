@@ -292,6 +292,11 @@ for verb in dump export reset; do
 	has "$tmp/err" "prefs $verb: store '$tmp/empty-store': no store in this directory yet (no data.mdb)"
 done
 [ -z "$(ls -A "$tmp/empty-store")" ] && ok || bad "prefs made files in an empty directory: $(ls "$tmp/empty-store")"
+# ... while an import makes the store there, even of an export with no records
+echo '{"schema": 3, "records": []}' >"$tmp/none.json"
+expect_rc 0 "$shim" prefs import --replace --db "$tmp/empty-store" "$tmp/none.json"
+expect_rc 0 "$shim" prefs dump --db "$tmp/empty-store"
+has "$tmp/out" "0 records"
 # prefs --redis goes through any plugin's "lbs.ext.fleet/1" (ABI 1.2): a third
 # party's, built against the frozen 1.2 header, with its answers and errors;
 # a 1.1 plugin has none, and says so.
