@@ -135,11 +135,113 @@ static size_t json_depth(const char *text, size_t at)
 	return depth;
 }
 
+/* How a JSON token read from text[*i] ends: */
+enum { TOK_BAD = -1, TOK_CUT = 0, TOK_WHOLE = 1 }; /* wrong, at the text's end, whole */
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hex4(const char *t, size_t i, size_t len, unsigned *cp)
+{
+	*cp = 0;
+	for (size_t k = 0; k < 4; k++) {
+		char c = i + k < len ? t[i + k] : 0;
+		unsigned d = is_digit(c) ? (unsigned)(c - '0')
+		             : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+		             : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+		if (i + k >= len)
+			return TOK_CUT;
+		if (d > 15)
+			return TOK_BAD;
+		*cp = *cp << 4 | d;
+	}
+	return TOK_WHOLE;
+}
+
+/* A string from its opening quote at *i; *i past it when whole.  Escapes
+ * as JSON has them, a high surrogate followed by a low one. */
+static int json_string(const char *t, size_t *i, size_t len)
+{
+	size_t k = *i + 1;
+
+	while (k < len && t[k] != '"') {
+		unsigned cp, lo;
+		int r;
+		if (t[k++] != '\\')
+			continue;
+		if (k >= len)
+			return TOK_CUT;
+		if (!strchr("\"\\/bfnrtu", t[k]) || !t[k])
+			return TOK_BAD;
+		if (t[k++] != 'u')
+			continue;
+		if ((r = hex4(t, k, len, &cp)) != TOK_WHOLE)
+			return r;
+		k += 4;
+		if (cp >= 0xdc00 && cp <= 0xdfff)
+			return TOK_BAD;
+		if (cp < 0xd800 || cp > 0xdbff)
+			continue;
+		if (k >= len || (t[k] == '\\' && k + 1 >= len))
+			return TOK_CUT;
+		if (t[k] != '\\' || t[k + 1] != 'u')
+			return TOK_BAD;
+		if ((r = hex4(t, k + 2, len, &lo)) != TOK_WHOLE)
+			return r;
+		if (lo < 0xdc00 || lo > 0xdfff)
+			return TOK_BAD;
+		k += 6;
+	}
+	if (k >= len)
+		return TOK_CUT;
+	*i = k + 1;
+	return TOK_WHOLE;
+}
+
+/* A number from *i: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; *i past
+ * it.  TOK_CUT: the text ends where the number still needs a digit. */
+static int json_number(const char *t, size_t *i, size_t len)
+{
+	size_t k = *i;
+
+	if (k < len && t[k] == '-')
+		k++;
+	if (k >= len)
+		return TOK_CUT;
+	if (!is_digit(t[k]))
+		return TOK_BAD;
+	if (t[k++] != '0')
+		while (k < len && is_digit(t[k]))
+			k++;
+	if (k < len && t[k] == '.') {
+		if (++k >= len)
+			return TOK_CUT;
+		if (!is_digit(t[k]))
+			return TOK_BAD;
+		while (k < len && is_digit(t[k]))
+			k++;
+	}
+	if (k < len && (t[k] == 'e' || t[k] == 'E')) {
+		if (++k < len && (t[k] == '+' || t[k] == '-'))
+			k++;
+		if (k >= len)
+			return TOK_CUT;
+		if (!is_digit(t[k]))
+			return TOK_BAD;
+		while (k < len && is_digit(t[k]))
+			k++;
+	}
+	*i = k;
+	return TOK_WHOLE;
+}
+
 /*
  * Whether JSON text is cut short: valid up to its end, and not yet whole
  * there.  1 with *from at what is still open (the innermost bracket, or
- * the string or word under way), else 0.  A parser reports where it
- * stopped, and at the last byte that is the same for "{" cut short and
+ * the string, number or word under way), else 0.  A parser reports where
+ * it stopped, and at the last byte that is the same for "{" cut short and
  * for "1 [" wrong there; only reading the text from its start tells them
  * apart.  Brackets past OPEN_MAX deep are not followed (0).
  */
@@ -152,6 +254,7 @@ static int json_cut_short(const char *text, size_t len, size_t *from)
 	while (i < len) {
 		char ch = text[i];
 		size_t start = i;
+		int r;
 
 		if (strchr(" \t\r\n", ch) && ch) {
 			i++;
@@ -160,28 +263,27 @@ static int json_cut_short(const char *text, size_t len, size_t *from)
 		if (want == DONE)
 			return 0;
 		if (ch == '"' && want != COLON && want != NEXT) {
-			for (i++; i < len && text[i] != '"'; i++)
-				if (text[i] == '\\')
-					i++;
-			if (i >= len) {
-				*from = start;
-				return 1;
+			if ((r = json_string(text, &i, len)) != TOK_WHOLE) {
+				if (r == TOK_CUT)
+					*from = start;
+				return r == TOK_CUT;
 			}
-			i++;
 			want = want == KEY || want == KEY_OR_CLOSE ? COLON : depth ? NEXT : DONE;
 			continue;
 		}
-		i++;
 		if (want == KEY || want == KEY_OR_CLOSE) {
 			if (ch != '}' || want == KEY)
 				return 0;
+			i++;
 			depth--;
 		} else if (want == COLON) {
 			if (ch != ':')
 				return 0;
+			i++;
 			want = VALUE;
 			continue;
 		} else if (want == NEXT) {
+			i++;
 			if (ch == ',') {
 				want = text[open[depth - 1]] == '{' ? KEY : VALUE;
 				continue;
@@ -192,16 +294,18 @@ static int json_cut_short(const char *text, size_t len, size_t *from)
 		} else if (ch == '[' || ch == '{') {
 			if (depth == OPEN_MAX)
 				return 0;
-			open[depth++] = start;
+			open[depth++] = i++;
 			want = ch == '[' ? VALUE_OR_CLOSE : KEY_OR_CLOSE;
 			continue;
 		} else if (ch == ']' && want == VALUE_OR_CLOSE) {
+			i++;
 			depth--;
-		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-			while (i < len && text[i] && strchr("0123456789+-.eE", text[i]))
-				i++;
-			if (i >= len && !depth)
-				return 0; /* a number is whole where the text ends */
+		} else if (ch == '-' || is_digit(ch)) {
+			if ((r = json_number(text, &i, len)) != TOK_WHOLE) {
+				if (r == TOK_CUT)
+					*from = start;
+				return r == TOK_CUT;
+			}
 		} else {
 			const char *word = ch == 't' ? "true" : ch == 'f' ? "false" : ch == 'n' ? "null" : "";
 			size_t k = 0;
@@ -211,7 +315,7 @@ static int json_cut_short(const char *text, size_t len, size_t *from)
 				k++;
 			if (word[k] && start + k < len)
 				return 0;
-			if (word[k]) {  /* the text ends inside it */
+			if (word[k]) { /* the text ends inside it */
 				*from = start;
 				return 1;
 			}
@@ -300,8 +404,8 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 			         "%zu%s still open", len, text[at], at, where);
 		else
 			snprintf(dst, n, "not valid JSON: it ends at byte %zu inside the %s that "
-			         "begins at byte %zu%s", len, text[at] == '"' ? "string" : "word",
-			         at, where);
+			         "begins at byte %zu%s", len, text[at] == '"' ? "string"
+			         : text[at] == '-' || is_digit(text[at]) ? "number" : "word", at, where);
 		return dst;
 	}
 	line_col(where, sizeof where, text, len, at);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "check.h"
 #include "loader.h"
 #include "support.h"
@@ -175,13 +177,19 @@ static void test_config_document(void)
 }
 
 /* JSON cut short says so and names what is still open; a syntax error at
- * the last byte is still that (a parser stops at the last byte in both). */
+ * the last byte is still that (a parser stops at the last byte in both).
+ * The byte is where cJSON stopped, as every caller passes it. */
 static const char *problem(const char *text)
 {
 	static char out[200];
-	/* where cJSON stops: its last byte when it runs out */
 	size_t len = strlen(text);
-	return txt_json_problem(out, sizeof out, text, len, len ? len - 1 : 0, 0, 1000);
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	size_t at = doc ? (size_t)(end - text) : (size_t)(cJSON_GetErrorPtr() - text);
+	const char *p = txt_json_problem(out, sizeof out, text, len, at, doc != NULL, 1000);
+
+	cJSON_Delete(doc);
+	return p ? p : "(whole)";
 }
 
 static void test_json_cut_short(void)
@@ -203,8 +211,23 @@ static void test_json_cut_short(void)
 	CHECK_STR(problem("[1, ]"), "not valid JSON near byte 4");
 	CHECK_STR(problem("{\"a\": [1}"), "not valid JSON near byte 8");
 	CHECK_STR(problem("[1, x"), "not valid JSON near byte 4");
-	CHECK_STR(problem("[trux"), "not valid JSON near byte 4");
+	CHECK_STR(problem("[trux"), "not valid JSON near byte 1");
 	CHECK_STR(problem("{\"a\" 1"), "not valid JSON near byte 5");
+	/* numbers and escapes as JSON has them: wrong is not cut short */
+	CHECK_STR(problem("[1-2"), "not valid JSON near byte 2");
+	CHECK_STR(problem("[1.2.3"), "not valid JSON near byte 4");
+	CHECK_STR(problem("[--1"), "not valid JSON near byte 1");
+	CHECK_STR(problem("[01"), "not valid JSON near byte 2");
+	CHECK_STR(problem("[\"\\q\", 1"), "not valid JSON near byte 2");
+	CHECK_STR(problem("[\"\\ud800\", 1"), "not valid JSON near byte 2");
+	CHECK_STR(problem("[\"\\u12zz\", 1"), "not valid JSON near byte 11");
+	CHECK_STR(problem("[1."), "not valid JSON: it ends at byte 3 inside the number that begins at byte 1");
+	CHECK_STR(problem("[\"\\ud83d"), "not valid JSON: it ends at byte 8 inside the string that begins at byte 1");
+	CHECK_STR(problem("[\"\\ud83d\\ude00\", 2"),
+	          "not valid JSON: it ends at byte 18 with the '[' at byte 0 still open");
+	CHECK_STR(problem("[\"\\u00"), "not valid JSON: it ends at byte 6 inside the string that begins at byte 1");
+	CHECK_STR(problem("[0"), "not valid JSON: it ends at byte 2 with the '[' at byte 0 still open");
+	CHECK_STR(problem("[0]"), "(whole)");
 }
 
 static void test_composite(void)
