@@ -22,7 +22,7 @@
 #define HOT 0.9          /* of the limit: falling clocks are thermal */
 #define BUSY 10.0        /* percent: rising clocks are a warm-up */
 #define MAX_CPUFREQ 64   /* CPUs whose frequency is read each sample */
-#define CLOCK_HOLD 3     /* samples a lost clock reading is held for */
+#define CLOCK_HOLD 3     /* samples a lost clock or temperature reading is held for */
 
 static int proc_stat(const ag_env *env, unsigned long long *busy,
                      unsigned long long *total)
@@ -159,6 +159,7 @@ void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
 	lv->rocm = rocm;
 	lv->n_rocm = n_rocm;
 	lv->clock_ratio = -1;
+	lv->temperature = -1;
 	lv->cpu = -1;
 	/* libsensors reads this machine's /sys only; a recorded tree is read
 	 * by hwmon() instead */
@@ -225,15 +226,22 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 		h = hwmon(lv->env);
 	if (h > hot)
 		hot = h;
+	/* held as a lost clock reading is, below */
+	if (hot < 0 && lv->temperature >= 0 && ++lv->temp_misses <= CLOCK_HOLD)
+		hot = lv->temperature;
+	else if (hot >= 0)
+		lv->temp_misses = 0;
+	lv->temperature = hot;
 	if (hot >= 0)
 		o->temperature = fmin(1, hot);
 
 	if (ratio < 0)
 		ratio = cpu_clock_ratio(lv->env);
 	/* A reading lost for a sample or two (a file read while it was
-	 * rewritten, a device busy) holds the last one: taken as "unknown",
-	 * it ended a cooling state that still held, and with no previous
-	 * ratio the next reading could not see the fall that starts one. */
+	 * rewritten, every source failing at once) holds the last one: taken
+	 * as "unknown", it ended a cooling state that still held, and with no
+	 * previous ratio the next reading could not see the fall that starts
+	 * one. */
 	if (ratio < 0 && lv->clock_ratio >= 0 && ++lv->clock_misses <= CLOCK_HOLD)
 		ratio = lv->clock_ratio;
 	else if (ratio >= 0)

@@ -21,6 +21,8 @@ typedef struct ag_live {
 	double cpu;                     /* the last CPU figure; < 0 none */
 	double clock_ratio;             /* at the last sample; < 0 none */
 	int clock_misses;               /* samples in a row without one */
+	double temperature;             /* the hottest at the last sample; < 0 none */
+	int temp_misses;                /* samples in a row without one */
 	int sensors;                    /* libsensors initialised */
 	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state;
 } ag_live;

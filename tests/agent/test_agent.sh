@@ -305,7 +305,9 @@ pid=$!
 for _ in $(seq 100); do [ -s "$tmp/clk.json" ] && break; sleep 0.1; done
 eq "clocks at half, steady" "$(jget "$tmp/clk.json" '[d["workers"][0]["load"][k] for k in ("warming_state","cooling_state","performance_level")]')" \
 	'[false, false, 1]'
-setclk() { for c in 0 1 2 3 4 5 6 7; do echo "$1" >"$tmp/clk/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq"; done; }
+# files replaced whole: a read of sysfs is never torn
+put() { printf '%s\n' "$2" >"$1.new" && mv -f "$1.new" "$1"; }
+setclk() { for c in 0 1 2 3 4 5 6 7; do put "$tmp/clk/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" "$1"; done; }
 # wait_state FIELD: until load.FIELD is true, then print load's state
 wait_state() {
 	for _ in $(seq 150); do
@@ -314,26 +316,43 @@ wait_state() {
 	done
 	jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'
 }
-echo "cpu  1300 0 1000 8100 0 0 0 0 0 0" >"$tmp/clk/proc/stat"
+put "$tmp/clk/proc/stat" "cpu  1300 0 1000 8100 0 0 0 0 0 0"
 setclk 4000000
 eq "warming" "$(wait_state warming_state)" '[true, false, 0.83, 0.85]'
-echo 95000 >"$tmp/clk/sys/class/hwmon/hwmon0/temp1_input"
+# hot first, published, and then the clocks fall
+put "$tmp/clk/sys/class/hwmon/hwmon0/temp1_input" 95000
+for _ in $(seq 150); do [ "$(jget "$tmp/clk.json" "d['workers'][0]['load']['temperature']")" = 0.95 ] && break; sleep 0.1; done
 setclk 2000000
 eq "cooling" "$(wait_state cooling_state)" '[false, true, 0.42, 0.95]'
-# a clock file that cannot be read for a sample (rewritten under the agent)
-# holds the last reading: the cooling state goes on
-rec_id() { stat -c %i "$tmp/clk.json" 2>/dev/null; }
+# A clock or temperature file that cannot be read for a sample (rewritten
+# under the agent) holds the last reading: the cooling state goes on.  The
+# second record written after they went is read at once, before they are
+# back (a later one, still without them, is as good).
+after_two_records() {
+	python3 - "$tmp/clk.json" <<'PY'
+import json, os, sys, time
+p, n, end = sys.argv[1], 0, time.time() + 15
+seen = os.stat(p).st_ino
+while time.time() < end:
+    ino = os.stat(p).st_ino
+    if ino != seen:
+        seen, n = ino, n + 1
+        if n == 2:
+            load = json.load(open(p))["workers"][0]["load"]
+            print(json.dumps([load.get(k) for k in ("warming_state", "cooling_state", "performance_level", "temperature")]))
+            sys.exit(0)
+    time.sleep(0.02)
+print("no two records in 15 s")
+PY
+}
 f0="$tmp/clk/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq"
+hw="$tmp/clk/sys/class/hwmon"
 mv "$f0" "$f0.away"
-# two rewrites of the record: the second sampled with cpu0's clock gone
-for _ in 1 2; do
-	was=$(rec_id)
-	for _ in $(seq 150); do [ "$(rec_id)" != "$was" ] && break; sleep 0.1; done
-done
-eq "cooling through a lost clock reading" \
-	"$(jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level")]')" \
-	'[false, true, 0.42]'
+eq "cooling through a lost clock reading" "$(after_two_records)" '[false, true, 0.42, 0.95]'
 mv "$f0.away" "$f0"
+mv "$hw" "$hw.away" # every sensor at once
+eq "... and a lost temperature" "$(after_two_records)" '[false, true, 0.42, 0.95]'
+mv "$hw.away" "$hw"
 # a second NPU appears: the record published changes with the next detection
 mkdir -p "$tmp/clk/sys/class/accel/accel1/device"
 echo 0x8086 >"$tmp/clk/sys/class/accel/accel1/device/vendor"

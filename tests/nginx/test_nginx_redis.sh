@@ -39,16 +39,27 @@ mkdir -p "$nobrowser"
 for t in python3 sleep cat; do ln -s "$(command -v $t)" "$nobrowser/$t"; done
 python3 "$LBS_SRCDIR/tests/agent/mkroot.py" "$LBS_SRCDIR/tests/agent/fixtures/npu-lunarlake.json" "$tmp/rootA"
 cp -r "$tmp/rootA" "$tmp/rootB"
-# hot NAME: 97 % of its sensor's limit and its clocks falling to 2 of 4.8 GHz,
-# which the agent reports as cooling at a lower performance_level; cool
-# NAME: 30 % and the clocks back at the recorded 2.4 GHz
-clocks() { for c in 0 1 2 3 4 5 6 7; do echo "$2" >"$tmp/root$1/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq"; done; }
-hot() { echo 97000 >"$tmp/root$1/sys/class/hwmon/hwmon0/temp1_input"; clocks "$1" 2000000; }
-cool() { echo 30000 >"$tmp/root$1/sys/class/hwmon/hwmon0/temp1_input"; clocks "$1" 2400000; }
-cooling() { redis-cli -p "$REDIS_PORT" --raw hget "t:fleet:127.0.0.1:$1" load | grep -q '"cooling_state":true'; }
+# hot NAME: 97 % of its sensor's limit, and once the agent has published
+# that, its clocks falling to 1.6 of 4.8 GHz, which the agent reports as
+# cooling at a lower performance_level; cool NAME: 30 % and the clocks back
+# at the recorded 2.4 GHz.  Files are replaced whole, as sysfs reads are
+# never torn, and the fall is large enough to show however a sample splits
+# it.
+put() { printf '%s\n' "$2" >"$1.new" && mv -f "$1.new" "$1"; }
+clocks() { for c in 0 1 2 3 4 5 6 7; do put "$tmp/root$1/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" "$2"; done; }
+load_of() { redis-cli -p "$REDIS_PORT" --raw hget "t:fleet:127.0.0.1:$1" load; }
+hot() {
+	put "$tmp/root$1/sys/class/hwmon/hwmon0/temp1_input" 97000
+	local port; eval "port=\$P$1"
+	until_ok 20 sh -c "redis-cli -p $REDIS_PORT --raw hget t:fleet:127.0.0.1:$port load | grep -q '\"temperature\":0.97'" ||
+		bad "$1's agent never published the temperature"
+	clocks "$1" 1600000
+}
+cool() { put "$tmp/root$1/sys/class/hwmon/hwmon0/temp1_input" 30000; clocks "$1" 2400000; }
+cooling() { load_of "$1" | grep -q '"cooling_state":true'; }
 start_agent() { # NAME PORT
 	env PATH="$nobrowser" "$agent" run --root "$tmp/root$1" --redis "$url" --id "127.0.0.1:$2" \
-		--interval 0.2 --ttl 1.5 2>>"$tmp/agents.err" &
+		--interval 0.2 --ttl 5 2>>"$tmp/agents.err" &
 	eval "pid$1=$!"
 	agent_pids="$agent_pids $!"
 }
@@ -97,6 +108,8 @@ live() { curl -s -m 5 "$U/lbsched_status" | python3 -c 'import json,sys; print("
 live_is() { local want=""; [ $# = 0 ] || want=$(printf '127.0.0.1:%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//')
 	[ "$(live)" = "$want" ] && [ "$(live)" = "$want" ] && [ "$(live)" = "$want" ]; }
 answers() { [ "$(tally 6)" = "$1" ]; }
+answers10() { [ "$(tally 10)" = "$1" ]; }
+answers20() { [ "$(tally 20)" = "$1" ]; }
 
 ngx nginx.conf -t -q 2>"$tmp/t.err" && ok || bad "nginx -t: $(cat "$tmp/t.err")"
 ngx nginx.conf || { echo "nginx did not start: $(cat "$run/error.log")" >&2; exit 1; }
@@ -106,13 +119,14 @@ until_ok 20 live_is "$PA" "$PB" && ok || bad "both live: $(live)"
 hot B
 until_ok 20 cooling "$PB" && ok || bad "B's agent never reported cooling"
 until_ok 20 answers "a=6" && ok || bad "hot B kept traffic: $(tally 6)"
-eq "hot B" "$(tally 20)" "a=20"
+# each nginx worker process catches up on its own: poll the strict tally too
+until_ok 20 answers20 "a=20" && ok || bad "hot B: $(tally 20)"
 # ---- then A's agent reports it hot, B's cool: B takes the traffic
 cool B
 hot A
 until_ok 20 cooling "$PA" && ok || bad "A's agent never reported cooling"
 until_ok 20 answers "b=6" && ok || bad "hot A never lost the traffic: $(tally 6)"
-eq "hot A" "$(tally 20)" "b=20"
+until_ok 20 answers20 "b=20" && ok || bad "hot A: $(tally 20)"
 
 # ---- records that are not a worker: refused with one line each, said once
 redis-cli -p "$REDIS_PORT" hset "t:fleet:127.0.0.1:$PC" record '{"worker_id": ' >/dev/null
@@ -128,7 +142,7 @@ eq "still B" "$(tally 10)" "b=10"
 # ---- B's agent killed: B leaves after the TTL, and the hot A is all there is
 kill "$pidB"; wait "$pidB"
 until_ok 20 live_is "$PA" && ok || bad "B never left: $(live)"
-eq "B gone" "$(tally 10)" "a=10"
+until_ok 10 answers10 "a=10" && ok || bad "B gone: $(tally 10)"
 # ---- A's agent killed too: nothing live is 502, never an idle server
 kill "$pidA"; wait "$pidA"
 until_ok 20 live_is && ok || bad "A never left: $(live)"
@@ -136,12 +150,12 @@ eq "none live" "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")" 502
 # ---- an agent back: its server with it
 start_agent B "$PB"
 until_ok 20 live_is "$PB" && ok || bad "B not back: $(live)"
-eq "B back" "$(tally 6)" "b=6"
+until_ok 10 answers "b=6" && ok || bad "B back: $(tally 6)"
 [ -s "$tmp/agents.err" ] && bad "agents wrote $(cat "$tmp/agents.err")" || ok
 
 # ---- Redis gone: one line, not one a round
 redis_stop
-until_ok 20 grep -q "t:fleet\|redis://127.0.0.1:$REDIS_PORT: cannot connect\|closed the connection" "$run/error.log" && ok || bad "no line for Redis gone"
+until_ok 20 grep -q "redis://127.0.0.1:$REDIS_PORT: cannot connect\|closed the connection" "$run/error.log" && ok || bad "no line for Redis gone"
 sleep 1.5
 n=$(grep -c "redis://127.0.0.1:$REDIS_PORT: cannot connect" "$run/error.log")
 [ "$n" -le 1 ] && ok || bad "Redis gone said $n times"
