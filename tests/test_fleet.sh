@@ -20,7 +20,7 @@ config() {
 	cat >"$tmp/$1.json" <<EOF
 {"store": {"path": "$tmp/$1", "batch_ms": 20,
            "fleet": {"address": "127.0.0.1:${2:-$port}", "prefix": "t17:", "push_ms": 50,
-                     "pull_ms": 100, "timeout_ms": 500${3:-}}}}
+                     "pull_ms": 100, "timeout_ms": 5000${3:-}}}}
 EOF
 }
 
@@ -134,10 +134,13 @@ PY
 config d
 redis-cli -p "$port" monitor >"$tmp/monitor" 2>&1 &
 mon=$!
-sleep 0.2
+# MONITOR says OK once it watches; a marker sent after the sync, once seen,
+# means the push before it is in the file too (MONITOR keeps the order)
+for _ in $(seq 200); do grep -q '^OK' "$tmp/monitor" && break; sleep 0.05; done
 feed d 0
 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/d.json" >/dev/null 2>&1
-sleep 0.2
+redis-cli -p "$port" echo monitor-mark >/dev/null
+for _ in $(seq 200); do grep -q 'monitor-mark' "$tmp/monitor" && break; sleep 0.05; done
 kill $mon; wait $mon 2>/dev/null
 "$shim" prefs export --plugin "$plugin" --redis "$tmp/a.json" >"$tmp/before_dup.json"
 python3 - "$tmp/monitor" "$port" >"$tmp/replay" 2>&1 <<'PY'
@@ -185,7 +188,8 @@ config k
 "$shim" decide --plugin "$plugin" --config "$tmp/k.json" --workers "$src/examples/fleet.json" \
 	--tests "$src/examples/tests.jsonl" --feedback "$tmp/k.0.jsonl" >/dev/null 2>&1 &
 kpid=$!
-for _ in $(seq 400); do
+end=$((SECONDS + 60)) # time, not rounds: mdb_stat itself is slow on a loaded machine
+while [ $SECONDS -lt $end ]; do
 	n=$(mdb_stat -s outbox "$tmp/k" 2>/dev/null | awk '/Entries:/ {print $2}')
 	[ "${n:-0}" -gt 2 ] && break
 	sleep 0.02
@@ -569,7 +573,7 @@ while time.time() < deadline:
             sys.exit(0)
     time.sleep(0.02)
 PY
-sleep 0.5
+sleep 3 # its first command must meet the script; the sync retries BUSY for 20 s
 rcli script kill >/dev/null
 wait $busy_pid 2>/dev/null
 wait $sync_pid && ok || bad "prefs sync while Redis was busy: $(cat "$tmp/busy.err")"

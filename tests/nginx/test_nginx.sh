@@ -439,14 +439,15 @@ sleep 0.3  # the store's flusher commits within batch_ms
 get $U/lbsched_status >"$tmp/latstatus.json"
 # what was learned: a latency for every server, even one answering in well
 # under a millisecond (nginx's response_time would say 0 s, which teaches
-# nothing), the slow one's the longest by far
-check "the store holds a latency > 0 for each server, the slow one's 10x the others'" python3 - "$tmp/latstatus.json" "$P_SLOW" <<'EOF'
+# nothing), the slow one's the longest by far (50x when idle; a loaded
+# machine's scheduling delays count in the fast ones' too)
+check "the store holds a latency > 0 for each server, the slow one's 4x the others'" python3 - "$tmp/latstatus.json" "$P_SLOW" <<'EOF'
 import json, sys
 u = [x for x in json.load(open(sys.argv[1]))["upstreams"] if x["name"] == "latup"][0]
 mean = {r["worker"]: r["mean_duration"] for r in u["learned"]["records"]}
 print("  learned mean durations:", mean)
 slow = mean.pop("127.0.0.1:" + sys.argv[2], 0)
-sys.exit(0 if len(mean) == 2 and all(0 < m < slow / 10 for m in mean.values()) else 1)
+sys.exit(0 if len(mean) == 2 and all(0 < m < slow / 4 for m in mean.values()) else 1)
 EOF
 kill -QUIT "$(cat "$run/nginx.pid")"
 for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
