@@ -375,17 +375,18 @@ static int read_verdict(int fd, char *buf, size_t len)
  * The host's SIGCHLD handler is for the host's children: nginx's, called
  * for this one, logged "unknown process N exited" or "waitpid() failed".
  * SIGCHLD stays blocked in this thread from the fork to the reap (the
- * plugin's own threads block every signal, thread.h); then the signal it
- * left pending is taken here, unless another child is also waiting,
- * whose exit may have been merged into it: then it is raised again for
- * the host.  `mask` is the thread's mask before, put back.
+ * plugin's own threads block every signal, thread.h); then the signal the
+ * child left pending is taken here, unless one was pending before the fork
+ * (it is the host's), and raised again when another child is waiting too,
+ * whose exit may have been merged into it.  Whatever the host's own mask
+ * (nginx's master blocks SIGCHLD while it reloads), `mask` is put back.
  */
-static void quiet_sigchld(const sigset_t *chld, const sigset_t *mask)
+static void quiet_sigchld(const sigset_t *chld, const sigset_t *mask, int was_pending)
 {
 	static const struct timespec now = {0, 0};
 	siginfo_t other;
 
-	if (!sigismember(mask, SIGCHLD) && sigtimedwait(chld, NULL, &now) == SIGCHLD) {
+	if (!was_pending && sigtimedwait(chld, NULL, &now) == SIGCHLD) {
 		other.si_pid = 0;
 		if (waitid(P_ALL, 0, &other, WEXITED | WNOHANG | WNOWAIT) == 0 && other.si_pid)
 			raise(SIGCHLD);
@@ -397,7 +398,7 @@ int store_verify(const char *dir, char *err, size_t errlen)
 {
 	char path[4200], verdict[400], sig[24];
 	struct stat st;
-	sigset_t chld, mask;
+	sigset_t chld, mask, pending;
 	int fds[2], status = 0, got, reaped;
 	pid_t pid;
 
@@ -412,6 +413,7 @@ int store_verify(const char *dir, char *err, size_t errlen)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &chld, &mask);
+	sigpending(&pending);
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "store '%s': cannot verify data.mdb: fork: %s", dir,
@@ -434,7 +436,7 @@ int store_verify(const char *dir, char *err, size_t errlen)
 	 * host that reaped it first leaves ECHILD, and the verdict decides. */
 	while ((reaped = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	quiet_sigchld(&chld, &mask);
+	quiet_sigchld(&chld, &mask, sigismember(&pending, SIGCHLD));
 	if (got == 2 && !memcmp(verdict, "ok", 2)) {
 		remember(&st);
 		return 0;
