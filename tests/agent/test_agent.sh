@@ -325,34 +325,37 @@ for _ in $(seq 150); do [ "$(jget "$tmp/clk.json" "d['workers'][0]['load']['temp
 setclk 2000000
 eq "cooling" "$(wait_state cooling_state)" '[false, true, 0.42, 0.95]'
 # A clock or temperature file that cannot be read for a sample (rewritten
-# under the agent) holds the last reading: the cooling state goes on.  The
-# second record written after they went is read at once, before they are
-# back (a later one, still without them, is as good).
-after_two_records() {
-	python3 - "$tmp/clk.json" <<'PY'
+# under the agent) holds the last reading: the cooling state goes on.
+# lost_for_two_records PATH: PATH moved away, the second record written
+# after that read at once, PATH put back; one process does it all, since a
+# loaded machine's python start can take longer than the hold.
+lost_for_two_records() {
+	python3 - "$tmp/clk.json" "$1" <<'PY'
 import json, os, sys, time
-p, n, end = sys.argv[1], 0, time.time() + 15
-seen = os.stat(p).st_ino
-while time.time() < end:
-    ino = os.stat(p).st_ino
-    if ino != seen:
-        seen, n = ino, n + 1
-        if n == 2:
-            load = json.load(open(p))["workers"][0]["load"]
-            print(json.dumps([load.get(k) for k in ("warming_state", "cooling_state", "performance_level", "temperature")]))
-            sys.exit(0)
-    time.sleep(0.02)
-print("no two records in 15 s")
+p, gone = sys.argv[1], sys.argv[2]
+seen, n, end = os.stat(p).st_ino, 0, time.time() + 15
+os.rename(gone, gone + ".away")
+try:
+    while time.time() < end:
+        ino = os.stat(p).st_ino
+        if ino != seen:
+            seen, n = ino, n + 1
+            if n == 2:
+                load = json.load(open(p))["workers"][0]["load"]
+                print(json.dumps([load.get(k) for k in ("warming_state", "cooling_state", "performance_level", "temperature")]))
+                sys.exit(0)
+        time.sleep(0.02)
+    print("no two records in 15 s")
+finally:
+    os.rename(gone + ".away", gone)
 PY
 }
-f0="$tmp/clk/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq"
-hw="$tmp/clk/sys/class/hwmon"
-mv "$f0" "$f0.away"
-eq "cooling through a lost clock reading" "$(after_two_records)" '[false, true, 0.42, 0.95]'
-mv "$f0.away" "$f0"
-mv "$hw" "$hw.away" # every sensor at once
-eq "... and a lost temperature" "$(after_two_records)" '[false, true, 0.42, 0.95]'
-mv "$hw.away" "$hw"
+eq "cooling through a lost clock reading" \
+	"$(lost_for_two_records "$tmp/clk/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")" \
+	'[false, true, 0.42, 0.95]'
+# every sensor at once
+eq "... and a lost temperature" "$(lost_for_two_records "$tmp/clk/sys/class/hwmon")" \
+	'[false, true, 0.42, 0.95]'
 # a second NPU appears: the record published changes with the next detection
 mkdir -p "$tmp/clk/sys/class/accel/accel1/device"
 echo 0x8086 >"$tmp/clk/sys/class/accel/accel1/device/vendor"
