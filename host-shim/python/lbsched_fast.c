@@ -273,6 +273,11 @@ static PyObject *fields_of(PyObject *rec, int *is_dict)
 		Py_INCREF(rec);
 		return rec;
 	}
+	/* A dict's subclass (OrderedDict, class X(dict)) keeps its fields in
+	 * its items, not in the __dict__ read below, which is empty: the
+	 * package reads it. */
+	if (PyDict_Check(rec))
+		return NULL;
 	if (!Py_TYPE(rec)->tp_dictoffset)
 		return NULL;
 #ifndef NO_DICT_VERSION
@@ -295,6 +300,8 @@ static inline PyObject *dict_of(PyObject *rec)
 {
 	if (PyDict_CheckExact(rec))
 		return rec;
+	if (PyDict_Check(rec))
+		return NULL; /* as fields_of */
 #ifndef NO_DICT_VERSION
 #if PY_VERSION_HEX >= 0x030B0000 && defined(Py_TPFLAGS_MANAGED_DICT)
 	/* 3.11's managed dict, where _PyObject_GetDictPtr looks (pycore_

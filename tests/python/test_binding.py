@@ -5,6 +5,7 @@ source tree, LBSCHED_PY_LIB = the built liblbsched-py.so, LBS_PLUGIN,
 LBS_V2_PLUGIN, LBS_SHIM, LBS_SRCDIR.
 """
 
+import collections
 import dataclasses
 import datetime
 import json
@@ -643,6 +644,29 @@ class DropInTest(unittest.TestCase):
             self.assertEqual(self.sched.select_worker(t, caps, loads, {}), big, i)
             loads[big].cpu_utilization = float(i % 50)
         self.assertEqual(self.sched.fleets_sent, 40)
+
+    def test_dict_subclasses_are_read_as_dicts(self):
+        # OrderedDict or a class X(dict) keeps its fields in its items; the
+        # native part read its (empty) __dict__: a change went unseen, a
+        # load was dropped, a test had no test_id
+        class Rec(dict):
+            pass
+        t = {"test_id": "t1", "minimum_memory": 32}
+        caps = {"a": Rec(available_memory=8, cpu_cores=16),
+                "b": Rec(available_memory=64, cpu_cores=16)}
+        self.assertEqual(self.sched.select_worker(t, caps, {}), "b")
+        caps["b"]["available_memory"] = 4
+        caps["a"]["available_memory"] = 64
+        self.assertEqual(self.sched.select_worker(t, caps, {}), "a")
+        same = {w: {"available_memory": 64, "cpu_cores": 16} for w in "ab"}
+        busy = collections.OrderedDict(cpu_utilization=100.0, memory_utilization=100.0,
+                                       active_tests=50)
+        self.assertEqual(self.sched.select_worker({"test_id": "t", "minimum_memory": 2},
+                                                  same, {"a": busy}), "b")
+        self.assertEqual(self.sched.select_worker(Rec(test_id="t", minimum_memory=2),
+                                                  same, {"b": busy}), "a")
+        with self.assertRaisesRegex(ValueError, "cpu_utilization"):
+            self.sched.select_worker(t, same, {"a": Rec(cpu_utilization=float("nan"))})
 
     def test_loads_replaced_reordered_or_emptied_are_seen(self):
         # _lbsched_fast reads loads kept in the fleet's order by position
