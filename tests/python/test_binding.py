@@ -668,6 +668,31 @@ class DropInTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "cpu_utilization"):
             self.sched.select_worker(t, same, {"a": Rec(cpu_utilization=float("nan"))})
 
+    def test_a_record_changed_while_it_is_sent_is_sent_again(self):
+        # another thread's write between the fleet's JSON and the copies it
+        # is compared with: the copies must be the older, so the next call
+        # sends it again (the other order kept the old JSON for good)
+        t = {"test_id": "t", "minimum_memory": 32}
+        caps = {w: {"available_memory": 64 if w == "a" else 8, "cpu_cores": 8}
+                for w in "abc"}
+        self.assertEqual(self.sched.select_worker(t, caps, {}), "a")
+        real, moved = lbsched._dumps, []
+
+        def dumps_then_move(obj, where="lbsched", each=None):
+            text = real(obj, where, each)
+            if each is not None and not moved:
+                caps["a"]["available_memory"], caps["b"]["available_memory"] = 8, 64
+                moved.append(1)
+            return text
+        caps["c"]["hostname"] = "c2"  # sent again, and moved while it is
+        lbsched._dumps = dumps_then_move
+        try:
+            self.sched.select_worker(t, caps, {})
+        finally:
+            lbsched._dumps = real
+        self.assertEqual(moved, [1])
+        self.assertEqual(self.sched.select_worker(t, caps, {}), "b")
+
     def test_loads_replaced_reordered_or_emptied_are_seen(self):
         # _lbsched_fast reads loads kept in the fleet's order by position
         # and remembers each load's numbers: a load replaced under its key,

@@ -582,14 +582,18 @@ class _Fleet(object):
                  "snap")
 
     def __init__(self, keys, recs, views, available_workers):
+        # The copies first, the JSON after: a record another thread
+        # changes in between is then sent new and compared old, so the
+        # next call sends it again.  The other order kept the old JSON
+        # under a copy that matched the new record, for good.
+        self.views = [_snapshot(v) for v in views]
+        self.snap = _fast.snapshot(available_workers) if _fast else None
         caps, rids = _caps(keys, recs)
         self.caps = _dumps(caps, each=lambda i: _at(keys, i))
         self.keys = keys
-        self.views = [_snapshot(v) for v in views]
         self.ids = [w.get("worker_id") for w in caps]
         self.out = keys if keys is not None else self.ids
         self.first, self.second = _lookups(keys, self.ids, rids)
-        self.snap = _fast.snapshot(available_workers) if _fast else None
 
     def same(self, keys, views):
         try:
