@@ -164,6 +164,11 @@ typedef struct orch_result {
 	double progress;
 } orch_result;
 int orch_record(orch *o, uint32_t i, const orch_result *r, char *err, size_t errlen);
+/* orch_record's checks of the result's values alone (duration, progress,
+ * payload), for subtask i whatever its state: a caller that starts the
+ * run itself checks first, so a refused result changes nothing. */
+int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err,
+                      size_t errlen);
 
 /*
  * Recover failed subtask i by its strategy (its own, else the graph's):

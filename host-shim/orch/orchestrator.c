@@ -158,28 +158,39 @@ int orch_start(orch *o, uint32_t i, const char *worker_id)
 	return 0;
 }
 
+int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err,
+                      size_t errlen)
+{
+	const char *id;
+
+	if (i >= o->n)
+		return orch_fail(err, errlen, o->file, NULL, "no subtask %u", i);
+	id = o->t[i].id;
+	if (!isfinite(r->duration_s) || r->duration_s < 0)
+		return orch_fail(err, errlen, o->file, id, "duration must be a number >= 0 s");
+	if (!(r->progress >= 0 && r->progress <= 1))
+		return orch_fail(err, errlen, o->file, id, "progress must be in 0..1");
+	if (r->payload_json) {
+		cJSON *p = cJSON_Parse(r->payload_json);
+		if (!p)
+			return orch_fail(err, errlen, o->file, id, "payload is not one JSON value");
+		cJSON_Delete(p);
+	}
+	return 0;
+}
+
 int orch_record(orch *o, uint32_t i, const orch_result *r, char *err, size_t errlen)
 {
 	orch_task *t;
 	char *copy = NULL;
 
-	if (i >= o->n)
-		return orch_fail(err, errlen, o->file, NULL, "no subtask %u", i);
+	if (orch_result_check(o, i, r, err, errlen))
+		return -1;
 	t = &o->t[i];
 	if (t->state != ORCH_RUNNING)
 		return orch_fail(err, errlen, o->file, t->id, "has no run to record a result for");
-	if (!isfinite(r->duration_s) || r->duration_s < 0)
-		return orch_fail(err, errlen, o->file, t->id, "duration must be a number >= 0 s");
-	if (!(r->progress >= 0 && r->progress <= 1))
-		return orch_fail(err, errlen, o->file, t->id, "progress must be in 0..1");
-	if (r->payload_json) {
-		cJSON *p = cJSON_Parse(r->payload_json);
-		if (!p)
-			return orch_fail(err, errlen, o->file, t->id, "payload is not one JSON value");
-		cJSON_Delete(p);
-		if (!(copy = strdup(r->payload_json)))
-			return orch_fail(err, errlen, o->file, t->id, "out of memory");
-	}
+	if (r->payload_json && !(copy = strdup(r->payload_json)))
+		return orch_fail(err, errlen, o->file, t->id, "out of memory");
 	free(t->payload);
 	t->payload = copy;
 	t->duration_s = r->duration_s;

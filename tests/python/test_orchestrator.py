@@ -105,6 +105,39 @@ class OriginalFlow(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "has no run to record a result for"):
             o.record_subtask_result("w", "c", 3)
 
+    def test_a_refused_result_changes_nothing(self):
+        # it used to start the run first: the subtask was left running, never
+        # ready again, and the original's loop waited for good
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {"a": {}, "b": {"dependencies": ["a"]}}})
+        with self.assertRaisesRegex(ValueError, "^w: subtask 'a': result: field 'score': must "
+                                                "be a finite number, got nan$"):
+            o.record_subtask_result("w", "a", {"score": float("nan")})
+        with self.assertRaisesRegex(ValueError, "duration must be a number >= 0 s"):
+            o.record_subtask_result("w", "a", 1, duration=-1)
+        with self.assertRaisesRegex(ValueError, "progress must be in 0..1"):
+            o.record_subtask_result("w", "a", 1, success=False, progress=5)
+        with self.assertRaisesRegex(ValueError, "^w: subtask 'a': duration must be a number, "
+                                                "got 'x'$"):
+            o.record_subtask_result("w", "a", 1, duration="x")
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["a"])
+        o.record_subtask_result("w", "a", 1)
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["b"])
+
+    def test_records_in_a_graph_are_their_fields(self):
+        # requirements as the original's TestRequirements object, a set
+        class Req(object):
+            def __init__(self):
+                self.test_type = "nlp_tokenize"
+                self.minimum_memory = 2
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {"a": {"requirements": Req()}}})
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["a"])
+        with self.assertRaisesRegex(ValueError, "^w: field 'subtasks.a.requirements."
+                                                "expected_duration': must be a finite number"):
+            o.register_workload("w", {"subtasks": {"a": {"requirements": {
+                "expected_duration": float("inf")}}}})
+
     def test_place_reassign(self):
         fleet = json.load(open(HETERO))["workers"]
         s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)

@@ -18,7 +18,7 @@ import threading
 import time
 import warnings
 
-from . import _lib, _raise, _take, _document, _ERRLEN, _OK
+from . import _lib, _raise, _take, _document, _dumps, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -37,6 +37,13 @@ for _f in ("lbspy_orch_new", "lbspy_orch_ready", "lbspy_orch_place", "lbspy_orch
            "lbspy_orch_completed", "lbspy_orch_aggregate", "lbspy_orch_critical_path",
            "lbspy_orch_estimate"):
     getattr(_lib, _f).restype = ctypes.c_int
+
+
+def _number(v, where, name):
+    """v as a float, or a ValueError naming the argument."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError("%s: %s must be a number, got %r" % (where, name, v))
+    return float(v)
 
 
 class MultiDeviceOrchestrator(object):
@@ -75,11 +82,14 @@ class MultiDeviceOrchestrator(object):
         """Validate the graph (cycles, missing dependencies, fields: a
         ValueError naming the subtask) and register it.  Unknown fields
         are UserWarnings."""
-        text = config if isinstance(config, str) else json.dumps(config)
+        # the package's JSON: records (TestRequirements) as their fields,
+        # NaN named by its field
+        text = config.encode("utf-8") if isinstance(config, str) else \
+            _dumps(config, str(workload_id))
         err = ctypes.create_string_buffer(_ERRLEN)
         h = ctypes.c_void_p()
         w = ctypes.c_void_p()
-        code = _lib.lbspy_orch_new(text.encode("utf-8"), str(workload_id).encode("utf-8"),
+        code = _lib.lbspy_orch_new(text, str(workload_id).encode("utf-8"),
                                    ctypes.byref(h), ctypes.byref(w), err, _ERRLEN)
         if code != _OK:
             _raise(code, err)
@@ -139,12 +149,14 @@ class MultiDeviceOrchestrator(object):
         """Record a subtask's result (any JSON value).  A failure
         (success=False) is recovered at once by the subtask's strategy;
         returns {"state", "recovery", "delay_s"}."""
-        payload = json.dumps(result)
+        where = "%s: subtask '%s'" % (workload_id, subtask_id)
+        payload = _dumps(result, where + ": result")
+        duration, progress = _number(duration, where, "duration"), \
+            _number(progress, where, "progress")
         with self._lock:
             h, _ = self._get(workload_id)
             return self._call(_lib.lbspy_orch_record, h, str(subtask_id).encode("utf-8"),
-                              1 if success else 0, float(duration), payload.encode("utf-8"),
-                              float(progress),
+                              1 if success else 0, duration, payload, progress,
                               worker_id.encode("utf-8") if worker_id else None, self._now())
 
     def is_workload_completed(self, workload_id):
