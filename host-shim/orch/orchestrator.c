@@ -184,11 +184,13 @@ int orch_record(orch *o, uint32_t i, const orch_result *r, char *err, size_t err
 	orch_task *t;
 	char *copy = NULL;
 
-	if (orch_result_check(o, i, r, err, errlen))
-		return -1;
+	if (i >= o->n)
+		return orch_fail(err, errlen, o->file, NULL, "no subtask %u", i);
 	t = &o->t[i];
 	if (t->state != ORCH_RUNNING)
 		return orch_fail(err, errlen, o->file, t->id, "has no run to record a result for");
+	if (orch_result_check(o, i, r, err, errlen))
+		return -1;
 	if (r->payload_json && !(copy = strdup(r->payload_json)))
 		return orch_fail(err, errlen, o->file, t->id, "out of memory");
 	free(t->payload);
