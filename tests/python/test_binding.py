@@ -498,6 +498,11 @@ class ErrorTest(unittest.TestCase):
     def test_bad_outcome(self):
         with self.assertRaisesRegex(ValueError, "duration"):
             self.sched.report("t", "cpu_xeon_1", True, -5)
+        # "false" was bool("false"), a success learned
+        for v in ("false", 1, None):
+            with self.assertRaisesRegex(ValueError, "^outcome: field 'success': must be true "
+                                                    "or false, got "):
+                self.sched.report("t", "cpu_xeon_1", v, 10.0)
 
     def test_no_workers_is_none(self):
         self.assertIsNone(self.sched.select_worker(original_tests()[0], {}, {}, {}))

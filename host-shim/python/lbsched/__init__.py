@@ -876,7 +876,7 @@ class PluginScheduler(object):
         """Feed one outcome to the scheduler's learning.  Returns True when
         the scheduler learned from it, False when it does not learn."""
         o = {"test_id": test_id, "worker_id": worker_id,
-             "success": bool(success), "duration": duration_s}
+             "success": success, "duration": duration_s}  # the converter checks it
         if status is not None:
             o["status"] = status
         if test_type is not None:
