@@ -138,8 +138,23 @@ class PicksTest(unittest.TestCase):
             algorithms=[{"type": "hardware_aware", "weight": 0.7},
                         {"type": "round_robin", "weight": 0.3}])
         self.assertIn(comp.select_worker(t, workers, loads, {}), workers)
+        comp = lbsched.create_scheduler(
+            "composite", plugin=PLUGIN,
+            algorithms=({"type": "hardware_aware", "weight": 0.7},))
+        self.assertIn(comp.select_worker(t, workers, loads, {}), workers)
         with self.assertRaises(ValueError):
             lbsched.create_scheduler("no_such_type")
+        # what the composite would drop is refused
+        for kw, msg in (
+                ({"algorithms": [{"type": "hardware_aware", "wieght": 0.1}]},
+                 "^composite: algorithms\\[0\\]: unknown field 'wieght'"),
+                ({"algorithms": [{"type": "round_robin"}],
+                  "config": {"children": [{"scheduler": "priority"}]}},
+                 "both give the children"),
+                ({"algorithms": ["round_robin"]}, "algorithms\\[0\\] must be a dict"),
+                ({"algorithms": "round_robin"}, "must be a list")):
+            with self.assertRaisesRegex(ValueError, msg):
+                lbsched.create_scheduler("composite", plugin=PLUGIN, **kw)
 
     def test_explain_is_a_dict(self):
         workers, loads = original_fleet()

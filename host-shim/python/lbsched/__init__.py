@@ -986,8 +986,21 @@ def create_scheduler(scheduler_type, **kwargs):
         if not algorithms and not (config and "children" in config):
             raise ValueError("composite: algorithms=[{type, weight}] (or "
                              "config with \"children\") is required")
+        if algorithms and config and "children" in config:
+            raise ValueError("composite: algorithms= and config \"children\" both give "
+                             "the children; give them once")
+        if algorithms is not None and not isinstance(algorithms, (list, tuple)):
+            raise ValueError("composite: algorithms must be a list of {type, weight}, "
+                             "got %s" % type(algorithms).__name__)
         children = []
-        for a in algorithms or ():
+        for i, a in enumerate(algorithms or ()):
+            if not isinstance(a, dict):
+                raise ValueError("composite: algorithms[%d] must be a dict {type, weight}, "
+                                 "got %s" % (i, type(a).__name__))
+            extra = sorted(set(a) - {"type", "weight", "config"}, key=str)
+            if extra:  # a typo ("wieght") was weight 1.0
+                raise ValueError("composite: algorithms[%d]: unknown field '%s' (type, "
+                                 "weight, config)" % (i, extra[0]))
             child = SCHEDULER_TYPES.get(a.get("type"))
             if child is None or child == "composite":
                 raise ValueError("composite: unknown algorithm type: %s"
