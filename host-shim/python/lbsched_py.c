@@ -35,6 +35,10 @@ struct lbspy {
 	pthread_mutex_t mu;
 	shim_host *host;
 	shim_sched *sched;
+	/* The converter's warnings over the handle's life, capped as the
+	 * CLI's per run: a record that warns sent on every call did not
+	 * flood standard error.  The count past the cap is said at close. */
+	conv_warns warns;
 	/* The fleet: `base` as conv_fleet made it, `cur` the same plus this
 	 * call's loads, `ptrs` what select takes; all in `fleet_arena`. */
 	arena *fleet_arena;
@@ -188,6 +192,10 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 {
 	if (!h)
 		return;
+	{
+		conv_ctx c = {NULL, warn_to_host, h->host, NULL, 0, &h->warns};
+		conv_warn_summary(&c);
+	}
 	sched_close(h->sched);
 	host_free(h->host);
 	arena_free(h->fleet_arena);
@@ -207,7 +215,7 @@ static int convert_inputs(lbspy *h, arena *a, const char *test_json,
                           lbs_worker ***workers, uint32_t *n, char *err,
                           size_t errlen)
 {
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
 
 	if (!test_json || !workers_json) {
 		set_err(err, errlen, "lbsched: test requirements and workers are required");
@@ -317,7 +325,7 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
 	{
-		conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
+		conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
 		if (conv_outcome_text(&c, outcome_json, strlen(outcome_json), "outcome", &o)) {
 			rc = LBSPY_EINPUT;
 			goto out;
@@ -503,7 +511,7 @@ static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errle
 	lbs_worker **ws = NULL;
 	uint32_t n = 0;
 	arena *a = arena_new();
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
 
 	if (!a) {
 		set_err(err, errlen, "lbsched: out of memory");
@@ -577,7 +585,7 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
                      const double *vals, size_t n_vals, const char *loads_json,
                      int same, char *err, size_t errlen)
 {
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
+	conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
 	size_t k = 0;
 	int rc = LBSPY_OK;
 
@@ -677,7 +685,7 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	}
 	a = h->call_arena;
 	{
-		conv_ctx c = {a, warn_to_host, h->host, err, errlen, NULL};
+		conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
 		rc = conv_workload_text(&c, test_json, strlen(test_json),
 		                        "test_requirements", &wl)
 		             ? LBSPY_EINPUT

@@ -930,6 +930,21 @@ class DropInTest(unittest.TestCase):
                 self.assertRegex(why, "LBSCHED_NO_FAST is set|no _lbsched_fast.* in " + tmp)
                 self.assertIsNotNone(picked)
 
+    def test_warnings_are_capped(self):
+        # a test that warns, sent on every call: 2 lines a call flooded
+        # standard error; capped as the CLI's, the rest counted at close
+        code = ("import lbsched\n"
+                "s = lbsched.PluginScheduler()\n"
+                "t = {'test_id': 't', 'preferred_backend': 'tensorrt-llm', 'foo': 1}\n"
+                "for i in range(300): s.select_worker(t, {'a': {'cpu_cores': 4}}, {})\n"
+                "s.close()\n")
+        err = subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE,
+                             env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN), check=True,
+                             universal_newlines=True).stderr.splitlines()
+        self.assertEqual(len(err), 101, err[:3])
+        self.assertEqual(err[-1], "lbsched-py: warning: 500 more warnings suppressed (at most "
+                                  "10 per record and 100 in all are shown)")
+
     def test_readme_snippet_runs_as_pasted(self):
         with open(os.path.join(SRC, "README.md")) as f:
             readme = f.read()
