@@ -509,6 +509,17 @@ class ErrorTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "config"):
             lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN,
                                     config={"no_such_field": 1})
+        # wrong types are ValueErrors naming the argument (AttributeError before)
+        for args, kw, msg in (((None,), {}, "^scheduler: must be a scheduler's name"),
+                              ((5,), {}, "^scheduler: must be a scheduler's name"),
+                              (("hardware-aware",), {"config": 5}, "^config: must be a dict"),
+                              (("hardware-aware",), {"config": b"{}"}, "^config: must be a dict"),
+                              (("composite",), {"config": {"children": [
+                                  {"scheduler": "priority", "weight": float("nan")}]}},
+                               "^config: field 'children\\[0\\].weight': must be a finite "
+                               "number, got nan$")):
+            with self.assertRaisesRegex(ValueError, msg):
+                lbsched.PluginScheduler(*args, plugin=PLUGIN, **kw)
 
     def test_bad_outcome(self):
         with self.assertRaisesRegex(ValueError, "duration"):

@@ -657,8 +657,15 @@ class PluginScheduler(object):
         #: How many times the capabilities went to the library: once, and
         #: again each time they changed (docs/PYTHON.md).
         self.fleets_sent = 0
+        if not isinstance(scheduler, str):
+            raise ValueError("scheduler: must be a scheduler's name (str), got %s"
+                             % type(scheduler).__name__)
         if isinstance(config, (dict, list)):
-            config = json.dumps(config)
+            # the package's JSON: NaN named by its field
+            config = _dumps(config, "config").decode("utf-8")
+        elif config is not None and not isinstance(config, str):
+            raise ValueError("config: must be a dict or JSON text, got %s"
+                             % type(config).__name__)
         err = ctypes.create_string_buffer(_ERRLEN)
         h = ctypes.c_void_p()
         code = _lib.lbspy_open(
