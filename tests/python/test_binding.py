@@ -786,6 +786,16 @@ class DropInTest(unittest.TestCase):
         pd = self.perf(60, 40)
         seeded.select_worker(t, caps, loads, pd)
         self.assertEqual(seeded.stats()["reports"], 110)
+        # the tracker started again with 5 samples: those 5 are new (they
+        # were ignored until the count passed 60)
+        seeded.select_worker(t, caps, loads, self.perf(5, 5))
+        self.assertEqual(seeded.stats()["reports"], 115)
+        # a misspelt record or a key that is no id is refused, not skipped
+        with self.assertRaisesRegex(ValueError, "^performance_data\\['left_1'\\]\\['v'\\]: "
+                                                "field 'sample_count': is required$"):
+            seeded.select_worker(t, caps, loads, {"left_1": {"v": {"samples": 1000}}})
+        with self.assertRaisesRegex(ValueError, "a worker's key must be its id"):
+            seeded.select_worker(t, caps, loads, {None: {"v": {"sample_count": 1}}})
         # a scheduler that does not learn takes it and answers as before
         rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertIn(rr.select_worker(t, caps, loads, pd), caps)

@@ -817,7 +817,12 @@ class PluginScheduler(object):
 
     def _seed_one(self, wid, ttype, perf):
         where = "performance_data[%r][%r]" % (wid, ttype)
+        if not isinstance(wid, str):
+            raise ValueError("performance_data: a worker's key must be its id (str), got %r"
+                             % (wid,))
         rec = _record(perf, where, "WorkerPerformance")
+        if "sample_count" not in rec:  # a misspelt dict seeded nothing, silently
+            raise ValueError("%s: field 'sample_count': is required" % where)
         n = rec.get("sample_count", 0)
         failures = rec.get("total_failures", 0)
         mean = rec.get("average_execution_time", 0.0)
@@ -834,6 +839,10 @@ class PluginScheduler(object):
             raise ValueError("%s: field 'total_failures': %d is more than the "
                              "%d samples" % (where, failures, n))
         seen_n, seen_f, seen_mean = self._seeded.get((wid, ttype), (0, 0, 0.0))
+        if n < seen_n or failures < seen_f:
+            # fewer than before: the tracker started again, and all it
+            # holds is new (it was ignored until it passed the old count)
+            seen_n, seen_f, seen_mean = 0, 0, 0.0
         new = n - seen_n
         if new <= 0:
             return
