@@ -521,6 +521,13 @@ class ErrorTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, msg):
                 lbsched.PluginScheduler(*args, plugin=PLUGIN, **kw)
 
+    def test_deep_record_is_a_value_error(self):
+        deep = x = {}
+        for _ in range(600):
+            x["a"] = x = {}
+        with self.assertRaisesRegex(ValueError, "nested deeper than Python can copy"):
+            self.sched.select_worker({"test_id": "t"}, {"w": {"cpu_cores": 4, "x": deep}}, {})
+
     def test_bad_outcome(self):
         with self.assertRaisesRegex(ValueError, "duration"):
             self.sched.report("t", "cpu_xeon_1", True, -5)

@@ -586,7 +586,11 @@ class _Fleet(object):
         # changes in between is then sent new and compared old, so the
         # next call sends it again.  The other order kept the old JSON
         # under a copy that matched the new record, for good.
-        self.views = [_snapshot(v) for v in views]
+        try:
+            self.views = [_snapshot(v) for v in views]
+        except RecursionError:
+            raise ValueError("available_workers: a record is nested deeper than Python "
+                             "can copy") from None
         self.snap = _fast.snapshot(available_workers) if _fast else None
         caps, rids = _caps(keys, recs)
         self.caps = _dumps(caps, each=lambda i: _at(keys, i))
