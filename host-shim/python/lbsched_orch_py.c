@@ -203,16 +203,17 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, const char *id, int success,
 
 	if (i < 0)
 		return LBSPY_EINPUT;
-	/* Checked before the run is started below: a refused result must
-	 * leave the subtask pending, or the workload stalls for good. */
-	if (orch_result_check(o, (uint32_t)i, &r, err, errlen))
-		return LBSPY_EINPUT;
-	/* The original's flow records results without placing through us. */
-	if (orch_state_of(o, (uint32_t)i) == ORCH_PENDING &&
-	    orch_start(o, (uint32_t)i, worker_id ? worker_id : "(host)")) {
-		snprintf(err, errlen, "lbsched: subtask '%s' is not ready: a dependency has no result "
-		         "yet", id);
-		return LBSPY_EINPUT;
+	/* The original's flow records results without placing through us.  A
+	 * result is checked before such a start: refused, it must leave the
+	 * subtask pending, or the workload stalls for good. */
+	if (orch_state_of(o, (uint32_t)i) == ORCH_PENDING) {
+		if (orch_result_check(o, (uint32_t)i, &r, err, errlen))
+			return LBSPY_EINPUT;
+		if (orch_start(o, (uint32_t)i, worker_id ? worker_id : "(host)")) {
+			snprintf(err, errlen, "lbsched: subtask '%s' is not ready: a dependency has "
+			         "no result yet", id);
+			return LBSPY_EINPUT;
+		}
 	}
 	if (orch_record(o, (uint32_t)i, &r, err, errlen))
 		return LBSPY_EINPUT;

@@ -523,7 +523,7 @@ class ErrorTest(unittest.TestCase):
 
     def test_deep_record_is_a_value_error(self):
         deep = x = {}
-        for _ in range(600):
+        for _ in range(5000):  # past any interpreter's recursion limit
             x["a"] = x = {}
         with self.assertRaisesRegex(ValueError, "nested deeper than Python can copy"):
             self.sched.select_worker({"test_id": "t"}, {"w": {"cpu_cores": 4, "x": deep}}, {})
@@ -797,6 +797,11 @@ class DropInTest(unittest.TestCase):
         # were ignored until the count passed 60)
         seeded.select_worker(t, caps, loads, self.perf(5, 5))
         self.assertEqual(seeded.stats()["reports"], 115)
+        # fewer failures alone is no restart: the original rebuilds them
+        # from a rounded success rate (4 samples 1 failure, then 5 and 0)
+        seeded.select_worker(t, caps, loads, self.perf(6, 5))
+        seeded.select_worker(t, caps, loads, self.perf(7, 4))
+        self.assertEqual(seeded.stats()["reports"], 117)
         # a misspelt record or a key that is no id is refused, not skipped
         with self.assertRaisesRegex(ValueError, "^performance_data\\['left_1'\\]\\['v'\\]: "
                                                 "field 'sample_count': is required$"):

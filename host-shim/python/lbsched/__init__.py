@@ -843,9 +843,11 @@ class PluginScheduler(object):
             raise ValueError("%s: field 'total_failures': %d is more than the "
                              "%d samples" % (where, failures, n))
         seen_n, seen_f, seen_mean = self._seeded.get((wid, ttype), (0, 0, 0.0))
-        if n < seen_n or failures < seen_f:
-            # fewer than before: the tracker started again, and all it
-            # holds is new (it was ignored until it passed the old count)
+        if n < seen_n:
+            # fewer samples than before: the tracker started again, and all
+            # it holds is new (it was ignored until it passed the old count).
+            # Not fewer failures: the original rebuilds them from a rounded
+            # success rate, and they drop by one now and then.
             seen_n, seen_f, seen_mean = 0, 0, 0.0
         new = n - seen_n
         if new <= 0:
@@ -860,10 +862,9 @@ class PluginScheduler(object):
         k_f = int(round(new_f * scale))
         if new_f and not k_f:
             k_f = 1
-        wid_s = wid if isinstance(wid, str) else str(wid)
         for j in range(k):
             ok = j >= k_f
-            o = {"test_id": "performance_data", "worker_id": wid_s,
+            o = {"test_id": "performance_data", "worker_id": wid,
                  "success": ok, "duration": dur, "test_type": str(ttype)}
             code = _lib.lbspy_report(self._h, _dumps(o, where), self._err,
                                      _ERRLEN)
