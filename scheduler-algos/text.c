@@ -143,19 +143,21 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The four hex digits of a \u escape from t[i], as *cp. */
 static int hex4(const char *t, size_t i, size_t len, unsigned *cp)
 {
 	*cp = 0;
-	for (size_t k = 0; k < 4; k++) {
-		char c = i + k < len ? t[i + k] : 0;
-		unsigned d = is_digit(c) ? (unsigned)(c - '0')
-		             : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-		             : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
-		if (i + k >= len)
+	for (size_t k = i; k < i + 4; k++) {
+		char c;
+		if (k >= len)
 			return TOK_CUT;
-		if (d > 15)
+		c = t[k];
+		if (is_digit(c))
+			*cp = *cp << 4 | (unsigned)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			*cp = *cp << 4 | (unsigned)((c | 0x20) - 'a' + 10);
+		else
 			return TOK_BAD;
-		*cp = *cp << 4 | d;
 	}
 	return TOK_WHOLE;
 }
@@ -173,7 +175,7 @@ static int json_string(const char *t, size_t *i, size_t len)
 			continue;
 		if (k >= len)
 			return TOK_CUT;
-		if (!strchr("\"\\/bfnrtu", t[k]) || !t[k])
+		if (!t[k] || !strchr("\"\\/bfnrtu", t[k]))
 			return TOK_BAD;
 		if (t[k++] != 'u')
 			continue;
