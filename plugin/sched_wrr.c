@@ -205,16 +205,18 @@ static lbs_status read_config(const cJSON *cfg, wrr_inst *inst, char *err, size_
 	if (!weights)
 		return LBS_OK;
 	st = read_table(weights, inst, err, errlen);
+	if (st != LBS_OK || inst->default_weight > 0)
+		return st;
 	/* Weight 0 drains a worker (it is due only when no worker of a
 	 * positive weight is eligible); all drained is no rotation at all,
 	 * every request on the first worker. */
-	for (size_t i = 0; st == LBS_OK && i < inst->n_table; i++)
-		if (inst->table[i].w > 0 || inst->default_weight > 0)
+	for (size_t i = 0; i < inst->n_table; i++)
+		if (inst->table[i].w > 0)
 			return LBS_OK;
-	if (st == LBS_OK && err && errlen)
+	if (err && errlen)
 		snprintf(err, errlen, "config field 'weights': every weight is 0, and "
 		         "'default_weight' too: no worker would be due before another");
-	return st == LBS_OK ? LBS_ECONFIG : st;
+	return LBS_ECONFIG;
 }
 
 static void wr_destroy(void *p)
