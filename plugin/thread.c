@@ -1,5 +1,5 @@
 /*
- * thread.c -- the plugin's threads start with every signal blocked; see
+ * thread.c -- the plugin's threads start with every signal but a fault's blocked; see
  * thread.h.
  */
 #include <signal.h>
