@@ -308,22 +308,25 @@ eq "clocks at half, steady" "$(jget "$tmp/clk.json" '[d["workers"][0]["load"][k]
 # files replaced whole: a read of sysfs is never torn
 put() { printf '%s\n' "$2" >"$1.new" && mv -f "$1.new" "$1"; }
 setclk() { for c in 0 1 2 3 4 5 6 7; do put "$tmp/clk/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" "$1"; done; }
-# wait_state FIELD: until load.FIELD is true, then print load's state
+# wait_state WANT: until load's state is WANT, then print it.  A sample taken
+# while setclk was halfway shows the state at a ratio between the two, and
+# the next one the ratio itself: wait for that, not for the first.
+state_now() { jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'; }
 wait_state() {
 	for _ in $(seq 150); do
-		[ "$(jget "$tmp/clk.json" "d['workers'][0]['load']['$1']")" = true ] && break
+		[ "$(state_now)" = "$1" ] && break
 		sleep 0.1
 	done
-	jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'
+	state_now
 }
 put "$tmp/clk/proc/stat" "cpu  1300 0 1000 8100 0 0 0 0 0 0"
 setclk 4000000
-eq "warming" "$(wait_state warming_state)" '[true, false, 0.83, 0.85]'
+eq "warming" "$(wait_state '[true, false, 0.83, 0.85]')" '[true, false, 0.83, 0.85]'
 # hot first, published, and then the clocks fall
 put "$tmp/clk/sys/class/hwmon/hwmon0/temp1_input" 95000
 for _ in $(seq 150); do [ "$(jget "$tmp/clk.json" "d['workers'][0]['load']['temperature']")" = 0.95 ] && break; sleep 0.1; done
 setclk 2000000
-eq "cooling" "$(wait_state cooling_state)" '[false, true, 0.42, 0.95]'
+eq "cooling" "$(wait_state '[false, true, 0.42, 0.95]')" '[false, true, 0.42, 0.95]'
 # A clock or temperature file that cannot be read for a sample (rewritten
 # under the agent) holds the last reading: the cooling state goes on.
 # lost_for_two_records PATH: PATH moved away, the second record written
