@@ -1004,8 +1004,11 @@ static void *flusher(void *arg)
 			while (!s->stop && pthread_cond_timedwait(&s->work, &s->mu, &ts) != ETIMEDOUT)
 				;
 			n = s->held;
-		} else if (!s->len || (s->len < s->o.batch_count && age < s->o.batch_ms &&
-		                       !s->flush_now && !s->stop)) {
+		} else if (!s->len || (s->len < s->o.batch_count && s->len < s->o.queue_max &&
+		                       age < s->o.batch_ms && !s->flush_now && !s->stop)) {
+			/* Waiting for more, but never with a full queue,
+			 * whatever batch_count says: report() waits only
+			 * block_ms for room. */
 			struct timespec ts;
 			uint32_t wait = s->len ? s->o.batch_ms - (uint32_t)age : s->o.refresh_ms;
 			deadline_in(&ts, wait ? wait : 1);

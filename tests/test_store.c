@@ -1641,6 +1641,26 @@ static void test_two_instances_one_process(void)
 }
 
 /*
+ * A queue smaller than batch_count: a full queue commits at once.  It
+ * waited for batch_count or batch_ms (50) while report() waits block_ms
+ * (10) for room, so reports back to back lost most outcomes.
+ */
+static void test_small_queue(void)
+{
+	const char *dir = tmp_dir();
+	shim_sched *s = open_store("hardware-aware", dir, "\"queue_max\":2");
+	int ok = 0;
+
+	if (!s)
+		return;
+	for (int i = 0; i < 40; i++)
+		ok += report(s, LBS_WL_NLP, "w1", LBS_RESULT_SUCCESS, 1, 1) == LBS_OK;
+	sched_close(s);
+	CHECK_INT(ok, 40);
+	CHECK_INT(total_samples(dir), 40);
+}
+
+/*
  * Latency alone survives a restart: requests without a duration on three
  * identical workers, the first answering in 50 ms and the others in 1 ms.
  * What ranks them (each pair's successes and mean duration) is in the
@@ -1711,5 +1731,6 @@ int main(void)
 	test_kill_loop();
 	test_two_instances_one_process();
 	test_latency_survives_restart();
+	test_small_queue();
 	return check_done("test_store");
 }
