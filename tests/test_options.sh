@@ -88,6 +88,13 @@ usage_error "lbsched-shim: simulate: option '--te' is ambiguous (--tests, --test
 usage_error "lbsched-shim: simulate: --tests must be an integer in 1..10000000, got 'many' (lbsched-shim simulate --help)" \
 	simulate --workers "$ex/hetero/fleet.json" --truth "$ex/hetero/truth.json" --mix "$ex/hetero/mix.json" --tests many
 usage_error "lbsched-shim: prefs: option '--db' needs a value (lbsched-shim prefs --help)" prefs export --db
+# a second value would drop the first; an empty one names no file
+usage_error "lbsched-shim: prefs: option '--db' given twice (lbsched-shim prefs --help)" \
+	prefs dump --db "$tmp/nonexist" --db "$tmp/db"
+usage_error "lbsched-shim: decide: option '--config' given twice (lbsched-shim decide --help)" \
+	decide --workers "$ex/fleet.json" --config "$tmp/nonexist" --config "$tmp/db"
+usage_error "lbsched-shim: decide: option '--workers' needs a value, not an empty one (lbsched-shim decide --help)" \
+	decide --workers= --tests "$ex/tests.jsonl"
 usage_error "lbsched-shim: prefs: unknown action 'frob' (dump, export, import, reset, sync) (lbsched-shim prefs --help)" \
 	prefs frob --db "$tmp/db"
 usage_error "lbsched-shim: check: give the PLUGIN.so to check (lbsched-shim check --help)" check
@@ -113,8 +120,10 @@ usage_error "lbsched-shim: simulate: --rate shapes a generated stream; --tests-f
 	simulate $hsim --tests-file "$ex/tests.jsonl" --rate 9
 usage_error "lbsched-shim: simulate: --scheduler is for one scheduler; with --compare name each in the list (lbsched-shim simulate --help)" \
 	simulate $hsim --mix "$ex/hetero/mix.json" --scheduler priority --compare oracle
-usage_error "lbsched-shim: simulate: --compare: names no scheduler (lbsched-shim simulate --help)" \
+usage_error "lbsched-shim: simulate: option '--compare' needs a value, not an empty one (lbsched-shim simulate --help)" \
 	simulate $hsim --mix "$ex/hetero/mix.json" --compare ''
+usage_error "lbsched-shim: simulate: --compare: entry 1 is empty (lbsched-shim simulate --help)" \
+	simulate $hsim --mix "$ex/hetero/mix.json" --compare ','
 usage_error "lbsched-shim: simulate: --rate must be a number of tests per second in [0.00001, 1000000], got '1e-20' (lbsched-shim simulate --help)" \
 	simulate $hsim --mix "$ex/hetero/mix.json" --rate 1e-20
 # what the user typed is shown on one line, whatever it holds

@@ -87,6 +87,9 @@ static int number(const char *opt, const char *s, double lo, double hi, double *
 
 static int parse(int argc, char **argv, opts *o, ag_env *env)
 {
+	const char *seen[16]; /* the options given: more than the agent has */
+	int n_seen = 0;
+
 	o->interval = 1;
 	o->redetect = 300;
 	o->mode = 0644;
@@ -104,6 +107,14 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int run = !strcmp(o->cmd, "run");
+
+		/* A second one would drop the first: say so, as
+		 * lbsched-shim does. */
+		for (int k = 0; k < n_seen; k++)
+			if (!strcmp(seen[k], a))
+				return bad("%.40s given twice", a);
+		if (n_seen < (int)(sizeof seen / sizeof *seen))
+			seen[n_seen++] = a;
 		if (!strcmp(a, "--explain") && !run) {
 			o->explain = 1;
 			continue;
@@ -124,6 +135,8 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 		             !strcmp(a, "--ttl")))) {
 			if (!v)
 				return bad("%s needs a value", a);
+			if (!*v)
+				return bad("%s needs a value, not an empty one", a);
 			i++;
 			if (!strcmp(a, "--id")) {
 				/* nginx matches a server by the exact id: one

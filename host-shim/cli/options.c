@@ -92,6 +92,14 @@ int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
 			cli_help(stdout, prog, cmd);
 			return -1;
 		}
+		/* A second value would drop the first, and an empty one
+		 * names no file or thing: both are mistakes to say. */
+		if (c >= FIRST && val[c - FIRST])
+			return cli_usage_error(prog, cmd, "option '--%s' given twice",
+			                       cmd->opts[c - FIRST].name);
+		if (c >= FIRST && optarg && !optarg[0])
+			return cli_usage_error(prog, cmd, "option '--%s' needs a value, not an "
+			                       "empty one", cmd->opts[c - FIRST].name);
 		if (c >= FIRST) {
 			val[c - FIRST] = optarg ? optarg : "";
 			continue;

@@ -32,7 +32,8 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 /* The value of each option of a table after parsing, by its index:
- * NULL when not given, "" for a flag given; the last one given wins. */
+ * NULL when not given, "" for a flag given.  An option given twice, or
+ * with an empty value, is a usage error. */
 #define CLI_MAX_OPTS 32
 
 /*

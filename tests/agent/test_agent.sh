@@ -423,6 +423,13 @@ expect_rc 2 "$agent" run
 has "$tmp/err" "run needs --file PATH"
 expect_rc 2 "$agent" detect --bogus
 has "$tmp/err" "unknown option '--bogus'"
+# the second --file would silently drop the first, an empty one names nothing
+expect_rc 2 "$agent" run --file "$tmp/a.json" --file "$tmp/b.json" --once
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: --file given twice"
+[ -e "$tmp/b.json" ] && bad "a refused run wrote the second --file" || ok
+expect_rc 2 "$agent" run --file '' --once
+has "$tmp/err" "lbsched-agent: --file needs a value, not an empty one"
 expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 999
 has "$tmp/err" "--mode must be octal"
 # whoever writes the fleet file steers the balancer; one nobody may read
@@ -440,7 +447,7 @@ expect_rc 2 "$agent" detect --root "$n" --id "$(printf 'a\nb')"
 lines "$tmp/err" 1
 has "$tmp/err" "--id holds a control character at byte 1"
 expect_rc 2 "$agent" detect --root "$n" --id ""
-has "$tmp/err" "--id must be 1 to 127 bytes, got 0"
+has "$tmp/err" "--id needs a value, not an empty one"
 expect_rc 2 "$agent" detect --root "$n" --id "$(printf '%0200d' 0)"
 has "$tmp/err" "--id must be 1 to 127 bytes, got 200"
 expect_rc 2 "$agent" detect --root "$n" --id " w1"
