@@ -1251,7 +1251,9 @@ static PyObject *select_(PyObject *self, PyObject *args)
 		lbspy *hp = (lbspy *)(uintptr_t)h;
 		Py_BEGIN_ALLOW_THREADS
 		/* no more than LBSPY_MAX_PICKED are picked: as many is all */
-		unsigned flags = maxn >= LBSPY_MAX_PICKED ? 0 : maxn;
+		unsigned asked = maxn & ~(LBSPY_HOLD_WARNED | LBSPY_CHECK);
+		unsigned flags = (asked >= LBSPY_MAX_PICKED ? 0 : asked) |
+		                 (maxn & (LBSPY_HOLD_WARNED | LBSPY_CHECK));
 		/* given and vals not written: the library's loads stand if it
 		 * took these buffers last */
 		if (!dirty)

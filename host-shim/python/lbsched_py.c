@@ -35,10 +35,14 @@ struct lbspy {
 	pthread_mutex_t mu;
 	shim_host *host;
 	shim_sched *sched;
-	/* The converter's warnings over the handle's life, capped as the
-	 * CLI's per run: a record that warns sent on every call did not
-	 * flood standard error.  The count past the cap is said at close. */
+	/* The converter's warnings of the last call, for the package to issue
+	 * through Python's warnings module (lbspy_warnings): a JSON array of
+	 * lines, or NULL.  Capped per call as the CLI's per run, the count
+	 * past the cap a last line: a cap over the handle's life left a
+	 * long-running service deaf to every bad record after the first
+	 * hundred, and Python's own filters already drop repeats. */
 	conv_warns warns;
+	cJSON *warned;
 	/* The fleet: `base` as conv_fleet made it, `cur` the same plus this
 	 * call's loads, `ptrs` what select takes; all in `fleet_arena`. */
 	arena *fleet_arena;
@@ -80,9 +84,32 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void warn_to_host(void *ctx, const char *msg)
+/* Kept, not printed: a warning raised from here could not unwind through
+ * C, and the package issues them once the call is over. */
+static void warn_keep(void *ctx, const char *msg)
 {
-	host_logf(ctx, LBS_LOG_WARN, "%s", msg);
+	lbspy *h = ctx;
+
+	if (!h->warned)
+		h->warned = cJSON_CreateArray();
+	/* out of memory: the warning is lost, the call goes on */
+	if (h->warned)
+		cJSON_AddItemToArray(h->warned, cJSON_CreateString(msg));
+}
+
+/* A call's warnings start empty; h->mu held. */
+static void warn_begin(lbspy *h)
+{
+	cJSON_Delete(h->warned);
+	h->warned = NULL;
+	h->warns = (conv_warns){0, 0};
+}
+
+/* The line that counts what the call's cap held back; h->mu held. */
+static void warn_end(lbspy *h)
+{
+	conv_ctx c = {NULL, warn_keep, h, NULL, 0, &h->warns};
+	conv_warn_summary(&c);
 }
 
 static int code_of(lbs_status st)
@@ -192,10 +219,7 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 {
 	if (!h)
 		return;
-	{
-		conv_ctx c = {NULL, warn_to_host, h->host, NULL, 0, &h->warns};
-		conv_warn_summary(&c);
-	}
+	cJSON_Delete(h->warned);
 	sched_close(h->sched);
 	host_free(h->host);
 	arena_free(h->fleet_arena);
@@ -215,7 +239,7 @@ static int convert_inputs(lbspy *h, arena *a, const char *test_json,
                           lbs_worker ***workers, uint32_t *n, char *err,
                           size_t errlen)
 {
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
+	conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
 
 	if (!test_json || !workers_json) {
 		set_err(err, errlen, "lbsched: test requirements and workers are required");
@@ -251,6 +275,7 @@ static arena *call_begin(lbspy *h, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_lock(&h->mu);
+	warn_begin(h);
 	return a;
 }
 
@@ -302,6 +327,7 @@ LBSPY_EXPORT int lbspy_select(lbspy *h, const char *test_json,
 	cJSON_AddBoolToObject(res, "fell_back", fell_back);
 	rc = take_text(cJSON_PrintUnformatted(res), out, err, errlen);
 out:
+	warn_end(h);
 	pthread_mutex_unlock(&h->mu);
 	if (rc == LBSPY_ENOMEM)
 		set_err(err, errlen, "lbsched: out of memory");
@@ -325,7 +351,7 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
 	{
-		conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
+		conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
 		if (conv_outcome_text(&c, outcome_json, strlen(outcome_json), "outcome", &o)) {
 			rc = LBSPY_EINPUT;
 			goto out;
@@ -339,6 +365,7 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	else if (rc)
 		set_err(err, errlen, "the scheduler refused the outcome (status %d)", (int)st);
 out:
+	warn_end(h);
 	pthread_mutex_unlock(&h->mu);
 	arena_free(a);
 	return rc;
@@ -377,6 +404,7 @@ LBSPY_EXPORT int lbspy_explain(lbspy *h, const char *test_json,
 			set_err(err, errlen, "lbsched: out of memory");
 		}
 	}
+	warn_end(h);
 	pthread_mutex_unlock(&h->mu);
 	arena_free(a);
 	if (rc) {
@@ -458,6 +486,7 @@ LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
 		}
 		*ns_per_select = (now_ns() - t0) / iters;
 	}
+	warn_end(h);
 	pthread_mutex_unlock(&h->mu);
 	arena_free(a);
 	return rc;
@@ -511,7 +540,7 @@ static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errle
 	lbs_worker **ws = NULL;
 	uint32_t n = 0;
 	arena *a = arena_new();
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
+	conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
 
 	if (!a) {
 		set_err(err, errlen, "lbsched: out of memory");
@@ -561,7 +590,9 @@ LBSPY_EXPORT int lbspy_fleet_set(lbspy *h, const char *workers_json, char *err,
 		return LBSPY_EINPUT;
 	}
 	pthread_mutex_lock(&h->mu);
+	warn_begin(h);
 	rc = fleet_set(h, workers_json, err, errlen);
+	warn_end(h);
 	pthread_mutex_unlock(&h->mu);
 	return rc;
 }
@@ -585,7 +616,7 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
                      const double *vals, size_t n_vals, const char *loads_json,
                      int same, char *err, size_t errlen)
 {
-	conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
+	conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
 	size_t k = 0;
 	int rc = LBSPY_OK;
 
@@ -674,10 +705,12 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	}
 	*n_picked = 0;
 	int same = (max & LBSPY_SAME_LOADS) != 0;
-	max &= ~LBSPY_SAME_LOADS;
+	int hold = (max & LBSPY_HOLD_WARNED) != 0, check = (max & LBSPY_CHECK) != 0;
+	max &= ~(LBSPY_SAME_LOADS | LBSPY_HOLD_WARNED | LBSPY_CHECK);
 	if (reason && reason_len)
 		reason[0] = '\0';
 	pthread_mutex_lock(&h->mu);
+	warn_begin(h);
 	if (!h->call_arena && !(h->call_arena = arena_new())) {
 		pthread_mutex_unlock(&h->mu);
 		set_err(err, errlen, "lbsched: out of memory");
@@ -685,7 +718,7 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	}
 	a = h->call_arena;
 	{
-		conv_ctx c = {a, warn_to_host, h->host, err, errlen, &h->warns};
+		conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
 		rc = conv_workload_text(&c, test_json, strlen(test_json),
 		                        "test_requirements", &wl)
 		             ? LBSPY_EINPUT
@@ -699,7 +732,12 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	}
 	if (!rc)
 		rc = put_loads(h, a, given, vals, n_vals, loads_json, same, err, errlen);
-	if (!rc) {
+	warn_end(h);
+	if (!rc && !check && hold && h->warned) {
+		set_err(err, errlen, "lbsched: the records warned (lbspy_warnings)");
+		rc = LBSPY_EWARNED;
+	}
+	if (!rc && !check) {
 		sel = (lbs_selection){.struct_size = sizeof sel,
 		                      .capacity = LBSPY_MAX_PICKED,
 		                      .indices = indices, .ids = ids,
@@ -714,6 +752,20 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 			         why[0] ? why : st == LBS_OK ? "" : "no eligible worker");
 	}
 	arena_reset(a);
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+LBSPY_EXPORT int lbspy_warnings(lbspy *h, char **out)
+{
+	int rc = LBSPY_OK;
+
+	if (!h || !out)
+		return LBSPY_EINPUT;
+	pthread_mutex_lock(&h->mu);
+	*out = h->warned ? cJSON_PrintUnformatted(h->warned) : NULL;
+	if (h->warned && !*out)
+		rc = LBSPY_ENOMEM;
 	pthread_mutex_unlock(&h->mu);
 	return rc;
 }

@@ -25,6 +25,7 @@
 #define LBSPY_EUNSUPPORTED 4 /* the scheduler lacks that slot (report, explain) */
 #define LBSPY_ENOMEM 5
 #define LBSPY_EFAILED 6      /* the scheduler refused the call */
+#define LBSPY_EWARNED 7      /* LBSPY_HOLD_WARNED: the records warned, nothing chosen */
 
 typedef struct lbspy lbspy;
 
@@ -83,6 +84,15 @@ int lbspy_fleet_set(lbspy *h, const char *workers_json, char *err, size_t errlen
  * same buffers and count (or after another call put other loads) the
  * loads are read as without it. */
 #define LBSPY_SAME_LOADS (1u << 31)
+/* Or'ed into max: when this call's records warn, stop before the
+ * scheduler chooses and return LBSPY_EWARNED, the fleet and loads taken as
+ * without it.  A host that makes warnings errors (Python's -W error) then
+ * raises with nothing chosen, or calls again without it. */
+#define LBSPY_HOLD_WARNED (1u << 30)
+/* Or'ed into max: convert and check the records, take the fleet and
+ * loads, and stop there: LBSPY_OK with nothing chosen.  For a host that
+ * must know the call's input is good before it changes anything else. */
+#define LBSPY_CHECK (1u << 29)
 int lbspy_select_fleet(lbspy *h, const char *test_json, const char *workers_json,
                        const uint32_t *given, const double *vals, size_t n_vals,
                        const char *loads_json, unsigned max, uint32_t *picked,
@@ -115,6 +125,16 @@ int lbspy_bench(lbspy *h, const char *test_json, const char *workers_json,
                 unsigned iters, double *ns_per_select, char *err, size_t errlen);
 
 void lbspy_free(void *p);
+
+/*
+ * The converter's warnings (an unknown field, an unknown backend, ...) are
+ * never printed: a handle keeps those of its last call, at most 10 per
+ * record and 100 per call, then one line counting the rest.  *out: them as
+ * a JSON array of lines ("available_workers: workers[2]: unknown field
+ * 'x' ignored"), or NULL for none; free with lbspy_free.  Every call on the
+ * handle starts a new list.
+ */
+int lbspy_warnings(lbspy *h, char **out);
 
 /*
  * The orchestrator (host-shim/orch/orch.h) for the package's

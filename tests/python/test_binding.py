@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
@@ -963,21 +964,6 @@ class DropInTest(unittest.TestCase):
                 self.assertRegex(why, "LBSCHED_NO_FAST is set|no _lbsched_fast.* in " + tmp)
                 self.assertIsNotNone(picked)
 
-    def test_warnings_are_capped(self):
-        # a test that warns, sent on every call: 2 lines a call flooded
-        # standard error; capped as the CLI's, the rest counted at close
-        code = ("import lbsched\n"
-                "s = lbsched.PluginScheduler()\n"
-                "t = {'test_id': 't', 'preferred_backend': 'tensorrt-llm', 'foo': 1}\n"
-                "for i in range(300): s.select_worker(t, {'a': {'cpu_cores': 4}}, {})\n"
-                "s.close()\n")
-        err = subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE,
-                             env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN), check=True,
-                             universal_newlines=True).stderr.splitlines()
-        self.assertEqual(len(err), 101, err[:3])
-        self.assertEqual(err[-1], "lbsched-py: warning: 500 more warnings suppressed (at most "
-                                  "10 per record and 100 in all are shown)")
-
     def test_readme_snippet_runs_as_pasted(self):
         with open(os.path.join(SRC, "README.md")) as f:
             readme = f.read()
@@ -988,6 +974,74 @@ class DropInTest(unittest.TestCase):
                              env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN), check=True,
                              universal_newlines=True).stdout
         self.assertEqual(out.split(), ["gpu-1", "gpu-1"])
+
+
+class WarningsTest(unittest.TestCase):
+    """The converter's warnings go through Python's warnings module."""
+
+    TEST = {"test_id": "t", "preferred_backend": "tensorrt-llm", "foo": 1}
+
+    def test_warnings_are_record_warnings_at_the_callers_line(self):
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.assertTrue(issubclass(lbsched.RecordWarning, UserWarning))
+        self.assertIn("RecordWarning", lbsched.__all__)
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            picked = s.select_worker(self.TEST, {"w1": {"cpu_cores": 4, "available_memory": 16, "bar": 2}},
+                                     {"w1": {"baz": 3}})
+        self.assertEqual(picked, "w1")
+        self.assertEqual([w.category for w in got], [lbsched.RecordWarning] * 4)
+        self.assertEqual(sorted(str(w.message) for w in got), [
+            "available_workers['w1']: unknown field 'bar' ignored",
+            "test_requirements: field 'preferred_backend': unknown backend 'tensorrt-llm', "
+            "preference ignored",
+            "test_requirements: unknown field 'foo' ignored",
+            "worker_loads['w1']: unknown field 'baz' ignored"])
+        self.assertEqual({w.filename for w in got}, {__file__})
+        # caught as any warning is
+        with self.assertWarnsRegex(lbsched.RecordWarning, "unknown field 'foo'"):
+            s.explain(self.TEST, {"w1": {"cpu_cores": 4}})
+
+    def test_warnings_as_errors_raise_with_nothing_chosen(self):
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        fleet = {"w1": {"cpu_cores": 4, "available_memory": 16, "bar": 2}}
+        for _ in range(2):  # the fleet is sent again, so it warns again
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", lbsched.RecordWarning)
+                with self.assertRaisesRegex(lbsched.RecordWarning,
+                                            "^available_workers\\['w1'\\]: unknown field "
+                                            "'bar' ignored$"):
+                    s.select_worker({"test_id": "t"}, fleet, {})
+            self.assertEqual(s.stats()["selects"], 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", lbsched.RecordWarning)
+            self.assertEqual(s.select_worker({"test_id": "t"}, fleet, {}), "w1")
+        self.assertEqual(s.stats()["selects"], 1)
+
+    def test_each_call_warns_of_a_new_bad_record(self):
+        # The cap was 100 over the scheduler's life: a long-running service
+        # heard of no bad record after those.  Now it is per call, and the
+        # warnings module drops repeats.
+        code = ("import lbsched, sys\n"
+                "s = lbsched.PluginScheduler()\n"
+                "t = %r\n"
+                "for i in range(300): s.select_worker(t, {'a': {'cpu_cores': 4}}, {})\n"
+                "sys.stderr.write('-- new record --\\n')\n"
+                "s.select_worker({'test_id': 'u', 'colour': 'red'}, {'a': {'cpu_cores': 4}}, {})\n"
+                "many = {'w%%d' %% i: {'cpu_cores': 4, 'x': 1} for i in range(150)}\n"
+                "s.select_worker({'test_id': 'v'}, many, {})\n" % (self.TEST,))
+        err = subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE,
+                             env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN), check=True,
+                             universal_newlines=True).stderr
+        before, after = err.split("-- new record --\n")
+        self.assertEqual(len(before.splitlines()), 2, before)  # the first call's two
+        self.assertNotIn("lbsched-py: warning", err)
+        lines = after.splitlines()
+        self.assertRegex(lines[0], "RecordWarning: test_requirements: unknown field 'colour'")
+        # at most 100 a call, then what was held back
+        self.assertEqual(len(lines), 1 + 100 + 1, lines[:3])
+        self.assertRegex(lines[-1], "RecordWarning: 50 more warnings suppressed \\(at most "
+                                    "10 per record and 100 in all are shown\\)$")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Environment as test_binding.py (tests/meson.build).
 import json
 import os
 import unittest
+import warnings
 
 import lbsched
 
@@ -81,8 +82,16 @@ class OriginalFlow(unittest.TestCase):
                                                    "b": {"dependencies": ["a"]}}})
         with self.assertRaises(KeyError):
             o.get_ready_subtasks("never")
-        with self.assertWarnsRegex(UserWarning, "^w: subtask 'a': unknown field 'model' ignored$"):
+        with self.assertWarnsRegex(lbsched.RecordWarning,
+                                   "^w: subtask 'a': unknown field 'model' ignored$"):
             o.register_workload("w", {"subtasks": {"a": {"model": "bert"}}})
+        # a warning made an error registers nothing
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", lbsched.RecordWarning)
+            with self.assertRaisesRegex(lbsched.RecordWarning, "unknown field 'model'"):
+                o.register_workload("w2", {"subtasks": {"a": {"model": "bert"}}})
+        with self.assertRaises(KeyError):
+            o.get_ready_subtasks("w2")
 
     def test_failure_recovery(self):
         g = {"aggregation_method": "concat", "subtasks": {

@@ -30,16 +30,28 @@ import json
 import math
 import os
 import re
+import sys
 import threading
 import warnings
 from array import array
 from itertools import chain
 from operator import itemgetter
 
-__all__ = ["PluginScheduler", "create_scheduler", "SCHEDULER_TYPES", "MultiDeviceOrchestrator"]
+__all__ = ["PluginScheduler", "create_scheduler", "SCHEDULER_TYPES", "MultiDeviceOrchestrator",
+           "RecordWarning"]
 
 # Codes from lbsched_py.h.
-_OK, _EINPUT, _EREFUSED, _EOPEN, _EUNSUPPORTED, _ENOMEM, _EFAILED = range(7)
+_OK, _EINPUT, _EREFUSED, _EOPEN, _EUNSUPPORTED, _ENOMEM, _EFAILED, _EWARNED = range(8)
+_HOLD_WARNED = 1 << 30  # LBSPY_HOLD_WARNED
+_CHECK = 1 << 29  # LBSPY_CHECK
+
+
+class RecordWarning(UserWarning):
+    """A record lbsched reads with a fault it can go past: an unknown field
+    (ignored), an unknown backend name, a worker_id that differs from its
+    key.  Issued through the warnings module, so it can be filtered,
+    caught, or made an error (-W error): a call whose records warn then
+    raises it, and the scheduler has chosen nothing."""
 _ERRLEN = 1024
 _REASONLEN = 512
 _MAX_PICKED = 1024  # LBSPY_MAX_PICKED
@@ -80,11 +92,12 @@ def _load():
         ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint),
         cp, sz, cp, sz]
     lib.lbspy_load_layout.argtypes = [outp]
+    lib.lbspy_warnings.argtypes = [vp, outp]
     lib.lbspy_free.argtypes = [vp]
     lib.lbspy_free.restype = None
     for f in ("lbspy_open", "lbspy_select", "lbspy_report", "lbspy_explain",
               "lbspy_stats", "lbspy_bench", "lbspy_select_fleet",
-              "lbspy_load_layout"):
+              "lbspy_load_layout", "lbspy_warnings"):
         getattr(lib, f).restype = ctypes.c_int
     return lib
 
@@ -477,7 +490,7 @@ def _caps(keys, recs):
                               "uses the key %r (its load is worker_loads[%r], "
                               "else worker_loads[%r])"
                               % (_at(keys, i), rid, kid, keys[i], rid),
-                              stacklevel=5)
+                              RecordWarning, stacklevel=5)
                 w["worker_id"] = kid
             elif rid is None:
                 w["worker_id"] = kid
@@ -536,23 +549,39 @@ def _document(available_workers, worker_loads):
     return _dumps(caps, each=lambda i: _at(keys, i))
 
 
-_AT = re.compile(r"^available_workers: workers\[(\d+)\]: (field '(load\.)?)?")
+_AT = re.compile(r"^available_workers: workers\[(\d+)\]: ((unknown )?field '(load\.)?)?")
 
 
 def _relocate(msg, fleet, worker_loads, own):
     """The library's "available_workers: workers[3]: field 'load.x': ..."
-    in the caller's terms: the key of the record, or of the load in
-    worker_loads ("worker_loads['gpu_1']: field 'x': ...")."""
+    (or a warning's "unknown field 'load.x' ignored") in the caller's
+    terms: the key of the record, or of the load in worker_loads
+    ("worker_loads['gpu_1']: field 'x': ...")."""
     m = _AT.match(msg)
     if not m or fleet is None or int(m.group(1)) >= len(fleet.ids):
         return msg
     i, rest = int(m.group(1)), msg[m.end():]
-    if m.group(3) and not (own and i in own):
+    if m.group(4) and not (own and i in own):
         key = fleet.first[i]
         if key not in (worker_loads or {}) and fleet.second is not None:
             key = fleet.second[i]
-        return "worker_loads[%r]: field '%s" % (key, rest)
+        return "worker_loads[%r]: %sfield '%s" % (key, m.group(3) or "", rest)
     return "%s: %s%s" % (_at(fleet.keys, i), m.group(2) or "", rest)
+
+
+# _answer's word for "the library stopped for the records' warnings"
+_WARNED = object()
+
+
+def _warn(lines):
+    """Each line as a RecordWarning, at the caller's line: the first frame
+    outside this package, however deep the call that found it."""
+    level, f = 2, sys._getframe(1)
+    while f is not None and f.f_globals.get("__name__", "").partition(".")[0] == "lbsched":
+        f = f.f_back
+        level += 1
+    for line in lines:
+        warnings.warn(line, RecordWarning, stacklevel=level)
 
 
 def _raise_msg(code, msg):
@@ -712,90 +741,136 @@ class PluginScheduler(object):
 
     def _select(self, test_requirements, available_workers, worker_loads,
                 performance_data, maxn):
-        with self._lock:
-            h = self._handle()
-            if performance_data:
-                _check_arguments(test_requirements, available_workers,
-                                 worker_loads, performance_data)
-                self._seed(performance_data)
-            fleet = self._fleet
-            # The common case: the capabilities as sent last, the records
-            # read by _lbsched_fast.  None: a shape it leaves to the code
-            # below; False: they may have changed (this module's
-            # comparison decides).
-            differ = False
-            if fleet is not None and fleet.snap is not None:
-                r = _fast.select(self._hv, test_requirements, available_workers,
-                                 worker_loads, fleet.snap, fleet.first,
-                                 fleet.second, None, maxn)
-                if r is False:
-                    differ = True
-                elif r is not None:
-                    if r[0] == _OK:  # _answer's, without the call
-                        self.last_reason = r[2]
-                        out = fleet.out
-                        return [out[i] for i in r[1]]
-                    return self._answer(fleet, r, worker_loads, None)
-            # _lbsched_fast took none of a bad argument: named here
+        if performance_data:
             _check_arguments(test_requirements, available_workers,
                              worker_loads, performance_data)
-            if not available_workers:
-                self.last_reason = "no available workers"
-                return []
-            keys, recs = _split(available_workers)
-            views, own = _views(recs, keys)
-            caps = None
-            if fleet is None or not fleet.same(keys, views):
-                # The test's own faults first, as the library reports them
-                test = _dumps(_record(test_requirements, "test_requirements",
-                                      "TestRequirements"), "test_requirements")
-                fleet = _Fleet(keys, recs, views, available_workers)
-                caps = fleet.caps
-                # Which fleet the library holds is not known until it
-                # has taken this one.
+            with self._lock:
+                self._handle()
+                self._seed(performance_data)
+        # The records' warnings are issued before the scheduler chooses, so
+        # that one made an error (-W error) raises with nothing chosen; a
+        # call whose records do not warn is one call.
+        picked, said = self._select_once(test_requirements, available_workers,
+                                         worker_loads, performance_data,
+                                         maxn | _HOLD_WARNED)
+        if said is None:
+            return picked
+        try:
+            _warn(said)
+        except BaseException:
+            # sent again by the next call, which then warns again
+            with self._lock:
                 self._fleet = None
-                if fleet.snap is not None:
-                    self.fleets_sent += 1
-                    r = _fast.select(h.value, test_requirements,
-                                     available_workers, worker_loads,
-                                     fleet.snap, fleet.first, fleet.second,
-                                     caps, maxn)
-                    if r is not None and r is not False:
-                        return self._answer(fleet, r, worker_loads, None)
-                    self.fleets_sent -= 1
-            else:
-                if differ:
-                    # Equal, not identical (or with their own loads): a
-                    # snapshot of them as they are now
-                    fleet.snap = _fast.snapshot(available_workers)
-                test = _dumps(_record(test_requirements, "test_requirements",
-                                      "TestRequirements"), "test_requirements")
-            loads = _loads(fleet.first, fleet.second, worker_loads, own)
-            num = _numeric_loads(loads, fleet.ids)
-            if num is None:
-                _check_loads(loads, fleet.first, fleet.second, worker_loads)
-                given = vals = None
-                text = _dumps(loads, each=lambda i: "worker_loads[%r]" % (
-                    fleet.first[i] if fleet.first[i] in (worker_loads or {})
-                    or fleet.second is None else fleet.second[i],))
-            else:
-                given, vals = num
-                text = None
-            if caps is not None:
+            raise
+        # the same records: their warnings, issued above, are not again
+        return self._select_once(test_requirements, available_workers,
+                                 worker_loads, performance_data, maxn)[0]
+
+    def _select_once(self, test_requirements, available_workers, worker_loads,
+                     performance_data, maxn):
+        """One call into the library: (ids, None), or (None, the records'
+        warnings) when it stopped for them (_HOLD_WARNED) or only checked
+        the records (_CHECK)."""
+        with self._lock:
+            h = self._handle()
+            picked = self._select_locked(h, test_requirements, available_workers,
+                                         worker_loads, performance_data, maxn)
+            if picked is _WARNED or maxn & _CHECK:
+                return None, self._warnings(self._fleet, worker_loads)
+            return picked, None
+
+    def _warnings(self, fleet, worker_loads):
+        """The library's warnings of the last call, at the caller's keys
+        (fleet: where its workers came from, or None); self._lock held."""
+        out = ctypes.c_void_p()
+        if _lib.lbspy_warnings(self._h, ctypes.byref(out)) != _OK or not out.value:
+            return []
+        return [_relocate(line, fleet, worker_loads, None)
+                for line in json.loads(_take(out))]
+
+    def _select_locked(self, h, test_requirements, available_workers, worker_loads,
+                       performance_data, maxn):
+        fleet = self._fleet
+        # The common case: the capabilities as sent last, the records
+        # read by _lbsched_fast.  None: a shape it leaves to the code
+        # below; False: they may have changed (this module's
+        # comparison decides).
+        differ = False
+        if fleet is not None and fleet.snap is not None:
+            r = _fast.select(self._hv, test_requirements, available_workers,
+                             worker_loads, fleet.snap, fleet.first,
+                             fleet.second, None, maxn)
+            if r is False:
+                differ = True
+            elif r is not None:
+                if r[0] == _OK:  # _answer's, without the call
+                    self.last_reason = r[2]
+                    out = fleet.out
+                    return [out[i] for i in r[1]]
+                return self._answer(fleet, r, worker_loads, None)
+        # _lbsched_fast took none of a bad argument: named here
+        _check_arguments(test_requirements, available_workers,
+                         worker_loads, performance_data)
+        if not available_workers:
+            self.last_reason = "no available workers"
+            return []
+        keys, recs = _split(available_workers)
+        views, own = _views(recs, keys)
+        caps = None
+        if fleet is None or not fleet.same(keys, views):
+            # The test's own faults first, as the library reports them
+            test = _dumps(_record(test_requirements, "test_requirements",
+                                  "TestRequirements"), "test_requirements")
+            fleet = _Fleet(keys, recs, views, available_workers)
+            caps = fleet.caps
+            # Which fleet the library holds is not known until it
+            # has taken this one.
+            self._fleet = None
+            if fleet.snap is not None:
                 self.fleets_sent += 1
-            code = _lib.lbspy_select_fleet(
-                h, test, caps, _address(given), _address(vals),
-                len(vals) if vals else 0, text, maxn, self._picked,
-                self._npicked, self._reason, _REASONLEN, self._err, _ERRLEN)
-            r = (code, self._picked[:self._npicked.value],
-                 (self._reason if code == _OK else self._err).value.decode(
-                     "utf-8", "replace"))
-            return self._answer(fleet, r, worker_loads, own)
+                r = _fast.select(h.value, test_requirements,
+                                 available_workers, worker_loads,
+                                 fleet.snap, fleet.first, fleet.second,
+                                 caps, maxn)
+                if r is not None and r is not False:
+                    return self._answer(fleet, r, worker_loads, None)
+                self.fleets_sent -= 1
+        else:
+            if differ:
+                # Equal, not identical (or with their own loads): a
+                # snapshot of them as they are now
+                fleet.snap = _fast.snapshot(available_workers)
+            test = _dumps(_record(test_requirements, "test_requirements",
+                                  "TestRequirements"), "test_requirements")
+        loads = _loads(fleet.first, fleet.second, worker_loads, own)
+        num = _numeric_loads(loads, fleet.ids)
+        if num is None:
+            _check_loads(loads, fleet.first, fleet.second, worker_loads)
+            given = vals = None
+            text = _dumps(loads, each=lambda i: "worker_loads[%r]" % (
+                fleet.first[i] if fleet.first[i] in (worker_loads or {})
+                or fleet.second is None else fleet.second[i],))
+        else:
+            given, vals = num
+            text = None
+        if caps is not None:
+            self.fleets_sent += 1
+        code = _lib.lbspy_select_fleet(
+            h, test, caps, _address(given), _address(vals),
+            len(vals) if vals else 0, text, maxn, self._picked,
+            self._npicked, self._reason, _REASONLEN, self._err, _ERRLEN)
+        r = (code, self._picked[:self._npicked.value],
+             (self._reason if code == _OK else self._err).value.decode(
+                 "utf-8", "replace"))
+        return self._answer(fleet, r, worker_loads, own)
 
     def _answer(self, fleet, r, worker_loads, own):
         """The library's (code, picked, reason or message) as the ids the
         caller uses; self._lock held."""
         code, picked, text = r
+        if code == _EWARNED:
+            self._fleet = fleet  # the library took it; the warnings are its
+            return _WARNED
         if code != _OK:
             _raise_msg(code, _relocate(text, fleet, worker_loads, own))
         self._fleet = fleet
@@ -907,6 +982,8 @@ class PluginScheduler(object):
         err = ctypes.create_string_buffer(_ERRLEN)
         with self._lock:
             code = _lib.lbspy_report(self._handle(), _dumps(o), err, _ERRLEN)
+            said = self._warnings(None, None) if code in (_OK, _EUNSUPPORTED) else ()
+        _warn(said)
         if code == _EUNSUPPORTED:
             return False
         if code != _OK:
@@ -926,9 +1003,12 @@ class PluginScheduler(object):
         with self._lock:
             code = _lib.lbspy_explain(self._handle(), test, fleet,
                                       ctypes.byref(out), err, _ERRLEN)
+            said = self._warnings(None, worker_loads) if code == _OK else ()
         if code != _OK:
             _raise(code, err)
-        return json.loads(_take(out))
+        answer = json.loads(_take(out))
+        _warn(said)  # explaining changes nothing: an error here leaves no trace
+        return answer
 
     def stats(self):
         """The scheduler's counters and store, as a dict."""
@@ -955,8 +1035,10 @@ class PluginScheduler(object):
         with self._lock:
             code = _lib.lbspy_bench(self._handle(), test, fleet, iterations,
                                     ctypes.byref(ns), err, _ERRLEN)
+            said = self._warnings(None, worker_loads) if code == _OK else ()
         if code != _OK:
             _raise(code, err)
+        _warn(said)
         return ns.value
 
 

@@ -16,9 +16,8 @@ import ctypes
 import json
 import threading
 import time
-import warnings
 
-from . import _lib, _raise, _take, _document, _dumps, _ERRLEN, _OK
+from . import _lib, _raise, _take, _document, _dumps, _warn, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -81,7 +80,8 @@ class MultiDeviceOrchestrator(object):
     def register_workload(self, workload_id, config):
         """Validate the graph (cycles, missing dependencies, fields: a
         ValueError naming the subtask) and register it.  Unknown fields
-        are UserWarnings."""
+        are RecordWarnings; one made an error (-W error) raises and
+        registers nothing."""
         # the package's JSON: records (TestRequirements) as their fields,
         # NaN named by its field
         text = config.encode("utf-8") if isinstance(config, str) else \
@@ -93,9 +93,13 @@ class MultiDeviceOrchestrator(object):
                                    ctypes.byref(h), ctypes.byref(w), err, _ERRLEN)
         if code != _OK:
             _raise(code, err)
-        if w.value:
-            for line in _take(w).splitlines():
-                warnings.warn(line, UserWarning, stacklevel=2)
+        said = _take(w).splitlines() if w.value else ()
+        try:
+            _warn(said)
+        except BaseException:
+            # a warning made an error: the graph is not registered
+            _lib.lbspy_orch_free(h)
+            raise
         with self._lock:
             old = self._w.pop(workload_id, None)
             if old:
