@@ -813,6 +813,42 @@ class DropInTest(unittest.TestCase):
         rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertIn(rr.select_worker(t, caps, loads, pd), caps)
 
+    def test_a_call_that_raises_seeds_nothing(self):
+        # performance_data was reported before the test was read: a call
+        # refused for its test had already taught the scheduler
+        caps, loads = twins()
+        good = TestRequirements(test_id="v", test_type="vision_classification",
+                                minimum_memory=2)
+        pd = self.perf(50, 40)
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        for bad in (TestRequirements(test_id="b", minimum_memory=-1),
+                    {"test_id": "b", "expected_duration": float("nan")}):
+            with self.assertRaisesRegex(ValueError, "^test_requirements: field "):
+                s.select_worker(bad, caps, loads, pd)
+            self.assertEqual(s.stats()["reports"], 0)
+        with self.assertRaisesRegex(ValueError, "^available_workers\\['left_1'\\]: field "
+                                                "'available_memory'"):
+            s.select_worker(good, dict(caps, left_1=dataclasses.replace(
+                caps["left_1"], available_memory=-1)), loads, pd)
+        with self.assertRaisesRegex(ValueError, "^worker_loads\\['right_1'\\]: field "
+                                                "'cpu_utilization'"):
+            s.select_worker(good, caps, dict(loads, right_1=WorkerLoad(
+                "right_1", cpu_utilization=250)), pd)
+        # a bad record after a good one: the good one is not reported either
+        mixed = dict(pd, zz={"vision": {"sample_count": -1}})
+        with self.assertRaisesRegex(ValueError, "^performance_data\\['zz'\\]"):
+            s.select_worker(good, caps, loads, mixed)
+        # a warning made an error: nothing learned, nothing chosen
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", lbsched.RecordWarning)
+            with self.assertRaises(lbsched.RecordWarning):
+                s.select_worker({"test_id": "w", "foo": 1}, caps, loads, pd)
+        self.assertEqual(s.stats()["reports"], 0)
+        self.assertEqual(s.stats()["selects"], 0)
+        # and the records, once good, are seeded whole as before
+        self.assertEqual(s.select_worker(good, caps, loads, pd), "right_1")
+        self.assertEqual(s.stats()["reports"], 100)
+
     def assert_refused(self, want, *args):
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(*args)

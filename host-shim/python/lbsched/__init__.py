@@ -746,7 +746,20 @@ class PluginScheduler(object):
                              worker_loads, performance_data)
             with self._lock:
                 self._handle()
-                self._seed(performance_data)
+                plan = self._seed_plan(performance_data)
+            if plan:
+                # The test, capabilities and loads checked (and their
+                # warnings issued) before anything is learned: a call that
+                # raises leaves no trace
+                self._issue(self._select_once(test_requirements, available_workers,
+                                              worker_loads, performance_data,
+                                              maxn | _CHECK)[1])
+                with self._lock:
+                    self._handle()
+                    # planned again: another thread may have seeded since
+                    self._seed_apply(self._seed_plan(performance_data))
+                return self._select_once(test_requirements, available_workers,
+                                         worker_loads, performance_data, maxn)[0]
         # The records' warnings are issued before the scheduler chooses, so
         # that one made an error (-W error) raises with nothing chosen; a
         # call whose records do not warn is one call.
@@ -755,16 +768,21 @@ class PluginScheduler(object):
                                          maxn | _HOLD_WARNED)
         if said is None:
             return picked
-        try:
-            _warn(said)
-        except BaseException:
-            # sent again by the next call, which then warns again
-            with self._lock:
-                self._fleet = None
-            raise
+        self._issue(said)
         # the same records: their warnings, issued above, are not again
         return self._select_once(test_requirements, available_workers,
                                  worker_loads, performance_data, maxn)[0]
+
+    def _issue(self, said):
+        """The warnings of a call that stopped before the scheduler chose."""
+        try:
+            _warn(said)
+        except BaseException:
+            # the fleet is sent again by the next call, which then warns
+            # (and raises) again
+            with self._lock:
+                self._fleet = None
+            raise
 
     def _select_once(self, test_requirements, available_workers, worker_loads,
                      performance_data, maxn):
@@ -878,12 +896,14 @@ class PluginScheduler(object):
         out = fleet.out
         return [out[i] for i in picked]
 
-    def _seed(self, performance_data):
+    def _seed_plan(self, performance_data):
         """performance_data (worker -> test type -> WorkerPerformance, the
-        original service's PerformanceTracker) as outcomes through
-        report(): what each record says beyond what was seeded from it
-        before, so that a swap keeps what the service knew and goes on
-        learning from it.  self._lock held."""
+        original service's PerformanceTracker) as the outcomes to report:
+        what each record says beyond what was seeded from it before, so
+        that a swap keeps what the service knew and goes on learning from
+        it.  Every record is checked before any is reported (_seed_apply):
+        a bad one leaves nothing learned.  self._lock held."""
+        plan = []
         for wid, types in performance_data.items():
             if not types:
                 continue
@@ -892,9 +912,25 @@ class PluginScheduler(object):
                                  "type -> WorkerPerformance, got %s"
                                  % (wid, _what(types)))
             for ttype, perf in types.items():
-                self._seed_one(wid, ttype, perf)
+                step = self._seed_one(wid, ttype, perf)
+                if step:
+                    plan.append(step)
+        return plan
+
+    def _seed_apply(self, plan):
+        """_seed_plan's outcomes through report(); self._lock held."""
+        for key, seen, outcomes in plan:
+            for o in outcomes:
+                code = _lib.lbspy_report(self._h, o, self._err, _ERRLEN)
+                if code == _EUNSUPPORTED:
+                    return  # a scheduler that does not learn
+                if code != _OK:
+                    _raise(code, self._err)
+            self._seeded[key] = seen
 
     def _seed_one(self, wid, ttype, perf):
+        """One record's (key, what it says, its new outcomes as JSON), or
+        None when it says nothing new."""
         where = "performance_data[%r][%r]" % (wid, ttype)
         if not isinstance(wid, str):
             raise ValueError("performance_data: a worker's key must be its id (str), got %r"
@@ -926,7 +962,7 @@ class PluginScheduler(object):
             seen_n, seen_f, seen_mean = 0, 0, 0.0
         new = n - seen_n
         if new <= 0:
-            return
+            return None
         new_f = max(0, min(new, failures - seen_f))
         # The new samples' mean, from the running means before and after
         dur = max(0.0, (mean * n - seen_mean * seen_n) / new)
@@ -937,17 +973,10 @@ class PluginScheduler(object):
         k_f = int(round(new_f * scale))
         if new_f and not k_f:
             k_f = 1
-        for j in range(k):
-            ok = j >= k_f
-            o = {"test_id": "performance_data", "worker_id": wid,
-                 "success": ok, "duration": dur, "test_type": str(ttype)}
-            code = _lib.lbspy_report(self._h, _dumps(o, where), self._err,
-                                     _ERRLEN)
-            if code == _EUNSUPPORTED:
-                break  # a scheduler that does not learn
-            if code != _OK:
-                _raise(code, self._err)
-        self._seeded[(wid, ttype)] = (n, failures, mean)
+        outcomes = [_dumps({"test_id": "performance_data", "worker_id": wid,
+                            "success": j >= k_f, "duration": dur,
+                            "test_type": str(ttype)}, where) for j in range(k)]
+        return (wid, ttype), (n, failures, mean), outcomes
 
     def select_worker(self, test_requirements, available_workers,
                       worker_loads=None, performance_data=None):
