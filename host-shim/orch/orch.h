@@ -103,6 +103,12 @@ enum orch_state orch_state_of(const orch *o, uint32_t i);
 int orch_is_critical(const orch *o, uint32_t i); /* declared criticality */
 /* The requirements a placement uses now (the current alternate, if any). */
 const lbs_workload *orch_workload(const orch *o, uint32_t i);
+/* Which those are: 0 the declared requirements, k the graph's alternates[k-1]. */
+uint32_t orch_alternate(const orch *o, uint32_t i);
+/* Subtask i's priority, 1 (highest) .. 5, for its requirements and every
+ * alternate, as the graph's "priority" sets it; placement still raises it
+ * by one on the critical path.  0, or -1 when out of that range. */
+int orch_set_priority(orch *o, uint32_t i, uint32_t priority);
 uint32_t orch_n_deps(const orch *o, uint32_t i);
 uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k);
 

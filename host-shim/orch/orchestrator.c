@@ -40,6 +40,20 @@ const lbs_workload *orch_workload(const orch *o, uint32_t i)
 	return t->alt_used ? &t->alt[t->alt_used - 1] : &t->req;
 }
 
+uint32_t orch_alternate(const orch *o, uint32_t i)
+{
+	return i < o->n ? o->t[i].alt_used : 0;
+}
+
+int orch_set_priority(orch *o, uint32_t i, uint32_t priority)
+{
+	if (i >= o->n || priority < 1 || priority > 5)
+		return -1;
+	for (uint32_t k = 0; k <= o->t[i].n_alt; k++)
+		(k ? &o->t[i].alt[k - 1] : &o->t[i].req)->priority = priority;
+	return 0;
+}
+
 static int is_ready(const orch *o, const orch_task *t, double now)
 {
 	if (t->state != ORCH_PENDING || t->not_before > now)

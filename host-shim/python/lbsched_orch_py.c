@@ -96,6 +96,7 @@ LBSPY_EXPORT int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *e
 		cJSON_AddNumberToObject(e, "upward_rank", orch_upward_rank(o, idx[j]));
 		cJSON_AddNumberToObject(e, "est_s", orch_est(o, idx[j]));
 		cJSON_AddNumberToObject(e, "attempts", orch_attempts(o, idx[j]));
+		cJSON_AddNumberToObject(e, "alternate", orch_alternate(o, idx[j]));
 		cJSON_AddItemToArray(arr, e);
 	}
 	free(idx);
@@ -227,6 +228,50 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, const char *id, int success,
 		cJSON_AddStringToObject(res, "recovery", orch_strategy_name(s));
 	cJSON_AddNumberToObject(res, "delay_s", delay);
 	return give(res, out, err, errlen);
+}
+
+LBSPY_EXPORT int lbspy_orch_subtask(lbspy_orch *o, const char *id, char **out, char *err,
+                                    size_t errlen)
+{
+	int i = find(o, id, err, errlen);
+	cJSON *res, *deps;
+	const char *worker;
+
+	if (i < 0)
+		return LBSPY_EINPUT;
+	res = cJSON_CreateObject();
+	cJSON_AddStringToObject(res, "subtask_id", orch_id(o, (uint32_t)i));
+	cJSON_AddStringToObject(res, "state", state_name(orch_state_of(o, (uint32_t)i)));
+	cJSON_AddNumberToObject(res, "priority", orch_workload(o, (uint32_t)i)->priority);
+	cJSON_AddNumberToObject(res, "attempts", orch_attempts(o, (uint32_t)i));
+	cJSON_AddNumberToObject(res, "alternate", orch_alternate(o, (uint32_t)i));
+	cJSON_AddBoolToObject(res, "critical_path", orch_on_critical_path(o, (uint32_t)i));
+	worker = orch_worker(o, (uint32_t)i);
+	if (worker)
+		cJSON_AddStringToObject(res, "worker", worker);
+	else
+		cJSON_AddNullToObject(res, "worker");
+	deps = cJSON_AddArrayToObject(res, "dependencies");
+	for (uint32_t k = 0; deps && k < orch_n_deps(o, (uint32_t)i); k++)
+		cJSON_AddItemToArray(deps, cJSON_CreateString(orch_id(o, orch_dep(o, (uint32_t)i, k))));
+	return give(res, out, err, errlen);
+}
+
+LBSPY_EXPORT int lbspy_orch_set_priority(lbspy_orch *o, const char *id, double priority,
+                                         char *err, size_t errlen)
+{
+	int i = find(o, id, err, errlen);
+
+	if (i < 0)
+		return LBSPY_EINPUT;
+	/* the graph's words; the package puts the workload and subtask first */
+	if (!(priority >= 1 && priority <= 5) || priority != floor(priority) ||
+	    orch_set_priority(o, (uint32_t)i, (uint32_t)priority)) {
+		snprintf(err, errlen, "field 'priority': must be a whole number 1..5, got %g",
+		         priority);
+		return LBSPY_EINPUT;
+	}
+	return LBSPY_OK;
 }
 
 LBSPY_EXPORT int lbspy_orch_completed(lbspy_orch *o)

@@ -143,7 +143,8 @@ int lbspy_warnings(lbspy *h, char **out);
  * lbspy_orch_new: graph_json a graph document; `name` names it in
  * messages; *warnings (may be NULL) the warnings (unknown fields), one a
  * line, or NULL for none: free with lbspy_free.  lbspy_orch_ready: *out = [{"subtask_id", "critical_path",
- * "upward_rank", "est_s", "attempts"}, ...] in the documented order.
+ * "upward_rank", "est_s", "attempts", "alternate" (as lbspy_orch_subtask)}, ...] in the
+ * documented order.
  * lbspy_orch_place: one select through h's scheduler over workers_json
  * (conv_fleet's input); *out = {"status": "ok"|"no_worker", "worker"}.
  * lbspy_orch_record: the result of subtask `id` (started implicitly when
@@ -163,6 +164,13 @@ int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, const char *worker
 int lbspy_orch_record(lbspy_orch *o, const char *id, int success, double duration_s,
                       const char *payload_json, double progress, const char *worker_id,
                       double now, char **out, char *err, size_t errlen);
+/* lbspy_orch_subtask: *out = {"subtask_id", "state", "priority" (what a
+ * placement starts from), "attempts", "alternate" (0: the declared
+ * requirements, k: alternates[k-1]), "critical_path", "worker",
+ * "dependencies"}.  lbspy_orch_set_priority: 1..5, whole. */
+int lbspy_orch_subtask(lbspy_orch *o, const char *id, char **out, char *err, size_t errlen);
+int lbspy_orch_set_priority(lbspy_orch *o, const char *id, double priority, char *err,
+                            size_t errlen);
 int lbspy_orch_completed(lbspy_orch *o);
 int lbspy_orch_aggregate(lbspy_orch *o, char **out, char *err, size_t errlen);
 int lbspy_orch_critical_path(lbspy_orch *o, char **out, char *err, size_t errlen);

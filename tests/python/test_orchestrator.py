@@ -170,5 +170,54 @@ class OriginalFlow(unittest.TestCase):
         s.close()
 
 
+class GetSubtask(unittest.TestCase):
+    def test_seed_snippet_boosts_the_critical_path(self):
+        # seed 001, "Critical Path Analysis", as pasted
+        o = lbsched.MultiDeviceOrchestrator()
+        workload_id = "w"
+        o.register_workload(workload_id, {"subtasks": {
+            "a": {"requirements": {"expected_duration": 50}, "priority": 4},
+            "b": {"requirements": {"expected_duration": 1}}}})
+        critical_path = o.analyze_critical_path(workload_id)
+        self.assertEqual(critical_path, ["a"])
+        for subtask_id in critical_path:
+            subtask = o.get_subtask(workload_id, subtask_id)
+            subtask.priority -= 1  # Lower number = higher priority
+        a = o.get_subtask(workload_id, "a")
+        self.assertEqual((a.subtask_id, a.priority, a.state, a.attempts, a.worker),
+                         ("a", 3, "pending", 0, None))
+        self.assertEqual(a.config, {"requirements": {"expected_duration": 50}, "priority": 4})
+        self.assertEqual(o.get_subtask(workload_id, "b").priority, 3)  # the default
+        for bad in (0, 6, 2.5, "1", True):
+            with self.assertRaisesRegex(ValueError, "^w: subtask 'a': field 'priority': must "
+                                                    "be a whole number 1..5, got "):
+                a.priority = bad
+        self.assertEqual(a.priority, 3)
+        with self.assertRaisesRegex(ValueError, "has no subtask 'zz'"):
+            o.get_subtask(workload_id, "zz")
+        with self.assertRaises(KeyError):
+            o.get_subtask("never", "a")
+
+    def test_the_priority_set_is_the_one_placed(self):
+        # the priority scheduler is speed-first at 1-2 (one worker, the
+        # fastest) and spreads at 4-5
+        with open(HETERO) as f:
+            fleet = json.load(f)["workers"]
+        s = lbsched.PluginScheduler("priority", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        ids = ["t%d" % i for i in range(8)]
+        req = {"test_type": "nlp_text_generation", "expected_duration": 10}
+        o.register_workload("w", {"subtasks": {i: {"requirements": req, "priority": 5}
+                                               for i in ids}})
+        boosted = ids[:4]
+        for i in boosted:
+            o.get_subtask("w", i).priority = 1
+        placed = {i: o.place_subtask("w", i, fleet) for i in ids}
+        self.assertEqual({placed[i] for i in boosted}, {"gpu_a100_1"}, placed)
+        self.assertNotEqual({placed[i] for i in ids[4:]}, {"gpu_a100_1"}, placed)
+        self.assertEqual(o.get_subtask("w", "t0").worker, "gpu_a100_1")
+        self.assertEqual(o.get_subtask("w", "t0").state, "running")
+
+
 if __name__ == "__main__":
     unittest.main()

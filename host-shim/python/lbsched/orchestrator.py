@@ -32,9 +32,11 @@ _lib.lbspy_orch_completed.argtypes = [_vp]
 _lib.lbspy_orch_aggregate.argtypes = [_vp, _outp, _cp, _sz]
 _lib.lbspy_orch_critical_path.argtypes = [_vp, _outp, _cp, _sz]
 _lib.lbspy_orch_estimate.argtypes = [_vp, _vp, _cp, _cp, _sz]
+_lib.lbspy_orch_subtask.argtypes = [_vp, _cp, _outp, _cp, _sz]
+_lib.lbspy_orch_set_priority.argtypes = [_vp, _cp, _d, _cp, _sz]
 for _f in ("lbspy_orch_new", "lbspy_orch_ready", "lbspy_orch_place", "lbspy_orch_record",
            "lbspy_orch_completed", "lbspy_orch_aggregate", "lbspy_orch_critical_path",
-           "lbspy_orch_estimate"):
+           "lbspy_orch_estimate", "lbspy_orch_subtask", "lbspy_orch_set_priority"):
     getattr(_lib, _f).restype = ctypes.c_int
 
 
@@ -43,6 +45,76 @@ def _number(v, where, name):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ValueError("%s: %s must be a number, got %r" % (where, name, v))
     return float(v)
+
+
+class Subtask(object):
+    """One subtask of a registered workload, what the original's
+    get_subtask() gives: subtask_id, workload_id, config (as registered),
+    and, read from the run when asked, state, attempts, worker,
+    dependencies.  priority (1 highest .. 5) may be set, as the seeds'
+    critical-path boost does (subtask.priority -= 1): placement then
+    starts from it."""
+
+    __slots__ = ("_o", "workload_id", "subtask_id", "config")
+
+    def __init__(self, orchestrator, workload_id, subtask_id, config):
+        self._o = orchestrator
+        self.workload_id = workload_id
+        self.subtask_id = subtask_id
+        self.config = config
+
+    def _info(self):
+        o = self._o
+        with o._lock:
+            h, _ = o._get(self.workload_id)
+            return o._call(_lib.lbspy_orch_subtask, h, self.subtask_id.encode("utf-8"))
+
+    @property
+    def priority(self):
+        return self._info()["priority"]
+
+    @priority.setter
+    def priority(self, value):
+        where = "%s: subtask '%s'" % (self.workload_id, self.subtask_id)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("%s: field 'priority': must be a whole number 1..5, got %r"
+                             % (where, value))
+        err = ctypes.create_string_buffer(_ERRLEN)
+        o = self._o
+        with o._lock:
+            h, _ = o._get(self.workload_id)
+            code = _lib.lbspy_orch_set_priority(h, self.subtask_id.encode("utf-8"),
+                                                float(value), err, _ERRLEN)
+        if code != _OK:
+            raise ValueError("%s: %s" % (where, err.value.decode("utf-8", "replace")))
+
+    @property
+    def state(self):
+        return self._info()["state"]
+
+    @property
+    def attempts(self):
+        return self._info()["attempts"]
+
+    @property
+    def worker(self):
+        return self._info()["worker"]
+
+    @property
+    def dependencies(self):
+        return self._info()["dependencies"]
+
+    def __repr__(self):
+        return "Subtask(%r, %r)" % (self.workload_id, self.subtask_id)
+
+
+def _subtask_config(config, subtask_id):
+    """A subtask's config as registered (subtasks as an object or a list)."""
+    subs = config.get("subtasks", {}) if isinstance(config, dict) else {}
+    if isinstance(subs, dict):
+        return subs.get(subtask_id)
+    return next((s for s in subs if isinstance(s, dict) and s.get("subtask_id") == subtask_id),
+                None)
 
 
 class MultiDeviceOrchestrator(object):
@@ -113,14 +185,19 @@ class MultiDeviceOrchestrator(object):
         with self._lock:
             h, config = self._get(workload_id)
             ready = self._call(_lib.lbspy_orch_ready, h, self._now())
-        subs = config.get("subtasks", {})
         for r in ready:
-            if isinstance(subs, dict):
-                r["config"] = subs.get(r["subtask_id"])
-            else:
-                r["config"] = next((s for s in subs if s.get("subtask_id") == r["subtask_id"]),
-                                   None)
+            r["config"] = _subtask_config(config, r["subtask_id"])
         return ready
+
+    def get_subtask(self, workload_id, subtask_id):
+        """The original's get_subtask: a Subtask whose priority may be
+        changed (subtask.priority -= 1) before it is placed.  KeyError for
+        an unknown workload, ValueError for an unknown subtask."""
+        with self._lock:
+            h, config = self._get(workload_id)
+            self._call(_lib.lbspy_orch_subtask, h, str(subtask_id).encode("utf-8"))
+        return Subtask(self, workload_id, str(subtask_id),
+                       _subtask_config(config, str(subtask_id)))
 
     def place_subtask(self, workload_id, subtask_id, available_workers, worker_loads=None):
         """One select through the scheduler for a ready subtask, never on a
