@@ -169,6 +169,23 @@ class OriginalFlow(unittest.TestCase):
         self.assertEqual(o.get_aggregated_results("w")["lost"], ["gen"])
         s.close()
 
+    def test_ready_shows_the_alternate_to_be_placed(self):
+        cuda = {"test_type": "nlp_text_generation", "required_backend": "cuda"}
+        tpu = {"test_type": "nlp_text_generation", "required_backend": "tpu"}
+        rocm = {"test_type": "nlp_text_generation", "required_backend": "rocm"}
+        gen = {"requirements": cuda, "alternates": [tpu, rocm],
+               "recovery": {"strategy": "alternate"}}
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {"gen": gen}})
+        for want, alternate in ((cuda, 0), (tpu, 1), (rocm, 2), (rocm, 2)):
+            (r,) = o.get_ready_subtasks("w")
+            self.assertEqual((r["config"]["requirements"], r["alternate"]), (want, alternate))
+            self.assertEqual(r["config"]["alternates"], [tpu, rocm])
+            self.assertEqual(o.record_subtask_result("w", "gen", None, success=False)["recovery"],
+                             "alternate")
+        # the registered config is left as it was
+        self.assertEqual(gen["requirements"], cuda)
+
 
 class GetSubtask(unittest.TestCase):
     def test_seed_snippet_boosts_the_critical_path(self):

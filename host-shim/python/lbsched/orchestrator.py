@@ -181,12 +181,20 @@ class MultiDeviceOrchestrator(object):
     def get_ready_subtasks(self, workload_id):
         """Subtasks whose dependencies are done: critical path first, then
         upward rank, then id.  Each a dict with subtask_id, config (as
-        registered), critical_path, upward_rank, est_s, attempts."""
+        registered, its requirements those the next placement uses: after
+        an "alternate" recovery, the alternate's), alternate (0: the
+        declared requirements, k: alternates[k-1]), critical_path,
+        upward_rank, est_s, attempts."""
         with self._lock:
             h, config = self._get(workload_id)
             ready = self._call(_lib.lbspy_orch_ready, h, self._now())
         for r in ready:
-            r["config"] = _subtask_config(config, r["subtask_id"])
+            c = _subtask_config(config, r["subtask_id"])
+            k = r["alternate"]
+            if k and isinstance(c, dict):
+                # what the next placement uses, not what was registered
+                c = dict(c, requirements=c["alternates"][k - 1])
+            r["config"] = c
         return ready
 
     def get_subtask(self, workload_id, subtask_id):
