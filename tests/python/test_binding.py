@@ -909,6 +909,18 @@ class DropInTest(unittest.TestCase):
                 caps["left_1"], available_memory=-1)), loads, {})
         self.assertEqual(self.sched.select_worker(t, caps, loads, {}), want)
 
+    def test_a_nul_in_a_key_is_named_by_the_key(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        want = "available_workers['ab\\x00c']: the key must not hold a NUL character " \
+               "(a worker id is a C string)"
+        bad = dict(caps, **{"ab\x00c": caps["left_1"]})
+        self.assert_refused(want, t, bad, loads, {})
+        with self.assertRaises(ValueError) as cm:
+            self.sched.explain(t, bad, loads)
+        self.assertEqual(str(cm.exception), want)
+        self.assertEqual(self.sched.select_worker(t, caps, loads, {}), "left_1")
+
     def test_the_callers_key_is_returned(self):
         caps, loads = twins()
         t = TestRequirements(test_id="t", minimum_memory=2)

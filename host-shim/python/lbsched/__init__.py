@@ -485,6 +485,11 @@ def _caps(keys, recs):
         rid = w.get("worker_id")
         if keys is not None:
             kid = str(keys[i])
+            if "\x00" in kid:
+                # the converter could name only its byte in a document the
+                # caller never saw
+                raise ValueError("%s: the key must not hold a NUL character (a worker id "
+                                 "is a C string)" % _at(keys, i))
             if isinstance(rid, str) and rid != kid:
                 warnings.warn("%s: worker_id %r differs from its key; lbsched "
                               "uses the key %r (its load is worker_loads[%r], "
