@@ -186,6 +186,31 @@ class OriginalFlow(unittest.TestCase):
         # the registered config is left as it was
         self.assertEqual(gen["requirements"], cuda)
 
+    def test_fleet_errors_name_the_callers_keys(self):
+        # as select_worker's: explain, place_subtask and estimate_durations
+        # said "available_workers: workers[0]: field ..."
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        bad_caps = {"w1": {"cpu_cores": -4}}
+        good = {"w1": {"cpu_cores": 4, "available_memory": 16}}
+        bad_load = {"w1": {"cpu_utilization": 250}}
+        caps_msg = ("available_workers['w1']: field 'cpu_cores': must be an integer in "
+                    "0..1000000, got -4")
+        load_msg = ("worker_loads['w1']: field 'cpu_utilization': must be a finite number "
+                    "in 0..100 percent, got 250")
+        for call in (lambda *a: s.explain({"test_id": "t"}, *a),
+                     lambda *a: o.place_subtask("w", "a", *a),
+                     lambda *a: o.estimate_durations("w", *a)):
+            for args, want in (((bad_caps,), caps_msg), ((good, bad_load), load_msg)):
+                with self.assertRaises(ValueError) as cm:
+                    call(*args)
+                self.assertEqual(str(cm.exception), want)
+        with self.assertRaisesRegex(ValueError, "^available_workers\\[0\\]: field 'cpu_cores'"):
+            o.place_subtask("w", "a", [{"worker_id": "x", "cpu_cores": -4}])
+        self.assertEqual(o.place_subtask("w", "a", good), "w1")
+        s.close()
+
 
 class GetSubtask(unittest.TestCase):
     def test_seed_snippet_boosts_the_critical_path(self):

@@ -539,19 +539,35 @@ def _check_loads(loads, first, second, worker_loads):
                          "got %s" % (key, _what(x)))
 
 
+class _Where(object):
+    """Where a document's workers came from, for _relocate: the caller's
+    keys, the ids, where their loads were looked for, and the records
+    that carry their own."""
+
+    __slots__ = ("keys", "ids", "first", "second", "own")
+
+    def __init__(self, keys, ids, first, second, own):
+        self.keys, self.ids, self.first, self.second, self.own = \
+            keys, ids, first, second, own
+
+
 def _document(available_workers, worker_loads):
     """The whole fleet in one JSON document, each worker with its "load":
-    what lbspy_explain and lbspy_bench take."""
+    what lbspy_explain, lbspy_bench and the orchestrator take; and where
+    its workers came from (_Where), to name them in the library's
+    messages."""
     keys, recs = _split(available_workers)
     own = _views(recs, keys)[1]
     caps, rids = _caps(keys, recs)
-    first, second = _lookups(keys, [w.get("worker_id") for w in caps], rids)
+    ids = [w.get("worker_id") for w in caps]
+    first, second = _lookups(keys, ids, rids)
     loads = _loads(first, second, worker_loads, own)
     _check_loads(loads, first, second, worker_loads)
     for w, load in zip(caps, loads):
         if load is not None:
             w["load"] = load
-    return _dumps(caps, each=lambda i: _at(keys, i))
+    return (_dumps(caps, each=lambda i: _at(keys, i)),
+            _Where(keys, ids, first, second, own))
 
 
 _AT = re.compile(r"^available_workers: workers\[(\d+)\]: ((unknown )?field '(load\.)?)?")
@@ -592,6 +608,13 @@ def _warn(lines):
 def _raise_msg(code, msg):
     err = ctypes.create_string_buffer(msg.encode("utf-8", "replace"))
     _raise(code, err)
+
+
+def _raise_at(code, err, where, worker_loads):
+    """_raise, the library's message at the caller's keys (where: the
+    document's _Where)."""
+    _raise_msg(code, _relocate(err.value.decode("utf-8", "replace"), where,
+                               worker_loads, where.own))
 
 
 _fast, FAST_MISSING = _load_fast()
@@ -1031,15 +1054,15 @@ class PluginScheduler(object):
                          performance_data)
         test = _dumps(_record(test_requirements, "test_requirements",
                               "TestRequirements"), "test_requirements")
-        fleet = _document(available_workers, worker_loads)
+        fleet, where = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         out = ctypes.c_void_p()
         with self._lock:
             code = _lib.lbspy_explain(self._handle(), test, fleet,
                                       ctypes.byref(out), err, _ERRLEN)
-            said = self._warnings(None, worker_loads) if code == _OK else ()
+            said = self._warnings(where, worker_loads) if code == _OK else ()
         if code != _OK:
-            _raise(code, err)
+            _raise_at(code, err, where, worker_loads)
         answer = json.loads(_take(out))
         _warn(said)  # explaining changes nothing: an error here leaves no trace
         return answer
@@ -1063,15 +1086,15 @@ class PluginScheduler(object):
                          None)
         test = _dumps(_record(test_requirements, "test_requirements",
                               "TestRequirements"), "test_requirements")
-        fleet = _document(available_workers, worker_loads)
+        fleet, where = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         ns = ctypes.c_double()
         with self._lock:
             code = _lib.lbspy_bench(self._handle(), test, fleet, iterations,
                                     ctypes.byref(ns), err, _ERRLEN)
-            said = self._warnings(None, worker_loads) if code == _OK else ()
+            said = self._warnings(where, worker_loads) if code == _OK else ()
         if code != _OK:
-            _raise(code, err)
+            _raise_at(code, err, where, worker_loads)
         _warn(said)
         return ns.value
 

@@ -17,7 +17,7 @@ import json
 import threading
 import time
 
-from . import _lib, _raise, _take, _document, _dumps, _warn, _ERRLEN, _OK
+from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -141,11 +141,15 @@ class MultiDeviceOrchestrator(object):
         except KeyError:
             raise KeyError("lbsched: no workload %r is registered" % (workload_id,))
 
-    def _call(self, fn, *args):
+    def _call(self, fn, *args, at=None):
+        """fn's answer; at: (where, worker_loads) of a fleet document, so
+        that an error names the caller's keys."""
         err = ctypes.create_string_buffer(_ERRLEN)
         out = ctypes.c_void_p()
         code = fn(*args, ctypes.byref(out), err, _ERRLEN)
         if code != _OK:
+            if at is not None:
+                _raise_at(code, err, *at)
             _raise(code, err)
         return json.loads(_take(out))
 
@@ -212,18 +216,21 @@ class MultiDeviceOrchestrator(object):
         worker it failed on under "reassign".  The worker id, or None."""
         if self.scheduler is None:
             raise ValueError("lbsched: place_subtask needs a scheduler")
-        fleet = _document(available_workers, worker_loads)
+        fleet, where = _document(available_workers, worker_loads)
         with self._lock:
             h, _ = self._get(workload_id)
             with self.scheduler._lock:
                 r = self._call(_lib.lbspy_orch_place, h, self.scheduler._handle(),
-                               str(subtask_id).encode("utf-8"), fleet)
+                               str(subtask_id).encode("utf-8"), fleet,
+                               at=(where, worker_loads))
         return r["worker"]
 
     def estimate_durations(self, workload_id, available_workers, worker_loads=None):
         """Each subtask's estimate from the scheduler (hardware-aware's
         run_s on its likely worker), which the ranks then use."""
-        fleet = _document(available_workers, worker_loads)
+        if self.scheduler is None:
+            raise ValueError("lbsched: estimate_durations needs a scheduler")
+        fleet, where = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         with self._lock:
             h, _ = self._get(workload_id)
@@ -231,7 +238,7 @@ class MultiDeviceOrchestrator(object):
                 code = _lib.lbspy_orch_estimate(h, self.scheduler._handle(), fleet, err,
                                                 _ERRLEN)
         if code != _OK:
-            _raise(code, err)
+            _raise_at(code, err, where, worker_loads)
 
     def record_subtask_result(self, workload_id, subtask_id, result, success=True,
                               duration=0.0, progress=0.0, worker_id=None):
