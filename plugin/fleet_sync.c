@@ -851,6 +851,11 @@ static int pull(fleet *f, char *err, size_t errlen)
 		if (rc)
 			return -1;
 		atomic_fetch_add(&f->pulls, 1);
+		/* The pull dropped the entries the totals now include:
+		 * stats shows what waits after it, not before. */
+		if (store_fleet_state_get(f->s, &st, err, errlen))
+			return -1;
+		atomic_store(&f->backlog, st.outbox);
 		return 0;
 	}
 	return 0;

@@ -99,6 +99,8 @@ wait $pid_a $pid_b $pid_c
 # What the last processes left in their outboxes: one sync each.
 for h in a b c; do
 	expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/$h.json"
+	# the pull after the push took in the host's last entries
+	has "$tmp/out" '"backlog":0,'
 done
 expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/a.json"
 cp "$tmp/out" "$tmp/totals1.json"
