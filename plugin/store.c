@@ -1045,6 +1045,9 @@ static void *flusher(void *arg)
 			s->len -= n;
 			if (!s->len)
 				s->flush_now = 0;
+			/* A report waiting for room in a full queue has it
+			 * now, not after the disk. */
+			pthread_cond_broadcast(&s->done);
 		}
 		pthread_mutex_unlock(&s->mu);
 
