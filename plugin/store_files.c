@@ -73,8 +73,8 @@ static int check_dir(const char *dir, store_files *f, char *err, size_t errlen)
 }
 
 /* Open or create dir/name, never through a symbolic link: the fd, -2 when
- * the place is unwritable (mdb_env_open reports that better), or -1 with
- * err set. */
+ * the directory or file system is unwritable (mdb_env_open reports that
+ * better), or -1 with err set. */
 static int open_own(const char *dir, const char *name, unsigned mode, int create,
                     struct stat *st, char *err, size_t errlen)
 {
@@ -85,6 +85,20 @@ static int open_own(const char *dir, const char *name, unsigned mode, int create
 	fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 	          (mode_t)mode);
 	if (fd < 0) {
+		int e = errno;
+		struct stat f;
+
+		/* A file there that this user may not write is the file's
+		 * fault, not the directory's, which mdb_env_open would
+		 * blame. */
+		if ((e == EACCES || e == EPERM) && !lstat(path, &f)) {
+			snprintf(err, errlen, "store '%s': cannot open: %s: %s (this user, uid %u, "
+			         "must read and write it; its mode is %04o, its owner uid %u)", dir,
+			         name, strerror(e), (unsigned)setfsuid((uid_t)-1) /* as acted */,
+			         (unsigned)(f.st_mode & 07777), (unsigned)f.st_uid);
+			return -1;
+		}
+		errno = e;
 		if (errno == EACCES || errno == EROFS || errno == EPERM)
 			return -2;
 		if (errno == ENOENT && !create) {

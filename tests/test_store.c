@@ -1641,6 +1641,34 @@ static void test_two_instances_one_process(void)
 }
 
 /*
+ * data.mdb that this user may not write, in a directory it may: the error
+ * names the file and its mode.  It blamed the directory.  Root acts as the
+ * directory's owner, so the store goes to nobody, and acting as nobody
+ * drops root's right to bypass the mode.
+ */
+static void test_file_unwritable(void)
+{
+	const char *base = tmp_dir();
+	const char *dir = pathf("%s/store", base, NULL);
+	const char *data = pathf("%s/data.mdb", dir, NULL);
+	const char *lock = pathf("%s/lock.mdb", dir, NULL);
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+
+	if (!s)
+		return;
+	CHECK_INT(report(s, LBS_WL_NLP, "w1", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	sched_close(s);
+	CHECK_INT(chmod(data, 0400), 0);
+	if (geteuid() == 0)
+		CHECK(!chmod(base, 0755) && !chown(dir, 65534, 65534) &&
+		      !chown(data, 65534, 65534) && !chown(lock, 65534, 65534));
+	expect_store_error(store_config(dir, NULL), dir,
+	                   "cannot open: data.mdb: Permission denied (this user, uid ");
+	expect_store_error(store_config(dir, NULL), dir,
+	                   "must read and write it; its mode is 0400, its owner uid ");
+}
+
+/*
  * A queue smaller than batch_count: a full queue commits at once.  It
  * waited for batch_count or batch_ms (50) while report() waits block_ms
  * (10) for room, so reports back to back lost most outcomes.
@@ -1732,5 +1760,6 @@ int main(void)
 	test_two_instances_one_process();
 	test_latency_survives_restart();
 	test_small_queue();
+	test_file_unwritable();
 	return check_done("test_store");
 }
