@@ -522,7 +522,16 @@ static lbs_status parse_routes(comp_inst *inst, const cJSON *cfg, char *err,
 	st = cfg_check_fields(def, default_fields, err, errlen);
 	if (st != LBS_OK)
 		return cfg_nested("default", st, err, errlen);
-	return route_target(inst, def, "default", &inst->fallback, err, errlen);
+	st = route_target(inst, def, "default", &inst->fallback, err, errlen);
+	/* After the default's own checks, which say more: a router of no
+	 * route sends every test to the default, a mistake or the default
+	 * named the long way. */
+	if (st == LBS_OK && !n) {
+		snprintf(err, errlen, "config field 'routes': required: a list of at least one "
+		         "route (without one every test goes to the default)");
+		st = LBS_ECONFIG;
+	}
+	return st;
 }
 
 static void cp_destroy(void *p)

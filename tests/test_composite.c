@@ -863,6 +863,16 @@ static void test_routes_in_host(void)
 	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
 	                      sizeof err), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "r.json: field 'default': scheduler 'priority': config field 'seed'");
+	/* a document that routes nothing: every test would go to the default */
+	doc = "{\"routes\": [], \"default\": {\"scheduler\": \"priority\"}}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_STR(err, "r.json: field 'routes': required: a list of at least one route (without "
+	          "one every test goes to the default)");
+	doc = "{\"default\": {\"scheduler\": \"priority\"}}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "r.json: field 'routes': required");
 	fleet_free(&f);
 }
 
@@ -1675,6 +1685,11 @@ static void test_bad_configs(void)
 	               "config field 'routes[0]': give one of 'test_type' (an exact name) or 'prefix'");
 	CHECK_CONTAINS(create_error("{\"routes\": [], \"default\": {\"scheduler\": \"nope\"}}"),
 	               "config field 'default': ");
+	CHECK_STR(create_error("{\"routes\": [], \"default\": {\"scheduler\": \"priority\"}}"),
+	          "scheduler 'composite': config field 'routes': required: a list of at "
+	          "least one route (without one every test goes to the default)");
+	CHECK_CONTAINS(create_error("{\"default\": {\"scheduler\": \"priority\"}}"),
+	               "config field 'routes': required");
 	CHECK_CONTAINS(create_error("not json"), "config: not valid JSON");
 }
 
@@ -1708,7 +1723,8 @@ static void test_child_unterminated_reason(void)
 	char cfg[1024];
 	shim_sched *s;
 
-	snprintf(cfg, sizeof cfg, "{\"routes\": [], \"default\": {\"scheduler\": \"liar\","
+	snprintf(cfg, sizeof cfg, "{\"routes\": [{\"prefix\": \"never_\", \"scheduler\": "
+	         "\"round-robin\"}], \"default\": {\"scheduler\": \"liar\","
 	         " \"plugin\": \"%s\", \"config\": {\"mode\": \"unterminated_reason\"}}}",
 	         getenv("LBS_LIAR_PLUGIN"));
 	s = test_sched("composite", cfg);

@@ -271,6 +271,12 @@ lbs_status router_open(shim_host *h, const char *doc, size_t len,
 			t.plugin = plugin;
 		st = open_target(r, h, &t, doc_name, "default", &r->fallback, err, errlen);
 	}
+	/* After the default's own checks, which say more.  A document that
+	 * routes nothing sends every test to the default: a mistake, or
+	 * --scheduler and --config said the long way. */
+	if (st == LBS_OK && !n)
+		st = fail(err, errlen, doc_name, "routes", "required: a list of at least one route "
+		          "(without one every test goes to the default)");
 	cJSON_Delete(root);
 	if (st != LBS_OK) {
 		router_close(r);
