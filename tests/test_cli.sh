@@ -583,5 +583,11 @@ has "$tmp/err" "cut.so: cannot load plugin: truncated: the file is 8192 bytes, i
 lines "$tmp/err" 1
 expect_rc 1 "$shim" check "$LBS_SRCDIR/examples/fleet.json"
 has "$tmp/err" "fleet.json: cannot load plugin: not an ELF file"
+# an ELF dlopen refuses: its message once, the path once
+cp "$(command -v ls)" "$tmp/pie.so"
+expect_rc 1 "$shim" check "$tmp/pie.so"
+lines "$tmp/err" 1
+if [ "$(grep -o 'pie\.so' "$tmp/err" | wc -l)" = 1 ]; then ok; else bad "the path twice: $(cat "$tmp/err")"; fi
+has "$tmp/err" "pie.so: cannot load plugin: "
 
 finish test_cli

@@ -133,6 +133,11 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		const char *why = dlerror();
+		size_t pl = strlen(path);
+
+		/* dlerror() names the file first, as we do. */
+		if (why && !strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2))
+			why += pl + 2;
 		snprintf(err, errlen, "%s: cannot load plugin: %s", path,
 		         why ? why : "unknown error");
 		return LBS_EINVAL;
