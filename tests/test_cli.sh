@@ -285,6 +285,11 @@ has "$tmp/err" "store '$tmp/no-such-store': no such directory"
 : >"$tmp/a-file"
 expect_rc 1 "$shim" prefs dump --db "$tmp/a-file"
 has "$tmp/err" "store '$tmp/a-file': not a directory"
+# a store path from a config file: the file is named as for its other fields
+printf '{"store": {"path": "%s"}}' "$tmp/a-file" >"$tmp/store-file.json"
+expect_rc 1 "$shim" decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests "$LBS_SRCDIR/examples/tests.jsonl" --config "$tmp/store-file.json"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-shim: $tmp/store-file.json: scheduler 'hardware-aware': store '$tmp/a-file': refused: not a directory"
 # reading or resetting an empty directory finds no store there, and leaves it empty
 mkdir -m 700 "$tmp/empty-store"
 for verb in dump export reset; do

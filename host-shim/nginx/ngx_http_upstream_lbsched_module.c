@@ -1506,6 +1506,17 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     if (ngx_http_upstream_lbsched_trial(cf, lcf, err, sizeof(err))
         != NGX_OK)
     {
+        /* the plugin knows the field, not the file that held it */
+        if (lcf->config_file.len) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\" in %s:%ui: "
+                          "lbsched_config_file %V: %s",
+                          &lcf->name, lcf->file_name, lcf->line,
+                          &lcf->config_file,
+                          err[0] ? err : "the scheduler cannot be created");
+            return NGX_ERROR;
+        }
+
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "lbsched: upstream \"%V\" in %s:%ui: %s",
                       &lcf->name, lcf->file_name, lcf->line,

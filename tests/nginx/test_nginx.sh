@@ -225,6 +225,11 @@ check "... naming the directive, the file and the upstream's line" \
 try_conf emptycfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/empty.json;|"
 check "nginx -t refuses an empty lbsched_config_file" test $rc -ne 0
 check "... saying it is empty" grep -q "lbsched_config_file $tmp/empty.json: is empty (expected a JSON object)" <<<"$out"
+# what the plugin finds wrong in the file names the file too
+printf '{} x' >"$tmp/trail.json"
+try_conf trailcfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/trail.json;|"
+check "nginx -t refuses text after the JSON in lbsched_config_file" test $rc -ne 0
+check "... naming the file" grep -q "lbsched_config_file $tmp/trail.json: scheduler 'round-robin': config: text after the JSON document" <<<"$out"
 
 # a fleet entry no server matches
 python3 - "$tmp/fleet.json" "$tmp/fleet-extra.json" <<'PY'
