@@ -479,17 +479,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		st = sched_open(h, o.plugin, o.scheduler, config, config_len, &s, err, sizeof err);
 	}
 	if (st != LBS_OK) {
-		if ((st == LBS_ECONFIG || st == LBS_EIO) && o.config && !o.routes) {
-			/* Name the file: the plugin only knows the field (or
-			 * the store's directory that the file named). */
-			char full[1200];
-			snprintf(full, sizeof full, "%s: %s", o.config, err);
-			fprintf(stderr, "%s: %s\n", prog, full);
-			rc = EXIT_BAD_INPUT;
-			goto out;
-		}
-		fprintf(stderr, "%s: %s\n", prog, err);
-		rc = st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+		/* A routing document names its own file in err. */
+		rc = cli_open_refused(prog, st, o.routes ? NULL : o.config, err);
 		goto out;
 	}
 	tests = file_read(o.tests, &tests_len, err, sizeof err);

@@ -39,6 +39,16 @@ static const char *as_given(char *buf, size_t n, const char *arg)
 	return buf;
 }
 
+int cli_open_refused(const char *prog, lbs_status st, const char *config_file,
+                     const char *err)
+{
+	if (config_file && (st == LBS_ECONFIG || st == LBS_EIO))
+		fprintf(stderr, "%s: %s: %s\n", prog, config_file, err);
+	else
+		fprintf(stderr, "%s: %s\n", prog, err);
+	return st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+}
+
 /* getopt_long's '?' for a long option it could not take: an abbreviation
  * of two or more names, or no name at all. */
 static int unknown(const char *prog, const cli_cmd *cmd, const char *arg)

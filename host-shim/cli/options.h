@@ -10,10 +10,21 @@
 
 #include <stdio.h>
 
+#include "lbsched/abi.h"
+
 /* Exit status of every command (the man page says it: cli_prog.exit_status). */
 #define EXIT_BAD_INPUT 1
 #define EXIT_USAGE 2   /* the command line itself is wrong */
 #define EXIT_REFUSED 2 /* a plugin was refused */
+
+/*
+ * A scheduler that sched_open() refused: "PROG: [CONFIG: ]ERR" on stderr,
+ * the config file named when the refusal is its content's (a field, or the
+ * store directory it names: LBS_ECONFIG, LBS_EIO), since the plugin knows
+ * only the field.  config_file may be NULL.  Returns the exit status.
+ */
+int cli_open_refused(const char *prog, lbs_status st, const char *config_file,
+                     const char *err);
 
 typedef struct cli_opt {
 	const char *name; /* long name without "--"; NULL ends a table */

@@ -192,11 +192,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		goto bad;
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &s, err, sizeof err);
 	if (st != LBS_OK) {
-		if (st == LBS_ECONFIG && op.config)
-			fprintf(stderr, "%s: %s: %s\n", prog, op.config, err);
-		else
-			fprintf(stderr, "%s: %s\n", prog, err);
-		rc = st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+		rc = cli_open_refused(prog, st, op.config, err);
 		goto out;
 	}
 	if (orch_estimate(o, s, (const lbs_worker *const *)workers, n) ||

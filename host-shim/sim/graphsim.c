@@ -610,9 +610,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	}
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &g.s, err, sizeof err);
 	if (st != LBS_OK) {
-		fprintf(stderr, "%s: %s%s%s\n", prog, st == LBS_ECONFIG && op.config ? op.config : "",
-		        st == LBS_ECONFIG && op.config ? ": " : "", err);
-		rc = st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+		rc = cli_open_refused(prog, st, op.config, err);
 		goto out;
 	}
 	g.tr = &tr;

@@ -561,10 +561,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			ls = sched_open(h, o.plugin, sp->scheduler, cfg, cfg_len, &s, err, sizeof err);
 			free(cfg);
 			if (ls != LBS_OK) {
-				fprintf(stderr, "%s: %s%s%s\n", prog,
-				        ls == LBS_ECONFIG && sp->config_file ? sp->config_file : "",
-				        ls == LBS_ECONFIG && sp->config_file ? ": " : "", err);
-				rc = ls == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
+				rc = cli_open_refused(prog, ls, sp->config_file, err);
 				goto out;
 			}
 		}
