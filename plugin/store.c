@@ -1491,8 +1491,8 @@ static int attach_env(store *s, char *err, size_t errlen)
 	s->env = se->env;
 	/* The checks, the verification and LMDB's open all act as the
 	 * directory's owner when root uses another user's store. */
-	if (store_files_prepare(s->path, s->o.file_mode, LOCK_FILE_BYTES, !s->find_only, &files,
-	                        err, errlen) ||
+	if (store_files_prepare(s->path, s->o.file_mode, s->o.file_mode_set, LOCK_FILE_BYTES,
+	                        !s->find_only, &files, err, errlen) ||
 	    store_verify(s->path, err, errlen)) {
 		store_files_done(&files);
 		goto fail;

@@ -106,6 +106,7 @@ typedef struct store_opts {
 	uint32_t queue_max;    /* outcomes the queue holds */
 	uint32_t refresh_ms;   /* how often to look for other processes' writes */
 	uint32_t file_mode;    /* of the data and lock files, e.g. 0600 */
+	int file_mode_set;     /* 1: given, and set on files made before */
 	uint64_t map_size;     /* initial map size in bytes; doubles when full */
 	uint64_t map_max;      /* ... up to this many bytes */
 	uint32_t max_pairs;    /* report() refuses a new pair beyond this many */

@@ -87,6 +87,7 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 			return LBS_ECONFIG;
 		}
 		o->file_mode = (uint32_t)m;
+		o->file_mode_set = cJSON_GetObjectItemCaseSensitive(s, "file_mode") != NULL;
 	}
 	if (!strcmp(on_error, "memory"))
 		o->memory_on_error = 1;

@@ -124,8 +124,21 @@ static int open_own(const char *dir, const char *name, unsigned mode, int create
 	return fd;
 }
 
-int store_files_prepare(const char *dir, unsigned mode, size_t lock_bytes, int create,
-                        store_files *f, char *err, size_t errlen)
+/* The config's file_mode on a file open as fd, whatever it was made with
+ * (an earlier config, the umask): an operator who tightens it gets it.
+ * set_mode 0 leaves it. */
+static int own_mode(int fd, const struct stat *st, const char *dir, const char *name,
+                    unsigned mode, int set_mode, char *err, size_t errlen)
+{
+	if (!set_mode || (st->st_mode & 07777) == mode || !fchmod(fd, (mode_t)mode))
+		return 0;
+	snprintf(err, errlen, "store '%s': cannot give %s the file_mode %04o (it has %04o): %s",
+	         dir, name, mode, (unsigned)(st->st_mode & 07777), strerror(errno));
+	return -1;
+}
+
+int store_files_prepare(const char *dir, unsigned mode, int set_mode, size_t lock_bytes,
+                        int create, store_files *f, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, rc = 0;
@@ -136,14 +149,22 @@ int store_files_prepare(const char *dir, unsigned mode, size_t lock_bytes, int c
 	fd = open_own(dir, "data.mdb", mode, create, &st, err, errlen);
 	if (fd == -1)
 		return -1;
-	if (fd >= 0)
+	if (fd >= 0) {
+		rc = own_mode(fd, &st, dir, "data.mdb", mode, set_mode, err, errlen);
 		close(fd);
+		if (rc)
+			return -1;
+	}
 	/* LMDB makes lock.mdb again whenever it is gone */
 	fd = open_own(dir, "lock.mdb", mode, 1, &st, err, errlen);
 	if (fd == -1)
 		return -1;
 	if (fd < 0)
 		return 0;
+	if (own_mode(fd, &st, dir, "lock.mdb", mode, set_mode, err, errlen)) {
+		close(fd);
+		return -1;
+	}
 	/* LMDB writes lock.mdb through a mapping: on a full disk the first
 	 * touch of a page without a block would be a SIGBUS. */
 	rc = posix_fallocate(fd, 0, st.st_size > (off_t)lock_bytes ? st.st_size

@@ -25,13 +25,15 @@ typedef struct store_files {
  * cannot reach a file the owner could not.  Then create data.mdb and
  * lock.mdb with mode, or find them, without following a symbolic link (a
  * data.mdb missing without `create` is "no store in this directory yet"),
+ * and with `set_mode` give found ones the mode (a config that names one
+ * means it; one that does not, prefs dump's, changes nothing);
  * and refuse what is not a regular file or has other hard links; reserve
  * lock.mdb's blocks (LMDB would die of SIGBUS on a full disk).  0, or -1
  * with a one-line err naming the path and the reason; either way call
  * store_files_done.
  */
-int store_files_prepare(const char *dir, unsigned mode, size_t lock_bytes, int create,
-                        store_files *f, char *err, size_t errlen);
+int store_files_prepare(const char *dir, unsigned mode, int set_mode, size_t lock_bytes,
+                        int create, store_files *f, char *err, size_t errlen);
 void store_files_done(store_files *f);
 
 #endif

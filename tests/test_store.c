@@ -1263,6 +1263,26 @@ static void test_file_modes(void)
 		sched_close(s);
 	CHECK_INT(file_mode(pathf("%s/data.mdb", shared, NULL)), 0640);
 	CHECK_INT(file_mode(pathf("%s/lock.mdb", shared, NULL)), 0640);
+	/* A config without file_mode (prefs dump's) leaves the files be... */
+	s = open_store("priority", shared, NULL);
+	if (s)
+		sched_close(s);
+	CHECK_INT(file_mode(pathf("%s/data.mdb", shared, NULL)), 0640);
+	/* ... and one that names it gets it: an operator tightening the
+	 * mode of a store made before. */
+	s = open_store("priority", shared, "\"file_mode\":\"0600\"");
+	if (s)
+		sched_close(s);
+	CHECK_INT(file_mode(pathf("%s/data.mdb", shared, NULL)), 0600);
+	CHECK_INT(file_mode(pathf("%s/lock.mdb", shared, NULL)), 0600);
+	umask(old);
+	/* The mode given, whatever the umask takes from a file it makes. */
+	old = umask(077);
+	s = open_store("priority", pathf("%s/under-umask", base, NULL), "\"file_mode\":\"0640\"");
+	if (s)
+		sched_close(s);
+	CHECK_INT(file_mode(pathf("%s/under-umask/data.mdb", base, NULL)), 0640);
+	CHECK_INT(file_mode(pathf("%s/under-umask/lock.mdb", base, NULL)), 0640);
 	umask(old);
 
 	/* Bad store fields are config errors that name the field. */
