@@ -87,6 +87,10 @@ typedef struct shared_env {
 	MDB_dbi prefs, meta, outbox, fleet;
 	size_t map_size;
 	pthread_rwlock_t resize;
+	/* What every commit applies (history.h) or the files have: an
+	 * instance that shares the env must give the same. */
+	double alpha, half_life;
+	uint32_t file_mode;
 } shared_env;
 
 static pthread_mutex_t envs_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -1449,6 +1453,32 @@ static int attach_env(store *s, char *err, size_t errlen)
 	for (se = envs; se; se = se->next)
 		if (se->dev == st.st_dev && se->ino == st.st_ino)
 			break;
+	if (se && (se->alpha != s->o.alpha || se->half_life != s->o.half_life ||
+	           (s->o.file_mode_set && se->file_mode != s->o.file_mode))) {
+		/* Two rules of learning on one store: its records would
+		 * mean neither. */
+		char had[32], got[32];
+		const char *f;
+
+		pthread_mutex_unlock(&envs_mu);
+		if (se->alpha != s->o.alpha) {
+			f = "alpha";
+			snprintf(had, sizeof had, "%g", se->alpha);
+			snprintf(got, sizeof got, "%g", s->o.alpha);
+		} else if (se->half_life != s->o.half_life) {
+			f = "half_life_s";
+			snprintf(had, sizeof had, "%g", se->half_life);
+			snprintf(got, sizeof got, "%g", s->o.half_life);
+		} else {
+			f = "file_mode";
+			snprintf(had, sizeof had, "%04o", (unsigned)se->file_mode);
+			snprintf(got, sizeof got, "%04o", (unsigned)s->o.file_mode);
+		}
+		snprintf(err, errlen, "store '%s': refused: another scheduler in this process uses "
+		         "it with %s %s, this config gives %s; all must give the same", s->path, f,
+		         had, got);
+		return -1;
+	}
 	if (se) {
 		se->refs++;
 		pthread_mutex_unlock(&envs_mu);
@@ -1481,6 +1511,9 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->dev = st.st_dev;
 	se->ino = st.st_ino;
 	se->map_size = (size_t)s->o.map_size;
+	se->alpha = s->o.alpha;
+	se->half_life = s->o.half_life;
+	se->file_mode = s->o.file_mode;
 	pthread_rwlock_init(&se->resize, NULL);
 	s->se = se;
 	if ((rc = mdb_env_create(&se->env)) || (rc = mdb_env_set_maxdbs(se->env, 6)) ||

@@ -1689,6 +1689,36 @@ static void test_file_unwritable(void)
 }
 
 /*
+ * Two schedulers of one process on one store with different rules of
+ * learning: the second is refused, naming the field and both values.  The
+ * second's rules were silently not the ones its outcomes were kept by.
+ */
+static void test_one_store_one_rule(void)
+{
+	const char *dir = tmp_dir();
+	shim_sched *a = open_store("hardware-aware", dir, "\"half_life_s\":10"), *b;
+	char err[1024];
+
+	if (!a)
+		return;
+	CHECK_INT(try_open("priority", store_config(dir, "\"half_life_s\":99999"), &b, err,
+	                   sizeof err), LBS_EIO);
+	CHECK_CONTAINS(err, "refused: another scheduler in this process uses it with half_life_s "
+	               "10, this config gives 99999; all must give the same");
+	CHECK_INT(try_open("priority", store_config(dir, "\"half_life_s\":10,\"alpha\":0.5"), &b,
+	                   err, sizeof err), LBS_EIO);
+	CHECK_CONTAINS(err, "with alpha 0.3, this config gives 0.5;");
+	CHECK_INT(try_open("priority", store_config(dir, "\"half_life_s\":10,\"file_mode\":"
+	                                             "\"0640\""), &b, err, sizeof err), LBS_EIO);
+	CHECK_CONTAINS(err, "with file_mode 0600, this config gives 0640;");
+	/* The same rules share it; options of its own queue may differ. */
+	b = open_store("priority", dir, "\"half_life_s\":10,\"batch_count\":1");
+	CHECK(b != NULL);
+	sched_close(b);
+	sched_close(a);
+}
+
+/*
  * A queue smaller than batch_count: a full queue commits at once.  It
  * waited for batch_count or batch_ms (50) while report() waits block_ms
  * (10) for room, so reports back to back lost most outcomes.
@@ -1781,5 +1811,6 @@ int main(void)
 	test_latency_survives_restart();
 	test_small_queue();
 	test_file_unwritable();
+	test_one_store_one_rule();
 	return check_done("test_store");
 }
