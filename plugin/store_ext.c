@@ -186,6 +186,58 @@ static int get_ratio(const cJSON *r, size_t i, lbs_history *h, char *err, size_t
 	return 0;
 }
 
+/* 1 when a and b differ beyond the rounding of %.17g and a derivation. */
+static int differ(double a, double b)
+{
+	return fabs(a - b) > 1e-9 * fmax(fabs(a), fabs(b)) + 1e-12;
+}
+
+/*
+ * A record that gives both its summary (what a dump shows) and its sums
+ * (what the store keeps) must say one thing: the sums win, so a summary
+ * they contradict would be dropped without a word (a hand edit of the
+ * preference or the mean).  Nor may the sums hold a negative variance
+ * (the derivation would show 0).
+ */
+static int sums_agree(size_t i, const lbs_history *h, const hist_sums *c, char *err,
+                      size_t errlen)
+{
+	/* A rounding slack far above that of summing many durations. */
+	const double slack = 1.0 + 1e-6;
+	lbs_history d;
+	const char *f = NULL;
+	double given = 0.0, kept = 0.0;
+
+	if (c->successes && c->sum_duration * c->sum_duration >
+	                            (double)c->successes * c->sum_duration_sq * slack) {
+		snprintf(err, errlen, "records[%zu]: fields 'sum_duration' and 'sum_duration_sq' "
+		         "disagree: the variance they give is negative", i);
+		return -1;
+	}
+	if (c->ratio_n && c->sum_log_ratio * c->sum_log_ratio >
+	                          (double)c->ratio_n * c->sum_log_ratio_sq * slack) {
+		snprintf(err, errlen, "records[%zu]: fields 'sum_log_ratio' and 'sum_log_ratio_sq' "
+		         "disagree: the variance they give is negative", i);
+		return -1;
+	}
+	hist_derive(c, &d);
+	if (differ(h->preference, d.preference))
+		f = "preference", given = h->preference, kept = d.preference;
+	else if (differ(h->mean_duration, d.mean_duration))
+		f = "mean_duration", given = h->mean_duration, kept = d.mean_duration;
+	else if (differ(h->var_duration, d.var_duration))
+		f = "var_duration", given = h->var_duration, kept = d.var_duration;
+	else if (differ(h->log_ratio_mean, d.log_ratio_mean))
+		f = "log_ratio_mean", given = h->log_ratio_mean, kept = d.log_ratio_mean;
+	else if (differ(h->log_ratio_var, d.log_ratio_var))
+		f = "log_ratio_var", given = h->log_ratio_var, kept = d.log_ratio_var;
+	if (!f)
+		return 0;
+	snprintf(err, errlen, "records[%zu]: field '%s' is %.15g, but the record's sums give "
+	         "%.15g: give the sums alone or both as an export writes them", i, f, given, kept);
+	return -1;
+}
+
 /*
  * The sums of schema 3, exact: all seven or none.  Without them (an export
  * of schema 1 or 2) they come from the record's fields as a migration
@@ -226,7 +278,7 @@ static int get_sums(const cJSON *r, size_t i, const lbs_history *h, hist_sums *c
 		snprintf(err, errlen, "records[%zu]: %s", i, why);
 		return -1;
 	}
-	return 0;
+	return sums_agree(i, h, c, err, errlen);
 }
 
 /* Check record i completely before anything is written. */

@@ -1375,6 +1375,22 @@ static void test_import(void)
 		 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1,\"ratio_n\":1,"
 		 "\"log_ratio_mean\":25,\"log_ratio_var\":0}]}", "'log_ratio_mean': must be a number in -20..20",
 		 0},
+		/* A summary its sums contradict (the sums would win without
+		 * a word), and sums whose variance is negative. */
+		{"{\"records\":[{\"workload_type\":\"MIXED\",\"worker\":\"d\",\"samples\":2,"
+		 "\"successes\":1,\"failures\":1,\"preference\":0.5,\"mean_duration\":7,"
+		 "\"var_duration\":0,\"last_update\":0,\"ratio_n\":1,\"log_ratio_mean\":0,"
+		 "\"log_ratio_var\":0,\"sum_duration\":7,\"sum_duration_sq\":49,\"sum_log_ratio\":0,"
+		 "\"sum_log_ratio_sq\":0,\"pref_time\":0,\"pref_weight\":1,\"pref_sum\":0.9}]}",
+		 "records[0]: field 'preference' is 0.5, but the record's sums give 0.9: give the sums "
+		 "alone or both as an export writes them", 0},
+		{"{\"records\":[{\"workload_type\":\"MIXED\",\"worker\":\"d\",\"samples\":2,"
+		 "\"successes\":1,\"failures\":1,\"preference\":0.5,\"mean_duration\":7,"
+		 "\"var_duration\":0,\"last_update\":0,\"ratio_n\":1,\"log_ratio_mean\":0,"
+		 "\"log_ratio_var\":0,\"sum_duration\":7,\"sum_duration_sq\":1,\"sum_log_ratio\":0,"
+		 "\"sum_log_ratio_sq\":0,\"pref_time\":0,\"pref_weight\":1,\"pref_sum\":0.5}]}",
+		 "records[0]: fields 'sum_duration' and 'sum_duration_sq' disagree: the variance they "
+		 "give is negative", 0},
 	};
 
 	if (!ext) {
