@@ -635,6 +635,45 @@ def whole_fleet(n=24):
     return caps, full
 
 
+class CountCalls(object):
+    """The calls the package makes into the library while it is active, by
+    name ("select" for _lbsched_fast's, which calls lbspy_select_fleet
+    itself)."""
+
+    NAMES = ("lbspy_select_fleet", "lbspy_report", "lbspy_warnings")
+
+    def __init__(self):
+        self.calls = collections.Counter()
+
+    def counted(self, name, f):
+        def call(*args):
+            self.calls[name] += 1
+            return f(*args)
+        return call
+
+    def __enter__(self):
+        self.saved = {n: getattr(lbsched._lib, n) for n in self.NAMES}
+        for n, f in self.saved.items():
+            setattr(lbsched._lib, n, self.counted(n, f))
+        self.fast = lbsched._fast
+        if self.fast is not None:
+            counted = self.counted
+
+            class Fast(object):
+                select = staticmethod(counted("select", self.fast.select))
+                snapshot = staticmethod(self.fast.snapshot)
+            lbsched._fast = Fast
+        return self
+
+    def __exit__(self, *exc):
+        lbsched._fast = self.fast
+        for n, f in self.saved.items():
+            setattr(lbsched._lib, n, f)
+
+    def selects(self):
+        return self.calls["select"] + self.calls["lbspy_select_fleet"]
+
+
 class DropInTest(unittest.TestCase):
     """Issue 16: the original's whole records, performance_data, the
     messages for bad arguments, the caller's keys, composite config text,
@@ -812,6 +851,21 @@ class DropInTest(unittest.TestCase):
         # a scheduler that does not learn takes it and answers as before
         rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertIn(rr.select_worker(t, caps, loads, pd), caps)
+
+    def test_performance_data_costs_a_scheduler_that_does_not_learn_nothing(self):
+        # The original service passes it on every call: a round-robin made
+        # a check, a report and a select of each (15 times slower)
+        caps, loads = twins()
+        t = TestRequirements(test_id="v", test_type="vision_classification", minimum_memory=2)
+        rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
+        pd = self.perf(50, 40)
+        rr.select_worker(t, caps, loads, pd)
+        for grown in (pd, pd, self.perf(60, 40), self.perf(70, 45)):
+            with CountCalls() as c:
+                self.assertIn(rr.select_worker(t, caps, loads, grown), caps)
+            self.assertEqual((c.selects(), c.calls["lbspy_report"],
+                              c.calls["lbspy_warnings"]), (1, 0, 0), c.calls)
+        self.assertEqual(rr.stats()["selects"], 5)
 
     def test_a_call_that_raises_seeds_nothing(self):
         # performance_data was reported before the test was read: a call

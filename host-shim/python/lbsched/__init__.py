@@ -715,6 +715,10 @@ class PluginScheduler(object):
         # What was seeded from performance_data: (worker, test type) ->
         # (samples, failures, mean duration)
         self._seeded = {}
+        # False once a report was refused as unsupported: performance_data
+        # is then not read, so that a service passing it on every call
+        # pays one select, not a check, a report and a select
+        self._learns = True
         #: How many times the capabilities went to the library: once, and
         #: again each time they changed (docs/PYTHON.md).
         self.fleets_sent = 0
@@ -774,7 +778,7 @@ class PluginScheduler(object):
                              worker_loads, performance_data)
             with self._lock:
                 self._handle()
-                plan = self._seed_plan(performance_data)
+                plan = self._learns and self._seed_plan(performance_data)
             if plan:
                 # The test, capabilities and loads checked (and their
                 # warnings issued) before anything is learned: a call that
@@ -951,7 +955,8 @@ class PluginScheduler(object):
             for o in outcomes:
                 code = _lib.lbspy_report(self._h, o, self._err, _ERRLEN)
                 if code == _EUNSUPPORTED:
-                    return  # a scheduler that does not learn
+                    self._learns = False
+                    return
                 if code != _OK:
                     _raise(code, self._err)
             self._seeded[key] = seen
