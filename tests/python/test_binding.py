@@ -903,6 +903,33 @@ class DropInTest(unittest.TestCase):
         self.assertEqual(s.select_worker(good, caps, loads, pd), "right_1")
         self.assertEqual(s.stats()["reports"], 100)
 
+    def test_a_key_no_c_string_holds_in_performance_data_seeds_nothing(self):
+        # The outcome converter refused it after the records before it were
+        # reported, "at byte 44" of an outcome the caller never saw
+        caps, loads = twins()
+        t = TestRequirements(test_id="v", test_type="vision_classification", minimum_memory=2)
+        good = self.perf(50, 40)
+        rec = good["left_1"]["vision_classification"]
+        long = "x" * 4097
+        for bad, want in (
+                ({"r\x00ight": {"vision": rec}},
+                 "performance_data['r\\x00ight']: the key must not hold a NUL character "
+                 "(a worker id is a C string)"),
+                ({long: {"vision": rec}},
+                 "performance_data['%s']: the key is 4097 bytes long, more than 4096 "
+                 "(a worker id is a C string)" % long),
+                ({"right_1": {"vi\x00sion": rec}},
+                 "performance_data['right_1']['vi\\x00sion']: the key must not hold a NUL "
+                 "character (a test type is a C string)"),
+                ({"right_1": {long: rec}},
+                 "performance_data['right_1']['%s']: the key is 4097 bytes long, more than "
+                 "4096 (a test type is a C string)" % long)):
+            s = lbsched.PluginScheduler(plugin=PLUGIN)
+            with self.assertRaises(ValueError) as cm:
+                s.select_worker(t, caps, loads, dict(good, **bad))
+            self.assertEqual(str(cm.exception), want)
+            self.assertEqual(s.stats()["reports"], 0)
+
     def assert_refused(self, want, *args):
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(*args)

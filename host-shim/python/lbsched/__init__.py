@@ -472,6 +472,25 @@ def _at(keys, i):
     return "available_workers[%r]" % (keys[i] if keys is not None else i,)
 
 
+_MAX_STRING = 4096  # CONV_MAX_STRING, in bytes
+
+
+def _c_string(s, where, what="the key", kind="a worker id"):
+    """A NUL or more than the converter's bytes in a string the library
+    takes as a C string, named where the caller gave it: the converter
+    could name only its byte in a document the caller never saw, or a
+    field the caller did not write."""
+    if "\x00" in s:
+        raise ValueError("%s: %s must not hold a NUL character (%s is a C string)"
+                         % (where, what, kind))
+    if len(s) > _MAX_STRING // 4:
+        n = len(s.encode("utf-8", "surrogatepass"))
+        if n > _MAX_STRING:
+            raise ValueError("%s: %s is %d bytes long, more than %d (%s is a C string)"
+                             % (where, what, n, _MAX_STRING, kind))
+    return s
+
+
 def _caps(keys, recs):
     """Each worker's capabilities as conv_fleet takes them, without any
     "load", and the worker_id each record gives (or None).  A worker of a
@@ -484,12 +503,7 @@ def _caps(keys, recs):
         w.pop("load", None)
         rid = w.get("worker_id")
         if keys is not None:
-            kid = str(keys[i])
-            if "\x00" in kid:
-                # the converter could name only its byte in a document the
-                # caller never saw
-                raise ValueError("%s: the key must not hold a NUL character (a worker id "
-                                 "is a C string)" % _at(keys, i))
+            kid = _c_string(str(keys[i]), _at(keys, i))
             if isinstance(rid, str) and rid != kid:
                 warnings.warn("%s: worker_id %r differs from its key; lbsched "
                               "uses the key %r (its load is worker_loads[%r], "
@@ -968,6 +982,10 @@ class PluginScheduler(object):
         if not isinstance(wid, str):
             raise ValueError("performance_data: a worker's key must be its id (str), got %r"
                              % (wid,))
+        # the outcome converter would refuse them after earlier records
+        # were reported
+        _c_string(wid, "performance_data[%r]" % (wid,))
+        _c_string(str(ttype), where, kind="a test type")
         rec = _record(perf, where, "WorkerPerformance")
         if "sample_count" not in rec:  # a misspelt dict seeded nothing, silently
             raise ValueError("%s: field 'sample_count': is required" % where)
