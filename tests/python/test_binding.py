@@ -1131,6 +1131,56 @@ class WarningsTest(unittest.TestCase):
         with self.assertWarnsRegex(lbsched.RecordWarning, "unknown field 'foo'"):
             s.explain(self.TEST, {"w1": {"cpu_cores": 4}})
 
+    def test_a_worker_id_not_its_key_warns_at_the_callers_line(self):
+        # It was issued under the scheduler's lock, with a stacklevel
+        # counted by hand that pointed into the package
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        fleet = {"alias": {"worker_id": "gpu-1", "cpu_cores": 4, "available_memory": 16}}
+        want = ("available_workers['alias']: worker_id 'gpu-1' differs from its key; lbsched "
+                "uses the key 'alias' (its load is worker_loads['alias'], else "
+                "worker_loads['gpu-1'])")
+        for call in (lambda: s.select_worker({"test_id": "t"}, fleet),
+                     lambda: s.explain({"test_id": "t"}, fleet),
+                     lambda: s.bench_c({"test_id": "t"}, fleet, iterations=1)):
+            with warnings.catch_warnings(record=True) as got:
+                warnings.simplefilter("always")
+                call()
+            self.assertEqual([(str(w.message), w.category, w.filename) for w in got],
+                             [(want, lbsched.RecordWarning, __file__)])
+        # made an error: nothing chosen, and raised again the next time
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        for _ in range(2):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", lbsched.RecordWarning)
+                with self.assertRaises(lbsched.RecordWarning):
+                    s.select_worker({"test_id": "t"}, fleet)
+        self.assertEqual(s.stats()["selects"], 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", lbsched.RecordWarning)
+            self.assertEqual(s.select_worker({"test_id": "t"}, fleet), "alias")
+        self.assertEqual(s.stats()["selects"], 1)
+
+    def test_a_showwarning_hook_may_call_the_scheduler(self):
+        # The worker_id warning was issued under the scheduler's lock: a
+        # hook that selected (or logged through it) deadlocked
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        nested, answer = [], []
+
+        def hook(message, category, filename, lineno, file=None, line=None):
+            nested.append(s.select_worker({"test_id": "n"}, {"z": {"cpu_cores": 2, "available_memory": 8}}))
+
+        def run():
+            answer.append(s.select_worker({"test_id": "t"}, {
+                "alias": {"worker_id": "gpu-1", "cpu_cores": 4, "available_memory": 16}}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = hook
+            t = threading.Thread(target=run, daemon=True)
+            t.start()
+            t.join(60)
+        self.assertFalse(t.is_alive(), "deadlocked")
+        self.assertEqual((nested, answer), (["z"], ["alias"]))
+
     def test_warnings_as_errors_raise_with_nothing_chosen(self):
         s = lbsched.PluginScheduler(plugin=PLUGIN)
         fleet = {"w1": {"cpu_cores": 4, "available_memory": 16, "bar": 2}}

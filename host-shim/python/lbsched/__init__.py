@@ -493,11 +493,13 @@ def _c_string(s, where, what="the key", kind="a worker id"):
 
 def _caps(keys, recs):
     """Each worker's capabilities as conv_fleet takes them, without any
-    "load", and the worker_id each record gives (or None).  A worker of a
-    dict is its key: the record's worker_id, when it differs, is replaced
-    by it (with a warning naming the record), so that the caller gets
-    back the key it used."""
-    caps, rids = [], []
+    "load", the worker_id each record gives (or None), and the warnings
+    for the caller.  A worker of a dict is its key: the record's
+    worker_id, when it differs, is replaced by it (with a warning naming
+    the record), so that the caller gets back the key it used.  The
+    warnings are returned, not issued: they are issued (_warn) once no
+    lock is held, since a showwarning hook may call the scheduler."""
+    caps, rids, said = [], [], []
     for i, r in enumerate(recs):
         w = dict(_record(r, _at(keys, i), "WorkerCapabilities"))
         w.pop("load", None)
@@ -505,17 +507,15 @@ def _caps(keys, recs):
         if keys is not None:
             kid = _c_string(str(keys[i]), _at(keys, i))
             if isinstance(rid, str) and rid != kid:
-                warnings.warn("%s: worker_id %r differs from its key; lbsched "
-                              "uses the key %r (its load is worker_loads[%r], "
-                              "else worker_loads[%r])"
-                              % (_at(keys, i), rid, kid, keys[i], rid),
-                              RecordWarning, stacklevel=5)
+                said.append("%s: worker_id %r differs from its key; lbsched uses the "
+                            "key %r (its load is worker_loads[%r], else worker_loads[%r])"
+                            % (_at(keys, i), rid, kid, keys[i], rid))
                 w["worker_id"] = kid
             elif rid is None:
                 w["worker_id"] = kid
         caps.append(w)
         rids.append(rid)
-    return caps, rids
+    return caps, rids, said
 
 
 def _lookups(keys, ids, rids):
@@ -556,13 +556,13 @@ def _check_loads(loads, first, second, worker_loads):
 class _Where(object):
     """Where a document's workers came from, for _relocate: the caller's
     keys, the ids, where their loads were looked for, and the records
-    that carry their own."""
+    that carry their own; and what _caps found to warn of (said)."""
 
-    __slots__ = ("keys", "ids", "first", "second", "own")
+    __slots__ = ("keys", "ids", "first", "second", "own", "said")
 
-    def __init__(self, keys, ids, first, second, own):
-        self.keys, self.ids, self.first, self.second, self.own = \
-            keys, ids, first, second, own
+    def __init__(self, keys, ids, first, second, own, said):
+        self.keys, self.ids, self.first, self.second, self.own, self.said = \
+            keys, ids, first, second, own, said
 
 
 def _document(available_workers, worker_loads):
@@ -572,7 +572,7 @@ def _document(available_workers, worker_loads):
     messages."""
     keys, recs = _split(available_workers)
     own = _views(recs, keys)[1]
-    caps, rids = _caps(keys, recs)
+    caps, rids, said = _caps(keys, recs)
     ids = [w.get("worker_id") for w in caps]
     first, second = _lookups(keys, ids, rids)
     loads = _loads(first, second, worker_loads, own)
@@ -581,7 +581,7 @@ def _document(available_workers, worker_loads):
         if load is not None:
             w["load"] = load
     return (_dumps(caps, each=lambda i: _at(keys, i)),
-            _Where(keys, ids, first, second, own))
+            _Where(keys, ids, first, second, own, said))
 
 
 _AT = re.compile(r"^available_workers: workers\[(\d+)\]: ((unknown )?field '(load\.)?)?")
@@ -646,11 +646,11 @@ class _Fleet(object):
     """The capabilities as sent to the library: their JSON, copies to tell
     whether they changed (views for this module, snap for _lbsched_fast),
     the workers' ids in fleet order, what select_worker answers for each
-    (out: the caller's keys, or the ids of a list), and where their loads
-    are looked for (first, second)."""
+    (out: the caller's keys, or the ids of a list), where their loads
+    are looked for (first, second), and _caps's warnings (said)."""
 
     __slots__ = ("keys", "views", "ids", "caps", "out", "first", "second",
-                 "snap")
+                 "snap", "said")
 
     def __init__(self, keys, recs, views, available_workers):
         # The copies first, the JSON after: a record another thread
@@ -663,7 +663,7 @@ class _Fleet(object):
             raise ValueError("available_workers: a record is nested deeper than Python "
                              "can copy") from None
         self.snap = _fast.snapshot(available_workers) if _fast else None
-        caps, rids = _caps(keys, recs)
+        caps, rids, self.said = _caps(keys, recs)
         self.caps = _dumps(caps, each=lambda i: _at(keys, i))
         self.keys = keys
         self.ids = [w.get("worker_id") for w in caps]
@@ -726,6 +726,8 @@ class PluginScheduler(object):
         self._npicked = ctypes.c_uint()
         self._reason = ctypes.create_string_buffer(_REASONLEN)
         self._err = ctypes.create_string_buffer(_ERRLEN)
+        # This module's warnings of the fleet a select built (_Fleet.said)
+        self._said = []
         # What was seeded from performance_data: (worker, test type) ->
         # (samples, failures, mean duration)
         self._seeded = {}
@@ -837,10 +839,11 @@ class PluginScheduler(object):
         the records (_CHECK)."""
         with self._lock:
             h = self._handle()
+            self._said = []
             picked = self._select_locked(h, test_requirements, available_workers,
                                          worker_loads, performance_data, maxn)
-            if picked is _WARNED or maxn & _CHECK:
-                return None, self._warnings(self._fleet, worker_loads)
+            if picked is _WARNED or maxn & _CHECK or (self._said and maxn & _HOLD_WARNED):
+                return None, self._said + self._warnings(self._fleet, worker_loads)
             return picked, None
 
     def _warnings(self, fleet, worker_loads):
@@ -887,6 +890,13 @@ class PluginScheduler(object):
                                   "TestRequirements"), "test_requirements")
             fleet = _Fleet(keys, recs, views, available_workers)
             caps = fleet.caps
+            if fleet.said:
+                # This module's warnings (a worker_id that is not its key)
+                # stop a held call as the library's do: the library takes
+                # the fleet and chooses nothing
+                self._said = fleet.said
+                if maxn & _HOLD_WARNED:
+                    maxn |= _CHECK
             # Which fleet the library holds is not known until it
             # has taken this one.
             self._fleet = None
@@ -1083,7 +1093,7 @@ class PluginScheduler(object):
         with self._lock:
             code = _lib.lbspy_explain(self._handle(), test, fleet,
                                       ctypes.byref(out), err, _ERRLEN)
-            said = self._warnings(where, worker_loads) if code == _OK else ()
+            said = where.said + self._warnings(where, worker_loads) if code == _OK else ()
         if code != _OK:
             _raise_at(code, err, where, worker_loads)
         answer = json.loads(_take(out))
@@ -1115,7 +1125,7 @@ class PluginScheduler(object):
         with self._lock:
             code = _lib.lbspy_bench(self._handle(), test, fleet, iterations,
                                     ctypes.byref(ns), err, _ERRLEN)
-            said = self._warnings(where, worker_loads) if code == _OK else ()
+            said = where.said + self._warnings(where, worker_loads) if code == _OK else ()
         if code != _OK:
             _raise_at(code, err, where, worker_loads)
         _warn(said)

@@ -217,6 +217,8 @@ class MultiDeviceOrchestrator(object):
         if self.scheduler is None:
             raise ValueError("lbsched: place_subtask needs a scheduler")
         fleet, where = _document(available_workers, worker_loads)
+        # before the placement: one made an error (-W error) places nothing
+        _warn(where.said)
         with self._lock:
             h, _ = self._get(workload_id)
             with self.scheduler._lock:
@@ -231,6 +233,7 @@ class MultiDeviceOrchestrator(object):
         if self.scheduler is None:
             raise ValueError("lbsched: estimate_durations needs a scheduler")
         fleet, where = _document(available_workers, worker_loads)
+        _warn(where.said)  # before the estimates change, as place_subtask
         err = ctypes.create_string_buffer(_ERRLEN)
         with self._lock:
             h, _ = self._get(workload_id)
