@@ -1160,6 +1160,20 @@ class WarningsTest(unittest.TestCase):
             self.assertEqual(s.select_worker({"test_id": "t"}, fleet), "alias")
         self.assertEqual(s.stats()["selects"], 1)
 
+    def test_a_records_own_load_is_named_by_the_record(self):
+        # It was named worker_loads['w1'] though no worker_loads was given
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        fleet = {"w1": {"cpu_cores": 4, "available_memory": 16, "load": {"bogus": 1}}}
+        for call in (lambda: s.select_worker({"test_id": "t"}, fleet),
+                     lambda: s.select_worker({"test_id": "t"}, fleet, {"w2": {}}),
+                     lambda: s.explain({"test_id": "t"}, fleet),
+                     lambda: s.bench_c({"test_id": "t"}, fleet, iterations=1)):
+            with warnings.catch_warnings(record=True) as got:
+                warnings.simplefilter("always")
+                call()
+            self.assertEqual([str(w.message) for w in got],
+                             ["available_workers['w1']: unknown field 'load.bogus' ignored"])
+
     def test_a_showwarning_hook_may_call_the_scheduler(self):
         # The worker_id warning was issued under the scheduler's lock: a
         # hook that selected (or logged through it) deadlocked

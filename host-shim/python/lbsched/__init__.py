@@ -728,6 +728,8 @@ class PluginScheduler(object):
         self._err = ctypes.create_string_buffer(_ERRLEN)
         # This module's warnings of the fleet a select built (_Fleet.said)
         self._said = []
+        # The records of a select that carry their own "load" (_views)
+        self._own = None
         # What was seeded from performance_data: (worker, test type) ->
         # (samples, failures, mean duration)
         self._seeded = {}
@@ -839,20 +841,22 @@ class PluginScheduler(object):
         the records (_CHECK)."""
         with self._lock:
             h = self._handle()
-            self._said = []
+            self._said, self._own = [], None
             picked = self._select_locked(h, test_requirements, available_workers,
                                          worker_loads, performance_data, maxn)
             if picked is _WARNED or maxn & _CHECK or (self._said and maxn & _HOLD_WARNED):
-                return None, self._said + self._warnings(self._fleet, worker_loads)
+                return None, self._said + self._warnings(self._fleet, worker_loads,
+                                                         self._own)
             return picked, None
 
-    def _warnings(self, fleet, worker_loads):
+    def _warnings(self, fleet, worker_loads, own):
         """The library's warnings of the last call, at the caller's keys
-        (fleet: where its workers came from, or None); self._lock held."""
+        (fleet: where its workers came from, or None; own: the records
+        that carry their own load); self._lock held."""
         out = ctypes.c_void_p()
         if _lib.lbspy_warnings(self._h, ctypes.byref(out)) != _OK or not out.value:
             return []
-        return [_relocate(line, fleet, worker_loads, None)
+        return [_relocate(line, fleet, worker_loads, own)
                 for line in json.loads(_take(out))]
 
     def _select_locked(self, h, test_requirements, available_workers, worker_loads,
@@ -883,6 +887,8 @@ class PluginScheduler(object):
             return []
         keys, recs = _split(available_workers)
         views, own = _views(recs, keys)
+        # a warning about a record's own "load" is named by the record
+        self._own = own
         caps = None
         if fleet is None or not fleet.same(keys, views):
             # The test's own faults first, as the library reports them
@@ -1072,7 +1078,7 @@ class PluginScheduler(object):
         err = ctypes.create_string_buffer(_ERRLEN)
         with self._lock:
             code = _lib.lbspy_report(self._handle(), _dumps(o), err, _ERRLEN)
-            said = self._warnings(None, None) if code in (_OK, _EUNSUPPORTED) else ()
+            said = self._warnings(None, None, None) if code in (_OK, _EUNSUPPORTED) else ()
         _warn(said)
         if code == _EUNSUPPORTED:
             return False
@@ -1093,7 +1099,8 @@ class PluginScheduler(object):
         with self._lock:
             code = _lib.lbspy_explain(self._handle(), test, fleet,
                                       ctypes.byref(out), err, _ERRLEN)
-            said = where.said + self._warnings(where, worker_loads) if code == _OK else ()
+            said = where.said + self._warnings(where, worker_loads, where.own) \
+                if code == _OK else ()
         if code != _OK:
             _raise_at(code, err, where, worker_loads)
         answer = json.loads(_take(out))
@@ -1125,7 +1132,8 @@ class PluginScheduler(object):
         with self._lock:
             code = _lib.lbspy_bench(self._handle(), test, fleet, iterations,
                                     ctypes.byref(ns), err, _ERRLEN)
-            said = where.said + self._warnings(where, worker_loads) if code == _OK else ()
+            said = where.said + self._warnings(where, worker_loads, where.own) \
+                if code == _OK else ()
         if code != _OK:
             _raise_at(code, err, where, worker_loads)
         _warn(said)
