@@ -1174,6 +1174,19 @@ class WarningsTest(unittest.TestCase):
             self.assertEqual([str(w.message) for w in got],
                              ["available_workers['w1']: unknown field 'load.bogus' ignored"])
 
+    def test_a_call_without_the_library_repeats_no_warning(self):
+        # With new performance_data and no workers the check answered
+        # without the library, then issued what it held: the last call's
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        pd = {"w1": {"vision": {"sample_count": 5, "total_failures": 0,
+                                "average_execution_time": 1.0}}}
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            s.select_worker({"test_id": "t", "foo": 1}, {"w1": {"cpu_cores": 4}})
+            self.assertEqual(len(got), 1)
+            self.assertIsNone(s.select_worker({"test_id": "clean"}, {}, None, pd))
+        self.assertEqual(len(got), 1, [str(w.message) for w in got])
+
     def test_a_showwarning_hook_may_call_the_scheduler(self):
         # The worker_id warning was issued under the scheduler's lock: a
         # hook that selected (or logged through it) deadlocked

@@ -728,8 +728,9 @@ class PluginScheduler(object):
         self._err = ctypes.create_string_buffer(_ERRLEN)
         # This module's warnings of the fleet a select built (_Fleet.said)
         self._said = []
-        # The records of a select that carry their own "load" (_views)
-        self._own = None
+        # The records of a select that carry their own "load" (_views),
+        # and whether it called the library (_asked)
+        self._own, self._asked = None, False
         # What was seeded from performance_data: (worker, test type) ->
         # (samples, failures, mean duration)
         self._seeded = {}
@@ -841,12 +842,12 @@ class PluginScheduler(object):
         the records (_CHECK)."""
         with self._lock:
             h = self._handle()
-            self._said, self._own = [], None
+            self._said, self._own, self._asked = [], None, True
             picked = self._select_locked(h, test_requirements, available_workers,
                                          worker_loads, performance_data, maxn)
             if picked is _WARNED or maxn & _CHECK or (self._said and maxn & _HOLD_WARNED):
-                return None, self._said + self._warnings(self._fleet, worker_loads,
-                                                         self._own)
+                return None, self._said + (self._warnings(self._fleet, worker_loads, self._own)
+                                           if self._asked else [])
             return picked, None
 
     def _warnings(self, fleet, worker_loads, own):
@@ -883,6 +884,9 @@ class PluginScheduler(object):
         _check_arguments(test_requirements, available_workers,
                          worker_loads, performance_data)
         if not available_workers:
+            # answered without the library: the warnings it holds are the
+            # last call's
+            self._asked = False
             self.last_reason = "no available workers"
             return []
         keys, recs = _split(available_workers)
