@@ -538,6 +538,24 @@ class ErrorTest(unittest.TestCase):
                                                     "or false, got "):
                 self.sched.report("t", "cpu_xeon_1", v, 10.0)
 
+    def test_max_workers_is_checked(self):
+        # -1 and counts from 1 << 29 up carried the call's flags: None, and
+        # nothing chosen
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        caps, loads = twins()
+        t = {"test_id": "t", "minimum_memory": 1}
+        want = s.select_workers(t, caps, loads, None, max_workers=0)
+        self.assertTrue(want)
+        for m in (1 << 29, 1 << 30, 1 << 31, 10 ** 30):
+            self.assertEqual(s.select_workers(t, caps, loads, None, max_workers=m), want, m)
+        self.assertEqual(s.stats()["selects"], 5)
+        for m in (-1, True, 1.0, "2", None):
+            with self.assertRaises(ValueError) as cm:
+                s.select_workers(t, caps, loads, None, max_workers=m)
+            self.assertEqual(str(cm.exception), "max_workers: must be a whole number >= 0 "
+                             "(0: as many as chosen), got %r" % (m,))
+        self.assertEqual(s.stats()["selects"], 5)
+
     def test_no_workers_is_none(self):
         self.assertIsNone(self.sched.select_worker(original_tests()[0], {}, {}, {}))
 

@@ -28,6 +28,7 @@ import datetime
 import enum
 import json
 import math
+import operator
 import os
 import re
 import sys
@@ -1063,9 +1064,18 @@ class PluginScheduler(object):
     def select_workers(self, test_requirements, available_workers,
                        worker_loads=None, performance_data=None, max_workers=0):
         """All the workers of a sharded or replicated placement (a list,
-        empty when none is eligible); max_workers 0 = as many as chosen."""
-        return self._select(test_requirements, available_workers,
-                            worker_loads, performance_data, max_workers)
+        empty when none is eligible); max_workers 0 = as many as chosen
+        (more than a placement can choose is the same)."""
+        try:
+            n = -1 if isinstance(max_workers, bool) else operator.index(max_workers)
+        except TypeError:
+            n = -1
+        if n < 0:
+            raise ValueError("max_workers: must be a whole number >= 0 (0: as many as "
+                             "chosen), got %r" % (max_workers,))
+        # Larger counts would carry the call's flags (_CHECK, _HOLD_WARNED)
+        return self._select(test_requirements, available_workers, worker_loads,
+                            performance_data, 0 if n >= _MAX_PICKED else n)
 
     def report(self, test_id, worker_id, success, duration_s, status=None,
                test_type=None, expected_duration=None):
