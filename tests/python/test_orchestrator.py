@@ -230,7 +230,7 @@ class GetSubtask(unittest.TestCase):
                          ("a", 3, "pending", 0, None))
         self.assertEqual(a.config, {"requirements": {"expected_duration": 50}, "priority": 4})
         self.assertEqual(o.get_subtask(workload_id, "b").priority, 3)  # the default
-        for bad in (0, 6, 2.5, "1", True):
+        for bad in (6, 2.5, "1", True, 10 ** 400, float("nan"), -0.5):
             with self.assertRaisesRegex(ValueError, "^w: subtask 'a': field 'priority': must "
                                                     "be a whole number 1..5, got "):
                 a.priority = bad
@@ -239,6 +239,39 @@ class GetSubtask(unittest.TestCase):
             o.get_subtask(workload_id, "zz")
         with self.assertRaises(KeyError):
             o.get_subtask("never", "a")
+
+    def test_seed_snippet_runs_on_a_subtask_at_priority_1(self):
+        # priority -= 1 on a subtask already at the highest raised
+        # ValueError: the seed's loop did not run as pasted
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {
+            "a": {"requirements": {"expected_duration": 50}, "priority": 1},
+            "b": {"requirements": {"expected_duration": 1}}}})
+        for subtask_id in o.analyze_critical_path("w"):
+            subtask = o.get_subtask("w", subtask_id)
+            subtask.priority -= 1  # Lower number = higher priority
+        a = o.get_subtask("w", "a")
+        self.assertEqual(a.priority, 1)
+        for high in (0, -7, 0.0, -10 ** 400):
+            a.priority = high
+            self.assertEqual(a.priority, 1)
+
+    def test_a_nul_in_a_subtask_id_is_refused(self):
+        # ctypes cut the id at the NUL: 'a\x00zz' was subtask 'a'
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w", {"subtasks": {"a": {"requirements": {"expected_duration": 5}}}})
+        want = ("w: subtask 'a\\x00zz': its id must not hold a NUL character "
+                "(a subtask id is a C string)")
+        fleet = {"w1": {"cpu_cores": 4, "available_memory": 16}}
+        for call in (lambda: o.get_subtask("w", "a\x00zz"),
+                     lambda: o.place_subtask("w", "a\x00zz", fleet),
+                     lambda: o.record_subtask_result("w", "a\x00zz", None)):
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertEqual(str(cm.exception), want)
+        self.assertEqual((o.get_subtask("w", "a").state, o.get_subtask("w", "a").worker),
+                         ("pending", None))
 
     def test_the_priority_set_is_the_one_placed(self):
         # the priority scheduler is speed-first at 1-2 (one worker, the

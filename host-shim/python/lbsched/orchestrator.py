@@ -17,7 +17,7 @@ import json
 import threading
 import time
 
-from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _ERRLEN, _OK
+from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -38,6 +38,14 @@ for _f in ("lbspy_orch_new", "lbspy_orch_ready", "lbspy_orch_place", "lbspy_orch
            "lbspy_orch_completed", "lbspy_orch_aggregate", "lbspy_orch_critical_path",
            "lbspy_orch_estimate", "lbspy_orch_subtask", "lbspy_orch_set_priority"):
     getattr(_lib, _f).restype = ctypes.c_int
+
+
+def _subtask_id(workload_id, subtask_id):
+    """subtask_id as the library takes it: ctypes would cut it at a NUL,
+    and 'a\\x00zz' would be subtask 'a'."""
+    sid = str(subtask_id)
+    _c_string(sid, "%s: subtask %r" % (workload_id, sid), "its id", "a subtask id")
+    return sid
 
 
 def _number(v, where, name):
@@ -76,9 +84,15 @@ class Subtask(object):
     @priority.setter
     def priority(self, value):
         where = "%s: subtask '%s'" % (self.workload_id, self.subtask_id)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                (isinstance(value, int) and value > 5):  # float(10**400) overflows
             raise ValueError("%s: field 'priority': must be a whole number 1..5, got %r"
                              % (where, value))
+        if value < 1 and (isinstance(value, int) or value.is_integer()):
+            # The seeds' boost (priority -= 1) of a subtask already at 1:
+            # the highest stays the highest, as the orchestrator's own
+            # critical-path boost stops at 1
+            value = 1
         err = ctypes.create_string_buffer(_ERRLEN)
         o = self._o
         with o._lock:
@@ -205,17 +219,18 @@ class MultiDeviceOrchestrator(object):
         """The original's get_subtask: a Subtask whose priority may be
         changed (subtask.priority -= 1) before it is placed.  KeyError for
         an unknown workload, ValueError for an unknown subtask."""
+        sid = _subtask_id(workload_id, subtask_id)
         with self._lock:
             h, config = self._get(workload_id)
-            self._call(_lib.lbspy_orch_subtask, h, str(subtask_id).encode("utf-8"))
-        return Subtask(self, workload_id, str(subtask_id),
-                       _subtask_config(config, str(subtask_id)))
+            self._call(_lib.lbspy_orch_subtask, h, sid.encode("utf-8"))
+        return Subtask(self, workload_id, sid, _subtask_config(config, sid))
 
     def place_subtask(self, workload_id, subtask_id, available_workers, worker_loads=None):
         """One select through the scheduler for a ready subtask, never on a
         worker it failed on under "reassign".  The worker id, or None."""
         if self.scheduler is None:
             raise ValueError("lbsched: place_subtask needs a scheduler")
+        sid = _subtask_id(workload_id, subtask_id)
         fleet, where = _document(available_workers, worker_loads)
         # before the placement: one made an error (-W error) places nothing
         _warn(where.said)
@@ -223,7 +238,7 @@ class MultiDeviceOrchestrator(object):
             h, _ = self._get(workload_id)
             with self.scheduler._lock:
                 r = self._call(_lib.lbspy_orch_place, h, self.scheduler._handle(),
-                               str(subtask_id).encode("utf-8"), fleet,
+                               sid.encode("utf-8"), fleet,
                                at=(where, worker_loads))
         return r["worker"]
 
@@ -248,13 +263,14 @@ class MultiDeviceOrchestrator(object):
         """Record a subtask's result (any JSON value).  A failure
         (success=False) is recovered at once by the subtask's strategy;
         returns {"state", "recovery", "delay_s"}."""
-        where = "%s: subtask '%s'" % (workload_id, subtask_id)
+        sid = _subtask_id(workload_id, subtask_id)
+        where = "%s: subtask '%s'" % (workload_id, sid)
         payload = _dumps(result, where + ": result")
         duration, progress = _number(duration, where, "duration"), \
             _number(progress, where, "progress")
         with self._lock:
             h, _ = self._get(workload_id)
-            return self._call(_lib.lbspy_orch_record, h, str(subtask_id).encode("utf-8"),
+            return self._call(_lib.lbspy_orch_record, h, sid.encode("utf-8"),
                               1 if success else 0, duration, payload, progress,
                               worker_id.encode("utf-8") if worker_id else None, self._now())
 
