@@ -177,7 +177,9 @@ class OriginalFlow(unittest.TestCase):
                "recovery": {"strategy": "alternate"}}
         o = lbsched.MultiDeviceOrchestrator()
         o.register_workload("w", {"subtasks": {"gen": gen}})
-        for want, alternate in ((cuda, 0), (tpu, 1), (rocm, 2), (rocm, 2)):
+        # an alternate at the priority placement uses (the default here)
+        at3 = lambda r: dict(r, priority=3)  # noqa: E731
+        for want, alternate in ((cuda, 0), (at3(tpu), 1), (at3(rocm), 2), (at3(rocm), 2)):
             (r,) = o.get_ready_subtasks("w")
             self.assertEqual((r["config"]["requirements"], r["alternate"]), (want, alternate))
             self.assertEqual(r["config"]["alternates"], [tpu, rocm])
@@ -185,6 +187,21 @@ class OriginalFlow(unittest.TestCase):
                              "alternate")
         # the registered config is left as it was
         self.assertEqual(gen["requirements"], cuda)
+
+    def test_ready_shows_the_alternate_at_the_priority_placed(self):
+        # It showed alternates[k-1] with its own priority, 5, while
+        # placement used the subtask's, 2
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("x", {"subtasks": {"g": {
+            "requirements": {"required_backend": "cuda"}, "priority": 2,
+            "alternates": [{"required_backend": "tpu", "priority": 5}],
+            "recovery": {"strategy": "alternate"}}}})
+        o.record_subtask_result("x", "g", None, success=False)
+        (r,) = o.get_ready_subtasks("x")
+        self.assertEqual(r["config"]["requirements"], {"required_backend": "tpu", "priority": 2})
+        o.get_subtask("x", "g").priority = 4  # a priority set is the one placed
+        (r,) = o.get_ready_subtasks("x")
+        self.assertEqual(r["config"]["requirements"], {"required_backend": "tpu", "priority": 4})
 
     def test_fleet_errors_name_the_callers_keys(self):
         # as select_worker's: explain, place_subtask and estimate_durations

@@ -200,19 +200,25 @@ class MultiDeviceOrchestrator(object):
         """Subtasks whose dependencies are done: critical path first, then
         upward rank, then id.  Each a dict with subtask_id, config (as
         registered, its requirements those the next placement uses: after
-        an "alternate" recovery, the alternate's), alternate (0: the
+        an "alternate" recovery, the alternate's at the subtask's priority),
+        alternate (0: the
         declared requirements, k: alternates[k-1]), critical_path,
         upward_rank, est_s, attempts."""
         with self._lock:
             h, config = self._get(workload_id)
             ready = self._call(_lib.lbspy_orch_ready, h, self._now())
-        for r in ready:
-            c = _subtask_config(config, r["subtask_id"])
-            k = r["alternate"]
-            if k and isinstance(c, dict):
-                # what the next placement uses, not what was registered
-                c = dict(c, requirements=c["alternates"][k - 1])
-            r["config"] = c
+            for r in ready:
+                c = _subtask_config(config, r["subtask_id"])
+                k = r["alternate"]
+                if k and isinstance(c, dict):
+                    # What the next placement uses, not what was registered:
+                    # the alternate at the subtask's priority (its own
+                    # "priority", a set one), not the alternate's
+                    alt = dict(c["alternates"][k - 1])
+                    alt["priority"] = self._call(_lib.lbspy_orch_subtask, h, r["subtask_id"]
+                                                 .encode("utf-8"))["priority"]
+                    c = dict(c, requirements=alt)
+                r["config"] = c
         return ready
 
     def get_subtask(self, workload_id, subtask_id):
