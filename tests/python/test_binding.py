@@ -1020,6 +1020,18 @@ class DropInTest(unittest.TestCase):
         self.assertEqual(str(cm.exception), want)
         self.assertEqual(self.sched.select_worker(t, caps, loads, {}), "left_1")
 
+    def test_a_nul_in_a_lists_worker_id_is_named_by_its_entry(self):
+        # It was "available_workers: a string holds \u0000 ... at byte 16"
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        bad = [caps["left_1"], dataclasses.replace(caps["right_1"], worker_id="r\x00")]
+        want = ("available_workers[1]: field 'worker_id' must not hold a NUL character "
+                "(a worker id is a C string)")
+        self.assert_refused(want, t, bad, loads, {})
+        with self.assertRaises(ValueError) as cm:
+            self.sched.explain(t, bad, loads)
+        self.assertEqual(str(cm.exception), want)
+
     def test_the_callers_key_is_returned(self):
         caps, loads = twins()
         t = TestRequirements(test_id="t", minimum_memory=2)

@@ -514,6 +514,9 @@ def _caps(keys, recs):
                 w["worker_id"] = kid
             elif rid is None:
                 w["worker_id"] = kid
+        elif isinstance(rid, str):
+            # the id a list's worker is answered by
+            _c_string(rid, _at(keys, i), "field 'worker_id'")
         caps.append(w)
         rids.append(rid)
     return caps, rids, said
