@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -224,6 +225,8 @@ static void ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc,
 static ngx_int_t ngx_http_upstream_lbsched_postconf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle);
 static void ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle);
+static ngx_http_upstream_lbsched_srv_conf_t *ngx_http_upstream_lbsched_conf_at(
+    ngx_http_upstream_main_conf_t *umcf, ngx_uint_t i);
 
 
 #define LBS_CONF_OFF(f) offsetof(ngx_http_upstream_lbsched_srv_conf_t, f)
@@ -778,6 +781,102 @@ ngx_http_upstream_lbsched_secret_unreadable(
 }
 
 
+#define LBS_SHARING_MAX  16
+
+/*
+ * Trial instances of the upstreams checked before lcf whose store is lcf's
+ * directory, to hold open while lcf's is made: a worker creates them all,
+ * and the plugin refuses one store with two rules of learning (alpha,
+ * half_life_s, file_mode) in a process, which trials one at a time never
+ * meet.  Returns how many are in `open`; the first such upstream in *first.
+ */
+static ngx_uint_t
+ngx_http_upstream_lbsched_open_sharing(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, shim_sched **open,
+    ngx_http_upstream_lbsched_srv_conf_t **first)
+{
+    ngx_http_upstream_main_conf_t         *umcf;
+    ngx_http_upstream_lbsched_srv_conf_t  *o;
+    ngx_uint_t                             i, n;
+    struct stat                            mine, theirs;
+    char                                   err[1024];
+
+    *first = NULL;
+    if (lcf->store_path == NULL || stat(lcf->store_path, &mine) == -1) {
+        return 0;
+    }
+
+    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
+    n = 0;
+
+    for (i = 0; i < umcf->upstreams.nelts && n < LBS_SHARING_MAX; i++) {
+        o = ngx_http_upstream_lbsched_conf_at(umcf, i);
+
+        /* the upstreams after lcf are not made yet (host NULL) */
+        if (o == NULL || o == lcf || o->host == NULL || o->store_path == NULL
+            || stat(o->store_path, &theirs) == -1
+            || theirs.st_dev != mine.st_dev || theirs.st_ino != mine.st_ino)
+        {
+            continue;
+        }
+
+        if (sched_open(o->host, o->plugin_z, o->scheduler_z, o->config_text,
+                       o->config_len, &open[n], err, sizeof(err))
+            == LBS_OK)
+        {
+            if (*first == NULL) {
+                *first = o;
+            }
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+/* lcf's trial instance, with those of the upstreams sharing its store
+ * open; NGX_ERROR with err naming the first of them when they disagree. */
+static ngx_int_t
+ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
+{
+    shim_sched                            *open[LBS_SHARING_MAX], *trial;
+    ngx_http_upstream_lbsched_srv_conf_t  *first;
+    ngx_uint_t                             i, n;
+    ngx_int_t                              rc;
+    size_t                                 len;
+
+    n = ngx_http_upstream_lbsched_open_sharing(cf, lcf, open, &first);
+    rc = NGX_OK;
+
+    if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                   lcf->config_text, lcf->config_len, &trial, err, errlen)
+        != LBS_OK)
+    {
+        rc = NGX_ERROR;
+        len = strlen(err);
+        if (first != NULL && strstr(err, "another scheduler in this process")
+            && len < errlen)
+        {
+            snprintf(err + len, errlen - len, " (upstream \"%.*s\" in %s:%lu "
+                     "uses the same store)", (int) first->name.len,
+                     (char *) first->name.data, (char *) first->file_name,
+                     (unsigned long) first->line);
+        }
+
+    } else {
+        sched_close(trial);
+    }
+
+    for (i = 0; i < n; i++) {
+        sched_close(open[i]);
+    }
+
+    return rc;
+}
+
+
 /*
  * The trial instance: the config, plugin, fleet and store exactly as a
  * worker process will use them, so that what would fail in every worker
@@ -791,7 +890,6 @@ static ngx_int_t
 ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
 {
-    shim_sched           *trial;
     loaded_plugin        *p;
     const lbs_host_api   *api;
     const char           *name = NULL;
@@ -808,15 +906,7 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     err[0] = '\0';
 
     if (!ngx_http_upstream_lbsched_worker_user(cf, &uid, &gid, &name)) {
-        if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
-                       lcf->config_text, lcf->config_len, &trial,
-                       err, errlen) != LBS_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        sched_close(trial);
-        return NGX_OK;
+        return ngx_http_upstream_lbsched_trial_open(cf, lcf, err, errlen);
     }
 
     /* loading is the master's: workers inherit the plugin */
@@ -883,14 +973,11 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
         {
             code = 1;
 
-        } else if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
-                              lcf->config_text, lcf->config_len, &trial,
-                              msg, sizeof(msg)) != LBS_OK)
+        } else if (ngx_http_upstream_lbsched_trial_open(cf, lcf, msg,
+                                                        sizeof(msg))
+                   != NGX_OK)
         {
             code = 1;
-
-        } else {
-            sched_close(trial);
         }
 
         if (write(fds[1], msg, strlen(msg)) == -1) {

@@ -170,6 +170,15 @@ try_conf badcfg 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|'
 check "nginx -t refuses a bad scheduler config" test $rc -ne 0
 check "... with the plugin's message" grep -q "config field 'store.nope': unknown field" <<<"$out"
 
+# Two upstreams on one store: every worker makes both, and the plugin
+# refuses two rules of learning on one store in a process; nginx -t meets
+# them together too, naming the other upstream.
+try_conf sharedrule "s|lbsched_scheduler round-robin;|lbsched_scheduler priority; lbsched_config '{\"store\": {\"path\": \"$tmp/store\", \"half_life_s\": 10}}';|"
+check "nginx -t refuses a store shared with another half-life" test $rc -ne 0
+check "... naming both upstreams" grep -q "upstream \"kz\" in $run/sharedrule.conf:[0-9]*: .*store '$tmp/store': refused: another scheduler in this process uses it with half_life_s 600, this config gives 10; all must give the same (upstream \"be\" in $run/sharedrule.conf:[0-9]* uses the same store)" <<<"$out"
+try_conf sharedok "s|lbsched_scheduler round-robin;|lbsched_scheduler priority; lbsched_config '{\"store\": {\"path\": \"$tmp/store\", \"batch_ms\": 30}}';|"
+check "nginx -t takes a store shared with the same rules (its own queue)" test $rc -eq 0
+
 try_conf badname "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|"
 check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no scheduler named 'no-such'" <<<"$out"
 
