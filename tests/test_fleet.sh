@@ -307,6 +307,11 @@ printf 'lb17\nacl-secret-17\n' >"$tmp/acl.pass"
 chmod 600 "$tmp/acl.pass"
 bad_fleet '{"address": "127.0.0.1:6379", "user": "other", "password_file": "'"$tmp"'/acl.pass"}' "config field 'store.fleet.password_file': password file $tmp/acl.pass: names another ACL user (its first line) than the 'user' setting; give the user in one place"
 lacks "$tmp/err" "acl-secret-17"
+# a third line would be dropped: a file of some other format
+printf 'lb17\nacl-secret-17\nextra\n' >"$tmp/three.pass"
+chmod 600 "$tmp/three.pass"
+bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/three.pass"}' "config field 'store.fleet.password_file': password file $tmp/three.pass: holds more than two lines (the password, or the ACL user and the password)"
+lacks "$tmp/err" "acl-secret-17"
 # Down while a host learns: it learns on and says why once.
 stop_redis "$tmp/redis" KILL
 config x

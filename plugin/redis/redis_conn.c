@@ -208,12 +208,20 @@ int rc_secret_read(const char *path, const char *user, rc_secret *s, char *err, 
 	close(fd);
 	buf[len] = '\0';
 	/* the lines, a final newline (and a CR before it) not counted */
-	char *l1 = buf, *l2 = strchr(buf, '\n');
+	char *l1 = buf, *l2 = strchr(buf, '\n'), *l3 = NULL;
 	if (l2) {
 		*l2++ = '\0';
-		l2[strcspn(l2, "\n")] = '\0';
+		if ((l3 = strchr(l2, '\n')))
+			*l3++ = '\0';
 		if (!*l2)
 			l2 = NULL;
+	}
+	if (l3 && *l3) {
+		/* a third line would be dropped: a file of another format */
+		snprintf(err, n, "password file %s: holds more than two lines (the password, or "
+		         "the ACL user and the password)", show);
+		explicit_bzero(buf, sizeof buf);
+		return -1;
 	}
 	l1[strcspn(l1, "\r")] = '\0';
 	if (l2)
