@@ -2520,7 +2520,22 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         }
 
         if (state & NGX_PEER_FAILED) {
-            o.result = status ? LBS_RESULT_FAILURE : LBS_RESULT_REJECTED;
+            /* nginx tells free no reason, and sets the try's status only
+             * after it: a connection never made (refused, unreachable,
+             * its connect timeout) is the worker's refusal; one whose
+             * read or send timer fired, a timeout; else a failure. */
+            if (u->state->connect_time == (ngx_msec_t) -1) {
+                o.result = LBS_RESULT_REJECTED;
+
+            } else if (pc->connection
+                       && (pc->connection->read->timedout
+                           || pc->connection->write->timedout))
+            {
+                o.result = LBS_RESULT_TIMEOUT;
+
+            } else {
+                o.result = LBS_RESULT_FAILURE;
+            }
 
         } else if (status >= 500) {
             o.result = LBS_RESULT_FAILURE;

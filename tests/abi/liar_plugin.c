@@ -20,6 +20,9 @@
  *   copied_id     an honest answer whose id is the plugin's own copy of the
  *                 text, not the host's pointer (not a lie: the host must
  *                 compare the text)
+ * Every mode counts the outcomes reported to it by result, and stats
+ * shows them: {"success": N, "failure": N, "timeout": N, "rejected": N,
+ * "cancelled": N}, so a test sees what a host reported.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +38,17 @@ static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "
                                          "unterminated_reason", "forged_id",
                                          "unterminated_error", "huge_score", "copied_id"};
 
+/* The instance: the mode first, so that a pointer to it is one to the
+ * mode; then the outcomes by LBS_RESULT_*. */
+typedef struct liar_inst {
+	enum mode m;
+	unsigned long results[5];
+} liar_inst;
+
 static lbs_status l_create(const lbs_host_api *host, const char *config, size_t len,
                            void **out, char *err, size_t errlen)
 {
+	liar_inst *li;
 	enum mode *m;
 	char buf[256] = "";
 
@@ -47,9 +58,10 @@ static lbs_status l_create(const lbs_host_api *host, const char *config, size_t 
 			len = sizeof buf - 1;
 		memcpy(buf, config, len);
 	}
-	m = malloc(sizeof *m);
-	if (!m)
+	li = calloc(1, sizeof *li);
+	if (!li)
 		return LBS_ENOMEM;
+	m = &li->m;
 	*m = HONEST;
 	for (int i = 0; i < (int)(sizeof mode_names / sizeof mode_names[0]); i++) {
 		char quoted[64];
@@ -59,12 +71,12 @@ static lbs_status l_create(const lbs_host_api *host, const char *config, size_t 
 	}
 	if (*m == UNTERMINATED_ERROR) {
 		memset(err, 'E', errlen);
-		free(m);
+		free(li);
 		return LBS_ECONFIG;
 	}
 	if (buf[0] && *m == HONEST && !strstr(buf, "honest")) {
 		snprintf(err, errlen, "config field 'mode': unknown mode");
-		free(m);
+		free(li);
 		return LBS_ECONFIG;
 	}
 	*out = m;
@@ -161,6 +173,26 @@ static lbs_status l_score(void *inst, const lbs_workload *wl,
 	return LBS_OK;
 }
 
+static lbs_status l_report(void *inst, const lbs_outcome *o)
+{
+	liar_inst *li = inst;
+
+	/* as the ABI says: an unknown result is a failure */
+	li->results[o->result >= 0 && o->result <= 4 ? o->result : LBS_RESULT_FAILURE]++;
+	return LBS_OK;
+}
+
+static lbs_status l_stats(void *inst, lbs_write_fn write, void *ctx)
+{
+	const liar_inst *li = inst;
+	char buf[256];
+	int len = snprintf(buf, sizeof buf, "{\"success\": %lu, \"failure\": %lu, \"timeout\": %lu, "
+	                   "\"rejected\": %lu, \"cancelled\": %lu}", li->results[0],
+	                   li->results[1], li->results[2], li->results[3], li->results[4]);
+
+	return write(ctx, buf, (size_t)len) ? LBS_EIO : LBS_OK;
+}
+
 static const lbs_scheduler_desc liar = {
 	.struct_size = sizeof(lbs_scheduler_desc),
 	.name = "liar",
@@ -169,6 +201,8 @@ static const lbs_scheduler_desc liar = {
 	.destroy = l_destroy,
 	.select = l_select,
 	.score = l_score,
+	.report = l_report,
+	.stats = l_stats,
 };
 
 #define PLUGIN_NAME "liar"

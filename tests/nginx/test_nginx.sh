@@ -44,6 +44,7 @@ mkdir -p "$run/tmp" "$run/logs"
 cleanup() {
 	[ -f "$run/nginx.pid" ] && kill -QUIT "$(cat "$run/nginx.pid")" 2>/dev/null
 	[ -n "${slowpid:-}" ] && kill "$slowpid" 2>/dev/null
+	[ -n "${hangpid:-}" ] && kill "$hangpid" 2>/dev/null
 	[ -n "${holdpids:-}" ] && kill $holdpids 2>/dev/null
 	sleep 0.3
 	rm -rf "$tmp"
@@ -65,7 +66,7 @@ fi
 base=$((20000 + ($$ % 400) * 10))
 FRONT=$base P_CPU=$((base + 1)) P_CUDA=$((base + 2)) P_NPU=$((base + 3))
 P_DEAD=$((base + 4)) P_SLOW=$((base + 5))
-P_HF=$((base + 6)) P_HA=$((base + 7)) P_HB=$((base + 8))
+P_HF=$((base + 6)) P_HA=$((base + 7)) P_HB=$((base + 8)) P_HANG=$((base + 9))
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
 
@@ -118,6 +119,10 @@ http {
     lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{"mode": "out_of_range"}';
     server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA;
   }
+  upstream tally {
+    lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{"mode": "honest"}';
+    server 127.0.0.1:$P_DEAD; server 127.0.0.1:$P_HANG; server 127.0.0.1:$P_CPU;
+  }
   upstream kz {
     lbsched_plugin $plugin; lbsched_scheduler round-robin;
     zone kz 64k;
@@ -134,6 +139,7 @@ http {
     location /arg { proxy_pass http://byarg; }
     location /flaky { proxy_pass http://flaky; }
     location /liar { proxy_pass http://liar; }
+    location /tally { proxy_pass http://tally; proxy_read_timeout 300ms; }
     location /kz { proxy_pass http://kz; proxy_http_version 1.1; proxy_set_header Connection ""; }
     ${3:+location /slow { proxy_pass http://slowup; \}}
     location = /lbsched_status { lbsched_status; }
@@ -259,6 +265,13 @@ check "a relative store.path resolves against the conf directory" test -f "$run/
 check "... not the current directory" test ! -e "$tmp/elsewhere/relstore"
 
 # --- start ---------------------------------------------------------------------
+# a server that takes connections (the kernel's backlog) and never answers
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); print("up", flush=True); time.sleep(3600)' \
+	"$P_HANG" >"$tmp/hang.out" &
+hangpid=$!
+for _ in $(seq 50); do grep -q up "$tmp/hang.out" 2>/dev/null && break; sleep 0.1; done
 ngx || die "nginx does not start: $(tail -5 "$run/error.log")"
 for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
 
@@ -296,6 +309,11 @@ check "zone + keepalive: served, the down server never ($ans)" test "$ans" = "cp
 ans=$(for _ in 1 2 3 4; do get $U/liar; done | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')
 check "a misbehaving plugin falls back to round-robin (2 and 2: $ans)" test "$ans" = "2 2 "
 check "... with an error log line" grep -q 'upstream "liar": the scheduler failed; round-robin chose instead' "$run/error.log"
+
+# what each try tells the scheduler: the dead server refused (rejected),
+# the one that takes the connection and never answers timed out, cpu
+# served (a plugin that counts what it is told, in the first one's order)
+check "a refused and a silent server fail over to cpu" test "$(get $U/tally)" = cpu
 
 # --- the status endpoint --------------------------------------------------------
 sleep 0.3  # the store's flusher commits within batch_ms (10 ms)
@@ -335,6 +353,8 @@ want("be, flaky: nothing open in the plugin's ledger",
 want("byarg cuda 1", u["byarg"]["decisions"][cuda] == 1)
 want("kz: down server 0", u["kz"]["decisions"][npu] == 0)
 want("liar: 4 fallbacks, counted as errors", u["liar"]["fallbacks"] == 4 and u["liar"]["errors"] == 4)
+want("tally: one try of each kind, as reported", u["tally"]["stats"] ==
+     {"success": 1, "failure": 0, "timeout": 1, "rejected": 1, "cancelled": 0})
 print(json.dumps(be["stats"])[:300])
 sys.exit(0 if ok else 1)
 EOF
