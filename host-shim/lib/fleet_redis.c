@@ -143,9 +143,16 @@ static int fetch(reader *r, char **keys, size_t nk, size_t skip, char *err, size
 			/* WRONGTYPE: not a hash; msg is "<where>: <server's words>" */
 			char line[1200], show[96];
 			size_t wl = strlen(rc_where(r->c)) + 2;
+			const char *words = strlen(msg) > wl ? msg + wl : msg;
+
+			/* Not this key's fault but the connection's: one line
+			 * for the fleet, not one per server. */
+			if (!strncmp(words, "NOAUTH", 6) || !strncmp(words, "WRONGPASS", 9)) {
+				snprintf(err, n, "%s", msg);
+				return -1;
+			}
 			snprintf(line, sizeof line, "%s key '%s': %s", rc_where(r->c),
-			         txt_show(show, sizeof show, keys[i]),
-			         strlen(msg) > wl ? msg + wl : msg);
+			         txt_show(show, sizeof show, keys[i]), words);
 			refuse(r, line);
 			continue;
 		}

@@ -1153,9 +1153,10 @@ static ngx_int_t
 ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    ngx_str_t   path;
-    char        err[1024], *url;
-    rc_conn    *c;
+    ngx_str_t    path;
+    char         err[1024], *url;
+    rc_conn     *c;
+    redisReply  *reply;
 
     lcf->redis = ngx_pcalloc(cf->pool, sizeof(rc_target));
     url = ngx_http_upstream_lbsched_strz(cf, &lcf->fleet_file);
@@ -1217,6 +1218,18 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
         ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                       "lbsched: upstream \"%V\": %s; no server is a "
                       "candidate until it answers", &lcf->name, err);
+
+    } else {
+        /* a Redis that wants a password and was given none takes the
+         * connection and refuses each command: say so once, here */
+        reply = rc_command(c, err, sizeof(err), "PING");
+        if (reply == NULL) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "lbsched: upstream \"%V\": %s; no server is a "
+                          "candidate until it answers", &lcf->name, err);
+        }
+
+        freeReplyObject(reply);
     }
 
     rc_close(c);

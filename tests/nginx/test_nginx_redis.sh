@@ -192,5 +192,22 @@ sed "s|lbsched_fleet $url;|lbsched_redis_insecure on;|" "$run/nginx.conf" >"$run
 out=$(ngx flag.conf -t 2>&1) && bad "nginx -t took lbsched_redis_insecure without redis://" || ok
 has <(echo "$out") 'go with "lbsched_fleet redis://..."'
 
+# A Redis that wants a password, given none: it takes the connection and
+# refuses each command; nginx -t says so, and a worker once a round, not
+# once per server as a refused record.
+redis_start auth --requirepass 'pw-auth-17'
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:;|" "$run/nginx.conf" >"$run/noauth.conf"
+out=$(ngx noauth.conf -t 2>&1) || bad "nginx -t refused a Redis that wants a password: $out"
+has <(echo "$out") "redis://127.0.0.1:$REDIS_PORT: NOAUTH Authentication required.; no server is a candidate until it answers"
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+: >"$run/error.log"
+ngx noauth.conf || bad "nginx (no password) does not start"
+until_ok 20 grep -q "NOAUTH" "$run/error.log" && ok || bad "no line for NOAUTH"
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+lacks "$run/error.log" "refused, the worker is absent"
+redis_stop
+
 [ "$fail" = 0 ] || grep lbsched "$run/error.log" | tail -20 >&2
 finish test_nginx_redis
