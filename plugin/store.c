@@ -88,7 +88,9 @@ typedef struct shared_env {
 	size_t map_size;
 	pthread_rwlock_t resize;
 	/* What every commit applies (history.h) or the files have: an
-	 * instance that shares the env must give the same. */
+	 * instance that shares the env must give the same.  ruled 0: only
+	 * maintenance opened it, and the first scheduler sets them. */
+	int ruled;
 	double alpha, half_life;
 	uint32_t file_mode;
 } shared_env;
@@ -105,6 +107,7 @@ struct store {
 	MDB_dbi prefs, meta, outbox, fleetdb;
 	int persistent;
 	int find_only;         /* maintenance that reads or resets: never creates */
+	int maintenance;       /* export, import, reset: no rule of learning applied */
 	hist_rules rules;
 	int fleet_on;          /* a fleet is configured: outbox, "fleet" views */
 	struct fleet *fleet;   /* the sync, when a fleet is configured */
@@ -1453,14 +1456,24 @@ static int attach_env(store *s, char *err, size_t errlen)
 	for (se = envs; se; se = se->next)
 		if (se->dev == st.st_dev && se->ino == st.st_ino)
 			break;
-	if (se && (se->alpha != s->o.alpha || se->half_life != s->o.half_life ||
-	           (s->o.file_mode_set && se->file_mode != s->o.file_mode))) {
+	/* An env a maintenance open made (export, import, reset: they copy
+	 * records and apply no rule) takes the first scheduler's rules. */
+	if (se && !s->maintenance && !se->ruled) {
+		se->ruled = 1;
+		se->alpha = s->o.alpha;
+		se->half_life = s->o.half_life;
+		if (s->o.file_mode_set)
+			se->file_mode = s->o.file_mode;
+	}
+	if (se && !s->maintenance &&
+	    (se->alpha != s->o.alpha || se->half_life != s->o.half_life ||
+	     (s->o.file_mode_set && se->file_mode != s->o.file_mode))) {
 		/* Two rules of learning on one store: its records would
-		 * mean neither. */
+		 * mean neither.  Said under the lock: se may go with its
+		 * last user once it is released. */
 		char had[32], got[32];
 		const char *f;
 
-		pthread_mutex_unlock(&envs_mu);
 		if (se->alpha != s->o.alpha) {
 			f = "alpha";
 			snprintf(had, sizeof had, "%g", se->alpha);
@@ -1474,6 +1487,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 			snprintf(had, sizeof had, "%04o", (unsigned)se->file_mode);
 			snprintf(got, sizeof got, "%04o", (unsigned)s->o.file_mode);
 		}
+		pthread_mutex_unlock(&envs_mu);
 		snprintf(err, errlen, "store '%s': refused: another scheduler in this process uses "
 		         "it with %s %s, this config gives %s; all must give the same", s->path, f,
 		         had, got);
@@ -1511,6 +1525,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->dev = st.st_dev;
 	se->ino = st.st_ino;
 	se->map_size = (size_t)s->o.map_size;
+	se->ruled = !s->maintenance;
 	se->alpha = s->o.alpha;
 	se->half_life = s->o.half_life;
 	se->file_mode = s->o.file_mode;
@@ -1554,6 +1569,16 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	if (open_dbs(s, err, errlen))
 		goto fail;
+	/* Without a file_mode given the files keep theirs: that is the mode
+	 * another scheduler that gives one must match. */
+	if (!s->o.file_mode_set) {
+		char data[4200];
+		struct stat fs;
+
+		snprintf(data, sizeof data, "%s/data.mdb", s->path);
+		if (stat(data, &fs) == 0)
+			se->file_mode = (uint32_t)(fs.st_mode & 07777);
+	}
 	se->prefs = s->prefs;
 	se->meta = s->meta;
 	se->outbox = s->outbox;
@@ -1731,6 +1756,7 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 	}
 	/* ... nor files in a directory that holds none */
 	s->find_only = !create;
+	s->maintenance = 1;
 	store_opts_default(&s->o);
 	s->rules = hist_rules_make(s->o.alpha, s->o.half_life);
 	s->path = strdup(dir);

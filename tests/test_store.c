@@ -1713,7 +1713,7 @@ static void test_one_store_one_rule(void)
 {
 	const char *dir = tmp_dir();
 	shim_sched *a = open_store("hardware-aware", dir, "\"half_life_s\":10"), *b;
-	char err[1024];
+	char err[1024], *export;
 
 	if (!a)
 		return;
@@ -1730,7 +1730,26 @@ static void test_one_store_one_rule(void)
 	/* The same rules share it; options of its own queue may differ. */
 	b = open_store("priority", dir, "\"half_life_s\":10,\"batch_count\":1");
 	CHECK(b != NULL);
+	CHECK_INT(report(b, LBS_WL_NLP, "w1", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
 	sched_close(b);
+	/* Export, import and reset apply no rule: they share it whatever
+	 * its rules (nginx's status page exports beside the workers'
+	 * scheduler). */
+	export = export_text(dir);
+	CHECK(export != NULL && strstr(export, "\"worker\":\"w1\"") != NULL);
+	free(export);
+	sched_close(a);
+
+	/* A scheduler that gives no file_mode takes the files as they are
+	 * (0640 here); one that gives another beside it is refused, as it
+	 * could not set it on files in use. */
+	dir = tmp_dir();
+	a = open_store("priority", dir, "\"file_mode\":\"0640\"");
+	sched_close(a);
+	a = open_store("priority", dir, NULL);
+	CHECK_INT(try_open("hardware-aware", store_config(dir, "\"file_mode\":\"0600\""), &b, err,
+	                   sizeof err), LBS_EIO);
+	CHECK_CONTAINS(err, "with file_mode 0640, this config gives 0600;");
 	sched_close(a);
 }
 
