@@ -234,7 +234,8 @@ static int sums_agree(size_t i, const lbs_history *h, const hist_sums *c, char *
 	if (!f)
 		return 0;
 	snprintf(err, errlen, "records[%zu]: field '%s' is %.15g, but the record's sums give "
-	         "%.15g: give the sums alone or both as an export writes them", i, f, given, kept);
+	         "%.15g: drop the seven sums to import the summary, or give both as an export "
+	         "writes them", i, f, given, kept);
 	return -1;
 }
 

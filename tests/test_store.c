@@ -1382,8 +1382,8 @@ static void test_import(void)
 		 "\"var_duration\":0,\"last_update\":0,\"ratio_n\":1,\"log_ratio_mean\":0,"
 		 "\"log_ratio_var\":0,\"sum_duration\":7,\"sum_duration_sq\":49,\"sum_log_ratio\":0,"
 		 "\"sum_log_ratio_sq\":0,\"pref_time\":0,\"pref_weight\":1,\"pref_sum\":0.9}]}",
-		 "records[0]: field 'preference' is 0.5, but the record's sums give 0.9: give the sums "
-		 "alone or both as an export writes them", 0},
+		 "records[0]: field 'preference' is 0.5, but the record's sums give 0.9: drop the "
+		 "seven sums to import the summary, or give both as an export writes them", 0},
 		{"{\"records\":[{\"workload_type\":\"MIXED\",\"worker\":\"d\",\"samples\":2,"
 		 "\"successes\":1,\"failures\":1,\"preference\":0.5,\"mean_duration\":7,"
 		 "\"var_duration\":0,\"last_update\":0,\"ratio_n\":1,\"log_ratio_mean\":0,"
