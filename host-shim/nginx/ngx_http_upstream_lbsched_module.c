@@ -836,10 +836,12 @@ ngx_http_upstream_lbsched_open_sharing(ngx_conf_t *cf,
 
 
 /* lcf's trial instance, with those of the upstreams sharing its store
- * open; NGX_ERROR with err naming the first of them when they disagree. */
+ * open; NGX_ERROR with err naming the first of them when they disagree.
+ * *st: what sched_open answered. */
 static ngx_int_t
 ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
-    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen,
+    lbs_status *st)
 {
     shim_sched                            *open[LBS_SHARING_MAX], *trial;
     ngx_http_upstream_lbsched_srv_conf_t  *first;
@@ -850,10 +852,9 @@ ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
     n = ngx_http_upstream_lbsched_open_sharing(cf, lcf, open, &first);
     rc = NGX_OK;
 
-    if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
-                   lcf->config_text, lcf->config_len, &trial, err, errlen)
-        != LBS_OK)
-    {
+    *st = sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                     lcf->config_text, lcf->config_len, &trial, err, errlen);
+    if (*st != LBS_OK) {
         rc = NGX_ERROR;
         len = strlen(err);
         if (first != NULL && strstr(err, "another scheduler in this process")
@@ -884,12 +885,17 @@ ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
  * master with `user www-data`), the trial runs in a child process that
  * becomes that user, because a store the master can reach may not be
  * reachable by the workers (a parent directory they cannot enter).  The
- * store therefore belongs to the worker user from the start.
+ * store therefore belongs to the worker user from the start.  *of_config
+ * is 1 when the scheduler refused its config or the store it names (not
+ * the plugin, the user or the host).
  */
 static ngx_int_t
 ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
-    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen,
+    ngx_uint_t *of_config)
 {
+    lbs_status            st = LBS_OK;
+    ngx_int_t             rc;
     loaded_plugin        *p;
     const lbs_host_api   *api;
     const char           *name = NULL;
@@ -905,8 +911,12 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
 
     err[0] = '\0';
 
+    *of_config = 0;
+
     if (!ngx_http_upstream_lbsched_worker_user(cf, &uid, &gid, &name)) {
-        return ngx_http_upstream_lbsched_trial_open(cf, lcf, err, errlen);
+        rc = ngx_http_upstream_lbsched_trial_open(cf, lcf, err, errlen, &st);
+        *of_config = (st == LBS_ECONFIG || st == LBS_EIO);
+        return rc;
     }
 
     /* loading is the master's: workers inherit the plugin */
@@ -974,13 +984,14 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
             code = 1;
 
         } else if (ngx_http_upstream_lbsched_trial_open(cf, lcf, msg,
-                                                        sizeof(msg))
+                                                        sizeof(msg), &st)
                    != NGX_OK)
         {
-            code = 1;
+            /* 3: the config's refusal, for the prefix naming its file */
+            code = (st == LBS_ECONFIG || st == LBS_EIO) ? 3 : 1;
         }
 
-        if (write(fds[1], msg, strlen(msg)) == -1) {
+        if (write(fds[1], msg, strlen(msg)) == -1 && code == 0) {
             code = 1;
         }
 
@@ -1014,6 +1025,8 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         return NGX_OK;
     }
+
+    *of_config = WIFEXITED(status) && WEXITSTATUS(status) == 3;
 
     /* the plugin's words, from another process: one line whatever it
      * wrote */
@@ -1331,7 +1344,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     ngx_http_compile_complex_value_t       ccv;
     ngx_pool_cleanup_t                    *cln;
     ngx_str_t                              path, dflt;
-    ngx_uint_t                             i, j;
+    ngx_uint_t                             i, j, of_config;
     lbs_worker                           **fleet = NULL;
     uint32_t                               nfleet = 0;
     conv_ctx                               cc;
@@ -1603,11 +1616,11 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     }
     host_set_log(lcf->host, ngx_http_upstream_lbsched_log, NULL);
 
-    if (ngx_http_upstream_lbsched_trial(cf, lcf, err, sizeof(err))
+    if (ngx_http_upstream_lbsched_trial(cf, lcf, err, sizeof(err), &of_config)
         != NGX_OK)
     {
         /* the plugin knows the field, not the file that held it */
-        if (lcf->config_file.len) {
+        if (lcf->config_file.len && of_config) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: "
                           "lbsched_config_file %V: %s",

@@ -240,6 +240,11 @@ check "... naming the directive, the file and the upstream's line" \
 try_conf emptycfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/empty.json;|"
 check "nginx -t refuses an empty lbsched_config_file" test $rc -ne 0
 check "... saying it is empty" grep -q "lbsched_config_file $tmp/empty.json: is empty (expected a JSON object)" <<<"$out"
+# ... but not a refusal that is not the file's (a wrong-major plugin)
+printf '{}' >"$tmp/rr.json"
+try_conf v2cfg "s|lbsched_plugin $plugin; lbsched_scheduler round-robin;|lbsched_plugin $v2; lbsched_scheduler round-robin; lbsched_config_file $tmp/rr.json;|"
+check "nginx -t refuses a wrong-major plugin given a config file" test $rc -ne 0
+check "... without blaming the file" eval '! grep -q "lbsched_config_file" <<<"$out" && grep -q "ABI 2.x" <<<"$out"'
 # what the plugin finds wrong in the file names the file too
 printf '{} x' >"$tmp/trail.json"
 try_conf trailcfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/trail.json;|"
