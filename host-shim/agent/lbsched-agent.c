@@ -85,6 +85,24 @@ static int number(const char *opt, const char *s, double lo, double hi, double *
 	return 0;
 }
 
+/* 1 when a is an option of detect (run 0) or run (run 1). */
+static int known(const char *a, int run)
+{
+	static const char *const both[] = {"--id", "--root", "--nvml", "--rocm", NULL};
+	static const char *const detect[] = {"--explain", NULL};
+	static const char *const runs[] = {"--once", "--insecure-redis", "--file", "--interval",
+	                                   "--mode", "--redetect", "--redis", "--password-file",
+	                                   "--ttl", NULL};
+
+	for (const char *const *p = both; *p; p++)
+		if (!strcmp(a, *p))
+			return 1;
+	for (const char *const *p = run ? runs : detect; *p; p++)
+		if (!strcmp(a, *p))
+			return 1;
+	return 0;
+}
+
 static int parse(int argc, char **argv, opts *o, ag_env *env)
 {
 	const char *seen[16]; /* the options given: more than the agent has */
@@ -108,13 +126,16 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int run = !strcmp(o->cmd, "run");
 
-		/* A second one would drop the first: say so, as
-		 * lbsched-shim does. */
-		for (int k = 0; k < n_seen; k++)
-			if (!strcmp(seen[k], a))
-				return bad("%.40s given twice", a);
-		if (n_seen < (int)(sizeof seen / sizeof *seen))
-			seen[n_seen++] = a;
+		/* An option of this command a second time would drop the
+		 * first: say so, as lbsched-shim does (an unknown one is
+		 * said below). */
+		if (known(a, run)) {
+			for (int k = 0; k < n_seen; k++)
+				if (!strcmp(seen[k], a))
+					return bad("%.40s given twice", a);
+			if (n_seen < (int)(sizeof seen / sizeof *seen))
+				seen[n_seen++] = a;
+		}
 		if (!strcmp(a, "--explain") && !run) {
 			o->explain = 1;
 			continue;
@@ -127,12 +148,8 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 			o->insecure = 1;
 			continue;
 		}
-		if (!strcmp(a, "--id") || !strcmp(a, "--root") || !strcmp(a, "--nvml") ||
-		    !strcmp(a, "--rocm") ||
-		    (run && (!strcmp(a, "--file") || !strcmp(a, "--interval") ||
-		             !strcmp(a, "--mode") || !strcmp(a, "--redetect") ||
-		             !strcmp(a, "--redis") || !strcmp(a, "--password-file") ||
-		             !strcmp(a, "--ttl")))) {
+		/* the flags are taken above: what is left takes a value */
+		if (known(a, run)) {
 			if (!v)
 				return bad("%s needs a value", a);
 			if (!*v)

@@ -423,6 +423,8 @@ expect_rc 2 "$agent" run
 has "$tmp/err" "run needs --file PATH"
 expect_rc 2 "$agent" detect --bogus
 has "$tmp/err" "unknown option '--bogus'"
+expect_rc 2 "$agent" detect --bogus --bogus
+has "$tmp/err" "unknown option '--bogus'"
 # the second --file would silently drop the first, an empty one names nothing
 expect_rc 2 "$agent" run --file "$tmp/a.json" --file "$tmp/b.json" --once
 lines "$tmp/err" 1
