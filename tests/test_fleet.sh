@@ -312,6 +312,14 @@ printf 'lb17\nacl-secret-17\nextra\n' >"$tmp/three.pass"
 chmod 600 "$tmp/three.pass"
 bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/three.pass"}' "config field 'store.fleet.password_file': password file $tmp/three.pass: holds more than two lines (the password, or the ACL user and the password)"
 lacks "$tmp/err" "acl-secret-17"
+# ... while empty lines at its end are an editor's: the file is taken
+printf 'lb17\nacl-secret-17\n\n\n' >"$tmp/blank.pass"
+chmod 600 "$tmp/blank.pass"
+echo "{\"store\": {\"path\": \"$tmp/blank\", \"fleet\": {\"address\": \"127.0.0.1:$port\", \"password_file\": \"$tmp/blank.pass\"}}}" >"$tmp/blank.json"
+"$shim" decide --plugin "$plugin" --config "$tmp/blank.json" --workers "$src/examples/fleet.json" \
+	--tests "$src/examples/tests.jsonl" >"$tmp/out" 2>"$tmp/err"
+lacks "$tmp/err" "more than two lines"
+lacks "$tmp/err" "acl-secret-17"
 # Down while a host learns: it learns on and says why once.
 stop_redis "$tmp/redis" KILL
 config x

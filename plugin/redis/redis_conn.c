@@ -216,8 +216,9 @@ int rc_secret_read(const char *path, const char *user, rc_secret *s, char *err, 
 		if (!*l2)
 			l2 = NULL;
 	}
-	if (l3 && *l3) {
-		/* a third line would be dropped: a file of another format */
+	if (l3 && l3[strspn(l3, "\r\n")]) {
+		/* a third line would be dropped: a file of another format
+		 * (empty lines at the end are an editor's) */
 		snprintf(err, n, "password file %s: holds more than two lines (the password, or "
 		         "the ACL user and the password)", show);
 		explicit_bzero(buf, sizeof buf);
