@@ -1211,8 +1211,9 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 	s->len++;
 	s->enq_seq++;
 	/* The first of a batch too: an idle flusher sleeps refresh_ms, and
-	 * the outcome must wait batch_ms at most. */
-	if (s->len == 1 || s->len >= s->o.batch_count)
+	 * the outcome must wait batch_ms at most; and a full queue, which
+	 * commits at once. */
+	if (s->len == 1 || s->len >= s->o.batch_count || s->len == s->o.queue_max)
 		pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
 	return LBS_OK;
