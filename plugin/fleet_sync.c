@@ -852,10 +852,10 @@ static int pull(fleet *f, char *err, size_t errlen)
 			return -1;
 		atomic_fetch_add(&f->pulls, 1);
 		/* The pull dropped the entries the totals now include:
-		 * stats shows what waits after it, not before. */
-		if (store_fleet_state_get(f->s, &st, err, errlen))
-			return -1;
-		atomic_store(&f->backlog, st.outbox);
+		 * stats shows what waits after it, not before (or, if
+		 * that cannot be read, the last count: the pull stands). */
+		if (store_fleet_state_get(f->s, &st, err, errlen) == 0)
+			atomic_store(&f->backlog, st.outbox);
 		return 0;
 	}
 	return 0;
