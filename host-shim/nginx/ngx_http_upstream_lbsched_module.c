@@ -1239,7 +1239,8 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
         if (reply == NULL) {
             ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                           "lbsched: upstream \"%V\": %s; no server is a "
-                          "candidate until it answers", &lcf->name, err);
+                          "candidate until Redis takes this connection's "
+                          "commands", &lcf->name, err);
         }
 
         freeReplyObject(reply);
@@ -2547,10 +2548,15 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
 
         if (state & NGX_PEER_FAILED) {
             /* nginx tells free no reason, and sets the try's status only
-             * after it: a connection never made (refused, unreachable,
-             * its connect timeout) is the worker's refusal; one whose
-             * read or send timer fired, a timeout; else a failure. */
-            if (u->state->connect_time == (ngx_msec_t) -1) {
+             * after it: a kept-alive connection gone stale is nobody's
+             * fault (nginx does not count it against the server); no
+             * request sent yet (refused, unreachable, its connect
+             * timeout, a TLS handshake) is the worker's refusal; a read
+             * or send timer fired, a timeout; else a failure. */
+            if (pc->cached) {
+                o.result = LBS_RESULT_CANCELLED;
+
+            } else if (u->state->connect_time == (ngx_msec_t) -1) {
                 o.result = LBS_RESULT_REJECTED;
 
             } else if (pc->connection

@@ -198,7 +198,7 @@ has <(echo "$out") 'go with "lbsched_fleet redis://..."'
 redis_start auth --requirepass 'pw-auth-17'
 sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:;|" "$run/nginx.conf" >"$run/noauth.conf"
 out=$(ngx noauth.conf -t 2>&1) || bad "nginx -t refused a Redis that wants a password: $out"
-has <(echo "$out") "redis://127.0.0.1:$REDIS_PORT: NOAUTH Authentication required.; no server is a candidate until it answers"
+has <(echo "$out") "redis://127.0.0.1:$REDIS_PORT: NOAUTH Authentication required.; no server is a candidate until Redis takes this connection's commands"
 kill -QUIT "$(cat "$run/nginx.pid")"
 for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
 : >"$run/error.log"
