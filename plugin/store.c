@@ -1430,6 +1430,39 @@ static int open_dbs(store *s, char *err, size_t errlen)
 	return rc;
 }
 
+/* The rules of learning of the first scheduler that uses se. */
+static void take_rules(shared_env *se, const store_opts *o)
+{
+	se->ruled = 1;
+	se->alpha = o->alpha;
+	se->half_life = o->half_life;
+	if (o->file_mode_set)
+		se->file_mode = o->file_mode;
+}
+
+/* The first rule o gives otherwise than se holds: its field's name, with
+ * both values in had and got (32 bytes each); NULL when they agree.  A
+ * file_mode not given agrees with any. */
+static const char *rule_differs(const shared_env *se, const store_opts *o, char *had, char *got)
+{
+	if (se->alpha != o->alpha) {
+		snprintf(had, 32, "%g", se->alpha);
+		snprintf(got, 32, "%g", o->alpha);
+		return "alpha";
+	}
+	if (se->half_life != o->half_life) {
+		snprintf(had, 32, "%g", se->half_life);
+		snprintf(got, 32, "%g", o->half_life);
+		return "half_life_s";
+	}
+	if (o->file_mode_set && se->file_mode != o->file_mode) {
+		snprintf(had, 32, "%04o", (unsigned)se->file_mode);
+		snprintf(got, 32, "%04o", (unsigned)o->file_mode);
+		return "file_mode";
+	}
+	return NULL;
+}
+
 /* Open (or share) the env of s->path; on success s->se holds a reference. */
 static int attach_env(store *s, char *err, size_t errlen)
 {
@@ -1437,6 +1470,8 @@ static int attach_env(store *s, char *err, size_t errlen)
 	store_files files;
 	shared_env *se;
 	int rc, dead = 0;
+	char had[32], got[32];
+	const char *f;
 
 	if (mkdir(s->path, 0700) && errno != EEXIST) {
 		/* The store is made, not its parents: say which one is missing. */
@@ -1457,37 +1492,12 @@ static int attach_env(store *s, char *err, size_t errlen)
 	for (se = envs; se; se = se->next)
 		if (se->dev == st.st_dev && se->ino == st.st_ino)
 			break;
-	/* An env a maintenance open made (export, import, reset: they copy
-	 * records and apply no rule) takes the first scheduler's rules. */
+	/* Export, import and reset copy records and apply no rule: they
+	 * share any env, and one they made takes the first scheduler's. */
 	if (se && !s->maintenance && !se->ruled) {
-		se->ruled = 1;
-		se->alpha = s->o.alpha;
-		se->half_life = s->o.half_life;
-		if (s->o.file_mode_set)
-			se->file_mode = s->o.file_mode;
-	}
-	if (se && !s->maintenance &&
-	    (se->alpha != s->o.alpha || se->half_life != s->o.half_life ||
-	     (s->o.file_mode_set && se->file_mode != s->o.file_mode))) {
-		/* Two rules of learning on one store: its records would
-		 * mean neither.  Said under the lock: se may go with its
-		 * last user once it is released. */
-		char had[32], got[32];
-		const char *f;
-
-		if (se->alpha != s->o.alpha) {
-			f = "alpha";
-			snprintf(had, sizeof had, "%g", se->alpha);
-			snprintf(got, sizeof got, "%g", s->o.alpha);
-		} else if (se->half_life != s->o.half_life) {
-			f = "half_life_s";
-			snprintf(had, sizeof had, "%g", se->half_life);
-			snprintf(got, sizeof got, "%g", s->o.half_life);
-		} else {
-			f = "file_mode";
-			snprintf(had, sizeof had, "%04o", (unsigned)se->file_mode);
-			snprintf(got, sizeof got, "%04o", (unsigned)s->o.file_mode);
-		}
+		take_rules(se, &s->o);
+	} else if (se && !s->maintenance && (f = rule_differs(se, &s->o, had, got))) {
+		/* worded under the lock: se may go with its last user */
 		pthread_mutex_unlock(&envs_mu);
 		snprintf(err, errlen, "store '%s': refused: another scheduler in this process uses "
 		         "it with %s %s, this config gives %s; all must give the same", s->path, f,
@@ -1526,10 +1536,9 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->dev = st.st_dev;
 	se->ino = st.st_ino;
 	se->map_size = (size_t)s->o.map_size;
-	se->ruled = !s->maintenance;
-	se->alpha = s->o.alpha;
-	se->half_life = s->o.half_life;
 	se->file_mode = s->o.file_mode;
+	if (!s->maintenance)
+		take_rules(se, &s->o);
 	pthread_rwlock_init(&se->resize, NULL);
 	s->se = se;
 	if ((rc = mdb_env_create(&se->env)) || (rc = mdb_env_set_maxdbs(se->env, 6)) ||
