@@ -836,26 +836,23 @@ ngx_http_upstream_lbsched_open_sharing(ngx_conf_t *cf,
 
 
 /* lcf's trial instance, with those of the upstreams sharing its store
- * open; NGX_ERROR with err naming the first of them when they disagree.
- * *st: what sched_open answered. */
-static ngx_int_t
+ * open: what sched_open answers, with err naming the first of them when
+ * they disagree. */
+static lbs_status
 ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
-    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen,
-    lbs_status *st)
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen)
 {
     shim_sched                            *open[LBS_SHARING_MAX], *trial;
     ngx_http_upstream_lbsched_srv_conf_t  *first;
     ngx_uint_t                             i, n;
-    ngx_int_t                              rc;
+    lbs_status                             st;
     size_t                                 len;
 
     n = ngx_http_upstream_lbsched_open_sharing(cf, lcf, open, &first);
-    rc = NGX_OK;
 
-    *st = sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
-                     lcf->config_text, lcf->config_len, &trial, err, errlen);
-    if (*st != LBS_OK) {
-        rc = NGX_ERROR;
+    st = sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                    lcf->config_text, lcf->config_len, &trial, err, errlen);
+    if (st != LBS_OK) {
         len = strlen(err);
         if (first != NULL && strstr(err, "another scheduler in this process")
             && len < errlen)
@@ -874,7 +871,7 @@ ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
         sched_close(open[i]);
     }
 
-    return rc;
+    return st;
 }
 
 
@@ -894,8 +891,7 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf, char *err, size_t errlen,
     ngx_uint_t *of_config)
 {
-    lbs_status            st = LBS_OK;
-    ngx_int_t             rc;
+    lbs_status            st;
     loaded_plugin        *p;
     const lbs_host_api   *api;
     const char           *name = NULL;
@@ -914,9 +910,9 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     *of_config = 0;
 
     if (!ngx_http_upstream_lbsched_worker_user(cf, &uid, &gid, &name)) {
-        rc = ngx_http_upstream_lbsched_trial_open(cf, lcf, err, errlen, &st);
+        st = ngx_http_upstream_lbsched_trial_open(cf, lcf, err, errlen);
         *of_config = (st == LBS_ECONFIG || st == LBS_EIO);
-        return rc;
+        return st == LBS_OK ? NGX_OK : NGX_ERROR;
     }
 
     /* loading is the master's: workers inherit the plugin */
@@ -983,9 +979,9 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
         {
             code = 1;
 
-        } else if (ngx_http_upstream_lbsched_trial_open(cf, lcf, msg,
-                                                        sizeof(msg), &st)
-                   != NGX_OK)
+        } else if ((st = ngx_http_upstream_lbsched_trial_open(cf, lcf, msg,
+                                                              sizeof(msg)))
+                   != LBS_OK)
         {
             /* 3: the config's refusal, for the prefix naming its file */
             code = (st == LBS_ECONFIG || st == LBS_EIO) ? 3 : 1;
