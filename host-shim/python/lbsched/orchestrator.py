@@ -55,6 +55,11 @@ def _number(v, where, name):
     return float(v)
 
 
+def _read_from_run(field):
+    """A Subtask attribute read from the run each time it is asked."""
+    return property(lambda self: self._info()[field])
+
+
 class Subtask(object):
     """One subtask of a registered workload, what the original's
     get_subtask() gives: subtask_id, workload_id, config (as registered),
@@ -102,21 +107,10 @@ class Subtask(object):
         if code != _OK:
             raise ValueError("%s: %s" % (where, err.value.decode("utf-8", "replace")))
 
-    @property
-    def state(self):
-        return self._info()["state"]
-
-    @property
-    def attempts(self):
-        return self._info()["attempts"]
-
-    @property
-    def worker(self):
-        return self._info()["worker"]
-
-    @property
-    def dependencies(self):
-        return self._info()["dependencies"]
+    state = _read_from_run("state")
+    attempts = _read_from_run("attempts")
+    worker = _read_from_run("worker")
+    dependencies = _read_from_run("dependencies")
 
     def __repr__(self):
         return "Subtask(%r, %r)" % (self.workload_id, self.subtask_id)
