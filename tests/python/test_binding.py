@@ -997,6 +997,12 @@ class DropInTest(unittest.TestCase):
              {"left_1": {"vision": WorkerPerformance("left_1", "vision", sample_count=-1)}}),
             ("performance_data['left_1']: expected a dict of test type -> "
              "WorkerPerformance, got an int", t, caps, loads, {"left_1": 3}),
+            # both were blamed on an outcome's field 'duration' the caller
+            # never wrote
+            ("performance_data['left_1']['vision']: field 'average_execution_time': must "
+             "be a finite number in 0..10000000 (seconds), got 1000000000000.0", t, caps, loads,
+             {"left_1": {"vision": WorkerPerformance("left_1", "vision", sample_count=3,
+                                                     average_execution_time=1e12)}}),
         ]
         for want_msg, *args in cases:
             self.assert_refused(want_msg, *args)
@@ -1007,6 +1013,22 @@ class DropInTest(unittest.TestCase):
             self.sched.select_worker(t, dict(caps, left_1=dataclasses.replace(
                 caps["left_1"], available_memory=-1)), loads, {})
         self.assertEqual(self.sched.select_worker(t, caps, loads, {}), want)
+
+    def test_a_running_mean_that_gives_new_samples_an_impossible_mean_is_refused(self):
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", test_type="vision", minimum_memory=2)
+
+        def pd(n, mean):
+            return {"left_1": {"vision": WorkerPerformance("left_1", "vision", sample_count=n,
+                                                           average_execution_time=mean)}}
+        self.sched.select_worker(t, caps, loads, pd(3, 5.0))
+        self.assert_refused("performance_data['left_1']['vision']: field "
+                            "'average_execution_time': 9000000.0 over 4 samples, after 5.0 "
+                            "over 3, gives the 1 new ones a mean of 3.6e+07 s, above the "
+                            "10000000 s limit", t, caps, loads, pd(4, 9e6))
+        # the record seeded before still holds: 3 samples of 5 s, then 1 of 9 s
+        self.sched.select_worker(t, caps, loads, pd(4, 6.0))
+        self.assertEqual(self.sched.stats()["reports"], 4)
 
     def test_a_nul_in_a_key_is_named_by_the_key(self):
         caps, loads = twins()

@@ -57,6 +57,7 @@ _ERRLEN = 1024
 _REASONLEN = 512
 _MAX_PICKED = 1024  # LBSPY_MAX_PICKED
 _GIVEN = 1 << 31  # LBSPY_LOAD_GIVEN: a load, even one without any slot
+_MAX_SECONDS = 1e7  # MAX_SECONDS of host-shim/lib/convert_field.h: a duration's limit
 
 
 def _find_library():
@@ -1021,10 +1022,10 @@ class PluginScheduler(object):
                 raise ValueError("%s: field '%s': must be an integer >= 0, "
                                  "got %r" % (where, name, v))
         if not isinstance(mean, (int, float)) or isinstance(mean, bool) or \
-                not math.isfinite(mean) or mean < 0:
+                not math.isfinite(mean) or not 0 <= mean <= _MAX_SECONDS:
             raise ValueError("%s: field 'average_execution_time': must be a "
-                             "finite number >= 0 (seconds), got %r"
-                             % (where, mean))
+                             "finite number in 0..%d (seconds), got %r"
+                             % (where, _MAX_SECONDS, mean))
         if failures > n:
             raise ValueError("%s: field 'total_failures': %d is more than the "
                              "%d samples" % (where, failures, n))
@@ -1041,6 +1042,13 @@ class PluginScheduler(object):
         new_f = max(0, min(new, failures - seen_f))
         # The new samples' mean, from the running means before and after
         dur = max(0.0, (mean * n - seen_mean * seen_n) / new)
+        if dur > _MAX_SECONDS:
+            # the converter would blame an outcome's 'duration' the caller
+            # never wrote
+            raise ValueError("%s: field 'average_execution_time': %r over %d samples, "
+                             "after %r over %d, gives the %d new ones a mean of %.6g s, "
+                             "above the %d s limit" % (where, mean, n, seen_mean, seen_n,
+                                                       new, dur, _MAX_SECONDS))
         # Report at most _SEED_MAX outcomes a record, in the proportions it
         # gives: what the learning keeps is rates and means
         scale = min(1.0, _SEED_MAX / new)
