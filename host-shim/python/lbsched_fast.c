@@ -172,6 +172,8 @@ static int put_str(buf *b, PyObject *s)
 		unsigned char c = i < n ? (unsigned char)u[i] : 0;
 		if (i < n && c >= 0x20 && c != '"' && c != '\\')
 			continue;
+		if (i < n && !c) /* the package names its field; the library, its byte */
+			return 1;
 		if (put(b, u + from, (size_t)(i - from)))
 			return -1;
 		from = i + 1;

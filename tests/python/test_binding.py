@@ -1030,6 +1030,33 @@ class DropInTest(unittest.TestCase):
         self.sched.select_worker(t, caps, loads, pd(4, 6.0))
         self.assertEqual(self.sched.stats()["reports"], 4)
 
+    def test_a_nul_in_a_value_is_named_by_its_field(self):
+        # It was "available_workers: a string holds \u0000 (a NUL
+        # character) at byte 79", a byte of a document the caller never saw
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        c = " must not hold a NUL character (lbsched takes it as a C string)"
+        bad_caps = dict(caps, right_1=dataclasses.replace(caps["right_1"],
+                                                          supported_backends=["onnx", "t\x00rt"]))
+        cases = [
+            ("available_workers['right_1']: field 'supported_backends[1]':" + c, t, bad_caps),
+            # the second with the fleet sent before: _lbsched_fast writes the test
+            ("test_requirements: field 'test_id':" + c,
+             dataclasses.replace(t, test_id="t\x00"), caps),
+            ("test_requirements: field 'test_id':" + c,
+             dataclasses.replace(t, test_id="t\x00"), caps),
+            ("test_requirements: field 'required_accelerators': the key 'g\\x00pu'" + c,
+             {"test_id": "t", "required_accelerators": {"g\x00pu": 1}}, caps),
+        ]
+        for want, test, fleet in cases:
+            self.assert_refused(want, test, fleet, loads, {})
+            with self.assertRaises(ValueError) as cm:
+                self.sched.explain(test, fleet, loads)
+            self.assertEqual(str(cm.exception), want)
+        # a backslash the caller wrote is no NUL
+        self.assertEqual(self.sched.select_worker(
+            dataclasses.replace(t, test_id="t\\u0000"), caps, loads, {}), "left_1")
+
     def test_a_nul_in_a_key_is_named_by_the_key(self):
         caps, loads = twins()
         t = TestRequirements(test_id="t", minimum_memory=2)

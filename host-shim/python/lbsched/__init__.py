@@ -198,12 +198,16 @@ def _default(x):
     return _record(x)
 
 
-def _unsendable(obj, path, depth=0):
+def _unsendable(obj, path, depth=0, nul=False):
     """The first value in obj that JSON cannot carry: (path, value), or
-    None.  NaN and infinities are the usual ones."""
+    None.  NaN and infinities are the usual ones.  nul: the first string,
+    or dict key, holding a NUL instead, which JSON carries but the
+    library cannot take as a C string."""
     if isinstance(obj, float):
-        return None if math.isfinite(obj) else (path, obj)
-    if obj is None or isinstance(obj, (str, int, bool)) or depth > 64:
+        return None if nul or math.isfinite(obj) else (path, obj)
+    if isinstance(obj, str):
+        return (path, obj) if nul and "\x00" in obj else None
+    if obj is None or isinstance(obj, (int, bool)) or depth > 64:
         return None
     if isinstance(obj, dict):
         items = obj.items()
@@ -211,12 +215,14 @@ def _unsendable(obj, path, depth=0):
         items = ((None, v) for v in obj)
     else:
         try:
-            return _unsendable(_default(obj), path, depth + 1)
+            return _unsendable(_default(obj), path, depth + 1, nul)
         except Exception:
-            return path, obj
+            return None if nul else (path, obj)
     for i, (k, v) in enumerate(items):
         sub = path + ["[%d]" % i if k is None else str(k)]
-        bad = _unsendable(v, sub, depth + 1)
+        if nul and isinstance(k, str) and "\x00" in k:
+            return sub, k
+        bad = _unsendable(v, sub, depth + 1, nul)
         if bad:
             return bad
     return None
@@ -231,23 +237,33 @@ def _dumps(obj, where="lbsched", each=None):
     '<path>': must be a finite number, got nan"; with `each` (for a list
     of records), where = each(i) for the i-th record."""
     try:
-        return json.dumps(obj, default=_default, allow_nan=False,
+        text = json.dumps(obj, default=_default, allow_nan=False,
                           separators=(",", ":")).encode("utf-8")
-    except (TypeError, ValueError, RecursionError) as e:
-        bad = _unsendable(obj, [])
+        # A NUL the converter would name by its byte in a document the
+        # caller never saw.  The text's "\u0000" may be a backslash the
+        # caller wrote; the walk finds only a real NUL.
+        bad = b"\\u0000" in text and _unsendable(obj, [], nul=True)
+        if not bad:
+            return text
+        e = None
+    except (TypeError, ValueError, RecursionError) as exc:
+        bad, e = _unsendable(obj, []), exc
         if not bad:
             raise ValueError("%s: %s" % (where, e)) from e
-        path, value = bad
-        if each is not None and path:
-            where, path = each(int(path[0][1:-1])), path[1:]
-        if isinstance(value, float):
-            problem = "must be a finite number, got %r" % value
-        else:
-            problem = "cannot be sent as JSON: %s" % _what(value)
-        if not path:
-            raise ValueError("%s: %s" % (where, problem)) from None
-        raise ValueError("%s: field '%s': %s"
-                         % (where, _field(path), problem)) from None
+    path, value = bad
+    if each is not None and path:
+        where, path = each(int(path[0][1:-1])), path[1:]
+    if isinstance(value, float):
+        problem = "must be a finite number, got %r" % value
+    elif e is None:
+        problem = "must not hold a NUL character (lbsched takes it as a C string)"
+        if path and "\x00" in path[-1]:  # the walk tries a key before its value
+            path, problem = path[:-1], "the key %r " % value + problem
+    else:
+        problem = "cannot be sent as JSON: %s" % _what(value)
+    if not path:
+        raise ValueError("%s: %s" % (where, problem)) from None
+    raise ValueError("%s: field '%s': %s" % (where, _field(path), problem)) from None
 
 
 # ----- the fleet: capabilities when they change, loads on every call ------
