@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "eligible.h" /* clamp01 */
+#include "hash.h"
 
 #define INITIAL_SLOTS 64
 
@@ -50,12 +51,8 @@ static uint64_t new_gen(void)
 
 static uint64_t key_hash(uint32_t type, const char *id)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325) ^ type;
+	uint64_t h = lbs_fnv1a(LBS_FNV_OFFSET ^ type, id);
 
-	while (*id) {
-		h ^= (unsigned char)*id++;
-		h *= UINT64_C(0x100000001b3);
-	}
 	/* FNV's low bits are weak for short keys and the table indexes by
 	 * the low bits; fold the high half in. */
 	return h ^ (h >> 32);

@@ -18,6 +18,7 @@
 #include <lmdb.h>
 
 #include "fleet_sync.h"
+#include "hash.h"
 #include "store.h"
 #include "store_files.h"
 #include "store_verify.h"
@@ -439,10 +440,8 @@ static int outbox_each(const MDB_val *v, uint64_t *from, hist_sums_fn fn, void *
 
 static uint64_t pair_hash(uint32_t type, const char *id, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325u ^ type;
+	uint64_t h = lbs_fnv1a_n(LBS_FNV_OFFSET ^ type, id, n);
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)id[i]) * 0x100000001b3u;
 	return h ^ h >> 29;
 }
 

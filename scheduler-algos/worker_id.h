@@ -10,6 +10,8 @@
 
 #include <lbsched/abi.h>
 
+#include "hash.h"
+
 /* Not NULL, at least the 1.0 size, with an id: what every scan checks
  * before it reads a worker. */
 static inline int wid_valid(const lbs_worker *w)
@@ -21,12 +23,8 @@ static inline int wid_valid(const lbs_worker *w)
  * with 0).  A 64-bit collision only ever merges two entries' state. */
 static inline uint64_t wid_hash(const char *s)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	uint64_t h = lbs_fnv1a(LBS_FNV_OFFSET, s);
 
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= UINT64_C(0x100000001b3);
-	}
 	return h ? h : 1;
 }
 

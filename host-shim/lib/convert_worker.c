@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "convert_field.h"
+#include "hash.h"
 #include "taxonomy.h"
 #include "text.h"
 
@@ -654,15 +655,6 @@ static int is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\0';
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
-	return h;
-}
-
 /* Duplicate ids through a hash set of positions, so a large fleet does not
  * cost n^2 comparisons. */
 static int check_ids(cv *v, const char *file, lbs_worker **ws, size_t n)
@@ -675,7 +667,7 @@ static int check_ids(cv *v, const char *file, lbs_worker **ws, size_t n)
 	if (!slot)
 		return cv_oom(v);
 	for (size_t i = 0; i < n; i++) {
-		size_t h = (size_t)fnv1a(ws[i]->id) & (cap - 1);
+		size_t h = (size_t)lbs_fnv1a(LBS_FNV_OFFSET, ws[i]->id) & (cap - 1);
 		for (; slot[h]; h = (h + 1) & (cap - 1)) {
 			size_t j = slot[h] - 1;
 			if (strcmp(ws[j]->id, ws[i]->id) == 0) {
