@@ -23,7 +23,8 @@
  *   seed            the exploration draws are a fixed sequence for a seed.
  *
  * report(): the deciding child's decision is found by the cookie (a ring of
- * the last ADAPT_RING decisions), its reward learned; the outcome then goes
+ * the last ADAPT_RING decisions), its reward learned from the first outcome
+ * reported for it (further ones are not rewarded again); the outcome then goes
  * to every child with a report slot.  What adaptive measured is in memory
  * only; its children keep what they keep.
  */
@@ -53,6 +54,10 @@ typedef struct ad_decision {
 	uint64_t cookie;       /* ours; 0 = empty */
 	uint64_t child_cookie; /* the child's */
 	uint32_t child, ctx;
+	/* Its reward was learned: a decision is rewarded once, by the first
+	 * outcome reported for it (a sharded placement reports one for each
+	 * worker; a host may deliver one twice). */
+	uint32_t rewarded;
 } ad_decision;
 
 typedef struct ad_inst {
@@ -372,7 +377,7 @@ static lbs_status ad_score(void *p, const lbs_workload *wl, const lbs_worker *co
 static lbs_status ad_report(void *p, const lbs_outcome *o)
 {
 	ad_inst *inst = p;
-	const ad_decision *d;
+	ad_decision *d;
 	lbs_status first = LBS_OK;
 	lbs_outcome copy;
 	size_t size;
@@ -382,10 +387,11 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 		return LBS_EINVAL;
 	d = &inst->ring[(o->cookie - 1) % ADAPT_RING];
 	mine = o->cookie && d->cookie == o->cookie;
-	if (mine && adapt_reward(o) >= 0.0) {
+	if (mine && !d->rewarded && adapt_reward(o) >= 0.0) {
 		double r = adapt_reward(o);
 		_Atomic uint64_t *u = &inst->reward_u[d->child];
 
+		d->rewarded = 1;
 		adapt_learn(&inst->st, d->ctx, d->child, r);
 		sc_bump(&inst->outcomes[d->child]);
 		atomic_store_explicit(u, atomic_load_explicit(u, memory_order_relaxed) +

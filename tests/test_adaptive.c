@@ -79,6 +79,10 @@ static void test_measured(void)
 	                       "(fleet load 0.10): value 0.50 from 0 outcomes, the load rule's "
 	                       "affinity 0.46)");
 	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
+	/* The same decision reported again (a sharded placement's second
+	 * worker, a host delivering twice): rewarded once, below "from 1
+	 * outcomes"; the children still hear it. */
+	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
 	/* A cancelled run is nobody's fault: it counts nowhere. */
 	choose(s, &wl, &f);
 	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_CANCELLED, 1, 10), LBS_OK);
@@ -114,7 +118,7 @@ static void test_measured(void)
 	CHECK_CONTAINS(json, "\"unmatched_reports\":1");
 	CHECK_CONTAINS(json, "{\"scheduler\":\"affinity\",\"decisions\":3,\"outcomes\":3,"
 	                     "\"mean_reward\":0.0000}");
-	CHECK_CONTAINS(json, "\"reports\":6");
+	CHECK_CONTAINS(json, "\"reports\":7");
 	sched_close(s);
 	fleet_free(&f);
 }
