@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "convert.h"
+#include "cookiejar.h"
 #include "host.h"
 #include "scheduler.h"
 #include "textbuf.h"
@@ -68,6 +69,10 @@ struct lbspy {
 	int last_ok;
 	/* lbspy_select_fleet's conversions, reset after each call */
 	arena *call_arena;
+	/* Each decision's cookie by its test id, for lbspy_report's outcomes,
+	 * which the package builds from a test id and a worker id alone:
+	 * made at the first decision; NULL (out of memory) reports without. */
+	cookiejar *jar;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -220,6 +225,7 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 	if (!h)
 		return;
 	cJSON_Delete(h->warned);
+	jar_free(h->jar);
 	sched_close(h->sched);
 	host_free(h->host);
 	arena_free(h->fleet_arena);
@@ -231,6 +237,17 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 LBSPY_EXPORT void lbspy_free(void *p)
 {
 	free(p);
+}
+
+/* Keep a decision's cookie for its test's outcome (lbspy_report). */
+static void keep_cookie(lbspy *h, const lbs_workload *wl, lbs_status st,
+                        const lbs_selection *sel)
+{
+	if (st != LBS_OK || !sel->cookie || !wl->id || !wl->id[0])
+		return;
+	if (!h->jar)
+		h->jar = jar_new();
+	jar_put(h->jar, wl->id, sel->cookie);
 }
 
 /* The test and the fleet, converted into arena `a`. */
@@ -310,6 +327,7 @@ LBSPY_EXPORT int lbspy_select(lbspy *h, const char *test_json,
 	                      .reason = reason, .reason_len = sizeof reason};
 	st = sched_select(h->sched, &wl, (const lbs_worker *const *)workers, n, &sel,
 	                  &fell_back);
+	keep_cookie(h, &wl, st, &sel);
 	res = cJSON_CreateObject();
 	arr = cJSON_CreateArray();
 	if (!res || !arr) {
@@ -357,6 +375,10 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 			goto out;
 		}
 	}
+	/* An outcome without a cookie is matched to this handle's last
+	 * decision for its test. */
+	if (!o.cookie)
+		o.cookie = jar_get(h->jar, o.workload_id);
 	st = sched_report(h->sched, &o);
 	rc = code_of(st);
 	if (st == LBS_EUNSUPPORTED)
@@ -744,6 +766,7 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 		                      .reason = why, .reason_len = sizeof why};
 		st = sched_select(h->sched, &wl, (const lbs_worker *const *)h->ptrs,
 		                  h->n, &sel, NULL);
+		keep_cookie(h, &wl, st, &sel);
 		for (uint32_t i = 0; st == LBS_OK && i < sel.n_selected &&
 		                     (!max || i < max); i++)
 			picked[(*n_picked)++] = sel.indices[i];

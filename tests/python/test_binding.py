@@ -212,6 +212,22 @@ class LearningLoopTest(unittest.TestCase):
         s = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertFalse(s.report("t", "w", True, 1.0))
 
+    def test_a_report_is_matched_to_its_decision_by_the_test_id(self):
+        # report() has a test id and a worker, no cookie: adaptive learned
+        # nothing from Python ("unmatched_reports" 20 of 20) and the
+        # default scheduler's placements stayed open until they expired
+        s = lbsched.create_scheduler("adaptive", plugin=PLUGIN)
+        picks = self.run_loop(s)
+        st = s.stats()
+        self.assertEqual((st["reports"], st["unmatched_reports"]), (40, 0), st)
+        self.assertEqual(sum(k["outcomes"] for k in st["children"]), 40, st)
+        # a test this scheduler never placed has no decision to match
+        self.assertTrue(s.report("elsewhere", picks[0], True, 1.0))
+        self.assertEqual(s.stats()["unmatched_reports"], 1)
+        h = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.run_loop(h)
+        self.assertEqual(h.stats()["ledger"]["closed"], 40, h.stats())
+
 
 def twins():
     """Two workers alike but for their ids, and their loads."""
