@@ -156,6 +156,9 @@ lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *cons
 /* Mark i running on `worker_id` without a scheduler (a host that chose). */
 int orch_start(orch *o, uint32_t i, const char *worker_id);
 const char *orch_worker(const orch *o, uint32_t i); /* last placement or NULL */
+/* The cookie of the last placement's selection, for the outcome the host
+ * reports of that run (lbs_outcome.cookie); 0 when the host placed it. */
+uint64_t orch_cookie(const orch *o, uint32_t i);
 
 /*
  * A result for running subtask i.  payload_json: the result as JSON text

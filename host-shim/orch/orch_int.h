@@ -38,6 +38,7 @@ typedef struct orch_task {
 	const char **excluded;
 	uint32_t n_excluded, cap_excluded;
 	const char *worker;   /* arena copy of the last placement */
+	uint64_t cookie;      /* its selection's, 0 when the host placed it */
 	double not_before;    /* backoff */
 	double progress;      /* last checkpoint, 0..1 */
 	double duration_s;

@@ -25,6 +25,7 @@ int orch_is_critical(const orch *o, uint32_t i) { return i < o->n && o->t[i].cri
 uint32_t orch_n_deps(const orch *o, uint32_t i) { return i < o->n ? o->t[i].n_deps : 0; }
 uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k) { return o->t[i].deps[k]; }
 const char *orch_worker(const orch *o, uint32_t i) { return i < o->n ? o->t[i].worker : NULL; }
+uint64_t orch_cookie(const orch *o, uint32_t i) { return i < o->n ? o->t[i].cookie : 0; }
 
 int orch_find(const orch *o, const char *id)
 {
@@ -153,6 +154,7 @@ lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *cons
 		return st;
 	if (orch_start(o, i, workers[idx[0]]->id))
 		return LBS_ENOMEM;
+	t->cookie = sel.cookie;
 	*worker = idx[0];
 	return LBS_OK;
 }
@@ -169,6 +171,7 @@ int orch_start(orch *o, uint32_t i, const char *worker_id)
 			return -1;
 	t->state = ORCH_RUNNING;
 	t->attempts++;
+	t->cookie = 0;
 	return 0;
 }
 

@@ -203,7 +203,8 @@ static void sim_done(void *ctx, const orch *o, uint32_t i, uint32_t w, double st
 	                   .worker_id = g->workers[w]->id,
 	                   .result = ok ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
 	                   .duration_s = finish - start,
-	                   .expected_duration_s = wl->est_duration_s};
+	                   .expected_duration_s = wl->est_duration_s,
+	                   .cookie = orch_cookie(o, i)};
 	/* A scheduler that does not learn says so; nothing to do then. */
 	(void)sched_report(g->s, &out);
 	if (g->keep_bars) {
