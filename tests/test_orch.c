@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "choose.h"
 #include "orch.h"
 #include "support.h"
 
@@ -123,6 +124,7 @@ static void run_ok(orch *o, const char *id)
 	int i = orch_find(o, id);
 	orch_result r = {1, 1.0, NULL, 0};
 	CHECK(orch_start(o, (uint32_t)i, "w") == 0);
+	CHECK(orch_cookie(o, (uint32_t)i) == 0); /* the host chose: no selection */
 	CHECK(orch_record(o, (uint32_t)i, &r, err, sizeof err) == 0);
 }
 
@@ -434,17 +436,28 @@ static void test_alternate(void)
 	               "\"minimum_memory\": 8},"
 	               "\"alternates\": [{\"required_backend\": \"tpu\"}],"
 	               "\"recovery\": {\"strategy\": \"alternate\"}}}}");
+	uint64_t cookie;
 	uint32_t w;
 
 	if (!o)
 		return;
 	CHECK(orch_workload(o, 0)->required_backends == LBS_BACKEND_CPU);
 	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL), LBS_OK);
+	/* The selection's cookie, for the outcome of this run: with it the
+	 * scheduler closes the placement it counts as work ahead. */
+	cookie = orch_cookie(o, 0);
+	CHECK(cookie != 0);
+	CHECK_INT(report_to(s, orch_workload(o, 0)->type, f.workers[w]->id, cookie,
+	                    LBS_RESULT_FAILURE, 1, 1), LBS_OK);
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "\"closed\":1");
 	fail_run(o, 0, 0);
 	CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_ALTERNATE);
 	CHECK(orch_workload(o, 0)->required_backends == LBS_BACKEND_TPU);
 	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL), LBS_OK);
 	CHECK_STR(f.workers[w]->id, "t1");
+	CHECK(orch_cookie(o, 0) != 0 && orch_cookie(o, 0) != cookie);
 	orch_free(o);
 	sched_close(s);
 	fleet_free(&f);
