@@ -34,17 +34,35 @@ size_t aff_family_of(const char *model_id, char *buf, size_t len)
 	return n;
 }
 
-/* The state of the remembered worker at position pos (or absent). */
+/* What affinity calls a worker's load: the larger of its effective load
+ * and its occupancy, the tests running and waiting on it per slot.  A host
+ * that reports counts and no utilisation (nginx's static upstreams fill
+ * active_tests alone) left every worker at 0, and the least loaded was the
+ * first of the array for every request; a remembered worker was never
+ * busy however many tests it ran. */
+static double aff_load(const lbs_worker *w, double effective)
+{
+	double cap = w->capacity ? (double)w->capacity : 1.0;
+	double occ = ((double)w->active_tests + (double)w->queued_tests) / cap;
+
+	return occ > effective ? occ : effective;
+}
+
+/* The state of the remembered worker at position pos (or absent); *ok
+ * whether it passes the hard filter. */
 static enum aff_state state_at(const aff_params *p, const lbs_workload *wl,
-                               const lbs_worker *const *workers, int64_t pos, double *load)
+                               const lbs_worker *const *workers, int64_t pos, double *load,
+                               int *ok)
 {
 	enum elig_reason r;
 
 	*load = -1.0;
+	*ok = 0;
 	if (pos < 0)
 		return AFF_ABSENT;
-	*load = worker_effective_load(workers[pos]);
+	*load = aff_load(workers[pos], worker_effective_load(workers[pos]));
 	r = elig_check(wl, workers[pos], p->ceiling, NULL);
+	*ok = r == ELIG_OK;
 	if (r == ELIG_OVERLOADED)
 		return AFF_BUSY;
 	if (r == ELIG_EXCLUDED)
@@ -52,6 +70,16 @@ static enum aff_state state_at(const aff_params *p, const lbs_workload *wl,
 	if (r != ELIG_OK)
 		return AFF_INELIGIBLE;
 	return *load > p->give_way ? AFF_BUSY : AFF_USED;
+}
+
+/* A busy remembered worker that is eligible (ok: busy on its load, not
+ * over the ceiling, which the hard filter refuses) still keeps the work
+ * when no eligible worker is less loaded: moving the model would lose its
+ * warm caches and gain nothing.  least is the least load of the eligible,
+ * this worker's among them. */
+static int stays(enum aff_state s, int ok, double load, double least)
+{
+	return s == AFF_BUSY && ok && load <= least;
 }
 
 /*
@@ -66,10 +94,11 @@ static lbs_status scan(const aff_params *p, const lbs_workload *wl,
 {
 	int64_t mpos = -1, fpos = -1;
 	double load, mload = -1.0, fload = -1.0; /* state_at sets what is read; -O3 cannot tell */
+	int mok = 0, fok = 0;
 
 	memset(res, 0, sizeof(*res));
 	*least = -1;
-	*least_load = 2.0;
+	*least_load = 0.0; /* set with *least */
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
 
@@ -80,23 +109,23 @@ static lbs_status scan(const aff_params *p, const lbs_workload *wl,
 		if (family_worker && fpos < 0 && !strcmp(w->id, family_worker))
 			fpos = i;
 		if (elig_pass(wl, w, p->ceiling, &load)) {
-			double le = elig_effective_load(w, load);
+			double le = aff_load(w, elig_effective_load(w, load));
 
 			res->n_eligible++;
-			if (le < *least_load) {
+			if (*least < 0 || le < *least_load) {
 				*least = i;
 				*least_load = le;
 			}
 		}
 	}
-	res->model = model_worker ? state_at(p, wl, workers, mpos, &mload) : AFF_NONE;
-	res->family = family_worker ? state_at(p, wl, workers, fpos, &fload) : AFF_NONE;
+	res->model = model_worker ? state_at(p, wl, workers, mpos, &mload, &mok) : AFF_NONE;
+	res->family = family_worker ? state_at(p, wl, workers, fpos, &fload, &fok) : AFF_NONE;
 	res->remembered_load = model_worker ? mload : family_worker ? fload : -1.0;
 	*sticky = -1;
-	if (res->model == AFF_USED) {
+	if (res->model == AFF_USED || stays(res->model, mok, mload, *least_load)) {
 		res->via = AFF_VIA_MODEL;
 		*sticky = mpos;
-	} else if (res->family == AFF_USED) {
+	} else if (res->family == AFF_USED || stays(res->family, fok, fload, *least_load)) {
 		res->via = AFF_VIA_FAMILY;
 		*sticky = fpos;
 	}
@@ -120,11 +149,11 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
 		res->via = AFF_VIA_LEAST_LOADED;
 	}
 	idx[res->n_found++] = (uint32_t)first;
-	res->load = worker_effective_load(workers[first]);
+	res->load = aff_load(workers[first], worker_effective_load(workers[first]));
 	/* Further shards least loaded first: O(want n), want is a shard count. */
 	while (res->n_found < want) {
 		int64_t best = -1;
-		double best_load = 2.0;
+		double best_load = 0.0; /* set with best */
 
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t k;
@@ -136,8 +165,8 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
 				;
 			if (k < res->n_found)
 				continue;
-			le = elig_effective_load(workers[i], load);
-			if (le < best_load) {
+			le = aff_load(workers[i], elig_effective_load(workers[i], load));
+			if (best < 0 || le < best_load) {
 				best = i;
 				best_load = le;
 			}
@@ -161,9 +190,17 @@ lbs_status aff_score(const aff_params *p, const lbs_workload *wl,
 
 	if (st != LBS_OK)
 		return st;
-	for (uint32_t i = 0; i < n; i++)
-		scores[i] = elig_pass(wl, workers[i], p->ceiling, &load)
-		            ? 0.5 * (1.0 - elig_effective_load(workers[i], load)) : -1.0;
+	for (uint32_t i = 0; i < n; i++) {
+		double le;
+
+		if (!elig_pass(wl, workers[i], p->ceiling, &load)) {
+			scores[i] = -1.0;
+			continue;
+		}
+		/* A queue takes the load past 1: no spare, score 0. */
+		le = aff_load(workers[i], elig_effective_load(workers[i], load));
+		scores[i] = 0.5 * (le < 1.0 ? 1.0 - le : 0.0);
+	}
 	if (first >= 0)
 		scores[first] = 1.0;
 	return LBS_OK;

@@ -8,11 +8,14 @@
  * stuck to a remembered worker for as long as it passed the hard filter, and
  * otherwise took the least loaded worker among those with a load record, or
  * a random one.  Here:
+ *   - load is the larger of the effective load and the occupancy (running
+ *     and waiting tests per slot): hosts that report counts alone count;
  *   - a remembered worker is used only when it is in the fleet, passes the
- *     hard filter and its effective load is at most `give_way` (default
- *     0.8): a hot model must not pin one worker at its limit;
- *   - otherwise the least loaded eligible worker (effective load; ties to
- *     the first in the array), never a random one;
+ *     hard filter and its load is at most `give_way` (default 0.8), or no
+ *     eligible worker is less loaded: a hot model must not pin one worker
+ *     at its limit, nor leave it for a worker no better;
+ *   - otherwise the least loaded eligible worker (ties to the first in the
+ *     array), never a random one;
  *   - what the caller remembers afterwards is the caller's rule (the
  *     plugin's: a key moves only when its worker is gone or ineligible;
  *     a busy one keeps it, see aff_moves()).
@@ -49,14 +52,14 @@ enum aff_via {
 
 typedef struct aff_params {
 	double ceiling;  /* as in elig_check() */
-	double give_way; /* effective load above which a remembered worker is passed over */
+	double give_way; /* load above which a remembered worker is passed over */
 } aff_params;
 
 typedef struct aff_result {
 	enum aff_via via;
 	enum aff_state model, family;
 	uint32_t n_found, n_eligible;
-	double load;    /* effective load of the first pick */
+	double load;    /* load of the first pick (affinity's: occupancy counts) */
 	double remembered_load; /* of the model's (else family's) worker, -1 if absent */
 } aff_result;
 

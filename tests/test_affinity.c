@@ -99,6 +99,52 @@ static void test_gives_way(void)
 	f.n = 3;
 	set_load(&f, 0, 0.7);
 	CHECK_STR(choose(s, &bert, &f), "w1");
+	/* Busy, but no eligible worker is less loaded: moving bert would
+	 * lose its warm caches for nothing (it moved to w2, first of the
+	 * equally loaded). */
+	for (uint32_t i = 0; i < 3; i++)
+		set_load(&f, i, 0.85);
+	CHECK_STR(choose(s, &bert, &f), "w1");
+	CHECK_CONTAINS(reason, "model 'bert-base-uncased' stays on the worker that ran it "
+	                       "(load 0.85)");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* A host that reports counts and no utilisation (nginx's static upstreams
+ * fill active_tests alone): each placement is one more test on its worker.
+ * The least loaded was the first of the array for every request, and a
+ * remembered worker was never busy. */
+static void test_counts_are_load(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl[4];
+	const char *want[4] = {"w1", "w2", "w3", "w1"};
+	lbs_workload bert = workload_parse(f.arena, BERT);
+	shim_sched *s = test_sched("affinity", NULL);
+	char text[64];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(text, sizeof text, "{\"test_id\": \"t\", \"model_id\": \"m%d\"}", i);
+		wl[i] = workload_parse(f.arena, text);
+		CHECK_STR(choose(s, &wl[i], &f), want[i]);
+		for (uint32_t k = 0; k < f.n; k++)
+			if (!strcmp(f.workers[k]->id, want[i]))
+				f.workers[k]->active_tests++;
+	}
+	/* w1 runs 2, w2 and w3 one each, capacity 1: m0's worker is busy
+	 * (load 2.00), so w2 this time; with capacity 4 it is not (0.50). */
+	CHECK_STR(choose(s, &wl[0], &f), "w2");
+	CHECK_CONTAINS(reason, "its worker is busy (load 2.00), so the least loaded of 3 eligible "
+	                       "(load 1.00) this time");
+	f.workers[0]->capacity = 4;
+	CHECK_STR(choose(s, &wl[0], &f), "w1");
+	CHECK_CONTAINS(reason, "stays on the worker that ran it (load 0.50)");
+	/* A queue counts as well: w2 with 3 waiting is behind w3. */
+	f.workers[0]->capacity = 1;
+	f.workers[1]->queued_tests = 3;
+	CHECK_STR(choose(s, &bert, &f), "w3");
+	CHECK_CONTAINS(reason, "first seen: the least loaded of 3 eligible (load 1.00)");
 	sched_close(s);
 	fleet_free(&f);
 }
@@ -205,6 +251,7 @@ int main(void)
 {
 	test_sticks_and_family();
 	test_gives_way();
+	test_counts_are_load();
 	test_explain();
 	test_survives_restart();
 	test_config_errors();
