@@ -359,7 +359,7 @@ static lbs_status af_explain(void *p, const lbs_workload *wl, const lbs_worker *
 			continue;
 		}
 		c = sc_explain_candidate(&e, workers[i]->id, scores[i]);
-		sc_explain_num(&e, c, "load", worker_effective_load(workers[i]));
+		sc_explain_num(&e, c, "load", aff_load(workers[i]));
 		if (mw && !strcmp(mw, workers[i]->id))
 			sc_explain_str(&e, c, "remembered_for", "model");
 		else if (fw && !strcmp(fw, workers[i]->id))

@@ -40,12 +40,17 @@ size_t aff_family_of(const char *model_id, char *buf, size_t len)
  * active_tests alone) left every worker at 0, and the least loaded was the
  * first of the array for every request; a remembered worker was never
  * busy however many tests it ran. */
-static double aff_load(const lbs_worker *w, double effective)
+static double load_of(const lbs_worker *w, double effective)
 {
 	double cap = w->capacity ? (double)w->capacity : 1.0;
 	double occ = ((double)w->active_tests + (double)w->queued_tests) / cap;
 
 	return occ > effective ? occ : effective;
+}
+
+double aff_load(const lbs_worker *w)
+{
+	return load_of(w, worker_effective_load(w));
 }
 
 /* The state of the remembered worker at position pos (or absent); *ok
@@ -60,7 +65,7 @@ static enum aff_state state_at(const aff_params *p, const lbs_workload *wl,
 	*ok = 0;
 	if (pos < 0)
 		return AFF_ABSENT;
-	*load = aff_load(workers[pos], worker_effective_load(workers[pos]));
+	*load = aff_load(workers[pos]);
 	r = elig_check(wl, workers[pos], p->ceiling, NULL);
 	*ok = r == ELIG_OK;
 	if (r == ELIG_OVERLOADED)
@@ -109,7 +114,7 @@ static lbs_status scan(const aff_params *p, const lbs_workload *wl,
 		if (family_worker && fpos < 0 && !strcmp(w->id, family_worker))
 			fpos = i;
 		if (elig_pass(wl, w, p->ceiling, &load)) {
-			double le = aff_load(w, elig_effective_load(w, load));
+			double le = load_of(w, elig_effective_load(w, load));
 
 			res->n_eligible++;
 			if (*least < 0 || le < *least_load) {
@@ -149,7 +154,7 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
 		res->via = AFF_VIA_LEAST_LOADED;
 	}
 	idx[res->n_found++] = (uint32_t)first;
-	res->load = aff_load(workers[first], worker_effective_load(workers[first]));
+	res->load = aff_load(workers[first]);
 	/* Further shards least loaded first: O(want n), want is a shard count. */
 	while (res->n_found < want) {
 		int64_t best = -1;
@@ -165,7 +170,7 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
 				;
 			if (k < res->n_found)
 				continue;
-			le = aff_load(workers[i], elig_effective_load(workers[i], load));
+			le = load_of(workers[i], elig_effective_load(workers[i], load));
 			if (best < 0 || le < best_load) {
 				best = i;
 				best_load = le;
@@ -198,7 +203,7 @@ lbs_status aff_score(const aff_params *p, const lbs_workload *wl,
 			continue;
 		}
 		/* A queue takes the load past 1: no spare, score 0. */
-		le = aff_load(workers[i], elig_effective_load(workers[i], load));
+		le = load_of(workers[i], elig_effective_load(workers[i], load));
 		scores[i] = 0.5 * (le < 1.0 ? 1.0 - le : 0.0);
 	}
 	if (first >= 0)

@@ -71,6 +71,10 @@ typedef struct aff_result {
  */
 size_t aff_family_of(const char *model_id, char *buf, size_t len);
 
+/* Affinity's load of w: the larger of its effective load and its
+ * occupancy, (active + queued tests) / capacity, above 1 with a queue. */
+double aff_load(const lbs_worker *w);
+
 /*
  * Up to `want` workers into idx[]: the model's worker when AFF_USED, else
  * the family's when AFF_USED, else the least loaded; further shards least

@@ -145,6 +145,14 @@ static void test_counts_are_load(void)
 	f.workers[1]->queued_tests = 3;
 	CHECK_STR(choose(s, &bert, &f), "w3");
 	CHECK_CONTAINS(reason, "first seen: the least loaded of 3 eligible (load 1.00)");
+	/* explain shows the load the choice used: w2's 1 running + 3 waiting */
+	{
+		cJSON *doc = explain_doc(s, &bert, &f);
+
+		CHECK_NEAR(doc_num(candidate(doc, "w2"), "load"), 4.0, 1e-9);
+		CHECK_NEAR(doc_num(candidate(doc, "w2"), "score"), 0.0, 1e-9);
+		cJSON_Delete(doc);
+	}
 	sched_close(s);
 	fleet_free(&f);
 }
