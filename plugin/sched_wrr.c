@@ -365,7 +365,7 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		sc_explain_num(&e, c, "weight", buf[2 * n + i]);
 		sc_explain_num(&e, c, "current_weight", buf[n + i]);
 		sc_explain_num(&e, c, "due", buf[n + i] + buf[2 * n + i]);
-		sc_explain_num(&e, c, "load", worker_load(workers[i]));
+		sc_explain_num(&e, c, "load", worker_effective_load(workers[i]));
 	}
 	return sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,
 	                          wr_reason, inst, &res, write, ctx);

@@ -13,10 +13,12 @@
  * is a function of the inputs alone.
  *
  * Current weights are kept per worker id (a hash of it: positions mean
- * nothing across calls), one set for all requests: a worker that took
- * extra work from a narrow request (only it had the GPU) is due less of
- * the broad ones, so shares hold over all the work a worker gets.  Workers
- * not eligible for a request neither gain nor lose.  Several workers for
+ * nothing across calls), one set for all requests.  Workers not eligible
+ * for a request neither gain nor lose, and a step takes off the winner
+ * what it added to the eligible: so shares hold within each set of
+ * eligible workers, and work only one worker could take (only it had the
+ * GPU) leaves every current weight as it was -- it is not counted against
+ * that worker's share of the broad work.  Several workers for
  * one request (shards) are several steps, each over the eligible workers
  * not yet taken.  A worker of weight 0 is drained: it is taken only when
  * no eligible worker has a positive weight, and scores 0 beside them.

@@ -157,7 +157,12 @@ static void test_explain_score_stats(void)
 	cJSON *doc;
 
 	CHECK_STR(choose(s, &wl, &f), "a"); /* a -2, b 1, c 1 */
+	/* b warming at 60 %: its load in explain is the effective one, 0.40
+	 * (it showed the utilisation, 0, beside a weight that used 0.40) */
+	f.workers[1]->thermal_state = LBS_THERMAL_WARMING;
+	f.workers[1]->performance_level = 0.6;
 	doc = explain_doc(s, &wl, &f);
+	CHECK_NEAR(doc_num(candidate(doc, "b"), "load"), 0.4, 1e-9);
 	CHECK_STR(doc_str(doc, "scheduler"), "weighted-round-robin");
 	/* Next: a 3, b 2, c 2 -> a, and explain did not move anything. */
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "chosen"), 0)),
