@@ -725,8 +725,10 @@ def _check_arguments(test_requirements, available_workers, worker_loads,
 class PluginScheduler(object):
     """An lbsched scheduler with the original SchedulingAlgorithm interface.
 
-    scheduler: a name the plugin has ("hardware-aware", "priority",
-    "round-robin", "composite").  plugin: path of an lbsched plugin .so,
+    scheduler: a name the plugin has ("hardware-aware", the default, as
+    the original integration's; "priority", "round-robin", "composite",
+    "weighted-round-robin", "performance", "affinity", "adaptive", the
+    original service's default; docs/SCHEDULERS.md).  plugin: path of an lbsched plugin .so,
     None for the one built or installed with this package.  config: the
     scheduler's config as a dict or JSON text (e.g. {"store": {"path":
     "/var/lib/lbsched/prefs"}} for a persistent learned store).
