@@ -29,6 +29,12 @@
 #include "sched_util.h"
 #include "text.h"
 #include "timed.h"
+#include "worker_id.h"
+
+/* Decisions whose children's cookies are kept for their outcomes: a host
+ * reports within seconds, and past that a child learns the outcome as
+ * one without a decision, as before. */
+#define COMP_RING 1024u
 
 #define NAME "composite"
 /* Composites inside composites, counting this one.  A JSON text cannot
@@ -61,6 +67,10 @@ typedef struct child {
 	int veto;                 /* a voter whose picks bound the answer */
 	int advance;              /* scored, then asked to select too */
 	int warned;               /* a failure of it was logged */
+	/* This decision's select() of it, when it was asked (voting or
+	 * advancing): its cookie and the hash of its first pick's id, 0 when
+	 * not asked.  Kept by decision (comp_inst.ring) for its report. */
+	uint64_t asked_cookie, asked_pick;
 	/* Scratch for one decision, sized with the fleet. */
 	double *scores;
 	uint32_t *picks;
@@ -97,6 +107,10 @@ typedef struct comp_inst {
 	const lbs_worker **sub;    /* the candidates, what the children see */
 	comp_seen seen;            /* which positions a decision has drawn */
 	uint64_t cookie;
+	/* The last COMP_RING decisions: per entry our cookie, then for each
+	 * child the asked_cookie and asked_pick of that decision (1 + 2 x
+	 * n_kids words); made at the first decision, NULL if that failed. */
+	uint64_t *ring;
 	sched_counters n;
 } comp_inst;
 
@@ -367,9 +381,15 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 		if (st != LBS_OK)
 			return st;
 		/* A child that learns moves on through report(); one that
-		 * does not (a rotation) can only move on through select(). */
-		st = cfg_bool(el, "advance", !HAS_SLOT(c->desc, report), &advance,
-		              err, errlen);
+		 * does not (a rotation) can only move on through select().
+		 * So can adaptive, whose score is the score of the child it
+		 * would let decide: scored alone, its exploration never drew
+		 * again and its children never rotated or remembered. */
+		st = cfg_bool(el, "advance",
+		              !HAS_SLOT(c->desc, report) ||
+		                      (c->own && lbs_plugin_entry_v1()->scheduler_find("adaptive") ==
+		                                         c->desc),
+		              &advance, err, errlen);
 		if (st != LBS_OK)
 			return cfg_nested(field, st, err, errlen);
 		c->votes = votes || !HAS_SLOT(c->desc, score);
@@ -553,6 +573,7 @@ static void cp_destroy(void *p)
 	}
 	for (uint32_t i = 0; i < inst->n_routes; i++)
 		free((char *)inst->routes[i].match);
+	free(inst->ring);
 	free(inst->kids);
 	free(inst->active);
 	free(inst->in);
@@ -726,13 +747,48 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 	lbs_status st = c->desc->select(c->inst, wl, workers, n, &sel);
 
 	*n_picks = 0;
-	if (st == LBS_OK)
+	if (st == LBS_OK) {
 		*n_picks = sel.n_selected < sel.capacity ? sel.n_selected : sel.capacity;
-	else if (st != LBS_NO_WORKER) {
+		c->asked_cookie = sel.cookie;
+		c->asked_pick = *n_picks && c->pick_ids[0] ? wid_hash(c->pick_ids[0]) : 0;
+	} else if (st != LBS_NO_WORKER) {
 		child_failed(inst, c, "select", st);
 		return st < 0 ? st : LBS_EINTERNAL;
 	}
 	return LBS_OK;
+}
+
+/* Keep what the children asked in decision `cookie` answered. */
+static void remember(comp_inst *inst, uint64_t cookie)
+{
+	size_t width = 1 + 2 * (size_t)inst->n_kids;
+	uint64_t *e;
+
+	if (!inst->ring && !(inst->ring = calloc(COMP_RING * width, sizeof(*inst->ring))))
+		return;
+	e = inst->ring + (cookie % COMP_RING) * width;
+	e[0] = cookie;
+	for (uint32_t i = 0; i < inst->n_kids; i++) {
+		e[1 + 2 * i] = inst->kids[i].asked_cookie;
+		e[2 + 2 * i] = inst->kids[i].asked_pick;
+	}
+}
+
+/* Child i's own cookie for the outcome o of one of our decisions: the
+ * cookie of its select in that decision when it picked the worker the
+ * outcome is of (a child whose pick the blend overruled did not place
+ * the work: its decision has no outcome), else 0. */
+static uint64_t child_cookie(const comp_inst *inst, const lbs_outcome *o, uint32_t i)
+{
+	size_t width = 1 + 2 * (size_t)inst->n_kids;
+	const uint64_t *e;
+
+	if (!inst->ring || !o->cookie || !o->worker_id)
+		return 0;
+	e = inst->ring + (o->cookie % COMP_RING) * width;
+	if (e[0] != o->cookie || !e[1 + 2 * i] || e[2 + 2 * i] != wid_hash(o->worker_id))
+		return 0;
+	return e[1 + 2 * i];
 }
 
 /*
@@ -755,6 +811,7 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 		comp_child *in = &inst->in[a];
 		uint32_t ignored;
 
+		c->asked_cookie = c->asked_pick = 0;
 		in->weight = c->weight;
 		in->veto = c->veto;
 		in->scores = NULL;
@@ -1015,6 +1072,7 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 			/* The ids and the reason are the sample's; the position
 			 * the host gets is the fleet's. */
 			sc_fill(out, inst->sub, found, ++inst->cookie);
+			remember(inst, inst->cookie);
 			say_chosen(inst, out, found, candidates, n);
 			out->indices[0] = inst->pos[out->indices[0]];
 		} else if (st == LBS_OK) {
@@ -1028,6 +1086,7 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 				st = LBS_NO_WORKER;
 			} else if (st == LBS_OK) {
 				sc_fill(out, workers, found, ++inst->cookie);
+				remember(inst, inst->cookie);
 				say_chosen(inst, out, found, candidates, 0);
 			}
 		}
@@ -1115,18 +1174,19 @@ static lbs_status cp_report(void *p, const lbs_outcome *o)
 
 		first = HAS_SLOT(c->desc, report) ? c->desc->report(c->inst, o) : LBS_OK;
 	} else {
-		/* The cookie is ours, not the children's. */
+		/* The cookie is ours; each child gets its own, when it
+		 * picked the worker (child_cookie). */
 		size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
 		memset(&copy, 0, sizeof(copy));
 		memcpy(&copy, o, size);
 		copy.struct_size = (uint32_t)size;
-		copy.cookie = 0;
 		for (uint32_t i = 0; i < inst->n_kids; i++) {
 			child *c = &inst->kids[i];
 			lbs_status st;
 
 			if (!HAS_SLOT(c->desc, report))
 				continue;
+			copy.cookie = child_cookie(inst, o, i);
 			st = c->desc->report(c->inst, &copy);
 			if (st != LBS_OK && first == LBS_OK)
 				first = st;

@@ -197,9 +197,29 @@ static void test_composite_child(void)
 		"{\"children\": [{\"scheduler\": \"adaptive\", \"weight\": 1,"
 		"  \"config\": {\"epsilon\": 0}}]}");
 
+	const char *w;
+
 	set_all(&f, 0.1);
 	f.workers[1]->util_cpu = 0.0; /* w2 least loaded: affinity's pick */
 	CHECK_STR(choose(s, &wl, &f), "w2");
+	/* High load: weighted-round-robin's turn.  The composite asks
+	 * adaptive to select as well (advance, its default for adaptive), so
+	 * the rotation moves on; scored alone it answered w1 every time. */
+	set_all(&f, 0.85);
+	CHECK_STR(choose(s, &wl, &f), "w1");
+	CHECK_STR(choose(s, &wl, &f), "w2");
+	w = choose(s, &wl, &f);
+	CHECK_STR(w, "w3");
+	/* The outcome reaches adaptive with its own cookie: it learns. */
+	CHECK_INT(report_to(s, wl.type, w, last_cookie, LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	/* One of a worker adaptive did not pick has no decision of its. */
+	choose(s, &wl, &f);
+	CHECK_INT(report_to(s, wl.type, "w3", last_cookie, LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "\"unmatched_reports\":1");
+	CHECK_CONTAINS(json, "{\"scheduler\":\"weighted-round-robin\",\"decisions\":4,"
+	                     "\"outcomes\":1,\"mean_reward\":1.0000}");
 	sched_close(s);
 	fleet_free(&f);
 }
