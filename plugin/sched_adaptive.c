@@ -90,6 +90,52 @@ static int takes_store(const char *name)
 	return !strcmp(name, "performance") || !strcmp(name, "affinity");
 }
 
+/* The children that learn each outcome into a store of their own. */
+static int learns_outcomes(const char *name)
+{
+	return !strcmp(name, "performance") || !strcmp(name, "priority") ||
+	       !strcmp(name, "hardware-aware");
+}
+
+/* The path of the store child `name` will learn into (its own config's,
+ * else the shared one it is given), or NULL for none or a memory one. */
+static const char *store_path_of(const char *name, const cJSON *cfg, const cJSON *own)
+{
+	const cJSON *st = own ? cJSON_GetObjectItemCaseSensitive(own, "store") : NULL;
+
+	if (!st && takes_store(name))
+		st = cJSON_GetObjectItemCaseSensitive(cfg, "store");
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"));
+}
+
+/* Two children learning into one store would count every outcome twice
+ * (each reports it): refused, naming the second. */
+static lbs_status one_learner_a_store(const char *const *names, uint32_t n, const cJSON *cfg,
+                                      const cJSON *own, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const cJSON *oi = own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL;
+		const char *pi = learns_outcomes(names[i]) ? store_path_of(names[i], cfg, oi) : NULL;
+		char shown[160];
+
+		for (uint32_t j = 0; pi && j < i; j++) {
+			const cJSON *oj = own ? cJSON_GetObjectItemCaseSensitive(own, names[j]) : NULL;
+			const char *pj = learns_outcomes(names[j]) ? store_path_of(names[j], cfg, oj)
+			                                           : NULL;
+
+			if (!pj || strcmp(pi, pj))
+				continue;
+			if (err && errlen)
+				snprintf(err, errlen, "config field 'config.%s.store': %s learns into the "
+				         "same store '%s', so each outcome would count twice; give one of "
+				         "them another path", names[i], names[j],
+				         txt_show(shown, sizeof(shown), pi));
+			return LBS_ECONFIG;
+		}
+	}
+	return LBS_OK;
+}
+
 static void inst_free(ad_inst *inst)
 {
 	if (!inst)
@@ -208,8 +254,13 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 				         names[i]);
 			return LBS_ECONFIG;
 		}
-		st = make_child(inst, names[i], cfg, sub, err, errlen);
 	}
+	if (st == LBS_OK)
+		st = one_learner_a_store(names, n, cfg, own, err, errlen);
+	for (uint32_t i = 0; st == LBS_OK && i < n; i++)
+		st = make_child(inst, names[i], cfg,
+		                own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL, err,
+		                errlen);
 	return st;
 }
 

@@ -185,6 +185,14 @@ static void test_children_and_errors(void)
 	CHECK_CONTAINS(err, "config field 'config.round-robin': not one of the children");
 	CHECK_INT(open_err("adaptive", "{\"epsilon\": 2}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'epsilon': must be a number in 0..1, got 2");
+	/* priority given the store performance learns into: every outcome
+	 * twice in one store (refused before any store is opened) */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"config\": "
+	                   "{\"priority\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
+	                   err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'config.priority.store': performance learns into the "
+	                    "same store '/nonexistent/s', so each outcome would count twice; give "
+	                    "one of them another path");
 	fleet_free(&f);
 }
 
