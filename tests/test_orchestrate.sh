@@ -84,6 +84,31 @@ python3 -c 'import json; print(json.dumps({"subtasks": {"s%d" % i: {} for i in r
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/huge.json" --workers "$fleet"
 has "$tmp/err" "$tmp/huge.json: field 'subtasks': 100000 subtasks, more than the 10000 a graph may have"
 
+# --- A subtask only an alternate can run: it starts on that alternate, and
+# the plan says so; one no requirement set fits is refused before any plan.
+printf '[{"worker_id": "t1", "supported_backends": ["tpu", "cpu"], "available_memory": 32, "cpu_cores": 8}]' > "$tmp/tpu.json"
+printf '{"noise_sigma": 0, "workers": {"t1": {"speed": {"*": 2}}}}' > "$tmp/tpu_truth.json"
+printf '{"subtasks": {"a": {"requirements": {"expected_duration": 5}}, "g": {"requirements": {"required_backend": "cuda", "expected_duration": 10}, "dependencies": ["a"], "alternates": [{"required_backend": "tpu", "expected_duration": 12}], "recovery": {"strategy": "alternate"}}}}' > "$tmp/alt.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/alt.json" --workers "$tmp/tpu.json" --scheduler round-robin
+pycheck "$tmp/out" '[(l["subtask_id"], l["worker"], l["alternate"]) for l in L[1:3]] == [("a", "t1", 0), ("g", "t1", 1)]' \
+	'L[2]["est_s"] == 12 and L[0]["critical_path_s"] == 17' 'L[3]["completed"] is True'
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$tmp/tpu.json"
+pycheck "$tmp/out" '{l["subtask_id"]: l["alternate"] for l in L[1:6]}["generate"] == 1' 'L[6]["completed"] is True'
+printf '[{"worker_id": "c1", "supported_backends": ["cpu"], "available_memory": 32, "cpu_cores": 8}]' > "$tmp/cpu.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/alt.json" --workers "$tmp/cpu.json"
+has "$tmp/err" "$tmp/alt.json: subtask 'g': no worker in the fleet can run it (lacks a required backend)"
+lines "$tmp/err" 1
+lines "$tmp/out" 0
+tr -d '\n' < "$tmp/alt.json" > "$tmp/alt.jsonl"; echo >> "$tmp/alt.jsonl"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/alt.jsonl" --workers "$tmp/tpu.json" --truth "$tmp/tpu_truth.json"
+pycheck "$tmp/out" 'L[0]["completed"] is True and L[0]["placements"] == 2' 'L[0]["orchestrator_s"] == 8.5'
+# A failure's alternate recovery skips an alternate no worker takes: the
+# declared requirements run again instead of the run stalling.
+printf '[{"worker_id": "g1", "supported_backends": ["cuda", "cpu"], "available_memory": 32, "cpu_cores": 8}]' > "$tmp/cuda.json"
+printf '{"noise_sigma": 0, "workers": {"g1": {"speed": {"*": 2}}}}' > "$tmp/cuda_truth.json"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/alt.jsonl" --workers "$tmp/cuda.json" --truth "$tmp/cuda_truth.json" --fail-rate 0.5 --seed 2
+pycheck "$tmp/out" 'L[0]["completed"] is True and L[0]["failures"] >= 1'
+
 # --- simulate --graphs: three columns per graph, a summary, determinism.
 python3 "$src/bench/graphgen.py" --graphs 4 --seed 3 --min 10 --max 60 > "$tmp/g.jsonl"
 gsim() { "$shim" simulate --plugin "$plugin" --graphs "$tmp/g.jsonl" --workers "$fleet" --truth "$truth" "$@"; }

@@ -111,6 +111,10 @@ static void plan_line(void *ctx, const orch *o, uint32_t i, uint32_t w, double s
 	cJSON_AddStringToObject(l, "est_source", orch_est_source(o, i));
 	cJSON_AddNumberToObject(l, "upward_rank", orch_upward_rank(o, i));
 	cJSON_AddBoolToObject(l, "critical_path", orch_on_critical_path(o, i));
+	/* Which requirements it ran under: 0 the declared ones, k the
+	 * graph's alternates[k-1] (no worker of the fleet takes the earlier
+	 * ones). */
+	cJSON_AddNumberToObject(l, "alternate", orch_alternate(o, i));
 	text = cJSON_PrintUnformatted(l);
 	cJSON_Delete(l);
 	if (!text) {
@@ -188,7 +192,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 			goto bad;
 	}
 	if (!(o = orch_load(graph, graph_len, op.graph, &ow, 1, err, sizeof err)) ||
-	    orch_check_fleet(o, (const lbs_worker *const *)workers, n, err, sizeof err))
+	    orch_fit_fleet(o, (const lbs_worker *const *)workers, n, err, sizeof err))
 		goto bad;
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &s, err, sizeof err);
 	if (st != LBS_OK) {

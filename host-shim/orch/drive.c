@@ -157,11 +157,14 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 				next = o->t[i].not_before;
 		if (!isfinite(next)) {
 			/* Nothing runs and nothing can be placed: a subtask is
-			 * lost, or no worker takes what is ready. */
+			 * lost, or the scheduler takes none of what is ready
+			 * although a worker passes its hard filter
+			 * (orch_fit_fleet saw to that). */
 			if (done)
 				break;
-			orch_fail(err, errlen, o->file, NULL,
-			          "no subtask can be placed and none is running");
+			nr = orch_ready(o, now, ready, o->n);
+			orch_fail(err, errlen, o->file, nr ? orch_id(o, ready[0]) : NULL,
+			          "the scheduler places it on no worker and nothing is running");
 			goto out;
 		}
 		now = next;
@@ -181,7 +184,8 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 				goto out;
 			if (r.fails) {
 				out->failures++;
-				orch_recover(o, r.task, now, NULL);
+				if (orch_recover(o, r.task, now, NULL) == ORCH_ALTERNATE)
+					orch_fit_alternate(o, r.task, (const lbs_worker *const *)workers, n);
 			}
 		}
 	}

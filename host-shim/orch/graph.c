@@ -450,31 +450,83 @@ bad:
 	return NULL;
 }
 
+/* The first of t's requirement sets, from `from` on (0 the declared ones,
+ * k alternates[k-1]), that some worker passes with load ignored (a ceiling
+ * above 1: a busy worker frees up); -1 with the most telling reason in
+ * *why when none does. */
+static int first_fit(const orch_task *t, uint32_t from, const lbs_worker *const *workers,
+                     uint32_t n, enum elig_reason *why)
+{
+	*why = ELIG_OK;
+	for (uint32_t k = from; k <= t->n_alt; k++) {
+		const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
+		for (uint32_t w = 0; w < n; w++) {
+			enum elig_reason r = elig_check(wl, workers[w], 2.0, NULL);
+			if (r == ELIG_OK)
+				return (int)k;
+			if (r > *why)
+				*why = r;
+		}
+	}
+	return -1;
+}
+
+static int no_worker(const orch *o, const orch_task *t, uint32_t n, enum elig_reason why,
+                     char *err, size_t errlen)
+{
+	return orch_fail(err, errlen, o->file, t->id, "no worker in the fleet can run it (%s)",
+	                 n ? elig_reason_text(why) : "the fleet is empty");
+}
+
 int orch_check_fleet(const orch *o, const lbs_worker *const *workers, uint32_t n, char *err,
                      size_t errlen)
 {
 	for (uint32_t i = 0; i < o->n; i++) {
-		const orch_task *t = &o->t[i];
-		enum elig_reason best = ELIG_OK, r;
-		int ok = 0;
-
-		for (uint32_t k = 0; k <= t->n_alt && !ok; k++) {
-			const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
-			for (uint32_t w = 0; w < n && !ok; w++) {
-				/* Load ignored (ceiling above 1): a busy worker frees up. */
-				r = elig_check(wl, workers[w], 2.0, NULL);
-				if (r == ELIG_OK)
-					ok = 1;
-				else if (r > best)
-					best = r;
-			}
-		}
-		if (!ok)
-			return orch_fail(err, errlen, o->file, t->id,
-			                 "no worker in the fleet can run it (%s)",
-			                 n ? elig_reason_text(best) : "the fleet is empty");
+		enum elig_reason why;
+		if (first_fit(&o->t[i], 0, workers, n, &why) < 0)
+			return no_worker(o, &o->t[i], n, why, err, errlen);
 	}
 	return 0;
+}
+
+int orch_fit_fleet(orch *o, const lbs_worker *const *workers, uint32_t n, char *err,
+                   size_t errlen)
+{
+	for (uint32_t i = 0; i < o->n; i++) {
+		orch_task *t = &o->t[i];
+		enum elig_reason why;
+		int k = first_fit(t, t->alt_used, workers, n, &why);
+
+		if (k < 0)
+			return no_worker(o, t, n, why, err, errlen);
+		t->alt_used = (uint32_t)k;
+	}
+	return 0;
+}
+
+void orch_fit_alternate(orch *o, uint32_t i, const lbs_worker *const *workers, uint32_t n)
+{
+	orch_task *t;
+	enum elig_reason why;
+	int k;
+
+	if (i >= o->n)
+		return;
+	t = &o->t[i];
+	if ((k = first_fit(t, t->alt_used, workers, n, &why)) >= 0) {
+		t->alt_used = (uint32_t)k;
+		return;
+	}
+	/* Past the last that fits, the last that fits again, as recovery
+	 * runs the last alternate again past the end. */
+	for (k = (int)t->alt_used - 1; k >= 0; k--) {
+		const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
+		for (uint32_t w = 0; w < n; w++)
+			if (elig_check(wl, workers[w], 2.0, NULL) == ELIG_OK) {
+				t->alt_used = (uint32_t)k;
+				return;
+			}
+	}
 }
 
 void orch_free(orch *o)

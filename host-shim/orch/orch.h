@@ -93,6 +93,19 @@ void orch_free(orch *o);
  */
 int orch_check_fleet(const orch *o, const lbs_worker *const *workers, uint32_t n,
                      char *err, size_t errlen);
+/*
+ * orch_check_fleet, then make the run possible on this fleet: a subtask
+ * whose current requirements no worker can take (load ignored) moves to
+ * the first alternate after them that some worker can take, so a graph
+ * the check accepts never stalls on requirements nobody meets
+ * (orch_alternate() says which it runs).  Call before orch_estimate().
+ * 0, or -1 with orch_check_fleet's message.
+ */
+int orch_fit_fleet(orch *o, const lbs_worker *const *workers, uint32_t n, char *err,
+                   size_t errlen);
+/* After an alternate recovery of subtask i: skip the alternates no worker
+ * of this fleet can take (past the last that fits, that one again). */
+void orch_fit_alternate(orch *o, uint32_t i, const lbs_worker *const *workers, uint32_t n);
 
 /* Subtasks, in the document's order: index 0..orch_count()-1. */
 uint32_t orch_count(const orch *o);

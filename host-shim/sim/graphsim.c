@@ -500,7 +500,7 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 	orch_exec x = {sim_run, sim_done, g};
 	int rc = -1;
 
-	if (!o || orch_check_fleet(o, (const lbs_worker *const *)g->workers, g->n, err, errlen))
+	if (!o || orch_fit_fleet(o, (const lbs_worker *const *)g->workers, g->n, err, errlen))
 		goto out;
 	n = orch_count(o);
 	free(g->luck);
