@@ -290,6 +290,21 @@ class GetSubtask(unittest.TestCase):
         self.assertEqual((o.get_subtask("w", "a").state, o.get_subtask("w", "a").worker),
                          ("pending", None))
 
+    def test_a_bad_worker_id_is_refused(self):
+        # 'gpu\x00zz' was recorded as 'gpu'; 5 raised AttributeError
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        for wid, want in (("gpu\x00zz", "w: subtask 'a': worker_id must not hold a NUL "
+                                        "character (a worker id is a C string)"),
+                          (5, "w: subtask 'a': worker_id must be a string, got 5")):
+            with self.assertRaises(ValueError) as cm:
+                o.record_subtask_result("w", "a", None, worker_id=wid)
+            self.assertEqual(str(cm.exception), want)
+        self.assertEqual((o.get_subtask("w", "a").state, o.get_subtask("w", "a").worker),
+                         ("pending", None))
+        o.record_subtask_result("w", "a", None, worker_id="gpu")
+        self.assertEqual(o.get_subtask("w", "a").worker, "gpu")
+
     def test_the_priority_set_is_the_one_placed(self):
         # the priority scheduler is speed-first at 1-2 (one worker, the
         # fastest) and spreads at 4-5

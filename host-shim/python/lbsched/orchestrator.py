@@ -268,6 +268,12 @@ class MultiDeviceOrchestrator(object):
         payload = _dumps(result, where + ": result")
         duration, progress = _number(duration, where, "duration"), \
             _number(progress, where, "progress")
+        if worker_id is not None:
+            # ctypes would cut 'gpu\x00zz' to 'gpu', and a non-str has no
+            # encode: both named here, as a subtask id is
+            if not isinstance(worker_id, str):
+                raise ValueError("%s: worker_id must be a string, got %r" % (where, worker_id))
+            _c_string(worker_id, where, "worker_id")
         with self._lock:
             h, _ = self._get(workload_id)
             return self._call(_lib.lbspy_orch_record, h, sid.encode("utf-8"),
