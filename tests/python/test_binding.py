@@ -1073,6 +1073,28 @@ class DropInTest(unittest.TestCase):
         self.assertEqual(self.sched.select_worker(
             dataclasses.replace(t, test_id="t\\u0000"), caps, loads, {}), "left_1")
 
+    def test_a_surrogate_is_named_by_its_field(self):
+        # It was "test_requirements: not valid JSON near byte 13": json.dumps
+        # escapes a lone surrogate, which the library refuses by its byte
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        c = " must not hold a surrogate code point (U+D800), which UTF-8 cannot carry"
+        cases = [
+            ("test_requirements: field 'test_id':" + c, {"test_id": "t\ud800"}, caps),
+            ("test_requirements: field 'test_id':" + c,
+             dataclasses.replace(t, test_id="t\ud800"), caps),
+            ("test_requirements: field 'required_accelerators': the key 'g\\ud800'" + c,
+             {"test_id": "t", "required_accelerators": {"g\ud800": 1}}, caps),
+            ("available_workers['right_1']: field 'supported_backends[1]':" + c, t,
+             dict(caps, right_1=dataclasses.replace(caps["right_1"],
+                                                     supported_backends=["onnx", "t\ud800"]))),
+        ]
+        for want, test, fleet in cases:
+            self.assert_refused(want, test, fleet, loads, {})
+        # an astral character is sent as an escaped pair, and is no surrogate
+        self.assertEqual(self.sched.select_worker(
+            dataclasses.replace(t, test_id="t\U0001F600"), caps, loads, {}), "left_1")
+
     def test_a_nul_in_a_key_is_named_by_the_key(self):
         caps, loads = twins()
         t = TestRequirements(test_id="t", minimum_memory=2)

@@ -305,6 +305,29 @@ class GetSubtask(unittest.TestCase):
         o.record_subtask_result("w", "a", None, worker_id="gpu")
         self.assertEqual(o.get_subtask("w", "a").worker, "gpu")
 
+    def test_a_surrogate_is_named_where_it_was_given(self):
+        # It was "s: not valid JSON near byte 14" and a raw UnicodeEncodeError
+        o = lbsched.MultiDeviceOrchestrator()
+        c = " must not hold a surrogate code point (U+D800), which UTF-8 cannot carry"
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        for call, want in (
+                (lambda: o.register_workload("s", {"subtasks": {"\ud800": {}}}),
+                 "s: field 'subtasks': the key '\\ud800'" + c),
+                (lambda: o.register_workload("s", {"subtasks": {"a": {"requirements": {
+                    "test_type": "x\ud800"}}}}),
+                 "s: field 'subtasks.a.requirements.test_type':" + c),
+                (lambda: o.get_subtask("w", "\ud800"), "w: subtask '\\ud800': its id" + c),
+                (lambda: o.record_subtask_result("w", "a", "x\ud800"),
+                 "w: subtask 'a': result:" + c),
+                (lambda: o.record_subtask_result("w", "a", None, worker_id="g\ud800"),
+                 "w: subtask 'a': worker_id" + c)):
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertEqual(str(cm.exception), want)
+        self.assertEqual(o.get_subtask("w", "a").state, "pending")
+        with self.assertRaises(KeyError):
+            o.get_aggregated_results("s")
+
     def test_the_priority_set_is_the_one_placed(self):
         # the priority scheduler is speed-first at 1-2 (one worker, the
         # fastest) and spreads at 4-5

@@ -198,15 +198,30 @@ def _default(x):
     return _record(x)
 
 
+def _surrogate(s):
+    """The first surrogate code point in s, or None: UTF-8 cannot carry
+    one, and json.dumps would send it as an escape the library refuses
+    by its byte in a document the caller never saw."""
+    try:
+        s.encode("utf-8")
+        return None
+    except UnicodeEncodeError as e:
+        return s[e.start]
+
+
+def _not_c(s):
+    return "\x00" in s or _surrogate(s) is not None
+
+
 def _unsendable(obj, path, depth=0, nul=False):
     """The first value in obj that JSON cannot carry: (path, value), or
     None.  NaN and infinities are the usual ones.  nul: the first string,
-    or dict key, holding a NUL instead, which JSON carries but the
-    library cannot take as a C string."""
+    or dict key, the library cannot take as a C string instead: one
+    holding a NUL (JSON carries it) or a surrogate code point."""
     if isinstance(obj, float):
         return None if nul or math.isfinite(obj) else (path, obj)
     if isinstance(obj, str):
-        return (path, obj) if nul and "\x00" in obj else None
+        return (path, obj) if nul and _not_c(obj) else None
     if obj is None or isinstance(obj, (int, bool)) or depth > 64:
         return None
     if isinstance(obj, dict):
@@ -220,7 +235,7 @@ def _unsendable(obj, path, depth=0, nul=False):
             return None if nul else (path, obj)
     for i, (k, v) in enumerate(items):
         sub = path + ["[%d]" % i if k is None else str(k)]
-        if nul and isinstance(k, str) and "\x00" in k:
+        if nul and isinstance(k, str) and _not_c(k):
             return sub, k
         bad = _unsendable(v, sub, depth + 1, nul)
         if bad:
@@ -239,10 +254,12 @@ def _dumps(obj, where="lbsched", each=None):
     try:
         text = json.dumps(obj, default=_default, allow_nan=False,
                           separators=(",", ":")).encode("utf-8")
-        # A NUL the converter would name by its byte in a document the
-        # caller never saw.  The text's "\u0000" may be a backslash the
-        # caller wrote; the walk finds only a real NUL.
-        bad = b"\\u0000" in text and _unsendable(obj, [], nul=True)
+        # A NUL or a surrogate the converter would name by its byte in a
+        # document the caller never saw.  The text's "\u0000" or "\ud800"
+        # may be a backslash the caller wrote, or an astral character's
+        # escape; the walk finds only a real one.
+        bad = (b"\\u0000" in text or re.search(rb"\\ud[89a-f]", text)) and \
+            _unsendable(obj, [], nul=True)
         if not bad:
             return text
         e = None
@@ -256,8 +273,12 @@ def _dumps(obj, where="lbsched", each=None):
     if isinstance(value, float):
         problem = "must be a finite number, got %r" % value
     elif e is None:
-        problem = "must not hold a NUL character (lbsched takes it as a C string)"
-        if path and "\x00" in path[-1]:  # the walk tries a key before its value
+        if "\x00" in value:
+            problem = "must not hold a NUL character (lbsched takes it as a C string)"
+        else:
+            problem = ("must not hold a surrogate code point (U+%04X), which UTF-8 cannot "
+                       "carry" % ord(_surrogate(value)))
+        if path and _not_c(path[-1]):  # the walk tries a key before its value
             path, problem = path[:-1], "the key %r " % value + problem
     else:
         problem = "cannot be sent as JSON: %s" % _what(value)
@@ -501,6 +522,9 @@ def _c_string(s, where, what="the key", kind="a worker id"):
     if "\x00" in s:
         raise ValueError("%s: %s must not hold a NUL character (%s is a C string)"
                          % (where, what, kind))
+    if _surrogate(s) is not None:
+        raise ValueError("%s: %s must not hold a surrogate code point (U+%04X), which "
+                         "UTF-8 cannot carry" % (where, what, ord(_surrogate(s))))
     if len(s) > _MAX_STRING // 4:
         n = len(s.encode("utf-8", "surrogatepass"))
         if n > _MAX_STRING:
