@@ -394,6 +394,9 @@ static void test_aggregation(void)
 	const char *nums[] = {"3", "{\"value\": 5, \"unit\": \"s\"}", "1"};
 	const char *objs[] = {"{\"a\": 1, \"b\": 2}", "{\"b\": 3}", "null"};
 	const char *bad[] = {"1", "\"text\""};
+	const char *huge[] = {"1e308", "1e308"};
+	const char *mixed[] = {"-1e308", "-1.5e308", "-0.5e308"};
+	const char *inf[] = {"1", "1e999"};
 	char *a;
 
 	a = aggregate_of("sum", nums, 3);
@@ -411,6 +414,20 @@ static void test_aggregation(void)
 	a = aggregate_of("merge", objs, 3);
 	CHECK_CONTAINS(a, "\"result\":{\"a\":1,\"b\":3},");
 	free(a);
+	/* The plain sum overflows: it was null, the average too. */
+	a = aggregate_of("average", huge, 2);
+	CHECK_CONTAINS(a, "\"result\":1e+308,");
+	free(a);
+	a = aggregate_of("average", mixed, 3);
+	CHECK_CONTAINS(a, "\"result\":-1e+308,");
+	free(a);
+	a = aggregate_of("sum", huge, 2);
+	CHECK(a == NULL);
+	CHECK_STR(err, "g.json: aggregation_method 'sum': the results add up to more than a "
+	               "double holds (about 1.8e308)");
+	a = aggregate_of("max", inf, 2);
+	CHECK(a == NULL);
+	CHECK_STR(err, "g.json: subtask 's1': payload's number is beyond the range of a double");
 	a = aggregate_of("sum", bad, 2);
 	CHECK(a == NULL);
 	CHECK_STR(err, "g.json: subtask 's1': payload must be a number (or an object with a "

@@ -16,6 +16,10 @@
 /* A placement asks for one worker; the workload's own exclusions and the
  * subtask's failed workers are passed together. */
 #define PLACE_MAX_EXCLUDE 4096
+/* Scaled by 2^-AGG_SCALE, a sum of as many doubles as a graph has
+ * subtasks cannot overflow. */
+#define AGG_SCALE 14
+_Static_assert((1 << AGG_SCALE) >= ORCH_MAX_SUBTASKS, "AGG_SCALE too small");
 
 uint32_t orch_count(const orch *o) { return o->n; }
 const char *orch_name(const orch *o) { return o->name; }
@@ -253,7 +257,8 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 {
 	cJSON *res = o->agg == ORCH_AGG_CONCAT ? cJSON_CreateArray()
 	             : o->agg == ORCH_AGG_MERGE ? cJSON_CreateObject() : NULL;
-	double acc = 0;
+	/* scaled: for an average whose plain sum overflows. */
+	double acc = 0, scaled = 0;
 	uint32_t count = 0;
 
 	if ((o->agg == ORCH_AGG_CONCAT || o->agg == ORCH_AGG_MERGE) && !res)
@@ -305,9 +310,15 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 				goto bad;
 			}
 			cJSON_Delete(p);
-			if (o->agg == ORCH_AGG_SUM || o->agg == ORCH_AGG_AVERAGE)
+			if (!isfinite(v)) { /* cJSON reads 1e999 as infinity */
+				orch_fail(err, errlen, o->file, t->id,
+				          "payload's number is beyond the range of a double");
+				goto bad;
+			}
+			if (o->agg == ORCH_AGG_SUM || o->agg == ORCH_AGG_AVERAGE) {
 				acc += v;
-			else if (!count || (o->agg == ORCH_AGG_MAX ? v > acc : v < acc))
+				scaled += ldexp(v, -AGG_SCALE);
+			} else if (!count || (o->agg == ORCH_AGG_MAX ? v > acc : v < acc))
 				acc = v;
 			count++;
 		}
@@ -315,9 +326,18 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 	if (res)
 		return res;
 	if (o->agg == ORCH_AGG_AVERAGE)
-		return count ? cJSON_CreateNumber(acc / count) : cJSON_CreateNull();
+		return !count ? cJSON_CreateNull()
+		       : cJSON_CreateNumber(isfinite(acc) ? acc / count
+		                            : ldexp(scaled / count, AGG_SCALE));
 	if (o->agg == ORCH_AGG_MAX || o->agg == ORCH_AGG_MIN)
 		return count ? cJSON_CreateNumber(acc) : cJSON_CreateNull();
+	if (!isfinite(acc)) {
+		/* JSON has no infinity: it would print as null, a result of nothing. */
+		orch_fail(err, errlen, o->file, NULL,
+		          "aggregation_method 'sum': the results add up to more than a double "
+		          "holds (about 1.8e308)");
+		return NULL;
+	}
 	return cJSON_CreateNumber(acc);
 fail:
 	orch_fail(err, errlen, o->file, NULL, "out of memory");

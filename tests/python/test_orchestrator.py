@@ -328,6 +328,20 @@ class GetSubtask(unittest.TestCase):
         with self.assertRaises(KeyError):
             o.get_aggregated_results("s")
 
+    def test_sum_and_average_past_the_largest_double(self):
+        # both were null: the plain sum overflowed to an infinity
+        o = lbsched.MultiDeviceOrchestrator()
+        for method in ("average", "sum"):
+            o.register_workload(method, {"aggregation_method": method,
+                                         "subtasks": {"a": {}, "b": {}}})
+            o.record_subtask_result(method, "a", 1e308)
+            o.record_subtask_result(method, "b", 1e308)
+        self.assertEqual(o.get_aggregated_results("average")["result"], 1e308)
+        with self.assertRaises(ValueError) as cm:
+            o.get_aggregated_results("sum")
+        self.assertEqual(str(cm.exception), "sum: aggregation_method 'sum': the results add "
+                         "up to more than a double holds (about 1.8e308)")
+
     def test_the_priority_set_is_the_one_placed(self):
         # the priority scheduler is speed-first at 1-2 (one worker, the
         # fastest) and spreads at 4-5
