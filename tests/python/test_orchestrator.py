@@ -342,6 +342,29 @@ class GetSubtask(unittest.TestCase):
         self.assertEqual(str(cm.exception), "sum: aggregation_method 'sum': the results add "
                          "up to more than a double holds (about 1.8e308)")
 
+    def test_a_graph_text_the_library_would_cut_is_refused(self):
+        # The library read the text up to the NUL: a byte inside a string
+        # cut short, or a graph accepted on the cut text and then
+        # JSONDecodeError, without the workload id, its handle never freed
+        o = lbsched.MultiDeviceOrchestrator()
+        for text, want in (
+                ('{"subtasks":{"a\x00b":{}}}',
+                 "w2: the graph's text must not hold a NUL character (at character 15)"),
+                ('{"subtasks":{"a":{}}}\x00x',
+                 "w2: the graph's text must not hold a NUL character (at character 21)"),
+                ('{"subtasks":{"\ud800":{}}}', "w2: the graph's text must not hold a surrogate "
+                 "code point (U+D800), which UTF-8 cannot carry"),
+                # cJSON takes "1." and Python's json does not
+                ('{"subtasks":{"a":{"requirements":{"expected_duration":1.}}}}',
+                 "w2: not valid JSON: Expecting ',' delimiter: line 1 column 56 (char 55)")):
+            with self.assertRaises(ValueError) as cm:
+                o.register_workload("w2", text)
+            self.assertEqual(str(cm.exception), want)
+            with self.assertRaises(KeyError):
+                o.is_workload_completed("w2")
+        o.register_workload("w2", '{"subtasks":{"a":{}}}')
+        self.assertFalse(o.is_workload_completed("w2"))
+
     def test_the_priority_set_is_the_one_placed(self):
         # the priority scheduler is speed-first at 1-2 (one worker, the
         # fastest) and spreads at 4-5

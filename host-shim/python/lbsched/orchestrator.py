@@ -17,7 +17,8 @@ import json
 import threading
 import time
 
-from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _ERRLEN, _OK
+from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, \
+    _surrogate, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -168,8 +169,19 @@ class MultiDeviceOrchestrator(object):
         registers nothing."""
         # the package's JSON: records (TestRequirements) as their fields,
         # NaN named by its field
-        text = config.encode("utf-8") if isinstance(config, str) else \
-            _dumps(config, str(workload_id))
+        if isinstance(config, str):
+            # the library reads the text as a C string: a NUL would cut
+            # it, and the rest be checked by nobody
+            if "\x00" in config:
+                raise ValueError("%s: the graph's text must not hold a NUL character "
+                                 "(at character %d)" % (workload_id, config.index("\x00")))
+            if _surrogate(config) is not None:
+                raise ValueError("%s: the graph's text must not hold a surrogate code point "
+                                 "(U+%04X), which UTF-8 cannot carry"
+                                 % (workload_id, ord(_surrogate(config))))
+            text = config.encode("utf-8")
+        else:
+            text = _dumps(config, str(workload_id))
         err = ctypes.create_string_buffer(_ERRLEN)
         h = ctypes.c_void_p()
         w = ctypes.c_void_p()
@@ -180,15 +192,19 @@ class MultiDeviceOrchestrator(object):
         said = _take(w).splitlines() if w.value else ()
         try:
             _warn(said)
-        except BaseException:
-            # a warning made an error: the graph is not registered
+            registered = json.loads(text)
+        except BaseException as e:
+            # a warning made an error, or text the library took and
+            # Python's json does not: the graph is not registered
             _lib.lbspy_orch_free(h)
+            if isinstance(e, json.JSONDecodeError):
+                raise ValueError("%s: not valid JSON: %s" % (workload_id, e)) from None
             raise
         with self._lock:
             old = self._w.pop(workload_id, None)
             if old:
                 _lib.lbspy_orch_free(old[0])
-            self._w[workload_id] = (h, json.loads(text))
+            self._w[workload_id] = (h, registered)
 
     def get_ready_subtasks(self, workload_id):
         """Subtasks whose dependencies are done: critical path first, then
