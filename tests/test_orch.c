@@ -74,6 +74,34 @@ static void test_validation(void)
 	               "g.json: subtask 'a': appears twice in the graph");
 	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"dependencies\": []}]}"),
 	               "g.json: subtasks[0]: field 'subtask_id': required");
+	/* The id is the problem, not the test_id it defaults to. */
+	CHECK_STR(refusal("{\"subtasks\": {\"a\xff\": {\"requirements\": {}}}}"),
+	          "g.json: subtask 'a\\xff': its id must be valid UTF-8");
+	CHECK_STR(refusal("{\"subtasks\": [{\"subtask_id\": \"a\xff\"}]}"),
+	          "g.json: subtasks[0]: field 'subtask_id': must be valid UTF-8, got \"a\\xff\"");
+	/* A key given its own subtask_id: one of the two would be ignored. */
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"subtask_id\": \"b\"}}}"),
+	          "g.json: subtask 'a': field 'subtask_id': 'b' differs from its key; in the "
+	          "object form the key is the id");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"subtask_id\": \"a\"}}}"), "loaded");
+	/* A cap below the base: the one the document at hand gave is named. */
+	CHECK_STR(refusal("{\"recovery\": {\"backoff_base_s\": 10, \"backoff_cap_s\": 1}, "
+	                  "\"subtasks\": {\"a\": {}}}"),
+	          "g.json: field 'recovery.backoff_cap_s': 1 s is below backoff_base_s, 10 s");
+	CHECK_STR(refusal("{\"recovery\": {\"backoff_cap_s\": 5}, "
+	                  "\"subtasks\": {\"a\": {\"recovery\": {\"backoff_base_s\": 10}}}}"),
+	          "g.json: subtask 'a': field 'recovery.backoff_base_s': 10 s is above "
+	          "backoff_cap_s, 5 s");
+	{
+		/* An over-long key of the object form is a key, not subtasks[0]. */
+		char doc[CONV_MAX_STRING + 64];
+		int len = snprintf(doc, sizeof doc, "{\"subtasks\": {\"");
+		memset(doc + len, 'k', CONV_MAX_STRING + 1);
+		snprintf(doc + len + CONV_MAX_STRING + 1, sizeof doc - (size_t)len - CONV_MAX_STRING - 1,
+		         "\": {}}}");
+		CHECK_CONTAINS(refusal(doc), "g.json: field 'subtasks': the key 'kkkk");
+		CHECK_CONTAINS(refusal(doc), "' is 4097 bytes long, more than 4096 (a subtask id)");
+	}
 	CHECK_CONTAINS(refusal("{\"subtasks\": {}}"), "at least one subtask");
 	CHECK_CONTAINS(refusal("[1, 2]"), "a graph must be a JSON object");
 	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {}},"), "g.json");

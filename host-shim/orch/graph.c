@@ -14,6 +14,7 @@
 
 #include "eligible.h"
 #include "orch_int.h"
+#include "text.h"
 
 /* "description" is for people and is not read. */
 static const char *const graph_keys[] = {"name", "aggregation_method", "subtasks", "recovery",
@@ -63,7 +64,7 @@ static int read_recovery(conv_ctx *c, const char *where, const cJSON *obj, const
 	const char *s;
 	double d;
 	char field[64];
-	int got;
+	int got, cap_given;
 
 	if ((got = conv_obj(c, where, obj, "recovery", prefix, 0, &ro)) <= 0)
 		return got;
@@ -101,10 +102,22 @@ static int read_recovery(conv_ctx *c, const char *where, const cJSON *obj, const
 		return -1;
 	if (got)
 		r->cap_s = d;
+	cap_given = got;
 	if ((got = conv_num(c, where, ro, "jitter", field, 0, 1, NULL, 0, &d)) < 0)
 		return -1;
 	if (got)
 		r->jitter = d;
+	/* Checked on the merged values: a subtask's base may be over the
+	 * graph's cap.  A cap below the base would make every backoff the
+	 * cap, the base read by nobody. */
+	if (r->cap_s < r->base_s) {
+		char f2[96];
+		snprintf(f2, sizeof f2, "%s.%s", field, cap_given ? "backoff_cap_s" : "backoff_base_s");
+		return cap_given ? conv_fail(c, where, f2, "%g s is below backoff_base_s, %g s",
+		                             r->cap_s, r->base_s)
+		                 : conv_fail(c, where, f2, "%g s is above backoff_cap_s, %g s",
+		                             r->base_s, r->cap_s);
+	}
 	return 0;
 }
 
@@ -404,24 +417,43 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 		cJSON *it;
 		cJSON_ArrayForEach(it, subs) {
 			const char *id = cJSON_IsObject(subs) ? it->string : NULL;
-			char where[160];
+			char where[160], shown[160];
 			if (!id) {
-				const cJSON *sid = cJSON_GetObjectItemCaseSensitive(it, "subtask_id");
+				/* conv_str: string, length and UTF-8, named at the field */
 				snprintf(where, sizeof where, "%s: subtasks[%u]", o->file, i);
-				if (!cJSON_IsString(sid) || !sid->valuestring[0]) {
+				int got = conv_str(&c, where, it, "subtask_id", NULL, CONV_NONEMPTY, &id);
+				if (!got)
 					conv_fail(&c, where, "subtask_id", "required: a non-empty string");
+				if (got <= 0)
 					goto bad;
-				}
-				id = sid->valuestring;
-			}
-			if (!id[0]) {
+			} else if (!id[0]) {
 				conv_fail(&c, o->file, "subtasks", "a subtask id is empty");
 				goto bad;
-			}
-			if (strlen(id) > CONV_MAX_STRING) {
-				snprintf(where, sizeof where, "%s: subtasks[%u]", o->file, i);
-				conv_fail(&c, where, "subtask_id", "longer than %d bytes", CONV_MAX_STRING);
+			} else if (strlen(id) > CONV_MAX_STRING) {
+				conv_fail(&c, o->file, "subtasks", "the key '%s' is %zu bytes long, more "
+				          "than %d (a subtask id)", conv_show(shown, sizeof shown, id),
+				          strlen(id), CONV_MAX_STRING);
 				goto bad;
+			} else if (!txt_utf8_valid(id)) {
+				/* else read_req would blame the test_id it defaults to */
+				orch_fail(err, errlen, o->file, id, "its id must be valid UTF-8");
+				goto bad;
+			} else if (cJSON_IsObject(it)) {
+				/* The key is the id; a different subtask_id beside it
+				 * would be read by nobody. */
+				const char *sid;
+				int got;
+				snprintf(where, sizeof where, "%s: subtask '%s'", o->file,
+				         conv_show(shown, sizeof shown, id));
+				if ((got = conv_str(&c, where, it, "subtask_id", NULL, 0, &sid)) < 0)
+					goto bad;
+				if (got && strcmp(sid, id)) {
+					char s2[160];
+					conv_fail(&c, where, "subtask_id", "'%s' differs from its key; "
+					          "in the object form the key is the id",
+					          conv_show(s2, sizeof s2, sid));
+					goto bad;
+				}
 			}
 			if (find_id(o, i, id) >= 0) {
 				orch_fail(err, errlen, o->file, id, "appears twice in the graph");
