@@ -45,6 +45,10 @@ expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$
 pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 	'L[0]["critical_path_s"] == 5 + 20 + 90 + 5'
 
+# A bare composite is the blend simulate runs ("config field 'children': required").
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --scheduler composite
+pycheck "$tmp/out" 'L[0]["scheduler"] == "composite"' 'L[6]["completed"] is True'
+
 # One worker that runs one thing at a time: independent subtasks wait at the
 # host while it is busy (its load is over the ceiling) and run one after another.
 printf '[{"worker_id": "solo", "supported_backends": ["cpu"], "available_memory": 16, "cpu_cores": 4, "capacity": 1}]' > "$tmp/solo.json"
@@ -122,6 +126,8 @@ pycheck "$tmp/s1" \
 	'L[4]["graphs"] == 4 and L[4]["completed"] == 4'
 expect_rc 0 gsim --seed 5
 if cmp -s "$tmp/s1" "$tmp/out"; then ok; else bad "same seed, different results"; fi
+expect_rc 0 gsim --seed 5 --scheduler composite
+pycheck "$tmp/out" 'L[4]["graphs"] == 4 and L[4]["completed"] == 4'
 # 10 % of runs failing: every graph completes under every strategy.
 for s in retry reassign skip alternate checkpoint; do
 	expect_rc 0 gsim --seed 5 --fail-rate 0.1 --strategy $s --max-attempts 8

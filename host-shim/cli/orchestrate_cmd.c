@@ -23,6 +23,7 @@
 #include "host.h"
 #include "orch.h"
 #include "scheduler.h"
+#include "simulate_cmd.h"
 
 typedef struct orch_opts {
 	const char *graph, *workers, *scheduler, *config, *plugin;
@@ -38,7 +39,8 @@ static const cli_opt orchestrate_table[] = {
 	             "subtasks with their requirements and dependencies (required)"},
 	[O_WORKERS] = {"workers", "FLEET.json", "the fleet, as for decide (required)"},
 	[O_SCHEDULER] = {"scheduler", "NAME", "the scheduler that places each subtask "
-	                 "(default hardware-aware)"},
+	                 "(default hardware-aware; a bare composite is 0.7 hardware-aware, "
+	                 "0.2 priority, 0.1 round-robin)"},
 	[O_CONFIG] = {"config", "FILE", "the scheduler's config, a JSON object"},
 	[O_PLUGIN] = {"plugin", "PATH", "the plugin, as for decide"},
 	{NULL, NULL, NULL},
@@ -194,6 +196,13 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	if (!(o = orch_load(graph, graph_len, op.graph, &ow, 1, err, sizeof err)) ||
 	    orch_fit_fleet(o, (const lbs_worker *const *)workers, n, err, sizeof err))
 		goto bad;
+	if (!config && sim_default_config(op.scheduler)) {
+		if (!(config = strdup(sim_default_config(op.scheduler)))) {
+			snprintf(err, sizeof err, "%s: out of memory", op.graph);
+			goto bad;
+		}
+		config_len = strlen(config);
+	}
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &s, err, sizeof err);
 	if (st != LBS_OK) {
 		rc = cli_open_refused(prog, st, op.config, err);

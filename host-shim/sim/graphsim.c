@@ -41,6 +41,7 @@
 #include "report.h"
 #include "rng.h"
 #include "scheduler.h"
+#include "simulate_cmd.h"
 #include "truth.h"
 
 
@@ -80,7 +81,8 @@ static const cli_opt graphsim_opts[] = {
 	[G_WORKERS] = {"workers", "FLEET.json", "the fleet, as for decide (required)"},
 	[G_TRUTH] = {"truth", "TRUTH.json", "the hidden reality, as for simulate (required)"},
 	[G_SCHEDULER] = {"scheduler", "NAME", "the scheduler that places each subtask "
-	                 "(default hardware-aware)"},
+	                 "(default hardware-aware; a bare composite is 0.7 hardware-aware, "
+	                 "0.2 priority, 0.1 round-robin)"},
 	[G_CONFIG] = {"config", "FILE", "that scheduler's config"},
 	[G_PLUGIN] = {"plugin", "PATH", "the plugin, as for decide"},
 	[G_SEED] = {"seed", "S", "seeds the noise and the failures (default 1)"},
@@ -608,6 +610,13 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		    truth_load(&c, truth_text, truth_len, op.truth,
 		               (const lbs_worker *const *)g.workers, g.n, &tr))
 			goto bad;
+	}
+	if (!op.config && sim_default_config(op.scheduler)) {
+		if (!(config = strdup(sim_default_config(op.scheduler)))) {
+			fprintf(stderr, "%s: simulate: out of memory\n", prog);
+			goto out;
+		}
+		config_len = strlen(config);
 	}
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &g.s, err, sizeof err);
 	if (st != LBS_OK) {

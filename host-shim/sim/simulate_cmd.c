@@ -39,6 +39,11 @@ static const char composite_default[] =
 	" {\"scheduler\": \"priority\", \"weight\": 0.2},"
 	" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}";
 
+const char *sim_default_config(const char *scheduler)
+{
+	return scheduler && !strcmp(scheduler, "composite") ? composite_default : NULL;
+}
+
 typedef struct run_spec {
 	char name[128];      /* as shown: "hardware-aware" or "hardware-aware=hw.json" */
 	char scheduler[64];  /* "oracle" runs the oracle */
@@ -554,8 +559,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			if (sp->config_file) {
 				if (!(cfg = file_read_config(sp->config_file, &cfg_len, err, sizeof err)))
 					goto bad;
-			} else if (!strcmp(sp->scheduler, "composite")) {
-				cfg = strdup(composite_default);
+			} else if (sim_default_config(sp->scheduler)) {
+				cfg = strdup(sim_default_config(sp->scheduler));
 				cfg_len = cfg ? strlen(cfg) : 0;
 			}
 			ls = sched_open(h, o.plugin, sp->scheduler, cfg, cfg_len, &s, err, sizeof err);
