@@ -49,6 +49,13 @@ pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --scheduler composite
 pycheck "$tmp/out" 'L[0]["scheduler"] == "composite"' 'L[6]["completed"] is True'
 
+# Priority estimates timed work by completion, as it places it (hardware-aware's
+# run_s); at a spreading priority it explains no run_s: the declared duration.
+printf '{"subtasks": {"a": {"requirements": {"expected_duration": 10}}, "b": {"priority": 5, "requirements": {"expected_duration": 10}}}}' > "$tmp/prio.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/prio.json" --workers "$fleet" --scheduler priority
+pycheck "$tmp/out" '{l["subtask_id"]: l["est_source"] for l in L[1:3]} == {"a": "explain.run_s", "b": "declared"}' \
+	'{l["subtask_id"]: l["est_s"] for l in L[1:3]}["b"] == 10'
+
 # One worker that runs one thing at a time: independent subtasks wait at the
 # host while it is busy (its load is over the ceiling) and run one after another.
 printf '[{"worker_id": "solo", "supported_backends": ["cpu"], "available_memory": 16, "cpu_cores": 4, "capacity": 1}]' > "$tmp/solo.json"
@@ -134,6 +141,11 @@ for s in retry reassign skip alternate checkpoint; do
 	pycheck "$tmp/out" 'all(l["completed"] for l in L[:4])' 'sum(l["failures"] for l in L[:4]) > 0' \
 		'all(l["placements"] >= l["subtasks"] for l in L[:4])'
 done
+# Under skip a failed subtask's work is never done: a graph can finish below
+# the critical-path bound, which assumes every subtask runs (docs/ORCHESTRATE.md).
+python3 "$src/bench/graphgen.py" --graphs 1 --seed 3 --min 10 --max 40 > "$tmp/g1.jsonl"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/g1.jsonl" --workers "$fleet" --truth "$truth" --fail-rate 0.5 --strategy skip --seed 5
+pycheck "$tmp/out" 'L[0]["failures"] > 0 and L[0]["orchestrator_s"] < L[0]["cp_bound_s"]'
 # The first graph's timeline: a self-contained page, one bar per run.
 expect_rc 0 gsim --seed 5 --fail-rate 0.1 --report "$tmp/t.html"
 has "$tmp/t.html" '<svg data-chart="gantt"'
