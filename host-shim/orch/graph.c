@@ -482,24 +482,34 @@ bad:
 	return NULL;
 }
 
-/* The first of t's requirement sets, from `from` on (0 the declared ones,
- * k alternates[k-1]), that some worker passes with load ignored (a ceiling
- * above 1: a busy worker frees up); -1 with the most telling reason in
- * *why when none does. */
+/* Whether some worker passes t's requirement set k (0 the declared ones,
+ * k alternates[k-1]) with load ignored (a ceiling above 1: a busy worker
+ * frees up); the most telling reason of those that fail raised into
+ * *why. */
+static int some_worker_takes(const orch_task *t, uint32_t k, const lbs_worker *const *workers,
+                             uint32_t n, enum elig_reason *why)
+{
+	const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
+
+	for (uint32_t w = 0; w < n; w++) {
+		enum elig_reason r = elig_check(wl, workers[w], 2.0, NULL);
+		if (r == ELIG_OK)
+			return 1;
+		if (r > *why)
+			*why = r;
+	}
+	return 0;
+}
+
+/* The first of t's requirement sets from `from` on that some worker
+ * takes; -1 with the most telling reason in *why when none does. */
 static int first_fit(const orch_task *t, uint32_t from, const lbs_worker *const *workers,
                      uint32_t n, enum elig_reason *why)
 {
 	*why = ELIG_OK;
-	for (uint32_t k = from; k <= t->n_alt; k++) {
-		const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
-		for (uint32_t w = 0; w < n; w++) {
-			enum elig_reason r = elig_check(wl, workers[w], 2.0, NULL);
-			if (r == ELIG_OK)
-				return (int)k;
-			if (r > *why)
-				*why = r;
-		}
-	}
+	for (uint32_t k = from; k <= t->n_alt; k++)
+		if (some_worker_takes(t, k, workers, n, why))
+			return (int)k;
 	return -1;
 }
 
@@ -551,14 +561,11 @@ void orch_fit_alternate(orch *o, uint32_t i, const lbs_worker *const *workers, u
 	}
 	/* Past the last that fits, the last that fits again, as recovery
 	 * runs the last alternate again past the end. */
-	for (k = (int)t->alt_used - 1; k >= 0; k--) {
-		const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
-		for (uint32_t w = 0; w < n; w++)
-			if (elig_check(wl, workers[w], 2.0, NULL) == ELIG_OK) {
-				t->alt_used = (uint32_t)k;
-				return;
-			}
-	}
+	for (k = (int)t->alt_used - 1; k >= 0; k--)
+		if (some_worker_takes(t, (uint32_t)k, workers, n, &why)) {
+			t->alt_used = (uint32_t)k;
+			return;
+		}
 }
 
 void orch_free(orch *o)
