@@ -177,11 +177,11 @@ lines "$tmp/err" 1
 # named by file (and line); an escaped backslash before "u0000" is no NUL
 printf '[{"worker_id": "a\\u0000b", "available_memory": 8, "cpu_cores": 4}]' >"$tmp/nulid.json"
 expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/nulid.json" --tests "$tmp/tests.jsonl"
-has "$tmp/err" "nulid.json: a string holds \\u0000 (a NUL character) at byte 17"
+has "$tmp/err" "nulid.json: field '[0].worker_id': a string holds \\u0000 (a NUL character) at byte 17"
 lines "$tmp/err" 1
 printf '{"test_id": "t\\u0000x", "minimum_memory": 1}\n' >"$tmp/nulid.jsonl"
 expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/nulid.jsonl"
-has "$tmp/err" "nulid.jsonl:1: a string holds \\u0000 (a NUL character) at byte 14"
+has "$tmp/err" "nulid.jsonl:1: field 'test_id': a string holds \\u0000 (a NUL character) at byte 14"
 printf '[{"worker_id": "a\\\\u0000b", "available_memory": 8, "cpu_cores": 4}]' >"$tmp/slash.json"
 printf '{"test_id": "t"}\n' >"$tmp/one.jsonl"
 expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/slash.json" --tests "$tmp/one.jsonl"

@@ -73,6 +73,15 @@ lines "$tmp/err" 1
 printf '{"subtasks": {"a": {"dependencies": ["zz"]}}}' > "$tmp/missing.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/missing.json" --workers "$fleet"
 has "$tmp/err" "subtask 'a': depends on 'zz', which the graph does not have"
+# A NUL in an id or a dependency, named by where it is (it was "a string
+# holds \u0000 ... at byte 39" alone)
+printf '{"subtasks": {"c": {"dependencies": ["x\\u0000"]}}}' > "$tmp/nuldep.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/nuldep.json" --workers "$fleet"
+has "$tmp/err" "nuldep.json: field 'subtasks.c.dependencies[0]': a string holds \\u0000 (a NUL character) at byte 39"
+lines "$tmp/err" 1
+printf '{"subtasks": {"a\\u0000b": {}}}' > "$tmp/nulid.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/nulid.json" --workers "$fleet"
+has "$tmp/err" "nulid.json: the key 'a' of field 'subtasks': a string holds \\u0000 (a NUL character) at byte 16"
 printf '{"subtasks": {"huge": {"requirements": {"minimum_memory": 9999}}}}' > "$tmp/big.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/big.json" --workers "$fleet"
 has "$tmp/err" "subtask 'huge': no worker in the fleet can run it (has too little free memory)"
