@@ -208,6 +208,17 @@ bad_truth '{"workers": {"*": {"speed": {"*": 1}, "failure_rate": 1.5}}}' \
 bad_truth '{"workers": {"*": {"speed": {"*": 1}}}, "noise_sigma": "high"}' \
 	"field 'noise_sigma': must be a finite number in 0..5, got \"high\""
 bad_truth '{"workers": [1, 2]}' "field 'workers': must be an object, got an array"
+# A key given twice, "*" included, and a workload type under two spellings.
+bad_truth '{"workers": {"*": {"speed": {"*": 1}}, "*": {"speed": {"*": 2}}}}' \
+	"field 'workers.*': is given more than once"
+bad_truth '{"workers": {"*": {"speed": {"*": 1, "*": 2}}}}' \
+	"field 'workers.*.speed': '*' is given more than once"
+bad_truth '{"workers": {"*": {"speed": {"NLP": 2, "nlp": 3}}}}' \
+	"field 'workers.*.speed': 'nlp' is given more than once, as 'NLP' before (workload types ignore case)"
+bad_truth '{"workers": {"slow": {"speed": {"NLP": 2, "NLP": 3}}, "fast": {"speed": {"*": 4}}}}' \
+	"field 'workers.slow.speed': 'NLP' is given more than once"
+bad_truth '{"workers": {"fast": {"speed": {"*": 4}}, "fast": {"speed": {"*": 1}}, "*": {"speed": {"*": 1}}}}' \
+	"field 'workers.fast': is given more than once"
 bad_truth '{"workers": {"*": {"speed": {"*": 1}}}' "not valid JSON"
 # "*" stands for the workers not listed.
 printf '%s\n' '{"workers": {"fast": {"speed": {"*": 4}}, "*": {"speed": {"*": 1}}}}' >"$tmp/star.json"

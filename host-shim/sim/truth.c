@@ -42,22 +42,32 @@ static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const ch
 		return conv_fail(c, file, field, "'*' must be > 0, got 0");
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		out->speed[t] = dflt;
+	/* Types are compared after parsing: "NLP" and "nlp" are one type, and
+	 * which of two speeds for it counts is not defined by JSON. */
+	const char *named[LBS_WL_COUNT] = {0};
 	for (const cJSON *s = speed->child; s; s = s->next) {
 		const char *k = s->string ? s->string : "";
 		char shown[160];
 		int t;
 		double v;
 
-		if (!strcmp(k, "*"))
+		if (!strcmp(k, "*")) {
+			if (cJSON_GetObjectItemCaseSensitive(speed, "*") != s)
+				return conv_fail(c, file, field, "'*' is given more than once");
 			continue;
+		}
 		t = tax_workload_parse(k);
 		if (t < 0)
 			return conv_fail(c, file, field,
 			                 "unknown workload type '%s' (one of MIXED, VISION, NLP, AUDIO, "
 			                 "MULTIMODAL, TRAINING, INFERENCE, EMBEDDING, CONVERSATIONAL, or *)",
 			                 conv_show(shown, sizeof shown, k));
-		if (cJSON_GetObjectItemCaseSensitive(speed, k) != s)
+		if (named[t] && !strcmp(named[t], k))
 			return conv_fail(c, file, field, "'%s' is given more than once", k);
+		if (named[t])
+			return conv_fail(c, file, field, "'%s' is given more than once, as '%s' before "
+			                 "(workload types ignore case)", k, named[t]);
+		named[t] = k;
 		if (conv_num(c, file, speed, k, field, 0, MAX_SPEED, NULL, 0, &v) < 0)
 			return -1;
 		if (v <= 0)
@@ -130,8 +140,13 @@ int truth_load(conv_ctx *c, const char *text, size_t len, const char *file,
 		const char *id = e->string ? e->string : "";
 		uint32_t i;
 
-		if (!strcmp(id, "*"))
+		if (!strcmp(id, "*")) {
+			if (cJSON_GetObjectItemCaseSensitive(ws, "*") != e) {
+				conv_fail(c, file, "workers.*", "is given more than once");
+				goto out;
+			}
 			continue;
+		}
 		snprintf(field, sizeof field, "workers.%s", conv_show(shown, sizeof shown, id));
 		for (i = 0; i < n && strcmp(workers[i]->id, id); i++)
 			;
