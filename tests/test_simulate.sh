@@ -220,6 +220,14 @@ bad_truth '{"workers": {"slow": {"speed": {"NLP": 2, "NLP": 3}}, "fast": {"speed
 bad_truth '{"workers": {"fast": {"speed": {"*": 4}}, "fast": {"speed": {"*": 1}}, "*": {"speed": {"*": 1}}}}' \
 	"field 'workers.fast': is given more than once"
 bad_truth '{"workers": {"*": {"speed": {"*": 1}}}' "not valid JSON"
+# An unknown field in "*" is one warning, not one per worker it stands for.
+printf '%s\n' '{"workers": {"*": {"speed": {"*": 1}, "bogus": 1}}}' >"$tmp/star_warn.json"
+expect_rc 0 sim $t2 --truth "$tmp/star_warn.json" --warmup 0 --compare oracle
+has "$tmp/err" "$tmp/star_warn.json: unknown field 'workers.*.bogus' ignored"
+lines "$tmp/err" 1
+# A bad "*" is an error even when every worker has its own entry.
+bad_truth '{"workers": {"slow": {"speed": {"*": 1}}, "fast": {"speed": {"*": 4}}, "*": {"speed": {"*": -1}}}}' \
+	"field 'workers.*.speed.*': must be a finite number in 0..1000000, got -1"
 # "*" stands for the workers not listed.
 printf '%s\n' '{"workers": {"fast": {"speed": {"*": 4}}, "*": {"speed": {"*": 1}}}}' >"$tmp/star.json"
 expect_rc 0 sim $t2 --truth "$tmp/star.json" --warmup 0 --compare oracle --json "$tmp/r.json"

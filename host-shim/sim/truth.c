@@ -162,7 +162,13 @@ int truth_load(conv_ctx *c, const char *text, size_t len, const char *file,
 			goto out;
 		seen[i] = 1;
 	}
+	/* Read once, not once per worker it stands for: its warnings would
+	 * repeat for each, and a bad "*" is an error even when every worker
+	 * is listed. */
+	truth_worker star_w;
 	star = cJSON_GetObjectItemCaseSensitive(ws, "*");
+	if (star && read_worker(c, file, star, "workers.*", &star_w))
+		goto out;
 	for (uint32_t i = 0; i < n; i++) {
 		if (seen[i])
 			continue;
@@ -173,8 +179,7 @@ int truth_load(conv_ctx *c, const char *text, size_t len, const char *file,
 			          conv_show(shown, sizeof shown, workers[i]->id));
 			goto out;
 		}
-		if (read_worker(c, file, star, "workers.*", &t.w[i]))
-			goto out;
+		t.w[i] = star_w;
 	}
 	*out = t;
 	rc = 0;
