@@ -192,7 +192,12 @@ bad_truth '{"workers": {"slow": {"speed": {"*": 1}}, "fast": {"speed": {"*": 4}}
 bad_truth '{"workers": {"slow": {"speed": {"NLP": -2}}, "fast": {"speed": {"*": 4}}}}' \
 	"field 'workers.slow.speed.NLP': must be a finite number in 0..1000000, got -2"
 bad_truth '{"workers": {"slow": {"speed": {"*": 0}}, "fast": {"speed": {"*": 4}}}}' \
-	"field 'workers.slow.speed': '*' must be > 0"
+	"field 'workers.slow.speed': '*' must be at least 0.000001 (a millionth of the expected speed), got 0"
+# A speed too small to be a machine's: its durations would be hundreds of digits long.
+bad_truth '{"workers": {"*": {"speed": {"NLP": 1e-300}}}}' \
+	"field 'workers.*.speed': 'NLP' must be at least 0.000001 (a millionth of the expected speed), got 1e-300"
+bad_truth '{"workers": {"*": {"speed": {"*": 0.0000009}}}}' \
+	"field 'workers.*.speed': '*' must be at least 0.000001 (a millionth of the expected speed), got 9e-07"
 bad_truth '{"workers": {"slow": {"speed": {"VISON": 2}}, "fast": {"speed": {"*": 4}}}}' \
 	"field 'workers.slow.speed': unknown workload type 'VISON'"
 bad_truth '{"workers": {"slow": {"speed": {"*": 1}}}}' \

@@ -10,11 +10,29 @@
 #include "taxonomy.h"
 
 #define MAX_SPEED 1e6
+/* A millionth of the expected speed turns a day's test into 2,700 years:
+ * below that a speed is a typo, and its durations would overflow the
+ * table's columns, not describe a machine. */
+#define MIN_SPEED 1e-6
 #define MAX_SECONDS 1e7
 
 static const char *const top_keys[] = {"workers", "noise_sigma", NULL};
 static const char *const worker_keys[] = {"speed", "failure_rate", "throttle_after_s",
                                           "throttle_factor", "cooldown_s", NULL};
+
+/* 0, or -1 with the error set when speed[key] is below MIN_SPEED; `field`
+ * is "<prefix>.speed". */
+static int speed_floor(conv_ctx *c, const char *file, const char *field, const cJSON *speed,
+                       const char *key, double v)
+{
+	char g[64];
+
+	if (v >= MIN_SPEED)
+		return 0;
+	return conv_fail(c, file, field, "'%s' must be at least 0.000001 (a millionth of the "
+	                 "expected speed), got %s", key,
+	                 conv_got(g, sizeof g, cJSON_GetObjectItemCaseSensitive(speed, key)));
+}
 
 /* One worker's entry; `prefix` is "workers.<id>". */
 static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const char *prefix,
@@ -38,8 +56,8 @@ static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const ch
 	snprintf(field, sizeof field, "%s.speed", prefix);
 	if ((r = conv_num(c, file, speed, "*", field, 0, MAX_SPEED, NULL, 0, &dflt)) < 0)
 		return -1;
-	if (r && dflt <= 0)
-		return conv_fail(c, file, field, "'*' must be > 0, got 0");
+	if (r && speed_floor(c, file, field, speed, "*", dflt))
+		return -1;
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		out->speed[t] = dflt;
 	/* Types are compared after parsing: "NLP" and "nlp" are one type, and
@@ -70,8 +88,8 @@ static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const ch
 		named[t] = k;
 		if (conv_num(c, file, speed, k, field, 0, MAX_SPEED, NULL, 0, &v) < 0)
 			return -1;
-		if (v <= 0)
-			return conv_fail(c, file, field, "'%s' must be > 0, got 0", k);
+		if (speed_floor(c, file, field, speed, k, v))
+			return -1;
 		out->speed[t] = v;
 	}
 	if (conv_num(c, file, obj, "failure_rate", prefix, 0, 1, NULL, 0, &out->failure_rate) < 0)

@@ -48,7 +48,7 @@ typedef struct truth {
 /*
  * Read a truth document for the given fleet.  Every fleet worker needs an
  * entry, or a "*" entry stands for those without one; an entry for a worker
- * the fleet does not have, a speed that is not > 0, an unknown workload type
+ * the fleet does not have, a speed below 0.000001, an unknown workload type
  * or a value out of range is an error naming the file and field.  Results
  * live in c->arena.  0, or -1 with c->err set.
  */
