@@ -277,6 +277,19 @@ printf '\xef\xbb\xbf%s\n' '{"test_id": "a", "test_type": "nlp", "expected_durati
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/bom.jsonl"
 has "$tmp/err" "$tmp/bom.jsonl: starts with a UTF-8 byte order mark"
 lines "$tmp/err" 1
+# An output that cannot be written is refused before the runs (nothing on
+# stdout), naming the path asked for, not the report's temporary file.
+unwritable() { # OPTION PATH EXPECTED-TEXT
+	expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" "$1" "$2"
+	lines "$tmp/err" 1
+	has "$tmp/err" "$2: cannot write: $3"
+	lacks "$tmp/err" ".tmp"
+	lines "$tmp/out" 0
+}
+unwritable --report "$tmp/nodir/r.html" "its directory does not exist"
+unwritable --json "$tmp/nodir/r.json" "its directory does not exist"
+unwritable --report "$tmp" "is a directory"
+unwritable --json "$tmp/three.jsonl/r.json" "its parent is not a directory"
 # the command line itself is wrong: 2
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
 has "$tmp/err" "the oracle takes no config"

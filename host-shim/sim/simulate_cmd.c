@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -435,8 +436,59 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 		printf("(%u more workers in --json)\n", nw - show);
 }
 
+/*
+ * Whether `path` can be written, asked before the runs so that a typo in an
+ * output path costs no simulation: its directory exists and takes new files
+ * (the report is written beside it under a temporary name, and a --json that
+ * does not exist yet is created), and the file, if there, is a writable
+ * file.  0, or -1 with "<path>: cannot write: <why>" in err.
+ */
+static int check_writable(const char *path, int new_file, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: cannot write: is a directory", path);
+			return -1;
+		}
+		if (access(path, W_OK)) {
+			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+			return -1;
+		}
+		if (!new_file)
+			return 0;
+	}
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else if ((size_t)(slash - path) >= sizeof dir) {
+		snprintf(err, errlen, "%s: cannot write: path too long", path);
+		return -1;
+	} else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st)) {
+		snprintf(err, errlen, "%s: cannot write: its directory %s", path,
+		         errno == ENOENT ? "does not exist" : strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: cannot write: its parent is not a directory", path);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		snprintf(err, errlen, "%s: cannot write: its directory: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* The HTML report, written to a temporary name and renamed, so a failed
- * write never leaves half a page under the name asked for. */
+ * write never leaves half a page under the name asked for.  Messages name
+ * the path asked for: the temporary name is ours, not the user's. */
 static int write_report(const char *path, const cJSON *doc)
 {
 	char tmp[4096], err[1024];
@@ -448,7 +500,7 @@ static int write_report(const char *path, const cJSON *doc)
 		return -1;
 	}
 	if (!(f = fopen(tmp, "w"))) {
-		fprintf(stderr, "%s: %s: cannot write: %s\n", prog, tmp, strerror(errno));
+		fprintf(stderr, "%s: %s: cannot write: %s\n", prog, path, strerror(errno));
 		return -1;
 	}
 	bad = report_html(f, doc, err, sizeof err);
@@ -457,7 +509,7 @@ static int write_report(const char *path, const cJSON *doc)
 		bad = -1;
 	}
 	if (!bad && rename(tmp, path)) {
-		snprintf(err, sizeof err, "cannot rename the .tmp file: %s", strerror(errno));
+		snprintf(err, sizeof err, "cannot write: %s", strerror(errno));
 		bad = -1;
 	}
 	if (bad) {
@@ -509,6 +561,9 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	}
 	conv_warns warns = {0, 0};
 	conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err, &warns};
+	if ((o.json && check_writable(o.json, 0, err, sizeof err)) ||
+	    (o.report && check_writable(o.report, 1, err, sizeof err)))
+		goto bad;
 	if (!(fleet = fleet_source_read(o.workers, o.redis_password, o.redis_insecure,
 	                                warn_to_stderr, NULL, &fleet_len, err, sizeof err)) ||
 	    conv_fleet(&c, fleet, fleet_len, o.workers, &workers, &n_workers) ||

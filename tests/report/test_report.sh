@@ -188,10 +188,12 @@ has "$tmp/sim.html" "gpu_a100_1"
 has "$tmp/sim.html" "<th>Ratio to lower bound</th>"
 bound=$(python3 -c 'import json, sys; print("%.1f" % json.load(open(sys.argv[1]))["scenario"]["lower_bound_after_warmup_s"])' "$tmp/sim.json")
 has "$tmp/sim.html" "Lower bound on the mean after warm-up: $bound s."
-# a report the renderer refuses leaves nothing under the name asked for
+# a report that cannot be written is refused before the runs, naming the
+# path asked for, not the temporary file the page is written to
 expect_rc 1 "$LBS_SHIM" simulate --plugin "$LBS_PLUGIN" --quiet --workers "$ex/fleet.json" \
 	--truth "$ex/truth.json" --mix "$ex/mix.json" --tests 10 --report "$tmp/no-such-dir/x.html"
-has "$tmp/err" "$tmp/no-such-dir/x.html.tmp: cannot write"
+has "$tmp/err" "$tmp/no-such-dir/x.html: cannot write: its directory does not exist"
+lacks "$tmp/err" ".tmp"
 
 # -- in the browser
 if [ "${LBS_SANITIZE:-none}" != none ]; then
