@@ -250,8 +250,15 @@ bad_mix '[{"test_type": "nlp", "share": 1, "expected_duration": [20, 10]}]' \
 	"field '[0].expected_duration': must be [low, high] with low <= high"
 bad_mix '[{"test_type": "nlp", "share": 1}]' "field '[0].expected_duration': is required"
 bad_mix '[{"test_type": "nlp", "share": 1, "expected_duration": 10, "priority": [0, 9]}]' \
-	"field '[0].priority.lo': must be a finite number in 1..5, got 0"
-bad_mix '{"test_type": "nlp"}' "must be a non-empty JSON array of mix entries"
+	"field '[0].priority': the low end must be a finite number in 1..5, got 0"
+bad_mix '[{"test_type": "nlp", "share": 1, "expected_duration": 10, "priority": [1, "5"]}]' \
+	"field '[0].priority': the high end must be a finite number in 1..5, got \"5\""
+bad_mix '{"test_type": "nlp"}' "must be a non-empty JSON array of mix entries, got an object"
+bad_mix '[]' "is an empty array: a mix needs at least one entry"
+bad_mix '[{"test_type": "nlp", "share": 0, "expected_duration": 10}]' \
+	"field '[0].share': must be > 0 (the only entry's share)"
+bad_mix '[{"test_type": "nlp", "share": 0, "expected_duration": 10}, {"test_type": "nlp", "share": 0, "expected_duration": 20}]' \
+	"every entry's share is 0: at least one must be > 0"
 printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 5}' \
 	'{"test_id": "b", "test_type": "nlp", "expected_duration": 40, "arrival_s": 1}' >"$tmp/back.jsonl"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/back.jsonl"

@@ -51,19 +51,18 @@ static int read_range(conv_ctx *c, const char *file, const cJSON *obj, const cha
 			return -1;
 		out->hi = out->lo;
 	} else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2) {
-		cJSON *pair = cJSON_CreateObject();
-		int r;
-
-		if (!pair)
-			return conv_fail(c, file, field, "out of memory");
-		/* Read both ends through the same checks as a single number. */
-		cJSON_AddItemReferenceToObject(pair, "lo", it->child);
-		cJSON_AddItemReferenceToObject(pair, "hi", it->child->next);
-		r = conv_num(c, file, pair, "lo", field, lo, hi, NULL, CONV_REQUIRED, &out->lo) < 0 ||
-		    conv_num(c, file, pair, "hi", field, lo, hi, NULL, CONV_REQUIRED, &out->hi) < 0;
-		cJSON_Delete(pair);
-		if (r)
-			return -1;
+		/* The ends are checked here, not as fields of their own: the
+		 * message names the range the user wrote, and which end is wrong. */
+		const cJSON *end[2] = {it->child, it->child->next};
+		double *val[2] = {&out->lo, &out->hi};
+		for (int i = 0; i < 2; i++) {
+			double d = cJSON_IsNumber(end[i]) ? end[i]->valuedouble : NAN;
+			if (!isfinite(d) || d < lo || d > hi)
+				return conv_fail(c, file, field, "the %s end must be a finite number in "
+				                 "%.15g..%.15g, got %s", i ? "high" : "low", lo, hi,
+				                 conv_got(g, sizeof g, end[i]));
+			*val[i] = d;
+		}
 		if (out->lo > out->hi)
 			return conv_fail(c, file, field, "must be [low, high] with low <= high");
 	} else {
@@ -84,9 +83,11 @@ static int read_mix(conv_ctx *c, const char *file, const cJSON *doc, mix_entry *
 	double total = 0;
 	mix_entry *m;
 
-	if (!cJSON_IsArray(doc) || cJSON_GetArraySize(doc) == 0)
+	if (!cJSON_IsArray(doc))
 		return conv_fail(c, file, NULL, "must be a non-empty JSON array of mix entries, got %s",
 		                 conv_got(g, sizeof g, doc));
+	if (cJSON_GetArraySize(doc) == 0)
+		return conv_fail(c, file, NULL, "is an empty array: a mix needs at least one entry");
 	if (cJSON_GetArraySize(doc) > MAX_MIX)
 		return conv_fail(c, file, NULL, "has more than %d entries", MAX_MIX);
 	m = arena_alloc(c->arena, (size_t)cJSON_GetArraySize(doc) * sizeof *m);
@@ -124,8 +125,12 @@ static int read_mix(conv_ctx *c, const char *file, const cJSON *doc, mix_entry *
 		}
 		total += x->share;
 	}
+	/* With one entry its share is the field to fix; with several, no one
+	 * entry is wrong. */
+	if (!(total > 0) && n == 1)
+		return conv_fail(c, file, "[0].share", "must be > 0 (the only entry's share)");
 	if (!(total > 0))
-		return conv_fail(c, file, "share", "at least one share must be > 0");
+		return conv_fail(c, file, NULL, "every entry's share is 0: at least one must be > 0");
 	for (uint32_t i = 0; i < n; i++)
 		m[i].share /= total;
 	*out = m;
