@@ -259,6 +259,17 @@ bad_mix '[{"test_type": "nlp", "share": 0, "expected_duration": 10}]' \
 	"field '[0].share': must be > 0 (the only entry's share)"
 bad_mix '[{"test_type": "nlp", "share": 0, "expected_duration": 10}, {"test_type": "nlp", "share": 0, "expected_duration": 20}]' \
 	"every entry's share is 0: at least one must be > 0"
+# A mix no worker can run is refused before the runs, not a table of dashes.
+bad_mix '[{"test_type": "nlp", "share": 1, "expected_duration": 10, "required_backend": "cuda"}]' \
+	"no worker in $tmp/fleet2.json can take any of its 10 tests (check required_backend"
+# A mean of no tests is a dash in the table, as in the report: here every
+# test after the warm-up needs CUDA, which the fleet lacks.
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 0}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 40, "arrival_s": 1, "required_backend": "cuda"}' >"$tmp/cuda.jsonl"
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/cuda.jsonl" \
+	--warmup 1 --compare oracle
+lacks_i "$tmp/out" "nan"
+if awk '$1 == "oracle" { good = $2 == "10.00" && $4 == "-" && $9 == 1 } END { exit !good }' "$tmp/out"; then ok; else bad "oracle row: mean>warm not a dash"; cat "$tmp/out" >&2; fi
 printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 5}' \
 	'{"test_id": "b", "test_type": "nlp", "expected_duration": 40, "arrival_s": 1}' >"$tmp/back.jsonl"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/back.jsonl"

@@ -685,6 +685,28 @@ double sim_lower_bound(const sim_setup *su)
 	return n ? sum / n : NAN;
 }
 
+int sim_any_placeable(const sim_setup *su)
+{
+	/* Copies, idle as a run starts them: before the first run the workers
+	 * still hold the fleet file's reservations, which no run sees. */
+	lbs_worker *idle = malloc((size_t)su->n_workers * sizeof *idle + 1);
+	int found = 0;
+
+	if (!idle)
+		return -1;
+	for (uint32_t w = 0; w < su->n_workers; w++) {
+		idle[w] = *su->workers[w];
+		idle[w].reserved_memory_bytes = 0;
+		if (LBS_HAS_FIELD(&idle[w], lbs_worker, accel_reserved))
+			idle[w].accel_reserved = NULL;
+	}
+	for (uint32_t i = 0; i < su->stream->n && !found; i++)
+		for (uint32_t w = 0; w < su->n_workers && !found; w++)
+			found = elig_check(&su->stream->t[i].wl, &idle[w], 1.0, NULL) == ELIG_OK;
+	free(idle);
+	return found;
+}
+
 void sim_run_free(sim_run *r, uint32_t n_workers)
 {
 	for (uint32_t w = 0; w < n_workers; w++) {

@@ -88,4 +88,8 @@ void sim_run_free(sim_run *r, uint32_t n_workers);
  */
 double sim_lower_bound(const sim_setup *su);
 
+/* 1 when some worker, idle, could take some test of the stream (its hard
+ * requirements alone), else 0; -1 out of memory. */
+int sim_any_placeable(const sim_setup *su);
+
 #endif

@@ -394,6 +394,17 @@ static const char *ratio_text(char *buf, size_t len, double x, double y)
 	return buf;
 }
 
+/* d with `decimals`, or "-" where it does not exist (a mean of no tests),
+ * as the report and docs/REPORT.md show it. */
+static const char *num_text(char *buf, size_t len, double d, int decimals)
+{
+	if (isfinite(d))
+		snprintf(buf, len, "%.*f", decimals, d);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
 static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_runs,
                         double oracle_mean, double bound)
 {
@@ -402,11 +413,14 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 	       "vs oracle", "vs bound");
 	for (uint32_t i = 0; i < n_runs; i++) {
 		const sim_run *r = &runs[i];
-		char ratio[32], rb[32];
+		char ratio[32], rb[32], m[32], p95[32], mw[32], ms[32], tp[32];
 
-		printf("%-28.28s %9.2f %9.2f %11.2f %10.1f %8.3f %6u %6u %8u %9s %9s\n", r->name,
-		       r->mean_s, r->p95_s, r->mean_after_warmup_s, r->makespan_s,
-		       r->throughput_per_s, r->failures, r->deadline_misses, r->unplaced,
+		printf("%-28.28s %9s %9s %11s %10s %8s %6u %6u %8u %9s %9s\n", r->name,
+		       num_text(m, sizeof m, r->mean_s, 2), num_text(p95, sizeof p95, r->p95_s, 2),
+		       num_text(mw, sizeof mw, r->mean_after_warmup_s, 2),
+		       num_text(ms, sizeof ms, r->makespan_s, 1),
+		       num_text(tp, sizeof tp, r->throughput_per_s, 3), r->failures,
+		       r->deadline_misses, r->unplaced,
 		       ratio_text(ratio, sizeof ratio, r->mean_after_warmup_s, oracle_mean),
 		       ratio_text(rb, sizeof rb, r->mean_after_warmup_s, bound));
 	}
@@ -545,6 +559,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	FILE *dump = NULL;
 	int rc = EXIT_BAD_INPUT;
 	double oracle_mean = NAN;
+	const char *st_name = NULL;
 
 	prog = prog_name;
 	for (int i = 0; i < argc; i++)
@@ -580,9 +595,9 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		    stream_from_mix(&c, tests, tests_len, o.mix, o.tests, o.rate, o.seed, dump, &st))
 			goto bad;
 	} else {
-		const char *name = strcmp(o.tests_file, "-") ? o.tests_file : "<stdin>";
+		st_name = strcmp(o.tests_file, "-") ? o.tests_file : "<stdin>";
 		if (!(tests = file_read(o.tests_file, &tests_len, err, sizeof err)) ||
-		    stream_from_lines(&c, tests, tests_len, name, o.seed, dump, &st))
+		    stream_from_lines(&c, tests, tests_len, st_name, o.seed, dump, &st))
 			goto bad;
 	}
 	conv_warn_summary(&c); /* the inputs are all read */
@@ -599,6 +614,19 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		.warmup = o.warmup < st.n ? o.warmup : 0,
 		.curve_window = o.window, .progress = show_progress, .progress_ctx = &pr,
 	};
+	/* Every figure of such a run would be a dash: the stream and the fleet
+	 * do not fit, and that is the input's mistake, not a result. */
+	int placeable = sim_any_placeable(&su);
+	if (placeable < 0) {
+		snprintf(err, sizeof err, "simulate: out of memory");
+		goto bad;
+	}
+	if (!placeable) {
+		snprintf(err, sizeof err, "%s: no worker in %s can take any of its %u tests (check "
+		         "required_backend, required_accelerators and minimum_memory against the "
+		         "fleet)", o.mix ? o.mix : st_name, o.workers, st.n);
+		goto bad;
+	}
 	if (o.warmup >= st.n)
 		fprintf(stderr, "%s: warning: --warmup %u is not below the %u tests; "
 		        "the after-warm-up mean uses every test\n", prog, o.warmup, st.n);
