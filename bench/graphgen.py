@@ -14,16 +14,34 @@ stdlib only, deterministic per seed.
 import argparse, json, math, os, random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The most subtasks `simulate --graphs` takes in a graph (ORCH_MAX_SUBTASKS).
+MAX_SUBTASKS = 10000
+
+
+def int_in(lo, hi=None):
+    def parse(s):
+        try:
+            n = int(s)
+        except ValueError:
+            n = lo - 1
+        if n < lo or (hi is not None and n > hi):
+            want = f"in {lo}..{hi}" if hi is not None else f">= {lo}"
+            raise argparse.ArgumentTypeError(f"must be an integer {want}, got '{s}'")
+        return n
+    return parse
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--graphs", type=int, default=10)
+    # No upper limit on --graphs: each graph is written as it is made.
+    ap.add_argument("--graphs", type=int_in(1), default=10)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--min", type=int, default=10)
-    ap.add_argument("--max", type=int, default=200)
+    ap.add_argument("--min", type=int_in(1, MAX_SUBTASKS), default=10)
+    ap.add_argument("--max", type=int_in(1, MAX_SUBTASKS), default=200)
     ap.add_argument("--mix", default=os.path.join(HERE, "..", "examples", "hetero", "mix.json"))
     a = ap.parse_args()
+    if a.min > a.max:
+        ap.error(f"argument --min: {a.min} is above --max {a.max}")
     mix = json.load(open(a.mix))
     rnd = random.Random(a.seed)
     shares = [m["share"] for m in mix]

@@ -38,6 +38,10 @@ CLASSES = {
 DURATION_LADDER = [(5, 15), (10, 40), (30, 120), (60, 240), (200, 600)]
 # The often-failing worker's failure rate, drawn in this range.
 FAILING_RATE = (0.15, 0.3)
+# What `simulate` takes: --rate in tests/s, and a fleet's workers
+# (CONV_MAX_WORKERS); a scenario it would refuse is refused here.
+RATE_RANGE = (0.00001, 1000000)
+MAX_WORKERS = 1048576
 TYPES = [("vision_image_classification", "VISION"), ("nlp_text_generation", "NLP"),
          ("audio_speech_recognition", "AUDIO"), ("training_fine_tune", "TRAINING"),
          ("embedding_text", "EMBEDDING")]
@@ -74,12 +78,33 @@ def throttle(e, r):
     e["throttle_factor"] = round(r.uniform(0.5, 0.9), 2)
 
 
+def worker_count(s):
+    try:
+        n = int(s)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be an integer in 1..{MAX_WORKERS}, got '{s}'")
+    return n
+
+
+def load(s):
+    try:
+        x = float(s)
+    except ValueError:
+        x = math.nan
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0 (a share of the fleet's "
+                                         f"capacity, 0.8 = 80 %), got '{s}'")
+    return x
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--workers", type=int, required=True)
+    ap.add_argument("--workers", type=worker_count, required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--load", type=float, default=0.8)
+    ap.add_argument("--load", type=load, default=0.8)
     a = ap.parse_args()
     r = random.Random(a.seed)
     weights = {c: r.uniform(0.2, 1.0) for c in CLASSES}
@@ -113,10 +138,6 @@ def main():
         if name.startswith("training"):
             m["required_backend"] = "cuda"
         mix.append(m)
-    os.makedirs(a.out, exist_ok=True)
-    json.dump({"workers": fleet}, open(os.path.join(a.out, "fleet.json"), "w"))
-    json.dump({"noise_sigma": 0.1, "workers": truth}, open(os.path.join(a.out, "truth.json"), "w"))
-    json.dump(mix, open(os.path.join(a.out, "mix.json"), "w"))
     # Work the fleet can do per second if every type ran where it runs best.
     total = sum(shares)
     mean_dur = sum(s / total * sum(m["expected_duration"]) / 2 for s, m in zip(shares, mix))
@@ -124,7 +145,17 @@ def main():
     for w in fleet:
         sp = truth[w["worker_id"]]["speed"]
         cap += w["capacity"] * sum(s / total * sp.get(t, sp["*"]) for s, (_, t) in zip(shares, TYPES))
-    print(f"{a.load * cap / mean_dur:.4f}")
+    # Checked as printed, before anything is written: a rate `simulate
+    # --rate` refuses leaves no scenario behind that cannot be run.
+    rate = f"{a.load * cap / mean_dur:.4f}"
+    if not RATE_RANGE[0] <= float(rate) <= RATE_RANGE[1]:
+        ap.error(f"argument --load: {a.load:g} gives {rate} tests/s, outside the "
+                 f"{RATE_RANGE[0]:.5f}..{RATE_RANGE[1]} simulate --rate takes")
+    os.makedirs(a.out, exist_ok=True)
+    json.dump({"workers": fleet}, open(os.path.join(a.out, "fleet.json"), "w"))
+    json.dump({"noise_sigma": 0.1, "workers": truth}, open(os.path.join(a.out, "truth.json"), "w"))
+    json.dump(mix, open(os.path.join(a.out, "mix.json"), "w"))
+    print(rate)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 # test_simulate.sh -- `lbsched-shim simulate`: determinism, replay, the
 # oracle, the figures in --json, the truth's heat and cooling, the load the
 # host shows (utilisation with the queue, pending work), the lower bound,
-# and one-line errors for bad truth, mix and test files.
+# one-line errors for bad truth, mix and test files and unwritable outputs,
+# and the scenario generators' (bench/simgen.py, graphgen.py) argument checks.
 set -u
 shim=${LBS_SHIM:?run through meson test}
 plugin=${LBS_PLUGIN:?}
@@ -315,5 +316,32 @@ expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$
 has "$tmp/err" "exactly one of --mix and --tests-file"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare no-such
 has "$tmp/err" "no-such"
+
+# --- The scenario generators: a bad argument is argparse's error (exit 2),
+# not a traceback, an empty file or a scenario simulate refuses.
+gen_bad() { # SCRIPT EXPECTED-TEXT ARGS...
+	local script=$1 want=$2; shift 2
+	expect_rc 2 python3 "$src/bench/$script" "$@"
+	has "$tmp/err" "$script: error: $want"
+	lacks "$tmp/err" "Traceback"
+	lines "$tmp/out" 0
+}
+gen_bad simgen.py "argument --workers: must be an integer in 1..1048576, got '0'" --workers 0 --seed 1 --out "$tmp/sg"
+for l in 0 -1 nan inf; do
+	gen_bad simgen.py "argument --load: must be a finite number > 0" --workers 4 --seed 1 --out "$tmp/sg" --load "$l"
+done
+gen_bad simgen.py "argument --load: 1e-09 gives 0.0000 tests/s, outside the 0.00001..1000000 simulate --rate takes" \
+	--workers 4 --seed 1 --out "$tmp/sg" --load 1e-9
+if [ ! -e "$tmp/sg" ]; then ok; else bad "a refused simgen run wrote $tmp/sg"; fi
+gen_bad graphgen.py "argument --min: 5 is above --max 2" --min 5 --max 2
+gen_bad graphgen.py "argument --min: must be an integer in 1..10000, got '0'" --min 0
+gen_bad graphgen.py "argument --graphs: must be an integer >= 1, got '0'" --graphs 0
+gen_bad graphgen.py "argument --graphs: must be an integer >= 1, got '-1'" --graphs -1
+gen_bad graphgen.py "argument --max: must be an integer in 1..10000, got '20000'" --max 20000
+# What simgen writes and prints, simulate runs.
+expect_rc 0 python3 "$src/bench/simgen.py" --workers 4 --seed 1 --out "$tmp/sg" --load 0.7
+rate=$(cat "$tmp/out")
+expect_rc 0 sim --workers "$tmp/sg/fleet.json" --truth "$tmp/sg/truth.json" --mix "$tmp/sg/mix.json" \
+	--tests 50 --rate "$rate" --warmup 0
 
 finish test_simulate
