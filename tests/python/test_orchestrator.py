@@ -290,6 +290,19 @@ class GetSubtask(unittest.TestCase):
         self.assertEqual((o.get_subtask("w", "a").state, o.get_subtask("w", "a").worker),
                          ("pending", None))
 
+    def test_a_bad_workload_id_is_refused(self):
+        o = lbsched.MultiDeviceOrchestrator()
+        for wid, want in (("w\x00x", "register_workload: the workload id must not hold a NUL "
+                                      "character (a workload id is a C string)"),
+                          ("w\ud800", "register_workload: the workload id must not hold a "
+                                       "surrogate code point (U+D800), which UTF-8 cannot "
+                                       "carry")):
+            with self.assertRaises(ValueError) as cm:
+                o.register_workload(wid, {"subtasks": {"a": {}}})
+            self.assertEqual(str(cm.exception), want)
+        with self.assertRaisesRegex(KeyError, "no workload"):
+            o.is_workload_completed("w\x00x")  # nothing was registered
+
     def test_a_bad_worker_id_is_refused(self):
         # 'gpu\x00zz' was recorded as 'gpu'; 5 raised AttributeError
         o = lbsched.MultiDeviceOrchestrator()

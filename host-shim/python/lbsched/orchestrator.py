@@ -167,6 +167,9 @@ class MultiDeviceOrchestrator(object):
         ValueError naming the subtask) and register it.  Unknown fields
         are RecordWarnings; one made an error (-W error) raises and
         registers nothing."""
+        # the library names the graph by its id in every message: ctypes
+        # would cut it at a NUL, and a surrogate would not encode
+        _c_string(str(workload_id), "register_workload", "the workload id", "a workload id")
         # the package's JSON: records (TestRequirements) as their fields,
         # NaN named by its field
         if isinstance(config, str):
