@@ -343,5 +343,15 @@ expect_rc 0 python3 "$src/bench/simgen.py" --workers 4 --seed 1 --out "$tmp/sg" 
 rate=$(cat "$tmp/out")
 expect_rc 0 sim --workers "$tmp/sg/fleet.json" --truth "$tmp/sg/truth.json" --mix "$tmp/sg/mix.json" \
 	--tests 50 --rate "$rate" --warmup 0
+# A mix entry's warning comes with its first test, not once a test (50 lines)
+echo '[{"test_type": "x", "share": 1, "expected_duration": [5, 10], "required_backend": "bogus"}]' \
+	>"$tmp/bogusmix.json"
+echo '{"workers": {"*": {"speed": {"*": 1}}}}' >"$tmp/one_truth.json"
+echo '[{"worker_id": "w", "available_memory": 8, "cpu_cores": 4}]' >"$tmp/one_w.json"
+# (no worker has the backend: refused after the stream is read)
+expect_rc 1 sim --workers "$tmp/one_w.json" --truth "$tmp/one_truth.json" --mix "$tmp/bogusmix.json" \
+	--tests 50 --warmup 0
+has "$tmp/err" "bogusmix.json: entry [0] (test t000001): field 'required_backend': backend 'bogus' is not in the taxonomy, required by name"
+[ "$(grep -c "backend 'bogus'" "$tmp/err")" = 1 ] && ok || bad "the entry's warning came $(grep -c "backend 'bogus'" "$tmp/err") times"
 
 finish test_simulate

@@ -33,6 +33,7 @@ typedef struct mix_entry {
 	range memory, duration, priority, deadline;
 	const char *backend;         /* may be NULL */
 	const cJSON *accelerators;   /* may be NULL */
+	int converted;               /* a test of it went through the converter */
 } mix_entry;
 
 /* A range: [lo, hi] with lo <= hi, or one number; both within lo..hi. */
@@ -262,7 +263,17 @@ int stream_from_mix(conv_ctx *c, const char *text, size_t len, const char *file,
 		if (m[k].accelerators)
 			cJSON_AddItemToObject(rec, "required_accelerators",
 			                      cJSON_Duplicate(m[k].accelerators, 1));
-		bad = add_test(c, &s, rec, where, now, &luck, dump);
+		{
+			/* The converter's warnings about an entry's fields come
+			 * with its first test only: every test made from it has
+			 * the same fields (a bad backend warned once a test). */
+			conv_ctx quiet = *c;
+
+			if (m[k].converted)
+				quiet.warn = NULL;
+			m[k].converted = 1;
+			bad = add_test(&quiet, &s, rec, where, now, &luck, dump);
+		}
 		cJSON_Delete(rec);
 		if (bad)
 			goto out;
