@@ -451,8 +451,16 @@ static void test_aggregation(void)
 	free(a);
 	a = aggregate_of("sum", huge, 2);
 	CHECK(a == NULL);
-	CHECK_STR(err, "g.json: aggregation_method 'sum': the results add up to more than a "
-	               "double holds (about 1.8e308)");
+	CHECK_STR(err, "g.json: aggregation_method 'sum': the results add up to beyond the range "
+	               "of a double (about +-1.8e308)");
+	/* Past the largest double on the way, back in range at the end. */
+	{
+		const char *back[] = {"1e308", "1e308", "-1e308", "-0.5e308"};
+
+		a = aggregate_of("sum", back, 4);
+		CHECK_CONTAINS(a, "\"result\":5e+307,");
+		free(a);
+	}
 	a = aggregate_of("max", inf, 2);
 	CHECK(a == NULL);
 	CHECK_STR(err, "g.json: subtask 's1': payload's number is beyond the range of a double");

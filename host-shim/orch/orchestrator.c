@@ -325,17 +325,22 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 	}
 	if (res)
 		return res;
-	if (o->agg == ORCH_AGG_AVERAGE)
-		return !count ? cJSON_CreateNull()
-		       : cJSON_CreateNumber(isfinite(acc) ? acc / count
-		                            : ldexp(scaled / count, AGG_SCALE));
 	if (o->agg == ORCH_AGG_MAX || o->agg == ORCH_AGG_MIN)
 		return count ? cJSON_CreateNumber(acc) : cJSON_CreateNull();
+	if (o->agg == ORCH_AGG_AVERAGE && !count)
+		return cJSON_CreateNull();
+	/* A running sum that overflowed on the way may end in range (1e308,
+	 * 1e308, -1e308, -1e308): the scaled one never overflows. */
+	if (!isfinite(acc))
+		acc = ldexp(scaled, AGG_SCALE);
+	if (o->agg == ORCH_AGG_AVERAGE)
+		return cJSON_CreateNumber(isfinite(acc) ? acc / count
+		                                        : ldexp(scaled / count, AGG_SCALE));
 	if (!isfinite(acc)) {
 		/* JSON has no infinity: it would print as null, a result of nothing. */
 		orch_fail(err, errlen, o->file, NULL,
-		          "aggregation_method 'sum': the results add up to more than a double "
-		          "holds (about 1.8e308)");
+		          "aggregation_method 'sum': the results add up to beyond the range of a "
+		          "double (about +-1.8e308)");
 		return NULL;
 	}
 	return cJSON_CreateNumber(acc);

@@ -353,7 +353,7 @@ class GetSubtask(unittest.TestCase):
         with self.assertRaises(ValueError) as cm:
             o.get_aggregated_results("sum")
         self.assertEqual(str(cm.exception), "sum: aggregation_method 'sum': the results add "
-                         "up to more than a double holds (about 1.8e308)")
+                         "up to beyond the range of a double (about +-1.8e308)")
 
     def test_a_graph_text_the_library_would_cut_is_refused(self):
         # The library read the text up to the NUL: a byte inside a string
