@@ -98,38 +98,50 @@ static int learns_outcomes(const char *name)
 }
 
 /* The path of the store child `name` will learn into (its own config's,
- * else the shared one it is given), or NULL for none or a memory one. */
-static const char *store_path_of(const char *name, const cJSON *cfg, const cJSON *own)
+ * else the shared one it is given: *shared 1), or NULL for none or a
+ * memory one. */
+static const char *store_path_of(const char *name, const cJSON *cfg, const cJSON *own,
+                                 int *shared)
 {
 	const cJSON *st = own ? cJSON_GetObjectItemCaseSensitive(own, "store") : NULL;
 
-	if (!st && takes_store(name))
+	*shared = 0;
+	if (!st && takes_store(name)) {
 		st = cJSON_GetObjectItemCaseSensitive(cfg, "store");
+		*shared = 1;
+	}
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"));
 }
 
 /* Two children learning into one store would count every outcome twice
- * (each reports it): refused, naming the second. */
+ * (each reports it): refused, naming the field that gave the second its
+ * path (its own config's store, or the shared 'store' it was given). */
 static lbs_status one_learner_a_store(const char *const *names, uint32_t n, const cJSON *cfg,
                                       const cJSON *own, char *err, size_t errlen)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const cJSON *oi = own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL;
-		const char *pi = learns_outcomes(names[i]) ? store_path_of(names[i], cfg, oi) : NULL;
-		char shown[160];
+		int si, sj;
+		const char *pi = learns_outcomes(names[i]) ? store_path_of(names[i], cfg, oi, &si)
+		                                           : NULL;
+		char shown[160], field[64];
 
 		for (uint32_t j = 0; pi && j < i; j++) {
 			const cJSON *oj = own ? cJSON_GetObjectItemCaseSensitive(own, names[j]) : NULL;
-			const char *pj = learns_outcomes(names[j]) ? store_path_of(names[j], cfg, oj)
+			const char *pj = learns_outcomes(names[j]) ? store_path_of(names[j], cfg, oj, &sj)
 			                                           : NULL;
 
 			if (!pj || strcmp(pi, pj))
 				continue;
+			if (si)
+				snprintf(field, sizeof(field), "store");
+			else
+				snprintf(field, sizeof(field), "config.%s.store", names[i]);
 			if (err && errlen)
-				snprintf(err, errlen, "config field 'config.%s.store': %s learns into the "
-				         "same store '%s', so each outcome would count twice; give one of "
-				         "them another path", names[i], names[j],
-				         txt_show(shown, sizeof(shown), pi));
+				snprintf(err, errlen, "config field '%s': %s learns into the same store "
+				         "'%s' as %s, so each outcome would count twice; give one of them "
+				         "another path", field, names[i], txt_show(shown, sizeof(shown), pi),
+				         names[j]);
 			return LBS_ECONFIG;
 		}
 	}

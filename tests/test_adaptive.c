@@ -190,9 +190,16 @@ static void test_children_and_errors(void)
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"config\": "
 	                   "{\"priority\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
 	                   err, sizeof(err)), LBS_ECONFIG);
-	CHECK_CONTAINS(err, "config field 'config.priority.store': performance learns into the "
-	                    "same store '/nonexistent/s', so each outcome would count twice; give "
-	                    "one of them another path");
+	CHECK_CONTAINS(err, "config field 'config.priority.store': priority learns into the same "
+	                    "store '/nonexistent/s' as performance, so each outcome would count "
+	                    "twice; give one of them another path");
+	/* performance second: its path is the shared store's, named so */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"children\": "
+	                   "[\"priority\", \"performance\"], \"config\": {\"priority\": "
+	                   "{\"store\": {\"path\": \"/nonexistent/s\"}}}}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'store': performance learns into the same store "
+	                    "'/nonexistent/s' as priority");
 	fleet_free(&f);
 }
 
