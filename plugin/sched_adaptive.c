@@ -37,6 +37,7 @@
 #include "priority.h"
 #include "sched_util.h"
 #include "text.h"
+#include "worker_id.h"
 
 #define NAME "adaptive"
 #define ADAPT_RING 4096u
@@ -55,9 +56,11 @@ typedef struct ad_decision {
 	uint64_t child_cookie; /* the child's */
 	uint32_t child, ctx;
 	/* Its reward was learned: a decision is rewarded once, by the first
-	 * outcome reported for it (a sharded placement reports one for each
-	 * worker; a host may deliver one twice). */
+	 * outcome reported for it of the worker it chose first (a sharded
+	 * placement reports one for each worker; a host may deliver one
+	 * twice, or report the test's run on another worker). */
 	uint32_t rewarded;
+	uint64_t pick; /* wid_hash of the first worker chosen */
 } ad_decision;
 
 typedef struct ad_inst {
@@ -413,7 +416,9 @@ static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	adapt_decided(&inst->st, ctx, c.child);
 	sc_bump(&inst->decisions[c.child]);
 	inst->ring[inst->cookie % ADAPT_RING] = (ad_decision){ .cookie = inst->cookie + 1,
-		.child_cookie = out->cookie, .child = c.child, .ctx = ctx };
+		.child_cookie = out->cookie, .child = c.child, .ctx = ctx,
+		.pick = out->n_selected && out->indices[0] < n
+		        ? wid_hash(workers[out->indices[0]]->id) : 0 };
 	out->cookie = ++inst->cookie;
 	return LBS_OK;
 }
@@ -449,7 +454,7 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
 		return LBS_EINVAL;
 	d = &inst->ring[(o->cookie - 1) % ADAPT_RING];
-	mine = o->cookie && d->cookie == o->cookie;
+	mine = o->cookie && d->cookie == o->cookie && d->pick == wid_hash(o->worker_id);
 	if (mine && !d->rewarded && adapt_reward(o) >= 0.0) {
 		double r = adapt_reward(o);
 		_Atomic uint64_t *u = &inst->reward_u[d->child];

@@ -66,26 +66,29 @@ static void test_measured(void)
 	shim_sched *s = test_sched("adaptive", NO_EXPLORE);
 	const cJSON *kids, *k;
 	cJSON *doc;
+	const char *w;
 
 	set_all(&f, 0.1);
 	for (int i = 0; i < 3; i++) {
-		const char *w = choose(s, &wl, &f);
-
+		w = choose(s, &wl, &f);
 		CHECK_CONTAINS(reason, "adaptive: affinity decided");
 		CHECK_INT(report_to(s, wl.type, w, last_cookie, LBS_RESULT_FAILURE, 1, 10), LBS_OK);
 	}
-	choose(s, &wl, &f);
+	CHECK_STR(choose(s, &wl, &f), "w2");
 	CHECK_CONTAINS(reason, "adaptive: performance decided (best measured in low load, normal "
 	                       "(fleet load 0.10): value 0.50 from 0 outcomes, the load rule's "
 	                       "affinity 0.46)");
-	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
+	/* The test run on w1 instead (a host's retry elsewhere): not this
+	 * decision's outcome, not rewarded. */
+	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_FAILURE, 10, 10), LBS_OK);
+	CHECK_INT(report_to(s, wl.type, "w2", last_cookie, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
 	/* The same decision reported again (a sharded placement's second
 	 * worker, a host delivering twice): rewarded once, below "from 1
 	 * outcomes"; the children still hear it. */
-	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
+	CHECK_INT(report_to(s, wl.type, "w2", last_cookie, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
 	/* A cancelled run is nobody's fault: it counts nowhere. */
-	choose(s, &wl, &f);
-	CHECK_INT(report_to(s, wl.type, "w1", last_cookie, LBS_RESULT_CANCELLED, 1, 10), LBS_OK);
+	w = choose(s, &wl, &f);
+	CHECK_INT(report_to(s, wl.type, w, last_cookie, LBS_RESULT_CANCELLED, 1, 10), LBS_OK);
 	/* A report whose cookie is not one of ours still reaches the children. */
 	CHECK_INT(report_to(s, wl.type, "w2", 999999, LBS_RESULT_SUCCESS, 10, 10), LBS_OK);
 
@@ -115,10 +118,13 @@ static void test_measured(void)
 	json_len = 0;
 	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
 	CHECK_CONTAINS(json, "\"scheduler\":\"adaptive\"");
-	CHECK_CONTAINS(json, "\"unmatched_reports\":1");
+	/* the run on w1, and the cookie not ours */
+	CHECK_CONTAINS(json, "\"unmatched_reports\":2");
 	CHECK_CONTAINS(json, "{\"scheduler\":\"affinity\",\"decisions\":3,\"outcomes\":3,"
 	                     "\"mean_reward\":0.0000}");
-	CHECK_CONTAINS(json, "\"reports\":7");
+	CHECK_CONTAINS(json, "{\"scheduler\":\"performance\",\"decisions\":2,\"outcomes\":1,"
+	                     "\"mean_reward\":1.0000}");
+	CHECK_CONTAINS(json, "\"reports\":8");
 	sched_close(s);
 	fleet_free(&f);
 }

@@ -1,9 +1,10 @@
 /*
- * cookiejar.c -- see cookiejar.h.  A set-associative table: the test id's
- * hash picks a set of JAR_WAYS entries, and an entry is a hash, a cookie
- * and the order it was put in.  Only the hash of the id is kept: two ids
- * of one 64-bit hash would share a cookie, and a wrong cookie only makes
- * a scheduler match the outcome to another decision of the same host.
+ * cookiejar.c -- see cookiejar.h.  A set-associative table: the hash of
+ * the test id and worker id picks a set of JAR_WAYS entries, and an entry
+ * is a hash, a cookie and the order it was put in.  Only the hash is
+ * kept: two pairs of one 64-bit hash would share a cookie, and a wrong
+ * cookie only makes a scheduler match the outcome to another decision of
+ * the same host.
  */
 #include "cookiejar.h"
 
@@ -36,24 +37,26 @@ void jar_free(cookiejar *j)
 	free(j);
 }
 
-/* The id's hash, never 0 (an empty entry), and its set. */
-static jar_entry *set_of(const cookiejar *j, const char *test_id, uint64_t *h)
+/* The pair's hash, never 0 (an empty entry), and its set.  A byte no id
+ * holds between the two: ("ab", "c") is not ("a", "bc"). */
+static jar_entry *set_of(const cookiejar *j, const char *test_id, const char *worker_id,
+                         uint64_t *h)
 {
-	uint64_t x = lbs_fnv1a(LBS_FNV_OFFSET, test_id);
+	uint64_t x = lbs_fnv1a(lbs_fnv1a_n(lbs_fnv1a(LBS_FNV_OFFSET, test_id), "", 1), worker_id);
 
 	x ^= x >> 32; /* the set is the low bits: fold the high ones in */
 	*h = x ? x : 1;
 	return (jar_entry *)&j->e[(*h & (SETS - 1)) * JAR_WAYS];
 }
 
-void jar_put(cookiejar *j, const char *test_id, uint64_t cookie)
+void jar_put(cookiejar *j, const char *test_id, const char *worker_id, uint64_t cookie)
 {
 	jar_entry *set, *slot;
 	uint64_t h;
 
-	if (!j || !test_id || !test_id[0] || !cookie)
+	if (!j || !test_id || !test_id[0] || !worker_id || !worker_id[0] || !cookie)
 		return;
-	set = set_of(j, test_id, &h);
+	set = set_of(j, test_id, worker_id, &h);
 	slot = &set[0];
 	for (int w = 0; w < JAR_WAYS; w++) {
 		if (set[w].h == h) {
@@ -66,14 +69,14 @@ void jar_put(cookiejar *j, const char *test_id, uint64_t cookie)
 	*slot = (jar_entry){h, cookie, ++j->puts};
 }
 
-uint64_t jar_get(const cookiejar *j, const char *test_id)
+uint64_t jar_get(const cookiejar *j, const char *test_id, const char *worker_id)
 {
 	const jar_entry *set;
 	uint64_t h;
 
-	if (!j || !test_id || !test_id[0])
+	if (!j || !test_id || !test_id[0] || !worker_id || !worker_id[0])
 		return 0;
-	set = set_of(j, test_id, &h);
+	set = set_of(j, test_id, worker_id, &h);
 	for (int w = 0; w < JAR_WAYS; w++)
 		if (set[w].h == h)
 			return set[w].cookie;

@@ -247,7 +247,8 @@ static void keep_cookie(lbspy *h, const lbs_workload *wl, lbs_status st,
 		return;
 	if (!h->jar)
 		h->jar = jar_new();
-	jar_put(h->jar, wl->id, sel->cookie);
+	for (uint32_t i = 0; i < sel->n_selected && i < sel->capacity; i++)
+		jar_put(h->jar, wl->id, sel->ids[i], sel->cookie);
 }
 
 /* The test and the fleet, converted into arena `a`. */
@@ -376,9 +377,9 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 		}
 	}
 	/* An outcome without a cookie is matched to this handle's last
-	 * decision for its test. */
+	 * decision that put its test on its worker. */
 	if (!o.cookie)
-		o.cookie = jar_get(h->jar, o.workload_id);
+		o.cookie = jar_get(h->jar, o.workload_id, o.worker_id);
 	st = sched_report(h->sched, &o);
 	rc = code_of(st);
 	if (st == LBS_EUNSUPPORTED)

@@ -228,6 +228,22 @@ class LearningLoopTest(unittest.TestCase):
         self.run_loop(h)
         self.assertEqual(h.stats()["ledger"]["closed"], 40, h.stats())
 
+    def test_a_test_placed_twice_reports_each_run_to_its_own_decision(self):
+        # Matched by the test id alone, A's failure went to the decision
+        # that placed B, and B's success was then not rewarded
+        s = lbsched.create_scheduler("adaptive", plugin=PLUGIN)
+        caps = {w: {"cpu_cores": 8, "available_memory": 64} for w in ("A", "B")}
+        self.assertEqual(s.select_worker({"test_id": "t"}, caps, {
+            "A": {"cpu_utilization": 0}, "B": {"cpu_utilization": 50}}), "A")
+        self.assertEqual(s.select_worker({"test_id": "t"}, caps, {
+            "A": {"cpu_utilization": 50}, "B": {"cpu_utilization": 0}}), "B")
+        s.report("t", "A", False, 1.0)
+        s.report("t", "B", True, 1.0)
+        st = s.stats()
+        self.assertEqual(st["unmatched_reports"], 0, st)
+        aff = [k for k in st["children"] if k["scheduler"] == "affinity"][0]
+        self.assertEqual((aff["decisions"], aff["outcomes"], aff["mean_reward"]), (2, 2, 0.5))
+
 
 def twins():
     """Two workers alike but for their ids, and their loads."""
