@@ -90,8 +90,13 @@ static void test_validation(void)
 	          "g.json: field 'recovery.backoff_cap_s': 1 s is below backoff_base_s, 10 s");
 	CHECK_STR(refusal("{\"recovery\": {\"backoff_cap_s\": 5}, "
 	                  "\"subtasks\": {\"a\": {\"recovery\": {\"backoff_base_s\": 10}}}}"),
-	          "g.json: subtask 'a': field 'recovery.backoff_base_s': 10 s is above "
-	          "backoff_cap_s, 5 s");
+	          "g.json: subtask 'a': field 'recovery.backoff_base_s': 10 s is above the "
+	          "backoff_cap_s in force, 5 s (the graph's or the default; give a backoff_cap_s "
+	          "of at least 10 s)");
+	/* The default cap, 30 s, which the document never wrote */
+	CHECK_STR(refusal("{\"recovery\": {\"backoff_base_s\": 60}, \"subtasks\": {\"a\": {}}}"),
+	          "g.json: field 'recovery.backoff_base_s': 60 s is above the backoff_cap_s in "
+	          "force, 30 s (the graph's or the default; give a backoff_cap_s of at least 60 s)");
 	{
 		/* An over-long key of the object form is a key, not subtasks[0]. */
 		char doc[CONV_MAX_STRING + 64];

@@ -115,8 +115,10 @@ static int read_recovery(conv_ctx *c, const char *where, const cJSON *obj, const
 		snprintf(f2, sizeof f2, "%s.%s", field, cap_given ? "backoff_cap_s" : "backoff_base_s");
 		return cap_given ? conv_fail(c, where, f2, "%g s is below backoff_base_s, %g s",
 		                             r->cap_s, r->base_s)
-		                 : conv_fail(c, where, f2, "%g s is above backoff_cap_s, %g s",
-		                             r->base_s, r->cap_s);
+		                 : conv_fail(c, where, f2, "%g s is above the backoff_cap_s in force, "
+		                             "%g s (the graph's or the default; give a "
+		                             "backoff_cap_s of at least %g s)",
+		                             r->base_s, r->cap_s, r->base_s);
 	}
 	return 0;
 }
