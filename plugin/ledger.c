@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define NONE UINT32_MAX
 
 typedef struct entry {
@@ -85,13 +87,12 @@ void ledger_free(ledger *l)
 	free(l);
 }
 
+/* The table indexes by the low bits: the high half folded in. */
 static uint32_t hash_id(const char *id)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = lbs_fnv1a(LBS_FNV_OFFSET, id);
 
-	for (; *id; id++)
-		h = (h ^ (uint8_t)*id) * 16777619u;
-	return h;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 /* The slot of id in table t: its own, or the empty one it would take;

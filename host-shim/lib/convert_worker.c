@@ -667,7 +667,8 @@ static int check_ids(cv *v, const char *file, lbs_worker **ws, size_t n)
 	if (!slot)
 		return cv_oom(v);
 	for (size_t i = 0; i < n; i++) {
-		size_t h = (size_t)lbs_fnv1a(LBS_FNV_OFFSET, ws[i]->id) & (cap - 1);
+		uint64_t x = lbs_fnv1a(LBS_FNV_OFFSET, ws[i]->id);
+		size_t h = (size_t)(x ^ x >> 32) & (cap - 1); /* the low bits, high ones folded in */
 		for (; slot[h]; h = (h + 1) & (cap - 1)) {
 			size_t j = slot[h] - 1;
 			if (strcmp(ws[j]->id, ws[i]->id) == 0) {
