@@ -1,8 +1,9 @@
 /*
  * hash.h -- FNV-1a over an id, the one string hash of the project: the
- * shim's duplicate-id check and cookie jar, the plugin's history, store and ledger
- * tables, the algorithms' wid_hash (worker_id.h).  Each caller folds the high bits into the low ones itself when it
- * indexes by the low bits (FNV's low bits are weak for short keys).
+ * shim's duplicate-id check and cookie jar, the plugin's history, store
+ * and ledger tables, the algorithms' wid_hash (worker_id.h).  Each caller
+ * that indexes by the low bits folds the high ones into them itself
+ * (FNV's low bits are weak for short keys).
  */
 #ifndef LBS_HASH_H
 #define LBS_HASH_H
