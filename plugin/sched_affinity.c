@@ -58,7 +58,7 @@ static const char *const known_fields[] = { "load_ceiling", "give_way", "max_mod
 
 static aff_entry *slot_of(aff_entry *map, size_t cap, const char *key, uint64_t h)
 {
-	size_t i = (size_t)h & (cap - 1);
+	size_t i = (size_t)(h ^ h >> 32) & (cap - 1); /* hash.h: the high half folded in */
 
 	while (map[i].hash && (map[i].hash != h || strcmp(map[i].key, key)))
 		i = (i + 1) & (cap - 1);
