@@ -774,21 +774,25 @@ static void remember(comp_inst *inst, uint64_t cookie)
 	}
 }
 
-/* Child i's own cookie for the outcome o of one of our decisions: the
- * cookie of its select in that decision when it picked the worker the
- * outcome is of (a child whose pick the blend overruled did not place
- * the work: its decision has no outcome), else 0. */
-static uint64_t child_cookie(const comp_inst *inst, const lbs_outcome *o, uint32_t i)
+/* The ring's entry of the decision the outcome o is of, or NULL. */
+static const uint64_t *decision_of(const comp_inst *inst, const lbs_outcome *o)
 {
-	size_t width = 1 + 2 * (size_t)inst->n_kids;
 	const uint64_t *e;
 
 	if (!inst->ring || !o->cookie || !o->worker_id)
-		return 0;
-	e = inst->ring + (o->cookie % COMP_RING) * width;
-	if (e[0] != o->cookie || !e[1 + 2 * i] || e[2 + 2 * i] != wid_hash(o->worker_id))
-		return 0;
-	return e[1 + 2 * i];
+		return NULL;
+	e = inst->ring + (o->cookie % COMP_RING) * (1 + 2 * (size_t)inst->n_kids);
+	return e[0] == o->cookie ? e : NULL;
+}
+
+/* Child i's own cookie for an outcome of decision e (decision_of) on the
+ * worker whose wid_hash is pick: the cookie of its select in that
+ * decision when it picked that worker (a child whose pick the blend
+ * overruled did not place the work: its decision has no outcome), else
+ * 0. */
+static uint64_t child_cookie(const uint64_t *e, uint64_t pick, uint32_t i)
+{
+	return e && e[1 + 2 * i] && e[2 + 2 * i] == pick ? e[1 + 2 * i] : 0;
 }
 
 /*
@@ -1176,6 +1180,9 @@ static lbs_status cp_report(void *p, const lbs_outcome *o)
 	} else {
 		/* The cookie is ours; each child gets its own, when it
 		 * picked the worker (child_cookie). */
+		const uint64_t *e = decision_of(inst, o);
+		uint64_t pick = e ? wid_hash(o->worker_id) : 0;
+
 		size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
 		memset(&copy, 0, sizeof(copy));
 		memcpy(&copy, o, size);
@@ -1186,7 +1193,7 @@ static lbs_status cp_report(void *p, const lbs_outcome *o)
 
 			if (!HAS_SLOT(c->desc, report))
 				continue;
-			copy.cookie = child_cookie(inst, o, i);
+			copy.cookie = child_cookie(e, pick, i);
 			st = c->desc->report(c->inst, &copy);
 			if (st != LBS_OK && first == LBS_OK)
 				first = st;
