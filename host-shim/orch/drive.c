@@ -163,8 +163,12 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			if (done)
 				break;
 			nr = orch_ready(o, now, ready, o->n);
-			orch_fail(err, errlen, o->file, nr ? orch_id(o, ready[0]) : NULL,
-			          "the scheduler places it on no worker and nothing is running");
+			if (nr)
+				orch_fail(err, errlen, o->file, orch_id(o, ready[0]),
+				          "the scheduler places it on no worker and nothing is running");
+			else
+				orch_fail(err, errlen, o->file, NULL, "no subtask is ready or running, "
+				          "and the graph is not done");
 			goto out;
 		}
 		now = next;
