@@ -128,6 +128,12 @@ printf '[{"worker_id": "g1", "supported_backends": ["cuda", "cpu"], "available_m
 printf '{"noise_sigma": 0, "workers": {"g1": {"speed": {"*": 2}}}}' > "$tmp/cuda_truth.json"
 expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/alt.jsonl" --workers "$tmp/cuda.json" --truth "$tmp/cuda_truth.json" --fail-rate 0.5 --seed 2
 pycheck "$tmp/out" 'L[0]["completed"] is True and L[0]["failures"] >= 1'
+# The same with g alone, so that the failure is g's: its one failure moved
+# it to the tpu alternate, which nothing here takes, and its declared cuda
+# requirements ran again (the run stalled before).
+printf '{"subtasks": {"g": {"requirements": {"required_backend": "cuda", "expected_duration": 10}, "alternates": [{"required_backend": "tpu", "expected_duration": 12}], "recovery": {"strategy": "alternate"}}}}\n' > "$tmp/galt.jsonl"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/galt.jsonl" --workers "$tmp/cuda.json" --truth "$tmp/cuda_truth.json" --fail-rate 0.5 --seed 1
+pycheck "$tmp/out" 'L[0]["completed"] is True and L[0]["failures"] == 1 and L[0]["placements"] == 2'
 
 # --- simulate --graphs: three columns per graph, a summary, determinism.
 python3 "$src/bench/graphgen.py" --graphs 4 --seed 3 --min 10 --max 60 > "$tmp/g.jsonl"
