@@ -109,7 +109,7 @@ typedef struct comp_inst {
 	uint64_t cookie;
 	/* The last COMP_RING decisions: per entry our cookie, then for each
 	 * child the asked_cookie and asked_pick of that decision (1 + 2 x
-	 * n_kids words); made at the first decision, NULL if that failed. */
+	 * n_kids words); made at create, NULL for a router. */
 	uint64_t *ring;
 	sched_counters n;
 } comp_inst;
@@ -630,6 +630,14 @@ static lbs_status cp_create(const lbs_host_api *host, const char *config,
 		else
 			st = parse_children(inst, cfg, err, errlen);
 	}
+	/* The children's cookies of the last decisions (remember), made
+	 * here rather than in a select; a router's decision is its
+	 * target's own. */
+	if (st == LBS_OK && inst->mode != MODE_ROUTE &&
+	    !(inst->ring = calloc(COMP_RING * (1 + 2 * (size_t)inst->n_kids), sizeof(*inst->ring)))) {
+		snprintf(err, errlen, NAME ": out of memory");
+		st = LBS_ENOMEM;
+	}
 	cJSON_Delete(cfg);
 	if (st != LBS_OK) {
 		cp_destroy(inst);
@@ -764,7 +772,7 @@ static void remember(comp_inst *inst, uint64_t cookie)
 	size_t width = 1 + 2 * (size_t)inst->n_kids;
 	uint64_t *e;
 
-	if (!inst->ring && !(inst->ring = calloc(COMP_RING * width, sizeof(*inst->ring))))
+	if (!inst->ring)
 		return;
 	e = inst->ring + (cookie % COMP_RING) * width;
 	e[0] = cookie;
