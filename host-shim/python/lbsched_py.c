@@ -69,9 +69,9 @@ struct lbspy {
 	int last_ok;
 	/* lbspy_select_fleet's conversions, reset after each call */
 	arena *call_arena;
-	/* Each decision's cookie by its test id, for lbspy_report's outcomes,
-	 * which the package builds from a test id and a worker id alone:
-	 * made at the first decision; NULL (out of memory) reports without. */
+	/* Each decision's cookie by its test id and worker, for lbspy_report's
+	 * outcomes, which the package builds from a test id and a worker id
+	 * alone. */
 	cookiejar *jar;
 };
 
@@ -189,7 +189,10 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 		return LBSPY_ENOMEM;
 	}
 	h->host = host_new("lbsched-py", LBS_LOG_WARN);
-	if (!h->host) {
+	h->jar = jar_new(); /* here, not in a select */
+	if (!h->host || !h->jar) {
+		host_free(h->host);
+		jar_free(h->jar);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
 		set_err(err, errlen, "lbsched: out of memory");
@@ -245,8 +248,6 @@ static void keep_cookie(lbspy *h, const lbs_workload *wl, lbs_status st,
 {
 	if (st != LBS_OK || !sel->cookie || !wl->id || !wl->id[0])
 		return;
-	if (!h->jar)
-		h->jar = jar_new();
 	for (uint32_t i = 0; i < sel->n_selected && i < sel->capacity; i++)
 		jar_put(h->jar, wl->id, sel->ids[i], sel->cookie);
 }
