@@ -17,8 +17,6 @@ fi
 REDIS_PIDS=""
 trap 'for p in $REDIS_PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 redis_start() {
 	local name=$1; shift
 	local dir=$tmp/redis-$name

@@ -23,6 +23,10 @@ lacks() { if grep -qF -- "$2" "$1"; then bad "$1 has '$2'"; grep -oF -m3 -- "$2"
 lacks_i() { if grep -qiF -- "$2" "$1"; then bad "$1 has '$2'"; grep -oiF -m3 -- "$2" "$1" | sed 's/^/    /' >&2; else ok; fi; }
 # lines FILE N: N non-empty lines (an error is one line)
 lines() { local n; n=$(grep -c . "$1"); if [ "$n" = "$2" ]; then ok; else bad "$1 has $n lines, expected $2"; sed 's/^/    /' "$1" >&2; fi; }
+# until_ok SECONDS CMD...: CMD until it succeeds, at most SECONDS; its
+# arguments are expanded once, so a CMD that must read something anew
+# each try is a function
+until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
 finish() {
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" = 0 ]

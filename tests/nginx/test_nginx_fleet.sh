@@ -117,7 +117,6 @@ def find(o):
 f = find(json.load(sys.stdin))
 print(-1 if f is None else f[sys.argv[1]])' "$2"
 }
-until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
 
 # ---- A alone is sent inference: it tries S, finds it slow, leaves it ---------
 a1=$(send "$FA" inference 20 | count_s)
@@ -130,8 +129,10 @@ echo "A, inference: S got $a1 of its first 20 requests, $a2 of the next 30"
 s_in_redis() { redis-cli -p "$REDIS_PORT" hkeys e2e:totals | grep -q ":127.0.0.1:$PS\$"; }
 if [ -n "$fleet" ]; then
 	until_ok 30 s_in_redis && ok || bad "A's evidence on S never reached Redis: A's last error '$(fleet_stat "$FA" last_error)'"
+	# B's count read anew each try: three pulls after A's push was seen
+	pulled_since() { [ "$(fleet_stat "$FB" pulls)" -ge $(($1 + 3)) ]; }
 	p0=$(fleet_stat "$FB" pulls)
-	until_ok 30 test "$(fleet_stat "$FB" pulls)" -ge $((p0 + 3)) && ok || bad "B pulled nothing after A's push: last error '$(fleet_stat "$FB" last_error)'"
+	until_ok 30 pulled_since "$p0" && ok || bad "B pulled nothing after A's push: last error '$(fleet_stat "$FB" last_error)'"
 fi
 
 # ---- B: the type A learned, against the type nobody learned -----------------

@@ -101,7 +101,6 @@ U=http://127.0.0.1:$FRONT
 # tally N: the servers that answered N requests, "a=N b=M" sorted
 tally() { for _ in $(seq "$1"); do curl -s -m 5 "$U/"; done | sort | uniq -c | awk '{printf "%s%s=%s", s, $2, $1; s=" "}'; echo; }
 # until SECONDS CMD...: retry CMD every 0.1 s, at most SECONDS
-until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
 eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 live() { curl -s -m 5 "$U/lbsched_status" | python3 -c 'import json,sys; print(" ".join(k for k, v in sorted(json.load(sys.stdin)["upstreams"][0]["live"].items()) if v))'; }
 # live_is PORT...: every process (three asks) sees exactly these servers live
