@@ -97,26 +97,29 @@ conf B "$FB"
 # answers' names
 send() { curl -s -m 120 -H "X-Test-Type: $2" "http://127.0.0.1:$1/x?i=[1-$3]"; }
 count_s() { grep -c '^s$'; }
-# fleet PORT FIELD: the store's fleet stats field of that nginx's upstream
-fleet_stat() {
+# stat PORT SECTION FIELD: FIELD of the first SECTION object ("fleet",
+# "store") holding it in that nginx's status; -1 when there is none
+stat() {
 	curl -s -m 5 "http://127.0.0.1:$1/lbsched_status" | python3 -c '
 import json, sys
+sec, field = sys.argv[1:3]
 def find(o):
     if isinstance(o, dict):
-        if "fleet" in o and isinstance(o["fleet"], dict) and "pulls" in o["fleet"]:
-            return o["fleet"]
-        for v in o.values():
-            r = find(v)
-            if r is not None:
-                return r
+        if isinstance(o.get(sec), dict) and field in o[sec]:
+            return o[sec]
+        o = list(o.values())
     if isinstance(o, list):
         for v in o:
             r = find(v)
             if r is not None:
                 return r
-f = find(json.load(sys.stdin))
-print(-1 if f is None else f[sys.argv[1]])' "$2"
+try:
+    f = find(json.load(sys.stdin))
+except ValueError:
+    f = None
+print(-1 if f is None else f[field])' "$2" "$3"
 }
+fleet_stat() { stat "$1" fleet "$2"; }
 
 # ---- A alone is sent inference: it tries S, finds it slow, leaves it ---------
 a1=$(send "$FA" inference 20 | count_s)
@@ -129,10 +132,15 @@ echo "A, inference: S got $a1 of its first 20 requests, $a2 of the next 30"
 s_in_redis() { redis-cli -p "$REDIS_PORT" hkeys e2e:totals | grep -q ":127.0.0.1:$PS\$"; }
 if [ -n "$fleet" ]; then
 	until_ok 30 s_in_redis && ok || bad "A's evidence on S never reached Redis: A's last error '$(fleet_stat "$FA" last_error)'"
-	# B's count read anew each try: three pulls after A's push was seen
-	pulled_since() { [ "$(fleet_stat "$FB" pulls)" -ge $(($1 + 3)) ]; }
+	# Read anew each try: B's second pull after A's record was seen holds
+	# it; B's store reads it into the view it decides by at its refresh
+	# after that (refresh_ms), so two refreshes after the third pull.
+	since() { local v; v=$(stat "$FB" "$1" "$2"); [ "$v" -ge "$3" ]; }
 	p0=$(fleet_stat "$FB" pulls)
-	until_ok 30 pulled_since "$p0" && ok || bad "B pulled nothing after A's push: last error '$(fleet_stat "$FB" last_error)'"
+	[ "$p0" -ge 0 ] 2>/dev/null || { bad "B's status has no fleet pulls: '$p0'"; p0=0; }
+	until_ok 30 since fleet pulls $((p0 + 3)) && ok || bad "B pulled nothing after A's push: last error '$(fleet_stat "$FB" last_error)'"
+	r0=$(stat "$FB" store refreshes)
+	until_ok 30 since store refreshes $((r0 + 2)) && ok || bad "B's store never read the pull into its view (refreshes $r0, then $(stat "$FB" store refreshes))"
 fi
 
 # ---- B: the type A learned, against the type nobody learned -----------------
