@@ -808,7 +808,7 @@ class DropInTest(unittest.TestCase):
 
         def dumps_then_move(obj, where="lbsched", each=None):
             text = real(obj, where, each)
-            if each is not None and not moved:
+            if where == "available_workers['c']" and not moved:
                 caps["a"]["available_memory"], caps["b"]["available_memory"] = 8, 64
                 moved.append(1)
             return text
@@ -820,6 +820,53 @@ class DropInTest(unittest.TestCase):
             lbsched._dumps = real
         self.assertEqual(moved, [1])
         self.assertEqual(self.sched.select_worker(t, caps, {}), "b")
+
+    def test_only_the_changed_worker_is_converted_again(self):
+        # a fleet sent before under the same keys keeps the JSON of every
+        # worker whose record equals its copy: one worker's memory
+        # changing converts that worker, and the library sees the change
+        t = {"test_id": "t", "minimum_memory": 32}
+        caps = {w: {"available_memory": 64 if w == "a" else 8, "cpu_cores": 8}
+                for w in "abc"}
+        real, dumped = lbsched._dumps, []
+
+        def spy(obj, where="lbsched", each=None):
+            dumped.append(where)
+            return real(obj, where, each)
+        lbsched._dumps = spy
+        try:
+            self.assertEqual(self.sched.select_worker(t, caps, {}), "a")
+            self.assertEqual([w for w in dumped if w.startswith("available_workers")],
+                             ["available_workers['a']", "available_workers['b']",
+                              "available_workers['c']"])
+            del dumped[:]
+            caps["a"]["available_memory"], caps["b"]["available_memory"] = 8, 64
+            self.assertEqual(self.sched.select_worker(t, caps, {}), "b")
+            self.assertEqual([w for w in dumped if w.startswith("available_workers")],
+                             ["available_workers['a']", "available_workers['b']"])
+            del dumped[:]
+            # another order of the keys: every worker again, named by its key
+            caps = {w: caps[w] for w in "cba"}
+            caps["c"]["available_memory"] = float("nan")
+            with self.assertRaisesRegex(ValueError, r"^available_workers\['c'\]: field "
+                                        r"'available_memory': must be a finite number"):
+                self.sched.select_worker(t, caps, {})
+            caps["c"]["available_memory"] = 128
+            self.assertEqual(self.sched.select_worker(t, caps, {}), "c")
+            self.assertEqual([w for w in dumped if w.startswith("available_workers")],
+                             ["available_workers['c']", "available_workers['c']",
+                              "available_workers['b']", "available_workers['a']"])
+            # a list: by position, the changed one alone
+            del dumped[:]
+            fleet = [dict(caps[w], worker_id=w) for w in "abc"]
+            self.assertEqual(self.sched.select_worker(t, fleet, {}), "c")
+            del dumped[:]
+            fleet[2]["available_memory"] = 8
+            self.assertEqual(self.sched.select_worker(t, fleet, {}), "b")
+            self.assertEqual([w for w in dumped if w.startswith("available_workers")],
+                             ["available_workers[2]"])
+        finally:
+            lbsched._dumps = real
 
     def test_loads_replaced_reordered_or_emptied_are_seen(self):
         # _lbsched_fast reads loads kept in the fleet's order by position

@@ -491,6 +491,14 @@ def _copy(v):
         return v
 
 
+def _equal(a, b):
+    """a == b, and False for values that will not compare."""
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
 def _snapshot(view):
     # Private attributes are never sent: kept as they are, so only their
     # rebinding counts as a change.
@@ -533,33 +541,41 @@ def _c_string(s, where, what="the key", kind="a worker id"):
     return s
 
 
-def _caps(keys, recs):
-    """Each worker's capabilities as conv_fleet takes them, without any
-    "load", the worker_id each record gives (or None), and the warnings
+def _cap(keys, i, r):
+    """One worker's capabilities as conv_fleet takes them, without any
+    "load", the worker_id its record gives (or None), and the warnings
     for the caller.  A worker of a dict is its key: the record's
     worker_id, when it differs, is replaced by it (with a warning naming
     the record), so that the caller gets back the key it used.  The
     warnings are returned, not issued: they are issued (_warn) once no
     lock is held, since a showwarning hook may call the scheduler."""
+    w = dict(_record(r, _at(keys, i), "WorkerCapabilities"))
+    w.pop("load", None)
+    rid, said = w.get("worker_id"), []
+    if keys is not None:
+        kid = _c_string(str(keys[i]), _at(keys, i))
+        if isinstance(rid, str) and rid != kid:
+            said.append("%s: worker_id %r differs from its key; lbsched uses the "
+                        "key %r (its load is worker_loads[%r], else worker_loads[%r])"
+                        % (_at(keys, i), rid, kid, keys[i], rid))
+            w["worker_id"] = kid
+        elif rid is None:
+            w["worker_id"] = kid
+    elif isinstance(rid, str):
+        # the id a list's worker is answered by
+        _c_string(rid, _at(keys, i), "field 'worker_id'")
+    return w, rid, said
+
+
+def _caps(keys, recs):
+    """_cap() of every worker: the capabilities, the ids the records
+    give and the warnings, each in fleet order."""
     caps, rids, said = [], [], []
     for i, r in enumerate(recs):
-        w = dict(_record(r, _at(keys, i), "WorkerCapabilities"))
-        w.pop("load", None)
-        rid = w.get("worker_id")
-        if keys is not None:
-            kid = _c_string(str(keys[i]), _at(keys, i))
-            if isinstance(rid, str) and rid != kid:
-                said.append("%s: worker_id %r differs from its key; lbsched uses the "
-                            "key %r (its load is worker_loads[%r], else worker_loads[%r])"
-                            % (_at(keys, i), rid, kid, keys[i], rid))
-                w["worker_id"] = kid
-            elif rid is None:
-                w["worker_id"] = kid
-        elif isinstance(rid, str):
-            # the id a list's worker is answered by
-            _c_string(rid, _at(keys, i), "field 'worker_id'")
+        w, rid, s = _cap(keys, i, r)
         caps.append(w)
         rids.append(rid)
+        said += s
     return caps, rids, said
 
 
@@ -695,31 +711,48 @@ class _Fleet(object):
     are looked for (first, second), and _caps's warnings (said)."""
 
     __slots__ = ("keys", "views", "ids", "caps", "out", "first", "second",
-                 "snap", "said")
+                 "snap", "said", "parts")
 
-    def __init__(self, keys, recs, views, available_workers):
-        # The copies first, the JSON after: a record another thread
-        # changes in between is then sent new and compared old, so the
-        # next call sends it again.  The other order kept the old JSON
-        # under a copy that matched the new record, for good.
+    def __init__(self, keys, recs, views, available_workers, old=None):
+        # The copies first (_lbsched_fast's of the whole fleet, then each
+        # worker's), the JSON after: a record another thread changes in
+        # between is then sent new and compared old, so the next call
+        # sends it again.  The other order kept the old JSON under a copy
+        # that matched the new record, for good.
+        # With the fleet sent before (old) under the same keys, a worker
+        # whose record equals its copy there keeps that copy and JSON:
+        # one worker's available_memory changing costs that worker's
+        # conversion in Python, not the whole fleet's (docs/PYTHON.md).
+        if old is not None and (not _equal(old.keys, keys) or len(old.views) != len(views)):
+            old = None
+        self.snap = _fast.snapshot(available_workers) if _fast else None
+        snaps, parts, ids, rids, said = [], [], [], [], []
         try:
-            self.views = [_snapshot(v) for v in views]
+            for i, v in enumerate(views):
+                if old is not None and _equal(old.views[i], v):
+                    snaps.append(old.views[i])
+                    part = old.parts[i]
+                else:
+                    snaps.append(_snapshot(v))
+                    w, rid, s = _cap(keys, i, recs[i])
+                    part = (_dumps(w, _at(keys, i)), w.get("worker_id"), rid, s)
+                parts.append(part)
+                ids.append(part[1])
+                rids.append(part[2])
+                said += part[3]
         except RecursionError:
             raise ValueError("available_workers: a record is nested deeper than Python "
                              "can copy") from None
-        self.snap = _fast.snapshot(available_workers) if _fast else None
-        caps, rids, self.said = _caps(keys, recs)
-        self.caps = _dumps(caps, each=lambda i: _at(keys, i))
+        self.views, self.parts, self.said = snaps, parts, said
+        self.caps = b"[" + b",".join([p[0] for p in parts]) + b"]"
         self.keys = keys
-        self.ids = [w.get("worker_id") for w in caps]
+        self.ids = ids
         self.out = keys if keys is not None else self.ids
         self.first, self.second = _lookups(keys, self.ids, rids)
 
     def same(self, keys, views):
-        try:
-            return self.keys == keys and self.views == views
-        except Exception:  # a value that will not compare: send again
-            return False
+        # a value that will not compare: send again
+        return _equal(self.keys, keys) and _equal(self.views, views)
 
 
 # ----- schedulers ---------------------------------------------------------
@@ -945,7 +978,7 @@ class PluginScheduler(object):
             # The test's own faults first, as the library reports them
             test = _dumps(_record(test_requirements, "test_requirements",
                                   "TestRequirements"), "test_requirements")
-            fleet = _Fleet(keys, recs, views, available_workers)
+            fleet = _Fleet(keys, recs, views, available_workers, fleet)
             caps = fleet.caps
             if fleet.said:
                 # This module's warnings (a worker_id that is not its key)
