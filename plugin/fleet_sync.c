@@ -768,9 +768,10 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 }
 
 /* The pairs changed since the version last pulled, FLEET_PULL_PAGE a
- * reply, applied in one transaction with the epoch, version and our
- * sequence of the first page: later pages only hold newer values, and what
- * changed after that version comes again with the next pull. */
+ * reply, applied in one transaction with the epoch and version of the
+ * first page and our sequence of the last: later pages only hold newer
+ * values, and what changed after that version comes again with the next
+ * pull. */
 static int pull(fleet *f, char *err, size_t errlen)
 {
 	store_fleet_state st;
@@ -843,6 +844,20 @@ static int pull(fleet *f, char *err, size_t errlen)
 				freeReplyObject(r);
 				pulled_free(&p);
 				return 0;
+			}
+			/* Our sequence as of the last page: a batch of this host
+			 * that another process committed between pages is in
+			 * these pages (its pairs took versions past every page
+			 * read before), so the outbox entries it holds are
+			 * counted once, not again on top of the totals.  The
+			 * version stays the first page's: the next pull reads
+			 * from there again, which repeats but never skips. */
+			{
+				int64_t later = strtoll(r->element[2]->str ? r->element[2]->str
+				                        : "-1", NULL, 10);
+
+				if (later > mine)
+					mine = later;
 			}
 		}
 		rc = store_fleet_apply(f->s, whole, epoch, ver, mine, p.items, p.n, err, errlen);
