@@ -962,10 +962,10 @@ static void *sync_thread(void *arg)
 	uint32_t backoff = 0;
 	uint64_t next_pull = 0;
 
-	/* A started sync tries once even when stopped before it first ran (a
-	 * short run on a starved machine): the host hears of a Redis it cannot
-	 * reach, and what the run learned is pushed. */
-	for (int first = 1; first || !stopping(f); first = 0) {
+	/* Stopped before it first ran, a sync does not try: a trial instance
+	 * (`nginx -t`) or a short run must not wait out a connect to an
+	 * unreachable Redis at close; the outbox waits for the next start. */
+	while (!stopping(f)) {
 		char err[400];
 		uint64_t now = real_ns();
 		int do_pull = now >= next_pull;
