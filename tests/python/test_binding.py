@@ -868,6 +868,17 @@ class DropInTest(unittest.TestCase):
         finally:
             lbsched._dumps = real
 
+    def test_select_and_explain_name_the_same_first_fault(self):
+        # every new record's key is checked before any JSON is written, in
+        # select_worker as in explain: a NUL in one key and a NaN in
+        # another worker's memory give both calls the key's error
+        t = {"test_id": "t", "minimum_memory": 2}
+        caps = {"a": {"available_memory": float("nan")}, "b\x00": {"available_memory": 64}}
+        for call in (self.sched.select_worker, self.sched.explain):
+            with self.assertRaisesRegex(ValueError, r"^available_workers\['b\\x00'\]: the key "
+                                        r"must not hold a NUL character"):
+                call(t, caps, {})
+
     def test_loads_replaced_reordered_or_emptied_are_seen(self):
         # _lbsched_fast reads loads kept in the fleet's order by position
         # and remembers each load's numbers: a load replaced under its key,

@@ -726,23 +726,27 @@ class _Fleet(object):
         if old is not None and (not _equal(old.keys, keys) or len(old.views) != len(views)):
             old = None
         self.snap = _fast.snapshot(available_workers) if _fast else None
-        snaps, parts, ids, rids, said = [], [], [], [], []
+        snaps, parts, new = [], [], []
         try:
             for i, v in enumerate(views):
                 if old is not None and _equal(old.views[i], v):
                     snaps.append(old.views[i])
-                    part = old.parts[i]
+                    parts.append(old.parts[i])
                 else:
                     snaps.append(_snapshot(v))
-                    w, rid, s = _cap(keys, i, recs[i])
-                    part = (_dumps(w, _at(keys, i)), w.get("worker_id"), rid, s)
-                parts.append(part)
-                ids.append(part[1])
-                rids.append(part[2])
-                said += part[3]
+                    parts.append(None)
+                    new.append(i)
         except RecursionError:
             raise ValueError("available_workers: a record is nested deeper than Python "
                              "can copy") from None
+        # Every new record's id checked before any JSON, as _document
+        # (explain, the orchestrator) does: the same first error.
+        made = [(i, _cap(keys, i, recs[i])) for i in new]
+        for i, (w, rid, s) in made:
+            parts[i] = (_dumps(w, _at(keys, i)), w.get("worker_id"), rid, s)
+        ids = [p[1] for p in parts]
+        rids = [p[2] for p in parts]
+        said = [line for p in parts for line in p[3]]
         self.views, self.parts, self.said = snaps, parts, said
         self.caps = b"[" + b",".join([p[0] for p in parts]) + b"]"
         self.keys = keys
