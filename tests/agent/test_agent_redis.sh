@@ -55,19 +55,24 @@ has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: no live worker under 'none:'"
 lines "$tmp/err" 1
 
 # ---- a running agent keeps its key; killed, its worker leaves after the TTL
-"$agent" run --root "$n" --redis "$url" --id w-b --interval 0.2 --ttl 1 2>"$tmp/b.err" &
+# The TTL is 15 intervals: an agent stalled for a while (a sanitizer build on
+# a loaded machine) keeps its key, and the expiry is still seen within 20 s.
+"$agent" run --root "$n" --redis "$url" --id w-b --interval 0.2 --ttl 3 2>"$tmp/b.err" &
 bpid=$!
-for _ in $(seq 100); do [ "$(rcli exists t:fleet:w-b)" = 1 ] && break; sleep 0.1; done
+b_live() { [ "$(rcli exists t:fleet:w-b)" = 1 ]; }
+until_ok 20 b_live || bad "w-b's agent never wrote its key"
 eq "two live" "$(decide_ids "$url")" "w-a w-b"
 # a key that went (a Redis restarted empty) gets its record again, not a bare load
 rcli del t:fleet:w-b >/dev/null
-for _ in $(seq 100); do [ "$(rcli hexists t:fleet:w-b record)" = 1 ] && break; sleep 0.1; done
+b_record() { [ "$(rcli hexists t:fleet:w-b record)" = 1 ]; }
+until_ok 20 b_record
 eq "record written again" "$(rcli hexists t:fleet:w-b record)" 1
 kill "$bpid"
 wait "$bpid"
 eq "exit on SIGTERM" "$?" 0
 [ -s "$tmp/b.err" ] && bad "run wrote $(cat "$tmp/b.err")" || ok
-for _ in $(seq 100); do [ "$(rcli exists t:fleet:w-b)" = 0 ] && break; sleep 0.1; done
+b_gone() { [ "$(rcli exists t:fleet:w-b)" = 0 ]; }
+until_ok 20 b_gone
 eq "expired" "$(rcli exists t:fleet:w-b)" 0
 eq "gone, not idle" "$(decide_ids "$url")" "w-a"
 # a record without its load (half written) is absent, without a word
