@@ -106,8 +106,7 @@ expect_rc 0 /usr/bin/lbsched-shim decide --workers "$src/examples/fleet.json" --
 lines "$tmp/out" "$(grep -c . "$src/examples/tests.jsonl")"
 has "$tmp/out" '{"test_id":"vision_resnet50_001","status":"ok","workers":["gpu_a100_1"]'
 
-base=$((30000 + ($$ % 500) * 4))
-FRONT=$base P_NPU=$((base + 1)) P_CUDA=$((base + 2))
+FRONT=$(free_port) P_NPU=$(free_port) P_CUDA=$(free_port)
 cat >"$tmp/fleet.json" <<EOF
 {"workers": [
  {"worker_id": "127.0.0.1:$P_NPU", "supported_backends": ["cpu", "qnn", "tflite"],

@@ -3,7 +3,7 @@
 # binary: routing by hardware, failover, max_fails, zone+keepalive, nginx -t
 # errors, reloads under load, the status endpoint, learning from a slow
 # backend (with and without a duration header) and work in flight shared by
-# the worker processes.  Everything on 127.0.0.1 high ports; nginx itself
+# the worker processes.  Everything on 127.0.0.1, free ports (free_port); nginx itself
 # serves the upstream servers, each answering its own name, beside small
 # python3 servers that answer late or hold requests.
 #
@@ -13,6 +13,8 @@
 # Missing packages are installed when running as root (CI); nothing is
 # skipped: without nginx the test fails and says why.
 set -u
+# testlib.sh: $tmp, until_ok, free_port (its ok and bad are replaced below)
+. "${LBS_SRCDIR:?}/tests/testlib.sh"
 plugin=${LBS_PLUGIN:?}
 v2=${LBS_V2_PLUGIN:?}
 liar=${LBS_LIAR_PLUGIN:?}
@@ -38,7 +40,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-tmp=$(mktemp -d /tmp/lbs-nginx.XXXXXX)
 run=$tmp/run
 mkdir -p "$run/tmp" "$run/logs"
 cleanup() {
@@ -63,10 +64,9 @@ if [ -z "$module" ] || [ ! -f "$module" ]; then
 fi
 
 # --- ports and files ----------------------------------------------------------
-base=$((20000 + ($$ % 400) * 10))
-FRONT=$base P_CPU=$((base + 1)) P_CUDA=$((base + 2)) P_NPU=$((base + 3))
-P_DEAD=$((base + 4)) P_SLOW=$((base + 5))
-P_HF=$((base + 6)) P_HA=$((base + 7)) P_HB=$((base + 8)) P_HANG=$((base + 9))
+FRONT=$(free_port) P_CPU=$(free_port) P_CUDA=$(free_port) P_NPU=$(free_port)
+P_DEAD=$(free_port) P_SLOW=$(free_port)
+P_HF=$(free_port) P_HA=$(free_port) P_HB=$(free_port) P_HANG=$(free_port)
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
 
