@@ -89,11 +89,11 @@ done
 sleep 0.8
 stop_redis "$tmp/redis" KILL
 sleep 0.5
-start_redis "$tmp/redis" "$port"
+start_redis "$tmp/redis" "$port" || exit 1
 sleep 0.8
 stop_redis "$tmp/redis" KILL
 sleep 0.5
-start_redis "$tmp/redis" "$port"
+start_redis "$tmp/redis" "$port" || exit 1
 wait $pid_a $pid_b $pid_c
 [ -f "$tmp/feedfail" ] && bad "$(cat "$tmp/feedfail")" || ok
 # What the last processes left in their outboxes: one sync each.
@@ -112,7 +112,7 @@ done
 
 # --- 2. redis restarted empty: the hosts re-publish everything -----------------
 stop_redis "$tmp/redis" KILL
-start_redis "$tmp/redis" "$port"
+start_redis "$tmp/redis" "$port" || exit 1
 expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/a.json"
 has "$tmp/out" '"records":['
 lacks "$tmp/out" '"workload_type"'
@@ -200,7 +200,7 @@ kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null
 n=$(mdb_stat -s outbox "$tmp/k" | awk '/Entries:/ {print $2}')
 [ "${n:-0}" -gt 0 ] && ok || bad "host k left no outbox entries to test with ($n)"
 "$shim" prefs export --plugin "$plugin" --db "$tmp/k" >"$tmp/k_local.json"
-start_redis "$tmp/redis" "$port"
+start_redis "$tmp/redis" "$port" || exit 1
 for h in a b c d; do "$shim" prefs sync --plugin "$plugin" --redis "$tmp/$h.json" >/dev/null 2>&1; done
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/k.json"
 "$shim" prefs export --plugin "$plugin" --redis "$tmp/a.json" >"$tmp/after_k.json"
@@ -221,7 +221,7 @@ n=$(mdb_stat -s outbox "$tmp/k" | awk '/Entries:/ {print $2}')
 # --- 5. wrong password, unreachable redis, a Redis elsewhere without auth -----------
 aport=$(free_port)
 REDIS_AUTH="" start_redis "$tmp/redis-auth" "$aport" --requirepass right-secret-17 \
-	--unixsocket "$tmp/redis-auth/sock" --unixsocketperm 700
+	--unixsocket "$tmp/redis-auth/sock" --unixsocketperm 700 || exit 1
 printf 'wrong-secret-17\n' >"$tmp/pass"
 chmod 600 "$tmp/pass"
 config w "$aport" ", \"password_file\": \"$tmp/pass\""
@@ -332,7 +332,7 @@ has "$tmp/x_local.json" '"workload_type"'
 
 # --- 6. one host partitioned (a Redis it cannot reach), then healed ---------------
 # Redis keeps the others' totals meanwhile; the host catches up, nothing twice.
-start_redis "$tmp/redis" "$port"
+start_redis "$tmp/redis" "$port" || exit 1
 for h in a b c d k; do "$shim" prefs sync --plugin "$plugin" --redis "$tmp/$h.json" >/dev/null 2>&1; done
 "$shim" prefs export --plugin "$plugin" --redis "$tmp/a.json" >"$tmp/before_p.json"
 config p "$dead"

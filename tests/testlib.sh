@@ -32,8 +32,44 @@ finish() {
 	[ "$fail" = 0 ]
 	exit
 }
-# free_port: a TCP port on 127.0.0.1 nobody listens on now
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_port: a TCP port on 127.0.0.1 nobody uses now, below the kernel's
+# ephemeral range (net.ipv4.ip_local_port_range): no connection's own end
+# is ever given it, so it stays free for a server the test starts later or
+# starts again (a client retrying a stopped server's ephemeral port could
+# connect to itself there and hold it).  Never the same one twice in a
+# test (they are kept in $tmp/free_ports).
+free_port() {
+	python3 - "$tmp/free_ports" <<'PY'
+import random, socket, sys
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+lo = 20000 if low > 21000 else 1024
+if low - lo < 100:
+    sys.exit(f"free_port: the ephemeral ports start at {low}: no room below them")
+try:
+    given = {int(l) for l in open(sys.argv[1])}
+except (OSError, ValueError):
+    given = set()
+for _ in range(1000):
+    p = random.randrange(lo, low)
+    if p in given:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))  # free now: nobody bound it, nothing in TIME_WAIT
+    except OSError:
+        continue
+    finally:
+        s.close()
+    with open(sys.argv[1], "a") as f:
+        f.write(f"{p}\n")
+    print(p)
+    sys.exit(0)
+sys.exit(f"free_port: no free port in {lo}..{low - 1}")
+PY
+}
 # start_redis DIR PORT [ARGS...]: Debian's redis-server on 127.0.0.1:PORT,
 # nothing persisted, its pid in DIR/pid; waits until it answers
 start_redis() {
@@ -42,13 +78,11 @@ start_redis() {
 	redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save '' --appendonly no \
 		--daemonize no "$@" >>"$dir/log" 2>&1 &
 	echo $! >"$dir/pid"
-	for _ in $(seq 100); do
-		redis-cli -p "$port" ${REDIS_AUTH:-} ping 2>/dev/null | grep -q -e PONG -e NOAUTH && return 0
-		sleep 0.05
-	done
-	echo "redis-server did not start on port $port" >&2
+	until_ok 20 redis_answers "$port" && return 0
+	echo "redis-server did not start on port $port: $(tail -3 "$dir/log")" >&2
 	return 1
 }
+redis_answers() { redis-cli -p "$1" ${REDIS_AUTH:-} ping 2>/dev/null | grep -q -e PONG -e NOAUTH; }
 # stop_redis DIR [SIGNAL]: by its pid only
 stop_redis() {
 	local pid
