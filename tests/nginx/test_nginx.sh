@@ -151,6 +151,13 @@ ngx() { "$NGINX" -p "$run/" -c "$run/nginx.conf" "$@"; }
 get() { curl -s -m 10 "$@"; }
 code() { curl -s -o /dev/null -w '%{http_code}\n' -m 10 "$@"; }
 U=http://127.0.0.1:$FRONT
+# answers URL: URL answers 200; ngx_gone: the nginx of $run has stopped
+answers() { [ "$(code "$1")" = 200 ]; }
+ngx_gone() { [ ! -f "$run/nginx.pid" ]; }
+# ngx_up: until nginx answers its status URL (20 s), or the test ends saying so
+ngx_up() { until_ok 20 answers $U/lbsched_status || die "nginx never answered $U/lbsched_status: $(tail -5 "$run/error.log")"; }
+# ngx_down: until the nginx told to quit has gone (20 s), or the test ends
+ngx_down() { until_ok 20 ngx_gone || die "nginx did not stop: $(tail -5 "$run/error.log")"; }
 
 # --- nginx -t: good, wrong major, bad config, backup -------------------------------
 write_conf "$run/nginx.conf" 1 ""
@@ -276,9 +283,10 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); print("up", flush=True); time.sleep(3600)' \
 	"$P_HANG" >"$tmp/hang.out" &
 hangpid=$!
-for _ in $(seq 50); do grep -q up "$tmp/hang.out" 2>/dev/null && break; sleep 0.1; done
+hang_up() { grep -q up "$tmp/hang.out" 2>/dev/null; }
+until_ok 20 hang_up || die "the server that never answers (port $P_HANG) did not start"
 ngx || die "nginx does not start: $(tail -5 "$run/error.log")"
-for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+ngx_up
 
 ans=$(for _ in 1 2 3 4 5; do get -H 'X-Test-Type: vision_classification' -H 'X-Required-Backend: cuda' $U/; done | sort -u)
 check "vision + X-Required-Backend: cuda reaches the CUDA server" test "$ans" = cuda
@@ -394,7 +402,7 @@ flight=$(get $U/lbsched_status | python3 -c 'import json,sys; print(sorted({v fo
 check "... and after them nothing is counted in flight ($flight)" test "$flight" = "[0]"
 
 kill -QUIT "$(cat "$run/nginx.pid")"
-for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx_down
 
 # --- learning: a slow backend loses preference, and keeps losing after a restart ----
 slow_up="upstream slowup {
@@ -427,10 +435,10 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 EOF
 python3 "$tmp/slow.py" $P_SLOW &
 slowpid=$!
-for _ in $(seq 100); do [ "$(code http://127.0.0.1:$P_SLOW/)" = 200 ] && break; sleep 0.1; done
+until_ok 20 answers http://127.0.0.1:$P_SLOW/ || die "the slow server (port $P_SLOW) did not start"
 write_conf "$run/nginx.conf" 2 "$slow_up"
 ngx || die "nginx (2 workers) does not start: $(tail -5 "$run/error.log")"
-for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+ngx_up
 # The slow server looks better on paper (4x the cores), so it wins at first;
 # expected 0.01 s: its 0.05 s is 5x slower than expected, the other's ~0.
 # With a duration the ranking is by estimated completion, whose learned speed
@@ -442,9 +450,9 @@ echo "slow server: $first of the first 100, $last of the next 100"
 check "the slow backend wins at first on paper ($first of the first 100)" test "$first" -ge 1
 check "... and loses preference over 200 requests ($first -> $last of 100)" test "$last" -lt 3
 kill -QUIT "$(cat "$run/nginx.pid")"
-for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx_down
 ngx || die "nginx does not restart"
-for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+ngx_up
 after=$(slowcount 50)
 [ -n "${LBS_NGX_DEBUG:-}" ] && { get -v $U/slow; get $U/lbsched_status; tail -20 "$run/error.log"; }
 echo "after a restart: slow server $after of 50"
@@ -452,7 +460,7 @@ echo "after a restart: slow server $after of 50"
 check "... and keeps losing after a restart ($after of 50)" test "$((after * 2))" -lt "$first"
 check "the shared store holds what both workers learned" test -f "$tmp/slowstore/data.mdb"
 kill -QUIT "$(cat "$run/nginx.pid")"
-for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx_down
 
 # --- learning from latency alone: no X-Expected-Duration ----------------------------
 # The same slow server (50 ms) beside two that answer at once, all three
@@ -466,7 +474,7 @@ lat_up="upstream latup {
   server { listen 127.0.0.1:$P_HF; location /lat { proxy_pass http://latup; } }"
 write_conf "$run/nginx.conf" 2 "$slow_up $lat_up"
 ngx || die "nginx (latency) does not start: $(tail -5 "$run/error.log")"
-for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+ngx_up
 # one curl, sequential requests on one connection: 2,000 without a duration
 latcount() { curl -s -m 600 "http://127.0.0.1:$P_HF/lat?i=[1-$1]" | grep -c slow; }
 latfirst=$(latcount 100)
@@ -489,15 +497,15 @@ slow = mean.pop("127.0.0.1:" + sys.argv[2], 0)
 sys.exit(0 if len(mean) == 2 and all(0 < m < slow / 4 for m in mean.values()) else 1)
 EOF
 kill -QUIT "$(cat "$run/nginx.pid")"
-for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx_down
 ngx || die "nginx (latency) does not restart"
-for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+ngx_up
 latafter=$(latcount 100)
 echo "latency alone, after a restart: slow server $latafter of 100"
 # unlearned, every server is tried: the store is why it is not
 check "... and it keeps losing after a restart ($latafter of 100)" test "$latafter" -lt "$latfirst"
 kill -QUIT "$(cat "$run/nginx.pid")"
-for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx_down
 
 # --- in flight per server, shared by every worker process ---------------------------
 # (P_HF is free again: that nginx has stopped)
@@ -531,7 +539,7 @@ rm -f "$tmp/release"
 python3 "$tmp/slow.py" $P_HA A 0 "$tmp/release" & holdpids=$!
 python3 "$tmp/slow.py" $P_HB B 0 "$tmp/release" & holdpids="$holdpids $!"
 for p in $P_HA $P_HB; do
-	for _ in $(seq 100); do [ "$(code http://127.0.0.1:$p/)" = 200 ] && break; sleep 0.1; done
+	until_ok 20 answers http://127.0.0.1:$p/ || die "a holding server (port $p) did not start"
 done
 write_conf "$run/nginx.conf" 2 "$slow_up $hold_up"
 ngx || die "nginx (in flight) does not start: $(tail -5 "$run/error.log")"
@@ -544,16 +552,13 @@ u = [x for x in json.load(sys.stdin)['upstreams'] if x['name'] == 'holdup'][0]
 f = u.get('in_flight', {})
 print(f.get(sys.argv[1]) if len(sys.argv) > 1 else sorted(f.values()))" "$@"
 }
-for _ in $(seq 50); do [ "$($HC -o /dev/null -w '%{http_code}' http://127.0.0.1:$P_HF/lbsched_status)" = 200 ] && break; sleep 0.1; done
+until_ok 20 answers http://127.0.0.1:$P_HF/lbsched_status || die "nginx (in flight) never answered on port $P_HF"
 $HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' \
 	"http://127.0.0.1:$P_HF/fan" >"$tmp/held.out" &
 heldcurl=$!
 seen=
-for _ in $(seq 30); do
-	seen=$(inflight 127.0.0.1:$P_HA)
-	[ "$seen" = 3 ] && break
-	sleep 0.1
-done
+held_on_a() { seen=$(inflight 127.0.0.1:$P_HA); [ "$seen" = 3 ]; }
+until_ok 20 held_on_a
 check "the 3 held requests are in flight on A ($seen)" test "$seen" = 3
 : >"$tmp/probes"
 # at least 12 probes, more until both processes had some (at most 60)
@@ -573,10 +578,11 @@ check "... every status answer shows A's 3 in flight ($(sort "$tmp/status.seen" 
 touch "$tmp/release"
 wait $heldcurl
 check "... and the held request was served by A ($(cat "$tmp/held.out"))" test "$(cat "$tmp/held.out")" = A
-for _ in $(seq 50); do seen=$(inflight); [ "$seen" = "[0, 0]" ] && break; sleep 0.1; done
+none_in_flight() { seen=$(inflight); [ "$seen" = "[0, 0]" ]; }
+until_ok 20 none_in_flight
 check "... after which nothing is in flight ($seen)" test "$seen" = "[0, 0]"
 kill -QUIT "$(cat "$run/nginx.pid")"
-for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx_down
 kill $holdpids 2>/dev/null; holdpids=
 
 # --- a store the worker user cannot reach ----------------------------------------------
@@ -603,17 +609,14 @@ fi
 # became unreachable after start; the master respawns a killed worker) must
 # still never send a request to a server without its required backend.
 "$NGINX" -p "$run/" -c "$run/pub.conf" || die "nginx (pub.conf) does not start: $(tail -5 "$run/error.log")"
-for _ in $(seq 50); do [ "$(code $U/lbsched_status)" = 200 ] && break; sleep 0.1; done
+ngx_up
 master=$(cat "$run/nginx.pid")
 w1=$(pgrep -P "$master")
 chmod 000 "$tmp/pub"
 kill -9 "$w1"
 w2=
-for _ in $(seq 50); do
-	w2=$(pgrep -P "$master")
-	[ -n "$w2" ] && [ "$w2" != "$w1" ] && [ "$(code $U/lbsched_status)" = 200 ] && break
-	sleep 0.1
-done
+respawned() { w2=$(pgrep -P "$master"); [ -n "$w2" ] && [ "$w2" != "$w1" ] && answers $U/lbsched_status; }
+until_ok 20 respawned || die "no worker process came after the killed one ($w1): $(tail -5 "$run/error.log")"
 active=$(get $U/lbsched_status | python3 -c 'import json,sys; print([u["active"] for u in json.load(sys.stdin)["upstreams"] if u["name"] == "be"][0])')
 check "the respawned worker ($w2) has no scheduler for be (active: $active)" test "$active" = False
 check "... and says why, and what it does instead" grep -q 'upstream "be": .*pub/store.*; this worker process rotates over the servers that meet each request' "$run/error.log"
@@ -626,7 +629,7 @@ plain=$(for _ in $(seq 6); do get $U/; done | sort -u | wc -l)
 check "... and plain requests rotate over all three ($plain)" test "$plain" = 3
 chmod 755 "$tmp/pub"
 kill -QUIT "$master"
-for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+ngx_down
 
 # the store's verifying child is the plugin's: nginx's SIGCHLD handler never
 # sees it (it logged "unknown process N exited" at notice, "waitpid() failed"

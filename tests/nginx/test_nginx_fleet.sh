@@ -56,8 +56,10 @@ echo 0 >"$tmp/delay.f"
 python3 "$tmp/backend.py" "$PS" s "$tmp/delay.s" & backend_pids="$backend_pids $!"
 python3 "$tmp/backend.py" "$P1" f1 "$tmp/delay.f" & backend_pids="$backend_pids $!"
 python3 "$tmp/backend.py" "$P2" f2 "$tmp/delay.f" & backend_pids="$backend_pids $!"
+# answers URL: URL answers (20 s at most for a start)
+answers() { curl -s -f -m 5 -o /dev/null "$1"; }
 for p in $PS $P1 $P2; do
-	for _ in $(seq 100); do curl -s -m 1 "http://127.0.0.1:$p/" >/dev/null && break; sleep 0.05; done
+	until_ok 20 answers "http://127.0.0.1:$p/" || { echo "test_nginx_fleet: the backend on port $p did not start" >&2; exit 1; }
 done
 
 fleet=", \"fleet\": {\"address\": \"127.0.0.1:$REDIS_PORT\", \"prefix\": \"e2e:\", \"push_ms\": 50, \"pull_ms\": 100, \"timeout_ms\": 500}"
@@ -88,7 +90,8 @@ http {
 }
 EOF
 	"$NGINX" -p "$tmp/$1/" -c "$tmp/$1/nginx.conf" || { echo "nginx $1 does not start: $(tail -3 "$tmp/$1/error.log")" >&2; exit 1; }
-	for _ in $(seq 50); do curl -s -m 1 -o /dev/null "http://127.0.0.1:$2/lbsched_status" && break; sleep 0.1; done
+	until_ok 20 answers "http://127.0.0.1:$2/lbsched_status" ||
+		{ echo "nginx $1 never answered on port $2: $(tail -3 "$tmp/$1/error.log")" >&2; exit 1; }
 }
 conf A "$FA"
 conf B "$FB"
