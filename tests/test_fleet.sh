@@ -365,6 +365,7 @@ cat >"$tmp/proxy.py" <<'EOF'
 import os, socket, sys, threading, time
 lport, rport = int(sys.argv[1]), int(sys.argv[2])
 capture = open(os.environ["CAPTURE"], "ab") if os.environ.get("CAPTURE") else None
+replied = os.environ.get("REPLIED")  # made once a reply reached a client
 rules = {r.split(":")[0]: int(r.split(":")[1]) for r in sys.argv[3:]}
 seen, lock = {}, threading.Lock()
 
@@ -399,6 +400,8 @@ def serve(c):
                 if not d or cut.is_set():
                     break
                 c.sendall(d)
+                if replied:
+                    open(replied, "a").close()
         except OSError:
             pass
     threading.Thread(target=back, daemon=True).start()
@@ -453,8 +456,9 @@ proxy_pid=
 proxy() { # RULE...: the proxy on $pport, cutting as the rules say (OP:NTH)
 	python3 "$tmp/proxy.py" "$pport" "$port" "$@" >"$tmp/proxy.log" 2>&1 &
 	proxy_pid=$!
-	for _ in $(seq 100); do grep -q listening "$tmp/proxy.log" 2>/dev/null && return; sleep 0.05; done
+	until_ok 20 proxy_listens || bad "the proxy did not start: $(cat "$tmp/proxy.log")"
 }
+proxy_listens() { grep -q listening "$tmp/proxy.log" 2>/dev/null; }
 proxy_stop() { if [ -n "$proxy_pid" ]; then kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; fi; proxy_pid=; }
 trap 'proxy_stop; stop_redis "$tmp/redis" KILL; stop_redis "$tmp/redis-auth" KILL; rm -rf "$tmp"' EXIT
 big_fleet() { # PORT
@@ -564,34 +568,25 @@ big_exact 3
 rcli config set lua-time-limit 100 >/dev/null
 rcli eval "while true do end" 0 >/dev/null 2>&1 &
 busy_pid=$!
-for _ in $(seq 100); do rcli ping 2>&1 | grep -q BUSY && break; sleep 0.05; done
-sed 's/"timeout_ms": 2000/"timeout_ms": 20000/' "$tmp/s_direct.json" >"$tmp/s_busy.json"
+redis_busy() { rcli ping 2>&1 | grep -q BUSY; }
+until_ok 20 redis_busy || bad "Redis never got busy with the script"
+# Kill the script only once the sync has met it: the sync reaches Redis
+# through the proxy, which makes $tmp/replied when a reply first reaches
+# it, and while the script runs every reply is BUSY.  From its first BUSY
+# the sync waits 20 s (timeout_ms) before giving up.  (A fixed sleep raced
+# a slow start, a sanitizer build.)
+echo "{\"store\": {\"path\": \"$tmp/s\", \"fleet\": $(big_fleet "$pport" | sed 's/"timeout_ms": 2000/"timeout_ms": 20000/')}}" >"$tmp/s_busy.json"
+grep -q '"timeout_ms": 20000' "$tmp/s_busy.json" || bad "s_busy.json: timeout_ms not replaced"
+rm -f "$tmp/replied"
+REPLIED=$tmp/replied proxy
 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_busy.json" >"$tmp/busy.out" 2>"$tmp/busy.err" &
 sync_pid=$!
-# Kill the script only once the sync holds a connection to Redis (its
-# socket in /proc/net/tcp, established, to $port): its first command then
-# meets BUSY.  A fixed sleep raced a slow start (a sanitizer build).
-python3 - "$sync_pid" "$port" <<'PY'
-import os, sys, time
-pid, port = sys.argv[1], int(sys.argv[2])
-deadline = time.time() + 30
-while time.time() < deadline:
-    try:
-        inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1]
-                  for fd in os.listdir(f"/proc/{pid}/fd")
-                  if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
-    except OSError:
-        break
-    for line in open("/proc/net/tcp").read().splitlines()[1:]:
-        f = line.split()
-        if f[3] == "01" and int(f[2].split(":")[1], 16) == port and f[9] in inodes:
-            sys.exit(0)
-    time.sleep(0.02)
-PY
-sleep 3 # its first command must meet the script; the sync retries BUSY for 20 s
+sync_met_redis() { [ -e "$tmp/replied" ]; }
+until_ok 60 sync_met_redis || bad "the sync never had a reply from the busy Redis"
 rcli script kill >/dev/null
 wait $busy_pid 2>/dev/null
 wait $sync_pid && ok || bad "prefs sync while Redis was busy: $(cat "$tmp/busy.err")"
+proxy_stop
 grep -q '"busy":[1-9]' "$tmp/busy.out" && grep -q '"errors":0' "$tmp/busy.out" && ok ||
 	bad "BUSY replies not waited out: $(grep -o '"busy":[0-9]*,"errors":[0-9]*' "$tmp/busy.out")"
 rcli config set lua-time-limit 5000 >/dev/null
