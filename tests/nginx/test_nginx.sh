@@ -329,9 +329,12 @@ check "... with an error log line" grep -q 'upstream "liar": the scheduler faile
 check "a refused and a silent server fail over to cpu" test "$(get $U/tally)" = cpu
 
 # --- the status endpoint --------------------------------------------------------
-sleep 0.3  # the store's flusher commits within batch_ms (10 ms)
-get $U/lbsched_status >"$tmp/status.json"
-check "status is JSON with stats" python3 - "$tmp/status.json" "$P_CPU" "$P_CUDA" "$P_NPU" "$P_DEAD" <<'EOF'
+# The store's flusher commits within batch_ms (10 ms), on a loaded machine
+# later: read the status until it shows everything (20 s), then say what
+# the last one lacked.
+status_complete() {
+	get $U/lbsched_status >"$tmp/status.json" &&
+	python3 - "$tmp/status.json" "$P_CPU" "$P_CUDA" "$P_NPU" "$P_DEAD" >"$tmp/status.why" 2>&1 <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 cpu, cuda, npu, dead = ("127.0.0.1:" + p for p in sys.argv[2:6])
@@ -371,6 +374,9 @@ want("tally: one try of each kind, as reported", u["tally"]["stats"] ==
 print(json.dumps(be["stats"])[:300])
 sys.exit(0 if ok else 1)
 EOF
+}
+check "status is JSON with stats" until_ok 20 status_complete
+cat "$tmp/status.why"
 
 # --- reloads under load -------------------------------------------------------------
 : >"$tmp/codes"
@@ -397,8 +403,10 @@ check "no request dropped during reloads ($n200 of $n answered 200)" test "$n" -
 check "no emerg/alert/crit in the error log" bash -c "! grep -E '\[(emerg|alert|crit)\]' '$run/error.log'"
 # the reloads reused each upstream's in-flight zone: the old workers' last
 # requests released what they took there
-sleep 0.5
-flight=$(get $U/lbsched_status | python3 -c 'import json,sys; print(sorted({v for u in json.load(sys.stdin)["upstreams"] for v in u.get("in_flight", {"-": None}).values()}, key=str))')
+# (they finish on their own time: read until it shows, 20 s)
+flight=
+flight_released() { flight=$(get $U/lbsched_status | python3 -c 'import json,sys; print(sorted({v for u in json.load(sys.stdin)["upstreams"] for v in u.get("in_flight", {"-": None}).values()}, key=str))'); [ "$flight" = "[0]" ]; }
+until_ok 20 flight_released
 check "... and after them nothing is counted in flight ($flight)" test "$flight" = "[0]"
 
 kill -QUIT "$(cat "$run/nginx.pid")"
@@ -482,13 +490,14 @@ lat=$((latfirst + $(latcount 1900)))
 echo "latency alone: the 50x slower server got $lat of 2000 sequential requests ($latfirst of the first 100)"
 check "a server 50x slower, no duration header: at most 10 % of 2,000 requests ($lat)" test "$lat" -le 200
 check "... though it was tried at first ($latfirst of the first 100)" test "$latfirst" -ge 1
-sleep 0.3  # the store's flusher commits within batch_ms
-get $U/lbsched_status >"$tmp/latstatus.json"
 # what was learned: a latency for every server, even one answering in well
 # under a millisecond (nginx's response_time would say 0 s, which teaches
 # nothing), the slow one's the longest by far (50x when idle; a loaded
 # machine's scheduling delays count in the fast ones' too)
-check "the store holds a latency > 0 for each server, the slow one's 4x the others'" python3 - "$tmp/latstatus.json" "$P_SLOW" <<'EOF'
+# (the store's flusher commits within batch_ms: read until it shows, 20 s)
+lat_learned() {
+	get $U/lbsched_status >"$tmp/latstatus.json" &&
+	python3 - "$tmp/latstatus.json" "$P_SLOW" >"$tmp/latstatus.why" 2>&1 <<'EOF'
 import json, sys
 u = [x for x in json.load(open(sys.argv[1]))["upstreams"] if x["name"] == "latup"][0]
 mean = {r["worker"]: r["mean_duration"] for r in u["learned"]["records"]}
@@ -496,6 +505,9 @@ print("  learned mean durations:", mean)
 slow = mean.pop("127.0.0.1:" + sys.argv[2], 0)
 sys.exit(0 if len(mean) == 2 and all(0 < m < slow / 4 for m in mean.values()) else 1)
 EOF
+}
+check "the store holds a latency > 0 for each server, the slow one's 4x the others'" until_ok 20 lat_learned
+cat "$tmp/latstatus.why"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
 ngx || die "nginx (latency) does not restart"
