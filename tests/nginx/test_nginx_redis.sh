@@ -107,6 +107,12 @@ live() { curl -s -m 5 "$U/lbsched_status" | python3 -c 'import json,sys; print("
 live_is() { local want=""; [ $# = 0 ] || want=$(printf '127.0.0.1:%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//')
 	[ "$(live)" = "$want" ] && [ "$(live)" = "$want" ] && [ "$(live)" = "$want" ]; }
 answers() { [ "$(tally 6)" = "$1" ]; }
+# timeouts FILE: how many lines of FILE say a Redis command or connect timed
+# out (nginx waits 200 ms, the agents 500 ms; hiredis 0.14 says "Resource
+# temporarily unavailable" for a read that timed out).  A loaded machine
+# may see one; what follows it rightly differs (below).
+timeouts() { grep -c -e "redis://127.0.0.1:$REDIS_PORT: .*\(timed out\|[Tt]imeout\)" \
+	-e "redis://127.0.0.1:$REDIS_PORT: Resource temporarily unavailable" "$1"; }
 answers10() { [ "$(tally 10)" = "$1" ]; }
 answers20() { [ "$(tally 20)" = "$1" ]; }
 
@@ -133,8 +139,20 @@ python3 -c 'print("{\"worker_id\": \"127.0.0.1:'"$PD"'\", \"pad\": \"" + "a" * 7
 	redis-cli -p "$REDIS_PORT" -x hset "t:fleet:127.0.0.1:$PD" record >/dev/null
 until_ok 20 grep -q "key 't:fleet:127.0.0.1:$PD'" "$run/error.log" && ok || bad "no line for the oversized record"
 sleep 1.5 # three more rounds of reading: the lines are not said again
-eq "malformed, said once" "$(grep -c "key 't:fleet:127.0.0.1:$PC': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open; refused, the worker is absent" "$run/error.log")" 1
-eq "oversized, said once" "$(grep -c "key 't:fleet:127.0.0.1:$PD': field 'record' is 70.* bytes, more than 65536; refused" "$run/error.log")" 1
+# ... unless a read timed out: that round said only the timeout, and the
+# next one the refusals again, once for each timeout at most
+said_once() { # WHAT COUNT
+	local t
+	t=$(timeouts "$run/error.log")
+	if [ "$t" = 0 ]; then
+		eq "$1, said once" "$2" 1
+	else
+		echo "NOTE: $t Redis timeout line(s) in nginx's log: '$1' may be said again after each, said $2 times"
+		[ "$2" -ge 1 ] && [ "$2" -le $((t + 1)) ] && ok || bad "$1: said $2 times, with $t timeouts"
+	fi
+}
+said_once "malformed" "$(grep -c "key 't:fleet:127.0.0.1:$PC': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open; refused, the worker is absent" "$run/error.log")"
+said_once "oversized" "$(grep -c "key 't:fleet:127.0.0.1:$PD': field 'record' is 70.* bytes, more than 65536; refused" "$run/error.log")"
 live_is "$PA" "$PB" && ok || bad "refused are live: $(live)"
 eq "still B" "$(tally 10)" "b=10"
 
@@ -150,7 +168,16 @@ eq "none live" "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")" 502
 start_agent B "$PB"
 until_ok 20 live_is "$PB" && ok || bad "B not back: $(live)"
 until_ok 10 answers "b=6" && ok || bad "B back: $(tally 6)"
-[ -s "$tmp/agents.err" ] && bad "agents wrote $(cat "$tmp/agents.err")" || ok
+# nothing from the agents but, after a timed-out command, that and their
+# "publishing again"
+t=$(timeouts "$tmp/agents.err")
+[ "$t" = 0 ] || echo "NOTE: $t Redis timeout line(s) from the agents: they and 'publishing again' are not counted"
+if [ "$t" = 0 ]; then cat "$tmp/agents.err"; else
+	grep -v -e "redis://127.0.0.1:$REDIS_PORT: .*\(timed out\|[Tt]imeout\)" \
+		-e "redis://127.0.0.1:$REDIS_PORT: Resource temporarily unavailable" \
+		-e '^lbsched-agent: publishing again$' "$tmp/agents.err"
+fi >"$tmp/agents.rest"
+[ -s "$tmp/agents.rest" ] && bad "agents wrote $(cat "$tmp/agents.rest")" || ok
 
 # ---- Redis gone: one line, not one a round
 redis_stop
