@@ -499,8 +499,10 @@ check "a server 50x slower, no duration header: at most 10 % of 2,000 requests (
 check "... though it was tried at first ($latfirst of the first 100)" test "$latfirst" -ge 1
 # what was learned: a latency for every server, even one answering in well
 # under a millisecond (nginx's response_time would say 0 s, which teaches
-# nothing), the slow one's the longest by far (50x when idle; a loaded
-# machine's scheduling delays count in the fast ones' too)
+# nothing), the slow one's the longest.  Only that order is asserted, what
+# the ranking needs: by how much is the machine's (50x when idle; nginx
+# proxies to itself, so a loaded machine's scheduling delays count in the
+# fast ones' too).
 # (the store's flusher commits within batch_ms: read until it shows, 20 s)
 lat_learned() {
 	get $U/lbsched_status >"$tmp/latstatus.json" &&
@@ -510,10 +512,10 @@ u = [x for x in json.load(open(sys.argv[1]))["upstreams"] if x["name"] == "latup
 mean = {r["worker"]: r["mean_duration"] for r in u["learned"]["records"]}
 print("  learned mean durations:", mean)
 slow = mean.pop("127.0.0.1:" + sys.argv[2], 0)
-sys.exit(0 if len(mean) == 2 and all(0 < m < slow / 4 for m in mean.values()) else 1)
+sys.exit(0 if len(mean) == 2 and all(0 < m < slow for m in mean.values()) else 1)
 EOF
 }
-check "the store holds a latency > 0 for each server, the slow one's 4x the others'" until_ok 20 lat_learned
+check "the store holds a latency > 0 for each server, the slow one's above each other's" until_ok 20 lat_learned
 cat "$tmp/latstatus.why"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
