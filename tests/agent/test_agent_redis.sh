@@ -70,7 +70,8 @@ eq "record written again" "$(rcli hexists t:fleet:w-b record)" 1
 kill "$bpid"
 wait "$bpid"
 eq "exit on SIGTERM" "$?" 0
-[ -s "$tmp/b.err" ] && bad "run wrote $(cat "$tmp/b.err")" || ok
+redis_rest "$tmp/b.err" >"$tmp/b.rest"
+[ -s "$tmp/b.rest" ] && bad "run wrote $(cat "$tmp/b.rest")" || ok
 b_gone() { [ "$(rcli exists t:fleet:w-b)" = 0 ]; }
 until_ok 20 b_gone
 eq "expired" "$(rcli exists t:fleet:w-b)" 0

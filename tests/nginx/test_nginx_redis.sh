@@ -107,12 +107,6 @@ live() { curl -s -m 5 "$U/lbsched_status" | python3 -c 'import json,sys; print("
 live_is() { local want=""; [ $# = 0 ] || want=$(printf '127.0.0.1:%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//')
 	[ "$(live)" = "$want" ] && [ "$(live)" = "$want" ] && [ "$(live)" = "$want" ]; }
 answers() { [ "$(tally 6)" = "$1" ]; }
-# timeouts FILE: how many lines of FILE say a Redis command or connect timed
-# out (nginx waits 200 ms, the agents 500 ms; hiredis 0.14 says "Resource
-# temporarily unavailable" for a read that timed out).  A loaded machine
-# may see one; what follows it rightly differs (below).
-timeouts() { grep -c -e "redis://127.0.0.1:$REDIS_PORT: .*\(timed out\|[Tt]imeout\)" \
-	-e "redis://127.0.0.1:$REDIS_PORT: Resource temporarily unavailable" "$1"; }
 answers10() { [ "$(tally 10)" = "$1" ]; }
 answers20() { [ "$(tally 20)" = "$1" ]; }
 
@@ -143,7 +137,7 @@ sleep 1.5 # three more rounds of reading: the lines are not said again
 # next one the refusals again, once for each timeout at most
 said_once() { # WHAT COUNT
 	local t
-	t=$(timeouts "$run/error.log")
+	t=$(redis_timeouts "$run/error.log")
 	if [ "$t" = 0 ]; then
 		eq "$1, said once" "$2" 1
 	else
@@ -170,13 +164,7 @@ until_ok 20 live_is "$PB" && ok || bad "B not back: $(live)"
 until_ok 10 answers "b=6" && ok || bad "B back: $(tally 6)"
 # nothing from the agents but, after a timed-out command, that and their
 # "publishing again"
-t=$(timeouts "$tmp/agents.err")
-[ "$t" = 0 ] || echo "NOTE: $t Redis timeout line(s) from the agents: they and 'publishing again' are not counted"
-if [ "$t" = 0 ]; then cat "$tmp/agents.err"; else
-	grep -v -e "redis://127.0.0.1:$REDIS_PORT: .*\(timed out\|[Tt]imeout\)" \
-		-e "redis://127.0.0.1:$REDIS_PORT: Resource temporarily unavailable" \
-		-e '^lbsched-agent: publishing again$' "$tmp/agents.err"
-fi >"$tmp/agents.rest"
+redis_rest "$tmp/agents.err" >"$tmp/agents.rest"
 [ -s "$tmp/agents.rest" ] && bad "agents wrote $(cat "$tmp/agents.rest")" || ok
 
 # ---- Redis gone: one line, not one a round
