@@ -767,6 +767,12 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 	return r;
 }
 
+/* A page's sequence of this host in the totals (-1: none). */
+static int64_t page_mine(const redisReply *r)
+{
+	return strtoll(r->element[2]->str ? r->element[2]->str : "-1", NULL, 10);
+}
+
 /* The pairs changed since the version last pulled, FLEET_PULL_PAGE a
  * reply, applied in one transaction with the epoch and version of the
  * first page and our sequence of the last: later pages only hold newer
@@ -795,7 +801,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 			return -1;
 		snprintf(epoch, sizeof epoch, "%.*s", (int)r->element[0]->len, r->element[0]->str);
 		ver = strtoull(r->element[1]->str ? r->element[1]->str : "0", NULL, 10);
-		mine = strtoll(r->element[2]->str ? r->element[2]->str : "-1", NULL, 10);
+		mine = page_mine(r);
 		/* Redis without this host's evidence (restarted empty, flushed,
 		 * or never told): publish it all, then read the totals whole.
 		 * An idle host notices here, having nothing to push. */
@@ -852,13 +858,8 @@ static int pull(fleet *f, char *err, size_t errlen)
 			 * counted once, not again on top of the totals.  The
 			 * version stays the first page's: the next pull reads
 			 * from there again, which repeats but never skips. */
-			{
-				int64_t later = strtoll(r->element[2]->str ? r->element[2]->str
-				                        : "-1", NULL, 10);
-
-				if (later > mine)
-					mine = later;
-			}
+			if (page_mine(r) > mine)
+				mine = page_mine(r);
 		}
 		rc = store_fleet_apply(f->s, whole, epoch, ver, mine, p.items, p.n, err, errlen);
 		atomic_fetch_add(&f->pairs_pulled, p.n);
