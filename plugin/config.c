@@ -87,7 +87,7 @@ lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
 {
 	size_t i = 0;
 	cJSON *root;
-	char why[160];
+	char why[512];
 
 	*out = NULL;
 	if (!text)

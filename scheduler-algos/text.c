@@ -366,16 +366,115 @@ int txt_json_next_string(const char **p, const char *end, const char **nul)
 	return 1;
 }
 
+/* Levels of a document nul_field() names; deeper, only the byte is. */
+#define NUL_DEPTH 64
+
+/* One level's part of a field's name: ".key" (or "key" first) or "[i]". */
+static size_t nul_part(char *dst, size_t n, size_t used, const char *text, size_t key,
+                       size_t klen, int obj, size_t idx)
+{
+	char raw[128], shown[96];
+
+	if (used >= n)
+		return used;
+	if (!obj)
+		return used + (size_t)snprintf(dst + used, n - used, "[%zu]", idx);
+	snprintf(raw, sizeof raw, "%.*s", (int)(klen < sizeof raw ? klen : sizeof raw - 1),
+	         text + key);
+	return used + (size_t)snprintf(dst + used, n - used, "%s%s", used ? "." : "",
+	                               txt_show(shown, sizeof shown, raw));
+}
+
+/*
+ * The field of the string whose text spans bytes [s, e) of a document a
+ * parser read whole, in dst: "field 'a.b[2]'", "the key 'k' of field
+ * 'a'", "the key 'k' at the top", or "" (the document is that string, or
+ * it lies deeper than NUL_DEPTH).  The walk counts what a tree would hold:
+ * each object's key before its value, each array's items from 0.  Keys
+ * are shown as written, escapes and all.
+ */
+static void nul_field(char *dst, size_t n, const char *text, size_t len, size_t at)
+{
+	struct {
+		int obj;
+		size_t idx, key, klen;
+	} lv[NUL_DEPTH];
+	size_t depth = 0, i = 0, used = 0;
+	int want_key = 0;
+
+	*dst = '\0';
+	while (i < len) {
+		char ch = text[i];
+
+		if (ch == '"') {
+			size_t s = i + 1, e = s;
+			int key = depth && depth <= NUL_DEPTH && lv[depth - 1].obj && want_key;
+
+			while (e < len && text[e] != '"')
+				e += text[e] == '\\' ? 2 : 1;
+			if (e > len)
+				e = len;
+			if (at >= s && at < e) {
+				char path[256] = "";
+
+				if (!depth || depth > NUL_DEPTH)
+					return;
+				for (size_t j = 0; j + (size_t)key < depth; j++)
+					used = nul_part(path, sizeof path, used, text, lv[j].key, lv[j].klen,
+					                lv[j].obj, lv[j].idx);
+				if (key) {
+					char k[96];
+
+					nul_part(k, sizeof k, 0, text, s, e - s, 1, 0);
+					snprintf(dst, n, "the key '%s' %s%s%s", k, used ? "of field '" : "at the top",
+					         path, used ? "'" : "");
+				} else {
+					snprintf(dst, n, "field '%s'", path);
+				}
+				return;
+			}
+			if (key) {
+				lv[depth - 1].key = s;
+				lv[depth - 1].klen = e - s;
+				want_key = 0;
+			}
+			i = e + 1;
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			if (depth < NUL_DEPTH) {
+				lv[depth].obj = ch == '{';
+				lv[depth].idx = 0;
+				lv[depth].key = lv[depth].klen = 0;
+			}
+			depth++;
+			want_key = ch == '{';
+		} else if (ch == '}' || ch == ']') {
+			depth -= depth > 0;
+			want_key = 0;
+		} else if (ch == ',' && depth && depth <= NUL_DEPTH) {
+			if (lv[depth - 1].obj)
+				want_key = 1;
+			else
+				lv[depth - 1].idx++;
+		}
+		i++;
+	}
+}
+
 const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len)
 {
 	const char *p = text, *nul;
-	char where[64];
+	char where[64], field[400];
 
 	while (txt_json_next_string(&p, text + len, &nul))
 		if (nul) {
-			line_col(where, sizeof where, text, len, (size_t)(nul - text));
-			snprintf(dst, n, "a string holds \\u0000 (a NUL character) at byte %zu%s",
-			         (size_t)(nul - text), where);
+			size_t at = (size_t)(nul - text);
+
+			line_col(where, sizeof where, text, len, at);
+			nul_field(field, sizeof field, text, len, at);
+			snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s",
+			         field, *field ? ": " : "", at, where);
 			return dst;
 		}
 	return NULL;

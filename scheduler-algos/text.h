@@ -47,9 +47,11 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 
 /*
  * The first string of JSON text (len bytes, a document a parser read
- * whole) that holds \u0000, as in dst: "a string holds \u0000 (a NUL
- * character) at byte N", with "(line L, column C)" as above; NULL when
- * none does.  A parser that hands out NUL-terminated strings (cJSON)
+ * whole) that holds \u0000, as in dst: "field 'store.path': a string
+ * holds \u0000 (a NUL character) at byte N", with "(line L, column C)"
+ * as above; a key is "the key 'k' of field 'a': ..." (or "... at the
+ * top"), shown as written; the field is left out for a document that is
+ * that one string or nested past 64 levels.  NULL when none does.  A parser that hands out NUL-terminated strings (cJSON)
  * cuts such a string short there without a word, and an id cut short is
  * another worker's.
  */

@@ -156,8 +156,19 @@ static void test_config_document(void)
 	 * short is another directory.  An escaped backslash is no NUL. */
 	CHECK_INT(create("hardware-aware", "{\"store\": {\"path\": \"/nowhere\\u0000/x\"}}"),
 	          LBS_ECONFIG);
-	CHECK_STR(err, "scheduler 'hardware-aware': config: a string holds \\u0000 (a NUL "
-	               "character) at byte 28");
+	CHECK_STR(err, "scheduler 'hardware-aware': config: field 'store.path': a string holds "
+	               "\\u0000 (a NUL character) at byte 28");
+	/* Named by its field wherever it is: in an array, or a key. */
+	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round-robin\"}, "
+	                              "{\"scheduler\": \"priority\", \"config\": {\"store\": "
+	                              "{\"path\": \"a\\u0000\"}}}]}"),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config: field 'children[1].config.store.path': a string holds \\u0000");
+	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.9, \"x\\u0000\": 1}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config: the key 'x\\\\u0000' at the top: a string holds \\u0000 (a NUL "
+	                    "character) at byte 24");
+	CHECK_INT(create("hardware-aware", "{\"weights\": {\"a\\u0000\": 1}}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config: the key 'a\\\\u0000' of field 'weights': a string holds");
 	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.9, \"x\\\\u0000\": 1}"),
 	          LBS_ECONFIG);
 	CHECK_CONTAINS(err, "unknown field");

@@ -81,7 +81,7 @@ has "$tmp/err" "nuldep.json: field 'subtasks.c.dependencies[0]': a string holds 
 lines "$tmp/err" 1
 printf '{"subtasks": {"a\\u0000b": {}}}' > "$tmp/nulid.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/nulid.json" --workers "$fleet"
-has "$tmp/err" "nulid.json: the key 'a' of field 'subtasks': a string holds \\u0000 (a NUL character) at byte 16"
+has "$tmp/err" "nulid.json: the key 'a\\\\u0000b' of field 'subtasks': a string holds \\u0000 (a NUL character) at byte 16"
 printf '{"subtasks": {"huge": {"requirements": {"minimum_memory": 9999}}}}' > "$tmp/big.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/big.json" --workers "$fleet"
 has "$tmp/err" "subtask 'huge': no worker in the fleet can run it (has too little free memory)"

@@ -699,52 +699,12 @@ int cv_work_type(cv *v, const cJSON *obj, const char **test_type, uint32_t *type
 	return 0;
 }
 
-/* Where the first string holding \u0000 is in the tree parsed from text,
- * as "field '[0].worker_id'" or "the key 'a' of field 'subtasks'": cJSON
- * cut the string at the NUL, but its string tokens come in the text in
- * the tree's order, keys before their values (txt_json_next_string).
- * 1 when found (into dst), 0 when not; path holds the path so far. */
-static int nul_field(const cJSON *item, const char **p, const char *end, char *path,
-                     size_t used, size_t cap, char *dst, size_t n)
-{
-	char shown[96];
-	size_t i = 0;
-
-	for (; item; item = item->next, i++) {
-		const char *nul;
-		size_t at = used;
-
-		if (item->string) {
-			if (txt_json_next_string(p, end, &nul) && nul) {
-				snprintf(dst, n, "the key '%s' %s%s%s", txt_show(shown, sizeof shown,
-				         item->string), used ? "of field '" : "at the top",
-				         path, used ? "'" : "");
-				return 1;
-			}
-			at += (size_t)snprintf(path + used, cap - used, "%s%s", used ? "." : "",
-			                       txt_show(shown, sizeof shown, item->string));
-		} else {
-			at += (size_t)snprintf(path + used, cap - used, "[%zu]", i);
-		}
-		if (at >= cap)
-			at = cap - 1;
-		if (cJSON_IsString(item) && txt_json_next_string(p, end, &nul) && nul) {
-			snprintf(dst, n, "field '%s'", path);
-			return 1;
-		}
-		if (item->child && nul_field(item->child, p, end, path, at, cap, dst, n))
-			return 1;
-		path[used] = '\0';
-	}
-	return 0;
-}
-
 cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where)
 {
 	const char *end = NULL;
 	cJSON *root = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
 	size_t at = end && end >= text ? (size_t)(end - text) : 0;
-	char why[160];
+	char why[512];
 	cv v = CV(c, where);
 
 	/* cJSON's own require_null_terminated fails whenever the length is
@@ -755,17 +715,9 @@ cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where)
 		cv_fail(&v, NULL, "%s", text ? why : "no text");
 		return NULL;
 	}
+	/* Named by its field; the byte stays, for a file's reader. */
 	if (txt_json_nul(why, sizeof why, text, len)) {
-		char path[256] = "", field[400];
-		const char *p = text;
-
-		/* Named by its field where the tree has it; the byte stays,
-		 * for a file's reader. */
-		if (root && nul_field(root->child, &p, text + len, path, 0, sizeof path, field,
-		                      sizeof field))
-			cv_fail(&v, NULL, "%s: %s", field, why);
-		else
-			cv_fail(&v, NULL, "%s", why);
+		cv_fail(&v, NULL, "%s", why);
 		cJSON_Delete(root);
 		return NULL;
 	}

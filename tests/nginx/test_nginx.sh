@@ -231,7 +231,7 @@ check "... warning once, naming the upstream and the server" \
 # and the path was rewritten and its directory handed over without it).
 try_conf nulrel "s|\"path\": \"$tmp/store\"|\"path\": \"nulrel\\\\u0000x\"|"
 check "nginx -t refuses a relative store path holding \\u0000" test $rc -ne 0
-check "... saying so" grep -q 'config: a string holds \\u0000 (a NUL character)' <<<"$out"
+check "... saying so, by its field" grep -q "config: field 'store.path': a string holds \\\\u0000 (a NUL character)" <<<"$out"
 check "... and makes no directory of what comes before it" test ! -e "$run/nulrel"
 try_conf nulabs "s|\"path\": \"$tmp/store\"|\"path\": \"$tmp/nulabs\\\\u0000x\"|"
 check "nginx -t refuses an absolute store path holding \\u0000" test $rc -ne 0
