@@ -366,7 +366,7 @@ int txt_json_next_string(const char **p, const char *end, const char **nul)
 	return 1;
 }
 
-/* Levels of a document nul_field() names; deeper, only the byte is. */
+/* Levels of a document nul_find() names; deeper, only the byte is. */
 #define NUL_DEPTH 64
 
 /* One level's part of a field's name: ".key" (or "key" first) or "[i]". */
@@ -386,14 +386,15 @@ static size_t nul_part(char *dst, size_t n, size_t used, const char *text, size_
 }
 
 /*
- * The field of the string whose text spans bytes [s, e) of a document a
- * parser read whole, in dst: "field 'a.b[2]'", "the key 'k' of field
- * 'a'", "the key 'k' at the top", or "" (the document is that string, or
- * it lies deeper than NUL_DEPTH).  The walk counts what a tree would hold:
- * each object's key before its value, each array's items from 0.  Keys
- * are shown as written, escapes and all.
+ * The first \u0000 in a string of a document a parser read whole (NULL
+ * when none), and that string's field in dst: "field 'a.b[2]'", "the key
+ * 'k' of field 'a'", "the key 'k' at the top", or "" (the document is
+ * that string, or it lies deeper than NUL_DEPTH).  The walk counts what a
+ * tree would hold: each object's key before its value, each array's items
+ * from 0; strings are read by txt_json_next_string.  Keys are shown as
+ * written, escapes and all.
  */
-static void nul_field(char *dst, size_t n, const char *text, size_t len, size_t at)
+static const char *nul_find(char *dst, size_t n, const char *text, size_t len)
 {
 	struct {
 		int obj;
@@ -407,18 +408,18 @@ static void nul_field(char *dst, size_t n, const char *text, size_t len, size_t 
 		char ch = text[i];
 
 		if (ch == '"') {
-			size_t s = i + 1, e = s;
+			const char *p = text + i, *nul;
+			size_t s = i + 1, e;
 			int key = depth && depth <= NUL_DEPTH && lv[depth - 1].obj && want_key;
 
-			while (e < len && text[e] != '"')
-				e += text[e] == '\\' ? 2 : 1;
-			if (e > len)
-				e = len;
-			if (at >= s && at < e) {
+			txt_json_next_string(&p, text + len, &nul);
+			i = (size_t)(p - text);
+			e = i > s ? i - 1 : s; /* the closing quote */
+			if (nul) {
 				char path[256] = "";
 
 				if (!depth || depth > NUL_DEPTH)
-					return;
+					return nul;
 				for (size_t j = 0; j + (size_t)key < depth; j++)
 					used = nul_part(path, sizeof path, used, text, lv[j].key, lv[j].klen,
 					                lv[j].obj, lv[j].idx);
@@ -431,14 +432,13 @@ static void nul_field(char *dst, size_t n, const char *text, size_t len, size_t 
 				} else {
 					snprintf(dst, n, "field '%s'", path);
 				}
-				return;
+				return nul;
 			}
 			if (key) {
 				lv[depth - 1].key = s;
 				lv[depth - 1].klen = e - s;
 				want_key = 0;
 			}
-			i = e + 1;
 			continue;
 		}
 		if (ch == '{' || ch == '[') {
@@ -460,24 +460,22 @@ static void nul_field(char *dst, size_t n, const char *text, size_t len, size_t 
 		}
 		i++;
 	}
+	return NULL;
 }
 
 const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len)
 {
-	const char *p = text, *nul;
 	char where[64], field[400];
+	const char *nul = nul_find(field, sizeof field, text, len);
+	size_t at;
 
-	while (txt_json_next_string(&p, text + len, &nul))
-		if (nul) {
-			size_t at = (size_t)(nul - text);
-
-			line_col(where, sizeof where, text, len, at);
-			nul_field(field, sizeof field, text, len, at);
-			snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s",
-			         field, *field ? ": " : "", at, where);
-			return dst;
-		}
-	return NULL;
+	if (!nul)
+		return NULL;
+	at = (size_t)(nul - text);
+	line_col(where, sizeof where, text, len, at);
+	snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s", field,
+	         *field ? ": " : "", at, where);
+	return dst;
 }
 
 const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, size_t at,
