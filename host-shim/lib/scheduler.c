@@ -246,3 +246,18 @@ lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx)
 		return LBS_EUNSUPPORTED;
 	return s->desc->stats(s->inst, write, ctx);
 }
+
+lbs_status sched_workers_changed(shim_sched *s, const lbs_worker *const *workers, uint32_t n)
+{
+	lbs_status st;
+
+	if (!DESC_HAS(s->desc, workers_changed))
+		return LBS_EUNSUPPORTED;
+	st = s->desc->workers_changed(s->inst, workers, n);
+	if (st != LBS_OK)
+		host_logf(s->host, LBS_LOG_WARN,
+		          "scheduler '%s': workers_changed for a fleet of %u failed (status %d); "
+		          "it keeps what it held of workers gone",
+		          s->desc->name, n, (int)st);
+	return st;
+}

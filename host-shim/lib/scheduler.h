@@ -53,4 +53,15 @@ lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
                          lbs_write_fn write, void *ctx);
 lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx);
 
+/*
+ * Tell the instance its fleet changed: a worker joined, left or moved, so
+ * what it keeps per worker (weighted-round-robin's rotation, a composite's
+ * children) can drop those gone.  A host that replaces its fleet calls it
+ * once with the new one, between selects.  A plugin's error is logged, not
+ * returned: the new fleet is the host's either way, and a scheduler that
+ * could not tidy up still answers for it.  Returns what the plugin did,
+ * LBS_EUNSUPPORTED when it has no such slot.
+ */
+lbs_status sched_workers_changed(shim_sched *s, const lbs_worker *const *workers, uint32_t n);
+
 #endif

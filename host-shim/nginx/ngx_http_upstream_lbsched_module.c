@@ -1780,9 +1780,10 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 {
     ngx_http_upstream_lbsched_live_t  *live;
     ngx_slab_pool_t                   *shpool;
-    lbs_worker                       **fleet = NULL;
-    uint32_t                           nfleet = 0, j;
-    ngx_uint_t                         i, n_live;
+    lbs_worker                       **fleet = NULL, *found;
+    const lbs_worker                 **now;
+    uint32_t                           nfleet = 0, j, live_now;
+    ngx_uint_t                         i, n_live, was, moved;
     ngx_atomic_uint_t                  gen;
     conv_ctx                           cc;
     arena                             *a;
@@ -1834,13 +1835,40 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
     free(text);
 
+    was = moved = live_now = 0;
+    now = arena_alloc(a, (lcf->npeers + 1) * sizeof(lbs_worker *));
+
     for (i = 0; i < lcf->npeers; i++) {
-        lcf->workers[i] = NULL;
+        found = NULL;
         for (j = 0; j < nfleet; j++) {
             if (ngx_strcmp(fleet[j]->id, lcf->ids[i]) == 0) {
-                lcf->workers[i] = fleet[j];
+                found = fleet[j];
                 break;
             }
+        }
+
+        was += (lcf->workers[i] != NULL);
+        moved |= ((lcf->workers[i] != NULL) != (found != NULL));
+        lcf->workers[i] = found;
+        if (found) {
+            if (now) {
+                now[live_now] = found;
+            }
+            live_now++;
+        }
+    }
+
+    /* A server joined or left (an agent came, or its record expired):
+     * the scheduler may drop what it kept of those gone.  A record that
+     * only changed its figures is no news to it. */
+    if (moved) {
+        ngx_log_error(NGX_LOG_INFO, log, 0, "lbsched: upstream \"%V\": %ui "
+                      "live server(s) now, %ui before", &lcf->name,
+                      (ngx_uint_t) live_now, was);
+        if (lcf->sched && now) {
+            (void) sched_workers_changed(lcf->sched,
+                                         (const lbs_worker *const *) now,
+                                         live_now);
         }
     }
 

@@ -557,6 +557,17 @@ LBSPY_EXPORT int lbspy_load_layout(char **out)
 	return text ? LBSPY_OK : LBSPY_ENOMEM;
 }
 
+/* The ids of b are not those of a, position by position. */
+static int ids_moved(const lbs_worker *a, uint32_t na, const lbs_worker *b, uint32_t nb)
+{
+	if (na != nb)
+		return 1;
+	for (uint32_t i = 0; i < na; i++)
+		if (strcmp(a[i].id, b[i].id) != 0)
+			return 1;
+	return 0;
+}
+
 /* Convert a fleet and make it the handle's; h->mu held.  A fleet that
  * does not convert leaves the previous one. */
 static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errlen)
@@ -590,6 +601,10 @@ static int fleet_set(lbspy *h, const char *workers_json, char *err, size_t errle
 		ptrs[i] = &cur[i];
 		memo_given[i] = 0;
 	}
+	/* A caller sends the fleet again whenever one record changes; only
+	 * a new set or order of ids is news to the scheduler. */
+	if (ids_moved(h->base, h->n, base, n))
+		(void)sched_workers_changed(h->sched, (const lbs_worker *const *)ws, n);
 	arena_free(h->fleet_arena);
 	h->fleet_arena = a;
 	h->base = base;

@@ -153,6 +153,9 @@ eq "still B" "$(tally 10)" "b=10"
 # ---- B's agent killed: B leaves after the TTL, and the hot A is all there is
 kill "$pidB"; wait "$pidB"
 until_ok 20 live_is "$PA" && ok || bad "B never left: $(live)"
+# every process told its scheduler the fleet changed (workers_changed)
+told_left() { [ "$(grep -c 'upstream "be": 1 live server(s) now, 2 before' "$run/error.log")" -ge 2 ]; }
+until_ok 10 told_left && ok || bad "B's leaving not said by both processes: $(grep 'live server(s) now' "$run/error.log")"
 until_ok 10 answers10 "a=10" && ok || bad "B gone: $(tally 10)"
 # ---- A's agent killed too: nothing live is 502, never an idle server
 kill "$pidA"; wait "$pidA"

@@ -607,6 +607,32 @@ class ErrorTest(unittest.TestCase):
             s.select_worker(original_tests()[0], self.workers, self.loads, {})
 
 
+class FleetChangesTest(unittest.TestCase):
+    """The binding tells the scheduler when the fleet's ids change
+    (workers_changed), and not when a record alone does: the 1.0 test
+    plugin counts the calls in its stats."""
+
+    def test_told_on_join_leave_and_order_only(self):
+        sched = lbsched.PluginScheduler("least-loaded", plugin=os.environ["LBS_V1_0_PLUGIN"])
+        workers, loads = original_fleet()
+        t = original_tests()[0]
+
+        def told(fleet):
+            sched.select_worker(t, fleet, loads, {})
+            return sched.stats()["fleet_changes"]
+
+        self.assertEqual(told(workers), 1)  # the first fleet
+        self.assertEqual(told(workers), 1)
+        first = next(iter(workers))
+        workers[first].available_memory += 1.0
+        self.assertEqual(told(workers), 1)  # one record changed, the same ids
+        fewer = dict(list(workers.items())[1:])
+        self.assertEqual(told(fewer), 2)
+        self.assertEqual(told(workers), 3)
+        self.assertEqual(told(dict(reversed(list(workers.items())))), 4)
+        self.assertEqual(told(dict(reversed(list(workers.items())))), 4)
+
+
 class ThreadsTest(unittest.TestCase):
     def test_two_threads_one_scheduler(self):
         workers, loads = original_fleet()
