@@ -25,7 +25,9 @@
  * report(): the deciding child's decision is found by the cookie (a ring of
  * the last ADAPT_RING decisions), its reward learned from the first outcome
  * reported for it (further ones are not rewarded again); the outcome then goes
- * to every child with a report slot.  What adaptive measured is in memory
+ * to every child with a report slot, the deciding child's with its own
+ * cookie when the worker is any of the decision's (a sharded placement's
+ * every worker).  What adaptive measured is in memory
  * only; its children keep what they keep.
  */
 #include <stdio.h>
@@ -41,6 +43,13 @@
 
 #define NAME "adaptive"
 #define ADAPT_RING 4096u
+/* The ids' hashes of the decisions' workers, in one ring: a sharded
+ * placement's outcomes arrive one per worker, and each must reach the
+ * child's own decision (its ledger closes that worker's open work).  Four
+ * a decision on average; a decision whose picks were overwritten is
+ * matched by its first alone, as are picks past ADAPT_PICKS_MAX. */
+#define ADAPT_PICKS (4u * ADAPT_RING)
+#define ADAPT_PICKS_MAX 64u
 #define CHILD_REASON 320
 
 LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
@@ -61,6 +70,10 @@ typedef struct ad_decision {
 	 * twice, or report the test's run on another worker). */
 	uint32_t rewarded;
 	uint64_t pick; /* wid_hash of the first worker chosen */
+	/* The others' in ad_inst.picks from position picks_at (a count
+	 * along the ring), n_picks of them. */
+	uint64_t picks_at;
+	uint32_t n_picks;
 } ad_decision;
 
 typedef struct ad_inst {
@@ -72,6 +85,7 @@ typedef struct ad_inst {
 	adapt_state st;
 	uint64_t rng, cookie;
 	ad_decision ring[ADAPT_RING];
+	uint64_t picks[ADAPT_PICKS], picks_seq;
 	sched_counters n;
 	/* For stats(), which is [any]: per child, over every context;
 	 * rewards in millionths. */
@@ -329,6 +343,37 @@ static lbs_status ad_create(const lbs_host_api *host, const char *config, size_t
 	                 config, config_len, out, err, errlen);
 }
 
+/* Keep the decision the child made in out for its outcomes (ad_report). */
+static void remember(ad_inst *inst, const lbs_selection *out, const lbs_worker *const *workers,
+                     uint32_t n, uint32_t child, uint32_t ctx)
+{
+	ad_decision *d = &inst->ring[inst->cookie % ADAPT_RING];
+	uint32_t more = out->n_selected > 1 ? out->n_selected - 1 : 0;
+
+	*d = (ad_decision){ .cookie = inst->cookie + 1, .child_cookie = out->cookie,
+		            .child = child, .ctx = ctx, .picks_at = inst->picks_seq,
+		            .pick = out->n_selected && out->indices[0] < n
+		                    ? wid_hash(workers[out->indices[0]]->id) : 0 };
+	d->n_picks = more < ADAPT_PICKS_MAX ? more : ADAPT_PICKS_MAX;
+	for (uint32_t i = 0; i < d->n_picks; i++)
+		inst->picks[inst->picks_seq++ % ADAPT_PICKS] =
+			out->indices[i + 1] < n ? wid_hash(workers[out->indices[i + 1]]->id) : 0;
+}
+
+/* The worker of hash h is one that decision d placed work on: its first,
+ * or one of its others while the ring still holds them. */
+static int placed_on(const ad_inst *inst, const ad_decision *d, uint64_t h)
+{
+	if (d->pick == h)
+		return 1;
+	if (inst->picks_seq - d->picks_at > ADAPT_PICKS)
+		return 0;
+	for (uint32_t i = 0; i < d->n_picks; i++)
+		if (inst->picks[(d->picks_at + i) % ADAPT_PICKS] == h)
+			return 1;
+	return 0;
+}
+
 /* The decision for this request: context, the rule's child, the choice.
  * `advance` moves the generator (select); score and explain peek. */
 static void decide(ad_inst *inst, const lbs_workload *wl, const lbs_worker *const *workers,
@@ -415,10 +460,7 @@ static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	}
 	adapt_decided(&inst->st, ctx, c.child);
 	sc_bump(&inst->decisions[c.child]);
-	inst->ring[inst->cookie % ADAPT_RING] = (ad_decision){ .cookie = inst->cookie + 1,
-		.child_cookie = out->cookie, .child = c.child, .ctx = ctx,
-		.pick = out->n_selected && out->indices[0] < n
-		        ? wid_hash(workers[out->indices[0]]->id) : 0 };
+	remember(inst, out, workers, n, c.child, ctx);
 	out->cookie = ++inst->cookie;
 	return LBS_OK;
 }
@@ -449,13 +491,16 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 	lbs_status first = LBS_OK;
 	lbs_outcome copy;
 	size_t size;
-	int mine;
+	int mine, first_pick;
+	uint64_t h;
 
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
 		return LBS_EINVAL;
 	d = &inst->ring[(o->cookie - 1) % ADAPT_RING];
-	mine = o->cookie && d->cookie == o->cookie && d->pick == wid_hash(o->worker_id);
-	if (mine && !d->rewarded && adapt_reward(o) >= 0.0) {
+	h = wid_hash(o->worker_id);
+	mine = o->cookie && d->cookie == o->cookie && placed_on(inst, d, h);
+	first_pick = mine && d->pick == h;
+	if (first_pick && !d->rewarded && adapt_reward(o) >= 0.0) {
 		double r = adapt_reward(o);
 		_Atomic uint64_t *u = &inst->reward_u[d->child];
 

@@ -129,6 +129,70 @@ static void test_measured(void)
 	fleet_free(&f);
 }
 
+/* The wait of worker id in explain doc, in runs of the work there. */
+static double wait_runs(const cJSON *doc, const char *id)
+{
+	return doc_num(candidate(doc, id), "wait_s") / doc_num(candidate(doc, id), "run_s");
+}
+
+/* A sharded placement's every worker reports its outcome: each reaches the
+ * deciding child with the child's own cookie, so hardware-aware's ledger
+ * closes that worker's open work; none is unmatched, and the decision is
+ * rewarded once, by its first worker's.  Every worker has 8 tests ahead,
+ * sized by the ledger where it has open work: the placed workers wait
+ * longer than the third until their outcomes come. */
+static void test_sharded_outcomes(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"s\", \"model_id\": \"m\", \"priority\": 3,"
+		" \"expected_duration\": 100, \"custom_properties\": {\"is_shardable\": true,"
+		" \"allocation_strategy\": \"sharded\", \"min_shards\": 2}}");
+	/* Half as long: open work of 100 s ahead is two of its runs, and a
+	 * test ahead of unknown size one. */
+	lbs_workload half = workload_parse(f.arena,
+		"{\"test_id\": \"h\", \"model_id\": \"m\", \"priority\": 3,"
+		" \"expected_duration\": 50}");
+	shim_sched *s = test_sched("adaptive",
+		"{\"epsilon\": 0, \"children\": [\"hardware-aware\"]}");
+	char picked[64], *second;
+	const char *third = "w3";
+	uint64_t cookie;
+	cJSON *doc;
+
+	set_all(&f, 0.1);
+	for (uint32_t i = 0; i < f.n; i++)
+		f.workers[i]->active_tests = 8;
+	snprintf(picked, sizeof(picked), "%s", choose(s, &wl, &f));
+	cookie = last_cookie;
+	second = strchr(picked, ',');
+	CHECK(second != NULL);
+	if (!second)
+		goto out;
+	*second++ = '\0';
+	for (uint32_t i = 0; i < f.n; i++)
+		if (strcmp(f.workers[i]->id, picked) && strcmp(f.workers[i]->id, second))
+			third = f.workers[i]->id;
+	doc = explain_doc(s, &half, &f);
+	CHECK(wait_runs(doc, second) > wait_runs(doc, third) * 1.1);
+	CHECK(wait_runs(doc, picked) > wait_runs(doc, third) * 1.1);
+	cJSON_Delete(doc);
+	CHECK_INT(report_to(s, wl.type, second, cookie, LBS_RESULT_SUCCESS, 50, 100), LBS_OK);
+	CHECK_INT(report_to(s, wl.type, picked, cookie, LBS_RESULT_SUCCESS, 50, 100), LBS_OK);
+	doc = explain_doc(s, &half, &f);
+	CHECK_NEAR(wait_runs(doc, second), wait_runs(doc, third), 1e-6);
+	CHECK_NEAR(wait_runs(doc, picked), wait_runs(doc, third), 1e-6);
+	cJSON_Delete(doc);
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "\"unmatched_reports\":0");
+	CHECK_CONTAINS(json, "{\"scheduler\":\"hardware-aware\",\"decisions\":1,"
+	                     "\"outcomes\":1,\"mean_reward\":");
+out:
+	sched_close(s);
+	fleet_free(&f);
+}
+
 /* Exploration: a seeded share of requests goes to another child; two
  * instances with the same seed explore on the same requests. */
 static void test_explore(void)
@@ -248,6 +312,7 @@ static void test_composite_child(void)
 int main(void)
 {
 	test_load_rule();
+	test_sharded_outcomes();
 	test_measured();
 	test_explore();
 	test_children_and_errors();
