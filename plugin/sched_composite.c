@@ -314,15 +314,22 @@ static lbs_status scan_config(comp_inst *inst, const cJSON *cfg, char *err,
 	return LBS_OK;
 }
 
+/* The children of a config that names none: the blend lbsched was made
+ * for, as simulate and orchestrate have always run a bare "composite". */
+static const char default_children[] =
+	"[{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
+	" {\"scheduler\": \"priority\", \"weight\": 0.2},"
+	" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]";
+
+static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, size_t errlen);
+
 static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
                                  size_t errlen)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
-	const cJSON *el;
+	cJSON *dflt = NULL;
 	const char *mode;
-	double total = 0.0;
 	lbs_status st;
-	int n;
 
 	st = cfg_string(cfg, "mode", "blend", &mode, err, errlen);
 	if (st != LBS_OK)
@@ -337,11 +344,23 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 	st = scan_config(inst, cfg, err, errlen);
 	if (st != LBS_OK)
 		return st;
-	if (!list) {
-		snprintf(err, errlen, "config field 'children': required, a list of "
-		         "{\"scheduler\": name, \"weight\": w} (or give 'routes' and 'default')");
-		return LBS_ECONFIG;
+	if (!list && !(list = dflt = cJSON_Parse(default_children))) {
+		snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
 	}
+	st = add_children(inst, list, err, errlen);
+	cJSON_Delete(dflt);
+	return st;
+}
+
+/* The children of the list `children` (the config's or the default). */
+static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, size_t errlen)
+{
+	const cJSON *el;
+	double total = 0.0;
+	lbs_status st;
+	int n;
+
 	n = cJSON_GetArraySize(list);
 	if (!cJSON_IsArray(list) || n == 0) {
 		snprintf(err, errlen, "config field 'children': must be a non-empty list "

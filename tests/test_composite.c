@@ -389,6 +389,49 @@ static void test_one_zero_zero(void)
 	fleet_free(&f);
 }
 
+/* A composite whose config names no children is 0.7 hardware-aware, 0.2
+ * priority, 0.1 round-robin: the same children in explain, and the same
+ * picks as that config written out, select after select (round-robin's
+ * rotation included). */
+static void test_bare_is_the_blend(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	const char *tests[] = {
+		vision_test,
+		"{\"test_id\": \"n\", \"test_type\": \"nlp\", \"minimum_memory\": 4, \"priority\": 1}",
+		"{\"test_id\": \"b\", \"test_type\": \"audio\", \"priority\": 5}",
+	};
+	shim_sched *bare = test_sched("composite", "{}");
+	shim_sched *none = test_sched("composite", NULL);
+	shim_sched *written = test_sched("composite", three(0.7, 0.2, 0.1));
+	lbs_workload wl = fixture_workload(f.arena, vision_test);
+	cJSON *doc = explain_of(bare, &wl, &f);
+	const cJSON *kids = cJSON_GetObjectItem(doc, "children");
+
+	CHECK_INT(cJSON_GetArraySize(kids), 3);
+	CHECK_STR(str(cJSON_GetArrayItem(kids, 0), "scheduler"), "hardware-aware");
+	CHECK_NEAR(num(cJSON_GetArrayItem(kids, 0), "weight"), 0.7, 1e-12);
+	CHECK_STR(str(cJSON_GetArrayItem(kids, 1), "scheduler"), "priority");
+	CHECK_NEAR(num(cJSON_GetArrayItem(kids, 1), "weight"), 0.2, 1e-12);
+	CHECK_STR(str(cJSON_GetArrayItem(kids, 2), "scheduler"), "round-robin");
+	CHECK_NEAR(num(cJSON_GetArrayItem(kids, 2), "weight"), 0.1, 1e-12);
+	cJSON_Delete(doc);
+	for (size_t t = 0; t < 3 * sizeof tests / sizeof tests[0]; t++) {
+		size_t k = t % (sizeof tests / sizeof tests[0]);
+		lbs_workload w = t < 3 ? fixture_workload(f.arena, tests[k])
+		                       : workload_parse(f.arena, tests[k]);
+		char want[256];
+
+		snprintf(want, sizeof want, "%s", pick(written, &w, &f));
+		CHECK_STR(pick(bare, &w, &f), want);
+		CHECK_STR(pick(none, &w, &f), want);
+	}
+	sched_close(bare);
+	sched_close(none);
+	sched_close(written);
+	fleet_free(&f);
+}
+
 static void test_hand_blend(void)
 {
 	fleet f = fleet_parse(disagree_fleet);
@@ -1643,7 +1686,8 @@ static void test_bad_configs(void)
 	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"first-fit\", \"plugin\": \"%s\"}]}",
 	         getenv("LBS_V2_PLUGIN"));
 	CHECK_CONTAINS(create_error(cfg), "refused");
-	CHECK_CONTAINS(create_error("{}"), "config field 'children': required");
+	/* the default children, with a field of the blend's own */
+	CHECK_STR(create_error("{\"mode\": \"vote\"}"), "ok");
 	CHECK_CONTAINS(create_error("{\"children\": []}"), "config field 'children': must be a non-empty list");
 	CHECK_CONTAINS(create_error("{\"children\": [3]}"), "config field 'children[0]': must be an object");
 	CHECK_CONTAINS(create_error("{\"children\": [{\"weight\": 1}]}"),
@@ -1781,6 +1825,7 @@ int main(void)
 	test_pure_routes();
 	test_children_disagree();
 	test_one_zero_zero();
+	test_bare_is_the_blend();
 	test_hand_blend();
 	test_rotation_moves_on();
 	test_voter();

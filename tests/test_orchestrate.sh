@@ -45,7 +45,7 @@ expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$
 pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 	'L[0]["critical_path_s"] == 5 + 20 + 90 + 5'
 
-# A bare composite is the blend simulate runs ("config field 'children': required").
+# A bare composite is the blend simulate runs (the plugin's default children).
 expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --scheduler composite
 pycheck "$tmp/out" 'L[0]["scheduler"] == "composite"' 'L[6]["completed"] is True'
 

@@ -23,7 +23,6 @@
 #include "host.h"
 #include "orch.h"
 #include "scheduler.h"
-#include "simulate_cmd.h"
 
 typedef struct orch_opts {
 	const char *graph, *workers, *scheduler, *config, *plugin;
@@ -196,13 +195,6 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	if (!(o = orch_load(graph, graph_len, op.graph, &ow, 1, err, sizeof err)) ||
 	    orch_fit_fleet(o, (const lbs_worker *const *)workers, n, err, sizeof err))
 		goto bad;
-	if (!config && sim_default_config(op.scheduler)) {
-		if (!(config = strdup(sim_default_config(op.scheduler)))) {
-			snprintf(err, sizeof err, "%s: out of memory", op.graph);
-			goto bad;
-		}
-		config_len = strlen(config);
-	}
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &s, err, sizeof err);
 	if (st != LBS_OK) {
 		rc = cli_open_refused(prog, st, op.config, err);

@@ -41,7 +41,6 @@
 #include "report.h"
 #include "rng.h"
 #include "scheduler.h"
-#include "simulate_cmd.h"
 #include "truth.h"
 
 
@@ -610,13 +609,6 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		    truth_load(&c, truth_text, truth_len, op.truth,
 		               (const lbs_worker *const *)g.workers, g.n, &tr))
 			goto bad;
-	}
-	if (!op.config && sim_default_config(op.scheduler)) {
-		if (!(config = strdup(sim_default_config(op.scheduler)))) {
-			fprintf(stderr, "%s: simulate: out of memory\n", prog);
-			goto out;
-		}
-		config_len = strlen(config);
 	}
 	st = sched_open(h, op.plugin, op.scheduler, config, config_len, &g.s, err, sizeof err);
 	if (st != LBS_OK) {

@@ -34,17 +34,6 @@
 #define DEFAULT_WINDOW 500
 #define MAX_TESTS 10000000u
 
-/* The composite of the mission statement, when --compare names it bare. */
-static const char composite_default[] =
-	"{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.7},"
-	" {\"scheduler\": \"priority\", \"weight\": 0.2},"
-	" {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}";
-
-const char *sim_default_config(const char *scheduler)
-{
-	return scheduler && !strcmp(scheduler, "composite") ? composite_default : NULL;
-}
-
 typedef struct run_spec {
 	char name[128];      /* as shown: "hardware-aware" or "hardware-aware=hw.json" */
 	char scheduler[64];  /* "oracle" runs the oracle */
@@ -642,9 +631,6 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			if (sp->config_file) {
 				if (!(cfg = file_read_config(sp->config_file, &cfg_len, err, sizeof err)))
 					goto bad;
-			} else if (sim_default_config(sp->scheduler)) {
-				cfg = strdup(sim_default_config(sp->scheduler));
-				cfg_len = cfg ? strlen(cfg) : 0;
 			}
 			ls = sched_open(h, o.plugin, sp->scheduler, cfg, cfg_len, &s, err, sizeof err);
 			free(cfg);

@@ -11,9 +11,5 @@
  * a plugin refused. */
 int cmd_simulate(const char *prog, int argc, char **argv);
 extern const cli_cmd simulate_cmd;
-/* The config a scheduler named without --config runs with in simulate,
- * orchestrate and simulate --graphs alike: a bare "composite" is 0.7
- * hardware-aware, 0.2 priority, 0.1 round-robin.  NULL: none needed. */
-const char *sim_default_config(const char *scheduler);
 
 #endif

@@ -145,6 +145,18 @@ class PicksTest(unittest.TestCase):
         self.assertIn(comp.select_worker(t, workers, loads, {}), workers)
         with self.assertRaises(ValueError):
             lbsched.create_scheduler("no_such_type")
+        # without algorithms, the blend lbsched was made for, in every host
+        blend = lbsched.create_scheduler(
+            "composite", plugin=PLUGIN,
+            algorithms=[{"type": "hardware_aware", "weight": 0.7},
+                        {"type": "priority_based", "weight": 0.2},
+                        {"type": "round_robin", "weight": 0.1}])
+        bare = lbsched.create_scheduler("composite", plugin=PLUGIN)
+        plain = lbsched.PluginScheduler("composite", plugin=PLUGIN)
+        for t in original_tests():
+            want = blend.select_workers(t, workers, loads, {})
+            self.assertEqual(bare.select_workers(t, workers, loads, {}), want, t.test_id)
+            self.assertEqual(plain.select_workers(t, workers, loads, {}), want, t.test_id)
         # what the composite would drop is refused
         for kw, msg in (
                 ({"algorithms": [{"type": "hardware_aware", "wieght": 0.1}]},
@@ -153,6 +165,7 @@ class PicksTest(unittest.TestCase):
                   "config": {"children": [{"scheduler": "priority"}]}},
                  "both give the children"),
                 ({"algorithms": ["round_robin"]}, "algorithms\\[0\\] must be a dict"),
+                ({"algorithms": []}, "^composite: algorithms is empty"),
                 ({"algorithms": "round_robin"}, "must be a list")):
             with self.assertRaisesRegex(ValueError, msg):
                 lbsched.create_scheduler("composite", plugin=PLUGIN, **kw)

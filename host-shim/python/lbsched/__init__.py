@@ -1276,7 +1276,8 @@ def _composite_config(config):
 def create_scheduler(scheduler_type, **kwargs):
     """The original create_scheduler: "round_robin", "weighted_round_robin",
     "performance_based", "priority_based", "affinity_based", "adaptive",
-    "hardware_aware", or "composite" with algorithms=[{"type", "weight"}].
+    "hardware_aware", or "composite" with algorithms=[{"type", "weight"}]
+    (without them, 0.7 hardware_aware, 0.2 priority_based, 0.1 round_robin).
     Other keyword arguments: plugin, config.  Unknown types raise
     ValueError, as in the original."""
     plugin = kwargs.pop("plugin", None)
@@ -1288,15 +1289,15 @@ def create_scheduler(scheduler_type, **kwargs):
     if scheduler_type == "composite":
         algorithms = kwargs.pop("algorithms", None)
         config = _composite_config(config)
-        if not algorithms and not (config and "children" in config):
-            raise ValueError("composite: algorithms=[{type, weight}] (or "
-                             "config with \"children\") is required")
         if algorithms and config and "children" in config:
             raise ValueError("composite: algorithms= and config \"children\" both give "
                              "the children; give them once")
         if algorithms is not None and not isinstance(algorithms, (list, tuple)):
             raise ValueError("composite: algorithms must be a list of {type, weight}, "
                              "got %s" % type(algorithms).__name__)
+        if algorithms is not None and len(algorithms) == 0:
+            raise ValueError("composite: algorithms is empty; give at least one "
+                             "{type, weight}, or none for the default blend")
         children = []
         for i, a in enumerate(algorithms or ()):
             if not isinstance(a, dict):
