@@ -141,6 +141,10 @@ static int get_in(const cJSON *r, size_t i, const char *name, double lo, double 
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, name);
 
+	if (!v) {
+		snprintf(err, errlen, "records[%zu]: field '%s': required", i, name);
+		return -1;
+	}
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
 	    v->valuedouble > hi) {
 		snprintf(err, errlen, "records[%zu]: field '%s': must be a number in %g..%g", i, name,

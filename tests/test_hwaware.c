@@ -1167,6 +1167,19 @@ static const char *example_test =
 	"{\"test_id\":\"vis-1\",\"test_type\":\"vision_classification\","
 	"\"minimum_memory\":2,\"expected_duration\":60}";
 
+/* docs/SCORING.md's "Then learning": gpu-1's vision runs took half their
+ * declared time, ten times. */
+static const lbs_history *worked_history(void *ctx, uint32_t type, const char *id)
+{
+	static const lbs_history ten = {.samples = 10, .successes = 10, .preference = 0.5,
+	                                .mean_duration = 30, .ratio_n = 10,
+	                                .log_ratio_mean = -0.69314718055994531};
+
+	(void)ctx;
+	(void)type;
+	return strcmp(id, "gpu-1") ? NULL : &ten;
+}
+
 static void test_worked_example(void)
 {
 	fleet f = fleet_parse(example_fleet);
@@ -1239,6 +1252,30 @@ static void test_worked_example(void)
 	CHECK_INT(order[1], 0);
 	CHECK_INT(order[2], 2);
 	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
+
+	/* "Then learning": gpu-1 ran ten of these in half their declared
+	 * time and has two more queued behind its running one.  Ten runs
+	 * against the prior's weight of 16: speed 2.581401, 23.2 s a run,
+	 * 46.5 s to finish; cpu-1's 44.8 s is sooner. */
+	{
+		hw_learned l = {worked_history, NULL, NULL, NULL, NULL, 0.0, NULL};
+		double sk = exp((10 * log(2.0) + 16 * log(sp[1])) / 26);
+
+		f.workers[1]->queued_tests = 2;
+		CHECK_INT(hw_evaluate(s, &wl, (const lbs_worker *const *)f.workers, f.n, &l, ev),
+		          LBS_OK);
+		CHECK_NEAR(ev[1].f.learned_speed, 2, 1e-12);
+		CHECK_NEAR(ev[1].f.speed, sk, 1e-12);
+		CHECK_NEAR(ev[1].f.speed, 2.581401, 5e-7);
+		CHECK_NEAR(ev[1].f.run_s, 23.2432, 5e-5);
+		CHECK_NEAR(ev[1].f.wait_s, 23.2432, 5e-5);
+		CHECK_NEAR(ev[1].f.completion_s, 46.4864, 5e-5);
+		CHECK_NEAR(ev[1].f.score, 0.563452, 5e-7);
+		CHECK_NEAR(ev[0].f.completion_s, 44.802, 5e-4);
+		CHECK_INT(hw_rank(ev, 3, order, tmp), 3);
+		CHECK_INT(order[0], 0);
+		f.workers[1]->queued_tests = 0;
+	}
 
 	/* A device that gives no compute units has the throughput of one. */
 	{

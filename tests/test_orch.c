@@ -70,6 +70,11 @@ static void test_validation(void)
 	               "field 'recovery.max_attempts': must be a whole number of runs, got 2.5");
 	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"priority\": 9}}}"),
 	               "g.json: subtask 'a': field 'priority'");
+	/* out of range and not whole: one wording, the records' */
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"priority\": 0}}}"),
+	          "g.json: subtask 'a': field 'priority': must be an integer in 1..5, got 0");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"priority\": 2.5}}}"),
+	          "g.json: subtask 'a': field 'priority': must be an integer in 1..5, got 2.5");
 	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"subtask_id\": \"a\"}, {\"subtask_id\": \"a\"}]}"),
 	               "g.json: subtask 'a': appears twice in the graph");
 	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"dependencies\": []}]}"),

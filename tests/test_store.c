@@ -1462,6 +1462,14 @@ static void test_import(void)
 			 "\"var_duration\":0,\"last_update\":1},", "]}",
 			 "records[0]: field 'successes': required"},
 			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
+			 "\"samples\":1,\"successes\":1,\"failures\":0,\"mean_duration\":1,"
+			 "\"var_duration\":0,\"last_update\":1},", "]}",
+			 "records[0]: field 'preference': required"},
+			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
+			 "\"samples\":1,\"successes\":1,\"failures\":0,\"preference\":\"0.5\","
+			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
+			 "records[0]: field 'preference': must be a number in 0..1"},
+			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
 			 "\"samples\":1e20,\"successes\":1,\"failures\":0,\"preference\":0.5,"
 			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
 			 "records[0]: field 'samples': must be an integer in 0..9007199254740992 (2^53)"},

@@ -172,6 +172,9 @@ enum { CONV_REQUIRED = 1, CONV_NULLABLE = 2, CONV_NONEMPTY = 4 };
 int conv_num(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
              const char *prefix, double lo, double hi, const char *unit, int flags,
              double *out);
+/* conv_num for a whole number, said as the records' converters say it. */
+int conv_int(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, double lo, double hi, int flags, double *out);
 int conv_str(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
              const char *prefix, int flags, const char **out);
 int conv_obj(conv_ctx *c, const char *where, const cJSON *obj, const char *key,

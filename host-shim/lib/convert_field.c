@@ -749,6 +749,13 @@ int conv_num(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
 	return cv_get_num(&v, obj, key, prefix, lo, hi, unit, flags, out);
 }
 
+int conv_int(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
+             const char *prefix, double lo, double hi, int flags, double *out)
+{
+	cv v = CV(c, where);
+	return cv_get_int(&v, obj, key, prefix, lo, hi, flags, out);
+}
+
 int conv_str(conv_ctx *c, const char *where, const cJSON *obj, const char *key,
              const char *prefix, int flags, const char **out)
 {

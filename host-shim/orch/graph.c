@@ -210,11 +210,9 @@ static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *ob
 		/* A subtask's own priority (1 highest .. 5) overrides its
 		 * requirements' and its alternates'. */
 		double prio;
-		int got = conv_num(c, where, obj, "priority", NULL, 1, 5, NULL, 0, &prio);
+		int got = conv_int(c, where, obj, "priority", NULL, 1, 5, 0, &prio);
 		if (got < 0)
 			return -1;
-		if (got && prio != floor(prio))
-			return conv_fail(c, where, "priority", "must be a whole number 1..5, got %g", prio);
 		for (uint32_t k = 0; got && k <= t->n_alt; k++)
 			(k ? &t->alt[k - 1] : &t->req)->priority = (uint32_t)prio;
 	}

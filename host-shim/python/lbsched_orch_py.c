@@ -267,7 +267,7 @@ LBSPY_EXPORT int lbspy_orch_set_priority(lbspy_orch *o, const char *id, double p
 	/* the graph's words; the package puts the workload and subtask first */
 	if (!(priority >= 1 && priority <= 5) || priority != floor(priority) ||
 	    orch_set_priority(o, (uint32_t)i, (uint32_t)priority)) {
-		snprintf(err, errlen, "field 'priority': must be a whole number 1..5, got %g",
+		snprintf(err, errlen, "field 'priority': must be an integer in 1..5, got %g",
 		         priority);
 		return LBSPY_EINPUT;
 	}

@@ -249,7 +249,7 @@ class GetSubtask(unittest.TestCase):
         self.assertEqual(o.get_subtask(workload_id, "b").priority, 3)  # the default
         for bad in (6, 2.5, "1", True, 10 ** 400, float("nan"), -0.5):
             with self.assertRaisesRegex(ValueError, "^w: subtask 'a': field 'priority': must "
-                                                    "be a whole number 1..5, got "):
+                                                    "be an integer in 1..5, got "):
                 a.priority = bad
         self.assertEqual(a.priority, 3)
         with self.assertRaisesRegex(ValueError, "has no subtask 'zz'"):

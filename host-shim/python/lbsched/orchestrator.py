@@ -92,7 +92,7 @@ class Subtask(object):
         where = "%s: subtask '%s'" % (self.workload_id, self.subtask_id)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                 (isinstance(value, int) and value > 5):  # float(10**400) overflows
-            raise ValueError("%s: field 'priority': must be a whole number 1..5, got %r"
+            raise ValueError("%s: field 'priority': must be an integer in 1..5, got %r"
                              % (where, value))
         if value < 1 and (isinstance(value, int) or value.is_integer()):
             # The seeds' boost (priority -= 1) of a subtask already at 1:
