@@ -1104,7 +1104,10 @@ static int unkeyable(const lbs_outcome *o)
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
 		return 0;
 	n = strnlen(o->worker_id, MAX_ID + 1);
-	return n == 0 || n > MAX_ID || o->workload_type >= LBS_WL_COUNT;
+	/* The ABI's strings are UTF-8; a key that is not could never be
+	 * exported as JSON, nor imported back. */
+	return n == 0 || n > MAX_ID || o->workload_type >= LBS_WL_COUNT ||
+	       !txt_utf8_valid(o->worker_id);
 }
 
 /*

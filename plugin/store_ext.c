@@ -269,8 +269,12 @@ static int get_sums(const cJSON *r, size_t i, const lbs_history *h, hist_sums *c
 		         "'pref_sum' go together: give all seven or none", i);
 		return -1;
 	}
+	/* pref_time is a time as last_update is: one far in the future
+	 * would hold the preference's decay, and every later outcome's
+	 * weight with it, until then. */
 	for (int k = 0; k < 7; k++)
-		if (get_in(r, i, names[k], k == 2 ? -1e300 : 0.0, 1e300, &v[k], err, errlen))
+		if (get_in(r, i, names[k], k == 2 ? -1e300 : 0.0, k == 4 ? 1e11 : 1e300, &v[k],
+		           err, errlen))
 			return -1;
 	c->sum_duration = v[0];
 	c->sum_duration_sq = v[1];
@@ -328,6 +332,12 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	if (!cJSON_IsString(w) || !w->valuestring[0] || strlen(w->valuestring) > STORE_MAX_ID) {
 		snprintf(err, errlen, "records[%zu]: field 'worker': must be a worker id of 1..%d bytes",
 		         i, STORE_MAX_ID);
+		return -1;
+	}
+	/* The converters refuse such an id from a fleet or an outcome, and
+	 * an export could not write it as JSON. */
+	if (!txt_utf8_valid(w->valuestring)) {
+		snprintf(err, errlen, "records[%zu]: field 'worker': must be valid UTF-8", i);
 		return -1;
 	}
 	it->type = (uint32_t)type;

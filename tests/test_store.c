@@ -1237,6 +1237,46 @@ static void test_export_escaped_id(void)
 	cJSON_Delete(doc);
 }
 
+/* What an import refuses of a record an export wrote, edited: a pref_time
+ * far in the future (it would hold the preference's decay, and every later
+ * outcome's weight, until then) and a worker id that is not UTF-8 (which
+ * report() refuses too, so no export can hold one). */
+static void test_import_edited(void)
+{
+	const char *dir = tmp_dir(), *again = tmp_dir();
+	shim_sched *s = open_store("priority", dir, NULL);
+	cJSON *doc, *r;
+	char err[1024], *text;
+
+	if (!s)
+		return;
+	CHECK_INT(report(s, LBS_WL_NLP, "gpu-a", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	CHECK_INT(report(s, LBS_WL_NLP, "gpu-\xff\xfe", LBS_RESULT_SUCCESS, 1, 1), LBS_EINVAL);
+	sched_close(s);
+	if (!ext)
+		return;
+	doc = export_doc(dir);
+	CHECK_INT(cJSON_GetArraySize(records(doc)), 1);
+	r = (cJSON *)find_record(doc, "NLP", "gpu-a");
+	CHECK(r != NULL);
+	if (!r) {
+		cJSON_Delete(doc);
+		return;
+	}
+	cJSON_ReplaceItemInObject(r, "pref_time", cJSON_CreateNumber(1e300));
+	text = cJSON_PrintUnformatted(doc);
+	CHECK_INT(import(again, text ? text : "", LBS_IMPORT_MERGE, err, sizeof err), LBS_EINVAL);
+	CHECK_STR(err, "records[0]: field 'pref_time': must be a number in 0..1e+11");
+	free(text);
+	cJSON_ReplaceItemInObject(r, "pref_time", cJSON_CreateNumber(1700000000));
+	cJSON_ReplaceItemInObject(r, "worker", cJSON_CreateString("gpu-\xff\xfe"));
+	text = cJSON_PrintUnformatted(doc);
+	CHECK_INT(import(again, text ? text : "", LBS_IMPORT_MERGE, err, sizeof err), LBS_EINVAL);
+	CHECK_STR(err, "records[0]: field 'worker': must be valid UTF-8");
+	free(text);
+	cJSON_Delete(doc);
+}
+
 static int file_mode(const char *path)
 {
 	struct stat sb;
@@ -1849,6 +1889,7 @@ int main(void)
 	test_bad_record_while_running();
 	test_bad_record_values();
 	test_export_escaped_id();
+	test_import_edited();
 	test_map_grows();
 	test_two_processes();
 	test_verify_while_written();
