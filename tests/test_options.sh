@@ -83,6 +83,13 @@ usage_error "lbsched-shim: decide: unexpected argument 'extra' (lbsched-shim dec
 	decide --workers "$ex/fleet.json" extra
 usage_error "lbsched-shim: simulate: option '--seed' needs a value (lbsched-shim simulate --help)" \
 	simulate --workers "$ex/hetero/fleet.json" --seed
+# a seed past 2^64 was 2^64 - 1, and one past 2^53 not what the report's JSON said
+for seed in 18446744073709551616 9007199254740993 -1 ' 5'; do
+	usage_error "lbsched-shim: simulate: --seed must be an integer in 0..9007199254740992, got '$seed' (lbsched-shim simulate --help)" \
+		simulate --workers "$ex/hetero/fleet.json" --truth "$ex/hetero/truth.json" --mix "$ex/hetero/mix.json" --seed "$seed"
+done
+usage_error "lbsched-shim: simulate: --seed must be an integer in 0..9007199254740992, got '1e3' (lbsched-shim simulate --help)" \
+	simulate --graphs "$ex/graphs/llm.json" --workers "$ex/fleet.json" --seed 1e3
 usage_error "lbsched-shim: simulate: option '--te' is ambiguous (--tests, --tests-file) (lbsched-shim simulate --help)" \
 	simulate --te 5
 usage_error "lbsched-shim: simulate: --tests must be an integer in 1..10000000, got 'many' (lbsched-shim simulate --help)" \

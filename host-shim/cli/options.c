@@ -4,8 +4,10 @@
  */
 #include "options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
@@ -372,4 +374,19 @@ void cli_roff(FILE *f, const cli_prog *p)
 		roff_text(f, p->see_also, 0);
 		fputs("\n", f);
 	}
+}
+
+int cli_seed(const char *prog, const cli_cmd *cmd, const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	/* strtoull takes " -1" as 2^64 - 1 and clamps past 2^64 - 1 */
+	if (!(*s >= '0' && *s <= '9') || *end || errno == ERANGE || v > CLI_SEED_MAX)
+		return cli_usage_error(prog, cmd, "--seed must be an integer in 0..%llu, got '%s'",
+		                       CLI_SEED_MAX, s);
+	*out = v;
+	return 0;
 }

@@ -64,6 +64,11 @@ int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
 int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* --seed's value: an integer in 0..2^53, which a report's JSON number
+ * holds exactly; 0 with *out set, else EXIT_USAGE after the message. */
+#define CLI_SEED_MAX 9007199254740992ull
+int cli_seed(const char *prog, const cli_cmd *cmd, const char *s, uint64_t *out);
+
 /* The program as a whole, for its --help and its man page. */
 typedef struct cli_prog {
 	const char *name, *version;

@@ -84,7 +84,7 @@ static const cli_opt graphsim_opts[] = {
 	                 "0.2 priority, 0.1 round-robin)"},
 	[G_CONFIG] = {"config", "FILE", "that scheduler's config"},
 	[G_PLUGIN] = {"plugin", "PATH", "the plugin, as for decide"},
-	[G_SEED] = {"seed", "S", "seeds the noise and the failures (default 1)"},
+	[G_SEED] = {"seed", "S", "seeds the noise and the failures, 0..2^53 (default 1)"},
 	[G_FAIL_RATE] = {"fail-rate", "P", "each run fails with this probability, in [0, 1) "
 	                 "(default: the truth's failure rates)"},
 	[G_STRATEGY] = {"strategy", "NAME", "the recovery of every subtask: retry, reassign, "
@@ -127,12 +127,8 @@ static int parse(int argc, char **argv, gopts *o)
 	o->seed = 1;
 	o->fail_rate = -1;
 	o->strategy = -1;
-	if ((x = v[G_SEED])) {
-		o->seed = strtoull(x, &end, 10);
-		if (!*x || *end || *x == '-')
-			return cli_usage_error(prog, &graphsim_cmd,
-			                       "--seed must be an unsigned integer, got '%s'", x);
-	}
+	if ((x = v[G_SEED]) && cli_seed(prog, &graphsim_cmd, x, &o->seed))
+		return EXIT_USAGE;
 	if ((x = v[G_FAIL_RATE])) {
 		o->fail_rate = strtod(x, &end);
 		if (!*x || *end || !(o->fail_rate >= 0 && o->fail_rate < 1))

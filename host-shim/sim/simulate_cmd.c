@@ -68,7 +68,7 @@ static const cli_opt simulate_opts[] = {
 	[S_TESTS_FILE] = {"tests-file", "TESTS.jsonl", "replay these tests instead of a mix, "
 	                  "each with its arrival_s"},
 	[S_DUMP] = {"dump-tests", "OUT.jsonl", "write the stream in the --tests-file form"},
-	[S_SEED] = {"seed", "S", "seeds the arrivals, the mix draws, the noise and the failures "
+	[S_SEED] = {"seed", "S", "seeds the arrivals, the mix draws, the noise and the failures, 0..2^53 "
 	            "(default 1)"},
 	[S_SCHEDULER] = {"scheduler", "NAME", "the one scheduler to run (default hardware-aware)"},
 	[S_CONFIG] = {"config", "FILE", "that scheduler's config"},
@@ -150,12 +150,8 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 	    (v[S_WARMUP] && parse_u32("--warmup", v[S_WARMUP], 0, MAX_TESTS, &o->warmup)) ||
 	    (v[S_WINDOW] && parse_u32("--window", v[S_WINDOW], 1, MAX_TESTS, &o->window)))
 		return EXIT_USAGE;
-	if (v[S_SEED]) {
-		o->seed = strtoull(v[S_SEED], &end, 10);
-		if (!*v[S_SEED] || *end || *v[S_SEED] == '-')
-			return cli_usage_error(prog, &simulate_cmd,
-			                       "--seed must be an unsigned integer, got '%s'", v[S_SEED]);
-	}
+	if (v[S_SEED] && cli_seed(prog, &simulate_cmd, v[S_SEED], &o->seed))
+		return EXIT_USAGE;
 	if (v[S_RATE]) {
 		o->rate = strtod(v[S_RATE], &end);
 		/* Below a test a day and a half, arrivals grow so far past
