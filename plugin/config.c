@@ -62,10 +62,20 @@ static void got(const cJSON *v, char *buf, size_t len)
 
 cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_t errlen)
 {
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	size_t at = end && end >= text ? (size_t)(end - text) : 0;
+	const char *end = NULL, *enc = txt_not_utf8(text, len);
+	cJSON *root;
+	size_t at;
 	char why[160];
+
+	if (enc) {
+		if (what)
+			set_err(err, errlen, "%s: %s", what, enc);
+		else
+			set_err(err, errlen, "%s", enc);
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	at = end && end >= text ? (size_t)(end - text) : 0;
 
 	/* cJSON cannot tell a syntax error from a failed malloc; for a
 	 * document of a few bytes the syntax error is the likely one.  Its

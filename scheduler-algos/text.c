@@ -478,6 +478,21 @@ const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len)
 	return dst;
 }
 
+const char *txt_not_utf8(const char *text, size_t len)
+{
+	const unsigned char *b = (const unsigned char *)text;
+
+	if (len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
+		return "starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one";
+	if (len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+		return "is UTF-16 (it starts with a byte order mark); save it as UTF-8";
+	/* A JSON text starts with an ASCII byte: a NUL among the first two
+	 * is UTF-16 without a mark. */
+	if (len >= 2 && (b[0] == 0) != (b[1] == 0))
+		return "looks like UTF-16 (a NUL byte among the first two); save it as UTF-8";
+	return NULL;
+}
+
 const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, size_t at,
                              int parsed, unsigned nesting_limit)
 {

@@ -152,6 +152,12 @@ static void test_config_document(void)
 	CHECK_INT(create("hardware-aware", "{\"weights\": {}}\n\n"), LBS_OK);
 	CHECK_INT(create("round-robin", "{\"a\": 1,}"), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config: not valid JSON near byte 8");
+	/* A config from a host that reads no file (nginx's lbsched_config,
+	 * Python's text) says what a file's reader says of a byte order
+	 * mark, not "near byte 0". */
+	CHECK_INT(create("round-robin", "\xef\xbb\xbf{}"), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'round-robin': config: starts with a UTF-8 byte order mark "
+	               "(EF BB BF); save it as UTF-8 without one");
 	/* A NUL in a string would cut it short there: a store path cut
 	 * short is another directory.  An escaped backslash is no NUL. */
 	CHECK_INT(create("hardware-aware", "{\"store\": {\"path\": \"/nowhere\\u0000/x\"}}"),

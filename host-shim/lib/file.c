@@ -8,23 +8,7 @@
 #include <string.h>
 
 #include "file.h"
-
-/* Why text is not UTF-8 JSON that a reader could mistake for an empty or
- * garbled document, or NULL.  A JSON text starts with an ASCII byte, so a
- * NUL among the first two is UTF-16 without a byte order mark.  RFC 8259
- * lets a parser ignore a UTF-8 byte order mark; lbsched refuses it like
- * the others, so that every reader (and cJSON, which does not skip it)
- * sees the same bytes. */
-static const char *not_utf8(const unsigned char *b, size_t n)
-{
-	if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
-		return "starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one";
-	if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
-		return "is UTF-16 (it starts with a byte order mark); save it as UTF-8";
-	if (n >= 2 && (b[0] == 0) != (b[1] == 0))
-		return "looks like UTF-16 (a NUL byte among the first two); save it as UTF-8";
-	return NULL;
-}
+#include "text.h"
 
 /* Whole file into a NUL-terminated buffer; "-" is stdin. */
 char *file_read(const char *path, size_t *len, char *err, size_t errlen)
@@ -75,7 +59,7 @@ char *file_read(const char *path, size_t *len, char *err, size_t errlen)
 	if (f != stdin)
 		fclose(f);
 	if (buf) {
-		const char *why = not_utf8((const unsigned char *)buf, n);
+		const char *why = txt_not_utf8(buf, n);
 		if (why) {
 			snprintf(err, errlen, "%s: %s", path, why);
 			free(buf);
