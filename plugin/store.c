@@ -188,7 +188,7 @@ static void deadline_in(struct timespec *ts, uint32_t ms)
 static void logf_host(const store *s, int32_t level, const char *fmt, const char *a,
                       const char *b)
 {
-	char msg[512];
+	char msg[STORE_MAX_PATH + 1024];
 
 	if (!s->host || !s->host->log)
 		return;

@@ -45,6 +45,9 @@
  * 511 bytes (mdb_env_get_maxkeysize), one of which is the workload type.
  * report() refuses longer ids, import too. */
 #define STORE_MAX_ID 510
+/* The longest store.path: every message about a store names it, and a
+ * message cut inside the path loses the problem. */
+#define STORE_MAX_PATH 1024
 
 /* 1: the first.  2: records gained the speed ratio (ratio_n,
  * log_ratio_mean, log_ratio_var).  3: records are hist_sums (counts, sums and

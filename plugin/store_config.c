@@ -100,6 +100,11 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 		snprintf(err, errlen, "config field 'path': required (the store's directory)");
 		return LBS_ECONFIG;
 	}
+	if (strlen(o->path) > STORE_MAX_PATH) {
+		snprintf(err, errlen, "config field 'path': is %zu bytes, more than %d",
+		         strlen(o->path), STORE_MAX_PATH);
+		return LBS_ECONFIG;
+	}
 	return LBS_OK;
 }
 

@@ -22,7 +22,7 @@
 #include "support.h"
 #include "text.h"
 
-static char err[1024];
+static char err[2048];
 
 /* No byte below 0x20 and valid UTF-8: one line, whatever it quotes. */
 static int one_line(const char *s)
@@ -137,6 +137,30 @@ static void test_configs(void)
 	CHECK_CONTAINS(err, "got \"06\\x0d00\"");
 	CHECK(one_line(err));
 	CHECK(access("never-made", F_OK) != 0);
+}
+
+/* A store path as long as a store takes (1,024 bytes) still leaves room
+ * for the problem in the message; a longer one is refused as such. */
+static void test_long_store_path(void)
+{
+	char path[1100], config[1200];
+	size_t n;
+
+	n = (size_t)snprintf(path, sizeof path, "%s/missing/", getenv("TMPDIR") ? getenv("TMPDIR")
+	                                                                        : "/tmp");
+	memset(path + n, 'x', 1024 - n);
+	path[1024] = '\0';
+	snprintf(config, sizeof config, "{\"store\": {\"path\": \"%s\"}}", path);
+	CHECK_INT(create("hardware-aware", config), LBS_EIO);
+	CHECK_CONTAINS(err, path);
+	CHECK_CONTAINS(err, "': cannot create the directory: its parent does not exist (the "
+	                    "store makes its own directory, not those above it)");
+	path[1024] = 'x';
+	path[1025] = '\0';
+	snprintf(config, sizeof config, "{\"store\": {\"path\": \"%s\"}}", path);
+	CHECK_INT(create("hardware-aware", config), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'hardware-aware': config field 'store.path': is 1025 bytes, "
+	               "more than 1024");
 }
 
 /* Issue 15: a config is exactly one document, and too deep nesting is
@@ -301,6 +325,7 @@ int main(void)
 	test_reason();
 	test_configs();
 	test_config_document();
+	test_long_store_path();
 	test_json_cut_short();
 	test_composite();
 	test_import();

@@ -128,7 +128,7 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 	loaded_plugin *p;
 	const lbs_host_api *api;
 	const lbs_plugin_entry *e;
-	char err[1024], name[96], desc[LOADER_MAX_DESCRIPTION + 4];
+	char err[2048], name[96], desc[LOADER_MAX_DESCRIPTION + 4];
 	lbs_status st;
 	uint32_t usable = 0;
 	uint32_t n;
@@ -360,7 +360,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
                            uint32_t n_workers, int lasting, conv_warns *warns)
 {
 	const char **ids = fleet_ids(workers, n_workers);
-	char err[1024];
+	char err[2048];
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof err);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
@@ -441,7 +441,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	uint32_t n_workers = 0;
 	char *config = NULL, *fleet_text = NULL, *tests = NULL, *routes = NULL;
 	size_t config_len = 0, fleet_len = 0, tests_len = 0, routes_len = 0;
-	char err[1024];
+	char err[2048];
 	int rc = 0;
 	lbs_status st;
 	conv_warns warns = {0, 0};

@@ -98,7 +98,7 @@ static lbs_status print_answer(const char *verb, lbs_status st, textbuf *m, cons
 static int fleet_prefs(const char *prog, const char *verb, const char *config,
                        const char *plugin)
 {
-	char err[1024] = "";
+	char err[2048] = "";
 	size_t len;
 	char *text = file_read(config, &len, err, sizeof err);
 	shim_host *h;
@@ -149,7 +149,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 {
 	const char *verb, *db, *plugin, *file, *redis;
 	int replace, rc;
-	char err[1024] = "";
+	char err[2048] = "";
 	shim_host *h;
 	loaded_plugin *p;
 	const lbs_host_api *api;

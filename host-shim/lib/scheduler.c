@@ -38,7 +38,8 @@ lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
 	const lbs_host_api *api;
 	const lbs_scheduler_desc *d;
 	shim_sched *s;
-	char perr[512] = "";
+	/* a store's path (up to 1,024 bytes) and what went wrong with it */
+	char perr[2048] = "";
 	lbs_status st;
 
 	*out = NULL;

@@ -799,7 +799,7 @@ ngx_http_upstream_lbsched_open_sharing(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t  *o;
     ngx_uint_t                             i, n;
     struct stat                            mine, theirs;
-    char                                   err[1024];
+    char                                   err[2048];
 
     *first = NULL;
     if (lcf->store_path == NULL || stat(lcf->store_path, &mine) == -1) {
@@ -901,7 +901,7 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     ngx_fd_t              fd;
     ngx_err_t             e;
     int                   fds[2], status, code;
-    char                  msg[1024];
+    char                  msg[2048];
     size_t                got;
     ssize_t               n;
 
@@ -1163,7 +1163,7 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
     ngx_str_t    path;
-    char         err[1024], *url;
+    char         err[2048], *url;
     rc_conn     *c;
     redisReply  *reply;
 
@@ -1345,7 +1345,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     lbs_worker                           **fleet = NULL;
     uint32_t                               nfleet = 0;
     conv_ctx                               cc;
-    char                                   err[1024];
+    char                                   err[2048];
     char                                  *fleet_text, *z;
     u_char                                *matched;
     size_t                                 len;
@@ -1726,7 +1726,7 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_log_t *log)
 {
     ngx_http_upstream_lbsched_said_t  said;
-    char                              *text = NULL, err[1024];
+    char                              *text = NULL, err[2048];
     size_t                             len = 0;
     uint32_t                           n_live = 0;
 
@@ -1787,7 +1787,7 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_atomic_uint_t                  gen;
     conv_ctx                           cc;
     arena                             *a;
-    char                              *text, err[1024];
+    char                              *text, err[2048];
     size_t                             len;
 
     live = ngx_http_upstream_lbsched_live(lcf);
@@ -1925,7 +1925,7 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
     ngx_http_upstream_main_conf_t         *umcf;
     ngx_http_upstream_lbsched_srv_conf_t  *lcf;
     ngx_uint_t                             i;
-    char                                   err[1024];
+    char                                   err[2048];
 
     umcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_upstream_module);
     if (umcf == NULL) {

@@ -534,7 +534,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	uint32_t n_specs = 0, n_runs = 0;
 	shim_host *h = NULL;
 	arena *a = NULL;
-	char err[1024];
+	char err[2048];
 	char *fleet = NULL, *truth_text = NULL, *tests = NULL;
 	size_t fleet_len, truth_len, tests_len;
 	lbs_worker **workers = NULL;
