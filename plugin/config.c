@@ -112,7 +112,7 @@ lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
 	if (!root)
 		return LBS_ECONFIG;
 	/* cJSON would cut "/srv/a\u0000/b" to "/srv/a": another store. */
-	if (txt_json_nul(why, sizeof why, text, len)) {
+	if (txt_json_flaw(why, sizeof why, text, len)) {
 		set_err(err, errlen, "config: %s", why);
 		cJSON_Delete(root);
 		return LBS_ECONFIG;

@@ -366,7 +366,7 @@ int txt_json_next_string(const char **p, const char *end, const char **nul)
 	return 1;
 }
 
-/* Levels of a document nul_find() names; deeper, only the byte is. */
+/* Levels of a document flaw_find() names; deeper, only the byte is. */
 #define NUL_DEPTH 64
 
 /* One level's part of a field's name: ".key" (or "key" first) or "[i]". */
@@ -385,25 +385,34 @@ static size_t nul_part(char *dst, size_t n, size_t used, const char *text, size_
 	                               txt_show(shown, sizeof shown, raw));
 }
 
+/* The field's name of what the walk is at, into dst (flaw_find). */
+static void flaw_field(char *dst, size_t n, const char *text, const void *levels, size_t depth,
+                       int key, size_t s, size_t e);
+
 /*
- * The first \u0000 in a string of a document a parser read whole (NULL
- * when none), and that string's field in dst: "field 'a.b[2]'", "the key
- * 'k' of field 'a'", "the key 'k' at the top", or "" (the document is
- * that string, or it lies deeper than NUL_DEPTH).  The walk counts what a
- * tree would hold: each object's key before its value, each array's items
- * from 0; strings are read by txt_json_next_string.  Keys are shown as
- * written, escapes and all.
+ * The first flaw of a document a parser read whole (NULL when none): a
+ * \u0000 in a string (*number 0), or a number JSON does not allow (*number
+ * 1 and *end past it), and that value's field in dst: "field 'a.b[2]'",
+ * "the key 'k' of field 'a'", "the key 'k' at the top", or "" (the
+ * document is that value, or it lies deeper than NUL_DEPTH).  The walk
+ * counts what a tree would hold: each object's key before its value, each
+ * array's items from 0; strings are read by txt_json_next_string.  Keys
+ * are shown as written, escapes and all.
  */
-static const char *nul_find(char *dst, size_t n, const char *text, size_t len)
+typedef struct flaw_level {
+	int obj;
+	size_t idx, key, klen;
+} flaw_level;
+
+static const char *flaw_find(char *dst, size_t n, const char *text, size_t len, int *number,
+                             size_t *end)
 {
-	struct {
-		int obj;
-		size_t idx, key, klen;
-	} lv[NUL_DEPTH];
-	size_t depth = 0, i = 0, used = 0;
+	flaw_level lv[NUL_DEPTH];
+	size_t depth = 0, i = 0;
 	int want_key = 0;
 
 	*dst = '\0';
+	*number = 0;
 	while (i < len) {
 		char ch = text[i];
 
@@ -416,22 +425,7 @@ static const char *nul_find(char *dst, size_t n, const char *text, size_t len)
 			i = (size_t)(p - text);
 			e = i > s ? i - 1 : s; /* the closing quote */
 			if (nul) {
-				char path[256] = "";
-
-				if (!depth || depth > NUL_DEPTH)
-					return nul;
-				for (size_t j = 0; j + (size_t)key < depth; j++)
-					used = nul_part(path, sizeof path, used, text, lv[j].key, lv[j].klen,
-					                lv[j].obj, lv[j].idx);
-				if (key) {
-					char k[96];
-
-					nul_part(k, sizeof k, 0, text, s, e - s, 1, 0);
-					snprintf(dst, n, "the key '%s' %s%s%s", k, used ? "of field '" : "at the top",
-					         path, used ? "'" : "");
-				} else {
-					snprintf(dst, n, "field '%s'", path);
-				}
+				flaw_field(dst, n, text, lv, depth, key, s, e);
 				return nul;
 			}
 			if (key) {
@@ -457,24 +451,72 @@ static const char *nul_find(char *dst, size_t n, const char *text, size_t len)
 				want_key = 1;
 			else
 				lv[depth - 1].idx++;
+		} else if (ch == '-' || is_digit(ch)) {
+			/* cJSON reads "01" as 1 and "1." as 1: text JSON refuses
+			 * must not mean a number here. */
+			size_t k = i;
+
+			if (json_number(text, &k, len) != TOK_WHOLE ||
+			    (k < len && (is_digit(text[k]) || strchr(".eE+-", text[k])))) {
+				while (k < len && text[k] && (is_digit(text[k]) || strchr(".eE+-", text[k])))
+					k++;
+				flaw_field(dst, n, text, lv, depth, 0, 0, 0);
+				*number = 1;
+				*end = k;
+				return text + i;
+			}
+			i = k;
+			continue;
 		}
 		i++;
 	}
 	return NULL;
 }
 
-const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len)
+static void flaw_field(char *dst, size_t n, const char *text, const void *levels, size_t depth,
+                       int key, size_t s, size_t e)
 {
-	char where[64], field[400];
-	const char *nul = nul_find(field, sizeof field, text, len);
-	size_t at;
+	const flaw_level *lv = levels;
+	char path[256] = "";
+	size_t used = 0;
 
-	if (!nul)
+	if (!depth || depth > NUL_DEPTH)
+		return;
+	for (size_t j = 0; j + (size_t)key < depth; j++)
+		used = nul_part(path, sizeof path, used, text, lv[j].key, lv[j].klen, lv[j].obj,
+		                lv[j].idx);
+	if (key) {
+		char k[96];
+
+		nul_part(k, sizeof k, 0, text, s, e - s, 1, 0);
+		snprintf(dst, n, "the key '%s' %s%s%s", k, used ? "of field '" : "at the top", path,
+		         used ? "'" : "");
+	} else {
+		snprintf(dst, n, "field '%s'", path);
+	}
+}
+
+const char *txt_json_flaw(char *dst, size_t n, const char *text, size_t len)
+{
+	char where[64], field[400], shown[48];
+	size_t at, end = 0;
+	int number;
+	const char *bad = flaw_find(field, sizeof field, text, len, &number, &end);
+
+	if (!bad)
 		return NULL;
-	at = (size_t)(nul - text);
+	at = (size_t)(bad - text);
 	line_col(where, sizeof where, text, len, at);
-	snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s", field,
-	         *field ? ": " : "", at, where);
+	if (number) {
+		size_t k = end - at < sizeof shown - 4 ? end - at : sizeof shown - 4;
+
+		snprintf(shown, sizeof shown, "%.*s%s", (int)k, bad, k < end - at ? "..." : "");
+		snprintf(dst, n, "%s%s%s at byte %zu%s is not a JSON number (no leading zeros, a digit "
+		         "after the point)", field, *field ? ": " : "", shown, at, where);
+	} else {
+		snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s", field,
+		         *field ? ": " : "", at, where);
+	}
 	return dst;
 }
 

@@ -56,16 +56,21 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 const char *txt_not_utf8(const char *text, size_t len);
 
 /*
- * The first string of JSON text (len bytes, a document a parser read
- * whole) that holds \u0000, as in dst: "field 'store.path': a string
- * holds \u0000 (a NUL character) at byte N", with "(line L, column C)"
- * as above; a key is "the key 'k' of field 'a': ..." (or "... at the
- * top"), shown as written; the field is left out for a document that is
- * that one string or nested past 64 levels.  NULL when none does.  A parser that hands out NUL-terminated strings (cJSON)
- * cuts such a string short there without a word, and an id cut short is
- * another worker's.
+ * The first flaw of JSON text (len bytes, a document a parser read whole)
+ * that cJSON lets through, as in dst, or NULL:
+ *  - a string that holds \u0000: "field 'store.path': a string holds
+ *    \u0000 (a NUL character) at byte N".  A parser that hands out
+ *    NUL-terminated strings cuts it short there without a word, and an id
+ *    cut short is another worker's;
+ *  - a number JSON does not allow: "field 'alpha': 01 at byte N is not a
+ *    JSON number (no leading zeros, a digit after the point)".  cJSON
+ *    reads 01 as 1 and 1. as 1.
+ * "(line L, column C)" follows the byte as above; a key is "the key 'k'
+ * of field 'a': ..." (or "... at the top"), shown as written; the field
+ * is left out for a document that is that one value or nested past 64
+ * levels.
  */
-const char *txt_json_nul(char *dst, size_t n, const char *text, size_t len);
+const char *txt_json_flaw(char *dst, size_t n, const char *text, size_t len);
 
 /* The next string of JSON text that a parser read whole, from *p (end:
  * the text's end): a quote outside a string opens one, and backslashes

@@ -179,6 +179,11 @@ printf '[{"worker_id": "a\\u0000b", "available_memory": 8, "cpu_cores": 4}]' >"$
 expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/nulid.json" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "nulid.json: field '[0].worker_id': a string holds \\u0000 (a NUL character) at byte 17"
 lines "$tmp/err" 1
+# a number JSON refuses, which cJSON would read as another: refused by its field
+printf '[{"worker_id": "a", "available_memory": 08, "cpu_cores": 4}]' >"$tmp/zero.json"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/zero.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "zero.json: field '[0].available_memory': 08 at byte 40 is not a JSON number (no leading zeros, a digit after the point)"
+lines "$tmp/err" 1
 printf '{"test_id": "t\\u0000x", "minimum_memory": 1}\n' >"$tmp/nulid.jsonl"
 expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/nulid.jsonl"
 has "$tmp/err" "nulid.jsonl:1: field 'test_id': a string holds \\u0000 (a NUL character) at byte 14"

@@ -182,6 +182,20 @@ static void test_config_document(void)
 	CHECK_INT(create("round-robin", "\xef\xbb\xbf{}"), LBS_ECONFIG);
 	CHECK_STR(err, "scheduler 'round-robin': config: starts with a UTF-8 byte order mark "
 	               "(EF BB BF); save it as UTF-8 without one");
+	/* cJSON reads 01 as 1 and 1. as 1: numbers JSON refuses are
+	 * refused by their field; JSON's own forms pass. */
+	CHECK_INT(create("round-robin", "{\"load_ceiling\": 01}"), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'round-robin': config: field 'load_ceiling': 01 at byte 17 is not "
+	               "a JSON number (no leading zeros, a digit after the point)");
+	CHECK_INT(create("hardware-aware", "{\"weights\": {\"compute\": 1.e-1}}"), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'hardware-aware': config: field 'weights.compute': 1.e-1 at byte 24 "
+	               "is not a JSON number (no leading zeros, a digit after the point)");
+	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round-robin\", "
+	                 "\"weight\": -01.5}]}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config: field 'children[0].weight': -01.5 at byte");
+	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.5e+0}"), LBS_OK);
+	CHECK_INT(create("round-robin", "{\"load_ceiling\": -0, \"x1\": 1}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "'x1'");
 	/* A NUL in a string would cut it short there: a store path cut
 	 * short is another directory.  An escaped backslash is no NUL. */
 	CHECK_INT(create("hardware-aware", "{\"store\": {\"path\": \"/nowhere\\u0000/x\"}}"),

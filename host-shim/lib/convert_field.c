@@ -716,7 +716,7 @@ cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where)
 		return NULL;
 	}
 	/* Named by its field; the byte stays, for a file's reader. */
-	if (txt_json_nul(why, sizeof why, text, len)) {
+	if (txt_json_flaw(why, sizeof why, text, len)) {
 		cv_fail(&v, NULL, "%s", why);
 		cJSON_Delete(root);
 		return NULL;

@@ -615,7 +615,7 @@ ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
     /* a string cut short at a \u0000 would be rewritten without it, and
      * its store made and handed over: left as it is, the plugin refuses
      * the config as it refuses every such one */
-    if (txt_json_nul(why, sizeof(why), lcf->config_text, lcf->config_len)) {
+    if (txt_json_flaw(why, sizeof(why), lcf->config_text, lcf->config_len)) {
         return NGX_OK;
     }
 

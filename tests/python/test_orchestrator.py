@@ -367,9 +367,10 @@ class GetSubtask(unittest.TestCase):
                  "w2: the graph's text must not hold a NUL character (at character 21)"),
                 ('{"subtasks":{"\ud800":{}}}', "w2: the graph's text must not hold a surrogate "
                  "code point (U+D800), which UTF-8 cannot carry"),
-                # cJSON takes "1." and Python's json does not
+                # cJSON takes "1." as 1; the library refuses it, by its field
                 ('{"subtasks":{"a":{"requirements":{"expected_duration":1.}}}}',
-                 "w2: not valid JSON: Expecting ',' delimiter: line 1 column 56 (char 55)")):
+                 "w2: field 'subtasks.a.requirements.expected_duration': 1. at byte 54 is not "
+                 "a JSON number (no leading zeros, a digit after the point)")):
             with self.assertRaises(ValueError) as cm:
                 o.register_workload("w2", text)
             self.assertEqual(str(cm.exception), want)
