@@ -1077,6 +1077,40 @@ class DropInTest(unittest.TestCase):
             self.assertEqual(str(cm.exception), want)
             self.assertEqual(s.stats()["reports"], 0)
 
+    def test_a_dict_record_with_a_field_workerperformance_lacks_is_refused(self):
+        # {"failures": 20, "avg_duration": 500.0} taught 20 fast successes
+        caps, loads = twins()
+        t = TestRequirements(test_id="v", test_type="vision_classification", minimum_memory=2)
+        known = ("worker_id, test_type, model_id, model_family, hardware_type, "
+                 "average_execution_time, min_execution_time, max_execution_time, "
+                 "std_execution_time, success_rate, last_execution_time, sample_count, "
+                 "total_failures")
+        bad = {"w1": {"vision_classification": {"sample_count": 20, "failures": 20,
+                                                "avg_duration": 500.0,
+                                                "success_rate": 0.0}}}
+        for maker in (lambda: lbsched.PluginScheduler(plugin=PLUGIN),
+                      lambda: lbsched.create_scheduler("performance_based", plugin=PLUGIN)):
+            s = maker()
+            for call in (s.select_worker, s.select_workers):
+                with self.assertRaises(ValueError) as cm:
+                    call(t, caps, loads, bad)
+                self.assertEqual(str(cm.exception),
+                                 "performance_data['w1']['vision_classification']: field "
+                                 "'failures': unknown (WorkerPerformance has %s)" % known)
+            self.assertEqual(s.stats()["reports"], 0)
+        # every field of the original's record is taken, those not read ignored
+        whole = dataclasses.asdict(WorkerPerformance(
+            "right_1", "vision_classification", model_id="m", model_family="f",
+            hardware_type="gpu", average_execution_time=20.0, min_execution_time=10.0,
+            max_execution_time=30.0, std_execution_time=2.0, success_rate=0.9,
+            last_execution_time=datetime.datetime(2026, 1, 1), sample_count=10,
+            total_failures=1))
+        self.assertEqual(list(whole), known.split(", "))
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.assertIn(s.select_worker(t, caps, loads,
+                                      {"right_1": {"vision_classification": whole}}), caps)
+        self.assertEqual(s.stats()["reports"], 10)
+
     def assert_refused(self, want, *args):
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(*args)

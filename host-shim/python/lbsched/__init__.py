@@ -763,6 +763,13 @@ class _Fleet(object):
 
 # Outcomes report() gets at most from one performance_data record.
 _SEED_MAX = 100
+# The original WorkerPerformance's fields (seed-behaviour.md §a.1), in its
+# order: a dict record may give any of them (those lbsched does not read
+# are ignored), and nothing else (a misspelt "failures" taught successes).
+_PERF_FIELDS = ("worker_id", "test_type", "model_id", "model_family", "hardware_type",
+                "average_execution_time", "min_execution_time", "max_execution_time",
+                "std_execution_time", "success_rate", "last_execution_time",
+                "sample_count", "total_failures")
 
 
 def _check_arguments(test_requirements, available_workers, worker_loads,
@@ -1093,6 +1100,11 @@ class PluginScheduler(object):
         rec = _record(perf, where, "WorkerPerformance")
         if "sample_count" not in rec:  # a misspelt dict seeded nothing, silently
             raise ValueError("%s: field 'sample_count': is required" % where)
+        if rec is perf:  # a dict: its keys are what the caller wrote
+            for k in rec:
+                if k not in _PERF_FIELDS:
+                    raise ValueError("%s: field '%s': unknown (WorkerPerformance has %s)"
+                                     % (where, k, ", ".join(_PERF_FIELDS)))
         n = rec.get("sample_count", 0)
         failures = rec.get("total_failures", 0)
         mean = rec.get("average_execution_time", 0.0)
