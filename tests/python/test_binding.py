@@ -1111,6 +1111,44 @@ class DropInTest(unittest.TestCase):
                                       {"right_1": {"vision_classification": whole}}), caps)
         self.assertEqual(s.stats()["reports"], 10)
 
+    def test_a_records_own_load_that_is_no_object_is_named_by_the_record(self):
+        # It was "TypeError: 'NoneType' object is not subscriptable", with
+        # the extension and without
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        rec = dataclasses.asdict(caps["right_1"])
+        saved = lbsched._fast
+        try:
+            for fast in (saved, None):
+                lbsched._fast = fast
+                s = lbsched.PluginScheduler(plugin=PLUGIN)
+                want = s.select_worker(t, caps, loads, {})
+                for v, said in (("x", '"x"'), (5, "5"), ([], "an array"), (True, "true"),
+                                (1.5, "1.5")):
+                    for fleet, at in ((dict(caps, right_1=dict(rec, load=v)), "'right_1'"),
+                                      ([caps["left_1"], dict(rec, load=v)], "1")):
+                        for call in (s.select_worker, s.select_workers, s.explain):
+                            with self.assertRaises(ValueError) as cm:
+                                call(t, fleet, loads)
+                            self.assertEqual(str(cm.exception),
+                                             "available_workers[%s]: field 'load': must be an "
+                                             "object or null, got %s" % (at, said),
+                                             (fast, v, call))
+                # what JSON cannot carry in it, by the record too (it was
+                # worker_loads['right_1'], a load the caller never gave)
+                for v, said in (({"cpu_utilization": float("nan"), "zz": 1},
+                                 "field 'load.cpu_utilization': must be a finite number, "
+                                 "got nan"),
+                                (object(), "field 'load': cannot be sent as JSON: an object")):
+                    for call in (s.select_worker, s.explain):
+                        with self.assertRaises(ValueError) as cm:
+                            call(t, dict(caps, right_1=dict(rec, load=v)), loads)
+                        self.assertEqual(str(cm.exception),
+                                         "available_workers['right_1']: " + said, (fast, v))
+                self.assertEqual(s.select_worker(t, caps, loads, {}), want)
+        finally:
+            lbsched._fast = saved
+
     def assert_refused(self, want, *args):
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(*args)

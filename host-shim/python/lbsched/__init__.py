@@ -250,7 +250,8 @@ def _field(parts):
 def _dumps(obj, where="lbsched", each=None):
     """obj as JSON.  A value JSON cannot carry is named: "<where>: field
     '<path>': must be a finite number, got nan"; with `each` (for a list
-    of records), where = each(i) for the i-th record."""
+    of records), where = each(i) for the i-th record, or (where, the
+    fields of the path before the record's own)."""
     try:
         text = json.dumps(obj, default=_default, allow_nan=False,
                           separators=(",", ":")).encode("utf-8")
@@ -270,6 +271,8 @@ def _dumps(obj, where="lbsched", each=None):
     path, value = bad
     if each is not None and path:
         where, path = each(int(path[0][1:-1])), path[1:]
+        if isinstance(where, tuple):  # (where, the fields leading to it)
+            where, path = where[0], where[1] + path
     if isinstance(value, float):
         problem = "must be a finite number, got %r" % value
     elif e is None:
@@ -602,12 +605,15 @@ def _loads(first, second, worker_loads, own):
     return out
 
 
-def _check_loads(loads, first, second, worker_loads):
+def _check_loads(loads, first, second, worker_loads, own):
     """A load that is no record at all is named by the key it was found
-    under (the converter would only say the worker's place)."""
+    under (the converter would only say the worker's place).  A record's
+    own "load" is left to the converter, which names it by the record
+    ("available_workers['w1']: field 'load': must be an object or null,
+    got 5")."""
     for i, x in enumerate(loads):
         if x is None or isinstance(x, dict) or hasattr(x, "__dict__") or \
-                hasattr(x, "__dataclass_fields__"):
+                hasattr(x, "__dataclass_fields__") or (own and i in own):
             continue
         key = first[i] if first[i] in (worker_loads or {}) else second[i]
         raise ValueError("worker_loads[%r]: expected a WorkerLoad or a dict, "
@@ -637,7 +643,7 @@ def _document(available_workers, worker_loads):
     ids = [w.get("worker_id") for w in caps]
     first, second = _lookups(keys, ids, rids)
     loads = _loads(first, second, worker_loads, own)
-    _check_loads(loads, first, second, worker_loads)
+    _check_loads(loads, first, second, worker_loads, own)
     for w, load in zip(caps, loads):
         if load is not None:
             w["load"] = load
@@ -1020,9 +1026,11 @@ class PluginScheduler(object):
         loads = _loads(fleet.first, fleet.second, worker_loads, own)
         num = _numeric_loads(loads, fleet.ids)
         if num is None:
-            _check_loads(loads, fleet.first, fleet.second, worker_loads)
+            _check_loads(loads, fleet.first, fleet.second, worker_loads, own)
             given = vals = None
-            text = _dumps(loads, each=lambda i: "worker_loads[%r]" % (
+            # a record's own "load" named by the record, as the converter does
+            text = _dumps(loads, each=lambda i: (_at(fleet.keys, i), ["load"])
+                          if own and i in own else "worker_loads[%r]" % (
                 fleet.first[i] if fleet.first[i] in (worker_loads or {})
                 or fleet.second is None else fleet.second[i],))
         else:
