@@ -278,19 +278,14 @@ static int print_decision(const lbs_workload *wl, lbs_status st,
 	return 0;
 }
 
-/* The longest worker id a store learns from (docs/SECURITY.md F4: store
- * keys hold at most 511 bytes, one of them the workload type); the ABI
- * only says LBS_EINVAL, so the shim names the likely reason itself. */
-#define LEARN_ID_MAX 510
-
 /* Why report() refused an outcome, for the message naming its line. */
 static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_t n)
 {
 	size_t id_len = strlen(o->worker_id);
 
-	if (st == LBS_EINVAL && id_len > LEARN_ID_MAX)
+	if (st == LBS_EINVAL && id_len > SCHED_LEARN_ID_MAX)
 		snprintf(buf, n, "its worker_id is %zu bytes, more than the %d a store learns from",
-		         id_len, LEARN_ID_MAX);
+		         id_len, SCHED_LEARN_ID_MAX);
 	else if (st == LBS_EINVAL)
 		snprintf(buf, n, "the scheduler refused it as invalid (a store at store.max_pairs "
 		         "worker/type pairs refuses new ones; see its warning)");

@@ -101,9 +101,12 @@ int lbspy_select_fleet(lbspy *h, const char *test_json, const char *workers_json
 
 /*
  * The load fields, as JSON: {"slots": [[name, kind, nullable], ...],
- * "others": [...]}.  Slots are the numeric form's, in order; others are
- * the rest of what a load object may hold.  kind: "number", "integer",
- * "bool", "string", "scalar" (string or number), "array", "object".
+ * "others": [...], "learn_id_max": 510}.  Slots are the numeric form's, in
+ * order; others are the rest of what a load object may hold.  kind:
+ * "number", "integer", "bool", "string", "scalar" (string or number),
+ * "array", "object".  learn_id_max: the longest worker id, in bytes, of an
+ * outcome a scheduler that learns takes (lbspy_report refuses a longer
+ * one with LBSPY_EINPUT).
  */
 int lbspy_load_layout(char **out);
 

@@ -583,6 +583,40 @@ class ErrorTest(unittest.TestCase):
                                                     "or false, got "):
                 self.sched.report("t", "cpu_xeon_1", v, 10.0)
 
+    def test_a_worker_id_longer_than_a_store_learns_from(self):
+        # It was "RuntimeError: the scheduler refused the outcome (status -1)"
+        for name in ("priority", "hardware-aware", "adaptive", "composite"):
+            s = lbsched.PluginScheduler(name, plugin=PLUGIN)
+            with self.assertRaises(ValueError) as cm:
+                s.report("t", "w" * 600, True, 1.0)
+            self.assertEqual(str(cm.exception), "outcome: field 'worker_id': is 600 bytes "
+                             "long, more than the 510 a store learns from", name)
+            self.assertTrue(s.report("t", "w" * 510, True, 1.0), name)
+            self.assertEqual(s.stats()["reports"], 1, name)
+        # a scheduler that does not learn takes it as any other
+        self.assertFalse(lbsched.PluginScheduler("round-robin", plugin=PLUGIN).report(
+            "t", "w" * 600, True, 1.0))
+
+    def test_a_performance_data_key_longer_than_a_store_learns_from_seeds_nothing(self):
+        # It was a RuntimeError after the records before it were reported
+        caps, loads = twins()
+        t = TestRequirements(test_id="v", test_type="vision", minimum_memory=2)
+        rec = {"sample_count": 3, "average_execution_time": 2.0}
+        pd = {"left_1": {"vision": rec}, "w" * 600: {"vision": rec}}
+        s = lbsched.PluginScheduler("priority", plugin=PLUGIN)
+        with self.assertRaises(ValueError) as cm:
+            s.select_worker(t, caps, loads, pd)
+        self.assertEqual(str(cm.exception), "performance_data['%s']: the key is 600 bytes "
+                         "long, more than the 510 a store learns from" % ("w" * 600))
+        self.assertEqual(s.stats()["reports"], 0)
+        del pd["w" * 600]
+        self.assertIn(s.select_worker(t, caps, loads, pd), caps)
+        self.assertEqual(s.stats()["reports"], 3)
+        # a scheduler that does not learn reads none of it
+        rr = lbsched.PluginScheduler("round-robin", plugin=PLUGIN)
+        self.assertIn(rr.select_worker(t, caps, loads, dict(pd, **{"w" * 600: {"vision": rec}})),
+                      caps)
+
     def test_max_workers_is_checked(self):
         # -1 and counts from 1 << 29 up carried the call's flags: None, and
         # nothing chosen

@@ -300,6 +300,9 @@ def _load_layout():
 
 
 _LAYOUT = _load_layout()
+# The longest worker id (bytes) a scheduler that learns takes an outcome
+# for: SCHED_LEARN_ID_MAX, the store's key limit.
+_LEARN_ID_MAX = _LAYOUT["learn_id_max"]
 
 # Python types whose JSON the converter reads as each kind of load field.
 # A load whose values all have these goes as numbers; any other load goes
@@ -1083,13 +1086,23 @@ class PluginScheduler(object):
         return plan
 
     def _seed_apply(self, plan):
-        """_seed_plan's outcomes through report(); self._lock held."""
+        """_seed_plan's outcomes through report(); self._lock held.  A
+        worker id longer than a store learns from is reported first: a
+        scheduler that learns refuses it before anything is learned, one
+        that does not says so (and the id is no fault)."""
+        long_ = [p for p in plan if len(p[0][0].encode("utf-8")) > _LEARN_ID_MAX]
+        if long_:
+            plan = long_ + [p for p in plan if p not in long_]
         for key, seen, outcomes in plan:
             for o in outcomes:
                 code = _lib.lbspy_report(self._h, o, self._err, _ERRLEN)
                 if code == _EUNSUPPORTED:
                     self._learns = False
                     return
+                if code == _EINPUT and len(key[0].encode("utf-8")) > _LEARN_ID_MAX:
+                    raise ValueError("performance_data[%r]: the key is %d bytes long, "
+                                     "more than the %d a store learns from"
+                                     % (key[0], len(key[0].encode("utf-8")), _LEARN_ID_MAX))
                 if code != _OK:
                     _raise(code, self._err)
             self._seeded[key] = seen
