@@ -567,6 +567,35 @@ class ErrorTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, msg):
                 lbsched.PluginScheduler(*args, plugin=PLUGIN, **kw)
 
+    def test_a_nul_in_the_name_plugin_or_config_text_is_refused(self):
+        # Each was cut at the NUL: "round-robin\x00hardware-aware" was a
+        # round-robin, "/path/lbsched.so\x00junk" the plugin, '{}\x00x' {}
+        for args, kw, want in (
+                (("round-robin\x00hardware-aware",), {},
+                 "scheduler: the name must not hold a NUL character (a scheduler name is "
+                 "a C string)"),
+                (("r\ud800",), {}, "scheduler: the name must not hold a surrogate code point "
+                 "(U+D800), which UTF-8 cannot carry"),
+                (("round-robin",), {"plugin": PLUGIN + "\x00junk"},
+                 "plugin: the path must not hold a NUL character (a path is a C string)"),
+                (("round-robin",), {"plugin": os.fsencode(PLUGIN) + b"\x00junk"},
+                 "plugin: the path must not hold a NUL character (a path is a C string)"),
+                (("round-robin",), {"plugin": 5},
+                 "plugin: must be a path (str, bytes or os.PathLike), got an int"),
+                (("round-robin",), {"plugin": PLUGIN, "config": "{}\x00junk"},
+                 "config: the text must not hold a NUL character (at character 2)")):
+            kw.setdefault("plugin", PLUGIN)
+            with self.assertRaises(ValueError) as cm:
+                lbsched.PluginScheduler(*args, **kw)
+            self.assertEqual(str(cm.exception), want)
+        import pathlib
+        self.assertEqual(lbsched.PluginScheduler("round-robin", plugin=pathlib.Path(PLUGIN),
+                                                 config="{}").scheduler, "round-robin")
+        with self.assertRaises(ValueError) as cm:
+            lbsched.create_scheduler("round_robin", plugin=PLUGIN + "\x00junk")
+        self.assertEqual(str(cm.exception), "plugin: the path must not hold a NUL character "
+                         "(a path is a C string)")
+
     def test_deep_record_is_a_value_error(self):
         deep = x = {}
         for _ in range(5000):  # past any interpreter's recursion limit

@@ -844,16 +844,35 @@ class PluginScheduler(object):
         if not isinstance(scheduler, str):
             raise ValueError("scheduler: must be a scheduler's name (str), got %s"
                              % type(scheduler).__name__)
+        # The library takes the three as C strings: a NUL would cut them
+        # short, and what follows it be read by nobody
+        if _not_c(scheduler):
+            _c_string(scheduler, "scheduler", "the name", "a scheduler name")
+        if plugin is not None:
+            try:
+                path = os.fsencode(plugin)
+            except TypeError:
+                raise ValueError("plugin: must be a path (str, bytes or os.PathLike), got %s"
+                                 % _what(plugin)) from None
+            if b"\x00" in path:
+                raise ValueError("plugin: the path must not hold a NUL character (a path "
+                                 "is a C string)")
         if isinstance(config, (dict, list)):
             # the package's JSON: NaN named by its field
             config = _dumps(config, "config").decode("utf-8")
         elif config is not None and not isinstance(config, str):
             raise ValueError("config: must be a dict or JSON text, got %s"
                              % type(config).__name__)
+        elif config is not None and _not_c(config):
+            if "\x00" in config:
+                raise ValueError("config: the text must not hold a NUL character (at "
+                                 "character %d)" % config.index("\x00"))
+            raise ValueError("config: the text must not hold a surrogate code point "
+                             "(U+%04X), which UTF-8 cannot carry" % ord(_surrogate(config)))
         err = ctypes.create_string_buffer(_ERRLEN)
         h = ctypes.c_void_p()
         code = _lib.lbspy_open(
-            os.fsencode(plugin) if plugin is not None else None,
+            path if plugin is not None else None,
             scheduler.encode("utf-8"),
             config.encode("utf-8") if config is not None else None,
             ctypes.byref(h), err, _ERRLEN)
