@@ -687,18 +687,22 @@ static int put_loads(lbspy *h, arena *a, const uint32_t *given,
 		for (uint32_t i = 0; i < h->n; i++) {
 			uint32_t cnt = conv_load_count(given[i]);
 			double *memo = h->memo_vals + (size_t)i * CONV_LOAD_SLOTS;
+			/* vals is NULL when no load gives a slot (a load of
+			 * bookkeeping alone): no offset, no copy from it */
+			const double *v = cnt ? vals + k : NULL;
 			if (given[i] && h->memo_given[i] == given[i] &&
-			    same_bits(memo, vals + k, cnt)) {
+			    same_bits(memo, v, cnt)) {
 				if (!h->cur_applied)
 					h->cur[i] = h->applied[i];
 			} else {
 				h->memo_given[i] = 0;
 				h->cur[i] = h->base[i];
 				if (conv_fleet_load_values(&c, FLEET_FILE, i, given[i],
-				                           vals + k, &h->cur[i]))
+				                           v, &h->cur[i]))
 					return LBSPY_EINPUT;
 				if (given[i] && cnt <= CONV_LOAD_SLOTS) {
-					memcpy(memo, vals + k, cnt * sizeof *vals);
+					if (cnt)
+						memcpy(memo, v, cnt * sizeof *vals);
 					h->memo_given[i] = given[i];
 					h->applied[i] = h->cur[i];
 				}
