@@ -863,8 +863,46 @@ static inline int empty(PyObject *v)
 	return n == 0;
 }
 
+/* A value JSON carries as it is: a string, a whole number, a bool, None
+ * or a finite float (a NaN or an infinity is named by the package). */
+static int plain_item(PyObject *x)
+{
+	PyTypeObject *t = Py_TYPE(x);
+
+	return t == &PyUnicode_Type || t == &PyLong_Type || t == &PyBool_Type ||
+	       x == Py_None || (t == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(x)));
+}
+
+/* Whether every item of an array field (a list, tuple or set) is plain:
+ * one that is not may hold what JSON cannot carry. */
+static int plain_items(PyObject *v)
+{
+	if (!PyAnySet_CheckExact(v)) {
+		Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+		PyObject **items = PySequence_Fast_ITEMS(v);
+		for (Py_ssize_t i = 0; i < n; i++)
+			if (!plain_item(items[i]))
+				return 0;
+		return 1;
+	}
+	PyObject *it = PyObject_GetIter(v), *x;
+	int ok = it != NULL;
+	while (ok && (x = PyIter_Next(it))) {
+		ok = plain_item(x);
+		Py_DECREF(x);
+	}
+	Py_XDECREF(it);
+	if (PyErr_Occurred()) {
+		PyErr_Clear();
+		ok = 0;
+	}
+	return ok;
+}
+
 /* One load into given/vals; 1 when it cannot go as numbers exactly (the
- * package sends that call's loads as JSON), 0, -1. */
+ * package sends that call's loads as JSON), 0, -1.  The fields the
+ * numeric form does not carry are checked as JSON would be: a NaN or an
+ * infinity in one sends the loads as JSON, where the package names it. */
 static int load_values(PyObject *load, PyObject *wid, uint32_t *given,
                        double *vals, size_t *nv)
 {
@@ -928,6 +966,7 @@ static int load_values(PyObject *load, PyObject *wid, uint32_t *given,
 		case K_NUMBER:
 		case K_INTEGER:
 			r = t != &PyFloat_Type && t != &PyLong_Type;
+			r = r || (t == &PyFloat_Type && !isfinite(PyFloat_AS_DOUBLE(v)));
 			break;
 		case K_BOOL:
 			r = t != &PyBool_Type;
@@ -940,10 +979,11 @@ static int load_values(PyObject *load, PyObject *wid, uint32_t *given,
 			      t == &PyLong_Type || PyDateTime_CheckExact(v) ||
 			      PyDate_CheckExact(v) || PyTime_CheckExact(v) ||
 			      PyDelta_CheckExact(v));
+			r = r || (t == &PyFloat_Type && !isfinite(PyFloat_AS_DOUBLE(v)));
 			break;
 		case K_ARRAY:
 			r = !(t == &PyList_Type || t == &PyTuple_Type ||
-			      PyAnySet_CheckExact(v));
+			      PyAnySet_CheckExact(v)) || !plain_items(v);
 			break;
 		case K_OBJECT:
 			r = t != &PyDict_Type;

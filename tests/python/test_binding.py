@@ -1212,6 +1212,43 @@ class DropInTest(unittest.TestCase):
         finally:
             lbsched._fast = saved
 
+    def test_a_nan_in_a_loads_bookkeeping_is_named(self):
+        # The numeric form does not carry them, and took them unread:
+        # last_updated=nan, cooling_until=inf were accepted
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", minimum_memory=2)
+        nan, inf = float("nan"), float("inf")
+        saved = lbsched._fast
+        try:
+            for fast in (saved, None):
+                lbsched._fast = fast
+                s = lbsched.PluginScheduler(plugin=PLUGIN)
+                want = s.select_worker(t, caps, loads, {})  # the fleet sent before
+                for bad, said in (
+                        ({"last_updated": nan}, "'last_updated': must be a finite number, "
+                                                "got nan"),
+                        ({"cooling_until": inf}, "'cooling_until': must be a finite number, "
+                                                 "got inf"),
+                        ({"warming_until": -inf}, "'warming_until': must be a finite number, "
+                                                  "got -inf"),
+                        ({"cpu_utilization": 5.0, "active_test_ids": ["a", nan]},
+                         "'active_test_ids[1]': must be a finite number, got nan"),
+                        ({"active_test_ids": {nan}}, "'active_test_ids[0]': must be a finite "
+                                                      "number, got nan")):
+                    for load in (bad, WorkerLoad("right_1", **bad)):
+                        with self.assertRaises(ValueError) as cm:
+                            s.select_worker(t, caps, dict(loads, right_1=load), {})
+                        self.assertEqual(str(cm.exception),
+                                         "worker_loads['right_1']: field " + said, (fast, load))
+                # finite ones, and the original's own types, still go
+                ok = WorkerLoad("right_1", last_updated=1.5, cooling_until=2.0,
+                                active_test_ids={"a", "b"})
+                self.assertEqual(s.select_worker(t, caps, dict(loads, right_1=ok), {}), want)
+                self.assertEqual(s.select_worker(t, caps, {"right_1": {"last_updated": 3.0}},
+                                                 {}), want)
+        finally:
+            lbsched._fast = saved
+
     def assert_refused(self, want, *args):
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(*args)

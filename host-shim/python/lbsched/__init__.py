@@ -318,6 +318,7 @@ _KIND_TYPES = {
     "object": frozenset((dict,)),
 }
 _NONE = frozenset((type(None),))
+_ITERABLE = _KIND_TYPES["array"]
 # Fields the numeric form cannot carry but the converter applies: a load
 # that gives one (not empty) goes as JSON.
 _JSON_ONLY = frozenset(("reserved_accelerators",))
@@ -329,9 +330,9 @@ class _Keys(object):
     they give, and the types each value may have to go as a number."""
 
     __slots__ = ("size", "get", "mask", "nslots", "slots", "types", "id_at",
-                 "json_at")
+                 "json_at", "finite_at", "items_at")
 
-    def __init__(self, names, nslots, mask, types):
+    def __init__(self, names, nslots, mask, types, kinds):
         self.size = len(names)
         if not names:
             self.get = lambda d: ()
@@ -346,6 +347,11 @@ class _Keys(object):
         self.types = types
         self.id_at = names.index("worker_id") if "worker_id" in names else None
         self.json_at = [i for i, n in enumerate(names) if n in _JSON_ONLY]
+        # The fields the numeric form does not carry, checked as JSON
+        # would be: a float in them finite, an array's items plain
+        self.finite_at = [i for i in range(nslots, len(names))
+                          if kinds[i] in ("number", "integer", "scalar")]
+        self.items_at = [i for i in range(nslots, len(names)) if kinds[i] == "array"]
 
 
 _keysets = {}
@@ -358,18 +364,20 @@ def _keys_of(d):
     k = _keysets.get(names, False)
     if k is not False:
         return k
-    order, types, mask = [], [], _GIVEN
+    order, types, kinds, mask = [], [], [], _GIVEN
     for i, (name, kind, nullable) in enumerate(_LAYOUT["slots"]):
         if name in names:
             order.append(name)
             types.append(_KIND_TYPES[kind])  # null goes as JSON
+            kinds.append(kind)
             mask |= 1 << i
     nslots = len(order)
     for name, kind, nullable in _LAYOUT["others"]:
         if name in names:
             order.append(name)
             types.append(_KIND_TYPES[kind] | (_NONE if nullable else frozenset()))
-    k = _Keys(order, nslots, mask, types) if len(order) == len(names) else None
+            kinds.append(kind)
+    k = _Keys(order, nslots, mask, types, kinds) if len(order) == len(names) else None
     if len(_keysets) < 64:
         _keysets[names] = k
     return k
@@ -382,12 +390,30 @@ def _slots_of(k, t):
 _contains = frozenset.__contains__
 
 
+def _plain(x):
+    """A value JSON carries as it is (a NaN or an infinity is named as JSON
+    is written)."""
+    t = type(x)
+    return t is str or t is int or t is bool or x is None or \
+        (t is float and math.isfinite(x))
+
+
 def _typed(k, rows, rids):
     """Whether loads read with k hold values of the types the numeric form
-    carries exactly, and their worker_id (if any) is the worker's."""
+    carries exactly, and their worker_id (if any) is the worker's; and
+    nothing in the fields it does not carry that JSON would refuse."""
     for i in k.json_at:
         if any(t[i] for t in rows):
             return False
+    for i in k.finite_at:
+        for t in rows:
+            if type(t[i]) is float and not math.isfinite(t[i]):
+                return False
+    for i in k.items_at:
+        for t in rows:
+            v = t[i]
+            if type(v) in _ITERABLE and not all(map(_plain, v)):
+                return False
     if len(rows) < 16:  # a column at a time costs more for a few
         for t in rows:
             if not all(map(_contains, k.types, map(type, t))):
