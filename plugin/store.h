@@ -41,10 +41,9 @@
 
 #include "history.h"
 
-/* The longest worker id the store keys: LMDB's default limit on a key is
- * 511 bytes (mdb_env_get_maxkeysize), one of which is the workload type.
- * report() refuses longer ids, import too. */
-#define STORE_MAX_ID 510
+/* The longest worker id the store keys (learned.h); report() refuses
+ * longer ids, import too. */
+#define STORE_MAX_ID LBS_LEARN_ID_MAX
 /* The longest store.path: every message about a store names it, and a
  * message cut inside the path loses the problem. */
 #define STORE_MAX_PATH 1024

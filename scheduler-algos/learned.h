@@ -25,6 +25,12 @@ typedef struct lbs_history {
 	double log_ratio_var;
 } lbs_history;
 
+/* The longest worker id learning keys (bytes): LMDB's default limit on a
+ * key is 511 bytes (mdb_env_get_maxkeysize), one of which is the workload
+ * type.  The plugin's report() refuses a longer id with LBS_EINVAL, which
+ * says no more, so a host names the likely reason with this. */
+#define LBS_LEARN_ID_MAX 510
+
 /* |ln(duration / expected)| is clamped to this before it is learned: a
  * factor of e^20 (5e8) is already no speed but a broken clock or a wrong
  * unit, and one such outcome must not own the mean.  It bounds what an

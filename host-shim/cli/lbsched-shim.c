@@ -16,6 +16,7 @@
 #include "convert.h"
 #include "file.h"
 #include "fleet_redis.h"
+#include "learned.h"
 #include "options.h"
 #include "prefs.h"
 #include "routing.h"
@@ -283,9 +284,9 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
 {
 	size_t id_len = strlen(o->worker_id);
 
-	if (st == LBS_EINVAL && id_len > SCHED_LEARN_ID_MAX)
+	if (st == LBS_EINVAL && id_len > LBS_LEARN_ID_MAX)
 		snprintf(buf, n, "its worker_id is %zu bytes, more than the %d a store learns from",
-		         id_len, SCHED_LEARN_ID_MAX);
+		         id_len, LBS_LEARN_ID_MAX);
 	else if (st == LBS_EINVAL)
 		snprintf(buf, n, "the scheduler refused it as invalid (a store at store.max_pairs "
 		         "worker/type pairs refuses new ones; see its warning)");

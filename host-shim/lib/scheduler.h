@@ -46,11 +46,6 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 lbs_status sched_rotate(uint32_t *cursor, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n, lbs_selection *out);
 
-/* The longest worker id a store learns from (docs/SECURITY.md F4: store
- * keys hold at most 511 bytes, one of them the workload type): report()
- * refuses a longer one with LBS_EINVAL, which says no more, so a host
- * names the likely reason itself. */
-#define SCHED_LEARN_ID_MAX 510
 
 /* Optional slots; LBS_EUNSUPPORTED when the plugin lacks them. */
 lbs_status sched_report(shim_sched *s, const lbs_outcome *o);

@@ -21,6 +21,7 @@
 #include "convert.h"
 #include "cookiejar.h"
 #include "host.h"
+#include "learned.h"
 #include "scheduler.h"
 #include "textbuf.h"
 #include "lbsched_py.h"
@@ -386,11 +387,11 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "scheduler '%s' does not learn from outcomes",
 		        sched_desc(h->sched)->name);
-	else if (st == LBS_EINVAL && strlen(o.worker_id) > SCHED_LEARN_ID_MAX) {
+	else if (st == LBS_EINVAL && strlen(o.worker_id) > LBS_LEARN_ID_MAX) {
 		/* the store's limit, named as the converter names a field */
 		rc = LBSPY_EINPUT;
 		set_err(err, errlen, "outcome: field 'worker_id': is %zu bytes long, more than "
-		        "the %d a store learns from", strlen(o.worker_id), SCHED_LEARN_ID_MAX);
+		        "the %d a store learns from", strlen(o.worker_id), LBS_LEARN_ID_MAX);
 	} else if (rc)
 		set_err(err, errlen, "the scheduler refused the outcome (status %d)", (int)st);
 out:
@@ -556,7 +557,7 @@ LBSPY_EXPORT int lbspy_load_layout(char **out)
 		     cJSON_AddItemToArray(e, cJSON_CreateBool(f->flags & CONV_NULLABLE));
 	}
 	if (ok)
-		ok = cJSON_AddNumberToObject(res, "learn_id_max", SCHED_LEARN_ID_MAX) != NULL;
+		ok = cJSON_AddNumberToObject(res, "learn_id_max", LBS_LEARN_ID_MAX) != NULL;
 	if (ok)
 		text = cJSON_PrintUnformatted(res);
 	cJSON_Delete(res);

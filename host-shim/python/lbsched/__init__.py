@@ -53,7 +53,7 @@ class RecordWarning(UserWarning):
     key.  Issued through the warnings module, so it can be filtered,
     caught, or made an error (-W error): a call whose records warn then
     raises it, and the scheduler has chosen nothing."""
-_ERRLEN = 1024
+_ERRLEN = 2048  # a store path of 1,024 bytes and its problem
 _REASONLEN = 512
 _MAX_PICKED = 1024  # LBSPY_MAX_PICKED
 _GIVEN = 1 << 31  # LBSPY_LOAD_GIVEN: a load, even one without any slot
@@ -301,7 +301,7 @@ def _load_layout():
 
 _LAYOUT = _load_layout()
 # The longest worker id (bytes) a scheduler that learns takes an outcome
-# for: SCHED_LEARN_ID_MAX, the store's key limit.
+# for: LBS_LEARN_ID_MAX, the store's key limit.
 _LEARN_ID_MAX = _LAYOUT["learn_id_max"]
 
 # Python types whose JSON the converter reads as each kind of load field.
