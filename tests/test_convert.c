@@ -766,6 +766,23 @@ static void test_worker_errors(void)
 	CHECK_CONTAINS(err, "field 'available_accelerators.gpu'");
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"capacity\": 0}", &w), -1);
 	CHECK_CONTAINS(err, "field 'capacity'");
+	/* Fields lbsched does not read keep the rules every value keeps
+	 * (docs/SECURITY.md): finite, bounded, UTF-8, at most 4096 bytes. */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": 1e999}", &w), -1);
+	CHECK_CONTAINS(err, "field 'last_updated': must be a finite number within +-1e15, got inf");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": \"\xff\"}", &w), -1);
+	CHECK_CONTAINS(err, "field 'last_updated': must be valid UTF-8");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"browser_support\": [\"chrome\", {}]}", &w), -1);
+	CHECK_CONTAINS(err, "field 'browser_support[1]': must be a string or a number, got an object");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": \"2026-12-05T05:00:00\","
+	             " \"browser_support\": [\"chrome\", \"firefox\"]}", &w), 0);
+	{
+		char big[4200];
+
+		snprintf(big, sizeof big, "{\"worker_id\": \"w\", \"browser_support\": [\"%04097d\"]}", 0);
+		CHECK_INT(wk(big, &w), -1);
+		CHECK_CONTAINS(err, "field 'browser_support[0]': is 4097 bytes long, more than 4096");
+	}
 
 	/* unknown taxonomy names in specs warn; the worker still converts */
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 2, \"hardware_specs\":"

@@ -366,10 +366,27 @@ int cv_get_arr(cv *v, const cJSON *obj, const char *key,
 }
 
 
+/* An ignored scalar (a time, an id) kept to the rules every value keeps
+ * (docs/SECURITY.md): a string UTF-8 of at most CONV_MAX_STRING bytes, a
+ * number finite and within MAX_LOOSE either way. */
+static int loose_scalar(cv *v, const cJSON *it, const fld *f)
+{
+	char g[200];
+	const char *s;
+
+	if (cJSON_IsString(it))
+		return cv_str_value(v, it, f, 0, &s) < 0 ? -1 : 0;
+	if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && fabs(it->valuedouble) <= MAX_LOOSE)
+		return 0;
+	if (cJSON_IsNumber(it))
+		return cv_failf(v, f, "must be a finite number within +-1e15, got %s",
+		                cv_got(g, sizeof g, it));
+	return cv_failf(v, f, "must be a string or a number, got %s", cv_got(g, sizeof g, it));
+}
+
 int cv_loose(cv *v, const cJSON *obj, const char *key, const char *prefix,
              enum loose kind)
 {
-	char g[200];
 	const cJSON *it = item(obj, key);
 	const cJSON *dummy;
 	const char *s;
@@ -388,14 +405,22 @@ int cv_loose(cv *v, const cJSON *obj, const char *key, const char *prefix,
 		                  &d) < 0 ? -1 : 0;
 	case L_OBJECT:
 		return cv_get_obj(v, obj, key, prefix, NULLABLE, &dummy) < 0 ? -1 : 0;
-	case L_ARRAY:
-		return cv_get_arr(v, obj, key, prefix, NULLABLE, &dummy) < 0 ? -1 : 0;
+	case L_ARRAY: {
+		const cJSON *e;
+		long i = 0;
+
+		if (cv_get_arr(v, obj, key, prefix, NULLABLE, &dummy) < 0)
+			return -1;
+		cJSON_ArrayForEach(e, dummy) {
+			const fld f = {prefix, key, NULL, i++};
+
+			if (loose_scalar(v, e, &f) < 0)
+				return -1;
+		}
+		return 0;
+	}
 	case L_SCALAR:
-		if (cJSON_IsString(it) || cJSON_IsNumber(it))
-			return 0;
-		return cv_failf(v, FLD(prefix, key),
-		                "must be a string or a number, got %s",
-		                cv_got(g, sizeof g, it));
+		return loose_scalar(v, it, FLD(prefix, key));
 	}
 	return 0;
 }
