@@ -92,6 +92,35 @@ cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_
 	return root;
 }
 
+/* The first key or string below it that is not UTF-8 (the ABI's strings
+ * are, and a route's prefix or a path that is not matches nothing it
+ * should): 1 with the string's field in path, 2 with the key's object's,
+ * else 0. */
+static int not_utf8_in(const cJSON *it, char *path, size_t n, size_t used)
+{
+	const cJSON *c;
+	size_t i = 0;
+
+	if (cJSON_IsString(it))
+		return !txt_utf8_valid(it->valuestring);
+	cJSON_ArrayForEach(c, it) {
+		size_t u = used;
+
+		if (cJSON_IsObject(it) && !txt_utf8_valid(c->string))
+			return 2;
+		if (u < n)
+			u += (size_t)(cJSON_IsObject(it)
+			              ? snprintf(path + u, n - u, "%s%s", used ? "." : "", c->string)
+			              : snprintf(path + u, n - u, "[%zu]", i));
+		i++;
+		int r = not_utf8_in(c, path, n, u < n ? u : n - 1);
+		if (r)
+			return r;
+		path[used] = '\0';
+	}
+	return 0;
+}
+
 lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
                      size_t errlen)
 {
@@ -122,6 +151,23 @@ lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
 
 		got(root, what, sizeof(what));
 		set_err(err, errlen, "config: must be a JSON object, got %s", what);
+		cJSON_Delete(root);
+		return LBS_ECONFIG;
+	}
+	why[0] = '\0';
+	switch (not_utf8_in(root, why, sizeof why, 0)) {
+		char shown[96];
+	case 1:
+		set_err(err, errlen, "config field '%s': must be valid UTF-8",
+		        txt_show(shown, sizeof shown, why));
+		cJSON_Delete(root);
+		return LBS_ECONFIG;
+	case 2:
+		if (why[0])
+			set_err(err, errlen, "config field '%s': a key is not valid UTF-8",
+			        txt_show(shown, sizeof shown, why));
+		else
+			set_err(err, errlen, "config: a key is not valid UTF-8");
 		cJSON_Delete(root);
 		return LBS_ECONFIG;
 	}

@@ -196,6 +196,14 @@ static void test_config_document(void)
 	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.5e+0}"), LBS_OK);
 	CHECK_INT(create("round-robin", "{\"load_ceiling\": -0, \"x1\": 1}"), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "'x1'");
+	/* The ABI's strings are UTF-8: a route's prefix that is not would
+	 * match nothing it should.  Named by field, or by its key's object. */
+	CHECK_INT(create("composite", "{\"routes\": [{\"prefix\": \"vis\xff\", \"scheduler\": "
+	                 "\"round-robin\"}], \"default\": {\"scheduler\": \"priority\"}}"),
+	          LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'composite': config field 'routes[0].prefix': must be valid UTF-8");
+	CHECK_INT(create("hardware-aware", "{\"store\": {\"pa\xfeth\": \"/x\"}}"), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'hardware-aware': config field 'store': a key is not valid UTF-8");
 	/* A NUL in a string would cut it short there: a store path cut
 	 * short is another directory.  An escaped backslash is no NUL. */
 	CHECK_INT(create("hardware-aware", "{\"store\": {\"path\": \"/nowhere\\u0000/x\"}}"),
