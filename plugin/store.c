@@ -1246,6 +1246,7 @@ void store_counts_get(store *s, store_counts *c)
 	pthread_mutex_lock(&s->mu);
 	c->queued = s->len;
 	c->retrying = s->held;
+	c->pending = s->enq_seq - s->done_seq;
 	pthread_mutex_unlock(&s->mu);
 	c->failed_commits = atomic_load(&s->failed_commits);
 	c->committed = atomic_load(&s->committed);

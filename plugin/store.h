@@ -131,6 +131,8 @@ typedef struct store_counts {
 	uint64_t lost;        /* outcomes dropped: queue full, or a commit that
 	                         still failed when the instance ended */
 	uint64_t retrying;    /* outcomes of a failed commit, kept to retry */
+	uint64_t pending;     /* reported and not yet committed or lost: the
+	                         queue, a commit under way, a retry */
 	uint64_t failed_commits; /* write transactions that failed */
 	uint64_t pairs;       /* pairs in the current view */
 	uint64_t refused_pairs; /* reports refused: a new pair beyond max_pairs */

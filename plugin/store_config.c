@@ -179,13 +179,15 @@ lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n
 	snprintf(buf, len,
 	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
 	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"
-	         "\"lost\":%llu,\"retrying\":%llu,\"failed_commits\":%llu,\"pairs\":%llu,"
+	         "\"lost\":%llu,\"retrying\":%llu,\"pending\":%llu,\"failed_commits\":%llu,"
+	         "\"pairs\":%llu,"
 	         "\"refused_pairs\":%llu,\"bad_records\":%llu%s}%s",
 	         (unsigned long long)c.pairs, c.persistent ? "true" : "false",
 	         (unsigned long long)c.committed, (unsigned long long)c.queued,
 	         (unsigned long long)c.commits, (unsigned long long)c.refreshes,
 	         (unsigned long long)c.map_grows, (unsigned long long)c.lost,
-	         (unsigned long long)c.retrying, (unsigned long long)c.failed_commits,
+	         (unsigned long long)c.retrying, (unsigned long long)c.pending,
+	         (unsigned long long)c.failed_commits,
 	         (unsigned long long)c.pairs, (unsigned long long)c.refused_pairs,
 	         (unsigned long long)c.bad_records, fl, extra ? extra : "");
 	return sc_stats(name, n, buf, write, ctx);

@@ -375,6 +375,19 @@ PY
 	expect_rc 0 "$shim" prefs dump --db "$tmp/db5"
 	has "$tmp/err" "2 such records are skipped, not exported"
 	lines "$tmp/out" 3
+	# an outcome for such a record is lost: decide waits for the store to
+	# commit what it was given, says how many were not stored, exits 1
+	echo "{\"store\": {\"path\": \"$tmp/db5\"}}" >"$tmp/db5.json"
+	printf '%s\n' '{"test_id": "x1", "worker_id": "nan", "success": false, "duration": 3, "test_type": "vision_classification"}' \
+		'{"test_id": "x2", "worker_id": "good", "success": true, "duration": 3, "test_type": "vision_classification"}' >"$tmp/lost.jsonl"
+	expect_rc 1 "$shim" decide --config "$tmp/db5.json" --workers "$tmp/fleet.json" --tests /dev/null --feedback "$tmp/lost.jsonl"
+	has "$tmp/err" "record (VISION, nan) holds impossible values (field 'preference': must be a number in 0..1); 1 outcomes for such records lost"
+	has "$tmp/err" "reported 2 outcomes from $tmp/lost.jsonl"
+	has "$tmp/err" "1 of them were not stored (the errors above say why)"
+	# the other was
+	expect_rc 0 "$shim" prefs export --db "$tmp/db5"
+	pycheck_good() { python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["records"] if x["worker"]=="good"]; sys.exit(0 if r and r[0]["samples"]==3 else 1)' "$tmp/out"; }
+	pycheck_good && ok || bad "the outcome for 'good' was not stored: $(cat "$tmp/out")"
 else
 	echo "note: mdb_load or python3 missing; the impossible-record check is skipped"
 fi

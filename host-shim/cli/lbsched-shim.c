@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -279,6 +280,46 @@ static int print_decision(const lbs_workload *wl, lbs_status st,
 	return 0;
 }
 
+/* The stores' counters in an instance's stats (a composite's children
+ * each have theirs), summed: outcomes not yet committed or lost, and lost. */
+static void store_counts_in(const cJSON *j, double *pending, double *lost)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, j) {
+		if (c->string && !strcmp(c->string, "store") && cJSON_IsObject(c)) {
+			*pending += cJSON_GetNumberValue(cJSON_GetObjectItem(c, "pending"));
+			*lost += cJSON_GetNumberValue(cJSON_GetObjectItem(c, "lost"));
+		} else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			store_counts_in(c, pending, lost);
+		}
+	}
+}
+
+/* Outcomes the instance's stores lost, once they have committed or lost
+ * everything reported (a store commits in the background), waiting at
+ * most FEEDBACK_WAIT_MS; -1 when the stats do not say. */
+#define FEEDBACK_WAIT_MS 5000
+static double feedback_lost(shim_sched *s)
+{
+	for (int waited = 0;; waited += 10) {
+		textbuf t = {0};
+		double pending = 0, lost = 0;
+		cJSON *j = NULL;
+
+		if (sched_stats(s, textbuf_write, &t) == LBS_OK && !t.failed && t.p)
+			j = cJSON_Parse(t.p);
+		textbuf_free(&t);
+		if (!j)
+			return -1;
+		store_counts_in(j, &pending, &lost);
+		cJSON_Delete(j);
+		if (pending == 0 || waited >= FEEDBACK_WAIT_MS)
+			return lost;
+		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+	}
+}
+
 /* Why report() refused an outcome, for the message naming its line. */
 static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_t n)
 {
@@ -418,6 +459,17 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		arena_free(a);
 	}
 	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
+	/* A store that could not keep some (a corrupt record, a full disk)
+	 * said so in its log; the exit status says it too. */
+	if (reported && lasting) {
+		double lost = feedback_lost(s);
+
+		if (lost > 0) {
+			fprintf(stderr, "%s: %.0f of them were not stored (the errors above say why)\n",
+			        prog, lost);
+			bad = 1;
+		}
+	}
 	if (reported && !lasting)
 		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "
 		        "taught is lost when decide exits\n", prog);
