@@ -188,7 +188,7 @@ static void deadline_in(struct timespec *ts, uint32_t ms)
 static void logf_host(const store *s, int32_t level, const char *fmt, const char *a,
                       const char *b)
 {
-	char msg[STORE_MAX_PATH + 1024];
+	char msg[STORE_MSG_MAX + 512];
 
 	if (!s->host || !s->host->log)
 		return;
@@ -533,7 +533,7 @@ static int each_record(store *s, MDB_txn *txn, MDB_dbi dbi, hist_sums_fn fn, voi
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
-	char why[400], id[MAX_ID + 1];
+	char why[STORE_MSG_MAX], id[MAX_ID + 1];
 	int rc, out = 0;
 
 	if (mdb_cursor_open(txn, dbi, &cur))
@@ -639,7 +639,7 @@ static hist_store *read_view(store *s, size_t *txnid, char *err, size_t errlen)
 	hist_store *h = hist_new();
 	int rc, bad = 0;
 	uint64_t skipped = 0, before;
-	char first[400] = "";
+	char first[STORE_MSG_MAX] = "";
 
 	if (!h) {
 		snprintf(err, errlen, "store '%s': out of memory reading its records", s->path);
@@ -896,7 +896,7 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 /* After our commit (or on a timer): rebuild the view if someone else wrote. */
 static void refresh_if_foreign(store *s, size_t our_txnid)
 {
-	char err[400];
+	char err[STORE_MSG_MAX];
 	MDB_envinfo info;
 	size_t txnid;
 	hist_store *h;
@@ -948,7 +948,7 @@ static int worth_retrying(int rc)
  */
 static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *backoff)
 {
-	char msg[400];
+	char msg[STORE_MSG_MAX];
 
 	atomic_fetch_add(&s->failed_commits, 1);
 	if (worth_retrying(rc) && !s->stop) {
@@ -995,7 +995,7 @@ static void *flusher(void *arg)
 	for (;;) {
 		uint32_t n, skipped = 0;
 		size_t txnid = 0;
-		char err[400];
+		char err[STORE_MSG_MAX];
 		int rc;
 		uint64_t age = s->len ? (mono_ns() - s->first_enq_ns) / 1000000u : 0;
 
@@ -1120,7 +1120,7 @@ static int unkeyable(const lbs_outcome *o)
  */
 static int over_pair_limit(store *s, const lbs_outcome *o)
 {
-	char msg[512], id[96];
+	char msg[STORE_MSG_MAX], id[96];
 	uint64_t now, last;
 
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id ||
@@ -1287,7 +1287,7 @@ static int migrate_to_3(store *s, MDB_txn *txn, uint32_t from, char *err, size_t
 		store_rec r;
 		MDB_val nv = {sizeof r, &r};
 		unsigned char kb[MAX_ID + 1];
-		char why[400];
+		char why[STORE_MSG_MAX];
 
 		if (v.mv_size == sizeof r)
 			continue; /* a plugin of schema 3 wrote it meanwhile */
@@ -1811,7 +1811,7 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t
 	MDB_txn *txn = NULL;
 	item_ctx ic = {fn, ctx};
 	int rc, bad = 0;
-	char first[400] = "";
+	char first[STORE_MSG_MAX] = "";
 
 	*skipped = 0;
 	if (!s)
@@ -2111,7 +2111,7 @@ int store_fleet_snapshot(store *s, store_sums_fn fn, void *ctx, uint64_t *seq, c
 {
 	MDB_txn *txn;
 	uint64_t skipped = 0;
-	char first[400];
+	char first[STORE_MSG_MAX];
 	int rc = txn_begin(s, MDB_RDONLY, &txn);
 
 	if (rc)

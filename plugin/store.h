@@ -47,6 +47,8 @@
 /* The longest store.path: every message about a store names it, and a
  * message cut inside the path loses the problem. */
 #define STORE_MAX_PATH 1024
+/* Room for a message that names a store and says what went wrong. */
+#define STORE_MSG_MAX (STORE_MAX_PATH + 1024)
 
 /* 1: the first.  2: records gained the speed ratio (ratio_n,
  * log_ratio_mean, log_ratio_var).  3: records are hist_sums (counts, sums and

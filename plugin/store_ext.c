@@ -101,7 +101,7 @@ static lbs_status ext_export(const lbs_host_api *host, const char *dir, lbs_writ
 	if (st != LBS_OK)
 		return st;
 	if (skipped && host && host->log) {
-		char msg[640];
+		char msg[STORE_MSG_MAX + 64];
 
 		snprintf(msg, sizeof msg, "%s; %llu such records are skipped, not exported", err,
 		         (unsigned long long)skipped);

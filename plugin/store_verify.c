@@ -255,7 +255,7 @@ static void child(const char *dir, int out)
 	MDB_envinfo info;
 	MDB_stat ms;
 	struct stat st;
-	char msg[400] = "";
+	char msg[STORE_MSG_MAX] = "";
 	struct rlimit no_core = {0, 0};
 	int rc, bounds, short_file = 0, devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 

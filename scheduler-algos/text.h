@@ -49,9 +49,8 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
  * Why text (len bytes) is not UTF-8 JSON in a way a reader could take for
  * an empty or garbled document, or NULL: a UTF-8 byte order mark ("starts
  * with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one"),
- * or UTF-16.  RFC 8259 lets a parser skip the mark; lbsched refuses it, so
- * that every reader (and cJSON, which does not skip it) sees the same
- * bytes (cJSON skips a mark, and would read the text whole).
+ * or UTF-16.  RFC 8259 lets a parser skip the mark, and cJSON does;
+ * lbsched refuses it, so that every reader of a file sees the same bytes.
  */
 const char *txt_not_utf8(const char *text, size_t len);
 

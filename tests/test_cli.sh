@@ -383,7 +383,7 @@ PY
 	expect_rc 1 "$shim" decide --config "$tmp/db5.json" --workers "$tmp/fleet.json" --tests /dev/null --feedback "$tmp/lost.jsonl"
 	has "$tmp/err" "record (VISION, nan) holds impossible values (field 'preference': must be a number in 0..1); 1 outcomes for such records lost"
 	has "$tmp/err" "reported 2 outcomes from $tmp/lost.jsonl"
-	has "$tmp/err" "1 of them were not stored (the errors above say why)"
+	has "$tmp/err" "not every outcome from $tmp/lost.jsonl was stored (the errors above say why)"
 	# the other was
 	expect_rc 0 "$shim" prefs export --db "$tmp/db5"
 	pycheck_good() { python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["records"] if x["worker"]=="good"]; sys.exit(0 if r and r[0]["samples"]==3 else 1)' "$tmp/out"; }

@@ -73,7 +73,8 @@ static const cli_opt decide_table[] = {
 	[D_INDEPENDENT] = {"independent", NULL, "decide every test against the fleet as given, "
 	                   "not counting the tests placed before it"},
 	[D_FEEDBACK] = {"feedback", "OUTCOMES.jsonl", "then report these outcomes to the "
-	                "scheduler, so that a store learns from them (not with --routes)"},
+	                "scheduler, so that a store learns from them, and wait (at most 5 s) "
+	                "for it to commit them: exit 1 when it lost some (not with --routes)"},
 	[D_REDIS_PASSWORD] = {"redis-password-file", "FILE", "with --workers "
 	                      "redis://HOST:PORT/PREFIX (the agents' live fleet): the Redis "
 	                      "password, or ACL user and password, one a line"},
@@ -280,44 +281,78 @@ static int print_decision(const lbs_workload *wl, lbs_status st,
 	return 0;
 }
 
-/* The stores' counters in an instance's stats (a composite's children
- * each have theirs), summed: outcomes not yet committed or lost, and lost. */
-static void store_counts_in(const cJSON *j, double *pending, double *lost)
+/* What the stores of an instance say in its stats (a composite's children
+ * each have theirs), summed.  `known` is 0 when a store gives no
+ * `pending` (a plugin older than that counter). */
+typedef struct store_sum {
+	double pending, retrying, lost;
+	int stores, known;
+} store_sum;
+
+static void store_sum_in(const cJSON *j, store_sum *t)
 {
 	const cJSON *c;
 
 	cJSON_ArrayForEach(c, j) {
 		if (c->string && !strcmp(c->string, "store") && cJSON_IsObject(c)) {
-			*pending += cJSON_GetNumberValue(cJSON_GetObjectItem(c, "pending"));
-			*lost += cJSON_GetNumberValue(cJSON_GetObjectItem(c, "lost"));
+			const cJSON *p = cJSON_GetObjectItem(c, "pending");
+
+			t->stores++;
+			t->known += cJSON_IsNumber(p);
+			t->pending += cJSON_IsNumber(p) ? p->valuedouble : 0;
+			t->retrying += cJSON_GetNumberValue(cJSON_GetObjectItem(c, "retrying"));
+			t->lost += cJSON_GetNumberValue(cJSON_GetObjectItem(c, "lost"));
 		} else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-			store_counts_in(c, pending, lost);
+			store_sum_in(c, t);
 		}
 	}
 }
 
-/* Outcomes the instance's stores lost, once they have committed or lost
- * everything reported (a store commits in the background), waiting at
- * most FEEDBACK_WAIT_MS; -1 when the stats do not say. */
-#define FEEDBACK_WAIT_MS 5000
-static double feedback_lost(shim_sched *s)
+/* 0 with *t from s's stats now, -1 when they say nothing of a store. */
+static int store_sum_of(shim_sched *s, store_sum *t)
 {
-	for (int waited = 0;; waited += 10) {
-		textbuf t = {0};
-		double pending = 0, lost = 0;
-		cJSON *j = NULL;
+	textbuf b = {0};
+	cJSON *j = NULL;
 
-		if (sched_stats(s, textbuf_write, &t) == LBS_OK && !t.failed && t.p)
-			j = cJSON_Parse(t.p);
-		textbuf_free(&t);
-		if (!j)
-			return -1;
-		store_counts_in(j, &pending, &lost);
-		cJSON_Delete(j);
-		if (pending == 0 || waited >= FEEDBACK_WAIT_MS)
-			return lost;
+	memset(t, 0, sizeof *t);
+	if (sched_stats(s, textbuf_write, &b) == LBS_OK && !b.failed && b.p)
+		j = cJSON_Parse(b.p);
+	textbuf_free(&b);
+	if (j)
+		store_sum_in(j, t);
+	cJSON_Delete(j);
+	return t->stores && t->known == t->stores && t->lost == t->lost ? 0 : -1;
+}
+
+/*
+ * Whether the stores kept what was reported since `before`: 1 when some
+ * was lost, or when commits are failing (a full disk: what is not
+ * committed by exit is lost); 0 when all is committed; 0 too when it
+ * cannot tell (stats without the counters) or when the stores hold it
+ * for later (a long batch_ms: committed as the instance ends).  Waits
+ * while they commit, at most FEEDBACK_WAIT_MS, and gives up sooner when
+ * nothing moves for FEEDBACK_STILL_MS.
+ */
+#define FEEDBACK_WAIT_MS 5000
+#define FEEDBACK_STILL_MS 1000
+static int feedback_lost(shim_sched *s, const store_sum *before)
+{
+	store_sum t;
+	double last = -1;
+	int still = 0;
+
+	for (int waited = 0; store_sum_of(s, &t) == 0; waited += 10) {
+		if (t.lost > before->lost || t.retrying > 0)
+			return 1;
+		if (t.pending == 0 || waited >= FEEDBACK_WAIT_MS)
+			return 0;
+		still = t.pending == last ? still + 10 : 0;
+		if (still >= FEEDBACK_STILL_MS)
+			return 0;
+		last = t.pending;
 		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
 	}
+	return 0;
 }
 
 /* Why report() refused an outcome, for the message naming its line. */
@@ -402,16 +437,18 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	char *text = file_read(path, &len, err, sizeof err);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	unsigned reported = 0;
-	int bad = 0, got;
+	int bad = 0, got, have_before;
 	file_lines it;
 	char *line;
 	size_t line_len;
+	store_sum before;
 
 	if (!text) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		free(ids);
 		return -1;
 	}
+	have_before = lasting && store_sum_of(s, &before) == 0;
 	file_lines_init(&it, text, len, name);
 	while ((got = file_next_line(&it, &line, &line_len, err, sizeof err))) {
 		char where[512];
@@ -461,14 +498,10 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
 	/* A store that could not keep some (a corrupt record, a full disk)
 	 * said so in its log; the exit status says it too. */
-	if (reported && lasting) {
-		double lost = feedback_lost(s);
-
-		if (lost > 0) {
-			fprintf(stderr, "%s: %.0f of them were not stored (the errors above say why)\n",
-			        prog, lost);
-			bad = 1;
-		}
+	if (reported && lasting && have_before && feedback_lost(s, &before)) {
+		fprintf(stderr, "%s: not every outcome from %s was stored (the errors above say "
+		        "why)\n", prog, name);
+		bad = 1;
 	}
 	if (reported && !lasting)
 		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "

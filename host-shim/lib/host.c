@@ -129,7 +129,7 @@ void host_free(shim_host *h)
 
 void host_logf(shim_host *h, int32_t level, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[4096]; /* emit's line: a store's path, an id, and the problem */
 	va_list ap;
 
 	va_start(ap, fmt);
