@@ -769,7 +769,8 @@ static void test_worker_errors(void)
 	/* Fields lbsched does not read keep the rules every value keeps
 	 * (docs/SECURITY.md): finite, bounded, UTF-8, at most 4096 bytes. */
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": 1e999}", &w), -1);
-	CHECK_CONTAINS(err, "field 'last_updated': must be a finite number within +-1e15, got inf");
+	CHECK_CONTAINS(err, "field 'last_updated': must be a finite number within +-1e19, got inf");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": 1733378400000000000}", &w), 0);
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": \"\xff\"}", &w), -1);
 	CHECK_CONTAINS(err, "field 'last_updated': must be valid UTF-8");
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"browser_support\": [\"chrome\", {}]}", &w), -1);

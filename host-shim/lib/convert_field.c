@@ -368,7 +368,9 @@ int cv_get_arr(cv *v, const cJSON *obj, const char *key,
 
 /* An ignored scalar (a time, an id) kept to the rules every value keeps
  * (docs/SECURITY.md): a string UTF-8 of at most CONV_MAX_STRING bytes, a
- * number finite and within MAX_LOOSE either way. */
+ * number finite and within MAX_LOOSE_SCALAR either way.  The Python
+ * package's numeric form hands anything else to this (lbspy_load_layout's
+ * "loose_max" and "string_max"). */
 static int loose_scalar(cv *v, const cJSON *it, const fld *f)
 {
 	char g[200];
@@ -376,10 +378,11 @@ static int loose_scalar(cv *v, const cJSON *it, const fld *f)
 
 	if (cJSON_IsString(it))
 		return cv_str_value(v, it, f, 0, &s) < 0 ? -1 : 0;
-	if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && fabs(it->valuedouble) <= MAX_LOOSE)
+	if (cJSON_IsNumber(it) && isfinite(it->valuedouble) &&
+	    fabs(it->valuedouble) <= MAX_LOOSE_SCALAR)
 		return 0;
 	if (cJSON_IsNumber(it))
-		return cv_failf(v, f, "must be a finite number within +-1e15, got %s",
+		return cv_failf(v, f, "must be a finite number within +-1e19, got %s",
 		                cv_got(g, sizeof g, it));
 	return cv_failf(v, f, "must be a string or a number, got %s", cv_got(g, sizeof g, it));
 }

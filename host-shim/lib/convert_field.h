@@ -46,6 +46,9 @@
 #define MAX_MHZ 1e6
 #define MAX_WATTS 1e6
 #define MAX_LOOSE 1e15      /* ignored informational quantities */
+/* ignored times and ids (last_updated, active_test_ids): any unit down to
+ * nanoseconds since 1970, any 64-bit id */
+#define MAX_LOOSE_SCALAR 1e19
 #define MAX_SHARDS 1024
 #define MAX_ACCEL_KINDS 256
 #define MAX_NAMES 4096      /* backend and software names of one record */

@@ -62,6 +62,9 @@ typedef struct field {
 } field;
 
 static select_fleet_fn select_fleet;
+/* lbspy_load_layout's loose_max and string_max (loose_item) */
+static double loose_max;
+static Py_ssize_t string_max;
 static field fields[MAX_FIELDS];
 static int n_fields, n_slots;
 /* The field at each position of the last load read: loads of one class
@@ -79,17 +82,18 @@ static int kind_of(const char *s)
 	return -1;
 }
 
-/* configure(select_fleet_address, slots, others, json_only):
- * slots and others as lbspy_load_layout gives them ([name, kind,
- * nullable]), json_only a collection of field names. */
+/* configure(select_fleet_address, slots, others, json_only, loose_max,
+ * string_max): slots and others as lbspy_load_layout gives them ([name,
+ * kind, nullable]), json_only a collection of field names, the last two
+ * the layout's. */
 static PyObject *configure(PyObject *self, PyObject *args)
 {
 	unsigned long long addr;
 	PyObject *slots, *others, *json_only;
 
 	(void)self;
-	if (!PyArg_ParseTuple(args, "KO!O!O", &addr, &PyList_Type, &slots,
-	                      &PyList_Type, &others, &json_only))
+	if (!PyArg_ParseTuple(args, "KO!O!Odn", &addr, &PyList_Type, &slots,
+	                      &PyList_Type, &others, &json_only, &loose_max, &string_max))
 		return NULL;
 	for (int i = 0; i < n_fields; i++)
 		Py_CLEAR(fields[i].name);
@@ -863,32 +867,55 @@ static inline int empty(PyObject *v)
 	return n == 0;
 }
 
-/* A value JSON carries as it is: a string, a whole number, a bool, None
- * or a finite float (a NaN or an infinity is named by the package). */
-static int plain_item(PyObject *x)
+/* A string or a number the converter takes as an ignored scalar or an
+ * array's item (the package's _loose): a number within +-loose_max, a
+ * string of at most string_max UTF-8 bytes.  Anything else goes as JSON,
+ * where the converter names it. */
+static int loose_item(PyObject *x)
 {
 	PyTypeObject *t = Py_TYPE(x);
 
-	return t == &PyUnicode_Type || t == &PyLong_Type || t == &PyBool_Type ||
-	       x == Py_None || (t == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(x)));
+	if (t == &PyUnicode_Type) {
+		Py_ssize_t n;
+
+		if (PyUnicode_IS_ASCII(x))
+			return PyUnicode_GET_LENGTH(x) <= string_max;
+		if (!PyUnicode_AsUTF8AndSize(x, &n)) { /* a lone surrogate */
+			PyErr_Clear();
+			return 0;
+		}
+		return n <= string_max;
+	}
+	if (t == &PyFloat_Type)
+		return fabs(PyFloat_AS_DOUBLE(x)) <= loose_max; /* NaN: no */
+	if (t == &PyLong_Type) {
+		double d = PyLong_AsDouble(x);
+
+		if (d == -1.0 && PyErr_Occurred()) {
+			PyErr_Clear();
+			return 0;
+		}
+		return fabs(d) <= loose_max;
+	}
+	return 0;
 }
 
-/* Whether every item of an array field (a list, tuple or set) is plain:
- * one that is not may hold what JSON cannot carry. */
-static int plain_items(PyObject *v)
+/* Whether every item of an array field (a list, tuple or set) is one the
+ * converter takes (loose_item). */
+static int loose_items(PyObject *v)
 {
 	if (!PyAnySet_CheckExact(v)) {
 		Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
 		PyObject **items = PySequence_Fast_ITEMS(v);
 		for (Py_ssize_t i = 0; i < n; i++)
-			if (!plain_item(items[i]))
+			if (!loose_item(items[i]))
 				return 0;
 		return 1;
 	}
 	PyObject *it = PyObject_GetIter(v), *x;
 	int ok = it != NULL;
 	while (ok && (x = PyIter_Next(it))) {
-		ok = plain_item(x);
+		ok = loose_item(x);
 		Py_DECREF(x);
 	}
 	Py_XDECREF(it);
@@ -966,7 +993,8 @@ static int load_values(PyObject *load, PyObject *wid, uint32_t *given,
 		case K_NUMBER:
 		case K_INTEGER:
 			r = t != &PyFloat_Type && t != &PyLong_Type;
-			r = r || (t == &PyFloat_Type && !isfinite(PyFloat_AS_DOUBLE(v)));
+			r = r || ((t == &PyUnicode_Type || t == &PyFloat_Type || t == &PyLong_Type) &&
+			          !loose_item(v));
 			break;
 		case K_BOOL:
 			r = t != &PyBool_Type;
@@ -979,11 +1007,12 @@ static int load_values(PyObject *load, PyObject *wid, uint32_t *given,
 			      t == &PyLong_Type || PyDateTime_CheckExact(v) ||
 			      PyDate_CheckExact(v) || PyTime_CheckExact(v) ||
 			      PyDelta_CheckExact(v));
-			r = r || (t == &PyFloat_Type && !isfinite(PyFloat_AS_DOUBLE(v)));
+			r = r || ((t == &PyUnicode_Type || t == &PyFloat_Type || t == &PyLong_Type) &&
+			          !loose_item(v));
 			break;
 		case K_ARRAY:
 			r = !(t == &PyList_Type || t == &PyTuple_Type ||
-			      PyAnySet_CheckExact(v)) || !plain_items(v);
+			      PyAnySet_CheckExact(v)) || !loose_items(v);
 			break;
 		case K_OBJECT:
 			r = t != &PyDict_Type;

@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "convert.h"
+#include "convert_field.h"
 #include "cookiejar.h"
 #include "host.h"
 #include "learned.h"
@@ -557,7 +558,9 @@ LBSPY_EXPORT int lbspy_load_layout(char **out)
 		     cJSON_AddItemToArray(e, cJSON_CreateBool(f->flags & CONV_NULLABLE));
 	}
 	if (ok)
-		ok = cJSON_AddNumberToObject(res, "learn_id_max", LBS_LEARN_ID_MAX) != NULL;
+		ok = cJSON_AddNumberToObject(res, "learn_id_max", LBS_LEARN_ID_MAX) != NULL &&
+		     cJSON_AddNumberToObject(res, "loose_max", MAX_LOOSE_SCALAR) != NULL &&
+		     cJSON_AddNumberToObject(res, "string_max", CONV_MAX_STRING) != NULL;
 	if (ok)
 		text = cJSON_PrintUnformatted(res);
 	cJSON_Delete(res);

@@ -101,12 +101,16 @@ int lbspy_select_fleet(lbspy *h, const char *test_json, const char *workers_json
 
 /*
  * The load fields, as JSON: {"slots": [[name, kind, nullable], ...],
- * "others": [...], "learn_id_max": 510}.  Slots are the numeric form's, in
+ * "others": [...], "learn_id_max": 510, "loose_max": 1e19, "string_max":
+ * 4096}.  Slots are the numeric form's, in
  * order; others are the rest of what a load object may hold.  kind:
  * "number", "integer", "bool", "string", "scalar" (string or number),
  * "array", "object".  learn_id_max: the longest worker id, in bytes, of an
  * outcome a scheduler that learns takes (lbspy_report refuses a longer
- * one with LBSPY_EINPUT).
+ * one with LBSPY_EINPUT).  loose_max, string_max: what a scalar or an
+ * array's item of the fields the numeric form does not carry may be (a
+ * number within +-loose_max, a string of at most string_max UTF-8 bytes);
+ * a caller sends a load with anything else as JSON, where it is named.
  */
 int lbspy_load_layout(char **out);
 

@@ -1234,15 +1234,27 @@ class DropInTest(unittest.TestCase):
                         ({"cpu_utilization": 5.0, "active_test_ids": ["a", nan]},
                          "'active_test_ids[1]': must be a finite number, got nan"),
                         ({"active_test_ids": {nan}}, "'active_test_ids[0]': must be a finite "
-                                                      "number, got nan")):
+                                                      "number, got nan"),
+                        # what the converter refuses goes to it, with or
+                        # without a field that forces JSON anyway
+                        ({"active_tests": 1, "last_updated": 1e20},
+                         "'last_updated': must be a finite number within +-1e19, got 1e+20"),
+                        ({"active_tests": 1, "last_updated": 1e20, "queue_depth": None},
+                         "'last_updated': must be a finite number within +-1e19, got 1e+20"),
+                        ({"active_test_ids": ["x" * 5000]},
+                         "'active_test_ids[0]': is 5000 bytes long, more than 4096"),
+                        ({"active_test_ids": ["a", None]},
+                         "'active_test_ids[1]': must be a string or a number, got null"),
+                        ({"active_test_ids": [True]},
+                         "'active_test_ids[0]': must be a string or a number, got true")):
                     for load in (bad, WorkerLoad("right_1", **bad)):
                         with self.assertRaises(ValueError) as cm:
                             s.select_worker(t, caps, dict(loads, right_1=load), {})
                         self.assertEqual(str(cm.exception),
                                          "worker_loads['right_1']: field " + said, (fast, load))
                 # finite ones, and the original's own types, still go
-                ok = WorkerLoad("right_1", last_updated=1.5, cooling_until=2.0,
-                                active_test_ids={"a", "b"})
+                ok = WorkerLoad("right_1", last_updated=1733378400000000000, cooling_until=2.0,
+                                active_test_ids={"a", "b", 7, "é" * 2000})
                 self.assertEqual(s.select_worker(t, caps, dict(loads, right_1=ok), {}), want)
                 self.assertEqual(s.select_worker(t, caps, {"right_1": {"last_updated": 3.0}},
                                                  {}), want)

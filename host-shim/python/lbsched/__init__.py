@@ -303,6 +303,11 @@ _LAYOUT = _load_layout()
 # The longest worker id (bytes) a scheduler that learns takes an outcome
 # for: LBS_LEARN_ID_MAX, the store's key limit.
 _LEARN_ID_MAX = _LAYOUT["learn_id_max"]
+# What the converter takes of a scalar or an array's item in the fields the
+# numeric form does not carry (last_updated, active_test_ids): a number
+# within +-_LOOSE_MAX, a string of at most _STRING_MAX UTF-8 bytes.
+_LOOSE_MAX = _LAYOUT["loose_max"]
+_STRING_MAX = _LAYOUT["string_max"]
 
 # Python types whose JSON the converter reads as each kind of load field.
 # A load whose values all have these goes as numbers; any other load goes
@@ -347,8 +352,9 @@ class _Keys(object):
         self.types = types
         self.id_at = names.index("worker_id") if "worker_id" in names else None
         self.json_at = [i for i, n in enumerate(names) if n in _JSON_ONLY]
-        # The fields the numeric form does not carry, checked as JSON
-        # would be: a float in them finite, an array's items plain
+        # The fields the numeric form does not carry, checked as the
+        # converter would: their strings and numbers, and an array's
+        # items, as _loose takes them
         self.finite_at = [i for i in range(nslots, len(names))
                           if kinds[i] in ("number", "integer", "scalar")]
         self.items_at = [i for i in range(nslots, len(names)) if kinds[i] == "array"]
@@ -388,14 +394,24 @@ def _slots_of(k, t):
 
 
 _contains = frozenset.__contains__
+_LOOSE_TYPES = (str, int, float)
 
 
-def _plain(x):
-    """A value JSON carries as it is (a NaN or an infinity is named as JSON
-    is written)."""
+def _loose(x):
+    """A string or a number the converter takes as an ignored scalar or an
+    array's item (lbspy_load_layout's loose_max, string_max).  Anything
+    else goes as JSON, where the converter names it, as the CLI's would."""
     t = type(x)
-    return t is str or t is int or t is bool or x is None or \
-        (t is float and math.isfinite(x))
+    if t is str:
+        if len(x) <= _STRING_MAX // 4 and x.isascii():
+            return True
+        try:
+            return len(x.encode("utf-8")) <= _STRING_MAX
+        except UnicodeEncodeError:  # a lone surrogate
+            return False
+    if t is int or (t is float and math.isfinite(x)):
+        return -_LOOSE_MAX <= x <= _LOOSE_MAX
+    return False
 
 
 def _typed(k, rows, rids):
@@ -407,12 +423,13 @@ def _typed(k, rows, rids):
             return False
     for i in k.finite_at:
         for t in rows:
-            if type(t[i]) is float and not math.isfinite(t[i]):
+            v = t[i]
+            if type(v) in _LOOSE_TYPES and not _loose(v):
                 return False
     for i in k.items_at:
         for t in rows:
             v = t[i]
-            if type(v) in _ITERABLE and not all(map(_plain, v)):
+            if type(v) in _ITERABLE and not all(map(_loose, v)):
                 return False
     if len(rows) < 16:  # a column at a time costs more for a few
         for t in rows:
@@ -732,7 +749,8 @@ if _fast is not None:
     _fast.configure(
         ctypes.cast(_lib.lbspy_select_fleet, ctypes.c_void_p).value,
         [tuple(x) for x in _LAYOUT["slots"]],
-        [tuple(x) for x in _LAYOUT["others"]], _JSON_ONLY)
+        [tuple(x) for x in _LAYOUT["others"]], _JSON_ONLY, float(_LOOSE_MAX),
+        int(_STRING_MAX))
 #: Whether select_worker reads records through _lbsched_fast; when not,
 #: FAST_MISSING says why.
 FAST = _fast is not None
