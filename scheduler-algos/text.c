@@ -457,7 +457,7 @@ static const char *flaw_find(char *dst, size_t n, const char *text, size_t len, 
 			size_t k = i;
 
 			if (json_number(text, &k, len) != TOK_WHOLE ||
-			    (k < len && (is_digit(text[k]) || strchr(".eE+-", text[k])))) {
+			    (k < len && text[k] && (is_digit(text[k]) || strchr(".eE+-", text[k])))) {
 				while (k < len && text[k] && (is_digit(text[k]) || strchr(".eE+-", text[k])))
 					k++;
 				flaw_field(dst, n, text, lv, depth, 0, 0, 0);
