@@ -520,6 +520,17 @@ static lbs_status ext_import(const lbs_host_api *host, const char *dir, const ch
 		cJSON_Delete(doc);
 		return LBS_EINVAL;
 	}
+	/* No string holds \u0000 now, so a flaw is a number cJSON read as
+	 * another (01 as 1): named by its field. */
+	{
+		char why[512];
+
+		if (txt_json_flaw(why, sizeof why, json, len)) {
+			snprintf(err, errlen, "%s", why);
+			cJSON_Delete(doc);
+			return LBS_EINVAL;
+		}
+	}
 	cJSON_ArrayForEach(r, doc) {
 		char shown[96];
 

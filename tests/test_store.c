@@ -1505,6 +1505,11 @@ static void test_import(void)
 			 "\"samples\":1,\"successes\":1,\"failures\":0,\"mean_duration\":1,"
 			 "\"var_duration\":0,\"last_update\":1},", "]}",
 			 "records[0]: field 'preference': required"},
+			/* a number JSON does not allow, which cJSON reads as 1 */
+			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
+			 "\"samples\":01,\"successes\":1,\"failures\":0,\"preference\":0.5,"
+			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
+			 "field 'records[0].samples': 01 at byte"},
 			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
 			 "\"samples\":1,\"successes\":1,\"failures\":0,\"preference\":\"0.5\","
 			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
