@@ -167,7 +167,9 @@ const char fleet_lua_pull[] =
 	"    for i = 1, n do\n"
 	"      if page[2 * i] ~= last then keys[#keys + 1] = page[2 * i - 1] end\n"
 	"    end\n"
-	"    nxt = tostring(tonumber(last) - 1)\n"
+	/* %.0f: tostring() gives 14 digits, and a version past 1e14 would
+	 * come back rounded, skipping pairs */
+	"    nxt = string.format('%.0f', tonumber(last) - 1)\n"
 	"  end\n"
 	"else\n"
 	"  for i = 1, n do keys[i] = page[2 * i - 1] end\n"

@@ -751,6 +751,14 @@ static int pulled_add(pulled *p, const redisReply *r, size_t first)
 }
 
 /* One page of the pull script: {epoch, ver, mine, next, pairs...}. */
+/* next is a version (digits alone) past since (one, as we wrote it). */
+static int version_past(const char *next, const char *since)
+{
+	size_t n = strspn(next, "0123456789");
+
+	return n && n <= 19 && !next[n] && strtoull(next, NULL, 10) > strtoull(since, NULL, 10);
+}
+
 static redisReply *pull_page(fleet *f, const char *host, const char *since, char *err,
                              size_t errlen)
 {
@@ -762,6 +770,17 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 	          r->element[3]->type != REDIS_REPLY_STRING)) {
 		freeReplyObject(r);
 		snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
+		return NULL;
+	}
+	/* The next page starts past this one: a reply whose next version is
+	 * not past `since` would be asked for again and again. */
+	if (r && r->element[3]->len && !version_past(r->element[3]->str, since)) {
+		char shown[48];
+
+		snprintf(err, errlen, "%s: a pull from version %s gave next version '%s', not past "
+		         "it: the totals hold something that is not ours", f->addr, since,
+		         txt_show(shown, sizeof shown, r->element[3]->str));
+		freeReplyObject(r);
 		return NULL;
 	}
 	return r;

@@ -42,8 +42,9 @@ redis_stop() {
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
 # redis_timeouts FILE: how many lines of FILE say a command or connect to
-# this Redis timed out (nginx waits 200 ms, the agents 500 ms; hiredis 0.14
-# says "Resource temporarily unavailable" for a read that timed out).  A
+# this Redis timed out (nginx waits 200 ms, the agents 500 ms; "timed out
+# waiting for the reply", which hiredis 0.14 words "Resource temporarily
+# unavailable" and lbsched's layer before this round said so too).  A
 # loaded machine may see one; what follows it rightly differs.
 redis_timeouts() { grep -c -e "redis://127.0.0.1:$REDIS_PORT: .*\(timed out\|[Tt]imeout\)" \
 	-e "redis://127.0.0.1:$REDIS_PORT: Resource temporarily unavailable" "$1"; }

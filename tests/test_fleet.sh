@@ -593,4 +593,50 @@ rcli config set lua-time-limit 5000 >/dev/null
 
 stop_redis "$tmp/redis"
 
+# --- a server that is not Redis (or holds what lbsched did not write) ----------
+# fake REPLY: on a free port ($fport), answer every read with REPLY (Python
+# escapes); stopped by its pid
+cat >"$tmp/fake.py" <<'PY'
+import socket, sys, threading
+port = int(sys.argv[1])
+reply = sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
+def serve(c):
+    try:
+        while c.recv(65536):
+            c.sendall(reply)
+    except OSError:
+        pass
+    c.close()
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(8)
+print("listening", flush=True)
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+fake_pid=
+fake_listens() { grep -q listening "$tmp/fake.log" 2>/dev/null; }
+fake() {
+	fport=$(free_port)
+	python3 "$tmp/fake.py" "$fport" "$1" >"$tmp/fake.log" 2>&1 &
+	fake_pid=$!
+	until_ok 20 fake_listens || bad "the fake server did not start: $(cat "$tmp/fake.log")"
+}
+fake_stop() { if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; fi; fake_pid=; }
+trap 'fake_stop; proxy_stop; stop_redis "$tmp/redis" KILL; stop_redis "$tmp/redis-auth" KILL; rm -rf "$tmp"' EXIT
+# An array of 2^31 - 1 announced: hiredis made it before any element came
+# (16 GB, minutes); now refused at once, in every client's one line.
+fake '*2147483647\r\n'
+expect_rc 1 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$fport/k:" --tests "$src/examples/tests.jsonl"
+has "$tmp/err" "redis://127.0.0.1:$fport: a reply too large (an array of more than 4194304 elements), or out of memory: the server is not Redis, or does not hold what lbsched wrote"
+fake_stop
+# A pull whose next version never moves was asked for again and again.
+fake '*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n'
+echo "{\"store\": {\"path\": \"$tmp/fk\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"f:\", \"timeout_ms\": 1000}}}" >"$tmp/fk.json"
+expect_rc 1 "$shim" prefs export --plugin "$plugin" --redis "$tmp/fk.json"
+has "$tmp/err" "redis://127.0.0.1:$fport: a pull from version 0 gave next version 'd', not past it: the totals hold something that is not ours"
+fake_stop
+
 finish test_fleet

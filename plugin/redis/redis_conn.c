@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,37 @@ static int reply_error(const rc_conn *c, redisReply *r, char *err, size_t n)
 	return 1;
 }
 
+/*
+ * hiredis 0.14 makes an array of the count a reply announces before any
+ * element arrives, and frees it slot by slot: "*2147483647" from a server
+ * that is not Redis (or not ours) cost 16 GB and minutes, with nginx's
+ * event loop waiting.  No reply of ours holds more than RC_MAX_ELEMENTS
+ * (a pull's page, a SCAN's batch); one that announces more is refused as
+ * the reader refuses memory it cannot get.
+ */
+#define RC_MAX_ELEMENTS (1 << 22)
+static redisReplyObjectFunctions bounded;
+static void *(*hiredis_array)(const redisReadTask *, int);
+static pthread_once_t bounded_once = PTHREAD_ONCE_INIT;
+
+static void *bounded_array(const redisReadTask *task, int elements)
+{
+	return elements >= 0 && elements <= RC_MAX_ELEMENTS ? hiredis_array(task, elements) : NULL;
+}
+
+static void bounded_init(void)
+{
+	redisReader *r = redisReaderCreate();
+
+	if (r && r->fn && r->fn->createArray) {
+		bounded = *r->fn;
+		hiredis_array = bounded.createArray;
+		bounded.createArray = bounded_array;
+	}
+	if (r)
+		redisReaderFree(r);
+}
+
 static void io_error(rc_conn *c, char *err, size_t n)
 {
 	char show[96];
@@ -299,6 +331,12 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	c->broken = 1;
 	snprintf(err, n, "%s: %s", c->where,
 	         c->ctx->err == REDIS_ERR_EOF ? "the server closed the connection"
+	         : c->ctx->err == REDIS_ERR_OOM && hiredis_array
+	           ? "a reply too large (an array of more than 4194304 elements), or out of "
+	             "memory: the server is not Redis, or does not hold what lbsched wrote"
+	         /* hiredis words a read past the timeout as its errno */
+	         : c->ctx->err == REDIS_ERR_IO && !strcmp(c->ctx->errstr, strerror(EAGAIN))
+	           ? "timed out waiting for the reply"
 	         : c->ctx->errstr[0] ? txt_show(show, sizeof show, c->ctx->errstr)
 	         : "I/O error");
 }
@@ -340,6 +378,9 @@ rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 		snprintf(err, n, "%s: cannot set the timeout", c->where);
 		goto fail;
 	}
+	pthread_once(&bounded_once, bounded_init);
+	if (hiredis_array)
+		c->ctx->reader->fn = &bounded;
 	if (sec && sec->pass[0]) {
 		const char *argv[3] = {"AUTH", sec->user[0] ? sec->user : sec->pass, sec->pass};
 		redisReply *r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
