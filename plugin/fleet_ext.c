@@ -69,7 +69,6 @@ static lbs_status totals_json(const lbs_host_api *host, const char *config, size
 	totals_ctx t = {NULL, write, ctx, 0, 0};
 	lbs_status st;
 
-	(void)host;
 	if (!config || !write)
 		return LBS_EINVAL;
 	st = read_fleet(config, len, &doc, &so, &fo, err, errlen);
@@ -78,7 +77,7 @@ static lbs_status totals_json(const lbs_host_api *host, const char *config, size
 	if (st == LBS_OK && write(ctx, head, strlen(head)))
 		st = LBS_EIO;
 	if (st == LBS_OK)
-		st = fleet_read_totals(&fo, one_total, &t, err, errlen);
+		st = fleet_read_totals(&fo, host, one_total, &t, err, errlen);
 	if (st == LBS_OK && (t.failed || write(ctx, "\n]}\n", 4))) {
 		snprintf(err, errlen, "fleet: the writer refused the totals");
 		st = LBS_EIO;

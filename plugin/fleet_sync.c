@@ -45,6 +45,7 @@ typedef struct script {
 
 struct fleet {
 	store *s;
+	const lbs_host_api *host;   /* for a fleet without a store (read_totals) */
 	fleet_opts o;               /* own copies */
 	char keys[6][160];          /* epoch seq totals changed ver stage:HOST */
 	char owner[20];             /* this sync's token in a staged batch's id */
@@ -59,6 +60,7 @@ struct fleet {
 	pthread_cond_t wake;
 	int stop;
 	char err[400];              /* the last error, "" none */
+	char foreign_said[128];     /* pulled_say's last: count and field */
 	uint64_t err_ns, ok_ns, logged_ns; /* realtime ns: last error, last success */
 	uint64_t pull_ok_ns;
 	int failing;
@@ -83,8 +85,8 @@ static uint64_t real_ns(void)
 
 static void flog(fleet *f, int32_t level, const char *msg)
 {
-	const lbs_host_api *h = store_host(f->s);
-	char line[600];
+	const lbs_host_api *h = f->s ? store_host(f->s) : f->host;
+	char line[1024];
 
 	if (!h || !h->log)
 		return;
@@ -694,7 +696,26 @@ typedef struct pulled {
 	size_t *offs;     /* of each item's id in ids */
 	char *ids;
 	size_t n, cap, idlen, idcap;
+	size_t foreign;   /* fields that are not records of ours, skipped */
+	char first[96];   /* the first one's field, as shown */
 } pulled;
+
+/* Fields of the totals that are not records of ours were skipped: said
+ * once per kind (count and first field), not on every pull.  A push of
+ * this host's evidence for such a pair replaces it (fleet_lua.c, ours). */
+static void pulled_say(fleet *f, const pulled *p)
+{
+	char msg[800], said[128];
+
+	snprintf(said, sizeof said, "%zu %s", p->foreign, p->first);
+	if (!p->foreign || !strcmp(said, f->foreign_said))
+		return;
+	snprintf(f->foreign_said, sizeof f->foreign_said, "%s", said);
+	snprintf(msg, sizeof msg, "%s: %zu field(s) of '%s' are not lbsched's records (the first: "
+	         "'%s'): skipped; this host's evidence for such a pair replaces it",
+	         f->addr, p->foreign, f->keys[2], p->first);
+	flog(f, LBS_LOG_WARN, msg);
+}
 
 static void pulled_free(pulled *p)
 {
@@ -727,8 +748,17 @@ static int pulled_add(pulled *p, const redisReply *r, size_t first)
 		}
 		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
 		    parse_key(k->str, k->len, &p->items[p->n].type, id, sizeof id) ||
-		    unpack((const unsigned char *)v->str, v->len, &p->items[p->n].c))
+		    unpack((const unsigned char *)v->str, v->len, &p->items[p->n].c)) {
+			if (!p->foreign++) {
+				char raw[96];
+
+				snprintf(raw, sizeof raw, "%.*s", k->type == REDIS_REPLY_STRING
+				         ? (int)(k->len < sizeof raw ? k->len : sizeof raw - 1) : 0,
+				         k->type == REDIS_REPLY_STRING ? k->str : "");
+				txt_show(p->first, sizeof p->first, raw);
+			}
 			continue;
+		}
 		len = strlen(id) + 1;
 		if (p->idlen + len > p->idcap) {
 			size_t cap = p->idcap ? p->idcap * 2 : 65536;
@@ -882,6 +912,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 		}
 		rc = store_fleet_apply(f->s, whole, epoch, ver, mine, p.items, p.n, err, errlen);
 		atomic_fetch_add(&f->pairs_pulled, p.n);
+		pulled_say(f, &p);
 		pulled_free(&p);
 		if (rc)
 			return -1;
@@ -1164,8 +1195,8 @@ static int cmp_pulled(const void *a, const void *b, void *ctx)
 	return c ? c : (i < j ? -1 : i > j);
 }
 
-lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, char *err,
-                             size_t errlen)
+lbs_status fleet_read_totals(const fleet_opts *o, const lbs_host_api *host, hist_sums_fn fn,
+                             void *ctx, char *err, size_t errlen)
 {
 	fleet *f = fleet_new(o);
 	char since[32] = "0";
@@ -1175,6 +1206,7 @@ lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, ch
 
 	if (!f)
 		return LBS_ENOMEM;
+	f->host = host;
 	if (connect_redis(f, err, errlen)) {
 		fleet_free(f);
 		return LBS_EIO;
@@ -1221,6 +1253,8 @@ lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, ch
 		}
 	}
 	free(order);
+	if (st == LBS_OK)
+		pulled_say(f, &p);
 	pulled_free(&p);
 	fleet_free(f);
 	return st;

@@ -48,8 +48,9 @@ lbs_status fleet_sync_once(fleet *f, char *err, size_t errlen);
  * Never the password. */
 void fleet_stats(fleet *f, char *buf, size_t len);
 
-/* Every pair of the fleet's totals in Redis, for prefs dump --redis. */
-lbs_status fleet_read_totals(const fleet_opts *o, hist_sums_fn fn, void *ctx, char *err,
-                             size_t errlen);
+/* Every pair of the fleet's totals in Redis, for prefs dump --redis;
+ * host (may be NULL) hears of fields that are not records of ours. */
+lbs_status fleet_read_totals(const fleet_opts *o, const lbs_host_api *host, hist_sums_fn fn,
+                             void *ctx, char *err, size_t errlen);
 
 #endif

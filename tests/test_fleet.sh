@@ -591,6 +591,33 @@ grep -q '"busy":[1-9]' "$tmp/busy.out" && grep -q '"errors":0' "$tmp/busy.out" &
 	bad "BUSY replies not waited out: $(grep -o '"busy":[0-9]*,"errors":[0-9]*' "$tmp/busy.out")"
 rcli config set lua-time-limit 5000 >/dev/null
 
+# --- fields of the totals that are not records of ours -------------------------
+# A short one stopped every push of that pair's evidence (the merge script
+# failed on it), and readers skipped it, a NaN one too, without a word.
+rcli del t17g:epoch t17g:seq t17g:totals t17g:changed t17g:ver >/dev/null
+config g "$port" ''
+sed -i 's/"prefix": "t17:"/"prefix": "t17g:"/' "$tmp/g.json"
+printf '%s\n' '{"test_id": "g1", "worker_id": "gpu_a100_1", "success": true, "duration": 3, "expected_duration": 6, "test_type": "vision_classification"}' >"$tmp/g.0.jsonl"
+feed g 0 || bad "feed g failed: $(cat "$tmp/g.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/g.json"
+vkey=$(rcli hkeys t17g:totals | head -1)
+[ -n "$vkey" ] && ok || bad "host g pushed nothing"
+rcli hset t17g:totals "$vkey" short >/dev/null
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<12d", *[float("nan")] * 12))' |
+	redis-cli -p "$port" -x hset t17g:totals 1:nan_worker >/dev/null
+rcli zadd t17g:changed 1 1:nan_worker >/dev/null # what a pull reads: the changed pairs
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
+has "$tmp/err" "redis://127.0.0.1:$port: 2 field(s) of 't17g:totals' are not lbsched's records (the first: "
+has "$tmp/err" "): skipped; this host's evidence for such a pair replaces it"
+# the next push of that pair's evidence replaces the short field
+printf '%s\n' '{"test_id": "g2", "worker_id": "gpu_a100_1", "success": true, "duration": 3, "expected_duration": 6, "test_type": "vision_classification"}' >"$tmp/g.1.jsonl"
+feed g 1 || bad "feed g failed: $(cat "$tmp/g.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/g.json"
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
+has "$tmp/err" "1 field(s) of 't17g:totals' are not lbsched's records (the first: '1:nan_worker')"
+python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 1 else 1)' "$tmp/out" &&
+	ok || bad "the short field was not replaced by the pushed evidence: $(cat "$tmp/out")"
+
 stop_redis "$tmp/redis"
 
 # --- a server that is not Redis (or holds what lbsched did not write) ----------

@@ -285,7 +285,9 @@ int rc_check_policy(const rc_target *t, char *err, size_t n)
 /* err for a reply of the error type, or NULL when it is none. */
 static int reply_error(const rc_conn *c, redisReply *r, char *err, size_t n)
 {
-	char show[96];
+	/* whole: a script's error names its line, and WRONGTYPE's words
+	 * alone run past 64 */
+	char show[320];
 
 	if (r->type != REDIS_REPLY_ERROR)
 		return 0;
