@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int txt_utf8_valid(const char *text)
@@ -518,6 +519,16 @@ const char *txt_json_flaw(char *dst, size_t n, const char *text, size_t len)
 		         *field ? ": " : "", at, where);
 	}
 	return dst;
+}
+
+int txt_decimal(const char *s, double *out)
+{
+	size_t len = strlen(s), i = 0;
+
+	if (json_number(s, &i, len) != TOK_WHOLE || i != len)
+		return 0;
+	*out = strtod(s, NULL);
+	return 1;
 }
 
 const char *txt_not_utf8(const char *text, size_t len)

@@ -54,6 +54,12 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
  */
 const char *txt_not_utf8(const char *text, size_t len);
 
+/* The NUL-terminated s as a number written in decimal as JSON writes one
+ * (-?digits[.digits][e[+-]digits]): 1 with *out, 0 for anything else.
+ * strtod also takes "0x10", "inf", "nan" and " 5", which a header, a
+ * directive or an option never means. */
+int txt_decimal(const char *s, double *out);
+
 /*
  * The first flaw of JSON text (len bytes, a document a parser read whole)
  * that cJSON lets through, as in dst, or NULL:

@@ -133,6 +133,8 @@ usage_error "lbsched-shim: simulate: --compare: entry 1 is empty (lbsched-shim s
 	simulate $hsim --mix "$ex/hetero/mix.json" --compare ','
 usage_error "lbsched-shim: simulate: --rate must be a number of tests per second in [0.00001, 1000000], got '1e-20' (lbsched-shim simulate --help)" \
 	simulate $hsim --mix "$ex/hetero/mix.json" --rate 1e-20
+usage_error "lbsched-shim: simulate: --rate must be a number of tests per second in [0.00001, 1000000], got '0x2' (lbsched-shim simulate --help)" \
+	simulate $hsim --mix "$ex/hetero/mix.json" --rate 0x2
 # what the user typed is shown on one line, whatever it holds
 usage_error "lbsched-shim: decide: unknown option '--a?b' (lbsched-shim decide --help)" decide $'--a\nb'
 

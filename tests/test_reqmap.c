@@ -106,6 +106,11 @@ static void test_ignored(void)
 		{RQ_MIN_MEMORY, "1048577", "is not a number in range"},
 		{RQ_EXPECTED_DURATION, "5s", "is not a number in range"},
 		{RQ_EXPECTED_DURATION, "inf", "is not a number in range"},
+		/* strtod's hex and C forms are no header's decimal */
+		{RQ_EXPECTED_DURATION, "0x10", "is not a number in range"},
+		{RQ_EXPECTED_DURATION, "0x1p3", "is not a number in range"},
+		{RQ_MIN_MEMORY, "+4", "is not a number in range"},
+		{RQ_MIN_MEMORY, "4.", "is not a number in range"},
 		{RQ_DEADLINE, "-1", "is not a number in range"},
 		{RQ_DEADLINE, "604801", "is not a number in range"},
 		{RQ_REQUIRED_BACKEND, "cuda,bogus", "names an unknown backend"},

@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "live.h"
 #include "nvml.h"
+#include "text.h"
 #include "record.h"
 #include "rocm.h"
 #include "sink.h"
@@ -73,10 +74,9 @@ static int bad(const char *fmt, const char *arg)
 
 static int number(const char *opt, const char *s, double lo, double hi, double *out)
 {
-	char *end;
-	double v = strtod(s, &end);
+	double v;
 
-	if (end == s || *end || !isfinite(v) || v < lo || v > hi) {
+	if (!txt_decimal(s, &v) || !isfinite(v) || v < lo || v > hi) {
 		fprintf(stderr, "lbsched-agent: %s must be a number from %g to %g, "
 		        "got '%.40s'\n", opt, lo, hi, s);
 		return -1;

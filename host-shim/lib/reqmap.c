@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "taxonomy.h"
+#include "text.h"
 
 const char *const rq_field_name[RQ_COUNT] = {
 	"test type", "model id", "min memory", "priority", "required backend",
@@ -43,14 +44,13 @@ static char *value(rq_value v, char *out, const char **why)
 
 static double number(rq_value v, double lo, double hi, double dflt, const char **why)
 {
-	char buf[RQ_MAX_VALUE + 1], *end;
+	char buf[RQ_MAX_VALUE + 1];
 	const char *s = value(v, buf, why);
 	double d;
 
 	if (!s)
 		return dflt;
-	d = strtod(s, &end);
-	if (end == s || *end != '\0' || !(d >= lo && d <= hi)) {
+	if (!txt_decimal(s, &d) || !(d >= lo && d <= hi)) {
 		*why = "is not a number in range";
 		return dflt;
 	}

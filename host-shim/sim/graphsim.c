@@ -33,6 +33,7 @@
 #include <cjson/cJSON.h>
 
 #include "convert.h"
+#include "text.h"
 #include "drive.h"
 #include "eligible.h"
 #include "file.h"
@@ -130,8 +131,7 @@ static int parse(int argc, char **argv, gopts *o)
 	if ((x = v[G_SEED]) && cli_seed(prog, &graphsim_cmd, x, &o->seed))
 		return EXIT_USAGE;
 	if ((x = v[G_FAIL_RATE])) {
-		o->fail_rate = strtod(x, &end);
-		if (!*x || *end || !(o->fail_rate >= 0 && o->fail_rate < 1))
+		if (!txt_decimal(x, &o->fail_rate) || !(o->fail_rate >= 0 && o->fail_rate < 1))
 			return cli_usage_error(prog, &graphsim_cmd,
 			                       "--fail-rate must be a number in [0, 1), got '%s'", x);
 	}

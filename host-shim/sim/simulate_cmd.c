@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "convert.h"
+#include "text.h"
 #include "file.h"
 #include "fleet_redis.h"
 #include "graphsim.h"
@@ -118,7 +119,6 @@ static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, u
 static int parse_opts(int argc, char **argv, sim_opts *o)
 {
 	const char *v[CLI_MAX_OPTS];
-	char *end;
 	int first, r = cli_parse(prog, &simulate_cmd, argc, argv, v, &first);
 
 	if (r)
@@ -153,10 +153,9 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 	if (v[S_SEED] && cli_seed(prog, &simulate_cmd, v[S_SEED], &o->seed))
 		return EXIT_USAGE;
 	if (v[S_RATE]) {
-		o->rate = strtod(v[S_RATE], &end);
 		/* Below a test a day and a half, arrivals grow so far past
 		 * any duration that rounding swallows the durations. */
-		if (!*v[S_RATE] || *end || !(o->rate >= 1e-5) || o->rate > 1e6)
+		if (!txt_decimal(v[S_RATE], &o->rate) || !(o->rate >= 1e-5) || o->rate > 1e6)
 			return cli_usage_error(prog, &simulate_cmd, "--rate must be a number of tests per "
 			                       "second in [0.00001, 1000000], got '%s'", v[S_RATE]);
 	}

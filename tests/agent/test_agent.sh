@@ -430,6 +430,8 @@ has "$tmp/err" "$tmp/bare/sys/devices/system/cpu: hwloc found no CPU topology th
 expect_rc 2 "$agent" run --file "$tmp/x.json" --interval 0
 lines "$tmp/err" 1
 has "$tmp/err" "--interval must be a number from 0.1 to 3600, got '0'"
+expect_rc 2 "$agent" run --file "$tmp/x.json" --interval 0x1
+has "$tmp/err" "--interval must be a number from 0.1 to 3600, got '0x1'"
 expect_rc 2 "$agent" run
 has "$tmp/err" "run needs --file PATH"
 expect_rc 2 "$agent" detect --bogus
