@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,10 @@ struct rc_conn {
 	redisContext *ctx;
 	char where[RC_HOST_MAX + 24];
 	int broken;
+	/* hiredis's reply functions with the array bound (bounded_array),
+	 * and its own createArray that they call */
+	redisReplyObjectFunctions fns;
+	void *(*array)(const redisReadTask *, int);
 };
 
 int rc_parse(const char *url, rc_target *t, char *err, size_t n)
@@ -304,26 +307,14 @@ static int reply_error(const rc_conn *c, redisReply *r, char *err, size_t n)
  * the reader refuses memory it cannot get.
  */
 #define RC_MAX_ELEMENTS (1 << 22)
-static redisReplyObjectFunctions bounded;
-static void *(*hiredis_array)(const redisReadTask *, int);
-static pthread_once_t bounded_once = PTHREAD_ONCE_INIT;
 
+/* The connection is the reader's privdata, which hiredis hands every
+ * task: per connection, so the plugin keeps no global for it. */
 static void *bounded_array(const redisReadTask *task, int elements)
 {
-	return elements >= 0 && elements <= RC_MAX_ELEMENTS ? hiredis_array(task, elements) : NULL;
-}
+	const rc_conn *c = task->privdata;
 
-static void bounded_init(void)
-{
-	redisReader *r = redisReaderCreate();
-
-	if (r && r->fn && r->fn->createArray) {
-		bounded = *r->fn;
-		hiredis_array = bounded.createArray;
-		bounded.createArray = bounded_array;
-	}
-	if (r)
-		redisReaderFree(r);
+	return c && elements >= 0 && elements <= RC_MAX_ELEMENTS ? c->array(task, elements) : NULL;
 }
 
 static void io_error(rc_conn *c, char *err, size_t n)
@@ -333,7 +324,7 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	c->broken = 1;
 	snprintf(err, n, "%s: %s", c->where,
 	         c->ctx->err == REDIS_ERR_EOF ? "the server closed the connection"
-	         : c->ctx->err == REDIS_ERR_OOM && hiredis_array
+	         : c->ctx->err == REDIS_ERR_OOM && c->array
 	           ? "a reply too large (an array of more than 4194304 elements), or out of "
 	             "memory: the server is not Redis, or does not hold what lbsched wrote"
 	         /* hiredis words a read past the timeout as its errno */
@@ -380,9 +371,13 @@ rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 		snprintf(err, n, "%s: cannot set the timeout", c->where);
 		goto fail;
 	}
-	pthread_once(&bounded_once, bounded_init);
-	if (hiredis_array)
-		c->ctx->reader->fn = &bounded;
+	if (c->ctx->reader && c->ctx->reader->fn && c->ctx->reader->fn->createArray) {
+		c->fns = *c->ctx->reader->fn;
+		c->array = c->fns.createArray;
+		c->fns.createArray = bounded_array;
+		c->ctx->reader->privdata = c;
+		c->ctx->reader->fn = &c->fns;
+	}
 	if (sec && sec->pass[0]) {
 		const char *argv[3] = {"AUTH", sec->user[0] ? sec->user : sec->pass, sec->pass};
 		redisReply *r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
