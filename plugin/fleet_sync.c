@@ -780,7 +780,6 @@ static int pulled_add(pulled *p, const redisReply *r, size_t first)
 	return 0;
 }
 
-/* One page of the pull script: {epoch, ver, mine, next, pairs...}. */
 /* next is a version (digits alone) past since (one, as we wrote it). */
 static int version_past(const char *next, const char *since)
 {
@@ -789,6 +788,7 @@ static int version_past(const char *next, const char *since)
 	return n && n <= 19 && !next[n] && strtoull(next, NULL, 10) > strtoull(since, NULL, 10);
 }
 
+/* One page of the pull script: {epoch, ver, mine, next, pairs...}. */
 static redisReply *pull_page(fleet *f, const char *host, const char *since, char *err,
                              size_t errlen)
 {

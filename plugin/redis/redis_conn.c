@@ -306,7 +306,9 @@ static int reply_error(const rc_conn *c, redisReply *r, char *err, size_t n)
  * (a pull's page, a SCAN's batch); one that announces more is refused as
  * the reader refuses memory it cannot get.
  */
-#define RC_MAX_ELEMENTS (1 << 22)
+#define RC_MAX_ELEMENTS 4194304 /* 2^22 */
+#define RC_STR_(x) #x
+#define RC_STR(x) RC_STR_(x)
 
 /* The connection is the reader's privdata, which hiredis hands every
  * task: per connection, so the plugin keeps no global for it. */
@@ -325,8 +327,9 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	snprintf(err, n, "%s: %s", c->where,
 	         c->ctx->err == REDIS_ERR_EOF ? "the server closed the connection"
 	         : c->ctx->err == REDIS_ERR_OOM && c->array
-	           ? "a reply too large (an array of more than 4194304 elements), or out of "
-	             "memory: the server is not Redis, or does not hold what lbsched wrote"
+	           ? "a reply too large (an array of more than " RC_STR(RC_MAX_ELEMENTS)
+	             " elements), or out of memory: the server is not Redis, or does not hold "
+	             "what lbsched wrote"
 	         /* hiredis words a read past the timeout as its errno */
 	         : c->ctx->err == REDIS_ERR_IO && !strcmp(c->ctx->errstr, strerror(EAGAIN))
 	           ? "timed out waiting for the reply"
