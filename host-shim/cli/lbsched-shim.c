@@ -326,7 +326,7 @@ static int store_sum_of(shim_sched *s, store_sum *t)
 
 /*
  * Whether the stores kept what was reported since `before`: 1 when some
- * was lost, or when commits are failing (a full disk: what is not
+ * was lost, 2 when commits are failing (a full disk: what is not
  * committed by exit is lost); 0 when all is committed; 0 too when it
  * cannot tell (stats without the counters) or when the stores hold it
  * for later (a long batch_ms: committed as the instance ends).  Waits
@@ -342,8 +342,10 @@ static int feedback_lost(shim_sched *s, const store_sum *before)
 	int still = 0;
 
 	for (int waited = 0; store_sum_of(s, &t) == 0; waited += 10) {
-		if (t.lost > before->lost || t.retrying > 0)
+		if (t.lost > before->lost)
 			return 1;
+		if (t.retrying > 0)
+			return 2;
 		if (t.pending == 0 || waited >= FEEDBACK_WAIT_MS)
 			return 0;
 		still = t.pending == last ? still + 10 : 0;
@@ -498,10 +500,16 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
 	/* A store that could not keep some (a corrupt record, a full disk)
 	 * said so in its log; the exit status says it too. */
-	if (reported && lasting && have_before && feedback_lost(s, &before)) {
-		fprintf(stderr, "%s: not every outcome from %s was stored (the errors above say "
-		        "why)\n", prog, name);
-		bad = 1;
+	if (reported && lasting && have_before) {
+		int lost = feedback_lost(s, &before);
+
+		if (lost == 1)
+			fprintf(stderr, "%s: not every outcome from %s was stored (the errors above "
+			        "say why)\n", prog, name);
+		else if (lost == 2)
+			fprintf(stderr, "%s: the store's commits are failing (the errors above say "
+			        "why): what it has not committed when decide exits is lost\n", prog);
+		bad |= lost != 0;
 	}
 	if (reported && !lasting)
 		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "
