@@ -386,9 +386,34 @@ static size_t nul_part(char *dst, size_t n, size_t used, const char *text, size_
 	                               txt_show(shown, sizeof shown, raw));
 }
 
-/* The field's name of what the walk is at, into dst (flaw_find). */
-static void flaw_field(char *dst, size_t n, const char *text, const void *levels, size_t depth,
-                       int key, size_t s, size_t e);
+typedef struct flaw_level {
+	int obj;
+	size_t idx, key, klen;
+} flaw_level;
+
+/* The field of what the walk is at (a key when `key`, from s to e), into
+ * dst; "" for the document itself or past NUL_DEPTH. */
+static void flaw_field(char *dst, size_t n, const char *text, const flaw_level *lv, size_t depth,
+                       int key, size_t s, size_t e)
+{
+	char path[256] = "";
+	size_t used = 0;
+
+	if (!depth || depth > NUL_DEPTH)
+		return;
+	for (size_t j = 0; j + (size_t)key < depth; j++)
+		used = nul_part(path, sizeof path, used, text, lv[j].key, lv[j].klen, lv[j].obj,
+		                lv[j].idx);
+	if (key) {
+		char k[96];
+
+		nul_part(k, sizeof k, 0, text, s, e - s, 1, 0);
+		snprintf(dst, n, "the key '%s' %s%s%s", k, used ? "of field '" : "at the top", path,
+		         used ? "'" : "");
+	} else {
+		snprintf(dst, n, "field '%s'", path);
+	}
+}
 
 /*
  * The first flaw of a document a parser read whole (NULL when none): a
@@ -400,11 +425,6 @@ static void flaw_field(char *dst, size_t n, const char *text, const void *levels
  * array's items from 0; strings are read by txt_json_next_string.  Keys
  * are shown as written, escapes and all.
  */
-typedef struct flaw_level {
-	int obj;
-	size_t idx, key, klen;
-} flaw_level;
-
 static const char *flaw_find(char *dst, size_t n, const char *text, size_t len, int *number,
                              size_t *end)
 {
@@ -474,28 +494,6 @@ static const char *flaw_find(char *dst, size_t n, const char *text, size_t len, 
 	return NULL;
 }
 
-static void flaw_field(char *dst, size_t n, const char *text, const void *levels, size_t depth,
-                       int key, size_t s, size_t e)
-{
-	const flaw_level *lv = levels;
-	char path[256] = "";
-	size_t used = 0;
-
-	if (!depth || depth > NUL_DEPTH)
-		return;
-	for (size_t j = 0; j + (size_t)key < depth; j++)
-		used = nul_part(path, sizeof path, used, text, lv[j].key, lv[j].klen, lv[j].obj,
-		                lv[j].idx);
-	if (key) {
-		char k[96];
-
-		nul_part(k, sizeof k, 0, text, s, e - s, 1, 0);
-		snprintf(dst, n, "the key '%s' %s%s%s", k, used ? "of field '" : "at the top", path,
-		         used ? "'" : "");
-	} else {
-		snprintf(dst, n, "field '%s'", path);
-	}
-}
 
 const char *txt_json_flaw(char *dst, size_t n, const char *text, size_t len)
 {
