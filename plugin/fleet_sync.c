@@ -168,6 +168,34 @@ static int connect_redis(fleet *f, char *err, size_t errlen)
 	return f->rc ? 0 : -1;
 }
 
+/* The first of the sync's first nkeys keys that holds another type than
+ * lbsched keeps there (someone else's data under the prefix), said in
+ * buf: 1, or 0 when TYPE finds none. */
+static int wrong_type(fleet *f, int nkeys, char *buf, size_t n)
+{
+	/* epoch seq totals changed ver stage:HOST, as f->keys */
+	static const char *const kept[6] = {"string", "hash", "hash", "zset", "string", "hash"};
+	char ignored[200], show[180];
+
+	for (int i = 0; i < nkeys && f->rc; i++) {
+		const char *argv[2] = {"TYPE", f->keys[i]};
+		size_t lens[2] = {4, strlen(f->keys[i])};
+		redisReply *r = command(f, 2, argv, lens, ignored, sizeof ignored);
+		int wrong = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "none") &&
+		            strcmp(r->str, kept[i]);
+
+		if (wrong)
+			snprintf(buf, n, "key '%s' holds a %s, where lbsched keeps a %s; "
+			         "another program writes under this prefix",
+			         txt_show(show, sizeof show, f->keys[i]), r->str, kept[i]);
+		if (r)
+			freeReplyObject(r);
+		if (wrong)
+			return 1;
+	}
+	return 0;
+}
+
 /* EVALSHA, and EVAL when Redis does not know the script (it restarted, or
  * SCRIPT FLUSH): EVAL caches it again. */
 static redisReply *run_script(fleet *f, script *sc, int nkeys, int nargs, const char **args,
@@ -219,9 +247,13 @@ static redisReply *run_script(fleet *f, script *sc, int nkeys, int nargs, const 
 	}
 out:
 	if (r && r->type == REDIS_REPLY_ERROR) {
-		char show[200];
+		char show[200], key[200];
 
-		snprintf(err, errlen, "%s: %s", f->addr, txt_show(show, sizeof show, r->str));
+		/* The script's error names its line, not the key: find it. */
+		if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
+			snprintf(err, errlen, "%s: %s", f->addr, key);
+		else
+			snprintf(err, errlen, "%s: %s", f->addr, txt_show(show, sizeof show, r->str));
 		freeReplyObject(r);
 		r = NULL;
 	}

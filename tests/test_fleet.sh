@@ -284,6 +284,25 @@ chmod 644 "$tmp/pass"
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/w.json"
 lines "$tmp/err" 1
 has "$tmp/err" "config field 'store.fleet.password_file': password file $tmp/pass: others may access it (mode 644); chmod o-rwx it"
+# Another program's key under the prefix: the error names the key (the
+# script's own error names only its line, "@user_script:62: WRONGTYPE").
+config wt
+sed -i 's/"t17:"/"t17w:"/' "$tmp/wt.json"
+head -5 "$tmp/a.0.jsonl" >"$tmp/wt.0.jsonl"
+redis-cli -p "$port" set t17w:totals oops >/dev/null
+feed wt 0
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/wt.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17w:totals' holds a string, where lbsched keeps a hash"
+redis-cli -p "$port" del t17w:totals >/dev/null
+# A live fleet's address: the scheme in any case (RFC 3986), and a bare
+# or spaced one refused as an address, not read as a file path.
+expect_rc 1 "$shim" decide --plugin "$plugin" --workers "REDIS://127.0.0.1:$port/none:" --tests "$src/examples/tests.jsonl"
+has "$tmp/err" "redis://127.0.0.1:$port: no live worker under 'none:'"
+expect_rc 1 "$shim" decide --plugin "$plugin" --workers "redis://" --tests "$src/examples/tests.jsonl"
+has "$tmp/err" "redis://: the host is empty"
+expect_rc 1 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$port/a b" --tests "$src/examples/tests.jsonl"
+has "$tmp/err" "the key prefix has a space or control byte"
 # Bad fields: one line naming the field, at create (decide) as at prefs.
 bad_fleet() { # JSON-OF-FLEET EXPECTED
 	echo "{\"store\": {\"path\": \"$tmp/bad\", \"fleet\": $1}}" >"$tmp/bad.json"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "file.h"
@@ -298,7 +299,7 @@ out:
 
 int fleet_source_is_redis(const char *src)
 {
-	return !strncmp(src, "redis://", 8) || !strncmp(src, "rediss://", 9);
+	return !strncasecmp(src, "redis://", 8) || !strncasecmp(src, "rediss://", 9);
 }
 
 char *fleet_source_read(const char *src, const char *password_file, int insecure,

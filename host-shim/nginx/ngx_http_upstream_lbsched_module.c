@@ -1481,9 +1481,11 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     cc.err = err;
     cc.errlen = sizeof(err);
 
-    if (lcf->fleet_file.len > 8
-        && (ngx_strncmp(lcf->fleet_file.data, "redis://", 8) == 0
-            || ngx_strncmp(lcf->fleet_file.data, "rediss://", 9) == 0))
+    /* the shim's test, so that REDIS:// or a bare redis:// is an address
+     * (rc_parse names what is wrong with it), not a file; nginx ends every
+     * directive's argument with a NUL */
+    if (lcf->fleet_file.len
+        && fleet_source_is_redis((const char *) lcf->fleet_file.data))
     {
         if (ngx_http_upstream_lbsched_redis_conf(cf, lcf) != NGX_OK) {
             return NGX_ERROR;

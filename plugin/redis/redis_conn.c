@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,8 +32,9 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 	const char *p, *host, *host_end, *port = NULL;
 	size_t hl;
 
-	if (!url || strncmp(url, "redis://", 8) != 0) {
-		if (url && !strncmp(url, "rediss://", 9))
+	/* A scheme is case-insensitive (RFC 3986): REDIS:// is the same. */
+	if (!url || strncasecmp(url, "redis://", 8) != 0) {
+		if (url && !strncasecmp(url, "rediss://", 9))
 			snprintf(err, n, "%s: TLS (rediss://) is not supported by hiredis 0.14; "
 			         "reach Redis on the loopback or through a TLS tunnel",
 			         txt_show(show, sizeof show, url));
@@ -103,9 +105,11 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 		         txt_show(show, sizeof show, url), sizeof t->prefix - 1);
 		return -1;
 	}
+	/* A space, as in the host, is no part of an address (a URL spells
+	 * it %20); taken, it made keys that redis-cli's examples mistype. */
 	for (const char *q = p; *q; q++) {
-		if ((unsigned char)*q < ' ' || *q == 0x7f) {
-			snprintf(err, n, "%s: the key prefix has a control byte",
+		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
+			snprintf(err, n, "%s: the key prefix has a space or control byte",
 			         txt_show(show, sizeof show, url));
 			return -1;
 		}

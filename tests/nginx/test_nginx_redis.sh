@@ -205,6 +205,13 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "SKIP: a password file the worker user cannot read: needs root (workers as nobody)"
 fi
+# An address in capitals, or with no host: an address still, never a file.
+sed "s|lbsched_fleet $url;|lbsched_fleet REDIS://192.0.2.7:6379/t:;|" "$run/nginx.conf" >"$run/upper.conf"
+out=$(ngx upper.conf -t 2>&1) && bad "nginx -t took REDIS:// for a file" || ok
+has <(echo "$out") "redis://192.0.2.7:6379: refused: a Redis off this host needs a password file"
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://;|" "$run/nginx.conf" >"$run/bare.conf"
+out=$(ngx bare.conf -t 2>&1) && bad "nginx -t took a bare redis://" || ok
+has <(echo "$out") "redis://: the host is empty"
 sed "s|lbsched_fleet $url;|lbsched_redis_insecure on;|" "$run/nginx.conf" >"$run/flag.conf"
 out=$(ngx flag.conf -t 2>&1) && bad "nginx -t took lbsched_redis_insecure without redis://" || ok
 has <(echo "$out") 'go with "lbsched_fleet redis://..."'
