@@ -43,13 +43,6 @@
 
 #define NAME "adaptive"
 #define ADAPT_RING 4096u
-/* The ids' hashes of the decisions' workers, in one ring: a sharded
- * placement's outcomes arrive one per worker, and each must reach the
- * child's own decision (its ledger closes that worker's open work).  Four
- * a decision on average; a decision whose picks were overwritten is
- * matched by its first alone, as are picks past ADAPT_PICKS_MAX. */
-#define ADAPT_PICKS (4u * ADAPT_RING)
-#define ADAPT_PICKS_MAX 64u
 #define CHILD_REASON 320
 
 LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
@@ -70,8 +63,9 @@ typedef struct ad_decision {
 	 * twice, or report the test's run on another worker). */
 	uint32_t rewarded;
 	uint64_t pick; /* wid_hash of the first worker chosen */
-	/* The others' in ad_inst.picks from position picks_at (a count
-	 * along the ring), n_picks of them. */
+	/* The others' (sc_picks): n_picks of them from picks_at.  A
+	 * decision whose others were overwritten is matched by its first
+	 * alone. */
 	uint64_t picks_at;
 	uint32_t n_picks;
 } ad_decision;
@@ -85,7 +79,7 @@ typedef struct ad_inst {
 	adapt_state st;
 	uint64_t rng, cookie;
 	ad_decision ring[ADAPT_RING];
-	uint64_t picks[ADAPT_PICKS], picks_seq;
+	sc_picks picks;
 	sched_counters n;
 	/* For stats(), which is [any]: per child, over every context;
 	 * rewards in millionths. */
@@ -351,27 +345,20 @@ static void remember(ad_inst *inst, const lbs_selection *out, const lbs_worker *
 	uint32_t more = out->n_selected > 1 ? out->n_selected - 1 : 0;
 
 	*d = (ad_decision){ .cookie = inst->cookie + 1, .child_cookie = out->cookie,
-		            .child = child, .ctx = ctx, .picks_at = inst->picks_seq,
+		            .child = child, .ctx = ctx, .picks_at = inst->picks.seq,
 		            .pick = out->n_selected && out->indices[0] < n
 		                    ? wid_hash(workers[out->indices[0]]->id) : 0 };
-	d->n_picks = more < ADAPT_PICKS_MAX ? more : ADAPT_PICKS_MAX;
+	d->n_picks = more < SC_PICKS_MAX ? more : SC_PICKS_MAX;
 	for (uint32_t i = 0; i < d->n_picks; i++)
-		inst->picks[inst->picks_seq++ % ADAPT_PICKS] =
-			out->indices[i + 1] < n ? wid_hash(workers[out->indices[i + 1]]->id) : 0;
+		sc_picks_put(&inst->picks, out->indices[i + 1] < n
+		                                   ? wid_hash(workers[out->indices[i + 1]]->id) : 0);
 }
 
 /* The worker of hash h is one that decision d placed work on: its first,
  * or one of its others while the ring still holds them. */
 static int placed_on(const ad_inst *inst, const ad_decision *d, uint64_t h)
 {
-	if (d->pick == h)
-		return 1;
-	if (inst->picks_seq - d->picks_at > ADAPT_PICKS)
-		return 0;
-	for (uint32_t i = 0; i < d->n_picks; i++)
-		if (inst->picks[(d->picks_at + i) % ADAPT_PICKS] == h)
-			return 1;
-	return 0;
+	return d->pick == h || sc_picks_has(&inst->picks, d->picks_at, d->n_picks, h);
 }
 
 /* The decision for this request: context, the rule's child, the choice.

@@ -36,6 +36,10 @@
  * one without a decision, as before. */
 #define COMP_RING 1024u
 
+/* A ring entry: our cookie, then per child its cookie, its first pick's
+ * hash and (sc_picks position x 128 + count) of its others. */
+#define RING_WIDTH(n_kids) (1 + 3 * (size_t)(n_kids))
+
 #define NAME "composite"
 /* Composites inside composites, counting this one.  A JSON text cannot
  * refer to itself, so a "cycle" is a config nested without end; this is
@@ -68,9 +72,12 @@ typedef struct child {
 	int advance;              /* scored, then asked to select too */
 	int warned;               /* a failure of it was logged */
 	/* This decision's select() of it, when it was asked (voting or
-	 * advancing): its cookie and the hash of its first pick's id, 0 when
-	 * not asked.  Kept by decision (comp_inst.ring) for its report. */
+	 * advancing): its cookie, the hash of its first pick's id and how
+	 * many it picked, 0 when not asked.  Kept by decision
+	 * (comp_inst.ring, its other picks in comp_inst.picks) for its
+	 * reports. */
 	uint64_t asked_cookie, asked_pick;
+	uint32_t asked_n;
 	/* Scratch for one decision, sized with the fleet. */
 	double *scores;
 	uint32_t *picks;
@@ -108,9 +115,11 @@ typedef struct comp_inst {
 	comp_seen seen;            /* which positions a decision has drawn */
 	uint64_t cookie;
 	/* The last COMP_RING decisions: per entry our cookie, then for each
-	 * child the asked_cookie and asked_pick of that decision (1 + 2 x
-	 * n_kids words); made at create, NULL for a router. */
+	 * child the asked_cookie and asked_pick of that decision and where
+	 * its other picks are in `picks` (RING_WIDTH words); made at
+	 * create, NULL for a router. */
 	uint64_t *ring;
+	sc_picks *picks;
 	sched_counters n;
 } comp_inst;
 
@@ -593,6 +602,7 @@ static void cp_destroy(void *p)
 	for (uint32_t i = 0; i < inst->n_routes; i++)
 		free((char *)inst->routes[i].match);
 	free(inst->ring);
+	free(inst->picks);
 	free(inst->kids);
 	free(inst->active);
 	free(inst->in);
@@ -653,7 +663,8 @@ static lbs_status cp_create(const lbs_host_api *host, const char *config,
 	 * here rather than in a select; a router's decision is its
 	 * target's own. */
 	if (st == LBS_OK && inst->mode != MODE_ROUTE &&
-	    !(inst->ring = calloc(COMP_RING * (1 + 2 * (size_t)inst->n_kids), sizeof(*inst->ring)))) {
+	    (!(inst->ring = calloc(COMP_RING * RING_WIDTH(inst->n_kids), sizeof(*inst->ring))) ||
+	     !(inst->picks = calloc(1, sizeof(*inst->picks))))) {
 		snprintf(err, errlen, NAME ": out of memory");
 		st = LBS_ENOMEM;
 	}
@@ -778,6 +789,7 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 		*n_picks = sel.n_selected < sel.capacity ? sel.n_selected : sel.capacity;
 		c->asked_cookie = sel.cookie;
 		c->asked_pick = *n_picks && c->pick_ids[0] ? wid_hash(c->pick_ids[0]) : 0;
+		c->asked_n = *n_picks;
 	} else if (st != LBS_NO_WORKER) {
 		child_failed(inst, c, "select", st);
 		return st < 0 ? st : LBS_EINTERNAL;
@@ -788,16 +800,23 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 /* Keep what the children asked in decision `cookie` answered. */
 static void remember(comp_inst *inst, uint64_t cookie)
 {
-	size_t width = 1 + 2 * (size_t)inst->n_kids;
 	uint64_t *e;
 
 	if (!inst->ring)
 		return;
-	e = inst->ring + (cookie % COMP_RING) * width;
+	e = inst->ring + (cookie % COMP_RING) * RING_WIDTH(inst->n_kids);
 	e[0] = cookie;
 	for (uint32_t i = 0; i < inst->n_kids; i++) {
-		e[1 + 2 * i] = inst->kids[i].asked_cookie;
-		e[2 + 2 * i] = inst->kids[i].asked_pick;
+		const child *c = &inst->kids[i];
+		uint32_t more = c->asked_cookie && c->asked_n > 1 ? c->asked_n - 1 : 0;
+
+		if (more > SC_PICKS_MAX)
+			more = SC_PICKS_MAX;
+		e[1 + 3 * i] = c->asked_cookie;
+		e[2 + 3 * i] = c->asked_pick;
+		e[3 + 3 * i] = inst->picks->seq * 128 + more;
+		for (uint32_t j = 1; j <= more; j++)
+			sc_picks_put(inst->picks, c->pick_ids[j] ? wid_hash(c->pick_ids[j]) : 0);
 	}
 }
 
@@ -808,18 +827,22 @@ static const uint64_t *decision_of(const comp_inst *inst, const lbs_outcome *o)
 
 	if (!inst->ring || !o->cookie || !o->worker_id)
 		return NULL;
-	e = inst->ring + (o->cookie % COMP_RING) * (1 + 2 * (size_t)inst->n_kids);
+	e = inst->ring + (o->cookie % COMP_RING) * RING_WIDTH(inst->n_kids);
 	return e[0] == o->cookie ? e : NULL;
 }
 
 /* Child i's own cookie for an outcome of decision e (decision_of) on the
  * worker whose wid_hash is pick: the cookie of its select in that
- * decision when it picked that worker (a child whose pick the blend
- * overruled did not place the work: its decision has no outcome), else
- * 0. */
-static uint64_t child_cookie(const uint64_t *e, uint64_t pick, uint32_t i)
+ * decision when it picked that worker, first or after (a child whose
+ * pick the blend overruled did not place the work: its decision has no
+ * outcome), else 0. */
+static uint64_t child_cookie(const comp_inst *inst, const uint64_t *e, uint64_t pick, uint32_t i)
 {
-	return e && e[1 + 2 * i] && e[2 + 2 * i] == pick ? e[1 + 2 * i] : 0;
+	const uint64_t *k = e ? e + 1 + 3 * i : NULL;
+
+	return k && k[0] && (k[1] == pick || sc_picks_has(inst->picks, k[2] / 128,
+	                                                  (uint32_t)(k[2] % 128), pick))
+	       ? k[0] : 0;
 }
 
 /*
@@ -843,6 +866,7 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 		uint32_t ignored;
 
 		c->asked_cookie = c->asked_pick = 0;
+		c->asked_n = 0;
 		in->weight = c->weight;
 		in->veto = c->veto;
 		in->scores = NULL;
@@ -1220,7 +1244,7 @@ static lbs_status cp_report(void *p, const lbs_outcome *o)
 
 			if (!HAS_SLOT(c->desc, report))
 				continue;
-			copy.cookie = child_cookie(e, pick, i);
+			copy.cookie = child_cookie(inst, e, pick, i);
 			st = c->desc->report(c->inst, &copy);
 			if (st != LBS_OK && first == LBS_OK)
 				first = st;

@@ -135,6 +135,16 @@ void sc_fill(lbs_selection *out, const lbs_worker *const *workers, uint32_t k,
 	out->cookie = cookie;
 }
 
+int sc_picks_has(const sc_picks *p, uint64_t at, uint32_t k, uint64_t h)
+{
+	if (p->seq - at > SC_PICKS)
+		return 0;
+	for (uint32_t i = 0; i < k; i++)
+		if (p->h[(at + i) % SC_PICKS] == h)
+			return 1;
+	return 0;
+}
+
 lbs_status sc_select_end(sched_counters *c, lbs_status st, lbs_selection *out, const char *who,
                          const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n,
                          double ceiling, uint32_t found, uint32_t need, uint64_t *cookie)

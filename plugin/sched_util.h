@@ -90,6 +90,31 @@ void sc_fill(lbs_selection *out, const lbs_worker *const *workers, uint32_t k,
              uint64_t cookie);
 
 /*
+ * The workers a decision placed work on after its first, by their ids'
+ * hashes (wid_hash), for a scheduler that passes a child the child's own
+ * cookie with each outcome of a sharded placement (adaptive, composite):
+ * the child's ledger closes each worker's open work by it.  One ring for
+ * every decision, which keeps where its hashes start and how many (at most
+ * SC_PICKS_MAX); once the ring has gone round past them, those workers'
+ * outcomes reach the child as ones without a decision.
+ */
+#define SC_PICKS 16384u
+#define SC_PICKS_MAX 64u
+typedef struct sc_picks {
+	uint64_t h[SC_PICKS];
+	uint64_t seq; /* hashes ever kept */
+} sc_picks;
+
+static inline void sc_picks_put(sc_picks *p, uint64_t h)
+{
+	p->h[p->seq++ % SC_PICKS] = h;
+}
+
+/* 1 when h is among the k hashes kept from `at` (p->seq then) and the
+ * ring still holds them. */
+int sc_picks_has(const sc_picks *p, uint64_t at, uint32_t k, uint64_t h);
+
+/*
  * The end of a select that picked out->indices[0..found): counts it in c
  * and answers st when st is an error, LBS_NO_WORKER with sc_reason_none's
  * sentence when found is 0 or under `need`, else LBS_OK with out filled

@@ -113,6 +113,7 @@ shim_sched *test_sched(const char *name, const char *config)
 /* Per thread: threads driving different instances pick at once. */
 static _Thread_local char picked[4096];
 static _Thread_local char reason[512];
+static _Thread_local uint64_t cookie;
 
 const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f)
 {
@@ -126,6 +127,7 @@ const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f)
 	size_t used = 0;
 
 	picked[0] = '\0';
+	cookie = st == LBS_OK ? sel.cookie : 0;
 	if (st == LBS_NO_WORKER)
 		return "none";
 	if (st != LBS_OK) {
@@ -144,4 +146,9 @@ const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f)
 const char *pick_reason(void)
 {
 	return reason;
+}
+
+uint64_t pick_cookie(void)
+{
+	return cookie;
 }

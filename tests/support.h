@@ -44,10 +44,12 @@ shim_sched *test_sched(const char *name, const char *config);
  * Select and return the chosen ids joined by ",", or "none" for
  * LBS_NO_WORKER, or "error:<status>"; prefixed "fallback:" when the host
  * rejected the plugin's answer and chose itself.  The string is the calling
- * thread's, valid until its next call.  pick_reason() gives the plugin's reason.
+ * thread's, valid until its next call.  pick_reason() gives the plugin's reason,
+ * pick_cookie() the answer's cookie (0 when it was none or an error).
  */
 const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f);
 const char *pick_reason(void);
+uint64_t pick_cookie(void);
 
 /* A full path under $LBS_SRCDIR; static buffer. */
 const char *src_path(const char *relpath);

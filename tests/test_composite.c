@@ -993,6 +993,68 @@ static void test_report_and_stats(void)
 	fleet_free(&f);
 }
 
+/* The open work hardware-aware's ledger holds, from a composite's stats
+ * (its only child). */
+static double child_ledger(shim_sched *s, const char *key)
+{
+	cJSON *st = stats_of(s);
+	const cJSON *kid = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "children"), 0);
+	double v = num(cJSON_GetObjectItem(kid, "ledger"), key);
+
+	cJSON_Delete(st);
+	return v;
+}
+
+/* In vote mode the child placed every worker of a sharded placement: each
+ * one's outcome reaches it with its own cookie, so hardware-aware's ledger
+ * closes that worker's open work.  (The cookie went with the child's first
+ * pick alone: the second worker's open work stayed until it expired, and
+ * its wait counted work that was done.) */
+static void test_sharded_cookies(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"w1\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"w2\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"w3\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"s\", \"model_id\": \"m\", \"priority\": 3,"
+		" \"expected_duration\": 100, \"custom_properties\": {\"is_shardable\": true,"
+		" \"allocation_strategy\": \"sharded\", \"min_shards\": 2, \"max_shards\": 2}}");
+	shim_sched *s = test_sched("composite", "{\"mode\": \"vote\", \"children\": "
+	                                        "[{\"scheduler\": \"hardware-aware\"}]}");
+	lbs_outcome o = { .struct_size = sizeof o, .workload_type = wl.type,
+	                  .result = LBS_RESULT_SUCCESS, .duration_s = 100,
+	                  .expected_duration_s = 100 };
+	char placed[64], *second;
+
+	for (uint32_t i = 0; i < f.n; i++)
+		f.workers[i]->active_tests = 8;
+	snprintf(placed, sizeof placed, "%s", pick(s, &wl, &f));
+	o.cookie = pick_cookie();
+	second = strchr(placed, ',');
+	CHECK(second != NULL && o.cookie != 0);
+	if (!second)
+		goto out;
+	*second++ = '\0';
+	CHECK_NEAR(child_ledger(s, "open"), 2, 0);
+	/* the second worker's outcome first: it is not the child's first pick */
+	o.worker_id = second;
+	CHECK_INT(sched_report(s, &o), LBS_OK);
+	CHECK_NEAR(child_ledger(s, "closed"), 1, 0);
+	CHECK_NEAR(child_ledger(s, "open"), 1, 0);
+	o.worker_id = placed;
+	CHECK_INT(sched_report(s, &o), LBS_OK);
+	CHECK_NEAR(child_ledger(s, "closed"), 2, 0);
+	CHECK_NEAR(child_ledger(s, "open"), 0, 0);
+	/* a worker the decision did not place: nothing of it to close */
+	o.worker_id = strcmp(placed, "w3") && strcmp(second, "w3") ? "w3" : "w1";
+	CHECK_INT(sched_report(s, &o), LBS_OK);
+	CHECK_NEAR(child_ledger(s, "closed"), 2, 0);
+out:
+	sched_close(s);
+	fleet_free(&f);
+}
+
 /* The scratch grows with the fleet and the answers stay right. */
 static void test_fleet_grows(void)
 {
@@ -1837,6 +1899,7 @@ int main(void)
 	test_routes_in_host();
 	test_nesting();
 	test_report_and_stats();
+	test_sharded_cookies();
 	test_fleet_grows();
 	test_random_against_plain();
 	test_shared_completion();
