@@ -327,11 +327,12 @@ static int store_sum_of(shim_sched *s, store_sum *t)
 /*
  * Whether the stores kept what was reported since `before`: 1 when some
  * was lost, 2 when commits are failing (a full disk: what is not
- * committed by exit is lost); 0 when all is committed; 0 too when it
- * cannot tell (stats without the counters) or when the stores hold it
- * for later (a long batch_ms: committed as the instance ends).  Waits
- * while they commit, at most FEEDBACK_WAIT_MS, and gives up sooner when
- * nothing moves for FEEDBACK_STILL_MS.
+ * committed by exit is lost); 0 when all is committed, or when it cannot
+ * tell (stats without the counters); 3 when the stores still hold some
+ * (a long batch_ms, or slow commits): committed as the instance ends,
+ * where a failure can only be seen in the log.  Waits while they commit,
+ * at most FEEDBACK_WAIT_MS, and gives up sooner when nothing moves for
+ * FEEDBACK_STILL_MS.
  */
 #define FEEDBACK_WAIT_MS 5000
 #define FEEDBACK_STILL_MS 1000
@@ -346,11 +347,11 @@ static int feedback_lost(shim_sched *s, const store_sum *before)
 			return 1;
 		if (t.retrying > 0)
 			return 2;
-		if (t.pending == 0 || waited >= FEEDBACK_WAIT_MS)
+		if (t.pending == 0)
 			return 0;
 		still = t.pending == last ? still + 10 : 0;
-		if (still >= FEEDBACK_STILL_MS)
-			return 0;
+		if (waited >= FEEDBACK_WAIT_MS || still >= FEEDBACK_STILL_MS)
+			return 3;
 		last = t.pending;
 		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
 	}
@@ -431,7 +432,7 @@ static int in_fleet(const char **ids, uint32_t n, const char *id)
  * config names a store; without one, what was learned goes at exit.
  */
 static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *workers,
-                           uint32_t n_workers, int lasting, conv_warns *warns)
+                           uint32_t n_workers, int lasting, conv_warns *warns, int *unsettled)
 {
 	const char **ids = fleet_ids(workers, n_workers);
 	char err[2048];
@@ -509,7 +510,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		else if (lost == 2)
 			fprintf(stderr, "%s: the store's commits are failing (the errors above say "
 			        "why): what it has not committed when decide exits is lost\n", prog);
-		bad |= lost != 0;
+		*unsettled = lost == 3;
+		bad |= lost == 1 || lost == 2;
 	}
 	if (reported && !lasting)
 		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "
@@ -531,7 +533,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	char *config = NULL, *fleet_text = NULL, *tests = NULL, *routes = NULL;
 	size_t config_len = 0, fleet_len = 0, tests_len = 0, routes_len = 0;
 	char err[2048];
-	int rc = 0;
+	int rc = 0, unsettled = 0;
+	uint64_t errors;
 	lbs_status st;
 	conv_warns warns = {0, 0};
 
@@ -634,7 +637,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		}
 	}
 	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers,
-	                                  names_store(config, config_len), &warns))
+	                                  names_store(config, config_len), &warns, &unsettled))
 		rc = EXIT_BAD_INPUT;
 	goto out;
 bad:
@@ -645,10 +648,19 @@ out:
 		conv_ctx c = {NULL, warn_to_stderr, NULL, NULL, 0, &warns};
 		conv_warn_summary(&c);
 	}
+	errors = h ? host_errors(h) : 0;
 	if (router)
 		router_close(router); /* s is one of its schedulers */
 	else
 		sched_close(s);
+	/* What the stores still held is committed as they close: an error
+	 * logged then (the lines above) lost some of it. */
+	if (unsettled && host_errors(h) > errors) {
+		fprintf(stderr, "%s: not every outcome from %s was stored: the store's last commits "
+		        "failed as decide ended (the errors above say why)\n", prog,
+		        strcmp(o.feedback, "-") ? o.feedback : "<stdin>");
+		rc = rc ? rc : EXIT_BAD_INPUT;
+	}
 	host_free(h);
 	arena_free(fleet_arena);
 	free(config);

@@ -37,6 +37,7 @@ struct shim_host {
 	 * so once host_set_log returns the old sink is never called again.
 	 * Recursive, because a sink may itself log through the host. */
 	pthread_mutex_t log_mu;
+	uint64_t errors; /* under log_mu */
 	host_log_fn log_fn;
 	void *log_ctx;
 	plugin_rec *plugins;
@@ -105,8 +106,19 @@ static void emit(shim_host *h, int32_t level, const char *msg)
 	snprintf(line, sizeof line, "%s", msg);
 	txt_one_line(line);
 	pthread_mutex_lock(&h->log_mu);
+	h->errors += level >= LBS_LOG_ERROR;
 	h->log_fn(h->log_ctx, level, line);
 	pthread_mutex_unlock(&h->log_mu);
+}
+
+uint64_t host_errors(shim_host *h)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&h->log_mu);
+	n = h->errors;
+	pthread_mutex_unlock(&h->log_mu);
+	return n;
 }
 
 void host_free(shim_host *h)

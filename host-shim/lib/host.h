@@ -26,6 +26,11 @@ void host_set_log(shim_host *h, host_log_fn fn, void *ctx);
 /* Unloads every plugin; every instance must be destroyed first. */
 void host_free(shim_host *h);
 
+/* How many lines of level LBS_LOG_ERROR or above were logged so far (a
+ * caller compares two counts to tell whether a step, such as the store's
+ * last commits as an instance ends, went wrong). */
+uint64_t host_errors(shim_host *h);
+
 /* Log through the host's sink (printf-style). */
 void host_logf(shim_host *h, int32_t level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
