@@ -67,6 +67,12 @@ if [ "$(grep -c arrival_s "$tmp/tests.jsonl")" = 500 ]; then ok; else bad "dump 
 expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
 	--tests-file "$tmp/tests.jsonl" --seed 3 --compare hardware-aware,oracle
 if diff <(head -3 "$tmp/gen.txt") <(head -3 "$tmp/out") >&2; then ok; else bad "replay differs"; fi
+# The dump is written once the inputs are read: named like the stream it
+# replays, it is the same stream again (it was emptied before the read).
+cp "$tmp/tests.jsonl" "$tmp/again.jsonl"
+expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
+	--tests-file "$tmp/again.jsonl" --seed 3 --compare hardware-aware --dump-tests "$tmp/again.jsonl"
+if cmp -s "$tmp/tests.jsonl" "$tmp/again.jsonl"; then ok; else bad "the dump over its own input differs"; fi
 
 # --- The oracle on a noise-free truth: a fast and a slow worker.
 cat >"$tmp/fleet2.json" <<'JSON'
@@ -309,6 +315,22 @@ unwritable --report "$tmp/nodir/r.html" "its directory does not exist"
 unwritable --json "$tmp/nodir/r.json" "its directory does not exist"
 unwritable --report "$tmp" "is a directory"
 unwritable --json "$tmp/three.jsonl/r.json" "its parent is not a directory"
+ln -s "$tmp/nowhere.html" "$tmp/dangling.html"
+unwritable --report "$tmp/dangling.html" "a symlink to nothing"
+# An output that is a symlink replaces its target and keeps the link; one
+# that is not a regular file (a FIFO, a device) is written into, never
+# replaced (as root, --report /dev/full made /dev/full a file).
+printf 'old\n' >"$tmp/target.html"
+ln -s "$tmp/target.html" "$tmp/link.html"
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --report "$tmp/link.html"
+if [ -L "$tmp/link.html" ] && grep -q '<html' "$tmp/target.html"; then ok; else bad "the report's symlink was replaced, or its target not written"; fi
+mkfifo "$tmp/fifo"
+cat "$tmp/fifo" >"$tmp/fifo.out" &
+reader=$!
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json "$tmp/fifo"
+wait "$reader"
+if [ -p "$tmp/fifo" ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/fifo.out"; then ok; else bad "the FIFO was replaced, or what came through it is not the result"; fi
+ls "$tmp" | grep -q '\.tmp$' && bad "a temporary file was left: $(ls "$tmp")" || ok
 # the command line itself is wrong: 2
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
 has "$tmp/err" "the oracle takes no config"

@@ -3,9 +3,13 @@
  * for the shim's commands.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "file.h"
 #include "text.h"
@@ -118,4 +122,132 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
 		}
 	}
 	return 0;
+}
+
+/* The file an output path names: a symlink's target (malloc'd into
+ * *real), else the path; NULL with err for a symlink to nothing. */
+static const char *out_target(const char *path, char **real, char *err, size_t errlen)
+{
+	struct stat st;
+
+	*real = NULL;
+	if (lstat(path, &st) || !S_ISLNK(st.st_mode))
+		return path;
+	if (!(*real = realpath(path, NULL))) {
+		snprintf(err, errlen, "%s: cannot write: a symlink to %s", path,
+		         errno == ENOENT ? "nothing" : strerror(errno));
+		return NULL;
+	}
+	return *real;
+}
+
+int file_check_out(const char *path, char *err, size_t errlen)
+{
+	char *real, dir[PATH_MAX];
+	const char *target = out_target(path, &real, err, errlen), *slash;
+	struct stat st;
+	int rc = -1;
+
+	if (!target)
+		return -1;
+	if (!stat(target, &st) && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			snprintf(err, errlen, "%s: cannot write: is a directory", path);
+		else if (access(target, W_OK))
+			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		else
+			rc = 0;
+		goto out;
+	}
+	/* A regular file is replaced through its directory. */
+	slash = strrchr(target, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == target)
+		snprintf(dir, sizeof dir, "/");
+	else if ((size_t)(slash - target) >= sizeof dir) {
+		snprintf(err, errlen, "%s: cannot write: path too long", path);
+		goto out;
+	} else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - target), target);
+	if (stat(dir, &st))
+		snprintf(err, errlen, "%s: cannot write: its directory %s", path,
+		         errno == ENOENT ? "does not exist" : strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(err, errlen, "%s: cannot write: its parent is not a directory", path);
+	else if (access(dir, W_OK | X_OK))
+		snprintf(err, errlen, "%s: cannot write: its directory: %s", path, strerror(errno));
+	else
+		rc = 0;
+out:
+	free(real);
+	return rc;
+}
+
+/* fn into f, then f closed: 0, or -1 with fn's reason or the close's. */
+static int out_run(FILE *f, file_out_fn fn, void *ctx, char *why, size_t n)
+{
+	int bad = fn(f, ctx, why, n);
+
+	if (fclose(f) && !bad) {
+		snprintf(why, n, "cannot write: %s", strerror(errno));
+		bad = -1;
+	}
+	return bad;
+}
+
+int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_t errlen)
+{
+	char *real, tmp[PATH_MAX + 32], why[1024] = "";
+	const char *target = out_target(path, &real, err, errlen);
+	struct stat st;
+	FILE *f;
+	int fd, had = 0, rc = -1;
+
+	if (!target)
+		return -1;
+	if (!stat(target, &st)) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: cannot write: is a directory", path);
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			if (!(f = fopen(target, "w")))
+				snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+			else if (!(rc = out_run(f, fn, ctx, why, sizeof why)))
+				goto out;
+			else
+				snprintf(err, errlen, "%s: %s", path, why);
+			goto out;
+		}
+		had = 1;
+	}
+	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", target, (long)getpid()) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "%s: cannot write: path too long", path);
+		goto out;
+	}
+	/* Our own name (no file of the user's is overwritten), created as a
+	 * new file would be (0666 less the umask); a replaced file's mode is
+	 * kept. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((had && fchmod(fd, st.st_mode & 07777)) || !(f = fdopen(fd, "w"))) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (out_run(f, fn, ctx, why, sizeof why))
+		snprintf(err, errlen, "%s: %s", path, why);
+	else if (rename(tmp, target))
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+	else
+		rc = 0;
+	if (rc)
+		unlink(tmp);
+out:
+	free(real);
+	return rc;
 }

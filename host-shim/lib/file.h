@@ -1,8 +1,10 @@
-/* file.h -- whole files into memory, and the lines of a JSON Lines file. */
+/* file.h -- whole files into memory, the lines of a JSON Lines file, and
+ * the files the commands write. */
 #ifndef LBS_FILE_H
 #define LBS_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* The most file_read takes: configs, fleets, test streams and import
  * documents are read whole, and nothing the shim or nginx loads should come
@@ -36,5 +38,20 @@ void file_lines_init(file_lines *it, char *text, size_t len, const char *name);
  * bytes); 0 at the end; -1 for a line that holds a NUL byte, with
  * "<name>:<line>: ..." in err, and the lines after it still to come. */
 int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t errlen);
+
+/*
+ * Output files (simulate's --json, --report and --dump-tests, the graph
+ * timeline).  file_check_out: whether `path` can be written, asked before
+ * the work so that a typo costs nothing.  file_write_out: write it through
+ * fn.  A regular file, new or there (through a symlink: its target), is
+ * written beside it under a temporary name and renamed over it, so a failed
+ * write never leaves half a file and no other file is touched; anything else
+ * there (a FIFO, a device, /dev/stdout) is written into, never replaced.
+ * fn writes f and answers 0, or -1 with its reason in err.  Both answer 0,
+ * or -1 with "<path>: cannot write: <why>" (or "<path>: <fn's reason>").
+ */
+typedef int (*file_out_fn)(FILE *f, void *ctx, char *err, size_t errlen);
+int file_check_out(const char *path, char *err, size_t errlen);
+int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif

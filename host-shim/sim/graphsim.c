@@ -232,19 +232,35 @@ static int by_worker_start(const void *pa, const void *pb)
 
 #define MAX_ROWS 64 /* rows per worker in the timeline: its runs at once */
 
+/* report_gantt_html's arguments, for file_write_out. */
+typedef struct gantt {
+	const gctx *g;
+	const char *title;
+	const char *const *names;
+	uint32_t n_lanes;
+	double makespan;
+} gantt;
+
+static int put_gantt(FILE *f, void *ctx, char *err, size_t errlen)
+{
+	const gantt *t = ctx;
+
+	return report_gantt_html(f, t->title, t->names, t->n_lanes, t->g->bars, t->g->n_bars,
+	                         t->makespan, err, errlen);
+}
+
 /* The first graph's timeline: a worker runs `capacity` subtasks at once,
  * so each worker it used gets as many rows as it ran at once, each run the
- * first row free at its start. */
+ * first row free at its start.  A worker's rows after its first are marked
+ * " ·" (ids are whole: a label cut in a character was no UTF-8). */
 static int write_timeline(gctx *g, const char *path, const char *title, double makespan,
                           char *err, size_t errlen)
 {
-	const char **names = calloc(g->n_bars + 1, sizeof *names);
-	char (*labels)[160] = calloc(g->n_bars + 1, sizeof *labels);
+	char **names = calloc(g->n_bars + 1, sizeof *names);
 	uint32_t n_lanes = 0;
-	FILE *f;
 	int rc = -1;
 
-	if (!names || !labels || g->bars_failed) {
+	if (!names || g->bars_failed) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
@@ -257,12 +273,15 @@ static int write_timeline(gctx *g, const char *path, const char *title, double m
 			while (r < rows && end[r] > g->bars[k].start + 1e-9)
 				r++;
 			if (r == rows) {
-				if (rows == MAX_ROWS)
+				if (rows == MAX_ROWS) {
 					r = rows - 1; /* more at once than rows: they overlap */
-				else {
-					snprintf(labels[n_lanes], sizeof labels[0], "%s%s", g->workers[w]->id,
-					         rows ? " \xc2\xb7" : "");
-					names[n_lanes] = labels[n_lanes];
+				} else {
+					if (asprintf(&names[n_lanes], "%s%s", g->workers[w]->id,
+					             rows ? " \xc2\xb7" : "") < 0) {
+						names[n_lanes] = NULL;
+						snprintf(err, errlen, "%s: out of memory", path);
+						goto out;
+					}
 					n_lanes++;
 					rows++;
 				}
@@ -271,19 +290,13 @@ static int write_timeline(gctx *g, const char *path, const char *title, double m
 			g->bars[k].lane = first + r;
 		}
 	}
-	if (!(f = fopen(path, "w"))) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = report_gantt_html(f, title, names, n_lanes, g->bars, g->n_bars, makespan, err,
-	                       errlen);
-	if (fclose(f) && !rc) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-		rc = -1;
-	}
+	rc = file_write_out(path, put_gantt,
+	                    &(gantt){g, title, (const char *const *)names, n_lanes, makespan}, err,
+	                    errlen);
 out:
+	for (uint32_t i = 0; names && i < n_lanes; i++)
+		free(names[i]);
 	free(names);
-	free(labels);
 	return rc;
 }
 
@@ -522,11 +535,20 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 	    orch_drive(o, g->s, g->workers, g->n, &x, &r, err, errlen))
 		goto out;
 	if (g->keep_bars) {
-		char title[800];
+		char *title;
+		int failed;
+
+		/* The whole name (up to 4,096 bytes): a title cut in a
+		 * character was no UTF-8, and the figures after it were lost. */
 		g->keep_bars = 0;
-		snprintf(title, sizeof title, "%s: makespan %.1f s (HEFT %.1f s, bound %.1f s)",
-		         orch_name(o)[0] ? orch_name(o) : where, r.makespan_s, h, b);
-		if (write_timeline(g, op->report, title, r.makespan_s, err, errlen))
+		if (asprintf(&title, "%s: makespan %.1f s (HEFT %.1f s, bound %.1f s)",
+		             orch_name(o)[0] ? orch_name(o) : where, r.makespan_s, h, b) < 0) {
+			snprintf(err, errlen, "%s: out of memory", op->report);
+			goto out;
+		}
+		failed = write_timeline(g, op->report, title, r.makespan_s, err, errlen);
+		free(title);
+		if (failed)
 			goto out;
 	}
 	{
@@ -597,7 +619,8 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	}
 	{
 		conv_ctx c = {a, warn, NULL, err, sizeof err, &warns};
-		if (!(fleet = file_read(op.workers, &fleet_len, err, sizeof err)) ||
+		if ((op.report && file_check_out(op.report, err, sizeof err)) ||
+		    !(fleet = file_read(op.workers, &fleet_len, err, sizeof err)) ||
 		    !(truth_text = file_read(op.truth, &truth_len, err, sizeof err)) ||
 		    !(graphs = file_read(op.graphs, &graphs_len, err, sizeof err)) ||
 		    (op.config && !(config = file_read_config(op.config, &config_len, err, sizeof err))) ||

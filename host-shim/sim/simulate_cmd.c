@@ -434,87 +434,27 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 		printf("(%u more workers in --json)\n", nw - show);
 }
 
-/*
- * Whether `path` can be written, asked before the runs so that a typo in an
- * output path costs no simulation: its directory exists and takes new files
- * (the report is written beside it under a temporary name, and a --json that
- * does not exist yet is created), and the file, if there, is a writable
- * file.  0, or -1 with "<path>: cannot write: <why>" in err.
- */
-static int check_writable(const char *path, int new_file, char *err, size_t errlen)
+/* file_write_out's writers: the HTML report of a result document, and a
+ * text (--json, --dump-tests). */
+static int put_report(FILE *f, void *doc, char *err, size_t errlen)
 {
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	struct stat st;
+	return report_html(f, doc, err, errlen);
+}
 
-	if (!stat(path, &st)) {
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s: cannot write: is a directory", path);
-			return -1;
-		}
-		if (access(path, W_OK)) {
-			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-			return -1;
-		}
-		if (!new_file)
-			return 0;
-	}
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else if ((size_t)(slash - path) >= sizeof dir) {
-		snprintf(err, errlen, "%s: cannot write: path too long", path);
-		return -1;
-	} else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	if (stat(dir, &st)) {
-		snprintf(err, errlen, "%s: cannot write: its directory %s", path,
-		         errno == ENOENT ? "does not exist" : strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: cannot write: its parent is not a directory", path);
-		return -1;
-	}
-	if (access(dir, W_OK | X_OK)) {
-		snprintf(err, errlen, "%s: cannot write: its directory: %s", path, strerror(errno));
+typedef struct out_text {
+	const char *p;
+	size_t len;
+} out_text;
+
+static int put_text(FILE *f, void *ctx, char *err, size_t errlen)
+{
+	const out_text *t = ctx;
+
+	if (fwrite(t->p, 1, t->len, f) != t->len) {
+		snprintf(err, errlen, "cannot write: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
-}
-
-/* The HTML report, written to a temporary name and renamed, so a failed
- * write never leaves half a page under the name asked for.  Messages name
- * the path asked for: the temporary name is ours, not the user's. */
-static int write_report(const char *path, const cJSON *doc)
-{
-	char tmp[4096], err[1024];
-	FILE *f;
-	int bad;
-
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-		fprintf(stderr, "%s: %s: path too long\n", prog, path);
-		return -1;
-	}
-	if (!(f = fopen(tmp, "w"))) {
-		fprintf(stderr, "%s: %s: cannot write: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	bad = report_html(f, doc, err, sizeof err);
-	if (fclose(f) && !bad) {
-		snprintf(err, sizeof err, "%s", strerror(errno));
-		bad = -1;
-	}
-	if (!bad && rename(tmp, path)) {
-		snprintf(err, sizeof err, "cannot write: %s", strerror(errno));
-		bad = -1;
-	}
-	if (bad) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, err);
-		remove(tmp);
-	}
-	return bad ? -1 : 0;
 }
 
 /* ===== The command ========================================================= */
@@ -541,6 +481,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	truth tr;
 	stream st;
 	FILE *dump = NULL;
+	char *dumped = NULL;
+	size_t dumped_len = 0;
 	int rc = EXIT_BAD_INPUT;
 	double oracle_mean = NAN;
 	const char *st_name = NULL;
@@ -560,8 +502,9 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	}
 	conv_warns warns = {0, 0};
 	conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err, &warns};
-	if ((o.json && check_writable(o.json, 0, err, sizeof err)) ||
-	    (o.report && check_writable(o.report, 1, err, sizeof err)))
+	if ((o.json && file_check_out(o.json, err, sizeof err)) ||
+	    (o.report && file_check_out(o.report, err, sizeof err)) ||
+	    (o.dump && file_check_out(o.dump, err, sizeof err)))
 		goto bad;
 	if (!(fleet = fleet_source_read(o.workers, o.redis_password, o.redis_insecure,
 	                                warn_to_stderr, NULL, &fleet_len, err, sizeof err)) ||
@@ -570,8 +513,11 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	    truth_load(&c, truth_text, truth_len, o.truth, (const lbs_worker *const *)workers,
 	               n_workers, &tr))
 		goto bad;
-	if (o.dump && !(dump = fopen(o.dump, "w"))) {
-		snprintf(err, sizeof err, "%s: cannot write: %s", o.dump, strerror(errno));
+	/* The stream is kept in memory and written once every input is
+	 * read: a dump named like an input, or a run refused on bad input,
+	 * leaves that file as it was. */
+	if (o.dump && !(dump = open_memstream(&dumped, &dumped_len))) {
+		snprintf(err, sizeof err, "%s: out of memory", o.dump);
 		goto bad;
 	}
 	if (o.mix) {
@@ -585,12 +531,18 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			goto bad;
 	}
 	conv_warn_summary(&c); /* the inputs are all read */
-	if (dump && fclose(dump)) {
+	if (dump) {
+		int failed = fclose(dump);
+
 		dump = NULL;
-		snprintf(err, sizeof err, "%s: cannot write: %s", o.dump, strerror(errno));
-		goto bad;
+		if (failed) {
+			snprintf(err, sizeof err, "%s: out of memory", o.dump);
+			goto bad;
+		}
+		if (file_write_out(o.dump, put_text, &(out_text){dumped, dumped_len}, err,
+		                   sizeof err))
+			goto bad;
 	}
-	dump = NULL;
 
 	progress pr = {.tty = isatty(2) && !o.quiet};
 	sim_setup su = {
@@ -661,28 +613,29 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	if (o.json || o.report) {
 		cJSON *doc = result_json(&o, &su, runs, n_runs, oracle_mean, bound);
 		char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-		int wrote = 0;
+		int failed = 0;
 
-		if (o.json && text) {
-			FILE *f = fopen(o.json, "w");
-			wrote = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-			if ((f && fclose(f)) || !wrote) {
-				fprintf(stderr, "%s: %s: cannot write: %s\n", prog, o.json, strerror(errno));
-				free(text);
-				cJSON_Delete(doc);
-				goto out;
-			}
-		}
-		free(text);
-		if (!doc) {
+		if (!doc || (o.json && !text)) {
+			free(text);
+			cJSON_Delete(doc);
 			fprintf(stderr, "%s: simulate: out of memory\n", prog);
 			goto out;
 		}
-		if (o.report && write_report(o.report, doc)) {
-			cJSON_Delete(doc);
+		if (o.json) {
+			size_t len = strlen(text);
+
+			text[len] = '\n'; /* the line's end in place of the NUL */
+			failed = file_write_out(o.json, put_text, &(out_text){text, len + 1}, err,
+			                        sizeof err);
+		}
+		if (!failed && o.report)
+			failed = file_write_out(o.report, put_report, doc, err, sizeof err);
+		free(text);
+		cJSON_Delete(doc);
+		if (failed) {
+			fprintf(stderr, "%s: %s\n", prog, err);
 			goto out;
 		}
-		cJSON_Delete(doc);
 	}
 	rc = 0;
 	goto out;
@@ -692,6 +645,7 @@ bad:
 out:
 	if (dump)
 		fclose(dump);
+	free(dumped);
 	for (uint32_t i = 0; i < n_runs; i++)
 		sim_run_free(&runs[i], n_workers);
 	host_free(h);
