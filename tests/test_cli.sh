@@ -622,4 +622,22 @@ lines "$tmp/err" 1
 if [ "$(grep -o 'pie\.so' "$tmp/err" | wc -l)" = 1 ]; then ok; else bad "the path twice: $(cat "$tmp/err")"; fi
 has "$tmp/err" "pie.so: cannot load plugin: "
 
+# Output that never reached stdout (a full disk) is an error, not a
+# success: for a small output (the last flush fails) and a large one (a
+# write in the middle failed).
+full() { # ARGS...: run with stdout on /dev/full, expecting exit 1 and one line
+	"$shim" "$@" >/dev/full 2>"$tmp/err"
+	local rc=$?
+	[ "$rc" = 1 ] && ok || bad "$* >/dev/full: exit $rc, expected 1"
+	has "$tmp/err" "lbsched-shim: cannot write standard output: "
+	lines "$tmp/err" 1
+}
+if [ -c /dev/full ]; then
+	full --version
+	full orchestrate --graph "$LBS_SRCDIR/examples/graphs/llm.json" --workers "$LBS_SRCDIR/examples/hetero/fleet.json"
+	full decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests "$LBS_SRCDIR/examples/tests.jsonl"
+else
+	echo "note: no /dev/full; the full-disk check is skipped"
+fi
+
 finish test_cli

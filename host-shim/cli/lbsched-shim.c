@@ -671,7 +671,21 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* What a command printed reached stdout: a full disk is an error (one
+ * line, exit 1 when the command had succeeded), not a silent success. */
+static int stdout_done(int rc)
+{
+	/* An earlier write's errno is gone by now: only fflush's is known. */
+	const char *why = fflush(stdout) ? strerror(errno)
+	                  : ferror(stdout) ? "a write failed, some output is lost" : NULL;
+
+	if (!why)
+		return rc;
+	fprintf(stderr, "%s: cannot write standard output: %s\n", prog, why);
+	return rc ? rc : EXIT_BAD_INPUT;
+}
+
+static int run(int argc, char **argv)
 {
 	const char *a = argc > 1 ? argv[1] : "";
 
@@ -692,7 +706,7 @@ int main(int argc, char **argv)
 	 * option, so --help does not list it. */
 	if (!strcmp(a, "--roff")) {
 		cli_roff(stdout, &program);
-		return fflush(stdout) ? EXIT_BAD_INPUT : 0;
+		return 0;
 	}
 	for (const cli_cmd *const *c = commands; *c; c++)
 		if (!strcmp(a, (*c)->name))
@@ -700,4 +714,9 @@ int main(int argc, char **argv)
 	if (a[0] == '-')
 		return cli_usage_error(prog, NULL, "unknown option '%.60s'", a);
 	return cli_usage_error(prog, NULL, "unknown command '%.60s'", a);
+}
+
+int main(int argc, char **argv)
+{
+	return stdout_done(run(argc, argv));
 }
