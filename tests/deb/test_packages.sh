@@ -106,6 +106,17 @@ expect_rc 0 /usr/bin/lbsched-shim decide --workers "$src/examples/fleet.json" --
 lines "$tmp/out" "$(grep -c . "$src/examples/tests.jsonl")"
 has "$tmp/out" '{"test_id":"vision_resnet50_001","status":"ok","workers":["gpu_a100_1"]'
 
+# The docs the commands' help and the man pages point to are installed, and
+# the examples run from where they are (not compressed).
+doc=/usr/share/doc/lbsched
+for d in SIMULATE ORCHESTRATE STORE SCORING AGENT; do
+	if ls "$doc/$d.md" "$doc/$d.md.gz" 2>/dev/null | grep -q .; then ok; else bad "$doc/$d.md is not installed"; fi
+done
+if ls /usr/share/doc/libnginx-mod-http-upstream-lbsched/NGINX.md* >/dev/null 2>&1; then ok; else bad "NGINX.md is not installed"; fi
+expect_rc 0 /usr/bin/lbsched-shim simulate --workers "$doc/examples/hetero/fleet.json" \
+	--truth "$doc/examples/hetero/truth.json" --mix "$doc/examples/hetero/mix.json" --tests 200 --quiet
+has "$tmp/out" "hardware-aware"
+
 FRONT=$(free_port) P_NPU=$(free_port) P_CUDA=$(free_port)
 cat >"$tmp/fleet.json" <<EOF
 {"workers": [
