@@ -787,6 +787,10 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 	*n_picks = 0;
 	if (st == LBS_OK) {
 		*n_picks = sel.n_selected < sel.capacity ? sel.n_selected : sel.capacity;
+		/* The picks' ids as this call's workers have them: a child
+		 * (a third party's) may have written no id or a stale one. */
+		for (uint32_t j = 0; j < *n_picks; j++)
+			c->pick_ids[j] = c->picks[j] < n ? workers[c->picks[j]]->id : NULL;
 		c->asked_cookie = sel.cookie;
 		c->asked_pick = *n_picks && c->pick_ids[0] ? wid_hash(c->pick_ids[0]) : 0;
 		c->asked_n = *n_picks;
