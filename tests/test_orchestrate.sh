@@ -189,4 +189,29 @@ expect_rc 0 gsim --seed 5 --fail-rate 0.99 --strategy retry --max-attempts 1
 pycheck "$tmp/out" 'L[4]["completed"] == 0 and L[4]["graphs"] == 4' \
 	'L[4]["mean_orchestrator_s"] is None and L[4]["mean_ratio"] is None'
 
+# --- A worker's capacity past the graph's subtask count changes nothing
+# (no subtask runs twice at once), and costs nothing: slots are capped at the
+# subtask count, in the plan and in HEFT alike.
+for c in 3 1000000; do
+	printf '[{"worker_id": "solo", "supported_backends": ["cpu"], "available_memory": 16, "cpu_cores": 4, "capacity": %s}]' $c > "$tmp/solo$c.json"
+	expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/three.json" --workers "$tmp/solo$c.json" --scheduler round-robin
+	cp "$tmp/out" "$tmp/plan$c"
+	tr -d '\n' < "$tmp/three.json" > "$tmp/three.jsonl"; echo >> "$tmp/three.jsonl"
+	printf '{"noise_sigma": 0, "workers": {"*": {"speed": {"*": 1}}}}' > "$tmp/one_truth.json"
+	expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/three.jsonl" --workers "$tmp/solo$c.json" --truth "$tmp/one_truth.json"
+	cp "$tmp/out" "$tmp/gsim$c"
+done
+pycheck "$tmp/plan3" '[(l["start_s"], l["finish_s"]) for l in L[1:4]] == [(0, 10), (0, 20), (0, 30)]' \
+	'L[4]["makespan_s"] == 30'
+if cmp -s "$tmp/plan3" "$tmp/plan1000000"; then ok; else bad "capacity 3 and 1000000 plan differently"; fi
+pycheck "$tmp/gsim3" 'L[0]["heft_s"] == 30 and L[0]["orchestrator_s"] == 30'
+if cmp -s "$tmp/gsim3" "$tmp/gsim1000000"; then ok; else bad "capacity 3 and 1000000 simulate differently"; fi
+# 200 workers of capacity 1,000,000 and 20 subtasks: a slot per capacity unit
+# was 4.8 GB (and 15.6 GB at 1,000 workers); capped, it runs within 1 GB of
+# address space.  (Not under a sanitizer, which reserves terabytes of it.)
+python3 -c 'import json; json.dump([{"worker_id": "w%d" % i, "available_memory": 64, "capacity": 1000000} for i in range(200)], open("'"$tmp"'/capbig.json", "w")); print(json.dumps({"name": "w", "subtasks": {"s%d" % i: {"requirements": {"expected_duration": 10}} for i in range(20)}}))' > "$tmp/w20.jsonl"
+capbig() ( if ! ldd "$shim" | grep -q 'lib[at]san'; then ulimit -v 1000000; fi; "$shim" simulate --plugin "$plugin" --graphs "$tmp/w20.jsonl" --workers "$tmp/capbig.json" --truth "$tmp/one_truth.json" )
+expect_rc 0 capbig
+pycheck "$tmp/out" 'L[0]["completed"] is True and L[0]["heft_s"] == 10 and L[0]["orchestrator_s"] == 10'
+
 finish test_orchestrate

@@ -23,8 +23,9 @@ typedef struct run {
 typedef struct dstate {
 	run *r;          /* placed runs not finished, in placement order */
 	uint32_t n, cap;
-	double *slot;    /* per worker x capacity: when each slot is free */
-	uint32_t *cap_of, *slot0;
+	double *slot;    /* per worker x orch_worker_slots: when each slot is free */
+	uint32_t *cap_of, *n_slots;
+	size_t *slot0;
 } dstate;
 
 /* Show the host's view of worker w at `now`: running and queued runs,
@@ -69,12 +70,19 @@ static int add_run(dstate *d, run r)
 	return 0;
 }
 
-/* The earliest free slot of w: its index. */
-static uint32_t first_slot(const dstate *d, uint32_t w)
+uint32_t orch_worker_slots(const lbs_worker *w, uint32_t n_subtasks)
 {
-	uint32_t best = d->slot0[w];
+	uint32_t cap = w->capacity ? w->capacity : 1;
 
-	for (uint32_t k = d->slot0[w]; k < d->slot0[w] + d->cap_of[w]; k++)
+	return n_subtasks && cap > n_subtasks ? n_subtasks : cap;
+}
+
+/* The earliest free slot of w: its index. */
+static size_t first_slot(const dstate *d, uint32_t w)
+{
+	size_t best = d->slot0[w];
+
+	for (size_t k = d->slot0[w]; k < d->slot0[w] + d->n_slots[w]; k++)
 		if (d->slot[k] < d->slot[best])
 			best = k;
 	return best;
@@ -84,20 +92,23 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
                orch_drive_result *out, char *err, size_t errlen)
 {
 	dstate d = {0};
-	uint32_t *ready = malloc((o->n + 1) * sizeof *ready), total = 0;
+	uint32_t *ready = malloc((o->n + 1) * sizeof *ready);
+	size_t total = 0;
 	double now = 0;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
 	d.slot = NULL;
 	d.cap_of = calloc(n + 1, sizeof *d.cap_of);
+	d.n_slots = calloc(n + 1, sizeof *d.n_slots);
 	d.slot0 = calloc(n + 1, sizeof *d.slot0);
-	if (!ready || !d.cap_of || !d.slot0)
+	if (!ready || !d.cap_of || !d.n_slots || !d.slot0)
 		goto oom;
 	for (uint32_t w = 0; w < n; w++) {
 		d.cap_of[w] = workers[w]->capacity ? workers[w]->capacity : 1;
+		d.n_slots[w] = orch_worker_slots(workers[w], o->n);
 		d.slot0[w] = total;
-		total += d.cap_of[w];
+		total += d.n_slots[w];
 	}
 	if (!(d.slot = calloc(total + 1, sizeof *d.slot)))
 		goto oom;
@@ -110,7 +121,8 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			show_load(&d, workers[w], w, now);
 		nr = orch_ready(o, now, ready, o->n);
 		for (uint32_t k = 0; k < nr; k++) {
-			uint32_t i = ready[k], w, sl;
+			uint32_t i = ready[k], w;
+			size_t sl;
 			int fb = 0;
 			lbs_status st = orch_place(o, i, s, (const lbs_worker *const *)workers, n, &w, &fb);
 			run r;
@@ -207,6 +219,7 @@ out:
 	free(d.r);
 	free(d.slot);
 	free(d.cap_of);
+	free(d.n_slots);
 	free(d.slot0);
 	return rc;
 }

@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,9 +350,9 @@ static int by_start(const void *a, const void *b)
 /* HEFT's makespan, its plan run with the real durations.  NAN on error. */
 static double heft(const gctx *g, const orch *o)
 {
-	uint32_t n = orch_count(o), total = 0;
-	uint32_t *slot0 = calloc(g->n + 1, sizeof *slot0), *order = malloc(n * sizeof *order);
-	uint32_t *on = malloc(n * sizeof *on), *prev = malloc(n * sizeof *prev);
+	uint32_t n = orch_count(o);
+	size_t total = 0, *slot0 = calloc(g->n + 1, sizeof *slot0), *on = malloc(n * sizeof *on);
+	uint32_t *order = malloc(n * sizeof *order), *prev = malloc(n * sizeof *prev);
 	double *mean = calloc(n, sizeof *mean), *rank = calloc(n, sizeof *rank);
 	double *pf = calloc(n, sizeof *pf), *ps = calloc(n, sizeof *ps), *af = calloc(n, sizeof *af);
 	slotplan *sp = NULL;
@@ -361,7 +362,7 @@ static double heft(const gctx *g, const orch *o)
 		goto out;
 	for (uint32_t w = 0; w < g->n; w++) {
 		slot0[w] = total;
-		total += g->workers[w]->capacity ? g->workers[w]->capacity : 1;
+		total += orch_worker_slots(g->workers[w], n);
 	}
 	if (!(sp = calloc(total + 1, sizeof *sp)))
 		goto out;
@@ -379,17 +380,18 @@ static double heft(const gctx *g, const orch *o)
 	sort_rank = rank;
 	qsort(order, n, sizeof *order, by_rank);
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = order[k], best_slot = UINT32_MAX;
+		uint32_t i = order[k];
+		size_t best_slot = SIZE_MAX;
 		double ready = 0, best_f = INFINITY, best_s = 0;
 		for (uint32_t d = 0; d < orch_n_deps(o, i); d++)
 			if (pf[orch_dep(o, i, d)] > ready)
 				ready = pf[orch_dep(o, i, d)];
 		for (uint32_t w = 0; w < g->n; w++) {
 			double c = true_cost(g, o, i, w);
-			uint32_t ns = g->workers[w]->capacity ? g->workers[w]->capacity : 1;
+			uint32_t ns = orch_worker_slots(g->workers[w], n);
 			if (isnan(c))
 				continue;
-			for (uint32_t s = slot0[w]; s < slot0[w] + ns; s++) {
+			for (size_t s = slot0[w]; s < slot0[w] + ns; s++) {
 				/* Insertion: the first gap after `ready` that holds c. */
 				double t = ready;
 				for (uint32_t q = 0; q < sp[s].n; q++) {
@@ -402,7 +404,7 @@ static double heft(const gctx *g, const orch *o)
 					best_f = t + c, best_s = t, best_slot = s;
 			}
 		}
-		if (best_slot == UINT32_MAX)
+		if (best_slot == SIZE_MAX)
 			goto out;
 		{
 			slotplan *p = &sp[best_slot];
@@ -427,7 +429,7 @@ static double heft(const gctx *g, const orch *o)
 	}
 	/* Run the plan with real durations: per slot in planned order, each
 	 * subtask once its dependencies really finished. */
-	for (uint32_t s = 0; s < total; s++)
+	for (size_t s = 0; s < total; s++)
 		for (uint32_t q = 0; q < sp[s].n; q++)
 			prev[sp[s].v[q].task] = q ? sp[s].v[q - 1].task : UINT32_MAX;
 	for (uint32_t i = 0; i < n; i++)
@@ -448,7 +450,7 @@ static double heft(const gctx *g, const orch *o)
 			makespan = af[i];
 	}
 out:
-	for (uint32_t s = 0; sp && s < total; s++)
+	for (size_t s = 0; sp && s < total; s++)
 		free(sp[s].v);
 	free(sp);
 	free(slot0);
