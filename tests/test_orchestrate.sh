@@ -189,6 +189,16 @@ expect_rc 0 gsim --seed 5 --fail-rate 0.99 --strategy retry --max-attempts 1
 pycheck "$tmp/out" 'L[4]["completed"] == 0 and L[4]["graphs"] == 4' \
 	'L[4]["mean_orchestrator_s"] is None and L[4]["mean_ratio"] is None'
 
+# HEFT with a zero-duration subtask: C needs B needs A.  B ties C's upward
+# rank and precedes it in rank order only by its dependency; the plan and its
+# replay put C first and read B's finish while still 0 (heft_s 10 under the
+# bound 20).
+printf '[{"worker_id": "w1", "available_memory": 8, "capacity": 1}, {"worker_id": "w2", "available_memory": 64, "capacity": 1}]' > "$tmp/hf2.json"
+printf '{"name": "zero", "subtasks": {"C": {"requirements": {"expected_duration": 10}, "dependencies": ["B"]}, "A": {"requirements": {"expected_duration": 10, "minimum_memory": 32}}, "B": {"requirements": {"expected_duration": 0, "minimum_memory": 32}, "dependencies": ["A"]}}}\n' > "$tmp/zero.jsonl"
+printf '{"noise_sigma": 0, "workers": {"*": {"speed": {"*": 1}}}}' > "$tmp/flat_truth.json"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/zero.jsonl" --workers "$tmp/hf2.json" --truth "$tmp/flat_truth.json"
+pycheck "$tmp/out" 'L[0]["cp_bound_s"] == 20' 'L[0]["heft_s"] >= L[0]["cp_bound_s"]' 'L[0]["heft_s"] == 20'
+
 # --- A worker's capacity past the graph's subtask count changes nothing
 # (no subtask runs twice at once), and costs nothing: slots are capped at the
 # subtask count, in the plan and in HEFT alike.

@@ -332,19 +332,29 @@ typedef struct slotplan {
 	uint32_t n, cap;
 } slotplan;
 
-/* qsort has no context argument; the simulator runs one graph at a time. */
-static const double *sort_rank;
+/* qsort has no context argument; the simulator runs one graph at a time.
+ * A zero-cost dependency ties its dependant's rank, so ties go to more
+ * subtasks still ahead (hops: a dependency always has more), and only then
+ * to document order, which is not topological. */
+static const double *sort_rank, *sort_hops;
 static int by_rank(const void *a, const void *b)
 {
-	double ra = sort_rank[*(const uint32_t *)a], rb = sort_rank[*(const uint32_t *)b];
-	return ra > rb ? -1 : ra < rb ? 1 : (int)(*(const uint32_t *)a) - (int)(*(const uint32_t *)b);
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	double ra = sort_rank[i], rb = sort_rank[j], ha = sort_hops[i], hb = sort_hops[j];
+	return ra > rb ? -1 : ra < rb ? 1 : ha > hb ? -1 : ha < hb ? 1 : i < j ? -1 : i > j;
 }
 
+/* Planned start, then placement order: a subtask's dependencies and the
+ * runs before it on its slot come first even at the same start (a
+ * zero-duration one starts when its dependant does). */
 static const double *sort_start;
+static const uint32_t *sort_placed;
 static int by_start(const void *a, const void *b)
 {
-	double sa = sort_start[*(const uint32_t *)a], sb = sort_start[*(const uint32_t *)b];
-	return sa < sb ? -1 : sa > sb ? 1 : 0;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	double sa = sort_start[i], sb = sort_start[j];
+	return sa < sb ? -1 : sa > sb ? 1 : sort_placed[i] < sort_placed[j] ? -1
+	                                    : sort_placed[i] > sort_placed[j];
 }
 
 /* HEFT's makespan, its plan run with the real durations.  NAN on error. */
@@ -353,12 +363,15 @@ static double heft(const gctx *g, const orch *o)
 	uint32_t n = orch_count(o);
 	size_t total = 0, *slot0 = calloc(g->n + 1, sizeof *slot0), *on = malloc(n * sizeof *on);
 	uint32_t *order = malloc(n * sizeof *order), *prev = malloc(n * sizeof *prev);
+	uint32_t *placed = malloc(n * sizeof *placed), head = 0;
 	double *mean = calloc(n, sizeof *mean), *rank = calloc(n, sizeof *rank);
+	double *one = malloc(n * sizeof *one), *hops = calloc(n, sizeof *hops);
 	double *pf = calloc(n, sizeof *pf), *ps = calloc(n, sizeof *ps), *af = calloc(n, sizeof *af);
 	slotplan *sp = NULL;
 	double makespan = NAN;
 
-	if (!slot0 || !order || !on || !prev || !mean || !rank || !pf || !ps || !af)
+	if (!slot0 || !order || !on || !prev || !placed || !mean || !rank || !one || !hops || !pf ||
+	    !ps || !af)
 		goto out;
 	for (uint32_t w = 0; w < g->n; w++) {
 		slot0[w] = total;
@@ -375,13 +388,35 @@ static double heft(const gctx *g, const orch *o)
 		}
 		mean[i] = m ? mean[i] / m : 0;
 		order[i] = i;
+		one[i] = 1;
+		placed[i] = UINT32_MAX;
 	}
 	upward(o, mean, rank);
+	upward(o, one, hops);
 	sort_rank = rank;
+	sort_hops = hops;
 	qsort(order, n, sizeof *order, by_rank);
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = order[k];
+		uint32_t i = UINT32_MAX;
 		size_t best_slot = SIZE_MAX;
+
+		/* The first in rank order whose dependencies are placed: rank
+		 * order is topological but for ranks a rounding apart, and
+		 * `ready` must see every dependency's planned finish. */
+		while (placed[order[head]] != UINT32_MAX)
+			head++;
+		for (uint32_t q = head; q < n && i == UINT32_MAX; q++) {
+			uint32_t c = order[q], d = 0;
+			if (placed[c] != UINT32_MAX)
+				continue;
+			while (d < orch_n_deps(o, c) && placed[orch_dep(o, c, d)] != UINT32_MAX)
+				d++;
+			if (d == orch_n_deps(o, c))
+				i = c;
+		}
+		if (i == UINT32_MAX)
+			goto out; /* a cycle, which orch_load refuses */
+		placed[i] = k;
 		double ready = 0, best_f = INFINITY, best_s = 0;
 		for (uint32_t d = 0; d < orch_n_deps(o, i); d++)
 			if (pf[orch_dep(o, i, d)] > ready)
@@ -417,7 +452,9 @@ static double heft(const gctx *g, const orch *o)
 				p->v = v;
 				p->cap = cap;
 			}
-			while (q < p->n && p->v[q].s < best_s)
+			/* After the runs starting at the same time: the slot's
+			 * order is then placement order on ties, as the replay's. */
+			while (q < p->n && p->v[q].s <= best_s)
 				q++;
 			memmove(p->v + q + 1, p->v + q, (p->n - q) * sizeof *p->v);
 			p->v[q] = (iv){best_s, best_f, i};
@@ -435,6 +472,7 @@ static double heft(const gctx *g, const orch *o)
 	for (uint32_t i = 0; i < n; i++)
 		order[i] = i;
 	sort_start = ps;
+	sort_placed = placed;
 	qsort(order, n, sizeof *order, by_start);
 	makespan = 0;
 	for (uint32_t k = 0; k < n; k++) {
@@ -457,8 +495,11 @@ out:
 	free(order);
 	free(on);
 	free(prev);
+	free(placed);
 	free(mean);
 	free(rank);
+	free(one);
+	free(hops);
 	free(pf);
 	free(ps);
 	free(af);
