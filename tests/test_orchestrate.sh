@@ -199,6 +199,14 @@ printf '{"noise_sigma": 0, "workers": {"*": {"speed": {"*": 1}}}}' > "$tmp/flat_
 expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/zero.jsonl" --workers "$tmp/hf2.json" --truth "$tmp/flat_truth.json"
 pycheck "$tmp/out" 'L[0]["cp_bound_s"] == 20' 'L[0]["heft_s"] >= L[0]["cp_bound_s"]' 'L[0]["heft_s"] == 20'
 
+# The makespan and the means have every digit, as the other fields (%.6g
+# printed 8.88889e+06).
+printf '{"subtasks": {"a": {"requirements": {"expected_duration": 8888889.391}}}}\n' > "$tmp/long.jsonl"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/long.jsonl" --workers "$tmp/hf2.json" --scheduler round-robin
+has "$tmp/out" '{"makespan_s":8888889.391,"completed":true,"placements":1}'
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/long.jsonl" --workers "$tmp/hf2.json" --truth "$tmp/flat_truth.json" --scheduler round-robin
+has "$tmp/out" '{"graphs":1,"completed":1,"mean_orchestrator_s":8888889.391,"mean_heft_s":8888889.391,"mean_ratio":1,"mean_cp_bound_s":8888889.391}'
+
 # --- A worker's capacity past the graph's subtask count changes nothing
 # (no subtask runs twice at once), and costs nothing: slots are capped at the
 # subtask count, in the plan and in HEFT alike.

@@ -157,6 +157,25 @@ static int print_head(const orch *o, const char *scheduler)
 	return 0;
 }
 
+/* The last line, through cJSON as the others: every digit a double needs
+ * (%.6g printed 8888889.391 s as 8.88889e+06). */
+static int print_tail(const orch_drive_result *res)
+{
+	cJSON *l = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddNumberToObject(l, "makespan_s", res->makespan_s);
+	cJSON_AddBoolToObject(l, "completed", res->completed == 1);
+	cJSON_AddNumberToObject(l, "placements", res->placements);
+	text = cJSON_PrintUnformatted(l);
+	cJSON_Delete(l);
+	if (!text)
+		return -1;
+	puts(text);
+	free(text);
+	return 0;
+}
+
 int cmd_orchestrate(const char *program, int argc, char **argv)
 {
 	orch_opts op;
@@ -211,8 +230,10 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		if (orch_drive(o, s, workers, n, &x, &res, err, sizeof err))
 			goto bad;
 	}
-	printf("{\"makespan_s\":%.6g,\"completed\":%s,\"placements\":%u}\n", res.makespan_s,
-	       res.completed == 1 ? "true" : "false", res.placements);
+	if (print_tail(&res)) {
+		snprintf(err, sizeof err, "%s: out of memory", op.graph);
+		goto bad;
+	}
 	rc = pc.bad ? EXIT_BAD_INPUT : 0;
 	goto out;
 bad:

@@ -627,13 +627,15 @@ out:
 	return rc;
 }
 
-/* sum / n as JSON, null when n is not above 0. */
-static void mean_text(char *buf, size_t len, double sum, double n)
+/* sum / n as l's field `key`; null when n is not above 0, as a 0 would read
+ * as a time.  Through cJSON as the graph lines: every digit a double needs
+ * (%.6g printed 8888889.391 s as 8.88889e+06). */
+static void add_mean(cJSON *l, const char *key, double sum, double n)
 {
 	if (n > 0)
-		snprintf(buf, len, "%.6g", sum / n);
+		cJSON_AddNumberToObject(l, key, sum / n);
 	else
-		snprintf(buf, len, "null");
+		cJSON_AddNullToObject(l, key);
 }
 
 int cmd_graphsim(const char *program, int argc, char **argv)
@@ -701,17 +703,24 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		         op.graphs);
 		goto bad;
 	}
-	/* Means of no completed graph are null: a 0 would read as a time. */
 	{
-		char m[4][32];
+		cJSON *l = cJSON_CreateObject();
+		char *text;
 
-		mean_text(m[0], sizeof m[0], sums[0], sums[3]);
-		mean_text(m[1], sizeof m[1], sums[1], sums[3]);
-		mean_text(m[2], sizeof m[2], sums[0], sums[1]);
-		mean_text(m[3], sizeof m[3], sums[2], sums[3]);
-		printf("{\"graphs\":%u,\"completed\":%.0f,\"mean_orchestrator_s\":%s,"
-		       "\"mean_heft_s\":%s,\"mean_ratio\":%s,\"mean_cp_bound_s\":%s}\n",
-		       total, sums[3], m[0], m[1], m[2], m[3]);
+		cJSON_AddNumberToObject(l, "graphs", total);
+		cJSON_AddNumberToObject(l, "completed", sums[3]);
+		add_mean(l, "mean_orchestrator_s", sums[0], sums[3]);
+		add_mean(l, "mean_heft_s", sums[1], sums[3]);
+		add_mean(l, "mean_ratio", sums[0], sums[1]);
+		add_mean(l, "mean_cp_bound_s", sums[2], sums[3]);
+		text = cJSON_PrintUnformatted(l);
+		cJSON_Delete(l);
+		if (!text) {
+			snprintf(err, sizeof err, "%s: out of memory", op.graphs);
+			goto bad;
+		}
+		puts(text);
+		free(text);
 	}
 	rc = 0;
 	goto out;
