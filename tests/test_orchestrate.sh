@@ -104,6 +104,19 @@ python3 -c 'import json; print(json.dumps({"subtasks": {"s%d" % i: {} for i in r
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/huge.json" --workers "$fleet"
 has "$tmp/err" "$tmp/huge.json: field 'subtasks': 100000 subtasks, more than the 10000 a graph may have"
 
+# A long path (about 300 bytes) keeps the entry and the subtask in the message:
+# a 160-byte buffer cut both off in the array form.
+long=$tmp/$(printf 'd%.0s' $(seq 60))/$(printf 'e%.0s' $(seq 60))/$(printf 'f%.0s' $(seq 60))/$(printf 'g%.0s' $(seq 60))
+mkdir -p "$long"
+printf '{"subtasks": [{"subtask_id": "a"}, {"requirements": {}}]}' > "$long/array-graph.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$long/array-graph.json" --workers "$fleet"
+has "$tmp/err" "$long/array-graph.json: subtasks[1]: field 'subtask_id': required: a non-empty string"
+lines "$tmp/err" 1
+printf '{"subtasks": [{"subtask_id": "a"}, {"subtask_id": "b", "alternates": [{"minimum_memory": -1}]}]}' > "$long/array-graph.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$long/array-graph.json" --workers "$fleet"
+has "$tmp/err" "$long/array-graph.json: subtask 'b': alternates[0]: field 'minimum_memory': must be"
+lines "$tmp/err" 1
+
 # --- A subtask only an alternate can run: it starts on that alternate, and
 # the plan says so; one no requirement set fits is refused before any plan.
 printf '[{"worker_id": "t1", "supported_backends": ["tpu", "cpu"], "available_memory": 32, "cpu_cores": 8}]' > "$tmp/tpu.json"

@@ -142,16 +142,26 @@ static int find_id(const orch *o, uint32_t upto, const char *id)
 	return -1;
 }
 
-/* One subtask.  0 or -1. */
+/* Room for "FILE: subtask 'ID': alternates[K]" with the id as conv_show
+ * cuts it: the file name is a path, or a Python workload id, of any length,
+ * and a fixed buffer lost the subtask and the entry after a long one. */
+#define SHOWN_ID 160
+static size_t where_size(const orch *o)
+{
+	return strlen(o->file) + SHOWN_ID + 64;
+}
+
+/* One subtask; where and w2 hold where_size() bytes each.  0 or -1. */
 static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *obj,
-                     const orch_recovery *dflt)
+                     const orch_recovery *dflt, char *where, char *w2)
 {
 	orch_task *t = &o->t[i];
-	char where[600], shown[160];
+	size_t wsize = where_size(o);
+	char shown[SHOWN_ID];
 	const cJSON *crit;
 	cJSON *req, *alts;
 
-	snprintf(where, sizeof where, "%s: subtask '%s'", o->file, conv_show(shown, sizeof shown, id));
+	snprintf(where, wsize, "%s: subtask '%s'", o->file, conv_show(shown, sizeof shown, id));
 	if (!cJSON_IsObject(obj))
 		return conv_fail(c, where, NULL, "must be a JSON object");
 	if (conv_keys(c, where, obj, NULL, task_keys))
@@ -165,12 +175,9 @@ static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *ob
 		    !(req = cJSON_GetObjectItemCaseSensitive(obj, "requirements")))
 			return conv_fail(c, where, NULL, "out of memory");
 	}
-	{
-		char w2[700];
-		snprintf(w2, sizeof w2, "%s: requirements", where);
-		if (read_req(c, req, t->id, w2, &t->req))
-			return -1;
-	}
+	snprintf(w2, wsize, "%s: requirements", where);
+	if (read_req(c, req, t->id, w2, &t->req))
+		return -1;
 	crit = cJSON_GetObjectItemCaseSensitive(obj, "criticality");
 	if (crit) {
 		if (cJSON_IsBool(crit))
@@ -200,8 +207,7 @@ static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *ob
 		if (!t->alt)
 			return conv_fail(c, where, NULL, "out of memory");
 		cJSON_ArrayForEach(it, alts) {
-			char w2[700];
-			snprintf(w2, sizeof w2, "%s: alternates[%u]", where, k);
+			snprintf(w2, wsize, "%s: alternates[%u]", where, k);
 			if (read_req(c, it, t->id, w2, &t->alt[k++]))
 				return -1;
 		}
@@ -353,6 +359,7 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 	conv_ctx c = {NULL, warn ? warn->fn : NULL, warn ? warn->ctx : NULL, err, errlen,
 	              warn ? warn->warns : NULL};
 	cJSON *root = NULL, *subs, **objs = NULL;
+	char *where = NULL, *w2 = NULL;
 	const char *s;
 	orch_recovery dflt = {ORCH_RETRY, 5, 1.0, 30.0, 0.5};
 	int got, n;
@@ -410,17 +417,19 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 	o->n = (uint32_t)n;
 	o->t = arena_alloc(o->a, (size_t)n * sizeof *o->t);
 	objs = calloc((size_t)n, sizeof *objs);
-	if (!o->t || !objs)
+	where = malloc(where_size(o));
+	w2 = malloc(where_size(o));
+	if (!o->t || !objs || !where || !w2)
 		goto oom;
 	{
 		uint32_t i = 0;
 		cJSON *it;
 		cJSON_ArrayForEach(it, subs) {
 			const char *id = cJSON_IsObject(subs) ? it->string : NULL;
-			char where[160], shown[160];
+			char shown[SHOWN_ID];
 			if (!id) {
 				/* conv_str: string, length and UTF-8, named at the field */
-				snprintf(where, sizeof where, "%s: subtasks[%u]", o->file, i);
+				snprintf(where, where_size(o), "%s: subtasks[%u]", o->file, i);
 				int got = conv_str(&c, where, it, "subtask_id", NULL, CONV_NONEMPTY, &id);
 				if (!got)
 					conv_fail(&c, where, "subtask_id", "required: a non-empty string");
@@ -443,7 +452,7 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 				 * would be read by nobody. */
 				const char *sid;
 				int got;
-				snprintf(where, sizeof where, "%s: subtask '%s'", o->file,
+				snprintf(where, where_size(o), "%s: subtask '%s'", o->file,
 				         conv_show(shown, sizeof shown, id));
 				if ((got = conv_str(&c, where, it, "subtask_id", NULL, 0, &sid)) < 0)
 					goto bad;
@@ -460,7 +469,7 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 				goto bad;
 			}
 			objs[i] = it;
-			if (read_task(o, &c, i, id, it, &dflt))
+			if (read_task(o, &c, i, id, it, &dflt, where, w2))
 				goto bad;
 			i++;
 		}
@@ -471,12 +480,16 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 		o->t[i].est_s = o->t[i].req.est_duration_s, o->t[i].est_source = "declared";
 	orch_rank(o);
 	free(objs);
+	free(where);
+	free(w2);
 	cJSON_Delete(root);
 	return o;
 oom:
 	snprintf(err, errlen, "%s: out of memory", o->file);
 bad:
 	free(objs);
+	free(where);
+	free(w2);
 	cJSON_Delete(root);
 	orch_free(o);
 	return NULL;
