@@ -360,6 +360,35 @@ gen_bad graphgen.py "argument --min: must be an integer in 1..10000, got '0'" --
 gen_bad graphgen.py "argument --graphs: must be an integer >= 1, got '0'" --graphs 0
 gen_bad graphgen.py "argument --graphs: must be an integer >= 1, got '-1'" --graphs -1
 gen_bad graphgen.py "argument --max: must be an integer in 1..10000, got '20000'" --max 20000
+# graphgen's --mix: what simulate's mix refuses is an argparse error naming the
+# file and field (it was a traceback), and what simulate's mix takes it takes.
+gen_bad graphgen.py "argument --mix: $tmp/nomix.json: cannot read: No such file or directory" --mix "$tmp/nomix.json"
+mkdir -p "$tmp/mixdir"
+gen_bad graphgen.py "argument --mix: $tmp/mixdir: cannot read: Is a directory" --mix "$tmp/mixdir"
+echo '[{"test_type": "x", "share": 1, "expected_duration": [5]}]' >"$tmp/gmix.json"
+gen_bad graphgen.py "argument --mix: $tmp/gmix.json: field '[0].expected_duration': must be a number or [low, high], got [5]" --mix "$tmp/gmix.json"
+echo '[{"test_type": "x", "share": 1}]' >"$tmp/gmix.json"
+gen_bad graphgen.py "argument --mix: $tmp/gmix.json: field '[0].expected_duration': is required" --mix "$tmp/gmix.json"
+echo '[{"test_type": "x", "share": 1, "expected_duration": 5, "priority": [1.5, 2]}]' >"$tmp/gmix.json"
+gen_bad graphgen.py "argument --mix: $tmp/gmix.json: field '[0].priority': must hold integers" --mix "$tmp/gmix.json"
+echo '[{"test_type": "x", "share": 0, "expected_duration": 5}]' >"$tmp/gmix.json"
+gen_bad graphgen.py "argument --mix: $tmp/gmix.json: field '[0].share': must be > 0 (the only entry's share)" --mix "$tmp/gmix.json"
+echo '[{"test_type": "x", "share": 1, "expected_duration": [1, NaN]}]' >"$tmp/gmix.json"
+gen_bad graphgen.py "argument --mix: $tmp/gmix.json: not valid JSON: NaN is not a JSON number" --mix "$tmp/gmix.json"
+# A single number for a range, no minimum_memory or priority, accelerators:
+# simulate's mix takes them, and so do graphgen and then simulate --graphs.
+echo '[{"test_type": "nlp_x", "share": 1, "expected_duration": 5, "required_accelerators": {"gpu": 1}, "colour": "red"}]' >"$tmp/gmix.json"
+expect_rc 0 python3 "$src/bench/graphgen.py" --graphs 2 --min 3 --max 3 --mix "$tmp/gmix.json"
+has "$tmp/err" "graphgen.py: warning: $tmp/gmix.json: unknown field '[0].colour' ignored"
+cp "$tmp/out" "$tmp/gmix.jsonl"
+if python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    for t in json.loads(l)["subtasks"].values():
+        assert t["requirements"] == {"test_type": "nlp_x", "expected_duration": 5, "required_accelerators": {"gpu": 1}}, t' "$tmp/gmix.jsonl"; then ok; else bad "graphgen's subtasks from a one-number mix"; fi
+echo '[{"worker_id": "g", "available_memory": 8, "has_gpu": true, "available_accelerators": {"gpu": 1}}]' >"$tmp/gmix_fleet.json"
+echo '{"workers": {"*": {"speed": {"*": 1}}}}' >"$tmp/gmix_truth.json"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json"
+has "$tmp/out" '"graphs":2,"completed":2'
 # What simgen writes and prints, simulate runs.
 expect_rc 0 python3 "$src/bench/simgen.py" --workers 4 --seed 1 --out "$tmp/sg" --load 0.7
 rate=$(cat "$tmp/out")
