@@ -220,6 +220,18 @@ has "$tmp/out" '{"makespan_s":8888889.391,"completed":true,"placements":1}'
 expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/long.jsonl" --workers "$tmp/hf2.json" --truth "$tmp/flat_truth.json" --scheduler round-robin
 has "$tmp/out" '{"graphs":1,"completed":1,"mean_orchestrator_s":8888889.391,"mean_heft_s":8888889.391,"mean_ratio":1,"mean_cp_bound_s":8888889.391}'
 
+# --graphs=FILE is graph mode as --graphs FILE is (it was "unknown option
+# '--graphs'"); "--graphs" as another option's value is that value, not graph
+# mode (here a fleet file of that name, which is not there).
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/zero.jsonl" --workers "$tmp/hf2.json" --truth "$tmp/flat_truth.json"
+cp "$tmp/out" "$tmp/zero_out"
+expect_rc 0 "$shim" simulate --plugin="$plugin" --graphs="$tmp/zero.jsonl" --workers="$tmp/hf2.json" --truth="$tmp/flat_truth.json"
+if cmp -s "$tmp/zero_out" "$tmp/out"; then ok; else bad "--graphs=FILE and --graphs FILE differ"; fi
+(cd "$tmp" && "$shim" simulate --plugin "$plugin" --workers --graphs --truth flat_truth.json --mix "$src/examples/hetero/mix.json" --tests 5) >"$tmp/out" 2>"$tmp/err"
+if [ $? = 1 ]; then ok; else bad "simulate --workers --graphs: not exit 1"; fi
+has "$tmp/err" ": --graphs: cannot open: No such file or directory"
+lines "$tmp/err" 1
+
 # --- A worker's capacity past the graph's subtask count changes nothing
 # (no subtask runs twice at once), and costs nothing: slots are capped at the
 # subtask count, in the plan and in HEFT alike.

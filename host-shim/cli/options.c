@@ -132,6 +132,49 @@ int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
+int cli_has_option(const cli_cmd *const *cmds, int n, int argc, char **argv, const char *name)
+{
+	struct option *lo;
+	char **copy;
+	int k = 0, found = 0, max = 0;
+
+	for (int c = 0; c < n; c++)
+		for (const cli_opt *op = cmds[c]->opts; op->name; op++)
+			max++;
+	lo = calloc((size_t)max + 2, sizeof *lo);
+	/* getopt_long moves the operands after the options: a copy keeps
+	 * the caller's argv in its order. */
+	copy = calloc((size_t)argc + 1, sizeof *copy);
+	if (!lo || !copy) {
+		free(lo);
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, argv, (size_t)argc * sizeof *copy);
+	/* Each name once: getopt_long calls a name twice in its table an
+	 * ambiguous abbreviation of itself. */
+	for (int c = 0; c < n; c++)
+		for (const cli_opt *op = cmds[c]->opts; op->name; op++) {
+			int seen = 0;
+			for (int j = 0; j < k && !seen; j++)
+				seen = !strcmp(lo[j].name, op->name);
+			if (seen)
+				continue;
+			lo[k] = (struct option){op->name, op->arg ? required_argument : no_argument,
+			                        NULL, 256 + k};
+			k++;
+		}
+	lo[k] = (struct option){"help", no_argument, NULL, 'h'};
+	opterr = 0;
+	optind = 0;
+	for (int c; !found && (c = getopt_long(argc, copy, ":h", lo, NULL)) != -1;)
+		found = c >= 256 && !strcmp(lo[c - 256].name, name);
+	optind = 0;
+	free(lo);
+	free(copy);
+	return found;
+}
+
 /* `s` from column `col` (already reached) on, wrapped at HELP_WIDTH with
  * `indent` spaces on each new line; "\n" in the text breaks a line. */
 static void wrap(FILE *f, const char *s, int col, int indent)

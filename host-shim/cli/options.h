@@ -59,6 +59,16 @@ typedef struct cli_cmd {
 int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
               const char *val[CLI_MAX_OPTS], int *first);
 
+/*
+ * Whether argv (argv[0] the command's name) gives the option `name`, read
+ * as cli_parse would over the options of cmds[0..n-1] together: as
+ * --name, --name=VALUE or an abbreviation, but not as another option's
+ * value nor after "--".  For a command whose options depend on one of
+ * them (simulate --graphs).  argv is left as it was; -1 when out of
+ * memory.
+ */
+int cli_has_option(const cli_cmd *const *cmds, int n, int argc, char **argv, const char *name);
+
 /* A usage error about `cmd` (NULL: the command line as a whole): one line
  * "PROG: CMD: MESSAGE (PROG CMD --help)" on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)

@@ -488,9 +488,18 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	const char *st_name = NULL;
 
 	prog = prog_name;
-	for (int i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "--graphs"))
+	{
+		/* --graphs=G.jsonl too, and not "--graphs" as another
+		 * option's value (--workers --graphs). */
+		const cli_cmd *both[] = {&simulate_cmd, &graphsim_cmd};
+		int g = cli_has_option(both, 2, argc, argv, "graphs");
+		if (g < 0) {
+			fprintf(stderr, "%s: simulate: out of memory\n", prog);
+			return EXIT_BAD_INPUT;
+		}
+		if (g)
 			return cmd_graphsim(prog, argc, argv);
+	}
 	int parsed = parse_opts(argc, argv, &o);
 	if (parsed)
 		return parsed < 0 ? 0 : parsed;
