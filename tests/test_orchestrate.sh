@@ -49,6 +49,17 @@ pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --scheduler composite
 pycheck "$tmp/out" 'L[0]["scheduler"] == "composite"' 'L[6]["completed"] is True'
 
+# Every scheduler of the plugin but hardware-aware and priority explains no
+# run_s: the declared durations (docs/ORCHESTRATE.md lists them).
+for s in weighted-round-robin performance affinity adaptive composite; do
+	expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --scheduler $s
+	pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])'
+done
+# A subtask without requirements: the converter's default 60 s, as declared.
+printf '{"subtasks": {"a": {}}}' > "$tmp/noreq.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/noreq.json" --workers "$fleet" --scheduler round-robin
+pycheck "$tmp/out" 'L[1]["est_s"] == 60 and L[1]["est_source"] == "declared"'
+
 # Priority estimates timed work by completion, as it places it (hardware-aware's
 # run_s); at a spreading priority it explains no run_s: the declared duration.
 printf '{"subtasks": {"a": {"requirements": {"expected_duration": 10}}, "b": {"priority": 5, "requirements": {"expected_duration": 10}}}}' > "$tmp/prio.json"

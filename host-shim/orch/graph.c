@@ -170,7 +170,8 @@ static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *ob
 		return conv_fail(c, where, NULL, "out of memory");
 	req = cJSON_GetObjectItemCaseSensitive(obj, "requirements");
 	if (!req) {
-		/* A subtask without requirements runs anywhere. */
+		/* Read as {}: the converter's defaults, the original's
+		 * TestRequirements(), 60 s among them (docs/ORCHESTRATE.md). */
 		if (!cJSON_AddObjectToObject(obj, "requirements") ||
 		    !(req = cJSON_GetObjectItemCaseSensitive(obj, "requirements")))
 			return conv_fail(c, where, NULL, "out of memory");
