@@ -459,6 +459,25 @@ static int is_atom(PyObject *v)
 	       PyTime_CheckExact(v) || PyDelta_CheckExact(v);
 }
 
+/* 0 when every item of the set v is an atom, 1 when one is not (a str
+ * subclass whose __eq__ is Python code, which may change the fleet in the
+ * middle of a walk that holds borrowed records), -1 error.  Comparing sets
+ * of atoms runs no Python code. */
+static int atoms_only(PyObject *v)
+{
+	PyObject *it = PyObject_GetIter(v), *x;
+	int r = 0;
+
+	if (!it)
+		return -1;
+	while (!r && (x = PyIter_Next(it))) {
+		r = !is_atom(x);
+		Py_DECREF(x);
+	}
+	Py_DECREF(it);
+	return PyErr_Occurred() ? -1 : r;
+}
+
 static int snap_add(snap *s, PyObject *obj, Py_ssize_t n, int tag)
 {
 	if (s->n == s->cap) {
@@ -517,8 +536,10 @@ static int snap_value(snap *s, PyObject *v, int depth)
 		return 0;
 	}
 	if (PyAnySet_CheckExact(v)) {
-		PyObject *copy = PyFrozenSet_New(v);
-		if (!copy)
+		PyObject *copy;
+		if ((r = atoms_only(v)))
+			return r;
+		if (!(copy = PyFrozenSet_New(v)))
 			return -1;
 		return snap_add(s, copy, 0, E_COPY) ? (Py_DECREF(copy), -1) : 0;
 	}
@@ -774,8 +795,13 @@ static int same(const snap *s, size_t *j, PyObject *v)
 			PyErr_Clear();
 		return r > 0;
 	case E_COPY:
-		if (!PyAnySet_CheckExact(v))
+		if (!PyAnySet_CheckExact(v) || PySet_GET_SIZE(v) != PySet_GET_SIZE(e->obj))
 			return 0;
+		if ((r = atoms_only(v))) {
+			if (r < 0)
+				PyErr_Clear();
+			return 0;
+		}
 		r = PyObject_RichCompareBool(v, e->obj, Py_EQ);
 		if (r < 0)
 			PyErr_Clear();
@@ -1221,13 +1247,22 @@ static PyObject *select_(PyObject *self, PyObject *args)
 				if (!PyDict_Next(workers, &pos, &k, &rec))
 					break;
 				PyObject *was = PyList_GET_ITEM(s->keys, i);
-				if (k != was && (eq = PyObject_RichCompareBool(k, was, Py_EQ)) <= 0) {
+				/* only keys whose compare runs no Python code (one
+				 * could empty the dict under the borrowed record):
+				 * others are "changed", and the package sends them */
+				if (k != was && (!is_atom(k) || !is_atom(was) ||
+				                 (eq = PyObject_RichCompareBool(k, was, Py_EQ)) <= 0)) {
 					PyErr_Clear();
 					eq = 0;
 					break;
 				}
 				s->w_rec[i] = rec;
 			} else {
+				/* a finalizer run by an allocation may still shrink it */
+				if (i >= PyList_GET_SIZE(workers)) {
+					eq = 0;
+					break;
+				}
 				rec = PyList_GET_ITEM(workers, i);
 			}
 			/* borrowed first: the caller's dict holds the record */

@@ -709,6 +709,86 @@ class FleetChangesTest(unittest.TestCase):
         self.assertEqual(told(dict(reversed(list(workers.items())))), 4)
 
 
+class MutationTest(unittest.TestCase):
+    """Python code that runs inside select_worker (a key's or a set item's
+    __eq__) and empties the caller's fleet: the extension walked the fleet
+    holding borrowed records, and the process died (SIGSEGV).  It compares
+    only values whose compare runs no Python code now, and takes anything
+    else for a changed fleet, which the package converts: an answer, from
+    the fleet as it was given."""
+
+    def test_key_eq_empties_the_dict(self):
+        fleet = {}
+
+        class Key:
+            armed = False
+
+            def __init__(self, s):
+                self.s = s
+
+            def __hash__(self):
+                return hash(self.s)
+
+            def __eq__(self, other):
+                if Key.armed:
+                    Key.armed = False
+                    fleet.clear()
+                    gc_and_reuse()
+                return isinstance(other, Key) and other.s == self.s
+
+            def __str__(self):
+                return self.s
+
+        def records():
+            return {Key("w%d" % i): WorkerCapabilities(worker_id="w%d" % i, available_memory=16,
+                                                       cpu_cores=8, supported_backends=["cpu"])
+                    for i in range(4)}
+
+        sched = lbsched.PluginScheduler()
+        fleet.update(records())
+        # the caller's key is the answer
+        self.assertEqual(str(sched.select_worker({"test_id": "t"}, fleet, {})), "w0")
+        for _ in range(3):
+            fleet.clear()
+            fleet.update(records())  # equal keys, new objects: compared by __eq__
+            Key.armed = True
+            self.assertEqual(str(sched.select_worker({"test_id": "t"}, fleet, {})), "w0")
+
+    def test_set_item_eq_empties_the_list(self):
+        fleet = []
+
+        class Name(str):
+            armed = False
+            __hash__ = str.__hash__
+
+            def __eq__(self, other):
+                if Name.armed:
+                    Name.armed = False
+                    del fleet[:]
+                    gc_and_reuse()
+                return str.__eq__(self, other)
+
+        def records():
+            return [{"worker_id": "w%d" % i, "available_memory": 16, "cpu_cores": 8,
+                     "browser_support": {Name("chrome")}} for i in range(64)]
+
+        sched = lbsched.PluginScheduler()
+        fleet[:] = records()
+        self.assertEqual(sched.select_worker({"test_id": "t"}, fleet, {}), "w0")
+        for _ in range(3):
+            fleet[:] = records()
+            Name.armed = True
+            self.assertEqual(sched.select_worker({"test_id": "t"}, fleet, {}), "w0")
+
+
+def gc_and_reuse():
+    """Free what was dropped and hand its memory to new objects, so that a
+    borrowed pointer to it reads something else."""
+    import gc
+    gc.collect()
+    gc_and_reuse.junk = [[i] * 8 for i in range(2000)] + [dict(x=i) for i in range(1000)]
+
+
 class ThreadsTest(unittest.TestCase):
     def test_two_threads_one_scheduler(self):
         workers, loads = original_fleet()
