@@ -487,7 +487,37 @@ static void test_aggregation(void)
 		orch_start(o, 0, "w");
 		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
 		CHECK_STR(err, "g.json: subtask 'a': payload is not one JSON value");
+		/* text after the value, and a number JSON does not allow: their
+		 * text is handed on as it is, so it must be JSON */
+		r.payload_json = "1 2";
+		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
+		CHECK_STR(err, "g.json: subtask 'a': payload is not one JSON value");
+		r.payload_json = "{\"n\": 01}";
+		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
+		CHECK_CONTAINS(err, "g.json: subtask 'a': payload: ");
+		CHECK_CONTAINS(err, "01 at byte 6 is not a JSON number");
 		orch_free(o);
+	}
+	/* Results come back as recorded: a number a double cannot hold, and
+	 * the digits cJSON's print leaves out (0.30000000000000004 as 0.3);
+	 * in a merge too, and a sum in every digit it needs. */
+	{
+		const char *exact[] = {"1733390000123456789", "0.30000000000000004",
+		                       "{\"ts\": 12345678901234567891, \"s\": \"a\\\"}\"}"};
+		const char *merged[] = {"{\"a\": 1733390000123456789, \"b\": [1, {\"c\": 0.1}]}",
+		                        " { \"b\" : 0.30000000000000004 } "};
+		const char *tenths[] = {"0.1", "0.2"};
+
+		a = aggregate_of("concat", exact, 3);
+		CHECK_CONTAINS(a, "\"result\":[1733390000123456789,0.30000000000000004,"
+		                  "{\"ts\":12345678901234567891,\"s\":\"a\\\"}\"}],");
+		free(a);
+		a = aggregate_of("merge", merged, 2);
+		CHECK_CONTAINS(a, "\"result\":{\"a\":1733390000123456789,\"b\":0.30000000000000004},");
+		free(a);
+		a = aggregate_of("sum", tenths, 2);
+		CHECK_CONTAINS(a, "\"result\":0.30000000000000004,");
+		free(a);
 	}
 }
 

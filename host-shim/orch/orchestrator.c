@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "eligible.h"
+#include "text.h"
 #include "orch_int.h"
 
 /* A placement asks for one worker; the workload's own exclusions and the
@@ -192,10 +193,16 @@ int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err
 	if (!(r->progress >= 0 && r->progress <= 1))
 		return orch_fail(err, errlen, o->file, id, "progress must be in 0..1");
 	if (r->payload_json) {
-		cJSON *p = cJSON_Parse(r->payload_json);
+		/* One JSON value and nothing after it, in JSON's own number
+		 * forms: concat and merge hand its text on as it is. */
+		const char *end;
+		char flaw[300];
+		cJSON *p = cJSON_ParseWithOpts(r->payload_json, &end, 1);
 		if (!p)
 			return orch_fail(err, errlen, o->file, id, "payload is not one JSON value");
 		cJSON_Delete(p);
+		if (txt_json_flaw(flaw, sizeof flaw, r->payload_json, strlen(r->payload_json)))
+			return orch_fail(err, errlen, o->file, id, "payload: %s", flaw);
 	}
 	return 0;
 }
@@ -253,6 +260,79 @@ static int number_of(const cJSON *p, double *v)
 	return 1;
 }
 
+/* The end of the JSON value that starts at p (valid JSON, as recorded). */
+static const char *value_end(const char *p)
+{
+	int depth = 0;
+
+	do {
+		if (*p == '"') {
+			for (p++; *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+		} else if (*p == '{' || *p == '[') {
+			depth++, p++;
+		} else if (*p == '}' || *p == ']') {
+			depth--, p++;
+		} else if (depth) {
+			p++;
+		} else {
+			p += strcspn(p, ",}] \t\r\n");
+		}
+	} while (depth);
+	return p;
+}
+
+/* The text of each member's value of the JSON object `text` (valid, as
+ * recorded), in order, into at[] / len[] (room for n). */
+static void member_values(const char *text, const char **at, size_t *len, int n)
+{
+	const char *p = text + strspn(text, " \t\r\n") + 1; /* past '{' */
+
+	for (int k = 0; k < n; k++) {
+		p += strspn(p, " \t\r\n,");
+		p = value_end(p);            /* the key */
+		p += strspn(p, " \t\r\n:");
+		at[k] = p;
+		p = value_end(p);
+		len[k] = (size_t)(p - at[k]);
+	}
+}
+
+/* cJSON's own item for len bytes of JSON text, printed as they are less
+ * the whitespace between tokens (the result is one line): a payload comes
+ * back as recorded (cJSON would read 1733390000123456789 into a double,
+ * and prints 0.30000000000000004 as 0.3). */
+static cJSON *raw_item(const char *at, size_t len)
+{
+	char *text = strndup(at, len);
+	cJSON *item = NULL;
+
+	if (text) {
+		cJSON_Minify(text);
+		item = cJSON_CreateRaw(text);
+	}
+
+	free(text);
+	return item;
+}
+
+/* A finite double as a JSON number in the fewest digits that read back
+ * as it (cJSON's own print stops at 15 when they are "close enough":
+ * 0.1 + 0.2 came back as 0.3). */
+static cJSON *exact_number(double v)
+{
+	char text[32];
+
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(text, sizeof text, "%.*g", digits, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	return cJSON_CreateRaw(text);
+}
+
 static cJSON *combine(const orch *o, char *err, size_t errlen)
 {
 	cJSON *res = o->agg == ORCH_AGG_CONCAT ? cJSON_CreateArray()
@@ -275,18 +355,38 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 			goto fail;
 		switch (o->agg) {
 		case ORCH_AGG_CONCAT:
+			cJSON_Delete(p);
+			if (!(p = t->payload ? raw_item(t->payload, strlen(t->payload))
+			                     : cJSON_CreateNull()))
+				goto fail;
 			cJSON_AddItemToArray(res, p);
 			continue;
-		case ORCH_AGG_MERGE:
+		case ORCH_AGG_MERGE: {
+			int n = cJSON_GetArraySize(p), k = 0;
+			const char **at;
+			size_t *len;
+
 			if (!cJSON_IsObject(p) && !cJSON_IsNull(p)) {
 				cJSON_Delete(p);
 				orch_fail(err, errlen, o->file, t->id,
 				          "payload must be a JSON object to merge");
 				goto bad;
 			}
-			for (cJSON *c = p->child; c; c = c->next) {
-				cJSON *dup = cJSON_Duplicate(c, 1);
+			at = malloc((size_t)(n + 1) * sizeof *at);
+			len = malloc((size_t)(n + 1) * sizeof *len);
+			if (!at || !len) {
+				free(at);
+				free(len);
+				cJSON_Delete(p);
+				goto fail;
+			}
+			if (n)
+				member_values(t->payload, at, len, n);
+			for (cJSON *c = p->child; c; c = c->next, k++) {
+				cJSON *dup = raw_item(at[k], len[k]);
 				if (!dup) {
+					free(at);
+					free(len);
 					cJSON_Delete(p);
 					goto fail;
 				}
@@ -295,8 +395,11 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 				else
 					cJSON_AddItemToObject(res, c->string, dup);
 			}
+			free(at);
+			free(len);
 			cJSON_Delete(p);
 			continue;
+		}
 		default:
 			if (cJSON_IsNull(p)) { /* nothing to count */
 				cJSON_Delete(p);
@@ -326,7 +429,7 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 	if (res)
 		return res;
 	if (o->agg == ORCH_AGG_MAX || o->agg == ORCH_AGG_MIN)
-		return count ? cJSON_CreateNumber(acc) : cJSON_CreateNull();
+		return count ? exact_number(acc) : cJSON_CreateNull();
 	if (o->agg == ORCH_AGG_AVERAGE && !count)
 		return cJSON_CreateNull();
 	/* A running sum that overflowed on the way may end in range (1e308,
@@ -334,8 +437,7 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 	if (!isfinite(acc))
 		acc = ldexp(scaled, AGG_SCALE);
 	if (o->agg == ORCH_AGG_AVERAGE)
-		return cJSON_CreateNumber(isfinite(acc) ? acc / count
-		                                        : ldexp(scaled / count, AGG_SCALE));
+		return exact_number(isfinite(acc) ? acc / count : ldexp(scaled / count, AGG_SCALE));
 	if (!isfinite(acc)) {
 		/* JSON has no infinity: it would print as null, a result of nothing. */
 		orch_fail(err, errlen, o->file, NULL,
@@ -343,7 +445,7 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 		          "double (about +-1.8e308)");
 		return NULL;
 	}
-	return cJSON_CreateNumber(acc);
+	return exact_number(acc);
 fail:
 	orch_fail(err, errlen, o->file, NULL, "out of memory");
 bad:
