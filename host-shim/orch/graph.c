@@ -134,14 +134,6 @@ static int read_req(conv_ctx *c, cJSON *req, const char *id, const char *where,
 	return conv_workload(c, req, where, out);
 }
 
-static int find_id(const orch *o, uint32_t upto, const char *id)
-{
-	for (uint32_t i = 0; i < upto; i++)
-		if (!strcmp(o->t[i].id, id))
-			return (int)i;
-	return -1;
-}
-
 /* Room for "FILE: subtask 'ID': alternates[K]" with the id as conv_show
  * cuts it: the file name is a path, or a Python workload id, of any length,
  * and a fixed buffer lost the subtask and the entry after a long one. */
@@ -417,10 +409,13 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 		goto bad;
 	o->n = (uint32_t)n;
 	o->t = arena_alloc(o->a, (size_t)n * sizeof *o->t);
+	for (o->id_cap = 16; o->id_cap < 2 * (size_t)n; o->id_cap *= 2)
+		;
+	o->by_id = arena_alloc(o->a, o->id_cap * sizeof *o->by_id);
 	objs = calloc((size_t)n, sizeof *objs);
 	where = malloc(where_size(o));
 	w2 = malloc(where_size(o));
-	if (!o->t || !objs || !where || !w2)
+	if (!o->t || !o->by_id || !objs || !where || !w2)
 		goto oom;
 	{
 		uint32_t i = 0;
@@ -465,13 +460,15 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 					goto bad;
 				}
 			}
-			if (find_id(o, i, id) >= 0) {
+			size_t slot = orch_id_slot(o, id);
+			if (o->by_id[slot]) {
 				orch_fail(err, errlen, o->file, id, "appears twice in the graph");
 				goto bad;
 			}
 			objs[i] = it;
 			if (read_task(o, &c, i, id, it, &dflt, where, w2))
 				goto bad;
+			o->by_id[slot] = i + 1;
 			i++;
 		}
 	}

@@ -21,6 +21,9 @@ typedef struct orch_task {
 	lbs_workload *alt;    /* alternates, in order */
 	uint32_t n_alt;
 	uint32_t *deps, n_deps;
+	/* deps[0..deps_met) are done or skipped, states never left: the
+	 * ready check goes on from there, not from the first each time. */
+	uint32_t deps_met;
 	uint32_t *succ, n_succ;
 	int critical;         /* declared criticality "critical" or "high" */
 	orch_recovery rec;
@@ -54,11 +57,19 @@ struct orch {
 	uint32_t n;
 	rng rng;
 	uint32_t cp_start;    /* the path's entry */
+	/* The ids' index (orch_id_slot): positions + 1 by open addressing,
+	 * id_cap (a power of two, at least twice n) slots; made by orch_load,
+	 * so that a graph of 10,000 subtasks is not 10^8 compares. */
+	uint32_t *by_id;
+	size_t id_cap;
 	lbs_workload scratch; /* the workload a placement passes */
 };
 
 /* "<file>: subtask '<id>': <msg>" into err; returns -1. */
 int orch_fail(char *err, size_t errlen, const char *file, const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+/* The slot of id in o->by_id: its own, or the empty one it would take. */
+size_t orch_id_slot(const orch *o, const char *id);
 
 #endif

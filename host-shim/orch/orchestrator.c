@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "eligible.h"
+#include "hash.h"
 #include "text.h"
 #include "orch_int.h"
 
@@ -32,12 +33,25 @@ uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k) { return o->t[i].deps[k
 const char *orch_worker(const orch *o, uint32_t i) { return i < o->n ? o->t[i].worker : NULL; }
 uint64_t orch_cookie(const orch *o, uint32_t i) { return i < o->n ? o->t[i].cookie : 0; }
 
+size_t orch_id_slot(const orch *o, const char *id)
+{
+	uint64_t x = lbs_fnv1a(LBS_FNV_OFFSET, id);
+	size_t h = (size_t)(x ^ x >> 32) & (o->id_cap - 1); /* high bits folded in */
+
+	for (; o->by_id[h]; h = (h + 1) & (o->id_cap - 1))
+		if (!strcmp(o->t[o->by_id[h] - 1].id, id))
+			break;
+	return h;
+}
+
 int orch_find(const orch *o, const char *id)
 {
-	for (uint32_t i = 0; id && i < o->n; i++)
-		if (o->t[i].id && !strcmp(o->t[i].id, id))
-			return (int)i;
-	return -1;
+	size_t h;
+
+	if (!id || !o->by_id)
+		return -1;
+	h = orch_id_slot(o, id);
+	return o->by_id[h] ? (int)o->by_id[h] - 1 : -1;
 }
 
 const lbs_workload *orch_workload(const orch *o, uint32_t i)
@@ -60,12 +74,12 @@ int orch_set_priority(orch *o, uint32_t i, uint32_t priority)
 	return 0;
 }
 
-static int is_ready(const orch *o, const orch_task *t, double now)
+static int is_ready(const orch *o, orch_task *t, double now)
 {
 	if (t->state != ORCH_PENDING || t->not_before > now)
 		return 0;
-	for (uint32_t k = 0; k < t->n_deps; k++) {
-		enum orch_state s = o->t[t->deps[k]].state;
+	for (; t->deps_met < t->n_deps; t->deps_met++) {
+		enum orch_state s = o->t[t->deps[t->deps_met]].state;
 		if (s != ORCH_DONE && s != ORCH_SKIPPED)
 			return 0;
 	}
