@@ -664,6 +664,19 @@ class ErrorTest(unittest.TestCase):
                              "(0: as many as chosen), got %r" % (m,))
         self.assertEqual(s.stats()["selects"], 5)
 
+    def test_bench_iterations_are_checked(self):
+        # ctypes took them as a C unsigned: -1 ran 4,294,967,295 selects
+        # with the lock held, 2**32 + 1 ran one; 1.5 and None were ctypes'
+        # ArgumentError.  Checked first, so a wrong one never hangs.
+        caps, loads = twins()
+        t = {"test_id": "t", "minimum_memory": 1}
+        self.assertGreater(self.sched.bench_c(t, caps, loads, iterations=3), 0)
+        for m in (1.5, None, "2", True, 0, 2 ** 32 + 1, 10 ** 8 + 1, -1):
+            with self.assertRaises(ValueError) as cm:
+                self.sched.bench_c(t, caps, loads, iterations=m)
+            self.assertEqual(str(cm.exception), "iterations: must be a whole number in "
+                             "1..100000000, got %r" % (m,))
+
     def test_no_workers_is_none(self):
         self.assertIsNone(self.sched.select_worker(original_tests()[0], {}, {}, {}))
 

@@ -58,6 +58,7 @@ _REASONLEN = 512
 _MAX_PICKED = 1024  # LBSPY_MAX_PICKED
 _GIVEN = 1 << 31  # LBSPY_LOAD_GIVEN: a load, even one without any slot
 _MAX_SECONDS = 1e7  # MAX_SECONDS of host-shim/lib/convert_field.h: a duration's limit
+_BENCH_MAX = 10 ** 8  # bench_c's iterations: minutes of selects, within a C unsigned
 
 
 def _find_library():
@@ -1321,7 +1322,17 @@ class PluginScheduler(object):
     def bench_c(self, test_requirements, available_workers, worker_loads=None,
                 iterations=1000):
         """Mean nanoseconds of the C select alone (converted once), through
-        this scheduler: the cost the binding adds is the rest."""
+        this scheduler: the cost the binding adds is the rest.  iterations:
+        a whole number in 1..10**8."""
+        # ctypes takes it as a C unsigned: -1 was 4,294,967,295 selects
+        # with the lock held, 2**32 + 1 one
+        try:
+            n = 0 if isinstance(iterations, bool) else operator.index(iterations)
+        except TypeError:
+            n = 0
+        if not 1 <= n <= _BENCH_MAX:
+            raise ValueError("iterations: must be a whole number in 1..%d, got %r"
+                             % (_BENCH_MAX, iterations))
         _check_arguments(test_requirements, available_workers, worker_loads,
                          None)
         test = _dumps(_record(test_requirements, "test_requirements",
@@ -1330,7 +1341,7 @@ class PluginScheduler(object):
         err = ctypes.create_string_buffer(_ERRLEN)
         ns = ctypes.c_double()
         with self._lock:
-            code = _lib.lbspy_bench(self._handle(), test, fleet, iterations,
+            code = _lib.lbspy_bench(self._handle(), test, fleet, n,
                                     ctypes.byref(ns), err, _ERRLEN)
             said = where.said + self._warnings(where, worker_loads, where.own) \
                 if code == _OK else ()
