@@ -133,6 +133,20 @@ class OriginalFlow(unittest.TestCase):
         o.record_subtask_result("w", "a", 1)
         self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["b"])
 
+    def test_success_must_be_a_bool(self):
+        # "false" was truthy: recorded as a success, the workload completed
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        for v in ("false", "true", 0, 1, 1.0, None):
+            with self.assertRaises(ValueError) as cm:
+                o.record_subtask_result("w", "a", None, success=v)
+            self.assertEqual(str(cm.exception), "w: subtask 'a': success must be True or "
+                             "False, got %r" % (v,))
+        self.assertFalse(o.is_workload_completed("w"))
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["a"])
+        self.assertEqual(o.record_subtask_result("w", "a", None, success=True)["state"],
+                         "completed")
+
     def test_records_in_a_graph_are_their_fields(self):
         # requirements as the original's TestRequirements object, a set
         class Req(object):

@@ -284,6 +284,10 @@ class MultiDeviceOrchestrator(object):
         returns {"state", "recovery", "delay_s"}."""
         sid = _subtask_id(workload_id, subtask_id)
         where = "%s: subtask '%s'" % (workload_id, sid)
+        if not isinstance(success, bool):
+            # "false" or 0.0 was truthy, or not, and recorded as such;
+            # report() refuses them too
+            raise ValueError("%s: success must be True or False, got %r" % (where, success))
         payload = _dumps(result, where + ": result")
         duration, progress = _number(duration, where, "duration"), \
             _number(progress, where, "progress")
@@ -296,7 +300,7 @@ class MultiDeviceOrchestrator(object):
         with self._lock:
             h, _ = self._get(workload_id)
             return self._call(_lib.lbspy_orch_record, h, sid.encode("utf-8"),
-                              1 if success else 0, duration, payload, progress,
+                              int(success), duration, payload, progress,
                               worker_id.encode("utf-8") if worker_id else None, self._now())
 
     def is_workload_completed(self, workload_id):
