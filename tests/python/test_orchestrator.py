@@ -242,6 +242,41 @@ class OriginalFlow(unittest.TestCase):
         self.assertEqual(o.place_subtask("w", "a", good), "w1")
         s.close()
 
+    def test_wrong_argument_types_are_named(self):
+        # as select_worker's: a raw TypeError ('NoneType' object is not
+        # iterable) or AttributeError ('list' object has no attribute 'get')
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        good = {"w1": {"cpu_cores": 4, "available_memory": 16}}
+        t = {"test_id": "t"}
+        for args in ((None,), ("abc",), (5,), (good, [1]), (good, 5), (good, "x")):
+            with self.assertRaises(ValueError) as cm:
+                s.select_worker(t, *args)
+            want = str(cm.exception)
+            self.assertRegex(want, "^(available_workers|worker_loads): expected a dict")
+            for call in (lambda: o.place_subtask("w", "a", *args),
+                         lambda: o.estimate_durations("w", *args)):
+                with self.assertRaises(ValueError) as cm:
+                    call()
+                self.assertEqual(str(cm.exception), want)
+        self.assertEqual(o.place_subtask("w", "a", good), "w1")
+        s.close()
+
+    def test_numbers_beyond_a_double_are_named(self):
+        # float(10**400) was a bare OverflowError
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        for name in ("duration", "progress"):
+            for v in (10 ** 400, -10 ** 400):
+                with self.assertRaises(ValueError) as cm:
+                    o.record_subtask_result("w", "a", 1, success=False, **{name: v})
+                self.assertEqual(str(cm.exception), "w: subtask 'a': %s must be a number a "
+                                 "double can hold, got an int of 401 digits" % name)
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["a"])
+        self.assertEqual(o.record_subtask_result("w", "a", 1, duration=10 ** 20)["state"],
+                         "completed")
+
 
 class GetSubtask(unittest.TestCase):
     def test_seed_snippet_boosts_the_critical_path(self):

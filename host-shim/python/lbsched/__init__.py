@@ -833,6 +833,12 @@ def _check_arguments(test_requirements, available_workers, worker_loads,
             test_requirements, (str, bytes, int, float, list, tuple)):
         raise ValueError("test_requirements: expected a TestRequirements or "
                          "a dict, got %s" % _what(test_requirements))
+    _check_fleet_arguments(available_workers, worker_loads, performance_data)
+
+
+def _check_fleet_arguments(available_workers, worker_loads, performance_data=None):
+    """_check_arguments without a test: the orchestrator's place_subtask
+    and estimate_durations take the fleet alone."""
     if available_workers is None or not isinstance(available_workers,
                                                    (dict, list, tuple)):
         raise ValueError("available_workers: expected a dict of worker id -> "

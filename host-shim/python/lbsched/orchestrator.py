@@ -18,7 +18,7 @@ import threading
 import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, \
-    _surrogate, _ERRLEN, _OK
+    _surrogate, _check_fleet_arguments, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -53,7 +53,11 @@ def _number(v, where, name):
     """v as a float, or a ValueError naming the argument."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ValueError("%s: %s must be a number, got %r" % (where, name, v))
-    return float(v)
+    try:
+        return float(v)
+    except OverflowError:  # an int beyond a double
+        raise ValueError("%s: %s must be a number a double can hold, got an int of %d "
+                         "digits" % (where, name, len(str(abs(v))))) from None
 
 
 def _read_from_run(field):
@@ -250,6 +254,7 @@ class MultiDeviceOrchestrator(object):
         if self.scheduler is None:
             raise ValueError("lbsched: place_subtask needs a scheduler")
         sid = _subtask_id(workload_id, subtask_id)
+        _check_fleet_arguments(available_workers, worker_loads)
         fleet, where = _document(available_workers, worker_loads)
         # before the placement: one made an error (-W error) places nothing
         _warn(where.said)
@@ -266,6 +271,7 @@ class MultiDeviceOrchestrator(object):
         run_s on its likely worker), which the ranks then use."""
         if self.scheduler is None:
             raise ValueError("lbsched: estimate_durations needs a scheduler")
+        _check_fleet_arguments(available_workers, worker_loads)
         fleet, where = _document(available_workers, worker_loads)
         _warn(where.said)  # before the estimates change, as place_subtask
         err = ctypes.create_string_buffer(_ERRLEN)
