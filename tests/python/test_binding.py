@@ -677,6 +677,41 @@ class ErrorTest(unittest.TestCase):
             self.assertEqual(str(cm.exception), "iterations: must be a whole number in "
                              "1..100000000, got %r" % (m,))
 
+    def test_keys_that_are_not_str_are_refused(self):
+        # str() made the worker key b'a' the id "b'a'" (answered as b'a'; a
+        # None key answered None, as if none were eligible), and learned the
+        # test types None, 5 and ('a',) as 'None', '5' and "('a',)"
+        caps, loads = twins()
+        t = {"test_id": "t", "minimum_memory": 1}
+        rec = {"available_memory": 16, "cpu_cores": 8}
+        self.assertIn(self.sched.select_worker(t, caps, loads), caps)
+        for key in (b"a", None, 1, ("a",)):
+            for call in (lambda w: self.sched.select_worker(t, w, loads),
+                         lambda w: self.sched.explain(t, w, loads)):
+                with self.assertRaises(ValueError) as cm:
+                    call({**caps, key: rec})
+                self.assertEqual(str(cm.exception), "available_workers: a worker's key must "
+                                 "be its id (str), got %r" % (key,))
+        wid = next(iter(caps))
+        for key in (None, 5, ("a",), b"vision"):
+            with self.assertRaises(ValueError) as cm:
+                self.sched.select_worker(t, caps, loads, {wid: {"vision": {"sample_count": 3},
+                                                                key: {"sample_count": 3}}})
+            self.assertEqual(str(cm.exception), "performance_data[%r]: a test type's key must "
+                             "be its name (str), got %r" % (wid, key))
+        self.assertEqual(self.sched.stats()["reports"], 0)  # nothing seeded
+        self.sched.select_worker(t, caps, loads, {wid: {"vision": {"sample_count": 3}}})
+        self.assertEqual(self.sched.stats()["reports"], 3)
+        # create_scheduler's names: a list was TypeError: unhashable type
+        with self.assertRaises(ValueError) as cm:
+            lbsched.create_scheduler(["x"], plugin=PLUGIN)
+        self.assertRegex(str(cm.exception), "^scheduler_type: must be a scheduler type's name "
+                         "\\(str; lbsched has adaptive, .*\\), got a list$")
+        with self.assertRaises(ValueError) as cm:
+            lbsched.create_scheduler("composite", plugin=PLUGIN, algorithms=[{"type": ["x"]}])
+        self.assertEqual(str(cm.exception), "composite: algorithms[0]: field 'type' must be "
+                         "an algorithm's name (str), got a list")
+
     def test_no_workers_is_none(self):
         self.assertIsNone(self.sched.select_worker(original_tests()[0], {}, {}, {}))
 

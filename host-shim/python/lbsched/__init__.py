@@ -603,6 +603,11 @@ def _cap(keys, i, r):
     w.pop("load", None)
     rid, said = w.get("worker_id"), []
     if keys is not None:
+        if not isinstance(keys[i], str):
+            # str() made b'a' the worker "b'a'" (answered as b'a'), and a
+            # None key answered None, as if no worker were eligible
+            raise ValueError("available_workers: a worker's key must be its id (str), got %r"
+                             % (keys[i],))
         kid = _c_string(str(keys[i]), _at(keys, i))
         if isinstance(rid, str) and rid != kid:
             said.append("%s: worker_id %r differs from its key; lbsched uses the "
@@ -1187,7 +1192,12 @@ class PluginScheduler(object):
         # the outcome converter would refuse them after earlier records
         # were reported
         _c_string(wid, "performance_data[%r]" % (wid,))
-        _c_string(str(ttype), where, kind="a test type")
+        if not isinstance(ttype, str):
+            # str() learned None, 5 and ('a',) as the test types 'None', '5'
+            # and "('a',)", which no test has
+            raise ValueError("performance_data[%r]: a test type's key must be its name (str), "
+                             "got %r" % (wid, ttype))
+        _c_string(ttype, where, kind="a test type")
         rec = _record(perf, where, "WorkerPerformance")
         if "sample_count" not in rec:  # a misspelt dict seeded nothing, silently
             raise ValueError("%s: field 'sample_count': is required" % where)
@@ -1240,7 +1250,7 @@ class PluginScheduler(object):
             k_f = 1
         outcomes = [_dumps({"test_id": "performance_data", "worker_id": wid,
                             "success": j >= k_f, "duration": dur,
-                            "test_type": str(ttype)}, where) for j in range(k)]
+                            "test_type": ttype}, where) for j in range(k)]
         return (wid, ttype), (n, failures, mean), outcomes
 
     def select_worker(self, test_requirements, available_workers,
@@ -1395,6 +1405,11 @@ def create_scheduler(scheduler_type, **kwargs):
     ValueError, as in the original."""
     plugin = kwargs.pop("plugin", None)
     config = kwargs.pop("config", None)
+    if scheduler_type is not None and not isinstance(scheduler_type, str):
+        # a list was dict.get's TypeError: unhashable type
+        raise ValueError("scheduler_type: must be a scheduler type's name (str; lbsched has "
+                         "%s), got %s" % (", ".join(sorted(SCHEDULER_TYPES)),
+                                          _what(scheduler_type)))
     name = SCHEDULER_TYPES.get(scheduler_type)
     if name is None:
         raise ValueError("Unknown scheduler type: %s (lbsched has %s)" %
@@ -1420,6 +1435,9 @@ def create_scheduler(scheduler_type, **kwargs):
             if extra:  # a typo ("wieght") was weight 1.0
                 raise ValueError("composite: algorithms[%d]: unknown field '%s' (type, "
                                  "weight, config)" % (i, extra[0]))
+            if a.get("type") is not None and not isinstance(a["type"], str):
+                raise ValueError("composite: algorithms[%d]: field 'type' must be an "
+                                 "algorithm's name (str), got %s" % (i, _what(a["type"])))
             child = SCHEDULER_TYPES.get(a.get("type"))
             if child is None or child == "composite":
                 raise ValueError("composite: unknown algorithm type: %s"
