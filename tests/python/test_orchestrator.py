@@ -390,6 +390,35 @@ class GetSubtask(unittest.TestCase):
         with self.assertRaises(KeyError):
             o.get_aggregated_results("s")
 
+    def test_a_result_no_double_holds_is_named(self):
+        # 10**400 went as its digits, the library read an infinity, and the
+        # aggregate said null; inf and NaN were named already
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"aggregation_method": "concat", "subtasks": {"a": {}}})
+        where = "w: subtask 'a': result: "
+        for result, want in (
+                (10 ** 400, "must be a number a double can hold, got an int of 401 digits"),
+                (-10 ** 309, "must be a number a double can hold, got an int of 310 digits"),
+                ({"ids": [1, {"n": 10 ** 400}]}, "field 'ids[1].n': must be a number a double "
+                                                 "can hold, got an int of 401 digits"),
+                (10 ** 5000, "must be a number a double can hold, got an int of more than "
+                             "4300 digits"),
+                ({"x": float("inf")}, "field 'x': must be a finite number, got inf"),
+                ([float("nan")], "field '[0]': must be a finite number, got nan")):
+            with self.assertRaises(ValueError) as cm:
+                o.record_subtask_result("w", "a", result)
+            self.assertEqual(str(cm.exception), where + want)
+        self.assertEqual(o.get_subtask("w", "a").state, "pending")
+        # every int of 64 bits goes as its digits, never through a float;
+        # the largest double does, and so do a string's digits
+        ints = [2 ** 63 - 1, -2 ** 63, 2 ** 64 - 1, 2 ** 53 + 1, {"id": 12345678901234567891}]
+        self.assertEqual(json.loads(lbsched._dumps(ints, big=True)), ints)
+        self.assertEqual(lbsched._dumps(ints, big=True),
+                         b'[9223372036854775807,-9223372036854775808,18446744073709551615,'
+                         b'9007199254740993,{"id":12345678901234567891}]')
+        self.assertEqual(o.record_subtask_result("w", "a", [ints, int(1.7e308), "9" * 400])
+                         ["state"], "completed")
+
     def test_sum_and_average_past_the_largest_double(self):
         # both were null: the plain sum overflowed to an infinity
         o = lbsched.MultiDeviceOrchestrator()

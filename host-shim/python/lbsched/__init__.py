@@ -214,15 +214,23 @@ def _not_c(s):
     return "\x00" in s or _surrogate(s) is not None
 
 
-def _unsendable(obj, path, depth=0, nul=False):
+def _unsendable(obj, path, depth=0, nul=False, big=False):
     """The first value in obj that JSON cannot carry: (path, value), or
     None.  NaN and infinities are the usual ones.  nul: the first string,
     or dict key, the library cannot take as a C string instead: one
-    holding a NUL (JSON carries it) or a surrogate code point."""
+    holding a NUL (JSON carries it) or a surrogate code point.  big: the
+    first int no double holds (10**400), which JSON writes digit by digit
+    and the library reads as a double, an infinity."""
     if isinstance(obj, float):
         return None if nul or math.isfinite(obj) else (path, obj)
     if isinstance(obj, str):
         return (path, obj) if nul and _not_c(obj) else None
+    if big and isinstance(obj, int) and not isinstance(obj, bool):
+        try:
+            float(obj)
+        except OverflowError:
+            return path, obj
+        return None
     if obj is None or isinstance(obj, (int, bool)) or depth > 64:
         return None
     if isinstance(obj, dict):
@@ -231,28 +239,41 @@ def _unsendable(obj, path, depth=0, nul=False):
         items = ((None, v) for v in obj)
     else:
         try:
-            return _unsendable(_default(obj), path, depth + 1, nul)
+            return _unsendable(_default(obj), path, depth + 1, nul, big)
         except Exception:
             return None if nul else (path, obj)
     for i, (k, v) in enumerate(items):
         sub = path + ["[%d]" % i if k is None else str(k)]
         if nul and isinstance(k, str) and _not_c(k):
             return sub, k
-        bad = _unsendable(v, sub, depth + 1, nul)
+        bad = _unsendable(v, sub, depth + 1, nul, big)
         if bad:
             return bad
     return None
+
+
+_DIGITS_309 = re.compile(rb"[0-9]{309}")
+
+
+def _int_digits(v):
+    """"an int of 401 digits", without a message of all of them."""
+    try:
+        return "an int of %d digits" % len(str(abs(v)))
+    except ValueError:  # more than sys.get_int_max_str_digits()
+        return "an int of more than %d digits" % sys.get_int_max_str_digits()
 
 
 def _field(parts):
     return ".".join(parts).replace(".[", "[")
 
 
-def _dumps(obj, where="lbsched", each=None):
+def _dumps(obj, where="lbsched", each=None, big=False):
     """obj as JSON.  A value JSON cannot carry is named: "<where>: field
     '<path>': must be a finite number, got nan"; with `each` (for a list
     of records), where = each(i) for the i-th record, or (where, the
-    fields of the path before the record's own)."""
+    fields of the path before the record's own).  big: an int no double
+    holds is named too (a payload the library keeps as a number); ints
+    are written as they are, digit by digit, never through a float."""
     try:
         text = json.dumps(obj, default=_default, allow_nan=False,
                           separators=(",", ":")).encode("utf-8")
@@ -262,11 +283,17 @@ def _dumps(obj, where="lbsched", each=None):
         # escape; the walk finds only a real one.
         bad = (b"\\u0000" in text or re.search(rb"\\ud[89a-f]", text)) and \
             _unsendable(obj, [], nul=True)
+        if not bad and big and _DIGITS_309.search(text):
+            # the largest double has 309 digits: only a run that long
+            # may be one; the walk finds a real int, not a string's digits
+            bad = _unsendable(obj, [], big=True)
         if not bad:
             return text
         e = None
     except (TypeError, ValueError, RecursionError) as exc:
-        bad, e = _unsendable(obj, []), exc
+        # an int beyond Python's digits for str() (4,300) is json's
+        # ValueError: named as one beyond a double
+        bad, e = _unsendable(obj, []) or _unsendable(obj, [], big=True), exc
         if not bad:
             raise ValueError("%s: %s" % (where, e)) from e
     path, value = bad
@@ -276,6 +303,8 @@ def _dumps(obj, where="lbsched", each=None):
             where, path = where[0], where[1] + path
     if isinstance(value, float):
         problem = "must be a finite number, got %r" % value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        problem = "must be a number a double can hold, got %s" % _int_digits(value)
     elif e is None:
         if "\x00" in value:
             problem = "must not hold a NUL character (lbsched takes it as a C string)"

@@ -18,7 +18,7 @@ import threading
 import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, \
-    _surrogate, _check_fleet_arguments, _ERRLEN, _OK
+    _surrogate, _check_fleet_arguments, _int_digits, _ERRLEN, _OK
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -56,8 +56,8 @@ def _number(v, where, name):
     try:
         return float(v)
     except OverflowError:  # an int beyond a double
-        raise ValueError("%s: %s must be a number a double can hold, got an int of %d "
-                         "digits" % (where, name, len(str(abs(v))))) from None
+        raise ValueError("%s: %s must be a number a double can hold, got %s"
+                         % (where, name, _int_digits(v))) from None
 
 
 def _read_from_run(field):
@@ -294,7 +294,8 @@ class MultiDeviceOrchestrator(object):
             # "false" or 0.0 was truthy, or not, and recorded as such;
             # report() refuses them too
             raise ValueError("%s: success must be True or False, got %r" % (where, success))
-        payload = _dumps(result, where + ": result")
+        # big: 10**400 went as its digits and came back null
+        payload = _dumps(result, where + ": result", big=True)
         duration, progress = _number(duration, where, "duration"), \
             _number(progress, where, "progress")
         if worker_id is not None:
