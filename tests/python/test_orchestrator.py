@@ -352,6 +352,26 @@ class GetSubtask(unittest.TestCase):
         with self.assertRaisesRegex(KeyError, "no workload"):
             o.is_workload_completed("w\x00x")  # nothing was registered
 
+    def test_a_workload_id_or_scheduler_of_a_wrong_type_is_refused(self):
+        # str() registered 5 as the graph '5'; a list was TypeError:
+        # unhashable type; a scheduler that is not one was AttributeError
+        # ('_lock') at the first placement
+        o = lbsched.MultiDeviceOrchestrator()
+        for wid, what in ((5, "an int"), (None, "None"), (["w"], "a list"), (b"w", "a bytes")):
+            for call in (lambda: o.register_workload(wid, {"subtasks": {"a": {}}}),
+                         lambda: o.get_ready_subtasks(wid),
+                         lambda: o.is_workload_completed(wid),
+                         lambda: o.get_aggregated_results(wid),
+                         lambda: o.analyze_critical_path(wid)):
+                with self.assertRaises(ValueError) as cm:
+                    call()
+                self.assertEqual(str(cm.exception), "workload_id: must be a str, got " + what)
+        for sched, what in ((object(), "an object"), ("hardware-aware", "a str")):
+            with self.assertRaises(ValueError) as cm:
+                lbsched.MultiDeviceOrchestrator(scheduler=sched)
+            self.assertEqual(str(cm.exception), "scheduler: must be a lbsched.PluginScheduler "
+                             "or None, got " + what)
+
     def test_a_bad_worker_id_is_refused(self):
         # 'gpu\x00zz' was recorded as 'gpu'; 5 raised AttributeError
         o = lbsched.MultiDeviceOrchestrator()

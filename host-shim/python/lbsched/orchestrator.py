@@ -17,8 +17,8 @@ import json
 import threading
 import time
 
-from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, \
-    _surrogate, _check_fleet_arguments, _int_digits, _ERRLEN, _OK
+from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
+    _surrogate, _check_fleet_arguments, _int_digits, _ERRLEN, _OK, PluginScheduler
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -47,6 +47,13 @@ def _subtask_id(workload_id, subtask_id):
     sid = str(subtask_id)
     _c_string(sid, "%s: subtask %r" % (workload_id, sid), "its id", "a subtask id")
     return sid
+
+
+def _workload_id(workload_id):
+    """A workload id that is not a str: str() made 5 the graph '5' (and
+    None 'None'), and a list was TypeError: unhashable type."""
+    if not isinstance(workload_id, str):
+        raise ValueError("workload_id: must be a str, got %s" % _what(workload_id))
 
 
 def _number(v, where, name):
@@ -139,6 +146,10 @@ class MultiDeviceOrchestrator(object):
     Thread-safe: one lock around every call."""
 
     def __init__(self, workload_manager=None, scheduler=None):
+        if scheduler is not None and not isinstance(scheduler, PluginScheduler):
+            # place_subtask was AttributeError: no attribute '_lock'
+            raise ValueError("scheduler: must be a lbsched.PluginScheduler or None, got %s"
+                             % _what(scheduler))
         self.workload_manager = workload_manager
         self.scheduler = scheduler
         self._lock = threading.Lock()
@@ -149,6 +160,7 @@ class MultiDeviceOrchestrator(object):
         return time.monotonic() - self._t0
 
     def _get(self, workload_id):
+        _workload_id(workload_id)
         try:
             return self._w[workload_id]
         except KeyError:
@@ -173,7 +185,8 @@ class MultiDeviceOrchestrator(object):
         registers nothing."""
         # the library names the graph by its id in every message: ctypes
         # would cut it at a NUL, and a surrogate would not encode
-        _c_string(str(workload_id), "register_workload", "the workload id", "a workload id")
+        _workload_id(workload_id)
+        _c_string(workload_id, "register_workload", "the workload id", "a workload id")
         # the package's JSON: records (TestRequirements) as their fields,
         # NaN named by its field
         if isinstance(config, str):
