@@ -712,6 +712,23 @@ class ErrorTest(unittest.TestCase):
         self.assertEqual(str(cm.exception), "composite: algorithms[0]: field 'type' must be "
                          "an algorithm's name (str), got a list")
 
+    def test_a_duplicate_id_names_the_callers_worker(self):
+        # "... is also the id of workers[1]": the library's name for it
+        rec = {"available_memory": 16, "cpu_cores": 8}
+        fleet = [dict(rec, worker_id="y"), dict(rec, worker_id="x"), dict(rec, worker_id="x")]
+        t = {"test_id": "t"}
+        self.assertEqual(self.sched.select_worker(t, fleet[:2]), "y")
+        o = lbsched.MultiDeviceOrchestrator(scheduler=self.sched)
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        for call in (lambda: self.sched.select_worker(t, fleet),
+                     lambda: self.sched.explain(t, fleet),
+                     lambda: self.sched.bench_c(t, fleet, iterations=1),
+                     lambda: o.place_subtask("w", "a", fleet)):
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertEqual(str(cm.exception), "available_workers[2]: field 'worker_id': "
+                             "'x' is also the id of available_workers[1]")
+
     def test_no_workers_is_none(self):
         self.assertIsNone(self.sched.select_worker(original_tests()[0], {}, {}, {}))
 

@@ -733,6 +733,7 @@ def _document(available_workers, worker_loads):
 
 
 _AT = re.compile(r"^available_workers: workers\[(\d+)\]: ((unknown )?field '(load\.)?)?")
+_ALSO = re.compile(r"(is also the id of )workers\[(\d+)\]$")
 
 
 def _relocate(msg, fleet, worker_loads, own):
@@ -749,6 +750,9 @@ def _relocate(msg, fleet, worker_loads, own):
         if key not in (worker_loads or {}) and fleet.second is not None:
             key = fleet.second[i]
         return "worker_loads[%r]: %sfield '%s" % (key, m.group(3) or "", rest)
+    # a list's duplicate id: "... 'x' is also the id of workers[0]"
+    rest = _ALSO.sub(lambda a: a.group(1) + _at(fleet.keys, int(a.group(2)))
+                     if int(a.group(2)) < len(fleet.ids) else a.group(0), rest)
     return "%s: %s%s" % (_at(fleet.keys, i), m.group(2) or "", rest)
 
 
