@@ -438,6 +438,21 @@ class GetSubtask(unittest.TestCase):
                          b'9007199254740993,{"id":12345678901234567891}]')
         self.assertEqual(o.record_subtask_result("w", "a", [ints, int(1.7e308), "9" * 400])
                          ["state"], "completed")
+        # ... and comes back so: concat and merge hand on each result's own
+        # text (the library read them into doubles: 2**53 + 1 came back as
+        # 9007199254740992.0, 0.1 + 0.2 as 0.3)
+        self.assertEqual(o.get_aggregated_results("w")["result"],
+                         [[ints, int(1.7e308), "9" * 400]])
+        o.register_workload("m", {"aggregation_method": "merge",
+                                  "subtasks": {"a": {}, "b": {}}})
+        o.record_subtask_result("m", "a", {"t": 1733390000123456789, "x": 1})
+        o.record_subtask_result("m", "b", {"x": 0.1 + 0.2})
+        self.assertEqual(o.get_aggregated_results("m")["result"],
+                         {"t": 1733390000123456789, "x": 0.30000000000000004})
+        o.register_workload("s", {"aggregation_method": "sum", "subtasks": {"a": {}, "b": {}}})
+        o.record_subtask_result("s", "a", 0.1)
+        o.record_subtask_result("s", "b", 0.2)
+        self.assertEqual(o.get_aggregated_results("s")["result"], 0.1 + 0.2)
 
     def test_sum_and_average_past_the_largest_double(self):
         # both were null: the plain sum overflowed to an infinity
