@@ -394,10 +394,12 @@ static int cmd_run(const ag_env *env, const opts *o)
 		if (!load)
 			snprintf(err, sizeof err, "out of memory");
 		cJSON_Delete(load);
-		if (r == 0 && text) {
-			free(last);
-			last = strdup(text);
-		}
+		/* After a failure the sink may have written part of it, or
+		 * Redis may run a timed-out transaction later: what was last
+		 * published is no longer known, so the next success writes the
+		 * record whole. */
+		free(last);
+		last = r == 0 && text ? strdup(text) : NULL;
 		cJSON_free(text);
 		/* an outage is said once, and its end, not every interval */
 		if (r < 0 && strcmp(err, said))

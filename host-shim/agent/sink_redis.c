@@ -1,8 +1,9 @@
 /*
  * sink_redis.c -- the agent's state in Redis, as the hash
  * <prefix>fleet:<worker_id> (host-shim/lib/fleet_redis.h): "record" when it
- * changed, "load" every interval, and the key's expiry set again each time,
- * in one MULTI/EXEC so that a reader never sees a load without its expiry.
+ * changed or the key lacks it, "load" every interval, and the key's expiry
+ * set again each time, in one MULTI/EXEC so that a reader never sees a load
+ * without its expiry.
  * The key is the worker's own id: with a Redis ACL user per worker allowed
  * only its own key, a worker cannot write another's (docs/SECURITY.md).
  */
@@ -22,42 +23,48 @@ typedef struct redis_sink {
 	char ttl_ms[24];
 } redis_sink;
 
-/* MULTI, HSET key load L [record R], PEXPIRE key ttl, EXEC.  The HSET's
- * count of new fields, or -1 with err. */
-static long long put(redis_sink *s, const char *record, const char *load, char *err, size_t n)
+/* MULTI, HSET key load L [record R], HEXISTS key record, PEXPIRE key ttl,
+ * EXEC.  1 when the key holds a record after it, 0 when not, or -1 with
+ * err.  HEXISTS, not HSET's count of new fields, says whether the record
+ * is there: that count is lost when the reply times out while Redis still
+ * runs the transaction later, and a record removed alone (HDEL) adds no
+ * field either. */
+static int put(redis_sink *s, const char *record, const char *load, char *err, size_t n)
 {
 	const char *multi[1] = {"MULTI"}, *exec[1] = {"EXEC"};
 	const char *hset[6] = {"HSET", s->key, "load", load, "record", record};
+	const char *has[3] = {"HEXISTS", s->key, "record"};
 	const char *expire[3] = {"PEXPIRE", s->key, s->ttl_ms};
 	redisReply *r = NULL;
-	long long added = -1;
+	int rc = -1, failed = 0;
 
 	if (rc_append_argv(s->c, 1, multi, NULL) < 0 ||
 	    rc_append_argv(s->c, record ? 6 : 4, hset, NULL) < 0 ||
+	    rc_append_argv(s->c, 3, has, NULL) < 0 ||
 	    rc_append_argv(s->c, 3, expire, NULL) < 0 ||
 	    rc_append_argv(s->c, 1, exec, NULL) < 0) {
 		snprintf(err, n, "%s: out of memory", rc_where(s->c));
 		return -1;
 	}
 	/* every reply is read, so that the connection stays in step */
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		char msg[512];
 		freeReplyObject(r);
 		r = rc_reply(s->c, msg, sizeof msg);
-		if (!r && added != -2) {
+		if (!r && !failed) {
 			snprintf(err, n, "%s", msg);
-			added = -2;
+			failed = 1;
 		}
 		if (!r && rc_broken(s->c))
 			break;
 	}
-	if (added == -1 && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-	    r->element[0]->type == REDIS_REPLY_INTEGER)
-		added = r->element[0]->integer;
-	else if (added == -1)
+	if (!failed && r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER)
+		rc = r->element[1]->integer != 0;
+	else if (!failed)
 		snprintf(err, n, "%s: the transaction was not applied", rc_where(s->c));
 	freeReplyObject(r);
-	return added < 0 ? -1 : added;
+	return rc;
 }
 
 static int redis_publish(ag_sink *base, const cJSON *record, int changed,
@@ -79,12 +86,12 @@ static int redis_publish(ag_sink *base, const cJSON *record, int changed,
 	}
 	if (!s->c && !(s->c = rc_open(&s->t, err, n)))
 		goto out;
-	long long added = put(s, changed ? rec : NULL, ld, err, n);
-	/* a new load field means the key had gone (expired, Redis restarted):
-	 * it needs its record again */
-	if (added == 1 && !changed)
-		added = put(s, rec, ld, err, n);
-	rc = added < 0 ? -1 : 0;
+	int has = put(s, changed ? rec : NULL, ld, err, n);
+	/* the key had gone (expired, Redis restarted) or lost its record:
+	 * it needs the record again */
+	if (has == 0)
+		has = put(s, rec, ld, err, n);
+	rc = has < 0 ? -1 : 0;
 	if (rc < 0 && rc_broken(s->c)) {
 		rc_close(s->c);
 		s->c = NULL;

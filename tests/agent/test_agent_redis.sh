@@ -67,6 +67,9 @@ rcli del t:fleet:w-b >/dev/null
 b_record() { [ "$(rcli hexists t:fleet:w-b record)" = 1 ]; }
 until_ok 20 b_record
 eq "record written again" "$(rcli hexists t:fleet:w-b record)" 1
+# a record removed alone (the key and its load stay) is written again too
+rcli hdel t:fleet:w-b record >/dev/null
+until_ok 20 b_record && ok || bad "a record removed by HDEL was never written again"
 kill "$bpid"
 wait "$bpid"
 eq "exit on SIGTERM" "$?" 0
@@ -76,6 +79,23 @@ b_gone() { [ "$(rcli exists t:fleet:w-b)" = 0 ]; }
 until_ok 20 b_gone
 eq "expired" "$(rcli exists t:fleet:w-b)" 0
 eq "gone, not idle" "$(decide_ids "$url")" "w-a"
+# A Redis stalled past the TTL: the agent's transactions time out, Redis
+# runs them when it resumes, on a key that expired meanwhile (a load
+# without its record); the next sample writes the record again.
+"$agent" run --root "$n" --redis "$url" --id w-s --interval 0.2 --ttl 1 2>"$tmp/s.err" &
+spid=$!
+s_record() { [ "$(rcli hexists t:fleet:w-s record)" = 1 ]; }
+until_ok 20 s_record || bad "w-s's agent never wrote its record"
+kill -STOP "$REDIS_PID"
+s_timed_out() { [ "$(redis_timeouts "$tmp/s.err")" -gt 0 ]; }
+until_ok 20 s_timed_out || bad "the agent never said its Redis timed out"
+sleep 2 # past the TTL while stalled: the setup, not a check
+kill -CONT "$REDIS_PID"
+until_ok 20 s_record && ok || bad "after a stall past the TTL the key has no record: $(rcli hgetall t:fleet:w-s)"
+kill "$spid"
+wait "$spid"
+s_gone() { [ "$(rcli exists t:fleet:w-s)" = 0 ]; }
+until_ok 20 s_gone || bad "w-s's key never expired"
 # a record without its load (half written) is absent, without a word
 rcli hset t:fleet:w-half load '{"worker_id": "w-half"}' >/dev/null
 eq "half written" "$(decide_ids "$url")" "w-a"
