@@ -154,10 +154,7 @@ void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
 {
 	memset(lv, 0, sizeof *lv);
 	lv->env = env;
-	lv->nv = nv;
-	lv->n_gpus = n_gpus;
-	lv->rocm = rocm;
-	lv->n_rocm = n_rocm;
+	ag_live_gpus(lv, nv, n_gpus, rocm, n_rocm);
 	lv->clock_ratio = -1;
 	lv->temperature = -1;
 	lv->cpu = -1;
@@ -166,6 +163,14 @@ void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
 	if (!env->root[0] && sensors_init(NULL) == 0)
 		lv->sensors = 1;
 	proc_stat(env, &lv->busy, &lv->total);
+}
+
+void ag_live_gpus(ag_live *lv, ag_nvml *nv, unsigned n_gpus, ag_rocm *rocm, unsigned n_rocm)
+{
+	lv->nv = nv;
+	lv->n_gpus = n_gpus;
+	lv->rocm = rocm;
+	lv->n_rocm = n_rocm;
 }
 
 void ag_live_close(ag_live *lv)

@@ -30,6 +30,9 @@ typedef struct ag_live {
 /* Ready to sample; the first ag_live_sample measures from here. */
 void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
                   ag_rocm *rocm, unsigned n_rocm);
+/* The GPUs sampled from now on: those of the latest detection, which may
+ * have found NVML or ROCm SMI, or GPUs, that the previous one did not. */
+void ag_live_gpus(ag_live *lv, ag_nvml *nv, unsigned n_gpus, ag_rocm *rocm, unsigned n_rocm);
 void ag_live_sample(ag_live *lv, ag_load *out);
 void ag_live_close(ag_live *lv);
 

@@ -243,6 +243,20 @@ eq "throttled" "$(jget "$tmp/hot.json" '[d["workers"][0]["load"][k] for k in ("c
 	'[true, false, 0.71, 0.98, 40]'
 accepted "$tmp/hot.json"
 
+# ---- NVML that starts working after the agent did (a driver loaded late):
+# the next detection lists its GPUs, and the live state samples them
+cp "$tmp/nvml-fail.txt" "$tmp/nvml-late.txt"
+FAKE_NVML=$tmp/nvml-late.txt env PATH="$nobrowser" "$agent" run --root "$x" --nvml "$LBS_FAKE_NVML" \
+	--file "$tmp/late.json" --interval 0.1 --redetect 1 2>"$tmp/late.err" &
+pid=$!
+late_written() { [ -s "$tmp/late.json" ]; }
+until_ok 20 late_written || bad "the agent never wrote $tmp/late.json"
+cp "$tmp/nvml.txt" "$tmp/nvml-late.txt"
+late_gpus() { [ "$(jget "$tmp/late.json" '[d["workers"][0]["supported_backends"], d["workers"][0]["load"].get("gpu_utilization")]')" = '[["cpu", "cuda"], 40]' ]; }
+until_ok 20 late_gpus && ok || bad "GPUs found by a later detection are not sampled: $(jget "$tmp/late.json" 'd["workers"][0]["load"]')"
+kill "$pid"
+wait "$pid"
+
 # ---- CPU use between two samples, while the agent keeps running
 cp -r "$x" "$tmp/moving"
 env PATH="$nobrowser" "$agent" run --root "$tmp/moving" --file "$tmp/moving.json" --interval 0.1 2>"$tmp/run.err" &
