@@ -3,6 +3,7 @@
  * packages, NUMA nodes, caches, PCI devices), instruction-set flags and
  * vendor from /proc/cpuinfo, memory from /proc/meminfo.
  */
+#include <errno.h>
 #include <hwloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "agent.h"
 #include "file.h"
+#include "text.h"
 
 /* The flags worth publishing: what a scheduler or an operator can act on.
  * /proc/cpuinfo's "flags" (x86) and "Features" (ARM) carry a hundred more. */
@@ -167,21 +169,48 @@ static void identity(const ag_env *env, const char *info, ag_caps *c)
 	}
 }
 
+/* MemTotal as the kernel writes it, "MemTotal:   395936760 kB": any other
+ * form (empty, another unit, a sign, junk) is not a size the agent can
+ * publish, so the memory fields are left out and --explain says why. */
 static void memory(const ag_env *env, ag_caps *c)
 {
-	char b[4096];
+	static const char *const fields[] = {"available_memory", "hardware_specs.total_memory_gb",
+	                                     "hardware_specs.total_memory_kb"};
+	char b[4096], shown[64];
 	const char *p;
+	char *end;
 
-	if (ag_read(env, "/proc/meminfo", b, sizeof b) > 0 &&
-	    (p = strstr(b, "MemTotal:")) != NULL) {
-		c->mem_kb = strtoull(p + 9, NULL, 10);
+	c->mem_kb = 0;
+	if (ag_read(env, "/proc/meminfo", b, sizeof b) <= 0) {
+		for (size_t i = 0; i < 3; i++)
+			ag_why(env, fields[i], "none: /proc/meminfo cannot be read");
+		return;
+	}
+	if (!(p = strstr(b, "MemTotal:"))) {
+		for (size_t i = 0; i < 3; i++)
+			ag_why(env, fields[i], "none: /proc/meminfo has no MemTotal line");
+		return;
+	}
+	p += 9;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	errno = 0;
+	unsigned long long kb = *p >= '0' && *p <= '9' ? strtoull(p, &end, 10) : 0;
+	if (kb && !errno && !strncmp(end, " kB", 3) && (end[3] == '\n' || !end[3])) {
+		c->mem_kb = kb;
 		ag_why(env, "hardware_specs.total_memory_kb", "/proc/meminfo MemTotal");
 		ag_why(env, "hardware_specs.total_memory_gb",
 		       "/proc/meminfo MemTotal / 1048576, 2 decimals");
 		ag_why(env, "available_memory",
 		       "/proc/meminfo MemTotal in GB: what the worker offers; "
 		       "what is free now is load.memory_utilization");
+		return;
 	}
+	snprintf(shown, sizeof shown, "%.*s", (int)strcspn(p, "\n"), p);
+	txt_one_line(shown);
+	for (size_t i = 0; i < 3; i++)
+		ag_why(env, fields[i], "none: /proc/meminfo MemTotal '%s' is not a positive "
+		       "number of kB", shown);
 }
 
 static void caches(hwloc_topology_t t, ag_caps *c)

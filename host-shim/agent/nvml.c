@@ -167,7 +167,7 @@ unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c)
 		} else {
 			snprintf(g->name, sizeof g->name, "NVIDIA GPU");
 		}
-		if (nv->memory && nv->memory(d, &m) == NV_OK)
+		if (nv->memory && nv->memory(d, &m) == NV_OK && m.total > 0)
 			g->mem_gb = (double)m.total / (1024.0 * 1024 * 1024);
 		if (nv->cc && nv->cc(d, &g->cc_major, &g->cc_minor) == NV_OK &&
 		    g->cc_major >= 0 && g->cc_major < 100 && g->cc_minor >= 0 &&
@@ -185,7 +185,7 @@ unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c)
 			g->sm = (int)(u / cores_per_sm(g->cc_major, g->cc_minor));
 		if (nv->max_clock && nv->max_clock(d, NV_CLOCK_SM, &u) == NV_OK)
 			g->clock_mhz = u;
-		if (nv->power_limit && nv->power_limit(d, &u) == NV_OK)
+		if (nv->power_limit && nv->power_limit(d, &u) == NV_OK && u > 0)
 			g->tdp_w = u / 1000.0;
 		c->n_gpus++;
 		listed++;

@@ -98,12 +98,12 @@ static void gpus(cJSON *hs, const ag_caps *c)
 	const ag_gpu *g = &c->gpus[0];
 	cJSON_AddStringToObject(hs, "gpu_vendor", g->vendor);
 	cJSON_AddStringToObject(hs, "gpu_name", g->name);
-	ag_num(hs, "gpu_memory_gb", r2(g->mem_gb), 0, AG_MAX_GB);
+	ag_num(hs, "gpu_memory_gb", r2(g->mem_gb), AG_MIN_GB, AG_MAX_GB);
 	ag_num(hs, "gpu_compute_units", g->sm, 1, AG_MAX_COUNT);
 	ag_num(hs, "gpu_clock_mhz", g->clock_mhz, 1, AG_MAX_MHZ);
 	if (g->tensor >= 0)
 		cJSON_AddBoolToObject(hs, "gpu_tensor_cores", g->tensor);
-	ag_num(hs, "gpu_tdp_watts", r2(g->tdp_w), 0, AG_MAX_WATTS);
+	ag_num(hs, "gpu_tdp_watts", r2(g->tdp_w), AG_MIN_WATTS, AG_MAX_WATTS);
 	cJSON *all = cJSON_AddArrayToObject(hs, "gpus");
 	for (unsigned i = 0; all && i < c->n_gpus; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -114,10 +114,10 @@ static void gpus(cJSON *hs, const ag_caps *c)
 		cJSON_AddStringToObject(o, "vendor", g->vendor);
 		cJSON_AddStringToObject(o, "name", g->name);
 		cJSON_AddStringToObject(o, "source", g->source);
-		ag_num(o, "memory_gb", r2(g->mem_gb), 0, AG_MAX_GB);
+		ag_num(o, "memory_gb", r2(g->mem_gb), AG_MIN_GB, AG_MAX_GB);
 		ag_num(o, "compute_units", g->sm, 1, AG_MAX_COUNT);
 		ag_num(o, "clock_mhz", g->clock_mhz, 1, AG_MAX_MHZ);
-		ag_num(o, "tdp_watts", r2(g->tdp_w), 0, AG_MAX_WATTS);
+		ag_num(o, "tdp_watts", r2(g->tdp_w), AG_MIN_WATTS, AG_MAX_WATTS);
 		if (g->cc_major >= 0) {
 			snprintf(cc, sizeof cc, "%d.%d", g->cc_major, g->cc_minor);
 			cJSON_AddStringToObject(o, "compute_capability", cc);
@@ -166,7 +166,7 @@ cJSON *ag_record(const ag_caps *c)
 		ag_num(acc, "npu", c->npus, 1, AG_MAX_COUNT);
 		ag_num(acc, "tpu", c->tpus, 1, AG_MAX_COUNT);
 	}
-	ag_num(r, "available_memory", r2(c->mem_kb / 1048576.0), 0, AG_MAX_GB);
+	ag_num(r, "available_memory", r2(c->mem_kb / 1048576.0), AG_MIN_GB, AG_MAX_GB);
 	ag_num(r, "cpu_cores", c->cores, 1, AG_MAX_COUNT);
 	ag_num(r, "cpu_threads", c->threads, 1, AG_MAX_COUNT);
 
@@ -182,8 +182,8 @@ cJSON *ag_record(const ag_caps *c)
 	ag_num(hs, "cpu_clock_mhz", c->clock_mhz, 1, AG_MAX_MHZ);
 	feature_list(hs, c->feats);
 	isa_list(hs, c->isa);
-	ag_num(hs, "total_memory_gb", r2(c->mem_kb / 1048576.0), 0, AG_MAX_GB);
-	ag_num(hs, "total_memory_kb", (double)c->mem_kb, 0, AG_MAX_GB * 1048576);
+	ag_num(hs, "total_memory_gb", r2(c->mem_kb / 1048576.0), AG_MIN_GB, AG_MAX_GB);
+	ag_num(hs, "total_memory_kb", (double)c->mem_kb, 1, AG_MAX_GB * 1048576);
 	topology(hs, c);
 	gpus(hs, c);
 	if (c->npus && c->npu_vendor[0])

@@ -16,6 +16,10 @@
 #define AG_MAX_COUNT 1e6
 #define AG_MAX_MHZ 1e6
 #define AG_MAX_WATTS 1e6
+/* The smallest sizes published: a memory or power limit of 0 is a device
+ * that could not say, not one that has none (the 2 decimals published). */
+#define AG_MIN_GB 0.01
+#define AG_MIN_WATTS 0.01
 
 /* The capability record of c; NULL when out of memory. */
 cJSON *ag_record(const ag_caps *c);

@@ -99,10 +99,10 @@ unsigned ag_rocm_detect(ag_rocm *r, const ag_env *env, ag_caps *c)
 		} else {
 			snprintf(g->name, sizeof g->name, "AMD GPU");
 		}
-		if (r->mem_total && r->mem_total(i, RS_MEM_VRAM, &v) == RS_OK)
+		if (r->mem_total && r->mem_total(i, RS_MEM_VRAM, &v) == RS_OK && v > 0)
 			g->mem_gb = (double)v / (1024.0 * 1024 * 1024);
 		/* microwatts */
-		if (r->power_cap && r->power_cap(i, 0, &v) == RS_OK)
+		if (r->power_cap && r->power_cap(i, 0, &v) == RS_OK && v > 0)
 			g->tdp_w = (double)v / 1e6;
 		c->n_gpus++;
 		listed++;

@@ -133,6 +133,29 @@ FAKE_NVML=$tmp/nvml-fail.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect -
 has "$tmp/err" "nvmlInit_v2 failed"
 eq "nvml refused" "$(jget "$tmp/out" 'd["available_accelerators"]')" '{"gpu": 1}'
 
+# an NVML that answers 0 for memory and power limit: unknown, left out, not 0
+sed -e 's/^mem_total.0 .*/mem_total.0 0/' -e 's/^power_limit.0 .*/power_limit.0 0/' "$tmp/nvml.txt" >"$tmp/nvml-zero.txt"
+FAKE_NVML=$tmp/nvml-zero.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml "$LBS_FAKE_NVML"
+eq "nvml zeros left out" "$(jget "$tmp/out" '[k in d["hardware_specs"] for k in ("gpu_memory_gb", "gpu_tdp_watts")] + [k in d["hardware_specs"]["gpus"][0] for k in ("memory_gb", "tdp_watts")]')" \
+	'[false, false, false, false]'
+
+# ---- a MemTotal the agent cannot read as the kernel writes it: the memory
+# fields are left out, never published as 0, and --explain says why
+cp -r "$x" "$tmp/mem"
+for m in none empty garbage unit; do
+	case $m in
+	none) grep -v '^MemTotal:' "$x/proc/meminfo" ;;
+	empty) sed 's/^MemTotal:.*/MemTotal:/' "$x/proc/meminfo" ;;
+	garbage) sed 's/^MemTotal:.*/MemTotal: garbage kB/' "$x/proc/meminfo" ;;
+	unit) sed 's/^MemTotal:.*/MemTotal: 395936760 MB/' "$x/proc/meminfo" ;;
+	esac >"$tmp/mem/proc/meminfo"
+	expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/mem" --explain
+	eq "MemTotal $m: no memory fields" "$(jget "$tmp/out" '["available_memory" in d, "total_memory_gb" in d["hardware_specs"], "total_memory_kb" in d["hardware_specs"]]')" \
+		'[false, false, false]'
+	has "$tmp/err" "available_memory: none: /proc/meminfo"
+done
+has "$tmp/err" "MemTotal '395936760 MB' is not a positive number of kB"
+
 # ---- an AMD GPU through the test-only ROCm SMI (fake_rocm.c, really dlopen()ed):
 # listed once, by ROCm SMI, and not again as its drm card
 cp -r "$x" "$tmp/amd"
