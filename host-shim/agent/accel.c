@@ -101,14 +101,14 @@ static void drm(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed)
 		if (listed(not_compute, driver))
 			continue;
 		snprintf(rel, sizeof rel, "/sys/class/drm/%s/device/vendor", e->d_name);
-		if (ag_read_u64(env, rel, &vendor) == 0) {
+		if (ag_read_hex(env, rel, &vendor) == 0) {
 			/* NVML and ROCm SMI already described their cards, better */
 			if ((vendor == PCI_NVIDIA && nvml_listed) ||
 			    (vendor == PCI_AMD && rocm_listed))
 				continue;
 			vname = pci_vendor_name((unsigned)vendor);
 			snprintf(rel, sizeof rel, "/sys/class/drm/%s/device/device", e->d_name);
-			ag_read_u64(env, rel, &device);
+			ag_read_hex(env, rel, &device);
 		} else {
 			for (size_t i = 0; i < sizeof platform_gpu / sizeof *platform_gpu; i++)
 				if (!strcmp(platform_gpu[i].driver, driver))
@@ -156,7 +156,7 @@ static void accel(const ag_env *env, ag_caps *c)
 		if (strncmp(e->d_name, "accel", 5) != 0)
 			continue;
 		snprintf(rel, sizeof rel, "/sys/class/accel/%s/device/vendor", e->d_name);
-		if (ag_read_u64(env, rel, &vendor) == 0 && vendor == PCI_GOOGLE)
+		if (ag_read_hex(env, rel, &vendor) == 0 && vendor == PCI_GOOGLE)
 			continue; /* counted as a TPU by its PCI id */
 		snprintf(rel, sizeof rel, "/sys/class/accel/%s/device/driver", e->d_name);
 		link_name(env, rel, driver, sizeof driver);

@@ -39,8 +39,13 @@ int ag_path(const ag_env *env, const char *rel, char *buf, size_t n);
  * allocation (host-shim/lib/file.c reads whole documents). */
 int ag_read(const ag_env *env, const char *rel, char *buf, size_t n);
 
-/* A hexadecimal or decimal number from root+rel; -1 when unreadable. */
+/* An integer from root+rel as sysfs writes it: unsigned decimal (u64),
+ * decimal with an optional '-' (s64: temp*_input and its limits are signed
+ * millidegrees), or 0x and hexadecimal digits (hex: PCI ids).  -1 when
+ * unreadable, in another form, or out of range. */
 int ag_read_u64(const ag_env *env, const char *rel, uint64_t *out);
+int ag_read_s64(const ag_env *env, const char *rel, int64_t *out);
+int ag_read_hex(const ag_env *env, const char *rel, uint64_t *out);
 
 /* Copy a name for publishing: cut to AG_NAME - 1 bytes, one line. */
 void ag_name(char dst[AG_NAME], const char *src);

@@ -74,21 +74,22 @@ static double hwmon(const ag_env *env)
 		while ((f = readdir(h)) != NULL) {
 			unsigned n;
 			char tail[16];
-			uint64_t in, lim;
+			int64_t in, lim;
 			if (sscanf(f->d_name, "temp%u_%15s", &n, tail) != 2 ||
 			    strcmp(tail, "input") != 0)
 				continue;
 			snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/temp%u_input", e->d_name, n);
-			if (ag_read_u64(env, rel, &in) < 0)
+			if (ag_read_s64(env, rel, &in) < 0)
 				continue;
 			snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/temp%u_max", e->d_name, n);
-			if (ag_read_u64(env, rel, &lim) < 0 || !lim) {
+			if (ag_read_s64(env, rel, &lim) < 0 || lim <= 0) {
 				snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/temp%u_crit",
 				         e->d_name, n);
-				if (ag_read_u64(env, rel, &lim) < 0 || !lim)
+				if (ag_read_s64(env, rel, &lim) < 0 || lim <= 0)
 					continue; /* no limit: nothing to normalise to */
 			}
-			double t = (double)in / (double)lim;
+			/* below freezing is as far from the limit as it gets */
+			double t = in > 0 ? (double)in / (double)lim : 0;
 			if (t > hot)
 				hot = t;
 		}
@@ -121,8 +122,8 @@ static double sensors_hot(void)
 				if (!lim || sensors_get_value(chip, lim->number, &l) != 0)
 					continue;
 			}
-			if (l > 0 && t / l > hot)
-				hot = t / l;
+			if (l > 0 && fmax(t, 0) / l > hot)
+				hot = fmax(t, 0) / l;
 		}
 	}
 	return hot;

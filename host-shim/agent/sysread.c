@@ -2,6 +2,7 @@
  * sysread.c -- reading /proc and /sys under the agent's root, and the
  * explanation lines of --explain.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -60,15 +61,52 @@ int ag_read(const ag_env *env, const char *rel, char *buf, size_t n)
 	return (int)got;
 }
 
+/* sysfs writes its integers with "%d"/"%u"/"%llu", or "0x%04x" for PCI
+ * ids: anything else (junk after the digits, a sign where none belongs, a
+ * number strtoull would wrap) is a file the agent cannot trust, not one to
+ * read as far as it goes. */
 int ag_read_u64(const ag_env *env, const char *rel, uint64_t *out)
 {
 	char b[64], *end;
 
-	if (ag_read(env, rel, b, sizeof b) <= 0)
+	if (ag_read(env, rel, b, sizeof b) <= 0 || b[0] < '0' || b[0] > '9')
 		return -1;
 	errno = 0;
-	unsigned long long v = strtoull(b, &end, 0);
-	if (errno || end == b)
+	unsigned long long v = strtoull(b, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ag_read_s64(const ag_env *env, const char *rel, int64_t *out)
+{
+	char b[64], *end;
+	const char *d;
+
+	if (ag_read(env, rel, b, sizeof b) <= 0)
+		return -1;
+	d = b[0] == '-' ? b + 1 : b;
+	if (*d < '0' || *d > '9')
+		return -1;
+	errno = 0;
+	long long v = strtoll(b, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ag_read_hex(const ag_env *env, const char *rel, uint64_t *out)
+{
+	char b[64], *end;
+
+	if (ag_read(env, rel, b, sizeof b) <= 0 || strncmp(b, "0x", 2) != 0 ||
+	    !isxdigit((unsigned char)b[2]))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(b + 2, &end, 16);
+	if (errno || *end)
 		return -1;
 	*out = v;
 	return 0;

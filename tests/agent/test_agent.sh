@@ -257,6 +257,29 @@ eq "victim intact" "$(cat "$tmp/victim")" precious
 [ -f "$tmp/link.json" ] && [ ! -L "$tmp/link.json" ] && ok || bad "link.json not replaced by a file"
 eq "no temporary left" "$(ls "$tmp" | grep -c 'live.json\.')" 0
 
+# ---- hwmon integers read as sysfs writes them: temp*_input is signed
+# millidegrees (below zero is cold, not a wrapped huge number); a limit at or
+# below zero is no limit; hex, octal-looking junk or trailing text is unreadable
+cp -r "$n" "$tmp/th"
+rm -rf "$tmp/th/sys/class/hwmon"
+h=$tmp/th/sys/class/hwmon/hwmon0
+mkdir -p "$h"
+# hwmon_temp INPUT MAX [CRIT]: the published temperature, or None
+hwmon_temp() {
+	rm -f "$h"/temp1_*
+	echo "$1" >"$h/temp1_input"
+	echo "$2" >"$h/temp1_max"
+	[ $# -gt 2 ] && echo "$3" >"$h/temp1_crit"
+	env PATH="$nobrowser" "$agent" run --root "$tmp/th" --file "$tmp/th.json" --once --interval 0.1 2>"$tmp/th.err" &&
+		jget "$tmp/th.json" 'd["workers"][0]["load"].get("temperature")'
+}
+eq "hwmon 45 of 90" "$(hwmon_temp 45000 90000)" 0.5
+eq "hwmon below zero is cold" "$(hwmon_temp -5000 90000)" 0
+eq "hwmon hex input" "$(hwmon_temp 0x10 90000)" null
+eq "hwmon trailing text" "$(hwmon_temp '45000 C' 90000)" null
+eq "hwmon negative max, no crit" "$(hwmon_temp 45000 -1)" null
+eq "hwmon negative max, crit" "$(hwmon_temp 45000 -1 90000)" 0.5
+
 # ---- a throttled GPU: cooling, at its clock ratio; temperature against its own limit
 sed -e 's/^temp.0 .*/temp.0 88/' -e 's/^clock.0 .*/clock.0 1000/' -e 's/^throttle.0 .*/throttle.0 64/' \
 	"$tmp/nvml.txt" >"$tmp/nvml-hot.txt"
