@@ -70,6 +70,7 @@ typedef struct ag_gpu {
 	int sm;                          /* < 0: unknown */
 	int cc_major, cc_minor;          /* < 0: unknown */
 	int tensor;                      /* -1 unknown, 0, 1 */
+	unsigned index;                  /* NVML's or ROCm SMI's device index */
 } ag_gpu;
 
 /* One GPU's state now, from NVML or ROCm SMI; what the library does not

@@ -327,18 +327,6 @@ static void sleep_until(double t)
 		;
 }
 
-/* The live state samples the GPUs the record lists, NVML's and ROCm SMI's. */
-static void live_gpus(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm)
-{
-	unsigned nv_gpus = 0, amd_gpus = 0;
-
-	for (unsigned i = 0; i < c->n_gpus; i++) {
-		nv_gpus += !strcmp(c->gpus[i].source, "nvml");
-		amd_gpus += !strcmp(c->gpus[i].source, "rocm-smi");
-	}
-	ag_live_gpus(lv, nv, nv_gpus, rocm, amd_gpus);
-}
-
 static int cmd_run(const ag_env *env, const opts *o)
 {
 	ag_caps *c = malloc(sizeof *c);
@@ -376,8 +364,8 @@ static int cmd_run(const ag_env *env, const opts *o)
 		fprintf(stderr, "lbsched-agent: %s\n", err);
 		goto out;
 	}
-	ag_live_init(&lv, env, NULL, 0, NULL, 0);
-	live_gpus(&lv, c, nv, rocm);
+	ag_live_init(&lv, env);
+	ag_live_gpus(&lv, c, nv, rocm);
 	live = 1;
 	double next = now_s(), detected = next;
 	for (;;) {
@@ -391,7 +379,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 			if (detect(env, o->id, c, &nv, &rocm) == 0 && (fresh = ag_record(c))) {
 				cJSON_Delete(record);
 				record = fresh;
-				live_gpus(&lv, c, nv, rocm);
+				ag_live_gpus(&lv, c, nv, rocm);
 			}
 		}
 		ag_load l;

@@ -150,12 +150,10 @@ static double cpu_clock_ratio(const ag_env *env)
 	return n ? fmin(1, sum / n) : -1;
 }
 
-void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
-                  ag_rocm *rocm, unsigned n_rocm)
+void ag_live_init(ag_live *lv, const ag_env *env)
 {
 	memset(lv, 0, sizeof *lv);
 	lv->env = env;
-	ag_live_gpus(lv, nv, n_gpus, rocm, n_rocm);
 	lv->clock_ratio = -1;
 	lv->temperature = -1;
 	lv->cpu = -1;
@@ -166,12 +164,17 @@ void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
 	proc_stat(env, &lv->busy, &lv->total);
 }
 
-void ag_live_gpus(ag_live *lv, ag_nvml *nv, unsigned n_gpus, ag_rocm *rocm, unsigned n_rocm)
+void ag_live_gpus(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm)
 {
 	lv->nv = nv;
-	lv->n_gpus = n_gpus;
 	lv->rocm = rocm;
-	lv->n_rocm = n_rocm;
+	lv->n_gpus = lv->n_rocm = 0;
+	for (unsigned i = 0; i < c->n_gpus && i < AG_MAX_GPUS; i++) {
+		if (!strcmp(c->gpus[i].source, "nvml"))
+			lv->nv_index[lv->n_gpus++] = c->gpus[i].index;
+		else if (!strcmp(c->gpus[i].source, "rocm-smi"))
+			lv->rocm_index[lv->n_rocm++] = c->gpus[i].index;
+	}
 }
 
 void ag_live_close(ag_live *lv)
@@ -206,8 +209,9 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	/* NVML's GPUs, then ROCm SMI's */
 	for (unsigned i = 0; i < lv->n_gpus + lv->n_rocm; i++) {
 		ag_gpu_live g;
-		if (i < lv->n_gpus ? !lv->nv || ag_nvml_live(lv->nv, i, &g) < 0
-		                   : !lv->rocm || ag_rocm_live(lv->rocm, i - lv->n_gpus, &g) < 0)
+		if (i < lv->n_gpus ? !lv->nv || ag_nvml_live(lv->nv, lv->nv_index[i], &g) < 0
+		                   : !lv->rocm ||
+		                     ag_rocm_live(lv->rocm, lv->rocm_index[i - lv->n_gpus], &g) < 0)
 			continue;
 		if (g.util >= 0) {
 			gpu_sum += g.util;

@@ -14,9 +14,9 @@
 typedef struct ag_live {
 	const ag_env *env;
 	ag_nvml *nv;       /* may be NULL */
-	unsigned n_gpus;   /* NVML's */
+	unsigned nv_index[AG_MAX_GPUS], n_gpus;    /* NVML's devices sampled */
 	ag_rocm *rocm;     /* may be NULL */
-	unsigned n_rocm;   /* ROCm SMI's */
+	unsigned rocm_index[AG_MAX_GPUS], n_rocm;  /* ROCm SMI's */
 	unsigned long long busy, total; /* /proc/stat at the last sample */
 	double cpu;                     /* the last CPU figure; < 0 none */
 	double clock_ratio;             /* at the last sample; < 0 none */
@@ -27,12 +27,14 @@ typedef struct ag_live {
 	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state;
 } ag_live;
 
-/* Ready to sample; the first ag_live_sample measures from here. */
-void ag_live_init(ag_live *lv, const ag_env *env, ag_nvml *nv, unsigned n_gpus,
-                  ag_rocm *rocm, unsigned n_rocm);
-/* The GPUs sampled from now on: those of the latest detection, which may
- * have found NVML or ROCm SMI, or GPUs, that the previous one did not. */
-void ag_live_gpus(ag_live *lv, ag_nvml *nv, unsigned n_gpus, ag_rocm *rocm, unsigned n_rocm);
+/* Ready to sample, no GPU yet; the first ag_live_sample measures from here. */
+void ag_live_init(ag_live *lv, const ag_env *env);
+/* The GPUs sampled from now on: those c lists, by the device index NVML or
+ * ROCm SMI gave each at detection (a device whose handle failed is not
+ * listed, so the positions in c are not the library's indices).  Called
+ * after every detection, which may have found NVML, ROCm SMI or GPUs that
+ * the previous one did not. */
+void ag_live_gpus(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm);
 void ag_live_sample(ag_live *lv, ag_load *out);
 void ag_live_close(ag_live *lv);
 

@@ -161,6 +161,7 @@ unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c)
 		g->sm = g->cc_major = g->cc_minor = g->tensor = -1;
 		snprintf(g->vendor, sizeof g->vendor, "nvidia");
 		snprintf(g->source, sizeof g->source, "nvml");
+		g->index = i;
 		if (nv->name && nv->name(d, buf, sizeof buf) == NV_OK) {
 			buf[sizeof buf - 1] = 0;
 			ag_name(g->name, buf);

@@ -93,6 +93,7 @@ unsigned ag_rocm_detect(ag_rocm *r, const ag_env *env, ag_caps *c)
 		g->sm = g->cc_major = g->cc_minor = g->tensor = -1;
 		snprintf(g->vendor, sizeof g->vendor, "amd");
 		snprintf(g->source, sizeof g->source, "rocm-smi");
+		g->index = i;
 		if (r->name && r->name(i, buf, sizeof buf) == RS_OK) {
 			buf[sizeof buf - 1] = 0;
 			ag_name(g->name, buf);

@@ -8,6 +8,7 @@
  *   cc.0 8.0   sm.0 108   max_clock.0 1410   clock.0 1410   power_limit.0 400000
  *   util.0 55  temp.0 60  slowdown.0 90  shutdown.0 95  throttle.0 0
  *   fail_init 1          (nvmlInit_v2 fails)
+ *   fail_handle.0 1      (no handle for GPU 0, as for a GPU fallen off the bus)
  * A key that is absent makes its function answer NVML_ERROR_NOT_SUPPORTED.
  */
 #include <stdint.h>
@@ -56,8 +57,11 @@ EXPORT int nvmlDeviceGetHandleByIndex_v2(unsigned i, void **d)
 {
 	unsigned n;
 	nvmlDeviceGetCount_v2(&n);
+	unsigned long long fail = 0;
 	if (i >= n)
 		return 2; /* NVML_ERROR_INVALID_ARGUMENT */
+	if (num("fail_handle", i, &fail) == 0 && fail)
+		return 15; /* NVML_ERROR_GPU_IS_LOST */
 	*d = (void *)(intptr_t)(i + 1);
 	return OK;
 }

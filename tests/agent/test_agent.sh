@@ -289,6 +289,14 @@ eq "throttled" "$(jget "$tmp/hot.json" '[d["workers"][0]["load"][k] for k in ("c
 	'[true, false, 0.71, 0.98, 40]'
 accepted "$tmp/hot.json"
 
+# ---- a GPU whose NVML handle fails (fallen off the bus): the record lists
+# the other, and the live state samples that one by its own NVML index
+{ cat "$tmp/nvml.txt"; echo "fail_handle.0 1"; } >"$tmp/nvml-lost.txt"
+FAKE_NVML=$tmp/nvml-lost.txt expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$x" --nvml "$LBS_FAKE_NVML" \
+	--file "$tmp/lost.json" --once --interval 0.1
+eq "lost GPU 0" "$(jget "$tmp/lost.json" '[[g["name"] for g in d["workers"][0]["hardware_specs"]["gpus"]], d["workers"][0]["load"].get("gpu_utilization")]')" \
+	'[["Tesla P100-PCIE-16GB"], 30]'
+
 # ---- NVML that starts working after the agent did (a driver loaded late):
 # the next detection lists its GPUs, and the live state samples them
 cp "$tmp/nvml-fail.txt" "$tmp/nvml-late.txt"
