@@ -52,7 +52,7 @@ static const char usage[] =
 typedef struct opts {
 	const char *cmd, *id, *file, *redis, *password_file;
 	double interval, redetect, ttl;
-	int once, explain, insecure, ttl_given;
+	int once, explain, insecure, ttl_given, mode_given;
 	mode_t mode;
 } opts;
 
@@ -62,6 +62,12 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static _Noreturn void help(void)
+{
+	fputs(usage, stdout);
+	exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -115,16 +121,17 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 	if (argc < 2)
 		return bad("%s", "a command is needed: detect or run");
 	o->cmd = argv[1];
-	if (!strcmp(o->cmd, "--help") || !strcmp(o->cmd, "-h")) {
-		fputs(usage, stdout);
-		exit(0);
-	}
+	if (!strcmp(o->cmd, "--help") || !strcmp(o->cmd, "-h"))
+		help();
 	if (strcmp(o->cmd, "detect") && strcmp(o->cmd, "run"))
 		return bad("unknown command '%.40s'", o->cmd);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int run = !strcmp(o->cmd, "run");
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+			help();
 
 		/* An option of this command a second time would drop the
 		 * first: say so, as lbsched-shim does (an unknown one is
@@ -154,6 +161,14 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				return bad("%s needs a value", a);
 			if (!*v)
 				return bad("%s needs a value, not an empty one", a);
+			/* "run --file --once" would write a file named --once
+			 * and run forever: the value was forgotten */
+			if (known(v, 0) || known(v, 1) || !strcmp(v, "--help")) {
+				char why[128];
+				snprintf(why, sizeof why, "%.40s needs a value, got the option %.40s",
+				         a, v);
+				return bad("%s", why);
+			}
 			i++;
 			if (!strcmp(a, "--id")) {
 				/* nginx matches a server by the exact id: one
@@ -200,7 +215,9 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 			} else {
 				char *end;
 				long m = strtol(v, &end, 8);
-				if (end == v || *end || m < 0 || m > 0777)
+				/* strtol also takes blanks and a sign before the digits */
+				if (strspn(v, "01234567") != strlen(v) || end == v || *end ||
+				    m > 0777)
 					return bad("--mode must be octal permission bits such as "
 					           "0644, got '%.40s'", v);
 				/* whoever writes the file steers the balancer */
@@ -211,6 +228,7 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 					return bad("--mode %.40s lets no user read the file (nginx's "
 					           "workers read it as their user)", v);
 				o->mode = (mode_t)m;
+				o->mode_given = 1;
 			}
 			continue;
 		}
@@ -225,6 +243,8 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 		return bad("%s", "--password-file and --insecure-redis go with --redis");
 	if (!o->redis && o->ttl_given)
 		return bad("%s", "--ttl goes with --redis (a file has no expiry)");
+	if (o->redis && o->mode_given)
+		return bad("%s", "--mode goes with --file (a Redis key has no file mode)");
 	return 0;
 }
 

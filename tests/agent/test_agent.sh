@@ -515,6 +515,25 @@ expect_rc 2 "$agent" run --file '' --once
 has "$tmp/err" "lbsched-agent: --file needs a value, not an empty one"
 expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 999
 has "$tmp/err" "--mode must be octal"
+# strtol would take blanks and a sign before the digits; --interval does not
+expect_rc 2 "$agent" run --file "$tmp/x.json" --mode " 0644" --once --interval 0.1
+has "$tmp/err" "--mode must be octal permission bits such as 0644, got ' 0644'"
+expect_rc 2 "$agent" run --file "$tmp/x.json" --mode +0640 --once --interval 0.1
+has "$tmp/err" "--mode must be octal permission bits such as 0644, got '+0640'"
+expect_rc 2 "$agent" run --redis "redis://127.0.0.1:$(free_port)/" --mode 0600 --once --interval 0.1
+has "$tmp/err" "--mode goes with --file (a Redis key has no file mode)"
+# a forgotten value: the next option is not taken for it (a file named
+# --once, an agent that never stops)
+expect_rc 2 timeout 20 "$agent" run --file --once
+lines "$tmp/err" 1
+has "$tmp/err" "--file needs a value, got the option --once"
+expect_rc 2 "$agent" detect --id --explain
+has "$tmp/err" "--id needs a value, got the option --explain"
+# help after the command, as before it
+expect_rc 0 timeout 20 "$agent" run --help
+has "$tmp/out" "usage: lbsched-agent detect"
+expect_rc 0 "$agent" detect --root "$n" -h
+has "$tmp/out" "usage: lbsched-agent detect"
 # whoever writes the fleet file steers the balancer; one nobody may read
 # is no fleet
 expect_rc 2 "$agent" run --file "$tmp/x.json" --mode 0666
