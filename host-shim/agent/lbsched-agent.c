@@ -189,6 +189,8 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 					}
 				if (v[0] == ' ' || v[n - 1] == ' ')
 					return bad("%s", "--id begins or ends with a space");
+				if (!txt_utf8_valid(v))
+					return bad("%s", "--id is not valid UTF-8");
 				o->id = v;
 			} else if (!strcmp(a, "--root")) {
 				env->root = v;

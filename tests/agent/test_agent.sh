@@ -554,6 +554,11 @@ expect_rc 2 "$agent" detect --root "$n" --id "$(printf '%0200d' 0)"
 has "$tmp/err" "--id must be 1 to 127 bytes, got 200"
 expect_rc 2 "$agent" detect --root "$n" --id " w1"
 has "$tmp/err" "--id begins or ends with a space"
+expect_rc 2 "$agent" detect --root "$n" --id "$(printf 'w\377x')"
+lines "$tmp/err" 1
+has "$tmp/err" "--id is not valid UTF-8"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$n" --id "wörker-1"
+eq "a UTF-8 id as given" "$(jget "$tmp/out" 'd["worker_id"]')" "wörker-1"
 expect_rc 1 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/no/such/dir/f.json" --once --interval 0.1
 lines "$tmp/err" 1
 has "$tmp/err" "$tmp/no/such/dir/f.json: cannot create a temporary file beside it"
