@@ -20,7 +20,8 @@ struct ag_sink {
 };
 
 /* A one-worker fleet file, {"workers": [record with "load"]}, replaced
- * atomically (temporary file, fsync, rename) with the given mode. */
+ * atomically (temporary file, fsync, rename) with the given mode.  NULL
+ * when no temporary file can be made beside path, or path is a directory. */
 ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n);
 
 /* The hash <prefix>fleet:<id> in the Redis at url (redis://host:port/prefix,

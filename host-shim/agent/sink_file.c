@@ -129,11 +129,47 @@ static void file_close(ag_sink *s)
 	free(f);
 }
 
+/* What every write does first, tried once at the start, so that a
+ * directory that is missing or not writable ends `run` with one line, as a
+ * Redis that cannot be reached does, instead of an agent that runs on and
+ * never writes. */
+static int writable(const char *path, char *err, size_t n)
+{
+	size_t len = strlen(path) + 8;
+	char *tmp = malloc(len);
+	struct stat st;
+	int fd;
+
+	if (!tmp) {
+		snprintf(err, n, "%s: out of memory", path);
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, n, "%s: is a directory", path);
+		free(tmp);
+		return -1;
+	}
+	snprintf(tmp, len, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, n, "%s: cannot create a temporary file beside it: %s", path,
+		         strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
 ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n)
 {
-	file_sink *f = calloc(1, sizeof *f);
+	file_sink *f;
 
-	if (!f || !(f->path = strdup(path))) {
+	if (writable(path, err, n) < 0)
+		return NULL;
+	if (!(f = calloc(1, sizeof *f)) || !(f->path = strdup(path))) {
 		free(f);
 		snprintf(err, n, "out of memory");
 		return NULL;

@@ -562,5 +562,14 @@ eq "a UTF-8 id as given" "$(jget "$tmp/out" 'd["worker_id"]')" "wörker-1"
 expect_rc 1 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/no/such/dir/f.json" --once --interval 0.1
 lines "$tmp/err" 1
 has "$tmp/err" "$tmp/no/such/dir/f.json: cannot create a temporary file beside it"
+# ... said at the start, as an unreachable Redis is, not once and then
+# forever without a write; a long interval shows it is not the first sample
+expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/no/such/dir/f.json" --interval 3600
+lines "$tmp/err" 1
+has "$tmp/err" "$tmp/no/such/dir/f.json: cannot create a temporary file beside it: No such file or directory"
+mkdir "$tmp/adir"
+expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/adir" --interval 3600
+has "$tmp/err" "$tmp/adir: is a directory"
+eq "no temporary left at the start" "$(ls "$tmp" | grep -c '^adir\.')" 0
 
 finish test_agent
