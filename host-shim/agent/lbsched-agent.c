@@ -66,8 +66,12 @@ static void on_signal(int sig)
 
 static _Noreturn void help(void)
 {
-	fputs(usage, stdout);
-	exit(fflush(stdout) == 0 ? 0 : 1);
+	if (fputs(usage, stdout) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "lbsched-agent: cannot write the usage to stdout: %s\n",
+		        strerror(errno));
+		exit(1);
+	}
+	exit(0);
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -322,8 +326,12 @@ static int cmd_detect(const ag_env *env, const opts *o)
 		        "than %u\n", strlen(text), AG_MAX_RECORD);
 		goto out;
 	}
-	puts(text);
-	rc = fflush(stdout) == 0 ? 0 : 1;
+	if (puts(text) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "lbsched-agent: cannot write the record to stdout: %s\n",
+		        strerror(errno));
+		goto out;
+	}
+	rc = 0;
 out:
 	cJSON_free(text);
 	cJSON_Delete(r);
@@ -393,8 +401,15 @@ static int cmd_run(const ag_env *env, const opts *o)
 	for (;;) {
 		next += o->interval;
 		sleep_until(next);
-		if (stop)
+		if (stop) {
+			/* --once promised a sample: stopped before it, it says so */
+			if (o->once) {
+				fprintf(stderr, "lbsched-agent: stopped by a signal before the "
+				        "sample was published\n");
+				goto out;
+			}
 			break;
+		}
 		if (now_s() - detected >= o->redetect) {
 			cJSON *fresh = NULL;
 			detected = now_s();

@@ -88,6 +88,10 @@ eq "xeon drm gpus" "$(jget "$tmp/xeon.json" '[d["available_accelerators"], d["ha
 eq "xeon no cuda without NVML" "$(jget "$tmp/xeon.json" 'd["supported_backends"]')" '["cpu"]'
 as_fleet "$tmp/xeon.json" "$tmp/xeon-fleet.json"
 accepted "$tmp/xeon-fleet.json"
+# a record that cannot be written to stdout is said, in one line
+expect_rc 1 env PATH="$nobrowser" /bin/sh -c '"$0" detect --root "$1" >/dev/full' "$agent" "$x"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: cannot write the record to stdout: No space left on device"
 
 # ---- the same Xeon with two NVIDIA GPUs through the test NVML
 cat >"$tmp/nvml.txt" <<'NV'
@@ -356,6 +360,18 @@ else
 	kill "$pid"
 	ended_within "$pid" 100 || bad "SIGTERM did not stop the agent"
 fi
+# --once stopped before its sample has published nothing: status 1, said
+rm -f "$tmp/once.json"
+env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/once.json" --once --interval 3600 2>"$tmp/once.err" &
+pid=$!
+# SIGTERM once the agent catches it (SigCgt bit 15), not while it is starting
+term_caught() { [ $(( 0x$(awk '/^SigCgt:/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0) & 0x4000 )) != 0 ]; }
+until_ok 20 term_caught || bad "the agent never caught SIGTERM"
+kill "$pid"
+ended_within "$pid" 100 && eq "--once stopped before its sample" "$ended_rc" 1 || bad "SIGTERM did not stop --once"
+has "$tmp/once.err" "lbsched-agent: stopped by a signal before the sample was published"
+lines "$tmp/once.err" 1
+[ -e "$tmp/once.json" ] && bad "--once stopped before its sample wrote $tmp/once.json" || ok
 # ... and under nohup, which asked to outlive the terminal, it keeps going.
 # The HUP goes only to the agent itself: while nohup has not yet set SIGHUP
 # ignored and exec'd, it would kill nohup.  Its file appearing is the sign.
