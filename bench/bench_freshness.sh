@@ -35,7 +35,7 @@ for _ in $(seq 100); do redis-cli -p "$R" ping 2>/dev/null | grep -q PONG && bre
 root=$tmp/root
 python3 "$(dirname "$0")/../tests/agent/mkroot.py" "$(dirname "$0")/../tests/agent/fixtures/npu-lunarlake.json" "$root" >/dev/null
 for p in "$A" "$B"; do
-	LBSCHED_AGENT_NVML=$tmp/none PATH=/nonexistent "$agent" run --root "$root" --once --interval 0.1 \
+	LBSCHED_AGENT_NVML=none PATH=/nonexistent "$agent" run --root "$root" --once --interval 0.1 \
 		--redis "redis://127.0.0.1:$R/b:" --id "127.0.0.1:$p" --ttl 3600 || exit 1
 done
 user_line=""; [ "$(id -u)" = 0 ] && user_line="user root;"

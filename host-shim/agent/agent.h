@@ -24,6 +24,10 @@ typedef struct ag_env {
 	const char *path;  /* PATH searched for browsers */
 	FILE *why;         /* --explain: where each value came from; NULL off */
 	const char *rocm;  /* the ROCm SMI library dlopen()ed */
+	/* The option or variable that named nvml (rocm), for its error; NULL
+	 * for the default name, which may be absent without a word.  A
+	 * library named "none" is not used. */
+	const char *nvml_from, *rocm_from;
 } ag_env;
 
 /* "field: source" on env->why, when explaining. */

@@ -33,9 +33,10 @@ static const char usage[] =
 	"  --id        the worker_id (default: the host name)\n"
 	"  --root      read DIR/proc and DIR/sys (env LBSCHED_AGENT_ROOT; tests)\n"
 	"  --nvml      the NVML library to dlopen (env LBSCHED_AGENT_NVML;\n"
-	"              default " DEFAULT_NVML ")\n"
+	"              default " DEFAULT_NVML "; none: no NVML); one named\n"
+	"              that cannot be loaded is an error\n"
 	"  --rocm      the ROCm SMI library to dlopen (env LBSCHED_AGENT_ROCM;\n"
-	"              default " DEFAULT_ROCM ")\n"
+	"              default " DEFAULT_ROCM "; none: no ROCm SMI)\n"
 	"  --explain   say on stderr where each value came from\n"
 	"  --file      the fleet file to keep current (replaced atomically)\n"
 	"  --interval  seconds between samples, 0.1 to 3600 (default 1)\n"
@@ -200,8 +201,10 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				env->root = v;
 			} else if (!strcmp(a, "--nvml")) {
 				env->nvml = v;
+				env->nvml_from = "--nvml";
 			} else if (!strcmp(a, "--rocm")) {
 				env->rocm = v;
+				env->rocm_from = "--rocm";
 			} else if (!strcmp(a, "--file")) {
 				o->file = v;
 			} else if (!strcmp(a, "--redis")) {
@@ -280,15 +283,29 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 		fprintf(stderr, "lbsched-agent: %s\n", err);
 		return -1;
 	}
-	if (!*nv)
-		*nv = ag_nvml_open(env->nvml, err, sizeof err);
+	/* A library the operator named and that cannot be loaded is a
+	 * mistake to say; only the default may be absent (no driver). */
+	int unloadable = 0;
+	snprintf(err, sizeof err, "--nvml none");
+	if (!*nv && strcmp(env->nvml, "none") != 0)
+		*nv = ag_nvml_open(env->nvml, &unloadable, err, sizeof err);
+	if (unloadable && env->nvml_from) {
+		fprintf(stderr, "lbsched-agent: %s: %s\n", env->nvml_from, err);
+		return -1;
+	}
 	unsigned listed = 0;
 	if (*nv)
 		listed = ag_nvml_detect(*nv, env, c);
 	else
 		ag_why(env, "NVML", "not used: %s", err);
-	if (!*rocm)
-		*rocm = ag_rocm_open(env->rocm, err, sizeof err);
+	unloadable = 0;
+	snprintf(err, sizeof err, "--rocm none");
+	if (!*rocm && strcmp(env->rocm, "none") != 0)
+		*rocm = ag_rocm_open(env->rocm, &unloadable, err, sizeof err);
+	if (unloadable && env->rocm_from) {
+		fprintf(stderr, "lbsched-agent: %s: %s\n", env->rocm_from, err);
+		return -1;
+	}
 	unsigned amd = 0;
 	if (*rocm)
 		amd = ag_rocm_detect(*rocm, env, c);
@@ -465,17 +482,21 @@ out:
 
 int main(int argc, char **argv)
 {
-	ag_env env = {"", DEFAULT_NVML, NULL, NULL, DEFAULT_ROCM};
+	ag_env env = {"", DEFAULT_NVML, NULL, NULL, DEFAULT_ROCM, NULL, NULL};
 	opts o;
 	const char *e;
 
 	memset(&o, 0, sizeof o);
 	if ((e = getenv("LBSCHED_AGENT_ROOT")) != NULL)
 		env.root = e;
-	if ((e = getenv("LBSCHED_AGENT_NVML")) != NULL && *e)
+	if ((e = getenv("LBSCHED_AGENT_NVML")) != NULL && *e) {
 		env.nvml = e;
-	if ((e = getenv("LBSCHED_AGENT_ROCM")) != NULL && *e)
+		env.nvml_from = "LBSCHED_AGENT_NVML";
+	}
+	if ((e = getenv("LBSCHED_AGENT_ROCM")) != NULL && *e) {
 		env.rocm = e;
+		env.rocm_from = "LBSCHED_AGENT_ROCM";
+	}
 	env.path = getenv("PATH");
 	int r = parse(argc, argv, &o, &env);
 	if (r)

@@ -50,10 +50,11 @@ struct ag_nvml {
 	nvret (*cuda)(int *);
 };
 
-ag_nvml *ag_nvml_open(const char *lib, char *err, size_t n)
+ag_nvml *ag_nvml_open(const char *lib, int *unloadable, char *err, size_t n)
 {
 	ag_nvml *nv = calloc(1, sizeof *nv);
 
+	*unloadable = 0;
 	if (!nv) {
 		snprintf(err, n, "out of memory");
 		return NULL;
@@ -62,6 +63,7 @@ ag_nvml *ag_nvml_open(const char *lib, char *err, size_t n)
 	if (!nv->so) {
 		const char *e = dlerror();
 		snprintf(err, n, "%s", e ? e : "cannot be loaded");
+		*unloadable = 1;
 		free(nv);
 		return NULL;
 	}
@@ -86,6 +88,7 @@ ag_nvml *ag_nvml_open(const char *lib, char *err, size_t n)
 	if (!nv->init || !nv->shutdown || !nv->count || !nv->handle) {
 		snprintf(err, n, "%s lacks nvmlInit_v2, nvmlShutdown, "
 		         "nvmlDeviceGetCount_v2 or nvmlDeviceGetHandleByIndex_v2", lib);
+		*unloadable = 1;
 	} else if (nv->init() != NV_OK) {
 		snprintf(err, n, "%s: nvmlInit_v2 failed (no NVIDIA driver "
 		         "loaded?)", lib);

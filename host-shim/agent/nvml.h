@@ -10,8 +10,10 @@
 typedef struct ag_nvml ag_nvml;
 
 /* The library at `lib` initialised, or NULL (and why in err) when it is
- * absent or refuses: a machine without NVIDIA GPUs. */
-ag_nvml *ag_nvml_open(const char *lib, char *err, size_t n);
+ * absent or refuses: a machine without NVIDIA GPUs.  *unloadable is 1 when
+ * it could not be loaded at all (dlopen, or not NVML's symbols), 0 when it
+ * loaded and nvmlInit_v2 refused (no driver). */
+ag_nvml *ag_nvml_open(const char *lib, int *unloadable, char *err, size_t n);
 void ag_nvml_close(ag_nvml *nv);
 
 /* The GPUs NVML sees, their static facts into c->gpus, the driver and

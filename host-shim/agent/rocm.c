@@ -30,10 +30,11 @@ struct ag_rocm {
 	rsret (*power_cap)(uint32_t, uint32_t, uint64_t *);
 };
 
-ag_rocm *ag_rocm_open(const char *lib, char *err, size_t n)
+ag_rocm *ag_rocm_open(const char *lib, int *unloadable, char *err, size_t n)
 {
 	ag_rocm *r = calloc(1, sizeof *r);
 
+	*unloadable = 0;
 	if (!r) {
 		snprintf(err, n, "out of memory");
 		return NULL;
@@ -42,6 +43,7 @@ ag_rocm *ag_rocm_open(const char *lib, char *err, size_t n)
 	if (!r->so) {
 		const char *e = dlerror();
 		snprintf(err, n, "%s", e ? e : "cannot be loaded");
+		*unloadable = 1;
 		free(r);
 		return NULL;
 	}
@@ -57,6 +59,7 @@ ag_rocm *ag_rocm_open(const char *lib, char *err, size_t n)
 	if (!r->init || !r->shutdown || !r->count) {
 		snprintf(err, n, "%s lacks rsmi_init, rsmi_shut_down or "
 		         "rsmi_num_monitor_devices", lib);
+		*unloadable = 1;
 	} else if (r->init(0) != RS_OK) {
 		snprintf(err, n, "%s: rsmi_init failed (no amdgpu driver loaded?)", lib);
 	} else {

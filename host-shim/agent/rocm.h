@@ -9,8 +9,9 @@
 
 typedef struct ag_rocm ag_rocm;
 
-/* The library at `lib` initialised, or NULL (and why in err). */
-ag_rocm *ag_rocm_open(const char *lib, char *err, size_t n);
+/* The library at `lib` initialised, or NULL (and why in err); *unloadable
+ * as ag_nvml_open's (nvml.h). */
+ag_rocm *ag_rocm_open(const char *lib, int *unloadable, char *err, size_t n);
 void ag_rocm_close(ag_rocm *r);
 
 /* The GPUs ROCm SMI sees, their static facts into c->gpus; the number

@@ -11,8 +11,8 @@ agent=$LBS_AGENT
 shim=$LBS_SHIM
 here=$LBS_SRCDIR/tests/agent
 unset LBSCHED_AGENT_ROOT LBSCHED_AGENT_NVML LBSCHED_AGENT_ROCM
-export LBSCHED_AGENT_NVML=$tmp/no-nvml.so # never this machine's driver
-export LBSCHED_AGENT_ROCM=$tmp/no-rocm.so
+export LBSCHED_AGENT_NVML=none # never this machine's driver
+export LBSCHED_AGENT_ROCM=none
 # A PATH without browsers unless a test gives it some.
 nobrowser=$tmp/bin
 mkdir -p "$nobrowser"
@@ -159,6 +159,20 @@ for m in none empty garbage unit; do
 	has "$tmp/err" "available_memory: none: /proc/meminfo"
 done
 has "$tmp/err" "MemTotal '395936760 MB' is not a positive number of kB"
+
+# A library named with --nvml, --rocm or their variables that cannot be
+# loaded is a mistake, said at the start; only the default may be absent
+# quietly, and "none" uses none
+expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml "$tmp/no-such-nvml.so"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: --nvml: $tmp/no-such-nvml.so: cannot open shared object file"
+expect_rc 1 env PATH="$nobrowser" LBSCHED_AGENT_ROCM="$LBS_FAKE_NVML" "$agent" detect --root "$x"
+has "$tmp/err" "lbsched-agent: LBSCHED_AGENT_ROCM: $LBS_FAKE_NVML lacks rsmi_init"
+expect_rc 1 env PATH="$nobrowser" "$agent" run --root "$x" --nvml "$tmp/no-such-nvml.so" --file "$tmp/nolib.json" --once --interval 0.1
+has "$tmp/err" "lbsched-agent: --nvml: $tmp/no-such-nvml.so: cannot open shared object file"
+[ -e "$tmp/nolib.json" ] && bad "run with an unloadable --nvml wrote its file" || ok
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml none --explain
+has "$tmp/err" "NVML: not used: --nvml none"
 
 # ---- an AMD GPU through the test-only ROCm SMI (fake_rocm.c, really dlopen()ed):
 # listed once, by ROCm SMI, and not again as its drm card

@@ -15,7 +15,7 @@ shim=$LBS_SHIM
 plugin=$LBS_PLUGIN
 here=$LBS_SRCDIR/tests/agent
 unset LBSCHED_AGENT_ROOT
-export LBSCHED_AGENT_NVML=$tmp/no-nvml.so # never this machine's driver
+export LBSCHED_AGENT_NVML=none # never this machine's driver
 nobrowser=$tmp/bin
 mkdir -p "$nobrowser"
 for t in python3 sleep cat; do ln -s "$(command -v $t)" "$nobrowser/$t"; done

@@ -33,7 +33,7 @@ user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
 
 # two recorded laptops, one per server, the agents' id being the server's address
-export LBSCHED_AGENT_NVML=$tmp/no-nvml.so
+export LBSCHED_AGENT_NVML=none
 nobrowser=$tmp/bin
 mkdir -p "$nobrowser"
 for t in python3 sleep cat; do ln -s "$(command -v $t)" "$nobrowser/$t"; done
