@@ -452,8 +452,10 @@ static int cmd_run(const ag_env *env, const opts *o)
 		free(last);
 		last = r == 0 && text ? strdup(text) : NULL;
 		cJSON_free(text);
-		/* an outage is said once, and its end, not every interval */
-		if (r < 0 && strcmp(err, said))
+		/* an outage is said once, by its first failure, and its end:
+		 * not every interval, nor again as its cause changes (a Redis
+		 * restarting closes the connection, then refuses the next) */
+		if (r < 0 && !said[0])
 			fprintf(stderr, "lbsched-agent: %s\n", err);
 		else if (r == 0 && said[0])
 			fprintf(stderr, "lbsched-agent: publishing again\n");

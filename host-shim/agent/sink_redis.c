@@ -132,6 +132,19 @@ ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
 	 * before the agent settles down */
 	if (!(s->c = rc_open(&s->t, err, n)))
 		goto fail;
+	/* Without a password nothing was asked of it yet: a Redis that
+	 * wants one (NOAUTH), or a server that is not Redis, is said now,
+	 * not at the first sample of a run that would go on without a word
+	 * until its first interval ends. */
+	{
+		redisReply *r = rc_command(s->c, err, n, "PING");
+
+		if (!r) {
+			rc_close(s->c);
+			goto fail;
+		}
+		freeReplyObject(r);
+	}
 	s->base.publish = redis_publish;
 	s->base.close = redis_close;
 	return &s->base;

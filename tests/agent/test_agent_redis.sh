@@ -171,6 +171,11 @@ lacks "$tmp/err" "wrong-pw-5678"
 expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --id w-a --once --interval 0.1
 has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: NOAUTH"
 lines "$tmp/err" 1
+# ... and so does run at its start, not at the end of its first interval
+# (it went on without a word, and exited 0 when stopped)
+expect_rc 1 timeout 20 "$agent" run --root "$n" --redis "$aurl" --id w-a --interval 3600 --ttl 7200
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: NOAUTH"
+lines "$tmp/err" 1
 expect_rc 0 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/a.pw" --id w-a --once --interval 0.1
 # the ACL user of w-a cannot write w-b's key: a worker cannot claim another's place
 expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/a.pw" --id w-b --once --interval 0.1
@@ -184,5 +189,31 @@ has "$tmp/err" "others may access it (mode 644); chmod o-rwx it"
 lines "$tmp/err" 1
 expect_rc 1 "$shim" decide --workers "$aurl" --redis-password-file "$tmp/none.pw" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "password file $tmp/none.pw: No such file or directory"
+
+# ---- an outage is one line, and its end another: a Redis that stops and
+# starts again (the connection closed, then refused) was two lines, or more
+redis_start outage
+oport=$REDIS_PORT
+"$agent" run --root "$n" --redis "redis://127.0.0.1:$oport/o:" --id w-o --interval 0.2 --ttl 5 \
+	2>"$tmp/outage.err" &
+apid=$!
+published() { [ "$(redis-cli -p "$oport" exists o:fleet:w-o 2>/dev/null)" = 1 ]; }
+until_ok 20 published && ok || bad "the agent never published"
+redis_stop
+failed() { grep -q "redis://127.0.0.1:$oport" "$tmp/outage.err"; }
+until_ok 20 failed && ok || bad "the outage was not said"
+sleep 1 # intervals that fail again, refused now
+redis-server --port "$oport" --bind 127.0.0.1 --save '' --appendonly no \
+	--dir "$tmp/redis-outage" --logfile "$tmp/redis-outage/again.log" --daemonize no &
+REDIS_PID=$!
+REDIS_PIDS="$REDIS_PIDS $REDIS_PID"
+again() { grep -q "publishing again" "$tmp/outage.err"; }
+until_ok 20 again && ok || bad "the agent did not say it publishes again: $(cat "$tmp/outage.err")"
+kill "$apid"; wait "$apid"
+redis_rest "$tmp/outage.err" >/dev/null # a timeout line, if any, is noted
+n_said=$(grep -c "redis://127.0.0.1:$oport" "$tmp/outage.err")
+[ "$n_said" = 1 ] || [ "$(redis_timeouts "$tmp/outage.err")" != 0 ] && ok ||
+	bad "one outage said $n_said times: $(cat "$tmp/outage.err")"
+redis_stop
 
 finish test_agent_redis
