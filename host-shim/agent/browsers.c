@@ -50,9 +50,10 @@ static void version_word(const char *out, char *v, size_t n)
 /* `exe --version`'s first bytes, waiting at most VERSION_WAIT_MS. */
 static int run_version(const char *exe, char *out, size_t n)
 {
-	int fd[2];
+	int fd[2], exited = 0;
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
 	char *argv[] = {(char *)exe, "--version", NULL};
 	size_t got = 0;
 	struct timespec t0, t1;
@@ -63,7 +64,12 @@ static int run_version(const char *exe, char *out, size_t n)
 	posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+	/* its own process group, so that what it starts is stopped with it */
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&at, 0);
+	int rc = posix_spawn(&pid, exe, &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fd[1]);
 	if (rc != 0) {
@@ -75,8 +81,20 @@ static int run_version(const char *exe, char *out, size_t n)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		struct pollfd p = {fd[0], POLLIN, 0};
-		if (ms >= VERSION_WAIT_MS || poll(&p, 1, (int)(VERSION_WAIT_MS - ms)) <= 0)
+		if (ms >= VERSION_WAIT_MS)
 			break;
+		int ready = poll(&p, 1, VERSION_WAIT_MS - ms < 50 ? (int)(VERSION_WAIT_MS - ms) : 50);
+		if (ready < 0 && errno != EINTR)
+			break;
+		/* Nothing to read: once the browser has exited, it said all it
+		 * will (what it left running may hold the pipe open). */
+		if (ready == 0 && !exited && waitpid(pid, NULL, WNOHANG) == pid)
+			exited = 1;
+		if (ready <= 0) {
+			if (exited && poll(&p, 1, 0) <= 0)
+				break;
+			continue;
+		}
 		ssize_t r = read(fd[0], out + got, n - 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -85,11 +103,12 @@ static int run_version(const char *exe, char *out, size_t n)
 	}
 	out[got] = 0;
 	close(fd[0]);
-	/* a browser that hangs on --version is stopped, never waited for */
-	if (waitpid(pid, NULL, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
+	/* a browser that hangs on --version, and anything it started, is
+	 * stopped, never waited for (the group is the browser's pid while it
+	 * is not reaped) */
+	kill(-pid, SIGKILL);
+	if (!exited)
 		waitpid(pid, NULL, 0);
-	}
 	return 0;
 }
 

@@ -255,6 +255,19 @@ chmod +x "$br/firefox" "$br/google-chrome"
 expect_rc 0 env PATH="$br:$nobrowser" "$agent" detect --root "$x"
 eq "browsers" "$(jget "$tmp/out" '[d["browser_support"], d["software_versions"]]')" \
 	'[["chrome", "firefox"], {"firefox": "115.6.0esr"}]'
+# What a browser's --version leaves running is stopped with it (a wrapper's
+# child outlived the kill, one more at each --redetect), and one that
+# printed its version and exited is read at once, not after the wait.
+marker=lbsched-agent-test-$$
+ln -s "$(command -v sleep)" "$tmp/$marker"
+printf '#!/bin/sh\n%s 30 &\necho "Chromium 120.0.6099.224"\n' "$tmp/$marker" >"$br/chromium"
+printf '#!/bin/sh\n%s 30 &\nexec sleep 30\n' "$tmp/$marker" >"$br/google-chrome"
+chmod +x "$br/chromium" "$br/google-chrome"
+expect_rc 0 env PATH="$br:$nobrowser" "$agent" detect --root "$x"
+eq "chromium read" "$(jget "$tmp/out" 'd["software_versions"].get("chromium")')" "120.0.6099.224"
+left=$(pgrep -f "$marker" || true)
+[ -z "$left" ] && ok || { bad "left running after detect: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"; kill $left; }
+rm -f "$br/chromium"
 
 # ---- run --once: the fleet file, its mode, its live state
 expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/live.json" --once --interval 0.1
