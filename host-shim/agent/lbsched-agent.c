@@ -262,23 +262,38 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
                   ag_rocm **rocm)
 {
-	char err[1024], host[AG_NAME];
+	char err[1024], host[AG_NAME] = "";
+	const char *host_from = "/proc/sys/kernel/hostname";
 
 	memset(c, 0, sizeof *c);
 	c->clock_mhz = -1;
-	/* a recorded tree without its host name is not this machine */
-	if (ag_read(env, "/proc/sys/kernel/hostname", host, sizeof host) <= 0 &&
-	    (env->root[0] || gethostname(host, sizeof host) != 0))
-		snprintf(host, sizeof host, "localhost");
+	/* A recorded tree without its host name is not this machine: its
+	 * name is unknown, not "localhost", which every such tree would
+	 * share (and so would their keys). */
+	if (ag_read(env, "/proc/sys/kernel/hostname", host, sizeof host) <= 0) {
+		host[0] = 0;
+		host_from = "gethostname()";
+		if (env->root[0] || gethostname(host, sizeof host) != 0)
+			host[0] = 0;
+	}
 	host[sizeof host - 1] = 0;
 	ag_name(c->host, host);
+	if (!c->host[0] && !id) {
+		fprintf(stderr, "lbsched-agent: %s%s: no host name to take for the worker id; "
+		        "give --id\n", env->root, "/proc/sys/kernel/hostname");
+		return -1;
+	}
 	ag_name(c->id, id ? id : c->host);
 	if (!c->id[0]) {
 		fprintf(stderr, "lbsched-agent: the worker id is empty\n");
 		return -1;
 	}
 	ag_why(env, "worker_id", id ? "--id" : "the host name");
-	ag_why(env, "hostname", "/proc/sys/kernel/hostname");
+	if (c->host[0])
+		ag_why(env, "hostname", "%s", host_from);
+	else
+		ag_why(env, "hostname", "left out: %s%s has none", env->root,
+		       "/proc/sys/kernel/hostname");
 	if (ag_detect_cpu(env, c, err, sizeof err) < 0) {
 		fprintf(stderr, "lbsched-agent: %s\n", err);
 		return -1;

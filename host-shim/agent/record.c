@@ -139,7 +139,8 @@ cJSON *ag_record(const ag_caps *c)
 		amd += !strcmp(c->gpus[i].source, "rocm-smi");
 	}
 	cJSON_AddStringToObject(r, "worker_id", c->id);
-	cJSON_AddStringToObject(r, "hostname", c->host);
+	if (c->host[0]) /* a recorded tree may not say */
+		cJSON_AddStringToObject(r, "hostname", c->host);
 	cJSON *be = cJSON_AddArrayToObject(r, "supported_backends");
 	if (be) {
 		cJSON_AddItemToArray(be, cJSON_CreateString("cpu"));

@@ -246,6 +246,16 @@ eq "tpu" "$(jget "$tmp/tpu.json" '[d["available_accelerators"], d["cpu_cores"], 
 as_fleet "$tmp/tpu.json" "$tmp/tpu-fleet.json"
 accepted "$tmp/tpu-fleet.json"
 
+# ---- a recorded tree without a host name: not "localhost" (every such
+# tree's id), but none, and --id needed
+cp -a "$x" "$tmp/nohost"
+rm -f "$tmp/nohost/proc/sys/kernel/hostname"
+expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$tmp/nohost" --nvml none
+has "$tmp/err" "lbsched-agent: $tmp/nohost/proc/sys/kernel/hostname: no host name to take for the worker id; give --id"
+lines "$tmp/err" 1
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/nohost" --nvml none --id w-nohost
+eq "no hostname" "$(jget "$tmp/out" '[d["worker_id"], d.get("hostname")]')" '["w-nohost", null]'
+
 # ---- browsers on PATH, versions from --version; one that hangs is stopped
 br=$tmp/browsers
 mkdir -p "$br"
@@ -533,7 +543,7 @@ fi
 # ---- a tree without a CPU topology is refused, never filled in from this machine
 mkdir -p "$tmp/bare/proc"
 cp "$n/proc/cpuinfo" "$n/proc/meminfo" "$tmp/bare/proc/"
-expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$tmp/bare"
+expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$tmp/bare" --id w-bare
 lines "$tmp/err" 1
 has "$tmp/err" "$tmp/bare/sys/devices/system/cpu: hwloc found no CPU topology there"
 
