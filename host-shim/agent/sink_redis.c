@@ -1,7 +1,7 @@
 /*
  * sink_redis.c -- the agent's state in Redis, as the hash
  * <prefix>fleet:<worker_id> (host-shim/lib/fleet_redis.h): "record" when it
- * changed or the key lacks it, "load" every interval, and the key's expiry
+ * changed or the key was new, "load" every interval, and the key's expiry
  * set again each time, in one MULTI/EXEC so that a reader never sees a load
  * without its expiry.
  * The key is the worker's own id: with a Redis ACL user per worker allowed
@@ -23,31 +23,30 @@ typedef struct redis_sink {
 	char ttl_ms[24];
 } redis_sink;
 
-/* MULTI, HSET key load L [record R], HEXISTS key record, PEXPIRE key ttl,
- * EXEC.  1 when the key holds a record after it, 0 when not, or -1 with
- * err.  HEXISTS, not HSET's count of new fields, says whether the record
- * is there: that count is lost when the reply times out while Redis still
- * runs the transaction later, and a record removed alone (HDEL) adds no
- * field either. */
-static int put(redis_sink *s, const char *record, const char *load, char *err, size_t n)
+/* MULTI, HSET key load L [record R], PEXPIRE key ttl, EXEC: the HSET's
+ * count of new fields, or -1 with err.  Only commands the per-worker ACL
+ * of docs/SECURITY.md allows (+multi +exec +hset +pexpire): an agent
+ * upgraded under it must go on publishing.  A count lost to a reply that
+ * timed out while Redis ran the transaction later is covered by the
+ * caller: after a failure the next sample writes the whole record. */
+static long long put(redis_sink *s, const char *record, const char *load, char *err, size_t n)
 {
 	const char *multi[1] = {"MULTI"}, *exec[1] = {"EXEC"};
 	const char *hset[6] = {"HSET", s->key, "load", load, "record", record};
-	const char *has[3] = {"HEXISTS", s->key, "record"};
 	const char *expire[3] = {"PEXPIRE", s->key, s->ttl_ms};
 	redisReply *r = NULL;
-	int rc = -1, failed = 0;
+	long long added = -1;
+	int failed = 0;
 
 	if (rc_append_argv(s->c, 1, multi, NULL) < 0 ||
 	    rc_append_argv(s->c, record ? 6 : 4, hset, NULL) < 0 ||
-	    rc_append_argv(s->c, 3, has, NULL) < 0 ||
 	    rc_append_argv(s->c, 3, expire, NULL) < 0 ||
 	    rc_append_argv(s->c, 1, exec, NULL) < 0) {
 		snprintf(err, n, "%s: out of memory", rc_where(s->c));
 		return -1;
 	}
 	/* every reply is read, so that the connection stays in step */
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 4; i++) {
 		char msg[512];
 		freeReplyObject(r);
 		r = rc_reply(s->c, msg, sizeof msg);
@@ -58,13 +57,13 @@ static int put(redis_sink *s, const char *record, const char *load, char *err, s
 		if (!r && rc_broken(s->c))
 			break;
 	}
-	if (!failed && r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-	    r->element[1]->type == REDIS_REPLY_INTEGER)
-		rc = r->element[1]->integer != 0;
+	if (!failed && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER)
+		added = r->element[0]->integer;
 	else if (!failed)
 		snprintf(err, n, "%s: the transaction was not applied", rc_where(s->c));
 	freeReplyObject(r);
-	return rc;
+	return added;
 }
 
 static int redis_publish(ag_sink *base, const cJSON *record, int changed,
@@ -86,12 +85,12 @@ static int redis_publish(ag_sink *base, const cJSON *record, int changed,
 	}
 	if (!s->c && !(s->c = rc_open(&s->t, err, n)))
 		goto out;
-	int has = put(s, changed ? rec : NULL, ld, err, n);
-	/* the key had gone (expired, Redis restarted) or lost its record:
-	 * it needs the record again */
-	if (has == 0)
-		has = put(s, rec, ld, err, n);
-	rc = has < 0 ? -1 : 0;
+	long long added = put(s, changed ? rec : NULL, ld, err, n);
+	/* a new load field means the key had gone (expired, Redis
+	 * restarted): it needs its record again */
+	if (added == 1 && !changed)
+		added = put(s, rec, ld, err, n);
+	rc = added < 0 ? -1 : 0;
 	if (rc < 0 && rc_broken(s->c)) {
 		rc_close(s->c);
 		s->c = NULL;
@@ -132,12 +131,14 @@ ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
 	 * before the agent settles down */
 	if (!(s->c = rc_open(&s->t, err, n)))
 		goto fail;
-	/* Without a password nothing was asked of it yet: a Redis that
-	 * wants one (NOAUTH), or a server that is not Redis, is said now,
-	 * not at the first sample of a run that would go on without a word
-	 * until its first interval ends. */
+	/* A Redis that wants a password it was not given (NOAUTH), a user
+	 * the ACL does not let write its key, or a server that is not Redis,
+	 * is said now, not at the end of the first interval.  PEXPIRE of
+	 * its own key: a command the per-worker ACL allows (PING is not),
+	 * and harmless (the key is its own, the expiry the one it sets). */
 	{
-		redisReply *r = rc_command(s->c, err, n, "PING");
+		const char *argv[3] = {"PEXPIRE", s->key, s->ttl_ms};
+		redisReply *r = rc_command_argv(s->c, err, n, 3, argv, NULL);
 
 		if (!r) {
 			rc_close(s->c);
