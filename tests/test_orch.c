@@ -496,6 +496,20 @@ static void test_aggregation(void)
 		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
 		CHECK_CONTAINS(err, "g.json: subtask 'a': payload: ");
 		CHECK_CONTAINS(err, "01 at byte 6 is not a JSON number");
+		/* whitespace cJSON takes and JSON does not (a form feed, which
+		 * made the member scan run past the text), a raw control byte
+		 * in a string, a byte order mark */
+		r.payload_json = "{\f\"a\": 1}";
+		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
+		CHECK_STR(err, "g.json: subtask 'a': payload: control byte 0x0c at byte 1 (JSON allows "
+		               "only a tab, CR or LF between tokens, and none in a string)");
+		r.payload_json = "[\"a\tb\"]";
+		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
+		CHECK_CONTAINS(err, "control byte 0x09 at byte 3");
+		r.payload_json = "\xef\xbb\xbf" "1";
+		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
+		CHECK_CONTAINS(err, "g.json: subtask 'a': payload: ");
+		CHECK_CONTAINS(err, "byte order mark");
 		orch_free(o);
 	}
 	/* Results come back as recorded: a number a double cannot hold, and
@@ -518,6 +532,21 @@ static void test_aggregation(void)
 		a = aggregate_of("sum", tenths, 2);
 		CHECK_CONTAINS(a, "\"result\":0.30000000000000004,");
 		free(a);
+		/* a string ending in a backslash: the strings after it keep their
+		 * spaces and "//" (cJSON_Minify lost count of the quotes) */
+		{
+			const char *paths[] = {"{\"dir\": \"C:\\\\\", \"msg\": \"hello world\", "
+			                       "\"url\": \"http://x/y\"}"};
+
+			a = aggregate_of("concat", paths, 1);
+			CHECK_CONTAINS(a, "\"result\":[{\"dir\":\"C:\\\\\",\"msg\":\"hello world\","
+			                  "\"url\":\"http://x/y\"}],");
+			free(a);
+			a = aggregate_of("merge", paths, 1);
+			CHECK_CONTAINS(a, "\"result\":{\"dir\":\"C:\\\\\",\"msg\":\"hello world\","
+			                  "\"url\":\"http://x/y\"},");
+			free(a);
+		}
 	}
 }
 

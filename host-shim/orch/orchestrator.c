@@ -194,6 +194,37 @@ int orch_start(orch *o, uint32_t i, const char *worker_id)
 	return 0;
 }
 
+/* The end of the string whose opening quote is at p, past its closing
+ * one (or at the NUL of text cut short). */
+static const char *string_end(const char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return *p ? p + 1 : p;
+}
+
+/* The first byte below a space that is not a tab, CR or LF between
+ * tokens, or strlen(text) when there is none. */
+static size_t control_byte(const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		if (*p == '"') {
+			const char *e = string_end(p);
+			for (; p < e; p++)
+				if ((unsigned char)*p < 0x20)
+					return (size_t)(p - text);
+			continue;
+		}
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n')
+			break;
+		p++;
+	}
+	return (size_t)(p - text);
+}
+
 int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err,
                       size_t errlen)
 {
@@ -209,14 +240,25 @@ int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err
 	if (r->payload_json) {
 		/* One JSON value and nothing after it, in JSON's own number
 		 * forms: concat and merge hand its text on as it is. */
-		const char *end;
+		const char *end, *why;
 		char flaw[300];
+		size_t len = strlen(r->payload_json), at;
 		cJSON *p = cJSON_ParseWithOpts(r->payload_json, &end, 1);
 		if (!p)
 			return orch_fail(err, errlen, o->file, id, "payload is not one JSON value");
 		cJSON_Delete(p);
-		if (txt_json_flaw(flaw, sizeof flaw, r->payload_json, strlen(r->payload_json)))
+		if ((why = txt_not_utf8(r->payload_json, len)))
+			return orch_fail(err, errlen, o->file, id, "payload: %s", why);
+		if (txt_json_flaw(flaw, sizeof flaw, r->payload_json, len))
 			return orch_fail(err, errlen, o->file, id, "payload: %s", flaw);
+		/* cJSON takes any byte up to a space for whitespace, and a raw
+		 * control byte in a string: JSON does not, nor do the readers
+		 * the text is handed on to */
+		if ((at = control_byte(r->payload_json)) < len)
+			return orch_fail(err, errlen, o->file, id,
+			                 "payload: control byte 0x%02x at byte %zu (JSON allows only a "
+			                 "tab, CR or LF between tokens, and none in a string)",
+			                 (unsigned char)r->payload_json[at], at);
 	}
 	return 0;
 }
@@ -274,28 +316,50 @@ static int number_of(const cJSON *p, double *v)
 	return 1;
 }
 
-/* The end of the JSON value that starts at p (valid JSON, as recorded). */
+/* The end of the JSON value that starts at p (text checked as recorded:
+ * JSON whose only whitespace is space, tab, CR and LF); never past the
+ * NUL. */
 static const char *value_end(const char *p)
 {
 	int depth = 0;
 
 	do {
 		if (*p == '"') {
-			for (p++; *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-			p++;
+			p = string_end(p);
 		} else if (*p == '{' || *p == '[') {
 			depth++, p++;
 		} else if (*p == '}' || *p == ']') {
-			depth--, p++;
-		} else if (depth) {
+			if (--depth < 0)
+				return p;
 			p++;
+		} else if (depth) {
+			p += *p != '\0';
 		} else {
 			p += strcspn(p, ",}] \t\r\n");
 		}
-	} while (depth);
+	} while (depth > 0 && *p);
 	return p;
+}
+
+/* text without the whitespace between its tokens, in place (cJSON_Minify
+ * lost count of strings after one ending in a backslash, "C:\\", and then
+ * took spaces and "//" inside strings for whitespace and comments). */
+static void strip_ws(char *text)
+{
+	char *to = text;
+
+	for (const char *p = text; *p;) {
+		if (*p == '"') {
+			const char *e = string_end(p);
+			while (p < e)
+				*to++ = *p++;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+			p++;
+		} else {
+			*to++ = *p++;
+		}
+	}
+	*to = '\0';
 }
 
 /* The text of each member's value of the JSON object `text` (valid, as
@@ -306,7 +370,7 @@ static void member_values(const char *text, const char **at, size_t *len, int n)
 
 	for (int k = 0; k < n; k++) {
 		p += strspn(p, " \t\r\n,");
-		p = value_end(p);            /* the key */
+		p = string_end(p);           /* the key */
 		p += strspn(p, " \t\r\n:");
 		at[k] = p;
 		p = value_end(p);
@@ -324,7 +388,7 @@ static cJSON *raw_item(const char *at, size_t len)
 	cJSON *item = NULL;
 
 	if (text) {
-		cJSON_Minify(text);
+		strip_ws(text);
 		item = cJSON_CreateRaw(text);
 	}
 
