@@ -331,6 +331,15 @@ expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-
 wait "$reader"
 if [ -p "$tmp/fifo" ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/fifo.out"; then ok; else bad "the FIFO was replaced, or what came through it is not the result"; fi
 ls "$tmp" | grep -q '\.tmp$' && bad "a temporary file was left: $(ls "$tmp")" || ok
+# /dev/stdout is written where it points: a pipe (which has no path to
+# resolve), and a file the shell opened, after what went there before
+# (reopened, or resolved and replaced, that was lost)
+sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" \
+	--json /dev/stdout 2>"$tmp/err" | grep -c '"lbsched_simulate"' >"$tmp/n"
+eq "--json /dev/stdout into a pipe" "$(cat "$tmp/n")" 1
+{ echo BEFORE; sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" \
+	--tests-file "$tmp/three.jsonl" --json /dev/stdout 2>"$tmp/err"; echo AFTER; } >"$tmp/all.txt"
+eq "--json /dev/stdout into a file" "$(head -1 "$tmp/all.txt") $(grep -c '"lbsched_simulate"' "$tmp/all.txt") $(tail -1 "$tmp/all.txt")" "BEFORE 1 AFTER"
 # the command line itself is wrong: 2
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
 has "$tmp/err" "the oracle takes no config"

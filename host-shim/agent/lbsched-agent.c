@@ -301,7 +301,9 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	/* A library the operator named and that cannot be loaded is a
 	 * mistake to say; only the default may be absent (no driver). */
 	int unloadable = 0;
-	snprintf(err, sizeof err, "--nvml none");
+	/* what said "none": the option, or the variable */
+	snprintf(err, sizeof err, "%s", env->nvml_from && env->nvml_from[0] != '-'
+	                                 ? "LBSCHED_AGENT_NVML=none" : "--nvml none");
 	if (!*nv && strcmp(env->nvml, "none") != 0)
 		*nv = ag_nvml_open(env->nvml, &unloadable, err, sizeof err);
 	if (unloadable && env->nvml_from) {
@@ -314,7 +316,8 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	else
 		ag_why(env, "NVML", "not used: %s", err);
 	unloadable = 0;
-	snprintf(err, sizeof err, "--rocm none");
+	snprintf(err, sizeof err, "%s", env->rocm_from && env->rocm_from[0] != '-'
+	                                 ? "LBSCHED_AGENT_ROCM=none" : "--rocm none");
 	if (!*rocm && strcmp(env->rocm, "none") != 0)
 		*rocm = ag_rocm_open(env->rocm, &unloadable, err, sizeof err);
 	if (unloadable && env->rocm_from) {

@@ -654,10 +654,13 @@ out:
 	else
 		sched_close(s);
 	/* What the stores still held is committed as they close: an error
-	 * logged then (the lines above) lost some of it. */
+	 * logged then (the lines above) may have lost some of it.  The log
+	 * is all a closed instance leaves, and it does not say whose error
+	 * (a fleet sync's would count too): the words say only that much. */
 	if (unsettled && host_errors(h) > errors) {
-		fprintf(stderr, "%s: not every outcome from %s was stored: the store's last commits "
-		        "failed as decide ended (the errors above say why)\n", prog,
+		fprintf(stderr, "%s: not every outcome from %s may be stored: an error was logged "
+		        "as decide closed the scheduler, while the stores still held some (the "
+		        "errors above say why)\n", prog,
 		        strcmp(o.feedback, "-") ? o.feedback : "<stdin>");
 		rc = rc ? rc : EXIT_BAD_INPUT;
 	}
@@ -672,17 +675,18 @@ out:
 }
 
 /* What a command printed reached stdout: a full disk is an error (one
- * line, exit 1 when the command had succeeded), not a silent success. */
+ * line, exit 1), not a silent success. */
 static int stdout_done(int rc)
 {
 	/* An earlier write's errno is gone by now: only fflush's is known. */
 	const char *why = fflush(stdout) ? strerror(errno)
 	                  : ferror(stdout) ? "a write failed, some output is lost" : NULL;
 
-	if (!why)
+	/* a command that failed said why already (prefs names stdout itself) */
+	if (!why || rc)
 		return rc;
 	fprintf(stderr, "%s: cannot write standard output: %s\n", prog, why);
-	return rc ? rc : EXIT_BAD_INPUT;
+	return EXIT_BAD_INPUT;
 }
 
 static int run(int argc, char **argv)

@@ -124,6 +124,38 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
 	return 0;
 }
 
+/* A path that names one of this process's descriptors (/dev/stdout,
+ * /dev/fd/N, /proc/self/fd/N): written where it points, as the shell set
+ * it up, never resolved and replaced (stdout redirected to a file would
+ * lose what else went there; a pipe has no path to resolve). */
+static int is_fd_path(const char *path)
+{
+	return !strncmp(path, "/dev/std", 8) || !strncmp(path, "/dev/fd/", 8) ||
+	       !strncmp(path, "/proc/", 6);
+}
+
+/* The descriptor of this process a path names (/dev/stdout, /dev/fd/1,
+ * /proc/self/fd/1), or -1. */
+static int own_fd(const char *path)
+{
+	const char *n = NULL;
+	char *end;
+	long fd;
+
+	if (!strcmp(path, "/dev/stdout"))
+		return 1;
+	if (!strcmp(path, "/dev/stderr"))
+		return 2;
+	if (!strncmp(path, "/dev/fd/", 8))
+		n = path + 8;
+	else if (!strncmp(path, "/proc/self/fd/", 14))
+		n = path + 14;
+	if (!n || !*n)
+		return -1;
+	fd = strtol(n, &end, 10);
+	return *end || fd < 0 || fd > INT_MAX ? -1 : (int)fd;
+}
+
 /* The file an output path names: a symlink's target (malloc'd into
  * *real), else the path; NULL with err for a symlink to nothing. */
 static const char *out_target(const char *path, char **real, char *err, size_t errlen)
@@ -131,7 +163,7 @@ static const char *out_target(const char *path, char **real, char *err, size_t e
 	struct stat st;
 
 	*real = NULL;
-	if (lstat(path, &st) || !S_ISLNK(st.st_mode))
+	if (is_fd_path(path) || lstat(path, &st) || !S_ISLNK(st.st_mode))
 		return path;
 	if (!(*real = realpath(path, NULL))) {
 		snprintf(err, errlen, "%s: cannot write: a symlink to %s", path,
@@ -150,13 +182,19 @@ int file_check_out(const char *path, char *err, size_t errlen)
 
 	if (!target)
 		return -1;
-	if (!stat(target, &st) && !S_ISREG(st.st_mode)) {
+	if (!stat(target, &st) && (!S_ISREG(st.st_mode) || is_fd_path(path))) {
 		if (S_ISDIR(st.st_mode))
 			snprintf(err, errlen, "%s: cannot write: is a directory", path);
 		else if (access(target, W_OK))
 			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		else
 			rc = 0;
+		goto out;
+	}
+	/* a file there that may be written, in a directory that takes no
+	 * new one: written in place (in_place) */
+	if (!stat(target, &st) && !access(target, W_OK)) {
+		rc = 0;
 		goto out;
 	}
 	/* A regular file is replaced through its directory. */
@@ -211,26 +249,54 @@ int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_
 			snprintf(err, errlen, "%s: cannot write: is a directory", path);
 			goto out;
 		}
-		if (!S_ISREG(st.st_mode)) {
-			if (!(f = fopen(target, "w")))
-				snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-			else if (!(rc = out_run(f, fn, ctx, why, sizeof why)))
-				goto out;
-			else
-				snprintf(err, errlen, "%s: %s", path, why);
-			goto out;
-		}
 		had = 1;
-	}
-	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", target, (long)getpid()) >= (int)sizeof tmp) {
-		snprintf(err, errlen, "%s: cannot write: path too long", path);
-		goto out;
 	}
 	/* Our own name (no file of the user's is overwritten), created as a
 	 * new file would be (0666 less the umask); a replaced file's mode is
-	 * kept. */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+	 * kept.  One left by a run that was killed is passed over. */
+	fd = -1;
+	for (unsigned k = 0; fd < 0 && !(had && (!S_ISREG(st.st_mode) || is_fd_path(path)));
+	     k++) {
+		if (snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", target, (long)getpid(), k) >=
+		    (int)sizeof tmp) {
+			snprintf(err, errlen, "%s: cannot write: path too long", path);
+			goto out;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && (errno != EEXIST || k == 99)) {
+			/* a file that may be written, in a directory that takes
+			 * no new one: in place, as before */
+			if (had && (errno == EACCES || errno == EROFS) && !access(target, W_OK))
+				break;
+			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	if (fd < 0) {
+		/* One of our descriptors: through a copy of it, at its offset
+		 * (reopened, a file the shell redirected it to would be cut to
+		 * nothing, and what was written to it before lost). */
+		if ((fd = own_fd(path)) >= 0) {
+			fflush(NULL);
+			if ((fd = dup(fd)) < 0 || !(f = fdopen(fd, "w"))) {
+				snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+				if (fd >= 0)
+					close(fd);
+			} else if (out_run(f, fn, ctx, why, sizeof why)) {
+				snprintf(err, errlen, "%s: %s", path, why);
+			} else {
+				rc = 0;
+			}
+			goto out;
+		}
+		/* a FIFO, a device, another descriptor's path, or in place:
+		 * written into, never replaced */
+		if (!(f = fopen(is_fd_path(path) ? path : target, "w")))
+			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		else if (out_run(f, fn, ctx, why, sizeof why))
+			snprintf(err, errlen, "%s: %s", path, why);
+		else
+			rc = 0;
 		goto out;
 	}
 	if ((had && fchmod(fd, st.st_mode & 07777)) || !(f = fdopen(fd, "w"))) {

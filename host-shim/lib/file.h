@@ -44,9 +44,12 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
  * timeline).  file_check_out: whether `path` can be written, asked before
  * the work so that a typo costs nothing.  file_write_out: write it through
  * fn.  A regular file, new or there (through a symlink: its target), is
- * written beside it under a temporary name and renamed over it, so a failed
- * write never leaves half a file and no other file is touched; anything else
- * there (a FIFO, a device, /dev/stdout) is written into, never replaced.
+ * written beside it under a temporary name of its own and renamed over it,
+ * so a failed write never leaves half a file and no other file is touched;
+ * anything else there (a FIFO, a device), and a path naming one of the
+ * process's descriptors (/dev/stdout, /dev/fd/N, /proc/...), is written
+ * into, never replaced; so is a file that may be written in a directory
+ * that takes no new one.
  * fn writes f and answers 0, or -1 with its reason in err.  Both answer 0,
  * or -1 with "<path>: cannot write: <why>" (or "<path>: <fn's reason>").
  */

@@ -451,12 +451,15 @@ typedef struct snap {
 	size_t last_nv;
 } snap;
 
+/* A value whose compare runs no Python code: an aware datetime or time
+ * is not one (comparing two with different tzinfo calls utcoffset(),
+ * which a tzinfo subclass writes in Python). */
 static int is_atom(PyObject *v)
 {
 	return v == Py_None || PyUnicode_CheckExact(v) || PyLong_CheckExact(v) ||
 	       PyFloat_CheckExact(v) || PyBool_Check(v) || PyBytes_CheckExact(v) ||
-	       PyDateTime_CheckExact(v) || PyDate_CheckExact(v) ||
-	       PyTime_CheckExact(v) || PyDelta_CheckExact(v);
+	       (PyDateTime_CheckExact(v) && !_PyDateTime_HAS_TZINFO(v)) || PyDate_CheckExact(v) ||
+	       (PyTime_CheckExact(v) && !_PyDateTime_HAS_TZINFO(v)) || PyDelta_CheckExact(v);
 }
 
 /* 0 when every item of the set v is an atom, 1 when one is not (a str

@@ -173,6 +173,8 @@ has "$tmp/err" "lbsched-agent: --nvml: $tmp/no-such-nvml.so: cannot open shared 
 [ -e "$tmp/nolib.json" ] && bad "run with an unloadable --nvml wrote its file" || ok
 expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml none --explain
 has "$tmp/err" "NVML: not used: --nvml none"
+expect_rc 0 env PATH="$nobrowser" LBSCHED_AGENT_NVML=none "$agent" detect --root "$x" --explain
+has "$tmp/err" "NVML: not used: LBSCHED_AGENT_NVML=none"
 
 # ---- an AMD GPU through the test-only ROCm SMI (fake_rocm.c, really dlopen()ed):
 # listed once, by ROCm SMI, and not again as its drm card
