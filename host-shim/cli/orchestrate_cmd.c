@@ -96,12 +96,24 @@ typedef struct plan_ctx {
 	int bad;
 } plan_ctx;
 
+/* l on stdout as one line, and deleted: 0, or -1 out of memory. */
+static int put_line(cJSON *l)
+{
+	char *text = l ? cJSON_PrintUnformatted(l) : NULL;
+
+	cJSON_Delete(l);
+	if (!text)
+		return -1;
+	puts(text);
+	free(text);
+	return 0;
+}
+
 static void plan_line(void *ctx, const orch *o, uint32_t i, uint32_t w, double start,
                       double finish, int ok)
 {
 	plan_ctx *p = ctx;
 	cJSON *l = cJSON_CreateObject();
-	char *text;
 
 	(void)ok;
 	cJSON_AddStringToObject(l, "subtask_id", orch_id(o, i));
@@ -116,14 +128,8 @@ static void plan_line(void *ctx, const orch *o, uint32_t i, uint32_t w, double s
 	 * graph's alternates[k-1] (no worker of the fleet takes the earlier
 	 * ones). */
 	cJSON_AddNumberToObject(l, "alternate", orch_alternate(o, i));
-	text = cJSON_PrintUnformatted(l);
-	cJSON_Delete(l);
-	if (!text) {
+	if (put_line(l))
 		p->bad = 1;
-		return;
-	}
-	puts(text);
-	free(text);
 }
 
 /* The first line: the graph and its critical path. */
@@ -132,7 +138,6 @@ static int print_head(const orch *o, const char *scheduler)
 	uint32_t n = orch_count(o), *cp = malloc((n + 1) * sizeof *cp), len;
 	cJSON *l = cJSON_CreateObject(), *ids;
 	double cp_s;
-	char *text;
 
 	if (!cp || !l) {
 		free(cp);
@@ -148,32 +153,19 @@ static int print_head(const orch *o, const char *scheduler)
 		cJSON_AddItemToArray(ids, cJSON_CreateString(orch_id(o, cp[k])));
 	cJSON_AddNumberToObject(l, "critical_path_s", cp_s);
 	free(cp);
-	text = cJSON_PrintUnformatted(l);
-	cJSON_Delete(l);
-	if (!text)
-		return -1;
-	puts(text);
-	free(text);
-	return 0;
+	return put_line(l);
 }
 
-/* The last line, through cJSON as the others: every digit a double needs
- * (%.6g printed 8888889.391 s as 8.88889e+06). */
+/* The last line, through cJSON as the others (%.6g printed 8888889.391 s
+ * as 8.88889e+06). */
 static int print_tail(const orch_drive_result *res)
 {
 	cJSON *l = cJSON_CreateObject();
-	char *text;
 
 	cJSON_AddNumberToObject(l, "makespan_s", res->makespan_s);
 	cJSON_AddBoolToObject(l, "completed", res->completed == 1);
 	cJSON_AddNumberToObject(l, "placements", res->placements);
-	text = cJSON_PrintUnformatted(l);
-	cJSON_Delete(l);
-	if (!text)
-		return -1;
-	puts(text);
-	free(text);
-	return 0;
+	return put_line(l);
 }
 
 int cmd_orchestrate(const char *program, int argc, char **argv)
