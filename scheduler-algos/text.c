@@ -404,10 +404,13 @@ static void flaw_field(char *dst, size_t n, const char *text, const flaw_level *
 	for (size_t j = 0; j + (size_t)key < depth; j++)
 		used = nul_part(path, sizeof path, used, text, lv[j].key, lv[j].klen, lv[j].obj,
 		                lv[j].idx);
+	/* a long path is cut at the buffer's end, perhaps inside a character */
+	txt_one_line(path);
 	if (key) {
 		char k[96];
 
 		nul_part(k, sizeof k, 0, text, s, e - s, 1, 0);
+		txt_one_line(k);
 		snprintf(dst, n, "the key '%s' %s%s%s", k, used ? "of field '" : "at the top", path,
 		         used ? "'" : "");
 	} else {
@@ -516,6 +519,7 @@ const char *txt_json_flaw(char *dst, size_t n, const char *text, size_t len)
 		snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s", field,
 		         *field ? ": " : "", at, where);
 	}
+	txt_one_line(dst); /* as cut by a short dst */
 	return dst;
 }
 

@@ -193,6 +193,24 @@ static void test_config_document(void)
 	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round-robin\", "
 	                 "\"weight\": -01.5}]}"), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config: field 'children[0].weight': -01.5 at byte");
+	/* A long field path is cut at its buffer's end, never inside a
+	 * character (fuzz_prefs found a message that was not UTF-8). */
+	for (int pad = 0; pad < 4; pad++) {
+		char cfg[2048];
+		size_t used = (size_t)snprintf(cfg, sizeof cfg, "{");
+
+		for (int level = 0; level < 14; level++)
+			used += (size_t)snprintf(cfg + used, sizeof cfg - used, "\"%.*s%s\": {",
+			                         level ? 0 : pad, "aaa",
+			                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			                         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+		used += (size_t)snprintf(cfg + used, sizeof cfg - used, "\"n\": 01");
+		for (int level = 0; level <= 14; level++)
+			used += (size_t)snprintf(cfg + used, sizeof cfg - used, "}");
+		CHECK(txt_json_flaw(err, sizeof err, cfg, used) != NULL);
+		CHECK_CONTAINS(err, "01 at byte");
+		CHECK(txt_utf8_valid(err));
+	}
 	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.5e+0}"), LBS_OK);
 	CHECK_INT(create("round-robin", "{\"load_ceiling\": -0, \"x1\": 1}"), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "'x1'");
