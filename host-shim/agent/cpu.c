@@ -273,6 +273,9 @@ static int topology(const ag_env *env, ag_caps *c, char *err, size_t n)
 		return -1;
 	}
 	hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_ALL);
+	/* hwloc leaves instruction caches out unless asked: caches() lists
+	 * them as the docs say, each level of cache */
+	hwloc_topology_set_icache_types_filter(t, HWLOC_TYPE_FILTER_KEEP_ALL);
 	if (hwloc_topology_load(t) < 0) {
 		snprintf(err, n, "hwloc_topology_load failed%s%s",
 		         env->root[0] ? " under " : "", env->root);

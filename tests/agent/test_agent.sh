@@ -78,8 +78,8 @@ eq "xeon features" "$(jget "$tmp/xeon.json" 'd["hardware_specs"]["cpu_features"]
 	'["avx", "avx2", "avx512", "smt", "tsx"]'
 eq "xeon isa has vnni" "$(jget "$tmp/xeon.json" '"avx512_vnni" in d["hardware_specs"]["cpu_isa"]')" true
 eq "xeon numa" "$(jget "$tmp/xeon.json" '[n["memory_gb"] for n in d["hardware_specs"]["numa_nodes"]]')" '[188.8, 188.8]'
-eq "xeon caches" "$(jget "$tmp/xeon.json" '[(c["level"],c["size_kb"],c["count"]) for c in d["hardware_specs"]["cpu_caches"]]')" \
-	'[[1, 32, 40], [2, 1024, 40], [3, 28160, 2]]'
+eq "xeon caches" "$(jget "$tmp/xeon.json" '[(c["level"],c["size_kb"],c["count"],c["type"]) for c in d["hardware_specs"]["cpu_caches"]]')" \
+	'[[1, 32, 40, "data"], [1, 32, 40, "instruction"], [2, 1024, 40, "unified"], [3, 28160, 2, "unified"]]'
 eq "xeon pci" "$(jget "$tmp/xeon.json" '[(p["vendor_id"],p["class_id"]) for p in d["hardware_specs"]["pci_devices"]]')" \
 	'[["0x8086", "0x0600"], ["0x1a03", "0x0300"], ["0x10de", "0x0302"], ["0x15b3", "0x0207"]]'
 # without NVML the NVIDIA card is seen in /sys/class/drm; the ast BMC is not a GPU
