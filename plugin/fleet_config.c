@@ -68,6 +68,10 @@ lbs_status fleet_config_read(const cJSON *obj, fleet_opts *o, char *err, size_t 
 		snprintf(err, errlen, "config field 'prefix': at most 128 bytes");
 		st = LBS_ECONFIG;
 	}
+	if (st == LBS_OK && rc_check_prefix(prefix, msg, sizeof msg) < 0) {
+		snprintf(err, errlen, "config field 'prefix': %s", msg);
+		st = LBS_ECONFIG;
+	}
 	if (st == LBS_OK && rc_parse_address(address, &o->redis, msg, sizeof msg) < 0) {
 		snprintf(err, errlen, "config field 'address': %s", msg);
 		st = LBS_ECONFIG;

@@ -317,6 +317,8 @@ bad_fleet '{"address": "127.0.0.1:6379", "pull_ms": 0}' "config field 'store.fle
 bad_fleet '{"address": "127.0.0.1:6379", "user": "lb"}' "config field 'store.fleet.user': needs 'password_file'"
 bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': password file $tmp/none: No such file or directory"
 bad_fleet '{}' "config field 'store.fleet.address': required"
+# The config's prefix follows the URL's rule: no space or control byte.
+bad_fleet '{"address": "127.0.0.1:6379", "prefix": "a b:"}' "config field 'store.fleet.prefix': the key prefix has a space or control byte"
 # The one loopback rule (redis_conn.h): 127.0.0.0/8, ::1, localhost or a unix
 # socket; a name that merely starts with "127." is somewhere else.
 bad_fleet '{"address": "127.attacker.example:6379"}' "config field 'store.fleet.address': redis://127.attacker.example:6379: refused: a Redis off this host needs a password file"

@@ -28,7 +28,7 @@ struct rc_conn {
 
 int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 {
-	char show[96];
+	char show[96], msg[64];
 	const char *p, *host, *host_end, *port = NULL;
 	size_t hl;
 
@@ -105,18 +105,24 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 		         txt_show(show, sizeof show, url), sizeof t->prefix - 1);
 		return -1;
 	}
-	/* A space, as in the host, is no part of an address (a URL spells
-	 * it %20); taken, it made keys that redis-cli's examples mistype. */
-	for (const char *q = p; *q; q++) {
-		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
-			snprintf(err, n, "%s: the key prefix has a space or control byte",
-			         txt_show(show, sizeof show, url));
-			return -1;
-		}
+	if (rc_check_prefix(p, msg, sizeof msg) < 0) {
+		snprintf(err, n, "%s: %s", txt_show(show, sizeof show, url), msg);
+		return -1;
 	}
 	memcpy(t->host, host, hl);
 	t->host[hl] = '\0';
 	strcpy(t->prefix, p);
+	return 0;
+}
+
+int rc_check_prefix(const char *prefix, char *err, size_t n)
+{
+	for (const char *q = prefix; *q; q++) {
+		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
+			snprintf(err, n, "the key prefix has a space or control byte");
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -81,6 +81,12 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n);
  * t's host and port.  0, or -1 with "must be ..., got \"<a>\"" in err. */
 int rc_parse_address(const char *a, rc_target *t, char *err, size_t n);
 
+/* A key prefix as lbsched writes keys under it: no space or control byte
+ * (a URL spells a space %20; taken, it made keys that redis-cli's
+ * examples mistype).  0, or -1 with "the key prefix has a space or
+ * control byte" in err. */
+int rc_check_prefix(const char *prefix, char *err, size_t n);
+
 /* 1 when host is on this host: "localhost", 127.0.0.0/8, ::1 or a unix
  * socket. */
 int rc_is_loopback(const char *host);
