@@ -273,25 +273,24 @@ int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_
 		}
 	}
 	if (fd < 0) {
+		int own = own_fd(path), e;
+
 		/* One of our descriptors: through a copy of it, at its offset
 		 * (reopened, a file the shell redirected it to would be cut to
-		 * nothing, and what was written to it before lost). */
-		if ((fd = own_fd(path)) >= 0) {
+		 * nothing, and what was written to it before lost).  Else a
+		 * FIFO, a device, another descriptor's path, or in place:
+		 * written into, never replaced. */
+		if (own >= 0) {
 			fflush(NULL);
-			if ((fd = dup(fd)) < 0 || !(f = fdopen(fd, "w"))) {
-				snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-				if (fd >= 0)
-					close(fd);
-			} else if (out_run(f, fn, ctx, why, sizeof why)) {
-				snprintf(err, errlen, "%s: %s", path, why);
-			} else {
-				rc = 0;
-			}
-			goto out;
+			f = (fd = dup(own)) >= 0 ? fdopen(fd, "w") : NULL;
+			e = errno;
+			if (!f && fd >= 0)
+				close(fd);
+			errno = e;
+		} else {
+			f = fopen(is_fd_path(path) ? path : target, "w");
 		}
-		/* a FIFO, a device, another descriptor's path, or in place:
-		 * written into, never replaced */
-		if (!(f = fopen(is_fd_path(path) ? path : target, "w")))
+		if (!f)
 			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		else if (out_run(f, fn, ctx, why, sizeof why))
 			snprintf(err, errlen, "%s: %s", path, why);
