@@ -656,6 +656,29 @@ static void test_worker_backend_names(void)
 	CHECK_STR(w.devices[0]->backend_names[1], "xla");
 	CHECK_INT(w.devices[1]->n_backend_names, 1);
 	CHECK_STR(w.devices[1]->backend_names[0], "jax");
+	/* known software is a backend of the devices it runs on: TensorRT
+	 * and OpenVINO installed meet a test's required_software (a bit);
+	 * CUDA on a host without a GPU makes no GPU and goes nowhere */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cpu\", \"cuda\"],"
+	             " \"software_versions\": {\"tensorrt\": \"8.6\", \"openvino\": \"1\"}}",
+	             &w), 0);
+	CHECK_INT(w.n_devices, 2);
+	CHECK_INT(w.devices[0]->hw_class, LBS_CLASS_CPU);
+	CHECK(!(w.devices[0]->backends & LBS_BACKEND_TENSORRT));
+	CHECK(w.devices[0]->backends & LBS_BACKEND_OPENVINO);
+	CHECK_INT(w.devices[1]->hw_class, LBS_CLASS_GPU);
+	CHECK(w.devices[1]->backends & LBS_BACKEND_TENSORRT);
+	CHECK(w.devices[1]->backends & LBS_BACKEND_OPENVINO);
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 8,"
+	             " \"software_versions\": {\"cuda\": \"12\"}}", &w), 0);
+	CHECK_INT(w.n_devices, 1);
+	CHECK(!(w.devices[0]->backends & LBS_BACKEND_CUDA));
+	/* explicit devices too */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"tensorrt\": \"8\"},"
+	             " \"devices\": [{\"class\": \"cpu\", \"backends\": [\"cpu\"], \"memory_gb\": 8},"
+	             " {\"class\": \"gpu\", \"backends\": [\"cuda\"], \"memory_gb\": 8}]}", &w), 0);
+	CHECK(!(w.devices[0]->backends & LBS_BACKEND_TENSORRT));
+	CHECK(w.devices[1]->backends & LBS_BACKEND_TENSORRT);
 	/* bad software names: one line naming the field */
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"\": \"1\"}}", &w), -1);
 	CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions': has an "

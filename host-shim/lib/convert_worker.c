@@ -389,10 +389,11 @@ static void set_names(lbs_device *d, const names *l)
 /*
  * software_versions (name -> version): the names outside the taxonomy, for
  * every device of the worker, since software is installed on the host, not
- * on one of its devices.  The versions are informational (the original
- * never compared them either).
+ * on one of its devices; the names in it as bits in *bits (software_fit).
+ * The versions are informational (the original never compared them
+ * either).
  */
-static int software_names(cv *v, const cJSON *obj, names *l)
+static int software_names(cv *v, const cJSON *obj, names *l, uint64_t *bits)
 {
 	const cJSON *m;
 	int r = cv_get_obj(v, obj, "software_versions", NULL, NULLABLE, &m);
@@ -412,11 +413,40 @@ static int software_names(cv *v, const cJSON *obj, names *l)
 			return cv_failf(v, FLD(NULL, "software_versions"),
 			                "has a name %zu bytes long, more than %d",
 			                strlen(name), CONV_MAX_STRING);
-		if (!tax_backend_parse(name) &&
-		    cv_names_add(v, l, "software_versions", name) < 0)
+		uint64_t bit = tax_backend_parse(name);
+		*bits |= bit;
+		if (!bit && cv_names_add(v, l, "software_versions", name) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The taxonomy backends of software_versions that a device of this class
+ * runs.  The original met a test's required_software by the name alone;
+ * here a known name is a backend bit, as the test's requirement is, so it
+ * goes to the devices it runs on (TensorRT on the GPU, a framework on any
+ * processor), never makes a device of its own: CUDA installed on a host
+ * with no GPU runs nothing.
+ */
+static uint64_t software_fit(uint64_t sw, uint32_t hw_class)
+{
+	switch (hw_class) {
+	case LBS_CLASS_CPU:
+		return sw & (FRAMEWORKS | LBS_BACKEND_CPU | LBS_BACKEND_OPENCL);
+	case LBS_CLASS_GPU:
+		return sw & (FRAMEWORKS | GPU_RUNTIMES | LBS_BACKEND_VULKAN | LBS_BACKEND_OPENCL);
+	case LBS_CLASS_TPU:
+		return sw & (LBS_BACKEND_TPU | LBS_BACKEND_PYTORCH | LBS_BACKEND_TENSORFLOW |
+		             LBS_BACKEND_ONNX);
+	case LBS_CLASS_NPU:
+		return sw & (LBS_BACKEND_NPU | LBS_BACKEND_QNN | LBS_BACKEND_NNAPI |
+		             LBS_BACKEND_TFLITE | LBS_BACKEND_ONNX);
+	case LBS_CLASS_HYBRID:
+		return sw & (LBS_BACKEND_WEBGPU | LBS_BACKEND_WEBNN);
+	default:
+		return sw & FRAMEWORKS;
+	}
 }
 
 /* An explicit device's names: the worker's software, plus the device's
@@ -546,6 +576,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 {
 	conv_ctx *c = vp->c;
 	names software = {NULL, 0, 0};
+	uint64_t sw_bits = 0;
 	lbs_worker w;
 	struct facts f;
 	struct specs sp;
@@ -574,7 +605,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 		return cv_oom(vp);
 
 	if (cv_loose(vp, obj, "hostname", NULL, L_STRING) < 0 ||
-	    software_names(vp, obj, &software) < 0 ||
+	    software_names(vp, obj, &software, &sw_bits) < 0 ||
 	    cv_loose(vp, obj, "browser_support", NULL, L_ARRAY) < 0 ||
 	    cv_loose(vp, obj, "network_bandwidth", NULL, L_NUMBER) < 0 ||
 	    cv_loose(vp, obj, "storage_capacity", NULL, L_NUMBER) < 0 ||
@@ -629,6 +660,11 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 		memcpy(devs, tmp, n * sizeof *devs);
 		w.devices = (const lbs_device *const *)devs;
 		w.n_devices = n;
+	}
+
+	for (uint32_t k = 0; k < w.n_devices; k++) {
+		lbs_device *d = (lbs_device *)w.devices[k];
+		d->backends |= software_fit(sw_bits, d->hw_class);
 	}
 
 	r = cv_get_obj(vp, obj, "load", NULL, NULLABLE, &ld);
