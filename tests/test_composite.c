@@ -22,6 +22,7 @@
 #include "loader.h"
 #include "routing.h"
 #include "support.h"
+#include "text.h"
 
 /*
  * Four workers on which the three schedulers disagree for a vision test of
@@ -898,6 +899,28 @@ static void test_routes_in_host(void)
 	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
 	                      sizeof err), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "r.json: field 'routes[1]': prefix 'v' is routed twice");
+	/* the file's own text in a message: escaped, cut whole, one line */
+	doc = "{\"routes\": [{\"test_type\": \"a\", \"scheduler\": \"priority\","
+	      " \"bad\\nlbsched-shim: FORGED\": 1}], \"default\": {\"scheduler\": \"priority\"}}";
+	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+	                      sizeof err), LBS_ECONFIG);
+	CHECK_STR(err, "r.json: field 'routes[0].bad\\x0albsched-shim: FORGED': unknown field");
+	{
+		char big[400] = "{\"routes\": [{\"test_type\": \"a\", \"scheduler\": \"priority\", \"";
+		for (int k = 0; k < 60; k++)
+			strcat(big, "\xc3\xa9");
+		strcat(big, "\": 1}], \"default\": {\"scheduler\": \"priority\"}}");
+		CHECK_INT(router_open(test_host(), big, strlen(big), "r.json", plugin, NULL, &r, err,
+		                      sizeof err), LBS_ECONFIG);
+		CHECK(txt_utf8_valid(err));
+		CHECK_CONTAINS(err, "...': unknown field");
+		doc = "{\"routes\": [{\"test_type\": \"t\\u0001\", \"scheduler\": \"priority\"},"
+		      " {\"test_type\": \"t\\u0001\", \"scheduler\": \"priority\"}],"
+		      " \"default\": {\"scheduler\": \"priority\"}}";
+		CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
+		                      sizeof err), LBS_ECONFIG);
+		CHECK_STR(err, "r.json: field 'routes[1]': test type 't\\x01' is routed twice");
+	}
 	doc = "{\"routes\": [], \"default\": {\"scheduler\": \"priority\", \"confg\": {}}}";
 	CHECK_INT(router_open(test_host(), doc, strlen(doc), "r.json", plugin, NULL, &r, err,
 	                      sizeof err), LBS_ECONFIG);

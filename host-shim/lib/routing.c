@@ -12,6 +12,7 @@
 #include "composite.h"
 #include "convert.h"
 #include "routing.h"
+#include "text.h"
 
 /* A document longer than this is not a routing table someone wrote. */
 #define MAX_ROUTES 4096
@@ -59,11 +60,14 @@ static lbs_status known(const cJSON *obj, const char *const *names,
 
 	cJSON_ArrayForEach(m, obj) {
 		const char *const *k = names;
-		char field[96];
+		char field[160], show[96];
 
 		while (*k && strcmp(*k, m->string))
 			k++;
-		snprintf(field, sizeof field, "%s%s%s", at, *at ? "." : "", m->string);
+		/* the key is the file's text: shown escaped and cut, so that
+		 * the error stays one line of UTF-8 */
+		snprintf(field, sizeof field, "%s%s%s", at, *at ? "." : "",
+		         txt_show(show, sizeof show, m->string));
 		if (!*k)
 			return fail(err, errlen, doc, field, "unknown field");
 		for (const cJSON *p = obj->child; p != m; p = p->next)
@@ -200,8 +204,12 @@ static lbs_status read_route(shim_router *r, shim_host *h, const cJSON *obj,
 		snprintf(err, errlen, "%s: out of memory", doc);
 		return LBS_ENOMEM;
 	}
-	if (comp_route_repeat(r->routes, r->n_routes) >= 0)
-		return fail(err, errlen, doc, at, "%s is routed twice", label);
+	if (comp_route_repeat(r->routes, r->n_routes) >= 0) {
+		char show[96];
+		return fail(err, errlen, doc, at, "%s '%s' is routed twice",
+		            prefix ? "prefix" : "test type",
+		            txt_show(show, sizeof show, route->match));
+	}
 	return read_target(r, h, obj, plugin, doc, at, &r->target[i], err, errlen);
 }
 
