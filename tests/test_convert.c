@@ -729,9 +729,31 @@ static void test_worker_devices_and_load(void)
 	CHECK_INT(w.capacity, 4);
 	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": []}", &w), -1);
 	CHECK_CONTAINS(err, "field 'devices'");
-	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"memory_gb\": 1,"
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"class\": \"gpu\", \"memory_gb\": 1,"
 	             " \"memory_available_gb\": 2}]}", &w), -1);
 	CHECK_CONTAINS(err, "field 'devices[0].memory_available_gb'");
+	/* a device says its class and its memory: without them it would
+	 * match nothing by class, or refuse every test that asks for memory */
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"memory_gb\": 1}]}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'devices[0].class': required (cpu, gpu, "
+	               "tpu, npu, dsp, fpga, asic or hybrid)");
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"class\": \"gpu\"}]}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'devices[0].memory_gb': required (the "
+	               "device's memory in GB; 0 for none)");
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"class\": \"gpu\","
+	             " \"memory_available_gb\": 3}]}", &w), 0);
+	CHECK(w.devices[0]->mem_total_bytes == 3 * GIB);
+	/* the fields a derivation reads are said not to be read */
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"cpu_cores\": 8, \"hardware_specs\": {},"
+	             " \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 4}]}", &w), 0);
+	CHECK_INT(n_warns, 2);
+	CHECK_CONTAINS(warns, "field 'cpu_cores': not read, since \"devices\" describes");
+	CHECK_CONTAINS(warns, "field 'hardware_specs': not read, since \"devices\" describes");
+	/* cpu_arch and its alias: one of them */
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"cpu_cores\": 2, \"hardware_specs\":"
+	             " {\"cpu_arch\": \"x86_64\", \"architecture\": 7}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'hardware_specs.architecture': the same "
+	               "as 'cpu_arch': give one of them");
 
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 4, \"load\": {"
 	             " \"cpu_utilization\": 50, \"memory_utilization\": 25,"

@@ -89,6 +89,9 @@ static int hardware_specs(cv *v, const cJSON *obj, struct specs *sp)
 	if (cv_check_keys(v, hs, pre, spec_keys, 0) < 0)
 		return -1;
 
+	if (item(hs, "cpu_arch") && item(hs, "architecture"))
+		return cv_failf(v, FLD(pre, "architecture"),
+		               "the same as 'cpu_arch': give one of them");
 	r = cv_scalar_name(v, hs, "cpu_arch", pre, SC_ARCH, 0, &sp->cpu_arch);
 	if (r == 0)
 		r = cv_scalar_name(v, hs, "architecture", pre, SC_ARCH, 0,
@@ -513,6 +516,11 @@ static int explicit_devices(cv *v, const cJSON *arr, const names *software,
 		if (!d || (name && !(d->model_name = arena_strdup(v->c->arena, name))))
 			return cv_oom(v);
 		d->struct_size = sizeof *d;
+		/* a device of no class would match nothing by class and
+		 * quietly score as one */
+		if (!item(e, "class"))
+			return cv_fail(v, cv_sub(&p, pre, "class"),
+			               "required (cpu, gpu, tpu, npu, dsp, fpga, asic or hybrid)");
 		if (cv_scalar_name(v, e, "class", pre, SC_CLASS, 0, &d->hw_class) < 0 ||
 		    cv_scalar_name(v, e, "architecture", pre, SC_ARCH, 0, &d->arch) < 0 ||
 		    cv_scalar_name(v, e, "vendor", pre, SC_VENDOR, 0, &d->vendor) < 0)
@@ -536,6 +544,11 @@ static int explicit_devices(cv *v, const cJSON *arr, const names *software,
 		                &avail);
 		if (rt < 0 || ra < 0)
 			return -1;
+		/* without it the device would have none, and every test that
+		 * asks for memory would be refused for a reason the file hid */
+		if (!rt && !ra)
+			return cv_fail(v, cv_sub(&p, pre, "memory_gb"),
+			               "required (the device's memory in GB; 0 for none)");
 		if (rt > 0 && ra > 0 && avail > total)
 			return cv_fail(v, cv_sub(&p, pre, "memory_available_gb"),
 			               "must be <= memory_gb (%s)",
@@ -639,9 +652,20 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 	if (cv_get_arr(vp, obj, "devices", NULL, NULLABLE, &arr) < 0)
 		return -1;
 	if (arr) {
+		static const char *const derived_from[] = {
+			"supported_backends", "cpu_cores", "available_memory", "has_gpu",
+			"has_webgpu", "has_webnn", "hardware_specs", NULL,
+		};
 		lbs_device **devs = NULL;
 		if (explicit_devices(vp, arr, &software, &devs, &w.n_devices) < 0)
 			return -1;
+		/* "devices" says what the worker has; these fields only make
+		 * devices when it does not, so here they are not read */
+		for (const char *const *k = derived_from; *k; k++)
+			if (item(obj, *k))
+				cv_warn(vp, "field '%s': not read, since \"devices\" describes "
+				            "this worker's hardware (give it in each device)",
+				        *k);
 		w.devices = (const lbs_device *const *)devs;
 	} else {
 		lbs_device *tmp[5];
