@@ -302,6 +302,16 @@ const char *tax_feature_name(uint32_t bit)
 
 /* ===== Workload type of a test type ====================================== */
 
+double tax_memory_intensity(double gb)
+{
+	return gb / 16 < 1 ? gb / 16 : 1;
+}
+
+double tax_compute_intensity(double dur)
+{
+	return dur > 120 ? 0.8 : dur < 10 ? 0.3 : 0.5;
+}
+
 uint32_t tax_workload_from_test_type(const char *t)
 {
 	/* The original's order matters: "nlp_text_embedding" is NLP and

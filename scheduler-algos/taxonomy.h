@@ -56,6 +56,12 @@ const char *tax_feature_name(uint32_t bit);
  */
 uint32_t tax_workload_from_test_type(const char *test_type);
 
+/* The original's metrics of a test's stated requirements (every host maps
+ * them alike): memory intensity min(1, GB / 16); compute intensity 0.8
+ * above 120 s, 0.3 below 10 s, else 0.5. */
+double tax_memory_intensity(double min_memory_gb);
+double tax_compute_intensity(double expected_duration_s);
+
 /* Write the names of the bits of `set` as "a,b,c" into buf (always
  * NUL-terminated, truncated when too small; "" for the empty set); a bit
  * with no name is written "bitN".  Returns buf.  For explain output. */

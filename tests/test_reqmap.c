@@ -86,6 +86,16 @@ static void test_accepted(void)
 	CHECK_NEAR(w.compute_intensity, 0.3, 0);
 	CHECK_INT(one(RQ_EXPECTED_DURATION, "60", &w), 0);
 	CHECK_NEAR(w.compute_intensity, 0.5, 0);
+	/* a stated 0 is the smallest, not "not known" (0.5): the metric
+	 * grows with the value, as the shim maps it */
+	CHECK_INT(one(RQ_MIN_MEMORY, "0", &w), 0);
+	CHECK_NEAR(w.memory_intensity, 0, 0);
+	CHECK_INT(w.min_memory_bytes, 0);
+	CHECK_INT(one(RQ_MIN_MEMORY, "0.1", &w), 0);
+	CHECK_NEAR(w.memory_intensity, tax_memory_intensity(0.1), 0);
+	CHECK_INT(one(RQ_EXPECTED_DURATION, "0", &w), 0);
+	CHECK_NEAR(w.compute_intensity, 0.3, 0);
+	CHECK_NEAR(w.est_duration_s, 0, 0);
 }
 
 /* Each bad value leaves its field at the default and says why. */
@@ -131,6 +141,9 @@ static void test_ignored(void)
 		CHECK_INT(w.required_backends | w.preferred_backends, 0);
 		CHECK(w.test_type == NULL && w.model_id == NULL);
 		CHECK_NEAR(w.est_duration_s + w.deadline_s, 0, 0);
+		/* an ignored value is not known, as an absent one */
+		CHECK_NEAR(w.memory_intensity, 0.5, 0);
+		CHECK_NEAR(w.compute_intensity, 0.5, 0);
 	}
 
 	/* 256 bytes are taken, 257 are not */

@@ -354,7 +354,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	if (cv_get_num(vp, obj, "minimum_memory", NULL, 0, MAX_GB, "GB", 0, &gb) < 0)
 		return -1;
 	w.min_memory_bytes = gb_bytes(gb);
-	w.memory_intensity = gb / 16 < 1 ? gb / 16 : 1;
+	w.memory_intensity = tax_memory_intensity(gb);
 
 	/* Original fields the ABI has no use for: checked, not warned. */
 	if (cv_get_num(vp, obj, "required_memory_limit", NULL, 0, MAX_GB, "GB", 0,
@@ -374,7 +374,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	               &dur) < 0)
 		return -1;
 	w.est_duration_s = dur;
-	w.compute_intensity = dur > 120 ? 0.8 : dur < 10 ? 0.3 : 0.5;
+	w.compute_intensity = tax_compute_intensity(dur);
 
 	if (cv_get_int(vp, obj, "priority", NULL, 1, 5, 0, &prio) < 0)
 		return -1;

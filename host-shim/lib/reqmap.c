@@ -97,9 +97,11 @@ int rq_workload(const rq_value vals[RQ_COUNT], rq_text *text, lbs_workload *w,
 	w->type = tax_workload_from_test_type(w->test_type);
 	w->model_id = value(vals[RQ_MODEL_ID], text->model_id, &why[RQ_MODEL_ID]);
 
-	gb = number(vals[RQ_MIN_MEMORY], 0, 1048576, 0, &why[RQ_MIN_MEMORY]);
-	w->min_memory_bytes = (uint64_t)(gb * 1073741824.0);
-	w->memory_intensity = gb == 0 ? 0.5 : gb / 16 < 1 ? gb / 16 : 1;
+	/* A value not stated (or ignored) leaves its metric at 0.5, not
+	 * known; a stated one, 0 included, maps as the shim maps it. */
+	gb = number(vals[RQ_MIN_MEMORY], 0, 1048576, -1, &why[RQ_MIN_MEMORY]);
+	w->min_memory_bytes = gb > 0 ? (uint64_t)(gb * 1073741824.0) : 0;
+	w->memory_intensity = gb < 0 ? 0.5 : tax_memory_intensity(gb);
 
 	/* Whole numbers only: 2.5 would silently become 2. */
 	double p = number(vals[RQ_PRIORITY], 1, 5, 3, &why[RQ_PRIORITY]);
@@ -112,9 +114,9 @@ int rq_workload(const rq_value vals[RQ_COUNT], rq_text *text, lbs_workload *w,
 	w->required_backends = backends(vals[RQ_REQUIRED_BACKEND], &why[RQ_REQUIRED_BACKEND]);
 	w->preferred_backends = backends(vals[RQ_PREFERRED_BACKEND], &why[RQ_PREFERRED_BACKEND]);
 
-	dur = number(vals[RQ_EXPECTED_DURATION], 0, 604800, 0, &why[RQ_EXPECTED_DURATION]);
-	w->est_duration_s = dur;
-	w->compute_intensity = dur == 0 ? 0.5 : dur > 120 ? 0.8 : dur < 10 ? 0.3 : 0.5;
+	dur = number(vals[RQ_EXPECTED_DURATION], 0, 604800, -1, &why[RQ_EXPECTED_DURATION]);
+	w->est_duration_s = dur > 0 ? dur : 0;
+	w->compute_intensity = dur < 0 ? 0.5 : tax_compute_intensity(dur);
 	w->deadline_s = number(vals[RQ_DEADLINE], 0, 604800, 0, &why[RQ_DEADLINE]);
 
 	for (int i = 0; i < RQ_COUNT; i++)
