@@ -18,14 +18,17 @@
  * has been learned, select does no history lookups at all.
  *
  * Urgent and normal work (priority <= 3) that declares its duration
- * (est_duration_s > 0) and no deadline is ranked by estimated completion,
+ * (est_duration_s > 0) is ranked by estimated completion,
  * hardware-aware's estimate with its default parameters and this load
  * ceiling (plugin/timed.h): speed first means finishing first, and a
  * ranking blind to queues piles urgent work on the fastest worker until it
  * is the slowest (17-52x the oracle's mean completion on a heterogeneous
  * fleet at 70 % load); a completion ranking balances by the queues it
- * sees.  Work with a deadline keeps the history formula and its deadline
- * tiers; background work (priority >= 4) keeps the spread.  Timed work
+ * sees.  A deadline changes nothing there: the earliest completion meets
+ * it if any worker's estimate does (the history formula's deadline tiers
+ * judged only workers with history, so a deadline sent urgent work to an
+ * idle slow worker the same work without one was kept off).  Background
+ * work (priority >= 4) keeps the spread.  Timed work
  * that those find no worker for (every eligible one over the ceiling)
  * falls to completion, which has no ceiling (falls_to_completion()).
  */
@@ -65,8 +68,19 @@ static int timed_work(const prio_inst *inst, const lbs_workload *wl)
 
 static int by_completion(const prio_inst *inst, const lbs_workload *wl)
 {
-	return timed_work(inst, wl) && prio_mode_of(wl->priority) != PRIO_SPREAD &&
-	       !(wl->deadline_s > 0.0);
+	return timed_work(inst, wl) && prio_mode_of(wl->priority) != PRIO_SPREAD;
+}
+
+/* A completion reason's word on the deadline: the earliest estimate meets
+ * it, or none does. */
+static const char *deadline_note(char *buf, size_t n, const lbs_workload *wl, double completion_s)
+{
+	if (!(wl->deadline_s > 0.0))
+		return "";
+	snprintf(buf, n, completion_s <= wl->deadline_s ? "; meets the %.0f s deadline"
+	                                                : "; no estimate meets the %.0f s deadline",
+	         wl->deadline_s);
+	return buf;
 }
 
 /*
@@ -248,11 +262,14 @@ static lbs_status pr_select_timed(prio_inst *inst, const lbs_workload *wl,
 	}
 	sc_fill(out, workers, found, ++inst->cookie);
 	timed_placed(&inst->t, out, wl, now);
-	if (say)
+	if (say) {
+		char dl[64];
 		sc_reason(out, NAME " %u (%s): earliest completion, est. %.1f s (wait %.1f + "
-		          "run %.1f) on %s of %s", wl->priority,
+		          "run %.1f) on %s of %s%s", wl->priority,
 		          prio_mode_name(prio_mode_of(wl->priority)), b.completion_s, b.wait_s, b.run_s,
-		          tax_class_name(b.hw_class), workers[out->indices[0]]->id);
+		          tax_class_name(b.hw_class), workers[out->indices[0]]->id,
+		          deadline_note(dl, sizeof dl, wl, b.completion_s));
+	}
 	return LBS_OK;
 }
 
@@ -383,13 +400,15 @@ static lbs_status pr_explain_timed(prio_inst *inst, const lbs_workload *wl,
 		sc_reason_none(&sel, NAME, wl, workers, n, inst->ceiling, want > 1 ? m : 0, need);
 	} else {
 		const hw_factors *b = &ev[order[0]].f;
+		char dl[64];
 
 		for (uint32_t i = 0; i < k; i++)
 			sc_explain_chosen(&e, workers[order[i]]->id);
 		sc_reason(&sel, NAME " %u (%s): earliest completion, est. %.1f s (wait %.1f + "
-		          "run %.1f) on %s of %s", wl->priority,
+		          "run %.1f) on %s of %s%s", wl->priority,
 		          prio_mode_name(prio_mode_of(wl->priority)), b->completion_s, b->wait_s,
-		          b->run_s, tax_class_name(b->hw_class), workers[order[0]]->id);
+		          b->run_s, tax_class_name(b->hw_class), workers[order[0]]->id,
+		          deadline_note(dl, sizeof dl, wl, b->completion_s));
 	}
 	for (uint32_t i = 0; i < m; i++) {
 		const hw_factors *f = &ev[order[i]].f;

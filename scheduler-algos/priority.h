@@ -9,7 +9,8 @@
  *            Otherwise success = successes / samples and
  *            time = clamp01(1 - (mean / max(1, est_duration) - 1) / 3),
  *            where mean is over successful runs; a worker that never
- *            succeeded has time 0 (the formula would give it 1).
+ *            succeeded has time 0 (the formula would give it 1), and
+ *            work that states no duration (0) has time 0.5.
  *   speed    priority <= 2:  h = (0.2 success + 0.6 time) / 0.8,
  *                            score = 0.8 h + 0.2 (1 - Le)
  *   balanced priority 3:     h = (success + time) / 2,

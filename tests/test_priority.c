@@ -344,7 +344,7 @@ static void test_deadline(void)
 	                   " \"expected_duration\": 60, \"priority\": 1";
 	char text[256];
 	lbs_workload none, d60, d200, d20;
-	shim_sched *s = test_sched("priority", NULL);
+	shim_sched *s = test_sched("priority", HISTORY), *c = test_sched("priority", NULL);
 
 	snprintf(text, sizeof(text), "{%s}", base);
 	none = workload_parse(f.arena, text);
@@ -356,17 +356,22 @@ static void test_deadline(void)
 	d20 = workload_parse(f.arena, text);
 	CHECK_NEAR(d60.deadline_s, 60, 0);
 
-	/* No history: deadlines cannot be judged, the tie goes to position 0. */
+	/* The history formula's tiers.  No history: deadlines cannot be
+	 * judged, the tie goes to position 0. */
 	CHECK_STR(choose(s, &d60, &f), "quick");
-	report_n(s, &none, "quick", 4, LBS_RESULT_SUCCESS, 10);
-	report_n(s, &none, "steady", 3, LBS_RESULT_SUCCESS, 40);
-	report_n(s, &none, "steady", 1, LBS_RESULT_FAILURE, 40);
+	/* By completion, the default, a deadline changes nothing: quick has
+	 * ten tests ahead, the idle steady finishes first (the tiers sent
+	 * the work to quick because nothing was known). */
+	CHECK_STR(choose(c, &d60, &f), "steady");
+	CHECK_CONTAINS(reason, "earliest completion, est. ");
+	CHECK_CONTAINS(reason, "on CPU of steady; meets the 60 s deadline");
+	for (int k = 0; k < 2; k++) {
+		shim_sched *t = k ? c : s;
+		report_n(t, &none, "quick", 4, LBS_RESULT_SUCCESS, 10);
+		report_n(t, &none, "steady", 3, LBS_RESULT_SUCCESS, 40);
+		report_n(t, &none, "steady", 1, LBS_RESULT_FAILURE, 40);
+	}
 
-	/* Without a deadline, urgent timed work ranks by completion: quick
-	 * (6x as fast as declared) has ten tests ahead, 110 s; fresh is
-	 * idle, 47 s by its prior.  The history formula took quick. */
-	CHECK_STR(choose(s, &none, &f), "fresh");
-	CHECK_CONTAINS(reason, "priority 1 (speed): earliest completion, est. 47");
 	CHECK_STR(choose(s, &d200, &f), "quick");
 	/* quick is expected at 110 s: it would miss 60 s, steady would not. */
 	CHECK_STR(choose(s, &d60, &f), "steady");
@@ -374,14 +379,26 @@ static void test_deadline(void)
 	/* Nobody is expected to make 20 s: nobody is demoted (not even below
 	 * "fresh", which is not expected to miss), the best score wins. */
 	CHECK_STR(choose(s, &d20, &f), "quick");
+
+	/* By completion: quick (6x as fast as declared) has ten tests ahead,
+	 * 110 s; fresh is idle, 47 s by its prior, with or without a
+	 * deadline, and the reason says whether the estimate meets it. */
+	CHECK_STR(choose(c, &none, &f), "fresh");
+	CHECK_CONTAINS(reason, "priority 1 (speed): earliest completion, est. 47");
+	CHECK_STR(choose(c, &d200, &f), "fresh");
+	CHECK_CONTAINS(reason, "; meets the 200 s deadline");
+	CHECK_STR(choose(c, &d60, &f), "fresh");
+	CHECK_STR(choose(c, &d20, &f), "fresh");
+	CHECK_CONTAINS(reason, "; no estimate meets the 20 s deadline");
 	sched_close(s);
+	sched_close(c);
 	fleet_free(&f);
 }
 
 /* Urgent timed work ranks by completion, which charges a full worker its
  * wait instead of barring it (docs/SCORING.md, "The load ceiling"): a
  * fleet all over the ceiling still places it, on the worker finishing
- * first.  Background and deadline work keep the ceiling while a worker is
+ * first.  Background work keeps the ceiling while a worker is
  * under it, and fall to completion when none is; untimed work has no
  * wait to score and gets no worker. */
 static void test_ceiling_completion(void)
@@ -430,6 +447,27 @@ static void test_ceiling_completion(void)
 	sched_close(s);
 	fleet_free(&f);
 	fleet_free(&one);
+}
+
+/* Work that states no duration (nginx without X-Expected-Duration): a
+ * worker's mean has nothing to be compared with, so its time is neutral,
+ * and a perfect record wins over none at every priority. */
+static void test_unknown_duration(void)
+{
+	fleet f = fleet_parse(FLEET3);
+	lbs_workload w = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"test_type\": \"nlp\", \"expected_duration\": 0,"
+		" \"priority\": 1}");
+	shim_sched *s = test_sched("priority", NULL);
+
+	report_n(s, &w, "fast", 20, LBS_RESULT_SUCCESS, 30);
+	for (uint32_t p = 1; p <= 3; p++) {
+		w.priority = p;
+		CHECK_STR(choose(s, &w, &f), "fast");
+		CHECK_CONTAINS(reason, "time 0.50");
+	}
+	sched_close(s);
+	fleet_free(&f);
 }
 
 static void test_report_validation(void)
@@ -902,6 +940,7 @@ int main(void)
 	test_spread_saturated();
 	test_deadline();
 	test_ceiling_completion();
+	test_unknown_duration();
 	test_report_validation();
 	test_explain_stats();
 	test_config();
