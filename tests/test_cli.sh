@@ -401,6 +401,28 @@ else
 	echo "note: mdb_load or python3 missing; the impossible-record check is skipped"
 fi
 
+# A stream holds what it placed: each test's memory and accelerators are
+# promised to its worker (the original over-committed, bug F11), so the
+# second 2-GPU, 40 GB test does not fit on the 2-GPU, 64 GB worker the
+# first took; --independent places every one there.
+cat >"$tmp/f11.json" <<'JSON'
+[{"worker_id": "a", "cpu_cores": 8, "available_memory": 16, "supported_backends": ["cpu"]},
+ {"worker_id": "c", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu", "cuda"],
+  "available_accelerators": {"gpu": 2}},
+ {"worker_id": "d", "cpu_cores": 8, "available_memory": 128, "supported_backends": ["cpu", "cuda"],
+  "available_accelerators": {"gpu": 3}}]
+JSON
+for t in g1 g2 g3; do
+	echo '{"test_id": "'$t'", "test_type": "nlp", "required_accelerators": {"gpu": 2}, "minimum_memory": 40}'
+done >"$tmp/f11.jsonl"
+expect_rc 0 "$shim" decide --workers "$tmp/f11.json" --tests "$tmp/f11.jsonl" --explain
+has "$tmp/out" '{"test_id":"g1","status":"ok","workers":["d"]'
+has "$tmp/out" '{"test_id":"g2","status":"ok","workers":["c"]'
+has "$tmp/out" '{"test_id":"g3","status":"no_worker","workers":[],"reason":"hardware-aware: no eligible worker among 3 (memory 2, accelerator 1)"'
+expect_rc 0 "$shim" decide --workers "$tmp/f11.json" --tests "$tmp/f11.jsonl" --independent
+lines "$tmp/out" 3
+[ "$(grep -c '"status":"ok","workers":\["d"\]' "$tmp/out")" = 3 ] && ok "independent: every test on d" || bad "independent: every test on d"
+
 # routing by test type (issue 5): vision_* to hardware-aware, the rest to
 # the default; the reason names the scheduler that decided
 cat >"$tmp/routes.json" <<'JSON'

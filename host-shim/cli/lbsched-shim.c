@@ -521,6 +521,45 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	return bad ? -1 : 0;
 }
 
+/*
+ * A placement of decide's stream, as a load balancer would account it: one
+ * more active test on the worker, and the test's memory and accelerators
+ * promised to it (the original's service ignored what reserve_resources
+ * said, bug F11, and put 3 tests of 12 GB on a 7.2 GB worker).  A worker's
+ * reservations are its own arena copy from its first placement on.
+ */
+static int reserve(arena *a, lbs_worker *w, const lbs_workload *wl)
+{
+	uint32_t *res = NULL;
+
+	w->active_tests++;
+	w->reserved_memory_bytes = w->reserved_memory_bytes > UINT64_MAX - wl->min_memory_bytes
+	                                   ? UINT64_MAX
+	                                   : w->reserved_memory_bytes + wl->min_memory_bytes;
+	if (!wl->n_required_accels || !w->n_accels || !LBS_HAS_FIELD(w, lbs_worker, accel_reserved))
+		return 0;
+	if (!(res = arena_alloc(a, w->n_accels * sizeof *res)))
+		return -1;
+	for (uint32_t j = 0; j < w->n_accels; j++)
+		res[j] = w->accel_reserved ? w->accel_reserved[j] : 0;
+	for (uint32_t k = 0; k < wl->n_required_accels; k++) {
+		uint32_t need = wl->required_accel_counts[k];
+		/* duplicate kinds add up, as elig_accel_free counts them */
+		for (uint32_t j = 0; j < w->n_accels && need; j++) {
+			uint32_t take;
+			if (!wl->required_accel_kinds[k] || !w->accel_kinds[j] ||
+			    strcmp(w->accel_kinds[j], wl->required_accel_kinds[k]) ||
+			    w->accel_counts[j] <= res[j])
+				continue;
+			take = w->accel_counts[j] - res[j] < need ? w->accel_counts[j] - res[j] : need;
+			res[j] += take;
+			need -= take;
+		}
+	}
+	w->accel_reserved = res;
+	return 0;
+}
+
 static int cmd_decide(const char *prog_name, int argc, char **argv)
 {
 	decide_opts o;
@@ -624,10 +663,13 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			}
 			st = sched_select(s, &wl, (const lbs_worker *const *)workers, n_workers, &sel, NULL);
 			/* A stream of tests is placed one after another: each
-			 * placement is one more active test on its workers, as a
-			 * load balancer would see it, unless --independent. */
+			 * placement holds its workers, as a load balancer would
+			 * see it, unless --independent. */
 			for (uint32_t i = 0; st == LBS_OK && !o.independent && i < sel.n_selected; i++)
-				workers[sel.indices[i]]->active_tests++;
+				if (reserve(fleet_arena, workers[sel.indices[i]], &wl)) {
+					fprintf(stderr, "%s: %s: out of memory\n", prog, where);
+					rc = EXIT_BAD_INPUT;
+				}
 			if (print_decision(&wl, st, &sel, o.explain ? ex.p : NULL)) {
 				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
 				rc = EXIT_BAD_INPUT;
