@@ -27,6 +27,7 @@
 #include "config.h"
 #include "eligible.h"
 #include "sched_util.h"
+#include "store_config.h"
 #include "text.h"
 #include "timed.h"
 #include "worker_id.h"
@@ -362,6 +363,50 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 	return st;
 }
 
+/* Every child of a blend or a vote gets every outcome, so two of this
+ * plugin's learning children on one store would count each twice.  Read
+ * from the config, before any store is opened (or its directory made); an
+ * entry that is not well formed is passed over, add_children names its
+ * fault.  Children of other plugins keep what they keep. */
+static lbs_status stores_apart(const cJSON *list, char *err, size_t errlen)
+{
+	static const char *const learners[] = { "performance", "priority", "hardware-aware" };
+	store_learner *l = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*l));
+	char (*fields)[48] = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*fields));
+	const cJSON *el;
+	size_t n = 0, i = 0;
+	lbs_status st;
+
+	if (!l || !fields) {
+		free(l);
+		free(fields);
+		snprintf(err, errlen, NAME ": out of memory");
+		return LBS_ENOMEM;
+	}
+	cJSON_ArrayForEach(el, list) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el,
+		                                                                         "scheduler"));
+		const cJSON *store = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(el, "config"), "store");
+		const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(store,
+		                                                                         "path"));
+		int learns = 0;
+
+		for (size_t k = 0; name && k < sizeof learners / sizeof *learners; k++)
+			learns |= !strcmp(name, learners[k]);
+		if (learns && path && !cJSON_GetObjectItemCaseSensitive(el, "plugin")) {
+			snprintf(fields[n], sizeof fields[n], "children[%zu].config.store", i);
+			l[n] = (store_learner){ name, fields[n], path };
+			n++;
+		}
+		i++;
+	}
+	st = store_learners_apart(l, n, err, errlen);
+	free(l);
+	free(fields);
+	return st;
+}
+
 /* The children of the list `children` (the config's or the default). */
 static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, size_t errlen)
 {
@@ -376,6 +421,9 @@ static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, si
 		         "of {\"scheduler\": name, \"weight\": w}");
 		return LBS_ECONFIG;
 	}
+	st = stores_apart(list, err, errlen);
+	if (st != LBS_OK)
+		return st;
 	inst->kids = calloc((size_t)n, sizeof(*inst->kids));
 	inst->active = calloc((size_t)n, sizeof(*inst->active));
 	inst->in = calloc((size_t)n, sizeof(*inst->in));

@@ -8,9 +8,12 @@
  *             "file_mode": "0600", "map_size_mb": 64, "map_max_mb": 4096,
  *             "max_pairs": 1048576, "on_error": "refuse" | "memory"}
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "fleet_config.h"
@@ -155,6 +158,104 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 	}
 	fleet_opts_free(&fo);
 	return st;
+}
+
+/*
+ * The absolute name of directory `path` before it need exist: the longest
+ * prefix that exists resolved by realpath (".." and links in it are the
+ * kernel's to judge), the rest, which store_open will make, cleaned of
+ * ".", ".." and repeated '/'.  0, or -1 when that cannot be told.
+ */
+static int dir_name(const char *path, char *out, size_t len)
+{
+	char head[PATH_MAX];
+	size_t cut = strlen(path), used;
+	const char *t;
+
+	if (cut >= sizeof head || len < PATH_MAX)
+		return -1; /* realpath writes up to PATH_MAX */
+	for (;;) {
+		size_t h = cut;
+
+		while (h > 1 && path[h - 1] == '/')
+			h--;
+		if (h == 0) {
+			snprintf(head, sizeof head, ".");
+		} else {
+			memcpy(head, path, h);
+			head[h] = '\0';
+		}
+		if (realpath(head, out))
+			break;
+		if ((errno != ENOENT && errno != ENOTDIR) || h == 0)
+			return -1;
+		while (h > 0 && path[h - 1] != '/')
+			h--;
+		cut = h;
+	}
+	used = strlen(out);
+	for (t = path + cut; *t;) {
+		size_t n = strcspn(t, "/");
+
+		if (n == 2 && !strncmp(t, "..", 2)) {
+			while (used > 1 && out[used - 1] != '/')
+				used--;
+			if (used > 1)
+				used--;
+			out[used] = '\0';
+		} else if (n && !(n == 1 && *t == '.')) {
+			if (used + 1 + n >= len)
+				return -1;
+			used += (size_t)snprintf(out + used, len - used, "%s%.*s",
+			                         used > 1 ? "/" : "", (int)n, t);
+		}
+		t += n;
+		while (*t == '/')
+			t++;
+	}
+	return 0;
+}
+
+/* Whether two store paths name one directory: by device and inode once
+ * both exist (a bind mount too), else by dir_name. */
+static int same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char ca[PATH_MAX], cb[PATH_MAX];
+
+	if (!strcmp(a, b))
+		return 1;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (dir_name(a, ca, sizeof ca) || dir_name(b, cb, sizeof cb))
+		return 0;
+	return !strcmp(ca, cb);
+}
+
+lbs_status store_learners_apart(const store_learner *l, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			char pi[160], pj[160];
+
+			if (!l[i].path || !l[j].path || !same_dir(l[i].path, l[j].path))
+				continue;
+			txt_show(pi, sizeof pi, l[i].path);
+			txt_show(pj, sizeof pj, l[j].path);
+			if (!strcmp(l[i].path, l[j].path))
+				snprintf(err, errlen, "config field '%s': %s learns into the same store "
+				         "'%s' as %s (config field '%s'), so each outcome would count "
+				         "twice; give one of them another path", l[i].field, l[i].who,
+				         pi, l[j].who, l[j].field);
+			else
+				snprintf(err, errlen, "config field '%s': %s learns into the same store "
+				         "as %s (config field '%s'): '%s' and '%s' are one directory, so "
+				         "each outcome would count twice; give one of them another path",
+				         l[i].field, l[i].who, l[j].who, l[j].field, pi, pj);
+			return LBS_ECONFIG;
+		}
+	}
+	return LBS_OK;
 }
 
 lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o)

@@ -25,6 +25,21 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host,
  * strings point into cfg.  LBS_ECONFIG without one. */
 lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t errlen);
 
+/* A child that learns each outcome into a store: its name, the config
+ * field that gives it the store and the store's path. */
+typedef struct store_learner {
+	const char *who;
+	const char *field;
+	const char *path;
+} store_learner;
+
+/* Children that each get every outcome (adaptive's, a blend's) must learn
+ * into different stores, or each outcome counts twice.  Paths are
+ * compared by the directory they name (a trailing '/', "./", a relative
+ * path against an absolute one, a symbolic link), whether or not it exists
+ * yet.  LBS_ECONFIG naming the later child's field and the earlier one. */
+lbs_status store_learners_apart(const store_learner *l, size_t n, char *err, size_t errlen);
+
 /* report() of a learning scheduler: into its store, counted in `n`. */
 lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o);
 

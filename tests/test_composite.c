@@ -1747,6 +1747,68 @@ static void test_sampled(void)
 
 /* ===== Bad configs ======================================================== */
 
+/* ===== Two learning children on one store ================================= */
+
+/* {"children": [hardware-aware on store a, priority on store b]} */
+static const char *two_stores(char *buf, size_t len, const char *a, const char *b)
+{
+	snprintf(buf, len, "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"round-robin\"}, "
+	         "{\"scheduler\": \"priority\", \"config\": {\"store\": {\"path\": \"%s\"}}}]}",
+	         a, b);
+	return buf;
+}
+
+/* Every child of a blend gets every outcome: two on one store would count
+ * each twice (samples 2 an outcome), however the path is spelled. */
+static void test_one_store_twice(void)
+{
+	char base[] = "/tmp/lbs-comp-store-XXXXXXXX", cwd[4096], cfg[4096], a[256], b[256];
+	const char *lead = "config field 'children[2].config.store': priority learns into the "
+	                   "same store as hardware-aware (config field "
+	                   "'children[0].config.store'): '";
+	struct stat st;
+
+	if (!mkdtemp(base) || !getcwd(cwd, sizeof cwd)) {
+		fprintf(stderr, "test fixture broken: mkdtemp or getcwd\n");
+		exit(99);
+	}
+	/* the same string */
+	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, "/nonexistent/ce",
+	                                       "/nonexistent/ce")),
+	               "config field 'children[2].config.store': priority learns into the same "
+	               "store '/nonexistent/ce' as hardware-aware (config field "
+	               "'children[0].config.store'), so each outcome would count twice; give "
+	               "one of them another path");
+	/* spelled otherwise, before the directory exists */
+	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, "/nonexistent/ce",
+	                                       "/nonexistent/ce/")),
+	               "'/nonexistent/ce/' and '/nonexistent/ce' are one directory, so each "
+	               "outcome would count twice");
+	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, "/nonexistent//x/../ce",
+	                                       "/nonexistent/./ce")), lead);
+	snprintf(a, sizeof a, "%s/ce", base);
+	snprintf(b, sizeof b, "%s/sub/../ce", base);
+	mkdir(strcat(strcpy(cfg, base), "/sub"), 0700);
+	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, a, b)), lead);
+	CHECK_INT(stat(a, &st), -1); /* refused before any store was made */
+	/* relative against absolute */
+	CHECK_INT(chdir(base), 0);
+	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, a, "./ce")), lead);
+	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, "ce", a)), lead);
+	CHECK_INT(chdir(cwd), 0);
+	/* a link to a store that exists */
+	CHECK_INT(mkdir(a, 0700), 0);
+	snprintf(b, sizeof b, "%s/link", base);
+	CHECK_INT(symlink(a, b), 0);
+	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, a, b)), lead);
+	/* two stores are fine */
+	snprintf(b, sizeof b, "%s/other", base);
+	CHECK_STR(create_error(two_stores(cfg, sizeof cfg, a, b)), "ok");
+	snprintf(cfg, sizeof cfg, "rm -rf '%s'", base);
+	CHECK_INT(system(cfg), 0);
+}
+
 static void test_bad_configs(void)
 {
 	char cfg[1024];
@@ -1931,6 +1993,7 @@ int main(void)
 	test_pure_sample();
 	test_sampled();
 	test_bad_configs();
+	test_one_store_twice();
 	test_child_unterminated_error();
 	test_child_unterminated_reason();
 	test_huge_child_score();
