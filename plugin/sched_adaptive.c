@@ -12,10 +12,11 @@
  *   children        schedulers of this plugin (not adaptive or composite),
  *                   up to 8, each once; the default is the original's four.
  *   config          a child's own config, by its name.
- *   store           given to the children that keep something in it and
- *                   have none in "config": performance (outcomes) and
- *                   affinity (its model map).  Only one child gets it for
- *                   outcomes, so no outcome is learned twice.
+ *   store           given to affinity (its model map) and to one child
+ *                   that learns outcomes, performance or else the first
+ *                   listed of hardware-aware and priority, among those
+ *                   with none in "config"; one only, so no outcome is
+ *                   learned twice.  Refused when no child would keep it.
  *   load_ceiling    given to every child whose config has none.
  *   epsilon         share of requests that explore another child, 0..1.
  *   prior_strength  outcomes a measurement needs to weigh as much as the
@@ -38,6 +39,7 @@
 #include "config.h"
 #include "priority.h"
 #include "sched_util.h"
+#include "store_config.h"
 #include "text.h"
 #include "worker_id.h"
 
@@ -96,11 +98,6 @@ static const char *const role_names[] = { "performance", "weighted-round-robin",
 static const char *const allowed[] = { "performance", "weighted-round-robin", "affinity",
 	                               "priority", "round-robin", "hardware-aware", NULL };
 
-static int takes_store(const char *name)
-{
-	return !strcmp(name, "performance") || !strcmp(name, "affinity");
-}
-
 /* The children that learn each outcome into a store of their own. */
 static int learns_outcomes(const char *name)
 {
@@ -108,55 +105,77 @@ static int learns_outcomes(const char *name)
 	       !strcmp(name, "hardware-aware");
 }
 
-/* The path of the store child `name` will learn into (its own config's,
- * else the shared one it is given: *shared 1), or NULL for none or a
- * memory one. */
-static const char *store_path_of(const char *name, const cJSON *cfg, const cJSON *own,
-                                 int *shared)
+/* The store child i's own config gives it, or NULL. */
+static const cJSON *own_store(const char *const *names, const cJSON *own, uint32_t i)
 {
-	const cJSON *st = own ? cJSON_GetObjectItemCaseSensitive(own, "store") : NULL;
+	const cJSON *oi = own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL;
 
-	*shared = 0;
-	if (!st && takes_store(name)) {
-		st = cJSON_GetObjectItemCaseSensitive(cfg, "store");
-		*shared = 1;
+	return oi ? cJSON_GetObjectItemCaseSensitive(oi, "store") : NULL;
+}
+
+/* Which child learns outcomes into the shared "store": performance, else
+ * the first listed that learns them, among those without a store of their
+ * own; one only, so that no outcome is learned twice.  -1 for none. */
+static int32_t outcome_taker(const char *const *names, uint32_t n, const cJSON *own)
+{
+	int32_t first = -1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (!learns_outcomes(names[i]) || own_store(names, own, i))
+			continue;
+		if (!strcmp(names[i], "performance"))
+			return (int32_t)i;
+		if (first < 0)
+			first = (int32_t)i;
 	}
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"));
+	return first;
+}
+
+/* Child i is given the shared store: affinity (its keys) and the outcome
+ * taker, when their config has none. */
+static int gets_store(const char *const *names, const cJSON *own, uint32_t i, int32_t taker)
+{
+	return !own_store(names, own, i) &&
+	       ((int32_t)i == taker || !strcmp(names[i], "affinity"));
 }
 
 /* Two children learning into one store would count every outcome twice
  * (each reports it): refused, naming the field that gave the second its
- * path (its own config's store, or the shared 'store' it was given). */
+ * store (its own config's, or the shared 'store' it was given).  A store
+ * no child would keep is refused too: dropped, its fields would go
+ * unchecked and decide would report outcomes as learned. */
 static lbs_status one_learner_a_store(const char *const *names, uint32_t n, const cJSON *cfg,
                                       const cJSON *own, char *err, size_t errlen)
 {
+	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
+	int32_t taker = outcome_taker(names, n, own);
+	store_learner l[ADAPT_MAX_CHILDREN];
+	char fields[ADAPT_MAX_CHILDREN][64];
+	size_t m = 0;
+	int kept = 0;
+
 	for (uint32_t i = 0; i < n; i++) {
-		const cJSON *oi = own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL;
-		int si, sj;
-		const char *pi = learns_outcomes(names[i]) ? store_path_of(names[i], cfg, oi, &si)
-		                                           : NULL;
-		char shown[160], field[64];
+		const cJSON *st = own_store(names, own, i);
+		int given = shared && gets_store(names, own, i, taker);
 
-		for (uint32_t j = 0; pi && j < i; j++) {
-			const cJSON *oj = own ? cJSON_GetObjectItemCaseSensitive(own, names[j]) : NULL;
-			const char *pj = learns_outcomes(names[j]) ? store_path_of(names[j], cfg, oj, &sj)
-			                                           : NULL;
-
-			if (!pj || strcmp(pi, pj))
-				continue;
-			if (si)
-				snprintf(field, sizeof(field), "store");
-			else
-				snprintf(field, sizeof(field), "config.%s.store", names[i]);
-			if (err && errlen)
-				snprintf(err, errlen, "config field '%s': %s learns into the same store "
-				         "'%s' as %s, so each outcome would count twice; give one of them "
-				         "another path", field, names[i], txt_show(shown, sizeof(shown), pi),
-				         names[j]);
-			return LBS_ECONFIG;
-		}
+		kept |= given;
+		if (!learns_outcomes(names[i]) || (!st && !given))
+			continue;
+		snprintf(fields[m], sizeof fields[m], given ? "store" : "config.%s.store", names[i]);
+		l[m] = (store_learner){ names[i], fields[m],
+		                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		                                given ? shared : st, "path")) };
+		m++;
 	}
-	return LBS_OK;
+	if (shared && !kept) {
+		if (err && errlen)
+			snprintf(err, errlen, "config field 'store': no child keeps it: it goes to "
+			         "affinity and to one child that learns outcomes (performance, "
+			         "hardware-aware or priority) without a store of its own, and none "
+			         "of the children is one");
+		return LBS_ECONFIG;
+	}
+	return store_learners_apart(l, m, err, errlen);
 }
 
 static void inst_free(ad_inst *inst)
@@ -172,7 +191,7 @@ static void inst_free(ad_inst *inst)
 /* Create child `name` with its config: config[name] plus the shared
  * fields it lacks.  Its messages name the path in our config. */
 static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
-                             const cJSON *own, char *err, size_t errlen)
+                             const cJSON *own, int give_store, char *err, size_t errlen)
 {
 	const lbs_scheduler_desc *d = lbs_plugin_entry_v1()->scheduler_find(name);
 	ad_child *c = &inst->kids[inst->n_kids];
@@ -187,7 +206,7 @@ static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
 		return LBS_ENOMEM;
 	if (ceiling && !cJSON_GetObjectItemCaseSensitive(sub, "load_ceiling"))
 		cJSON_AddItemToObject(sub, "load_ceiling", cJSON_Duplicate(ceiling, 1));
-	if (store && takes_store(name) && !cJSON_GetObjectItemCaseSensitive(sub, "store"))
+	if (store && give_store)
 		cJSON_AddItemToObject(sub, "store", cJSON_Duplicate(store, 1));
 	text = cJSON_PrintUnformatted(sub);
 	cJSON_Delete(sub);
@@ -221,6 +240,7 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(cfg, "children"), *own = NULL, *m;
 	const char *names[ADAPT_MAX_CHILDREN];
 	uint32_t n = 0;
+	int32_t taker;
 	lbs_status st;
 
 	if (list) {
@@ -280,10 +300,11 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 	}
 	if (st == LBS_OK)
 		st = one_learner_a_store(names, n, cfg, own, err, errlen);
+	taker = outcome_taker(names, n, own);
 	for (uint32_t i = 0; st == LBS_OK && i < n; i++)
 		st = make_child(inst, names[i], cfg,
-		                own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL, err,
-		                errlen);
+		                own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL,
+		                gets_store(names, own, i, taker), err, errlen);
 	return st;
 }
 
@@ -306,6 +327,13 @@ static lbs_status ad_configure(void *p, const lbs_host_api *host, const cJSON *c
 	st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_object(cfg, "store", &store, err, errlen);
+	/* Checked here, whichever child it goes to, so the message names
+	 * 'store.x', and a store refused for want of a child is checked too. */
+	if (st == LBS_OK && store) {
+		store_opts so;
+
+		st = store_config_read(cfg, &so, err, errlen);
+	}
 	if (st == LBS_OK)
 		st = cfg_number(cfg, "epsilon", 0.0, 1.0, 0.1, &inst->p.epsilon, err, errlen);
 	if (st == LBS_OK)

@@ -261,8 +261,37 @@ static void test_children_and_errors(void)
 	                   "{\"priority\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
 	                   err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'config.priority.store': priority learns into the same "
-	                    "store '/nonexistent/s' as performance, so each outcome would count "
-	                    "twice; give one of them another path");
+	                    "store '/nonexistent/s' as performance (config field 'store'), so each "
+	                    "outcome would count twice; give one of them another path");
+	/* the same directory spelled otherwise */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s/\"}, \"config\": "
+	                   "{\"priority\": {\"store\": {\"path\": \"/nonexistent/./s\"}}}}",
+	                   err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'config.priority.store': priority learns into the same "
+	                    "store as performance (config field 'store'): '/nonexistent/./s' and "
+	                    "'/nonexistent/s/' are one directory, so each outcome would count "
+	                    "twice");
+	/* without performance the store goes to the first learner listed,
+	 * hardware-aware here, which priority's own store then meets */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"children\": "
+	                   "[\"hardware-aware\", \"priority\"], \"config\": {\"priority\": "
+	                   "{\"store\": {\"path\": \"/nonexistent/s\"}}}}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'config.priority.store': priority learns into the same "
+	                    "store '/nonexistent/s' as hardware-aware (config field 'store')");
+	/* a store no child keeps is refused, not dropped */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"children\": "
+	                   "[\"round-robin\", \"weighted-round-robin\"]}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'store': no child keeps it");
+	/* ... and its fields are checked whoever takes it */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\", \"bogus\": 1}, "
+	                   "\"children\": [\"priority\", \"hardware-aware\"]}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'store.bogus': unknown field (known: path, ");
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"alpha\": 0.5}, \"children\": "
+	                   "[\"round-robin\"]}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'store.path': required");
 	/* performance second: its path is the shared store's, named so */
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"children\": "
 	                   "[\"priority\", \"performance\"], \"config\": {\"priority\": "

@@ -490,6 +490,18 @@ lacks "$tmp/err" "typo.jsonl:1:"
 has "$tmp/err" "reported 2 outcomes from $tmp/typo.jsonl"
 # ... and without a store what it teaches is gone at exit: said
 has "$tmp/err" 'warning: --feedback without a "store" in the config: what it taught is lost when decide exits'
+# ... also when "store" is only a key of something else (a worker of that
+# name in weighted-round-robin's weights), not a store
+printf '{"children": [{"scheduler": "hardware-aware"}, {"scheduler": "weighted-round-robin", "config": {"weights": {"store": 2}}}]}' >"$tmp/storekey.json"
+expect_rc 0 "$shim" decide --scheduler composite --config "$tmp/storekey.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/typo.jsonl"
+has "$tmp/err" 'warning: --feedback without a "store" in the config: what it taught is lost when decide exits'
+# adaptive's store that no child would keep is refused, not dropped after
+# "reported N outcomes"
+printf '{"children": ["round-robin", "weighted-round-robin"], "store": {"path": "%s"}}' "$tmp/ghost" >"$tmp/ghost.json"
+expect_rc 1 "$shim" decide --scheduler adaptive --config "$tmp/ghost.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/typo.jsonl"
+has "$tmp/err" "ghost.json: scheduler 'adaptive': config field 'store': no child keeps it"
+lacks "$tmp/err" "reported"
+if [ -e "$tmp/ghost" ]; then bad "a refused adaptive config made its store $tmp/ghost"; else ok; fi
 # UTF-16 and byte order marks: one clear line, nothing decided.
 printf '\xff\xfe{\0}\0\n\0' >"$tmp/u16.jsonl"
 printf '{\0}\0\n\0' >"$tmp/u16le.jsonl"

@@ -1879,6 +1879,36 @@ out:
 	fleet_free(&f);
 }
 
+/*
+ * adaptive's "store" goes to one child that learns outcomes, whichever of
+ * them are listed: with priority and hardware-aware (no performance) it
+ * went to none, and decide said it reported the outcomes all the same.
+ * One outcome is one sample, not two.
+ */
+static void test_adaptive_store_kept(void)
+{
+	static const char *const lists[] = { "\"priority\",\"hardware-aware\"",
+		                             "\"hardware-aware\",\"priority\",\"affinity\"",
+		                             "\"priority\",\"performance\"" };
+
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+		const char *dir = tmp_dir();
+		char cfg[1024], err[1024];
+		shim_sched *s;
+
+		snprintf(cfg, sizeof cfg, "{\"children\":[%s],\"store\":{\"path\":\"%s\","
+		         "\"batch_count\":1}}", lists[i], dir);
+		CHECK_INT(try_open("adaptive", cfg, &s, err, sizeof err), LBS_OK);
+		if (!s) {
+			fprintf(stderr, "    %s\n", err);
+			continue;
+		}
+		CHECK_INT(report(s, LBS_WL_NLP, "w1", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+		sched_close(s);
+		CHECK_INT(total_samples(dir), 1);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1906,5 +1936,6 @@ int main(void)
 	test_small_queue();
 	test_file_unwritable();
 	test_one_store_one_rule();
+	test_adaptive_store_kept();
 	return check_done("test_store");
 }

@@ -379,13 +379,17 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
 	return buf;
 }
 
-/* Whether a "store" member is anywhere in the config (a composite's
- * children have their own); a config that does not parse says nothing,
- * as the scheduler has said why already. */
+/* Whether a store is anywhere in the config (a composite's children have
+ * their own): a "store" object with a "path", the one shape every
+ * scheduler takes; the word alone may be a key of something else (a
+ * worker named "store" in weighted-round-robin's "weights").  A config
+ * that does not parse says nothing, as the scheduler has said why already. */
 static int has_store(const cJSON *j)
 {
 	for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
-		if ((c->string && !strcmp(c->string, "store")) || has_store(c))
+		if ((c->string && !strcmp(c->string, "store") && cJSON_IsObject(c) &&
+		     cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "path"))) ||
+		    has_store(c))
 			return 1;
 	return 0;
 }
