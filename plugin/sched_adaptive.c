@@ -238,7 +238,7 @@ static lbs_status bad_child(const char *why, int i, const char *name, char *err,
 static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size_t errlen)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(cfg, "children"), *own = NULL, *m;
-	const char *names[ADAPT_MAX_CHILDREN];
+	const char *names[ADAPT_MAX_CHILDREN + 1];
 	uint32_t n = 0;
 	int32_t taker;
 	lbs_status st;
@@ -287,6 +287,10 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 				return LBS_ECONFIG;
 			}
 		}
+		/* Every key is a child's now: what is left is a child given
+		 * twice, whose first config would otherwise be the one read. */
+		names[n] = NULL;
+		st = cfg_nested("config", cfg_check_fields(own, names, err, errlen), err, errlen);
 	}
 	for (uint32_t i = 0; st == LBS_OK && i < n; i++) {
 		const cJSON *sub = own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL;

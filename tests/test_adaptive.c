@@ -292,6 +292,11 @@ static void test_children_and_errors(void)
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"alpha\": 0.5}, \"children\": "
 	                   "[\"round-robin\"]}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'store.path': required");
+	/* a child's config given twice: which one counts would be a guess */
+	CHECK_INT(open_err("adaptive", "{\"config\": {\"performance\": {\"load_weight\": 0.1}, "
+	                   "\"performance\": {\"load_weight\": 7}}}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'config.performance': given more than once");
 	/* performance second: its path is the shared store's, named so */
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"children\": "
 	                   "[\"priority\", \"performance\"], \"config\": {\"priority\": "
