@@ -1466,13 +1466,69 @@ static const char *rule_differs(const shared_env *se, const store_opts *o, char 
 	return NULL;
 }
 
+/*
+ * The head of LMDB 0.9's lock.mdb (MDB_txbody in its mdb.c, which no header
+ * declares): a magic, the lock format, the reader-table mutex, then the id
+ * of the last transaction committed.  Each commit sets that id, the first
+ * open of the files sets it from data.mdb, and a process that ends leaves
+ * it: a data.mdb cut afterwards is still counted there.
+ */
+struct lmdb_lock_head {
+	uint32_t magic, format;
+	pthread_mutex_t rmutex;
+	size_t txnid;
+};
+#define LMDB_LOCK_MAGIC 0xBEEFC0DEu
+#define LMDB_LOCK_VERSION 1u /* the low half of format in every 0.9 */
+
+/*
+ * data.mdb was found at 0 bytes.  LMDB writes its two meta pages in the
+ * open that makes it, so that is a store that was never written (a crash or
+ * a full disk between our creat and LMDB's first write; lock.mdb says no
+ * transaction, or LMDB never set it up) or one that was cut, whose lock.mdb
+ * still counts the transactions it held.  The first is opened as new; the
+ * second is refused and left as it is: opening it would write an empty
+ * store over the evidence.  A lock.mdb of a layout we cannot read is taken
+ * as written: refusing loses nothing, and the file can be moved away.
+ * 0, or -1 with err.
+ */
+static int empty_data_file(const char *dir, char *err, size_t errlen)
+{
+	char path[STORE_MAX_PATH + 16];
+	struct lmdb_lock_head h;
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		n = pread(fd, &h, sizeof h, 0);
+		close(fd);
+	}
+	if (n < (ssize_t)sizeof h || h.magic != LMDB_LOCK_MAGIC)
+		return 0; /* LMDB never set it up: never written */
+	if ((h.format & 0xffffu) == LMDB_LOCK_VERSION && h.txnid == 0)
+		return 0;
+	if ((h.format & 0xffffu) == LMDB_LOCK_VERSION)
+		snprintf(err, errlen, "store '%s': data.mdb is empty (0 bytes), yet lock.mdb says "
+		         "transaction %zu was committed to it: it was truncated (the data file is "
+		         "damaged or not an LMDB file); it is left as it is: restore it from a prefs "
+		         "export or move it away", dir, h.txnid);
+	else
+		snprintf(err, errlen, "store '%s': data.mdb is empty (0 bytes) and lock.mdb is of a "
+		         "layout this plugin cannot read (format 0x%x), so whether it was ever "
+		         "written cannot be told (the data file may be truncated); it is left as it "
+		         "is: restore it from a prefs export or move it away", dir, h.format);
+	return -1;
+}
+
 /* Open (or share) the env of s->path; on success s->se holds a reference. */
 static int attach_env(store *s, char *err, size_t errlen)
 {
 	struct stat st;
 	store_files files;
 	shared_env *se;
-	int rc, dead = 0;
+	int rc, dead = 0, empty;
 	char had[32], got[32];
 	const char *f;
 
@@ -1550,10 +1606,20 @@ static int attach_env(store *s, char *err, size_t errlen)
 		goto fail;
 	}
 	s->env = se->env;
+	/* Before store_files_prepare, which makes a missing data.mdb: a file
+	 * it made is new whatever lock.mdb says (data.mdb moved away). */
+	{
+		char data[STORE_MAX_PATH + 16];
+		struct stat ds;
+
+		snprintf(data, sizeof data, "%s/data.mdb", s->path);
+		empty = lstat(data, &ds) == 0 && S_ISREG(ds.st_mode) && ds.st_size == 0;
+	}
 	/* The checks, the verification and LMDB's open all act as the
 	 * directory's owner when root uses another user's store. */
 	if (store_files_prepare(s->path, s->o.file_mode, s->o.file_mode_set, LOCK_FILE_BYTES,
 	                        !s->find_only, &files, err, errlen) ||
+	    (empty && empty_data_file(s->path, err, errlen)) ||
 	    store_verify(s->path, err, errlen)) {
 		store_files_done(&files);
 		goto fail;

@@ -404,7 +404,8 @@ int store_verify(const char *dir, char *err, size_t errlen)
 
 	snprintf(path, sizeof path, "%s/data.mdb", dir);
 	if (lstat(path, &st) || !S_ISREG(st.st_mode) || st.st_size == 0 || known(&st))
-		return 0; /* new, or found by mdb_env_open */
+		return 0; /* new (a 0-byte file lock.mdb says was written is refused
+		             before: store.c, empty_data_file), or found by mdb_env_open */
 	if (pipe2(fds, O_CLOEXEC)) {
 		snprintf(err, errlen, "store '%s': cannot verify data.mdb: pipe: %s", dir,
 		         strerror(errno));

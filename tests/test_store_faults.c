@@ -347,6 +347,33 @@ static void test_truncated(void)
 			sched_close(s);
 		}
 	}
+	/* Cut to nothing: not a new store, as lock.mdb counts what was
+	 * committed; opening it would write an empty store over it. */
+	{
+		const char *lock = pathf("%s/lock.mdb", dir, NULL);
+		long lock_size = file_size(lock);
+		char prefix[4200];
+
+		write_file(data, whole, 0);
+		snprintf(prefix, sizeof prefix, "data.mdb is empty (0 bytes), yet lock.mdb says "
+		         "transaction ");
+		expect_store_error(store_config(dir, NULL), dir, prefix);
+		expect_store_error(store_config(dir, NULL), dir, "(the data file is damaged or not "
+		                   "an LMDB file); it is left as it is: restore it from a prefs "
+		                   "export or move it away");
+		if (ext) {
+			textbuf t = {0};
+			char err[1024] = "";
+
+			CHECK_INT(ext->export_json(ext_host, dir, textbuf_write, &t, err, sizeof err),
+			          LBS_EIO);
+			CHECK_CONTAINS(err, "data.mdb is empty (0 bytes), yet lock.mdb says");
+			CHECK(t.p == NULL || strstr(t.p, "records") == NULL);
+			free(t.p);
+		}
+		CHECK_INT(file_size(data), 0);
+		CHECK_INT(file_size(lock), lock_size);
+	}
 	/* Cut inside the meta pages: LMDB itself calls it not an LMDB file. */
 	write_file(data, whole, 100);
 	expect_store_error(store_config(dir, NULL), dir, "(the data file is damaged");
@@ -354,6 +381,64 @@ static void test_truncated(void)
 	write_file(data, whole, (size_t)size);
 	CHECK_INT(total_samples(dir), 200);
 	free(whole);
+}
+
+/*
+ * A data.mdb of 0 bytes that was never written is a new store, whatever
+ * else is there: LMDB writes its first pages in the open that makes the
+ * file, and a crash or a full disk before that leaves it empty, with a
+ * lock.mdb LMDB never set up (zeros: the plugin reserves its blocks first)
+ * or one that counts no transaction.  A data.mdb moved away is a new store
+ * too, lock.mdb of the old one or not.
+ */
+struct lmdb_lock_head { /* plugin/store.c's: LMDB 0.9's MDB_txbody */
+	uint32_t magic, format;
+	pthread_mutex_t rmutex;
+	size_t txnid;
+};
+
+static void test_empty_never_written(void)
+{
+	static char zeros[8192];
+	const char *dir = tmp_dir();
+	const char *data = pathf("%s/data.mdb", dir, NULL);
+	const char *lock = pathf("%s/lock.mdb", dir, NULL);
+	struct lmdb_lock_head h;
+	shim_sched *s;
+	FILE *fp;
+
+	/* no lock.mdb */
+	write_file(data, "", 0);
+	s = open_store("hardware-aware", dir, NULL);
+	CHECK_INT(!s ? LBS_EINTERNAL
+	          : report(s, LBS_WL_NLP, "a", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	sched_close(s);
+	CHECK_INT(total_samples(dir), 1);
+	/* moved away, the old lock.mdb left (it counts transactions) */
+	CHECK_INT(unlink(data), 0);
+	s = open_store("hardware-aware", dir, NULL);
+	CHECK_INT(!s ? LBS_EINTERNAL
+	          : report(s, LBS_WL_NLP, "b", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+	sched_close(s);
+	CHECK_INT(total_samples(dir), 1);
+	/* lock.mdb of LMDB's layout saying no transaction was committed */
+	fp = fopen(lock, "r+b");
+	CHECK(fp && fread(&h, sizeof h, 1, fp) == 1 && h.magic == 0xBEEFC0DEu && h.txnid > 0);
+	if (fp) {
+		h.txnid = 0;
+		CHECK(fseek(fp, 0, SEEK_SET) == 0 && fwrite(&h, sizeof h, 1, fp) == 1);
+		fclose(fp);
+	}
+	write_file(data, "", 0);
+	s = open_store("hardware-aware", dir, NULL);
+	sched_close(s);
+	CHECK_INT(total_samples(dir), 0);
+	/* lock.mdb as the plugin reserves it, LMDB never there */
+	write_file(lock, zeros, sizeof zeros);
+	write_file(data, "", 0);
+	s = open_store("hardware-aware", dir, NULL);
+	sched_close(s);
+	CHECK_INT(total_samples(dir), 0);
 }
 
 /* ===== A healthy file shorter than its last page ========================= */
@@ -911,6 +996,7 @@ int main(void)
 	test_unkeyable_reports();
 	test_pair_limit();
 	test_truncated();
+	test_empty_never_written();
 	test_loose_pages();
 	test_killed_writer_lock();
 	test_map_ceiling();
