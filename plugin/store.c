@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -922,6 +923,21 @@ static void refresh_if_foreign(store *s, size_t our_txnid)
 	publish_view(s, h);
 }
 
+/*
+ * LMDB turns a short write into EIO, and a write cut short by a full disk
+ * is one: the disk's free space tells it from a failing device.  Under
+ * this much free, a write of LMDB's (up to 64 pages at once) may not fit.
+ */
+#define DISK_FULL_BELOW (UINT64_C(64) * 65536u)
+static int full_disk_rc(const char *dir, int rc)
+{
+	struct statvfs v;
+
+	if (rc != EIO || !dir || statvfs(dir, &v))
+		return rc;
+	return (uint64_t)v.f_bavail * v.f_frsize < DISK_FULL_BELOW ? ENOSPC : rc;
+}
+
 /* The hint a failed commit's log line ends with. */
 static const char *commit_hint(int rc)
 {
@@ -1057,7 +1073,8 @@ static void *flusher(void *arg)
 		}
 		pthread_mutex_unlock(&s->mu);
 
-		rc = commit_batch(s, s->batch, n, &txnid, &skipped, err, sizeof err);
+		rc = full_disk_rc(s->path, commit_batch(s, s->batch, n, &txnid, &skipped, err,
+		                                        sizeof err));
 		if (rc) {
 			retry_or_drop(s, n, rc, &last_rc, &backoff); /* returns locked */
 			continue;
@@ -1407,9 +1424,10 @@ static int open_dbs_in(store *s, MDB_txn *txn, char *err, size_t errlen)
 		rc = mdb_txn_commit(txn);
 	else
 		mdb_txn_abort(txn);
+	rc = full_disk_rc(s->path, rc);
 	if (rc) {
-		snprintf(err, errlen, "store '%s': cannot write its schema: %s", s->path,
-		         mdb_strerror(rc));
+		snprintf(err, errlen, "store '%s': cannot write its schema: %s%s", s->path,
+		         mdb_strerror(rc), commit_hint(rc));
 		return -1;
 	}
 	return 0;
@@ -1624,13 +1642,14 @@ static int attach_env(store *s, char *err, size_t errlen)
 		store_files_done(&files);
 		goto fail;
 	}
-	rc = mdb_env_open(se->env, s->path, 0, (mdb_mode_t)s->o.file_mode);
+	rc = full_disk_rc(s->path, mdb_env_open(se->env, s->path, 0, (mdb_mode_t)s->o.file_mode));
 	store_files_done(&files);
 	if (rc) {
 		snprintf(err, errlen, "store '%s': cannot open: %s%s", s->path, mdb_strerror(rc),
 		         rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED
 		                 ? " (the data file is damaged or not an LMDB file)"
-		                 : rc == EACCES || rc == EROFS ? " (the directory must be writable)" : "");
+		         : rc == EACCES || rc == EROFS ? " (the directory must be writable)"
+		                                       : commit_hint(rc));
 		goto fail;
 	}
 	{
@@ -1936,8 +1955,10 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 		if (rc == MDB_MAP_FULL && grow_map(s, seen))
 			break;
 	}
+	rc = full_disk_rc(dir, rc);
 	if (rc)
-		snprintf(err, errlen, "store '%s': nothing written: %s", dir, mdb_strerror(rc));
+		snprintf(err, errlen, "store '%s': nothing written: %s%s", dir, mdb_strerror(rc),
+		         commit_hint(rc));
 	close_maintenance(s);
 	return rc ? LBS_EIO : LBS_OK;
 }
@@ -2096,6 +2117,7 @@ static void affinity_drain(store *s)
 	if (rc) {
 		snprintf(cnt, sizeof cnt, "%u", n / 2);
 		logf_host(s, LBS_LOG_ERROR, "store '%s': %s affinities not written", s->path, cnt);
+		rc = full_disk_rc(s->path, rc);
 		logf_host(s, LBS_LOG_ERROR, "store '%s': %s", s->path, mdb_strerror(rc));
 	}
 	for (uint32_t i = 0; i < n; i++)
@@ -2143,7 +2165,9 @@ static int fleet_end(store *s, MDB_txn *txn, int rc, int *again)
 
 static int fleet_err(store *s, int rc, const char *what, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "store '%s': cannot %s: %s", s->path, what, mdb_strerror(rc));
+	rc = full_disk_rc(s->path, rc);
+	snprintf(err, errlen, "store '%s': cannot %s: %s%s", s->path, what, mdb_strerror(rc),
+	         commit_hint(rc));
 	return -1;
 }
 
