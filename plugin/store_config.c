@@ -82,8 +82,9 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 		char *end;
 		unsigned long m = strtoul(mode, &end, 8);
 		/* Owner must keep read and write, or LMDB cannot use its own
-		 * files; nobody gets execute. */
-		if (*end || m > 0666 || (m & 0600) != 0600) {
+		 * files; nobody gets execute.  Octal digits only: strtoul
+		 * also takes a blank and a sign (" 600", "+0640"). */
+		if (*end || mode[strspn(mode, "01234567")] || m > 0666 || (m & 0600) != 0600) {
 			snprintf(err, errlen, "config field 'file_mode': must be an octal mode like "
 			         "\"0600\" with owner read and write and no execute bits, got \"%s\"",
 			         txt_show(shown, sizeof shown, mode));

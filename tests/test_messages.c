@@ -136,6 +136,13 @@ static void test_configs(void)
 	                 "\"file_mode\": \"06\\r00\"}}"), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "got \"06\\x0d00\"");
 	CHECK(one_line(err));
+	/* octal digits only: strtoul would take the blank and the sign */
+	CHECK_INT(create("priority", "{\"store\": {\"path\": \"never-made\", "
+	                 "\"file_mode\": \" 600\"}}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'store.file_mode': must be an octal mode like");
+	CHECK_INT(create("priority", "{\"store\": {\"path\": \"never-made\", "
+	                 "\"file_mode\": \"+0640\"}}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "got \"+0640\"");
 	CHECK(access("never-made", F_OK) != 0);
 }
 
