@@ -1084,6 +1084,7 @@ ngx_http_upstream_lbsched_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_http_upstream_lbsched_srv_conf_t  *lcf = shm_zone->data;
     ngx_slab_pool_t                       *shpool;
     void                                  *counts;
+    size_t                                 size;
 
     if (data) {
         shm_zone->data = data;
@@ -1092,10 +1093,24 @@ ngx_http_upstream_lbsched_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    counts = ngx_slab_calloc(shpool, ngx_http_upstream_lbsched_counts_size(lcf)
-                             + (lcf->redis ? sizeof(ngx_http_upstream_lbsched_live_t)
-                                             + lcf->live_cap : 0));
+    size = ngx_http_upstream_lbsched_counts_size(lcf)
+           + (lcf->redis ? sizeof(ngx_http_upstream_lbsched_live_t)
+                           + lcf->live_cap : 0);
+
+    /* the slab's own "no memory" line names neither zone nor upstream */
+    shpool->log_nomem = 0;
+
+    counts = ngx_slab_calloc(shpool, size);
     if (counts == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "lbsched: upstream \"%V\" in %s:%ui: shared zone "
+                      "\"%V\" of %uz bytes has no room for the %uz bytes "
+                      "of %ui servers' in-flight counts%s",
+                      &lcf->name, lcf->file_name, lcf->line,
+                      &shm_zone->shm.name, shm_zone->shm.size, size,
+                      lcf->npeers,
+                      lcf->redis ? " and their live records "
+                                   "(lbsched_fleet redis://)" : "");
         return NGX_ERROR;
     }
 
@@ -1110,7 +1125,7 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
     ngx_str_t  name;
-    size_t     size;
+    size_t     size, payload, pages;
 
     name.len = sizeof("lbsched_") - 1 + lcf->name.len;
     name.data = ngx_pnalloc(cf->pool, name.len);
@@ -1119,18 +1134,25 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
     }
     ngx_sprintf(name.data, "lbsched_%V", &lcf->name);
 
-    /* A slab pool wants 8 pages of its own; the counts fit beside them.
-     * Not rounded: the size tells the server counts apart, so a reload
-     * with another count gets a new zone, never an array of the old
-     * length (nginx reuses a zone of the same name and size). */
-    size = 8 * ngx_pagesize + ngx_http_upstream_lbsched_counts_size(lcf);
+    payload = ngx_http_upstream_lbsched_counts_size(lcf);
 
     if (lcf->redis) {
         /* each server's record and load at their most, and the JSON
          * around them */
         lcf->live_cap = lcf->npeers * (2 * FLEET_REDIS_MAX_FIELD + 64) + 64;
-        size += sizeof(ngx_http_upstream_lbsched_live_t) + lcf->live_cap;
+        payload += sizeof(ngx_http_upstream_lbsched_live_t) + lcf->live_cap;
     }
+
+    /* The slab pool's header, slot lists and the padding to its first
+     * page fit in the 8 pages nginx's own zones keep spare, but each page
+     * the payload takes also costs a page header beside it
+     * (ngx_slab_init): with 128 KiB a server under redis://, 8 pages
+     * alone ran out near 37 servers.  Not rounded: the size tells the
+     * server counts apart, so a reload with another count gets a new
+     * zone, never an array of the old length (nginx reuses a zone of the
+     * same name and size). */
+    pages = (payload + ngx_pagesize - 1) / ngx_pagesize;
+    size = 8 * ngx_pagesize + payload + pages * sizeof(ngx_slab_page_t);
 
     lcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                           &ngx_http_upstream_lbsched_module);

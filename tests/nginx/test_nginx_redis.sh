@@ -212,6 +212,16 @@ has <(echo "$out") "redis://192.0.2.7:6379: refused: a Redis off this host needs
 sed "s|lbsched_fleet $url;|lbsched_fleet redis://;|" "$run/nginx.conf" >"$run/bare.conf"
 out=$(ngx bare.conf -t 2>&1) && bad "nginx -t took a bare redis://" || ok
 has <(echo "$out") "redis://: the host is empty"
+# Many servers: the zone holds their records and the slab allocator's own
+# bookkeeping, a page header for every page of them (it ran out near 37
+# servers, "ngx_slab_alloc() failed: no memory" naming nothing).  They
+# never connect: none has a record.
+many=$(for i in $(seq 200); do printf 'server 127.0.%d.%d:%s; ' $((i / 200)) $((i % 200 + 1)) "$PA"; done)
+sed "s|server 127.0.0.1:$PA; server 127.0.0.1:$PB; server 127.0.0.1:$PC; server 127.0.0.1:$PD;|$many|" \
+	"$run/nginx.conf" >"$run/many.conf"
+[ "$(grep -o 'server 127\.0\.[01]\.' "$run/many.conf" | wc -l)" = 200 ] || bad "many.conf: the servers were not replaced"
+out=$(ngx many.conf -t 2>&1) && ok || bad "nginx -t refused 200 servers under redis://: $out"
+lacks <(echo "$out") "ngx_slab_alloc() failed"
 sed "s|lbsched_fleet $url;|lbsched_redis_insecure on;|" "$run/nginx.conf" >"$run/flag.conf"
 out=$(ngx flag.conf -t 2>&1) && bad "nginx -t took lbsched_redis_insecure without redis://" || ok
 has <(echo "$out") 'go with "lbsched_fleet redis://..."'
