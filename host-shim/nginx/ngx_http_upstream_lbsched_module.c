@@ -2557,7 +2557,7 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     ngx_http_upstream_lbsched_srv_conf_t   *lcf = dp->conf;
     ngx_http_upstream_t                    *u = dp->request->upstream;
     struct timespec                         end;
-    ngx_uint_t                              status;
+    ngx_uint_t                              status, timedout;
     lbs_outcome                             o;
     lbs_status                              st;
     ngx_http_upstream_lbsched_shared_t     *sh;
@@ -2595,22 +2595,26 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         }
 
         if (state & NGX_PEER_FAILED) {
+            timedout = pc->connection
+                       && (pc->connection->read->timedout
+                           || pc->connection->write->timedout);
+
             /* nginx tells free no reason, and sets the try's status only
-             * after it: a kept-alive connection gone stale is nobody's
-             * fault (nginx does not count it against the server); no
-             * request sent yet (refused, unreachable, its connect
-             * timeout, a TLS handshake) is the worker's refusal; a read
-             * or send timer fired, a timeout; else a failure. */
-            if (pc->cached) {
+             * after it.  A kept-alive connection that failed before a
+             * byte of the answer came back had gone stale: nobody's
+             * fault, and nginx tries again without counting it.  Once
+             * the server answered (a 5xx that proxy_next_upstream
+             * retries) or let a timer fire, the reused connection is no
+             * excuse.  No request sent yet (refused, unreachable, its
+             * connect timeout, a TLS handshake) is the worker's refusal;
+             * a read or send timer fired, a timeout; else a failure. */
+            if (pc->cached && !timedout && u->state->bytes_received == 0) {
                 o.result = LBS_RESULT_CANCELLED;
 
             } else if (u->state->connect_time == (ngx_msec_t) -1) {
                 o.result = LBS_RESULT_REJECTED;
 
-            } else if (pc->connection
-                       && (pc->connection->read->timedout
-                           || pc->connection->write->timedout))
-            {
+            } else if (timedout) {
                 o.result = LBS_RESULT_TIMEOUT;
 
             } else {

@@ -47,6 +47,7 @@ cleanup() {
 	[ -n "${slowpid:-}" ] && kill "$slowpid" 2>/dev/null
 	[ -n "${hangpid:-}" ] && kill "$hangpid" 2>/dev/null
 	[ -n "${holdpids:-}" ] && kill $holdpids 2>/dev/null
+	[ -n "${kapids:-}" ] && kill $kapids 2>/dev/null
 	sleep 0.3
 	rm -rf "$tmp"
 }
@@ -527,6 +528,102 @@ echo "latency alone, after a restart: slow server $latafter of 100"
 check "... and it keeps losing after a restart ($latafter of 100)" test "$latafter" -lt "$latfirst"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
+
+# --- keepalive: what a try on a reused connection tells the scheduler ---------------
+# ka.py PORT MODE: the first request on a connection answers 200; a later
+# one on the same connection answers 500 (MODE 500), after 1 s (slow), or
+# closes it without a byte (close: a kept-alive connection gone stale).
+# Behind each a plain server; the liar plugin (honest) always takes the
+# first server not yet tried, so four requests go ka, ka then plain, ka,
+# ka then plain, and it counts what it is told.  max_fails=0: a failure
+# must not take the server out for the next request.
+cat >"$tmp/ka.py" <<'EOF'
+import http.server, sys, time
+port, mode = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    n = 0
+    def do_GET(self):
+        self.n += 1  # one handler object serves one connection
+        if self.n > 1 and mode == "close":
+            self.close_connection = True
+            return
+        if self.n > 1 and mode == "slow":
+            time.sleep(1)
+        body = b"ka\n"
+        self.send_response(500 if self.n > 1 and mode == "500" else 200)
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+EOF
+P_K500=$(free_port) P_KSLOW=$(free_port) P_KCLOSE=$(free_port) P_KF=$(free_port)
+python3 "$tmp/ka.py" "$P_K500" 500 & kapids=$!
+python3 "$tmp/ka.py" "$P_KSLOW" slow & kapids="$kapids $!"
+python3 "$tmp/ka.py" "$P_KCLOSE" close & kapids="$kapids $!"
+for p in $P_K500 $P_KSLOW $P_KCLOSE; do
+	until_ok 20 answers http://127.0.0.1:$p/ || die "a keepalive server (port $p) did not start"
+done
+# the same 500s with the real plugin and a store: the 500 server far
+# better on paper and nothing learned weighed, so it is chosen until tried
+cat >"$tmp/kafleet.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_K500", "supported_backends": ["cpu"], "available_memory": 256, "cpu_cores": 64},
+ {"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 1, "cpu_cores": 1}]
+EOF
+ka_liar="lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{\"mode\": \"honest\"}';"
+ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
+  upstream kaslow { $ka_liar server 127.0.0.1:$P_KSLOW max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
+  upstream kaclose { $ka_liar server 127.0.0.1:$P_KCLOSE max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
+  upstream kalearn {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/kafleet.json;
+    lbsched_config '{\"learned_weight\": 0, \"completion\": {\"enabled\": false}, \"store\": {\"path\": \"$tmp/kastore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
+    server 127.0.0.1:$P_K500 max_fails=0; server 127.0.0.1:$P_CPU;
+    keepalive 4;
+  }
+  server {
+    listen 127.0.0.1:$P_KF;
+    proxy_http_version 1.1; proxy_set_header Connection \"\";
+    location /500 { proxy_pass http://ka500; proxy_next_upstream error http_500; }
+    location /slow { proxy_pass http://kaslow; proxy_read_timeout 300ms; proxy_next_upstream error timeout; }
+    location /close { proxy_pass http://kaclose; }
+    location /learn { proxy_pass http://kalearn; proxy_next_upstream error http_500; }
+  }"
+write_conf "$run/nginx.conf" 1 "$slow_up $ka_up"
+ngx || die "nginx (keepalive) does not start: $(tail -5 "$run/error.log")"
+ngx_up
+for w in 500 slow close learn; do
+	ans=$(for _ in 1 2 3 4; do get "http://127.0.0.1:$P_KF/$w"; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+	check "keepalive /$w: 4 requests answered, 2 by the plain server on a retry ($ans)" test "$ans" = " 2 cpu; 2 ka;"
+done
+# ka_tally UPSTREAM: what the liar plugin of UPSTREAM was told
+ka_tally() { get $U/lbsched_status | python3 -c 'import json,sys; print(json.dumps([u for u in json.load(sys.stdin)["upstreams"] if u["name"] == sys.argv[1]][0]["stats"]))' "$1"; }
+t=$(ka_tally ka500)
+check "a 500 on a reused connection that nginx retries is a failure ($t)" \
+	test "$t" = '{"success": 4, "failure": 2, "timeout": 0, "rejected": 0, "cancelled": 0}'
+t=$(ka_tally kaslow)
+check "a read timeout on a reused connection is a timeout ($t)" \
+	test "$t" = '{"success": 4, "failure": 0, "timeout": 2, "rejected": 0, "cancelled": 0}'
+t=$(ka_tally kaclose)
+check "a reused connection closed before any byte of an answer is cancelled ($t)" \
+	test "$t" = '{"success": 4, "failure": 0, "timeout": 0, "rejected": 0, "cancelled": 2}'
+# (the store's flusher commits within batch_ms: read until it shows, 20 s)
+ka_learned() {
+	get $U/lbsched_status >"$tmp/kastatus.json" &&
+	python3 - "$tmp/kastatus.json" "$P_K500" >"$tmp/kastatus.why" 2>&1 <<'EOF'
+import json, sys
+u = [x for x in json.load(open(sys.argv[1]))["upstreams"] if x["name"] == "kalearn"][0]
+recs = [r for r in (u["learned"] or {}).get("records", []) if r["worker"] == "127.0.0.1:" + sys.argv[2]]
+s, f = sum(r["successes"] for r in recs), sum(r["failures"] for r in recs)
+print("  learned for the 500 server: %d successes, %d failures" % (s, f))
+sys.exit(0 if (s, f) == (2, 2) else 1)
+EOF
+}
+check "the store learned the 500s on reused connections as failures" until_ok 20 ka_learned
+cat "$tmp/kastatus.why"
+kill -QUIT "$(cat "$run/nginx.pid")"
+ngx_down
+kill $kapids 2>/dev/null; kapids=
 
 # --- in flight per server, shared by every worker process ---------------------------
 # (P_HF is free again: that nginx has stopped)
