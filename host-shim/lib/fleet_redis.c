@@ -189,6 +189,52 @@ static void free_keys(char **keys, size_t nk)
 	free(keys);
 }
 
+/* By text, then by place in the array: the first copy of a key first. */
+static int by_key(const void *a, const void *b)
+{
+	char *const *x = *(char *const *const *)a, *const *y = *(char *const *const *)b;
+	int rc = strcmp(*x, *y);
+
+	return rc ? rc : (x > y) - (x < y);
+}
+
+/*
+ * Each key once, in the order first seen: the converter refuses a fleet
+ * with an id twice, and that refusal takes every worker.  A host lists a
+ * server twice (nginx's way of weighting it, or an address and a name
+ * resolving to it), and SCAN may return a key more than once.  -1 when
+ * out of memory, nothing changed.
+ */
+static int unique_keys(char **keys, size_t *nk)
+{
+	char ***by;
+	const char *run;
+	size_t o = 0;
+
+	if (*nk < 2)
+		return 0;
+	if (!(by = malloc(*nk * sizeof *by)))
+		return -1;
+	for (size_t i = 0; i < *nk; i++)
+		by[i] = &keys[i];
+	qsort(by, *nk, sizeof *by, by_key);
+	run = *by[0];
+	for (size_t i = 1; i < *nk; i++) {
+		if (strcmp(*by[i], run) != 0) {
+			run = *by[i];
+			continue;
+		}
+		free(*by[i]);
+		*by[i] = NULL;
+	}
+	free(by);
+	for (size_t i = 0; i < *nk; i++)
+		if (keys[i])
+			keys[o++] = keys[i];
+	*nk = o;
+	return 0;
+}
+
 /* Every key under the prefix, by SCAN; NULL with err. */
 static char **scan(reader *r, const char *prefix, size_t *nk, char *err, size_t n)
 {
@@ -283,6 +329,11 @@ char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, s
 	} else {
 		nfree = nk;
 	}
+	if (unique_keys(keys, &nk) < 0) {
+		snprintf(err, n, "%s: out of memory", rc_where(c));
+		goto out;
+	}
+	nfree = nk;
 	if (fetch(&r, keys, nk, skip, err, n) < 0)
 		goto out;
 	if (!(text = cJSON_PrintUnformatted(doc))) {

@@ -38,7 +38,8 @@ int fleet_redis_key(const char *prefix, const char *id, char *buf, size_t n);
  * The live workers as fleet document text, {"workers": [...]} with each
  * worker's load inside its record (malloc'd, NUL-terminated, *len bytes),
  * for conv_fleet.  ids NULL: every worker under the prefix (SCAN); else
- * exactly these n_ids workers (nginx: its servers' addresses).  Refused
+ * exactly these n_ids workers (nginx: its servers' addresses).  Each key
+ * is read once, however often SCAN or ids give it.  Refused
  * records go to `refused` (may be NULL), one line each.  *n_live counts the
  * workers in the text.  NULL with a one-line error when Redis fails.
  */

@@ -153,6 +153,10 @@ typedef struct {
     lbs_worker                **workers;      /* one per primary peer;
                                                  NULL: not live (Redis) */
     char                      **ids;          /* the peers' addresses */
+    ngx_uint_t                 *first;        /* per peer: the first peer
+                                                 of its address */
+    ngx_uint_t                 *twin;         /* per peer: the next peer of
+                                                 its address, or NO_PEER */
     ngx_uint_t                  npeers;
     ngx_shm_zone_t             *shm_zone;     /* data: shared[npeers] */
     rc_target                  *redis;        /* NULL: a fleet file */
@@ -1270,43 +1274,72 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
 }
 
 
+/* By address, then by place in lcf->ids: the first of an address first. */
 static int
 ngx_http_upstream_lbsched_by_id(const void *a, const void *b)
 {
-    return ngx_strcmp(*(char *const *) a, *(char *const *) b);
+    char *const  *x = *(char *const *const *) a;
+    char *const  *y = *(char *const *const *) b;
+    int           rc;
+
+    rc = ngx_strcmp(*x, *y);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (x > y) - (x < y);
 }
 
 
-/* A worker is its address: of two servers alike the second is never the
+/*
+ * A worker is its address: of two servers alike the second is never the
  * one a decision names (nginx's way of weighting a server), so say so,
- * once per address. */
+ * once per address.  The peers of one address are chained (first, twin):
+ * they share one worker, whose work in flight is theirs together, and the
+ * status shows it once.
+ */
 static ngx_int_t
 ngx_http_upstream_lbsched_twice(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    char        **ids;
-    ngx_uint_t    k;
+    char       ***by;
+    ngx_uint_t    k, i, prev;
 
-    ids = ngx_palloc(cf->temp_pool, (lcf->npeers + 1) * sizeof(char *));
-    if (ids == NULL) {
+    by = ngx_palloc(cf->temp_pool, (lcf->npeers + 1) * sizeof(char **));
+    lcf->first = ngx_palloc(cf->pool, (lcf->npeers + 1) * sizeof(ngx_uint_t));
+    lcf->twin = ngx_palloc(cf->pool, (lcf->npeers + 1) * sizeof(ngx_uint_t));
+    if (by == NULL || lcf->first == NULL || lcf->twin == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(ids, lcf->ids, lcf->npeers * sizeof(char *));
-    ngx_qsort(ids, lcf->npeers, sizeof(char *),
+    for (k = 0; k < lcf->npeers; k++) {
+        by[k] = &lcf->ids[k];
+        lcf->first[k] = k;
+        lcf->twin[k] = LBS_NGX_NO_PEER;
+    }
+
+    ngx_qsort(by, lcf->npeers, sizeof(char **),
               ngx_http_upstream_lbsched_by_id);
 
     for (k = 1; k < lcf->npeers; k++) {
-        if (ngx_strcmp(ids[k - 1], ids[k]) == 0
-            && (k < 2 || ngx_strcmp(ids[k - 2], ids[k]) != 0))
-        {
+        if (ngx_strcmp(*by[k - 1], *by[k]) != 0) {
+            continue;
+        }
+
+        prev = by[k - 1] - lcf->ids;
+        i = by[k] - lcf->ids;
+
+        if (lcf->first[prev] == prev) {
             ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: server %s is "
                           "listed more than once; lbsched knows a worker once, "
                           "by its address, and never chooses the others (use "
                           "weight=, or one line)", &lcf->name, lcf->file_name,
-                          lcf->line, ids[k]);
+                          lcf->line, lcf->ids[i]);
         }
+
+        lcf->first[i] = lcf->first[prev];
+        lcf->twin[prev] = i;
     }
 
     return NGX_OK;
@@ -1568,14 +1601,26 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     }
 
     for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
-
         lcf->ids[i] = ngx_http_upstream_lbsched_strz(cf, &peer->name);
         if (lcf->ids[i] == NULL) {
             return NGX_ERROR;
         }
+    }
+
+    if (ngx_http_upstream_lbsched_twice(cf, lcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
 
         if (lcf->redis) {
             continue;   /* not live until its agent's record is read */
+        }
+
+        if (lcf->first[i] != i) {
+            /* the redis:// fleet's way too (live_use) */
+            lcf->workers[i] = lcf->workers[lcf->first[i]];
+            continue;
         }
 
         for (j = 0; j < nfleet; j++) {
@@ -1607,10 +1652,6 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
                 return NGX_ERROR;
             }
         }
-    }
-
-    if (ngx_http_upstream_lbsched_twice(cf, lcf) != NGX_OK) {
-        return NGX_ERROR;
     }
 
     /* a worker_id nginx never sees is a typo or a stale fleet file: that
@@ -1871,8 +1912,14 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
             }
         }
 
-        was += (lcf->workers[i] != NULL);
         moved |= ((lcf->workers[i] != NULL) != (found != NULL));
+
+        if (lcf->first[i] != i) {
+            lcf->workers[i] = found;    /* its first line's worker */
+            continue;
+        }
+
+        was += (lcf->workers[i] != NULL);
         lcf->workers[i] = found;
         if (found) {
             if (now) {
@@ -2065,14 +2112,22 @@ ngx_http_upstream_lbsched_workload(ngx_http_request_t *r,
  * ledger (this process's placements) for the size of a test ahead.
  */
 static void
-ngx_http_upstream_lbsched_in_flight(ngx_http_upstream_lbsched_shared_t *sh,
-    lbs_worker *w)
+ngx_http_upstream_lbsched_in_flight(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_uint_t i)
 {
-    ngx_atomic_uint_t  n, sized, ms;
+    ngx_http_upstream_lbsched_shared_t  *sh = lcf->shm_zone->data;
+    lbs_worker                          *w = lcf->workers[i];
+    ngx_atomic_uint_t                    n, sized, ms;
+    ngx_uint_t                           k;
 
-    n = sh->inflight;
-    sized = sh->sized;
-    ms = sh->work_ms;
+    n = sized = ms = 0;
+
+    /* a server listed twice is one worker, busy with both lines' work */
+    for (k = lcf->first[i]; k != LBS_NGX_NO_PEER; k = lcf->twin[k]) {
+        n += sh[k].inflight;
+        sized += sh[k].sized;
+        ms += sh[k].work_ms;
+    }
 
     /* the three are read apart: another process may be between updates */
     w->active_tests = (uint32_t) ngx_min(n, (ngx_atomic_uint_t) UINT32_MAX);
@@ -2092,7 +2147,6 @@ static void
 ngx_http_upstream_lbsched_index(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_http_upstream_rr_peers_t *peers)
 {
-    ngx_http_upstream_lbsched_shared_t  *shared = lcf->shm_zone->data;
     ngx_http_upstream_rr_peer_t         *peer;
     ngx_uint_t                           i, n;
 
@@ -2108,7 +2162,7 @@ ngx_http_upstream_lbsched_index(ngx_http_upstream_lbsched_srv_conf_t *lcf,
             continue;   /* not live: its agent's record expired or was refused */
         }
 
-        ngx_http_upstream_lbsched_in_flight(&shared[i], lcf->workers[i]);
+        ngx_http_upstream_lbsched_in_flight(lcf, i);
         lcf->cand[n] = lcf->workers[i];
         lcf->cand_idx[n] = i;
         n++;
@@ -2145,7 +2199,6 @@ ngx_http_upstream_lbsched_changed(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 static void
 ngx_http_upstream_lbsched_follow(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    ngx_http_upstream_lbsched_shared_t  *shared = lcf->shm_zone->data;
     ngx_http_upstream_lbsched_log_t     *log;
     ngx_http_upstream_lbsched_slot_t    *slot;
     ngx_atomic_uint_t                    head, s, seq, i;
@@ -2173,7 +2226,7 @@ ngx_http_upstream_lbsched_follow(ngx_http_upstream_lbsched_srv_conf_t *lcf)
         }
 
         if (lcf->workers[i]) {
-            ngx_http_upstream_lbsched_in_flight(&shared[i], lcf->workers[i]);
+            ngx_http_upstream_lbsched_in_flight(lcf, i);
         }
     }
 
@@ -2793,7 +2846,7 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
     ngx_http_lbsched_buf_t                 b;
     ngx_buf_t                             *out;
     ngx_chain_t                            cl;
-    ngx_uint_t                             i, j, first = 1;
+    ngx_uint_t                             i, j, k, n, first = 1;
     ngx_int_t                              rc;
     size_t                                 mark;
 
@@ -2829,13 +2882,23 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
         ngx_http_lbsched_buf_printf(&b, ", \"active\": %s, \"decisions\": {",
                                     lcf->sched ? "true" : "false");
 
+        /* a server listed twice is one key, its lines' figures summed:
+         * a key twice in one object is not JSON every parser keeps, and
+         * one line's figures alone would hide the other's (j = 0 is the
+         * first of its address: no comma before it) */
         for (j = 0; j < lcf->npeers; j++) {
+            if (lcf->first[j] != j) {
+                continue;
+            }
             if (j) {
                 ngx_http_lbsched_buf_write(&b, ", ", 2);
             }
             ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->ids[j],
                                           ngx_strlen(lcf->ids[j]));
-            ngx_http_lbsched_buf_printf(&b, ": %ui", lcf->decisions[j]);
+            for (n = 0, k = j; k != LBS_NGX_NO_PEER; k = lcf->twin[k]) {
+                n += lcf->decisions[k];
+            }
+            ngx_http_lbsched_buf_printf(&b, ": %ui", n);
         }
 
         /* every process shows the same numbers: the shared zone's */
@@ -2843,12 +2906,18 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
         sh = lcf->shm_zone->data;
 
         for (j = 0; j < lcf->npeers; j++) {
+            if (lcf->first[j] != j) {
+                continue;
+            }
             if (j) {
                 ngx_http_lbsched_buf_write(&b, ", ", 2);
             }
             ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->ids[j],
                                           ngx_strlen(lcf->ids[j]));
-            ngx_http_lbsched_buf_printf(&b, ": %uA", sh[j].inflight);
+            for (n = 0, k = j; k != LBS_NGX_NO_PEER; k = lcf->twin[k]) {
+                n += sh[k].inflight;
+            }
+            ngx_http_lbsched_buf_printf(&b, ": %ui", n);
         }
 
         if (lcf->redis) {
@@ -2856,6 +2925,9 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
             ngx_http_lbsched_buf_printf(&b, "}, \"live\": {");
 
             for (j = 0; j < lcf->npeers; j++) {
+                if (lcf->first[j] != j) {
+                    continue;
+                }
                 if (j) {
                     ngx_http_lbsched_buf_write(&b, ", ", 2);
                 }

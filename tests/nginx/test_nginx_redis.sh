@@ -243,5 +243,44 @@ for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
 lacks "$run/error.log" "refused, the worker is absent"
 redis_stop
 
+# ---- a server listed twice, and again by a name that resolves to it: one
+# worker whose record is read once, serving as in file mode (its record was
+# read once per line, and the converter refused the second copy's id, which
+# left the whole upstream without a live server: 502)
+redis_start dup
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:;|
+	s|server 127.0.0.1:$PA; server 127.0.0.1:$PB; server 127.0.0.1:$PC; server 127.0.0.1:$PD;|server 127.0.0.1:$PA; server 127.0.0.1:$PB; server 127.0.0.1:$PA; server localhost:$PA;|" \
+	"$run/nginx.conf" >"$run/dup.conf"
+grep -q "server localhost:$PA;" "$run/dup.conf" || bad "dup.conf: the servers were not replaced"
+for p in $PA $PB; do
+	rcli hset "t:fleet:127.0.0.1:$p" record "{\"worker_id\": \"127.0.0.1:$p\", \"supported_backends\": [\"cpu\"], \"cpu_cores\": 4, \"available_memory\": 8}" >/dev/null
+done
+out=$(ngx dup.conf -t 2>&1) || bad "nginx -t refused a server listed twice: $out"
+has <(echo "$out") "server 127.0.0.1:$PA is listed more than once"
+: >"$run/error.log"
+ngx dup.conf || bad "nginx (a server listed twice) does not start: $(tail -3 "$run/error.log")"
+until_ok 20 live_is "$PA" "$PB" && ok || bad "a server listed twice: live $(live)"
+served() { local t; t=$(tally 10); [ -n "$t" ] && ! grep -q '[^ab= 0-9]' <<<"$t"; }
+until_ok 10 served && ok || bad "a server listed twice: $(tally 10); $(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")"
+lacks "$run/error.log" "is also the id of"
+# and the status names it once in each object, its figures summed
+curl -s -m 5 "$U/lbsched_status" >"$tmp/dupstatus.json"
+python3 - "$tmp/dupstatus.json" "$PA" >"$tmp/dupstatus.why" 2>&1 <<'EOF' && ok || bad "status with a server listed twice: $(cat "$tmp/dupstatus.why")"
+import json, sys
+def once(pairs):
+    keys = [k for k, _ in pairs]
+    dup = {k for k in keys if keys.count(k) > 1}
+    if dup:
+        sys.exit("key(s) %s more than once in one object" % sorted(dup))
+    return dict(pairs)
+u = json.load(open(sys.argv[1]), object_pairs_hook=once)["upstreams"][0]
+a = "127.0.0.1:" + sys.argv[2]
+if not (u["live"][a] and u["decisions"][a] >= 1 and u["in_flight"][a] == 0):
+    sys.exit("server %s: live %s, decisions %s, in flight %s" % (a, u["live"][a], u["decisions"][a], u["in_flight"][a]))
+EOF
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+redis_stop
+
 [ "$fail" = 0 ] || grep lbsched "$run/error.log" | tail -20 >&2
 finish test_nginx_redis
