@@ -213,6 +213,8 @@ static char *ngx_http_upstream_lbsched(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_upstream_lbsched_flag(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_upstream_lbsched_map(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lbsched_status(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -258,7 +260,7 @@ static ngx_command_t  ngx_http_upstream_lbsched_commands[] = {
     LBS_STR_CMD("lbsched_redis_password_file", redis_password_file),
 
     { ngx_string("lbsched_redis_insecure"), NGX_HTTP_UPS_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot, NGX_HTTP_SRV_CONF_OFFSET,
+      ngx_http_upstream_lbsched_flag, NGX_HTTP_SRV_CONF_OFFSET,
       LBS_CONF_OFF(redis_insecure), NULL },
 
 #define LBS_MAP_CMD(n, i)                                                     \
@@ -413,6 +415,23 @@ ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (field->len == 0) {
         return "takes a non-empty value";
+    }
+
+    return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK
+                                                       : NGX_CONF_ERROR;
+}
+
+
+/* a flag is an lbsched_* line too: it turns the method on, or its upstream
+ * would stay round-robin without a word */
+static char *
+ngx_http_upstream_lbsched_flag(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
     return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK

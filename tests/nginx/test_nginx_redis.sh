@@ -225,6 +225,15 @@ lacks <(echo "$out") "ngx_slab_alloc() failed"
 sed "s|lbsched_fleet $url;|lbsched_redis_insecure on;|" "$run/nginx.conf" >"$run/flag.conf"
 out=$(ngx flag.conf -t 2>&1) && bad "nginx -t took lbsched_redis_insecure without redis://" || ok
 has <(echo "$out") 'go with "lbsched_fleet redis://..."'
+# lbsched_redis_insecure alone turns lbsched on, as every lbsched_* line
+# does, and is then refused without redis:// (the upstream stayed
+# round-robin, without a word)
+sed "\|lbsched_plugin $plugin;|d; \|lbsched_config |d; s|lbsched_fleet $url;|lbsched_redis_insecure on;|" \
+	"$run/nginx.conf" >"$run/flagonly.conf"
+[ "$(grep -c '^ *lbsched_' "$run/flagonly.conf")" = 1 ] || bad "flagonly.conf: other lbsched lines are left"
+out=$(ngx flagonly.conf -t 2>&1) && bad "nginx -t took lbsched_redis_insecure alone, without redis://" || ok
+has <(echo "$out") 'upstream "be" in '"$run/flagonly.conf"':'
+has <(echo "$out") 'lbsched_redis_password_file and lbsched_redis_insecure go with "lbsched_fleet redis://..."'
 
 # A Redis that wants a password, given none: it takes the connection and
 # refuses each command; nginx -t says so, and a worker once a round, not
