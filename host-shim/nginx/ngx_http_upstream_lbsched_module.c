@@ -402,7 +402,9 @@ ngx_http_upstream_lbsched(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t  *field, *value;
+    u_char       c;
+    ngx_str_t   *field, *value;
+    ngx_uint_t   i;
 
     field = (ngx_str_t *) ((char *) conf + cmd->offset);
 
@@ -413,8 +415,17 @@ ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     *field = value[1];
 
-    if (field->len == 0) {
-        return "takes a non-empty value";
+    /* lbsched_config ' ' would be the defaults, as an empty config file
+     * is refused for (file_read_config) */
+    for (i = 0; i < field->len; i++) {
+        c = field->data[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            break;
+        }
+    }
+
+    if (i == field->len) {
+        return "takes a value that is not empty or only white space";
     }
 
     return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK

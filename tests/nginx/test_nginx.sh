@@ -248,6 +248,13 @@ check "... naming the directive, the file and the upstream's line" \
 try_conf emptycfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/empty.json;|"
 check "nginx -t refuses an empty lbsched_config_file" test $rc -ne 0
 check "... saying it is empty" grep -q "lbsched_config_file $tmp/empty.json: is empty (expected a JSON object)" <<<"$out"
+# a config of white space alone is refused as an empty one (it was taken
+# for the defaults), as an empty lbsched_config_file is
+try_conf blankcfg "s|lbsched_scheduler round-robin;|& lbsched_config ' \t ';|"
+check "nginx -t refuses lbsched_config of white space alone" test $rc -ne 0
+check "... saying so, at its line" grep -q "\"lbsched_config\" directive takes a value that is not empty or only white space in $run/blankcfg.conf:[0-9]" <<<"$out"
+try_conf emptystr "s|lbsched_scheduler round-robin;|& lbsched_config '';|"
+check "... as it refuses an empty one" grep -q "\"lbsched_config\" directive takes a value that is not empty or only white space in $run/emptystr.conf:[0-9]" <<<"$out"
 # ... but not a refusal that is not the file's (a wrong-major plugin)
 printf '{}' >"$tmp/rr.json"
 try_conf v2cfg "s|lbsched_plugin $plugin; lbsched_scheduler round-robin;|lbsched_plugin $v2; lbsched_scheduler round-robin; lbsched_config_file $tmp/rr.json;|"
