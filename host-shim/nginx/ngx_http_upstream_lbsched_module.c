@@ -139,6 +139,8 @@ typedef struct {
     /* where the upstream is, for errors found after its block */
     u_char                     *file_name;
     ngx_uint_t                  line;
+    u_char                     *fleet_conf_file;  /* lbsched_fleet's line */
+    ngx_uint_t                  fleet_conf_line;
     ngx_flag_t                  initialized;  /* init_upstream ran */
 
     /* built at init_upstream */
@@ -402,6 +404,8 @@ ngx_http_upstream_lbsched(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf = conf;
+
     u_char       c;
     ngx_str_t   *field, *value;
     ngx_uint_t   i;
@@ -426,6 +430,13 @@ ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (i == field->len) {
         return "takes a value that is not empty or only white space";
+    }
+
+    /* the fleet file is read after the block, when the parser's position
+     * is the end of http {} */
+    if (cmd->offset == LBS_CONF_OFF(fleet_file)) {
+        lcf->fleet_conf_file = cf->conf_file->file.name.data;
+        lcf->fleet_conf_line = cf->conf_file->line;
     }
 
     return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK
@@ -584,12 +595,29 @@ ngx_http_upstream_lbsched_strz(ngx_conf_t *cf, ngx_str_t *s)
 }
 
 
+/* The converter's warnings, at the line of the directive that named the
+ * file. */
+typedef struct {
+    ngx_log_t                             *log;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+} ngx_http_upstream_lbsched_warn_t;
+
+
 static void
 ngx_http_upstream_lbsched_conv_warn(void *ctx, const char *msg)
 {
-    ngx_conf_t  *cf = ctx;
+    ngx_http_upstream_lbsched_warn_t      *w = ctx;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf = w->lcf;
 
-    ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "lbsched: %s", msg);
+    if (lcf->fleet_conf_file) {
+        ngx_log_error(NGX_LOG_WARN, w->log, 0, "lbsched: %s in %s:%ui", msg,
+                      lcf->fleet_conf_file, lcf->fleet_conf_line);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, w->log, 0, "lbsched: upstream \"%V\" "
+                      "in %s:%ui: %s", &lcf->name, lcf->file_name, lcf->line,
+                      msg);
+    }
 }
 
 
@@ -1430,6 +1458,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     lbs_worker                           **fleet = NULL;
     uint32_t                               nfleet = 0;
     conv_ctx                               cc;
+    ngx_http_upstream_lbsched_warn_t       warn;
     char                                   err[2048];
     char                                  *fleet_text, *z;
     u_char                                *matched;
@@ -1561,8 +1590,10 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     ngx_memzero(&cc, sizeof(conv_ctx));
     cc.arena = lcf->arena;
+    warn.log = cf->log;
+    warn.lcf = lcf;
     cc.warn = ngx_http_upstream_lbsched_conv_warn;
-    cc.warn_ctx = cf;
+    cc.warn_ctx = &warn;
     cc.err = err;
     cc.errlen = sizeof(err);
 

@@ -276,6 +276,18 @@ PY
 try_conf extra "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-extra.json;|"
 check "nginx -t warns about a fleet worker_id that matches no server" grep -q 'upstream "be": fleet worker_id "10.9.9.9:80" matches no server' <<<"$out"
 check "... once, and only for it" test "$(grep -c 'matches no server' <<<"$out")" = 1
+# the converter's warning about the fleet file names the lbsched_fleet
+# line (it named the parser's place, the end of http {})
+python3 - "$tmp/fleet.json" "$tmp/fleet-unknown.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["workers"][0]["bogus"] = 1
+json.dump(d, open(sys.argv[2], "w"))
+PY
+try_conf unknown "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-unknown.json;|"
+line=$(grep -n -m1 "lbsched_fleet $tmp/fleet-unknown.json;" "$run/unknown.conf" | cut -d: -f1)
+check "a fleet file's warning names the lbsched_fleet line ($run/unknown.conf:$line)" \
+	grep -q "lbsched: $tmp/fleet-unknown.json: workers\[0\]: unknown field 'bogus' ignored in $run/unknown.conf:$line\$" <<<"$out"
 
 # a relative store.path is under the conf directory, not the current one
 mkdir -p "$tmp/elsewhere"
