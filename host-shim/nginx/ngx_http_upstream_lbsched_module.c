@@ -40,6 +40,7 @@
 #include <ngx_http.h>
 
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,10 +324,79 @@ ngx_module_t  ngx_http_upstream_lbsched_module = {
 
 /* ===== logging from the shim and the plugin ============================= */
 
+/*
+ * A plugin logs from any thread (a store's flusher, a fleet sync), while
+ * nginx's log writers belong to the event loop: a syslog target keeps one
+ * connection and a busy flag, unguarded.  Lines from the plugin's threads
+ * wait in this bounded queue, and the loop's thread writes them: a worker
+ * process from a timer and as it exits, the master once its trial
+ * instance is closed.  The loop's thread is the one that parsed the
+ * configuration; a worker process, forked from it, runs on its copy.
+ */
+#define LBS_LOG_QUEUE       64
+#define LBS_LOG_TEXT        1024
+#define LBS_LOG_DRAIN_MS    500
+
+typedef struct {
+    ngx_uint_t  level;
+    char        text[LBS_LOG_TEXT];
+} ngx_http_upstream_lbsched_line_t;
+
+static pthread_mutex_t  ngx_http_upstream_lbsched_log_mu =
+    PTHREAD_MUTEX_INITIALIZER;
+static ngx_http_upstream_lbsched_line_t
+    ngx_http_upstream_lbsched_log_q[LBS_LOG_QUEUE];
+static ngx_uint_t       ngx_http_upstream_lbsched_log_n;
+static ngx_uint_t       ngx_http_upstream_lbsched_log_dropped;
+static pthread_t        ngx_http_upstream_lbsched_loop;
+static ngx_uint_t       ngx_http_upstream_lbsched_loop_known;
+static ngx_event_t      ngx_http_upstream_lbsched_log_ev;
+
+
+/* Write what the plugin's threads logged; on the loop's thread only. */
+static void
+ngx_http_upstream_lbsched_log_drain(ngx_log_t *log)
+{
+    ngx_uint_t                         i;
+    ngx_http_upstream_lbsched_line_t  *q = ngx_http_upstream_lbsched_log_q;
+
+    pthread_mutex_lock(&ngx_http_upstream_lbsched_log_mu);
+
+    for (i = 0; i < ngx_http_upstream_lbsched_log_n; i++) {
+        ngx_log_error(q[i].level, log, 0, "%s", q[i].text);
+    }
+
+    if (ngx_http_upstream_lbsched_log_dropped) {
+        ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: %ui more lines the "
+                      "plugin logged from its threads were dropped: more "
+                      "than %d came within %d ms",
+                      ngx_http_upstream_lbsched_log_dropped, LBS_LOG_QUEUE,
+                      LBS_LOG_DRAIN_MS);
+    }
+
+    ngx_http_upstream_lbsched_log_n = 0;
+    ngx_http_upstream_lbsched_log_dropped = 0;
+
+    pthread_mutex_unlock(&ngx_http_upstream_lbsched_log_mu);
+}
+
+
+static void
+ngx_http_upstream_lbsched_log_tick(ngx_event_t *ev)
+{
+    ngx_http_upstream_lbsched_log_drain(ev->log);
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, LBS_LOG_DRAIN_MS);
+    }
+}
+
+
 static void
 ngx_http_upstream_lbsched_log(void *ctx, int32_t level, const char *msg)
 {
-    ngx_uint_t  l;
+    ngx_uint_t                         l;
+    ngx_http_upstream_lbsched_line_t  *line;
 
     /* -q: "suppress non-error messages during configuration testing";
      * warnings stay, as nginx's own do */
@@ -339,6 +409,27 @@ ngx_http_upstream_lbsched_log(void *ctx, int32_t level, const char *msg)
     case LBS_LOG_INFO:  l = NGX_LOG_INFO; break;
     case LBS_LOG_WARN:  l = NGX_LOG_WARN; break;
     default:            l = NGX_LOG_ERR; break;
+    }
+
+    if (ngx_http_upstream_lbsched_loop_known
+        && !pthread_equal(pthread_self(), ngx_http_upstream_lbsched_loop))
+    {
+        pthread_mutex_lock(&ngx_http_upstream_lbsched_log_mu);
+
+        if (ngx_http_upstream_lbsched_log_n < LBS_LOG_QUEUE) {
+            line = &ngx_http_upstream_lbsched_log_q[
+                                            ngx_http_upstream_lbsched_log_n++];
+            line->level = l;
+            snprintf(line->text, sizeof(line->text), "lbsched%s: %s",
+                     level == LBS_LOG_PLUGIN_MISBEHAVING
+                     ? " (plugin misbehaving)" : "", msg);
+
+        } else {
+            ngx_http_upstream_lbsched_log_dropped++;
+        }
+
+        pthread_mutex_unlock(&ngx_http_upstream_lbsched_log_mu);
+        return;
     }
 
     if (ngx_cycle && ngx_cycle->log) {
@@ -359,6 +450,11 @@ ngx_http_upstream_lbsched_enable(ngx_conf_t *cf,
 
     if (lcf->enabled) {
         return lcf;
+    }
+
+    if (!ngx_http_upstream_lbsched_loop_known) {
+        ngx_http_upstream_lbsched_loop = pthread_self();
+        ngx_http_upstream_lbsched_loop_known = 1;
     }
 
     uscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_upstream_module);
@@ -932,6 +1028,9 @@ ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
     for (i = 0; i < n; i++) {
         sched_close(open[i]);
     }
+
+    /* their threads are joined: what they logged is all there */
+    ngx_http_upstream_lbsched_log_drain(cf->log);
 
     return st;
 }
@@ -2070,6 +2169,15 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
             continue;
         }
 
+        if (ngx_http_upstream_lbsched_log_ev.handler == NULL) {
+            ngx_http_upstream_lbsched_log_ev.handler =
+                                            ngx_http_upstream_lbsched_log_tick;
+            ngx_http_upstream_lbsched_log_ev.log = cycle->log;
+            ngx_http_upstream_lbsched_log_ev.cancelable = 1;
+            ngx_add_timer(&ngx_http_upstream_lbsched_log_ev,
+                          LBS_LOG_DRAIN_MS);
+        }
+
         err[0] = '\0';
         if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
                        lcf->config_text, lcf->config_len, &lcf->sched,
@@ -2125,6 +2233,8 @@ ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle)
             lcf->rconn = NULL;
         }
     }
+
+    ngx_http_upstream_lbsched_log_drain(cycle->log);
 }
 
 

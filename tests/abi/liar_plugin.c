@@ -20,10 +20,14 @@
  *   copied_id     an honest answer whose id is the plugin's own copy of the
  *                 text, not the host's pointer (not a lie: the host must
  *                 compare the text)
+ *   thread_log    an honest answer; create starts a thread that logs 100
+ *                 lines, "thread line N", through the host at once (a
+ *                 store's flusher logs from its own thread too)
  * Every mode counts the outcomes reported to it by result, and stats
  * shows them: {"success": N, "failure": N, "timeout": N, "rejected": N,
  * "cancelled": N}, so a test sees what a host reported.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +35,36 @@
 #include <lbsched/abi.h>
 
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
-            UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID };
+            UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
+            THREAD_LOG };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
                                          "unterminated_reason", "forged_id",
-                                         "unterminated_error", "huge_score", "copied_id"};
+                                         "unterminated_error", "huge_score", "copied_id",
+                                         "thread_log"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
 typedef struct liar_inst {
 	enum mode m;
 	unsigned long results[5];
+	const lbs_host_api *host;
+	pthread_t logger;
+	int logging;
 } liar_inst;
+
+static void *log_lines(void *arg)
+{
+	liar_inst *li = arg;
+	char line[64];
+
+	for (int i = 1; i <= 100; i++) {
+		snprintf(line, sizeof line, "thread line %d", i);
+		li->host->log(li->host->host_data, LBS_LOG_WARN, line);
+	}
+	return NULL;
+}
 
 static lbs_status l_create(const lbs_host_api *host, const char *config, size_t len,
                            void **out, char *err, size_t errlen)
@@ -52,7 +73,6 @@ static lbs_status l_create(const lbs_host_api *host, const char *config, size_t 
 	enum mode *m;
 	char buf[256] = "";
 
-	(void)host;
 	if (config && len) {
 		if (len >= sizeof buf)
 			len = sizeof buf - 1;
@@ -79,12 +99,25 @@ static lbs_status l_create(const lbs_host_api *host, const char *config, size_t 
 		free(li);
 		return LBS_ECONFIG;
 	}
+	li->host = host;
+	if (*m == THREAD_LOG) {
+		if (pthread_create(&li->logger, NULL, log_lines, li)) {
+			snprintf(err, errlen, "cannot start the logging thread");
+			free(li);
+			return LBS_EINTERNAL;
+		}
+		li->logging = 1;
+	}
 	*out = m;
 	return LBS_OK;
 }
 
 static void l_destroy(void *inst)
 {
+	liar_inst *li = inst;
+
+	if (li->logging)
+		pthread_join(li->logger, NULL);
 	free(inst);
 }
 
@@ -114,6 +147,7 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 	out->ids[0] = workers[first]->id;
 	switch (m) {
 	case HONEST:
+	case THREAD_LOG:
 		break;
 	case OUT_OF_RANGE:
 		out->indices[0] = n;

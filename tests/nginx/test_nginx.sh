@@ -180,6 +180,16 @@ try_conf v2 "s|lbsched_plugin $plugin;|lbsched_plugin $v2;|"
 check "nginx -t refuses a wrong-major plugin" test $rc -ne 0
 check "... with the loader's message" grep -q "refused: the plugin is built for lbsched ABI 2.x" <<<"$out"
 
+# A plugin logs from its own threads; nginx's log writers are the event
+# loop's, so those lines wait in a queue of 64 the loop writes (here the
+# master's, after its trial instance closed), and a flood says how many
+# more it dropped.
+try_conf threadlog 's|{"mode": "honest"}|{"mode": "thread_log"}|'
+check "nginx -t passes a plugin that logs from a thread" test $rc -eq 0
+check "... its lines written by the loop, from the first" grep -q "lbsched: thread line 1$" <<<"$out"
+check "... 64 of them" test "$(grep -c 'lbsched: thread line' <<<"$out")" = 64
+check "... and the rest counted" grep -q "lbsched: 36 more lines the plugin logged from its threads were dropped" <<<"$out"
+
 try_conf badcfg 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|'
 check "nginx -t refuses a bad scheduler config" test $rc -ne 0
 check "... with the plugin's message" grep -q "config field 'store.nope': unknown field" <<<"$out"
