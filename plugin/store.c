@@ -1514,6 +1514,7 @@ static int empty_data_file(const char *dir, char *err, size_t errlen)
 {
 	char path[STORE_MAX_PATH + 16];
 	struct lmdb_lock_head h;
+	struct stat ds;
 	ssize_t n = -1;
 	int fd;
 
@@ -1523,6 +1524,13 @@ static int empty_data_file(const char *dir, char *err, size_t errlen)
 		n = pread(fd, &h, sizeof h, 0);
 		close(fd);
 	}
+	/* Another process may have made the store since data.mdb was seen
+	 * empty: LMDB writes the meta pages before any commit counts in
+	 * lock.mdb, so data.mdb looked at after lock.mdb is still empty only
+	 * if it was cut (six openers of a new store refused it otherwise). */
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if (lstat(path, &ds) || ds.st_size > 0)
+		return 0;
 	if (n < (ssize_t)sizeof h || h.magic != LMDB_LOCK_MAGIC)
 		return 0; /* LMDB never set it up: never written */
 	if ((h.format & 0xffffu) == LMDB_LOCK_VERSION && h.txnid == 0)
