@@ -113,19 +113,39 @@ static const cJSON *own_store(const char *const *names, const cJSON *own, uint32
 	return oi ? cJSON_GetObjectItemCaseSensitive(oi, "store") : NULL;
 }
 
-/* Which child learns outcomes into the shared "store": performance, else
- * the first listed that learns them, among those without a store of their
- * own; one only, so that no outcome is learned twice.  -1 for none. */
-static int32_t outcome_taker(const char *const *names, uint32_t n, const cJSON *own)
+/* The shared "store"'s path, or NULL. */
+static const char *shared_path(const cJSON *cfg)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(cfg, "store");
+
+	return s ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "path")) : NULL;
+}
+
+/* Which child learns outcomes into the shared "store" (whose path is
+ * `shared`, NULL for none), among those without a store of their own:
+ * performance, as always; else none when a child already learns into that
+ * directory by its own config (priority given the shared path, say); else
+ * the first listed that learns them, so that a store is never given to
+ * nobody (it was dropped without a word).  One only, so that no outcome is
+ * learned twice.  -1 for none. */
+static int32_t outcome_taker(const char *const *names, uint32_t n, const cJSON *own,
+                             const char *shared)
 {
 	int32_t first = -1;
 
-	for (uint32_t i = 0; i < n; i++) {
-		if (!learns_outcomes(names[i]) || own_store(names, own, i))
-			continue;
-		if (!strcmp(names[i], "performance"))
+	for (uint32_t i = 0; i < n; i++)
+		if (!strcmp(names[i], "performance") && !own_store(names, own, i))
 			return (int32_t)i;
-		if (first < 0)
+	for (uint32_t i = 0; i < n; i++) {
+		const cJSON *st = own_store(names, own, i);
+		const char *path = st ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"))
+		                      : NULL;
+
+		if (!learns_outcomes(names[i]))
+			continue;
+		if (path && shared && store_same_dir(path, shared))
+			return -1;
+		if (!st && first < 0)
 			first = (int32_t)i;
 	}
 	return first;
@@ -148,7 +168,7 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
                                       const cJSON *own, char *err, size_t errlen)
 {
 	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
-	int32_t taker = outcome_taker(names, n, own);
+	int32_t taker = outcome_taker(names, n, own, shared_path(cfg));
 	store_learner l[ADAPT_MAX_CHILDREN];
 	char fields[ADAPT_MAX_CHILDREN][64];
 	size_t m = 0;
@@ -157,8 +177,12 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
 	for (uint32_t i = 0; i < n; i++) {
 		const cJSON *st = own_store(names, own, i);
 		int given = shared && gets_store(names, own, i, taker);
+		const char *path = st ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"))
+		                      : NULL;
 
-		kept |= given;
+		/* a child learning into the shared directory by its own
+		 * config keeps it too */
+		kept |= given || (path && shared_path(cfg) && store_same_dir(path, shared_path(cfg)));
 		if (!learns_outcomes(names[i]) || (!st && !given))
 			continue;
 		snprintf(fields[m], sizeof fields[m], given ? "store" : "config.%s.store", names[i]);
@@ -304,7 +328,7 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 	}
 	if (st == LBS_OK)
 		st = one_learner_a_store(names, n, cfg, own, err, errlen);
-	taker = outcome_taker(names, n, own);
+	taker = outcome_taker(names, n, own, shared_path(cfg));
 	for (uint32_t i = 0; st == LBS_OK && i < n; i++)
 		st = make_child(inst, names[i], cfg,
 		                own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL,

@@ -233,6 +233,11 @@ static int same_dir(const char *a, const char *b)
 	return !strcmp(ca, cb);
 }
 
+int store_same_dir(const char *a, const char *b)
+{
+	return same_dir(a, b);
+}
+
 lbs_status store_learners_apart(const store_learner *l, size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 1; i < n; i++) {

@@ -40,6 +40,10 @@ typedef struct store_learner {
  * yet.  LBS_ECONFIG naming the later child's field and the earlier one. */
 lbs_status store_learners_apart(const store_learner *l, size_t n, char *err, size_t errlen);
 
+/* Whether two store paths name one directory, as store_learners_apart
+ * compares them. */
+int store_same_dir(const char *a, const char *b);
+
 /* report() of a learning scheduler: into its store, counted in `n`. */
 lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o);
 
