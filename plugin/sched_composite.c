@@ -394,7 +394,9 @@ static lbs_status stores_apart(const cJSON *list, char *err, size_t errlen)
 
 		for (size_t k = 0; name && k < sizeof learners / sizeof *learners; k++)
 			learns |= !strcmp(name, learners[k]);
-		if (learns && path && !cJSON_GetObjectItemCaseSensitive(el, "plugin")) {
+		/* an empty path is the child's own config error, named
+		 * there, not a store shared with another */
+		if (learns && path && *path && !cJSON_GetObjectItemCaseSensitive(el, "plugin")) {
 			snprintf(fields[n], sizeof fields[n], "children[%zu].config.store", i);
 			l[n] = (store_learner){ name, fields[n], path };
 			n++;

@@ -935,7 +935,10 @@ static int full_disk_rc(const char *dir, int rc)
 
 	if (rc != EIO || !dir || statvfs(dir, &v))
 		return rc;
-	return (uint64_t)v.f_bavail * v.f_frsize < DISK_FULL_BELOW ? ENOSPC : rc;
+	/* root writes into the blocks kept back from other users */
+	return (uint64_t)(geteuid() == 0 ? v.f_bfree : v.f_bavail) * v.f_frsize < DISK_FULL_BELOW
+	               ? ENOSPC
+	               : rc;
 }
 
 /* The hint a failed commit's log line ends with. */

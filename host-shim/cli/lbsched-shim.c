@@ -530,11 +530,12 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
  * more active test on the worker, and the test's memory and accelerators
  * promised to it (the original's service ignored what reserve_resources
  * said, bug F11, and put 3 tests of 12 GB on a 7.2 GB worker).  A worker's
- * reservations are its own arena copy from its first placement on.
+ * accelerator reservations are an arena copy from its first placement that
+ * needs one on, *own.
  */
-static int reserve(arena *a, lbs_worker *w, const lbs_workload *wl)
+static int reserve(arena *a, lbs_worker *w, uint32_t **own, const lbs_workload *wl)
 {
-	uint32_t *res = NULL;
+	uint32_t *res = *own;
 
 	w->active_tests++;
 	w->reserved_memory_bytes = w->reserved_memory_bytes > UINT64_MAX - wl->min_memory_bytes
@@ -542,10 +543,13 @@ static int reserve(arena *a, lbs_worker *w, const lbs_workload *wl)
 	                                   : w->reserved_memory_bytes + wl->min_memory_bytes;
 	if (!wl->n_required_accels || !w->n_accels || !LBS_HAS_FIELD(w, lbs_worker, accel_reserved))
 		return 0;
-	if (!(res = arena_alloc(a, w->n_accels * sizeof *res)))
-		return -1;
-	for (uint32_t j = 0; j < w->n_accels; j++)
-		res[j] = w->accel_reserved ? w->accel_reserved[j] : 0;
+	if (!res) {
+		if (!(res = arena_alloc(a, w->n_accels * sizeof *res)))
+			return -1;
+		for (uint32_t j = 0; j < w->n_accels; j++)
+			res[j] = w->accel_reserved ? w->accel_reserved[j] : 0;
+		*own = res;
+	}
 	for (uint32_t k = 0; k < wl->n_required_accels; k++) {
 		uint32_t need = wl->required_accel_counts[k];
 		/* duplicate kinds add up, as elig_accel_free counts them */
@@ -572,6 +576,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	shim_router *router = NULL;
 	arena *fleet_arena = NULL;
 	lbs_worker **workers = NULL;
+	uint32_t **owned = NULL; /* per worker: reserve()'s accelerator copy */
 	uint32_t n_workers = 0;
 	char *config = NULL, *fleet_text = NULL, *tests = NULL, *routes = NULL;
 	size_t config_len = 0, fleet_len = 0, tests_len = 0, routes_len = 0;
@@ -600,6 +605,11 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		conv_ctx c = {fleet_arena, warn_to_stderr, NULL, err, sizeof err, &warns};
 		if (!fleet_arena || conv_fleet(&c, fleet_text, fleet_len, o.workers, &workers, &n_workers))
 			goto bad;
+		if (!(owned = arena_alloc(fleet_arena, (n_workers + 1) * sizeof *owned))) {
+			snprintf(err, sizeof err, "out of memory");
+			goto bad;
+		}
+		memset(owned, 0, (n_workers + 1) * sizeof *owned);
 	}
 	if (o.routes) {
 		/* --scheduler / --config are the default route unless the
@@ -670,7 +680,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			 * placement holds its workers, as a load balancer would
 			 * see it, unless --independent. */
 			for (uint32_t i = 0; st == LBS_OK && !o.independent && i < sel.n_selected; i++)
-				if (reserve(fleet_arena, workers[sel.indices[i]], &wl)) {
+				if (reserve(fleet_arena, workers[sel.indices[i]],
+				            &owned[sel.indices[i]], &wl)) {
 					fprintf(stderr, "%s: %s: out of memory\n", prog, where);
 					rc = EXIT_BAD_INPUT;
 				}
