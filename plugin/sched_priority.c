@@ -32,6 +32,7 @@
  * that those find no worker for (every eligible one over the ceiling)
  * falls to completion, which has no ceiling (falls_to_completion()).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -183,6 +184,10 @@ static prio_params params_for(prio_inst *inst, const lbs_workload *wl, int draw)
 	if (hist_count(view) > 0) {
 		p.history = hist_lookup;
 		p.history_ctx = (void *)view;
+		if (!(wl->est_duration_s > 0.0)) {
+			p.ref_log_s = hist_latency_ref((void *)view, wl->type);
+			p.has_ref = isfinite(p.ref_log_s);
+		}
 	}
 	/* Only spread selects consume draws, so the spread sequence of a
 	 * seed does not depend on how many urgent requests came between. */

@@ -109,14 +109,18 @@ static void factors(const prio_params *p, const lbs_workload *wl,
 			 * of 0 as "very fast". */
 			f->time = 0.0;
 		} else {
-			/* No duration stated (0): nothing to compare the mean
-			 * with, so time is neutral, as for a worker with no
-			 * history; read as 1 s, every worker slower than 4 s
-			 * scored 0 and lost to an untried one. */
+			/* No duration stated (0): the mean is compared with
+			 * the type's reference latency, on a log scale, so
+			 * speed still ranks; read as 1 s, every worker slower
+			 * than 4 s scored 0 and lost to an untried one. */
 			est = wl->est_duration_s > 1.0 ? wl->est_duration_s : 1.0;
-			f->time = wl->est_duration_s > 0.0
-			                  ? clamp01(1.0 - (mean / est - 1.0) / 3.0, 0.0)
-			                  : 0.5;
+			if (wl->est_duration_s > 0.0)
+				f->time = clamp01(1.0 - (mean / est - 1.0) / 3.0, 0.0);
+			else if (p->has_ref && mean > 0.0)
+				f->time = clamp01(0.5 + (p->ref_log_s - log(mean)) / (2.0 * log(4.0)),
+				                  0.5);
+			else
+				f->time = 0.5;
 			if (wl->deadline_s > 0.0) {
 				double cap = w->capacity > 1 ? (double)w->capacity : 1.0;
 				double ahead = (double)w->active_tests +

@@ -9,8 +9,11 @@
  *            Otherwise success = successes / samples and
  *            time = clamp01(1 - (mean / max(1, est_duration) - 1) / 3),
  *            where mean is over successful runs; a worker that never
- *            succeeded has time 0 (the formula would give it 1), and
- *            work that states no duration (0) has time 0.5.
+ *            succeeded has time 0 (the formula would give it 1).  Work
+ *            that states no duration (0) has no estimate to compare
+ *            with: time = clamp01(0.5 + (ref - ln mean) / (2 ln 4)), ref
+ *            the type's reference latency (0.5 at it, 1 at a quarter of
+ *            it, 0 at four times it), or 0.5 without one.
  *   speed    priority <= 2:  h = (0.2 success + 0.6 time) / 0.8,
  *                            score = 0.8 h + 0.2 (1 - Le)
  *   balanced priority 3:     h = (success + time) / 2,
@@ -65,6 +68,11 @@ typedef struct prio_params {
 	double ceiling;          /* load ceiling, as in elig_check() */
 	lbs_history_fn history;  /* NULL: nothing learned, no lookups at all */
 	void *history_ctx;
+	/* Work that states no duration: its type's reference latency, ln
+	 * seconds (lbs_latency_ref_fn), that a worker's mean is compared with,
+	 * when has_ref; else its time is neutral. */
+	int has_ref;
+	double ref_log_s;
 	uint64_t draw_seed;      /* spread mode: seeds this select's draws */
 	/* prio_score only, may be NULL: the hard filter (no ceiling) as the
 	 * caller already knows it, see elig_pass_known. */

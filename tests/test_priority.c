@@ -450,8 +450,10 @@ static void test_ceiling_completion(void)
 }
 
 /* Work that states no duration (nginx without X-Expected-Duration): a
- * worker's mean has nothing to be compared with, so its time is neutral,
- * and a perfect record wins over none at every priority. */
+ * worker's mean is compared with the type's reference latency, not with
+ * 1 s, so a perfect record of 30 s wins over none at every priority (it
+ * is the reference: time 0.5), and among records the faster ranks first
+ * for urgent work. */
 static void test_unknown_duration(void)
 {
 	fleet f = fleet_parse(FLEET3);
@@ -460,12 +462,21 @@ static void test_unknown_duration(void)
 		" \"priority\": 1}");
 	shim_sched *s = test_sched("priority", NULL);
 
-	report_n(s, &w, "fast", 20, LBS_RESULT_SUCCESS, 30);
+	/* outcomes without an expected duration: latency alone */
+	for (int i = 0; i < 20; i++)
+		CHECK_INT(report(s, &w, "fast", LBS_RESULT_SUCCESS, 30, 0), LBS_OK);
 	for (uint32_t p = 1; p <= 3; p++) {
 		w.priority = p;
 		CHECK_STR(choose(s, &w, &f), "fast");
 		CHECK_CONTAINS(reason, "time 0.50");
 	}
+	/* slow answers in 120 s: the reference, their geometric mean, is
+	 * 60 s; fast is twice as fast as it (time 0.75), slow twice as slow */
+	for (int i = 0; i < 20; i++)
+		CHECK_INT(report(s, &w, "slow", LBS_RESULT_SUCCESS, 120, 0), LBS_OK);
+	w.priority = 1;
+	CHECK_STR(choose(s, &w, &f), "fast");
+	CHECK_CONTAINS(reason, "time 0.75");
 	sched_close(s);
 	fleet_free(&f);
 }
