@@ -21,7 +21,14 @@ typedef struct redis_sink {
 	rc_conn *c;      /* NULL after a failure: opened again next time */
 	char key[RC_PREFIX_MAX + AG_NAME + 16];
 	char ttl_ms[24];
+	unsigned bare;   /* samples since the record was last written */
 } redis_sink;
+
+/* The record goes with every this many samples, changed or not: a field
+ * removed by hand (the key kept, so no HSET says the hash is new) comes
+ * back within as many intervals.  The agent's ACL has no read to find it
+ * missing. */
+#define AG_RECORD_EVERY 30
 
 /* MULTI, HSET key load L [record R], PEXPIRE key ttl, EXEC: the HSET's
  * count of new fields, or -1 with err.  Only commands the per-worker ACL
@@ -85,11 +92,16 @@ static int redis_publish(ag_sink *base, const cJSON *record, int changed,
 	}
 	if (!s->c && !(s->c = rc_open(&s->t, err, n)))
 		goto out;
+	changed = changed || ++s->bare >= AG_RECORD_EVERY;
 	long long added = put(s, changed ? rec : NULL, ld, err, n);
 	/* a new load field means the key had gone (expired, Redis
 	 * restarted): it needs its record again */
-	if (added == 1 && !changed)
+	if (added == 1 && !changed) {
 		added = put(s, rec, ld, err, n);
+		changed = 1;
+	}
+	if (changed && added >= 0)
+		s->bare = 0;
 	rc = added < 0 ? -1 : 0;
 	if (rc < 0 && rc_broken(s->c)) {
 		rc_close(s->c);

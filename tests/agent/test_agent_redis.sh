@@ -67,6 +67,11 @@ rcli del t:fleet:w-b >/dev/null
 b_record() { [ "$(rcli hexists t:fleet:w-b record)" = 1 ]; }
 until_ok 20 b_record
 eq "record written again" "$(rcli hexists t:fleet:w-b record)" 1
+# a record field removed by hand, the key kept: written again within 30
+# samples (6 s here), although nothing changed
+rcli hdel t:fleet:w-b record >/dev/null
+until_ok 20 b_record
+eq "record removed by hand comes back" "$(rcli hexists t:fleet:w-b record)" 1
 kill "$bpid"
 wait "$bpid"
 eq "exit on SIGTERM" "$?" 0
