@@ -247,13 +247,21 @@ static redisReply *run_script(fleet *f, script *sc, int nkeys, int nargs, const 
 	}
 out:
 	if (r && r->type == REDIS_REPLY_ERROR) {
-		char show[200], key[200];
+		char show[400], key[200];
 
-		/* The script's error names its line, not the key: find it. */
+		/* The script's error names its line, not the key: find it.
+		 * Else Redis's words whole (an ACL refusal names the command
+		 * it refused after 60 bytes of preamble), made one line. */
+		snprintf(show, sizeof show, "%s", r->str);
+		txt_one_line(show);
 		if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
 			snprintf(err, errlen, "%s: %s", f->addr, key);
+		else if (strstr(r->str, "can't run this command"))
+			snprintf(err, errlen, "%s: %s; the ACL user needs the commands "
+			         "docs/SECURITY.md lists (Redis's ACL LOG names the one refused)",
+			         f->addr, show);
 		else
-			snprintf(err, errlen, "%s: %s", f->addr, txt_show(show, sizeof show, r->str));
+			snprintf(err, errlen, "%s: %s", f->addr, show);
 		freeReplyObject(r);
 		r = NULL;
 	}

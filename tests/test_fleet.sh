@@ -248,6 +248,49 @@ config acl2 "$aport" ", \"user\": \"nobody17\", \"password_file\": \"$tmp/acl1.p
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl2.json"
 lines "$tmp/err" 1
 has "$tmp/err" "redis://127.0.0.1:$aport: authentication as nobody17 refused: WRONGPASS"
+# The ACL of docs/SECURITY.md, exactly: a store of 2,500 pairs joins the
+# fleet, so its whole store goes in parts (the staged path's commands); a
+# refused command is named.
+acli() { redis-cli -p "$aport" -a right-secret-17 --no-auth-warning "$@"; }
+acli acl setuser lbdoc on '>doc-secret-17' '~t17:*' +eval +evalsha '+script|load' +time +type \
+	+get +set +incr +hget +hmget +hset +hsetnx +del +expire +persist +zadd +zrangebyscore >/dev/null
+printf 'lbdoc\ndoc-secret-17\n' >"$tmp/doc.pass"
+chmod 600 "$tmp/doc.pass"
+python3 - "$tmp/doc-import.json" <<'PY'
+import json, sys
+rec = {"workload_type": "NLP", "samples": 2, "successes": 1, "failures": 1, "preference": 0.5,
+       "mean_duration": 3, "var_duration": 0, "last_update": 1796470867}
+json.dump({"schema": 3, "records": [dict(rec, worker="doc-%04d" % i) for i in range(2500)]},
+          open(sys.argv[1], "w"))
+PY
+doc_pairs() { grep -o '"worker":"doc-' "$tmp/out" | wc -l; }
+config doc "$aport" ", \"password_file\": \"$tmp/doc.pass\""
+expect_rc 0 "$shim" prefs import --plugin "$plugin" --db "$tmp/doc" "$tmp/doc-import.json"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/doc.json"
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/doc.json"
+[ "$(doc_pairs)" = 2500 ] && ok || bad "the documented ACL's sync left $(doc_pairs) of 2500 pairs in Redis"
+# One command taken away: the refusal names it (Redis says it after 60
+# bytes of preamble).  What the script wrote before it failed stays (Redis
+# has no rollback), a stage with its time and expiry, so a later sync,
+# once the user may run the command again, takes it over when it is 60 s
+# old (a nil time stopped every sync after, for good) and completes.
+acli acl setuser lbdoc -hsetnx >/dev/null
+config doc2 "$aport" ", \"password_file\": \"$tmp/doc.pass\""
+sed -i 's/"prefix": "t17:"/"prefix": "t17:d2:"/' "$tmp/doc2.json"
+expect_rc 0 "$shim" prefs import --plugin "$plugin" --db "$tmp/doc2" "$tmp/doc-import.json"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/doc2.json"
+lines "$tmp/err" 1
+has "$tmp/err" "can't run this command or subcommand"
+has "$tmp/err" "the ACL user needs the commands docs/SECURITY.md lists (Redis's ACL LOG names the one refused)"
+stage=$(acli --scan --pattern 't17:d2:stage:*' | head -1)
+[ -n "$stage" ] && [ "$(acli ttl "$stage")" -gt 0 ] && [ "$(acli hexists "$stage" t)" = 1 ] && ok ||
+	bad "the failed sync's stage '$stage' has no expiry or time: $(acli hgetall "$stage" | head -c 200)"
+acli acl setuser lbdoc +hsetnx >/dev/null
+# another process's stage is waited for until it is 60 s old: as if it were
+acli hset "$stage" t 0 >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/doc2.json"
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/doc2.json"
+[ "$(doc_pairs)" = 2500 ] && ok || bad "after the refused sync, the next left $(doc_pairs) of 2500 pairs in Redis"
 # A unix socket is on this host: no allow_insecure needed, and the address
 # in messages is unix://PATH.
 cat >"$tmp/sock.json" <<EOF
