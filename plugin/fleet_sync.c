@@ -724,6 +724,18 @@ static int push(fleet *f, char *err, size_t errlen)
 			         f->addr, text, (unsigned long long)after);
 			return -1;
 		}
+		/* Redis wants what follows its last, and the outbox no longer
+		 * has it: it went to another Redis or prefix (the config
+		 * changed and changed back) and a pull there dropped it.
+		 * Sending on would be answered the same, round after round. */
+		if (v == 2 && from > last + 1) {
+			snprintf(err, errlen, "%s: Redis holds this host's evidence up to sequence "
+			         "%s, and the outcomes after it are no longer here to push (this "
+			         "store synced with another Redis or prefix since): delete this "
+			         "prefix's keys, and every host re-publishes its whole store",
+			         f->addr, text);
+			return -1;
+		}
 		snprintf(f->ack_epoch, sizeof f->ack_epoch, "%s", st.epoch);
 		f->acked = v == 0 ? to : last > after ? last : after;
 	}

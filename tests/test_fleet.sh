@@ -291,6 +291,28 @@ acli hset "$stage" t 0 >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/doc2.json"
 expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/doc2.json"
 [ "$(doc_pairs)" = 2500 ] && ok || bad "after the refused sync, the next left $(doc_pairs) of 2500 pairs in Redis"
+# A store synced with another prefix and back: Redis holds its evidence up
+# to a sequence whose followers the other prefix's pulls took from the
+# outbox.  The sync says so and stops, where it sent the same batch round
+# after round (1,000 a step, about 10,000 commands a second) without a word.
+config sw "$aport" ", \"password_file\": \"$tmp/pass\""
+sed -i 's/"prefix": "t17:"/"prefix": "t17sw1:"/' "$tmp/sw.json"
+feed_sw() {
+	"$shim" decide --plugin "$plugin" --config "$tmp/sw.json" --workers "$src/examples/fleet.json" \
+		--tests "$src/examples/tests.jsonl" --feedback "$tmp/a.$1.jsonl" >/dev/null 2>>"$tmp/sw.log"
+}
+feed_sw 0
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
+sed -i 's/"prefix": "t17sw1:"/"prefix": "t17sw2:"/' "$tmp/sw.json"
+feed_sw 1
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
+sed -i 's/"prefix": "t17sw2:"/"prefix": "t17sw1:"/' "$tmp/sw.json"
+feed_sw 2
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
+lines "$tmp/err" 1
+has "$tmp/err" "Redis holds this host's evidence up to sequence "
+has "$tmp/err" "and the outcomes after it are no longer here to push (this store synced with another Redis or prefix since)"
 # A unix socket is on this host: no allow_insecure needed, and the address
 # in messages is unix://PATH.
 cat >"$tmp/sock.json" <<EOF
