@@ -113,12 +113,10 @@ static const cJSON *own_store(const char *const *names, const cJSON *own, uint32
 	return oi ? cJSON_GetObjectItemCaseSensitive(oi, "store") : NULL;
 }
 
-/* The shared "store"'s path, or NULL. */
-static const char *shared_path(const cJSON *cfg)
+/* A store object's path, or NULL. */
+static const char *path_of(const cJSON *store)
 {
-	const cJSON *s = cJSON_GetObjectItemCaseSensitive(cfg, "store");
-
-	return s ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "path")) : NULL;
+	return store ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(store, "path")) : NULL;
 }
 
 /* Which child learns outcomes into the shared "store" (whose path is
@@ -138,8 +136,7 @@ static int32_t outcome_taker(const char *const *names, uint32_t n, const cJSON *
 			return (int32_t)i;
 	for (uint32_t i = 0; i < n; i++) {
 		const cJSON *st = own_store(names, own, i);
-		const char *path = st ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"))
-		                      : NULL;
+		const char *path = path_of(st);
 
 		if (!learns_outcomes(names[i]))
 			continue;
@@ -168,7 +165,8 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
                                       const cJSON *own, char *err, size_t errlen)
 {
 	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
-	int32_t taker = outcome_taker(names, n, own, shared_path(cfg));
+	const char *sp = path_of(shared);
+	int32_t taker = outcome_taker(names, n, own, sp);
 	store_learner l[ADAPT_MAX_CHILDREN];
 	char fields[ADAPT_MAX_CHILDREN][64];
 	size_t m = 0;
@@ -177,18 +175,15 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
 	for (uint32_t i = 0; i < n; i++) {
 		const cJSON *st = own_store(names, own, i);
 		int given = shared && gets_store(names, own, i, taker);
-		const char *path = st ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "path"))
-		                      : NULL;
+		const char *path = path_of(st);
 
 		/* a child learning into the shared directory by its own
 		 * config keeps it too */
-		kept |= given || (path && shared_path(cfg) && store_same_dir(path, shared_path(cfg)));
+		kept |= given || (path && sp && store_same_dir(path, sp));
 		if (!learns_outcomes(names[i]) || (!st && !given))
 			continue;
 		snprintf(fields[m], sizeof fields[m], given ? "store" : "config.%s.store", names[i]);
-		l[m] = (store_learner){ names[i], fields[m],
-		                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		                                given ? shared : st, "path")) };
+		l[m] = (store_learner){ names[i], fields[m], given ? sp : path };
 		m++;
 	}
 	if (shared && !kept) {
@@ -328,7 +323,7 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 	}
 	if (st == LBS_OK)
 		st = one_learner_a_store(names, n, cfg, own, err, errlen);
-	taker = outcome_taker(names, n, own, shared_path(cfg));
+	taker = outcome_taker(names, n, own, path_of(cJSON_GetObjectItemCaseSensitive(cfg, "store")));
 	for (uint32_t i = 0; st == LBS_OK && i < n; i++)
 		st = make_child(inst, names[i], cfg,
 		                own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL,
