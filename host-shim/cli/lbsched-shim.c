@@ -109,7 +109,9 @@ static const cli_prog program = {
 	"records in the original framework's JSON: worker capabilities (a fleet) and test "
 	"requirements (JSON Lines).\n\n"
 	"--plugin defaults to the plugin built alongside the shim, or the installed one after "
-	"meson install. lbsched(7) describes the schedulers and their configs.",
+	"meson install. lbsched(7) describes the schedulers and their configs. The documents "
+	"named docs/NAME.md here are in the source tree's docs/ and, from the Debian packages, "
+	"in /usr/share/doc/lbsched (NAME.md.gz).",
 	"0: done.\n1: bad input or config, a plugin file that cannot be loaded among them; the "
 	"message names the file, line or field, and the problem.\n2: the command line is wrong "
 	"(an unknown option, a missing value or a missing required option: one line naming the "
