@@ -450,6 +450,59 @@ static void test_rude_plugin(void)
 	CHECK_CONTAINS(err, "it has: rude\\x0a\\x1b[31mforged, nnnn");
 	CHECK(!strchr(err, '\n') && !strchr(err, '\x1b'));
 	CHECK(loader_find(p, "rude-long", err, sizeof err) != NULL);
+
+	/* Two schedulers of one name: the second could never be reached. */
+	CHECK_INT(host_load(h, getenv("LBS_RUDE_TWINS_PLUGIN"), &p, &api, err, sizeof err),
+	          LBS_EVERSION);
+	CHECK_CONTAINS(err, "refused: plugin rude\\x0a\\x1b[2Jplugin has two schedulers named "
+	                    "'twin' (#0 and #1); fix its scheduler list");
+	/* A host service init may not use: refused, where the plugin is not
+	 * yet the host's to find in (it crashed the host). */
+	CHECK_INT(host_load(h, getenv("LBS_RUDE_FIND_PLUGIN"), &p, &api, err, sizeof err),
+	          LBS_EINVAL);
+	CHECK_CONTAINS(err, "refused to start (status -1): find_scheduler answered -4: "
+	                    "find_scheduler: called from a plugin's init(), which must return "
+	                    "before its host finds schedulers (find them in create())");
+	host_free(h);
+}
+
+/* The reason a host shows is the one of the answer it gives: a plugin's
+ * sentence without its NUL is not run on by an earlier one, and a rejected
+ * answer's sentence goes with it even when the host finds no worker. */
+static void test_reason_is_the_answers(void)
+{
+	shim_host *h = host_new("reason-test", LBS_LOG_ERROR + 1);
+	fleet f = fleet_parse(FLEET);
+	arena *a = arena_new();
+	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+	lbs_workload huge = workload_parse(a, "{\"test_id\": \"h\", \"minimum_memory\": 512}");
+	uint32_t idx[2];
+	const char *ids[2];
+	char reason[256], err[1024];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 2, .indices = idx, .ids = ids,
+	                     .reason = reason, .reason_len = sizeof reason};
+	shim_sched *s;
+	int fell_back = 0;
+
+	CHECK_INT(sched_open(h, getenv("LBS_RUDE_PLUGIN"), "rude-long", NULL, 0, &s, err,
+	                     sizeof err), LBS_OK);
+	snprintf(reason, sizeof reason, "an earlier and much longer sentence");
+	CHECK_INT(sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel, NULL),
+	          LBS_OK);
+	CHECK_STR(reason, "first");
+	sched_close(s);
+
+	CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar",
+	                     "{\"mode\": \"unterminated_reason\"}", 32, &s, err, sizeof err),
+	          LBS_OK);
+	CHECK_INT(sched_select(s, &huge, (const lbs_worker *const *)f.workers, f.n, &sel,
+	                       &fell_back), LBS_NO_WORKER);
+	CHECK_INT(fell_back, 1);
+	CHECK_STR(reason, "host fallback: no eligible worker (the plugin's answer was rejected, "
+	                  "and no worker meets the workload's requirements)");
+	sched_close(s);
+	arena_free(a);
+	fleet_free(&f);
 	host_free(h);
 }
 
@@ -507,6 +560,7 @@ int main(void)
 	test_liar();
 	test_unterminated_text();
 	test_rude_plugin();
+	test_reason_is_the_answers();
 	test_log_one_line();
 	return check_done("test_abi");
 }

@@ -41,6 +41,10 @@ struct shim_host {
 	host_log_fn log_fn;
 	void *log_ctx;
 	plugin_rec *plugins;
+	/* Plugins whose init() is running: find_scheduler is refused then
+	 * (abi.h: a plugin is not listed, or itself loadable, before its init
+	 * returns; a load of itself from there would recurse). */
+	int in_init;
 };
 
 static const char *level_name(int32_t level)
@@ -194,6 +198,11 @@ static lbs_status api_find_scheduler(void *host_data, const char *plugin_path,
 		snprintf(err, errlen, "find_scheduler: no scheduler name given");
 		return LBS_EINVAL;
 	}
+	if (r->host->in_init) {
+		snprintf(err, errlen, "find_scheduler: called from a plugin's init(), which must "
+		         "return before its host finds schedulers (find them in create())");
+		return LBS_EUNSUPPORTED;
+	}
 	if (plugin_path && *plugin_path) {
 		lbs_status st = host_load(r->host, plugin_path, &p, &api, err, errlen);
 		if (st != LBS_OK)
@@ -253,7 +262,9 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 	};
 	/* Load the file that was checked: a bare name given to dlopen() would
 	 * be searched for on the library path instead. */
+	h->in_init++;
 	st = loader_open(real, &r->api, &r->plugin, err, errlen);
+	h->in_init--;
 	if (st != LBS_OK) {
 		free(r->realpath);
 		free(r);

@@ -213,6 +213,27 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 		dlclose(handle);
 		return LBS_EVERSION;
 	}
+	/* A name is how configs, composites and the check command find a
+	 * scheduler: a second one of the same name could never be reached. */
+	for (uint32_t i = 0; i < count; i++) {
+		const lbs_scheduler_desc *a = e->scheduler_get(i);
+
+		for (uint32_t j = i + 1; a && a->name && j < count; j++) {
+			const lbs_scheduler_desc *b = e->scheduler_get(j);
+
+			if (b && b->name && !strncmp(a->name, b->name, LOADER_MAX_NAME + 1)) {
+				char shown[96];
+
+				snprintf(err, errlen, "%s: refused: plugin %s has two schedulers named "
+				         "'%s' (#%u and #%u); fix its scheduler list", path,
+				         plugin_label(e, label, sizeof label),
+				         loader_show(shown, sizeof shown, a->name), i, j);
+				e->deinit();
+				dlclose(handle);
+				return LBS_EVERSION;
+			}
+		}
+	}
 	p = calloc(1, sizeof *p);
 	if (p)
 		p->path = strdup(path);

@@ -187,9 +187,13 @@ static lbs_status fallback_select(shim_sched *s, const lbs_workload *wl,
 {
 	lbs_status st = sched_rotate(&s->cursor, wl, workers, n, out);
 
-	if (st == LBS_OK && out->reason && out->reason_len)
-		snprintf(out->reason, out->reason_len,
-		         "host fallback: next eligible worker in rotation (the plugin's answer was rejected)");
+	/* The plugin's sentence went with its answer, whatever this one is. */
+	if (out->reason && out->reason_len)
+		snprintf(out->reason, out->reason_len, st == LBS_OK
+		         ? "host fallback: next eligible worker in rotation (the plugin's answer "
+		           "was rejected)"
+		         : "host fallback: no eligible worker (the plugin's answer was rejected, "
+		           "and no worker meets the workload's requirements)");
 	return st;
 }
 
@@ -205,8 +209,10 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 		*fell_back = 0;
 	out->n_selected = 0;
 	out->cookie = 0;
+	/* All of it: a plugin that writes a sentence without its NUL would
+	 * otherwise end it with the rest of an earlier one. */
 	if (out->reason && out->reason_len)
-		out->reason[0] = '\0';
+		memset(out->reason, 0, out->reason_len);
 	if (n == 0)
 		return LBS_NO_WORKER;
 	st = s->desc->select(s->inst, wl, workers, n, out);

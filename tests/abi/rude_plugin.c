@@ -6,10 +6,17 @@
  *               one ("rude-long") with a 4,000-byte description;
  *   RUDE_COUNT  scheduler_count() says UINT32_MAX;
  *   RUDE_INIT   init fails with its error buffer filled with 'E' and no
- *               terminator.
- * The schedulers answer honestly: the first worker offered.
+ *               terminator;
+ *   RUDE_TWINS  two schedulers named "twin";
+ *   RUDE_FIND   init asks the host to find a scheduler, which a host
+ *               cannot do before init returns, and fails with the
+ *               host's answer.
+ * The schedulers answer honestly: the first worker offered, with a reason
+ * that has no terminating NUL ("first": the host's buffer must not show
+ * the rest of an earlier, longer sentence after it).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lbsched/abi.h>
@@ -47,10 +54,18 @@ static lbs_status r_select(void *inst, const lbs_workload *wl,
 	out->n_selected = 1;
 	out->indices[0] = 0;
 	out->ids[0] = workers[0]->id;
+	if (out->reason && out->reason_len >= 5)
+		memcpy(out->reason, "first", 5);
 	return LBS_OK;
 }
 
 static lbs_scheduler_desc scheds[] = {
+#ifdef RUDE_TWINS
+	{.struct_size = sizeof(lbs_scheduler_desc), .name = "twin", .description = "the first",
+	 .create = r_create, .destroy = r_destroy, .select = r_select},
+	{.struct_size = sizeof(lbs_scheduler_desc), .name = "twin", .description = "the second",
+	 .create = r_create, .destroy = r_destroy, .select = r_select},
+#endif
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "rude\n\x1b[31mforged",
 	 .description = "one\ntwo\x1b[2J", .create = r_create, .destroy = r_destroy,
 	 .select = r_select},
@@ -71,6 +86,17 @@ static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
 #ifdef RUDE_INIT
 	memset(err, 'E', errlen);
 	return LBS_EINTERNAL;
+#elif defined(RUDE_FIND)
+	{
+		const lbs_scheduler_desc *d = NULL;
+		const lbs_host_api *h = NULL;
+		char why[256] = "";
+		lbs_status st = host->find_scheduler(host->host_data, NULL, "rude-long", &d, &h,
+		                                     why, sizeof why);
+
+		snprintf(err, errlen, "find_scheduler answered %d: %s", (int)st, why);
+		return LBS_EINVAL;
+	}
 #else
 	(void)err;
 	(void)errlen;
