@@ -126,8 +126,11 @@ cat >"$tmp/fleet.json" <<EOF
   "available_accelerators": {"gpu": 1}, "available_memory": 128, "cpu_cores": 16}
 ]}
 EOF
+# The store where the docs put it: what nginx learns there must go with
+# the purge too.
 upstream="upstream lbsched_packages_test {
     lbsched_fleet $tmp/fleet.json;
+    lbsched_config '{\"store\": {\"path\": \"/var/lib/lbsched/prefs\"}}';
     server 127.0.0.1:$P_NPU;
     server 127.0.0.1:$P_CUDA;
 }"
@@ -170,6 +173,7 @@ expect_rc 0 test "$answer" = cuda
 [ "$answer" = cuda ] || sed 's/^/    nginx: /' "$tmp/ngx/error.log" >&2
 answer=$(curl -s -H 'X-Required-Backend: qnn' "http://127.0.0.1:$FRONT/")
 expect_rc 0 test "$answer" = npu
+expect_rc 0 test -s /var/lib/lbsched/prefs/data.mdb
 [ -z "$ngx_pid" ] || { kill "$ngx_pid"; for _ in $(seq 50); do kill -0 "$ngx_pid" 2>/dev/null || break; sleep 0.1; done; }
 ngx_pid=""
 
