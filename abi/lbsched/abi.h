@@ -57,7 +57,13 @@
  *     - add extensions: a new get_extension() id with a struct of its own.
  *   Every struct that crosses the boundary starts with uint32_t struct_size.
  *   The writer of a struct sets struct_size to its own sizeof; a reader uses
- *   LBS_HAS_FIELD() before touching any field added after 1.0.  For output
+ *   LBS_HAS_FIELD() before touching any member past the struct's
+ *   LBS_*_SIZE_V1_0: the fields added after 1.0, and the optional slots
+ *   that 1.0 had but its minimum sizes end before (lbs_host_api's
+ *   find_scheduler and release_scheduler; lbs_scheduler_desc's score,
+ *   report, workers_changed, stats and explain; lbs_plugin_entry's
+ *   get_extension).  A member the writer's struct_size leaves out is
+ *   absent: a slot there counts as NULL, however its bytes read.  For output
  *   structs (lbs_selection) the CALLER sets struct_size and the callee writes
  *   only fields that fit.
  *
@@ -264,8 +270,16 @@ typedef int32_t lbs_status;
 /* ===== Taxonomy: capability sets (bits) =================================== */
 
 /* Software backends: lbs_device.backends, lbs_workload.required_backends and
- * preferred_backends.  OTHER marks "some backend we could not name"; a
- * requirement is never OTHER, so it never matches by accident. */
+ * preferred_backends.  OTHER marks "some backend we could not name", in a
+ * device and in a requirement alike (a host passes a requirement it could
+ * not map as OTHER rather than drop it).  A requirement that holds OTHER
+ * is never met, whatever the device holds, so two unnamed things never
+ * match by accident:
+ *
+ *     met = !(req & LBS_BACKEND_OTHER) && (dev & req) == req;
+ *
+ * The precision and feature sets below follow the same rule with their
+ * own OTHER bit. */
 #define LBS_BACKEND_PYTORCH (UINT64_C(1) << 0)
 #define LBS_BACKEND_TENSORFLOW (UINT64_C(1) << 1)
 #define LBS_BACKEND_ONNX (UINT64_C(1) << 2)
@@ -496,7 +510,18 @@ typedef struct lbs_workload {
  * (capacity >= the workload's max_shards), and may give a reason buffer.
  * The plugin writes n_selected entries, best first, with distinct workers.
  * ids[i] must equal workers[indices[i]]->id (the pointer may be either the
- * host's string or the plugin's copy; the host compares the text).
+ * host's string or the plugin's copy; the host compares the text).  A copy
+ * must stay valid until the next call on the same instance: hosts read
+ * ids after select returns.  The reason, when written, is one sentence
+ * ending in a NUL inside reason_len; it may be written on LBS_NO_WORKER
+ * too (hosts show it as the reason none was found).
+ *
+ * The cookie is the plugin's name for this decision, returned in the
+ * lbs_outcome of every placement it made.  0 is reserved for "no decision
+ * of yours": never issue it (hosts send 0 for placements the plugin did
+ * not make, e.g. a host's own fallback choice, and for unknown ones).
+ * report() must also accept a cookie it never issued, or one that another
+ * instance issued, as an outcome it cannot match.
  */
 typedef struct lbs_selection {
 	uint32_t struct_size; /* set by the caller */
@@ -505,7 +530,7 @@ typedef struct lbs_selection {
 	const char **ids;     /* the chosen workers' ids */
 	uint32_t n_selected;  /* written by the plugin, <= capacity */
 	uint32_t reserved0;
-	uint64_t cookie;      /* opaque; the host returns it in lbs_outcome */
+	uint64_t cookie;      /* the plugin's, never 0; returned in lbs_outcome */
 	char *reason;         /* caller buffer for one sentence, may be NULL */
 	size_t reason_len;    /* its size in bytes */
 } lbs_selection;
@@ -598,6 +623,11 @@ typedef struct lbs_host_api {
 #define LBS_CAP_CONCURRENT (UINT64_C(1) << 0) /* [data] calls may overlap */
 #define LBS_CAP_LEARNS (UINT64_C(1) << 1)     /* report() changes decisions */
 #define LBS_CAP_MULTI (UINT64_C(1) << 2)      /* can return several workers */
+/* This project's hosts (lbsched-shim, nginx, Python) do not read
+ * LBS_CAP_MULTI or LBS_CAP_CONCURRENT: they send sharded and replicated
+ * work to every scheduler, and serialise every call on an instance.  A scheduler without MULTI still answers such work: with
+ * min_shards..max_shards workers when it can, else LBS_NO_WORKER (an
+ * answer outside that range is a contract breach the host replaces). */
 
 /*
  * One scheduler type a plugin offers.  Static plugin data, valid until
@@ -693,7 +723,10 @@ typedef struct lbs_plugin_entry {
 	/*
 	 * [load] Prepare the plugin.  Reference-counted: a host (or two hosts
 	 * in one process) may call init several times; each successful init
-	 * is matched by one deinit.  Starts no threads.
+	 * is matched by one deinit.  Starts no threads.  Of the host's
+	 * services init may use log and now_ns; find_scheduler answers
+	 * LBS_EUNSUPPORTED until init returns (the plugin is not the host's
+	 * to search yet), so a composite finds its children in create().
 	 * Errors: LBS_EVERSION if the host's ABI is unusable; err explains.
 	 */
 	lbs_status (*init)(const lbs_host_api *host, char *err, size_t errlen);
@@ -701,7 +734,9 @@ typedef struct lbs_plugin_entry {
 	/* [load] Undo one init.  After the last one, no descriptor is valid. */
 	void (*deinit)(void);
 
-	/* [load] or after init: the schedulers this plugin offers. */
+	/* [load] or after init: the schedulers this plugin offers, each name
+	 * once (hosts refuse a plugin with two of one name: configs reach a
+	 * scheduler by name, and the second could never be reached). */
 	uint32_t (*scheduler_count)(void);
 	const lbs_scheduler_desc *(*scheduler_get)(uint32_t index);
 	/* NULL when no scheduler has this name (compared exactly). */
