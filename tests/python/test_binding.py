@@ -1656,6 +1656,33 @@ class DropInTest(unittest.TestCase):
         self.assertEqual(out.split(), ["gpu-1", "gpu-1"])
 
 
+class CopyTest(unittest.TestCase):
+    """A copy shared the handle: collecting it freed the plugin instance
+    under the original, whose next call crashed the interpreter."""
+
+    CODE = """
+import copy, pickle, sys, lbsched
+s = lbsched.PluginScheduler(plugin=sys.argv[1])
+s.select_worker({"test_id": "t"}, {"w1": {"cpu_cores": 4, "available_memory": 8}})
+for f in (copy.copy, copy.deepcopy, pickle.dumps, lambda x: pickle.dumps(x, 0)):
+    try:
+        f(s)
+        print("copied")
+    except TypeError as e:
+        print(e)
+print(s.stats()["selects"])
+"""
+
+    def test_a_scheduler_is_not_copied_or_pickled(self):
+        # in a child: without the refusal the parent would crash, not fail
+        r = subprocess.run([sys.executable, "-c", self.CODE, PLUGIN], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+        want = ("lbsched.PluginScheduler cannot be copied or pickled: it owns a plugin "
+                "instance; create another")
+        self.assertEqual((r.returncode, r.stdout.splitlines()), (0, [want] * 4 + ["1"]),
+                         r.stderr)
+
+
 class WarningsTest(unittest.TestCase):
     """The converter's warnings go through Python's warnings module."""
 

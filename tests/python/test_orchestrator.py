@@ -7,6 +7,8 @@ Environment as test_binding.py (tests/meson.build).
 """
 import json
 import os
+import subprocess
+import sys
 import unittest
 import warnings
 
@@ -276,6 +278,32 @@ class OriginalFlow(unittest.TestCase):
         self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["a"])
         self.assertEqual(o.record_subtask_result("w", "a", 1, duration=10 ** 20)["state"],
                          "completed")
+
+
+class CopyTest(unittest.TestCase):
+    def test_an_orchestrator_is_not_copied_or_pickled(self):
+        # A copy shared the runs' handles: collecting it freed every
+        # registered workload under the original (in a child: the parent
+        # would crash, not fail)
+        code = """
+import copy, json, pickle, sys, lbsched
+o = lbsched.MultiDeviceOrchestrator()
+o.register_workload("wl", json.loads(sys.argv[1]))
+for f in (copy.copy, copy.deepcopy, pickle.dumps):
+    try:
+        f(o)
+        print("copied")
+    except TypeError as e:
+        print(e)
+print([r["subtask_id"] for r in o.get_ready_subtasks("wl")])
+"""
+        r = subprocess.run([sys.executable, "-c", code, json.dumps(WORKLOAD)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+        want = ("lbsched.MultiDeviceOrchestrator cannot be copied or pickled: it owns its "
+                "workloads' runs; create another and register them again")
+        self.assertEqual((r.returncode, r.stdout.splitlines()),
+                         (0, [want] * 3 + ["['tokenize']"]), r.stderr)
 
 
 class GetSubtask(unittest.TestCase):

@@ -888,6 +888,9 @@ def _check_fleet_arguments(available_workers, worker_loads, performance_data=Non
             raise ValueError("%s: expected a dict of worker id -> ..., got %s"
                              % (name, _what(arg)))
 
+_NO_COPY = "lbsched.%s cannot be copied or pickled: %s"
+
+
 class PluginScheduler(object):
     """An lbsched scheduler with the original SchedulingAlgorithm interface.
 
@@ -997,6 +1000,15 @@ class PluginScheduler(object):
             self.close()
         except Exception:
             pass
+
+    # A copy would share the handle, and the first of the two collected
+    # would free it under the other (a crash at its next call); a pickle
+    # cannot carry a plugin instance, nor what it has learned in memory.
+    def _no_copy(self, *args):
+        raise TypeError(_NO_COPY % (type(self).__name__, "it owns a plugin instance; "
+                                    "create another"))
+
+    __copy__ = __deepcopy__ = __reduce__ = __reduce_ex__ = _no_copy
 
     def _select(self, test_requirements, available_workers, worker_loads,
                 performance_data, maxn):

@@ -18,7 +18,7 @@ import threading
 import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
-    _surrogate, _check_fleet_arguments, _int_digits, _ERRLEN, _OK, PluginScheduler
+    _surrogate, _check_fleet_arguments, _int_digits, _ERRLEN, _OK, _NO_COPY, PluginScheduler
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -364,3 +364,11 @@ class MultiDeviceOrchestrator(object):
             self.close()
         except Exception:
             pass
+
+    # A copy would share the runs' handles: the first of the two collected
+    # would free every registered workload under the other.
+    def _no_copy(self, *args):
+        raise TypeError(_NO_COPY % (type(self).__name__, "it owns its workloads' runs; "
+                                    "create another and register them again"))
+
+    __copy__ = __deepcopy__ = __reduce__ = __reduce_ex__ = _no_copy
