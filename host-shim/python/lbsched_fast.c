@@ -406,11 +406,15 @@ typedef struct load_memo {
 	uint64_t ver;
 	uint32_t given;
 	uint32_t n_vals; /* the given slots' values, packed as sent */
-	/* its JSON-only fields' values (held by the dict while its version
-	 * stands): the original's reserve_resources fills
-	 * reserved_accelerators in place, which moves no version of the
-	 * load's own dict */
+	/* its JSON-only fields' values and its mutable arrays (held by the
+	 * dict while its version stands): the original's reserve_resources
+	 * fills reserved_accelerators and active_test_ids in place, which
+	 * moves no version of the load's own dict.  A JSON-only one must
+	 * stay empty; an array's items must stay ones the converter takes
+	 * (items: 1), or the package sends the load as JSON and the
+	 * converter names the bad one, as for a new scheduler */
 	PyObject *watch[MAX_WATCH];
+	char items[MAX_WATCH];
 	int n_watch;
 	/* last: a call whose loads stand reads the fields above only */
 	double vals[32];
@@ -955,6 +959,25 @@ static int loose_items(PyObject *v)
 	return ok;
 }
 
+/* loose_items of a watched array, each call while its load's dict stands:
+ * a set's entries read in place, without an iterator object. */
+static int still_loose(PyObject *v)
+{
+#if PY_VERSION_HEX < 0x030D0000
+	if (PyAnySet_CheckExact(v)) {
+		Py_ssize_t pos = 0;
+		PyObject *x;
+		Py_hash_t hash;
+		/* loose_item runs no Python code: the set cannot change under it */
+		while (_PySet_NextEntry(v, &pos, &x, &hash))
+			if (!loose_item(x))
+				return 0;
+		return 1;
+	}
+#endif
+	return loose_items(v);
+}
+
 /* One load into given/vals; 1 when it cannot go as numbers exactly (the
  * package sends that call's loads as JSON), 0, -1.  The fields the
  * numeric form does not carry are checked as JSON would be: a NaN or an
@@ -1075,7 +1098,7 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 
 	int hit = d && m->load == load && m->dict == d && m->ver == DICT_VERSION(d);
 	for (int k = 0; hit && k < m->n_watch; k++)
-		hit = empty(m->watch[k]);
+		hit = m->items[k] ? still_loose(m->watch[k]) : empty(m->watch[k]);
 	if (hit) {
 		if (*dirty || *given != m->given) {
 			*dirty = 1;
@@ -1099,17 +1122,24 @@ static int memo_values(load_memo *m, PyObject *load, PyObject *wid,
 	m->given = *given;
 	m->n_watch = 0;
 	for (int i = 0; i < n_fields; i++) {
-		PyObject *v = fields[i].json_only ? PyDict_GetItemWithError(d, fields[i].name)
-		                                  : NULL;
+		int items = fields[i].kind == K_ARRAY && !fields[i].json_only;
+		PyObject *v = fields[i].json_only || items
+		                      ? PyDict_GetItemWithError(d, fields[i].name)
+		                      : NULL;
 		if (!v && PyErr_Occurred())
 			PyErr_Clear();
+		/* a tuple or a frozenset cannot change in place */
+		if (v && items && !PyList_CheckExact(v) && !PySet_CheckExact(v))
+			v = NULL;
 		if (v && m->n_watch == MAX_WATCH) {
 			Py_CLEAR(m->dict); /* cannot watch them all: no memo */
 			*kept = 0;
 			break;
 		}
-		if (v)
+		if (v) {
+			m->items[m->n_watch] = (char)items;
 			m->watch[m->n_watch++] = v;
+		}
 	}
 	m->n_vals = (uint32_t)(*nv - first);
 	memcpy(m->vals, vals + first, m->n_vals * sizeof *vals);

@@ -1585,6 +1585,36 @@ class DropInTest(unittest.TestCase):
         self.sched.select_worker(t, caps, loads, {})
         self.assertEqual(calls, [1])
 
+    def test_active_test_ids_changed_in_place_are_read(self):
+        # The extension read a load again only when its __dict__ moved: a
+        # NaN added to active_test_ids in place (as reserve_resources adds
+        # an id) was never seen, where the ctypes path and a new scheduler
+        # refuse it
+        t = TestRequirements(test_id="t")
+        want = ("worker_loads['a']: field 'active_test_ids[%d]': must be a finite number, "
+                "got nan")
+        for ids, at in ((set(), 0), (["t1"], 1)):
+            caps = {"a": WorkerCapabilities("a", cpu_cores=4, available_memory=16)}
+            loads = {"a": WorkerLoad("a", active_test_ids=ids)}
+            s = lbsched.PluginScheduler(plugin=PLUGIN)
+            for _ in range(2):  # the second call reads the load from its memo
+                self.assertEqual(s.select_worker(t, caps, loads), "a")
+            nan = float("nan")
+            (ids.add if isinstance(ids, set) else ids.append)(nan)
+            for sched in (s, lbsched.PluginScheduler(plugin=PLUGIN)):
+                with self.assertRaises(ValueError) as cm:
+                    sched.select_worker(t, caps, loads)
+                self.assertEqual(str(cm.exception), want % at)
+            saved, lbsched._fast = lbsched._fast, None  # the ctypes path's answer
+            try:
+                with self.assertRaises(ValueError) as cm:
+                    lbsched.PluginScheduler(plugin=PLUGIN).select_worker(t, caps, loads)
+                self.assertEqual(str(cm.exception), want % at)
+            finally:
+                lbsched._fast = saved
+            ids.remove(nan)  # the same object: a set finds it by identity
+            self.assertEqual(s.select_worker(t, caps, loads), "a")
+
     def test_threads_share_one_scheduler(self):
         want = [self.sched.select_worker(t, self.caps, self.loads, {}) for t in self.tests]
         shared = lbsched.PluginScheduler(plugin=PLUGIN)
