@@ -1593,7 +1593,7 @@ class DropInTest(unittest.TestCase):
         t = TestRequirements(test_id="t")
         want = ("worker_loads['a']: field 'active_test_ids[%d]': must be a finite number, "
                 "got nan")
-        for ids, at in ((set(), 0), (["t1"], 1)):
+        for ids, at in ((set(), 0), ({"t%d" % i for i in range(8)}, 0), (["t1"], 1)):
             caps = {"a": WorkerCapabilities("a", cpu_cores=4, available_memory=16)}
             loads = {"a": WorkerLoad("a", active_test_ids=ids)}
             s = lbsched.PluginScheduler(plugin=PLUGIN)

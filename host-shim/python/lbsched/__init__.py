@@ -235,8 +235,12 @@ def _unsendable(obj, path, depth=0, nul=False, big=False):
         return None
     if isinstance(obj, dict):
         items = obj.items()
-    elif isinstance(obj, (list, tuple, set, frozenset)):
+    elif isinstance(obj, (list, tuple)):
         items = ((None, v) for v in obj)
+    elif isinstance(obj, (set, frozenset)):
+        # in _default's order: the index is the sent list's, not the set's
+        # (which moves with each run's string hashes)
+        items = ((None, v) for v in sorted(obj, key=str))
     else:
         try:
             return _unsendable(_default(obj), path, depth + 1, nul, big)
