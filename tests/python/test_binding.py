@@ -630,7 +630,7 @@ class ErrorTest(unittest.TestCase):
         # It was a RuntimeError after the records before it were reported
         caps, loads = twins()
         t = TestRequirements(test_id="v", test_type="vision", minimum_memory=2)
-        rec = {"sample_count": 3, "average_execution_time": 2.0}
+        rec = {"sample_count": 3, "total_failures": 0, "average_execution_time": 2.0}
         pd = {"left_1": {"vision": rec}, "w" * 600: {"vision": rec}}
         s = lbsched.PluginScheduler("priority", plugin=PLUGIN)
         with self.assertRaises(ValueError) as cm:
@@ -695,12 +695,13 @@ class ErrorTest(unittest.TestCase):
         wid = next(iter(caps))
         for key in (None, 5, ("a",), b"vision"):
             with self.assertRaises(ValueError) as cm:
-                self.sched.select_worker(t, caps, loads, {wid: {"vision": {"sample_count": 3},
-                                                                key: {"sample_count": 3}}})
+                ok = {"sample_count": 3, "total_failures": 0}
+                self.sched.select_worker(t, caps, loads, {wid: {"vision": ok, key: ok}})
             self.assertEqual(str(cm.exception), "performance_data[%r]: a test type's key must "
                              "be its name (str), got %r" % (wid, key))
         self.assertEqual(self.sched.stats()["reports"], 0)  # nothing seeded
-        self.sched.select_worker(t, caps, loads, {wid: {"vision": {"sample_count": 3}}})
+        self.sched.select_worker(t, caps, loads, {wid: {"vision": {"sample_count": 3,
+                                                                   "total_failures": 0}}})
         self.assertEqual(self.sched.stats()["reports"], 3)
         # create_scheduler's names: a list was TypeError: unhashable type
         with self.assertRaises(ValueError) as cm:
@@ -1310,6 +1311,54 @@ class DropInTest(unittest.TestCase):
         self.assertIn(s.select_worker(t, caps, loads,
                                       {"right_1": {"vision_classification": whole}}), caps)
         self.assertEqual(s.stats()["reports"], 10)
+
+    def test_failures_come_from_success_rate_when_total_failures_is_absent(self):
+        # {"sample_count": 5, "success_rate": 0.0} taught 5 successes
+        t = TestRequirements(test_id="t", test_type="vision")
+        W = {"w1": WorkerCapabilities("w1", cpu_cores=4, available_memory=16)}
+        where = "performance_data['w1']['vision']: "
+
+        def seeded(rec):
+            sent, real = [], lbsched._lib.lbspy_report
+
+            def report(h, o, *rest):
+                sent.append(json.loads(o)["success"])
+                return real(h, o, *rest)
+            lbsched._lib.lbspy_report = report
+            try:
+                s = lbsched.PluginScheduler(plugin=PLUGIN)
+                self.assertEqual(s.select_worker(t, W, {}, {"w1": {"vision": rec}}), "w1")
+            finally:
+                lbsched._lib.lbspy_report = real
+            return sent
+        self.assertEqual(seeded({"sample_count": 5, "success_rate": 0.0}), [False] * 5)
+        self.assertEqual(seeded({"sample_count": 5, "success_rate": 0.6}), [False] * 2 + [True] * 3)
+        self.assertEqual(seeded(WorkerPerformance("w1", "vision", success_rate=0.6,
+                                                  sample_count=5, total_failures=2)),
+                         [False] * 2 + [True] * 3)
+        # one failure of slack: the original rebuilds total_failures from a
+        # rounded rate; the count given is what is learned
+        self.assertEqual(seeded({"sample_count": 7, "success_rate": 0.43, "total_failures": 3}),
+                         [False] * 3 + [True] * 4)
+        self.assertEqual(seeded({"sample_count": 4, "total_failures": 1}), [False] + [True] * 3)
+        for rec, want in (
+                ({"sample_count": 5, "success_rate": 1.5},
+                 "field 'success_rate': must be a finite number in 0..1, got 1.5"),
+                ({"sample_count": 5, "success_rate": float("nan")},
+                 "field 'success_rate': must be a finite number in 0..1, got nan"),
+                ({"sample_count": 5, "success_rate": "0.5"},
+                 "field 'success_rate': must be a finite number in 0..1, got '0.5'"),
+                ({"sample_count": 5},
+                 "field 'total_failures': is required, or 'success_rate' (the original's "
+                 "WorkerPerformance has both)"),
+                (WorkerPerformance("w1", "vision", success_rate=0.2, sample_count=10),
+                 "fields 'total_failures' and 'success_rate' disagree: 0 failures of 10 "
+                 "samples, a success rate of 0.2 gives 8")):
+            s = lbsched.PluginScheduler(plugin=PLUGIN)
+            with self.assertRaises(ValueError) as cm:
+                s.select_worker(t, W, {}, {"w1": {"vision": rec}})
+            self.assertEqual(str(cm.exception), where + want)
+            self.assertEqual(s.stats()["reports"], 0)
 
     def test_a_records_own_load_that_is_no_object_is_named_by_the_record(self):
         # It was "TypeError: 'NoneType' object is not subscriptable", with

@@ -1256,12 +1256,33 @@ class PluginScheduler(object):
                     raise ValueError("%s: field '%s': unknown (WorkerPerformance has %s)"
                                      % (where, k, ", ".join(_PERF_FIELDS)))
         n = rec.get("sample_count", 0)
-        failures = rec.get("total_failures", 0)
+        failures = rec.get("total_failures")
+        rate = rec.get("success_rate")
         mean = rec.get("average_execution_time", 0.0)
+        if failures is None and rate is None:
+            # The original's WorkerPerformance always has both (1.0 and 0
+            # by default): a record with neither was made by hand, and
+            # taking its samples as successes taught what nobody said
+            raise ValueError("%s: field 'total_failures': is required, or 'success_rate' "
+                             "(the original's WorkerPerformance has both)" % where)
         for name, v in (("sample_count", n), ("total_failures", failures)):
-            if type(v) is not int or v < 0:
+            if v is not None and (type(v) is not int or v < 0):
                 raise ValueError("%s: field '%s': must be an integer >= 0, "
                                  "got %r" % (where, name, v))
+        if rate is not None:
+            if not isinstance(rate, (int, float)) or isinstance(rate, bool) or \
+                    not math.isfinite(rate) or not 0 <= rate <= 1:
+                raise ValueError("%s: field 'success_rate': must be a finite number in "
+                                 "0..1, got %r" % (where, rate))
+            implied = int(round(n * (1 - rate)))
+            if failures is None:
+                failures = implied
+            elif abs(failures - implied) > 1:
+                # one of slack: the original rebuilds total_failures from a
+                # rounded success_rate
+                raise ValueError("%s: fields 'total_failures' and 'success_rate' disagree: "
+                                 "%d failures of %d samples, a success rate of %r gives %d"
+                                 % (where, failures, n, rate, implied))
         if not isinstance(mean, (int, float)) or isinstance(mean, bool) or \
                 not math.isfinite(mean) or not 0 <= mean <= _MAX_SECONDS:
             raise ValueError("%s: field 'average_execution_time': must be a "
