@@ -1425,7 +1425,82 @@ out:
 	Py_RETURN_NONE;
 }
 
+/* ----- keys ------------------------------------------------------------------
+ * json.dumps writes a key 1 or None as "1" or "null": the converter would
+ * read accelerator "1" where the caller wrote 1.  str_keys is the
+ * package's check (_bad_key) in C, for what it sends on every call. */
+
+static PyObject *enum_type;
+
+/* 1: every key in v, as the package sends it, is a str; 0: one is not,
+ * or v holds what only the package's walk reads (an enum's value, a
+ * dict's subclass, a slots record, ...); -1 error. */
+static int keys_ok(PyObject *v, int depth)
+{
+	int r;
+
+	if (depth > 64)
+		return 0;
+	if (v == Py_None || PyUnicode_Check(v) || PyLong_Check(v) || PyFloat_Check(v) ||
+	    PyBytes_Check(v) || PyDateTime_Check(v) || PyDate_Check(v) || PyTime_Check(v) ||
+	    PyDelta_Check(v))
+		return 1;
+	if (PyDict_CheckExact(v)) {
+		Py_ssize_t pos = 0;
+		PyObject *k, *x;
+		while (PyDict_Next(v, &pos, &k, &x))
+			if (!PyUnicode_Check(k) || (r = keys_ok(x, depth + 1)) <= 0)
+				return PyUnicode_Check(k) ? r : 0;
+		return 1;
+	}
+	if (PyList_CheckExact(v) || PyTuple_CheckExact(v)) {
+		/* no Python code runs here: the list cannot change under it */
+		for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(v); i++)
+			if ((r = keys_ok(PySequence_Fast_ITEMS(v)[i], depth + 1)) <= 0)
+				return r;
+		return 1;
+	}
+	if (PyAnySet_CheckExact(v)) {
+		PyObject *it = PyObject_GetIter(v), *x;
+		r = it ? 1 : -1;
+		while (r > 0 && (x = PyIter_Next(it))) {
+			r = keys_ok(x, depth + 1);
+			Py_DECREF(x);
+		}
+		Py_XDECREF(it);
+		return PyErr_Occurred() ? -1 : r;
+	}
+	if (PyDict_Check(v) || (enum_type && PyObject_TypeCheck(v, (PyTypeObject *)enum_type)))
+		return 0;
+	/* a record: its public attributes, as _record reads them */
+	int is_dict;
+	PyObject *d = fields_of(v, &is_dict), *k, *x;
+	Py_ssize_t pos = 0;
+	if (!d)
+		return PyErr_Occurred() ? -1 : 0;
+	r = 1;
+	while (r > 0 && PyDict_Next(d, &pos, &k, &x)) {
+		if (!PyUnicode_Check(k))
+			r = 0;
+		else if (!PyUnicode_GET_LENGTH(k) || PyUnicode_READ_CHAR(k, 0) != '_')
+			r = keys_ok(x, depth + 1);
+	}
+	Py_DECREF(d);
+	return r;
+}
+
+static PyObject *str_keys(PyObject *self, PyObject *v)
+{
+	(void)self;
+	int r = keys_ok(v, 0);
+	if (r < 0)
+		return NULL;
+	return PyBool_FromLong(r);
+}
+
 static PyMethodDef methods[] = {
+	{"str_keys", str_keys, METH_O,
+	 "str_keys(obj) -> True when every key in obj is a str; False: the package walks it"},
 	{"configure", configure, METH_VARARGS, "configure(address, slots, others, json_only)"},
 	{"snapshot", snapshot, METH_O, "snapshot(available_workers) -> capsule or None"},
 	{"select", select_, METH_VARARGS,
@@ -1446,6 +1521,13 @@ PyMODINIT_FUNC PyInit__lbsched_fast(void)
 		return NULL;
 	load_name = PyUnicode_InternFromString("load");
 	if (!load_name)
+		return NULL;
+	PyObject *enum_mod = PyImport_ImportModule("enum");
+	if (!enum_mod)
+		return NULL;
+	enum_type = PyObject_GetAttrString(enum_mod, "Enum");
+	Py_DECREF(enum_mod);
+	if (!enum_type)
 		return NULL;
 	return PyModule_Create(&module);
 }

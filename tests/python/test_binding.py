@@ -713,6 +713,57 @@ class ErrorTest(unittest.TestCase):
         self.assertEqual(str(cm.exception), "composite: algorithms[0]: field 'type' must be "
                          "an algorithm's name (str), got a list")
 
+    def test_keys_inside_records_that_are_not_str_are_refused(self):
+        # json.dumps wrote 1 as "1" and None as "null": required_accelerators
+        # {1: 1} matched a worker's {"1": 1}, and {None: 1} was accelerator "null"
+        good = {"w1": WorkerCapabilities("w1", cpu_cores=4, available_memory=16,
+                                         available_accelerators={"1": 1})}
+        cases = [
+            ("test_requirements: field 'required_accelerators': keys must be str, got int 1",
+             TestRequirements("t", required_accelerators={1: 1}), good, None),
+            ("test_requirements: field 'required_accelerator_limit': keys must be str, "
+             "got int 1", {"test_id": "t", "required_accelerator_limit": {1: 1}}, good, None),
+            ("test_requirements: field 'required_software': keys must be str, got float 1.5",
+             {"test_id": "t", "required_software": {1.5: "x"}}, good, None),
+            ("test_requirements: keys must be str, got int 5", {"test_id": "t", 5: 1}, good,
+             None),
+            ("available_workers['w1']: field 'available_accelerators': keys must be str, "
+             "got None", {"test_id": "t"},
+             {"w1": {"cpu_cores": 4, "available_memory": 16, "available_accelerators": {None: 1}}},
+             None),
+            ("available_workers['w1']: field 'hardware_specs.gpu': keys must be str, got int 0",
+             {"test_id": "t"}, {"w1": WorkerCapabilities("w1", cpu_cores=4, available_memory=16,
+                                                         hardware_specs={"gpu": {0: "a"}})},
+             None),
+            ("worker_loads['w1']: field 'reserved_accelerators': keys must be str, got int 1",
+             {"test_id": "t"}, good, {"w1": WorkerLoad("w1", reserved_accelerators={1: 1})}),
+        ]
+        saved = lbsched._fast, getattr(lbsched, "_str_keys", None)
+        try:
+            # the extension, the ctypes path, and Python's walk of the keys alone
+            for fast, str_keys in (saved, (None, saved[1]), (None, None)):
+                lbsched._fast, lbsched._str_keys = fast, str_keys
+                s = lbsched.PluginScheduler(plugin=PLUGIN)
+                self.assertEqual(s.select_worker({"test_id": "t"}, good), "w1")
+                for want, t, caps, loads in cases:
+                    for sched in (s, lbsched.PluginScheduler(plugin=PLUGIN)):
+                        for call in (sched.select_worker, sched.select_workers):
+                            with self.assertRaises(ValueError) as cm:
+                                call(t, caps, loads)
+                            self.assertEqual(str(cm.exception), want)
+                    if loads is None:  # explain names a load by its record
+                        with self.assertRaises(ValueError) as cm:
+                            s.explain(t, caps, loads)
+                        self.assertEqual(str(cm.exception), want)
+                self.assertEqual(s.stats()["selects"], 1)
+        finally:
+            lbsched._fast, lbsched._str_keys = saved
+        # a subtask's result is the caller's payload, not a record: as JSON has it
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("wl", {"subtasks": {"a": {}}})
+        o.record_subtask_result("wl", "a", {1: "x"})
+        self.assertEqual(o.get_aggregated_results("wl")["result"], [{"1": "x"}])
+
     def test_a_duplicate_id_names_the_callers_worker(self):
         # "... is also the id of workers[1]": the library's name for it
         rec = {"available_memory": 16, "cpu_cores": 8}

@@ -256,6 +256,52 @@ def _unsendable(obj, path, depth=0, nul=False, big=False):
     return None
 
 
+_KEY_ATOMS = frozenset((str, int, float, bool, bytes, type(None)))
+
+
+class _Key(object):
+    """_bad_key's find: a key that is not a str."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+
+def _bad_key(obj, path, depth=0):
+    """The first key in obj that is not a str, as (the path of its dict,
+    _Key), or None.  json.dumps writes 1 and None as "1" and "null": the
+    converter would read accelerator "1" where the caller wrote 1, and
+    "null" where it wrote None."""
+    t = type(obj)
+    if t in _KEY_ATOMS or depth > 64:
+        return None
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                return path, _Key(k)
+            if type(v) not in _KEY_ATOMS:
+                bad = _bad_key(v, path + [k], depth + 1)
+                if bad:
+                    return bad
+        return None
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        items = obj if isinstance(obj, (list, tuple)) else sorted(obj, key=str)
+        for i, v in enumerate(items):
+            if type(v) not in _KEY_ATOMS:
+                bad = _bad_key(v, path + ["[%d]" % i], depth + 1)
+                if bad:
+                    return bad
+        return None
+    if isinstance(obj, (str, int, float, bytes) + _TIME):
+        return None
+    try:
+        d = _default(obj)
+    except Exception:  # json.dumps refused it already
+        return None
+    return _bad_key(d, path, depth + 1)
+
+
 _DIGITS_309 = re.compile(rb"[0-9]{309}")
 
 
@@ -271,13 +317,15 @@ def _field(parts):
     return ".".join(parts).replace(".[", "[")
 
 
-def _dumps(obj, where="lbsched", each=None, big=False):
+def _dumps(obj, where="lbsched", each=None, big=False, keys=True):
     """obj as JSON.  A value JSON cannot carry is named: "<where>: field
     '<path>': must be a finite number, got nan"; with `each` (for a list
     of records), where = each(i) for the i-th record, or (where, the
     fields of the path before the record's own).  big: an int no double
     holds is named too (a payload the library keeps as a number); ints
-    are written as they are, digit by digit, never through a float."""
+    are written as they are, digit by digit, never through a float.
+    keys: a key that is not a str is named too (records; a payload
+    the caller gets back is left to JSON's rules)."""
     try:
         text = json.dumps(obj, default=_default, allow_nan=False,
                           separators=(",", ":")).encode("utf-8")
@@ -291,6 +339,10 @@ def _dumps(obj, where="lbsched", each=None, big=False):
             # the largest double has 309 digits: only a run that long
             # may be one; the walk finds a real int, not a string's digits
             bad = _unsendable(obj, [], big=True)
+        if not bad and keys and not (_str_keys is not None and _str_keys(obj)):
+            # the extension's walk in C when it has one; Python's only
+            # for what it cannot tell
+            bad = _bad_key(obj, [])
         if not bad:
             return text
         e = None
@@ -305,7 +357,11 @@ def _dumps(obj, where="lbsched", each=None, big=False):
         where, path = each(int(path[0][1:-1])), path[1:]
         if isinstance(where, tuple):  # (where, the fields leading to it)
             where, path = where[0], where[1] + path
-    if isinstance(value, float):
+    if isinstance(value, _Key):
+        k = value.key
+        problem = "keys must be str, got %s" % (
+            "None" if k is None else "%s %r" % (type(k).__name__, k))
+    elif isinstance(value, float):
         problem = "must be a finite number, got %r" % value
     elif isinstance(value, int) and not isinstance(value, bool):
         problem = "must be a number a double can hold, got %s" % _int_digits(value)
@@ -794,6 +850,8 @@ if _fast is not None:
         [tuple(x) for x in _LAYOUT["slots"]],
         [tuple(x) for x in _LAYOUT["others"]], _JSON_ONLY, float(_LOOSE_MAX),
         int(_STRING_MAX))
+# _dumps's check of keys in C (bound here: tests stand in for _fast)
+_str_keys = _fast.str_keys if _fast is not None else None
 #: Whether select_worker reads records through _lbsched_fast; when not,
 #: FAST_MISSING says why.
 FAST = _fast is not None

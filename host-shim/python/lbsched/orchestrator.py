@@ -308,7 +308,9 @@ class MultiDeviceOrchestrator(object):
             # report() refuses them too
             raise ValueError("%s: success must be True or False, got %r" % (where, success))
         # big: 10**400 went as its digits and came back null
-        payload = _dumps(result, where + ": result", big=True)
+        # a result is the caller's payload, not a record: JSON's own
+        # rules for its keys, as for its values
+        payload = _dumps(result, where + ": result", big=True, keys=False)
         duration, progress = _number(duration, where, "duration"), \
             _number(progress, where, "progress")
         if worker_id is not None:
