@@ -612,6 +612,26 @@ class ErrorTest(unittest.TestCase):
                                                     "or false, got "):
                 self.sched.report("t", "cpu_xeon_1", v, 10.0)
 
+    def test_every_outcome_fault_is_named_outcome(self):
+        # NaN, a NUL or a surrogate were "lbsched: field ...", the rest "outcome: ..."
+        nan = float("nan")
+        for args, want in (
+                (("t", "w1", True, nan), "field 'duration': must be a finite number, got nan"),
+                (("t", "w1", True, 1.0, None, None, nan),
+                 "field 'expected_duration': must be a finite number, got nan"),
+                (("t", "w\x00", True, 1.0),
+                 "field 'worker_id': must not hold a NUL character (lbsched takes it as a C "
+                 "string)"),
+                (("t", "w\ud800", True, 1.0),
+                 "field 'worker_id': must not hold a surrogate code point (U+D800), which "
+                 "UTF-8 cannot carry"),
+                (("t", "w1", True, -1.0),
+                 "field 'duration': must be a finite number in 0..10000000 s, got -1")):
+            with self.assertRaises(ValueError) as cm:
+                self.sched.report(*args)
+            self.assertEqual(str(cm.exception), "outcome: " + want)
+        self.assertEqual(self.sched.stats()["reports"], 0)
+
     def test_a_worker_id_longer_than_a_store_learns_from(self):
         # It was "RuntimeError: the scheduler refused the outcome (status -1)"
         for name in ("priority", "hardware-aware", "adaptive", "composite"):

@@ -1422,7 +1422,8 @@ class PluginScheduler(object):
             o["expected_duration"] = expected_duration
         err = ctypes.create_string_buffer(_ERRLEN)
         with self._lock:
-            code = _lib.lbspy_report(self._handle(), _dumps(o), err, _ERRLEN)
+            # named as the converter names the outcome's other faults
+            code = _lib.lbspy_report(self._handle(), _dumps(o, "outcome"), err, _ERRLEN)
             said = self._warnings(None, None, None) if code in (_OK, _EUNSUPPORTED) else ()
         _warn(said)
         if code == _EUNSUPPORTED:
