@@ -784,6 +784,28 @@ class ErrorTest(unittest.TestCase):
         o.record_subtask_result("wl", "a", {1: "x"})
         self.assertEqual(o.get_aggregated_results("wl")["result"], [{"1": "x"}])
 
+    def test_composite_weights_are_named_as_given(self):
+        # They were config field 'children[0].weight', a field the caller never wrote
+        for w, got in ((-1, "-1"), (float("nan"), "nan"), (float("inf"), "inf"), ("x", "'x'"),
+                       (True, "True"), (None, "None"), (2e6, "2000000.0"),
+                       (10 ** 400, "an int of 401 digits")):
+            with self.assertRaises(ValueError) as cm:
+                lbsched.create_scheduler("composite", plugin=PLUGIN, algorithms=[
+                    {"type": "hardware_aware", "weight": 0.5},
+                    {"type": "round_robin", "weight": w}])
+            self.assertEqual(str(cm.exception), "composite: algorithms[1]: field 'weight': "
+                             "must be a finite number in 0..1000000, got " + got)
+        with self.assertRaises(ValueError) as cm:
+            lbsched.create_scheduler("composite", plugin=PLUGIN,
+                                     algorithms=[{"type": "round_robin", "weight": 0}])
+        self.assertEqual(str(cm.exception), "composite: algorithms: every weight is 0; give "
+                         "at least one algorithm a weight above 0")
+        # the plugin's bounds are the same: 0 and 1000000 are taken
+        s = lbsched.create_scheduler("composite", plugin=PLUGIN, algorithms=[
+            {"type": "round_robin", "weight": 0}, {"type": "priority_based", "weight": 1000000},
+            {"type": "hardware_aware"}])
+        self.assertIn(s.select_worker({"test_id": "t"}, self.workers, self.loads), self.workers)
+
     def test_a_duplicate_id_names_the_callers_worker(self):
         # "... is also the id of workers[1]": the library's name for it
         rec = {"available_memory": 16, "cpu_cores": 8}

@@ -1509,6 +1509,9 @@ SCHEDULER_TYPES = {
 }
 
 
+_WEIGHT_MAX = 1000000  # WEIGHT_MAX of plugin/sched_composite.c
+
+
 def _composite_config(config):
     """A composite's config as a dict: JSON text read (docs/COMPOSITE.md
     shows it as text), a dict as it is."""
@@ -1571,10 +1574,22 @@ def create_scheduler(scheduler_type, **kwargs):
             if child is None or child == "composite":
                 raise ValueError("composite: unknown algorithm type: %s"
                                  % a.get("type"))
-            c = {"scheduler": child, "weight": a.get("weight", 1.0)}
+            # sched_composite.c's rule, named as the caller wrote it: the
+            # plugin would blame config field 'children[0].weight'
+            w = a.get("weight", 1.0)
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or \
+                    not 0 <= w <= _WEIGHT_MAX:  # NaN and inf fail the range
+                raise ValueError("composite: algorithms[%d]: field 'weight': must be a finite "
+                                 "number in 0..%d, got %s" % (
+                                     i, _WEIGHT_MAX, _int_digits(w) if type(w) is int and
+                                     abs(w) > 10 ** 18 else repr(w)))
+            c = {"scheduler": child, "weight": w}
             if a.get("config") is not None:
                 c["config"] = a["config"]
             children.append(c)
+        if algorithms and not any(c["weight"] for c in children):
+            raise ValueError("composite: algorithms: every weight is 0; give at least one "
+                             "algorithm a weight above 0")
         if algorithms:
             config = dict(config or {}, children=children)
     if kwargs:
