@@ -567,6 +567,23 @@ class ErrorTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, msg):
                 lbsched.PluginScheduler(*args, plugin=PLUGIN, **kw)
 
+    def test_empty_config_text_is_refused(self):
+        # It opened with the defaults, silently (a config read from an empty file)
+        for text in ("", " \n\t"):
+            for make, prefix in (
+                    (lambda: lbsched.PluginScheduler(plugin=PLUGIN, config=text), ""),
+                    (lambda: lbsched.PluginScheduler("priority", plugin=PLUGIN, config=text), ""),
+                    (lambda: lbsched.create_scheduler("round_robin", plugin=PLUGIN,
+                                                      config=text), ""),
+                    (lambda: lbsched.create_scheduler("composite", plugin=PLUGIN,
+                                                      config=text), "composite: ")):
+                with self.assertRaises(ValueError) as cm:
+                    make()
+                self.assertEqual(str(cm.exception), prefix + "config: empty text; give a JSON "
+                                 "object, or None for the defaults")
+        self.assertEqual(lbsched.PluginScheduler(plugin=PLUGIN, config="{}").scheduler,
+                         "hardware-aware")
+
     def test_a_nul_in_the_name_plugin_or_config_text_is_refused(self):
         # Each was cut at the NUL: "round-robin\x00hardware-aware" was a
         # round-robin, "/path/lbsched.so\x00junk" the plugin, '{}\x00x' {}

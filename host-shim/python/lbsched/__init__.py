@@ -1017,6 +1017,11 @@ class PluginScheduler(object):
         elif config is not None and not isinstance(config, str):
             raise ValueError("config: must be a dict or JSON text, got %s"
                              % type(config).__name__)
+        elif config is not None and not config.strip():
+            # the library took no text as no config: a config read from an
+            # empty file opened with the defaults, silently
+            raise ValueError("config: empty text; give a JSON object, or None for the "
+                             "defaults")
         elif config is not None and _not_c(config):
             if "\x00" in config:
                 raise ValueError("config: the text must not hold a NUL character (at "
@@ -1518,6 +1523,9 @@ def _composite_config(config):
     if isinstance(config, (bytes, bytearray)):
         config = config.decode("utf-8", "replace")
     if isinstance(config, str):
+        if not config.strip():
+            raise ValueError("composite: config: empty text; give a JSON object, or None "
+                             "for the defaults")
         try:
             config = json.loads(config)
         except ValueError as e:
