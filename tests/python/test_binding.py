@@ -1927,6 +1927,35 @@ class WarningsTest(unittest.TestCase):
             self.assertEqual(s.select_worker({"test_id": "t"}, fleet), "alias")
         self.assertEqual(s.stats()["selects"], 1)
 
+    def test_a_worker_id_of_none_warns_as_a_mismatch_does(self):
+        # It took the key silently, where any other id that is not the key warns
+        want = ("available_workers['w1']: worker_id None differs from its key; lbsched uses "
+                "the key 'w1' (its load is worker_loads['w1'])")
+        for rec in ({"worker_id": None, "cpu_cores": 4, "available_memory": 16},
+                    WorkerCapabilities(None, cpu_cores=4, available_memory=16)):
+            s = lbsched.PluginScheduler(plugin=PLUGIN)
+            fleet = {"w1": rec}
+            for call in (lambda: s.select_worker({"test_id": "t"}, fleet),
+                         lambda: s.explain({"test_id": "t"}, fleet),
+                         lambda: s.bench_c({"test_id": "t"}, fleet, iterations=1)):
+                with warnings.catch_warnings(record=True) as got:
+                    warnings.simplefilter("always")
+                    call()
+                self.assertEqual([(str(w.message), w.category, w.filename) for w in got],
+                                 [(want, lbsched.RecordWarning, __file__)])
+            # made an error: nothing chosen
+            s = lbsched.PluginScheduler(plugin=PLUGIN)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", lbsched.RecordWarning)
+                with self.assertRaises(lbsched.RecordWarning):
+                    s.select_worker({"test_id": "t"}, fleet)
+            self.assertEqual(s.stats()["selects"], 0)
+        # a record that leaves worker_id out is keyed by its id: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", lbsched.RecordWarning)
+            self.assertEqual(lbsched.PluginScheduler(plugin=PLUGIN).select_worker(
+                {"test_id": "t"}, {"w1": {"cpu_cores": 4, "available_memory": 16}}), "w1")
+
     def test_a_records_own_load_is_named_by_the_record(self):
         # It was named worker_loads['w1'] though no worker_loads was given
         s = lbsched.PluginScheduler(plugin=PLUGIN)

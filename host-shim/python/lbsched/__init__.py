@@ -704,6 +704,11 @@ def _cap(keys, i, r):
                         % (_at(keys, i), rid, kid, keys[i], rid))
             w["worker_id"] = kid
         elif rid is None:
+            if "worker_id" in w:
+                # given, and not the key, as a mismatch is: said the same way
+                # (a record that leaves it out is a dict keyed by its id)
+                said.append("%s: worker_id None differs from its key; lbsched uses the key "
+                            "%r (its load is worker_loads[%r])" % (_at(keys, i), kid, keys[i]))
             w["worker_id"] = kid
     elif isinstance(rid, str):
         # the id a list's worker is answered by
