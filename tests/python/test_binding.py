@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import types
 import unittest
 import warnings
 from dataclasses import dataclass, field
@@ -822,6 +823,39 @@ class ErrorTest(unittest.TestCase):
             {"type": "round_robin", "weight": 0}, {"type": "priority_based", "weight": 1000000},
             {"type": "hardware_aware"}])
         self.assertIn(s.select_worker({"test_id": "t"}, self.workers, self.loads), self.workers)
+
+    def test_any_mapping_is_taken_as_a_dict(self):
+        # A MappingProxyType was "expected a dict ..., got a mappingproxy":
+        # the original only iterates them with .items()
+        proxy = types.MappingProxyType
+        t = TestRequirements("t", test_type="vision", minimum_memory=2)
+        pd = {w: {"vision": {"sample_count": 4, "total_failures": 1}} for w in self.workers}
+        want = lbsched.PluginScheduler(plugin=PLUGIN)
+        answers = [want.select_worker(t, self.workers, self.loads, pd),
+                   want.select_workers(t, self.workers, self.loads, pd),
+                   want.explain(t, self.workers, self.loads)["chosen"]]
+        self.assertIsNotNone(answers[0])
+        saved = lbsched._fast
+        try:
+            for fast in (saved, None):
+                lbsched._fast = fast
+                s = lbsched.PluginScheduler(plugin=PLUGIN)
+                args = (proxy(self.workers), proxy(self.loads), proxy(pd))
+                for _ in range(2):  # the fleet sent, then compared
+                    self.assertEqual([s.select_worker(t, *args), s.select_workers(t, *args),
+                                      s.explain(t, *args[:2])["chosen"]], answers)
+                self.assertGreater(s.bench_c(t, *args[:2], iterations=1), 0)
+                self.assertEqual(s.stats()["reports"], want.stats()["reports"])
+                o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+                o.register_workload("wl", {"subtasks": {"a": {"requirements": {"test_id": "a"}}}})
+                o.estimate_durations("wl", *args[:2])
+                self.assertIn(o.place_subtask("wl", "a", *args[:2]), self.workers)
+        finally:
+            lbsched._fast = saved
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker(t, self.workers, 5)
+        self.assertEqual(str(cm.exception), "worker_loads: expected a dict of worker id -> ..., "
+                         "got an int")
 
     def test_a_duplicate_id_names_the_callers_worker(self):
         # "... is also the id of workers[1]": the library's name for it

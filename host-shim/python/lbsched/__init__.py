@@ -22,6 +22,7 @@ may be used from several threads: calls on it are serialised
 (docs/PYTHON.md).
 """
 
+import collections.abc
 import copy
 import ctypes
 import datetime
@@ -941,6 +942,15 @@ def _check_arguments(test_requirements, available_workers, worker_loads,
     _check_fleet_arguments(available_workers, worker_loads, performance_data)
 
 
+def _mappings(*args):
+    """Each argument, a Mapping that is not a dict (a MappingProxyType)
+    as a dict of its items: the original only iterates them with
+    .items(), and the rest of this module (and _lbsched_fast) reads
+    dicts.  Anything else as it is, for the checks to name."""
+    return [dict(a.items()) if not isinstance(a, dict) and
+            isinstance(a, collections.abc.Mapping) else a for a in args]
+
+
 def _check_fleet_arguments(available_workers, worker_loads, performance_data=None):
     """_check_arguments without a test: the orchestrator's place_subtask
     and estimate_durations take the fleet alone."""
@@ -1084,6 +1094,8 @@ class PluginScheduler(object):
 
     def _select(self, test_requirements, available_workers, worker_loads,
                 performance_data, maxn):
+        available_workers, worker_loads, performance_data = _mappings(
+            available_workers, worker_loads, performance_data)
         if performance_data:
             _check_arguments(test_requirements, available_workers,
                              worker_loads, performance_data)
@@ -1445,6 +1457,8 @@ class PluginScheduler(object):
     def explain(self, test_requirements, available_workers,
                 worker_loads=None, performance_data=None):
         """The plugin's explanation of its choice, as a dict."""
+        available_workers, worker_loads, performance_data = _mappings(
+            available_workers, worker_loads, performance_data)
         _check_arguments(test_requirements, available_workers, worker_loads,
                          performance_data)
         test = _dumps(_record(test_requirements, "test_requirements",
@@ -1488,6 +1502,7 @@ class PluginScheduler(object):
         if not 1 <= n <= _BENCH_MAX:
             raise ValueError("iterations: must be a whole number in 1..%d, got %r"
                              % (_BENCH_MAX, iterations))
+        available_workers, worker_loads = _mappings(available_workers, worker_loads)
         _check_arguments(test_requirements, available_workers, worker_loads,
                          None)
         test = _dumps(_record(test_requirements, "test_requirements",

@@ -18,7 +18,8 @@ import threading
 import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
-    _surrogate, _check_fleet_arguments, _int_digits, _ERRLEN, _OK, _NO_COPY, PluginScheduler
+    _surrogate, _check_fleet_arguments, _mappings, _int_digits, _ERRLEN, _OK, _NO_COPY, \
+    PluginScheduler
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -267,6 +268,7 @@ class MultiDeviceOrchestrator(object):
         if self.scheduler is None:
             raise ValueError("lbsched: place_subtask needs a scheduler")
         sid = _subtask_id(workload_id, subtask_id)
+        available_workers, worker_loads = _mappings(available_workers, worker_loads)
         _check_fleet_arguments(available_workers, worker_loads)
         fleet, where = _document(available_workers, worker_loads)
         # before the placement: one made an error (-W error) places nothing
@@ -284,6 +286,7 @@ class MultiDeviceOrchestrator(object):
         run_s on its likely worker), which the ranks then use."""
         if self.scheduler is None:
             raise ValueError("lbsched: estimate_durations needs a scheduler")
+        available_workers, worker_loads = _mappings(available_workers, worker_loads)
         _check_fleet_arguments(available_workers, worker_loads)
         fleet, where = _document(available_workers, worker_loads)
         _warn(where.said)  # before the estimates change, as place_subtask
