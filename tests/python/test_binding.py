@@ -1344,6 +1344,20 @@ class DropInTest(unittest.TestCase):
         rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertIn(rr.select_worker(t, caps, loads, pd), caps)
 
+    def test_performance_data_is_seeded_again_by_a_new_scheduler_on_one_store(self):
+        # The limitation docs/PYTHON.md states: what was seeded is per
+        # scheduler object, in memory, so a restart over a persistent store
+        # seeds the same samples again
+        caps, loads = twins()
+        t = TestRequirements(test_id="v", test_type="vision_classification", minimum_memory=2)
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = {"store": {"path": os.path.join(tmp, "prefs")}}
+            for _ in range(2):
+                with lbsched.PluginScheduler(plugin=PLUGIN, config=cfg) as s:
+                    s.select_worker(t, caps, loads, self.perf(50, 40))
+                    s.select_worker(t, caps, loads, self.perf(50, 40))
+                    self.assertEqual(s.stats()["reports"], 100)
+
     def test_performance_data_costs_a_scheduler_that_does_not_learn_nothing(self):
         # The original service passes it on every call: a round-robin made
         # a check, a report and a select of each (15 times slower)
