@@ -965,13 +965,20 @@ static int still_loose(PyObject *v)
 {
 #if PY_VERSION_HEX < 0x030D0000
 	if (PyAnySet_CheckExact(v)) {
-		Py_ssize_t pos = 0;
-		PyObject *x;
-		Py_hash_t hash;
-		/* loose_item runs no Python code: the set cannot change under it */
-		while (_PySet_NextEntry(v, &pos, &x, &hash))
+		const PySetObject *so = (const PySetObject *)v;
+		Py_ssize_t left = so->used;
+		/* its table read in place, up to its last item (an idle
+		 * worker's, empty, not at all): this runs for every worker on
+		 * every call.  loose_item runs no Python code: the set cannot
+		 * change under it */
+		for (Py_ssize_t i = 0; left > 0 && i <= so->mask; i++) {
+			PyObject *x = so->table[i].key;
+			if (!x || x == _PySet_Dummy)
+				continue;
 			if (!loose_item(x))
 				return 0;
+			left--;
+		}
 		return 1;
 	}
 #endif

@@ -857,7 +857,7 @@ if _fast is not None:
         [tuple(x) for x in _LAYOUT["others"]], _JSON_ONLY, float(_LOOSE_MAX),
         int(_STRING_MAX))
 # _dumps's check of keys in C (bound here: tests stand in for _fast)
-_str_keys = _fast.str_keys if _fast is not None else None
+_str_keys = getattr(_fast, "str_keys", None)  # None: an older extension
 #: Whether select_worker reads records through _lbsched_fast; when not,
 #: FAST_MISSING says why.
 FAST = _fast is not None
@@ -940,6 +940,10 @@ def _check_arguments(test_requirements, available_workers, worker_loads,
         raise ValueError("test_requirements: expected a TestRequirements or "
                          "a dict, got %s" % _what(test_requirements))
     _check_fleet_arguments(available_workers, worker_loads, performance_data)
+
+
+_PLAIN = frozenset((dict, type(None)))
+_PLAIN_FLEET = frozenset((dict, list))
 
 
 def _mappings(*args):
@@ -1094,8 +1098,11 @@ class PluginScheduler(object):
 
     def _select(self, test_requirements, available_workers, worker_loads,
                 performance_data, maxn):
-        available_workers, worker_loads, performance_data = _mappings(
-            available_workers, worker_loads, performance_data)
+        # the types looked at first: _mappings's checks cost a call's tenth
+        if type(available_workers) not in _PLAIN_FLEET or \
+                type(worker_loads) not in _PLAIN or type(performance_data) not in _PLAIN:
+            available_workers, worker_loads, performance_data = _mappings(
+                available_workers, worker_loads, performance_data)
         if performance_data:
             _check_arguments(test_requirements, available_workers,
                              worker_loads, performance_data)
