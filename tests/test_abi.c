@@ -499,7 +499,8 @@ static void test_reason_is_the_answers(void)
 	                       &fell_back), LBS_NO_WORKER);
 	CHECK_INT(fell_back, 1);
 	CHECK_STR(reason, "host fallback: no eligible worker (the plugin's answer was rejected, "
-	                  "and no worker meets the workload's requirements)");
+	                  "and no worker meets the workload's requirements under the host's "
+	                  "load ceiling of 0.9)");
 	sched_close(s);
 	arena_free(a);
 	fleet_free(&f);

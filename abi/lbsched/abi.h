@@ -270,16 +270,17 @@ typedef int32_t lbs_status;
 /* ===== Taxonomy: capability sets (bits) =================================== */
 
 /* Software backends: lbs_device.backends, lbs_workload.required_backends and
- * preferred_backends.  OTHER marks "some backend we could not name", in a
- * device and in a requirement alike (a host passes a requirement it could
- * not map as OTHER rather than drop it).  A requirement that holds OTHER
- * is never met, whatever the device holds, so two unnamed things never
- * match by accident:
+ * preferred_backends.  OTHER marks "some backend we could not name".  A
+ * requirement that holds an OTHER bit is never met, whatever the device
+ * holds, so two unnamed things never match by accident:
  *
  *     met = !(req & LBS_BACKEND_OTHER) && (dev & req) == req;
  *
  * The precision and feature sets below follow the same rule with their
- * own OTHER bit. */
+ * own OTHER bit, and there hosts do send it: a required precision or
+ * feature they cannot map is passed as OTHER rather than dropped.  A
+ * required backend they cannot map comes by name instead
+ * (required_backend_names, 1.1), met as READING THE 1.1 FIELDS says. */
 #define LBS_BACKEND_PYTORCH (UINT64_C(1) << 0)
 #define LBS_BACKEND_TENSORFLOW (UINT64_C(1) << 1)
 #define LBS_BACKEND_ONNX (UINT64_C(1) << 2)
@@ -624,8 +625,9 @@ typedef struct lbs_host_api {
 #define LBS_CAP_LEARNS (UINT64_C(1) << 1)     /* report() changes decisions */
 #define LBS_CAP_MULTI (UINT64_C(1) << 2)      /* can return several workers */
 /* This project's hosts (lbsched-shim, nginx, Python) do not read
- * LBS_CAP_MULTI or LBS_CAP_CONCURRENT: they send sharded and replicated
- * work to every scheduler, and serialise every call on an instance.  A scheduler without MULTI still answers such work: with
+ * LBS_CAP_MULTI or LBS_CAP_CONCURRENT: they serialise every call on an
+ * instance, and lbsched-shim and Python send sharded and replicated work
+ * to every scheduler (nginx sends single placements only).  A scheduler without MULTI still answers such work: with
  * min_shards..max_shards workers when it can, else LBS_NO_WORKER (an
  * answer outside that range is a contract breach the host replaces). */
 

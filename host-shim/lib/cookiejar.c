@@ -54,7 +54,7 @@ void jar_put(cookiejar *j, const char *test_id, const char *worker_id, uint64_t 
 	jar_entry *set, *slot;
 	uint64_t h;
 
-	if (!j || !test_id || !test_id[0] || !worker_id || !worker_id[0] || !cookie)
+	if (!j || !test_id || !test_id[0] || !worker_id || !worker_id[0])
 		return;
 	set = set_of(j, test_id, worker_id, &h);
 	slot = &set[0];
@@ -65,6 +65,11 @@ void jar_put(cookiejar *j, const char *test_id, const char *worker_id, uint64_t 
 		}
 		if (set[w].order < slot->order)
 			slot = &set[w];
+	}
+	if (!cookie) {
+		if (slot->h == h)
+			*slot = (jar_entry){0};
+		return;
 	}
 	*slot = (jar_entry){h, cookie, ++j->puts};
 }

@@ -32,8 +32,10 @@ typedef struct cookiejar cookiejar;
 cookiejar *jar_new(void);
 void jar_free(cookiejar *j);
 
-/* Keep cookie (not 0) as the decision that put test_id on worker_id
- * (either NULL or "" keeps nothing). */
+/* Keep cookie as the decision that put test_id on worker_id (either NULL
+ * or "" keeps nothing).  Cookie 0, a placement no plugin decision made
+ * (the host's fallback), forgets the pair's earlier cookie: the outcome
+ * of this placement must not close that decision. */
 void jar_put(cookiejar *j, const char *test_id, const char *worker_id, uint64_t cookie);
 
 /* The cookie kept for test_id on worker_id, 0 when none. */

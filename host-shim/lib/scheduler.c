@@ -188,12 +188,13 @@ static lbs_status fallback_select(shim_sched *s, const lbs_workload *wl,
 	lbs_status st = sched_rotate(&s->cursor, wl, workers, n, out);
 
 	/* The plugin's sentence went with its answer, whatever this one is. */
-	if (out->reason && out->reason_len)
-		snprintf(out->reason, out->reason_len, st == LBS_OK
-		         ? "host fallback: next eligible worker in rotation (the plugin's answer "
-		           "was rejected)"
-		         : "host fallback: no eligible worker (the plugin's answer was rejected, "
-		           "and no worker meets the workload's requirements)");
+	if (out->reason && out->reason_len && st == LBS_OK)
+		snprintf(out->reason, out->reason_len, "host fallback: next eligible worker in "
+		         "rotation (the plugin's answer was rejected)");
+	else if (out->reason && out->reason_len)
+		snprintf(out->reason, out->reason_len, "host fallback: no eligible worker (the "
+		         "plugin's answer was rejected, and no worker meets the workload's "
+		         "requirements under the host's load ceiling of %g)", FALLBACK_CEILING);
 	return st;
 }
 

@@ -244,11 +244,12 @@ LBSPY_EXPORT void lbspy_free(void *p)
 	free(p);
 }
 
-/* Keep a decision's cookie for its test's outcome (lbspy_report). */
+/* Keep a decision's cookie for its test's outcome (lbspy_report); a
+ * fallback's 0 forgets an earlier decision's for the same pair. */
 static void keep_cookie(lbspy *h, const lbs_workload *wl, lbs_status st,
                         const lbs_selection *sel)
 {
-	if (st != LBS_OK || !sel->cookie || !wl->id || !wl->id[0])
+	if (st != LBS_OK || !wl->id || !wl->id[0])
 		return;
 	for (uint32_t i = 0; i < sel->n_selected && i < sel->capacity; i++)
 		jar_put(h->jar, wl->id, sel->ids[i], sel->cookie);

@@ -23,9 +23,11 @@
  *   thread_log    an honest answer; create starts a thread that logs 100
  *                 lines, "thread line N", through the host at once (a
  *                 store's flusher logs from its own thread too)
+ *   every_other   honest with a cookie (1, 2, ...) on the 1st, 3rd, ...
+ *                 call, out_of_range on the others (the host falls back)
  * Every mode counts the outcomes reported to it by result, and stats
  * shows them: {"success": N, "failure": N, "timeout": N, "rejected": N,
- * "cancelled": N}, so a test sees what a host reported.
+ * "cancelled": N, "last_cookie": C}, so a test sees what a host reported.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -36,19 +38,20 @@
 
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
             UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
-            THREAD_LOG };
+            THREAD_LOG, EVERY_OTHER };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
                                          "unterminated_reason", "forged_id",
                                          "unterminated_error", "huge_score", "copied_id",
-                                         "thread_log"};
+                                         "thread_log", "every_other"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
 typedef struct liar_inst {
 	enum mode m;
 	unsigned long results[5];
+	unsigned long calls, last_cookie;
 	const lbs_host_api *host;
 	pthread_t logger;
 	int logging;
@@ -133,7 +136,8 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
                            lbs_selection *out)
 {
-	enum mode m = *(enum mode *)inst;
+	liar_inst *li = inst;
+	enum mode m = li->m;
 	/* Outlives the call, as an answer's ids must until the host reads them. */
 	static char copy[64];
 	uint32_t first = 0;
@@ -191,6 +195,12 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 		snprintf(copy, sizeof copy, "%s", workers[first]->id);
 		out->ids[0] = copy;
 		break;
+	case EVERY_OTHER:
+		if (li->calls++ % 2)
+			out->indices[0] = n;
+		else
+			out->cookie = li->calls / 2 + 1;
+		break;
 	}
 	return LBS_OK;
 }
@@ -213,6 +223,7 @@ static lbs_status l_report(void *inst, const lbs_outcome *o)
 
 	/* as the ABI says: an unknown result is a failure */
 	li->results[o->result >= 0 && o->result <= 4 ? o->result : LBS_RESULT_FAILURE]++;
+	li->last_cookie = o->cookie;
 	return LBS_OK;
 }
 
@@ -221,8 +232,9 @@ static lbs_status l_stats(void *inst, lbs_write_fn write, void *ctx)
 	const liar_inst *li = inst;
 	char buf[256];
 	int len = snprintf(buf, sizeof buf, "{\"success\": %lu, \"failure\": %lu, \"timeout\": %lu, "
-	                   "\"rejected\": %lu, \"cancelled\": %lu}", li->results[0],
-	                   li->results[1], li->results[2], li->results[3], li->results[4]);
+	                   "\"rejected\": %lu, \"cancelled\": %lu, \"last_cookie\": %lu}",
+	                   li->results[0], li->results[1], li->results[2], li->results[3],
+	                   li->results[4], li->last_cookie);
 
 	return write(ctx, buf, (size_t)len) ? LBS_EIO : LBS_OK;
 }

@@ -400,7 +400,8 @@ want("byarg cuda 1", u["byarg"]["decisions"][cuda] == 1)
 want("kz: down server 0", u["kz"]["decisions"][npu] == 0)
 want("liar: 4 fallbacks, counted as errors", u["liar"]["fallbacks"] == 4 and u["liar"]["errors"] == 4)
 want("tally: one try of each kind, as reported", u["tally"]["stats"] ==
-     {"success": 1, "failure": 0, "timeout": 1, "rejected": 1, "cancelled": 0})
+     {"success": 1, "failure": 0, "timeout": 1, "rejected": 1, "cancelled": 0,
+      "last_cookie": 0})
 print(json.dumps(be["stats"])[:300])
 sys.exit(0 if ok else 1)
 EOF
@@ -629,13 +630,13 @@ done
 ka_tally() { get $U/lbsched_status | python3 -c 'import json,sys; print(json.dumps([u for u in json.load(sys.stdin)["upstreams"] if u["name"] == sys.argv[1]][0]["stats"]))' "$1"; }
 t=$(ka_tally ka500)
 check "a 500 on a reused connection that nginx retries is a failure ($t)" \
-	test "$t" = '{"success": 4, "failure": 2, "timeout": 0, "rejected": 0, "cancelled": 0}'
+	test "$t" = '{"success": 4, "failure": 2, "timeout": 0, "rejected": 0, "cancelled": 0, "last_cookie": 0}'
 t=$(ka_tally kaslow)
 check "a read timeout on a reused connection is a timeout ($t)" \
-	test "$t" = '{"success": 4, "failure": 0, "timeout": 2, "rejected": 0, "cancelled": 0}'
+	test "$t" = '{"success": 4, "failure": 0, "timeout": 2, "rejected": 0, "cancelled": 0, "last_cookie": 0}'
 t=$(ka_tally kaclose)
 check "a reused connection closed before any byte of an answer is cancelled ($t)" \
-	test "$t" = '{"success": 4, "failure": 0, "timeout": 0, "rejected": 0, "cancelled": 2}'
+	test "$t" = '{"success": 4, "failure": 0, "timeout": 0, "rejected": 0, "cancelled": 2, "last_cookie": 0}'
 # (the store's flusher commits within batch_ms: read until it shows, 20 s)
 ka_learned() {
 	get $U/lbsched_status >"$tmp/kastatus.json" &&

@@ -270,6 +270,31 @@ def twins():
     return caps, {wid: WorkerLoad(worker_id=wid) for wid in caps}
 
 
+class CookieTest(unittest.TestCase):
+    """An outcome carries the cookie of the decision that made its
+    placement, and none when the host's fallback made it."""
+
+    def test_a_fallback_placement_reports_no_earlier_cookie(self):
+        # The liar answers well with cookie 1, then wrongly (the host falls
+        # back to the same worker, cookie 0), then well with cookie 2.  The
+        # second placement's outcome carried the first decision's cookie,
+        # and a plugin closed that decision with it.
+        s = lbsched.PluginScheduler("liar", plugin=os.environ["LBS_LIAR_PLUGIN"],
+                                    config={"mode": "every_other"})
+        fleet = {"w1": {"worker_id": "w1", "cpu_cores": 4, "available_memory": 16}}
+        self.assertEqual(s.select_worker({"test_id": "t"}, fleet), "w1")
+        s.report("t", "w1", True, 1.0)
+        self.assertEqual(s.stats()["last_cookie"], 1)
+        self.assertEqual(s.select_worker({"test_id": "t"}, fleet), "w1")
+        self.assertIn("host fallback", s.last_reason)
+        s.report("t", "w1", True, 1.0)
+        self.assertEqual(s.stats()["last_cookie"], 0)
+        self.assertEqual(s.select_worker({"test_id": "t"}, fleet), "w1")
+        s.report("t", "w1", True, 1.0)
+        self.assertEqual(s.stats()["last_cookie"], 2)
+        s.close()
+
+
 class FleetTest(unittest.TestCase):
     """Capabilities go to the library when they change, loads every call."""
 
