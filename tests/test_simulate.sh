@@ -186,6 +186,37 @@ expect_rc 0 "$shim" simulate --plugin "${LBS_PENDING_PLUGIN:?}" --quiet --worker
 	--compare org.example.least-pending --json "$tmp/r.json"
 pycheck 'runs["org.example.least-pending"]["assignments"] == [[1], [3]]'
 
+# --- A duration that rounds to nothing at its start time (1e-20 s at t ~ 1,
+# 1e-8 s at 1e9 s) still ends after it starts: its FINISH came before its
+# START, the test then ran for good past the worker's slots (a heap overflow:
+# exit 139 or 134; round-robin left 17 tests unplaced).  Every test is
+# placed, and each takes at least the step time can take there.
+cat >"$tmp/tiny_fleet.json" <<'JSON'
+{"workers":[{"worker_id":"a","supported_backends":["cpu"],"available_memory":16,"cpu_cores":4,"capacity":2},{"worker_id":"b","supported_backends":["cpu","cuda"],"available_memory":32,"cpu_cores":8,"capacity":1}]}
+JSON
+cat >"$tmp/tiny_truth.json" <<'JSON'
+{"noise_sigma":0.1,"workers":{"a":{"speed":{"*":1}},"b":{"speed":{"*":2,"NLP":3},"failure_rate":0.1,"throttle_after_s":10,"throttle_factor":0.5}}}
+JSON
+tiny="--workers $tmp/tiny_fleet.json --truth $tmp/tiny_truth.json --warmup 0"
+echo '[{"test_type":"nlp","share":1,"expected_duration":1e-20}]' >"$tmp/tiny_mix.json"
+expect_rc 0 sim $tiny --mix "$tmp/tiny_mix.json" --tests 50 \
+	--compare hardware-aware,round-robin,oracle --json "$tmp/r.json"
+pycheck 'all(x["completed"] == 50 and x["unplaced"] == 0 for x in r["runs"])' \
+        'all(0 < x["mean_completion_s"] < 1e-13 for x in r["runs"])' \
+        'all(x["ratio_to_lower_bound"] >= 1 for x in r["runs"])'
+for i in $(seq 20); do
+	printf '{"test_id":"t%d","arrival_s":1000000000,"test_type":"nlp","expected_duration":1e-8}\n' "$i"
+done >"$tmp/tiny.jsonl"
+expect_rc 0 sim $tiny --tests-file "$tmp/tiny.jsonl" \
+	--compare hardware-aware,round-robin,oracle --json "$tmp/r.json"
+# Each test a step (2^-23 s) long: round-robin and the oracle spread the 20
+# over the 3 slots, 7 one after another at most.
+pycheck 'all(x["completed"] == 20 and x["unplaced"] == 0 for x in r["runs"])' \
+        'all(0 < x["makespan_s"] <= 20 * 2**-23 for x in r["runs"])' \
+        'runs["round-robin"]["makespan_s"] == runs["oracle"]["makespan_s"] == 7 * 2**-23' \
+        'all(x["ratio_to_lower_bound"] >= 1 for x in r["runs"])' \
+        'runs["round-robin"]["assignments"] == [[13], [7]]'
+
 # --- Bad truth files: one line naming the file, field and problem.
 t2="--workers $tmp/fleet2.json --tests-file $tmp/three.jsonl"
 bad_truth() { # JSON EXPECTED-TEXT

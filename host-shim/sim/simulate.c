@@ -272,7 +272,7 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	const truth_worker *tw = &m->su->truth->w[w];
 	wstate *s = &m->ws[w];
 	uint32_t k = first_free(s);
-	double begin = s->slot[k] > m->now ? s->slot[k] : m->now, f, dur;
+	double begin = s->slot[k] > m->now ? s->slot[k] : m->now, f, dur, end;
 
 	f = throttle(m, w, begin);
 	if (cooled(m, w, begin)) {
@@ -284,7 +284,14 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	}
 	dur = t->wl.est_duration_s / (tw->speed[t->wl.type] * f) *
 	      exp(m->su->truth->noise_sigma * t->z);
-	s->slot[k] = begin + dur;
+	end = begin + dur;
+	/* A duration that rounds away at this time (1e-8 s at 1e9 s) would
+	 * put the FINISH at the START's time, where finishes go first: the
+	 * test would finish before it started and then run for good, past
+	 * the worker's slots.  It ends the smallest step later instead. */
+	if (!(end > begin))
+		end = nextafter(begin, INFINITY);
+	s->slot[k] = end;
 	if (s->slot[k] > s->busy_until)
 		s->busy_until = s->slot[k];
 	s->queued++;
@@ -292,12 +299,12 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	show_load(m, w);
 	m->worker[i] = (int32_t)w;
 	m->start[i] = begin;
-	m->finish[i] = begin + dur;
+	m->finish[i] = end;
 	m->actual[i] = dur;
 	m->failed[i] = t->u < tw->failure_rate;
 	m->r->assign[(size_t)w * m->su->stream->n_types + t->type_index]++;
 	if (heap_push(&m->h, (event){begin, EV_START, i}) ||
-	    heap_push(&m->h, (event){begin + dur, EV_FINISH, i}))
+	    heap_push(&m->h, (event){end, EV_FINISH, i}))
 		return -1;
 	return 0;
 }
