@@ -24,6 +24,8 @@ PY
 }
 
 sim() { "$shim" simulate --plugin "$plugin" --quiet "$@"; }
+# eq WHAT GOT WANT
+eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 het="--workers $src/examples/hetero/fleet.json --truth $src/examples/hetero/truth.json --mix $src/examples/hetero/mix.json"
 
 # --- Determinism: the same seed, the same numbers; another seed, others.
