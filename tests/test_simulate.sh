@@ -76,6 +76,19 @@ expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/exampl
 	--tests-file "$tmp/again.jsonl" --seed 3 --compare hardware-aware --dump-tests "$tmp/again.jsonl"
 if cmp -s "$tmp/tests.jsonl" "$tmp/again.jsonl"; then ok; else bad "the dump over its own input differs"; fi
 
+# Arrivals stop at 1e9 s in a tests file, and so in a generated stream: what
+# is generated can be dumped and replayed (a test arrived past it, and its
+# dump was refused at its line).  Refused as the options' mistake, nothing
+# written; the test before it, the last one, replays.
+expect_rc 2 sim $het --rate 0.00001 --tests 20000 --dump-tests "$tmp/far.jsonl"
+eq "a stream past 1e9 s" "$(cat "$tmp/err")" "lbsched-shim: simulate: --tests 20000 at --rate 0.00001 runs past 1000000000 s, the latest arrival_s a tests file takes (test 9984 would arrive at 1000042555 s); give fewer tests or a higher rate (lbsched-shim simulate --help)"
+if [ ! -e "$tmp/far.jsonl" ]; then ok; else bad "a refused stream was dumped"; fi
+expect_rc 0 sim $het --rate 0.00001 --tests 9983 --warmup 0 --compare oracle --dump-tests "$tmp/far.jsonl"
+cp "$tmp/out" "$tmp/far.txt"
+expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
+	--tests-file "$tmp/far.jsonl" --warmup 0 --compare oracle
+if diff <(head -3 "$tmp/far.txt") <(head -3 "$tmp/out") >&2; then ok; else bad "the last stream before 1e9 s replays otherwise"; fi
+
 # --- The oracle on a noise-free truth: a fast and a slow worker.
 cat >"$tmp/fleet2.json" <<'JSON'
 {"workers": [

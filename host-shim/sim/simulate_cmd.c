@@ -46,6 +46,7 @@ typedef struct sim_opts {
 	const char *scheduler, *config, *compare, *redis_password;
 	uint32_t tests, warmup, window;
 	double rate;
+	const char *rate_text; /* as given, for a message */
 	uint64_t seed;
 	int quiet, timing, redis_insecure;
 } sim_opts;
@@ -141,6 +142,7 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 	o->redis_insecure = v[S_REDIS_INSECURE] != NULL;
 	o->tests = DEFAULT_TESTS;
 	o->rate = DEFAULT_RATE;
+	o->rate_text = v[S_RATE] ? v[S_RATE] : "1";
 	o->warmup = DEFAULT_WARMUP;
 	o->window = DEFAULT_WINDOW;
 	o->seed = 1;
@@ -530,8 +532,21 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		goto bad;
 	}
 	if (o.mix) {
-		if (!(tests = file_read(o.mix, &tests_len, err, sizeof err)) ||
-		    stream_from_mix(&c, tests, tests_len, o.mix, o.tests, o.rate, o.seed, dump, &st))
+		int made;
+
+		if (!(tests = file_read(o.mix, &tests_len, err, sizeof err)))
+			goto bad;
+		made = stream_from_mix(&c, tests, tests_len, o.mix, o.tests, o.rate, o.seed, dump,
+		                       &st);
+		if (made == -2) {
+			conv_warn_summary(&c);
+			rc = cli_usage_error(prog, &simulate_cmd, "--tests %u at --rate %s runs past "
+			                     "%.0f s, the latest arrival_s a tests file takes (%s); "
+			                     "give fewer tests or a higher rate", o.tests, o.rate_text,
+			                     STREAM_MAX_ARRIVAL_S, err);
+			goto out;
+		}
+		if (made)
 			goto bad;
 	} else {
 		st_name = strcmp(o.tests_file, "-") ? o.tests_file : "<stdin>";

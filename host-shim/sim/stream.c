@@ -235,6 +235,14 @@ int stream_from_mix(conv_ctx *c, const char *text, size_t len, const char *file,
 		int bad;
 
 		now += rng_exp(&draw, rate);
+		/* What is generated can be dumped, and what is dumped must
+		 * replay: a stream past the tests file's limit is refused. */
+		if (now > STREAM_MAX_ARRIVAL_S) {
+			snprintf(c->err, c->errlen, "test %u would arrive at %.0f s", i + 1, now);
+			cJSON_Delete(rec);
+			rc = -2;
+			goto out;
+		}
 		while (k + 1 < n_mix && (acc += m[k].share) < u)
 			k++;
 		snprintf(id, sizeof id, "t%06u", i + 1);
@@ -324,7 +332,7 @@ int stream_from_lines(conv_ctx *c, char *text, size_t len, const char *file, uin
 			cJSON_Delete(rec);
 			return -1;
 		}
-		if (conv_num(c, where, rec, "arrival_s", NULL, 0, 1e9, "s", CONV_REQUIRED,
+		if (conv_num(c, where, rec, "arrival_s", NULL, 0, STREAM_MAX_ARRIVAL_S, "s", CONV_REQUIRED,
 		             &arrival) < 0) {
 			cJSON_Delete(rec);
 			return -1;

@@ -38,11 +38,17 @@ typedef struct stream {
 	uint32_t n_types;
 } stream;
 
+/* The latest arrival_s a tests file may give, and so a generated stream:
+ * past it the durations drown in the arrivals' rounding. */
+#define STREAM_MAX_ARRIVAL_S 1e9
+
 /*
  * n_tests from the mix document at `rate` tests per second, seeded.  When
  * `dump` is not NULL every test is also written to it as a JSON Lines
  * record that stream_from_lines reads back to the same stream.
- * 0, or -1 with c->err naming the file and field.
+ * 0, or -1 with c->err naming the file and field, or -2 when a test
+ * would arrive past STREAM_MAX_ARRIVAL_S, c->err "test N would arrive at
+ * T s" (n_tests and rate are at fault, not the file).
  */
 int stream_from_mix(conv_ctx *c, const char *text, size_t len, const char *file,
                     uint32_t n_tests, double rate, uint64_t seed, FILE *dump,
