@@ -213,6 +213,29 @@ expect_rc 0 gsim --seed 5 --fail-rate 0.99 --strategy retry --max-attempts 1
 pycheck "$tmp/out" 'L[4]["completed"] == 0 and L[4]["graphs"] == 4' \
 	'L[4]["mean_orchestrator_s"] is None and L[4]["mean_ratio"] is None'
 
+# A lost graph has no makespan and no ratio (it had the last run's end, 0.09
+# s against HEFT's 7.07: a ratio of 0.012), nor has its timeline's title; the
+# summary counts it lost and leaves it out of the means.
+printf '%s\n' '[{"worker_id":"a","supported_backends":["cpu"],"available_memory":16,"cpu_cores":4,"capacity":2},{"worker_id":"b","supported_backends":["cpu","cuda"],"available_memory":32,"cpu_cores":8,"capacity":1}]' >"$tmp/ab.json"
+printf '%s\n' '{"noise_sigma":0.1,"workers":{"a":{"speed":{"*":1}},"b":{"speed":{"*":2,"NLP":3},"failure_rate":0.1,"throttle_after_s":10,"throttle_factor":0.5}}}' >"$tmp/ab_truth.json"
+printf '%s\n' '{"name":"x","subtasks":{"a":{"requirements":{"test_type":"nlp","expected_duration":10}},"b":{"dependencies":["a"],"requirements":{"test_type":"nlp","expected_duration":10}}}}' >"$tmp/lost.jsonl"
+absim() { "$shim" simulate --plugin "$plugin" --workers "$tmp/ab.json" --truth "$tmp/ab_truth.json" --max-attempts 1 "$@"; }
+expect_rc 0 absim --graphs "$tmp/lost.jsonl" --fail-rate 0.99 --report "$tmp/lost.html"
+pycheck "$tmp/out" 'L[0]["completed"] is False and L[0]["orchestrator_s"] is None and L[0]["ratio"] is None' \
+	'L[0]["heft_s"] > 7 and L[0]["failures"] == 1 and L[0]["placements"] == 1' \
+	'L[1] == {"graphs": 1, "completed": 0, "lost": 1, "mean_orchestrator_s": None, "mean_heft_s": None, "mean_ratio": None, "mean_cp_bound_s": None}'
+has "$tmp/lost.html" "x: lost after 0.1 s (HEFT 7.1 s, bound 7.1 s)"
+lacks "$tmp/lost.html" "makespan"
+# Two of it, the first lost and the second completed (seed 2): the means are
+# the completed one's.
+cat "$tmp/lost.jsonl" "$tmp/lost.jsonl" >"$tmp/lost2.jsonl"
+expect_rc 0 absim --graphs "$tmp/lost2.jsonl" --fail-rate 0.3 --seed 2
+pycheck "$tmp/out" 'L[0]["completed"] is False and L[0]["orchestrator_s"] is None' \
+	'L[1]["completed"] is True and L[1]["ratio"] == L[1]["orchestrator_s"] / L[1]["heft_s"]' \
+	'L[2]["graphs"] == 2 and L[2]["completed"] == 1 and L[2]["lost"] == 1' \
+	'L[2]["mean_orchestrator_s"] == L[1]["orchestrator_s"] and L[2]["mean_heft_s"] == L[1]["heft_s"]' \
+	'L[2]["mean_ratio"] == L[1]["ratio"]'
+
 # HEFT with a zero-duration subtask: C needs B needs A.  B ties C's upward
 # rank and precedes it in rank order only by its dependency; the plan and its
 # replay put C first and read B's finish while still 0 (heft_s 10 under the
@@ -229,7 +252,7 @@ printf '{"subtasks": {"a": {"requirements": {"expected_duration": 8888889.391}}}
 expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/long.jsonl" --workers "$tmp/hf2.json" --scheduler round-robin
 has "$tmp/out" '{"makespan_s":8888889.391,"completed":true,"placements":1}'
 expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/long.jsonl" --workers "$tmp/hf2.json" --truth "$tmp/flat_truth.json" --scheduler round-robin
-has "$tmp/out" '{"graphs":1,"completed":1,"mean_orchestrator_s":8888889.391,"mean_heft_s":8888889.391,"mean_ratio":1,"mean_cp_bound_s":8888889.391}'
+has "$tmp/out" '{"graphs":1,"completed":1,"lost":0,"mean_orchestrator_s":8888889.391,"mean_heft_s":8888889.391,"mean_ratio":1,"mean_cp_bound_s":8888889.391}'
 
 # --graphs=FILE is graph mode as --graphs FILE is (it was "unknown option
 # '--graphs'"); "--graphs" as another option's value is that value, not graph

@@ -584,8 +584,9 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 		/* The whole name (up to 4,096 bytes): a title cut in a
 		 * character was no UTF-8, and the figures after it were lost. */
 		g->keep_bars = 0;
-		if (asprintf(&title, "%s: makespan %.1f s (HEFT %.1f s, bound %.1f s)",
-		             orch_name(o)[0] ? orch_name(o) : where, r.makespan_s, h, b) < 0) {
+		if (asprintf(&title, "%s: %s %.1f s (HEFT %.1f s, bound %.1f s)",
+		             orch_name(o)[0] ? orch_name(o) : where,
+		             r.completed == 1 ? "makespan" : "lost after", r.makespan_s, h, b) < 0) {
 			snprintf(err, errlen, "%s: out of memory", op->report);
 			goto out;
 		}
@@ -599,9 +600,17 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 		char *text;
 		cJSON_AddStringToObject(l, "graph", orch_name(o)[0] ? orch_name(o) : where);
 		cJSON_AddNumberToObject(l, "subtasks", n);
-		cJSON_AddNumberToObject(l, "orchestrator_s", r.makespan_s);
+		/* A lost graph has no makespan: its last run's end would read
+		 * as one, and usually a short one. */
+		if (r.completed == 1)
+			cJSON_AddNumberToObject(l, "orchestrator_s", r.makespan_s);
+		else
+			cJSON_AddNullToObject(l, "orchestrator_s");
 		cJSON_AddNumberToObject(l, "heft_s", h);
-		cJSON_AddNumberToObject(l, "ratio", r.makespan_s / h);
+		if (r.completed == 1)
+			cJSON_AddNumberToObject(l, "ratio", r.makespan_s / h);
+		else
+			cJSON_AddNullToObject(l, "ratio");
 		cJSON_AddNumberToObject(l, "cp_bound_s", b);
 		cJSON_AddBoolToObject(l, "completed", r.completed == 1);
 		cJSON_AddNumberToObject(l, "failures", r.failures);
@@ -709,6 +718,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 
 		cJSON_AddNumberToObject(l, "graphs", total);
 		cJSON_AddNumberToObject(l, "completed", sums[3]);
+		cJSON_AddNumberToObject(l, "lost", total - sums[3]);
 		add_mean(l, "mean_orchestrator_s", sums[0], sums[3]);
 		add_mean(l, "mean_heft_s", sums[1], sums[3]);
 		add_mean(l, "mean_ratio", sums[0], sums[1]);
