@@ -232,6 +232,19 @@ pycheck 'all(x["completed"] == 20 and x["unplaced"] == 0 for x in r["runs"])' \
         'all(x["ratio_to_lower_bound"] >= 1 for x in r["runs"])' \
         'runs["round-robin"]["assignments"] == [[13], [7]]'
 
+# --- A worker's slots stop at the number of tests: more are never used, and
+# were 12 MB a worker at capacity 1,000,000 (and 40 s for 20,000 tests on
+# two, every placement looking at each slot).  200 such workers and 50 tests
+# run within 1 GB of address space (not under a sanitizer, which reserves
+# terabytes of it); the load the schedulers see is still of the capacity.
+python3 -c 'import json; json.dump([{"worker_id": "w%d" % i, "available_memory": 64, "cpu_cores": 4, "capacity": 1000000} for i in range(200)], open("'"$tmp"'/capbig.json", "w"))'
+capbig() ( if ! ldd "$shim" | grep -q 'lib[at]san'; then ulimit -v 1000000; fi
+	sim --workers "$tmp/capbig.json" --truth "$tmp/twins_truth.json" --mix "$src/examples/homo/mix.json" \
+		--tests 50 --warmup 0 --compare hardware-aware,oracle --json "$tmp/r.json" )
+expect_rc 0 capbig
+pycheck 'all(x["completed"] == 50 for x in r["runs"])' \
+        'all(w["capacity"] == 1000000 for w in r["workers"])'
+
 # --- Bad truth files: one line naming the file, field and problem.
 t2="--workers $tmp/fleet2.json --tests-file $tmp/three.jsonl"
 bad_truth() { # JSON EXPECTED-TEXT

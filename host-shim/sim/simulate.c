@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drive.h"
 #include "eligible.h"
 
 #define MAX_CURVE_POINTS 200
@@ -40,7 +41,8 @@ typedef struct heap {
 typedef struct wstate {
 	double *slot;      /* when each of its `cap` slots is free (projected) */
 	uint32_t *run;     /* the tests running now, `running` of them */
-	uint32_t cap;
+	uint32_t cap;      /* slots: its capacity, but no more than the tests */
+	uint32_t capacity; /* as the host shows it, for the load */
 	double busy_since; /* start of the heat streak that ends at busy_until */
 	double busy_until;
 	double queued_work; /* nominal seconds of the queued tests */
@@ -138,7 +140,7 @@ static void show_load(const sim *m, uint32_t w)
 {
 	lbs_worker *x = m->su->workers[w];
 	const wstate *s = &m->ws[w];
-	double u = (double)(s->running + s->queued) / s->cap;
+	double u = (double)(s->running + s->queued) / s->capacity;
 
 	u = u < 1 ? u : 1;
 	x->active_tests = s->running;
@@ -577,7 +579,10 @@ static int setup(sim *m)
 		lbs_worker *x = su->workers[w];
 		wstate *s = &m->ws[w];
 
-		s->cap = x->capacity ? x->capacity : 1;
+		/* A slot past the number of tests is never used, and each one
+		 * costs every placement a look (capacity 1000000 took 40 s). */
+		s->capacity = x->capacity ? x->capacity : 1;
+		s->cap = orch_worker_slots(x, n);
 		if (!(s->slot = calloc(s->cap, sizeof *s->slot)) ||
 		    !(s->run = calloc(s->cap, sizeof *s->run)))
 			return -1;
