@@ -402,6 +402,11 @@ eq "--json /dev/stdout into a file" "$(head -1 "$tmp/all.txt") $(grep -c '"lbsch
 # the command line itself is wrong: 2
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare oracle=x.json
 has "$tmp/err" "the oracle takes no config"
+# --scheduler oracle read no --config either, and said nothing of it (a path
+# that does not exist ran, exit 0).
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --scheduler oracle --config "$tmp/no-such.json"
+eq "--scheduler oracle --config" "$(cat "$tmp/err")" "lbsched-shim: simulate: --config: the oracle takes no config (lbsched-shim simulate --help)"
+lines "$tmp/out" 0
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests-file "$tmp/three.jsonl"
 has "$tmp/err" "exactly one of --mix and --tests-file"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare no-such

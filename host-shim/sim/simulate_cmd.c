@@ -187,6 +187,10 @@ static int parse_compare(const sim_opts *o, run_spec *runs, uint32_t *n)
 {
 	*n = 0;
 	if (!o->compare) {
+		/* It would be read by nobody: a typo'd path passed silently. */
+		if (!strcmp(o->scheduler, "oracle") && o->config)
+			return cli_usage_error(prog, &simulate_cmd,
+			                       "--config: the oracle takes no config");
 		snprintf(runs[0].scheduler, sizeof runs[0].scheduler, "%s", o->scheduler);
 		snprintf(runs[0].name, sizeof runs[0].name, "%s", o->scheduler);
 		runs[0].config_file = o->config;
