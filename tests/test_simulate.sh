@@ -343,6 +343,12 @@ has "$tmp/err" "$tmp/back.jsonl:2: field 'arrival_s': goes back in time"
 printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40}' >"$tmp/noarr.jsonl"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/noarr.jsonl"
 has "$tmp/err" "$tmp/noarr.jsonl:1: field 'arrival_s': is required"
+# arrival_s given twice is an error, as any other field given twice (it was
+# a warning of an unknown field, and the first value used).
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 40, "arrival_s": 1, "arrival_s": 2}' >"$tmp/twice.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/twice.jsonl"
+eq "arrival_s given twice" "$(cat "$tmp/err")" "lbsched-shim: $tmp/twice.jsonl:1: field 'arrival_s': is given more than once"
+lines "$tmp/out" 0
 # decide's default of 60 s would be a run of a made-up length here
 printf '%s\n' '{"test_id": "a", "test_type": "nlp", "arrival_s": 1}' >"$tmp/nodur.jsonl"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/nodur.jsonl"

@@ -293,6 +293,15 @@ out:
 	return rc;
 }
 
+static int given_twice(const cJSON *obj, const char *key)
+{
+	int n = 0;
+
+	for (const cJSON *ch = obj->child; ch; ch = ch->next)
+		n += ch->string && !strcmp(ch->string, key);
+	return n > 1;
+}
+
 int stream_from_lines(conv_ctx *c, char *text, size_t len, const char *file, uint64_t seed,
                       FILE *dump, stream *out)
 {
@@ -329,6 +338,14 @@ int stream_from_lines(conv_ctx *c, char *text, size_t len, const char *file, uin
 			char g[200];
 			conv_fail(c, where, NULL, "must be a JSON object, got %s",
 			          conv_got(g, sizeof g, rec));
+			cJSON_Delete(rec);
+			return -1;
+		}
+		/* The converter never sees arrival_s (detached below), so its
+		 * check of keys given twice is made here: a second one was
+		 * left for it to warn of as unknown. */
+		if (given_twice(rec, "arrival_s")) {
+			conv_fail(c, where, "arrival_s", "is given more than once");
 			cJSON_Delete(rec);
 			return -1;
 		}
