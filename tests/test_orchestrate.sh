@@ -12,6 +12,8 @@ src=${LBS_SRCDIR:?}
 fleet=$src/examples/hetero/fleet.json
 truth=$src/examples/hetero/truth.json
 graph=$src/examples/graphs/llm.json
+# eq WHAT GOT WANT
+eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 pycheck() { # pycheck FILE EXPR...: each EXPR true over `L`, the file's JSON lines
 	if python3 - "$@" <<'PY'
 import json, sys
@@ -193,6 +195,20 @@ lacks "$tmp/t.html" '<script'
 n_runs=$(grep -o '<rect x=' "$tmp/t.html" | wc -l)
 want=$(python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).readline()); print(l["placements"])' "$tmp/out")
 if [ "$n_runs" = "$want" ]; then ok; else bad "timeline has $n_runs bars, the first graph $want runs"; fi
+# A bad line after the first graph refuses the run, and the report with it:
+# it was written from the first graph before the second was read.
+{ head -1 "$tmp/g.jsonl"; printf '{"subtasks": {"a": {"dependencies": ["a"]}}}\n'; } >"$tmp/g_then_bad.jsonl"
+printf 'old\n' >"$tmp/kept.html"
+expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$tmp/g_then_bad.jsonl" --workers "$fleet" --truth "$truth" --report "$tmp/kept.html"
+has "$tmp/err" "$tmp/g_then_bad.jsonl:2: subtask 'a': depends on itself (a cycle)"
+eq "the report after a bad line" "$(cat "$tmp/kept.html")" "old"
+# Written after the last graph, the first graph's bars still name its own
+# subtasks (their names lived with the graph, freed after it ran).
+expect_rc 0 gsim --seed 5 --report "$tmp/t4.html"
+eq "the timeline's subtasks" "$(grep -o '<title>[^<]* on ' "$tmp/t4.html" | sed 's/<title>//; s/ on $//' | sort -u | tr '\n' ' ')" \
+	"$(head -1 "$tmp/g.jsonl" | python3 -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin)["subtasks"])), end=" ")')"
+expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$tmp/g_then_bad.jsonl" --workers "$fleet" --truth "$truth" --report "$tmp/new.html"
+if [ ! -e "$tmp/new.html" ]; then ok; else bad "a refused run wrote its report"; fi
 expect_rc 1 gsim --report "$tmp/no/such/dir/t.html"
 has "$tmp/err" "$tmp/no/such/dir/t.html: cannot write"
 expect_rc 2 gsim --strategy pray

@@ -67,6 +67,8 @@ typedef struct gctx {
 	report_bar *bars;    /* the first graph's runs, for --report */
 	size_t n_bars, cap_bars;
 	int keep_bars, bars_failed;
+	char *title;         /* the first graph's timeline's, once it ran */
+	double makespan;     /* its last run's end */
 } gctx;
 
 static const char *prog;
@@ -206,10 +208,19 @@ static void sim_done(void *ctx, const orch *o, uint32_t i, uint32_t w, double st
 	/* A scheduler that does not learn says so; nothing to do then. */
 	(void)sched_report(g->s, &out);
 	if (g->keep_bars) {
+		/* The label outlives the graph, freed before the timeline is
+		 * written (once every graph ran). */
+		char *label = strdup(orch_id(o, i));
+
+		if (!label) {
+			g->bars_failed = 1;
+			return;
+		}
 		if (g->n_bars == g->cap_bars) {
 			size_t cap = g->cap_bars ? 2 * g->cap_bars : 64;
 			report_bar *p = realloc(g->bars, cap * sizeof *p);
 			if (!p) {
+				free(label);
 				g->bars_failed = 1;
 				return;
 			}
@@ -217,7 +228,7 @@ static void sim_done(void *ctx, const orch *o, uint32_t i, uint32_t w, double st
 			g->cap_bars = cap;
 		}
 		/* lane holds the worker until the lanes are known */
-		g->bars[g->n_bars++] = (report_bar){w, orch_id(o, i), start, finish, ok,
+		g->bars[g->n_bars++] = (report_bar){w, label, start, finish, ok,
 		                                    orch_on_critical_path(o, i)};
 	}
 }
@@ -578,22 +589,18 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 	    orch_drive(o, g->s, g->workers, g->n, &x, &r, err, errlen))
 		goto out;
 	if (g->keep_bars) {
-		char *title;
-		int failed;
-
 		/* The whole name (up to 4,096 bytes): a title cut in a
-		 * character was no UTF-8, and the figures after it were lost. */
+		 * character was no UTF-8, and the figures after it were lost.
+		 * The page is written once every graph ran (cmd_graphsim). */
 		g->keep_bars = 0;
-		if (asprintf(&title, "%s: %s %.1f s (HEFT %.1f s, bound %.1f s)",
+		g->makespan = r.makespan_s;
+		if (asprintf(&g->title, "%s: %s %.1f s (HEFT %.1f s, bound %.1f s)",
 		             orch_name(o)[0] ? orch_name(o) : where,
 		             r.completed == 1 ? "makespan" : "lost after", r.makespan_s, h, b) < 0) {
+			g->title = NULL;
 			snprintf(err, errlen, "%s: out of memory", op->report);
 			goto out;
 		}
-		failed = write_timeline(g, op->report, title, r.makespan_s, err, errlen);
-		free(title);
-		if (failed)
-			goto out;
 	}
 	{
 		cJSON *l = cJSON_CreateObject();
@@ -712,6 +719,10 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		         op.graphs);
 		goto bad;
 	}
+	/* Only now: a later graph's bad line refuses the whole run, and an
+	 * output is written whole or not at all (docs/SIMULATE.md). */
+	if (op.report && write_timeline(&g, op.report, g.title, g.makespan, err, sizeof err))
+		goto bad;
 	{
 		cJSON *l = cJSON_CreateObject();
 		char *text;
@@ -744,7 +755,10 @@ out:
 	}
 	free(g.luck);
 	free(g.tries);
+	for (size_t k = 0; k < g.n_bars; k++)
+		free((char *)g.bars[k].label);
 	free(g.bars);
+	free(g.title);
 	sched_close(g.s);
 	host_free(h);
 	arena_free(a);
