@@ -27,6 +27,14 @@ sim() { "$shim" simulate --plugin "$plugin" --quiet "$@"; }
 # eq WHAT GOT WANT
 eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 het="--workers $src/examples/hetero/fleet.json --truth $src/examples/hetero/truth.json --mix $src/examples/hetero/mix.json"
+# A small fleet: a with two slots, b with one, faster, failing, throttling.
+cat >"$tmp/ab_fleet.json" <<'JSON'
+{"workers":[{"worker_id":"a","supported_backends":["cpu"],"available_memory":16,"cpu_cores":4,"capacity":2},{"worker_id":"b","supported_backends":["cpu","cuda"],"available_memory":32,"cpu_cores":8,"capacity":1}]}
+JSON
+cat >"$tmp/ab_truth.json" <<'JSON'
+{"noise_sigma":0.1,"workers":{"a":{"speed":{"*":1}},"b":{"speed":{"*":2,"NLP":3},"failure_rate":0.1,"throttle_after_s":10,"throttle_factor":0.5}}}
+JSON
+echo '[{"test_type":"nlp_text_generation","share":1,"expected_duration":[5,20]}]' >"$tmp/mix_ab.json"
 
 # --- Determinism: the same seed, the same numbers; another seed, others.
 expect_rc 0 sim $het --tests 3000 --rate 2.3 --seed 7 --compare round-robin,hardware-aware,oracle --json "$tmp/a.json"
@@ -88,6 +96,13 @@ cp "$tmp/out" "$tmp/far.txt"
 expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
 	--tests-file "$tmp/far.jsonl" --warmup 0 --compare oracle
 if diff <(head -3 "$tmp/far.txt") <(head -3 "$tmp/out") >&2; then ok; else bad "the last stream before 1e9 s replays otherwise"; fi
+
+# The learning curve has at most 200 points and ends at the last test: 899
+# tests in windows of 500 stepped 2 apart made 200, and the last test's 201.
+expect_rc 0 sim --workers "$tmp/ab_fleet.json" --truth "$tmp/ab_truth.json" --mix "$tmp/mix_ab.json" \
+	--tests 899 --rate 0.1 --json "$tmp/r.json"
+pycheck 'len(r["runs"][0]["curve"]) == 200' \
+        '[p[0] for p in r["runs"][0]["curve"]] == list(range(500, 898, 2)) + [899]'
 
 # --- The oracle on a noise-free truth: a fast and a slow worker.
 cat >"$tmp/fleet2.json" <<'JSON'
@@ -206,13 +221,7 @@ pycheck 'runs["org.example.least-pending"]["assignments"] == [[1], [3]]'
 # START, the test then ran for good past the worker's slots (a heap overflow:
 # exit 139 or 134; round-robin left 17 tests unplaced).  Every test is
 # placed, and each takes at least the step time can take there.
-cat >"$tmp/tiny_fleet.json" <<'JSON'
-{"workers":[{"worker_id":"a","supported_backends":["cpu"],"available_memory":16,"cpu_cores":4,"capacity":2},{"worker_id":"b","supported_backends":["cpu","cuda"],"available_memory":32,"cpu_cores":8,"capacity":1}]}
-JSON
-cat >"$tmp/tiny_truth.json" <<'JSON'
-{"noise_sigma":0.1,"workers":{"a":{"speed":{"*":1}},"b":{"speed":{"*":2,"NLP":3},"failure_rate":0.1,"throttle_after_s":10,"throttle_factor":0.5}}}
-JSON
-tiny="--workers $tmp/tiny_fleet.json --truth $tmp/tiny_truth.json --warmup 0"
+tiny="--workers $tmp/ab_fleet.json --truth $tmp/ab_truth.json --warmup 0"
 echo '[{"test_type":"nlp","share":1,"expected_duration":1e-20}]' >"$tmp/tiny_mix.json"
 expect_rc 0 sim $tiny --mix "$tmp/tiny_mix.json" --tests 50 \
 	--compare hardware-aware,round-robin,oracle --json "$tmp/r.json"

@@ -491,9 +491,16 @@ static int figures(sim *m)
 		for (uint32_t k = win; k <= placed; k += step)
 			if (series_add(&r->curve, k, (prefix[k] - prefix[k - win]) / win))
 				goto oom;
-		if (r->curve.p[r->curve.n - 1].x != placed &&
-		    series_add(&r->curve, placed, (prefix[placed] - prefix[placed - win]) / win))
-			goto oom;
+		/* The last test's point ends the curve; where the steps left no
+		 * room for it, it takes the place of the last step's. */
+		if (r->curve.p[r->curve.n - 1].x != placed) {
+			sim_point end = {placed, (prefix[placed] - prefix[placed - win]) / win};
+
+			if (r->curve.n == MAX_CURVE_POINTS)
+				r->curve.p[r->curve.n - 1] = end;
+			else if (series_add(&r->curve, end.x, end.y))
+				goto oom;
+		}
 		qsort(done, placed, sizeof *done, cmp_double);
 		r->p95_s = done[(size_t)ceil(0.95 * placed) - 1];
 	} else {
