@@ -222,6 +222,13 @@ expect_rc 2 gsim --strategy pray
 has "$tmp/err" "--strategy must be one of retry, reassign, skip, alternate, checkpoint, got 'pray'"
 expect_rc 2 gsim --fail-rate 2
 has "$tmp/err" "--fail-rate must be a number in [0, 1), got '2'"
+# --max-attempts is digits, as --fail-rate is a plain number (strtoul took
+# ' 5' and '+5').
+for m in " 5" "+5" "0" "1001"; do
+	expect_rc 2 gsim --max-attempts "$m"
+	eq "--max-attempts '$m'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --max-attempts must be an integer in 1..1000, got '$m' (lbsched-shim simulate --help)"
+done
+expect_rc 0 gsim --seed 5 --max-attempts 5
 printf '{"subtasks": {"a": {"dependencies": ["a"]}}}\n' > "$tmp/bad.jsonl"
 expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$tmp/bad.jsonl" --workers "$fleet" --truth "$truth"
 has "$tmp/err" "$tmp/bad.jsonl:1: subtask 'a': depends on itself (a cycle)"

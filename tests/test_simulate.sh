@@ -424,6 +424,25 @@ eq "--scheduler oracle --config" "$(cat "$tmp/err")" "lbsched-shim: simulate: --
 lines "$tmp/out" 0
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests-file "$tmp/three.jsonl"
 has "$tmp/err" "exactly one of --mix and --tests-file"
+# An empty --compare entry is refused wherever it is: at the end too (it was
+# taken there).
+for c in "oracle," ",oracle" "oracle,,round-robin"; do
+	expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare "$c"
+	n=$(python3 -c 'import sys; print(sys.argv[1].split(",").index("") + 1)' "$c")
+	eq "--compare '$c'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --compare: entry $n is empty (lbsched-shim simulate --help)"
+done
+# A count is digits: no space and no sign before them (strtoull took ' 5'
+# and '+5', where --rate refused ' 1').
+for t in " 5" "+5" "5 " "-1"; do
+	expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix_ab.json" --tests "$t"
+	eq "--tests '$t'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --tests must be an integer in 1..10000000, got '$t' (lbsched-shim simulate --help)"
+done
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --warmup +0
+eq "--warmup '+0'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --warmup must be an integer in 0..10000000, got '+0' (lbsched-shim simulate --help)"
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --window " 10"
+eq "--window ' 10'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --window must be an integer in 1..10000000, got ' 10' (lbsched-shim simulate --help)"
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix_ab.json" --rate " 1"
+eq "--rate ' 1'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --rate must be a number of tests per second in [0.00001, 1000000], got ' 1' (lbsched-shim simulate --help)"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare no-such
 has "$tmp/err" "no-such"
 

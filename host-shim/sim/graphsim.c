@@ -43,6 +43,7 @@
 #include "report.h"
 #include "rng.h"
 #include "scheduler.h"
+#include "simulate_cmd.h"
 #include "truth.h"
 
 
@@ -115,7 +116,6 @@ static int parse(int argc, char **argv, gopts *o)
 	static const char *const strategies[] = {"retry", "reassign", "skip", "alternate",
 	                                         "checkpoint"};
 	const char *v[CLI_MAX_OPTS], *x;
-	char *end;
 	int first, r = cli_parse(prog, &graphsim_cmd, argc, argv, v, &first);
 
 	if (r)
@@ -138,13 +138,9 @@ static int parse(int argc, char **argv, gopts *o)
 			return cli_usage_error(prog, &graphsim_cmd,
 			                       "--fail-rate must be a number in [0, 1), got '%s'", x);
 	}
-	if ((x = v[G_MAX_ATTEMPTS])) {
-		unsigned long m = strtoul(x, &end, 10);
-		if (!*x || *end || *x == '-' || m < 1 || m > 1000)
-			return cli_usage_error(prog, &graphsim_cmd,
-			                       "--max-attempts must be an integer in 1..1000, got '%s'", x);
-		o->max_attempts = (uint32_t)m;
-	}
+	if ((x = v[G_MAX_ATTEMPTS]) &&
+	    sim_parse_u32(prog, &graphsim_cmd, "--max-attempts", x, 1, 1000, &o->max_attempts))
+		return EXIT_USAGE;
 	if ((x = v[G_STRATEGY])) {
 		for (o->strategy = 0; o->strategy < 5 && strcmp(x, strategies[o->strategy]);
 		     o->strategy++)

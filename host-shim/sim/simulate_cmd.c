@@ -104,16 +104,26 @@ const cli_cmd simulate_cmd = {
 	cmd_simulate,
 };
 
-static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+int sim_parse_u32(const char *prog_name, const cli_cmd *cmd, const char *opt, const char *s,
+                  uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long v;
 
-	if (!*s || *end || *s == '-' || v < lo || v > hi)
-		return cli_usage_error(prog, &simulate_cmd, "%s must be an integer in %u..%u, got '%s'",
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	/* As cli_seed: strtoull skips spaces and takes a sign ("+5", " -1"
+	 * as 2^64 - 1), which --rate's decimal refuses. */
+	if (!(*s >= '0' && *s <= '9') || *end || errno == ERANGE || v < lo || v > hi)
+		return cli_usage_error(prog_name, cmd, "%s must be an integer in %u..%u, got '%s'",
 		                       opt, lo, hi, s);
 	*out = (uint32_t)v;
 	return 0;
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	return sim_parse_u32(prog, &simulate_cmd, opt, s, lo, hi, out);
 }
 
 /* 0, -1 after --help, or EXIT_USAGE after its message. */
@@ -197,7 +207,7 @@ static int parse_compare(const sim_opts *o, run_spec *runs, uint32_t *n)
 		*n = 1;
 		return 0;
 	}
-	for (const char *p = o->compare; *p;) {
+	for (const char *p = o->compare;;) {
 		size_t len = strcspn(p, ","), eq;
 		run_spec *r = &runs[*n];
 
@@ -224,11 +234,10 @@ static int parse_compare(const sim_opts *o, run_spec *runs, uint32_t *n)
 			                       "--compare: the oracle takes no config");
 		(*n)++;
 		p += len;
-		p += *p == ',';
+		if (!*p)
+			return 0;
+		p++; /* past the comma: an entry must follow ("oracle," was taken) */
 	}
-	if (*n == 0)
-		return cli_usage_error(prog, &simulate_cmd, "--compare: names no scheduler");
-	return 0;
 }
 
 /* ===== Progress ============================================================ */
