@@ -959,6 +959,7 @@ static int loose_items(PyObject *v)
 	return ok;
 }
 
+#ifndef NO_DICT_VERSION
 /* loose_items of a watched array, each call while its load's dict stands:
  * a set's entries read in place, without an iterator object. */
 static int still_loose(PyObject *v)
@@ -984,6 +985,7 @@ static int still_loose(PyObject *v)
 #endif
 	return loose_items(v);
 }
+#endif
 
 /* One load into given/vals; 1 when it cannot go as numbers exactly (the
  * package sends that call's loads as JSON), 0, -1.  The fields the
@@ -1477,7 +1479,10 @@ static int keys_ok(PyObject *v, int depth)
 		Py_XDECREF(it);
 		return PyErr_Occurred() ? -1 : r;
 	}
-	if (PyDict_Check(v) || (enum_type && PyObject_TypeCheck(v, (PyTypeObject *)enum_type)))
+	/* subclasses of the containers too: the package walks their items,
+	 * where the record branch below would read only their attributes */
+	if (PyDict_Check(v) || PyList_Check(v) || PyTuple_Check(v) || PyAnySet_Check(v) ||
+	    (enum_type && PyObject_TypeCheck(v, (PyTypeObject *)enum_type)))
 		return 0;
 	/* a record: its public attributes, as _record reads them */
 	int is_dict;

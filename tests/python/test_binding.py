@@ -270,6 +270,10 @@ def twins():
     return caps, {wid: WorkerLoad(worker_id=wid) for wid in caps}
 
 
+class TagList(list):
+    """A list's subclass, with an instance __dict__ as such classes have."""
+
+
 class CookieTest(unittest.TestCase):
     """An outcome carries the cookie of the decision that made its
     placement, and none when the host's fallback made it."""
@@ -800,6 +804,10 @@ class ErrorTest(unittest.TestCase):
              None),
             ("worker_loads['w1']: field 'reserved_accelerators': keys must be str, got int 1",
              {"test_id": "t"}, good, {"w1": WorkerLoad("w1", reserved_accelerators={1: 1})}),
+            # a list's subclass is walked for its items, as a list is (the
+            # extension read only its attributes, and let the key through)
+            ("test_requirements: field 'custom_properties.x[0]': keys must be str, got int 2",
+             {"test_id": "t", "custom_properties": {"x": TagList([{2: 3}])}}, good, None),
         ]
         saved = lbsched._fast, getattr(lbsched, "_str_keys", None)
         try:
@@ -1534,6 +1542,13 @@ class DropInTest(unittest.TestCase):
                  "field 'success_rate': must be a finite number in 0..1, got nan"),
                 ({"sample_count": 5, "success_rate": "0.5"},
                  "field 'success_rate': must be a finite number in 0..1, got '0.5'"),
+                # no OverflowError out of math.isfinite
+                ({"sample_count": 5, "success_rate": 10 ** 400},
+                 "field 'success_rate': must be a finite number in 0..1, got an int of 401 "
+                 "digits"),
+                ({"sample_count": 5, "total_failures": 0, "average_execution_time": -10 ** 400},
+                 "field 'average_execution_time': must be a finite number in 0..10000000 "
+                 "(seconds), got an int of 401 digits"),
                 ({"sample_count": 5},
                  "field 'total_failures': is required, or 'success_rate' (the original's "
                  "WorkerPerformance has both)"),

@@ -314,6 +314,11 @@ def _int_digits(v):
         return "an int of more than %d digits" % sys.get_int_max_str_digits()
 
 
+def _shown(v):
+    """repr(v) for a message, but an int too long to read as its digits."""
+    return _int_digits(v) if type(v) is int and abs(v) > 10 ** 18 else repr(v)
+
+
 def _field(parts):
     return ".".join(parts).replace(".[", "[")
 
@@ -1359,9 +1364,9 @@ class PluginScheduler(object):
                                  "got %r" % (where, name, v))
         if rate is not None:
             if not isinstance(rate, (int, float)) or isinstance(rate, bool) or \
-                    not math.isfinite(rate) or not 0 <= rate <= 1:
+                    not 0 <= rate <= 1:
                 raise ValueError("%s: field 'success_rate': must be a finite number in "
-                                 "0..1, got %r" % (where, rate))
+                                 "0..1, got %s" % (where, _shown(rate)))
             implied = int(round(n * (1 - rate)))
             if failures is None:
                 failures = implied
@@ -1372,10 +1377,10 @@ class PluginScheduler(object):
                                  "%d failures of %d samples, a success rate of %r gives %d"
                                  % (where, failures, n, rate, implied))
         if not isinstance(mean, (int, float)) or isinstance(mean, bool) or \
-                not math.isfinite(mean) or not 0 <= mean <= _MAX_SECONDS:
+                not 0 <= mean <= _MAX_SECONDS:
             raise ValueError("%s: field 'average_execution_time': must be a "
-                             "finite number in 0..%d (seconds), got %r"
-                             % (where, _MAX_SECONDS, mean))
+                             "finite number in 0..%d (seconds), got %s"
+                             % (where, _MAX_SECONDS, _shown(mean)))
         if failures > n:
             raise ValueError("%s: field 'total_failures': %d is more than the "
                              "%d samples" % (where, failures, n))
@@ -1617,8 +1622,7 @@ def create_scheduler(scheduler_type, **kwargs):
                     not 0 <= w <= _WEIGHT_MAX:  # NaN and inf fail the range
                 raise ValueError("composite: algorithms[%d]: field 'weight': must be a finite "
                                  "number in 0..%d, got %s" % (
-                                     i, _WEIGHT_MAX, _int_digits(w) if type(w) is int and
-                                     abs(w) > 10 ** 18 else repr(w)))
+                                     i, _WEIGHT_MAX, _shown(w)))
             c = {"scheduler": child, "weight": w}
             if a.get("config") is not None:
                 c["config"] = a["config"]
