@@ -419,17 +419,24 @@ void cli_roff(FILE *f, const cli_prog *p)
 	}
 }
 
-int cli_seed(const char *prog, const cli_cmd *cmd, const char *s, uint64_t *out)
+int cli_uint(const char *prog, const cli_cmd *cmd, const char *opt, const char *s, uint64_t lo,
+             uint64_t hi, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	/* strtoull takes " -1" as 2^64 - 1 and clamps past 2^64 - 1 */
-	if (!(*s >= '0' && *s <= '9') || *end || errno == ERANGE || v > CLI_SEED_MAX)
-		return cli_usage_error(prog, cmd, "--seed must be an integer in 0..%llu, got '%s'",
-		                       CLI_SEED_MAX, s);
+	/* strtoull skips spaces, takes a sign ("+5", and " -1" as 2^64 - 1)
+	 * and clamps past 2^64 - 1: digits only */
+	if (!(*s >= '0' && *s <= '9') || *end || errno == ERANGE || v < lo || v > hi)
+		return cli_usage_error(prog, cmd, "%s must be an integer in %llu..%llu, got '%s'", opt,
+		                       (unsigned long long)lo, (unsigned long long)hi, s);
 	*out = v;
 	return 0;
+}
+
+int cli_seed(const char *prog, const cli_cmd *cmd, const char *s, uint64_t *out)
+{
+	return cli_uint(prog, cmd, "--seed", s, 0, CLI_SEED_MAX, out);
 }

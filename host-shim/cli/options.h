@@ -74,6 +74,12 @@ int cli_has_option(const cli_cmd *const *cmds, int n, int argc, char **argv, con
 int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* An option's integer value in lo..hi, digits only (no sign, no space);
+ * 0 with *out set, else EXIT_USAGE after "OPT must be an integer in
+ * LO..HI, got 'S'". */
+int cli_uint(const char *prog, const cli_cmd *cmd, const char *opt, const char *s, uint64_t lo,
+             uint64_t hi, uint64_t *out);
+
 /* --seed's value: an integer in 0..2^53, which a report's JSON number
  * holds exactly; 0 with *out set, else EXIT_USAGE after the message. */
 #define CLI_SEED_MAX 9007199254740992ull

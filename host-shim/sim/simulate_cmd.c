@@ -107,18 +107,12 @@ const cli_cmd simulate_cmd = {
 int sim_parse_u32(const char *prog_name, const cli_cmd *cmd, const char *opt, const char *s,
                   uint32_t lo, uint32_t hi, uint32_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
+	int rc = cli_uint(prog_name, cmd, opt, s, lo, hi, &v);
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	/* As cli_seed: strtoull skips spaces and takes a sign ("+5", " -1"
-	 * as 2^64 - 1), which --rate's decimal refuses. */
-	if (!(*s >= '0' && *s <= '9') || *end || errno == ERANGE || v < lo || v > hi)
-		return cli_usage_error(prog_name, cmd, "%s must be an integer in %u..%u, got '%s'",
-		                       opt, lo, hi, s);
-	*out = (uint32_t)v;
-	return 0;
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
