@@ -969,7 +969,8 @@ static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *
 {
 	char msg[STORE_MSG_MAX];
 
-	atomic_fetch_add(&s->failed_commits, 1);
+	/* failed_commits moves under s->mu with held, so that stats never
+	 * show a failed commit whose batch is neither retrying nor lost. */
 	if (worth_retrying(rc) && !s->stop) {
 		/* Once per kind of failure, not on every attempt. */
 		if (rc != *last_rc) {
@@ -983,6 +984,7 @@ static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *
 		if (*backoff > RETRY_MAX_MS)
 			*backoff = RETRY_MAX_MS;
 		pthread_mutex_lock(&s->mu);
+		atomic_fetch_add(&s->failed_commits, 1);
 		s->held = n;
 		return;
 	}
@@ -994,10 +996,11 @@ static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *
 		snprintf(msg, sizeof msg, "store '%s': commit failed, %u outcomes lost: %s", s->path,
 		         n, mdb_strerror(rc));
 	logf_host(s, LBS_LOG_ERROR, "%s%s", msg, "");
-	atomic_fetch_add(&s->lost, n);
 	for (uint32_t i = 0; i < n; i++)
 		free(s->batch[i].worker);
 	pthread_mutex_lock(&s->mu);
+	atomic_fetch_add(&s->failed_commits, 1);
+	atomic_fetch_add(&s->lost, n);
 	s->held = 0;
 	s->failed = 1;
 	s->done_seq += n;
@@ -1267,13 +1270,13 @@ void store_counts_get(store *s, store_counts *c)
 	c->queued = s->len;
 	c->retrying = s->held;
 	c->pending = s->enq_seq - s->done_seq;
-	pthread_mutex_unlock(&s->mu);
 	c->failed_commits = atomic_load(&s->failed_commits);
+	c->lost = atomic_load(&s->lost);
+	pthread_mutex_unlock(&s->mu);
 	c->committed = atomic_load(&s->committed);
 	c->commits = atomic_load(&s->commits);
 	c->refreshes = atomic_load(&s->refreshes);
 	c->map_grows = atomic_load(&s->map_grows);
-	c->lost = atomic_load(&s->lost);
 	c->pairs = atomic_load(&s->pairs);
 	c->refused_pairs = atomic_load(&s->refused_pairs);
 	c->bad_records = atomic_load(&s->bad_records);
