@@ -838,9 +838,18 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 	if (st == LBS_OK) {
 		*n_picks = sel.n_selected < sel.capacity ? sel.n_selected : sel.capacity;
 		/* The picks' ids as this call's workers have them: a child
-		 * (a third party's) may have written no id or a stale one. */
-		for (uint32_t j = 0; j < *n_picks; j++)
+		 * (a third party's) may have written no id or a stale one.  A
+		 * pick outside the array votes for nobody; its author hears of
+		 * it once. */
+		for (uint32_t j = 0; j < *n_picks; j++) {
+			if (c->picks[j] >= n && !c->warned) {
+				c->warned = 1;
+				sc_log(inst->host, LBS_LOG_WARN, NAME ": child '%s' answered index %u, "
+				       "outside this call's %u workers: the pick is dropped (logged "
+				       "once)", c->desc->name, c->picks[j], n);
+			}
 			c->pick_ids[j] = c->picks[j] < n ? workers[c->picks[j]]->id : NULL;
+		}
 		c->asked_cookie = sel.cookie;
 		c->asked_pick = *n_picks && c->pick_ids[0] ? wid_hash(c->pick_ids[0]) : 0;
 		c->asked_n = *n_picks;

@@ -1949,6 +1949,53 @@ static void test_huge_child_score(void)
 	fleet_free(&f);
 }
 
+static char warned[1024];
+static int warnings_seen;
+
+static void keep_warning(void *ctx, int32_t level, const char *msg)
+{
+	(void)ctx;
+	if (level == LBS_LOG_WARN) {
+		warnings_seen++;
+		snprintf(warned, sizeof warned, "%s", msg);
+	}
+}
+
+/* A third party's voting child that answers a worker outside the call's
+ * array votes for nobody, and the composite says so once (it dropped the
+ * pick without a word). */
+static void test_child_pick_out_of_range(void)
+{
+	shim_host *h = host_new("bad-pick", LBS_LOG_WARN);
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = fixture_workload(f.arena, "{\"test_id\": \"u\", \"priority\": 3}");
+	uint32_t idx[2];
+	const char *ids[2];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 2, .indices = idx, .ids = ids};
+	char cfg[1024], err[1024], want[160];
+	shim_sched *s = NULL;
+
+	host_set_log(h, keep_warning, NULL);
+	snprintf(cfg, sizeof cfg, "{\"mode\": \"vote\", \"children\": [{\"scheduler\": \"liar\","
+	         " \"plugin\": \"%s\", \"config\": {\"mode\": \"out_of_range\"}},"
+	         " {\"scheduler\": \"round-robin\", \"weight\": 0.5}]}", getenv("LBS_LIAR_PLUGIN"));
+	CHECK_INT(sched_open(h, getenv("LBS_PLUGIN"), "composite", cfg, strlen(cfg), &s, err,
+	                     sizeof err), LBS_OK);
+	for (int i = 0; s && i < 3; i++) {
+		/* round-robin's vote decides: the rotation's first three */
+		CHECK_INT(sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel, NULL),
+		          LBS_OK);
+		CHECK_STR(ids[0], f.workers[i]->id);
+	}
+	snprintf(want, sizeof want, "composite: child 'liar' answered index %u, outside this "
+	         "call's %u workers: the pick is dropped (logged once)", f.n, f.n);
+	CHECK_STR(warned, want);
+	CHECK_INT(warnings_seen, 1);
+	sched_close(s);
+	fleet_free(&f);
+	host_free(h);
+}
+
 /* A FIFO named as a child's plugin is refused, not opened (which blocks
  * until a writer comes, that is forever). */
 static void test_child_plugin_fifo(void)
@@ -1997,6 +2044,7 @@ int main(void)
 	test_child_unterminated_error();
 	test_child_unterminated_reason();
 	test_huge_child_score();
+	test_child_pick_out_of_range();
 	test_child_plugin_fifo();
 	return check_done("test_composite");
 }
