@@ -1095,11 +1095,9 @@ static void *flusher(void *arg)
 				char cnt[16];
 
 				snprintf(cnt, sizeof cnt, "%u", skipped);
-				atomic_fetch_add(&s->lost, skipped);
 				logf_host(s, LBS_LOG_ERROR, "%s; %s outcomes for such records lost",
 				          err, cnt);
 			}
-			atomic_fetch_add(&s->committed, n - skipped);
 			atomic_fetch_add(&s->commits, 1);
 			refresh_if_foreign(s, txnid);
 			affinity_drain(s);
@@ -1108,6 +1106,10 @@ static void *flusher(void *arg)
 			free(s->batch[i].worker);
 
 		pthread_mutex_lock(&s->mu);
+		/* with held and done_seq, as retry_or_drop counts a failure:
+		 * stats never show a batch committed and retrying at once */
+		atomic_fetch_add(&s->lost, skipped);
+		atomic_fetch_add(&s->committed, n - skipped);
 		s->held = 0;
 		s->done_seq += n;
 		pthread_cond_broadcast(&s->done);
@@ -1272,8 +1274,8 @@ void store_counts_get(store *s, store_counts *c)
 	c->pending = s->enq_seq - s->done_seq;
 	c->failed_commits = atomic_load(&s->failed_commits);
 	c->lost = atomic_load(&s->lost);
-	pthread_mutex_unlock(&s->mu);
 	c->committed = atomic_load(&s->committed);
+	pthread_mutex_unlock(&s->mu);
 	c->commits = atomic_load(&s->commits);
 	c->refreshes = atomic_load(&s->refreshes);
 	c->map_grows = atomic_load(&s->map_grows);
