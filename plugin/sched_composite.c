@@ -72,6 +72,7 @@ typedef struct child {
 	int veto;                 /* a voter whose picks bound the answer */
 	int advance;              /* scored, then asked to select too */
 	int warned;               /* a failure of it was logged */
+	int warned_range;         /* a vote of it outside the workers was logged */
 	/* This decision's select() of it, when it was asked (voting or
 	 * advancing): its cookie, the hash of its first pick's id and how
 	 * many it picked, 0 when not asked.  Kept by decision
@@ -842,8 +843,8 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 		 * pick outside the array votes for nobody; its author hears of
 		 * it once. */
 		for (uint32_t j = 0; j < *n_picks; j++) {
-			if (c->picks[j] >= n && !c->warned) {
-				c->warned = 1;
+			if (c->picks[j] >= n && !c->warned_range) {
+				c->warned_range = 1;
 				sc_log(inst->host, LBS_LOG_WARN, NAME ": child '%s' answered index %u, "
 				       "outside this call's %u workers: the pick is dropped (logged "
 				       "once)", c->desc->name, c->picks[j], n);

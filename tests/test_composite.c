@@ -1992,6 +1992,20 @@ static void test_child_pick_out_of_range(void)
 	CHECK_STR(warned, want);
 	CHECK_INT(warnings_seen, 1);
 	sched_close(s);
+
+	/* the range and a failure are told apart: one does not silence the
+	 * other */
+	warnings_seen = 0;
+	snprintf(cfg, sizeof cfg, "{\"mode\": \"vote\", \"children\": [{\"scheduler\": \"liar\","
+	         " \"plugin\": \"%s\", \"config\": {\"mode\": \"range_then_error\"}},"
+	         " {\"scheduler\": \"round-robin\", \"weight\": 0.5}]}", getenv("LBS_LIAR_PLUGIN"));
+	CHECK_INT(sched_open(h, getenv("LBS_PLUGIN"), "composite", cfg, strlen(cfg), &s, err,
+	                     sizeof err), LBS_OK);
+	for (int i = 0; s && i < 3; i++)
+		sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel, NULL);
+	CHECK_INT(warnings_seen, 2);
+	CHECK_STR(warned, "composite: child 'liar' select failed with status -5 (logged once)");
+	sched_close(s);
 	fleet_free(&f);
 	host_free(h);
 }

@@ -25,6 +25,7 @@
  *                 store's flusher logs from its own thread too)
  *   every_other   honest with a cookie (1, 2, ...) on the 1st, 3rd, ...
  *                 call, out_of_range on the others (the host falls back)
+ *   range_then_error  out_of_range on the first call, error on the others
  * Every mode counts the outcomes reported to it by result, and stats
  * shows them: {"success": N, "failure": N, "timeout": N, "rejected": N,
  * "cancelled": N, "last_cookie": C}, so a test sees what a host reported.
@@ -38,13 +39,14 @@
 
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
             UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
-            THREAD_LOG, EVERY_OTHER };
+            THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
                                          "unterminated_reason", "forged_id",
                                          "unterminated_error", "huge_score", "copied_id",
-                                         "thread_log", "every_other"};
+                                         "thread_log", "every_other",
+                                         "range_then_error"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
@@ -194,6 +196,13 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 	case COPIED_ID:
 		snprintf(copy, sizeof copy, "%s", workers[first]->id);
 		out->ids[0] = copy;
+		break;
+	case RANGE_THEN_ERROR:
+		if (li->calls++) {
+			out->n_selected = 0;
+			return LBS_EINTERNAL;
+		}
+		out->indices[0] = n;
 		break;
 	case EVERY_OTHER:
 		if (li->calls++ % 2)
