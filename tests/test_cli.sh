@@ -438,6 +438,13 @@ has "$tmp/out" '{"test_id":"t2","status":"ok","workers":["cpu_1"],"reason":"roun
 echo '{"routes": [{"prefix": "vision_", "scheduler": "hardware-aware"}]}' >"$tmp/routes2.json"
 expect_rc 0 "$shim" decide --routes "$tmp/routes2.json" --scheduler priority --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/out" '"test_id":"t2","status":"ok","workers":["cpu_1"],"reason":"priority 3'
+# with "default" in it too, one of the two would be ignored: refused, even
+# for a scheduler that does not exist
+echo '{"bogus": 1}' >"$tmp/bogus.json"
+expect_rc 1 "$shim" decide --routes "$tmp/routes.json" --scheduler nonesuch --config "$tmp/bogus.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+lines "$tmp/err" 1
+has "$tmp/err" "routes.json: field 'default': the document names its own default route, and --scheduler nonesuch --config $tmp/bogus.json another; keep one of them"
+lines "$tmp/out" 0
 # the same document as a composite's config routes inside the plugin
 expect_rc 0 "$shim" decide --scheduler composite --config "$tmp/routes.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --independent --explain
 has "$tmp/out" '"workers":["gpu_1"],"reason":"composite route prefix '"'"'vision_'"'"' -> hardware-aware: '

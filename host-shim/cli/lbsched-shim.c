@@ -67,7 +67,8 @@ static const cli_opt decide_table[] = {
 	[D_SCHEDULER] = {"scheduler", "NAME", "the scheduler (default " DEFAULT_SCHEDULER ")"},
 	[D_CONFIG] = {"config", "FILE", "the scheduler's config, a JSON object"},
 	[D_ROUTES] = {"routes", "ROUTES.json", "send each test type to its own scheduler "
-	              "(--scheduler and --config are the default route)"},
+	              "(--scheduler and --config are the default route of a document without "
+	              "\"default\"; with one, they are refused)"},
 	[D_EXPLAIN] = {"explain", NULL, "add to each decision every candidate with its score "
 	               "factors and every rejected worker with the requirement it failed"},
 	[D_INDEPENDENT] = {"independent", NULL, "decide every test against the fleet as given, "
@@ -202,6 +203,8 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 typedef struct decide_opts {
 	const char *plugin, *scheduler, *config, *workers, *tests, *feedback, *routes;
 	const char *redis_password;
+	const char *default_given; /* the options naming a default route, or NULL */
+	char given_buf[300];
 	int explain, independent, redis_insecure;
 } decide_opts;
 
@@ -234,15 +237,28 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 		                       "--redis-insecure go with a redis:// --workers");
 	/* The first to read standard input would leave the next nothing. */
 	if (!strcmp(o->workers, "-") + !strcmp(o->tests, "-") +
-	    (o->feedback && !strcmp(o->feedback, "-")) > 1)
+	    (o->feedback && !strcmp(o->feedback, "-")) + (o->config && !strcmp(o->config, "-")) +
+	    (o->routes && !strcmp(o->routes, "-")) > 1)
 		return cli_usage_error(prog, &decide_cmd,
 		                       "only one of --workers, --tests (standard input when not "
-		                       "given) and --feedback can be -");
+		                       "given), --feedback, --config and --routes can be -");
 	/* Which routed scheduler an outcome belongs to is its test type's
 	 * route; report_feedback knows one scheduler. */
 	if (o->routes && o->feedback)
 		return cli_usage_error(prog, &decide_cmd,
 		                       "--feedback cannot be combined with --routes yet");
+	/* What --routes is told of the default route the user named. */
+	for (size_t k = 0, at = 0; k < 3; k++) {
+		static const int named[] = {D_PLUGIN, D_SCHEDULER, D_CONFIG};
+		char shown[100];
+
+		if (!v[named[k]] || at >= sizeof o->given_buf)
+			continue;
+		at += (size_t)snprintf(o->given_buf + at, sizeof o->given_buf - at, "%s--%s %s",
+		                       at ? " " : "", decide_table[named[k]].name,
+		                       txt_show(shown, sizeof shown, v[named[k]]));
+		o->default_given = o->given_buf;
+	}
 	return 0;
 }
 
@@ -616,7 +632,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	if (o.routes) {
 		/* --scheduler / --config are the default route unless the
 		 * routing document names its own. */
-		router_target dflt = {o.plugin, o.scheduler, config, config_len};
+		router_target dflt = {o.plugin, o.scheduler, config, config_len,
+		                      o.default_given};
 
 		if (!(routes = file_read(o.routes, &routes_len, err, sizeof err)))
 			goto bad;

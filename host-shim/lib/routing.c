@@ -267,6 +267,9 @@ lbs_status router_open(shim_host *h, const char *doc, size_t len,
 				break;
 		}
 	}
+	if (st == LBS_OK && def && fallback && fallback->given)
+		st = fail(err, errlen, doc_name, "default", "the document names its own default "
+		          "route, and %s another; keep one of them", fallback->given);
 	if (st == LBS_OK && def) {
 		st = known(def, default_fields, doc_name, "default", err, errlen);
 		if (st == LBS_OK)

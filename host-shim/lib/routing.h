@@ -34,13 +34,18 @@ typedef struct router_target {
 	const char *scheduler;
 	const char *config;
 	size_t config_len;
+	/* As a fallback: how the user named it ("--scheduler priority"), or
+	 * NULL for a default nobody chose.  A document with its own "default"
+	 * then is refused: one of the two would be ignored without a word. */
+	const char *given;
 } router_target;
 
 /*
  * Read a routing document (`len` bytes, named `doc_name` in messages) and
  * open its schedulers in `h`.  `plugin` is the plugin of targets that name
  * none (NULL: host_default_plugin()).  `fallback` is the default route
- * when the document has no "default" (NULL: the document must have one).
+ * when the document has no "default" (NULL: the document must have one;
+ * one the user gave, `given`, and a "default" too: LBS_ECONFIG).
  * Errors: LBS_ECONFIG (the document; err names it and the field),
  * LBS_EINVAL / LBS_EVERSION (a plugin or scheduler, as sched_open),
  * LBS_ENOMEM.  One line in err.
