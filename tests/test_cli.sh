@@ -242,6 +242,44 @@ expect_rc 1 "$shim" decide --config "$tmp/store.json" --workers "$LBS_SRCDIR/exa
 has "$tmp/err" "badout.jsonl:2"
 has "$tmp/err" "duration"
 has "$tmp/err" "badout.jsonl:3"
+# an outcome naming its test and not its type is learned under the type of
+# the test decide read (the original's records name the test alone); one
+# of a test not decided here is learned as mixed, and said once for all
+dbt=$tmp/dbtyped
+printf '{"store": {"path": "%s"}}\n' "$dbt" >"$tmp/typed.json"
+printf '%s\n' '{"test_id": "vision_resnet50_001", "worker_id": "gpu_a100_1", "success": true, "duration": 40}' \
+	'{"test_id": "elsewhere_1", "worker_id": "gpu_a100_1", "success": true, "duration": 40}' \
+	'{"test_id": "elsewhere_2", "worker_id": "gpu_a100_1", "success": false, "duration": 40}' >"$tmp/untyped.jsonl"
+expect_rc 0 "$shim" decide --config "$tmp/typed.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests "$LBS_SRCDIR/examples/tests.jsonl" --feedback "$tmp/untyped.jsonl"
+has "$tmp/err" "warning: 2 outcome(s) from $tmp/untyped.jsonl (the first at $tmp/untyped.jsonl:2) name no 'test_type' or 'workload_type', and no test of theirs was decided here: learned as mixed"
+expect_rc 0 "$shim" prefs export --db "$dbt"
+has "$tmp/out" '"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
+has "$tmp/out" '"workload_type":"MIXED","worker":"gpu_a100_1","samples":2,"successes":1,"failures":1'
+# the original's WorkerAssignment, whole, is an outcome: its status word
+# says how it ended, its test_requirements give the type, its result dict
+# is the test's own; one not ended yet, or whose words disagree, is refused
+dbw=$tmp/dbassign
+printf '{"store": {"path": "%s"}}\n' "$dbw" >"$tmp/assign.json"
+cat >"$tmp/assign.jsonl" <<'JSONL'
+{"worker_id": "gpu_a100_1", "test_id": "t9", "test_requirements": {"test_id": "t9", "test_type": "vision_classification", "expected_duration": 60, "minimum_memory": 2}, "assigned_at": "2026-12-05T10:00:00", "started_at": "2026-12-05T10:00:01", "completed_at": "2026-12-05T10:00:31", "status": "completed", "result": {"accuracy": 0.91}, "execution_time": 30, "success": true}
+{"worker_id": "gpu_a100_1", "test_id": "t10", "test_requirements": {"test_type": "nlp_bert"}, "status": "failed", "result": {}, "execution_time": 3}
+{"worker_id": "gpu_a100_1", "test_id": "t11", "status": "running", "execution_time": 3}
+{"worker_id": "gpu_a100_1", "test_id": "t11", "status": "completed", "success": false, "execution_time": 3}
+{"worker_id": "gpu_a100_1", "test_id": "t12", "status": "done", "execution_time": 3}
+JSONL
+expect_rc 1 "$shim" decide --config "$tmp/assign.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests /dev/null --feedback "$tmp/assign.jsonl"
+has "$tmp/err" "assign.jsonl:3: field 'status': is \"running\": the test has not ended, so there is no outcome to learn yet"
+has "$tmp/err" "assign.jsonl:4: field 'success': disagrees with 'status'"
+has "$tmp/err" "assign.jsonl:5: field 'status': must be an integer (the host's status code) or the original's \"completed\" or \"failed\", got \"done\""
+has "$tmp/err" "reported 2 outcomes"
+lacks "$tmp/err" "unknown field"
+expect_rc 0 "$shim" prefs export --db "$dbw"
+# 30 s against the 60 expected: the log ratio ln(0.5)
+has "$tmp/out" '"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
+has "$tmp/out" '"log_ratio_mean":-0.69314718055994529'
+has "$tmp/out" '"workload_type":"NLP","worker":"gpu_a100_1","samples":1,"successes":0,"failures":1'
 # dump: a table
 expect_rc 0 "$shim" prefs dump --db "$db1"
 has "$tmp/out" "gpu_a100_1"

@@ -445,23 +445,84 @@ static int in_fleet(const char **ids, uint32_t n, const char *id)
 	return !ids || bsearch(&id, ids, n, sizeof *ids, by_id);
 }
 
+/* The tests decide read, by id (id first: by_id compares them): an outcome
+ * that names its test and not its type is learned under that test's type,
+ * as the original's records of a finished test name the test alone. */
+typedef struct decided {
+	const char *id, *test_type;
+	uint32_t type;
+	double expected_s;
+} decided;
+
+typedef struct decided_set {
+	decided *v;
+	size_t n, cap;
+} decided_set;
+
+/* Keep wl's id and type (the strings in a, which outlives the set); -1
+ * when out of memory. */
+static int decided_add(decided_set *d, arena *a, const lbs_workload *wl)
+{
+	decided *v = d->v;
+
+	if (!wl->id || !*wl->id)
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+
+		if (!(v = realloc(d->v, cap * sizeof *v)))
+			return -1;
+		d->v = v;
+		d->cap = cap;
+	}
+	v[d->n].id = arena_strdup(a, wl->id);
+	v[d->n].test_type = wl->test_type ? arena_strdup(a, wl->test_type) : NULL;
+	if (!v[d->n].id || (wl->test_type && !v[d->n].test_type))
+		return -1;
+	v[d->n].type = wl->type;
+	v[d->n].expected_s = wl->est_duration_s;
+	d->n++;
+	return 0;
+}
+
+/* An outcome's missing type (and expected duration) from its test when
+ * decide read that test; 0 when neither is known: it is learned as mixed. */
+static int typed_by_test(const decided_set *d, lbs_outcome *o)
+{
+	const decided *t;
+
+	if (o->test_type || o->workload_type != LBS_WL_MIXED)
+		return 1;
+	if (!o->workload_id || !d->n ||
+	    !(t = bsearch(&o->workload_id, d->v, d->n, sizeof *d->v, by_id)))
+		return 0;
+	o->test_type = t->test_type;
+	o->workload_type = t->type;
+	if (o->expected_duration_s == 0)
+		o->expected_duration_s = t->expected_s;
+	return 1;
+}
+
 /*
  * Report outcomes (JSON Lines) to the scheduler, so a store learns what
  * happened.  Returns 0, or -1 when some line was bad (each one named).
  * workers: the fleet decided on; an outcome of a worker outside it is
  * learned all the same (a worker may have left since), but said, as a
- * typo in an id would otherwise become a record for good.  lasting: the
+ * typo in an id would otherwise become a record for good.  tests: the
+ * tests decided before, for outcomes without a type.  lasting: the
  * config names a store; without one, what was learned goes at exit.
  */
 static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *workers,
-                           uint32_t n_workers, int lasting, conv_warns *warns, int *unsettled)
+                           uint32_t n_workers, decided_set *tests, int lasting,
+                           conv_warns *warns, int *unsettled)
 {
 	const char **ids = fleet_ids(workers, n_workers);
 	char err[2048];
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof err);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	unsigned reported = 0;
+	unsigned reported = 0, untyped = 0;
+	char first_untyped[512] = "";
 	int bad = 0, got, have_before;
 	file_lines it;
 	char *line;
@@ -474,6 +535,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		return -1;
 	}
 	have_before = lasting && store_sum_of(s, &before) == 0;
+	/* An id decided twice gives either test's type: one id, one test. */
+	qsort(tests->v, tests->n, sizeof *tests->v, by_id);
 	file_lines_init(&it, text, len, name);
 	while ((got = file_next_line(&it, &line, &line_len, err, sizeof err))) {
 		char where[512];
@@ -502,6 +565,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			        "is learned all the same\n", prog, where,
 			        txt_show(shown, sizeof shown, o.worker_id));
 		}
+		if (!typed_by_test(tests, &o) && !untyped++)
+			snprintf(first_untyped, sizeof first_untyped, "%s", where);
 		st = sched_report(s, &o);
 		if (st == LBS_EUNSUPPORTED) {
 			fprintf(stderr, "%s: %s: scheduler '%s' does not learn from outcomes\n", prog,
@@ -521,6 +586,10 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		arena_free(a);
 	}
 	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
+	if (untyped)
+		fprintf(stderr, "%s: warning: %u outcome(s) from %s (the first at %s) name no "
+		        "'test_type' or 'workload_type', and no test of theirs was decided here: "
+		        "learned as mixed\n", prog, untyped, name, first_untyped);
 	/* A store that could not keep some (a corrupt record, a full disk)
 	 * said so in its log; the exit status says it too. */
 	if (reported && lasting && have_before) {
@@ -603,6 +672,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	uint64_t errors;
 	lbs_status st;
 	conv_warns warns = {0, 0};
+	decided_set decided_tests = {NULL, 0, 0}; /* with --feedback */
 
 	int parsed;
 
@@ -683,6 +753,10 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				arena_free(a);
 				continue;
 			}
+			if (o.feedback && decided_add(&decided_tests, fleet_arena, &wl)) {
+				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
+				rc = EXIT_BAD_INPUT;
+			}
 			if (router)
 				s = router_pick(router, wl.test_type, NULL);
 			sel = (lbs_selection){.struct_size = sizeof sel, .capacity = MAX_SHARDS,
@@ -712,7 +786,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			arena_free(a);
 		}
 	}
-	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers,
+	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &decided_tests,
 	                                  names_store(config, config_len), &warns, &unsettled))
 		rc = EXIT_BAD_INPUT;
 	goto out;
@@ -742,6 +816,7 @@ out:
 	}
 	host_free(h);
 	arena_free(fleet_arena);
+	free(decided_tests.v);
 	free(config);
 	free(fleet_text);
 	free(tests);

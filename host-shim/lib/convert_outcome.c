@@ -5,14 +5,64 @@
 #include <stdio.h>
 
 #include "convert_field.h"
+#include "taxonomy.h"
 
 /* ===== Outcomes =========================================================== */
 
 static const char *const outcome_keys[] = {
 	"test_id", "worker_id", "success", "result", "duration",
 	"execution_time", "status", "test_type", "workload_type",
-	"expected_duration", "cookie", NULL,
+	"expected_duration", "cookie",
+	/* the original's WorkerAssignment, whole */
+	"test_requirements", "assigned_at", "started_at", "completed_at", NULL,
 };
+
+/*
+ * The original's WorkerAssignment as an outcome: its status is a word,
+ * "completed" or "failed" once the test ended (mark_completed(success)
+ * sets one by the other), its result a free-form dict of the test's, and
+ * its test's type and expected duration are in its test_requirements.
+ * *ok: 1 completed, 0 failed, -1 not such a record (status absent or a
+ * number, the host's code).  The type and duration fill only what the top
+ * level leaves unsaid.
+ */
+static int assignment(cv *v, const cJSON *obj, int *ok, lbs_outcome *o)
+{
+	const cJSON *st = item(obj, "status"), *req = NULL;
+	const char *s = NULL;
+	char g[200];
+
+	*ok = -1;
+	if (cJSON_IsString(st)) {
+		if (ieq(st->valuestring, "completed"))
+			*ok = 1;
+		else if (ieq(st->valuestring, "failed"))
+			*ok = 0;
+		else if (ieq(st->valuestring, "assigned") || ieq(st->valuestring, "running"))
+			return cv_fail(v, "status", "is %s: the test has not ended, so there is no "
+			               "outcome to learn yet", cv_got(g, sizeof g, st));
+		else
+			return cv_fail(v, "status", "must be an integer (the host's status code) or "
+			               "the original's \"completed\" or \"failed\", got %s",
+			               cv_got(g, sizeof g, st));
+	}
+	if (cv_get_obj(v, obj, "test_requirements", NULL, NULLABLE, &req) < 0)
+		return -1;
+	if (!req)
+		return 0;
+	if (cv_get_str(v, req, "test_type", "test_requirements", NULLABLE, &s) < 0)
+		return -1;
+	if (s && !o->test_type && o->workload_type == LBS_WL_MIXED) {
+		if (!(o->test_type = arena_strdup(v->c->arena, s)))
+			return cv_oom(v);
+		o->workload_type = tax_workload_from_test_type(o->test_type);
+	}
+	if (o->expected_duration_s == 0 &&
+	    cv_get_num(v, req, "expected_duration", "test_requirements", 0, MAX_SECONDS, "s", 0,
+	               &o->expected_duration_s) < 0)
+		return -1;
+	return 0;
+}
 
 static int cookie(cv *v, const cJSON *obj, uint64_t *out)
 {
@@ -55,7 +105,7 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 	lbs_outcome o;
 	const char *s = NULL, *res = NULL;
 	double d = 0, d2 = 0, st = 0;
-	int ok = 0, rs, rr, r1, r2;
+	int ok = 0, rs, rr, r1, r2, ended;
 	char g[200];
 
 	if (!c || !out)
@@ -76,11 +126,25 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 		return -1;
 	if (!(o.worker_id = arena_strdup(c->arena, s)))
 		return cv_oom(vp);
+	if (cv_work_type(vp, obj, &o.test_type, &o.workload_type) < 0)
+		return -1;
+	if (cv_get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
+	               &o.expected_duration_s) < 0)
+		return -1;
 
 	rs = cv_get_bool(vp, obj, "success", NULL, 0, &ok);
-	rr = cv_get_str(vp, obj, "result", NULL, NONEMPTY, &res);
-	if (rs < 0 || rr < 0)
+	/* The original's result is a dict of the test's own: not a result
+	 * name, and nothing this learns from. */
+	rr = cJSON_IsObject(item(obj, "result")) ? 0
+	     : cv_get_str(vp, obj, "result", NULL, NONEMPTY, &res);
+	if (rs < 0 || rr < 0 || assignment(vp, obj, &ended, &o) < 0)
 		return -1;
+	if (ended >= 0 && rs && ok != ended)
+		return cv_fail(vp, "success", "disagrees with 'status'");
+	if (ended >= 0 && !rs) {
+		ok = ended;
+		rs = 1;
+	}
 	if (!rs && !rr)
 		return cv_fail(vp, "success",
 		               "is required (true or false), or give 'result'");
@@ -114,17 +178,9 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 		return cv_fail(vp, "execution_time", "disagrees with 'duration'");
 	o.duration_s = r1 ? d : d2;
 
-	if (cv_get_int(vp, obj, "status", NULL, INT32_MIN, INT32_MAX, 0, &st) < 0)
+	if (ended < 0 && cv_get_int(vp, obj, "status", NULL, INT32_MIN, INT32_MAX, 0, &st) < 0)
 		return -1;
 	o.status_code = (int32_t)st;
-
-	s = NULL;
-	if (cv_work_type(vp, obj, &o.test_type, &o.workload_type) < 0)
-		return -1;
-
-	if (cv_get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
-	               &o.expected_duration_s) < 0)
-		return -1;
 	if (cookie(vp, obj, &o.cookie) < 0)
 		return -1;
 	*out = o;
