@@ -75,7 +75,11 @@ static const cli_opt decide_table[] = {
 	                   "not counting the tests placed before it"},
 	[D_FEEDBACK] = {"feedback", "OUTCOMES.jsonl", "then report these outcomes to the "
 	                "scheduler, so that a store learns from them, and wait (at most 5 s) "
-	                "for it to commit them: exit 1 when it lost some (not with --routes)"},
+	                "for it to commit them: exit 1 when it lost some (not with --routes); "
+	                "a line is worker_id, success or result, duration or execution_time, "
+	                "and optionally test_id, test_type or workload_type, "
+	                "expected_duration, status and cookie, or the original's "
+	                "WorkerAssignment whole"},
 	[D_REDIS_PASSWORD] = {"redis-password-file", "FILE", "with --workers "
 	                      "redis://HOST:PORT/PREFIX (the agents' live fleet): the Redis "
 	                      "password, or ACL user and password, one a line"},
