@@ -31,7 +31,14 @@ static lbs_status read_fleet(const char *config, size_t len, cJSON **doc, const 
 	if (st == LBS_OK && *store_obj)
 		st = cfg_nested("store", cfg_object(*store_obj, "fleet", &fl, err, errlen), err, errlen);
 	if (st == LBS_OK && !fl) {
-		snprintf(err, errlen, "config field 'store.fleet': required (the Redis to use)");
+		/* A composite's or adaptive's store is a child's: this reads
+		 * the top level's alone, which a scheduler's own config has. */
+		snprintf(err, errlen, "config field 'store.fleet': required (the Redis to use)%s",
+		         cJSON_GetObjectItemCaseSensitive(*doc, "children") ||
+		                 cJSON_GetObjectItemCaseSensitive(*doc, "routes")
+		             ? "; this reads the top level's \"store\", not a child's: give the "
+		               "learning child's own config"
+		             : "");
 		st = LBS_ECONFIG;
 	}
 	if (st == LBS_OK)

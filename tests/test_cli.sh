@@ -359,6 +359,18 @@ has "$tmp/err" "prefs sync: v1.2 plugin: redis://nowhere: this plugin has no Red
 lines "$tmp/err" 1
 expect_rc 1 "$shim" prefs dump --plugin "$LBS_V1_1_PLUGIN" --redis "$tmp/v12.json"
 has "$tmp/err" "the plugin has no fleet learning (no extension lbs.ext.fleet/1)"
+# the config's own faults name its file; an empty one is empty, not a
+# config without a fleet; a composite's is told where the store is read
+printf '{"store": {"path": "p"}}\n' >"$tmp/nofleet.json"
+expect_rc 1 "$shim" prefs dump --redis "$tmp/nofleet.json"
+lines "$tmp/err" 1
+has "$tmp/err" "prefs dump: $tmp/nofleet.json: config field 'store.fleet': required (the Redis to use)"
+: >"$tmp/emptyfleet.json"
+expect_rc 1 "$shim" prefs export --redis "$tmp/emptyfleet.json"
+has "$tmp/err" "prefs export: $tmp/emptyfleet.json: is empty (expected a JSON object)"
+printf '{"children": [{"scheduler": "hardware-aware", "config": {"store": {"path": "p", "fleet": {"address": "127.0.0.1:6379"}}}}]}\n' >"$tmp/compfleet.json"
+expect_rc 1 "$shim" prefs dump --redis "$tmp/compfleet.json"
+has "$tmp/err" "compfleet.json: config field 'store.fleet': required (the Redis to use); this reads the top level's \"store\", not a child's: give the learning child's own config"
 # dump shows ids through the one-line sanitizer: no ESC, CR or LF from a worker id
 printf '{"schema":2,"records":[{"workload_type":"VISION","worker":"red\\u001b[31m\\r\\nFAKE","samples":1,"successes":1,"failures":0,"preference":0.5,"mean_duration":1,"var_duration":0,"last_update":1}]}\n' >"$tmp/esc.json"
 expect_rc 0 "$shim" prefs import --db "$tmp/db4" "$tmp/esc.json"

@@ -100,7 +100,7 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 {
 	char err[2048] = "";
 	size_t len;
-	char *text = file_read(config, &len, err, sizeof err);
+	char *text = file_read_config(config, &len, err, sizeof err);
 	shim_host *h;
 	loaded_plugin *p;
 	const lbs_host_api *api;
@@ -138,7 +138,10 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 		st = ext->totals_json(api, text, len, textbuf_write, &m, err, sizeof err);
 	free(text);
 	st = print_answer(verb, st, &m, "fleet", err, sizeof err);
-	if (st != LBS_OK)
+	/* The config's own faults name it, as decide's do. */
+	if (st == LBS_ECONFIG)
+		fprintf(stderr, "%s: prefs %s: %s: %s\n", prog, verb, config, err);
+	else if (st != LBS_OK)
 		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
 	host_free(h);
 	fflush(stdout);
