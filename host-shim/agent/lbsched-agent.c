@@ -168,7 +168,8 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 				return bad("%s needs a value, not an empty one", a);
 			/* "run --file --once" would write a file named --once
 			 * and run forever: the value was forgotten */
-			if (known(v, 0) || known(v, 1) || !strcmp(v, "--help")) {
+			if (known(v, 0) || known(v, 1) || !strcmp(v, "--help") ||
+			    !strcmp(v, "-h")) {
 				char why[128];
 				snprintf(why, sizeof why, "%.40s needs a value, got the option %.40s",
 				         a, v);

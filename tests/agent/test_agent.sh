@@ -584,6 +584,12 @@ lines "$tmp/err" 1
 has "$tmp/err" "--file needs a value, got the option --once"
 expect_rc 2 "$agent" detect --id --explain
 has "$tmp/err" "--id needs a value, got the option --explain"
+# -h is an option too: taken as the value, it made a file named -h
+mkdir -p "$tmp/cwd"
+expect_rc 2 env -C "$tmp/cwd" timeout 20 "$agent" run --file -h --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "--file needs a value, got the option -h"
+[ -e "$tmp/cwd/-h" ] && bad "run --file -h wrote a file named -h" || ok
 # help after the command, as before it
 expect_rc 0 timeout 20 "$agent" run --help
 has "$tmp/out" "usage: lbsched-agent detect"
