@@ -402,6 +402,10 @@ static int cmd_run(const ag_env *env, const opts *o)
 	ag_live lv;
 	cJSON *record = NULL;
 	char *last = NULL, err[1024], said[1024] = "";
+	/* The worker id is settled at the start: the Redis key is made from
+	 * it then, and a reader keys a file's worker by it.  A host name
+	 * changed later (DHCP, hostnamectl) is said once per new name. */
+	char id[AG_NAME], host0[AG_NAME], host_said[AG_NAME] = "";
 	int rc = 1, live = 0;
 	struct sigaction sa;
 
@@ -423,6 +427,8 @@ static int cmd_run(const ag_env *env, const opts *o)
 	}
 	if (detect(env, o->id, c, &nv, &rocm) < 0 || !(record = ag_record(c)))
 		goto out;
+	snprintf(id, sizeof id, "%s", c->id);
+	snprintf(host0, sizeof host0, "%s", c->host);
 	sink = o->redis ? ag_sink_redis(o->redis, o->password_file, o->insecure, o->ttl,
 	                                c->id, err, sizeof err)
 	                : ag_sink_file(o->file, o->mode, err, sizeof err);
@@ -449,10 +455,22 @@ static int cmd_run(const ag_env *env, const opts *o)
 		if (now_s() - detected >= o->redetect) {
 			cJSON *fresh = NULL;
 			detected = now_s();
-			if (detect(env, o->id, c, &nv, &rocm) == 0 && (fresh = ag_record(c))) {
+			if (detect(env, id, c, &nv, &rocm) == 0 && (fresh = ag_record(c))) {
 				cJSON_Delete(record);
 				record = fresh;
 				ag_live_gpus(&lv, c, nv, rocm);
+			}
+			if (!o->id && c->host[0] && strcmp(c->host, host0) &&
+			    strcmp(c->host, host_said)) {
+				char was[96], now[96], keep[96];
+				fprintf(stderr, "lbsched-agent: the host name changed from '%s' to "
+				        "'%s'; the worker id stays '%s' until the agent restarts\n",
+				        txt_show(was, sizeof was, host0),
+				        txt_show(now, sizeof now, c->host),
+				        txt_show(keep, sizeof keep, id));
+				snprintf(host_said, sizeof host_said, "%s", c->host);
+			} else if (!strcmp(c->host, host0)) {
+				host_said[0] = 0; /* back: a new change is said again */
 			}
 		}
 		ag_load l;

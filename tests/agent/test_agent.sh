@@ -506,6 +506,27 @@ kill "$pid"
 wait "$pid"
 [ -s "$tmp/clk.err" ] && bad "run wrote to stderr: $(cat "$tmp/clk.err")" || ok
 
+# ---- the host name changed while the agent runs (DHCP, hostnamectl): the
+# worker id stays the one it started with (its Redis key, a reader's key for
+# the file), and that is said once per new name
+cp -r "$n" "$tmp/hn"
+env PATH="$nobrowser" "$agent" run --root "$tmp/hn" --file "$tmp/hn.json" --interval 0.1 --redetect 1 \
+	2>"$tmp/hn.err" &
+pid=$!
+hn_written() { [ -s "$tmp/hn.json" ]; }
+until_ok 20 hn_written || bad "the agent never wrote $tmp/hn.json"
+echo renamed-host >"$tmp/hn/proc/sys/kernel/hostname.new"
+mv -f "$tmp/hn/proc/sys/kernel/hostname.new" "$tmp/hn/proc/sys/kernel/hostname"
+hn_seen() { [ "$(jget "$tmp/hn.json" 'd["workers"][0]["hostname"]')" = renamed-host ]; }
+until_ok 20 hn_seen || bad "the new host name never reached the record"
+sleep 2.5 # two more detections: the change is said once, not at each
+eq "worker id kept" "$(jget "$tmp/hn.json" '[d["workers"][0]["worker_id"], d["workers"][0]["load"]["worker_id"]]')" \
+	'["lunarlake-laptop", "lunarlake-laptop"]'
+kill "$pid"
+wait "$pid"
+lines "$tmp/hn.err" 1
+has "$tmp/hn.err" "lbsched-agent: the host name changed from 'lunarlake-laptop' to 'renamed-host'; the worker id stays 'lunarlake-laptop' until the agent restarts"
+
 # ---- bounds: what the agent publishes stays inside what the converter takes
 long=$(printf 'X%.0s' $(seq 300))
 cat >"$tmp/nvml-bad.txt" <<NV
@@ -534,6 +555,9 @@ case "$2" in */lib/systemd/system/lbsched-agent.service) ok ;; *) bad "unit inst
 unit=$LBS_BUILDDIR/host-shim/agent/lbsched-agent.service
 has "$unit" "ExecStart=$1 run --file /run/lbsched-agent/fleet.json --interval 1"
 has "$unit" "RuntimeDirectory=lbsched-agent"
+# the worker id is the host name at the start: once DHCP or cloud-init set it
+has "$unit" "Wants=network-online.target"
+grep -q '^After=.*network-online.target' "$unit" && ok || bad "the unit does not start after network-online.target"
 # systemd's own check, where systemd is installed, with the built binary in place
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$tmp/unit"
