@@ -21,7 +21,9 @@ struct ag_sink {
 
 /* A one-worker fleet file, {"workers": [record with "load"]}, replaced
  * atomically (temporary file, fsync, rename) with the given mode.  NULL
- * when no temporary file can be made beside path, or path is a directory. */
+ * when no temporary file can be made beside path, or path exists and is
+ * neither a regular file nor a symbolic link; a write fails alike when it
+ * has become one. */
 ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n);
 
 /* The hash <prefix>fleet:<id> in the Redis at url (redis://host:port/prefix,

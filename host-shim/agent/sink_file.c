@@ -36,6 +36,26 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* -1 with err when path exists and is neither a regular file nor a
+ * symbolic link: the rename would put the fleet in place of a FIFO, a
+ * socket or a device node (as root, --file /dev/null replaced /dev/null),
+ * which is never what the operator meant. */
+static int replaceable(const char *path, char *err, size_t n)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return 0;
+	snprintf(err, n, "%s: %s, not a regular file; not replaced", path,
+	         S_ISDIR(st.st_mode)    ? "is a directory"
+	         : S_ISFIFO(st.st_mode) ? "is a FIFO"
+	         : S_ISSOCK(st.st_mode) ? "is a socket"
+	         : S_ISCHR(st.st_mode)  ? "is a character device"
+	         : S_ISBLK(st.st_mode)  ? "is a block device"
+	                                : "is of an unknown type");
+	return -1;
+}
+
 static int replace(const file_sink *f, const char *text, char *err, size_t n)
 {
 	size_t len = strlen(f->path) + 8;
@@ -65,6 +85,9 @@ static int replace(const file_sink *f, const char *text, char *err, size_t n)
 		goto out;
 	}
 	fd = -1;
+	/* checked at each write: what PATH is may change under the agent */
+	if (replaceable(f->path, err, n) < 0)
+		goto out;
 	if (rename(tmp, f->path) < 0) {
 		snprintf(err, n, "%s: cannot replace it: %s", f->path, strerror(errno));
 		goto out;
@@ -137,15 +160,13 @@ static int writable(const char *path, char *err, size_t n)
 {
 	size_t len = strlen(path) + 8;
 	char *tmp = malloc(len);
-	struct stat st;
 	int fd;
 
 	if (!tmp) {
 		snprintf(err, n, "%s: out of memory", path);
 		return -1;
 	}
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, n, "%s: is a directory", path);
+	if (replaceable(path, err, n) < 0) {
 		free(tmp);
 		return -1;
 	}

@@ -656,5 +656,33 @@ mkdir "$tmp/adir"
 expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/adir" --interval 3600
 has "$tmp/err" "$tmp/adir: is a directory"
 eq "no temporary left at the start" "$(ls "$tmp" | grep -c '^adir\.')" 0
+# A PATH that is neither a regular file nor a link is never replaced (as
+# root, --file /dev/null replaced /dev/null): refused at the start ...
+mkfifo "$tmp/fifo"
+expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/fifo" --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: $tmp/fifo: is a FIFO, not a regular file; not replaced"
+[ -p "$tmp/fifo" ] && ok || bad "the FIFO was replaced"
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sock"
+expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/sock" --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: $tmp/sock: is a socket, not a regular file; not replaced"
+[ -S "$tmp/sock" ] && ok || bad "the socket was replaced"
+# ... and at each write, when a FIFO took the file's place meanwhile
+env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/later" --interval 0.1 2>"$tmp/later.err" &
+pid=$!
+later_written() { [ -f "$tmp/later" ]; }
+until_ok 20 later_written || bad "the agent never wrote $tmp/later"
+rm -f "$tmp/later"
+mkfifo "$tmp/later"
+later_said() { grep -q "is a FIFO" "$tmp/later.err"; }
+until_ok 20 later_said || bad "a FIFO in the file's place was not said"
+sleep 0.5
+[ -p "$tmp/later" ] && ok || bad "the agent replaced the FIFO that took its file's place"
+kill "$pid"
+wait "$pid"
+lines "$tmp/later.err" 1
+has "$tmp/later.err" "lbsched-agent: $tmp/later: is a FIFO, not a regular file; not replaced"
+eq "no temporary left beside the FIFO" "$(ls "$tmp" | grep -c '^later\.[[:alnum:]]\{6\}$')" 0
 
 finish test_agent
