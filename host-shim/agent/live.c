@@ -219,11 +219,12 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 		}
 		if (g.temp >= 0 && g.temp_limit > 0 && g.temp / g.temp_limit > hot)
 			hot = g.temp / g.temp_limit;
-		if (g.clock >= 0 && g.clock_max > 0) {
+		/* Only a throttled GPU's clock: an idle or healthy one's stood
+		 * for the machine and hid the CPUs' thermal throttling, whose
+		 * cpufreq fallback below then never ran. */
+		if (g.throttled && g.clock >= 0 && g.clock_max > 0) {
 			double r = fmin(1, g.clock / g.clock_max);
-			if (g.throttled && (!throttled || r < ratio))
-				ratio = r;
-			else if (!throttled && (ratio < 0 || r < ratio))
+			if (ratio < 0 || r < ratio)
 				ratio = r;
 		}
 		throttled |= g.throttled;

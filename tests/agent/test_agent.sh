@@ -506,6 +506,24 @@ kill "$pid"
 wait "$pid"
 [ -s "$tmp/clk.err" ] && bad "run wrote to stderr: $(cat "$tmp/clk.err")" || ok
 
+# ---- a healthy GPU does not hide the CPUs' thermal throttling: the clock
+# ratio is the slowest throttled GPU's, else cpufreq's (its own clock, at
+# its maximum, stood for the machine and the CPUs' fall was never seen)
+cp -r "$n" "$tmp/gclk"
+put "$tmp/gclk/sys/class/hwmon/hwmon0/temp1_input" 95000
+FAKE_NVML=$tmp/nvml.txt env PATH="$nobrowser" "$agent" run --root "$tmp/gclk" --nvml "$LBS_FAKE_NVML" \
+	--file "$tmp/gclk.json" --interval 0.2 2>"$tmp/gclk.err" &
+pid=$!
+gclk_written() { [ -s "$tmp/gclk.json" ]; }
+until_ok 20 gclk_written || bad "the agent never wrote $tmp/gclk.json"
+for c in 0 1 2 3 4 5 6 7; do put "$tmp/gclk/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 2000000; done
+gclk_state() { jget "$tmp/gclk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'; }
+gclk_cooling() { [ "$(gclk_state)" = '[false, true, 0.42, 0.95]' ]; }
+until_ok 20 gclk_cooling
+eq "CPU cooling beside a healthy GPU" "$(gclk_state)" '[false, true, 0.42, 0.95]'
+kill "$pid"
+wait "$pid"
+
 # ---- the host name changed while the agent runs (DHCP, hostnamectl): the
 # worker id stays the one it started with (its Redis key, a reader's key for
 # the file), and that is said once per new name
