@@ -573,6 +573,9 @@ case "$2" in */lib/systemd/system/lbsched-agent.service) ok ;; *) bad "unit inst
 unit=$LBS_BUILDDIR/host-shim/agent/lbsched-agent.service
 has "$unit" "ExecStart=$1 run --file /run/lbsched-agent/fleet.json --interval 1"
 has "$unit" "RuntimeDirectory=lbsched-agent"
+# a SIGHUP ends the agent with status 0: on-failure left it stopped for good
+has "$unit" "Restart=always"
+lacks "$unit" "Restart=on-failure"
 # the worker id is the host name at the start: once DHCP or cloud-init set it
 has "$unit" "Wants=network-online.target"
 grep -q '^After=.*network-online.target' "$unit" && ok || bad "the unit does not start after network-online.target"
