@@ -286,6 +286,10 @@ expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/live.jso
 eq "mode" "$(stat -c %a "$tmp/live.json")" 644
 eq "live npu" "$(jget "$tmp/live.json" '[d["workers"][0]["load"][k] for k in ("temperature","memory_utilization","warming_state","cooling_state","performance_level","worker_id")]')" \
 	'[0.85, 37.67, false, false, 1, "lunarlake-laptop"]'
+# On this machine the first sample already has a CPU figure: /proc/stat
+# is read once when the agent starts (docs/AGENT.md)
+expect_rc 0 env PATH="$nobrowser" "$agent" run --file "$tmp/me-live.json" --once --interval 0.5
+eq "first sample's cpu figure" "$(jget "$tmp/me-live.json" '"cpu_utilization" in d["workers"][0]["load"]')" true
 # /proc/stat did not move between the two samples: no CPU figure, not a 0
 eq "no cpu figure" "$(jget "$tmp/live.json" '"cpu_utilization" in d["workers"][0]["load"]')" false
 eq "heartbeat" "$(jget "$tmp/live.json" 'd["workers"][0]["load"]["last_updated"][:2]')" 20
