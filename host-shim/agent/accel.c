@@ -13,7 +13,7 @@
 #define PCI_NVIDIA 0x10de
 #define PCI_AMD 0x1002
 #define PCI_INTEL 0x8086
-#define PCI_GOOGLE 0x1ae0
+#define PCI_GOOGLE AG_PCI_GOOGLE
 
 /* Display drivers that are a framebuffer, a BMC's VGA or a virtual card:
  * listing them as GPUs would be a lie about compute. */
@@ -171,19 +171,16 @@ static void accel(const ag_env *env, ag_caps *c)
 	closedir(d);
 }
 
-/* Google's PCI devices that are not a network or storage controller (its
- * gVNIC is one) are its TPUs. */
+/* Counted over every PCI device by cpu.c (ag_pci_is_tpu): the published
+ * list stops at AG_MAX_PCI, and a host with more devices before its TPUs
+ * had none. */
 static void tpu(const ag_env *env, ag_caps *c)
 {
-	for (unsigned i = 0; i < c->n_pci; i++) {
-		unsigned base = c->pci[i].class_id >> 8;
-		if (c->pci[i].vendor != PCI_GOOGLE || base == 0x01 || base == 0x02)
-			continue;
-		c->tpus++;
+	c->tpus = c->n_tpu_pci;
+	for (unsigned i = 0; i < c->n_tpu_pci && i < AG_MAX_PCI; i++)
 		ag_why(env, "available_accelerators.tpu",
 		       "PCI %s vendor 0x%04x (Google) class 0x%04x, from hwloc",
-		       c->pci[i].addr, c->pci[i].vendor, c->pci[i].class_id);
-	}
+		       c->tpu_pci[i].addr, c->tpu_pci[i].vendor, c->tpu_pci[i].class_id);
 }
 
 void ag_detect_accel(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed)

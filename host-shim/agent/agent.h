@@ -68,6 +68,17 @@ typedef struct ag_pci {
 	unsigned vendor, device, class_id; /* class_id: base<<8 | subclass */
 } ag_pci;
 
+#define AG_PCI_GOOGLE 0x1ae0
+
+/* Google's PCI devices that are not a network or storage controller (its
+ * gVNIC is one) are its TPUs. */
+static inline int ag_pci_is_tpu(unsigned vendor, unsigned class_id)
+{
+	unsigned base = class_id >> 8;
+
+	return vendor == AG_PCI_GOOGLE && base != 0x01 && base != 0x02;
+}
+
 typedef struct ag_gpu {
 	char vendor[16], name[AG_NAME], source[16];
 	double mem_gb, clock_mhz, tdp_w; /* < 0: unknown */
@@ -103,6 +114,10 @@ typedef struct ag_caps {
 	unsigned n_caches;
 	ag_pci pci[AG_MAX_PCI];
 	unsigned n_pci, pci_total;
+	/* TPUs over every PCI device, not only the first AG_MAX_PCI that
+	 * are published: n_tpu_pci counts them all, tpu_pci holds the first */
+	ag_pci tpu_pci[AG_MAX_PCI];
+	unsigned n_tpu_pci;
 	ag_gpu gpus[AG_MAX_GPUS];
 	unsigned n_gpus;
 	unsigned npus, tpus;

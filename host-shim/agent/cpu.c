@@ -239,16 +239,18 @@ static void pci(hwloc_topology_t t, ag_caps *c)
 {
 	for (hwloc_obj_t o = hwloc_get_next_pcidev(t, NULL); o;
 	     o = hwloc_get_next_pcidev(t, o)) {
-		c->pci_total++;
-		if (c->n_pci >= AG_MAX_PCI)
-			continue;
-		ag_pci *p = &c->pci[c->n_pci++];
-		snprintf(p->addr, sizeof p->addr, "%04x:%02x:%02x.%x",
+		ag_pci d;
+		snprintf(d.addr, sizeof d.addr, "%04x:%02x:%02x.%x",
 		         o->attr->pcidev.domain & 0xffff, o->attr->pcidev.bus,
 		         o->attr->pcidev.dev, o->attr->pcidev.func);
-		p->vendor = o->attr->pcidev.vendor_id;
-		p->device = o->attr->pcidev.device_id;
-		p->class_id = o->attr->pcidev.class_id;
+		d.vendor = o->attr->pcidev.vendor_id;
+		d.device = o->attr->pcidev.device_id;
+		d.class_id = o->attr->pcidev.class_id;
+		c->pci_total++;
+		if (ag_pci_is_tpu(d.vendor, d.class_id) && c->n_tpu_pci++ < AG_MAX_PCI)
+			c->tpu_pci[c->n_tpu_pci - 1] = d;
+		if (c->n_pci < AG_MAX_PCI)
+			c->pci[c->n_pci++] = d;
 	}
 }
 

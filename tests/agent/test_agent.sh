@@ -247,6 +247,22 @@ eq "tpu" "$(jget "$tmp/tpu.json" '[d["available_accelerators"], d["cpu_cores"], 
 	'[{"tpu": 4}, 16, 32, "amd", false]'
 as_fleet "$tmp/tpu.json" "$tmp/tpu-fleet.json"
 accepted "$tmp/tpu-fleet.json"
+# ... with 70 PCI devices before its TPUs: the published list stops at 64,
+# the count of TPUs does not (it was 0)
+python3 - "$here/fixtures/tpu-v4-host.json" "$tmp/tpu-many.json" <<'PY'
+import json, sys
+box = json.load(open(sys.argv[1]))
+for d in box["pci"]:
+    if d["address"] >= "0000:00:05.0":  # the TPUs, after everything else
+        d["address"] = "0000:c0:" + d["address"][8:]
+box["pci"] += [{"address": "0000:%02x:00.0" % (0x10 + k), "vendor": "0x8086",
+                "device": "0x0953", "class": "0x010802"} for k in range(70)]
+json.dump(box, open(sys.argv[2], "w"))
+PY
+python3 "$here/mkroot.py" "$tmp/tpu-many.json" "$tmp/root-tpu-many"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/root-tpu-many"
+eq "tpu after 64 devices" "$(jget "$tmp/out" '[d["available_accelerators"], len(d["hardware_specs"]["pci_devices"]), d["hardware_specs"]["pci_devices_total"]]')" \
+	'[{"tpu": 4}, 64, 77]'
 
 # ---- a recorded tree without a host name: not "localhost" (every such
 # tree's id), but none, and --id needed
