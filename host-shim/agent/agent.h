@@ -12,7 +12,7 @@
 #define AG_NAME 128       /* names, models, ids: cut and made one line */
 #define AG_MAX_GPUS 16
 #define AG_MAX_PCI 64
-#define AG_MAX_CACHES 8
+#define AG_MAX_CACHES 16 /* (level, type, size) entries: hybrid CPUs have several per level */
 #define AG_MAX_BROWSERS 8
 #define AG_MAX_NUMA 64
 #define AG_MAX_RECORD (64u << 10) /* the published document, in bytes */

@@ -219,19 +219,33 @@ static void caches(hwloc_topology_t t, ag_caps *c)
 		HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L1ICACHE, HWLOC_OBJ_L2CACHE,
 		HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE,
 	};
+	/* One entry per size at a level: a hybrid CPU's cores, or sockets
+	 * of two models, have caches of several sizes there (96 MB and
+	 * 27.5 MB of L3 were published as 2 x 96 MB). */
 	for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
-		int n = hwloc_get_nbobjs_by_type(t, types[i]);
-		hwloc_obj_t o = hwloc_get_obj_by_type(t, types[i], 0);
-		if (n <= 0 || !o || c->n_caches >= AG_MAX_CACHES)
-			continue;
-		ag_cache *k = &c->caches[c->n_caches++];
-		k->level = o->attr->cache.depth;
-		k->count = (unsigned)n;
-		k->size = o->attr->cache.size;
-		snprintf(k->type, sizeof k->type, "%s",
-		         o->attr->cache.type == HWLOC_OBJ_CACHE_DATA          ? "data"
-		         : o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION ? "instruction"
-		                                                              : "unified");
+		unsigned first = c->n_caches;
+		hwloc_obj_t o = NULL;
+
+		while ((o = hwloc_get_next_obj_by_type(t, types[i], o)) != NULL) {
+			ag_cache *k = NULL;
+			for (unsigned j = first; j < c->n_caches; j++)
+				if (c->caches[j].size == o->attr->cache.size)
+					k = &c->caches[j];
+			if (!k) {
+				if (c->n_caches >= AG_MAX_CACHES)
+					continue;
+				k = &c->caches[c->n_caches++];
+				k->level = o->attr->cache.depth;
+				k->count = 0;
+				k->size = o->attr->cache.size;
+				snprintf(k->type, sizeof k->type, "%s",
+				         o->attr->cache.type == HWLOC_OBJ_CACHE_DATA ? "data"
+				         : o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION
+				                 ? "instruction"
+				                 : "unified");
+			}
+			k->count++;
+		}
 	}
 }
 

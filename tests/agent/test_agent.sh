@@ -88,6 +88,15 @@ eq "xeon drm gpus" "$(jget "$tmp/xeon.json" '[d["available_accelerators"], d["ha
 eq "xeon no cuda without NVML" "$(jget "$tmp/xeon.json" 'd["supported_backends"]')" '["cpu"]'
 as_fleet "$tmp/xeon.json" "$tmp/xeon-fleet.json"
 accepted "$tmp/xeon-fleet.json"
+# sockets of two models: an L3 of 96 MB and one of 27.5 MB are two entries,
+# not 2 x 96 MB (the first cache's size times the count of all)
+cp -a "$x" "$tmp/mixed"
+for c in $(seq 0 19) $(seq 40 59); do echo 98304K >"$tmp/mixed/sys/devices/system/cpu/cpu$c/cache/index3/size"; done
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/mixed"
+eq "mixed L3" "$(jget "$tmp/out" '[(c["level"],c["size_kb"],c["count"]) for c in d["hardware_specs"]["cpu_caches"] if c["level"] == 3]')" \
+	'[[3, 98304, 1], [3, 28160, 1]]'
+as_fleet "$tmp/out" "$tmp/mixed-fleet.json"
+accepted "$tmp/mixed-fleet.json"
 # a record that cannot be written to stdout is said, in one line
 expect_rc 1 env PATH="$nobrowser" /bin/sh -c '"$0" detect --root "$1" >/dev/full' "$agent" "$x"
 lines "$tmp/err" 1
