@@ -189,7 +189,9 @@ int rc_secret_read(const char *path, const char *user, rc_secret *s, char *err, 
 	struct stat st;
 	ssize_t got;
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO's open waited for a writer, and startup hung
+	 * before the regular-file check below could refuse it */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	memset(s, 0, sizeof *s);
 	txt_show(show, sizeof show, path);
@@ -202,6 +204,9 @@ int rc_secret_read(const char *path, const char *user, rc_secret *s, char *err, 
 		close(fd);
 		return -1;
 	}
+	/* a regular file's reads never block; cleared all the same, so
+	 * that the reads below are plain ones */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (st.st_mode & 0007) {
 		snprintf(err, n, "password file %s: others may access it (mode %03o); chmod o-rwx it",
 		         show, (unsigned)(st.st_mode & 0777));

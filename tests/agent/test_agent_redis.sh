@@ -193,6 +193,12 @@ has "$tmp/err" "others may access it (mode 644); chmod o-rwx it"
 lines "$tmp/err" 1
 expect_rc 1 "$shim" decide --workers "$aurl" --redis-password-file "$tmp/none.pw" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "password file $tmp/none.pw: No such file or directory"
+# a FIFO as the password file: refused in one line, not waited on for a
+# writer that never comes (startup hung in open())
+mkfifo -m 600 "$tmp/fifo.pw"
+expect_rc 1 timeout 20 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/fifo.pw" --id w-a --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT: password file $tmp/fifo.pw: not a regular file"
 
 # ---- an outage is one line, and its end another: a Redis that stops and
 # starts again (the connection closed, then refused) was two lines, or more
