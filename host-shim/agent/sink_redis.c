@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "fleet_redis.h"
 #include "sink.h"
+#include "text.h"
 
 typedef struct redis_sink {
 	ag_sink base;
@@ -29,6 +30,15 @@ typedef struct redis_sink {
  * back within as many intervals.  The agent's ACL has no read to find it
  * missing. */
 #define AG_RECORD_EVERY 30
+
+/* err for the server's error reply to cmd on the sink's key: the key and
+ * the server's words whole, as the shim's reader names a key. */
+static void key_error(const redis_sink *s, const char *cmd, const char *text, char *err,
+                      size_t n)
+{
+	snprintf(err, n, "%s key '%s': %s: %s", rc_where(s->c), s->key, cmd, text);
+	txt_one_line(err);
+}
 
 /* MULTI, HSET key load L [record R], PEXPIRE key ttl, EXEC: the HSET's
  * count of new fields, or -1 with err.  Only commands the per-worker ACL
@@ -52,23 +62,36 @@ static long long put(redis_sink *s, const char *record, const char *load, char *
 		snprintf(err, n, "%s: out of memory", rc_where(s->c));
 		return -1;
 	}
-	/* every reply is read, so that the connection stays in step */
+	/* every reply is read, so that the connection stays in step; the
+	 * first failure is said (a command refused when queued, NOPERM,
+	 * makes EXEC's EXECABORT, which says less) */
+	static const char *const cmd[4] = {"MULTI", "HSET", "PEXPIRE", "EXEC"};
 	for (int i = 0; i < 4; i++) {
 		char msg[512];
 		freeReplyObject(r);
-		r = rc_reply(s->c, msg, sizeof msg);
-		if (!r && !failed) {
+		r = rc_reply_raw(s->c, msg, sizeof msg);
+		if (!r && !failed)
 			snprintf(err, n, "%s", msg);
-			failed = 1;
-		}
+		else if (r && r->type == REDIS_REPLY_ERROR && !failed)
+			key_error(s, cmd[i], r->str, err, n);
+		failed |= !r || r->type == REDIS_REPLY_ERROR;
 		if (!r && rc_broken(s->c))
 			break;
 	}
-	if (!failed && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-	    r->element[0]->type == REDIS_REPLY_INTEGER)
-		added = r->element[0]->integer;
-	else if (!failed)
-		snprintf(err, n, "%s: the transaction was not applied", rc_where(s->c));
+	/* EXEC ran both: one may fail (HSET on a key of another type) while
+	 * the other applied, so the failure is named, not "not applied" */
+	if (!failed && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		for (int i = 0; i < 2; i++)
+			if (r->element[i]->type == REDIS_REPLY_ERROR && !failed) {
+				key_error(s, cmd[i + 1], r->element[i]->str, err, n);
+				failed = 1;
+			}
+		if (!failed && r->element[0]->type == REDIS_REPLY_INTEGER)
+			added = r->element[0]->integer;
+	}
+	if (added < 0 && !failed)
+		snprintf(err, n, "%s key '%s': EXEC gave an unexpected reply; the transaction "
+		         "was not applied", rc_where(s->c), s->key);
 	freeReplyObject(r);
 	return added;
 }
@@ -150,9 +173,14 @@ ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
 	 * and harmless (the key is its own, the expiry the one it sets). */
 	{
 		const char *argv[3] = {"PEXPIRE", s->key, s->ttl_ms};
-		redisReply *r = rc_command_argv(s->c, err, n, 3, argv, NULL);
+		redisReply *r = NULL;
 
-		if (!r) {
+		if (rc_append_argv(s->c, 3, argv, NULL) < 0)
+			snprintf(err, n, "%s: out of memory", rc_where(s->c));
+		else if ((r = rc_reply_raw(s->c, err, n)) && r->type == REDIS_REPLY_ERROR)
+			key_error(s, "PEXPIRE", r->str, err, n);
+		if (!r || r->type == REDIS_REPLY_ERROR) {
+			freeReplyObject(r);
 			rc_close(s->c);
 			goto fail;
 		}

@@ -303,13 +303,13 @@ int rc_check_policy(const rc_target *t, char *err, size_t n)
 /* err for a reply of the error type, or NULL when it is none. */
 static int reply_error(const rc_conn *c, redisReply *r, char *err, size_t n)
 {
-	/* whole: a script's error names its line, and WRONGTYPE's words
-	 * alone run past 64 */
-	char show[320];
-
 	if (r->type != REDIS_REPLY_ERROR)
 		return 0;
-	snprintf(err, n, "%s: %s", c->where, txt_show(show, sizeof show, r->str));
+	/* Whole, as far as err holds it: a script's error names its line,
+	 * and WRONGTYPE's or NOPERM's words alone run past txt_show's 64
+	 * bytes, which cut the cause off.  Made one line as AUTH's is. */
+	snprintf(err, n, "%s: %s", c->where, r->str);
+	txt_one_line(err);
 	return 1;
 }
 

@@ -131,6 +131,14 @@ EOT
 has "$tmp/sim.err" "key 't:fleet:big': field 'record' is 70"
 lacks "$tmp/sim.err" "cannot connect"
 
+# ---- its key holds another type: the HSET fails inside EXEC (the PEXPIRE
+# applied); said with the key and Redis's words, not "not applied"
+rcli set t:fleet:w-wt 'not a hash' >/dev/null
+expect_rc 1 "$agent" run --root "$n" --redis "$url" --id w-wt --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-wt': HSET: WRONGTYPE Operation against a key holding the wrong kind of value"
+rcli del t:fleet:w-wt >/dev/null
+
 # ---- the agent's own bounds
 expect_rc 2 "$agent" run --redis "$url" --ttl 0.5 --interval 1
 has "$tmp/err" "--ttl must be more than --interval"
@@ -161,30 +169,37 @@ has "$tmp/err" "the port must be a number from 1 to 65535"
 # ---- a Redis with passwords: the default user's, and an ACL user per worker
 # worker-a has exactly the per-worker ACL docs/SECURITY.md gives: an agent
 # that sends any other command fails here, as it would for an operator
-redis_start auth --requirepass 'd3fault-pw' --user worker-a on '>a-pw-1234' '~t:fleet:w-a' +multi +exec +hset +pexpire
+redis_start auth --requirepass 'd3fault-pw' --user worker-a on '>a-pw-1234' '~t:fleet:w-a' +multi +exec +hset +pexpire \
+	--user worker-c on '>c-pw-1234' '~t:fleet:w-c' +multi +exec +hset
 aurl=redis://127.0.0.1:$REDIS_PORT/t:
 umask 077
 printf 'wrong-pw-5678\n' >"$tmp/wrong.pw"
 printf 'd3fault-pw\n' >"$tmp/default.pw"
 printf 'worker-a\na-pw-1234\n' >"$tmp/a.pw"
+printf 'worker-c\nc-pw-1234\n' >"$tmp/c.pw"
 expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/wrong.pw" --id w-a --once --interval 0.1
 has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT: authentication refused: WRONGPASS"
 lines "$tmp/err" 1
 lacks "$tmp/err" "wrong-pw-5678"
 # no password for a Redis that wants one: the first sample says so, in one line
 expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --id w-a --once --interval 0.1
-has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: NOAUTH"
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-a': PEXPIRE: NOAUTH"
 lines "$tmp/err" 1
 # ... and so does run at its start, not at the end of its first interval
 # (it went on without a word, and exited 0 when stopped)
 expect_rc 1 timeout 20 "$agent" run --root "$n" --redis "$aurl" --id w-a --interval 3600 --ttl 7200
-has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: NOAUTH"
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-a': PEXPIRE: NOAUTH"
 lines "$tmp/err" 1
 expect_rc 0 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/a.pw" --id w-a --once --interval 0.1
 # the ACL user of w-a cannot write w-b's key: a worker cannot claim another's place
 expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/a.pw" --id w-b --once --interval 0.1
-has "$tmp/err" "NOPERM"
+# the key and the server's words whole (they were cut at 64 bytes)
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-b': PEXPIRE: NOPERM this user has no permissions to access one of the keys used as arguments"
 lines "$tmp/err" 1
+# a user whose ACL lacks a command the agent sends
+expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/c.pw" --id w-c --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-c': PEXPIRE: NOPERM this user has no permissions to run the 'pexpire' command"
 eq "nothing under w-b" "$(rcli -a d3fault-pw --no-auth-warning exists t:fleet:w-b)" 0
 eq "decide with the password" "$(decide_ids "$aurl" --redis-password-file "$tmp/default.pw")" "w-a"
 chmod 644 "$tmp/default.pw"
