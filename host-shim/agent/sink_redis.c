@@ -113,10 +113,22 @@ static int redis_publish(ag_sink *base, const cJSON *record, int changed,
 		         AG_MAX_RECORD);
 		goto out;
 	}
+	int idle = s->c != NULL; /* left open since the last sample */
 	if (!s->c && !(s->c = rc_open(&s->t, err, n)))
 		goto out;
 	changed = changed || ++s->bare >= AG_RECORD_EVERY;
 	long long added = put(s, changed ? rec : NULL, ld, err, n);
+	/* A server whose `timeout` is shorter than --interval closes the
+	 * connection while it sits idle: found closed by this sample, it
+	 * is opened again and the sample sent again at once, without a
+	 * word.  Left to the next interval, every other sample was lost
+	 * and the log flapped. */
+	if (added < 0 && idle && rc_closed(s->c)) {
+		rc_close(s->c);
+		if (!(s->c = rc_open(&s->t, err, n)))
+			goto out;
+		added = put(s, changed ? rec : NULL, ld, err, n);
+	}
 	/* a new load field means the key had gone (expired, Redis
 	 * restarted): it needs its record again */
 	if (added == 1 && !changed) {

@@ -19,7 +19,7 @@
 struct rc_conn {
 	redisContext *ctx;
 	char where[RC_HOST_MAX + 24];
-	int broken;
+	int broken, closed;
 	/* hiredis's reply functions with the array bound (bounded_array),
 	 * and its own createArray that they call */
 	redisReplyObjectFunctions fns;
@@ -339,6 +339,10 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	char show[96];
 
 	c->broken = 1;
+	/* hiredis words a reset or a write to a closed socket as its errno */
+	c->closed = c->ctx->err == REDIS_ERR_EOF ||
+	            (c->ctx->err == REDIS_ERR_IO && (!strcmp(c->ctx->errstr, strerror(ECONNRESET)) ||
+	                                             !strcmp(c->ctx->errstr, strerror(EPIPE))));
 	snprintf(err, n, "%s: %s", c->where,
 	         c->ctx->err == REDIS_ERR_EOF ? "the server closed the connection"
 	         : c->ctx->err == REDIS_ERR_OOM && c->array
@@ -448,6 +452,11 @@ redisContext *rc_context(rc_conn *c)
 int rc_broken(const rc_conn *c)
 {
 	return c->broken;
+}
+
+int rc_closed(const rc_conn *c)
+{
+	return c->closed;
 }
 
 redisReply *rc_command(rc_conn *c, char *err, size_t n, const char *fmt, ...)

@@ -136,5 +136,9 @@ redisReply *rc_reply_raw(rc_conn *c, char *err, size_t n);
 /* 1 once an I/O error made the connection unusable: close it and open a
  * new one. */
 int rc_broken(const rc_conn *c);
+/* 1 when that I/O error was the server's end of the connection (closed or
+ * reset), as a server's `timeout` does to a connection left idle: a caller
+ * that had left it idle may open a new one and send again at once. */
+int rc_closed(const rc_conn *c);
 
 #endif

@@ -131,6 +131,24 @@ EOT
 has "$tmp/sim.err" "key 't:fleet:big': field 'record' is 70"
 lacks "$tmp/sim.err" "cannot connect"
 
+# ---- a Redis whose timeout is shorter than the interval closes the idle
+# connection between two samples: each sample is still published (every
+# other one was lost, and the log flapped), without a word
+rcli config set timeout 1 >/dev/null
+"$agent" run --root "$n" --redis "$url" --id w-idle --interval 2.5 --ttl 10 2>"$tmp/idle.err" &
+ipid=$!
+rm -f "$tmp/idle.seen"
+# idle_four: four samples seen, each by its own last_updated
+idle_four() {
+	rcli --raw hget t:fleet:w-idle load 2>/dev/null | jq1 'd["last_updated"]' >>"$tmp/idle.seen" 2>/dev/null
+	[ "$(sort -u "$tmp/idle.seen" | grep -c .)" -ge 4 ]
+}
+until_ok 15 idle_four && ok || bad "samples lost to the idle timeout: $(sort -u "$tmp/idle.seen" | tr '\n' ' ')"
+kill "$ipid"
+wait "$ipid"
+rcli config set timeout 0 >/dev/null
+[ -s "$tmp/idle.err" ] && bad "an idle connection closed by Redis was said: $(cat "$tmp/idle.err")" || ok
+
 # ---- its key holds another type: the HSET fails inside EXEC (the PEXPIRE
 # applied); said with the key and Redis's words, not "not applied"
 rcli set t:fleet:w-wt 'not a hash' >/dev/null
