@@ -280,6 +280,29 @@ expect_rc 0 "$shim" prefs export --db "$dbw"
 has "$tmp/out" '"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
 has "$tmp/out" '"log_ratio_mean":-0.69314718055994529'
 has "$tmp/out" '"workload_type":"NLP","worker":"gpu_a100_1","samples":1,"successes":0,"failures":1'
+# each word is checked against the one it must agree with, by name; the
+# original's times are checked for their type though unread; a stated
+# MIXED is kept, not replaced by the decided test's type
+cat >"$tmp/assign2.jsonl" <<'JSONL'
+{"worker_id": "gpu_a100_1", "test_id": "a", "status": "completed", "result": "failure", "execution_time": 3}
+{"worker_id": "gpu_a100_1", "test_id": "b", "result": {"accuracy": 1}, "execution_time": 3}
+{"worker_id": "gpu_a100_1", "test_id": "c", "status": "failed", "started_at": [1], "execution_time": 3}
+{"worker_id": "gpu_a100_1", "test_id": "vision_resnet50_001", "workload_type": "MIXED", "status": "failed", "result": "timeout", "execution_time": 3}
+JSONL
+expect_rc 1 "$shim" decide --config "$tmp/assign.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests "$LBS_SRCDIR/examples/tests.jsonl" --feedback "$tmp/assign2.jsonl"
+has "$tmp/err" "assign2.jsonl:1: field 'result': disagrees with 'status'"
+has "$tmp/err" "assign2.jsonl:2: field 'success': is required (true or false), or give 'status' (this 'result' is the test's own dict, not how it ended)"
+has "$tmp/err" "assign2.jsonl:3: field 'started_at'"
+has "$tmp/err" "reported 1 outcomes"
+lacks "$tmp/err" "learned as mixed"
+expect_rc 0 "$shim" prefs export --db "$dbw"
+has "$tmp/out" '"workload_type":"MIXED","worker":"gpu_a100_1","samples":1,"successes":0,"failures":1'
+# an outcome a scheduler does not learn is not said to be learned as mixed
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests /dev/null --feedback "$tmp/untyped.jsonl"
+has "$tmp/err" "does not learn from outcomes"
+lacks "$tmp/err" "learned as mixed"
 # dump: a table
 expect_rc 0 "$shim" prefs dump --db "$db1"
 has "$tmp/out" "gpu_a100_1"
@@ -495,6 +518,9 @@ expect_rc 1 "$shim" decide --routes "$tmp/routes.json" --scheduler nonesuch --co
 lines "$tmp/err" 1
 has "$tmp/err" "routes.json: field 'default': the document names its own default route, and --scheduler nonesuch --config $tmp/bogus.json another; keep one of them"
 lines "$tmp/out" 0
+# --plugin is the plugin of every route naming none: no default of its own
+expect_rc 0 "$shim" decide --routes "$tmp/routes.json" --plugin "$LBS_PLUGIN" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --independent
+has "$tmp/out" '{"test_id":"t2","status":"ok","workers":["cpu_1"],"reason":"round-robin: '
 # the same document as a composite's config routes inside the plugin
 expect_rc 0 "$shim" decide --scheduler composite --config "$tmp/routes.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --independent --explain
 has "$tmp/out" '"workers":["gpu_1"],"reason":"composite route prefix '"'"'vision_'"'"' -> hardware-aware: '

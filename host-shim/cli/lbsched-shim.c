@@ -252,8 +252,9 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 		return cli_usage_error(prog, &decide_cmd,
 		                       "--feedback cannot be combined with --routes yet");
 	/* What --routes is told of the default route the user named. */
-	for (size_t k = 0, at = 0; k < 3; k++) {
-		static const int named[] = {D_PLUGIN, D_SCHEDULER, D_CONFIG};
+	for (size_t k = 0, at = 0; k < 2; k++) {
+		/* Not --plugin: it stays the plugin of every route naming none. */
+		static const int named[] = {D_SCHEDULER, D_CONFIG};
 		char shown[100];
 
 		if (!v[named[k]] || at >= sizeof o->given_buf)
@@ -455,7 +456,6 @@ static int in_fleet(const char **ids, uint32_t n, const char *id)
 typedef struct decided {
 	const char *id, *test_type;
 	uint32_t type;
-	double expected_s;
 } decided;
 
 typedef struct decided_set {
@@ -484,26 +484,25 @@ static int decided_add(decided_set *d, arena *a, const lbs_workload *wl)
 	if (!v[d->n].id || (wl->test_type && !v[d->n].test_type))
 		return -1;
 	v[d->n].type = wl->type;
-	v[d->n].expected_s = wl->est_duration_s;
 	d->n++;
 	return 0;
 }
 
-/* An outcome's missing type (and expected duration) from its test when
- * decide read that test; 0 when neither is known: it is learned as mixed. */
-static int typed_by_test(const decided_set *d, lbs_outcome *o)
+/* The type of an outcome that said none (said 0), from its test when
+ * decide read that test; 0 when it is still unknown: learned as mixed.
+ * (Not the test's expected duration: a test that stated none has the
+ * original's default, which the outcome never claimed.) */
+static int typed_by_test(const decided_set *d, int said, lbs_outcome *o)
 {
 	const decided *t;
 
-	if (o->test_type || o->workload_type != LBS_WL_MIXED)
+	if (said)
 		return 1;
 	if (!o->workload_id || !d->n ||
 	    !(t = bsearch(&o->workload_id, d->v, d->n, sizeof *d->v, by_id)))
 		return 0;
 	o->test_type = t->test_type;
 	o->workload_type = t->type;
-	if (o->expected_duration_s == 0)
-		o->expected_duration_s = t->expected_s;
 	return 1;
 }
 
@@ -540,7 +539,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	}
 	have_before = lasting && store_sum_of(s, &before) == 0;
 	/* An id decided twice gives either test's type: one id, one test. */
-	qsort(tests->v, tests->n, sizeof *tests->v, by_id);
+	if (tests->n > 1)
+		qsort(tests->v, tests->n, sizeof *tests->v, by_id);
 	file_lines_init(&it, text, len, name);
 	while ((got = file_next_line(&it, &line, &line_len, err, sizeof err))) {
 		char where[512];
@@ -548,6 +548,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		conv_ctx c = {NULL, warn_to_stderr, NULL, err, sizeof err, warns};
 		lbs_outcome o;
 		lbs_status st;
+		int said, known;
 
 		if (got < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err);
@@ -556,7 +557,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		}
 		c.arena = a = arena_new();
 		snprintf(where, sizeof where, "%s:%u", name, it.lineno);
-		if (!a || conv_outcome_text(&c, line, line_len, where, &o)) {
+		if (!a || conv_outcome_text_typed(&c, line, line_len, where, &o, &said)) {
 			fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
 			bad = 1;
 			arena_free(a);
@@ -569,8 +570,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			        "is learned all the same\n", prog, where,
 			        txt_show(shown, sizeof shown, o.worker_id));
 		}
-		if (!typed_by_test(tests, &o) && !untyped++)
-			snprintf(first_untyped, sizeof first_untyped, "%s", where);
+		known = typed_by_test(tests, said, &o);
 		st = sched_report(s, &o);
 		if (st == LBS_EUNSUPPORTED) {
 			fprintf(stderr, "%s: %s: scheduler '%s' does not learn from outcomes\n", prog,
@@ -586,6 +586,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			bad = 1;
 		} else {
 			reported++;
+			if (!known && !untyped++)
+				snprintf(first_untyped, sizeof first_untyped, "%s", where);
 		}
 		arena_free(a);
 	}

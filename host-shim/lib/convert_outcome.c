@@ -23,10 +23,10 @@ static const char *const outcome_keys[] = {
  * sets one by the other), its result a free-form dict of the test's, and
  * its test's type and expected duration are in its test_requirements.
  * *ok: 1 completed, 0 failed, -1 not such a record (status absent or a
- * number, the host's code).  The type and duration fill only what the top
- * level leaves unsaid.
+ * number, the host's code).  The type (when *typed is 0; then set if
+ * found) and duration fill only what the top level leaves unsaid.
  */
-static int assignment(cv *v, const cJSON *obj, int *ok, lbs_outcome *o)
+static int assignment(cv *v, const cJSON *obj, int *ok, int *typed, lbs_outcome *o)
 {
 	const cJSON *st = item(obj, "status"), *req = NULL;
 	const char *s = NULL;
@@ -52,10 +52,11 @@ static int assignment(cv *v, const cJSON *obj, int *ok, lbs_outcome *o)
 		return 0;
 	if (cv_get_str(v, req, "test_type", "test_requirements", NULLABLE, &s) < 0)
 		return -1;
-	if (s && !o->test_type && o->workload_type == LBS_WL_MIXED) {
+	if (s && !*typed) {
 		if (!(o->test_type = arena_strdup(v->c->arena, s)))
 			return cv_oom(v);
 		o->workload_type = tax_workload_from_test_type(o->test_type);
+		*typed = 1;
 	}
 	if (o->expected_duration_s == 0 &&
 	    cv_get_num(v, req, "expected_duration", "test_requirements", 0, MAX_SECONDS, "s", 0,
@@ -97,15 +98,15 @@ bad:
 	                            "of one), got %s", cv_got(g, sizeof g, it));
 }
 
-int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
-                 lbs_outcome *out)
+static int outcome_read(conv_ctx *c, const cJSON *obj, const char *where, lbs_outcome *out,
+                        int *said_type)
 {
 	cv v = CV(c, where ? where : "outcome");
 	cv *vp = &v;
 	lbs_outcome o;
 	const char *s = NULL, *res = NULL;
 	double d = 0, d2 = 0, st = 0;
-	int ok = 0, rs, rr, r1, r2, ended;
+	int ok = 0, rs, rr, r1, r2, ended, typed, dict;
 	char g[200];
 
 	if (!c || !out)
@@ -128,26 +129,34 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 		return cv_oom(vp);
 	if (cv_work_type(vp, obj, &o.test_type, &o.workload_type) < 0)
 		return -1;
+	typed = o.test_type || cJSON_IsString(item(obj, "workload_type"));
 	if (cv_get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
 	               &o.expected_duration_s) < 0)
+		return -1;
+	/* The original's, not read: checked for a sane type and size. */
+	if (cv_loose(vp, obj, "assigned_at", NULL, L_SCALAR) < 0 ||
+	    cv_loose(vp, obj, "started_at", NULL, L_SCALAR) < 0 ||
+	    cv_loose(vp, obj, "completed_at", NULL, L_SCALAR) < 0)
 		return -1;
 
 	rs = cv_get_bool(vp, obj, "success", NULL, 0, &ok);
 	/* The original's result is a dict of the test's own: not a result
 	 * name, and nothing this learns from. */
-	rr = cJSON_IsObject(item(obj, "result")) ? 0
-	     : cv_get_str(vp, obj, "result", NULL, NONEMPTY, &res);
-	if (rs < 0 || rr < 0 || assignment(vp, obj, &ended, &o) < 0)
+	dict = cJSON_IsObject(item(obj, "result"));
+	rr = dict ? cv_loose(vp, obj, "result", NULL, L_OBJECT)
+	          : cv_get_str(vp, obj, "result", NULL, NONEMPTY, &res);
+	if (rs < 0 || rr < 0 || assignment(vp, obj, &ended, &typed, &o) < 0)
 		return -1;
+	rr = rr && !dict;
 	if (ended >= 0 && rs && ok != ended)
 		return cv_fail(vp, "success", "disagrees with 'status'");
-	if (ended >= 0 && !rs) {
-		ok = ended;
-		rs = 1;
-	}
-	if (!rs && !rr)
+	if (!rs && !rr && ended < 0)
 		return cv_fail(vp, "success",
-		               "is required (true or false), or give 'result'");
+		               dict ? "is required (true or false), or give 'status' (this "
+		                      "'result' is the test's own dict, not how it ended)"
+		                    : "is required (true or false), or give 'result'");
+	if (!rs && ended >= 0)
+		ok = ended;
 	o.result = ok ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE;
 	if (rr) {
 		static const char *const names[] = {
@@ -162,8 +171,8 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 			               "must be \"success\", \"failure\", \"timeout\", "
 			               "\"rejected\" or \"cancelled\", got %s",
 			               cv_got(g, sizeof g, item(obj, "result")));
-		if (rs && (found == LBS_RESULT_SUCCESS) != ok)
-			return cv_fail(vp, "result", "disagrees with 'success'");
+		if ((rs || ended >= 0) && (found == LBS_RESULT_SUCCESS) != ok)
+			return cv_fail(vp, "result", "disagrees with '%s'", rs ? "success" : "status");
 		o.result = found;
 	}
 
@@ -184,15 +193,28 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
 	if (cookie(vp, obj, &o.cookie) < 0)
 		return -1;
 	*out = o;
+	if (said_type)
+		*said_type = typed;
 	return 0;
+}
+
+int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where, lbs_outcome *out)
+{
+	return outcome_read(c, obj, where, out, NULL);
+}
+
+int conv_outcome_text_typed(conv_ctx *c, const char *text, size_t len, const char *where,
+                            lbs_outcome *out, int *said_type)
+{
+	cJSON *obj = cv_parse_object(c, text, len, where);
+	int r = obj ? outcome_read(c, obj, where, out, said_type) : -1;
+
+	cJSON_Delete(obj);
+	return r;
 }
 
 int conv_outcome_text(conv_ctx *c, const char *text, size_t len, const char *where,
                       lbs_outcome *out)
 {
-	cJSON *obj = cv_parse_object(c, text, len, where);
-	int r = obj ? conv_outcome(c, obj, where, out) : -1;
-
-	cJSON_Delete(obj);
-	return r;
+	return conv_outcome_text_typed(c, text, len, where, out, NULL);
 }
