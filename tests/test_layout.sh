@@ -33,6 +33,7 @@ for f in sys.argv[2:]:
     with open(f, encoding='utf-8', errors='replace') as i, open(dst, 'w') as o:
         o.write(tok.sub(strip, i.read()))
 PY
+[ $? = 0 ] || { bad "the comments could not be stripped: nothing was checked"; finish test_layout; }
 # offenders LABEL FILES... < pattern: every line of code in FILES matching
 # the extended regex, each one a failure naming its file and line.
 offenders() {
@@ -40,8 +41,10 @@ offenders() {
 	pat=$(cat)
 	[ $# -gt 0 ] || { bad "$label: no files to check"; return; }
 	for f; do
-		hits+=$(grep -nE -- "$pat" "$tmp/code/$f" | sed "s|^|$f:|")
+		[ -f "$tmp/code/$f" ] || { bad "$label: $f was not read"; return; }
+		hits+=$(grep -nE -- "$pat" "$tmp/code/$f" | sed "s|^|$f:|")$'\n'
 	done
+	hits=$(printf '%s' "$hits" | grep .)
 	if [ -n "$hits" ]; then
 		bad "$label:"
 		printf '%s\n' "$hits" | sed 's/^/    /' >&2
@@ -77,12 +80,15 @@ others=$(grep -E '^[[:space:]]*#[[:space:]]*include' "$tmp/code/abi/lbsched/abi.
 # A development machine's paths (its work tree, a home directory): every
 # text file of the source, the frozen ABI copies too (a clone's files;
 # without git, the tree less what builds leave in it).
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
 	mapfile -t every < <(git ls-files)
 else
-	mapfile -t every < <(find . -path ./.git -prune -o -path './build*' -prune -o \
-	                     -path ./debian/tmp -prune -o -type f -print | sort)
+	# A build directory is any holding meson's own (build, obj-*, ...).
+	mapfile -t every < <(find . -path ./.git -prune -o -path ./debian/tmp -prune -o \
+	                     -type d -exec test -e '{}/meson-private' ';' -prune -o \
+	                     -type f -print | sort)
 fi
+[ ${#every[@]} -gt 100 ] || { bad "only ${#every[@]} files of the source found"; finish test_layout; }
 hits=$(grep -IlE "(^|[^A-Za-z0-9_.])/(work|home|root)/[A-Za-z0-9_.-]" "${every[@]}")
 if [ -n "$hits" ]; then
 	bad "paths of a development machine in:"
