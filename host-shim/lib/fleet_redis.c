@@ -11,6 +11,7 @@
 #include "file.h"
 #include "fleet_redis.h"
 #include "text.h"
+#include "textbuf.h"
 
 const char *fleet_redis_prefix(const rc_target *t)
 {
@@ -26,27 +27,53 @@ int fleet_redis_key(const char *prefix, const char *id, char *buf, size_t n)
 
 typedef struct reader {
 	rc_conn *c;
-	conv_warn_fn refused;
+	fleet_refused_fn refused;
 	void *ctx;
-	cJSON *list;
+	size_t skip;   /* a key's prefix, before its id */
+	textbuf text;  /* {"workers":[ and the workers taken: a fleet file's bound holds */
 	uint32_t live;
-	size_t bytes; /* of the records taken: a fleet file's bound holds */
 } reader;
 
-static void refuse(reader *r, const char *msg)
+static void refuse(reader *r, const char *key, const char *msg)
 {
 	char line[1200];
 
 	snprintf(line, sizeof line, "%.1100s; refused, the worker is absent", msg);
 	txt_one_line(line);
 	if (r->refused)
-		r->refused(r->ctx, line);
+		r->refused(r->ctx, key + r->skip, line);
 }
 
-/* One worker's HMGET reply (record, load): into the list, or refused. */
-static void take(reader *r, const char *key, const char *id, const redisReply *rep)
+/* The record, printed, after the workers taken; refused when it would
+ * take more than its share of a host's room. */
+static void keep(reader *r, const char *key, const char *where, const cJSON *rec)
+{
+	char msg[1100], *p = cJSON_PrintUnformatted(rec);
+	size_t pl;
+
+	if (!p) {
+		snprintf(msg, sizeof msg, "%s: out of memory", where);
+		refuse(r, key, msg);
+		return;
+	}
+	pl = strlen(p);
+	if (pl + 1 > FLEET_REDIS_MAX_WORKER_TEXT) {
+		snprintf(msg, sizeof msg, "%s: its record and load are %zu bytes as the fleet's JSON "
+		         "(numbers such as 1e14 print whole), more than %u", where, pl,
+		         FLEET_REDIS_MAX_WORKER_TEXT - 1);
+		refuse(r, key, msg);
+	} else if (!(r->live && textbuf_write(&r->text, ",", 1)) &&
+	           !textbuf_write(&r->text, p, pl)) {
+		r->live++;
+	}
+	cJSON_free(p);
+}
+
+/* One worker's HMGET reply (record, load): into the text, or refused. */
+static void take(reader *r, const char *key, const redisReply *rep)
 {
 	char where[256], show[96], msg[1100];
+	const char *id = key + r->skip;
 	const redisReply *f[2];
 	cJSON *rec = NULL, *load = NULL;
 	arena *a = arena_new();
@@ -56,12 +83,12 @@ static void take(reader *r, const char *key, const char *id, const redisReply *r
 	snprintf(where, sizeof where, "%s key '%s'", rc_where(r->c), txt_show(show, sizeof show, key));
 	if (!a) {
 		snprintf(msg, sizeof msg, "%s: out of memory", where);
-		refuse(r, msg);
+		refuse(r, key, msg);
 		return;
 	}
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
 		snprintf(msg, sizeof msg, "%s: not a hash of record and load", where);
-		refuse(r, msg);
+		refuse(r, key, msg);
 		goto out;
 	}
 	f[0] = rep->element[0];
@@ -74,26 +101,27 @@ static void take(reader *r, const char *key, const char *id, const redisReply *r
 			continue;
 		if (f[i]->type != REDIS_REPLY_STRING) {
 			snprintf(msg, sizeof msg, "%s: field '%s' is not a string", where, name);
-			refuse(r, msg);
+			refuse(r, key, msg);
 			goto out;
 		}
+		/* grown since its size was asked: caught by the size the next round */
 		if (f[i]->len > FLEET_REDIS_MAX_FIELD) {
 			snprintf(msg, sizeof msg, "%s: field '%s' is %zu bytes, more than %u", where,
 			         name, (size_t)f[i]->len, FLEET_REDIS_MAX_FIELD);
-			refuse(r, msg);
+			refuse(r, key, msg);
 			goto out;
 		}
 	}
 	if (!(rec = conv_parse(&cc, f[0]->str, f[0]->len, where)) ||
 	    (f[1]->type == REDIS_REPLY_STRING &&
 	     !(load = conv_parse(&cc, f[1]->str, f[1]->len, where)))) {
-		refuse(r, msg);
+		refuse(r, key, msg);
 		goto out;
 	}
 	if (!cJSON_IsObject(rec) || (load && !cJSON_IsObject(load))) {
 		snprintf(msg, sizeof msg, "%s: field '%s' is not a JSON object", where,
 		         cJSON_IsObject(rec) ? "load" : "record");
-		refuse(r, msg);
+		refuse(r, key, msg);
 		goto out;
 	}
 	/* a worker speaks for its own key only */
@@ -101,7 +129,7 @@ static void take(reader *r, const char *key, const char *id, const redisReply *r
 	if (!cJSON_IsString(wid) || strcmp(wid->valuestring, id) != 0) {
 		snprintf(msg, sizeof msg, "%s: the record's worker_id is not '%s', its key's", where,
 		         txt_show(show, sizeof show, id));
-		refuse(r, msg);
+		refuse(r, key, msg);
 		goto out;
 	}
 	if (load) {
@@ -110,63 +138,142 @@ static void take(reader *r, const char *key, const char *id, const redisReply *r
 		load = NULL;
 	}
 	if (conv_worker(&cc, rec, where, &w) != 0) {
-		refuse(r, msg);
+		refuse(r, key, msg);
 		goto out;
 	}
-	cJSON_AddItemToArray(r->list, rec);
-	rec = NULL;
-	r->live++;
-	r->bytes += f[0]->len + (f[1]->type == REDIS_REPLY_STRING ? f[1]->len : 0);
+	keep(r, key, where, rec);
 out:
 	cJSON_Delete(rec);
 	cJSON_Delete(load);
 	arena_free(a);
 }
 
-/* HMGET the keys, pipelined; -1 with err when Redis fails. */
-static int fetch(reader *r, char **keys, size_t nk, size_t skip, char *err, size_t n)
+/*
+ * The next reply of a pipeline: 0 with *rep; 1 when Redis refused the
+ * command for this key alone (WRONGTYPE: not a hash), said; -1 with err
+ * when it fails for every key (the connection, or a refusal that is not
+ * the key's: one line for the fleet, not one per server).
+ */
+static int next_reply(reader *r, const char *key, redisReply **rep, char *err, size_t n)
 {
+	char msg[1024], line[1200], show[96];
+	size_t wl = strlen(rc_where(r->c)) + 2;
+	const char *words;
+
+	if ((*rep = rc_reply(r->c, msg, sizeof msg)))
+		return 0;
+	if (rc_broken(r->c)) {
+		snprintf(err, n, "%s", msg);
+		return -1;
+	}
+	/* msg is "<where>: <server's words>" */
+	words = strlen(msg) > wl ? msg + wl : msg;
+	if (!strncmp(words, "NOAUTH", 6) || !strncmp(words, "WRONGPASS", 9)) {
+		snprintf(err, n, "%s", msg);
+		return -1;
+	}
+	if (!strncmp(words, "NOPERM", 6) && strstr(words, " to run ")) {
+		snprintf(err, n, "%s; the reading user needs SCAN, HSTRLEN and HMGET "
+		         "(docs/SECURITY.md)", msg);
+		return -1;
+	}
+	snprintf(line, sizeof line, "%s key '%s': %s", rc_where(r->c),
+	         txt_show(show, sizeof show, key), words);
+	refuse(r, key, line);
+	return 1;
+}
+
+/*
+ * The keys' fields, pipelined: first their sizes, then only the keys whose
+ * fields are all within FLEET_REDIS_MAX_FIELD.  Two round trips rather
+ * than one script with the same guard: a reader needs no EVAL (its ACL
+ * stays +scan +hstrlen +hmget, all read-only), and a Redis without
+ * scripting serves it.  The price is the gap between the two, in which a
+ * field may grow: take() checks the length again, and the next round asks
+ * first.  -1 with err when Redis fails.
+ */
+static int fetch(reader *r, char **keys, size_t nk, char *err, size_t n)
+{
+	static const char *const field[2] = {"record", "load"};
+	unsigned char *skip = calloc(nk + 1, 1);
+	int rc = -1;
+
+	if (!skip) {
+		snprintf(err, n, "%s: out of memory", rc_where(r->c));
+		return -1;
+	}
 	for (size_t i = 0; i < nk; i++) {
-		const char *argv[4] = {"HMGET", keys[i], "record", "load"};
-		if (rc_append_argv(r->c, 4, argv, NULL) < 0) {
-			snprintf(err, n, "%s: out of memory", rc_where(r->c));
-			return -1;
+		for (int f = 0; f < 2; f++) {
+			const char *argv[3] = {"HSTRLEN", keys[i], field[f]};
+			if (rc_append_argv(r->c, 3, argv, NULL) < 0) {
+				snprintf(err, n, "%s: out of memory", rc_where(r->c));
+				goto out;
+			}
 		}
 	}
 	for (size_t i = 0; i < nk; i++) {
-		char msg[1024];
-		redisReply *rep = rc_reply(r->c, msg, sizeof msg);
-		if (!rep) {
-			if (rc_broken(r->c)) {
-				snprintf(err, n, "%s", msg);
-				return -1;
-			}
-			/* WRONGTYPE: not a hash; msg is "<where>: <server's words>" */
-			char line[1200], show[96];
-			size_t wl = strlen(rc_where(r->c)) + 2;
-			const char *words = strlen(msg) > wl ? msg + wl : msg;
+		for (int f = 0; f < 2; f++) {
+			char msg[1100], show[96];
+			redisReply *rep;
+			int got = next_reply(r, keys[i], &rep, err, n);
 
-			/* Not this key's fault but the connection's: one line
-			 * for the fleet, not one per server. */
-			if (!strncmp(words, "NOAUTH", 6) || !strncmp(words, "WRONGPASS", 9)) {
-				snprintf(err, n, "%s", msg);
-				return -1;
+			if (got < 0)
+				goto out;
+			if (got > 0 || skip[i]) { /* refused: one line for the key */
+				skip[i] = 1;
+				if (rep)
+					freeReplyObject(rep);
+				continue;
 			}
-			snprintf(line, sizeof line, "%s key '%s': %s", rc_where(r->c),
-			         txt_show(show, sizeof show, keys[i]), words);
-			refuse(r, line);
-			continue;
+			if (rep->type != REDIS_REPLY_INTEGER) {
+				snprintf(msg, sizeof msg, "%s key '%s': HSTRLEN gave no length",
+				         rc_where(r->c), txt_show(show, sizeof show, keys[i]));
+				refuse(r, keys[i], msg);
+				skip[i] = 1;
+			} else if (rep->integer > (long long)FLEET_REDIS_MAX_FIELD) {
+				snprintf(msg, sizeof msg, "%s key '%s': field '%s' is %lld bytes, more than %u",
+				         rc_where(r->c), txt_show(show, sizeof show, keys[i]), field[f],
+				         rep->integer, FLEET_REDIS_MAX_FIELD);
+				refuse(r, keys[i], msg);
+				skip[i] = 1;
+			}
+			freeReplyObject(rep);
 		}
-		take(r, keys[i], keys[i] + skip, rep);
+	}
+	for (size_t i = 0; i < nk; i++) {
+		const char *argv[4] = {"HMGET", keys[i], "record", "load"};
+		if (!skip[i] && rc_append_argv(r->c, 4, argv, NULL) < 0) {
+			snprintf(err, n, "%s: out of memory", rc_where(r->c));
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nk; i++) {
+		redisReply *rep;
+		int got;
+
+		if (skip[i])
+			continue;
+		if ((got = next_reply(r, keys[i], &rep, err, n)) < 0)
+			goto out;
+		if (got > 0)
+			continue;
+		take(r, keys[i], rep);
 		freeReplyObject(rep);
-		if (r->bytes > FILE_MAX_BYTES) {
+		if (r->text.failed) {
+			snprintf(err, n, "%s: out of memory", rc_where(r->c));
+			goto out;
+		}
+		if (r->text.len > FILE_MAX_BYTES) {
 			/* the rest of the replies are not read: the connection is spent */
 			snprintf(err, n, "%s: the live fleet is more than %u bytes", rc_where(r->c),
 			         FILE_MAX_BYTES);
-			return -1;
+			goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(skip);
+	return rc;
 }
 
 /* The prefix with glob characters escaped, then "fleet:*", for SCAN. */
@@ -299,15 +406,14 @@ fail:
 }
 
 char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, size_t n_ids,
-                       conv_warn_fn refused, void *ctx, size_t *len, uint32_t *n_live,
+                       fleet_refused_fn refused, void *ctx, size_t *len, uint32_t *n_live,
                        char *err, size_t n)
 {
-	reader r = {c, refused, ctx, NULL, 0, 0};
-	cJSON *doc = cJSON_CreateObject();
+	reader r = {c, refused, ctx, strlen(prefix) + strlen(FLEET_REDIS_SPACE), {0}, 0};
 	char **keys = NULL, *text = NULL;
-	size_t nk = 0, nfree = 0, skip = strlen(prefix) + strlen(FLEET_REDIS_SPACE);
+	size_t nk = 0, nfree = 0;
 
-	if (!doc || !(r.list = cJSON_AddArrayToObject(doc, "workers"))) {
+	if (textbuf_write(&r.text, "{\"workers\":[", 12)) {
 		snprintf(err, n, "%s: out of memory", rc_where(c));
 		goto out;
 	}
@@ -318,7 +424,7 @@ char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, s
 		}
 		nfree = n_ids;
 		for (; nk < n_ids; nk++) {
-			size_t kl = skip + strlen(ids[nk]) + 1;
+			size_t kl = r.skip + strlen(ids[nk]) + 1;
 			if (!(keys[nk] = malloc(kl)) || fleet_redis_key(prefix, ids[nk], keys[nk], kl)) {
 				snprintf(err, n, "%s: out of memory", rc_where(c));
 				goto out;
@@ -334,17 +440,19 @@ char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, s
 		goto out;
 	}
 	nfree = nk;
-	if (fetch(&r, keys, nk, skip, err, n) < 0)
+	if (fetch(&r, keys, nk, err, n) < 0)
 		goto out;
-	if (!(text = cJSON_PrintUnformatted(doc))) {
+	if (textbuf_write(&r.text, "]}", 2)) {
 		snprintf(err, n, "%s: out of memory", rc_where(c));
 		goto out;
 	}
-	*len = strlen(text);
+	text = r.text.p;
+	*len = r.text.len;
 	*n_live = r.live;
+	r.text.p = NULL;
 out:
 	free_keys(keys, nfree);
-	cJSON_Delete(doc);
+	textbuf_free(&r.text);
 	return text;
 }
 
@@ -353,9 +461,24 @@ int fleet_source_is_redis(const char *src)
 	return !strncasecmp(src, "redis://", 8) || !strncasecmp(src, "rediss://", 9);
 }
 
+typedef struct warn_by_line {
+	conv_warn_fn fn;
+	void *ctx;
+} warn_by_line;
+
+static void refused_line(void *ctx, const char *id, const char *line)
+{
+	const warn_by_line *w = ctx;
+
+	(void)id; /* the line names its key */
+	if (w->fn)
+		w->fn(w->ctx, line);
+}
+
 char *fleet_source_read(const char *src, const char *password_file, int insecure,
                         conv_warn_fn warn, void *ctx, size_t *len, char *err, size_t n)
 {
+	warn_by_line w = {warn, ctx};
 	rc_target t = {0};
 	rc_conn *c;
 	char *text;
@@ -369,7 +492,8 @@ char *fleet_source_read(const char *src, const char *password_file, int insecure
 	t.insecure = insecure;
 	if (!(c = rc_open(&t, err, n)))
 		return NULL;
-	text = fleet_redis_read(c, fleet_redis_prefix(&t), NULL, 0, warn, ctx, len, &live, err, n);
+	text = fleet_redis_read(c, fleet_redis_prefix(&t), NULL, 0, refused_line, &w, len, &live,
+	                        err, n);
 	if (text && !live) {
 		snprintf(err, n, "%s: no live worker under '%s' (every key expired or was refused)",
 		         rc_where(c), fleet_redis_prefix(&t));

@@ -13,6 +13,11 @@
  * worker_id must be its key's, and each field is at most
  * FLEET_REDIS_MAX_FIELD bytes.  A record that fails is refused alone, with
  * one line naming its key, and the others are kept.
+ *
+ * A field's size is asked (HSTRLEN) before it is read, so a field over the
+ * bound is refused without being read: read whole, one key of 80 MB
+ * outlasted the reply timeout every round, and the fleet was lost with it.
+ * The reader needs the commands SCAN (without ids), HSTRLEN and HMGET.
  */
 #ifndef LBS_FLEET_REDIS_H
 #define LBS_FLEET_REDIS_H
@@ -27,6 +32,17 @@
 #define FLEET_REDIS_SPACE "fleet:"
 #define FLEET_REDIS_MAX_FIELD (64u << 10)
 #define FLEET_REDIS_MAX_WORKERS 65536
+/* A worker in the fleet text (its record with the load inside, as cJSON
+ * prints it, and the comma after it) is at most this, or it is refused
+ * alone: a field within FLEET_REDIS_MAX_FIELD may print longer (1e14 is
+ * 100000000000000), and a host's room for n workers, n times this plus
+ * FLEET_REDIS_TEXT_EXTRA, must hold whatever this reader gives. */
+#define FLEET_REDIS_MAX_WORKER_TEXT (2 * FLEET_REDIS_MAX_FIELD + 64)
+#define FLEET_REDIS_TEXT_EXTRA 64
+
+/* A refused worker: its id (its key without the prefix) and the one line
+ * that says why, naming the key. */
+typedef void (*fleet_refused_fn)(void *ctx, const char *id, const char *line);
 
 /* The prefix a redis:// address names: its path, else the default. */
 const char *fleet_redis_prefix(const rc_target *t);
@@ -40,11 +56,11 @@ int fleet_redis_key(const char *prefix, const char *id, char *buf, size_t n);
  * for conv_fleet.  ids NULL: every worker under the prefix (SCAN); else
  * exactly these n_ids workers (nginx: its servers' addresses).  Each key
  * is read once, however often SCAN or ids give it.  Refused
- * records go to `refused` (may be NULL), one line each.  *n_live counts the
+ * records go to `refused` (may be NULL), one call each.  *n_live counts the
  * workers in the text.  NULL with a one-line error when Redis fails.
  */
 char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, size_t n_ids,
-                       conv_warn_fn refused, void *ctx, size_t *len, uint32_t *n_live,
+                       fleet_refused_fn refused, void *ctx, size_t *len, uint32_t *n_live,
                        char *err, size_t n);
 
 /* The shim's --workers: a fleet file, or a redis:// address read with

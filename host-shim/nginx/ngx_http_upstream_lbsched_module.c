@@ -55,6 +55,7 @@
 #include "convert.h"
 #include "file.h"
 #include "fleet_redis.h"
+#include "hash.h"
 #include "host.h"
 #include "reqmap.h"
 #include "scheduler.h"
@@ -180,7 +181,11 @@ typedef struct {
     rc_conn                    *rconn;        /* process 0 only */
     time_t                      live_ok;      /* last good read */
     ngx_msec_t                  live_next;    /* next read */
-    char                        live_said[2048]; /* problems last logged */
+    char                        live_said[2048]; /* the fleet's problem
+                                                    last logged, or "" */
+    uint64_t                   *key_said;     /* per peer: what was last
+                                                 logged of its key, or 0 */
+    uint64_t                   *key_now;      /* the same, this round */
 
     /* the balancer's view, rebuilt when the peers or the live fleet
      * change, never per request */
@@ -1300,7 +1305,8 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
     if (lcf->redis) {
         /* each server's record and load at their most, and the JSON
          * around them */
-        lcf->live_cap = lcf->npeers * (2 * FLEET_REDIS_MAX_FIELD + 64) + 64;
+        lcf->live_cap = lcf->npeers * FLEET_REDIS_MAX_WORKER_TEXT
+                        + FLEET_REDIS_TEXT_EXTRA;
         payload += sizeof(ngx_http_upstream_lbsched_live_t) + lcf->live_cap;
     }
 
@@ -1752,10 +1758,13 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     lcf->cand = ngx_pcalloc(cf->pool, peers->number * sizeof(void *));
     lcf->cand_idx = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
     lcf->suspect = ngx_pcalloc(cf->pool, peers->number * sizeof(ngx_uint_t));
+    lcf->key_said = ngx_pcalloc(cf->pool, peers->number * sizeof(uint64_t));
+    lcf->key_now = ngx_pcalloc(cf->pool, peers->number * sizeof(uint64_t));
     matched = ngx_pcalloc(cf->temp_pool, (nfleet + 1) * sizeof(u_char));
     if (lcf->workers == NULL || lcf->ids == NULL || lcf->decisions == NULL
         || lcf->peer_at == NULL || lcf->cand == NULL || lcf->cand_idx == NULL
-        || lcf->suspect == NULL || matched == NULL)
+        || lcf->suspect == NULL || lcf->key_said == NULL
+        || lcf->key_now == NULL || matched == NULL)
     {
         return NGX_ERROR;
     }
@@ -1866,58 +1875,66 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
 /* ===== the live fleet (lbsched_fleet redis://) =========================== */
 
-/* What went wrong this round, said once: the same problems every 500 ms
- * would flood the log, so lines are logged when the set changes. */
+/*
+ * What went wrong, said once: the same problems every 500 ms would flood
+ * the log.  A refused key is said when it is first refused, or refused for
+ * another reason, each key on its own line, however many there are; its
+ * figures alone changing (a field's size, a byte offset) is no news.  A
+ * problem of the whole fleet (Redis down) is said when its line changes.
+ */
 typedef struct {
-    char    text[sizeof(((ngx_http_upstream_lbsched_srv_conf_t *) 0)->live_said)];
-    size_t  len;
-} ngx_http_upstream_lbsched_said_t;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_log_t                             *log;
+    ngx_uint_t                             refused;   /* keys this round */
+} ngx_http_upstream_lbsched_round_t;
 
 
-static void
-ngx_http_upstream_lbsched_live_note(void *ctx, const char *msg)
+/* The line without its digits, hashed: the reason, not the figures (the
+ * key's own digits are the same every time).  Never 0, which is "none". */
+static uint64_t
+ngx_http_upstream_lbsched_reason(const char *line)
 {
-    ngx_http_upstream_lbsched_said_t  *said = ctx;
-    int                                w;
+    uint64_t  h = LBS_FNV_OFFSET;
 
-    w = snprintf(said->text + said->len, sizeof(said->text) - said->len,
-                 "%s\n", msg);
-    if (w > 0) {
-        said->len = ngx_min(said->len + (size_t) w, sizeof(said->text) - 1);
+    for (; *line; line++) {
+        if (*line < '0' || *line > '9') {
+            h = lbs_fnv1a_n(h, line, 1);
+        }
     }
+
+    return h ? h : 1;
 }
 
 
 static void
-ngx_http_upstream_lbsched_live_say(ngx_http_upstream_lbsched_srv_conf_t *lcf,
-    ngx_log_t *log, ngx_http_upstream_lbsched_said_t *said)
+ngx_http_upstream_lbsched_live_refused(void *ctx, const char *id,
+    const char *line)
 {
-    char   *line, *next, was[sizeof(lcf->live_said)];
-    size_t  len;
+    ngx_http_upstream_lbsched_round_t     *round = ctx;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf = round->lcf;
+    ngx_uint_t                             i;
+    uint64_t                               h;
 
-    if (ngx_strcmp(said->text, lcf->live_said) == 0) {
-        return;
-    }
+    round->refused++;
 
-    if (said->len == 0) {
-        ngx_log_error(NGX_LOG_NOTICE, log, 0, "lbsched: upstream \"%V\": "
-                      "the live fleet is read again", &lcf->name);
-    }
-
-    ngx_cpystrn((u_char *) was, (u_char *) lcf->live_said, sizeof(was));
-    ngx_cpystrn((u_char *) lcf->live_said, (u_char *) said->text,
-                sizeof(lcf->live_said));
-
-    /* only the lines that were not said the round before */
-    for (line = said->text; *line; line = next) {
-        len = strcspn(line, "\n");
-        next = line + len + (line[len] == '\n');
-        line[len] = '\0';
-        if (!strstr(was, line)) {
-            ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: upstream \"%V\": %s",
-                          &lcf->name, line);
+    for (i = 0; i < lcf->npeers; i++) {
+        if (ngx_strcmp(lcf->ids[i], id) == 0) {
+            break;
         }
     }
+
+    h = ngx_http_upstream_lbsched_reason(line);
+
+    /* a key of no server cannot be, as only theirs are read: said */
+    if (i < lcf->npeers) {
+        lcf->key_now[i] = h;
+        if (lcf->key_said[i] == h) {
+            return;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_WARN, round->log, 0, "lbsched: upstream \"%V\": %s",
+                  &lcf->name, line);
 }
 
 
@@ -1950,13 +1967,22 @@ static void
 ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_log_t *log)
 {
-    ngx_http_upstream_lbsched_said_t  said;
+    ngx_http_upstream_lbsched_round_t  round;
     char                              *text = NULL, err[2048];
     size_t                             len = 0;
     uint32_t                           n_live = 0;
+    ngx_uint_t                         i, was_down, was_refused;
 
-    said.len = 0;
-    said.text[0] = '\0';
+    round.lcf = lcf;
+    round.log = log;
+    round.refused = 0;
+    ngx_memzero(lcf->key_now, lcf->npeers * sizeof(uint64_t));
+
+    was_down = (lcf->live_said[0] != '\0');
+    was_refused = 0;
+    for (i = 0; i < lcf->npeers; i++) {
+        was_refused |= (lcf->key_said[i] != 0);
+    }
 
     if (lcf->rconn == NULL) {
         lcf->rconn = rc_open(lcf->redis, err, sizeof(err));
@@ -1965,10 +1991,12 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     if (lcf->rconn) {
         text = fleet_redis_read(lcf->rconn, fleet_redis_prefix(lcf->redis),
                                 (const char *const *) lcf->ids, lcf->npeers,
-                                ngx_http_upstream_lbsched_live_note, &said,
+                                ngx_http_upstream_lbsched_live_refused, &round,
                                 &len, &n_live, err, sizeof(err));
     }
 
+    /* fleet_redis_read bounds each worker's text to the zone's share of
+     * it: a fleet longer is a bug, never a reason to take it */
     if (text != NULL && len > lcf->live_cap) {
         ngx_snprintf((u_char *) err, sizeof(err), "the live fleet is %uz bytes, "
                      "more than the zone's %uz%Z", len, lcf->live_cap);
@@ -1980,7 +2008,20 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         /* a reply half read leaves the connection out of step */
         rc_close(lcf->rconn);
         lcf->rconn = NULL;
-        ngx_http_upstream_lbsched_live_note(&said, err);
+
+        if (ngx_strcmp(err, lcf->live_said) != 0) {
+            ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: upstream \"%V\": %s",
+                          &lcf->name, err);
+            ngx_cpystrn((u_char *) lcf->live_said, (u_char *) err,
+                        sizeof(lcf->live_said));
+        }
+
+        /* the keys not reached this round are as they were */
+        for (i = 0; i < lcf->npeers; i++) {
+            if (lcf->key_now[i]) {
+                lcf->key_said[i] = lcf->key_now[i];
+            }
+        }
 
         /* what Redis said last holds for a while, then nothing is live:
          * a worker not heard of is never taken for an idle one */
@@ -1988,13 +2029,20 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
             ngx_http_upstream_lbsched_live_put(lcf, "", 0, 0);
         }
 
-    } else {
-        lcf->live_ok = ngx_time();
-        ngx_http_upstream_lbsched_live_put(lcf, text, len, n_live);
-        free(text);
+        return;
     }
 
-    ngx_http_upstream_lbsched_live_say(lcf, log, &said);
+    lcf->live_ok = ngx_time();
+    ngx_http_upstream_lbsched_live_put(lcf, text, len, n_live);
+    free(text);
+
+    lcf->live_said[0] = '\0';
+    ngx_memcpy(lcf->key_said, lcf->key_now, lcf->npeers * sizeof(uint64_t));
+
+    if (was_down || (was_refused && round.refused == 0)) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0, "lbsched: upstream \"%V\": "
+                      "the live fleet is read again", &lcf->name);
+    }
 }
 
 

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# test_nginx_redis_records.sh -- under `lbsched_fleet redis://`, a bad
+# record makes its worker alone absent, however it is bad (docs/NGINX.md,
+# "Bad records"):
+#   - a field far over 64 KiB is refused without being read: it was read
+#     whole every round, outlasted the 200 ms reply timeout with 80 MB, and
+#     after 10 s no server was live;
+#   - a record within 64 KiB a field that prints longer as JSON (1e14 is
+#     100000000000000) is refused alone: it made the fleet text outgrow the
+#     shared zone, and every server went, with a line naming no key;
+#   - every refused key is named, once, however many: past 2 KB of lines
+#     the rest were never said.
+# The records are written with redis-cli, no agent.  Real nginx and
+# redis-server on 127.0.0.1, stopped by PID.
+#
+# Env: as test_nginx.sh (LBS_PLUGIN, LBS_NGX_MODULE, LBS_NGX_BUILD...).
+set -u
+. "$LBS_SRCDIR/tests/testlib.sh"
+. "$LBS_SRCDIR/tests/redislib.sh"
+plugin=${LBS_PLUGIN:?}
+. "$LBS_SRCDIR/tests/nginx/ngxlib.sh"
+ngx_find test_nginx_redis_records
+run=$tmp/run
+mkdir -p "$run/tmp"
+trap '[ -f "$run/nginx.pid" ] && kill -QUIT "$(cat "$run/nginx.pid")" 2>/dev/null
+	for p in $REDIS_PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3; rm -rf "$tmp"' EXIT
+
+ngx_module test_nginx_redis_records
+
+redis_start records
+FRONT=$(free_port) PA=$(free_port) PB=$(free_port)
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root;"
+
+# conf NAME SERVERS...: an upstream of these servers, A and B answering
+conf() {
+	local name=$1; shift
+	cat >"$run/$name.conf" <<EOT
+load_module $module;
+$user_line
+worker_processes 2;
+pid $run/nginx.pid;
+error_log $run/error.log info;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $run/tmp/body; proxy_temp_path $run/tmp/proxy;
+  fastcgi_temp_path $run/tmp/fcgi; uwsgi_temp_path $run/tmp/uwsgi; scgi_temp_path $run/tmp/scgi;
+  upstream be {
+    lbsched_plugin $plugin;
+    lbsched_fleet redis://127.0.0.1:$REDIS_PORT/r:;
+    lbsched_config '{"learned_weight": 0, "completion": {"enabled": false}}';
+    $(printf 'server %s; ' "$@")
+  }
+  server { listen 127.0.0.1:$PA; location / { return 200 "a\n"; } }
+  server { listen 127.0.0.1:$PB; location / { return 200 "b\n"; } }
+  server {
+    listen 127.0.0.1:$FRONT;
+    location / { proxy_pass http://be; }
+    location = /lbsched_status { lbsched_status; }
+  }
+}
+EOT
+}
+start() { : >"$run/error.log"; "$NGINX" -p "$run/" -c "$run/$1.conf" ||
+	{ echo "nginx did not start: $(cat "$run/error.log")" >&2; exit 1; }; }
+stop() { kill -QUIT "$(cat "$run/nginx.pid")"
+	for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done; }
+U=http://127.0.0.1:$FRONT
+tally() { for _ in $(seq "$1"); do curl -s -m 5 "$U/"; done | sort | uniq -c | awk '{printf "%s%s=%s", s, $2, $1; s=" "}'; echo; }
+live() { curl -s -m 5 "$U/lbsched_status" | python3 -c 'import json,sys; print(" ".join(k for k, v in sorted(json.load(sys.stdin)["upstreams"][0]["live"].items()) if v))'; }
+live_is() { local want; want=$(printf '127.0.0.1:%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//')
+	[ "$(live)" = "$want" ] && [ "$(live)" = "$want" ] && [ "$(live)" = "$want" ]; }
+answers10() { [ "$(tally 10)" = "$1" ]; }
+# record ADDRESS [MEMBERS]: a valid worker record for ADDRESS, MEMBERS added
+record() { printf '{"worker_id": "%s", "supported_backends": ["cpu"], "cpu_cores": 4, "available_memory": 8%s}' "$1" "${2:-}"; }
+key() { echo "r:fleet:$1"; }
+put_good() { rcli hset "$(key "127.0.0.1:$1")" record "$(record "127.0.0.1:$1")" >/dev/null; }
+sent() { rcli info stats | tr -d '\r' | sed -n 's/^total_net_output_bytes://p'; }
+# count TEXT: nginx's log lines holding TEXT
+count() { grep -cF -- "$1" "$run/error.log"; }
+# once WHAT TEXT: said exactly once, unless a Redis timeout came between
+# (that round says only the timeout, the next one its refusals again)
+once() {
+	local n t
+	n=$(count "$2") t=$(redis_timeouts "$run/error.log")
+	if [ "$t" = 0 ]; then
+		[ "$n" = 1 ] && ok || bad "$1: said $n times, not once"
+	else
+		echo "NOTE: $t Redis timeout line(s) in nginx's log: '$1' may be said again after each"
+		[ "$n" -ge 1 ] && [ "$n" -le $((t + 1)) ] && ok || bad "$1: said $n times, with $t timeouts"
+	fi
+}
+
+put_good "$PA"
+put_good "$PB"
+conf two "127.0.0.1:$PA" "127.0.0.1:$PB"
+"$NGINX" -p "$run/" -c "$run/two.conf" -t -q 2>"$tmp/t.err" && ok || bad "nginx -t: $(cat "$tmp/t.err")"
+start two
+until_ok 20 live_is "$PA" "$PB" && ok || bad "both live at start: $(live)"
+
+# ---- a field of 8 MB: refused by its size, never read; A serves on
+# (the size: enough that reading it each round shows in Redis's counter,
+# small enough to keep the test quick)
+kb=$(key "127.0.0.1:$PB")
+python3 -c 'import sys; sys.stdout.write("{\"worker_id\": \"127.0.0.1:'"$PB"'\", \"pad\": \"" + "a" * 8000000 + "\"}")' |
+	rcli -x hset "$kb" record >/dev/null
+until_ok 20 live_is "$PA" && ok || bad "the oversized record's server is live: $(live)"
+until_ok 10 answers10 "a=10" && ok || bad "with B's record oversized: $(tally 10)"
+s0=$(sent)
+sleep 2 # four rounds of reading
+s1=$(sent)
+[ $((s1 - s0)) -lt 1000000 ] && ok || bad "Redis sent $((s1 - s0)) bytes in 2 s: the 8 MB field is read each round"
+live_is "$PA" && ok || bad "after 2 s with B's record oversized: live $(live)"
+eq_a=$(tally 10); [ "$eq_a" = "a=10" ] && ok || bad "after 2 s with B's record oversized: $eq_a"
+once "the oversized field" "upstream \"be\": redis://127.0.0.1:$REDIS_PORT key '$kb': field 'record' is 8000"
+has "$run/error.log" "key '$kb': field 'record' is 8000"
+has "$run/error.log" " bytes, more than 65536; refused, the worker is absent"
+lacks "$run/error.log" "timed out"
+
+# ---- B's record and load within 64 KiB each, but of numbers that print
+# as 15 digits from 4 bytes: B alone is refused, naming its key, once
+pad=$(python3 -c 'print("[" + ",".join(["1e14"] * 12900) + "]")')
+[ ${#pad} -le 65000 ] || bad "the pad is ${#pad} bytes: with the record around it, over the field's bound"
+rcli hset "$kb" record "$(record "127.0.0.1:$PB" ", \"pad\": $pad")" \
+	load "{\"cpu_utilization\": 5, \"pad\": $pad}" >/dev/null
+until_ok 20 live_is "$PA" && ok || bad "B's record printing long: live $(live)"
+# past the 10 s a failed read keeps the fleet it read last: A stays, and
+# the refusal is not said again
+sleep 11
+live_is "$PA" && ok || bad "B's record printing long, 11 s on: live $(live)"
+until_ok 10 answers10 "a=10" && ok || bad "B's record printing long: $(tally 10)"
+once "the record printing long" "key '$kb': its record and load are "
+printed=$(grep -o "key '$kb': its record and load are [0-9]* bytes" "$run/error.log" | head -1 | grep -o '[0-9]* bytes' | cut -d' ' -f1)
+[ "${printed:-0}" -gt 131135 ] && ok || bad "B's record printing long: its size said as '${printed:-}'"
+has "$run/error.log" "bytes as the fleet's JSON (numbers such as 1e14 print whole), more than 131135; refused, the worker is absent"
+lacks "$run/error.log" "more than the zone's"
+# B's figures changing is no news: the line is not said again
+rcli hset "$kb" load "{\"cpu_utilization\": 6, \"pad\": [1e14$(printf ',1e14%.0s' $(seq 12800))]}" >/dev/null
+sleep 1.5
+once "the record printing long, its figures changed" "key '$kb': its record and load are "
+# B good again: back, with the notice that reads are clean
+rcli hdel "$kb" load >/dev/null
+put_good "$PB"
+until_ok 20 live_is "$PA" "$PB" && ok || bad "B never came back: $(live)"
+until_ok 10 grep -q 'the live fleet is read again' "$run/error.log" && ok || bad "no notice when the records were good again"
+stop
+
+# ---- many servers refused at once: each key is named, once (the lines
+# are about 150 bytes: 40 of them are three times what was kept)
+many=()
+for i in $(seq 40); do
+	many+=("127.0.1.$i:$PA")
+	rcli hset "$(key "127.0.1.$i:$PA")" record '{"worker_id": ' >/dev/null
+done
+conf many "127.0.0.1:$PA" "127.0.0.1:$PB" "${many[@]}"
+start many
+until_ok 20 live_is "$PA" "$PB" && ok || bad "many: A and B not live: $(live)"
+named() { [ "$(grep -c "not valid JSON.*refused, the worker is absent" "$run/error.log")" -ge 40 ]; }
+until_ok 20 named && ok || bad "of 40 refused keys, $(grep -c 'not valid JSON' "$run/error.log") named"
+sleep 1.5 # three more rounds: none said again
+for a in "${many[@]}"; do
+	once "refused key $a" "key '$(key "$a")': not valid JSON"
+done
+stop
+
+[ "$fail" = 0 ] || grep lbsched "$run/error.log" | tail -20 >&2
+finish test_nginx_redis_records
