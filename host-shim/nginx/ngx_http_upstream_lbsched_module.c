@@ -759,21 +759,59 @@ ngx_http_upstream_lbsched_plain_worker(ngx_conf_t *cf, conv_ctx *cc,
 
 
 /*
- * The config's store.path, made absolute the way lbsched_fleet is (against
- * nginx's conf directory): the master's current directory is whatever the
- * shell's was, and a worker's may differ.  A relative path is rewritten in
- * the config text the plugin gets; a document that is not one clean JSON
- * object is left alone for the plugin to refuse in its own words.
+ * A path in the config, made absolute against nginx's conf directory: 1
+ * when it was relative (then the item holds the absolute one), 0 when it
+ * is absolute or not a path at all (left for the plugin to refuse), -1 out
+ * of memory.  *abs, when not NULL, gets the absolute path.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_config_path(ngx_conf_t *cf, cJSON *item, char **abs)
+{
+    ngx_str_t   path;
+    char       *z;
+
+    if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+        return 0;
+    }
+
+    path.data = (u_char *) item->valuestring;
+    path.len = ngx_strlen(item->valuestring);
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
+        || (z = ngx_http_upstream_lbsched_strz(cf, &path)) == NULL)
+    {
+        return -1;
+    }
+
+    if (abs) {
+        *abs = z;
+    }
+
+    if (path.data == (u_char *) item->valuestring) {
+        return 0;                       /* already absolute */
+    }
+
+    return cJSON_SetValuestring(item, z) ? 1 : -1;
+}
+
+
+/*
+ * The config's store.path and store.fleet.password_file, made absolute the
+ * way lbsched_fleet and lbsched_redis_password_file are (against nginx's
+ * conf directory): the master's current directory is whatever the shell's
+ * was (systemd's is /), and a worker's may differ.  A relative path is
+ * rewritten in the config text the plugin gets; a document that is not one
+ * clean JSON object is left alone for the plugin to refuse in its own
+ * words.
  */
 static ngx_int_t
 ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    cJSON       *doc, *store, *sp;
+    cJSON       *doc, *store;
     const char  *end;
     char        *text, why[160];
-    ngx_str_t    path;
-    ngx_int_t    rc = NGX_OK;
+    ngx_int_t    rc = NGX_OK, sp, pw;
 
     /* a string cut short at a \u0000 would be rewritten without it, and
      * its store made and handed over: left as it is, the plugin refuses
@@ -793,33 +831,30 @@ ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
         end++;
     }
 
-    store = cJSON_GetObjectItemCaseSensitive(doc, "store");
-    sp = cJSON_GetObjectItemCaseSensitive(store, "path");
-
-    if (end != lcf->config_text + lcf->config_len
-        || !cJSON_IsString(sp) || sp->valuestring[0] == '\0')
-    {
+    if (end != lcf->config_text + lcf->config_len) {
         goto done;
     }
 
-    path.data = (u_char *) sp->valuestring;
-    path.len = ngx_strlen(sp->valuestring);
+    store = cJSON_GetObjectItemCaseSensitive(doc, "store");
+    sp = ngx_http_upstream_lbsched_config_path(cf,
+             cJSON_GetObjectItemCaseSensitive(store, "path"), &lcf->store_path);
+    pw = ngx_http_upstream_lbsched_config_path(cf,
+             cJSON_GetObjectItemCaseSensitive(
+                 cJSON_GetObjectItemCaseSensitive(store, "fleet"),
+                 "password_file"),
+             NULL);
 
-    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
-        || (lcf->store_path = ngx_http_upstream_lbsched_strz(cf, &path))
-           == NULL)
-    {
+    if (sp < 0 || pw < 0) {
         rc = NGX_ERROR;
         goto done;
     }
 
-    if (path.data == (u_char *) sp->valuestring) {
-        goto done;                      /* already absolute */
+    if (sp == 0 && pw == 0) {
+        goto done;
     }
 
-    if (cJSON_SetValuestring(sp, lcf->store_path) == NULL
-        || (text = cJSON_PrintUnformatted(doc)) == NULL)
-    {
+    text = cJSON_PrintUnformatted(doc);
+    if (text == NULL) {
         rc = NGX_ERROR;
         goto done;
     }

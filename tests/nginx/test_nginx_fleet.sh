@@ -28,7 +28,7 @@ plugin=${LBS_PLUGIN:?}
 . "$LBS_SRCDIR/tests/nginx/ngxlib.sh"
 ngx_find test_nginx_fleet
 backend_pids=""
-trap 'for h in A B; do [ -f "$tmp/$h/nginx.pid" ] && kill -QUIT "$(cat "$tmp/$h/nginx.pid")" 2>/dev/null; done
+trap 'for h in A B C; do [ -f "$tmp/$h/nginx.pid" ] && kill -QUIT "$(cat "$tmp/$h/nginx.pid")" 2>/dev/null; done
 	for p in $backend_pids $REDIS_PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.3; rm -rf "$tmp"' EXIT
 
@@ -153,5 +153,42 @@ echo "B: S got $control of 30 vision_classification requests (nobody learned it:
 echo "B: S got $after of 30 inference requests (A learned S is slow; B had sent S none before)"
 [ "$control" -ge 1 ] && ok || bad "B did not try S with a type nobody learned ($control of 30): the comparison says nothing"
 [ "$after" = 0 ] && ok || bad "B sent S $after of 30 inference requests, though A learned that S is slow (without A: $control of 30)"
-[ "$fail" = 0 ] || tail -n 5 "$tmp/A/error.log" "$tmp/B/error.log" >&2
+for h in A B; do kill -QUIT "$(cat "$tmp/$h/nginx.pid")"; done
+
+# ---- a relative store.fleet.password_file is the conf dir's, as store.path
+# is: nginx -t from / (systemd's directory) looked for it in / and failed
+redis_start auth --requirepass 'pw-fleet-17'
+mkdir -p "$tmp/C/tmp"
+printf 'pw-fleet-17\n' >"$tmp/C/redis.pw"
+chmod 600 "$tmp/C/redis.pw"
+FC=$(free_port)
+# confc NAME FLEET: nginx C's conf NAME, its store's "fleet" object FLEET
+confc() {
+	cat >"$tmp/C/$1" <<EOF
+load_module $module;
+$user_line
+worker_processes 1;
+pid $tmp/C/nginx.pid;
+error_log $tmp/C/error.log info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/C/tmp/body; proxy_temp_path $tmp/C/tmp/proxy;
+  fastcgi_temp_path $tmp/C/tmp/fcgi; uwsgi_temp_path $tmp/C/tmp/uwsgi; scgi_temp_path $tmp/C/tmp/scgi;
+  upstream be {
+    lbsched_plugin $plugin;
+    lbsched_config '{"store": {"path": "store", "batch_ms": 10, "fleet": $2}}';
+    server 127.0.0.1:$P1;
+  }
+  server { listen 127.0.0.1:$FC; location / { proxy_pass http://be; } }
+}
+EOF
+}
+confc rel.conf "{\"address\": \"127.0.0.1:$REDIS_PORT\", \"prefix\": \"c:\", \"password_file\": \"redis.pw\"}"
+out=$(cd / && "$NGINX" -p "$tmp/C/" -c "$tmp/C/rel.conf" -t 2>&1) && ok || bad "nginx -t from / with a relative store.fleet.password_file: $out"
+lacks <(echo "$out") "redis.pw"
+
+redis_stop
+
+[ "$fail" = 0 ] || tail -n 5 "$tmp/A/error.log" "$tmp/B/error.log" "$tmp/C/error.log" >&2
 finish test_nginx_fleet
