@@ -256,6 +256,16 @@ out:
 		txt_one_line(show);
 		if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
 			snprintf(err, errlen, "%s: %s", f->addr, key);
+		/* Redis 7 answers a long command before AUTH with a protocol
+		 * error, not NOAUTH (the pull's ten arguments were kept under
+		 * its bound for that): either way the cause is the password. */
+		else if (strstr(r->str, "Protocol error: unauthenticated"))
+			snprintf(err, errlen, "%s: the Redis asks for a password: give "
+			         "store.fleet.password_file (it refused a command before "
+			         "AUTH: %s)", f->addr, show);
+		else if (!strncmp(r->str, "NOAUTH", 6))
+			snprintf(err, errlen, "%s: %s; the Redis asks for a password: give "
+			         "store.fleet.password_file", f->addr, show);
 		else if (strstr(r->str, "can't run this command"))
 			snprintf(err, errlen, "%s: %s; the ACL user needs the commands "
 			         "docs/SECURITY.md lists (Redis's ACL LOG names the one refused)",

@@ -188,6 +188,16 @@ confc rel.conf "{\"address\": \"127.0.0.1:$REDIS_PORT\", \"prefix\": \"c:\", \"p
 out=$(cd / && "$NGINX" -p "$tmp/C/" -c "$tmp/C/rel.conf" -t 2>&1) && ok || bad "nginx -t from / with a relative store.fleet.password_file: $out"
 lacks <(echo "$out") "redis.pw"
 
+# ---- store.fleet without a password, against a Redis that wants one: the
+# sync's error says so, not only Redis's "Protocol error: unauthenticated
+# multibulk length" (a push's many arguments before AUTH)
+confc noauth.conf "{\"address\": \"127.0.0.1:$REDIS_PORT\", \"prefix\": \"c:\", \"push_ms\": 50, \"pull_ms\": 100, \"timeout_ms\": 500}"
+(cd / && "$NGINX" -p "$tmp/C/" -c "$tmp/C/noauth.conf") || bad "nginx C does not start: $(tail -3 "$tmp/C/error.log")"
+until_ok 20 answers "http://127.0.0.1:$FC/" || bad "nginx C never answered"
+send "$FC" inference 5 >/dev/null
+asks() { grep -q "redis://127.0.0.1:$REDIS_PORT: .*the Redis asks for a password: give store.fleet.password_file" "$tmp/C/error.log"; }
+until_ok 20 asks && ok || bad "no line saying the Redis wants a password: $(grep 'redis://' "$tmp/C/error.log" | tail -2)"
+kill -QUIT "$(cat "$tmp/C/nginx.pid")"
 redis_stop
 
 [ "$fail" = 0 ] || tail -n 5 "$tmp/A/error.log" "$tmp/B/error.log" "$tmp/C/error.log" >&2
