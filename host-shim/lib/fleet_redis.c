@@ -150,11 +150,13 @@ out:
 
 /*
  * The next reply of a pipeline: 0 with *rep; 1 when Redis refused the
- * command for this key alone (WRONGTYPE: not a hash), said; -1 with err
+ * command for this key alone (WRONGTYPE: not a hash), said when `say`
+ * (a key refused already is one line, not one per command); -1 with err
  * when it fails for every key (the connection, or a refusal that is not
  * the key's: one line for the fleet, not one per server).
  */
-static int next_reply(reader *r, const char *key, redisReply **rep, char *err, size_t n)
+static int next_reply(reader *r, const char *key, int say, redisReply **rep, char *err,
+                      size_t n)
 {
 	char msg[1024], line[1200], show[96];
 	size_t wl = strlen(rc_where(r->c)) + 2;
@@ -179,7 +181,8 @@ static int next_reply(reader *r, const char *key, redisReply **rep, char *err, s
 	}
 	snprintf(line, sizeof line, "%s key '%s': %s", rc_where(r->c),
 	         txt_show(show, sizeof show, key), words);
-	refuse(r, key, line);
+	if (say)
+		refuse(r, key, line);
 	return 1;
 }
 
@@ -215,7 +218,7 @@ static int fetch(reader *r, char **keys, size_t nk, char *err, size_t n)
 		for (int f = 0; f < 2; f++) {
 			char msg[1100], show[96];
 			redisReply *rep;
-			int got = next_reply(r, keys[i], &rep, err, n);
+			int got = next_reply(r, keys[i], !skip[i], &rep, err, n);
 
 			if (got < 0)
 				goto out;
@@ -253,7 +256,7 @@ static int fetch(reader *r, char **keys, size_t nk, char *err, size_t n)
 
 		if (skip[i])
 			continue;
-		if ((got = next_reply(r, keys[i], &rep, err, n)) < 0)
+		if ((got = next_reply(r, keys[i], 1, &rep, err, n)) < 0)
 			goto out;
 		if (got > 0)
 			continue;
