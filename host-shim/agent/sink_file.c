@@ -7,20 +7,80 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "hash.h"
 #include "sink.h"
 
 typedef struct file_sink {
 	ag_sink base;
 	char *path;
 	mode_t mode;
+	int claim; /* the socket naming this output, held while the sink is */
 } file_sink;
+
+/*
+ * One agent a file: two would replace each other's worker in turn, each
+ * unaware.  The claim is a name in the abstract socket namespace, made of
+ * the output's real directory and name: the kernel frees it when the agent
+ * exits however it exits, and it leaves nothing on disk (a lock file
+ * beside the output would).  -1 with err when another holds it.
+ */
+static int claim(const char *path, char *err, size_t n)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char *dup = strdup(path), *dir, real[PATH_MAX];
+	const char *base;
+	uint64_t h;
+	int fd, len;
+
+	if (!dup) {
+		snprintf(err, n, "%s: out of memory", path);
+		return -1;
+	}
+	dir = dirname(dup);
+	if (!realpath(dir, real)) {
+		snprintf(err, n, "%s: %s", dir, strerror(errno));
+		free(dup);
+		return -1;
+	}
+	free(dup);
+	if (!(dup = strdup(path))) {
+		snprintf(err, n, "%s: out of memory", path);
+		return -1;
+	}
+	base = basename(dup);
+	h = lbs_fnv1a(lbs_fnv1a(lbs_fnv1a(LBS_FNV_OFFSET, real), "/"), base);
+	free(dup);
+	/* sun_path[0] is 0: the abstract namespace. */
+	len = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "lbsched-agent/file/%016llx",
+	               (unsigned long long)h);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, n, "%s: cannot claim it: %s", path, strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&a,
+	         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0) {
+		if (errno == EADDRINUSE)
+			snprintf(err, n, "%s: another lbsched-agent writes this file; one agent "
+			         "a file (each would replace the other's worker)", path);
+		else
+			snprintf(err, n, "%s: cannot claim it: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -148,6 +208,7 @@ static void file_close(ag_sink *s)
 {
 	file_sink *f = (file_sink *)s;
 
+	close(f->claim);
 	free(f->path);
 	free(f);
 }
@@ -187,14 +248,17 @@ static int writable(const char *path, char *err, size_t n)
 ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n)
 {
 	file_sink *f;
+	int fd;
 
-	if (writable(path, err, n) < 0)
+	if (writable(path, err, n) < 0 || (fd = claim(path, err, n)) < 0)
 		return NULL;
 	if (!(f = calloc(1, sizeof *f)) || !(f->path = strdup(path))) {
 		free(f);
+		close(fd);
 		snprintf(err, n, "out of memory");
 		return NULL;
 	}
+	f->claim = fd;
 	f->mode = mode;
 	f->base.publish = file_publish;
 	f->base.close = file_close;

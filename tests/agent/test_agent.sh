@@ -734,5 +734,26 @@ wait "$pid"
 lines "$tmp/later.err" 1
 has "$tmp/later.err" "lbsched-agent: $tmp/later: is a FIFO, not a regular file; not replaced"
 eq "no temporary left beside the FIFO" "$(ls "$tmp" | grep -c '^later\.[[:alnum:]]\{6\}$')" 0
+# One agent a file: a second on the same file (named another way) ends at
+# once with one line, and the first goes on writing its own worker; another
+# file in the same directory is free, and so is the file once the first
+# has gone.  Nothing is left on disk for it.
+env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/one.json" --id first --interval 0.1 2>"$tmp/one.err" &
+pid=$!
+one_written() { [ -f "$tmp/one.json" ]; }
+until_ok 20 one_written || bad "the first agent never wrote $tmp/one.json"
+expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/adir/../one.json" --id second --once
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: $tmp/adir/../one.json: another lbsched-agent writes this file; one agent a file (each would replace the other's worker)"
+sleep 0.3
+has "$tmp/one.json" '"worker_id":"first"'
+lacks "$tmp/one.json" '"worker_id":"second"'
+expect_rc 0 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/two.json" --id second --once
+kill "$pid"
+wait "$pid"
+lines "$tmp/one.err" 0
+expect_rc 0 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/one.json" --id second --once
+has "$tmp/one.json" '"worker_id":"second"'
+eq "nothing beside the files" "$(ls "$tmp" | grep -c '^\(one\|two\)\.json.')" 0
 
 finish test_agent
