@@ -174,9 +174,12 @@ static int next_reply(reader *r, const char *key, int say, redisReply **rep, cha
 		snprintf(err, n, "%s", msg);
 		return -1;
 	}
-	if (!strncmp(words, "NOPERM", 6) && strstr(words, " to run ")) {
-		snprintf(err, n, "%s; the reading user needs SCAN, HSTRLEN and HMGET "
-		         "(docs/SECURITY.md)", msg);
+	/* A user without a command, or a Redis older than HSTRLEN (3.2) or
+	 * with it renamed: the fleet's fault, said once, not each key's. */
+	if ((!strncmp(words, "NOPERM", 6) && strstr(words, " to run ")) ||
+	    !strncmp(words, "ERR unknown command", 19)) {
+		snprintf(err, n, "%s; the reading user needs SCAN, HSTRLEN and HMGET, of "
+		         "Redis 3.2 or later (docs/SECURITY.md)", msg);
 		return -1;
 	}
 	snprintf(line, sizeof line, "%s key '%s': %s", rc_where(r->c),

@@ -1461,6 +1461,21 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
                           "lbsched: upstream \"%V\": %s; no server is a "
                           "candidate until Redis takes this connection's "
                           "commands", &lcf->name, err);
+
+        } else {
+            /* the reads ask each field's size first: a user whose ACL
+             * predates that (or a Redis before 3.2) is said here, at
+             * nginx -t, not only once every server has gone */
+            freeReplyObject(reply);
+            reply = rc_command(c, err, sizeof(err), "HSTRLEN %sfleet: record",
+                               fleet_redis_prefix(lcf->redis));
+            if (reply == NULL) {
+                ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                              "lbsched: upstream \"%V\": %s; the reading "
+                              "user needs SCAN, HSTRLEN and HMGET, of Redis "
+                              "3.2 or later: no server is a candidate until "
+                              "it has them", &lcf->name, err);
+            }
         }
 
         freeReplyObject(reply);

@@ -252,6 +252,22 @@ for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
 lacks "$run/error.log" "refused, the worker is absent"
 redis_stop
 
+# A Redis without HSTRLEN (before 3.2, or renamed away): the reads ask each
+# field's size first, so nginx -t says what the reading user needs, and a
+# worker says it once for the fleet, not once per server.
+redis_start nohstrlen --rename-command HSTRLEN ''
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:;|" "$run/nginx.conf" >"$run/nohstrlen.conf"
+out=$(ngx nohstrlen.conf -t 2>&1) || bad "nginx -t refused a Redis without HSTRLEN: $out"
+has <(echo "$out") "ERR unknown command 'HSTRLEN'"
+has <(echo "$out") "the reading user needs SCAN, HSTRLEN and HMGET, of Redis 3.2 or later: no server is a candidate until it has them"
+: >"$run/error.log"
+ngx nohstrlen.conf || bad "nginx (no HSTRLEN) does not start"
+until_ok 20 grep -q "the reading user needs SCAN, HSTRLEN and HMGET, of Redis 3.2 or later (docs/SECURITY.md)" "$run/error.log" && ok || bad "no line for a Redis without HSTRLEN"
+kill -QUIT "$(cat "$run/nginx.pid")"
+for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
+lacks "$run/error.log" "refused, the worker is absent"
+redis_stop
+
 # ---- a server listed twice, and again by a name that resolves to it: one
 # worker whose record is read once, serving as in file mode (its record was
 # read once per line, and the converter refused the second copy's id, which
