@@ -413,6 +413,10 @@ static int cmd_run(const ag_env *env, const opts *o)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A Redis that resets the connection mid-write is an error of that
+	 * sample (hiredis writes without MSG_NOSIGNAL), not the agent's end;
+	 * systemd ignores SIGPIPE for its services, a shell does not. */
+	signal(SIGPIPE, SIG_IGN);
 	/* A closed terminal: stop between two writes, not in one; unless
 	 * started under nohup, which asked to outlive it. */
 	{

@@ -36,7 +36,11 @@ typedef struct redis_sink {
 static void key_error(const redis_sink *s, const char *cmd, const char *text, char *err,
                       size_t n)
 {
-	snprintf(err, n, "%s key '%s': %s: %s", rc_where(s->c), s->key, cmd, text);
+	/* A password missing or wrong is the connection's, not the key's. */
+	if (!strncmp(text, "NOAUTH", 6) || !strncmp(text, "WRONGPASS", 9))
+		snprintf(err, n, "%s: %s (give --password-file)", rc_where(s->c), text);
+	else
+		snprintf(err, n, "%s key '%s': %s: %s", rc_where(s->c), s->key, cmd, text);
 	txt_one_line(err);
 }
 
@@ -127,7 +131,11 @@ static int redis_publish(ag_sink *base, const cJSON *record, int changed,
 		rc_close(s->c);
 		if (!(s->c = rc_open(&s->t, err, n)))
 			goto out;
-		added = put(s, changed ? rec : NULL, ld, err, n);
+		/* with the record: had the first run before the reset, its
+		 * load field is not new now, and a key that had gone would be
+		 * left without a record */
+		changed = 1;
+		added = put(s, rec, ld, err, n);
 	}
 	/* a new load field means the key had gone (expired, Redis
 	 * restarted): it needs its record again */

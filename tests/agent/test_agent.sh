@@ -605,6 +605,9 @@ has "$unit" "RuntimeDirectory=lbsched-agent"
 # a SIGHUP ends the agent with status 0: on-failure left it stopped for good
 has "$unit" "Restart=always"
 lacks "$unit" "Restart=on-failure"
+# ... and the file stays while it restarts (systemd empties the runtime
+# directory at each restart by default)
+has "$unit" "RuntimeDirectoryPreserve=restart"
 # the worker id is the host name at the start: once DHCP or cloud-init set it
 has "$unit" "Wants=network-online.target"
 grep -q '^After=.*network-online.target' "$unit" && ok || bad "the unit does not start after network-online.target"

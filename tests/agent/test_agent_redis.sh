@@ -201,12 +201,12 @@ lines "$tmp/err" 1
 lacks "$tmp/err" "wrong-pw-5678"
 # no password for a Redis that wants one: the first sample says so, in one line
 expect_rc 1 "$agent" run --root "$n" --redis "$aurl" --id w-a --once --interval 0.1
-has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-a': PEXPIRE: NOAUTH"
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: NOAUTH Authentication required. (give --password-file)"
 lines "$tmp/err" 1
 # ... and so does run at its start, not at the end of its first interval
 # (it went on without a word, and exited 0 when stopped)
 expect_rc 1 timeout 20 "$agent" run --root "$n" --redis "$aurl" --id w-a --interval 3600 --ttl 7200
-has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-a': PEXPIRE: NOAUTH"
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT: NOAUTH Authentication required. (give --password-file)"
 lines "$tmp/err" 1
 expect_rc 0 "$agent" run --root "$n" --redis "$aurl" --password-file "$tmp/a.pw" --id w-a --once --interval 0.1
 # the ACL user of w-a cannot write w-b's key: a worker cannot claim another's place
