@@ -726,8 +726,10 @@ env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/later" --interval 0.
 pid=$!
 later_written() { [ -f "$tmp/later" ]; }
 until_ok 20 later_written || bad "the agent never wrote $tmp/later"
-rm -f "$tmp/later"
-mkfifo "$tmp/later"
+# made aside and renamed in: a removed file could be written again by the
+# agent before mkfifo
+mkfifo "$tmp/fifo-aside"
+mv -f "$tmp/fifo-aside" "$tmp/later"
 later_said() { grep -q "is a FIFO" "$tmp/later.err"; }
 until_ok 20 later_said || bad "a FIFO in the file's place was not said"
 sleep 0.5
