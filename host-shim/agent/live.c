@@ -187,7 +187,7 @@ void ag_live_close(ag_live *lv)
 void ag_live_sample(ag_live *lv, ag_load *o)
 {
 	unsigned long long busy, total;
-	double gpu_sum = 0, ratio = -1, hot = -1;
+	double gpu_sum = 0, ratio, gpu_ratio = -1, hot = -1;
 	int gpus = 0, throttled = 0;
 
 	memset(o, 0, sizeof *o);
@@ -219,13 +219,13 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 		}
 		if (g.temp >= 0 && g.temp_limit > 0 && g.temp / g.temp_limit > hot)
 			hot = g.temp / g.temp_limit;
-		/* Only a throttled GPU's clock: an idle or healthy one's stood
-		 * for the machine and hid the CPUs' thermal throttling, whose
-		 * cpufreq fallback below then never ran. */
+		/* A GPU says itself when it throttles: its clock then, and
+		 * only then (a healthy one's stood for the machine and hid the
+		 * CPUs' throttling). */
 		if (g.throttled && g.clock >= 0 && g.clock_max > 0) {
 			double r = fmin(1, g.clock / g.clock_max);
-			if (ratio < 0 || r < ratio)
-				ratio = r;
+			if (gpu_ratio < 0 || r < gpu_ratio)
+				gpu_ratio = r;
 		}
 		throttled |= g.throttled;
 	}
@@ -235,19 +235,21 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	double h = lv->sensors ? sensors_hot() : -1;
 	if (h < 0)
 		h = hwmon(lv->env);
+	/* held as a lost clock reading is, below */
+	if (h < 0 && lv->temperature >= 0 && ++lv->temp_misses <= CLOCK_HOLD)
+		h = lv->temperature;
+	else if (h >= 0)
+		lv->temp_misses = 0;
+	lv->temperature = h;
 	if (h > hot)
 		hot = h;
-	/* held as a lost clock reading is, below */
-	if (hot < 0 && lv->temperature >= 0 && ++lv->temp_misses <= CLOCK_HOLD)
-		hot = lv->temperature;
-	else if (hot >= 0)
-		lv->temp_misses = 0;
-	lv->temperature = hot;
 	if (hot >= 0)
 		o->temperature = fmin(1, hot);
 
-	if (ratio < 0)
-		ratio = cpu_clock_ratio(lv->env);
+	/* The CPUs: cpufreq's clock judged by their own heat and work (a
+	 * hot busy GPU beside idle CPUs, whose clocks wander, is no cooling
+	 * of theirs). */
+	ratio = cpu_clock_ratio(lv->env);
 	/* A reading lost for a sample or two (a file read while it was
 	 * rewritten, every source failing at once) holds the last one: taken
 	 * as "unknown", it ended a cooling state that still held, and with no
@@ -260,22 +262,24 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	/* A state lasts while its cause does: cooling while still hot with
 	 * clocks under their maximum, warming while still busy and climbing
 	 * or holding below it. */
-	double busiest = fmax(o->cpu, o->gpu);
 	int have = ratio >= 0 && lv->clock_ratio >= 0;
 	int below = ratio >= 0 && ratio < 1 - CLOCK_STEP;
 	int falling = have && ratio < lv->clock_ratio - CLOCK_STEP;
 	int rising = have && ratio > lv->clock_ratio + CLOCK_STEP;
-	int hot_now = o->temperature >= HOT;
-	if (throttled || (hot_now && (falling || (lv->state == AG_COOLING && below))))
+	int hot_now = h >= HOT;
+	if (hot_now && (falling || (lv->state == AG_COOLING && below)))
 		lv->state = AG_COOLING;
-	else if (below && busiest >= BUSY && !falling &&
-	         (rising || lv->state == AG_WARMING))
+	else if (below && o->cpu >= BUSY && !falling && (rising || lv->state == AG_WARMING))
 		lv->state = AG_WARMING;
 	else
 		lv->state = AG_NORMAL;
-	o->cooling = lv->state == AG_COOLING;
-	o->warming = lv->state == AG_WARMING;
+	lv->clock_ratio = ratio;
+	/* The machine: cooling when either side is, at the slower of the
+	 * two; warming when the CPUs are and no GPU throttles. */
+	o->cooling = throttled || lv->state == AG_COOLING;
+	o->warming = !o->cooling && lv->state == AG_WARMING;
 	if (lv->state != AG_NORMAL && ratio >= 0)
 		o->performance_level = ratio;
-	lv->clock_ratio = ratio;
+	if (throttled && gpu_ratio >= 0 && gpu_ratio < o->performance_level)
+		o->performance_level = gpu_ratio;
 }

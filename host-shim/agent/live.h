@@ -19,12 +19,14 @@ typedef struct ag_live {
 	unsigned rocm_index[AG_MAX_GPUS], n_rocm;  /* ROCm SMI's */
 	unsigned long long busy, total; /* /proc/stat at the last sample */
 	double cpu;                     /* the last CPU figure; < 0 none */
+	/* The CPUs' own (cpufreq, sensors or hwmon, /proc/stat), apart from
+	 * the GPUs': each clock is judged by its own device's heat and work. */
 	double clock_ratio;             /* at the last sample; < 0 none */
 	int clock_misses;               /* samples in a row without one */
-	double temperature;             /* the hottest at the last sample; < 0 none */
+	double temperature;             /* the hottest CPU sensor then; < 0 none */
 	int temp_misses;                /* samples in a row without one */
 	int sensors;                    /* libsensors initialised */
-	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state;
+	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state; /* the CPUs' */
 } ag_live;
 
 /* Ready to sample, no GPU yet; the first ag_live_sample measures from here. */
