@@ -368,8 +368,11 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
  * plugin's learning children on one store would count each twice.  Read
  * from the config, before any store is opened (or its directory made); an
  * entry that is not well formed is passed over, add_children names its
- * fault.  Children of other plugins keep what they keep. */
-static lbs_status stores_apart(const cJSON *list, char *err, size_t errlen)
+ * fault.  Children of other plugins keep what they keep; a "plugin" that
+ * names this one is this one (found through the host, as its child will
+ * be: by the file, however its path is spelled). */
+static lbs_status stores_apart(const lbs_host_api *host, const cJSON *list, char *err,
+                               size_t errlen)
 {
 	static const char *const learners[] = { "performance", "priority", "hardware-aware" };
 	store_learner *l = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*l));
@@ -391,13 +394,23 @@ static lbs_status stores_apart(const cJSON *list, char *err, size_t errlen)
 			cJSON_GetObjectItemCaseSensitive(el, "config"), "store");
 		const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(store,
 		                                                                         "path"));
+		const char *plugin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el,
+		                                                                           "plugin"));
 		int learns = 0;
 
 		for (size_t k = 0; name && k < sizeof learners / sizeof *learners; k++)
 			learns |= !strcmp(name, learners[k]);
+		if (learns && path && *path && plugin) {
+			child probe = {0};
+			char ignored[256];
+
+			learns = find(host, plugin, name, &probe, ignored, sizeof ignored) == LBS_OK &&
+			         probe.own;
+			release(host, &probe);
+		}
 		/* an empty path is the child's own config error, named
 		 * there, not a store shared with another */
-		if (learns && path && *path && !cJSON_GetObjectItemCaseSensitive(el, "plugin")) {
+		if (learns && path && *path) {
 			snprintf(fields[n], sizeof fields[n], "children[%zu].config.store", i);
 			l[n] = (store_learner){ name, fields[n], path };
 			n++;
@@ -424,7 +437,7 @@ static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, si
 		         "of {\"scheduler\": name, \"weight\": w}");
 		return LBS_ECONFIG;
 	}
-	st = stores_apart(list, err, errlen);
+	st = stores_apart(inst->host, list, err, errlen);
 	if (st != LBS_OK)
 		return st;
 	inst->kids = calloc((size_t)n, sizeof(*inst->kids));

@@ -1802,6 +1802,16 @@ static void test_one_store_twice(void)
 	snprintf(b, sizeof b, "%s/link", base);
 	CHECK_INT(symlink(a, b), 0);
 	CHECK_CONTAINS(create_error(two_stores(cfg, sizeof cfg, a, b)), lead);
+	/* a "plugin" naming this plugin is this plugin: the check holds
+	 * (it was passed over as another plugin's child, each outcome
+	 * counted twice) */
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"priority\", \"plugin\": "
+	         "\"%s\", \"config\": {\"store\": {\"path\": \"%s\"}}}]}",
+	         a, getenv("LBS_PLUGIN"), a);
+	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.store': priority "
+	                                  "learns into the same store");
 	/* two stores are fine */
 	snprintf(b, sizeof b, "%s/other", base);
 	CHECK_STR(create_error(two_stores(cfg, sizeof cfg, a, b)), "ok");
