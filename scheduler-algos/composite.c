@@ -780,10 +780,8 @@ int32_t comp_route_find(const comp_route *r, uint32_t n, const char *test_type)
 
 int32_t comp_route_repeat(const comp_route *r, uint32_t n)
 {
-	for (uint32_t i = 1; i < n; i++)
-		for (uint32_t j = 0; j < i; j++)
-			if (!r[i].prefix == !r[j].prefix &&
-			    strcmp(r[i].match, r[j].match) == 0)
-				return (int32_t)i;
+	for (uint32_t j = 0; j + 1 < n; j++)
+		if (!r[n - 1].prefix == !r[j].prefix && strcmp(r[n - 1].match, r[j].match) == 0)
+			return (int32_t)(n - 1);
 	return -1;
 }

@@ -174,8 +174,11 @@ typedef struct comp_route {
  */
 int32_t comp_route_find(const comp_route *r, uint32_t n, const char *test_type);
 
-/* The first route that repeats an earlier one (same match and kind), so
- * that which one applies would be a guess; -1 when there is none. */
+/* n - 1 when the last of n routes repeats an earlier one (same match and
+ * kind), so that which one applies would be a guess; -1 when it does not.
+ * A table checked as each route is added is checked whole, each route
+ * against those before it once (every earlier pair was checked before:
+ * checking them all again made a 4,096-route table minutes to load). */
 int32_t comp_route_repeat(const comp_route *r, uint32_t n);
 
 #endif

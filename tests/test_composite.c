@@ -341,6 +341,14 @@ static void test_pure_routes(void)
 		CHECK_INT(comp_route_repeat(twice, 2), -1); /* exact and prefix differ */
 		CHECK_INT(comp_route_repeat(twice, 3), 2);
 	}
+	{
+		/* the last against those before it only: an earlier pair was
+		 * checked when its second was added (all of them again, at each
+		 * route, made a 4,096-route table cubic to load) */
+		comp_route earlier[] = { { "a", 1 }, { "a", 1 }, { "b", 1 } };
+		CHECK_INT(comp_route_repeat(earlier, 3), -1);
+		CHECK_INT(comp_route_repeat(earlier, 2), 1);
+	}
 }
 
 /* ===== Weights ============================================================ */
