@@ -137,15 +137,18 @@ static const char *const route_fields[] = {
 };
 static const char *const default_fields[] = { "scheduler", "plugin", "config", NULL };
 
-static int shaped_like_composite(const cJSON *cfg)
+/* A child, route or default that is a composite: by its scheduler's name,
+ * whatever its config (none runs the default blend, one level all the
+ * same; adaptive's "children" are no composite). */
+static int is_composite(const cJSON *target)
 {
-	return cJSON_IsObject(cfg) &&
-	       (cJSON_GetObjectItemCaseSensitive(cfg, "children") ||
-	        cJSON_GetObjectItemCaseSensitive(cfg, "routes") ||
-	        cJSON_GetObjectItemCaseSensitive(cfg, "default"));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(target,
+	                                                                         "scheduler"));
+
+	return name && !strcmp(name, NAME);
 }
 
-/* Does a chain of composite configs below cfg (at `depth`) go deeper than
+/* Does a chain of composites below cfg (at `depth`) go deeper than
  * MAX_DEPTH?  path receives the chain, e.g. "children[0].config". */
 static int too_deep(const cJSON *cfg, int depth, char *path, size_t len)
 {
@@ -160,7 +163,7 @@ static int too_deep(const cJSON *cfg, int depth, char *path, size_t len)
 
 		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(cfg, lists[l])) {
 			sub = cJSON_GetObjectItemCaseSensitive(t, "config");
-			if (shaped_like_composite(sub)) {
+			if (is_composite(t)) {
 				snprintf(path + used, len - used, "%s%s[%d].config",
 				         used ? "." : "", lists[l], i);
 				if (too_deep(sub, depth + 1, path, len))
@@ -170,9 +173,9 @@ static int too_deep(const cJSON *cfg, int depth, char *path, size_t len)
 			i++;
 		}
 	}
-	sub = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(cfg, "default"), "config");
-	if (shaped_like_composite(sub)) {
+	t = cJSON_GetObjectItemCaseSensitive(cfg, "default");
+	sub = cJSON_GetObjectItemCaseSensitive(t, "config");
+	if (is_composite(t)) {
 		snprintf(path + used, len - used, "%sdefault.config", used ? "." : "");
 		if (too_deep(sub, depth + 1, path, len))
 			return 1;

@@ -979,6 +979,19 @@ static void test_nesting(void)
 	CHECK_CONTAINS(create_error(nested(5)),
 	               "config field 'children[0].config.children[0].config.children[0].config."
 	               "children[0].config': composites nested more than 4 deep");
+	/* composites are counted by name: an adaptive in the fourth is no
+	 * fifth (its "children" were taken for one), and a fifth without a
+	 * config of its own (the default blend) is one (it was let through) */
+#define C3(x) "{\"children\": [{\"scheduler\": \"composite\", \"config\": {\"children\": " \
+	"[{\"scheduler\": \"composite\", \"config\": {\"children\": [{\"scheduler\": " \
+	"\"composite\", \"config\": {\"children\": [" x "]}}]}}]}}]}"
+	CHECK_STR(create_error(C3("{\"scheduler\": \"adaptive\", \"config\": {\"children\": "
+	                          "[\"priority\"]}}")), "ok");
+	snprintf(cfg, sizeof cfg, "%s", C3("{\"scheduler\": \"composite\"}"));
+#undef C3
+	CHECK_CONTAINS(create_error(cfg),
+	               "config field 'children[0].config.children[0].config.children[0].config."
+	               "children[0].config': composites nested more than 4 deep");
 	/* a composite of composites blends their blends */
 	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"composite\", \"weight\": 0.9,"
 	         " \"config\": %s}, {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}", STD_BLEND);
