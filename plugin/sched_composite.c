@@ -48,6 +48,9 @@
 #define MAX_DEPTH 4
 #define WEIGHT_MAX 1e6
 #define MAX_ROUTES 4096
+/* Each child keeps a ring of its recent scores (about 24 KiB): a bound
+ * as the routes have, far past any blend meant (100,000 took 750 MB). */
+#define MAX_CHILDREN 4096
 
 /* A descriptor slot that is both inside the struct its writer had and set. */
 #define HAS_SLOT(d, slot) (LBS_HAS_FIELD(d, lbs_scheduler_desc, slot) && (d)->slot)
@@ -438,6 +441,11 @@ static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, si
 	if (!cJSON_IsArray(list) || n == 0) {
 		snprintf(err, errlen, "config field 'children': must be a non-empty list "
 		         "of {\"scheduler\": name, \"weight\": w}");
+		return LBS_ECONFIG;
+	}
+	if (n > MAX_CHILDREN) {
+		snprintf(err, errlen, "config field 'children': %d children, at most %d", n,
+		         MAX_CHILDREN);
 		return LBS_ECONFIG;
 	}
 	st = stores_apart(inst->host, list, err, errlen);

@@ -1848,6 +1848,24 @@ static void test_bad_configs(void)
 	CHECK_CONTAINS(create_error(three(0.7, -0.2, 0.1)),
 	               "config field 'children[1].weight': must be a number in 0..1000000, got -0.2");
 	CHECK_CONTAINS(create_error(three(0, 0, 0)), "config field 'children': every weight is 0");
+	{
+		/* at most 4,096 children, as routes */
+		size_t len = 40 + 4097 * 32, used;
+		char *many = malloc(len);
+
+		if (!many) {
+			fprintf(stderr, "test fixture broken: out of memory\n");
+			exit(99);
+		}
+		used = (size_t)snprintf(many, len, "{\"children\": [");
+		for (int k = 0; k < 4097; k++)
+			used += (size_t)snprintf(many + used, len - used, "%s{\"scheduler\": "
+			                         "\"round-robin\"}", k ? "," : "");
+		snprintf(many + used, len - used, "]}");
+		CHECK_CONTAINS(create_error(many),
+		               "config field 'children': 4097 children, at most 4096");
+		free(many);
+	}
 	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"hardware-aware\", "
 	                            "\"weight\": 1e999}]}"),
 	               "config field 'children[0].weight': must be a number");
