@@ -329,12 +329,23 @@ lbs_status cfg_object(const cJSON *obj, const char *name, const cJSON **out,
 lbs_status cfg_nested(const char *group, lbs_status st, char *err, size_t errlen)
 {
 	static const char lead[] = "config field '";
-	char tail[512];
+	size_t at = sizeof lead - 1, glen, len;
 
-	if (st == LBS_OK || !err || strncmp(err, lead, sizeof lead - 1))
+	if (st == LBS_OK || !err || strncmp(err, lead, at))
 		return st;
-	snprintf(tail, sizeof tail, "%s", err + sizeof lead - 1);
-	set_err(err, errlen, "%s%s.%s", lead, group, tail);
+	/* In place, the message whole as far as err holds it: a copy of a
+	 * bounded size cut a long store path's problem off, a level or two
+	 * down. */
+	glen = strlen(group) + 1;
+	len = strlen(err);
+	if (at + glen >= errlen)
+		return st;
+	if (len + glen >= errlen)
+		len = errlen - glen - 1;
+	memmove(err + at + glen, err + at, len - at);
+	err[len + glen] = '\0';
+	memcpy(err + at, group, glen - 1);
+	err[at + glen - 1] = '.';
 	return st;
 }
 

@@ -242,7 +242,7 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 	static const char lead[] = "config field '";
 	const char *name, *plugin;
 	const cJSON *cfg;
-	char *text = NULL, cerr[768] = "", group[160];
+	char *text = NULL, cerr[2048] = "", group[160];
 	size_t klen;
 	lbs_status st;
 

@@ -1866,6 +1866,20 @@ static void test_bad_configs(void)
 		               "config field 'children': 4097 children, at most 4096");
 		free(many);
 	}
+	{
+		/* a child's long message, two composites down, keeps its
+		 * problem (it was cut inside the path, at 512 bytes a level) */
+		char path[700], deep[1024];
+
+		snprintf(path, sizeof path, "/nonexistent/%0200d/%0200d/%0200d/store", 1, 2, 3);
+		snprintf(deep, sizeof deep, "{\"children\": [{\"scheduler\": \"composite\", "
+		         "\"config\": {\"children\": [{\"scheduler\": \"hardware-aware\", "
+		         "\"config\": {\"store\": {\"path\": \"%s\"}}}]}}]}", path);
+		CHECK_CONTAINS(create_error(deep), "config field 'children[0].config.children[0]' "
+		                                   "(hardware-aware): store '/nonexistent/");
+		CHECK_CONTAINS(create_error(deep), "/store': cannot create the directory: its "
+		                                   "parent does not exist");
+	}
 	CHECK_CONTAINS(create_error("{\"children\": [{\"scheduler\": \"hardware-aware\", "
 	                            "\"weight\": 1e999}]}"),
 	               "config field 'children[0].weight': must be a number");
