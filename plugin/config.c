@@ -242,6 +242,28 @@ lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
 	return LBS_ECONFIG;
 }
 
+lbs_status cfg_positive(const cJSON *obj, const char *name, double hi, double def,
+                        double *out, char *err, size_t errlen)
+{
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+	char what[48], his[32];
+
+	if (!v) {
+		*out = def;
+		return LBS_OK;
+	}
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0 &&
+	    v->valuedouble <= hi) {
+		*out = v->valuedouble;
+		return LBS_OK;
+	}
+	got(v, what, sizeof(what));
+	describe_number(hi, his, sizeof(his));
+	set_err(err, errlen, "config field '%s': must be a number > 0, at most %s, got %s", name,
+	        his, what);
+	return LBS_ECONFIG;
+}
+
 lbs_status cfg_bool(const cJSON *obj, const char *name, int def, int *out,
                     char *err, size_t errlen)
 {
@@ -291,9 +313,12 @@ lbs_status cfg_uint_in(const cJSON *obj, const char *name, uint64_t lo, uint64_t
 	uint64_t v;
 	lbs_status st = cfg_uint(obj, name, *out, &v, err, errlen);
 
-	if (st == LBS_OK && (v < lo || v > hi)) {
-		set_err(err, errlen, "config field '%s': must be in %llu..%llu, got %llu", name,
-		        (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)v);
+	if (st == LBS_ECONFIG || (st == LBS_OK && (v < lo || v > hi))) {
+		char what[48];
+
+		got(cJSON_GetObjectItemCaseSensitive(obj, name), what, sizeof(what));
+		set_err(err, errlen, "config field '%s': must be an integer in %llu..%llu, got %s",
+		        name, (unsigned long long)lo, (unsigned long long)hi, what);
 		st = LBS_ECONFIG;
 	}
 	if (st == LBS_OK)

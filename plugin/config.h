@@ -45,12 +45,17 @@ lbs_status cfg_check_fields(const cJSON *obj, const char *const *known,
 lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
                       double def, double *out, char *err, size_t errlen);
 
+/* A number > 0 and at most hi, or `def` when absent (a ratio's divisor:
+ * "in 0..hi" would offer the 0 it refuses). */
+lbs_status cfg_positive(const cJSON *obj, const char *name, double hi, double def,
+                        double *out, char *err, size_t errlen);
+
 /* true or false, or `def` when absent; *out is 1 or 0. */
 lbs_status cfg_bool(const cJSON *obj, const char *name, int def, int *out,
                     char *err, size_t errlen);
 
-/* cfg_uint within lo..hi, into a uint32_t ("config field 'NAME': must be
- * in LO..HI, got N"). */
+/* cfg_uint within lo..hi, into a uint32_t, `*out` when absent ("config
+ * field 'NAME': must be an integer in LO..HI, got X", for a fraction too). */
 lbs_status cfg_uint_in(const cJSON *obj, const char *name, uint64_t lo, uint64_t hi,
                        uint32_t *out, char *err, size_t errlen);
 

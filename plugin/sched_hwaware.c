@@ -222,8 +222,8 @@ static lbs_status read_completion(const cJSON *cfg, hw_params *p, char *err,
 		st = cfg_number(o, "prior_weight", 0, WEIGHT_MAX, p->prior_weight,
 		                &p->prior_weight, err, errlen);
 	if (st == LBS_OK)
-		st = cfg_number(o, "prior_scale", 0, SPEC_MAX, p->prior_scale,
-		                &p->prior_scale, err, errlen);
+		st = cfg_positive(o, "prior_scale", SPEC_MAX, p->prior_scale, &p->prior_scale,
+		                  err, errlen);
 	if (st == LBS_OK)
 		st = cfg_number(o, "failure_cost", 1, SPEC_MAX, p->failure_cost,
 		                &p->failure_cost, err, errlen);
@@ -282,8 +282,8 @@ static lbs_status parse_config(const char *text, size_t len, hw_params *p,
 		st = cfg_number(cfg, "learned_weight", 0, 1, p->learned_weight,
 		                &p->learned_weight, err, errlen);
 	if (st == LBS_OK)
-		st = cfg_number(cfg, "compute_reference", 0, REF_MAX,
-		                p->compute_reference, &p->compute_reference, err, errlen);
+		st = cfg_positive(cfg, "compute_reference", REF_MAX, p->compute_reference,
+		                  &p->compute_reference, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_load_ceiling(cfg, &p->load_ceiling, err, errlen);
 	if (st == LBS_OK)

@@ -18,19 +18,14 @@
 lbs_status timed_scan_config(const cJSON *cfg, hw_params *p, char *err, size_t errlen)
 {
 	const char *scan;
-	uint64_t sample;
+	uint32_t sample = HW_SAMPLE_DEFAULT;
 	lbs_status st = cfg_string(cfg, "scan", "auto", &scan, err, errlen);
 
 	if (st == LBS_OK)
-		st = cfg_uint(cfg, "sample", HW_SAMPLE_DEFAULT, &sample, err, errlen);
+		st = cfg_uint_in(cfg, "sample", 1, 65536, &sample, err, errlen);
 	if (st != LBS_OK)
 		return st;
-	if (sample < 1 || sample > 65536) {
-		snprintf(err, errlen, "config field 'sample': must be an integer in 1..65536, got %llu",
-		         (unsigned long long)sample);
-		return LBS_ECONFIG;
-	}
-	p->sample = (uint32_t)sample;
+	p->sample = sample;
 	if (!strcmp(scan, "full")) {
 		p->sample_from = HW_SCAN_FULL;
 	} else if (!strcmp(scan, "sampled")) {

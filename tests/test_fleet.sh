@@ -378,7 +378,7 @@ bad_fleet() { # JSON-OF-FLEET EXPECTED
 }
 bad_fleet '{"address": "nohost"}' "config field 'store.fleet.address': must be \"HOST:PORT\", \"[V6]:PORT\" (port 1..65535) or a unix socket's absolute path, got \"nohost\""
 bad_fleet '{"address": "127.0.0.1:6379", "pasword_file": "x"}' "config field 'store.fleet.pasword_file': unknown field"
-bad_fleet '{"address": "127.0.0.1:6379", "pull_ms": 0}' "config field 'store.fleet.pull_ms': must be in 1..3600000, got 0"
+bad_fleet '{"address": "127.0.0.1:6379", "pull_ms": 0}' "config field 'store.fleet.pull_ms': must be an integer in 1..3600000, got 0"
 bad_fleet '{"address": "127.0.0.1:6379", "user": "lb"}' "config field 'store.fleet.user': needs 'password_file'"
 bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': password file $tmp/none: No such file or directory"
 bad_fleet '{}' "config field 'store.fleet.address': required"

@@ -497,7 +497,14 @@ static void test_config(void)
 	CHECK_CONTAINS(create_error("{\"completion\":{\"failure_cost\":0.5}}"),
 	               "config field 'completion.failure_cost': must be a number in 1..100, got 0.5");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_scale\":0}}"),
-	               "config field 'completion.prior_scale': must be a finite number > 0");
+	               "config field 'completion.prior_scale': must be a number > 0, at most 100, "
+	               "got 0");
+	CHECK_CONTAINS(create_error("{\"completion\":{\"prior_scale\":101}}"),
+	               "config field 'completion.prior_scale': must be a number > 0, at most 100, "
+	               "got 101");
+	CHECK_CONTAINS(create_error("{\"compute_reference\":-1}"),
+	               "config field 'compute_reference': must be a number > 0, at most "
+	               "1000000000, got -1");
 	CHECK_STR(create_error("{\"scan\":\"full\"}"), "ok");
 	CHECK_STR(create_error("{\"scan\":\"sampled\",\"sample\":8}"), "ok");
 	CHECK_STR(create_error("{\"scan\":\"auto\"}"), "ok");
@@ -506,7 +513,8 @@ static void test_config(void)
 	CHECK_CONTAINS(create_error("{\"scan\":1}"), "config field 'scan': must be a non-empty string");
 	CHECK_CONTAINS(create_error("{\"sample\":0}"),
 	          "config field 'sample': must be an integer in 1..65536, got 0");
-	CHECK_CONTAINS(create_error("{\"sample\":1.5}"), "config field 'sample'");
+	CHECK_CONTAINS(create_error("{\"sample\":1.5}"),
+	               "config field 'sample': must be an integer in 1..65536, got 1.5");
 	CHECK_CONTAINS(create_error("{\"completion\":{\"prior\":2}}"),
 	               "config field 'completion.prior': unknown field (known: enabled, "
 	               "prior_weight, prior_scale, failure_cost)");
