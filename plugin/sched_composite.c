@@ -370,62 +370,116 @@ static lbs_status parse_children(comp_inst *inst, const cJSON *cfg, char *err,
 	return st;
 }
 
+/* The learners stores_apart compares, with their fields' text. */
+typedef struct learners {
+	store_learner *l;
+	char (*field)[256];
+	size_t n, cap;
+} learners;
+
+/* Is the child t (at `at`) one of this plugin's schedulers?  A "plugin"
+ * that names this one is this one, found through the host as the child
+ * will be: by the file, however its path is spelled. */
+static int ours(const lbs_host_api *host, const cJSON *t, const char *name)
+{
+	const char *plugin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "plugin"));
+	child probe = {0};
+	char ignored[256];
+	int own;
+
+	if (!plugin)
+		return 1;
+	own = find(host, plugin, name, &probe, ignored, sizeof ignored) == LBS_OK && probe.own;
+	release(host, &probe);
+	return own;
+}
+
+/* The learners of the child t at `at`, into g: this plugin's learning
+ * schedulers and adaptive (whose "store" one of its children learns
+ * into), and those of a nested blend's children, which get every outcome
+ * too.  A nested composite's routes are passed over: only the route that
+ * decided learns, and routes may share a store. */
+static lbs_status gather(const lbs_host_api *host, const cJSON *t, const char *at, int depth,
+                         learners *g)
+{
+	static const char *const learning[] = { "performance", "priority", "hardware-aware",
+		                                "adaptive" };
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "scheduler"));
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(t, "config"), *el;
+	const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cfg, "store"), "path"));
+	int learns = 0, i = 0;
+
+	if (!name)
+		return LBS_OK;
+	if (!strcmp(name, NAME)) {
+		/* too_deep() names a chain past the limit */
+		if (depth >= MAX_DEPTH || !ours(host, t, name))
+			return LBS_OK;
+		cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(cfg, "children")) {
+			char sub[256];
+			lbs_status st;
+
+			snprintf(sub, sizeof sub, "%s.config.children[%d]", at, i++);
+			if ((st = gather(host, el, sub, depth + 1, g)) != LBS_OK)
+				return st;
+		}
+		return LBS_OK;
+	}
+	for (size_t k = 0; k < sizeof learning / sizeof *learning; k++)
+		learns |= !strcmp(name, learning[k]);
+	/* an empty path is the child's own config error, named there, not a
+	 * store shared with another */
+	if (!learns || !path || !*path || !ours(host, t, name))
+		return LBS_OK;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 8;
+		store_learner *l = realloc(g->l, cap * sizeof *l);
+		char (*field)[256] = l ? realloc(g->field, cap * sizeof *field) : NULL;
+
+		if (l)
+			g->l = l;
+		if (!field)
+			return LBS_ENOMEM;
+		g->field = field;
+		g->cap = cap;
+	}
+	snprintf(g->field[g->n], sizeof g->field[g->n], "%s.config.store", at);
+	g->l[g->n] = (store_learner){ name, NULL, path };
+	g->n++;
+	return LBS_OK;
+}
+
 /* Every child of a blend or a vote gets every outcome, so two of this
- * plugin's learning children on one store would count each twice.  Read
- * from the config, before any store is opened (or its directory made); an
+ * plugin's learning children on one store would count each twice: theirs
+ * and those within an adaptive or a nested blend among them.  Read from
+ * the config, before any store is opened (or its directory made); an
  * entry that is not well formed is passed over, add_children names its
- * fault.  Children of other plugins keep what they keep; a "plugin" that
- * names this one is this one (found through the host, as its child will
- * be: by the file, however its path is spelled). */
+ * fault.  Children of other plugins keep what they keep. */
 static lbs_status stores_apart(const lbs_host_api *host, const cJSON *list, char *err,
                                size_t errlen)
 {
-	static const char *const learners[] = { "performance", "priority", "hardware-aware" };
-	store_learner *l = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*l));
-	char (*fields)[48] = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*fields));
+	learners g = {0};
 	const cJSON *el;
-	size_t n = 0, i = 0;
-	lbs_status st;
+	lbs_status st = LBS_OK;
+	int i = 0;
 
-	if (!l || !fields) {
-		free(l);
-		free(fields);
-		snprintf(err, errlen, NAME ": out of memory");
-		return LBS_ENOMEM;
-	}
 	cJSON_ArrayForEach(el, list) {
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el,
-		                                                                         "scheduler"));
-		const cJSON *store = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(el, "config"), "store");
-		const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(store,
-		                                                                         "path"));
-		const char *plugin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el,
-		                                                                           "plugin"));
-		int learns = 0;
+		char at[32];
 
-		for (size_t k = 0; name && k < sizeof learners / sizeof *learners; k++)
-			learns |= !strcmp(name, learners[k]);
-		if (learns && path && *path && plugin) {
-			child probe = {0};
-			char ignored[256];
-
-			learns = find(host, plugin, name, &probe, ignored, sizeof ignored) == LBS_OK &&
-			         probe.own;
-			release(host, &probe);
-		}
-		/* an empty path is the child's own config error, named
-		 * there, not a store shared with another */
-		if (learns && path && *path) {
-			snprintf(fields[n], sizeof fields[n], "children[%zu].config.store", i);
-			l[n] = (store_learner){ name, fields[n], path };
-			n++;
-		}
-		i++;
+		snprintf(at, sizeof at, "children[%d]", i++);
+		if ((st = gather(host, el, at, 1, &g)) != LBS_OK)
+			break;
 	}
-	st = store_learners_apart(l, n, err, errlen);
-	free(l);
-	free(fields);
+	/* the fields' text moved as the array grew: pointed at last */
+	for (size_t k = 0; k < g.n; k++)
+		g.l[k].field = g.field[k];
+	if (st == LBS_ENOMEM)
+		snprintf(err, errlen, NAME ": out of memory");
+	else
+		st = store_learners_apart(g.l, g.n, err, errlen);
+	free(g.l);
+	free(g.field);
 	return st;
 }
 

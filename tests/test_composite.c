@@ -1833,6 +1833,29 @@ static void test_one_store_twice(void)
 	         a, getenv("LBS_PLUGIN"), a);
 	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.store': priority "
 	                                  "learns into the same store");
+	/* so does an adaptive's store, and a nested blend's child's (each
+	 * outcome reaches them too); a nested router's routes may share one,
+	 * as only the route that decided learns */
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"adaptive\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}]}", a, a);
+	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.store': adaptive "
+	                                  "learns into the same store");
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"composite\", \"config\": "
+	         "{\"children\": [{\"scheduler\": \"priority\", \"config\": {\"store\": "
+	         "{\"path\": \"%s\"}}}]}}]}", a, a);
+	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.children[0].config."
+	                                  "store': priority learns into the same store");
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"round-robin\"}, {\"scheduler\": "
+	         "\"composite\", \"config\": {\"routes\": [{\"prefix\": \"v\", \"scheduler\": "
+	         "\"priority\", \"config\": {\"store\": {\"path\": \"%s\"}}}, {\"prefix\": \"n\", "
+	         "\"scheduler\": \"priority\", \"config\": {\"store\": {\"path\": \"%s\"}}}], "
+	         "\"default\": {\"scheduler\": \"round-robin\"}}}]}", a, a);
+	CHECK_STR(create_error(cfg), "ok");
 	/* two stores are fine */
 	snprintf(b, sizeof b, "%s/other", base);
 	CHECK_STR(create_error(two_stores(cfg, sizeof cfg, a, b)), "ok");
