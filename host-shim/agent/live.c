@@ -53,15 +53,30 @@ static double mem_used_percent(const ag_env *env)
 	return total > 0 && avail <= total ? 100 * (1 - avail / total) : -1;
 }
 
+/* A chip that is not the CPUs' (a GPU's, a drive's): its heat counts in
+ * the published temperature, not in judging the CPUs' clocks. */
+static int not_cpu_chip(const char *name)
+{
+	static const char *const others[] = { "amdgpu", "radeon", "nouveau", "nvme",
+		                              "drivetemp" };
+
+	for (size_t i = 0; name && i < sizeof others / sizeof *others; i++)
+		if (!strcmp(name, others[i]))
+			return 1;
+	return 0;
+}
+
 /* The hottest hwmon sensor against its own limit, read from sysfs: for a
- * recorded tree, or where libsensors found no chip. */
-static double hwmon(const ag_env *env)
+ * recorded tree, or where libsensors found no chip; *cpu the hottest of
+ * the chips not_cpu_chip() passes. */
+static double hwmon(const ag_env *env, double *cpu)
 {
 	char dir[4096], rel[512];
 	DIR *d, *h;
 	struct dirent *e, *f;
 	double hot = -1;
 
+	*cpu = -1;
 	if (ag_path(env, "/sys/class/hwmon", dir, sizeof dir) < 0 || !(d = opendir(dir)))
 		return -1;
 	while ((e = readdir(d)) != NULL) {
@@ -71,6 +86,11 @@ static double hwmon(const ag_env *env)
 		snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
 		if (!(h = opendir(sub)))
 			continue;
+		char name[64] = "";
+		snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/name", e->d_name);
+		if (ag_read(env, rel, name, sizeof name) == 0)
+			name[strcspn(name, "\n")] = '\0';
+		int other = not_cpu_chip(name);
 		while ((f = readdir(h)) != NULL) {
 			unsigned n;
 			char tail[16];
@@ -92,6 +112,8 @@ static double hwmon(const ag_env *env)
 			double t = in > 0 ? (double)in / (double)lim : 0;
 			if (t > hot)
 				hot = t;
+			if (!other && t > *cpu)
+				*cpu = t;
 		}
 		closedir(h);
 	}
@@ -99,15 +121,16 @@ static double hwmon(const ag_env *env)
 	return hot;
 }
 
-static double sensors_hot(void)
+static double sensors_hot(double *cpu)
 {
 	const sensors_chip_name *chip;
 	int c = 0;
 	double hot = -1;
 
+	*cpu = -1;
 	while ((chip = sensors_get_detected_chips(NULL, &c)) != NULL) {
 		const sensors_feature *ft;
-		int f = 0;
+		int f = 0, other = not_cpu_chip(chip->prefix);
 		while ((ft = sensors_get_features(chip, &f)) != NULL) {
 			const sensors_subfeature *in, *lim;
 			double t, l = 0;
@@ -124,6 +147,8 @@ static double sensors_hot(void)
 			}
 			if (l > 0 && fmax(t, 0) / l > hot)
 				hot = fmax(t, 0) / l;
+			if (l > 0 && !other && fmax(t, 0) / l > *cpu)
+				*cpu = fmax(t, 0) / l;
 		}
 	}
 	return hot;
@@ -232,17 +257,20 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	if (gpus)
 		o->gpu = gpu_sum / gpus;
 
-	double h = lv->sensors ? sensors_hot() : -1;
+	double cpu_h = -1, h = lv->sensors ? sensors_hot(&cpu_h) : -1;
 	if (h < 0)
-		h = hwmon(lv->env);
-	/* held as a lost clock reading is, below */
-	if (h < 0 && lv->temperature >= 0 && ++lv->temp_misses <= CLOCK_HOLD)
-		h = lv->temperature;
-	else if (h >= 0)
-		lv->temp_misses = 0;
-	lv->temperature = h;
+		h = hwmon(lv->env, &cpu_h);
 	if (h > hot)
 		hot = h;
+	/* The CPUs' heat, held as a lost clock reading is, below (every
+	 * source failing at once, a file read while rewritten). */
+	if (cpu_h < 0 && lv->temperature >= 0 && ++lv->temp_misses <= CLOCK_HOLD)
+		cpu_h = lv->temperature;
+	else if (cpu_h >= 0)
+		lv->temp_misses = 0;
+	lv->temperature = cpu_h;
+	if (cpu_h > hot)
+		hot = cpu_h;
 	if (hot >= 0)
 		o->temperature = fmin(1, hot);
 
@@ -266,7 +294,7 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	int below = ratio >= 0 && ratio < 1 - CLOCK_STEP;
 	int falling = have && ratio < lv->clock_ratio - CLOCK_STEP;
 	int rising = have && ratio > lv->clock_ratio + CLOCK_STEP;
-	int hot_now = h >= HOT;
+	int hot_now = cpu_h >= HOT;
 	if (hot_now && (falling || (lv->state == AG_COOLING && below)))
 		lv->state = AG_COOLING;
 	else if (below && o->cpu >= BUSY && !falling && (rising || lv->state == AG_WARMING))
@@ -278,7 +306,7 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	 * two; warming when the CPUs are and no GPU throttles. */
 	o->cooling = throttled || lv->state == AG_COOLING;
 	o->warming = !o->cooling && lv->state == AG_WARMING;
-	if (lv->state != AG_NORMAL && ratio >= 0)
+	if ((lv->state == AG_COOLING || o->warming) && ratio >= 0)
 		o->performance_level = ratio;
 	if (throttled && gpu_ratio >= 0 && gpu_ratio < o->performance_level)
 		o->performance_level = gpu_ratio;

@@ -1470,11 +1470,15 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
             reply = rc_command(c, err, sizeof(err), "HSTRLEN %sfleet: record",
                                fleet_redis_prefix(lcf->redis));
             if (reply == NULL) {
+                /* the advice only where it is the cause (not a timeout,
+                 * a reset, a Redis still loading) */
                 ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                              "lbsched: upstream \"%V\": %s; the reading "
-                              "user needs SCAN, HSTRLEN and HMGET, of Redis "
-                              "3.2 or later: no server is a candidate until "
-                              "it has them", &lcf->name, err);
+                              "lbsched: upstream \"%V\": %s%s", &lcf->name, err,
+                              ngx_strstr(err, "NOPERM")
+                              || ngx_strstr(err, "ERR unknown command")
+                              ? "; the reading user needs SCAN, HSTRLEN and "
+                                "HMGET, of Redis 3.2 or later: no server is a "
+                                "candidate until it has them" : "");
             }
         }
 

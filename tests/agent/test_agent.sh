@@ -565,6 +565,15 @@ wait "$pid"
 # at an idle CPU's ratio under-rated a GPU worker)
 cp -r "$n" "$tmp/gcool"
 put "$tmp/gcool/sys/class/hwmon/hwmon0/temp1_input" 40000
+# an AMD GPU's and a drive's hwmon chips are no CPU sensors either: hot,
+# they count in the temperature, not in judging the CPUs' clocks
+for chip in 7:amdgpu:95000 8:nvme:96000; do
+	IFS=: read -r k name t <<<"$chip"
+	mkdir -p "$tmp/gcool/sys/class/hwmon/hwmon$k"
+	put "$tmp/gcool/sys/class/hwmon/hwmon$k/name" "$name"
+	put "$tmp/gcool/sys/class/hwmon/hwmon$k/temp1_input" "$t"
+	put "$tmp/gcool/sys/class/hwmon/hwmon$k/temp1_crit" 100000
+done
 for c in 0 1 2 3 4 5 6 7; do put "$tmp/gcool/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 4800000; done
 sed -e 's/^temp.0 .*/temp.0 88/' -e 's/^util.0 .*/util.0 95/' "$tmp/nvml.txt" >"$tmp/nvml-busy.txt"
 FAKE_NVML=$tmp/nvml-busy.txt env PATH="$nobrowser" "$agent" run --root "$tmp/gcool" --nvml "$LBS_FAKE_NVML" \
