@@ -33,7 +33,10 @@ typedef struct file_sink {
  * unaware.  The claim is a name in the abstract socket namespace, made of
  * the output's real directory and name: the kernel frees it when the agent
  * exits however it exits, and it leaves nothing on disk (a lock file
- * beside the output would).  -1 with err when another holds it.
+ * beside the output would).  -1 with err when another agent holds it.
+ * Any local user may bind any such name, so the holder's credentials
+ * decide: one of another user (not root) is said and passed over, -2,
+ * rather than let it keep the agent from starting.
  */
 static int claim(const char *path, char *err, size_t n)
 {
@@ -69,17 +72,36 @@ static int claim(const char *path, char *err, size_t n)
 		snprintf(err, n, "%s: cannot claim it: %s", path, strerror(errno));
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&a,
-	         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0) {
-		if (errno == EADDRINUSE)
-			snprintf(err, n, "%s: another lbsched-agent writes this file; one agent "
-			         "a file (each would replace the other's worker)", path);
-		else
-			snprintf(err, n, "%s: cannot claim it: %s", path, strerror(errno));
+	socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+	/* listening, so that a second agent can ask who holds the name */
+	if (bind(fd, (struct sockaddr *)&a, alen) == 0 && listen(fd, 1) == 0)
+		return fd;
+	if (errno != EADDRINUSE) {
+		snprintf(err, n, "%s: cannot claim it: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	return fd;
+	close(fd);
+	struct ucred who = {0};
+	socklen_t wl = sizeof who;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, alen) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &who, &wl) == 0 && who.uid != geteuid() &&
+	    who.uid != 0) {
+		snprintf(err, n, "%s: its claim is held by uid %u (pid %d), not an agent of this "
+		         "user's: not taken as one", path, (unsigned)who.uid, (int)who.pid);
+		close(fd);
+		return -2;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (who.pid > 0)
+		snprintf(err, n, "%s: another lbsched-agent (pid %d) writes this file; one agent "
+		         "a file (each would replace the other's worker)", path, (int)who.pid);
+	else
+		snprintf(err, n, "%s: another lbsched-agent writes this file; one agent a file "
+		         "(each would replace the other's worker)", path);
+	return -1;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -208,7 +230,8 @@ static void file_close(ag_sink *s)
 {
 	file_sink *f = (file_sink *)s;
 
-	close(f->claim);
+	if (f->claim >= 0)
+		close(f->claim);
 	free(f->path);
 	free(f);
 }
@@ -250,11 +273,17 @@ ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n)
 	file_sink *f;
 	int fd;
 
-	if (writable(path, err, n) < 0 || (fd = claim(path, err, n)) < 0)
+	if (writable(path, err, n) < 0)
 		return NULL;
+	fd = claim(path, err, n);
+	if (fd == -1)
+		return NULL;
+	if (fd == -2)
+		fprintf(stderr, "lbsched-agent: warning: %s\n", err);
 	if (!(f = calloc(1, sizeof *f)) || !(f->path = strdup(path))) {
 		free(f);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, n, "out of memory");
 		return NULL;
 	}

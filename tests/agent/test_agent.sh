@@ -784,7 +784,7 @@ one_written() { [ -f "$tmp/one.json" ]; }
 until_ok 20 one_written || bad "the first agent never wrote $tmp/one.json"
 expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/adir/../one.json" --id second --once
 lines "$tmp/err" 1
-has "$tmp/err" "lbsched-agent: $tmp/adir/../one.json: another lbsched-agent writes this file; one agent a file (each would replace the other's worker)"
+has "$tmp/err" "lbsched-agent: $tmp/adir/../one.json: another lbsched-agent (pid $pid) writes this file; one agent a file (each would replace the other's worker)"
 sleep 0.3
 has "$tmp/one.json" '"worker_id":"first"'
 lacks "$tmp/one.json" '"worker_id":"second"'
@@ -795,5 +795,31 @@ lines "$tmp/one.err" 0
 expect_rc 0 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/one.json" --id second --once
 has "$tmp/one.json" '"worker_id":"second"'
 eq "nothing beside the files" "$(ls "$tmp" | grep -c '^\(one\|two\)\.json.')" 0
+# Any local user may bind the claim's name: one of another user's is said
+# and passed over, not let keep the agent from starting.
+# (Debian's python3: a user's own, under a home of root's, nobody may run.)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+	chmod 755 "$tmp"
+	mkdir -m 777 "$tmp/sq"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+h = 14695981039346656037
+for c in (sys.argv[1] + "/" + sys.argv[2]).encode():
+    h = ((h ^ c) * 1099511628211) % (1 << 64)
+s = socket.socket(socket.AF_UNIX)
+s.bind(b"\0lbsched-agent/file/%016x" % h)
+s.listen(1)
+open(sys.argv[3], "w").close()
+time.sleep(30)' "$(cd "$tmp" && pwd -P)" squat.json "$tmp/sq/bound" &
+	squat=$!
+	squatting() { [ -f "$tmp/sq/bound" ]; }
+	until_ok 20 squatting || bad "the squatter never bound its name"
+	expect_rc 0 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/squat.json" --id own --once
+	lines "$tmp/err" 1
+	has "$tmp/err" "lbsched-agent: warning: $tmp/squat.json: its claim is held by uid $(id -u nobody) (pid $squat), not an agent of this user's: not taken as one"
+	has "$tmp/squat.json" '"worker_id":"own"'
+	kill "$squat"
+	wait "$squat" 2>/dev/null
+fi
 
 finish test_agent
