@@ -161,14 +161,12 @@ static int gets_store(const char *const *names, const cJSON *own, uint32_t i, in
  * store (its own config's, or the shared 'store' it was given).  A store
  * no child would keep is refused too: dropped, its fields would go
  * unchecked and decide would report outcomes as learned. */
-static lbs_status one_learner_a_store(const char *const *names, uint32_t n, const cJSON *cfg,
-                                      const cJSON *own, char *err, size_t errlen)
+static size_t learners_of(const char *const *names, uint32_t n, const cJSON *cfg,
+                          const cJSON *own, store_learner *l, char (*fields)[64], int *kept_out)
 {
 	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
 	const char *sp = path_of(shared);
 	int32_t taker = outcome_taker(names, n, own, sp);
-	store_learner l[ADAPT_MAX_CHILDREN];
-	char fields[ADAPT_MAX_CHILDREN][64];
 	size_t m = 0;
 	int kept = 0;
 
@@ -183,10 +181,22 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
 		if (!learns_outcomes(names[i]) || (!st && !given))
 			continue;
 		snprintf(fields[m], sizeof fields[m], given ? "store" : "config.%s.store", names[i]);
-		l[m] = (store_learner){ names[i], fields[m], given ? sp : path };
+		l[m] = (store_learner){ names[i], fields[m], given ? sp : path, 0 };
 		m++;
 	}
-	if (shared && !kept) {
+	*kept_out = kept || !shared;
+	return m;
+}
+
+static lbs_status one_learner_a_store(const char *const *names, uint32_t n, const cJSON *cfg,
+                                      const cJSON *own, char *err, size_t errlen)
+{
+	store_learner l[ADAPT_MAX_CHILDREN];
+	char fields[ADAPT_MAX_CHILDREN][64];
+	int kept;
+	size_t m = learners_of(names, n, cfg, own, l, fields, &kept);
+
+	if (!kept) {
 		if (err && errlen)
 			snprintf(err, errlen, "config field 'store': no child keeps it: it goes to "
 			         "affinity and to one child that learns outcomes (performance, "
@@ -252,6 +262,25 @@ static lbs_status bad_child(const char *why, int i, const char *name, char *err,
 		         "performance, weighted-round-robin, affinity, priority, round-robin, "
 		         "hardware-aware)", i, why, txt_show(shown, sizeof(shown), name));
 	return LBS_ECONFIG;
+}
+
+size_t adapt_store_learners(const cJSON *cfg, store_learner *l, char (*fields)[64])
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(cfg, "children"), *m;
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(cfg, "config");
+	const char *names[ADAPT_MAX_CHILDREN + 1];
+	uint32_t n = 0;
+	int kept;
+
+	if (cJSON_IsArray(list)) {
+		cJSON_ArrayForEach(m, list)
+			if (cJSON_IsString(m) && n < ADAPT_MAX_CHILDREN)
+				names[n++] = m->valuestring;
+	} else {
+		for (; n < 4; n++)
+			names[n] = default_children[n];
+	}
+	return learners_of(names, n, cfg, cJSON_IsObject(own) ? own : NULL, l, fields, &kept);
 }
 
 static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size_t errlen)

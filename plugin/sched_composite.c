@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adaptive.h"
 #include "composite.h"
 #include "config.h"
 #include "eligible.h"
@@ -394,44 +395,10 @@ static int ours(const lbs_host_api *host, const cJSON *t, const char *name)
 	return own;
 }
 
-/* The learners of the child t at `at`, into g: this plugin's learning
- * schedulers and adaptive (whose "store" one of its children learns
- * into), and those of a nested blend's children, which get every outcome
- * too.  A nested composite's routes are passed over: only the route that
- * decided learns, and routes may share a store. */
-static lbs_status gather(const lbs_host_api *host, const cJSON *t, const char *at, int depth,
-                         learners *g)
+/* One learner into g (its field's text kept in g too). */
+static lbs_status add_learner(learners *g, const char *who, const char *path, int group,
+                              const char *fmt, const char *at, const char *rel)
 {
-	static const char *const learning[] = { "performance", "priority", "hardware-aware",
-		                                "adaptive" };
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "scheduler"));
-	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(t, "config"), *el;
-	const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(cfg, "store"), "path"));
-	int learns = 0, i = 0;
-
-	if (!name)
-		return LBS_OK;
-	if (!strcmp(name, NAME)) {
-		/* too_deep() names a chain past the limit */
-		if (depth >= MAX_DEPTH || !ours(host, t, name))
-			return LBS_OK;
-		cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(cfg, "children")) {
-			char sub[256];
-			lbs_status st;
-
-			snprintf(sub, sizeof sub, "%s.config.children[%d]", at, i++);
-			if ((st = gather(host, el, sub, depth + 1, g)) != LBS_OK)
-				return st;
-		}
-		return LBS_OK;
-	}
-	for (size_t k = 0; k < sizeof learning / sizeof *learning; k++)
-		learns |= !strcmp(name, learning[k]);
-	/* an empty path is the child's own config error, named there, not a
-	 * store shared with another */
-	if (!learns || !path || !*path || !ours(host, t, name))
-		return LBS_OK;
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 8;
 		store_learner *l = realloc(g->l, cap * sizeof *l);
@@ -444,15 +411,77 @@ static lbs_status gather(const lbs_host_api *host, const cJSON *t, const char *a
 		g->field = field;
 		g->cap = cap;
 	}
-	snprintf(g->field[g->n], sizeof g->field[g->n], "%s.config.store", at);
-	g->l[g->n] = (store_learner){ name, NULL, path };
+	snprintf(g->field[g->n], sizeof g->field[g->n], fmt, at, rel);
+	g->l[g->n] = (store_learner){ who, NULL, path, group };
 	g->n++;
 	return LBS_OK;
 }
 
+/* The learners of the child t at `at`, into g: this plugin's learning
+ * schedulers; an adaptive's, by its own rules (its children each get
+ * every outcome); a nested blend's children's, which get every outcome
+ * too; and a nested router's targets', tagged with the router (`group`,
+ * the outermost's) since one route never sees another's outcomes, while
+ * each may share a store with the router's own siblings. */
+static lbs_status gather(const lbs_host_api *host, const cJSON *t, const char *at, int depth,
+                         int group, int *groups, learners *g)
+{
+	static const char *const learning[] = { "performance", "priority", "hardware-aware" };
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "scheduler"));
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(t, "config"), *el;
+	const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cfg, "store"), "path"));
+	lbs_status st = LBS_OK;
+	int learns = 0, i = 0;
+
+	if (!name || !ours(host, t, name))
+		return LBS_OK;
+	if (is_composite(t)) {
+		const cJSON *routes = cJSON_GetObjectItemCaseSensitive(cfg, "routes");
+		int rgroup = group ? group : ++*groups;
+		char sub[256];
+
+		/* too_deep() names a chain past the limit */
+		if (depth >= MAX_DEPTH)
+			return LBS_OK;
+		cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(cfg, "children")) {
+			snprintf(sub, sizeof sub, "%s.config.children[%d]", at, i++);
+			if ((st = gather(host, el, sub, depth + 1, group, groups, g)) != LBS_OK)
+				return st;
+		}
+		i = 0;
+		cJSON_ArrayForEach(el, routes) {
+			snprintf(sub, sizeof sub, "%s.config.routes[%d]", at, i++);
+			if ((st = gather(host, el, sub, depth + 1, rgroup, groups, g)) != LBS_OK)
+				return st;
+		}
+		snprintf(sub, sizeof sub, "%s.config.default", at);
+		el = cJSON_GetObjectItemCaseSensitive(cfg, "default");
+		return el && routes ? gather(host, el, sub, depth + 1, rgroup, groups, g) : LBS_OK;
+	}
+	if (!strcmp(name, "adaptive")) {
+		store_learner l[ADAPT_MAX_CHILDREN];
+		char fields[ADAPT_MAX_CHILDREN][64];
+		size_t m = cJSON_IsObject(cfg) ? adapt_store_learners(cfg, l, fields) : 0;
+
+		for (size_t k = 0; k < m && st == LBS_OK; k++)
+			if (l[k].path && *l[k].path)
+				st = add_learner(g, l[k].who, l[k].path, group, "%s.config.%s", at,
+				                 l[k].field);
+		return st;
+	}
+	for (size_t k = 0; k < sizeof learning / sizeof *learning; k++)
+		learns |= !strcmp(name, learning[k]);
+	/* an empty path is the child's own config error, named there, not a
+	 * store shared with another */
+	if (!learns || !path || !*path)
+		return LBS_OK;
+	return add_learner(g, name, path, group, "%s.config.%s", at, "store");
+}
+
 /* Every child of a blend or a vote gets every outcome, so two of this
  * plugin's learning children on one store would count each twice: theirs
- * and those within an adaptive or a nested blend among them.  Read from
+ * and those within an adaptive, a nested blend or a nested router.  Read from
  * the config, before any store is opened (or its directory made); an
  * entry that is not well formed is passed over, add_children names its
  * fault.  Children of other plugins keep what they keep. */
@@ -462,13 +491,13 @@ static lbs_status stores_apart(const lbs_host_api *host, const cJSON *list, char
 	learners g = {0};
 	const cJSON *el;
 	lbs_status st = LBS_OK;
-	int i = 0;
+	int i = 0, groups = 0;
 
 	cJSON_ArrayForEach(el, list) {
 		char at[32];
 
 		snprintf(at, sizeof at, "children[%d]", i++);
-		if ((st = gather(host, el, at, 1, &g)) != LBS_OK)
+		if ((st = gather(host, el, at, 1, 0, &groups, &g)) != LBS_OK)
 			break;
 	}
 	/* the fields' text moved as the array grew: pointed at last */

@@ -238,13 +238,63 @@ int store_same_dir(const char *a, const char *b)
 	return same_dir(a, b);
 }
 
+/* A store path as same_dir() compares it, resolved once: by device and
+ * inode when it exists (a path that does not cannot be one that does),
+ * else by dir_name; a path that resolves to neither matches only itself. */
+typedef struct dir_key {
+	int exists;
+	dev_t dev;
+	ino_t ino;
+	char *name;
+} dir_key;
+
+static void key_of(const char *path, dir_key *k)
+{
+	struct stat st;
+	char c[PATH_MAX];
+
+	memset(k, 0, sizeof *k);
+	if (!path)
+		return;
+	if (stat(path, &st) == 0) {
+		k->exists = 1;
+		k->dev = st.st_dev;
+		k->ino = st.st_ino;
+	} else if (dir_name(path, c, sizeof c) == 0) {
+		k->name = strdup(c);
+	}
+}
+
+static int same_key(const dir_key *a, const dir_key *b, const char *pa, const char *pb)
+{
+	if (!pa || !pb)
+		return 0;
+	if (!strcmp(pa, pb))
+		return 1;
+	if (a->exists || b->exists)
+		return a->exists && b->exists && a->dev == b->dev && a->ino == b->ino;
+	return a->name && b->name && !strcmp(a->name, b->name);
+}
+
 lbs_status store_learners_apart(const store_learner *l, size_t n, char *err, size_t errlen)
 {
-	for (size_t i = 1; i < n; i++) {
+	/* Each path resolved once: a stat and a realpath a pair made 1,024
+	 * learners take seconds. */
+	dir_key *k = calloc(n ? n : 1, sizeof *k);
+	lbs_status st = LBS_OK;
+
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return LBS_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		key_of(l[i].path, &k[i]);
+	for (size_t i = 1; i < n && st == LBS_OK; i++) {
 		for (size_t j = 0; j < i; j++) {
 			char pi[160], pj[160];
 
-			if (!l[i].path || !l[j].path || !same_dir(l[i].path, l[j].path))
+			if ((l[i].group && l[i].group == l[j].group) ||
+			    !same_key(&k[i], &k[j], l[i].path, l[j].path))
 				continue;
 			txt_show(pi, sizeof pi, l[i].path);
 			txt_show(pj, sizeof pj, l[j].path);
@@ -258,10 +308,14 @@ lbs_status store_learners_apart(const store_learner *l, size_t n, char *err, siz
 				         "as %s (config field '%s'): '%s' and '%s' are one directory, so "
 				         "each outcome would count twice; give one of them another path",
 				         l[i].field, l[i].who, l[j].who, l[j].field, pi, pj);
-			return LBS_ECONFIG;
+			st = LBS_ECONFIG;
+			break;
 		}
 	}
-	return LBS_OK;
+	for (size_t i = 0; i < n; i++)
+		free(k[i].name);
+	free(k);
+	return st;
 }
 
 lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o)

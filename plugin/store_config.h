@@ -31,6 +31,7 @@ typedef struct store_learner {
 	const char *who;
 	const char *field;
 	const char *path;
+	int group; /* 0, or a router's: one route's learners never see another's outcomes */
 } store_learner;
 
 /* Children that each get every outcome (adaptive's, a blend's) must learn
@@ -39,6 +40,14 @@ typedef struct store_learner {
  * path against an absolute one, a symbolic link), whether or not it exists
  * yet.  LBS_ECONFIG naming the later child's field and the earlier one. */
 lbs_status store_learners_apart(const store_learner *l, size_t n, char *err, size_t errlen);
+
+/* The learners of an adaptive config as store_learners_apart takes them
+ * (each child that learns outcomes, with the store it learns into: its
+ * own config's or the shared one it is given), at most 8, into l with
+ * their fields ("store" or "config.NAME.store") in fields.  For a
+ * composite's check of its children; a config adaptive would refuse gives
+ * what can be read of it (adaptive's create names the fault). */
+size_t adapt_store_learners(const cJSON *cfg, store_learner *l, char (*fields)[64]);
 
 /* Whether two store paths name one directory, as store_learners_apart
  * compares them. */

@@ -1840,8 +1840,24 @@ static void test_one_store_twice(void)
 	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
 	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"adaptive\", \"config\": "
 	         "{\"store\": {\"path\": \"%s\"}}}]}", a, a);
-	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.store': adaptive "
+	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.store': performance "
 	                                  "learns into the same store");
+	/* an adaptive's child by its own config, by adaptive's rules; and its
+	 * shared store given to affinity alone (which learns no outcome)
+	 * beside a sibling's is no second learner */
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"adaptive\", \"config\": "
+	         "{\"children\": [\"priority\", \"round-robin\"], \"config\": {\"priority\": "
+	         "{\"store\": {\"path\": \"%s\"}}}}}]}", a, a);
+	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.config.priority.store'"
+	                                  ": priority learns into the same store");
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"adaptive\", \"config\": "
+	         "{\"children\": [\"affinity\", \"priority\"], \"store\": {\"path\": \"%s\"}, "
+	         "\"config\": {\"priority\": {\"store\": {\"path\": \"%s/other\"}}}}}]}", a, a, base);
+	CHECK_STR(create_error(cfg), "ok");
 	snprintf(cfg, sizeof cfg,
 	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
 	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"composite\", \"config\": "
@@ -1856,6 +1872,16 @@ static void test_one_store_twice(void)
 	         "\"scheduler\": \"priority\", \"config\": {\"store\": {\"path\": \"%s\"}}}], "
 	         "\"default\": {\"scheduler\": \"round-robin\"}}}]}", a, a);
 	CHECK_STR(create_error(cfg), "ok");
+	/* ... but a route's learner against the router's sibling is counted
+	 * twice for each outcome of its type */
+	snprintf(cfg, sizeof cfg,
+	         "{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}, {\"scheduler\": \"composite\", \"config\": "
+	         "{\"routes\": [{\"prefix\": \"v\", \"scheduler\": \"priority\", \"config\": "
+	         "{\"store\": {\"path\": \"%s\"}}}], \"default\": {\"scheduler\": "
+	         "\"round-robin\"}}}]}", a, a);
+	CHECK_CONTAINS(create_error(cfg), "config field 'children[1].config.routes[0].config."
+	                                  "store': priority learns into the same store");
 	/* two stores are fine */
 	snprintf(b, sizeof b, "%s/other", base);
 	CHECK_STR(create_error(two_stores(cfg, sizeof cfg, a, b)), "ok");
