@@ -178,8 +178,7 @@ static int next_reply(reader *r, const char *key, int say, redisReply **rep, cha
 	 * with it renamed: the fleet's fault, said once, not each key's. */
 	if ((!strncmp(words, "NOPERM", 6) && strstr(words, " to run ")) ||
 	    !strncmp(words, "ERR unknown command", 19)) {
-		snprintf(err, n, "%s; the reading user needs SCAN, HSTRLEN and HMGET, of "
-		         "Redis 3.2 or later (docs/SECURITY.md)", msg);
+		snprintf(err, n, "%s; " FLEET_REDIS_READER_NEEDS " (docs/SECURITY.md)", msg);
 		return -1;
 	}
 	snprintf(line, sizeof line, "%s key '%s': %s", rc_where(r->c),

@@ -28,6 +28,10 @@
 #include "convert.h"
 #include "redis_conn.h"
 
+/* What a reader refused a command is told (nginx -t too). */
+#define FLEET_REDIS_READER_NEEDS \
+	"the reading user needs SCAN, HSTRLEN and HMGET, of Redis 3.2 or later"
+
 #define FLEET_REDIS_DEFAULT_PREFIX "lbsched:"
 #define FLEET_REDIS_SPACE "fleet:"
 #define FLEET_REDIS_MAX_FIELD (64u << 10)

@@ -1476,8 +1476,7 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
                               "lbsched: upstream \"%V\": %s%s", &lcf->name, err,
                               ngx_strstr(err, "NOPERM")
                               || ngx_strstr(err, "ERR unknown command")
-                              ? "; the reading user needs SCAN, HSTRLEN and "
-                                "HMGET, of Redis 3.2 or later: no server is a "
+                              ? "; " FLEET_REDIS_READER_NEEDS ": no server is a "
                                 "candidate until it has them" : "");
             }
         }
