@@ -15,6 +15,8 @@
 set -u
 # testlib.sh: $tmp, until_ok, free_port (its ok and bad are replaced below)
 . "${LBS_SRCDIR:?}/tests/testlib.sh"
+# ngxlib.sh: ngx_conf_head (this test finds nginx and the module itself)
+. "$LBS_SRCDIR/tests/nginx/ngxlib.sh"
 plugin=${LBS_PLUGIN:?}
 v2=${LBS_V2_PLUGIN:?}
 liar=${LBS_LIAR_PLUGIN:?}
@@ -68,8 +70,6 @@ fi
 FRONT=$(free_port) P_CPU=$(free_port) P_CUDA=$(free_port) P_NPU=$(free_port)
 P_DEAD=$(free_port) P_SLOW=$(free_port)
 P_HF=$(free_port) P_HA=$(free_port) P_HB=$(free_port) P_HANG=$(free_port)
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
 
 cat >"$tmp/fleet.json" <<EOF
 {"workers": [
@@ -89,17 +89,7 @@ EOF
 
 # write_conf FILE WORKERS EXTRA_UPSTREAM_LINES
 write_conf() {
-	cat >"$1" <<EOF
-load_module $module;
-$user_line
-worker_processes $2;
-pid $run/nginx.pid;
-error_log $run/error.log info;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $run/tmp/body; proxy_temp_path $run/tmp/proxy;
-  fastcgi_temp_path $run/tmp/fcgi; uwsgi_temp_path $run/tmp/uwsgi; scgi_temp_path $run/tmp/scgi;
+	{ ngx_conf_head "$run" $2 256; cat <<EOF
   upstream be {
     lbsched_plugin $plugin;
     lbsched_fleet $tmp/fleet.json;
@@ -147,6 +137,7 @@ http {
   }
 }
 EOF
+	} >"$1"
 }
 ngx() { "$NGINX" -p "$run/" -c "$run/nginx.conf" "$@"; }
 get() { curl -s -m 10 "$@"; }

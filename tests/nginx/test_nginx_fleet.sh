@@ -36,8 +36,6 @@ ngx_module test_nginx_fleet
 
 redis_start fleet
 PS=$(free_port) P1=$(free_port) P2=$(free_port) FA=$(free_port) FB=$(free_port)
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
 
 # backend.py PORT NAME DELAY_FILE: answers NAME after the seconds in DELAY_FILE
 cat >"$tmp/backend.py" <<'EOF'
@@ -66,17 +64,7 @@ fleet=", \"fleet\": {\"address\": \"127.0.0.1:$REDIS_PORT\", \"prefix\": \"e2e:\
 [ -n "${LBS_FLEET_E2E_OFF:-}" ] && fleet=""
 conf() { # NAME FRONT_PORT
 	mkdir -p "$tmp/$1/tmp"
-	cat >"$tmp/$1/nginx.conf" <<EOF
-load_module $module;
-$user_line
-worker_processes 1;
-pid $tmp/$1/nginx.pid;
-error_log $tmp/$1/error.log info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/$1/tmp/body; proxy_temp_path $tmp/$1/tmp/proxy;
-  fastcgi_temp_path $tmp/$1/tmp/fcgi; uwsgi_temp_path $tmp/$1/tmp/uwsgi; scgi_temp_path $tmp/$1/tmp/scgi;
+	{ ngx_conf_head "$tmp/$1" 1 64; cat <<EOF
   upstream be {
     lbsched_plugin $plugin;
     lbsched_config '{"store": {"path": "$tmp/$1/store", "batch_ms": 10, "refresh_ms": 50$fleet}}';
@@ -89,6 +77,7 @@ http {
   }
 }
 EOF
+	} >"$tmp/$1/nginx.conf"
 	"$NGINX" -p "$tmp/$1/" -c "$tmp/$1/nginx.conf" || { echo "nginx $1 does not start: $(tail -3 "$tmp/$1/error.log")" >&2; exit 1; }
 	until_ok 20 answers "http://127.0.0.1:$2/lbsched_status" ||
 		{ echo "nginx $1 never answered on port $2: $(tail -3 "$tmp/$1/error.log")" >&2; exit 1; }
@@ -164,17 +153,7 @@ chmod 600 "$tmp/C/redis.pw"
 FC=$(free_port)
 # confc NAME FLEET: nginx C's conf NAME, its store's "fleet" object FLEET
 confc() {
-	cat >"$tmp/C/$1" <<EOF
-load_module $module;
-$user_line
-worker_processes 1;
-pid $tmp/C/nginx.pid;
-error_log $tmp/C/error.log info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/C/tmp/body; proxy_temp_path $tmp/C/tmp/proxy;
-  fastcgi_temp_path $tmp/C/tmp/fcgi; uwsgi_temp_path $tmp/C/tmp/uwsgi; scgi_temp_path $tmp/C/tmp/scgi;
+	{ ngx_conf_head "$tmp/C" 1 64; cat <<EOF
   upstream be {
     lbsched_plugin $plugin;
     lbsched_config '{"store": {"path": "store", "batch_ms": 10, "fleet": $2}}';
@@ -183,6 +162,7 @@ http {
   server { listen 127.0.0.1:$FC; location / { proxy_pass http://be; } }
 }
 EOF
+	} >"$tmp/C/$1"
 }
 confc rel.conf "{\"address\": \"127.0.0.1:$REDIS_PORT\", \"prefix\": \"c:\", \"password_file\": \"redis.pw\"}"
 out=$(cd / && "$NGINX" -p "$tmp/C/" -c "$tmp/C/rel.conf" -t 2>&1) && ok || bad "nginx -t from / with a relative store.fleet.password_file: $out"

@@ -29,8 +29,6 @@ ngx_module test_nginx_redis
 redis_start fleet
 FRONT=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PD=$(free_port)
 url=redis://127.0.0.1:$REDIS_PORT/t:
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
 
 # two recorded laptops, one per server, the agents' id being the server's address
 export LBSCHED_AGENT_NVML=none
@@ -67,17 +65,7 @@ cool A
 start_agent A "$PA"
 start_agent B "$PB"
 
-cat >"$run/nginx.conf" <<EOT
-load_module $module;
-$user_line
-worker_processes 2;
-pid $run/nginx.pid;
-error_log $run/error.log info;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $run/tmp/body; proxy_temp_path $run/tmp/proxy;
-  fastcgi_temp_path $run/tmp/fcgi; uwsgi_temp_path $run/tmp/uwsgi; scgi_temp_path $run/tmp/scgi;
+{ ngx_conf_head "$run" 2 256; cat <<EOT
   upstream be {
     lbsched_plugin $plugin;
     lbsched_fleet $url;
@@ -96,6 +84,7 @@ http {
   }
 }
 EOT
+} >"$run/nginx.conf"
 ngx() { "$NGINX" -p "$run/" -c "$run/$1" "${@:2}"; }
 U=http://127.0.0.1:$FRONT
 # tally N: the servers that answered N requests, "a=N b=M" sorted

@@ -30,23 +30,11 @@ ngx_module test_nginx_redis_records
 
 redis_start records
 FRONT=$(free_port) PA=$(free_port) PB=$(free_port)
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
 
 # conf NAME SERVERS...: an upstream of these servers, A and B answering
 conf() {
 	local name=$1; shift
-	cat >"$run/$name.conf" <<EOT
-load_module $module;
-$user_line
-worker_processes 2;
-pid $run/nginx.pid;
-error_log $run/error.log info;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $run/tmp/body; proxy_temp_path $run/tmp/proxy;
-  fastcgi_temp_path $run/tmp/fcgi; uwsgi_temp_path $run/tmp/uwsgi; scgi_temp_path $run/tmp/scgi;
+	{ ngx_conf_head "$run" 2 256; cat <<EOT
   upstream be {
     lbsched_plugin $plugin;
     lbsched_fleet redis://127.0.0.1:$REDIS_PORT/r:;
@@ -62,6 +50,7 @@ http {
   }
 }
 EOT
+	} >"$run/$name.conf"
 }
 start() { : >"$run/error.log"; "$NGINX" -p "$run/" -c "$run/$1.conf" ||
 	{ echo "nginx did not start: $(cat "$run/error.log")" >&2; exit 1; }; }
