@@ -159,6 +159,8 @@ typedef struct {
     char                      **ids;          /* the peers' addresses */
     ngx_uint_t                 *first;        /* per peer: the first peer
                                                  of its address */
+    char                     ***by_id;        /* the peers' ids, sorted:
+                                                 peer_of's index */
     ngx_uint_t                 *twin;         /* per peer: the next peer of
                                                  its address, or NO_PEER */
     ngx_uint_t                  npeers;
@@ -1507,6 +1509,31 @@ ngx_http_upstream_lbsched_by_id(const void *a, const void *b)
 }
 
 
+/* The first peer whose address is id, or LBS_NGX_NO_PEER: a search of
+ * by_id, as a live fleet of thousands is matched every round. */
+static ngx_uint_t
+ngx_http_upstream_lbsched_peer_of(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    const char *id)
+{
+    ngx_uint_t  lo = 0, hi = lcf->npeers, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (ngx_strcmp(*lcf->by_id[mid], id) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+
+    if (lo == lcf->npeers || ngx_strcmp(*lcf->by_id[lo], id) != 0) {
+        return LBS_NGX_NO_PEER;
+    }
+
+    return lcf->by_id[lo] - lcf->ids;
+}
+
+
 /*
  * A worker is its address: of two servers alike the second is never the
  * one a decision names (nginx's way of weighting a server), so say so,
@@ -1521,7 +1548,8 @@ ngx_http_upstream_lbsched_twice(ngx_conf_t *cf,
     char       ***by;
     ngx_uint_t    k, i, prev;
 
-    by = ngx_palloc(cf->temp_pool, (lcf->npeers + 1) * sizeof(char **));
+    /* kept: the live fleet finds its servers by id every round */
+    by = ngx_palloc(cf->pool, (lcf->npeers + 1) * sizeof(char **));
     lcf->first = ngx_palloc(cf->pool, (lcf->npeers + 1) * sizeof(ngx_uint_t));
     lcf->twin = ngx_palloc(cf->pool, (lcf->npeers + 1) * sizeof(ngx_uint_t));
     if (by == NULL || lcf->first == NULL || lcf->twin == NULL) {
@@ -1536,6 +1564,7 @@ ngx_http_upstream_lbsched_twice(ngx_conf_t *cf,
 
     ngx_qsort(by, lcf->npeers, sizeof(char **),
               ngx_http_upstream_lbsched_by_id);
+    lcf->by_id = by;
 
     for (k = 1; k < lcf->npeers; k++) {
         if (ngx_strcmp(*by[k - 1], *by[k]) != 0) {
@@ -1970,16 +1999,11 @@ ngx_http_upstream_lbsched_live_refused(void *ctx, const char *id,
 
     round->refused++;
 
-    for (i = 0; i < lcf->npeers; i++) {
-        if (ngx_strcmp(lcf->ids[i], id) == 0) {
-            break;
-        }
-    }
-
+    i = ngx_http_upstream_lbsched_peer_of(lcf, id);
     h = ngx_http_upstream_lbsched_reason(line);
 
     /* a key of no server cannot be, as only theirs are read: said */
-    if (i < lcf->npeers) {
+    if (i != LBS_NGX_NO_PEER) {
         lcf->key_now[i] = h;
         if (lcf->key_said[i] == h) {
             return;
@@ -2106,7 +2130,7 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 {
     ngx_http_upstream_lbsched_live_t  *live;
     ngx_slab_pool_t                   *shpool;
-    lbs_worker                       **fleet = NULL, *found;
+    lbs_worker                       **fleet = NULL, **at, *found;
     const lbs_worker                 **now;
     uint32_t                           nfleet = 0, j, live_now;
     ngx_uint_t                         i, n_live, was, moved;
@@ -2163,15 +2187,23 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
     was = moved = live_now = 0;
     now = arena_alloc(a, (lcf->npeers + 1) * sizeof(lbs_worker *));
+    at = arena_alloc(a, (lcf->npeers + 1) * sizeof(lbs_worker *));
+    if (at == NULL) {
+        arena_free(a);
+        return;     /* tried again at the next check */
+    }
+
+    /* each server's worker, by the first peer of its address: the first
+     * record of an id, as the reader reads each key once */
+    for (j = 0; j < nfleet; j++) {
+        i = ngx_http_upstream_lbsched_peer_of(lcf, fleet[j]->id);
+        if (i != LBS_NGX_NO_PEER && at[i] == NULL) {
+            at[i] = fleet[j];
+        }
+    }
 
     for (i = 0; i < lcf->npeers; i++) {
-        found = NULL;
-        for (j = 0; j < nfleet; j++) {
-            if (ngx_strcmp(fleet[j]->id, lcf->ids[i]) == 0) {
-                found = fleet[j];
-                break;
-            }
-        }
+        found = at[lcf->first[i]];
 
         moved |= ((lcf->workers[i] != NULL) != (found != NULL));
 
