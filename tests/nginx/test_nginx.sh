@@ -15,7 +15,7 @@
 set -u
 # testlib.sh: $tmp, until_ok, free_port (its ok and bad are replaced below)
 . "${LBS_SRCDIR:?}/tests/testlib.sh"
-# ngxlib.sh: ngx_conf_head (this test finds nginx and the module itself)
+# ngxlib.sh: ngx_find, ngx_module, ngx_conf_head (after the packages below)
 . "$LBS_SRCDIR/tests/nginx/ngxlib.sh"
 plugin=${LBS_PLUGIN:?}
 v2=${LBS_V2_PLUGIN:?}
@@ -40,7 +40,7 @@ if [ ${#need[@]} -gt 0 ]; then
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; } ||
 		die "apt-get install ${need[*]} failed"
 fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+ngx_find test_nginx
 
 run=$tmp/run
 mkdir -p "$run/tmp" "$run/logs"
@@ -55,16 +55,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-module=${LBS_NGX_MODULE:-}
-if [ -z "$module" ] || [ ! -f "$module" ]; then
-	# nginx-dev was missing at meson setup: build the module here.
-	[ -n "${LBS_NGX_BUILD:-}" ] || die "no module and no LBS_NGX_BUILD to build it"
-	module=$tmp/ngx_http_upstream_lbsched_module.so
-	echo "building the module into $module"
-	eval "args=($LBS_NGX_BUILD_ARGS)"
-	bash "$LBS_NGX_BUILD" "$module" "${args[0]}" "$tmp/ngx-build" "${args[2]}" "${args[@]:3}" ||
-		die "the module does not build"
-fi
+ngx_module test_nginx
 
 # --- ports and files ----------------------------------------------------------
 FRONT=$(free_port) P_CPU=$(free_port) P_CUDA=$(free_port) P_NPU=$(free_port)
