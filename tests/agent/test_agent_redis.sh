@@ -144,6 +144,11 @@ idle_four() {
 	[ "$(sort -u "$tmp/idle.seen" | grep -c .)" -ge 4 ]
 }
 until_ok 15 idle_four && ok || bad "samples lost to the idle timeout: $(sort -u "$tmp/idle.seen" | tr '\n' ' ')"
+# the key gone while the connection sat closed (expired, deleted): the
+# sample sent again on a new connection carries the record, not the load alone
+rcli del t:fleet:w-idle >/dev/null
+idle_record() { [ "$(rcli --raw hget t:fleet:w-idle record 2>/dev/null | jq1 'd["worker_id"]' 2>/dev/null)" = w-idle ]; }
+until_ok 10 idle_record && ok || bad "the key came back without its record: $(rcli --raw hgetall t:fleet:w-idle | head -c 300)"
 kill "$ipid"
 wait "$ipid"
 rcli config set timeout 0 >/dev/null
@@ -252,6 +257,9 @@ REDIS_PID=$!
 REDIS_PIDS="$REDIS_PIDS $REDIS_PID"
 again() { grep -q "publishing again" "$tmp/outage.err"; }
 until_ok 20 again && ok || bad "the agent did not say it publishes again: $(cat "$tmp/outage.err")"
+# the restarted Redis kept nothing: the record is sent again, not the load alone
+o_record() { [ "$(redis-cli -p "$oport" --raw hget o:fleet:w-o record 2>/dev/null | jq1 'd["worker_id"]' 2>/dev/null)" = w-o ]; }
+until_ok 10 o_record && ok || bad "after the outage, no record: $(redis-cli -p "$oport" --raw hgetall o:fleet:w-o | head -c 300)"
 kill "$apid"; wait "$apid"
 redis_rest "$tmp/outage.err" >/dev/null # a timeout line, if any, is noted
 n_said=$(grep -c "redis://127.0.0.1:$oport" "$tmp/outage.err")
