@@ -669,6 +669,20 @@ static void test_worker_backend_names(void)
 	CHECK_INT(w.devices[1]->hw_class, LBS_CLASS_GPU);
 	CHECK(w.devices[1]->backends & LBS_BACKEND_TENSORRT);
 	CHECK(w.devices[1]->backends & LBS_BACKEND_OPENVINO);
+	/* a worker that names a framework runs those it names: torch alone
+	 * is no TensorFlow host (a required_software tensorflow went there);
+	 * one that names none runs the original CPU profile's three */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 8,"
+	             " \"software_versions\": {\"torch\": \"2.1\"}}", &w), 0);
+	CHECK_INT(w.n_devices, 1);
+	CHECK(w.devices[0]->backends & LBS_BACKEND_PYTORCH);
+	CHECK(!(w.devices[0]->backends & LBS_BACKEND_TENSORFLOW));
+	CHECK(!(w.devices[0]->backends & LBS_BACKEND_ONNX));
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 8, \"software_versions\": {}}",
+	             &w), 0);
+	CHECK((w.devices[0]->backends & (LBS_BACKEND_PYTORCH | LBS_BACKEND_TENSORFLOW |
+	                                 LBS_BACKEND_ONNX)) ==
+	      (LBS_BACKEND_PYTORCH | LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX));
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 8,"
 	             " \"software_versions\": {\"cuda\": \"12\"}}", &w), 0);
 	CHECK_INT(w.n_devices, 1);

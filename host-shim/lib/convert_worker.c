@@ -179,6 +179,7 @@ static const char *first_name(uint64_t set, const uint64_t *order, size_t n)
 
 struct facts {
 	uint64_t listed; /* supported_backends as bits, OTHER for unknown */
+	uint64_t software; /* software_versions' names as bits */
 	int has_gpu, has_webgpu, has_webnn;
 	double mem_gb, cpu_cores;
 	const char *const *kinds;
@@ -201,7 +202,12 @@ static int derive(cv *v, const struct facts *f, const struct specs *sp,
 	uint32_t n_rest = 0;
 	char model[64];
 
-	if (!fw)
+	/* The original's CPU profile ran the three common frameworks, named
+	 * or not; a worker that names any framework (software_versions
+	 * included, where records usually name them) runs those it names,
+	 * or a test's required_software tensorflow went to a torch-only
+	 * host. */
+	if (!fw && !(f->software & FRAMEWORKS))
 		fw = LBS_BACKEND_PYTORCH | LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX;
 
 	uint32_t gpus = accel_count(f->kinds, f->counts, f->n_kinds, "gpu");
@@ -633,6 +639,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 	if (cv_accel_map(vp, obj, "available_accelerators", NULL, &w.accel_kinds,
 	                 &w.accel_counts, &w.n_accels) < 0)
 		return -1;
+	f.software = sw_bits;
 	f.kinds = w.accel_kinds;
 	f.counts = w.accel_counts;
 	f.n_kinds = w.n_accels;
