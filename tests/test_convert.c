@@ -277,6 +277,11 @@ static void test_accelerators_and_excludes(void)
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": {\"gpu\": 1.5}}",
 	             &w), -1);
 	CHECK_CONTAINS(err, "field 'required_accelerators.gpu': must be an integer");
+	/* the original's TestRequirements copies the counts into the limit:
+	 * the error names the field the user wrote */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": {\"gpu\": -1},"
+	             " \"required_accelerator_limit\": {\"gpu\": -1}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'required_accelerators.gpu'");
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": [\"gpu\"]}",
 	             &w), -1);
 	CHECK_CONTAINS(err, "field 'required_accelerators': must be an object, "

@@ -361,9 +361,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	               &d) < 0 ||
 	    cv_get_num(vp, obj, "timeout", NULL, 0, MAX_SECONDS, "s", 0, &d) < 0 ||
 	    cv_get_int(vp, obj, "retries", NULL, 0, MAX_COUNT, 0, &d) < 0 ||
-	    cv_loose(vp, obj, "concurrency_key", NULL, L_STRING) < 0 ||
-	    cv_accel_map(vp, obj, "required_accelerator_limit", NULL, NULL, NULL,
-	                 NULL) < 0)
+	    cv_loose(vp, obj, "concurrency_key", NULL, L_STRING) < 0)
 		return -1;
 
 	if (one_backend(vp, obj, "required_backend", &req, &w.required_backends) < 0 ||
@@ -380,9 +378,13 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 		return -1;
 	w.priority = (uint32_t)prio;
 
+	/* The original's __post_init__ copies required_accelerators into
+	 * the limit: a bad count is the user's field, named first. */
 	if (cv_accel_map(vp, obj, "required_accelerators", NULL,
 	                 &w.required_accel_kinds, &w.required_accel_counts,
-	                 &w.n_required_accels) < 0)
+	                 &w.n_required_accels) < 0 ||
+	    cv_accel_map(vp, obj, "required_accelerator_limit", NULL, NULL, NULL,
+	                 NULL) < 0)
 		return -1;
 	if (required_software(vp, obj, &w, &req) < 0 ||
 	    exclude_workers(vp, obj, &w) < 0)
