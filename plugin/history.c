@@ -308,9 +308,19 @@ void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, doub
 	c->last_update = now;
 }
 
+void hist_sums_not_after(hist_sums *c, double now)
+{
+	if (c->pref_time > now)
+		c->pref_time = now;
+	if (c->last_update > now)
+		c->last_update = now;
+}
+
 void hist_sums_learn(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now)
 {
 	hist_sums one;
+
+	hist_sums_not_after(c, now);
 
 	hist_sums_one(&one, o, r, now, c->samples == 0 && c->pref_weight == 0.0);
 	hist_sums_merge(c, &one, r->half_life);

@@ -329,6 +329,18 @@ expect_rc 0 "$shim" prefs import --db "$db2" --replace "$tmp/one.json"
 expect_rc 0 "$shim" prefs export --db "$db2"
 has "$tmp/out" '"worker":"mic-1","samples":2'
 n=$(records "$tmp/out"); [ "$n" = 1 ] && ok || bad "after --replace $n records, expected 1"
+# a record stamped a day ahead of this clock (a clock stepped back, an
+# export from a host whose clock ran fast) still learns: 20 failures pull
+# its preference down, as they would a record of now (it stayed at 1.000)
+ahead=$(( $(date +%s) + 86400 ))
+printf '{"schema":3,"records":[{"workload_type":"VISION","worker":"gpu-1","samples":1,"successes":1,"failures":0,"preference":1,"mean_duration":40,"var_duration":0,"last_update":%s,"ratio_n":0,"log_ratio_mean":0,"log_ratio_var":0,"sum_duration":40,"sum_duration_sq":1600,"sum_log_ratio":0,"sum_log_ratio_sq":0,"pref_time":%s,"pref_weight":1,"pref_sum":1}]}\n' "$ahead" "$ahead" >"$tmp/ahead.json"
+expect_rc 0 "$shim" prefs import --db "$db2" --replace "$tmp/ahead.json"
+printf '{"store": {"path": "%s"}}\n' "$db2" >"$tmp/ahead-cfg.json"
+for _ in $(seq 20); do echo '{"worker_id": "gpu-1", "success": false, "duration": 40, "test_type": "vision"}'; done >"$tmp/ahead-fb.jsonl"
+expect_rc 0 "$shim" decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests /dev/null --config "$tmp/ahead-cfg.json" --feedback "$tmp/ahead-fb.jsonl"
+expect_rc 0 "$shim" prefs export --db "$db2"
+pref=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["records"]; print([x["preference"] for x in r if x["worker"]=="gpu-1"][0])' "$tmp/out")
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.2 else 1)' "$pref" && ok || bad "a record a day ahead ignored 20 failures: preference $pref"
 # reset: nothing learned, the schema stays
 expect_rc 0 "$shim" prefs reset --db "$db2"
 expect_rc 0 "$shim" prefs export --db "$db2"
