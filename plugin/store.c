@@ -522,9 +522,39 @@ static int merge_into(void *ctx, uint32_t type, const char *worker, const hist_s
 
 /* ---- the view ------------------------------------------------------------ */
 
+/* 1 with err when k is no key an outcome makes (make_key): a workload type
+ * past the taxonomy, an empty id, an id holding a NUL byte (read as C text
+ * it was another worker's, whose record it hid) or not UTF-8 (an export
+ * would not be JSON).  The outbox reader refuses the same. */
+static int key_problem(const store *s, const MDB_val *k, char *err, size_t errlen)
+{
+	const unsigned char *p = k->mv_data;
+	char key[96], id[MAX_ID + 1];
+	const char *why = NULL;
+
+	if (k->mv_size < 2) {
+		why = "an empty worker id";
+	} else if (p[0] >= LBS_WL_COUNT) {
+		why = "a workload type past the taxonomy";
+	} else if (memchr(p + 1, 0, k->mv_size - 1)) {
+		why = "a worker id holding a NUL byte";
+	} else {
+		memcpy(id, p + 1, k->mv_size - 1);
+		id[k->mv_size - 1] = '\0';
+		if (!txt_utf8_valid(id))
+			why = "a worker id that is not UTF-8";
+	}
+	if (!why)
+		return 0;
+	key_text(k, key, sizeof key);
+	snprintf(err, errlen, "store '%s': record %s has a key no outcome makes (%s)", s->path,
+	         key, why);
+	return 1;
+}
+
 /*
  * Every record of a records database (prefs or fleet) through fn, in key
- * order.  A record of impossible values is skipped: counted in *skipped, the
+ * order.  A record of impossible values or key is skipped: counted in *skipped, the
  * first described in `first`.  0; 1 when fn stopped; -1 with err set for a
  * record of a foreign size.
  */
@@ -544,9 +574,11 @@ static int each_record(store *s, MDB_txn *txn, MDB_dbi dbi, hist_sums_fn fn, voi
 		store_rec r;
 		int d;
 
-		if (k.mv_size < 2 || k.mv_size > MAX_ID + 1)
+		if (k.mv_size > MAX_ID + 1)
 			continue; /* not a key of ours: skip rather than misread */
-		d = rec_decode(s, &k, &v, &r, why, sizeof why);
+		d = key_problem(s, &k, why, sizeof why);
+		if (!d)
+			d = rec_decode(s, &k, &v, &r, why, sizeof why);
 		if (d < 0) {
 			snprintf(err, errlen, "%s", why);
 			out = -1;

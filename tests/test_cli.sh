@@ -482,6 +482,35 @@ PY
 	expect_rc 0 "$shim" prefs export --db "$tmp/db5"
 	pycheck_good4() { python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["records"] if x["worker"]=="good"]; sys.exit(0 if r and r[0]["samples"]==4 else 1)' "$tmp/out"; }
 	pycheck_good4 && ok || bad "the late outcome for 'good' was not stored: $(cat "$tmp/out")"
+	# keys no outcome makes (damage, another writer): an id holding a NUL
+	# byte read as C text was 'good' and hid its record; a type past the
+	# taxonomy, an id not UTF-8, an empty id: skipped and counted, never
+	# used, and the export imports again
+	mkdir "$tmp/db7"
+	python3 - "$tmp/db7.txt" <<'PY'
+import struct, sys
+def rec(key, *v):
+    return " %s\n %s\n" % (key.hex(), struct.pack("=3Q4dQ2d", *v).hex())
+with open(sys.argv[1], "w") as f:
+    f.write("VERSION=3\nformat=bytevalue\ndatabase=meta\ntype=btree\nHEADER=END\n")
+    f.write(" %s\n %s\n" % (b"schema".hex(), struct.pack("=I", 2).hex()))
+    f.write("DATA=END\nVERSION=3\nformat=bytevalue\ndatabase=prefs\ntype=btree\nHEADER=END\n")
+    f.write(rec(b"\x01", 2, 2, 0, 0.5, 1, 0, 1700000000, 0, 0, 0))
+    f.write(rec(b"\x01good", 2, 2, 0, 0.75, 1, 0, 1700000000, 0, 0, 0))
+    f.write(rec(b"\x01good\x00x", 40, 40, 0, 0.99, 1, 0, 1700000000, 0, 0, 0))
+    f.write(rec(b"\x01\xff\xfe", 2, 2, 0, 0.5, 1, 0, 1700000000, 0, 0, 0))
+    f.write(rec(b"\x0cother", 2, 2, 0, 0.5, 1, 0, 1700000000, 0, 0, 0))
+    f.write("DATA=END\n")
+PY
+	mdb_load -f "$tmp/db7.txt" "$tmp/db7" && ok || bad "mdb_load failed"
+	expect_rc 0 "$shim" prefs export --db "$tmp/db7"
+	has "$tmp/err" "warning: store '$tmp/db7': record (VISION, ) has a key no outcome makes (an empty worker id); 4 such records are skipped, not exported"
+	lines "$tmp/err" 1
+	if python3 -m json.tool "$tmp/out" >/dev/null; then ok; else bad "the export of db7 is not JSON"; fi
+	pycheck_db7() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["records"]; sys.exit(0 if len(r)==1 and r[0]["worker"]=="good" and r[0]["samples"]==2 else 1)' "$tmp/out"; }
+	pycheck_db7 && ok || bad "db7's export is not 'good' alone, with its own 2 samples: $(cat "$tmp/out")"
+	cp "$tmp/out" "$tmp/e7.json"
+	expect_rc 0 "$shim" prefs import --db "$tmp/db8" "$tmp/e7.json"
 else
 	echo "note: mdb_load or python3 missing; the impossible-record check is skipped"
 fi
