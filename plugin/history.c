@@ -424,6 +424,10 @@ const char *hist_sums_problem(const hist_sums *c)
 		return "field 'sum_duration': must be a finite number >= 0";
 	if (!(c->sum_duration_sq >= 0.0 && isfinite(c->sum_duration_sq)))
 		return "field 'sum_duration_sq': must be a finite number >= 0";
+	/* only a success adds a duration: sums behind no success were a
+	 * mean of 1e300 once the first came */
+	if (c->successes == 0 && (c->sum_duration != 0.0 || c->sum_duration_sq != 0.0))
+		return "field 'sum_duration': must be 0 with no successes";
 	if (c->ratio_n > c->successes)
 		return "field 'ratio_n': must be at most successes";
 	if (!(fabs(c->sum_log_ratio) <= HIST_LOG_RATIO_MAX * (double)c->ratio_n * slack))
@@ -431,14 +435,16 @@ const char *hist_sums_problem(const hist_sums *c)
 	if (!(c->sum_log_ratio_sq >= 0.0 &&
 	      c->sum_log_ratio_sq <= HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX * (double)c->ratio_n * slack))
 		return "field 'sum_log_ratio_sq': must be a number in 0..400 x ratio_n";
-	if (!(c->pref_time >= 0.0 && isfinite(c->pref_time)))
-		return "field 'pref_time': must be a finite number >= 0";
+	/* times as an import takes them (HIST_TIME_MAX): a record read is
+	 * one its export gives back */
+	if (!(c->pref_time >= 0.0 && c->pref_time <= HIST_TIME_MAX))
+		return "field 'pref_time': must be a time in 0..1e11";
 	if (!(c->pref_weight >= 0.0 && isfinite(c->pref_weight)))
 		return "field 'pref_weight': must be a finite number >= 0";
 	if (!(c->pref_sum >= 0.0 && c->pref_sum <= c->pref_weight * slack))
 		return "field 'pref_sum': must be a number in 0..pref_weight";
-	if (!(c->last_update >= 0.0 && isfinite(c->last_update)))
-		return "field 'last_update': must be a finite number >= 0";
+	if (!(c->last_update >= 0.0 && c->last_update <= HIST_TIME_MAX))
+		return "field 'last_update': must be a time in 0..1e11";
 	return NULL;
 }
 

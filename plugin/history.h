@@ -72,6 +72,10 @@ typedef struct hist_rules {
 	double half_life; /* seconds, > 0 */
 } hist_rules;
 
+/* The latest time (s since the epoch, the year 5138) a record may hold:
+ * what an import takes, and what the store reads. */
+#define HIST_TIME_MAX 1e11
+
 /* The rules for an EMA weight alpha (0..1) and a half-life in seconds. */
 hist_rules hist_rules_make(double alpha, double half_life);
 

@@ -273,7 +273,7 @@ static int get_sums(const cJSON *r, size_t i, const lbs_history *h, hist_sums *c
 	 * would hold the preference's decay, and every later outcome's
 	 * weight with it, until then. */
 	for (int k = 0; k < 7; k++)
-		if (get_in(r, i, names[k], k == 2 ? -1e300 : 0.0, k == 4 ? 1e11 : 1e300, &v[k],
+		if (get_in(r, i, names[k], k == 2 ? -1e300 : 0.0, k == 4 ? HIST_TIME_MAX : 1e300, &v[k],
 		           err, errlen))
 			return -1;
 	c->sum_duration = v[0];
@@ -349,7 +349,7 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	    get_real(r, i, "preference", 1.0, &h.preference, err, errlen) ||
 	    get_real(r, i, "mean_duration", 1e9, &h.mean_duration, err, errlen) ||
 	    get_real(r, i, "var_duration", 1e18, &h.var_duration, err, errlen) ||
-	    get_real(r, i, "last_update", 1e11, &h.last_update, err, errlen) ||
+	    get_real(r, i, "last_update", HIST_TIME_MAX, &h.last_update, err, errlen) ||
 	    get_ratio(r, i, &h, err, errlen))
 		return -1;
 	/* What the store reads back: an import cannot write what a read

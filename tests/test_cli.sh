@@ -341,6 +341,11 @@ expect_rc 0 "$shim" decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests /
 expect_rc 0 "$shim" prefs export --db "$db2"
 pref=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["records"]; print([x["preference"] for x in r if x["worker"]=="gpu-1"][0])' "$tmp/out")
 python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.2 else 1)' "$pref" && ok || bad "a record a day ahead ignored 20 failures: preference $pref"
+# sums behind no success: learning never writes them (its mean was 1e300
+# once a success came, and that store's export did not import)
+printf '{"schema":3,"records":[{"workload_type":"VISION","worker":"h","samples":1,"successes":0,"failures":1,"preference":0.5,"mean_duration":0,"var_duration":0,"last_update":1700000000,"ratio_n":0,"log_ratio_mean":0,"log_ratio_var":0,"sum_duration":1e300,"sum_duration_sq":1e300,"sum_log_ratio":0,"sum_log_ratio_sq":0,"pref_time":1700000000,"pref_weight":1,"pref_sum":0.5}]}\n' >"$tmp/hidden.json"
+expect_rc 1 "$shim" prefs import --db "$db2" "$tmp/hidden.json"
+has "$tmp/err" "hidden.json: records[0]: field 'sum_duration': must be 0 with no successes; nothing was imported"
 # reset: nothing learned, the schema stays
 expect_rc 0 "$shim" prefs reset --db "$db2"
 expect_rc 0 "$shim" prefs export --db "$db2"
