@@ -1730,6 +1730,18 @@ class DropInTest(unittest.TestCase):
         self.sched.select_worker(t, caps, loads, pd(4, 6.0))
         self.assertEqual(self.sched.stats()["reports"], 4)
 
+    def test_a_sample_count_of_none_is_named_by_its_field(self):
+        # It was a bare TypeError from the arithmetic on it
+        # (unsupported operand type(s) for *: 'NoneType' and 'float')
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", test_type="vision", minimum_memory=2)
+        want = "performance_data['left_1']['vision']: field 'sample_count': must be an " \
+               "integer >= 0, got None"
+        for rec in (WorkerPerformance("left_1", "vision", sample_count=None),
+                    {"sample_count": None, "success_rate": 1.0, "total_failures": 0}):
+            self.assert_refused(want, t, caps, loads, {"left_1": {"vision": rec}})
+        self.assertEqual(self.sched.stats()["reports"], 0)
+
     def test_a_nul_in_a_value_is_named_by_its_field(self):
         # It was "available_workers: a string holds \u0000 (a NUL
         # character) at byte 79", a byte of a document the caller never saw

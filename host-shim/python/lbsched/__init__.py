@@ -1358,8 +1358,10 @@ class PluginScheduler(object):
             # taking its samples as successes taught what nobody said
             raise ValueError("%s: field 'total_failures': is required, or 'success_rate' "
                              "(the original's WorkerPerformance has both)" % where)
+        # sample_count None was a bare TypeError from the arithmetic below;
+        # total_failures None is left to success_rate
         for name, v in (("sample_count", n), ("total_failures", failures)):
-            if v is not None and (type(v) is not int or v < 0):
+            if (v is not None or name == "sample_count") and (type(v) is not int or v < 0):
                 raise ValueError("%s: field '%s': must be an integer >= 0, "
                                  "got %r" % (where, name, v))
         if rate is not None:
