@@ -1742,6 +1742,23 @@ class DropInTest(unittest.TestCase):
             self.assert_refused(want, t, caps, loads, {"left_1": {"vision": rec}})
         self.assertEqual(self.sched.stats()["reports"], 0)
 
+    def test_a_workers_entry_that_is_no_dict_is_named(self):
+        # None, 0 and "" were taken as no history, silently, where a list
+        # or 3 was refused
+        caps, loads = twins()
+        t = TestRequirements(test_id="t", test_type="vision", minimum_memory=2)
+        good = {"vision": WorkerPerformance("right_1", "vision", sample_count=5)}
+        for bad, what in ((None, "None"), (0, "an int"), ("", "a str"), (False, "a bool"),
+                          ([], "a list"), ((), "a tuple")):
+            self.assert_refused("performance_data['left_1']: expected a dict of test type -> "
+                                "WorkerPerformance, got %s" % what,
+                                t, caps, loads, {"right_1": good, "left_1": bad})
+            self.assertEqual(self.sched.stats()["reports"], 0, repr(bad))
+        # an empty dict is a worker with no history yet
+        self.assertIn(self.sched.select_worker(t, caps, loads, {"left_1": {},
+                                                                 "right_1": good}), caps)
+        self.assertEqual(self.sched.stats()["reports"], 5)
+
     def test_a_nul_in_a_value_is_named_by_its_field(self):
         # It was "available_workers: a string holds \u0000 (a NUL
         # character) at byte 79", a byte of a document the caller never saw

@@ -1290,12 +1290,14 @@ class PluginScheduler(object):
         a bad one leaves nothing learned.  self._lock held."""
         plan = []
         for wid, types in performance_data.items():
-            if not types:
-                continue
+            # checked before the emptiness: None, 0 and "" were taken as no
+            # history, silently, where a list was refused
             if not hasattr(types, "items"):
                 raise ValueError("performance_data[%r]: expected a dict of test "
                                  "type -> WorkerPerformance, got %s"
                                  % (wid, _what(types)))
+            if not types:  # a worker with no history yet
+                continue
             for ttype, perf in types.items():
                 step = self._seed_one(wid, ttype, perf)
                 if step:
