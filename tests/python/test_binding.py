@@ -226,6 +226,27 @@ class LearningLoopTest(unittest.TestCase):
         s = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertFalse(s.report("t", "w", True, 1.0))
 
+    def test_report_takes_the_originals_status_names(self):
+        # docs/PYTHON.md said status="completed" was a ValueError; the
+        # converter takes the original's WorkerAssignment names on purpose
+        # (README.md), and they must agree with success
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        self.assertTrue(s.report("t1", "w1", True, 2.0, status="completed", test_type="v"))
+        self.assertTrue(s.report("t2", "w1", False, 2.0, status="failed", test_type="v"))
+        self.assertTrue(s.report("t3", "w1", True, 2.0, status=200, test_type="v"))
+        for ok, status, want in (
+                (False, "completed", "outcome: field 'success': disagrees with 'status'"),
+                (True, "failed", "outcome: field 'success': disagrees with 'status'"),
+                (True, "running", "outcome: field 'status': is \"running\": the test has not "
+                                  "ended, so there is no outcome to learn yet"),
+                (True, "ok", "outcome: field 'status': must be an integer (the host's status "
+                             "code) or the original's \"completed\" or \"failed\", got \"ok\"")):
+            with self.assertRaises(ValueError) as cm:
+                s.report("t4", "w1", ok, 2.0, status=status, test_type="v")
+            self.assertEqual(str(cm.exception), want)
+        st = s.stats()
+        self.assertEqual(st["reports"], 3, st)
+
     def test_a_report_is_matched_to_its_decision_by_the_test_id(self):
         # report() has a test id and a worker, no cookie: adaptive learned
         # nothing from Python ("unmatched_reports" 20 of 20) and the
