@@ -32,6 +32,12 @@
 
 #define FLEET_FILE "available_workers" /* the fleet's name in messages */
 
+/* The decided tests' types kept at once (decided_type); more, and they are
+ * forgotten, all of them, to start again. */
+#define TYPES_MAX 256
+/* The type jar's one "worker": a test's type is kept by its id alone. */
+#define TYPE_KEY "type"
+
 _Static_assert(LBSPY_LOAD_GIVEN == CONV_LOAD_GIVEN, "one bit for a load without fields");
 
 struct lbspy {
@@ -75,6 +81,17 @@ struct lbspy {
 	 * outcomes, which the package builds from a test id and a worker id
 	 * alone. */
 	cookiejar *jar;
+	/* Each decided test's type by its id, for an outcome that states none:
+	 * learned under its test's type, as the CLI's decide --feedback does
+	 * (typed_by_test), not as MIXED.  `typejar` keeps, by test id alone,
+	 * 1 + the index of the test's (test_type, workload type) in `types`,
+	 * each pair once; so it is bounded as the cookies are. */
+	cookiejar *typejar;
+	struct decided_type {
+		char *test_type; /* NULL: the test named none */
+		uint32_t type;   /* LBS_WL_* */
+	} types[TYPES_MAX];
+	uint32_t n_types, last_type;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -110,6 +127,77 @@ static void warn_begin(lbspy *h)
 	cJSON_Delete(h->warned);
 	h->warned = NULL;
 	h->warns = (conv_warns){0, 0};
+}
+
+/* Forget the decided tests' types (not the jar that points at them: the
+ * caller makes it again, or frees it); h->mu held, or h is being closed. */
+static void types_forget(lbspy *h)
+{
+	for (uint32_t k = 0; k < h->n_types; k++)
+		free(h->types[k].test_type);
+	h->n_types = h->last_type = 0;
+}
+
+static int type_same(const struct decided_type *t, const lbs_workload *wl)
+{
+	return t->type == wl->type && (t->test_type && wl->test_type
+	                                       ? !strcmp(t->test_type, wl->test_type)
+	                                       : t->test_type == wl->test_type);
+}
+
+/* Keep the type of test wl, which a select read, under its id for
+ * lbspy_report (outcome_type); h->mu held.  Out of memory it is not kept:
+ * the outcome is then learned as one without a decided test. */
+static void keep_type(lbspy *h, const lbs_workload *wl)
+{
+	uint32_t k;
+
+	if (!wl->id || !wl->id[0])
+		return;
+	/* a service's tests are of a few types, mostly one after another */
+	k = h->last_type;
+	if (k >= h->n_types || !type_same(&h->types[k], wl))
+		for (k = 0; k < h->n_types && !type_same(&h->types[k], wl); k++)
+			;
+	if (k == h->n_types) {
+		if (k == TYPES_MAX) {
+			/* the jar made again, empty; NULL when out of memory, and
+			 * then nothing is kept (jar_put and jar_get take NULL) */
+			types_forget(h);
+			jar_free(h->typejar);
+			h->typejar = jar_new();
+			k = 0;
+		}
+		h->types[k].test_type = wl->test_type ? strdup(wl->test_type) : NULL;
+		if (wl->test_type && !h->types[k].test_type) {
+			jar_put(h->typejar, wl->id, TYPE_KEY, 0); /* not an older test's type */
+			return;
+		}
+		h->types[k].type = wl->type;
+		h->n_types++;
+	}
+	h->last_type = k;
+	jar_put(h->typejar, wl->id, TYPE_KEY, (uint64_t)k + 1);
+}
+
+/* An outcome that stated no type (said 0) takes the type of the test of
+ * its id that a select here read last, as the CLI's decide --feedback
+ * gives its outcomes (typed_by_test in lbsched-shim.c); 0 when none is
+ * known: learned as MIXED.  Not the test's expected duration: a test that
+ * stated none has the original's default, which the outcome never claimed.
+ * h->mu held. */
+static int outcome_type(lbspy *h, int said, lbs_outcome *o)
+{
+	uint64_t k;
+
+	if (said)
+		return 1;
+	k = o->workload_id ? jar_get(h->typejar, o->workload_id, TYPE_KEY) : 0;
+	if (!k || k > h->n_types)
+		return 0;
+	o->test_type = h->types[k - 1].test_type;
+	o->workload_type = h->types[k - 1].type;
+	return 1;
 }
 
 /* The line that counts what the call's cap held back; h->mu held. */
@@ -192,9 +280,11 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 	}
 	h->host = host_new("lbsched-py", LBS_LOG_WARN);
 	h->jar = jar_new(); /* here, not in a select */
-	if (!h->host || !h->jar) {
+	h->typejar = jar_new();
+	if (!h->host || !h->jar || !h->typejar) {
 		host_free(h->host);
 		jar_free(h->jar);
+		jar_free(h->typejar);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
 		set_err(err, errlen, "lbsched: out of memory");
@@ -208,6 +298,8 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 	st = host_load(h->host, plugin_path, &p, &api, err, errlen);
 	if (st != LBS_OK) {
 		host_free(h->host);
+		jar_free(h->jar);
+		jar_free(h->typejar);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
 		return st == LBS_EVERSION ? LBSPY_EREFUSED
@@ -217,6 +309,8 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 	                config_json ? strlen(config_json) : 0, &h->sched, err, errlen);
 	if (st != LBS_OK) {
 		host_free(h->host);
+		jar_free(h->jar);
+		jar_free(h->typejar);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
 		return st == LBS_ENOMEM ? LBSPY_ENOMEM : LBSPY_EINPUT;
@@ -231,6 +325,8 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 		return;
 	cJSON_Delete(h->warned);
 	jar_free(h->jar);
+	types_forget(h);
+	jar_free(h->typejar);
 	sched_close(h->sched);
 	host_free(h->host);
 	arena_free(h->fleet_arena);
@@ -249,6 +345,7 @@ LBSPY_EXPORT void lbspy_free(void *p)
 static void keep_cookie(lbspy *h, const lbs_workload *wl, lbs_status st,
                         const lbs_selection *sel)
 {
+	keep_type(h, wl);
 	if (st != LBS_OK || !wl->id || !wl->id[0])
 		return;
 	for (uint32_t i = 0; i < sel->n_selected && i < sel->capacity; i++)
@@ -365,7 +462,7 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	arena *a;
 	lbs_outcome o;
 	lbs_status st;
-	int rc;
+	int rc, said = 0, typed;
 
 	if (!h || !outcome_json) {
 		set_err(err, errlen, "lbsched: no scheduler or outcome");
@@ -375,7 +472,8 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 		return LBSPY_ENOMEM;
 	{
 		conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
-		if (conv_outcome_text(&c, outcome_json, strlen(outcome_json), "outcome", &o)) {
+		if (conv_outcome_text_typed(&c, outcome_json, strlen(outcome_json), "outcome", &o,
+		                            &said)) {
 			rc = LBSPY_EINPUT;
 			goto out;
 		}
@@ -384,8 +482,16 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	 * decision that put its test on its worker. */
 	if (!o.cookie)
 		o.cookie = jar_get(h->jar, o.workload_id, o.worker_id);
+	typed = outcome_type(h, said, &o);
 	st = sched_report(h->sched, &o);
 	rc = code_of(st);
+	/* The CLI says so of its outcomes learned as mixed; the package issues
+	 * it as a RecordWarning, which Python's default filter shows once per
+	 * line of code (so the text names no test). */
+	if (st == LBS_OK && !typed)
+		warn_keep(h, "outcome: field 'test_type': not given, and no test of this "
+		             "'test_id' was placed by this scheduler (or it is no longer "
+		             "remembered): learned as mixed");
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "scheduler '%s' does not learn from outcomes",
 		        sched_desc(h->sched)->name);

@@ -247,6 +247,80 @@ class LearningLoopTest(unittest.TestCase):
         st = s.stats()
         self.assertEqual(st["reports"], 3, st)
 
+    def test_a_report_without_a_type_takes_its_tests_type(self):
+        # report() without test_type was learned under MIXED, not under the
+        # type of the test this scheduler placed: a worker failing every
+        # vision test went on getting vision tests
+        caps, loads = twins()
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+
+        def test(i, ttype="vision"):
+            return TestRequirements(test_id="v%s" % i, test_type=ttype, minimum_memory=2)
+        first = s.select_worker(test("x"), caps, loads)
+        other = ({"left_1", "right_1"} - {first}).pop()
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            for i in range(20):
+                w = s.select_worker(test(i), caps, loads)
+                # the first worker fails every vision test, the other not
+                self.assertTrue(s.report("v%d" % i, w, w != first, 30.0))
+        self.assertEqual([str(w.message) for w in said], [])
+        # learned under vision: a vision test goes elsewhere, an untyped or
+        # another type's test does not
+        self.assertEqual(s.select_worker(test("y"), caps, loads), other)
+        self.assertEqual(s.select_worker(test("z", None), caps, loads), first)
+        self.assertEqual(s.select_worker(test("n", "nlp"), caps, loads), first)
+        st = s.stats()
+        self.assertEqual(st["reports"], 20, st)
+
+    def test_a_report_without_a_type_of_a_test_placed_elsewhere_warns(self):
+        # the CLI's --feedback warns of outcomes learned as mixed; so does
+        # report(), once per line of code under Python's default filter
+        caps, loads = twins()
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        want = ("outcome: field 'test_type': not given, and no test of this 'test_id' "
+                "was placed by this scheduler (or it is no longer remembered): learned "
+                "as mixed")
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            self.assertTrue(s.report("elsewhere", "left_1", True, 1.0))
+            self.assertTrue(s.report(None, "left_1", True, 1.0))
+            # a type given, or a test placed here (typed or not): no warning
+            self.assertTrue(s.report("elsewhere", "left_1", True, 1.0, test_type="vision"))
+            s.select_worker({"test_id": "untyped", "minimum_memory": 2}, caps, loads)
+            self.assertTrue(s.report("untyped", "left_1", True, 1.0))
+        self.assertEqual([(w.category, str(w.message)) for w in said],
+                         [(lbsched.RecordWarning, want)] * 2)
+        # made an error, as the records' warnings are
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", lbsched.RecordWarning)
+            with self.assertRaisesRegex(lbsched.RecordWarning, "field 'test_type'"):
+                s.report("elsewhere", "left_1", True, 1.0)
+        # a scheduler that does not learn says nothing
+        rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            self.assertFalse(rr.report("elsewhere", "left_1", True, 1.0))
+        self.assertEqual(said, [])
+
+    def test_the_decided_tests_types_kept_are_bounded(self):
+        # 256 types at once (docs/PYTHON.md): the 257th forgets the others,
+        # whose outcomes are then learned as mixed, and said so
+        caps, loads = twins()
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        for i in range(257):
+            s.select_worker({"test_id": "t%d" % i, "test_type": "type%d" % i,
+                             "minimum_memory": 2}, caps, loads)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            s.report("t256", "left_1", True, 1.0)
+        self.assertEqual(said, [])
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            s.report("t255", "left_1", True, 1.0)
+        self.assertEqual(len(said), 1)
+        self.assertIn("learned as mixed", str(said[0].message))
+
     def test_a_report_is_matched_to_its_decision_by_the_test_id(self):
         # report() has a test id and a worker, no cookie: adaptive learned
         # nothing from Python ("unmatched_reports" 20 of 20) and the
