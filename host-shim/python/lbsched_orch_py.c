@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "convert.h"
+#include "learned.h"
 #include "orch.h"
 #include "scheduler.h"
 #include "textbuf.h"
@@ -105,6 +106,7 @@ LBSPY_EXPORT int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *e
 
 typedef struct place_ctx {
 	lbspy_orch *o;
+	lbspy *h;
 	uint32_t i;
 	lbs_worker **workers;
 	uint32_t n;
@@ -117,6 +119,23 @@ static int place_locked(shim_sched *s, void *ctx)
 	place_ctx *p = ctx;
 	p->st = orch_place(p->o, p->i, s, (const lbs_worker *const *)p->workers, p->n, &p->chosen,
 	                   NULL);
+	/* its outcome, reported by record or by the package's report(), is
+	 * matched to this decision and learned under its type */
+	if (p->st == LBS_OK)
+		lbspy_keep_locked(p->h, orch_workload(p->o, p->i), p->workers[p->chosen]->id,
+		                  orch_cookie(p->o, p->i));
+	return 0;
+}
+
+typedef struct report_ctx {
+	const lbs_outcome *out;
+	lbs_status st;
+} report_ctx;
+
+static int report_locked(shim_sched *s, void *ctx)
+{
+	report_ctx *r = ctx;
+	r->st = sched_report(s, r->out);
 	return 0;
 }
 
@@ -151,7 +170,7 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id,
                                   size_t errlen)
 {
 	arena *a = arena_new();
-	place_ctx p = {o, 0, NULL, 0, 0, LBS_OK};
+	place_ctx p = {o, h, 0, NULL, 0, 0, LBS_OK};
 	cJSON *res;
 	int i, rc;
 
@@ -176,10 +195,17 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id,
 	}
 	res = cJSON_CreateObject();
 	cJSON_AddStringToObject(res, "status", p.st == LBS_OK ? "ok" : "no_worker");
-	if (p.st == LBS_OK)
+	if (p.st == LBS_OK) {
+		const char *tid = orch_workload(o, p.i)->id;
+
 		cJSON_AddStringToObject(res, "worker", p.workers[p.chosen]->id);
-	else
+		if (tid)
+			cJSON_AddStringToObject(res, "test_id", tid);
+		else
+			cJSON_AddNullToObject(res, "test_id");
+	} else {
 		cJSON_AddNullToObject(res, "worker");
+	}
 	arena_free(a);
 	return give(res, out, err, errlen);
 }
@@ -191,7 +217,7 @@ static const char *state_name(enum orch_state s)
 	return (unsigned)s <= ORCH_LOST ? names[s] : "lost";
 }
 
-LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, const char *id, int success,
+LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int success,
                                    double duration_s, const char *payload_json,
                                    double progress, const char *worker_id, double now,
                                    char **out, char *err, size_t errlen)
@@ -201,9 +227,32 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, const char *id, int success,
 	enum orch_strategy s = ORCH_NO_RECOVERY;
 	double delay = 0;
 	cJSON *res;
+	lbs_outcome oc;
+	report_ctx rep = {&oc, LBS_EUNSUPPORTED};
+	char why[160] = "";
 
 	if (i < 0)
 		return LBSPY_EINPUT;
+	/* The outcome of the run h placed, as simulate --graphs reports one:
+	 * the requirements it placed (not an alternate a failure moves to). */
+	if (h && orch_state_of(o, (uint32_t)i) == ORCH_RUNNING) {
+		const lbs_workload *wl = orch_workload(o, (uint32_t)i);
+		const char *placed = orch_worker(o, (uint32_t)i);
+
+		oc = (lbs_outcome){.struct_size = sizeof oc, .workload_type = wl->type,
+		                   .workload_id = wl->id, .test_type = wl->test_type,
+		                   .worker_id = worker_id ? worker_id : placed,
+		                   .result = success ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
+		                   .duration_s = duration_s,
+		                   .expected_duration_s = wl->est_duration_s};
+		/* a run the caller says was elsewhere is no decision of h's */
+		if (placed && oc.worker_id && !strcmp(oc.worker_id, placed))
+			oc.cookie = orch_cookie(o, (uint32_t)i);
+		if (!oc.worker_id)
+			h = NULL;
+	} else {
+		h = NULL;
+	}
 	/* The original's flow records results without placing through us.  A
 	 * result is checked before such a start: refused, it must leave the
 	 * subtask pending, or the workload stalls for good. */
@@ -218,6 +267,16 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, const char *id, int success,
 	}
 	if (orch_record(o, (uint32_t)i, &r, err, errlen))
 		return LBSPY_EINPUT;
+	/* recorded first: a result the orchestrator refuses teaches nothing */
+	if (h) {
+		lbspy_locked_sched(h, report_locked, &rep);
+		if (rep.st == LBS_EINVAL && strlen(oc.worker_id) > LBS_LEARN_ID_MAX)
+			snprintf(why, sizeof why, "field 'worker_id': is %zu bytes long, more than "
+			         "the %d a store learns from", strlen(oc.worker_id), LBS_LEARN_ID_MAX);
+		else if (rep.st != LBS_OK && rep.st != LBS_EUNSUPPORTED)
+			snprintf(why, sizeof why, "the scheduler refused the outcome (status %d)",
+			         (int)rep.st);
+	}
 	if (!success)
 		s = orch_recover(o, (uint32_t)i, now, &delay);
 	res = cJSON_CreateObject();
@@ -227,6 +286,9 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, const char *id, int success,
 	else
 		cJSON_AddStringToObject(res, "recovery", orch_strategy_name(s));
 	cJSON_AddNumberToObject(res, "delay_s", delay);
+	cJSON_AddBoolToObject(res, "reported", rep.st == LBS_OK);
+	if (why[0])
+		cJSON_AddStringToObject(res, "report_error", why);
 	return give(res, out, err, errlen);
 }
 

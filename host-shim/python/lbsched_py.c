@@ -932,6 +932,14 @@ LBSPY_EXPORT int lbspy_warnings(lbspy *h, char **out)
 	return rc;
 }
 
+void lbspy_keep_locked(lbspy *h, const lbs_workload *wl, const char *worker_id,
+                       uint64_t cookie)
+{
+	keep_type(h, wl);
+	if (wl->id && wl->id[0])
+		jar_put(h->jar, wl->id, worker_id, cookie);
+}
+
 /* For the orchestrator's binding (lbsched_orch_py.c): run fn with the
  * handle's scheduler, under its lock. */
 int lbspy_locked_sched(lbspy *h, int (*fn)(shim_sched *s, void *ctx), void *ctx)

@@ -156,10 +156,18 @@ int lbspy_warnings(lbspy *h, char **out);
  * "upward_rank", "est_s", "attempts", "alternate" (as lbspy_orch_subtask)}, ...] in the
  * documented order.
  * lbspy_orch_place: one select through h's scheduler over workers_json
- * (conv_fleet's input); *out = {"status": "ok"|"no_worker", "worker"}.
+ * (conv_fleet's input); *out = {"status": "ok"|"no_worker", "worker",
+ * "test_id" (the id the scheduler placed, as lbspy_report's outcomes name
+ * it)}; the decision is kept as lbspy_select's are (lbspy_report).
  * lbspy_orch_record: the result of subtask `id` (started implicitly when
  * ready and not placed), a failure recovered at once by its strategy;
- * *out = {"state", "recovery", "delay_s"}.  lbspy_orch_completed: 1, 0,
+ * *out = {"state", "recovery", "delay_s", "reported"}.  h (NULL: none):
+ * the scheduler that placed the running subtask, to which the result is
+ * also reported, as an outcome of the test it placed (its test id, type,
+ * expected duration and selection cookie) on worker_id (NULL: the worker
+ * it placed it on), as `simulate --graphs` reports each run; "reported"
+ * true when h learned from it, and "report_error" the reason when h
+ * refused it (the result is recorded all the same).  lbspy_orch_completed: 1, 0,
  * or -1 (a subtask lost).  lbspy_orch_aggregate: orch_aggregate's object.
  * lbspy_orch_critical_path: {"path": [ids], "length_s", "ranks": {id: r}}.
  * lbspy_orch_estimate: estimates from h's scheduler on workers_json.
@@ -171,7 +179,7 @@ void lbspy_orch_free(lbspy_orch *o);
 int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *err, size_t errlen);
 int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, const char *workers_json,
                      char **out, char *err, size_t errlen);
-int lbspy_orch_record(lbspy_orch *o, const char *id, int success, double duration_s,
+int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int success, double duration_s,
                       const char *payload_json, double progress, const char *worker_id,
                       double now, char **out, char *err, size_t errlen);
 /* lbspy_orch_subtask: *out = {"subtask_id", "state", "priority" (what a
@@ -190,5 +198,12 @@ int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *workers_json, char 
 /* Internal to the library (not exported): fn with h's scheduler, locked. */
 struct shim_sched;
 int lbspy_locked_sched(lbspy *h, int (*fn)(struct shim_sched *s, void *ctx), void *ctx);
+/* Keep a decision made on h's scheduler outside lbspy_select* (the
+ * orchestrator's placement of test wl on worker_id, with its selection's
+ * cookie) for lbspy_report's outcomes of it: its cookie and its type.
+ * Under lbspy_locked_sched (h's lock held). */
+struct lbs_workload;
+void lbspy_keep_locked(lbspy *h, const struct lbs_workload *wl, const char *worker_id,
+                       uint64_t cookie);
 
 #endif

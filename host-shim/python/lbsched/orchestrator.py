@@ -19,7 +19,7 @@ import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
     _surrogate, _check_fleet_arguments, _mappings, _int_digits, _ERRLEN, _OK, _NO_COPY, \
-    PluginScheduler
+    _ORCH_PLACED, _ORCH_REPORTED, PluginScheduler
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -28,7 +28,7 @@ _lib.lbspy_orch_free.argtypes = [_vp]
 _lib.lbspy_orch_free.restype = None
 _lib.lbspy_orch_ready.argtypes = [_vp, _d, _outp, _cp, _sz]
 _lib.lbspy_orch_place.argtypes = [_vp, _vp, _cp, _cp, _outp, _cp, _sz]
-_lib.lbspy_orch_record.argtypes = [_vp, _cp, ctypes.c_int, _d, _cp, _d, _cp, _d, _outp,
+_lib.lbspy_orch_record.argtypes = [_vp, _vp, _cp, ctypes.c_int, _d, _cp, _d, _cp, _d, _outp,
                                    _cp, _sz]
 _lib.lbspy_orch_completed.argtypes = [_vp]
 _lib.lbspy_orch_aggregate.argtypes = [_vp, _outp, _cp, _sz]
@@ -155,6 +155,10 @@ class MultiDeviceOrchestrator(object):
         self.scheduler = scheduler
         self._lock = threading.Lock()
         self._w = {}       # workload id -> (handle, config)
+        # workload id -> subtask id -> (scheduler, test id, worker) of its
+        # run placed through place_subtask, whose result goes to that
+        # scheduler as an outcome (record_subtask_result)
+        self._placed = {}
         self._t0 = time.monotonic()
 
     def _now(self):
@@ -226,6 +230,7 @@ class MultiDeviceOrchestrator(object):
             if old:
                 _lib.lbspy_orch_free(old[0])
             self._w[workload_id] = (h, registered)
+            self._placed[workload_id] = {}
 
     def get_ready_subtasks(self, workload_id):
         """Subtasks whose dependencies are done: critical path first, then
@@ -275,10 +280,16 @@ class MultiDeviceOrchestrator(object):
         _warn(where.said)
         with self._lock:
             h, _ = self._get(workload_id)
-            with self.scheduler._lock:
-                r = self._call(_lib.lbspy_orch_place, h, self.scheduler._handle(),
+            sched = self.scheduler
+            with sched._lock:
+                r = self._call(_lib.lbspy_orch_place, h, sched._handle(),
                                sid.encode("utf-8"), fleet,
                                at=(where, worker_loads))
+                if r["worker"] is not None and r["test_id"] is not None:
+                    # its result is reported to sched (record_subtask_result)
+                    run = (r["test_id"], r["worker"])
+                    sched._orch_run(run, _ORCH_PLACED)
+                    self._placed[workload_id][sid] = (sched, run)
         return r["worker"]
 
     def estimate_durations(self, workload_id, available_workers, worker_loads=None):
@@ -303,7 +314,10 @@ class MultiDeviceOrchestrator(object):
                               duration=0.0, progress=0.0, worker_id=None):
         """Record a subtask's result (any JSON value).  A failure
         (success=False) is recovered at once by the subtask's strategy;
-        returns {"state", "recovery", "delay_s"}."""
+        returns {"state", "recovery", "delay_s"}.  The result of a run
+        placed through place_subtask is also that scheduler's outcome
+        (success, duration, on worker_id or the worker placed), learned
+        under the subtask's type, unless the caller reported it first."""
         sid = _subtask_id(workload_id, subtask_id)
         where = "%s: subtask '%s'" % (workload_id, sid)
         if not isinstance(success, bool):
@@ -324,9 +338,35 @@ class MultiDeviceOrchestrator(object):
             _c_string(worker_id, where, "worker_id")
         with self._lock:
             h, _ = self._get(workload_id)
-            return self._call(_lib.lbspy_orch_record, h, sid.encode("utf-8"),
-                              int(success), duration, payload, progress,
-                              worker_id.encode("utf-8") if worker_id else None, self._now())
+            placed = self._placed[workload_id].get(sid)
+            if placed is None:
+                r = self._record(h, None, sid, success, duration, payload, progress,
+                                 worker_id)
+            else:
+                sched, run = placed
+                with sched._lock:
+                    # None: closed, or the caller's report() came first
+                    to = sched._h if sched._orch_runs.get(run) == _ORCH_PLACED else None
+                    r = self._record(h, to, sid, success, duration, payload, progress,
+                                     worker_id)
+                    sched._orch_run(run, None)
+                    if r["reported"]:
+                        # the caller's report() of it is not learned again
+                        sched._orch_run((run[0], worker_id or run[1]), _ORCH_REPORTED)
+                del self._placed[workload_id][sid]
+        refused = r.pop("report_error", None)
+        del r["reported"]
+        if refused:
+            _warn(["%s: the result is recorded, but the scheduler refused it as an outcome: %s"
+                   % (where, refused)])
+        return r
+
+    def _record(self, h, sched, sid, success, duration, payload, progress, worker_id):
+        """lbspy_orch_record's answer; sched: the scheduler's handle the
+        result goes to as an outcome, or None; self._lock held."""
+        return self._call(_lib.lbspy_orch_record, h, sched, sid.encode("utf-8"),
+                          int(success), duration, payload, progress,
+                          worker_id.encode("utf-8") if worker_id else None, self._now())
 
     def is_workload_completed(self, workload_id):
         """True when every subtask completed or was skipped."""
@@ -363,6 +403,7 @@ class MultiDeviceOrchestrator(object):
             for h, _ in self._w.values():
                 _lib.lbspy_orch_free(h)
             self._w.clear()
+            self._placed.clear()
 
     def __del__(self):
         try:
