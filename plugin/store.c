@@ -1697,8 +1697,10 @@ static int attach_env(store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "store '%s': cannot open: %s%s", s->path, mdb_strerror(rc),
 		         rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED
 		                 ? " (the data file is damaged or not an LMDB file)"
-		         : rc == EACCES || rc == EROFS ? " (the directory must be writable, even to "
-		                                         "read: LMDB keeps its readers in lock.mdb; "
+		         : rc == EACCES || rc == EROFS ? " (the directory must be writable and "
+		                                         "searchable (w and x) and its files "
+		                                         "writable, even to read: LMDB keeps its "
+		                                         "readers in lock.mdb; "
 		                                         "copy a store on read-only media to a "
 		                                         "writable place to read it)"
 		                                       : commit_hint(rc));

@@ -608,7 +608,7 @@ static int readonly_as_nobody(const char *dir)
 		if (access(dir, W_OK) == 0)
 			_exit(77);
 		st = try_open("hardware-aware", store_config(dir, NULL), &s, err, sizeof err);
-		if (st == LBS_EIO && strstr(err, "(the directory must be writable, even to read") &&
+		if (st == LBS_EIO && strstr(err, "(the directory must be writable and searchable (w and x) and its files writable, even to read") &&
 		    strstr(err, dir))
 			_exit(0);
 		fprintf(stderr, "    as nobody: status %d: %s\n", (int)st, err);
@@ -634,7 +634,7 @@ static void test_unwritable(void)
 	mkdir(ro, 0700);
 	chmod(ro, 0555);
 	if (access(ro, W_OK) != 0) {
-		expect_store_error(store_config(ro, NULL), ro, "(the directory must be writable, even to read");
+		expect_store_error(store_config(ro, NULL), ro, "(the directory must be writable and searchable (w and x) and its files writable, even to read");
 	} else {
 		int r;
 

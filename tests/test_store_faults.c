@@ -707,7 +707,7 @@ static void test_read_only_fs(const char *disk)
 		       strerror(errno));
 		return;
 	}
-	expect_store_error(store_config(dir, NULL), dir, "(the directory must be writable, even to read");
+	expect_store_error(store_config(dir, NULL), dir, "(the directory must be writable and searchable (w and x) and its files writable, even to read");
 	log_start();
 	CHECK_INT(try_open("hardware-aware", store_config(dir, "\"on_error\":\"memory\""), &s, err,
 	                   sizeof err), LBS_OK);
