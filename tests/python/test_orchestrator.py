@@ -285,9 +285,10 @@ TWINS = {w: {"worker_id": w, "cpu_cores": 16, "available_memory": 64,
 
 
 class LearnsFromResults(unittest.TestCase):
-    """A result recorded for a subtask placed through the scheduler is that
-    scheduler's outcome: it was recorded only, and a learning scheduler
-    placing through the orchestrator learned nothing (reports 0)."""
+    """With report_results, a result recorded for a subtask placed through
+    the scheduler is that scheduler's outcome: it was recorded only, and a
+    learning scheduler placing through the orchestrator learned nothing
+    (reports 0).  Without it, the original's way: the caller reports."""
 
     def graph(self, n, ttype="vision"):
         return {"subtasks": {"s%d" % i: {"requirements": {"test_type": ttype,
@@ -299,7 +300,7 @@ class LearnsFromResults(unittest.TestCase):
         s = lbsched.PluginScheduler(plugin=PLUGIN)
         first = s.select_worker({"test_id": "x", "test_type": "vision"}, TWINS)
         other = ({"left_1", "right_1"} - {first}).pop()
-        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
         o.register_workload("w", self.graph(20))
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
@@ -318,57 +319,63 @@ class LearnsFromResults(unittest.TestCase):
 
     def test_a_result_reaches_the_decision_that_placed_it(self):
         s = lbsched.PluginScheduler("adaptive", plugin=PLUGIN)
-        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
         o.register_workload("w", self.graph(3))
         for i in range(3):
-            w = o.place_subtask("w", "s%d" % i, TWINS)
+            o.place_subtask("w", "s%d" % i, TWINS)
             o.record_subtask_result("w", "s%d" % i, None, duration=5.0)
         st = s.stats()
         self.assertEqual((st["reports"], st["unmatched_reports"]), (3, 0), st)
 
-    def test_a_result_the_caller_also_reports_is_learned_once(self):
+    def test_runs_of_one_test_id_on_one_worker_are_each_learned(self):
+        # two workloads of one graph: the same test ids, on the one worker
+        one = {"left_1": TWINS["left_1"]}
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
+        o.register_workload("a", self.graph(1))
+        o.register_workload("b", self.graph(1))
+        self.assertEqual(o.place_subtask("a", "s0", one), "left_1")
+        self.assertEqual(o.place_subtask("b", "s0", one), "left_1")
+        o.record_subtask_result("a", "s0", None, duration=5.0)
+        o.record_subtask_result("b", "s0", None, success=False, duration=5.0)
+        self.assertEqual(s.stats()["reports"], 2)
+
+    def test_without_report_results_the_caller_reports(self):
         s = lbsched.PluginScheduler(plugin=PLUGIN)
         o = lbsched.MultiDeviceOrchestrator(scheduler=s)
-        o.register_workload("w", self.graph(5))
-        # reported after the result: the caller's report is the same outcome
+        o.register_workload("w", self.graph(2))
         w = o.place_subtask("w", "s0", TWINS)
         o.record_subtask_result("w", "s0", None, duration=5.0, worker_id=w)
-        self.assertEqual(s.stats()["reports"], 1)
-        self.assertTrue(s.report("s0", w, True, 5.0))
-        self.assertEqual(s.stats()["reports"], 1)
-        # reported before the result: the orchestrator leaves it to the caller
-        w = o.place_subtask("w", "s1", TWINS)
-        self.assertTrue(s.report("s1", w, True, 5.0))
-        o.record_subtask_result("w", "s1", None, duration=5.0, worker_id=w)
-        self.assertEqual(s.stats()["reports"], 2)
-        # and the caller's report took the subtask's type: no warning
+        self.assertEqual(s.stats()["reports"], 0)
+        # the caller's report of it takes the subtask's type: no warning
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
-            w = o.place_subtask("w", "s2", TWINS)
-            s.report("s2", w, True, 5.0)
-            # a second report of the same test is the caller's own: learned
-            s.report("s2", w, True, 5.0)
+            self.assertTrue(s.report("s0", w, True, 5.0))
         self.assertEqual([str(x.message) for x in said], [])
-        self.assertEqual(s.stats()["reports"], 4)
-        # a test of the same id placed by select_worker later is a new run:
-        # its report is learned
-        w = o.place_subtask("w", "s3", TWINS)
-        o.record_subtask_result("w", "s3", None, duration=5.0)
-        self.assertEqual(s.stats()["reports"], 5)
-        busy = {({"left_1", "right_1"} - {w}).pop(): {"cpu_utilization": 95,
-                                                       "active_tests": 8}}
-        self.assertEqual(s.select_worker({"test_id": "s3"}, TWINS, busy), w)
-        self.assertTrue(s.report("s3", w, True, 5.0))
-        self.assertEqual(s.stats()["reports"], 6)
-        # a result for a subtask not placed through the scheduler is not its
-        # outcome: recorded only
-        o.record_subtask_result("w", "s4", None, duration=5.0, worker_id="left_1")
-        self.assertEqual(s.stats()["reports"], 6)
+        self.assertEqual(s.stats()["reports"], 1)
+        with self.assertRaises(ValueError) as cm:
+            lbsched.MultiDeviceOrchestrator(scheduler=s, report_results="yes")
+        self.assertEqual(str(cm.exception), "report_results: must be True or False, got 'yes'")
+
+    def test_a_result_without_a_duration_is_recorded_not_reported(self):
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
+        o.register_workload("w", self.graph(2))
+        o.place_subtask("w", "s0", TWINS)
+        with self.assertWarns(lbsched.RecordWarning) as cm:
+            r = o.record_subtask_result("w", "s0", None)
+        self.assertEqual(str(cm.warning), "w: subtask 's0': the result is recorded, but not "
+                         "reported to the scheduler: no duration was given (report_results)")
+        self.assertEqual(r, {"state": "completed", "recovery": None, "delay_s": 0})
+        self.assertEqual(s.stats()["reports"], 0)
+        # a subtask the caller started itself (no place_subtask): recorded only
+        o.record_subtask_result("w", "s1", None, duration=5.0, worker_id="left_1")
+        self.assertEqual(s.stats()["reports"], 0)
 
     def test_an_outcome_the_scheduler_refuses_is_recorded_and_said(self):
         long = "w" * 600
         s = lbsched.PluginScheduler(plugin=PLUGIN)
-        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
         o.register_workload("w", self.graph(1))
         self.assertEqual(o.place_subtask("w", "s0", {long: dict(TWINS["left_1"],
                                                                 worker_id=long)}), long)
@@ -382,7 +389,7 @@ class LearnsFromResults(unittest.TestCase):
 
     def test_a_scheduler_that_does_not_learn_records_as_before(self):
         s = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
-        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
         o.register_workload("w", self.graph(1))
         o.place_subtask("w", "s0", TWINS)
         self.assertEqual(o.record_subtask_result("w", "s0", None, duration=5.0),

@@ -60,11 +60,6 @@ _MAX_PICKED = 1024  # LBSPY_MAX_PICKED
 _GIVEN = 1 << 31  # LBSPY_LOAD_GIVEN: a load, even one without any slot
 _MAX_SECONDS = 1e7  # MAX_SECONDS of host-shim/lib/convert_field.h: a duration's limit
 _BENCH_MAX = 10 ** 8  # bench_c's iterations: minutes of selects, within a C unsigned
-# A MultiDeviceOrchestrator's runs on a scheduler (PluginScheduler._orch_runs):
-# placed and not yet reported, or reported by the orchestrator; at most as
-# many as the cookie jar keeps decisions
-_ORCH_PLACED, _ORCH_REPORTED = "placed", "reported"
-_ORCH_RUNS_MAX = 8192
 
 
 def _find_library():
@@ -1017,11 +1012,6 @@ class PluginScheduler(object):
         # What was seeded from performance_data: (worker, test type) ->
         # (samples, failures, mean duration)
         self._seeded = {}
-        # The runs a MultiDeviceOrchestrator placed through this scheduler,
-        # (test id, worker) -> _ORCH_PLACED or _ORCH_REPORTED, oldest first,
-        # so that an outcome it reports and the caller's report() of the
-        # same run are learned once (_orch_run); under self._lock
-        self._orch_runs = collections.OrderedDict()
         # False once a report was refused as unsupported: performance_data
         # is then not read, so that a service passing it on every call
         # pays one select, not a check, a report and a select
@@ -1439,8 +1429,6 @@ class PluginScheduler(object):
         WorkerPerformance, seeds what the scheduler has learned."""
         ids = self._select(test_requirements, available_workers, worker_loads,
                            performance_data, 0)
-        if self._orch_runs and ids:
-            self._placed_again(test_requirements, ids)
         return ids[0] if ids else None
 
     def select_workers(self, test_requirements, available_workers,
@@ -1456,42 +1444,13 @@ class PluginScheduler(object):
             raise ValueError("max_workers: must be a whole number >= 0 (0: as many as "
                              "chosen), got %r" % (max_workers,))
         # Larger counts would carry the call's flags (_CHECK, _HOLD_WARNED)
-        ids = self._select(test_requirements, available_workers, worker_loads,
-                           performance_data, 0 if n >= _MAX_PICKED else n)
-        if self._orch_runs and ids:
-            self._placed_again(test_requirements, ids)
-        return ids
-
-    def _placed_again(self, test_requirements, ids):
-        """A test placed here on workers where an orchestrator's run of its
-        id was reported: the next report() of it is this run's, learned."""
-        tid = test_requirements.get("test_id") if isinstance(test_requirements, dict) \
-            else getattr(test_requirements, "test_id", None)
-        if type(tid) is not str:
-            return
-        with self._lock:
-            for w in ids:
-                if self._orch_runs.get((tid, w)) == _ORCH_REPORTED:
-                    del self._orch_runs[(tid, w)]
-
-    def _orch_run(self, key, state):
-        """A MultiDeviceOrchestrator's run on this scheduler, (test id,
-        worker): placed, reported, or (None) neither any more; self._lock
-        held."""
-        runs = self._orch_runs
-        runs.pop(key, None)
-        if state is not None:
-            runs[key] = state
-            if len(runs) > _ORCH_RUNS_MAX:
-                runs.popitem(last=False)
+        return self._select(test_requirements, available_workers, worker_loads,
+                            performance_data, 0 if n >= _MAX_PICKED else n)
 
     def report(self, test_id, worker_id, success, duration_s, status=None,
                test_type=None, expected_duration=None):
         """Feed one outcome to the scheduler's learning.  Returns True when
-        the scheduler learned from it, False when it does not learn.  The
-        outcome of a run a MultiDeviceOrchestrator placed through this
-        scheduler and has reported (record_subtask_result) is not learned
-        again: True."""
+        the scheduler learned from it, False when it does not learn."""
         o = {"test_id": test_id, "worker_id": worker_id,
              "success": success, "duration": duration_s}  # the converter checks it
         if status is not None:
@@ -1503,11 +1462,6 @@ class PluginScheduler(object):
         err = ctypes.create_string_buffer(_ERRLEN)
         text = _dumps(o, "outcome")
         with self._lock:
-            if self._orch_runs and type(test_id) is str and type(worker_id) is str:
-                # reported here first, the orchestrator leaves it to this
-                if self._orch_runs.pop((test_id, worker_id), None) == _ORCH_REPORTED:
-                    self._handle()
-                    return True
             # named as the converter names the outcome's other faults
             code = _lib.lbspy_report(self._handle(), text, err, _ERRLEN)
             said = self._warnings(None, None, None) if code in (_OK, _EUNSUPPORTED) else ()

@@ -19,7 +19,7 @@ import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
     _surrogate, _check_fleet_arguments, _mappings, _int_digits, _ERRLEN, _OK, _NO_COPY, \
-    _ORCH_PLACED, _ORCH_REPORTED, PluginScheduler
+    PluginScheduler
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -144,20 +144,30 @@ class MultiDeviceOrchestrator(object):
     workload_manager: accepted for the original's signature and unused.
     scheduler: a PluginScheduler for place_subtask() and for estimates
     (estimate_durations()); None when the caller places subtasks itself.
+    report_results: True to report each result recorded for a run placed
+    through place_subtask to that scheduler, as its outcome (the caller
+    then reports none of them itself); False, the original's way, leaves
+    reporting to the caller.
     Thread-safe: one lock around every call."""
 
-    def __init__(self, workload_manager=None, scheduler=None):
+    def __init__(self, workload_manager=None, scheduler=None, report_results=False):
         if scheduler is not None and not isinstance(scheduler, PluginScheduler):
             # place_subtask was AttributeError: no attribute '_lock'
             raise ValueError("scheduler: must be a lbsched.PluginScheduler or None, got %s"
                              % _what(scheduler))
+        if not isinstance(report_results, bool):
+            raise ValueError("report_results: must be True or False, got %r"
+                             % (report_results,))
+        # Opt-in: code written for the original reports its runs itself,
+        # and would teach each twice; no bookkeeping on the scheduler's
+        # side can tell two reports of one run from two runs of one test.
+        self._report = report_results
         self.workload_manager = workload_manager
         self.scheduler = scheduler
         self._lock = threading.Lock()
         self._w = {}       # workload id -> (handle, config)
-        # workload id -> subtask id -> (scheduler, test id, worker) of its
-        # run placed through place_subtask, whose result goes to that
-        # scheduler as an outcome (record_subtask_result)
+        # workload id -> subtask id -> the scheduler of its run placed
+        # through place_subtask, to which its result goes (report_results)
         self._placed = {}
         self._t0 = time.monotonic()
 
@@ -285,11 +295,8 @@ class MultiDeviceOrchestrator(object):
                 r = self._call(_lib.lbspy_orch_place, h, sched._handle(),
                                sid.encode("utf-8"), fleet,
                                at=(where, worker_loads))
-                if r["worker"] is not None and r["test_id"] is not None:
-                    # its result is reported to sched (record_subtask_result)
-                    run = (r["test_id"], r["worker"])
-                    sched._orch_run(run, _ORCH_PLACED)
-                    self._placed[workload_id][sid] = (sched, run)
+                if self._report and r["worker"] is not None:
+                    self._placed[workload_id][sid] = sched
         return r["worker"]
 
     def estimate_durations(self, workload_id, available_workers, worker_loads=None):
@@ -311,13 +318,15 @@ class MultiDeviceOrchestrator(object):
             _raise_at(code, err, where, worker_loads)
 
     def record_subtask_result(self, workload_id, subtask_id, result, success=True,
-                              duration=0.0, progress=0.0, worker_id=None):
+                              duration=None, progress=0.0, worker_id=None):
         """Record a subtask's result (any JSON value).  A failure
         (success=False) is recovered at once by the subtask's strategy;
-        returns {"state", "recovery", "delay_s"}.  The result of a run
-        placed through place_subtask is also that scheduler's outcome
-        (success, duration, on worker_id or the worker placed), learned
-        under the subtask's type, unless the caller reported it first."""
+        returns {"state", "recovery", "delay_s"}.  With report_results,
+        the result of a run placed through place_subtask is also that
+        scheduler's outcome (success, duration, on worker_id or the worker
+        placed), learned under the subtask's type; without a duration it
+        is recorded only (a run of 0 s would teach a false speed), and a
+        RecordWarning says so."""
         sid = _subtask_id(workload_id, subtask_id)
         where = "%s: subtask '%s'" % (workload_id, sid)
         if not isinstance(success, bool):
@@ -328,7 +337,8 @@ class MultiDeviceOrchestrator(object):
         # a result is the caller's payload, not a record: JSON's own
         # rules for its keys, as for its values
         payload = _dumps(result, where + ": result", big=True, keys=False)
-        duration, progress = _number(duration, where, "duration"), \
+        timed = duration is not None
+        duration, progress = _number(duration if timed else 0.0, where, "duration"), \
             _number(progress, where, "progress")
         if worker_id is not None:
             # ctypes would cut 'gpu\x00zz' to 'gpu', and a non-str has no
@@ -338,27 +348,22 @@ class MultiDeviceOrchestrator(object):
             _c_string(worker_id, where, "worker_id")
         with self._lock:
             h, _ = self._get(workload_id)
-            placed = self._placed[workload_id].get(sid)
-            if placed is None:
+            sched = self._placed[workload_id].pop(sid, None)
+            if sched is not None and timed:
+                with sched._lock:
+                    r = self._record(h, sched._h, sid, success, duration, payload, progress,
+                                     worker_id)
+            else:
                 r = self._record(h, None, sid, success, duration, payload, progress,
                                  worker_id)
-            else:
-                sched, run = placed
-                with sched._lock:
-                    # None: closed, or the caller's report() came first
-                    to = sched._h if sched._orch_runs.get(run) == _ORCH_PLACED else None
-                    r = self._record(h, to, sid, success, duration, payload, progress,
-                                     worker_id)
-                    sched._orch_run(run, None)
-                    if r["reported"]:
-                        # the caller's report() of it is not learned again
-                        sched._orch_run((run[0], worker_id or run[1]), _ORCH_REPORTED)
-                del self._placed[workload_id][sid]
         refused = r.pop("report_error", None)
         del r["reported"]
         if refused:
             _warn(["%s: the result is recorded, but the scheduler refused it as an outcome: %s"
                    % (where, refused)])
+        elif sched is not None and not timed:
+            _warn(["%s: the result is recorded, but not reported to the scheduler: no "
+                   "duration was given (report_results)" % where])
         return r
 
     def _record(self, h, sched, sid, success, duration, payload, progress, worker_id):
