@@ -310,9 +310,9 @@ void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, doub
 
 void hist_sums_not_after(hist_sums *c, double now)
 {
-	if (c->pref_time > now)
+	if (c->pref_time > now + HIST_AHEAD_S)
 		c->pref_time = now;
-	if (c->last_update > now)
+	if (c->last_update > now + HIST_AHEAD_S)
 		c->last_update = now;
 }
 

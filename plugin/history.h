@@ -84,10 +84,14 @@ hist_rules hist_rules_make(double alpha, double half_life);
 void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now,
                    int with_prior);
 
-/* c taken as of `now` when it is stamped later (a clock stepped back, an
- * import from a host whose clock ran fast), before it learns at `now`:
- * else each new outcome counts as one from the past, decayed by the gap,
- * and a record a day ahead ignored its pair's failures for a day. */
+/* c taken as of `now` when it is stamped more than HIST_AHEAD_S later (a
+ * clock stepped back, an import from a host whose clock ran fast), before
+ * it learns at `now`: else each new outcome counts as one from the past,
+ * decayed by the gap, and a record a day ahead ignored its pair's failures
+ * for a day.  The slack keeps times a maximum where outcomes of two
+ * threads reach a batch a moment out of order; the fleet's merge
+ * (fleet_lua.c) applies the same rule by Redis's clock. */
+#define HIST_AHEAD_S 1.0
 void hist_sums_not_after(hist_sums *c, double now);
 
 /* Add one outcome's evidence (cancelled: nothing) learned at `now`. */

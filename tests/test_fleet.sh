@@ -704,6 +704,22 @@ has "$tmp/err" "1 field(s) of 't17g:totals' are not lbsched's records (the first
 python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 1 else 1)' "$tmp/out" &&
 	ok || bad "the short field was not replaced by the pushed evidence: $(cat "$tmp/out")"
 
+# --- a host whose clock ran fast ------------------------------------------------
+# Its record stamped a day ahead reached the totals; the merge kept the later
+# time and decayed the other side by the gap (a half-life is 10 minutes), so
+# 20 failures another host learned were worth nothing, fleet-wide, for a day.
+for h in s1 s2; do config $h "$port" ''; sed -i 's/"prefix": "t17:"/"prefix": "t17s:"/' "$tmp/$h.json"; done
+ahead=$(( $(date +%s) + 86400 ))
+printf '{"schema":3,"records":[{"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0,"preference":1,"mean_duration":3,"var_duration":0,"last_update":%s,"ratio_n":0,"log_ratio_mean":0,"log_ratio_var":0,"sum_duration":3,"sum_duration_sq":9,"sum_log_ratio":0,"sum_log_ratio_sq":0,"pref_time":%s,"pref_weight":1,"pref_sum":1}]}\n' "$ahead" "$ahead" >"$tmp/ahead.json"
+expect_rc 0 "$shim" prefs import --plugin "$plugin" --db "$tmp/s1" "$tmp/ahead.json"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s1.json"
+for i in $(seq 20); do echo "{\"test_id\": \"f$i\", \"worker_id\": \"gpu_a100_1\", \"success\": false, \"duration\": 3, \"test_type\": \"vision_classification\"}"; done >"$tmp/s2.0.jsonl"
+feed s2 0 || bad "feed s2 failed: $(cat "$tmp/s2.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s2.json"
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/s2.json"
+python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 21 and r[0]["preference"] < 0.2 else 1)' "$tmp/out" &&
+	ok || bad "a total stamped a day ahead ignored 20 failures: $(cat "$tmp/out")"
+
 stop_redis "$tmp/redis"
 
 # --- a server that is not Redis (or holds what lbsched did not write) ----------
