@@ -16,7 +16,9 @@ ngx_find() {
 ngx_module() {
 	module=${LBS_NGX_MODULE:-}
 	[ -n "$module" ] && [ -f "$module" ] && return 0
-	eval "args=($LBS_NGX_BUILD_ARGS)"
+	[ -n "${LBS_NGX_BUILD:-}" ] ||
+		{ echo "$1: no module built, and no LBS_NGX_BUILD to build it (run through meson test)" >&2; exit 1; }
+	eval "args=(${LBS_NGX_BUILD_ARGS:-})"
 	module=$tmp/ngx_http_upstream_lbsched_module.so
 	bash "$LBS_NGX_BUILD" "$module" "${args[0]}" "$tmp/ngx-build" "${args[2]}" "${args[@]:3}" ||
 		{ echo "$1: the module does not build" >&2; exit 1; }
