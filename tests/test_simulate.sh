@@ -424,6 +424,15 @@ eq "--scheduler oracle --config" "$(cat "$tmp/err")" "lbsched-shim: simulate: --
 lines "$tmp/out" 0
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$tmp/mix.json" --tests-file "$tmp/three.jsonl"
 has "$tmp/err" "exactly one of --mix and --tests-file"
+# Two outputs in one file, or an output over an input: the last written won
+# (the report replaced the JSON), exit 0; now a usage error naming both.
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json "$tmp/same.out" --report "$tmp/same.out"
+eq "--json and --report alike" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json and --report name one file ('$tmp/same.out'): one would replace the other (lbsched-shim simulate --help)"
+[ -e "$tmp/same.out" ] && bad "a refused run wrote $tmp/same.out" || ok
+cp "$tmp/three.jsonl" "$tmp/three-copy.jsonl"
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three-copy.jsonl" --json "$tmp/./three-copy.jsonl"
+eq "--json over --tests-file" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json would write over --tests-file ('$tmp/./three-copy.jsonl') (lbsched-shim simulate --help)"
+cmp -s "$tmp/three.jsonl" "$tmp/three-copy.jsonl" && ok || bad "the tests file was written over"
 # An empty --compare entry is refused wherever it is: at the end too (it was
 # taken there).
 for c in "oracle," ",oracle" "oracle,,round-robin"; do
