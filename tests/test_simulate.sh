@@ -433,6 +433,17 @@ cp "$tmp/three.jsonl" "$tmp/three-copy.jsonl"
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three-copy.jsonl" --json "$tmp/./three-copy.jsonl"
 eq "--json over --tests-file" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json would write over --tests-file ('$tmp/./three-copy.jsonl') (lbsched-shim simulate --help)"
 cmp -s "$tmp/three.jsonl" "$tmp/three-copy.jsonl" && ok || bad "the tests file was written over"
+# Two configs under one long directory: two rows, each named whole (both
+# were cut to the same 28 characters)
+mkdir -p "$tmp/configs-of-a-long-directory-name"
+echo '{}' >"$tmp/configs-of-a-long-directory-name/a.json"
+echo '{"scan": "full"}' >"$tmp/configs-of-a-long-directory-name/b.json"
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" \
+	--compare "hardware-aware=$tmp/configs-of-a-long-directory-name/a.json,hardware-aware=$tmp/configs-of-a-long-directory-name/b.json"
+for c in a b; do
+	[ "$(grep -c "^hardware-aware=$tmp/configs-of-a-long-directory-name/$c.json " "$tmp/out")" = 1 ] && ok ||
+		bad "config $c is not a row of its own: $(head -4 "$tmp/out")"
+done
 # An empty --compare entry is refused wherever it is: at the end too (it was
 # taken there).
 for c in "oracle," ",oracle" "oracle,,round-robin"; do

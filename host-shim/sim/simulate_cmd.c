@@ -439,14 +439,23 @@ static const char *num_text(char *buf, size_t len, double d, int decimals)
 static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_runs,
                         double oracle_mean, double bound)
 {
-	printf("%-28s %9s %9s %11s %10s %8s %6s %6s %8s %9s %9s\n", "scheduler", "mean s",
+	/* as wide as the longest name: two configs under one directory were
+	 * two rows cut to the same 28 characters */
+	int nw_name = 28;
+	for (uint32_t i = 0; i < n_runs; i++) {
+		size_t l = strlen(runs[i].name);
+		if (l > (size_t)nw_name)
+			nw_name = l < 200 ? (int)l : 200;
+	}
+	printf("%-*s %9s %9s %11s %10s %8s %6s %6s %8s %9s %9s\n", nw_name, "scheduler", "mean s",
 	       "p95 s", "mean>warm s", "makespan s", "tests/s", "failed", "missed", "unplaced",
 	       "vs oracle", "vs bound");
 	for (uint32_t i = 0; i < n_runs; i++) {
 		const sim_run *r = &runs[i];
 		char ratio[32], rb[32], m[32], p95[32], mw[32], ms[32], tp[32];
 
-		printf("%-28.28s %9s %9s %11s %10s %8s %6u %6u %8u %9s %9s\n", r->name,
+		printf("%-*.*s %9s %9s %11s %10s %8s %6u %6u %8u %9s %9s\n", nw_name, nw_name,
+		       r->name,
 		       num_text(m, sizeof m, r->mean_s, 2), num_text(p95, sizeof p95, r->p95_s, 2),
 		       num_text(mw, sizeof mw, r->mean_after_warmup_s, 2),
 		       num_text(ms, sizeof ms, r->makespan_s, 1),
@@ -456,7 +465,7 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 		       ratio_text(rb, sizeof rb, r->mean_after_warmup_s, bound));
 	}
 	if (isfinite(bound))
-		printf("%-28s %9s %9s %11.2f\n", "lower bound", "", "", bound);
+		printf("%-*s %9s %9s %11.2f\n", nw_name, "lower bound", "", "", bound);
 	/* Tests per worker and type: all of it is in --json; the table shows
 	 * what fits a terminal. */
 	uint32_t nw = su->n_workers, nt = su->stream->n_types, show = nw < 24 ? nw : 24;
