@@ -433,6 +433,10 @@ cp "$tmp/three.jsonl" "$tmp/three-copy.jsonl"
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three-copy.jsonl" --json "$tmp/./three-copy.jsonl"
 eq "--json over --tests-file" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json would write over --tests-file ('$tmp/./three-copy.jsonl') (lbsched-shim simulate --help)"
 cmp -s "$tmp/three.jsonl" "$tmp/three-copy.jsonl" && ok || bad "the tests file was written over"
+# A sharded test in a tests file: refused naming the field that made it so
+echo '{"test_id": "s", "expected_duration": 10, "arrival_s": 0, "custom_properties": {"is_shardable": true, "min_shards": 2, "allocation_strategy": "sharded"}}' >"$tmp/shard.jsonl"
+expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/shard.jsonl"
+eq "a sharded test" "$(cat "$tmp/err")" "lbsched-shim: $tmp/shard.jsonl:1: field 'custom_properties.allocation_strategy': the simulator places single-worker tests only, got \"sharded\""
 # Two configs under one long directory: two rows, each named whole (both
 # were cut to the same 28 characters)
 mkdir -p "$tmp/configs-of-a-long-directory-name"

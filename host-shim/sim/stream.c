@@ -168,7 +168,9 @@ static int add_test(conv_ctx *c, stream *s, cJSON *rec, const char *where, doubl
 	if (conv_workload(c, rec, where, &t->wl))
 		return -1;
 	if (t->wl.allocation != LBS_ALLOC_SINGLE)
-		return conv_fail(c, where, NULL, "the simulator places single-worker tests only");
+		return conv_fail(c, where, "custom_properties.allocation_strategy",
+		                 "the simulator places single-worker tests only, got \"%s\"",
+		                 t->wl.allocation == LBS_ALLOC_SHARDED ? "sharded" : "replicated");
 	/* decide gives a test without one the original's 60 s; a simulated
 	 * run of a made-up length would be a made-up result. */
 	if (!cJSON_GetObjectItemCaseSensitive(rec, "expected_duration") ||
