@@ -2,13 +2,15 @@
 # test_packages.sh -- the Debian packages (issue 21, debian/) as an operator
 # meets them: the source package built from this tree with dpkg-source and
 # the binary packages with dpkg-buildpackage, both held to lintian (no
-# errors, no warnings), installed with apt-get, used (nginx -t with Debian's stock
-# nginx.conf and a site using lbsched, a request routed by the module the
-# package enabled, lbsched-shim check and decide, the Python package from
-# /usr/bin/python3), then purged, leaving nothing of ours under /usr, /lib,
-# /etc or /var/lib.  Needs root (run by ./dev test); the tree is copied, so
-# the checkout stays clean.  Packages of ours installed before the test
-# (a run that was killed) are purged first; the machine ends without them.
+# errors, no warnings), installed with apt-get, used (nginx -t with Debian's
+# stock nginx.conf and a site using lbsched, a request routed by the module
+# the package enabled, lbsched-shim check and decide, the Python package
+# from /usr/bin/python3, lbsched-agent detect), then purged, leaving nothing
+# of ours under /usr, /lib, /etc or /var/lib.  The agent is its own package:
+# the plugin's must not pull in hwloc or lm-sensors.  Needs root (run by
+# ./dev test); the tree is copied, so the checkout stays clean.  Packages of
+# ours installed before the test (a run that was killed) are purged first;
+# the machine ends without them.
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/testlib.sh"
@@ -16,7 +18,7 @@ start=$(date +%s)
 [ "$(id -u)" = 0 ] || { echo "test_packages: must run as root (it installs and purges packages)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs=(lbsched liblbsched-dev libnginx-mod-http-upstream-lbsched python3-lbsched)
+pkgs=(lbsched lbsched-agent liblbsched-dev libnginx-mod-http-upstream-lbsched python3-lbsched)
 site=/etc/nginx/sites-enabled/lbsched-packages-test
 # Where anything of ours could be left; compared before install and after
 # purge.  /usr/local is meson install's, never a package's.
@@ -86,6 +88,23 @@ while read -r f; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done <"$tmp/deb-fil
 # apt's download sandbox (user _apt) reads the .debs.
 chmod 755 "$tmp" "$tmp/src"
 
+# The agent is its own package, for workers: the plugin's package (every
+# load balancer and Python host) pulls in neither hwloc nor lm-sensors, and
+# holds no agent; the agent's needs nothing of the plugin's.
+for d in "${debs[@]}"; do
+	dpkg-deb -f "$d" Depends >"$tmp/depends-${d##*/}"
+	dpkg-deb --fsys-tarfile "$d" | tar -t | sed 's|^\./|/|' >"$tmp/files-${d##*/}"
+done
+lb=${debs[0]##*/} ag=${debs[1]##*/}
+lacks "$tmp/depends-$lb" libhwloc
+lacks "$tmp/depends-$lb" libsensors
+lacks "$tmp/files-$lb" lbsched-agent
+for need in libhwloc15 libsensors5 libhiredis; do has "$tmp/depends-$ag" "$need"; done
+if grep -qE '(^|, )lbsched( |,|$)' "$tmp/depends-$ag"; then bad "lbsched-agent depends on lbsched: $(cat "$tmp/depends-$ag")"; else ok; fi
+for f in /usr/bin/lbsched-agent /lib/systemd/system/lbsched-agent.service /usr/share/man/man1/lbsched-agent.1.gz; do
+	if grep -qx -F "$f" "$tmp/files-$ag"; then ok; else bad "lbsched-agent lacks $f"; fi
+done
+
 # Errors and warnings fail, for the binary packages and the source package
 # alike; the rest is printed for the log.
 lintian --fail-on error,warning "$tmp/src/"*.changes 2>&1 | grep -v 'running with root privileges' >"$tmp/lintian.txt"
@@ -93,7 +112,7 @@ if [ "${PIPESTATUS[0]}" = 0 ]; then ok; else bad "lintian reports errors or warn
 sed 's/^/    lintian: /' "$tmp/lintian.txt"
 lintian --fail-on error,warning "$tmp/src/"*.dsc 2>&1 | grep -v 'running with root privileges' >"$tmp/lintian-source.txt"
 if [ "${PIPESTATUS[0]}" = 0 ]; then ok; else bad "lintian reports errors or warnings on the source package"; fi
-sed 's/^/    lintian (source): /' "$tmp/lintian-source.txt"
+sed 's/^/    lintian: /' "$tmp/lintian-source.txt"
 t_lint=$(($(date +%s) - start - t_build))
 
 # --- install ----------------------------------------------------------------
@@ -107,6 +126,9 @@ expect_rc 0 test "$(readlink "$link")" = /usr/share/nginx/modules-available/mod-
 expect_rc 0 sh -c 'dpkg-query -W -f="\${Depends}" libnginx-mod-http-upstream-lbsched | grep -q "nginx-abi-"'
 plugin=$(grep '/lbsched/lbsched\.so$' "$tmp/deb-files")
 expect_rc 0 test -n "$plugin"
+# The agent's unit is installed, neither enabled nor started.
+expect_rc 0 test -f /lib/systemd/system/lbsched-agent.service
+expect_rc 1 test -e /etc/systemd/system/multi-user.target.wants/lbsched-agent.service
 
 # --- use ----------------------------------------------------------------------
 expect_rc 0 /usr/bin/lbsched-shim check "$plugin"
@@ -198,6 +220,12 @@ fleet = json.load(open(sys.argv[1]))["workers"]
 print(lbsched.PluginScheduler().select_worker({"test_id": "t", "required_backend": "cuda"}, fleet))
 ' "$tmp/fleet.json") >"$tmp/out" 2>"$tmp/err"
 if [ "$(cat "$tmp/out")" = "127.0.0.1:$P_CUDA" ]; then ok; else bad "python3: $(cat "$tmp/out" "$tmp/err")"; fi
+
+# The agent reads this machine as its package installed it (its libraries
+# found) and describes it as a worker.
+expect_rc 0 /usr/bin/lbsched-agent detect --id packages-test-worker
+cp "$tmp/out" "$tmp/agent.json"
+expect_rc 0 python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["worker_id"] == "packages-test-worker"' "$tmp/agent.json"
 
 # --- purge ----------------------------------------------------------------------
 purge
