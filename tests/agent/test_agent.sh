@@ -645,12 +645,17 @@ lacks "$unit" "Restart=on-failure"
 has "$unit" "RuntimeDirectoryPreserve=restart"
 # the worker id is the host name at the start: once DHCP or cloud-init set it
 has "$unit" "Wants=network-online.target"
+# systemctl help and lintian find its man page
+has "$unit" "Documentation=man:lbsched-agent(1)"
 grep -q '^After=.*network-online.target' "$unit" && ok || bad "the unit does not start after network-online.target"
 # systemd's own check, where systemd is installed, with the built binary in place
 if command -v systemd-analyze >/dev/null; then
-	mkdir -p "$tmp/unit"
+	mkdir -p "$tmp/unit" "$tmp/man/man1"
 	sed "s|^ExecStart=[^ ]*|ExecStart=$agent|" "$unit" >"$tmp/unit/lbsched-agent.service"
-	expect_rc 0 systemd-analyze verify "$tmp/unit/lbsched-agent.service"
+	# verify runs man for the unit's Documentation=man:lbsched-agent(1): the
+	# page from the tree, where an install would put it
+	cp "$LBS_SRCDIR/docs/lbsched-agent.1" "$tmp/man/man1/"
+	expect_rc 0 env MANPATH="$tmp/man" systemd-analyze verify "$tmp/unit/lbsched-agent.service"
 	lacks "$tmp/err" "lbsched-agent.service"
 fi
 
