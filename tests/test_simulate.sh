@@ -176,6 +176,8 @@ printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 100, "a
 heat '{"speed": {"*": 1}, "throttle_after_s": 100, "throttle_factor": 0.5}'
 pycheck 'all([d[1] for d in x["durations"]] == [100, 100, 50] for x in r["runs"])' \
         'all(x["throttled"] == [[[100, 210]]] for x in r["runs"])' \
+        'all(p[1] == 1 for x in r["runs"] for p in x["thermal"][0] if 215 < p[0] < 265)' \
+        'all(p[1] == 0 for x in r["runs"] for p in x["thermal"][0] if 275 < p[0] < 295)' \
         'abs(runs["oracle"]["mean_completion_s"] - 250 / 3) < 1e-9' \
         'abs(r["scenario"]["lower_bound_after_warmup_s"] - 200 / 3) < 1e-9'
 # cooldown_s 5: the 10 s pause cools it; nothing runs throttled.

@@ -517,7 +517,11 @@ static int figures(sim *m)
 
 		for (uint32_t k = 0; k < per->n; k++) {
 			double a = per->p[k].x, b = per->p[k].y;
-			int lo = (int)((a - first) / bin), hi = (int)((b - first) / bin);
+			/* hot until idle for cooldown_s, as throttle() sees it: the
+			 * heat at b is held there (it showed cool at once) */
+			double held = b + (isfinite(tw->throttle_after_s) ? tw->cooldown_s : 0);
+			int lo = (int)((a - first) / bin),
+			    hi = (int)(((held < last ? held : last) - first) / bin);
 
 			lo = lo < 0 ? 0 : lo;
 			hi = hi >= THERMAL_BINS ? THERMAL_BINS - 1 : hi;
