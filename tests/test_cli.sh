@@ -256,6 +256,15 @@ has "$tmp/err" "warning: 2 outcome(s) from $tmp/untyped.jsonl (the first at $tmp
 expect_rc 0 "$shim" prefs export --db "$dbt"
 has "$tmp/out" '"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
 has "$tmp/out" '"workload_type":"MIXED","worker":"gpu_a100_1","samples":2,"successes":1,"failures":1'
+# a test_type with no workload word (a typo) is learned as mixed, and said
+# once for all with the first; one that maps is not counted
+printf '%s\n' '{"worker_id": "gpu_a100_1", "success": false, "duration": 40, "test_type": "speech_to_text"}' \
+	'{"worker_id": "gpu_a100_1", "success": false, "duration": 40, "test_type": "vison_classification"}' \
+	'{"worker_id": "gpu_a100_1", "success": false, "duration": 40, "test_type": "smoke"}' >"$tmp/wordless.jsonl"
+expect_rc 0 "$shim" decide --config "$tmp/typed.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests /dev/null --feedback "$tmp/wordless.jsonl"
+has "$tmp/err" "warning: 2 outcome(s) from $tmp/wordless.jsonl (the first at $tmp/wordless.jsonl:2, test_type 'vison_classification') have a 'test_type' with no workload word in it (vision, image, nlp, text, language, audio, speech, embedding, training, inference, conversational, multi): learned as mixed"
+lacks "$tmp/err" "name no 'test_type'"
 # the original's WorkerAssignment, whole, is an outcome: its status word
 # says how it ended, its test_requirements give the type, its result dict
 # is the test's own; one not ended yet, or whose words disagree, is refused

@@ -27,6 +27,7 @@
 #include "orchestrate_cmd.h"
 #include "simulate_cmd.h"
 #include "text.h"
+#include "taxonomy.h"
 #include "textbuf.h"
 #include "shim_config.h"
 
@@ -524,8 +525,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof err);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	unsigned reported = 0, untyped = 0;
-	char first_untyped[512] = "";
+	unsigned reported = 0, untyped = 0, wordless = 0;
+	char first_untyped[512] = "", first_wordless[700] = "";
 	int bad = 0, got, have_before;
 	file_lines it;
 	char *line;
@@ -588,6 +589,14 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			reported++;
 			if (!known && !untyped++)
 				snprintf(first_untyped, sizeof first_untyped, "%s", where);
+			/* a typo ("vison_...") is a record of mixed for good */
+			if (known && o.workload_type == LBS_WL_MIXED && o.test_type &&
+			    *o.test_type && tax_workload_from_test_type(o.test_type) == LBS_WL_MIXED &&
+			    !wordless++) {
+				char shown[96];
+				snprintf(first_wordless, sizeof first_wordless, "%s, test_type '%s'",
+				         where, txt_show(shown, sizeof shown, o.test_type));
+			}
 		}
 		arena_free(a);
 	}
@@ -596,6 +605,11 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		fprintf(stderr, "%s: warning: %u outcome(s) from %s (the first at %s) name no "
 		        "'test_type' or 'workload_type', and no test of theirs was decided here: "
 		        "learned as mixed\n", prog, untyped, name, first_untyped);
+	if (wordless)
+		fprintf(stderr, "%s: warning: %u outcome(s) from %s (the first at %s) have a "
+		        "'test_type' with no workload word in it (vision, image, nlp, text, language, "
+		        "audio, speech, embedding, training, inference, conversational, multi): "
+		        "learned as mixed\n", prog, wordless, name, first_wordless);
 	/* A store that could not keep some (a corrupt record, a full disk)
 	 * said so in its log; the exit status says it too. */
 	if (reported && lasting && have_before) {
