@@ -357,6 +357,17 @@ class LearnsFromResults(unittest.TestCase):
             lbsched.MultiDeviceOrchestrator(scheduler=s, report_results="yes")
         self.assertEqual(str(cm.exception), "report_results: must be True or False, got 'yes'")
 
+    def test_a_refused_record_leaves_the_run_to_the_corrected_one(self):
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
+        o.register_workload("w", self.graph(1))
+        o.place_subtask("w", "s0", TWINS)
+        with self.assertRaises(ValueError):
+            o.record_subtask_result("w", "s0", None, duration=5.0, progress=2.0)
+        self.assertEqual(s.stats()["reports"], 0)
+        o.record_subtask_result("w", "s0", None, duration=5.0, progress=1.0)
+        self.assertEqual(s.stats()["reports"], 1)
+
     def test_a_result_without_a_duration_is_recorded_not_reported(self):
         s = lbsched.PluginScheduler(plugin=PLUGIN)
         o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)

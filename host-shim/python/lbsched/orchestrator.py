@@ -348,7 +348,7 @@ class MultiDeviceOrchestrator(object):
             _c_string(worker_id, where, "worker_id")
         with self._lock:
             h, _ = self._get(workload_id)
-            sched = self._placed[workload_id].pop(sid, None)
+            sched = self._placed[workload_id].get(sid)
             if sched is not None and timed:
                 with sched._lock:
                     r = self._record(h, sched._h, sid, success, duration, payload, progress,
@@ -356,6 +356,9 @@ class MultiDeviceOrchestrator(object):
             else:
                 r = self._record(h, None, sid, success, duration, payload, progress,
                                  worker_id)
+            # only once recorded: a record refused (progress out of range)
+            # leaves the run to the caller's corrected one
+            self._placed[workload_id].pop(sid, None)
         refused = r.pop("report_error", None)
         del r["reported"]
         if refused:
