@@ -52,9 +52,12 @@ static const char push_a[] =
 	"  end\n"
 	"  return b\n"
 	"end\n"
+	/* Past FLEET_AHEAD_S, as hist_sums_not_after past its second: far
+	 * wider, as this is Redis's clock against every host's, and a Redis
+	 * whose clock lags re-stamped each push into the past. */
 	"local function ahead(r, now)\n"
-	"  if r[9] > now + 1 then r[9] = now end\n"
-	"  if r[12] > now + 1 then r[12] = now end\n"
+	"  if r[9] > now + " LBS_STR(FLEET_AHEAD_S) " then r[9] = now end\n"
+	"  if r[12] > now + " LBS_STR(FLEET_AHEAD_S) " then r[12] = now end\n"
 	"end\n"
 	"local function merge(ks, rs, now)\n"
 	"  local ver = redis.call('INCR', KEYS[5])\n"

@@ -15,7 +15,9 @@
  *                     parts uploaded, "a" parts merged, "t" Redis's time of
  *                     the last change, "p0".. the parts
  *
- * The merge in fleet_lua_push() is hist_sums_merge's (plugin/history.c).
+ * The merge in fleet_lua_push() is hist_sums_merge's (plugin/history.c),
+ * after a side stamped more than FLEET_AHEAD_S past Redis's clock is taken
+ * as of that clock (a host whose clock ran fast; hist_sums_not_after).
  *
  * A push of at most FLEET_PART_PAIRS pairs is one call ("w").  A bigger one
  * goes in parts so that no call holds Redis for long: the parts are
@@ -31,6 +33,12 @@
  */
 #ifndef LBS_PLUGIN_FLEET_LUA_H
 #define LBS_PLUGIN_FLEET_LUA_H
+
+/* How far past Redis's clock (TIME, seconds) a record's times may be
+ * before the merge takes them as of it: wide enough for the clocks of
+ * Redis and the hosts to differ by minutes without cost, as they do
+ * without NTP; a host a day ahead is re-timed. */
+#define FLEET_AHEAD_S 300
 
 #define FLEET_PART_PAIRS 2000
 /* Pairs per pull reply at most. */

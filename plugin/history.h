@@ -97,7 +97,9 @@ void hist_sums_not_after(hist_sums *c, double now);
 /* Add one outcome's evidence (cancelled: nothing) learned at `now`. */
 void hist_sums_learn(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now);
 
-/* into = into + add: commutative and associative (up to rounding). */
+/* into = into + add: commutative and associative (up to rounding), for
+ * sums stamped no later than the clock of whoever merges them (see
+ * hist_sums_not_after). */
 void hist_sums_merge(hist_sums *into, const hist_sums *add, double half_life);
 
 /* What the schedulers read, derived from the sums. */
