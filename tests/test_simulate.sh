@@ -431,6 +431,12 @@ has "$tmp/err" "exactly one of --mix and --tests-file"
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json "$tmp/same.out" --report "$tmp/same.out"
 eq "--json and --report alike" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json and --report name one file ('$tmp/same.out'): one would replace the other (lbsched-shim simulate --help)"
 [ -e "$tmp/same.out" ] && bad "a refused run wrote $tmp/same.out" || ok
+# the same file to be made, named two ways; streams are written into, never
+# replaced: two outputs on standard output are two writes
+(cd "$tmp" && expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json same2.out --report ./same2.out)
+has "$tmp/err" "--json and --report name one file ('same2.out')"
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json /dev/stdout --dump-tests /dev/stdout
+has "$tmp/out" '"lbsched_simulate"'
 cp "$tmp/three.jsonl" "$tmp/three-copy.jsonl"
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three-copy.jsonl" --json "$tmp/./three-copy.jsonl"
 eq "--json over --tests-file" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json would write over --tests-file ('$tmp/./three-copy.jsonl') (lbsched-shim simulate --help)"
@@ -522,6 +528,11 @@ echo '[{"worker_id": "g", "available_memory": 8, "has_gpu": true, "available_acc
 echo '{"workers": {"*": {"speed": {"*": 1}}}}' >"$tmp/gmix_truth.json"
 expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json"
 has "$tmp/out" '"graphs":2,"completed":2'
+# --report over the graphs it reads: refused, the graphs kept (it wrote HTML over them)
+cp "$tmp/gmix.jsonl" "$tmp/gmix-keep.jsonl"
+expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --report "$tmp/./gmix.jsonl"
+has "$tmp/err" "--report would write over --graphs ('$tmp/./gmix.jsonl')"
+cmp -s "$tmp/gmix.jsonl" "$tmp/gmix-keep.jsonl" && ok || bad "--report wrote over the graphs"
 # What simgen writes and prints, simulate runs.
 expect_rc 0 python3 "$src/bench/simgen.py" --workers 4 --seed 1 --out "$tmp/sg" --load 0.7
 rate=$(cat "$tmp/out")

@@ -316,3 +316,45 @@ out:
 	free(real);
 	return rc;
 }
+
+/* The path with its directory resolved: a file that does not exist yet
+ * is named by where it would be made; 0, or -1 when the directory cannot
+ * be resolved (nothing can be made there). */
+static int where_made(const char *path, char *buf, size_t n)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t dl = slash ? (size_t)(slash - path) : 0;
+
+	if (dl >= sizeof dir)
+		return -1;
+	if (slash)
+		memcpy(dir, path, dl ? dl : 1), dir[dl ? dl : 1] = '\0';
+	else
+		strcpy(dir, ".");
+	if (!realpath(dir, real))
+		return -1;
+	return snprintf(buf, n, "%s/%s", real, base) < (int)n ? 0 : -1;
+}
+
+int file_same(const char *out, const char *other, int other_in)
+{
+	struct stat x, y;
+	int hx, hy;
+	char a[PATH_MAX + NAME_MAX + 2], b[PATH_MAX + NAME_MAX + 2];
+
+	if (!out || !other || (other_in && !strcmp(other, "-")) || is_fd_path(out) ||
+	    is_fd_path(other))
+		return 0;
+	hx = stat(out, &x) == 0;
+	hy = stat(other, &y) == 0;
+	if ((hx && !S_ISREG(x.st_mode)) || (hy && !S_ISREG(y.st_mode)))
+		return 0;
+	if (hx && hy)
+		return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+	if (hx || hy)
+		return 0; /* one exists, the other does not */
+	if (where_made(out, a, sizeof a) || where_made(other, b, sizeof b))
+		return !strcmp(out, other);
+	return !strcmp(a, b);
+}

@@ -53,6 +53,14 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
  * fn writes f and answers 0, or -1 with its reason in err.  Both answer 0,
  * or -1 with "<path>: cannot write: <why>" (or "<path>: <fn's reason>").
  */
+/* 1 when writing output `out` would replace the file `other` names (an
+ * input when other_in, else another output): one regular file, or one to
+ * be made, under two names (a relative and an absolute path, ./x, a
+ * symlinked directory).  A stream (a FIFO, a terminal) or a descriptor's
+ * path (/dev/stdout, /dev/fd/N: file_write_out writes into it, at its
+ * offset) is never replaced, and "-" as an input is standard input: never
+ * the same. */
+int file_same(const char *out, const char *other, int other_in);
 typedef int (*file_out_fn)(FILE *f, void *ctx, char *err, size_t errlen);
 int file_check_out(const char *path, char *err, size_t errlen);
 int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_t errlen);

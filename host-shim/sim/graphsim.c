@@ -154,6 +154,15 @@ static int parse(int argc, char **argv, gopts *o)
 	if (!o->graphs || !o->workers || !o->truth)
 		return cli_usage_error(prog, &graphsim_cmd,
 		                       "--graphs, --workers and --truth are required");
+	/* the report over an input: written last, it replaced it */
+	{
+		const char *const in[] = {"graphs", o->graphs, "workers", o->workers,
+		                          "truth", o->truth, "config", o->config};
+		for (size_t j = 0; j < 8; j += 2)
+			if (file_same(o->report, in[j + 1], 1))
+				return cli_usage_error(prog, &graphsim_cmd, "--report would write "
+				                       "over --%s ('%s')", in[j], o->report);
+	}
 	return 0;
 }
 

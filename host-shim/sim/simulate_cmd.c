@@ -120,18 +120,6 @@ static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, u
 	return sim_parse_u32(prog, &simulate_cmd, opt, s, lo, hi, out);
 }
 
-/* a and b name one file: the same text ("-" too), or one existing file
- * under two names.  In: "-" is standard input, never an output's file. */
-static int same_file(const char *a, const char *b, int in)
-{
-	struct stat x, y;
-
-	if (!a || !b || (in && !strcmp(a, "-")))
-		return 0;
-	return !strcmp(a, b) ||
-	       (!stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev && x.st_ino == y.st_ino);
-}
-
 /* No output written over another, or over an input read before it (but
  * --dump-tests over --tests-file, the same stream written again): the
  * last written won, and the run said nothing. */
@@ -144,14 +132,14 @@ static int outputs_apart(const sim_opts *o)
 
 	for (size_t i = 0; i < 6; i += 2) {
 		for (size_t j = i + 2; j < 6; j += 2)
-			if (same_file(out[i + 1], out[j + 1], 0))
+			if (file_same(out[i + 1], out[j + 1], 0))
 				return cli_usage_error(prog, &simulate_cmd, "--%s and --%s name one file "
 				                       "('%s'): one would replace the other", out[i],
 				                       out[j], out[i + 1]);
 		for (size_t j = 0; j < 10; j += 2)
 			/* the dump over its own stream writes it again, read first */
 			if (!(out[i + 1] == o->dump && in[j + 1] == o->tests_file) &&
-			    same_file(in[j + 1], out[i + 1], 1))
+			    file_same(out[i + 1], in[j + 1], 1))
 				return cli_usage_error(prog, &simulate_cmd, "--%s would write over "
 				                       "--%s ('%s')", out[i], in[j], out[i + 1]);
 	}
