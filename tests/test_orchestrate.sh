@@ -284,6 +284,18 @@ has "$tmp/out" '{"makespan_s":8888889.391,"completed":true,"placements":1}'
 expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/long.jsonl" --workers "$tmp/hf2.json" --truth "$tmp/flat_truth.json" --scheduler round-robin
 has "$tmp/out" '{"graphs":1,"completed":1,"lost":0,"mean_orchestrator_s":8888889.391,"mean_heft_s":8888889.391,"mean_ratio":1,"mean_cp_bound_s":8888889.391}'
 
+# Late binding: a subtask is bound when its worker can start it, so what the
+# first runs taught places the rest.  Two workers alike on paper, w2 truly
+# 100x slower: the first two subtasks go one to each; the other two wait for
+# a slot and, with w1's fast run learned, go to w1 behind each other, so the
+# slow run of 1,000 s on w2 is the makespan.  Bound at once, the 4 would
+# have gone two to each worker: 2,000 s.
+printf '[{"worker_id": "w1", "available_memory": 16, "capacity": 1}, {"worker_id": "w2", "available_memory": 16, "capacity": 1}]' > "$tmp/twin.json"
+printf '{"noise_sigma": 0, "workers": {"w1": {"speed": {"*": 10}}, "w2": {"speed": {"*": 0.01}}}}' > "$tmp/twin_truth.json"
+printf '{"name": "four", "subtasks": {"a": {"requirements": {"expected_duration": 10}}, "b": {"requirements": {"expected_duration": 10}}, "c": {"requirements": {"expected_duration": 10}}, "d": {"requirements": {"expected_duration": 10}}}}\n' > "$tmp/four.jsonl"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/four.jsonl" --workers "$tmp/twin.json" --truth "$tmp/twin_truth.json"
+pycheck "$tmp/out" 'L[0]["placements"] == 4' 'L[0]["orchestrator_s"] == 1000' 'L[0]["heft_s"] == 4'
+
 # --graphs=FILE is graph mode as --graphs FILE is (it was "unknown option
 # '--graphs'"); "--graphs" as another option's value is that value, not graph
 # mode (here a fleet file of that name, which is not there).

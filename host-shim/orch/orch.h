@@ -166,6 +166,21 @@ uint32_t orch_ready(orch *o, double now, uint32_t *out, uint32_t cap);
  */
 lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
                       uint32_t n, uint32_t *worker, int *fell_back);
+/*
+ * orch_place() in two steps, for a host that places a subtask only when
+ * its worker can start it (orch_drive): orch_choose() is the select alone
+ * (the subtask stays pending; *cookie the decision's), then either
+ * orch_commit() marks i running on the chosen worker with that cookie (0,
+ * or -1: out of memory), or orch_withdraw() tells the scheduler the
+ * decision was not used (an outcome LBS_RESULT_CANCELLED: a timed
+ * scheduler no longer counts it as work ahead of that worker, and nothing
+ * is learned from it).
+ */
+lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
+                       uint32_t n, uint32_t *worker, int *fell_back, uint64_t *cookie);
+int orch_commit(orch *o, uint32_t i, const char *worker_id, uint64_t cookie);
+void orch_withdraw(const orch *o, uint32_t i, shim_sched *s, const char *worker_id,
+                   uint64_t cookie);
 /* Mark i running on `worker_id` without a scheduler (a host that chose). */
 int orch_start(orch *o, uint32_t i, const char *worker_id);
 const char *orch_worker(const orch *o, uint32_t i); /* last placement or NULL */

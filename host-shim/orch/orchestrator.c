@@ -133,8 +133,8 @@ static int nowhere_left(const lbs_workload *wl, const lbs_worker *const *workers
 	return 1;
 }
 
-lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
-                      uint32_t n, uint32_t *worker, int *fell_back)
+lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
+                       uint32_t n, uint32_t *worker, int *fell_back, uint64_t *cookie)
 {
 	const char *excl[PLACE_MAX_EXCLUDE];
 	const char *ids[1];
@@ -171,11 +171,41 @@ lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *cons
 		t->state = ORCH_LOST; /* reassign has run out of workers */
 	if (st != LBS_OK)
 		return st;
-	if (orch_start(o, i, workers[idx[0]]->id))
-		return LBS_ENOMEM;
-	t->cookie = sel.cookie;
 	*worker = idx[0];
+	*cookie = sel.cookie;
 	return LBS_OK;
+}
+
+int orch_commit(orch *o, uint32_t i, const char *worker_id, uint64_t cookie)
+{
+	if (orch_start(o, i, worker_id))
+		return -1;
+	o->t[i].cookie = cookie;
+	return 0;
+}
+
+void orch_withdraw(const orch *o, uint32_t i, shim_sched *s, const char *worker_id,
+                   uint64_t cookie)
+{
+	const lbs_workload *wl = orch_workload(o, i);
+	lbs_outcome out = {.struct_size = sizeof out, .workload_type = wl->type,
+	                   .workload_id = orch_id(o, i), .test_type = wl->test_type,
+	                   .worker_id = worker_id, .cookie = cookie,
+	                   .result = LBS_RESULT_CANCELLED};
+
+	/* A scheduler that does not learn says so: nothing was opened then. */
+	(void)sched_report(s, &out);
+}
+
+lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
+                      uint32_t n, uint32_t *worker, int *fell_back)
+{
+	uint64_t cookie;
+	lbs_status st = orch_choose(o, i, s, workers, n, worker, fell_back, &cookie);
+
+	if (st != LBS_OK)
+		return st;
+	return orch_commit(o, i, workers[*worker]->id, cookie) ? LBS_ENOMEM : LBS_OK;
 }
 
 int orch_start(orch *o, uint32_t i, const char *worker_id)
