@@ -252,6 +252,63 @@ static void test_estimate_from_scheduler(void)
 	fleet_free(&f);
 }
 
+/* The estimate is run_s of the worker explain() of the whole fleet chooses,
+ * though orch_estimate explains only the best-scored workers: on the hetero
+ * fleet backwards (the fastest last), after the fleet learned that its
+ * first CPU runs vision work ten times faster than declared, for each kind
+ * of work, under hardware-aware, priority and a composite (declared). */
+static const char kinds[] =
+	"{\"name\": \"kinds\", \"subtasks\": {"
+	"\"v\": {\"requirements\": {\"test_type\": \"vision_image_classification\", \"expected_duration\": 30}},"
+	"\"n\": {\"requirements\": {\"test_type\": \"nlp_text_generation\", \"expected_duration\": 20, \"minimum_memory\": 12}},"
+	"\"a\": {\"requirements\": {\"test_type\": \"audio_speech_recognition\", \"expected_duration\": 9}},"
+	"\"c\": {\"requirements\": {\"expected_duration\": 5, \"required_backend\": \"cpu\"}}}}";
+
+static void test_estimate_is_explains(void)
+{
+	const char *names[] = {"hardware-aware", "priority", "composite"};
+	fleet f = fleet_load("examples/hetero/fleet.json");
+
+	for (uint32_t k = 0; k < f.n / 2; k++) {
+		lbs_worker *w = f.workers[k];
+		f.workers[k] = f.workers[f.n - 1 - k];
+		f.workers[f.n - 1 - k] = w;
+	}
+	for (int k = 0; k < 3; k++) {
+		shim_sched *s = test_sched(names[k], NULL);
+		orch *o = load(kinds);
+		uint32_t checked = 0;
+
+		for (int r = 0; r < 5; r++)
+			CHECK_INT(report_to(s, LBS_WL_VISION, "cpu_intel_1", 0, LBS_RESULT_SUCCESS, 3, 30),
+			          LBS_OK);
+		CHECK(o && orch_estimate(o, s, (const lbs_worker *const *)f.workers, f.n) == 0);
+		for (uint32_t i = 0; o && i < orch_count(o); i++) {
+			cJSON *doc = explain_doc(s, orch_workload(o, i), &f);
+			const char *chosen = cJSON_GetStringValue(
+				cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "chosen"), 0));
+			const cJSON *c = chosen ? candidate(doc, chosen) : NULL;
+
+			if (c && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(c, "run_s"))) {
+				CHECK_STR(orch_est_source(o, i), "explain.run_s");
+				CHECK_NEAR(orch_est(o, i), doc_num(c, "run_s"), 1e-12);
+				checked++;
+			} else {
+				CHECK_STR(orch_est_source(o, i), "declared");
+				CHECK_NEAR(orch_est(o, i), orch_workload(o, i)->est_duration_s, 0);
+			}
+			cJSON_Delete(doc);
+		}
+		/* hardware-aware and priority estimate every kind; a
+		 * composite's explain has no run_s of its own (its children's
+		 * are inside). */
+		CHECK_INT(checked, k < 2 ? 4 : 0);
+		orch_free(o);
+		sched_close(s);
+	}
+	fleet_free(&f);
+}
+
 static void test_fleet_check(void)
 {
 	fleet f = fleet_load("examples/hetero/fleet.json");
@@ -618,6 +675,7 @@ int main(void)
 	test_oversized();
 	test_critical_path_and_order();
 	test_estimate_from_scheduler();
+	test_estimate_is_explains();
 	test_fleet_check();
 	test_retry();
 	test_reassign();

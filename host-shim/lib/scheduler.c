@@ -248,6 +248,14 @@ lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
 	return s->desc->explain(s->inst, wl, workers, n, write, ctx);
 }
 
+lbs_status sched_score(shim_sched *s, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n, double *scores)
+{
+	if (!DESC_HAS(s->desc, score))
+		return LBS_EUNSUPPORTED;
+	return s->desc->score(s->inst, wl, workers, n, scores);
+}
+
 lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx)
 {
 	if (!DESC_HAS(s->desc, stats))

@@ -53,6 +53,10 @@ lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
                          const lbs_worker *const *workers, uint32_t n,
                          lbs_write_fn write, void *ctx);
 lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx);
+/* scores[i] for workers[i] as the plugin's score slot gives them (0..1,
+ * negative: not eligible); the instance's state is left as it was. */
+lbs_status sched_score(shim_sched *s, const lbs_workload *wl,
+                       const lbs_worker *const *workers, uint32_t n, double *scores);
 
 /*
  * Tell the instance its fleet changed: a worker joined, left or moved, so
