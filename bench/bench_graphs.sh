@@ -5,7 +5,9 @@
 #     against HEFT with oracle costs and the critical-path bound, per seed;
 #  2. 10 % of subtask runs failing: completion and makespan under each strategy,
 #     against the same graphs without failures;
-#  3. placement cost per subtask at 512 workers vs one select (bench_orch).
+#  3. placement cost per subtask at 512 workers vs one select (bench_orch);
+#  4. one wide layer of 100, 300 and 2,000 subtasks (graphgen.py --wide): the
+#     orchestrator against HEFT, where binding late matters, and the time to simulate.
 set -u
 shim=$1 plugin=$2 bench_orch=$3
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,3 +61,20 @@ done
 
 echo "-- 3. placement cost per subtask: orch_place + orch_record vs one sched_select (goal <= 2x)"
 "$bench_orch" --plugin "$plugin" --workers 512 --subtasks 2000
+
+echo "-- 4. one wide layer (graphgen.py --wide: a root, n - 2 subtasks after it, a join), no failures"
+printf '%-8s %8s %8s %8s %8s %12s\n' subtasks seed1 seed2 seed3 mean "simulate s"
+for n in 100 300 2000; do
+	printf '%-8s ' $n
+	t0=$(date +%s.%N)
+	for seed in 1 2 3; do
+		python3 "$src/bench/graphgen.py" --graphs 1 --seed $seed --min $n --max $n --wide > "$tmp/w.jsonl"
+		sim --graphs "$tmp/w.jsonl" --seed $seed --fail-rate 0 | head -n 1 > "$tmp/w$seed.json" || exit 1
+	done
+	t1=$(date +%s.%N)
+	python3 - "$tmp" "$t0" "$t1" <<'PY'
+import json, sys
+r = [json.load(open("%s/w%d.json" % (sys.argv[1], s)))["ratio"] for s in (1, 2, 3)]
+print("%8.3f %8.3f %8.3f %8.3f %12.2f" % (r[0], r[1], r[2], sum(r) / 3, (float(sys.argv[3]) - float(sys.argv[2])) / 3))
+PY
+done

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """graphgen.py -- random workload graphs for `simulate --graphs` (issue 20).
 
-    bench/graphgen.py --graphs N --seed S [--min 10] [--max 200] > G.jsonl
+    bench/graphgen.py --graphs N --seed S [--min 10] [--max 200] [--wide] > G.jsonl
 
 The usual generator of the scheduling literature (Topcuoglu et al. 2002):
 each graph has a random size in [--min, --max], sqrt(n)-ish layers of random
@@ -11,6 +11,10 @@ from the bundled heterogeneous mix (examples/hetero/mix.json): type, memory
 and expected duration drawn in its ranges; 20 % are declared critical.
 --mix takes any mix `simulate --mix` takes (docs/SIMULATE.md), checked by
 the same rules; a bad one is an argparse error naming the file and field.
+--wide makes each graph one wide layer instead: a root, n - 2 subtasks that
+depend on it alone, and one that depends on all of them (n >= 3; fewer is a
+chain), the shape that tells binding at once from binding when a worker is
+free (docs/ORCHESTRATE.md).
 stdlib only, deterministic per seed.
 """
 import argparse, json, math, os, random, sys
@@ -147,6 +151,7 @@ def main():
     ap.add_argument("--min", type=int_in(1, MAX_SUBTASKS), default=10)
     ap.add_argument("--max", type=int_in(1, MAX_SUBTASKS), default=200)
     ap.add_argument("--mix", default=os.path.join(HERE, "..", "examples", "hetero", "mix.json"))
+    ap.add_argument("--wide", action="store_true")
     a = ap.parse_args()
     if a.min > a.max:
         ap.error(f"argument --min: {a.min} is above --max {a.max}")
@@ -155,9 +160,13 @@ def main():
     shares = [m["share"] for m in mix]
     for g in range(a.graphs):
         n = rnd.randint(a.min, a.max)
-        layers = max(2, int(round(math.sqrt(n) * rnd.uniform(0.7, 1.3))))
-        cuts = sorted(rnd.sample(range(1, n), min(layers - 1, n - 1)))
-        bounds = [0] + cuts + [n]
+        if a.wide:
+            # Layers [root], [the rest but one], [the join].
+            bounds = sorted({0, min(1, n), max(min(1, n), n - 1), n})
+        else:
+            layers = max(2, int(round(math.sqrt(n) * rnd.uniform(0.7, 1.3))))
+            cuts = sorted(rnd.sample(range(1, n), min(layers - 1, n - 1)))
+            bounds = [0] + cuts + [n]
         layer_of = []
         for li in range(len(bounds) - 1):
             layer_of += [li] * (bounds[li + 1] - bounds[li])
@@ -179,7 +188,10 @@ def main():
                 if k in m:
                     req[k] = m[k]
             deps = []
-            if layer_of[i] > 0:
+            if a.wide and layer_of[i] > 0:
+                prev = range(bounds[layer_of[i] - 1], bounds[layer_of[i]])
+                deps = ["s%d" % d for d in prev]
+            elif layer_of[i] > 0:
                 earlier = range(0, bounds[layer_of[i]])
                 prev = range(bounds[layer_of[i] - 1], bounds[layer_of[i]])
                 # At least one dependency in the layer just before, so the
