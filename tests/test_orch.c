@@ -256,7 +256,8 @@ static void test_estimate_from_scheduler(void)
  * though orch_estimate explains only the best-scored workers: on the hetero
  * fleet backwards (the fastest last), after the fleet learned that its
  * first CPU runs vision work ten times faster than declared, for each kind
- * of work, under hardware-aware, priority and a composite (declared). */
+ * of work, under hardware-aware, priority, a composite (declared) and
+ * adaptive, most of the fleet nearly full. */
 static const char kinds[] =
 	"{\"name\": \"kinds\", \"subtasks\": {"
 	"\"v\": {\"requirements\": {\"test_type\": \"vision_image_classification\", \"expected_duration\": 30}},"
@@ -266,7 +267,7 @@ static const char kinds[] =
 
 static void test_estimate_is_explains(void)
 {
-	const char *names[] = {"hardware-aware", "priority", "composite"};
+	const char *names[] = {"hardware-aware", "priority", "composite", "adaptive"};
 	fleet f = fleet_load("examples/hetero/fleet.json");
 
 	for (uint32_t k = 0; k < f.n / 2; k++) {
@@ -274,7 +275,16 @@ static void test_estimate_is_explains(void)
 		f.workers[k] = f.workers[f.n - 1 - k];
 		f.workers[f.n - 1 - k] = w;
 	}
-	for (int k = 0; k < 3; k++) {
+	/* All but the A100s and TPUs nearly full: adaptive's context is the
+	 * whole fleet's mean load (mid), where the best-scored few alone are
+	 * idle (low) and its explanation would route to another child. */
+	for (uint32_t k = 0; k < f.n; k++) {
+		lbs_worker *w = f.workers[k];
+
+		if (strncmp(w->id, "gpu_a100", 8) && strncmp(w->id, "tpu", 3))
+			w->util_cpu = w->util_gpu = w->util_memory = w->util_io = w->util_network = 0.85;
+	}
+	for (int k = 0; k < 4; k++) {
 		shim_sched *s = test_sched(names[k], NULL);
 		orch *o = load(kinds);
 		uint32_t checked = 0;
@@ -299,10 +309,11 @@ static void test_estimate_is_explains(void)
 			}
 			cJSON_Delete(doc);
 		}
-		/* hardware-aware and priority estimate every kind; a
-		 * composite's explain has no run_s of its own (its children's
-		 * are inside). */
-		CHECK_INT(checked, k < 2 ? 4 : 0);
+		/* hardware-aware and priority estimate every kind, and so does
+		 * adaptive at mid load (through priority); a composite's
+		 * explain has no run_s of its own (its children's are
+		 * inside). */
+		CHECK_INT(checked, k == 2 ? 0 : 4);
 		orch_free(o);
 		sched_close(s);
 	}

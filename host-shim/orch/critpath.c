@@ -50,11 +50,20 @@ static double chosen_run_s(const char *text)
  * how many (0: none eligible).  explain() of the whole fleet wrote every
  * candidate's factors as JSON, parsed back for one number: 39 ms a subtask
  * at 4,096 workers (a graph of 2,500 took over two minutes).  Scores cost
- * no text, and the worker select() would choose scores the best, so
- * explain() of the best alone names it.  -1: the scheduler does not score
- * (the whole fleet is explained then).
+ * no text, and where the worker chosen for timed work is the best-scored
+ * whatever else the fleet holds (scores_alone), explain() of the best
+ * alone names it.  -1: the whole fleet is explained (another scheduler:
+ * adaptive's explanation takes its context from the load of the workers
+ * it is shown; or no score slot).
  */
 #define SCORE_TIE 1e-9
+
+static int scores_alone(shim_sched *s)
+{
+	const char *name = sched_desc(s)->name;
+
+	return name && (!strcmp(name, "hardware-aware") || !strcmp(name, "priority"));
+}
 
 static int64_t best_scored(shim_sched *s, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n, double *scores,
@@ -63,7 +72,7 @@ static int64_t best_scored(shim_sched *s, const lbs_workload *wl,
 	double best = -1;
 	uint32_t m = 0;
 
-	if (sched_score(s, wl, workers, n, scores) != LBS_OK)
+	if (!scores_alone(s) || sched_score(s, wl, workers, n, scores) != LBS_OK)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
 		if (isfinite(scores[i]) && scores[i] > best)

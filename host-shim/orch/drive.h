@@ -31,8 +31,8 @@ typedef struct orch_drive_result {
  * capacity (0 = 1) runs at once; every placement sees running counts,
  * utilisation and the nominal work ahead (pending_work_s).  A subtask is
  * bound only when the worker the scheduler chose has a free slot; else the
- * choice is withdrawn (orch_withdraw) and the subtask placed again when the
- * next run ends, with that run's result reported.  0, or -1 with err (out
+ * choice is withdrawn (orch_withdraw) and the subtask chosen for again at
+ * the next event (a run's end or a backoff's).  0, or -1 with err (out
  * of memory, or no subtask can ever be placed).
  */
 int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const orch_exec *x,

@@ -173,8 +173,9 @@ lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *cons
  * orch_commit() marks i running on the chosen worker with that cookie (0,
  * or -1: out of memory), or orch_withdraw() tells the scheduler the
  * decision was not used (an outcome LBS_RESULT_CANCELLED: a timed
- * scheduler no longer counts it as work ahead of that worker, and nothing
- * is learned from it).
+ * scheduler no longer counts it as work ahead of that worker, and no record
+ * learns from it; the select's other traces stay, as a round-robin
+ * cursor's step).
  */
 lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
                        uint32_t n, uint32_t *worker, int *fell_back, uint64_t *cookie);
