@@ -384,15 +384,15 @@ static void hwi_reason(lbs_selection *out, const lbs_worker *const *workers,
 		hwi_reason_timed(out, workers, k, b);
 	else if (k > 1)
 		sc_reason(out, NAME ": %u workers, best score %.2f on %s device %u "
-		          "of %s (compute %.2f, memory %.2f, load %.2f)",
+		          "of %s (compute %.2f, memory %.2f, load %.2f, reliability %.2f)",
 		          k, b->score, tax_class_name(b->hw_class), b->device,
 		          workers[out->indices[0]]->id, b->compute, b->memory,
-		          b->effective_load);
+		          b->effective_load, b->reliability);
 	else
 		sc_reason(out, NAME ": best score %.2f on %s device %u "
-		          "(compute %.2f, memory %.2f, load %.2f)",
+		          "(compute %.2f, memory %.2f, load %.2f, reliability %.2f)",
 		          b->score, tax_class_name(b->hw_class), b->device,
-		          b->compute, b->memory, b->effective_load);
+		          b->compute, b->memory, b->effective_load, b->reliability);
 }
 
 static lbs_status hwi_select(void *p, const lbs_workload *wl,
@@ -660,13 +660,13 @@ static void explain_candidate(sc_explain *e, const lbs_worker *w,
 	sc_explain_num(e, c, "adjusted", f->adjusted);
 	sc_explain_num(e, c, "learned", f->learned);
 	sc_explain_num(e, c, "suitability", f->suitability);
+	sc_explain_num(e, c, "reliability", f->reliability);
 	if (!f->timed)
 		return;
 	sc_explain_num(e, c, "prior_speed", f->prior_speed);
 	sc_explain_num(e, c, "ratio_n", f->ratio_n);
 	sc_explain_num(e, c, "learned_speed", f->learned_speed);
 	sc_explain_num(e, c, "speed", f->speed);
-	sc_explain_num(e, c, "reliability", f->reliability);
 	sc_explain_num(e, c, "run_s", f->run_s);
 	sc_explain_num(e, c, "wait_s", f->wait_s);
 	sc_explain_num(e, c, "completion_s", f->completion_s);

@@ -4,9 +4,11 @@
  */
 #include "timed.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -66,10 +68,24 @@ double timed_now(const lbs_host_api *h)
 	return h && h->now_ns ? (double)h->now_ns(h->host_data) * 1e-9 : 0.0;
 }
 
+/* The records' failure evidence fades in steps of this many seconds: the
+ * memo of records (hw_remember) holds within a step. */
+#define FADE_STEP_S 60.0
+
+/* The unix time the records fade to for a select, in FADE_STEP_S steps. */
+static double fade_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return floor((double)ts.tv_sec / FADE_STEP_S) * FADE_STEP_S;
+}
+
 static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 {
 	hw_learned l = { NULL, NULL, NULL, NULL, NULL, 0.0, NULL };
 	const hist_store *view = store_view(s);
+	double now = 0.0;
 
 	/* The fast path: with nothing learned every lookup would miss. */
 	if (hist_count(view) > 0) {
@@ -77,6 +93,7 @@ static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 		l.ctx = (void *)view;
 		l.speed_ub = hist_speed_ub;
 		l.latency_ref = hist_latency_ref;
+		now = fade_now();
 	}
 	/* The same for the ledger: empty, it is never asked. */
 	if (ledger_sized(t->open) > 0) {
@@ -88,6 +105,12 @@ static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 	 * differently (and a new view has a new one), so selects may
 	 * remember preferences per worker while it holds. */
 	*gen = hist_generation(view);
+	/* The records fade with the store's half-life; a record the memo
+	 * keeps holds for one step of the fade (its generation moves with
+	 * the step). */
+	hw_fade(t->hw, now, now > 0.0 ? store_half_life(s) : 0.0);
+	if (*gen)
+		*gen ^= (uint64_t)(now / FADE_STEP_S) * UINT64_C(0x9E3779B97F4A7C15);
 	hw_remember(t->hw, *gen);
 	return l;
 }

@@ -132,6 +132,7 @@ struct hw_state {
 	uint32_t n_top;
 	uint32_t hint[LBS_WL_COUNT]; /* last single choice per workload type */
 	uint64_t gen;  /* hw_remember's promise; 0: none */
+	double fade_now, fade_hl; /* hw_fade's; fade_hl 0: no fade */
 	hw_memo *memo; /* per worker position, n_memo of them */
 	hw_known *memo_rec; /* [type][position], LBS_WL_COUNT x n_memo */
 	uint32_t n_memo;
@@ -183,6 +184,7 @@ typedef struct hw_ctx {
 	void *open_ctx;
 	double u_lb;        /* no worker_ahead_ledger u is below it */
 	double lat_ref;     /* latency_ref of the type; NaN: none */
+	double fade_now, fade_hl; /* hw_learned's; fade_hl 0: no fade */
 	double pref_new;    /* the learned preference of a pair with no record */
 } hw_ctx;
 
@@ -408,6 +410,14 @@ void hw_remember(hw_state *s, uint64_t generation)
 	s->gen = generation;
 }
 
+void hw_fade(hw_state *s, double now, double half_life)
+{
+	int on = isfinite(now) && isfinite(half_life) && half_life > 0.0;
+
+	s->fade_now = on ? now : 0.0;
+	s->fade_hl = on ? half_life : 0.0;
+}
+
 /* Room for a memo entry per worker; without it (out of memory) selects
  * just look every preference up. */
 static void reserve_memo(hw_state *s, uint32_t n)
@@ -526,6 +536,8 @@ static void ctx_init(hw_ctx *c, const hw_state *s, const lbs_workload *wl)
 	c->open_ctx = NULL;
 	c->u_lb = 1.0;
 	c->lat_ref = NAN;
+	c->fade_now = s->fade_now;
+	c->fade_hl = s->fade_hl;
 	c->pref_new = 0.5;
 }
 
@@ -961,10 +973,16 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 	}
 	if (h->samples > 0) {
 		/* A failure costs failure_cost runs: expected cost per
-		 * success 1 + F q / (1 - q), its inverse a reliability. */
-		double q = (double)(h->samples - (h->successes < h->samples ? h->successes
-		                                                            : h->samples)) /
-		           ((double)h->samples + HW_RELIABILITY_PRIOR);
+		 * success 1 + F q / (1 - q), its inverse a reliability.  The
+		 * counts fade with the time since the pair's last outcome,
+		 * against a prior that does not: a worker that failed
+		 * through an outage and got no work since is tried again
+		 * some half-lives on, where it was shunned for good. */
+		double age = c->fade_hl > 0.0 ? c->fade_now - h->last_update : 0.0;
+		double f = age > 0.0 ? exp2(-age / c->fade_hl) : 1.0;
+		double q = f * (double)(h->samples - (h->successes < h->samples ? h->successes
+		                                                                : h->samples)) /
+		           (f * (double)h->samples + HW_RELIABILITY_PRIOR);
 		double p = q < 1.0 ? (1.0 - q) / (1.0 - q + c->fc * q) : 0.0;
 
 		r->rel = p > REL_MIN ? (p < 1.0 ? p : 1.0) : REL_MIN;
@@ -1171,7 +1189,11 @@ static void finish(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
 	known_of(c, l, w->id, &r);
 	f->learned = r.pref;
 	f->suitability = blend(c, f->adjusted, r.pref);
-	f->score = f->suitability;
+	f->reliability = r.rel;
+	/* A worker that fails is worth its successes, timed or not: an
+	 * untimed score of suitability alone kept every request on a
+	 * favourite on paper that failed all of them. */
+	f->score = f->suitability * r.rel;
 	if (!c->timed)
 		return;
 	sp = prior_speed(c, eff);
@@ -1181,7 +1203,6 @@ static void finish(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
 	f->ratio_n = r.n;
 	f->learned_speed = r.w > 0.0 ? exp(r.ls) : 0.0;
 	f->speed = s;
-	f->reliability = r.rel;
 	f->run_s = c->est / s;
 	f->wait_s = f->run_s * k->g;
 	f->completion_s = (f->wait_s + f->run_s) / r.rel;
@@ -1203,7 +1224,7 @@ static void finish(const hw_ctx *c, const hw_learned *l, const lbs_worker *w,
  * full evaluation would give.  The tests compare the two on random fleets.
  */
 HOT int screen(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
-               double pref_ub, const hw_lk *lk, double *pref, hw_wk *k,
+               double pref_ub, const hw_lk *lk, double *pref, double *rel, hw_wk *k,
                double *adj)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64;
@@ -1230,11 +1251,15 @@ HOT int screen(const hw_ctx *c, const lbs_worker *w, uint32_t i, double cut,
 	 * lookup (with the memo, a compare of its id): bound again with it
 	 * before paying for the devices. */
 	*pref = pref_ub;
+	*rel = 1.0;
 	if (lk) {
 		hw_known tmp;
+		const hw_known *r = known_at(c, lk, w, i, &tmp);
 
-		*pref = known_at(c, lk, w, i, &tmp)->pref;
-		rhs = (cut - c->beta * *pref) * (k->cap + c->qp * k->nq);
+		*pref = r->pref;
+		*rel = r->rel;
+		/* rel x blend < cut: blend < cut / rel (rel > 0). */
+		rhs = (cut / r->rel - c->beta * *pref) * (k->cap + c->qp * k->nq);
 		if (c->keep_ub * lhs < rhs)
 			return 0;
 	}
@@ -1567,15 +1592,16 @@ HOT int screen_timed(const hw_ctx *c, const lbs_worker *w, uint32_t i, hw_cut *c
 HOT int worker_rank(const hw_ctx *c, int timed, const hw_lk *lk, const lbs_worker *w,
                     uint32_t i, hw_cut *cc, double *sc, double *tie, double *le)
 {
-	double adj, pref;
+	double adj, pref, rel;
 	hw_wk k;
 
 	if (timed)
 		return screen_timed(c, w, i, cc, lk, sc, tie, le);
 	/* screen() looks the learned preference up, when there is one. */
-	if (!screen(c, w, i, cc->cut, lk ? 1.0 : 0.5, lk, &pref, &k, &adj))
+	if (!screen(c, w, i, cc->cut, lk ? 1.0 : 0.5, lk, &pref, &rel, &k, &adj))
 		return 0;
-	*sc = *tie = blend(c, adj, pref);
+	*tie = blend(c, adj, pref);
+	*sc = *tie * rel;
 	*le = k.le;
 	return 1;
 }

@@ -264,6 +264,16 @@ const hw_params *hw_params_of(const hw_state *s);
 void hw_remember(hw_state *s, uint64_t generation);
 
 /*
+ * The fade of the records' failure evidence ("Reliability fades" in
+ * docs/SCORING.md): from now on, the counts of a record whose last_update
+ * is age seconds before `now` (unix seconds) count x 2^-(age / half_life)
+ * in its reliability.  half_life 0 (the state's start): no fade.  While
+ * hw_remember's generation holds, `now` must not move: a caller that
+ * remembers records passes a generation that changes with it.
+ */
+void hw_fade(hw_state *s, double now, double half_life);
+
+/*
  * Sampled selects.  With want 1 and n >= sample_from, hw_select looks at
  * the best four of the last sampled select for the workload type and
  * `sample` positions drawn from the state's own generator (a fixed

@@ -638,7 +638,7 @@ static void test_explain(void)
 	wl.est_duration_s = 0;
 	CHECK_STR(pick(hw, &wl, &f), "gpu-1");
 	CHECK_CONTAINS(pick_reason(), "hardware-aware: best score 0.");
-	CHECK_CONTAINS(pick_reason(), "on GPU device 1 (compute 0.82, memory 0.94, load 0.00)");
+	CHECK_CONTAINS(pick_reason(), "on GPU device 1 (compute 0.82, memory 0.94, load 0.00, reliability 1.00)");
 	j = explain(hw, &wl, &f);
 	c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), 0);
 	CHECK(cJSON_GetObjectItem(c, "speed") == NULL);
