@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "support.h"
@@ -268,6 +269,56 @@ static void test_refusals(void)
 	          LBS_EINVAL);
 	CHECK_CONTAINS(err, "cannot load plugin");
 	host_free(h);
+}
+
+/* Copy file `from` to `to`, written anew (a new inode, as install(1)
+ * and dpkg make by renaming over the old name). */
+static int copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	char buf[65536];
+	size_t n;
+	int rc = in && out ? 0 : -1;
+
+	while (!rc && (n = fread(buf, 1, sizeof buf, in)) > 0)
+		rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		rc = -1;
+	return rc;
+}
+
+/* A plugin file replaced (an upgrade) while this process holds the old
+ * one: dlopen() of the name gives the old object back, so a new host
+ * (nginx's reload) is refused with what to do, not handed the old code.
+ * A process that never loaded it (nginx -t) loads the new file. */
+static void test_replaced_plugin_file(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], path[600], next[600], err[1024];
+	shim_host *h1 = host_new("first-cycle", LBS_LOG_ERROR);
+	shim_host *h2 = host_new("reload", LBS_LOG_ERROR);
+	const lbs_host_api *api;
+	loaded_plugin *p;
+
+	snprintf(dir, sizeof dir, "%s/lbs-abi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/lbsched.so", dir);
+	snprintf(next, sizeof next, "%s/lbsched.so.new", dir);
+	CHECK_INT(copy_file(getenv("LBS_PLUGIN"), path), 0);
+	CHECK_INT(host_load(h1, path, &p, &api, err, sizeof err), LBS_OK);
+	CHECK_INT(copy_file(getenv("LBS_V1_2_PLUGIN"), next), 0);
+	CHECK_INT(rename(next, path), 0);
+	CHECK_INT(host_load(h2, path, &p, &api, err, sizeof err), LBS_EINVAL);
+	CHECK_CONTAINS(err, path);
+	CHECK_CONTAINS(err, "this process loaded an earlier file of that name");
+	CHECK_CONTAINS(err, "restart it to load the new one");
+	CHECK(!strchr(err, '\n'));
+	host_free(h2);
+	host_free(h1);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_liar(void)
@@ -558,6 +609,7 @@ int main(void)
 	test_v1_1_plugin_in_current_host();
 	test_v1_2_plugin_in_current_host();
 	test_refusals();
+	test_replaced_plugin_file();
 	test_liar();
 	test_unterminated_text();
 	test_rude_plugin();

@@ -8,10 +8,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "elf_check.h"
@@ -108,6 +110,39 @@ static const char *plugin_label(const lbs_plugin_entry *e, char *buf, size_t n)
 	return loader_show(buf, n, e->plugin_name);
 }
 
+/*
+ * 0 when the object behind handle is mapped from another file than st (a
+ * file the same path now names): dlopen() of a path this process already
+ * loaded hands back the object loaded then, by name, whatever replaced the
+ * file since.  nginx's reload after a plugin upgrade kept the old code, and
+ * said nothing (until a new config named a scheduler only the new one
+ * had).  1 when they are the same file, or when /proc cannot say.
+ */
+static int mapped_from(void *handle, const struct stat *st)
+{
+	struct link_map *lm = NULL;
+	char line[512];
+	FILE *maps;
+	int same = 1;
+
+	if (dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm ||
+	    !(maps = fopen("/proc/self/maps", "re")))
+		return 1;
+	while (fgets(line, sizeof line, maps)) {
+		unsigned long start, end, off, ino;
+		unsigned maj, min;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off, &maj, &min,
+		           &ino) == 6 &&
+		    start == (unsigned long)lm->l_addr && off == 0) {
+			same = ino == (unsigned long)st->st_ino && makedev(maj, min) == st->st_dev;
+			break;
+		}
+	}
+	fclose(maps);
+	return same;
+}
+
 lbs_status loader_open(const char *path, const lbs_host_api *host,
                        loaded_plugin **out, char *err, size_t errlen)
 {
@@ -118,6 +153,7 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	char perr[512] = "", label[96], version[96];
 	lbs_status st;
 	uint32_t count;
+	struct stat on_disk;
 
 	*out = NULL;
 	if (!path || !*path) {
@@ -131,6 +167,14 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	/* RTLD_LOCAL: a plugin's symbols must not satisfy anyone else's
 	 * (nginx opens its own modules RTLD_GLOBAL). */
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (handle && stat(path, &on_disk) == 0 && !mapped_from(handle, &on_disk)) {
+		dlclose(handle);
+		snprintf(err, errlen,
+		         "%s: cannot load plugin: this process loaded an earlier file of that name, "
+		         "which stays in use until the process ends (an upgrade?); restart it to "
+		         "load the new one (nginx: a restart, not a reload)", path);
+		return LBS_EINVAL;
+	}
 	if (!handle) {
 		const char *why = dlerror();
 		size_t pl = strlen(path);
