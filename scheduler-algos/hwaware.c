@@ -1097,8 +1097,9 @@ static inline double blend(const hw_ctx *c, double adj, double pref)
 /*
  * The ranking rule: does (sa, ta, la, ia) come before (sb, tb, lb, ib)?
  * s the score, t the suitability, l the effective load, i the position.
- * Without completion the suitability is the score, so the second test
- * never decides: scores within HW_TIE_EPS are suitabilities within it.
+ * Without completion the score is the suitability times the reliability:
+ * scores within HW_TIE_EPS with suitabilities apart (the higher one the
+ * less reliable) go to the higher suitability, as timed scores do.
  */
 static inline int ranks_before(double sa, double ta, double la, uint32_t ia,
                                double sb, double tb, double lb, uint32_t ib)

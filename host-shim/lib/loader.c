@@ -8,12 +8,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "elf_check.h"
@@ -111,36 +110,82 @@ static const char *plugin_label(const lbs_plugin_entry *e, char *buf, size_t n)
 }
 
 /*
- * 0 when the object behind handle is mapped from another file than st (a
- * file the same path now names): dlopen() of a path this process already
- * loaded hands back the object loaded then, by name, whatever replaced the
- * file since.  nginx's reload after a plugin upgrade kept the old code, and
- * said nothing (until a new config named a scheduler only the new one
- * had).  1 when they are the same file, or when /proc cannot say.
+ * The plugin files this process holds open, by path, as each file was when
+ * first opened: dlopen() of a path this process already loaded hands back
+ * the object loaded then, by name, whatever replaced the file since.
+ * nginx's reload after a plugin upgrade (while the old cycle still held
+ * it) kept the old code and said nothing.  Both sides of the comparison
+ * come from stat(): /proc/self/maps gives another device number than
+ * stat() on btrfs and on older kernels' overlayfs.
  */
-static int mapped_from(void *handle, const struct stat *st)
+typedef struct held {
+	struct held *next;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	unsigned open;
+} held;
+
+static held *held_files;
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static held *held_find(const char *path)
 {
-	struct link_map *lm = NULL;
-	char line[512];
-	FILE *maps;
-	int same = 1;
+	for (held *h = held_files; h; h = h->next)
+		if (!strcmp(h->path, path))
+			return h;
+	return NULL;
+}
 
-	if (dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm ||
-	    !(maps = fopen("/proc/self/maps", "re")))
-		return 1;
-	while (fgets(line, sizeof line, maps)) {
-		unsigned long start, end, off, ino;
-		unsigned maj, min;
+/* 1 when this process holds path open as another file than st. */
+static int held_replaced(const char *path, const struct stat *st)
+{
+	held *h;
+	int replaced;
 
-		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off, &maj, &min,
-		           &ino) == 6 &&
-		    start == (unsigned long)lm->l_addr && off == 0) {
-			same = ino == (unsigned long)st->st_ino && makedev(maj, min) == st->st_dev;
-			break;
+	pthread_mutex_lock(&held_lock);
+	h = held_find(path);
+	replaced = h && h->open && (h->dev != st->st_dev || h->ino != st->st_ino);
+	pthread_mutex_unlock(&held_lock);
+	return replaced;
+}
+
+/* One more open of path, which is st (as it was at the first, while any
+ * is open).  Entries stay for the process's life, a few bytes a path;
+ * out of memory only forgoes the check. */
+static void held_add(const char *path, const struct stat *st)
+{
+	held *h;
+
+	pthread_mutex_lock(&held_lock);
+	h = held_find(path);
+	if (!h && (h = calloc(1, sizeof *h)) != NULL) {
+		if (!(h->path = strdup(path))) {
+			free(h);
+			h = NULL;
+		} else {
+			h->next = held_files;
+			held_files = h;
 		}
 	}
-	fclose(maps);
-	return same;
+	if (h && !h->open) {
+		h->dev = st->st_dev;
+		h->ino = st->st_ino;
+	}
+	if (h)
+		h->open++;
+	pthread_mutex_unlock(&held_lock);
+}
+
+static void held_drop(const char *path)
+{
+	held *h;
+
+	pthread_mutex_lock(&held_lock);
+	h = held_find(path);
+	if (h && h->open)
+		h->open--;
+	pthread_mutex_unlock(&held_lock);
 }
 
 lbs_status loader_open(const char *path, const lbs_host_api *host,
@@ -154,6 +199,7 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	lbs_status st;
 	uint32_t count;
 	struct stat on_disk;
+	int have_stat;
 
 	*out = NULL;
 	if (!path || !*path) {
@@ -166,15 +212,15 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	}
 	/* RTLD_LOCAL: a plugin's symbols must not satisfy anyone else's
 	 * (nginx opens its own modules RTLD_GLOBAL). */
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (handle && stat(path, &on_disk) == 0 && !mapped_from(handle, &on_disk)) {
-		dlclose(handle);
+	have_stat = stat(path, &on_disk) == 0;
+	if (have_stat && held_replaced(path, &on_disk)) {
 		snprintf(err, errlen,
 		         "%s: cannot load plugin: this process loaded an earlier file of that name, "
 		         "which stays in use until the process ends (an upgrade?); restart it to "
 		         "load the new one (nginx: a restart, not a reload)", path);
 		return LBS_EINVAL;
 	}
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		const char *why = dlerror();
 		size_t pl = strlen(path);
@@ -290,6 +336,8 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	}
 	p->handle = handle;
 	p->entry = e;
+	if (have_stat)
+		held_add(path, &on_disk);
 	*out = p;
 	return LBS_OK;
 }
@@ -298,6 +346,7 @@ void loader_close(loaded_plugin *p)
 {
 	if (!p)
 		return;
+	held_drop(p->path);
 	p->entry->deinit();
 	dlclose(p->handle);
 	free(p->path);
