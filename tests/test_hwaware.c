@@ -2740,28 +2740,33 @@ static void giant_cuda(rnd_worker *r, int cuda)
 	r->d[0].mem_available_bytes = 16 * GIB;
 }
 
+/* Worker "g<i>": one idle GPU of cu compute units, 16 GiB, PyTorch. */
+static void gpu_worker(rnd_worker *r, uint32_t i, uint32_t cu, const lbs_worker **ws)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->id, sizeof r->id, "g%u", i);
+	r->w.struct_size = sizeof r->w;
+	r->w.id = r->id;
+	r->w.n_devices = 1;
+	r->w.devices = r->dp;
+	r->w.capacity = 1;
+	r->w.pending_work_s = LBS_WORK_UNKNOWN;
+	r->d[0].struct_size = sizeof r->d[0];
+	r->d[0].hw_class = LBS_CLASS_GPU;
+	r->d[0].compute_units = cu;
+	r->d[0].clock_mhz = 1500;
+	r->dp[0] = &r->d[0];
+	giant_cuda(r, 0);
+	ws[i] = &r->w;
+}
+
 static void giant_make(rnd_worker *rw, const lbs_worker **ws)
 {
 	for (uint32_t i = 0; i < GIANT; i++) {
-		rnd_worker *r = &rw[i];
-
-		memset(r, 0, sizeof *r);
-		snprintf(r->id, sizeof r->id, "g%u", i);
-		r->w.struct_size = sizeof r->w;
-		r->w.id = r->id;
-		r->w.n_devices = 1;
-		r->w.devices = r->dp;
-		r->w.capacity = 2;
-		r->w.util_cpu = (i % 7) / 10.0;
-		r->w.active_tests = i % 3;
-		r->w.pending_work_s = LBS_WORK_UNKNOWN;
-		r->d[0].struct_size = sizeof r->d[0];
-		r->d[0].hw_class = LBS_CLASS_GPU;
-		r->d[0].compute_units = 10 + i % 50;
-		r->d[0].clock_mhz = 1500;
-		r->dp[0] = &r->d[0];
-		giant_cuda(r, 0);
-		ws[i] = &r->w;
+		gpu_worker(&rw[i], i, 10 + i % 50, ws);
+		rw[i].w.capacity = 2;
+		rw[i].w.util_cpu = (i % 7) / 10.0;
+		rw[i].w.active_tests = i % 3;
 	}
 }
 
@@ -2834,25 +2839,8 @@ static void test_sampled_ties_spread(void)
 	CHECK(rw && ws);
 	if (!rw || !ws)
 		return;
-	for (uint32_t i = 0; i < N; i++) {
-		rnd_worker *r = &rw[i];
-
-		snprintf(r->id, sizeof r->id, "g%u", i);
-		r->w.struct_size = sizeof r->w;
-		r->w.id = r->id;
-		r->w.n_devices = 1;
-		r->w.devices = r->dp;
-		r->w.capacity = 1;
-		r->w.pending_work_s = LBS_WORK_UNKNOWN;
-		r->d[0].struct_size = sizeof r->d[0];
-		r->d[0].hw_class = LBS_CLASS_GPU;
-		r->d[0].compute_units = 40;
-		r->d[0].clock_mhz = 1500;
-		r->d[0].backends = LBS_BACKEND_PYTORCH;
-		r->d[0].mem_available_bytes = 16 * GIB;
-		r->dp[0] = &r->d[0];
-		ws[i] = &r->w;
-	}
+	for (uint32_t i = 0; i < N; i++)
+		gpu_worker(&rw[i], i, 40, ws);
 	for (int k = 0; k < PICKS; k++) {
 		const char *id = giant_pick(s, &wl, ws, N);
 		uint32_t i = (uint32_t)strtoul(id + 1, NULL, 10);
