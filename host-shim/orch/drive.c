@@ -23,9 +23,7 @@ typedef struct run {
 typedef struct dstate {
 	run *r;          /* placed runs not finished, in placement order */
 	uint32_t n, cap;
-	double *slot;    /* per worker x orch_worker_slots: when each slot is free */
-	uint32_t *cap_of, *n_slots;
-	size_t *slot0;
+	uint32_t *cap_of, *n_slots; /* n_slots: orch_worker_slots() */
 	uint32_t *running; /* per worker: runs now */
 	double *ahead;     /* per worker: nominal seconds of them left */
 } dstate;
@@ -91,17 +89,6 @@ uint32_t orch_worker_slots(const lbs_worker *w, uint32_t n_subtasks)
 	return n_subtasks && cap > n_subtasks ? n_subtasks : cap;
 }
 
-/* The earliest free slot of w: its index. */
-static size_t first_slot(const dstate *d, uint32_t w)
-{
-	size_t best = d->slot0[w];
-
-	for (size_t k = d->slot0[w]; k < d->slot0[w] + d->n_slots[w]; k++)
-		if (d->slot[k] < d->slot[best])
-			best = k;
-	return best;
-}
-
 int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const orch_exec *x,
                orch_drive_result *out, char *err, size_t errlen)
 {
@@ -112,22 +99,17 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
-	d.slot = NULL;
 	d.cap_of = calloc(n + 1, sizeof *d.cap_of);
 	d.n_slots = calloc(n + 1, sizeof *d.n_slots);
-	d.slot0 = calloc(n + 1, sizeof *d.slot0);
 	d.running = calloc(n + 1, sizeof *d.running);
 	d.ahead = calloc(n + 1, sizeof *d.ahead);
-	if (!ready || !d.cap_of || !d.n_slots || !d.slot0 || !d.running || !d.ahead)
+	if (!ready || !d.cap_of || !d.n_slots || !d.running || !d.ahead)
 		goto oom;
 	for (uint32_t w = 0; w < n; w++) {
 		d.cap_of[w] = workers[w]->capacity ? workers[w]->capacity : 1;
 		d.n_slots[w] = orch_worker_slots(workers[w], o->n);
-		d.slot0[w] = total;
 		total += d.n_slots[w];
 	}
-	if (!(d.slot = calloc(total + 1, sizeof *d.slot)))
-		goto oom;
 	for (;;) {
 		uint32_t nr;
 		double next = INFINITY;
@@ -140,7 +122,6 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 		for (uint32_t k = 0, streak = 0; k < nr && d.n < total && streak < ROUND_WITHDRAWN;
 		     k++) {
 			uint32_t i = ready[k], w;
-			size_t sl;
 			int fb = 0;
 			uint64_t cookie;
 			lbs_status st = orch_choose(o, i, s, (const lbs_worker *const *)workers, n, &w,
@@ -151,7 +132,6 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			out->fell_back += (uint32_t)fb;
 			if (st != LBS_OK)
 				continue; /* waits for a worker to free up, or is lost */
-			sl = first_slot(&d, w);
 			/* Bound only when its worker can start it now.  A subtask
 			 * queued behind a busy worker was bound on what the
 			 * scheduler knew then: every subtask of a wide graph at
@@ -159,7 +139,7 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			 * real speeds (3.2x HEFT on a layer of 100).  Left
 			 * ready, it is placed again at the next run's end, with
 			 * that run learned. */
-			if (d.slot[sl] > now) {
+			if (d.running[w] >= d.n_slots[w]) {
 				orch_withdraw(o, i, s, workers[w]->id, cookie);
 				streak++;
 				continue;
@@ -186,7 +166,6 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 				r.progress = 1;
 			}
 			r.finish = r.start + dur;
-			d.slot[sl] = r.finish;
 			if (add_run(&d, r))
 				goto oom;
 			/* As show_loads() counts it: all of it ahead (it starts
@@ -255,10 +234,8 @@ oom:
 out:
 	free(ready);
 	free(d.r);
-	free(d.slot);
 	free(d.cap_of);
 	free(d.n_slots);
-	free(d.slot0);
 	free(d.running);
 	free(d.ahead);
 	return rc;

@@ -41,10 +41,10 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 /*
  * The slots a plan of a graph of n_subtasks needs for worker w: its
  * capacity (0 = 1), at most n_subtasks.  A subtask never has two runs at
- * once, so a worker never holds more runs than the graph has subtasks: the
- * slots past that would stay empty, yet cost memory and a scan each (a
- * fleet of capacity 1,000,000 took gigabytes).  The utilisation a
- * placement sees still divides by the whole capacity.
+ * once, so a worker never holds more runs than the graph has subtasks:
+ * the slots past that would stay empty (the total of slots bounds a
+ * round of placements).  The utilisation a placement sees still divides
+ * by the whole capacity.
  */
 uint32_t orch_worker_slots(const lbs_worker *w, uint32_t n_subtasks);
 
