@@ -976,8 +976,9 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 		 * success 1 + F q / (1 - q), its inverse a reliability.  The
 		 * counts fade with the time since the pair's last outcome,
 		 * against a prior that does not: a worker that failed
-		 * through an outage and got no work since is tried again
-		 * some half-lives on, where it was shunned for good. */
+		 * through an outage and got no work since regains its
+		 * reliability some half-lives on, where it kept the floor
+		 * for good (its learned preference does not fade). */
 		double age = c->fade_hl > 0.0 ? c->fade_now - h->last_update : 0.0;
 		double f = age > 0.0 ? exp2(-age / c->fade_hl) : 1.0;
 		double q = f * (double)(h->samples - (h->successes < h->samples ? h->successes
