@@ -948,11 +948,20 @@ static const hw_known neutral = {.pref = 0.5, .rel = 1.0};
 /* A record as the scores use it (sl is left 0: known_at sets it). */
 static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 {
+	double age, f;
+
 	*r = neutral;
 	r->pref = c->pref_new;
 	if (!h)
 		return;
-	r->pref = clamp01(h->preference, 0.5);
+	/* The evidence fades with the time since the pair's last outcome:
+	 * the preference's distance from neutral, and the failure counts
+	 * against a prior that does not.  A worker that failed through an
+	 * outage and got no work since kept the preference it had then, and
+	 * with it lost every close call, for good. */
+	age = c->fade_hl > 0.0 ? c->fade_now - h->last_update : 0.0;
+	f = age > 0.0 ? exp2(-age / c->fade_hl) : 1.0;
+	r->pref = 0.5 + (clamp01(h->preference, 0.5) - 0.5) * f;
 	if (h->ratio_n == 0 && h->successes > 0 && h->mean_duration > 0.0 &&
 	    isfinite(c->lat_ref)) {
 		double rel = c->lat_ref - log(h->mean_duration);
@@ -973,14 +982,7 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 	}
 	if (h->samples > 0) {
 		/* A failure costs failure_cost runs: expected cost per
-		 * success 1 + F q / (1 - q), its inverse a reliability.  The
-		 * counts fade with the time since the pair's last outcome,
-		 * against a prior that does not: a worker that failed
-		 * through an outage and got no work since regains its
-		 * reliability some half-lives on, where it kept the floor
-		 * for good (its learned preference does not fade). */
-		double age = c->fade_hl > 0.0 ? c->fade_now - h->last_update : 0.0;
-		double f = age > 0.0 ? exp2(-age / c->fade_hl) : 1.0;
+		 * success 1 + F q / (1 - q), its inverse a reliability. */
 		double q = f * (double)(h->samples - (h->successes < h->samples ? h->successes
 		                                                                : h->samples)) /
 		           (f * (double)h->samples + HW_RELIABILITY_PRIOR);

@@ -264,10 +264,12 @@ const hw_params *hw_params_of(const hw_state *s);
 void hw_remember(hw_state *s, uint64_t generation);
 
 /*
- * The fade of the records' failure evidence ("Reliability fades" in
- * docs/SCORING.md): from now on, the counts of a record whose last_update
- * is age seconds before `now` (unix seconds) count x 2^-(age / half_life)
- * in its reliability.  half_life 0 (the state's start): no fade.  While
+ * The fade of the records' evidence ("Reliability fades" in
+ * docs/SCORING.md): from now on, for a record whose last_update is age
+ * seconds before `now` (unix seconds), with f = 2^-(age / half_life), its
+ * failure counts count x f in its reliability, and its preference is
+ * 0.5 + (preference - 0.5) x f.  half_life 0 (the state's start): no
+ * fade.  While
  * hw_remember's generation holds, `now` must not move: a caller that
  * remembers records passes a generation that changes with it.
  */
