@@ -24,6 +24,7 @@
 
 struct shim_sched {
 	shim_host *host;
+	const loaded_plugin *plugin;
 	const lbs_scheduler_desc *desc;
 	void *inst;
 	uint32_t cursor; /* the fallback rotation's next position */
@@ -65,6 +66,7 @@ lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
 		return st != LBS_OK ? st : LBS_EINTERNAL;
 	}
 	s->host = h;
+	s->plugin = p;
 	s->desc = d;
 	*out = s;
 	return LBS_OK;
@@ -81,6 +83,11 @@ void sched_close(shim_sched *s)
 const lbs_scheduler_desc *sched_desc(const shim_sched *s)
 {
 	return s->desc;
+}
+
+const loaded_plugin *sched_plugin(const shim_sched *s)
+{
+	return s->plugin;
 }
 
 static void want_range(const lbs_workload *wl, uint32_t *lo, uint32_t *hi)

@@ -26,6 +26,10 @@ void sched_close(shim_sched *s);
 
 const lbs_scheduler_desc *sched_desc(const shim_sched *s);
 
+/* The plugin s was made by (loader_entry for its name and version,
+ * loader_path), loaded while s lives. */
+const loaded_plugin *sched_plugin(const shim_sched *s);
+
 /*
  * Select and validate.  out must be set up by the caller (struct_size,
  * capacity, indices, ids, reason).  *fell_back (may be NULL) is set to 1

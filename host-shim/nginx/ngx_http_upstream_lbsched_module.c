@@ -3141,6 +3141,42 @@ ngx_http_lbsched_learned(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 }
 
 
+/* Which plugin this process runs: after an upgrade, the one a reload kept
+ * (a replaced file is refused until a restart). */
+static void
+ngx_http_lbsched_plugin(ngx_http_lbsched_buf_t *b, shim_sched *s)
+{
+    const loaded_plugin     *p;
+    const lbs_plugin_entry  *e;
+    const char              *t;
+    char                     show[LOADER_MAX_NAME + 1];
+
+    if (s == NULL) {
+        ngx_http_lbsched_buf_write(b, "null", 4);
+        return;
+    }
+
+    p = sched_plugin(s);
+    e = loader_entry(p);
+
+    t = loader_path(p);
+    ngx_http_lbsched_buf_printf(b, "{\"path\": ");
+    ngx_http_lbsched_buf_json_str(b, (u_char *) t, ngx_strlen(t));
+
+    t = loader_show(show, sizeof(show), e->plugin_name);
+    ngx_http_lbsched_buf_printf(b, ", \"name\": ");
+    ngx_http_lbsched_buf_json_str(b, (u_char *) t, ngx_strlen(t));
+
+    t = loader_show(show, sizeof(show), e->plugin_version);
+    ngx_http_lbsched_buf_printf(b, ", \"version\": ");
+    ngx_http_lbsched_buf_json_str(b, (u_char *) t, ngx_strlen(t));
+
+    ngx_http_lbsched_buf_printf(b, ", \"abi\": \"%uD.%uD\"}",
+                                (uint32_t) e->abi_major,
+                                (uint32_t) e->abi_minor);
+}
+
+
 static ngx_int_t
 ngx_http_lbsched_status_handler(ngx_http_request_t *r)
 {
@@ -3183,8 +3219,10 @@ ngx_http_lbsched_status_handler(ngx_http_request_t *r)
         ngx_http_lbsched_buf_printf(&b, ", \"scheduler\": ");
         ngx_http_lbsched_buf_json_str(&b, (u_char *) lcf->scheduler_z,
                                       ngx_strlen(lcf->scheduler_z));
-        ngx_http_lbsched_buf_printf(&b, ", \"active\": %s, \"decisions\": {",
+        ngx_http_lbsched_buf_printf(&b, ", \"active\": %s, \"plugin\": ",
                                     lcf->sched ? "true" : "false");
+        ngx_http_lbsched_plugin(&b, lcf->sched);
+        ngx_http_lbsched_buf_printf(&b, ", \"decisions\": {");
 
         /* a server listed twice is one key, its lines' figures summed:
          * a key twice in one object is not JSON every parser keeps, and

@@ -346,10 +346,14 @@ check "a refused and a silent server fail over to cpu" test "$(get $U/tally)" = 
 # the last one lacked.
 status_complete() {
 	get $U/lbsched_status >"$tmp/status.json" &&
-	python3 - "$tmp/status.json" "$P_CPU" "$P_CUDA" "$P_NPU" "$P_DEAD" >"$tmp/status.why" 2>&1 <<'EOF'
+	python3 - "$tmp/status.json" "$P_CPU" "$P_CUDA" "$P_NPU" "$P_DEAD" "$plugin" "$plugin_says" >"$tmp/status.why" 2>&1 <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 cpu, cuda, npu, dead = ("127.0.0.1:" + p for p in sys.argv[2:6])
+# the plugin as `lbsched-shim check` names it: "plugin: NAME VERSION\nabi: M.m ..."
+says = sys.argv[7].split("\n")
+name, version = says[0].split()[1:3]
+abi = says[1].split()[1]
 u = {x["name"]: x for x in d["upstreams"]}
 be, fl = u["be"], u["flaky"]
 ok = True
@@ -365,6 +369,8 @@ want("be no_worker 1", be["no_worker"] == 1)
 want("be reports 25", be["reports"] == 25)
 want("be errors 0", be["errors"] == 0)
 want("be stats object", isinstance(be["stats"], dict))
+want("be runs the plugin by its path, name, version and ABI, as check names them",
+     be["plugin"] == {"path": sys.argv[6], "name": name, "version": version, "abi": abi})
 want("learned schema 3, as docs/NGINX.md shows", be["learned"]["schema"] == 3)
 rec = {(x["workload_type"], x["worker"]): x for x in be["learned"]["records"]}
 want("learned: VISION on cuda, 5 successes",
@@ -388,6 +394,7 @@ print(json.dumps(be["stats"])[:300])
 sys.exit(0 if ok else 1)
 EOF
 }
+plugin_says=$("${LBS_SHIM:?}" check "$plugin" | head -2)
 check "status is JSON with stats" until_ok 20 status_complete
 cat "$tmp/status.why"
 
@@ -747,8 +754,8 @@ kill -9 "$w1"
 w2=
 respawned() { w2=$(pgrep -P "$master"); [ -n "$w2" ] && [ "$w2" != "$w1" ] && answers $U/lbsched_status; }
 until_ok 20 respawned || die "no worker process came after the killed one ($w1): $(tail -5 "$run/error.log")"
-active=$(get $U/lbsched_status | python3 -c 'import json,sys; print([u["active"] for u in json.load(sys.stdin)["upstreams"] if u["name"] == "be"][0])')
-check "the respawned worker ($w2) has no scheduler for be (active: $active)" test "$active" = False
+active=$(get $U/lbsched_status | python3 -c 'import json,sys; print([(u["active"], u["plugin"]) for u in json.load(sys.stdin)["upstreams"] if u["name"] == "be"][0])')
+check "the respawned worker ($w2) has no scheduler for be, and runs no plugin for it (active, plugin: $active)" test "$active" = "(False, None)"
 check "... and says why, and what it does instead" grep -q 'upstream "be": .*pub/store.*; this worker process rotates over the servers that meet each request' "$run/error.log"
 ans=$(for _ in $(seq 12); do get -H 'X-Test-Type: inference' -H 'X-Required-Backend: qnn' $U/; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 check "without a scheduler, 12 of 12 requests requiring qnn reach the qnn server ($ans)" test "$ans" = " 12 npu;"
