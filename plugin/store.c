@@ -136,6 +136,8 @@ struct store {
 	ptab ctab;                        /* the flusher's: a batch grouped per pair */
 	char **aff;                       /* under mu: affinity key, worker, ... to write */
 	uint32_t aff_len, aff_cap;
+	pid_t pid;                        /* the process that opened it */
+	atomic_flag fork_said;            /* forked() logged its line */
 };
 
 static void affinity_drain(store *s);
@@ -198,6 +200,30 @@ static void logf_host(const store *s, int32_t level, const char *fmt, const char
 }
 
 static void adopt_map_size(store *s);
+
+/*
+ * 1 in a child forked from the process that opened s (logged once).  Only
+ * the forking thread lives on in a child: no flusher commits what it is
+ * given, no sync runs, a lock the flusher held at the fork stays held, and
+ * LMDB forbids an environment's use after fork() (lmdb.h).  So the child
+ * refuses outcomes, which it would queue for nobody, and its close leaves
+ * the parent's environment and threads alone; its selects read the view
+ * as it was at the fork.
+ */
+static int forked(store *s)
+{
+	char pid[32];
+
+	if (!s->persistent || getpid() == s->pid)
+		return 0;
+	if (!atomic_flag_test_and_set(&s->fork_said)) {
+		snprintf(pid, sizeof pid, "%ld", (long)s->pid);
+		logf_host(s, LBS_LOG_ERROR, "store '%s': opened by process %s, and this is a child it "
+		          "forked: outcomes reported here are not learned (a store does not outlive "
+		          "fork); create the scheduler after the fork", s->path, pid);
+	}
+	return 1;
+}
 
 /* The layouts are the documented ones (docs/STORE.md): no padding. */
 _Static_assert(sizeof(store_rec) == 96, "store_rec is the 96-byte record of schema 3");
@@ -1229,6 +1255,8 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 
 	if (unkeyable(o))
 		return LBS_EINVAL;
+	if (forked(s))
+		return LBS_EIO;
 	store_view(s);
 	if (over_pair_limit(s, o))
 		return LBS_EINVAL;
@@ -1287,6 +1315,8 @@ lbs_status store_flush(store *s, uint32_t timeout_ms)
 
 	if (!s->persistent)
 		return LBS_OK;
+	if (forked(s))
+		return LBS_EIO;
 	deadline_in(&ts, timeout_ms);
 	pthread_mutex_lock(&s->mu);
 	target = s->enq_seq;
@@ -1301,14 +1331,18 @@ lbs_status store_flush(store *s, uint32_t timeout_ms)
 
 void store_counts_get(store *s, store_counts *c)
 {
-	pthread_mutex_lock(&s->mu);
+	int child = forked(s); /* the lock may be the flusher's, for good */
+
+	if (!child)
+		pthread_mutex_lock(&s->mu);
 	c->queued = s->len;
 	c->retrying = s->held;
 	c->pending = s->enq_seq - s->done_seq;
 	c->failed_commits = atomic_load(&s->failed_commits);
 	c->lost = atomic_load(&s->lost);
 	c->committed = atomic_load(&s->committed);
-	pthread_mutex_unlock(&s->mu);
+	if (!child)
+		pthread_mutex_unlock(&s->mu);
 	c->commits = atomic_load(&s->commits);
 	c->refreshes = atomic_load(&s->refreshes);
 	c->map_grows = atomic_load(&s->map_grows);
@@ -1803,6 +1837,8 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		return LBS_ENOMEM;
 	s->o = *o;
 	s->host = host;
+	s->pid = getpid();
+	atomic_flag_clear(&s->fork_said);
 	s->rules = hist_rules_make(o->alpha, o->half_life);
 	s->fleet_on = o->fleet != NULL;
 	s->o.fleet = NULL; /* the caller's: fleet_start copies what it keeps */
@@ -1859,6 +1895,17 @@ void store_close(store *s)
 {
 	if (!s)
 		return;
+	if (forked(s)) {
+		/* The parent's: its threads, its environment, its locks. */
+		for (uint32_t i = 0; s->q && i < s->len; i++)
+			free(s->q[(s->head + i) % s->cap].worker);
+		hist_free(s->view);
+		free(s->q);
+		free(s->batch);
+		free(s->path);
+		free(s);
+		return;
+	}
 	fleet_stop(s->fleet); /* before the flusher: it reads the store */
 	s->fleet = NULL;
 	if (s->thread_started) {
@@ -2107,6 +2154,8 @@ lbs_status store_affinity_put(store *s, const char *key, const char *worker)
 		return LBS_OK;
 	if (!kl || kl > STORE_AFFINITY_MAX_KEY || !wl || wl > MAX_ID)
 		return LBS_EINVAL;
+	if (forked(s))
+		return LBS_EIO;
 	k = strdup(key);
 	w = strdup(worker);
 	pthread_mutex_lock(&s->mu);

@@ -42,6 +42,7 @@ _Static_assert(LBSPY_LOAD_GIVEN == CONV_LOAD_GIVEN, "one bit for a load without 
 
 struct lbspy {
 	pthread_mutex_t mu;
+	pid_t pid; /* the process that opened it */
 	shim_host *host;
 	shim_sched *sched;
 	/* The converter's warnings of the last call, for the package to issue
@@ -278,6 +279,7 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 		set_err(err, errlen, "lbsched: out of memory");
 		return LBSPY_ENOMEM;
 	}
+	h->pid = getpid();
 	h->host = host_new("lbsched-py", LBS_LOG_WARN);
 	h->jar = jar_new(); /* here, not in a select */
 	h->typejar = jar_new();
@@ -495,6 +497,12 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "scheduler '%s' does not learn from outcomes",
 		        sched_desc(h->sched)->name);
+	else if (st == LBS_EIO && getpid() != h->pid)
+		/* multiprocessing's default start method on Linux is fork */
+		set_err(err, errlen, "this scheduler was created in process %ld, and this is a "
+		        "child it forked: its store cannot learn here; create the scheduler "
+		        "in the child (a Pool's initializer), or start processes with "
+		        "'spawn'", (long)h->pid);
 	else if (st == LBS_EINVAL && strlen(o.worker_id) > LBS_LEARN_ID_MAX) {
 		/* the store's limit, named as the converter names a field */
 		rc = LBSPY_EINPUT;

@@ -222,6 +222,56 @@ class LearningLoopTest(unittest.TestCase):
             self.check(self.run_loop(s))
             s.close()
 
+    def test_a_forked_child_cannot_learn_into_its_parents_store(self):
+        # multiprocessing forks by default on Linux: a child's report()
+        # returned True and its outcomes were queued for a flusher thread
+        # the child does not have, lost without a word
+        with tempfile.TemporaryDirectory() as d:
+            db = os.path.join(d, "prefs")
+            s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN,
+                                        config={"store": {"path": db}})
+            caps, loads = twins()
+            req = TestRequirements(test_id="p1", test_type="vision", minimum_memory=2)
+            wid = s.select_worker(req, caps, loads)
+            self.assertTrue(s.report("p1", wid, True, 2.0, test_type="vision"))
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                try:
+                    said = "select %s;" % ("a twin" if s.select_worker(req, caps, loads)
+                                           in caps else "none")
+                    try:
+                        s.report("c1", wid, True, 2.0, test_type="vision")
+                        said += " report learned"
+                    except RuntimeError as e:
+                        said += " " + str(e)
+                    s.close()
+                finally:
+                    os.write(w, said.encode())
+                    os._exit(0)
+            os.close(w)
+            said = b""
+            while True:
+                chunk = os.read(r, 4096)
+                if not chunk:
+                    break
+                said += chunk
+            os.close(r)
+            self.assertEqual(os.waitpid(pid, 0)[1], 0)
+            self.assertEqual(said.decode(), "select a twin; this scheduler was created in "
+                             "process %d, and this is a child it forked: its store cannot "
+                             "learn here; create the scheduler in the child (a Pool's "
+                             "initializer), or start processes with 'spawn'" % os.getpid())
+            # the parent's store, flusher and all, is untouched by the child's close
+            self.assertTrue(s.report("p2", wid, True, 2.0, test_type="vision"))
+            s.close()
+            out = subprocess.run([os.environ["LBS_SHIM"], "prefs", "export", "--db", db],
+                                 capture_output=True, text=True, check=True).stdout
+            recs = json.loads(out)["records"]
+            self.assertEqual([(x["workload_type"], x["worker"], x["samples"]) for x in recs],
+                             [("VISION", wid, 2)])
+
     def test_round_robin_does_not_learn(self):
         s = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertFalse(s.report("t", "w", True, 1.0))
