@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,10 +48,11 @@ static void version_word(const char *out, char *v, size_t n)
 	}
 }
 
-/* `exe --version`'s first bytes, waiting at most VERSION_WAIT_MS. */
+/* `exe --version`'s first bytes, waiting at most VERSION_WAIT_MS: 0, 1
+ * when it was stopped at the wait, -1 when it would not start. */
 static int run_version(const char *exe, char *out, size_t n)
 {
-	int fd[2], exited = 0;
+	int fd[2], exited = 0, waited = 0;
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -81,8 +83,10 @@ static int run_version(const char *exe, char *out, size_t n)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		struct pollfd p = {fd[0], POLLIN, 0};
-		if (ms >= VERSION_WAIT_MS)
+		if (ms >= VERSION_WAIT_MS) {
+			waited = !exited;
 			break;
+		}
 		int ready = poll(&p, 1, VERSION_WAIT_MS - ms < 50 ? (int)(VERSION_WAIT_MS - ms) : 50);
 		if (ready < 0 && errno != EINTR)
 			break;
@@ -109,7 +113,67 @@ static int run_version(const char *exe, char *out, size_t n)
 	kill(-pid, SIGKILL);
 	if (!exited)
 		waitpid(pid, NULL, 0);
-	return 0;
+	return waited;
+}
+
+/*
+ * What --version said of an executable, kept while the file is the same
+ * one (device, inode, size, modification time): a redetection runs a
+ * browser again only when it was replaced (an upgrade).  The detection runs
+ * in the sampling loop, and a browser that hung on --version cost its wait
+ * at every redetection, as long as the default --ttl: the worker dropped
+ * out of the live fleet each time.  The agent has one thread.
+ */
+typedef struct probe {
+	char exe[4096], version[sizeof ((ag_browser *)0)->version];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+} probe;
+
+static probe probes[2 * AG_MAX_BROWSERS];
+static unsigned n_probes;
+
+static void version_of(const char *exe, char *version, size_t n)
+{
+	char out[512];
+	struct stat st;
+	probe *p = NULL;
+	int rc;
+
+	if (stat(exe, &st) == 0) {
+		for (unsigned i = 0; i < n_probes; i++)
+			if (!strcmp(probes[i].exe, exe)) {
+				p = &probes[i];
+				break;
+			}
+		if (p && p->dev == st.st_dev && p->ino == st.st_ino && p->size == st.st_size &&
+		    p->mtime.tv_sec == st.st_mtim.tv_sec && p->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			snprintf(version, n, "%s", p->version);
+			return;
+		}
+	}
+	version[0] = 0;
+	rc = run_version(exe, out, sizeof out);
+	if (rc >= 0)
+		version_word(out, version, n);
+	if (rc > 0)
+		fprintf(stderr, "lbsched-agent: '%s --version' did not finish in %d s: stopped; "
+		        "its version is left out until the file changes\n", exe,
+		        VERSION_WAIT_MS / 1000);
+	if (stat(exe, &st) != 0 || strlen(exe) >= sizeof p->exe)
+		return;
+	if (!p && n_probes < sizeof probes / sizeof *probes)
+		p = &probes[n_probes++];
+	if (!p)
+		return;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	p->size = st.st_size;
+	p->mtime = st.st_mtim;
+	snprintf(p->exe, sizeof p->exe, "%s", exe);
+	snprintf(p->version, sizeof p->version, "%s", version);
 }
 
 static int seen(const ag_caps *c, const char *name)
@@ -129,14 +193,13 @@ void ag_detect_browsers(const ag_env *env, ag_caps *c)
 			continue;
 		for (const char *p = path; *p;) {
 			size_t len = strcspn(p, ":");
-			char exe[4096], out[512];
+			char exe[4096];
 			if (len && len + strlen(known[i].exe) + 2 < sizeof exe) {
 				snprintf(exe, sizeof exe, "%.*s/%s", (int)len, p, known[i].exe);
 				if (access(exe, X_OK) == 0) {
 					ag_browser *b = &c->browsers[c->n_browsers++];
 					snprintf(b->name, sizeof b->name, "%s", known[i].name);
-					if (run_version(exe, out, sizeof out) == 0)
-						version_word(out, b->version, sizeof b->version);
+					version_of(exe, b->version, sizeof b->version);
 					ag_why(env, "browser_support",
 					       "%s on PATH, version from '%s --version'%s", exe,
 					       known[i].exe, b->version[0] ? "" : " (none printed)");

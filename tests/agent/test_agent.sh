@@ -306,6 +306,25 @@ left=$(pgrep -f "$marker" || true)
 [ -z "$left" ] && ok || { bad "left running after detect: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"; kill $left; }
 rm -f "$br/chromium"
 
+# A redetection runs a browser's --version again only when its file changed
+# (an upgrade): one that hangs cost its 5 s wait at every redetection, in the
+# sampling loop, and the worker dropped out of the live fleet (--ttl 5 s) each
+# time.  Each run of these two appends a line to its own file.
+printf '#!/bin/sh\necho run >>"%s"\necho "Mozilla Firefox 115.6.0esr"\n' "$tmp/ff.runs" >"$br/firefox"
+printf '#!/bin/sh\necho run >>"%s"\nexec sleep 30\n' "$tmp/gc.runs" >"$br/google-chrome"
+env PATH="$br:$nobrowser" "$agent" run --root "$x" --file "$tmp/br.json" --interval 0.1 --redetect 1 \
+	2>"$tmp/br.err" &
+pid=$!
+br_version() { [ "$(jget "$tmp/br.json" 'd["workers"][0]["software_versions"].get("firefox")' 2>/dev/null)" = "$1" ]; }
+until_ok 30 br_version 115.6.0esr || bad "the agent never published firefox 115.6.0esr"
+printf '#!/bin/sh\necho run >>"%s"\necho "Mozilla Firefox 128.5.1esr (upgraded)"\n' "$tmp/ff.runs" >"$br/firefox"
+until_ok 30 br_version 128.5.1esr && ok || bad "the upgraded firefox was never read"
+kill "$pid"
+wait "$pid" || true
+eq "each browser's --version ran once per file (firefox, chrome)" "$(wc -l <"$tmp/ff.runs") $(wc -l <"$tmp/gc.runs")" "2 1"
+has "$tmp/br.err" "lbsched-agent: '$br/google-chrome --version' did not finish in 5 s: stopped; its version is left out until the file changes"
+eq "said once" "$(grep -c 'did not finish' "$tmp/br.err")" 1
+
 # ---- run --once: the fleet file, its mode, its live state
 expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/live.json" --once --interval 0.1
 eq "mode" "$(stat -c %a "$tmp/live.json")" 644
