@@ -590,9 +590,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			if (!known && !untyped++)
 				snprintf(first_untyped, sizeof first_untyped, "%s", where);
 			/* a typo ("vison_...") is a record of mixed for good */
-			if (known && o.workload_type == LBS_WL_MIXED && o.test_type &&
-			    *o.test_type && tax_workload_from_test_type(o.test_type) == LBS_WL_MIXED &&
-			    !wordless++) {
+			if (known && conv_outcome_wordless(&o) && !wordless++) {
 				char shown[96];
 				snprintf(first_wordless, sizeof first_wordless, "%s, test_type '%s'",
 				         where, txt_show(shown, sizeof shown, o.test_type));
@@ -607,8 +605,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		        "learned as mixed\n", prog, untyped, name, first_untyped);
 	if (wordless)
 		fprintf(stderr, "%s: warning: %u outcome(s) from %s (the first at %s) have a "
-		        "'test_type' with no workload word in it (vision, image, nlp, text, language, "
-		        "audio, speech, embedding, training, inference, conversational, multi): "
+		        "'test_type' with no workload word in it (" CONV_WORKLOAD_WORDS "): "
 		        "learned as mixed\n", prog, wordless, name, first_wordless);
 	/* A store that could not keep some (a corrupt record, a full disk)
 	 * said so in its log; the exit status says it too. */

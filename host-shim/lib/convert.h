@@ -166,6 +166,15 @@ int conv_outcome_text_typed(conv_ctx *c, const char *text, size_t len, const cha
 int conv_outcome_text(conv_ctx *c, const char *text, size_t len,
                       const char *where, lbs_outcome *out);
 
+/* The words a test_type is read by (taxonomy.c), for messages. */
+#define CONV_WORKLOAD_WORDS                                                             \
+	"vision, image, nlp, text, language, audio, speech, embedding, training, inference, " \
+	"conversational, multi"
+
+/* 1 when o's test_type has none of CONV_WORKLOAD_WORDS in it, so it is
+ * learned as mixed, for good: a typo ("vison_...") its host should hear of. */
+int conv_outcome_wordless(const lbs_outcome *o);
+
 /*
  * Typed readers for the shim's other JSON documents (the simulator's truth
  * and mix files), with the same one-line messages

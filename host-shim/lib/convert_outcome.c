@@ -218,3 +218,9 @@ int conv_outcome_text(conv_ctx *c, const char *text, size_t len, const char *whe
 {
 	return conv_outcome_text_typed(c, text, len, where, out, NULL);
 }
+
+int conv_outcome_wordless(const lbs_outcome *o)
+{
+	return o->workload_type == LBS_WL_MIXED && o->test_type && *o->test_type &&
+	       tax_workload_from_test_type(o->test_type) == LBS_WL_MIXED;
+}

@@ -494,6 +494,9 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 		warn_keep(h, "outcome: field 'test_type': not given, and no test of this "
 		             "'test_id' was placed by this scheduler (or it is no longer "
 		             "remembered): learned as mixed");
+	else if (st == LBS_OK && said && conv_outcome_wordless(&o))
+		warn_keep(h, "outcome: field 'test_type': has no workload word in it ("
+		             CONV_WORKLOAD_WORDS "): learned as mixed");
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "scheduler '%s' does not learn from outcomes",
 		        sched_desc(h->sched)->name);

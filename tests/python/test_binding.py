@@ -341,6 +341,17 @@ class LearningLoopTest(unittest.TestCase):
             self.assertTrue(s.report("untyped", "left_1", True, 1.0))
         self.assertEqual([(w.category, str(w.message)) for w in said],
                          [(lbsched.RecordWarning, want)] * 2)
+        # a type with no workload word (a typo) is learned as mixed for good:
+        # said as the CLI's --feedback says it
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            self.assertTrue(s.report("t9", "left_1", True, 2.0, test_type="vison_classification"))
+            self.assertTrue(s.report("t9", "left_1", True, 2.0, test_type="MIXED_load"))
+        self.assertEqual([(w.category, str(w.message)) for w in said],
+                         [(lbsched.RecordWarning,
+                           "outcome: field 'test_type': has no workload word in it (vision, "
+                           "image, nlp, text, language, audio, speech, embedding, training, "
+                           "inference, conversational, multi): learned as mixed")] * 2)
         # made an error, as the records' warnings are
         with warnings.catch_warnings():
             warnings.simplefilter("error", lbsched.RecordWarning)
