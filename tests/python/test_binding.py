@@ -1532,6 +1532,15 @@ class DropInTest(unittest.TestCase):
             seeded.select_worker(t, caps, loads, {"left_1": {"v": {"samples": 1000}}})
         with self.assertRaisesRegex(ValueError, "a worker's key must be its id"):
             seeded.select_worker(t, caps, loads, {None: {"v": {"sample_count": 1}}})
+        # a count no double holds was a bare OverflowError naming nothing
+        for rec, name in (({"sample_count": 10 ** 400, "total_failures": 0}, "sample_count"),
+                          ({"sample_count": 10 ** 400, "success_rate": 0.5}, "sample_count"),
+                          ({"sample_count": 5, "total_failures": 2 ** 53 + 1},
+                           "total_failures")):
+            with self.assertRaisesRegex(ValueError, "^performance_data\\['left_1'\\]\\['v'\\]: "
+                                        "field '%s': must be an integer in 0..2\\^53, got "
+                                        % name):
+                seeded.select_worker(t, caps, loads, {"left_1": {"v": rec}})
         # a scheduler that does not learn takes it and answers as before
         rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertIn(rr.select_worker(t, caps, loads, pd), caps)
@@ -1849,7 +1858,7 @@ class DropInTest(unittest.TestCase):
              "in 0..100 percent, got nan",
              t, caps, dict(loads, right_1=WorkerLoad("right_1", cpu_utilization=nan)), {}),
             ("performance_data['left_1']['vision']: field 'sample_count': must be an "
-             "integer >= 0, got -1", t, caps, loads,
+             "integer in 0..2^53, got -1", t, caps, loads,
              {"left_1": {"vision": WorkerPerformance("left_1", "vision", sample_count=-1)}}),
             ("performance_data['left_1']: expected a dict of test type -> "
              "WorkerPerformance, got an int", t, caps, loads, {"left_1": 3}),
@@ -1892,7 +1901,7 @@ class DropInTest(unittest.TestCase):
         caps, loads = twins()
         t = TestRequirements(test_id="t", test_type="vision", minimum_memory=2)
         want = "performance_data['left_1']['vision']: field 'sample_count': must be an " \
-               "integer >= 0, got None"
+               "integer in 0..2^53, got None"
         for rec in (WorkerPerformance("left_1", "vision", sample_count=None),
                     {"sample_count": None, "success_rate": 1.0, "total_failures": 0}):
             self.assert_refused(want, t, caps, loads, {"left_1": {"vision": rec}})

@@ -1362,10 +1362,12 @@ class PluginScheduler(object):
                              "(the original's WorkerPerformance has both)" % where)
         # sample_count None was a bare TypeError from the arithmetic below;
         # total_failures None is left to success_rate
+        # past 2^53 a count is no double (a bare OverflowError, past 1e308)
         for name, v in (("sample_count", n), ("total_failures", failures)):
-            if (v is not None or name == "sample_count") and (type(v) is not int or v < 0):
-                raise ValueError("%s: field '%s': must be an integer >= 0, "
-                                 "got %r" % (where, name, v))
+            if (v is not None or name == "sample_count") and \
+                    (type(v) is not int or not 0 <= v <= 2 ** 53):
+                raise ValueError("%s: field '%s': must be an integer in 0..2^53, "
+                                 "got %s" % (where, name, _shown(v)))
         if rate is not None:
             if not isinstance(rate, (int, float)) or isinstance(rate, bool) or \
                     not 0 <= rate <= 1:
