@@ -391,9 +391,10 @@ static void test_workload_errors(void)
 	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": \"2\"}", &w), -1);
 	CHECK_CONTAINS(err, "field 'minimum_memory': must be a finite number");
 	CHECK_CONTAINS(err, "got \"2\"");
+	/* digits no double holds: "inf" is in no file */
 	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": 1e999}", &w), -1);
-	CHECK_CONTAINS(err, "field 'minimum_memory'");
-	CHECK_CONTAINS(err, "got inf");
+	CHECK_STR(err, "tests.jsonl:3: field 'minimum_memory': must be a finite number in "
+	               "0..1000000 GB, got a number beyond +-1.8e308");
 	CHECK_INT(wl("{\"test_id\": \"t\", \"minimum_memory\": 1e300}", &w), -1);
 	CHECK_CONTAINS(err, "field 'minimum_memory'");
 	CHECK_INT(wl("{\"test_id\": \"t\", \"expected_duration\": -1e999}", &w), -1);
@@ -833,7 +834,8 @@ static void test_worker_errors(void)
 	/* Fields lbsched does not read keep the rules every value keeps
 	 * (docs/SECURITY.md): finite, bounded, UTF-8, at most 4096 bytes. */
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": 1e999}", &w), -1);
-	CHECK_CONTAINS(err, "field 'last_updated': must be a finite number within +-1e19, got inf");
+	CHECK_CONTAINS(err, "field 'last_updated': must be a finite number within +-1e19, got a "
+	                    "number beyond +-1.8e308");
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": 1733378400000000000}", &w), 0);
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"last_updated\": \"\xff\"}", &w), -1);
 	CHECK_CONTAINS(err, "field 'last_updated': must be valid UTF-8");
@@ -1125,9 +1127,11 @@ static void test_fleet_loads(void)
 		{"{\"reserved_memory\": -1}", "reserved_memory", -1,
 		 "fleet.json: workers[1]: field 'load.reserved_memory': must be a "
 		 "finite number in 0..1000000 GB, got -1"},
-		{"{\"temperature\": 1e999}", "temperature", INFINITY,
+		/* digits no double holds (a double of the numeric form that
+		 * is one, infinity, is "inf", below) */
+		{"{\"temperature\": 1e999}", NULL, 0,
 		 "fleet.json: workers[1]: field 'load.temperature': must be a "
-		 "finite number in 0..1, got inf"},
+		 "finite number in 0..1, got a number beyond +-1.8e308"},
 		{"{\"queue_depth\": -3}", "queue_depth", -3,
 		 "fleet.json: workers[1]: field 'load.queue_depth': must be an "
 		 "integer in 0..1000000, got -3"},
@@ -1195,7 +1199,17 @@ static void test_fleet_loads(void)
 		CHECK_CONTAINS(err, "field 'load.cooling_state'");
 	}
 
-	/* NaN cannot be written in JSON; the numeric form names it */
+	/* NaN cannot be written in JSON, nor infinity; the numeric form
+	 * names them */
+	{
+		const double inf1[] = {INFINITY};
+		int k = slot_of("temperature");
+
+		CHECK(k >= 0);
+		CHECK_INT(from_values(UINT32_C(1) << k, inf1, &num), -1);
+		CHECK_STR(err, "fleet.json: workers[1]: field 'load.temperature': "
+		               "must be a finite number in 0..1, got inf");
+	}
 	{
 		const double nan1[] = {NAN};
 		CHECK_INT(from_values(1, nan1, &num), -1);

@@ -38,6 +38,10 @@ const char *cv_got(char *buf, size_t n, const cJSON *it)
 
 	if (!it)
 		snprintf(buf, n, "nothing");
+	else if (cJSON_IsNumber(it) && isinf(it->valuedouble))
+		/* what the parser makes of digits no double holds: "inf" was
+		 * in no file */
+		snprintf(buf, n, "a number beyond +-1.8e308");
 	else if (cJSON_IsNumber(it))
 		cv_fmt_num(buf, n, it->valuedouble);
 	else if (cJSON_IsString(it))
