@@ -50,6 +50,7 @@ struct fleet {
 	char keys[6][160];          /* epoch seq totals changed ver stage:HOST */
 	char owner[20];             /* this sync's token in a staged batch's id */
 	char addr[300];             /* "redis://host:port" for messages */
+	char target[FLEET_TARGET_MAX]; /* addr/prefix: the fleet, as the store records it */
 	rc_conn *rc;
 	script push, pull;
 	char *push_text;            /* push.text, owned */
@@ -1026,9 +1027,58 @@ static void note_result(fleet *f, int failed, const char *err, int quiet)
 	}
 }
 
+/*
+ * The fleet the store syncs with, recorded by its first sync.  A pull drops
+ * from the outbox what the totals it read include, so a store that synced
+ * with another fleet once, and then with its own again, had outcomes its
+ * own never got, and its sync stopped for good.  A host's sync (the thread)
+ * moves the store to the fleet its config names, and says so; a `prefs
+ * sync` naming another fleet (a config with the wrong prefix) is refused.
+ * Another address whose Redis holds the epoch the store last synced in is
+ * the same fleet (a proxy, a second name), and is recorded instead.
+ */
+static int check_target(fleet *f, char *err, size_t errlen)
+{
+	store_fleet_state st;
+	char msg[3 * FLEET_TARGET_MAX + 4096];
+	const char *argv[2] = {"GET", f->keys[0]};
+	size_t lens[2] = {3, strlen(f->keys[0])};
+	int same = 0;
+
+	if (store_fleet_state_get(f->s, &st, err, errlen))
+		return -1;
+	if (!strcmp(st.target, f->target))
+		return 0;
+	if (st.target[0] && st.epoch[0]) {
+		redisReply *r = command(f, 2, argv, lens, err, errlen);
+
+		if (!r)
+			return -1;
+		same = r->type == REDIS_REPLY_STRING && r->len == strlen(st.epoch) &&
+		       !memcmp(r->str, st.epoch, r->len);
+		freeReplyObject(r);
+	}
+	if (st.target[0] && !same && !f->thread_started) {
+		snprintf(err, errlen, "%s: this store syncs with %s, and a sync with another "
+		         "fleet takes the outcomes it has not sent there yet from it for good: "
+		         "check this config's redis and prefix (a host started with this config "
+		         "moves the store to this fleet)", f->target, st.target);
+		return -1;
+	}
+	if (st.target[0] && !same) {
+		snprintf(msg, sizeof msg, "store '%s' moves from the fleet %s to %s, as its config "
+		         "says: it publishes its evidence there, and %s gets none of it from now on",
+		         store_path(f->s), st.target, f->target, st.target);
+		flog(f, LBS_LOG_WARN, msg);
+	}
+	return store_fleet_set_target(f->s, f->target, err, errlen);
+}
+
 static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
 {
 	if (connect_redis(f, err, errlen))
+		return -1;
+	if (f->s && check_target(f, err, errlen))
 		return -1;
 	if (do_push && push(f, err, errlen))
 		return -1;
@@ -1130,6 +1180,7 @@ static fleet *fleet_new(const fleet_opts *o)
 	for (int i = 0; i < 5; i++)
 		snprintf(f->keys[i], sizeof f->keys[i], "%s%s", o->prefix, names[i]);
 	rc_target_where(&o->redis, f->addr, sizeof f->addr);
+	snprintf(f->target, sizeof f->target, "%s/%s", f->addr, o->prefix);
 	/* Without randomness, a staged upload of this sync is only replaced
 	 * by another after 60 s (fleet_lua.h): slower, never wrong. */
 	if (random_hex(f->owner))

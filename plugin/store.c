@@ -2287,6 +2287,7 @@ int store_fleet_state_get(store *s, store_fleet_state *st, char *err, size_t err
 	meta_str(s, txn, "fleet_host", st->host, sizeof st->host);
 	meta_str(s, txn, "fleet_epoch", st->epoch, sizeof st->epoch);
 	meta_str(s, txn, "fleet_pull_epoch", st->pull_epoch, sizeof st->pull_epoch);
+	meta_str(s, txn, "fleet_target", st->target, sizeof st->target);
 	st->seq = meta_u64(s, txn, "fleet_seq", 0);
 	st->acked = meta_u64(s, txn, "fleet_acked", 0);
 	st->ver = meta_u64(s, txn, "fleet_ver", 0);
@@ -2392,6 +2393,22 @@ int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_su
 		return -1;
 	}
 	return rc ? fleet_err(s, rc, "read its outbox", err, errlen) : 0;
+}
+
+int store_fleet_set_target(store *s, const char *target, char *err, size_t errlen)
+{
+	int again = 1, rc = 0;
+
+	for (int attempt = 0; again && attempt < MAX_MAP_RETRIES; attempt++) {
+		MDB_txn *txn;
+
+		rc = txn_begin(s, 0, &txn);
+		if (rc)
+			break;
+		rc = meta_put(s, txn, "fleet_target", target, strlen(target));
+		rc = fleet_end(s, txn, rc, &again);
+	}
+	return rc ? fleet_err(s, rc, "write its fleet state", err, errlen) : 0;
 }
 
 int store_fleet_set_acked(store *s, const char *epoch, uint64_t acked, char *err, size_t errlen)

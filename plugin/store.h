@@ -239,10 +239,14 @@ lbs_status store_affinity_put(store *s, const char *key, const char *worker);
  * "fleet", the fleet's totals as last pulled.  Once a pull happened, views
  * are "fleet" merged with the outbox entries the totals do not include.
  */
+/* A fleet's address and key prefix, as store_fleet_state keeps it. */
+#define FLEET_TARGET_MAX 512
+
 typedef struct store_fleet_state {
 	char host[40];        /* this store's host id in the fleet */
 	char epoch[40];       /* the Redis epoch `acked` counts in; "" none */
 	char pull_epoch[40];  /* the epoch of the totals in "fleet" */
+	char target[FLEET_TARGET_MAX]; /* the fleet it syncs with; "" not yet said */
 	uint64_t seq;         /* the last sequence given to a commit */
 	uint64_t acked;       /* the last sequence Redis acknowledged */
 	uint64_t ver;         /* the totals' version pulled */
@@ -271,6 +275,9 @@ int store_fleet_snapshot(store *s, store_sums_fn fn, void *ctx, uint64_t *seq, c
  * pair through fn; *from and *to the sequences they cover (0, 0 none). */
 int store_fleet_pending(store *s, uint64_t after, uint32_t max_entries, store_sums_fn fn,
                         void *ctx, uint64_t *from, uint64_t *to, char *err, size_t errlen);
+
+/* From now on the store syncs with `target` (fleet_sync.c's text). */
+int store_fleet_set_target(store *s, const char *target, char *err, size_t errlen);
 
 /* Redis acknowledged everything up to `acked` in `epoch`. */
 int store_fleet_set_acked(store *s, const char *epoch, uint64_t acked, char *err,

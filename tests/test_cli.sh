@@ -364,6 +364,11 @@ n=$(records "$tmp/out"); [ "$n" = 0 ] && ok || bad "after reset $n records, expe
 expect_rc 2 "$shim" prefs export
 has "$tmp/err" "--db"
 expect_rc 2 "$shim" prefs frobnicate --db "$db2"
+# --redis with --db, and --redis with a verb it does not go with: each said as it is
+expect_rc 2 "$shim" prefs dump --redis "$tmp/none.json" --db "$db2"
+has "$tmp/err" "lbsched-shim: prefs: dump: --redis and --db are exclusive (CONFIG names the fleet, and for sync the store)"
+expect_rc 2 "$shim" prefs import --redis "$tmp/none.json"
+has "$tmp/err" "lbsched-shim: prefs: import: --redis goes with dump, export or sync ("
 mkdir -p "$tmp/db3" && yes 'not an LMDB file' | head -c 16384 >"$tmp/db3/data.mdb"
 expect_rc 1 "$shim" prefs export --db "$tmp/db3"
 has "$tmp/err" "db3"

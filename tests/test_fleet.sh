@@ -720,6 +720,37 @@ expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/s2.json"
 python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 21 and r[0]["preference"] < 0.2 else 1)' "$tmp/out" &&
 	ok || bad "a total stamped a day ahead ignored 20 failures: $(cat "$tmp/out")"
 
+# --- a store synced once with another fleet (a config with the wrong prefix) ----
+# A pull drops from the outbox what the totals it read include: synced once
+# with t17m2: and then with its own t17m1: again, the store had given t17m2:
+# outcomes t17m1: never got, and t17m1:'s sync stopped for good.  A prefs
+# sync naming another fleet is refused, and the store's own goes on,
+# exactly; a host started with the other config moves the store there, and
+# says so.
+config m "$port" ''; sed -i 's/"prefix": "t17:"/"prefix": "t17m1:"/' "$tmp/m.json"
+sed 's/"prefix": "t17m1:"/"prefix": "t17m2:"/' "$tmp/m.json" >"$tmp/m2.json"
+for c in 0 1 2; do
+	for i in $(seq 5); do echo "{\"test_id\": \"m$c-$i\", \"worker_id\": \"gpu_a100_1\", \"success\": true, \"duration\": 3, \"test_type\": \"vision_classification\"}"; done >"$tmp/m.$c.jsonl"
+done
+cp "$tmp/m.2.jsonl" "$tmp/m2.2.jsonl"
+m_samples() { # CONFIG: the fleet's samples of VISION on gpu_a100_1, as exported
+	"$shim" prefs export --plugin "$plugin" --redis "$1" |
+		python3 -c 'import json, sys; print([x["samples"] for x in json.load(sys.stdin)["records"] if x["worker"] == "gpu_a100_1"])'
+}
+feed m 0 || bad "feed m failed: $(cat "$tmp/m.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m.json"
+feed m 1 || bad "feed m failed: $(cat "$tmp/m.log")"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m2.json"
+has "$tmp/err" "redis://127.0.0.1:$port/t17m2:: this store syncs with redis://127.0.0.1:$port/t17m1:, and a sync with another fleet takes the outcomes it has not sent there yet from it for good: check this config's redis and prefix (a host started with this config moves the store to this fleet)"
+lines "$tmp/err" 1
+eq "nothing written under t17m2:" "$(rcli --scan --pattern 't17m2:*' | wc -l)" 0
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m.json"
+eq "t17m1: has all 10" "$(m_samples "$tmp/m.json")" "[10]"
+feed m2 2 || bad "feed m2 failed: $(cat "$tmp/m2.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m2.json"
+has "$tmp/m2.log" "store '$tmp/m' moves from the fleet redis://127.0.0.1:$port/t17m1: to redis://127.0.0.1:$port/t17m2:, as its config says: it publishes its evidence there, and redis://127.0.0.1:$port/t17m1: gets none of it from now on"
+eq "t17m2: has the store's whole evidence" "$(m_samples "$tmp/m2.json")" "[15]"
+
 stop_redis "$tmp/redis"
 
 # --- a server that is not Redis (or holds what lbsched did not write) ----------

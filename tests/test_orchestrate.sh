@@ -13,7 +13,6 @@ fleet=$src/examples/hetero/fleet.json
 truth=$src/examples/hetero/truth.json
 graph=$src/examples/graphs/llm.json
 # eq WHAT GOT WANT
-eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 pycheck() { # pycheck FILE EXPR...: each EXPR true over `L`, the file's JSON lines
 	if python3 - "$@" <<'PY'
 import json, sys

@@ -25,7 +25,6 @@ PY
 
 sim() { "$shim" simulate --plugin "$plugin" --quiet "$@"; }
 # eq WHAT GOT WANT
-eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 het="--workers $src/examples/hetero/fleet.json --truth $src/examples/hetero/truth.json --mix $src/examples/hetero/mix.json"
 # A small fleet: a with two slots, b with one, faster, failing, throttling.
 cat >"$tmp/ab_fleet.json" <<'JSON'

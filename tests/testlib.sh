@@ -17,6 +17,8 @@ expect_rc() {
 	local got=$?
 	if [ "$got" = "$want" ]; then ok; else bad "exit $got, expected $want: $*"; sed 's/^/    /' "$tmp/err" >&2; fi
 }
+# eq WHAT GOT WANT
+eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 # has FILE TEXT / lacks FILE TEXT (lacks_i: ignoring case)
 has()   { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; head -c 2000 "$1" | sed 's/^/    /' >&2; fi; }
 lacks() { if grep -qF -- "$2" "$1"; then bad "$1 has '$2'"; grep -oF -m3 -- "$2" "$1" | sed 's/^/    /' >&2; else ok; fi; }

@@ -4,6 +4,7 @@
  * docs/AGENT.md describes the fields, the sources and the threat model.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -247,8 +248,11 @@ static int parse(int argc, char **argv, opts *o, ag_env *env)
 	if (!strcmp(o->cmd, "run") && !o->file == !o->redis)
 		return bad("%s", "run needs --file PATH or --redis URL, one of them");
 	if (o->redis && o->ttl <= o->interval)
-		return bad("%s", "--ttl must be more than --interval, or a worker would "
-		           "leave between two samples");
+		return bad("%s", o->ttl_given ? "--ttl must be more than --interval, or a worker "
+		                                "would leave between two samples"
+		                              : "--interval needs a --ttl above it (the default "
+		                                "--ttl is 5 s), or a worker would leave between "
+		                                "two samples");
 	if (!o->redis && (o->password_file || o->insecure))
 		return bad("%s", "--password-file and --insecure-redis go with --redis");
 	if (!o->redis && o->ttl_given)
@@ -527,11 +531,11 @@ int main(int argc, char **argv)
 {
 	ag_env env = {"", DEFAULT_NVML, NULL, NULL, DEFAULT_ROCM, NULL, NULL};
 	opts o;
-	const char *e;
+	const char *e, *root_env = getenv("LBSCHED_AGENT_ROOT");
 
 	memset(&o, 0, sizeof o);
-	if ((e = getenv("LBSCHED_AGENT_ROOT")) != NULL)
-		env.root = e;
+	if (root_env)
+		env.root = root_env;
 	if ((e = getenv("LBSCHED_AGENT_NVML")) != NULL && *e) {
 		env.nvml = e;
 		env.nvml_from = "LBSCHED_AGENT_NVML";
@@ -544,6 +548,19 @@ int main(int argc, char **argv)
 	int r = parse(argc, argv, &o, &env);
 	if (r)
 		return r;
+	if (env.root[0]) {
+		/* else every file under it is "missing", and the first message
+		 * blamed the host name */
+		struct stat st;
+		int gone = stat(env.root, &st) != 0;
+
+		if (gone || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "lbsched-agent: %s '%s': %s\n",
+			        env.root == root_env ? "LBSCHED_AGENT_ROOT" : "--root", env.root,
+			        gone ? strerror(errno) : "not a directory");
+			return 2;
+		}
+	}
 	if (!strcmp(env.root, "/"))
 		env.root = "";
 	if (o.explain)

@@ -186,9 +186,13 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 	if (redis || !strcmp(verb, "sync")) {
 		if (!redis)
 			return cli_usage_error(prog, &prefs_cmd, "%s: --redis CONFIG is required", verb);
-		if (db || (strcmp(verb, "dump") && strcmp(verb, "export") && strcmp(verb, "sync")))
+		if (strcmp(verb, "dump") && strcmp(verb, "export") && strcmp(verb, "sync"))
 			return cli_usage_error(prog, &prefs_cmd, "%s: --redis goes with dump, export or "
-			                       "sync, without --db", verb);
+			                       "sync", verb);
+		if (db)
+			return cli_usage_error(prog, &prefs_cmd, "%s: --redis and --db are exclusive "
+			                       "(CONFIG names the fleet, and for sync the store)",
+			                       verb);
 		return fleet_prefs(prog, verb, redis, plugin);
 	}
 	if (!db)

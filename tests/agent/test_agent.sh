@@ -21,7 +21,6 @@ for t in python3 sleep cat; do ln -s "$(command -v $t)" "$nobrowser/$t"; done
 # jget FILE EXPR: a Python expression over the document d, printed.
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(list,dict,bool)) or v is None else v)' "$1" "$2"; }
 # eq WHAT GOT WANT
-eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 # accepted FILE: lbsched-shim decide reads it as a fleet without a word on stderr
 accepted() {
 	echo '{"test_id": "t1", "minimum_memory": 1}' >"$tmp/t.jsonl"
@@ -282,6 +281,12 @@ has "$tmp/err" "lbsched-agent: $tmp/nohost/proc/sys/kernel/hostname: no host nam
 lines "$tmp/err" 1
 expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/nohost" --nvml none --id w-nohost
 eq "no hostname" "$(jget "$tmp/out" '[d["worker_id"], d.get("hostname")]')" '["w-nohost", null]'
+
+# A root that is not there: said of the root, not of the host name under it
+expect_rc 2 env PATH="$nobrowser" "$agent" detect --root "$tmp/no-such-root"
+has "$tmp/err" "lbsched-agent: --root '$tmp/no-such-root': No such file or directory"
+expect_rc 2 env PATH="$nobrowser" LBSCHED_AGENT_ROOT="$tmp/out" "$agent" detect
+has "$tmp/err" "lbsched-agent: LBSCHED_AGENT_ROOT '$tmp/out': not a directory"
 
 # ---- browsers on PATH, versions from --version; one that hangs is stopped
 br=$tmp/browsers

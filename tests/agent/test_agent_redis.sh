@@ -165,6 +165,9 @@ rcli del t:fleet:w-wt >/dev/null
 # ---- the agent's own bounds
 expect_rc 2 "$agent" run --redis "$url" --ttl 0.5 --interval 1
 has "$tmp/err" "--ttl must be more than --interval"
+# without --ttl, the default is what is too short: said so
+expect_rc 2 "$agent" run --redis "$url" --interval 10
+has "$tmp/err" "lbsched-agent: --interval needs a --ttl above it (the default --ttl is 5 s), or a worker would leave between two samples"
 expect_rc 2 "$agent" run --redis "$url" --file "$tmp/f.json"
 has "$tmp/err" "run needs --file PATH or --redis URL, one of them"
 expect_rc 2 "$agent" run --file "$tmp/f.json" --password-file "$tmp/pw"
