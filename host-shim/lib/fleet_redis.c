@@ -72,7 +72,7 @@ static void keep(reader *r, const char *key, const char *where, const cJSON *rec
 /* One worker's HMGET reply (record, load): into the text, or refused. */
 static void take(reader *r, const char *key, const redisReply *rep)
 {
-	char where[256], show[96], msg[1100];
+	char where[256], fwhere[280], show[96], msg[1100];
 	const char *id = key + r->skip;
 	const redisReply *f[2];
 	cJSON *rec = NULL, *load = NULL;
@@ -112,9 +112,15 @@ static void take(reader *r, const char *key, const redisReply *rep)
 			goto out;
 		}
 	}
-	if (!(rec = conv_parse(&cc, f[0]->str, f[0]->len, where)) ||
-	    (f[1]->type == REDIS_REPLY_STRING &&
-	     !(load = conv_parse(&cc, f[1]->str, f[1]->len, where)))) {
+	/* which of the two is not JSON: the message names it */
+	snprintf(fwhere, sizeof fwhere, "%s field 'record'", where);
+	if (!(rec = conv_parse(&cc, f[0]->str, f[0]->len, fwhere))) {
+		refuse(r, key, msg);
+		goto out;
+	}
+	snprintf(fwhere, sizeof fwhere, "%s field 'load'", where);
+	if (f[1]->type == REDIS_REPLY_STRING &&
+	    !(load = conv_parse(&cc, f[1]->str, f[1]->len, fwhere))) {
 		refuse(r, key, msg);
 		goto out;
 	}
@@ -127,8 +133,8 @@ static void take(reader *r, const char *key, const redisReply *rep)
 	/* a worker speaks for its own key only */
 	const cJSON *wid = cJSON_GetObjectItemCaseSensitive(rec, "worker_id");
 	if (!cJSON_IsString(wid) || strcmp(wid->valuestring, id) != 0) {
-		snprintf(msg, sizeof msg, "%s: the record's worker_id is not '%s', its key's", where,
-		         txt_show(show, sizeof show, id));
+		snprintf(msg, sizeof msg, "%s: the record's worker_id is %s '%s', its key's", where,
+		         !wid ? "missing: it must be" : "not", txt_show(show, sizeof show, id));
 		refuse(r, key, msg);
 		goto out;
 	}

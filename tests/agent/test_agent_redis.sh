@@ -112,9 +112,13 @@ rcli hset t:fleet:range record '{"worker_id": "range", "cpu_cores": -5}' >/dev/n
 rcli hset t:fleet:inf record '{"worker_id": "inf"}' load '{"cpu_utilization": 1e999}' >/dev/null
 rcli hset t:fleet:arr record '[1, 2]' >/dev/null
 rcli set t:fleet:str 'not a hash' >/dev/null
+rcli hset t:fleet:badload record '{"worker_id": "badload"}' load '{"cpu_utilization": ' >/dev/null
+rcli hset t:fleet:noid record '{"cpu_cores": 4}' >/dev/null
 eq "only the good one" "$(decide_ids "$url")" "w-a"
-lines "$tmp/dec.err" 7
-has "$tmp/dec.err" "key 't:fleet:badjson': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open"
+lines "$tmp/dec.err" 9
+has "$tmp/dec.err" "key 't:fleet:badjson' field 'record': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open"
+has "$tmp/dec.err" "key 't:fleet:badload' field 'load': not valid JSON: it ends at byte 20"
+has "$tmp/dec.err" "key 't:fleet:noid': the record's worker_id is missing: it must be 'noid', its key's"
 has "$tmp/dec.err" "key 't:fleet:big': field 'record' is 70"
 has "$tmp/dec.err" "bytes, more than 65536; refused, the worker is absent"
 has "$tmp/dec.err" "key 't:fleet:liar': the record's worker_id is not 'liar', its key's"
