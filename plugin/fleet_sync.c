@@ -1271,7 +1271,8 @@ void fleet_stats(fleet *f, char *buf, size_t len)
 			*p = '\'';
 	snprintf(e, sizeof e, "%s", shown);
 	txt_show(pf, sizeof pf, f->o.password_file ? f->o.password_file : "");
-	txt_show(user, sizeof user, f->o.user ? f->o.user : "");
+	/* the user AUTH sends: the setting's, else the password file's */
+	txt_show(user, sizeof user, f->o.user ? f->o.user : f->o.secret ? f->o.secret->user : "");
 	for (char *p = pf; *p; p++)
 		if (*p == '"' || *p == '\\')
 			*p = '\'';

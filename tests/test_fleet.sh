@@ -239,6 +239,8 @@ printf 'lb17\nacl-secret-17\n' >"$tmp/acl.pass"
 chmod 600 "$tmp/acl.pass"
 config acl "$aport" ", \"password_file\": \"$tmp/acl.pass\""
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl.json"
+# the stats name the user AUTH sent, the file's ("" before)
+has "$tmp/out" '"user":"lb17"'
 printf 'acl-secret-17\n' >"$tmp/acl1.pass"
 chmod 600 "$tmp/acl1.pass"
 config acl1 "$aport" ", \"user\": \"lb17\", \"password_file\": \"$tmp/acl1.pass\""
