@@ -100,6 +100,14 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 	}
 	if (*p == '/')
 		p++;
+	/* as URLs elsewhere read it, "/0?db=2" would be a database; here it
+	 * was a prefix no key has */
+	if (strpbrk(p, "?#")) {
+		snprintf(err, n, "%s: a query or fragment ('%c...') is not read: the address is "
+		         "redis://host:port/prefix, on database 0 (give each fleet its own prefix)",
+		         txt_show(show, sizeof show, url), *strpbrk(p, "?#"));
+		return -1;
+	}
 	if (strlen(p) >= sizeof t->prefix) {
 		snprintf(err, n, "%s: the key prefix is longer than %zu bytes",
 		         txt_show(show, sizeof show, url), sizeof t->prefix - 1);
