@@ -132,7 +132,7 @@ typedef struct comp_inst {
 /* ===== Config ============================================================= */
 
 static const char *const top_fields[] = { "mode", "children", "routes", "default", "scan",
-                                          "sample", NULL };
+                                          "sample", "seed", NULL };
 static const char *const child_fields[] = {
 	"scheduler", "plugin", "config", "weight", "vote", "veto", "advance", NULL,
 };
@@ -316,7 +316,7 @@ static lbs_status scan_config(comp_inst *inst, const cJSON *cfg, char *err,
 		return st;
 	inst->sample = hp.sample;
 	inst->sample_from = hp.sample_from;
-	inst->rng = 1;
+	inst->rng = hp.seed;
 	memset(inst->kept, 0xff, sizeof(inst->kept));
 	inst->pos = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->pos));
 	inst->sub = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->sub));

@@ -64,7 +64,7 @@ typedef struct hw_inst {
 static const char *const known_fields[] = {
 	"weights", "load_penalty", "temperature_penalty", "queue_penalty",
 	"learned_weight", "compute_reference", "load_ceiling", "specialisation",
-	"completion", "store", "scan", "sample", "explore", NULL,
+	"completion", "store", "scan", "sample", "seed", "explore", NULL,
 };
 
 static const char *const explore_fields[] = {

@@ -47,7 +47,6 @@
 #include "timed.h"
 
 #define NAME "priority"
-#define DEFAULT_SEED 1
 
 typedef struct prio_inst {
 	const lbs_host_api *host;
@@ -106,7 +105,6 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
                             size_t errlen)
 {
 	cJSON *cfg = NULL;
-	uint64_t seed = DEFAULT_SEED;
 	int completion = 1;
 	double ceiling = CFG_CEILING_DEFAULT;
 	prio_inst *inst;
@@ -122,8 +120,6 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 		st = cfg_check_fields(cfg, known_fields, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_load_ceiling(cfg, &ceiling, err, errlen);
-	if (st == LBS_OK)
-		st = cfg_uint(cfg, "seed", DEFAULT_SEED, &seed, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_bool(cfg, "completion", 1, &completion, err, errlen);
 	hw_params_default(&hp);
@@ -152,10 +148,10 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 	inst->host = host;
 	inst->store = learned;
 	inst->ceiling = ceiling;
-	inst->rng = seed;
+	inst->rng = hp.seed; /* timed_scan_config's "seed": one for all its draws */
 	inst->completion = completion;
 	sc_log(host, LBS_LOG_DEBUG, NAME ": created, load_ceiling %g, seed %llu",
-	       ceiling, (unsigned long long)seed);
+	       ceiling, (unsigned long long)hp.seed);
 	*out = inst;
 	return LBS_OK;
 }

@@ -25,6 +25,8 @@ lbs_status timed_scan_config(const cJSON *cfg, hw_params *p, char *err, size_t e
 
 	if (st == LBS_OK)
 		st = cfg_uint_in(cfg, "sample", 1, 65536, &sample, err, errlen);
+	if (st == LBS_OK)
+		st = cfg_uint(cfg, "seed", 1, &p->seed, err, errlen);
 	if (st != LBS_OK)
 		return st;
 	p->sample = sample;
@@ -48,6 +50,7 @@ lbs_status timed_init(timed *t, const hw_params *p)
 {
 	t->hw = hw_new(p);
 	t->open = ledger_new();
+	t->seed = p->seed;
 	if (!t->hw || !t->open) {
 		timed_free(t);
 		return LBS_ENOMEM;
@@ -306,9 +309,10 @@ void timed_stats(const timed *t, char *buf, size_t len)
 
 	ledger_counts_get(t->open, &c);
 	snprintf(buf, len,
-	         ",\"ledger\":{\"open\":%llu,\"opened\":%llu,\"closed\":%llu,"
+	         ",\"seed\":%llu,\"ledger\":{\"open\":%llu,\"opened\":%llu,\"closed\":%llu,"
 	         "\"expired\":%llu,\"evicted\":%llu,\"untracked\":%llu}",
-	         (unsigned long long)c.open, (unsigned long long)c.opened,
+	         (unsigned long long)t->seed, (unsigned long long)c.open,
+	         (unsigned long long)c.opened,
 	         (unsigned long long)c.closed, (unsigned long long)c.expired,
 	         (unsigned long long)c.evicted, (unsigned long long)c.untracked);
 }

@@ -21,13 +21,16 @@
 typedef struct timed {
 	hw_state *hw;
 	ledger *open; /* placed, not yet reported */
+	uint64_t seed; /* hw_params.seed, for stats */
 } timed;
 
 /*
  * The config fields "scan" ("full", "sampled" or "auto", the default:
- * sampled from HW_SAMPLE_FROM workers) and "sample" (the workers a sampled
- * select looks at, 1..65536, default HW_SAMPLE_DEFAULT) into p; see
- * hwaware.h, "Sampled selects".  LBS_ECONFIG with a one-line message.
+ * sampled from HW_SAMPLE_FROM workers), "sample" (the workers a sampled
+ * select looks at, 1..65536, default HW_SAMPLE_DEFAULT) and "seed" (an
+ * unsigned integer, default 1: the draws are a fixed sequence for a seed)
+ * into p; see hwaware.h, "Sampled selects".  LBS_ECONFIG with a one-line
+ * message.
  */
 lbs_status timed_scan_config(const cJSON *cfg, hw_params *p, char *err, size_t errlen);
 

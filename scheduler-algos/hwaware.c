@@ -244,6 +244,7 @@ void hw_params_default(hw_params *p)
 		.browser_training = 0.5,
 		.sample = HW_SAMPLE_DEFAULT,
 		.sample_from = HW_SAMPLE_FROM,
+		.seed = 1,
 	};
 }
 
@@ -375,7 +376,7 @@ hw_state *hw_new(const hw_params *p)
 	s->p = *p;
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		s->hint[t] = NONE;
-	s->rng = 1;
+	s->rng = p->seed;
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		for (uint32_t k = 0; k < KEEP; k++)
 			s->kept[t][k] = NONE;

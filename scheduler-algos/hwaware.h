@@ -158,6 +158,7 @@ typedef struct hw_params {
 	 * select over at least sample_from workers looks at `sample` of them
 	 * drawn at random, plus last time's winner.  sample_from
 	 * HW_SCAN_FULL: never (every select scans every worker). */
+	uint64_t seed;               /* 1: the draws' sequence (any value) */
 	uint32_t sample;             /* 64, >= 1 */
 	uint32_t sample_from;        /* HW_SAMPLE_FROM (the "auto" default) */
 } hw_params;

@@ -2283,13 +2283,67 @@ ngx_http_upstream_lbsched_conf_at(ngx_http_upstream_main_conf_t *umcf,
     return (lcf != NULL && lcf->enabled) ? lcf : NULL;
 }
 
+/*
+ * The config with "seed": this process's pid, for lbsched's schedulers that
+ * draw (priority's spread, adaptive's exploration, the sampled selects of
+ * hardware-aware and composite) when it names none: every worker process
+ * made the same draws in the same order, so requests arriving together in
+ * two processes were spread alike.  NULL: the config as it is (malloc'd
+ * text otherwise, cJSON_free it).
+ */
+static char *
+ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    static const char *const  draws[] = { "hardware-aware", "priority",
+                                          "composite", "adaptive", NULL };
+    const lbs_plugin_entry   *e;
+    const lbs_host_api       *api;
+    loaded_plugin            *p;
+    ngx_uint_t                i;
+    cJSON                    *cfg;
+    char                     *text, err[256];
+
+    for (i = 0; draws[i] && ngx_strcmp(draws[i], lcf->scheduler_z) != 0; i++) {
+        /* void */
+    }
+
+    /* another plugin's scheduler of that name may refuse the field */
+    if (draws[i] == NULL
+        || host_load(lcf->host, lcf->plugin_z, &p, &api, err, sizeof(err))
+           != LBS_OK
+        || (e = loader_entry(p))->plugin_name == NULL
+        || ngx_strcmp(e->plugin_name, "lbsched") != 0)
+    {
+        return NULL;
+    }
+
+    cfg = lcf->config_len
+          ? cJSON_ParseWithLength(lcf->config_text, lcf->config_len)
+          : cJSON_CreateObject();
+
+    if (cfg == NULL || !cJSON_IsObject(cfg)
+        || cJSON_GetObjectItemCaseSensitive(cfg, "seed") != NULL
+        || cJSON_AddNumberToObject(cfg, "seed", (double) ngx_pid) == NULL)
+    {
+        cJSON_Delete(cfg);
+        return NULL;                    /* the plugin says what is wrong */
+    }
+
+    text = cJSON_PrintUnformatted(cfg);
+    cJSON_Delete(cfg);
+
+    return text;
+}
+
+
 static ngx_int_t
 ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_upstream_main_conf_t         *umcf;
     ngx_http_upstream_lbsched_srv_conf_t  *lcf;
     ngx_uint_t                             i;
-    char                                   err[2048];
+    lbs_status                             rc;
+    char                                   err[2048], *seeded;
 
     umcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_upstream_module);
     if (umcf == NULL) {
@@ -2312,10 +2366,14 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
         }
 
         err[0] = '\0';
-        if (sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
-                       lcf->config_text, lcf->config_len, &lcf->sched,
-                       err, sizeof(err)) != LBS_OK)
-        {
+        seeded = ngx_http_upstream_lbsched_seeded(lcf);
+        rc = sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
+                        seeded ? seeded : lcf->config_text,
+                        seeded ? ngx_strlen(seeded) : lcf->config_len,
+                        &lcf->sched, err, sizeof(err));
+        cJSON_free(seeded);
+
+        if (rc != LBS_OK) {
             /* `nginx -t` ran the same creation, so something changed
              * since (a directory's permissions): serve by the host's
              * rotation, which keeps every hard requirement */

@@ -90,6 +90,7 @@ write_conf() {
   upstream byarg {
     lbsched_plugin $plugin;
     lbsched_fleet $tmp/fleet.json;
+    lbsched_config '{"seed": 7}';
     lbsched_required_backend \$arg_backend;
     server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; server 127.0.0.1:$P_NPU;
   }
@@ -369,6 +370,10 @@ want("be no_worker 1", be["no_worker"] == 1)
 want("be reports 25", be["reports"] == 25)
 want("be errors 0", be["errors"] == 0)
 want("be stats object", isinstance(be["stats"], dict))
+# each worker process draws its own sequence unless the config names one
+want("be's draws are seeded by this process's pid", be["stats"].get("seed") == d["pid"])
+want("byarg's by its config's seed", u["byarg"]["stats"].get("seed") == 7)
+want("kz's round-robin draws nothing, and says no seed", "seed" not in u["kz"]["stats"])
 want("be runs the plugin by its path, name, version and ABI, as check names them",
      be["plugin"] == {"path": sys.argv[6], "name": name, "version": version, "abi": abi})
 want("learned schema 3, as docs/NGINX.md shows", be["learned"]["schema"] == 3)
