@@ -84,6 +84,7 @@ typedef struct shared_env {
 	struct shared_env *next;
 	dev_t dev;
 	ino_t ino;
+	pid_t pid; /* the process that opened it: a forked child opens its own */
 	int refs;
 	MDB_env *env;
 	MDB_dbi prefs, meta, outbox, fleet;
@@ -202,19 +203,26 @@ static void logf_host(const store *s, int32_t level, const char *fmt, const char
 static void adopt_map_size(store *s);
 
 /*
- * 1 in a child forked from the process that opened s (logged once).  Only
- * the forking thread lives on in a child: no flusher commits what it is
- * given, no sync runs, a lock the flusher held at the fork stays held, and
+ * 1 in a child forked from the process that opened s.  Only the forking
+ * thread lives on in a child: no flusher commits what it is given, no sync
+ * runs, a lock the flusher or the sync held at the fork stays held, and
  * LMDB forbids an environment's use after fork() (lmdb.h).  So the child
- * refuses outcomes, which it would queue for nobody, and its close leaves
- * the parent's environment and threads alone; its selects read the view
- * as it was at the fork.
+ * refuses outcomes, which it would queue for nobody, shows no fleet, and
+ * its close leaves the parent's environment, threads and locks alone; its
+ * selects read the view as it was at the fork.  A store it opens itself
+ * has an environment of its own (attach_env matches the pid).
  */
+static int in_child(const store *s)
+{
+	return s->persistent && getpid() != s->pid;
+}
+
+/* in_child(), said once: for what the child asks the store to do. */
 static int forked(store *s)
 {
 	char pid[32];
 
-	if (!s->persistent || getpid() == s->pid)
+	if (!in_child(s))
 		return 0;
 	if (!atomic_flag_test_and_set(&s->fork_said)) {
 		snprintf(pid, sizeof pid, "%ld", (long)s->pid);
@@ -1331,7 +1339,7 @@ lbs_status store_flush(store *s, uint32_t timeout_ms)
 
 void store_counts_get(store *s, store_counts *c)
 {
-	int child = forked(s); /* the lock may be the flusher's, for good */
+	int child = in_child(s); /* the lock may be the flusher's, for good */
 
 	if (!child)
 		pthread_mutex_lock(&s->mu);
@@ -1650,7 +1658,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	pthread_mutex_lock(&envs_mu);
 	for (se = envs; se; se = se->next)
-		if (se->dev == st.st_dev && se->ino == st.st_ino)
+		if (se->dev == st.st_dev && se->ino == st.st_ino && se->pid == getpid())
 			break;
 	/* Export, import and reset copy records and apply no rule: they
 	 * share any env, and one they made takes the first scheduler's. */
@@ -1695,6 +1703,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	se->dev = st.st_dev;
 	se->ino = st.st_ino;
+	se->pid = getpid();
 	se->map_size = (size_t)s->o.map_size;
 	se->file_mode = s->o.file_mode;
 	if (!s->maintenance)
@@ -1895,11 +1904,20 @@ void store_close(store *s)
 {
 	if (!s)
 		return;
-	if (forked(s)) {
-		/* The parent's: its threads, its environment, its locks. */
+	if (in_child(s)) {
+		/* The heap is the child's copy; the rest is the parent's: its
+		 * threads, its environment, its locks, and the fleet's. */
 		for (uint32_t i = 0; s->q && i < s->len; i++)
 			free(s->q[(s->head + i) % s->cap].worker);
+		for (uint32_t i = 0; s->batch && i < s->held; i++)
+			free(s->batch[i].worker);
+		for (uint32_t i = 0; i < s->aff_len; i++)
+			free(s->aff[i]);
+		free(s->aff);
 		hist_free(s->view);
+		hist_free(atomic_exchange(&s->published, NULL));
+		hist_free(atomic_exchange(&s->retired, NULL));
+		ptab_free(&s->ctab);
 		free(s->q);
 		free(s->batch);
 		free(s->path);
@@ -2232,7 +2250,7 @@ static void affinity_drain(store *s)
 
 struct fleet *store_fleet(store *s)
 {
-	return s ? s->fleet : NULL;
+	return s && !in_child(s) ? s->fleet : NULL;
 }
 
 const char *store_path(const store *s)

@@ -246,6 +246,15 @@ class LearningLoopTest(unittest.TestCase):
                         said += " report learned"
                     except RuntimeError as e:
                         said += " " + str(e)
+                    # what the message advises: a scheduler of the child's own,
+                    # on the same store, learns in its own LMDB environment, not
+                    # the parent's inherited one (whose alpha, 0.3, it was held
+                    # to), while the inherited scheduler is still open (closing
+                    # the last one unloads the plugin, and its list of them)
+                    own = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN,
+                                                  config={"store": {"path": db, "alpha": 0.5}})
+                    said += "; own %s" % own.report("c2", wid, True, 2.0, test_type="vision")
+                    own.close()
                     s.close()
                 finally:
                     os.write(w, said.encode())
@@ -262,7 +271,8 @@ class LearningLoopTest(unittest.TestCase):
             self.assertEqual(said.decode(), "select a twin; this scheduler was created in "
                              "process %d, and this is a child it forked: its store cannot "
                              "learn here; create the scheduler in the child (a Pool's "
-                             "initializer), or start processes with 'spawn'" % os.getpid())
+                             "initializer), or start processes with 'spawn'; own True"
+                             % os.getpid())
             # the parent's store, flusher and all, is untouched by the child's close
             self.assertTrue(s.report("p2", wid, True, 2.0, test_type="vision"))
             s.close()
@@ -270,7 +280,7 @@ class LearningLoopTest(unittest.TestCase):
                                  capture_output=True, text=True, check=True).stdout
             recs = json.loads(out)["records"]
             self.assertEqual([(x["workload_type"], x["worker"], x["samples"]) for x in recs],
-                             [("VISION", wid, 2)])
+                             [("VISION", wid, 3)])
 
     def test_round_robin_does_not_learn(self):
         s = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
