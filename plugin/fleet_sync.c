@@ -57,6 +57,8 @@ struct fleet {
 
 	pthread_t thread;
 	int thread_started;
+	int host_sync;              /* the host's own sync (the thread), not prefs sync */
+	uint64_t moved_ns;          /* realtime ns: check_target's last line */
 	pthread_mutex_t mu;         /* stop, err, the times */
 	pthread_cond_t wake;
 	int stop;
@@ -87,7 +89,7 @@ static uint64_t real_ns(void)
 static void flog(fleet *f, int32_t level, const char *msg)
 {
 	const lbs_host_api *h = f->s ? store_host(f->s) : f->host;
-	char line[1024];
+	char line[4096];
 
 	if (!h || !h->log)
 		return;
@@ -1043,35 +1045,43 @@ static int check_target(fleet *f, char *err, size_t errlen)
 	char msg[3 * FLEET_TARGET_MAX + 4096];
 	const char *argv[2] = {"GET", f->keys[0]};
 	size_t lens[2] = {3, strlen(f->keys[0])};
-	int same = 0;
+	int same = 0, other = 0;
+	uint64_t now;
 
 	if (store_fleet_state_get(f->s, &st, err, errlen))
 		return -1;
 	if (!strcmp(st.target, f->target))
 		return 0;
-	if (st.target[0] && st.epoch[0]) {
+	if (st.epoch[0]) {
 		redisReply *r = command(f, 2, argv, lens, err, errlen);
 
 		if (!r)
 			return -1;
 		same = r->type == REDIS_REPLY_STRING && r->len == strlen(st.epoch) &&
 		       !memcmp(r->str, st.epoch, r->len);
+		other = r->type == REDIS_REPLY_STRING && !same;
 		freeReplyObject(r);
 	}
-	if (st.target[0] && !same && !f->thread_started) {
-		snprintf(err, errlen, "%s: this store syncs with %s, and a sync with another "
-		         "fleet takes the outcomes it has not sent there yet from it for good: "
-		         "check this config's redis and prefix (a host started with this config "
-		         "moves the store to this fleet)", f->target, st.target);
-		return -1;
+	if (same || (!st.target[0] && !other) || f->host_sync) {
+		/* A store from before the record takes its first sync's fleet,
+		 * unless that Redis holds another epoch than its own. */
+		now = real_ns();
+		if (st.target[0] && !same && now - f->moved_ns >= LOG_EVERY_NS) {
+			f->moved_ns = now; /* a reload's old and new processes move it to and fro */
+			snprintf(msg, sizeof msg, "store '%s' moves from the fleet %s to %s, as its "
+			         "config says: it publishes its evidence there, and %s gets none of it "
+			         "from now on (logged at most once a minute)", store_path(f->s),
+			         st.target, f->target, st.target);
+			flog(f, LBS_LOG_WARN, msg);
+		}
+		return store_fleet_set_target(f->s, f->target, err, errlen);
 	}
-	if (st.target[0] && !same) {
-		snprintf(msg, sizeof msg, "store '%s' moves from the fleet %s to %s, as its config "
-		         "says: it publishes its evidence there, and %s gets none of it from now on",
-		         store_path(f->s), st.target, f->target, st.target);
-		flog(f, LBS_LOG_WARN, msg);
-	}
-	return store_fleet_set_target(f->s, f->target, err, errlen);
+	snprintf(err, errlen, "%s: this store syncs with %s, and a sync with another fleet takes "
+	         "the outcomes it has not sent there yet from it for good: check this config's "
+	         "redis and prefix (a host started with this config moves the store to this "
+	         "fleet)", f->target, st.target[0] ? st.target : "another fleet (this Redis "
+	         "holds another epoch than the store's)");
+	return -1;
 }
 
 static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
@@ -1217,6 +1227,7 @@ lbs_status fleet_start(store *s, const fleet_opts *o, int thread, fleet **out, c
 	if (!f)
 		return LBS_ENOMEM;
 	f->s = s;
+	f->host_sync = thread; /* before the thread reads it */
 	if (thread) {
 		if (thread_start(&f->thread, sync_thread, f)) {
 			snprintf(err, errlen, "store '%s': cannot start the fleet sync thread",
