@@ -119,18 +119,33 @@ static int run_version(const char *exe, char *out, size_t n)
 /*
  * What --version said of an executable, kept while the file is the same
  * one (device, inode, size, modification time): a redetection runs a
- * browser again only when it was replaced (an upgrade).  The detection runs
- * in the sampling loop, and a browser that hung on --version cost its wait
- * at every redetection, as long as the default --ttl: the worker dropped
- * out of the live fleet each time.  The agent has one thread.
+ * browser again only when it was replaced (an upgrade), or an answer is an
+ * hour old (a snap's executable is a link to /usr/bin/snap, which a refresh
+ * of the browser leaves alone).  The detection runs in the sampling loop,
+ * and a browser that hung on --version cost its wait at every redetection,
+ * as long as the default --ttl: the worker dropped out of the live fleet
+ * each time; a hang is kept until the file changes.  The agent has one
+ * thread.
  */
+#define PROBE_KEEP_S 3600
+
 typedef struct probe {
 	char exe[4096], version[sizeof ((ag_browser *)0)->version];
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	int hung;
+	time_t at; /* CLOCK_MONOTONIC s of the answer */
 } probe;
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static probe probes[2 * AG_MAX_BROWSERS];
 static unsigned n_probes;
@@ -149,7 +164,8 @@ static void version_of(const char *exe, char *version, size_t n)
 				break;
 			}
 		if (p && p->dev == st.st_dev && p->ino == st.st_ino && p->size == st.st_size &&
-		    p->mtime.tv_sec == st.st_mtim.tv_sec && p->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+		    p->mtime.tv_sec == st.st_mtim.tv_sec && p->mtime.tv_nsec == st.st_mtim.tv_nsec &&
+		    (p->hung || mono_s() - p->at < PROBE_KEEP_S)) {
 			snprintf(version, n, "%s", p->version);
 			return;
 		}
@@ -162,7 +178,8 @@ static void version_of(const char *exe, char *version, size_t n)
 		fprintf(stderr, "lbsched-agent: '%s --version' did not finish in %d s: stopped; "
 		        "its version is left out until the file changes\n", exe,
 		        VERSION_WAIT_MS / 1000);
-	if (stat(exe, &st) != 0 || strlen(exe) >= sizeof p->exe)
+	/* one that would not start (out of processes) is tried again */
+	if (rc < 0 || stat(exe, &st) != 0 || strlen(exe) >= sizeof p->exe)
 		return;
 	if (!p && n_probes < sizeof probes / sizeof *probes)
 		p = &probes[n_probes++];
@@ -172,6 +189,8 @@ static void version_of(const char *exe, char *version, size_t n)
 	p->ino = st.st_ino;
 	p->size = st.st_size;
 	p->mtime = st.st_mtim;
+	p->hung = rc > 0;
+	p->at = mono_s();
 	snprintf(p->exe, sizeof p->exe, "%s", exe);
 	snprintf(p->version, sizeof p->version, "%s", version);
 }

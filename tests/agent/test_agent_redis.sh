@@ -24,7 +24,6 @@ python3 "$here/mkroot.py" "$here/fixtures/npu-lunarlake.json" "$tmp/root"
 n=$tmp/root
 
 jq1() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1"; }
-eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 # decide_ids ARGS...: the workers chosen for four tests, round-robin, sorted
 for i in 1 2 3 4; do echo "{\"test_id\": \"t$i\"}"; done >"$tmp/tests.jsonl"
 decide_ids() {

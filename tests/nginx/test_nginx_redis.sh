@@ -90,7 +90,6 @@ U=http://127.0.0.1:$FRONT
 # tally N: the servers that answered N requests, "a=N b=M" sorted
 tally() { for _ in $(seq "$1"); do curl -s -m 5 "$U/"; done | sort | uniq -c | awk '{printf "%s%s=%s", s, $2, $1; s=" "}'; echo; }
 # until SECONDS CMD...: retry CMD every 0.1 s, at most SECONDS
-eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi; }
 live() { curl -s -m 5 "$U/lbsched_status" | python3 -c 'import json,sys; print(" ".join(k for k, v in sorted(json.load(sys.stdin)["upstreams"][0]["live"].items()) if v))'; }
 # live_is PORT...: every process (three asks) sees exactly these servers live
 live_is() { local want=""; [ $# = 0 ] || want=$(printf '127.0.0.1:%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//')
@@ -134,7 +133,7 @@ said_once() { # WHAT COUNT
 		[ "$2" -ge 1 ] && [ "$2" -le $((t + 1)) ] && ok || bad "$1: said $2 times, with $t timeouts"
 	fi
 }
-said_once "malformed" "$(grep -c "key 't:fleet:127.0.0.1:$PC': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open; refused, the worker is absent" "$run/error.log")"
+said_once "malformed" "$(grep -c "key 't:fleet:127.0.0.1:$PC' field 'record': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open; refused, the worker is absent" "$run/error.log")"
 said_once "oversized" "$(grep -c "key 't:fleet:127.0.0.1:$PD': field 'record' is 70.* bytes, more than 65536; refused" "$run/error.log")"
 live_is "$PA" "$PB" && ok || bad "refused are live: $(live)"
 eq "still B" "$(tally 10)" "b=10"

@@ -151,7 +151,7 @@ named() { [ "$(grep -c "not valid JSON.*refused, the worker is absent" "$run/err
 until_ok 20 named && ok || bad "of 40 refused keys, $(grep -c 'not valid JSON' "$run/error.log") named"
 sleep 1.5 # three more rounds: none said again
 for a in "${many[@]}"; do
-	once "refused key $a" "key '$(key "$a")': not valid JSON"
+	once "refused key $a" "key '$(key "$a")' field 'record': not valid JSON"
 done
 stop
 

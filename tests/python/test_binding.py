@@ -357,6 +357,8 @@ class LearningLoopTest(unittest.TestCase):
             warnings.simplefilter("always")
             self.assertTrue(s.report("t9", "left_1", True, 2.0, test_type="vison_classification"))
             self.assertTrue(s.report("t9", "left_1", True, 2.0, test_type="MIXED_load"))
+            # "mixed" itself is no typo
+            self.assertTrue(s.report("t9", "left_1", True, 2.0, test_type="Mixed"))
         self.assertEqual([(w.category, str(w.message)) for w in said],
                          [(lbsched.RecordWarning,
                            "outcome: field 'test_type': has no workload word in it (vision, "
