@@ -138,6 +138,18 @@ static void take(reader *r, const char *key, const redisReply *rep)
 		refuse(r, key, msg);
 		goto out;
 	}
+	/* nor does its load: the merged fleet named it only by its place
+	 * (workers[N]), and a load for another worker is no one's */
+	const cJSON *lid = load ? cJSON_GetObjectItemCaseSensitive(load, "worker_id") : NULL;
+	if (cJSON_IsString(lid) && strcmp(lid->valuestring, id) != 0) {
+		char other[96];
+
+		snprintf(msg, sizeof msg, "%s: field 'load.worker_id': '%s' is not its key's "
+		         "worker, '%s'", where, txt_show(other, sizeof other, lid->valuestring),
+		         txt_show(show, sizeof show, id));
+		refuse(r, key, msg);
+		goto out;
+	}
 	if (load) {
 		cJSON_DeleteItemFromObjectCaseSensitive(rec, "load");
 		cJSON_AddItemToObject(rec, "load", load);

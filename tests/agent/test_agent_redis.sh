@@ -113,8 +113,10 @@ rcli hset t:fleet:arr record '[1, 2]' >/dev/null
 rcli set t:fleet:str 'not a hash' >/dev/null
 rcli hset t:fleet:badload record '{"worker_id": "badload"}' load '{"cpu_utilization": ' >/dev/null
 rcli hset t:fleet:noid record '{"cpu_cores": 4}' >/dev/null
+rcli hset t:fleet:otherload record '{"worker_id": "otherload"}' load '{"worker_id": "zz", "cpu_utilization": 5}' >/dev/null
 eq "only the good one" "$(decide_ids "$url")" "w-a"
-lines "$tmp/dec.err" 9
+lines "$tmp/dec.err" 10
+has "$tmp/dec.err" "key 't:fleet:otherload': field 'load.worker_id': 'zz' is not its key's worker, 'otherload'; refused, the worker is absent"
 has "$tmp/dec.err" "key 't:fleet:badjson' field 'record': not valid JSON: it ends at byte 14 with the '{' at byte 0 still open"
 has "$tmp/dec.err" "key 't:fleet:badload' field 'load': not valid JSON: it ends at byte 20"
 has "$tmp/dec.err" "key 't:fleet:noid': the record's worker_id is missing: it must be 'noid', its key's"
