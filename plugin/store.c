@@ -84,7 +84,7 @@ typedef struct shared_env {
 	struct shared_env *next;
 	dev_t dev;
 	ino_t ino;
-	pid_t pid; /* the process that opened it: a forked child opens its own */
+	unsigned long forks; /* `forks` when opened: a forked child opens its own */
 	int refs;
 	MDB_env *env;
 	MDB_dbi prefs, meta, outbox, fleet;
@@ -138,6 +138,7 @@ struct store {
 	char **aff;                       /* under mu: affinity key, worker, ... to write */
 	uint32_t aff_len, aff_cap;
 	pid_t pid;                        /* the process that opened it */
+	unsigned long forks;              /* `forks` then */
 	atomic_flag fork_said;            /* forked() logged its line */
 };
 
@@ -203,6 +204,25 @@ static void logf_host(const store *s, int32_t level, const char *fmt, const char
 static void adopt_map_size(store *s);
 
 /*
+ * Children forked so far in this process's line: one more in each child,
+ * so a store compares a number where it asked the kernel for its pid at
+ * every report (glibc does not cache getpid()).  glibc drops the handler
+ * when the plugin is unloaded (it is registered against this object).
+ */
+static _Atomic unsigned long forks;
+static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
+
+static void forked_child(void)
+{
+	atomic_fetch_add_explicit(&forks, 1, memory_order_relaxed);
+}
+
+static void count_forks(void)
+{
+	pthread_atfork(NULL, NULL, forked_child);
+}
+
+/*
  * 1 in a child forked from the process that opened s.  Only the forking
  * thread lives on in a child: no flusher commits what it is given, no sync
  * runs, a lock the flusher or the sync held at the fork stays held, and
@@ -214,7 +234,7 @@ static void adopt_map_size(store *s);
  */
 static int in_child(const store *s)
 {
-	return s->persistent && getpid() != s->pid;
+	return s->persistent && atomic_load_explicit(&forks, memory_order_relaxed) != s->forks;
 }
 
 /* in_child(), said once: for what the child asks the store to do. */
@@ -1658,7 +1678,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	pthread_mutex_lock(&envs_mu);
 	for (se = envs; se; se = se->next)
-		if (se->dev == st.st_dev && se->ino == st.st_ino && se->pid == getpid())
+		if (se->dev == st.st_dev && se->ino == st.st_ino && se->forks == atomic_load(&forks))
 			break;
 	/* Export, import and reset copy records and apply no rule: they
 	 * share any env, and one they made takes the first scheduler's. */
@@ -1703,7 +1723,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	se->dev = st.st_dev;
 	se->ino = st.st_ino;
-	se->pid = getpid();
+	se->forks = atomic_load(&forks);
 	se->map_size = (size_t)s->o.map_size;
 	se->file_mode = s->o.file_mode;
 	if (!s->maintenance)
@@ -1846,7 +1866,9 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		return LBS_ENOMEM;
 	s->o = *o;
 	s->host = host;
+	pthread_once(&forks_once, count_forks);
 	s->pid = getpid();
+	s->forks = atomic_load(&forks);
 	atomic_flag_clear(&s->fork_said);
 	s->rules = hist_rules_make(o->alpha, o->half_life);
 	s->fleet_on = o->fleet != NULL;
