@@ -276,6 +276,22 @@ class LearningLoopTest(unittest.TestCase):
             # the parent's store, flusher and all, is untouched by the child's close
             self.assertTrue(s.report("p2", wid, True, 2.0, test_type="vision"))
             s.close()
+            # the plugin is unloaded with its last scheduler, and with it the
+            # handler it gave pthread_atfork: a fork after that runs no code
+            # of it (a child that called into the unmapped plugin would die).
+            # In a fresh interpreter: here other tests' schedulers may live.
+            script = ("import lbsched, os, sys\n"
+                      "s = lbsched.PluginScheduler('hardware-aware', plugin=sys.argv[1],\n"
+                      "                            config={'store': {'path': sys.argv[2]}})\n"
+                      "s.close()\n"
+                      "assert 'lbsched.so' not in open('/proc/self/maps').read()\n"
+                      "pid = os.fork()\n"
+                      "if pid == 0:\n"
+                      "    os._exit(7)\n"
+                      "print(os.waitpid(pid, 0)[1] >> 8)\n")
+            out = subprocess.run([sys.executable, "-c", script, PLUGIN, db],
+                                 capture_output=True, text=True)
+            self.assertEqual((out.returncode, out.stdout), (0, "7\n"), out.stderr)
             out = subprocess.run([os.environ["LBS_SHIM"], "prefs", "export", "--db", db],
                                  capture_output=True, text=True, check=True).stdout
             recs = json.loads(out)["records"]
