@@ -230,7 +230,7 @@ static void count_forks(void)
  * refuses outcomes, which it would queue for nobody, shows no fleet, and
  * its close leaves the parent's environment, threads and locks alone; its
  * selects read the view as it was at the fork.  A store it opens itself
- * has an environment of its own (attach_env matches the pid).
+ * has an environment of its own (attach_env matches the fork count).
  */
 static int in_child(const store *s)
 {
