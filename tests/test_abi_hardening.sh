@@ -63,7 +63,7 @@ fi
 # --- writable globals of the plugin: objects in .data / .bss.  The
 # compiler's and the sanitizers' own are not ours (libgcc's __cpu_model and
 # __cpu_features2: the CPU's features, for target_clones' resolvers).
-allowed="envs envs_mu init_count init_lock last_gen n_seen next_seen on_bus seen verified_mu"
+allowed="envs envs_mu forks forks_once init_count init_lock last_gen n_seen next_seen on_bus seen verified_mu"
 writable=$(objdump -t "$plugin" | awk '$3 == "O" && ($4 == ".data" || $4 == ".bss") {print $6}
 	$2 == "O" && ($3 == ".data" || $3 == ".bss") {print $5}' |
 	grep -Ev '^(completed\.[0-9]+|__dso_handle|__TMC_END__|__cpu_model|__cpu_features2|_*(asan|ubsan|tsan|odr_asan|sancov)[._].*|.*\.(ubsan|asan)_.*)$' |
