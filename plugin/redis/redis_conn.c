@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +343,45 @@ static void *bounded_array(const redisReadTask *task, int elements)
 	return c && elements >= 0 && elements <= RC_MAX_ELEMENTS ? c->array(task, elements) : NULL;
 }
 
+/*
+ * hiredis writes with write(), not send(MSG_NOSIGNAL): a write to a server
+ * that closed its end raises SIGPIPE in the writing thread, and its
+ * default action ends the host's whole process.  The plugin's own threads
+ * block it (thread.h); a host's thread that talks to Redis through this
+ * layer (`prefs sync`, the shim's live fleet) may not, and a library must
+ * not change a process's signal actions.  So SIGPIPE is blocked in the
+ * calling thread around each write, a SIGPIPE the write raised is taken
+ * out of the thread's pending set, and the mask is put back: the write
+ * fails with EPIPE and the caller gets its one-line error instead.
+ */
+typedef struct pipe_guard {
+	sigset_t old;
+	int pending; /* SIGPIPE was pending before: not ours to take */
+} pipe_guard;
+
+static void pipe_guard_on(pipe_guard *g)
+{
+	sigset_t pipe, now;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &g->old);
+	g->pending = sigpending(&now) == 0 && sigismember(&now, SIGPIPE) == 1;
+}
+
+static void pipe_guard_off(const pipe_guard *g)
+{
+	static const struct timespec zero = {0, 0};
+	sigset_t pipe, now;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if (!g->pending && sigpending(&now) == 0 && sigismember(&now, SIGPIPE) == 1)
+		while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 static void io_error(rc_conn *c, char *err, size_t n)
 {
 	char show[96];
@@ -351,6 +391,11 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	c->closed = c->ctx->err == REDIS_ERR_EOF ||
 	            (c->ctx->err == REDIS_ERR_IO && (!strcmp(c->ctx->errstr, strerror(ECONNRESET)) ||
 	                                             !strcmp(c->ctx->errstr, strerror(EPIPE))));
+	if (c->closed && c->ctx->err != REDIS_ERR_EOF) {
+		snprintf(err, n, "%s: the server closed the connection (%s)", c->where,
+		         c->ctx->errstr);
+		return;
+	}
 	snprintf(err, n, "%s: %s", c->where,
 	         c->ctx->err == REDIS_ERR_EOF ? "the server closed the connection"
 	         : c->ctx->err == REDIS_ERR_OOM && c->array
@@ -410,7 +455,12 @@ rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 	}
 	if (sec && sec->pass[0]) {
 		const char *argv[3] = {"AUTH", sec->user[0] ? sec->user : sec->pass, sec->pass};
-		redisReply *r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
+		pipe_guard g;
+		redisReply *r;
+
+		pipe_guard_on(&g);
+		r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
+		pipe_guard_off(&g);
 		if (!r) {
 			io_error(c, err, n);
 			goto fail;
@@ -502,12 +552,18 @@ int rc_append_argv(rc_conn *c, int argc, const char **argv, const size_t *lens)
 redisReply *rc_reply_raw(rc_conn *c, char *err, size_t n)
 {
 	void *r = NULL;
+	pipe_guard g;
+	int rc;
 
 	if (c->broken) {
 		snprintf(err, n, "%s: the connection failed earlier", c->where);
 		return NULL;
 	}
-	if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) {
+	/* redisGetReply writes what was appended before it reads */
+	pipe_guard_on(&g);
+	rc = redisGetReply(c->ctx, &r);
+	pipe_guard_off(&g);
+	if (rc != REDIS_OK || !r) {
 		io_error(c, err, n);
 		return NULL;
 	}

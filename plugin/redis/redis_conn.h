@@ -34,6 +34,12 @@
  * the file is refused (neither silently wins).  A file that is not regular
  * (after symbolic links) or that others may access (any o bit) is refused.
  *
+ * Signals.  A write to a server that closed its end (hiredis writes
+ * without MSG_NOSIGNAL) raises SIGPIPE in the writing thread; this layer
+ * blocks it there around each write and takes back the one the write
+ * raised, so the caller's thread and process see neither, only the error.
+ * No signal action of the process is changed.
+ *
  * Every error is one line naming the address: "redis://10.0.0.5:6379:
  * cannot connect: Connection refused".  Text from the server is shown
  * through txt_show.

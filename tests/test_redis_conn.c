@@ -1,0 +1,141 @@
+/*
+ * test_redis_conn.c -- the Redis client layer (plugin/redis/redis_conn.h)
+ * in a host's own thread, where SIGPIPE has its default action: a write
+ * to a server that has closed its end must come back as a one-line error,
+ * not end the process.  The server is a unix socket this test listens on
+ * and closes itself, so the write always meets a closed peer (a real
+ * redis-server would close only when it chose to).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "redis_conn.h"
+
+/* A listening unix socket at path, or -1. */
+static int listen_at(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 4)) {
+		perror(path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int pipe_pending(void)
+{
+	sigset_t now;
+
+	return sigpending(&now) == 0 && sigismember(&now, SIGPIPE) == 1;
+}
+
+static int pipe_blocked(void)
+{
+	sigset_t now;
+
+	return pthread_sigmask(SIG_SETMASK, NULL, &now) == 0 && sigismember(&now, SIGPIPE) == 1;
+}
+
+/* A command to a server that accepted and closed the connection: the
+ * caller's error, and the thread's mask and pending set as they were. */
+static void test_closed_server(const char *dir)
+{
+	char path[100], err[512], want[200];
+	rc_target t = {0};
+	redisReply *r;
+	rc_conn *c;
+	int lfd, fd;
+
+	snprintf(path, sizeof path, "%s/redis.sock", dir);
+	CHECK((lfd = listen_at(path)) >= 0);
+	if (lfd < 0)
+		return;
+	CHECK_INT(rc_parse_address(path, &t, err, sizeof err), 0);
+	c = rc_open(&t, err, sizeof err);
+	CHECK(c != NULL);
+	if (!c) {
+		fprintf(stderr, "    rc_open: %s\n", err);
+		close(lfd);
+		return;
+	}
+	CHECK((fd = accept(lfd, NULL, NULL)) >= 0);
+	close(fd);
+	CHECK(!pipe_blocked());
+
+	/* A unix socket whose peer is gone fails the first write with EPIPE,
+	 * which raises SIGPIPE: with its default action this test would end
+	 * here, with no line of its own. */
+	err[0] = '\0';
+	r = rc_command(c, err, sizeof err, "PING");
+	CHECK(r == NULL);
+	snprintf(want, sizeof want, "unix://%s: the server closed the connection", path);
+	CHECK_CONTAINS(err, want);
+	CHECK(!strchr(err, '\n'));
+	CHECK_INT(rc_broken(c), 1);
+	CHECK_INT(rc_closed(c), 1);
+	CHECK(!pipe_pending());
+	CHECK(!pipe_blocked());
+	rc_close(c);
+
+	/* A host that blocks SIGPIPE itself keeps it blocked, and a SIGPIPE
+	 * pending before (not the layer's) stays pending. */
+	{
+		sigset_t pipe, old;
+
+		sigemptyset(&pipe);
+		sigaddset(&pipe, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &pipe, &old);
+		raise(SIGPIPE);
+		CHECK(pipe_pending());
+		c = rc_open(&t, err, sizeof err);
+		CHECK(c != NULL);
+		if (c) {
+			CHECK((fd = accept(lfd, NULL, NULL)) >= 0);
+			close(fd);
+			CHECK(rc_command(c, err, sizeof err, "PING") == NULL);
+			CHECK_CONTAINS(err, "the server closed the connection");
+			rc_close(c);
+		}
+		CHECK(pipe_blocked());
+		CHECK(pipe_pending());
+		{
+			static const struct timespec zero = {0, 0};
+
+			CHECK_INT(sigtimedwait(&pipe, NULL, &zero), SIGPIPE);
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+
+	close(lfd);
+	unlink(path);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/lbs-redis-conn-XXXXXX";
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_DFL);
+	test_closed_server(dir);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return check_done("test_redis_conn");
+}
