@@ -753,6 +753,30 @@ expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m2.json"
 has "$tmp/m2.log" "store '$tmp/m' moves from the fleet redis://127.0.0.1:$port/t17m1: to redis://127.0.0.1:$port/t17m2:, as its config says: it publishes its evidence there, and redis://127.0.0.1:$port/t17m1: gets none of it from now on"
 eq "t17m2: has the store's whole evidence" "$(m_samples "$tmp/m2.json")" "[15]"
 
+# A store from before the fleet was recorded (its meta without
+# fleet_target; made here by a dump and load without it): its first sync
+# takes the fleet, unless that Redis holds another epoch than the store's.
+# The store's epoch is t17m2:'s now; t17m1: holds its own.
+# (in hex: a printable dump does not load back byte for byte)
+mdb_dump -a "$tmp/m" | awk '
+	/^database=/ { db = $0 }
+	db == "database=meta" && $0 == " 666c6565745f746172676574" { skip = 2 }
+	skip > 0 { skip--; next }
+	{ print }' >"$tmp/m.dump"
+rm -rf "$tmp/m.legacy" && mkdir "$tmp/m.legacy" && mdb_load -f "$tmp/m.dump" "$tmp/m.legacy" 2>/dev/null &&
+	mv "$tmp/m.legacy/data.mdb" "$tmp/m/data.mdb" && rm -f "$tmp/m/lock.mdb" ||
+	bad "the store could not be made legacy"
+mdb_dump -s meta -p "$tmp/m" | grep -qx " fleet_target" && bad "fleet_target is still in the store's meta" || ok
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m.json"
+has "$tmp/err" "redis://127.0.0.1:$port/t17m1:: this store syncs with another fleet (this Redis holds another epoch than the store's), and a sync with another fleet takes the outcomes it has not sent there yet from it for good"
+lines "$tmp/err" 1
+eq "a refused legacy sync leaves t17m1: as it was" "$(m_samples "$tmp/m.json")" "[10]"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m2.json"
+mdb_dump -s meta -p "$tmp/m" | grep -A1 -x " fleet_target" | tail -1 | grep -qx " redis://127.0.0.1:$port/t17m2:" &&
+	ok || bad "the legacy store's first sync did not record its fleet: $(mdb_dump -s meta -p "$tmp/m" | grep -A1 -x " fleet_target")"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m.json"
+has "$tmp/err" "redis://127.0.0.1:$port/t17m1:: this store syncs with redis://127.0.0.1:$port/t17m2:,"
+
 stop_redis "$tmp/redis"
 
 # --- a server that is not Redis (or holds what lbsched did not write) ----------
