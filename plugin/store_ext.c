@@ -244,6 +244,33 @@ static int sums_agree(size_t i, const lbs_history *h, const hist_sums *c, char *
 }
 
 /*
+ * A summary without sums becomes sums by its counts (mean times count), so
+ * a mean or variance of no samples would be stored as 0 without a word:
+ * refused instead.  Only there: with a count, the round trip through the
+ * sums keeps the value up to rounding.
+ */
+static int summary_counted(size_t i, const lbs_history *h, char *err, size_t errlen)
+{
+	const char *f = NULL, *count = "successes";
+	double v = 0.0;
+
+	if (!h->successes && h->mean_duration != 0.0)
+		f = "mean_duration", v = h->mean_duration;
+	else if (!h->successes && h->var_duration != 0.0)
+		f = "var_duration", v = h->var_duration;
+	else if (!h->ratio_n && h->log_ratio_mean != 0.0)
+		f = "log_ratio_mean", v = h->log_ratio_mean, count = "ratio_n";
+	else if (!h->ratio_n && h->log_ratio_var != 0.0)
+		f = "log_ratio_var", v = h->log_ratio_var, count = "ratio_n";
+	if (!f)
+		return 0;
+	snprintf(err, errlen, "records[%zu]: field '%s' is %.15g, but '%s' is 0: a value of no "
+	         "samples, which the store would keep as 0 (give 0, or the count it was "
+	         "measured on)", i, f, v, count);
+	return -1;
+}
+
+/*
  * The sums of schema 3, exact: all seven or none.  Without them (an export
  * of schema 1 or 2) they come from the record's fields as a migration
  * makes them (hist_sums_from_history).
@@ -262,7 +289,7 @@ static int get_sums(const cJSON *r, size_t i, const lbs_history *h, hist_sums *c
 		have += cJSON_GetObjectItemCaseSensitive(r, names[k]) != NULL;
 	hist_sums_from_history(h, c);
 	if (have == 0)
-		return 0;
+		return summary_counted(i, h, err, errlen);
 	if (have != 7) {
 		snprintf(err, errlen, "records[%zu]: the fields 'sum_duration', 'sum_duration_sq', "
 		         "'sum_log_ratio', 'sum_log_ratio_sq', 'pref_time', 'pref_weight' and "
