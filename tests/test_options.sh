@@ -88,7 +88,7 @@ for seed in 18446744073709551616 9007199254740993 -1 ' 5'; do
 	usage_error "lbsched-shim: simulate: --seed must be an integer in 0..9007199254740992, got '$seed' (lbsched-shim simulate --help)" \
 		simulate --workers "$ex/hetero/fleet.json" --truth "$ex/hetero/truth.json" --mix "$ex/hetero/mix.json" --seed "$seed"
 done
-usage_error "lbsched-shim: simulate: --seed must be an integer in 0..9007199254740992, got '1e3' (lbsched-shim simulate --help)" \
+usage_error "lbsched-shim: simulate: --seed must be an integer in 0..9007199254740992, got '1e3' (lbsched-shim simulate --graphs GRAPHS.jsonl --help)" \
 	simulate --graphs "$ex/graphs/llm.json" --workers "$ex/fleet.json" --seed 1e3
 usage_error "lbsched-shim: simulate: option '--te' is ambiguous (--tests, --tests-file) (lbsched-shim simulate --help)" \
 	simulate --te 5

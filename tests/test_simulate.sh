@@ -492,7 +492,11 @@ for l in 0 -1 nan inf; do
 done
 gen_bad simgen.py "argument --load: 1e-09 gives 0.0000 tests/s, outside the 0.00001..1000000 simulate --rate takes" \
 	--workers 4 --seed 1 --out "$tmp/sg" --load 1e-9
+# random.Random takes a seed's absolute value: -101 was held-out seed 101
+gen_bad simgen.py "argument --seed: must be an integer >= 0, got '-101'" --workers 4 --seed -101 --out "$tmp/sg"
 if [ ! -e "$tmp/sg" ]; then ok; else bad "a refused simgen run wrote $tmp/sg"; fi
+: >"$tmp/sgfile"
+gen_bad simgen.py "argument --out: '$tmp/sgfile' exists and is not a directory" --workers 4 --seed 1 --out "$tmp/sgfile"
 gen_bad graphgen.py "argument --min: 5 is above --max 2" --min 5 --max 2
 gen_bad graphgen.py "argument --min: must be an integer in 1..10000, got '0'" --min 0
 gen_bad graphgen.py "argument --graphs: must be an integer >= 1, got '0'" --graphs 0
@@ -532,6 +536,12 @@ cp "$tmp/gmix.jsonl" "$tmp/gmix-keep.jsonl"
 expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --report "$tmp/./gmix.jsonl"
 has "$tmp/err" "--report would write over --graphs ('$tmp/./gmix.jsonl')"
 cmp -s "$tmp/gmix.jsonl" "$tmp/gmix-keep.jsonl" && ok || bad "--report wrote over the graphs"
+# simulate's stream options with --graphs: named as not applying, the
+# --help pointed to the one that lists what does
+expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --tests 5
+has "$tmp/err" "lbsched-shim: simulate: option '--tests' does not apply to simulate --graphs GRAPHS.jsonl (lbsched-shim simulate --graphs GRAPHS.jsonl --help)"
+expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --bogus
+has "$tmp/err" "lbsched-shim: simulate: unknown option '--bogus' (lbsched-shim simulate --graphs GRAPHS.jsonl --help)"
 # What simgen writes and prints, simulate runs.
 expect_rc 0 python3 "$src/bench/simgen.py" --workers 4 --seed 1 --out "$tmp/sg" --load 0.7
 rate=$(cat "$tmp/out")

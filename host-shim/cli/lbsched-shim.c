@@ -50,6 +50,8 @@ static const cli_cmd check_cmd = {
 	"accepts.",
 	check_table,
 	cmd_check,
+	NULL,
+	NULL,
 };
 
 /* decide's options, in the order --help lists them; D_* index them. */
@@ -76,7 +78,7 @@ static const cli_opt decide_table[] = {
 	                   "not counting the tests placed before it"},
 	[D_FEEDBACK] = {"feedback", "OUTCOMES.jsonl", "then report these outcomes to the "
 	                "scheduler, so that a store learns from them, and wait (at most 5 s) "
-	                "for it to commit them: exit 1 when it lost some (not with --routes); "
+	                "for it to commit them: exit 1 when it lost some (refused with --routes); "
 	                "a line is worker_id, success or result, duration or execution_time, "
 	                "and optionally test_id, test_type or workload_type, "
 	                "expected_duration, status and cookie, or the original's "
@@ -99,6 +101,8 @@ static const cli_cmd decide_cmd = {
 	"field and problem); the good lines are still decided.",
 	decide_table,
 	cmd_decide,
+	NULL,
+	NULL,
 };
 
 /* Every command, in the order --help and the man page list them. */

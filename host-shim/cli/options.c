@@ -26,7 +26,7 @@ int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
 	txt_one_line(msg); /* it quotes what the user typed, which may hold anything */
 	if (cmd)
 		fprintf(stderr, "%s: %s: %s (%s %s --help)\n", prog, cmd->name, msg, prog,
-		        cmd->name);
+		        cmd->mode ? cmd->mode : cmd->name);
 	else
 		fprintf(stderr, "%s: %s (%s --help)\n", prog, msg, prog);
 	return EXIT_USAGE;
@@ -71,6 +71,11 @@ static int unknown(const char *prog, const cli_cmd *cmd, const char *arg)
 	}
 	if (matches > 1)
 		return cli_usage_error(prog, cmd, "option '%s' is ambiguous (%s)", given, names);
+	if (cmd->of && len > 2 && !strncmp(given, "--", 2))
+		for (const cli_opt *o = cmd->of->opts; o->name; o++)
+			if (!strcmp(o->name, given + 2))
+				return cli_usage_error(prog, cmd, "option '%s' does not apply to %s",
+				                       given, cmd->mode);
 	return cli_usage_error(prog, cmd, "unknown option '%s'", given);
 }
 

@@ -40,6 +40,12 @@ typedef struct cli_cmd {
 	const cli_opt *opts;  /* NULL-terminated; --help is every command's own */
 	/* argv[0] is the command's name; returns the exit status */
 	int (*run)(const char *prog, int argc, char **argv);
+	/* A mode of another command (simulate --graphs of simulate): its
+	 * name in a usage error's --help hint ("simulate --graphs G"), and
+	 * that command, whose options are named as not applying here.
+	 * NULL for a command of its own. */
+	const char *mode;
+	const struct cli_cmd *of;
 } cli_cmd;
 
 /* The value of each option of a table after parsing, by its index:

@@ -54,6 +54,8 @@ const cli_cmd orchestrate_cmd = {
 	"nothing failing: the schedule the scheduler would make if the estimates held.",
 	orchestrate_table,
 	cmd_orchestrate,
+	NULL,
+	NULL,
 };
 
 /* 0, -1 after --help, or EXIT_USAGE after its message. */

@@ -40,6 +40,8 @@ const cli_cmd prefs_cmd = {
 	"docs/STORE.md describes the store, the export format and fleet learning.",
 	prefs_opts,
 	cmd_prefs,
+	NULL,
+	NULL,
 };
 
 static void print_table(const char *json)

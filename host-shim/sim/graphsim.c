@@ -108,6 +108,8 @@ const cli_cmd graphsim_cmd = {
 	NULL,
 	graphsim_opts,
 	cmd_graphsim,
+	"simulate --graphs GRAPHS.jsonl",
+	&simulate_cmd,
 };
 
 /* 0, -1 after --help, or EXIT_USAGE after its message. */

@@ -102,6 +102,8 @@ const cli_cmd simulate_cmd = {
 	"'simulate --graphs GRAPHS.jsonl --help'.",
 	simulate_opts,
 	cmd_simulate,
+	NULL,
+	NULL,
 };
 
 int sim_parse_u32(const char *prog_name, const cli_cmd *cmd, const char *opt, const char *s,
@@ -424,6 +426,13 @@ static const char *num_text(char *buf, size_t len, double d, int decimals)
 	return buf;
 }
 
+static int col_width(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n < 16 ? 16 : (int)n;
+}
+
 static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_runs,
                         double oracle_mean, double bound)
 {
@@ -457,12 +466,14 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 	/* Tests per worker and type: all of it is in --json; the table shows
 	 * what fits a terminal. */
 	uint32_t nw = su->n_workers, nt = su->stream->n_types, show = nw < 24 ? nw : 24;
-	printf("\ntests per worker (by type: %s", nt ? su->stream->types[0] : "");
+	printf("\ntests per worker, all types (%s", nt ? su->stream->types[0] : "");
 	for (uint32_t t = 1; t < nt; t++)
 		printf(", %s", su->stream->types[t]);
-	printf(")\n%-24s", "worker");
+	printf("; by type in --json)\n%-24s", "worker");
+	/* Each column as wide as its run's name: cut to a common width, two
+	 * runs of one scheduler read alike ("hardware-aware=f"). */
 	for (uint32_t i = 0; i < n_runs; i++)
-		printf(" %16.16s", runs[i].name);
+		printf(" %*s", col_width(runs[i].name), runs[i].name);
 	printf("\n");
 	for (uint32_t w = 0; w < show; w++) {
 		printf("%-24.24s", su->workers[w]->id);
@@ -470,7 +481,7 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 			uint32_t sum = 0;
 			for (uint32_t t = 0; t < nt; t++)
 				sum += runs[i].assign[(size_t)w * nt + t];
-			printf(" %16u", sum);
+			printf(" %*u", col_width(runs[i].name), sum);
 		}
 		printf("\n");
 	}
