@@ -99,13 +99,34 @@ def load(s):
     return x
 
 
+def seed(s):
+    # random.Random takes an int seed's absolute value: -101 would make
+    # held-out seed 101's fleet under another name.
+    try:
+        n = int(s)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got '{s}'")
+    return n
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--workers", type=worker_count, required=True)
-    ap.add_argument("--seed", type=int, required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--load", type=load, default=0.8)
+    ap = argparse.ArgumentParser(
+        description="Write a random heterogeneous scenario (DIR/fleet.json, truth.json, "
+                    "mix.json) and print the arrival rate in tests/s that loads it to --load.")
+    ap.add_argument("--workers", type=worker_count, required=True, metavar="N",
+                    help=f"the fleet's size, 1..{MAX_WORKERS}")
+    ap.add_argument("--seed", type=seed, required=True, metavar="S",
+                    help="draws everything; 1-5 tune, 101-105 are held out (never tune on them)")
+    ap.add_argument("--out", required=True, metavar="DIR",
+                    help="the directory to write into (made if missing)")
+    ap.add_argument("--load", type=load, default=0.8, metavar="L",
+                    help="the share of the fleet's capacity the printed rate fills "
+                         "(default 0.8); pass the rate to simulate --rate")
     a = ap.parse_args()
+    if os.path.exists(a.out) and not os.path.isdir(a.out):
+        ap.error(f"argument --out: '{a.out}' exists and is not a directory")
     r = random.Random(a.seed)
     weights = {c: r.uniform(0.2, 1.0) for c in CLASSES}
     names = list(CLASSES)
