@@ -36,6 +36,14 @@
 #define NONE UINT32_MAX
 /* Candidates a sampled select keeps for the next one of its type. */
 #define KEEP 4
+/* A sampled select's standing candidates per workload type (hw_elite):
+ * how many, the positions each select adds to the pass that finds them,
+ * and how many of them it looks at, in turn.  Chosen on simgen's tuning
+ * seeds 1-3 against the cost of a select at 65,536 workers (docs/SCORING.md,
+ * "Giant fleets"). */
+#define ELITE 64
+#define ELITE_STEP 16
+#define ELITE_LOOK 16
 /* The slowest prior speed: a device the efficiency calls hopeless is
  * still taken to finish, ten times slower than declared. */
 #define PRIOR_MIN 0.1
@@ -123,6 +131,28 @@ typedef struct hw_memo {
 
 _Static_assert(LBS_WL_COUNT <= 32, "hw_memo.known has a bit per workload type");
 
+/*
+ * The ELITE workers of the best idle score for one workload type, found by
+ * a pass over the fleet that each sampled select of the type moves on by
+ * ELITE_STEP positions, and the pass under way.  The idle score is the
+ * worker's with nothing running, queued or reserved: its hardware, speed,
+ * throttling and record, what changes slowly.  Ties go by a key drawn for
+ * the pass, so identical workers take turns from pass to pass.  A select
+ * looks at ELITE_LOOK of them in turn: under load the best few are mostly
+ * busy, and the next ones are what a full scan would find free.
+ */
+typedef struct hw_elite {
+	uint32_t pos[ELITE];      /* the last whole pass's, best first */
+	uint32_t n;
+	uint32_t next[ELITE];     /* the pass under way, best first */
+	uint32_t next_key[ELITE];
+	double next_sc[ELITE];
+	uint32_t next_n;
+	uint32_t cursor;          /* the pass's next position */
+	uint32_t look;            /* the next of pos[] a select looks at */
+	uint64_t salt;            /* the pass's tie order */
+} hw_elite;
+
 struct hw_state {
 	hw_params p;
 	/* Per-unit throughput x specialisations:
@@ -139,6 +169,7 @@ struct hw_state {
 	uint64_t rng;  /* splitmix64 state of the sampled selects */
 	/* The best few of the last sampled select per workload type. */
 	uint32_t kept[LBS_WL_COUNT][KEEP];
+	hw_elite elite[LBS_WL_COUNT];
 	/* hw_explore: the next position to look at per type, the budget's
 	 * bucket, and the explorations answered. */
 	uint32_t explore_at[LBS_WL_COUNT];
@@ -2491,12 +2522,76 @@ static inline uint32_t key_pos(uint32_t key, uint32_t off, uint32_t n)
 	return key >= off ? key - off : key + (n - off);
 }
 
+/* Worker w at position i into the pass under way of e, by its idle
+ * score (hw_elite). */
+static void elite_offer(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, uint32_t i,
+                        hw_elite *e)
+{
+	lbs_worker idle;
+	double sc, tie, le;
+	uint32_t key, j;
+	hw_cut cc;
+
+	if (!worker_valid(w))
+		return;
+	/* A host's worker may be smaller than this build's (an older ABI):
+	 * the copy's struct_size still says which fields it has. */
+	memset(&idle, 0, sizeof idle);
+	memcpy(&idle, w, w->struct_size < sizeof idle ? w->struct_size : sizeof idle);
+	idle.util_cpu = idle.util_memory = idle.util_gpu = idle.util_io = idle.util_network = 0.0;
+	idle.active_tests = idle.queued_tests = 0;
+	idle.reserved_memory_bytes = 0;
+	if (LBS_HAS_FIELD(&idle, lbs_worker, pending_work_s))
+		idle.pending_work_s = 0.0;
+	cut_set(c, &cc, e->next_n == ELITE ? e->next_sc[ELITE - 1] - HW_TIE_EPS : -1.0);
+	if (!worker_rank(c, c->timed, l, &idle, i, &cc, &sc, &tie, &le))
+		return;
+	key = (uint32_t)(next_rand(&(uint64_t){e->salt ^ i}) >> 32);
+	for (j = e->next_n; j > 0; j--)
+		if (sc < e->next_sc[j - 1] || (sc == e->next_sc[j - 1] && key > e->next_key[j - 1]))
+			break;
+	if (j == ELITE)
+		return;
+	if (e->next_n < ELITE)
+		e->next_n++;
+	memmove(&e->next[j + 1], &e->next[j], (e->next_n - 1 - j) * sizeof *e->next);
+	memmove(&e->next_key[j + 1], &e->next_key[j], (e->next_n - 1 - j) * sizeof *e->next_key);
+	memmove(&e->next_sc[j + 1], &e->next_sc[j], (e->next_n - 1 - j) * sizeof *e->next_sc);
+	e->next[j] = i;
+	e->next_key[j] = key;
+	e->next_sc[j] = sc;
+}
+
+/* The pass of e ELITE_STEP positions on; at its end, its workers become
+ * the standing candidates and a pass begins again (a fleet that shrank
+ * ends it early).  Workers the pass finds invalid are left to the
+ * selects that draw them, which say so. */
+static void elite_step(hw_state *s, const hw_ctx *c, const lbs_worker *const *workers,
+                       uint32_t n, const hw_lk *l, hw_elite *e)
+{
+	uint32_t end;
+
+	if (e->cursor >= n) {
+		memcpy(e->pos, e->next, e->next_n * sizeof *e->pos);
+		e->n = e->next_n;
+		e->next_n = 0;
+		e->cursor = 0;
+		e->salt = next_rand(&s->rng);
+	}
+	end = n - e->cursor < ELITE_STEP ? n : e->cursor + ELITE_STEP;
+	for (uint32_t i = e->cursor; i < end; i++)
+		elite_offer(c, l, workers[i], i, e);
+	e->cursor = end;
+}
+
 /*
  * A sampled single select (hwaware.h, "Sampled selects"): the best few of
  * the last sampled select for this workload type (power-of-k choices with
  * memory: a strong worker seen once stays a candidate until others beat
- * it) and `sample` drawn positions; the whole fleet when none of them is
- * eligible.
+ * it), the type's standing candidates (hw_elite: the workers a full scan
+ * would look for under load, which a sample of a large fleet mostly
+ * misses) and `sample` drawn positions; the whole fleet when none of them
+ * is eligible.
  */
 static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
                                  const lbs_worker *const *workers, uint32_t n,
@@ -2505,6 +2600,7 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 	hw_top t[KEEP];
 	uint32_t pos[BATCH], cnt = 0, *kept = s->kept[type];
 	uint32_t off = (uint32_t)(((next_rand(&s->rng) >> 32) * n) >> 32);
+	hw_elite *e = &s->elite[type];
 	hw_cut cc;
 
 	cut_set(c, &cc, -1.0);
@@ -2516,6 +2612,17 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 		consider_kept(c, l, workers[kept[k]], kept[k], sample_key(kept[k], off, n), t, &cnt,
 		              &cc);
 	}
+	elite_step(s, c, workers, n, l, e);
+	for (uint32_t k = 0; k < e->n && k < ELITE_LOOK; k++) {
+		uint32_t i = e->pos[(e->look + k) % e->n];
+
+		if (i >= n)
+			continue;
+		if (!worker_valid(workers[i]))
+			return LBS_EINVAL;
+		consider_kept(c, l, workers[i], i, sample_key(i, off, n), t, &cnt, &cc);
+	}
+	e->look += ELITE_LOOK;
 	for (uint32_t done = 0; done < s->p.sample;) {
 		uint32_t m = s->p.sample - done < BATCH ? s->p.sample - done : BATCH;
 

@@ -2859,6 +2859,63 @@ static void test_sampled_ties_spread(void)
 	free(ws);
 }
 
+/* A sampled select under load finds what a full scan would: 4,096 eligible
+ * workers of which 8 are fast, each pick busy for the next 4 picks, so 4
+ * of the 8 are always free.  A sample of 64 draws one of the 8 one time in
+ * 8, and the best of the last select, which it keeps, is the one just made
+ * busy; the type's standing candidates (hw_elite) hold the 8 after one pass
+ * over the fleet (256 selects of 16 positions) and are looked at 16 of 64
+ * a select, so from then on most picks are fast.  The full scan, as the
+ * reference, takes a free fast one every time. */
+static void test_sampled_under_load(void)
+{
+	enum { N = 4096, FAST = 8, BUSY = 4, WARM = 300, PICKS = 400 };
+	rnd_worker *rw = calloc(N, sizeof *rw);
+	const lbs_worker **ws = calloc(N, sizeof *ws);
+	shim_sched *sampled = test_sched("hardware-aware", "{\"scan\":\"sampled\"}");
+	shim_sched *full = test_sched("hardware-aware", "{\"scan\":\"full\"}");
+	shim_sched *both[2] = {sampled, full};
+	lbs_workload wl = {.struct_size = sizeof wl, .type = LBS_WL_VISION, .priority = 3,
+	                   .est_duration_s = 30.0};
+	uint32_t fast[2] = {0, 0};
+
+	CHECK(rw && ws);
+	if (!rw || !ws)
+		return;
+	for (int k = 0; k < 2; k++) {
+		uint32_t busy[BUSY], nb = 0;
+
+		/* the fast ones spread over the fleet, not where a pass starts */
+		for (uint32_t i = 0; i < N; i++)
+			gpu_worker(&rw[i], i, i % (N / FAST) == N / FAST / 2 ? 140 : 10, ws);
+		for (int p = 0; p < WARM + PICKS; p++) {
+			const char *id = giant_pick(both[k], &wl, ws, N);
+			uint32_t i = (uint32_t)strtoul(id + 1, NULL, 10);
+
+			if (id[0] != 'g' || i >= N) {
+				CHECK_STR(id, "a worker");
+				break;
+			}
+			if (p >= WARM)
+				fast[k] += rw[i].d[0].compute_units == 140;
+			if (nb == BUSY)
+				rw[busy[p % BUSY]].w.active_tests = 0;
+			else
+				nb++;
+			busy[p % BUSY] = i;
+			rw[i].w.active_tests = 1;
+		}
+	}
+	CHECK_INT(fast[1], PICKS);
+	if (fast[0] < PICKS * 9 / 10)
+		fprintf(stderr, "    sampled: %u of %u picks fast\n", fast[0], PICKS);
+	CHECK(fast[0] >= PICKS * 9 / 10);
+	sched_close(sampled);
+	sched_close(full);
+	free(rw);
+	free(ws);
+}
+
 /* A sample at least the fleet's size is a full scan: the same answers as
  * "scan": "full" on the random fleets of test_random_consistency. */
 static void test_sampled_small_fleet_is_full(void)
@@ -3095,6 +3152,7 @@ int main(void)
 	test_giant_fleet_one_eligible();
 	test_sampled_small_fleet_is_full();
 	test_sampled_ties_spread();
+	test_sampled_under_load();
 	test_explore();
 
 	sched_close(hw);
