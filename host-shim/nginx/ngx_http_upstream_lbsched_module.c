@@ -358,6 +358,11 @@ static ngx_uint_t       ngx_http_upstream_lbsched_log_dropped;
 static pthread_t        ngx_http_upstream_lbsched_loop;
 static ngx_uint_t       ngx_http_upstream_lbsched_loop_known;
 static ngx_event_t      ngx_http_upstream_lbsched_log_ev;
+/* The data of the module's timers: nginx built --with-debug (Debian's) logs
+ * each timer's event as a connection's, reading its fd from the event's
+ * data, so a timer's data must be a connection even where it is none
+ * (NULL made every worker process die at start with error_log at debug). */
+static ngx_connection_t ngx_http_upstream_lbsched_timer_conn = { .fd = (ngx_socket_t) -1 };
 
 
 /* Write what the plugin's threads logged; on the loop's thread only. */
@@ -2246,7 +2251,11 @@ ngx_http_upstream_lbsched_live_use(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 static void
 ngx_http_upstream_lbsched_live_tick(ngx_event_t *ev)
 {
-    ngx_http_upstream_lbsched_srv_conf_t  *lcf = ev->data;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+
+    /* the event is the conf's own (its data is the timers' connection) */
+    lcf = (ngx_http_upstream_lbsched_srv_conf_t *)
+              ((u_char *) ev - offsetof(ngx_http_upstream_lbsched_srv_conf_t, live_ev));
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         return;
@@ -2359,6 +2368,8 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
         if (ngx_http_upstream_lbsched_log_ev.handler == NULL) {
             ngx_http_upstream_lbsched_log_ev.handler =
                                             ngx_http_upstream_lbsched_log_tick;
+            ngx_http_upstream_lbsched_log_ev.data =
+                                        &ngx_http_upstream_lbsched_timer_conn;
             ngx_http_upstream_lbsched_log_ev.log = cycle->log;
             ngx_http_upstream_lbsched_log_ev.cancelable = 1;
             ngx_add_timer(&ngx_http_upstream_lbsched_log_ev,
@@ -2386,7 +2397,7 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
 
         if (lcf->redis) {
             lcf->live_ev.handler = ngx_http_upstream_lbsched_live_tick;
-            lcf->live_ev.data = lcf;
+            lcf->live_ev.data = &ngx_http_upstream_lbsched_timer_conn;
             lcf->live_ev.log = cycle->log;
             lcf->live_ev.cancelable = 1;
             lcf->live_next = ngx_current_msec;

@@ -773,6 +773,26 @@ chmod 755 "$tmp/pub"
 kill -QUIT "$master"
 ngx_down
 
+# error_log at debug, as NGINX.md tells an operator to read the request
+# values the module ignored: Debian's nginx is built --with-debug and logs
+# every timer's event as a connection's, from its data; the module's
+# timers had none, and every worker process died at start (signal 11),
+# respawned without end.
+sed "s|error_log $run/error.log info;|error_log $run/debug.log debug;|" "$run/nginx.conf" >"$run/debug.conf"
+grep -q "error_log $run/debug.log debug;" "$run/debug.conf" || bad "the debug config was not made"
+"$NGINX" -p "$run/" -c "$run/debug.conf" || die "nginx (debug.conf) does not start: $(tail -5 "$run/debug.log")"
+ngx_up
+master=$(cat "$run/nginx.pid")
+w1=$(pgrep -P "$master")
+check "with error_log at debug, a request is answered" test "$(code -H 'X-Test-Type: inference' $U/)" = 200
+# past the log queue's drain timer (LBS_LOG_DRAIN_MS), more than once
+sleep 1
+check "... the worker process lives on (pid $w1, now $(pgrep -P "$master"))" test "$(pgrep -P "$master")" = "$w1"
+check "... and none died" test "$(grep -c 'exited on signal' "$run/debug.log")" = 0
+check "... the timers' lines logged" grep -q "event timer add: -1:" "$run/debug.log"
+kill -QUIT "$master"
+ngx_down
+
 # the store's verifying child is the plugin's: nginx's SIGCHLD handler never
 # sees it (it logged "unknown process N exited" at notice, "waitpid() failed"
 # at info); the log is at info level
