@@ -1583,8 +1583,9 @@ ngx_http_upstream_lbsched_twice(ngx_conf_t *cf,
             ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: server %s is "
                           "listed more than once; lbsched knows a worker once, "
-                          "by its address, and never chooses the others (use "
-                          "weight=, or one line)", &lcf->name, lcf->file_name,
+                          "by its address, offered once, and chooses it by its "
+                          "first line that is not down (list it once: weight= "
+                          "has no effect, the scheduler decides)", &lcf->name, lcf->file_name,
                           lcf->line, lcf->ids[i]);
         }
 
@@ -2521,7 +2522,7 @@ ngx_http_upstream_lbsched_index(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_http_upstream_rr_peers_t *peers)
 {
     ngx_http_upstream_rr_peer_t         *peer;
-    ngx_uint_t                           i, n;
+    ngx_uint_t                           i, k, n;
 
     /* before the counts: a change after this is read again next time */
     lcf->applied = ngx_http_upstream_lbsched_changes(lcf)->head;
@@ -2533,6 +2534,19 @@ ngx_http_upstream_lbsched_index(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
         if (lcf->workers[i] == NULL || peer->down) {
             continue;   /* not live: its agent's record expired or was refused */
+        }
+
+        /* a server listed twice is one worker, offered once: by its
+         * first line that is not down (two offers were two turns of a
+         * rotation, and a scheduler's worker ids are unique) */
+        for (k = lcf->first[i]; k != i; k = lcf->twin[k]) {
+            if (!lcf->peer_at[k]->down) {
+                break;
+            }
+        }
+
+        if (k != i) {
+            continue;
         }
 
         ngx_http_upstream_lbsched_in_flight(lcf, i);

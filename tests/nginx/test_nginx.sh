@@ -777,8 +777,11 @@ ngx_down
 # values the module ignored: Debian's nginx is built --with-debug and logs
 # every timer's event as a connection's, from its data; the module's
 # timers had none, and every worker process died at start (signal 11),
-# respawned without end.
-sed "s|error_log $run/error.log info;|error_log $run/debug.log debug;|" "$run/nginx.conf" >"$run/debug.conf"
+# respawned without end.  In kz (round-robin), the CUDA server is listed
+# twice: one worker, offered once (it took two turns of three).
+sed -e "s|error_log $run/error.log info;|error_log $run/debug.log debug;|" \
+    -e "s|server 127.0.0.1:$P_NPU down; server 127.0.0.1:$P_CUDA;|& server 127.0.0.1:$P_CUDA;|" \
+    "$run/nginx.conf" >"$run/debug.conf"
 grep -q "error_log $run/debug.log debug;" "$run/debug.conf" || bad "the debug config was not made"
 "$NGINX" -p "$run/" -c "$run/debug.conf" || die "nginx (debug.conf) does not start: $(tail -5 "$run/debug.log")"
 ngx_up
@@ -790,6 +793,9 @@ sleep 1
 check "... the worker process lives on (pid $w1, now $(pgrep -P "$master"))" test "$(pgrep -P "$master")" = "$w1"
 check "... and none died" test "$(grep -c 'exited on signal' "$run/debug.log")" = 0
 check "... the timers' lines logged" grep -q "event timer add: -1:" "$run/debug.log"
+grep -q "server 127.0.0.1:$P_CUDA; server 127.0.0.1:$P_CUDA;" "$run/debug.conf" || bad "kz's CUDA server was not listed twice"
+ans=$(for _ in $(seq 12); do get $U/kz; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "a server listed twice is one worker to round-robin: 6 and 6 of 12 ($ans)" test "$ans" = " 6 cpu; 6 cuda;"
 kill -QUIT "$master"
 ngx_down
 
