@@ -80,6 +80,7 @@ typedef struct ad_inst {
 	adapt_params p;
 	adapt_state st;
 	uint64_t rng, cookie;
+	uint64_t seed; /* the config's, or 1: rng's start, for stats */
 	ad_decision ring[ADAPT_RING];
 	sc_picks picks;
 	sched_counters n;
@@ -398,6 +399,7 @@ static lbs_status ad_configure(void *p, const lbs_host_api *host, const cJSON *c
 	if (st != LBS_OK)
 		return st;
 	inst->rng = seed;
+	inst->seed = seed;
 	adapt_init(&inst->st, inst->n_kids);
 	for (int r = 0; r < 4; r++) {
 		inst->role_child[r] = -1;
@@ -624,7 +626,9 @@ static lbs_status ad_stats(void *p, lbs_write_fn write, void *ctx)
 	char extra[1024];
 	size_t used;
 
-	used = (size_t)snprintf(extra, sizeof(extra), ",\"unmatched_reports\":%llu,\"children\":[",
+	used = (size_t)snprintf(extra, sizeof(extra),
+	                        ",\"seed\":%llu,\"unmatched_reports\":%llu,\"children\":[",
+	                        (unsigned long long)inst->seed,
 	                        (unsigned long long)atomic_load_explicit(&inst->unmatched,
 	                                                                 memory_order_relaxed));
 	for (uint32_t i = 0; i < inst->n_kids && used < sizeof(extra); i++) {

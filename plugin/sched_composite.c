@@ -115,6 +115,7 @@ typedef struct comp_inst {
 	 * few of the last such choice of its workload type (kept). */
 	uint32_t sample, sample_from;
 	uint64_t rng;
+	uint64_t seed; /* the config's, or 1: rng's start, for stats */
 	uint32_t kept[LBS_WL_COUNT][COMP_KEEP];
 	uint32_t *pos;             /* the candidates' positions, sample + COMP_KEEP */
 	const lbs_worker **sub;    /* the candidates, what the children see */
@@ -317,6 +318,7 @@ static lbs_status scan_config(comp_inst *inst, const cJSON *cfg, char *err,
 	inst->sample = hp.sample;
 	inst->sample_from = hp.sample_from;
 	inst->rng = hp.seed;
+	inst->seed = hp.seed;
 	memset(inst->kept, 0xff, sizeof(inst->kept));
 	inst->pos = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->pos));
 	inst->sub = calloc((size_t)hp.sample + COMP_KEEP, sizeof(*inst->sub));
@@ -1488,12 +1490,13 @@ static lbs_status cp_stats(void *p, lbs_write_fn write, void *ctx)
 	comp_inst *inst = p;
 	relay out = { write, ctx, 0 };
 	head h = { .len = 0 };
-	char extra[64], one[192];
+	char extra[96], one[192];
 	lbs_status st;
 
 	if (!write)
 		return LBS_EINVAL;
-	snprintf(extra, sizeof extra, ",\"mode\":\"%s\"", mode_names[inst->mode]);
+	snprintf(extra, sizeof extra, ",\"mode\":\"%s\",\"seed\":%llu", mode_names[inst->mode],
+	         (unsigned long long)inst->seed);
 	st = sc_stats(NAME, &inst->n, extra, head_write, &h);
 	if (st != LBS_OK || h.len < 2)
 		return st != LBS_OK ? st : LBS_EINTERNAL;

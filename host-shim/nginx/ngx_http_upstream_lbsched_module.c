@@ -2293,32 +2293,159 @@ ngx_http_upstream_lbsched_conf_at(ngx_http_upstream_main_conf_t *umcf,
     return (lcf != NULL && lcf->enabled) ? lcf : NULL;
 }
 
+/* lbsched's schedulers that draw at random (priority's spread, adaptive's
+ * exploration, the sampled selects of hardware-aware and composite). */
+static const char *const  ngx_http_upstream_lbsched_draws[] = {
+    "hardware-aware", "priority", "composite", "adaptive", NULL
+};
+
+
+static ngx_int_t
+ngx_http_upstream_lbsched_draws_at_random(const char *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_http_upstream_lbsched_draws[i]; i++) {
+        if (ngx_strcmp(ngx_http_upstream_lbsched_draws[i], name) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t ngx_http_upstream_lbsched_seed_tree(cJSON *cfg, const char *name,
+    double seed);
+
+
+/* A child {"scheduler": name, "config": {...}} of a composite (a child,
+ * a route or the default): seeded as its own config would be; a child of
+ * another plugin ("plugin") is that plugin's. */
+static ngx_int_t
+ngx_http_upstream_lbsched_seed_child(cJSON *child, double seed)
+{
+    cJSON  *name, *cfg;
+
+    name = cJSON_GetObjectItemCaseSensitive(child, "scheduler");
+
+    if (!cJSON_IsObject(child) || !cJSON_IsString(name)
+        || cJSON_GetObjectItemCaseSensitive(child, "plugin") != NULL
+        || !ngx_http_upstream_lbsched_draws_at_random(name->valuestring))
+    {
+        return NGX_OK;      /* the plugin says what is wrong, if anything */
+    }
+
+    cfg = cJSON_GetObjectItemCaseSensitive(child, "config");
+
+    if (cfg == NULL) {
+        cfg = cJSON_AddObjectToObject(child, "config");
+        if (cfg == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_upstream_lbsched_seed_tree(cfg, name->valuestring, seed);
+}
+
+
+/* cfg, the config of lbsched's scheduler `name`, and its children's, with
+ * "seed" where they name none. */
+static ngx_int_t
+ngx_http_upstream_lbsched_seed_tree(cJSON *cfg, const char *name, double seed)
+{
+    cJSON  *list, *item, *own, *sub;
+
+    if (!cJSON_IsObject(cfg) || !ngx_http_upstream_lbsched_draws_at_random(name)) {
+        return NGX_OK;
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(cfg, "seed") == NULL
+        && cJSON_AddNumberToObject(cfg, "seed", seed) == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strcmp(name, "composite") == 0) {
+        list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
+        if (!cJSON_IsArray(list)) {
+            list = NULL;
+        }
+        cJSON_ArrayForEach(item, list) {
+            if (ngx_http_upstream_lbsched_seed_child(item, seed) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+        list = cJSON_GetObjectItemCaseSensitive(cfg, "routes");
+        if (!cJSON_IsArray(list)) {
+            list = NULL;
+        }
+        cJSON_ArrayForEach(item, list) {
+            if (ngx_http_upstream_lbsched_seed_child(item, seed) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+        item = cJSON_GetObjectItemCaseSensitive(cfg, "default");
+        return item ? ngx_http_upstream_lbsched_seed_child(item, seed) : NGX_OK;
+    }
+
+    if (ngx_strcmp(name, "adaptive") == 0) {
+        /* {"children": [names], "config": {name: {...}}}; its default
+         * children draw nothing */
+        list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
+        own = cJSON_GetObjectItemCaseSensitive(cfg, "config");
+        if (!cJSON_IsArray(list)) {
+            list = NULL;
+        }
+        cJSON_ArrayForEach(item, list) {
+            if (!cJSON_IsString(item)
+                || !ngx_http_upstream_lbsched_draws_at_random(item->valuestring))
+            {
+                continue;
+            }
+            if (own == NULL) {
+                own = cJSON_AddObjectToObject(cfg, "config");
+            }
+            if (!cJSON_IsObject(own)) {
+                return own ? NGX_OK : NGX_ERROR;
+            }
+            sub = cJSON_GetObjectItemCaseSensitive(own, item->valuestring);
+            if (sub == NULL) {
+                sub = cJSON_AddObjectToObject(own, item->valuestring);
+                if (sub == NULL) {
+                    return NGX_ERROR;
+                }
+            }
+            if (ngx_http_upstream_lbsched_seed_tree(sub, item->valuestring, seed)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * The config with "seed": this process's pid, for lbsched's schedulers that
- * draw (priority's spread, adaptive's exploration, the sampled selects of
- * hardware-aware and composite) when it names none: every worker process
- * made the same draws in the same order, so requests arriving together in
- * two processes were spread alike.  NULL: the config as it is (malloc'd
- * text otherwise, cJSON_free it).
+ * draw and their children that do, wherever the config names none: every
+ * worker process made the same draws in the same order, so requests
+ * arriving together in two processes were spread alike.  NULL: the config
+ * as it is (malloc'd text otherwise, cJSON_free it).
  */
 static char *
 ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    static const char *const  draws[] = { "hardware-aware", "priority",
-                                          "composite", "adaptive", NULL };
     const lbs_plugin_entry   *e;
     const lbs_host_api       *api;
     loaded_plugin            *p;
-    ngx_uint_t                i;
     cJSON                    *cfg;
     char                     *text, err[256];
 
-    for (i = 0; draws[i] && ngx_strcmp(draws[i], lcf->scheduler_z) != 0; i++) {
-        /* void */
-    }
-
     /* another plugin's scheduler of that name may refuse the field */
-    if (draws[i] == NULL
+    if (!ngx_http_upstream_lbsched_draws_at_random((char *) lcf->scheduler_z)
         || host_load(lcf->host, lcf->plugin_z, &p, &api, err, sizeof(err))
            != LBS_OK
         || (e = loader_entry(p))->plugin_name == NULL
@@ -2332,8 +2459,8 @@ ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
           : cJSON_CreateObject();
 
     if (cfg == NULL || !cJSON_IsObject(cfg)
-        || cJSON_GetObjectItemCaseSensitive(cfg, "seed") != NULL
-        || cJSON_AddNumberToObject(cfg, "seed", (double) ngx_pid) == NULL)
+        || ngx_http_upstream_lbsched_seed_tree(cfg, (char *) lcf->scheduler_z,
+                                               (double) ngx_pid) != NGX_OK)
     {
         cJSON_Delete(cfg);
         return NULL;                    /* the plugin says what is wrong */

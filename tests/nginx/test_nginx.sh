@@ -778,9 +778,12 @@ ngx_down
 # every timer's event as a connection's, from its data; the module's
 # timers had none, and every worker process died at start (signal 11),
 # respawned without end.  In kz (round-robin), the CUDA server is listed
-# twice: one worker, offered once (it took two turns of three).
+# twice: one worker, offered once (it took two turns of three).  A
+# composite and an adaptive whose children draw at random: the worker
+# process's pid seeds the children too (they drew alike in every process).
 sed -e "s|error_log $run/error.log info;|error_log $run/debug.log debug;|" \
     -e "s|server 127.0.0.1:$P_NPU down; server 127.0.0.1:$P_CUDA;|& server 127.0.0.1:$P_CUDA;|" \
+    -e "s|^  upstream kz {|  upstream comp { lbsched_plugin $plugin; lbsched_scheduler composite; lbsched_config '{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.7}, {\"scheduler\": \"priority\", \"weight\": 0.2, \"config\": {}}, {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}'; server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; }\n  upstream adap { lbsched_plugin $plugin; lbsched_scheduler adaptive; lbsched_config '{\"children\": [\"priority\", \"performance\"]}'; server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; }\n&|" \
     "$run/nginx.conf" >"$run/debug.conf"
 grep -q "error_log $run/debug.log debug;" "$run/debug.conf" || bad "the debug config was not made"
 "$NGINX" -p "$run/" -c "$run/debug.conf" || die "nginx (debug.conf) does not start: $(tail -5 "$run/debug.log")"
@@ -796,6 +799,13 @@ check "... the timers' lines logged" grep -q "event timer add: -1:" "$run/debug.
 grep -q "server 127.0.0.1:$P_CUDA; server 127.0.0.1:$P_CUDA;" "$run/debug.conf" || bad "kz's CUDA server was not listed twice"
 ans=$(for _ in $(seq 12); do get $U/kz; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 check "a server listed twice is one worker to round-robin: 6 and 6 of 12 ($ans)" test "$ans" = " 6 cpu; 6 cuda;"
+seeds=$(get $U/lbsched_status | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+u = {x["name"]: x["stats"] for x in d["upstreams"]}
+c, a = u["comp"], u["adap"]
+print(c.get("seed") == d["pid"], [k.get("seed") == d["pid"] for k in c["children"]], a.get("seed") == d["pid"])')
+check "a composite, its children that draw and an adaptive are seeded by the pid ($seeds)" \
+	test "$seeds" = "True [True, True, False] True"
 kill -QUIT "$master"
 ngx_down
 
