@@ -2562,14 +2562,18 @@ static void elite_offer(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, ui
 	e->next_sc[j] = sc;
 }
 
-/* The pass of e ELITE_STEP positions on; at its end, its workers become
- * the standing candidates and a pass begins again (a fleet that shrank
- * ends it early).  Workers the pass finds invalid are left to the
- * selects that draw them, which say so. */
-static void elite_step(hw_state *s, const hw_ctx *c, const lbs_worker *const *workers,
-                       uint32_t n, const hw_lk *l, hw_elite *e)
+/* A select's part of e: the pass ELITE_STEP positions on (*step of them)
+ * and ELITE_LOOK standing candidates, their positions into pos (the count
+ * of both returned) and
+ * fetched together, as a sampled batch is.  At the end of a pass its
+ * workers become the standing candidates and a pass begins again (a fleet
+ * that shrank ends it early). */
+_Static_assert(ELITE_STEP + ELITE_LOOK <= BATCH, "a select's part of hw_elite is one batch");
+
+static uint32_t elite_turn(hw_state *s, const lbs_worker *const *workers, uint32_t n,
+                           hw_elite *e, uint32_t *pos, uint32_t *step)
 {
-	uint32_t end;
+	uint32_t m = 0, end;
 
 	if (e->cursor >= n) {
 		memcpy(e->pos, e->next, e->next_n * sizeof *e->pos);
@@ -2580,8 +2584,15 @@ static void elite_step(hw_state *s, const hw_ctx *c, const lbs_worker *const *wo
 	}
 	end = n - e->cursor < ELITE_STEP ? n : e->cursor + ELITE_STEP;
 	for (uint32_t i = e->cursor; i < end; i++)
-		elite_offer(c, l, workers[i], i, e);
-	e->cursor = end;
+		pos[m++] = i;
+	*step = m;
+	for (uint32_t k = 0; k < e->n && k < ELITE_LOOK; k++)
+		if (e->pos[(e->look + k) % e->n] < n)
+			pos[m++] = e->pos[(e->look + k) % e->n];
+	e->look += ELITE_LOOK;
+	/* an invalid worker among them is said by the loop that meets it */
+	(void)prefetch_workers(workers, pos, m);
+	return m;
 }
 
 /*
@@ -2598,7 +2609,7 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
                                  const hw_lk *l, uint32_t type, uint32_t *best_idx)
 {
 	hw_top t[KEEP];
-	uint32_t pos[BATCH], cnt = 0, *kept = s->kept[type];
+	uint32_t pos[BATCH], cnt = 0, np, step, *kept = s->kept[type];
 	uint32_t off = (uint32_t)(((next_rand(&s->rng) >> 32) * n) >> 32);
 	hw_elite *e = &s->elite[type];
 	hw_cut cc;
@@ -2612,17 +2623,18 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 		consider_kept(c, l, workers[kept[k]], kept[k], sample_key(kept[k], off, n), t, &cnt,
 		              &cc);
 	}
-	elite_step(s, c, workers, n, l, e);
-	for (uint32_t k = 0; k < e->n && k < ELITE_LOOK; k++) {
-		uint32_t i = e->pos[(e->look + k) % e->n];
-
-		if (i >= n)
-			continue;
-		if (!worker_valid(workers[i]))
+	/* The pass's positions (workers it finds invalid are left to the
+	 * selects that draw them, which say so), then the standing ones. */
+	np = elite_turn(s, workers, n, e, pos, &step);
+	for (uint32_t k = 0; k < step; k++)
+		elite_offer(c, l, workers[pos[k]], pos[k], e);
+	e->cursor += step;
+	for (uint32_t k = step; k < np; k++) {
+		if (!worker_valid(workers[pos[k]]))
 			return LBS_EINVAL;
-		consider_kept(c, l, workers[i], i, sample_key(i, off, n), t, &cnt, &cc);
+		consider_kept(c, l, workers[pos[k]], pos[k], sample_key(pos[k], off, n), t, &cnt,
+		              &cc);
 	}
-	e->look += ELITE_LOOK;
 	for (uint32_t done = 0; done < s->p.sample;) {
 		uint32_t m = s->p.sample - done < BATCH ? s->p.sample - done : BATCH;
 
