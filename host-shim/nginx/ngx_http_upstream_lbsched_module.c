@@ -802,23 +802,69 @@ ngx_http_upstream_lbsched_config_path(ngx_conf_t *cf, cJSON *item, char **abs)
 }
 
 
+typedef ngx_int_t (*ngx_http_upstream_lbsched_walk_pt)(cJSON *cfg, const char *name,
+    void *ctx);
+
+static ngx_int_t ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx, ngx_uint_t make);
+
+typedef struct {
+    ngx_conf_t  *cf;
+    cJSON       *root;
+    ngx_uint_t   changed;
+} ngx_http_upstream_lbsched_paths_t;
+
+
+/* walk's fn: a child's store.path and store.fleet.password_file, as the
+ * top level's (the root is done by the caller, which keeps its path). */
+static ngx_int_t
+ngx_http_upstream_lbsched_child_paths(cJSON *cfg, const char *name, void *ctx)
+{
+    ngx_http_upstream_lbsched_paths_t  *pc = ctx;
+    cJSON                              *store;
+    ngx_int_t                           sp, pw;
+
+    if (cfg == pc->root) {
+        return NGX_OK;
+    }
+
+    store = cJSON_GetObjectItemCaseSensitive(cfg, "store");
+    sp = ngx_http_upstream_lbsched_config_path(pc->cf,
+             cJSON_GetObjectItemCaseSensitive(store, "path"), NULL);
+    pw = ngx_http_upstream_lbsched_config_path(pc->cf,
+             cJSON_GetObjectItemCaseSensitive(
+                 cJSON_GetObjectItemCaseSensitive(store, "fleet"),
+                 "password_file"),
+             NULL);
+
+    if (sp < 0 || pw < 0) {
+        return NGX_ERROR;
+    }
+
+    pc->changed += sp + pw;
+
+    return NGX_OK;
+}
+
+
 /*
- * The config's store.path and store.fleet.password_file, made absolute the
- * way lbsched_fleet and lbsched_redis_password_file are (against nginx's
- * conf directory): the master's current directory is whatever the shell's
- * was (systemd's is /), and a worker's may differ.  A relative path is
- * rewritten in the config text the plugin gets; a document that is not one
- * clean JSON object is left alone for the plugin to refuse in its own
- * words.
+ * The config's store.path and store.fleet.password_file, and those of a
+ * composite's or adaptive's children, made absolute the way lbsched_fleet
+ * and lbsched_redis_password_file are (against nginx's conf directory):
+ * the master's current directory is whatever the shell's was (systemd's
+ * is /), and a worker's may differ.  A relative path is rewritten in the
+ * config text the plugin gets; a document that is not one clean JSON
+ * object is left alone for the plugin to refuse in its own words.
  */
 static ngx_int_t
 ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    cJSON       *doc, *store;
-    const char  *end;
-    char        *text, why[160];
-    ngx_int_t    rc = NGX_OK, sp, pw;
+    cJSON                              *doc, *store;
+    const char                         *end;
+    char                               *text, why[160];
+    ngx_int_t                           rc = NGX_OK, sp, pw;
+    ngx_http_upstream_lbsched_paths_t   pc;
 
     /* a string cut short at a \u0000 would be rewritten without it, and
      * its store made and handed over: left as it is, the plugin refuses
@@ -851,12 +897,21 @@ ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
                  "password_file"),
              NULL);
 
-    if (sp < 0 || pw < 0) {
+    pc.cf = cf;
+    pc.root = doc;
+    pc.changed = 0;
+
+    if (sp < 0 || pw < 0
+        || ngx_http_upstream_lbsched_walk(doc, lcf->scheduler_z,
+                                          ngx_http_upstream_lbsched_child_paths,
+                                          &pc, 0)
+           != NGX_OK)
+    {
         rc = NGX_ERROR;
         goto done;
     }
 
-    if (sp == 0 && pw == 0) {
+    if (sp == 0 && pw == 0 && pc.changed == 0) {
         goto done;
     }
 
@@ -2315,23 +2370,17 @@ ngx_http_upstream_lbsched_draws_at_random(const char *name)
 }
 
 
-static ngx_int_t ngx_http_upstream_lbsched_seed_tree(cJSON *cfg, const char *name,
-    double seed);
-
-
-/* A child {"scheduler": name, "config": {...}} of a composite (a child,
- * a route or the default): seeded as its own config would be; a child of
- * another plugin ("plugin") is that plugin's. */
+/* A composite's child {"scheduler": name, "config": {...}}. */
 static ngx_int_t
-ngx_http_upstream_lbsched_seed_child(cJSON *child, double seed)
+ngx_http_upstream_lbsched_walk_child(cJSON *child,
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx, ngx_uint_t make)
 {
     cJSON  *name, *cfg;
 
     name = cJSON_GetObjectItemCaseSensitive(child, "scheduler");
 
     if (!cJSON_IsObject(child) || !cJSON_IsString(name)
-        || cJSON_GetObjectItemCaseSensitive(child, "plugin") != NULL
-        || !ngx_http_upstream_lbsched_draws_at_random(name->valuestring))
+        || cJSON_GetObjectItemCaseSensitive(child, "plugin") != NULL)
     {
         return NGX_OK;      /* the plugin says what is wrong, if anything */
     }
@@ -2339,92 +2388,107 @@ ngx_http_upstream_lbsched_seed_child(cJSON *child, double seed)
     cfg = cJSON_GetObjectItemCaseSensitive(child, "config");
 
     if (cfg == NULL) {
+        if (!make || !ngx_http_upstream_lbsched_draws_at_random(name->valuestring)) {
+            return NGX_OK;
+        }
         cfg = cJSON_AddObjectToObject(child, "config");
         if (cfg == NULL) {
             return NGX_ERROR;
         }
     }
 
-    return ngx_http_upstream_lbsched_seed_tree(cfg, name->valuestring, seed);
+    return ngx_http_upstream_lbsched_walk(cfg, name->valuestring, fn, ctx, make);
 }
 
 
-/* cfg, the config of lbsched's scheduler `name`, and its children's, with
- * "seed" where they name none. */
+/*
+ * The configs of lbsched's schedulers in a config tree: cfg itself (of the
+ * scheduler `name`), then a composite's children, routes and default, and
+ * an adaptive's children's configs, each walked the same way, fn called
+ * on each.  A child of another plugin ("plugin") is that plugin's, and not
+ * walked.  `make`: a child that draws at random and has no config gets an
+ * empty one first (for its seed).
+ */
 static ngx_int_t
-ngx_http_upstream_lbsched_seed_tree(cJSON *cfg, const char *name, double seed)
+ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx, ngx_uint_t make)
 {
-    cJSON  *list, *item, *own, *sub;
+    static const char *const  lists[] = { "children", "routes" };
+    cJSON                    *list, *item, *own, *sub;
+    ngx_uint_t                k;
 
-    if (!cJSON_IsObject(cfg) || !ngx_http_upstream_lbsched_draws_at_random(name)) {
-        return NGX_OK;
-    }
-
-    if (cJSON_GetObjectItemCaseSensitive(cfg, "seed") == NULL
-        && cJSON_AddNumberToObject(cfg, "seed", seed) == NULL)
-    {
-        return NGX_ERROR;
+    if (!cJSON_IsObject(cfg) || fn(cfg, name, ctx) != NGX_OK) {
+        return cJSON_IsObject(cfg) ? NGX_ERROR : NGX_OK;
     }
 
     if (ngx_strcmp(name, "composite") == 0) {
-        list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
-        if (!cJSON_IsArray(list)) {
-            list = NULL;
-        }
-        cJSON_ArrayForEach(item, list) {
-            if (ngx_http_upstream_lbsched_seed_child(item, seed) != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
-        list = cJSON_GetObjectItemCaseSensitive(cfg, "routes");
-        if (!cJSON_IsArray(list)) {
-            list = NULL;
-        }
-        cJSON_ArrayForEach(item, list) {
-            if (ngx_http_upstream_lbsched_seed_child(item, seed) != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
-        item = cJSON_GetObjectItemCaseSensitive(cfg, "default");
-        return item ? ngx_http_upstream_lbsched_seed_child(item, seed) : NGX_OK;
-    }
-
-    if (ngx_strcmp(name, "adaptive") == 0) {
-        /* {"children": [names], "config": {name: {...}}}; its default
-         * children draw nothing */
-        list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
-        own = cJSON_GetObjectItemCaseSensitive(cfg, "config");
-        if (!cJSON_IsArray(list)) {
-            list = NULL;
-        }
-        cJSON_ArrayForEach(item, list) {
-            if (!cJSON_IsString(item)
-                || !ngx_http_upstream_lbsched_draws_at_random(item->valuestring))
-            {
+        for (k = 0; k < 2; k++) {
+            list = cJSON_GetObjectItemCaseSensitive(cfg, lists[k]);
+            if (!cJSON_IsArray(list)) {
                 continue;
             }
-            if (own == NULL) {
-                own = cJSON_AddObjectToObject(cfg, "config");
-            }
-            if (!cJSON_IsObject(own)) {
-                return own ? NGX_OK : NGX_ERROR;
-            }
-            sub = cJSON_GetObjectItemCaseSensitive(own, item->valuestring);
-            if (sub == NULL) {
-                sub = cJSON_AddObjectToObject(own, item->valuestring);
-                if (sub == NULL) {
+            cJSON_ArrayForEach(item, list) {
+                if (ngx_http_upstream_lbsched_walk_child(item, fn, ctx, make)
+                    != NGX_OK)
+                {
                     return NGX_ERROR;
                 }
             }
-            if (ngx_http_upstream_lbsched_seed_tree(sub, item->valuestring, seed)
-                != NGX_OK)
-            {
+        }
+        item = cJSON_GetObjectItemCaseSensitive(cfg, "default");
+        return item ? ngx_http_upstream_lbsched_walk_child(item, fn, ctx, make)
+                    : NGX_OK;
+    }
+
+    if (ngx_strcmp(name, "adaptive") != 0) {
+        return NGX_OK;
+    }
+
+    /* {"children": [names], "config": {name: {...}}} */
+    list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
+    own = cJSON_GetObjectItemCaseSensitive(cfg, "config");
+    if (!cJSON_IsArray(list) || (own != NULL && !cJSON_IsObject(own))) {
+        return NGX_OK;
+    }
+
+    cJSON_ArrayForEach(item, list) {
+        if (!cJSON_IsString(item)) {
+            continue;
+        }
+        sub = own ? cJSON_GetObjectItemCaseSensitive(own, item->valuestring) : NULL;
+        if (sub == NULL) {
+            if (!make || !ngx_http_upstream_lbsched_draws_at_random(item->valuestring)) {
+                continue;
+            }
+            if (own == NULL && (own = cJSON_AddObjectToObject(cfg, "config")) == NULL) {
                 return NGX_ERROR;
             }
+            if ((sub = cJSON_AddObjectToObject(own, item->valuestring)) == NULL) {
+                return NGX_ERROR;
+            }
+        }
+        if (ngx_http_upstream_lbsched_walk(sub, item->valuestring, fn, ctx, make)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
     }
 
     return NGX_OK;
+}
+
+
+/* walk's fn: "seed" where a scheduler that draws names none. */
+static ngx_int_t
+ngx_http_upstream_lbsched_seed_one(cJSON *cfg, const char *name, void *ctx)
+{
+    if (!ngx_http_upstream_lbsched_draws_at_random(name)
+        || cJSON_GetObjectItemCaseSensitive(cfg, "seed") != NULL)
+    {
+        return NGX_OK;
+    }
+
+    return cJSON_AddNumberToObject(cfg, "seed", *(double *) ctx) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -2443,6 +2507,7 @@ ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
     loaded_plugin            *p;
     cJSON                    *cfg;
     char                     *text, err[256];
+    double                    seed = (double) ngx_pid;
 
     /* another plugin's scheduler of that name may refuse the field */
     if (!ngx_http_upstream_lbsched_draws_at_random((char *) lcf->scheduler_z)
@@ -2459,8 +2524,9 @@ ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
           : cJSON_CreateObject();
 
     if (cfg == NULL || !cJSON_IsObject(cfg)
-        || ngx_http_upstream_lbsched_seed_tree(cfg, (char *) lcf->scheduler_z,
-                                               (double) ngx_pid) != NGX_OK)
+        || ngx_http_upstream_lbsched_walk(cfg, (char *) lcf->scheduler_z,
+                                          ngx_http_upstream_lbsched_seed_one, &seed, 1)
+           != NGX_OK)
     {
         cJSON_Delete(cfg);
         return NULL;                    /* the plugin says what is wrong */

@@ -192,6 +192,19 @@ check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no 
 # The schedulers issue 16 added are found by name like the others.
 try_conf adaptive "s|lbsched_scheduler round-robin;|lbsched_scheduler adaptive;|"
 check "nginx -t accepts lbsched_scheduler adaptive" test $rc -eq 0
+# A child's relative store path is the conf directory's, as the top
+# level's is, wherever nginx was started from (systemd starts it in /):
+# it was the current directory's.
+mkdir -p "$tmp/elsewhere" && cd "$tmp/elsewhere" || die "no $tmp/elsewhere"
+try_conf childstore "s|lbsched_scheduler round-robin;|lbsched_scheduler composite; lbsched_config '{\"children\": [{\"scheduler\": \"hardware-aware\", \"config\": {\"store\": {\"path\": \"childprefs\"}}}]}';|"
+check "nginx -t accepts a composite whose child has a relative store ($out)" test $rc -eq 0
+check "... made in the conf directory" test -d "$run/childprefs"
+check "... not in the current one" test ! -e "$tmp/elsewhere/childprefs"
+try_conf adchild "s|lbsched_scheduler round-robin;|lbsched_scheduler adaptive; lbsched_config '{\"children\": [\"priority\", \"performance\"], \"config\": {\"priority\": {\"store\": {\"path\": \"adchild\"}}}}';|"
+check "nginx -t accepts an adaptive whose child has a relative store ($out)" test $rc -eq 0
+check "... made in the conf directory" test -d "$run/adchild"
+check "... not in the current one" test ! -e "$tmp/elsewhere/adchild"
+cd - >/dev/null || die "cannot go back"
 
 try_conf backup "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|"
 check "nginx -t refuses backup servers" grep -q 'does not support parameter "backup"' <<<"$out"
