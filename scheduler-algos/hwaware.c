@@ -42,7 +42,7 @@
  * seeds 1-3 against the cost of a select at 65,536 workers (docs/SCORING.md,
  * "Giant fleets"). */
 #define ELITE 64
-#define ELITE_STEP 16
+#define ELITE_STEP 8
 #define ELITE_LOOK 16
 /* The slowest prior speed: a device the efficiency calls hopeless is
  * still taken to finish, ten times slower than declared. */

@@ -2864,12 +2864,12 @@ static void test_sampled_ties_spread(void)
  * of the 8 are always free.  A sample of 64 draws one of the 8 one time in
  * 8, and the best of the last select, which it keeps, is the one just made
  * busy; the type's standing candidates (hw_elite) hold the 8 after one pass
- * over the fleet (256 selects of 16 positions) and are looked at 16 of 64
+ * over the fleet (512 selects of 8 positions) and are looked at 16 of 64
  * a select, so from then on most picks are fast.  The full scan, as the
  * reference, takes a free fast one every time. */
 static void test_sampled_under_load(void)
 {
-	enum { N = 4096, FAST = 8, BUSY = 4, WARM = 300, PICKS = 400 };
+	enum { N = 4096, FAST = 8, BUSY = 4, WARM = 600, PICKS = 400 };
 	rnd_worker *rw = calloc(N, sizeof *rw);
 	const lbs_worker **ws = calloc(N, sizeof *ws);
 	shim_sched *sampled = test_sched("hardware-aware", "{\"scan\":\"sampled\"}");
