@@ -96,6 +96,18 @@ static void test_accepted(void)
 	CHECK_INT(one(RQ_EXPECTED_DURATION, "0", &w), 0);
 	CHECK_NEAR(w.compute_intensity, 0.3, 0);
 	CHECK_NEAR(w.est_duration_s, 0, 0);
+	/* a plus sign and leading zeros, as a person writes a header: the
+	 * memory requirement was dropped for them */
+	CHECK_INT(one(RQ_MIN_MEMORY, "0100", &w), 0);
+	CHECK_INT(w.min_memory_bytes, 100ull << 30);
+	CHECK_INT(one(RQ_MIN_MEMORY, "+100", &w), 0);
+	CHECK_INT(w.min_memory_bytes, 100ull << 30);
+	CHECK_INT(one(RQ_MIN_MEMORY, "00.5", &w), 0);
+	CHECK_INT(w.min_memory_bytes, 1ull << 29);
+	CHECK_INT(one(RQ_PRIORITY, "03", &w), 0);
+	CHECK_INT(w.priority, 3);
+	CHECK_INT(one(RQ_PRIORITY, "+1", &w), 0);
+	CHECK_INT(w.priority, 1);
 }
 
 /* Each bad value leaves its field at the default and says why. */
@@ -106,23 +118,24 @@ static void test_ignored(void)
 		const char *value;
 		const char *why;
 	} cases[] = {
-		{RQ_PRIORITY, "99", "is not a number in range"},
-		{RQ_PRIORITY, "0", "is not a number in range"},
+		{RQ_PRIORITY, "99", "is not a whole number from 1 to 5"},
+		{RQ_PRIORITY, "0", "is not a whole number from 1 to 5"},
 		{RQ_PRIORITY, "2.5", "is not a whole number from 1 to 5"},
-		{RQ_PRIORITY, "nan", "is not a number in range"},
+		{RQ_PRIORITY, "nan", "is not a whole number from 1 to 5"},
 		{RQ_PRIORITY, "2 ", "has a character outside [A-Za-z0-9_.:/,+-]"},
-		{RQ_MIN_MEMORY, "1e999", "is not a number in range"},
-		{RQ_MIN_MEMORY, "-1", "is not a number in range"},
-		{RQ_MIN_MEMORY, "1048577", "is not a number in range"},
-		{RQ_EXPECTED_DURATION, "5s", "is not a number in range"},
-		{RQ_EXPECTED_DURATION, "inf", "is not a number in range"},
+		{RQ_MIN_MEMORY, "1e999", "is not a number of GB from 0 to 1048576"},
+		{RQ_MIN_MEMORY, "-1", "is not a number of GB from 0 to 1048576"},
+		{RQ_MIN_MEMORY, "1048577", "is not a number of GB from 0 to 1048576"},
+		{RQ_EXPECTED_DURATION, "5s", "is not a number of seconds from 0 to 604800"},
+		{RQ_EXPECTED_DURATION, "inf", "is not a number of seconds from 0 to 604800"},
 		/* strtod's hex and C forms are no header's decimal */
-		{RQ_EXPECTED_DURATION, "0x10", "is not a number in range"},
-		{RQ_EXPECTED_DURATION, "0x1p3", "is not a number in range"},
-		{RQ_MIN_MEMORY, "+4", "is not a number in range"},
-		{RQ_MIN_MEMORY, "4.", "is not a number in range"},
-		{RQ_DEADLINE, "-1", "is not a number in range"},
-		{RQ_DEADLINE, "604801", "is not a number in range"},
+		{RQ_EXPECTED_DURATION, "0x10", "is not a number of seconds from 0 to 604800"},
+		{RQ_EXPECTED_DURATION, "0x1p3", "is not a number of seconds from 0 to 604800"},
+		{RQ_MIN_MEMORY, "+-4", "is not a number of GB from 0 to 1048576"},
+		{RQ_MIN_MEMORY, "++4", "is not a number of GB from 0 to 1048576"},
+		{RQ_MIN_MEMORY, "4.", "is not a number of GB from 0 to 1048576"},
+		{RQ_DEADLINE, "-1", "is not a number of seconds from 0 to 604800"},
+		{RQ_DEADLINE, "604801", "is not a number of seconds from 0 to 604800"},
 		{RQ_REQUIRED_BACKEND, "cuda,bogus", "names an unknown backend"},
 		{RQ_REQUIRED_BACKEND, "cuda,bogus!", "has a character outside [A-Za-z0-9_.:/,+-]"},
 		{RQ_PREFERRED_BACKEND, ",,", "names no backend"},

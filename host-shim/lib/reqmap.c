@@ -42,7 +42,11 @@ static char *value(rq_value v, char *out, const char **why)
 	return out;
 }
 
-static double number(rq_value v, double lo, double hi, double dflt, const char **why)
+/* A decimal in lo..hi, else dflt and *why: `range`, which names them.  A
+ * header's "+4" or "0100" is the number a person means (JSON's grammar,
+ * which refuses both, dropped a memory requirement so written). */
+static double number(rq_value v, double lo, double hi, double dflt, const char *range,
+                     const char **why)
 {
 	char buf[RQ_MAX_VALUE + 1];
 	const char *s = value(v, buf, why);
@@ -50,8 +54,12 @@ static double number(rq_value v, double lo, double hi, double dflt, const char *
 
 	if (!s)
 		return dflt;
+	if (*s == '+' && s[1] != '-')
+		s++;
+	while (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		s++;
 	if (!txt_decimal(s, &d) || !(d >= lo && d <= hi)) {
-		*why = "is not a number in range";
+		*why = range;
 		return dflt;
 	}
 	return d;
@@ -99,12 +107,14 @@ int rq_workload(const rq_value vals[RQ_COUNT], rq_text *text, lbs_workload *w,
 
 	/* A value not stated (or ignored) leaves its metric at 0.5, not
 	 * known; a stated one, 0 included, maps as the shim maps it. */
-	gb = number(vals[RQ_MIN_MEMORY], 0, 1048576, -1, &why[RQ_MIN_MEMORY]);
+	gb = number(vals[RQ_MIN_MEMORY], 0, 1048576, -1, "is not a number of GB from 0 to 1048576",
+	            &why[RQ_MIN_MEMORY]);
 	w->min_memory_bytes = gb > 0 ? (uint64_t)(gb * 1073741824.0) : 0;
 	w->memory_intensity = gb < 0 ? 0.5 : tax_memory_intensity(gb);
 
 	/* Whole numbers only: 2.5 would silently become 2. */
-	double p = number(vals[RQ_PRIORITY], 1, 5, 3, &why[RQ_PRIORITY]);
+	double p = number(vals[RQ_PRIORITY], 1, 5, 3, "is not a whole number from 1 to 5",
+	                  &why[RQ_PRIORITY]);
 	if (p != (double)(uint32_t)p) {
 		why[RQ_PRIORITY] = "is not a whole number from 1 to 5";
 		p = 3;
@@ -114,10 +124,12 @@ int rq_workload(const rq_value vals[RQ_COUNT], rq_text *text, lbs_workload *w,
 	w->required_backends = backends(vals[RQ_REQUIRED_BACKEND], &why[RQ_REQUIRED_BACKEND]);
 	w->preferred_backends = backends(vals[RQ_PREFERRED_BACKEND], &why[RQ_PREFERRED_BACKEND]);
 
-	dur = number(vals[RQ_EXPECTED_DURATION], 0, 604800, -1, &why[RQ_EXPECTED_DURATION]);
+	dur = number(vals[RQ_EXPECTED_DURATION], 0, 604800, -1,
+	             "is not a number of seconds from 0 to 604800", &why[RQ_EXPECTED_DURATION]);
 	w->est_duration_s = dur > 0 ? dur : 0;
 	w->compute_intensity = dur < 0 ? 0.5 : tax_compute_intensity(dur);
-	w->deadline_s = number(vals[RQ_DEADLINE], 0, 604800, 0, &why[RQ_DEADLINE]);
+	w->deadline_s = number(vals[RQ_DEADLINE], 0, 604800, 0,
+	                       "is not a number of seconds from 0 to 604800", &why[RQ_DEADLINE]);
 
 	for (int i = 0; i < RQ_COUNT; i++)
 		n += why[i] != NULL;
