@@ -227,6 +227,7 @@ static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
 	ad_child *c = &inst->kids[inst->n_kids];
 	const cJSON *store = cJSON_GetObjectItemCaseSensitive(cfg, "store");
 	const cJSON *ceiling = cJSON_GetObjectItemCaseSensitive(cfg, "load_ceiling");
+	const cJSON *seed = cJSON_GetObjectItemCaseSensitive(cfg, "seed");
 	cJSON *sub;
 	char *text, group[64];
 	lbs_status st;
@@ -236,6 +237,11 @@ static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
 		return LBS_ENOMEM;
 	if (ceiling && !cJSON_GetObjectItemCaseSensitive(sub, "load_ceiling"))
 		cJSON_AddItemToObject(sub, "load_ceiling", cJSON_Duplicate(ceiling, 1));
+	/* A child that draws takes adaptive's seed when it names none (a host
+	 * that seeds each process, as nginx does, seeds the children too). */
+	if (cJSON_IsNumber(seed) && (!strcmp(name, "priority") || !strcmp(name, "hardware-aware")) &&
+	    !cJSON_GetObjectItemCaseSensitive(sub, "seed"))
+		cJSON_AddItemToObject(sub, "seed", cJSON_Duplicate(seed, 0));
 	if (store && give_store)
 		cJSON_AddItemToObject(sub, "store", cJSON_Duplicate(store, 1));
 	text = cJSON_PrintUnformatted(sub);

@@ -116,6 +116,7 @@ typedef struct comp_inst {
 	uint32_t sample, sample_from;
 	uint64_t rng;
 	uint64_t seed; /* the config's, or 1: rng's start, for stats */
+	const cJSON *seed_cfg; /* the config's "seed" while children are made */
 	uint32_t kept[LBS_WL_COUNT][COMP_KEEP];
 	uint32_t *pos;             /* the candidates' positions, sample + COMP_KEEP */
 	const lbs_worker **sub;    /* the candidates, what the children see */
@@ -237,13 +238,31 @@ static lbs_status find(const lbs_host_api *host, const char *plugin,
  * and create that scheduler into c.  Messages name the field; a child's
  * own "config field 'x'" becomes "config field '<field>.config.x'".
  */
+/* lbsched's own schedulers that take a "seed" (their draws' sequence). */
+static int takes_seed(const char *plugin, const char *name)
+{
+	static const char *const seeded[] = { "hardware-aware", "priority", "composite",
+	                                      "adaptive", NULL };
+
+	if (plugin)
+		return 0;
+	for (int i = 0; seeded[i]; i++)
+		if (!strcmp(seeded[i], name))
+			return 1;
+	return 0;
+}
+
+/* `seed`: the composite's own, or NULL; a child of this plugin that draws
+ * and names no seed takes it (a host that seeds each process, as nginx does
+ * with its pid, seeds the children with it: they drew alike everywhere). */
 static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
-                             const char *field, child *c, char *err,
+                             const char *field, const cJSON *seed, child *c, char *err,
                              size_t errlen)
 {
 	static const char lead[] = "config field '";
 	const char *name, *plugin;
 	const cJSON *cfg;
+	cJSON *own = NULL;
 	char *text = NULL, cerr[2048] = "", group[160];
 	size_t klen;
 	lbs_status st;
@@ -259,10 +278,22 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 		st = cfg_object(obj, "config", &cfg, err, errlen);
 	if (st != LBS_OK)
 		return cfg_nested(field, st, err, errlen);
+	if (cJSON_IsNumber(seed) && takes_seed(plugin, name) &&
+	    !cJSON_GetObjectItemCaseSensitive(cfg, "seed")) {
+		own = cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject();
+		if (!own || !cJSON_AddItemToObject(own, "seed", cJSON_Duplicate(seed, 0))) {
+			cJSON_Delete(own);
+			snprintf(err, errlen, NAME ": out of memory");
+			return LBS_ENOMEM;
+		}
+		cfg = own;
+	}
 	if (cfg && !(text = cJSON_PrintUnformatted(cfg))) {
+		cJSON_Delete(own);
 		snprintf(err, errlen, NAME ": out of memory");
 		return LBS_ENOMEM;
 	}
+	cJSON_Delete(own);
 	klen = strlen(plugin ? plugin : "") + strlen(name) + (text ? strlen(text) : 0) + 3;
 	c->key = malloc(klen);
 	if (!c->key) {
@@ -564,7 +595,7 @@ static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, si
 			st = cfg_bool(el, "veto", 0, &veto, err, errlen);
 		if (st != LBS_OK)
 			return cfg_nested(field, st, err, errlen);
-		st = make_child(inst->host, el, field, c, err, errlen);
+		st = make_child(inst->host, el, field, inst->seed_cfg, c, err, errlen);
 		inst->n_kids++; /* destroy frees what make_child made */
 		if (st != LBS_OK)
 			return st;
@@ -613,7 +644,7 @@ static lbs_status route_target(comp_inst *inst, const cJSON *obj,
                                size_t errlen)
 {
 	child *c = &inst->kids[inst->n_kids];
-	lbs_status st = make_child(inst->host, obj, field, c, err, errlen);
+	lbs_status st = make_child(inst->host, obj, field, inst->seed_cfg, c, err, errlen);
 
 	inst->n_kids++;
 	if (st != LBS_OK)
@@ -813,11 +844,13 @@ static lbs_status cp_create(const lbs_host_api *host, const char *config,
 	}
 	if (st == LBS_OK) {
 		inst->host = host;
+		inst->seed_cfg = cJSON_GetObjectItemCaseSensitive(cfg, "seed");
 		if (cJSON_GetObjectItemCaseSensitive(cfg, "routes") ||
 		    cJSON_GetObjectItemCaseSensitive(cfg, "default"))
 			st = parse_routes(inst, cfg, err, errlen);
 		else
 			st = parse_children(inst, cfg, err, errlen);
+		inst->seed_cfg = NULL; /* cfg's, freed below */
 	}
 	/* The children's cookies of the last decisions (remember), made
 	 * here rather than in a select; a router's decision is its

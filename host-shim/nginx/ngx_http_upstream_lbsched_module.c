@@ -806,7 +806,7 @@ typedef ngx_int_t (*ngx_http_upstream_lbsched_walk_pt)(cJSON *cfg, const char *n
     void *ctx);
 
 static ngx_int_t ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
-    ngx_http_upstream_lbsched_walk_pt fn, void *ctx, ngx_uint_t make);
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx);
 
 typedef struct {
     ngx_conf_t  *cf;
@@ -904,7 +904,7 @@ ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
     if (sp < 0 || pw < 0
         || ngx_http_upstream_lbsched_walk(doc, lcf->scheduler_z,
                                           ngx_http_upstream_lbsched_child_paths,
-                                          &pc, 0)
+                                          &pc)
            != NGX_OK)
     {
         rc = NGX_ERROR;
@@ -2373,52 +2373,44 @@ ngx_http_upstream_lbsched_draws_at_random(const char *name)
 /* A composite's child {"scheduler": name, "config": {...}}. */
 static ngx_int_t
 ngx_http_upstream_lbsched_walk_child(cJSON *child,
-    ngx_http_upstream_lbsched_walk_pt fn, void *ctx, ngx_uint_t make)
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx)
 {
     cJSON  *name, *cfg;
 
     name = cJSON_GetObjectItemCaseSensitive(child, "scheduler");
+    cfg = cJSON_GetObjectItemCaseSensitive(child, "config");
 
-    if (!cJSON_IsObject(child) || !cJSON_IsString(name)
+    if (!cJSON_IsObject(child) || !cJSON_IsString(name) || cfg == NULL
         || cJSON_GetObjectItemCaseSensitive(child, "plugin") != NULL)
     {
         return NGX_OK;      /* the plugin says what is wrong, if anything */
     }
 
-    cfg = cJSON_GetObjectItemCaseSensitive(child, "config");
-
-    if (cfg == NULL) {
-        if (!make || !ngx_http_upstream_lbsched_draws_at_random(name->valuestring)) {
-            return NGX_OK;
-        }
-        cfg = cJSON_AddObjectToObject(child, "config");
-        if (cfg == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    return ngx_http_upstream_lbsched_walk(cfg, name->valuestring, fn, ctx, make);
+    return ngx_http_upstream_lbsched_walk(cfg, name->valuestring, fn, ctx);
 }
 
 
 /*
  * The configs of lbsched's schedulers in a config tree: cfg itself (of the
  * scheduler `name`), then a composite's children, routes and default, and
- * an adaptive's children's configs, each walked the same way, fn called
- * on each.  A child of another plugin ("plugin") is that plugin's, and not
- * walked.  `make`: a child that draws at random and has no config gets an
- * empty one first (for its seed).
+ * an adaptive's "config" entries (its children's, whichever children it
+ * runs), each walked the same way, fn called on each.  A child of another
+ * plugin ("plugin") is that plugin's, and not walked.
  */
 static ngx_int_t
 ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
-    ngx_http_upstream_lbsched_walk_pt fn, void *ctx, ngx_uint_t make)
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx)
 {
     static const char *const  lists[] = { "children", "routes" };
-    cJSON                    *list, *item, *own, *sub;
+    cJSON                    *list, *item;
     ngx_uint_t                k;
 
-    if (!cJSON_IsObject(cfg) || fn(cfg, name, ctx) != NGX_OK) {
-        return cJSON_IsObject(cfg) ? NGX_ERROR : NGX_OK;
+    if (!cJSON_IsObject(cfg)) {
+        return NGX_OK;
+    }
+
+    if (fn(cfg, name, ctx) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_strcmp(name, "composite") == 0) {
@@ -2428,49 +2420,24 @@ ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
                 continue;
             }
             cJSON_ArrayForEach(item, list) {
-                if (ngx_http_upstream_lbsched_walk_child(item, fn, ctx, make)
-                    != NGX_OK)
-                {
+                if (ngx_http_upstream_lbsched_walk_child(item, fn, ctx) != NGX_OK) {
                     return NGX_ERROR;
                 }
             }
         }
         item = cJSON_GetObjectItemCaseSensitive(cfg, "default");
-        return item ? ngx_http_upstream_lbsched_walk_child(item, fn, ctx, make)
-                    : NGX_OK;
+        return item ? ngx_http_upstream_lbsched_walk_child(item, fn, ctx) : NGX_OK;
     }
 
-    if (ngx_strcmp(name, "adaptive") != 0) {
-        return NGX_OK;
-    }
-
-    /* {"children": [names], "config": {name: {...}}} */
-    list = cJSON_GetObjectItemCaseSensitive(cfg, "children");
-    own = cJSON_GetObjectItemCaseSensitive(cfg, "config");
-    if (!cJSON_IsArray(list) || (own != NULL && !cJSON_IsObject(own))) {
-        return NGX_OK;
-    }
-
-    cJSON_ArrayForEach(item, list) {
-        if (!cJSON_IsString(item)) {
-            continue;
+    if (ngx_strcmp(name, "adaptive") == 0) {
+        list = cJSON_GetObjectItemCaseSensitive(cfg, "config");
+        if (!cJSON_IsObject(list)) {
+            return NGX_OK;
         }
-        sub = own ? cJSON_GetObjectItemCaseSensitive(own, item->valuestring) : NULL;
-        if (sub == NULL) {
-            if (!make || !ngx_http_upstream_lbsched_draws_at_random(item->valuestring)) {
-                continue;
-            }
-            if (own == NULL && (own = cJSON_AddObjectToObject(cfg, "config")) == NULL) {
+        cJSON_ArrayForEach(item, list) {
+            if (ngx_http_upstream_lbsched_walk(item, item->string, fn, ctx) != NGX_OK) {
                 return NGX_ERROR;
             }
-            if ((sub = cJSON_AddObjectToObject(own, item->valuestring)) == NULL) {
-                return NGX_ERROR;
-            }
-        }
-        if (ngx_http_upstream_lbsched_walk(sub, item->valuestring, fn, ctx, make)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
         }
     }
 
@@ -2478,26 +2445,12 @@ ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
 }
 
 
-/* walk's fn: "seed" where a scheduler that draws names none. */
-static ngx_int_t
-ngx_http_upstream_lbsched_seed_one(cJSON *cfg, const char *name, void *ctx)
-{
-    if (!ngx_http_upstream_lbsched_draws_at_random(name)
-        || cJSON_GetObjectItemCaseSensitive(cfg, "seed") != NULL)
-    {
-        return NGX_OK;
-    }
-
-    return cJSON_AddNumberToObject(cfg, "seed", *(double *) ctx) ? NGX_OK : NGX_ERROR;
-}
-
-
 /*
  * The config with "seed": this process's pid, for lbsched's schedulers that
- * draw and their children that do, wherever the config names none: every
- * worker process made the same draws in the same order, so requests
- * arriving together in two processes were spread alike.  NULL: the config
- * as it is (malloc'd text otherwise, cJSON_free it).
+ * draw, when it names none: every worker process made the same draws in the
+ * same order, so requests arriving together in two processes were spread
+ * alike.  A composite or adaptive hands its seed to its children that name
+ * none.  NULL: the config as it is (malloc'd text otherwise, cJSON_free it).
  */
 static char *
 ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
@@ -2507,7 +2460,6 @@ ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
     loaded_plugin            *p;
     cJSON                    *cfg;
     char                     *text, err[256];
-    double                    seed = (double) ngx_pid;
 
     /* another plugin's scheduler of that name may refuse the field */
     if (!ngx_http_upstream_lbsched_draws_at_random((char *) lcf->scheduler_z)
@@ -2524,9 +2476,8 @@ ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
           : cJSON_CreateObject();
 
     if (cfg == NULL || !cJSON_IsObject(cfg)
-        || ngx_http_upstream_lbsched_walk(cfg, (char *) lcf->scheduler_z,
-                                          ngx_http_upstream_lbsched_seed_one, &seed, 1)
-           != NGX_OK)
+        || cJSON_GetObjectItemCaseSensitive(cfg, "seed") != NULL
+        || cJSON_AddNumberToObject(cfg, "seed", (double) ngx_pid) == NULL)
     {
         cJSON_Delete(cfg);
         return NULL;                    /* the plugin says what is wrong */

@@ -200,7 +200,7 @@ try_conf childstore "s|lbsched_scheduler round-robin;|lbsched_scheduler composit
 check "nginx -t accepts a composite whose child has a relative store ($out)" test $rc -eq 0
 check "... made in the conf directory" test -d "$run/childprefs"
 check "... not in the current one" test ! -e "$tmp/elsewhere/childprefs"
-try_conf adchild "s|lbsched_scheduler round-robin;|lbsched_scheduler adaptive; lbsched_config '{\"children\": [\"priority\", \"performance\"], \"config\": {\"priority\": {\"store\": {\"path\": \"adchild\"}}}}';|"
+try_conf adchild "s|lbsched_scheduler round-robin;|lbsched_scheduler adaptive; lbsched_config '{\"config\": {\"priority\": {\"store\": {\"path\": \"adchild\"}}}}';|"
 check "nginx -t accepts an adaptive whose child has a relative store ($out)" test $rc -eq 0
 check "... made in the conf directory" test -d "$run/adchild"
 check "... not in the current one" test ! -e "$tmp/elsewhere/adchild"
@@ -792,11 +792,12 @@ ngx_down
 # timers had none, and every worker process died at start (signal 11),
 # respawned without end.  In kz (round-robin), the CUDA server is listed
 # twice: one worker, offered once (it took two turns of three).  A
-# composite and an adaptive whose children draw at random: the worker
-# process's pid seeds the children too (they drew alike in every process).
+# composite of the default children (hardware-aware, priority, round-robin)
+# and an adaptive whose children draw at random: the worker process's pid
+# seeds the children too (they drew alike in every process).
 sed -e "s|error_log $run/error.log info;|error_log $run/debug.log debug;|" \
     -e "s|server 127.0.0.1:$P_NPU down; server 127.0.0.1:$P_CUDA;|& server 127.0.0.1:$P_CUDA;|" \
-    -e "s|^  upstream kz {|  upstream comp { lbsched_plugin $plugin; lbsched_scheduler composite; lbsched_config '{\"children\": [{\"scheduler\": \"hardware-aware\", \"weight\": 0.7}, {\"scheduler\": \"priority\", \"weight\": 0.2, \"config\": {}}, {\"scheduler\": \"round-robin\", \"weight\": 0.1}]}'; server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; }\n  upstream adap { lbsched_plugin $plugin; lbsched_scheduler adaptive; lbsched_config '{\"children\": [\"priority\", \"performance\"]}'; server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; }\n&|" \
+    -e "s|^  upstream kz {|  upstream comp { lbsched_plugin $plugin; lbsched_scheduler composite; server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; }\n  upstream adap { lbsched_plugin $plugin; lbsched_scheduler adaptive; lbsched_config '{\"children\": [\"priority\", \"performance\"]}'; server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA; }\n&|" \
     "$run/nginx.conf" >"$run/debug.conf"
 grep -q "error_log $run/debug.log debug;" "$run/debug.conf" || bad "the debug config was not made"
 "$NGINX" -p "$run/" -c "$run/debug.conf" || die "nginx (debug.conf) does not start: $(tail -5 "$run/debug.log")"
