@@ -20,7 +20,8 @@
  *    "scan": "auto", "sample": 64}
  *
  * "scan": "full" scans every worker on every select; "sampled" looks at
- * "sample" workers drawn at random (plus the last winner) and scans the
+ * "sample" workers drawn at random (plus the last winners and standing
+ * candidates, positions scored as they are now) and scans the
  * whole fleet only when none of them is eligible; "auto" samples from
  * 4,096 workers up (hwaware.h, "Sampled selects").
  *

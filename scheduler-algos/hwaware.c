@@ -2543,6 +2543,8 @@ static void elite_offer(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, ui
 	idle.reserved_memory_bytes = 0;
 	if (LBS_HAS_FIELD(&idle, lbs_worker, pending_work_s))
 		idle.pending_work_s = 0.0;
+	if (LBS_HAS_FIELD(&idle, lbs_worker, accel_reserved))
+		idle.accel_reserved = NULL; /* none reserved */
 	cut_set(c, &cc, e->next_n == ELITE ? e->next_sc[ELITE - 1] - HW_TIE_EPS : -1.0);
 	if (!worker_rank(c, c->timed, l, &idle, i, &cc, &sc, &tie, &le))
 		return;

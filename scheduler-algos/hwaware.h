@@ -278,11 +278,15 @@ void hw_fade(hw_state *s, double now, double half_life);
 
 /*
  * Sampled selects.  With want 1 and n >= sample_from, hw_select looks at
- * the best four of the last sampled select for the workload type and
- * `sample` positions drawn from the state's own generator (a fixed
+ * the best four of the last sampled select for the workload type, 16 of
+ * the type's 64 standing candidates (the best by an idle score, found by
+ * a pass over the fleet 8 positions a select) and `sample` positions
+ * drawn from the state's own generator (a fixed
  * sequence per state: the same calls give the same answers), and chooses
  * the best of those by the ranking rule: power-of-k choices with memory,
- * the cost flat in the fleet size.
+ * the cost flat in the fleet size.  The positions kept from select to
+ * select are candidates only: whatever worker is at one is scored as it
+ * is now, so a reordered fleet costs quality for a pass, never an answer.
  * The hard filter is never sampled away: when no worker looked at is
  * eligible, the select scans the whole fleet, so LBS_NO_WORKER still
  * means that no worker is eligible.  Only the workers looked at are
