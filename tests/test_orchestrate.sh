@@ -225,7 +225,7 @@ has "$tmp/err" "--fail-rate must be a number in [0, 1), got '2'"
 # ' 5' and '+5').
 for m in " 5" "+5" "0" "1001"; do
 	expect_rc 2 gsim --max-attempts "$m"
-	eq "--max-attempts '$m'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --max-attempts must be an integer in 1..1000, got '$m' (lbsched-shim simulate --help)"
+	eq "--max-attempts '$m'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --max-attempts must be an integer in 1..1000, got '$m' (lbsched-shim simulate --graphs GRAPHS.jsonl --help)"
 done
 expect_rc 0 gsim --seed 5 --max-attempts 5
 printf '{"subtasks": {"a": {"dependencies": ["a"]}}}\n' > "$tmp/bad.jsonl"
