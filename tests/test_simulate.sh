@@ -558,4 +558,14 @@ expect_rc 1 sim --workers "$tmp/one_w.json" --truth "$tmp/one_truth.json" --mix 
 has "$tmp/err" "bogusmix.json: entry [0] (test t000001): field 'required_backend': backend 'bogus' is not in the taxonomy, required by name"
 [ "$(grep -c "backend 'bogus'" "$tmp/err")" = 1 ] && ok || bad "the entry's warning came $(grep -c "backend 'bogus'" "$tmp/err") times"
 
+# A config with a store: the run learns into it and keeps what it learned
+# (a production config's store would hold simulated outcomes): said once
+# per run that has one, naming the run and the file; none without.
+echo "{\"store\": {\"path\": \"$tmp/simstore\"}}" >"$tmp/withstore.json"
+echo '{}' >"$tmp/nostore.json"
+expect_rc 0 sim $het --tests 30 --warmup 0 --compare "hardware-aware=$tmp/withstore.json,hardware-aware=$tmp/nostore.json"
+has "$tmp/err" "warning: simulate: hardware-aware=$tmp/withstore.json: $tmp/withstore.json names a store: it learns and keeps this run's simulated outcomes (run on a copy of the store, or without \"store\", to leave it as it is)"
+lines "$tmp/err" 1
+test -d "$tmp/simstore" && ok || bad "the store the warning names was not made"
+
 finish test_simulate

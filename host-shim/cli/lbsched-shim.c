@@ -407,30 +407,6 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
 	return buf;
 }
 
-/* Whether a store is anywhere in the config (a composite's children have
- * their own): a "store" object with a "path", the one shape every
- * scheduler takes; the word alone may be a key of something else (a
- * worker named "store" in weighted-round-robin's "weights").  A config
- * that does not parse says nothing, as the scheduler has said why already. */
-static int has_store(const cJSON *j)
-{
-	for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
-		if ((c->string && !strcmp(c->string, "store") && cJSON_IsObject(c) &&
-		     cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "path"))) ||
-		    has_store(c))
-			return 1;
-	return 0;
-}
-
-static int names_store(const char *config, size_t len)
-{
-	cJSON *doc = config ? cJSON_ParseWithLength(config, len) : NULL;
-	int yes = !doc && config ? 1 : has_store(doc);
-
-	cJSON_Delete(doc);
-	return yes;
-}
-
 static int by_id(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -808,7 +784,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		}
 	}
 	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &decided_tests,
-	                                  names_store(config, config_len), &warns, &unsettled))
+	                                  cli_config_names_store(config, config_len), &warns, &unsettled))
 		rc = EXIT_BAD_INPUT;
 	goto out;
 bad:

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "text.h"
 
 #define HELP_WIDTH 79
@@ -444,4 +446,28 @@ int cli_uint(const char *prog, const cli_cmd *cmd, const char *opt, const char *
 int cli_seed(const char *prog, const cli_cmd *cmd, const char *s, uint64_t *out)
 {
 	return cli_uint(prog, cmd, "--seed", s, 0, CLI_SEED_MAX, out);
+}
+
+/* Whether a store is anywhere in the config (a composite's children have
+ * their own): a "store" object with a "path", the one shape every
+ * scheduler takes; the word alone may be a key of something else (a
+ * worker named "store" in weighted-round-robin's "weights").  A config
+ * that does not parse says nothing, as the scheduler has said why already. */
+static int has_store(const cJSON *j)
+{
+	for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
+		if ((c->string && !strcmp(c->string, "store") && cJSON_IsObject(c) &&
+		     cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "path"))) ||
+		    has_store(c))
+			return 1;
+	return 0;
+}
+
+int cli_config_names_store(const char *config, size_t len)
+{
+	cJSON *doc = config ? cJSON_ParseWithLength(config, len) : NULL;
+	int yes = !doc && config ? 1 : has_store(doc);
+
+	cJSON_Delete(doc);
+	return yes;
 }

@@ -110,4 +110,9 @@ void cli_help_all(FILE *f, const cli_prog *p);
 /* The man page, in roff: every command with every option of its table. */
 void cli_roff(FILE *f, const cli_prog *p);
 
+/* 1 when a scheduler's config (len bytes) names a store anywhere, a
+ * composite's children included, or does not parse (the scheduler says
+ * why); for the commands that warn about what a store would learn. */
+int cli_config_names_store(const char *config, size_t len);
+
 #endif

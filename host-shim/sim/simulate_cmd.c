@@ -657,6 +657,13 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 					goto bad;
 			}
 			ls = sched_open(h, o.plugin, sp->scheduler, cfg, cfg_len, &s, err, sizeof err);
+			/* A store is on disk and kept: the real one, if the
+			 * config is production's. */
+			if (ls == LBS_OK && cfg && cli_config_names_store(cfg, cfg_len))
+				fprintf(stderr, "%s: warning: simulate: %s: %s names a store: it learns "
+				        "and keeps this run's simulated outcomes (run on a copy of the "
+				        "store, or without \"store\", to leave it as it is)\n", prog,
+				        sp->name, sp->config_file);
 			free(cfg);
 			if (ls != LBS_OK) {
 				rc = cli_open_refused(prog, ls, sp->config_file, err);
