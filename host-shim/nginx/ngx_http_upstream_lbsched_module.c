@@ -1950,9 +1950,9 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
             if (nfleet) {
                 ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                               "lbsched: upstream \"%V\": server %V is not "
-                              "in the fleet file (no worker_id \"%V\"); it "
+                              "in the fleet file %V (no worker_id \"%V\"); it "
                               "is a plain CPU worker", &lcf->name,
-                              &peer->name, &peer->name);
+                              &peer->name, &path, &peer->name);
             }
 
             lcf->workers[i] = ngx_http_upstream_lbsched_plain_worker(cf, &cc,
@@ -1972,9 +1972,9 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         if (!matched[j]) {
             ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                           "lbsched: upstream \"%V\": fleet worker_id \"%s\" "
-                          "matches no server (a server matches by its "
+                          "in %V matches no server (a server matches by its "
                           "address, e.g. \"%V\")", &lcf->name,
-                          txt_show(err, sizeof(err), fleet[j]->id),
+                          txt_show(err, sizeof(err), fleet[j]->id), &path,
                           &peers->peer->name);
         }
     }

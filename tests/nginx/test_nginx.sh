@@ -280,7 +280,7 @@ d["workers"].append(dict(d["workers"][0], worker_id="10.9.9.9:80"))
 json.dump(d, open(sys.argv[2], "w"))
 PY
 try_conf extra "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-extra.json;|"
-check "nginx -t warns about a fleet worker_id that matches no server" grep -q 'upstream "be": fleet worker_id "10.9.9.9:80" matches no server' <<<"$out"
+check "nginx -t warns about a fleet worker_id that matches no server, naming the fleet file" grep -q "upstream \"be\": fleet worker_id \"10.9.9.9:80\" in $tmp/fleet-extra.json matches no server" <<<"$out"
 check "... once, and only for it" test "$(grep -c 'matches no server' <<<"$out")" = 1
 # the converter's warning about the fleet file names the lbsched_fleet
 # line (it named the parser's place, the end of http {})
