@@ -113,14 +113,17 @@ usage_error "lbsched-shim: unexpected argument 'extra' after --version (lbsched-
 usage_error "lbsched-shim: prefs: dump: --replace goes with import only (lbsched-shim prefs --help)" \
 	prefs dump --db "$tmp/db" --replace
 # standard input once: the first reader would leave the next nothing
-usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (lbsched-shim decide --help)" \
+usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (or /dev/stdin) (lbsched-shim decide --help)" \
 	decide --workers -
-usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (lbsched-shim decide --help)" \
+usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (or /dev/stdin) (lbsched-shim decide --help)" \
 	decide --workers "$ex/fleet.json" --tests - --feedback -
-usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (lbsched-shim decide --help)" \
+usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (or /dev/stdin) (lbsched-shim decide --help)" \
 	decide --workers "$ex/fleet.json" --config -
-usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (lbsched-shim decide --help)" \
+usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (or /dev/stdin) (lbsched-shim decide --help)" \
 	decide --workers "$ex/fleet.json" --tests "$ex/tests.jsonl" --routes - --config -
+# standard input by its path: the fleet read it, the tests found it empty
+usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (or /dev/stdin) (lbsched-shim decide --help)" \
+	decide --workers /dev/stdin
 # options the run would drop are said, not dropped
 usage_error "lbsched-shim: decide: --redis-password-file and --redis-insecure go with a redis:// --workers (lbsched-shim decide --help)" \
 	decide --workers "$ex/fleet.json" --redis-password-file "$tmp/nope"
