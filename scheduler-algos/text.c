@@ -548,6 +548,15 @@ const char *txt_not_utf8(const char *text, size_t len)
 	return NULL;
 }
 
+/* Nothing but JSON's white space in len bytes. */
+static int blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+			return 0;
+	return 1;
+}
+
 const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, size_t at,
                              int parsed, unsigned nesting_limit)
 {
@@ -562,6 +571,10 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 		if (at == len)
 			return NULL;
 		what = "text after the JSON document at";
+	} else if (blank(text, len)) {
+		/* as a config file says it: "near byte 0" read as a flaw */
+		snprintf(dst, n, "is empty (expected a JSON document)");
+		return dst;
 	} else if (at < len && (text[at] == '[' || text[at] == '{') &&
 	           json_depth(text, at) >= nesting_limit) {
 		snprintf(dst, n, "nested deeper than %u levels at byte %zu", nesting_limit, at);
