@@ -141,12 +141,15 @@ _Static_assert(LBS_WL_COUNT <= 32, "hw_memo.known has a bit per workload type");
  * looks at ELITE_LOOK of them in turn: under load the best few are mostly
  * busy, and the next ones are what a full scan would find free.
  */
+typedef struct hw_ranked {
+	double sc;
+	uint32_t pos, key; /* key: the pass's tie order */
+} hw_ranked;
+
 typedef struct hw_elite {
 	uint32_t pos[ELITE];      /* the last whole pass's, best first */
 	uint32_t n;
-	uint32_t next[ELITE];     /* the pass under way, best first */
-	uint32_t next_key[ELITE];
-	double next_sc[ELITE];
+	hw_ranked next[ELITE];    /* the pass under way, best first */
 	uint32_t next_n;
 	uint32_t cursor;          /* the pass's next position */
 	uint32_t look;            /* the next of pos[] a select looks at */
@@ -2545,31 +2548,26 @@ static void elite_offer(const hw_ctx *c, const hw_lk *l, const lbs_worker *w, ui
 		idle.pending_work_s = 0.0;
 	if (LBS_HAS_FIELD(&idle, lbs_worker, accel_reserved))
 		idle.accel_reserved = NULL; /* none reserved */
-	cut_set(c, &cc, e->next_n == ELITE ? e->next_sc[ELITE - 1] - HW_TIE_EPS : -1.0);
+	cut_set(c, &cc, e->next_n == ELITE ? e->next[ELITE - 1].sc - HW_TIE_EPS : -1.0);
 	if (!worker_rank(c, c->timed, l, &idle, i, &cc, &sc, &tie, &le))
 		return;
 	key = (uint32_t)(next_rand(&(uint64_t){e->salt ^ i}) >> 32);
 	for (j = e->next_n; j > 0; j--)
-		if (sc < e->next_sc[j - 1] || (sc == e->next_sc[j - 1] && key > e->next_key[j - 1]))
+		if (sc < e->next[j - 1].sc || (sc == e->next[j - 1].sc && key > e->next[j - 1].key))
 			break;
 	if (j == ELITE)
 		return;
 	if (e->next_n < ELITE)
 		e->next_n++;
 	memmove(&e->next[j + 1], &e->next[j], (e->next_n - 1 - j) * sizeof *e->next);
-	memmove(&e->next_key[j + 1], &e->next_key[j], (e->next_n - 1 - j) * sizeof *e->next_key);
-	memmove(&e->next_sc[j + 1], &e->next_sc[j], (e->next_n - 1 - j) * sizeof *e->next_sc);
-	e->next[j] = i;
-	e->next_key[j] = key;
-	e->next_sc[j] = sc;
+	e->next[j] = (hw_ranked){sc, i, key};
 }
 
-/* A select's part of e: the pass ELITE_STEP positions on (*step of them)
- * and ELITE_LOOK standing candidates, their positions into pos (the count
- * of both returned) and
- * fetched together, as a sampled batch is.  At the end of a pass its
- * workers become the standing candidates and a pass begins again (a fleet
- * that shrank ends it early). */
+/* A select's part of e: the pass's next ELITE_STEP positions (*step of
+ * them) and ELITE_LOOK standing candidates, into pos (the count of both
+ * returned) and fetched together, as a sampled batch is.  At the end of a
+ * pass its workers become the standing candidates and a pass begins again
+ * (a fleet that shrank ends it early). */
 _Static_assert(ELITE_STEP + ELITE_LOOK <= BATCH, "a select's part of hw_elite is one batch");
 
 static uint32_t elite_turn(hw_state *s, const lbs_worker *const *workers, uint32_t n,
@@ -2578,7 +2576,8 @@ static uint32_t elite_turn(hw_state *s, const lbs_worker *const *workers, uint32
 	uint32_t m = 0, end;
 
 	if (e->cursor >= n) {
-		memcpy(e->pos, e->next, e->next_n * sizeof *e->pos);
+		for (uint32_t k = 0; k < e->next_n; k++)
+			e->pos[k] = e->next[k].pos;
 		e->n = e->next_n;
 		e->next_n = 0;
 		e->cursor = 0;
@@ -2588,6 +2587,7 @@ static uint32_t elite_turn(hw_state *s, const lbs_worker *const *workers, uint32
 	for (uint32_t i = e->cursor; i < end; i++)
 		pos[m++] = i;
 	*step = m;
+	e->cursor = end;
 	for (uint32_t k = 0; k < e->n && k < ELITE_LOOK; k++)
 		if (e->pos[(e->look + k) % e->n] < n)
 			pos[m++] = e->pos[(e->look + k) % e->n];
@@ -2630,7 +2630,6 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 	np = elite_turn(s, workers, n, e, pos, &step);
 	for (uint32_t k = 0; k < step; k++)
 		elite_offer(c, l, workers[pos[k]], pos[k], e);
-	e->cursor += step;
 	for (uint32_t k = step; k < np; k++) {
 		if (!worker_valid(workers[pos[k]]))
 			return LBS_EINVAL;
