@@ -808,6 +808,82 @@ typedef ngx_int_t (*ngx_http_upstream_lbsched_walk_pt)(cJSON *cfg, const char *n
 static ngx_int_t ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
     ngx_http_upstream_lbsched_walk_pt fn, void *ctx);
 
+
+/* A composite's child {"scheduler": name, "config": {...}}. */
+static ngx_int_t
+ngx_http_upstream_lbsched_walk_child(cJSON *child,
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx)
+{
+    cJSON  *name, *cfg;
+
+    name = cJSON_GetObjectItemCaseSensitive(child, "scheduler");
+    cfg = cJSON_GetObjectItemCaseSensitive(child, "config");
+
+    if (!cJSON_IsObject(child) || !cJSON_IsString(name) || cfg == NULL
+        || cJSON_GetObjectItemCaseSensitive(child, "plugin") != NULL)
+    {
+        return NGX_OK;      /* the plugin says what is wrong, if anything */
+    }
+
+    return ngx_http_upstream_lbsched_walk(cfg, name->valuestring, fn, ctx);
+}
+
+
+/*
+ * The configs of lbsched's schedulers in a config tree: cfg itself (of the
+ * scheduler `name`), then a composite's children, routes and default, and
+ * an adaptive's "config" entries (its children's, whichever children it
+ * runs), each walked the same way, fn called on each.  A child of another
+ * plugin ("plugin") is that plugin's, and not walked.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
+    ngx_http_upstream_lbsched_walk_pt fn, void *ctx)
+{
+    static const char *const  lists[] = { "children", "routes" };
+    cJSON                    *list, *item;
+    ngx_uint_t                k;
+
+    if (!cJSON_IsObject(cfg)) {
+        return NGX_OK;
+    }
+
+    if (fn(cfg, name, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strcmp(name, "composite") == 0) {
+        for (k = 0; k < 2; k++) {
+            list = cJSON_GetObjectItemCaseSensitive(cfg, lists[k]);
+            if (!cJSON_IsArray(list)) {
+                continue;
+            }
+            cJSON_ArrayForEach(item, list) {
+                if (ngx_http_upstream_lbsched_walk_child(item, fn, ctx) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+            }
+        }
+        item = cJSON_GetObjectItemCaseSensitive(cfg, "default");
+        return item ? ngx_http_upstream_lbsched_walk_child(item, fn, ctx) : NGX_OK;
+    }
+
+    if (ngx_strcmp(name, "adaptive") == 0) {
+        list = cJSON_GetObjectItemCaseSensitive(cfg, "config");
+        if (!cJSON_IsObject(list)) {
+            return NGX_OK;
+        }
+        cJSON_ArrayForEach(item, list) {
+            if (ngx_http_upstream_lbsched_walk(item, item->string, fn, ctx) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 typedef struct {
     ngx_conf_t  *cf;
     cJSON       *root;
@@ -2367,81 +2443,6 @@ ngx_http_upstream_lbsched_draws_at_random(const char *name)
     }
 
     return 0;
-}
-
-
-/* A composite's child {"scheduler": name, "config": {...}}. */
-static ngx_int_t
-ngx_http_upstream_lbsched_walk_child(cJSON *child,
-    ngx_http_upstream_lbsched_walk_pt fn, void *ctx)
-{
-    cJSON  *name, *cfg;
-
-    name = cJSON_GetObjectItemCaseSensitive(child, "scheduler");
-    cfg = cJSON_GetObjectItemCaseSensitive(child, "config");
-
-    if (!cJSON_IsObject(child) || !cJSON_IsString(name) || cfg == NULL
-        || cJSON_GetObjectItemCaseSensitive(child, "plugin") != NULL)
-    {
-        return NGX_OK;      /* the plugin says what is wrong, if anything */
-    }
-
-    return ngx_http_upstream_lbsched_walk(cfg, name->valuestring, fn, ctx);
-}
-
-
-/*
- * The configs of lbsched's schedulers in a config tree: cfg itself (of the
- * scheduler `name`), then a composite's children, routes and default, and
- * an adaptive's "config" entries (its children's, whichever children it
- * runs), each walked the same way, fn called on each.  A child of another
- * plugin ("plugin") is that plugin's, and not walked.
- */
-static ngx_int_t
-ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
-    ngx_http_upstream_lbsched_walk_pt fn, void *ctx)
-{
-    static const char *const  lists[] = { "children", "routes" };
-    cJSON                    *list, *item;
-    ngx_uint_t                k;
-
-    if (!cJSON_IsObject(cfg)) {
-        return NGX_OK;
-    }
-
-    if (fn(cfg, name, ctx) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_strcmp(name, "composite") == 0) {
-        for (k = 0; k < 2; k++) {
-            list = cJSON_GetObjectItemCaseSensitive(cfg, lists[k]);
-            if (!cJSON_IsArray(list)) {
-                continue;
-            }
-            cJSON_ArrayForEach(item, list) {
-                if (ngx_http_upstream_lbsched_walk_child(item, fn, ctx) != NGX_OK) {
-                    return NGX_ERROR;
-                }
-            }
-        }
-        item = cJSON_GetObjectItemCaseSensitive(cfg, "default");
-        return item ? ngx_http_upstream_lbsched_walk_child(item, fn, ctx) : NGX_OK;
-    }
-
-    if (ngx_strcmp(name, "adaptive") == 0) {
-        list = cJSON_GetObjectItemCaseSensitive(cfg, "config");
-        if (!cJSON_IsObject(list)) {
-            return NGX_OK;
-        }
-        cJSON_ArrayForEach(item, list) {
-            if (ngx_http_upstream_lbsched_walk(item, item->string, fn, ctx) != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
-    }
-
-    return NGX_OK;
 }
 
 
