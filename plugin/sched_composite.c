@@ -1528,8 +1528,12 @@ static lbs_status cp_stats(void *p, lbs_write_fn write, void *ctx)
 
 	if (!write)
 		return LBS_EINVAL;
-	snprintf(extra, sizeof extra, ",\"mode\":\"%s\",\"seed\":%llu", mode_names[inst->mode],
-	         (unsigned long long)inst->seed);
+	/* a router draws nothing: its targets show their own seeds */
+	if (inst->mode == MODE_ROUTE)
+		snprintf(extra, sizeof extra, ",\"mode\":\"%s\"", mode_names[inst->mode]);
+	else
+		snprintf(extra, sizeof extra, ",\"mode\":\"%s\",\"seed\":%llu",
+		         mode_names[inst->mode], (unsigned long long)inst->seed);
 	st = sc_stats(NAME, &inst->n, extra, head_write, &h);
 	if (st != LBS_OK || h.len < 2)
 		return st != LBS_OK ? st : LBS_EINTERNAL;
