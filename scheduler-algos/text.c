@@ -548,8 +548,7 @@ const char *txt_not_utf8(const char *text, size_t len)
 	return NULL;
 }
 
-/* Nothing but JSON's white space in len bytes. */
-static int blank(const char *text, size_t len)
+int txt_blank(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
@@ -571,7 +570,7 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 		if (at == len)
 			return NULL;
 		what = "text after the JSON document at";
-	} else if (blank(text, len)) {
+	} else if (txt_blank(text, len)) {
 		/* as a config file says it: "near byte 0" read as a flaw */
 		snprintf(dst, n, "is empty (expected a JSON document)");
 		return dst;

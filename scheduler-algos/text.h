@@ -28,6 +28,10 @@ const char *txt_show(char *dst, size_t n, const char *s);
  */
 void txt_one_line(char *s);
 
+/* 1 when len bytes of text hold nothing but JSON's white space (an empty
+ * document, which readers name as empty rather than as a flaw at byte 0). */
+int txt_blank(const char *text, size_t len);
+
 /*
  * What is wrong with JSON text (len bytes) that a parser stopped reading
  * at byte `at`, having read a whole value there (`parsed`) or not, in dst:

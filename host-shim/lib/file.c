@@ -78,11 +78,8 @@ char *file_read(const char *path, size_t *len, char *err, size_t errlen)
 char *file_read_config(const char *path, size_t *len, char *err, size_t errlen)
 {
 	char *text = file_read(path, len, err, errlen);
-	size_t i = 0;
 
-	while (text && i < *len && strchr(" \t\r\n", text[i]) && text[i])
-		i++;
-	if (text && i == *len) {
+	if (text && txt_blank(text, *len)) {
 		snprintf(err, errlen, "%s: is empty (expected a JSON object)", path);
 		free(text);
 		return NULL;
