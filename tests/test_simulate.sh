@@ -229,6 +229,12 @@ expect_rc 0 sim $tiny --mix "$tmp/tiny_mix.json" --tests 50 \
 pycheck 'all(x["completed"] == 50 and x["unplaced"] == 0 for x in r["runs"])' \
         'all(0 < x["mean_completion_s"] < 1e-13 for x in r["runs"])' \
         'all(x["ratio_to_lower_bound"] >= 1 for x in r["runs"])'
+# Each run carries its scheduler's stats after the run (the oracle has
+# none): the selects it counted, and a fleet of 2 is never sampled.
+pycheck 'runs["hardware-aware"]["stats"]["scheduler"] == "hardware-aware"' \
+        'runs["hardware-aware"]["stats"]["sampled"] == {"selects": 0, "drawn": 0}' \
+        'runs["round-robin"]["stats"]["scheduler"] == "round-robin"' \
+        '"stats" not in runs["oracle"]'
 for i in $(seq 20); do
 	printf '{"test_id":"t%d","arrival_s":1000000000,"test_type":"nlp","expected_duration":1e-8}\n' "$i"
 done >"$tmp/tiny.jsonl"

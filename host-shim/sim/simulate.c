@@ -744,5 +744,6 @@ void sim_run_free(sim_run *r, uint32_t n_workers)
 	free(r->eff);
 	free(r->curve.p);
 	free(r->durations);
+	free(r->stats);
 	memset(r, 0, sizeof *r);
 }

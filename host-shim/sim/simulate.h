@@ -68,6 +68,7 @@ typedef struct sim_run {
 	sim_series *throttled;  /* per worker: (start, end) intervals */
 	double (*durations)[4]; /* sample: expected, actual, type, worker */
 	uint32_t n_durations;
+	char *stats;            /* the scheduler's stats() after the run, or NULL */
 } sim_run;
 
 /*

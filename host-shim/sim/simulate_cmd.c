@@ -17,6 +17,7 @@
 
 #include "convert.h"
 #include "text.h"
+#include "textbuf.h"
 #include "file.h"
 #include "fleet_redis.h"
 #include "graphsim.h"
@@ -311,6 +312,17 @@ static cJSON *series_json(const sim_series *s)
 	return a;
 }
 
+/* s's stats() text, for the run's "stats": NULL when it has none. */
+static char *stats_after(shim_sched *s)
+{
+	textbuf b = {0};
+
+	if (sched_stats(s, textbuf_write, &b) == LBS_OK && !b.failed && b.p)
+		return b.p;
+	textbuf_free(&b);
+	return NULL;
+}
+
 static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean,
                        double bound)
 {
@@ -334,6 +346,13 @@ static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean
 	                      num_or_null(r->mean_after_warmup_s / oracle_mean));
 	cJSON_AddItemToObject(o, "ratio_to_lower_bound",
 	                      num_or_null(r->mean_after_warmup_s / bound));
+	/* A plugin's stats that are not JSON are left out, not guessed at. */
+	if (r->stats) {
+		cJSON *st = cJSON_Parse(r->stats);
+
+		if (st)
+			cJSON_AddItemToObject(o, "stats", st);
+	}
 	a = cJSON_AddArrayToObject(o, "assignments");
 	for (uint32_t w = 0; w < nw; w++) {
 		cJSON *row = cJSON_CreateArray();
@@ -680,6 +699,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		if (o.timing && !bad)
 			fprintf(stderr, "%s: simulate: %s: %u tests on %u workers in %.3f s\n", prog,
 			        sp->name, st.n, n_workers, since(&pr.t0));
+		if (!bad && s)
+			runs[n_runs].stats = stats_after(s);
 		sched_close(s);
 		if (pr.shown) {
 			fprintf(stderr, "\r%*s\r", 60, "");
