@@ -3,7 +3,7 @@
  * worker arrays in the same run.
  *
  *   bench_select [--plugin PATH] [--schedulers a,b,...] [--sizes 8,64,...]
- *                [--devices N] [--config JSON] [--calls N]
+ *                [--devices N] [--config JSON] [--calls N] [--busy SHARE]
  *
  * Times are the thread's CPU time (cpu_ns), so that other processes on a
  * loaded machine do not count.  Each select goes through the shim exactly as a host calls it (the plugin
@@ -12,7 +12,15 @@
  * device's memory and backends, which is the least any informed choice
  * must read.  --config gives every scheduler that config; --calls N times
  * exactly N selects after the warm-up (for callgrind, whose instruction
- * counts the machine's load does not change) instead of 200 ms.
+ * counts the machine's load does not change) instead of 200 ms.  --busy S
+ * fills every slot of a share S (0..1) of the workers, spread over the
+ * fleet, and empties the others (no tests, no utilisation), and then moves
+ * the load as selects run: each answer's worker fills, and a worker drawn
+ * at random empties, so about S stay full.  A sampled select whose best
+ * drawn worker is full draws on (docs/SCORING.md, "Giant fleets"), and
+ * 0.99 is that case.  Untimed work is not placed on a full worker (the
+ * load ceiling): where none of a sample is free it scans the fleet, and
+ * those scans are in the figure too.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -47,6 +55,27 @@ static double time_bare(const genfleet *f, const lbs_workload *wl)
 	return (double)t / (double)iters;
 }
 
+static double busy; /* --busy: the share of workers full, kept while selects run */
+
+static void set_full(lbs_worker *w, int full)
+{
+	w->active_tests = full ? w->capacity : 0;
+	w->queued_tests = 0;
+	if (!full)
+		w->util_cpu = w->util_memory = w->util_gpu = w->util_io = w->util_network = 0.0;
+}
+
+/* A select's answer takes its worker's slots, and a worker drawn from the
+ * fleet finishes: the load moves, its share stays about --busy. */
+static void churn(const genfleet *f, const lbs_selection *sel, uint64_t iters)
+{
+	uint32_t j = (uint32_t)(((iters * 0x9E3779B97F4A7C15ull) >> 32) * f->n >> 32);
+
+	if (sel->n_selected)
+		set_full(f->workers[sel->indices[0]], 1);
+	set_full(f->workers[j], 0);
+}
+
 static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *wl,
                           double *no_worker_share)
 {
@@ -60,10 +89,13 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 		             NULL);
 	t0 = cpu_ns();
 	do {
-		for (int k = 0; k < 64; k++, iters++)
+		for (int k = 0; k < 64; k++, iters++) {
 			none += sched_select(s, &wl[iters % N_WORKLOADS],
 			                     (const lbs_worker *const *)f->workers, f->n, &sel,
 			                     NULL) != LBS_OK;
+			if (busy > 0.0)
+				churn(f, &sel, iters);
+		}
 		t = cpu_ns() - t0;
 	} while (more(iters, t));
 	*no_worker_share = (double)none / (double)iters;
@@ -88,8 +120,11 @@ int main(int argc, char **argv)
 	shim_host *h = host_new("bench", LBS_LOG_ERROR);
 	lbs_workload *wl = genworkloads_make(N_WORKLOADS, 42);
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--plugin"))
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 == argc) {
+			fprintf(stderr, "bench_select: %s needs a value\n", argv[i]);
+			return 1;
+		} else if (!strcmp(argv[i], "--plugin"))
 			plugin = argv[i + 1];
 		else if (!strcmp(argv[i], "--schedulers"))
 			scheds = argv[i + 1];
@@ -99,6 +134,8 @@ int main(int argc, char **argv)
 			max_dev = (uint32_t)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--config"))
 			config = argv[i + 1];
+		else if (!strcmp(argv[i], "--busy"))
+			busy = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--calls"))
 			fixed_calls = strtoull(argv[i + 1], NULL, 10);
 		else {
@@ -111,9 +148,14 @@ int main(int argc, char **argv)
 	for (const char *sp = sizes; *sp;) {
 		uint32_t n = (uint32_t)strtoul(sp, NULL, 10);
 		genfleet f = genfleet_make(n, max_dev, 7);
-		double bare = time_bare(&f, wl);
+		double bare;
 		char list[256];
 
+		/* Worker i is full where its Weyl fraction is below the share:
+		 * spread evenly over the fleet, the same ones every run. */
+		for (uint32_t i = 0; busy > 0.0 && i < f.n; i++)
+			set_full(f.workers[i], (double)(uint32_t)(i * 2654435769u) / 4294967296.0 < busy);
+		bare = time_bare(&f, wl);
 		snprintf(list, sizeof list, "%s", scheds);
 		for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
 			shim_sched *s;

@@ -20,8 +20,9 @@
  *    "scan": "auto", "sample": 64}
  *
  * "scan": "full" scans every worker on every select; "sampled" looks at
- * "sample" workers drawn at random (plus the last winners and standing
- * candidates, positions scored as they are now) and scans the
+ * "sample" workers drawn at random (for timed work up to 4 x as many while
+ * the best drawn is full; plus the last winners and standing candidates,
+ * positions scored as they are now) and scans the
  * whole fleet only when none of them is eligible; "auto" samples from
  * 4,096 workers up (hwaware.h, "Sampled selects").
  *
@@ -476,7 +477,7 @@ static lbs_status hwi_report(void *p, const lbs_outcome *o)
 static lbs_status hwi_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	hw_inst *inst = p;
-	char extra[256];
+	char extra[384];
 
 	timed_stats(&inst->t, extra, sizeof extra);
 	return store_sched_stats(NAME, inst->store, &inst->n, extra, write, ctx);

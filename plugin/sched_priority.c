@@ -355,7 +355,7 @@ static lbs_status pr_report(void *p, const lbs_outcome *o)
 static lbs_status pr_stats(void *p, lbs_write_fn write, void *ctx)
 {
 	prio_inst *inst = p;
-	char extra[256];
+	char extra[384];
 
 	timed_stats(&inst->t, extra, sizeof extra);
 	return store_sched_stats(NAME, inst->store, &inst->n, extra, write, ctx);

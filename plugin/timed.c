@@ -306,13 +306,16 @@ void timed_reported(timed *t, const lbs_outcome *o)
 void timed_stats(const timed *t, char *buf, size_t len)
 {
 	ledger_counts c;
+	uint64_t drawn, sampled = hw_sampled(t->hw, &drawn);
 
 	ledger_counts_get(t->open, &c);
 	snprintf(buf, len,
 	         ",\"seed\":%llu,\"ledger\":{\"open\":%llu,\"opened\":%llu,\"closed\":%llu,"
-	         "\"expired\":%llu,\"evicted\":%llu,\"untracked\":%llu}",
+	         "\"expired\":%llu,\"evicted\":%llu,\"untracked\":%llu},"
+	         "\"sampled\":{\"selects\":%llu,\"drawn\":%llu}",
 	         (unsigned long long)t->seed, (unsigned long long)c.open,
 	         (unsigned long long)c.opened,
 	         (unsigned long long)c.closed, (unsigned long long)c.expired,
-	         (unsigned long long)c.evicted, (unsigned long long)c.untracked);
+	         (unsigned long long)c.evicted, (unsigned long long)c.untracked,
+	         (unsigned long long)sampled, (unsigned long long)drawn);
 }

@@ -281,7 +281,9 @@ void hw_fade(hw_state *s, double now, double half_life);
  * the best four of the last sampled select for the workload type, 16 of
  * the type's 64 standing candidates (the best by an idle score, found by
  * a pass over the fleet 8 positions a select) and `sample` positions
- * drawn from the state's own generator (a fixed
+ * drawn from the state's own generator, more while the best of them would
+ * make timed work wait (up to 4 x `sample`, a batch of 32 at a time: under
+ * load the draws are mostly busy workers) (a fixed
  * sequence per state: the same calls give the same answers), and chooses
  * the best of those by the ranking rule: power-of-k choices with memory,
  * the cost flat in the fleet size.  The positions kept from select to
@@ -344,6 +346,10 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
 
 /* Explorations hw_explore has answered since hw_new. */
 uint64_t hw_explored(const hw_state *s);
+
+/* Sampled selects since hw_new; *drawn the positions they drew at random
+ * (`sample` each, more under load: "Sampled selects"). */
+uint64_t hw_sampled(const hw_state *s, uint64_t *drawn);
 
 /* Does hw_score() rank this workload by completion?  Then its scores are
  * -1 exactly for the workers that fail the hard filter (no ceiling: timed

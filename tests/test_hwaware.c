@@ -2916,6 +2916,82 @@ static void test_sampled_under_load(void)
 	free(ws);
 }
 
+/*
+ * A sampled select draws `sample` positions while the best of them has a
+ * free slot, and draws on, a batch at a time, to 4 x `sample` while it
+ * has none (timed work would wait there).  Untimed work has no wait and
+ * never draws more.  Every worker full: the select still answers one, and
+ * once its draws have met no free slot for a while (a saturated fleet, 150
+ * selects here) it stops drawing on, since there is none to find.
+ */
+static void test_sampled_grows_while_full(void)
+{
+	enum { N = 4096, SELECTS = 20, SAMPLE = 64 };
+	rnd_worker *rw = calloc(N, sizeof *rw);
+	const lbs_worker **ws = calloc(N, sizeof *ws);
+	lbs_workload timed = {.struct_size = sizeof timed, .type = LBS_WL_VISION,
+	                      .est_duration_s = 30.0};
+	lbs_workload plain = {.struct_size = sizeof plain, .type = LBS_WL_VISION};
+	struct {
+		uint32_t active;        /* every worker's running tests (capacity 1) */
+		const lbs_workload *wl;
+		uint64_t drawn;         /* expected draws over SELECTS selects */
+	} cases[] = {
+		{0, &timed, (uint64_t)SELECTS * SAMPLE},
+		{1, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{1, &plain, (uint64_t)SELECTS * SAMPLE},
+	};
+	hw_params p;
+
+	CHECK(rw && ws);
+	if (!rw || !ws)
+		return;
+	hw_params_default(&p);
+	p.sample_from = 0;
+	p.sample = SAMPLE;
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		hw_state *s = hw_new(&p);
+		uint64_t drawn = 0, selects;
+		int answered = 0;
+
+		for (uint32_t i = 0; i < N; i++) {
+			gpu_worker(&rw[i], i, 10 + i % 50, ws);
+			rw[i].w.active_tests = cases[k].active;
+		}
+		for (int q = 0; q < SELECTS; q++) {
+			uint32_t idx = N, found = 0;
+
+			answered += hw_select(s, cases[k].wl, ws, N, NULL, 1, 1, &idx, &found,
+			                      NULL) == LBS_OK && idx < N;
+		}
+		selects = hw_sampled(s, &drawn);
+		CHECK_INT(answered, SELECTS);
+		CHECK_INT((int)selects, SELECTS);
+		if (drawn != cases[k].drawn)
+			fprintf(stderr, "    case %zu: %llu drawn, expected %llu\n", k,
+			        (unsigned long long)drawn, (unsigned long long)cases[k].drawn);
+		CHECK(drawn == cases[k].drawn);
+		if (k == 1) { /* saturated: after 150 selects, no more than the sample */
+			uint64_t before = 0, after = 0;
+
+			for (int q = 0; q < 150 + SELECTS; q++) {
+				uint32_t idx = N, found = 0;
+
+				if (q == 150)
+					(void)hw_sampled(s, &before);
+				answered += hw_select(s, cases[k].wl, ws, N, NULL, 1, 1, &idx, &found,
+				                      NULL) == LBS_OK && idx < N;
+			}
+			(void)hw_sampled(s, &after);
+			CHECK_INT(answered, 2 * SELECTS + 150);
+			CHECK_INT((int)(after - before), SELECTS * SAMPLE);
+		}
+		hw_free(s);
+	}
+	free(rw);
+	free(ws);
+}
+
 /* A sample at least the fleet's size is a full scan: the same answers as
  * "scan": "full" on the random fleets of test_random_consistency. */
 static void test_sampled_small_fleet_is_full(void)
@@ -3153,6 +3229,7 @@ int main(void)
 	test_sampled_small_fleet_is_full();
 	test_sampled_ties_spread();
 	test_sampled_under_load();
+	test_sampled_grows_while_full();
 	test_explore();
 
 	sched_close(hw);
