@@ -2066,6 +2066,13 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     }
     host_set_log(lcf->host, ngx_http_upstream_lbsched_log, NULL);
 
+    /* `nginx -s` reads the config for its pid file and sends a signal: a
+     * trial there opened stores and Redis for nothing, and a plugin or store
+     * gone since the start (a package being upgraded) failed `nginx -s stop` */
+    if (ngx_process == NGX_PROCESS_SIGNALLER) {
+        return NGX_OK;
+    }
+
     if (ngx_http_upstream_lbsched_trial(cf, lcf, err, sizeof(err), &of_config)
         != NGX_OK)
     {
