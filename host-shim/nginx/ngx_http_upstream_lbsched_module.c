@@ -129,6 +129,7 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                  enabled;
+    ngx_flag_t                  said;      /* the bare "lbsched;" was given */
     ngx_str_t                   plugin;
     ngx_str_t                   scheduler;
     ngx_str_t                   config;       /* inline JSON */
@@ -504,6 +505,15 @@ ngx_http_upstream_lbsched_enable(ngx_conf_t *cf,
 static char *
 ngx_http_upstream_lbsched(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf = conf;
+
+    /* as nginx says of its own directives given twice */
+    if (lcf->said) {
+        return "is duplicate";
+    }
+
+    lcf->said = 1;
+
     return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK
                                                        : NGX_CONF_ERROR;
 }

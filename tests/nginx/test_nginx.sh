@@ -186,6 +186,14 @@ check "... naming both upstreams" grep -q "upstream \"kz\" in $run/sharedrule.co
 try_conf sharedok "s|lbsched_scheduler round-robin;|lbsched_scheduler priority; lbsched_config '{\"store\": {\"path\": \"$tmp/store\", \"batch_ms\": 30}}';|"
 check "nginx -t takes a store shared with the same rules (its own queue)" test $rc -eq 0
 
+# The bare directive once is a no-op beside the others; twice is a slip,
+# said as nginx says it of its own.
+try_conf bareonce "s|lbsched_scheduler round-robin;|lbsched; lbsched_scheduler round-robin;|"
+check "nginx -t accepts lbsched; beside lbsched_* directives" test $rc -eq 0
+try_conf baretwice "s|lbsched_scheduler round-robin;|lbsched; lbsched; lbsched_scheduler round-robin;|"
+check "nginx -t refuses lbsched; given twice" test $rc -ne 0
+check "... saying so ($out)" grep -q '"lbsched" directive is duplicate in .*baretwice.conf:' <<<"$out"
+
 try_conf badname "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|"
 check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no scheduler named 'no-such'" <<<"$out"
 
