@@ -144,6 +144,8 @@ typedef struct {
     ngx_uint_t                  line;
     u_char                     *fleet_conf_file;  /* lbsched_fleet's line */
     ngx_uint_t                  fleet_conf_line;
+    u_char                     *config_conf_file; /* lbsched_config(_file)'s */
+    ngx_uint_t                  config_conf_line;
     ngx_flag_t                  initialized;  /* init_upstream ran */
 
     /* built at init_upstream */
@@ -555,6 +557,15 @@ ngx_http_upstream_lbsched_str(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (cmd->offset == LBS_CONF_OFF(fleet_file)) {
         lcf->fleet_conf_file = cf->conf_file->file.name.data;
         lcf->fleet_conf_line = cf->conf_file->line;
+    }
+
+    /* a config the scheduler refuses is said at its own line: an upstream
+     * of many servers starts far above it */
+    if (cmd->offset == LBS_CONF_OFF(config)
+        || cmd->offset == LBS_CONF_OFF(config_file))
+    {
+        lcf->config_conf_file = cf->conf_file->file.name.data;
+        lcf->config_conf_line = cf->conf_file->line;
     }
 
     return ngx_http_upstream_lbsched_enable(cf, conf) ? NGX_CONF_OK
@@ -1788,14 +1799,14 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     ngx_http_compile_complex_value_t       ccv;
     ngx_pool_cleanup_t                    *cln;
     ngx_str_t                              path, dflt;
-    ngx_uint_t                             i, j, of_config;
+    ngx_uint_t                             i, j, of_config, line;
     lbs_worker                           **fleet = NULL;
     uint32_t                               nfleet = 0;
     conv_ctx                               cc;
     ngx_http_upstream_lbsched_warn_t       warn;
     char                                   err[2048];
     char                                  *fleet_text, *z;
-    u_char                                *matched;
+    u_char                                *matched, *file;
     size_t                                 len;
 
     lcf = ngx_http_conf_upstream_srv_conf(us,
@@ -2086,20 +2097,27 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
     if (ngx_http_upstream_lbsched_trial(cf, lcf, err, sizeof(err), &of_config)
         != NGX_OK)
     {
+        file = lcf->file_name;
+        line = lcf->line;
+
+        if (of_config && lcf->config_conf_file) {
+            file = lcf->config_conf_file;
+            line = lcf->config_conf_line;
+        }
+
         /* the plugin knows the field, not the file that held it */
         if (lcf->config_file.len && of_config) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: "
                           "lbsched_config_file %V: %s",
-                          &lcf->name, lcf->file_name, lcf->line,
-                          &lcf->config_file,
+                          &lcf->name, file, line, &lcf->config_file,
                           err[0] ? err : "the scheduler cannot be created");
             return NGX_ERROR;
         }
 
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "lbsched: upstream \"%V\" in %s:%ui: %s",
-                      &lcf->name, lcf->file_name, lcf->line,
+                      &lcf->name, file, line,
                       err[0] ? err : "the scheduler cannot be created");
         return NGX_ERROR;
     }

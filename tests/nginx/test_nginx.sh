@@ -176,6 +176,9 @@ check "... and the rest counted" grep -q "lbsched: 36 more lines the plugin logg
 try_conf badcfg 's|"batch_ms": 10|"batch_ms": 10, "nope": 1|'
 check "nginx -t refuses a bad scheduler config" test $rc -ne 0
 check "... with the plugin's message" grep -q "config field 'store.nope': unknown field" <<<"$out"
+line=$(grep -n '"nope": 1' "$run/badcfg.conf" | cut -d: -f1)
+check "... at the lbsched_config line ($line), not the upstream's" \
+	grep -q "upstream \"be\" in $run/badcfg.conf:$line: .*config field 'store.nope'" <<<"$out"
 
 # Two upstreams on one store: every worker makes both, and the plugin
 # refuses two rules of learning on one store in a process; nginx -t meets
