@@ -1819,6 +1819,15 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     us->peer.init = ngx_http_upstream_init_lbsched_peer;
 
+    /* `nginx -s` reads the config for its pid file and sends a signal:
+     * reading the fleet, config and password files and making a trial
+     * there was for nothing, and one of them gone since the start (a
+     * package being upgraded) failed `nginx -s quit`.  `nginx -t -s` tests
+     * the config and signals nothing: it makes its trial. */
+    if (ngx_process == NGX_PROCESS_SIGNALLER && !ngx_test_config) {
+        return NGX_OK;
+    }
+
     peers = us->peer.data;
 
     if (peers->next) {
@@ -2086,13 +2095,6 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         return NGX_ERROR;
     }
     host_set_log(lcf->host, ngx_http_upstream_lbsched_log, NULL);
-
-    /* `nginx -s` reads the config for its pid file and sends a signal: a
-     * trial there opened stores and Redis for nothing, and a plugin or store
-     * gone since the start (a package being upgraded) failed `nginx -s stop` */
-    if (ngx_process == NGX_PROCESS_SIGNALLER) {
-        return NGX_OK;
-    }
 
     if (ngx_http_upstream_lbsched_trial(cf, lcf, err, sizeof(err), &of_config)
         != NGX_OK)

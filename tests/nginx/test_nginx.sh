@@ -834,12 +834,16 @@ check "a composite, its children that draw and an adaptive are seeded by the pid
 kill -QUIT "$master"
 ngx_down
 
-# `nginx -s` only reads the config to find the master: it creates no trial
-# scheduler, so a plugin removed since the start (a package upgrade) does
-# not stop `nginx -s quit` from stopping it.
+# `nginx -s` only reads the config to find the master: it reads no fleet
+# file and creates no trial scheduler, so a plugin and a fleet file removed
+# since the start (a package upgrade) do not stop `nginx -s quit` from
+# stopping it.  `nginx -t -s quit` tests the config, and signals nothing.
 cp "$plugin" "$tmp/gone.so"
-sed "s#lbsched_plugin $plugin;#lbsched_plugin $tmp/gone.so;#" "$run/debug.conf" >"$run/gone.conf"
+cp "$tmp/fleet.json" "$tmp/gone.json"
+sed -e "s#lbsched_plugin $plugin;#lbsched_plugin $tmp/gone.so;#" \
+	-e "s#lbsched_fleet $tmp/fleet.json;#lbsched_fleet $tmp/gone.json;#" "$run/debug.conf" >"$run/gone.conf"
 grep -q "lbsched_plugin $tmp/gone.so;" "$run/gone.conf" || bad "gone.conf names no copied plugin"
+grep -q "lbsched_fleet $tmp/gone.json;" "$run/gone.conf" || bad "gone.conf names no copied fleet"
 "$NGINX" -p "$run/" -c "$run/gone.conf" || die "nginx (gone.conf) does not start: $(tail -5 "$run/debug.log")"
 ngx_up
 rm -f "$tmp/gone.so"
@@ -847,8 +851,12 @@ out=$("$NGINX" -p "$run/" -c "$run/gone.conf" -t 2>&1)
 check "with its plugin removed, nginx -t refuses the config" \
 	bash -c "! \"\$0\" -p '$run/' -c '$run/gone.conf' -t -q 2>/dev/null" "$NGINX"
 check "... naming the plugin ($out)" grep -q "gone.so" <<<"$out"
+out=$("$NGINX" -p "$run/" -c "$run/gone.conf" -t -s quit 2>&1)
+check "... and so does nginx -t -s quit ($out)" grep -q "gone.so: cannot load plugin" <<<"$out"
+check "... which leaves nginx running" test -f "$run/nginx.pid"
+rm -f "$tmp/gone.json"
 out=$("$NGINX" -p "$run/" -c "$run/gone.conf" -s quit 2>&1)
-check "... and nginx -s quit still stops it ($out)" until_ok 20 ngx_gone
+check "with its fleet file removed too, nginx -s quit still stops it ($out)" until_ok 20 ngx_gone
 
 # the store's verifying child is the plugin's: nginx's SIGCHLD handler never
 # sees it (it logged "unknown process N exited" at notice, "waitpid() failed"
