@@ -26,9 +26,10 @@ run() { # SET SEED
 import json, sys
 r = json.load(open(sys.argv[1]))["runs"]
 f, s = r[0]["mean_completion_s"], r[1]["mean_completion_s"]
-d = r[1]["stats"]["sampled"]
+d = r[1].get("stats", {}).get("sampled")
+drawn = f"{d['drawn'] / max(d['selects'], 1):.0f}" if d else "-"
 print(f"| {sys.argv[2]} | {sys.argv[3]} | {float(sys.argv[4]):.1f} | {f:.2f} | {s:.2f} | {s / f:.3f} "
-      f"| {d['drawn'] / max(d['selects'], 1):.0f} |")
+      f"| {drawn} |")
 PY
 }
 echo "| set | seed | tests/s | full scan mean s | sampled mean s | sampled / full | drawn a select |"

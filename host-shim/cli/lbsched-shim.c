@@ -346,13 +346,11 @@ static void store_sum_in(const cJSON *j, store_sum *t)
 /* 0 with *t from s's stats now, -1 when they say nothing of a store. */
 static int store_sum_of(shim_sched *s, store_sum *t)
 {
-	textbuf b = {0};
-	cJSON *j = NULL;
+	char *text = sched_stats_text(s);
+	cJSON *j = text ? cJSON_Parse(text) : NULL;
 
 	memset(t, 0, sizeof *t);
-	if (sched_stats(s, textbuf_write, &b) == LBS_OK && !b.failed && b.p)
-		j = cJSON_Parse(b.p);
-	textbuf_free(&b);
+	free(text);
 	if (j)
 		store_sum_in(j, t);
 	cJSON_Delete(j);

@@ -15,6 +15,7 @@
 #include "eligible.h"
 #include "scheduler.h"
 #include "text.h"
+#include "textbuf.h"
 
 /* Load above which the fallback rotation skips a worker, as the plugin's
  * schedulers do by default. */
@@ -268,6 +269,16 @@ lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx)
 	if (!DESC_HAS(s->desc, stats))
 		return LBS_EUNSUPPORTED;
 	return s->desc->stats(s->inst, write, ctx);
+}
+
+char *sched_stats_text(shim_sched *s)
+{
+	textbuf b = {0};
+
+	if (sched_stats(s, textbuf_write, &b) == LBS_OK && !b.failed && b.p)
+		return b.p;
+	textbuf_free(&b);
+	return NULL;
 }
 
 lbs_status sched_workers_changed(shim_sched *s, const lbs_worker *const *workers, uint32_t n)

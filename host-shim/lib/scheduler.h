@@ -57,6 +57,9 @@ lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
                          const lbs_worker *const *workers, uint32_t n,
                          lbs_write_fn write, void *ctx);
 lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx);
+/* s's stats as one string (free() it), or NULL when the plugin has none,
+ * failed or memory ran out. */
+char *sched_stats_text(shim_sched *s);
 /* scores[i] for workers[i] as the plugin's score slot gives them (0..1,
  * negative: not eligible); the instance's state is left as it was. */
 lbs_status sched_score(shim_sched *s, const lbs_workload *wl,

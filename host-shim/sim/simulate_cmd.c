@@ -17,7 +17,6 @@
 
 #include "convert.h"
 #include "text.h"
-#include "textbuf.h"
 #include "file.h"
 #include "fleet_redis.h"
 #include "graphsim.h"
@@ -310,17 +309,6 @@ static cJSON *series_json(const sim_series *s)
 		cJSON_AddItemToArray(a, pt);
 	}
 	return a;
-}
-
-/* s's stats() text, for the run's "stats": NULL when it has none. */
-static char *stats_after(shim_sched *s)
-{
-	textbuf b = {0};
-
-	if (sched_stats(s, textbuf_write, &b) == LBS_OK && !b.failed && b.p)
-		return b.p;
-	textbuf_free(&b);
-	return NULL;
 }
 
 static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean,
@@ -700,7 +688,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			fprintf(stderr, "%s: simulate: %s: %u tests on %u workers in %.3f s\n", prog,
 			        sp->name, st.n, n_workers, since(&pr.t0));
 		if (!bad && s)
-			runs[n_runs].stats = stats_after(s);
+			runs[n_runs].stats = sched_stats_text(s);
 		sched_close(s);
 		if (pr.shown) {
 			fprintf(stderr, "\r%*s\r", 60, "");
