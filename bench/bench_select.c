@@ -18,9 +18,9 @@
  * the load as selects run: each answer's worker fills, and a worker drawn
  * at random empties, so about S stay full.  A sampled select whose best
  * drawn worker is full draws on (docs/SCORING.md, "Giant fleets"), and
- * 0.99 is that case.  Untimed work is not placed on a full worker (the
- * load ceiling): where none of a sample is free it scans the fleet, and
- * those scans are in the figure too.
+ * 0.99 is that case (the bench's workloads are all timed); what it drew a
+ * select is printed under its row, from the instance's stats.  Each
+ * scheduler starts from the same fleet.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -65,6 +65,14 @@ static void set_full(lbs_worker *w, int full)
 		w->util_cpu = w->util_memory = w->util_gpu = w->util_io = w->util_network = 0.0;
 }
 
+/* --busy: worker i is full where its Weyl fraction is below the share,
+ * spread evenly over the fleet, the same ones every run. */
+static void busy_fleet(const genfleet *f)
+{
+	for (uint32_t i = 0; busy > 0.0 && i < f->n; i++)
+		set_full(f->workers[i], (double)(uint32_t)(i * 2654435769u) / 4294967296.0 < busy);
+}
+
 /* A select's answer takes its worker's slots, and a worker drawn from the
  * fleet finishes: the load moves, its share stays about --busy. */
 static void churn(const genfleet *f, const lbs_selection *sel, uint64_t iters)
@@ -102,6 +110,19 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	return (double)t / (double)iters;
 }
 
+/* --busy: what a sampled select drew, from the instance's stats. */
+static void say_drawn(shim_sched *s)
+{
+	char *text = sched_stats_text(s), *at = text ? strstr(text, "\"sampled\":") : NULL;
+	unsigned long long selects, drawn;
+
+	if (at && sscanf(at, "\"sampled\":{\"selects\":%llu,\"drawn\":%llu", &selects, &drawn) == 2 &&
+	    selects)
+		printf("  (%llu sampled selects drew %.1f positions a select)\n", selects,
+		       (double)drawn / (double)selects);
+	free(text);
+}
+
 /* malloc's bytes in use: its arena's and the chunks it gave their own
  * mmap (a large table goes there, and uordblks alone would miss it). */
 static size_t heap_in_use(void)
@@ -121,8 +142,10 @@ int main(int argc, char **argv)
 	lbs_workload *wl = genworkloads_make(N_WORKLOADS, 42);
 
 	for (int i = 1; i < argc; i += 2) {
+		char *end;
+
 		if (i + 1 == argc) {
-			fprintf(stderr, "bench_select: %s needs a value\n", argv[i]);
+			fprintf(stderr, "bench_select: %s needs a value (or is unknown)\n", argv[i]);
 			return 1;
 		} else if (!strcmp(argv[i], "--plugin"))
 			plugin = argv[i + 1];
@@ -134,8 +157,14 @@ int main(int argc, char **argv)
 			max_dev = (uint32_t)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--config"))
 			config = argv[i + 1];
-		else if (!strcmp(argv[i], "--busy"))
-			busy = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--busy")) {
+			busy = strtod(argv[i + 1], &end);
+			if (end == argv[i + 1] || *end || !(busy >= 0.0 && busy <= 1.0)) {
+				fprintf(stderr, "bench_select: --busy must be a share in 0..1, got %s\n",
+				        argv[i + 1]);
+				return 1;
+			}
+		}
 		else if (!strcmp(argv[i], "--calls"))
 			fixed_calls = strtoull(argv[i + 1], NULL, 10);
 		else {
@@ -151,10 +180,7 @@ int main(int argc, char **argv)
 		double bare;
 		char list[256];
 
-		/* Worker i is full where its Weyl fraction is below the share:
-		 * spread evenly over the fleet, the same ones every run. */
-		for (uint32_t i = 0; busy > 0.0 && i < f.n; i++)
-			set_full(f.workers[i], (double)(uint32_t)(i * 2654435769u) / 4294967296.0 < busy);
+		busy_fleet(&f);
 		bare = time_bare(&f, wl);
 		snprintf(list, sizeof list, "%s", scheds);
 		for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
@@ -169,11 +195,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench_select: %s\n", err);
 				return 1;
 			}
+			busy_fleet(&f); /* as the last scheduler's selects did not leave it */
 			ns = time_select(s, &f, wl, &none);
 			heap1 = heap_in_use();
 			printf("%-16s %8u %8u %12.1f %12.1f %6.2fx %8.1f%% %9.1f\n", name, n, f.n_devices,
 			       ns, bare, ns / bare, none * 100,
 			       heap1 > heap0 ? (double)(heap1 - heap0) / n : 0.0);
+			if (busy > 0.0)
+				say_drawn(s);
 			fflush(stdout);
 			sched_close(s);
 		}

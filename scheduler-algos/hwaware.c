@@ -12,6 +12,7 @@
 #include "hwaware.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,11 +179,13 @@ struct hw_state {
 	uint32_t explore_at[LBS_WL_COUNT];
 	double explore_tokens;
 	uint64_t explored;
-	uint64_t sampled, drawn; /* hw_sampled */
-	/* The share of timed sampled selects whose answer had a free slot, a
-	 * moving average (FOUND_GAIN a select); 1 until selects say
-	 * otherwise. */
-	double found_free;
+	/* hw_sampled; atomics, since stats() may read them during a
+	 * select: a relaxed load and store, one writer at a time. */
+	_Atomic uint64_t sampled, drawn;
+	/* Per workload type, the share of timed sampled selects whose answer
+	 * would not wait (wait_at() below WAIT_MIN), a moving average
+	 * (FOUND_GAIN a select); 1 until selects say otherwise. */
+	double found_free[LBS_WL_COUNT];
 };
 
 /* What depends only on the workload, for one call. */
@@ -416,7 +419,8 @@ hw_state *hw_new(const hw_params *p)
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		s->hint[t] = NONE;
 	s->rng = p->seed;
-	s->found_free = 1.0;
+	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
+		s->found_free[t] = 1.0;
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++)
 		for (uint32_t k = 0; k < KEEP; k++)
 			s->kept[t][k] = NONE;
@@ -2437,13 +2441,19 @@ static uint64_t next_rand(uint64_t *state)
 
 /* Positions a sampled select draws and fetches together. */
 #define BATCH 32
-/* A sample grows, a batch at a time, to GROW x `sample` while its best
- * has no free slot (select_sampled).  Tuned on simgen seeds 1-5 at 70 %
- * load (bench/run sampled): 2 left seed 4 at 1.040 the full scan, 4 and 8
- * 0.998 and 0.972, 8 at twice 4's worst-case cost. */
+/* A sample grows, a batch at a time, to GROW x `sample` (at most the
+ * fleet) while its best would make the work wait WAIT_MIN runs of it or
+ * more (select_sampled).  Tuned on simgen seeds 1-5 at 70 % load (bench/run
+ * sampled): GROW 2 left seed 4 at 1.040 the full scan, 4 and 8 0.998 and
+ * 0.972, 8 at twice 4's worst-case cost.  WAIT_MIN: a worker whose
+ * telemetry shows a little load has a little wait (wait_of(): load x
+ * capacity counts as work ahead), which is no reason to draw on; 0.1 kept
+ * the figures (0.991 / 1.008 / 0.990 on seeds 2-4), 0.25 and 0.5 lost
+ * 0.5-3 % on seeds 3 and 4. */
 #define GROW 4
+#define WAIT_MIN 0.1
 /* A sample draws on only while found_free is at least FOUND_MIN: about
- * 20 selects in a row that found every worker full (FOUND_GAIN 1/8). */
+ * 20 selects in a row whose answer would wait stop it (FOUND_GAIN 1/8). */
 #define FOUND_GAIN 0.125
 #define FOUND_MIN 0.0625
 
@@ -2612,13 +2622,23 @@ static uint32_t elite_turn(hw_state *s, const lbs_worker *const *workers, uint32
 	return m;
 }
 
-/* Timed work placed on w would wait (wait_of(): ahead + 1 > cap). */
-static int no_free_slot(const lbs_worker *w)
+/* The wait, in runs of the work, that the completion estimate gives timed
+ * work placed on w at position i (worker_wait(), the ledger's sizes too). */
+static double wait_at(const hw_ctx *c, const lbs_worker *w, uint32_t i)
 {
-	double cap = w->capacity ? w->capacity : 1, busy = elig_load(w) * cap;
-	double nq = (double)w->active_tests + (double)w->queued_tests;
+	hw_wk k;
 
-	return (nq > busy ? nq : busy) + 1.0 > cap;
+	worker_thermal_queue(c, w, &k);
+	worker_loadf(c, w, &k);
+	worker_ahead(c, w, i, &k);
+	worker_wait(&k);
+	return k.g;
+}
+
+static void count_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+	                      memory_order_relaxed);
 }
 
 /*
@@ -2665,13 +2685,14 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 	 * a free one stands elsewhere (at 70 % load, 2-5 % on the mean
 	 * completion with `sample` alone).  Drawing on while the best would
 	 * wait costs nothing where one is free, and at most GROW times the
-	 * sample where none is; and only while recent selects found a free
-	 * one: a saturated fleet has none to find, and would pay GROW times
-	 * for nothing. */
-	uint32_t done = 0, full = 0;
+	 * sample where none is; and only while recent selects of the type
+	 * found one that would not: a saturated pool has none to find, and
+	 * would pay GROW times for nothing. */
+	uint32_t done = 0, waits = 0, most = s->p.sample * GROW;
 
-	for (uint32_t grew = 1, most = s->p.sample * GROW;
-	     done < s->p.sample || (grew && done < most);) {
+	if (most > n) /* never more draws than a full scan looks at */
+		most = n > s->p.sample ? n : s->p.sample;
+	for (uint32_t grew = 1; done < s->p.sample || (grew && done < most);) {
 		uint32_t lim = done < s->p.sample ? s->p.sample : most;
 		uint32_t m = lim - done < BATCH ? lim - done : BATCH;
 
@@ -2685,13 +2706,17 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 			              &cnt, &cc);
 		done += m;
 		/* untimed work has no wait to escape */
-		full = c->timed && cnt && no_free_slot(workers[key_pos(t[0].idx, off, n)]);
-		grew = full && s->found_free >= FOUND_MIN;
+		if (c->timed && cnt && done >= s->p.sample) {
+			uint32_t b = key_pos(t[0].idx, off, n);
+
+			waits = wait_at(c, workers[b], b) >= WAIT_MIN;
+		}
+		grew = waits && s->found_free[type] >= FOUND_MIN;
 	}
-	s->drawn += done;
-	s->sampled++;
+	count_add(&s->drawn, done);
+	count_add(&s->sampled, 1);
 	if (c->timed && cnt)
-		s->found_free += ((full ? 0.0 : 1.0) - s->found_free) * FOUND_GAIN;
+		s->found_free[type] += ((waits ? 0.0 : 1.0) - s->found_free[type]) * FOUND_GAIN;
 	for (uint32_t k = 0; k < KEEP; k++)
 		kept[k] = k < cnt ? key_pos(t[k].idx, off, n) : NONE;
 	if (cnt == 0)
@@ -2909,8 +2934,8 @@ uint64_t hw_explored(const hw_state *s)
 
 uint64_t hw_sampled(const hw_state *s, uint64_t *drawn)
 {
-	*drawn = s->drawn;
-	return s->sampled;
+	*drawn = atomic_load_explicit(&s->drawn, memory_order_relaxed);
+	return atomic_load_explicit(&s->sampled, memory_order_relaxed);
 }
 
 /*

@@ -2917,12 +2917,14 @@ static void test_sampled_under_load(void)
 }
 
 /*
- * A sampled select draws `sample` positions while the best of them has a
- * free slot, and draws on, a batch at a time, to 4 x `sample` while it
- * has none (timed work would wait there).  Untimed work has no wait and
- * never draws more.  Every worker full: the select still answers one, and
- * once its draws have met no free slot for a while (a saturated fleet, 150
- * selects here) it stops drawing on, since there is none to find.
+ * A sampled select draws `sample` positions while the best of them would
+ * not make timed work wait, and draws on, a batch at a time, to 4 x
+ * `sample` while it would (a wait of a tenth of a run or more): a full
+ * slot count, or a load that fills the capacity, unless the host says
+ * nothing is pending there.  Untimed work has no wait and never draws
+ * more.  Every worker full: the select still answers one, and once 20 or
+ * so selects found none free (a saturated fleet, 150 selects here) it
+ * stops drawing on, since there is none to find.
  */
 static void test_sampled_grows_while_full(void)
 {
@@ -2934,12 +2936,18 @@ static void test_sampled_grows_while_full(void)
 	lbs_workload plain = {.struct_size = sizeof plain, .type = LBS_WL_VISION};
 	struct {
 		uint32_t active;        /* every worker's running tests (capacity 1) */
+		double util;            /* every worker's util_cpu and util_gpu */
+		double pending;         /* every worker's pending_work_s */
 		const lbs_workload *wl;
 		uint64_t drawn;         /* expected draws over SELECTS selects */
 	} cases[] = {
-		{0, &timed, (uint64_t)SELECTS * SAMPLE},
-		{1, &timed, (uint64_t)SELECTS * SAMPLE * 4},
-		{1, &plain, (uint64_t)SELECTS * SAMPLE},
+		{0, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
+		{1, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{1, 0.0, LBS_WORK_UNKNOWN, &plain, (uint64_t)SELECTS * SAMPLE},
+		{0, 1.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{0, 0.05, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
+		{1, 0.0, 0.0, &timed, (uint64_t)SELECTS * SAMPLE},
+		{0, 0.0, 120.0, &timed, (uint64_t)SELECTS * SAMPLE * 4},
 	};
 	hw_params p;
 
@@ -2957,6 +2965,8 @@ static void test_sampled_grows_while_full(void)
 		for (uint32_t i = 0; i < N; i++) {
 			gpu_worker(&rw[i], i, 10 + i % 50, ws);
 			rw[i].w.active_tests = cases[k].active;
+			rw[i].w.util_cpu = rw[i].w.util_gpu = cases[k].util;
+			rw[i].w.pending_work_s = cases[k].pending;
 		}
 		for (int q = 0; q < SELECTS; q++) {
 			uint32_t idx = N, found = 0;
@@ -2988,6 +2998,62 @@ static void test_sampled_grows_while_full(void)
 		}
 		hw_free(s);
 	}
+	free(rw);
+	free(ws);
+}
+
+/*
+ * Where few workers are free and the load moves (each answer fills its
+ * worker, and a drawn full one empties), a growing sample finds a free
+ * one far more often than `sample` draws alone would: 32 free of 4,096,
+ * 64 draws find one 40 % of the time (1 - (1 - 32/4096)^64), 256 draws
+ * 87 %.  It stops at the first batch whose best is free, so it draws
+ * between the sample and 4 x the sample.
+ */
+static void test_sampled_grows_finds_free(void)
+{
+	enum { N = 4096, FREE = 32, SELECTS = 200, SAMPLE = 64 };
+	rnd_worker *rw = calloc(N, sizeof *rw);
+	const lbs_worker **ws = calloc(N, sizeof *ws);
+	lbs_workload wl = {.struct_size = sizeof wl, .type = LBS_WL_NLP, .est_duration_s = 30.0};
+	uint64_t drawn = 0;
+	uint32_t free_answers = 0, answered = 0;
+	hw_params p;
+	hw_state *s;
+
+	CHECK(rw && ws);
+	if (!rw || !ws)
+		return;
+	hw_params_default(&p);
+	p.sample_from = 0;
+	p.sample = SAMPLE;
+	s = hw_new(&p);
+	for (uint32_t i = 0; i < N; i++) {
+		gpu_worker(&rw[i], i, 10 + i % 50, ws);
+		rw[i].w.active_tests = i % (N / FREE) == 7 ? 0 : 1;
+	}
+	for (int q = 0; q < SELECTS; q++) {
+		uint32_t idx = N, found = 0, j;
+
+		if (hw_select(s, &wl, ws, N, NULL, 1, 1, &idx, &found, NULL) != LBS_OK || idx >= N)
+			continue;
+		answered++;
+		free_answers += rw[idx].w.active_tests == 0;
+		rw[idx].w.active_tests = 1;
+		do /* a full one finishes: as many free as before */
+			j = rnd(N);
+		while (rw[j].w.active_tests == 0);
+		rw[j].w.active_tests = 0;
+	}
+	(void)hw_sampled(s, &drawn);
+	CHECK_INT(answered, SELECTS);
+	if (free_answers < SELECTS * 3 / 4 || drawn <= (uint64_t)SELECTS * SAMPLE ||
+	    drawn >= (uint64_t)SELECTS * SAMPLE * 4)
+		fprintf(stderr, "    %u of %u answers free, %llu drawn\n", free_answers, SELECTS,
+		        (unsigned long long)drawn);
+	CHECK(free_answers >= SELECTS * 3 / 4);
+	CHECK(drawn > (uint64_t)SELECTS * SAMPLE && drawn < (uint64_t)SELECTS * SAMPLE * 4);
+	hw_free(s);
 	free(rw);
 	free(ws);
 }
@@ -3230,6 +3296,7 @@ int main(void)
 	test_sampled_ties_spread();
 	test_sampled_under_load();
 	test_sampled_grows_while_full();
+	test_sampled_grows_finds_free();
 	test_explore();
 
 	sched_close(hw);
