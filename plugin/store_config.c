@@ -330,14 +330,15 @@ lbs_status store_learn(store *s, sched_counters *n, const lbs_outcome *o)
 lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n,
                              const char *extra, lbs_write_fn write, void *ctx)
 {
-	char buf[2048], fl[1200] = "";
+	char buf[4096], fl[2048] = "";
 	size_t len = sizeof buf;
 	store_counts c;
+	int n_out;
 
 	store_counts_get(s, &c);
 	if (store_fleet(s))
 		fleet_stats(store_fleet(s), fl, sizeof fl);
-	snprintf(buf, len,
+	n_out = snprintf(buf, len,
 	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
 	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"
 	         "\"lost\":%llu,\"retrying\":%llu,\"pending\":%llu,\"failed_commits\":%llu,"
@@ -351,5 +352,7 @@ lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n
 	         (unsigned long long)c.failed_commits,
 	         (unsigned long long)c.pairs, (unsigned long long)c.refused_pairs,
 	         (unsigned long long)c.bad_records, fl, extra ? extra : "");
+	if (n_out < 0 || (size_t)n_out >= len) /* cut short, it would not be JSON */
+		return LBS_EINTERNAL;
 	return sc_stats(name, n, buf, write, ctx);
 }
