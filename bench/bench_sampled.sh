@@ -7,7 +7,7 @@
 # sample finds a free worker).  The tuning seeds 1-3 and the held-out seeds
 # 101-103 are reported apart; the ratio is sampled / full, and "drawn a
 # select" the random positions a sampled select drew, on average (its
-# stats: `sample`, more while the best drawn has no free slot).
+# stats: `sample`, more while the best drawn would make the work wait).
 set -u
 shim=$1 plugin=$2
 cd "$(dirname "$0")/.."

@@ -14,7 +14,7 @@
  * exactly N selects after the warm-up (for callgrind, whose instruction
  * counts the machine's load does not change) instead of 200 ms.  --busy S
  * fills every slot of a share S (0..1) of the workers, spread over the
- * fleet, and empties the others (no tests, no utilisation), and then moves
+ * fleet, and empties the others (no utilisation on either), and then moves
  * the load as selects run: each answer's worker fills, and a worker drawn
  * at random empties, so about S stay full.  A sampled select whose best
  * drawn worker is full draws on (docs/SCORING.md, "Giant fleets"), and
@@ -57,12 +57,13 @@ static double time_bare(const genfleet *f, const lbs_workload *wl)
 
 static double busy; /* --busy: the share of workers full, kept while selects run */
 
+/* Full by its slot count alone, or empty: no utilisation either way, so
+ * that a worker's state is its flag and busy_fleet() restores it whole. */
 static void set_full(lbs_worker *w, int full)
 {
 	w->active_tests = full ? w->capacity : 0;
 	w->queued_tests = 0;
-	if (!full)
-		w->util_cpu = w->util_memory = w->util_gpu = w->util_io = w->util_network = 0.0;
+	w->util_cpu = w->util_memory = w->util_gpu = w->util_io = w->util_network = 0.0;
 }
 
 /* --busy: worker i is full where its Weyl fraction is below the share,

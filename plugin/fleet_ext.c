@@ -101,7 +101,7 @@ static lbs_status sync_once(const lbs_host_api *host, const char *config, size_t
 	fleet_opts fo;
 	store *s = NULL;
 	store_opts o;
-	char stats[1200];
+	char stats[2048];
 	lbs_status st;
 
 	if (!config || !write)
@@ -121,11 +121,14 @@ static lbs_status sync_once(const lbs_host_api *host, const char *config, size_t
 	if (st == LBS_OK)
 		st = fleet_sync_once(store_fleet(s), err, errlen);
 	if (st == LBS_OK) {
-		fleet_stats(store_fleet(s), stats, sizeof stats);
 		/* ",\"fleet\":{...}" -> "{\"fleet\":{...}}" */
-		stats[0] = '{';
-		if (write(ctx, stats, strlen(stats)) || write(ctx, "}\n", 2))
-			st = LBS_EIO;
+		if (fleet_stats(store_fleet(s), stats, sizeof stats)) {
+			st = LBS_EINTERNAL;
+		} else {
+			stats[0] = '{';
+			if (write(ctx, stats, strlen(stats)) || write(ctx, "}\n", 2))
+				st = LBS_EIO;
+		}
 	}
 	store_close(s);
 	cJSON_Delete(doc);

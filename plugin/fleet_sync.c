@@ -1263,11 +1263,12 @@ lbs_status fleet_sync_once(fleet *f, char *err, size_t errlen)
 	return rc ? LBS_EIO : LBS_OK;
 }
 
-void fleet_stats(fleet *f, char *buf, size_t len)
+int fleet_stats(fleet *f, char *buf, size_t len)
 {
 	char e[420], shown[300], pf[200], user[160];
 	uint64_t now = real_ns(), ok, eat, pull_ok;
 	double lag;
+	int n;
 
 	pthread_mutex_lock(&f->mu);
 	txt_show(shown, sizeof shown, f->err);
@@ -1291,7 +1292,7 @@ void fleet_stats(fleet *f, char *buf, size_t len)
 		if (*p == '"' || *p == '\\')
 			*p = '\'';
 	lag = pull_ok ? (double)(now - pull_ok) / 1e6 : -1.0;
-	snprintf(buf, len,
+	n = snprintf(buf, len,
 	         ",\"fleet\":{\"address\":\"%s\",\"user\":\"%s\",\"password_file\":\"%s\","
 	         "\"lag_ms\":%.0f,\"backlog\":%llu,\"pushes\":%llu,\"pulls\":%llu,"
 	         "\"snapshots\":%llu,\"outcomes_pushed\":%llu,\"commands\":%llu,\"parts\":%llu,"
@@ -1307,6 +1308,7 @@ void fleet_stats(fleet *f, char *buf, size_t len)
 	         (unsigned long long)atomic_load(&f->busy),
 	         (unsigned long long)atomic_load(&f->errors), e, (double)eat * 1e-9,
 	         (double)ok * 1e-9);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 /* Sorted by pair, and newest (later in the pages) last. */

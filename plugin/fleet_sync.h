@@ -45,8 +45,9 @@ void fleet_stop(fleet *f);
 lbs_status fleet_sync_once(fleet *f, char *err, size_t errlen);
 
 /* ",\"fleet\":{...}" for stats(): lag, backlog, last error and success.
- * Never the password. */
-void fleet_stats(fleet *f, char *buf, size_t len);
+ * Never the password.  0, or -1 when len cut it short (then buf is no
+ * JSON to hand on); 2,048 bytes always hold it. */
+int fleet_stats(fleet *f, char *buf, size_t len);
 
 /* Every pair of the fleet's totals in Redis, for prefs dump --redis;
  * host (may be NULL) hears of fields that are not records of ours. */

@@ -21,7 +21,7 @@
  *
  * "scan": "full" scans every worker on every select; "sampled" looks at
  * "sample" workers drawn at random (for timed work up to 4 x as many while
- * the best drawn is full; plus the last winners and standing candidates,
+ * the best drawn would make it wait; plus the last winners and standing candidates,
  * positions scored as they are now) and scans the
  * whole fleet only when none of them is eligible; "auto" samples from
  * 4,096 workers up (hwaware.h, "Sampled selects").

@@ -336,8 +336,8 @@ lbs_status store_sched_stats(const char *name, store *s, const sched_counters *n
 	int n_out;
 
 	store_counts_get(s, &c);
-	if (store_fleet(s))
-		fleet_stats(store_fleet(s), fl, sizeof fl);
+	if (store_fleet(s) && fleet_stats(store_fleet(s), fl, sizeof fl))
+		return LBS_EINTERNAL;
 	n_out = snprintf(buf, len,
 	         ",\"learned_pairs\":%llu,\"store\":{\"persistent\":%s,\"committed\":%llu,"
 	         "\"queued\":%llu,\"commits\":%llu,\"refreshes\":%llu,\"map_grows\":%llu,"

@@ -2442,14 +2442,14 @@ static uint64_t next_rand(uint64_t *state)
 /* Positions a sampled select draws and fetches together. */
 #define BATCH 32
 /* A sample grows, a batch at a time, to GROW x `sample` (at most the
- * fleet) while its best would make the work wait WAIT_MIN runs of it or
- * more (select_sampled).  Tuned on simgen seeds 1-5 at 70 % load (bench/run
+ * fleet) while its best would make the work wait (waits_at(): every slot
+ * taken, or WAIT_MIN runs of it or more) (select_sampled).  Tuned on simgen seeds 1-5 at 70 % load (bench/run
  * sampled): GROW 2 left seed 4 at 1.040 the full scan, 4 and 8 0.998 and
  * 0.972, 8 at twice 4's worst-case cost.  WAIT_MIN: a worker whose
  * telemetry shows a little load has a little wait (wait_of(): load x
  * capacity counts as work ahead), which is no reason to draw on; 0.1 kept
  * the figures (0.991 / 1.008 / 0.990 on seeds 2-4), 0.25 and 0.5 lost
- * 0.5-3 % on seeds 3 and 4. */
+ * 0.5-3 % on seeds 3 and 4 (then without the slot count's own trigger). */
 #define GROW 4
 #define WAIT_MIN 0.1
 /* A sample draws on only while found_free is at least FOUND_MIN: about
@@ -2622,9 +2622,14 @@ static uint32_t elite_turn(hw_state *s, const lbs_worker *const *workers, uint32
 	return m;
 }
 
-/* The wait, in runs of the work, that the completion estimate gives timed
- * work placed on w at position i (worker_wait(), the ledger's sizes too). */
-static double wait_at(const hw_ctx *c, const lbs_worker *w, uint32_t i)
+/* Would timed work placed on w at position i wait, by the completion
+ * estimate (worker_wait(), the ledger's sizes too)?  Every slot taken by
+ * count, or a wait of WAIT_MIN runs or more: a full worker of many slots
+ * has a short wait (1 / capacity runs of like work), a worker whose
+ * telemetry shows a little load a short one too, and only the first is a
+ * reason to draw on.  The host's pending work, when it gives it, rules:
+ * none ahead is no wait. */
+static int waits_at(const hw_ctx *c, const lbs_worker *w, uint32_t i)
 {
 	hw_wk k;
 
@@ -2632,7 +2637,7 @@ static double wait_at(const hw_ctx *c, const lbs_worker *w, uint32_t i)
 	worker_loadf(c, w, &k);
 	worker_ahead(c, w, i, &k);
 	worker_wait(&k);
-	return k.g;
+	return k.g > 0.0 && (k.nq + 1.0 > k.cap || k.g >= WAIT_MIN);
 }
 
 static void count_add(_Atomic uint64_t *c, uint64_t v)
@@ -2709,7 +2714,7 @@ static lbs_status select_sampled(hw_state *s, const hw_ctx *c,
 		if (c->timed && cnt && done >= s->p.sample) {
 			uint32_t b = key_pos(t[0].idx, off, n);
 
-			waits = wait_at(c, workers[b], b) >= WAIT_MIN;
+			waits = waits_at(c, workers[b], b);
 		}
 		grew = waits && s->found_free[type] >= FOUND_MIN;
 	}

@@ -282,10 +282,11 @@ void hw_fade(hw_state *s, double now, double half_life);
  * the type's 64 standing candidates (the best by an idle score, found by
  * a pass over the fleet 8 positions a select) and `sample` positions
  * drawn from the state's own generator, more while the best of them would
- * make timed work wait a tenth of a run or more (up to 4 x `sample` and the
- * fleet's size, a batch of 32 at a time: under load the draws are mostly
- * busy workers; and only while recent selects of the type found one that
- * would not: about 20 in a row that did not stop it until one does) (a fixed
+ * make timed work wait (every slot taken, or a tenth of a run or more; up
+ * to 4 x `sample` and the fleet's size, a batch of 32 at a time: under load
+ * the draws are mostly busy workers; and only while recent selects of the
+ * type found one that would not: about 20 in a row that found none stop it
+ * until one finds one) (a fixed
  * sequence per state: the same calls give the same answers), and chooses
  * the best of those by the ranking rule: power-of-k choices with memory,
  * the cost flat in the fleet size.  The positions kept from select to

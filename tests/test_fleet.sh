@@ -246,27 +246,35 @@ chmod 600 "$tmp/acl1.pass"
 config acl1 "$aport" ", \"user\": \"lb17\", \"password_file\": \"$tmp/acl1.pass\""
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl1.json"
 has "$tmp/out" '"user":"lb17"'
-# The scheduler's stats with a store in a fleet that refuses its long user
-# name, at a long password file path: whole, as JSON (simulate puts them
-# in its --json), the names and the error shortened, about 900 bytes, the
-# longest stats can be (the object went in one buffer of 1,024, past which
-# stats failed and said nothing at all; it goes out in pieces now).
-luser=lb17$(printf 'u%.0s' $(seq 120))
-long="$tmp/$(printf 'd%.0s' $(seq 50))/$(printf 'e%.0s' $(seq 50))/$(printf 'f%.0s' $(seq 50))"
-mkdir -p "$long" && cp "$tmp/acl1.pass" "$long/acl1.pass"
-printf '{"store": {"path": "%s", "fleet": {"address": "127.0.0.1:%s", "prefix": "t17l:", "user": "%s", "password_file": "%s"}}}\n' \
-	"$tmp/acll" "$aport" "$luser" "$long/acl1.pass" >"$tmp/acll.json"
+# The scheduler's stats with a store in a fleet that refuses a user name
+# of control bytes, at a password file path of them too: each shows as
+# four characters ('xNN), and the stats pass 1,024 bytes.  They come
+# whole, as JSON (simulate puts them in its --json): the object went in
+# one buffer of 1,024, past which stats failed and said nothing at all.
+python3 - "$tmp" "$aport" <<'PY' || bad "no config of control-byte names"
+import json, os, shutil, sys
+tmp, port = sys.argv[1], sys.argv[2]
+d = os.path.join(tmp, "\x01" * 60)
+os.makedirs(d, exist_ok=True)
+shutil.copy(os.path.join(tmp, "acl1.pass"), os.path.join(d, "acl1.pass"))
+os.chmod(os.path.join(d, "acl1.pass"), 0o600)
+json.dump({"store": {"path": os.path.join(tmp, "acll"),
+                     "fleet": {"address": "127.0.0.1:" + port, "prefix": "t17l:",
+                               "user": "lb17" + "\x02" * 60,
+                               "password_file": os.path.join(d, "acl1.pass")}}},
+          open(os.path.join(tmp, "acll.json"), "w"))
+PY
 expect_rc 0 "$shim" simulate --plugin "$plugin" --quiet --workers "$src/examples/hetero/fleet.json" \
 	--truth "$src/examples/hetero/truth.json" --mix "$src/examples/hetero/mix.json" --tests 20 \
 	--compare "hardware-aware=$tmp/acll.json" --json "$tmp/acll.out.json"
-python3 - "$tmp/acll.out.json" <<'PY' && ok || bad "simulate's stats of a refused fleet store with long names are not whole: $(head -c 300 "$tmp/acll.out.json")"
+python3 - "$tmp/acll.out.json" <<'PY' && ok || bad "simulate's stats of a refused fleet store with control-byte names are not whole: $(head -c 300 "$tmp/acll.out.json")"
 import json, sys
 run = json.load(open(sys.argv[1]))["runs"][0]
 st = run.get("stats")
-assert st and len(json.dumps(st, separators=(",", ":"))) > 800, st
+assert st and len(json.dumps(st, separators=(",", ":"))) > 1024, st
 assert st["scheduler"] == "hardware-aware" and st["selects"] == 20, st
 fl = st["store"]["fleet"]
-assert fl["user"].startswith("lb17uuu") and fl["user"].endswith("...") and fl["errors"] >= 1, fl
+assert fl["user"].startswith("lb17'x02'x02") and fl["errors"] >= 1, fl
 assert fl["last_error"].startswith("redis://127.0.0.1:") and "authentication as lb17" in fl["last_error"], fl
 assert st["sampled"] == {"selects": 0, "drawn": 0}, st
 PY

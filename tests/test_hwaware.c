@@ -2919,9 +2919,9 @@ static void test_sampled_under_load(void)
 /*
  * A sampled select draws `sample` positions while the best of them would
  * not make timed work wait, and draws on, a batch at a time, to 4 x
- * `sample` while it would (a wait of a tenth of a run or more): a full
- * slot count, or a load that fills the capacity, unless the host says
- * nothing is pending there.  Untimed work has no wait and never draws
+ * `sample` while it would: every slot taken by count (16 of 16 too, a wait
+ * of 1/16 run), or a load that fills the capacity (a wait of a tenth of a
+ * run or more), unless the host says nothing is pending there.  Untimed work has no wait and never draws
  * more.  Every worker full: the select still answers one, and once 20 or
  * so selects found none free (a saturated fleet, 150 selects here) it
  * stops drawing on, since there is none to find.
@@ -2935,19 +2935,22 @@ static void test_sampled_grows_while_full(void)
 	                      .est_duration_s = 30.0};
 	lbs_workload plain = {.struct_size = sizeof plain, .type = LBS_WL_VISION};
 	struct {
-		uint32_t active;        /* every worker's running tests (capacity 1) */
+		uint32_t active;        /* every worker's running tests */
+		uint32_t cap;           /* every worker's capacity, 0: 1 */
 		double util;            /* every worker's util_cpu and util_gpu */
 		double pending;         /* every worker's pending_work_s */
 		const lbs_workload *wl;
 		uint64_t drawn;         /* expected draws over SELECTS selects */
 	} cases[] = {
-		{0, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
-		{1, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
-		{1, 0.0, LBS_WORK_UNKNOWN, &plain, (uint64_t)SELECTS * SAMPLE},
-		{0, 1.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
-		{0, 0.05, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
-		{1, 0.0, 0.0, &timed, (uint64_t)SELECTS * SAMPLE},
-		{0, 0.0, 120.0, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{0, 0, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
+		{1, 0, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{1, 0, 0.0, LBS_WORK_UNKNOWN, &plain, (uint64_t)SELECTS * SAMPLE},
+		{0, 0, 1.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{0, 0, 0.05, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
+		{1, 0, 0.0, 0.0, &timed, (uint64_t)SELECTS * SAMPLE},
+		{0, 0, 0.0, 120.0, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{16, 16, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
+		{15, 16, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
 	};
 	hw_params p;
 
@@ -2965,6 +2968,8 @@ static void test_sampled_grows_while_full(void)
 		for (uint32_t i = 0; i < N; i++) {
 			gpu_worker(&rw[i], i, 10 + i % 50, ws);
 			rw[i].w.active_tests = cases[k].active;
+			if (cases[k].cap)
+				rw[i].w.capacity = cases[k].cap;
 			rw[i].w.util_cpu = rw[i].w.util_gpu = cases[k].util;
 			rw[i].w.pending_work_s = cases[k].pending;
 		}

@@ -1216,8 +1216,11 @@ ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
         {
             snprintf(err + len, errlen - len, " (upstream \"%.*s\" in %s:%lu "
                      "uses the same store)", (int) first->name.len,
-                     (char *) first->name.data, (char *) first->file_name,
-                     (unsigned long) first->line);
+                     (char *) first->name.data,
+                     (char *) (first->config_conf_file ? first->config_conf_file
+                                                       : first->file_name),
+                     (unsigned long) (first->config_conf_file
+                                      ? first->config_conf_line : first->line));
         }
 
     } else {
@@ -1897,7 +1900,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "lbsched: upstream \"%V\" in %s:%ui: lbsched_config and "
                       "lbsched_config_file are exclusive",
-                      &lcf->name, lcf->file_name, lcf->line);
+                      &lcf->name, lcf->config_conf_file, lcf->config_conf_line);
         return NGX_ERROR;
     }
 
@@ -1923,8 +1926,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         if (lcf->config_text == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: "
-                          "lbsched_config_file %s", &lcf->name, lcf->file_name,
-                          lcf->line, err);
+                          "lbsched_config_file %s", &lcf->name,
+                          lcf->config_conf_file, lcf->config_conf_line, err);
             return NGX_ERROR;
         }
     }

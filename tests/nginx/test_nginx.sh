@@ -258,8 +258,9 @@ check "... and makes no directory of what comes before it" test ! -e "$tmp/nulab
 # the directive whose file it is.
 try_conf nocfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/none.json;|"
 check "nginx -t refuses a missing lbsched_config_file" test $rc -ne 0
-check "... naming the directive, the file and the upstream's line" \
-	grep -q "upstream \"kz\" in $run/nocfg.conf:[0-9]*: lbsched_config_file $tmp/none.json: cannot open" <<<"$out"
+line=$(grep -n "lbsched_config_file $tmp/none.json" "$run/nocfg.conf" | cut -d: -f1)
+check "... naming the directive, the file and the directive's line ($line)" \
+	grep -q "upstream \"kz\" in $run/nocfg.conf:$line: lbsched_config_file $tmp/none.json: cannot open" <<<"$out"
 # an empty config file is a mistake, not the defaults (as lbsched-shim's)
 : >"$tmp/empty.json"
 try_conf emptycfg "s|lbsched_scheduler round-robin;|& lbsched_config_file $tmp/empty.json;|"
@@ -853,7 +854,9 @@ check "with its plugin removed, nginx -t refuses the config" \
 check "... naming the plugin ($out)" grep -q "gone.so" <<<"$out"
 out=$("$NGINX" -p "$run/" -c "$run/gone.conf" -t -s quit 2>&1)
 check "... and so does nginx -t -s quit ($out)" grep -q "gone.so: cannot load plugin" <<<"$out"
-check "... which leaves nginx running" test -f "$run/nginx.pid"
+# a quit sent would have stopped an idle nginx within a second
+sleep 1
+check "... which leaves nginx running and answering" answers "$U/lbsched_status"
 rm -f "$tmp/gone.json"
 out=$("$NGINX" -p "$run/" -c "$run/gone.conf" -s quit 2>&1)
 check "with its fleet file removed too, nginx -s quit still stops it ($out)" until_ok 20 ngx_gone
