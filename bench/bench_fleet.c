@@ -47,7 +47,6 @@
 #include "fleetgen.h"
 #include "host.h"
 #include "scheduler.h"
-#include "textbuf.h"
 
 static const char *plugin;
 static volatile uint32_t sink;
@@ -103,13 +102,11 @@ static shim_sched *open_sched(shim_host *h, const char *config_path)
 /* A number from stats: "store.KEY", or "store.fleet.KEY" with fleet. */
 static double stat_of(shim_sched *s, int fleet, const char *key)
 {
-	textbuf t = {0};
-	cJSON *j = NULL;
+	char *text = sched_stats_text(s);
+	cJSON *j = text ? cJSON_Parse(text) : NULL;
 	const cJSON *o;
 	double v = -1;
 
-	if (sched_stats(s, textbuf_write, &t) == LBS_OK && t.p)
-		j = cJSON_Parse(t.p);
 	o = cJSON_GetObjectItemCaseSensitive(j, key[0] == '.' ? "learned_pairs" : "store");
 	if (key[0] != '.') {
 		if (fleet)
@@ -119,7 +116,7 @@ static double stat_of(shim_sched *s, int fleet, const char *key)
 	if (cJSON_IsNumber(o))
 		v = o->valuedouble;
 	cJSON_Delete(j);
-	free(t.p);
+	free(text);
 	return v;
 }
 

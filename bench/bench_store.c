@@ -88,12 +88,10 @@ typedef struct counts {
 static counts stats_of(shim_sched *s)
 {
 	counts c = {-1, -1, -1, -1, -1};
-	textbuf t = {0};
-	cJSON *j = NULL;
+	char *text = sched_stats_text(s);
+	cJSON *j = text ? cJSON_Parse(text) : NULL;
 	const cJSON *st;
 
-	if (sched_stats(s, textbuf_write, &t) == LBS_OK && t.p)
-		j = cJSON_Parse(t.p);
 	st = cJSON_GetObjectItemCaseSensitive(j, "store");
 	if (st) {
 		c.committed = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "committed"));
@@ -103,7 +101,7 @@ static counts stats_of(shim_sched *s)
 		c.map_grows = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "map_grows"));
 	}
 	cJSON_Delete(j);
-	free(t.p);
+	free(text);
 	return c;
 }
 

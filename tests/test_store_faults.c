@@ -57,15 +57,12 @@ static void sleep_ms(int ms)
 /* A top-level number of stats() ("reports", "learned_pairs"), or NAN. */
 static double top_stat(shim_sched *s, const char *key)
 {
-	textbuf t = {0};
-	cJSON *j = NULL;
-	double r;
+	char *text = sched_stats_text(s);
+	cJSON *j = text ? cJSON_Parse(text) : NULL;
+	double r = num(j, key);
 
-	if (sched_stats(s, textbuf_write, &t) == LBS_OK && t.p)
-		j = cJSON_Parse(t.p);
-	r = num(j, key);
 	cJSON_Delete(j);
-	free(t.p);
+	free(text);
 	return r;
 }
 
