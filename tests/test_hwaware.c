@@ -2916,6 +2916,17 @@ static void test_sampled_under_load(void)
 	free(ws);
 }
 
+/* A state that samples every fleet larger than `sample`. */
+static hw_state *sampled_state(uint32_t sample)
+{
+	hw_params p;
+
+	hw_params_default(&p);
+	p.sample_from = 0;
+	p.sample = sample;
+	return hw_new(&p);
+}
+
 /*
  * A sampled select draws `sample` positions while the best of them would
  * not make timed work wait, and draws on, a batch at a time, to 4 x
@@ -2952,16 +2963,12 @@ static void test_sampled_grows_while_full(void)
 		{16, 16, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE * 4},
 		{15, 16, 0.0, LBS_WORK_UNKNOWN, &timed, (uint64_t)SELECTS * SAMPLE},
 	};
-	hw_params p;
 
 	CHECK(rw && ws);
 	if (!rw || !ws)
 		return;
-	hw_params_default(&p);
-	p.sample_from = 0;
-	p.sample = SAMPLE;
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		hw_state *s = hw_new(&p);
+		hw_state *s = sampled_state(SAMPLE);
 		uint64_t drawn = 0, selects;
 		int answered = 0;
 
@@ -3023,16 +3030,12 @@ static void test_sampled_grows_finds_free(void)
 	lbs_workload wl = {.struct_size = sizeof wl, .type = LBS_WL_NLP, .est_duration_s = 30.0};
 	uint64_t drawn = 0;
 	uint32_t free_answers = 0, answered = 0;
-	hw_params p;
 	hw_state *s;
 
 	CHECK(rw && ws);
 	if (!rw || !ws)
 		return;
-	hw_params_default(&p);
-	p.sample_from = 0;
-	p.sample = SAMPLE;
-	s = hw_new(&p);
+	s = sampled_state(SAMPLE);
 	for (uint32_t i = 0; i < N; i++) {
 		gpu_worker(&rw[i], i, 10 + i % 50, ws);
 		rw[i].w.active_tests = i % (N / FREE) == 7 ? 0 : 1;
