@@ -183,8 +183,8 @@ struct hw_state {
 	 * select: a relaxed load and store, one writer at a time. */
 	_Atomic uint64_t sampled, drawn;
 	/* Per workload type, the share of timed sampled selects whose answer
-	 * would not wait (wait_at() below WAIT_MIN), a moving average
-	 * (FOUND_GAIN a select); 1 until selects say otherwise. */
+	 * would not wait (waits_at()), a moving average (FOUND_GAIN a
+	 * select); 1 until selects say otherwise. */
 	double found_free[LBS_WL_COUNT];
 };
 
@@ -2443,9 +2443,9 @@ static uint64_t next_rand(uint64_t *state)
 #define BATCH 32
 /* A sample grows, a batch at a time, to GROW x `sample` (at most the
  * fleet) while its best would make the work wait (waits_at(): every slot
- * taken, or WAIT_MIN runs of it or more) (select_sampled).  Tuned on simgen seeds 1-5 at 70 % load (bench/run
- * sampled): GROW 2 left seed 4 at 1.040 the full scan, 4 and 8 0.998 and
- * 0.972, 8 at twice 4's worst-case cost.  WAIT_MIN: a worker whose
+ * taken, or WAIT_MIN runs of it or more; select_sampled).  Tuned on simgen
+ * seeds 1-5 at 70 % load (bench/run sampled): GROW 2 left seed 4 at 1.040
+ * the full scan, 4 and 8 0.998 and 0.972, 8 at twice 4's worst-case cost.  WAIT_MIN: a worker whose
  * telemetry shows a little load has a little wait (wait_of(): load x
  * capacity counts as work ahead), which is no reason to draw on; 0.1 kept
  * the figures (0.991 / 1.008 / 0.990 on seeds 2-4), 0.25 and 0.5 lost
