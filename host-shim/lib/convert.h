@@ -114,6 +114,12 @@ typedef struct conv_field {
 #define CONV_MAX_WORKERS 1048576
 #define CONV_MAX_EXCLUDE 65536
 
+/* The longest duration or deadline a record may give, about 115 days:
+ * past it a figure is a wrong unit or a broken clock, and squared (a
+ * store keeps sums of squares) it would overflow to infinity and cost
+ * the whole record it joined. */
+#define CONV_MAX_SECONDS 1e7
+
 #define CONV_LOAD_SLOTS 14
 #define CONV_LOAD_GIVEN (UINT32_C(1) << 31) /* a load without any slot */
 extern const conv_field conv_load_fields[];

@@ -41,7 +41,7 @@
 
 #define GIB 1073741824.0
 #define MAX_GB 1e6          /* memory sizes, in GB */
-#define MAX_SECONDS 1e7     /* durations and deadlines, ~115 days */
+#define MAX_SECONDS CONV_MAX_SECONDS
 #define MAX_COUNT 1e6       /* cores, accelerators, tests, units */
 #define MAX_MHZ 1e6
 #define MAX_WATTS 1e6

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "convert.h"
 #include "eligible.h"
 #include "hash.h"
 #include "text.h"
@@ -263,8 +264,10 @@ int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err
 	if (i >= o->n)
 		return orch_fail(err, errlen, o->file, NULL, "no subtask %u", i);
 	id = o->t[i].id;
-	if (!isfinite(r->duration_s) || r->duration_s < 0)
-		return orch_fail(err, errlen, o->file, id, "duration must be a number >= 0 s");
+	/* The outcome converter's bound: a result's duration is learned. */
+	if (!(r->duration_s >= 0 && r->duration_s <= CONV_MAX_SECONDS))
+		return orch_fail(err, errlen, o->file, id, "duration must be a number in 0..%.0f s",
+		                 CONV_MAX_SECONDS);
 	if (!(r->progress >= 0 && r->progress <= 1))
 		return orch_fail(err, errlen, o->file, id, "progress must be in 0..1");
 	if (r->payload_json) {

@@ -14,7 +14,7 @@
  * below that a speed is a typo, and its durations would overflow the
  * table's columns, not describe a machine. */
 #define MIN_SPEED 1e-6
-#define MAX_SECONDS 1e7
+#define MAX_SECONDS CONV_MAX_SECONDS
 
 static const char *const top_keys[] = {"workers", "noise_sigma", NULL};
 static const char *const worker_keys[] = {"speed", "failure_rate", "throttle_after_s",

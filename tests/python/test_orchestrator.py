@@ -124,8 +124,13 @@ class OriginalFlow(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "^w: subtask 'a': result: field 'score': must "
                                                 "be a finite number, got nan$"):
             o.record_subtask_result("w", "a", {"score": float("nan")})
-        with self.assertRaisesRegex(ValueError, "duration must be a number >= 0 s"):
+        with self.assertRaisesRegex(ValueError, "duration must be a number in 0..10000000 s$"):
             o.record_subtask_result("w", "a", 1, duration=-1)
+        # squared in the store's sums, 1e200 would be infinite and cost the
+        # pair every sample it learned before
+        with self.assertRaisesRegex(ValueError, "^w: subtask 'a': duration must be a number "
+                                                "in 0..10000000 s$"):
+            o.record_subtask_result("w", "a", 1, duration=1e200)
         with self.assertRaisesRegex(ValueError, "progress must be in 0..1"):
             o.record_subtask_result("w", "a", 1, success=False, progress=5)
         with self.assertRaisesRegex(ValueError, "^w: subtask 'a': duration must be a number, "
@@ -276,7 +281,8 @@ class OriginalFlow(unittest.TestCase):
                 self.assertEqual(str(cm.exception), "w: subtask 'a': %s must be a number a "
                                  "double can hold, got an int of 401 digits" % name)
         self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["a"])
-        self.assertEqual(o.record_subtask_result("w", "a", 1, duration=10 ** 20)["state"],
+        # an int a double holds is a duration like any other
+        self.assertEqual(o.record_subtask_result("w", "a", 1, duration=10 ** 7)["state"],
                          "completed")
 
 
