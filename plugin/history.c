@@ -474,7 +474,7 @@ lbs_status hist_apply_rules(hist_store *s, const lbs_outcome *o, const hist_rule
 	slot *e;
 
 	if (!s || !o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id ||
-	    !isfinite(o->duration_s) || o->duration_s < 0.0)
+	    !(o->duration_s >= 0.0 && o->duration_s <= HIST_DURATION_MAX))
 		return LBS_EINVAL;
 	if (o->result == LBS_RESULT_CANCELLED)
 		return LBS_OK;

@@ -374,8 +374,9 @@ static int parse_record(const cJSON *r, size_t i, store_item *it, char *err, siz
 	    get_count(r, i, "successes", &h.successes, err, errlen) ||
 	    get_count(r, i, "failures", &h.failures, err, errlen) ||
 	    get_real(r, i, "preference", 1.0, &h.preference, err, errlen) ||
-	    get_real(r, i, "mean_duration", 1e9, &h.mean_duration, err, errlen) ||
-	    get_real(r, i, "var_duration", 1e18, &h.var_duration, err, errlen) ||
+	    get_real(r, i, "mean_duration", HIST_DURATION_MAX, &h.mean_duration, err, errlen) ||
+	    get_real(r, i, "var_duration", HIST_DURATION_MAX * HIST_DURATION_MAX, &h.var_duration,
+	             err, errlen) ||
 	    get_real(r, i, "last_update", HIST_TIME_MAX, &h.last_update, err, errlen) ||
 	    get_ratio(r, i, &h, err, errlen))
 		return -1;

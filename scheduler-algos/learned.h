@@ -37,6 +37,12 @@ typedef struct lbs_history {
  * import accepts and what a scheduler reads from any lookup too. */
 #define HIST_LOG_RATIO_MAX 20.0
 
+/* The longest duration learned, in seconds (about 31 years): report()
+ * refuses a longer one with LBS_EINVAL, and an import a longer mean.  A
+ * store keeps sums of squares, and one duration past 1e154 s would make
+ * them infinite and cost the pair every sample it held. */
+#define HIST_DURATION_MAX 1e9
+
 /* Look up a pair; NULL when nothing is known.  The pointer is valid until
  * the next report on the same instance. */
 typedef const lbs_history *(*lbs_history_fn)(void *ctx, uint32_t wl_type,

@@ -1395,6 +1395,35 @@ static void test_import_edited(void)
 	cJSON_Delete(doc);
 }
 
+/* A duration no run takes (a wrong unit, a broken clock) is refused: 1e200
+ * s, squared into the pair's sums, made them infinite, and the store then
+ * skipped the record with every sample it held. */
+static void test_report_duration_bound(void)
+{
+	const char *dir = tmp_dir();
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+	cJSON *doc;
+	const cJSON *r;
+
+	if (!s)
+		return;
+	for (int k = 0; k < 3; k++)
+		CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_SUCCESS, 8, 10), LBS_OK);
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_SUCCESS, 1e200, 10), LBS_EINVAL);
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_SUCCESS, 1.000001e9, 10),
+	          LBS_EINVAL);
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_SUCCESS, 1e9, 10), LBS_OK);
+	sched_close(s);
+	if (!ext)
+		return;
+	doc = export_doc(dir);
+	r = find_record(doc, "VISION", "gpu-a");
+	CHECK(r != NULL);
+	if (r)
+		CHECK_NEAR(cJSON_GetObjectItemCaseSensitive(r, "samples")->valuedouble, 4.0, 0.0);
+	cJSON_Delete(doc);
+}
+
 static int file_mode(const char *path)
 {
 	struct stat sb;
@@ -2047,6 +2076,7 @@ int main(void)
 	test_bad_record_values();
 	test_export_escaped_id();
 	test_import_edited();
+	test_report_duration_bound();
 	test_map_grows();
 	test_two_processes();
 	test_verify_while_written();
