@@ -36,8 +36,13 @@ typedef struct file_sink {
  * beside the output would).  -1 with err when another agent holds it.
  * Any local user may bind any such name, so the holder's credentials
  * decide: one of another user (not root) is said and passed over, -2,
- * rather than let it keep the agent from starting.
+ * rather than let it keep the agent from starting.  The holder's socket
+ * and the asker's do not block: an asker never waits on a holder that
+ * has not yet taken its earlier askers off the queue (claim_drain).
  */
+/* Askers the holder keeps queued between two of its writes. */
+#define CLAIM_QUEUE 16
+
 static int claim(const char *path, char *err, size_t n)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -67,14 +72,14 @@ static int claim(const char *path, char *err, size_t n)
 	/* sun_path[0] is 0: the abstract namespace. */
 	len = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "lbsched-agent/file/%016llx",
 	               (unsigned long long)h);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(err, n, "%s: cannot claim it: %s", path, strerror(errno));
 		return -1;
 	}
 	socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
 	/* listening, so that a second agent can ask who holds the name */
-	if (bind(fd, (struct sockaddr *)&a, alen) == 0 && listen(fd, 1) == 0)
+	if (bind(fd, (struct sockaddr *)&a, alen) == 0 && listen(fd, CLAIM_QUEUE) == 0)
 		return fd;
 	if (errno != EADDRINUSE) {
 		snprintf(err, n, "%s: cannot claim it: %s", path, strerror(errno));
@@ -84,7 +89,8 @@ static int claim(const char *path, char *err, size_t n)
 	close(fd);
 	struct ucred who = {0};
 	socklen_t wl = sizeof who;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* A full queue is EAGAIN here, not a wait: then the pid is not said. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, alen) == 0 &&
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &who, &wl) == 0 && who.uid != geteuid() &&
 	    who.uid != 0) {
@@ -102,6 +108,17 @@ static int claim(const char *path, char *err, size_t n)
 		snprintf(err, n, "%s: another lbsched-agent writes this file; one agent a file "
 		         "(each would replace the other's worker)", path);
 	return -1;
+}
+
+/* The askers queued since the last write, let go: each asked once and
+ * has its answer (the holder's pid), and a queue never taken from fills,
+ * after which askers learn no pid. */
+static void claim_drain(int fd)
+{
+	int c;
+
+	while (fd >= 0 && (c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(c);
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -203,6 +220,7 @@ static int file_publish(ag_sink *s, const cJSON *record, int changed,
 	int rc = -1;
 
 	(void)changed; /* one file holds both: it is rewritten every time */
+	claim_drain(f->claim);
 	if (!list || !w || !l) {
 		snprintf(err, n, "%s: out of memory", f->path);
 		cJSON_Delete(w);
