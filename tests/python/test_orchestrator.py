@@ -389,6 +389,21 @@ class LearnsFromResults(unittest.TestCase):
         o.record_subtask_result("w", "s1", None, duration=5.0, worker_id="left_1")
         self.assertEqual(s.stats()["reports"], 0)
 
+    def test_a_result_after_the_scheduler_closed_is_recorded_and_said(self):
+        # it went as a record only, without a word
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
+        o.register_workload("w", self.graph(2))
+        o.place_subtask("w", "s0", TWINS)
+        s.close()
+        with self.assertWarns(lbsched.RecordWarning) as cm:
+            r = o.record_subtask_result("w", "s0", None, duration=5.0)
+        self.assertEqual(str(cm.warning), "w: subtask 's0': the result is recorded, but not "
+                         "reported to the scheduler: it was closed since it placed the "
+                         "subtask (report_results)")
+        self.assertEqual(r, {"state": "completed", "recovery": None, "delay_s": 0})
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["s1"])
+
     def test_an_outcome_the_scheduler_refuses_is_recorded_and_said(self):
         long = "w" * 600
         s = lbsched.PluginScheduler(plugin=PLUGIN)

@@ -346,11 +346,15 @@ class MultiDeviceOrchestrator(object):
             if not isinstance(worker_id, str):
                 raise ValueError("%s: worker_id must be a string, got %r" % (where, worker_id))
             _c_string(worker_id, where, "worker_id")
+        closed = False
         with self._lock:
             h, _ = self._get(workload_id)
             sched = self._placed[workload_id].get(sid)
             if sched is not None and timed:
                 with sched._lock:
+                    # closed since it placed the run: the result is still
+                    # the workload's, recorded, and said not to teach
+                    closed = sched._h is None
                     r = self._record(h, sched._h, sid, success, duration, payload, progress,
                                      worker_id)
             else:
@@ -364,6 +368,9 @@ class MultiDeviceOrchestrator(object):
         if refused:
             _warn(["%s: the result is recorded, but the scheduler refused it as an outcome: %s"
                    % (where, refused)])
+        elif closed:
+            _warn(["%s: the result is recorded, but not reported to the scheduler: it was "
+                   "closed since it placed the subtask (report_results)" % where])
         elif sched is not None and not timed:
             _warn(["%s: the result is recorded, but not reported to the scheduler: no "
                    "duration was given (report_results)" % where])
