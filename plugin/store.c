@@ -96,6 +96,10 @@ typedef struct shared_env {
 	int ruled;
 	double alpha, half_life;
 	uint32_t file_mode;
+	/* A fleet given: one instance without would write no outbox, and
+	 * its outcomes would reach neither Redis nor, once totals are
+	 * pulled, the view of the instance with one. */
+	int fleet_on;
 } shared_env;
 
 static pthread_mutex_t envs_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -1555,9 +1559,10 @@ static int open_dbs(store *s, char *err, size_t errlen)
 }
 
 /* The rules of learning of the first scheduler that uses se. */
-static void take_rules(shared_env *se, const store_opts *o)
+static void take_rules(shared_env *se, const store_opts *o, int fleet)
 {
 	se->ruled = 1;
+	se->fleet_on = fleet;
 	se->alpha = o->alpha;
 	se->half_life = o->half_life;
 	if (o->file_mode_set)
@@ -1567,8 +1572,14 @@ static void take_rules(shared_env *se, const store_opts *o)
 /* The first rule o gives otherwise than se holds: its field's name, with
  * both values in had and got (32 bytes each); NULL when they agree.  A
  * file_mode not given agrees with any. */
-static const char *rule_differs(const shared_env *se, const store_opts *o, char *had, char *got)
+static const char *rule_differs(const shared_env *se, const store_opts *o, int fleet, char *had,
+                                char *got)
 {
+	if (se->fleet_on != fleet) {
+		snprintf(had, 32, "%s", se->fleet_on ? "given" : "none");
+		snprintf(got, 32, "%s", fleet ? "one" : "none");
+		return "fleet";
+	}
 	if (se->alpha != o->alpha) {
 		snprintf(had, 32, "%g", se->alpha);
 		snprintf(got, 32, "%g", o->alpha);
@@ -1683,8 +1694,9 @@ static int attach_env(store *s, char *err, size_t errlen)
 	/* Export, import and reset copy records and apply no rule: they
 	 * share any env, and one they made takes the first scheduler's. */
 	if (se && !s->maintenance && !se->ruled) {
-		take_rules(se, &s->o);
-	} else if (se && !s->maintenance && (f = rule_differs(se, &s->o, had, got))) {
+		take_rules(se, &s->o, s->fleet_on);
+	} else if (se && !s->maintenance &&
+	           (f = rule_differs(se, &s->o, s->fleet_on, had, got))) {
 		/* worded under the lock: se may go with its last user */
 		pthread_mutex_unlock(&envs_mu);
 		snprintf(err, errlen, "store '%s': refused: another scheduler in this process uses "
@@ -1701,7 +1713,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 		s->meta = se->meta;
 		s->outbox = se->outbox;
 		s->fleetdb = se->fleet;
-		/* Another instance opened it without a fleet: give it its id. */
+		/* Only maintenance opened it before (no fleet): give it its id. */
 		if (s->fleet_on) {
 			MDB_txn *txn;
 
@@ -1727,7 +1739,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->map_size = (size_t)s->o.map_size;
 	se->file_mode = s->o.file_mode;
 	if (!s->maintenance)
-		take_rules(se, &s->o);
+		take_rules(se, &s->o, s->fleet_on);
 	pthread_rwlock_init(&se->resize, NULL);
 	s->se = se;
 	if ((rc = mdb_env_create(&se->env)) || (rc = mdb_env_set_maxdbs(se->env, 6)) ||

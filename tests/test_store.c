@@ -1956,6 +1956,26 @@ static void test_one_store_one_rule(void)
 	                   sizeof err), LBS_EIO);
 	CHECK_CONTAINS(err, "with file_mode 0640, this config gives 0600;");
 	sched_close(a);
+
+	/* A fleet for one and not the other: the one without writes no
+	 * outbox, so its outcomes reached neither Redis nor, once totals
+	 * were pulled, what the other selects by.  Either order.  (Nothing
+	 * listens on port 1: the sync thread only retries.) */
+	dir = tmp_dir();
+	a = open_store("priority", dir, "\"fleet\":{\"address\":\"127.0.0.1:1\"}");
+	CHECK(a != NULL);
+	CHECK_INT(try_open("hardware-aware", store_config(dir, NULL), &b, err, sizeof err),
+	          LBS_EIO);
+	CHECK_CONTAINS(err, "refused: another scheduler in this process uses it with fleet given, "
+	               "this config gives none; all must give the same");
+	sched_close(a);
+	dir = tmp_dir();
+	a = open_store("priority", dir, NULL);
+	CHECK_INT(try_open("hardware-aware", store_config(dir, "\"fleet\":{\"address\":"
+	                                                   "\"127.0.0.1:1\"}"), &b, err,
+	                   sizeof err), LBS_EIO);
+	CHECK_CONTAINS(err, "uses it with fleet none, this config gives one;");
+	sched_close(a);
 }
 
 /*

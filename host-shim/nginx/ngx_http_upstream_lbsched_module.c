@@ -1144,8 +1144,8 @@ ngx_http_upstream_lbsched_secret_unreadable(
  * Trial instances of the upstreams checked before lcf whose store is lcf's
  * directory, to hold open while lcf's is made: a worker creates them all,
  * and the plugin refuses one store with two rules of learning (alpha,
- * half_life_s, file_mode) in a process, which trials one at a time never
- * meet.  Returns how many are in `open`; the first such upstream in *first.
+ * half_life_s, file_mode, a fleet or none) in a process, which trials one
+ * at a time never meet.  Returns how many are in `open`; the first such upstream in *first.
  */
 static ngx_uint_t
 ngx_http_upstream_lbsched_open_sharing(ngx_conf_t *cf,
