@@ -121,10 +121,13 @@ static int random_hex(char *out)
 
 /* ---- Redis ---------------------------------------------------------------- */
 
+/* f->rc changes under f->mu, which fleet_stop takes to interrupt it. */
 static void disconnect(fleet *f)
 {
+	pthread_mutex_lock(&f->mu);
 	rc_close(f->rc);
 	f->rc = NULL;
+	pthread_mutex_unlock(&f->mu);
 	f->push.sha[0] = f->pull.sha[0] = '\0';
 }
 
@@ -166,14 +169,24 @@ static redisReply *command(fleet *f, int argc, const char **argv, const size_t *
 static int connect_redis(fleet *f, char *err, size_t errlen)
 {
 	rc_target t = f->o.redis;
+	rc_conn *c;
 
 	if (f->rc)
 		return 0;
 	t.user = f->o.user;
 	t.secret = f->o.secret;
 	t.timeout_ms = (int)f->o.timeout_ms;
-	f->rc = rc_open(&t, err, errlen);
-	return f->rc ? 0 : -1;
+	c = rc_open(&t, err, errlen);
+	pthread_mutex_lock(&f->mu);
+	if (c && f->stop) {
+		/* fleet_stop found no connection to interrupt */
+		rc_close(c);
+		c = NULL;
+		snprintf(err, errlen, "%s: stopping", f->addr);
+	}
+	f->rc = c;
+	pthread_mutex_unlock(&f->mu);
+	return c ? 0 : -1;
 }
 
 /* The first of the sync's first nkeys keys that holds another type than
@@ -1149,6 +1162,9 @@ static void *sync_thread(void *arg)
 		int do_pull = now >= next_pull;
 
 		if (sync_step(f, 1, do_pull, err, sizeof err)) {
+			/* fleet_stop cut a reply short: no fault of Redis's */
+			if (stopping(f))
+				break;
 			note_result(f, 1, err, 0);
 			backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
 			if (backoff > BACKOFF_MAX_MS)
@@ -1253,6 +1269,10 @@ void fleet_stop(fleet *f)
 	if (f->thread_started) {
 		pthread_mutex_lock(&f->mu);
 		f->stop = 1;
+		/* a reply being waited for would hold the join for up to
+		 * timeout_ms; the outbox is in the store, pushed at the next
+		 * start */
+		rc_interrupt(f->rc);
 		pthread_cond_signal(&f->wake);
 		pthread_mutex_unlock(&f->mu);
 		pthread_join(f->thread, NULL);

@@ -856,5 +856,16 @@ echo "{\"store\": {\"path\": \"$tmp/fk\", \"fleet\": {\"address\": \"127.0.0.1:$
 expect_rc 1 "$shim" prefs export --plugin "$plugin" --redis "$tmp/fk.json"
 has "$tmp/err" "redis://127.0.0.1:$fport: a pull from version 0 gave next version 'd', not past it: the totals hold something that is not ours"
 fake_stop
+# A server that takes commands and never answers: closing the scheduler
+# waited out the reply's timeout_ms (up to ten minutes) before the host
+# could go on (an nginx worker leaving on reload).  The tests come a
+# second late, so that the sync thread waits on its first reply; the
+# close cuts it short, and says nothing of it.
+fake ''
+echo "{\"store\": {\"path\": \"$tmp/mute\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"m:\", \"timeout_ms\": 600000}}}" >"$tmp/mute.json"
+expect_rc 0 timeout 60 "$shim" decide --plugin "$plugin" --config "$tmp/mute.json" \
+	--workers "$src/examples/fleet.json" --tests <(sleep 1; cat "$src/examples/tests.jsonl")
+lines "$tmp/err" 0
+fake_stop
 
 finish test_fleet

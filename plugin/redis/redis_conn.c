@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -486,6 +487,12 @@ fail:
 		redisFree(c->ctx);
 	free(c);
 	return NULL;
+}
+
+void rc_interrupt(rc_conn *c)
+{
+	if (c && c->ctx && c->ctx->fd >= 0)
+		shutdown(c->ctx->fd, SHUT_RDWR);
 }
 
 void rc_close(rc_conn *c)

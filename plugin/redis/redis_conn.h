@@ -115,6 +115,12 @@ void rc_target_where(const rc_target *t, char *buf, size_t n);
 rc_conn *rc_open(const rc_target *t, char *err, size_t n);
 void rc_close(rc_conn *c);
 
+/* From another thread than the one using c: whatever call of c's waits on
+ * Redis returns at once, failed as a broken connection, and so does every
+ * later one.  The socket is shut down, not closed: its fd stays c's until
+ * rc_close, which the caller must keep from running meanwhile. */
+void rc_interrupt(rc_conn *c);
+
 /* rc_target_where of the target, for messages. */
 const char *rc_where(const rc_conn *c);
 /* The hiredis context, for what this header does not wrap. */
