@@ -1974,6 +1974,7 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         return NGX_ERROR;
 
     } else if (lcf->fleet_file.len) {
+        /* errors at the lbsched_fleet line, as its warnings are */
         path = lcf->fleet_file;
         if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK
             || (z = ngx_http_upstream_lbsched_strz(cf, &path)) == NULL)
@@ -1985,8 +1986,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         if (fleet_text == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: "
-                          "lbsched_fleet %s", &lcf->name, lcf->file_name,
-                          lcf->line, err);
+                          "lbsched_fleet %s", &lcf->name, lcf->fleet_conf_file,
+                          lcf->fleet_conf_line, err);
             return NGX_ERROR;
         }
 
@@ -1994,8 +1995,8 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
             free(fleet_text);
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "lbsched: upstream \"%V\" in %s:%ui: "
-                          "lbsched_fleet %s", &lcf->name, lcf->file_name,
-                          lcf->line, err);
+                          "lbsched_fleet %s", &lcf->name, lcf->fleet_conf_file,
+                          lcf->fleet_conf_line, err);
             return NGX_ERROR;
         }
 

@@ -306,6 +306,17 @@ try_conf unknown "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet
 line=$(grep -n -m1 "lbsched_fleet $tmp/fleet-unknown.json;" "$run/unknown.conf" | cut -d: -f1)
 check "a fleet file's warning names the lbsched_fleet line ($run/unknown.conf:$line)" \
 	grep -q "lbsched: $tmp/fleet-unknown.json: workers\[0\]: unknown field 'bogus' ignored in $run/unknown.conf:$line\$" <<<"$out"
+# and so do its errors: a file missing, a field refused (they named the
+# upstream's first line)
+sed 's/"bogus": 1/"cpu_cores": "x"/' "$tmp/fleet-unknown.json" >"$tmp/fleet-bad.json"
+try_conf badfleet "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-bad.json;|"
+line=$(grep -n -m1 "lbsched_fleet $tmp/fleet-bad.json;" "$run/badfleet.conf" | cut -d: -f1)
+check "a fleet file's error names the lbsched_fleet line ($run/badfleet.conf:$line)" \
+	grep -q "upstream \"be\" in $run/badfleet.conf:$line: lbsched_fleet $tmp/fleet-bad.json: workers\[0\]: field 'cpu_cores'" <<<"$out"
+try_conf nofleet "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-none.json;|"
+line=$(grep -n -m1 "lbsched_fleet $tmp/fleet-none.json;" "$run/nofleet.conf" | cut -d: -f1)
+check "a missing fleet file is said at the lbsched_fleet line ($run/nofleet.conf:$line)" \
+	grep -q "upstream \"be\" in $run/nofleet.conf:$line: lbsched_fleet $tmp/fleet-none.json: cannot open" <<<"$out"
 
 # a relative store.path is under the conf directory, not the current one
 mkdir -p "$tmp/elsewhere"
