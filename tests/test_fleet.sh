@@ -416,6 +416,9 @@ bad_fleet '{"address": "127.0.0.1:6379", "pull_ms": 0}' "config field 'store.fle
 bad_fleet '{"address": "127.0.0.1:6379", "user": "lb"}' "config field 'store.fleet.user': needs 'password_file'"
 bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': password file $tmp/none: No such file or directory"
 bad_fleet '{}' "config field 'store.fleet.address': required"
+# digits alone for the port (strtol took a blank or a sign first)
+bad_fleet '{"address": "127.0.0.1:+6379"}' "config field 'store.fleet.address': must be \"HOST:PORT\", \"[V6]:PORT\" (port 1..65535) or a unix socket's absolute path, got \"127.0.0.1:+6379\""
+bad_fleet '{"address": "127.0.0.1: 6379"}' "got \"127.0.0.1: 6379\""
 # The config's prefix follows the URL's rule: no space or control byte.
 bad_fleet '{"address": "127.0.0.1:6379", "prefix": "a b:"}' "config field 'store.fleet.prefix': the key prefix has a space or control byte"
 # The one loopback rule (redis_conn.h): 127.0.0.0/8, ::1, localhost or a unix

@@ -28,6 +28,11 @@ struct rc_conn {
 	void *(*array)(const redisReadTask *, int);
 };
 
+static int digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 {
 	char show[96], msg[64];
@@ -87,7 +92,8 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 		port = p + 1;
 		errno = 0;
 		v = strtol(port, &end, 10);
-		if (end == port || (*end && *end != '/') || errno || v < 1 || v > 65535) {
+		/* strtol takes a blank and a sign first: digits alone */
+		if (!digit(*port) || (*end && *end != '/') || errno || v < 1 || v > 65535) {
 			snprintf(err, n, "%s: the port must be a number from 1 to 65535",
 			         txt_show(show, sizeof show, url));
 			return -1;
@@ -155,7 +161,7 @@ int rc_parse_address(const char *a, rc_target *t, char *err, size_t n)
 		goto bad;
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (*end || end == colon + 1 || errno || port < 1 || port > 65535)
+	if (!digit(colon[1]) || *end || errno || port < 1 || port > 65535)
 		goto bad;
 	hl = (size_t)(colon - a);
 	if (a[0] == '[') {

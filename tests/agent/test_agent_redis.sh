@@ -196,6 +196,8 @@ has "$tmp/err" "a password never goes in the address"
 lacks "$tmp/err" hunter2
 expect_rc 1 "$shim" decide --workers "redis://127.0.0.1:99999/" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "the port must be a number from 1 to 65535"
+expect_rc 1 "$shim" decide --workers "redis://127.0.0.1:+$REDIS_PORT/" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "the port must be a number from 1 to 65535"
 # a URL's query elsewhere picks a database; here it became part of a prefix no key has
 expect_rc 1 "$shim" decide --workers "redis://127.0.0.1:$REDIS_PORT/t:?db=2" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT/t:?db=2: a query or fragment ('?...') is not read: the address is redis://host:port/prefix, on database 0 (give each fleet its own prefix)"
