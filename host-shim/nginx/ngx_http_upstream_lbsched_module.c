@@ -155,6 +155,8 @@ typedef struct {
     char                       *config_text;  /* malloc'd, may be NULL */
     size_t                      config_len;
     char                       *store_path;   /* config's store.path or NULL */
+    ngx_array_t                *child_stores; /* children's store.path (char *),
+                                                 absolute; NULL: none read */
     shim_host                  *host;
     arena                      *arena;
     lbs_worker                **workers;      /* one per primary peer;
@@ -906,9 +908,10 @@ ngx_http_upstream_lbsched_walk(cJSON *cfg, const char *name,
 
 
 typedef struct {
-    ngx_conf_t  *cf;
-    cJSON       *root;
-    ngx_uint_t   changed;
+    ngx_conf_t   *cf;
+    cJSON        *root;
+    ngx_uint_t    changed;
+    ngx_array_t  *stores;               /* the children's store paths */
 } ngx_http_upstream_lbsched_paths_t;
 
 
@@ -920,6 +923,7 @@ ngx_http_upstream_lbsched_child_paths(cJSON *cfg, const char *name, void *ctx)
     ngx_http_upstream_lbsched_paths_t  *pc = ctx;
     cJSON                              *store;
     ngx_int_t                           sp, pw;
+    char                               *abs = NULL, **slot;
 
     if (cfg == pc->root) {
         return NGX_OK;
@@ -927,7 +931,7 @@ ngx_http_upstream_lbsched_child_paths(cJSON *cfg, const char *name, void *ctx)
 
     store = cJSON_GetObjectItemCaseSensitive(cfg, "store");
     sp = ngx_http_upstream_lbsched_config_path(pc->cf,
-             cJSON_GetObjectItemCaseSensitive(store, "path"), NULL);
+             cJSON_GetObjectItemCaseSensitive(store, "path"), &abs);
     pw = ngx_http_upstream_lbsched_config_path(pc->cf,
              cJSON_GetObjectItemCaseSensitive(
                  cJSON_GetObjectItemCaseSensitive(store, "fleet"),
@@ -939,6 +943,15 @@ ngx_http_upstream_lbsched_child_paths(cJSON *cfg, const char *name, void *ctx)
     }
 
     pc->changed += sp + pw;
+
+    /* made and handed to the worker user as the top level's is */
+    if (abs != NULL) {
+        slot = ngx_array_push(pc->stores);
+        if (slot == NULL) {
+            return NGX_ERROR;
+        }
+        *slot = abs;
+    }
 
     return NGX_OK;
 }
@@ -997,8 +1010,10 @@ ngx_http_upstream_lbsched_store_path(ngx_conf_t *cf,
     pc.cf = cf;
     pc.root = doc;
     pc.changed = 0;
+    pc.stores = ngx_array_create(cf->pool, 2, sizeof(char *));
+    lcf->child_stores = pc.stores;
 
-    if (sp < 0 || pw < 0
+    if (sp < 0 || pw < 0 || pc.stores == NULL
         || ngx_http_upstream_lbsched_walk(doc, lcf->scheduler_z,
                                           ngx_http_upstream_lbsched_child_paths,
                                           &pc)
@@ -1238,6 +1253,77 @@ ngx_http_upstream_lbsched_trial_open(ngx_conf_t *cf,
 }
 
 
+/* Store directory i of lcf's config: the top level's first, then its
+ * children's; NULL past the last. */
+static const char *
+ngx_http_upstream_lbsched_store_at(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t  top = lcf->store_path != NULL;
+
+    if (i < top) {
+        return lcf->store_path;
+    }
+
+    i -= top;
+
+    if (lcf->child_stores == NULL || i >= lcf->child_stores->nelts) {
+        return NULL;
+    }
+
+    return ((char **) lcf->child_stores->elts)[i];
+}
+
+
+/* A missing store directory made (only its last component) and handed to
+ * the worker user: fchown on what mkdir made, never on a path an existing
+ * symlink could redirect.  An existing one is left as it is. */
+static ngx_int_t
+ngx_http_upstream_lbsched_make_store(const char *path, ngx_uid_t uid,
+    ngx_gid_t gid, const char *name, char *err, size_t errlen)
+{
+    ngx_fd_t   fd;
+    ngx_err_t  e;
+
+    if (mkdir(path, 0700) != 0) {
+        return NGX_OK;
+    }
+
+    fd = open(path, O_RDONLY|O_DIRECTORY|O_NOFOLLOW);
+    if (fd == -1 || fchown(fd, uid, gid) == -1) {
+        e = ngx_errno;
+        snprintf(err, errlen, "store '%s': cannot hand it to user \"%s\": %s",
+                 path, name, strerror(e));
+        if (fd != -1) {
+            close(fd);
+        }
+        return NGX_ERROR;
+    }
+
+    close(fd);
+
+    return NGX_OK;
+}
+
+
+/* ngx_http_upstream_lbsched_untraversable() for each store directory. */
+static int
+ngx_http_upstream_lbsched_stores_untraversable(
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, char *msg, size_t len)
+{
+    ngx_uint_t   i;
+    const char  *path;
+
+    for (i = 0; (path = ngx_http_upstream_lbsched_store_at(lcf, i)); i++) {
+        if (ngx_http_upstream_lbsched_untraversable(path, msg, len)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * The trial instance: the config, plugin, fleet and store exactly as a
  * worker process will use them, so that what would fail in every worker
@@ -1261,10 +1347,11 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
     ngx_uid_t             uid = 0;
     ngx_gid_t             gid = 0;
     ngx_pid_t             pid;
-    ngx_fd_t              fd;
     ngx_err_t             e;
+    ngx_uint_t            i;
     int                   fds[2], status, code;
     char                  msg[2048];
+    const char           *path;
     size_t                got;
     ssize_t               n;
 
@@ -1285,21 +1372,15 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    /* The store directory in a parent only root may write to, as nginx
-     * does with its temp directories; fchown on what mkdir made, never on
-     * a path an existing symlink could redirect. */
-    if (lcf->store_path && mkdir(lcf->store_path, 0700) == 0) {
-        fd = open(lcf->store_path, O_RDONLY|O_DIRECTORY|O_NOFOLLOW);
-        if (fd == -1 || fchown(fd, uid, gid) == -1) {
-            e = ngx_errno;
-            snprintf(err, errlen, "store '%s': cannot hand it to user "
-                     "\"%s\": %s", lcf->store_path, name, strerror(e));
-            if (fd != -1) {
-                close(fd);
-            }
+    /* The store directories, the children's too, in a parent only root
+     * may write to, as nginx does with its temp directories. */
+    for (i = 0; (path = ngx_http_upstream_lbsched_store_at(lcf, i)); i++) {
+        if (ngx_http_upstream_lbsched_make_store(path, uid, gid, name, err,
+                                                 errlen)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
-        close(fd);
     }
 
     if (pipe(fds) == -1) {
@@ -1329,10 +1410,8 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
                      name, strerror(errno));
             code = 1;
 
-        } else if (lcf->store_path
-                   && ngx_http_upstream_lbsched_untraversable(lcf->store_path,
-                                                              msg,
-                                                              sizeof(msg)))
+        } else if (ngx_http_upstream_lbsched_stores_untraversable(lcf, msg,
+                                                                  sizeof(msg)))
         {
             code = 1;
 
