@@ -101,7 +101,13 @@ if diff <(head -3 "$tmp/far.txt") <(head -3 "$tmp/out") >&2; then ok; else bad "
 expect_rc 0 sim --workers "$tmp/ab_fleet.json" --truth "$tmp/ab_truth.json" --mix "$tmp/mix_ab.json" \
 	--tests 899 --rate 0.1 --json "$tmp/r.json"
 pycheck 'len(r["runs"][0]["curve"]) == 200' \
-        '[p[0] for p in r["runs"][0]["curve"]] == list(range(500, 898, 2)) + [899]'
+        '[p[0] for p in r["runs"][0]["curve"]] == list(range(500, 898, 2)) + [899]' \
+        'r["curve_window"] == 500'
+# A stream shorter than the window is averaged whole, and said so (the
+# report said 500 over a curve of 100)
+expect_rc 0 sim --workers "$tmp/ab_fleet.json" --truth "$tmp/ab_truth.json" --mix "$tmp/mix_ab.json" \
+	--tests 100 --rate 0.1 --json "$tmp/r.json"
+pycheck 'r["curve_window"] == 100' '[p[0] for p in r["runs"][0]["curve"]] == [100]'
 
 # --- The oracle on a noise-free truth: a fast and a slow worker.
 cat >"$tmp/fleet2.json" <<'JSON'
