@@ -337,6 +337,11 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 	free(h);
 }
 
+LBSPY_EXPORT int lbspy_learns(const lbspy *h)
+{
+	return (sched_desc(h->sched)->caps & LBS_CAP_LEARNS) != 0;
+}
+
 LBSPY_EXPORT void lbspy_free(void *p)
 {
 	free(p);

@@ -127,6 +127,10 @@ int lbspy_explain(lbspy *h, const char *test_json, const char *workers_json,
 /* The scheduler's stats JSON. */
 int lbspy_stats(lbspy *h, char **out, char *err, size_t errlen);
 
+/* 1 when the scheduler declares LBS_CAP_LEARNS (its report() changes its
+ * decisions), else 0. */
+int lbspy_learns(const lbspy *h);
+
 /*
  * Benchmark support: convert once, then time `iters` selects in C through
  * the same handle.  *ns_per_select = mean nanoseconds per sched_select.

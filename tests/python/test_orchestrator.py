@@ -389,6 +389,19 @@ class LearnsFromResults(unittest.TestCase):
         o.record_subtask_result("w", "s1", None, duration=5.0, worker_id="left_1")
         self.assertEqual(s.stats()["reports"], 0)
 
+    def test_no_duration_is_said_only_to_a_scheduler_that_learns(self):
+        # round-robin learns nothing from an outcome: the warning was noise
+        self.assertTrue(lbsched.PluginScheduler(plugin=PLUGIN).learns)
+        s = lbsched.PluginScheduler("round-robin", plugin=PLUGIN)
+        self.assertFalse(s.learns)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
+        o.register_workload("w", self.graph(2))
+        o.place_subtask("w", "s0", TWINS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", lbsched.RecordWarning)
+            r = o.record_subtask_result("w", "s0", None)
+        self.assertEqual(r["state"], "completed")
+
     def test_a_result_after_the_scheduler_closed_is_recorded_and_said(self):
         # it went as a record only, without a word
         s = lbsched.PluginScheduler(plugin=PLUGIN)

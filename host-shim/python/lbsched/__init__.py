@@ -89,6 +89,7 @@ def _load():
     lib.lbspy_report.argtypes = [vp, cp, cp, sz]
     lib.lbspy_explain.argtypes = [vp, cp, cp, outp, cp, sz]
     lib.lbspy_stats.argtypes = [vp, outp, cp, sz]
+    lib.lbspy_learns.argtypes = [vp]
     lib.lbspy_bench.argtypes = [vp, cp, cp, ctypes.c_uint,
                                 ctypes.POINTER(ctypes.c_double), cp, sz]
     lib.lbspy_select_fleet.argtypes = [
@@ -1065,6 +1066,9 @@ class PluginScheduler(object):
         # its address for _lbsched_fast, read once: ctypes' .value is a
         # lookup per call (select_worker is timed in microseconds)
         self._hv = h.value
+        #: Whether the scheduler learns from reported outcomes (it declares
+        #: LBS_CAP_LEARNS): round-robin does not, hardware-aware does.
+        self.learns = bool(_lib.lbspy_learns(h))
 
     # The handle is used under self._lock so that close() never frees it
     # while another thread is inside a call; the C library has its own

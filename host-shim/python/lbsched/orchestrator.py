@@ -371,7 +371,7 @@ class MultiDeviceOrchestrator(object):
         elif closed:
             _warn(["%s: the result is recorded, but not reported to the scheduler: it was "
                    "closed since it placed the subtask (report_results)" % where])
-        elif sched is not None and not timed:
+        elif sched is not None and not timed and sched.learns:
             _warn(["%s: the result is recorded, but not reported to the scheduler: no "
                    "duration was given (report_results)" % where])
         return r
