@@ -276,19 +276,22 @@ cat >"$tmp/assign.jsonl" <<'JSONL'
 {"worker_id": "gpu_a100_1", "test_id": "t11", "status": "running", "execution_time": 3}
 {"worker_id": "gpu_a100_1", "test_id": "t11", "status": "completed", "success": false, "execution_time": 3}
 {"worker_id": "gpu_a100_1", "test_id": "t12", "status": "done", "execution_time": 3}
+{"worker_id": "gpu_a100_1", "test_id": "t13", "test_requirements": {"test_type": "audio_asr"}, "status": "completed", "result": null, "execution_time": 5, "success": true}
 JSONL
 expect_rc 1 "$shim" decide --config "$tmp/assign.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
 	--tests /dev/null --feedback "$tmp/assign.jsonl"
 has "$tmp/err" "assign.jsonl:3: field 'status': is \"running\": the test has not ended, so there is no outcome to learn yet"
 has "$tmp/err" "assign.jsonl:4: field 'success': disagrees with 'status'"
 has "$tmp/err" "assign.jsonl:5: field 'status': must be an integer (the host's status code) or the original's \"completed\" or \"failed\", got \"done\""
-has "$tmp/err" "reported 2 outcomes"
+has "$tmp/err" "reported 3 outcomes"
 lacks "$tmp/err" "unknown field"
 expect_rc 0 "$shim" prefs export --db "$dbw"
 # 30 s against the 60 expected: the log ratio ln(0.5)
 has "$tmp/out" '"workload_type":"VISION","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
 has "$tmp/out" '"log_ratio_mean":-0.69314718055994529'
 has "$tmp/out" '"workload_type":"NLP","worker":"gpu_a100_1","samples":1,"successes":0,"failures":1'
+# "result": null, the original's default, was refused
+has "$tmp/out" '"workload_type":"AUDIO","worker":"gpu_a100_1","samples":1,"successes":1,"failures":0'
 # each word is checked against the one it must agree with, by name; the
 # original's times are checked for their type though unread; a stated
 # MIXED is kept, not replaced by the decided test's type

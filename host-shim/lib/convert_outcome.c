@@ -141,10 +141,11 @@ static int outcome_read(conv_ctx *c, const cJSON *obj, const char *where, lbs_ou
 
 	rs = cv_get_bool(vp, obj, "success", NULL, 0, &ok);
 	/* The original's result is a dict of the test's own: not a result
-	 * name, and nothing this learns from. */
+	 * name, and nothing this learns from; or null, its default (a
+	 * WorkerAssignment marked done with no result). */
 	dict = cJSON_IsObject(item(obj, "result"));
 	rr = dict ? cv_loose(vp, obj, "result", NULL, L_OBJECT)
-	          : cv_get_str(vp, obj, "result", NULL, NONEMPTY, &res);
+	          : cv_get_str(vp, obj, "result", NULL, NONEMPTY | NULLABLE, &res);
 	if (rs < 0 || rr < 0 || assignment(vp, obj, &ended, &typed, &o) < 0)
 		return -1;
 	rr = rr && !dict;
