@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "taxonomy.h"
+
 double worker_load(const lbs_worker *w)
 {
 	return elig_load(w);
@@ -198,6 +200,33 @@ static int has_accels(const lbs_workload *wl, const lbs_worker *w)
 	return 1;
 }
 
+/*
+ * Of the devices in mask, those a required accelerator names by its class
+ * ("tpu": the worker's TPUs): the work runs on the accelerator it asks for,
+ * so it is scored there, not on a faster device of another class (a host
+ * CPU).  A kind that names no class, or a class no device in mask has (an
+ * accelerator the worker lists with no device for it), leaves mask as it
+ * is.
+ */
+static uint64_t accel_devices(const lbs_workload *wl, const lbs_worker *w, uint64_t mask)
+{
+	uint32_t classes = 0, nd = w->n_devices < 64 ? w->n_devices : 64;
+	uint64_t of = 0;
+
+	for (uint32_t i = 0; i < wl->n_required_accels; i++) {
+		int cls = wl->required_accel_counts[i] ? tax_class_parse(wl->required_accel_kinds[i])
+		                                        : -1;
+
+		if (cls > LBS_CLASS_UNKNOWN)
+			classes |= 1u << cls;
+	}
+	for (uint32_t j = 0; classes && j < nd; j++)
+		if (mask >> j & 1 && w->devices[j]->hw_class < 32 &&
+		    classes >> w->devices[j]->hw_class & 1)
+			of |= UINT64_C(1) << j;
+	return of ? of : mask;
+}
+
 enum elig_reason elig_check(const lbs_workload *wl, const lbs_worker *w,
                             double ceiling, uint64_t *device_mask)
 {
@@ -231,6 +260,8 @@ enum elig_reason elig_check(const lbs_workload *wl, const lbs_worker *w,
 worker_checks:
 	if (wl->n_required_accels && !has_accels(wl, w))
 		return ELIG_ACCEL;
+	if (device_mask && wl->n_required_accels)
+		*device_mask = accel_devices(wl, w, *device_mask);
 	/* The load is at most 1, so a ceiling of 1 or more can never be
 	 * exceeded and the load need not be computed. */
 	if (ceiling < 1.0 && elig_load(w) > ceiling)

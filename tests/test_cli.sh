@@ -265,6 +265,16 @@ expect_rc 0 "$shim" decide --config "$tmp/typed.json" --workers "$LBS_SRCDIR/exa
 	--tests /dev/null --feedback "$tmp/wordless.jsonl"
 has "$tmp/err" "warning: 2 outcome(s) from $tmp/wordless.jsonl (the first at $tmp/wordless.jsonl:2, test_type 'vison_classification') have a 'test_type' with no workload word in it (vision, image, nlp, text, language, audio, speech, embedding, training, inference, conversational, multi): learned as mixed"
 lacks "$tmp/err" "name no 'test_type'"
+# A test that asks for a TPU runs on a TPU: it was scored on the best
+# device of the worker, here a 192-core host CPU beside a 2-core TPU, and
+# the pod of 8 TPU cores lost to it.
+cat >"$tmp/tpus.json" <<'JSON'
+[{"worker_id": "big_cpu_tpu", "supported_backends": ["cpu", "tpu", "tensorflow"], "available_accelerators": {"tpu": 1}, "available_memory": 64, "cpu_cores": 192, "hardware_specs": {"tpu_cores": 2}},
+ {"worker_id": "tpu_pod", "supported_backends": ["cpu", "tpu", "tensorflow"], "available_accelerators": {"tpu": 1}, "available_memory": 64, "cpu_cores": 4, "hardware_specs": {"tpu_cores": 8}}]
+JSON
+echo '{"test_id": "needs_tpu", "test_type": "training", "expected_duration": 300, "required_accelerators": {"tpu": 1}}' >"$tmp/tpu.jsonl"
+expect_rc 0 "$shim" decide --workers "$tmp/tpus.json" --tests "$tmp/tpu.jsonl"
+has "$tmp/out" '"workers":["tpu_pod"],"reason":"hardware-aware: est. 109.6 s (wait 0.0 + run 109.6) on TPU device 1 of tpu_pod'
 # the original's WorkerAssignment, whole, is an outcome: its status word
 # says how it ended, its test_requirements give the type, its result dict
 # is the test's own; one not ended yet, or whose words disagree, is refused

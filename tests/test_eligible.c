@@ -275,6 +275,57 @@ static void test_accelerators(void)
 	CHECK_INT(check(&wl, &gpu), ELIG_ACCEL);
 }
 
+/* A required accelerator whose kind names a device class keeps the work's
+ * devices to that class: a test that asks for a GPU was scored on the
+ * worker's faster host CPU, and said to run there. */
+static void test_accelerator_devices(void)
+{
+	const char *kinds[] = { "gpu", "tpu", "fpga-x" };
+	uint32_t counts[] = { 1, 1, 1 };
+	lbs_workload wl = wl_plain();
+	uint64_t mask;
+	hw h;
+
+	hw_init(&h, "gpu-box");
+	hw_add_gpu(&h, 16 * GIB);
+	hw_accel(&h, "gpu", 1);
+	hw_accel(&h, "tpu", 1);
+	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
+	CHECK_INT(mask, 3);
+	wl.required_accel_kinds = kinds;
+	wl.required_accel_counts = counts;
+	wl.n_required_accels = 1;
+	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
+	CHECK_INT(mask, 2);
+	/* A count of 0 asks for nothing. */
+	counts[0] = 0;
+	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
+	CHECK_INT(mask, 3);
+	counts[0] = 1;
+	/* The GPU device fails the memory: the work cannot go on it, and the
+	 * accelerator counts alone keep it; the CPU is what passes. */
+	wl.min_memory_bytes = 20 * GIB;
+	h.d[0].mem_available_bytes = 24 * GIB;
+	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
+	CHECK_INT(mask, 1);
+	wl.min_memory_bytes = 0;
+	/* A tpu listed with no TPU device: the devices stay as they were. */
+	wl.required_accel_kinds = kinds + 1;
+	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
+	CHECK_INT(mask, 3);
+	/* A kind that names no class does not narrow them. */
+	hw_accel(&h, "fpga-x", 1);
+	wl.required_accel_kinds = kinds + 2;
+	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
+	CHECK_INT(mask, 3);
+	/* Two kinds: both classes' devices. */
+	wl.required_accel_kinds = kinds;
+	wl.n_required_accels = 2;
+	h.d[0].hw_class = LBS_CLASS_TPU;
+	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
+	CHECK_INT(mask, 3);
+}
+
 /* ABI 1.1: backend names beyond the bits, on the device that meets the rest. */
 static void test_backend_names(void)
 {
@@ -712,6 +763,7 @@ int main(void)
 	test_accelerators();
 	test_backend_names();
 	test_reserved_accelerators();
+	test_accelerator_devices();
 	test_overloaded();
 	test_loads();
 	test_busy01_exact();
