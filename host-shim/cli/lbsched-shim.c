@@ -65,8 +65,7 @@ static const cli_opt decide_table[] = {
 	               "framework's format, a JSON array or {\"workers\": [...]} (required)"},
 	[D_TESTS] = {"tests", "FILE", "test requirements as JSON Lines, one test a line "
 	             "(default: standard input, also -)"},
-	[D_PLUGIN] = {"plugin", "PATH", "the plugin (default: the one built alongside the shim, "
-	              "or the installed one)"},
+	[D_PLUGIN] = {"plugin", "PATH", "the plugin (default: " HOST_DEFAULT_PLUGIN_TEXT ")"},
 	[D_SCHEDULER] = {"scheduler", "NAME", "the scheduler (default " DEFAULT_SCHEDULER ")"},
 	[D_CONFIG] = {"config", "FILE", "the scheduler's config, a JSON object"},
 	[D_ROUTES] = {"routes", "ROUTES.json", "send each test type to its own scheduler "
@@ -118,8 +117,8 @@ static const cli_prog program = {
 	"(the nginx module, the Python binding), checks every answer it gives, and feeds it "
 	"records in the original framework's JSON: worker capabilities (a fleet) and test "
 	"requirements (JSON Lines).\n\n"
-	"--plugin defaults to the plugin built alongside the shim, or the installed one after "
-	"meson install. lbsched(7) describes the schedulers and their configs. The documents "
+	"--plugin defaults to " HOST_DEFAULT_PLUGIN_TEXT " (after meson install or from the "
+	"Debian package). lbsched(7) describes the schedulers and their configs. The documents "
 	"named docs/NAME.md here are in the source tree's docs/ and, from the Debian packages, "
 	"in /usr/share/doc/lbsched (NAME.md.gz).",
 	"0: done.\n1: bad input or config, a plugin file that cannot be loaded among them; the "

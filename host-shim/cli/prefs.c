@@ -23,8 +23,8 @@ static const cli_opt prefs_opts[] = {
 	[P_REDIS] = {"redis", "CONFIG", "dump, export: the fleet's totals in Redis instead of a "
 	             "store; sync: push the store's unsent evidence and pull the totals, once "
 	             "(CONFIG: a scheduler config whose \"store\" has \"fleet\")"},
-	[P_PLUGIN] = {"plugin", "PATH", "the plugin whose store it is (default: the one built "
-	              "alongside the shim, or the installed one)"},
+	[P_PLUGIN] = {"plugin", "PATH", "the plugin whose store it is (default: "
+	              HOST_DEFAULT_PLUGIN_TEXT ")"},
 	[P_REPLACE] = {"replace", NULL, "import: replace the store's records instead of merging "
 	               "into them"},
 	{NULL, NULL, NULL},

@@ -42,8 +42,13 @@ void host_logf(shim_host *h, int32_t level, const char *fmt, ...)
 lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
                      const lbs_host_api **api, char *err, size_t errlen);
 
-/* The plugin built alongside this program: next to the executable in a
- * build tree, else the installed path.  Static or host-owned string. */
+/* $LBSCHED_PLUGIN when set and not empty, else the plugin built alongside
+ * this program (next to the executable in a build tree), else the
+ * installed path.  Static or environment string. */
 const char *host_default_plugin(void);
+
+/* host_default_plugin() in words, for a --plugin option's help. */
+#define HOST_DEFAULT_PLUGIN_TEXT \
+	"$LBSCHED_PLUGIN when set, else the one built alongside the shim, else the installed one"
 
 #endif

@@ -78,8 +78,7 @@ static const cli_opt simulate_opts[] = {
 	               "NAME is a scheduler or 'oracle'"},
 	[S_WARMUP] = {"warmup", "N", "tests left out of the mean after warm-up (default 1000)"},
 	[S_WINDOW] = {"window", "N", "tests per point of the learning curve (default 500)"},
-	[S_PLUGIN] = {"plugin", "PATH", "the plugin (default: the one built alongside the shim, or "
-	              "the installed one)"},
+	[S_PLUGIN] = {"plugin", "PATH", "the plugin (default: " HOST_DEFAULT_PLUGIN_TEXT ")"},
 	[S_JSON] = {"json", "OUT.json", "every figure as JSON"},
 	[S_REPORT] = {"report", "OUT.html", "a self-contained HTML report"},
 	[S_TIMING] = {"timing", NULL, "the wall time of each run, on standard error"},
