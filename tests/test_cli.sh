@@ -49,6 +49,23 @@ done
 # default plugin (built alongside) and stdin
 expect_rc 0 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" <"$tmp/tests.jsonl"
 lines "$tmp/out" 4
+# standard input is answered as it comes: the first test's decision is out
+# while the stream is still open (it waited for the end of the input)
+mkfifo "$tmp/live"
+"$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" <"$tmp/live" >"$tmp/live.out" 2>"$tmp/live.err" &
+live=$!
+exec 7>"$tmp/live"
+echo '{"test_id": "first", "minimum_memory": 1}' >&7
+first_out() { grep -q '"test_id":"first","status":"ok"' "$tmp/live.out"; }
+until_ok 20 first_out && ok || bad "decide held the first decision until its input ended"
+# the last line without its newline is a line too
+printf '{"test_id": "second"}\n\n{"test_id": "third"}' >&7
+exec 7>&-
+wait "$live"
+eq "decide on a live stream: exit status" "$?" 0
+lines "$tmp/live.out" 3
+has "$tmp/live.out" '"test_id":"third","status":"ok"'
+lines "$tmp/live.err" 0
 # explain adds an object
 expect_rc 0 "$shim" decide --scheduler priority --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --explain
 has "$tmp/out" '"explain":{'

@@ -64,7 +64,7 @@ static const cli_opt decide_table[] = {
 	[D_WORKERS] = {"workers", "FILE", "the fleet: worker capabilities in the original "
 	               "framework's format, a JSON array or {\"workers\": [...]} (required)"},
 	[D_TESTS] = {"tests", "FILE", "test requirements as JSON Lines, one test a line "
-	             "(default: standard input, also -)"},
+	             "(default: standard input, also -, each line answered as it comes)"},
 	[D_PLUGIN] = {"plugin", "PATH", "the plugin (default: " HOST_DEFAULT_PLUGIN_TEXT ")"},
 	[D_SCHEDULER] = {"scheduler", "NAME", "the scheduler (default " DEFAULT_SCHEDULER ")"},
 	[D_CONFIG] = {"config", "FILE", "the scheduler's config, a JSON object"},
@@ -669,7 +669,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	char *config = NULL, *fleet_text = NULL, *tests = NULL, *routes = NULL;
 	size_t config_len = 0, fleet_len = 0, tests_len = 0, routes_len = 0;
 	char err[2048];
-	int rc = 0, unsettled = 0;
+	int rc = 0, unsettled = 0, streamed;
 	uint64_t errors;
 	lbs_status st;
 	conv_warns warns = {0, 0};
@@ -718,22 +718,27 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		rc = cli_open_refused(prog, st, o.routes ? NULL : o.config, err);
 		goto out;
 	}
-	tests = file_read(o.tests, &tests_len, err, sizeof err);
-	if (!tests)
+	/* Standard input is answered a line at a time, as it comes (a live
+	 * stream gets each decision at once); a file is read whole. */
+	streamed = !strcmp(o.tests, "-");
+	if (!streamed && !(tests = file_read(o.tests, &tests_len, err, sizeof err)))
 		goto bad;
 
 	{
-		const char *tests_name = strcmp(o.tests, "-") ? o.tests : "<stdin>";
+		const char *tests_name = streamed ? "<stdin>" : o.tests;
 		uint32_t indices[MAX_SHARDS];
 		const char *ids[MAX_SHARDS];
 		char reason[512];
 		file_lines it;
+		file_stream ts;
 		char *line;
 		size_t line_len;
 		int got;
 
 		file_lines_init(&it, tests, tests_len, tests_name);
-		while ((got = file_next_line(&it, &line, &line_len, err, sizeof err))) {
+		file_stream_init(&ts, stdin, tests_name);
+		while ((got = streamed ? file_stream_next(&ts, &line, &line_len, err, sizeof err)
+		                       : file_next_line(&it, &line, &line_len, err, sizeof err))) {
 			char where[512];
 			arena *a;
 			conv_ctx c = {NULL, warn_to_stderr, NULL, err, sizeof err, &warns};
@@ -747,7 +752,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				continue;
 			}
 			c.arena = a = arena_new();
-			snprintf(where, sizeof where, "%s:%u", tests_name, it.lineno);
+			snprintf(where, sizeof where, "%s:%u", tests_name,
+			         streamed ? ts.lineno : it.lineno);
 			if (!a || conv_workload_text(&c, line, line_len, where, &wl)) {
 				fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
 				rc = EXIT_BAD_INPUT;
@@ -783,9 +789,12 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
 				rc = EXIT_BAD_INPUT;
 			}
+			if (streamed)
+				fflush(stdout);
 			free(ex.p);
 			arena_free(a);
 		}
+		file_stream_free(&ts);
 	}
 	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &decided_tests,
 	                                  cli_config_names_store(config, config_len), &warns, &unsettled))

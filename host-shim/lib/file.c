@@ -121,6 +121,87 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
 	return 0;
 }
 
+void file_stream_init(file_stream *s, FILE *f, const char *name)
+{
+	*s = (file_stream){.f = f, .name = name};
+}
+
+/* The next line into s->buf without its newline, NUL-terminated, *n bytes
+ * (NUL bytes kept, for the caller to name); 0 at the end.  Past
+ * FILE_MAX_BYTES the rest of the line is read and dropped (*over 1): a
+ * line without end must not take all memory. */
+static int stream_line(file_stream *s, size_t *n, int *over)
+{
+	int c, any = 0;
+
+	*n = 0;
+	*over = 0;
+	while ((c = getc(s->f)) != EOF) {
+		any = 1;
+		if (c == '\n')
+			break;
+		if (*n + 1 >= s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 4096;
+			char *nb;
+
+			if (s->cap > FILE_MAX_BYTES || !(nb = realloc(s->buf, cap))) {
+				*over = 1;
+				continue;
+			}
+			s->buf = nb;
+			s->cap = cap;
+		}
+		s->buf[(*n)++] = (char)c;
+	}
+	if (any)
+		s->buf[*n] = '\0';
+	return any;
+}
+
+int file_stream_next(file_stream *s, char **line, size_t *len, char *err, size_t errlen)
+{
+	size_t n;
+	int over;
+
+	while (!s->done && stream_line(s, &n, &over)) {
+		const char *nul, *why;
+
+		s->lineno++;
+		if (over) {
+			snprintf(err, errlen, "%s:%u: a line of more than %u MiB, the most lbsched reads "
+			         "(or out of memory)", s->name, s->lineno, FILE_MAX_BYTES >> 20);
+			return -1;
+		}
+		if ((nul = memchr(s->buf, '\0', n))) {
+			snprintf(err, errlen, "%s:%u: a NUL byte at byte %zu; JSON Lines are UTF-8 text",
+			         s->name, s->lineno, (size_t)(nul - s->buf));
+			return -1;
+		}
+		if (s->lineno == 1 && (why = txt_not_utf8(s->buf, n))) {
+			snprintf(err, errlen, "%s: %s", s->name, why);
+			return -1;
+		}
+		if (strspn(s->buf, " \t\r") != n) {
+			*line = s->buf;
+			*len = n;
+			return 1;
+		}
+	}
+	if (!s->done && ferror(s->f)) {
+		s->done = 1;
+		snprintf(err, errlen, "%s: read error: %s", s->name, strerror(errno));
+		return -1;
+	}
+	s->done = 1;
+	return 0;
+}
+
+void file_stream_free(file_stream *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+}
+
 /* A path that names one of this process's descriptors (/dev/stdout,
  * /dev/fd/N, /proc/self/fd/N): written where it points, as the shell set
  * it up, never resolved and replaced (stdout redirected to a file would

@@ -39,6 +39,24 @@ void file_lines_init(file_lines *it, char *text, size_t len, const char *name);
  * "<name>:<line>: ..." in err, and the lines after it still to come. */
 int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t errlen);
 
+/* The lines of a stream read as they come (decide's standard input), so
+ * that each is answered before the next arrives: file_next_line()'s
+ * answers and rules, and file_read()'s (the first line's byte order mark,
+ * a line past FILE_MAX_BYTES), one line at a time.  A read error ends the
+ * stream after its -1. */
+typedef struct file_stream {
+	FILE *f;
+	char *buf;
+	size_t cap;
+	const char *name;
+	unsigned lineno;
+	int done;
+} file_stream;
+
+void file_stream_init(file_stream *s, FILE *f, const char *name);
+int file_stream_next(file_stream *s, char **line, size_t *len, char *err, size_t errlen);
+void file_stream_free(file_stream *s);
+
 /*
  * Output files (simulate's --json, --report and --dump-tests, the graph
  * timeline).  file_check_out: whether `path` can be written, asked before
