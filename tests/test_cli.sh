@@ -55,7 +55,8 @@ mkfifo "$tmp/live"
 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" <"$tmp/live" >"$tmp/live.out" 2>"$tmp/live.err" &
 live=$!
 exec 7>"$tmp/live"
-echo '{"test_id": "first", "minimum_memory": 1}' >&7
+# a blank first line was a NULL write (the buffer not made yet)
+printf '\n{"test_id": "first", "minimum_memory": 1}\n' >&7
 first_out() { grep -q '"test_id":"first","status":"ok"' "$tmp/live.out"; }
 until_ok 20 first_out && ok || bad "decide held the first decision until its input ended"
 # the last line without its newline is a line too
@@ -66,6 +67,15 @@ eq "decide on a live stream: exit status" "$?" 0
 lines "$tmp/live.out" 3
 has "$tmp/live.out" '"test_id":"third","status":"ok"'
 lines "$tmp/live.err" 0
+# refused whole, as a file is, not line by line: a byte order mark, UTF-16
+printf '\xef\xbb\xbf{"test_id": "a"}\n{"test_id": "b"}\n' >"$tmp/bom.jsonl"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" <"$tmp/bom.jsonl"
+lines "$tmp/out" 0
+eq "a byte order mark on standard input" "$(cat "$tmp/err")" "lbsched-shim: <stdin>: starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one"
+python3 -c 'import sys; sys.stdout.buffer.write("{\"test_id\": \"a\"}\n{\"test_id\": \"b\"}\n".encode("utf-16"))' >"$tmp/u16.jsonl"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" <"$tmp/u16.jsonl"
+lines "$tmp/out" 0
+eq "UTF-16 on standard input" "$(cat "$tmp/err")" "lbsched-shim: <stdin>: is UTF-16 (it starts with a byte order mark); save it as UTF-8"
 # explain adds an object
 expect_rc 0 "$shim" decide --scheduler priority --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --explain
 has "$tmp/out" '"explain":{'

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -736,7 +737,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		int got;
 
 		file_lines_init(&it, tests, tests_len, tests_name);
-		file_stream_init(&ts, stdin, tests_name);
+		file_stream_init(&ts, STDIN_FILENO, tests_name);
 		while ((got = streamed ? file_stream_next(&ts, &line, &line_len, err, sizeof err)
 		                       : file_next_line(&it, &line, &line_len, err, sizeof err))) {
 			char where[512];
@@ -789,7 +790,9 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
 				rc = EXIT_BAD_INPUT;
 			}
-			if (streamed)
+			/* out when no other line waits: one write a line
+			 * only for a stream that comes a line at a time */
+			if (streamed && !file_stream_more(&ts))
 				fflush(stdout);
 			free(ex.p);
 			arena_free(a);

@@ -121,78 +121,102 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
 	return 0;
 }
 
-void file_stream_init(file_stream *s, FILE *f, const char *name)
+void file_stream_init(file_stream *s, int fd, const char *name)
 {
-	*s = (file_stream){.f = f, .name = name};
+	*s = (file_stream){.fd = fd, .name = name};
 }
 
-/* The next line into s->buf without its newline, NUL-terminated, *n bytes
- * (NUL bytes kept, for the caller to name); 0 at the end.  Past
- * FILE_MAX_BYTES the rest of the line is read and dropped (*over 1): a
- * line without end must not take all memory. */
-static int stream_line(file_stream *s, size_t *n, int *over)
+/* Read more after buf[end), the unreturned bytes moved to the front first;
+ * 1 when some came, 0 at the end, -1 on a read error or no memory.  A
+ * buffer of FILE_MAX_BYTES + 1 holding no newline is not grown: the caller
+ * drops the line. */
+static int stream_fill(file_stream *s)
 {
-	int c, any = 0;
+	ssize_t got;
 
-	*n = 0;
-	*over = 0;
-	while ((c = getc(s->f)) != EOF) {
-		any = 1;
-		if (c == '\n')
-			break;
-		if (*n + 1 >= s->cap) {
-			size_t cap = s->cap ? s->cap * 2 : 4096;
-			char *nb;
-
-			if (s->cap > FILE_MAX_BYTES || !(nb = realloc(s->buf, cap))) {
-				*over = 1;
-				continue;
-			}
-			s->buf = nb;
-			s->cap = cap;
-		}
-		s->buf[(*n)++] = (char)c;
+	if (s->start) {
+		memmove(s->buf, s->buf + s->start, s->end - s->start);
+		s->end -= s->start;
+		s->start = 0;
 	}
-	if (any)
-		s->buf[*n] = '\0';
-	return any;
+	if (s->cap - s->end < 4096 && s->cap <= FILE_MAX_BYTES) {
+		size_t cap = s->cap ? s->cap * 2 : 65536;
+		char *nb;
+
+		if (cap > FILE_MAX_BYTES + 1)
+			cap = FILE_MAX_BYTES + 1;
+		if (!(nb = realloc(s->buf, cap + 1)))
+			return -1;
+		s->buf = nb;
+		s->cap = cap;
+	}
+	do
+		got = read(s->fd, s->buf + s->end, s->cap - s->end);
+	while (got < 0 && errno == EINTR);
+	if (got > 0)
+		s->end += (size_t)got;
+	return got > 0 ? 1 : got == 0 ? 0 : -1;
+}
+
+int file_stream_more(const file_stream *s)
+{
+	return s->end > s->start && memchr(s->buf + s->start, '\n', s->end - s->start);
 }
 
 int file_stream_next(file_stream *s, char **line, size_t *len, char *err, size_t errlen)
 {
-	size_t n;
-	int over;
-
-	while (!s->done && stream_line(s, &n, &over)) {
+	while (!s->done) {
+		char *l = s->end > s->start ? s->buf + s->start : NULL;
+		char *nl = l ? memchr(l, '\n', s->end - s->start) : NULL;
+		size_t n = nl ? (size_t)(nl - l) : s->end - s->start;
 		const char *nul, *why;
+		int got = 0;
 
+		if (!nl && n <= FILE_MAX_BYTES && (got = stream_fill(s)) > 0)
+			continue;
+		if (got < 0) {
+			s->done = 1;
+			snprintf(err, errlen, "%s: read error: %s", s->name,
+			         errno ? strerror(errno) : "out of memory");
+			return -1;
+		}
+		if (!nl && n > FILE_MAX_BYTES) {
+			/* The rest of the line is read and dropped as it comes. */
+			s->start = s->end;
+			while ((got = stream_fill(s)) > 0 && !memchr(s->buf, '\n', s->end))
+				s->start = s->end;
+			if (got > 0)
+				s->start = (size_t)((char *)memchr(s->buf, '\n', s->end) - s->buf) + 1;
+			s->done = got <= 0;
+			snprintf(err, errlen, "%s:%u: a line of more than %u MiB, the most lbsched reads",
+			         s->name, ++s->lineno, FILE_MAX_BYTES >> 20);
+			return -1;
+		}
+		if (!nl && n == 0) {
+			s->done = 1;
+			return 0;
+		}
+		/* A line: up to its newline, or the last one without. */
+		l = s->buf + s->start;
+		l[n] = '\0';
+		s->start += nl ? n + 1 : n;
 		s->lineno++;
-		if (over) {
-			snprintf(err, errlen, "%s:%u: a line of more than %u MiB, the most lbsched reads "
-			         "(or out of memory)", s->name, s->lineno, FILE_MAX_BYTES >> 20);
-			return -1;
-		}
-		if ((nul = memchr(s->buf, '\0', n))) {
-			snprintf(err, errlen, "%s:%u: a NUL byte at byte %zu; JSON Lines are UTF-8 text",
-			         s->name, s->lineno, (size_t)(nul - s->buf));
-			return -1;
-		}
-		if (s->lineno == 1 && (why = txt_not_utf8(s->buf, n))) {
+		if (s->lineno == 1 && (why = txt_not_utf8(l, n))) {
+			s->done = 1;
 			snprintf(err, errlen, "%s: %s", s->name, why);
 			return -1;
 		}
-		if (strspn(s->buf, " \t\r") != n) {
-			*line = s->buf;
+		if ((nul = memchr(l, '\0', n))) {
+			snprintf(err, errlen, "%s:%u: a NUL byte at byte %zu; JSON Lines are UTF-8 text",
+			         s->name, s->lineno, (size_t)(nul - l));
+			return -1;
+		}
+		if (strspn(l, " \t\r") != n) {
+			*line = l;
 			*len = n;
 			return 1;
 		}
 	}
-	if (!s->done && ferror(s->f)) {
-		s->done = 1;
-		snprintf(err, errlen, "%s: read error: %s", s->name, strerror(errno));
-		return -1;
-	}
-	s->done = 1;
 	return 0;
 }
 

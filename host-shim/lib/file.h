@@ -41,20 +41,23 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
 
 /* The lines of a stream read as they come (decide's standard input), so
  * that each is answered before the next arrives: file_next_line()'s
- * answers and rules, and file_read()'s (the first line's byte order mark,
- * a line past FILE_MAX_BYTES), one line at a time.  A read error ends the
- * stream after its -1. */
+ * answers and rules, a line at a time, and file_read()'s: text that is not
+ * UTF-8 at its start (a byte order mark, UTF-16) is refused whole, and a
+ * line past FILE_MAX_BYTES is that line's error.  A read error ends the
+ * stream after its -1.  file_stream_more: whether another whole line is
+ * already read (a caller flushes its answers only when none is). */
 typedef struct file_stream {
-	FILE *f;
+	int fd;
 	char *buf;
-	size_t cap;
+	size_t cap, start, end; /* buf[start..end): read, not yet returned */
 	const char *name;
 	unsigned lineno;
 	int done;
 } file_stream;
 
-void file_stream_init(file_stream *s, FILE *f, const char *name);
+void file_stream_init(file_stream *s, int fd, const char *name);
 int file_stream_next(file_stream *s, char **line, size_t *len, char *err, size_t errlen);
+int file_stream_more(const file_stream *s);
 void file_stream_free(file_stream *s);
 
 /*
