@@ -176,7 +176,9 @@ static int connect_redis(fleet *f, char *err, size_t errlen)
 	t.user = f->o.user;
 	t.secret = f->o.secret;
 	t.timeout_ms = (int)f->o.timeout_ms;
-	c = rc_open(&t, err, errlen);
+	/* Connected, it is f->rc before the AUTH, whose answer fleet_stop
+	 * can then cut short as it does a command's. */
+	c = rc_connect(&t, err, errlen);
 	pthread_mutex_lock(&f->mu);
 	if (c && f->stop) {
 		/* fleet_stop found no connection to interrupt */
@@ -186,6 +188,10 @@ static int connect_redis(fleet *f, char *err, size_t errlen)
 	}
 	f->rc = c;
 	pthread_mutex_unlock(&f->mu);
+	if (c && rc_auth(c, &t, err, errlen) < 0) {
+		disconnect(f);
+		return -1;
+	}
 	return c ? 0 : -1;
 }
 

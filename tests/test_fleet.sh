@@ -869,6 +869,13 @@ echo "{\"store\": {\"path\": \"$tmp/mute\", \"fleet\": {\"address\": \"127.0.0.1
 expect_rc 0 timeout 60 "$shim" decide --plugin "$plugin" --config "$tmp/mute.json" \
 	--workers "$src/examples/fleet.json" --tests <(sleep 1; cat "$src/examples/tests.jsonl")
 lines "$tmp/err" 0
+# the same while the answer waited for is the AUTH's (with a password)
+printf 'hunter2\n' >"$tmp/mute.pw"
+chmod 600 "$tmp/mute.pw"
+echo "{\"store\": {\"path\": \"$tmp/mute2\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"m:\", \"timeout_ms\": 600000, \"password_file\": \"$tmp/mute.pw\"}}}" >"$tmp/mute2.json"
+expect_rc 0 timeout 60 "$shim" decide --plugin "$plugin" --config "$tmp/mute2.json" \
+	--workers "$src/examples/fleet.json" --tests <(sleep 1; cat "$src/examples/tests.jsonl")
+lines "$tmp/err" 0
 fake_stop
 
 finish test_fleet

@@ -416,13 +416,11 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	         : "I/O error");
 }
 
-rc_conn *rc_open(const rc_target *t, char *err, size_t n)
+rc_conn *rc_connect(const rc_target *t, char *err, size_t n)
 {
-	char show[96], msg[400];
+	char show[96];
 	int ms = t->timeout_ms > 0 ? t->timeout_ms : RC_DEFAULT_TIMEOUT_MS;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	rc_secret own;
-	const rc_secret *sec = t->secret;
 	rc_conn *c = calloc(1, sizeof *c);
 
 	if (!c) {
@@ -433,14 +431,6 @@ rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 	if (rc_check_policy(t, err, n) < 0) {
 		free(c);
 		return NULL;
-	}
-	if (!sec && t->password_file) {
-		if (rc_secret_read(t->password_file, t->user, &own, msg, sizeof msg) < 0) {
-			snprintf(err, n, "%s: %s", c->where, msg);
-			free(c);
-			return NULL;
-		}
-		sec = &own;
 	}
 	c->ctx = t->host[0] == '/' ? redisConnectUnixWithTimeout(t->host, tv)
 	                           : redisConnectWithTimeout(t->host, t->port, tv);
@@ -460,39 +450,101 @@ rc_conn *rc_open(const rc_target *t, char *err, size_t n)
 		c->ctx->reader->privdata = c;
 		c->ctx->reader->fn = &c->fns;
 	}
-	if (sec && sec->pass[0]) {
-		const char *argv[3] = {"AUTH", sec->user[0] ? sec->user : sec->pass, sec->pass};
-		pipe_guard g;
-		redisReply *r;
-
-		pipe_guard_on(&g);
-		r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
-		pipe_guard_off(&g);
-		if (!r) {
-			io_error(c, err, n);
-			goto fail;
-		}
-		if (r->type == REDIS_REPLY_ERROR) {
-			/* the server's words only: they never hold the secret */
-			snprintf(err, n, "%s: authentication%s%s refused: %s", c->where,
-			         sec->user[0] ? " as " : "",
-			         sec->user[0] ? txt_show(show, sizeof show, sec->user) : "", r->str);
-			txt_one_line(err);
-			freeReplyObject(r);
-			goto fail;
-		}
-		freeReplyObject(r);
-	}
-	if (sec == &own)
-		rc_secret_clear(&own);
 	return c;
 fail:
-	if (sec == &own)
-		rc_secret_clear(&own);
 	if (c->ctx)
 		redisFree(c->ctx);
 	free(c);
 	return NULL;
+}
+
+/* AUTH with sec when it holds a password; 0, or -1 with err. */
+static int auth_with(rc_conn *c, const rc_secret *sec, char *err, size_t n)
+{
+	const char *argv[3];
+	char show[96];
+	pipe_guard g;
+	redisReply *r;
+
+	if (!sec || !sec->pass[0])
+		return 0;
+	argv[0] = "AUTH";
+	argv[1] = sec->user[0] ? sec->user : sec->pass;
+	argv[2] = sec->pass;
+	pipe_guard_on(&g);
+	r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
+	pipe_guard_off(&g);
+	if (!r) {
+		io_error(c, err, n);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		/* the server's words only: they never hold the secret */
+		snprintf(err, n, "%s: authentication%s%s refused: %s", c->where,
+		         sec->user[0] ? " as " : "",
+		         sec->user[0] ? txt_show(show, sizeof show, sec->user) : "", r->str);
+		txt_one_line(err);
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+/* t's secret, read from its password file when not given: sec, or own
+ * (which the caller clears); NULL with err for an unreadable file. */
+static const rc_secret *secret_of(const rc_target *t, const char *where, rc_secret *own,
+                                  int *read, char *err, size_t n)
+{
+	char msg[400];
+
+	*read = 0;
+	if (t->secret || !t->password_file)
+		return t->secret;
+	if (rc_secret_read(t->password_file, t->user, own, msg, sizeof msg) < 0) {
+		snprintf(err, n, "%s: %s", where, msg);
+		return NULL;
+	}
+	*read = 1;
+	return own;
+}
+
+int rc_auth(rc_conn *c, const rc_target *t, char *err, size_t n)
+{
+	rc_secret own;
+	int read, rc = -1;
+	const rc_secret *sec = secret_of(t, c->where, &own, &read, err, n);
+
+	if (sec || (!t->secret && !t->password_file))
+		rc = auth_with(c, sec, err, n);
+	if (read)
+		rc_secret_clear(&own);
+	return rc;
+}
+
+rc_conn *rc_open(const rc_target *t, char *err, size_t n)
+{
+	char where[RC_HOST_MAX + 24];
+	rc_secret own;
+	int read;
+	const rc_secret *sec;
+	rc_conn *c = NULL;
+
+	/* the policy and the password file first: neither needs the network */
+	rc_target_where(t, where, sizeof where);
+	if (rc_check_policy(t, err, n) < 0)
+		return NULL;
+	sec = secret_of(t, where, &own, &read, err, n);
+	if (!sec && (t->secret || t->password_file))
+		return NULL;
+	c = rc_connect(t, err, n);
+	if (c && auth_with(c, sec, err, n) < 0) {
+		rc_close(c);
+		c = NULL;
+	}
+	if (read)
+		rc_secret_clear(&own);
+	return c;
 }
 
 void rc_interrupt(rc_conn *c)

@@ -115,6 +115,14 @@ void rc_target_where(const rc_target *t, char *buf, size_t n);
 rc_conn *rc_open(const rc_target *t, char *err, size_t n);
 void rc_close(rc_conn *c);
 
+/* rc_open in two steps, for a caller that must be able to cut the AUTH's
+ * wait short (rc_interrupt) as it can a command's: rc_connect connects
+ * under the policy; rc_auth reads the password file when no secret is
+ * given and sends AUTH when there is a password (0, or -1 with err; the
+ * caller then closes c). */
+rc_conn *rc_connect(const rc_target *t, char *err, size_t n);
+int rc_auth(rc_conn *c, const rc_target *t, char *err, size_t n);
+
 /* From another thread than the one using c: whatever call of c's waits on
  * Redis returns at once, failed as a broken connection, and so does every
  * later one.  The socket is shut down, not closed: its fd stays c's until
