@@ -404,10 +404,7 @@ static cJSON *result_json(const sim_opts *o, const sim_setup *su, const sim_run 
 	a = cJSON_AddArrayToObject(doc, "types");
 	for (uint32_t t = 0; t < su->stream->n_types; t++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(su->stream->types[t]));
-	/* the window the curves took: a stream shorter than --window is
-	 * averaged whole (simulate.c clamps it so) */
-	cJSON_AddNumberToObject(doc, "curve_window", su->curve_window < su->stream->n
-	                                                 ? su->curve_window : su->stream->n);
+	cJSON_AddNumberToObject(doc, "curve_window", su->curve_window);
 	a = cJSON_AddArrayToObject(doc, "runs");
 	for (uint32_t i = 0; i < n_runs; i++)
 		cJSON_AddItemToArray(a, run_json(&runs[i], su, oracle_mean, bound));
