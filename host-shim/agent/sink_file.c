@@ -105,8 +105,9 @@ static int claim(const char *path, char *err, size_t n)
 		snprintf(err, n, "%s: another lbsched-agent (pid %d) writes this file; one agent "
 		         "a file (each would replace the other's worker)", path, (int)who.pid);
 	else
-		snprintf(err, n, "%s: another lbsched-agent writes this file; one agent a file "
-		         "(each would replace the other's worker)", path);
+		snprintf(err, n, "%s: its claim is held and its holder does not answer (its queue "
+		         "is full): taken as another lbsched-agent's, which writes this file; one "
+		         "agent a file (each would replace the other's worker)", path);
 	return -1;
 }
 
