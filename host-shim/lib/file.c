@@ -97,26 +97,37 @@ void file_lines_init(file_lines *it, char *text, size_t len, const char *name)
 
 /* Lines are cut by length, not by strchr: a NUL byte must end its own line
  * with an error, not silently end the file. */
+/* Line lineno of name, l (n bytes, NUL-terminated): 1 with it in *line
+ * and *len, 0 for a blank one, -1 for one holding a NUL byte (err). */
+static int line_of(const char *name, unsigned lineno, char *l, size_t n, char **line,
+                   size_t *len, char *err, size_t errlen)
+{
+	const char *nul = memchr(l, '\0', n);
+
+	if (nul) {
+		snprintf(err, errlen, "%s:%u: a NUL byte at byte %zu; JSON Lines are UTF-8 text", name,
+		         lineno, (size_t)(nul - l));
+		return -1;
+	}
+	if (strspn(l, " \t\r") == n)
+		return 0;
+	*line = l;
+	*len = n;
+	return 1;
+}
+
 int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t errlen)
 {
 	while (it->p && it->p < it->end) {
 		char *l = it->p, *nl = memchr(l, '\n', (size_t)(it->end - l));
 		size_t n = nl ? (size_t)(nl - l) : (size_t)(it->end - l);
-		const char *nul;
+		int got;
 
 		it->p = nl ? nl + 1 : it->end;
 		l[n] = '\0';
 		it->lineno++;
-		if ((nul = memchr(l, '\0', n))) {
-			snprintf(err, errlen, "%s:%u: a NUL byte at byte %zu; JSON Lines are UTF-8 text",
-			         it->name, it->lineno, (size_t)(nul - l));
-			return -1;
-		}
-		if (strspn(l, " \t\r") != n) {
-			*line = l;
-			*len = n;
-			return 1;
-		}
+		if ((got = line_of(it->name, it->lineno, l, n, line, len, err, errlen)))
+			return got;
 	}
 	return 0;
 }
@@ -169,7 +180,7 @@ int file_stream_next(file_stream *s, char **line, size_t *len, char *err, size_t
 		char *l = s->end > s->start ? s->buf + s->start : NULL;
 		char *nl = l ? memchr(l, '\n', s->end - s->start) : NULL;
 		size_t n = nl ? (size_t)(nl - l) : s->end - s->start;
-		const char *nul, *why;
+		const char *why;
 		int got = 0;
 
 		if (!nl && n <= FILE_MAX_BYTES && (got = stream_fill(s)) > 0)
@@ -206,16 +217,8 @@ int file_stream_next(file_stream *s, char **line, size_t *len, char *err, size_t
 			snprintf(err, errlen, "%s: %s", s->name, why);
 			return -1;
 		}
-		if ((nul = memchr(l, '\0', n))) {
-			snprintf(err, errlen, "%s:%u: a NUL byte at byte %zu; JSON Lines are UTF-8 text",
-			         s->name, s->lineno, (size_t)(nul - l));
-			return -1;
-		}
-		if (strspn(l, " \t\r") != n) {
-			*line = l;
-			*len = n;
-			return 1;
-		}
+		if ((got = line_of(s->name, s->lineno, l, n, line, len, err, errlen)))
+			return got;
 	}
 	return 0;
 }
