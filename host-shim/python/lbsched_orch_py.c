@@ -244,7 +244,9 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int 
 		                   .worker_id = worker_id ? worker_id : placed,
 		                   .result = success ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
 		                   .duration_s = duration_s,
-		                   .expected_duration_s = wl->est_duration_s};
+		                   /* a resumed run did what its checkpoint left */
+		                   .expected_duration_s = wl->est_duration_s *
+		                                          orch_remaining(o, (uint32_t)i)};
 		/* a run the caller says was elsewhere is no decision of h's */
 		if (placed && oc.worker_id && !strcmp(oc.worker_id, placed))
 			oc.cookie = orch_cookie(o, (uint32_t)i);

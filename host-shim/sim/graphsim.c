@@ -205,12 +205,15 @@ static void sim_done(void *ctx, const orch *o, uint32_t i, uint32_t w, double st
 {
 	gctx *g = ctx;
 	const lbs_workload *wl = orch_workload(o, i);
+	/* A run resumed from a checkpoint does what was left (the progress
+	 * is still the failed run's here): its expected duration is that
+	 * share, or the learner took the worker for 1/share times faster. */
 	lbs_outcome out = {.struct_size = sizeof out, .workload_type = wl->type,
 	                   .workload_id = orch_id(o, i), .test_type = wl->test_type,
 	                   .worker_id = g->workers[w]->id,
 	                   .result = ok ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
 	                   .duration_s = finish - start,
-	                   .expected_duration_s = wl->est_duration_s,
+	                   .expected_duration_s = wl->est_duration_s * orch_remaining(o, i),
 	                   .cookie = orch_cookie(o, i)};
 	/* A scheduler that does not learn says so; nothing to do then. */
 	(void)sched_report(g->s, &out);

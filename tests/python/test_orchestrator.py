@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 import warnings
 
@@ -401,6 +402,31 @@ class LearnsFromResults(unittest.TestCase):
             warnings.simplefilter("error", lbsched.RecordWarning)
             r = o.record_subtask_result("w", "s0", None)
         self.assertEqual(r["state"], "completed")
+
+    def test_a_resumed_run_is_learned_against_the_work_it_had_left(self):
+        # reported against the whole 100 s, a run that resumed at 75 % and
+        # took 25 s taught a speed 4x the worker's
+        with tempfile.TemporaryDirectory() as d:
+            s = lbsched.PluginScheduler(plugin=PLUGIN, config=json.dumps(
+                {"store": {"path": d + "/st", "batch_count": 1}}))
+            o = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
+            o.register_workload("w", {"subtasks": {"c": {
+                "requirements": {"test_type": "vision", "expected_duration": 100},
+                "recovery": {"strategy": "checkpoint", "max_attempts": 5}}}})
+            first = o.place_subtask("w", "c", TWINS)
+            o.record_subtask_result("w", "c", None, success=False, duration=75.0,
+                                    progress=0.75)
+            second = o.place_subtask("w", "c", TWINS)
+            o.record_subtask_result("w", "c", None, duration=25.0)
+            s.close()
+            out = subprocess.run([os.environ["LBS_SHIM"], "prefs", "export", "--plugin", PLUGIN,
+                                  "--db", d + "/st"], check=True, capture_output=True,
+                                 text=True).stdout
+        ok = [r for r in json.loads(out)["records"] if r["successes"] == 1]
+        self.assertEqual([r["worker"] for r in ok], [second])
+        self.assertEqual(ok[0]["ratio_n"], 1)
+        self.assertAlmostEqual(ok[0]["log_ratio_mean"], 0.0, places=9)
+        self.assertTrue(first in TWINS)
 
     def test_a_result_after_the_scheduler_closed_is_recorded_and_said(self):
         # it went as a record only, without a word
