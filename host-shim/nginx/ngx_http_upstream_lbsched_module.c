@@ -2620,6 +2620,13 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
     lbs_status                             rc;
     char                                   err[2048], *seeded;
 
+    /* nginx calls this in its cache manager and loader too, which serve no
+     * request: no instance there (each read Redis as worker 0, and never
+     * closed its store: they end without exit_process) */
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
+        return NGX_OK;
+    }
+
     umcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_upstream_module);
     if (umcf == NULL) {
         return NGX_OK;

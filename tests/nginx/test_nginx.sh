@@ -881,6 +881,22 @@ rm -f "$tmp/gone.json"
 out=$("$NGINX" -p "$run/" -c "$run/gone.conf" -s quit 2>&1)
 check "with its fleet file removed too, nginx -s quit still stops it ($out)" until_ok 20 ngx_gone
 
+# nginx's cache manager and loader run init_process too: each made an
+# instance of its own (a store open, a Redis poll as worker 0) that no
+# request ever used and nothing closed
+write_conf "$run/cache.conf" 1 "$slow_up proxy_cache_path $tmp/cache keys_zone=lbc:1m;"
+"$NGINX" -p "$run/" -c "$run/cache.conf" || die "nginx (cache.conf) does not start: $(tail -5 "$run/error.log")"
+ngx_up
+master=$(cat "$run/nginx.pid")
+store_open() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "$tmp/store/data.mdb"; }
+worker=$(pgrep -P "$master" -f "worker process" | head -1)
+manager=$(pgrep -P "$master" -f "cache manager" | head -1)
+check "the cache manager runs beside the worker ($worker, $manager)" test -n "$worker" -a -n "$manager"
+check "... the worker holds the store open" store_open "$worker"
+check "... the cache manager does not" bash -c "! ls -l /proc/$manager/fd | grep -q '$tmp/store/data.mdb'"
+kill -QUIT "$master"
+ngx_down
+
 # the store's verifying child is the plugin's: nginx's SIGCHLD handler never
 # sees it (it logged "unknown process N exited" at notice, "waitpid() failed"
 # at info); the log is at info level
