@@ -3260,6 +3260,24 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 }
 
 
+/* Whether a try nginx frees as done ended before its body did: buffered,
+ * the pipe saw a read error, or the end of the stream short of the length
+ * the headers gave; unbuffered, the connection did. */
+static ngx_uint_t
+ngx_http_upstream_lbsched_cut_short(ngx_peer_connection_t *pc,
+    ngx_http_upstream_t *u)
+{
+    if (u->buffering && u->pipe) {
+        return u->pipe->upstream_error
+               || (u->pipe->upstream_eof && u->pipe->length > 0);
+    }
+
+    return pc->connection
+           && (pc->connection->read->error
+               || (pc->connection->read->eof && u->length > 0));
+}
+
+
 static void
 ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state)
@@ -3332,6 +3350,21 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
             } else {
                 o.result = LBS_RESULT_FAILURE;
             }
+
+        /* Freed as done (state 0) after the headers, the body may still
+         * have been cut: nginx frees before it closes the connection, so
+         * its flags tell.  The client gone first is not the server's
+         * doing; a read timer fired, a timeout; a body short of its
+         * length or a read error, a failure.  All were learned as
+         * successes of the time it took to fail. */
+        } else if (dp->request->connection->error) {
+            o.result = LBS_RESULT_CANCELLED;
+
+        } else if (pc->connection && pc->connection->read->timedout) {
+            o.result = LBS_RESULT_TIMEOUT;
+
+        } else if (ngx_http_upstream_lbsched_cut_short(pc, u)) {
+            o.result = LBS_RESULT_FAILURE;
 
         } else if (status >= 500) {
             o.result = LBS_RESULT_FAILURE;

@@ -605,6 +605,16 @@ class H(http.server.BaseHTTPRequestHandler):
     n = 0
     def do_GET(self):
         self.n += 1  # one handler object serves one connection
+        if mode in ("midcut", "midstall"):
+            # the headers and 3 of 100 bytes, then a close, or a stall
+            # past proxy_read_timeout
+            self.send_response(200)
+            self.send_header("Content-Length", "100"); self.end_headers()
+            self.wfile.write(b"abc"); self.wfile.flush()
+            if mode == "midstall":
+                time.sleep(1)
+            self.close_connection = True
+            return
         if self.n > 1 and mode == "close":
             self.close_connection = True
             return
@@ -621,6 +631,9 @@ P_K500=$(free_port) P_KSLOW=$(free_port) P_KCLOSE=$(free_port) P_KF=$(free_port)
 python3 "$tmp/ka.py" "$P_K500" 500 & kapids=$!
 python3 "$tmp/ka.py" "$P_KSLOW" slow & kapids="$kapids $!"
 python3 "$tmp/ka.py" "$P_KCLOSE" close & kapids="$kapids $!"
+P_MCUT=$(free_port) P_MSTALL=$(free_port)
+python3 "$tmp/ka.py" "$P_MCUT" midcut & kapids="$kapids $!"
+python3 "$tmp/ka.py" "$P_MSTALL" midstall & kapids="$kapids $!"
 for p in $P_K500 $P_KSLOW $P_KCLOSE; do
 	until_ok 20 answers http://127.0.0.1:$p/ || die "a keepalive server (port $p) did not start"
 done
@@ -634,6 +647,8 @@ ka_liar="lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{\"mode\"
 ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
   upstream kaslow { $ka_liar server 127.0.0.1:$P_KSLOW max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
   upstream kaclose { $ka_liar server 127.0.0.1:$P_KCLOSE max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
+  upstream midcut { $ka_liar server 127.0.0.1:$P_MCUT max_fails=0; }
+  upstream midstall { $ka_liar server 127.0.0.1:$P_MSTALL max_fails=0; }
   upstream kalearn {
     lbsched_plugin $plugin;
     lbsched_fleet $tmp/kafleet.json;
@@ -648,6 +663,8 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
     location /slow { proxy_pass http://kaslow; proxy_read_timeout 300ms; proxy_next_upstream error timeout; }
     location /close { proxy_pass http://kaclose; }
     location /learn { proxy_pass http://kalearn; proxy_next_upstream error http_500; }
+    location /midcut { proxy_pass http://midcut; }
+    location /midstall { proxy_pass http://midstall; proxy_read_timeout 300ms; }
   }"
 write_conf "$run/nginx.conf" 1 "$slow_up $ka_up"
 ngx || die "nginx (keepalive) does not start: $(tail -5 "$run/error.log")"
@@ -667,6 +684,15 @@ check "a read timeout on a reused connection is a timeout ($t)" \
 t=$(ka_tally kaclose)
 check "a reused connection closed before any byte of an answer is cancelled ($t)" \
 	test "$t" = '{"success": 4, "failure": 0, "timeout": 0, "rejected": 0, "cancelled": 2, "last_cookie": 0}'
+# the body cut or stalled after the headers (200): learned as successes
+curl -s -o /dev/null "http://127.0.0.1:$P_KF/midcut"
+curl -s -o /dev/null "http://127.0.0.1:$P_KF/midstall"
+t=$(ka_tally midcut)
+check "a body cut short after a 200's headers is a failure ($t)" \
+	test "$t" = '{"success": 0, "failure": 1, "timeout": 0, "rejected": 0, "cancelled": 0, "last_cookie": 0}'
+t=$(ka_tally midstall)
+check "a body that stalls past the read timeout is a timeout ($t)" \
+	test "$t" = '{"success": 0, "failure": 0, "timeout": 1, "rejected": 0, "cancelled": 0, "last_cookie": 0}'
 # (the store's flusher commits within batch_ms: read until it shows, 20 s)
 ka_learned() {
 	get $U/lbsched_status >"$tmp/kastatus.json" &&
