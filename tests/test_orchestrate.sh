@@ -202,6 +202,21 @@ r = [x for x in json.load(open(sys.argv[1]))["records"] if x["successes"] == 1]
 sys.exit(0 if len(r) == 1 and r[0]["ratio_n"] == 1 and abs(r[0]["log_ratio_mean"]) < 1e-9 else 1)
 PY
 
+# Each graph runs on an idle fleet: the fleet file's load (all memory
+# reserved, a worker cooling at a fifth of its speed) is not the run's; it
+# was kept, and this graph had no worker ("too little free memory").
+python3 - "$tmp/twins.json" "$tmp/loaded.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for w in d["workers"]:
+    w["load"] = {"reserved_memory": 64, "cooling_state": True, "performance_level": 0.2}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+echo '{"name": "mem", "subtasks": {"m": {"requirements": {"test_type": "embedding_text", "expected_duration": 100, "minimum_memory": 8}}}}' >"$tmp/mem.jsonl"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/mem.jsonl" --workers "$tmp/loaded.json" \
+	--truth "$tmp/even.json"
+pycheck "$tmp/out" 'L[0]["completed"] and L[0]["orchestrator_s"] == L[0]["heft_s"] == 100'
+
 # The bound is never beaten, not even by a rounding: summed from the end it
 # was 67.008709291934977 under the orchestrator's and HEFT's ...963 on the
 # first of these graphs, each of whose runs followed the critical path.
