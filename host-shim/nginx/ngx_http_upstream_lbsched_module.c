@@ -2930,9 +2930,16 @@ ngx_http_upstream_lbsched_choose(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     sel.ids = &sel_id;
 
     if (lcf->sched) {
+        /* The plugin runs outside the upstream's lock, which with a zone
+         * is every worker's: one that died inside it left the lock held
+         * and the others spinning for good, and each select waited for
+         * the others'.  It reads this process's copy of the servers
+         * (follow); the caller checks the one chosen under the lock. */
+        ngx_http_upstream_rr_peers_unlock(dp->rrp.peers);
         st = sched_select(lcf->sched, &dp->wl,
                           (const lbs_worker *const *) cand, (uint32_t) n,
                           &sel, &fell_back);
+        ngx_http_upstream_rr_peers_wlock(dp->rrp.peers);
 
     } else {
         /* this process could not create its scheduler (init_process) */
@@ -3056,7 +3063,10 @@ ngx_http_upstream_lbsched_direct(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         if (lcf->sched) {
             ngx_http_upstream_lbsched_outcome(lcf, dp, i, &o);
             o.result = LBS_RESULT_CANCELLED;
+            /* outside the lock, as the select (choose) */
+            ngx_http_upstream_rr_peers_unlock(dp->rrp.peers);
             (void) sched_report(lcf->sched, &o);
+            ngx_http_upstream_rr_peers_wlock(dp->rrp.peers);
         }
 
         if (lcf->nsuspect < lcf->npeers) {
@@ -3080,7 +3090,7 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_uint_t *chosen)
 {
     const lbs_worker  **cand;
-    ngx_uint_t         *idx, i, k, n;
+    ngx_uint_t         *idx, i, k, n, again;
     uintptr_t           m;
     uint32_t            pos;
 
@@ -3091,36 +3101,46 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     }
     idx = (ngx_uint_t *) (cand + lcf->ncand);
 
-    n = 0;
+    /* The scheduler chooses outside the lock (choose): a server another
+     * worker found failing meanwhile is left out, and the choice made
+     * again once. */
+    for (again = 0; /* void */; again++) {
+        n = 0;
 
-    for (k = 0; k < lcf->ncand; k++) {
-        i = lcf->cand_idx[k];
-        m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
+        for (k = 0; k < lcf->ncand; k++) {
+            i = lcf->cand_idx[k];
+            m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
 
-        if ((dp->rrp.tried[i / (8 * sizeof(uintptr_t))] & m)
-            || !ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now))
-        {
-            continue;
+            if ((dp->rrp.tried[i / (8 * sizeof(uintptr_t))] & m)
+                || !ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now))
+            {
+                continue;
+            }
+
+            cand[n] = lcf->cand[k];
+            idx[n] = i;
+            n++;
         }
 
-        cand[n] = lcf->cand[k];
-        idx[n] = i;
-        n++;
+        if (n == 0) {
+            return NGX_BUSY;
+        }
+
+        if (ngx_http_upstream_lbsched_choose(lcf, dp, log, cand, n, &pos)
+            != NGX_OK)
+        {
+            return ngx_http_upstream_lbsched_no_worker(lcf, log);
+        }
+
+        if (ngx_http_upstream_lbsched_usable(lcf->peer_at[idx[pos]], now)) {
+            *chosen = idx[pos];
+            return NGX_OK;
+        }
+
+        if (again) {
+            return NGX_BUSY;
+        }
     }
-
-    if (n == 0) {
-        return NGX_BUSY;
-    }
-
-    if (ngx_http_upstream_lbsched_choose(lcf, dp, log, cand, n, &pos)
-        != NGX_OK)
-    {
-        return ngx_http_upstream_lbsched_no_worker(lcf, log);
-    }
-
-    *chosen = idx[pos];
-
-    return NGX_OK;
 }
 
 

@@ -26,11 +26,15 @@
  *   every_other   honest with a cookie (1, 2, ...) on the 1st, 3rd, ...
  *                 call, out_of_range on the others (the host falls back)
  *   range_then_error  out_of_range on the first call, error on the others
+ *   die_on_die    honest, but a workload whose test_type is "die" kills
+ *                 the process inside select (SIGKILL: a crash or the OOM
+ *                 killer, in the middle of a decision)
  * Every mode counts the outcomes reported to it by result, and stats
  * shows them: {"success": N, "failure": N, "timeout": N, "rejected": N,
  * "cancelled": N, "last_cookie": C}, so a test sees what a host reported.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +43,14 @@
 
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
             UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
-            THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR };
+            THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR, DIE_ON_DIE };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
                                          "unterminated_reason", "forged_id",
                                          "unterminated_error", "huge_score", "copied_id",
                                          "thread_log", "every_other",
-                                         "range_then_error"};
+                                         "range_then_error", "die_on_die"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
@@ -154,6 +158,10 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 	switch (m) {
 	case HONEST:
 	case THREAD_LOG:
+		break;
+	case DIE_ON_DIE:
+		if (wl->test_type && !strcmp(wl->test_type, "die"))
+			raise(SIGKILL);
 		break;
 	case OUT_OF_RANGE:
 		out->indices[0] = n;

@@ -907,6 +907,27 @@ rm -f "$tmp/gone.json"
 out=$("$NGINX" -p "$run/" -c "$run/gone.conf" -s quit 2>&1)
 check "with its fleet file removed too, nginx -s quit still stops it ($out)" until_ok 20 ngx_gone
 
+# A worker that dies inside the plugin's select (a crash, the OOM killer)
+# must not take nginx with it: the select ran under the upstream zone's
+# lock, every worker's, which the dead one never released, and every
+# worker after it spun on that lock for good
+P_DIE=$(free_port)
+die_up="upstream dier {
+    lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{\"mode\": \"die_on_die\"}';
+    zone dier 64k;
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA;
+  }
+  server { listen 127.0.0.1:$P_DIE; location / { proxy_pass http://dier; } }"
+write_conf "$run/die.conf" 2 "$slow_up $die_up"
+"$NGINX" -p "$run/" -c "$run/die.conf" || die "nginx (die.conf) does not start: $(tail -5 "$run/error.log")"
+ngx_up
+curl -s -m 5 -o /dev/null -H 'X-Test-Type: die' "http://127.0.0.1:$P_DIE/"
+ans=$(for _ in 1 2 3 4; do curl -s -m 5 "http://127.0.0.1:$P_DIE/"; done | sort -u | tr '\n' ' ')
+check "after a worker died inside the plugin, the upstream still answers ($ans)" \
+	test "$ans" = "cpu " -o "$ans" = "cpu cuda " -o "$ans" = "cuda "
+kill -QUIT "$(cat "$run/nginx.pid")"
+ngx_down
+
 # nginx's cache manager and loader run init_process too: each made an
 # instance of its own (a store open, a Redis poll as worker 0) that no
 # request ever used and nothing closed
