@@ -313,11 +313,13 @@ static void test_accelerator_devices(void)
 	wl.required_accel_kinds = kinds + 1;
 	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
 	CHECK_INT(mask, 3);
-	/* A kind that names no class does not narrow them. */
-	hw_accel(&h, "fpga-x", 1);
+	/* A kind that names no class does not narrow them (the worker's
+	 * second kind, for the moment). */
+	h.kinds[1] = "fpga-x";
 	wl.required_accel_kinds = kinds + 2;
 	CHECK_INT(elig_check(&wl, &h.w, 0.9, &mask), ELIG_OK);
 	CHECK_INT(mask, 3);
+	h.kinds[1] = "tpu";
 	/* Two kinds: both classes' devices. */
 	wl.required_accel_kinds = kinds;
 	wl.n_required_accels = 2;
