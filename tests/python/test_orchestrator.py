@@ -428,6 +428,14 @@ class LearnsFromResults(unittest.TestCase):
         self.assertAlmostEqual(ok[0]["log_ratio_mean"], 0.0, places=9)
         self.assertTrue(first in TWINS)
 
+    def recorded_with_warning(self, o, warning):
+        """s0's 5 s result: recorded (its workload completed), with this
+        RecordWarning."""
+        with self.assertWarns(lbsched.RecordWarning) as cm:
+            r = o.record_subtask_result("w", "s0", None, duration=5.0)
+        self.assertEqual(str(cm.warning), warning)
+        self.assertEqual(r, {"state": "completed", "recovery": None, "delay_s": 0})
+
     def test_a_result_after_the_scheduler_closed_is_recorded_and_said(self):
         # it went as a record only, without a word
         s = lbsched.PluginScheduler(plugin=PLUGIN)
@@ -435,12 +443,9 @@ class LearnsFromResults(unittest.TestCase):
         o.register_workload("w", self.graph(2))
         o.place_subtask("w", "s0", TWINS)
         s.close()
-        with self.assertWarns(lbsched.RecordWarning) as cm:
-            r = o.record_subtask_result("w", "s0", None, duration=5.0)
-        self.assertEqual(str(cm.warning), "w: subtask 's0': the result is recorded, but not "
-                         "reported to the scheduler: it was closed since it placed the "
-                         "subtask (report_results)")
-        self.assertEqual(r, {"state": "completed", "recovery": None, "delay_s": 0})
+        self.recorded_with_warning(o, "w: subtask 's0': the result is recorded, but not "
+                                      "reported to the scheduler: it was closed since it "
+                                      "placed the subtask (report_results)")
         self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("w")], ["s1"])
 
     def test_an_outcome_the_scheduler_refuses_is_recorded_and_said(self):
@@ -450,12 +455,10 @@ class LearnsFromResults(unittest.TestCase):
         o.register_workload("w", self.graph(1))
         self.assertEqual(o.place_subtask("w", "s0", {long: dict(TWINS["left_1"],
                                                                 worker_id=long)}), long)
-        with self.assertWarns(lbsched.RecordWarning) as cm:
-            r = o.record_subtask_result("w", "s0", None, duration=5.0)
-        self.assertEqual(str(cm.warning), "w: subtask 's0': the result is recorded, but the "
-                         "scheduler refused it as an outcome: field 'worker_id': is 600 "
-                         "bytes long, more than the 510 a store learns from")
-        self.assertEqual(r, {"state": "completed", "recovery": None, "delay_s": 0})
+        self.recorded_with_warning(o, "w: subtask 's0': the result is recorded, but the "
+                                      "scheduler refused it as an outcome: field 'worker_id': "
+                                      "is 600 bytes long, more than the 510 a store learns "
+                                      "from")
         self.assertEqual(s.stats()["reports"], 0)
 
     def test_a_scheduler_that_does_not_learn_records_as_before(self):
