@@ -53,6 +53,7 @@
 
 #include "arena.h"
 #include "convert.h"
+#include "eligible.h"
 #include "file.h"
 #include "fleet_redis.h"
 #include "hash.h"
@@ -3082,6 +3083,45 @@ ngx_http_upstream_lbsched_direct(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 }
 
 
+/* Whether server i is out of this request's reach: tried, or unusable. */
+static ngx_uint_t
+ngx_http_upstream_lbsched_spent(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, ngx_uint_t i, time_t now)
+{
+    uintptr_t  m;
+
+    m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
+
+    return (dp->rrp.tried[i / (8 * sizeof(uintptr_t))] & m)
+           || !ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now);
+}
+
+
+/*
+ * Whether a live server this request may not use now, tried or unusable,
+ * meets its requirements (at any load).  Then no server left to choose is
+ * a spent upstream, nginx's "no live upstreams", and not a request that no
+ * server meets: neither no_worker's count nor its warning.
+ */
+static ngx_uint_t
+ngx_http_upstream_lbsched_left_out_fits(
+    ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, time_t now)
+{
+    ngx_uint_t  k;
+
+    for (k = 0; k < lcf->ncand; k++) {
+        if (ngx_http_upstream_lbsched_spent(lcf, dp, lcf->cand_idx[k], now)
+            && elig_check(&dp->wl, lcf->cand[k], 2.0, NULL) == ELIG_OK)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* The live servers this request may use, each checked: as many tries or
  * unusable servers as the direct path cannot leave out by name. */
 static ngx_int_t
@@ -3091,7 +3131,6 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 {
     const lbs_worker  **cand;
     ngx_uint_t         *idx, i, k, n, again;
-    uintptr_t           m;
     uint32_t            pos;
 
     cand = ngx_palloc(dp->request->pool,
@@ -3109,11 +3148,8 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
         for (k = 0; k < lcf->ncand; k++) {
             i = lcf->cand_idx[k];
-            m = (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
 
-            if ((dp->rrp.tried[i / (8 * sizeof(uintptr_t))] & m)
-                || !ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now))
-            {
+            if (ngx_http_upstream_lbsched_spent(lcf, dp, i, now)) {
                 continue;
             }
 
@@ -3129,7 +3165,10 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         if (ngx_http_upstream_lbsched_choose(lcf, dp, log, cand, n, &pos)
             != NGX_OK)
         {
-            return ngx_http_upstream_lbsched_no_worker(lcf, log);
+            return n < lcf->ncand
+                   && ngx_http_upstream_lbsched_left_out_fits(lcf, dp, now)
+                   ? NGX_BUSY
+                   : ngx_http_upstream_lbsched_no_worker(lcf, log);
         }
 
         if (ngx_http_upstream_lbsched_usable(lcf->peer_at[idx[pos]], now)) {

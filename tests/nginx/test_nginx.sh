@@ -78,6 +78,15 @@ cat >"$tmp/fleet.json" <<EOF
 ]}
 EOF
 
+# spent: only the dead server has CUDA
+cat >"$tmp/spent.json" <<EOF
+{"workers": [
+ {"worker_id": "127.0.0.1:$P_DEAD", "supported_backends": ["cpu", "cuda"],
+  "has_gpu": true, "available_accelerators": {"gpu": 1}, "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64}
+]}
+EOF
+
 # write_conf FILE WORKERS EXTRA_UPSTREAM_LINES
 write_conf() {
 	{ ngx_conf_head "$run" $2 256; cat <<EOF
@@ -96,6 +105,11 @@ write_conf() {
   }
   upstream flaky {
     lbsched_plugin $plugin;
+    server 127.0.0.1:$P_DEAD max_fails=1 fail_timeout=30s; server 127.0.0.1:$P_CPU;
+  }
+  upstream spent {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/spent.json;
     server 127.0.0.1:$P_DEAD max_fails=1 fail_timeout=30s; server 127.0.0.1:$P_CPU;
   }
   upstream liar {
@@ -121,6 +135,7 @@ write_conf() {
     location / { proxy_pass http://be; }
     location /arg { proxy_pass http://byarg; }
     location /flaky { proxy_pass http://flaky; }
+    location /spent { proxy_pass http://spent; }
     location /liar { proxy_pass http://liar; }
     location /tally { proxy_pass http://tally; proxy_read_timeout 300ms; }
     location /kz { proxy_pass http://kz; proxy_http_version 1.1; proxy_set_header Connection ""; }
@@ -363,6 +378,16 @@ check "a dead backend fails over (all 6 answered by cpu)" test "$ans" = cpu
 refused=$(grep -c "Connection refused.*$P_DEAD" "$run/error.log")
 check "... and the next requests skip it (refused $refused time)" test "$refused" = 1
 
+# A request only the dead server meets: once it was tried (refused) or is
+# unusable, nothing is left, which is nginx's "no live upstreams", not a
+# request that no server meets (no_worker and its warning: the tpu one).
+codes=$(code -H 'X-Required-Backend: cuda' $U/spent; code -H 'X-Required-Backend: cuda' $U/spent;
+	code -H 'X-Required-Backend: tpu' $U/spent)
+check "a request only a dead server meets gives 502, tried and then unusable ($(echo $codes))" \
+	test "$(echo $codes)" = "502 502 502"
+check "... and only the tpu request is one no server meets" \
+	test "$(grep -c 'upstream "spent": no server meets' "$run/error.log")" = 1
+
 # zone + keepalive + down + max_conns
 ans=$(for _ in $(seq 8); do get $U/kz; done | sort -u | tr '\n' ' ')
 check "zone + keepalive: served, the down server never ($ans)" test "$ans" = "cpu cuda "
@@ -421,6 +446,8 @@ want("learned: INFERENCE on npu, 5 samples",
 want("no store, nothing learned to export", u["flaky"]["learned"] is None)
 want("flaky dead 1, cpu 6", fl["decisions"] == {dead: 1, cpu: 6})
 want("flaky reports 7", fl["reports"] == 7)
+want("spent no_worker 1: the tpu request, not the cuda ones whose server was spent",
+     u["spent"]["no_worker"] == 1)
 # a server chosen but not used (failed, at max_conns) has its placement
 # cancelled: nothing stays open ahead of later requests
 want("be, flaky: nothing open in the plugin's ledger",
