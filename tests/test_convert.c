@@ -757,6 +757,10 @@ static void test_worker_devices_and_load(void)
 	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"memory_gb\": 1}]}", &w), -1);
 	CHECK_STR(err, "fleet.json: workers[0]: field 'devices[0].class': required (cpu, gpu, "
 	               "tpu, npu, dsp, fpga, asic or hybrid)");
+	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"class\": null, \"memory_gb\": 1}]}",
+	             &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'devices[0].class': required (cpu, gpu, "
+	               "tpu, npu, dsp, fpga, asic or hybrid)");
 	CHECK_INT(wk("{\"worker_id\": \"x\", \"devices\": [{\"class\": \"gpu\"}]}", &w), -1);
 	CHECK_STR(err, "fleet.json: workers[0]: field 'devices[0].memory_gb': required (the "
 	               "device's memory in GB; 0 for none)");

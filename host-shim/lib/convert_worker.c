@@ -524,7 +524,7 @@ static int explicit_devices(cv *v, const cJSON *arr, const names *software,
 		d->struct_size = sizeof *d;
 		/* a device of no class would match nothing by class and
 		 * quietly score as one */
-		if (!item(e, "class"))
+		if (!item(e, "class") || cJSON_IsNull(item(e, "class")))
 			return cv_fail(v, cv_sub(&p, pre, "class"),
 			               "required (cpu, gpu, tpu, npu, dsp, fpga, asic or hybrid)");
 		if (cv_scalar_name(v, e, "class", pre, SC_CLASS, 0, &d->hw_class) < 0 ||
