@@ -156,7 +156,10 @@ void store_opts_default(store_opts *o)
 		.half_life = HIST_HALF_LIFE_DEFAULT,
 		.batch_count = 256,
 		.batch_ms = 50,
-		.block_ms = 10,
+		/* report() is a [data] call, which must not sleep: nginx
+		 * calls it on its event loop.  A full queue drops the outcome
+		 * (lost) unless the user asks for a wait. */
+		.block_ms = 0,
 		.queue_max = 65536,
 		.refresh_ms = 200,
 		.file_mode = 0600,

@@ -4,7 +4,7 @@
  * scheduler that learns, so they all read the same fields the same way.
  *
  *   "store": {"path": DIR, "alpha": 0.3, "batch_count": 256, "batch_ms": 50,
- *             "block_ms": 10, "refresh_ms": 200, "queue_max": 65536,
+ *             "block_ms": 0, "refresh_ms": 200, "queue_max": 65536,
  *             "file_mode": "0600", "map_size_mb": 64, "map_max_mb": 4096,
  *             "max_pairs": 1048576, "on_error": "refuse" | "memory"}
  */

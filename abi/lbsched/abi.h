@@ -142,7 +142,8 @@
  *   [data]     select, score, report, explain: the host serialises them per
  *              instance unless the scheduler sets LBS_CAP_CONCURRENT, in which
  *              case they may run on one instance from several threads at once.
- *              They must not sleep, and select must not do I/O.
+ *              They must not sleep (but for a wait the user asked for
+ *              in the instance's config), and select must not do I/O.
  *   [any]      stats, host log, host now_ns: may run concurrently with
  *              anything.
  *
