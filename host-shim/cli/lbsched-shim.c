@@ -403,8 +403,8 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
 		snprintf(buf, n, "the scheduler refused it as invalid (a store at store.max_pairs "
 		         "worker/type pairs refuses new ones; see its warning)");
 	else if (st == LBS_EIO)
-		snprintf(buf, n, "the store could not take it (its queue is full or its disk "
-		         "failed); it is lost");
+		snprintf(buf, n, "the store could not take it (its queue is full, which "
+		         "store.block_ms lets a report wait out, or its disk failed); it is lost");
 	else if (st == LBS_ENOMEM)
 		snprintf(buf, n, "out of memory");
 	else
