@@ -60,12 +60,16 @@ else
 	echo "ok: _FORTIFY_SOURCE not expected in this build (sanitizers or -O0)"
 fi
 
-# --- writable globals of the plugin: objects in .data / .bss.  The
-# compiler's and the sanitizers' own are not ours (libgcc's __cpu_model and
-# __cpu_features2: the CPU's features, for target_clones' resolvers).
-allowed="envs envs_mu forks forks_once init_count init_lock last_gen n_seen next_seen on_bus seen verified_mu"
+# --- writable globals of the plugin: objects in .data / .bss, and
+# thread-locals in .tdata / .tbss (objdump gives those no "O" flag; a
+# section's own symbol has "d").  The compiler's and the sanitizers' own
+# are not ours (libgcc's __cpu_model and __cpu_features2: the CPU's
+# features, for target_clones' resolvers).
+allowed="envs envs_mu forks forks_once init_count init_lock last_gen n_seen next_seen on_bus scope seen verified_mu"
 writable=$(objdump -t "$plugin" | awk '$3 == "O" && ($4 == ".data" || $4 == ".bss") {print $6}
-	$2 == "O" && ($3 == ".data" || $3 == ".bss") {print $5}' |
+	$2 == "O" && ($3 == ".data" || $3 == ".bss") {print $5}
+	$3 == "O" && ($4 == ".tdata" || $4 == ".tbss") {print $6}
+	$2 != "d" && ($3 == ".tdata" || $3 == ".tbss") {print $NF}' |
 	grep -Ev '^(completed\.[0-9]+|__dso_handle|__TMC_END__|__cpu_model|__cpu_features2|_*(asan|ubsan|tsan|odr_asan|sancov)[._].*|.*\.(ubsan|asan)_.*)$' |
 	sort -u | tr '\n' ' ' | sed 's/ $//')
 if [ "$writable" = "$allowed" ]; then
