@@ -201,7 +201,11 @@ if [ "${LBS_SANITIZE:-none}" != none ]; then
 elif ! browser=$(command -v chromium); then
 	bad "chromium is not installed (Debian package chromium; ./dev test installs it)"
 else
+	# The pages are file://; the flags keep Chromium's own fetches (updates,
+	# field trials, safe browsing) off the network, which a test never uses.
 	chrome() { HOME="$tmp" timeout 120 "$browser" --headless --no-sandbox --disable-gpu \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--disable-default-apps --no-first-run --metrics-recording-only \
 		--user-data-dir="$tmp/profile" "$@" 2>>"$tmp/chromium.log"; }
 	printf '<!DOCTYPE html><html><body></body></html>' >"$tmp/blank.html"
 	chrome --screenshot="$tmp/shot.png" --window-size=1280,4000 "file://$tmp/report.html" >/dev/null
