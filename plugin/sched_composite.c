@@ -671,6 +671,7 @@ static lbs_status parse_routes(comp_inst *inst, const cJSON *cfg, char *err,
 	const cJSON *def = cJSON_GetObjectItemCaseSensitive(cfg, "default");
 	const cJSON *el;
 	lbs_status st;
+	uint64_t seed;
 	int n;
 
 	if (cJSON_GetObjectItemCaseSensitive(cfg, "scan") ||
@@ -680,6 +681,11 @@ static lbs_status parse_routes(comp_inst *inst, const cJSON *cfg, char *err,
 		         "'scan')", cJSON_GetObjectItemCaseSensitive(cfg, "scan") ? "scan" : "sample");
 		return LBS_ECONFIG;
 	}
+	/* A router draws nothing itself, but hands 'seed' to the targets that
+	 * take one: checked here, so that a bad one is named as written. */
+	st = cfg_uint(cfg, "seed", 1, &seed, err, errlen);
+	if (st != LBS_OK)
+		return st;
 	if (cJSON_GetObjectItemCaseSensitive(cfg, "children") ||
 	    cJSON_GetObjectItemCaseSensitive(cfg, "mode")) {
 		/* Named by the field that does not belong with routes: a

@@ -1979,6 +1979,17 @@ static void test_bad_configs(void)
 	                            " \"default\": {\"scheduler\": \"priority\"}}"),
 	               "config field 'mode': a composite either blends or votes");
 	CHECK_CONTAINS(create_error("{\"routes\": []}"), "config field 'default': required with 'routes'");
+	/* a router's own 'seed', which it hands to the targets that draw: named
+	 * as written, not as a route's config field, nor dropped when no target
+	 * draws */
+	CHECK_CONTAINS(create_error("{\"routes\": [{\"test_type\": \"vision\", \"scheduler\": "
+	                            "\"hardware-aware\"}], \"default\": {\"scheduler\": "
+	                            "\"round-robin\"}, \"seed\": 1.5}"),
+	               "composite': config field 'seed': must be");
+	CHECK_CONTAINS(create_error("{\"routes\": [{\"test_type\": \"vision\", \"scheduler\": "
+	                            "\"round-robin\"}], \"default\": {\"scheduler\": "
+	                            "\"round-robin\"}, \"seed\": \"x\"}"),
+	               "composite': config field 'seed': must be");
 	CHECK_CONTAINS(create_error("{\"routes\": [{\"prefix\": \"a\", \"scheduler\": \"priority\"},"
 	                            " {\"prefix\": \"a\", \"scheduler\": \"priority\"}],"
 	                            " \"default\": {\"scheduler\": \"priority\"}}"),
