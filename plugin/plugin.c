@@ -39,9 +39,10 @@ static const lbs_scheduler_desc *const schedulers[] = { SCHEDULERS(ENTRY) };
 
 #define N_SCHEDULERS ((uint32_t)(sizeof(schedulers) / sizeof(schedulers[0])))
 
-/* The only mutable global: how many inits are outstanding.  [load] calls
- * are never concurrent within one host, but two hosts in one process may
- * each init the same loaded copy, so it is guarded anyway. */
+/* How many inits are outstanding: one of the plugin's few mutable globals
+ * (docs/SECURITY.md lists them all).  [load] calls are never concurrent
+ * within one host, but two hosts in one process may each init the same
+ * loaded copy, so it is guarded anyway. */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned init_count;
 

@@ -588,7 +588,9 @@ typedef struct lbs_host_api {
 	const char *host_version;
 	void *host_data;        /* passed back to every function below */
 
-	/* [any] Write one log line (no trailing newline needed). */
+	/* [any] Write one log line (no trailing newline needed).  `msg` is
+	 * NUL-terminated and borrowed for the call: the host copies what it
+	 * keeps. */
 	void (*log)(void *host_data, int32_t level, const char *msg);
 
 	/* [any] Monotonic clock in nanoseconds. */
@@ -653,7 +655,9 @@ typedef struct lbs_scheduler_desc {
 	 *   out        receives the instance on LBS_OK.
 	 *   err        buffer for one sentence naming the config field and
 	 *              its problem, e.g. "field 'weights.load': must be >= 0".
-	 * Errors: LBS_ECONFIG (bad config), LBS_ENOMEM, LBS_EIO (storage).
+	 * Errors: LBS_EINVAL (out is NULL), LBS_ECONFIG (bad config),
+	 * LBS_ENOMEM, LBS_EIO (storage).  A scheduler that creates others
+	 * (composite) passes on a child's error, LBS_EINTERNAL included.
 	 */
 	lbs_status (*create)(const lbs_host_api *host, const char *config,
 	                     size_t config_len, void **out, char *err,
@@ -669,9 +673,12 @@ typedef struct lbs_scheduler_desc {
 	 *   out        caller-owned; see lbs_selection.
 	 * Returns LBS_OK with out->n_selected >= 1 (between min_shards and
 	 * max_shards for SHARDED / REPLICATED), LBS_NO_WORKER with
-	 * n_selected 0 when no worker qualifies, or a negative error.  Never
-	 * chooses an excluded worker, one failing a hard requirement, or the
-	 * same worker twice.  Should not allocate and must not do I/O.
+	 * n_selected 0 when no worker qualifies, or an error: LBS_EINVAL (a
+	 * bad workload, workers array, worker or out), LBS_ENOMEM (room for
+	 * more workers or shards than before); a composite passes on a
+	 * child's.  Never chooses an excluded worker, one failing a hard
+	 * requirement, or the same worker twice.  Should not allocate and
+	 * must not do I/O.
 	 */
 	lbs_status (*select)(void *inst, const lbs_workload *workload,
 	                     const lbs_worker *const *workers, uint32_t n_workers,
@@ -683,23 +690,35 @@ typedef struct lbs_scheduler_desc {
 	 * scores[i] in 0..1 (higher is better) for workers[i], or a negative
 	 * value for a worker that is not eligible.  Must not change state
 	 * that select() would see.
+	 *   scores     caller-owned, n_workers doubles (may be NULL when
+	 *              n_workers is 0).
+	 * Errors: LBS_EINVAL (a bad workload or worker; workers or scores
+	 * NULL with n_workers > 0), LBS_ENOMEM; a composite passes on a
+	 * child's.
 	 */
 	lbs_status (*score)(void *inst, const lbs_workload *workload,
 	                    const lbs_worker *const *workers, uint32_t n_workers,
 	                    double *scores);
 
 	/* [data] OPTIONAL.  Learn from what happened to a placed workload.
-	 * Errors: LBS_EINVAL (bad outcome), LBS_EIO (storage failed; the
-	 * outcome is lost). */
+	 * Errors: LBS_EINVAL (a bad outcome, or one the scheduler refuses),
+	 * LBS_ENOMEM, LBS_EIO (storage failed); after either of the last two
+	 * the outcome may be lost.  A composite passes on a child's error. */
 	lbs_status (*report)(void *inst, const lbs_outcome *outcome);
 
 	/* [control] OPTIONAL.  The fleet changed; `workers` is the new one.
-	 * A scheduler may drop state of workers no longer present. */
+	 * A scheduler may drop state of workers no longer present.
+	 * Errors: a scheduler's own (a composite passes on a child's); none
+	 * is fatal: state of workers gone may stay, and every later call
+	 * passes its own workers anyway. */
 	lbs_status (*workers_changed)(void *inst,
 	                              const lbs_worker *const *workers,
 	                              uint32_t n_workers);
 
-	/* [any] OPTIONAL.  Write one JSON object of counters through write. */
+	/* [any] OPTIONAL.  Write one JSON object of counters through write.
+	 * Errors: LBS_EINVAL (write is NULL).  A nonzero return from write
+	 * need not give an error: the object may end there, unclosed, with
+	 * LBS_OK; a host that refused text knows the object is incomplete. */
 	lbs_status (*stats)(void *inst, lbs_write_fn write, void *ctx);
 
 	/*
@@ -707,6 +726,9 @@ typedef struct lbs_scheduler_desc {
 	 * select() would make now: every candidate with its score factors,
 	 * every rejected worker with the first requirement it failed.  Must
 	 * not change state.
+	 * Errors: LBS_EINVAL (write NULL, a bad workload, workers array or
+	 * worker), LBS_ENOMEM; a composite may pass on a child's.  A
+	 * nonzero return from write is as in stats().
 	 */
 	lbs_status (*explain)(void *inst, const lbs_workload *workload,
 	                      const lbs_worker *const *workers,
@@ -730,7 +752,8 @@ typedef struct lbs_plugin_entry {
 	 * services init may use log and now_ns; find_scheduler answers
 	 * LBS_EUNSUPPORTED until init returns (the plugin is not the host's
 	 * to search yet), so a composite finds its children in create().
-	 * Errors: LBS_EVERSION if the host's ABI is unusable; err explains.
+	 * Errors: LBS_EINVAL (host is NULL), LBS_EVERSION if the host's ABI
+	 * is unusable; err explains.
 	 */
 	lbs_status (*init)(const lbs_host_api *host, char *err, size_t errlen);
 
@@ -777,7 +800,9 @@ typedef struct lbs_ext_store {
 	 *     "worker": "gpu-1", "samples": N, "successes": N, "failures": N,
 	 *     "preference": x, "mean_duration": s, "var_duration": s2,
 	 *     "last_update": unix_s}, ...]}
-	 * Errors: LBS_EIO (cannot open the store; err says why).
+	 * Errors: LBS_EINVAL (dir or write NULL; err is not written),
+	 * LBS_EIO (cannot open or read the store, or write returned nonzero;
+	 * err says why; what was written is then not a whole document).
 	 */
 	lbs_status (*export_json)(const lbs_host_api *host, const char *dir,
 	                          lbs_write_fn write, void *ctx, char *err,
@@ -785,13 +810,16 @@ typedef struct lbs_ext_store {
 	/*
 	 * Load a document in the export format, in one transaction: either
 	 * every record is applied or, on any error, nothing changes.
-	 * Errors: LBS_EINVAL (malformed document; err names the record and
-	 * field), LBS_EIO.
+	 * Errors: LBS_EINVAL (malformed document, err names the record and
+	 * field; or dir or json NULL or unknown flags, err not written),
+	 * LBS_ENOMEM, LBS_EIO.
 	 */
 	lbs_status (*import_json)(const lbs_host_api *host, const char *dir,
 	                          const char *json, size_t len, uint32_t flags,
 	                          char *err, size_t errlen);
-	/* Remove every learned record (the schema stays).  Errors: LBS_EIO. */
+	/* Remove every learned record (the schema stays).  Errors: LBS_EINVAL
+	 * (dir NULL), LBS_EIO (no store in dir, or it cannot be written; err
+	 * says why). */
 	lbs_status (*reset)(const lbs_host_api *host, const char *dir, char *err,
 	                    size_t errlen);
 } lbs_ext_store;
