@@ -465,6 +465,28 @@ static void decide(ad_inst *inst, const lbs_workload *wl, const lbs_worker *cons
 	adapt_choose(&inst->st, &inst->p, *ctx, rule >= 0 ? (uint32_t)rule : 0, draw, c);
 }
 
+/*
+ * The children to ask, in order, into order[]; returns how many.  The one
+ * chosen first; when it finds no worker, the measured best, the rule's and
+ * then the rest: a child that cannot place this request (exploration's,
+ * say, whose load ceiling bars the only workers that meet it) must not
+ * refuse it while another would place it.
+ */
+static uint32_t ask_order(const ad_inst *inst, const adapt_choice *c, uint32_t *order)
+{
+	uint32_t n = 0, want[3] = { c->child, c->best_child, c->rule_child };
+
+	for (uint32_t i = 0; i < 3 + inst->n_kids; i++) {
+		uint32_t k = i < 3 ? want[i] : i - 3, j = 0;
+
+		while (j < n && order[j] != k)
+			j++;
+		if (j == n && k < inst->n_kids)
+			order[n++] = k;
+	}
+	return n;
+}
+
 /* Why, in words, into buf. */
 static void why_text(const ad_inst *inst, const adapt_choice *c, uint32_t ctx, double load,
                      char *buf, size_t len)
@@ -490,16 +512,36 @@ static void why_text(const ad_inst *inst, const adapt_choice *c, uint32_t ctx, d
 	}
 }
 
+/* The decision's sentence into buf: child `by` answered after `asked`
+ * children, with its own sentence `theirs`; none: no child placed it. */
+static void decided_text(const ad_inst *inst, const adapt_choice *c, uint32_t ctx, double load,
+                         uint32_t by, uint32_t asked, int none, const char *theirs, char *buf,
+                         size_t len)
+{
+	char why[256];
+
+	why_text(inst, c, ctx, load, why, sizeof(why));
+	if (by == c->child)
+		snprintf(buf, len, NAME ": %s decided (%s): %s", inst->kids[by].name, why, theirs);
+	else if (none)
+		snprintf(buf, len, NAME ": none of its %u children found a worker (%s chosen: %s); "
+		         "the last, %s: %s", asked, inst->kids[c->child].name, why,
+		         inst->kids[by].name, theirs);
+	else
+		snprintf(buf, len, NAME ": %s decided, as %s found no worker (%s): %s",
+		         inst->kids[by].name, inst->kids[c->child].name, why, theirs);
+}
+
 static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *const *workers,
                             uint32_t n, lbs_selection *out)
 {
 	ad_inst *inst = p;
-	char child_reason[CHILD_REASON] = "", why[256];
+	char child_reason[CHILD_REASON] = "", why[CHILD_REASON + 512];
 	char *caller_reason;
 	size_t caller_len;
+	uint32_t order[ADAPT_MAX_CHILDREN], n_ask, ctx, j;
 	adapt_choice c;
 	ad_child *k;
-	uint32_t ctx;
 	double load;
 	lbs_status st;
 
@@ -509,7 +551,7 @@ static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		return st;
 	}
 	decide(inst, wl, workers, n, 1, &ctx, &load, &c);
-	k = &inst->kids[c.child];
+	n_ask = ask_order(inst, &c, order);
 	/* The child writes its sentence into ours, to be wrapped in ours. */
 	caller_reason = out->reason;
 	caller_len = out->reason_len;
@@ -517,7 +559,11 @@ static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		out->reason = child_reason;
 		out->reason_len = sizeof(child_reason);
 	}
-	st = k->desc->select(k->inst, wl, workers, n, out);
+	for (j = 0, st = LBS_NO_WORKER; j < n_ask && st == LBS_NO_WORKER; j++) {
+		k = &inst->kids[order[j]];
+		st = k->desc->select(k->inst, wl, workers, n, out);
+	}
+	k = &inst->kids[order[j - 1]];
 	out->reason = caller_reason;
 	out->reason_len = caller_len;
 	if (st != LBS_OK && st != LBS_NO_WORKER) {
@@ -526,16 +572,17 @@ static lbs_status ad_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	}
 	sc_bump(&inst->n.selects);
 	if (caller_reason && caller_len) {
-		why_text(inst, &c, ctx, load, why, sizeof(why));
-		sc_reason(out, NAME ": %s decided (%s): %s", k->name, why, child_reason);
+		decided_text(inst, &c, ctx, load, order[j - 1], j, st == LBS_NO_WORKER,
+		             child_reason, why, sizeof(why));
+		sc_reason(out, "%s", why);
 	}
 	if (st == LBS_NO_WORKER) {
 		sc_bump(&inst->n.no_worker);
 		return st;
 	}
-	adapt_decided(&inst->st, ctx, c.child);
-	sc_bump(&inst->decisions[c.child]);
-	remember(inst, out, workers, n, c.child, ctx);
+	adapt_decided(&inst->st, ctx, order[j - 1]);
+	sc_bump(&inst->decisions[order[j - 1]]);
+	remember(inst, out, workers, n, order[j - 1], ctx);
 	out->cookie = ++inst->cookie;
 	return LBS_OK;
 }
@@ -545,18 +592,29 @@ static lbs_status ad_score(void *p, const lbs_workload *wl, const lbs_worker *co
 {
 	ad_inst *inst = p;
 	lbs_status st = sc_check_score(wl, workers, n, scores);
+	uint32_t order[ADAPT_MAX_CHILDREN], n_ask, ctx;
 	adapt_choice c;
-	uint32_t ctx;
 	double load;
-	ad_child *k;
 
 	if (st != LBS_OK)
 		return st;
 	decide(inst, wl, workers, n, 0, &ctx, &load, &c);
-	k = &inst->kids[c.child];
-	if (!k->desc->score)
-		return LBS_EUNSUPPORTED; /* every child adaptive takes has one */
-	return k->desc->score(k->inst, wl, workers, n, scores);
+	n_ask = ask_order(inst, &c, order);
+	/* the child select would end with (ask_order): the first to score a
+	 * worker eligible */
+	for (uint32_t j = 0; j < n_ask; j++) {
+		ad_child *k = &inst->kids[order[j]];
+		uint32_t i = 0;
+
+		if (!k->desc->score)
+			return LBS_EUNSUPPORTED; /* every child adaptive takes has one */
+		st = k->desc->score(k->inst, wl, workers, n, scores);
+		while (st == LBS_OK && i < n && !(scores[i] >= 0.0))
+			i++;
+		if (st != LBS_OK || i < n)
+			return st;
+	}
+	return LBS_OK;
 }
 
 static lbs_status ad_report(void *p, const lbs_outcome *o)
@@ -688,36 +746,49 @@ static lbs_status ad_explain(void *p, const lbs_workload *wl, const lbs_worker *
 {
 	ad_inst *inst = p;
 	growbuf b = { 0 };
-	char why[256], *reason, *text;
+	char *reason, *text;
 	const char *child_reason;
 	cJSON *doc, *kids, *r;
+	uint32_t order[ADAPT_MAX_CHILDREN], n_ask, cx, j;
 	adapt_choice c;
-	uint32_t cx;
 	double load;
 	ad_child *k;
 	lbs_status st;
-	int oom = 0;
+	int oom = 0, none;
+	size_t len;
 
 	if (!write || sc_check_workload(wl) != LBS_OK || (n && !workers))
 		return LBS_EINVAL;
 	decide(inst, wl, workers, n, 0, &cx, &load, &c);
-	k = &inst->kids[c.child];
-	if (!k->desc->explain)
-		return LBS_EUNSUPPORTED;
-	st = k->desc->explain(k->inst, wl, workers, n, collect, &b);
-	if (st == LBS_OK && b.oom)
-		st = LBS_ENOMEM;
-	if (st != LBS_OK || !(doc = cJSON_Parse(b.p))) {
-		free(b.p);
-		return st != LBS_OK ? st : LBS_EINTERNAL;
+	n_ask = ask_order(inst, &c, order);
+	/* the child select would end with (ask_order) */
+	for (j = 0;; j++) {
+		k = &inst->kids[order[j]];
+		if (!k->desc->explain) {
+			free(b.p);
+			return LBS_EUNSUPPORTED;
+		}
+		b.len = 0;
+		st = k->desc->explain(k->inst, wl, workers, n, collect, &b);
+		if (st == LBS_OK && b.oom)
+			st = LBS_ENOMEM;
+		if (st != LBS_OK || !(doc = cJSON_Parse(b.p))) {
+			free(b.p);
+			return st != LBS_OK ? st : LBS_EINTERNAL;
+		}
+		none = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "chosen")) == 0;
+		if (!none || j + 1 == n_ask)
+			break;
+		cJSON_Delete(doc);
 	}
 	free(b.p);
-	why_text(inst, &c, cx, load, why, sizeof(why));
 	child_reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "reason"));
-	reason = malloc(strlen(why) + (child_reason ? strlen(child_reason) : 0) + 64);
+	if (!child_reason)
+		child_reason = "";
+	len = strlen(child_reason) + 512;
+	reason = malloc(len);
 	if (reason)
-		sprintf(reason, NAME ": %s decided (%s): %s", k->name, why,
-		        child_reason ? child_reason : "");
+		decided_text(inst, &c, cx, load, order[j], j + 1, none, child_reason, reason, len);
 	oom |= !reason || !cJSON_ReplaceItemInObjectCaseSensitive(doc, "scheduler",
 	                                                         cJSON_CreateString(NAME));
 	oom |= !reason || !cJSON_ReplaceItemInObjectCaseSensitive(doc, "reason",

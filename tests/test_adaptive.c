@@ -225,6 +225,44 @@ static void test_explore(void)
 	fleet_free(&f);
 }
 
+/*
+ * A child that finds no worker does not refuse the request while another
+ * places it: every worker is over the load ceiling, which bars the load
+ * rule's weighted-round-robin at high load, while priority places timed
+ * work on busy workers by their completion.  select, score and explain
+ * agree on the child that decides.
+ */
+static void test_fallback(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"priority\": 3, \"expected_duration\": 60}");
+	shim_sched *s = test_sched("adaptive", NO_EXPLORE);
+	double scores[3];
+	cJSON *doc;
+
+	set_all(&f, 0.95);
+	CHECK(strcmp(choose(s, &wl, &f), "none") != 0);
+	CHECK_CONTAINS(reason, "adaptive: priority decided, as weighted-round-robin found no "
+	                       "worker (the load rule's choice for high load, normal");
+	CHECK_CONTAINS(reason, "): priority 3");
+	CHECK_INT(sched_score(s, &wl, (const lbs_worker *const *)f.workers, f.n, scores), LBS_OK);
+	CHECK(scores[0] >= 0.0 || scores[1] >= 0.0 || scores[2] >= 0.0);
+	doc = explain_doc(s, &wl, &f);
+	CHECK_STR(doc_str(doc, "child"), "priority");
+	CHECK_CONTAINS(doc_str(doc, "reason"), "adaptive: priority decided, as "
+	                                       "weighted-round-robin found no worker");
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "chosen")), 1);
+	cJSON_Delete(doc);
+	/* one no child places: the rule's sentence, and the last child's */
+	wl = workload_parse(f.arena, "{\"test_id\": \"m\", \"minimum_memory\": 999}");
+	CHECK_STR(choose(s, &wl, &f), "none");
+	CHECK_CONTAINS(reason, "adaptive: none of its 4 children found a worker "
+	                       "(weighted-round-robin chosen: the load rule's choice");
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_children_and_errors(void)
 {
 	fleet f = fleet_parse(FLEET);
@@ -355,6 +393,7 @@ int main(void)
 	test_sharded_outcomes();
 	test_measured();
 	test_explore();
+	test_fallback();
 	test_children_and_errors();
 	test_composite_child();
 	return check_done("test_adaptive");
