@@ -705,6 +705,33 @@ static void test_worker_backend_names(void)
 	               "empty software name");
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": [\"jax\"]}", &w), -1);
 	CHECK_CONTAINS(err, "field 'software_versions': must be an object");
+	/* a version is a string of at most CONV_MAX_STRING bytes, as every
+	 * string is (informational or not), and a name is given once */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"pytorch\":"
+	             " {\"x\": [1, 2]}}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions.pytorch': must be a "
+	               "string, got an object");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"onnx\": 1e999}}",
+	             &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions.onnx': must be a "
+	               "string, got a number beyond +-1.8e308");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"jax\": null}}",
+	             &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions.jax': must be a "
+	               "string, got null");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"pytorch\": \"2\","
+	             " \"onnx\": \"1\", \"pytorch\": null}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions.pytorch': is given "
+	               "more than once");
+	{
+		char big[4200];
+
+		snprintf(big, sizeof big, "{\"worker_id\": \"w\", \"software_versions\":"
+		         " {\"jax\": \"%04097d\"}}", 0);
+		CHECK_INT(wk(big, &w), -1);
+		CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions.jax': is 4097 "
+		               "bytes long, more than 4096");
+	}
 }
 
 /* Without "capacity", the largest accelerator count, at least 1. */

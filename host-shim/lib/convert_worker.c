@@ -400,11 +400,14 @@ static void set_names(lbs_device *d, const names *l)
  * every device of the worker, since software is installed on the host, not
  * on one of its devices; the names in it as bits in *bits (software_fit).
  * The versions are informational (the original never compared them
- * either).
+ * either), but each is a string all the same, as the original's
+ * Dict[str, str] and the agent's records have it, and each name is given
+ * once.
  */
 static int software_names(cv *v, const cJSON *obj, names *l, uint64_t *bits)
 {
 	const cJSON *m;
+	const char *ver;
 	int r = cv_get_obj(v, obj, "software_versions", NULL, NULLABLE, &m);
 
 	if (r <= 0)
@@ -422,6 +425,10 @@ static int software_names(cv *v, const cJSON *obj, names *l, uint64_t *bits)
 			return cv_failf(v, FLD(NULL, "software_versions"),
 			                "has a name %zu bytes long, more than %d",
 			                strlen(name), CONV_MAX_STRING);
+		if (item(m, name) != e)
+			return cv_failf(v, &field, "is given more than once");
+		if (cv_str_value(v, e, &field, 0, &ver) < 0)
+			return -1;
 		uint64_t bit = tax_backend_parse(name);
 		*bits |= bit;
 		if (!bit && cv_names_add(v, l, "software_versions", name) < 0)
