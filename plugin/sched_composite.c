@@ -41,6 +41,7 @@
 /* A ring entry: our cookie, then per child its cookie, its first pick's
  * hash and (sc_picks position x 128 + count) of its others. */
 #define RING_WIDTH(n_kids) (1 + 3 * (size_t)(n_kids))
+#define ROUTE_WIDTH 3
 
 #define NAME "composite"
 /* Composites inside composites, counting this one.  A JSON text cannot
@@ -125,7 +126,8 @@ typedef struct comp_inst {
 	/* The last COMP_RING decisions: per entry our cookie, then for each
 	 * child the asked_cookie and asked_pick of that decision and where
 	 * its other picks are in `picks` (RING_WIDTH words); made at
-	 * create, NULL for a router. */
+	 * create.  A router's entries are ROUTE_WIDTH words: our cookie, the
+	 * target that decided and the target's cookie. */
 	uint64_t *ring;
 	sc_picks *picks;
 	sched_counters n;
@@ -859,8 +861,12 @@ static lbs_status cp_create(const lbs_host_api *host, const char *config,
 		inst->seed_cfg = NULL; /* cfg's, freed below */
 	}
 	/* The children's cookies of the last decisions (remember), made
-	 * here rather than in a select; a router's decision is its
-	 * target's own. */
+	 * here rather than in a select. */
+	if (st == LBS_OK && inst->mode == MODE_ROUTE &&
+	    !(inst->ring = calloc(COMP_RING * ROUTE_WIDTH, sizeof(*inst->ring)))) {
+		snprintf(err, errlen, NAME ": out of memory");
+		st = LBS_ENOMEM;
+	}
 	if (st == LBS_OK && inst->mode != MODE_ROUTE &&
 	    (!(inst->ring = calloc(COMP_RING * RING_WIDTH(inst->n_kids), sizeof(*inst->ring))) ||
 	     !(inst->picks = calloc(1, sizeof(*inst->picks))))) {
@@ -1259,6 +1265,18 @@ static lbs_status route_select(comp_inst *inst, const lbs_workload *wl,
 	lbs_status st = c->desc->select(c->inst, wl, workers, n, out);
 	char said[512], name[160];
 
+	/* Targets number their cookies alike, and an outcome need not name
+	 * its test type: the cookie is ours, and says which target decided
+	 * and under which of its cookies. */
+	if (st == LBS_OK) {
+		uint64_t *e = inst->ring + (++inst->cookie % COMP_RING) * ROUTE_WIDTH;
+
+		e[0] = inst->cookie;
+		e[1] = (uint64_t)(c - inst->kids);
+		e[2] = out->cookie;
+		out->cookie = inst->cookie;
+	}
+
 	if (out->reason && out->reason_len)
 		out->reason[out->reason_len - 1] = '\0'; /* the child may not have */
 	if (out->reason && out->reason_len && st >= 0) {
@@ -1434,22 +1452,31 @@ static lbs_status cp_report(void *p, const lbs_outcome *o)
 
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0)
 		return LBS_EINVAL;
+	size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
+	memset(&copy, 0, sizeof(copy));
+	memcpy(&copy, o, size);
+	copy.struct_size = (uint32_t)size;
 	if (inst->mode == MODE_ROUTE) {
-		/* The scheduler that decided is the one that learns; the
-		 * cookie is its own (route_select passes its answer on). */
-		child *c = route_of(inst, o->test_type, &r);
+		/* The target that decided learns, with its own cookie; an
+		 * outcome of no decision the ring still holds goes where its
+		 * test type is routed, with none. */
+		const uint64_t *e = inst->ring + (o->cookie % COMP_RING) * ROUTE_WIDTH;
+		child *c;
 
-		first = HAS_SLOT(c->desc, report) ? c->desc->report(c->inst, o) : LBS_OK;
+		if (o->cookie && e[0] == o->cookie) {
+			c = &inst->kids[e[1]];
+			copy.cookie = e[2];
+		} else {
+			c = route_of(inst, o->test_type, &r);
+			copy.cookie = 0;
+		}
+		first = HAS_SLOT(c->desc, report) ? c->desc->report(c->inst, &copy) : LBS_OK;
 	} else {
 		/* The cookie is ours; each child gets its own, when it
 		 * picked the worker (child_cookie). */
 		const uint64_t *e = decision_of(inst, o);
 		uint64_t pick = e ? wid_hash(o->worker_id) : 0;
 
-		size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
-		memset(&copy, 0, sizeof(copy));
-		memcpy(&copy, o, size);
-		copy.struct_size = (uint32_t)size;
 		for (uint32_t i = 0; i < inst->n_kids; i++) {
 			child *c = &inst->kids[i];
 			lbs_status st;

@@ -1038,15 +1038,62 @@ static void test_report_and_stats(void)
 }
 
 /* The open work hardware-aware's ledger holds, from a composite's stats
- * (its only child). */
-static double child_ledger(shim_sched *s, const char *key)
+ * (child i's). */
+static double kid_ledger(shim_sched *s, int i, const char *key)
 {
 	cJSON *st = stats_of(s);
-	const cJSON *kid = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "children"), 0);
+	const cJSON *kid = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "children"), i);
 	double v = num(cJSON_GetObjectItem(kid, "ledger"), key);
 
 	cJSON_Delete(st);
 	return v;
+}
+
+static double child_ledger(shim_sched *s, const char *key)
+{
+	return kid_ledger(s, 0, key);
+}
+
+/* A router's cookies are its own: its targets number theirs alike (both
+ * decisions were cookie 1), and an outcome that names no test type went
+ * to the default target with the other's cookie, which the target that
+ * decided never heard of. */
+static void test_route_cookies(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"w1\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"w2\", \"cpu_cores\": 8, \"available_memory\": 16}]");
+	lbs_workload vision = workload_parse(f.arena,
+		"{\"test_id\": \"v\", \"test_type\": \"vision_classification\","
+		" \"expected_duration\": 100}");
+	lbs_workload nlp = workload_parse(f.arena,
+		"{\"test_id\": \"n\", \"test_type\": \"nlp_bert\", \"expected_duration\": 100}");
+	shim_sched *s = test_sched("composite",
+		"{\"routes\": [{\"test_type\": \"vision_classification\", \"scheduler\": "
+		"\"hardware-aware\"}], \"default\": {\"scheduler\": \"hardware-aware\", "
+		"\"config\": {\"load_ceiling\": 0.8}}}");
+	lbs_outcome o = { .struct_size = sizeof o, .workload_type = vision.type,
+	                  .result = LBS_RESULT_SUCCESS, .duration_s = 100,
+	                  .expected_duration_s = 100 };
+	char placed[64];
+	uint64_t first;
+
+	snprintf(placed, sizeof placed, "%s", pick(s, &vision, &f));
+	first = pick_cookie();
+	pick(s, &nlp, &f);
+	CHECK(first != 0 && pick_cookie() != 0 && pick_cookie() != first);
+	CHECK_NEAR(kid_ledger(s, 0, "open"), 1, 0);
+	CHECK_NEAR(kid_ledger(s, 1, "open"), 1, 0);
+	o.cookie = first;
+	o.worker_id = placed;
+	o.test_type = NULL;
+	CHECK_INT(sched_report(s, &o), LBS_OK);
+	CHECK_NEAR(kid_ledger(s, 0, "closed"), 1, 0);
+	CHECK_NEAR(kid_ledger(s, 0, "open"), 0, 0);
+	CHECK_NEAR(kid_ledger(s, 1, "closed"), 0, 0);
+	CHECK_NEAR(kid_ledger(s, 1, "open"), 1, 0);
+	sched_close(s);
+	fleet_free(&f);
 }
 
 /* In vote mode the child placed every worker of a sharded placement: each
@@ -2169,6 +2216,7 @@ int main(void)
 	test_nesting();
 	test_report_and_stats();
 	test_sharded_cookies();
+	test_route_cookies();
 	test_fleet_grows();
 	test_random_against_plain();
 	test_shared_completion();
