@@ -378,6 +378,10 @@ static void test_custom_properties(void)
 	CHECK_STR(w.test_type, "vision_x");
 	CHECK_INT(wl("{\"test_id\": \"t\", \"workload_type\": \"HOLOGRAPHIC\"}", &w), -1);
 	CHECK_CONTAINS(err, "field 'workload_type': unknown workload type");
+	/* an empty test_type is no type: refused, not MIXED without a word */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"test_type\": \"\"}", &w), -1);
+	CHECK_STR(err, "tests.jsonl:3: field 'test_type': must be a non-empty string or null, "
+	               "got \"\"");
 }
 
 static void test_workload_errors(void)
@@ -1381,6 +1385,16 @@ static void test_outcome(void)
 	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": true, \"duration\": 1,"
 	             " \"status\": 1.5}", &o), -1);
 	CHECK_CONTAINS(err, "field 'status'");
+	/* an empty test_type was learned as MIXED with no warning, where a
+	 * missing one or a typo is warned about: refused, as a test's is */
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"success\": true, \"duration\": 1,"
+	             " \"test_type\": \"\"}", &o), -1);
+	CHECK_STR(err, "outcomes.jsonl:1: field 'test_type': must be a non-empty string or "
+	               "null, got \"\"");
+	CHECK_INT(oc("{\"worker_id\": \"w\", \"status\": \"completed\", \"duration\": 1,"
+	             " \"test_requirements\": {\"test_type\": \"\"}}", &o), -1);
+	CHECK_STR(err, "outcomes.jsonl:1: field 'test_requirements.test_type': must be a "
+	               "non-empty string or null, got \"\"");
 }
 
 /* ===== The shipped examples =============================================== */

@@ -704,13 +704,15 @@ int cv_names_add(cv *v, names *l, const char *field, const char *name)
 
 
 /* "test_type" (kept, and mapped to a workload type) and an explicit
- * "workload_type" that overrides the mapping; shared by tests and outcomes. */
+ * "workload_type" that overrides the mapping; shared by tests and outcomes.
+ * An empty test_type is refused: it would be MIXED with no word, where a
+ * missing one or a typo is said (README.md). */
 int cv_work_type(cv *v, const cJSON *obj, const char **test_type, uint32_t *type)
 {
 	const char *s = NULL;
 	char g[200];
 
-	if (cv_get_str(v, obj, "test_type", NULL, NULLABLE, &s) < 0)
+	if (cv_get_str(v, obj, "test_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
 		return -1;
 	if (s && !(*test_type = arena_strdup(v->c->arena, s)))
 		return cv_oom(v);

@@ -50,7 +50,7 @@ static int assignment(cv *v, const cJSON *obj, int *ok, int *typed, lbs_outcome 
 		return -1;
 	if (!req)
 		return 0;
-	if (cv_get_str(v, req, "test_type", "test_requirements", NULLABLE, &s) < 0)
+	if (cv_get_str(v, req, "test_type", "test_requirements", NULLABLE | NONEMPTY, &s) < 0)
 		return -1;
 	if (s && !*typed) {
 		if (!(o->test_type = arena_strdup(v->c->arena, s)))
