@@ -244,6 +244,13 @@ static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
 		cJSON_AddItemToObject(sub, "seed", cJSON_Duplicate(seed, 0));
 	if (store && give_store)
 		cJSON_AddItemToObject(sub, "store", cJSON_Duplicate(store, 1));
+	/* The rule hands high load's normal work to weighted-round-robin for
+	 * the original's weights, 1 - load, which steer it off the busiest;
+	 * capacities, its own default, would not. */
+	if (!strcmp(name, "weighted-round-robin") &&
+	    !cJSON_GetObjectItemCaseSensitive(sub, "weights_from") &&
+	    !cJSON_GetObjectItemCaseSensitive(sub, "weights"))
+		cJSON_AddItemToObject(sub, "weights_from", cJSON_CreateString("load"));
 	text = cJSON_PrintUnformatted(sub);
 	cJSON_Delete(sub);
 	if (!text)

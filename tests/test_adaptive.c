@@ -263,6 +263,36 @@ static void test_fallback(void)
 	fleet_free(&f);
 }
 
+/* At high load the rule's weighted-round-robin weighs workers by 1 - load,
+ * as the original did: the least loaded takes the most (weights 0.12,
+ * 0.12, 0.30 share 30 picks 7, 7, 16 or so; by capacity, equal here, it
+ * was 10 each), unless the child's config names its weights. */
+static void test_high_load_weights(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"priority\": 3}");
+	shim_sched *s = test_sched("adaptive", NO_EXPLORE);
+	shim_sched *cap = test_sched("adaptive", "{\"epsilon\": 0, \"config\": "
+	                                         "{\"weighted-round-robin\": {\"weights_from\": "
+	                                         "\"capabilities\"}}}");
+	int cool = 0, cool_cap = 0;
+
+	set_all(&f, 0.88);
+	f.workers[2]->util_cpu = f.workers[2]->util_memory = f.workers[2]->util_gpu =
+		f.workers[2]->util_io = f.workers[2]->util_network = 0.70;
+	for (int i = 0; i < 30; i++) {
+		cool += strcmp(choose(s, &wl, &f), "w3") == 0;
+		cool_cap += strcmp(choose(cap, &wl, &f), "w3") == 0;
+	}
+	CHECK_CONTAINS(reason, "adaptive: weighted-round-robin decided (the load rule's choice "
+	                       "for high load, normal");
+	CHECK(cool >= 15 && cool <= 18);
+	CHECK_INT(cool_cap, 10);
+	sched_close(s);
+	sched_close(cap);
+	fleet_free(&f);
+}
+
 static void test_children_and_errors(void)
 {
 	fleet f = fleet_parse(FLEET);
@@ -394,6 +424,7 @@ int main(void)
 	test_measured();
 	test_explore();
 	test_fallback();
+	test_high_load_weights();
 	test_children_and_errors();
 	test_composite_child();
 	return check_done("test_adaptive");
