@@ -629,6 +629,13 @@ has "$tmp/out" '{"test_id":"t2","status":"ok","workers":["cpu_1"],"reason":"roun
 echo '{"routes": [{"prefix": "vision_", "scheduler": "hardware-aware"}]}' >"$tmp/routes2.json"
 expect_rc 0 "$shim" decide --routes "$tmp/routes2.json" --scheduler priority --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/out" '"test_id":"t2","status":"ok","workers":["cpu_1"],"reason":"priority 3'
+# a --config that default refuses is named as the file it is, as without
+# --routes: the document has no 'default' to point at
+echo '{"load_ceiling": 2}' >"$tmp/badcfg.json"
+expect_rc 1 "$shim" decide --routes "$tmp/routes2.json" --config "$tmp/badcfg.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+lines "$tmp/err" 1
+eq "--routes with a bad --config" "$(cat "$tmp/err")" "lbsched-shim: $tmp/badcfg.json: scheduler 'hardware-aware': config field 'load_ceiling': must be a number in 0..1, got 2"
+lines "$tmp/out" 0
 # with "default" in it too, one of the two would be ignored: refused, even
 # for a scheduler that does not exist
 echo '{"bogus": 1}' >"$tmp/bogus.json"

@@ -705,7 +705,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		/* --scheduler / --config are the default route unless the
 		 * routing document names its own. */
 		router_target dflt = {o.plugin, o.scheduler, config, config_len,
-		                      o.default_given};
+		                      o.default_given, o.config};
 
 		if (!(routes = file_read(o.routes, &routes_len, err, sizeof err)))
 			goto bad;

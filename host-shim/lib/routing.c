@@ -126,7 +126,11 @@ static lbs_status open_target(shim_router *r, shim_host *h,
 	if (st != LBS_OK) {
 		free(key);
 		r->keys[r->n_scheds] = NULL;
-		snprintf(err, errlen, "%s: field '%s': %s", doc, at, serr);
+		/* as the CLI names --config without --routes */
+		if (t->config_name && (st == LBS_ECONFIG || st == LBS_EIO))
+			snprintf(err, errlen, "%s: %s", t->config_name, serr);
+		else
+			snprintf(err, errlen, "%s: field '%s': %s", doc, at, serr);
 		return st;
 	}
 	*out = r->n_scheds++;

@@ -38,6 +38,10 @@ typedef struct router_target {
 	 * NULL for a default nobody chose.  A document with its own "default"
 	 * then is refused: one of the two would be ignored without a word. */
 	const char *given;
+	/* The file the config was read from (--config), or NULL: a config
+	 * the scheduler refuses is named by it, not by the document's
+	 * "default", where it is not. */
+	const char *config_name;
 } router_target;
 
 /*
