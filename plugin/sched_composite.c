@@ -76,6 +76,8 @@ typedef struct child {
 	int votes;                /* consulted through select() */
 	int veto;                 /* a voter whose picks bound the answer */
 	int advance;              /* scored, then asked to select too */
+	int advance_after;        /* ... among the workers chosen, once they
+	                             are (after_choice) */
 	int warned;               /* a failure of it was logged */
 	int warned_range;         /* a vote of it outside the workers was logged */
 	/* This decision's select() of it, when it was asked (voting or
@@ -615,6 +617,11 @@ static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, si
 			return cfg_nested(field, st, err, errlen);
 		c->votes = votes || !HAS_SLOT(c->desc, score);
 		c->advance = advance;
+		/* Affinity keeps where a model's work went: its own pick,
+		 * which the blend may overrule, would be a worker the model
+		 * never ran on. */
+		c->advance_after = advance && !c->votes && c->own &&
+		                   lbs_plugin_entry_v1()->scheduler_find("affinity") == c->desc;
 		/* A scoring child already rejects a worker by scoring it below 0;
 		 * a veto is what a voter must be given to say as much. */
 		if (veto && inst->mode == MODE_BLEND && !c->votes) {
@@ -1015,6 +1022,27 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 	return LBS_OK;
 }
 
+/* The children that advance after the choice (advance_after) select
+ * among the workers chosen, out's, positions in workers (up to
+ * SC_PICKS_MAX of them: affinity keeps the first). */
+static lbs_status after_choice(comp_inst *inst, const lbs_workload *wl,
+                               const lbs_worker *const *workers, const lbs_selection *out)
+{
+	const lbs_worker *chosen[SC_PICKS_MAX];
+	uint32_t n = out->n_selected < SC_PICKS_MAX ? out->n_selected : SC_PICKS_MAX, ignored;
+	lbs_status st = LBS_OK;
+
+	for (uint32_t i = 0; i < n; i++)
+		chosen[i] = workers[out->indices[i]];
+	for (uint32_t k = 0; k < inst->n_active && st == LBS_OK; k++) {
+		child *c = &inst->kids[inst->active[k]];
+
+		if (c->advance_after)
+			st = ask(inst, c, wl, chosen, n, n, &ignored);
+	}
+	return st;
+}
+
 /* Keep what the children asked in decision `cookie` answered. */
 static void remember(comp_inst *inst, uint64_t cookie)
 {
@@ -1096,7 +1124,7 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 			st = c->desc->score(c->inst, wl, workers, n, c->scores);
 			if (st != LBS_OK)
 				child_failed(inst, c, "score", st);
-			else if (decide && c->advance)
+			else if (decide && c->advance && !c->advance_after)
 				st = ask(inst, c, wl, workers, n, want, &ignored);
 			if (st == LBS_OK && c->own && wl->est_duration_s > 0)
 				ceiling_is_no_veto(c->scores, wl, workers, n);
@@ -1357,6 +1385,7 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 			/* The ids and the reason are the sample's; the position
 			 * the host gets is the fleet's. */
 			sc_fill(out, inst->sub, found, ++inst->cookie);
+			st = after_choice(inst, wl, inst->sub, out);
 			remember(inst, inst->cookie);
 			say_chosen(inst, out, found, candidates, n);
 			out->indices[0] = inst->pos[out->indices[0]];
@@ -1371,6 +1400,7 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 				st = LBS_NO_WORKER;
 			} else if (st == LBS_OK) {
 				sc_fill(out, workers, found, ++inst->cookie);
+				st = after_choice(inst, wl, workers, out);
 				remember(inst, inst->cookie);
 				say_chosen(inst, out, found, candidates, 0);
 			}

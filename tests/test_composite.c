@@ -1054,6 +1054,45 @@ static double child_ledger(shim_sched *s, const char *key)
 	return kid_ledger(s, 0, key);
 }
 
+/* Affinity in a blend learns where the model's work went, the blend's
+ * choice: it remembered its own pick, the least loaded worker, which the
+ * blend overruled, and pulled the model's next test towards a worker that
+ * never ran it. */
+static void test_affinity_learns_the_choice(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"v\", \"test_type\": \"vision_classification\","
+		" \"model_id\": \"resnet50\", \"minimum_memory\": 2, \"priority\": 3}");
+	shim_sched *s = test_sched("composite", "{\"children\": [{\"scheduler\": "
+	                                        "\"hardware-aware\", \"weight\": 0.7}, "
+	                                        "{\"scheduler\": \"affinity\", \"weight\": 0.3}]}");
+	shim_sched *alone = test_sched("affinity", NULL);
+	char placed[64], own[64];
+	const cJSON *c;
+	cJSON *ex;
+
+	snprintf(own, sizeof own, "%s", pick(alone, &wl, &f));
+	snprintf(placed, sizeof placed, "%s", pick(s, &wl, &f));
+	/* the case: affinity alone would have chosen another worker */
+	CHECK(strcmp(own, placed) != 0);
+	ex = explain_of(s, &wl, &f);
+	c = NULL;
+	for (const cJSON *k = cJSON_GetObjectItem(ex, "candidates")->child; k; k = k->next)
+		if (!strcmp(str(k, "worker"), placed))
+			c = cJSON_GetArrayItem(cJSON_GetObjectItem(k, "children"), 1);
+	CHECK(c != NULL);
+	if (c) {
+		CHECK_STR(str(c, "scheduler"), "affinity");
+		CHECK_NEAR(num(c, "raw"), 1, 0); /* the model's worker */
+	}
+	CHECK_STR(pick(s, &wl, &f), placed);
+	cJSON_Delete(ex);
+	sched_close(alone);
+	sched_close(s);
+	fleet_free(&f);
+}
+
 /* A router's cookies are its own: its targets number theirs alike (both
  * decisions were cookie 1), and an outcome that names no test type went
  * to the default target with the other's cookie, which the target that
@@ -2217,6 +2256,7 @@ int main(void)
 	test_report_and_stats();
 	test_sharded_cookies();
 	test_route_cookies();
+	test_affinity_learns_the_choice();
 	test_fleet_grows();
 	test_random_against_plain();
 	test_shared_completion();
