@@ -971,7 +971,7 @@ static void test_limits(void)
 	/* a string of CONV_MAX_STRING bytes is taken, one more is not */
 	{
 		size_t len = CONV_MAX_STRING + 1;
-		char *id = malloc(len + 1), *json = malloc(len + 64);
+		char *id = malloc(len + 1), *json = malloc(len + 128);
 		memset(id, 'x', len);
 		id[len] = '\0';
 		sprintf(json, "{\"test_id\": \"%s\"}", id);
@@ -989,6 +989,35 @@ static void test_limits(void)
 		sprintf(json, "{\"test_id\": \"t\", \"exclude_workers\": [\"%sy\"]}", id);
 		CHECK_INT(wl(json, &w), -1);
 		CHECK_CONTAINS(err, "field 'exclude_workers[0]': is 4097 bytes long");
+		/* and every name that is a key: software and accelerator kinds
+		 * (a 4096-byte one is taken) */
+		sprintf(json, "{\"test_id\": \"t\", \"required_software\": {\"%s\": \"1\"}}", id);
+		CHECK_INT(wl(json, &w), 0);
+		sprintf(json, "{\"test_id\": \"t\", \"required_software\": {\"%sy\": \"1\"}}", id);
+		CHECK_INT(wl(json, &w), -1);
+		CHECK_STR(err, "tests.jsonl:3: field 'required_software': has a name 4097 bytes "
+		               "long, more than 4096");
+		sprintf(json, "{\"test_id\": \"t\", \"required_accelerators\": {\"%sy\": 1}}", id);
+		CHECK_INT(wl(json, &w), -1);
+		CHECK_STR(err, "tests.jsonl:3: field 'required_accelerators': has a kind 4097 bytes "
+		               "long, more than 4096");
+		sprintf(json, "[{\"worker_id\": \"w\", \"software_versions\": {\"%sy\": \"1\"}}]",
+		        id);
+		CHECK_INT(fl(json, &ws, &n), -1);
+		CHECK_STR(err, "fleet.json: workers[0]: field 'software_versions': has a name 4097 "
+		               "bytes long, more than 4096");
+		sprintf(json, "[{\"worker_id\": \"w\", \"available_accelerators\": {\"%sy\": 1}}]",
+		        id);
+		CHECK_INT(fl(json, &ws, &n), -1);
+		CHECK_STR(err, "fleet.json: workers[0]: field 'available_accelerators': has a kind "
+		               "4097 bytes long, more than 4096");
+		/* reserving 0 of a kind the worker lacks is nothing, but the
+		 * name is still held to the bound */
+		sprintf(json, "[{\"worker_id\": \"w\", \"load\": {\"reserved_accelerators\":"
+		        " {\"%sy\": 0}}}]", id);
+		CHECK_INT(fl(json, &ws, &n), -1);
+		CHECK_STR(err, "fleet.json: workers[0]: field 'load.reserved_accelerators': has a "
+		               "kind 4097 bytes long, more than 4096");
 		free(id);
 		free(json);
 	}
@@ -1319,6 +1348,9 @@ static void test_load_reservations_and_pending(void)
 	                    "more than once");
 	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": [\"gpu\"]}"), &ws, &n), -1);
 	CHECK_CONTAINS(err, "field 'load.reserved_accelerators': must be an object");
+	CHECK_INT(fl(GPU_FLEET("{\"reserved_accelerators\": {\"\": 0}}"), &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'load.reserved_accelerators': has an "
+	               "empty accelerator kind");
 
 	/* pending work: unknown unless given; 0 is "nothing ahead" */
 	CHECK_INT(fl(GPU_FLEET("{\"active_tests\": 1}"), &ws, &n), 0);

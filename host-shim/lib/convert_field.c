@@ -614,6 +614,29 @@ char *cv_lower_dup(arena *a, const char *s)
 }
 
 /*
+ * A name that is a key of the object `map` (software_versions,
+ * required_software, an accelerator map): non-empty, UTF-8 and at most
+ * CONV_MAX_STRING bytes, as a string value is.  `what` says what the names
+ * are ("software name"), its last word what one is called ("name").
+ * 0, or -1 after cv_failf().
+ */
+int cv_key_name(cv *v, const fld *map, const fld *field, const char *name,
+                const char *what)
+{
+	const char *noun = strrchr(what, ' ') ? strrchr(what, ' ') + 1 : what;
+	size_t len = strlen(name);
+
+	if (!len)
+		return cv_failf(v, map, "has an empty %s", what);
+	if (!txt_utf8_valid(name))
+		return cv_failf(v, field, "the %s must be valid UTF-8", noun);
+	if (len > CONV_MAX_STRING)
+		return cv_failf(v, map, "has a %s %zu bytes long, more than %d", noun, len,
+		                CONV_MAX_STRING);
+	return 0;
+}
+
+/*
  * An object of accelerator kind -> integer count: kinds lower-cased (the
  * ABI compares them as lower-case names), zero counts dropped, a kind given
  * twice in any case an error.  Outputs may be NULL to only check.
@@ -646,10 +669,8 @@ int cv_accel_map(cv *v, const cJSON *obj, const char *key,
 		const char *kind = e->string ? e->string : "";
 		const fld field = {prefix, key, kind, -1};
 		double d;
-		if (!*kind)
-			return cv_failf(v, &base, "has an empty accelerator kind");
-		if (!txt_utf8_valid(kind))
-			return cv_failf(v, &field, "the kind must be valid UTF-8");
+		if (cv_key_name(v, &base, &field, kind, "accelerator kind") < 0)
+			return -1;
 		if (cv_num_value(v, e, &field, 0, MAX_COUNT, NULL, 1, &d) < 0)
 			return -1;
 		for (const cJSON *f = m->child; f != e; f = f->next)

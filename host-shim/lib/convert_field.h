@@ -230,6 +230,8 @@ char *cv_lower_dup(arena *a, const char *s);
 int cv_accel_map(cv *v, const cJSON *obj, const char *key, const char *prefix,
                  const char *const **kinds_out, const uint32_t **counts_out, uint32_t *n_out);
 int cv_names_add(cv *v, names *l, const char *field, const char *name);
+int cv_key_name(cv *v, const fld *map, const fld *field, const char *name,
+                const char *what);
 int cv_work_type(cv *v, const cJSON *obj, const char **test_type, uint32_t *type);
 cJSON *cv_parse_object(conv_ctx *c, const char *text, size_t len, const char *where);
 

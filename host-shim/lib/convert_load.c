@@ -124,7 +124,9 @@ static int reserved_accels(cv *v, const cJSON *ld, const lbs_worker *w,
 		uint32_t j = 0;
 		double d;
 
-		if (cv_num_value(v, e, &field, 0, MAX_COUNT, NULL, 1, &d) < 0)
+		if (cv_key_name(v, FLD("load", "reserved_accelerators"), &field, kind,
+		                "accelerator kind") < 0 ||
+		    cv_num_value(v, e, &field, 0, MAX_COUNT, NULL, 1, &d) < 0)
 			return -1;
 		for (const cJSON *f = m->child; f != e; f = f->next)
 			if (ieq(f->string ? f->string : "", kind))

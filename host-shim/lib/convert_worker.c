@@ -416,15 +416,9 @@ static int software_names(cv *v, const cJSON *obj, names *l, uint64_t *bits)
 		const char *name = e->string ? e->string : "";
 		const fld field = {"software_versions", name, NULL, -1};
 
-		if (!*name)
-			return cv_failf(v, FLD(NULL, "software_versions"),
-			                "has an empty software name");
-		if (!txt_utf8_valid(name))
-			return cv_failf(v, &field, "the name must be valid UTF-8");
-		if (strlen(name) > CONV_MAX_STRING)
-			return cv_failf(v, FLD(NULL, "software_versions"),
-			                "has a name %zu bytes long, more than %d",
-			                strlen(name), CONV_MAX_STRING);
+		if (cv_key_name(v, FLD(NULL, "software_versions"), &field, name,
+		                "software name") < 0)
+			return -1;
 		if (item(m, name) != e)
 			return cv_failf(v, &field, "is given more than once");
 		if (cv_str_value(v, e, &field, 0, &ver) < 0)

@@ -247,11 +247,9 @@ static int required_software(cv *v, const cJSON *obj, lbs_workload *w,
 		const fld field = {"required_software", name, NULL, -1};
 		if (cv_str_value(v, e, &field, 0, &ver) < 0)
 			return -1;
-		if (!*name)
-			return cv_failf(v, FLD(NULL, "required_software"),
-			                "has an empty software name");
-		if (!txt_utf8_valid(name))
-			return cv_failf(v, &field, "the name must be valid UTF-8");
+		if (cv_key_name(v, FLD(NULL, "required_software"), &field, name,
+		                "software name") < 0)
+			return -1;
 		uint64_t bit = tax_backend_parse(name);
 		if (bit)
 			w->required_backends |= bit;
