@@ -1033,6 +1033,22 @@ static void test_limits(void)
 	CHECK_STR(err, "tests.jsonl:3: field 'exclude_workers': lists 65537 ids, more than 65536");
 	free(doc);
 
+	/* load.reserved_accelerators: at most 256 kinds, as every accelerator
+	 * map (reserving 0 of kinds the worker lacks took any number, each
+	 * compared with all before it) */
+	{
+		char *json = malloc(300 * 16 + 128), *p = json;
+
+		p += sprintf(p, "[{\"worker_id\": \"w\", \"load\": {\"reserved_accelerators\": {");
+		for (int i = 0; i < 257; i++)
+			p += sprintf(p, "%s\"k%d\": 0", i ? ", " : "", i);
+		sprintf(p, "}}}]");
+		CHECK_INT(fl(json, &ws, &n), -1);
+		CHECK_STR(err, "fleet.json: workers[0]: field 'load.reserved_accelerators': has 257 "
+		               "kinds, more than 256");
+		free(json);
+	}
+
 	/* a fleet: CONV_MAX_WORKERS records are counted, one more is refused
 	 * before any is read (here none is a worker, so the first fails) */
 	doc = repeat("[", "0", CONV_MAX_WORKERS + 1, "]");

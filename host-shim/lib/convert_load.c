@@ -114,10 +114,18 @@ static int reserved_accels(cv *v, const cJSON *ld, const lbs_worker *w,
 	const cJSON *m;
 	char s[160];
 	uint32_t *counts = NULL;
+	size_t n = 0;
 	int r = cv_get_obj(v, ld, "reserved_accelerators", "load", NULLABLE, &m);
 
 	if (r <= 0)
 		return r;
+	/* counted first, as cv_accel_map does: the check of kinds given
+	 * twice is quadratic */
+	for (const cJSON *e = m->child; e; e = e->next)
+		n++;
+	if (n > MAX_ACCEL_KINDS)
+		return cv_failf(v, FLD("load", "reserved_accelerators"),
+		                "has %zu kinds, more than %d", n, MAX_ACCEL_KINDS);
 	for (const cJSON *e = m->child; e; e = e->next) {
 		const char *kind = e->string ? e->string : "";
 		const fld field = {"load.reserved_accelerators", kind, NULL, -1};
