@@ -53,22 +53,33 @@ static double mem_used_percent(const ag_env *env)
 	return total > 0 && avail <= total ? 100 * (1 - avail / total) : -1;
 }
 
-/* A chip that is not the CPUs' (a GPU's, a drive's): its heat counts in
- * the published temperature, not in judging the CPUs' clocks. */
-static int not_cpu_chip(const char *name)
+/* A chip that measures the CPUs themselves (docs/AGENT.md): Intel's
+ * coretemp, AMD's k10temp and k8temp (and the out-of-tree zenpower), VIA's
+ * via_cputemp, and the thermal zones ARM SoCs give their CPUs, which the
+ * kernel names after the zone, its '-' made '_' (cpu_thermal, cpu0_thermal,
+ * soc_thermal; cpu-thermal in older kernels).  Every other chip (a
+ * GPU's, a drive's, a memory module's such as spd5118 or jc42, a wifi
+ * card's, the board's acpitz) counts in the published temperature, not in
+ * judging the CPUs' clocks: a DDR5 module's limit of 55 C made its sensor
+ * the CPUs' heat, and their falling clocks cooling. */
+static int cpu_chip(const char *name)
 {
-	static const char *const others[] = { "amdgpu", "radeon", "nouveau", "nvme",
-		                              "drivetemp" };
+	static const char *const cpus[] = { "coretemp", "k10temp", "k8temp", "zenpower",
+		                            "via_cputemp" };
+	size_t n = name ? strlen(name) : 0;
 
-	for (size_t i = 0; name && i < sizeof others / sizeof *others; i++)
-		if (!strcmp(name, others[i]))
+	for (size_t i = 0; n && i < sizeof cpus / sizeof *cpus; i++)
+		if (!strcmp(name, cpus[i]))
 			return 1;
-	return 0;
+	/* "cpu...thermal" or "soc...thermal", the suffix after '_' or '-' */
+	return n >= 11 && (!strncmp(name, "cpu", 3) || !strncmp(name, "soc", 3)) &&
+	       !strcmp(name + n - 7, "thermal") &&
+	       (name[n - 8] == '_' || name[n - 8] == '-');
 }
 
 /* The hottest hwmon sensor against its own limit, read from sysfs: for a
  * recorded tree, or where libsensors found no chip; *cpu the hottest of
- * the chips not_cpu_chip() passes. */
+ * the chips cpu_chip() names. */
 static double hwmon(const ag_env *env, double *cpu)
 {
 	char dir[4096], rel[512];
@@ -90,7 +101,7 @@ static double hwmon(const ag_env *env, double *cpu)
 		snprintf(rel, sizeof rel, "/sys/class/hwmon/%s/name", e->d_name);
 		if (ag_read(env, rel, name, sizeof name) == 0)
 			name[strcspn(name, "\n")] = '\0';
-		int other = not_cpu_chip(name);
+		int cpu_own = cpu_chip(name);
 		while ((f = readdir(h)) != NULL) {
 			unsigned n;
 			char tail[16];
@@ -112,7 +123,7 @@ static double hwmon(const ag_env *env, double *cpu)
 			double t = in > 0 ? (double)in / (double)lim : 0;
 			if (t > hot)
 				hot = t;
-			if (!other && t > *cpu)
+			if (cpu_own && t > *cpu)
 				*cpu = t;
 		}
 		closedir(h);
@@ -130,7 +141,7 @@ static double sensors_hot(double *cpu)
 	*cpu = -1;
 	while ((chip = sensors_get_detected_chips(NULL, &c)) != NULL) {
 		const sensors_feature *ft;
-		int f = 0, other = not_cpu_chip(chip->prefix);
+		int f = 0, cpu_own = cpu_chip(chip->prefix);
 		while ((ft = sensors_get_features(chip, &f)) != NULL) {
 			const sensors_subfeature *in, *lim;
 			double t, l = 0;
@@ -147,7 +158,7 @@ static double sensors_hot(double *cpu)
 			}
 			if (l > 0 && fmax(t, 0) / l > hot)
 				hot = fmax(t, 0) / l;
-			if (l > 0 && !other && fmax(t, 0) / l > *cpu)
+			if (l > 0 && cpu_own && fmax(t, 0) / l > *cpu)
 				*cpu = fmax(t, 0) / l;
 		}
 	}

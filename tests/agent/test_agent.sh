@@ -612,6 +612,54 @@ eq "a hot busy GPU beside cool CPUs whose clocks fell" "$(jget "$tmp/gcool.json"
 kill "$pid"
 wait "$pid"
 
+# ---- only the CPUs' own chips judge their clocks (an allow-list, not a
+# deny-list of GPUs and drives): a DDR5 module's sensor (spd5118, its limit
+# 55 C) near its limit beside a cool coretemp is no cooling of the CPUs when
+# their clocks fall (it made cooling_state true at 0.42); it still counts
+# in the published temperature.  An ARM SoC's CPU thermal zone is a CPU
+# chip, and so is one named as older kernels name it (cpu0-thermal).
+# cpu_heat CASE NAME:INPUT:MAX...: the laptop with only these hwmon chips,
+# its clocks falling from 4.8 to 2.0 GHz while the agent runs; prints the
+# load of the first sample that saw the fall whole.  /proc/stat changes
+# after the clocks, and a sample reads it before them: the sample that
+# counts its 75 % read the fallen clocks.
+cpu_heat() {
+	local r=$tmp/heat-$1 k=0 spec name t lim c got; shift
+	cp -r "$n" "$r"
+	rm -rf "$r/sys/class/hwmon"
+	for spec in "$@"; do
+		IFS=: read -r name t lim <<<"$spec"
+		mkdir -p "$r/sys/class/hwmon/hwmon$k"
+		echo "$name" >"$r/sys/class/hwmon/hwmon$k/name"
+		echo "$t" >"$r/sys/class/hwmon/hwmon$k/temp1_input"
+		echo "$lim" >"$r/sys/class/hwmon/hwmon$k/temp1_max"
+		k=$((k + 1))
+	done
+	for c in 0 1 2 3 4 5 6 7; do put "$r/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 4800000; done
+	env PATH="$nobrowser" "$agent" run --root "$r" --file "$r.json" --interval 0.1 2>"$r.err" &
+	local pid=$!
+	heat_written() { [ -s "$r.json" ]; }
+	until_ok 20 heat_written || bad "the agent never wrote $r.json"
+	for c in 0 1 2 3 4 5 6 7; do put "$r/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 2000000; done
+	put "$r/proc/stat" "cpu  400 0 100 900 0 0 0 0 0 0"
+	heat_state() { jget "$r.json" '[d["workers"][0]["load"].get(k) for k in ("cpu_utilization","warming_state","cooling_state","performance_level","temperature")]'; }
+	heat_counted() { got=$(heat_state) && [ "${got#\[75, }" != "$got" ]; }
+	until_ok 20 heat_counted || bad "$r: the agent never counted the new /proc/stat: $got"
+	kill "$pid"
+	wait "$pid"
+	echo "$got"
+}
+eq "a hot DDR5 module beside cool CPUs whose clocks fell" \
+	"$(cpu_heat ddr5 coretemp:45000:100000 spd5118:50500:55000)" '[75, false, false, 1, 0.92]'
+eq "hot memory, wifi and board sensors, no CPU chip" \
+	"$(cpu_heat others jc42:80000:85000 iwlwifi_1:95000:100000 acpitz:95000:100000)" '[75, false, false, 1, 0.95]'
+eq "an ARM CPU thermal zone, hot" \
+	"$(cpu_heat arm cpu_thermal:95000:100000 spd5118:30000:55000)" '[75, false, true, 0.42, 0.95]'
+eq "an AMD Zen's k10temp, hot" \
+	"$(cpu_heat zen k10temp:95000:100000 spd5118:50500:55000)" '[75, false, true, 0.42, 0.95]'
+eq "a thermal zone named as older kernels name it" \
+	"$(cpu_heat oldarm cpu0-thermal:95000:100000)" '[75, false, true, 0.42, 0.95]'
+
 # ---- the host name changed while the agent runs (DHCP, hostnamectl): the
 # worker id stays the one it started with (its Redis key, a reader's key for
 # the file), and that is said once per new name
