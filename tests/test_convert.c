@@ -259,6 +259,10 @@ static void test_backends(void)
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_software\": {\"cuda\": 12}}",
 	             &w), -1);
 	CHECK_CONTAINS(err, "field 'required_software.cuda': must be a string");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_software\": {\"LibFoo\": \"1\","
+	             " \"cuda\": \"12\", \"LibFoo\": \"2\"}}", &w), -1);
+	CHECK_STR(err, "tests.jsonl:3: field 'required_software.LibFoo': is given more than "
+	               "once");
 }
 
 static void test_accelerators_and_excludes(void)

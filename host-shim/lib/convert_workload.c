@@ -250,6 +250,8 @@ static int required_software(cv *v, const cJSON *obj, lbs_workload *w,
 		if (cv_key_name(v, FLD(NULL, "required_software"), &field, name,
 		                "software name") < 0)
 			return -1;
+		if (item(m, name) != e)
+			return cv_failf(v, &field, "is given more than once");
 		uint64_t bit = tax_backend_parse(name);
 		if (bit)
 			w->required_backends |= bit;
