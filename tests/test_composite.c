@@ -865,7 +865,7 @@ static void test_routes_in_host(void)
 	lbs_workload nlp = fixture_workload(f.arena,
 		"{\"test_id\": \"n\", \"test_type\": \"nlp_bert\", \"priority\": 3}");
 	const char *plugin = getenv("LBS_PLUGIN");
-	router_target rr = { NULL, "round-robin", NULL, 0, NULL };
+	router_target rr = { .scheduler = "round-robin" };
 	shim_router *r = NULL;
 	const char *route;
 	char err[1024];
