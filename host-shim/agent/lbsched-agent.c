@@ -22,7 +22,10 @@
 #include "sink.h"
 
 #define DEFAULT_NVML "libnvidia-ml.so.1"
-#define DEFAULT_ROCM "librocm_smi64.so"
+/* Debian's runtime package (librocm-smi64-1) has the versioned name only;
+ * the unversioned one (a -dev package, AMD's ROCm) is tried after it. */
+#define DEFAULT_ROCM "librocm_smi64.so.1"
+#define DEFAULT_ROCM_DEV "librocm_smi64.so"
 
 static const char usage[] =
 	"usage: lbsched-agent detect [--explain] [COMMON]\n"
@@ -37,7 +40,8 @@ static const char usage[] =
 	"              default " DEFAULT_NVML "; none: no NVML); one named\n"
 	"              that cannot be loaded is an error\n"
 	"  --rocm      the ROCm SMI library to dlopen (env LBSCHED_AGENT_ROCM;\n"
-	"              default " DEFAULT_ROCM "; none: no ROCm SMI)\n"
+	"              default " DEFAULT_ROCM ", else " DEFAULT_ROCM_DEV ";\n"
+	"              none: no ROCm SMI)\n"
 	"  --explain   say on stderr where each value came from\n"
 	"  --file      the fleet file to keep current (replaced atomically)\n"
 	"  --interval  seconds between samples, 0.1 to 3600 (default 1)\n"
@@ -323,8 +327,23 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	unloadable = 0;
 	snprintf(err, sizeof err, "%s", env->rocm_from && env->rocm_from[0] != '-'
 	                                 ? "LBSCHED_AGENT_ROCM=none" : "--rocm none");
-	if (!*rocm && strcmp(env->rocm, "none") != 0)
-		*rocm = ag_rocm_open(env->rocm, &unloadable, err, sizeof err);
+	if (!*rocm && strcmp(env->rocm, "none") != 0) {
+		const char *lib = env->rocm;
+		*rocm = ag_rocm_open(lib, &unloadable, err, sizeof err);
+		if (!*rocm && unloadable && !env->rocm_from) {
+			/* the default's versioned name is not there: its other */
+			char first[500], second[500];
+			snprintf(first, sizeof first, "%.499s", err);
+			lib = DEFAULT_ROCM_DEV;
+			*rocm = ag_rocm_open(lib, &unloadable, second, sizeof second);
+			if (unloadable) /* neither: both said */
+				snprintf(err, sizeof err, "%s; %s", first, second);
+			else
+				snprintf(err, sizeof err, "%s", second);
+		}
+		if (*rocm)
+			ag_why(env, "ROCm SMI", "%s", lib);
+	}
 	if (unloadable && env->rocm_from) {
 		fprintf(stderr, "lbsched-agent: %s: %s\n", env->rocm_from, err);
 		return -1;

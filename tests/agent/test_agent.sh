@@ -216,6 +216,27 @@ accepted "$tmp/amd-fleet.json"
 FAKE_ROCM=$tmp/rocm.txt expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/amd" --rocm "$LBS_FAKE_ROCM" \
 	--file "$tmp/amd-live.json" --once --interval 0.1
 eq "rocm live" "$(jget "$tmp/amd-live.json" '[d["workers"][0]["load"][k] for k in ("gpu_utilization","temperature")]')" '[70, 0.95]'
+# The default ROCm SMI: Debian's runtime package (librocm-smi64-1) ships
+# only the versioned name, librocm_smi64.so.1, which is tried first; the
+# unversioned one (a -dev package, AMD's ROCm) after it.  The fake stands
+# for each, found through LD_LIBRARY_PATH as dlopen() finds a library.
+for so in librocm_smi64.so.1 librocm_smi64.so; do
+	mkdir -p "$tmp/lib-$so"
+	ln -s "$LBS_FAKE_ROCM" "$tmp/lib-$so/$so"
+	FAKE_ROCM=$tmp/rocm.txt expect_rc 0 env -u LBSCHED_AGENT_ROCM LD_LIBRARY_PATH="$tmp/lib-$so" PATH="$nobrowser" \
+		"$agent" detect --root "$tmp/amd" --explain
+	has "$tmp/err" "ROCm SMI: $so"
+	eq "default ROCm SMI as $so" "$(jget "$tmp/out" 'd["supported_backends"]')" '["cpu", "rocm"]'
+done
+# neither there: not used, quietly, and both names said (unless this
+# machine has ROCm SMI installed)
+if ! ldconfig -p 2>/dev/null | grep -q librocm_smi64; then
+	mkdir -p "$tmp/lib-none"
+	expect_rc 0 env -u LBSCHED_AGENT_ROCM LD_LIBRARY_PATH="$tmp/lib-none" PATH="$nobrowser" \
+		"$agent" detect --root "$tmp/amd" --explain
+	has "$tmp/err" "ROCm SMI: not used: librocm_smi64.so.1: cannot open shared object file"
+	has "$tmp/err" "; librocm_smi64.so: cannot open shared object file"
+fi
 # no ROCm SMI (or one that refuses to start): the drm card, truthfully
 echo "fail_init 1" >"$tmp/rocm-fail.txt"
 FAKE_ROCM=$tmp/rocm-fail.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/amd" --rocm "$LBS_FAKE_ROCM" --explain
