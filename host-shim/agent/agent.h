@@ -53,6 +53,8 @@ int ag_read_hex(const ag_env *env, const char *rel, uint64_t *out);
 
 /* Copy a name for publishing: cut to AG_NAME - 1 bytes, one line. */
 void ag_name(char dst[AG_NAME], const char *src);
+/* The same into size bytes (a version string's shorter field). */
+void ag_text(char *dst, size_t size, const char *src);
 
 enum { AG_F_AVX = 1, AG_F_AVX2 = 2, AG_F_AVX512 = 4, AG_F_NEON = 8,
        AG_F_SVE = 16, AG_F_SMT = 32, AG_F_TSX = 64 };

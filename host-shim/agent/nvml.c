@@ -139,7 +139,8 @@ unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c)
 
 	if (nv->driver && nv->driver(buf, sizeof buf) == NV_OK) {
 		buf[sizeof buf - 1] = 0;
-		snprintf(c->nv_driver, sizeof c->nv_driver, "%.31s", buf);
+		/* a string from the driver, cleaned as its GPU names are */
+		ag_text(c->nv_driver, sizeof c->nv_driver, buf);
 		ag_why(env, "software_versions.nvidia_driver",
 		       "nvmlSystemGetDriverVersion");
 	}

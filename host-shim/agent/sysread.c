@@ -112,12 +112,17 @@ int ag_read_hex(const ag_env *env, const char *rel, uint64_t *out)
 	return 0;
 }
 
-void ag_name(char dst[AG_NAME], const char *src)
+void ag_text(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, AG_NAME, "%s", src ? src : "");
+	snprintf(dst, size, "%s", src ? src : "");
 	txt_one_line(dst);
 	/* names end up as JSON strings; trailing blanks only confuse matching */
 	size_t n = strlen(dst);
 	while (n && dst[n - 1] == ' ')
 		dst[--n] = 0;
+}
+
+void ag_name(char dst[AG_NAME], const char *src)
+{
+	ag_text(dst, AG_NAME, src);
 }

@@ -718,6 +718,16 @@ eq "name bounded" "$(jget "$tmp/bad.json" 'len(d["workers"][0]["hardware_specs"]
 eq "absurd numbers left out" "$(jget "$tmp/bad.json" '["gpu_memory_gb" in d["workers"][0]["hardware_specs"], "gpu_utilization" in d["workers"][0]["load"]]')" '[false, false]'
 eq "temperature capped" "$(jget "$tmp/bad.json" 'd["workers"][0]["load"]["temperature"]')" 1
 accepted "$tmp/bad.json"
+# the driver's version string is cleaned as its GPU names are: invalid
+# UTF-8 and control bytes made '?', and one cut to its 31 bytes inside a
+# character loses the part (either made the fleet file invalid UTF-8)
+for v in "$(printf '535\377\001x')":'535??x' "$(printf '%030dé' 0)":"$(printf '%030d' 0)"; do
+	printf 'count 0\ndriver %s\n' "${v%%:*}" >"$tmp/nvml-drv.txt"
+	FAKE_NVML=$tmp/nvml-drv.txt expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$x" --nvml "$LBS_FAKE_NVML" \
+		--file "$tmp/drv.json" --once --interval 0.1
+	eq "driver version cleaned" "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))["workers"][0]["software_versions"]["nvidia_driver"])' "$tmp/drv.json" 2>&1)" "${v#*:}"
+	accepted "$tmp/drv.json"
+done
 
 # ---- the systemd unit: installed by meson, starting the installed binary
 inst=$(meson introspect "$LBS_BUILDDIR" --installed | python3 -c '
