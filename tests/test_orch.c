@@ -160,7 +160,7 @@ static const char hand[] =
 static void run_ok(orch *o, const char *id)
 {
 	int i = orch_find(o, id);
-	orch_result r = {1, 1.0, NULL, 0};
+	orch_result r = {1, 1.0, NULL, 0, 0};
 	CHECK(orch_start(o, (uint32_t)i, "w") == 0);
 	CHECK(orch_cookie(o, (uint32_t)i) == 0); /* the host chose: no selection */
 	CHECK(orch_record(o, (uint32_t)i, &r, err, sizeof err) == 0);
@@ -348,7 +348,7 @@ static const char three_cpus[] =
 
 static void fail_run(orch *o, uint32_t i, double progress)
 {
-	orch_result r = {0, 3.0, NULL, progress};
+	orch_result r = {0, 3.0, NULL, progress, 0};
 	CHECK(orch_record(o, i, &r, err, sizeof err) == 0);
 }
 
@@ -436,7 +436,7 @@ static void test_skip_and_aggregate(void)
 	               "\"a\": {}, \"b\": {\"dependencies\": [\"a\"]},"
 	               "\"c\": {\"criticality\": \"critical\"},"
 	               "\"d\": {\"dependencies\": [\"b\", \"c\"]}}}");
-	orch_result ok = {1, 1, "{\"text\": \"A\"}", 0};
+	orch_result ok = {1, 1, "{\"text\": \"A\"}", 0, 0};
 	char *agg;
 	double d;
 
@@ -486,7 +486,7 @@ static char *aggregate_of(const char *method, const char *const *payloads, int n
 	if (!o)
 		return NULL;
 	for (int i = 0; i < n; i++) {
-		orch_result r = {1, 1, payloads[i], 0};
+		orch_result r = {1, 1, payloads[i], 0, 0};
 		orch_start(o, (uint32_t)i, "w");
 		CHECK(orch_record(o, (uint32_t)i, &r, err, sizeof err) == 0);
 	}
@@ -549,7 +549,7 @@ static void test_aggregation(void)
 	/* A result for a subtask that is not running, a payload that is not JSON. */
 	{
 		orch *o = load("{\"subtasks\": {\"a\": {}}}");
-		orch_result r = {1, 1, "{oops", 0};
+		orch_result r = {1, 1, "{oops", 0, 0};
 		CHECK(orch_record(o, 0, &r, err, sizeof err) < 0);
 		CHECK_STR(err, "g.json: subtask 'a': has no run to record a result for");
 		orch_start(o, 0, "w");

@@ -46,6 +46,15 @@ expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$
 pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 	'L[0]["critical_path_s"] == 5 + 20 + 90 + 5'
 
+# A run the plan models past the converter's bound on a host's duration
+# (1e7 s): 9e6 s declared, on a worker slower than the reference.  The
+# plan's own duration is no host's result to refuse.
+echo '{"subtasks": {"a": {"requirements": {"test_type": "training_fine_tune", "expected_duration": 9000000}}}}' >"$tmp/long.json"
+echo '{"workers": [{"worker_id": "tiny", "supported_backends": ["cpu"], "available_memory": 4, "cpu_cores": 1, "hardware_specs": {"cpu_arch": "armv7", "cpu_clock_mhz": 600}}]}' >"$tmp/tiny.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/long.json" --workers "$tmp/tiny.json"
+cp "$tmp/out" "$tmp/longplan"
+pycheck "$tmp/longplan" 'L[1]["finish_s"] > 1e7' 'abs(L[-1]["makespan_s"] - L[1]["finish_s"]) < 1e-3'
+
 # A bare composite is the blend simulate runs (the plugin's default children).
 expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$fleet" --scheduler composite
 pycheck "$tmp/out" 'L[0]["scheduler"] == "composite"' 'L[6]["completed"] is True'

@@ -204,7 +204,7 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 		now = next;
 		for (uint32_t k = 0; k < d.n;) {
 			run r = d.r[k];
-			orch_result res = {!r.fails, r.finish - r.start, NULL, r.progress};
+			orch_result res = {!r.fails, r.finish - r.start, NULL, r.progress, 1};
 			if (r.finish > now) {
 				k++;
 				continue;

@@ -200,6 +200,10 @@ typedef struct orch_result {
 	double duration_s;
 	const char *payload_json;
 	double progress;
+	/* The duration is the model's (orch_drive: a plan or a simulated
+	 * truth), not a host's: only a host's is held to the converter's
+	 * bound, CONV_MAX_SECONDS, on what a result may teach. */
+	int modelled;
 } orch_result;
 int orch_record(orch *o, uint32_t i, const orch_result *r, char *err, size_t errlen);
 /* orch_record's checks of the result's values alone (duration, progress,

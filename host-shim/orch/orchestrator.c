@@ -264,8 +264,9 @@ int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err
 	if (i >= o->n)
 		return orch_fail(err, errlen, o->file, NULL, "no subtask %u", i);
 	id = o->t[i].id;
-	/* The outcome converter's bound: a result's duration is learned. */
-	if (!(r->duration_s >= 0 && r->duration_s <= CONV_MAX_SECONDS))
+	/* The outcome converter's bound: a host's result's duration is
+	 * learned.  A modelled one is any the model gives. */
+	if (!(r->duration_s >= 0 && (r->modelled || r->duration_s <= CONV_MAX_SECONDS)))
 		return orch_fail(err, errlen, o->file, id, "duration must be a number in 0..%.0f s",
 		                 CONV_MAX_SECONDS);
 	if (!(r->progress >= 0 && r->progress <= 1))

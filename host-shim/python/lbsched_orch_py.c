@@ -223,7 +223,7 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int 
                                    char **out, char *err, size_t errlen)
 {
 	int i = find(o, id, err, errlen);
-	orch_result r = {success, duration_s, payload_json, progress};
+	orch_result r = {success, duration_s, payload_json, progress, 0};
 	enum orch_strategy s = ORCH_NO_RECOVERY;
 	double delay = 0;
 	cJSON *res;
