@@ -46,6 +46,42 @@ expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$
 pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 	'L[0]["critical_path_s"] == 5 + 20 + 90 + 5'
 
+# The plan runs on an idle fleet, and so do its estimates: the fleet file's
+# load (here every GPU worker full, with work ahead) changes none of them.  A
+# run lasts its estimate on the worker it was placed on: four subtasks of
+# one type on two workers of a slot each, so two run on the worker that
+# is not the one the estimate was of.
+python3 - "$fleet" "$tmp/loaded.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for w in [w for w in (d["workers"] if isinstance(d, dict) else d) if w.get("has_gpu")]:
+    w["load"] = {"active_tests": 4, "cpu_utilization": 100, "memory_utilization": 100,
+                 "gpu_utilization": 100, "pending_work": 5000}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$tmp/loaded.json"
+cp "$tmp/out" "$tmp/loadedplan"
+expect_rc 0 cmp "$tmp/loadedplan" "$tmp/plan"
+echo '{"subtasks": {"a": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}, "b": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}, "c": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}, "d": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}}}' >"$tmp/par.json"
+python3 - "$fleet" "$tmp/two.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ws = {w["worker_id"]: w for w in (d["workers"] if isinstance(d, dict) else d)}
+two = [ws["gpu_a100_1"], ws["cpu_amd_1"]]
+for w in two:
+    w["capacity"] = 1
+json.dump({"workers": two}, open(sys.argv[2], "w"))
+PY
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/par.json" --workers "$tmp/two.json"
+cp "$tmp/out" "$tmp/parplan"
+# on each worker its runs last the same, the CPU's longer than the estimate
+# (the A100's), and the makespan is the CPU's two runs end to end
+pycheck "$tmp/parplan" \
+	'len({round(l["finish_s"] - l["start_s"], 6) for l in L[1:5] if l["worker"] == "cpu_amd_1"}) == 1' \
+	'all(abs(l["finish_s"] - l["start_s"] - l["est_s"]) < 1e-6 for l in L[1:5] if l["worker"] == "gpu_a100_1")' \
+	'all(l["finish_s"] - l["start_s"] > l["est_s"] + 1 for l in L[1:5] if l["worker"] == "cpu_amd_1")' \
+	'abs(L[5]["makespan_s"] - max(l["finish_s"] for l in L[1:5])) < 1e-6'
+
 # A run the plan models past the converter's bound on a host's duration
 # (1e7 s): 9e6 s declared, on a worker slower than the reference.  The
 # plan's own duration is no host's result to refuse.
@@ -182,6 +218,27 @@ pycheck "$tmp/s1" \
 	'L[4]["graphs"] == 4 and L[4]["completed"] == 4'
 expect_rc 0 gsim --seed 5
 if cmp -s "$tmp/s1" "$tmp/out"; then ok; else bad "same seed, different results"; fi
+# ... on an idle fleet, the first graph's estimates too: the A100's load in
+# the file changes nothing (it ranked the first graph as if the A100 were
+# busy: 83.98 s against 82.57 s, HEFT's).
+python3 "$src/bench/graphgen.py" --graphs 2 --seed 4 --min 30 --max 30 > "$tmp/g30.jsonl"
+cat >"$tmp/two_truth.json" <<'JSON'
+{"noise_sigma": 0.1, "workers": {
+ "gpu_a100_1": {"speed": {"VISION": 5, "NLP": 4, "TRAINING": 6, "AUDIO": 3, "EMBEDDING": 4, "*": 3}},
+ "cpu_amd_1": {"speed": {"VISION": 0.7, "NLP": 1.0, "TRAINING": 0.4, "AUDIO": 1.3, "EMBEDDING": 1.2, "*": 1.1}}}}
+JSON
+python3 - "$tmp/two.json" "$tmp/two_loaded.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["workers"][0]["load"] = {"active_tests": 4, "cpu_utilization": 100, "memory_utilization": 100,
+                           "gpu_utilization": 100, "pending_work": 5000}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+for f in two two_loaded; do
+	expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/g30.jsonl" --workers "$tmp/$f.json" --truth "$tmp/two_truth.json" --fail-rate 0
+	cp "$tmp/out" "$tmp/$f.sim"
+done
+if cmp -s "$tmp/two.sim" "$tmp/two_loaded.sim"; then ok; else bad "the fleet file's load changed the simulation: $(diff "$tmp/two.sim" "$tmp/two_loaded.sim")"; fi
 expect_rc 0 gsim --seed 5 --scheduler composite
 pycheck "$tmp/out" 'L[4]["graphs"] == 4 and L[4]["completed"] == 4'
 # 10 % of runs failing: every graph completes under every strategy.

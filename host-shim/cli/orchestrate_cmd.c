@@ -86,17 +86,22 @@ static void warn(void *ctx, const char *msg)
 	fprintf(stderr, "%s: warning: %s\n", prog, msg);
 }
 
-static double plan_run(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails, double *at)
-{
-	(void)ctx, (void)w, (void)at;
-	*fails = 0;
-	return orch_est(o, i);
-}
-
 typedef struct plan_ctx {
 	lbs_worker **workers;
+	shim_sched *s;
 	int bad;
 } plan_ctx;
+
+/* A run lasts what the scheduler estimates for it on the worker it was
+ * placed on. */
+static double plan_run(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails, double *at)
+{
+	plan_ctx *p = ctx;
+
+	(void)at;
+	*fails = 0;
+	return orch_est_on(o, p->s, i, p->workers[w]);
+}
 
 /* l on stdout as one line, and deleted: 0, or -1 out of memory. */
 static int put_line(cJSON *l)
@@ -185,7 +190,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	orch_warn ow = {warn, NULL, &warns};
 	orch *o = NULL;
 	orch_drive_result res;
-	plan_ctx pc = {NULL, 0};
+	plan_ctx pc = {0};
 	int rc = EXIT_BAD_INPUT, p;
 	lbs_status st;
 
@@ -213,12 +218,14 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		rc = cli_open_refused(prog, st, op.config, err);
 		goto out;
 	}
+	orch_idle(workers, n);
 	if (orch_estimate(o, s, (const lbs_worker *const *)workers, n) ||
 	    print_head(o, op.scheduler)) {
 		snprintf(err, sizeof err, "%s: out of memory", op.graph);
 		goto bad;
 	}
 	pc.workers = workers;
+	pc.s = s;
 	{
 		orch_exec x = {plan_run, plan_line, &pc};
 		if (orch_drive(o, s, workers, n, &x, &res, err, sizeof err))

@@ -126,6 +126,18 @@ int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint
 	return 0;
 }
 
+double orch_est_on(const orch *o, shim_sched *s, uint32_t i, const lbs_worker *w)
+{
+	textbuf tb = {0};
+	double run = NAN;
+
+	if (s && sched_explain(s, orch_workload(o, i), &w, 1, textbuf_write, &tb) == LBS_OK &&
+	    !tb.failed)
+		run = chosen_run_s(tb.p);
+	textbuf_free(&tb);
+	return isfinite(run) ? run : orch_est(o, i);
+}
+
 void orch_set_estimate(orch *o, uint32_t i, double est_s)
 {
 	if (i < o->n && isfinite(est_s) && est_s >= 0) {

@@ -31,15 +31,24 @@ typedef struct dstate {
 /* Show the host's view of worker w from d's counts: its runs (none
  * queue: each started when it was bound), utilisation, nominal work
  * ahead. */
-static void show_load(const dstate *d, lbs_worker *x, uint32_t w)
+static void set_load(lbs_worker *x, uint32_t running, double u, double ahead)
 {
-	double u = (double)d->running[w] / d->cap_of[w];
-
-	x->active_tests = d->running[w];
+	x->active_tests = running;
 	x->queued_tests = 0;
 	x->util_cpu = x->util_gpu = x->util_memory = x->util_io = x->util_network = u > 1 ? 1 : u;
 	if (LBS_HAS_FIELD(x, lbs_worker, pending_work_s))
-		x->pending_work_s = d->ahead[w];
+		x->pending_work_s = ahead;
+}
+
+static void show_load(const dstate *d, lbs_worker *x, uint32_t w)
+{
+	set_load(x, d->running[w], (double)d->running[w] / d->cap_of[w], d->ahead[w]);
+}
+
+void orch_idle(lbs_worker **workers, uint32_t n)
+{
+	for (uint32_t w = 0; w < n; w++)
+		set_load(workers[w], 0, 0, 0);
 }
 
 /* Every worker's view at `now`, in one pass over the runs: a pass over

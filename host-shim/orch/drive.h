@@ -38,6 +38,11 @@ typedef struct orch_drive_result {
 int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const orch_exec *x,
                orch_drive_result *out, char *err, size_t errlen);
 
+/* The workers idle as orch_drive() starts them (no runs, no utilisation,
+ * no work ahead): for estimates made before it (orch_estimate), which
+ * must not see the fleet file's load the plan never runs under. */
+void orch_idle(lbs_worker **workers, uint32_t n);
+
 /*
  * The slots a plan of a graph of n_subtasks needs for worker w: its
  * capacity (0 = 1), at most n_subtasks.  A subtask never has two runs at

@@ -141,6 +141,10 @@ int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint
 void orch_set_estimate(orch *o, uint32_t i, double est_s);
 void orch_rank(orch *o);
 double orch_est(const orch *o, uint32_t i);
+/* Subtask i's run on worker w alone, as s explains it (its run_s there),
+ * else orch_est(): a plan's run on the worker it was placed on, which need
+ * not be the one the estimate was of. */
+double orch_est_on(const orch *o, shim_sched *s, uint32_t i, const lbs_worker *w);
 const char *orch_est_source(const orch *o, uint32_t i); /* "explain.run_s" | "declared" */
 double orch_upward_rank(const orch *o, uint32_t i);
 int orch_on_critical_path(const orch *o, uint32_t i);

@@ -739,6 +739,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		x->performance_level = 1.0;
 		x->temperature = 0.0;
 	}
+	orch_idle(g.workers, g.n);
 	g.tr = &tr;
 	g.seed = op.seed;
 	g.fail_rate = op.fail_rate;
