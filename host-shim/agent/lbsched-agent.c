@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -408,12 +409,29 @@ static double now_s(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* The signals that stop run are blocked but while it waits: one that came
+ * between the test of stop and the start of the wait (a clock_nanosleep)
+ * was lost for the whole interval, and with --interval 3600 systemctl stop
+ * timed out.  Blocked, it waits as pending, and pselect() unblocks it as it
+ * starts to wait, atomically, and returns when it is handled. */
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP};
+
 static void sleep_until(double t)
 {
-	struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
+	sigset_t block, was, waiting;
 
-	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
+		sigaddset(&block, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &was);
+	waiting = was;
+	for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
+		sigdelset(&waiting, stop_signals[i]);
+	for (double left; !stop && (left = t - now_s()) > 0;) {
+		struct timespec ts = {(time_t)left, (long)((left - floor(left)) * 1e9)};
+		pselect(0, NULL, NULL, NULL, &ts, &waiting);
+	}
+	sigprocmask(SIG_SETMASK, &was, NULL);
 }
 
 static int cmd_run(const ag_env *env, const opts *o)

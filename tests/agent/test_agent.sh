@@ -485,6 +485,18 @@ ended_within "$pid" 100 && eq "--once stopped before its sample" "$ended_rc" 1 |
 has "$tmp/once.err" "lbsched-agent: stopped by a signal before the sample was published"
 lines "$tmp/once.err" 1
 [ -e "$tmp/once.json" ] && bad "--once stopped before its sample wrote $tmp/once.json" || ok
+# A SIGTERM that arrives after the agent tested its stop flag and before it
+# began to wait for the next sample ends that wait: it was lost for the
+# whole interval (systemctl stop timed out with --interval 3600).
+# signal_gap.so raises it at that moment, as the agent starts a wait of
+# more than 1000 s, whatever call it waits with (an ASan build's runtime
+# is then not first among the libraries, and is told that is fine).
+env LD_PRELOAD="$LBS_SIGNAL_GAP" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/gap.json" --interval 3600 2>"$tmp/gap.err" &
+pid=$!
+ended_within "$pid" 200 && eq "a SIGTERM just before the wait stops it" "$ended_rc" 0 ||
+	bad "a SIGTERM that came just before the wait was lost for the interval"
+lines "$tmp/gap.err" 0
 # ... and under nohup, which asked to outlive the terminal, it keeps going.
 # The HUP goes only to the agent itself: while nohup has not yet set SIGHUP
 # ignored and exec'd, it would kill nohup.  Its file appearing is the sign.
