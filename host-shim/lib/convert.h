@@ -214,5 +214,12 @@ int conv_fail(conv_ctx *c, const char *where, const char *field, const char *fmt
 const char *conv_show(char *dst, size_t n, const char *s);
 /* What a JSON value is, for "got ...": a number, "a string", "an array". */
 const char *conv_got(char *dst, size_t n, const cJSON *it);
+/* A finite v as a JSON number in the fewest digits that read back as it:
+ * cJSON's own print stops at 15 when they are "close enough" (0.1 + 0.2
+ * came back as 0.3).  NULL when out of memory. */
+cJSON *conv_exact_number(double v);
+/* Every finite number in the tree under node printed so from now on
+ * (replaced by conv_exact_number): 0, or -1 when out of memory. */
+int conv_exact_numbers(cJSON *node);
 
 #endif

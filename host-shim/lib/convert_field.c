@@ -23,11 +23,12 @@ const char *cv_fmt_num(char *buf, size_t n, double d)
 		snprintf(buf, n, d > 0 ? "inf" : "-inf");
 	else if (d == floor(d) && fabs(d) < 1e15)
 		snprintf(buf, n, "%.0f", d);
-	else {
-		snprintf(buf, n, "%.15g", d);
-		if (strtod(buf, NULL) != d)
-			snprintf(buf, n, "%.17g", d);
-	}
+	else
+		for (int digits = 15; digits <= 17; digits++) {
+			snprintf(buf, n, "%.*g", digits, d);
+			if (strtod(buf, NULL) == d)
+				break;
+		}
 	return buf;
 }
 
@@ -871,4 +872,33 @@ const char *conv_show(char *dst, size_t n, const char *s)
 const char *conv_got(char *dst, size_t n, const cJSON *it)
 {
 	return cv_got(dst, n, it);
+}
+
+cJSON *conv_exact_number(double v)
+{
+	char text[40];
+
+	return cJSON_CreateRaw(cv_fmt_num(text, sizeof text, v));
+}
+
+int conv_exact_numbers(cJSON *node)
+{
+	for (cJSON *it = node ? node->child : NULL; it; it = it->next) {
+		cJSON *raw;
+
+		if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) {
+			if (!(raw = conv_exact_number(it->valuedouble)))
+				return -1;
+			/* the key goes with the value (the replacing call takes
+			 * the new item's own, which has none) */
+			raw->string = it->string;
+			raw->type |= it->type & cJSON_StringIsConst;
+			it->string = NULL;
+			cJSON_ReplaceItemViaPointer(node, it, raw);
+			it = raw;
+		} else if (conv_exact_numbers(it)) {
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -430,21 +430,6 @@ static cJSON *raw_item(const char *at, size_t len)
 	return item;
 }
 
-/* A finite double as a JSON number in the fewest digits that read back
- * as it (cJSON's own print stops at 15 when they are "close enough":
- * 0.1 + 0.2 came back as 0.3). */
-static cJSON *exact_number(double v)
-{
-	char text[32];
-
-	for (int digits = 15; digits <= 17; digits++) {
-		snprintf(text, sizeof text, "%.*g", digits, v);
-		if (strtod(text, NULL) == v)
-			break;
-	}
-	return cJSON_CreateRaw(text);
-}
-
 static cJSON *combine(const orch *o, char *err, size_t errlen)
 {
 	cJSON *res = o->agg == ORCH_AGG_CONCAT ? cJSON_CreateArray()
@@ -541,7 +526,7 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 	if (res)
 		return res;
 	if (o->agg == ORCH_AGG_MAX || o->agg == ORCH_AGG_MIN)
-		return count ? exact_number(acc) : cJSON_CreateNull();
+		return count ? conv_exact_number(acc) : cJSON_CreateNull();
 	if (o->agg == ORCH_AGG_AVERAGE && !count)
 		return cJSON_CreateNull();
 	/* A running sum that overflowed on the way may end in range (1e308,
@@ -549,7 +534,7 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 	if (!isfinite(acc))
 		acc = ldexp(scaled, AGG_SCALE);
 	if (o->agg == ORCH_AGG_AVERAGE)
-		return exact_number(isfinite(acc) ? acc / count : ldexp(scaled / count, AGG_SCALE));
+		return conv_exact_number(isfinite(acc) ? acc / count : ldexp(scaled / count, AGG_SCALE));
 	if (!isfinite(acc)) {
 		/* JSON has no infinity: it would print as null, a result of nothing. */
 		orch_fail(err, errlen, o->file, NULL,
@@ -557,7 +542,7 @@ static cJSON *combine(const orch *o, char *err, size_t errlen)
 		          "double (about +-1.8e308)");
 		return NULL;
 	}
-	return exact_number(acc);
+	return conv_exact_number(acc);
 fail:
 	orch_fail(err, errlen, o->file, NULL, "out of memory");
 bad:
