@@ -187,7 +187,9 @@ static const char *reason_label(enum elig_reason r)
 {
 	switch (r) {
 	case ELIG_OK:
-		return "eligible";
+		/* passing the filter, yet not found: a scheduler that scores
+		 * devices sees a worker's first 64 (hwaware.h) */
+		return "only a device past the 64th (unscored)";
 	case ELIG_EXCLUDED:
 		return "excluded";
 	case ELIG_NO_DEVICE:
@@ -241,7 +243,7 @@ void sc_reason_none(lbs_selection *out, const char *who,
 			counts[elig_check(wl, w, ceiling, NULL)]++;
 	}
 	list[0] = '\0';
-	for (int r = ELIG_EXCLUDED; r <= ELIG_OVERLOADED; r++) {
+	for (int r = ELIG_OK; r <= ELIG_OVERLOADED; r++) {
 		int len;
 
 		if (!counts[r] || used >= sizeof(list))

@@ -1798,6 +1798,18 @@ static void test_unknown_filter_votes(void)
 		CHECK_STR(pick(s, &wl, &f), rw[0].id);
 	}
 	sched_close(s);
+	/* hardware-aware alone scores its first 64 devices, and says so when
+	 * that leaves none (it said "no eligible worker among 1 ()") */
+	{
+		fleet one = f;
+		shim_sched *hw = test_sched("hardware-aware", NULL);
+
+		one.n = 1;
+		CHECK_STR(pick(hw, &wl, &one), "none");
+		CHECK_CONTAINS(pick_reason(), "hardware-aware: no eligible worker among 1 (only a "
+		                              "device past the 64th (unscored) 1)");
+		sched_close(hw);
+	}
 }
 
 /*

@@ -808,6 +808,21 @@ static void test_worker_devices_and_load(void)
 	CHECK_INT(n_warns, 2);
 	CHECK_CONTAINS(warns, "field 'cpu_cores': not read, since \"devices\" describes");
 	CHECK_CONTAINS(warns, "field 'hardware_specs': not read, since \"devices\" describes");
+	/* more devices than hardware-aware scores: taken, and said */
+	{
+		char doc[4096] = "{\"worker_id\": \"x\", \"devices\": [";
+
+		for (int d = 0; d < 65; d++)
+			strcat(doc, d ? ", {\"class\": \"cpu\", \"memory_gb\": 1}"
+			              : "{\"class\": \"cpu\", \"memory_gb\": 1}");
+		strcat(doc, "]}");
+		CHECK_INT(wk(doc, &w), 0);
+		CHECK_INT(w.n_devices, 65);
+		CHECK_INT(n_warns, 1);
+		CHECK_CONTAINS(warns, "fleet.json: workers[0]: field 'devices': lists 65 devices; "
+		                      "hardware-aware, and priority for work with a duration, score "
+		                      "a worker's first 64");
+	}
 	/* cpu_arch and its alias: one of them */
 	CHECK_INT(wk("{\"worker_id\": \"x\", \"cpu_cores\": 2, \"hardware_specs\":"
 	             " {\"cpu_arch\": \"x86_64\", \"architecture\": 7}}", &w), -1);

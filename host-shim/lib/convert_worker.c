@@ -500,6 +500,10 @@ static int explicit_devices(cv *v, const cJSON *arr, const names *software,
 		return cv_fail(v, "devices", "must list at least one device");
 	if (n > 4096)
 		return cv_fail(v, "devices", "lists %zu devices, more than 4096", n);
+	if (n > 64)
+		cv_warn(v, "field 'devices': lists %zu devices; hardware-aware, and priority for "
+		        "work with a duration, score a worker's first 64, and never choose it for "
+		        "work that only a later one meets", n);
 	lbs_device **devs = arena_alloc(v->c->arena, n * sizeof *devs);
 	if (!devs)
 		return cv_oom(v);
