@@ -1009,7 +1009,10 @@ static void known_from(const hw_ctx *c, const lbs_history *h, hw_known *r)
 	r->pref = 0.5 + (clamp01(h->preference, 0.5) - 0.5) * f;
 	if (h->ratio_n == 0 && h->successes > 0 && h->mean_duration > 0.0 &&
 	    isfinite(c->lat_ref)) {
-		double rel = c->lat_ref - log(h->mean_duration);
+		/* Latency alone fades as the preference does: one slow spell
+		 * of a worker that got no work since must not keep it out
+		 * for good. */
+		double rel = f * (c->lat_ref - log(h->mean_duration));
 
 		r->pref *= rel < 0.0 ? exp(rel > -HIST_LOG_RATIO_MAX ? rel : -HIST_LOG_RATIO_MAX)
 		                     : 1.0;

@@ -918,6 +918,55 @@ static const char *a100_and_l4 =
 	"  \"hardware_specs\":{\"gpu_vendor\":\"nvidia\",\"gpu_memory_gb\":24,"
 	"   \"gpu_compute_units\":58,\"gpu_clock_mhz\":2040,\"gpu_tensor_cores\":true}}]";
 
+/*
+ * What latency alone taught fades too: a worker that answered one request
+ * in 50 s a week ago (its peers in 1 s) and got no work since is neutral
+ * again.  Its preference was cut by e^(ref - ln 50) whatever the age, 0.01
+ * against 1 for a worker never tried, and kept it out for good.
+ */
+static void test_latency_fades(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"fast\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"slow\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"new\",\"cpu_cores\":8,\"available_memory\":32}]");
+	lbs_workload req = workload_parse(f.arena, "{\"test_id\":\"r\",\"test_type\":\"nlp\"}");
+	const char *dir = tmp_dir();
+	char rec[1024], err[256];
+	textbuf t = {0};
+	const cJSON *c;
+	cJSON *doc;
+	shim_sched *s;
+	long long now = (long long)time(NULL);
+
+	req.est_duration_s = 0;
+	snprintf(rec, sizeof rec,
+	         "{\"schema\":1,\"records\":["
+	         "{\"workload_type\":\"NLP\",\"worker\":\"fast\",\"samples\":50,"
+	         "\"successes\":50,\"failures\":0,\"preference\":0.5,\"mean_duration\":1,"
+	         "\"var_duration\":0,\"last_update\":%lld},"
+	         "{\"workload_type\":\"NLP\",\"worker\":\"slow\",\"samples\":1,"
+	         "\"successes\":1,\"failures\":0,\"preference\":0.5,\"mean_duration\":50,"
+	         "\"var_duration\":0,\"last_update\":%lld}]}", now, now - 7 * 86400);
+	CHECK_INT(import(dir, rec, LBS_IMPORT_REPLACE, err, sizeof err), LBS_OK);
+	s = open_store("hardware-aware", dir, NULL);
+	if (!s)
+		goto out;
+	CHECK_INT(sched_explain(s, &req, (const lbs_worker *const *)f.workers, f.n,
+	                        textbuf_write, &t), LBS_OK);
+	doc = t.p ? cJSON_Parse(t.p) : NULL;
+	CHECK(doc != NULL);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "candidates")) {
+		if (str(c, "worker") && !strcmp(str(c, "worker"), "slow"))
+			CHECK_NEAR(num(c, "learned"), 0.5, 1e-3);
+	}
+	cJSON_Delete(doc);
+	free(t.p);
+	sched_close(s);
+out:
+	fleet_free(&f);
+}
+
 static void test_reliability_fades(void)
 {
 	time_t t0;
@@ -2091,6 +2140,7 @@ int main(void)
 	test_newer_schema();
 	test_migration();
 	test_reliability_fades();
+	test_latency_fades();
 	test_bad_record_size();
 	test_bad_record_while_running();
 	test_bad_record_values();
