@@ -180,10 +180,14 @@ rm -f "$site"
 
 # A request through the module the package enabled (its snippet, read from
 # modules-enabled) and the plugin lbsched installed: lbsched_plugin unset.
+# The workers run as Debian's nginx runs them, www-data, learning into the
+# store nginx -t handed to that user; they read the fleet file here.
 mkdir -p "$tmp/ngx"
+chmod 755 "$tmp" "$tmp/ngx"
+chmod 644 "$tmp/fleet.json"
 cat >"$tmp/ngx/nginx.conf" <<EOF
 include /etc/nginx/modules-enabled/*.conf;
-user root;
+user www-data;
 pid $tmp/ngx/nginx.pid;
 error_log $tmp/ngx/error.log;
 events { worker_connections 64; }
@@ -226,6 +230,22 @@ if [ "$(cat "$tmp/out")" = "127.0.0.1:$P_CUDA" ]; then ok; else bad "python3: $(
 expect_rc 0 /usr/bin/lbsched-agent detect --id packages-test-worker
 cp "$tmp/out" "$tmp/agent.json"
 expect_rc 0 python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["worker_id"] == "packages-test-worker"' "$tmp/agent.json"
+
+# --- remove, then install again --------------------------------------------------
+# remove keeps what was learned and sets the module's link aside (nginx
+# loads it no more, and nginx -t passes without it); installing again
+# enables it and learns on.
+apt-get remove -y "${pkgs[@]}" >"$tmp/remove.log" 2>&1
+if [ $? = 0 ]; then ok; else bad "apt-get remove failed"; tail -20 "$tmp/remove.log" >&2; fi
+expect_rc 0 test -s /var/lib/lbsched/prefs/data.mdb
+expect_rc 1 test -e "$link"
+expect_rc 0 test -L "$link.removed"
+expect_rc 0 nginx -t
+apt-get install -y --no-install-recommends "${debs[@]}" >"$tmp/reinstall.log" 2>&1
+if [ $? = 0 ]; then ok; else bad "apt-get install after remove failed"; tail -20 "$tmp/reinstall.log" >&2; fi
+expect_rc 0 test "$(readlink "$link")" = /usr/share/nginx/modules-available/mod-http-upstream-lbsched.conf
+expect_rc 1 test -e "$link.removed"
+expect_rc 0 test -s /var/lib/lbsched/prefs/data.mdb
 
 # --- purge ----------------------------------------------------------------------
 purge
