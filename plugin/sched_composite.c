@@ -988,9 +988,10 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
                       const lbs_worker *const *workers, uint32_t n,
                       uint32_t want, uint32_t *n_picks)
 {
+	uint32_t cap = want < n ? want : n;
 	lbs_selection sel = {
 		.struct_size = sizeof(sel),
-		.capacity = want < n ? want : n,
+		.capacity = cap,
 		.indices = c->picks,
 		.ids = c->pick_ids,
 	};
@@ -998,7 +999,9 @@ static lbs_status ask(comp_inst *inst, child *c, const lbs_workload *wl,
 
 	*n_picks = 0;
 	if (st == LBS_OK) {
-		*n_picks = sel.n_selected < sel.capacity ? sel.n_selected : sel.capacity;
+		/* Ours, not the child's copy: a child that rewrote its capacity
+		 * must not have us read past c->picks. */
+		*n_picks = sel.n_selected < cap ? sel.n_selected : cap;
 		/* The picks' ids as this call's workers have them: a child
 		 * (a third party's) may have written no id or a stale one.  A
 		 * pick outside the array votes for nobody; its author hears of

@@ -324,7 +324,8 @@ static void test_replaced_plugin_file(void)
 static void test_liar(void)
 {
 	static const char *const modes[] = {"out_of_range", "wrong_id", "duplicate", "excluded",
-	                                    "ineligible", "too_many", "error"};
+	                                    "ineligible", "too_many", "error", "unterminated_id",
+	                                    "rewritten_header"};
 	shim_host *h = host_new("liar-test", LBS_LOG_DEBUG);
 	fleet f = fleet_parse(FLEET);
 	arena *a = arena_new();
@@ -361,8 +362,13 @@ static void test_liar(void)
 		CHECK_INT(misbehaving_logs, 1);
 		CHECK_CONTAINS(last_log, "scheduler 'liar'");
 		CHECK_INT(sel.n_selected, 1);
+		/* into the caller's arrays, whatever the plugin put there */
+		CHECK(sel.indices == idx && sel.ids == ids && sel.capacity == 8);
+		CHECK(sel.reason == reason && sel.reason_len == sizeof reason);
 		CHECK_STR(sel.ids[0], "cpu_c");
 		CHECK_INT(sel.indices[0], 2);
+		if (!strcmp(modes[i], "unterminated_id"))
+			CHECK_CONTAINS(last_log, "id 'AAAAAA");
 		sched_close(s);
 	}
 	/* Without an exclude list the host checks the answer on its inline

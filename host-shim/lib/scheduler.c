@@ -108,7 +108,7 @@ static const char *answer_problem(const lbs_workload *wl,
                                   char *buf, size_t len)
 {
 	uint32_t lo, hi;
-	char said[96], id[96];
+	char said[96], id[96], got[96];
 
 	if (st == LBS_NO_WORKER)
 		return out->n_selected ? "answered no_worker with workers selected" : NULL;
@@ -134,8 +134,14 @@ static const char *answer_problem(const lbs_workload *wl,
 		 * reading the text. */
 		if (!out->ids[i] ||
 		    (out->ids[i] != workers[idx]->id && strcmp(out->ids[i], workers[idx]->id))) {
+			/* What is shown of the plugin's text, copied: its NUL
+			 * may be nowhere, and showing reads to the end. */
+			size_t k = out->ids[i] ? strnlen(out->ids[i], sizeof got - 1) : 0;
+
+			memcpy(got, out->ids[i] ? out->ids[i] : "", k);
+			got[k] = '\0';
 			snprintf(buf, len, "id '%s' does not match worker %u '%s'",
-			         out->ids[i] ? txt_show(said, sizeof said, out->ids[i]) : "(null)", idx,
+			         out->ids[i] ? txt_show(said, sizeof said, got) : "(null)", idx,
 			         txt_show(id, sizeof id, workers[idx]->id));
 			return buf;
 		}
@@ -212,6 +218,7 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 {
 	char buf[256], shown[96];
 	const char *problem;
+	lbs_selection mine;
 	lbs_status st;
 
 	if (fell_back)
@@ -224,7 +231,17 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 		memset(out->reason, 0, out->reason_len);
 	if (n == 0)
 		return LBS_NO_WORKER;
+	mine = *out;
 	st = s->desc->select(s->inst, wl, workers, n, out);
+	/* The caller's fields are the caller's: a plugin that rewrote them
+	 * (a length, a capacity, its own arrays) must not steer what the
+	 * host reads, writes or falls back into. */
+	out->struct_size = mine.struct_size;
+	out->capacity = mine.capacity;
+	out->indices = mine.indices;
+	out->ids = mine.ids;
+	out->reason = mine.reason;
+	out->reason_len = mine.reason_len;
 	/* Every reader of the reason trusts it to end inside its buffer. */
 	if (out->reason && out->reason_len)
 		out->reason[out->reason_len - 1] = '\0';

@@ -29,12 +29,19 @@
  *   die_on_die    honest, but a workload whose test_type is "die" kills
  *                 the process inside select (SIGKILL: a crash or the OOM
  *                 killer, in the middle of a decision)
+ *   unterminated_id  a right index with an id of a page of 'A' and no NUL,
+ *                 a page the process may not read after it
+ *   rewritten_header  an out-of-range index in arrays of its own, put in
+ *                 place of the host's, a capacity of 0 and a reason_len
+ *                 of 2^40 (the fields are the caller's)
  * Every mode counts the outcomes reported to it by result, and stats
  * shows them: {"success": N, "failure": N, "timeout": N, "rejected": N,
  * "cancelled": N, "last_cookie": C}, so a test sees what a host reported.
  */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +50,16 @@
 
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
             UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
-            THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR, DIE_ON_DIE };
+            THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR, DIE_ON_DIE, UNTERMINATED_ID,
+            REWRITTEN_HEADER };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
                                          "unterminated_reason", "forged_id",
                                          "unterminated_error", "huge_score", "copied_id",
                                          "thread_log", "every_other",
-                                         "range_then_error", "die_on_die"};
+                                         "range_then_error", "die_on_die", "unterminated_id",
+                                         "rewritten_header"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
@@ -218,6 +227,33 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 		else
 			out->cookie = li->calls / 2 + 1;
 		break;
+	case UNTERMINATED_ID: {
+		static char *page;
+		long size = sysconf(_SC_PAGESIZE);
+
+		if (!page) {
+			page = mmap(NULL, 2 * (size_t)size, PROT_READ | PROT_WRITE,
+			            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (page == MAP_FAILED)
+				return LBS_ENOMEM;
+			memset(page, 'A', (size_t)size);
+			mprotect(page + size, (size_t)size, PROT_NONE);
+		}
+		out->ids[0] = page;
+		break;
+	}
+	case REWRITTEN_HEADER: {
+		static uint32_t idx[1];
+		static const char *ids[1];
+
+		idx[0] = n;
+		ids[0] = workers[first]->id;
+		out->indices = idx;
+		out->ids = ids;
+		out->capacity = 0;
+		out->reason_len = (size_t)1 << 40;
+		break;
+	}
 	}
 	return LBS_OK;
 }
