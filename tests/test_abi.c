@@ -513,6 +513,14 @@ static void test_rude_plugin(void)
 	          LBS_EVERSION);
 	CHECK_CONTAINS(err, "refused: plugin rude\\x0a\\x1b[2Jplugin has two schedulers named "
 	                    "'twin' (#0 and #1); fix its scheduler list");
+	/* A descriptor too small to hold a name: that scheduler is refused,
+	 * its name never read (the twin check read it, and crashed the host),
+	 * and the others load. */
+	CHECK_INT(host_load(h, getenv("LBS_RUDE_SMALL_PLUGIN"), &p, &api, err, sizeof err),
+	          LBS_OK);
+	CHECK_STR(loader_desc_problem(loader_entry(p)->scheduler_get(3)),
+	          "its descriptor is smaller than ABI 1.0's");
+	CHECK(loader_find(p, "rude-long", err, sizeof err) != NULL);
 	/* A host service init may not use: refused, where the plugin is not
 	 * yet the host's to find in (it crashed the host). */
 	CHECK_INT(host_load(h, getenv("LBS_RUDE_FIND_PLUGIN"), &p, &api, err, sizeof err),

@@ -184,9 +184,13 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 		n = LOADER_MAX_SCHEDULERS;
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_scheduler_desc *d = e->scheduler_get(i);
-		const lbs_scheduler_desc *ok = d && d->name ? loader_find(p, d->name, err, sizeof err) : NULL;
+		/* by name, as a config finds it, when the name can be read */
+		const char *why = !d ? "NULL descriptor"
+		                  : d->struct_size < LBS_DESC_SIZE_V1_0 || !d->name
+		                  ? loader_desc_problem(d) : NULL;
+		const lbs_scheduler_desc *ok = why ? NULL : loader_find(p, d->name, err, sizeof err);
 		if (!ok) {
-			printf("  #%u refused: %s\n", i, d ? err : "NULL descriptor");
+			printf("  #%u refused: %s\n", i, why ? why : err);
 			continue;
 		}
 		usable++;

@@ -1,9 +1,11 @@
 /*
  * loader.c -- dlopen a plugin and decide whether it may run.
  *
- * Nothing of the plugin runs before its entry is checked: the entry
- * function itself only returns static data (the ABI says so), and init is
- * called only once the major version and sizes are known to be ours.
+ * None of the plugin's own functions runs before its entry is checked:
+ * the entry function itself only returns static data (the ABI says so),
+ * and init is called only once the major version and sizes are known to
+ * be ours.  dlopen() does run its constructors first (the ABI asks for
+ * none: "do no work in constructors"), which no check can prevent.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -188,6 +190,27 @@ static void held_drop(const char *path)
 	pthread_mutex_unlock(&held_lock);
 }
 
+const char *loader_desc_problem(const lbs_scheduler_desc *d)
+{
+	size_t len;
+
+	if (d->struct_size < LBS_DESC_SIZE_V1_0)
+		return "its descriptor is smaller than ABI 1.0's";
+	if (!d->name || !d->name[0])
+		return "it has no name";
+	/* Names go into configs, logs and messages: an identifier, never
+	 * text that reads on without end or breaks a line. */
+	len = strnlen(d->name, LOADER_MAX_NAME + 1);
+	if (len > LOADER_MAX_NAME)
+		return "its name is longer than " LOADER_MAX_NAME_TEXT " bytes";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)d->name[i] < 0x20 || d->name[i] == 0x7f)
+			return "its name contains a control character";
+	if (!d->create || !d->destroy || !d->select)
+		return "a required slot (create, destroy or select) is NULL";
+	return NULL;
+}
+
 lbs_status loader_open(const char *path, const lbs_host_api *host,
                        loaded_plugin **out, char *err, size_t errlen)
 {
@@ -308,10 +331,12 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	for (uint32_t i = 0; i < count; i++) {
 		const lbs_scheduler_desc *a = e->scheduler_get(i);
 
-		for (uint32_t j = i + 1; a && a->name && j < count; j++) {
+		/* A descriptor too small to hold a name, or refused otherwise,
+		 * is loader_find's to refuse: its name is not read here. */
+		for (uint32_t j = i + 1; a && !loader_desc_problem(a) && j < count; j++) {
 			const lbs_scheduler_desc *b = e->scheduler_get(j);
 
-			if (b && b->name && !strncmp(a->name, b->name, LOADER_MAX_NAME + 1)) {
+			if (b && !loader_desc_problem(b) && !strncmp(a->name, b->name, LOADER_MAX_NAME + 1)) {
 				char shown[96];
 
 				snprintf(err, errlen, "%s: refused: plugin %s has two schedulers named "
@@ -363,26 +388,6 @@ const char *loader_path(const loaded_plugin *p)
 	return p->path;
 }
 
-static const char *desc_problem(const lbs_scheduler_desc *d)
-{
-	size_t len;
-
-	if (d->struct_size < LBS_DESC_SIZE_V1_0)
-		return "its descriptor is smaller than ABI 1.0's";
-	if (!d->name || !d->name[0])
-		return "it has no name";
-	/* Names go into configs, logs and messages: an identifier, never
-	 * text that reads on without end or breaks a line. */
-	len = strnlen(d->name, LOADER_MAX_NAME + 1);
-	if (len > LOADER_MAX_NAME)
-		return "its name is longer than " LOADER_MAX_NAME_TEXT " bytes";
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)d->name[i] < 0x20 || d->name[i] == 0x7f)
-			return "its name contains a control character";
-	if (!d->create || !d->destroy || !d->select)
-		return "a required slot (create, destroy or select) is NULL";
-	return NULL;
-}
 
 const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
                                       char *err, size_t errlen)
@@ -408,7 +413,7 @@ const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
 		}
 		return NULL;
 	}
-	problem = desc_problem(d);
+	problem = loader_desc_problem(d);
 	if (problem) {
 		snprintf(err, errlen, "%s: scheduler '%s' refused: %s; rebuild it against lbsched/abi.h %d.x",
 		         p->path, txt_show(shown, sizeof shown, name), problem, LBS_ABI_MAJOR);

@@ -52,6 +52,9 @@ const char *loader_path(const loaded_plugin *p);
  */
 const lbs_scheduler_desc *loader_find(const loaded_plugin *p, const char *name,
                                       char *err, size_t errlen);
+/* What makes descriptor d unusable (its size first: nothing past it is
+ * read), or NULL.  loader_find refuses a scheduler with it. */
+const char *loader_desc_problem(const lbs_scheduler_desc *d);
 
 /* The plugin's extension `id` ("lbs.ext.store/1"), or NULL when it has
  * none (or its entry predates get_extension). */

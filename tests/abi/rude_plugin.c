@@ -10,7 +10,9 @@
  *   RUDE_TWINS  two schedulers named "twin";
  *   RUDE_FIND   init asks the host to find a scheduler, which a host
  *               cannot do before init returns, and fails with the
- *               host's answer.
+ *               host's answer;
+ *   RUDE_SMALL  a fourth descriptor of 8 bytes, before its name, whose
+ *               name's bytes would point at address 16.
  * The schedulers answer honestly: the first worker offered, with a reason
  * that has no terminating NUL ("first": the host's buffer must not show
  * the rest of an earlier, longer sentence after it).
@@ -75,6 +77,9 @@ static lbs_scheduler_desc scheds[] = {
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "rude-long",
 	 .description = long_description, .create = r_create, .destroy = r_destroy,
 	 .select = r_select},
+#ifdef RUDE_SMALL
+	{.struct_size = 8, .name = (const char *)16},
+#endif
 };
 #define N_SCHEDS (sizeof scheds / sizeof scheds[0])
 
@@ -125,7 +130,7 @@ static const lbs_scheduler_desc *e_get(uint32_t i)
 static const lbs_scheduler_desc *e_find(const char *name)
 {
 	for (size_t i = 0; name && i < N_SCHEDS; i++)
-		if (!strcmp(name, scheds[i].name))
+		if (scheds[i].struct_size >= LBS_DESC_SIZE_V1_0 && !strcmp(name, scheds[i].name))
 			return &scheds[i];
 	return NULL;
 }
