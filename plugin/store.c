@@ -30,9 +30,14 @@
 #define MAX_ID STORE_MAX_ID
 #define MAX_MAP_RETRIES 16
 #define RETRY_MAX_MS 1000 /* longest wait between attempts at a failed commit */
-/* What LMDB makes lock.mdb with its default 126 readers (one slot per 64
- * bytes after a 192-byte header); reserved on disk before it is mapped. */
-#define LOCK_FILE_BYTES 8192
+/* Reader slots: each thread that reads a store holds one while it lives
+ * (a process's host thread, its flusher, its fleet sync), and LMDB's
+ * default 126 were full at about 42 nginx workers of one store, when new
+ * ones could not open it and running ones stopped refreshing. */
+#define STORE_MAX_READERS 1021
+/* What LMDB makes lock.mdb with STORE_MAX_READERS (one slot per 64 bytes
+ * after a header under 192): reserved on disk before it is mapped. */
+#define LOCK_FILE_BYTES 65536
 /* The queue starts this small and doubles up to store.queue_max: a store
  * that sees a few outcomes a second never holds queue_max entries (2.5 MiB
  * at the default), and creating an instance stays cheap. */
@@ -1746,6 +1751,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	pthread_rwlock_init(&se->resize, NULL);
 	s->se = se;
 	if ((rc = mdb_env_create(&se->env)) || (rc = mdb_env_set_maxdbs(se->env, 6)) ||
+	    (rc = mdb_env_set_maxreaders(se->env, STORE_MAX_READERS)) ||
 	    (rc = mdb_env_set_mapsize(se->env, se->map_size))) {
 		snprintf(err, errlen, "store '%s': %s", s->path, mdb_strerror(rc));
 		goto fail;

@@ -126,11 +126,14 @@ static int open_own(const char *dir, const char *name, unsigned mode, int create
 
 /* The config's file_mode on a file open as fd, whatever it was made with
  * (an earlier config, the umask): an operator who tightens it gets it.
- * set_mode 0 leaves it. */
+ * set_mode 0 leaves a file made before as it is, but not an empty one,
+ * which this open made (or nobody wrote): the umask took bits off its
+ * mode (0377 made a 0400 data.mdb that no later open could write). */
 static int own_mode(int fd, const struct stat *st, const char *dir, const char *name,
                     unsigned mode, int set_mode, char *err, size_t errlen)
 {
-	if (!set_mode || (st->st_mode & 07777) == mode || !fchmod(fd, (mode_t)mode))
+	if ((!set_mode && st->st_size > 0) || (st->st_mode & 07777) == mode ||
+	    !fchmod(fd, (mode_t)mode))
 		return 0;
 	snprintf(err, errlen, "store '%s': cannot give %s the file_mode %04o (it has %04o): %s",
 	         dir, name, mode, (unsigned)(st->st_mode & 07777), strerror(errno));

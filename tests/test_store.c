@@ -924,6 +924,32 @@ static const char *a100_and_l4 =
  * again.  Its preference was cut by e^(ref - ln 50) whatever the age, 0.01
  * against 1 for a worker never tried, and kept it out for good.
  */
+/*
+ * A store has reader slots for a thousand threads: each that reads holds
+ * one while it lives (host, flusher, fleet sync), and LMDB's default 126
+ * ran out at about 42 nginx workers, when the next could not open it.
+ * mdb_stat, opening it beside this process's instance, sees the table the
+ * store was made with.
+ */
+static void test_reader_slots(void)
+{
+	const char *dir = tmp_dir();
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+	char out[4096];
+	char *stat_e[] = {"mdb_stat", "-e", (char *)dir, NULL};
+
+	if (!s)
+		return;
+	if (!have_prog("mdb_stat")) {
+		printf("note: mdb_stat not found (Debian: lmdb-utils); the reader table check is "
+		       "skipped\n");
+	} else {
+		CHECK_INT(run(stat_e, out, sizeof out), 0);
+		CHECK_CONTAINS(out, "Max readers: 1022");
+	}
+	sched_close(s);
+}
+
 static void test_latency_fades(void)
 {
 	fleet f = fleet_parse(
@@ -1521,6 +1547,19 @@ static void test_file_modes(void)
 		sched_close(s);
 	CHECK_INT(file_mode(pathf("%s/under-umask/data.mdb", base, NULL)), 0640);
 	CHECK_INT(file_mode(pathf("%s/under-umask/lock.mdb", base, NULL)), 0640);
+	/* ... and the default, 0600, too: under umask 0377 it made 0400
+	 * files that no later open could write */
+	umask(0377);
+	s = open_store("priority", pathf("%s/strict-umask", base, NULL), NULL);
+	if (s)
+		sched_close(s);
+	CHECK_INT(file_mode(pathf("%s/strict-umask/data.mdb", base, NULL)), 0600);
+	CHECK_INT(file_mode(pathf("%s/strict-umask/lock.mdb", base, NULL)), 0600);
+	umask(077);
+	s = open_store("priority", pathf("%s/strict-umask", base, NULL), NULL);
+	CHECK(s != NULL);
+	if (s)
+		sched_close(s);
 	umask(old);
 
 	/* Bad store fields are config errors that name the field. */
@@ -2141,6 +2180,7 @@ int main(void)
 	test_migration();
 	test_reliability_fades();
 	test_latency_fades();
+	test_reader_slots();
 	test_bad_record_size();
 	test_bad_record_while_running();
 	test_bad_record_values();
