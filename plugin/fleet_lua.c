@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history.h"
+
 #define LBS_STR_(x) #x
 #define LBS_STR(x) LBS_STR_(x)
 
@@ -41,15 +43,31 @@ static const char push_a[] =
 	"  if not ep then redis.call('SET', KEYS[1], epoch); ep = epoch end\n"
 	"end\n"
 	"-- a stored record's numbers; nil for one that is not ours (not 96 bytes,\n"
-	"-- or a NaN or an infinity in it): this push's evidence replaces it, as\n"
-	"-- nothing was learned there, and a short one stopped every push\n"
+	"-- a NaN or an infinity in it, or sums that learning cannot make, as\n"
+	"-- hist_sums_problem checks them): this push's evidence replaces it, as\n"
+	"-- nothing was learned there; a short one stopped every push, and one\n"
+	"-- merged into stayed what every host refuses, the pair lost to all\n"
 	"local function ours(cur)\n"
 	"  if not cur or #cur ~= 96 then return nil end\n"
 	"  local b = {struct.unpack(F, cur)}\n"
+	"  local s = 1 + 1e-9\n"
 	"  for j = 1, 12 do\n"
 	"    local x = b[j]\n"
 	"    if x ~= x or x == math.huge or x == -math.huge then return nil end\n"
 	"  end\n"
+	"  for _, j in ipairs({1, 2, 3, 6}) do\n"
+	"    if b[j] < 0 or b[j] > 9007199254740992 then return nil end\n"
+	"  end\n"
+	"  if b[2] > b[1] or b[3] ~= b[1] - b[2] or b[6] > b[2] then return nil end\n"
+	"  if b[4] < 0 or b[4] > " LBS_STR(HIST_DURATION_MAX) " * b[2] * s then return nil end\n"
+	"  if b[5] < 0 or b[5] > " LBS_STR(HIST_DURATION_MAX) " * " LBS_STR(HIST_DURATION_MAX)
+	" * b[2] * s then return nil end\n"
+	"  if math.abs(b[7]) > " LBS_STR(HIST_LOG_RATIO_MAX) " * b[6] * s then return nil end\n"
+	"  if b[8] < 0 or b[8] > " LBS_STR(HIST_LOG_RATIO_MAX) " * " LBS_STR(HIST_LOG_RATIO_MAX)
+	" * b[6] * s then return nil end\n"
+	"  if b[9] < 0 or b[9] > " LBS_STR(HIST_TIME_MAX) " or b[12] < 0 or b[12] > "
+	LBS_STR(HIST_TIME_MAX) " then return nil end\n"
+	"  if b[10] < 0 or b[11] < 0 or b[11] > b[10] * s then return nil end\n"
 	"  return b\n"
 	"end\n"
 	/* Past FLEET_AHEAD_S, as hist_sums_not_after past its second: far

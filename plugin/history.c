@@ -428,6 +428,13 @@ const char *hist_sums_problem(const hist_sums *c)
 	 * mean of 1e300 once the first came */
 	if (c->successes == 0 && (c->sum_duration != 0.0 || c->sum_duration_sq != 0.0))
 		return "field 'sum_duration': must be 0 with no successes";
+	/* each success's duration is at most HIST_DURATION_MAX: a mean of
+	 * 1.7e308 s from Redis was taken and shown */
+	if (!(c->sum_duration <= HIST_DURATION_MAX * (double)c->successes * slack))
+		return "field 'sum_duration': must be at most 1e9 s x successes";
+	if (!(c->sum_duration_sq <= HIST_DURATION_MAX * HIST_DURATION_MAX * (double)c->successes *
+	                            slack))
+		return "field 'sum_duration_sq': must be at most 1e18 s^2 x successes";
 	if (c->ratio_n > c->successes)
 		return "field 'ratio_n': must be at most successes";
 	if (!(fabs(c->sum_log_ratio) <= HIST_LOG_RATIO_MAX * (double)c->ratio_n * slack))

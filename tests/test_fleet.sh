@@ -740,6 +740,22 @@ expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
 has "$tmp/err" "1 field(s) of 't17g:totals' are not lbsched's records (the first: '1:nan_worker')"
 python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 1 else 1)' "$tmp/out" &&
 	ok || bad "the short field was not replaced by the pushed evidence: $(cat "$tmp/out")"
+# ... and so is one whose sums learning cannot make, though every number is
+# finite: 3 samples of 1 success and 1 failure (merged into, it stayed one
+# every host refused, and the pair was lost to all of them).  A mean of
+# 1.7e308 s is not read either.
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<12d", 3, 1, 1, 3, 9, 0, 0, 0, 1e9, 1, 1, 1e9))' |
+	redis-cli -p "$port" -x hset t17g:totals "$vkey" >/dev/null
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<12d", 1, 1, 0, 1.7e308, 0, 0, 0, 0, 1e9, 1, 1, 1e9))' |
+	redis-cli -p "$port" -x hset t17g:totals 2:huge_worker >/dev/null
+rcli zadd t17g:changed 1 2:huge_worker >/dev/null
+printf '%s\n' '{"test_id": "g3", "worker_id": "gpu_a100_1", "success": true, "duration": 3, "expected_duration": 6, "test_type": "vision_classification"}' >"$tmp/g.2.jsonl"
+feed g 2 || bad "feed g failed: $(cat "$tmp/g.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/g.json"
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
+has "$tmp/err" "2 field(s) of 't17g:totals' are not lbsched's records"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["records"]; r = [x for x in d if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 1 and r[0]["failures"] == 0 and not [x for x in d if x["worker"] == "huge_worker"] else 1)' "$tmp/out" &&
+	ok || bad "a contradictory total was merged into, or a mean of 1.7e308 s read: $(cat "$tmp/out")"
 
 # --- a host whose clock ran fast ------------------------------------------------
 # Its record stamped a day ahead reached the totals; the merge kept the later
