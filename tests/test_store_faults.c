@@ -18,7 +18,7 @@
  *     kept and retried, reports beyond the queue are refused and counted in
  *     store.lost, and once another process grows the map everything kept
  *     commits;
- *   - a full disk (a 256 KiB tmpfs, when this process may mount one): the
+ *   - a full disk (a 512 KiB tmpfs, when this process may mount one): the
  *     same, and when space returns later commits succeed; a new store on the
  *     full disk is refused (a SIGBUS in LMDB's lock file before); an
  *     instance that ends while the disk is full counts and logs what it
@@ -699,7 +699,7 @@ static void test_read_only_fs(const char *disk)
 		return;
 	CHECK_INT(report(s, LBS_WL_AUDIO, "mic-1", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
 	sched_close(s);
-	if (mount(NULL, disk, NULL, MS_REMOUNT | MS_RDONLY, "size=256k")) {
+	if (mount(NULL, disk, NULL, MS_REMOUNT | MS_RDONLY, "size=512k")) {
 		printf("note: cannot remount the tmpfs read-only (%s): that check is skipped\n",
 		       strerror(errno));
 		return;
@@ -713,12 +713,12 @@ static void test_read_only_fs(const char *disk)
 	CHECK_CONTAINS(log_text, "Read-only file system");
 	if (s)
 		sched_close(s);
-	CHECK_INT(mount(NULL, disk, NULL, MS_REMOUNT, "size=256k"), 0);
+	CHECK_INT(mount(NULL, disk, NULL, MS_REMOUNT, "size=512k"), 0);
 	CHECK_INT(total_samples(dir), 1);
 }
 
 /*
- * A 256 KiB tmpfs in a mount namespace of our own (so it goes away with
+ * A 512 KiB tmpfs in a mount namespace of our own (so it goes away with
  * the test whatever happens), as root.  0 with disk set, or -1 with a note.
  */
 static int mount_small_disk(const char **disk)
@@ -728,8 +728,8 @@ static int mount_small_disk(const char **disk)
 	mkdir(dir, 0700);
 	if (unshare(CLONE_NEWNS) == 0)
 		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
-	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=256k,mode=0700")) {
-		printf("note: cannot mount a 256 KiB tmpfs here (%s): the full disk is stood in for "
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=512k,mode=0700")) {
+		printf("note: cannot mount a 512 KiB tmpfs here (%s): the full disk is stood in for "
 		       "by a 1 MiB map at its ceiling (map ceiling above), the read-only file system "
 		       "by test_store's unwritable directory\n", strerror(errno));
 		return -1;
