@@ -125,7 +125,8 @@ struct store {
 	struct fleet *fleet;   /* the sync, when a fleet is configured */
 
 	hist_store *view;                 /* the host's thread only */
-	_Atomic(hist_store *) published;  /* flusher -> host: a newer view */
+	_Atomic(hist_store *) published;  /* flusher -> host: a newer view,
+	                                     set under mu (relearn_queued) */
 	_Atomic(hist_store *) retired;    /* host -> flusher: to free */
 
 	pthread_mutex_t mu;
@@ -993,6 +994,28 @@ static int commit_batch(store *s, const pending *b, uint32_t n, size_t *txnid,
 	return MDB_MAP_FULL;
 }
 
+/* Publish a view read from the store, with the outcomes still queued
+ * learned into it: the host's view has them and the store not yet, and
+ * without them they were gone from the host's decisions until another
+ * process wrote again (our own commit of them, "only us", re-reads
+ * nothing).  Under mu, so that store_report() learns an outcome it queues
+ * after this into the view published here (the held batch is never
+ * queued here: a refresh runs after a commit, or idle with none held). */
+static void relearn_queued(store *s, hist_store *h)
+{
+	pthread_mutex_lock(&s->mu);
+	for (uint32_t i = 0; i < s->len; i++) {
+		const pending *p = &s->q[(s->head + i) % s->cap];
+		lbs_outcome o = {.struct_size = sizeof o, .workload_type = p->type,
+		                 .worker_id = p->worker, .result = p->result,
+		                 .duration_s = p->duration, .expected_duration_s = p->expected};
+
+		(void)hist_apply_rules(h, &o, &s->rules, p->now);
+	}
+	publish_view(s, h);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* After our commit (or on a timer): rebuild the view if someone else wrote. */
 static void refresh_if_foreign(store *s, size_t our_txnid)
 {
@@ -1019,7 +1042,7 @@ static void refresh_if_foreign(store *s, size_t our_txnid)
 		return;
 	}
 	s->seen_txnid = txnid;
-	publish_view(s, h);
+	relearn_queued(s, h);
 }
 
 /*
@@ -1338,6 +1361,14 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 	s->q[(s->head + s->len) % s->cap] = p;
 	s->len++;
 	s->enq_seq++;
+	/* A view the flusher published since this report adopted one was
+	 * read before this outcome was queued: it learns it here. */
+	{
+		hist_store *pub = atomic_load(&s->published);
+
+		if (pub)
+			(void)hist_apply_rules(pub, o, &s->rules, now);
+	}
 	/* The first of a batch too: an idle flusher sleeps refresh_ms, and
 	 * the outcome must wait batch_ms at most; and a full queue, which
 	 * commits at once. */

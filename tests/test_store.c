@@ -950,6 +950,84 @@ static void test_reader_slots(void)
 	sched_close(s);
 }
 
+/* w's reliability in a's explain of `wl` on f, or -1. */
+static double reliability_of(shim_sched *a, const lbs_workload *wl, const fleet *f,
+                             const char *w)
+{
+	textbuf t = {0};
+	const cJSON *c;
+	cJSON *doc;
+	double r = -1;
+
+	if (sched_explain(a, wl, (const lbs_worker *const *)f->workers, f->n, textbuf_write,
+	                  &t) != LBS_OK)
+		return -1;
+	doc = t.p ? cJSON_Parse(t.p) : NULL;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "candidates"))
+		if (str(c, "worker") && !strcmp(str(c, "worker"), w))
+			r = num(c, "reliability");
+	cJSON_Delete(doc);
+	free(t.p);
+	return r;
+}
+
+/*
+ * Outcomes queued while another process's commit is under way are learned
+ * into the view rebuilt after it.  They were gone from the decisions: the
+ * view read from the store lacked them, and their own commit, the only one
+ * since, re-read nothing, until another process wrote again.  The other
+ * process (lmdb_hold) holds the write lock: the flusher waits with one
+ * outcome taken, nine more queue, and the other process commits first.
+ */
+static void test_queued_survive_refresh(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\":\"w1\",\"cpu_cores\":8,\"available_memory\":32},"
+		" {\"worker_id\":\"w2\",\"cpu_cores\":8,\"available_memory\":32}]");
+	lbs_workload req = workload_parse(f.arena, "{\"test_id\":\"r\",\"test_type\":\"nlp\"}");
+	const char *dir = tmp_dir(), *go = pathf("%s/go", tmp_dir(), NULL);
+	shim_sched *a = open_store("hardware-aware", dir, "\"batch_count\":1,\"batch_ms\":0");
+	char *hold_argv[] = {getenv("LBS_LMDB_HOLD"), (char *)dir, (char *)go, NULL};
+	char line[256];
+	double failed, one;
+	child holder;
+	int fd;
+
+	if (!a)
+		goto out;
+	req.est_duration_s = 0;
+	CHECK_INT(report(a, LBS_WL_NLP, "w2", LBS_RESULT_FAILURE, 1, 1), LBS_OK);
+	CHECK_NEAR(wait_committed(a, 1, 30000).committed, 1, 0);
+	one = reliability_of(a, &req, &f, "w2");
+	CHECK_INT(spawn(&holder, hold_argv, 1), 0);
+	CHECK(read_line(&holder, line, sizeof line, 30000) == 1 && !strcmp(line, "holding"));
+	CHECK_INT(report(a, LBS_WL_NLP, "w1", LBS_RESULT_FAILURE, 1, 1), LBS_OK);
+	/* the flusher has it, and waits for the lock */
+	for (int waited = 0; stats_of(a).queued > 0 && waited < 30000; waited += 5) {
+		struct timespec ts = {0, 5000000};
+
+		nanosleep(&ts, NULL);
+	}
+	CHECK_NEAR(stats_of(a).queued, 0, 0);
+	for (int k = 0; k < 9; k++)
+		CHECK_INT(report(a, LBS_WL_NLP, "w1", LBS_RESULT_FAILURE, 1, 1), LBS_OK);
+	failed = reliability_of(a, &req, &f, "w1");
+	CHECK(failed > 0 && failed < one - 0.1);
+	fd = open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(read_line(&holder, line, sizeof line, 30000) == 1 && !strcmp(line, "committed"));
+	CHECK_INT(reap(&holder), 0);
+	CHECK_NEAR(wait_committed(a, 11, 30000).committed, 11, 0);
+	/* ten failures of w1 (within a second's fading), not one */
+	CHECK_NEAR(reliability_of(a, &req, &f, "w1"), failed, 0.01);
+	sched_close(a);
+	CHECK_INT(total_samples(dir), 11);
+out:
+	fleet_free(&f);
+}
+
 static void test_latency_fades(void)
 {
 	fleet f = fleet_parse(
@@ -2180,6 +2258,7 @@ int main(void)
 	test_migration();
 	test_reliability_fades();
 	test_latency_fades();
+	test_queued_survive_refresh();
 	test_reader_slots();
 	test_bad_record_size();
 	test_bad_record_while_running();
