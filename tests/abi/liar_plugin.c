@@ -37,7 +37,10 @@
  * Every mode counts the outcomes reported to it by result, and stats
  * shows them: {"success": N, "failure": N, "timeout": N, "rejected": N,
  * "cancelled": N, "last_cookie": C}, so a test sees what a host reported.
+ * Built with -std=c99 by test_install, as a third party's plugin would be:
+ * mmap's MAP_ANONYMOUS is POSIX's, not C99's.
  */
+#define _DEFAULT_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
