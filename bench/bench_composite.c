@@ -25,6 +25,7 @@
 #include "fleetgen.h"
 #include "host.h"
 #include "loader.h"
+#include "checked.h"
 #include "scheduler.h"
 
 #define N_WORKLOADS 256
@@ -68,7 +69,7 @@ static double run(const timed *t, const genfleet *f, const lbs_workload *wl,
 
 	for (uint64_t k = 0; k < iters; k++, (*next)++) {
 		if (t->s)
-			sched_select(t->s, &wl[*next % N_WORKLOADS], w, f->n, &sel, NULL);
+			bench_select(t->s, &wl[*next % N_WORKLOADS], w, f->n, &sel);
 		else
 			t->d->score(t->inst, &wl[*next % N_WORKLOADS], w, f->n, t->scores);
 	}

@@ -46,6 +46,7 @@
 
 #include "fleetgen.h"
 #include "host.h"
+#include "checked.h"
 #include "scheduler.h"
 
 static const char *plugin;
@@ -219,13 +220,13 @@ static int propagate_role(shim_host *h, const char *ca, const char *cb, int samp
 
 		snprintf(id, sizeof id, "probe-%d-%ld", i, (long)getpid());
 		o = outcome((uint64_t)i, id, LBS_WL_VISION + (uint32_t)i % 3);
-		sched_select(b, wl, (const lbs_worker *const *)f.workers, f.n, &sel, NULL);
+		bench_select(b, wl, (const lbs_worker *const *)f.workers, f.n, &sel);
 		before = stat_of(b, 0, ".");
 		t0 = mono();
 		if (sched_report(a, &o) != LBS_OK)
 			die("report", "refused");
 		while (mono() - t0 < 30000000000ull) {
-			sched_select(b, wl, (const lbs_worker *const *)f.workers, f.n, &sel, NULL);
+			bench_select(b, wl, (const lbs_worker *const *)f.workers, f.n, &sel);
 			if (stat_of(b, 0, ".") > before)
 				break;
 			usleep(1000);
@@ -253,8 +254,8 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 
 	do {
 		for (int k = 0; k < 64; k++, iters++)
-			sink += sched_select(s, &wl[iters % 256], (const lbs_worker *const *)f->workers,
-			                     f->n, &sel, NULL);
+			sink += bench_select(s, &wl[iters % 256], (const lbs_worker *const *)f->workers,
+			                     f->n, &sel);
 		t = mono() - t0;
 	} while (t < 300000000ull);
 	return (double)t / (double)iters;

@@ -29,6 +29,7 @@
 
 #include "fleetgen.h"
 #include "host.h"
+#include "checked.h"
 #include "scheduler.h"
 
 #define N_WORKLOADS 256
@@ -94,14 +95,12 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	uint64_t iters = 0, none = 0, t0, t;
 
 	for (int k = 0; k < 1000; k++) /* warm caches and lazy state */
-		sched_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n, &sel,
-		             NULL);
+		bench_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n, &sel);
 	t0 = cpu_ns();
 	do {
 		for (int k = 0; k < 64; k++, iters++) {
-			none += sched_select(s, &wl[iters % N_WORKLOADS],
-			                     (const lbs_worker *const *)f->workers, f->n, &sel,
-			                     NULL) != LBS_OK;
+			none += bench_select(s, &wl[iters % N_WORKLOADS],
+			                     (const lbs_worker *const *)f->workers, f->n, &sel) != LBS_OK;
 			if (busy > 0.0)
 				churn(f, &sel, iters);
 		}

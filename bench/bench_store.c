@@ -46,6 +46,7 @@
 #include "fleetgen.h"
 #include "host.h"
 #include "loader.h"
+#include "checked.h"
 #include "scheduler.h"
 
 #define N_WORKLOADS 256
@@ -299,13 +300,13 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	uint64_t iters = 0, choices = 0, t0, t;
 
 	for (int k = 0; k < 1000; k++)
-		sched_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n,
-		             &sel, NULL);
+		bench_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n,
+		             &sel);
 	t0 = cpu_ns();
 	do {
 		for (int k = 0; k < 64; k++, iters++) {
-			sink += sched_select(s, &wl[iters % N_WORKLOADS],
-			                     (const lbs_worker *const *)f->workers, f->n, &sel, NULL);
+			sink += bench_select(s, &wl[iters % N_WORKLOADS],
+			                     (const lbs_worker *const *)f->workers, f->n, &sel);
 			choices = choices * 31 + idx[0];
 		}
 		t = cpu_ns() - t0;
