@@ -321,6 +321,34 @@ static void test_replaced_plugin_file(void)
 	rmdir(dir);
 }
 
+/* A plugin named through a symbolic link that a deploy re-points: the host
+ * that loaded it keeps the plugin it runs (it loaded the new file beside
+ * it, a second copy in one process, which opened its stores a second time,
+ * on the next status request in nginx). */
+static void test_repointed_link(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], link_path[600], next[600], err[1024];
+	shim_host *h = host_new("linked", LBS_LOG_ERROR);
+	const lbs_host_api *api;
+	loaded_plugin *p, *again;
+
+	snprintf(dir, sizeof dir, "%s/lbs-abi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(link_path, sizeof link_path, "%s/current.so", dir);
+	snprintf(next, sizeof next, "%s/next.so", dir);
+	CHECK_INT(symlink(getenv("LBS_PLUGIN"), link_path), 0);
+	CHECK_INT(host_load(h, link_path, &p, &api, err, sizeof err), LBS_OK);
+	CHECK_INT(symlink(getenv("LBS_V1_2_PLUGIN"), next), 0);
+	CHECK_INT(rename(next, link_path), 0);
+	CHECK_INT(host_load(h, link_path, &again, &api, err, sizeof err), LBS_OK);
+	CHECK(again == p);
+	CHECK_STR(loader_entry(again)->plugin_name, loader_entry(p)->plugin_name);
+	host_free(h);
+	unlink(link_path);
+	rmdir(dir);
+}
+
 static void test_liar(void)
 {
 	static const char *const modes[] = {"out_of_range", "wrong_id", "duplicate", "excluded",
@@ -624,6 +652,7 @@ int main(void)
 	test_v1_2_plugin_in_current_host();
 	test_refusals();
 	test_replaced_plugin_file();
+	test_repointed_link();
 	test_liar();
 	test_unterminated_text();
 	test_rude_plugin();

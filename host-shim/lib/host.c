@@ -26,6 +26,7 @@ typedef struct plugin_rec {
 	shim_host *host;
 	loaded_plugin *plugin;
 	char *realpath;
+	char *given; /* the path as the host named it */
 	lbs_host_api api;
 } plugin_rec;
 
@@ -136,6 +137,7 @@ void host_free(shim_host *h)
 		h->plugins = r->next;
 		loader_close(r->plugin);
 		free(r->realpath);
+		free(r->given);
 		free(r);
 	}
 	pthread_mutex_destroy(&h->log_mu);
@@ -229,6 +231,16 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 	plugin_rec *r;
 	lbs_status st;
 
+	/* By the name first: a symbolic link re-pointed by a deploy still
+	 * names the plugin this process runs (a second copy in one process
+	 * would open its stores a second time, which LMDB forbids). */
+	for (r = path ? h->plugins : NULL; r; r = r->next) {
+		if (!strcmp(r->given, path)) {
+			*out = r->plugin;
+			*api = &r->api;
+			return LBS_OK;
+		}
+	}
 	if (!path || !realpath(path, real)) {
 		snprintf(err, errlen, "%s: cannot load plugin: %s", path ? path : "(null)",
 		         path ? loader_errno_text(errno) : "no path given");
@@ -242,7 +254,9 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 		}
 	}
 	r = calloc(1, sizeof *r);
-	if (!r || !(r->realpath = strdup(real))) {
+	if (!r || !(r->realpath = strdup(real)) || !(r->given = strdup(path))) {
+		if (r)
+			free(r->realpath);
 		free(r);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return LBS_ENOMEM;
@@ -267,6 +281,7 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 	h->in_init--;
 	if (st != LBS_OK) {
 		free(r->realpath);
+		free(r->given);
 		free(r);
 		return st;
 	}

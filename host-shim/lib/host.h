@@ -36,8 +36,9 @@ void host_logf(shim_host *h, int32_t level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
- * Load (or find already loaded, by real path) a plugin and return it with
- * the host API to pass to its schedulers' create().  Errors as loader_open.
+ * Load (or find already loaded: by the path as given, then by real path) a
+ * plugin and return it with the host API to pass to its schedulers'
+ * create().  Errors as loader_open.
  */
 lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
                      const lbs_host_api **api, char *err, size_t errlen);

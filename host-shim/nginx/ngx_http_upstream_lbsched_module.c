@@ -2995,6 +2995,27 @@ ngx_http_upstream_lbsched_outcome(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 }
 
 
+/* The placement on server i, found unusable under the lock after the
+ * scheduler chose it, never happens: the scheduler hears so (its ledger
+ * would hold work that never ran), outside the lock as the select. */
+static void
+ngx_http_upstream_lbsched_withdraw(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, ngx_uint_t i)
+{
+    lbs_outcome  o;
+
+    if (lcf->sched == NULL) {
+        return;
+    }
+
+    ngx_http_upstream_lbsched_outcome(lcf, dp, i, &o);
+    o.result = LBS_RESULT_CANCELLED;
+    ngx_http_upstream_rr_peers_unlock(dp->rrp.peers);
+    (void) sched_report(lcf->sched, &o);
+    ngx_http_upstream_rr_peers_wlock(dp->rrp.peers);
+}
+
+
 /*
  * The usual case, independent of the upstream's size: the scheduler
  * chooses among all live servers, with this request's tries and the
@@ -3011,7 +3032,6 @@ ngx_http_upstream_lbsched_direct(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_uint_t    i, k, n;
     uint32_t      pos;
     ngx_int_t     rc;
-    lbs_outcome   o;
 
     if (lcf->ncand == 0) {
         return NGX_BUSY;
@@ -3060,15 +3080,8 @@ ngx_http_upstream_lbsched_direct(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     i = lcf->cand_idx[pos];
 
     if (!ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now)) {
-        /* its placement never happens; left out until usable again */
-        if (lcf->sched) {
-            ngx_http_upstream_lbsched_outcome(lcf, dp, i, &o);
-            o.result = LBS_RESULT_CANCELLED;
-            /* outside the lock, as the select (choose) */
-            ngx_http_upstream_rr_peers_unlock(dp->rrp.peers);
-            (void) sched_report(lcf->sched, &o);
-            ngx_http_upstream_rr_peers_wlock(dp->rrp.peers);
-        }
+        /* left out until usable again */
+        ngx_http_upstream_lbsched_withdraw(lcf, dp, i);
 
         if (lcf->nsuspect < lcf->npeers) {
             lcf->suspect[lcf->nsuspect++] = i;
@@ -3130,7 +3143,7 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_uint_t *chosen)
 {
     const lbs_worker  **cand;
-    ngx_uint_t         *idx, i, k, n, again;
+    ngx_uint_t         *idx, i, k, n;
     uint32_t            pos;
 
     cand = ngx_palloc(dp->request->pool,
@@ -3141,9 +3154,10 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     idx = (ngx_uint_t *) (cand + lcf->ncand);
 
     /* The scheduler chooses outside the lock (choose): a server another
-     * worker found failing meanwhile is left out, and the choice made
-     * again once. */
-    for (again = 0; /* void */; again++) {
+     * worker found failing or full meanwhile is withdrawn and left out,
+     * and the choice made again among the rest, until one holds or none
+     * is left (each round leaves one more out). */
+    for ( ;; ) {
         n = 0;
 
         for (k = 0; k < lcf->ncand; k++) {
@@ -3176,9 +3190,7 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
             return NGX_OK;
         }
 
-        if (again) {
-            return NGX_BUSY;
-        }
+        ngx_http_upstream_lbsched_withdraw(lcf, dp, idx[pos]);
     }
 }
 
