@@ -3445,6 +3445,20 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
 
         } else {
             o.result = LBS_RESULT_SUCCESS;
+
+            /* An upgraded connection (a WebSocket's 101) is freed when
+             * the session ends, and an unbuffered answer or request body
+             * moves at the client's pace: to this free the time is the
+             * client's, not the server's.  Its header's time is the
+             * server's part (whole milliseconds: under one teaches no
+             * latency, as no duration). */
+            if (status == NGX_HTTP_SWITCHING_PROTOCOLS || !u->buffering
+                || dp->request->request_body_no_buffering)
+            {
+                o.duration_s = u->state->header_time != (ngx_msec_t) -1
+                               ? (double) u->state->header_time / 1000.0
+                               : 0.0;
+            }
         }
 
         st = sched_report(lcf->sched, &o);
