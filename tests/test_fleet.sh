@@ -581,6 +581,7 @@ EOF
 pport=$(free_port)
 proxy_pid=
 proxy() { # RULE...: the proxy on $pport, cutting as the rules say (OP:NTH)
+	rm -f "$tmp/proxy.log" # as fake(): the last one's "listening" is not this one's
 	python3 "$tmp/proxy.py" "$pport" "$port" "$@" >"$tmp/proxy.log" 2>&1 &
 	proxy_pid=$!
 	until_ok 20 proxy_listens || bad "the proxy did not start: $(cat "$tmp/proxy.log")"
