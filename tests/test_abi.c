@@ -293,19 +293,27 @@ static int copy_file(const char *from, const char *to)
  * one: dlopen() of the name gives the old object back, so a new host
  * (nginx's reload) is refused with what to do, not handed the old code.
  * A process that never loaded it (nginx -t) loads the new file. */
-static void test_replaced_plugin_file(void)
+/* A new directory under $TMPDIR (or /tmp) into dir[512], and the paths of
+ * files a and b in it into a[600] and b[600]. */
+static void scratch(char *dir, char *a, const char *a_name, char *b, const char *b_name)
 {
 	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, 512, "%s/lbs-abi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(a, 600, "%s/%s", dir, a_name);
+	snprintf(b, 600, "%s/%s", dir, b_name);
+}
+
+static void test_replaced_plugin_file(void)
+{
 	char dir[512], path[600], next[600], err[1024];
 	shim_host *h1 = host_new("first-cycle", LBS_LOG_ERROR);
 	shim_host *h2 = host_new("reload", LBS_LOG_ERROR);
 	const lbs_host_api *api;
 	loaded_plugin *p;
 
-	snprintf(dir, sizeof dir, "%s/lbs-abi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof path, "%s/lbsched.so", dir);
-	snprintf(next, sizeof next, "%s/lbsched.so.new", dir);
+	scratch(dir, path, "lbsched.so", next, "lbsched.so.new");
 	CHECK_INT(copy_file(getenv("LBS_PLUGIN"), path), 0);
 	CHECK_INT(host_load(h1, path, &p, &api, err, sizeof err), LBS_OK);
 	CHECK_INT(copy_file(getenv("LBS_V1_2_PLUGIN"), next), 0);
@@ -327,16 +335,12 @@ static void test_replaced_plugin_file(void)
  * on the next status request in nginx). */
 static void test_repointed_link(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	char dir[512], link_path[600], next[600], err[1024];
 	shim_host *h = host_new("linked", LBS_LOG_ERROR);
 	const lbs_host_api *api;
 	loaded_plugin *p, *again;
 
-	snprintf(dir, sizeof dir, "%s/lbs-abi-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(link_path, sizeof link_path, "%s/current.so", dir);
-	snprintf(next, sizeof next, "%s/next.so", dir);
+	scratch(dir, link_path, "current.so", next, "next.so");
 	CHECK_INT(symlink(getenv("LBS_PLUGIN"), link_path), 0);
 	CHECK_INT(host_load(h, link_path, &p, &api, err, sizeof err), LBS_OK);
 	CHECK_INT(symlink(getenv("LBS_V1_2_PLUGIN"), next), 0);

@@ -737,11 +737,16 @@ rcli zadd t17g:changed 1 1:nan_worker >/dev/null # what a pull reads: the change
 expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
 has "$tmp/err" "redis://127.0.0.1:$port: 2 field(s) of 't17g:totals' are not lbsched's records (the first: "
 has "$tmp/err" "): skipped; this host's evidence for such a pair replaces it"
+# g_push N: host g learns one more success of gpu_a100_1 (g.N.jsonl) and
+# pushes it; the fleet's export follows, in $tmp/out and $tmp/err
+g_push() {
+	printf '%s\n' "{\"test_id\": \"g$(($1 + 1))\", \"worker_id\": \"gpu_a100_1\", \"success\": true, \"duration\": 3, \"expected_duration\": 6, \"test_type\": \"vision_classification\"}" >"$tmp/g.$1.jsonl"
+	feed g "$1" || bad "feed g failed: $(cat "$tmp/g.log")"
+	expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/g.json"
+	expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
+}
 # the next push of that pair's evidence replaces the short field
-printf '%s\n' '{"test_id": "g2", "worker_id": "gpu_a100_1", "success": true, "duration": 3, "expected_duration": 6, "test_type": "vision_classification"}' >"$tmp/g.1.jsonl"
-feed g 1 || bad "feed g failed: $(cat "$tmp/g.log")"
-expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/g.json"
-expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
+g_push 1
 has "$tmp/err" "1 field(s) of 't17g:totals' are not lbsched's records (the first: '1:nan_worker')"
 python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 1 else 1)' "$tmp/out" &&
 	ok || bad "the short field was not replaced by the pushed evidence: $(cat "$tmp/out")"
@@ -754,10 +759,7 @@ python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<12d", 3, 1
 python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<12d", 1, 1, 0, 1.7e308, 0, 0, 0, 0, 1e9, 1, 1, 1e9))' |
 	redis-cli -p "$port" -x hset t17g:totals 2:huge_worker >/dev/null
 rcli zadd t17g:changed 1 2:huge_worker >/dev/null
-printf '%s\n' '{"test_id": "g3", "worker_id": "gpu_a100_1", "success": true, "duration": 3, "expected_duration": 6, "test_type": "vision_classification"}' >"$tmp/g.2.jsonl"
-feed g 2 || bad "feed g failed: $(cat "$tmp/g.log")"
-expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/g.json"
-expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
+g_push 2
 has "$tmp/err" "2 field(s) of 't17g:totals' are not lbsched's records"
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["records"]; r = [x for x in d if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 1 and r[0]["failures"] == 0 and not [x for x in d if x["worker"] == "huge_worker"] else 1)' "$tmp/out" &&
 	ok || bad "a contradictory total was merged into, or a mean of 1.7e308 s read: $(cat "$tmp/out")"
