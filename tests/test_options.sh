@@ -121,6 +121,12 @@ usage_error "lbsched-shim: decide: only one of --workers, --tests (standard inpu
 	decide --workers "$ex/fleet.json" --config -
 usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (or /dev/stdin) (lbsched-shim decide --help)" \
 	decide --workers "$ex/fleet.json" --tests "$ex/tests.jsonl" --routes - --config -
+# orchestrate and simulate read their files one after another too (the
+# second found standard input empty, and its error named neither option)
+usage_error "lbsched-shim: orchestrate: only one of --graph, --workers and --config can be - (or /dev/stdin) (lbsched-shim orchestrate --help)" \
+	orchestrate --graph - --workers /dev/stdin
+usage_error "lbsched-shim: simulate: only one of --workers, --truth, --mix, --tests-file and --config can be - (or /dev/stdin) (lbsched-shim simulate --help)" \
+	simulate --workers - --truth - --mix "$ex/hetero/mix.json"
 # standard input by its path: the fleet read it, the tests found it empty
 usage_error "lbsched-shim: decide: only one of --workers, --tests (standard input when not given), --feedback, --config and --routes can be - (or /dev/stdin) (lbsched-shim decide --help)" \
 	decide --workers /dev/stdin

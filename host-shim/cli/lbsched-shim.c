@@ -222,13 +222,6 @@ typedef struct decide_opts {
 } decide_opts;
 
 /* 0, -1 after --help, or EXIT_USAGE after its message. */
-/* Standard input by name: "-", or the paths a shell gives for it. */
-static int is_stdin(const char *path)
-{
-	return path && (!strcmp(path, "-") || !strcmp(path, "/dev/stdin") ||
-	                !strcmp(path, "/dev/fd/0") || !strcmp(path, "/proc/self/fd/0"));
-}
-
 static int parse_decide(int argc, char **argv, decide_opts *o)
 {
 	const char *v[CLI_MAX_OPTS];
@@ -256,8 +249,8 @@ static int parse_decide(int argc, char **argv, decide_opts *o)
 		return cli_usage_error(prog, &decide_cmd, "--redis-password-file and "
 		                       "--redis-insecure go with a redis:// --workers");
 	/* The first to read standard input would leave the next nothing. */
-	if (is_stdin(o->workers) + is_stdin(o->tests) + is_stdin(o->feedback) +
-	    is_stdin(o->config) + is_stdin(o->routes) > 1)
+	if (cli_is_stdin(o->workers) + cli_is_stdin(o->tests) + cli_is_stdin(o->feedback) +
+	    cli_is_stdin(o->config) + cli_is_stdin(o->routes) > 1)
 		return cli_usage_error(prog, &decide_cmd,
 		                       "only one of --workers, --tests (standard input when not "
 		                       "given), --feedback, --config and --routes can be - (or "

@@ -471,3 +471,9 @@ int cli_config_names_store(const char *config, size_t len)
 	cJSON_Delete(doc);
 	return yes;
 }
+
+int cli_is_stdin(const char *path)
+{
+	return path && (!strcmp(path, "-") || !strcmp(path, "/dev/stdin") ||
+	                !strcmp(path, "/dev/fd/0") || !strcmp(path, "/proc/self/fd/0"));
+}

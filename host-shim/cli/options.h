@@ -75,6 +75,11 @@ int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv,
  */
 int cli_has_option(const cli_cmd *const *cmds, int n, int argc, char **argv, const char *name);
 
+/* Standard input by name: "-", or the paths a shell gives for it.  The
+ * first file read from it would leave the next nothing: a command takes
+ * it for one of its files at most. */
+int cli_is_stdin(const char *path);
+
 /* A usage error about `cmd` (NULL: the command line as a whole): one line
  * "PROG: CMD: MESSAGE (PROG CMD --help)" on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)

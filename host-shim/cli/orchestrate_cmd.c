@@ -77,6 +77,9 @@ static int parse(int argc, char **argv, orch_opts *o)
 		                       argv[first]);
 	if (!o->graph || !o->workers)
 		return cli_usage_error(prog, &orchestrate_cmd, "--graph and --workers are required");
+	if (cli_is_stdin(o->graph) + cli_is_stdin(o->workers) + cli_is_stdin(o->config) > 1)
+		return cli_usage_error(prog, &orchestrate_cmd, "only one of --graph, --workers and "
+		                       "--config can be - (or /dev/stdin)");
 	return 0;
 }
 

@@ -211,6 +211,10 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 	if (o->config && o->compare)
 		return cli_usage_error(prog, &simulate_cmd, "--config is for one scheduler; with "
 		                       "--compare write NAME=CONFIG.json in the list");
+	if (cli_is_stdin(o->workers) + cli_is_stdin(o->truth) + cli_is_stdin(o->mix) +
+	    cli_is_stdin(o->tests_file) + cli_is_stdin(o->config) > 1)
+		return cli_usage_error(prog, &simulate_cmd, "only one of --workers, --truth, --mix, "
+		                       "--tests-file and --config can be - (or /dev/stdin)");
 	return outputs_apart(o);
 }
 
