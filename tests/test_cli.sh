@@ -395,6 +395,12 @@ python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.2 else 1)' "$pref" 
 printf '{"schema":3,"records":[{"workload_type":"VISION","worker":"h","samples":1,"successes":0,"failures":1,"preference":0.5,"mean_duration":0,"var_duration":0,"last_update":1700000000,"ratio_n":0,"log_ratio_mean":0,"log_ratio_var":0,"sum_duration":1e300,"sum_duration_sq":1e300,"sum_log_ratio":0,"sum_log_ratio_sq":0,"pref_time":1700000000,"pref_weight":1,"pref_sum":0.5}]}\n' >"$tmp/hidden.json"
 expect_rc 1 "$shim" prefs import --db "$db2" "$tmp/hidden.json"
 has "$tmp/err" "hidden.json: records[0]: field 'sum_duration': must be 0 with no successes; nothing was imported"
+# a fault of the store names the store, not the document (it was put
+# first, and pointed at the file)
+printf '{"schema":3,"records":[]}\n' >"$tmp/none.json"
+: >"$tmp/plainfile"
+expect_rc 1 "$shim" prefs import --db "$tmp/plainfile" "$tmp/none.json"
+eq "a store's fault" "$(cat "$tmp/err")" "lbsched-shim: prefs import: store '$tmp/plainfile': refused: not a directory; nothing was imported"
 # an empty document is said to be empty, as an empty config is ("not valid
 # JSON near byte 0" read as a flaw at its start)
 printf ' \n' >"$tmp/blank.json"

@@ -239,9 +239,13 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 			                      replace ? LBS_IMPORT_REPLACE : LBS_IMPORT_MERGE, inner,
 			                      sizeof inner);
 			plugin_text(inner, sizeof inner);
-			if (st != LBS_OK)
+			/* The file is named for what is wrong in it; the
+			 * store's faults name the store ("store '...': ..."). */
+			if (st == LBS_EINVAL && strncmp(inner, "store '", 7))
 				snprintf(err, sizeof err, "%s: %s; nothing was imported",
 				         strcmp(file, "-") ? file : "<stdin>", inner);
+			else if (st != LBS_OK)
+				snprintf(err, sizeof err, "%s; nothing was imported", inner);
 			free(text);
 		}
 	}
