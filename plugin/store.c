@@ -1518,8 +1518,22 @@ static int open_dbs_in(store *s, MDB_txn *txn, char *err, size_t errlen)
 {
 	MDB_val k = {6, "schema"}, v;
 	uint32_t schema = STORE_SCHEMA;
+	MDB_dbi main_db;
+	MDB_stat ms;
 	int rc;
 
+	/* An LMDB store with entries and no "meta" is another program's (or
+	 * one whose meta is lost): lbsched's databases are not added to it,
+	 * not even by a dump, which wrote its schema into one. */
+	if (mdb_dbi_open(txn, "meta", 0, &s->meta) == MDB_NOTFOUND &&
+	    mdb_dbi_open(txn, NULL, 0, &main_db) == 0 && mdb_stat(txn, main_db, &ms) == 0 &&
+	    ms.ms_entries > 0) {
+		snprintf(err, errlen, "store '%s': refused: an LMDB store that is not lbsched's (%zu "
+		         "entries, and no 'meta' database); point 'store.path' at another directory",
+		         s->path, (size_t)ms.ms_entries);
+		mdb_txn_abort(txn);
+		return -1;
+	}
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
 	    (rc = mdb_dbi_open(txn, "prefs", MDB_CREATE, &s->prefs)) ||
 	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &s->outbox)) ||

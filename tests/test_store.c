@@ -778,6 +778,45 @@ static void test_newer_schema(void)
 	expect_store_error(store_config(dir, NULL), dir, "newer");
 }
 
+/* Another program's LMDB store (a database "other", no "meta"): refused,
+ * and left as it was.  A dump added lbsched's databases to it, and its
+ * schema. */
+static void test_foreign_lmdb(void)
+{
+	const char *dir = tmp_dir();
+	const char *dump = pathf("%s/../foreign-dump.txt", dir, NULL);
+	char *load[] = {"mdb_load", "-f", (char *)dump, (char *)dir, NULL};
+	char *list[] = {"mdb_dump", "-l", (char *)dir, NULL};
+	char out[4096], err[1024] = "";
+	textbuf t = {0};
+	FILE *fp;
+
+	if (!have_prog("mdb_load") || !have_prog("mdb_dump")) {
+		printf("note: mdb_load or mdb_dump not found (Debian: lmdb-utils); the foreign "
+		       "store check is skipped\n");
+		return;
+	}
+	fp = fopen(dump, "w");
+	CHECK(fp != NULL);
+	if (!fp)
+		return;
+	fputs("VERSION=3\nformat=bytevalue\ndatabase=other\ntype=btree\nHEADER=END\n"
+	      " 6b6579\n 76616c\nDATA=END\n", fp);
+	fclose(fp);
+	CHECK_INT(run(load, out, sizeof out), 0);
+	unlink(dump);
+	expect_store_error(store_config(dir, NULL), dir,
+	                   "refused: an LMDB store that is not lbsched's (1 entries, and no "
+	                   "'meta' database)");
+	if (ext) {
+		CHECK_INT(ext->export_json(ext_host, dir, textbuf_write, &t, err, sizeof err), LBS_EIO);
+		CHECK_CONTAINS(err, "not lbsched's");
+		free(t.p);
+	}
+	CHECK_INT(run(list, out, sizeof out), 0);
+	CHECK_STR(out, "other\n");
+}
+
 /* ===== Stores as other plugins left them =================================== */
 
 /* A prefs record as store.h lays it out: schema 1 wrote the first seven
@@ -2256,6 +2295,7 @@ int main(void)
 	test_unwritable();
 	test_corrupt();
 	test_newer_schema();
+	test_foreign_lmdb();
 	test_migration();
 	test_reliability_fades();
 	test_latency_fades();
