@@ -167,7 +167,11 @@ class PicksTest(unittest.TestCase):
                  "both give the children"),
                 ({"algorithms": ["round_robin"]}, "algorithms\\[0\\] must be a dict"),
                 ({"algorithms": []}, "^composite: algorithms is empty"),
-                ({"algorithms": "round_robin"}, "must be a list")):
+                ({"algorithms": "round_robin"}, "must be a list"),
+                # bytes, as every other way in: decoded, a bad byte became
+                # U+FFFD in a store path without a word
+                ({"config": b'{"children": [{"scheduler": "round-robin"}]}'},
+                 "^config: must be a dict or JSON text, got bytes$")):
             with self.assertRaisesRegex(ValueError, msg):
                 lbsched.create_scheduler("composite", plugin=PLUGIN, **kw)
 

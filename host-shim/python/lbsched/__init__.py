@@ -1564,8 +1564,11 @@ _WEIGHT_MAX = 1000000  # WEIGHT_MAX of plugin/sched_composite.c
 def _composite_config(config):
     """A composite's config as a dict: JSON text read (docs/COMPOSITE.md
     shows it as text), a dict as it is."""
+    # bytes refused, as every other way in refuses them (decoded with
+    # "replace", a bad byte in a store path became U+FFFD without a word)
     if isinstance(config, (bytes, bytearray)):
-        config = config.decode("utf-8", "replace")
+        raise ValueError("config: must be a dict or JSON text, got %s"
+                         % type(config).__name__)
     if isinstance(config, str):
         if not config.strip():
             raise ValueError("composite: config: empty text; give a JSON object, or None "
