@@ -74,16 +74,22 @@ static int check_dir(const char *dir, store_files *f, char *err, size_t errlen)
 
 /* Open or create dir/name, never through a symbolic link: the fd, -2 when
  * the directory or file system is unwritable (mdb_env_open reports that
- * better), or -1 with err set. */
+ * better), or -1 with err set.  *made: this open created it. */
 static int open_own(const char *dir, const char *name, unsigned mode, int create,
-                    struct stat *st, char *err, size_t errlen)
+                    struct stat *st, int *made, char *err, size_t errlen)
 {
+	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	char path[4200];
-	int fd;
+	int fd = -1;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-	          (mode_t)mode);
+	*made = 0;
+	if (create) {
+		fd = open(path, flags | O_CREAT | O_EXCL, (mode_t)mode);
+		*made = fd >= 0;
+	}
+	if (fd < 0 && (!create || errno == EEXIST))
+		fd = open(path, flags);
 	if (fd < 0) {
 		int e = errno;
 		struct stat f;
@@ -126,14 +132,13 @@ static int open_own(const char *dir, const char *name, unsigned mode, int create
 
 /* The config's file_mode on a file open as fd, whatever it was made with
  * (an earlier config, the umask): an operator who tightens it gets it.
- * set_mode 0 leaves a file made before as it is, but not an empty one,
- * which this open made (or nobody wrote): the umask took bits off its
- * mode (0377 made a 0400 data.mdb that no later open could write). */
+ * set_mode 0 leaves a file made before as it is, but not one this open
+ * made, whose mode the umask cut (0377 made a 0400 data.mdb that no later
+ * open could write). */
 static int own_mode(int fd, const struct stat *st, const char *dir, const char *name,
                     unsigned mode, int set_mode, char *err, size_t errlen)
 {
-	if ((!set_mode && st->st_size > 0) || (st->st_mode & 07777) == mode ||
-	    !fchmod(fd, (mode_t)mode))
+	if (!set_mode || (st->st_mode & 07777) == mode || !fchmod(fd, (mode_t)mode))
 		return 0;
 	snprintf(err, errlen, "store '%s': cannot give %s the file_mode %04o (it has %04o): %s",
 	         dir, name, mode, (unsigned)(st->st_mode & 07777), strerror(errno));
@@ -144,34 +149,38 @@ int store_files_prepare(const char *dir, unsigned mode, int set_mode, size_t loc
                         int create, store_files *f, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd, rc = 0;
+	int fd, made, rc = 0;
 
 	*f = (store_files){0};
 	if (check_dir(dir, f, err, errlen))
 		return -1;
-	fd = open_own(dir, "data.mdb", mode, create, &st, err, errlen);
+	fd = open_own(dir, "data.mdb", mode, create, &st, &made, err, errlen);
 	if (fd == -1)
 		return -1;
 	if (fd >= 0) {
-		rc = own_mode(fd, &st, dir, "data.mdb", mode, set_mode, err, errlen);
+		rc = own_mode(fd, &st, dir, "data.mdb", mode, set_mode || made, err, errlen);
 		close(fd);
 		if (rc)
 			return -1;
 	}
 	/* LMDB makes lock.mdb again whenever it is gone */
-	fd = open_own(dir, "lock.mdb", mode, 1, &st, err, errlen);
+	fd = open_own(dir, "lock.mdb", mode, 1, &st, &made, err, errlen);
 	if (fd == -1)
 		return -1;
 	if (fd < 0)
 		return 0;
-	if (own_mode(fd, &st, dir, "lock.mdb", mode, set_mode, err, errlen)) {
+	if (own_mode(fd, &st, dir, "lock.mdb", mode, set_mode || made, err, errlen)) {
 		close(fd);
 		return -1;
 	}
 	/* LMDB writes lock.mdb through a mapping: on a full disk the first
-	 * touch of a page without a block would be a SIGBUS. */
-	rc = posix_fallocate(fd, 0, st.st_size > (off_t)lock_bytes ? st.st_size
-	                                                            : (off_t)lock_bytes);
+	 * touch of a page without a block would be a SIGBUS.  A lock file
+	 * in use keeps its size: LMDB sizes a later opener's reader table by
+	 * it, and processes that mapped it smaller (an older plugin's 126
+	 * readers, still running through an upgrade) would read past their
+	 * mapping once readers filled the larger one.  LMDB's first opener
+	 * grows it to its own table. */
+	rc = posix_fallocate(fd, 0, st.st_size > 0 ? st.st_size : (off_t)lock_bytes);
 	close(fd);
 	if (rc == ENOSPC || rc == EDQUOT) {
 		snprintf(err, errlen, "store '%s': cannot open: %s (the disk is full)", dir,

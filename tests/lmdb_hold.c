@@ -3,13 +3,16 @@
  * process's writer that holds a store's write lock while the plugin's
  * flusher waits for it.
  *
- *   lmdb_hold DIR GO
+ *   lmdb_hold DIR GO [read]
  *
  * Begins a write transaction on DIR's store, puts a scratch key in its
  * main database (a key of 16 bytes or more names no database of the
  * plugin's), prints "holding" and waits until the file GO exists; then
  * commits, a write of another process that the plugin sees, and prints
- * "committed".  Exit 0, or 2 on an LMDB error.
+ * "committed".  With "read", a read transaction instead, ended without a
+ * write ("ended"): a reader that opened the store with LMDB's default
+ * table of 126 readers, as an older plugin did.  Exit 0, or 2 on an LMDB
+ * error.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,17 +31,28 @@ int main(int argc, char **argv)
 	MDB_dbi dbi;
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: lmdb_hold DIR GO\n");
+	int read_only = argc == 4 && !strcmp(argv[3], "read");
+
+	if (argc != 3 && !read_only) {
+		fprintf(stderr, "usage: lmdb_hold DIR GO [read]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 16)) ||
 	    (rc = mdb_env_set_mapsize(env, 256u << 20)) ||
 	    (rc = mdb_env_open(env, argv[1], 0, 0600)) ||
-	    (rc = mdb_txn_begin(env, NULL, 0, &txn))) {
+	    (rc = mdb_txn_begin(env, NULL, read_only ? MDB_RDONLY : 0, &txn))) {
 		fprintf(stderr, "lmdb_hold: %s: %s\n", argv[1], mdb_strerror(rc));
 		return 2;
+	}
+	if (read_only) {
+		printf("holding\n");
+		while (access(argv[2], F_OK) != 0)
+			nanosleep(&tick, NULL);
+		mdb_txn_abort(txn);
+		printf("ended\n");
+		mdb_env_close(env);
+		return 0;
 	}
 	if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) || (rc = mdb_put(txn, dbi, &k, &v, 0))) {
 		fprintf(stderr, "lmdb_hold: %s: %s\n", argv[1], mdb_strerror(rc));

@@ -987,6 +987,40 @@ static void test_reader_slots(void)
 		CHECK_CONTAINS(out, "Max readers: 1022");
 	}
 	sched_close(s);
+	/* A lock file in use keeps its size: through an upgrade, processes of
+	 * an older plugin map it with 126 readers, and a table grown under
+	 * them had them read past their mapping once readers filled it. */
+	{
+		const char *old_dir = tmp_dir(), *go = pathf("%s/go-old", tmp_dir(), NULL);
+		char *hold_argv[] = {getenv("LBS_LMDB_HOLD"), (char *)old_dir, (char *)go, "read",
+		                     NULL};
+		char line[256];
+		child holder;
+		struct stat st;
+		int fd;
+
+		s = open_store("hardware-aware", old_dir, NULL);
+		if (!s)
+			return;
+		sched_close(s);
+		CHECK_INT(truncate(pathf("%s/lock.mdb", old_dir, NULL), 8192), 0);
+		CHECK_INT(spawn(&holder, hold_argv, 1), 0);
+		CHECK(read_line(&holder, line, sizeof line, 30000) == 1 && !strcmp(line, "holding"));
+		s = open_store("hardware-aware", old_dir, NULL);
+		CHECK(s != NULL);
+		if (s) {
+			CHECK_INT(report(s, LBS_WL_NLP, "w1", LBS_RESULT_SUCCESS, 1, 1), LBS_OK);
+			CHECK_NEAR(wait_committed(s, 1, 30000).committed, 1, 0);
+		}
+		CHECK(stat(pathf("%s/lock.mdb", old_dir, NULL), &st) == 0 && st.st_size == 8192);
+		fd = open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		CHECK(read_line(&holder, line, sizeof line, 30000) == 1 && !strcmp(line, "ended"));
+		CHECK_INT(reap(&holder), 0);
+		if (s)
+			sched_close(s);
+	}
 }
 
 /* w's reliability in a's explain of `wl` on f, or -1. */

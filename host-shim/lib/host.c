@@ -233,8 +233,10 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 
 	/* By the name first: a symbolic link re-pointed by a deploy still
 	 * names the plugin this process runs (a second copy in one process
-	 * would open its stores a second time, which LMDB forbids). */
-	for (r = path ? h->plugins : NULL; r; r = r->next) {
+	 * would open its stores a second time, which LMDB forbids).  An
+	 * absolute name only: a relative one names another file once the
+	 * process changed directory. */
+	for (r = path && path[0] == '/' ? h->plugins : NULL; r; r = r->next) {
 		if (!strcmp(r->given, path)) {
 			*out = r->plugin;
 			*api = &r->api;

@@ -3164,9 +3164,9 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     idx = (ngx_uint_t *) (cand + lcf->ncand);
 
     /* The scheduler chooses outside the lock (choose): a server another
-     * worker found failing or full meanwhile is withdrawn and left out,
-     * and the choice made again among the rest, until one holds or none
-     * is left (each round leaves one more out). */
+     * worker found failing or full meanwhile is withdrawn and left out of
+     * this request, and the choice made again among the rest, until one
+     * holds or none is left (each round leaves one more out). */
     for ( ;; ) {
         n = 0;
 
@@ -3201,6 +3201,12 @@ ngx_http_upstream_lbsched_filtered(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         }
 
         ngx_http_upstream_lbsched_withdraw(lcf, dp, idx[pos]);
+
+        /* out of this request's reach, as a tried one: a server usable
+         * again meanwhile is not chosen and withdrawn round after round */
+        i = idx[pos];
+        dp->rrp.tried[i / (8 * sizeof(uintptr_t))]
+            |= (uintptr_t) 1 << i % (8 * sizeof(uintptr_t));
     }
 }
 
