@@ -36,6 +36,7 @@
 #include <stdatomic.h>
 
 #include "store_support.h"
+#include "choose.h"
 
 /* ===== Preferences converge and survive a restart ========================= */
 
@@ -1027,20 +1028,11 @@ static void test_reader_slots(void)
 static double reliability_of(shim_sched *a, const lbs_workload *wl, const fleet *f,
                              const char *w)
 {
-	textbuf t = {0};
-	const cJSON *c;
-	cJSON *doc;
-	double r = -1;
+	cJSON *doc = explain_doc(a, wl, f);
+	const cJSON *c = candidate(doc, w);
+	double r = c ? doc_num(c, "reliability") : -1;
 
-	if (sched_explain(a, wl, (const lbs_worker *const *)f->workers, f->n, textbuf_write,
-	                  &t) != LBS_OK)
-		return -1;
-	doc = t.p ? cJSON_Parse(t.p) : NULL;
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "candidates"))
-		if (str(c, "worker") && !strcmp(str(c, "worker"), w))
-			r = num(c, "reliability");
 	cJSON_Delete(doc);
-	free(t.p);
 	return r;
 }
 
@@ -1110,7 +1102,6 @@ static void test_latency_fades(void)
 	lbs_workload req = workload_parse(f.arena, "{\"test_id\":\"r\",\"test_type\":\"nlp\"}");
 	const char *dir = tmp_dir();
 	char rec[1024], err[256];
-	textbuf t = {0};
 	const cJSON *c;
 	cJSON *doc;
 	shim_sched *s;
@@ -1129,16 +1120,12 @@ static void test_latency_fades(void)
 	s = open_store("hardware-aware", dir, NULL);
 	if (!s)
 		goto out;
-	CHECK_INT(sched_explain(s, &req, (const lbs_worker *const *)f.workers, f.n,
-	                        textbuf_write, &t), LBS_OK);
-	doc = t.p ? cJSON_Parse(t.p) : NULL;
-	CHECK(doc != NULL);
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "candidates")) {
-		if (str(c, "worker") && !strcmp(str(c, "worker"), "slow"))
-			CHECK_NEAR(num(c, "learned"), 0.5, 1e-3);
-	}
+	doc = explain_doc(s, &req, &f);
+	c = candidate(doc, "slow");
+	CHECK(c != NULL);
+	if (c)
+		CHECK_NEAR(doc_num(c, "learned"), 0.5, 1e-3);
 	cJSON_Delete(doc);
-	free(t.p);
 	sched_close(s);
 out:
 	fleet_free(&f);
