@@ -4,7 +4,7 @@
  * three children's own select costs, all measured in the same run.
  *
  *   bench_composite [--plugin PATH] [--sizes 64,512,4096] [--devices N]
- *                   [--rounds N]
+ *                   [--rounds N] [--scenario DIR]
  *
  * Every select goes through the shim as a host calls it (the plugin
  * dlopen'ed, every answer checked).  The five schedulers are timed in
@@ -17,12 +17,15 @@
  * slots (called straight through the descriptor): a blend needs every
  * child's score of every worker, so their sum is the floor under the
  * composite, and composite / that sum is what the blending itself adds.
+ * --scenario DIR: a simgen scenario's fleet and mix instead (scenario.h),
+ * one size, so without --sizes and --devices.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fleetgen.h"
+#include "scenario.h"
 #include "host.h"
 #include "loader.h"
 #include "checked.h"
@@ -107,10 +110,11 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int bench_size(shim_host *h, const char *plugin, uint32_t n, uint32_t max_dev,
-                      int rounds, const lbs_workload *wl)
+static int bench_fleet(shim_host *h, const char *plugin, const genfleet *fleet, int rounds,
+                       const lbs_workload *wl)
 {
-	genfleet f = genfleet_make(n, max_dev, 7);
+	const genfleet f = *fleet;
+	uint32_t n = f.n;
 	timed t[N_TIMED] = { { 0 } };
 	uint64_t iters[N_TIMED], next[N_TIMED] = { 0 };
 	double *ns = calloc((size_t)rounds * N_TIMED, sizeof *ns), med[N_TIMED], sum, sum_sc;
@@ -153,15 +157,26 @@ static int bench_size(shim_host *h, const char *plugin, uint32_t n, uint32_t max
 		free(t[k].scores);
 	}
 	free(ns);
+	return rc;
+}
+
+static int bench_size(shim_host *h, const char *plugin, uint32_t n, uint32_t max_dev,
+                      int rounds, const lbs_workload *wl)
+{
+	genfleet f = genfleet_make(n, max_dev, 7);
+	int rc = bench_fleet(h, plugin, &f, rounds, wl);
+
 	genfleet_free(&f);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	const char *plugin = NULL, *sizes = "64,512,4096";
+	const char *plugin = NULL, *sizes = "64,512,4096", *scen_dir = NULL;
 	uint32_t max_dev = 2;
-	int rounds = 15, rc = 0;
+	int rounds = 15, rc = 0, sized = 0;
+	char err[1024];
+	scenario sc;
 	shim_host *h = host_new("bench", LBS_LOG_ERROR);
 	lbs_workload *wl = genworkloads_make(N_WORKLOADS, 42);
 
@@ -169,9 +184,11 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--plugin"))
 			plugin = argv[i + 1];
 		else if (!strcmp(argv[i], "--sizes"))
-			sizes = argv[i + 1];
+			sizes = argv[i + 1], sized = 1;
 		else if (!strcmp(argv[i], "--devices"))
-			max_dev = (uint32_t)atoi(argv[i + 1]);
+			max_dev = (uint32_t)atoi(argv[i + 1]), sized = 1;
+		else if (!strcmp(argv[i], "--scenario"))
+			scen_dir = argv[i + 1];
 		else if (!strcmp(argv[i], "--rounds"))
 			rounds = atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : 1;
 		else {
@@ -179,19 +196,32 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (scen_dir && sized) {
+		fprintf(stderr, "bench_composite: --scenario has its own fleet; --sizes and "
+		        "--devices do not go with it\n");
+		return 1;
+	}
+	if (scen_dir && scenario_load(scen_dir, N_WORKLOADS, 0.7, 42, &sc, err, sizeof err)) {
+		fprintf(stderr, "bench_composite: %s\n", err);
+		return 1;
+	}
 	printf("ns per call, median of %d rounds.  hw / prio / rr: each child's select alone;\n"
 	       "sum: their total; ratio: composite / sum; rr-vote: the composite with round-robin\n"
 	       "as a vote; scores: the three children's score slots; /scores: composite / scores\n",
 	       rounds);
 	printf("%7s %7s %8s %8s %8s %9s %9s %7s %9s %7s %10s %7s\n", "workers", "devices", "hw",
 	       "prio", "rr", "sum", "composite", "ratio", "rr-vote", "ratio", "scores", "/scores");
-	for (const char *sp = sizes; *sp && rc == 0;) {
+	if (scen_dir)
+		rc = bench_fleet(h, plugin, &sc.f, rounds, sc.wl);
+	for (const char *sp = scen_dir ? "" : sizes; *sp && rc == 0;) {
 		rc = bench_size(h, plugin, (uint32_t)strtoul(sp, NULL, 10), max_dev, rounds, wl);
 		sp = strchr(sp, ',');
 		if (!sp)
 			break;
 		sp++;
 	}
+	if (scen_dir)
+		scenario_free(&sc);
 	free(wl);
 	host_free(h);
 	return rc;

@@ -4,6 +4,7 @@
  *
  *   bench_select [--plugin PATH] [--schedulers a,b,...] [--sizes 8,64,...]
  *                [--devices N] [--config JSON] [--calls N] [--busy SHARE]
+ *                [--scenario DIR]
  *
  * Times are the thread's CPU time (cpu_ns), so that other processes on a
  * loaded machine do not count.  Each select goes through the shim exactly as a host calls it (the plugin
@@ -20,7 +21,11 @@
  * drawn worker is full draws on (docs/SCORING.md, "Giant fleets"), and
  * 0.99 is that case (the bench's workloads are all timed); what it drew a
  * select is printed under its row, from the instance's stats.  Each
- * scheduler starts from the same fleet.
+ * scheduler starts from the same fleet.  --scenario DIR measures on a
+ * simgen scenario instead of fleetgen's fleets (scenario.h): the
+ * original's records through the converter, the fleet 70 % busy (or
+ * --busy's share); its fleet has one size, so --sizes and --devices do
+ * not go with it.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@
 #include <string.h>
 
 #include "fleetgen.h"
+#include "scenario.h"
 #include "host.h"
 #include "checked.h"
 #include "scheduler.h"
@@ -135,9 +141,11 @@ static size_t heap_in_use(void)
 int main(int argc, char **argv)
 {
 	const char *plugin = NULL, *scheds = "round-robin,priority", *sizes = "8,64,512,4096";
-	const char *config = NULL;
+	const char *config = NULL, *scen_dir = NULL;
 	uint32_t max_dev = 2;
-	char err[1024];
+	int sized = 0;
+	scenario sc = {0};
+	char err[1024], one_size[16];
 	shim_host *h = host_new("bench", LBS_LOG_ERROR);
 	lbs_workload *wl = genworkloads_make(N_WORKLOADS, 42);
 
@@ -152,9 +160,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--schedulers"))
 			scheds = argv[i + 1];
 		else if (!strcmp(argv[i], "--sizes"))
-			sizes = argv[i + 1];
+			sizes = argv[i + 1], sized = 1;
 		else if (!strcmp(argv[i], "--devices"))
-			max_dev = (uint32_t)atoi(argv[i + 1]);
+			max_dev = (uint32_t)atoi(argv[i + 1]), sized = 1;
+		else if (!strcmp(argv[i], "--scenario"))
+			scen_dir = argv[i + 1];
 		else if (!strcmp(argv[i], "--config"))
 			config = argv[i + 1];
 		else if (!strcmp(argv[i], "--busy")) {
@@ -172,11 +182,27 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (scen_dir && sized) {
+		fprintf(stderr, "bench_select: --scenario has its own fleet; --sizes and --devices "
+		        "do not go with it\n");
+		return 1;
+	}
+	if (scen_dir) {
+		if (scenario_load(scen_dir, N_WORKLOADS, busy > 0.0 ? 0.0 : 0.7, 42, &sc, err,
+		                  sizeof err)) {
+			fprintf(stderr, "bench_select: %s\n", err);
+			return 1;
+		}
+		free(wl);
+		wl = sc.wl;
+		snprintf(one_size, sizeof one_size, "%u", sc.f.n);
+		sizes = one_size;
+	}
 	printf("%-16s %8s %8s %12s %12s %7s %9s %9s\n", "scheduler", "workers", "devices",
 	       "ns/select", "ns/bare-scan", "ratio", "no_worker", "B/worker");
 	for (const char *sp = sizes; *sp;) {
 		uint32_t n = (uint32_t)strtoul(sp, NULL, 10);
-		genfleet f = genfleet_make(n, max_dev, 7);
+		genfleet f = scen_dir ? sc.f : genfleet_make(n, max_dev, 7);
 		double bare;
 		char list[256];
 
@@ -206,13 +232,17 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			sched_close(s);
 		}
-		genfleet_free(&f);
+		if (!scen_dir)
+			genfleet_free(&f);
 		sp = strchr(sp, ',');
 		if (!sp)
 			break;
 		sp++;
 	}
-	free(wl);
+	if (scen_dir)
+		scenario_free(&sc);
+	else
+		free(wl);
 	host_free(h);
 	return 0;
 }

@@ -20,12 +20,14 @@
  *
  *   bench_store [--plugin PATH] [--outcomes N] [--per-outcome-ms MS]
  *               [--workers N] [--pairs N] [--calls N] [--stores a,b,...]
+ *               [--scenario DIR]
  *
  * --calls N times exactly N selects after the warm-up, in one round, for
  * callgrind (whose instruction counts the machine's load does not change);
  * --stores runs only the named selects of (b): empty, fleet, learned (one
  * at a time under callgrind, --toggle-collect=sched_select, counts one
- * store's selects).
+ * store's selects).  --scenario DIR: (b) on a simgen scenario's fleet and
+ * mix (scenario.h) instead of fleetgen's, so without --workers.
  *
  * Targets (issue 4): group commit >= 100,000 outcomes/s; select with
  * 100,000 pairs within 10% of the empty store.
@@ -44,6 +46,7 @@
 
 #include "textbuf.h"
 #include "fleetgen.h"
+#include "scenario.h"
 #include "host.h"
 #include "loader.h"
 #include "checked.h"
@@ -324,11 +327,10 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int bench_select_learned(shim_host *h, const char *plugin, uint32_t n_workers,
-                                uint32_t pairs)
+static int bench_select_learned(shim_host *h, const char *plugin, const genfleet *fleet,
+                                const lbs_workload *wl, uint32_t pairs)
 {
-	genfleet f = genfleet_make(n_workers, 4, 7);
-	lbs_workload *wl = genworkloads_make(N_WORKLOADS, 42);
+	const genfleet f = *fleet;
 	/* empty, the fleet's own pairs only, `pairs` pairs */
 	const char *names[3] = {"empty", "fleet", "learned"};
 	const char *rows[3] = {"  empty store", "  fleet's pairs only", "  learned store"};
@@ -377,21 +379,21 @@ static int bench_select_learned(shim_host *h, const char *plugin, uint32_t n_wor
 		       t[k][0], t[k][rounds - 1]);
 		sched_close(s[k]);
 	}
-	if (!on[0] || !on[1] || !on[2]) {
-		genfleet_free(&f);
-		free(wl);
+	if (!on[0] || !on[1] || !on[2])
 		return 0;
-	}
 	printf("ratio learned/empty: %.3f (target <= 1.10: %s); learned/fleet-only: %.3f\n",
 	       med[2] / med[0], med[2] / med[0] <= 1.10 ? "met" : "MISSED", med[2] / med[1]);
-	genfleet_free(&f);
-	free(wl);
 	return med[2] / med[0] <= 1.10;
 }
 
 int main(int argc, char **argv)
 {
-	const char *plugin = NULL, *base = getenv("TMPDIR");
+	const char *plugin = NULL, *base = getenv("TMPDIR"), *scen_dir = NULL;
+	char err[1024];
+	scenario sc = {0};
+	genfleet f;
+	lbs_workload *wl;
+	int sized = 0;
 	uint64_t outcomes = 500000;
 	uint32_t per_ms = 2000, n_workers = 512, pairs = 100000;
 	shim_host *h = host_new("bench", LBS_LOG_ERROR);
@@ -405,7 +407,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--per-outcome-ms"))
 			per_ms = (uint32_t)strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--workers"))
-			n_workers = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+			n_workers = (uint32_t)strtoul(argv[i + 1], NULL, 10), sized = 1;
+		else if (!strcmp(argv[i], "--scenario"))
+			scen_dir = argv[i + 1];
 		else if (!strcmp(argv[i], "--pairs"))
 			pairs = (uint32_t)strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--calls"))
@@ -419,6 +423,18 @@ int main(int argc, char **argv)
 	}
 	if (!h || outcomes == 0 || n_workers == 0)
 		die("options", "bad values");
+	if (scen_dir && sized)
+		die("--scenario", "has its own fleet; --workers does not go with it");
+	if (scen_dir && scenario_load(scen_dir, N_WORKLOADS, 0.7, 42, &sc, err, sizeof err))
+		die("--scenario", err);
+	if (scen_dir) {
+		f = sc.f;
+		wl = sc.wl;
+		n_workers = f.n;
+	} else {
+		f = genfleet_make(n_workers, 4, 7);
+		wl = genworkloads_make(N_WORKLOADS, 42);
+	}
 	snprintf(tmp, sizeof tmp, "%s/lbs-bench-store-XXXXXX", base && *base ? base : "/tmp");
 	if (!mkdtemp(tmp))
 		die(tmp, strerror(errno));
@@ -435,7 +451,13 @@ int main(int argc, char **argv)
 	met = bench_group_commit(h, plugin, outcomes, n_workers);
 	bench_per_outcome(h, plugin, per_ms, n_workers);
 	printf("group commit target >= 100000 durable/s: %s\n", met ? "met" : "MISSED");
-	bench_select_learned(h, plugin, n_workers, pairs);
+	bench_select_learned(h, plugin, &f, wl, pairs);
+	if (scen_dir) {
+		scenario_free(&sc);
+	} else {
+		genfleet_free(&f);
+		free(wl);
+	}
 	free(ids);
 	host_free(h);
 	return 0;
