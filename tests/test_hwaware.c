@@ -1504,6 +1504,18 @@ static void make_random(rnd_worker *r, uint32_t i)
 	/* Mostly a host that does not know its pending work (then the
 	 * fake ledger below sizes it), now and then one that does. */
 	r->w.pending_work_s = rnd(4) ? LBS_WORK_UNKNOWN : rnd(4) * 20.0;
+	/* A worker in three has accelerators, as the converter gives every
+	 * record with available_accelerators: the fast scans take it as
+	 * the usual worker.  By position, not drawn, so that the draws
+	 * above stay the fleets they were. */
+	if (i % 3 == 0) {
+		static const char *const kinds[] = {"gpu"};
+		static const uint32_t counts[] = {2};
+
+		r->w.accel_kinds = kinds;
+		r->w.accel_counts = counts;
+		r->w.n_accels = 1;
+	}
 }
 
 /* A ledger's answer: by the id's last digit, 3..19 s (below the new
