@@ -38,6 +38,9 @@ typedef struct memo_entry {
 	char text[MEMO_ID];
 } memo_entry;
 
+_Static_assert(LEDGER_ENTRIES < LEDGER_WORKERS_LOAD,
+               "every worker the ring holds must fit under the table's load limit");
+
 struct ledger {
 	entry ring[LEDGER_ENTRIES];
 	uint64_t seq;      /* placements ever recorded: the next ring position */
@@ -210,7 +213,7 @@ void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker
 	if (e->worker != NONE)
 		drop(l, e, &l->evicted);
 	/* At three quarters full, probes get long: drop the idle workers. */
-	if (l->used >= LEDGER_WORKERS / 4 * 3)
+	if (l->used >= LEDGER_WORKERS_LOAD)
 		rebuild(l);
 	/* A worker placed on before, at the position the memo saw it: no
 	 * hash, no probe (the usual placement, on a worker the select has
@@ -220,7 +223,7 @@ void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker
 		j--;
 	} else {
 		j = find(l->w, worker_id);
-		if (j == NONE || (!l->w[j].id[0] && l->used >= LEDGER_WORKERS / 4 * 3)) {
+		if (j == NONE || (!l->w[j].id[0] && l->used >= LEDGER_WORKERS_LOAD)) {
 			bump(&l->untracked, 1);
 			return;
 		}

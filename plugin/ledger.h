@@ -16,12 +16,13 @@
  *     clamp(LEDGER_EXPIRE_FACTOR x its work, LEDGER_EXPIRE_MIN_S,
  *     LEDGER_EXPIRE_MAX_S) seconds of the host's clock (counted: expired).
  *     Expired entries are swept at most LEDGER_SWEEP_S late.
- *   - Workers are tracked while they have open work, at most
- *     LEDGER_WORKERS; a placement on a worker beyond that, or with an id of
- *     LEDGER_ID_MAX bytes or more, is not recorded (counted: untracked).
- * Memory is fixed at ledger_new: about 0.8 MB (the worker table twice, to
- * rebuild it without allocating), plus 32 bytes per host position for
- * ledger_mean_work_at.
+ *   - Workers are tracked while they have open work: every worker the ring
+ *     can hold (LEDGER_ENTRIES), as the table's load limit is above that.
+ *     A placement with an id of LEDGER_ID_MAX bytes or more is not
+ *     recorded (counted: untracked).
+ * Memory is fixed at ledger_new: about 1.4 MB (the ring, 128 KB, and the
+ * worker table twice, 640 KB each, to rebuild it without allocating),
+ * plus 32 bytes per host position for ledger_mean_work_at.
  *
  * Cookies must increase with every placement (each scheduler's own
  * counter does): closing finds an entry by binary search over the ring.
@@ -39,7 +40,15 @@
 #include <stdint.h>
 
 #define LEDGER_ENTRIES 4096u
-#define LEDGER_WORKERS 4096u  /* slots of the worker table, a power of 2 */
+/* Slots of the worker table, a power of 2; it is rebuilt with only the
+ * workers that have open work when LEDGER_WORKERS_LOAD are used (probes
+ * stay short below that).  The limit is above any number of workers the
+ * ring can hold, so a rebuild always frees at least
+ * LEDGER_WORKERS_LOAD - LEDGER_ENTRIES + 1 slots (2,049), and placements
+ * rebuild at most once in 2,049 however many workers are busy.  That
+ * costs 80 bytes a slot, twice: 1.3 MB. */
+#define LEDGER_WORKERS 8192u
+#define LEDGER_WORKERS_LOAD (LEDGER_WORKERS / 4 * 3)
 #define LEDGER_ID_MAX 64u
 #define LEDGER_EXPIRE_FACTOR 10.0
 #define LEDGER_EXPIRE_MIN_S 60.0

@@ -7,7 +7,8 @@
  *     pending_work_s;
  *   - an 8-GPU worker with one test has no wait;
  *   - report() closes a placement by its cookie; one never reported expires
- *     after max(60 s, 10 x its work); the ledger holds 4096 at most.
+ *     after max(60 s, 10 x its work); the ledger holds 4096 at most, on
+ *     as many workers.
  */
 #include <dlfcn.h>
 #include <float.h>
@@ -470,6 +471,53 @@ static void test_placed_by_position(void)
 	fleet_free(&f);
 }
 
+/* Every worker the ring can hold is tracked: 4,096 distinct workers with
+ * a 60 s test open each, then 12,288 more through the full ring.  The
+ * worker table was full at 3,072 workers with open work, so the rest went
+ * untracked (their wait unsized) and every placement rebuilt the table. */
+static void test_every_busy_worker_tracked(void)
+{
+	static char ids[4096 + 12288][16];
+	fleet f = fleet_parse(A100_CPU);
+	lbs_workload s = workload_parse(f.arena, SHORT), l = workload_parse(f.arena, LONG);
+	void *inst = open_hw(), *blind = open_hw();
+	fleet only = f;
+	lbs_worker *cpu = f.workers[1];
+	const char *id = cpu->id;
+	int n = (int)(sizeof ids / sizeof ids[0]);
+
+	as_v1_0(&f);
+	only.workers = &f.workers[1];
+	only.n = 1;
+	for (int i = 0; i < n; i++) {
+		snprintf(ids[i], sizeof ids[i], "w%d", i);
+		cpu->id = ids[i];
+		CHECK_STR(choose(inst, &s, &only, NULL), ids[i]);
+		if (i == 4095) {
+			CHECK_INT((int)ledger_stat(inst, "untracked"), 0);
+			CHECK_INT((int)ledger_stat(inst, "open"), 4096);
+			CHECK_INT((int)ledger_stat(inst, "evicted"), 0);
+			/* The last of them, busy: its 60 s test ahead is a tenth
+			 * of a 600 s run, not a whole one. */
+			cpu->active_tests = 1;
+			CHECK(wait_of(blind, &l, &only, ids[i]) > 0);
+			CHECK_NEAR(wait_of(inst, &l, &only, ids[i]) * 10,
+			           wait_of(blind, &l, &only, ids[i]), 1e-3);
+			cpu->active_tests = 0;
+		}
+	}
+	CHECK_INT((int)ledger_stat(inst, "untracked"), 0);
+	CHECK_INT((int)ledger_stat(inst, "open"), 4096);
+	CHECK_INT((int)ledger_stat(inst, "evicted"), n - 4096);
+	cpu->active_tests = 1;
+	CHECK_NEAR(wait_of(inst, &l, &only, ids[n - 1]) * 10,
+	           wait_of(blind, &l, &only, ids[n - 1]), 1e-3);
+	cpu->id = id;
+	desc->destroy(inst);
+	desc->destroy(blind);
+	fleet_free(&f);
+}
+
 int main(void)
 {
 	void *so = dlopen(getenv("LBS_PLUGIN"), RTLD_NOW | RTLD_LOCAL);
@@ -496,6 +544,7 @@ int main(void)
 	test_evicted_work_leaves_the_mean();
 	test_evict_then_untracked();
 	test_placed_by_position();
+	test_every_busy_worker_tracked();
 	e->deinit();
 	dlclose(so);
 	return check_done("test_ledger");
