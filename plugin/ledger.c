@@ -236,7 +236,9 @@ void ledger_open_at(ledger *l, uint32_t pos, uint64_t cookie, const char *worker
 			memo_put(l, pos, worker_id, j + 1);
 	}
 	/* Only now: nothing held across the lookup's calls. */
-	work = isfinite(work_s) && work_s > 0.0 ? work_s : 0.0;
+	work = !(isfinite(work_s) && work_s > 0.0) ? 0.0
+	       : work_s < LEDGER_WORK_MIN ? LEDGER_WORK_MIN
+	       : work_s > LEDGER_WORK_MAX ? LEDGER_WORK_MAX : work_s;
 	life = LEDGER_EXPIRE_FACTOR * work;
 	life = life < LEDGER_EXPIRE_MIN_S ? LEDGER_EXPIRE_MIN_S
 	       : life > LEDGER_EXPIRE_MAX_S ? LEDGER_EXPIRE_MAX_S : life;

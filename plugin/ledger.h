@@ -50,6 +50,14 @@
 #define LEDGER_WORKERS 8192u
 #define LEDGER_WORKERS_LOAD (LEDGER_WORKERS / 4 * 3)
 #define LEDGER_ID_MAX 64u
+/* The nominal work a placement is kept as, 1 ms to 1e9 s: the range
+ * hardware-aware counts a duration in (EST_MIN, EST_MAX in
+ * scheduler-algos/hwaware.c), so that the work ahead and the new work are
+ * measured alike; and a worker's sum of doubles keeps its other entries
+ * (one 1e300 s placement, closed, took the 600 s ones with it).
+ * test_ledger's test_work_clamped_as_hwaware fails if the two differ. */
+#define LEDGER_WORK_MIN 1e-3
+#define LEDGER_WORK_MAX 1e9
 #define LEDGER_EXPIRE_FACTOR 10.0
 #define LEDGER_EXPIRE_MIN_S 60.0
 #define LEDGER_EXPIRE_MAX_S 86400.0
@@ -70,9 +78,9 @@ typedef struct ledger_counts {
 ledger *ledger_new(void);
 void ledger_free(ledger *l); /* NULL is fine */
 
-/* Record that `cookie` placed work of `work_s` nominal seconds (0 or less:
- * unknown size) and workload type `type` on `worker_id`, at host time
- * `now_s` (seconds). */
+/* Record that `cookie` placed work of `work_s` nominal seconds (0 or less,
+ * or not finite: unknown size; else kept clamped to LEDGER_WORK_MIN..MAX)
+ * and workload type `type` on `worker_id`, at host time `now_s` (seconds). */
 void ledger_open(ledger *l, uint64_t cookie, const char *worker_id, uint32_t type,
                  double work_s, double now_s);
 

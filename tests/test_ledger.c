@@ -130,6 +130,21 @@ static void report(void *inst, const char *worker, uint64_t cookie, double dur, 
 	CHECK_INT(desc->report(inst, &o), LBS_OK);
 }
 
+/* The host gave up on a placement: it closes, and nothing is learned (a
+ * wait compared with a fresh instance's keeps the same speed). */
+static void cancel(void *inst, const char *worker, uint64_t cookie)
+{
+	lbs_outcome o = {
+		.struct_size = sizeof o,
+		.workload_type = LBS_WL_TRAINING,
+		.worker_id = worker,
+		.cookie = cookie,
+		.result = LBS_RESULT_CANCELLED,
+	};
+
+	CHECK_INT(desc->report(inst, &o), LBS_OK);
+}
+
 /* One A100 and a 32-core CPU, one slot each. */
 static const char *A100_CPU =
 	"[{\"worker_id\":\"a100\",\"supported_backends\":[\"cpu\",\"cuda\",\"pytorch\"],"
@@ -518,6 +533,79 @@ static void test_every_busy_worker_tracked(void)
 	fleet_free(&f);
 }
 
+/* The ledger keeps a duration as hardware-aware counts it, 1 ms to 1e9 s:
+ * a test ahead of the new work's size is one run of it, as a fresh
+ * instance takes any test ahead to be.  Kept raw, a 1e-318 s test ahead
+ * weighed nothing and a 1e300 s one 1e12 runs. */
+static void test_work_clamped_as_hwaware(void)
+{
+	static const double sizes[][2] = {{1e-318, 1e-3}, {1e-318, 1e-318}, {1e300, 1e9},
+	                                  {1e300, 1e300}, {DBL_MAX, 1e9}};
+	fleet f = fleet_parse(A100_CPU);
+	lbs_workload l = workload_parse(f.arena, LONG), placed = l, next = l;
+	fleet only = f;
+	lbs_worker *cpu = f.workers[1];
+
+	as_v1_0(&f);
+	only.workers = &f.workers[1];
+	only.n = 1;
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		void *inst = open_hw(), *blind = open_hw();
+		double ref;
+
+		placed.est_duration_s = sizes[i][0];
+		next.est_duration_s = sizes[i][1];
+		cpu->active_tests = 0;
+		CHECK_STR(choose(inst, &placed, &only, NULL), "cpu32");
+		cpu->active_tests = 1;
+		ref = wait_of(blind, &next, &only, "cpu32");
+		CHECK(isfinite(ref) && ref > 0);
+		CHECK_NEAR(wait_of(inst, &next, &only, "cpu32") / ref, 1, 1e-6);
+		desc->destroy(inst);
+		desc->destroy(blind);
+	}
+	fleet_free(&f);
+}
+
+/* 600 s, 1e300 s and 600 s open on one worker, the 1e300 s one closed: the
+ * worker's mean open work is 600 s again, and after one more close.  Kept
+ * raw, the sum lost the 600s to cancellation: a mean of 0, then -600 (and
+ * ledger_min_mean below zero), which hardware-aware reads as no size, the
+ * test ahead as long as the new one. */
+static void test_huge_work_leaves_the_mean(void)
+{
+	fleet f = fleet_parse(A100_CPU);
+	lbs_workload l = workload_parse(f.arena, LONG), huge = l,
+	             s = workload_parse(f.arena, SHORT);
+	void *inst = open_hw(), *blind = open_hw();
+	fleet only = f;
+	lbs_worker *cpu = f.workers[1];
+	uint64_t c1 = 0, c2 = 0, c3 = 0;
+	double ref;
+
+	as_v1_0(&f);
+	only.workers = &f.workers[1];
+	only.n = 1;
+	huge.est_duration_s = 1e300;
+	CHECK_STR(choose(inst, &l, &only, &c1), "cpu32");
+	CHECK_STR(choose(inst, &huge, &only, &c2), "cpu32");
+	CHECK_STR(choose(inst, &l, &only, &c3), "cpu32");
+	cancel(inst, "cpu32", c2);
+	CHECK_INT((int)ledger_stat(inst, "open"), 2);
+	/* A 600 s test ahead of a 60 s one: ten runs, where a fresh
+	 * instance counts one. */
+	cpu->active_tests = 1;
+	ref = wait_of(blind, &s, &only, "cpu32");
+	CHECK(ref > 0);
+	CHECK_NEAR(wait_of(inst, &s, &only, "cpu32") / ref, 10, 1e-6);
+	cancel(inst, "cpu32", c1);
+	CHECK_INT((int)ledger_stat(inst, "open"), 1);
+	CHECK_NEAR(wait_of(inst, &s, &only, "cpu32") / ref, 10, 1e-6);
+	desc->destroy(inst);
+	desc->destroy(blind);
+	fleet_free(&f);
+}
+
 int main(void)
 {
 	void *so = dlopen(getenv("LBS_PLUGIN"), RTLD_NOW | RTLD_LOCAL);
@@ -545,6 +633,8 @@ int main(void)
 	test_evict_then_untracked();
 	test_placed_by_position();
 	test_every_busy_worker_tracked();
+	test_work_clamped_as_hwaware();
+	test_huge_work_leaves_the_mean();
 	e->deinit();
 	dlclose(so);
 	return check_done("test_ledger");
