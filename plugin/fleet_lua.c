@@ -245,3 +245,8 @@ char *fleet_lua_push(void)
 	memcpy(t + sizeof push_a - 1, push_b, sizeof push_b);
 	return t;
 }
+
+const char fleet_lua_restart[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+	"return 1\n";

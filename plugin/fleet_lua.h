@@ -69,4 +69,12 @@ char *fleet_lua_push(void);
  * next page, "" when this was the last. */
 extern const char fleet_lua_pull[];
 
+/* KEYS: epoch seq totals changed ver.  ARGV: an epoch.  Deletes the five
+ * keys, as a Redis that restarted empty, when the epoch is still ARGV's
+ * (for a Redis restored from an older copy: fleet_sync.c, restart_totals);
+ * replies 1 when it did, 0 when the epoch had moved on.  DEL, not UNLINK:
+ * the ACL docs/SECURITY.md gives already has it, and this happens once a
+ * restore. */
+extern const char fleet_lua_restart[];
+
 #endif

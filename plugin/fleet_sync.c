@@ -52,7 +52,7 @@ struct fleet {
 	char addr[300];             /* "redis://host:port" for messages */
 	char target[FLEET_TARGET_MAX]; /* addr/prefix: the fleet, as the store records it */
 	rc_conn *rc;
-	script push, pull;
+	script push, pull, restart;
 	char *push_text;            /* push.text, owned */
 
 	pthread_t thread;
@@ -74,6 +74,7 @@ struct fleet {
 	uint64_t acked;
 
 	_Atomic uint64_t commands, pushes, pulls, snapshots, outcomes_pushed, pairs_pulled;
+	_Atomic uint64_t restarts; /* totals this sync emptied (restart_totals) */
 	_Atomic uint64_t parts, busy;
 	_Atomic uint64_t backlog, errors;
 };
@@ -128,7 +129,7 @@ static void disconnect(fleet *f)
 	rc_close(f->rc);
 	f->rc = NULL;
 	pthread_mutex_unlock(&f->mu);
-	f->push.sha[0] = f->pull.sha[0] = '\0';
+	f->push.sha[0] = f->pull.sha[0] = f->restart.sha[0] = '\0';
 }
 
 /* The reply, error replies too (the caller tells NOSCRIPT from the rest);
@@ -591,8 +592,31 @@ static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, si
 		}
 		for (int i = 0; i < b->n; off += b->lens[i++])
 			data[i] = b->data + off;
-		v = push_call(f, b, 'w', 0, 1, b->n, data, b->lens, text, tlen, err, errlen);
+		/* A batch of this host staged whole and partly merged (a sync
+		 * cut off mid-merge, then smaller batches that never take the
+		 * parts' path) answers STAGED to a single call too: it is
+		 * finished first, as the parts' path does.  Passed on, the
+		 * caller read STAGED as an acknowledgement and sent the same
+		 * call again, 1,000 times a step, the outbox never draining. */
+		for (int round = 0;; round++) {
+			v = push_call(f, b, 'w', 0, 1, b->n, data, b->lens, text, tlen, err, errlen);
+			if (v != V_STAGED)
+				break;
+			if (round == 2) {
+				snprintf(err, errlen, "%s: this host's staged batches keep changing",
+				         f->addr);
+				v = -2;
+				break;
+			}
+			v = apply_staged(f, b, text, tlen, err, errlen);
+			if (v < 0 || v == V_STAGING)
+				break;
+		}
 		free(data);
+		if (v == V_PART || v == V_MORE || v == V_NONE) {
+			snprintf(err, errlen, "%s: unexpected reply to a push", f->addr);
+			return -2;
+		}
 		return v;
 	}
 	/* At most a staged batch of another sync, then ours. */
@@ -694,6 +718,46 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 	return -1;
 }
 
+/*
+ * Redis holds this host's evidence only up to `last`, before what it
+ * acknowledged (`after`): it was restored from an older copy, as Debian's
+ * redis-server does after any crash from the snapshot it saves every few
+ * minutes.  Every host's outbox has let go of what came after its own
+ * snapshot sequence, so the totals can only be made whole by every host
+ * publishing its whole evidence again: the totals are emptied, as for a
+ * Redis that restarted empty, if the epoch is still the one this host
+ * knows (another host that found the same may have done it already), and
+ * the push's next round, finding no epoch, publishes this host's.
+ * Stopping with an error until someone ran FLUSHALL left every host's
+ * pushes stopped after each such crash.  0, or -1 with err.
+ */
+static int restart_totals(fleet *f, const char *epoch, const char *last, uint64_t after,
+                          char *err, size_t errlen)
+{
+	const char *args[1] = {epoch};
+	size_t lens[1] = {strlen(epoch)};
+	redisReply *r = run_script(f, &f->restart, 5, 1, args, lens, err, errlen);
+	char msg[600];
+
+	if (!r)
+		return -1;
+	if (r->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		snprintf(err, errlen, "%s: unexpected reply to emptying the totals", f->addr);
+		return -1;
+	}
+	if (r->integer == 1) {
+		snprintf(msg, sizeof msg, "%s: Redis holds this host's evidence only up to "
+		         "sequence %s, before what it acknowledged (%llu): it was restored from an "
+		         "older copy; its totals are emptied and every host publishes its whole "
+		         "evidence again", f->addr, last, (unsigned long long)after);
+		flog(f, LBS_LOG_WARN, msg);
+		atomic_fetch_add(&f->restarts, 1);
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
 /* Everything in the outbox after the acknowledged sequence.  A push's
  * acknowledgement is kept in memory (f->acked); the next pull's transaction
  * makes it durable (store_fleet_apply), so pushing writes nothing to LMDB
@@ -755,11 +819,9 @@ static int push(fleet *f, char *err, size_t errlen)
 		}
 		last = strtoull(text, NULL, 10);
 		if (v == 2 && from != last + 1 && last < after) {
-			snprintf(err, errlen, "%s: Redis holds this host's evidence only up "
-			         "to sequence %s, before what it acknowledged (%llu): it was restored "
-			         "from an older copy; empty it (FLUSHALL) and every host re-publishes",
-			         f->addr, text, (unsigned long long)after);
-			return -1;
+			if (restart_totals(f, st.epoch, text, after, err, errlen))
+				return -1;
+			continue;
 		}
 		/* Redis wants what follows its last, and the outbox no longer
 		 * has it: it went to another Redis or prefix (the config
@@ -929,7 +991,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 		pulled p = {0};
 		uint64_t ver;
 		int64_t mine;
-		int rc, whole;
+		int rc, whole, behind;
 
 		snprintf(since, sizeof since, "%llu", full || !st.pull_epoch[0]
 		         ? 0ULL : (unsigned long long)st.ver);
@@ -942,10 +1004,20 @@ static int pull(fleet *f, char *err, size_t errlen)
 		mine = page_mine(r);
 		/* Redis without this host's evidence (restarted empty, flushed,
 		 * or never told): publish it all, then read the totals whole.
-		 * An idle host notices here, having nothing to push. */
-		if ((!epoch[0] || strcmp(epoch, st.epoch) || mine < 0) && !republished) {
+		 * An idle host notices here, having nothing to push; and here
+		 * too a Redis restored from an older copy, its sequence for
+		 * this host behind the one this store made durable: its
+		 * totals are emptied first (restart_totals). */
+		behind = epoch[0] && !strcmp(epoch, st.epoch) && mine >= 0 &&
+		         (uint64_t)mine < st.acked;
+		if ((!epoch[0] || strcmp(epoch, st.epoch) || mine < 0 || behind) && !republished) {
+			char last[24];
+
+			snprintf(last, sizeof last, "%lld", (long long)mine);
 			freeReplyObject(r);
 			republished = 1;
+			if (behind && restart_totals(f, epoch, last, st.acked, err, errlen))
+				return -1;
 			rc = snapshot(f, &st, err, errlen);
 			if (rc)
 				return rc < 0 ? -1 : 0;
@@ -1110,20 +1182,28 @@ static int check_target(fleet *f, char *err, size_t errlen)
 
 static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
 {
+	char pull_err[512];
+	int pushed;
+
 	if (connect_redis(f, err, errlen))
 		return -1;
 	if (f->s && check_target(f, err, errlen))
 		return -1;
-	if (do_push && push(f, err, errlen))
+	/* A push Redis refused (its connection still up) leaves the pull
+	 * worth doing: the view keeps following the fleet until the push's
+	 * cause is mended, rather than freezing with it.  The step still
+	 * fails with the push's error. */
+	pushed = do_push ? push(f, err, errlen) : 0;
+	if (pushed && !f->rc)
 		return -1;
-	if (do_pull && pull(f, err, errlen))
+	if (do_pull && pull(f, pushed ? pull_err : err, pushed ? sizeof pull_err : errlen))
 		return -1;
 	if (do_pull) {
 		pthread_mutex_lock(&f->mu);
 		f->pull_ok_ns = real_ns();
 		pthread_mutex_unlock(&f->mu);
 	}
-	return 0;
+	return pushed ? -1 : 0;
 }
 
 static void wait_ms(fleet *f, uint32_t ms)
@@ -1230,6 +1310,7 @@ static fleet *fleet_new(const fleet_opts *o)
 	}
 	f->push.text = f->push_text;
 	f->pull.text = fleet_lua_pull;
+	f->restart.text = fleet_lua_restart;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->wake, NULL);
 	return f;
@@ -1326,13 +1407,15 @@ int fleet_stats(fleet *f, char *buf, size_t len)
 	n = snprintf(buf, len,
 	         ",\"fleet\":{\"address\":\"%s\",\"user\":\"%s\",\"password_file\":\"%s\","
 	         "\"lag_ms\":%.0f,\"backlog\":%llu,\"pushes\":%llu,\"pulls\":%llu,"
-	         "\"snapshots\":%llu,\"outcomes_pushed\":%llu,\"commands\":%llu,\"parts\":%llu,"
+	         "\"snapshots\":%llu,\"restarts\":%llu,\"outcomes_pushed\":%llu,\"commands\":%llu,"
+	         "\"parts\":%llu,"
 	         "\"busy\":%llu,\"errors\":%llu,"
 	         "\"last_error\":\"%s\",\"last_error_unix\":%.3f,\"last_success_unix\":%.3f}",
 	         f->addr, user, pf, lag, (unsigned long long)atomic_load(&f->backlog),
 	         (unsigned long long)atomic_load(&f->pushes),
 	         (unsigned long long)atomic_load(&f->pulls),
 	         (unsigned long long)atomic_load(&f->snapshots),
+	         (unsigned long long)atomic_load(&f->restarts),
 	         (unsigned long long)atomic_load(&f->outcomes_pushed),
 	         (unsigned long long)atomic_load(&f->commands),
 	         (unsigned long long)atomic_load(&f->parts),

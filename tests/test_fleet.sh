@@ -53,10 +53,11 @@ for h in "abc":
 json.dump(want, open(f"{tmp}/want.json", "w"))
 PY
 
-# totals_match FILE: the totals an export shows equal want.json exactly
-# (counts) and to 1e-9 (the duration sums: doubles added in another order)
+# totals_match FILE [WANT]: the totals an export shows equal WANT
+# (want.json) exactly (counts) and to 1e-9 (the duration sums: doubles
+# added in another order)
 totals_match() {
-	python3 - "$1" "$tmp/want.json" <<'PY'
+	python3 - "$1" "${2:-$tmp/want.json}" <<'PY'
 import json, sys
 got = {f'{r["workload_type"]}/{r["worker"]}': r for r in json.load(open(sys.argv[1]))["records"]}
 want = json.load(open(sys.argv[2]))
@@ -134,6 +135,11 @@ with open(sys.argv[1], "w") as f:
                             "test_type": "vision_classification"}) + "\n")
 PY
 config d
+# d joins the fleet first, with nothing learned: its outcomes then travel
+# as deltas ("d"), which is what is replayed.  Joining in the feed's own
+# process, its whole evidence went out at once now and then, and no delta.
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/d.json"
+has "$tmp/out" '"snapshots":1,'
 redis-cli -p "$port" monitor >"$tmp/monitor" 2>&1 &
 mon=$!
 # MONITOR says OK once it watches; a marker sent after the sync, once seen,
@@ -555,6 +561,8 @@ def serve(c):
                         s.sendall(buf[sent:end])
                         time.sleep(0.3)
                         print(f"cut at {op} call {seen[op]}", flush=True)
+                        if os.environ.get("DIE_AFTER_CUT"):  # the host never gets back
+                            os._exit(0)
                         return
                 s.sendall(buf[sent:end])
                 sent = end
@@ -688,6 +696,26 @@ expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_direct.json"
 has "$tmp/out" '"parts":'
 big_exact 3
 [ "$(rcli exists "t17big:stage:$shost")" = 0 ] && ok || bad "a stale upload was left staged"
+# 5: a batch staged whole and cut in its first merge, its host gone before
+# it finished; then a sync whose pushes are single calls (batch_entries 1:
+# at most one commit of 256 pairs each) meets the stage (STAGED).  It must
+# finish the stage first: it sent the same call again, 1,000 times a step,
+# called that success, and the outbox never drained.
+LBS_WRITER_FLEET=$(big_fleet "$pport") LBS_WRITER_WORKERS=2500 \
+	"$LBS_STORE_WRITER" "$tmp/s" 256 20 7500 hold >"$tmp/s.out" 2>"$tmp/s.err" &
+wpid=$!
+until_ok 30 grep -q holding "$tmp/s.out" || bad "store_writer did not hold: $(cat "$tmp/s.err")"
+DIE_AFTER_CUT=1 proxy a:1
+until_ok 30 grep -q "^cut at a" "$tmp/proxy.log" || bad "the proxy did not cut a merge: $(cat "$tmp/proxy.log")"
+kill -TERM $wpid
+wait $wpid
+proxy_stop
+[ "$(rcli hget "t17big:stage:$shost" a)" = 1 ] && ok || bad "no batch staged with one part merged: $(rcli hgetall "t17big:stage:$shost" | head -c 300)"
+echo "{\"store\": {\"path\": \"$tmp/s\", \"fleet\": $(big_fleet "$port" | sed 's/}$/, "batch_entries": 1}/')}}" >"$tmp/s_single.json"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_single.json"
+has "$tmp/out" '"backlog":0,'
+big_exact 4
+[ "$(rcli exists "t17big:stage:$shost")" = 0 ] && ok || bad "the staged batch was left staged"
 
 # --- 8. Redis busy with another client's long script: BUSY is waited out ----------
 # Redis answers BUSY to everything but SCRIPT KILL while a script runs past
@@ -903,5 +931,61 @@ expect_rc 0 timeout 60 "$shim" decide --plugin "$plugin" --config "$tmp/mute2.js
 	--workers "$src/examples/fleet.json" --tests <(sleep 1; cat "$src/examples/tests.jsonl")
 lines "$tmp/err" 0
 fake_stop
+
+# --- Redis restored from an older copy -----------------------------------------
+# Debian's redis-server saves a snapshot every few minutes and loads it after
+# a crash: each host's sequence there is behind what it acknowledged and let
+# go of.  Pushes stopped with an error until someone ran FLUSHALL; now the
+# first host to notice empties the totals and every host publishes its whole
+# evidence again.  Twice: host ry notices on a push, then rx on a pull (it has
+# nothing to push); the totals are exact.
+stop_redis "$tmp/redis" KILL
+rport=$(free_port)
+start_redis "$tmp/redis-rdb" "$rport" || exit 1
+trap 'fake_stop; proxy_stop; stop_redis "$tmp/redis-rdb" KILL; stop_redis "$tmp/redis-auth" KILL; rm -rf "$tmp"' EXIT
+for h in rx ry; do config $h "$rport"; done
+for c in 0 1 2; do cp "$tmp/a.$c.jsonl" "$tmp/rx.$c.jsonl"; done
+for c in 0 1 2 3; do cp "$tmp/b.$c.jsonl" "$tmp/ry.$c.jsonl"; done
+python3 - "$tmp/want_xy.json" "$tmp"/rx.[012].jsonl "$tmp"/ry.[0123].jsonl <<'PY'
+import json, sys
+T = {"vision_classification": "VISION", "nlp_text_classification": "NLP"}
+want = {}
+for fn in sys.argv[2:]:
+    for line in open(fn):
+        o = json.loads(line)
+        s = want.setdefault(f'{T[o["test_type"]]}/{o["worker_id"]}', [0, 0, 0.0])
+        s[0] += 1
+        s[1] += o["success"]
+        s[2] += o["duration"] if o["success"] else 0.0
+json.dump(want, open(sys.argv[1], "w"))
+PY
+sync_r() { for h in rx ry; do "$shim" prefs sync --plugin "$plugin" --redis "$tmp/$h.json" >/dev/null 2>&1; done; }
+restored() { # a crash: killed, started again from the snapshot SAVE wrote
+	stop_redis "$tmp/redis-rdb" KILL
+	start_redis "$tmp/redis-rdb" "$rport" || exit 1
+	[ "$(redis-cli -p "$rport" hlen t17:seq)" = 2 ] && ok || bad "the restored Redis does not hold the snapshot's hosts"
+}
+feed rx 0; feed ry 0; sync_r
+redis-cli -p "$rport" save >/dev/null
+feed rx 1; feed ry 1; sync_r; sync_r
+restored
+feed ry 2 # its process's sync thread pushes, and notices
+has "$tmp/ry.log" "it was restored from an older copy; its totals are emptied and every host publishes its whole evidence again"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/ry.json"
+has "$tmp/out" '"backlog":0,'
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/rx.json"
+has "$tmp/out" '"restarts":0,'
+sync_r
+redis-cli -p "$rport" save >/dev/null
+feed rx 2; feed ry 3; sync_r; sync_r
+restored
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/rx.json"
+has "$tmp/out" '"restarts":1,'
+has "$tmp/out" '"snapshots":1,'
+sync_r; sync_r
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/rx.json"
+cp "$tmp/out" "$tmp/totals_xy.json"
+if totals_match "$tmp/totals_xy.json" "$tmp/want_xy.json" >"$tmp/why"; then ok; else bad "totals after two restores from an older copy: $(cat "$tmp/why")"; fi
+stop_redis "$tmp/redis-rdb" KILL
 
 finish test_fleet
