@@ -455,6 +455,45 @@ const char *hist_sums_problem(const hist_sums *c)
 	return NULL;
 }
 
+/* *v brought to at most `max`, its field's name kept in *first when it is
+ * the first changed.  Written as !(v <= max) so that an infinity (a mean
+ * of 1e200 squared) is brought in too. */
+static void bound(double *v, double max, const char *name, const char **first)
+{
+	if (*v <= max)
+		return;
+	*v = max;
+	if (!*first)
+		*first = name;
+}
+
+const char *hist_sums_bound(hist_sums *c)
+{
+	/* The same products as hist_sums_problem's, so a sum set to one is
+	 * within it whatever the rounding. */
+	double n = (double)c->successes, r = (double)c->ratio_n;
+	const char *first = NULL;
+
+	bound(&c->sum_duration, HIST_DURATION_MAX * n, "sum_duration", &first);
+	/* With the mean at most 1e9 s the mean square bounded too keeps the
+	 * variance at least 0: sum^2 / n <= 1e18 n. */
+	bound(&c->sum_duration_sq, HIST_DURATION_MAX * HIST_DURATION_MAX * n, "sum_duration_sq",
+	      &first);
+	if (!(fabs(c->sum_log_ratio) <= HIST_LOG_RATIO_MAX * r)) {
+		c->sum_log_ratio = copysign(HIST_LOG_RATIO_MAX * r, c->sum_log_ratio);
+		if (!first)
+			first = "sum_log_ratio";
+	}
+	bound(&c->sum_log_ratio_sq, HIST_LOG_RATIO_MAX * HIST_LOG_RATIO_MAX * r, "sum_log_ratio_sq",
+	      &first);
+	/* A time past the year 5138 held the preference's decay until then;
+	 * at HIST_TIME_MAX it is still ahead of every clock, and the pair's
+	 * next outcome takes it as of then (hist_sums_not_after). */
+	bound(&c->pref_time, HIST_TIME_MAX, "pref_time", &first);
+	bound(&c->last_update, HIST_TIME_MAX, "last_update", &first);
+	return first;
+}
+
 lbs_status hist_apply(hist_store *s, const lbs_outcome *o, double now)
 {
 	hist_rules r = hist_rules_make(HIST_ALPHA_DEFAULT, HIST_HALF_LIFE_DEFAULT);

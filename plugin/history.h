@@ -113,6 +113,23 @@ void hist_sums_from_history(const lbs_history *h, hist_sums *c);
 /* Why sums could not have been learned ("field 'pref_sum': ..."), or NULL. */
 const char *hist_sums_problem(const hist_sums *c);
 
+/*
+ * Sums made by hist_sums_from_history brought within hist_sums_problem's
+ * bounds, for a record of schema 1 or 2 that is read (a migration, an
+ * older plugin's write in a store of schema 3).  Those records bounded a
+ * mean and a variance each on its own, and the sums bound what they make
+ * together, so a record each of whose fields was in range (a mean of 9e8
+ * s and a variance of 5e17 s^2: a mean square of 1.31e18) made sums every
+ * later read skipped, and its pair lost what it had learned and all it
+ * learned after.  Bounded, the counts and the preference are kept: the
+ * duration sums to 1e9 s and 1e18 s^2 a success (a mean past 1e9 s, which
+ * report() no longer takes, to 1e9 s), the log ratio's to +-20 and 400 a
+ * ratio, the times to HIST_TIME_MAX.  Sums within the bounds are left
+ * exactly as they are.  Returns the name of the first field changed
+ * ("sum_duration_sq"), or NULL when none was.
+ */
+const char *hist_sums_bound(hist_sums *c);
+
 /* NULL when out of memory. */
 hist_store *hist_new(void);
 void hist_free(hist_store *s); /* NULL is fine */

@@ -332,16 +332,18 @@ const char *store_hist_problem(const lbs_history *h)
 /*
  * Decode a prefs value: the record of this schema, or one of schema 2 or 1
  * (an older plugin may still be running while a newer one migrated the
- * store), converted (hist_sums_from_history).  0; -1 for any other size; 1 for values learning cannot produce
+ * store), converted (hist_sums_from_history) and brought within the sums'
+ * bounds (hist_sums_bound; *bounded, when not NULL, names the first field
+ * that was, else NULL).  0; -1 for any other size; 1 for values learning cannot produce
  * (LMDB keeps no checksums: a flipped bit or another program's write must
  * not become a NaN preference or a count that does not add up).  Both
  * errors name the store and the key in err.
  */
-static int rec_decode(const store *s, const MDB_val *k, const MDB_val *v, store_rec *r,
-                      char *err, size_t errlen)
+static int rec_decode_bounded(const store *s, const MDB_val *k, const MDB_val *v, store_rec *r,
+                              const char **bounded, char *err, size_t errlen)
 {
 	char key[96];
-	const char *why;
+	const char *why, *changed = NULL;
 
 	if (v->mv_size == sizeof *r) {
 		memcpy(r, v->mv_data, sizeof *r);
@@ -360,8 +362,15 @@ static int rec_decode(const store *s, const MDB_val *k, const MDB_val *v, store_
 		}
 		v2_to_hist(&o, &h);
 		why = store_hist_problem(&h);
-		if (!why)
+		/* The old record read, so its sums must: each of its fields
+		 * in range can still make sums past the bounds a read of them
+		 * takes, and the first outcome that rewrites the record (or
+		 * the migration) would store what every later read skips. */
+		if (!why) {
 			hist_sums_from_history(&h, r);
+			changed = hist_sums_bound(r);
+			why = hist_sums_problem(r);
+		}
 	} else {
 		key_text(k, key, sizeof key);
 		snprintf(err, errlen, "store '%s': record %s is %zu bytes, expected %zu (or %zu, %zu "
@@ -369,12 +378,20 @@ static int rec_decode(const store *s, const MDB_val *k, const MDB_val *v, store_
 		         v->mv_size, sizeof *r, sizeof(store_rec_v2), sizeof(store_rec_v1));
 		return -1;
 	}
+	if (bounded)
+		*bounded = changed;
 	if (!why)
 		return 0;
 	key_text(k, key, sizeof key);
 	snprintf(err, errlen, "store '%s': record %s holds impossible values (%s)", s->path, key,
 	         why);
 	return 1;
+}
+
+static int rec_decode(const store *s, const MDB_val *k, const MDB_val *v, store_rec *r,
+                      char *err, size_t errlen)
+{
+	return rec_decode_bounded(s, k, v, r, NULL, err, errlen);
 }
 
 /* key = type byte + id bytes; returns its length, 0 if the id is too long. */
@@ -1431,13 +1448,23 @@ void store_counts_get(store *s, store_counts *c)
  * preference as the evidence of min(samples, 1 / alpha) outcomes).
  * Rewritten in place through a cursor, inside the opening transaction, so
  * a crash leaves either the old store untouched or schema 3 complete.  A
- * record of any other size, or of impossible values, stops the migration:
- * 0, or -1 with err set.
+ * record of any other size stops the migration: 0, or -1 with err set.
+ *
+ * A record the old schema read whose sums fall past schema 3's bounds is
+ * migrated with them brought within (hist_sums_bound), not left as it is:
+ * left, it would read as before only until its pair's next outcome
+ * rewrote it at 96 bytes, and then be skipped for good with all it had
+ * learned and every outcome after; bounded, it keeps its counts and
+ * preference, and loses only what no duration report() now takes (a
+ * mean past 1e9 s) or no set of such durations has (a variance too large
+ * for its mean).  One warning says how many and the first.
  */
 static int migrate_to_3(store *s, MDB_txn *txn, uint32_t from, char *err, size_t errlen)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
+	char first[STORE_MSG_MAX] = "";
+	size_t n_bounded = 0;
 	int rc = mdb_cursor_open(txn, s->prefs, &cur);
 
 	if (rc) {
@@ -1451,6 +1478,7 @@ static int migrate_to_3(store *s, MDB_txn *txn, uint32_t from, char *err, size_t
 		MDB_val nv = {sizeof r, &r};
 		unsigned char kb[MAX_ID + 1];
 		char why[STORE_MSG_MAX];
+		const char *bounded = NULL;
 
 		if (v.mv_size == sizeof r)
 			continue; /* a plugin of schema 3 wrote it meanwhile */
@@ -1467,8 +1495,14 @@ static int migrate_to_3(store *s, MDB_txn *txn, uint32_t from, char *err, size_t
 		}
 		/* A record of impossible values is left as it is: reads skip it
 		 * and count it, as before the migration. */
-		if (k.mv_size < 2 || rec_decode(s, &k, &v, &r, why, sizeof why))
+		if (k.mv_size < 2 || rec_decode_bounded(s, &k, &v, &r, &bounded, why, sizeof why))
 			continue;
+		if (bounded && n_bounded++ == 0) {
+			char key[96];
+
+			key_text(&k, key, sizeof key);
+			snprintf(first, sizeof first, "%s, field '%s'", key, bounded);
+		}
 		/* The key may point into the page the put rewrites. */
 		if (k.mv_size > sizeof kb) {
 			rc = MDB_BAD_VALSIZE;
@@ -1486,6 +1520,15 @@ static int migrate_to_3(store *s, MDB_txn *txn, uint32_t from, char *err, size_t
 		         s->path, from, mdb_strerror(rc),
 		         rc == MDB_MAP_FULL ? " (raise store.map_size_mb)" : "");
 		return -1;
+	}
+	if (n_bounded) {
+		char what[STORE_MSG_MAX + 128];
+
+		snprintf(what, sizeof what, "migrating from schema %u, %zu records hold values past "
+		         "the bounds of schema 3's sums (the first: %s)", from, n_bounded, first);
+		logf_host(s, LBS_LOG_WARN, "store '%s': %s: they are brought within them (a mean "
+		          "duration to 1e9 s, a mean square to 1e18 s^2, a log ratio's to 400, a time "
+		          "to 1e11), their counts and preferences kept", s->path, what);
 	}
 	return 0;
 }

@@ -271,9 +271,45 @@ static int summary_counted(size_t i, const lbs_history *h, char *err, size_t err
 }
 
 /*
+ * A summary's means and variances are bounded each on its own, the sums
+ * it becomes together: a mean of 9e8 s and a variance of 5e17 s^2 are
+ * each in range, but no durations of at most 1e9 s have both (their mean
+ * square, var + mean^2, would be 1.31e18), and the store skips the record
+ * at every read.  Refused, named by the fields the record gave, not
+ * bounded as a migration bounds a record the store already held: an
+ * import is the operator's to correct, and a value changed without a
+ * word would not be the one they gave.
+ */
+static int summary_sums(size_t i, const lbs_history *h, const hist_sums *c, char *err,
+                        size_t errlen)
+{
+	hist_sums b = *c;
+	const char *f = hist_sums_bound(&b), *why = hist_sums_problem(c);
+
+	if (!f && !why)
+		return 0;
+	if (f && !strncmp(f, "sum_duration", 12))
+		snprintf(err, errlen, "records[%zu]: fields 'mean_duration' %.15g and 'var_duration' "
+		         "%.15g do not go together: durations of at most 1e9 s give var_duration + "
+		         "mean_duration^2 at most 1e18, these %.15g (a read would skip the record)", i,
+		         h->mean_duration, h->var_duration,
+		         h->var_duration + h->mean_duration * h->mean_duration);
+	else if (f && !strncmp(f, "sum_log_ratio", 13))
+		snprintf(err, errlen, "records[%zu]: fields 'log_ratio_mean' %.15g and "
+		         "'log_ratio_var' %.15g do not go together: log ratios clamped to +-20 give "
+		         "log_ratio_var + log_ratio_mean^2 at most 400, these %.15g (a read would skip "
+		         "the record)", i, h->log_ratio_mean, h->log_ratio_var,
+		         h->log_ratio_var + h->log_ratio_mean * h->log_ratio_mean);
+	else
+		snprintf(err, errlen, "records[%zu]: the sums its fields give could not be read "
+		         "back (%s)", i, why ? why : f);
+	return -1;
+}
+
+/*
  * The sums of schema 3, exact: all seven or none.  Without them (an export
  * of schema 1 or 2) they come from the record's fields as a migration
- * makes them (hist_sums_from_history).
+ * makes them (hist_sums_from_history), and must be sums a read takes.
  */
 static int get_sums(const cJSON *r, size_t i, const lbs_history *h, hist_sums *c, char *err,
                     size_t errlen)
@@ -289,7 +325,7 @@ static int get_sums(const cJSON *r, size_t i, const lbs_history *h, hist_sums *c
 		have += cJSON_GetObjectItemCaseSensitive(r, names[k]) != NULL;
 	hist_sums_from_history(h, c);
 	if (have == 0)
-		return summary_counted(i, h, err, errlen);
+		return summary_counted(i, h, err, errlen) || summary_sums(i, h, c, err, errlen) ? -1 : 0;
 	if (have != 7) {
 		snprintf(err, errlen, "records[%zu]: the fields 'sum_duration', 'sum_duration_sq', "
 		         "'sum_log_ratio', 'sum_log_ratio_sq', 'pref_time', 'pref_weight' and "

@@ -1299,6 +1299,122 @@ out:
 }
 
 /*
+ * Schema 2 bounded a record's mean and variance each on its own, schema 3
+ * bounds the sums they make: a record that read before the upgrade reads
+ * after it, with its counts, whatever its migration had to bring within
+ * the sums' bounds.  Each of these became sums every read skipped (and
+ * every later outcome of its pair was lost on disk): a mean of 2e9 s
+ * (schema 2 read it; report() takes 1e9 s at most now), a mean and a
+ * variance whose mean square passes 1e18 s^2, a log ratio's past 400, a
+ * last_update past 1e11, a mean of 1e200 s of no success (its mean square
+ * 0 x inf, NaN).  A record within the bounds converts exactly, as
+ * test_migration's do; and an 80-byte record in a store of schema 3 (an
+ * older plugin still running) reads the same way.
+ */
+static void test_migration_bounds(void)
+{
+	const char *dir = tmp_dir(), *mixed = tmp_dir();
+	const raw_item old[] = {
+		{LBS_WL_VISION, "far", 80, {5, 4, 1, 0.8, 2e9, 0, 1700000000, 0, 0, 0}},
+		{LBS_WL_NLP, "wide", 80, {3, 3, 0, 0.6, 9e8, 5e17, 1700000000, 0, 0, 0}},
+		/* a mean of no success, squared past a double: 0 x inf */
+		{LBS_WL_NLP, "huge", 80, {1, 0, 1, 0.5, 1e200, 0, 1700000000, 0, 0, 0}},
+		{LBS_WL_AUDIO, "spread", 80, {6, 2, 4, 0.3, 1, 0, 1700000000, 2, 15, 300}},
+		{LBS_WL_TRAINING, "late", 56, {2, 1, 1, 0.5, 3, 0, 2e11, 0, 0, 0}},
+		{LBS_WL_VISION, "plain", 80, {4, 3, 1, 0.25, 2, 0.5, 1700000000, 3, -0.5, 0.25}},
+	};
+	char want[4200];
+	const cJSON *r;
+	cJSON *doc;
+	shim_sched *s;
+	store_stats st;
+	int others;
+
+	if (load_raw(dir, 2, old, 6))
+		return;
+	log_start();
+	s = open_store("hardware-aware", dir, "\"batch_ms\":5");
+	log_stop();
+	if (!s)
+		return;
+	st = stats_of(s);
+	CHECK_NEAR(st.pairs, 6, 0);
+	CHECK_NEAR(st.bad_records, 0, 0);
+	/* Not silent: one line says what the migration changed. */
+	snprintf(want, sizeof want, "store '%s': migrating from schema 2, 5 records hold values "
+	         "past the bounds of schema 3's sums (the first: (VISION, far), field "
+	         "'sum_duration'): ", dir);
+	CHECK_CONTAINS(log_text, want);
+	CHECK(!strstr(log_text, "impossible"));
+	/* The pair learns on disk again. */
+	CHECK_INT(report(s, LBS_WL_VISION, "far", LBS_RESULT_SUCCESS, 10, 0), LBS_OK);
+	st = wait_committed(s, 1, 5000);
+	CHECK_NEAR(st.committed, 1, 0);
+	CHECK_NEAR(st.lost, 0, 0);
+	sched_close(s);
+	CHECK_INT(count_sizes(dir, 96, &others), 6);
+	CHECK_INT(others, 0);
+
+	if (!ext)
+		return;
+	log_start();
+	doc = export_doc(dir);
+	log_stop();
+	CHECK_STR(log_text, "");
+	CHECK_INT(cJSON_GetArraySize(records(doc)), 6);
+	/* The mean brought to 1e9 s, the counts kept, the new run added. */
+	r = find_record(doc, "VISION", "far");
+	CHECK_NEAR(num(r, "samples"), 6, 0);
+	CHECK_NEAR(num(r, "successes"), 5, 0);
+	CHECK_NEAR(num(r, "failures"), 1, 0);
+	CHECK_NEAR(num(r, "sum_duration"), 4e9 + 10, 1e-3);
+	CHECK_NEAR(num(r, "sum_duration_sq"), 4e18 + 100, 1e6);
+	/* The mean kept, the mean square brought to 1e18 s^2: the
+	 * variance is what is left of it. */
+	r = find_record(doc, "NLP", "wide");
+	CHECK_NEAR(num(r, "samples"), 3, 0);
+	CHECK_NEAR(num(r, "successes"), 3, 0);
+	CHECK_NEAR(num(r, "mean_duration"), 9e8, 1e-3);
+	CHECK_NEAR(num(r, "sum_duration_sq"), 3e18, 0);
+	CHECK_NEAR(num(r, "var_duration"), 1e18 - 8.1e17, 1e3);
+	CHECK_NEAR(num(r, "preference"), 0.6, 1e-12);
+	r = find_record(doc, "NLP", "huge");
+	CHECK_NEAR(num(r, "samples"), 1, 0);
+	CHECK_NEAR(num(r, "failures"), 1, 0);
+	CHECK_NEAR(num(r, "sum_duration_sq"), 0, 0);
+	r = find_record(doc, "AUDIO", "spread");
+	CHECK_NEAR(num(r, "samples"), 6, 0);
+	CHECK_NEAR(num(r, "ratio_n"), 2, 0);
+	CHECK_NEAR(num(r, "log_ratio_mean"), 15, 1e-12);
+	CHECK_NEAR(num(r, "sum_log_ratio_sq"), 800, 0);
+	CHECK_NEAR(num(r, "log_ratio_var"), 400 - 225, 1e-9);
+	CHECK_NEAR(num(r, "preference"), 0.3, 1e-12);
+	r = find_record(doc, "TRAINING", "late");
+	CHECK_NEAR(num(r, "samples"), 2, 0);
+	CHECK_NEAR(num(r, "last_update"), 1e11, 0);
+	CHECK_NEAR(num(r, "pref_time"), 1e11, 0);
+	/* Within the bounds: exactly as before. */
+	r = find_record(doc, "VISION", "plain");
+	CHECK_NEAR(num(r, "samples"), 4, 0);
+	CHECK_NEAR(num(r, "sum_duration"), 6, 0);
+	CHECK_NEAR(num(r, "sum_duration_sq"), 13.5, 0);
+	CHECK_NEAR(num(r, "sum_log_ratio"), -1.5, 0);
+	CHECK_NEAR(num(r, "sum_log_ratio_sq"), 1.5, 0);
+	cJSON_Delete(doc);
+
+	if (load_raw(mixed, 3, old, 1))
+		return;
+	log_start();
+	doc = export_doc(mixed);
+	log_stop();
+	CHECK_STR(log_text, "");
+	r = find_record(doc, "VISION", "far");
+	CHECK_NEAR(num(r, "samples"), 5, 0);
+	CHECK_NEAR(num(r, "mean_duration"), 1e9, 1e-3);
+	cJSON_Delete(doc);
+}
+
+/*
  * A record of a size no schema has is an error that names the store, the
  * record and the sizes, never a misread: at a migration (which then
  * changes nothing), at open, at export; and a record of schema 1 in a
@@ -1457,6 +1573,77 @@ static void test_bad_record_while_running(void)
 	CHECK_INT(others, 1);
 out:
 	fleet_free(&f);
+}
+
+/*
+ * A record without sums (an export of schema 1 or 2) gets them from its
+ * means and variances, which an import bounds each on its own: a mean
+ * and a variance each in range can still make sums no read takes (no
+ * durations of at most 1e9 s have a mean of 9e8 s and a variance of 5e17
+ * s^2), and such a record was written for every export and view to skip.
+ * It is refused, naming the record and the fields; one at the bound is
+ * taken and reads back.
+ */
+static void test_import_summary_bounds(void)
+{
+	const char *dir = tmp_dir();
+	static const char head[] =
+		"{\"schema\":2,\"records\":[{\"workload_type\":\"VISION\",\"worker\":\"w\","
+		"\"samples\":2,\"successes\":2,\"failures\":0,\"preference\":0.5,"
+		"\"last_update\":1700000000,";
+	static const struct {
+		const char *fields, *says;
+	} bad[] = {
+		{"\"mean_duration\":9e8,\"var_duration\":5e17,\"ratio_n\":0,\"log_ratio_mean\":0,"
+		 "\"log_ratio_var\":0",
+		 "records[0]: fields 'mean_duration' 900000000 and 'var_duration' 5e+17 do not go "
+		 "together: durations of at most 1e9 s give var_duration + mean_duration^2 at most "
+		 "1e18, these 1.31e+18 (a read would skip the record)"},
+		{"\"mean_duration\":1,\"var_duration\":0,\"ratio_n\":2,\"log_ratio_mean\":15,"
+		 "\"log_ratio_var\":300",
+		 "records[0]: fields 'log_ratio_mean' 15 and 'log_ratio_var' 300 do not go together: "
+		 "log ratios clamped to +-20 give log_ratio_var + log_ratio_mean^2 at most 400, these "
+		 "525 (a read would skip the record)"},
+	};
+	char text[1024], err[1024], *before, *after;
+	const cJSON *r;
+	cJSON *doc;
+
+	if (!ext)
+		return;
+	/* A store with a record in it, which a refused import leaves as
+	 * it is. */
+	snprintf(text, sizeof text, "%s%s}]}", head,
+	         "\"mean_duration\":3,\"var_duration\":1,\"ratio_n\":0,\"log_ratio_mean\":0,"
+	         "\"log_ratio_var\":0");
+	CHECK_INT(import(dir, text, LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
+	before = export_text(dir);
+	CHECK(before && strstr(before, "\"mean_duration\":3"));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "%s%s}]}", head, bad[i].fields);
+		CHECK_INT(import(dir, text, LBS_IMPORT_MERGE, err, sizeof err), LBS_EINVAL);
+		CHECK_STR(err, bad[i].says);
+		after = export_text(dir);
+		CHECK_STR(after, before);
+		free(after);
+	}
+	free(before);
+
+	/* At the bounds exactly: taken, and read back without a warning. */
+	snprintf(text, sizeof text, "%s%s}]}", head,
+	         "\"mean_duration\":5e8,\"var_duration\":7.5e17,\"ratio_n\":2,"
+	         "\"log_ratio_mean\":-20,\"log_ratio_var\":0");
+	CHECK_INT(import(dir, text, LBS_IMPORT_MERGE, err, sizeof err), LBS_OK);
+	log_start();
+	doc = export_doc(dir);
+	log_stop();
+	CHECK_STR(log_text, "");
+	r = find_record(doc, "VISION", "w");
+	CHECK_NEAR(num(r, "samples"), 2, 0);
+	CHECK_NEAR(num(r, "mean_duration"), 5e8, 0);
+	CHECK_NEAR(num(r, "var_duration"), 7.5e17, 0);
+	CHECK_NEAR(num(r, "log_ratio_mean"), -20, 0);
+	cJSON_Delete(doc);
 }
 
 /*
@@ -2318,6 +2505,7 @@ int main(void)
 	test_newer_schema();
 	test_foreign_lmdb();
 	test_migration();
+	test_migration_bounds();
 	test_reliability_fades();
 	test_latency_fades();
 	test_queued_survive_refresh();
@@ -2327,6 +2515,7 @@ int main(void)
 	test_bad_record_values();
 	test_export_escaped_id();
 	test_import_edited();
+	test_import_summary_bounds();
 	test_report_duration_bound();
 	test_map_grows();
 	test_two_processes();
