@@ -58,14 +58,15 @@ struct fleet {
 	pthread_t thread;
 	int thread_started;
 	int host_sync;              /* the host's own sync (the thread), not prefs sync */
-	uint64_t moved_ns;          /* realtime ns: check_target's last line */
+	uint64_t moved_ns;          /* monotonic ns: check_target's last line */
 	pthread_mutex_t mu;         /* stop, err, the times */
 	pthread_cond_t wake;
 	int stop;
 	char err[400];              /* the last error, "" none */
 	char foreign_said[128];     /* pulled_say's last: count and field */
-	uint64_t err_ns, ok_ns, logged_ns; /* realtime ns: last error, last success */
-	uint64_t pull_ok_ns;
+	uint64_t err_ns, ok_ns;     /* realtime ns: last error, last success, as shown */
+	uint64_t logged_ns;         /* monotonic ns: the last error logged */
+	uint64_t pull_ok_ns;        /* monotonic ns: the last pull */
 	int failing;
 
 	/* The sync's own (its thread, or prefs sync's caller): the last
@@ -84,6 +85,18 @@ static uint64_t real_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* What the sync waits and schedules by: the wall clock stepped back an
+ * hour (NTP correcting a host that booted fast) stopped every pull and
+ * push for that hour, and stepped forward, made lag_ms wrap.  The wall
+ * clock is kept for the times stats show. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -1093,7 +1106,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 /* `quiet`: the caller reports the error itself (prefs sync). */
 static void note_result(fleet *f, int failed, const char *err, int quiet)
 {
-	uint64_t now = real_ns();
+	uint64_t now = real_ns(), mono = mono_ns();
 	int log_it = 0, recovered = 0;
 	char msg[520];
 
@@ -1101,9 +1114,9 @@ static void note_result(fleet *f, int failed, const char *err, int quiet)
 	if (failed) {
 		snprintf(f->err, sizeof f->err, "%s", err);
 		f->err_ns = now;
-		if (!f->failing || now - f->logged_ns >= LOG_EVERY_NS) {
+		if (!f->failing || mono - f->logged_ns >= LOG_EVERY_NS) {
 			log_it = 1;
-			f->logged_ns = now;
+			f->logged_ns = mono;
 		}
 		f->failing = 1;
 	} else {
@@ -1161,8 +1174,10 @@ static int check_target(fleet *f, char *err, size_t errlen)
 	if (same || (!st.target[0] && !other) || f->host_sync) {
 		/* A store from before the record takes its first sync's fleet,
 		 * unless that Redis holds another epoch than its own. */
-		now = real_ns();
-		if (st.target[0] && !same && now - f->moved_ns >= LOG_EVERY_NS) {
+		now = mono_ns();
+		/* moved_ns 0: never (monotonic time starts at boot, which
+		 * an nginx started with the machine is within a minute of) */
+		if (st.target[0] && !same && (!f->moved_ns || now - f->moved_ns >= LOG_EVERY_NS)) {
 			f->moved_ns = now; /* a reload's old and new processes move it to and fro */
 			snprintf(msg, sizeof msg, "store '%s' moves from the fleet %s to %s, as its "
 			         "config says: it publishes its evidence there, and %s gets none of it "
@@ -1200,7 +1215,7 @@ static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errle
 		return -1;
 	if (do_pull) {
 		pthread_mutex_lock(&f->mu);
-		f->pull_ok_ns = real_ns();
+		f->pull_ok_ns = mono_ns();
 		pthread_mutex_unlock(&f->mu);
 	}
 	return pushed ? -1 : 0;
@@ -1210,7 +1225,7 @@ static void wait_ms(fleet *f, uint32_t ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* f->wake waits on it */
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
@@ -1244,7 +1259,7 @@ static void *sync_thread(void *arg)
 	 * unreachable Redis at close; the outbox waits for the next start. */
 	while (!stopping(f)) {
 		char err[400];
-		uint64_t now = real_ns();
+		uint64_t now = mono_ns();
 		int do_pull = now >= next_pull;
 
 		if (sync_step(f, 1, do_pull, err, sizeof err)) {
@@ -1312,7 +1327,14 @@ static fleet *fleet_new(const fleet_opts *o)
 	f->pull.text = fleet_lua_pull;
 	f->restart.text = fleet_lua_restart;
 	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->wake, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&f->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	return f;
 }
 
@@ -1378,7 +1400,7 @@ lbs_status fleet_sync_once(fleet *f, char *err, size_t errlen)
 int fleet_stats(fleet *f, char *buf, size_t len)
 {
 	char e[420], shown[300], pf[200], user[160];
-	uint64_t now = real_ns(), ok, eat, pull_ok;
+	uint64_t now = mono_ns(), ok, eat, pull_ok;
 	double lag;
 	int n;
 
