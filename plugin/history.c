@@ -239,7 +239,7 @@ static slot *entry_for(hist_store *s, uint32_t type, const char *id)
 hist_rules hist_rules_make(double alpha, double half_life)
 {
 	/* alpha 0 learned nothing with the EMA: a prior that never moves. */
-	hist_rules r = {alpha > 0.0 ? (1.0 - alpha) / alpha : 1e12,
+	hist_rules r = {alpha > 0.0 ? (1.0 - alpha) / alpha : HIST_PRIOR_FROZEN,
 	                half_life > 0.0 ? half_life : HIST_HALF_LIFE_DEFAULT};
 
 	return r;
@@ -277,11 +277,15 @@ void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, doub
                    int with_prior)
 {
 	double eff;
+	/* A frozen preference gets no evidence: a prior of weight 1e12 faded
+	 * with the half-life like any other, and a pair idle for some hours
+	 * (40 half-lives) was set by its next outcome alone. */
+	int learns = r->prior < HIST_PRIOR_FROZEN;
 
 	memset(c, 0, sizeof *c);
 	if (o->result == LBS_RESULT_CANCELLED)
 		return;
-	if (with_prior)
+	if (with_prior && learns)
 		add_pref(c, now, r->prior, HIST_PREF_START, r->half_life);
 	c->samples = 1;
 	if (o->result == LBS_RESULT_SUCCESS) {
@@ -304,7 +308,8 @@ void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, doub
 		c->failures = 1;
 		eff = 0.0;
 	}
-	add_pref(c, now, 1.0, eff, r->half_life);
+	if (learns)
+		add_pref(c, now, 1.0, eff, r->half_life);
 	c->last_update = now;
 }
 

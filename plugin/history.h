@@ -76,6 +76,11 @@ typedef struct hist_rules {
  * what an import takes, and what the store reads. */
 #define HIST_TIME_MAX 1e11
 
+/* The prior of alpha 0, and of any weight this large: the preference
+ * learns nothing (hist_sums_one adds no preference evidence), and reads
+ * its neutral 0.5 however long the pair has been idle. */
+#define HIST_PRIOR_FROZEN 1e12
+
 /* The rules for an EMA weight alpha (0..1) and a half-life in seconds. */
 hist_rules hist_rules_make(double alpha, double half_life);
 

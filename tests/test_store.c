@@ -2493,6 +2493,56 @@ static void test_adaptive_store_kept(void)
 	}
 }
 
+/* alpha 0 keeps every preference at its neutral 0.5 (docs/STORE.md): it
+ * added a prior of weight 1e12 that faded with the half-life like any
+ * evidence, and a pair idle for 100 hours was then set by its next outcome
+ * alone (a failure: 0).  The pair's first outcome is learned, then its
+ * record is moved 100 hours into the past, as a pair left idle. */
+static void test_alpha_zero_frozen(void)
+{
+	const char *dir = tmp_dir();
+	shim_sched *s = open_store("hardware-aware", dir, "\"alpha\":0");
+	double past = (double)time(NULL) - 360000.0;
+	char err[1024], *text;
+	cJSON *doc;
+	const cJSON *r;
+
+	if (!s)
+		return;
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_SUCCESS, 30, 30), LBS_OK);
+	sched_close(s);
+	doc = export_doc(dir);
+	r = doc ? find_record(doc, "VISION", "gpu-a") : NULL;
+	CHECK(r != NULL);
+	if (!r) {
+		cJSON_Delete(doc);
+		return;
+	}
+	CHECK_NEAR(num(r, "preference"), 0.5, 1e-9);
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive((cJSON *)r, "last_update"), past);
+	if (num(r, "pref_weight") > 0.0)
+		cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive((cJSON *)r, "pref_time"),
+		                     past);
+	text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	CHECK_INT(import(dir, text, LBS_IMPORT_REPLACE, err, sizeof err), LBS_OK);
+	free(text);
+	s = open_store("hardware-aware", dir, "\"alpha\":0");
+	if (!s)
+		return;
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_FAILURE, 0, 30), LBS_OK);
+	sched_close(s);
+	doc = export_doc(dir);
+	r = doc ? find_record(doc, "VISION", "gpu-a") : NULL;
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_NEAR(num(r, "samples"), 2, 0);
+		CHECK_NEAR(num(r, "failures"), 1, 0);
+		CHECK_NEAR(num(r, "preference"), 0.5, 1e-9);
+	}
+	cJSON_Delete(doc);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -2529,5 +2579,6 @@ int main(void)
 	test_file_unwritable();
 	test_one_store_one_rule();
 	test_adaptive_store_kept();
+	test_alpha_zero_frozen();
 	return check_done("test_store");
 }
