@@ -429,6 +429,11 @@ bad_fleet '{}' "config field 'store.fleet.address': required"
 # digits alone for the port (strtol took a blank or a sign first)
 bad_fleet '{"address": "127.0.0.1:+6379"}' "config field 'store.fleet.address': must be \"HOST:PORT\", \"[V6]:PORT\" (port 1..65535) or a unix socket's absolute path, got \"127.0.0.1:+6379\""
 bad_fleet '{"address": "127.0.0.1: 6379"}' "got \"127.0.0.1: 6379\""
+# An IPv6 address without brackets: split at its last colon it was the
+# host "::" on port 1, refused as off this host, or "2001:db8:" on port 10,
+# accepted and then unreachable on every retry.
+bad_fleet '{"address": "::1"}' "config field 'store.fleet.address': must be \"HOST:PORT\", \"[V6]:PORT\" (port 1..65535) or a unix socket's absolute path, got \"::1\""
+bad_fleet '{"address": "2001:db8::10"}' "got \"2001:db8::10\""
 # The config's prefix follows the URL's rule: no space or control byte.
 bad_fleet '{"address": "127.0.0.1:6379", "prefix": "a b:"}' "config field 'store.fleet.prefix': the key prefix has a space or control byte"
 # The one loopback rule (redis_conn.h): 127.0.0.0/8, ::1, localhost or a unix

@@ -169,6 +169,11 @@ int rc_parse_address(const char *a, rc_target *t, char *err, size_t n)
 			goto bad;
 		h = a + 1;
 		hl -= 2;
+	} else if (memchr(h, ':', hl)) {
+		/* An IPv6 address without brackets ("::1", "2001:db8::10"):
+		 * split at its last colon it was a host of "::" or
+		 * "2001:db8:" and a port from its last group. */
+		goto bad;
 	}
 	if (hl >= sizeof t->host || memchr(h, '[', hl) || memchr(h, ']', hl))
 		goto bad;
