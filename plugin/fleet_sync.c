@@ -1252,17 +1252,26 @@ static void *sync_thread(void *arg)
 {
 	fleet *f = arg;
 	uint32_t backoff = 0;
-	uint64_t next_pull = 0;
+	/* Each on its own deadline: woken every min(push_ms, pull_ms) and
+	 * pushing at each wake, the thread pushed as often as it pulled
+	 * (push_ms 60000, pull_ms 500: every 500 ms), and pulled only on
+	 * the push's grid (the defaults: every 600 ms, not 500). */
+	uint64_t next_pull = 0, next_push = 0;
 
 	/* Stopped before it first ran, a sync does not try: a trial instance
 	 * (`nginx -t`) or a short run must not wait out a connect to an
 	 * unreachable Redis at close; the outbox waits for the next start. */
 	while (!stopping(f)) {
 		char err[400];
-		uint64_t now = mono_ns();
-		int do_pull = now >= next_pull;
+		uint64_t now = mono_ns(), next;
+		int do_pull = now >= next_pull, do_push = now >= next_push;
 
-		if (sync_step(f, 1, do_pull, err, sizeof err)) {
+		if (!do_pull && !do_push) { /* woken early */
+			next = next_pull < next_push ? next_pull : next_push;
+			wait_ms(f, (uint32_t)((next - now) / 1000000u) + 1);
+			continue;
+		}
+		if (sync_step(f, do_push, do_pull, err, sizeof err)) {
 			/* fleet_stop cut a reply short: no fault of Redis's */
 			if (stopping(f))
 				break;
@@ -1277,7 +1286,13 @@ static void *sync_thread(void *arg)
 		note_result(f, 0, NULL, 0);
 		if (do_pull)
 			next_pull = now + (uint64_t)f->o.pull_ms * 1000000u;
-		wait_ms(f, f->o.push_ms < f->o.pull_ms ? f->o.push_ms : f->o.pull_ms);
+		if (do_push)
+			next_push = now + (uint64_t)f->o.push_ms * 1000000u;
+		next = next_pull < next_push ? next_pull : next_push;
+		now = mono_ns();
+		/* at least 1 ms, so that a step longer than both periods
+		 * still yields to fleet_stop's signal */
+		wait_ms(f, next > now + 1000000u ? (uint32_t)((next - now) / 1000000u) : 1);
 	}
 	return NULL;
 }
