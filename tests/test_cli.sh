@@ -347,6 +347,26 @@ has "$tmp/err" "reported 1 outcomes"
 lacks "$tmp/err" "learned as mixed"
 expect_rc 0 "$shim" prefs export --db "$dbw"
 has "$tmp/out" '"workload_type":"MIXED","worker":"gpu_a100_1","samples":1,"successes":0,"failures":1'
+# a WorkerAssignment's test_requirements is learned as the test was
+# decided: its workload_type over a wordless test_type, and the 60 s a
+# test without expected_duration is ranked by (it was MIXED, with no speed
+# ratio, and said to name no type)
+dbv=$tmp/dbvision
+printf '{"store": {"path": "%s"}}\n' "$dbv" >"$tmp/vision.json"
+echo '{"test_id": "t1", "test_type": "resnet_bench", "workload_type": "VISION"}' >"$tmp/vision_tests.jsonl"
+cat >"$tmp/vision_fb.jsonl" <<'JSONL'
+{"worker_id": "gpu_a100_1", "status": "completed", "duration": 6, "test_requirements": {"test_id": "t1", "test_type": "resnet_bench", "workload_type": "VISION"}}
+{"worker_id": "gpu_a100_1", "test_id": "zz", "status": "completed", "duration": 6, "test_requirements": {"workload_type": "VISION"}}
+JSONL
+expect_rc 0 "$shim" decide --config "$tmp/vision.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests "$tmp/vision_tests.jsonl" --feedback "$tmp/vision_fb.jsonl"
+has "$tmp/err" "reported 2 outcomes"
+lacks "$tmp/err" "learned as mixed"
+expect_rc 0 "$shim" prefs export --db "$dbv"
+has "$tmp/out" '"workload_type":"VISION","worker":"gpu_a100_1","samples":2,"successes":2,"failures":0'
+# 6 s against 60: ln(0.1), from both
+has "$tmp/out" '"ratio_n":2,"log_ratio_mean":-2.302585092994045'
+lacks "$tmp/out" '"workload_type":"MIXED"'
 # an outcome a scheduler does not learn is not said to be learned as mixed
 expect_rc 1 "$shim" decide --scheduler round-robin --workers "$LBS_SRCDIR/examples/fleet.json" \
 	--tests /dev/null --feedback "$tmp/untyped.jsonl"

@@ -1464,6 +1464,90 @@ static void test_outcome(void)
 	               "non-empty string or null, got \"\"");
 }
 
+/* A WorkerAssignment's test_requirements is the test as it was decided:
+ * the outcome learns it as the type and duration conv_workload gave it.
+ * Its workload_type was read by decide and dropped here, so a test
+ * decided as VISION was learned as MIXED (and said to have no type); its
+ * missing expected_duration was decide's 60 s but no duration here, so a
+ * test ranked as a minute's work taught no speed. */
+static void test_outcome_assignment_as_decided(void)
+{
+	static const char *const reqs[] = {
+		"{\"test_id\": \"t1\", \"test_type\": \"resnet_bench\", \"workload_type\": \"VISION\"}",
+		"{\"test_id\": \"t1\", \"workload_type\": \"vision\"}",
+		"{\"test_id\": \"t1\", \"test_type\": \"nlp_bert\", \"expected_duration\": 30}",
+		"{\"test_id\": \"t1\", \"test_type\": \"nlp_bert\", \"workload_type\": \"AUDIO\","
+		" \"expected_duration\": 0}",
+		"{\"test_id\": \"t1\"}",
+	};
+	lbs_outcome o;
+	lbs_workload w;
+	char rec[512];
+	int said;
+
+	for (size_t i = 0; i < sizeof reqs / sizeof *reqs; i++) {
+		CHECK_INT(wl(reqs[i], &w), 0);
+		snprintf(rec, sizeof rec, "{\"worker_id\": \"w1\", \"status\": \"completed\","
+		                          " \"duration\": 5, \"test_requirements\": %s}", reqs[i]);
+		conv_ctx c = fresh();
+		said = -1;
+		CHECK_INT(conv_outcome_text_typed(&c, rec, strlen(rec), "outcomes.jsonl:1", &o,
+		                                  &said), 0);
+		CHECK_INT(o.workload_type, w.type);
+		CHECK_NEAR(o.expected_duration_s, w.est_duration_s, 0);
+		/* a test_type or a workload_type is a type said */
+		CHECK_INT(said, i < 4);
+		CHECK_INT(n_warns, 0);
+	}
+	CHECK_INT(w.type, LBS_WL_MIXED);
+	CHECK_NEAR(o.expected_duration_s, 60, 0);
+	/* the word kept is the test's own, the type its workload_type */
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"status\": \"completed\", \"duration\": 5,"
+	             " \"test_requirements\": {\"test_type\": \"resnet_bench\","
+	             " \"workload_type\": \"VISION\"}}", &o), 0);
+	CHECK_STR(o.test_type, "resnet_bench");
+	CHECK_INT(o.workload_type, LBS_WL_VISION);
+	CHECK_INT(conv_outcome_wordless(&o), 0);
+
+	/* the top level speaks first, for the type and the duration alike */
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"status\": \"completed\", \"duration\": 5,"
+	             " \"test_type\": \"nlp_text\", \"expected_duration\": 10,"
+	             " \"test_requirements\": {\"workload_type\": \"VISION\","
+	             " \"expected_duration\": 30}}", &o), 0);
+	CHECK_INT(o.workload_type, LBS_WL_NLP);
+	CHECK_NEAR(o.expected_duration_s, 10, 0);
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"status\": \"completed\", \"duration\": 5,"
+	             " \"workload_type\": \"AUDIO\","
+	             " \"test_requirements\": {\"test_type\": \"vision_x\"}}", &o), 0);
+	CHECK_INT(o.workload_type, LBS_WL_AUDIO);
+	CHECK(o.test_type == NULL);
+	CHECK_NEAR(o.expected_duration_s, 60, 0);
+	/* without test_requirements an outcome's duration has no default:
+	 * it claimed no speed */
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"success\": true, \"duration\": 5}", &o), 0);
+	CHECK_NEAR(o.expected_duration_s, 0, 0);
+
+	/* a bad value is refused by its field, even where the top level speaks */
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"status\": \"completed\", \"duration\": 5,"
+	             " \"test_requirements\": {\"workload_type\": \"VISON\"}}", &o), -1);
+	CHECK_STR(err, "outcomes.jsonl:1: field 'test_requirements.workload_type': unknown "
+	               "workload type \"VISON\" (one of VISION, NLP, AUDIO, MULTIMODAL, "
+	               "TRAINING, INFERENCE, EMBEDDING, CONVERSATIONAL, MIXED)");
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"status\": \"completed\", \"duration\": 5,"
+	             " \"workload_type\": \"VISION\","
+	             " \"test_requirements\": {\"workload_type\": 3}}", &o), -1);
+	CHECK_CONTAINS(err, "field 'test_requirements.workload_type': must be a non-empty "
+	                    "string or null");
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"status\": \"completed\", \"duration\": 5,"
+	             " \"expected_duration\": 10,"
+	             " \"test_requirements\": {\"expected_duration\": -1}}", &o), -1);
+	CHECK_CONTAINS(err, "field 'test_requirements.expected_duration': must be");
+	/* the top level's unknown workload type is named as before */
+	CHECK_INT(oc("{\"worker_id\": \"w1\", \"success\": true, \"duration\": 5,"
+	             " \"workload_type\": \"VISON\"}", &o), -1);
+	CHECK_CONTAINS(err, "outcomes.jsonl:1: field 'workload_type': unknown workload type");
+}
+
 /* ===== The shipped examples =============================================== */
 
 static char *slurp(const char *rel, size_t *len)
@@ -1689,6 +1773,7 @@ int main(void)
 	test_fleet_loads();
 	test_load_reservations_and_pending();
 	test_outcome();
+	test_outcome_assignment_as_decided();
 	test_examples();
 	test_mutations();
 	test_documents();

@@ -151,9 +151,13 @@ static inline uint32_t conv_load_count(uint32_t given)
 }
 
 /* One outcome object ({"test_id", "worker_id", "success" | "result",
- * "duration" s, "status", "test_type", "expected_duration", "cookie"}, or
- * the original's WorkerAssignment whole) to an lbs_outcome.  0, or -1 with
- * c->err set. */
+ * "duration" s, "status", "test_type", "workload_type", "expected_duration",
+ * "cookie"}, or the original's WorkerAssignment whole) to an lbs_outcome.
+ * What the top level leaves unsaid of the type and expected duration comes
+ * from a WorkerAssignment's test_requirements, read as conv_workload reads
+ * a test (workload_type over test_type; 60 s when it gives no
+ * expected_duration); the top level's own expected_duration has no
+ * default.  0, or -1 with c->err set. */
 int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
                  lbs_outcome *out);
 
@@ -164,9 +168,10 @@ int conv_outcome(conv_ctx *c, const cJSON *obj, const char *where,
  */
 int conv_workload_text(conv_ctx *c, const char *text, size_t len,
                        const char *where, lbs_workload *out);
-/* conv_outcome_text, and whether the record said its type (test_type,
- * workload_type, or its test_requirements' test_type): *said_type 1 or 0;
- * a record that did not is learned as MIXED unless its host knows better. */
+/* conv_outcome_text, and whether the record said its type (test_type or
+ * workload_type, at its top level or in its test_requirements): *said_type
+ * 1 or 0; a record that did not is learned as MIXED unless its host knows
+ * better. */
 int conv_outcome_text_typed(conv_ctx *c, const char *text, size_t len, const char *where,
                             lbs_outcome *out, int *said_type);
 int conv_outcome_text(conv_ctx *c, const char *text, size_t len,

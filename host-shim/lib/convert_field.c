@@ -726,33 +726,51 @@ int cv_names_add(cv *v, names *l, const char *field, const char *name)
 
 
 /* "test_type" (kept, and mapped to a workload type) and an explicit
- * "workload_type" that overrides the mapping; shared by tests and outcomes.
- * An empty test_type is refused: it would be MIXED with no word, where a
- * missing one or a typo is said (README.md). */
-int cv_work_type(cv *v, const cJSON *obj, const char **test_type, uint32_t *type)
+ * "workload_type" that overrides the mapping; shared by tests and outcomes,
+ * and by an outcome's test_requirements (prefix "test_requirements"), so
+ * one record is one type whether it is decided or learned from.  An empty
+ * test_type is refused: it would be MIXED with no word, where a missing one
+ * or a typo is said (README.md).  1 when either field is given, 0 when
+ * neither (the type is then MIXED, by default), -1 after cv_fail(). */
+int cv_work_type(cv *v, const cJSON *obj, const char *prefix, const char **test_type,
+                 uint32_t *type)
 {
 	const char *s = NULL;
 	char g[200];
+	int said;
 
-	if (cv_get_str(v, obj, "test_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
+	if ((said = cv_get_str(v, obj, "test_type", prefix, NULLABLE | NONEMPTY, &s)) < 0)
 		return -1;
 	if (s && !(*test_type = arena_strdup(v->c->arena, s)))
 		return cv_oom(v);
 	*type = tax_workload_from_test_type(*test_type);
 	s = NULL;
-	if (cv_get_str(v, obj, "workload_type", NULL, NULLABLE | NONEMPTY, &s) < 0)
+	if (cv_get_str(v, obj, "workload_type", prefix, NULLABLE | NONEMPTY, &s) < 0)
 		return -1;
 	if (s) {
 		int t = tax_workload_parse(s);
 		if (t < 0)
-			return cv_fail(v, "workload_type",
-			               "unknown workload type \"%s\" (one of VISION, "
-			               "NLP, AUDIO, MULTIMODAL, TRAINING, INFERENCE, "
-			               "EMBEDDING, CONVERSATIONAL, MIXED)",
-			               txt_show(g, sizeof g, s));
+			return cv_failf(v, FLD(prefix, "workload_type"),
+			                "unknown workload type \"%s\" (one of VISION, "
+			                "NLP, AUDIO, MULTIMODAL, TRAINING, INFERENCE, "
+			                "EMBEDDING, CONVERSATIONAL, MIXED)",
+			                txt_show(g, sizeof g, s));
 		*type = (uint32_t)t;
+		said = 1;
 	}
-	return 0;
+	return said;
+}
+
+/* A test's expected_duration, or the original TestRequirements' default
+ * when it states none: the one rule for a test decided and for the
+ * test_requirements an outcome carries, so a test ranked as a minute's work
+ * is learned against a minute.  1 given, 0 defaulted, -1 after cv_fail(). */
+#define TEST_DEFAULT_DURATION_S 60.0
+
+int cv_work_duration(cv *v, const cJSON *obj, const char *prefix, double *out)
+{
+	*out = TEST_DEFAULT_DURATION_S;
+	return cv_get_num(v, obj, "expected_duration", prefix, 0, MAX_SECONDS, "s", 0, out);
 }
 
 cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where)

@@ -24,12 +24,21 @@ static const char *const outcome_keys[] = {
  * its test's type and expected duration are in its test_requirements.
  * *ok: 1 completed, 0 failed, -1 not such a record (status absent or a
  * number, the host's code).  The type (when *typed is 0; then set if
- * found) and duration fill only what the top level leaves unsaid.
+ * found) and the duration (when `timed` is 0) fill only what the top level
+ * leaves unsaid.  test_requirements is the test as it was decided, so it
+ * is read by conv_workload's rules: its workload_type overrides its
+ * test_type, and without an expected_duration it is the original's
+ * default, the figure the test was ranked by; else one record would be
+ * decided as one type and learned as another.
  */
-static int assignment(cv *v, const cJSON *obj, int *ok, int *typed, lbs_outcome *o)
+static int assignment(cv *v, const cJSON *obj, int *ok, int *typed, int timed,
+                      lbs_outcome *o)
 {
 	const cJSON *st = item(obj, "status"), *req = NULL;
-	const char *s = NULL;
+	const char *tt = NULL;
+	uint32_t type = LBS_WL_MIXED;
+	double dur;
+	int said;
 	char g[200];
 
 	*ok = -1;
@@ -50,18 +59,17 @@ static int assignment(cv *v, const cJSON *obj, int *ok, int *typed, lbs_outcome 
 		return -1;
 	if (!req)
 		return 0;
-	if (cv_get_str(v, req, "test_type", "test_requirements", NULLABLE | NONEMPTY, &s) < 0)
+	/* Checked even where the top level speaks: a bad value is bad input. */
+	if ((said = cv_work_type(v, req, "test_requirements", &tt, &type)) < 0 ||
+	    cv_work_duration(v, req, "test_requirements", &dur) < 0)
 		return -1;
-	if (s && !*typed) {
-		if (!(o->test_type = arena_strdup(v->c->arena, s)))
-			return cv_oom(v);
-		o->workload_type = tax_workload_from_test_type(o->test_type);
+	if (said && !*typed) {
+		o->test_type = tt;
+		o->workload_type = type;
 		*typed = 1;
 	}
-	if (o->expected_duration_s == 0 &&
-	    cv_get_num(v, req, "expected_duration", "test_requirements", 0, MAX_SECONDS, "s", 0,
-	               &o->expected_duration_s) < 0)
-		return -1;
+	if (!timed)
+		o->expected_duration_s = dur;
 	return 0;
 }
 
@@ -106,7 +114,7 @@ static int outcome_read(conv_ctx *c, const cJSON *obj, const char *where, lbs_ou
 	lbs_outcome o;
 	const char *s = NULL, *res = NULL;
 	double d = 0, d2 = 0, st = 0;
-	int ok = 0, rs, rr, r1, r2, ended, typed, dict;
+	int ok = 0, rs, rr, r1, r2, ended, typed, timed, dict;
 	char g[200];
 
 	if (!c || !out)
@@ -127,11 +135,12 @@ static int outcome_read(conv_ctx *c, const cJSON *obj, const char *where, lbs_ou
 		return -1;
 	if (!(o.worker_id = arena_strdup(c->arena, s)))
 		return cv_oom(vp);
-	if (cv_work_type(vp, obj, &o.test_type, &o.workload_type) < 0)
+	if ((typed = cv_work_type(vp, obj, NULL, &o.test_type, &o.workload_type)) < 0)
 		return -1;
-	typed = o.test_type || cJSON_IsString(item(obj, "workload_type"));
-	if (cv_get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
-	               &o.expected_duration_s) < 0)
+	/* Unlike a test's, an outcome's expected_duration has no default: one
+	 * that states none claims no speed, so no ratio is learned from it. */
+	if ((timed = cv_get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
+	                        &o.expected_duration_s)) < 0)
 		return -1;
 	/* The original's, not read: checked for a sane type and size. */
 	if (cv_loose(vp, obj, "assigned_at", NULL, L_SCALAR) < 0 ||
@@ -146,7 +155,7 @@ static int outcome_read(conv_ctx *c, const cJSON *obj, const char *where, lbs_ou
 	dict = cJSON_IsObject(item(obj, "result"));
 	rr = dict ? cv_loose(vp, obj, "result", NULL, L_OBJECT)
 	          : cv_get_str(vp, obj, "result", NULL, NONEMPTY | NULLABLE, &res);
-	if (rs < 0 || rr < 0 || assignment(vp, obj, &ended, &typed, &o) < 0)
+	if (rs < 0 || rr < 0 || assignment(vp, obj, &ended, &typed, timed, &o) < 0)
 		return -1;
 	rr = rr && !dict;
 	if (ended >= 0 && rs && ok != ended)

@@ -319,7 +319,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	names req = {NULL, 0, 0};
 	const char *s = NULL;
 	const cJSON *cp = NULL;
-	double d, gb = 0.5, dur = 60, prio = 3;
+	double d, gb = 0.5, dur, prio = 3;
 	char g[200];
 
 	if (!c || !out)
@@ -348,7 +348,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	if (cv_loose(vp, obj, "model_family", NULL, L_STRING) < 0)
 		return -1;
 	s = NULL;
-	if (cv_work_type(vp, obj, &w.test_type, &w.type) < 0)
+	if (cv_work_type(vp, obj, NULL, &w.test_type, &w.type) < 0)
 		return -1;
 
 	if (cv_get_num(vp, obj, "minimum_memory", NULL, 0, MAX_GB, "GB", 0, &gb) < 0)
@@ -368,8 +368,7 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 	    one_backend(vp, obj, "preferred_backend", NULL, &w.preferred_backends) < 0)
 		return -1;
 
-	if (cv_get_num(vp, obj, "expected_duration", NULL, 0, MAX_SECONDS, "s", 0,
-	               &dur) < 0)
+	if (cv_work_duration(vp, obj, NULL, &dur) < 0)
 		return -1;
 	w.est_duration_s = dur;
 	w.compute_intensity = tax_compute_intensity(dur);
