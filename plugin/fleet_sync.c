@@ -52,6 +52,11 @@ struct fleet {
 	char addr[300];             /* "redis://host:port" for messages */
 	char target[FLEET_TARGET_MAX]; /* addr/prefix: the fleet, as the store records it */
 	rc_conn *rc;
+	/* This step's commands so far, and whether its connection was left
+	 * open by the step before (sync_step): the first command's EOF on
+	 * it is a server's idle timeout, not a failure. */
+	uint32_t step_commands;
+	int step_reused, closed_idle;
 	script push, pull, restart;
 	char *push_text;            /* push.text, owned */
 
@@ -168,9 +173,12 @@ static redisReply *command(fleet *f, int argc, const char **argv, const size_t *
 		}
 		r = rc_reply_raw(f->rc, err, errlen);
 		if (!r) {
+			if (++f->step_commands == 1 && f->step_reused && rc_closed(f->rc))
+				f->closed_idle = 1;
 			disconnect(f);
 			return NULL;
 		}
+		f->step_commands++;
 		if (r->type != REDIS_REPLY_ERROR || waited >= f->o.timeout_ms ||
 		    (strncmp(r->str, "BUSY", 4) && strncmp(r->str, "LOADING", 7)))
 			return r;
@@ -1195,7 +1203,7 @@ static int check_target(fleet *f, char *err, size_t errlen)
 	return -1;
 }
 
-static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
+static int sync_step_once(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
 {
 	char pull_err[512];
 	int pushed;
@@ -1219,6 +1227,28 @@ static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errle
 		pthread_mutex_unlock(&f->mu);
 	}
 	return pushed ? -1 : 0;
+}
+
+/* One step; again at once, without a word, when its first command found
+ * the connection the last step left open closed by the server (a Redis
+ * whose `timeout` is shorter than push_ms or pull_ms, or a proxy that
+ * drops idle connections): logged as a failure, it was an error line,
+ * a backoff and a "sync succeeds again" every cycle.  A step sent again
+ * is safe: a push Redis had applied answers DUP. */
+static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
+{
+	int rc;
+
+	f->step_reused = f->rc != NULL;
+	f->step_commands = 0;
+	f->closed_idle = 0;
+	rc = sync_step_once(f, do_push, do_pull, err, errlen);
+	if (rc && f->closed_idle) {
+		f->step_reused = 0;
+		f->closed_idle = 0;
+		rc = sync_step_once(f, do_push, do_pull, err, errlen);
+	}
+	return rc;
 }
 
 static void wait_ms(fleet *f, uint32_t ms)

@@ -993,4 +993,19 @@ cp "$tmp/out" "$tmp/totals_xy.json"
 if totals_match "$tmp/totals_xy.json" "$tmp/want_xy.json" >"$tmp/why"; then ok; else bad "totals after two restores from an older copy: $(cat "$tmp/why")"; fi
 stop_redis "$tmp/redis-rdb" KILL
 
+# --- a Redis that closes idle connections -----------------------------------------
+# Its `timeout` (1 s) shorter than push_ms and pull_ms (1.5 s): each step
+# finds the connection the last one left closed.  That logged an error, a
+# backoff and "sync succeeds again" every cycle; now the step reconnects and
+# goes on without a word.
+iport=$(free_port)
+start_redis "$tmp/redis-idle" "$iport" --timeout 1 || exit 1
+trap 'fake_stop; proxy_stop; stop_redis "$tmp/redis-idle" KILL; stop_redis "$tmp/redis-rdb" KILL; stop_redis "$tmp/redis-auth" KILL; rm -rf "$tmp"' EXIT
+echo "{\"store\": {\"path\": \"$tmp/idle\", \"fleet\": {\"address\": \"127.0.0.1:$iport\", \"prefix\": \"i:\", \"push_ms\": 1500, \"pull_ms\": 1500}}}" >"$tmp/idle.json"
+expect_rc 0 "$shim" decide --plugin "$plugin" --config "$tmp/idle.json" \
+	--workers "$src/examples/fleet.json" --tests <(sleep 6; cat "$src/examples/tests.jsonl")
+lines "$tmp/err" 0
+[ "$(redis-cli -p "$iport" hlen i:seq)" = 1 ] && ok || bad "the host never reached the Redis that closes idle connections"
+stop_redis "$tmp/redis-idle" KILL
+
 finish test_fleet
