@@ -524,6 +524,70 @@ static void test_worker_basics(void)
 	CHECK(gpu && (gpu->backends & LBS_BACKEND_CUDA));
 }
 
+/* A hardware_specs key the converter does not know is said, as any
+ * other record's is: "gpu_memroy_gb" was dropped without a word, and the
+ * 8 GB card stood for the host's 256 GB, taking a 40 GB CUDA test.  The
+ * keys lbsched-agent writes for people and other tools stay unsaid. */
+static void test_worker_spec_keys(void)
+{
+	lbs_worker w;
+	const lbs_device *gpu;
+
+	CHECK_INT(wk("{\"worker_id\": \"g1\", \"supported_backends\": [\"cuda\"],"
+	             " \"has_gpu\": true, \"available_memory\": 256, \"cpu_cores\": 8,"
+	             " \"hardware_specs\": {\"gpu_memroy_gb\": 8}}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_STR(warns, "fleet.json: workers[0]: unknown field 'hardware_specs.gpu_memroy_gb' "
+	                 "ignored\n");
+	/* spelt right, the card has its own memory */
+	CHECK_INT(wk("{\"worker_id\": \"g1\", \"supported_backends\": [\"cuda\"],"
+	             " \"has_gpu\": true, \"available_memory\": 256, \"cpu_cores\": 8,"
+	             " \"hardware_specs\": {\"gpu_memory_gb\": 8}}", &w), 0);
+	CHECK_INT(n_warns, 0);
+	gpu = dev_of(&w, LBS_CLASS_GPU);
+	CHECK(gpu && gpu->mem_total_bytes == 8 * GIB);
+
+	/* what lbsched-agent detect writes (tests/agent), every key of it */
+	CHECK_INT(wk("{\"worker_id\": \"xeon\", \"supported_backends\": [\"cpu\", \"cuda\"],"
+	             " \"has_gpu\": true, \"available_memory\": 377.6, \"cpu_cores\": 64,"
+	             " \"hardware_specs\": {\"cpu_arch\": \"x86_64\", \"cpu_vendor\": \"intel\","
+	             " \"cpu_model\": \"Intel(R) Xeon(R) Platinum 8358\", \"cpu_clock_mhz\": 3400,"
+	             " \"cpu_features\": [\"avx\", \"avx2\", \"avx512\", \"smt\"],"
+	             " \"cpu_isa\": [\"avx512_vnni\", \"amx_tile\"], \"total_memory_gb\": 377.6,"
+	             " \"total_memory_kb\": 395939840, \"cpu_sockets\": 2,"
+	             " \"numa_nodes\": [{\"node\": 0, \"memory_gb\": 188.8}],"
+	             " \"cpu_caches\": [{\"level\": 3, \"type\": \"unified\", \"size_kb\": 49152,"
+	             " \"count\": 2}],"
+	             " \"pci_devices\": [{\"address\": \"0000:17:00.0\", \"vendor_id\": \"0x10de\","
+	             " \"device_id\": \"0x20b0\", \"class_id\": \"0x0302\"}],"
+	             " \"pci_devices_total\": 1, \"gpu_vendor\": \"nvidia\","
+	             " \"gpu_name\": \"NVIDIA A100\", \"gpu_memory_gb\": 40,"
+	             " \"gpu_compute_units\": 108, \"gpu_clock_mhz\": 1410,"
+	             " \"gpu_tensor_cores\": true, \"gpu_tdp_watts\": 400,"
+	             " \"gpus\": [{\"vendor\": \"nvidia\", \"name\": \"NVIDIA A100\","
+	             " \"source\": \"nvml\", \"memory_gb\": 40}], \"npu_vendor\": \"intel\"}}",
+	             &w), 0);
+	CHECK_INT(n_warns, 0);
+	CHECK_STR(warns, "");
+
+	/* a known key given twice is still refused, an unknown one too */
+	CHECK_INT(wk("{\"worker_id\": \"g1\", \"hardware_specs\": {\"cpu_model\": \"a\","
+	             " \"cpu_model\": \"b\"}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'hardware_specs.cpu_model': is given "
+	               "more than once");
+	/* with "devices" the object is not read, which is said once, not
+	 * again for each of its keys */
+	CHECK_INT(wk("{\"worker_id\": \"d\", \"hardware_specs\": {\"gpu_memroy_gb\": 8},"
+	             " \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 8}]}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "field 'hardware_specs': not read, since \"devices\" describes");
+	/* a null "devices" describes nothing: the specs are read, and said */
+	CHECK_INT(wk("{\"worker_id\": \"d\", \"cpu_cores\": 2, \"devices\": null,"
+	             " \"hardware_specs\": {\"cpu_clok_mhz\": 3000}}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "unknown field 'hardware_specs.cpu_clok_mhz' ignored");
+}
+
 static void test_worker_f3_browser(void)
 {
 	lbs_worker w;
@@ -1762,6 +1826,7 @@ int main(void)
 	test_custom_properties();
 	test_workload_errors();
 	test_worker_basics();
+	test_worker_spec_keys();
 	test_worker_f3_browser();
 	test_worker_accelerators();
 	test_worker_backend_names();

@@ -45,12 +45,18 @@ static const char *const worker_keys[] = {
 	"load", NULL,
 };
 
+/* The keys read, then the ones lbsched-agent writes for people and other
+ * tools (docs/AGENT.md), accepted unread.  Any other key is warned about:
+ * a misspelt one ("gpu_memroy_gb") silently gave the card the host's
+ * memory. */
 static const char *const spec_keys[] = {
 	"cpu_arch", "architecture", "cpu_vendor", "cpu_clock_mhz",
 	"cpu_features", "cpu_tdp_watts", "total_memory_gb", "gpu_vendor",
 	"gpu_name", "gpu_memory_gb", "gpu_compute_units", "gpu_clock_mhz",
 	"gpu_tensor_cores", "gpu_tdp_watts", "tpu_cores", "tpu_memory_gb",
-	"npu_vendor", "npu_compute_units", "npu_memory_gb", NULL,
+	"npu_vendor", "npu_compute_units", "npu_memory_gb",
+	"cpu_model", "cpu_isa", "total_memory_kb", "cpu_sockets", "numa_nodes",
+	"cpu_caches", "pci_devices", "pci_devices_total", "gpus", NULL,
 };
 
 static const char *const device_keys[] = {
@@ -86,7 +92,9 @@ static int hardware_specs(cv *v, const cJSON *obj, struct specs *sp)
 	r = cv_get_obj(v, obj, "hardware_specs", NULL, NULLABLE, &hs);
 	if (r <= 0)
 		return r;
-	if (cv_check_keys(v, hs, pre, spec_keys, 0) < 0)
+	/* With "devices" the whole object goes unread, which is said once
+	 * (worker()); a word on each of its keys would only repeat it. */
+	if (cv_check_keys(v, hs, pre, spec_keys, !cJSON_IsArray(item(obj, "devices"))) < 0)
 		return -1;
 
 	if (item(hs, "cpu_arch") && item(hs, "architecture"))
