@@ -32,7 +32,16 @@
 /* A walk of 100,000 records takes well under a second; a child still busy
  * after this is lost in a damaged tree. */
 #define VERIFY_TIMEOUT_MS 60000
+/* The child's map at least, the plugin's default store.map_size. */
+#define CHILD_MAP_BYTES ((size_t)64 << 20)
 #define VERIFIED_MAX 32
+
+/* What the child says, besides a finding.  Only "ok" follows a walk, and
+ * only that makes the file verified: opening it again, unchanged, forks
+ * no child. */
+#define VERDICT_SOUND "ok"
+#define VERDICT_HOST "left to the host" /* LMDB's open refused it: host_meets_too */
+#define VERDICT_UNVERIFIED "unverified: "
 
 /* Files verified (or written through LMDB) by this process, as they were
  * then: a changed size or time means another writer, verified again. */
@@ -218,7 +227,14 @@ static int check_all(MDB_txn *txn, size_t last_pgno, char *msg, size_t len)
 		}
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : -1;
+	if (rc == -1)
+		return -1;
+	if (rc != MDB_NOTFOUND) {
+		/* Never "ok" for a walk that stopped. */
+		snprintf(msg, len, "main database: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 static int fstat_fd(MDB_env *env, struct stat *st)
@@ -248,6 +264,19 @@ static void on_sigbus(int sig)
 	_exit(0);
 }
 
+/* LMDB's open refuses the file for what its bytes or its permissions are
+ * (a meta page's page size or last page asking for a map that cannot be
+ * made among them): the host's own open, which needs all the child needed
+ * and maps at least as much, meets the same before it reads a tree, and
+ * names it better ("not an LMDB file", "the directory must be writable").
+ * Any other failure (no descriptor, an I/O error) may be gone by the
+ * host's open, which would then read a file nobody walked. */
+static int host_meets_too(int rc)
+{
+	return rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == ENOENT || rc == ENOTDIR ||
+	       rc == EACCES || rc == EPERM || rc == EROFS || rc == EINVAL || rc == ENOMEM;
+}
+
 static void child(const char *dir, int out)
 {
 	MDB_env *env = NULL;
@@ -256,8 +285,9 @@ static void child(const char *dir, int out)
 	MDB_stat ms;
 	struct stat st;
 	char msg[STORE_MSG_MAX] = "";
+	const char *verdict = VERDICT_SOUND;
 	struct rlimit no_core = {0, 0};
-	int rc, bounds, short_file = 0, devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int rc, grow = 0, devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 	/* A crash here is the answer, not a fault: no core, no report on the
 	 * host's stderr (a sanitizer's), the default action of each signal. */
@@ -268,24 +298,58 @@ static void child(const char *dir, int out)
 	signal(SIGSEGV, SIG_DFL);
 	signal(SIGFPE, SIG_DFL);
 	signal(SIGABRT, SIG_DFL);
-	/* An error here the host's own open meets too, without a crash, and
-	 * names better ("not an LMDB file"): the child says ok and leaves it to
-	 * the host.  The bounds are read after the transaction began: another
-	 * process may commit at any time, and a snapshot newer than the bounds
-	 * can hold pages past them.  The file and its last page only grow, so
-	 * bounds read later hold for the snapshot. */
-	if (mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 16) == 0 &&
-	    mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0) {
+	/* The map's size is the child's own, as the host's open sets its
+	 * own: without one LMDB takes the meta page's mm_mapsize, and a flip
+	 * that made it 2^56 left the child unable to map a file the host then
+	 * opened.  LMDB raises it to what the file's last page needs. */
+	if ((rc = mdb_env_create(&env)) == 0 && (rc = mdb_env_set_maxdbs(env, 16)) == 0 &&
+	    (rc = mdb_env_set_mapsize(env, CHILD_MAP_BYTES)) == 0)
+		rc = mdb_env_open(env, dir, MDB_RDONLY, 0600);
+	if (rc) {
+		if (host_meets_too(rc))
+			verdict = VERDICT_HOST;
+		else
+			snprintf(msg, sizeof msg, VERDICT_UNVERIFIED "cannot open it read-only: %s",
+			         mdb_strerror(rc));
+		goto done;
+	}
+	/* The reader table may be full of slots of processes killed while
+	 * they read (nginx workers, a CLI): the host clears them right after
+	 * this (store.c) and would then read pages nobody walked. */
+	mdb_reader_check(env, NULL);
+	rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+	/* Grown meanwhile, maybe more than once: the map is raised to what
+	 * the newest snapshot's last page needs (not to its mm_mapsize). */
+	for (int i = 0; i < 16 && rc == MDB_MAP_RESIZED; i++) {
+		if ((grow = mdb_env_info(env, &info)) ||
+		    (grow = mdb_env_set_mapsize(env, info.me_mapsize)))
+			break;
 		rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-		/* Grown meanwhile, maybe more than once. */
-		for (int i = 0; i < 16 && rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0;
-		     i++)
-			rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-		bounds = mdb_env_info(env, &info) == 0 && mdb_env_stat(env, &ms) == 0 &&
-		         fstat_fd(env, &st) == 0;
-		if (bounds &&
-		    (uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-			short_file = 1;
+	}
+	if (rc) {
+		/* Not read is not sound: the slots are live readers' (or the
+		 * map cannot grow), and the host must not read it either. */
+		if (rc == MDB_MAP_RESIZED && grow)
+			snprintf(msg, sizeof msg,
+			         VERDICT_UNVERIFIED "cannot map the pages its last transaction counts: %s",
+			         mdb_strerror(grow));
+		else
+			snprintf(msg, sizeof msg,
+			         VERDICT_UNVERIFIED "cannot begin a read transaction: %s%s",
+			         mdb_strerror(rc),
+			         rc == MDB_READERS_FULL ? "; every reader slot of lock.mdb is held by a "
+			                                  "live process"
+			                                : "");
+		goto done;
+	}
+	/* The bounds are read after the transaction began: another process
+	 * may commit at any time, and a snapshot newer than the bounds can
+	 * hold pages past them.  The file and its last page only grow, so
+	 * bounds read later hold for the snapshot. */
+	if (mdb_env_info(env, &info) || mdb_env_stat(env, &ms) || fstat_fd(env, &st)) {
+		snprintf(msg, sizeof msg, VERDICT_UNVERIFIED "cannot read its size and last page");
+	} else {
+		if ((uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
 			on_bus.len = (size_t)snprintf(
 				on_bus.msg, sizeof on_bus.msg,
 				"data.mdb is truncated: it ends at %llu bytes, before a page in "
@@ -297,23 +361,15 @@ static void child(const char *dir, int out)
 			on_bus.fd = out;
 			signal(SIGBUS, on_sigbus);
 		}
-		if (rc == 0) {
-			if (bounds)
-				check_all(txn, info.me_last_pgno, msg, sizeof msg);
-			mdb_txn_abort(txn); /* frees the reader slot */
-		} else if (short_file) {
-			/* No transaction (no reader slot free, no room to map) to
-			 * tell loose pages from a cut: the host's own begin meets
-			 * the same, but it must not read past the end first. */
-			snprintf(msg, sizeof msg, "%s", on_bus.msg);
-		}
+		check_all(txn, info.me_last_pgno, msg, sizeof msg);
 	}
+	mdb_txn_abort(txn); /* frees the reader slot */
+done:
 	if (env)
 		mdb_env_close(env);
-	if (!msg[0])
-		(void)!write(out, "ok", 2);
-	else
-		(void)!write(out, msg, strlen(msg));
+	if (msg[0])
+		verdict = msg;
+	(void)!write(out, verdict, strlen(verdict));
 	_exit(0);
 }
 
@@ -438,11 +494,26 @@ int store_verify(const char *dir, char *err, size_t errlen)
 	while ((reaped = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
 	quiet_sigchld(&chld, &mask, sigismember(&pending, SIGCHLD));
-	if (got == 2 && !memcmp(verdict, "ok", 2)) {
+	if (got > 0 && !strcmp(verdict, VERDICT_SOUND)) {
 		remember(&st);
 		return 0;
 	}
-	if (got > 0)
+	if (got > 0 && !strcmp(verdict, VERDICT_HOST))
+		return 0;
+	/*
+	 * Refused rather than opened unread: the host's read would be the
+	 * first, and the file may be one a crash is waiting in.  Refused now
+	 * rather than after waiting: the child already cleared the slots of
+	 * dead readers, and a table full of live ones would fail the host's
+	 * own transaction too.  Not remembered, so the next open forks a
+	 * child again.
+	 */
+	if (got > (int)strlen(VERDICT_UNVERIFIED) &&
+	    !memcmp(verdict, VERDICT_UNVERIFIED, strlen(VERDICT_UNVERIFIED)))
+		snprintf(err, errlen, "store '%s': cannot verify data.mdb (%s); not opened unverified, "
+		         "the file is left as it is and the next open tries again", dir,
+		         verdict + strlen(VERDICT_UNVERIFIED));
+	else if (got > 0)
 		snprintf(err, errlen, "store '%s': data.mdb failed verification (%s); restore it from "
 		         "a prefs export or move it away", dir, verdict);
 	else if (got < 0)

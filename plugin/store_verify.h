@@ -13,8 +13,11 @@
  * SIGSEGV.  So before this process first opens an existing data.mdb in dir,
  * a forked child opens it read-only and walks every database and record.
  * 0 if the child found it sound (or the file is new or was verified before
- * in this process, unchanged since), -1 with a one-line err naming the file
- * and what the child found or died of.
+ * in this process, unchanged since, or LMDB's open refuses it for what the
+ * host's open will name), -1 with a one-line err naming the file and what
+ * the child found or died of, or why it could not read the file (no reader
+ * slot free of a live process): that open is refused and the next one
+ * forks a child again.  Only a file the child walked counts as verified.
  */
 int store_verify(const char *dir, char *err, size_t errlen);
 
