@@ -327,7 +327,7 @@ void hist_sums_learn(hist_sums *c, const lbs_outcome *o, const hist_rules *r, do
 
 	hist_sums_not_after(c, now);
 
-	hist_sums_one(&one, o, r, now, c->samples == 0 && c->pref_weight == 0.0);
+	hist_sums_one(&one, o, r, now, hist_sums_wants_prior(c));
 	hist_sums_merge(c, &one, r->half_life);
 }
 

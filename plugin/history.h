@@ -84,6 +84,16 @@ typedef struct hist_rules {
 /* The rules for an EMA weight alpha (0..1) and a half-life in seconds. */
 hist_rules hist_rules_make(double alpha, double half_life);
 
+/* Whether c's next outcome comes with the neutral prior: c holds no
+ * preference evidence, whatever its counts (a new pair, or one learned
+ * under alpha 0, which adds none: a store switched from alpha 0 to 0.3
+ * gave such a pair no prior, and its next outcome set the preference
+ * alone). */
+static inline int hist_sums_wants_prior(const hist_sums *c)
+{
+	return c->pref_weight == 0.0 && c->pref_sum == 0.0;
+}
+
 /* One outcome's evidence (cancelled: none) learned at `now`, with the
  * neutral prior when asked (the pair's first outcome on this host). */
 void hist_sums_one(hist_sums *c, const lbs_outcome *o, const hist_rules *r, double now,

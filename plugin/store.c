@@ -951,10 +951,10 @@ static int apply_batch(store *s, MDB_txn *txn, const pending *b, uint32_t n,
 			++*skipped;
 			continue;
 		}
-		/* The outcome's own evidence (with the prior when the pair is
-		 * new here), added: the same as learning it. */
-		hist_sums_one(&one, &o, &s->rules, b[i].now,
-		              e->r.samples == 0 && e->r.pref_weight == 0.0);
+		/* The outcome's own evidence (with the prior when the pair
+		 * has no preference evidence here), added: the same as
+		 * learning it. */
+		hist_sums_one(&one, &o, &s->rules, b[i].now, hist_sums_wants_prior(&e->r));
 		hist_sums_not_after(&e->r, b[i].now);
 		hist_sums_merge(&e->r, &one, s->o.half_life);
 		if (s->fleet_on)

@@ -2497,7 +2497,8 @@ static void test_adaptive_store_kept(void)
  * added a prior of weight 1e12 that faded with the half-life like any
  * evidence, and a pair idle for 100 hours was then set by its next outcome
  * alone (a failure: 0).  The pair's first outcome is learned, then its
- * record is moved 100 hours into the past, as a pair left idle. */
+ * record is moved 100 hours into the past, as a pair left idle.  A store
+ * switched from alpha 0 then learns the pair as a fresh one. */
 static void test_alpha_zero_frozen(void)
 {
 	const char *dir = tmp_dir();
@@ -2539,6 +2540,22 @@ static void test_alpha_zero_frozen(void)
 		CHECK_NEAR(num(r, "samples"), 2, 0);
 		CHECK_NEAR(num(r, "failures"), 1, 0);
 		CHECK_NEAR(num(r, "preference"), 0.5, 1e-9);
+	}
+	cJSON_Delete(doc);
+	/* The store switched to alpha 0.3: the pair, with counts but no
+	 * preference evidence, gets the prior a fresh pair's first outcome
+	 * gets (a failure: 0.35), not a preference set by one outcome (0). */
+	s = open_store("hardware-aware", dir, "\"alpha\":0.3");
+	if (!s)
+		return;
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_FAILURE, 0, 30), LBS_OK);
+	sched_close(s);
+	doc = export_doc(dir);
+	r = doc ? find_record(doc, "VISION", "gpu-a") : NULL;
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_NEAR(num(r, "samples"), 3, 0);
+		CHECK_NEAR(num(r, "preference"), 0.35, 1e-4);
 	}
 	cJSON_Delete(doc);
 }
