@@ -248,5 +248,6 @@ char *fleet_lua_push(void)
 
 const char fleet_lua_restart[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
-	"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+	"redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+	"redis.call('SET', KEYS[1], ARGV[2])\n"
 	"return 1\n";

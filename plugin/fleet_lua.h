@@ -69,11 +69,15 @@ char *fleet_lua_push(void);
  * next page, "" when this was the last. */
 extern const char fleet_lua_pull[];
 
-/* KEYS: epoch seq totals changed ver.  ARGV: an epoch.  Deletes the five
- * keys, as a Redis that restarted empty, when the epoch is still ARGV's
- * (for a Redis restored from an older copy: fleet_sync.c, restart_totals);
- * replies 1 when it did, 0 when the epoch had moved on.  DEL, not UNLINK:
- * the ACL docs/SECURITY.md gives already has it, and this happens once a
+/* KEYS: epoch seq totals changed ver.  ARGV: an epoch, a new epoch.  When
+ * the epoch is still ARGV[1] (for a Redis restored from an older copy:
+ * fleet_sync.c, restart_totals), deletes the other four keys and sets the
+ * new epoch at once, and replies 1; else 0.  Not left without an epoch, as
+ * a Redis that restarted empty is: a snapshot of the old epoch staged or
+ * under way would claim it back (a stage's merge claims its own epoch
+ * when there is none) and its merged parts would be lost; under a new
+ * one, every batch of the old is answered EPOCH.  DEL, not UNLINK: the
+ * ACL docs/SECURITY.md gives already has it, and this happens once a
  * restore. */
 extern const char fleet_lua_restart[];
 

@@ -57,6 +57,9 @@ struct fleet {
 	 * it is a server's idle timeout, not a failure. */
 	uint32_t step_commands;
 	int step_reused, closed_idle;
+	/* A merge call of this step failed: a batch of ours may be merged
+	 * in part, its sequence not yet set (apply_staged). */
+	int merge_cut;
 	script push, pull, restart;
 	char *push_text;            /* push.text, owned */
 
@@ -554,6 +557,7 @@ static int apply_staged(fleet *f, batch *b, char *text, size_t tlen, char *err, 
 		int v = push_call(f, b, 'a', 0, 0, 0, NULL, NULL, text, tlen, err, errlen);
 
 		atomic_fetch_add(&f->parts, v >= 0);
+		f->merge_cut |= v < 0;
 		if (v != V_MORE)
 			return v;
 	}
@@ -755,11 +759,18 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 static int restart_totals(fleet *f, const char *epoch, const char *last, uint64_t after,
                           char *err, size_t errlen)
 {
-	const char *args[1] = {epoch};
-	size_t lens[1] = {strlen(epoch)};
-	redisReply *r = run_script(f, &f->restart, 5, 1, args, lens, err, errlen);
-	char msg[600];
+	char fresh[40], msg[600];
+	const char *args[2] = {epoch, fresh};
+	size_t lens[2];
+	redisReply *r;
 
+	if (random_hex(fresh)) {
+		snprintf(err, errlen, "fleet: cannot read /dev/urandom");
+		return -1;
+	}
+	lens[0] = strlen(epoch);
+	lens[1] = strlen(fresh);
+	r = run_script(f, &f->restart, 5, 2, args, lens, err, errlen);
 	if (!r)
 		return -1;
 	if (r->type != REDIS_REPLY_INTEGER) {
@@ -771,7 +782,7 @@ static int restart_totals(fleet *f, const char *epoch, const char *last, uint64_
 		snprintf(msg, sizeof msg, "%s: Redis holds this host's evidence only up to "
 		         "sequence %s, before what it acknowledged (%llu): it was restored from an "
 		         "older copy; its totals are emptied and every host publishes its whole "
-		         "evidence again", f->addr, last, (unsigned long long)after);
+		         "evidence again (epoch %s)", f->addr, last, (unsigned long long)after, fresh);
 		flog(f, LBS_LOG_WARN, msg);
 		atomic_fetch_add(&f->restarts, 1);
 	}
@@ -1217,7 +1228,11 @@ static int sync_step_once(fleet *f, int do_push, int do_pull, char *err, size_t 
 	 * cause is mended, rather than freezing with it.  The step still
 	 * fails with the push's error. */
 	pushed = do_push ? push(f, err, errlen) : 0;
-	if (pushed && !f->rc)
+	/* Not after a merge cut short (Redis out of memory between the
+	 * parts): the totals would hold the merged parts while the sequence
+	 * says the batch is not in, and the view, totals and outbox, would
+	 * count them twice. */
+	if (pushed && (!f->rc || f->merge_cut))
 		return -1;
 	if (do_pull && pull(f, pushed ? pull_err : err, pushed ? sizeof pull_err : errlen))
 		return -1;
@@ -1235,17 +1250,21 @@ static int sync_step_once(fleet *f, int do_push, int do_pull, char *err, size_t 
  * drops idle connections): logged as a failure, it was an error line,
  * a backoff and a "sync succeeds again" every cycle.  A step sent again
  * is safe: a push Redis had applied answers DUP. */
+static int stopping(fleet *f);
+
 static int sync_step(fleet *f, int do_push, int do_pull, char *err, size_t errlen)
 {
 	int rc;
 
 	f->step_reused = f->rc != NULL;
 	f->step_commands = 0;
-	f->closed_idle = 0;
+	f->closed_idle = f->merge_cut = 0;
 	rc = sync_step_once(f, do_push, do_pull, err, errlen);
-	if (rc && f->closed_idle) {
+	/* Not when fleet_stop cut the connection (its EOF looks the same):
+	 * a new connect would hold the host's close for up to timeout_ms. */
+	if (rc && f->closed_idle && !stopping(f)) {
 		f->step_reused = 0;
-		f->closed_idle = 0;
+		f->closed_idle = f->merge_cut = 0;
 		rc = sync_step_once(f, do_push, do_pull, err, errlen);
 	}
 	return rc;
