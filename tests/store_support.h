@@ -161,6 +161,18 @@ static inline const char *str(const cJSON *o, const char *key)
 
 /* ===== Schedulers with a store ============================================ */
 
+/* A store directory made with mode 0700 inside a fresh temporary one. */
+static inline const char *store_dir(void)
+{
+	const char *dir = pathf("%s/store", tmp_dir(), NULL);
+
+	if (mkdir(dir, 0700)) {
+		fprintf(stderr, "test fixture broken: mkdir %s: %s\n", dir, strerror(errno));
+		exit(99);
+	}
+	return dir;
+}
+
 /* {"store": {"path": DIR, <extra>}} in a static ring. */
 static inline const char *store_config(const char *dir, const char *extra)
 {

@@ -44,18 +44,6 @@ static char *read_text(const char *path)
 	return buf;
 }
 
-/* A store directory made with mode 0700 inside a fresh temporary one. */
-static const char *store_dir(void)
-{
-	const char *dir = pathf("%s/store", tmp_dir(), NULL);
-
-	if (mkdir(dir, 0700)) {
-		fprintf(stderr, "test fixture broken: mkdir %s: %s\n", dir, strerror(errno));
-		exit(99);
-	}
-	return dir;
-}
-
 static void expect_export_error(const char *dir, const char *problem)
 {
 	textbuf t = {0};

@@ -27,18 +27,6 @@
 
 #include "store_support.h"
 
-/* A store directory made with mode 0700 inside a fresh temporary one. */
-static const char *store_dir(void)
-{
-	const char *dir = pathf("%s/store", tmp_dir(), NULL);
-
-	if (mkdir(dir, 0700)) {
-		fprintf(stderr, "test fixture broken: mkdir %s: %s\n", dir, strerror(errno));
-		exit(99);
-	}
-	return dir;
-}
-
 #define LEARNED 200
 
 /* A store with LEARNED samples, closed. */
