@@ -1069,6 +1069,38 @@ static void remember(comp_inst *inst, uint64_t cookie)
 	}
 }
 
+/*
+ * A child asked to select (vote mode, "vote", "advance") opened a ledger
+ * entry for each of its picks, as any select does; a pick the blend did
+ * not choose is placed nowhere, and left open it was work ahead of that
+ * worker in the child's eyes until it expired (10 x the estimate, up to
+ * 24 h).  Each is closed at once as a cancelled outcome under the child's
+ * own cookie, which teaches nothing.  The `chosen` first ids of out are
+ * the decision's (0 when it found none).
+ */
+static void release_overruled(comp_inst *inst, const lbs_workload *wl,
+                              const lbs_selection *out, uint32_t chosen)
+{
+	for (uint32_t a = 0; a < inst->n_active; a++) {
+		child *c = &inst->kids[inst->active[a]];
+
+		for (uint32_t j = 0; c->asked_cookie && j < c->asked_n; j++) {
+			const char *id = c->pick_ids[j];
+			uint32_t k = 0;
+			lbs_outcome o;
+
+			while (id && k < chosen && out->ids[k] != id && strcmp(out->ids[k], id))
+				k++;
+			if (!id || k < chosen || !c->desc->report)
+				continue;
+			o = (lbs_outcome){.struct_size = sizeof o, .cookie = c->asked_cookie,
+			                  .worker_id = id, .workload_type = wl->type,
+			                  .result = LBS_RESULT_CANCELLED};
+			c->desc->report(c->inst, &o);
+		}
+	}
+}
+
 /* The ring's entry of the decision the outcome o is of, or NULL. */
 static const uint64_t *decision_of(const comp_inst *inst, const lbs_outcome *o)
 {
@@ -1390,21 +1422,27 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 			sc_fill(out, inst->sub, found, ++inst->cookie);
 			st = after_choice(inst, wl, inst->sub, out);
 			remember(inst, inst->cookie);
+			release_overruled(inst, wl, out, out->n_selected);
 			say_chosen(inst, out, found, candidates, n);
 			out->indices[0] = inst->pos[out->indices[0]];
 		} else if (st == LBS_OK) {
 			/* A fleet searched in vain has had its decision: the
-			 * children that move on through select() did. */
+			 * children that move on through select() did.  Their
+			 * picks in the sample are placed nowhere. */
+			if (m)
+				release_overruled(inst, wl, out, 0);
 			if (n > 0 && want >= need)
 				st = choose_among(inst, wl, workers, n, want, m == 0, out, &found,
 				                  &candidates);
 			if (st == LBS_OK && (found == 0 || found < need)) {
 				say_none(inst, out, wl, workers, n, found, need);
+				release_overruled(inst, wl, out, 0);
 				st = LBS_NO_WORKER;
 			} else if (st == LBS_OK) {
 				sc_fill(out, workers, found, ++inst->cookie);
 				st = after_choice(inst, wl, workers, out);
 				remember(inst, inst->cookie);
+				release_overruled(inst, wl, out, out->n_selected);
 				say_chosen(inst, out, found, candidates, 0);
 			}
 		}

@@ -1185,6 +1185,41 @@ out:
 	fleet_free(&f);
 }
 
+/* A voting child's pick the vote overruled is placed nowhere: its ledger
+ * entry is closed at once, as a cancelled outcome.  Left open, it stayed
+ * work ahead of that worker in the child's eyes for up to 24 h. */
+static void test_overruled_pick_closed(void)
+{
+	fleet f = fleet_parse(disagree_fleet);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"v\", \"test_type\": \"vision_classification\","
+		" \"minimum_memory\": 2, \"priority\": 3, \"expected_duration\": 100}");
+	shim_sched *s = test_sched("composite", "{\"mode\": \"vote\", \"children\": "
+	                                        "[{\"scheduler\": \"hardware-aware\", \"weight\": 1},"
+	                                        " {\"scheduler\": \"round-robin\", \"weight\": 2}]}");
+	shim_sched *alone = test_sched("hardware-aware", NULL);
+	char own[64], placed[64];
+
+	snprintf(own, sizeof own, "%s", pick(alone, &wl, &f));
+	snprintf(placed, sizeof placed, "%s", pick(s, &wl, &f));
+	/* the case: round-robin's vote outweighs hardware-aware's pick */
+	CHECK(strcmp(own, placed) != 0);
+	CHECK_NEAR(kid_ledger(s, 0, "opened"), 1, 0);
+	CHECK_NEAR(kid_ledger(s, 0, "closed"), 1, 0);
+	CHECK_NEAR(kid_ledger(s, 0, "open"), 0, 0);
+	/* a decision the child's pick won keeps its entry for the outcome */
+	sched_close(s);
+	s = test_sched("composite", "{\"mode\": \"vote\", \"children\": "
+	                            "[{\"scheduler\": \"hardware-aware\", \"weight\": 2},"
+	                            " {\"scheduler\": \"round-robin\", \"weight\": 1}]}");
+	CHECK_STR(pick(s, &wl, &f), own);
+	CHECK_NEAR(kid_ledger(s, 0, "open"), 1, 0);
+	CHECK_NEAR(kid_ledger(s, 0, "closed"), 0, 0);
+	sched_close(alone);
+	sched_close(s);
+	fleet_free(&f);
+}
+
 /* The scratch grows with the fleet and the answers stay right. */
 static void test_fleet_grows(void)
 {
@@ -2267,6 +2302,7 @@ int main(void)
 	test_nesting();
 	test_report_and_stats();
 	test_sharded_cookies();
+	test_overruled_pick_closed();
 	test_route_cookies();
 	test_affinity_learns_the_choice();
 	test_fleet_grows();
