@@ -278,6 +278,27 @@ static inline lbs_status report(shim_sched *s, uint32_t type, const char *worker
 	return sched_report(s, &o);
 }
 
+#define LEARNED 200
+
+/* A store (store_dir) with LEARNED samples, one a worker over 8 types,
+ * committed and closed. */
+static inline const char *learned_store(void)
+{
+	const char *dir = store_dir();
+	shim_sched *s = open_store("hardware-aware", dir, NULL);
+	char id[32];
+
+	if (!s)
+		exit(99);
+	for (int i = 0; i < LEARNED; i++) {
+		snprintf(id, sizeof id, "worker-%03d", i);
+		CHECK_INT(report(s, 1 + i % 8, id, 1, 1.0 + i, 2.0), LBS_OK);
+	}
+	wait_committed(s, LEARNED, 10000);
+	sched_close(s);
+	return dir;
+}
+
 /* create fails with LBS_EIO and a message "store 'DIR': ..." containing
  * `problem` (when not NULL), on one line. */
 static inline void expect_store_error(const char *config, const char *dir, const char *problem)

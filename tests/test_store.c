@@ -2493,6 +2493,30 @@ static void test_adaptive_store_kept(void)
 	}
 }
 
+/* One failure of (VISION, gpu-a) learned in dir's store with `extra`
+ * config; then the pair has `samples` and a preference of `pref`. */
+static void fail_once(const char *dir, const char *extra, double samples, double pref,
+                      double tol)
+{
+	shim_sched *s = open_store("hardware-aware", dir, extra);
+	cJSON *doc;
+	const cJSON *r;
+
+	if (!s)
+		return;
+	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_FAILURE, 0, 30), LBS_OK);
+	sched_close(s);
+	doc = export_doc(dir);
+	r = doc ? find_record(doc, "VISION", "gpu-a") : NULL;
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_NEAR(num(r, "samples"), samples, 0);
+		CHECK_NEAR(num(r, "successes"), 1, 0); /* the first outcome's */
+		CHECK_NEAR(num(r, "preference"), pref, tol);
+	}
+	cJSON_Delete(doc);
+}
+
 /* alpha 0 keeps every preference at its neutral 0.5 (docs/STORE.md): it
  * added a prior of weight 1e12 that faded with the half-life like any
  * evidence, and a pair idle for 100 hours was then set by its next outcome
@@ -2528,36 +2552,11 @@ static void test_alpha_zero_frozen(void)
 	cJSON_Delete(doc);
 	CHECK_INT(import(dir, text, LBS_IMPORT_REPLACE, err, sizeof err), LBS_OK);
 	free(text);
-	s = open_store("hardware-aware", dir, "\"alpha\":0");
-	if (!s)
-		return;
-	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_FAILURE, 0, 30), LBS_OK);
-	sched_close(s);
-	doc = export_doc(dir);
-	r = doc ? find_record(doc, "VISION", "gpu-a") : NULL;
-	CHECK(r != NULL);
-	if (r) {
-		CHECK_NEAR(num(r, "samples"), 2, 0);
-		CHECK_NEAR(num(r, "failures"), 1, 0);
-		CHECK_NEAR(num(r, "preference"), 0.5, 1e-9);
-	}
-	cJSON_Delete(doc);
+	fail_once(dir, "\"alpha\":0", 2, 0.5, 1e-9);
 	/* The store switched to alpha 0.3: the pair, with counts but no
 	 * preference evidence, gets the prior a fresh pair's first outcome
 	 * gets (a failure: 0.35), not a preference set by one outcome (0). */
-	s = open_store("hardware-aware", dir, "\"alpha\":0.3");
-	if (!s)
-		return;
-	CHECK_INT(report(s, LBS_WL_VISION, "gpu-a", LBS_RESULT_FAILURE, 0, 30), LBS_OK);
-	sched_close(s);
-	doc = export_doc(dir);
-	r = doc ? find_record(doc, "VISION", "gpu-a") : NULL;
-	CHECK(r != NULL);
-	if (r) {
-		CHECK_NEAR(num(r, "samples"), 3, 0);
-		CHECK_NEAR(num(r, "preference"), 0.35, 1e-4);
-	}
-	cJSON_Delete(doc);
+	fail_once(dir, "\"alpha\":0.3", 3, 0.35, 1e-4);
 }
 
 int main(void)

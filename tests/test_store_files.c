@@ -147,24 +147,6 @@ static void test_owner(void)
 
 /* ===== Verification ======================================================== */
 
-/* A store with a few learned records, closed. */
-static const char *learned_store(void)
-{
-	const char *dir = store_dir();
-	shim_sched *s = open_store("hardware-aware", dir, NULL);
-	char id[32];
-
-	if (!s)
-		exit(99);
-	for (int i = 0; i < 200; i++) {
-		snprintf(id, sizeof id, "worker-%03d", i);
-		CHECK_INT(report(s, 1 + i % 8, id, 1, 1.0 + i, 2.0), LBS_OK);
-	}
-	wait_committed(s, 200, 10000);
-	sched_close(s);
-	return dir;
-}
-
 /*
  * Damage the main database's root page (LMDB 0.9, 64-bit: the meta page
  * with the larger mm_txnid, at byte 144, names it in md_root of mm_dbs[1],

@@ -27,26 +27,6 @@
 
 #include "store_support.h"
 
-#define LEARNED 200
-
-/* A store with LEARNED samples, closed. */
-static const char *learned_store(void)
-{
-	const char *dir = store_dir();
-	shim_sched *s = open_store("hardware-aware", dir, NULL);
-	char id[32];
-
-	if (!s)
-		exit(99);
-	for (int i = 0; i < LEARNED; i++) {
-		snprintf(id, sizeof id, "worker-%03d", i);
-		CHECK_INT(report(s, 1 + i % 8, id, 1, 1.0 + i, 2.0), LBS_OK);
-	}
-	wait_committed(s, LEARNED, 10000);
-	sched_close(s);
-	return dir;
-}
-
 /*
  * The "fleet" database's header (an MDB_db, the value of its record in the
  * main database) comes to count 5 records; it holds none.  LMDB never checks
