@@ -1712,11 +1712,15 @@ typedef struct hw_fresh {
 	uint32_t p_cap;
 	uint64_t p_ahead;
 	double p_tq, p_tr;
+	/* The best so far's score and suitability (tie_below); -1 before
+	 * any, which drops no one there. */
+	double b_sc, b_tie;
 } hw_fresh;
 
 /* The cut's figures, with both caches empty. */
 static inline void fresh_init(hw_fresh *f, double cut, double tq0, double tr0)
 {
+	f->b_sc = f->b_tie = -1.0;
 	f->cut = cut;
 	f->tq0 = tq0;
 	f->tr0 = tr0;
@@ -1728,9 +1732,14 @@ static inline void fresh_init(hw_fresh *f, double cut, double tq0, double tr0)
 	f->p_tr = -1.0;
 }
 
-static void fresh_set(const hw_cut *cc, hw_fresh *f)
+/* b: the best so far, whose ranking keys tie_below() compares with. */
+static void fresh_set(const hw_cut *cc, const hw_top *b, hw_fresh *f)
 {
 	fresh_init(f, cc->cut, cc->tq0, cc->idle_drop || cc->idle_drop0 ? NAN : cc->tr0);
+	if (b->idx != NONE) {
+		f->b_sc = b->score;
+		f->b_tie = b->tie;
+	}
 }
 
 /* Could a device of w reach the cut by its throughput, by
@@ -1846,10 +1855,41 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
 /* fresh_idle_below() with the record r (neutral: nothing learned) and
  * the throughput_needed() screen_timed() takes for it, which it uses for
  * the devices it scores and for its last bound (learned_below). */
+/*
+ * An idle worker at full speed that reaches the cut only to tie: most of
+ * a fleet's idle workers of one kind, on a users' fleet (simgen's), where
+ * every idle worker with the best's devices reaches the best's very score,
+ * and the suitability decides (ranks_before).  eff bounds screen_timed()'s
+ * efficiency (idle_eff_below_from) and r is the record it takes, so its
+ * score is at most timed_score() at eff and a wait of 0, and its
+ * suitability at most blend(eff x tf / qf, pref): lf <= 1 and every factor
+ * is >= 0 (the penalties are 0..1, hw_params_check).  When that score
+ * cannot pass (b_sc, b_tie) by more than HW_TIE_EPS and that suitability
+ * is below b_tie by more than it, ranks_before() puts w after the best,
+ * the one consider() compares it with: 1, and the select's answer stays
+ * the same.  Half an HW_TIE_EPS on each side for the rounding of a bound
+ * computed in another order.  On simgen's 512-worker fleets, 44 and 91
+ * such workers a select went through consider() and all lost there.
+ */
+ELIG_INLINE int tie_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w, double eff,
+                          double b_sc, double b_tie)
+{
+	double tf, qf, cap = (double)(w->capacity ? w->capacity : 1);
+
+	if (!(timed_score(speed_ub(r, prior_speed(c, eff), 1.0), r, 0.0) <=
+	      b_sc + HW_TIE_EPS / 2.0))
+		return 0;
+	tf = 1.0 - c->tp * elig_busy01(w->temperature);
+	qf = 1.0 + c->qp * (((double)w->active_tests + (double)w->queued_tests) / cap);
+	return blend(c, eff * (tf / qf), r->pref) + HW_TIE_EPS / 2.0 < b_tie - HW_TIE_EPS;
+}
+
 /* From device j0 on: the devices before it fail the throughput's test
- * (device_reaches() found j0 the first to pass), so they add nothing. */
+ * (device_reaches() found j0 the first to pass), so they add nothing.
+ * b_sc and b_tie: the best's keys for tie_below(), or -1 for none. */
 ELIG_INLINE int idle_eff_below_from(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
-                                    double cut, double tq, double tr, uint32_t j0)
+                                    double cut, double tq, double tr, uint32_t j0, double b_sc,
+                                    double b_tie)
 {
 	uint32_t nd = w->n_devices < 64 ? w->n_devices : 64, cls;
 	uint64_t reserved = w->reserved_memory_bytes;
@@ -1865,27 +1905,26 @@ ELIG_INLINE int idle_eff_below_from(const hw_ctx *c, const hw_known *r, const lb
 		e = dev_eff(c, d, reserved, NULL);
 		eff = e > eff ? e : eff;
 	}
-	return speed_ub(r, prior_speed(c, eff), 1.0) * ((1.0 - cut) * r->rel) < cut;
+	return speed_ub(r, prior_speed(c, eff), 1.0) * ((1.0 - cut) * r->rel) < cut ||
+	       (eff >= 0.0 && tie_below(c, r, w, eff, b_sc, b_tie));
 }
 
-ELIG_INLINE int idle_eff_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
-                               double cut, double tq, double tr)
-{
-	return idle_eff_below_from(c, r, w, cut, tq, tr, 0);
-}
-
+/* No best to tie with: r may be a bound of the worker's record rather
+ * than the record itself (learned_below), whose preference tie_below()
+ * needs. */
 OUT_OF_LINE int fresh_idle_below(const hw_ctx *c, const lbs_worker *w, double cut, double tq,
                                  double tr)
 {
-	return idle_eff_below(c, &neutral, w, cut, tq, tr);
+	return idle_eff_below_from(c, &neutral, w, cut, tq, tr, 0, -1.0, -1.0);
 }
 
 /* fresh_idle_below() from device j0 on (idle_eff_below_from): fresh_below
- * knows the first device the throughput passes. */
+ * knows the first device the throughput passes, and the best's keys. */
 OUT_OF_LINE int fresh_idle_below_from(const hw_ctx *c, const lbs_worker *w, double cut,
-                                      double tq, double tr, uint32_t j0)
+                                      double tq, double tr, uint32_t j0, double b_sc,
+                                      double b_tie)
 {
-	return idle_eff_below_from(c, &neutral, w, cut, tq, tr, j0);
+	return idle_eff_below_from(c, &neutral, w, cut, tq, tr, j0, b_sc, b_tie);
 }
 
 /* prior_below()'s devices for the usual busy worker at full speed, at
@@ -1957,7 +1996,8 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 		if (ELIG_UNLIKELY(slow))
 			return fresh_below_busy(c, f, w);
 		j = device_reaches(c, w, f->tq0, f->tr0);
-		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1);
+		return !j || fresh_idle_below_from(c, w, f->cut, f->tq0, f->tr0, (uint32_t)j - 1,
+		                                   f->b_sc, f->b_tie);
 	}
 	/* The usual busy worker, at full speed: dropped on its queue, or
 	 * left to screen_timed() for the ledger's lookup.  With a ledger
@@ -2137,7 +2177,7 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 
 	cut_set(c, &cc, -1.0);
 	hint = consider_hint(c, 1, NULL, workers, n, hint, &b, &cc);
-	fresh_set(&cc, &f);
+	fresh_set(&cc, &b, &f);
 	for (hw_next x = fresh_next(c, &f, workers, 0, n, hint); x.i < n;
 	     x = fresh_next(c, &f, workers, x.i + 1, n, hint)) {
 		uint32_t i = x.i;
@@ -2149,7 +2189,7 @@ static lbs_status select_one_fresh(const hw_ctx *c, const lbs_worker *const *wor
 			return LBS_EINVAL;
 		}
 		consider(c, 1, NULL, workers[i], i, &b, &cc);
-		fresh_set(&cc, &f);
+		fresh_set(&cc, &b, &f);
 	}
 	*best_idx = b.idx;
 	return b.idx == NONE ? LBS_NO_WORKER : LBS_OK;
@@ -2240,12 +2280,13 @@ typedef struct hw_learn {
 /* fresh_idle_below() with the memo's record r, for an idle worker at full
  * speed some device of which reaches the cut by the record's throughput
  * (cut_rec's tq and tr): screen_timed() scores those devices (eligible
- * ones only, so at most their best) and drops w on the same last bound.
- * Apart, as fresh_idle_below. */
+ * ones only, so at most their best) and drops w on the same last bound,
+ * or after the best (f's b_sc and b_tie) on tie_below() with the record it
+ * takes, this one.  Apart, as fresh_idle_below. */
 OUT_OF_LINE int learned_idle_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
-                                   double cut, double tq, double tr)
+                                   const hw_fresh *f, double tq, double tr)
 {
-	return idle_eff_below(c, r, w, cut, tq, tr);
+	return idle_eff_below_from(c, r, w, f->cut, tq, tr, 0, f->b_sc, f->b_tie);
 }
 
 /* learned_below() for a worker warming, cooling or with pending work from
@@ -2295,7 +2336,7 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 		 * the cut, for which the neutral one bounds it. */
 		if (memo_has(lk, bit, w, i))
 			return cut_rec(c, cc, &lk->rec[i], &tq, &tr) || !device_reaches(c, w, tq, tr) ||
-			       learned_idle_below(c, &lk->rec[i], w, cc->cut, tq, tr);
+			       learned_idle_below(c, &lk->rec[i], w, &f->f, tq, tr);
 		return cc->idle_late && (cc->idle_drop0 || !device_reaches(c, w, cc->tq0, cc->tr0) ||
 		                         fresh_idle_below(c, w, cc->cut, cc->tq0, cc->tr0));
 	}
@@ -2340,10 +2381,10 @@ HOT int learned_below(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
 	       learned_below_looked(c, cc, r, w, i, 1.0, 2, q->rhs, q->room);
 }
 
-/* fresh_next() with learned_below(). */
+/* fresh_next() with learned_below(); b the best so far. */
 OUT_OF_LINE uint32_t learned_next(const hw_ctx *c, hw_cut *cc, hw_learn *f, const hw_lk *lk,
-                                  const lbs_worker *const *workers, uint32_t i, uint32_t n,
-                                  uint32_t hint)
+                                  const hw_top *b, const lbs_worker *const *workers, uint32_t i,
+                                  uint32_t n, uint32_t hint)
 {
 	uint32_t bit = UINT32_C(1) << c->wl->type;
 
@@ -2352,10 +2393,14 @@ OUT_OF_LINE uint32_t learned_next(const hw_ctx *c, hw_cut *cc, hw_learn *f, cons
 	 * starts afresh every time). */
 	if (!f->set || memcmp(&f->f.cut, &cc->cut, sizeof cc->cut) != 0) {
 		f->set = 1;
-		fresh_set(cc, &f->f);
+		fresh_set(cc, b, &f->f);
 		f->q[0].cap = 0;
 		f->q[1].cap = 0;
 	}
+	/* A new best may keep the cut's bits (a score within HW_TIE_EPS,
+	 * a higher suitability): its keys every call. */
+	f->f.b_sc = b->idx != NONE ? b->score : -1.0;
+	f->f.b_tie = b->idx != NONE ? b->tie : -1.0;
 	for (; i < n; i++) {
 		const lbs_worker *w = workers[i];
 
@@ -2379,8 +2424,8 @@ static lbs_status select_one_learned(const hw_ctx *c, const lbs_worker *const *w
 	cut_set(c, &cc, -1.0);
 	hint = consider_hint(c, 1, lk, workers, n, hint, &b, &cc);
 	f.set = 0;
-	for (uint32_t i = learned_next(c, &cc, &f, lk, workers, 0, n, hint); i < n;
-	     i = learned_next(c, &cc, &f, lk, workers, i + 1, n, hint)) {
+	for (uint32_t i = learned_next(c, &cc, &f, lk, &b, workers, 0, n, hint); i < n;
+	     i = learned_next(c, &cc, &f, lk, &b, workers, i + 1, n, hint)) {
 		if (!worker_valid(workers[i]))
 			return LBS_EINVAL;
 		consider(c, 1, lk, workers[i], i, &b, &cc);

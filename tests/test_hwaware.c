@@ -1641,6 +1641,15 @@ static void test_random_consistency(void)
 			rw[i].w.queued_tests = o->w.queued_tests;
 			rw[i].w.capacity = o->w.capacity;
 			rw[i].w.temperature = rnd(3) / 2.0;
+			/* Now and then another count of running tests or
+			 * another load as well: the queue's divisor and the
+			 * load's factor of the suitability, which the scans'
+			 * bound on a tie (tie_below) must not take for less
+			 * than they are. */
+			if (rnd(2))
+				rw[i].w.active_tests = rnd(o->w.capacity ? o->w.capacity + 1 : 2);
+			if (rnd(3) == 0)
+				rw[i].w.util_cpu = rnd(4) / 4.0;
 		}
 		/* With work open and nothing learned, busy workers warming
 		 * or cooling: select_one_fresh hands them to
