@@ -1852,9 +1852,6 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
  * their memory terms, which the throughput's bound takes at their best.
  * Apart: it runs for a few workers a select; given figures, not
  * fresh_next's struct, whose address would keep it in memory. */
-/* fresh_idle_below() with the record r (neutral: nothing learned) and
- * the throughput_needed() screen_timed() takes for it, which it uses for
- * the devices it scores and for its last bound (learned_below). */
 /*
  * An idle worker at full speed that reaches the cut only to tie: most of
  * a fleet's idle workers of one kind, on a users' fleet (simgen's), where
@@ -1862,8 +1859,9 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
  * and the suitability decides (ranks_before).  eff bounds screen_timed()'s
  * efficiency (idle_eff_below_from) and r is the record it takes, so its
  * score is at most timed_score() at eff and a wait of 0, and its
- * suitability at most blend(eff x tf / qf, pref): lf <= 1 and every factor
- * is >= 0 (the penalties are 0..1, hw_params_check).  When that score
+ * suitability at most blend(eff x k.w, pref), k.w its own (every factor
+ * is >= 0: the penalties are 0..1, hw_params_check; so is a bound of k.w
+ * with lf taken as 1).  When that score
  * cannot pass (b_sc, b_tie) by more than HW_TIE_EPS and that suitability
  * is below b_tie by more than it, ranks_before() puts w after the best,
  * the one consider() compares it with: 1, and the select's answer stays
@@ -1874,17 +1872,28 @@ OUT_OF_LINE int fresh_below_looked(const hw_ctx *c, const hw_fresh *f, const lbs
 ELIG_INLINE int tie_below(const hw_ctx *c, const hw_known *r, const lbs_worker *w, double eff,
                           double b_sc, double b_tie)
 {
-	double tf, qf, cap = (double)(w->capacity ? w->capacity : 1);
+	hw_wk k;
 
 	if (!(timed_score(speed_ub(r, prior_speed(c, eff), 1.0), r, 0.0) <=
 	      b_sc + HW_TIE_EPS / 2.0))
 		return 0;
-	tf = 1.0 - c->tp * elig_busy01(w->temperature);
-	qf = 1.0 + c->qp * (((double)w->active_tests + (double)w->queued_tests) / cap);
-	return blend(c, eff * (tf / qf), r->pref) + HW_TIE_EPS / 2.0 < b_tie - HW_TIE_EPS;
+	/* k.w as screen_timed() has it, first with the load's factor at
+	 * its most (lf <= 1), which on a users' fleet the queue and the
+	 * temperature nearly always settle, sparing the load's five reads. */
+	worker_thermal_queue(c, w, &k);
+	k.lf = 1.0;
+	worker_factor(c, &k);
+	if (blend(c, eff * k.w, r->pref) + HW_TIE_EPS / 2.0 < b_tie - HW_TIE_EPS)
+		return 1;
+	worker_loadf(c, w, &k);
+	worker_factor(c, &k);
+	return blend(c, eff * k.w, r->pref) + HW_TIE_EPS / 2.0 < b_tie - HW_TIE_EPS;
 }
 
-/* From device j0 on: the devices before it fail the throughput's test
+/* fresh_idle_below() with the record r (neutral: nothing learned) and
+ * the throughput_needed() screen_timed() takes for it, which it uses for
+ * the devices it scores and for its last bound (learned_below).  From
+ * device j0 on: the devices before it fail the throughput's test
  * (device_reaches() found j0 the first to pass), so they add nothing.
  * b_sc and b_tie: the best's keys for tie_below(), or -1 for none. */
 ELIG_INLINE int idle_eff_below_from(const hw_ctx *c, const hw_known *r, const lbs_worker *w,
@@ -2058,8 +2067,9 @@ HOT int fresh_below(const hw_ctx *c, hw_fresh *f, const lbs_worker *w)
 /* fresh_below() for a valid worker whose struct may lack pending_work_s
  * (an older host), apart so that fresh_next's own copy knows the field
  * is there.  Given the cut's figures alone, with the caches (q_cap,
- * p_cap) empty, which only makes it do the arithmetic again: a pointer
- * to fresh_next's figures took a register for the whole scan. */
+ * p_cap) empty, which only makes it do the arithmetic again, and no best
+ * to tie with (tie_below() drops none here): a pointer to fresh_next's
+ * figures took a register for the whole scan. */
 OUT_OF_LINE int fresh_below_other(const hw_ctx *c, double cut, double tq0, double tr0,
                                   const lbs_worker *w)
 {
@@ -2397,8 +2407,8 @@ OUT_OF_LINE uint32_t learned_next(const hw_ctx *c, hw_cut *cc, hw_learn *f, cons
 		f->q[0].cap = 0;
 		f->q[1].cap = 0;
 	}
-	/* A new best may keep the cut's bits (a score within HW_TIE_EPS,
-	 * a higher suitability): its keys every call. */
+	/* A new best with the same score (it won on its suitability, load
+	 * or position) keeps the cut's bits: its keys every call. */
 	f->f.b_sc = b->idx != NONE ? b->score : -1.0;
 	f->f.b_tie = b->idx != NONE ? b->tie : -1.0;
 	for (; i < n; i++) {

@@ -2095,6 +2095,13 @@ static void cut_fleet(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int rou
 		rw[i].w.active_tests = o->w.active_tests;
 		rw[i].w.queued_tests = o->w.queued_tests;
 		rw[i].w.temperature = rnd(3) / 2.0;
+		/* An idle twin, now and then with a test running or a load:
+		 * the same score, and a suitability lowered by the queue's
+		 * divisor or the load's factor, which tie_below() bounds. */
+		if (o->w.active_tests < o->w.capacity && rnd(2)) {
+			rw[i].w.active_tests = rnd(o->w.capacity);
+			rw[i].w.util_cpu = rnd(3) / 4.0;
+		}
 	}
 }
 
@@ -2743,6 +2750,71 @@ static void test_timed_twins(void)
 	hw_free(s);
 }
 
+/*
+ * A fleet of one kind (every worker with worker 0's devices, as a users'
+ * fleet's classes are), idle at full speed: each reaches the best's very
+ * score, and the suitability decides, lowered by a running test (the
+ * queue's divisor), a load (the load's factor) or a temperature.  The
+ * scans drop such a worker on a bound of its suitability (tie_below); a
+ * bound that took the queue, the load or the heat for more than they are
+ * drops the worker the full evaluation ranks first.  Nothing learned (select_one_fresh) and records through the memo
+ * (select_one_learned), a want of one and of several.
+ */
+static void test_idle_kind(void)
+{
+	enum { N = 40 };
+	static rnd_worker rw[N];
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s;
+	hw_eval ev[N];
+	uint32_t order[N];
+	int mismatches = 0, rounds = 0, tied = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	for (int round = 0; round < 1500; round++) {
+		lbs_workload wl = open_workload();
+		const hw_learned *l = round % 3 == 2 ? &latency_least : NULL;
+		uint32_t want = round % 4 == 3 ? 1 + rnd(4) : 1;
+		int d;
+
+		for (uint32_t i = 0; i < N; i++) {
+			lbs_worker *w = &rw[i].w;
+			uint32_t cap = rnd(4);
+
+			make_random(&rw[i], i);
+			if (i > 0) {
+				memcpy(rw[i].d, rw[0].d, sizeof rw[0].d);
+				w->n_devices = rw[0].w.n_devices;
+			}
+			w->thermal_state = LBS_THERMAL_NORMAL;
+			w->performance_level = 1.0;
+			w->pending_work_s = LBS_WORK_UNKNOWN;
+			w->capacity = cap;
+			w->queued_tests = 0;
+			w->active_tests = rnd(cap ? cap : 1);
+			/* Spread so that few share the best suitability: a
+			 * wrong drop of the one best worker shows. */
+			w->util_cpu = rnd(9) / 8.0;
+			w->util_memory = 0.0;
+			w->temperature = rnd(5) / 4.0;
+			ws[i] = w;
+		}
+		hw_remember(s, 37);
+		d = select_vs_rank(s, &wl, ws, N, l, want, want, ev, order);
+		if (d < 0)
+			continue;
+		rounds++;
+		mismatches += d;
+		tied += ev[order[0]].f.score == ev[order[1]].f.score;
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(rounds > 1300);
+	CHECK(tied > 1200);
+	hw_free(s);
+}
+
 /* Nothing about a worker outlives a call: the same id with other devices
  * (a fleet reload, whatever addresses it reuses) is scored on the new ones. */
 /*
@@ -3319,6 +3391,7 @@ int main(void)
 	test_plain_score_against_evaluate();
 	test_hard_from_timed_scores();
 	test_timed_twins();
+	test_idle_kind();
 	test_fleet_reload();
 	test_giant_fleet_one_eligible();
 	test_sampled_small_fleet_is_full();
