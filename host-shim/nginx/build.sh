@@ -36,7 +36,10 @@ libs="-Wl,--exclude-libs,ALL"
 for l in "$@"; do libs="$libs $(cd "$(dirname "$l")" && pwd)/$(basename "$l")"; done
 libs="$libs -lcjson -lhiredis -lm"
 stamp="$bd/.lbs-configured"
-want="$incs|$libs|$(cksum <"$moddir/config")"
+# nginx's version and Debian's flags too: an nginx-dev upgrade compiled
+# the module against the old configure's ngx_auto_config.h, a module
+# load_module then refused with no word of a rebuild.
+want="$incs|$libs|$(cksum <"$moddir/config")|$(cksum <"$src/src/core/nginx.h")|$(cksum <"$src/conf_flags")"
 if [ ! -f "$bd/Makefile" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 	(
 		cd "$src"
@@ -50,6 +53,11 @@ if [ ! -f "$bd/Makefile" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want
 	printf '%s' "$want" >"$stamp"
 fi
 # The archives may have changed without the module's object: always relink.
-rm -f "$bd/ngx_http_upstream_lbsched_module.so"
+# And always compile the module again: nginx's Makefile makes its object
+# depend on nginx's headers and the .c alone, so a changed project header
+# (reqmap.h's sizes, the ABI's structs, shim_config.h's prefix) left an
+# object built with the old ones, linked with archives built with the new:
+# a struct of one size written with the other.
+rm -f "$bd/ngx_http_upstream_lbsched_module.so" "$bd"/addon/*/ngx_http_upstream_lbsched_module.o
 make -s -f "$bd/Makefile" -C "$src" modules >"$bd/make.log" 2>&1 || { cat "$bd/make.log" >&2; exit 1; }
 cp "$bd/ngx_http_upstream_lbsched_module.so" "$out"
