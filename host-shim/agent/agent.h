@@ -14,6 +14,8 @@
 #define AG_MAX_PCI 64
 #define AG_MAX_CACHES 16 /* (level, type, size) entries: hybrid CPUs have several per level */
 #define AG_MAX_BROWSERS 8
+/* The longest a browser's `--version` is waited for (browsers.c). */
+#define AG_VERSION_WAIT_MS 5000
 #define AG_MAX_NUMA 64
 #define AG_MAX_RECORD (64u << 10) /* the published document, in bytes */
 

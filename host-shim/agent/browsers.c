@@ -28,8 +28,6 @@ static const struct { const char *exe, *name; } known[] = {
 	{"brave-browser", "brave"},
 };
 
-#define VERSION_WAIT_MS 5000
-
 /* The first word of `out` that starts with a digit: "Chromium 120.0.6099.224
  * built on Debian" and "Mozilla Firefox 115.6.0esr" both say theirs so. */
 static void version_word(const char *out, char *v, size_t n)
@@ -48,7 +46,7 @@ static void version_word(const char *out, char *v, size_t n)
 	}
 }
 
-/* `exe --version`'s first bytes, waiting at most VERSION_WAIT_MS: 0, 1
+/* `exe --version`'s first bytes, waiting at most AG_VERSION_WAIT_MS: 0, 1
  * when it was stopped at the wait, -1 when it would not start. */
 static int run_version(const char *exe, char *out, size_t n)
 {
@@ -83,11 +81,11 @@ static int run_version(const char *exe, char *out, size_t n)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		struct pollfd p = {fd[0], POLLIN, 0};
-		if (ms >= VERSION_WAIT_MS) {
+		if (ms >= AG_VERSION_WAIT_MS) {
 			waited = !exited;
 			break;
 		}
-		int ready = poll(&p, 1, VERSION_WAIT_MS - ms < 50 ? (int)(VERSION_WAIT_MS - ms) : 50);
+		int ready = poll(&p, 1, AG_VERSION_WAIT_MS - ms < 50 ? (int)(AG_VERSION_WAIT_MS - ms) : 50);
 		if (ready < 0 && errno != EINTR)
 			break;
 		/* Nothing to read: once the browser has exited, it said all it
@@ -177,7 +175,7 @@ static void version_of(const char *exe, char *version, size_t n)
 	if (rc > 0)
 		fprintf(stderr, "lbsched-agent: '%s --version' did not finish in %d s: stopped; "
 		        "its version is left out until the file changes\n", exe,
-		        VERSION_WAIT_MS / 1000);
+		        AG_VERSION_WAIT_MS / 1000);
 	/* one that would not start (out of processes) is tried again */
 	if (rc < 0 || stat(exe, &st) != 0 || strlen(exe) >= sizeof p->exe)
 		return;

@@ -401,6 +401,15 @@ out:
 	return rc;
 }
 
+/* How long a detection may take, at most, for a machine whose last one
+ * found c: each browser's --version (and one more, newly installed) at its
+ * longest wait, and 10 s for the rest (hwloc, sensors, the GPUs' libraries)
+ * under the unit's CPUQuota. */
+static double detect_budget_s(const ag_caps *c)
+{
+	return (c->n_browsers + 1) * (AG_VERSION_WAIT_MS / 1000.0) + 10.0;
+}
+
 static double now_s(void)
 {
 	struct timespec t;
@@ -499,6 +508,14 @@ static int cmd_run(const ag_env *env, const opts *o)
 		}
 		if (now_s() - detected >= o->redetect) {
 			cJSON *fresh = NULL;
+			/* A detection may outlast the TTL (each browser's
+			 * --version is waited for up to AG_VERSION_WAIT_MS, and
+			 * the unit's CPUQuota slows hwloc too): the key is held
+			 * for that first, or the live worker left the fleet
+			 * while its agent looked at it.  A failure here is the
+			 * next publish's to say. */
+			if (sink->hold)
+				sink->hold(sink, o->ttl + detect_budget_s(c), err, sizeof err);
 			detected = now_s();
 			if (detect(env, id, c, &nv, &rocm) == 0 && (fresh = ag_record(c))) {
 				cJSON_Delete(record);

@@ -16,6 +16,10 @@ struct ag_sink {
 	 * with a one-line reason in err. */
 	int (*publish)(ag_sink *s, const cJSON *record, int changed,
 	               const cJSON *load, char *err, size_t n);
+	/* Keep the published worker at least `seconds` from now, before work
+	 * that may outlast its expiry (a detection); NULL where nothing
+	 * expires.  0, or -1 with a one-line reason in err. */
+	int (*hold)(ag_sink *s, double seconds, char *err, size_t n);
 	void (*close)(ag_sink *s);
 };
 

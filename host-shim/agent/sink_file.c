@@ -309,6 +309,7 @@ ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n)
 	f->claim = fd;
 	f->mode = mode;
 	f->base.publish = file_publish;
+	f->base.hold = NULL; /* a file has no expiry */
 	f->base.close = file_close;
 	return &f->base;
 }

@@ -100,6 +100,48 @@ static long long put(redis_sink *s, const char *record, const char *load, char *
 	return added;
 }
 
+/* PEXPIRE of the key, ms milliseconds as text: 0, or -1 with err. */
+static int expire_ms(redis_sink *s, const char *ms, char *err, size_t n)
+{
+	const char *argv[3] = {"PEXPIRE", s->key, ms};
+	redisReply *r = NULL;
+	int rc = -1;
+
+	if (rc_append_argv(s->c, 3, argv, NULL) < 0)
+		snprintf(err, n, "%s: out of memory", rc_where(s->c));
+	else if ((r = rc_reply_raw(s->c, err, n)) && r->type == REDIS_REPLY_ERROR)
+		key_error(s, "PEXPIRE", r->str, err, n);
+	else if (r)
+		rc = 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+/* The key's expiry `seconds` from now, on the connection publish keeps
+ * (opened again when Redis closed it while idle, as publish does). */
+static int redis_hold(ag_sink *base, double seconds, char *err, size_t n)
+{
+	redis_sink *s = (redis_sink *)base;
+	char ms[24];
+	int idle = s->c != NULL, rc;
+
+	snprintf(ms, sizeof ms, "%lld", (long long)(seconds * 1000));
+	if (!s->c && !(s->c = rc_open(&s->t, err, n)))
+		return -1;
+	rc = expire_ms(s, ms, err, n);
+	if (rc < 0 && idle && rc_closed(s->c)) {
+		rc_close(s->c);
+		if (!(s->c = rc_open(&s->t, err, n)))
+			return -1;
+		rc = expire_ms(s, ms, err, n);
+	}
+	if (rc < 0 && rc_broken(s->c)) {
+		rc_close(s->c);
+		s->c = NULL;
+	}
+	return rc;
+}
+
 static int redis_publish(ag_sink *base, const cJSON *record, int changed,
                          const cJSON *load, char *err, size_t n)
 {
@@ -191,22 +233,12 @@ ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
 	 * is said now, not at the end of the first interval.  PEXPIRE of
 	 * its own key: a command the per-worker ACL allows (PING is not),
 	 * and harmless (the key is its own, the expiry the one it sets). */
-	{
-		const char *argv[3] = {"PEXPIRE", s->key, s->ttl_ms};
-		redisReply *r = NULL;
-
-		if (rc_append_argv(s->c, 3, argv, NULL) < 0)
-			snprintf(err, n, "%s: out of memory", rc_where(s->c));
-		else if ((r = rc_reply_raw(s->c, err, n)) && r->type == REDIS_REPLY_ERROR)
-			key_error(s, "PEXPIRE", r->str, err, n);
-		if (!r || r->type == REDIS_REPLY_ERROR) {
-			freeReplyObject(r);
-			rc_close(s->c);
-			goto fail;
-		}
-		freeReplyObject(r);
+	if (expire_ms(s, s->ttl_ms, err, n) < 0) {
+		rc_close(s->c);
+		goto fail;
 	}
 	s->base.publish = redis_publish;
+	s->base.hold = redis_hold;
 	s->base.close = redis_close;
 	return &s->base;
 fail:

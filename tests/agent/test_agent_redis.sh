@@ -80,6 +80,26 @@ b_gone() { [ "$(rcli exists t:fleet:w-b)" = 0 ]; }
 until_ok 20 b_gone
 eq "expired" "$(rcli exists t:fleet:w-b)" 0
 eq "gone, not idle" "$(decide_ids "$url")" "w-a"
+# A re-detection longer than the TTL (a browser slow to say its version,
+# re-asked after its upgrade): the key is held for the detection first,
+# or the live worker left the fleet while its agent looked at it.
+slowbin=$tmp/slowbin
+mkdir -p "$slowbin"
+printf '#!/bin/sh\nsleep 2.5\necho "Mozilla Firefox 115.0"\n' >"$slowbin/firefox"
+chmod +x "$slowbin/firefox"
+PATH="$slowbin:$PATH" "$agent" run --root "$n" --redis "$url" --id w-r --interval 0.2 --ttl 1 \
+	--redetect 1 2>"$tmp/r.err" &
+rpid=$!
+r_live() { [ "$(rcli exists t:fleet:w-r)" = 1 ]; }
+until_ok 20 r_live || bad "w-r's agent never wrote its key: $(cat "$tmp/r.err")"
+eq "the slow browser is in the record" \
+	"$(rcli --raw hget t:fleet:w-r record | jq1 '"firefox" in d["browser_support"]')" True
+touch "$slowbin/firefox" # an upgrade: the next detection asks it again (2.5 s), within 1 s
+gaps=0
+for _ in $(seq 50); do r_live || gaps=$((gaps + 1)); sleep 0.1; done
+eq "w-r's key never went while its agent asked the browser again" "$gaps" 0
+kill "$rpid"
+wait "$rpid"
 # A Redis stalled past the TTL: the agent's transactions time out, Redis
 # runs them when it resumes, on a key that expired meanwhile (a load
 # without its record); the next sample writes the record again.
