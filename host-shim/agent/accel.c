@@ -16,11 +16,13 @@
 #define PCI_GOOGLE AG_PCI_GOOGLE
 
 /* Display drivers that are a framebuffer, a BMC's VGA or a virtual card:
- * listing them as GPUs would be a lie about compute. */
+ * listing them as GPUs would be a lie about compute.  hyperv_drm: a
+ * Hyper-V or Azure VM's synthetic video, whose VMBus device has a vendor
+ * file (0x1414) like a PCI card's. */
 static const char *const not_compute[] = {
-	"simpledrm", "simple-framebuffer", "efifb", "bochs-drm", "bochs",
+	"simpledrm", "simple-framebuffer", "efifb", "ofdrm", "bochs-drm", "bochs",
 	"cirrus", "cirrus-qemu", "vboxvideo", "vmwgfx", "qxl", "ast", "mgag200",
-	"hibmc-drm", "virtio_gpu", "udl", "vkms", NULL,
+	"hibmc-drm", "virtio_gpu", "udl", "gud", "vkms", "hyperv_drm", NULL,
 };
 
 /* Drivers of platform (non-PCI) GPUs and whose they are. */

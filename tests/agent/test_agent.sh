@@ -85,6 +85,16 @@ eq "xeon pci" "$(jget "$tmp/xeon.json" '[(p["vendor_id"],p["class_id"]) for p in
 eq "xeon drm gpus" "$(jget "$tmp/xeon.json" '[d["available_accelerators"], d["has_gpu"], d["hardware_specs"]["gpu_vendor"]]')" \
 	'[{"gpu": 1}, true, "nvidia"]'
 eq "xeon no cuda without NVML" "$(jget "$tmp/xeon.json" 'd["supported_backends"]')" '["cpu"]'
+# a Hyper-V or Azure VM's synthetic video (hyperv_drm, VMBus vendor 0x1414)
+# is no GPU either: it was listed as "other GPU 1414:5353"
+cp -a "$x" "$tmp/hyperv"
+mkdir -p "$tmp/hyperv/sys/class/drm/card3/device"
+echo 0x1414 >"$tmp/hyperv/sys/class/drm/card3/device/vendor"
+echo 0x5353 >"$tmp/hyperv/sys/class/drm/card3/device/device"
+ln -s ../../../bus/vmbus/drivers/hyperv_drm "$tmp/hyperv/sys/class/drm/card3/device/driver"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/hyperv"
+eq "hyperv video is no gpu" "$(jget "$tmp/out" '[d["available_accelerators"], [g["name"] for g in d["hardware_specs"]["gpus"] if "1414" in g["name"]]]')" \
+	'[{"gpu": 1}, []]'
 as_fleet "$tmp/xeon.json" "$tmp/xeon-fleet.json"
 accepted "$tmp/xeon-fleet.json"
 # sockets of two models: an L3 of 96 MB and one of 27.5 MB are two entries,
