@@ -21,7 +21,7 @@
 #define CLOCK_STEP 0.05  /* a clock change smaller than this is noise */
 #define HOT 0.9          /* of the limit: falling clocks are thermal */
 #define BUSY 10.0        /* percent: rising clocks are a warm-up */
-#define MAX_CPUFREQ 64   /* CPUs whose frequency is read each sample */
+#define MAX_CPUFREQ 64   /* CPUs whose frequency is read each sample, at most */
 #define CLOCK_HOLD 3     /* samples a lost clock or temperature reading is held for */
 
 static int proc_stat(const ag_env *env, unsigned long long *busy,
@@ -165,25 +165,49 @@ static double sensors_hot(double *cpu)
 	return hot;
 }
 
-/* Mean current/maximum CPU frequency from cpufreq; < 0 without cpufreq. */
-static double cpu_clock_ratio(const ag_env *env)
+/* 1 + the highest CPU number of /sys/devices/system/cpu/present ("0-79",
+ * "0-3,8-11"), or MAX_CPUFREQ when it cannot be read. */
+static unsigned cpus_present(const ag_env *env)
 {
-	double sum = 0;
-	int n = 0;
+	char b[4096];
+	const char *p;
+	unsigned long last;
 
-	for (int i = 0; i < MAX_CPUFREQ; i++) {
+	if (ag_read(env, "/sys/devices/system/cpu/present", b, sizeof b) <= 0)
+		return MAX_CPUFREQ;
+	b[strcspn(b, "\n")] = 0;
+	p = b + strlen(b);
+	while (p > b && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (!*p || (last = strtoul(p, NULL, 10)) >= 1UL << 20)
+		return MAX_CPUFREQ;
+	return (unsigned)last + 1;
+}
+
+/* Mean current/maximum CPU frequency from cpufreq; < 0 without cpufreq.
+ * At most MAX_CPUFREQ CPUs a sample, spread over all n of them, so that a
+ * second socket's throttle shows on a machine of more; a CPU without
+ * cpufreq (offline) is passed over, not the end. */
+static double cpu_clock_ratio(const ag_env *env, unsigned n)
+{
+	unsigned reads = n < MAX_CPUFREQ ? n : MAX_CPUFREQ;
+	double sum = 0;
+	int got = 0;
+
+	for (unsigned k = 0; k < reads; k++) {
+		unsigned i = (unsigned)((unsigned long long)k * n / reads);
 		char rel[128];
 		uint64_t cur, max;
-		snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_cur_freq", i);
+		snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_cur_freq", i);
 		if (ag_read_u64(env, rel, &cur) < 0)
-			break;
-		snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq", i);
+			continue;
+		snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpu%u/cpufreq/cpuinfo_max_freq", i);
 		if (ag_read_u64(env, rel, &max) < 0 || !max)
-			break;
+			continue;
 		sum += (double)cur / (double)max;
-		n++;
+		got++;
 	}
-	return n ? fmin(1, sum / n) : -1;
+	return got ? fmin(1, sum / got) : -1;
 }
 
 void ag_live_init(ag_live *lv, const ag_env *env)
@@ -193,6 +217,7 @@ void ag_live_init(ag_live *lv, const ag_env *env)
 	lv->clock_ratio = -1;
 	lv->temperature = -1;
 	lv->cpu = -1;
+	lv->n_cpus = cpus_present(env);
 	/* libsensors reads this machine's /sys only; a recorded tree is read
 	 * by hwmon() instead */
 	if (!env->root[0] && sensors_init(NULL) == 0)
@@ -288,7 +313,7 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	/* The CPUs: cpufreq's clock judged by their own heat and work (a
 	 * hot busy GPU beside idle CPUs, whose clocks wander, is no cooling
 	 * of theirs). */
-	ratio = cpu_clock_ratio(lv->env);
+	ratio = cpu_clock_ratio(lv->env, lv->n_cpus);
 	/* A reading lost for a sample or two (a file read while it was
 	 * rewritten, every source failing at once) holds the last one: taken
 	 * as "unknown", it ended a cooling state that still held, and with no

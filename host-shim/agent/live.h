@@ -26,6 +26,7 @@ typedef struct ag_live {
 	double temperature;             /* the hottest CPU sensor then; < 0 none */
 	int temp_misses;                /* samples in a row without one */
 	int sensors;                    /* libsensors initialised */
+	unsigned n_cpus;                /* CPU numbers 0..n_cpus-1 present */
 	enum { AG_NORMAL, AG_WARMING, AG_COOLING } state; /* the CPUs' */
 } ag_live;
 

@@ -626,6 +626,28 @@ eq "CPU cooling beside a healthy GPU" "$(gclk_state)" '[false, true, 0.42, 0.95]
 kill "$pid"
 wait "$pid"
 
+# ---- a machine of more than 64 CPUs (the Xeon's 80, hot): its second
+# socket's throttle shows, and a CPU without cpufreq (offline) is passed
+# over.  Only the first 64 were read, and the first missing one ended the
+# read: CPUs 64-79 at 30 % of their clock were no cooling.
+cp -r "$x" "$tmp/big"
+for f in name:coretemp temp1_input:95000 temp1_max:100000 temp1_crit:100000; do
+	mkdir -p "$tmp/big/sys/class/hwmon/hwmon0"
+	put "$tmp/big/sys/class/hwmon/hwmon0/${f%%:*}" "${f#*:}"
+done
+rm -r "$tmp/big/sys/devices/system/cpu/cpu5/cpufreq"
+env PATH="$nobrowser" "$agent" run --root "$tmp/big" --file "$tmp/big.json" --interval 0.2 2>"$tmp/big.err" &
+pid=$!
+big_written() { [ -s "$tmp/big.json" ]; }
+until_ok 20 big_written || bad "the agent never wrote $tmp/big.json"
+for c in $(seq 64 79); do put "$tmp/big/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 1170000; done
+big_state() { jget "$tmp/big.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'; }
+big_cooling() { [ "$(big_state)" = '[false, true, 0.87, 0.95]' ]; }
+until_ok 20 big_cooling
+eq "the second socket's throttle on 80 CPUs" "$(big_state)" '[false, true, 0.87, 0.95]'
+kill "$pid"
+wait "$pid"
+
 # ---- each clock is judged by its own device's heat and work: a hot, busy
 # GPU that does not throttle beside cool idle CPUs whose clocks fall is no
 # cooling (the GPU's temperature counted for the CPUs' clocks, and COOLING
