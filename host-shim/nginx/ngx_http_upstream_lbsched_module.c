@@ -3482,13 +3482,23 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
              * moves at the client's pace: to this free the time is the
              * client's, not the server's.  Its header's time is the
              * server's part (whole milliseconds: under one teaches no
-             * latency, as no duration). */
+             * latency, as no duration), but for a request body sent
+             * unbuffered: the header's time counts from the try's start,
+             * through the upload at the client's pace (nginx keeps no
+             * time of the body's end), so it teaches no latency either. */
             if (status == NGX_HTTP_SWITCHING_PROTOCOLS || !u->buffering
                 || dp->request->request_body_no_buffering)
             {
                 o.duration_s = u->state->header_time != (ngx_msec_t) -1
                                ? (double) u->state->header_time / 1000.0
                                : 0.0;
+            }
+
+            if (dp->request->request_body_no_buffering
+                && (dp->request->headers_in.content_length_n > 0
+                    || dp->request->headers_in.chunked))
+            {
+                o.duration_s = 0.0;
             }
         }
 

@@ -952,6 +952,60 @@ check "after a worker died inside the plugin, the upstream still answers ($ans)"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
 
+# A request body sent unbuffered (proxy_request_buffering off) moves at the
+# client's pace, and the response header's time counts it: a server that
+# answers once it has the body was learned as slow as its slowest client.
+P_UPL=$(free_port) P_UPLB=$(free_port)
+cat >"$tmp/upl.py" <<'EOF'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200); self.send_header("Content-Length", "4"); self.end_headers()
+        self.wfile.write(b"upl\n")
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+python3 "$tmp/upl.py" "$P_UPLB" &
+uplpid=$!
+upl_up="upstream upl {
+    lbsched_plugin $plugin;
+    lbsched_config '{\"store\": {\"path\": \"$tmp/uplstore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
+    server 127.0.0.1:$P_UPLB;
+  }
+  server { listen 127.0.0.1:$P_UPL; location / { proxy_pass http://upl; proxy_request_buffering off; } }"
+write_conf "$run/upl.conf" 1 "$slow_up $upl_up"
+"$NGINX" -p "$run/" -c "$run/upl.conf" || die "nginx (upl.conf) does not start: $(tail -5 "$run/error.log")"
+ngx_up
+# three parts of a body, 0.6 s apart: 1.8 s of upload
+slow_upload() {
+	python3 - "$P_UPL" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nConnection: close\r\n\r\n")
+for _ in range(3):
+    time.sleep(0.6)
+    s.sendall(b"0123456789")
+print(s.recv(4096).split(b"\r\n")[0].decode())
+EOF
+}
+ans=$(slow_upload)
+check "a body uploaded over 1.8 s, unbuffered, is answered ($ans)" test "$ans" = "HTTP/1.1 200 OK"
+upl_learned() {
+	get $U/lbsched_status | python3 -c '
+import json, sys
+u = [x for x in json.load(sys.stdin)["upstreams"] if x["name"] == "upl"][0]
+r = (u["learned"] or {}).get("records") or [{}]
+print(r[0].get("successes", 0), r[0].get("mean_duration", 0))' >"$tmp/upl.learned" &&
+	[ "$(cut -d" " -f1 "$tmp/upl.learned")" = 1 ]
+}
+until_ok 20 upl_learned
+check "... learned as one success with no latency of the client's upload ($(cat "$tmp/upl.learned"))" \
+	python3 -c 'import sys; n, m = open(sys.argv[1]).read().split(); sys.exit(not (n == "1" and float(m) < 0.5))' "$tmp/upl.learned"
+kill "$uplpid"
+kill -QUIT "$(cat "$run/nginx.pid")"
+ngx_down
+
 # A request that tries every server of a large upstream, all refusing (an
 # outage, a restart), goes the filtered way from its 33rd try on, which
 # took its candidates from the request's pool anew each try: memory
