@@ -205,6 +205,13 @@ printf '{"subtasks": {"g": {"requirements": {"required_backend": "cuda", "expect
 expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/galt.jsonl" --workers "$tmp/cuda.json" --truth "$tmp/cuda_truth.json" --fail-rate 0.5 --seed 1
 pycheck "$tmp/out" 'L[0]["completed"] is True and L[0]["failures"] == 1 and L[0]["placements"] == 2'
 
+# A graph lost (a subtask failed its only attempt) places nothing more: six
+# independent subtasks on one worker went on being placed after the loss,
+# and their failures were counted (6 placed, 4 failed at this seed).
+python3 -c 'import json; print(json.dumps({"subtasks": {k: {"requirements": {"expected_duration": 10}, "recovery": {"strategy": "retry", "max_attempts": 1}} for k in "abcdef"}}))' >"$tmp/lost.jsonl"
+expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/lost.jsonl" --workers "$tmp/cuda.json" --truth "$tmp/cuda_truth.json" --fail-rate 0.3 --seed 3
+pycheck "$tmp/out" 'L[0]["completed"] is False and L[0]["failures"] == 1 and L[0]["placements"] < 6'
+
 # --- simulate --graphs: three columns per graph, a summary, determinism.
 python3 "$src/bench/graphgen.py" --graphs 4 --seed 3 --min 10 --max 60 > "$tmp/g.jsonl"
 gsim() { "$shim" simulate --plugin "$plugin" --graphs "$tmp/g.jsonl" --workers "$fleet" --truth "$truth" "$@"; }

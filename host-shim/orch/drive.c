@@ -125,7 +125,9 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 		int done;
 
 		show_loads(&d, workers, n, now);
-		nr = orch_ready(o, now, ready, o->n);
+		/* A lost graph places nothing more (drive.h: until it completes
+		 * or is lost); its runs in flight end and are counted. */
+		nr = orch_completed(o) < 0 ? 0 : orch_ready(o, now, ready, o->n);
 		/* Not while every slot is taken (d.n runs hold d.n slots): no
 		 * choice could be bound. */
 		for (uint32_t k = 0, streak = 0; k < nr && d.n < total && streak < ROUND_WITHDRAWN;

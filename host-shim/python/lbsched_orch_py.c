@@ -193,6 +193,14 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id,
 		arena_free(a);
 		return LBSPY_EINPUT;
 	}
+	/* A failure is not "no worker fits": out of memory, or the
+	 * scheduler's own error, is raised. */
+	if (p.st != LBS_OK && p.st != LBS_NO_WORKER) {
+		snprintf(err, errlen, "lbsched: subtask '%s': placing it failed with status %d", id,
+		         (int)p.st);
+		arena_free(a);
+		return lbspy_code_of(p.st);
+	}
 	res = cJSON_CreateObject();
 	cJSON_AddStringToObject(res, "status", p.st == LBS_OK ? "ok" : "no_worker");
 	if (p.st == LBS_OK) {

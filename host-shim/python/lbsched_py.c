@@ -208,7 +208,7 @@ static void warn_end(lbspy *h)
 	conv_warn_summary(&c);
 }
 
-static int code_of(lbs_status st)
+int lbspy_code_of(int st)
 {
 	switch (st) {
 	case LBS_OK:
@@ -491,7 +491,7 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 		o.cookie = jar_get(h->jar, o.workload_id, o.worker_id);
 	typed = outcome_type(h, said, &o);
 	st = sched_report(h->sched, &o);
-	rc = code_of(st);
+	rc = lbspy_code_of(st);
 	/* The CLI says so of its outcomes learned as mixed; the package issues
 	 * it as a RecordWarning, which Python's default filter shows once per
 	 * line of code (so the text names no test). */
@@ -547,7 +547,7 @@ LBSPY_EXPORT int lbspy_explain(lbspy *h, const char *test_json,
 	if (!rc) {
 		lbs_status st = sched_explain(h->sched, &wl, (const lbs_worker *const *)workers,
 		                              n, textbuf_write, &tb);
-		rc = code_of(st);
+		rc = lbspy_code_of(st);
 		if (st == LBS_EUNSUPPORTED)
 			set_err(err, errlen, "scheduler '%s' cannot explain",
 			        sched_desc(h->sched)->name);
@@ -583,7 +583,7 @@ LBSPY_EXPORT int lbspy_stats(lbspy *h, char **out, char *err, size_t errlen)
 	pthread_mutex_lock(&h->mu);
 	st = sched_stats(h->sched, textbuf_write, &tb);
 	pthread_mutex_unlock(&h->mu);
-	rc = code_of(st);
+	rc = lbspy_code_of(st);
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "this scheduler has no stats");
 	else if (rc)

@@ -209,5 +209,8 @@ int lbspy_locked_sched(lbspy *h, int (*fn)(struct shim_sched *s, void *ctx), voi
 struct lbs_workload;
 void lbspy_keep_locked(lbspy *h, const struct lbs_workload *wl, const char *worker_id,
                        uint64_t cookie);
+/* The LBSPY_* code of a plugin's status (LBS_ENOMEM: LBSPY_ENOMEM, any
+ * failure without a code of its own: LBSPY_EFAILED). */
+int lbspy_code_of(int lbs_status);
 
 #endif
