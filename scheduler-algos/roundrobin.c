@@ -91,8 +91,17 @@ static uint32_t cursor_start(const rr_cursor *c, const lbs_worker *const *worker
 		if (wid_valid(w) && wid_hash(w->id) == c->id_hash)
 			return j + 1 < n ? j + 1 : 0;
 	}
-	/* It left the fleet; carry on from where it stood. */
-	return c->last + 1 < n ? c->last + 1 : 0;
+	/* It is not in this call's array (it left, or the host passes only
+	 * the workers free now): on from the one that came after it, which
+	 * the place after its old one skipped when the array closed up (a
+	 * host leaving out each busy worker never had it chosen); else from
+	 * where it stood. */
+	for (uint32_t j = 0; j < n; j++) {
+		w = workers[j];
+		if (wid_valid(w) && wid_hash(w->id) == c->next_hash)
+			return j;
+	}
+	return c->last < n ? c->last : 0;
 }
 
 static const rr_cursor *cursor_for(const rr_state *s, uint64_t klass)
@@ -114,6 +123,7 @@ lbs_status rr_pick(const rr_state *s, const lbs_workload *wl,
 
 	memset(res, 0, sizeof(*res));
 	res->klass = rr_class_of(wl);
+	res->n = n;
 	if (n == 0 || want == 0)
 		return LBS_OK;
 	res->start = i = cursor_start(cursor_for(s, res->klass), workers, n);
@@ -133,12 +143,13 @@ lbs_status rr_pick(const rr_state *s, const lbs_workload *wl,
 }
 
 static void cursor_set(rr_cursor *c, uint64_t klass, uint64_t stamp,
-                       uint32_t last, uint64_t hash)
+                       uint32_t last, uint64_t hash, uint64_t next_hash)
 {
 	c->klass = klass;
 	c->used = stamp;
 	c->last = last;
 	c->id_hash = hash;
+	c->next_hash = next_hash;
 	c->valid = 1;
 }
 
@@ -148,6 +159,8 @@ void rr_commit(rr_state *s, const rr_result *res,
 	rr_cursor *set = &s->classes[set_of(res->klass) * RR_WAYS];
 	rr_cursor *slot = NULL;
 	uint64_t hash = wid_hash(workers[last]->id);
+	uint32_t next = last + 1 < res->n ? last + 1 : 0;
+	uint64_t next_hash = wid_hash(workers[next]->id);
 
 	s->clock++;
 	for (int i = 0; i < RR_WAYS; i++) {
@@ -164,8 +177,8 @@ void rr_commit(rr_state *s, const rr_result *res,
 			if (set[i].used < slot->used)
 				slot = &set[i];
 	}
-	cursor_set(slot, res->klass, s->clock, last, hash);
-	cursor_set(&s->global, 0, s->clock, last, hash);
+	cursor_set(slot, res->klass, s->clock, last, hash, next_hash);
+	cursor_set(&s->global, 0, s->clock, last, hash, next_hash);
 }
 
 /* The rotation's scores for scores[from..to), each 0 (eligible, ranked

@@ -39,6 +39,7 @@
 typedef struct rr_cursor {
 	uint64_t klass;   /* request class (rr_class_of), 0 in the global */
 	uint64_t id_hash; /* hash of the id last chosen */
+	uint64_t next_hash; /* of the id after it in that call's array */
 	uint64_t used;    /* LRU stamp; 0 = empty slot */
 	uint32_t last;    /* position of the worker last chosen */
 	uint32_t valid;   /* 0 until something was chosen */
@@ -57,6 +58,7 @@ typedef struct rr_result {
 	uint32_t n_found;   /* eligible workers taken, <= want */
 	uint32_t scanned;   /* workers examined */
 	uint32_t skipped;   /* of those, ineligible */
+	uint32_t n;         /* the array's size */
 } rr_result;
 
 void rr_init(rr_state *s);

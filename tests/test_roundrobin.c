@@ -255,6 +255,46 @@ static void test_fleet_changes(void)
 	fleet_free(&f);
 }
 
+/*
+ * A host that passes only the workers free now leaves out the one just
+ * chosen: the rotation goes on with the one after it, never skips it.
+ * Among the workers the plain rotation takes (FLEET6's eligible ones),
+ * each gets its share.
+ */
+static void test_chosen_left_out(void)
+{
+	fleet f = fleet_parse(FLEET6);
+	lbs_workload wl = workload_parse(f.arena, TEST4GB);
+	shim_sched *s = test_sched("round-robin", NULL);
+	const lbs_worker *elig[6], *rest[6];
+	int got[6] = {0}, taken[6] = {0}, ne = 0;
+	const char *last = NULL;
+
+	for (int k = 0; k < 12; k++) {
+		last = choose(s, &wl, &f);
+		for (int i = 0; i < 6; i++)
+			taken[i] |= !strcmp(f.workers[i]->id, last);
+	}
+	for (int i = 0; i < 6; i++)
+		if (taken[i])
+			elig[ne++] = f.workers[i];
+	CHECK(ne >= 3);
+	for (int k = 0; k < 600; k++) {
+		int m = 0;
+
+		for (int i = 0; i < ne; i++)
+			if (strcmp(elig[i]->id, last))
+				rest[m++] = elig[i];
+		last = choose_in(s, &wl, rest, (uint32_t)m);
+		for (int i = 0; i < ne; i++)
+			got[i] += !strcmp(elig[i]->id, last);
+	}
+	for (int i = 0; i < ne; i++)
+		CHECK(got[i] * ne >= 600 * 8 / 10 && got[i] * ne <= 600 * 12 / 10);
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static lbs_status open_with(const char *config, char *err, size_t errlen)
 {
 	shim_sched *s = NULL;
@@ -456,6 +496,7 @@ int main(void)
 	test_none();
 	test_shards();
 	test_fleet_changes();
+	test_chosen_left_out();
 	test_config();
 	test_explain_stats();
 	test_score();
