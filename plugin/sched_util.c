@@ -123,9 +123,12 @@ void sc_shards(const lbs_workload *wl, uint32_t capacity, uint32_t *want,
 	if (wl->allocation == LBS_ALLOC_SHARDED ||
 	    wl->allocation == LBS_ALLOC_REPLICATED) {
 		/* min_shards 0 is outside the ABI; reading it as 1 keeps
-		 * "LBS_OK means at least one worker" true. */
+		 * "LBS_OK means at least one worker" true, and max_shards 0
+		 * (with it: less than min is refused) the same, or no worker
+		 * was wanted while one was needed (no_worker among eligible
+		 * workers, with a reason about something else). */
 		min = wl->min_shards ? wl->min_shards : 1;
-		max = wl->max_shards;
+		max = wl->max_shards ? wl->max_shards : 1;
 	}
 	*want = max < capacity ? max : capacity;
 	*need = min;

@@ -224,6 +224,10 @@ static void test_shards(void)
 	CHECK_STR(choose(s, &single, &f), "w4");
 	/* Asking for 10 gets every eligible worker once. */
 	CHECK_STR(choose(s, &replicated_all, &f), "w6,w1,w3,w4");
+	/* min_shards and max_shards 0, outside the ABI, are one worker, as
+	 * min_shards 0 alone is (not no_worker among eligible ones). */
+	sharded.min_shards = sharded.max_shards = 0;
+	CHECK_STR(choose(s, &sharded, &f), "w6");
 	sched_close(s);
 	fleet_free(&f);
 }
