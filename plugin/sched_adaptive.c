@@ -631,7 +631,7 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 	lbs_status first = LBS_OK;
 	lbs_outcome copy;
 	size_t size;
-	int mine, first_pick;
+	int mine, first_pick, refused = 0;
 	uint64_t h;
 
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
@@ -640,18 +640,8 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 	h = wid_hash(o->worker_id);
 	mine = o->cookie && d->cookie == o->cookie && placed_on(inst, d, h);
 	first_pick = mine && d->pick == h;
-	if (first_pick && !d->rewarded && adapt_reward(o) >= 0.0) {
-		double r = adapt_reward(o);
-		_Atomic uint64_t *u = &inst->reward_u[d->child];
-
-		d->rewarded = 1;
-		adapt_learn(&inst->st, d->ctx, d->child, r);
-		sc_bump(&inst->outcomes[d->child]);
-		atomic_store_explicit(u, atomic_load_explicit(u, memory_order_relaxed) +
-		                      (uint64_t)(r * 1e6 + 0.5), memory_order_relaxed);
-	} else if (!mine) {
+	if (!mine)
 		sc_bump(&inst->unmatched);
-	}
 	size = o->struct_size < sizeof(copy) ? o->struct_size : sizeof(copy);
 	memset(&copy, 0, sizeof(copy));
 	memcpy(&copy, o, size);
@@ -667,6 +657,21 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 		st = k->desc->report(k->inst, &copy);
 		if (st != LBS_OK && first == LBS_OK)
 			first = st;
+		refused |= st == LBS_EINVAL;
+	}
+	/* Learned only from an outcome no child refused as bad (a NaN or
+	 * infinite duration, a type out of range): one was rewarded in full
+	 * and then refused, and a later valid report of the same decision
+	 * was no longer learned. */
+	if (first_pick && !d->rewarded && !refused && adapt_reward(o) >= 0.0) {
+		double r = adapt_reward(o);
+		_Atomic uint64_t *u = &inst->reward_u[d->child];
+
+		d->rewarded = 1;
+		adapt_learn(&inst->st, d->ctx, d->child, r);
+		sc_bump(&inst->outcomes[d->child]);
+		atomic_store_explicit(u, atomic_load_explicit(u, memory_order_relaxed) +
+		                      (uint64_t)(r * 1e6 + 0.5), memory_order_relaxed);
 	}
 	if (first == LBS_OK)
 		sc_bump(&inst->n.reports);

@@ -417,6 +417,37 @@ static void test_composite_child(void)
 	fleet_free(&f);
 }
 
+/*
+ * An outcome a child refuses as bad (an infinite duration) teaches adaptive
+ * nothing: it was rewarded in full first, and the decision marked, so the
+ * valid report that followed was not learned.
+ */
+static void test_refused_outcome(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"model_id\": \"bert-base\", \"priority\": 3,"
+		" \"expected_duration\": 10}");
+	shim_sched *s = test_sched("adaptive", NO_EXPLORE);
+	char w[64];
+
+	set_all(&f, 0.1);
+	snprintf(w, sizeof w, "%s", choose(s, &wl, &f));
+	CHECK_CONTAINS(reason, "adaptive: affinity decided");
+	CHECK_INT(report_to(s, wl.type, w, last_cookie, LBS_RESULT_SUCCESS, INFINITY, 10),
+	          LBS_EINVAL);
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "{\"scheduler\":\"affinity\",\"decisions\":1,\"outcomes\":0,");
+	CHECK_INT(report_to(s, wl.type, w, last_cookie, LBS_RESULT_SUCCESS, 20, 10), LBS_OK);
+	json_len = 0;
+	CHECK_INT(sched_stats(s, collect, NULL), LBS_OK);
+	CHECK_CONTAINS(json, "{\"scheduler\":\"affinity\",\"decisions\":1,\"outcomes\":1,"
+	                     "\"mean_reward\":0.5000}");
+	sched_close(s);
+	fleet_free(&f);
+}
+
 int main(void)
 {
 	test_load_rule();
@@ -427,5 +458,6 @@ int main(void)
 	test_high_load_weights();
 	test_children_and_errors();
 	test_composite_child();
+	test_refused_outcome();
 	return check_done("test_adaptive");
 }
