@@ -159,6 +159,8 @@ uint32_t orch_critical_path(const orch *o, uint32_t *out, uint32_t cap, double *
  * indices, returns how many are ready.
  */
 uint32_t orch_ready(orch *o, double now, uint32_t *out, uint32_t cap);
+/* Whether subtask i is ready at now, as orch_ready() would list it. */
+int orch_is_ready(orch *o, uint32_t i, double now);
 
 /*
  * Place ready subtask i (ready as orch_ready says at the caller's clock;

@@ -87,6 +87,11 @@ static int is_ready(const orch *o, orch_task *t, double now)
 	return 1;
 }
 
+int orch_is_ready(orch *o, uint32_t i, double now)
+{
+	return i < o->n && is_ready(o, &o->t[i], now);
+}
+
 typedef struct ready_key {
 	int cp;
 	double rank;

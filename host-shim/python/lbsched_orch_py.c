@@ -165,7 +165,7 @@ static int fleet_of(arena *a, const char *workers_json, lbs_worker ***w, uint32_
 	       ? LBSPY_EINPUT : LBSPY_OK;
 }
 
-LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id,
+LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, double now,
                                   const char *workers_json, char **out, char *err,
                                   size_t errlen)
 {
@@ -183,6 +183,14 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id,
 		return LBSPY_EINPUT;
 	}
 	p.i = (uint32_t)i;
+	/* orch_place() does not look at the clock: a subtask waiting for its
+	 * retry's backoff was placed, and its attempt spent, although
+	 * get_ready_subtasks did not list it. */
+	if (!orch_is_ready(o, p.i, now)) {
+		snprintf(err, errlen, "lbsched: subtask '%s' is not ready to place", id);
+		arena_free(a);
+		return LBSPY_EINPUT;
+	}
 	if ((rc = fleet_of(a, workers_json, &p.workers, &p.n, err, errlen))) {
 		arena_free(a);
 		return rc;

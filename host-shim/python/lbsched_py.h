@@ -160,7 +160,9 @@ int lbspy_warnings(lbspy *h, char **out);
  * "upward_rank", "est_s", "attempts", "alternate" (as lbspy_orch_subtask)}, ...] in the
  * documented order.
  * lbspy_orch_place: one select through h's scheduler over workers_json
- * (conv_fleet's input); *out = {"status": "ok"|"no_worker", "worker",
+ * (conv_fleet's input) for a subtask ready at the caller's clock `now`
+ * (as lbspy_orch_ready; one waiting for its retry's backoff is not);
+ * *out = {"status": "ok"|"no_worker", "worker",
  * "test_id" (the id the scheduler placed, as lbspy_report's outcomes name
  * it)}; the decision is kept as lbspy_select's are (lbspy_report).
  * lbspy_orch_record: the result of subtask `id` (started implicitly when
@@ -181,8 +183,8 @@ int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out,
                    char **warnings, char *err, size_t errlen);
 void lbspy_orch_free(lbspy_orch *o);
 int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *err, size_t errlen);
-int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, const char *workers_json,
-                     char **out, char *err, size_t errlen);
+int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, double now,
+                     const char *workers_json, char **out, char *err, size_t errlen);
 int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int success, double duration_s,
                       const char *payload_json, double progress, const char *worker_id,
                       double now, char **out, char *err, size_t errlen);

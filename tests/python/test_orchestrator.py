@@ -225,6 +225,23 @@ class OriginalFlow(unittest.TestCase):
         (r,) = o.get_ready_subtasks("x")
         self.assertEqual(r["config"]["requirements"], {"required_backend": "tpu", "priority": 4})
 
+    def test_place_waits_for_the_backoff(self):
+        # place_subtask placed a subtask its retry's backoff held back (and
+        # spent an attempt), which get_ready_subtasks did not list
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        good = {"w1": {"cpu_cores": 4, "available_memory": 16}}
+        o.register_workload("w", {"subtasks": {"a": {"recovery": {
+            "strategy": "retry", "backoff_base_s": 20, "jitter": 0, "max_attempts": 3}}}})
+        self.assertEqual(o.place_subtask("w", "a", good), "w1")
+        r = o.record_subtask_result("w", "a", None, success=False, worker_id="w1")
+        self.assertEqual((r["state"], r["recovery"]), ("pending", "retry"))
+        self.assertGreater(r["delay_s"], 10)
+        self.assertEqual(o.get_ready_subtasks("w"), [])
+        with self.assertRaisesRegex(ValueError, "subtask 'a' is not ready to place"):
+            o.place_subtask("w", "a", good)
+        s.close()
+
     def test_fleet_errors_name_the_callers_keys(self):
         # as select_worker's: explain, place_subtask and estimate_durations
         # said "available_workers: workers[0]: field ..."

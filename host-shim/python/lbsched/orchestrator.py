@@ -27,7 +27,7 @@ _lib.lbspy_orch_new.argtypes = [_cp, _cp, _outp, _outp, _cp, _sz]
 _lib.lbspy_orch_free.argtypes = [_vp]
 _lib.lbspy_orch_free.restype = None
 _lib.lbspy_orch_ready.argtypes = [_vp, _d, _outp, _cp, _sz]
-_lib.lbspy_orch_place.argtypes = [_vp, _vp, _cp, _cp, _outp, _cp, _sz]
+_lib.lbspy_orch_place.argtypes = [_vp, _vp, _cp, _d, _cp, _outp, _cp, _sz]
 _lib.lbspy_orch_record.argtypes = [_vp, _vp, _cp, ctypes.c_int, _d, _cp, _d, _cp, _d, _outp,
                                    _cp, _sz]
 _lib.lbspy_orch_completed.argtypes = [_vp]
@@ -293,7 +293,7 @@ class MultiDeviceOrchestrator(object):
             sched = self.scheduler
             with sched._lock:
                 r = self._call(_lib.lbspy_orch_place, h, sched._handle(),
-                               sid.encode("utf-8"), fleet,
+                               sid.encode("utf-8"), self._now(), fleet,
                                at=(where, worker_loads))
                 if self._report and r["worker"] is not None:
                     self._placed[workload_id][sid] = sched
