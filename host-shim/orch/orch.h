@@ -190,6 +190,10 @@ void orch_withdraw(const orch *o, uint32_t i, shim_sched *s, const char *worker_
                    uint64_t cookie);
 /* Mark i running on `worker_id` without a scheduler (a host that chose). */
 int orch_start(orch *o, uint32_t i, const char *worker_id);
+/* Running i ran on `worker_id` after all (the host moved it): the worker
+ * its recovery excludes (reassign).  0, or -1 (not running, out of
+ * memory). */
+int orch_ran_on(orch *o, uint32_t i, const char *worker_id);
 const char *orch_worker(const orch *o, uint32_t i); /* last placement or NULL */
 /* The cookie of the last placement's selection, for the outcome the host
  * reports of that run (lbs_outcome.cookie); 0 when the host placed it. */

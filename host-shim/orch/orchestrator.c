@@ -230,6 +230,20 @@ int orch_start(orch *o, uint32_t i, const char *worker_id)
 	return 0;
 }
 
+int orch_ran_on(orch *o, uint32_t i, const char *worker_id)
+{
+	char *copy;
+
+	if (i >= o->n || !worker_id || o->t[i].state != ORCH_RUNNING)
+		return -1;
+	if (o->t[i].worker && !strcmp(o->t[i].worker, worker_id))
+		return 0;
+	if (!(copy = arena_strdup(o->a, worker_id)))
+		return -1;
+	o->t[i].worker = copy;
+	return 0;
+}
+
 /* The end of the string whose opening quote is at p, past its closing
  * one (or at the NUL of text cut short). */
 static const char *string_end(const char *p)

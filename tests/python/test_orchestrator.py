@@ -225,6 +225,24 @@ class OriginalFlow(unittest.TestCase):
         (r,) = o.get_ready_subtasks("x")
         self.assertEqual(r["config"]["requirements"], {"required_backend": "tpu", "priority": 4})
 
+    def test_reassign_excludes_the_worker_it_ran_on(self):
+        # the caller says the run failed on w2, not on w1 where it was
+        # placed: reassign excluded w1, and the next place went to w2
+        s = lbsched.PluginScheduler("round-robin", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        two = {"w1": {"cpu_cores": 4, "available_memory": 16},
+               "w2": {"cpu_cores": 4, "available_memory": 16}}
+        o.register_workload("x", {"subtasks": {"a": {"recovery": {
+            "strategy": "reassign", "max_attempts": 5}}}})
+        self.assertEqual(o.place_subtask("x", "a", two), "w1")
+        r = o.record_subtask_result("x", "a", None, success=False, worker_id="w2")
+        self.assertEqual(r["recovery"], "reassign")
+        # round-robin's next would be w2: excluded, w1 again
+        self.assertEqual(o.place_subtask("x", "a", two), "w1")
+        o.record_subtask_result("x", "a", None, success=False, worker_id="w1")
+        self.assertIsNone(o.place_subtask("x", "a", two))
+        s.close()
+
     def test_place_waits_for_the_backoff(self):
         # place_subtask placed a subtask its retry's backoff held back (and
         # spent an attempt), which get_ready_subtasks did not list
