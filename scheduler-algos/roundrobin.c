@@ -160,7 +160,9 @@ void rr_commit(rr_state *s, const rr_result *res,
 	rr_cursor *slot = NULL;
 	uint64_t hash = wid_hash(workers[last]->id);
 	uint32_t next = last + 1 < res->n ? last + 1 : 0;
-	uint64_t next_hash = wid_hash(workers[next]->id);
+	/* rr_pick may have stopped before it: unchecked, it may be no
+	 * worker (0 is no id's hash, and matches none). */
+	uint64_t next_hash = wid_valid(workers[next]) ? wid_hash(workers[next]->id) : 0;
 
 	s->clock++;
 	for (int i = 0; i < RR_WAYS; i++) {
