@@ -23,12 +23,12 @@
  *                   original's rule, > 0.
  *   seed            the exploration draws are a fixed sequence for a seed.
  *
- * report(): the deciding child's decision is found by the cookie (a ring of
- * the last ADAPT_RING decisions), its reward learned from the first outcome
- * reported for it (further ones are not rewarded again); the outcome then goes
- * to every child with a report slot, the deciding child's with its own
- * cookie when the worker is any of the decision's (a sharded placement's
- * every worker).  What adaptive measured is in memory
+ * report(): the outcome goes to every child with a report slot, the
+ * deciding child's with its own cookie when the worker is any of the
+ * decision's (a sharded placement's every worker); then the deciding
+ * child's decision, found by the cookie (a ring of the last ADAPT_RING
+ * decisions), learns its reward from the first valid outcome reported for
+ * it (adapt_reward; further ones are not rewarded again).  What adaptive measured is in memory
  * only; its children keep what they keep.
  */
 #include <stdio.h>
@@ -631,7 +631,7 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 	lbs_status first = LBS_OK;
 	lbs_outcome copy;
 	size_t size;
-	int mine, first_pick, refused = 0;
+	int mine, first_pick;
 	uint64_t h;
 
 	if (!o || o->struct_size < LBS_OUTCOME_SIZE_V1_0 || !o->worker_id)
@@ -657,13 +657,8 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 		st = k->desc->report(k->inst, &copy);
 		if (st != LBS_OK && first == LBS_OK)
 			first = st;
-		refused |= st == LBS_EINVAL;
 	}
-	/* Learned only from an outcome no child refused as bad (a NaN or
-	 * infinite duration, a type out of range): one was rewarded in full
-	 * and then refused, and a later valid report of the same decision
-	 * was no longer learned. */
-	if (first_pick && !d->rewarded && !refused && adapt_reward(o) >= 0.0) {
+	if (first_pick && !d->rewarded && adapt_reward(o) >= 0.0) {
 		double r = adapt_reward(o);
 		_Atomic uint64_t *u = &inst->reward_u[d->child];
 

@@ -106,7 +106,14 @@ void adapt_choose(const adapt_state *s, const adapt_params *p, uint32_t ctx,
 
 double adapt_reward(const lbs_outcome *o)
 {
-	if (o->result == LBS_RESULT_CANCELLED)
+	/* A bad outcome teaches nothing: an infinite duration was rewarded
+	 * in full, and the decision marked, so the valid report after it
+	 * was not learned.  Checked here, not inferred from a child's
+	 * refusal: a store refuses valid outcomes too (a pair past its
+	 * max_pairs), and a rotation refuses none. */
+	if (o->result == LBS_RESULT_CANCELLED || o->workload_type >= LBS_WL_COUNT ||
+	    !(o->duration_s >= 0.0 && o->duration_s <= 1e300) ||
+	    !(o->expected_duration_s >= 0.0 && o->expected_duration_s <= 1e300))
 		return -1.0;
 	if (o->result != LBS_RESULT_SUCCESS)
 		return 0.0;

@@ -94,7 +94,9 @@ double adapt_value(const adapt_state *s, const adapt_params *p, uint32_t ctx, ui
 void adapt_choose(const adapt_state *s, const adapt_params *p, uint32_t ctx,
                   uint32_t rule_child, uint64_t rand, adapt_choice *c);
 
-/* The reward of an outcome, or -1 when it counts nowhere (cancelled). */
+/* The reward of an outcome, or -1 when it counts nowhere (cancelled, or a
+ * bad outcome: a duration or expected duration not a finite number >= 0,
+ * a workload type out of range). */
 double adapt_reward(const lbs_outcome *o);
 
 void adapt_decided(adapt_state *s, uint32_t ctx, uint32_t child);
