@@ -285,9 +285,13 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int 
 	}
 	/* A run the caller says was on another worker failed there: that is
 	 * the worker reassign excludes, not the one placed. */
-	if (worker_id && orch_state_of(o, (uint32_t)i) == ORCH_RUNNING &&
-	    orch_ran_on(o, (uint32_t)i, worker_id))
-		return oom(err, errlen);
+	if (worker_id && orch_state_of(o, (uint32_t)i) == ORCH_RUNNING) {
+		/* a result refused leaves the subtask as it was */
+		if (orch_result_check(o, (uint32_t)i, &r, err, errlen))
+			return LBSPY_EINPUT;
+		if (orch_ran_on(o, (uint32_t)i, worker_id))
+			return oom(err, errlen);
+	}
 	if (orch_record(o, (uint32_t)i, &r, err, errlen))
 		return LBSPY_EINPUT;
 	/* recorded first: a result the orchestrator refuses teaches nothing */
