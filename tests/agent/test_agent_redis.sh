@@ -85,18 +85,19 @@ eq "gone, not idle" "$(decide_ids "$url")" "w-a"
 # or the live worker left the fleet while its agent looked at it.
 slowbin=$tmp/slowbin
 mkdir -p "$slowbin"
-printf '#!/bin/sh\nsleep 2.5\necho "Mozilla Firefox 115.0"\n' >"$slowbin/firefox"
+printf '#!/bin/sh\necho asked >>"%s"\nsleep 3.5\necho "Mozilla Firefox 115.0"\n' "$tmp/asked" >"$slowbin/firefox"
 chmod +x "$slowbin/firefox"
-PATH="$slowbin:$PATH" "$agent" run --root "$n" --redis "$url" --id w-r --interval 0.2 --ttl 1 \
+PATH="$slowbin:$PATH" "$agent" run --root "$n" --redis "$url" --id w-r --interval 0.2 --ttl 2 \
 	--redetect 1 2>"$tmp/r.err" &
 rpid=$!
 r_live() { [ "$(rcli exists t:fleet:w-r)" = 1 ]; }
 until_ok 20 r_live || bad "w-r's agent never wrote its key: $(cat "$tmp/r.err")"
 eq "the slow browser is in the record" \
 	"$(rcli --raw hget t:fleet:w-r record | jq1 '"firefox" in d["browser_support"]')" True
-touch "$slowbin/firefox" # an upgrade: the next detection asks it again (2.5 s), within 1 s
+touch "$slowbin/firefox" # an upgrade: the next detection asks it again (3.5 s), within 1 s
 gaps=0
-for _ in $(seq 50); do r_live || gaps=$((gaps + 1)); sleep 0.1; done
+for _ in $(seq 60); do r_live || gaps=$((gaps + 1)); sleep 0.1; done
+eq "the browser was asked again" "$(wc -l <"$tmp/asked")" 2
 eq "w-r's key never went while its agent asked the browser again" "$gaps" 0
 kill "$rpid"
 wait "$rpid"
