@@ -541,7 +541,9 @@ setclk() { for c in 0 1 2 3 4 5 6 7; do put "$tmp/clk/sys/devices/system/cpu/cpu
 # wait_state WANT: until load's state is WANT, then print it.  A sample taken
 # while setclk was halfway shows the state at a ratio between the two, and
 # the next one the ratio itself: wait for that, not for the first.
-state_now() { jget "$tmp/clk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'; }
+# clk_state FILE: the CPUs' state a fleet file's load says
+clk_state() { jget "$1" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'; }
+state_now() { clk_state "$tmp/clk.json"; }
 wait_state() {
 	for _ in $(seq 150); do
 		[ "$(state_now)" = "$1" ] && break
@@ -619,7 +621,7 @@ pid=$!
 gclk_written() { [ -s "$tmp/gclk.json" ]; }
 until_ok 20 gclk_written || bad "the agent never wrote $tmp/gclk.json"
 for c in 0 1 2 3 4 5 6 7; do put "$tmp/gclk/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 2000000; done
-gclk_state() { jget "$tmp/gclk.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'; }
+gclk_state() { clk_state "$tmp/gclk.json"; }
 gclk_cooling() { [ "$(gclk_state)" = '[false, true, 0.42, 0.95]' ]; }
 until_ok 20 gclk_cooling
 eq "CPU cooling beside a healthy GPU" "$(gclk_state)" '[false, true, 0.42, 0.95]'
@@ -641,7 +643,7 @@ pid=$!
 big_written() { [ -s "$tmp/big.json" ]; }
 until_ok 20 big_written || bad "the agent never wrote $tmp/big.json"
 for c in $(seq 64 79); do put "$tmp/big/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 1170000; done
-big_state() { jget "$tmp/big.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]'; }
+big_state() { clk_state "$tmp/big.json"; }
 big_cooling() { [ "$(big_state)" = '[false, true, 0.87, 0.95]' ]; }
 until_ok 20 big_cooling
 eq "the second socket's throttle on 80 CPUs" "$(big_state)" '[false, true, 0.87, 0.95]'
@@ -672,7 +674,7 @@ gcool_written() { [ -s "$tmp/gcool.json" ]; }
 until_ok 20 gcool_written || bad "the agent never wrote $tmp/gcool.json"
 for c in 0 1 2 3 4 5 6 7; do put "$tmp/gcool/sys/devices/system/cpu/cpu$c/cpufreq/scaling_cur_freq" 2000000; done
 sleep 1.5
-eq "a hot busy GPU beside cool CPUs whose clocks fell" "$(jget "$tmp/gcool.json" '[d["workers"][0]["load"].get(k) for k in ("warming_state","cooling_state","performance_level","temperature")]')" \
+eq "a hot busy GPU beside cool CPUs whose clocks fell" "$(clk_state "$tmp/gcool.json")" \
 	'[false, false, 1, 0.98]'
 kill "$pid"
 wait "$pid"
