@@ -148,21 +148,8 @@ typedef struct est_ctx {
 static int estimate_locked(shim_sched *s, void *ctx)
 {
 	est_ctx *e = ctx;
-	return orch_estimate(e->o, s, (const lbs_worker *const *)e->workers, e->n);
-}
-
-/* The fleet in arena a.  LBSPY_OK or an error code. */
-static int fleet_of(arena *a, const char *workers_json, lbs_worker ***w, uint32_t *n, char *err,
-                    size_t errlen)
-{
-	conv_ctx c = {a, NULL, NULL, err, errlen, NULL};
-
-	if (!workers_json) {
-		snprintf(err, errlen, "available_workers: no workers");
-		return LBSPY_EINPUT;
-	}
-	return conv_fleet(&c, workers_json, strlen(workers_json), "available_workers", w, n)
-	       ? LBSPY_EINPUT : LBSPY_OK;
+	return orch_estimate(e->o, s, (const lbs_worker *const *)e->workers, e->n)
+	       ? LBSPY_ENOMEM : LBSPY_OK;
 }
 
 LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, double now,
@@ -191,11 +178,11 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, doubl
 		arena_free(a);
 		return LBSPY_EINPUT;
 	}
-	if ((rc = fleet_of(a, workers_json, &p.workers, &p.n, err, errlen))) {
+	if ((rc = lbspy_fleet_locked(h, a, workers_json, &p.workers, &p.n, place_locked, &p, err,
+	                             errlen))) {
 		arena_free(a);
 		return rc;
 	}
-	lbspy_locked_sched(h, place_locked, &p);
 	if (p.st == LBS_EINVAL) {
 		snprintf(err, errlen, "lbsched: subtask '%s' is not ready to place", id);
 		arena_free(a);
@@ -411,8 +398,9 @@ LBSPY_EXPORT int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *worker
 		snprintf(err, errlen, "lbsched: no scheduler");
 		return LBSPY_EINPUT;
 	}
-	if (!(rc = fleet_of(a, workers_json, &e.workers, &e.n, err, errlen)) &&
-	    lbspy_locked_sched(h, estimate_locked, &e))
+	rc = lbspy_fleet_locked(h, a, workers_json, &e.workers, &e.n, estimate_locked, &e, err,
+	                        errlen);
+	if (rc == LBSPY_ENOMEM)
 		rc = oom(err, errlen);
 	arena_free(a);
 	return rc;

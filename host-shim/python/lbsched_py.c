@@ -970,6 +970,28 @@ void lbspy_keep_locked(lbspy *h, const lbs_workload *wl, const char *worker_id,
 
 /* For the orchestrator's binding (lbsched_orch_py.c): run fn with the
  * handle's scheduler, under its lock. */
+int lbspy_fleet_locked(lbspy *h, arena *a, const char *workers_json, lbs_worker ***w,
+                       uint32_t *n, int (*fn)(shim_sched *s, void *ctx), void *ctx, char *err,
+                       size_t errlen)
+{
+	conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
+	int rc;
+
+	pthread_mutex_lock(&h->mu);
+	warn_begin(h);
+	if (!workers_json) {
+		set_err(err, errlen, "available_workers: no workers");
+		rc = LBSPY_EINPUT;
+	} else if (conv_fleet(&c, workers_json, strlen(workers_json), "available_workers", w, n)) {
+		rc = LBSPY_EINPUT;
+	} else {
+		rc = fn(h->sched, ctx);
+	}
+	warn_end(h);
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
 int lbspy_locked_sched(lbspy *h, int (*fn)(shim_sched *s, void *ctx), void *ctx)
 {
 	int rc;

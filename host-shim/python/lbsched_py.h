@@ -211,6 +211,17 @@ int lbspy_locked_sched(lbspy *h, int (*fn)(struct shim_sched *s, void *ctx), voi
 struct lbs_workload;
 void lbspy_keep_locked(lbspy *h, const struct lbs_workload *wl, const char *worker_id,
                        uint64_t cookie);
+/* fn with h's scheduler, locked, as lbspy_locked_sched, once workers_json
+ * (conv_fleet's input) is converted into a as *w, *n: its warnings kept for
+ * lbspy_warnings, as a select's are (an orchestrator's misspelt field was
+ * ignored without a word).  LBSPY_EINPUT (err says why) when it cannot be
+ * converted, else fn's return. */
+struct arena;
+struct lbs_worker;
+int lbspy_fleet_locked(lbspy *h, struct arena *a, const char *workers_json,
+                       struct lbs_worker ***w, uint32_t *n,
+                       int (*fn)(struct shim_sched *s, void *ctx), void *ctx, char *err,
+                       size_t errlen);
 /* The LBSPY_* code of a plugin's status (LBS_ENOMEM: LBSPY_ENOMEM, any
  * failure without a code of its own: LBSPY_EFAILED). */
 int lbspy_code_of(int lbs_status);

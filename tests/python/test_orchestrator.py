@@ -243,6 +243,26 @@ class OriginalFlow(unittest.TestCase):
         self.assertIsNone(o.place_subtask("x", "a", two))
         s.close()
 
+    def test_place_warns_as_select_does(self):
+        # place_subtask and estimate_durations dropped the library's
+        # warnings: a misspelt field was ignored without a word
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        ws = {"w1": {"worker_id": "w1", "supported_backends": ["cpu"], "available_memory": 64,
+                     "avaliable_memory": 3}}
+        for call in (lambda: s.select_worker({"test_id": "t"}, ws),
+                     lambda: o.estimate_durations("w", ws),
+                     lambda: o.place_subtask("w", "a", ws)):
+            with warnings.catch_warnings(record=True) as got:
+                warnings.simplefilter("always")
+                call()
+            self.assertEqual([str(w.message) for w in got
+                              if issubclass(w.category, lbsched.RecordWarning)],
+                             ["available_workers['w1']: unknown field 'avaliable_memory' "
+                              "ignored"])
+        s.close()
+
     def test_place_waits_for_the_backoff(self):
         # place_subtask placed a subtask its retry's backoff held back (and
         # spent an attempt), which get_ready_subtasks did not list

@@ -295,8 +295,11 @@ class MultiDeviceOrchestrator(object):
                 r = self._call(_lib.lbspy_orch_place, h, sched._handle(),
                                sid.encode("utf-8"), self._now(), fleet,
                                at=(where, worker_loads))
+                # the library's own, as select_worker's (a misspelt field)
+                said = sched._warnings(where, worker_loads, where.own)
                 if self._report and r["worker"] is not None:
                     self._placed[workload_id][sid] = sched
+        _warn(said)
         return r["worker"]
 
     def estimate_durations(self, workload_id, available_workers, worker_loads=None):
@@ -314,8 +317,11 @@ class MultiDeviceOrchestrator(object):
             with self.scheduler._lock:
                 code = _lib.lbspy_orch_estimate(h, self.scheduler._handle(), fleet, err,
                                                 _ERRLEN)
+                said = self.scheduler._warnings(where, worker_loads, where.own) \
+                    if code == _OK else ()
         if code != _OK:
             _raise_at(code, err, where, worker_loads)
+        _warn(said)
 
     def record_subtask_result(self, workload_id, subtask_id, result, success=True,
                               duration=None, progress=0.0, worker_id=None):
