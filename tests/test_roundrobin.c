@@ -260,6 +260,25 @@ static void test_fleet_changes(void)
 }
 
 /*
+ * An entry after the chosen worker that is no worker (NULL): the select
+ * stops once it has its worker and never reads it, and the rotation's
+ * note of the worker after the chosen one (for a call that leaves the
+ * chosen one out) must not read it either.
+ */
+static void test_no_worker_after_chosen(void)
+{
+	fleet f = fleet_parse(FLEET6);
+	lbs_workload wl = workload_parse(f.arena, TEST4GB);
+	shim_sched *s = test_sched("round-robin", NULL);
+	const lbs_worker *two[2] = {f.workers[0], NULL};
+
+	CHECK_STR(choose_in(s, &wl, two, 2), "w1");
+	CHECK_STR(choose(s, &wl, &f), "w3");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/*
  * A host that passes only the workers free now leaves out the one just
  * chosen: the rotation goes on with the one after it, never skips it.
  * Among the workers the plain rotation takes (FLEET6's eligible ones),
@@ -501,6 +520,7 @@ int main(void)
 	test_shards();
 	test_fleet_changes();
 	test_chosen_left_out();
+	test_no_worker_after_chosen();
 	test_config();
 	test_explain_stats();
 	test_score();
