@@ -578,11 +578,11 @@ static void test_worker_spec_keys(void)
 	/* with "devices" the object is not read, which is said once, not
 	 * again for each of its keys */
 	CHECK_INT(wk("{\"worker_id\": \"d\", \"hardware_specs\": {\"gpu_memroy_gb\": 8},"
-	             " \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 8}]}", &w), 0);
+	             " \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 8, \"compute_units\": 2}]}", &w), 0);
 	CHECK_INT(n_warns, 1);
 	CHECK_CONTAINS(warns, "field 'hardware_specs': not read, since \"devices\" describes");
 	/* a null "devices" describes nothing: the specs are read, and said */
-	CHECK_INT(wk("{\"worker_id\": \"d\", \"cpu_cores\": 2, \"devices\": null,"
+	CHECK_INT(wk("{\"worker_id\": \"d\", \"cpu_cores\": 2, \"available_memory\": 8, \"devices\": null,"
 	             " \"hardware_specs\": {\"cpu_clok_mhz\": 3000}}", &w), 0);
 	CHECK_INT(n_warns, 1);
 	CHECK_CONTAINS(warns, "unknown field 'hardware_specs.cpu_clok_mhz' ignored");
@@ -690,7 +690,7 @@ static void test_worker_accelerators(void)
 	/* a backend outside the taxonomy is offered by name (ABI 1.1), so it
 	 * is not warned about; its bit is OTHER */
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cpu\", \"Foo\"],"
-	             " \"cpu_cores\": 2}", &w), 0);
+	             " \"cpu_cores\": 2, \"available_memory\": 8}", &w), 0);
 	CHECK_INT(n_warns, 0);
 	CHECK(w.devices[0]->backends & LBS_BACKEND_OTHER);
 	CHECK_INT(w.devices[0]->n_backend_names, 1);
@@ -704,7 +704,7 @@ static void test_worker_backend_names(void)
 	lbs_worker w;
 
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cuda\", \"JAX\"],"
-	             " \"cpu_cores\": 4, \"software_versions\": {\"Triton\": \"2.1\","
+	             " \"cpu_cores\": 4, \"available_memory\": 8, \"software_versions\": {\"Triton\": \"2.1\","
 	             " \"pytorch\": \"2.2\", \"jax\": \"0.4\"}}", &w), 0);
 	CHECK_INT(n_warns, 0);
 	CHECK_INT(w.n_devices, 2); /* CPU and GPU */
@@ -868,7 +868,7 @@ static void test_worker_devices_and_load(void)
 	CHECK(w.devices[0]->mem_total_bytes == 3 * GIB);
 	/* the fields a derivation reads are said not to be read */
 	CHECK_INT(wk("{\"worker_id\": \"x\", \"cpu_cores\": 8, \"hardware_specs\": {},"
-	             " \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 4}]}", &w), 0);
+	             " \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 4, \"compute_units\": 8}]}", &w), 0);
 	CHECK_INT(n_warns, 2);
 	CHECK_CONTAINS(warns, "field 'cpu_cores': not read, since \"devices\" describes");
 	CHECK_CONTAINS(warns, "field 'hardware_specs': not read, since \"devices\" describes");
@@ -877,8 +877,8 @@ static void test_worker_devices_and_load(void)
 		char doc[4096] = "{\"worker_id\": \"x\", \"devices\": [";
 
 		for (int d = 0; d < 65; d++)
-			strcat(doc, d ? ", {\"class\": \"cpu\", \"memory_gb\": 1}"
-			              : "{\"class\": \"cpu\", \"memory_gb\": 1}");
+			strcat(doc, d ? ", {\"class\": \"cpu\", \"memory_gb\": 1, \"compute_units\": 1}"
+			              : "{\"class\": \"cpu\", \"memory_gb\": 1, \"compute_units\": 1}");
 		strcat(doc, "]}");
 		CHECK_INT(wk(doc, &w), 0);
 		CHECK_INT(w.n_devices, 65);
@@ -893,7 +893,7 @@ static void test_worker_devices_and_load(void)
 	CHECK_STR(err, "fleet.json: workers[0]: field 'hardware_specs.architecture': the same "
 	               "as 'cpu_arch': give one of them");
 
-	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 4, \"load\": {"
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 4, \"available_memory\": 8, \"load\": {"
 	             " \"cpu_utilization\": 50, \"memory_utilization\": 25,"
 	             " \"gpu_utilization\": 0, \"io_utilization\": 100,"
 	             " \"network_utilization\": 10, \"active_tests\": 2,"
@@ -970,8 +970,8 @@ static void test_worker_errors(void)
 	}
 
 	/* unknown taxonomy names in specs warn; the worker still converts */
-	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 2, \"hardware_specs\":"
-	             " {\"cpu_arch\": \"vax\", \"cpu_vendor\": \"dec\"}}", &w), 0);
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"cpu_cores\": 2, \"available_memory\": 8,"
+	             " \"hardware_specs\": {\"cpu_arch\": \"vax\", \"cpu_vendor\": \"dec\"}}", &w), 0);
 	CHECK_INT(w.devices[0]->arch, LBS_ARCH_OTHER);
 	CHECK_INT(w.devices[0]->vendor, LBS_VENDOR_OTHER);
 	CHECK_INT(n_warns, 2);
@@ -1156,7 +1156,7 @@ static int in_record(const char *load, lbs_worker *out)
 	uint32_t n;
 
 	snprintf(doc, sizeof doc, "[{\"worker_id\": \"a\", \"cpu_cores\": 2},"
-	         " {\"worker_id\": \"b\", \"cpu_cores\": 4%s%s}]",
+	         " {\"worker_id\": \"b\", \"cpu_cores\": 4, \"available_memory\": 16%s%s}]",
 	         load ? ", \"load\": " : "", load ? load : "");
 	if (fl(doc, &ws, &n))
 		return -1;
@@ -1413,6 +1413,64 @@ static void test_fleet_loads(void)
 
 /* load.reserved_accelerators (ABI 1.1 accel_reserved) and load.pending_work
  * (pending_work_s). */
+/* Memory a record contradicts itself about is refused, naming the field;
+ * memory or compute a record leaves out is read as the original did (or
+ * as scoring does) and said, not taken quietly. */
+static void test_worker_memory_said(void)
+{
+	lbs_worker w, later;
+
+	/* the original's 0 GB, with a word: no test asking for memory goes there */
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"cpu_cores\": 4}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "fleet.json: workers[0]: field 'available_memory': not given, so "
+	                      "the worker has 0 GB free");
+	CHECK(w.devices[0]->mem_available_bytes == 0);
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"cpu_cores\": 4, \"available_memory\": 0}",
+	             &w), 0);
+	CHECK_INT(n_warns, 0);
+
+	/* more free than installed */
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"cpu_cores\": 4, \"available_memory\": 64,"
+	             " \"hardware_specs\": {\"total_memory_gb\": 16}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'available_memory': 64 GB is more than "
+	               "hardware_specs.total_memory_gb (16 GB)");
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"cpu_cores\": 4, \"available_memory\": 16,"
+	             " \"hardware_specs\": {\"total_memory_gb\": 16}}", &w), 0);
+	CHECK(w.devices[0]->mem_total_bytes == 16 * GIB);
+
+	/* reserved past the free memory: in the record, and in a later load,
+	 * which leaves the worker as it was */
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"cpu_cores\": 4, \"available_memory\": 16,"
+	             " \"load\": {\"reserved_memory\": 40}}", &w), -1);
+	CHECK_STR(err, "fleet.json: workers[0]: field 'load.reserved_memory': 40 GB is more "
+	               "than the worker's free memory (16 GB)");
+	CHECK_INT(in_record("{\"reserved_memory\": 16}", &w), 0);
+	CHECK(w.reserved_memory_bytes == 16 * GIB);
+	CHECK_INT(afterwards("{\"reserved_memory\": 2, \"active_tests\": 1}", &later), 0);
+	CHECK_INT(afterwards("{\"reserved_memory\": 16.5, \"active_tests\": 3}", &later), -1);
+	CHECK_CONTAINS(err, "field 'load.reserved_memory': 16.5 GB is more than the worker's "
+	                    "free memory (16 GB)");
+	CHECK_INT(later.active_tests, 0);
+	CHECK(later.reserved_memory_bytes == 0);
+	/* with devices: against the device with the most */
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 8,"
+	             " \"compute_units\": 4}, {\"class\": \"gpu\", \"memory_gb\": 24,"
+	             " \"compute_units\": 80}], \"load\": {\"reserved_memory\": 20}}", &w), 0);
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 8,"
+	             " \"compute_units\": 4}], \"load\": {\"reserved_memory\": 20}}", &w), -1);
+	CHECK_CONTAINS(err, "field 'load.reserved_memory': 20 GB is more than the worker's free "
+	                    "memory (8 GB)");
+
+	/* a device with no count would score as one unit: said */
+	CHECK_INT(wk("{\"worker_id\": \"m\", \"devices\": [{\"class\": \"cpu\", \"memory_gb\": 8,"
+	             " \"compute_units\": 4}, {\"class\": \"gpu\", \"memory_gb\": 24}]}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "fleet.json: workers[0]: field 'devices[1].compute_units': not "
+	                      "given, so the device is scored as one unit of its class");
+	CHECK_INT(w.devices[1]->compute_units, 0);
+}
+
 static void test_load_reservations_and_pending(void)
 {
 	lbs_worker **ws;
@@ -1837,6 +1895,7 @@ int main(void)
 	test_limits();
 	test_fleet_loads();
 	test_load_reservations_and_pending();
+	test_worker_memory_said();
 	test_outcome();
 	test_outcome_assignment_as_decided();
 	test_examples();

@@ -200,6 +200,21 @@ int cv_load_apply(cv *v, const cJSON *ld, uint32_t given,
 			return cv_fail(v, "load.cooling_state",
 			               "cannot be true together with warming_state");
 	}
+	/* Promised more than the worker has: a record that contradicts
+	 * itself, which would read as a worker with no memory at all. */
+	if (have >> LD_RESERVED & 1) {
+		uint64_t most = 0;
+		char g[64], g2[64];
+
+		for (uint32_t j = 0; j < w->n_devices; j++)
+			if (w->devices[j] && w->devices[j]->mem_available_bytes > most)
+				most = w->devices[j]->mem_available_bytes;
+		if (gb_bytes(val[LD_RESERVED]) > most)
+			return cv_fail(v, "load.reserved_memory", "%s GB is more than the "
+			               "worker's free memory (%s GB)",
+			               cv_fmt_num(g, sizeof g, val[LD_RESERVED]),
+			               cv_fmt_num(g2, sizeof g2, (double)most / GIB));
+	}
 	if (ld && (cv_loose(v, ld, "last_updated", "load", L_SCALAR) < 0 ||
 	           cv_loose(v, ld, "active_test_ids", "load", L_ARRAY) < 0 ||
 	           reserved_accels(v, ld, w, &reserved) < 0 ||

@@ -521,7 +521,7 @@ static int explicit_devices(cv *v, const cJSON *arr, const names *software,
 		const char *name = NULL;
 		uint64_t set;
 		double total = -1, avail = -1, cu = 0, clock = 0, tdp = 0;
-		int rt, ra;
+		int rt, ra, rc;
 
 		snprintf(pre, sizeof pre, "devices[%zu]", i);
 		if (!cJSON_IsObject(e))
@@ -578,10 +578,16 @@ static int explicit_devices(cv *v, const cJSON *arr, const names *software,
 			avail = total;
 		d->mem_total_bytes = gb_bytes(total);
 		d->mem_available_bytes = gb_bytes(avail);
-		if (cv_get_int(v, e, "compute_units", pre, 0, MAX_COUNT, 0, &cu) < 0 ||
+		if ((rc = cv_get_int(v, e, "compute_units", pre, 0, MAX_COUNT, 0, &cu)) < 0 ||
 		    cv_get_num(v, e, "clock_mhz", pre, 0, MAX_MHZ, "MHz", 0, &clock) < 0 ||
 		    cv_get_num(v, e, "tdp_watts", pre, 0, MAX_WATTS, "W", 0, &tdp) < 0)
 			return -1;
+		/* Scoring reads a missing count as one unit (docs/SCORING.md): a
+		 * GPU so given would lose every test to a plain CPU for a reason
+		 * the file hid.  (A missing clock is the class's reference.) */
+		if (!rc)
+			cv_warn(v, "field '%s.compute_units': not given, so the device is "
+			        "scored as one unit of its class (docs/SCORING.md)", pre);
 		d->compute_units = (uint32_t)cu;
 		d->clock_mhz = u32_sat(clock);
 		d->tdp_watts = u32_sat(tdp);
@@ -615,7 +621,7 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 	const char *id;
 	const cJSON *arr, *ld;
 	double d;
-	char g[200];
+	char g[200], g2[64];
 	int r;
 
 	if (!cJSON_IsObject(obj))
@@ -690,6 +696,18 @@ static int worker(cv *vp, const cJSON *obj, lbs_worker *out)
 	} else {
 		lbs_device *tmp[5];
 		uint32_t n = 0;
+		/* The original read a missing available_memory as 0 GB, which
+		 * refuses every test that asks for memory; keep it, but say so.
+		 * More free than installed is a record that contradicts itself. */
+		if (!item(obj, "available_memory"))
+			cv_warn(vp, "field 'available_memory': not given, so the worker has 0 GB "
+			            "free (the original's default) and no test that asks for "
+			            "memory goes to it");
+		else if (sp.total_mem_gb >= 0 && f.mem_gb > sp.total_mem_gb)
+			return cv_fail(vp, "available_memory", "%s GB is more than "
+			               "hardware_specs.total_memory_gb (%s GB)",
+			               cv_fmt_num(g, sizeof g, f.mem_gb),
+			               cv_fmt_num(g2, sizeof g2, sp.total_mem_gb));
 		/* The record does not say which device runs a backend it
 		 * names, so every device does (docs/PYTHON.md). */
 		if (unknown_backends(vp, obj, "supported_backends", NULL,

@@ -746,6 +746,17 @@ class ErrorTest(unittest.TestCase):
         self.assertEqual(str(cm.exception), where + "'cpu_utilization': "
                          "must be a finite number in 0..100 percent, got nan")
         self.loads["cpu_xeon_1"].cpu_utilization = 0
+        # more memory promised than the worker has free: a record at odds
+        # with itself, not a worker with none
+        free = self.workers["cpu_xeon_1"].available_memory
+        self.loads["cpu_xeon_1"].reserved_memory = free + 0.5
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker(t, self.workers, self.loads, {})
+        self.assertEqual(str(cm.exception), "worker_loads['cpu_xeon_1']: field "
+                         "'reserved_memory': %g GB is more than the worker's free memory "
+                         "(%g GB)" % (free + 0.5, free))
+        self.loads["cpu_xeon_1"].reserved_memory = free
+        self.assertIsNotNone(self.sched.select_worker(t, self.workers, self.loads, {}))
         self.loads["gpu_a100_1"].active_tests = 1.5
         with self.assertRaises(ValueError) as cm:
             self.sched.select_worker(t, self.workers, self.loads, {})
@@ -2288,6 +2299,19 @@ class WarningsTest(unittest.TestCase):
             self.assertEqual([str(w.message) for w in got],
                              ["available_workers['w1']: unknown field 'load.bogus' ignored"])
 
+    def test_a_worker_without_available_memory_is_said_to_have_none(self):
+        # The original's default, 0 GB, is kept: such a worker gets no test
+        # that asks for memory, and the caller hears why
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        fleet = {"a": {"cpu_cores": 16}, "b": {"cpu_cores": 2, "available_memory": 8}}
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            self.assertEqual(s.select_worker({"test_id": "t", "minimum_memory": 2}, fleet), "b")
+        self.assertEqual([str(w.message) for w in got],
+                         ["available_workers['a']: field 'available_memory': not given, so the "
+                          "worker has 0 GB free (the original's default) and no test that "
+                          "asks for memory goes to it"])
+
     def test_a_call_without_the_library_repeats_no_warning(self):
         # With new performance_data and no workers the check answered
         # without the library, then issued what it held: the last call's
@@ -2296,7 +2320,8 @@ class WarningsTest(unittest.TestCase):
                                 "average_execution_time": 1.0}}}
         with warnings.catch_warnings(record=True) as got:
             warnings.simplefilter("always")
-            s.select_worker({"test_id": "t", "foo": 1}, {"w1": {"cpu_cores": 4}})
+            s.select_worker({"test_id": "t", "foo": 1},
+                            {"w1": {"cpu_cores": 4, "available_memory": 8}})
             self.assertEqual(len(got), 1)
             self.assertIsNone(s.select_worker({"test_id": "clean"}, {}, None, pd))
         self.assertEqual(len(got), 1, [str(w.message) for w in got])
@@ -2345,10 +2370,10 @@ class WarningsTest(unittest.TestCase):
         code = ("import lbsched, sys\n"
                 "s = lbsched.PluginScheduler()\n"
                 "t = %r\n"
-                "for i in range(300): s.select_worker(t, {'a': {'cpu_cores': 4}}, {})\n"
+                "for i in range(300): s.select_worker(t, {'a': {'cpu_cores': 4, 'available_memory': 8}}, {})\n"
                 "sys.stderr.write('-- new record --\\n')\n"
-                "s.select_worker({'test_id': 'u', 'colour': 'red'}, {'a': {'cpu_cores': 4}}, {})\n"
-                "many = {'w%%d' %% i: {'cpu_cores': 4, 'x': 1} for i in range(150)}\n"
+                "s.select_worker({'test_id': 'u', 'colour': 'red'}, {'a': {'cpu_cores': 4, 'available_memory': 8}}, {})\n"
+                "many = {'w%%d' %% i: {'cpu_cores': 4, 'available_memory': 8, 'x': 1} for i in range(150)}\n"
                 "s.select_worker({'test_id': 'v'}, many, {})\n" % (self.TEST,))
         err = subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE,
                              env=dict(os.environ, LBSCHED_PLUGIN=PLUGIN), check=True,
