@@ -78,6 +78,11 @@ lbs_status fleet_config_read(const cJSON *obj, fleet_opts *o, char *err, size_t 
 	}
 	o->redis.insecure = insecure;
 	o->redis.timeout_ms = (int)o->timeout_ms;
+	/* Cut, it would log in as another user; dropped, as the default one. */
+	if (st == LBS_OK && user && strlen(user) >= RC_SECRET_MAX) {
+		snprintf(err, errlen, "config field 'user': longer than %d bytes", RC_SECRET_MAX - 1);
+		st = LBS_ECONFIG;
+	}
 	if (st == LBS_OK && user && !pass) {
 		snprintf(err, errlen, "config field 'user': needs 'password_file' (the ACL user's "
 		         "password)");

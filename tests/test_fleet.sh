@@ -424,6 +424,9 @@ bad_fleet '{"address": "nohost"}' "config field 'store.fleet.address': must be \
 bad_fleet '{"address": "127.0.0.1:6379", "pasword_file": "x"}' "config field 'store.fleet.pasword_file': unknown field"
 bad_fleet '{"address": "127.0.0.1:6379", "pull_ms": 0}' "config field 'store.fleet.pull_ms': must be an integer in 1..3600000, got 0"
 bad_fleet '{"address": "127.0.0.1:6379", "user": "lb"}' "config field 'store.fleet.user': needs 'password_file'"
+# A user name the AUTH cannot carry: cut, it named another user; dropped, the default one.
+bad_fleet '{"address": "127.0.0.1:6379", "user": "'"$(printf 'u%.0s' $(seq 512))"'", "password_file": "x"}' "config field 'store.fleet.user': longer than 511 bytes"
+bad_fleet '{"address": "127.0.0.1:6379", "user": "", "password_file": "x"}' "config field 'store.fleet.user': must be a non-empty string, got an empty string"
 bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': password file $tmp/none: No such file or directory"
 bad_fleet '{}' "config field 'store.fleet.address': required"
 # digits alone for the port (strtol took a blank or a sign first)

@@ -216,6 +216,13 @@ int rc_secret_read(const char *path, const char *user, rc_secret *s, char *err, 
 
 	memset(s, 0, sizeof *s);
 	txt_show(show, sizeof show, path);
+	/* Cut, it would log in as another user; dropped, as the default one. */
+	if (user && strlen(user) >= RC_SECRET_MAX) {
+		snprintf(err, n, "the ACL user is longer than %d bytes", RC_SECRET_MAX - 1);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	if (fd < 0) {
 		snprintf(err, n, "password file %s: %s", show, strerror(errno));
 		return -1;
@@ -286,7 +293,7 @@ int rc_secret_read(const char *path, const char *user, rc_secret *s, char *err, 
 		strcpy(s->user, l1);
 		strcpy(s->pass, l2);
 	} else {
-		if (user && strlen(user) < sizeof s->user)
+		if (user)
 			strcpy(s->user, user);
 		strcpy(s->pass, l1);
 	}
