@@ -904,8 +904,41 @@ if [ -c /dev/full ]; then
 	full --version
 	full orchestrate --graph "$LBS_SRCDIR/examples/graphs/llm.json" --workers "$LBS_SRCDIR/examples/hetero/fleet.json"
 	full decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests "$LBS_SRCDIR/examples/tests.jsonl"
+	# lost answers are said after a bad line's own error too (the user
+	# heard only of line 2, and took lines 1 and 3 as answered)
+	printf '{"test_id": "a"}\n{"test_id": "b", "priority": 9}\n{"test_id": "c"}\n' >"$tmp/mid.jsonl"
+	"$shim" decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests "$tmp/mid.jsonl" \
+		>/dev/full 2>"$tmp/err"
+	[ "$?" = 1 ] && ok || bad "a bad line and a full disk: not exit 1"
+	has "$tmp/err" "lbsched-shim: $tmp/mid.jsonl:2: field 'priority'"
+	has "$tmp/err" "lbsched-shim: cannot write standard output: "
+	lines "$tmp/err" 2
+	# prefs export names standard output itself, once
+	echo '{"store": {"path": "'"$tmp"'/fullprefs"}}' >"$tmp/fullprefs.json"
+	"$shim" decide --config "$tmp/fullprefs.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+		--tests "$LBS_SRCDIR/examples/tests.jsonl" >/dev/null 2>&1
+	"$shim" prefs export --db "$tmp/fullprefs" >/dev/full 2>"$tmp/err"
+	[ "$?" = 1 ] && ok || bad "prefs export >/dev/full: not exit 1"
+	has "$tmp/err" "lbsched-shim: prefs export: cannot write to standard output"
+	lines "$tmp/err" 1
 else
 	echo "note: no /dev/full; the full-disk check is skipped"
 fi
+# A closed standard stream: the store's lock.mdb took its number, and got
+# the answers (or the errors, or was read as the tests) with exit 0.
+echo '{"store": {"path": "'"$tmp"'/closed"}}' >"$tmp/closed.json"
+echo '{"test_id": "MARK1"}' | "$shim" decide --config "$tmp/closed.json" \
+	--workers "$LBS_SRCDIR/examples/fleet.json" >&- 2>"$tmp/err"
+[ "$?" = 1 ] && ok || bad "closed stdout: not exit 1"
+has "$tmp/err" "lbsched-shim: cannot write standard output: "
+echo '{"test_id": "MARK2", "priority": 9}' | "$shim" decide --config "$tmp/closed.json" \
+	--workers "$LBS_SRCDIR/examples/fleet.json" >/dev/null 2>&-
+[ "$?" = 1 ] && ok || bad "closed stderr: not exit 1"
+"$shim" decide --config "$tmp/closed.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	<&- >"$tmp/out" 2>"$tmp/err"
+[ "$?" = 1 ] && ok || bad "closed stdin: not exit 1"
+has "$tmp/err" "<stdin>: read error: Bad file descriptor"
+lacks "$tmp/closed/lock.mdb" "MARK"
+lacks "$tmp/closed/lock.mdb" "priority"
 
 finish test_cli

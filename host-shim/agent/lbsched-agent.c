@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "file.h"
 #include "live.h"
 #include "nvml.h"
 #include "text.h"
@@ -587,6 +588,7 @@ int main(int argc, char **argv)
 	opts o;
 	const char *e, *root_env = getenv("LBSCHED_AGENT_ROOT");
 
+	file_hold_std_fds();
 	memset(&o, 0, sizeof o);
 	if (root_env)
 		env.root = root_env;

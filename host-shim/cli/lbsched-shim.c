@@ -843,11 +843,13 @@ static int stdout_done(int rc)
 	const char *why = fflush(stdout) ? strerror(errno)
 	                  : ferror(stdout) ? "a write failed, some output is lost" : NULL;
 
-	/* a command that failed said why already (prefs names stdout itself) */
-	if (!why || rc)
+	/* Said even after a command's own error: decide's bad line 2 did
+	 * not tell that lines 1 and 3's answers were lost too.  (prefs, which
+	 * names stdout itself, drops what it could not write.) */
+	if (!why)
 		return rc;
 	fprintf(stderr, "%s: cannot write standard output: %s\n", prog, why);
-	return EXIT_BAD_INPUT;
+	return rc ? rc : EXIT_BAD_INPUT;
 }
 
 static int run(int argc, char **argv)
@@ -883,5 +885,6 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	file_hold_std_fds();
 	return stdout_done(run(argc, argv));
 }

@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,9 @@ static lbs_status print_answer(const char *verb, lbs_status st, textbuf *m, cons
 	else if (st == LBS_OK && (fwrite(m->p, 1, m->len, stdout) != m->len || fflush(stdout))) {
 		snprintf(err, errlen, "cannot write to standard output");
 		st = LBS_EIO;
+		/* said here: main's check is not to say it twice */
+		__fpurge(stdout);
+		clearerr(stdout);
 	}
 	textbuf_free(m);
 	return st;

@@ -463,3 +463,17 @@ int file_same(const char *out, const char *other, int other_in)
 		return !strcmp(out, other);
 	return !strcmp(a, b);
 }
+
+void file_hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* open() takes the lowest free number: this one */
+		got = open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) | O_NOCTTY);
+		if (got >= 0 && got != fd)
+			close(got);
+	}
+}

@@ -86,4 +86,11 @@ typedef int (*file_out_fn)(FILE *f, void *ctx, char *err, size_t errlen);
 int file_check_out(const char *path, char *err, size_t errlen);
 int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_t errlen);
 
+/* Standard input, output and error that the caller closed are opened on
+ * /dev/null the wrong way round (read-only for output, write-only for
+ * input), so that the next file opened (a store's lock.mdb, a record) does
+ * not take their number and receive the output, while their reads and
+ * writes still fail as on a closed descriptor.  Call first thing in main. */
+void file_hold_std_fds(void);
+
 #endif
