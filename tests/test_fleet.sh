@@ -915,6 +915,11 @@ fake '*2147483647\r\n'
 expect_rc 1 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$fport/k:" --tests "$src/examples/tests.jsonl"
 has "$tmp/err" "redis://127.0.0.1:$fport: a reply too large (an array of more than 4194304 elements), or out of memory: the server is not Redis, or does not hold what lbsched wrote"
 fake_stop
+# A SCAN whose cursor never comes back to 0 was followed for ever.
+fake '*2\r\n$1\r\n7\r\n*0\r\n'
+expect_rc 1 timeout 120 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$fport/k:" --tests "$src/examples/tests.jsonl"
+has "$tmp/err" "redis://127.0.0.1:$fport: SCAN did not finish in 100000 rounds (1000 keys each): the server is not Redis"
+fake_stop
 # A pull whose next version never moves was asked for again and again.
 fake '*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n'
 echo "{\"store\": {\"path\": \"$tmp/fk\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"f:\", \"timeout_ms\": 1000}}}" >"$tmp/fk.json"

@@ -371,11 +371,20 @@ static char **scan(reader *r, const char *prefix, size_t *nk, char *err, size_t 
 	char pat[2 * RC_PREFIX_MAX + 16], cursor[32] = "0";
 	char **keys = NULL;
 	size_t cap = 0;
+	long rounds = 0;
 
 	pattern(prefix, pat, sizeof pat);
 	*nk = 0;
 	do {
 		const char *argv[6] = {"SCAN", cursor, "MATCH", pat, "COUNT", "1000"};
+		/* Redis's SCAN ends; a server whose cursor never comes back to
+		 * 0 kept this loop going for ever, each reply within its time. */
+		if (++rounds > FLEET_REDIS_MAX_SCANS) {
+			snprintf(err, n, "%s: SCAN did not finish in %d rounds (%d keys each): the "
+			         "server is not Redis, or holds far more than lbsched's keys",
+			         rc_where(r->c), FLEET_REDIS_MAX_SCANS, 1000);
+			goto fail;
+		}
 		redisReply *rep = rc_command_argv(r->c, err, n, 6, argv, NULL);
 		if (!rep)
 			goto fail;

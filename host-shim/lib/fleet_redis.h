@@ -36,6 +36,9 @@
 #define FLEET_REDIS_SPACE "fleet:"
 #define FLEET_REDIS_MAX_FIELD (64u << 10)
 #define FLEET_REDIS_MAX_WORKERS 65536
+/* SCAN rounds a fleet's read takes at most: a keyspace of 100 million keys
+ * at SCAN's COUNT 1000. */
+#define FLEET_REDIS_MAX_SCANS 100000
 /* A worker in the fleet text (its record with the load inside, as cJSON
  * prints it, and the comma after it) is at most this, or it is refused
  * alone: a field within FLEET_REDIS_MAX_FIELD may print longer (1e14 is
