@@ -20,18 +20,20 @@
 #include "convert.h"
 #include "drive.h"
 #include "file.h"
+#include "fleet_redis.h"
 #include "host.h"
 #include "orch.h"
 #include "scheduler.h"
 
 typedef struct orch_opts {
-	const char *graph, *workers, *scheduler, *config, *plugin;
+	const char *graph, *workers, *scheduler, *config, *plugin, *redis_password;
+	int redis_insecure;
 } orch_opts;
 
 static const char *prog;
 
 /* orchestrate's options, in the order --help lists them; O_* index them. */
-enum { O_GRAPH, O_WORKERS, O_SCHEDULER, O_CONFIG, O_PLUGIN };
+enum { O_GRAPH, O_WORKERS, O_SCHEDULER, O_CONFIG, O_PLUGIN, O_REDIS_PASSWORD, O_REDIS_INSECURE };
 
 static const cli_opt orchestrate_table[] = {
 	[O_GRAPH] = {"graph", "GRAPH.json", "the workload graph: name, aggregation_method and "
@@ -42,6 +44,9 @@ static const cli_opt orchestrate_table[] = {
 	                 "0.2 priority, 0.1 round-robin)"},
 	[O_CONFIG] = {"config", "FILE", "the scheduler's config, a JSON object"},
 	[O_PLUGIN] = {"plugin", "PATH", "the plugin, as for decide"},
+	[O_REDIS_PASSWORD] = {"redis-password-file", "FILE", "with --workers "
+	                      "redis://HOST:PORT/PREFIX, as for decide"},
+	[O_REDIS_INSECURE] = {"redis-insecure", NULL, "as for decide"},
 	{NULL, NULL, NULL},
 };
 
@@ -72,11 +77,16 @@ static int parse(int argc, char **argv, orch_opts *o)
 	o->scheduler = v[O_SCHEDULER] ? v[O_SCHEDULER] : "hardware-aware";
 	o->config = v[O_CONFIG];
 	o->plugin = v[O_PLUGIN];
+	o->redis_password = v[O_REDIS_PASSWORD];
+	o->redis_insecure = v[O_REDIS_INSECURE] != NULL;
 	if (first < argc)
 		return cli_usage_error(prog, &orchestrate_cmd, "unexpected argument '%s'",
 		                       argv[first]);
 	if (!o->graph || !o->workers)
 		return cli_usage_error(prog, &orchestrate_cmd, "--graph and --workers are required");
+	if ((o->redis_password || o->redis_insecure) && !fleet_source_is_redis(o->workers))
+		return cli_usage_error(prog, &orchestrate_cmd, "--redis-password-file and "
+		                       "--redis-insecure go with a redis:// --workers");
 	if (cli_is_stdin(o->graph) + cli_is_stdin(o->workers) + cli_is_stdin(o->config) > 1)
 		return cli_usage_error(prog, &orchestrate_cmd, "only one of --graph, --workers and "
 		                       "--config can be - (or /dev/stdin)");
@@ -204,7 +214,8 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	if (op.config && !(config = file_read_config(op.config, &config_len, err, sizeof err)))
 		goto bad;
-	if (!(fleet = file_read(op.workers, &fleet_len, err, sizeof err)) ||
+	if (!(fleet = fleet_source_read(op.workers, op.redis_password, op.redis_insecure, warn,
+	                                NULL, &fleet_len, err, sizeof err)) ||
 	    !(graph = file_read(op.graph, &graph_len, err, sizeof err)))
 		goto bad;
 	{

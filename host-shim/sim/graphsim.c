@@ -38,6 +38,7 @@
 #include "drive.h"
 #include "eligible.h"
 #include "file.h"
+#include "fleet_redis.h"
 #include "host.h"
 #include "orch.h"
 #include "report.h"
@@ -49,6 +50,8 @@
 
 typedef struct gopts {
 	const char *graphs, *workers, *truth, *scheduler, *config, *plugin, *report;
+	const char *redis_password;
+	int redis_insecure;
 	uint64_t seed;
 	double fail_rate; /* < 0: the truth's */
 	int strategy;     /* -1: the graphs' own */
@@ -77,7 +80,7 @@ static const char *prog;
 /* simulate --graphs' options, in the order --help lists them; G_* index them. */
 enum {
 	G_GRAPHS, G_WORKERS, G_TRUTH, G_SCHEDULER, G_CONFIG, G_PLUGIN, G_SEED, G_FAIL_RATE,
-	G_STRATEGY, G_MAX_ATTEMPTS, G_REPORT,
+	G_STRATEGY, G_MAX_ATTEMPTS, G_REPORT, G_REDIS_PASSWORD, G_REDIS_INSECURE,
 };
 
 static const cli_opt graphsim_opts[] = {
@@ -97,6 +100,9 @@ static const cli_opt graphsim_opts[] = {
 	[G_MAX_ATTEMPTS] = {"max-attempts", "N", "runs a subtask may start, 1..1000"},
 	[G_REPORT] = {"report", "TIMELINE.html", "the first graph's subtasks per worker, a "
 	              "timeline"},
+	[G_REDIS_PASSWORD] = {"redis-password-file", "FILE", "with --workers "
+	                      "redis://HOST:PORT/PREFIX, as for decide"},
+	[G_REDIS_INSECURE] = {"redis-insecure", NULL, "as for decide"},
 	{NULL, NULL, NULL},
 };
 
@@ -130,6 +136,8 @@ static int parse(int argc, char **argv, gopts *o)
 	o->config = v[G_CONFIG];
 	o->plugin = v[G_PLUGIN];
 	o->report = v[G_REPORT];
+	o->redis_password = v[G_REDIS_PASSWORD];
+	o->redis_insecure = v[G_REDIS_INSECURE] != NULL;
 	o->seed = 1;
 	o->fail_rate = -1;
 	o->strategy = -1;
@@ -156,6 +164,9 @@ static int parse(int argc, char **argv, gopts *o)
 	if (!o->graphs || !o->workers || !o->truth)
 		return cli_usage_error(prog, &graphsim_cmd,
 		                       "--graphs, --workers and --truth are required");
+	if ((o->redis_password || o->redis_insecure) && !fleet_source_is_redis(o->workers))
+		return cli_usage_error(prog, &graphsim_cmd, "--redis-password-file and "
+		                       "--redis-insecure go with a redis:// --workers");
 	/* the report over an input: written last, it replaced it */
 	{
 		const char *const in[] = {"graphs", o->graphs, "workers", o->workers,
@@ -712,7 +723,8 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	{
 		conv_ctx c = {a, warn, NULL, err, sizeof err, &warns};
 		if ((op.report && file_check_out(op.report, err, sizeof err)) ||
-		    !(fleet = file_read(op.workers, &fleet_len, err, sizeof err)) ||
+		    !(fleet = fleet_source_read(op.workers, op.redis_password, op.redis_insecure,
+		                                warn, NULL, &fleet_len, err, sizeof err)) ||
 		    !(truth_text = file_read(op.truth, &truth_len, err, sizeof err)) ||
 		    !(graphs = file_read(op.graphs, &graphs_len, err, sizeof err)) ||
 		    (op.config && !(config = file_read_config(op.config, &config_len, err, sizeof err))) ||

@@ -80,6 +80,15 @@ b_gone() { [ "$(rcli exists t:fleet:w-b)" = 0 ]; }
 until_ok 20 b_gone
 eq "expired" "$(rcli exists t:fleet:w-b)" 0
 eq "gone, not idle" "$(decide_ids "$url")" "w-a"
+# orchestrate and simulate --graphs take the live fleet as decide does
+printf '%s\n' '{"name": "g", "aggregation_method": "concat", "subtasks": {"a": {"requirements":' \
+	'{"test_type": "unit", "expected_duration": 5}, "dependencies": []}, "b": {"requirements":' \
+	'{"test_type": "unit", "expected_duration": 5}, "dependencies": ["a"]}}}' >"$tmp/g.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/g.json" --workers "$url"
+eq "planned on the live worker" "$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l).get("worker", "") for l in open(sys.argv[1])} - {""})))' "$tmp/out")" "w-a"
+expect_rc 2 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/g.json" \
+	--workers "$LBS_SRCDIR/examples/fleet.json" --redis-insecure
+has "$tmp/err" "--redis-password-file and --redis-insecure go with a redis:// --workers"
 # A re-detection longer than the TTL (a browser slow to say its version,
 # re-asked after its upgrade): the key is held for the detection first,
 # or the live worker left the fleet while its agent looked at it.
