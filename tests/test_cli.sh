@@ -662,6 +662,11 @@ expect_rc 1 "$shim" decide --routes "$tmp/routes2.json" --config "$tmp/badcfg.js
 lines "$tmp/err" 1
 eq "--routes with a bad --config" "$(cat "$tmp/err")" "lbsched-shim: $tmp/badcfg.json: scheduler 'hardware-aware': config field 'load_ceiling': must be a number in 0..1, got 2"
 lines "$tmp/out" 0
+# so is a --scheduler the plugin lacks: no 'default' in the document to blame
+expect_rc 1 "$shim" decide --routes "$tmp/routes2.json" --scheduler nosuch --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-shim: $LBS_PLUGIN: no scheduler named 'nosuch'; it has: "
+lacks "$tmp/err" "routes2.json"
 # with "default" in it too, one of the two would be ignored: refused, even
 # for a scheduler that does not exist
 echo '{"bogus": 1}' >"$tmp/bogus.json"

@@ -96,7 +96,8 @@ static lbs_status text(const cJSON *obj, const char *name, const char *doc,
 	return fail(err, errlen, doc, field, "must be a non-empty string");
 }
 
-/* The scheduler a route or the default names, opened or shared. */
+/* The scheduler a route or the default names, opened or shared; at NULL for
+ * the default the command line gives. */
 static lbs_status open_target(shim_router *r, shim_host *h,
                               const router_target *t, const char *doc,
                               const char *at, uint32_t *out, char *err,
@@ -129,6 +130,8 @@ static lbs_status open_target(shim_router *r, shim_host *h,
 		/* as the CLI names --config without --routes */
 		if (t->config_name && (st == LBS_ECONFIG || st == LBS_EIO))
 			snprintf(err, errlen, "%s: %s", t->config_name, serr);
+		else if (!at) /* the command line's: the document has no such field */
+			snprintf(err, errlen, "%s", serr);
 		else
 			snprintf(err, errlen, "%s: field '%s': %s", doc, at, serr);
 		return st;
@@ -284,7 +287,7 @@ lbs_status router_open(shim_host *h, const char *doc, size_t len,
 
 		if (!t.plugin)
 			t.plugin = plugin;
-		st = open_target(r, h, &t, doc_name, "default", &r->fallback, err, errlen);
+		st = open_target(r, h, &t, doc_name, NULL, &r->fallback, err, errlen);
 	}
 	/* After the default's own checks, which say more.  A document that
 	 * routes nothing sends every test to the default: a mistake, or
