@@ -223,12 +223,19 @@ lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
                       double def, double *out, char *err, size_t errlen)
 {
 	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
-	char what[48], los[32], his[32];
 
 	if (!v) {
 		*out = def;
 		return LBS_OK;
 	}
+	return cfg_number_of(v, name, lo, hi, out, err, errlen);
+}
+
+lbs_status cfg_number_of(const cJSON *v, const char *name, double lo, double hi,
+                         double *out, char *err, size_t errlen)
+{
+	char what[48], los[32], his[32];
+
 	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
 	    v->valuedouble >= lo && v->valuedouble <= hi) {
 		*out = v->valuedouble;

@@ -45,6 +45,11 @@ lbs_status cfg_check_fields(const cJSON *obj, const char *const *known,
 lbs_status cfg_number(const cJSON *obj, const char *name, double lo, double hi,
                       double def, double *out, char *err, size_t errlen);
 
+/* cfg_number() of the member v itself, named `name` in the message (a key
+ * the user wrote, shown with txt_show: the key may hold any byte). */
+lbs_status cfg_number_of(const cJSON *v, const char *name, double lo, double hi,
+                         double *out, char *err, size_t errlen);
+
 /* A number > 0 and at most hi, or `def` when absent (a ratio's divisor:
  * "in 0..hi" would offer the 0 it refuses). */
 lbs_status cfg_positive(const cJSON *obj, const char *name, double hi, double def,

@@ -137,7 +137,17 @@ static lbs_status read_table(const cJSON *weights, wrr_inst *inst, char *err, si
 	cJSON_ArrayForEach(m, weights) {
 		wrr_weight *e = &inst->table[inst->n_table];
 
-		st = cfg_number(weights, m->string, 0.0, WEIGHT_MAX, 1.0, &e->w, err, errlen);
+		char shown[96];
+
+		/* no worker has an empty id (the converter refuses one): a
+		 * weight no worker can ever take */
+		if (!*m->string) {
+			if (err && errlen)
+				snprintf(err, errlen, "config field 'weights': an empty worker id");
+			return LBS_ECONFIG;
+		}
+		st = cfg_number_of(m, txt_show(shown, sizeof(shown), m->string), 0.0, WEIGHT_MAX,
+		                   &e->w, err, errlen);
 		if (st != LBS_OK)
 			return cfg_nested("weights", st, err, errlen);
 		if (!(e->id = strdup(m->string)))

@@ -210,6 +210,16 @@ static void test_config_errors(void)
 	CHECK_INT(open_err("weighted-round-robin", "{\"weights\": {\"a\": 1, \"a\": 2}}", err,
 	                   sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'weights.a'");
+	/* a key no worker id can be, and one whose bytes would break the
+	 * host's one-line message (a newline, a terminal's escape) */
+	CHECK_INT(open_err("weighted-round-robin", "{\"weights\": {\"\": 1000, \"a\": 1}}", err,
+	                   sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights': an empty worker id");
+	CHECK_INT(open_err("weighted-round-robin", "{\"weights\": {\"a\\nb\\u001b[31m\": \"x\"}}",
+	                   err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'weights.");
+	CHECK_CONTAINS(err, "': must be a number in 0..1000000, got a string");
+	CHECK(strchr(err, '\n') == NULL && strchr(err, '\x1b') == NULL);
 	CHECK_INT(open_err("weighted-round-robin", "{\"default_weight\": 2}", err, sizeof(err)),
 	          LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'default_weight': only used with \"weights_from\": "
