@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 2^53: every integer up to here survives the trip through a double. */
-#define UINT_EXACT_MAX 9007199254740992.0
+/* 2^53 - 1: every integer up to here survives the trip through a double,
+ * and none past it reads as it (2^53 + 1 parses as 2^53, so 2^53 is out). */
+#define UINT_EXACT_MAX 9007199254740991.0
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -309,7 +310,7 @@ lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,
 	}
 	got(v, what, sizeof(what));
 	set_err(err, errlen,
-	        "config field '%s': must be an unsigned integer up to 2^53, got %s",
+	        "config field '%s': must be an unsigned integer up to 2^53 - 1, got %s",
 	        name, what);
 	return LBS_ECONFIG;
 }
