@@ -53,6 +53,8 @@ lbs_status sc_create(const char *who, size_t size, const char *const *known,
 	if (!out)
 		return LBS_EINVAL;
 	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
 	inst = calloc(1, size);
 	if (!inst) {
 		if (err && errlen)
@@ -66,6 +68,9 @@ lbs_status sc_create(const char *who, size_t size, const char *const *known,
 		st = configure(inst, host, cfg, err, errlen);
 	cJSON_Delete(cfg);
 	if (st != LBS_OK) {
+		/* an allocation deep in configure() may say nothing itself */
+		if (st == LBS_ENOMEM && err && errlen && !err[0])
+			snprintf(err, errlen, "%s: out of memory", who);
 		destroy(inst);
 		return st;
 	}

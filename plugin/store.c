@@ -1971,8 +1971,10 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 	store *s = calloc(1, sizeof *s);
 
 	*out = NULL;
-	if (!s)
+	if (!s) {
+		snprintf(err, errlen, "store: out of memory");
 		return LBS_ENOMEM;
+	}
 	s->o = *o;
 	s->host = host;
 	pthread_once(&forks_once, count_forks);
@@ -1991,6 +1993,7 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		s->q = calloc(s->cap, sizeof *s->q);
 		s->batch = calloc(s->cap, sizeof *s->batch);
 		if (!s->path || !s->q || !s->batch) {
+			snprintf(err, errlen, "store '%s': out of memory", o->path);
 			store_close(s);
 			return LBS_ENOMEM;
 		}
@@ -2007,6 +2010,7 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		}
 	}
 	if (!s->view && !(s->view = hist_new())) {
+		snprintf(err, errlen, "store: out of memory");
 		store_close(s);
 		return LBS_ENOMEM;
 	}

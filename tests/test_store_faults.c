@@ -945,7 +945,9 @@ static void fault_child(const char *plugin, const char *name, const char *config
 	st = sched_open(test_host(), plugin, name, config, strlen(config), &s, err, sizeof err);
 	if (st != LBS_OK) {
 		fleet_free(&f);
-		if (st == LBS_ENOMEM || (st < 0 && strstr(err, "out of memory")))
+		/* refused, and said so: an empty reason reached the host as
+		 * "create failed without a reason" */
+		if (st < 0 && strstr(err, "out of memory"))
 			exit(CHILD_REFUSED);
 		fprintf(stderr, "create with allocation #%ld failing: status %d, '%s'\n", n, (int)st,
 		        err);
@@ -1055,6 +1057,10 @@ static void test_malloc_failures(void)
 	         store_config(cp, NULL));
 	fault_loop("composite", config);
 	fault_loop("round-robin", "{}");
+	/* the learning schedulers with their default (memory) stores */
+	fault_loop("performance", "{}");
+	fault_loop("affinity", "{}");
+	fault_loop("adaptive", "{}");
 }
 
 int main(void)
