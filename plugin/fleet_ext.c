@@ -15,10 +15,11 @@
 #include "store_config.h"
 #include "store_ext.h"
 
-/* The "store" object of a config and its "fleet", read as create reads
- * them; LBS_ECONFIG when there is none. */
+/* The "store" object of a config into o and its "fleet" into fo, read and
+ * checked as create reads them (dump and export use no store, and took a
+ * misspelt field of it without a word); LBS_ECONFIG when there is none. */
 static lbs_status read_fleet(const char *config, size_t len, cJSON **doc, const cJSON **store_obj,
-                             fleet_opts *fo, char *err, size_t errlen)
+                             store_opts *o, fleet_opts *fo, char *err, size_t errlen)
 {
 	const cJSON *fl = NULL;
 	lbs_status st;
@@ -41,6 +42,8 @@ static lbs_status read_fleet(const char *config, size_t len, cJSON **doc, const 
 		             : "");
 		st = LBS_ECONFIG;
 	}
+	if (st == LBS_OK)
+		st = store_config_read(*doc, o, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_nested("store", cfg_nested("fleet", fleet_config_read(fl, fo, err, errlen),
 		                                     err, errlen), err, errlen);
@@ -72,13 +75,14 @@ static lbs_status totals_json(const lbs_host_api *host, const char *config, size
 	cJSON *doc = NULL;
 	const cJSON *so = NULL;
 	fleet_opts fo;
+	store_opts o;
 	char head[64];
 	totals_ctx t = {NULL, write, ctx, 0, 0};
 	lbs_status st;
 
 	if (!config || !write)
 		return LBS_EINVAL;
-	st = read_fleet(config, len, &doc, &so, &fo, err, errlen);
+	st = read_fleet(config, len, &doc, &so, &o, &fo, err, errlen);
 	cJSON_Delete(doc);
 	snprintf(head, sizeof head, "{\"schema\":%d,\"records\":[", STORE_SCHEMA);
 	if (st == LBS_OK && write(ctx, head, strlen(head)))
@@ -106,10 +110,8 @@ static lbs_status sync_once(const lbs_host_api *host, const char *config, size_t
 
 	if (!config || !write)
 		return LBS_EINVAL;
-	st = read_fleet(config, len, &doc, &so, &fo, err, errlen);
+	st = read_fleet(config, len, &doc, &so, &o, &fo, err, errlen);
 	/* The store as a scheduler opens it, without the sync thread. */
-	if (st == LBS_OK)
-		st = store_config_read(doc, &o, err, errlen);
 	if (st == LBS_OK) {
 		o.fleet = &fo;
 		o.fleet_manual = 1;

@@ -112,9 +112,28 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 	return LBS_OK;
 }
 
+/* The object s of a "store" into o, and its "fleet" (when *fl is set) into
+ * fo, which the caller frees with fleet_opts_free; the messages name
+ * 'store.x' and 'store.fleet.x'. */
+static lbs_status read_store(const cJSON *s, store_opts *o, const cJSON **fl, fleet_opts *fo,
+                             char *err, size_t errlen)
+{
+	lbs_status st = cfg_nested("store", read_fields(s, o, err, errlen), err, errlen);
+
+	*fl = NULL;
+	if (st == LBS_OK)
+		st = cfg_nested("store", cfg_object(s, "fleet", fl, err, errlen), err, errlen);
+	if (st == LBS_OK && *fl) {
+		st = fleet_config_read(*fl, fo, err, errlen);
+		st = cfg_nested("store", cfg_nested("fleet", st, err, errlen), err, errlen);
+	}
+	return st;
+}
+
 lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t errlen)
 {
-	const cJSON *s;
+	const cJSON *s, *fl;
+	fleet_opts fo;
 	lbs_status st = cfg_object(cfg, "store", &s, err, errlen);
 
 	store_opts_default(o);
@@ -122,7 +141,12 @@ lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t 
 		snprintf(err, errlen, "config field 'store': required (the store's object)");
 		st = LBS_ECONFIG;
 	}
-	return st == LBS_OK ? cfg_nested("store", read_fields(s, o, err, errlen), err, errlen) : st;
+	if (st != LBS_OK)
+		return st;
+	st = read_store(s, o, &fl, &fo, err, errlen);
+	if (fl)
+		fleet_opts_free(&fo);
+	return st;
 }
 
 lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const char *who,
@@ -138,11 +162,12 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 		return st;
 	store_opts_default(&o);
 	if (s) {
-		st = cfg_nested("store", read_fields(s, &o, err, errlen), err, errlen);
-		if (st == LBS_OK)
-			st = cfg_nested("store", cfg_object(s, "fleet", &fl, err, errlen), err, errlen);
-		if (st != LBS_OK)
+		st = read_store(s, &o, &fl, &fo, err, errlen);
+		if (st != LBS_OK) {
+			if (fl)
+				fleet_opts_free(&fo);
 			return st;
+		}
 	} else if (host && host->log) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "%s: no \"store\" configured: learning stays in memory "
@@ -151,12 +176,8 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 	}
 	if (!fl)
 		return store_open(&o, host, out, err, errlen);
-	st = fleet_config_read(fl, &fo, err, errlen);
-	st = cfg_nested("store", cfg_nested("fleet", st, err, errlen), err, errlen);
-	if (st == LBS_OK) {
-		o.fleet = &fo;
-		st = store_open(&o, host, out, err, errlen);
-	}
+	o.fleet = &fo;
+	st = store_open(&o, host, out, err, errlen);
 	fleet_opts_free(&fo);
 	return st;
 }

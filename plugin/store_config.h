@@ -21,8 +21,8 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host,
                              const char *who, store **out, char *err,
                              size_t errlen);
 
-/* The "store" object of cfg into o, the fleet aside (o->fleet NULL); the
- * strings point into cfg.  LBS_ECONFIG without one. */
+/* The "store" object of cfg into o, its "fleet" checked but left aside
+ * (o->fleet NULL); the strings point into cfg.  LBS_ECONFIG without one. */
 lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t errlen);
 
 /* A child that learns each outcome into a store: its name, the config

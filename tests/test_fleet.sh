@@ -429,6 +429,20 @@ bad_fleet '{"address": "127.0.0.1:6379", "user": "'"$(printf 'u%.0s' $(seq 512))
 bad_fleet '{"address": "127.0.0.1:6379", "user": "", "password_file": "x"}' "config field 'store.fleet.user': must be a non-empty string, got an empty string"
 bad_fleet '{"address": "127.0.0.1:6379", "password_file": "'"$tmp"'/none"}' "config field 'store.fleet.password_file': password file $tmp/none: No such file or directory"
 bad_fleet '{}' "config field 'store.fleet.address': required"
+# prefs --redis reads the store as create does: a misspelt field of it is
+# named, though dump and export open no store
+echo "{\"store\": {\"path\": \"$tmp/bad\", \"nonsense\": true, \"fleet\": {\"address\": \"127.0.0.1:$port\"}}}" >"$tmp/bad.json"
+for verb in dump export sync; do
+	expect_rc 1 "$shim" prefs "$verb" --plugin "$plugin" --redis "$tmp/bad.json"
+	has "$tmp/err" "config field 'store.nonsense': unknown field"
+done
+# adaptive checks its store, the fleet included, and names it as the user wrote it
+echo "{\"store\": {\"path\": \"$tmp/bad\", \"fleet\": {\"address\": \"127.0.0.1:6379\", \"push_ms\": 0}}}" >"$tmp/bad.json"
+expect_rc 1 "$shim" decide --plugin "$plugin" --scheduler adaptive --config "$tmp/bad.json" \
+	--workers "$src/examples/fleet.json" --tests "$src/examples/tests.jsonl"
+lines "$tmp/err" 1
+has "$tmp/err" "config field 'store.fleet.push_ms': must be an integer in 1..3600000, got 0"
+lacks "$tmp/err" "config.performance"
 # digits alone for the port (strtol took a blank or a sign first)
 bad_fleet '{"address": "127.0.0.1:+6379"}' "config field 'store.fleet.address': must be \"HOST:PORT\", \"[V6]:PORT\" (port 1..65535) or a unix socket's absolute path, got \"127.0.0.1:+6379\""
 bad_fleet '{"address": "127.0.0.1: 6379"}' "got \"127.0.0.1: 6379\""
