@@ -96,7 +96,7 @@ static void drm(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed)
 		uint64_t vendor = 0, device = 0, vram = 0;
 		const char *vname = NULL;
 
-		if (!is_card(e->d_name) || c->n_gpus >= AG_MAX_GPUS)
+		if (!is_card(e->d_name))
 			continue;
 		snprintf(rel, sizeof rel, "/sys/class/drm/%s/device/driver", e->d_name);
 		link_name(env, rel, driver, sizeof driver);
@@ -117,6 +117,10 @@ static void drm(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed)
 					vname = platform_gpu[i].vendor;
 			if (!vname)
 				continue;
+		}
+		if (c->n_gpus == AG_MAX_GPUS) {
+			c->gpus_over++;
+			continue;
 		}
 		ag_gpu *g = &c->gpus[c->n_gpus++];
 		memset(g, 0, sizeof *g);

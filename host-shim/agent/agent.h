@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #define AG_NAME 128       /* names, models, ids: cut and made one line */
-#define AG_MAX_GPUS 16
+#define AG_MAX_GPUS 64
 #define AG_MAX_PCI 64
 #define AG_MAX_CACHES 16 /* (level, type, size) entries: hybrid CPUs have several per level */
 #define AG_MAX_BROWSERS 8
@@ -124,6 +124,7 @@ typedef struct ag_caps {
 	unsigned n_tpu_pci;
 	ag_gpu gpus[AG_MAX_GPUS];
 	unsigned n_gpus;
+	unsigned gpus_over; /* found past AG_MAX_GPUS: counted, not described */
 	unsigned npus, tpus;
 	char npu_vendor[16];
 	ag_browser browsers[AG_MAX_BROWSERS];

@@ -356,6 +356,10 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	else
 		ag_why(env, "ROCm SMI", "not used: %s", err);
 	ag_detect_accel(env, c, listed > 0, amd > 0);
+	if (c->gpus_over)
+		fprintf(stderr, "lbsched-agent: warning: %u GPUs, more than the %d a record "
+		        "describes: available_accelerators counts them all, hardware_specs.gpus "
+		        "lists the first %d\n", c->n_gpus + c->gpus_over, AG_MAX_GPUS, AG_MAX_GPUS);
 	ag_detect_browsers(env, c);
 	ag_why(env, "supported_backends", "cpu always; cuda when NVML lists a GPU, rocm when "
 	       "ROCm SMI does");

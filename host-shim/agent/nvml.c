@@ -152,7 +152,11 @@ unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c)
 	}
 	if (nv->count(&count) != NV_OK)
 		return 0;
-	for (unsigned i = 0; i < count && c->n_gpus < AG_MAX_GPUS; i++) {
+	for (unsigned i = 0; i < count; i++) {
+		if (c->n_gpus == AG_MAX_GPUS) {
+			c->gpus_over += count - i;
+			break;
+		}
 		nvdev d = device(nv, i);
 		ag_gpu *g = &c->gpus[c->n_gpus];
 		nv_memory m;

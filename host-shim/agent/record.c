@@ -163,7 +163,7 @@ cJSON *ag_record(const ag_caps *c)
 	cJSON_AddBoolToObject(r, "has_gpu", c->n_gpus > 0);
 	cJSON *acc = cJSON_AddObjectToObject(r, "available_accelerators");
 	if (acc) {
-		ag_num(acc, "gpu", c->n_gpus, 1, AG_MAX_COUNT);
+		ag_num(acc, "gpu", c->n_gpus + c->gpus_over, 1, AG_MAX_COUNT);
 		ag_num(acc, "npu", c->npus, 1, AG_MAX_COUNT);
 		ag_num(acc, "tpu", c->tpus, 1, AG_MAX_COUNT);
 	}

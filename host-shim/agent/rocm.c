@@ -87,7 +87,11 @@ unsigned ag_rocm_detect(ag_rocm *r, const ag_env *env, ag_caps *c)
 
 	if (r->count(&count) != RS_OK)
 		return 0;
-	for (uint32_t i = 0; i < count && c->n_gpus < AG_MAX_GPUS; i++) {
+	for (uint32_t i = 0; i < count; i++) {
+		if (c->n_gpus == AG_MAX_GPUS) {
+			c->gpus_over += count - i;
+			break;
+		}
 		ag_gpu *g = &c->gpus[c->n_gpus];
 		uint64_t v;
 

@@ -97,6 +97,19 @@ eq "hyperv video is no gpu" "$(jget "$tmp/out" '[d["available_accelerators"], [g
 	'[{"gpu": 1}, []]'
 as_fleet "$tmp/xeon.json" "$tmp/xeon-fleet.json"
 accepted "$tmp/xeon-fleet.json"
+# more GPUs than a record describes: all counted, the first 64 listed, and
+# said (a 16-card host read as 16 GPUs for its first 16, without a word)
+cp -a "$x" "$tmp/many"
+for k in $(seq 10 79); do
+	mkdir -p "$tmp/many/sys/class/drm/card$k/device"
+	echo 0x10de >"$tmp/many/sys/class/drm/card$k/device/vendor"
+	echo 0x20b0 >"$tmp/many/sys/class/drm/card$k/device/device"
+done
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/many"
+eq "many gpus" "$(jget "$tmp/out" '[d["available_accelerators"]["gpu"], len(d["hardware_specs"]["gpus"])]')" '[71, 64]'
+has "$tmp/err" "lbsched-agent: warning: 71 GPUs, more than the 64 a record describes"
+as_fleet "$tmp/out" "$tmp/many-fleet.json"
+accepted "$tmp/many-fleet.json"
 # sockets of two models: an L3 of 96 MB and one of 27.5 MB are two entries,
 # not 2 x 96 MB (the first cache's size times the count of all)
 cp -a "$x" "$tmp/mixed"
