@@ -8,7 +8,7 @@
  *                       "priority"],
  *          "config": {"performance": {...}, ...},
  *          "store": {...}, "load_ceiling": 0.9,
- *          "epsilon": 0.1, "prior_strength": 10, "seed": 1}
+ *          "epsilon": 0.1, "prior_strength": 10, "memory": 1000, "seed": 1}
  *   children        schedulers of this plugin (not adaptive or composite),
  *                   up to 8, each once; the default is the original's four.
  *   config          a child's own config, by its name.
@@ -21,6 +21,8 @@
  *   epsilon         share of requests that explore another child, 0..1.
  *   prior_strength  outcomes a measurement needs to weigh as much as the
  *                   original's rule, > 0.
+ *   memory          outcomes a child's value in a context is mostly made
+ *                   of, the older ones fading (adaptive.h), 1..1e9.
  *   seed            the exploration draws are a fixed sequence for a seed.
  *
  * report(): the outcome goes to every child with a report slot, the
@@ -91,7 +93,8 @@ typedef struct ad_inst {
 } ad_inst;
 
 static const char *const known_fields[] = { "children", "config", "store", "load_ceiling",
-	                                    "epsilon", "prior_strength", "seed", NULL };
+	                                    "epsilon", "prior_strength", "memory", "seed",
+	                                    NULL };
 static const char *const default_children[] = { "performance", "weighted-round-robin",
 	                                        "affinity", "priority" };
 static const char *const role_names[] = { "performance", "weighted-round-robin", "affinity",
@@ -406,6 +409,8 @@ static lbs_status ad_configure(void *p, const lbs_host_api *host, const cJSON *c
 		st = cfg_number(cfg, "prior_strength", 1e-3, 1e6, 10.0, &inst->p.prior_strength,
 		                err, errlen);
 	if (st == LBS_OK)
+		st = cfg_number(cfg, "memory", 1.0, 1e9, 1000.0, &inst->p.memory, err, errlen);
+	if (st == LBS_OK)
 		st = cfg_uint(cfg, "seed", 1, &seed, err, errlen);
 	if (st == LBS_OK)
 		st = read_children(inst, cfg, err, errlen);
@@ -663,7 +668,7 @@ static lbs_status ad_report(void *p, const lbs_outcome *o)
 		_Atomic uint64_t *u = &inst->reward_u[d->child];
 
 		d->rewarded = 1;
-		adapt_learn(&inst->st, d->ctx, d->child, r);
+		adapt_learn(&inst->st, &inst->p, d->ctx, d->child, r);
 		sc_bump(&inst->outcomes[d->child]);
 		atomic_store_explicit(u, atomic_load_explicit(u, memory_order_relaxed) +
 		                      (uint64_t)(r * 1e6 + 0.5), memory_order_relaxed);

@@ -70,8 +70,7 @@ double adapt_value(const adapt_state *s, const adapt_params *p, uint32_t ctx, ui
 	const adapt_arm *a = &s->arm[ctx][child];
 	double prior = child == rule_child ? RULE_PRIOR : OTHER_PRIOR;
 
-	return (a->reward_sum + prior * p->prior_strength) /
-	       ((double)a->outcomes + p->prior_strength);
+	return (a->reward_sum + prior * p->prior_strength) / (a->weight + p->prior_strength);
 }
 
 void adapt_choose(const adapt_state *s, const adapt_params *p, uint32_t ctx,
@@ -129,10 +128,15 @@ void adapt_decided(adapt_state *s, uint32_t ctx, uint32_t child)
 		s->arm[ctx][child].decisions++;
 }
 
-void adapt_learn(adapt_state *s, uint32_t ctx, uint32_t child, double reward)
+void adapt_learn(adapt_state *s, const adapt_params *p, uint32_t ctx, uint32_t child,
+                 double reward)
 {
 	if (ctx < ADAPT_CONTEXTS && child < s->n_children && reward >= 0.0) {
-		s->arm[ctx][child].outcomes++;
-		s->arm[ctx][child].reward_sum += reward;
+		adapt_arm *a = &s->arm[ctx][child];
+		double keep = 1.0 - 1.0 / p->memory;
+
+		a->outcomes++;
+		a->reward_sum = a->reward_sum * keep + reward;
+		a->weight = a->weight * keep + 1.0;
 	}
 }

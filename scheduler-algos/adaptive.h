@@ -11,11 +11,15 @@
  * a child is the mean reward of the outcomes of the decisions it made
  * there, shrunk towards a prior:
  *
- *   value = (reward_sum + prior k) / (outcomes + k)
+ *   value = (reward_sum + prior k) / (weight + k)
  *   prior = 0.6 for the child the original's rule names, 0.5 for others
  *   reward of an outcome: success 1, or expected / duration when both are
  *   known and it ran slower; failure, timeout, rejection 0; a cancelled
  *   run is not the child's doing and counts nowhere.
+ *   reward_sum and weight forget: each outcome first scales both by
+ *   1 - 1/memory, so a child's value follows how its decisions do now,
+ *   over about its last `memory` outcomes there, not since the start (a
+ *   child that got worse after a million good outcomes kept deciding).
  *
  * With no outcomes the rule's child wins; once another child's decisions
  * have done measurably better in a context, it takes over there.  Each
@@ -46,7 +50,8 @@ enum adapt_role {
 typedef struct adapt_arm {
 	uint64_t decisions; /* selects it answered */
 	uint64_t outcomes;  /* rewards learned */
-	double reward_sum;
+	double reward_sum;  /* of the rewards, each faded as it ages */
+	double weight;      /* the outcomes, faded alike */
 } adapt_arm;
 
 typedef struct adapt_state {
@@ -57,6 +62,7 @@ typedef struct adapt_state {
 typedef struct adapt_params {
 	double epsilon;        /* 0..1: share of requests that explore */
 	double prior_strength; /* k, > 0 */
+	double memory;         /* >= 1: outcomes a value is mostly made of */
 } adapt_params;
 
 /* How a child was chosen. */
@@ -100,6 +106,7 @@ void adapt_choose(const adapt_state *s, const adapt_params *p, uint32_t ctx,
 double adapt_reward(const lbs_outcome *o);
 
 void adapt_decided(adapt_state *s, uint32_t ctx, uint32_t child);
-void adapt_learn(adapt_state *s, uint32_t ctx, uint32_t child, double reward);
+void adapt_learn(adapt_state *s, const adapt_params *p, uint32_t ctx, uint32_t child,
+                 double reward);
 
 #endif

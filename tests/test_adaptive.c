@@ -108,7 +108,8 @@ static void test_measured(void)
 	CHECK_STR(doc_str(k, "scheduler"), "affinity");
 	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(k, "rule")));
 	CHECK_NEAR(doc_num(k, "outcomes"), 3, 0);
-	CHECK_NEAR(doc_num(k, "value"), 6.0 / 13.0, 1e-9);
+	/* three failures, the older ones faded by the memory (1000) */
+	CHECK_NEAR(doc_num(k, "value"), 6.0 / (1.0 + 0.999 + 0.999 * 0.999 + 10.0), 1e-9);
 	k = cJSON_GetArrayItem(kids, 0);
 	CHECK_NEAR(doc_num(k, "decisions"), 2, 0);
 	CHECK_NEAR(doc_num(k, "outcomes"), 1, 0);
@@ -323,6 +324,8 @@ static void test_children_and_errors(void)
 	CHECK_CONTAINS(err, "config field 'config.round-robin': not one of the children");
 	CHECK_INT(open_err("adaptive", "{\"epsilon\": 2}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'epsilon': must be a number in 0..1, got 2");
+	CHECK_INT(open_err("adaptive", "{\"memory\": 0.5}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'memory': must be a number in 1..1000000000, got 0.5");
 	/* priority given the store performance learns into: every outcome
 	 * twice in one store (refused before any store is opened) */
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, \"config\": "
@@ -448,11 +451,49 @@ static void test_refused_outcome(void)
 	fleet_free(&f);
 }
 
+/* A child that did well for long and then badly hands over within about
+ * its memory's outcomes; on a lifetime mean 30 good ones held it for 33
+ * bad ones more. */
+static int rule_child_after(const char *config, int good, int bad)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"model_id\": \"bert-base\", \"priority\": 3,"
+		" \"expected_duration\": 10}");
+	shim_sched *s = test_sched("adaptive", config);
+	int still;
+
+	set_all(&f, 0.1);
+	for (int i = 0; i < good + bad; i++) {
+		const char *w = choose(s, &wl, &f);
+
+		CHECK_CONTAINS(reason, "adaptive: affinity decided");
+		CHECK_INT(report_to(s, wl.type, w, last_cookie,
+		                    i < good ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE, 10, 10), LBS_OK);
+	}
+	choose(s, &wl, &f);
+	still = strstr(reason, "adaptive: affinity decided") != NULL;
+	sched_close(s);
+	fleet_free(&f);
+	return still;
+}
+
+static void test_memory(void)
+{
+	/* memory 10: after 30 successes, value (10 x 0.9^n + 6) / 20 < 0.5
+	 * from the ninth failure */
+	CHECK_INT(rule_child_after("{\"epsilon\": 0, \"memory\": 10}", 30, 8), 1);
+	CHECK_INT(rule_child_after("{\"epsilon\": 0, \"memory\": 10}", 30, 9), 0);
+	/* the default, 1000, is near the lifetime mean: 12 failures are not enough */
+	CHECK_INT(rule_child_after(NO_EXPLORE, 30, 12), 1);
+}
+
 int main(void)
 {
 	test_load_rule();
 	test_sharded_outcomes();
 	test_measured();
+	test_memory();
 	test_explore();
 	test_fallback();
 	test_high_load_weights();
