@@ -153,7 +153,7 @@ static int estimate_locked(shim_sched *s, void *ctx)
 }
 
 LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, double now,
-                                  const char *workers_json, char **out, char *err,
+                                  const char *workers_json, int hold, char **out, char *err,
                                   size_t errlen)
 {
 	arena *a = arena_new();
@@ -178,8 +178,8 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, doubl
 		arena_free(a);
 		return LBSPY_EINPUT;
 	}
-	if ((rc = lbspy_fleet_locked(h, a, workers_json, &p.workers, &p.n, place_locked, &p, err,
-	                             errlen))) {
+	if ((rc = lbspy_fleet_locked(h, a, workers_json, hold, &p.workers, &p.n, place_locked, &p,
+	                             err, errlen))) {
 		arena_free(a);
 		return rc;
 	}
@@ -385,7 +385,7 @@ LBSPY_EXPORT int lbspy_orch_critical_path(lbspy_orch *o, char **out, char *err, 
 }
 
 LBSPY_EXPORT int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *workers_json,
-                                     char *err, size_t errlen)
+                                     int hold, char *err, size_t errlen)
 {
 	arena *a = arena_new();
 	est_ctx e = {o, NULL, 0};
@@ -398,7 +398,7 @@ LBSPY_EXPORT int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *worker
 		snprintf(err, errlen, "lbsched: no scheduler");
 		return LBSPY_EINPUT;
 	}
-	rc = lbspy_fleet_locked(h, a, workers_json, &e.workers, &e.n, estimate_locked, &e, err,
+	rc = lbspy_fleet_locked(h, a, workers_json, hold, &e.workers, &e.n, estimate_locked, &e, err,
 	                        errlen);
 	if (rc == LBSPY_ENOMEM)
 		rc = oom(err, errlen);

@@ -970,9 +970,9 @@ void lbspy_keep_locked(lbspy *h, const lbs_workload *wl, const char *worker_id,
 
 /* For the orchestrator's binding (lbsched_orch_py.c): run fn with the
  * handle's scheduler, under its lock. */
-int lbspy_fleet_locked(lbspy *h, arena *a, const char *workers_json, lbs_worker ***w,
-                       uint32_t *n, int (*fn)(shim_sched *s, void *ctx), void *ctx, char *err,
-                       size_t errlen)
+int lbspy_fleet_locked(lbspy *h, arena *a, const char *workers_json, int hold,
+                       lbs_worker ***w, uint32_t *n, int (*fn)(shim_sched *s, void *ctx),
+                       void *ctx, char *err, size_t errlen)
 {
 	conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
 	int rc;
@@ -984,6 +984,9 @@ int lbspy_fleet_locked(lbspy *h, arena *a, const char *workers_json, lbs_worker 
 		rc = LBSPY_EINPUT;
 	} else if (conv_fleet(&c, workers_json, strlen(workers_json), "available_workers", w, n)) {
 		rc = LBSPY_EINPUT;
+	} else if (hold && h->warned) {
+		set_err(err, errlen, "lbsched: the records warned (lbspy_warnings)");
+		rc = LBSPY_EWARNED;
 	} else {
 		rc = fn(h->sched, ctx);
 	}

@@ -184,7 +184,8 @@ int lbspy_orch_new(const char *graph_json, const char *name, lbspy_orch **out,
 void lbspy_orch_free(lbspy_orch *o);
 int lbspy_orch_ready(lbspy_orch *o, double now, char **out, char *err, size_t errlen);
 int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, double now,
-                     const char *workers_json, char **out, char *err, size_t errlen);
+                     const char *workers_json, int hold, char **out, char *err,
+                     size_t errlen);
 int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int success, double duration_s,
                       const char *payload_json, double progress, const char *worker_id,
                       double now, char **out, char *err, size_t errlen);
@@ -198,8 +199,8 @@ int lbspy_orch_set_priority(lbspy_orch *o, const char *id, double priority, char
 int lbspy_orch_completed(lbspy_orch *o);
 int lbspy_orch_aggregate(lbspy_orch *o, char **out, char *err, size_t errlen);
 int lbspy_orch_critical_path(lbspy_orch *o, char **out, char *err, size_t errlen);
-int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *workers_json, char *err,
-                        size_t errlen);
+int lbspy_orch_estimate(lbspy_orch *o, lbspy *h, const char *workers_json, int hold,
+                        char *err, size_t errlen);
 
 /* Internal to the library (not exported): fn with h's scheduler, locked. */
 struct shim_sched;
@@ -215,10 +216,11 @@ void lbspy_keep_locked(lbspy *h, const struct lbs_workload *wl, const char *work
  * (conv_fleet's input) is converted into a as *w, *n: its warnings kept for
  * lbspy_warnings, as a select's are (an orchestrator's misspelt field was
  * ignored without a word).  LBSPY_EINPUT (err says why) when it cannot be
- * converted, else fn's return. */
+ * converted, LBSPY_EWARNED without fn when hold and they warned (so that a
+ * caller that makes warnings errors changes nothing), else fn's return. */
 struct arena;
 struct lbs_worker;
-int lbspy_fleet_locked(lbspy *h, struct arena *a, const char *workers_json,
+int lbspy_fleet_locked(lbspy *h, struct arena *a, const char *workers_json, int hold,
                        struct lbs_worker ***w, uint32_t *n,
                        int (*fn)(struct shim_sched *s, void *ctx), void *ctx, char *err,
                        size_t errlen);

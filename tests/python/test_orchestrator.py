@@ -263,6 +263,32 @@ class OriginalFlow(unittest.TestCase):
                               "ignored"])
         s.close()
 
+    def test_a_warning_made_an_error_places_nothing(self):
+        # -W error raised after the placement: the subtask was running on
+        # a worker the caller never heard of
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        ws = {"w1": {"worker_id": "w1", "supported_backends": ["cpu"], "available_memory": 64,
+                     "avaliable_memory": 3}}
+        for _ in range(2):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", lbsched.RecordWarning)
+                with self.assertRaisesRegex(lbsched.RecordWarning, "'avaliable_memory' ignored"):
+                    o.place_subtask("w", "a", ws)
+            self.assertEqual([r["subtask_id"] for r in o.get_ready_subtasks("w")], ["a"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", lbsched.RecordWarning)
+            with self.assertRaisesRegex(lbsched.RecordWarning, "'avaliable_memory' ignored"):
+                o.estimate_durations("w", ws)
+        # ignored, it places, once
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            self.assertEqual(o.place_subtask("w", "a", ws), "w1")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(o.get_ready_subtasks("w"), [])
+        s.close()
+
     def test_place_waits_for_the_backoff(self):
         # place_subtask placed a subtask its retry's backoff held back (and
         # spent an attempt), which get_ready_subtasks did not list

@@ -18,8 +18,8 @@ import threading
 import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
-    _surrogate, _check_fleet_arguments, _mappings, _int_digits, _ERRLEN, _OK, _NO_COPY, \
-    PluginScheduler
+    _surrogate, _check_fleet_arguments, _mappings, _int_digits, _ERRLEN, _OK, _EWARNED, \
+    _NO_COPY, PluginScheduler
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -27,13 +27,13 @@ _lib.lbspy_orch_new.argtypes = [_cp, _cp, _outp, _outp, _cp, _sz]
 _lib.lbspy_orch_free.argtypes = [_vp]
 _lib.lbspy_orch_free.restype = None
 _lib.lbspy_orch_ready.argtypes = [_vp, _d, _outp, _cp, _sz]
-_lib.lbspy_orch_place.argtypes = [_vp, _vp, _cp, _d, _cp, _outp, _cp, _sz]
+_lib.lbspy_orch_place.argtypes = [_vp, _vp, _cp, _d, _cp, ctypes.c_int, _outp, _cp, _sz]
 _lib.lbspy_orch_record.argtypes = [_vp, _vp, _cp, ctypes.c_int, _d, _cp, _d, _cp, _d, _outp,
                                    _cp, _sz]
 _lib.lbspy_orch_completed.argtypes = [_vp]
 _lib.lbspy_orch_aggregate.argtypes = [_vp, _outp, _cp, _sz]
 _lib.lbspy_orch_critical_path.argtypes = [_vp, _outp, _cp, _sz]
-_lib.lbspy_orch_estimate.argtypes = [_vp, _vp, _cp, _cp, _sz]
+_lib.lbspy_orch_estimate.argtypes = [_vp, _vp, _cp, ctypes.c_int, _cp, _sz]
 _lib.lbspy_orch_subtask.argtypes = [_vp, _cp, _outp, _cp, _sz]
 _lib.lbspy_orch_set_priority.argtypes = [_vp, _cp, _d, _cp, _sz]
 for _f in ("lbspy_orch_new", "lbspy_orch_ready", "lbspy_orch_place", "lbspy_orch_record",
@@ -183,10 +183,13 @@ class MultiDeviceOrchestrator(object):
 
     def _call(self, fn, *args, at=None):
         """fn's answer; at: (where, worker_loads) of a fleet document, so
-        that an error names the caller's keys."""
+        that an error names the caller's keys.  None when fn held back
+        for the records' warnings (_EWARNED)."""
         err = ctypes.create_string_buffer(_ERRLEN)
         out = ctypes.c_void_p()
         code = fn(*args, ctypes.byref(out), err, _ERRLEN)
+        if code == _EWARNED:
+            return None
         if code != _OK:
             if at is not None:
                 _raise_at(code, err, *at)
@@ -288,19 +291,24 @@ class MultiDeviceOrchestrator(object):
         fleet, where = _document(available_workers, worker_loads)
         # before the placement: one made an error (-W error) places nothing
         _warn(where.said)
-        with self._lock:
-            h, _ = self._get(workload_id)
-            sched = self.scheduler
-            with sched._lock:
-                r = self._call(_lib.lbspy_orch_place, h, sched._handle(),
-                               sid.encode("utf-8"), self._now(), fleet,
-                               at=(where, worker_loads))
-                # the library's own, as select_worker's (a misspelt field)
-                said = sched._warnings(where, worker_loads, where.own)
-                if self._report and r["worker"] is not None:
-                    self._placed[workload_id][sid] = sched
-        _warn(said)
-        return r["worker"]
+        # The library's own (a misspelt field) likewise: the first call
+        # stops when the records warn, the second, after they are issued,
+        # places (and does not issue them again)
+        for hold in (1, 0):
+            with self._lock:
+                h, _ = self._get(workload_id)
+                sched = self.scheduler
+                with sched._lock:
+                    r = self._call(_lib.lbspy_orch_place, h, sched._handle(),
+                                   sid.encode("utf-8"), self._now(), fleet, hold,
+                                   at=(where, worker_loads))
+                    if r is None:
+                        said = sched._warnings(where, worker_loads, where.own)
+                    elif self._report and r["worker"] is not None:
+                        self._placed[workload_id][sid] = sched
+            if r is not None:
+                return r["worker"]
+            _warn(said)
 
     def estimate_durations(self, workload_id, available_workers, worker_loads=None):
         """Each subtask's estimate from the scheduler (hardware-aware's
@@ -312,16 +320,19 @@ class MultiDeviceOrchestrator(object):
         fleet, where = _document(available_workers, worker_loads)
         _warn(where.said)  # before the estimates change, as place_subtask
         err = ctypes.create_string_buffer(_ERRLEN)
-        with self._lock:
-            h, _ = self._get(workload_id)
-            with self.scheduler._lock:
-                code = _lib.lbspy_orch_estimate(h, self.scheduler._handle(), fleet, err,
-                                                _ERRLEN)
-                said = self.scheduler._warnings(where, worker_loads, where.own) \
-                    if code == _OK else ()
-        if code != _OK:
-            _raise_at(code, err, where, worker_loads)
-        _warn(said)
+        for hold in (1, 0):
+            with self._lock:
+                h, _ = self._get(workload_id)
+                with self.scheduler._lock:
+                    code = _lib.lbspy_orch_estimate(h, self.scheduler._handle(), fleet, hold,
+                                                    err, _ERRLEN)
+                    said = self.scheduler._warnings(where, worker_loads, where.own) \
+                        if code == _EWARNED else ()
+            if code == _OK:
+                return
+            if code != _EWARNED:
+                _raise_at(code, err, where, worker_loads)
+            _warn(said)
 
     def record_subtask_result(self, workload_id, subtask_id, result, success=True,
                               duration=None, progress=0.0, worker_id=None):
