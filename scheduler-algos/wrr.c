@@ -4,6 +4,7 @@
 #include "wrr.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "eligible.h"
@@ -178,6 +179,43 @@ static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	return eligible;
 }
 
+/* For a request of `want` workers: a weight above 1/want of the total
+ * would be a share past 1 (in every set, and more), so the largest are cut
+ * to the one value c that makes each exactly 1, c = (the rest's total) /
+ * (want - the number cut), the largest first until none of the rest is
+ * over c.  Ties are cut together (the number cut stays below want).  With
+ * no positive weight left beside them (fewer positive than want), nothing
+ * is cut: those are in every set anyway. */
+static void cap_shares(double *weight, uint32_t n, uint32_t want)
+{
+	double t = INFINITY, rest = 0.0;
+	uint32_t cut = 0;
+
+	for (;;) {
+		double top = 0.0;
+		uint32_t ties = 0;
+
+		rest = 0.0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (!(weight[i] > 0.0) || weight[i] >= t)
+				continue;
+			rest += weight[i];
+			top = weight[i] > top ? weight[i] : top;
+		}
+		if (cut + 1 >= want || !(top > rest / (want - cut)))
+			break;
+		for (uint32_t i = 0; i < n; i++)
+			ties += weight[i] == top;
+		t = top;
+		cut += ties;
+	}
+	if (t == INFINITY || !(rest > 0.0))
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		if (weight[i] >= t)
+			weight[i] = rest / (want - cut);
+}
+
 lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n, uint32_t want,
                     uint32_t commit, uint32_t *idx, wrr_result *res)
@@ -196,8 +234,16 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	res->n_eligible = (uint32_t)eligible;
 	if (want > res->n_eligible)
 		want = res->n_eligible;
+	if (want > 1)
+		cap_shares(weight, n, want);
+	double total = 0.0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (weight[i] < 0.0)
+			continue;
+		cur[i] += want * weight[i];
+		total += weight[i];
+	}
 	for (uint32_t k = 0; k < want; k++) {
-		double total = 0.0;
 		int64_t best = -1;
 
 		/* A worker of weight 0 is drained: any eligible worker of a
@@ -206,8 +252,6 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		for (uint32_t i = 0; i < n; i++) {
 			if (weight[i] < 0.0)
 				continue;
-			cur[i] += weight[i];
-			total += weight[i];
 			if (best < 0 || (weight[i] > 0.0) > (weight[best] > 0.0) ||
 			    ((weight[i] > 0.0) == (weight[best] > 0.0) && cur[i] > cur[best]))
 				best = i;
@@ -215,10 +259,10 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		if (k == 0) {
 			res->total = total;
 			res->weight = weight[best];
-			res->current = cur[best] - weight[best];
+			res->current = cur[best] - want * weight[best];
 		}
 		cur[best] -= total;
-		weight[best] = -2.0; /* taken: out of the later steps */
+		weight[best] = -2.0; /* taken: out of the later picks */
 		idx[res->n_found++] = (uint32_t)best;
 	}
 	if (commit && res->n_found >= commit) {

@@ -142,10 +142,61 @@ static void test_shards_none(void)
 	/* Not enough workers: none, and no weight moves. */
 	CHECK_STR(choose(s, &too_many, &f), "none");
 	CHECK_CONTAINS(reason, "only 3 eligible workers, the workload needs at least 4");
-	/* a -2, b -5, c 1 (it gained 1, twice none taken) -> a 3 b -4 c 2: a */
+	/* the pair: a 10 b 2 c 2, a and b lose 7 -> a 3 b -5 c 2; then
+	 * a 8 b -4 c 3: a */
 	CHECK_STR(choose(s, &single, &f), "a");
 	sched_close(s);
 	fleet_free(&f);
+}
+
+/* Pairs take shares by weight: each worker is in a request's pair in
+ * proportion to its weight, one of more than half the total in every
+ * pair.  Two steps of one each put b in all 300 pairs of equal workers. */
+static void pair_counts(const char *config, int requests, int singles, int *got)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload pair = workload_parse(f.arena,
+		"{\"test_id\": \"p\", \"minimum_memory\": 4, \"custom_properties\":"
+		" {\"allocation_strategy\": \"replicated\", \"min_shards\": 2, \"max_shards\": 2}}");
+	shim_sched *s = test_sched("weighted-round-robin", config);
+
+	lbs_workload one = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 4}");
+
+	got[0] = got[1] = got[2] = got[3] = 0;
+	for (int r = 0; r < requests; r++) {
+		const char *ids = choose(s, &pair, &f);
+
+		got[0] += strchr(ids, 'a') != NULL;
+		got[1] += strchr(ids, 'b') != NULL;
+		got[2] += strchr(ids, 'c') != NULL;
+	}
+	/* then single requests: how many of them a takes */
+	for (int r = 0; r < singles; r++)
+		got[3] += !strcmp(choose(s, &one, &f), "a");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_pair_shares(void)
+{
+	int got[4];
+
+	pair_counts("{\"weights\": {\"a\": 1, \"b\": 1, \"c\": 1}}", 300, 0, got);
+	CHECK_INT(got[0], 200);
+	CHECK_INT(got[1], 200);
+	CHECK_INT(got[2], 200);
+	pair_counts("{\"weights\": {\"a\": 2, \"b\": 1, \"c\": 1}}", 400, 0, got);
+	CHECK_INT(got[0], 400);
+	CHECK_INT(got[1], 200);
+	CHECK_INT(got[2], 200);
+	/* a, past half, is in every pair as a share of exactly 1: no surplus,
+	 * so the single requests after are 5/1/1 at once (a's surplus of 3
+	 * a pair took it the next 150) */
+	pair_counts(W511, 100, 70, got);
+	CHECK_INT(got[0], 100);
+	CHECK_INT(got[1], 50);
+	CHECK_INT(got[2], 50);
+	CHECK_INT(got[3], 50);
 }
 
 static void test_explain_score_stats(void)
@@ -365,6 +416,7 @@ int main(void)
 	test_ineligible_keep_weight();
 	test_array_moves();
 	test_shards_none();
+	test_pair_shares();
 	test_explain_score_stats();
 	test_config_errors();
 	test_weights_against_fleet();
