@@ -43,7 +43,7 @@ static lbs_status read_fleet(const char *config, size_t len, cJSON **doc, const 
 		st = LBS_ECONFIG;
 	}
 	if (st == LBS_OK)
-		st = store_config_read(*doc, o, err, errlen);
+		st = store_config_read(*doc, o, 0, err, errlen);
 	if (st == LBS_OK)
 		st = cfg_nested("store", cfg_nested("fleet", fleet_config_read(fl, fo, err, errlen),
 		                                     err, errlen), err, errlen);
@@ -111,6 +111,10 @@ static lbs_status sync_once(const lbs_host_api *host, const char *config, size_t
 	if (!config || !write)
 		return LBS_EINVAL;
 	st = read_fleet(config, len, &doc, &so, &o, &fo, err, errlen);
+	if (st == LBS_OK && !o.path) {
+		snprintf(err, errlen, "config field 'store.path': required (the store's directory)");
+		st = LBS_ECONFIG;
+	}
 	/* The store as a scheduler opens it, without the sync thread. */
 	if (st == LBS_OK) {
 		o.fleet = &fo;

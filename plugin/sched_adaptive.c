@@ -401,7 +401,7 @@ static lbs_status ad_configure(void *p, const lbs_host_api *host, const cJSON *c
 	if (st == LBS_OK && store) {
 		store_opts so;
 
-		st = store_config_read(cfg, &so, err, errlen);
+		st = store_config_read(cfg, &so, 1, err, errlen);
 	}
 	if (st == LBS_OK)
 		st = cfg_number(cfg, "epsilon", 0.0, 1.0, 0.1, &inst->p.epsilon, err, errlen);

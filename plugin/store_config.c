@@ -26,7 +26,9 @@ static const char *const store_fields[] = {
 	"fleet", NULL,
 };
 
-static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t errlen)
+/* need_path 0: a "path" may be absent (the fleet's totals open no store). */
+static lbs_status read_fields(const cJSON *s, store_opts *o, int need_path, char *err,
+                              size_t errlen)
 {
 	const char *mode = NULL, *on_error = NULL;
 	char shown[96];
@@ -100,11 +102,11 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 		         txt_show(shown, sizeof shown, on_error));
 		return LBS_ECONFIG;
 	}
-	if (!o->path) {
+	if (!o->path && need_path) {
 		snprintf(err, errlen, "config field 'path': required (the store's directory)");
 		return LBS_ECONFIG;
 	}
-	if (strlen(o->path) > STORE_MAX_PATH) {
+	if (o->path && strlen(o->path) > STORE_MAX_PATH) {
 		snprintf(err, errlen, "config field 'path': is %zu bytes, more than %d",
 		         strlen(o->path), STORE_MAX_PATH);
 		return LBS_ECONFIG;
@@ -115,10 +117,10 @@ static lbs_status read_fields(const cJSON *s, store_opts *o, char *err, size_t e
 /* The object s of a "store" into o, and its "fleet" (when *fl is set) into
  * fo, which the caller frees with fleet_opts_free; the messages name
  * 'store.x' and 'store.fleet.x'. */
-static lbs_status read_store(const cJSON *s, store_opts *o, const cJSON **fl, fleet_opts *fo,
-                             char *err, size_t errlen)
+static lbs_status read_store(const cJSON *s, store_opts *o, int need_path, const cJSON **fl,
+                             fleet_opts *fo, char *err, size_t errlen)
 {
-	lbs_status st = cfg_nested("store", read_fields(s, o, err, errlen), err, errlen);
+	lbs_status st = cfg_nested("store", read_fields(s, o, need_path, err, errlen), err, errlen);
 
 	*fl = NULL;
 	if (st == LBS_OK)
@@ -130,7 +132,8 @@ static lbs_status read_store(const cJSON *s, store_opts *o, const cJSON **fl, fl
 	return st;
 }
 
-lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t errlen)
+lbs_status store_config_read(const cJSON *cfg, store_opts *o, int need_path, char *err,
+                             size_t errlen)
 {
 	const cJSON *s, *fl;
 	fleet_opts fo;
@@ -143,7 +146,7 @@ lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t 
 	}
 	if (st != LBS_OK)
 		return st;
-	st = read_store(s, o, &fl, &fo, err, errlen);
+	st = read_store(s, o, need_path, &fl, &fo, err, errlen);
 	if (fl)
 		fleet_opts_free(&fo);
 	return st;
@@ -162,7 +165,7 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 		return st;
 	store_opts_default(&o);
 	if (s) {
-		st = read_store(s, &o, &fl, &fo, err, errlen);
+		st = read_store(s, &o, 1, &fl, &fo, err, errlen);
 		if (st != LBS_OK) {
 			if (fl)
 				fleet_opts_free(&fo);

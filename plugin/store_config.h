@@ -22,8 +22,10 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host,
                              size_t errlen);
 
 /* The "store" object of cfg into o, its "fleet" checked but left aside
- * (o->fleet NULL); the strings point into cfg.  LBS_ECONFIG without one. */
-lbs_status store_config_read(const cJSON *cfg, store_opts *o, char *err, size_t errlen);
+ * (o->fleet NULL); the strings point into cfg.  LBS_ECONFIG without one,
+ * or without its "path" when need_path. */
+lbs_status store_config_read(const cJSON *cfg, store_opts *o, int need_path, char *err,
+                             size_t errlen);
 
 /* A child that learns each outcome into a store: its name, the config
  * field that gives it the store and the store's path. */
