@@ -44,7 +44,17 @@ typedef struct wrr_inst {
 	int said_absent, said_drained;
 	uint64_t cookie;
 	sched_counters n;
+	/* workers_changed's request, done by the next select or score:
+	 * [control] may run beside [data], and the table is the data calls' */
+	atomic_int forget;
 } wrr_inst;
+
+/* The table's workers that left, dropped when workers_changed asked. */
+static void forget_if_asked(wrr_inst *inst)
+{
+	if (atomic_exchange_explicit(&inst->forget, 0, memory_order_acquire))
+		wrr_forget(&inst->st, 1024);
+}
 
 static const char *const known_fields[] = { "load_ceiling", "weights_from", "weights",
 	                                    "default_weight", NULL };
@@ -289,6 +299,7 @@ static lbs_status wr_select(void *p, const lbs_workload *wl, const lbs_worker *c
 	lbs_status st;
 
 	st = sc_check_select(wl, workers, n, out);
+	forget_if_asked(inst);
 	if (st == LBS_OK)
 		st = wrr_prepare(&inst->st, n);
 	if (st == LBS_OK) {
@@ -326,9 +337,10 @@ static lbs_status wr_workers_changed(void *p, const lbs_worker *const *workers, 
 
 	(void)workers;
 	(void)n;
-	/* Workers that left stop holding table room at once; the ones that
-	 * stay were eligible recently and keep their place in the rotation. */
-	wrr_forget(&inst->st, 1024);
+	/* Workers that left stop holding table room from the next select;
+	 * the ones that stay were eligible recently and keep their place in
+	 * the rotation. */
+	atomic_store_explicit(&inst->forget, 1, memory_order_release);
 	return LBS_OK;
 }
 
