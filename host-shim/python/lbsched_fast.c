@@ -1379,7 +1379,6 @@ static PyObject *select_(PyObject *self, PyObject *args)
 	}
 	if (r)
 		goto out;
-	s->vals_valid = kept;
 	/* Nothing above runs Python code that could move them, but check. */
 	if (caps == Py_None && is_dict && plain && DICT_VERSION(workers) == wver &&
 	    (loads == Py_None || DICT_VERSION(loads) == lver)) {
@@ -1411,6 +1410,11 @@ static PyObject *select_(PyObject *self, PyObject *args)
 		                    sizeof err);
 		Py_END_ALLOW_THREADS
 	}
+	/* The buffers hold the library's loads only once it took them: a
+	 * call refused first (a bad test, here or in the library) leaves its
+	 * loads as they were, and the next call, whose memos already hold
+	 * these, must send them all, or the library chose on the old ones. */
+	s->vals_valid = (code == LBSPY_OK || code == LBSPY_EWARNED) && kept;
 	PyObject *list = PyList_New(code == LBSPY_OK ? n_picked : 0);
 	if (!list)
 		goto out;

@@ -1151,6 +1151,30 @@ class FleetChangesTest(unittest.TestCase):
         self.assertEqual(told(dict(reversed(list(workers.items())))), 4)
 
 
+class StaleLoadsTest(unittest.TestCase):
+    def test_a_refused_call_leaves_no_stale_loads(self):
+        # The extension marked its load buffers sent before the library
+        # took them; a call refused first (a bad test) left the library
+        # with the old loads, and the next calls chose on them: a, busy
+        busy = dict(cpu_utilization=100.0, memory_utilization=100.0, gpu_utilization=100.0,
+                    io_utilization=100.0, network_utilization=100.0)
+        w = {k: WorkerCapabilities(k, available_memory=16.0, cpu_cores=4,
+                                   supported_backends=["cpu"]) for k in ("a", "b")}
+        for bad in (TestRequirements("t2", minimum_memory=-1),
+                    TestRequirements("t2", minimum_memory=float("nan")), {"test_id": None}):
+            loads = {"a": WorkerLoad("a"), "b": WorkerLoad("b", **busy)}
+            s = lbsched.PluginScheduler("round-robin", plugin=PLUGIN)
+            self.assertEqual(s.select_worker(TestRequirements("t1"), w, loads), "a")
+            for k, v in busy.items():
+                setattr(loads["a"], k, v)
+                setattr(loads["b"], k, 0.0)
+            with self.assertRaises(ValueError):
+                s.select_worker(bad, w, loads)
+            self.assertEqual([s.select_worker(TestRequirements("t3%d" % i), w, loads)
+                              for i in range(3)], ["b", "b", "b"])
+            s.close()
+
+
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's
     __eq__) and empties the caller's fleet: the extension walked the fleet
