@@ -205,6 +205,29 @@ static int put_int(buf *b, long long x)
 }
 
 /* 0 written, 1 not handled here (the package writes it), -1 error. */
+/* JSON's decimal point in the number printf wrote: a process that set a
+ * locale (de_DE writes "0,5") had every select refused as bad JSON.  Any
+ * run of bytes that is not a digit, sign or exponent is the locale's point,
+ * one or more bytes: it becomes '.'.  The new length. */
+static size_t json_decimal(char *num)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; num[i];) {
+		if ((num[i] >= '0' && num[i] <= '9') || num[i] == '-' || num[i] == '+' ||
+		    num[i] == 'e' || num[i] == 'E') {
+			num[o++] = num[i++];
+			continue;
+		}
+		while (num[i] && !((num[i] >= '0' && num[i] <= '9') || num[i] == 'e' ||
+		                   num[i] == 'E'))
+			i++;
+		num[o++] = '.';
+	}
+	num[o] = '\0';
+	return o;
+}
+
 static int put_json(buf *b, PyObject *v, int depth)
 {
 	char num[40];
@@ -234,7 +257,7 @@ static int put_json(buf *b, PyObject *v, int depth)
 		if (d == (double)(long long)d && fabs(d) < 1e15)
 			return put_int(b, (long long)d);
 		snprintf(num, sizeof num, "%.17g", d);
-		return put(b, num, strlen(num));
+		return put(b, num, json_decimal(num));
 	}
 	if (PyList_CheckExact(v) || PyTuple_CheckExact(v)) {
 		Py_ssize_t n = PySequence_Fast_GET_SIZE(v);

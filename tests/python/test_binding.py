@@ -1175,6 +1175,29 @@ class StaleLoadsTest(unittest.TestCase):
             s.close()
 
 
+class LocaleTest(unittest.TestCase):
+    def test_a_comma_decimal_locale_still_selects(self):
+        # The extension wrote numbers with printf, which follows the
+        # process's locale: under de_DE "0,5" made every select a JSON error
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", os.path.join(d, "de_DE.UTF-8")],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            code = ("import locale, lbsched\n"
+                    "locale.setlocale(locale.LC_ALL, 'de_DE.UTF-8')\n"
+                    "assert locale.localeconv()['decimal_point'] == ','\n"
+                    "s = lbsched.PluginScheduler('hardware-aware')\n"
+                    "w = {'a': {'cpu_cores': 4, 'available_memory': 0.75},"
+                    " 'b': {'cpu_cores': 4, 'available_memory': 16.5}}\n"
+                    "l = {'a': {'cpu_utilization': 12.5}, 'b': {'cpu_utilization': 0.25}}\n"
+                    "print(s.select_worker({'test_id': 't', 'minimum_memory': 0.5}, w, l),"
+                    " s.select_worker({'test_id': 'u', 'minimum_memory': 1.5}, w, l))\n")
+            out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, universal_newlines=True,
+                                 env=dict(os.environ, LOCPATH=d, LBSCHED_PLUGIN=PLUGIN))
+            self.assertEqual((out.returncode, out.stderr), (0, ""))
+            self.assertEqual(out.stdout.split(), ["b", "b"])
+
+
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's
     __eq__) and empties the caller's fleet: the extension walked the fleet
