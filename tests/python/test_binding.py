@@ -961,13 +961,13 @@ class ErrorTest(unittest.TestCase):
         wid = next(iter(caps))
         for key in (None, 5, ("a",), b"vision"):
             with self.assertRaises(ValueError) as cm:
-                ok = {"sample_count": 3, "total_failures": 0}
+                ok = {"sample_count": 3, "total_failures": 0, "average_execution_time": 2.0}
                 self.sched.select_worker(t, caps, loads, {wid: {"vision": ok, key: ok}})
             self.assertEqual(str(cm.exception), "performance_data[%r]: a test type's key must "
                              "be its name (str), got %r" % (wid, key))
         self.assertEqual(self.sched.stats()["reports"], 0)  # nothing seeded
-        self.sched.select_worker(t, caps, loads, {wid: {"vision": {"sample_count": 3,
-                                                                   "total_failures": 0}}})
+        self.sched.select_worker(t, caps, loads, {wid: {"vision": {
+            "sample_count": 3, "total_failures": 0, "average_execution_time": 2.0}}})
         self.assertEqual(self.sched.stats()["reports"], 3)
         # create_scheduler's names: a list was TypeError: unhashable type
         with self.assertRaises(ValueError) as cm:
@@ -1061,7 +1061,8 @@ class ErrorTest(unittest.TestCase):
         # the original only iterates them with .items()
         proxy = types.MappingProxyType
         t = TestRequirements("t", test_type="vision", minimum_memory=2)
-        pd = {w: {"vision": {"sample_count": 4, "total_failures": 1}} for w in self.workers}
+        pd = {w: {"vision": {"sample_count": 4, "total_failures": 1,
+                             "average_execution_time": 2.0}} for w in self.workers}
         want = lbsched.PluginScheduler(plugin=PLUGIN)
         answers = [want.select_worker(t, self.workers, self.loads, pd),
                    want.select_workers(t, self.workers, self.loads, pd),
@@ -1622,6 +1623,13 @@ class DropInTest(unittest.TestCase):
             seeded.select_worker(t, caps, loads, {"left_1": {"v": {"samples": 1000}}})
         with self.assertRaisesRegex(ValueError, "a worker's key must be its id"):
             seeded.select_worker(t, caps, loads, {None: {"v": {"sample_count": 1}}})
+        # samples without their mean were learned as runs of 0 s, the
+        # fastest worker there is
+        with self.assertRaisesRegex(ValueError, "^performance_data\\['left_1'\\]\\['v'\\]: "
+                                                "field 'average_execution_time': is required "
+                                                "with samples"):
+            seeded.select_worker(t, caps, loads, {"left_1": {"v": {"sample_count": 50,
+                                                                   "total_failures": 0}}})
         # a count no double holds was a bare OverflowError naming nothing
         for rec, name in (({"sample_count": 10 ** 400, "total_failures": 0}, "sample_count"),
                           ({"sample_count": 10 ** 400, "success_rate": 0.5}, "sample_count"),
@@ -1768,6 +1776,8 @@ class DropInTest(unittest.TestCase):
         where = "performance_data['w1']['vision']: "
 
         def seeded(rec):
+            if isinstance(rec, dict):  # the mean is beside the point here
+                rec = dict(rec, average_execution_time=2.0)
             sent, real = [], lbsched._lib.lbspy_report
 
             def report(h, o, *rest):

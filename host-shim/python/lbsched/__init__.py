@@ -1386,6 +1386,12 @@ class PluginScheduler(object):
                 raise ValueError("%s: fields 'total_failures' and 'success_rate' disagree: "
                                  "%d failures of %d samples, a success rate of %r gives %d"
                                  % (where, failures, n, rate, implied))
+        if "average_execution_time" not in rec and n:
+            # as 0.0 the samples were learned as runs of 0 s: a false speed
+            # that put the work there (a dict made by hand; the original's
+            # WorkerPerformance always has the field)
+            raise ValueError("%s: field 'average_execution_time': is required with samples "
+                             "(the mean run in seconds)" % where)
         if not isinstance(mean, (int, float)) or isinstance(mean, bool) or \
                 not 0 <= mean <= _MAX_SECONDS:
             raise ValueError("%s: field 'average_execution_time': must be a "
