@@ -1199,6 +1199,33 @@ class LocaleTest(unittest.TestCase):
             self.assertEqual(out.stdout.split(), ["b", "b"])
 
 
+class ExplainPerformanceDataTest(unittest.TestCase):
+    def test_explain_takes_no_unlearned_performance_data(self):
+        # explain() took performance_data and ignored it, a bad one too: its
+        # answer was not the one select_worker gave with the same records
+        t = TestRequirements("t", test_type="vision")
+        w = {k: WorkerCapabilities(k, cpu_cores=4, available_memory=16.0) for k in ("a", "b")}
+        pd = {"a": {"vision": {"sample_count": 100, "total_failures": 100,
+                               "average_execution_time": 5.0}}}
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        with self.assertRaisesRegex(ValueError, "^performance_data: holds samples the scheduler "
+                                                "has not learned"):
+            s.explain(t, w, None, pd)
+        with self.assertRaisesRegex(ValueError, "field 'sample_count': is required"):
+            s.explain(t, w, None, {"a": {"vision": {"failures": "x"}}})
+        self.assertEqual(s.stats()["reports"], 0)
+        # once learned, the same records explain what select_worker does
+        self.assertEqual(s.select_worker(t, w, None, pd), "b")
+        self.assertEqual(s.explain(t, w, None, pd)["chosen"], ["b"])
+        # a scheduler that learns nothing: checked, then beside the point
+        rr = lbsched.PluginScheduler("round-robin", plugin=PLUGIN)
+        self.assertEqual(len(rr.explain(t, w, None, pd)["chosen"]), 1)
+        with self.assertRaisesRegex(ValueError, "field 'sample_count': is required"):
+            rr.explain(t, w, None, {"a": {"vision": {"failures": "x"}}})
+        s.close()
+        rr.close()
+
+
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's
     __eq__) and empties the caller's fleet: the extension walked the fleet

@@ -1486,11 +1486,23 @@ class PluginScheduler(object):
 
     def explain(self, test_requirements, available_workers,
                 worker_loads=None, performance_data=None):
-        """The plugin's explanation of its choice, as a dict."""
+        """The plugin's explanation of its choice, as a dict.  Explaining
+        learns nothing: performance_data is checked, and records with
+        samples the scheduler has not learned are a ValueError (the answer
+        would not be select_worker's, which learns them first)."""
         available_workers, worker_loads, performance_data = _mappings(
             available_workers, worker_loads, performance_data)
         _check_arguments(test_requirements, available_workers, worker_loads,
                          performance_data)
+        if performance_data:
+            with self._lock:
+                self._handle()
+                plan = self._seed_plan(performance_data)  # checked, whatever the scheduler
+            # only one that learns answers otherwise once select_worker seeded them
+            if plan and self.learns and self._learns:
+                raise ValueError("performance_data: holds samples the scheduler has not "
+                                 "learned, and explaining learns nothing: pass it to "
+                                 "select_worker first, or leave it out")
         test = _dumps(_record(test_requirements, "test_requirements",
                               "TestRequirements"), "test_requirements")
         fleet, where = _document(available_workers, worker_loads)
