@@ -463,7 +463,21 @@ out:
 	return rc;
 }
 
-LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
+/* The CLI says so of its outcomes learned as mixed; the package issues it
+ * as a RecordWarning, which Python's default filter shows once per line of
+ * code (so the text names no test).  h->mu held. */
+static void mixed_said(lbspy *h, int typed, int said, const lbs_outcome *o)
+{
+	if (!typed)
+		warn_keep(h, "outcome: field 'test_type': not given, and no test of this "
+		             "'test_id' was placed by this scheduler (or it is no longer "
+		             "remembered): learned as mixed");
+	else if (said && conv_outcome_wordless(o))
+		warn_keep(h, "outcome: field 'test_type': has no workload word in it ("
+		             CONV_WORKLOAD_WORDS "): learned as mixed");
+}
+
+LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, int hold, char *err,
                               size_t errlen)
 {
 	arena *a;
@@ -490,18 +504,21 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, char *err,
 	if (!o.cookie)
 		o.cookie = jar_get(h->jar, o.workload_id, o.worker_id);
 	typed = outcome_type(h, said, &o);
+	/* Held: what learning it would say is said now, and nothing is
+	 * learned, so that a warning made an error changes nothing. */
+	if (hold) {
+		if (sched_desc(h->sched)->caps & LBS_CAP_LEARNS)
+			mixed_said(h, typed, said, &o);
+		if (h->warned) {
+			set_err(err, errlen, "lbsched: the outcome warned (lbspy_warnings)");
+			rc = LBSPY_EWARNED;
+			goto out;
+		}
+	}
 	st = sched_report(h->sched, &o);
 	rc = lbspy_code_of(st);
-	/* The CLI says so of its outcomes learned as mixed; the package issues
-	 * it as a RecordWarning, which Python's default filter shows once per
-	 * line of code (so the text names no test). */
-	if (st == LBS_OK && !typed)
-		warn_keep(h, "outcome: field 'test_type': not given, and no test of this "
-		             "'test_id' was placed by this scheduler (or it is no longer "
-		             "remembered): learned as mixed");
-	else if (st == LBS_OK && said && conv_outcome_wordless(&o))
-		warn_keep(h, "outcome: field 'test_type': has no workload word in it ("
-		             CONV_WORKLOAD_WORDS "): learned as mixed");
+	if (st == LBS_OK)
+		mixed_said(h, typed, said, &o);
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "scheduler '%s' does not learn from outcomes",
 		        sched_desc(h->sched)->name);

@@ -117,8 +117,10 @@ int lbspy_load_layout(char **out);
 /* One outcome object (convert.h conv_outcome).  Without a cookie it is
  * matched to h's last decision that put its test_id on its worker; without
  * a type it takes the type of the last test of its test_id a select on h
- * read, else is learned as MIXED with a warning (lbspy_warnings). */
-int lbspy_report(lbspy *h, const char *outcome_json, char *err, size_t errlen);
+ * read, else is learned as MIXED with a warning (lbspy_warnings).  hold:
+ * when it warns (the record, or learned as mixed), LBSPY_EWARNED and
+ * nothing learned, the warnings kept. */
+int lbspy_report(lbspy *h, const char *outcome_json, int hold, char *err, size_t errlen);
 
 /* The plugin's explanation JSON for this test and fleet. */
 int lbspy_explain(lbspy *h, const char *test_json, const char *workers_json,

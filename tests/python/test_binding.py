@@ -2396,6 +2396,26 @@ class WarningsTest(unittest.TestCase):
                           "worker has 0 GB free (the original's default) and no test that "
                           "asks for memory goes to it"])
 
+    def test_a_report_whose_warning_is_an_error_learns_nothing(self):
+        # report() learned, then raised: each retry of the caller learned
+        # the outcome again
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        for _ in range(3):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", lbsched.RecordWarning)
+                with self.assertRaisesRegex(lbsched.RecordWarning, "learned as mixed"):
+                    s.report("t1", "a", True, 5.0, test_type="vison_classification")
+        self.assertEqual(s.stats()["reports"], 0)
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            self.assertTrue(s.report("t1", "a", True, 5.0, test_type="vison_classification"))
+        self.assertEqual(len(got), 1)
+        self.assertEqual(s.stats()["reports"], 1)
+        # one that does not warn is one call, learned once
+        self.assertTrue(s.report("t2", "a", True, 5.0, test_type="vision_classification"))
+        self.assertEqual(s.stats()["reports"], 2)
+        s.close()
+
     def test_a_call_without_the_library_repeats_no_warning(self):
         # With new performance_data and no workers the check answered
         # without the library, then issued what it held: the last call's

@@ -86,7 +86,7 @@ def _load():
     lib.lbspy_close.argtypes = [vp]
     lib.lbspy_close.restype = None
     lib.lbspy_select.argtypes = [vp, cp, cp, ctypes.c_uint, outp, cp, sz]
-    lib.lbspy_report.argtypes = [vp, cp, cp, sz]
+    lib.lbspy_report.argtypes = [vp, cp, ctypes.c_int, cp, sz]
     lib.lbspy_explain.argtypes = [vp, cp, cp, outp, cp, sz]
     lib.lbspy_stats.argtypes = [vp, outp, cp, sz]
     lib.lbspy_learns.argtypes = [vp]
@@ -1318,7 +1318,7 @@ class PluginScheduler(object):
             plan = long_ + [p for p in plan if p not in long_]
         for key, seen, outcomes in plan:
             for o in outcomes:
-                code = _lib.lbspy_report(self._h, o, self._err, _ERRLEN)
+                code = _lib.lbspy_report(self._h, o, 0, self._err, _ERRLEN)
                 if code == _EUNSUPPORTED:
                     self._learns = False
                     return
@@ -1474,10 +1474,16 @@ class PluginScheduler(object):
         err = ctypes.create_string_buffer(_ERRLEN)
         text = _dumps(o, "outcome")
         with self._lock:
-            # named as the converter names the outcome's other faults
-            code = _lib.lbspy_report(self._handle(), text, err, _ERRLEN)
-            said = self._warnings(None, None, None) if code in (_OK, _EUNSUPPORTED) else ()
+            # named as the converter names the outcome's other faults; held
+            # when it warns, so that a warning made an error (-W error)
+            # learns nothing, and a retry is not learned twice
+            code = _lib.lbspy_report(self._handle(), text, 1, err, _ERRLEN)
+            said = self._warnings(None, None, None) \
+                if code in (_OK, _EUNSUPPORTED, _EWARNED) else ()
         _warn(said)
+        if code == _EWARNED:
+            with self._lock:
+                code = _lib.lbspy_report(self._handle(), text, 0, err, _ERRLEN)
         if code == _EUNSUPPORTED:
             return False
         if code != _OK:
