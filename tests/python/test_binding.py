@@ -226,6 +226,43 @@ class LearningLoopTest(unittest.TestCase):
             self.check(self.run_loop(s))
             s.close()
 
+    def test_a_child_forked_beside_a_selecting_thread_still_selects(self):
+        # A fork while another thread was inside select_worker: the child
+        # inherited the scheduler's lock held by a thread it does not
+        # have, and its first call hung for good (20 children of 20)
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        caps = {"w%d" % i: {"cpu_cores": 4, "available_memory": 16} for i in range(256)}
+        req = {"test_id": "t", "minimum_memory": 1}
+        stop = threading.Event()
+        o.register_workload("g", {"subtasks": {"a": {}}})
+
+        def busy():
+            while not stop.is_set():
+                s.select_worker(req, caps)
+                o.get_ready_subtasks("g")
+        t = threading.Thread(target=busy, daemon=True)
+        t.start()
+        try:
+            for _ in range(8):
+                pid = os.fork()
+                if pid == 0:
+                    ok = False
+                    try:
+                        import signal
+                        signal.alarm(10)
+                        ok = s.select_worker(req, caps) in caps and \
+                            o.place_subtask("g", "a", caps) in caps
+                    finally:
+                        os._exit(0 if ok else 1)
+                _, status = os.waitpid(pid, 0)
+                self.assertTrue(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
+                                "child: status %d (killed by the alarm: hung)" % status)
+        finally:
+            stop.set()
+            t.join()
+        s.close()
+
     def test_a_forked_child_cannot_learn_into_its_parents_store(self):
         # multiprocessing forks by default on Linux: a child's report()
         # returned True and its outcomes were queued for a flusher thread

@@ -35,6 +35,7 @@ import re
 import sys
 import threading
 import warnings
+import weakref
 from array import array
 from itertools import chain
 from operator import itemgetter
@@ -997,6 +998,7 @@ class PluginScheduler(object):
         self.scheduler = scheduler
         self.last_reason = ""
         self._lock = threading.Lock()
+        _fork_locked(self, 1)
         self._h = None
         # The fleet the library holds (None: send one), and select's
         # buffers; both used under self._lock.
@@ -1675,5 +1677,35 @@ def create_scheduler(scheduler_type, **kwargs):
                          % (scheduler_type, ", ".join(sorted(kwargs))))
     return PluginScheduler(name, plugin=plugin, config=config)
 
+
+# Every live scheduler's and orchestrator's lock, held across fork(): a
+# child forked while another thread was inside a call inherited that lock
+# held by a thread it does not have, and its first call hung for good.
+# Orchestrators first, as their calls take their scheduler's lock inside
+# their own.
+_fork_locks = (weakref.WeakSet(), weakref.WeakSet())
+_fork_held = []
+
+
+def _fork_locked(obj, rank):
+    _fork_locks[rank].add(obj)
+
+
+def _before_fork():
+    for group in _fork_locks:
+        for obj in sorted(list(group), key=id):
+            # not for ever: a thread that never returns (a hook blocked
+            # inside a call) leaves the child as it was
+            if obj._lock.acquire(timeout=10):
+                _fork_held.append(obj._lock)
+
+
+def _after_fork():
+    while _fork_held:
+        _fork_held.pop().release()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork,
+                    after_in_child=_after_fork)
 
 from .orchestrator import MultiDeviceOrchestrator  # noqa: E402  (needs _lib above)

@@ -19,7 +19,7 @@ import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
     _surrogate, _check_fleet_arguments, _mappings, _int_digits, _ERRLEN, _OK, _EWARNED, \
-    _NO_COPY, PluginScheduler
+    _NO_COPY, PluginScheduler, _fork_locked
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -165,6 +165,7 @@ class MultiDeviceOrchestrator(object):
         self.workload_manager = workload_manager
         self.scheduler = scheduler
         self._lock = threading.Lock()
+        _fork_locked(self, 0)
         self._w = {}       # workload id -> (handle, config)
         # workload id -> subtask id -> the scheduler of its run placed
         # through place_subtask, to which its result goes (report_results)
