@@ -295,6 +295,41 @@ static int put_json(buf *b, PyObject *v, int depth)
 
 /* The fields of a record: a dict as it is, else its instance dict (a new
  * reference either way); NULL without an exception when it has none. */
+/* 1 when no class of t's declares a property: a record's fields are then
+ * its __dict__ alone.  A property's value is not in it (a busy worker's
+ * load read as none); such records are the package's, which reads them.
+ * Remembered for the last types seen, by their version tag (0: not kept,
+ * asked every time). */
+static int no_properties(PyTypeObject *t)
+{
+	static struct { PyTypeObject *t; unsigned int tag; int plain; } seen[8];
+	static unsigned next, last; /* last: the entry the previous call found */
+	PyObject *mro = t->tp_mro;
+	int plain = 1;
+
+	if (seen[last].t == t && seen[last].tag && seen[last].tag == t->tp_version_tag)
+		return seen[last].plain;
+	for (unsigned i = 0; i < 8; i++)
+		if (seen[i].t == t && seen[i].tag && seen[i].tag == t->tp_version_tag) {
+			last = i;
+			return seen[i].plain;
+		}
+	for (Py_ssize_t i = 0; mro && plain && i < PyTuple_GET_SIZE(mro); i++) {
+		PyObject *d = ((PyTypeObject *)PyTuple_GET_ITEM(mro, i))->tp_dict, *k, *v;
+		Py_ssize_t pos = 0;
+
+		while (plain && d && PyDict_Next(d, &pos, &k, &v))
+			plain = !PyObject_TypeCheck(v, &PyProperty_Type);
+	}
+	if (PyType_HasFeature(t, Py_TPFLAGS_VALID_VERSION_TAG) && t->tp_version_tag) {
+		seen[next % 8].t = t;
+		seen[next % 8].tag = t->tp_version_tag;
+		seen[next % 8].plain = plain;
+		next++;
+	}
+	return plain;
+}
+
 static PyObject *fields_of(PyObject *rec, int *is_dict)
 {
 	*is_dict = PyDict_CheckExact(rec);
@@ -307,7 +342,7 @@ static PyObject *fields_of(PyObject *rec, int *is_dict)
 	 * package reads it. */
 	if (PyDict_Check(rec))
 		return NULL;
-	if (!Py_TYPE(rec)->tp_dictoffset)
+	if (!Py_TYPE(rec)->tp_dictoffset || !no_properties(Py_TYPE(rec)))
 		return NULL;
 #ifndef NO_DICT_VERSION
 	PyObject **dp = _PyObject_GetDictPtr(rec);
@@ -329,7 +364,7 @@ static inline PyObject *dict_of(PyObject *rec)
 {
 	if (PyDict_CheckExact(rec))
 		return rec;
-	if (PyDict_Check(rec))
+	if (PyDict_Check(rec) || !no_properties(Py_TYPE(rec)))
 		return NULL; /* as fields_of */
 #ifndef NO_DICT_VERSION
 #if PY_VERSION_HEX >= 0x030B0000 && defined(Py_TPFLAGS_MANAGED_DICT)

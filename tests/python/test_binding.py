@@ -1263,6 +1263,34 @@ class ExplainPerformanceDataTest(unittest.TestCase):
         rr.close()
 
 
+class PropertyRecordTest(unittest.TestCase):
+    def test_a_loads_properties_are_read(self):
+        # vars() holds no property: a load whose utilisations were
+        # properties was read as an idle worker's, without a word
+        class LiveLoad:
+            def __init__(self, worker_id, pct):
+                self.worker_id = worker_id
+                self._pct = pct
+
+            cpu_utilization = property(lambda self: self._pct)
+            memory_utilization = property(lambda self: self._pct)
+            gpu_utilization = property(lambda self: self._pct)
+            io_utilization = property(lambda self: self._pct)
+            network_utilization = property(lambda self: self._pct)
+
+        w = {k: WorkerCapabilities(k, cpu_cores=4, available_memory=16.0) for k in ("a", "b")}
+        for sched in ("round-robin", "hardware-aware"):
+            s = lbsched.PluginScheduler(sched, plugin=PLUGIN)
+            loads = {"a": LiveLoad("a", 100.0), "b": LiveLoad("b", 0.0)}
+            self.assertEqual([s.select_worker(TestRequirements("t%d" % i), w, loads)
+                              for i in range(4)], ["b"] * 4)
+            self.assertEqual(s.explain(TestRequirements("x"), w, loads)["chosen"], ["b"])
+            # changed in place, through the property: seen on the next call
+            loads["a"]._pct, loads["b"]._pct = 0.0, 100.0
+            self.assertEqual(s.select_worker(TestRequirements("u"), w, loads), "a")
+            s.close()
+
+
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's
     __eq__) and empties the caller's fleet: the extension walked the fleet

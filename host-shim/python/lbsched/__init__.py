@@ -27,6 +27,7 @@ import copy
 import ctypes
 import datetime
 import enum
+import functools
 import json
 import math
 import operator
@@ -185,7 +186,18 @@ def _record(x, where="record", kind="record"):
             raise ValueError("%s: expected a %s or a dict, got %s"
                              % (where, kind, _what(x))) from None
         d = {k: getattr(x, k) for k in fields if hasattr(x, k)}
+    # a property's value is no instance attribute: a load whose
+    # utilisations were properties read as an idle worker's
+    props = [k for k in _properties(type(x)) if k[:1] != "_"]
+    if props:
+        d = dict(d, **{k: getattr(x, k) for k in props})
     return {k: v for k, v in d.items() if k[:1] != "_"}
+
+
+@functools.lru_cache(maxsize=64)
+def _properties(cls):
+    """The names of the properties cls and its bases declare."""
+    return {k for c in cls.__mro__ for k, v in vars(c).items() if isinstance(v, property)}
 
 
 def _default(x):
