@@ -1426,13 +1426,15 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 			say_chosen(inst, out, found, candidates, n);
 			out->indices[0] = inst->pos[out->indices[0]];
 		} else if (st == LBS_OK) {
-			/* A fleet searched in vain has had its decision: the
-			 * children that move on through select() did.  Their
-			 * picks in the sample are placed nowhere. */
+			/* A sample with no candidate: no child found a worker
+			 * there (any child's pick passes the filter, so is
+			 * one), so none that moves on through select() moved;
+			 * they decide over the whole fleet, or a rotation gave
+			 * every such request to the same worker. */
 			if (m)
 				release_overruled(inst, wl, out, 0);
 			if (n > 0 && want >= need)
-				st = choose_among(inst, wl, workers, n, want, m == 0, out, &found,
+				st = choose_among(inst, wl, workers, n, want, 1, out, &found,
 				                  &candidates);
 			if (st == LBS_OK && (found == 0 || found < need)) {
 				say_none(inst, out, wl, workers, n, found, need);

@@ -1899,6 +1899,41 @@ static void test_sampled(void)
 	sched_close(v);
 }
 
+/*
+ * Two eligible workers among 6,000, neither in the sample: the whole fleet
+ * decides, and a rotation child moves on there, since it found nothing in
+ * the sample.  The retry told it not to, and the same worker took every
+ * request.
+ */
+static void test_sampled_rotation_moves(void)
+{
+	enum { N = 6000 };
+	static rnd_worker rw[N];
+	static const lbs_worker *ws[N];
+	lbs_workload wl = {.struct_size = sizeof wl, .id = "t", .test_type = "plain",
+	                   .type = LBS_WL_MIXED, .priority = 3, .min_shards = 1, .max_shards = 1,
+	                   .required_backends = LBS_BACKEND_CUDA};
+	shim_sched *s = test_sched("composite", "{\"children\": [{\"scheduler\": \"round-robin\","
+	                           " \"weight\": 1}]}");
+	fleet f = one_cuda_fleet(N, 17, rw, ws);
+	int seen17 = 0, seen4321 = 0;
+
+	rw[4321].d[0].backends |= LBS_BACKEND_CUDA;
+	for (uint32_t i = 0; i < N; i++) {
+		rw[i].w.util_cpu = rw[i].w.util_memory = 0.0;
+		rw[i].w.active_tests = rw[i].w.queued_tests = 0;
+	}
+	for (int k = 0; k < 6; k++) {
+		const char *got = pick(s, &wl, &f);
+
+		seen17 += !strcmp(got, "w00017");
+		seen4321 += !strcmp(got, "w04321");
+	}
+	CHECK_INT(seen17, 3);
+	CHECK_INT(seen4321, 3);
+	sched_close(s);
+}
+
 /* ===== Bad configs ======================================================== */
 
 /* ===== Two learning children on one store ================================= */
@@ -2312,6 +2347,7 @@ int main(void)
 	test_pure_fast_paths();
 	test_pure_sample();
 	test_sampled();
+	test_sampled_rotation_moves();
 	test_bad_configs();
 	test_one_store_twice();
 	test_child_unterminated_error();
