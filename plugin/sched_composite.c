@@ -1172,6 +1172,24 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 	return st;
 }
 
+/* A rotation asked to select (advance) moved on for its own pick: a tie in
+ * the blend goes to that pick, past the tie rule's load and position, or
+ * the rotation's turn and the answer part (a fleet of two equal workers
+ * and one weighted rotation, which scores both 1, gave the less loaded
+ * one every request while the rotation counted its turns to the other). */
+static void favour_advanced(comp_inst *inst, uint32_t n)
+{
+	for (uint32_t a = 0; a < inst->n_active; a++) {
+		const child *c = &inst->kids[inst->active[a]];
+
+		if (!c->advance || c->advance_after || c->votes || !(c->weight > 0.0))
+			continue;
+		for (uint32_t q = 0; q < c->asked_n; q++)
+			if (c->picks[q] < n && inst->ok[c->picks[q]])
+				inst->blend[c->picks[q]] += 2 * COMP_TIE_EPS;
+	}
+}
+
 /* Consult and blend (or tally): ok[] and blend[] for every worker, and
  * how many are admitted into *m. */
 static lbs_status evaluate(comp_inst *inst, const lbs_workload *wl,
@@ -1190,6 +1208,8 @@ static lbs_status evaluate(comp_inst *inst, const lbs_workload *wl,
 	}
 	*m = comp_admit(inst->in, inst->n_active, n, inst->ok);
 	comp_blend(inst->in, inst->n_active, n, inst->ok, inst->blend);
+	if (decide)
+		favour_advanced(inst, n);
 	return LBS_OK;
 }
 

@@ -1900,6 +1900,42 @@ static void test_sampled(void)
 }
 
 /*
+ * A weighted rotation alone scores two equal workers alike; its select,
+ * which moves it on, takes the first.  The tie went to the less loaded
+ * worker every time while the rotation counted its turns to the other:
+ * now the tie goes to the rotation's own pick, and they take turns.
+ */
+static void test_rotation_tie_takes_turns(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 30}},"
+		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"load\": {\"cpu_utilization\": 10}}]");
+	lbs_workload wl = fixture_workload(f.arena, "{\"test_id\": \"t\"}");
+	static const char *const kids[] = {
+		"{\"children\": [{\"scheduler\": \"weighted-round-robin\", \"weight\": 1}]}",
+		"{\"children\": [{\"scheduler\": \"round-robin\", \"weight\": 1}]}",
+	};
+
+	for (int k = 0; k < 2; k++) {
+		shim_sched *s = test_sched("composite", kids[k]);
+		int a = 0, b = 0;
+
+		for (int i = 0; i < 8; i++) {
+			const char *got = pick(s, &wl, &f);
+
+			a += !strcmp(got, "a");
+			b += !strcmp(got, "b");
+		}
+		CHECK_INT(a, 4);
+		CHECK_INT(b, 4);
+		sched_close(s);
+	}
+	fleet_free(&f);
+}
+
+/*
  * Two eligible workers among 6,000, neither in the sample: the whole fleet
  * decides, and a rotation child moves on there, since it found nothing in
  * the sample.  The retry told it not to, and the same worker took every
@@ -2348,6 +2384,7 @@ int main(void)
 	test_pure_sample();
 	test_sampled();
 	test_sampled_rotation_moves();
+	test_rotation_tie_takes_turns();
 	test_bad_configs();
 	test_one_store_twice();
 	test_child_unterminated_error();
