@@ -202,9 +202,12 @@ lbs_status aff_score(const aff_params *p, const lbs_workload *wl,
 			scores[i] = -1.0;
 			continue;
 		}
-		/* A queue takes the load past 1: no spare, score 0. */
+		/* A queue takes the load past 1: no spare, yet a longer queue
+		 * still ranks lower, as aff_pick ranks it.  At 0 for all of
+		 * them, a composite's tie rule (utilisation, position) put the
+		 * next test on the first worker whatever its queue. */
 		le = load_of(workers[i], elig_effective_load(workers[i], load));
-		scores[i] = 0.5 * (le < 1.0 ? 1.0 - le : 0.0);
+		scores[i] = 0.5 * (le < 1.0 ? 1.0 - le : AFF_FULL / le);
 	}
 	if (first >= 0)
 		scores[first] = 1.0;

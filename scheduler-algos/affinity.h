@@ -87,7 +87,10 @@ lbs_status aff_pick(const aff_params *p, const lbs_workload *wl,
                     aff_result *res);
 
 /* Scores: the worker aff_pick would take by affinity 1; every other
- * eligible worker 0.5 (1 - effective load); -1 not eligible. */
+ * eligible worker 0.5 (1 - load) for a load (aff_load) under 1, and from 1
+ * 0.5 AFF_FULL / load: still in the queue's order, below any worker with
+ * room; -1 not eligible. */
+#define AFF_FULL 1e-6
 lbs_status aff_score(const aff_params *p, const lbs_workload *wl,
                      const lbs_worker *const *workers, uint32_t n, const char *model_worker,
                      const char *family_worker, double *scores);

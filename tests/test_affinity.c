@@ -150,8 +150,19 @@ static void test_counts_are_load(void)
 		cJSON *doc = explain_doc(s, &bert, &f);
 
 		CHECK_NEAR(doc_num(candidate(doc, "w2"), "load"), 4.0, 1e-9);
-		CHECK_NEAR(doc_num(candidate(doc, "w2"), "score"), 0.0, 1e-9);
+		CHECK_NEAR(doc_num(candidate(doc, "w2"), "score"), 0.0, 1e-6);
 		cJSON_Delete(doc);
+	}
+	/* full workers still score in their queues' order (a composite
+	 * piled every test on the first of them): w1 (load 2) before w2 (4) */
+	{
+		double sc[3];
+
+		CHECK_INT(sched_score(s, &bert, (const lbs_worker *const *)f.workers, f.n, sc),
+		          LBS_OK);
+		CHECK_NEAR(sc[0], 0.5e-6 / 2.0, 1e-15);
+		CHECK_NEAR(sc[1], 0.5e-6 / 4.0, 1e-15);
+		CHECK(sc[0] > sc[1] && sc[1] > 0.0);
 	}
 	sched_close(s);
 	fleet_free(&f);
