@@ -234,13 +234,20 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	res->n_eligible = (uint32_t)eligible;
 	if (want > res->n_eligible)
 		want = res->n_eligible;
-	if (want > 1)
-		cap_shares(weight, n, want);
+	/* The shares are the positive weights' slots: a drained worker that
+	 * fills a set (fewer of a weight than wanted) gains and loses
+	 * nothing, and the others, each in every such set, none either. */
+	uint32_t shares = 0;
+	for (uint32_t i = 0; i < n; i++)
+		shares += weight[i] > 0.0;
+	shares = shares < want ? shares : want;
+	if (shares > 1)
+		cap_shares(weight, n, shares);
 	double total = 0.0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (weight[i] < 0.0)
 			continue;
-		cur[i] += want * weight[i];
+		cur[i] += shares * weight[i];
 		total += weight[i];
 	}
 	for (uint32_t k = 0; k < want; k++) {
@@ -259,9 +266,10 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		if (k == 0) {
 			res->total = total;
 			res->weight = weight[best];
-			res->current = cur[best] - want * weight[best];
+			res->current = cur[best] - shares * weight[best];
 		}
-		cur[best] -= total;
+		if (weight[best] > 0.0)
+			cur[best] -= total;
 		weight[best] = -2.0; /* taken: out of the later picks */
 		idx[res->n_found++] = (uint32_t)best;
 	}

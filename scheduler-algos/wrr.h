@@ -20,13 +20,15 @@
  * GPU) leaves every current weight as it was -- it is not counted against
  * that worker's share of the broad work.  Several workers for one request
  * (m shards) are one step of m shares: each eligible worker gains m times
- * its weight, the m largest are taken and each loses the total, so a
+ * its weight, the m most due are taken and each loses the total, so a
  * worker is in a request's set in proportion to its weight (m steps, each
  * adding the weights not yet taken again, put the same worker in every
  * set: 3 equal workers by pairs gave b 300 times in 300).  A weight of
  * more than 1/m of the total counts as exactly that share (wrr.c's
  * cap_shares): the worker is in every set, and gains no surplus that
- * later requests of fewer shards would pay for.  A worker of weight 0 is drained: it is taken only when
+ * later requests of fewer shards would pay for.  With fewer workers of a
+ * weight than m, m is their number: drained workers fill the set and, as
+ * the others, gain and lose nothing.  A worker of weight 0 is drained: it is taken only when
  * no eligible worker has a positive weight, and scores 0 beside them.
  *
  * Pure: libc only.  The table grows in wrr_prepare (the only allocation);

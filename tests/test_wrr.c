@@ -199,6 +199,33 @@ static void test_pair_shares(void)
 	CHECK_INT(got[3], 50);
 }
 
+/* A drained worker that fills a pair (one worker of a weight eligible)
+ * moves nobody's current weight: the single requests after still take
+ * turns.  By m shares of every weight, a gained 2 and lost 1 a pair, and
+ * took the next 51 singles. */
+static void test_drained_fills_a_pair(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 2}]");
+	lbs_workload pair = workload_parse(f.arena,
+		"{\"test_id\": \"p\", \"minimum_memory\": 4, \"custom_properties\":"
+		" {\"allocation_strategy\": \"replicated\", \"min_shards\": 2, \"max_shards\": 2}}");
+	lbs_workload one = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+	shim_sched *s = test_sched("weighted-round-robin",
+	                           "{\"weights\": {\"a\": 1, \"b\": 0, \"c\": 1}}");
+	int a = 0;
+
+	for (int r = 0; r < 100; r++)
+		CHECK_STR(choose(s, &pair, &f), "a,b");
+	for (int r = 0; r < 10; r++)
+		a += !strcmp(choose(s, &one, &f), "a");
+	CHECK_INT(a, 5);
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_explain_score_stats(void)
 {
 	fleet f = fleet_parse(FLEET);
@@ -417,6 +444,7 @@ int main(void)
 	test_array_moves();
 	test_shards_none();
 	test_pair_shares();
+	test_drained_fills_a_pair();
 	test_explain_score_stats();
 	test_config_errors();
 	test_weights_against_fleet();
