@@ -87,6 +87,10 @@ typedef struct child {
 	 * reports. */
 	uint64_t asked_cookie, asked_pick;
 	uint32_t asked_n;
+	/* It moved on for a pick in a sample that gave no candidate (another
+	 * child refused them all): the whole fleet's retry does not ask it
+	 * to move again for the same request. */
+	int moved;
 	/* Scratch for one decision, sized with the fleet. */
 	double *scores;
 	uint32_t *picks;
@@ -1159,7 +1163,7 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 			st = c->desc->score(c->inst, wl, workers, n, c->scores);
 			if (st != LBS_OK)
 				child_failed(inst, c, "score", st);
-			else if (decide && c->advance && !c->advance_after)
+			else if (decide && c->advance && !c->advance_after && !c->moved)
 				st = ask(inst, c, wl, workers, n, want, &ignored);
 			if (st == LBS_OK && c->own && wl->est_duration_s > 0)
 				ceiling_is_no_veto(c->scores, wl, workers, n);
@@ -1446,16 +1450,24 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 			say_chosen(inst, out, found, candidates, n);
 			out->indices[0] = inst->pos[out->indices[0]];
 		} else if (st == LBS_OK) {
-			/* A sample with no candidate: no child found a worker
-			 * there (any child's pick passes the filter, so is
-			 * one), so none that moves on through select() moved;
-			 * they decide over the whole fleet, or a rotation gave
-			 * every such request to the same worker. */
+			/* A sample with no candidate: the children that move
+			 * on through select() decide over the whole fleet,
+			 * but those that found a worker in the sample (one
+			 * another child refused) moved already.  Told not to
+			 * move at all, a rotation gave every such request to
+			 * the same worker. */
 			if (m)
 				release_overruled(inst, wl, out, 0);
+			for (uint32_t a = 0; a < inst->n_active; a++) {
+				child *c = &inst->kids[inst->active[a]];
+
+				c->moved = m && c->asked_n > 0;
+			}
 			if (n > 0 && want >= need)
 				st = choose_among(inst, wl, workers, n, want, 1, out, &found,
 				                  &candidates);
+			for (uint32_t a = 0; a < inst->n_active; a++)
+				inst->kids[inst->active[a]].moved = 0;
 			if (st == LBS_OK && (found == 0 || found < need)) {
 				say_none(inst, out, wl, workers, n, found, need);
 				release_overruled(inst, wl, out, 0);
