@@ -1290,6 +1290,37 @@ class PropertyRecordTest(unittest.TestCase):
             self.assertEqual(s.select_worker(TestRequirements("u"), w, loads), "a")
             s.close()
 
+    def test_properties_without_private_fields(self):
+        # A load whose __dict__ holds only its worker_id went the numeric
+        # way, and capabilities were compared by __dict__: neither saw the
+        # properties' values
+        pct, free = {"a": 100.0, "b": 0.0}, {"a": 16.0, "b": 16.0}
+
+        class LiveLoad:
+            def __init__(self, worker_id):
+                self.worker_id = worker_id
+            cpu_utilization = memory_utilization = gpu_utilization = io_utilization = \
+                network_utilization = property(lambda self: pct[self.worker_id])
+
+        class LiveCaps:
+            def __init__(self, worker_id):
+                self.worker_id = worker_id
+                self.cpu_cores = 4
+            available_memory = property(lambda self: free[self.worker_id])
+
+        w = {k: LiveCaps(k) for k in ("a", "b")}
+        loads = {k: LiveLoad(k) for k in ("a", "b")}
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        self.assertEqual([s.select_worker(TestRequirements("t%d" % i), w, loads)
+                          for i in range(3)], ["b"] * 3)
+        pct["a"], pct["b"] = 0.0, 100.0
+        self.assertEqual(s.select_worker(TestRequirements("u"), w, loads), "a")
+        # capabilities changed through a property: sent again
+        free["a"] = 1.0
+        self.assertEqual(s.select_worker(TestRequirements("v", minimum_memory=8), w, loads),
+                         "b")
+        s.close()
+
 
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's

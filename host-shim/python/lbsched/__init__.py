@@ -573,8 +573,8 @@ def _numeric_loads(loads, ids):
             given.append(0)
             continue
         d = load if isinstance(load, dict) else getattr(load, "__dict__", None)
-        if d is None:
-            return None
+        if d is None or (not isinstance(load, dict) and _properties(type(load))):
+            return None  # a property's value is not in __dict__: as JSON
         try:
             if k is None or len(d) != k.size:
                 raise KeyError
@@ -616,7 +616,8 @@ def _views(recs, keys=None):
     views, own = [], None
     for i, r in enumerate(recs):
         d = r if isinstance(r, dict) else getattr(r, "__dict__", None)
-        if d is None:
+        if d is None or (not isinstance(r, dict) and _properties(type(r))):
+            # a copy with the properties' values: __dict__ holds none
             d = _record(r, _at(keys, i), "WorkerCapabilities")
         if "load" in d:
             if own is None:
