@@ -217,6 +217,9 @@ typedef struct {
     rq_text                                text;    /* wl's strings */
     ngx_uint_t                             chosen;  /* peer index or NO_PEER */
     ngx_uint_t                             held;    /* counted in flight */
+    /* the server a kept-alive connection to went stale on (NO_PEER for
+     * none): tried, but another try may go to it when none is left */
+    ngx_uint_t                             stale;
     ngx_atomic_uint_t                      held_ms;
     struct timespec                        start;   /* of this try */
     uint64_t                               cookie;
@@ -3251,6 +3254,7 @@ ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
                                             ngx_http_upstream_lbsched_module);
     dp->chosen = LBS_NGX_NO_PEER;
     dp->held = LBS_NGX_NO_PEER;
+    dp->stale = LBS_NGX_NO_PEER;
     dp->held_ms = 0;
     dp->cookie = 0;
     dp->ntried = 0;
@@ -3261,6 +3265,27 @@ ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
     ngx_http_upstream_lbsched_workload(r, dp);
 
     return NGX_OK;
+}
+
+
+/* Server i no longer tried by this request. */
+static void
+ngx_http_upstream_lbsched_untry(ngx_http_upstream_lbsched_peer_data_t *dp,
+    ngx_uint_t i)
+{
+    ngx_uint_t  n;
+
+    dp->rrp.tried[i / (8 * sizeof(uintptr_t))] &=
+        ~((uintptr_t) 1 << i % (8 * sizeof(uintptr_t)));
+
+    for (n = 0; n < dp->ntried && n < LBS_EXCLUDE_MAX; n++) {
+        if (dp->tried[n] == i) {
+            dp->tried[n] = dp->tried[dp->ntried - 1 < LBS_EXCLUDE_MAX
+                                     ? dp->ntried - 1 : LBS_EXCLUDE_MAX - 1];
+            dp->ntried--;
+            return;
+        }
+    }
 }
 
 
@@ -3320,6 +3345,21 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     if (rc == NGX_DECLINED) {
         rc = ngx_http_upstream_lbsched_filtered(lcf, dp, pc->log, now, &i);
+    }
+
+    /* None left but the server whose kept-alive connection went stale:
+     * nginx gave the try back, and round-robin's one-server path simply
+     * connects again; here it was tried, and the request got "no live
+     * upstreams" (a 502 on every other request behind one server). */
+    if (rc == NGX_BUSY && dp->stale != LBS_NGX_NO_PEER) {
+        ngx_http_upstream_lbsched_untry(dp, dp->stale);
+        dp->stale = LBS_NGX_NO_PEER;
+
+        rc = ngx_http_upstream_lbsched_direct(lcf, dp, pc->log, now, &i);
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_upstream_lbsched_filtered(lcf, dp, pc->log, now, &i);
+        }
     }
 
     if (rc != NGX_OK) {
@@ -3399,10 +3439,27 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     ngx_http_upstream_lbsched_srv_conf_t   *lcf = dp->conf;
     ngx_http_upstream_t                    *u = dp->request->upstream;
     struct timespec                         end;
-    ngx_uint_t                              status, timedout;
+    ngx_uint_t                              status, timedout, stale;
     lbs_outcome                             o;
     lbs_status                              st;
     ngx_http_upstream_lbsched_shared_t     *sh;
+
+    timedout = pc->connection
+               && (pc->connection->read->timedout
+                   || pc->connection->write->timedout);
+
+    /* nginx tells free no reason, and sets the try's status only after
+     * it.  A kept-alive connection that failed before a byte of the
+     * answer came back had gone stale: nobody's fault, and nginx tries
+     * again without counting it.  Once the server answered (a 5xx that
+     * proxy_next_upstream retries) or let a timer fire, the reused
+     * connection is no excuse. */
+    stale = (state & NGX_PEER_FAILED) && pc->cached && !timedout && u && u->state
+            && u->state->bytes_received == 0;
+
+    if (stale && dp->chosen != LBS_NGX_NO_PEER) {
+        dp->stale = dp->chosen;
+    }
 
     if (dp->held != LBS_NGX_NO_PEER) {
         sh = (ngx_http_upstream_lbsched_shared_t *) lcf->shm_zone->data
@@ -3437,20 +3494,11 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         }
 
         if (state & NGX_PEER_FAILED) {
-            timedout = pc->connection
-                       && (pc->connection->read->timedout
-                           || pc->connection->write->timedout);
-
-            /* nginx tells free no reason, and sets the try's status only
-             * after it.  A kept-alive connection that failed before a
-             * byte of the answer came back had gone stale: nobody's
-             * fault, and nginx tries again without counting it.  Once
-             * the server answered (a 5xx that proxy_next_upstream
-             * retries) or let a timer fire, the reused connection is no
-             * excuse.  No request sent yet (refused, unreachable, its
-             * connect timeout, a TLS handshake) is the worker's refusal;
-             * a read or send timer fired, a timeout; else a failure. */
-            if (pc->cached && !timedout && u->state->bytes_received == 0) {
+            /* A stale kept-alive connection (above), cancelled.  No
+             * request sent yet (refused, unreachable, its connect
+             * timeout, a TLS handshake) is the worker's refusal; a read
+             * or send timer fired, a timeout; else a failure. */
+            if (stale) {
                 o.result = LBS_RESULT_CANCELLED;
 
             } else if (u->state->connect_time == (ngx_msec_t) -1) {
@@ -3520,6 +3568,12 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         }
 
         dp->chosen = LBS_NGX_NO_PEER;
+    }
+
+    /* nor a failure for max_fails: with one server for the request, its
+     * fail_timeout would refuse the retry above */
+    if (stale) {
+        state &= ~NGX_PEER_FAILED;
     }
 
     ngx_http_upstream_free_round_robin_peer(pc, &dp->rrp, state);

@@ -674,6 +674,7 @@ ka_liar="lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{\"mode\"
 ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
   upstream kaslow { $ka_liar server 127.0.0.1:$P_KSLOW max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
   upstream kaclose { $ka_liar server 127.0.0.1:$P_KCLOSE max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
+  upstream kaclose1 { $ka_liar server 127.0.0.1:$P_KCLOSE; keepalive 4; }
   upstream midcut { $ka_liar server 127.0.0.1:$P_MCUT max_fails=0; }
   upstream midstall { $ka_liar server 127.0.0.1:$P_MSTALL max_fails=0; }
   upstream kalearn {
@@ -689,6 +690,7 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
     location /500 { proxy_pass http://ka500; proxy_next_upstream error http_500; }
     location /slow { proxy_pass http://kaslow; proxy_read_timeout 300ms; proxy_next_upstream error timeout; }
     location /close { proxy_pass http://kaclose; }
+    location /close1 { proxy_pass http://kaclose1; }
     location /learn { proxy_pass http://kalearn; proxy_next_upstream error http_500; }
     location /midcut { proxy_pass http://midcut; }
     location /midstall { proxy_pass http://midstall; proxy_read_timeout 300ms; }
@@ -712,6 +714,11 @@ tally_is() {
 tally_is ka500 "a 500 on a reused connection that nginx retries is a failure" 4 2 0 0 0
 tally_is kaslow "a read timeout on a reused connection is a timeout" 4 0 2 0 0
 tally_is kaclose "a reused connection closed before any byte of an answer is cancelled" 4 0 0 0 2
+# With the stale server the only one (max_fails=1, the default): it was
+# tried, and counted failed, so every other request got a 502
+ans=$(for _ in 1 2 3 4; do get "http://127.0.0.1:$P_KF/close1"; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "keepalive, one server: 4 requests answered by it, a stale connection retried ($ans)" test "$ans" = " 4 ka;"
+tally_is kaclose1 "... each stale try cancelled (the 2nd, 3rd and 4th request each find the connection the one before left)" 4 0 0 0 3
 # the body cut or stalled after the headers (200): learned as successes
 curl -s -o /dev/null "http://127.0.0.1:$P_KF/midcut"
 curl -s -o /dev/null "http://127.0.0.1:$P_KF/midstall"
@@ -970,6 +977,10 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 EOF
 python3 "$tmp/upl.py" "$P_UPLB" &
 uplpid=$!
+# listening before nginx sends it anything (a loaded machine starts
+# Python slowly: the upload got a 502)
+until_ok 20 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$P_UPLB" ||
+	die "the upload server did not start"
 upl_up="upstream upl {
     lbsched_plugin $plugin;
     lbsched_config '{\"store\": {\"path\": \"$tmp/uplstore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
