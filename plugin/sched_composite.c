@@ -1461,7 +1461,10 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 			for (uint32_t a = 0; a < inst->n_active; a++) {
 				child *c = &inst->kids[inst->active[a]];
 
-				c->moved = m && c->asked_n > 0;
+				/* a rotation, which only select moves; one that
+				 * learns (adaptive) is asked again, so that its
+				 * decision has a cookie for its outcome */
+				c->moved = m && c->asked_n > 0 && !HAS_SLOT(c->desc, report);
 			}
 			if (n > 0 && want >= need)
 				st = choose_among(inst, wl, workers, n, want, 1, out, &found,

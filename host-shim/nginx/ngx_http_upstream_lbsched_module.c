@@ -65,6 +65,8 @@
 #include "text.h"
 
 #define LBS_NGX_NO_PEER ((ngx_uint_t) -1)
+/* the stale kept-alive servers a request remembers (dp->stale) */
+#define LBS_NGX_STALE_MAX 8
 
 /* The live fleet: how often process 0 reads Redis, how often every process
  * looks for a change (a change reaches select within the sum, plus Redis's
@@ -217,9 +219,11 @@ typedef struct {
     rq_text                                text;    /* wl's strings */
     ngx_uint_t                             chosen;  /* peer index or NO_PEER */
     ngx_uint_t                             held;    /* counted in flight */
-    /* the server a kept-alive connection to went stale on (NO_PEER for
-     * none): tried, but another try may go to it when none is left */
-    ngx_uint_t                             stale;
+    /* the servers kept-alive connections to went stale on, the first
+     * LBS_NGX_STALE_MAX: tried, but other tries may go to them when none
+     * is left */
+    ngx_uint_t                             stale[LBS_NGX_STALE_MAX];
+    ngx_uint_t                             nstale;
     ngx_atomic_uint_t                      held_ms;
     struct timespec                        start;   /* of this try */
     uint64_t                               cookie;
@@ -3254,7 +3258,7 @@ ngx_http_upstream_init_lbsched_peer(ngx_http_request_t *r,
                                             ngx_http_upstream_lbsched_module);
     dp->chosen = LBS_NGX_NO_PEER;
     dp->held = LBS_NGX_NO_PEER;
-    dp->stale = LBS_NGX_NO_PEER;
+    dp->nstale = 0;
     dp->held_ms = 0;
     dp->cookie = 0;
     dp->ntried = 0;
@@ -3351,9 +3355,10 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
      * nginx gave the try back, and round-robin's one-server path simply
      * connects again; here it was tried, and the request got "no live
      * upstreams" (a 502 on every other request behind one server). */
-    if (rc == NGX_BUSY && dp->stale != LBS_NGX_NO_PEER) {
-        ngx_http_upstream_lbsched_untry(dp, dp->stale);
-        dp->stale = LBS_NGX_NO_PEER;
+    if (rc == NGX_BUSY && dp->nstale) {
+        while (dp->nstale) {
+            ngx_http_upstream_lbsched_untry(dp, dp->stale[--dp->nstale]);
+        }
 
         rc = ngx_http_upstream_lbsched_direct(lcf, dp, pc->log, now, &i);
 
@@ -3457,8 +3462,8 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     stale = (state & NGX_PEER_FAILED) && pc->cached && !timedout && u && u->state
             && u->state->bytes_received == 0;
 
-    if (stale && dp->chosen != LBS_NGX_NO_PEER) {
-        dp->stale = dp->chosen;
+    if (stale && dp->chosen != LBS_NGX_NO_PEER && dp->nstale < LBS_NGX_STALE_MAX) {
+        dp->stale[dp->nstale++] = dp->chosen;
     }
 
     if (dp->held != LBS_NGX_NO_PEER) {
@@ -3570,9 +3575,22 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         dp->chosen = LBS_NGX_NO_PEER;
     }
 
-    /* nor a failure for max_fails: with one server for the request, its
-     * fail_timeout would refuse the retry above */
-    if (stale) {
+    /* nor a failure for max_fails: with one server left for the
+     * request, its fail_timeout would refuse the retry above.  Nor a
+     * success: round-robin's free clears the failures of a server whose
+     * check time passed its last failure, and this says nothing of its
+     * health (a server at max_fails would be trusted again on no
+     * evidence). */
+    if (stale && dp->rrp.current) {
+        ngx_http_upstream_rr_peer_t  *peer = dp->rrp.current;
+
+        ngx_http_upstream_rr_peers_rlock(dp->rrp.peers);
+        ngx_http_upstream_rr_peer_lock(dp->rrp.peers, peer);
+        if (peer->accessed < peer->checked) {
+            peer->accessed = peer->checked;
+        }
+        ngx_http_upstream_rr_peer_unlock(dp->rrp.peers, peer);
+        ngx_http_upstream_rr_peers_unlock(dp->rrp.peers);
         state &= ~NGX_PEER_FAILED;
     }
 

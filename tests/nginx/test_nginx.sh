@@ -675,6 +675,7 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
   upstream kaslow { $ka_liar server 127.0.0.1:$P_KSLOW max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
   upstream kaclose { $ka_liar server 127.0.0.1:$P_KCLOSE max_fails=0; server 127.0.0.1:$P_CPU; keepalive 4; }
   upstream kaclose1 { $ka_liar server 127.0.0.1:$P_KCLOSE; keepalive 4; }
+  upstream kaclose2 { $ka_liar server 127.0.0.1:$P_KCLOSE; server 127.0.0.1:$P_CPU down; keepalive 4; }
   upstream midcut { $ka_liar server 127.0.0.1:$P_MCUT max_fails=0; }
   upstream midstall { $ka_liar server 127.0.0.1:$P_MSTALL max_fails=0; }
   upstream kalearn {
@@ -691,6 +692,7 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
     location /slow { proxy_pass http://kaslow; proxy_read_timeout 300ms; proxy_next_upstream error timeout; }
     location /close { proxy_pass http://kaclose; }
     location /close1 { proxy_pass http://kaclose1; }
+    location /close2 { proxy_pass http://kaclose2; }
     location /learn { proxy_pass http://kalearn; proxy_next_upstream error http_500; }
     location /midcut { proxy_pass http://midcut; }
     location /midstall { proxy_pass http://midstall; proxy_read_timeout 300ms; }
@@ -714,10 +716,14 @@ tally_is() {
 tally_is ka500 "a 500 on a reused connection that nginx retries is a failure" 4 2 0 0 0
 tally_is kaslow "a read timeout on a reused connection is a timeout" 4 0 2 0 0
 tally_is kaclose "a reused connection closed before any byte of an answer is cancelled" 4 0 0 0 2
-# With the stale server the only one (max_fails=1, the default): it was
-# tried, and counted failed, so every other request got a 502
-ans=$(for _ in 1 2 3 4; do get "http://127.0.0.1:$P_KF/close1"; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
-check "keepalive, one server: 4 requests answered by it, a stale connection retried ($ans)" test "$ans" = " 4 ka;"
+# With the stale server the only one: it was tried, so every other request
+# got a 502.  Alone in its upstream (round-robin's one-server path, which
+# counts no failure), and beside a server that is down (max_fails=1, the
+# default: counted failed, its fail_timeout refused the retry)
+for w in close1 close2; do
+	ans=$(for _ in 1 2 3 4; do get "http://127.0.0.1:$P_KF/$w"; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+	check "keepalive, one server left (/$w): 4 requests answered by it, a stale connection retried ($ans)" test "$ans" = " 4 ka;"
+done
 tally_is kaclose1 "... each stale try cancelled (the 2nd, 3rd and 4th request each find the connection the one before left)" 4 0 0 0 3
 # the body cut or stalled after the headers (200): learned as successes
 curl -s -o /dev/null "http://127.0.0.1:$P_KF/midcut"
