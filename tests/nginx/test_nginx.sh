@@ -1033,6 +1033,50 @@ kill "$uplpid"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
 
+# A buffered answer nginx may not spool to disk (proxy_max_temp_file_size
+# 0) is read at the client's pace once the buffers are full: a 32 MB answer
+# the server sent at once was learned as the client's 8 MB/s download.
+P_BIG=$(free_port) P_BIGB=$(free_port)
+cat >"$tmp/big.py" <<'EOF'
+import http.server, sys
+body = b"x" * (32 << 20)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+python3 "$tmp/big.py" "$P_BIGB" &
+bigpid=$!
+until_ok 20 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$P_BIGB" ||
+	die "the large-answer server did not start"
+big_up="upstream big {
+    lbsched_plugin $plugin;
+    lbsched_config '{\"store\": {\"path\": \"$tmp/bigstore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
+    server 127.0.0.1:$P_BIGB;
+  }
+  server { listen 127.0.0.1:$P_BIG; location / { proxy_pass http://big; proxy_max_temp_file_size 0; } }"
+write_conf "$run/big.conf" 1 "$slow_up $big_up"
+"$NGINX" -p "$run/" -c "$run/big.conf" || die "nginx (big.conf) does not start: $(tail -5 "$run/error.log")"
+ngx_up
+# 32 MB at 16 MB/s: 2 s at the client
+curl -s -o /dev/null --limit-rate 16M "http://127.0.0.1:$P_BIG/"
+big_learned() {
+	get $U/lbsched_status | python3 -c '
+import json, sys
+u = [x for x in json.load(sys.stdin)["upstreams"] if x["name"] == "big"][0]
+r = (u["learned"] or {}).get("records") or [{}]
+print(r[0].get("successes", 0), r[0].get("mean_duration", 0))' >"$tmp/big.learned" &&
+	[ "$(cut -d" " -f1 "$tmp/big.learned")" -ge 1 ]
+}
+until_ok 20 big_learned
+check "a large answer nginx may not spool is learned at the server's pace, not the client's 2 s ($(cat "$tmp/big.learned"))" \
+	python3 -c 'import sys; n, m = open(sys.argv[1]).read().split(); sys.exit(not (n == "1" and float(m) < 1.0))' "$tmp/big.learned"
+kill "$bigpid"
+kill -QUIT "$(cat "$run/nginx.pid")"
+ngx_down
+
 # A request that tries every server of a large upstream, all refusing (an
 # outage, a restart), goes the filtered way from its 33rd try on, which
 # took its candidates from the request's pool anew each try: memory
