@@ -981,12 +981,24 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 EOF
+# listening PORT: something accepts connections on 127.0.0.1:PORT (a
+# backend waited for before nginx sends it anything: a loaded machine
+# starts Python slowly, and the first request got a 502)
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# learned_at UPSTREAM N: what UPSTREAM's store holds for its one server,
+# "successes mean_duration", into $tmp/UPSTREAM.learned; true from N
+# successes on (the store's flusher commits within batch_ms)
+learned_at() {
+	get $U/lbsched_status | python3 -c '
+import json, sys
+u = [x for x in json.load(sys.stdin)["upstreams"] if x["name"] == sys.argv[1]][0]
+r = (u["learned"] or {}).get("records") or [{}]
+print(r[0].get("successes", 0), r[0].get("mean_duration", 0))' "$1" >"$tmp/$1.learned" &&
+	[ "$(cut -d" " -f1 "$tmp/$1.learned")" -ge "$2" ]
+}
 python3 "$tmp/upl.py" "$P_UPLB" &
 uplpid=$!
-# listening before nginx sends it anything (a loaded machine starts
-# Python slowly: the upload got a 502)
-until_ok 20 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$P_UPLB" ||
-	die "the upload server did not start"
+until_ok 20 listening "$P_UPLB" || die "the upload server did not start"
 upl_up="upstream upl {
     lbsched_plugin $plugin;
     lbsched_config '{\"store\": {\"path\": \"$tmp/uplstore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
@@ -1010,22 +1022,13 @@ EOF
 }
 ans=$(slow_upload)
 check "a body uploaded over 1.8 s, unbuffered, is answered ($ans)" test "$ans" = "HTTP/1.1 200 OK"
-upl_learned() {
-	get $U/lbsched_status | python3 -c '
-import json, sys
-u = [x for x in json.load(sys.stdin)["upstreams"] if x["name"] == "upl"][0]
-r = (u["learned"] or {}).get("records") or [{}]
-print(r[0].get("successes", 0), r[0].get("mean_duration", 0))' >"$tmp/upl.learned" &&
-	[ "$(cut -d" " -f1 "$tmp/upl.learned")" -ge 1 ]
-}
-until_ok 20 upl_learned
+until_ok 20 learned_at upl 1
 check "... learned as one success with no latency of the client's upload ($(cat "$tmp/upl.learned"))" \
 	python3 -c 'import sys; n, m = open(sys.argv[1]).read().split(); sys.exit(not (n == "1" and float(m) < 0.5))' "$tmp/upl.learned"
 # A body that came whole with the headers is no upload at the client's
 # pace: the server's 0.4 s is learned.
 curl -s -o /dev/null -X POST --data 0123456789 "http://127.0.0.1:$P_UPL/late"
-upl_two() { upl_learned; [ "$(cut -d" " -f1 "$tmp/upl.learned")" = 2 ]; }
-until_ok 20 upl_two
+until_ok 20 learned_at upl 2
 # (the mean is over both samples, the first one's duration 0)
 check "... and a body sent whole with the headers learns the server's 0.4 s ($(cat "$tmp/upl.learned"))" \
 	python3 -c 'import sys; n, m = open(sys.argv[1]).read().split(); sys.exit(not (n == "2" and 0.3 <= 2 * float(m) < 1.0))' "$tmp/upl.learned"
@@ -1049,8 +1052,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 EOF
 python3 "$tmp/big.py" "$P_BIGB" &
 bigpid=$!
-until_ok 20 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$P_BIGB" ||
-	die "the large-answer server did not start"
+until_ok 20 listening "$P_BIGB" || die "the large-answer server did not start"
 big_up="upstream big {
     lbsched_plugin $plugin;
     lbsched_config '{\"store\": {\"path\": \"$tmp/bigstore\", \"batch_ms\": 10, \"refresh_ms\": 50}}';
@@ -1062,15 +1064,7 @@ write_conf "$run/big.conf" 1 "$slow_up $big_up"
 ngx_up
 # 32 MB at 16 MB/s: 2 s at the client
 curl -s -o /dev/null --limit-rate 16M "http://127.0.0.1:$P_BIG/"
-big_learned() {
-	get $U/lbsched_status | python3 -c '
-import json, sys
-u = [x for x in json.load(sys.stdin)["upstreams"] if x["name"] == "big"][0]
-r = (u["learned"] or {}).get("records") or [{}]
-print(r[0].get("successes", 0), r[0].get("mean_duration", 0))' >"$tmp/big.learned" &&
-	[ "$(cut -d" " -f1 "$tmp/big.learned")" -ge 1 ]
-}
-until_ok 20 big_learned
+until_ok 20 learned_at big 1
 check "a large answer nginx may not spool is learned at the server's pace, not the client's 2 s ($(cat "$tmp/big.learned"))" \
 	python3 -c 'import sys; n, m = open(sys.argv[1]).read().split(); sys.exit(not (n == "1" and float(m) < 1.0))' "$tmp/big.learned"
 kill "$bigpid"
