@@ -3417,21 +3417,31 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 }
 
 
-/* Whether a try nginx frees as done ended before its body did: buffered,
- * the pipe saw a read error, or the end of the stream short of the length
- * the headers gave; unbuffered, the connection did. */
+/* Whether a try nginx frees as done ended before its body did: a read
+ * error, or a body short of its end.  The length nginx still waits for
+ * (the pipe's, buffered; the upstream's, unbuffered) is above 0 until the
+ * body's end is read: the bytes a Content-Length has left, or a chunked
+ * body's last chunk to come.  A body nginx gives up on, as on an invalid
+ * chunk, sets no flag at all: that length tells it.  It is not above 0
+ * for a body that ends with the connection (-1), nor for an answer without
+ * one (a HEAD's, a 204's, a 304's, an upgrade's), nor for an error page
+ * nginx intercepts before any body.  Buffered, only once the pipe started
+ * (its upstream set): not for a HEAD answered before it, nor while nginx
+ * reads on for its cache after the client went. */
 static ngx_uint_t
 ngx_http_upstream_lbsched_cut_short(ngx_peer_connection_t *pc,
     ngx_http_upstream_t *u)
 {
-    if (u->buffering && u->pipe) {
-        return u->pipe->upstream_error
-               || (u->pipe->upstream_eof && u->pipe->length > 0);
+    ngx_event_pipe_t  *p = u->pipe;
+
+    if (u->buffering && p) {
+        return p->upstream_error
+               || (p->length > 0 && !p->upstream_done
+                   && (p->upstream_eof
+                       || (p->upstream && !p->downstream_error)));
     }
 
-    return pc->connection
-           && (pc->connection->read->error
-               || (pc->connection->read->eof && u->length > 0));
+    return (pc->connection && pc->connection->read->error) || u->length > 0;
 }
 
 

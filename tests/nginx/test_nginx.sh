@@ -642,6 +642,33 @@ class H(http.server.BaseHTTPRequestHandler):
                 time.sleep(1)
             self.close_connection = True
             return
+        if mode == "upgrade":
+            # a protocol switch: some bytes of the new protocol, then the
+            # session ends
+            self.send_response(101)
+            self.send_header("Upgrade", "test"); self.send_header("Connection", "Upgrade")
+            self.end_headers()
+            self.wfile.write(b"hi\n"); self.wfile.flush()
+            self.close_connection = True
+            return
+        if mode == "404":
+            # a body nginx does not read when it intercepts the error
+            self.send_response(404)
+            self.send_header("Content-Length", "100"); self.end_headers()
+            self.wfile.write(b"x" * 100)
+            return
+        if mode in ("badchunk", "chunked"):
+            # a chunk of 3 bytes, then an invalid chunk size (badchunk:
+            # the connection kept open, so that nginx stops on the parse
+            # error, not an end of file) or the last chunk (chunked)
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked"); self.end_headers()
+            self.wfile.write(b"3\r\nabc\r\n" + (b"zz\r\n" if mode == "badchunk" else b"0\r\n\r\n"))
+            self.wfile.flush()
+            if mode == "badchunk":
+                time.sleep(0.5)
+                self.close_connection = True
+            return
         if self.n > 1 and mode == "close":
             self.close_connection = True
             return
@@ -651,6 +678,10 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(500 if self.n > 1 and mode == "500" else 200)
         self.send_header("Content-Length", str(len(body))); self.end_headers()
         self.wfile.write(body)
+    def do_HEAD(self):
+        # a HEAD's answer has headers alone, whatever they say of a body
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked"); self.end_headers()
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 EOF
@@ -661,6 +692,13 @@ python3 "$tmp/ka.py" "$P_KCLOSE" close & kapids="$kapids $!"
 P_MCUT=$(free_port) P_MSTALL=$(free_port)
 python3 "$tmp/ka.py" "$P_MCUT" midcut & kapids="$kapids $!"
 python3 "$tmp/ka.py" "$P_MSTALL" midstall & kapids="$kapids $!"
+P_BCH=$(free_port) P_GCH=$(free_port)
+python3 "$tmp/ka.py" "$P_BCH" badchunk & kapids="$kapids $!"
+python3 "$tmp/ka.py" "$P_GCH" chunked & kapids="$kapids $!"
+P_G404=$(free_port)
+python3 "$tmp/ka.py" "$P_G404" 404 & kapids="$kapids $!"
+P_UPG=$(free_port)
+python3 "$tmp/ka.py" "$P_UPG" upgrade & kapids="$kapids $!"
 for p in $P_K500 $P_KSLOW $P_KCLOSE; do
 	until_ok 20 answers http://127.0.0.1:$p/ || die "a keepalive server (port $p) did not start"
 done
@@ -678,6 +716,13 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
   upstream kaclose2 { $ka_liar server 127.0.0.1:$P_KCLOSE; server 127.0.0.1:$P_CPU down; keepalive 4; }
   upstream midcut { $ka_liar server 127.0.0.1:$P_MCUT max_fails=0; }
   upstream midstall { $ka_liar server 127.0.0.1:$P_MSTALL max_fails=0; }
+  upstream badchunk { $ka_liar server 127.0.0.1:$P_BCH max_fails=0; }
+  upstream badchunk_nb { $ka_liar server 127.0.0.1:$P_BCH max_fails=0; }
+  upstream chunked { $ka_liar server 127.0.0.1:$P_GCH max_fails=0; }
+  upstream chunked_nb { $ka_liar server 127.0.0.1:$P_GCH max_fails=0; }
+  upstream chunked_head { $ka_liar server 127.0.0.1:$P_GCH max_fails=0; }
+  upstream intercepted { $ka_liar server 127.0.0.1:$P_G404 max_fails=0; }
+  upstream upgraded { $ka_liar server 127.0.0.1:$P_UPG max_fails=0; }
   upstream kalearn {
     lbsched_plugin $plugin;
     lbsched_fleet $tmp/kafleet.json;
@@ -696,6 +741,14 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
     location /learn { proxy_pass http://kalearn; proxy_next_upstream error http_500; }
     location /midcut { proxy_pass http://midcut; }
     location /midstall { proxy_pass http://midstall; proxy_read_timeout 300ms; }
+    location /badchunk { proxy_pass http://badchunk; }
+    location /badchunk_nb { proxy_pass http://badchunk_nb; proxy_buffering off; }
+    location /chunked { proxy_pass http://chunked; }
+    location /chunked_nb { proxy_pass http://chunked_nb; proxy_buffering off; }
+    location /chunked_head { proxy_pass http://chunked_head; }
+    location /intercepted { proxy_pass http://intercepted; proxy_intercept_errors on; error_page 404 = @gone; }
+    location @gone { return 200 \"gone\\n\"; }
+    location /upgraded { proxy_pass http://upgraded; proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection upgrade; }
   }"
 write_conf "$run/nginx.conf" 1 "$slow_up $ka_up"
 ngx || die "nginx (keepalive) does not start: $(tail -5 "$run/error.log")"
@@ -730,6 +783,21 @@ curl -s -o /dev/null "http://127.0.0.1:$P_KF/midcut"
 curl -s -o /dev/null "http://127.0.0.1:$P_KF/midstall"
 tally_is midcut "a body cut short after a 200's headers is a failure" 0 1 0 0 0
 tally_is midstall "a body that stalls past the read timeout is a timeout" 0 0 1 0 0
+# an invalid chunk: nginx gives up on the body without an error flag (it
+# was learned as a success); a whole chunked body and a HEAD's answer (no
+# body at all) are successes
+for w in badchunk badchunk_nb chunked chunked_nb; do curl -s -o /dev/null "http://127.0.0.1:$P_KF/$w"; done
+curl -s -o /dev/null -I "http://127.0.0.1:$P_KF/chunked_head"
+check "an intercepted 404 is answered by its error page" test "$(get "http://127.0.0.1:$P_KF/intercepted")" = gone
+check "a protocol switch (101) reaches the client, the new protocol's bytes after it" \
+	grep -q "^hi" <<<"$(curl -s -i -m 5 -H "Upgrade: test" -H "Connection: Upgrade" "http://127.0.0.1:$P_KF/upgraded")"
+tally_is badchunk "an invalid chunk in a buffered body is a failure" 0 1 0 0 0
+tally_is badchunk_nb "an invalid chunk in an unbuffered body is a failure" 0 1 0 0 0
+tally_is chunked "a whole chunked body, buffered, is a success" 1 0 0 0 0
+tally_is chunked_nb "a whole chunked body, unbuffered, is a success" 1 0 0 0 0
+tally_is chunked_head "a HEAD's answer, headers alone, is a success" 1 0 0 0 0
+tally_is intercepted "an intercepted 404, its body never read, is the server's answer: no failure" 1 0 0 0 0
+tally_is upgraded "a protocol switch whose session ended is a success" 1 0 0 0 0
 # (the store's flusher commits within batch_ms: read until it shows, 20 s)
 ka_learned() {
 	get $U/lbsched_status >"$tmp/kastatus.json" &&
