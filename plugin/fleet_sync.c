@@ -373,29 +373,40 @@ static int unpack(const unsigned char *p, size_t len, hist_sums *c)
 		return -1;
 	for (int i = 0; i < 12; i++)
 		v[i] = get_le(p + 8 * i);
+	/* The counts whole numbers: 3.9 samples were taken as 3. */
 	for (int i = 0; i < 12; i++)
-		if (!isfinite(v[i]) || (i < 6 && i != 3 && i != 4 && (v[i] < 0 || v[i] > 9007199254740992.0)))
+		if (!isfinite(v[i]) || (i < 6 && i != 3 && i != 4 &&
+		                        (v[i] < 0 || v[i] > 9007199254740992.0 || v[i] != floor(v[i]))))
 			return -1;
 	*c = (hist_sums){(uint64_t)v[0], (uint64_t)v[1], (uint64_t)v[2], v[3], v[4],
 	                 (uint64_t)v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
 	return hist_sums_problem(c) ? -1 : 0;
 }
 
-/* "TYPE:WORKER" */
+/* "TYPE:WORKER" as push_key writes it, and nothing else: the type in
+ * decimal without a sign, space or leading zero (atoi read "x:w" as type
+ * 0 and "01:w" as type 1, and a foreign field's record replaced the real
+ * pair's), an id a store key can hold (store.c's key_problem: no NUL,
+ * UTF-8, else an export of the totals was not JSON). */
 static int parse_key(const char *k, size_t len, uint32_t *type, char *id, size_t idlen)
 {
 	const char *colon = memchr(k, ':', len);
 	size_t n;
 
-	if (!colon || colon == k || colon - k > 2)
+	if (!colon || colon == k || colon - k > 2 || (k[0] == '0' && colon - k > 1))
 		return -1;
-	*type = (uint32_t)atoi(k);
+	*type = 0;
+	for (const char *d = k; d < colon; d++) {
+		if (*d < '0' || *d > '9')
+			return -1;
+		*type = *type * 10 + (uint32_t)(*d - '0');
+	}
 	n = len - (size_t)(colon - k) - 1;
 	if (*type >= LBS_WL_COUNT || n == 0 || n >= idlen || memchr(colon + 1, 0, n))
 		return -1;
 	memcpy(id, colon + 1, n);
 	id[n] = '\0';
-	return 0;
+	return txt_utf8_valid(id) ? 0 : -1;
 }
 
 /* The arguments of a push: host, epoch, mode, from, to, half-life, op,

@@ -813,6 +813,30 @@ g_push 2
 has "$tmp/err" "2 field(s) of 't17g:totals' are not lbsched's records"
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["records"]; r = [x for x in d if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 1 and r[0]["failures"] == 0 and not [x for x in d if x["worker"] == "huge_worker"] else 1)' "$tmp/out" &&
 	ok || bad "a contradictory total was merged into, or a mean of 1.7e308 s read: $(cat "$tmp/out")"
+# ... and fields whose name is not one a host writes: the type with a
+# leading zero ("01:w" was read as the pair "1:w", and its record replaced
+# the real one's), a letter, a sign; an id that is not UTF-8 (an export
+# was not JSON); counts that are not whole (3.9 samples read as 3)
+before=$(python3 -c 'import json, sys; print([x["samples"] for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"])' "$tmp/out")
+rec1000() { python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<12d", 1000, 1000, 0, 3000, 9000, 0, 0, 0, 1e9, 1, 1, 1e9))'; }
+rec1000 | redis-cli -p "$port" -x hset t17g:totals "0$vkey" >/dev/null
+rec1000 | redis-cli -p "$port" -x hset t17g:totals "x:${vkey#*:}" >/dev/null
+rec1000 | redis-cli -p "$port" -x hset t17g:totals "+1:plus_worker" >/dev/null
+rec1000 | redis-cli -p "$port" -x hset t17g:totals "$(printf '1:\xff\xfebad')" >/dev/null
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<12d", 3.9, 2.9, 1, 6, 18, 0, 0, 0, 1e9, 1, 1, 1e9))' |
+	redis-cli -p "$port" -x hset t17g:totals 1:frac_worker >/dev/null
+for f in "0$vkey" "x:${vkey#*:}" "+1:plus_worker" "$(printf '1:\xff\xfebad')" 1:frac_worker; do
+	rcli zadd t17g:changed 9e15 "$f" >/dev/null
+done
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/g.json"
+expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/g.json"
+has "$tmp/err" "7 field(s) of 't17g:totals' are not lbsched's records"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["records"]  # JSON: no raw bytes of the bad id
+r = [x["samples"] for x in d if x["worker"] == "gpu_a100_1"]
+sys.exit(0 if str(r) == sys.argv[2] and not [x for x in d if x["worker"] in ("plus_worker", "frac_worker")] else 1)' "$tmp/out" "$before" &&
+	ok || bad "a field not named as a host names it was read as a pair (gpu_a100_1 was $before): $(cat "$tmp/out")"
 
 # --- a host whose clock ran fast ------------------------------------------------
 # Its record stamped a day ahead reached the totals; the merge kept the later
