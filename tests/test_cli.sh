@@ -392,6 +392,13 @@ expect_rc 1 "$shim" prefs import --db "$db2" --replace "$tmp/cut.json"
 has "$tmp/err" "cut.json"
 expect_rc 0 "$shim" prefs export --db "$db2"
 if cmp -s "$tmp/e1.json" "$tmp/out"; then ok; else bad "a refused import changed the store"; fi
+# a store's fault under a long path: the whole message (it was cut at 900
+# bytes, and with a path of 974 bytes said nothing but the path)
+longdb=$tmp/$(printf 'd%.0s' $(seq 235))/$(printf 'e%.0s' $(seq 235))/$(printf 'f%.0s' $(seq 235))/$(printf 'g%.0s' $(seq 235))
+mkdir -p "$longdb" && chmod 770 "$longdb"
+expect_rc 1 "$shim" prefs import --db "$longdb" "$tmp/e1.json"
+has "$tmp/err" "store '$longdb': refused: the directory is group-writable (mode 0770)"
+has "$tmp/err" "; nothing was imported"
 # --replace: exactly the document
 printf '{"schema":1,"records":[{"workload_type":"AUDIO","worker":"mic-1","samples":2,"successes":2,"failures":0,"preference":0.9,"mean_duration":1,"var_duration":0,"last_update":1700000000}]}\n' >"$tmp/one.json"
 expect_rc 0 "$shim" prefs import --db "$db2" --replace "$tmp/one.json"

@@ -158,7 +158,9 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 {
 	const char *verb, *db, *plugin, *file, *redis;
 	int replace, rc;
-	char err[2048] = "";
+	/* Room for the file's name and the store's whole message: a store
+	 * path may be 1,024 bytes, and its message says it twice. */
+	char err[4096] = "";
 	shim_host *h;
 	loaded_plugin *p;
 	const lbs_host_api *api;
@@ -238,7 +240,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		if (!text) {
 			st = LBS_EINVAL;
 		} else {
-			char inner[900];
+			char inner[3072];
 			st = ext->import_json(api, db, text, len,
 			                      replace ? LBS_IMPORT_REPLACE : LBS_IMPORT_MERGE, inner,
 			                      sizeof inner);
