@@ -6,7 +6,8 @@
 Writes DIR/fleet.json, DIR/truth.json, DIR/mix.json and prints the arrival
 rate (tests/s) that loads the fleet to about --load of its fluid capacity:
 the nominal seconds of work per second its slots get through, each worker
-running the mix at its own speeds.  Classes, their mix in the fleet, their
+running the part of the mix it can run at its own speeds (a slot's rate is
+the work-weighted harmonic mean of its speeds).  Classes, their mix in the fleet, their
 speeds per workload type, capacities, throttling, failures and the test mix
 are all drawn from the seed; stdlib only, deterministic.  Every fleet has at
 least one worker that throttles and one that fails often (FAILING_RATE), and
@@ -159,13 +160,22 @@ def main():
         if name.startswith("training"):
             m["required_backend"] = "cuda"
         mix.append(m)
-    # Work the fleet can do per second if every type ran where it runs best.
+    # The nominal seconds of work a second the fleet's slots get through,
+    # each worker running the part of the mix it can run (training needs
+    # CUDA) at its own speeds: a slot spends sum(p d / s) seconds for
+    # sum(p d) nominal ones, so the speeds weigh by the work (p d) and
+    # harmonically.  Their mean weighed by count (sum(p s)) counted a worker
+    # slow on the long types as fast, and training where it cannot run: the
+    # fleets "at 70 %" were at 65-95 %, one at 0.9 past 1.
     total = sum(shares)
     mean_dur = sum(s / total * sum(m["expected_duration"]) / 2 for s, m in zip(shares, mix))
     cap = 0.0
     for w in fleet:
         sp = truth[w["worker_id"]]["speed"]
-        cap += w["capacity"] * sum(s / total * sp.get(t, sp["*"]) for s, (_, t) in zip(shares, TYPES))
+        runs = [(s * sum(m["expected_duration"]) / 2, sp.get(t, sp["*"]))
+                for s, m, (_, t) in zip(shares, mix, TYPES)
+                if m.get("required_backend", "cpu") in w["supported_backends"]]
+        cap += w["capacity"] * sum(pd for pd, _ in runs) / sum(pd / v for pd, v in runs)
     # Checked as printed, before anything is written: a rate `simulate
     # --rate` refuses leaves no scenario behind that cannot be run.
     rate = f"{a.load * cap / mean_dur:.4f}"
