@@ -77,7 +77,16 @@ static const char push_a[] =
 	"  if r[9] > now + " LBS_STR(FLEET_AHEAD_S) " then r[9] = now end\n"
 	"  if r[12] > now + " LBS_STR(FLEET_AHEAD_S) " then r[12] = now end\n"
 	"end\n"
-	"local function merge(ks, rs, now)\n"
+	/* A record's times come on the pushing host's clock: moved onto
+	 * Redis's by the gap between the two (off), so that every host's
+	 * evidence is aged on one clock; minutes of skew weighed a host's
+	 * outcomes 2^(-skew / half-life) against the others'.  0 stays 0
+	 * (no time). */
+	"local function onto(t, off)\n"
+	"  if t <= 0 then return t end\n"
+	"  return math.min(math.max(t + off, 0), " LBS_STR(HIST_TIME_MAX) ")\n"
+	"end\n"
+	"local function merge(ks, rs, now, off)\n"
 	"  local ver = redis.call('INCR', KEYS[5])\n"
 	"  local done = {}\n"
 	"  for c = 0, #ks - 1, 500 do\n"
@@ -89,6 +98,7 @@ static const char push_a[] =
 	"    for i = 1, m do\n"
 	"      local k = part[i]\n"
 	"      local a = {struct.unpack(F, rs[c + i])}\n"
+	"      a[9], a[12] = onto(a[9], off), onto(a[12], off)\n"
 	"      local b = ours(done[k] or curs[i])\n"
 	/* a side stamped ahead of Redis's clock (a host whose clock ran
 	 * fast) is taken as of now, as hist_sums_not_after: else the other
@@ -128,7 +138,12 @@ static const char push_a[] =
 
 /* The rest: one literal would pass the 4,095 characters ISO C promises. */
 static const char push_b[] =
-	"local now = tonumber(redis.call('TIME')[1])\n"
+	"local tm = redis.call('TIME')\n"
+	"local now = tonumber(tm[1])\n"
+	/* in whole seconds: a host in step with Redis moves nothing (its
+	 * times stay what it learned, to the digit), and half a second
+	 * weighs 0.06 % at a half-life of 10 minutes */
+	"local off = math.floor(now + tonumber(tm[2]) / 1e6 - tonumber(ARGV[11]) + 0.5)\n"
 	"local st = redis.call('HMGET', KEYS[6], 'id', 't', 'n', 'a')\n"
 	"if op == 'a' then\n"
 	"  if not st[1] then return {'NONE', ''} end\n"
@@ -146,7 +161,7 @@ static const char push_b[] =
 	"    pos = pos + 2 + kl + 96\n"
 	"  end\n"
 	"  if m == 's' then claim(epoch) end\n"
-	"  merge(ks, rs, now)\n"
+	"  merge(ks, rs, now, off)\n"
 	"  if a + 1 < np then\n"
 	"    redis.call('HSET', KEYS[6], 'a', a + 1, 't', now)\n"
 	"    return {'MORE', tostring(a + 1)}\n"
@@ -175,8 +190,8 @@ static const char push_b[] =
 	"if mode == 's' then claim(ARGV[2]) end\n"
 	"if op == 'w' then\n"
 	"  local ks, rs = {}, {}\n"
-	"  for i = 11, #ARGV, 2 do ks[#ks + 1] = ARGV[i]; rs[#rs + 1] = ARGV[i + 1] end\n"
-	"  merge(ks, rs, now)\n"
+	"  for i = 12, #ARGV, 2 do ks[#ks + 1] = ARGV[i]; rs[#rs + 1] = ARGV[i + 1] end\n"
+	"  merge(ks, rs, now, off)\n"
 	"  redis.call('HSET', KEYS[2], host, ARGV[5])\n"
 	"  return {'OK', ARGV[5]}\n"
 	"end\n"
@@ -187,7 +202,7 @@ static const char push_b[] =
 	"  redis.call('HSET', KEYS[6], 'id', sid, 'n', 0, 't', now)\n"
 	"  redis.call('EXPIRE', KEYS[6], 60)\n"
 	"end\n"
-	"if redis.call('HSETNX', KEYS[6], 'p' .. ARGV[8], ARGV[11]) == 1 then n = n + 1 end\n"
+	"if redis.call('HSETNX', KEYS[6], 'p' .. ARGV[8], ARGV[12]) == 1 then n = n + 1 end\n"
 	"redis.call('HSET', KEYS[6], 'n', n, 't', now)\n"
 	"if n >= np then\n"
 	"  redis.call('PERSIST', KEYS[6])\n"
@@ -220,7 +235,9 @@ const char fleet_lua_pull[] =
 	"else\n"
 	"  for i = 1, n do keys[i] = page[2 * i - 1] end\n"
 	"end\n"
-	"local out = {ep, ver, mine, nxt}\n"
+	/* Redis's clock: the puller takes the records' times onto its own */
+	"local tm = redis.call('TIME')\n"
+	"local out = {ep, ver, mine, nxt, tm[1], tm[2]}\n"
 	"for i = 1, #keys, 1000 do\n"
 	"  local part = {}\n"
 	"  for j = i, math.min(i + 999, #keys) do part[#part + 1] = keys[j] end\n"

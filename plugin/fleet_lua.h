@@ -35,9 +35,11 @@
 #define LBS_PLUGIN_FLEET_LUA_H
 
 /* How far past Redis's clock (TIME, seconds) a record's times may be
- * before the merge takes them as of it: wide enough for the clocks of
- * Redis and the hosts to differ by minutes without cost, as they do
- * without NTP; a host a day ahead is re-timed. */
+ * before the merge takes them as of it.  A push's times are moved onto
+ * Redis's clock first (by the gap between the pushing host's clock and
+ * Redis's), so this catches records ahead of their own host's clock (an
+ * import from elsewhere), and pushes of older plugins, which are not
+ * moved: those are believed within it. */
 #define FLEET_AHEAD_S 300
 
 #define FLEET_PART_PAIRS 2000
@@ -49,7 +51,9 @@
 /* KEYS: epoch seq totals changed ver stage.  ARGV: host, epoch, mode ("d" a
  * delta covering sequences from..to, "s" a host's whole evidence up to
  * `to`), from, to, half-life, op ("w" whole, "p" a part, "a" merge the next
- * staged part), part index, parts, owner, then for "w" key, record pairs,
+ * staged part), part index, parts, owner, the host's clock (Unix seconds,
+ * with microseconds: the merge moves the records' times onto Redis's by
+ * the gap), then for "w" key, record pairs,
  * for "p" the part: per pair a 2-byte little-endian key length, the key and
  * the record.  Replies {"OK", to} (applied), {"DUP", last} (already
  * applied: nothing done), {"SEQ", last} (the host's last applied sequence
@@ -64,7 +68,8 @@ char *fleet_lua_push(void);
 /* KEYS: epoch seq totals changed ver.  ARGV: host, since (no more: Redis
  * refuses more than 10 arguments before AUTH, and that refusal would hide
  * the NOAUTH).  Replies {epoch, ver, this host's last sequence or "-1",
- * next, key, record, ...} for at most FLEET_PULL_PAGE pairs changed after version `since` (more when one
+ * next, Redis's clock (TIME's seconds, microseconds), key, record, ...}
+ * (the records' times on Redis's clock) for at most FLEET_PULL_PAGE pairs changed after version `since` (more when one
  * version alone changed more), oldest first; `next` is the `since` of the
  * next page, "" when this was the last. */
 extern const char fleet_lua_pull[];

@@ -410,10 +410,11 @@ static int parse_key(const char *k, size_t len, uint32_t *type, char *id, size_t
 }
 
 /* The arguments of a push: host, epoch, mode, from, to, half-life, op,
- * part, parts, owner (head), then a key and a record per pair, back to back
+ * part, parts, owner, this host's clock (head), then a key and a record
+ * per pair, back to back
  * in one buffer: a push of thousands of pairs makes a handful of
  * allocations, not two per pair. */
-enum { H_OP = 6, H_PART, H_PARTS, H_OWNER, H_N };
+enum { H_OP = 6, H_PART, H_PARTS, H_OWNER, H_NOW, H_N };
 typedef struct batch {
 	char head[H_N][48];
 	size_t hlen[H_N];
@@ -539,6 +540,10 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 	b->hlen[H_OP] = (size_t)snprintf(b->head[H_OP], sizeof b->head[H_OP], "%c", op);
 	head_num(b, H_PART, (uint64_t)part);
 	head_num(b, H_PARTS, (uint64_t)parts);
+	/* As late as can be: the script takes each record's times onto
+	 * Redis's clock by the difference (fleet_lua.c's `merge`). */
+	b->hlen[H_NOW] = (size_t)snprintf(b->head[H_NOW], sizeof b->head[H_NOW], "%.6f",
+	                                  (double)real_ns() / 1e9);
 	for (int i = 0; i < H_N; i++) {
 		argv[i] = b->head[i];
 		lens[i] = b->hlen[i];
@@ -919,10 +924,45 @@ static void pulled_free(pulled *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* The pairs of reply elements first.., skipping what is not a record of
- * ours (never misread).  -1 when out of memory. */
-static int pulled_add(pulled *p, const redisReply *r, size_t first)
+/* A pull page's head: epoch, version, this host's sequence, the next
+ * page's version, and Redis's clock (TIME's seconds and microseconds). */
+#define PULL_HEAD 6
+
+/* Redis's clock as the page's head gives it, in s; -1 when it is not
+ * two runs of digits. */
+static double page_clock(const redisReply *r)
 {
+	const redisReply *sec = r->element[4], *us = r->element[5];
+
+	for (int i = 0; i < 2; i++) {
+		const redisReply *x = i ? us : sec;
+
+		if (x->type != REDIS_REPLY_STRING || !x->len || x->len > 12 ||
+		    strspn(x->str, "0123456789") != x->len)
+			return -1.0;
+	}
+	return strtod(sec->str, NULL) + strtod(us->str, NULL) / 1e6;
+}
+
+/* t, a time of Redis's clock, on this host's: moved by off, and kept
+ * within what a record may hold (0 stays 0: no time). */
+static double clock_here(double t, double off)
+{
+	t = t > 0.0 ? t + off : t;
+	return t < 0.0 ? 0.0 : t > HIST_TIME_MAX ? HIST_TIME_MAX : t;
+}
+
+/* The pairs of a pull page's reply after its head, skipping what is not a
+ * record of ours (never misread), their times taken onto this host's clock
+ * from Redis's (the totals keep Redis's: fleet_lua.c's `merge`): a host
+ * whose clock ran minutes apart weighed the fleet's evidence against its
+ * own by the gap.  -1 when out of memory. */
+static int pulled_add(pulled *p, const redisReply *r)
+{
+	size_t first = PULL_HEAD;
+	/* In whole seconds, as the push's (fleet_lua.c's `merge`). */
+	double off = round((double)real_ns() / 1e9 - page_clock(r));
+
 	for (size_t i = first; i + 1 < r->elements; i += 2) {
 		const redisReply *k = r->element[i], *v = r->element[i + 1];
 		char id[STORE_MAX_ID + 1];
@@ -953,6 +993,8 @@ static int pulled_add(pulled *p, const redisReply *r, size_t first)
 			}
 			continue;
 		}
+		p->items[p->n].c.pref_time = clock_here(p->items[p->n].c.pref_time, off);
+		p->items[p->n].c.last_update = clock_here(p->items[p->n].c.last_update, off);
 		len = strlen(id) + 1;
 		if (p->idlen + len > p->idcap) {
 			size_t cap = p->idcap ? p->idcap * 2 : 65536;
@@ -982,7 +1024,8 @@ static int version_past(const char *next, const char *since)
 	return n && n <= 19 && !next[n] && strtoull(next, NULL, 10) > strtoull(since, NULL, 10);
 }
 
-/* One page of the pull script: {epoch, ver, mine, next, pairs...}. */
+/* One page of the pull script: {epoch, ver, mine, next, Redis's clock in
+ * s and us, pairs...}. */
 static redisReply *pull_page(fleet *f, const char *host, const char *since, char *err,
                              size_t errlen)
 {
@@ -990,8 +1033,8 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 	size_t lens[2] = {strlen(host), strlen(since)};
 	redisReply *r = run_script(f, &f->pull, 5, 2, args, lens, err, errlen);
 
-	if (r && (r->type != REDIS_REPLY_ARRAY || r->elements < 4 || r->elements % 2 ||
-	          r->element[3]->type != REDIS_REPLY_STRING)) {
+	if (r && (r->type != REDIS_REPLY_ARRAY || r->elements < PULL_HEAD || r->elements % 2 ||
+	          r->element[3]->type != REDIS_REPLY_STRING || page_clock(r) <= 0.0)) {
 		freeReplyObject(r);
 		snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
 		return NULL;
@@ -1083,7 +1126,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 			char next[32];
 
 			snprintf(next, sizeof next, "%.*s", (int)r->element[3]->len, r->element[3]->str);
-			rc = pulled_add(&p, r, 4);
+			rc = pulled_add(&p, r);
 			freeReplyObject(r);
 			if (rc) {
 				pulled_free(&p);
@@ -1560,7 +1603,7 @@ lbs_status fleet_read_totals(const fleet_opts *o, const lbs_host_api *host, hist
 			break;
 		}
 		snprintf(since, sizeof since, "%.*s", (int)r->element[3]->len, r->element[3]->str);
-		rc = pulled_add(&p, r, 4);
+		rc = pulled_add(&p, r);
 		freeReplyObject(r);
 		if (rc) {
 			snprintf(err, errlen, "%s: out of memory reading the totals", f->addr);

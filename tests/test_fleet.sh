@@ -854,6 +854,43 @@ expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/s2.json"
 python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1"]; sys.exit(0 if len(r) == 1 and r[0]["samples"] == 21 and r[0]["preference"] < 0.2 else 1)' "$tmp/out" &&
 	ok || bad "a total stamped a day ahead ignored 20 failures: $(cat "$tmp/out")"
 
+# --- hosts whose clocks are minutes apart ----------------------------------------
+# A record's times are aged by the clock that stamped them: host k1, 150 s
+# ahead, and host k2, 150 s behind, each learned 100 outcomes of one pair,
+# k1 successes and k2 failures, at the same real time.  The totals weighed
+# k2's evidence 2^(-300/600) against k1's: a preference of 0.58, not 0.50.
+# Each push's times are moved onto Redis's clock, and each pull's onto the
+# host's.  The clocks are libfaketime's (Debian's libfaketime).
+faketime_so=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/faketime/libfaketime.so.1
+if [ ! -e "$faketime_so" ] && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfaketime >/dev/null 2>&1 ||
+		{ apt-get update >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfaketime >/dev/null 2>&1; }
+fi
+if [ ! -e "$faketime_so" ]; then
+	bad "libfaketime missing ($faketime_so): apt-get install libfaketime"
+else
+	# skewed OFFSET CMD...: CMD with the wall clock moved by OFFSET
+	skewed() { local o=$1; shift; LD_PRELOAD=$faketime_so FAKETIME="$o" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=1 "$@"; }
+	check_clock=$(skewed +150s date +%s)
+	[ $((check_clock - $(date +%s))) -ge 148 ] && ok || bad "libfaketime does not move the clock ($check_clock)"
+	for h in k1 k2; do config $h "$port" ''; sed -i 's/"prefix": "t17:"/"prefix": "t17k:"/' "$tmp/$h.json"; done
+	for i in $(seq 100); do echo "{\"test_id\": \"k$i\", \"worker_id\": \"gpu_a100_1\", \"success\": true, \"duration\": 6, \"expected_duration\": 6, \"test_type\": \"vision_classification\"}"; done >"$tmp/k1.0.jsonl"
+	for i in $(seq 100); do echo "{\"test_id\": \"k$i\", \"worker_id\": \"gpu_a100_1\", \"success\": false, \"duration\": 6, \"test_type\": \"vision_classification\"}"; done >"$tmp/k2.0.jsonl"
+	skewed +150s "$shim" decide --plugin "$plugin" --config "$tmp/k1.json" --workers "$src/examples/fleet.json" \
+		--tests "$src/examples/tests.jsonl" --feedback "$tmp/k1.0.jsonl" >/dev/null 2>>"$tmp/k1.log" || bad "feed k1 failed: $(cat "$tmp/k1.log")"
+	skewed -150s "$shim" decide --plugin "$plugin" --config "$tmp/k2.json" --workers "$src/examples/fleet.json" \
+		--tests "$src/examples/tests.jsonl" --feedback "$tmp/k2.0.jsonl" >/dev/null 2>>"$tmp/k2.log" || bad "feed k2 failed: $(cat "$tmp/k2.log")"
+	expect_rc 0 skewed +150s "$shim" prefs sync --plugin "$plugin" --redis "$tmp/k1.json"
+	expect_rc 0 skewed -150s "$shim" prefs sync --plugin "$plugin" --redis "$tmp/k2.json"
+	# kpref FILE: the preference of VISION on gpu_a100_1 in an export
+	kpref() { python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["records"] if x["worker"] == "gpu_a100_1" and x["workload_type"] == "VISION"]; print("%d %.3f" % (r[0]["samples"], r[0]["preference"]) if len(r) == 1 else "none")' "$1"; }
+	expect_rc 0 "$shim" prefs export --plugin "$plugin" --redis "$tmp/k1.json"
+	got=$(kpref "$tmp/out")
+	python3 -c 'import sys; n, p = sys.argv[1].split(); sys.exit(0 if n == "200" and abs(float(p) - 0.5) < 0.01 else 1)' "$got" &&
+		ok || bad "hosts 300 s apart: the fleet's preference is not 0.50 of 200 samples ($got)"
+fi
+
 # --- a store synced once with another fleet (a config with the wrong prefix) ----
 # A pull drops from the outbox what the totals it read include: synced once
 # with t17m2: and then with its own t17m1: again, the store had given t17m2:
@@ -959,7 +996,7 @@ expect_rc 1 timeout 120 "$shim" decide --plugin "$plugin" --workers "redis://127
 has "$tmp/err" "redis://127.0.0.1:$fport: SCAN did not finish in 100000 rounds (1000 keys each): the server is not Redis"
 fake_stop
 # A pull whose next version never moves was asked for again and again.
-fake '*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n'
+fake '*6\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$10\r\n1700000000\r\n$1\r\n0\r\n'
 echo "{\"store\": {\"path\": \"$tmp/fk\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"f:\", \"timeout_ms\": 1000}}}" >"$tmp/fk.json"
 expect_rc 1 "$shim" prefs export --plugin "$plugin" --redis "$tmp/fk.json"
 has "$tmp/err" "redis://127.0.0.1:$fport: a pull from version 0 gave next version 'd', not past it: the totals hold something that is not ours"
