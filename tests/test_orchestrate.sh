@@ -62,6 +62,32 @@ PY
 expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$tmp/loaded.json"
 cp "$tmp/out" "$tmp/loadedplan"
 expect_rc 0 cmp "$tmp/loadedplan" "$tmp/plan"
+# Nor does the rest of a worker's load: its reserved memory or its
+# throttling.  The check before the plan refused the only CUDA worker for
+# the memory the file reserved, and the plan ran the subtask five times as
+# long on the worker the file throttled.
+echo '{"subtasks": {"gen": {"requirements": {"test_type": "nlp_text_generation", "minimum_memory": 16, "expected_duration": 90, "required_backend": "cuda"}}}}' >"$tmp/gen.json"
+i=0
+for load in null '{"reserved_memory": 470}' '{"performance_level": 0.2, "cooling_state": true}'; do
+	python3 - "$src/examples/fleet.json" "$tmp/genfleet.json" "$load" <<'PY'
+import json, sys
+ws = {w["worker_id"]: w for w in json.load(open(sys.argv[1]))["workers"]}
+two = [ws["cpu_epyc_2"], ws["gpu_a100_1"]]
+for w in two:
+    w.pop("load", None)
+if json.loads(sys.argv[3]) is not None:
+    two[1]["load"] = json.loads(sys.argv[3])
+json.dump({"workers": two}, open(sys.argv[2], "w"))
+PY
+	expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/gen.json" --workers "$tmp/genfleet.json"
+	cp "$tmp/out" "$tmp/genplan$i"
+	if [ $i = 0 ]; then
+		pycheck "$tmp/genplan0" 'L[1]["worker"] == "gpu_a100_1"' 'L[2]["completed"] is True'
+	else
+		expect_rc 0 cmp "$tmp/genplan$i" "$tmp/genplan0"
+	fi
+	i=$((i + 1))
+done
 echo '{"subtasks": {"a": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}, "b": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}, "c": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}, "d": {"requirements": {"test_type": "vision_classification", "expected_duration": 100}}}}' >"$tmp/par.json"
 python3 - "$fleet" "$tmp/two.json" <<'PY'
 import json, sys

@@ -224,6 +224,10 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		    conv_fleet(&c, fleet, fleet_len, op.workers, &workers, &n))
 			goto bad;
 	}
+	/* The plan runs on an idle fleet, and so do the checks and
+	 * estimates before it: a worker the file shows full of reservations
+	 * can still take the subtask (docs/ORCHESTRATE.md). */
+	orch_idle(workers, n);
 	if (!(o = orch_load(graph, graph_len, op.graph, &ow, 1, err, sizeof err)) ||
 	    orch_fit_fleet(o, (const lbs_worker *const *)workers, n, err, sizeof err))
 		goto bad;
@@ -232,7 +236,6 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 		rc = cli_open_refused(prog, st, op.config, err);
 		goto out;
 	}
-	orch_idle(workers, n);
 	if (orch_estimate(o, s, (const lbs_worker *const *)workers, n) ||
 	    print_head(o, op.scheduler)) {
 		snprintf(err, sizeof err, "%s: out of memory", op.graph);

@@ -47,8 +47,20 @@ static void show_load(const dstate *d, lbs_worker *x, uint32_t w)
 
 void orch_idle(lbs_worker **workers, uint32_t n)
 {
-	for (uint32_t w = 0; w < n; w++)
-		set_load(workers[w], 0, 0, 0);
+	for (uint32_t w = 0; w < n; w++) {
+		lbs_worker *x = workers[w];
+
+		set_load(x, 0, 0, 0);
+		/* The drive shows only its own runs' load: a reservation, a
+		 * throttle or a temperature left from the file would stay for
+		 * the whole plan, and HEFT and the bound never see them. */
+		x->reserved_memory_bytes = 0;
+		if (LBS_HAS_FIELD(x, lbs_worker, accel_reserved))
+			x->accel_reserved = NULL;
+		x->thermal_state = LBS_THERMAL_NORMAL;
+		x->performance_level = 1.0;
+		x->temperature = 0.0;
+	}
 }
 
 /* Every worker's view at `now`, in one pass over the runs: a pass over

@@ -38,9 +38,11 @@ typedef struct orch_drive_result {
 int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const orch_exec *x,
                orch_drive_result *out, char *err, size_t errlen);
 
-/* The workers idle as orch_drive() starts them (no runs, no utilisation,
- * no work ahead): for estimates made before it (orch_estimate), which
- * must not see the fleet file's load the plan never runs under. */
+/* The workers idle, as a plan or a simulated graph runs them: no runs,
+ * no utilisation, no work ahead, no reserved memory or accelerators, full
+ * performance, cool.  Call it before orch_fit_fleet() and orch_estimate()
+ * as well as orch_drive(): none of them may see the fleet file's load,
+ * which the plan never runs under. */
 void orch_idle(lbs_worker **workers, uint32_t n);
 
 /*

@@ -739,18 +739,8 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		goto out;
 	}
 	/* Every graph runs on an idle fleet (the driver shows its own runs'
-	 * load), as simulate's stream does: none of the file's reservations,
-	 * throttling or temperature, which HEFT and the bound never see. */
-	for (uint32_t w = 0; w < g.n; w++) {
-		lbs_worker *x = g.workers[w];
-
-		x->reserved_memory_bytes = 0;
-		if (LBS_HAS_FIELD(x, lbs_worker, accel_reserved))
-			x->accel_reserved = NULL;
-		x->thermal_state = LBS_THERMAL_NORMAL;
-		x->performance_level = 1.0;
-		x->temperature = 0.0;
-	}
+	 * load), as simulate's stream does, and orchestrate's plan by the
+	 * same helper. */
 	orch_idle(g.workers, g.n);
 	g.tr = &tr;
 	g.seed = op.seed;
