@@ -155,8 +155,8 @@ int main(int argc, char **argv)
 			t0 = now_ns();
 			for (uint32_t i = 0; i < ns; i++) {
 				orch_result res = {1, 1.0, NULL, 1, 0};
-				if (orch_place(o, i, s, (const lbs_worker *const *)f.workers, f.n, &w,
-				               NULL) == LBS_OK) {
+				if (orch_place(o, i, s, (const lbs_worker *const *)f.workers, f.n, 1,
+				               &w, NULL) == LBS_OK) {
 					orch_record(o, i, &res, err, sizeof err);
 					placed++;
 				}

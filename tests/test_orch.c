@@ -410,7 +410,7 @@ static void test_reassign(void)
 	uint32_t w;
 
 	for (int k = 0; o && k < 4; k++) {
-		CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL),
+		CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 1, &w, NULL),
 		          LBS_OK);
 		used[k] = f.workers[w]->id;
 		for (int j = 0; j < k; j++)
@@ -422,8 +422,45 @@ static void test_reassign(void)
 		CHECK_STR(orch_excluded(o, 0, (uint32_t)k), used[k]);
 	}
 	/* All four workers tried: nowhere left. */
-	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL),
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 1, &w, NULL),
 	          LBS_NO_WORKER);
+	CHECK_INT(orch_state_of(o, 0), ORCH_LOST);
+	orch_free(o);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* A host's workers available now are not the fleet: when none of them is
+ * left to reassign to, the subtask waits for another rather than being
+ * lost (it was, for a worker the caller had not passed yet). */
+static void test_reassign_among_workers_available(void)
+{
+	fleet f = fleet_parse(three_cpus);
+	shim_sched *s = test_sched("round-robin", NULL);
+	orch *o = load("{\"subtasks\": {\"a\": {\"requirements\": {\"required_backend\": \"cpu\"},"
+	               "\"recovery\": {\"strategy\": \"reassign\", \"max_attempts\": 10}}}}");
+	const lbs_worker *first[1];
+	uint32_t w;
+
+	if (!o)
+		return;
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 1, &w, NULL),
+	          LBS_OK);
+	first[0] = f.workers[w];
+	fail_run(o, 0, 0);
+	CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_REASSIGN);
+	/* Only the worker it failed on is available: none for it, still pending. */
+	CHECK_INT(orch_place(o, 0, s, first, 1, 0, &w, NULL), LBS_NO_WORKER);
+	CHECK_INT(orch_state_of(o, 0), ORCH_PENDING);
+	CHECK_INT(orch_completed(o), 0);
+	/* The others come back: placed on one of them. */
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 0, &w, NULL),
+	          LBS_OK);
+	CHECK(strcmp(f.workers[w]->id, first[0]->id) != 0);
+	/* Given as the whole fleet, the same one worker means nowhere left. */
+	fail_run(o, 0, 0);
+	CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_REASSIGN);
+	CHECK_INT(orch_place(o, 0, s, first, 1, 1, &w, NULL), LBS_NO_WORKER);
 	CHECK_INT(orch_state_of(o, 0), ORCH_LOST);
 	orch_free(o);
 	sched_close(s);
@@ -632,7 +669,7 @@ static void test_alternate(void)
 	if (!o)
 		return;
 	CHECK(orch_workload(o, 0)->required_backends == LBS_BACKEND_CPU);
-	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL), LBS_OK);
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 1, &w, NULL), LBS_OK);
 	/* The selection's cookie, for the outcome of this run: with it the
 	 * scheduler closes the placement it counts as work ahead. */
 	cookie = orch_cookie(o, 0);
@@ -645,7 +682,7 @@ static void test_alternate(void)
 	fail_run(o, 0, 0);
 	CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_ALTERNATE);
 	CHECK(orch_workload(o, 0)->required_backends == LBS_BACKEND_TPU);
-	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, &w, NULL), LBS_OK);
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 1, &w, NULL), LBS_OK);
 	CHECK_STR(f.workers[w]->id, "t1");
 	CHECK(orch_cookie(o, 0) != 0 && orch_cookie(o, 0) != cookie);
 	orch_free(o);
@@ -690,6 +727,7 @@ int main(void)
 	test_fleet_check();
 	test_retry();
 	test_reassign();
+	test_reassign_among_workers_available();
 	test_skip_and_aggregate();
 	test_aggregation();
 	test_alternate();

@@ -147,8 +147,9 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			uint32_t i = ready[k], w;
 			int fb = 0;
 			uint64_t cookie;
-			lbs_status st = orch_choose(o, i, s, (const lbs_worker *const *)workers, n, &w,
-			                            &fb, &cookie);
+			/* the whole fleet: a subtask no worker of it can take is lost */
+			lbs_status st = orch_choose(o, i, s, (const lbs_worker *const *)workers, n, 1,
+			                            &w, &fb, &cookie);
 			run r;
 			double dur, remaining = orch_remaining(o, i), f = 1;
 

@@ -169,9 +169,15 @@ int orch_is_ready(orch *o, uint32_t i, double now);
  * by one on the critical path.  LBS_OK with the chosen worker's index in
  * *worker (the subtask is then running), LBS_NO_WORKER (still pending), or
  * LBS_EINVAL when i is not ready to place.  fell_back as sched_select.
+ * whole_fleet: 1 when workers[] is every worker the graph may ever run on
+ * (orch_drive's fleet); then a subtask that no worker of it could take
+ * with its exclusions, whatever the load (reassign has run out of
+ * workers), is lost.  0 when they are only the workers available now (a
+ * host's): a worker not among them may still take it later, so it stays
+ * pending.
  */
 lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
-                      uint32_t n, uint32_t *worker, int *fell_back);
+                      uint32_t n, int whole_fleet, uint32_t *worker, int *fell_back);
 /*
  * orch_place() in two steps, for a host that places a subtask only when
  * its worker can start it (orch_drive): orch_choose() is the select alone
@@ -184,7 +190,8 @@ lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *cons
  * cursor's step).
  */
 lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
-                       uint32_t n, uint32_t *worker, int *fell_back, uint64_t *cookie);
+                       uint32_t n, int whole_fleet, uint32_t *worker, int *fell_back,
+                       uint64_t *cookie);
 int orch_commit(orch *o, uint32_t i, const char *worker_id, uint64_t cookie);
 void orch_withdraw(const orch *o, uint32_t i, shim_sched *s, const char *worker_id,
                    uint64_t cookie);

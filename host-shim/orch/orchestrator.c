@@ -140,7 +140,8 @@ static int nowhere_left(const lbs_workload *wl, const lbs_worker *const *workers
 }
 
 lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
-                       uint32_t n, uint32_t *worker, int *fell_back, uint64_t *cookie)
+                       uint32_t n, int whole_fleet, uint32_t *worker, int *fell_back,
+                       uint64_t *cookie)
 {
 	const char *excl[PLACE_MAX_EXCLUDE];
 	const char *ids[1];
@@ -173,8 +174,10 @@ lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *con
 		wl->n_exclude = m;
 	}
 	st = sched_select(s, wl, workers, n, &sel, fell_back);
-	if (st == LBS_NO_WORKER && t->n_excluded && nowhere_left(wl, workers, n))
-		t->state = ORCH_LOST; /* reassign has run out of workers */
+	/* Reassign has run out of workers only when these are all there are:
+	 * a host's workers available now leave out ones that may take it. */
+	if (st == LBS_NO_WORKER && whole_fleet && t->n_excluded && nowhere_left(wl, workers, n))
+		t->state = ORCH_LOST;
 	if (st != LBS_OK)
 		return st;
 	*worker = idx[0];
@@ -204,10 +207,10 @@ void orch_withdraw(const orch *o, uint32_t i, shim_sched *s, const char *worker_
 }
 
 lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
-                      uint32_t n, uint32_t *worker, int *fell_back)
+                      uint32_t n, int whole_fleet, uint32_t *worker, int *fell_back)
 {
 	uint64_t cookie;
-	lbs_status st = orch_choose(o, i, s, workers, n, worker, fell_back, &cookie);
+	lbs_status st = orch_choose(o, i, s, workers, n, whole_fleet, worker, fell_back, &cookie);
 
 	if (st != LBS_OK)
 		return st;

@@ -117,8 +117,10 @@ typedef struct place_ctx {
 static int place_locked(shim_sched *s, void *ctx)
 {
 	place_ctx *p = ctx;
-	p->st = orch_place(p->o, p->i, s, (const lbs_worker *const *)p->workers, p->n, &p->chosen,
-	                   NULL);
+	/* The caller's workers available now, not the fleet: no worker among
+	 * them is no reason to lose the subtask (orch_place). */
+	p->st = orch_place(p->o, p->i, s, (const lbs_worker *const *)p->workers, p->n, 0,
+	                   &p->chosen, NULL);
 	/* its outcome, reported by record or by the package's report(), is
 	 * matched to this decision and learned under its type */
 	if (p->st == LBS_OK)

@@ -167,6 +167,9 @@ int lbspy_warnings(lbspy *h, char **out);
  * *out = {"status": "ok"|"no_worker", "worker",
  * "test_id" (the id the scheduler placed, as lbspy_report's outcomes name
  * it)}; the decision is kept as lbspy_select's are (lbspy_report).
+ * workers_json is the workers available now, not the fleet: "no_worker"
+ * leaves the subtask pending, a reassign one that all of them failed
+ * included (orch_place's whole_fleet 0).
  * lbspy_orch_record: the result of subtask `id` (started implicitly when
  * ready and not placed), a failure recovered at once by its strategy;
  * *out = {"state", "recovery", "delay_s", "reported"}.  h (NULL: none):

@@ -18,6 +18,7 @@ import lbsched
 SRC = os.environ.get("LBS_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 PLUGIN = os.environ.get("LBS_PLUGIN")
 HETERO = os.path.join(SRC, "examples", "hetero", "fleet.json")
+EXAMPLE = os.path.join(SRC, "examples", "fleet.json")
 
 # The original's example workload (seed 000, "Multi-Device Orchestration"),
 # its subtask configurations filled in with requirements.
@@ -186,9 +187,35 @@ class OriginalFlow(unittest.TestCase):
             tried.append(w)
             self.assertEqual(o.record_subtask_result("w", "gen", None, success=False,
                                                      worker_id=w)["recovery"], "reassign")
+        # every CUDA worker failed it, but place_subtask cannot know that
+        # no other will join: it waits, and its attempts bound it
         self.assertIsNone(o.place_subtask("w", "gen", fleet))
+        self.assertEqual(o.get_subtask("w", "gen").state, "pending")
+        self.assertFalse(o.is_workload_failed("w"))
+        # a caller that knows none will come spends the attempts left
+        for _ in range(20 - 8):
+            o.record_subtask_result("w", "gen", None, success=False)
         self.assertTrue(o.is_workload_failed("w"))
         self.assertEqual(o.get_aggregated_results("w")["lost"], ["gen"])
+        s.close()
+
+    def test_place_among_workers_available_loses_nothing(self):
+        # place_subtask is given the workers available now: none of them
+        # left to reassign to lost the subtask, gpu_p100_legacy_1 untried
+        fleet = {w["worker_id"]: w for w in json.load(open(EXAMPLE))["workers"]}
+        s = lbsched.PluginScheduler("hardware-aware", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w", {"subtasks": {"gen": {
+            "requirements": {"test_type": "nlp_text_generation", "required_backend": "cuda",
+                             "minimum_memory": 16},
+            "recovery": {"strategy": "reassign", "max_attempts": 5}}}})
+        self.assertEqual(o.place_subtask("w", "gen", fleet), "gpu_a100_1")
+        o.record_subtask_result("w", "gen", None, success=False, worker_id="gpu_a100_1")
+        cpus = {k: fleet[k] for k in ("cpu_xeon_1", "cpu_epyc_2")}
+        self.assertIsNone(o.place_subtask("w", "gen", cpus))
+        self.assertEqual(o.get_subtask("w", "gen").state, "pending")
+        self.assertFalse(o.is_workload_failed("w"))
+        self.assertEqual(o.place_subtask("w", "gen", fleet), "gpu_p100_legacy_1")
         s.close()
 
     def test_ready_shows_the_alternate_to_be_placed(self):
