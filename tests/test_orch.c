@@ -467,6 +467,50 @@ static void test_reassign_among_workers_available(void)
 	fleet_free(&f);
 }
 
+/* The workload's own exclusions and the failed workers go together: past
+ * 4,096 ids in all they were cut (the converter takes 65,536), the
+ * workload's last ones first, then the failed workers, and a subtask went
+ * to a worker it excludes or back to one it failed on. */
+static void test_reassign_past_4096_exclusions(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"A\", \"supported_backends\": [\"cpu\"], \"available_memory\": 16, \"cpu_cores\": 8},"
+		" {\"worker_id\": \"B\", \"supported_backends\": [\"cpu\"], \"available_memory\": 16, \"cpu_cores\": 8},"
+		" {\"worker_id\": \"C\", \"supported_backends\": [\"cpu\"], \"available_memory\": 16, \"cpu_cores\": 8}]");
+	shim_sched *s = test_sched("round-robin", NULL);
+	size_t cap = 4096 * 16 + 512, len = 0;
+	char *json = malloc(cap);
+	const char *want[] = {"A", "B"};
+	orch *o = NULL;
+	uint32_t w;
+
+	if (!json)
+		return;
+	len += (size_t)snprintf(json + len, cap - len,
+	                        "{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": "
+	                        "\"reassign\", \"max_attempts\": 10}, \"requirements\": "
+	                        "{\"exclude_workers\": [");
+	for (int k = 0; k < 4096; k++)
+		len += (size_t)snprintf(json + len, cap - len, "\"dummy%d\",", k);
+	snprintf(json + len, cap - len, "\"C\"]}}}}");
+	o = load(json);
+	free(json);
+	for (int k = 0; o && k < 2; k++) {
+		CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 1, &w, NULL),
+		          LBS_OK);
+		CHECK_STR(f.workers[w]->id, want[k]);
+		fail_run(o, 0, 0);
+		CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_REASSIGN);
+	}
+	/* A and B failed it, C is excluded: nowhere left. */
+	CHECK_INT(orch_place(o, 0, s, (const lbs_worker *const *)f.workers, f.n, 1, &w, NULL),
+	          LBS_NO_WORKER);
+	CHECK_INT(orch_state_of(o, 0), ORCH_LOST);
+	orch_free(o);
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_skip_and_aggregate(void)
 {
 	orch *o = load("{\"name\": \"g\", \"recovery\": {\"strategy\": \"skip\"}, \"subtasks\": {"
@@ -728,6 +772,7 @@ int main(void)
 	test_retry();
 	test_reassign();
 	test_reassign_among_workers_available();
+	test_reassign_past_4096_exclusions();
 	test_skip_and_aggregate();
 	test_aggregation();
 	test_alternate();

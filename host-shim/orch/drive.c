@@ -154,6 +154,8 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			double dur, remaining = orch_remaining(o, i), f = 1;
 
 			out->fell_back += (uint32_t)fb;
+			if (st == LBS_ENOMEM)
+				goto oom;
 			if (st != LBS_OK)
 				continue; /* waits for a worker to free up, or is lost */
 			/* Bound only when its worker can start it now.  A subtask

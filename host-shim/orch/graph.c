@@ -587,6 +587,7 @@ void orch_free(orch *o)
 		free(o->t[i].payload);
 		free(o->t[i].excluded);
 	}
+	free(o->excl);
 	arena_free(o->a);
 	free(o->file);
 	free(o);

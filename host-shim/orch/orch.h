@@ -167,8 +167,9 @@ int orch_is_ready(orch *o, uint32_t i, double now);
  * this call does not look at the clock): one sched_select with its current requirements,
  * the workers it failed on (reassign) as exclude_ids, and priority raised
  * by one on the critical path.  LBS_OK with the chosen worker's index in
- * *worker (the subtask is then running), LBS_NO_WORKER (still pending), or
- * LBS_EINVAL when i is not ready to place.  fell_back as sched_select.
+ * *worker (the subtask is then running), LBS_NO_WORKER (still pending),
+ * LBS_EINVAL when i is not ready to place, or LBS_ENOMEM (still pending).
+ * fell_back as sched_select.
  * whole_fleet: 1 when workers[] is every worker the graph may ever run on
  * (orch_drive's fleet); then a subtask that no worker of it could take
  * with its exclusions, whatever the load (reassign has run out of

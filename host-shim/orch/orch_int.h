@@ -63,6 +63,10 @@ struct orch {
 	uint32_t *by_id;
 	size_t id_cap;
 	lbs_workload scratch; /* the workload a placement passes */
+	/* its exclude_ids when the subtask has failed workers (malloc'd,
+	 * cap_excl ids; grown, never shrunk) */
+	const char **excl;
+	size_t cap_excl;
 };
 
 /* "<file>: subtask '<id>': <msg>" into err; returns -1. */

@@ -16,9 +16,6 @@
 #include "text.h"
 #include "orch_int.h"
 
-/* A placement asks for one worker; the workload's own exclusions and the
- * subtask's failed workers are passed together. */
-#define PLACE_MAX_EXCLUDE 4096
 /* Scaled by 2^-AGG_SCALE, a sum of as many doubles as a graph has
  * subtasks cannot overflow. */
 #define AGG_SCALE 14
@@ -143,7 +140,6 @@ lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *con
                        uint32_t n, int whole_fleet, uint32_t *worker, int *fell_back,
                        uint64_t *cookie)
 {
-	const char *excl[PLACE_MAX_EXCLUDE];
 	const char *ids[1];
 	uint32_t idx[1];
 	char reason[256];
@@ -165,13 +161,24 @@ lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *con
 	if (t->on_cp && wl->priority > 1)
 		wl->priority--;
 	if (t->n_excluded) {
-		uint32_t m = 0;
-		for (uint32_t k = 0; k < wl->n_exclude && m < PLACE_MAX_EXCLUDE; k++)
-			excl[m++] = wl->exclude_ids[k];
-		for (uint32_t k = 0; k < t->n_excluded && m < PLACE_MAX_EXCLUDE; k++)
-			excl[m++] = t->excluded[k];
-		wl->exclude_ids = excl;
-		wl->n_exclude = m;
+		/* The workload's own exclusions and the failed workers together,
+		 * every one: a list cut short places the subtask on a worker it
+		 * excludes or back on one it failed on.  The buffer lives with o
+		 * and only grows, so a placement after the first allocates
+		 * nothing. */
+		size_t m = (size_t)wl->n_exclude + t->n_excluded;
+		if (m > o->cap_excl) {
+			const char **p = realloc(o->excl, m * sizeof *p);
+			if (!p)
+				return LBS_ENOMEM;
+			o->excl = p;
+			o->cap_excl = m;
+		}
+		if (wl->n_exclude)
+			memcpy(o->excl, wl->exclude_ids, wl->n_exclude * sizeof *o->excl);
+		memcpy(o->excl + wl->n_exclude, t->excluded, t->n_excluded * sizeof *o->excl);
+		wl->exclude_ids = o->excl;
+		wl->n_exclude = (uint32_t)m;
 	}
 	st = sched_select(s, wl, workers, n, &sel, fell_back);
 	/* Reassign has run out of workers only when these are all there are:
