@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "choose.h"
+#include "drive.h"
 #include "orch.h"
 #include "support.h"
 
@@ -511,6 +512,73 @@ static void test_reassign_past_4096_exclusions(void)
 	fleet_free(&f);
 }
 
+/* orch_drive's runs for test_drive_stops_at_a_loss: every run on worker 0
+ * fails, gen 5 % of the way through its 1000 s; worker 1's succeed. */
+typedef struct drive_log {
+	double start[16];
+	uint32_t n;
+} drive_log;
+
+static double fail_on_0(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails,
+                        double *at)
+{
+	(void)ctx;
+	*fails = w == 0;
+	*at = 0.05;
+	return orch_workload(o, i)->est_duration_s;
+}
+
+static void log_run(void *ctx, const orch *o, uint32_t i, uint32_t w, double start,
+                    double finish, int ok)
+{
+	drive_log *l = ctx;
+
+	(void)o, (void)i, (void)w, (void)finish, (void)ok;
+	if (l->n < 16)
+		l->start[l->n++] = start;
+}
+
+/* A graph lost places nothing more, not even the rest of the round in
+ * which it was lost: gen, out of workers to reassign to at 50 s, left x2
+ * bound to worker 0 at that moment (3 placements, 2 failures). */
+static void test_drive_stops_at_a_loss(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"gpu\", \"supported_backends\": [\"cpu\", \"cuda\"], \"has_gpu\": true,"
+		"  \"available_accelerators\": {\"gpu\": 1}, \"available_memory\": 64, \"cpu_cores\": 8,"
+		"  \"capacity\": 1},"
+		" {\"worker_id\": \"tpu\", \"supported_backends\": [\"cpu\", \"tpu\"],"
+		"  \"available_memory\": 64, \"cpu_cores\": 8, \"capacity\": 1}]");
+	shim_sched *s = test_sched("round-robin", NULL);
+	orch *o = load("{\"subtasks\": {"
+	               "\"gen\": {\"requirements\": {\"required_backend\": \"cuda\","
+	               "  \"expected_duration\": 1000},"
+	               "  \"recovery\": {\"strategy\": \"reassign\", \"max_attempts\": 5}},"
+	               "\"x1\": {\"requirements\": {\"expected_duration\": 100}},"
+	               "\"x2\": {\"requirements\": {\"expected_duration\": 100}},"
+	               "\"x3\": {\"requirements\": {\"expected_duration\": 100}},"
+	               "\"x4\": {\"requirements\": {\"expected_duration\": 100}}}}");
+	drive_log l = {{0}, 0};
+	orch_exec x = {fail_on_0, log_run, &l};
+	orch_drive_result r;
+
+	if (!o)
+		return;
+	CHECK(orch_estimate(o, NULL, (const lbs_worker *const *)f.workers, f.n) == 0);
+	CHECK(orch_drive(o, s, f.workers, f.n, &x, &r, err, sizeof err) == 0);
+	CHECK_INT(r.completed, -1);
+	CHECK_INT(orch_state_of(o, (uint32_t)orch_find(o, "gen")), ORCH_LOST);
+	/* gen on the GPU and x1 on the TPU, both at 0; the loss at 50 s */
+	CHECK_INT(r.placements, 2);
+	CHECK_INT(r.failures, 1);
+	CHECK_INT(l.n, 2);
+	for (uint32_t k = 0; k < l.n; k++)
+		CHECK(l.start[k] < 50);
+	orch_free(o);
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_skip_and_aggregate(void)
 {
 	orch *o = load("{\"name\": \"g\", \"recovery\": {\"strategy\": \"skip\"}, \"subtasks\": {"
@@ -773,6 +841,7 @@ int main(void)
 	test_reassign();
 	test_reassign_among_workers_available();
 	test_reassign_past_4096_exclusions();
+	test_drive_stops_at_a_loss();
 	test_skip_and_aggregate();
 	test_aggregation();
 	test_alternate();

@@ -156,8 +156,12 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			out->fell_back += (uint32_t)fb;
 			if (st == LBS_ENOMEM)
 				goto oom;
+			/* Lost just now (reassign out of workers): the rest of the
+			 * round is not placed, as no later round is. */
+			if (orch_state_of(o, i) == ORCH_LOST)
+				break;
 			if (st != LBS_OK)
-				continue; /* waits for a worker to free up, or is lost */
+				continue; /* waits for a worker to free up */
 			/* Bound only when its worker can start it now.  A subtask
 			 * queued behind a busy worker was bound on what the
 			 * scheduler knew then: every subtask of a wide graph at
