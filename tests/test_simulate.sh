@@ -185,10 +185,11 @@ printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 100, "a
 	'{"test_id": "c", "test_type": "nlp", "expected_duration": 50, "arrival_s": 300}' >"$tmp/gap.jsonl"
 # The default cooldown (60 s): 10 s idle does not cool it, so b starts 110 s
 # into the streak and runs throttled (100 s, not 50); 90 s idle does, so c
-# runs at full speed.  Completions 100, 100, 50.
+# runs at full speed.  Completions 100, 100, 50.  Throttled is b's run
+# alone: the pause before it ran nothing.
 heat '{"speed": {"*": 1}, "throttle_after_s": 100, "throttle_factor": 0.5}'
 pycheck 'all([d[1] for d in x["durations"]] == [100, 100, 50] for x in r["runs"])' \
-        'all(x["throttled"] == [[[100, 210]]] for x in r["runs"])' \
+        'all(x["throttled"] == [[[110, 210]]] for x in r["runs"])' \
         'all(p[1] == 1 for x in r["runs"] for p in x["thermal"][0] if 215 < p[0] < 265)' \
         'all(p[1] == 0 for x in r["runs"] for p in x["thermal"][0] if 275 < p[0] < 295)' \
         'abs(runs["oracle"]["mean_completion_s"] - 250 / 3) < 1e-9' \
@@ -200,7 +201,7 @@ pycheck 'all([d[1] for d in x["durations"]] == [100, 50, 50] for x in r["runs"])
 # cooldown_s 120: even the 90 s pause does not; c starts 300 s into the streak.
 heat '{"speed": {"*": 1}, "throttle_after_s": 100, "throttle_factor": 0.5, "cooldown_s": 120}'
 pycheck 'all([d[1] for d in x["durations"]] == [100, 100, 100] for x in r["runs"])' \
-        'all(x["throttled"] == [[[100, 400]]] for x in r["runs"])'
+        'all(x["throttled"] == [[[110, 210], [300, 400]]] for x in r["runs"])'
 # throttle_after_s 0 with factor 1: it never throttles, and never looks hot.
 heat '{"speed": {"*": 1}, "throttle_after_s": 0, "throttle_factor": 1.0}'
 pycheck 'all([d[1] for d in x["durations"]] == [100, 50, 50] for x in r["runs"])' \
@@ -209,6 +210,30 @@ pycheck 'all([d[1] for d in x["durations"]] == [100, 50, 50] for x in r["runs"])
 # throttle_after_s 0 with factor 0.5: throttled from the first second.
 heat '{"speed": {"*": 1}, "throttle_after_s": 0, "throttle_factor": 0.5}'
 pycheck 'all([d[1] for d in x["durations"]] == [200, 100, 100] for x in r["runs"])'
+# Throttled spans are the tests that started throttled, each for its whole
+# run, not the heat streak past throttle_after_s: a test that started
+# before it (10..20, 10 s in, of 15) ran at full speed to its end, and a
+# pause shorter than cooldown_s (40..100 is 60 s: it cools; 110..159 is
+# 49 s: it does not) ran nothing.  The spans were [[15, 40], [115, 179]].
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 10, "arrival_s": 0}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 10, "arrival_s": 10}' \
+	'{"test_id": "c", "test_type": "nlp", "expected_duration": 10, "arrival_s": 20}' \
+	'{"test_id": "d", "test_type": "nlp", "expected_duration": 10, "arrival_s": 100}' \
+	'{"test_id": "e", "test_type": "nlp", "expected_duration": 10, "arrival_s": 159}' >"$tmp/gap.jsonl"
+heat '{"speed": {"*": 1}, "throttle_after_s": 15, "throttle_factor": 0.5, "cooldown_s": 60}'
+pycheck 'all([d[1] for d in x["durations"]] == [10, 10, 20, 10, 20] for x in r["runs"])' \
+        'all(x["throttled"] == [[[20, 40], [159, 179]]] for x in r["runs"])'
+# With two slots a short throttled test inside a long one ends first: the
+# merged span still ends with the long one.
+cat >"$tmp/two.json" <<'JSON'
+{"workers": [{"worker_id": "w", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu"], "capacity": 2}]}
+JSON
+printf '%s\n' '{"noise_sigma": 0, "workers": {"w": {"speed": {"*": 1}, "throttle_after_s": 0, "throttle_factor": 0.5}}}' >"$tmp/hot.json"
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 100, "arrival_s": 0}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 10, "arrival_s": 10}' >"$tmp/gap2.jsonl"
+expect_rc 0 sim --workers "$tmp/two.json" --truth "$tmp/hot.json" --tests-file "$tmp/gap2.jsonl" \
+	--warmup 0 --compare oracle --json "$tmp/r.json"
+pycheck 'runs["oracle"]["throttled"] == [[[0, 200]]]'
 
 # --- The host fills pending_work_s: a third party's scheduler that picks the
 # worker with the least work ahead.  a (400 s) goes to p0, the first of

@@ -23,6 +23,7 @@
 #define MAX_CURVE_POINTS 200
 #define THERMAL_BINS 120
 #define MAX_THROTTLED 200
+#define PIXELS 1000 /* throttled stretches closer than span / PIXELS merge */
 #define MAX_DURATIONS 2000
 
 enum { EV_FINISH = 0, EV_START = 1 }; /* a finish first frees the slot a start takes */
@@ -63,6 +64,7 @@ typedef struct sim {
 	uint32_t *pending; /* tests waiting at the host */
 	uint32_t n_pending;
 	double now;
+	double merge_gap; /* throttled stretches closer than this merge as they come */
 	char *err;
 	size_t errlen;
 } sim;
@@ -221,15 +223,31 @@ static uint32_t first_free(const wstate *s)
 	return k;
 }
 
-/* The speed factor of a test that starts on worker w at `begin`, placed
- * now: the throttle applies once the heat streak it joins (or starts) has
- * lasted throttle_after_s. */
+/* Does a test that starts on worker w at `begin`, placed now, run
+ * throttled: has the heat streak it joins (or starts) lasted
+ * throttle_after_s?  Decided once, at its start, for the whole test. */
+static int starts_hot(const sim *m, uint32_t w, double begin)
+{
+	return begin - heat_since(m, w, begin) >= m->su->truth->w[w].throttle_after_s;
+}
+
+/* The speed factor of such a test. */
 static double throttle(const sim *m, uint32_t w, double begin)
 {
-	const truth_worker *tw = &m->su->truth->w[w];
+	return starts_hot(m, w, begin) ? m->su->truth->w[w].throttle_factor : 1.0;
+}
 
-	return begin - heat_since(m, w, begin) >= tw->throttle_after_s ? tw->throttle_factor
-	                                                               : 1.0;
+/* Merge the throttled stretch p into *last when they overlap or lie less
+ * than `gap` apart: 1 merged, 0 not.  A worker's starts come in time
+ * order (each placement takes its earliest free slot), but with several
+ * slots an end can come before the last one's. */
+static int absorb(sim_point *last, sim_point p, double gap)
+{
+	if (!(p.x <= last->y || p.x - last->y < gap))
+		return 0;
+	if (p.y > last->y)
+		last->y = p.y;
+	return 1;
 }
 
 /* The oracle: the eligible worker whose expected completion is earliest,
@@ -275,8 +293,10 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	wstate *s = &m->ws[w];
 	uint32_t k = first_free(s);
 	double begin = s->slot[k] > m->now ? s->slot[k] : m->now, f, dur, end;
+	int hot;
 
-	f = throttle(m, w, begin);
+	hot = starts_hot(m, w, begin);
+	f = hot ? tw->throttle_factor : 1.0;
 	if (cooled(m, w, begin)) {
 		/* Idle long enough: the previous streak ended, a new one starts. */
 		if (s->busy_until > s->busy_since &&
@@ -293,6 +313,16 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	 * the worker's slots.  It ends the smallest step later instead. */
 	if (!(end > begin))
 		end = nextafter(begin, INFINITY);
+	/* Merged here at a finer grain than figures() will (the arrivals'
+	 * span, not the run's), so that a long run keeps about a thousand
+	 * stretches per worker, not one per test. */
+	if (hot) {
+		sim_series *th = &m->r->throttled[w];
+
+		if (!(th->n && absorb(&th->p[th->n - 1], (sim_point){begin, end}, m->merge_gap)) &&
+		    series_add(th, begin, end))
+			return -1;
+	}
 	s->slot[k] = end;
 	if (s->slot[k] > s->busy_until)
 		s->busy_until = s->slot[k];
@@ -534,16 +564,16 @@ static int figures(sim *m)
 				if (temp > hot[j])
 					hot[j] = temp;
 			}
-			if (isfinite(tw->throttle_after_s) && b - a > tw->throttle_after_s) {
-				sim_series *th = &r->throttled[w];
-				double ta = a + tw->throttle_after_s;
-				/* Stretches closer than a pixel merge. */
-				if (th->n && ta - th->p[th->n - 1].y < span / 1000)
-					th->p[th->n - 1].y = b;
-				else if (th->n < MAX_THROTTLED && series_add(th, ta, b))
-					goto oom;
-			}
 		}
+		/* The tests that ran throttled (assign()): stretches closer than
+		 * a pixel merge, in place. */
+		sim_series *th = &r->throttled[w];
+		uint32_t kept = 0;
+		for (uint32_t k = 0; k < th->n; k++)
+			if (!(kept && absorb(&th->p[kept - 1], th->p[k], span / PIXELS)) &&
+			    kept < MAX_THROTTLED)
+				th->p[kept++] = th->p[k];
+		th->n = kept;
 		for (int j = 0; j < THERMAL_BINS; j++)
 			if (series_add(&r->thermal[w], first + (j + 0.5) * bin, hot[j]))
 				goto oom;
@@ -641,6 +671,7 @@ int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *o
 	out->tests = st->n;
 	if (setup(&m))
 		goto out;
+	m.merge_gap = (st->t[st->n - 1].arrival_s - st->t[0].arrival_s) / PIXELS;
 	while (next < st->n || m.h.n) {
 		if (m.h.n && (next == st->n || m.h.e[0].t <= st->t[next].arrival_s)) {
 			event e = heap_pop(&m.h);
