@@ -521,6 +521,22 @@ expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --mix "$
 eq "--rate ' 1'" "$(cat "$tmp/err")" "lbsched-shim: simulate: --rate must be a number of tests per second in [0.00001, 1000000], got ' 1' (lbsched-shim simulate --help)"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare no-such
 has "$tmp/err" "no-such"
+# A bad --compare entry is refused before the first run, not at its turn
+# after the runs before it (an hour's runs were wasted on a typo in the
+# last entry): with --timing, the error is all there is on stderr.
+early() { # ENTRY: refused, the first runs not made
+	expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" \
+		--warmup 0 --timing --compare "oracle,round-robin,$1"
+	lines "$tmp/err" 1
+	lacks "$tmp/err" "tests on 2 workers"
+}
+early "round-robin=$tmp/no-such-dir/rr.json"
+eq "a missing config" "$(cat "$tmp/err")" "lbsched-shim: $tmp/no-such-dir/rr.json: cannot open: No such file or directory"
+echo '{"load_ceiling": "x"}' >"$tmp/bad_ceiling.json"
+early "hardware-aware=$tmp/bad_ceiling.json"
+eq "a bad config" "$(cat "$tmp/err")" "lbsched-shim: $tmp/bad_ceiling.json: scheduler 'hardware-aware': config field 'load_ceiling': must be a number in 0..1, got a string"
+early "no-such"
+has "$tmp/err" "no scheduler named 'no-such'"
 
 # --- The scenario generators: a bad argument is argparse's error (exit 2),
 # not a traceback, an empty file or a scenario simulate refuses.
@@ -612,5 +628,11 @@ expect_rc 0 sim $het --tests 30 --warmup 0 --compare "hardware-aware=$tmp/withst
 has "$tmp/err" "warning: simulate: hardware-aware=$tmp/withstore.json: $tmp/withstore.json names a store: it learns and keeps this run's simulated outcomes (run on a copy of the store, or without \"store\", to leave it as it is)"
 lines "$tmp/err" 1
 test -d "$tmp/simstore" && ok || bad "the store the warning names was not made"
+# A scheduler is opened once to check it before the runs and again for its
+# run: what the plugin says as it opens is said once.
+: >"$tmp/not-a-dir"
+echo "{\"store\": {\"path\": \"$tmp/not-a-dir/s\", \"on_error\": \"memory\"}}" >"$tmp/memstore.json"
+expect_rc 0 sim $het --tests 30 --warmup 0 --compare "hardware-aware=$tmp/memstore.json"
+[ "$(grep -c "RUNNING MEMORY-ONLY" "$tmp/err")" = 1 ] && ok || bad "the store's open said $(grep -c "RUNNING MEMORY-ONLY" "$tmp/err") times"
 
 finish test_simulate

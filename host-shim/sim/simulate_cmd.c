@@ -39,6 +39,8 @@ typedef struct run_spec {
 	char name[128];      /* as shown: "hardware-aware" or "hardware-aware=hw.json" */
 	char scheduler[64];  /* "oracle" runs the oracle */
 	const char *config_file; /* may be NULL */
+	char *config;        /* its text, read once (it may be standard input) */
+	size_t config_len;
 } run_spec;
 
 typedef struct sim_opts {
@@ -530,6 +532,94 @@ static void warn_to_stderr(void *ctx, const char *msg)
 	fprintf(stderr, "%s: warning: %s\n", prog, msg);
 }
 
+/* The host's log lines held back while a scheduler opens the second time
+ * (open_checked()): its first open said them. */
+typedef struct held_log {
+	struct {
+		int32_t level;
+		char *msg;
+	} *line;
+	size_t n, cap;
+} held_log;
+
+static void hold_log(void *ctx, int32_t level, const char *msg)
+{
+	held_log *hl = ctx;
+
+	if (hl->n == hl->cap) {
+		size_t cap = hl->cap ? 2 * hl->cap : 8;
+		void *p = realloc(hl->line, cap * sizeof *hl->line);
+
+		if (!p)
+			return;
+		hl->line = p;
+		hl->cap = cap;
+	}
+	if ((hl->line[hl->n].msg = strdup(msg)))
+		hl->line[hl->n++].level = level;
+}
+
+/*
+ * Open the scheduler of sp again for its run, after check_schedulers()
+ * opened it once: what the plugin logs as it opens was said then, and is
+ * said again only when this open fails after all (a store another run
+ * changed).  As sched_open.
+ */
+static lbs_status open_checked(shim_host *h, const char *plugin, const run_spec *sp,
+                               shim_sched **s, char *err, size_t errlen)
+{
+	held_log hl = {0};
+	lbs_status ls;
+
+	host_set_log(h, hold_log, &hl);
+	ls = sched_open(h, plugin, sp->scheduler, sp->config, sp->config_len, s, err, errlen);
+	host_set_log(h, NULL, NULL);
+	for (size_t i = 0; i < hl.n; i++) {
+		if (ls != LBS_OK)
+			host_logf(h, hl.line[i].level, "%s", hl.line[i].msg);
+		free(hl.line[i].msg);
+	}
+	free(hl.line);
+	return ls;
+}
+
+/*
+ * Read every scheduler's config and open each once, before the first run:
+ * a bad entry (a config missing or wrong, a name the plugin does not have)
+ * was found only at its turn, after every run before it.  0, or the exit
+ * status after the message.
+ */
+static int check_schedulers(shim_host *h, const sim_opts *o, run_spec *specs,
+                            uint32_t n_specs, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < n_specs; i++) {
+		run_spec *sp = &specs[i];
+		shim_sched *s;
+		lbs_status ls;
+
+		if (!strcmp(sp->scheduler, "oracle"))
+			continue;
+		if (sp->config_file && !(sp->config = file_read_config(sp->config_file,
+		                                                       &sp->config_len, err, errlen))) {
+			fprintf(stderr, "%s: %s\n", prog, err);
+			return EXIT_BAD_INPUT;
+		}
+		ls = sched_open(h, o->plugin, sp->scheduler, sp->config, sp->config_len, &s, err,
+		                errlen);
+		if (ls != LBS_OK)
+			return cli_open_refused(prog, ls, sp->config_file, err);
+		sched_close(s);
+		/* A store is on disk and kept: the real one, if the config is
+		 * production's. */
+		if (sp->config && cli_config_names_store(sp->config, sp->config_len))
+			fprintf(stderr, "%s: warning: simulate: %s: %s names a store: it learns and "
+			        "keeps this run's simulated outcomes (run on a copy of the store, or "
+			        "without \"store\", to leave it as it is)\n", prog, sp->name,
+			        sp->config_file);
+	}
+	return 0;
+}
+
 int cmd_simulate(const char *prog_name, int argc, char **argv)
 {
 	sim_opts o;
@@ -553,6 +643,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	const char *st_name = NULL;
 
 	prog = prog_name;
+	memset(specs, 0, sizeof specs);
 	{
 		/* --graphs=G.jsonl too, and not "--graphs" as another
 		 * option's value (--workers --graphs). */
@@ -653,28 +744,19 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	if (o.warmup >= st.n)
 		fprintf(stderr, "%s: warning: --warmup %u is not below the %u tests; "
 		        "the after-warm-up mean uses every test\n", prog, o.warmup, st.n);
+	int refused = check_schedulers(h, &o, specs, n_specs, err, sizeof err);
+	if (refused) {
+		rc = refused;
+		goto out;
+	}
 	for (uint32_t i = 0; i < n_specs; i++) {
 		run_spec *sp = &specs[i];
 		shim_sched *s = NULL;
-		char *cfg = NULL;
-		size_t cfg_len = 0;
 		lbs_status ls;
 		int bad;
 
 		if (strcmp(sp->scheduler, "oracle")) {
-			if (sp->config_file) {
-				if (!(cfg = file_read_config(sp->config_file, &cfg_len, err, sizeof err)))
-					goto bad;
-			}
-			ls = sched_open(h, o.plugin, sp->scheduler, cfg, cfg_len, &s, err, sizeof err);
-			/* A store is on disk and kept: the real one, if the
-			 * config is production's. */
-			if (ls == LBS_OK && cfg && cli_config_names_store(cfg, cfg_len))
-				fprintf(stderr, "%s: warning: simulate: %s: %s names a store: it learns "
-				        "and keeps this run's simulated outcomes (run on a copy of the "
-				        "store, or without \"store\", to leave it as it is)\n", prog,
-				        sp->name, sp->config_file);
-			free(cfg);
+			ls = open_checked(h, o.plugin, sp, &s, err, sizeof err);
 			if (ls != LBS_OK) {
 				rc = cli_open_refused(prog, ls, sp->config_file, err);
 				goto out;
@@ -744,6 +826,8 @@ out:
 	free(dumped);
 	for (uint32_t i = 0; i < n_runs; i++)
 		sim_run_free(&runs[i], n_workers);
+	for (uint32_t i = 0; i < n_specs; i++)
+		free(specs[i].config);
 	host_free(h);
 	arena_free(a);
 	free(fleet);
