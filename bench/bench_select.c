@@ -11,9 +11,11 @@
  * really dlopen'ed, every answer checked).  The ratio column is
  * select / bare scan; the bare scan reads every worker's load and every
  * device's memory and backends, which is the least any informed choice
- * must read.  --config gives every scheduler that config; --calls N times
- * exactly N selects after the warm-up (for callgrind, whose instruction
- * counts the machine's load does not change) instead of 200 ms.  --busy S
+ * must read; the two are timed in turns, and each column is the median of
+ * its rounds (ROUNDS below).  --config gives every scheduler that config;
+ * --calls N times exactly N selects (and N bare scans) after the warm-up,
+ * in one round (for callgrind, whose instruction counts the machine's load
+ * does not change).  --busy S
  * fills every slot of a share S (0..1) of the workers, spread over the
  * fleet, and empties the others (no utilisation on either), and then moves
  * the load as selects run: each answer's worker fills, and a worker drawn
@@ -39,26 +41,34 @@
 #include "scheduler.h"
 
 #define N_WORKLOADS 256
-#define TARGET_NS 200000000ull /* time spent per measurement */
+/* The bare scan and the select are timed in turns, ROUNDS rounds of
+ * ROUND_NS each, and each column is its median: timed once each, one
+ * after the other, a neighbour's burst slowed whichever ran then, and the
+ * ratio moved with it (1.32x to 2.68x in six runs of one build on a loaded
+ * machine). */
+#define ROUNDS 9
+#define ROUND_NS 25000000ull
 
 static volatile uint32_t sink;
 static uint64_t fixed_calls; /* --calls: 0 = time-bound */
 
 static int more(uint64_t iters, uint64_t t)
 {
-	return fixed_calls ? iters < fixed_calls : t < TARGET_NS;
+	return fixed_calls ? iters < fixed_calls : t < ROUND_NS;
 }
 
-static double time_bare(const genfleet *f, const lbs_workload *wl)
+/* One round of the bare scan, ns a scan; *next the workload to go on from. */
+static double time_bare(const genfleet *f, const lbs_workload *wl, uint64_t *next)
 {
 	uint64_t iters = 0, t0 = cpu_ns(), t;
 
 	do {
 		for (int k = 0; k < 64; k++, iters++)
-			sink += bare_scan(&wl[iters % N_WORKLOADS], (const lbs_worker *const *)f->workers,
-			                  f->n);
+			sink += bare_scan(&wl[(*next + iters) % N_WORKLOADS],
+			                  (const lbs_worker *const *)f->workers, f->n);
 		t = cpu_ns() - t0;
 	} while (more(iters, t));
+	*next += iters;
 	return (double)t / (double)iters;
 }
 
@@ -92,28 +102,62 @@ static void churn(const genfleet *f, const lbs_selection *sel, uint64_t iters)
 	set_full(f->workers[j], 0);
 }
 
+/* One round of selects, ns a select; *next the workload (and churn step)
+ * to go on from, *none counts the answers without a worker. */
 static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *wl,
-                          double *no_worker_share)
+                          uint64_t *next, uint64_t *none)
 {
 	uint32_t idx[8];
 	const char *ids[8];
 	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 8, .indices = idx, .ids = ids};
-	uint64_t iters = 0, none = 0, t0, t;
+	uint64_t iters = 0, t0, t;
 
-	for (int k = 0; k < 1000; k++) /* warm caches and lazy state */
-		bench_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n, &sel);
 	t0 = cpu_ns();
 	do {
 		for (int k = 0; k < 64; k++, iters++) {
-			none += bench_select(s, &wl[iters % N_WORKLOADS],
-			                     (const lbs_worker *const *)f->workers, f->n, &sel) != LBS_OK;
+			*none += bench_select(s, &wl[(*next + iters) % N_WORKLOADS],
+			                      (const lbs_worker *const *)f->workers, f->n, &sel) != LBS_OK;
 			if (busy > 0.0)
-				churn(f, &sel, iters);
+				churn(f, &sel, *next + iters);
 		}
 		t = cpu_ns() - t0;
 	} while (more(iters, t));
-	*no_worker_share = (double)none / (double)iters;
+	*next += iters;
 	return (double)t / (double)iters;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The select and the bare scan in turns (ROUNDS; one each with --calls),
+ * after a warm-up of both: their medians, ns a call. */
+static void time_both(shim_sched *s, const genfleet *f, const lbs_workload *wl,
+                      double *select_ns, double *bare_ns, double *no_worker_share)
+{
+	uint32_t idx[8];
+	const char *ids[8];
+	lbs_selection sel = {.struct_size = sizeof sel, .capacity = 8, .indices = idx, .ids = ids};
+	double sel_r[ROUNDS], bare_r[ROUNDS];
+	uint64_t next_s = 0, next_b = 0, none = 0;
+	int rounds = fixed_calls ? 1 : ROUNDS;
+
+	for (int k = 0; k < 1000; k++) /* warm caches and lazy state */
+		bench_select(s, &wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n, &sel);
+	for (int k = 0; k < 64; k++)
+		sink += bare_scan(&wl[k % N_WORKLOADS], (const lbs_worker *const *)f->workers, f->n);
+	for (int r = 0; r < rounds; r++) {
+		bare_r[r] = time_bare(f, wl, &next_b);
+		sel_r[r] = time_select(s, f, wl, &next_s, &none);
+	}
+	qsort(sel_r, (size_t)rounds, sizeof *sel_r, cmp_double);
+	qsort(bare_r, (size_t)rounds, sizeof *bare_r, cmp_double);
+	*select_ns = sel_r[rounds / 2];
+	*bare_ns = bare_r[rounds / 2];
+	*no_worker_share = (double)none / (double)next_s;
 }
 
 /* --busy: what a sampled select drew, from the instance's stats. */
@@ -203,15 +247,12 @@ int main(int argc, char **argv)
 	for (const char *sp = sizes; *sp;) {
 		uint32_t n = (uint32_t)strtoul(sp, NULL, 10);
 		genfleet f = scen_dir ? sc.f : genfleet_make(n, max_dev, 7);
-		double bare;
 		char list[256];
 
-		busy_fleet(&f);
-		bare = time_bare(&f, wl);
 		snprintf(list, sizeof list, "%s", scheds);
 		for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
 			shim_sched *s;
-			double ns, none;
+			double ns, bare, none;
 			/* Heap the instance holds after create and warm-up, per
 			 * worker: what the scheduler costs in memory at this size. */
 			size_t heap0 = heap_in_use(), heap1;
@@ -222,7 +263,7 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			busy_fleet(&f); /* as the last scheduler's selects did not leave it */
-			ns = time_select(s, &f, wl, &none);
+			time_both(s, &f, wl, &ns, &bare, &none);
 			heap1 = heap_in_use();
 			printf("%-16s %8u %8u %12.1f %12.1f %6.2fx %8.1f%% %9.1f\n", name, n, f.n_devices,
 			       ns, bare, ns / bare, none * 100,
