@@ -870,9 +870,13 @@ fi
 if [ ! -e "$faketime_so" ]; then
 	bad "libfaketime missing ($faketime_so): apt-get install libfaketime"
 else
-	# skewed OFFSET CMD...: CMD with the wall clock moved by OFFSET
-	skewed() { local o=$1; shift; LD_PRELOAD=$faketime_so FAKETIME="$o" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=1 "$@"; }
-	check_clock=$(skewed +150s date +%s)
+	# skewed OFFSET CMD...: CMD with the wall clock moved by OFFSET.  A
+	# sanitizer's runtime (ASan, TSan builds) must come first of the preloaded libraries.
+	preload=$faketime_so
+	asan_so=$(ldd "$shim" 2>/dev/null | awk '/libasan|libtsan/ {print $3; exit}')
+	[ -n "$asan_so" ] && preload="$asan_so $faketime_so"
+	skewed() { local o=$1; shift; LD_PRELOAD=$preload FAKETIME="$o" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=1 "$@"; }
+	check_clock=$(LD_PRELOAD=$faketime_so FAKETIME=+150s date +%s)
 	[ $((check_clock - $(date +%s))) -ge 148 ] && ok || bad "libfaketime does not move the clock ($check_clock)"
 	for h in k1 k2; do config $h "$port" ''; sed -i 's/"prefix": "t17:"/"prefix": "t17k:"/' "$tmp/$h.json"; done
 	for i in $(seq 100); do echo "{\"test_id\": \"k$i\", \"worker_id\": \"gpu_a100_1\", \"success\": true, \"duration\": 6, \"expected_duration\": 6, \"test_type\": \"vision_classification\"}"; done >"$tmp/k1.0.jsonl"
