@@ -541,9 +541,17 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 	head_num(b, H_PART, (uint64_t)part);
 	head_num(b, H_PARTS, (uint64_t)parts);
 	/* As late as can be: the script takes each record's times onto
-	 * Redis's clock by the difference (fleet_lua.c's `merge`). */
-	b->hlen[H_NOW] = (size_t)snprintf(b->head[H_NOW], sizeof b->head[H_NOW], "%.6f",
-	                                  (double)real_ns() / 1e9);
+	 * Redis's clock by the difference (fleet_lua.c's `merge`).  In
+	 * integers: "%f" follows the caller's locale, and "1796590823,12"
+	 * (de_DE) was no number to the script, every push an error. */
+	{
+		uint64_t ns = real_ns();
+
+		b->hlen[H_NOW] = (size_t)snprintf(b->head[H_NOW], sizeof b->head[H_NOW],
+		                                  "%llu.%06llu",
+		                                  (unsigned long long)(ns / 1000000000u),
+		                                  (unsigned long long)(ns % 1000000000u / 1000u));
+	}
 	for (int i = 0; i < H_N; i++) {
 		argv[i] = b->head[i];
 		lens[i] = b->hlen[i];

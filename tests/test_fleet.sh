@@ -861,7 +861,7 @@ python3 -c 'import json, sys; r = [x for x in json.load(open(sys.argv[1]))["reco
 # k2's evidence 2^(-300/600) against k1's: a preference of 0.58, not 0.50.
 # Each push's times are moved onto Redis's clock, and each pull's onto the
 # host's.  The clocks are libfaketime's (Debian's libfaketime).
-faketime_so=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/faketime/libfaketime.so.1
+faketime_so=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/faketime/libfaketimeMT.so.1
 if [ ! -e "$faketime_so" ] && [ "$(id -u)" = 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfaketime >/dev/null 2>&1 ||
 		{ apt-get update >/dev/null 2>&1 &&

@@ -3528,11 +3528,15 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
 
         /* Freed as done (state 0) after the headers, the body may still
          * have been cut: nginx frees before it closes the connection, so
-         * its flags tell.  The client gone first is not the server's
-         * doing; a read timer fired, a timeout; a body short of its
-         * length or a read error, a failure.  All were learned as
+         * its flags tell.  The client gone first, or too slow (its
+         * send_timeout or client_body_timeout fired: nginx marks the
+         * client's connection timed out, not failed), is not the
+         * server's doing; a read timer fired, a timeout; a body short of
+         * its length or a read error, a failure.  All were learned as
          * successes of the time it took to fail. */
-        } else if (dp->request->connection->error) {
+        } else if (dp->request->connection->error
+                   || dp->request->connection->timedout)
+        {
             o.result = LBS_RESULT_CANCELLED;
 
         } else if (pc->connection && pc->connection->read->timedout) {

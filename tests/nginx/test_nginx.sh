@@ -642,6 +642,18 @@ class H(http.server.BaseHTTPRequestHandler):
                 time.sleep(1)
             self.close_connection = True
             return
+        if mode == "big":
+            # 64 MB, more than the sockets between here and a client
+            # that reads nothing hold
+            self.send_response(200)
+            self.send_header("Content-Length", str(64 << 20)); self.end_headers()
+            try:
+                for _ in range(1024):
+                    self.wfile.write(b"x" * 65536)
+            except OSError:
+                pass
+            self.close_connection = True
+            return
         if mode == "upgrade":
             # a protocol switch: some bytes of the new protocol, then the
             # session ends
@@ -697,8 +709,9 @@ python3 "$tmp/ka.py" "$P_BCH" badchunk & kapids="$kapids $!"
 python3 "$tmp/ka.py" "$P_GCH" chunked & kapids="$kapids $!"
 P_G404=$(free_port)
 python3 "$tmp/ka.py" "$P_G404" 404 & kapids="$kapids $!"
-P_UPG=$(free_port)
+P_UPG=$(free_port) P_BIG=$(free_port)
 python3 "$tmp/ka.py" "$P_UPG" upgrade & kapids="$kapids $!"
+python3 "$tmp/ka.py" "$P_BIG" big & kapids="$kapids $!"
 for p in $P_K500 $P_KSLOW $P_KCLOSE; do
 	until_ok 20 answers http://127.0.0.1:$p/ || die "a keepalive server (port $p) did not start"
 done
@@ -723,6 +736,7 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
   upstream chunked_head { $ka_liar server 127.0.0.1:$P_GCH max_fails=0; }
   upstream intercepted { $ka_liar server 127.0.0.1:$P_G404 max_fails=0; }
   upstream upgraded { $ka_liar server 127.0.0.1:$P_UPG max_fails=0; }
+  upstream stalled_client { $ka_liar server 127.0.0.1:$P_BIG max_fails=0; }
   upstream kalearn {
     lbsched_plugin $plugin;
     lbsched_fleet $tmp/kafleet.json;
@@ -748,6 +762,7 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
     location /chunked_head { proxy_pass http://chunked_head; }
     location /intercepted { proxy_pass http://intercepted; proxy_intercept_errors on; error_page 404 = @gone; }
     location @gone { return 200 \"gone\\n\"; }
+    location /stalled_client { proxy_pass http://stalled_client; proxy_buffering off; send_timeout 1s; }
     location /upgraded { proxy_pass http://upgraded; proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection upgrade; }
   }"
 write_conf "$run/nginx.conf" 1 "$slow_up $ka_up"
@@ -798,6 +813,18 @@ tally_is chunked_nb "a whole chunked body, unbuffered, is a success" 1 0 0 0 0
 tally_is chunked_head "a HEAD's answer, headers alone, is a success" 1 0 0 0 0
 tally_is intercepted "an intercepted 404, its body never read, is the server's answer: no failure" 1 0 0 0 0
 tally_is upgraded "a protocol switch whose session ended is a success" 1 0 0 0 0
+# a client that reads nothing of a streamed answer: its send_timeout
+# fires (nginx marks the client's connection timed out), not the
+# server's doing
+python3 - "$P_KF" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /stalled_client HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(3)
+s.close()
+EOF
+check "nginx gave up on the client that read nothing (send_timeout)" grep -q "client timed out" "$run/error.log"
+tally_is stalled_client "a client too slow for send_timeout is cancelled, not the server's failure" 0 0 0 0 1
 # (the store's flusher commits within batch_ms: read until it shows, 20 s)
 ka_learned() {
 	get $U/lbsched_status >"$tmp/kastatus.json" &&

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import types
 import unittest
 import warnings
@@ -1235,6 +1236,53 @@ class LocaleTest(unittest.TestCase):
             self.assertEqual((out.returncode, out.stderr), (0, ""))
             self.assertEqual(out.stdout.split(), ["b", "b"])
 
+
+    def test_a_comma_decimal_locale_still_reaches_the_fleet(self):
+        # The fleet sync's push named the host's clock with "%f": under
+        # de_DE "1796590823,123456" was no number to Redis's script, and
+        # every push an error (the totals stayed empty).  A real
+        # redis-server on 127.0.0.1, stopped by its pid.
+        import socket
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            port = so.getsockname()[1]
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", os.path.join(d, "de_DE.UTF-8")],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--dir", d],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                def cli(*a):
+                    return subprocess.run(["redis-cli", "-p", str(port)] + list(a),
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                          universal_newlines=True).stdout.strip()
+                for _ in range(100):
+                    if cli("ping") == "PONG":
+                        break
+                    time.sleep(0.05)
+                config = {"store": {"path": os.path.join(d, "store"), "batch_ms": 10,
+                                    "fleet": {"address": "127.0.0.1:%d" % port, "prefix": "de:",
+                                              "push_ms": 50, "pull_ms": 100}}}
+                code = ("import locale, lbsched, sys, time\n"
+                        "locale.setlocale(locale.LC_ALL, 'de_DE.UTF-8')\n"
+                        "s = lbsched.PluginScheduler('hardware-aware', config=sys.argv[1])\n"
+                        "w = {'a': {'cpu_cores': 4, 'available_memory': 16.5}}\n"
+                        "for i in range(5):\n"
+                        "    t = 't%d' % i\n"
+                        "    s.select_worker({'test_id': t, 'expected_duration': 2.5}, w, None)\n"
+                        "    s.report(t, 'a', True, 2.5, expected_duration=2.5)\n"
+                        "time.sleep(2)\n"
+                        "s.close()\n")
+                out = subprocess.run([sys.executable, "-c", code, json.dumps(config)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     universal_newlines=True,
+                                     env=dict(os.environ, LOCPATH=d, LBSCHED_PLUGIN=PLUGIN))
+                self.assertEqual((out.returncode, out.stderr), (0, ""))
+                self.assertEqual(cli("hlen", "de:totals"), "1")
+            finally:
+                redis.kill()
+                redis.wait()
 
 class ExplainPerformanceDataTest(unittest.TestCase):
     def test_explain_takes_no_unlearned_performance_data(self):
