@@ -1485,11 +1485,13 @@ lbs_status fleet_start(store *s, const fleet_opts *o, int thread, fleet **out, c
 	f->s = s;
 	f->host_sync = thread; /* before the thread reads it */
 	if (thread) {
-		if (thread_start(&f->thread, sync_thread, f)) {
-			snprintf(err, errlen, "store '%s': cannot start the fleet sync thread",
-			         store_path(s));
+		int rc = thread_start(&f->thread, sync_thread, f);
+
+		if (rc) {
+			snprintf(err, errlen, "store '%s': cannot start the fleet sync thread: %s",
+			         store_path(s), rc == ENOMEM ? "out of memory" : strerror(rc));
 			fleet_free(f);
-			return LBS_EIO;
+			return rc == ENOMEM ? LBS_ENOMEM : LBS_EIO;
 		}
 		f->thread_started = 1;
 	}

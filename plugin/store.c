@@ -2015,10 +2015,13 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 		return LBS_ENOMEM;
 	}
 	if (s->persistent) {
-		if (thread_start(&s->thread, flusher, s)) {
-			snprintf(err, errlen, "store '%s': cannot start the flusher thread", s->path);
+		int rc = thread_start(&s->thread, flusher, s);
+
+		if (rc) {
+			snprintf(err, errlen, "store '%s': cannot start the flusher thread: %s", s->path,
+			         rc == ENOMEM ? "out of memory" : strerror(rc));
 			store_close(s);
-			return LBS_EIO;
+			return rc == ENOMEM ? LBS_ENOMEM : LBS_EIO;
 		}
 		s->thread_started = 1;
 		if (o->fleet) {
