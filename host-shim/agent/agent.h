@@ -53,6 +53,12 @@ int ag_read_u64(const ag_env *env, const char *rel, uint64_t *out);
 int ag_read_s64(const ag_env *env, const char *rel, int64_t *out);
 int ag_read_hex(const ag_env *env, const char *rel, uint64_t *out);
 
+/* 1 + the highest CPU number of /sys/devices/system/cpu/present ("0-79",
+ * "0-3,8-11"): the CPUs to walk are 0 to that - 1, some perhaps offline.
+ * AG_CPUS_UNREAD when it cannot be read. */
+#define AG_CPUS_UNREAD 64
+unsigned ag_cpus_present(const ag_env *env);
+
 /* Copy a name for publishing: cut to AG_NAME - 1 bytes, one line. */
 void ag_name(char dst[AG_NAME], const char *src);
 /* The same into size bytes (a version string's shorter field). */

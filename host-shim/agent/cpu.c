@@ -114,10 +114,37 @@ static void flags(const ag_env *env, const char *info, ag_caps *c)
 	ag_why(env, "hardware_specs.cpu_isa", "the notable words of /proc/cpuinfo '%s'", src);
 }
 
+/* The highest cpuinfo_max_freq over the present CPUs, 0 without cpufreq:
+ * CPU 0 of a big.LITTLE SoC is a little core (an RK3588's cpu0-3 reach
+ * 1.8 GHz, its cpu4-7 2.4 GHz), and the record is the machine's peak.  A
+ * CPU without cpufreq (offline) is passed over, as cpu_clock_ratio() does. */
+static uint64_t max_freq_khz(const ag_env *env, unsigned *fastest, unsigned *with_freq)
+{
+	unsigned n = ag_cpus_present(env);
+	uint64_t best = 0;
+
+	*fastest = 0;
+	*with_freq = 0;
+	for (unsigned i = 0; i < n; i++) {
+		char rel[128];
+		uint64_t khz;
+		snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpu%u/cpufreq/cpuinfo_max_freq", i);
+		if (ag_read_u64(env, rel, &khz) < 0 || !khz || khz >= 100000000)
+			continue;
+		++*with_freq;
+		if (khz > best) {
+			best = khz;
+			*fastest = i;
+		}
+	}
+	return best;
+}
+
 static void identity(const ag_env *env, const char *info, ag_caps *c)
 {
 	char v[256];
 	uint64_t khz;
+	unsigned fastest, with_freq;
 
 	if (cpuinfo_value(info, "vendor_id", v, sizeof v)) {
 		snprintf(c->vendor, sizeof c->vendor, "%s",
@@ -153,11 +180,11 @@ static void identity(const ag_env *env, const char *info, ag_caps *c)
 		ag_why(env, "hardware_specs.cpu_arch", "/proc/cpuinfo CPU architecture %s", v);
 	}
 
-	if (ag_read_u64(env, "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq",
-	                &khz) == 0 && khz > 0 && khz < 100000000) {
+	if ((khz = max_freq_khz(env, &fastest, &with_freq)) > 0) {
 		c->clock_mhz = (double)(khz / 1000);
 		ag_why(env, "hardware_specs.cpu_clock_mhz",
-		       "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
+		       "/sys/devices/system/cpu/cpu%u/cpufreq/cpuinfo_max_freq, the highest "
+		       "over the %u CPUs with cpufreq", fastest, with_freq);
 	} else if (cpuinfo_value(info, "cpu MHz", v, sizeof v)) {
 		double mhz = strtod(v, NULL);
 		if (mhz > 0 && mhz < 100000) {

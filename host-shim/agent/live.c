@@ -165,25 +165,6 @@ static double sensors_hot(double *cpu)
 	return hot;
 }
 
-/* 1 + the highest CPU number of /sys/devices/system/cpu/present ("0-79",
- * "0-3,8-11"), or MAX_CPUFREQ when it cannot be read. */
-static unsigned cpus_present(const ag_env *env)
-{
-	char b[4096];
-	const char *p;
-	unsigned long last;
-
-	if (ag_read(env, "/sys/devices/system/cpu/present", b, sizeof b) <= 0)
-		return MAX_CPUFREQ;
-	b[strcspn(b, "\n")] = 0;
-	p = b + strlen(b);
-	while (p > b && p[-1] >= '0' && p[-1] <= '9')
-		p--;
-	if (!*p || (last = strtoul(p, NULL, 10)) >= 1UL << 20)
-		return MAX_CPUFREQ;
-	return (unsigned)last + 1;
-}
-
 /* Mean current/maximum CPU frequency from cpufreq; < 0 without cpufreq.
  * At most MAX_CPUFREQ CPUs a sample, spread over all n of them, so that a
  * second socket's throttle shows on a machine of more; a CPU without
@@ -217,7 +198,7 @@ void ag_live_init(ag_live *lv, const ag_env *env)
 	lv->clock_ratio = -1;
 	lv->temperature = -1;
 	lv->cpu = -1;
-	lv->n_cpus = cpus_present(env);
+	lv->n_cpus = ag_cpus_present(env);
 	/* libsensors reads this machine's /sys only; a recorded tree is read
 	 * by hwmon() instead */
 	if (!env->root[0] && sensors_init(NULL) == 0)

@@ -126,3 +126,20 @@ void ag_name(char dst[AG_NAME], const char *src)
 {
 	ag_text(dst, AG_NAME, src);
 }
+
+unsigned ag_cpus_present(const ag_env *env)
+{
+	char b[4096];
+	const char *p;
+	unsigned long last;
+
+	if (ag_read(env, "/sys/devices/system/cpu/present", b, sizeof b) <= 0)
+		return AG_CPUS_UNREAD;
+	b[strcspn(b, "\n")] = 0;
+	p = b + strlen(b);
+	while (p > b && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (!*p || (last = strtoul(p, NULL, 10)) >= 1UL << 20)
+		return AG_CPUS_UNREAD;
+	return (unsigned)last + 1;
+}

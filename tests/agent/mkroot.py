@@ -77,8 +77,11 @@ def main(box_file, root):
             write(root, cd + "/coherency_line_size", "64")
             write(root, cd + "/ways_of_associativity", str(cache.get("ways", 8)))
         if "cpufreq_max_khz" in box:
-            write(root, d + "/cpufreq/cpuinfo_max_freq", str(box["cpufreq_max_khz"]))
-            write(root, d + "/cpufreq/scaling_cur_freq", str(box["cpufreq_cur_khz"]))
+            # one number for all CPUs, or a list by CPU number (big.LITTLE)
+            for key, name in (("cpufreq_max_khz", "cpuinfo_max_freq"),
+                              ("cpufreq_cur_khz", "scaling_cur_freq")):
+                v = box[key]
+                write(root, d + "/cpufreq/" + name, str(v[i] if isinstance(v, list) else v))
     nodes = box.get("numa_kb", [])
     if nodes:
         write(root, "/sys/devices/system/node/online", "0-%d" % (len(nodes) - 1))

@@ -280,6 +280,18 @@ eq "arm nothing else" "$(jget "$tmp/arm.json" '[d["has_gpu"], d["available_accel
 as_fleet "$tmp/arm.json" "$tmp/arm-fleet.json"
 accepted "$tmp/arm-fleet.json"
 
+# ---- ARM big.LITTLE (RK3588): cpu0-3 are Cortex-A55 at 1.8 GHz, cpu4-7
+# Cortex-A76 at 2.4 GHz; the record has the machine's peak, not cpu0's
+# (it was 1800), and a CPU without cpufreq (offline) is passed over
+root arm-rk3588
+rk=$tmp/root-arm-rk3588
+rm -r "$rk/sys/devices/system/cpu/cpu7/cpufreq"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$rk" --explain
+eq "big.LITTLE clock" "$(jget "$tmp/out" 'd["hardware_specs"]["cpu_clock_mhz"]')" 2400
+has "$tmp/err" "hardware_specs.cpu_clock_mhz: /sys/devices/system/cpu/cpu4/cpufreq/cpuinfo_max_freq, the highest over the 7 CPUs with cpufreq"
+as_fleet "$tmp/out" "$tmp/rk-fleet.json"
+accepted "$tmp/rk-fleet.json"
+
 # ---- a laptop with an Intel NPU under /sys/class/accel and an Xe iGPU
 root npu-lunarlake
 n=$tmp/root-npu-lunarlake
