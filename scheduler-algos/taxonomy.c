@@ -99,16 +99,51 @@ static const char *const arch_names[LBS_ARCH_COUNT] = {
 };
 
 /* What operating systems and the original's records actually report
- * (platform.machine(), uname -m), besides the member names. */
+ * (platform.machine(), uname -m, Debian's architecture names), besides the
+ * member names.  32-bit ARM and MIPS have many spellings: arch_family().
+ * s390x and loongarch64 have no member, so they are left unknown (OTHER,
+ * with the caller's warning) rather than filed under a wrong one. */
 static const struct alias arch_aliases[] = {
-	{"amd64", LBS_ARCH_X86_64},   {"x86-64", LBS_ARCH_X86_64},
-	{"x64", LBS_ARCH_X86_64},     {"i386", LBS_ARCH_X86},
-	{"i686", LBS_ARCH_X86},       {"aarch64", LBS_ARCH_ARM64},
-	{"armv7l", LBS_ARCH_ARM},     {"ppc64le", LBS_ARCH_PPC64},
-	{"riscv64", LBS_ARCH_RISCV},  {"cuda", LBS_ARCH_GPU_CUDA},
-	{"rocm", LBS_ARCH_GPU_ROCM},  {"metal", LBS_ARCH_GPU_METAL},
+	{"amd64", LBS_ARCH_X86_64},      {"x86-64", LBS_ARCH_X86_64},
+	{"x64", LBS_ARCH_X86_64},        {"i386", LBS_ARCH_X86},
+	{"i486", LBS_ARCH_X86},          {"i586", LBS_ARCH_X86},
+	{"i686", LBS_ARCH_X86},          {"aarch64", LBS_ARCH_ARM64},
+	{"aarch64_be", LBS_ARCH_ARM64},  {"powerpc", LBS_ARCH_PPC},
+	{"ppcle", LBS_ARCH_PPC},         {"ppc64le", LBS_ARCH_PPC64},
+	{"ppc64el", LBS_ARCH_PPC64},     {"riscv32", LBS_ARCH_RISCV},
+	{"riscv64", LBS_ARCH_RISCV},     {"cuda", LBS_ARCH_GPU_CUDA},
+	{"rocm", LBS_ARCH_GPU_ROCM},     {"metal", LBS_ARCH_GPU_METAL},
 	{"webgpu", LBS_ARCH_GPU_WEBGPU},
 };
+
+/* ASCII case-insensitive: does name start with the lower-case pre? */
+static const char *after_prefix(const char *name, const char *pre)
+{
+	for (; *pre; pre++, name++)
+		if (lower((unsigned char)*name) != *pre)
+			return NULL;
+	return name;
+}
+
+/* The families spelt a different way by each kernel, distribution and
+ * toolchain.  uname -m says armv6l, armv7l, or armv8l for a 32-bit
+ * userland on a 64-bit core (armv5tel, armv7b big-endian); Debian armhf,
+ * armel, armeb; Fedora armv7hl: all 32-bit ARM (64-bit is aarch64 or
+ * arm64, never an arm-v name).  MIPS is mips, mipsel, mips64, mips64el,
+ * mipsisa64r6el, ...: the taxonomy has one MIPS.  "arm" followed by
+ * anything else (a typo) stays unknown. */
+static int arch_family(const char *name)
+{
+	const char *r;
+
+	if ((r = after_prefix(name, "arm")) != NULL &&
+	    (name_eq(r, "hf") || name_eq(r, "el") || name_eq(r, "eb") ||
+	     (lower((unsigned char)r[0]) == 'v' && r[1] >= '0' && r[1] <= '9')))
+		return LBS_ARCH_ARM;
+	if (after_prefix(name, "mips"))
+		return LBS_ARCH_MIPS;
+	return -1;
+}
 
 static const char *const vendor_names[LBS_VENDOR_COUNT] = {
 	[LBS_VENDOR_UNKNOWN] = "UNKNOWN",
@@ -156,8 +191,10 @@ int tax_class_parse(const char *name)
 
 int tax_arch_parse(const char *name)
 {
-	return lookup(name, arch_names, COUNT(arch_names), arch_aliases,
-	              COUNT(arch_aliases));
+	int v = lookup(name, arch_names, COUNT(arch_names), arch_aliases,
+	               COUNT(arch_aliases));
+
+	return v >= 0 || !name ? v : arch_family(name);
 }
 
 int tax_vendor_parse(const char *name)

@@ -16,7 +16,8 @@
 /* Scalar enumerations: return the LBS_CLASS_ / LBS_ARCH_ / LBS_VENDOR_ /
  * LBS_WL_ value, or -1 when the name is not known (NULL and "" included).
  * Architectures also accept what systems report ("amd64", "aarch64",
- * "i686", ...) and the GPU runtimes ("cuda" -> GPU_CUDA, "rocm", "metal",
+ * "i686", every 32-bit ARM spelling such as "armv6l", "armv8l", "armhf",
+ * "mips64el", ...) and the GPU runtimes ("cuda" -> GPU_CUDA, "rocm", "metal",
  * "webgpu"); vendors accept the CPUID strings ("GenuineIntel"). */
 int tax_class_parse(const char *name);
 int tax_arch_parse(const char *name);

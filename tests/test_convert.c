@@ -924,6 +924,32 @@ static void test_worker_devices_and_load(void)
 	CHECK_CONTAINS(warns, "unknown field 'load.cpu_load' ignored");
 }
 
+/* uname -m of a 32-bit ARM (armv6l: a Pi Zero; armv8l: a 32-bit userland
+ * on a 64-bit core) is ARM without a word, as a worker's and as a
+ * preference: it read as OTHER, with a warning, and never matched. */
+static void test_worker_arch_names(void)
+{
+	static const char *const arm32[] = {"armv6l", "armv7l", "armv8l", "armhf"};
+	lbs_worker w;
+	lbs_workload wlo;
+
+	for (size_t i = 0; i < sizeof arm32 / sizeof *arm32; i++) {
+		char j[256];
+
+		snprintf(j, sizeof j, "{\"worker_id\": \"pi\", \"cpu_cores\": 4,"
+		         " \"available_memory\": 1, \"hardware_specs\": {\"cpu_arch\": \"%s\"}}",
+		         arm32[i]);
+		CHECK_INT(wk(j, &w), 0);
+		CHECK_INT(n_warns, 0);
+		CHECK_INT(w.devices[0]->arch, LBS_ARCH_ARM);
+		snprintf(j, sizeof j, "{\"test_id\": \"t\", \"custom_properties\":"
+		         " {\"preferred_architecture\": \"%s\"}}", arm32[i]);
+		CHECK_INT(wl(j, &wlo), 0);
+		CHECK_INT(n_warns, 0);
+		CHECK_INT(wlo.preferred_arch, LBS_ARCH_ARM);
+	}
+}
+
 static void test_worker_errors(void)
 {
 	lbs_worker w;
@@ -1890,6 +1916,7 @@ int main(void)
 	test_worker_backend_names();
 	test_worker_capacity_default();
 	test_worker_devices_and_load();
+	test_worker_arch_names();
 	test_worker_errors();
 	test_fleet();
 	test_limits();

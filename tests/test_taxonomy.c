@@ -32,6 +32,35 @@ static void test_scalars(void)
 	CHECK_INT(tax_arch_parse("gpu_webgpu"), LBS_ARCH_GPU_WEBGPU);
 	CHECK_INT(tax_arch_parse("other"), LBS_ARCH_OTHER);
 	CHECK_INT(tax_arch_parse("vax"), -1);
+	/* 32-bit ARM as uname -m and distributions spell it: an ARM worker
+	 * published OTHER ("unknown architecture 'armv6l'") and never met
+	 * an ARM preference */
+	CHECK_INT(tax_arch_parse("armv6l"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("armv7l"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("armv8l"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("ARMv7L"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("armv5tel"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("armv7hl"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("armhf"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("armel"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("arm"), LBS_ARCH_ARM);
+	CHECK_INT(tax_arch_parse("arm64"), LBS_ARCH_ARM64);
+	CHECK_INT(tax_arch_parse("aarch64_be"), LBS_ARCH_ARM64);
+	/* the prefix alone is no ARM name: a typo stays unknown */
+	CHECK_INT(tax_arch_parse("armada"), -1);
+	CHECK_INT(tax_arch_parse("armv"), -1);
+	CHECK_INT(tax_arch_parse("ar"), -1);
+	CHECK_INT(tax_arch_parse("mips64"), LBS_ARCH_MIPS);
+	CHECK_INT(tax_arch_parse("mipsel"), LBS_ARCH_MIPS);
+	CHECK_INT(tax_arch_parse("mips64el"), LBS_ARCH_MIPS);
+	CHECK_INT(tax_arch_parse("ppc64"), LBS_ARCH_PPC64);
+	CHECK_INT(tax_arch_parse("ppc64el"), LBS_ARCH_PPC64);
+	CHECK_INT(tax_arch_parse("powerpc"), LBS_ARCH_PPC);
+	CHECK_INT(tax_arch_parse("riscv32"), LBS_ARCH_RISCV);
+	CHECK_INT(tax_arch_parse("i586"), LBS_ARCH_X86);
+	/* no member for these: unknown, never filed under a wrong one */
+	CHECK_INT(tax_arch_parse("s390x"), -1);
+	CHECK_INT(tax_arch_parse("loongarch64"), -1);
 
 	CHECK_INT(tax_vendor_parse("NVIDIA"), LBS_VENDOR_NVIDIA);
 	CHECK_INT(tax_vendor_parse("nvidia"), LBS_VENDOR_NVIDIA);
