@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "file.h"
+#include "taxonomy.h"
 #include "text.h"
 
 /* The flags worth publishing: what a scheduler or an operator can act on.
@@ -165,9 +166,18 @@ static void identity(const ag_env *env, const char *info, ag_caps *c)
 
 	if (!env->root[0]) {
 		struct utsname u;
-		if (uname(&u) == 0) {
+		int got = uname(&u) == 0 && u.machine[0];
+		if (got && tax_arch_parse(u.machine) >= 0) {
 			snprintf(c->arch, sizeof c->arch, "%.23s", u.machine);
 			ag_why(env, "hardware_specs.cpu_arch", "uname() machine");
+		} else if (got) {
+			/* A machine the taxonomy has no architecture for (s390x,
+			 * loongarch64) is read as OTHER whatever its name, and the
+			 * name drew the converter's "unknown architecture" warning
+			 * at every reader: the agent says OTHER itself. */
+			snprintf(c->arch, sizeof c->arch, "%s", tax_arch_name(LBS_ARCH_OTHER));
+			ag_why(env, "hardware_specs.cpu_arch", "uname() machine '%.64s', which the "
+			       "taxonomy has no architecture for", u.machine);
 		}
 	} else if (cpuinfo_value(info, "flags", v, sizeof v)) {
 		/* a recorded tree has no uname: x86 long mode says 64-bit */

@@ -63,6 +63,21 @@ has "$tmp/err" "hardware_specs.total_memory_kb: /proc/meminfo MemTotal"
 has "$tmp/err" "NVML: not used"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" && ok || bad "explain broke stdout"
 
+# ---- uname -m of other machines (fake_uname.so): a 32-bit ARM's armv6l or
+# armv8l is published as it is and read as ARM without a word (the converter
+# warned "unknown architecture 'armv6l', treated as OTHER"); a machine the
+# taxonomy has no architecture for is published as OTHER, which it is read
+# as anyway, not as a name every reader warns about
+for m in armv6l:armv6l armv8l:armv8l s390x:OTHER loongarch64:OTHER; do
+	expect_rc 0 env LD_PRELOAD="$LBS_FAKE_UNAME" FAKE_UNAME_MACHINE="${m%%:*}" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		PATH="$nobrowser" "$agent" detect --explain
+	eq "uname ${m%%:*}" "$(jget "$tmp/out" 'd["hardware_specs"]["cpu_arch"]')" "${m#*:}"
+	as_fleet "$tmp/out" "$tmp/uname-fleet.json"
+	accepted "$tmp/uname-fleet.json"
+done
+has "$tmp/err" "hardware_specs.cpu_arch: uname() machine 'loongarch64', which the taxonomy has no architecture for"
+
 # ---- a 2-socket Xeon Gold 6248 with AVX-512; a BMC VGA (ast) that is no GPU
 root xeon-2s-avx512
 x=$tmp/root-xeon-2s-avx512
