@@ -23,13 +23,15 @@
 typedef struct ag_env {
 	const char *root;  /* "" for this machine, else a tree with proc/ and sys/ */
 	const char *nvml;  /* the NVML library dlopen()ed */
-	const char *path;  /* PATH searched for browsers */
+	const char *path;  /* searched for browsers; NULL: none looked for */
 	FILE *why;         /* --explain: where each value came from; NULL off */
 	const char *rocm;  /* the ROCm SMI library dlopen()ed */
 	/* The option or variable that named nvml (rocm), for its error; NULL
 	 * for the default name, which may be absent without a word.  A
 	 * library named "none" is not used. */
 	const char *nvml_from, *rocm_from;
+	/* LBSCHED_AGENT_BROWSER_PATH when path is that, else NULL (PATH) */
+	const char *path_from;
 } ag_env;
 
 /* "field: source" on env->why, when explaining. */
@@ -146,7 +148,8 @@ int ag_detect_cpu(const ag_env *env, ag_caps *c, char *err, size_t n);
  * listed them. */
 void ag_detect_accel(const ag_env *env, ag_caps *c, int nvml_listed, int rocm_listed);
 
-/* browsers.c: browsers on env->path, with their versions. */
+/* browsers.c: browsers on env->path, with their versions; none without
+ * a path (a recorded tree's record holds none of this machine's). */
 void ag_detect_browsers(const ag_env *env, ag_caps *c);
 
 #endif

@@ -204,7 +204,13 @@ static int seen(const ag_caps *c, const char *name)
 void ag_detect_browsers(const ag_env *env, ag_caps *c)
 {
 	const char *path = env->path ? env->path : "";
+	const char *on = env->path_from ? env->path_from : "PATH";
 
+	if (!env->path && env->root[0]) {
+		ag_why(env, "browser_support", "none looked for: a recorded tree (--root) without "
+		       "LBSCHED_AGENT_BROWSER_PATH; PATH is this machine's");
+		return;
+	}
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
 		if (seen(c, known[i].name) || c->n_browsers >= AG_MAX_BROWSERS)
 			continue;
@@ -218,7 +224,7 @@ void ag_detect_browsers(const ag_env *env, ag_caps *c)
 					snprintf(b->name, sizeof b->name, "%s", known[i].name);
 					version_of(exe, b->version, sizeof b->version);
 					ag_why(env, "browser_support",
-					       "%s on PATH, version from '%s --version'%s", exe,
+					       "%s on %s, version from '%s --version'%s", exe, on,
 					       known[i].exe, b->version[0] ? "" : " (none printed)");
 					break;
 				}

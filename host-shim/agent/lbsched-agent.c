@@ -28,6 +28,9 @@
  * the unversioned one (a -dev package, AMD's ROCm) is tried after it. */
 #define DEFAULT_ROCM "librocm_smi64.so.1"
 #define DEFAULT_ROCM_DEV "librocm_smi64.so"
+#define ROOT_NO_LIBRARY(opt, var) \
+	"a recorded tree (--root) without " opt " or " var ": the default library is " \
+	"this machine's"
 
 static const char usage[] =
 	"usage: lbsched-agent detect [--explain] [COMMON]\n"
@@ -37,7 +40,9 @@ static const char usage[] =
 	"RUN: [--interval S] [--once] [--redetect S]\n"
 	"COMMON: [--id ID] [--root DIR] [--nvml LIBRARY] [--rocm LIBRARY]\n"
 	"  --id        the worker_id (default: the host name)\n"
-	"  --root      read DIR/proc and DIR/sys (env LBSCHED_AGENT_ROOT; tests)\n"
+	"  --root      read DIR/proc and DIR/sys (env LBSCHED_AGENT_ROOT; tests);\n"
+	"              browsers only on LBSCHED_AGENT_BROWSER_PATH, NVML and\n"
+	"              ROCm SMI only when named\n"
 	"  --nvml      the NVML library to dlopen (env LBSCHED_AGENT_NVML;\n"
 	"              default " DEFAULT_NVML "; none: no NVML); one named\n"
 	"              that cannot be loaded is an error\n"
@@ -310,12 +315,18 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 		return -1;
 	}
 	/* A library the operator named and that cannot be loaded is a
-	 * mistake to say; only the default may be absent (no driver). */
+	 * mistake to say; only the default may be absent (no driver).  The
+	 * default is this machine's driver, and in a recorded tree it listed
+	 * this machine's GPUs in that machine's record: there only a named
+	 * library is used. */
 	int unloadable = 0;
-	/* what said "none": the option, or the variable */
-	snprintf(err, sizeof err, "%s", env->nvml_from && env->nvml_from[0] != '-'
-	                                 ? "LBSCHED_AGENT_NVML=none" : "--nvml none");
-	if (!*nv && strcmp(env->nvml, "none") != 0)
+	int use_nvml = env->nvml_from || !env->root[0];
+	/* why none is used unless one loads: the tree, or what said "none"
+	 * (the option, or the variable) */
+	snprintf(err, sizeof err, "%s", !use_nvml ? ROOT_NO_LIBRARY("--nvml", "LBSCHED_AGENT_NVML")
+	                                : env->nvml_from && env->nvml_from[0] != '-'
+	                                ? "LBSCHED_AGENT_NVML=none" : "--nvml none");
+	if (!*nv && use_nvml && strcmp(env->nvml, "none") != 0)
 		*nv = ag_nvml_open(env->nvml, &unloadable, err, sizeof err);
 	if (unloadable && env->nvml_from) {
 		fprintf(stderr, "lbsched-agent: %s: %s\n", env->nvml_from, err);
@@ -327,9 +338,11 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	else
 		ag_why(env, "NVML", "not used: %s", err);
 	unloadable = 0;
-	snprintf(err, sizeof err, "%s", env->rocm_from && env->rocm_from[0] != '-'
-	                                 ? "LBSCHED_AGENT_ROCM=none" : "--rocm none");
-	if (!*rocm && strcmp(env->rocm, "none") != 0) {
+	int use_rocm = env->rocm_from || !env->root[0];
+	snprintf(err, sizeof err, "%s", !use_rocm ? ROOT_NO_LIBRARY("--rocm", "LBSCHED_AGENT_ROCM")
+	                                : env->rocm_from && env->rocm_from[0] != '-'
+	                                ? "LBSCHED_AGENT_ROCM=none" : "--rocm none");
+	if (!*rocm && use_rocm && strcmp(env->rocm, "none") != 0) {
 		const char *lib = env->rocm;
 		*rocm = ag_rocm_open(lib, &unloadable, err, sizeof err);
 		if (!*rocm && unloadable && !env->rocm_from) {
@@ -588,7 +601,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	ag_env env = {"", DEFAULT_NVML, NULL, NULL, DEFAULT_ROCM, NULL, NULL};
+	ag_env env = {"", DEFAULT_NVML, NULL, NULL, DEFAULT_ROCM, NULL, NULL, NULL};
 	opts o;
 	const char *e, *root_env = getenv("LBSCHED_AGENT_ROOT");
 
@@ -604,7 +617,6 @@ int main(int argc, char **argv)
 		env.rocm = e;
 		env.rocm_from = "LBSCHED_AGENT_ROCM";
 	}
-	env.path = getenv("PATH");
 	int r = parse(argc, argv, &o, &env);
 	if (r)
 		return r;
@@ -623,6 +635,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(env.root, "/"))
 		env.root = "";
+	/* A recorded tree is another machine: this one's PATH would put its
+	 * browsers into that machine's record, unless named for it. */
+	if ((e = getenv("LBSCHED_AGENT_BROWSER_PATH")) != NULL) {
+		env.path = e;
+		env.path_from = "LBSCHED_AGENT_BROWSER_PATH";
+	} else if (!env.root[0]) {
+		env.path = getenv("PATH");
+	}
 	if (o.explain)
 		env.why = stderr;
 	return !strcmp(o.cmd, "detect") ? cmd_detect(&env, &o) : cmd_run(&env, &o);

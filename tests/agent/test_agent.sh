@@ -10,7 +10,7 @@ set -u
 agent=$LBS_AGENT
 shim=$LBS_SHIM
 here=$LBS_SRCDIR/tests/agent
-unset LBSCHED_AGENT_ROOT LBSCHED_AGENT_NVML LBSCHED_AGENT_ROCM
+unset LBSCHED_AGENT_ROOT LBSCHED_AGENT_NVML LBSCHED_AGENT_ROCM LBSCHED_AGENT_BROWSER_PATH
 export LBSCHED_AGENT_NVML=none # never this machine's driver
 export LBSCHED_AGENT_ROCM=none
 # A PATH without browsers unless a test gives it some.
@@ -258,11 +258,12 @@ eq "rocm live" "$(jget "$tmp/amd-live.json" '[d["workers"][0]["load"][k] for k i
 # only the versioned name, librocm_smi64.so.1, which is tried first; the
 # unversioned one (a -dev package, AMD's ROCm) after it.  The fake stands
 # for each, found through LD_LIBRARY_PATH as dlopen() finds a library.
+# The default is this machine's library, so this machine is detected.
 for so in librocm_smi64.so.1 librocm_smi64.so; do
 	mkdir -p "$tmp/lib-$so"
 	ln -s "$LBS_FAKE_ROCM" "$tmp/lib-$so/$so"
 	FAKE_ROCM=$tmp/rocm.txt expect_rc 0 env -u LBSCHED_AGENT_ROCM LD_LIBRARY_PATH="$tmp/lib-$so" PATH="$nobrowser" \
-		"$agent" detect --root "$tmp/amd" --explain
+		"$agent" detect --explain
 	has "$tmp/err" "ROCm SMI: $so"
 	eq "default ROCm SMI as $so" "$(jget "$tmp/out" 'd["supported_backends"]')" '["cpu", "rocm"]'
 done
@@ -271,10 +272,27 @@ done
 if ! ldconfig -p 2>/dev/null | grep -q librocm_smi64; then
 	mkdir -p "$tmp/lib-none"
 	expect_rc 0 env -u LBSCHED_AGENT_ROCM LD_LIBRARY_PATH="$tmp/lib-none" PATH="$nobrowser" \
-		"$agent" detect --root "$tmp/amd" --explain
+		"$agent" detect --explain
 	has "$tmp/err" "ROCm SMI: not used: librocm_smi64.so.1: cannot open shared object file"
 	has "$tmp/err" "; librocm_smi64.so: cannot open shared object file"
 fi
+# A recorded tree is another machine: the default libraries are this
+# machine's driver, whose GPUs went into that machine's record; there
+# only a library named by --nvml, --rocm or their variables is used
+mkdir -p "$tmp/lib-nvml"
+ln -s "$LBS_FAKE_NVML" "$tmp/lib-nvml/libnvidia-ml.so.1"
+FAKE_ROCM=$tmp/rocm.txt expect_rc 0 env -u LBSCHED_AGENT_ROCM -u LBSCHED_AGENT_NVML \
+	LD_LIBRARY_PATH="$tmp/lib-nvml:$tmp/lib-librocm_smi64.so.1" PATH="$nobrowser" \
+	"$agent" detect --root "$tmp/amd" --explain
+eq "no default library in a tree" "$(jget "$tmp/out" '[d["supported_backends"], [g["name"] for g in d["hardware_specs"]["gpus"] if "A100" in g["name"] or "MI210" in g["name"]]]')" \
+	'[["cpu"], []]'
+has "$tmp/err" "NVML: not used: a recorded tree (--root) without --nvml or LBSCHED_AGENT_NVML: the default library is this machine's"
+has "$tmp/err" "ROCm SMI: not used: a recorded tree (--root) without --rocm or LBSCHED_AGENT_ROCM: the default library is this machine's"
+# ... and the same libraries named are used
+FAKE_ROCM=$tmp/rocm.txt expect_rc 0 env -u LBSCHED_AGENT_ROCM -u LBSCHED_AGENT_NVML \
+	LD_LIBRARY_PATH="$tmp/lib-nvml:$tmp/lib-librocm_smi64.so.1" PATH="$nobrowser" \
+	"$agent" detect --root "$tmp/amd" --nvml libnvidia-ml.so.1 --rocm librocm_smi64.so.1
+eq "named libraries in a tree" "$(jget "$tmp/out" 'd["supported_backends"]')" '["cpu", "cuda", "rocm"]'
 # no ROCm SMI (or one that refuses to start): the drm card, truthfully
 echo "fail_init 1" >"$tmp/rocm-fail.txt"
 FAKE_ROCM=$tmp/rocm-fail.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/amd" --rocm "$LBS_FAKE_ROCM" --explain
@@ -359,13 +377,28 @@ has "$tmp/err" "lbsched-agent: --root '$tmp/no-such-root': No such file or direc
 expect_rc 2 env PATH="$nobrowser" LBSCHED_AGENT_ROOT="$tmp/out" "$agent" detect
 has "$tmp/err" "lbsched-agent: LBSCHED_AGENT_ROOT '$tmp/out': not a directory"
 
-# ---- browsers on PATH, versions from --version; one that hangs is stopped
+# ---- browsers on PATH, versions from --version; one that hangs is stopped.
+# A recorded tree's record has none of this machine's browsers (an aarch64
+# Graviton3's listed this x86 VM's chromium): there they are looked for
+# only on LBSCHED_AGENT_BROWSER_PATH, which the tests below name.
 br=$tmp/browsers
 mkdir -p "$br"
+printf '#!/bin/sh\necho "Chromium 120.0.6099.224"\n' >"$br/chromium"
+chmod +x "$br/chromium"
+expect_rc 0 env PATH="$br:$nobrowser" "$agent" detect --root "$tmp/root-arm-graviton3" --explain
+eq "no PATH browsers in a tree" "$(jget "$tmp/out" '[d["browser_support"], d.get("software_versions", {}).get("chromium")]')" '[[], null]'
+has "$tmp/err" "browser_support: none looked for: a recorded tree (--root) without LBSCHED_AGENT_BROWSER_PATH; PATH is this machine's"
+expect_rc 0 env PATH="$br:$nobrowser" "$agent" detect --explain
+eq "PATH browsers on this machine" "$(jget "$tmp/out" 'd["software_versions"].get("chromium")')" "120.0.6099.224"
+has "$tmp/err" "browser_support: $br/chromium on PATH"
+expect_rc 0 env PATH="$nobrowser" LBSCHED_AGENT_BROWSER_PATH="$br" "$agent" detect --root "$x" --explain
+eq "named browsers in a tree" "$(jget "$tmp/out" 'd["browser_support"]')" '["chromium"]'
+has "$tmp/err" "browser_support: $br/chromium on LBSCHED_AGENT_BROWSER_PATH"
+rm -f "$br/chromium"
 printf '#!/bin/sh\necho "Mozilla Firefox 115.6.0esr"\n' >"$br/firefox"
 printf '#!/bin/sh\nexec sleep 30\n' >"$br/google-chrome"
 chmod +x "$br/firefox" "$br/google-chrome"
-expect_rc 0 env PATH="$br:$nobrowser" "$agent" detect --root "$x"
+expect_rc 0 env PATH="$nobrowser" LBSCHED_AGENT_BROWSER_PATH="$br" "$agent" detect --root "$x"
 eq "browsers" "$(jget "$tmp/out" '[d["browser_support"], d["software_versions"]]')" \
 	'[["chrome", "firefox"], {"firefox": "115.6.0esr"}]'
 # What a browser's --version leaves running is stopped with it (a wrapper's
@@ -376,7 +409,7 @@ ln -s "$(command -v sleep)" "$tmp/$marker"
 printf '#!/bin/sh\n%s 30 &\necho "Chromium 120.0.6099.224"\n' "$tmp/$marker" >"$br/chromium"
 printf '#!/bin/sh\n%s 30 &\nexec sleep 30\n' "$tmp/$marker" >"$br/google-chrome"
 chmod +x "$br/chromium" "$br/google-chrome"
-expect_rc 0 env PATH="$br:$nobrowser" "$agent" detect --root "$x"
+expect_rc 0 env PATH="$nobrowser" LBSCHED_AGENT_BROWSER_PATH="$br" "$agent" detect --root "$x"
 eq "chromium read" "$(jget "$tmp/out" 'd["software_versions"].get("chromium")')" "120.0.6099.224"
 left=$(pgrep -f "$marker" || true)
 [ -z "$left" ] && ok || { bad "left running after detect: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"; kill $left; }
@@ -388,7 +421,7 @@ rm -f "$br/chromium"
 # time.  Each run of these two appends a line to its own file.
 printf '#!/bin/sh\necho run >>"%s"\necho "Mozilla Firefox 115.6.0esr"\n' "$tmp/ff.runs" >"$br/firefox"
 printf '#!/bin/sh\necho run >>"%s"\nexec sleep 30\n' "$tmp/gc.runs" >"$br/google-chrome"
-env PATH="$br:$nobrowser" "$agent" run --root "$x" --file "$tmp/br.json" --interval 0.1 --redetect 1 \
+env PATH="$nobrowser" LBSCHED_AGENT_BROWSER_PATH="$br" "$agent" run --root "$x" --file "$tmp/br.json" --interval 0.1 --redetect 1 \
 	2>"$tmp/br.err" &
 pid=$!
 br_version() { [ "$(jget "$tmp/br.json" 'd["workers"][0]["software_versions"].get("firefox")' 2>/dev/null)" = "$1" ]; }

@@ -14,7 +14,7 @@ agent=$LBS_AGENT
 shim=$LBS_SHIM
 plugin=$LBS_PLUGIN
 here=$LBS_SRCDIR/tests/agent
-unset LBSCHED_AGENT_ROOT
+unset LBSCHED_AGENT_ROOT LBSCHED_AGENT_BROWSER_PATH
 export LBSCHED_AGENT_NVML=none # never this machine's driver
 nobrowser=$tmp/bin
 mkdir -p "$nobrowser"
@@ -96,7 +96,7 @@ slowbin=$tmp/slowbin
 mkdir -p "$slowbin"
 printf '#!/bin/sh\necho asked >>"%s"\nsleep 3.5\necho "Mozilla Firefox 115.0"\n' "$tmp/asked" >"$slowbin/firefox"
 chmod +x "$slowbin/firefox"
-PATH="$slowbin:$PATH" "$agent" run --root "$n" --redis "$url" --id w-r --interval 0.2 --ttl 2 \
+LBSCHED_AGENT_BROWSER_PATH="$slowbin" "$agent" run --root "$n" --redis "$url" --id w-r --interval 0.2 --ttl 2 \
 	--redetect 1 2>"$tmp/r.err" &
 rpid=$!
 r_live() { [ "$(rcli exists t:fleet:w-r)" = 1 ]; }
