@@ -1095,7 +1095,7 @@ static void release_overruled(comp_inst *inst, const lbs_workload *wl,
 
 			while (id && k < chosen && out->ids[k] != id && strcmp(out->ids[k], id))
 				k++;
-			if (!id || k < chosen || !c->desc->report)
+			if (!id || k < chosen || !HAS_SLOT(c->desc, report))
 				continue;
 			o = (lbs_outcome){.struct_size = sizeof o, .cookie = c->asked_cookie,
 			                  .worker_id = id, .workload_type = wl->type,

@@ -82,6 +82,20 @@ has "$tmp/out" '"explain":{'
 # the old plugin through decide
 expect_rc 0 "$shim" decide --plugin "$LBS_OLD_PLUGIN" --scheduler first-fit --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/out" '"test_id":"t2","status":"ok","workers":["cpu_1"]'
+# a plugin whose extensions have NULL slots: refused by name (they were
+# called: a crash)
+mkdir -p "$tmp/nullext"
+expect_rc 1 "$shim" prefs export --db "$tmp/nullext" --plugin "$LBS_RUDE_EXT_PLUGIN"
+has "$tmp/err" "$LBS_RUDE_EXT_PLUGIN: its extension lbs.ext.store/1 has no export_json: it cannot do prefs export"
+echo '{"store": {"path": "'"$tmp"'/nullext", "fleet": {"address": "127.0.0.1:1"}}}' >"$tmp/nullext.json"
+expect_rc 1 "$shim" prefs sync --redis "$tmp/nullext.json" --plugin "$LBS_RUDE_EXT_PLUGIN"
+has "$tmp/err" "$LBS_RUDE_EXT_PLUGIN: its extension lbs.ext.fleet/1 has no sync: it cannot do prefs sync"
+# ... as a composite's child the blend overrules: the composite told it
+# through its report slot, which 1.0's 56-byte descriptor does not have
+# (the bytes past it were called: a crash)
+printf '{"children": [{"scheduler": "hardware-aware", "weight": 0.9}, {"scheduler": "first-fit", "plugin": "%s", "weight": 0.1}]}\n' "$LBS_OLD_PLUGIN" >"$tmp/oldchild.json"
+expect_rc 0 "$shim" decide --scheduler composite --config "$tmp/oldchild.json" --workers "$LBS_SRCDIR/examples/fleet.json" --tests "$LBS_SRCDIR/examples/tests.jsonl"
+n=$(grep -c '"status":"ok"' "$tmp/out"); [ "$n" -ge 3 ] && ok || bad "a composite with a 1.0 child answered $n tests: $(head -c 300 "$tmp/err")"
 
 # refused plugin: exit 2
 expect_rc 2 "$shim" decide --plugin "$LBS_V2_PLUGIN" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"

@@ -772,7 +772,9 @@ typedef struct lbs_plugin_entry {
 	 * [any] OPTIONAL.  An extension interface by id ("lbs.ext.<name>/<rev>"),
 	 * or NULL when the plugin does not offer it.  The pointer is static
 	 * plugin data, valid until deinit.  An id's layout never changes; a
-	 * new layout gets a new revision.
+	 * new layout gets a new revision.  A slot of an extension may be NULL
+	 * (the plugin does not do that part): a host tests each slot before
+	 * it calls it.
 	 */
 	const void *(*get_extension)(const char *id);
 } lbs_plugin_entry;

@@ -131,6 +131,16 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 		return st == LBS_EVERSION ? 2 : 1;
 	}
 	ext = loader_extension(p, LBS_EXT_FLEET);
+	if (ext && ext->struct_size >= sizeof *ext &&
+	    (strcmp(verb, "sync") ? !ext->totals_json : !ext->sync)) {
+		/* A NULL slot was called: the CLI crashed. */
+		fprintf(stderr, "%s: %s: its extension %s has no %s: it cannot do prefs %s\n", prog,
+		        loader_path(p), LBS_EXT_FLEET, strcmp(verb, "sync") ? "totals_json" : "sync",
+		        verb);
+		host_free(h);
+		free(text);
+		return 1;
+	}
 	if (!ext || ext->struct_size < sizeof *ext) {
 		fprintf(stderr, "%s: %s: the plugin has no fleet learning (no extension %s)\n", prog,
 		        loader_path(p), LBS_EXT_FLEET);
@@ -223,6 +233,19 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		        loader_path(p), LBS_EXT_STORE);
 		host_free(h);
 		return 1;
+	}
+	{
+		/* A NULL slot was called: the CLI crashed. */
+		const char *slot = !strcmp(verb, "reset") ? (ext->reset ? NULL : "reset")
+		                   : !strcmp(verb, "import") ? (ext->import_json ? NULL : "import_json")
+		                   : ext->export_json ? NULL : "export_json";
+
+		if (slot) {
+			fprintf(stderr, "%s: %s: its extension %s has no %s: it cannot do prefs %s\n",
+			        prog, loader_path(p), LBS_EXT_STORE, slot, verb);
+			host_free(h);
+			return 1;
+		}
 	}
 	if (!strcmp(verb, "export") || !strcmp(verb, "dump")) {
 		textbuf m = {0};

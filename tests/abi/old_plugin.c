@@ -50,6 +50,10 @@ static lbs_status ff_select(void *inst, const lbs_workload *wl,
 		out->indices[0] = i;
 		out->ids[0] = w->id;
 		out->n_selected = 1;
+		/* a name for the decision, as the ABI asks (never 0): a
+		 * composite that overrules this pick tells a child with a
+		 * report slot, and this descriptor (1.0's 56 bytes) has none */
+		out->cookie = (uint64_t)i + 1;
 		if (out->reason && out->reason_len)
 			snprintf(out->reason, out->reason_len, "first-fit: first worker that fits");
 		return LBS_OK;

@@ -12,7 +12,9 @@
  *               cannot do before init returns, and fails with the
  *               host's answer;
  *   RUDE_SMALL  a fourth descriptor of 8 bytes, before its name, whose
- *               name's bytes would point at address 16.
+ *               name's bytes would point at address 16;
+ *   RUDE_EXT    the store and fleet extensions, whole in size and every
+ *               slot NULL.
  * The schedulers answer honestly: the first worker offered, with a reason
  * that has no terminating NUL ("first": the host's buffer must not show
  * the rest of an earlier, longer sentence after it).
@@ -135,6 +137,17 @@ static const lbs_scheduler_desc *e_find(const char *name)
 	return NULL;
 }
 
+#ifdef RUDE_EXT
+static const lbs_ext_store no_store = {.struct_size = sizeof(lbs_ext_store)};
+static const lbs_ext_fleet no_fleet = {.struct_size = sizeof(lbs_ext_fleet)};
+
+static const void *e_ext(const char *id)
+{
+	return !strcmp(id, LBS_EXT_STORE) ? (const void *)&no_store
+	       : !strcmp(id, LBS_EXT_FLEET) ? (const void *)&no_fleet : NULL;
+}
+#endif
+
 static const lbs_plugin_entry entry = {
 	.struct_size = sizeof(lbs_plugin_entry),
 	.abi_major = LBS_ABI_MAJOR,
@@ -146,6 +159,9 @@ static const lbs_plugin_entry entry = {
 	.scheduler_count = e_count,
 	.scheduler_get = e_get,
 	.scheduler_find = e_find,
+#ifdef RUDE_EXT
+	.get_extension = e_ext,
+#endif
 };
 
 LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
