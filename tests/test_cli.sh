@@ -82,6 +82,9 @@ has "$tmp/out" '"explain":{'
 # the old plugin through decide
 expect_rc 0 "$shim" decide --plugin "$LBS_OLD_PLUGIN" --scheduler first-fit --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/out" '"test_id":"t2","status":"ok","workers":["cpu_1"]'
+# a plugin whose entry symbol is the struct itself: refused, not called
+expect_rc 2 "$shim" check "$LBS_DATA_ENTRY_PLUGIN"
+has "$tmp/err" "$LBS_DATA_ENTRY_PLUGIN: refused: its lbs_plugin_entry_v1 is data, not a function; export const lbs_plugin_entry *lbs_plugin_entry_v1(void)"
 # a plugin whose extensions have NULL slots: refused by name (they were
 # called: a crash)
 mkdir -p "$tmp/nullext"

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,21 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	 * this memcpy idiom without a pedantic warning. */
 	{
 		void *sym = dlsym(handle, LBS_ENTRY_SYMBOL);
+		const ElfW(Sym) *es = NULL;
+		Dl_info info;
+
+		/* The entry is a function; exported as the struct itself (as
+		 * CLAP's entry is) it was called, and the host crashed. */
+		if (sym && dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) && es &&
+		    ELF64_ST_TYPE(es->st_info) != STT_FUNC &&
+		    ELF64_ST_TYPE(es->st_info) != STT_GNU_IFUNC) {
+			snprintf(err, errlen,
+			         "%s: refused: its %s is data, not a function; export "
+			         "const lbs_plugin_entry *%s(void)",
+			         path, LBS_ENTRY_SYMBOL, LBS_ENTRY_SYMBOL);
+			dlclose(handle);
+			return LBS_EVERSION;
+		}
 		memcpy(&entry_fn, &sym, sizeof entry_fn);
 	}
 	if (!entry_fn) {
