@@ -258,6 +258,55 @@ static const char *default_plugin(char *buf, size_t len)
 	return host_default_plugin();
 }
 
+/*
+ * The ABI's [load] rule: a plugin's init and deinit run while no other
+ * call is inside it.  Each handle loads the plugin through a host of its
+ * own, and so runs its init (open) and deinit (close), while another
+ * thread's handle of the same plugin may be inside a select (ctypes lets
+ * go of the GIL): a lock for the whole process, taken to write by open and
+ * close, to read (with the handle's own) by every other call.  Writers
+ * first, so that selects on other threads without a pause do not keep an
+ * open waiting.
+ */
+static pthread_rwlock_t load_rw;
+static pthread_once_t load_rw_once = PTHREAD_ONCE_INIT;
+
+static void load_rw_init(void)
+{
+	pthread_rwlockattr_t at;
+
+	pthread_rwlockattr_init(&at);
+	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&load_rw, &at);
+	pthread_rwlockattr_destroy(&at);
+}
+
+static void load_lock(int write)
+{
+	pthread_once(&load_rw_once, load_rw_init);
+	if (write)
+		pthread_rwlock_wrlock(&load_rw);
+	else
+		pthread_rwlock_rdlock(&load_rw);
+}
+
+static void load_unlock(void)
+{
+	pthread_rwlock_unlock(&load_rw);
+}
+
+static void handle_lock(lbspy *h)
+{
+	load_lock(0);
+	pthread_mutex_lock(&h->mu);
+}
+
+static void handle_unlock(lbspy *h)
+{
+	pthread_mutex_unlock(&h->mu);
+	load_unlock();
+}
+
 LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
                             const char *config_json, lbspy **out, char *err,
                             size_t errlen)
@@ -297,9 +346,11 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 	/* Load first, so that a file that will not open (OSError) or a
 	 * refused plugin is told apart from an unknown scheduler name or a
 	 * bad config (ValueError); sched_open finds it loaded. */
+	load_lock(1);
 	st = host_load(h->host, plugin_path, &p, &api, err, errlen);
 	if (st != LBS_OK) {
 		host_free(h->host);
+		load_unlock();
 		jar_free(h->jar);
 		jar_free(h->typejar);
 		pthread_mutex_destroy(&h->mu);
@@ -311,12 +362,14 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 	                config_json ? strlen(config_json) : 0, &h->sched, err, errlen);
 	if (st != LBS_OK) {
 		host_free(h->host);
+		load_unlock();
 		jar_free(h->jar);
 		jar_free(h->typejar);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
 		return st == LBS_ENOMEM ? LBSPY_ENOMEM : LBSPY_EINPUT;
 	}
+	load_unlock();
 	*out = h;
 	return LBSPY_OK;
 }
@@ -329,8 +382,10 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 	jar_free(h->jar);
 	types_forget(h);
 	jar_free(h->typejar);
+	load_lock(1);
 	sched_close(h->sched);
 	host_free(h->host);
+	load_unlock();
 	arena_free(h->fleet_arena);
 	arena_free(h->call_arena);
 	pthread_mutex_destroy(&h->mu);
@@ -400,7 +455,7 @@ static arena *call_begin(lbspy *h, char *err, size_t errlen)
 		set_err(err, errlen, "lbsched: out of memory");
 		return NULL;
 	}
-	pthread_mutex_lock(&h->mu);
+	handle_lock(h);
 	warn_begin(h);
 	return a;
 }
@@ -455,7 +510,7 @@ LBSPY_EXPORT int lbspy_select(lbspy *h, const char *test_json,
 	rc = take_text(cJSON_PrintUnformatted(res), out, err, errlen);
 out:
 	warn_end(h);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	if (rc == LBSPY_ENOMEM)
 		set_err(err, errlen, "lbsched: out of memory");
 	cJSON_Delete(res);
@@ -537,7 +592,7 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, int hold, char
 		set_err(err, errlen, "the scheduler refused the outcome (status %d)", (int)st);
 out:
 	warn_end(h);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	arena_free(a);
 	return rc;
 }
@@ -576,7 +631,7 @@ LBSPY_EXPORT int lbspy_explain(lbspy *h, const char *test_json,
 		}
 	}
 	warn_end(h);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	arena_free(a);
 	if (rc) {
 		textbuf_free(&tb);
@@ -597,9 +652,9 @@ LBSPY_EXPORT int lbspy_stats(lbspy *h, char **out, char *err, size_t errlen)
 		return LBSPY_EINPUT;
 	}
 	*out = NULL;
-	pthread_mutex_lock(&h->mu);
+	handle_lock(h);
 	st = sched_stats(h->sched, textbuf_write, &tb);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	rc = lbspy_code_of(st);
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "this scheduler has no stats");
@@ -670,7 +725,7 @@ LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
 			*ns_per_select = (cpu_now_ns() - t0) / iters;
 	}
 	warn_end(h);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	arena_free(a);
 	return rc;
 }
@@ -791,11 +846,11 @@ LBSPY_EXPORT int lbspy_fleet_set(lbspy *h, const char *workers_json, char *err,
 		set_err(err, errlen, "lbsched: no scheduler or workers");
 		return LBSPY_EINPUT;
 	}
-	pthread_mutex_lock(&h->mu);
+	handle_lock(h);
 	warn_begin(h);
 	rc = fleet_set(h, workers_json, err, errlen);
 	warn_end(h);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	return rc;
 }
 
@@ -915,10 +970,10 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	max &= ~(LBSPY_SAME_LOADS | LBSPY_HOLD_WARNED | LBSPY_CHECK);
 	if (reason && reason_len)
 		reason[0] = '\0';
-	pthread_mutex_lock(&h->mu);
+	handle_lock(h);
 	warn_begin(h);
 	if (!h->call_arena && !(h->call_arena = arena_new())) {
-		pthread_mutex_unlock(&h->mu);
+		handle_unlock(h);
 		set_err(err, errlen, "lbsched: out of memory");
 		return LBSPY_ENOMEM;
 	}
@@ -959,7 +1014,7 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 			         why[0] ? why : st == LBS_OK ? "" : "no eligible worker");
 	}
 	arena_reset(a);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	return rc;
 }
 
@@ -969,11 +1024,11 @@ LBSPY_EXPORT int lbspy_warnings(lbspy *h, char **out)
 
 	if (!h || !out)
 		return LBSPY_EINPUT;
-	pthread_mutex_lock(&h->mu);
+	handle_lock(h);
 	*out = h->warned ? cJSON_PrintUnformatted(h->warned) : NULL;
 	if (h->warned && !*out)
 		rc = LBSPY_ENOMEM;
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	return rc;
 }
 
@@ -994,7 +1049,7 @@ int lbspy_fleet_locked(lbspy *h, arena *a, const char *workers_json, int hold,
 	conv_ctx c = {a, warn_keep, h, err, errlen, &h->warns};
 	int rc;
 
-	pthread_mutex_lock(&h->mu);
+	handle_lock(h);
 	warn_begin(h);
 	if (!workers_json) {
 		set_err(err, errlen, "available_workers: no workers");
@@ -1008,7 +1063,7 @@ int lbspy_fleet_locked(lbspy *h, arena *a, const char *workers_json, int hold,
 		rc = fn(h->sched, ctx);
 	}
 	warn_end(h);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	return rc;
 }
 
@@ -1016,8 +1071,8 @@ int lbspy_locked_sched(lbspy *h, int (*fn)(shim_sched *s, void *ctx), void *ctx)
 {
 	int rc;
 
-	pthread_mutex_lock(&h->mu);
+	handle_lock(h);
 	rc = fn(h->sched, ctx);
-	pthread_mutex_unlock(&h->mu);
+	handle_unlock(h);
 	return rc;
 }

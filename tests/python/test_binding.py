@@ -1284,6 +1284,36 @@ class LocaleTest(unittest.TestCase):
                 redis.kill()
                 redis.wait()
 
+class LoadRuleTest(unittest.TestCase):
+    def test_open_and_close_wait_for_other_schedulers_selects(self):
+        # Each scheduler loads the plugin through a host of its own, so its
+        # open runs the plugin's init and its close the deinit, which the
+        # ABI keeps apart from every other call into the plugin: they ran
+        # while another thread's select was inside it (20 of 20 opens and
+        # closes).  The plugin refuses an init that overlaps and says so of
+        # a deinit.
+        code = ("import lbsched, sys, threading\n"
+                "p = sys.argv[1]\n"
+                "a = lbsched.PluginScheduler('slow', plugin=p)\n"
+                "w = {'x': {'cpu_cores': 4, 'available_memory': 8}}\n"
+                "stop = False\n"
+                "def run():\n"
+                "    while not stop:\n"
+                "        a.select_worker({'test_id': 't'}, w, None)\n"
+                "t = threading.Thread(target=run)\n"
+                "t.start()\n"
+                "try:\n"
+                "    for i in range(20):\n"
+                "        lbsched.PluginScheduler('slow', plugin=p).close()\n"
+                "finally:\n"
+                "    stop = True\n"
+                "    t.join()\n"
+                "print('done')\n")
+        out = subprocess.run([sys.executable, "-c", code, os.environ["LBS_LOAD_RULE_PLUGIN"]],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=60)
+        self.assertEqual((out.returncode, out.stdout, out.stderr), (0, "done\n", ""))
+
 class ExplainPerformanceDataTest(unittest.TestCase):
     def test_explain_takes_no_unlearned_performance_data(self):
         # explain() took performance_data and ignored it, a bad one too: its

@@ -1,0 +1,112 @@
+/*
+ * A plugin that holds its host to the [load] rule: init and deinit run
+ * while no other call is inside the plugin.  Its scheduler "slow" takes
+ * 20 ms a select; init refuses to run while a select is inside ("init
+ * while a select runs"), and deinit says "BREACH" on stderr if one is.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <lbsched/abi.h>
+
+static atomic_int in_data;
+
+static lbs_status s_create(const lbs_host_api *host, const char *config, size_t len,
+                           void **out, char *err, size_t errlen)
+{
+	static int instance;
+
+	(void)host;
+	(void)config;
+	(void)len;
+	(void)err;
+	(void)errlen;
+	*out = &instance;
+	return LBS_OK;
+}
+
+static void s_destroy(void *inst)
+{
+	(void)inst;
+}
+
+static lbs_status s_select(void *inst, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           lbs_selection *out)
+{
+	struct timespec t = {0, 20000000};
+
+	(void)inst;
+	(void)wl;
+	atomic_fetch_add(&in_data, 1);
+	nanosleep(&t, NULL);
+	atomic_fetch_sub(&in_data, 1);
+	if (n == 0)
+		return LBS_NO_WORKER;
+	out->n_selected = 1;
+	out->indices[0] = 0;
+	out->ids[0] = workers[0]->id;
+	out->cookie = 1;
+	return LBS_OK;
+}
+
+static const lbs_scheduler_desc slow = {
+	.struct_size = sizeof(lbs_scheduler_desc),
+	.name = "slow",
+	.description = "the first worker, after 20 ms",
+	.create = s_create,
+	.destroy = s_destroy,
+	.select = s_select,
+};
+
+static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
+{
+	(void)host;
+	if (atomic_load(&in_data)) {
+		snprintf(err, errlen, "init while a select runs");
+		return LBS_EINTERNAL;
+	}
+	return LBS_OK;
+}
+
+static void e_deinit(void)
+{
+	if (atomic_load(&in_data))
+		fputs("BREACH: deinit while a select runs\n", stderr);
+}
+
+static uint32_t e_count(void)
+{
+	return 1;
+}
+
+static const lbs_scheduler_desc *e_get(uint32_t i)
+{
+	return i == 0 ? &slow : NULL;
+}
+
+static const lbs_scheduler_desc *e_find(const char *name)
+{
+	return name && !strcmp(name, "slow") ? &slow : NULL;
+}
+
+static const lbs_plugin_entry entry = {
+	.struct_size = sizeof(lbs_plugin_entry),
+	.abi_major = LBS_ABI_MAJOR,
+	.abi_minor = LBS_ABI_MINOR,
+	.plugin_name = "load-rule",
+	.plugin_version = "0.0.1",
+	.init = e_init,
+	.deinit = e_deinit,
+	.scheduler_count = e_count,
+	.scheduler_get = e_get,
+	.scheduler_find = e_find,
+};
+
+LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
+const lbs_plugin_entry *lbs_plugin_entry_v1(void)
+{
+	return &entry;
+}
