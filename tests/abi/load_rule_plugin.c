@@ -61,7 +61,7 @@ static const lbs_scheduler_desc slow = {
 	.select = s_select,
 };
 
-static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
+static lbs_status rule_init(const lbs_host_api *host, char *err, size_t errlen)
 {
 	(void)host;
 	if (atomic_load(&in_data)) {
@@ -71,42 +71,14 @@ static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
 	return LBS_OK;
 }
 
-static void e_deinit(void)
+static void rule_deinit(void)
 {
 	if (atomic_load(&in_data))
 		fputs("BREACH: deinit while a select runs\n", stderr);
 }
 
-static uint32_t e_count(void)
-{
-	return 1;
-}
-
-static const lbs_scheduler_desc *e_get(uint32_t i)
-{
-	return i == 0 ? &slow : NULL;
-}
-
-static const lbs_scheduler_desc *e_find(const char *name)
-{
-	return name && !strcmp(name, "slow") ? &slow : NULL;
-}
-
-static const lbs_plugin_entry entry = {
-	.struct_size = sizeof(lbs_plugin_entry),
-	.abi_major = LBS_ABI_MAJOR,
-	.abi_minor = LBS_ABI_MINOR,
-	.plugin_name = "load-rule",
-	.plugin_version = "0.0.1",
-	.init = e_init,
-	.deinit = e_deinit,
-	.scheduler_count = e_count,
-	.scheduler_get = e_get,
-	.scheduler_find = e_find,
-};
-
-LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
-const lbs_plugin_entry *lbs_plugin_entry_v1(void)
-{
-	return &entry;
-}
+#define PLUGIN_NAME "load-rule"
+#define THE_SCHEDULER slow
+#define THE_INIT rule_init
+#define THE_DEINIT rule_deinit
+#include "one_scheduler.h"

@@ -5,8 +5,9 @@
  * would.  Include it at the end of the plugin's file, after defining
  *   PLUGIN_NAME    the plugin's name, a string
  *   THE_SCHEDULER  its static lbs_scheduler_desc
- * and, optionally, PLUGIN_VERSION and THE_EXTENSIONS (its get_extension
- * function; none without it).  Whichever lbsched/abi.h the plugin is
+ * and, optionally, PLUGIN_VERSION, THE_EXTENSIONS (its get_extension
+ * function; none without it), THE_INIT and THE_DEINIT (its own init and
+ * deinit, in place of those that do nothing).  Whichever lbsched/abi.h the plugin is
  * built against is the one used here (old_plugin.c: an older copy).
  */
 #ifndef LBS_TEST_ONE_SCHEDULER_H
@@ -20,6 +21,7 @@
 #define PLUGIN_VERSION "0.0.1"
 #endif
 
+#ifndef THE_INIT
 static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
 {
 	(void)host;
@@ -27,10 +29,15 @@ static lbs_status e_init(const lbs_host_api *host, char *err, size_t errlen)
 	(void)errlen;
 	return LBS_OK;
 }
+#define THE_INIT e_init
+#endif
 
+#ifndef THE_DEINIT
 static void e_deinit(void)
 {
 }
+#define THE_DEINIT e_deinit
+#endif
 
 static uint32_t e_count(void)
 {
@@ -53,8 +60,8 @@ static const lbs_plugin_entry entry = {
 	.abi_minor = LBS_ABI_MINOR,
 	.plugin_name = PLUGIN_NAME,
 	.plugin_version = PLUGIN_VERSION,
-	.init = e_init,
-	.deinit = e_deinit,
+	.init = THE_INIT,
+	.deinit = THE_DEINIT,
 	.scheduler_count = e_count,
 	.scheduler_get = e_get,
 	.scheduler_find = e_find,
