@@ -72,6 +72,25 @@ static void test_accepted(void)
 	CHECK_NEAR(w.compute_intensity, 0.8, 0);
 	CHECK_NEAR(w.deadline_s, 600, 0);
 
+	/* an HTTP list's optional whitespace, beside its commas and at its
+	 * ends ("cuda, tensorrt" was refused whole, and a request that
+	 * required CUDA went to any server) */
+	{
+		static const char *const lists[] = {"cuda, tensorrt", " cuda ,\ttensorrt\t",
+		                                    "cuda ,  tensorrt"};
+
+		for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+			CHECK_INT(one(RQ_REQUIRED_BACKEND, lists[i], &w), 0);
+			CHECK_INT(w.required_backends, LBS_BACKEND_CUDA | LBS_BACKEND_TENSORRT);
+		}
+		CHECK_INT(one(RQ_PRIORITY, " 2 ", &w), 0);
+		CHECK_INT(w.priority, 2);
+		CHECK_INT(one(RQ_TEST_TYPE, " vision ", &w), 0);
+		CHECK_STR(w.test_type, "vision");
+		CHECK_INT(one(RQ_TEST_TYPE, "  ", &w), 0); /* blank: not stated */
+		CHECK(w.test_type == NULL);
+	}
+
 	/* values need not be NUL-terminated: nginx's are not */
 	vals[RQ_PRIORITY] = (rq_value){"45", 1};
 	vals[RQ_TEST_TYPE] = (rq_value){"nlpXXXX", 3};
@@ -122,7 +141,8 @@ static void test_ignored(void)
 		{RQ_PRIORITY, "0", "is not a whole number from 1 to 5"},
 		{RQ_PRIORITY, "2.5", "is not a whole number from 1 to 5"},
 		{RQ_PRIORITY, "nan", "is not a whole number from 1 to 5"},
-		{RQ_PRIORITY, "2 ", "has a character outside [A-Za-z0-9_.:/,+-]"},
+		{RQ_PRIORITY, "2 5", "has a character outside [A-Za-z0-9_.:/,+-]"},
+		{RQ_REQUIRED_BACKEND, "cuda tensorrt", "has a character outside [A-Za-z0-9_.:/,+-]"},
 		{RQ_MIN_MEMORY, "1e999", "is not a number of GB from 0 to 1048576"},
 		{RQ_MIN_MEMORY, "-1", "is not a number of GB from 0 to 1048576"},
 		{RQ_MIN_MEMORY, "1048577", "is not a number of GB from 0 to 1048576"},

@@ -22,23 +22,46 @@ static int allowed(unsigned char c)
 	       c == '_' || c == '.' || c == ':' || c == '/' || c == ',' || c == '+' || c == '-';
 }
 
+static int ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 /* v copied NUL-terminated into out (RQ_MAX_VALUE + 1 bytes); NULL, with
- * *why set when v was given, if it is unusable. */
+ * *why set when v was given, if it is unusable.  Spaces and tabs at either
+ * end and beside a comma are an HTTP list's optional whitespace, and are
+ * left out ("cuda, tensorrt" was refused whole, and a request that
+ * required CUDA went anywhere); inside a name or number they are not. */
 static char *value(rq_value v, char *out, const char **why)
 {
+	size_t o = 0;
+
 	if (!v.data || v.len == 0)
 		return NULL;
 	if (v.len > RQ_MAX_VALUE) {
 		*why = "is longer than 256 bytes";
 		return NULL;
 	}
-	for (size_t i = 0; i < v.len; i++)
+	for (size_t i = 0; i < v.len; i++) {
+		if (ows(v.data[i])) {
+			size_t j = i;
+
+			while (j < v.len && ows(v.data[j]))
+				j++;
+			if (o == 0 || out[o - 1] == ',' || j == v.len || v.data[j] == ',') {
+				i = j - 1;
+				continue;
+			}
+		}
 		if (!allowed((unsigned char)v.data[i])) {
 			*why = "has a character outside [A-Za-z0-9_.:/,+-]";
 			return NULL;
 		}
-	memcpy(out, v.data, v.len);
-	out[v.len] = '\0';
+		out[o++] = v.data[i];
+	}
+	if (o == 0)
+		return NULL; /* blank: not stated */
+	out[o] = '\0';
 	return out;
 }
 
