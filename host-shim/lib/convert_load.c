@@ -3,6 +3,7 @@
  * or from numbers: conv_fleet_load, conv_fleet_load_values and the table
  * conv_load_fields that both follow.
  */
+#include <math.h>
 #include <stdio.h>
 
 #include "convert_field.h"
@@ -144,13 +145,23 @@ static int reserved_accels(cv *v, const cJSON *ld, const lbs_worker *w,
 			j++;
 		if (d == 0)
 			continue;
-		if (j == w->n_accels)
-			return cv_failf(v, &field, "the worker has no '%s' accelerator "
-			                "(available_accelerators)",
-			                txt_show(s, sizeof s, kind));
-		if (d > w->accel_counts[j])
-			return cv_failf(v, &field, "reserves %.0f, more than the %u the "
-			                "worker has", d, w->accel_counts[j]);
+		/* The original's live records hold both (a TPU test it placed
+		 * on a worker without one reserves it there, seed-behaviour
+		 * F4; its service over-commits, F11): what the worker lacks
+		 * reserves nothing, and more than it has is all of it.
+		 * Refused, one worker's load stopped the whole fleet. */
+		if (j == w->n_accels) {
+			cv_warn(v, "field 'load.reserved_accelerators.%s': the worker has no '%s' "
+			        "accelerator (available_accelerators): ignored",
+			        txt_show(s, sizeof s, kind), s);
+			continue;
+		}
+		if (d > w->accel_counts[j]) {
+			cv_warn(v, "field 'load.reserved_accelerators.%s': reserves %.0f, more "
+			        "than the %u the worker has: taken as all of them",
+			        txt_show(s, sizeof s, kind), d, w->accel_counts[j]);
+			d = w->accel_counts[j];
+		}
 		if (!counts && !(counts = arena_alloc(v->c->arena, w->n_accels *
 		                                                   sizeof *counts)))
 			return cv_oom(v);
@@ -172,6 +183,7 @@ int cv_load_apply(cv *v, const cJSON *ld, uint32_t given,
 	double val[LD_SLOTS] = {0};
 	const uint32_t *reserved = NULL;
 	uint32_t have = 0;
+	uint64_t resv = 0;
 	const char *lid = NULL;
 	char s[160];
 	size_t k = 0;
@@ -200,8 +212,11 @@ int cv_load_apply(cv *v, const cJSON *ld, uint32_t given,
 			return cv_fail(v, "load.cooling_state",
 			               "cannot be true together with warming_state");
 	}
-	/* Promised more than the worker has: a record that contradicts
-	 * itself, which would read as a worker with no memory at all. */
+	/* Promised more than the worker has: the original's service
+	 * over-commits (it ignores reserve_resources' answer,
+	 * seed-behaviour F11), and its live records say so.  Such a worker
+	 * is full, said in a warning; refused, one worker's load stopped
+	 * the whole fleet. */
 	if (have >> LD_RESERVED & 1) {
 		uint64_t most = 0;
 		char g[64], g2[64];
@@ -209,11 +224,16 @@ int cv_load_apply(cv *v, const cJSON *ld, uint32_t given,
 		for (uint32_t j = 0; j < w->n_devices; j++)
 			if (w->devices[j] && w->devices[j]->mem_available_bytes > most)
 				most = w->devices[j]->mem_available_bytes;
-		if (gb_bytes(val[LD_RESERVED]) > most)
-			return cv_fail(v, "load.reserved_memory", "%s GB is more than the "
-			               "worker's free memory (%s GB)",
-			               cv_fmt_num(g, sizeof g, val[LD_RESERVED]),
-			               cv_fmt_num(g2, sizeof g2, (double)most / GIB));
+		resv = gb_bytes(val[LD_RESERVED]);
+		if (resv > most) {
+			/* to the microgigabyte: the bytes of 7.2 GB read
+			 * 7.199999999254942 */
+			cv_warn(v, "field 'load.reserved_memory': %s GB is more than the worker's "
+			        "free memory (%s GB): taken as all of it",
+			        cv_fmt_num(g, sizeof g, val[LD_RESERVED]),
+			        cv_fmt_num(g2, sizeof g2, round((double)most / GIB * 1e6) / 1e6));
+			resv = most;
+		}
 	}
 	if (ld && (cv_loose(v, ld, "last_updated", "load", L_SCALAR) < 0 ||
 	           cv_loose(v, ld, "active_test_ids", "load", L_ARRAY) < 0 ||
@@ -236,7 +256,7 @@ int cv_load_apply(cv *v, const cJSON *ld, uint32_t given,
 	if (have >> LD_QUEUED & 1)
 		w->queued_tests = (uint32_t)val[LD_QUEUED];
 	if (have >> LD_RESERVED & 1)
-		w->reserved_memory_bytes = gb_bytes(val[LD_RESERVED]);
+		w->reserved_memory_bytes = resv;
 	w->thermal_state = val[LD_WARMING] != 0   ? LBS_THERMAL_WARMING
 	                   : val[LD_COOLING] != 0 ? LBS_THERMAL_COOLING
 	                                          : LBS_THERMAL_NORMAL;

@@ -714,13 +714,17 @@ class AbiOneOneTest(unittest.TestCase):
                 got = {sched.select_worker(gpu_test, caps, loads, {}) for _ in range(20)}
                 self.assertTrue(got <= {"gpu_a", "gpu_b"} and got, (name, got))
 
-    def test_a_reservation_the_worker_cannot_have(self):
+    def test_a_reservation_past_what_the_worker_has(self):
+        # the original's service over-commits (seed-behaviour F11): the
+        # worker is full, said in a warning (it raised, every select)
         caps, loads = self.gpu_pair([{"gpu": 2}, {}])
+        gpu_test = TestRequirements(test_id="g", required_accelerators={"gpu": 1})
         with lbsched.PluginScheduler(plugin=PLUGIN) as sched:
-            with self.assertRaisesRegex(
-                    ValueError, r"worker_loads\['gpu_a'\]: field 'reserved_accelerators.gpu': "
-                    "reserves 2, more than the 1 the worker has"):
-                sched.select_worker(TestRequirements(test_id="g"), caps, loads, {})
+            with self.assertWarnsRegex(
+                    lbsched.RecordWarning, r"worker_loads\['gpu_a'\]: field "
+                    "'reserved_accelerators.gpu': reserves 2, more than the 1 the worker "
+                    "has: taken as all of them"):
+                self.assertEqual(sched.select_worker(gpu_test, caps, loads, {}), "gpu_b")
 
     def test_jax_only_on_the_worker_listing_jax(self):
         caps = {
@@ -784,15 +788,15 @@ class ErrorTest(unittest.TestCase):
         self.assertEqual(str(cm.exception), where + "'cpu_utilization': "
                          "must be a finite number in 0..100 percent, got nan")
         self.loads["cpu_xeon_1"].cpu_utilization = 0
-        # more memory promised than the worker has free: a record at odds
-        # with itself, not a worker with none
+        # more memory promised than the worker has free: the original's
+        # over-commit (seed-behaviour F11), a full worker, said in a warning
         free = self.workers["cpu_xeon_1"].available_memory
         self.loads["cpu_xeon_1"].reserved_memory = free + 0.5
-        with self.assertRaises(ValueError) as cm:
-            self.sched.select_worker(t, self.workers, self.loads, {})
-        self.assertEqual(str(cm.exception), "worker_loads['cpu_xeon_1']: field "
+        with self.assertWarns(lbsched.RecordWarning) as cm:
+            self.assertIsNotNone(self.sched.select_worker(t, self.workers, self.loads, {}))
+        self.assertEqual(str(cm.warning), "worker_loads['cpu_xeon_1']: field "
                          "'reserved_memory': %g GB is more than the worker's free memory "
-                         "(%g GB)" % (free + 0.5, free))
+                         "(%g GB): taken as all of it" % (free + 0.5, free))
         self.loads["cpu_xeon_1"].reserved_memory = free
         self.assertIsNotNone(self.sched.select_worker(t, self.workers, self.loads, {}))
         self.loads["gpu_a100_1"].active_tests = 1.5
