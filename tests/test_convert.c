@@ -765,6 +765,42 @@ static void test_worker_backend_names(void)
 	             " \"software_versions\": {\"cuda\": \"12\"}}", &w), 0);
 	CHECK_INT(w.n_devices, 1);
 	CHECK(!(w.devices[0]->backends & LBS_BACKEND_CUDA));
+	/* so do its TPU and NPU (they ran TensorFlow and ONNX whatever the
+	 * worker named: a test that required TensorFlow went to a torch-only
+	 * TPU host); naming none, the original's profiles */
+	{
+		static const struct {
+			const char *json;
+			uint32_t hw_class;
+			uint64_t has, lacks;
+		} acc[] = {
+			{"{\"worker_id\": \"t\", \"supported_backends\": [\"tpu\", \"pytorch\"],"
+			 " \"software_versions\": {\"torch\": \"2.1\"}, \"cpu_cores\": 8,"
+			 " \"available_accelerators\": {\"tpu\": 4}}",
+			 LBS_CLASS_TPU, LBS_BACKEND_PYTORCH, LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX},
+			{"{\"worker_id\": \"t\", \"supported_backends\": [\"tpu\"], \"cpu_cores\": 8}",
+			 LBS_CLASS_TPU, LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX, LBS_BACKEND_PYTORCH},
+			{"{\"worker_id\": \"n\", \"supported_backends\": [\"qnn\", \"tflite\"],"
+			 " \"cpu_cores\": 8, \"available_accelerators\": {\"npu\": 1}}",
+			 LBS_CLASS_NPU, LBS_BACKEND_QNN | LBS_BACKEND_TFLITE, LBS_BACKEND_ONNX},
+			{"{\"worker_id\": \"n\", \"supported_backends\": [\"qnn\"], \"cpu_cores\": 8}",
+			 LBS_CLASS_NPU, LBS_BACKEND_QNN | LBS_BACKEND_ONNX, 0},
+		};
+
+		for (size_t i = 0; i < sizeof acc / sizeof *acc; i++) {
+			const lbs_device *d = NULL;
+
+			CHECK_INT(wk(acc[i].json, &w), 0);
+			for (uint32_t j = 0; j < w.n_devices; j++)
+				if (w.devices[j]->hw_class == acc[i].hw_class)
+					d = w.devices[j];
+			CHECK(d != NULL);
+			if (!d)
+				continue;
+			CHECK((d->backends & acc[i].has) == acc[i].has);
+			CHECK(!(d->backends & acc[i].lacks));
+		}
+	}
 	/* explicit devices too */
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"software_versions\": {\"tensorrt\": \"8\"},"
 	             " \"devices\": [{\"class\": \"cpu\", \"backends\": [\"cpu\"], \"memory_gb\": 8},"

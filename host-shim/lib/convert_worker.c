@@ -274,8 +274,15 @@ static int derive(cv *v, const struct facts *f, const struct specs *sp,
 			return cv_oom(v);
 		d->vendor = LBS_VENDOR_GOOGLE;
 		d->arch = LBS_ARCH_TPU;
-		d->backends = LBS_BACKEND_TPU | LBS_BACKEND_TENSORFLOW |
-		              LBS_BACKEND_ONNX | (L & LBS_BACKEND_PYTORCH);
+		/* The original's TPU profile's frameworks, unless the worker
+		 * names its own (listed here; software_versions' come with
+		 * software_fit), as the CPU's and GPU's: a torch-only TPU host
+		 * took a test that required TensorFlow. */
+		d->backends = LBS_BACKEND_TPU |
+		              ((L | f->software) & FRAMEWORKS
+		                       ? L & (LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX |
+		                              LBS_BACKEND_PYTORCH)
+		                       : LBS_BACKEND_TENSORFLOW | LBS_BACKEND_ONNX);
 		d->precisions = LBS_PREC_FP32 | LBS_PREC_BF16 | LBS_PREC_INT8;
 		d->features = LBS_FEAT_TENSOR_CORES;
 		d->compute_units = u32_sat(sp->tpu_cores >= 0 ? sp->tpu_cores
@@ -304,7 +311,11 @@ static int derive(cv *v, const struct facts *f, const struct specs *sp,
 		          : d->vendor == LBS_VENDOR_MEDIATEK ? LBS_ARCH_NPU_MEDIATEK
 		          : d->vendor == LBS_VENDOR_SAMSUNG  ? LBS_ARCH_NPU_SAMSUNG
 		                                             : LBS_ARCH_OTHER;
-		d->backends = LBS_BACKEND_NPU | LBS_BACKEND_ONNX |
+		/* ONNX as the original's NPU profile, unless the worker names
+		 * its frameworks (then those, as the TPU's) */
+		d->backends = LBS_BACKEND_NPU |
+		              ((L | f->software) & FRAMEWORKS ? L & LBS_BACKEND_ONNX
+		                                              : LBS_BACKEND_ONNX) |
 		              (L & (LBS_BACKEND_QNN | LBS_BACKEND_NNAPI |
 		                    LBS_BACKEND_TFLITE));
 		d->precisions = LBS_PREC_FP32 | LBS_PREC_FP16 | LBS_PREC_INT8 |
