@@ -202,7 +202,8 @@ static int has_accels(const lbs_workload *wl, const lbs_worker *w)
 
 /*
  * Of the devices in mask, those a required accelerator names by its class
- * ("tpu": the worker's TPUs): the work runs on the accelerator it asks for,
+ * ("tpu": the worker's TPUs; "cuda": its GPUs, as the converter counts
+ * them): the work runs on the accelerator it asks for,
  * so it is scored there, not on a faster device of another class (a host
  * CPU).  A kind that names no class, or a class no device in mask has (an
  * accelerator the worker lists with no device for it), leaves mask as it
@@ -214,8 +215,9 @@ static uint64_t accel_devices(const lbs_workload *wl, const lbs_worker *w, uint6
 	uint64_t of = 0;
 
 	for (uint32_t i = 0; i < wl->n_required_accels; i++) {
-		int cls = wl->required_accel_counts[i] ? tax_class_parse(wl->required_accel_kinds[i])
-		                                        : -1;
+		int cls = wl->required_accel_counts[i]
+		                  ? tax_accel_class_parse(wl->required_accel_kinds[i])
+		                  : -1;
 
 		if (cls > LBS_CLASS_UNKNOWN)
 			classes |= 1u << cls;

@@ -189,6 +189,19 @@ int tax_class_parse(const char *name)
 	return lookup(name, class_names, COUNT(class_names), NULL, 0);
 }
 
+/* The accelerator kinds records name beside the class names: the
+ * original's own CUDA kind ({"cuda": 1}, its stress test's), which the
+ * converter counts as GPUs. */
+static const struct alias accel_aliases[] = {
+	{"cuda", LBS_CLASS_GPU},
+};
+
+int tax_accel_class_parse(const char *kind)
+{
+	return lookup(kind, class_names, COUNT(class_names), accel_aliases,
+	              COUNT(accel_aliases));
+}
+
 int tax_arch_parse(const char *name)
 {
 	int v = lookup(name, arch_names, COUNT(arch_names), arch_aliases,

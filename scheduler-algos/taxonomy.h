@@ -20,6 +20,10 @@
  * "mips64el", ...) and the GPU runtimes ("cuda" -> GPU_CUDA, "rocm", "metal",
  * "webgpu"); vendors accept the CPUID strings ("GenuineIntel"). */
 int tax_class_parse(const char *name);
+/* The class an accelerator kind of available_accelerators or
+ * required_accelerators names: a class name, or "cuda" (GPU); -1 for
+ * another. */
+int tax_accel_class_parse(const char *kind);
 int tax_arch_parse(const char *name);
 int tax_vendor_parse(const char *name);
 int tax_workload_parse(const char *name); /* exact member name: "VISION" */

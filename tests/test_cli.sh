@@ -202,6 +202,17 @@ has "$tmp/out" '{"test_id":"v","status":"ok","workers":["a100x8"]'
 sed 's/"available_accelerators": {"gpu": 8},/& "capacity": 1,/' "$tmp/cap.json" >"$tmp/cap1.json"
 expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/cap1.json" --tests "$tmp/cap.jsonl"
 has "$tmp/out" '{"test_id":"v","status":"ok","workers":["t4"]'
+# the original's own accelerator kind "cuda" keeps the work on the GPU it
+# counts as (it named no class, and the test was scored on a big host CPU)
+cat >"$tmp/cudakind.json" <<'JSON'
+[{"worker_id": "bigcpu", "supported_backends": ["cpu", "cuda"], "available_memory": 64, "cpu_cores": 256,
+  "available_accelerators": {"cuda": 1}, "hardware_specs": {"gpu_compute_units": 10}},
+ {"worker_id": "gpubox", "supported_backends": ["cpu", "cuda"], "available_memory": 64, "cpu_cores": 4,
+  "available_accelerators": {"cuda": 1}, "hardware_specs": {"gpu_compute_units": 40}}]
+JSON
+echo '{"test_id": "k", "test_type": "vision_classification", "minimum_memory": 2, "expected_duration": 300, "required_accelerators": {"cuda": 1}}' >"$tmp/cudakind.jsonl"
+expect_rc 0 "$shim" decide --scheduler hardware-aware --workers "$tmp/cudakind.json" --tests "$tmp/cudakind.jsonl"
+has "$tmp/out" '{"test_id":"k","status":"ok","workers":["gpubox"]'
 # a reservation past what the worker has (the original's over-commit,
 # seed-behaviour F11): a warning naming file, worker and field, the worker
 # full, and the fleet's other workers decide (it was refused, and the whole

@@ -12,6 +12,12 @@ static void test_scalars(void)
 	CHECK_INT(tax_class_parse("GPU"), LBS_CLASS_GPU);
 	CHECK_INT(tax_class_parse("gpu"), LBS_CLASS_GPU);
 	CHECK_INT(tax_class_parse("Hybrid"), LBS_CLASS_HYBRID);
+	/* an accelerator kind: a class, or the original's "cuda" (a GPU) */
+	CHECK_INT(tax_accel_class_parse("tpu"), LBS_CLASS_TPU);
+	CHECK_INT(tax_accel_class_parse("cuda"), LBS_CLASS_GPU);
+	CHECK_INT(tax_accel_class_parse("CUDA"), LBS_CLASS_GPU);
+	CHECK_INT(tax_accel_class_parse("fpga-x"), -1);
+	CHECK_INT(tax_class_parse("cuda"), -1);
 	CHECK_INT(tax_class_parse("UNKNOWN"), LBS_CLASS_UNKNOWN);
 	CHECK_INT(tax_class_parse("browser"), -1);
 	CHECK_INT(tax_class_parse(""), -1);
