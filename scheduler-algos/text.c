@@ -590,6 +590,17 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 		return dst;
 	}
 	line_col(where, sizeof where, text, len, at);
+	/* Python's json writes these for float('nan') and float('inf') */
+	if (!parsed) {
+		static const char *const py[] = {"NaN", "Infinity", "-Infinity"};
+
+		for (size_t i = 0; i < sizeof py / sizeof *py; i++)
+			if (len - at >= strlen(py[i]) && !memcmp(text + at, py[i], strlen(py[i]))) {
+				snprintf(dst, n, "not valid JSON: %s at byte %zu%s is Python's, not a "
+				         "JSON number (give a finite number)", py[i], at, where);
+				return dst;
+			}
+	}
 	snprintf(dst, n, "%s byte %zu%s", what, at, where);
 	return dst;
 }

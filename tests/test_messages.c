@@ -316,6 +316,13 @@ static void test_json_cut_short(void)
 	CHECK_STR(problem("[\"\\u00"), "not valid JSON: it ends at byte 6 inside the string that begins at byte 1");
 	CHECK_STR(problem("[0"), "not valid JSON: it ends at byte 2 with the '[' at byte 0 still open");
 	CHECK_STR(problem("[0]"), "(whole)");
+	/* what Python's json writes for float('nan') and float('inf') */
+	CHECK_STR(problem("{\"a\": NaN}"),
+	          "not valid JSON: NaN at byte 6 is Python's, not a JSON number (give a finite number)");
+	CHECK_STR(problem("[1, -Infinity]"), "not valid JSON: -Infinity at byte 4 is Python's, not "
+	                                     "a JSON number (give a finite number)");
+	CHECK_STR(problem("[Infinity, 1"), "not valid JSON: Infinity at byte 1 is Python's, not a "
+	                                   "JSON number (give a finite number)");
 }
 
 static void test_composite(void)
