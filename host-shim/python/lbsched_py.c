@@ -271,7 +271,7 @@ static const char *default_plugin(char *buf, size_t len)
 static pthread_rwlock_t load_rw;
 static pthread_once_t load_rw_once = PTHREAD_ONCE_INIT;
 
-static void load_rw_init(void)
+static void load_rw_make(void)
 {
 	pthread_rwlockattr_t at;
 
@@ -279,6 +279,22 @@ static void load_rw_init(void)
 	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&load_rw, &at);
 	pthread_rwlockattr_destroy(&at);
+}
+
+/* A fork while another thread opened or closed a scheduler left the
+ * child the lock held by a thread it does not have: its every call hung.
+ * The child has one thread, so the lock starts again free.  (Not taken
+ * before the fork instead: the plugin forks inside an open, under the
+ * lock, to verify its store.) */
+static void load_rw_child(void)
+{
+	load_rw_make();
+}
+
+static void load_rw_init(void)
+{
+	load_rw_make();
+	pthread_atfork(NULL, NULL, load_rw_child);
 }
 
 static void load_lock(int write)

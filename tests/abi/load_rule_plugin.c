@@ -3,9 +3,12 @@
  * while no other call is inside the plugin.  Its scheduler "slow" takes
  * 20 ms a select; init refuses to run while a select is inside ("init
  * while a select runs"), and deinit says "BREACH" on stderr if one is.
+ * With LBS_LOAD_RULE_SLOW_INIT set, init takes 300 ms (a host's fork
+ * while another thread is inside it).
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,7 +66,11 @@ static const lbs_scheduler_desc slow = {
 
 static lbs_status rule_init(const lbs_host_api *host, char *err, size_t errlen)
 {
+	struct timespec t = {0, 300000000};
+
 	(void)host;
+	if (getenv("LBS_LOAD_RULE_SLOW_INIT"))
+		nanosleep(&t, NULL);
 	if (atomic_load(&in_data)) {
 		snprintf(err, errlen, "init while a select runs");
 		return LBS_EINTERNAL;

@@ -1318,6 +1318,31 @@ class LoadRuleTest(unittest.TestCase):
                              universal_newlines=True, timeout=60)
         self.assertEqual((out.returncode, out.stdout, out.stderr), (0, "done\n", ""))
 
+    def test_a_fork_while_another_thread_opens(self):
+        # The open holds the process-wide lock while the plugin's init runs
+        # (300 ms here): a child forked then inherited it held by a thread
+        # it does not have, and its first select hung for good.
+        code = ("import lbsched, os, signal, sys, threading, time\n"
+                "p = sys.argv[1]\n"
+                "a = lbsched.PluginScheduler('slow', plugin=p)\n"
+                "w = {'x': {'cpu_cores': 4, 'available_memory': 8}}\n"
+                "os.environ['LBS_LOAD_RULE_SLOW_INIT'] = '1'\n"
+                "t = threading.Thread(target=lambda: lbsched.PluginScheduler('slow', plugin=p).close())\n"
+                "t.start()\n"
+                "time.sleep(0.1)\n"
+                "pid = os.fork()\n"
+                "if pid == 0:\n"
+                "    signal.alarm(10)\n"
+                "    print('child', a.select_worker({'test_id': 'c'}, w, None), flush=True)\n"
+                "    os._exit(0)\n"
+                "_, status = os.waitpid(pid, 0)\n"
+                "t.join()\n"
+                "print('status', status)\n")
+        out = subprocess.run([sys.executable, "-c", code, os.environ["LBS_LOAD_RULE_PLUGIN"]],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=60)
+        self.assertEqual((out.returncode, out.stdout), (0, "child x\nstatus 0\n"), out.stderr)
+
 class ExplainPerformanceDataTest(unittest.TestCase):
     def test_explain_takes_no_unlearned_performance_data(self):
         # explain() took performance_data and ignored it, a bad one too: its
