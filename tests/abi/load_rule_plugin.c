@@ -14,26 +14,9 @@
 
 #include <lbsched/abi.h>
 
+#include "stub_instance.h"
+
 static atomic_int in_data;
-
-static lbs_status s_create(const lbs_host_api *host, const char *config, size_t len,
-                           void **out, char *err, size_t errlen)
-{
-	static int instance;
-
-	(void)host;
-	(void)config;
-	(void)len;
-	(void)err;
-	(void)errlen;
-	*out = &instance;
-	return LBS_OK;
-}
-
-static void s_destroy(void *inst)
-{
-	(void)inst;
-}
 
 static lbs_status s_select(void *inst, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
@@ -59,8 +42,8 @@ static const lbs_scheduler_desc slow = {
 	.struct_size = sizeof(lbs_scheduler_desc),
 	.name = "slow",
 	.description = "the first worker, after 20 ms",
-	.create = s_create,
-	.destroy = s_destroy,
+	.create = stub_create,
+	.destroy = stub_destroy,
 	.select = s_select,
 };
 

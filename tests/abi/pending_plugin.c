@@ -11,24 +11,7 @@
 
 #include <lbsched/abi.h>
 
-static int token;
-
-static lbs_status p_create(const lbs_host_api *host, const char *config, size_t len,
-                           void **out, char *err, size_t errlen)
-{
-	(void)host;
-	(void)config;
-	(void)len;
-	(void)err;
-	(void)errlen;
-	*out = &token;
-	return LBS_OK;
-}
-
-static void p_destroy(void *inst)
-{
-	(void)inst;
-}
+#include "stub_instance.h"
 
 static double pending(const lbs_worker *w)
 {
@@ -60,8 +43,8 @@ static const lbs_scheduler_desc pending_desc = {
 	.struct_size = sizeof(lbs_scheduler_desc),
 	.name = "org.example.least-pending",
 	.description = "picks the worker with the least work ahead (tests only)",
-	.create = p_create,
-	.destroy = p_destroy,
+	.create = stub_create,
+	.destroy = stub_destroy,
 	.select = p_select,
 };
 

@@ -25,27 +25,10 @@
 
 #include <lbsched/abi.h>
 
+#include "stub_instance.h"
+
 static char long_name[301];
 static char long_description[4001];
-
-static lbs_status r_create(const lbs_host_api *host, const char *config, size_t len,
-                           void **out, char *err, size_t errlen)
-{
-	static int instance;
-
-	(void)host;
-	(void)config;
-	(void)len;
-	(void)err;
-	(void)errlen;
-	*out = &instance;
-	return LBS_OK;
-}
-
-static void r_destroy(void *inst)
-{
-	(void)inst;
-}
 
 static lbs_status r_select(void *inst, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
@@ -66,18 +49,18 @@ static lbs_status r_select(void *inst, const lbs_workload *wl,
 static lbs_scheduler_desc scheds[] = {
 #ifdef RUDE_TWINS
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "twin", .description = "the first",
-	 .create = r_create, .destroy = r_destroy, .select = r_select},
+	 .create = stub_create, .destroy = stub_destroy, .select = r_select},
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "twin", .description = "the second",
-	 .create = r_create, .destroy = r_destroy, .select = r_select},
+	 .create = stub_create, .destroy = stub_destroy, .select = r_select},
 #endif
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "rude\n\x1b[31mforged",
-	 .description = "one\ntwo\x1b[2J", .create = r_create, .destroy = r_destroy,
+	 .description = "one\ntwo\x1b[2J", .create = stub_create, .destroy = stub_destroy,
 	 .select = r_select},
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = long_name,
-	 .description = "a name of 300 bytes", .create = r_create, .destroy = r_destroy,
+	 .description = "a name of 300 bytes", .create = stub_create, .destroy = stub_destroy,
 	 .select = r_select},
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "rude-long",
-	 .description = long_description, .create = r_create, .destroy = r_destroy,
+	 .description = long_description, .create = stub_create, .destroy = stub_destroy,
 	 .select = r_select},
 #ifdef RUDE_SMALL
 	{.struct_size = 8, .name = (const char *)16},
