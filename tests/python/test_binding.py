@@ -25,6 +25,14 @@ import lbsched
 
 SRC = os.environ.get("LBS_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 PLUGIN = os.environ.get("LBS_PLUGIN")
+
+
+def run_python(code, *args, env=None):
+    """code in a Python of its own, with args as sys.argv[1:]: its exit
+    status, stdout and stderr (a minute at most)."""
+    return subprocess.run([sys.executable, "-c", code] + list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60,
+                          env=env)
 FLEET = os.path.join(SRC, "examples", "fleet.json")
 TESTS = os.path.join(SRC, "examples", "tests.jsonl")
 
@@ -1278,10 +1286,8 @@ class LocaleTest(unittest.TestCase):
                         "    s.report(t, 'a', True, 2.5, expected_duration=2.5)\n"
                         "time.sleep(2)\n"
                         "s.close()\n")
-                out = subprocess.run([sys.executable, "-c", code, json.dumps(config)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     universal_newlines=True,
-                                     env=dict(os.environ, LOCPATH=d, LBSCHED_PLUGIN=PLUGIN))
+                out = run_python(code, json.dumps(config),
+                                 env=dict(os.environ, LOCPATH=d, LBSCHED_PLUGIN=PLUGIN))
                 self.assertEqual((out.returncode, out.stderr), (0, ""))
                 self.assertEqual(cli("hlen", "de:totals"), "1")
             finally:
@@ -1313,9 +1319,7 @@ class LoadRuleTest(unittest.TestCase):
                 "    stop = True\n"
                 "    t.join()\n"
                 "print('done')\n")
-        out = subprocess.run([sys.executable, "-c", code, os.environ["LBS_LOAD_RULE_PLUGIN"]],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             universal_newlines=True, timeout=60)
+        out = run_python(code, os.environ["LBS_LOAD_RULE_PLUGIN"])
         self.assertEqual((out.returncode, out.stdout, out.stderr), (0, "done\n", ""))
 
     def test_a_fork_while_another_thread_opens(self):
@@ -1338,9 +1342,7 @@ class LoadRuleTest(unittest.TestCase):
                 "_, status = os.waitpid(pid, 0)\n"
                 "t.join()\n"
                 "print('status', status)\n")
-        out = subprocess.run([sys.executable, "-c", code, os.environ["LBS_LOAD_RULE_PLUGIN"]],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             universal_newlines=True, timeout=60)
+        out = run_python(code, os.environ["LBS_LOAD_RULE_PLUGIN"])
         self.assertEqual((out.returncode, out.stdout), (0, "child x\nstatus 0\n"), out.stderr)
 
 class ExplainPerformanceDataTest(unittest.TestCase):
