@@ -14,24 +14,7 @@
 
 #include <lbsched/abi.h>
 
-static lbs_status lp_create(const lbs_host_api *host, const char *config, size_t len,
-                            void **out, char *err, size_t errlen)
-{
-	static int one_instance;
-
-	(void)host;
-	(void)config;
-	(void)len;
-	(void)err;
-	(void)errlen;
-	*out = &one_instance;
-	return LBS_OK;
-}
-
-static void lp_destroy(void *inst)
-{
-	(void)inst;
-}
+#include "stub_instance.h"
 
 static int has_names(const lbs_workload *wl, const lbs_device *d)
 {
@@ -125,8 +108,8 @@ static const lbs_scheduler_desc least_pending_desc = {
 	.struct_size = sizeof(lbs_scheduler_desc),
 	.name = "least-pending",
 	.description = "the worker with the least work ahead (built against the frozen 1.1 header)",
-	.create = lp_create,
-	.destroy = lp_destroy,
+	.create = stub_create,
+	.destroy = stub_destroy,
 	.select = lp_select,
 };
 

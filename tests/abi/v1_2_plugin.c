@@ -12,24 +12,7 @@
 
 #include <lbsched/abi.h>
 
-static lbs_status fl_create(const lbs_host_api *host, const char *config, size_t len,
-                            void **out, char *err, size_t errlen)
-{
-	static int one_instance;
-
-	(void)host;
-	(void)config;
-	(void)len;
-	(void)err;
-	(void)errlen;
-	*out = &one_instance;
-	return LBS_OK;
-}
-
-static void fl_destroy(void *inst)
-{
-	(void)inst;
-}
+#include "stub_instance.h"
 
 static int excluded(const lbs_workload *wl, const char *id)
 {
@@ -60,8 +43,8 @@ static const lbs_scheduler_desc first_listed_desc = {
 	.struct_size = sizeof(lbs_scheduler_desc),
 	.name = "first-listed",
 	.description = "the first worker not excluded (built against the frozen 1.2 header)",
-	.create = fl_create,
-	.destroy = fl_destroy,
+	.create = stub_create,
+	.destroy = stub_destroy,
 	.select = fl_select,
 };
 
