@@ -101,7 +101,8 @@ static void *host_thread(void *arg)
 }
 
 typedef struct stats_result {
-	long calls, bad, went_down;
+	atomic_long calls; /* read by run_threads while the thread runs */
+	long bad, went_down;
 	double max_committed[INSTANCES], max_refreshes[INSTANCES];
 } stats_result;
 
@@ -144,8 +145,9 @@ static int settled(int k, int persistent)
 }
 
 /* Run the host threads and the stats thread on the instances for at least
- * run_ms and until each (persistent) instance has committed and seen a
- * foreign write; returns the outcomes reported and the time taken.
+ * run_ms, until the stats thread has read every instance once (on 2 busy
+ * cores it may not have run at all by then) and until each (persistent)
+ * instance has committed and seen a foreign write; returns the outcomes reported and the time taken.
  * Outcomes refused for a full queue are counted in each instance. */
 static long run_threads(stats_result *sr, int persistent, uint64_t run_ms, uint64_t *took)
 {
@@ -156,6 +158,7 @@ static long run_threads(stats_result *sr, int persistent, uint64_t run_ms, uint6
 
 	memset(hr, 0, sizeof hr);
 	memset(sr, 0, sizeof *sr);
+	atomic_init(&sr->calls, 0);
 	atomic_store(&stop_stats, 0);
 	atomic_store(&stop_hosts, 0);
 	CHECK_INT(pthread_create(&st, NULL, stats_thread, sr), 0);
@@ -165,7 +168,7 @@ static long run_threads(stats_result *sr, int persistent, uint64_t run_ms, uint6
 			CHECK_INT(pthread_create(&h[k][i], NULL, host_thread, &hr[k][i]), 0);
 		}
 	for (;;) {
-		int all = 1;
+		int all = atomic_load(&sr->calls) >= n_insts;
 
 		for (int k = 0; k < n_insts; k++)
 			all &= settled(k, persistent);
@@ -185,7 +188,7 @@ static long run_threads(stats_result *sr, int persistent, uint64_t run_ms, uint6
 	*took = mono_ms() - t0;
 	atomic_store(&stop_stats, 1);
 	pthread_join(st, NULL);
-	CHECK(sr->calls > 0);
+	CHECK(atomic_load(&sr->calls) >= n_insts);
 	CHECK_INT(sr->bad, 0);
 	CHECK_INT(sr->went_down, 0);
 	for (int k = 0; k < n_insts; k++)
@@ -292,7 +295,7 @@ int main(void)
 	       1 + WRITERS, WRITERS, (double)took / 1000, INSTANCES * (HOST_THREADS + 1) + 1,
 	       INSTANCES * HOST_THREADS, INSTANCES, INSTANCES, reported + from_writers, reported,
 	       from_writers, (double)(reported + from_writers) * 1000 / (double)took, samples,
-	       refused, sr.calls);
+	       refused, atomic_load(&sr.calls));
 
 	/* Memory-only: the same traffic on one instance, no flusher. */
 	open_instances(learners, 1, NULL);
