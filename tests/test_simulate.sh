@@ -473,14 +473,30 @@ has "$tmp/err" "exactly one of --mix and --tests-file"
 # Two outputs in one file, or an output over an input: the last written won
 # (the report replaced the JSON), exit 0; now a usage error naming both.
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json "$tmp/same.out" --report "$tmp/same.out"
-eq "--json and --report alike" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json and --report name one file ('$tmp/same.out'): one would replace the other (lbsched-shim simulate --help)"
+eq "--json and --report alike" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json and --report name one file ('$tmp/same.out'): give each its own (lbsched-shim simulate --help)"
 [ -e "$tmp/same.out" ] && bad "a refused run wrote $tmp/same.out" || ok
 # the same file to be made, named two ways; streams are written into, never
-# replaced: two outputs on standard output are two writes
+# replaced, but two outputs on standard output were mixed there, the dump,
+# the table and the JSON, none to be parsed (exit 0)
 (cd "$tmp" && expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json same2.out --report ./same2.out)
 has "$tmp/err" "--json and --report name one file ('same2.out')"
-expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json /dev/stdout --dump-tests /dev/stdout
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json /dev/stdout --dump-tests /dev/fd/1
+eq "--json and --dump-tests on stdout" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json and --dump-tests name one file ('/dev/stdout'): give each its own (lbsched-shim simulate --help)"
+lines "$tmp/out" 0
+# one output on standard output, the other on standard error: both written
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json /dev/stdout --dump-tests /dev/stderr
 has "$tmp/out" '"lbsched_simulate"'
+has "$tmp/err" '"test_id"'
+# A config named in --compare is an input too: --json wrote over it (exit 0),
+# and the next run refused the JSON as a config
+echo '{"load_ceiling": 0.8}' >"$tmp/pcfg.json"
+cp "$tmp/pcfg.json" "$tmp/pcfg-copy.json"
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare "priority=$tmp/pcfg.json,oracle" --json "$tmp/pcfg.json"
+eq "--json over a --compare config" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json would write over --compare's config ('$tmp/pcfg.json') (lbsched-shim simulate --help)"
+cmp -s "$tmp/pcfg.json" "$tmp/pcfg-copy.json" && ok || bad "the --compare config was written over"
+expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --compare "oracle,priority=$tmp/pcfg.json" --report "$tmp/./pcfg.json"
+has "$tmp/err" "--report would write over --compare's config ('$tmp/./pcfg.json')"
+cmp -s "$tmp/pcfg.json" "$tmp/pcfg-copy.json" && ok || bad "the --compare config was written over by --report"
 cp "$tmp/three.jsonl" "$tmp/three-copy.jsonl"
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three-copy.jsonl" --json "$tmp/./three-copy.jsonl"
 eq "--json over --tests-file" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json would write over --tests-file ('$tmp/./three-copy.jsonl') (lbsched-shim simulate --help)"

@@ -448,8 +448,13 @@ int file_same(const char *out, const char *other, int other_in)
 	int hx, hy;
 	char a[PATH_MAX + NAME_MAX + 2], b[PATH_MAX + NAME_MAX + 2];
 
-	if (!out || !other || (other_in && !strcmp(other, "-")) || is_fd_path(out) ||
-	    is_fd_path(other))
+	if (!out || !other || (other_in && !strcmp(other, "-")))
+		return 0;
+	/* Two outputs into one of this process's descriptors would be
+	 * mixed in it, one after the other, neither to be read apart. */
+	if (!other_in && is_fd_path(out) && is_fd_path(other))
+		return own_fd(out) >= 0 && own_fd(out) == own_fd(other);
+	if (is_fd_path(out) || is_fd_path(other))
 		return 0;
 	hx = stat(out, &x) == 0;
 	hy = stat(other, &y) == 0;

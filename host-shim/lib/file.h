@@ -80,7 +80,8 @@ void file_stream_free(file_stream *s);
  * symlinked directory).  A stream (a FIFO, a terminal) or a descriptor's
  * path (/dev/stdout, /dev/fd/N: file_write_out writes into it, at its
  * offset) is never replaced, and "-" as an input is standard input: never
- * the same. */
+ * the same; but two outputs naming one descriptor of this process
+ * (/dev/stdout and /dev/fd/1) are, since both would land in it mixed. */
 int file_same(const char *out, const char *other, int other_in);
 typedef int (*file_out_fn)(FILE *f, void *ctx, char *err, size_t errlen);
 int file_check_out(const char *path, char *err, size_t errlen);

@@ -123,30 +123,45 @@ static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, u
 	return sim_parse_u32(prog, &simulate_cmd, opt, s, lo, hi, out);
 }
 
+/* EXIT_USAGE after its message when an output would write over the input
+ * `in` (what) names, else 0. */
+static int output_over(const sim_opts *o, const char *what, const char *in)
+{
+	const char *const out[] = {"json", o->json, "report", o->report, "dump-tests", o->dump};
+
+	for (size_t i = 0; i < 6; i += 2)
+		if (file_same(out[i + 1], in, 1))
+			return cli_usage_error(prog, &simulate_cmd, "--%s would write over %s ('%s')",
+			                       out[i], what, out[i + 1]);
+	return 0;
+}
+
 /* No output written over another, or over an input read before it (but
  * --dump-tests over --tests-file, the same stream written again): the
- * last written won, and the run said nothing. */
+ * last written won, and the run said nothing.  --compare's configs are
+ * checked as parse_compare() reads them. */
 static int outputs_apart(const sim_opts *o)
 {
 	const char *const out[] = {"json", o->json, "report", o->report, "dump-tests", o->dump};
-	const char *const in[] = {"workers", fleet_source_is_redis(o->workers) ? NULL : o->workers,
-	                          "truth", o->truth, "mix", o->mix, "tests-file", o->tests_file,
-	                          "config", o->config};
+	const char *const in[] = {"--workers", fleet_source_is_redis(o->workers) ? NULL : o->workers,
+	                          "--truth", o->truth, "--mix", o->mix, "--config", o->config};
 
-	for (size_t i = 0; i < 6; i += 2) {
+	for (size_t i = 0; i < 6; i += 2)
 		for (size_t j = i + 2; j < 6; j += 2)
 			if (file_same(out[i + 1], out[j + 1], 0))
 				return cli_usage_error(prog, &simulate_cmd, "--%s and --%s name one file "
-				                       "('%s'): one would replace the other", out[i],
-				                       out[j], out[i + 1]);
-		for (size_t j = 0; j < 10; j += 2)
-			/* the dump over its own stream writes it again, read first */
-			if (!(out[i + 1] == o->dump && in[j + 1] == o->tests_file) &&
-			    file_same(out[i + 1], in[j + 1], 1))
-				return cli_usage_error(prog, &simulate_cmd, "--%s would write over "
-				                       "--%s ('%s')", out[i], in[j], out[i + 1]);
+				                       "('%s'): give each its own", out[i], out[j],
+				                       out[i + 1]);
+	for (size_t j = 0; j < 8; j += 2)
+		if (output_over(o, in[j], in[j + 1]))
+			return EXIT_USAGE;
+	/* the dump over its own stream writes it again, read first */
+	{
+		sim_opts no_dump = *o;
+
+		no_dump.dump = NULL;
+		return output_over(&no_dump, "--tests-file", o->tests_file);
 	}
-	return 0;
 }
 
 /* 0, -1 after --help, or EXIT_USAGE after its message. */
@@ -259,6 +274,8 @@ static int parse_compare(const sim_opts *o, run_spec *runs, uint32_t *n)
 		if (!strcmp(r->scheduler, "oracle") && r->config_file)
 			return cli_usage_error(prog, &simulate_cmd,
 			                       "--compare: the oracle takes no config");
+		if (output_over(o, "--compare's config", r->config_file))
+			return EXIT_USAGE;
 		(*n)++;
 		p += len;
 		if (!*p)
