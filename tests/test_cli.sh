@@ -823,8 +823,23 @@ lines "$tmp/err" 3
 long=$(printf '%*s' 600 '' | tr ' ' 'w')
 fb cpu_1 "$long" >"$tmp/longfb.jsonl"
 expect_rc 1 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/longfb.jsonl"
-has "$tmp/err" "longfb.jsonl:2: outcome not learned: its worker_id is 600 bytes, more than the 510 a store learns from"
+has "$tmp/err" "longfb.jsonl:2: outcome not learned: its worker_id is 600 bytes, more than the 510 a scheduler learns from (a store's longest key)"
 lacks "$tmp/err" "status -1"
+# ... and that alone: it was also called "learned all the same" (not in the
+# fleet), and blamed on a store this config has none of
+lacks "$tmp/err" "learned all the same"
+lacks "$tmp/err" "a store learns"
+# A newline or an escape sequence in a file name reached the terminal, and
+# the message took two lines (a forged "fake: line.jsonl:1: ..."): one line
+printf '{"test_id": 5}\n' >"$tmp/t
+fake: line.jsonl"
+expect_rc 1 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/t
+fake: line.jsonl"
+has "$tmp/err" "t?fake: line.jsonl:1: field 'test_id': must be a non-empty string, got 5"
+lines "$tmp/err" 1
+expect_rc 1 "$shim" decide --workers "$tmp/w$(printf '\033')[2Jx.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "w?[2Jx.json: cannot open: No such file or directory"
+if grep -q "$(printf '\033')" "$tmp/err"; then bad "an ESC reached stderr"; else ok; fi
 # check: a plugin whose every scheduler is refused is not usable.
 expect_rc 2 "$shim" check "$LBS_REFUSED_PLUGIN"
 has "$tmp/out" "#0 refused: "

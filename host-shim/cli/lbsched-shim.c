@@ -134,7 +134,7 @@ static const cli_prog program = {
 static void warn_to_stderr(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+	cli_warn(prog, "%s", msg);
 }
 
 static int cmd_check(const char *prog_name, int argc, char **argv)
@@ -165,7 +165,7 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	st = host_load(h, path, &p, &api, err, sizeof err);
 	if (st != LBS_OK) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		cli_error(prog, "%s", err);
 		host_free(h);
 		return st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
 	}
@@ -207,7 +207,7 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 	host_free(h);
 	/* A plugin no host can create a scheduler from is refused as a whole. */
 	if (!usable) {
-		fprintf(stderr, "%s: %s: no usable scheduler\n", prog, path);
+		cli_error(prog, "%s: no usable scheduler", path);
 		return EXIT_REFUSED;
 	}
 	return 0;
@@ -394,8 +394,8 @@ static const char *refusal(const lbs_outcome *o, lbs_status st, char *buf, size_
 	size_t id_len = strlen(o->worker_id);
 
 	if (st == LBS_EINVAL && id_len > LBS_LEARN_ID_MAX)
-		snprintf(buf, n, "its worker_id is %zu bytes, more than the %d a store learns from",
-		         id_len, LBS_LEARN_ID_MAX);
+		snprintf(buf, n, "its worker_id is %zu bytes, more than the %d a scheduler learns "
+		         "from (a store's longest key)", id_len, LBS_LEARN_ID_MAX);
 	else if (st == LBS_EINVAL)
 		snprintf(buf, n, "the scheduler refused it as invalid (a store at store.max_pairs "
 		         "worker/type pairs refuses new ones; see its warning)");
@@ -516,7 +516,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	store_sum before;
 
 	if (!text) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		cli_error(prog, "%s", err);
 		free(ids);
 		return -1;
 	}
@@ -534,41 +534,42 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		int said, known;
 
 		if (got < 0) {
-			fprintf(stderr, "%s: %s\n", prog, err);
+			cli_error(prog, "%s", err);
 			bad = 1;
 			continue;
 		}
 		c.arena = a = arena_new();
 		snprintf(where, sizeof where, "%s:%u", name, it.lineno);
 		if (!a || conv_outcome_text_typed(&c, line, line_len, where, &o, &said)) {
-			fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
+			cli_error(prog, "%s", a ? err : "out of memory");
 			bad = 1;
 			arena_free(a);
 			continue;
 		}
-		if (!in_fleet(ids, n_workers, o.worker_id)) {
-			char shown[96];
-
-			fprintf(stderr, "%s: warning: %s: worker '%s' is not in the fleet; its outcome "
-			        "is learned all the same\n", prog, where,
-			        txt_show(shown, sizeof shown, o.worker_id));
-		}
 		known = typed_by_test(tests, said, &o);
 		st = sched_report(s, &o);
 		if (st == LBS_EUNSUPPORTED) {
-			fprintf(stderr, "%s: %s: scheduler '%s' does not learn from outcomes\n", prog,
-			        where, sched_desc(s)->name);
+			cli_error(prog, "%s: scheduler '%s' does not learn from outcomes",
+			          where, sched_desc(s)->name);
 			bad = 1;
 			arena_free(a);
 			break;
 		}
 		if (st != LBS_OK) {
 			char why[256];
-			fprintf(stderr, "%s: %s: outcome not learned: %s\n", prog, where,
-			        refusal(&o, st, why, sizeof why));
+			cli_error(prog, "%s: outcome not learned: %s", where,
+			          refusal(&o, st, why, sizeof why));
 			bad = 1;
 		} else {
 			reported++;
+			/* Said once it is learned: a refused one says why alone. */
+			if (!in_fleet(ids, n_workers, o.worker_id)) {
+				char shown[96];
+
+				cli_warn(prog, "%s: worker '%s' is not in the fleet; its outcome is "
+				         "learned all the same", where,
+				         txt_show(shown, sizeof shown, o.worker_id));
+			}
 			if (!known && !untyped++)
 				snprintf(first_untyped, sizeof first_untyped, "%s", where);
 			/* a typo ("vison_...") is a record of mixed for good */
@@ -580,32 +581,32 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		}
 		arena_free(a);
 	}
-	fprintf(stderr, "%s: reported %u outcomes from %s\n", prog, reported, name);
+	cli_error(prog, "reported %u outcomes from %s", reported, name);
 	if (untyped)
-		fprintf(stderr, "%s: warning: %u outcome(s) from %s (the first at %s) name no "
-		        "'test_type' or 'workload_type', and no test of theirs was decided here: "
-		        "learned as mixed\n", prog, untyped, name, first_untyped);
+		cli_warn(prog, "%u outcome(s) from %s (the first at %s) name no "
+		         "'test_type' or 'workload_type', and no test of theirs was decided here: "
+		         "learned as mixed", untyped, name, first_untyped);
 	if (wordless)
-		fprintf(stderr, "%s: warning: %u outcome(s) from %s (the first at %s) have a "
-		        "'test_type' with no workload word in it (" CONV_WORKLOAD_WORDS "): "
-		        "learned as mixed\n", prog, wordless, name, first_wordless);
+		cli_warn(prog, "%u outcome(s) from %s (the first at %s) have a 'test_type' with no "
+		         "workload word in it (" CONV_WORKLOAD_WORDS "): learned as mixed", wordless,
+		         name, first_wordless);
 	/* A store that could not keep some (a corrupt record, a full disk)
 	 * said so in its log; the exit status says it too. */
 	if (reported && lasting && have_before) {
 		int lost = feedback_lost(s, &before);
 
 		if (lost == 1)
-			fprintf(stderr, "%s: not every outcome from %s was stored (the errors above "
-			        "say why)\n", prog, name);
+			cli_error(prog, "not every outcome from %s was stored (the errors above "
+			          "say why)", name);
 		else if (lost == 2)
-			fprintf(stderr, "%s: the store's commits are failing (the errors above say "
-			        "why): what it has not committed when decide exits is lost\n", prog);
+			cli_error(prog, "the store's commits are failing (the errors above say "
+			          "why): what it has not committed when decide exits is lost");
 		*unsettled = lost == 3;
 		bad |= lost == 1 || lost == 2;
 	}
 	if (reported && !lasting)
-		fprintf(stderr, "%s: warning: --feedback without a \"store\" in the config: what it "
-		        "taught is lost when decide exits\n", prog);
+		cli_warn(prog, "--feedback without a \"store\" in the config: what it "
+		         "taught is lost when decide exits");
 	free(ids);
 	free(text);
 	return bad ? -1 : 0;
@@ -745,7 +746,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			textbuf ex = {0};
 
 			if (got < 0) {
-				fprintf(stderr, "%s: %s\n", prog, err);
+				cli_error(prog, "%s", err);
 				rc = EXIT_BAD_INPUT;
 				continue;
 			}
@@ -753,13 +754,13 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			snprintf(where, sizeof where, "%s:%u", tests_name,
 			         streamed ? ts.lineno : it.lineno);
 			if (!a || conv_workload_text(&c, line, line_len, where, &wl)) {
-				fprintf(stderr, "%s: %s\n", prog, a ? err : "out of memory");
+				cli_error(prog, "%s", a ? err : "out of memory");
 				rc = EXIT_BAD_INPUT;
 				arena_free(a);
 				continue;
 			}
 			if (o.feedback && decided_add(&decided_tests, fleet_arena, &wl)) {
-				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
+				cli_error(prog, "%s: out of memory", where);
 				rc = EXIT_BAD_INPUT;
 			}
 			if (router)
@@ -780,11 +781,11 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			for (uint32_t i = 0; st == LBS_OK && !o.independent && i < sel.n_selected; i++)
 				if (reserve(fleet_arena, workers[sel.indices[i]],
 				            &owned[sel.indices[i]], &wl)) {
-					fprintf(stderr, "%s: %s: out of memory\n", prog, where);
+					cli_error(prog, "%s: out of memory", where);
 					rc = EXIT_BAD_INPUT;
 				}
 			if (print_decision(&wl, st, &sel, o.explain ? ex.p : NULL)) {
-				fprintf(stderr, "%s: %s: out of memory\n", prog, where);
+				cli_error(prog, "%s: out of memory", where);
 				rc = EXIT_BAD_INPUT;
 			}
 			/* out when no other line waits: one write a line
@@ -801,7 +802,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		rc = EXIT_BAD_INPUT;
 	goto out;
 bad:
-	fprintf(stderr, "%s: %s\n", prog, err);
+	cli_error(prog, "%s", err);
 	rc = EXIT_BAD_INPUT;
 out:
 	{
@@ -818,10 +819,10 @@ out:
 	 * is all a closed instance leaves, and it does not say whose error
 	 * (a fleet sync's would count too): the words say only that much. */
 	if (unsettled && host_errors(h) > errors) {
-		fprintf(stderr, "%s: not every outcome from %s may be stored: an error was logged "
-		        "as decide closed the scheduler, while the stores still held some (the "
-		        "errors above say why)\n", prog,
-		        strcmp(o.feedback, "-") ? o.feedback : "<stdin>");
+		cli_error(prog, "not every outcome from %s may be stored: an error was logged "
+		          "as decide closed the scheduler, while the stores still held some (the "
+		          "errors above say why)",
+		          strcmp(o.feedback, "-") ? o.feedback : "<stdin>");
 		rc = rc ? rc : EXIT_BAD_INPUT;
 	}
 	host_free(h);
@@ -848,7 +849,7 @@ static int stdout_done(int rc)
 	 * names stdout itself, drops what it could not write.) */
 	if (!why)
 		return rc;
-	fprintf(stderr, "%s: cannot write standard output: %s\n", prog, why);
+	cli_error(prog, "cannot write standard output: %s", why);
 	return rc ? rc : EXIT_BAD_INPUT;
 }
 

@@ -17,6 +17,33 @@
 #define HELP_WIDTH 79
 #define HELP_COLUMN 26 /* where an option's help line starts */
 
+static void say(const char *prog, const char *kind, const char *fmt, va_list ap)
+{
+	char line[8192];
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	txt_one_line(line);
+	fprintf(stderr, "%s: %s%s\n", prog, kind, line);
+}
+
+void cli_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(prog, "", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(prog, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
 int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
 {
 	char msg[512];
@@ -25,12 +52,12 @@ int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	txt_one_line(msg); /* it quotes what the user typed, which may hold anything */
+	/* cli_error shows it as one line: it quotes what the user typed */
 	if (cmd)
-		fprintf(stderr, "%s: %s: %s (%s %s --help)\n", prog, cmd->name, msg, prog,
-		        cmd->mode ? cmd->mode : cmd->name);
+		cli_error(prog, "%s: %s (%s %s --help)", cmd->name, msg, prog,
+		          cmd->mode ? cmd->mode : cmd->name);
 	else
-		fprintf(stderr, "%s: %s (%s --help)\n", prog, msg, prog);
+		cli_error(prog, "%s (%s --help)", msg, prog);
 	return EXIT_USAGE;
 }
 
@@ -47,9 +74,9 @@ int cli_open_refused(const char *prog, lbs_status st, const char *config_file,
                      const char *err)
 {
 	if (config_file && (st == LBS_ECONFIG || st == LBS_EIO))
-		fprintf(stderr, "%s: %s: %s\n", prog, config_file, err);
+		cli_error(prog, "%s: %s", config_file, err);
 	else
-		fprintf(stderr, "%s: %s\n", prog, err);
+		cli_error(prog, "%s", err);
 	return st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
 }
 

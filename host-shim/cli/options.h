@@ -80,6 +80,14 @@ int cli_has_option(const cli_cmd *const *cmds, int n, int argc, char **argv, con
  * it for one of its files at most. */
 int cli_is_stdin(const char *path);
 
+/* "PROG: MSG" (cli_error) or "PROG: warning: MSG" (cli_warn) on stderr,
+ * MSG printf's fmt with its arguments,
+ * as one line: a message quotes file names and values as the user gave
+ * them, and a newline or an escape sequence in one would otherwise reach
+ * the terminal (shown as '?', txt_one_line). */
+void cli_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A usage error about `cmd` (NULL: the command line as a whole): one line
  * "PROG: CMD: MESSAGE (PROG CMD --help)" on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *prog, const cli_cmd *cmd, const char *fmt, ...)

@@ -96,7 +96,7 @@ static int parse(int argc, char **argv, orch_opts *o)
 static void warn(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+	cli_warn(prog, "%s", msg);
 }
 
 typedef struct plan_ctx {
@@ -255,7 +255,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	rc = pc.bad ? EXIT_BAD_INPUT : 0;
 	goto out;
 bad:
-	fprintf(stderr, "%s: %s\n", prog, err);
+	cli_error(prog, "%s", err);
 	rc = EXIT_BAD_INPUT;
 out:
 	{

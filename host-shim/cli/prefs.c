@@ -115,7 +115,7 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 	lbs_status st;
 
 	if (!text) {
-		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+		cli_error(prog, "prefs %s: %s", verb, err);
 		return 1;
 	}
 	h = host_new(prog, LBS_LOG_WARN);
@@ -125,7 +125,7 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 	}
 	st = host_load(h, plugin ? plugin : host_default_plugin(), &p, &api, err, sizeof err);
 	if (st != LBS_OK) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		cli_error(prog, "%s", err);
 		host_free(h);
 		free(text);
 		return st == LBS_EVERSION ? 2 : 1;
@@ -134,16 +134,16 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 	if (ext && ext->struct_size >= sizeof *ext &&
 	    (strcmp(verb, "sync") ? !ext->totals_json : !ext->sync)) {
 		/* A NULL slot was called: the CLI crashed. */
-		fprintf(stderr, "%s: %s: its extension %s has no %s: it cannot do prefs %s\n", prog,
-		        loader_path(p), LBS_EXT_FLEET, strcmp(verb, "sync") ? "totals_json" : "sync",
-		        verb);
+		cli_error(prog, "%s: its extension %s has no %s: it cannot do prefs %s",
+		          loader_path(p), LBS_EXT_FLEET, strcmp(verb, "sync") ? "totals_json" : "sync",
+		          verb);
 		host_free(h);
 		free(text);
 		return 1;
 	}
 	if (!ext || ext->struct_size < sizeof *ext) {
-		fprintf(stderr, "%s: %s: the plugin has no fleet learning (no extension %s)\n", prog,
-		        loader_path(p), LBS_EXT_FLEET);
+		cli_error(prog, "%s: the plugin has no fleet learning (no extension %s)",
+		          loader_path(p), LBS_EXT_FLEET);
 		host_free(h);
 		free(text);
 		return 1;
@@ -156,9 +156,9 @@ static int fleet_prefs(const char *prog, const char *verb, const char *config,
 	st = print_answer(verb, st, &m, "fleet", err, sizeof err);
 	/* The config's own faults name it, as decide's do. */
 	if (st == LBS_ECONFIG)
-		fprintf(stderr, "%s: prefs %s: %s: %s\n", prog, verb, config, err);
+		cli_error(prog, "prefs %s: %s: %s", verb, config, err);
 	else if (st != LBS_OK)
-		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+		cli_error(prog, "prefs %s: %s", verb, err);
 	host_free(h);
 	fflush(stdout);
 	return st == LBS_OK ? 0 : 1;
@@ -223,14 +223,14 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		return 1;
 	st = host_load(h, plugin ? plugin : host_default_plugin(), &p, &api, err, sizeof err);
 	if (st != LBS_OK) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		cli_error(prog, "%s", err);
 		host_free(h);
 		return st == LBS_EVERSION ? EXIT_REFUSED : EXIT_BAD_INPUT;
 	}
 	ext = loader_extension(p, LBS_EXT_STORE);
 	if (!ext || ext->struct_size < sizeof *ext) {
-		fprintf(stderr, "%s: %s: the plugin has no learned store (no extension %s)\n", prog,
-		        loader_path(p), LBS_EXT_STORE);
+		cli_error(prog, "%s: the plugin has no learned store (no extension %s)",
+		          loader_path(p), LBS_EXT_STORE);
 		host_free(h);
 		return 1;
 	}
@@ -241,8 +241,8 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		                   : ext->export_json ? NULL : "export_json";
 
 		if (slot) {
-			fprintf(stderr, "%s: %s: its extension %s has no %s: it cannot do prefs %s\n",
-			        prog, loader_path(p), LBS_EXT_STORE, slot, verb);
+			cli_error(prog, "%s: its extension %s has no %s: it cannot do prefs %s",
+			          loader_path(p), LBS_EXT_STORE, slot, verb);
 			host_free(h);
 			return 1;
 		}
@@ -279,7 +279,7 @@ int cmd_prefs(const char *prog, int argc, char **argv)
 		}
 	}
 	if (st != LBS_OK) {
-		fprintf(stderr, "%s: prefs %s: %s\n", prog, verb, err);
+		cli_error(prog, "prefs %s: %s", verb, err);
 		rc = 1;
 	}
 	host_free(h);

@@ -591,7 +591,7 @@ static double cp_bound(const gctx *g, const orch *o)
 static void warn(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+	cli_warn(prog, "%s", msg);
 }
 
 /* One graph: its three makespans as one JSON line.  0 or -1 (err set). */
@@ -717,7 +717,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	if (p)
 		return p < 0 ? 0 : p;
 	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
-		fprintf(stderr, "%s: simulate: out of memory\n", prog);
+		cli_error(prog, "simulate: out of memory");
 		goto out;
 	}
 	{
@@ -793,7 +793,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	rc = 0;
 	goto out;
 bad:
-	fprintf(stderr, "%s: %s\n", prog, err);
+	cli_error(prog, "%s", err);
 	rc = EXIT_BAD_INPUT;
 out:
 	{

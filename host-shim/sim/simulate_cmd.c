@@ -546,7 +546,7 @@ static int put_text(FILE *f, void *ctx, char *err, size_t errlen)
 static void warn_to_stderr(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "%s: warning: %s\n", prog, msg);
+	cli_warn(prog, "%s", msg);
 }
 
 /* The host's log lines held back while a scheduler opens the second time
@@ -618,7 +618,7 @@ static int check_schedulers(shim_host *h, const sim_opts *o, run_spec *specs,
 			continue;
 		if (sp->config_file && !(sp->config = file_read_config(sp->config_file,
 		                                                       &sp->config_len, err, errlen))) {
-			fprintf(stderr, "%s: %s\n", prog, err);
+			cli_error(prog, "%s", err);
 			return EXIT_BAD_INPUT;
 		}
 		ls = sched_open(h, o->plugin, sp->scheduler, sp->config, sp->config_len, &s, err,
@@ -629,10 +629,10 @@ static int check_schedulers(shim_host *h, const sim_opts *o, run_spec *specs,
 		/* A store is on disk and kept: the real one, if the config is
 		 * production's. */
 		if (sp->config && cli_config_names_store(sp->config, sp->config_len))
-			fprintf(stderr, "%s: warning: simulate: %s: %s names a store: it learns and "
-			        "keeps this run's simulated outcomes (run on a copy of the store, or "
-			        "without \"store\", to leave it as it is)\n", prog, sp->name,
-			        sp->config_file);
+			cli_warn(prog, "simulate: %s: %s names a store: it learns and "
+			         "keeps this run's simulated outcomes (run on a copy of the store, or "
+			         "without \"store\", to leave it as it is)", sp->name,
+			         sp->config_file);
 	}
 	return 0;
 }
@@ -667,7 +667,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		const cli_cmd *both[] = {&simulate_cmd, &graphsim_cmd};
 		int g = cli_has_option(both, 2, argc, argv, "graphs");
 		if (g < 0) {
-			fprintf(stderr, "%s: simulate: out of memory\n", prog);
+			cli_error(prog, "simulate: out of memory");
 			return EXIT_BAD_INPUT;
 		}
 		if (g)
@@ -679,7 +679,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	if (parse_compare(&o, specs, &n_specs))
 		return EXIT_USAGE;
 	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
-		fprintf(stderr, "%s: simulate: out of memory\n", prog);
+		cli_error(prog, "simulate: out of memory");
 		goto out;
 	}
 	conv_warns warns = {0, 0};
@@ -759,8 +759,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		goto bad;
 	}
 	if (o.warmup >= st.n)
-		fprintf(stderr, "%s: warning: --warmup %u is not below the %u tests; "
-		        "the after-warm-up mean uses every test\n", prog, o.warmup, st.n);
+		cli_warn(prog, "--warmup %u is not below the %u tests; "
+		         "the after-warm-up mean uses every test", o.warmup, st.n);
 	int refused = check_schedulers(h, &o, specs, n_specs, err, sizeof err);
 	if (refused) {
 		rc = refused;
@@ -787,8 +787,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		if (!bad)
 			show_progress(&pr, 1.0);
 		if (o.timing && !bad)
-			fprintf(stderr, "%s: simulate: %s: %u tests on %u workers in %.3f s\n", prog,
-			        sp->name, st.n, n_workers, since(&pr.t0));
+			cli_error(prog, "simulate: %s: %u tests on %u workers in %.3f s",
+			          sp->name, st.n, n_workers, since(&pr.t0));
 		if (!bad && s)
 			runs[n_runs].stats = sched_stats_text(s);
 		sched_close(s);
@@ -813,7 +813,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		if (!doc || (o.json && !text)) {
 			free(text);
 			cJSON_Delete(doc);
-			fprintf(stderr, "%s: simulate: out of memory\n", prog);
+			cli_error(prog, "simulate: out of memory");
 			goto out;
 		}
 		if (o.json) {
@@ -828,7 +828,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		free(text);
 		cJSON_Delete(doc);
 		if (failed) {
-			fprintf(stderr, "%s: %s\n", prog, err);
+			cli_error(prog, "%s", err);
 			goto out;
 		}
 	}
@@ -836,7 +836,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	goto out;
 bad:
 	conv_warn_summary(&c);
-	fprintf(stderr, "%s: %s\n", prog, err);
+	cli_error(prog, "%s", err);
 out:
 	if (dump)
 		fclose(dump);
