@@ -166,7 +166,8 @@ static int gets_store(const char *const *names, const cJSON *own, uint32_t i, in
  * no child would keep is refused too: dropped, its fields would go
  * unchecked and decide would report outcomes as learned. */
 static size_t learners_of(const char *const *names, uint32_t n, const cJSON *cfg,
-                          const cJSON *own, store_learner *l, char (*fields)[64], int *kept_out)
+                          const cJSON *own, store_learner *l, char (*fields)[64], int *kept_out,
+                          const char **by_own)
 {
 	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
 	const char *sp = path_of(shared);
@@ -174,14 +175,17 @@ static size_t learners_of(const char *const *names, uint32_t n, const cJSON *cfg
 	size_t m = 0;
 	int kept = 0;
 
+	*by_own = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		const cJSON *st = own_store(names, own, i);
 		int given = shared && gets_store(names, own, i, taker);
 		const char *path = path_of(st);
 
 		/* a child learning into the shared directory by its own
-		 * config keeps it too */
-		kept |= given || (path && sp && store_same_dir(path, sp));
+		 * config keeps it too (its directory, not its settings) */
+		if (!given && path && sp && store_same_dir(path, sp) && !*by_own)
+			*by_own = names[i];
+		kept |= given;
 		if (!learns_outcomes(names[i]) || (!st && !given))
 			continue;
 		snprintf(fields[m], sizeof fields[m], given ? "store" : "config.%s.store", names[i]);
@@ -189,6 +193,8 @@ static size_t learners_of(const char *const *names, uint32_t n, const cJSON *cfg
 		m++;
 	}
 	*kept_out = kept || !shared;
+	if (kept)
+		*by_own = NULL;
 	return m;
 }
 
@@ -198,8 +204,26 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
 	store_learner l[ADAPT_MAX_CHILDREN];
 	char fields[ADAPT_MAX_CHILDREN][64];
 	int kept;
-	size_t m = learners_of(names, n, cfg, own, l, fields, &kept);
+	const char *by_own;
+	size_t m = learners_of(names, n, cfg, own, l, fields, &kept, &by_own);
 
+	if (by_own) {
+		/* Given to no child, the shared object's settings other than
+		 * its path would go unread: refused, as a store no child
+		 * keeps, rather than dropped. */
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(cfg, "store")->child;
+
+		while (f && f->string && !strcmp(f->string, "path"))
+			f = f->next;
+		if (!f)
+			return store_learners_apart(l, m, err, errlen);
+		if (err && errlen)
+			snprintf(err, errlen, "config field 'store.%.64s': unread: no child is given "
+			         "the shared store, since %s learns into its directory by its own "
+			         "config.%s.store, with that object's settings; give it there",
+			         f->string ? f->string : "", by_own, by_own);
+		return LBS_ECONFIG;
+	}
 	if (!kept) {
 		if (err && errlen)
 			snprintf(err, errlen, "config field 'store': no child keeps it: it goes to "
@@ -288,6 +312,7 @@ size_t adapt_store_learners(const cJSON *cfg, store_learner *l, char (*fields)[6
 	const char *names[ADAPT_MAX_CHILDREN + 1];
 	uint32_t n = 0;
 	int kept;
+	const char *by_own;
 
 	if (cJSON_IsArray(list)) {
 		cJSON_ArrayForEach(m, list)
@@ -297,7 +322,8 @@ size_t adapt_store_learners(const cJSON *cfg, store_learner *l, char (*fields)[6
 		for (; n < 4; n++)
 			names[n] = default_children[n];
 	}
-	return learners_of(names, n, cfg, cJSON_IsObject(own) ? own : NULL, l, fields, &kept);
+	return learners_of(names, n, cfg, cJSON_IsObject(own) ? own : NULL, l, fields, &kept,
+	                   &by_own);
 }
 
 static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size_t errlen)

@@ -381,6 +381,22 @@ static void test_children_and_errors(void)
 	                   "{\"performance\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
 	                   err, sizeof(err)), LBS_EIO);
 	CHECK(!strstr(err, "learns into the same store"));
+	/* ... its directory, not the shared object's settings, which went
+	 * unread (max_pairs 1 let it learn every pair): refused */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\", \"max_pairs\": 1}, "
+	                   "\"children\": [\"performance\", \"round-robin\"], \"config\": "
+	                   "{\"performance\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
+	                   err, sizeof(err)), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'adaptive': config field 'store.max_pairs': unread: no child "
+	               "is given the shared store, since performance learns into its directory "
+	               "by its own config.performance.store, with that object's settings; give "
+	               "it there");
+	/* affinity listed takes the shared object: nothing unread */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\", \"max_pairs\": 1}, "
+	                   "\"children\": [\"performance\", \"affinity\"], \"config\": "
+	                   "{\"performance\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
+	                   err, sizeof(err)), LBS_EIO);
+	CHECK(!strstr(err, "unread"));
 	fleet_free(&f);
 }
 
