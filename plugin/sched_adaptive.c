@@ -205,13 +205,14 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
 	char fields[ADAPT_MAX_CHILDREN][64];
 	int kept;
 	const char *by_own;
+	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
 	size_t m = learners_of(names, n, cfg, own, l, fields, &kept, &by_own);
 
 	if (by_own) {
 		/* Given to no child, the shared object's settings other than
 		 * its path would go unread: refused, as a store no child
 		 * keeps, rather than dropped. */
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(cfg, "store")->child;
+		const cJSON *f = shared->child;
 
 		while (f && f->string && !strcmp(f->string, "path"))
 			f = f->next;
@@ -222,6 +223,15 @@ static lbs_status one_learner_a_store(const char *const *names, uint32_t n, cons
 			         "the shared store, since %s learns into its directory by its own "
 			         "config.%s.store, with that object's settings; give it there",
 			         f->string ? f->string : "", by_own, by_own);
+		return LBS_ECONFIG;
+	}
+	if (kept && outcome_taker(names, n, own, path_of(shared)) < 0 &&
+	    store_config_learn_field(shared)) {
+		/* Affinity alone is given it, and reads no field of learning. */
+		if (err && errlen)
+			snprintf(err, errlen, "config field 'store.%s': unread: no child learns "
+			         "outcomes into the shared store (affinity keeps only its keys in it)",
+			         store_config_learn_field(shared));
 		return LBS_ECONFIG;
 	}
 	if (!kept) {
@@ -247,6 +257,11 @@ static void inst_free(ad_inst *inst)
 
 /* Create child `name` with its config: config[name] plus the shared
  * fields it lacks.  Its messages name the path in our config. */
+/* make_child()'s give_store: the shared store whole, or its keys' fields
+ * alone (affinity beside a learner that reads the rest). */
+#define GIVE_WHOLE 1
+#define GIVE_KEYS 2
+
 static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
                              const cJSON *own, int give_store, char *err, size_t errlen)
 {
@@ -269,8 +284,15 @@ static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
 	if (cJSON_IsNumber(seed) && (!strcmp(name, "priority") || !strcmp(name, "hardware-aware")) &&
 	    !cJSON_GetObjectItemCaseSensitive(sub, "seed"))
 		cJSON_AddItemToObject(sub, "seed", cJSON_Duplicate(seed, 0));
-	if (store && give_store)
-		cJSON_AddItemToObject(sub, "store", cJSON_Duplicate(store, 1));
+	if (store && give_store) {
+		cJSON *copy = cJSON_Duplicate(store, 1);
+
+		/* The learner given the object reads its fields of learning;
+		 * affinity, keeping keys alone, would refuse them as unread. */
+		if (copy && give_store == GIVE_KEYS)
+			store_config_keys_only(copy);
+		cJSON_AddItemToObject(sub, "store", copy);
+	}
 	/* The rule hands high load's normal work to weighted-round-robin for
 	 * the original's weights, 1 - load, which steer it off the busiest;
 	 * capacities, its own default, would not. */
@@ -399,7 +421,9 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 	for (uint32_t i = 0; st == LBS_OK && i < n; i++)
 		st = make_child(inst, names[i], cfg,
 		                own ? cJSON_GetObjectItemCaseSensitive(own, names[i]) : NULL,
-		                gets_store(names, own, i, taker), err, errlen);
+		                !gets_store(names, own, i, taker) ? 0 :
+		                taker >= 0 && (int32_t)i != taker ? GIVE_KEYS : GIVE_WHOLE,
+		                err, errlen);
 	return st;
 }
 

@@ -177,7 +177,7 @@ static lbs_status af_configure(void *p, const lbs_host_api *host, const cJSON *c
 		st = LBS_ECONFIG;
 	}
 	if (st == LBS_OK)
-		st = store_config_open(cfg, host, NAME, &inst->store, err, errlen);
+		st = store_config_open_keys(cfg, host, NAME, &inst->store, err, errlen);
 	inst->max = (size_t)max;
 	if (st == LBS_OK)
 		st = store_affinity_read(inst->store, load_pair, inst, err, errlen);

@@ -1667,10 +1667,13 @@ static void take_rules(shared_env *se, const store_opts *o, int fleet)
 
 /* The first rule o gives otherwise than se holds: its field's name, with
  * both values in had and got (32 bytes each); NULL when they agree.  A
- * file_mode not given agrees with any. */
+ * file_mode not given agrees with any; a keys-only store (affinity's)
+ * learns nothing, and gives file_mode alone. */
 static const char *rule_differs(const shared_env *se, const store_opts *o, int fleet, char *had,
                                 char *got)
 {
+	if (o->keys_only)
+		goto mode;
 	if (se->fleet_on != fleet) {
 		snprintf(had, 32, "%s", se->fleet_on ? "given" : "none");
 		snprintf(got, 32, "%s", fleet ? "one" : "none");
@@ -1686,6 +1689,7 @@ static const char *rule_differs(const shared_env *se, const store_opts *o, int f
 		snprintf(got, 32, "%g", o->half_life);
 		return "half_life_s";
 	}
+mode:
 	if (o->file_mode_set && se->file_mode != o->file_mode) {
 		snprintf(had, 32, "%04o", (unsigned)se->file_mode);
 		snprintf(got, 32, "%04o", (unsigned)o->file_mode);
@@ -1789,7 +1793,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 			break;
 	/* Export, import and reset copy records and apply no rule: they
 	 * share any env, and one they made takes the first scheduler's. */
-	if (se && !s->maintenance && !se->ruled) {
+	if (se && !s->maintenance && !s->o.keys_only && !se->ruled) {
 		take_rules(se, &s->o, s->fleet_on);
 	} else if (se && !s->maintenance &&
 	           (f = rule_differs(se, &s->o, s->fleet_on, had, got))) {
@@ -1834,7 +1838,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->forks = atomic_load(&forks);
 	se->map_size = (size_t)s->o.map_size;
 	se->file_mode = s->o.file_mode;
-	if (!s->maintenance)
+	if (!s->maintenance && !s->o.keys_only)
 		take_rules(se, &s->o, s->fleet_on);
 	pthread_rwlock_init(&se->resize, NULL);
 	s->se = se;

@@ -118,6 +118,9 @@ typedef struct store_opts {
 	                          memory-only; 0: create fails */
 	const struct fleet_opts *fleet; /* NULL: this host learns alone */
 	int fleet_manual;      /* 1: no sync thread (prefs sync drives it) */
+	int keys_only;         /* 1: affinity's keys alone, no outcome learned:
+	                          sets and meets no rule of learning (alpha,
+	                          half_life, fleet), file_mode alone */
 } store_opts;
 
 void store_opts_default(store_opts *o);

@@ -152,8 +152,28 @@ lbs_status store_config_read(const cJSON *cfg, store_opts *o, int need_path, cha
 	return st;
 }
 
-lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const char *who,
-                             store **out, char *err, size_t errlen)
+/* The fields of learning outcomes: a keys-only store reads none of them. */
+static const char *const learn_fields[] = {
+	"alpha", "half_life_s", "batch_count", "batch_ms", "block_ms", "queue_max", "max_pairs",
+	"fleet", NULL,
+};
+
+void store_config_keys_only(cJSON *store)
+{
+	for (size_t i = 0; learn_fields[i]; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(store, learn_fields[i]);
+}
+
+const char *store_config_learn_field(const cJSON *store)
+{
+	for (size_t i = 0; store && learn_fields[i]; i++)
+		if (cJSON_GetObjectItemCaseSensitive(store, learn_fields[i]))
+			return learn_fields[i];
+	return NULL;
+}
+
+static lbs_status open_store_of(const cJSON *cfg, const lbs_host_api *host, const char *who,
+                                int keys_only, store **out, char *err, size_t errlen)
 {
 	const cJSON *s, *fl = NULL;
 	store_opts o;
@@ -164,6 +184,12 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 	if (st != LBS_OK)
 		return st;
 	store_opts_default(&o);
+	o.keys_only = keys_only;
+	if (keys_only && store_config_learn_field(s)) {
+		snprintf(err, errlen, "config field 'store.%s': unread: %s keeps only its keys in "
+		         "the store, and learns no outcome", store_config_learn_field(s), who);
+		return LBS_ECONFIG;
+	}
 	if (s) {
 		st = read_store(s, &o, 1, &fl, &fo, err, errlen);
 		if (st != LBS_OK) {
@@ -183,6 +209,18 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const c
 	st = store_open(&o, host, out, err, errlen);
 	fleet_opts_free(&fo);
 	return st;
+}
+
+lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host, const char *who,
+                             store **out, char *err, size_t errlen)
+{
+	return open_store_of(cfg, host, who, 0, out, err, errlen);
+}
+
+lbs_status store_config_open_keys(const cJSON *cfg, const lbs_host_api *host, const char *who,
+                                  store **out, char *err, size_t errlen)
+{
+	return open_store_of(cfg, host, who, 1, out, err, errlen);
 }
 
 /*

@@ -21,6 +21,18 @@ lbs_status store_config_open(const cJSON *cfg, const lbs_host_api *host,
                              const char *who, store **out, char *err,
                              size_t errlen);
 
+/* store_config_open() for a store of keys alone (affinity's): its
+ * fields of learning (alpha, half_life_s, batch_*, block_ms, queue_max,
+ * max_pairs, fleet) are refused as unread ("config field 'store.alpha':
+ * unread: ..."), and it sets and meets no other scheduler's rules of
+ * learning on a shared directory.  store_config_keys_only() takes those
+ * fields out of a store object handed on to such a scheduler. */
+lbs_status store_config_open_keys(const cJSON *cfg, const lbs_host_api *host,
+                                  const char *who, store **out, char *err, size_t errlen);
+void store_config_keys_only(cJSON *store);
+/* The first field of learning a store object has, or NULL. */
+const char *store_config_learn_field(const cJSON *store);
+
 /* The "store" object of cfg into o, its "fleet" checked but left aside
  * (o->fleet NULL); the strings point into cfg.  LBS_ECONFIG without one,
  * or without its "path" when need_path. */

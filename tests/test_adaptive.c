@@ -391,12 +391,37 @@ static void test_children_and_errors(void)
 	               "is given the shared store, since performance learns into its directory "
 	               "by its own config.performance.store, with that object's settings; give "
 	               "it there");
-	/* affinity listed takes the shared object: nothing unread */
+	/* affinity listed takes the shared object, and reads no max_pairs */
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\", \"max_pairs\": 1}, "
+	                   "\"children\": [\"performance\", \"affinity\"], \"config\": "
+	                   "{\"performance\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
+	                   err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'store.max_pairs': unread: no child learns outcomes into "
+	                    "the shared store");
+	/* its path alone: affinity keeps its keys there, performance learns */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, "
 	                   "\"children\": [\"performance\", \"affinity\"], \"config\": "
 	                   "{\"performance\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
 	                   err, sizeof(err)), LBS_EIO);
 	CHECK(!strstr(err, "unread"));
+	/* affinity alone takes it, and reads no field of learning */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\", \"alpha\": 0.5}, "
+	                   "\"children\": [\"affinity\", \"round-robin\"]}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'adaptive': config field 'store.alpha': unread: no child learns "
+	               "outcomes into the shared store (affinity keeps only its keys in it)");
+	/* beside a learner, affinity is given the store without them (it
+	 * would refuse them), the learner with them: the store opens */
+	{
+		char dir[] = "/tmp/lbs-ad-XXXXXX", cfg[256], cmd[300];
+
+		CHECK(mkdtemp(dir) != NULL);
+		snprintf(cfg, sizeof(cfg), "{\"store\": {\"path\": \"%s/s\", \"alpha\": 0.5, "
+		         "\"max_pairs\": 10}}", dir);
+		CHECK_INT(open_err("adaptive", cfg, err, sizeof(err)), LBS_OK);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		CHECK_INT(system(cmd), 0);
+	}
 	fleet_free(&f);
 }
 

@@ -256,6 +256,42 @@ static void test_survives_restart(void)
 	fleet_free(&f);
 }
 
+/* Affinity keeps keys, and learns no outcome: a learner on its directory
+ * was refused for an alpha affinity never gave ("uses it with alpha 0.3,
+ * this config gives 0.5"), whichever opened first; and affinity took the
+ * fields of learning, and read none. */
+static void test_store_beside_a_learner(void)
+{
+	char dir[] = "/tmp/lbs-aff-XXXXXX", aff[256], hw[256], err[512], cmd[300];
+	shim_sched *a, *h;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(aff, sizeof(aff), "{\"store\": {\"path\": \"%s/s\"}}", dir);
+	snprintf(hw, sizeof(hw), "{\"store\": {\"path\": \"%s/s\", \"alpha\": 0.5}}", dir);
+	a = test_sched("affinity", aff);
+	CHECK_INT(open_err("hardware-aware", hw, err, sizeof(err)), LBS_OK);
+	sched_close(a);
+	h = test_sched("hardware-aware", hw);
+	CHECK_INT(open_err("affinity", aff, err, sizeof(err)), LBS_OK);
+	/* ... and it meets the file mode the directory's files have */
+	snprintf(aff, sizeof(aff), "{\"store\": {\"path\": \"%s/s\", \"file_mode\": \"0640\"}}",
+	         dir);
+	snprintf(hw, sizeof(hw), "{\"store\": {\"path\": \"%s/s\", \"alpha\": 0.5, "
+	         "\"file_mode\": \"0600\"}}", dir);
+	sched_close(h);
+	h = test_sched("hardware-aware", hw);
+	CHECK_INT(open_err("affinity", aff, err, sizeof(err)), LBS_EIO);
+	CHECK_CONTAINS(err, "refused: another scheduler in this process uses it with file_mode "
+	                    "0600, this config gives 0640");
+	sched_close(h);
+	snprintf(aff, sizeof(aff), "{\"store\": {\"path\": \"%s/s\", \"max_pairs\": 1}}", dir);
+	CHECK_INT(open_err("affinity", aff, err, sizeof(err)), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'affinity': config field 'store.max_pairs': unread: affinity "
+	               "keeps only its keys in the store, and learns no outcome");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
 static void test_config_errors(void)
 {
 	char err[512];
@@ -273,6 +309,7 @@ int main(void)
 	test_counts_are_load();
 	test_explain();
 	test_survives_restart();
+	test_store_beside_a_learner();
 	test_config_errors();
 	return check_done("test_affinity");
 }
