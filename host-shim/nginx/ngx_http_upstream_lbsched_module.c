@@ -3160,6 +3160,40 @@ ngx_http_upstream_lbsched_left_out_fits(
 }
 
 
+/*
+ * Whether a server but the one just chosen (and marked tried) can still
+ * take this request: one whose kept-alive connection went stale (tried
+ * again when none else is left), or a live one neither tried nor unusable
+ * that meets its requirements (at any load, as left_out_fits).  It stops
+ * at the first: a request most servers meet looks at one or two.
+ */
+static ngx_uint_t
+ngx_http_upstream_lbsched_another_fits(
+    ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_http_upstream_lbsched_peer_data_t *dp, time_t now)
+{
+    ngx_uint_t  k;
+
+    for (k = 0; k < dp->nstale; k++) {
+        if (ngx_http_upstream_lbsched_usable(lcf->peer_at[dp->stale[k]],
+                                             now))
+        {
+            return 1;
+        }
+    }
+
+    for (k = 0; k < lcf->ncand; k++) {
+        if (!ngx_http_upstream_lbsched_spent(lcf, dp, lcf->cand_idx[k], now)
+            && elig_check(&dp->wl, lcf->cand[k], 2.0, NULL) == ELIG_OK)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* The live servers this request may use, each checked: as many tries or
  * unusable servers as the direct path cannot leave out by name. */
 static ngx_int_t
@@ -3402,6 +3436,22 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
         dp->tried[dp->ntried] = i;
     }
     dp->ntried++;
+
+    /* nginx's tries count every server that is not down, whether it can
+     * meet the request or not.  With no other server able to take it,
+     * nginx threw this one's answer away when its status was one to try
+     * the next server on (proxy_next_upstream http_404, http_500, ...),
+     * for a try that could only be "no live upstreams", a 502: the last
+     * try's answer is the client's, as round-robin's last server's is.
+     * nginx reads the tries left before it asks for another server, so
+     * this is known now; looked for only where a status is retried. */
+    if (pc->tries > 1
+        && (dp->request->upstream->conf->next_upstream
+            & NGX_HTTP_UPSTREAM_FT_STATUS)
+        && !ngx_http_upstream_lbsched_another_fits(lcf, dp, now))
+    {
+        pc->tries = 1;
+    }
 
     if (now - best->checked > best->fail_timeout) {
         best->checked = now;

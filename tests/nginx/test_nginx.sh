@@ -843,6 +843,92 @@ kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
 kill $kapids 2>/dev/null; kapids=
 
+# --- the last server able to take a request: its own answer, not a 502 --------------
+# nginx counts a try left for every server that is not down, able to meet
+# the request or not.  Only E meets X-Required-Backend: cuda in onecuda;
+# with its 404 or 500 in proxy_next_upstream, nginx threw E's answer away
+# for a try no server could take, and the client got "no live upstreams"
+# (502).  In twocuda E and the CUDA server both meet it: E's 500 is still
+# retried there (the liar plugin, honest, takes the first server not yet
+# tried: E).  In twoofthree E and F meet it and the CPU server does not:
+# E's 500 is retried on F, and F's 500 is the client's.
+P_RF=$(free_port) P_E=$(free_port) P_F=$(free_port)
+cat >"$tmp/onecuda.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_E", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
+EOF
+cat >"$tmp/twocuda.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_E", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_CUDA", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
+EOF
+cat >"$tmp/twoofthree.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_E", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_F", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64}]
+EOF
+retry_up="upstream onecuda {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/onecuda.json;
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_E;
+  }
+  upstream twocuda {
+    $ka_liar
+    lbsched_fleet $tmp/twocuda.json;
+    server 127.0.0.1:$P_E max_fails=0; server 127.0.0.1:$P_CUDA;
+  }
+  upstream twoofthree {
+    $ka_liar
+    lbsched_fleet $tmp/twoofthree.json;
+    server 127.0.0.1:$P_E max_fails=0; server 127.0.0.1:$P_F max_fails=0; server 127.0.0.1:$P_CPU;
+  }
+  server { listen 127.0.0.1:$P_F; location / { return 500 \"F's own 500\\n\"; } }
+  server {
+    listen 127.0.0.1:$P_E;
+    location /404 { return 404 \"E's own 404\\n\"; }
+    location /500 { return 500 \"E's own 500\\n\"; }
+  }
+  server {
+    listen 127.0.0.1:$P_RF;
+    add_header X-Upstream-Status \$upstream_status always;
+    proxy_next_upstream error timeout http_404 http_500;
+    location /one/ { proxy_pass http://onecuda/; }
+    location /two/ { proxy_pass http://twocuda/; }
+    location /three/ { proxy_pass http://twoofthree/; }
+  }"
+write_conf "$run/retry.conf" 1 "$slow_up $retry_up"
+"$NGINX" -p "$run/" -c "$run/retry.conf" || die "nginx (retry.conf) does not start: $(tail -5 "$run/error.log")"
+ngx_up
+nolive0=$(grep -c "no live upstreams" "$run/error.log")
+# rget PATH: "STATUS UPSTREAM_STATUS BODY" of a request requiring cuda
+rget() {
+	curl -s -m 10 -D "$tmp/rget.h" -H 'X-Required-Backend: cuda' "http://127.0.0.1:$P_RF$1" >"$tmp/rget.b"
+	echo "$(awk 'NR == 1 {print $2}' "$tmp/rget.h") [$(tr -d '\r' <"$tmp/rget.h" |
+		sed -n 's/^X-Upstream-Status: //Ip')] $(paste -sd' ' "$tmp/rget.b")"
+}
+for s in 404 500; do
+	# three each: a 404 or 500 passed on is no failure for max_fails
+	ans=$(for _ in 1 2 3; do rget /one/$s; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+	check "the one server meeting the request answers $s: the client gets its $s and body, 3 of 3 ($ans)" \
+		test "$ans" = " 3 $s [$s] E's own $s;"
+done
+ans=$(for _ in 1 2 3; do rget /two/500; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "with two servers meeting it, the first one's 500 is retried on the other, 3 of 3 ($ans)" \
+	test "$ans" = " 3 200 [500, 200] cuda;"
+ans=$(rget /two/404)
+check "... and so is its 404 ($ans)" test "$ans" = "200 [404, 200] cuda"
+ans=$(for _ in 1 2 3; do rget /three/500; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "two of three servers meeting it, both 500: the second one's 500 and body, 3 of 3 ($ans)" \
+	test "$ans" = " 3 500 [500, 500] F's own 500;"
+nolive=$(($(grep -c "no live upstreams" "$run/error.log") - nolive0))
+check "... and no request ran out of servers (\"no live upstreams\" $nolive times)" test "$nolive" = 0
+kill -QUIT "$(cat "$run/nginx.pid")"
+ngx_down
+
 # --- in flight per server, shared by every worker process ---------------------------
 # (P_HF is free again: that nginx has stopped)
 # Server A (a CUDA box, better on paper) holds 3 requests that require CUDA,
