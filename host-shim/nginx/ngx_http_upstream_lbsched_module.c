@@ -1592,8 +1592,11 @@ static ngx_int_t
 ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
     ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    ngx_str_t  name;
-    size_t     size, payload, pages;
+    ngx_str_t         name;
+    size_t            size, payload, pages;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_shm_zone_t   *zone;
 
     name.len = sizeof("lbsched_") - 1 + lcf->name.len;
     name.data = ngx_pnalloc(cf->pool, name.len);
@@ -1601,6 +1604,37 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
         return NGX_ERROR;
     }
     ngx_sprintf(name.data, "lbsched_%V", &lcf->name);
+
+    /* A zone of that name for another use (an upstream's "zone
+     * lbsched_x"): nginx would say so at the end of the http block,
+     * naming neither the upstream nor lbsched. */
+    part = &cf->cycle->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag != &ngx_http_upstream_lbsched_module
+            && zone[i].shm.name.len == name.len
+            && ngx_strncmp(zone[i].shm.name.data, name.data, name.len) == 0)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "lbsched: upstream \"%V\" in %s:%ui: its shared "
+                          "zone \"%V\" is declared for another use; lbsched "
+                          "keeps the name \"lbsched_<upstream>\" for each "
+                          "upstream it balances", &lcf->name, lcf->file_name,
+                          lcf->line, &name);
+            return NGX_ERROR;
+        }
+    }
 
     payload = ngx_http_upstream_lbsched_counts_size(lcf);
 

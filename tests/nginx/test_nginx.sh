@@ -232,6 +232,14 @@ check "... made in the conf directory" test -d "$run/adchild"
 check "... not in the current one" test ! -e "$tmp/elsewhere/adchild"
 cd - >/dev/null || die "cannot go back"
 
+# lbsched keeps a zone "lbsched_<upstream>": another upstream's zone of that
+# name was blamed on the end of the http block, naming neither
+try_conf zoneclash "s|^  upstream be {|  upstream other { zone lbsched_be 64k; server 127.0.0.1:1; }\n&|"
+check "nginx -t refuses a zone named as lbsched's for an upstream" test $rc -ne 0
+line=$(grep -n "^  upstream be {" "$run/zoneclash.conf" | cut -d: -f1)
+check "... naming the upstream, its line ($line) and the reserved name" \
+	grep -q "lbsched: upstream \"be\" in $run/zoneclash.conf:$line: its shared zone \"lbsched_be\" is declared for another use; lbsched keeps the name \"lbsched_<upstream>\"" <<<"$out"
+
 try_conf backup "s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU backup;|"
 check "nginx -t refuses backup servers" grep -q 'does not support parameter "backup"' <<<"$out"
 
