@@ -184,6 +184,36 @@ class PicksTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, msg):
                 lbsched.create_scheduler("composite", plugin=PLUGIN, **kw)
 
+    def test_weighted_round_robin_weighs_by_spare_load_as_the_original(self):
+        # the original's weight is 1 - load; the factory gave lbsched's
+        # default, capacity, and a worker at 85 % drew a third of the work
+        workers = {n: WorkerCapabilities(worker_id=n, supported_backends=["cpu"],
+                                         available_memory=16.0, cpu_cores=8)
+                   for n in ("w1", "w2", "w3")}
+        loads = {n: WorkerLoad(worker_id=n) for n in workers}
+        for f in ("cpu_utilization", "memory_utilization", "gpu_utilization",
+                  "io_utilization", "network_utilization"):
+            setattr(loads["w1"], f, 85.0)
+
+        def counts(config):
+            s = lbsched.create_scheduler("weighted_round_robin", plugin=PLUGIN, config=config)
+            return collections.Counter(
+                s.select_worker(TestRequirements(test_id="t%d" % i), workers, loads, {})
+                for i in range(300))
+
+        for config in (None, {}, '{"load_ceiling": 0.95}', " { } "):
+            c = counts(config)
+            # weights 0.15 : 1 : 1 of 300
+            self.assertEqual((c["w1"], sorted((c["w2"], c["w3"]))), (21, [139, 140]), config)
+        # weights the config names are its own
+        self.assertEqual(sorted(counts({"weights_from": "capabilities"}).values()),
+                         [100, 100, 100])
+        self.assertEqual(sorted(counts('{"weights_from": "capabilities"}').values()),
+                         [100, 100, 100])
+        # text the plugin refuses is still its to name
+        with self.assertRaisesRegex(ValueError, "given more than once|duplicate"):
+            counts('{"load_ceiling": 0.9, "load_ceiling": 0.8}')
+
     def test_explain_is_a_dict(self):
         workers, loads = original_fleet()
         ex = lbsched.PluginScheduler(plugin=PLUGIN).explain(

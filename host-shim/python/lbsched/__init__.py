@@ -1688,7 +1688,32 @@ def create_scheduler(scheduler_type, **kwargs):
     if kwargs:
         raise ValueError("%s: unknown arguments: %s"
                          % (scheduler_type, ", ".join(sorted(kwargs))))
+    if scheduler_type == "weighted_round_robin":
+        config = _wrr_config(config)
     return PluginScheduler(name, plugin=plugin, config=config)
+
+
+def _wrr_config(config):
+    """The original's weighted round robin weighs a worker by 1 - its load;
+    lbsched's, like nginx's, by its capacity unless told: the factory tells
+    it, unless the config names its own weights."""
+    if config is None:
+        return {"weights_from": "load"}
+    if isinstance(config, dict) and "weights_from" not in config and "weights" not in config:
+        return dict(config, weights_from="load")
+    if isinstance(config, str):
+        # text is the plugin's to read, every flaw named (a key given
+        # twice, which a dict would drop): "weights_from" added in front
+        # when the text is an object that names no weights of its own
+        try:
+            parsed = json.loads(config)
+        except ValueError:
+            return config
+        if isinstance(parsed, dict) and "weights_from" not in parsed and \
+                "weights" not in parsed:
+            body = config.strip()[1:].lstrip()
+            return '{"weights_from": "load"' + ("" if body.startswith("}") else ", ") + body
+    return config
 
 
 # Every live scheduler's and orchestrator's lock, held across fork(): a
