@@ -586,6 +586,25 @@ static void test_worker_spec_keys(void)
 	             " \"hardware_specs\": {\"cpu_clok_mhz\": 3000}}", &w), 0);
 	CHECK_INT(n_warns, 1);
 	CHECK_CONTAINS(warns, "unknown field 'hardware_specs.cpu_clok_mhz' ignored");
+	/* the original example's descriptive sections: 7 warnings a worker
+	 * were said of its own records (19 for its fleet of four); taken, not
+	 * read, as the original reads none of hardware_specs */
+	CHECK_INT(wk("{\"worker_id\": \"e\", \"cpu_cores\": 8, \"available_memory\": 28,"
+	             " \"supported_backends\": [\"cpu\", \"cuda\"],"
+	             " \"available_accelerators\": {\"gpu\": 1}, \"hardware_specs\": {"
+	             " \"cpu\": {\"model\": \"Intel Core i7\", \"cores\": 8, \"threads\": 16},"
+	             " \"memory\": {\"total_gb\": 32, \"type\": \"DDR4\"},"
+	             " \"os\": {\"name\": \"Linux\", \"version\": \"Ubuntu 22.04\"},"
+	             " \"gpu\": {\"model\": \"NVIDIA RTX 3080\", \"memory\": \"12GB\","
+	             "  \"cuda_cores\": 8704, \"tensor_cores\": 272},"
+	             " \"tpu\": {\"cores\": 8}, \"browser\": {\"name\": \"Chrome\"},"
+	             " \"mobile\": {\"chipset\": \"Snapdragon\"}}}", &w), 0);
+	CHECK_INT(n_warns, 0);
+	/* ... while a key beside them is still a typo */
+	CHECK_INT(wk("{\"worker_id\": \"e\", \"cpu_cores\": 8, \"available_memory\": 28,"
+	             " \"hardware_specs\": {\"os\": {\"name\": \"Linux\"}, \"gpuu\": {}}}", &w), 0);
+	CHECK_INT(n_warns, 1);
+	CHECK_CONTAINS(warns, "unknown field 'hardware_specs.gpuu' ignored");
 }
 
 static void test_worker_f3_browser(void)

@@ -56,7 +56,12 @@ static const char *const spec_keys[] = {
 	"gpu_tensor_cores", "gpu_tdp_watts", "tpu_cores", "tpu_memory_gb",
 	"npu_vendor", "npu_compute_units", "npu_memory_gb",
 	"cpu_model", "cpu_isa", "total_memory_kb", "cpu_sockets", "numa_nodes",
-	"cpu_caches", "pci_devices", "pci_devices_total", "gpus", NULL,
+	"cpu_caches", "pci_devices", "pci_devices_total", "gpus",
+	/* The original example's own sections ({"cpu": {"model": ...,
+	 * "cores": 8}, "gpu": {"model": ..., "memory": "12GB"}, ...}):
+	 * descriptions, which the original reads no more than any of
+	 * hardware_specs; its records are a user's, and said nothing wrong. */
+	"cpu", "memory", "os", "gpu", "tpu", "browser", "mobile", NULL,
 };
 
 static const char *const device_keys[] = {
