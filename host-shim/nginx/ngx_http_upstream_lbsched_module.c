@@ -3138,6 +3138,16 @@ ngx_http_upstream_lbsched_direct(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
     i = lcf->cand_idx[pos];
 
+    /* The names leave out a try past the LBS_EXCLUDE_MAX kept, once a
+     * stale connection's server was given back (untry) after that many:
+     * the bit of every try is kept, and a server tried already is the
+     * filtered path's to pass over. */
+    if (dp->rrp.tried[i / (8 * sizeof(uintptr_t))]
+        & ((uintptr_t) 1 << i % (8 * sizeof(uintptr_t))))
+    {
+        return NGX_DECLINED;
+    }
+
     if (!ngx_http_upstream_lbsched_usable(lcf->peer_at[i], now)) {
         /* left out until usable again */
         ngx_http_upstream_lbsched_withdraw(lcf, dp, i);
