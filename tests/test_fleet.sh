@@ -74,7 +74,34 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-feed() { # HOST CHUNK: one host process reports one chunk
+# held LOG TEXT CMD...: CMD, a decide given no --tests, its stderr appended
+# to LOG, and its tests (examples/tests.jsonl, through a pipe) held back
+# until LOG has TEXT, a line its fleet sync thread writes (at most 30 s;
+# else a failure).  The thread starts as the scheduler opens and steps at
+# once, but a decide that closes first leaves that step undone (its close
+# does not sync): a decide's ~120 ms were the whole margin, and a thread
+# that started late (a loaded machine, a TSan build) missed it.  CMD's
+# exit status.
+held() {
+	local log=$1 text=$2 rc; shift 2
+	rm -f "$tmp/held.late"
+	"$@" --tests <(until_ok 30 grep -qF -- "$text" "$log" ||
+		echo "not in $log within 30 s: '$text'" >"$tmp/held.late"
+		cat "$src/examples/tests.jsonl") >/dev/null 2>>"$log"
+	rc=$?
+	wait $! # the tests' subshell: its verdict is written
+	if [ -s "$tmp/held.late" ]; then bad "$(cat "$tmp/held.late")"; fi
+	return "$rc"
+}
+
+# feed HOST CHUNK [TEXT]: one host process reports one chunk; given TEXT,
+# it closes only once its log has TEXT (held)
+feed() {
+	if [ $# -gt 2 ]; then
+		held "$tmp/$1.log" "$3" "$shim" decide --plugin "$plugin" --config "$tmp/$1.json" \
+			--workers "$src/examples/fleet.json" --feedback "$tmp/$1.$2.jsonl"
+		return
+	fi
 	"$shim" decide --plugin "$plugin" --config "$tmp/$1.json" --workers "$src/examples/fleet.json" \
 		--tests "$src/examples/tests.jsonl" --feedback "$tmp/$1.$2.jsonl" >/dev/null 2>>"$tmp/$1.log"
 }
@@ -345,14 +372,22 @@ feed_sw() {
 	"$shim" decide --plugin "$plugin" --config "$tmp/sw.json" --workers "$src/examples/fleet.json" \
 		--tests "$src/examples/tests.jsonl" --feedback "$tmp/a.$1.jsonl" >/dev/null 2>>"$tmp/sw.log"
 }
+# moved_sw CHUNK FROM TO: host sw reports a chunk, its process kept open
+# until its sync thread has moved the store from prefix FROM to TO (held):
+# the prefs syncs below take the store as moved
+moved_sw() {
+	held "$tmp/sw.log" "store '$tmp/sw' moves from the fleet redis://127.0.0.1:$aport/$2 to redis://127.0.0.1:$aport/$3," \
+		"$shim" decide --plugin "$plugin" --config "$tmp/sw.json" --workers "$src/examples/fleet.json" \
+		--feedback "$tmp/a.$1.jsonl"
+}
 feed_sw 0
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
 sed -i 's/"prefix": "t17sw1:"/"prefix": "t17sw2:"/' "$tmp/sw.json"
-feed_sw 1
+moved_sw 1 t17sw1: t17sw2:
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
 sed -i 's/"prefix": "t17sw2:"/"prefix": "t17sw1:"/' "$tmp/sw.json"
-feed_sw 2
+moved_sw 2 t17sw2: t17sw1:
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sw.json"
 lines "$tmp/err" 1
 has "$tmp/err" "Redis holds this host's evidence up to sequence "
@@ -478,8 +513,11 @@ lacks "$tmp/err" "acl-secret-17"
 # Down while a host learns: it learns on and says why once.
 stop_redis "$tmp/redis" KILL
 config x
-expect_rc 0 "$shim" decide --plugin "$plugin" --config "$tmp/x.json" --workers "$src/examples/fleet.json" \
-	--tests "$src/examples/tests.jsonl" --feedback "$tmp/a.0.jsonl"
+: >"$tmp/err"
+held "$tmp/err" "redis://127.0.0.1:$port: cannot connect: Connection refused; learning goes on here and the sync retries (logged at most once a minute)" \
+	"$shim" decide --plugin "$plugin" --config "$tmp/x.json" --workers "$src/examples/fleet.json" \
+	--feedback "$tmp/a.0.jsonl"
+eq "decide with its Redis down: exit status" "$?" 0
 has "$tmp/err" "redis://127.0.0.1:$port: cannot connect: Connection refused; learning goes on here and the sync retries (logged at most once a minute)"
 [ "$(grep -c 'cannot connect' "$tmp/err")" = 1 ] && ok || bad "the unreachable Redis was logged more than once"
 "$shim" prefs export --plugin "$plugin" --db "$tmp/x" >"$tmp/x_local.json"
@@ -921,9 +959,10 @@ lines "$tmp/err" 1
 eq "nothing written under t17m2:" "$(rcli --scan --pattern 't17m2:*' | wc -l)" 0
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m.json"
 eq "t17m1: has all 10" "$(m_samples "$tmp/m.json")" "[10]"
-feed m2 2 || bad "feed m2 failed: $(cat "$tmp/m2.log")"
+moves_m="store '$tmp/m' moves from the fleet redis://127.0.0.1:$port/t17m1: to redis://127.0.0.1:$port/t17m2:, as its config says: it publishes its evidence there, and redis://127.0.0.1:$port/t17m1: gets none of it from now on"
+feed m2 2 "$moves_m" || bad "feed m2 failed: $(cat "$tmp/m2.log")"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m2.json"
-has "$tmp/m2.log" "store '$tmp/m' moves from the fleet redis://127.0.0.1:$port/t17m1: to redis://127.0.0.1:$port/t17m2:, as its config says: it publishes its evidence there, and redis://127.0.0.1:$port/t17m1: gets none of it from now on"
+has "$tmp/m2.log" "$moves_m"
 eq "t17m2: has the store's whole evidence" "$(m_samples "$tmp/m2.json")" "[15]"
 
 # A store from before the fleet was recorded (its meta without
@@ -1061,8 +1100,9 @@ feed rx 0; feed ry 0; sync_r
 redis-cli -p "$rport" save >/dev/null
 feed rx 1; feed ry 1; sync_r; sync_r
 restored
-feed ry 2 # its process's sync thread pushes, and notices
-has "$tmp/ry.log" "it was restored from an older copy; its totals are emptied and every host publishes its whole evidence again"
+restored_ry="it was restored from an older copy; its totals are emptied and every host publishes its whole evidence again"
+feed ry 2 "$restored_ry" # its process's sync thread notices (kept open until it has)
+has "$tmp/ry.log" "$restored_ry"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/ry.json"
 has "$tmp/out" '"backlog":0,'
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/rx.json"
