@@ -37,6 +37,42 @@ FLEET = os.path.join(SRC, "examples", "fleet.json")
 TESTS = os.path.join(SRC, "examples", "tests.jsonl")
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 nobody uses now, below the kernel's ephemeral
+    range, as tests/testlib.sh's free_port picks it: no connection's own end
+    is ever given it (a port bind(0) gave is one, and an outgoing connect
+    could take it before the server binds it)."""
+    import random
+    import socket
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    lo = 20000 if low > 21000 else 1024
+    if low - lo < 100:
+        raise RuntimeError("free_port: the ephemeral ports start at %d: no room below them" % low)
+    for _ in range(1000):
+        p = random.randrange(lo, low)
+        with socket.socket() as so:
+            try:
+                so.bind(("127.0.0.1", p))  # free now: nobody bound it, nothing in TIME_WAIT
+            except OSError:
+                continue
+        return p
+    raise RuntimeError("free_port: no free port in %d..%d" % (lo, low - 1))
+
+
+def until(seconds, check):
+    """check() until it is true, at most seconds: its last value."""
+    end = time.monotonic() + seconds
+    while True:
+        got = check()
+        if got or time.monotonic() >= end:
+            return got
+        time.sleep(0.05)
+
+
 # The original framework's records (seed-behaviour.md §a.1), in the one copy the
 # benchmark also uses.
 sys.path.insert(0, os.path.join(SRC, "bench"))
@@ -1284,29 +1320,43 @@ class LocaleTest(unittest.TestCase):
         # de_DE "1796590823,123456" was no number to Redis's script, and
         # every push an error (the totals stayed empty).  A real
         # redis-server on 127.0.0.1, stopped by its pid.
-        import socket
-        with socket.socket() as so:
-            so.bind(("127.0.0.1", 0))
-            port = so.getsockname()[1]
+        port = free_port()
         with tempfile.TemporaryDirectory() as d:
             subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", os.path.join(d, "de_DE.UTF-8")],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            log = os.path.join(d, "redis.log")
             redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", d],
+                                      "--save", "", "--appendonly", "no", "--dir", d,
+                                      "--logfile", log],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            child = None
             try:
                 def cli(*a):
-                    return subprocess.run(["redis-cli", "-p", str(port)] + list(a),
-                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                          universal_newlines=True).stdout.strip()
-                for _ in range(100):
-                    if cli("ping") == "PONG":
-                        break
-                    time.sleep(0.05)
+                    # "" for no answer: something else on the port may
+                    # take the connection and never reply
+                    try:
+                        return subprocess.run(["redis-cli", "-p", str(port)] + list(a),
+                                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                              universal_newlines=True, timeout=10).stdout.strip()
+                    except subprocess.TimeoutExpired:
+                        return ""
+
+                def redis_log():
+                    try:
+                        with open(log) as f:
+                            return "".join(f.readlines()[-3:])
+                    except OSError as e:
+                        return str(e)
+                if not until(20, lambda: redis.poll() is not None or cli("ping") == "PONG") or \
+                        redis.poll() is not None:
+                    self.fail("redis-server did not start on port %d: %s" % (port, redis_log()))
                 config = {"store": {"path": os.path.join(d, "store"), "batch_ms": 10,
                                     "fleet": {"address": "127.0.0.1:%d" % port, "prefix": "de:",
                                               "push_ms": 50, "pull_ms": 100}}}
-                code = ("import locale, lbsched, sys, time\n"
+                # The scheduler stays open until its standard input ends:
+                # closed first, its sync thread had not pushed (a fixed
+                # 2 s was the whole margin on a loaded machine).
+                code = ("import locale, lbsched, sys\n"
                         "locale.setlocale(locale.LC_ALL, 'de_DE.UTF-8')\n"
                         "s = lbsched.PluginScheduler('hardware-aware', config=sys.argv[1])\n"
                         "w = {'a': {'cpu_cores': 4, 'available_memory': 16.5}}\n"
@@ -1314,13 +1364,26 @@ class LocaleTest(unittest.TestCase):
                         "    t = 't%d' % i\n"
                         "    s.select_worker({'test_id': t, 'expected_duration': 2.5}, w, None)\n"
                         "    s.report(t, 'a', True, 2.5, expected_duration=2.5)\n"
-                        "time.sleep(2)\n"
+                        "sys.stdin.read()\n"
                         "s.close()\n")
-                out = run_python(code, json.dumps(config),
-                                 env=dict(os.environ, LOCPATH=d, LBSCHED_PLUGIN=PLUGIN))
-                self.assertEqual((out.returncode, out.stderr), (0, ""))
+                with open(os.path.join(d, "out"), "w+") as out, open(os.path.join(d, "err"), "w+") as err:
+                    child = subprocess.Popen([sys.executable, "-c", code, json.dumps(config)],
+                                             stdin=subprocess.PIPE, stdout=out, stderr=err,
+                                             env=dict(os.environ, LOCPATH=d, LBSCHED_PLUGIN=PLUGIN))
+                    # the push, seen in Redis while the scheduler is open
+                    # (a push under de_DE was an error, and never came)
+                    pushed = until(30, lambda: child.poll() is not None or
+                                   cli("hlen", "de:totals") == "1")
+                    child.stdin.close()
+                    rc = child.wait(timeout=60)
+                    err.seek(0)
+                    self.assertEqual((rc, err.read()), (0, ""))
+                    self.assertTrue(pushed, "no push reached Redis within 30 s")
                 self.assertEqual(cli("hlen", "de:totals"), "1")
             finally:
+                if child is not None and child.poll() is None:
+                    child.kill()
+                    child.wait()
                 redis.kill()
                 redis.wait()
 
