@@ -2625,6 +2625,20 @@ class WarningsTest(unittest.TestCase):
                 call()
             self.assertEqual([(str(w.message), w.category, w.filename) for w in got],
                              [(want, lbsched.RecordWarning, __file__)])
+        # its load found under the record's id, as that warning says, is
+        # not blamed again ("field 'worker_id': 'gpu-1' is not this
+        # worker's id"); a load naming another id still is
+        for load_id, also in (("gpu-1", []), ("gpu-9", [
+                "worker_loads['gpu-1']: field 'worker_id': 'gpu-9' is not this worker's id, "
+                "the load is applied to this worker anyway"])):
+            loads = {"gpu-1": {"worker_id": load_id, "cpu_utilization": 50.0}}
+            for call in (lambda s: s.select_worker({"test_id": "t"}, fleet, loads),
+                         lambda s: s.explain({"test_id": "t"}, fleet, loads)):
+                s = lbsched.PluginScheduler(plugin=PLUGIN)  # its fleet's first call
+                with warnings.catch_warnings(record=True) as got:
+                    warnings.simplefilter("always")
+                    call(s)
+                self.assertEqual(sorted(str(w.message) for w in got), [want] + also, load_id)
         # made an error: nothing chosen, and raised again the next time
         s = lbsched.PluginScheduler(plugin=PLUGIN)
         for _ in range(2):

@@ -842,6 +842,21 @@ def _relocate(msg, fleet, worker_loads, own):
     return "%s: %s%s" % (_at(fleet.keys, i), m.group(2) or "", rest)
 
 
+def _said_of_its_key(msg, fleet, worker_loads, own):
+    """Whether msg is the library's "field 'load.worker_id': 'w2' is not
+    this worker's id" for a load found under its record's worker_id (a
+    worker keyed otherwise): _cap's warning said already that its load is
+    worker_loads['w2'], and this one read as if that load were wrong."""
+    m = _AT.match(msg)
+    if not m or fleet is None or fleet.second is None or m.group(4) is None:
+        return False
+    i = int(m.group(1))
+    if i >= len(fleet.ids) or (own and i in own) or fleet.first[i] in (worker_loads or {}):
+        return False
+    return msg[m.end():].startswith("worker_id': '%s' is not this worker's id"
+                                    % fleet.second[i])
+
+
 # _answer's word for "the library stopped for the records' warnings"
 _WARNED = object()
 
@@ -1194,7 +1209,8 @@ class PluginScheduler(object):
         if _lib.lbspy_warnings(self._h, ctypes.byref(out)) != _OK or not out.value:
             return []
         return [_relocate(line, fleet, worker_loads, own)
-                for line in json.loads(_take(out))]
+                for line in json.loads(_take(out))
+                if not _said_of_its_key(line, fleet, worker_loads, own)]
 
     def _select_locked(self, h, test_requirements, available_workers, worker_loads,
                        performance_data, maxn):
