@@ -288,7 +288,8 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int 
 		lbspy_locked_sched(h, report_locked, &rep);
 		if (rep.st == LBS_EINVAL && strlen(oc.worker_id) > LBS_LEARN_ID_MAX)
 			snprintf(why, sizeof why, "field 'worker_id': is %zu bytes long, more than "
-			         "the %d a store learns from", strlen(oc.worker_id), LBS_LEARN_ID_MAX);
+			         "the %d a scheduler learns from (a store's longest key)",
+			         strlen(oc.worker_id), LBS_LEARN_ID_MAX);
 		else if (rep.st != LBS_OK && rep.st != LBS_EUNSUPPORTED)
 			snprintf(why, sizeof why, "the scheduler refused the outcome (status %d)",
 			         (int)rep.st);

@@ -603,7 +603,8 @@ LBSPY_EXPORT int lbspy_report(lbspy *h, const char *outcome_json, int hold, char
 		/* the store's limit, named as the converter names a field */
 		rc = LBSPY_EINPUT;
 		set_err(err, errlen, "outcome: field 'worker_id': is %zu bytes long, more than "
-		        "the %d a store learns from", strlen(o.worker_id), LBS_LEARN_ID_MAX);
+		        "the %d a scheduler learns from (a store's longest key)", strlen(o.worker_id),
+		        LBS_LEARN_ID_MAX);
 	} else if (rc)
 		set_err(err, errlen, "the scheduler refused the outcome (status %d)", (int)st);
 out:

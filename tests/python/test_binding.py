@@ -1001,7 +1001,8 @@ class ErrorTest(unittest.TestCase):
             with self.assertRaises(ValueError) as cm:
                 s.report("t", "w" * 600, True, 1.0)
             self.assertEqual(str(cm.exception), "outcome: field 'worker_id': is 600 bytes "
-                             "long, more than the 510 a store learns from", name)
+                             "long, more than the 510 a scheduler learns from (a store's "
+                             "longest key)", name)
             self.assertTrue(s.report("t", "w" * 510, True, 1.0), name)
             self.assertEqual(s.stats()["reports"], 1, name)
         # a scheduler that does not learn takes it as any other
@@ -1018,7 +1019,8 @@ class ErrorTest(unittest.TestCase):
         with self.assertRaises(ValueError) as cm:
             s.select_worker(t, caps, loads, pd)
         self.assertEqual(str(cm.exception), "performance_data['%s']: the key is 600 bytes "
-                         "long, more than the 510 a store learns from" % ("w" * 600))
+                         "long, more than the 510 a scheduler learns from (a store's longest "
+                         "key)" % ("w" * 600))
         self.assertEqual(s.stats()["reports"], 0)
         del pd["w" * 600]
         self.assertIn(s.select_worker(t, caps, loads, pd), caps)

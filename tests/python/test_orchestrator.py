@@ -565,8 +565,8 @@ class LearnsFromResults(unittest.TestCase):
                                                                 worker_id=long)}), long)
         self.recorded_with_warning(o, "w: subtask 's0': the result is recorded, but the "
                                       "scheduler refused it as an outcome: field 'worker_id': "
-                                      "is 600 bytes long, more than the 510 a store learns "
-                                      "from")
+                                      "is 600 bytes long, more than the 510 a scheduler "
+                                      "learns from (a store's longest key)")
         self.assertEqual(s.stats()["reports"], 0)
 
     def test_a_scheduler_that_does_not_learn_records_as_before(self):

@@ -1341,7 +1341,7 @@ class PluginScheduler(object):
 
     def _seed_apply(self, plan):
         """_seed_plan's outcomes through report(); self._lock held.  A
-        worker id longer than a store learns from is reported first: a
+        worker id longer than a scheduler learns from is reported first: a
         scheduler that learns refuses it before anything is learned, one
         that does not says so (and the id is no fault)."""
         long_ = [p for p in plan if len(p[0][0].encode("utf-8")) > _LEARN_ID_MAX]
@@ -1355,7 +1355,8 @@ class PluginScheduler(object):
                     return
                 if code == _EINPUT and len(key[0].encode("utf-8")) > _LEARN_ID_MAX:
                     raise ValueError("performance_data[%r]: the key is %d bytes long, "
-                                     "more than the %d a store learns from"
+                                     "more than the %d a scheduler learns from (a store's "
+                                     "longest key)"
                                      % (key[0], len(key[0].encode("utf-8")), _LEARN_ID_MAX))
                 if code != _OK:
                     _raise(code, self._err)
