@@ -246,9 +246,22 @@ class PicksTest(unittest.TestCase):
                          [100, 100, 100])
         self.assertEqual(sorted(counts('{"weights_from": "capabilities"}').values()),
                          [100, 100, 100])
-        # text the plugin refuses is still its to name
+        # text the plugin refuses is still its to name, at the caller's bytes
         with self.assertRaisesRegex(ValueError, "given more than once|duplicate"):
             counts('{"load_ceiling": 0.9, "load_ceiling": 0.8}')
+        for text in ('{"load_ceiling": NaN}', '{"x": "\ud800"}'):
+            with self.assertRaises(ValueError) as plain:
+                lbsched.PluginScheduler("weighted-round-robin", plugin=PLUGIN, config=text)
+            with self.assertRaises(ValueError) as factory:
+                counts(text)
+            self.assertEqual(str(factory.exception), str(plain.exception))
+        # ... and a composite's weighted_round_robin is the original's too
+        comp = lbsched.create_scheduler("composite", plugin=PLUGIN, algorithms=[
+            {"type": "weighted_round_robin", "weight": 1.0}])
+        c = collections.Counter(
+            comp.select_worker(TestRequirements(test_id="t%d" % i), workers, loads, {})
+            for i in range(300))
+        self.assertEqual((c["w1"], sorted((c["w2"], c["w3"]))), (21, [139, 140]))
 
     def test_explain_is_a_dict(self):
         workers, loads = original_fleet()

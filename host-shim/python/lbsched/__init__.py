@@ -1696,6 +1696,9 @@ def create_scheduler(scheduler_type, **kwargs):
             c = {"scheduler": child, "weight": w}
             if a.get("config") is not None:
                 c["config"] = a["config"]
+            if a.get("type") == "weighted_round_robin":
+                # the original's composite holds the original's algorithm
+                c["config"] = _wrr_config(c.get("config"))
             children.append(c)
         if algorithms and not any(c["weight"] for c in children):
             raise ValueError("composite: algorithms: every weight is 0; give at least one "
@@ -1728,8 +1731,10 @@ def _wrr_config(config):
             return config
         if isinstance(parsed, dict) and "weights_from" not in parsed and \
                 "weights" not in parsed:
-            body = config.strip()[1:].lstrip()
-            return '{"weights_from": "load"' + ("" if body.startswith("}") else ", ") + body
+            # before the closing brace, so that the plugin's byte offsets
+            # in what it finds wrong stay the caller's
+            head = config.rstrip()[:-1]
+            return head + (', ' if parsed else '') + '"weights_from": "load"}'
     return config
 
 
