@@ -165,81 +165,95 @@ static int gets_store(const char *const *names, const cJSON *own, uint32_t i, in
  * store (its own config's, or the shared 'store' it was given).  A store
  * no child would keep is refused too: dropped, its fields would go
  * unchecked and decide would report outcomes as learned. */
+/* Who takes the shared store (learners_of): given to a child at all
+ * (affinity, the outcome taker), and the first child, and the first
+ * learner, whose own config names its directory. */
+typedef struct shared_use {
+	int given;
+	const char *by_own, *learner_by_own;
+} shared_use;
+
 static size_t learners_of(const char *const *names, uint32_t n, const cJSON *cfg,
-                          const cJSON *own, store_learner *l, char (*fields)[64], int *kept_out,
-                          const char **by_own)
+                          const cJSON *own, store_learner *l, char (*fields)[64], shared_use *u)
 {
 	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
 	const char *sp = path_of(shared);
 	int32_t taker = outcome_taker(names, n, own, sp);
 	size_t m = 0;
-	int kept = 0;
 
-	*by_own = NULL;
+	memset(u, 0, sizeof *u);
 	for (uint32_t i = 0; i < n; i++) {
 		const cJSON *st = own_store(names, own, i);
 		int given = shared && gets_store(names, own, i, taker);
 		const char *path = path_of(st);
 
-		/* a child learning into the shared directory by its own
-		 * config keeps it too (its directory, not its settings) */
-		if (!given && path && sp && store_same_dir(path, sp) && !*by_own)
-			*by_own = names[i];
-		kept |= given;
+		if (path && sp && store_same_dir(path, sp)) {
+			if (!u->by_own)
+				u->by_own = names[i];
+			if (!u->learner_by_own && learns_outcomes(names[i]))
+				u->learner_by_own = names[i];
+		}
+		u->given |= given;
 		if (!learns_outcomes(names[i]) || (!st && !given))
 			continue;
 		snprintf(fields[m], sizeof fields[m], given ? "store" : "config.%s.store", names[i]);
 		l[m] = (store_learner){ names[i], fields[m], given ? sp : path, 0 };
 		m++;
 	}
-	*kept_out = kept || !shared;
-	if (kept)
-		*by_own = NULL;
 	return m;
 }
 
+/* The first field of a store object but its path, or NULL. */
+static const char *beyond_path(const cJSON *store)
+{
+	for (const cJSON *f = store->child; f; f = f->next)
+		if (f->string && strcmp(f->string, "path"))
+			return f->string;
+	return NULL;
+}
+
+/*
+ * The shared store is refused when no child keeps it (dropped, its fields
+ * would go unchecked and decide would report outcomes as learned), and so
+ * are its settings that no child reads: its fields of learning when no
+ * learner is given it (affinity reads none), every field but its path when
+ * no child is given it at all, its directory a child's own by config.
+ */
 static lbs_status one_learner_a_store(const char *const *names, uint32_t n, const cJSON *cfg,
                                       const cJSON *own, char *err, size_t errlen)
 {
 	store_learner l[ADAPT_MAX_CHILDREN];
 	char fields[ADAPT_MAX_CHILDREN][64];
-	int kept;
-	const char *by_own;
+	shared_use u;
 	const cJSON *shared = cJSON_GetObjectItemCaseSensitive(cfg, "store");
-	size_t m = learners_of(names, n, cfg, own, l, fields, &kept, &by_own);
+	size_t m = learners_of(names, n, cfg, own, l, fields, &u);
+	const char *unread = NULL;
 
-	if (by_own) {
-		/* Given to no child, the shared object's settings other than
-		 * its path would go unread: refused, as a store no child
-		 * keeps, rather than dropped. */
-		const cJSON *f = shared->child;
-
-		while (f && f->string && !strcmp(f->string, "path"))
-			f = f->next;
-		if (!f)
-			return store_learners_apart(l, m, err, errlen);
-		if (err && errlen)
-			snprintf(err, errlen, "config field 'store.%.64s': unread: no child is given "
-			         "the shared store, since %s learns into its directory by its own "
-			         "config.%s.store, with that object's settings; give it there",
-			         f->string ? f->string : "", by_own, by_own);
-		return LBS_ECONFIG;
-	}
-	if (kept && outcome_taker(names, n, own, path_of(shared)) < 0 &&
-	    store_config_learn_field(shared)) {
-		/* Affinity alone is given it, and reads no field of learning. */
-		if (err && errlen)
-			snprintf(err, errlen, "config field 'store.%s': unread: no child learns "
-			         "outcomes into the shared store (affinity keeps only its keys in it)",
-			         store_config_learn_field(shared));
-		return LBS_ECONFIG;
-	}
-	if (!kept) {
+	if (!shared)
+		return store_learners_apart(l, m, err, errlen);
+	if (!u.given && !u.by_own) {
 		if (err && errlen)
 			snprintf(err, errlen, "config field 'store': no child keeps it: it goes to "
 			         "affinity and to one child that learns outcomes (performance, "
 			         "hardware-aware or priority) without a store of its own, and none "
 			         "of the children is one");
+		return LBS_ECONFIG;
+	}
+	if (outcome_taker(names, n, own, path_of(shared)) < 0)
+		unread = u.given ? store_config_learn_field(shared) : beyond_path(shared);
+	if (unread && u.learner_by_own) {
+		if (err && errlen)
+			snprintf(err, errlen, "config field 'store.%.64s': unread: no child that learns "
+			         "outcomes is given the shared store, since %s learns into its "
+			         "directory by its own config.%s.store, with that object's settings; "
+			         "give it there", unread, u.learner_by_own, u.learner_by_own);
+		return LBS_ECONFIG;
+	}
+	if (unread) {
+		if (err && errlen)
+			snprintf(err, errlen, "config field 'store.%.64s': unread: no child learns "
+			         "outcomes into the shared store (affinity keeps only its keys in it)",
+			         unread);
 		return LBS_ECONFIG;
 	}
 	return store_learners_apart(l, m, err, errlen);
@@ -333,8 +347,7 @@ size_t adapt_store_learners(const cJSON *cfg, store_learner *l, char (*fields)[6
 	const cJSON *own = cJSON_GetObjectItemCaseSensitive(cfg, "config");
 	const char *names[ADAPT_MAX_CHILDREN + 1];
 	uint32_t n = 0;
-	int kept;
-	const char *by_own;
+	shared_use u;
 
 	if (cJSON_IsArray(list)) {
 		cJSON_ArrayForEach(m, list)
@@ -344,8 +357,7 @@ size_t adapt_store_learners(const cJSON *cfg, store_learner *l, char (*fields)[6
 		for (; n < 4; n++)
 			names[n] = default_children[n];
 	}
-	return learners_of(names, n, cfg, cJSON_IsObject(own) ? own : NULL, l, fields, &kept,
-	                   &by_own);
+	return learners_of(names, n, cfg, cJSON_IsObject(own) ? own : NULL, l, fields, &u);
 }
 
 static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size_t errlen)

@@ -388,16 +388,26 @@ static void test_children_and_errors(void)
 	                   "{\"performance\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
 	                   err, sizeof(err)), LBS_ECONFIG);
 	CHECK_STR(err, "scheduler 'adaptive': config field 'store.max_pairs': unread: no child "
-	               "is given the shared store, since performance learns into its directory "
-	               "by its own config.performance.store, with that object's settings; give "
-	               "it there");
-	/* affinity listed takes the shared object, and reads no max_pairs */
+	               "that learns outcomes is given the shared store, since performance learns "
+	               "into its directory by its own config.performance.store, with that "
+	               "object's settings; give it there");
+	/* affinity listed takes the shared object, and reads no max_pairs:
+	 * the learner is named, not "no child learns" */
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\", \"max_pairs\": 1}, "
 	                   "\"children\": [\"performance\", \"affinity\"], \"config\": "
 	                   "{\"performance\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
 	                   err, sizeof(err)), LBS_ECONFIG);
-	CHECK_CONTAINS(err, "config field 'store.max_pairs': unread: no child learns outcomes into "
-	                    "the shared store");
+	CHECK_CONTAINS(err, "config field 'store.max_pairs': unread: no child that learns outcomes "
+	                    "is given the shared store, since performance learns into its "
+	                    "directory by its own config.performance.store");
+	/* affinity by its own config in that directory is no learner to
+	 * give the settings to (it refuses them) */
+	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\", \"max_pairs\": 1}, "
+	                   "\"children\": [\"affinity\", \"round-robin\"], \"config\": "
+	                   "{\"affinity\": {\"store\": {\"path\": \"/nonexistent/s\"}}}}",
+	                   err, sizeof(err)), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'adaptive': config field 'store.max_pairs': unread: no child "
+	               "learns outcomes into the shared store (affinity keeps only its keys in it)");
 	/* its path alone: affinity keeps its keys there, performance learns */
 	CHECK_INT(open_err("adaptive", "{\"store\": {\"path\": \"/nonexistent/s\"}, "
 	                   "\"children\": [\"performance\", \"affinity\"], \"config\": "
