@@ -483,10 +483,15 @@ has "$tmp/err" "--json and --report name one file ('same2.out')"
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json /dev/stdout --dump-tests /dev/fd/1
 eq "--json and --dump-tests on stdout" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json and --dump-tests name one file ('/dev/stdout'): give each its own (lbsched-shim simulate --help)"
 lines "$tmp/out" 0
-# one output on standard output, the other on standard error: both written
+# one output on standard output, the other on standard error: both written,
+# and the output on standard output takes the table's place there (the
+# table came first, and the JSON could not be parsed)
 expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json /dev/stdout --dump-tests /dev/stderr
-has "$tmp/out" '"lbsched_simulate"'
+if python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["lbsched_simulate"] == 1' "$tmp/out"; then ok; else bad "--json /dev/stdout is not one JSON document: $(head -c 300 "$tmp/out")"; fi
 has "$tmp/err" '"test_id"'
+expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --dump-tests /dev/fd/1
+lines "$tmp/out" 3
+if python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out"; then ok; else bad "--dump-tests /dev/fd/1 is not JSON lines alone"; fi
 # A config named in --compare is an input too: --json wrote over it (exit 0),
 # and the next run refused the JSON as a config
 echo '{"load_ceiling": 0.8}' >"$tmp/pcfg.json"
@@ -613,6 +618,10 @@ cp "$tmp/gmix.jsonl" "$tmp/gmix-keep.jsonl"
 expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --report "$tmp/./gmix.jsonl"
 has "$tmp/err" "--report would write over --graphs ('$tmp/./gmix.jsonl')"
 cmp -s "$tmp/gmix.jsonl" "$tmp/gmix-keep.jsonl" && ok || bad "--report wrote over the graphs"
+# ... or into standard output, between the graphs' JSON lines (exit 0)
+expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --report /dev/stdout
+eq "--graphs --report /dev/stdout" "$(cat "$tmp/err")" "lbsched-shim: simulate: --report '/dev/stdout': standard output carries a JSON line for each graph; give the report a file (lbsched-shim simulate --graphs GRAPHS.jsonl --help)"
+lines "$tmp/out" 0
 # simulate's stream options with --graphs: named as not applying, the
 # --help pointed to the one that lists what does
 expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --tests 5

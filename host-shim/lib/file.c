@@ -469,6 +469,11 @@ int file_same(const char *out, const char *other, int other_in)
 	return !strcmp(a, b);
 }
 
+int file_is_stdout(const char *path)
+{
+	return path && is_fd_path(path) && own_fd(path) == 1;
+}
+
 void file_hold_std_fds(void)
 {
 	for (int fd = 0; fd <= 2; fd++) {

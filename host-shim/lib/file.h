@@ -83,6 +83,10 @@ void file_stream_free(file_stream *s);
  * the same; but two outputs naming one descriptor of this process
  * (/dev/stdout and /dev/fd/1) are, since both would land in it mixed. */
 int file_same(const char *out, const char *other, int other_in);
+
+/* 1 when output `path` names this process's standard output (/dev/stdout,
+ * /dev/fd/1, /proc/self/fd/1), where a command's own lines go. */
+int file_is_stdout(const char *path);
 typedef int (*file_out_fn)(FILE *f, void *ctx, char *err, size_t errlen);
 int file_check_out(const char *path, char *err, size_t errlen);
 int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_t errlen);

@@ -167,6 +167,11 @@ static int parse(int argc, char **argv, gopts *o)
 	if ((o->redis_password || o->redis_insecure) && !fleet_source_is_redis(o->workers))
 		return cli_usage_error(prog, &graphsim_cmd, "--redis-password-file and "
 		                       "--redis-insecure go with a redis:// --workers");
+	/* standard output carries a line of JSON a graph */
+	if (file_is_stdout(o->report))
+		return cli_usage_error(prog, &graphsim_cmd, "--report '%s': standard output carries "
+		                       "a JSON line for each graph; give the report a file",
+		                       o->report);
 	/* the report over an input: written last, it replaced it */
 	{
 		const char *const in[] = {"graphs", o->graphs, "workers", o->workers,

@@ -804,7 +804,10 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	}
 	double bound = sim_lower_bound(&su);
 
-	print_table(&su, runs, n_runs, oracle_mean, bound);
+	/* An output on standard output takes the table's place there:
+	 * both would be one stream, neither to be parsed. */
+	if (!file_is_stdout(o.json) && !file_is_stdout(o.report) && !file_is_stdout(o.dump))
+		print_table(&su, runs, n_runs, oracle_mean, bound);
 	if (o.json || o.report) {
 		cJSON *doc = result_json(&o, &su, runs, n_runs, oracle_mean, bound);
 		char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
