@@ -506,6 +506,17 @@ cp "$tmp/three.jsonl" "$tmp/three-copy.jsonl"
 expect_rc 2 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three-copy.jsonl" --json "$tmp/./three-copy.jsonl"
 eq "--json over --tests-file" "$(cat "$tmp/err")" "lbsched-shim: simulate: --json would write over --tests-file ('$tmp/./three-copy.jsonl') (lbsched-shim simulate --help)"
 cmp -s "$tmp/three.jsonl" "$tmp/three-copy.jsonl" && ok || bad "the tests file was written over"
+# A file name is any bytes: one not UTF-8 made --json's "workers_file"
+# invalid JSON (and the report's), and a worker id's control bytes reached
+# the terminal through the table; shown as '?' in both
+cp "$tmp/fleet2.json" "$tmp/W$(printf '\377').json"
+sed 's/"slow"/"sl\\u0001ow"/' "$tmp/fleet2.json" >"$tmp/ctl.json"
+sed 's/"slow"/"sl\\u0001ow"/' "$tmp/truth2.json" >"$tmp/ctl_truth.json"
+expect_rc 0 sim --workers "$tmp/W$(printf '\377').json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json "$tmp/w.json"
+if python3 -c 'import json, sys; d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8")); assert d["scenario"]["workers_file"].endswith("/W?.json"), d["scenario"]' "$tmp/w.json"; then ok; else bad "--json of a file name not UTF-8 is not JSON"; fi
+expect_rc 0 sim --workers "$tmp/ctl.json" --truth "$tmp/ctl_truth.json" --tests-file "$tmp/three.jsonl" --compare "hardware-aware,oracle"
+has "$tmp/out" "sl?ow"
+if grep -q "$(printf '\001')" "$tmp/out"; then bad "a control byte of a worker id reached the table"; else ok; fi
 # A sharded test in a tests file: refused naming the field that made it so
 echo '{"test_id": "s", "expected_duration": 10, "arrival_s": 0, "custom_properties": {"is_shardable": true, "min_shards": 2, "allocation_strategy": "sharded"}}' >"$tmp/shard.jsonl"
 expect_rc 1 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/shard.jsonl"

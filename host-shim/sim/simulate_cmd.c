@@ -5,6 +5,7 @@
 #include "simulate_cmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,13 +334,31 @@ static cJSON *series_json(const sim_series *s)
 	return a;
 }
 
+/* s as valid UTF-8 on one line (txt_one_line): a file name or a run named
+ * by one holds any bytes, and --json must stay JSON, the table stay off
+ * the terminal's controls.  Cut to n - 1 bytes. */
+static const char *as_text(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s);
+	txt_one_line(dst);
+	return dst;
+}
+
+/* cJSON_AddStringToObject of as_text(s). */
+static void add_text(cJSON *o, const char *key, const char *s)
+{
+	char t[PATH_MAX + 64];
+
+	cJSON_AddStringToObject(o, key, as_text(t, sizeof t, s));
+}
+
 static cJSON *run_json(const sim_run *r, const sim_setup *su, double oracle_mean,
                        double bound)
 {
 	uint32_t nw = su->n_workers, nt = su->stream->n_types;
 	cJSON *o = cJSON_CreateObject(), *a;
 
-	cJSON_AddStringToObject(o, "scheduler", r->name);
+	add_text(o, "scheduler", r->name);
 	cJSON_AddNumberToObject(o, "tests", r->tests);
 	cJSON_AddNumberToObject(o, "completed", r->completed);
 	cJSON_AddNumberToObject(o, "failures", r->failures);
@@ -397,14 +416,14 @@ static cJSON *result_json(const sim_opts *o, const sim_setup *su, const sim_run 
 
 	cJSON_AddNumberToObject(doc, "lbsched_simulate", 1);
 	sc = cJSON_AddObjectToObject(doc, "scenario");
-	cJSON_AddStringToObject(sc, "workers_file", o->workers);
-	cJSON_AddStringToObject(sc, "truth_file", o->truth);
+	add_text(sc, "workers_file", o->workers);
+	add_text(sc, "truth_file", o->truth);
 	if (o->mix)
-		cJSON_AddStringToObject(sc, "mix_file", o->mix);
+		add_text(sc, "mix_file", o->mix);
 	else
 		cJSON_AddNullToObject(sc, "mix_file");
 	if (o->tests_file)
-		cJSON_AddStringToObject(sc, "tests_file", o->tests_file);
+		add_text(sc, "tests_file", o->tests_file);
 	else
 		cJSON_AddNullToObject(sc, "tests_file");
 	cJSON_AddNumberToObject(sc, "tests", su->stream->n);
@@ -468,6 +487,8 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 	/* as wide as the longest name: two configs under one directory were
 	 * two rows cut to the same 28 characters */
 	int nw_name = 28;
+	char t[256];
+
 	for (uint32_t i = 0; i < n_runs; i++) {
 		size_t l = strlen(runs[i].name);
 		if (l > (size_t)nw_name)
@@ -481,7 +502,7 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 		char ratio[32], rb[32], m[32], p95[32], mw[32], ms[32], tp[32];
 
 		printf("%-*.*s %9s %9s %11s %10s %8s %6u %6u %8u %9s %9s\n", nw_name, nw_name,
-		       r->name,
+		       as_text(t, sizeof t, r->name),
 		       num_text(m, sizeof m, r->mean_s, 2), num_text(p95, sizeof p95, r->p95_s, 2),
 		       num_text(mw, sizeof mw, r->mean_after_warmup_s, 2),
 		       num_text(ms, sizeof ms, r->makespan_s, 1),
@@ -495,17 +516,18 @@ static void print_table(const sim_setup *su, const sim_run *runs, uint32_t n_run
 	/* Tests per worker and type: all of it is in --json; the table shows
 	 * what fits a terminal. */
 	uint32_t nw = su->n_workers, nt = su->stream->n_types, show = nw < 24 ? nw : 24;
-	printf("\ntests per worker, all types (%s", nt ? su->stream->types[0] : "");
-	for (uint32_t t = 1; t < nt; t++)
-		printf(", %s", su->stream->types[t]);
+	printf("\ntests per worker, all types (%s",
+	       nt ? as_text(t, sizeof t, su->stream->types[0]) : "");
+	for (uint32_t k = 1; k < nt; k++)
+		printf(", %s", as_text(t, sizeof t, su->stream->types[k]));
 	printf("; by type in --json)\n%-24s", "worker");
 	/* Each column as wide as its run's name: cut to a common width, two
 	 * runs of one scheduler read alike ("hardware-aware=f"). */
 	for (uint32_t i = 0; i < n_runs; i++)
-		printf(" %*s", col_width(runs[i].name), runs[i].name);
+		printf(" %*s", col_width(runs[i].name), as_text(t, sizeof t, runs[i].name));
 	printf("\n");
 	for (uint32_t w = 0; w < show; w++) {
-		printf("%-24.24s", su->workers[w]->id);
+		printf("%-24.24s", as_text(t, sizeof t, su->workers[w]->id));
 		for (uint32_t i = 0; i < n_runs; i++) {
 			uint32_t sum = 0;
 			for (uint32_t t = 0; t < nt; t++)
