@@ -3709,6 +3709,42 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     }
 
     ngx_http_upstream_free_round_robin_peer(pc, &dp->rrp, state);
+
+    /* A failed try (an error or a timeout; not a stale connection,
+     * cleared above and tried again) with no other server able to take
+     * the request is the last: nginx's tries count every server that is
+     * not down, and it asked for another, got "no live upstreams" and
+     * gave the client a 502 for the last server's timeout or error.
+     * nginx reads the tries left after this free: none left, the client
+     * gets nginx's own answer for the failure (504 for a timeout, 502),
+     * as with round-robin's last server.  Looked for on failure only.
+     * A status retried (proxy_next_upstream http_500, ...) is tested
+     * before this free: get_lbsched_peer caps those tries at the choice.
+     * (An error on a reused connection gets a try back from nginx after
+     * this free, whatever it says: not stale, that one still ends in "no
+     * live upstreams" when no other server fits.) */
+    if ((state & NGX_PEER_FAILED) && pc->tries > 0 && u
+        && !(u->conf->next_upstream & NGX_HTTP_UPSTREAM_FT_OFF))
+    {
+        ngx_http_upstream_rr_peers_t  *peers = dp->rrp.peers;
+
+        if (peers->number == lcf->npeers) {
+            ngx_http_upstream_rr_peers_wlock(peers);
+
+            /* cand points into a fleet gone since the choice */
+            if (lcf->indexed != peers) {
+                ngx_http_upstream_lbsched_index(lcf, peers);
+            }
+
+            if (!ngx_http_upstream_lbsched_another_fits(lcf, dp,
+                                                        ngx_time()))
+            {
+                pc->tries = 0;
+            }
+
+            ngx_http_upstream_rr_peers_unlock(peers);
+        }
+    }
 }
 
 

@@ -860,7 +860,32 @@ kill $kapids 2>/dev/null; kapids=
 # retried there (the liar plugin, honest, takes the first server not yet
 # tried: E).  In twoofthree E and F meet it and the CPU server does not:
 # E's 500 is retried on F, and F's 500 is the client's.
-P_RF=$(free_port) P_E=$(free_port) P_F=$(free_port)
+# The same for a failure under the default "proxy_next_upstream error
+# timeout", which nginx tests after the balancer's free: ES (slow.py, 1 s)
+# is the only server meeting the request in onecuda_to, and times out
+# (proxy_read_timeout 300ms); D (nothing listening) is the only one in
+# onecuda_err, and refuses.  The client got "no live upstreams" (502,
+# upstream status "504, 502" or "502, 502"); now nginx's own 504 or 502.
+# In twocuda_to ES and the CUDA server meet it: ES's timeout is still
+# retried there.  max_fails=0: a timeout must not take ES out for the next.
+P_RF=$(free_port) P_E=$(free_port) P_F=$(free_port) P_ES=$(free_port)
+python3 "$tmp/slow.py" "$P_ES" Eslow 1 & kapids=$!
+cat >"$tmp/onecuda_to.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_ES", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
+EOF
+cat >"$tmp/onecuda_err.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_DEAD", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
+EOF
+cat >"$tmp/twocuda_to.json" <<EOF
+[{"worker_id": "127.0.0.1:$P_ES", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64},
+ {"worker_id": "127.0.0.1:$P_CUDA", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
+  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
+EOF
 cat >"$tmp/onecuda.json" <<EOF
 [{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64},
  {"worker_id": "127.0.0.1:$P_E", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
@@ -894,6 +919,21 @@ retry_up="upstream onecuda {
     lbsched_fleet $tmp/twoofthree.json;
     server 127.0.0.1:$P_E max_fails=0; server 127.0.0.1:$P_F max_fails=0; server 127.0.0.1:$P_CPU;
   }
+  upstream onecuda_to {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/onecuda_to.json;
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_ES max_fails=0;
+  }
+  upstream onecuda_err {
+    lbsched_plugin $plugin;
+    lbsched_fleet $tmp/onecuda_err.json;
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_DEAD max_fails=0;
+  }
+  upstream twocuda_to {
+    $ka_liar
+    lbsched_fleet $tmp/twocuda_to.json;
+    server 127.0.0.1:$P_ES max_fails=0; server 127.0.0.1:$P_CUDA;
+  }
   server { listen 127.0.0.1:$P_F; location / { return 500 \"F's own 500\\n\"; } }
   server {
     listen 127.0.0.1:$P_E;
@@ -907,7 +947,11 @@ retry_up="upstream onecuda {
     location /one/ { proxy_pass http://onecuda/; }
     location /two/ { proxy_pass http://twocuda/; }
     location /three/ { proxy_pass http://twoofthree/; }
+    location /one_to/ { proxy_pass http://onecuda_to/; proxy_next_upstream error timeout; proxy_read_timeout 300ms; }
+    location /one_err/ { proxy_pass http://onecuda_err/; proxy_next_upstream error timeout; }
+    location /two_to/ { proxy_pass http://twocuda_to/; proxy_next_upstream error timeout; proxy_read_timeout 300ms; }
   }"
+until_ok 20 answers "http://127.0.0.1:$P_ES/" || die "the slow server (port $P_ES) did not start"
 write_conf "$run/retry.conf" 1 "$slow_up $retry_up"
 "$NGINX" -p "$run/" -c "$run/retry.conf" || die "nginx (retry.conf) does not start: $(tail -5 "$run/error.log")"
 ngx_up
@@ -932,10 +976,22 @@ check "... and so is its 404 ($ans)" test "$ans" = "200 [404, 200] cuda"
 ans=$(for _ in 1 2 3; do rget /three/500; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 check "two of three servers meeting it, both 500: the second one's 500 and body, 3 of 3 ($ans)" \
 	test "$ans" = " 3 500 [500, 500] F's own 500;"
+# rstat PATH: "STATUS [UPSTREAM_STATUS]" of rget, nginx's error page left out
+rstat() { rget "$1" | sed 's/\] .*/]/'; }
+ans=$(for _ in 1 2 3; do rstat /one_to/; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "the one server meeting the request times out (error timeout): nginx's own 504, 3 of 3 ($ans)" \
+	test "$ans" = " 3 504 [504];"
+ans=$(for _ in 1 2 3; do rstat /one_err/; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "the one server meeting the request refuses (error timeout): nginx's own 502 for it, 3 of 3 ($ans)" \
+	test "$ans" = " 3 502 [502];"
+ans=$(for _ in 1 2 3; do rget /two_to/; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "with two servers meeting it, the first one's timeout is retried on the other, 3 of 3 ($ans)" \
+	test "$ans" = " 3 200 [504, 200] cuda;"
 nolive=$(($(grep -c "no live upstreams" "$run/error.log") - nolive0))
 check "... and no request ran out of servers (\"no live upstreams\" $nolive times)" test "$nolive" = 0
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
+kill $kapids 2>/dev/null; kapids=
 
 # --- in flight per server, shared by every worker process ---------------------------
 # (P_HF is free again: that nginx has stopped)
