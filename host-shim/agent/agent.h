@@ -34,9 +34,19 @@ typedef struct ag_env {
 	const char *path_from;
 } ag_env;
 
-/* "field: source" on env->why, when explaining. */
+/* "field: source" on env->why, when explaining; made one line as
+ * ag_error's are (it names paths under --root and what they hold). */
 void ag_why(const ag_env *env, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* "lbsched-agent: " (ag_warn: "lbsched-agent: warning: ") and the
+ * formatted text on stderr, as one line: control bytes become '?'
+ * (txt_one_line), so that a path, an option's value, a name read from a
+ * --root tree or a Redis error with a newline or an escape sequence in it
+ * cannot forge a second line or reach the terminal.  Every stderr line of
+ * the agent is written through these. */
+void ag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* root + rel (rel starts with '/') into buf; -1 when it does not fit. */
 int ag_path(const ag_env *env, const char *rel, char *buf, size_t n);

@@ -173,8 +173,8 @@ static void version_of(const char *exe, char *version, size_t n)
 	if (rc >= 0)
 		version_word(out, version, n);
 	if (rc > 0)
-		fprintf(stderr, "lbsched-agent: '%s --version' did not finish in %d s: stopped; "
-		        "its version is left out until the file changes\n", exe,
+		ag_error("'%s --version' did not finish in %d s: stopped; its version is "
+		         "left out until the file changes", exe,
 		        AG_VERSION_WAIT_MS / 1000);
 	/* one that would not start (out of processes) is tried again */
 	if (rc < 0 || stat(exe, &st) != 0 || strlen(exe) >= sizeof p->exe)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,18 +81,22 @@ static void on_signal(int sig)
 static _Noreturn void help(void)
 {
 	if (fputs(usage, stdout) < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "lbsched-agent: cannot write the usage to stdout: %s\n",
-		        strerror(errno));
+		ag_error("cannot write the usage to stdout: %s", strerror(errno));
 		exit(1);
 	}
 	exit(0);
 }
 
-static int bad(const char *fmt, const char *arg)
+/* A usage error: it quotes what was typed, made one line by ag_error. */
+static __attribute__((format(printf, 1, 2))) int bad(const char *fmt, ...)
 {
-	fputs("lbsched-agent: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs(" (lbsched-agent --help)\n", stderr);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ag_error("%s (lbsched-agent --help)", msg);
 	return 2;
 }
 
@@ -100,8 +105,7 @@ static int number(const char *opt, const char *s, double lo, double hi, double *
 	double v;
 
 	if (!txt_decimal(s, &v) || !isfinite(v) || v < lo || v > hi) {
-		fprintf(stderr, "lbsched-agent: %s must be a number from %g to %g, "
-		        "got '%.40s'\n", opt, lo, hi, s);
+		ag_error("%s must be a number from %g to %g, got '%.40s'", opt, lo, hi, s);
 		return -1;
 	}
 	*out = v;
@@ -295,13 +299,13 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	host[sizeof host - 1] = 0;
 	ag_name(c->host, host);
 	if (!c->host[0] && !id) {
-		fprintf(stderr, "lbsched-agent: %s%s: no host name to take for the worker id; "
-		        "give --id\n", env->root, "/proc/sys/kernel/hostname");
+		ag_error("%s%s: no host name to take for the worker id; give --id", env->root,
+		         "/proc/sys/kernel/hostname");
 		return -1;
 	}
 	ag_name(c->id, id ? id : c->host);
 	if (!c->id[0]) {
-		fprintf(stderr, "lbsched-agent: the worker id is empty\n");
+		ag_error("the worker id is empty");
 		return -1;
 	}
 	ag_why(env, "worker_id", id ? "--id" : "the host name");
@@ -311,7 +315,7 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 		ag_why(env, "hostname", "left out: %s%s has none", env->root,
 		       "/proc/sys/kernel/hostname");
 	if (ag_detect_cpu(env, c, err, sizeof err) < 0) {
-		fprintf(stderr, "lbsched-agent: %s\n", err);
+		ag_error("%s", err);
 		return -1;
 	}
 	/* A library the operator named and that cannot be loaded is a
@@ -329,7 +333,7 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	if (!*nv && use_nvml && strcmp(env->nvml, "none") != 0)
 		*nv = ag_nvml_open(env->nvml, &unloadable, err, sizeof err);
 	if (unloadable && env->nvml_from) {
-		fprintf(stderr, "lbsched-agent: %s: %s\n", env->nvml_from, err);
+		ag_error("%s: %s", env->nvml_from, err);
 		return -1;
 	}
 	unsigned listed = 0;
@@ -360,7 +364,7 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 			ag_why(env, "ROCm SMI", "%s", lib);
 	}
 	if (unloadable && env->rocm_from) {
-		fprintf(stderr, "lbsched-agent: %s: %s\n", env->rocm_from, err);
+		ag_error("%s: %s", env->rocm_from, err);
 		return -1;
 	}
 	unsigned amd = 0;
@@ -370,9 +374,9 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 		ag_why(env, "ROCm SMI", "not used: %s", err);
 	ag_detect_accel(env, c, listed > 0, amd > 0);
 	if (c->gpus_over)
-		fprintf(stderr, "lbsched-agent: warning: %u GPUs, more than the %d a record "
-		        "describes: available_accelerators counts them all, hardware_specs.gpus "
-		        "lists the first %d\n", c->n_gpus + c->gpus_over, AG_MAX_GPUS, AG_MAX_GPUS);
+		ag_warn("%u GPUs, more than the %d a record describes: available_accelerators "
+		        "counts them all, hardware_specs.gpus lists the first %d",
+		        c->n_gpus + c->gpus_over, AG_MAX_GPUS, AG_MAX_GPUS);
 	ag_detect_browsers(env, c);
 	ag_why(env, "supported_backends", "cpu always; cuda when NVML lists a GPU, rocm when "
 	       "ROCm SMI does");
@@ -390,23 +394,22 @@ static int cmd_detect(const ag_env *env, const opts *o)
 	int rc = 1;
 
 	if (!c) {
-		fprintf(stderr, "lbsched-agent: out of memory\n");
+		ag_error("out of memory");
 		return 1;
 	}
 	if (detect(env, o->id, c, &nv, &rocm) < 0)
 		goto out;
 	if (!(r = ag_record(c)) || !(text = cJSON_Print(r))) {
-		fprintf(stderr, "lbsched-agent: out of memory\n");
+		ag_error("out of memory");
 		goto out;
 	}
 	if (strlen(text) > AG_MAX_RECORD) {
-		fprintf(stderr, "lbsched-agent: the record would be %zu bytes, more "
-		        "than %u\n", strlen(text), AG_MAX_RECORD);
+		ag_error("the record would be %zu bytes, more than %u", strlen(text),
+		         AG_MAX_RECORD);
 		goto out;
 	}
 	if (puts(text) < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "lbsched-agent: cannot write the record to stdout: %s\n",
-		        strerror(errno));
+		ag_error("cannot write the record to stdout: %s", strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -494,7 +497,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 			sigaction(SIGHUP, &sa, NULL);
 	}
 	if (!c) {
-		fprintf(stderr, "lbsched-agent: out of memory\n");
+		ag_error("out of memory");
 		goto out;
 	}
 	if (detect(env, o->id, c, &nv, &rocm) < 0 || !(record = ag_record(c)))
@@ -505,7 +508,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 	                                c->id, err, sizeof err)
 	                : ag_sink_file(o->file, o->mode, err, sizeof err);
 	if (!sink) {
-		fprintf(stderr, "lbsched-agent: %s\n", err);
+		ag_error("%s", err);
 		goto out;
 	}
 	ag_live_init(&lv, env);
@@ -518,8 +521,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 		if (stop) {
 			/* --once promised a sample: stopped before it, it says so */
 			if (o->once) {
-				fprintf(stderr, "lbsched-agent: stopped by a signal before the "
-				        "sample was published\n");
+				ag_error("stopped by a signal before the sample was published");
 				goto out;
 			}
 			break;
@@ -543,8 +545,8 @@ static int cmd_run(const ag_env *env, const opts *o)
 			if (!o->id && c->host[0] && strcmp(c->host, host0) &&
 			    strcmp(c->host, host_said)) {
 				char was[96], now[96], keep[96];
-				fprintf(stderr, "lbsched-agent: the host name changed from '%s' to "
-				        "'%s'; the worker id stays '%s' until the agent restarts\n",
+				ag_error("the host name changed from '%s' to '%s'; the worker id "
+				         "stays '%s' until the agent restarts",
 				        txt_show(was, sizeof was, host0),
 				        txt_show(now, sizeof now, c->host),
 				        txt_show(keep, sizeof keep, id));
@@ -573,9 +575,9 @@ static int cmd_run(const ag_env *env, const opts *o)
 		 * not every interval, nor again as its cause changes (a Redis
 		 * restarting closes the connection, then refuses the next) */
 		if (r < 0 && !said[0])
-			fprintf(stderr, "lbsched-agent: %s\n", err);
+			ag_error("%s", err);
 		else if (r == 0 && said[0])
-			fprintf(stderr, "lbsched-agent: publishing again\n");
+			ag_error("publishing again");
 		snprintf(said, sizeof said, "%s", r < 0 ? err : "");
 		if (o->once) {
 			rc = r < 0;
@@ -627,7 +629,7 @@ int main(int argc, char **argv)
 		int gone = stat(env.root, &st) != 0;
 
 		if (gone || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "lbsched-agent: %s '%s': %s\n",
+			ag_error("%s '%s': %s",
 			        env.root == root_env ? "LBSCHED_AGENT_ROOT" : "--root", env.root,
 			        gone ? strerror(errno) : "not a directory");
 			return 2;

@@ -298,7 +298,7 @@ ag_sink *ag_sink_file(const char *path, mode_t mode, char *err, size_t n)
 	if (fd == -1)
 		return NULL;
 	if (fd == -2)
-		fprintf(stderr, "lbsched-agent: warning: %s\n", err);
+		ag_warn("%s", err);
 	if (!(f = calloc(1, sizeof *f)) || !(f->path = strdup(path))) {
 		free(f);
 		if (fd >= 0)

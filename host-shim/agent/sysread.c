@@ -15,17 +15,47 @@
 #include "agent.h"
 #include "text.h"
 
+/* One line of at most sizeof line - 1 bytes: a longer one is cut, and
+ * txt_one_line drops a character the cut split. */
+static void say(FILE *to, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[8192];
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	txt_one_line(line);
+	fprintf(to, "%s%s\n", prefix, line);
+}
+
 void ag_why(const ag_env *env, const char *field, const char *fmt, ...)
 {
+	char prefix[AG_NAME + 2];
 	va_list ap;
 
 	if (!env->why)
 		return;
-	fprintf(env->why, "%s: ", field);
+	snprintf(prefix, sizeof prefix, "%s: ", field);
+	txt_one_line(prefix);
 	va_start(ap, fmt);
-	vfprintf(env->why, fmt, ap);
+	say(env->why, prefix, fmt, ap);
 	va_end(ap);
-	fputc('\n', env->why);
+}
+
+void ag_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(stderr, "lbsched-agent: ", fmt, ap);
+	va_end(ap);
+}
+
+void ag_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(stderr, "lbsched-agent: warning: ", fmt, ap);
+	va_end(ap);
 }
 
 int ag_path(const ag_env *env, const char *rel, char *buf, size_t n)

@@ -946,6 +946,46 @@ has "$tmp/err" "--mode 0 lets no user read the file"
 [ -e "$tmp/x.json" ] && bad "a refused --mode wrote the file" || ok
 expect_rc 2 "$agent" run --file "$tmp/x.json" --ttl 3
 has "$tmp/err" "--ttl goes with --redis (a file has no expiry)"
+# ---- what a message quotes (a path, a value, a command, a name read from
+# a --root tree) is shown on one line: a newline in it forged a second
+# "lbsched-agent: ..." line, an escape sequence reached the terminal.
+# Control bytes are shown as '?'.
+forge=$(printf 'x\nlbsched-agent: forged\033[2J')
+shown='x?lbsched-agent: forged?[2J'
+# one_line FILE TEXT: FILE is that one line, without an ESC byte, showing TEXT
+one_line() {
+	lines "$1" 1
+	eq "$1 newlines" "$(tr -cd '\n' <"$1" | wc -c)" 1
+	lacks "$1" "$(printf '\033')"
+	has "$1" "$2"
+}
+expect_rc 2 env PATH="$nobrowser" "$agent" detect --root "$tmp/$forge"
+one_line "$tmp/err" "lbsched-agent: --root '$tmp/$shown': No such file or directory"
+expect_rc 2 env PATH="$nobrowser" LBSCHED_AGENT_ROOT="$tmp/$forge" "$agent" detect
+one_line "$tmp/err" "lbsched-agent: LBSCHED_AGENT_ROOT '$tmp/$shown': No such file or directory"
+expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/no/$forge.json" --once --interval 0.1
+one_line "$tmp/err" "lbsched-agent: $tmp/no/$shown.json: cannot create a temporary file beside it: No such file or directory"
+expect_rc 2 "$agent" "$forge"
+one_line "$tmp/err" "lbsched-agent: unknown command '$shown' (lbsched-agent --help)"
+expect_rc 2 "$agent" detect "--$forge"
+one_line "$tmp/err" "lbsched-agent: unknown option '--$shown' for this command (lbsched-agent --help)"
+expect_rc 2 "$agent" run --file "$tmp/x.json" --interval "1$forge"
+one_line "$tmp/err" "--interval must be a number from 0.1 to 3600, got '1$shown'"
+expect_rc 2 "$agent" run --file "$tmp/x.json" --mode "0$forge"
+one_line "$tmp/err" "--mode must be octal permission bits such as 0644, got '0$shown'"
+expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$n" --nvml "$tmp/$forge.so"
+one_line "$tmp/err" "lbsched-agent: --nvml: $tmp/$shown.so"
+expect_rc 1 env PATH="$nobrowser" "$agent" detect --root "$n" --rocm "$tmp/$forge.so"
+one_line "$tmp/err" "lbsched-agent: --rocm: $tmp/$shown.so"
+# --explain names paths under the tree: each is one line too
+cp -a "$n" "$tmp/$forge"
+rm -f "$tmp/$forge/proc/sys/kernel/hostname"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/$forge" --id w-forged --explain
+has "$tmp/err" "hostname: left out: $tmp/$shown/proc/sys/kernel/hostname has none"
+lacks "$tmp/err" "$(printf '\033')"
+eq "explain lines are fields" "$(grep -vc '^[A-Za-z_. ]*: ' "$tmp/err")" 0
+rm -rf "$tmp/$forge"
+
 # nginx matches a server by the exact id: one the agent had to cut or
 # clean would match nothing, so it is refused, not rewritten
 expect_rc 2 "$agent" detect --root "$n" --id "$(printf 'a\nb')"
