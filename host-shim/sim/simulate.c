@@ -538,7 +538,9 @@ static int figures(sim *m)
 	}
 
 	/* Thermal lanes: the hottest moment of each bin, and the throttled
-	 * stretches, so a long run stays a readable picture. */
+	 * stretches, so a long run stays a readable picture.  Their times are
+	 * seconds since the first arrival, as the makespan is: a recorded
+	 * stream that starts at 1e5 s draws from 0, not squeezed at the end. */
 	for (uint32_t w = 0; w < nw; w++) {
 		const sim_series *per = &m->ws[w].periods;
 		const truth_worker *tw = &su->truth->w[w];
@@ -574,8 +576,12 @@ static int figures(sim *m)
 			    kept < MAX_THROTTLED)
 				th->p[kept++] = th->p[k];
 		th->n = kept;
+		for (uint32_t k = 0; k < kept; k++) {
+			th->p[k].x -= first;
+			th->p[k].y -= first;
+		}
 		for (int j = 0; j < THERMAL_BINS; j++)
-			if (series_add(&r->thermal[w], first + (j + 0.5) * bin, hot[j]))
+			if (series_add(&r->thermal[w], (j + 0.5) * bin, hot[j]))
 				goto oom;
 	}
 	free(done);

@@ -64,8 +64,8 @@ typedef struct sim_run {
 	uint32_t *assign;       /* [worker * n_types + type] tests placed */
 	double *eff;            /* [type * n_workers + worker] mean expected/actual, NAN none */
 	sim_series curve;       /* tests finished (arrival order) -> rolling mean s */
-	sim_series *thermal;    /* per worker: (t, temperature) */
-	sim_series *throttled;  /* per worker: (start, end) intervals */
+	sim_series *thermal;    /* per worker: (t, temperature), t since the first arrival */
+	sim_series *throttled;  /* per worker: (start, end), since the first arrival */
 	double (*durations)[4]; /* sample: expected, actual, type, worker */
 	uint32_t n_durations;
 	char *stats;            /* the scheduler's stats() after the run, or NULL */

@@ -195,6 +195,31 @@ expect_rc 1 "$LBS_SHIM" simulate --plugin "$LBS_PLUGIN" --quiet --workers "$ex/f
 has "$tmp/err" "$tmp/no-such-dir/x.html: cannot write: its directory does not exist"
 lacks "$tmp/err" ".tmp"
 
+# -- the thermal timeline's times are seconds since the first arrival, as its
+# axis says (and --json): a recorded stream that starts at 100000 s draws
+# from 0, not squeezed into the last pixel.  One worker throttles 100 s into
+# a heat streak: a 0..100, b 110..210 throttled, c 300..350 (docs/SIMULATE.md).
+cat >"$tmp/one.json" <<'JSON'
+{"workers": [{"worker_id": "w", "cpu_cores": 8, "available_memory": 64, "supported_backends": ["cpu"], "capacity": 1}]}
+JSON
+printf '{"noise_sigma": 0, "workers": {"w": {"speed": {"*": 1}, "throttle_after_s": 100, "throttle_factor": 0.5}}}\n' >"$tmp/hot.json"
+printf '%s\n' '{"test_id": "a", "test_type": "nlp", "expected_duration": 100, "arrival_s": 100000}' \
+	'{"test_id": "b", "test_type": "nlp", "expected_duration": 50, "arrival_s": 100110}' \
+	'{"test_id": "c", "test_type": "nlp", "expected_duration": 50, "arrival_s": 100300}' >"$tmp/late.jsonl"
+expect_rc 0 "$LBS_SHIM" simulate --plugin "$LBS_PLUGIN" --quiet --workers "$tmp/one.json" --truth "$tmp/hot.json" \
+	--tests-file "$tmp/late.jsonl" --warmup 0 --compare oracle --json "$tmp/late.json" --report "$tmp/late.html"
+if python3 - "$tmp/late.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]
+lane = r["thermal"][0]
+ok = (r["makespan_s"] == 350 and r["throttled"] == [[[110, 210]]]
+      and all(0 <= p[0] <= 350 for p in lane) and lane[0][0] < 5 and lane[-1][0] > 345)
+sys.exit(0 if ok else 1)
+PY
+then ok; else bad "late.json: thermal and throttled times are not since the first arrival: $(head -c 300 "$tmp/late.json")"; fi
+has "$tmp/late.html" "throttled 110$(printf '\xe2\x80\x93')210 s"
+has "$tmp/late.html" "time since the first arrival (s)"
+
 # -- in the browser
 if [ "${LBS_SANITIZE:-none}" != none ]; then
 	echo "test_report: browser checks left to the build without sanitizers"
