@@ -27,6 +27,7 @@
 #define MAX_LANES 40       /* thermal lanes drawn */
 #define MULTIPLES_MAX 64   /* workers up to which other runs get small multiples */
 #define CHAR_W 6.4         /* average width of an 11px character */
+#define FMT_LEN 400        /* a number's text: the largest double's digits, and more */
 
 static const char *const palette[] = {
 	"#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
@@ -82,7 +83,7 @@ static size_t utf8_chars(const char *s)
 /* A whole number with thousands separators: 20,000.  "—" when missing. */
 static void put_count(FILE *o, double v)
 {
-	char digits[32];
+	char digits[FMT_LEN];
 	size_t n, i;
 
 	if (report_missing(v)) {
@@ -109,21 +110,50 @@ static void put_fixed(FILE *o, double v, int decimals)
 		fprintf(o, "%.*f", decimals, v);
 }
 
-/* About three significant digits, never an exponent: 0.0123, 4.5, 123. */
+/* About three significant digits, never an exponent, for any finite v:
+ * 0.0000123, 0.0123, 4.5, 123, 45.6k, 1.2M, 3.4G, up to 999Q, then the
+ * digits before the Q (1e40 is 10000000000Q).  buf holds FMT_LEN. */
 static const char *fmt_short(char *buf, size_t n, double v)
 {
+	static const char unit[] = "kMGTPEZYRQ";
 	double a = fabs(v);
+	const char *sign = v < 0 ? "-" : "";
 
-	if (v == 0)
-		snprintf(buf, n, "0");
-	else if (a >= 1e6)
-		snprintf(buf, n, "%.3gM", v / 1e6);
-	else if (a >= 1e4)
-		snprintf(buf, n, "%.3gk", v / 1e3);
-	else if (a >= 100)
+	if (v == 0 || !isfinite(v)) {
+		snprintf(buf, n, v == 0 ? "0" : "\xe2\x80\x94");
+	} else if (a >= 1e4) {
+		/* the first unit that leaves at most three digits before the
+		 * point once rounded (999.7k is 1M, not 1e+03k) */
+		size_t k = 0;
+		double x = a / 1e3;
+		char t[16];
+		for (;;) {
+			snprintf(t, sizeof t, "%.3g", x);
+			if (!strchr(t, 'e') || k + 2 == sizeof unit)
+				break;
+			x /= 1e3;
+			k++;
+		}
+		if (strchr(t, 'e'))
+			snprintf(buf, n, "%s%.0f%c", sign, x, unit[k]);
+		else
+			snprintf(buf, n, "%s%s%c", sign, t, unit[k]);
+	} else if (a >= 100) {
 		snprintf(buf, n, "%.0f", v);
-	else
+	} else if (a >= 1e-4) {
 		snprintf(buf, n, "%.3g", v);
+	} else {
+		/* three significant digits in fixed notation, trailing zeros
+		 * dropped as %g drops them */
+		int decimals = 2 - (int)floor(log10(a));
+		size_t len;
+		snprintf(buf, n, "%.*f", decimals, v);
+		len = strlen(buf);
+		while (len > 1 && buf[len - 1] == '0')
+			buf[--len] = '\0';
+		if (len && buf[len - 1] == '.')
+			buf[--len] = '\0';
+	}
 	return buf;
 }
 
@@ -243,7 +273,7 @@ static void axis_x(FILE *o, const scale *sx, double base, double top,
 {
 	double t[64];
 	size_t n = ticks(sx, t, 64), i;
-	char b[32];
+	char b[FMT_LEN];
 
 	fputs("<g class=\"axis\">", o);
 	for (i = 0; i < n; i++) {
@@ -268,7 +298,7 @@ static void axis_y(FILE *o, const scale *sy, double left, double right,
 {
 	double t[64];
 	size_t n = ticks(sy, t, 64), i;
-	char b[32];
+	char b[FMT_LEN];
 
 	fputs("<g class=\"axis\">", o);
 	for (i = 0; i < n; i++) {
@@ -665,6 +695,7 @@ static void assignment_bars(FILE *o, const report_result *r, const report_run *u
 	double top = 8, base = top + pitch * (double)nw, bar = pitch >= 6 ? pitch * 0.75 : pitch;
 	size_t every = label_every(pitch);
 	scale sx = scale_fit(0, xmax, lw, right, 0, 1);
+	char b[FMT_LEN];
 
 	svg_open(o, small ? "assignments-run" : "assignments", width, base + 46,
 	         "Tests placed per worker by workload type", small ? u->scheduler : NULL);
@@ -686,7 +717,7 @@ static void assignment_bars(FILE *o, const report_result *r, const report_run *u
 			           "height=\"%.1f\" fill=\"%s\"><title>", x0, y, at(&sx, cum) - x0,
 			        bar, type_colour(t));
 			esc(o, r->worker_id[w]);
-			fprintf(o, " (capacity %g) \xc2\xb7 ", r->capacity[w]);
+			fprintf(o, " (capacity %s) \xc2\xb7 ", fmt_short(b, sizeof b, r->capacity[w]));
 			esc(o, r->type[t]);
 			fputs(": ", o);
 			put_count(o, n);
@@ -767,6 +798,7 @@ static void efficiency(FILE *o, const report_result *r)
 	double cw = clampd((WIDTH - lw - 20) / (double)nw, 6, 90), rh = nt > 24 ? 16 : 30;
 	double top = 8, bottom = top + rh * (double)nt, wl, width, llo, lhi;
 	int numbers = cw >= 34 && rh >= 14;
+	char a[FMT_LEN], b[FMT_LEN];
 
 	for (t = 0; t < nt * nw; t++) {
 		double v = u->efficiency[t];
@@ -820,9 +852,8 @@ static void efficiency(FILE *o, const report_result *r)
 			esc(o, r->type[t]);
 			fputs(" on ", o);
 			esc(o, r->worker_id[w]);
-			fprintf(o, ": %.3g</title></rect>", v);
+			fprintf(o, ": %s</title></rect>", fmt_short(b, sizeof b, v));
 			if (numbers) {
-				char b[32];
 				fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
 				           "style=\"fill:%s\">%s</text>", x + cw / 2, y + rh / 2 + 4,
 				        dark ? "#fff" : "#111", fmt_short(b, sizeof b, v));
@@ -841,7 +872,6 @@ static void efficiency(FILE *o, const report_result *r)
 		        "no successful test to measure");
 	fputs("</svg></div>\n<div class=\"legend\"><span class=\"key\">", o);
 	if (lo <= hi) {
-		char a[32], b[32];
 		fprintf(o, "%s <i class=\"ramp\"></i> %s</span><span class=\"key\">expected \xc3\xb7 "
 		           "actual duration (colour on a log scale)</span>",
 		        fmt_short(a, sizeof a, lo), fmt_short(b, sizeof b, hi));
@@ -1050,6 +1080,7 @@ static void durations(FILE *o, const report_result *r)
 	double lo = INFINITY, hi = -INFINITY;
 	size_t i, t;
 	scale sx, sy;
+	char b[FMT_LEN];
 
 	for (i = 0; i < u->ndurations; i++) {
 		const report_duration *d = &u->durations[i];
@@ -1082,8 +1113,8 @@ static void durations(FILE *o, const report_result *r)
 		esc(o, r->type[d->type]);
 		fputs(" on ", o);
 		esc(o, r->worker_id[d->worker]);
-		fprintf(o, ": expected %.3g s, took %.3g s</title></circle>", d->expected_s,
-		        d->actual_s);
+		fprintf(o, ": expected %s s, ", fmt_short(b, sizeof b, d->expected_s));
+		fprintf(o, "took %s s</title></circle>", fmt_short(b, sizeof b, d->actual_s));
 	}
 	if (!u->ndurations)
 		no_data(o, left + side / 2, top + side / 2, "no finished tests in this run");

@@ -220,6 +220,26 @@ then ok; else bad "late.json: thermal and throttled times are not since the firs
 has "$tmp/late.html" "throttled 110$(printf '\xe2\x80\x93')210 s"
 has "$tmp/late.html" "time since the first arrival (s)"
 
+# -- numbers never turn into exponents: seconds past 1e9, a capacity of 2e9,
+# an efficiency of a millionth
+mutate "$tmp/huge.json" '
+for r in d["runs"]:
+    r["curve"] = [[x, y * 1e9] for x, y in r["curve"]]
+    r["durations"] = [[e * 1e9, a * 1e9, t, w] for e, a, t, w in r["durations"]]
+    r["efficiency"] = [[None if v is None else v * 1e-6 for v in row] for row in r["efficiency"]]
+    r["makespan_s"] *= 1e12
+    r["thermal"] = [[[t * 1e12, v] for t, v in lane] for lane in r["thermal"]]
+    r["throttled"] = [[[a * 1e12, b * 1e12] for a, b in lane] for lane in r["throttled"]]
+d["workers"][0]["capacity"] = 2e9'
+expect_rc 0 "$render" "$tmp/huge.json" "$tmp/huge.html"
+# (the text the page shows: between tags, past the style sheet's colours)
+sed 's|<style>.*</style>||' "$tmp/huge.html" | grep -o '>[^<]*<' >"$tmp/huge.text"
+if grep -Eq '[0-9.]e[+-]?[0-9]' "$tmp/huge.text"; then
+	bad "huge.html shows a number in exponent form: $(grep -E '[0-9.]e[+-]?[0-9]' "$tmp/huge.text" | head -3)"
+else ok; fi
+has "$tmp/huge.html" 'G</text>'
+has "$tmp/huge.html" '(capacity 2G)'
+
 # -- in the browser
 if [ "${LBS_SANITIZE:-none}" != none ]; then
 	echo "test_report: browser checks left to the build without sanitizers"
