@@ -474,6 +474,48 @@ static void put_file(FILE *o, const char *label, const char *file, const char *n
 	fputs("</dd>", o);
 }
 
+/* The rolling window the curves used: curve_window, but a run that finished
+ * fewer tests averaged over all of them, and its curve's first x says so
+ * (docs/SIMULATE.md).  *lo..*hi over the runs with a curve. */
+static void windows_used(const report_result *r, double *lo, double *hi)
+{
+	size_t i;
+
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (i = 0; i < r->nruns; i++) {
+		const report_series *c = &r->run[i].curve;
+		double w;
+		if (!c->n)
+			continue;
+		w = c->p[0].x >= 1 && c->p[0].x < r->curve_window ? c->p[0].x : r->curve_window;
+		*lo = w < *lo ? w : *lo;
+		*hi = w > *hi ? w : *hi;
+	}
+	if (!(*lo <= *hi))
+		*lo = *hi = r->curve_window;
+}
+
+/* "500 tests", or "20 tests (fewer finished than the window of 500)", or a
+ * range "15 to 20 tests (...)" when the runs differ. */
+static void put_window(FILE *o, const report_result *r)
+{
+	double lo, hi;
+
+	windows_used(r, &lo, &hi);
+	put_count(o, lo);
+	if (hi != lo) {
+		fputs(" to ", o);
+		put_count(o, hi);
+	}
+	fputs(" tests", o);
+	if (lo < r->curve_window) {
+		fputs(" (fewer tests finished than the window of ", o);
+		put_count(o, r->curve_window);
+		fputs(")", o);
+	}
+}
+
 static void header(FILE *o, const report_result *r)
 {
 	size_t p = primary_run(r), i;
@@ -507,8 +549,8 @@ static void header(FILE *o, const report_result *r)
 	fputs("<dt>Duration noise \xcf\x83</dt><dd>", o);
 	put_fixed(o, r->noise_sigma, 2);
 	fputs("</dd><dt>Rolling window</dt><dd>", o);
-	put_count(o, r->curve_window);
-	fputs(" tests</dd></dl>\n<p class=\"how\">The charts for a single run show <b>", o);
+	put_window(o, r);
+	fputs("</dd></dl>\n<p class=\"how\">The charts for a single run show <b>", o);
 	esc(o, r->run[p].scheduler);
 	fputs("</b>.</p></header>\n", o);
 }
@@ -612,8 +654,8 @@ static void curves(FILE *o, const report_result *r)
 
 	section(o, "curves", "Learning curves");
 	fputs("<p class=\"how\">The rolling mean completion time of the last ", o);
-	put_count(o, r->curve_window);
-	fputs(" tests, as tests finish (in arrival order). Lower is better. A learning "
+	put_window(o, r);
+	fputs(", as tests finish (in arrival order). Lower is better. A learning "
 	      "scheduler starts on its prior and its line falls toward the oracle\xe2\x80\x99s "
 	      "(black, dashed) as outcomes come back; a line that keeps rising is a queue "
 	      "growing without bound. The grey band is the warm-up.</p>\n", o);
@@ -658,6 +700,20 @@ static void curves(FILE *o, const report_result *r)
 		fputs("\"><title>", o);
 		esc(o, r->run[i].scheduler);
 		fputs("</title></polyline>", o);
+		/* A curve of one point (a run that finished no more tests than
+		 * the window) is a line of no length: a dot shows it. */
+		if (c->n == 1) {
+			char b[FMT_LEN];
+			fprintf(o, "<circle class=\"mark point\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+			           "fill=\"%s\" data-run=\"", at(&sx, c->p[0].x), at(&sy, c->p[0].y),
+			        colour);
+			esc(o, r->run[i].scheduler);
+			fputs("\"><title>", o);
+			esc(o, r->run[i].scheduler);
+			fprintf(o, ": %s s over ", fmt_short(b, sizeof b, c->p[0].y));
+			put_count(o, c->p[0].x);
+			fputs(" tests</title></circle>", o);
+		}
 	}
 	if (!(ylo <= yhi))
 		no_data(o, (left + right) / 2, (top + base) / 2, "no test finished in any run");

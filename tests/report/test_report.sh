@@ -220,6 +220,27 @@ then ok; else bad "late.json: thermal and throttled times are not since the firs
 has "$tmp/late.html" "throttled 110$(printf '\xe2\x80\x93')210 s"
 has "$tmp/late.html" "time since the first arrival (s)"
 
+# -- fewer tests than --window: each curve is one point, drawn as a dot, and
+# the page says the window the curves used, not the one asked for
+expect_rc 0 "$LBS_SHIM" simulate --plugin "$LBS_PLUGIN" --quiet --workers "$ex/fleet.json" \
+	--truth "$ex/truth.json" --mix "$ex/mix.json" --tests 20 --rate 2.3 --warmup 5 --window 500 \
+	--compare round-robin,hardware-aware,oracle --report "$tmp/short.html"
+count "$tmp/short.html" '<circle class="mark point"' 3
+has "$tmp/short.html" '<dt>Rolling window</dt><dd>20 tests (fewer tests finished than the window of 500)</dd>'
+has "$tmp/short.html" 'rolling mean completion time of the last 20 tests (fewer'
+lacks "$tmp/short.html" '500 tests'
+# runs that finished different numbers of tests: the range
+mutate "$tmp/windows.json" '
+d["curve_window"] = 500
+for r, n in zip(d["runs"], (15, 20, 20)):
+    r["curve"] = [[n, 30.0 + n]]'
+expect_rc 0 "$render" "$tmp/windows.json" "$tmp/windows.html"
+count "$tmp/windows.html" '<circle class="mark point"' 3
+has "$tmp/windows.html" '<dd>15 to 20 tests (fewer tests finished than the window of 500)</dd>'
+# a window that fits draws lines, no dots, and says the window as it was
+count "$tmp/report.html" '<circle class="mark point"' 0
+has "$tmp/report.html" '<dt>Rolling window</dt><dd>100 tests</dd>'
+
 # -- numbers never turn into exponents: seconds past 1e9, a capacity of 2e9,
 # an efficiency of a millionth
 mutate "$tmp/huge.json" '
