@@ -39,17 +39,38 @@ static const char *const dashes[] = {"", "8 4", "2 3"};
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* At most max characters of s (UTF-8 aware), escaped for text and
- * attributes; longer text ends in an ellipsis.  max 0 = all. */
-static void esc_cut(FILE *o, const char *s, size_t max)
+/* The length of the bidirectional formatting character at s (left bytes
+ * from it), or 0: U+200E/U+200F, U+202A-U+202E, U+2066-U+2069 and U+061C.
+ * A name that carries one could turn the text around it (a tooltip's
+ * "X on W: 3 s") backwards; they are shown as '?', as the C0 controls are. */
+static size_t bidi_control(const unsigned char *s, size_t left)
 {
-	size_t chars = 0;
+	if (left >= 3 && s[0] == 0xe2 &&
+	    ((s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae))) ||
+	     (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)))
+		return 3;
+	if (left >= 2 && s[0] == 0xd8 && s[1] == 0x9c)
+		return 2;
+	return 0;
+}
 
-	for (; *s; s++) {
+/* At most max characters of the len bytes at s (UTF-8 aware), escaped for
+ * text and attributes; longer text ends in an ellipsis.  max 0 = all. */
+static void esc_span(FILE *o, const char *s, size_t len, size_t max)
+{
+	const char *end = s + len;
+	size_t chars = 0, skip;
+
+	for (; s < end; s++) {
 		unsigned char c = (unsigned char)*s;
 		if ((c & 0xc0) != 0x80 && max && ++chars > max) {
 			fputs("\xe2\x80\xa6", o);
 			return;
+		}
+		if ((skip = bidi_control((const unsigned char *)s, (size_t)(end - s)))) {
+			fputc('?', o);
+			s += skip - 1;
+			continue;
 		}
 		switch (c) {
 		case '&': fputs("&amp;", o); break;
@@ -64,6 +85,11 @@ static void esc_cut(FILE *o, const char *s, size_t max)
 				fputc(c, o);
 		}
 	}
+}
+
+static void esc_cut(FILE *o, const char *s, size_t max)
+{
+	esc_span(o, s, strlen(s), max);
 }
 
 static void esc(FILE *o, const char *s)

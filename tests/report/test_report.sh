@@ -261,6 +261,19 @@ else ok; fi
 has "$tmp/huge.html" 'G</text>'
 has "$tmp/huge.html" '(capacity 2G)'
 
+# -- bidirectional controls in names cannot turn the text around them: each
+# is shown as '?', as a control character is
+mutate "$tmp/bidi.json" '
+d["workers"][0]["id"] = "gpu\u202eevil\u2066x\u200f"
+d["types"][1] = "nlp\u202b\u061c"
+d["runs"][0]["scheduler"] = "\u2067hardware-aware\u2069\u200e\u202a\u202c\u202d\u2068"'
+expect_rc 0 "$render" "$tmp/bidi.json" "$tmp/bidi.html"
+if python3 -c 'import re, sys; sys.exit(1 if re.search("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", open(sys.argv[1], encoding="utf-8").read()) else 0)' "$tmp/bidi.html"
+then ok; else bad "bidi.html has a bidirectional control character"; fi
+has "$tmp/bidi.html" 'gpu?evil?x?'
+has "$tmp/bidi.html" 'nlp??'
+has "$tmp/bidi.html" '?hardware-aware??????'
+
 # -- in the browser
 if [ "${LBS_SANITIZE:-none}" != none ]; then
 	echo "test_report: browser checks left to the build without sanitizers"
