@@ -1295,10 +1295,19 @@ int report_gantt_html(FILE *out, const char *title, const char *const *lanes, ui
 	      "</pattern></defs>", out);
 	axis_x(out, &sx, top + n_lanes * lane_h, top, "simulated time (s)");
 	for (uint32_t l = 0; l < n_lanes; l++) {
+		/* A worker's extra row ends in REPORT_LANE_MORE: a long id is cut
+		 * before it, so the mark stays and the rows stay told apart;
+		 * the whole name is the label's tooltip. */
+		size_t len = strlen(lanes[l]), more = sizeof REPORT_LANE_MORE - 1;
+		int extra = len > more && !strcmp(lanes[l] + len - more, REPORT_LANE_MORE);
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 6,
 		        top + l * lane_h + lane_h * 0.65);
-		esc_cut(out, lanes[l], 22);
-		fputs("</text>", out);
+		esc_span(out, lanes[l], extra ? len - more : len, extra ? 20 : 22);
+		if (extra)
+			fputs(REPORT_LANE_MORE, out);
+		fputs("<title>", out);
+		esc(out, lanes[l]);
+		fputs("</title></text>", out);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const report_bar *b = &bars[i];

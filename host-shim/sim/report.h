@@ -36,11 +36,17 @@ typedef struct report_bar {
 	int critical;       /* on the critical path */
 } report_bar;
 
+/* The end of a lane's name for a worker's extra row (the runs it had at
+ * once): "<worker id> ·".  A long id is cut before it, never the mark. */
+#define REPORT_LANE_MORE " \xc2\xb7"
+
 /*
  * A workload graph's timeline (simulate --graphs --report): one lane per
  * worker, one bar per run, critical-path subtasks and failed runs marked,
  * on the same self-contained page style as report_html.  title and labels
- * are escaped.  0, or -1 with err (bad lane index, write error).
+ * are escaped; a lane's label shows at most 22 characters of its name (the
+ * id, cut, and REPORT_LANE_MORE), the whole name in its tooltip.  0, or -1
+ * with err (bad lane index, write error).
  */
 int report_gantt_html(FILE *out, const char *title, const char *const *lanes, uint32_t n_lanes,
                       const report_bar *bars, size_t n, double makespan_s, char *err,

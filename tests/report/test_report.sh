@@ -241,6 +241,25 @@ has "$tmp/windows.html" '<dd>15 to 20 tests (fewer tests finished than the windo
 count "$tmp/report.html" '<circle class="mark point"' 0
 has "$tmp/report.html" '<dt>Rolling window</dt><dd>100 tests</dd>'
 
+# -- a workload graph's timeline: a long worker id is cut, but the mark of a
+# worker's extra rows stays, and the whole id is the label's tooltip
+long=worker-with-a-long-name-a
+printf '{"workers": [{"worker_id": "%s", "supported_backends": ["cpu"], "available_memory": 64, "cpu_cores": 8, "capacity": 4}]}\n' \
+	"$long" >"$tmp/gfleet.json"
+printf '{"noise_sigma": 0, "workers": {"*": {"speed": {"*": 1.0}}}}\n' >"$tmp/gtruth.json"
+python3 - "$tmp/fan.jsonl" <<'PY'
+import json, sys
+sub = {"root": {"requirements": {"test_type": "t", "expected_duration": 5}, "dependencies": []}}
+for i in range(4):
+    sub["s%d" % i] = {"requirements": {"test_type": "t", "expected_duration": 20}, "dependencies": ["root"]}
+open(sys.argv[1], "w").write(json.dumps({"name": "fan", "subtasks": sub}) + "\n")
+PY
+expect_rc 0 "$LBS_SHIM" simulate --plugin "$LBS_PLUGIN" --graphs "$tmp/fan.jsonl" --workers "$tmp/gfleet.json" \
+	--truth "$tmp/gtruth.json" --report "$tmp/gantt.html"
+self_contained "$tmp/gantt.html"
+count "$tmp/gantt.html" "worker-with-a-long-nam$(printf '\xe2\x80\xa6')<title>$long</title></text>" 1
+count "$tmp/gantt.html" "worker-with-a-long-n$(printf '\xe2\x80\xa6 \xc2\xb7')<title>$long $(printf '\xc2\xb7')</title></text>" 3
+
 # -- numbers never turn into exponents: seconds past 1e9, a capacity of 2e9,
 # an efficiency of a millionth
 mutate "$tmp/huge.json" '
