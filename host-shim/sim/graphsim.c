@@ -315,7 +315,7 @@ static int write_timeline(gctx *g, const char *path, const char *title, double m
 					r = rows - 1; /* more at once than rows: they overlap */
 				} else {
 					if (asprintf(&names[n_lanes], "%s%s", g->workers[w]->id,
-					             rows ? " \xc2\xb7" : "") < 0) {
+					             rows ? REPORT_LANE_MORE : "") < 0) {
 						names[n_lanes] = NULL;
 						snprintf(err, errlen, "%s: out of memory", path);
 						goto out;
