@@ -3145,6 +3145,8 @@ ngx_http_upstream_lbsched_direct(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     if (dp->rrp.tried[i / (8 * sizeof(uintptr_t))]
         & ((uintptr_t) 1 << i % (8 * sizeof(uintptr_t))))
     {
+        /* the choice is not taken: its decision is closed, as below */
+        ngx_http_upstream_lbsched_withdraw(lcf, dp, i);
         return NGX_DECLINED;
     }
 
