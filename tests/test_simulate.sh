@@ -489,6 +489,11 @@ lines "$tmp/out" 0
 expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json /dev/stdout --dump-tests /dev/stderr
 if python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["lbsched_simulate"] == 1' "$tmp/out"; then ok; else bad "--json /dev/stdout is not one JSON document: $(head -c 300 "$tmp/out")"; fi
 has "$tmp/err" '"test_id"'
+# "-" is standard output, as it is standard input for a file read (it
+# wrote a file named "-")
+(cd "$tmp" && expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --json -)
+if python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["lbsched_simulate"] == 1' "$tmp/out"; then ok; else bad "--json - is not one JSON document on standard output: $(head -c 300 "$tmp/out")"; fi
+[ -e "$tmp/-" ] && bad "--json - wrote a file named '-'" || ok
 expect_rc 0 sim --workers "$tmp/fleet2.json" --truth "$tmp/truth2.json" --tests-file "$tmp/three.jsonl" --dump-tests /dev/fd/1
 lines "$tmp/out" 3
 if python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out"; then ok; else bad "--dump-tests /dev/fd/1 is not JSON lines alone"; fi

@@ -474,6 +474,11 @@ int file_is_stdout(const char *path)
 	return path && is_fd_path(path) && own_fd(path) == 1;
 }
 
+const char *file_out_path(const char *path)
+{
+	return path && !strcmp(path, "-") ? "/dev/stdout" : path;
+}
+
 void file_hold_std_fds(void)
 {
 	for (int fd = 0; fd <= 2; fd++) {

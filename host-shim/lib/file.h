@@ -87,6 +87,10 @@ int file_same(const char *out, const char *other, int other_in);
 /* 1 when output `path` names this process's standard output (/dev/stdout,
  * /dev/fd/1, /proc/self/fd/1), where a command's own lines go. */
 int file_is_stdout(const char *path);
+
+/* An output's path as given: "-" is standard output (/dev/stdout), as
+ * "-" is standard input for a file read; NULL stays NULL. */
+const char *file_out_path(const char *path);
 typedef int (*file_out_fn)(FILE *f, void *ctx, char *err, size_t errlen);
 int file_check_out(const char *path, char *err, size_t errlen);
 int file_write_out(const char *path, file_out_fn fn, void *ctx, char *err, size_t errlen);

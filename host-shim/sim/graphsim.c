@@ -135,7 +135,7 @@ static int parse(int argc, char **argv, gopts *o)
 	o->scheduler = v[G_SCHEDULER] ? v[G_SCHEDULER] : "hardware-aware";
 	o->config = v[G_CONFIG];
 	o->plugin = v[G_PLUGIN];
-	o->report = v[G_REPORT];
+	o->report = file_out_path(v[G_REPORT]);
 	o->redis_password = v[G_REDIS_PASSWORD];
 	o->redis_insecure = v[G_REDIS_INSECURE] != NULL;
 	o->seed = 1;

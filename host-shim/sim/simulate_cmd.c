@@ -82,7 +82,8 @@ static const cli_opt simulate_opts[] = {
 	[S_WARMUP] = {"warmup", "N", "tests left out of the mean after warm-up (default 1000)"},
 	[S_WINDOW] = {"window", "N", "tests per point of the learning curve (default 500)"},
 	[S_PLUGIN] = {"plugin", "PATH", "the plugin (default: " HOST_DEFAULT_PLUGIN_TEXT ")"},
-	[S_JSON] = {"json", "OUT.json", "every figure as JSON"},
+	[S_JSON] = {"json", "OUT.json", "every figure as JSON (- for standard output, in the table's "
+	            "place)"},
 	[S_REPORT] = {"report", "OUT.html", "a self-contained HTML report"},
 	[S_TIMING] = {"timing", NULL, "the wall time of each run, on standard error"},
 	[S_QUIET] = {"quiet", NULL, "no progress line (there is one only when standard error is "
@@ -178,13 +179,13 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 	o->truth = v[S_TRUTH];
 	o->mix = v[S_MIX];
 	o->tests_file = v[S_TESTS_FILE];
-	o->dump = v[S_DUMP];
+	o->dump = file_out_path(v[S_DUMP]);
 	o->scheduler = v[S_SCHEDULER] ? v[S_SCHEDULER] : "hardware-aware";
 	o->config = v[S_CONFIG];
 	o->compare = v[S_COMPARE];
 	o->plugin = v[S_PLUGIN];
-	o->json = v[S_JSON];
-	o->report = v[S_REPORT];
+	o->json = file_out_path(v[S_JSON]);
+	o->report = file_out_path(v[S_REPORT]);
 	o->timing = v[S_TIMING] != NULL;
 	o->quiet = v[S_QUIET] != NULL;
 	o->redis_password = v[S_REDIS_PASSWORD];
