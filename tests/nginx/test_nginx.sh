@@ -870,40 +870,27 @@ kill $kapids 2>/dev/null; kapids=
 # retried there.  max_fails=0: a timeout must not take ES out for the next.
 P_RF=$(free_port) P_E=$(free_port) P_F=$(free_port) P_ES=$(free_port)
 python3 "$tmp/slow.py" "$P_ES" Eslow 1 & kapids=$!
-cat >"$tmp/onecuda_to.json" <<EOF
-[{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64},
- {"worker_id": "127.0.0.1:$P_ES", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
-EOF
-cat >"$tmp/onecuda_err.json" <<EOF
-[{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64},
- {"worker_id": "127.0.0.1:$P_DEAD", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
-EOF
-cat >"$tmp/twocuda_to.json" <<EOF
-[{"worker_id": "127.0.0.1:$P_ES", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64},
- {"worker_id": "127.0.0.1:$P_CUDA", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
-EOF
-cat >"$tmp/onecuda.json" <<EOF
-[{"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64},
- {"worker_id": "127.0.0.1:$P_E", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
-EOF
-cat >"$tmp/twocuda.json" <<EOF
-[{"worker_id": "127.0.0.1:$P_E", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64},
- {"worker_id": "127.0.0.1:$P_CUDA", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64}]
-EOF
-cat >"$tmp/twoofthree.json" <<EOF
-[{"worker_id": "127.0.0.1:$P_E", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64},
- {"worker_id": "127.0.0.1:$P_F", "supported_backends": ["cpu", "cuda"], "has_gpu": true,
-  "available_accelerators": {"gpu": 1}, "available_memory": 64},
- {"worker_id": "127.0.0.1:$P_CPU", "supported_backends": ["cpu"], "available_memory": 64}]
-EOF
+# fleet FILE PORT:KIND...: a fleet file of workers 127.0.0.1:PORT, each a
+# CPU-only worker (cpu) or one with a CUDA GPU (cuda), in that order
+fleet() {
+	local file=$1 sep="[" w; shift
+	for w in "$@"; do
+		printf '%s{"worker_id": "127.0.0.1:%s", "available_memory": 64, ' "$sep" "${w%%:*}"
+		case ${w#*:} in
+		cpu) printf '"supported_backends": ["cpu"]}' ;;
+		cuda) printf '"supported_backends": ["cpu", "cuda"], "has_gpu": true, "available_accelerators": {"gpu": 1}}' ;;
+		esac
+		sep=",
+ "
+	done >"$file"
+	echo "]" >>"$file"
+}
+fleet "$tmp/onecuda_to.json" "$P_CPU:cpu" "$P_ES:cuda"
+fleet "$tmp/onecuda_err.json" "$P_CPU:cpu" "$P_DEAD:cuda"
+fleet "$tmp/twocuda_to.json" "$P_ES:cuda" "$P_CUDA:cuda"
+fleet "$tmp/onecuda.json" "$P_CPU:cpu" "$P_E:cuda"
+fleet "$tmp/twocuda.json" "$P_E:cuda" "$P_CUDA:cuda"
+fleet "$tmp/twoofthree.json" "$P_E:cuda" "$P_F:cuda" "$P_CPU:cpu"
 retry_up="upstream onecuda {
     lbsched_plugin $plugin;
     lbsched_fleet $tmp/onecuda.json;
