@@ -247,6 +247,43 @@ expect_rc 0 test "$(readlink "$link")" = /usr/share/nginx/modules-available/mod-
 expect_rc 1 test -e "$link.removed"
 expect_rc 0 test -s /var/lib/lbsched/prefs/data.mdb
 
+# --- the plugin replaced under nginx -------------------------------------------
+# A running nginx keeps the lbsched.so it loaded and refuses a new file of
+# that name until it starts afresh: replacing the plugin alone (lbsched
+# reinstalled) reaches the module's postinst through a trigger, and the
+# postinst renews nginx as nginx's own postinst does on its upgrade (a
+# binary upgrade, a restart only when that fails), never while it is down.
+lbsched_deb=""
+for d in "${debs[@]}"; do case "$d" in */lbsched_*.deb) lbsched_deb=$d ;; esac; done
+dpkg -i "$lbsched_deb" >"$tmp/replug.log" 2>&1
+if [ $? = 0 ]; then ok; else bad "dpkg -i lbsched failed"; tail -20 "$tmp/replug.log" >&2; fi
+has "$tmp/replug.log" "Processing triggers for libnginx-mod-http-upstream-lbsched"
+# The postinst as dpkg runs it for that trigger, with an invoke-rc.d that
+# logs what it is asked: nginx running (status 0), its upgrade's status
+# STUB_UPGRADE (0 when unset), its restart's STUB_RESTART.
+mkdir -p "$tmp/stub"
+cat >"$tmp/stub/invoke-rc.d" <<'EOF'
+#!/bin/sh
+echo "$*" >>"$STUB_LOG"
+case "$*" in
+*" nginx status") exit "${STUB_STATUS:-0}" ;;
+"nginx upgrade") exit "${STUB_UPGRADE:-0}" ;;
+"nginx restart") exit "${STUB_RESTART:-0}" ;;
+esac
+exit 0
+EOF
+chmod 755 "$tmp/stub/invoke-rc.d"
+postinst=/var/lib/dpkg/info/libnginx-mod-http-upstream-lbsched.postinst
+renew() { rm -f "$tmp/rc.log"; env STUB_LOG="$tmp/rc.log" PATH="$tmp/stub:$PATH" "$@" >"$tmp/out" 2>"$tmp/err"; }
+renew sh "$postinst" triggered lbsched-plugin-replaced
+eq "triggered: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx upgrade;"
+renew env STUB_UPGRADE=1 sh "$postinst" triggered lbsched-plugin-replaced
+eq "upgrade failed: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx upgrade;nginx restart;"
+renew env STUB_UPGRADE=1 STUB_RESTART=1 sh "$postinst" triggered lbsched-plugin-replaced
+has "$tmp/err" "nginx did not restart; restart it (a reload cannot load the new plugin)"
+renew env STUB_STATUS=3 sh "$postinst" triggered lbsched-plugin-replaced
+eq "nginx down: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;"
+
 # --- purge ----------------------------------------------------------------------
 purge
 if [ -z "$(installed "${pkgs[@]}")" ]; then ok; else bad "still installed after purge: $(installed "${pkgs[@]}")"; cat "$tmp/purge.log" >&2; fi
