@@ -117,6 +117,8 @@ static void test_v1_0_plugin_in_current_host(void)
 		"  \"load\": {\"active_tests\": 1}}]");
 	arena *a = arena_new();
 	lbs_workload wl = workload_parse(a, "{\"test_id\": \"t1\", \"minimum_memory\": 8}");
+	lbs_workload amx = workload_parse(a, "{\"test_id\": \"t2\", \"custom_properties\":"
+	                                     " {\"required_features\": [\"amx-tile\"]}}");
 	const char *plugin = getenv("LBS_V1_0_PLUGIN");
 	lbs_outcome failed = {.struct_size = sizeof failed, .workload_type = LBS_WL_MIXED,
 	                      .worker_id = "cpu_c", .result = LBS_RESULT_FAILURE,
@@ -128,6 +130,19 @@ static void test_v1_0_plugin_in_current_host(void)
 	          LBS_OK);
 	CHECK_STR(pick(s, &wl, &f), "cpu_c");
 	CHECK_STR(pick_reason(), "least-loaded: load 1.00");
+	/* A feature outside the taxonomy: the 1.0 header promised a plugin no
+	 * requirement is OTHER, and this one, which checks memory only, would
+	 * have placed it (and been logged as misbehaving).  The host answers
+	 * it, for explain too. */
+	CHECK_STR(pick(s, &amx, &f), "none");
+	CHECK_STR(pick_reason(), "host: no eligible worker: the workload requires a feature "
+	                         "outside lbsched's taxonomy, which no worker can be matched on");
+	CHECK_INT(sched_explain(s, &amx, (const lbs_worker *const *)f.workers, f.n, append_text,
+	                        text),
+	          LBS_OK);
+	CHECK_CONTAINS(text, "{\"no_worker\":\"host: no eligible worker: the workload requires a "
+	                     "feature outside");
+	text[0] = '\0';
 	/* Two reported failures make cpu_c (1 + 2) busier than cpu_a (2). */
 	CHECK_INT(sched_report(s, &failed), LBS_OK);
 	CHECK_INT(sched_report(s, &failed), LBS_OK);
@@ -475,6 +490,14 @@ static void test_unterminated_text(void)
 	CHECK_CONTAINS(err, "scheduler 'liar': EEEE");
 	text = strstr(err, ": E");
 	CHECK(text && strspn(text + 2, "E") == 2047 && text[2 + 2047] == '\0');
+	/* A create that fails without a word: the plugin's file, the
+	 * scheduler and the status it returned. */
+	CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"silent_error\"}",
+	                     24, &s, err, sizeof err),
+	          LBS_EIO);
+	CHECK(!strncmp(err, getenv("LBS_LIAR_PLUGIN"), strlen(getenv("LBS_LIAR_PLUGIN"))));
+	CHECK_CONTAINS(err, ": scheduler 'liar' failed to start (create returned status -6) "
+	                    "without a reason");
 
 	/* init's error, 512 bytes. */
 	CHECK_INT(host_load(h, getenv("LBS_RUDE_INIT_PLUGIN"), &p, &api, err, sizeof err), LBS_EINVAL);

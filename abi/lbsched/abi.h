@@ -278,10 +278,13 @@ typedef int32_t lbs_status;
  *     met = !(req & LBS_BACKEND_OTHER) && (dev & req) == req;
  *
  * The precision and feature sets below follow the same rule with their
- * own OTHER bit, and there hosts do send it: a required precision or
- * feature they cannot map is passed as OTHER rather than dropped.  A
- * required backend they cannot map comes by name instead
- * (required_backend_names, 1.1), met as READING THE 1.1 FIELDS says. */
+ * own OTHER bit.  A plugin never sees OTHER in a requirement, as 1.0
+ * promised: a required precision or feature a host cannot map is met by
+ * no worker, and the host answers that workload no_worker itself, calling
+ * neither select() nor explain().  A required backend a host cannot map
+ * comes by name instead (required_backend_names, 1.1), met as READING THE
+ * 1.1 FIELDS says.  Devices do carry OTHER (something they hold that the
+ * host could not name). */
 #define LBS_BACKEND_PYTORCH (UINT64_C(1) << 0)
 #define LBS_BACKEND_TENSORFLOW (UINT64_C(1) << 1)
 #define LBS_BACKEND_ONNX (UINT64_C(1) << 2)

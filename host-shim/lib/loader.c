@@ -191,7 +191,8 @@ static void held_drop(const char *path)
 	pthread_mutex_unlock(&held_lock);
 }
 
-const char *loader_desc_problem(const lbs_scheduler_desc *d)
+/* What keeps d's name from being read or used; NULL when it can be. */
+static const char *name_problem(const lbs_scheduler_desc *d)
 {
 	size_t len;
 
@@ -207,6 +208,15 @@ const char *loader_desc_problem(const lbs_scheduler_desc *d)
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)d->name[i] < 0x20 || d->name[i] == 0x7f)
 			return "its name contains a control character";
+	return NULL;
+}
+
+const char *loader_desc_problem(const lbs_scheduler_desc *d)
+{
+	const char *why = name_problem(d);
+
+	if (why)
+		return why;
 	if (!d->create || !d->destroy || !d->select)
 		return "a required slot (create, destroy or select) is NULL";
 	return NULL;
@@ -347,12 +357,13 @@ lbs_status loader_open(const char *path, const lbs_host_api *host,
 	for (uint32_t i = 0; i < count; i++) {
 		const lbs_scheduler_desc *a = e->scheduler_get(i);
 
-		/* A descriptor too small to hold a name, or refused otherwise,
-		 * is loader_find's to refuse: its name is not read here. */
-		for (uint32_t j = i + 1; a && !loader_desc_problem(a) && j < count; j++) {
+		/* A descriptor whose name cannot be read is loader_find's to
+		 * refuse; one refused for another reason (a NULL slot) still
+		 * takes its name, which the other would then answer to. */
+		for (uint32_t j = i + 1; a && !name_problem(a) && j < count; j++) {
 			const lbs_scheduler_desc *b = e->scheduler_get(j);
 
-			if (b && !loader_desc_problem(b) && !strncmp(a->name, b->name, LOADER_MAX_NAME + 1)) {
+			if (b && !name_problem(b) && !strncmp(a->name, b->name, LOADER_MAX_NAME + 1)) {
 				char shown[96];
 
 				snprintf(err, errlen, "%s: refused: plugin %s has two schedulers named "

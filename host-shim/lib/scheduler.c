@@ -61,8 +61,12 @@ lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
 	st = d->create(api, config, config ? config_len : 0, &s->inst, perr, sizeof perr);
 	plugin_text(perr, sizeof perr);
 	if (st != LBS_OK || !s->inst) {
-		snprintf(err, errlen, "scheduler '%s': %s", name,
-		         perr[0] ? perr : "create failed without a reason");
+		if (perr[0])
+			snprintf(err, errlen, "scheduler '%s': %s", name, perr);
+		else
+			snprintf(err, errlen, "%s: scheduler '%s' failed to start (create "
+			         "returned status %d%s) without a reason", loader_path(p), name,
+			         (int)st, st == LBS_OK ? " but no instance" : "");
 		free(s);
 		return st != LBS_OK ? st : LBS_EINTERNAL;
 	}
@@ -212,6 +216,30 @@ static lbs_status fallback_select(shim_sched *s, const lbs_workload *wl,
 	return st;
 }
 
+/*
+ * A requirement the host could not name (a required feature or precision
+ * outside the taxonomy, converted to OTHER with a warning) is met by no
+ * worker, and abi.h has promised plugins since 1.0 that a requirement is
+ * never OTHER: the host answers such a workload itself and sends it to no
+ * scheduler.  Returns the requirement's kind, or NULL when it has none.
+ */
+static const char *unnamed_requirement(const lbs_workload *wl)
+{
+	if (wl->required_features & LBS_FEAT_OTHER)
+		return "feature";
+	if (wl->required_precisions & LBS_PREC_OTHER)
+		return "precision";
+	if (wl->required_backends & LBS_BACKEND_OTHER)
+		return "backend";
+	return NULL;
+}
+
+static void unnamed_reason(const char *kind, char *buf, size_t len)
+{
+	snprintf(buf, len, "host: no eligible worker: the workload requires a %s outside "
+	         "lbsched's taxonomy, which no worker can be matched on", kind);
+}
+
 lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n,
                         lbs_selection *out, int *fell_back)
@@ -231,6 +259,11 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 		memset(out->reason, 0, out->reason_len);
 	if (n == 0)
 		return LBS_NO_WORKER;
+	if ((problem = unnamed_requirement(wl))) {
+		if (out->reason && out->reason_len)
+			unnamed_reason(problem, out->reason, out->reason_len);
+		return LBS_NO_WORKER;
+	}
 	mine = *out;
 	st = s->desc->select(s->inst, wl, workers, n, out);
 	/* The caller's fields are the caller's: a plugin that rewrote them
@@ -268,8 +301,18 @@ lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
                          const lbs_worker *const *workers, uint32_t n,
                          lbs_write_fn write, void *ctx)
 {
+	const char *kind = unnamed_requirement(wl);
+
 	if (!DESC_HAS(s->desc, explain))
 		return LBS_EUNSUPPORTED;
+	if (kind) {
+		char reason[192], json[256];
+		int len;
+
+		unnamed_reason(kind, reason, sizeof reason);
+		len = snprintf(json, sizeof json, "{\"no_worker\":\"%s\"}", reason);
+		return write(ctx, json, (size_t)len) == 0 ? LBS_OK : LBS_ENOMEM;
+	}
 	return s->desc->explain(s->inst, wl, workers, n, write, ctx);
 }
 

@@ -15,6 +15,7 @@
  *                 terminal escape
  *   unterminated_error   create fails, its error buffer filled with 'E'
  *                 and no terminator
+ *   silent_error  create fails with LBS_EIO and writes no error
  *   huge_score    an honest answer; scores 1e303 for the first worker and
  *                 5e302 for the others (every other mode scores 1 and 0)
  *   copied_id     an honest answer whose id is the plugin's own copy of the
@@ -54,7 +55,7 @@
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
             UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
             THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR, DIE_ON_DIE, UNTERMINATED_ID,
-            REWRITTEN_HEADER };
+            REWRITTEN_HEADER, SILENT_ERROR };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
@@ -62,7 +63,7 @@ static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "
                                          "unterminated_error", "huge_score", "copied_id",
                                          "thread_log", "every_other",
                                          "range_then_error", "die_on_die", "unterminated_id",
-                                         "rewritten_header"};
+                                         "rewritten_header", "silent_error"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
@@ -109,6 +110,10 @@ static lbs_status l_create(const lbs_host_api *host, const char *config, size_t 
 		snprintf(quoted, sizeof quoted, "\"%s\"", mode_names[i]);
 		if (strstr(buf, quoted))
 			*m = (enum mode)i;
+	}
+	if (*m == SILENT_ERROR) {
+		free(li);
+		return LBS_EIO;
 	}
 	if (*m == UNTERMINATED_ERROR) {
 		memset(err, 'E', errlen);
@@ -170,6 +175,7 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 	switch (m) {
 	case HONEST:
 	case THREAD_LOG:
+	case SILENT_ERROR: /* never created */
 		break;
 	case DIE_ON_DIE:
 		if (wl->test_type && !strcmp(wl->test_type, "die"))

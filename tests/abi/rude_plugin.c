@@ -7,7 +7,7 @@
  *   RUDE_COUNT  scheduler_count() says UINT32_MAX;
  *   RUDE_INIT   init fails with its error buffer filled with 'E' and no
  *               terminator;
- *   RUDE_TWINS  two schedulers named "twin";
+ *   RUDE_TWINS  two schedulers named "twin", the second without create;
  *   RUDE_FIND   init asks the host to find a scheduler, which a host
  *               cannot do before init returns, and fails with the
  *               host's answer;
@@ -50,8 +50,9 @@ static lbs_scheduler_desc scheds[] = {
 #ifdef RUDE_TWINS
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "twin", .description = "the first",
 	 .create = stub_create, .destroy = stub_destroy, .select = r_select},
+	/* refused for its NULL create, yet its name is taken all the same */
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "twin", .description = "the second",
-	 .create = stub_create, .destroy = stub_destroy, .select = r_select},
+	 .destroy = stub_destroy, .select = r_select},
 #endif
 	{.struct_size = sizeof(lbs_scheduler_desc), .name = "rude\n\x1b[31mforged",
 	 .description = "one\ntwo\x1b[2J", .create = stub_create, .destroy = stub_destroy,
