@@ -316,7 +316,8 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 		cJSON_free(text);
 		snprintf(err, errlen, "config field '%s': %s", field,
 		         cerr[0] ? cerr : "the host could not find the scheduler");
-		return st == LBS_ENOMEM ? st : LBS_ECONFIG;
+		/* A refused plugin stays refused (hosts exit 2 for it, not 1). */
+		return st == LBS_ENOMEM || st == LBS_EVERSION ? st : LBS_ECONFIG;
 	}
 	st = c->desc->create(c->host, text, text ? strlen(text) : 0, &c->inst,
 	                     cerr, sizeof cerr);

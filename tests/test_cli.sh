@@ -103,6 +103,12 @@ n=$(grep -c '"status":"ok"' "$tmp/out"); [ "$n" -ge 3 ] && ok || bad "a composit
 # refused plugin: exit 2
 expect_rc 2 "$shim" decide --plugin "$LBS_V2_PLUGIN" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "ABI 2.x"
+# ... named by a composite's child as well
+printf '{"children": [{"scheduler": "round-robin"}, {"scheduler": "x", "plugin": "%s"}]}' \
+	"$LBS_V2_PLUGIN" >"$tmp/v2child.json"
+expect_rc 2 "$shim" decide --scheduler composite --config "$tmp/v2child.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+has "$tmp/err" "config field 'children[1]': "
+has "$tmp/err" "ABI 2.x"
 
 # bad input: exit 1 with file, field and problem
 printf '[{"worker_id": "w", "cpu_cores": 4' >"$tmp/broken.json"
@@ -938,6 +944,33 @@ dd if=/dev/zero of="$tmp/noshdr.so" bs=1 seek=60 count=4 conv=notrunc status=non
 head -c 8192 "$tmp/noshdr.so" >"$tmp/cut.so"
 expect_rc 1 "$shim" check "$tmp/cut.so"
 has "$tmp/err" "cut.so: cannot load plugin: truncated: the file is 8192 bytes, its segment"
+lines "$tmp/err" 1
+# Damaged inside, its length whole: the tail lost to zeros (a copy cut by
+# a power loss), and a relocation table's address overwritten; dlopen()
+# died of SIGSEGV in its relocation on both.
+cp "$plugin" "$tmp/zeros.so"
+dd if=/dev/zero of="$tmp/zeros.so" bs=4096 seek=1 count=$((size / 4096)) conv=notrunc status=none
+truncate -s "$size" "$tmp/zeros.so"
+expect_rc 1 "$shim" check "$tmp/zeros.so"
+has "$tmp/err" "zeros.so: cannot load plugin: damaged: its dynamic section has no string table (DT_STRTAB)"
+lines "$tmp/err" 1
+cp "$plugin" "$tmp/rela.so"
+python3 - "$tmp/rela.so" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "r+b"); b = f.read()
+phoff, = struct.unpack_from("<Q", b, 32); phnum, = struct.unpack_from("<H", b, 56)
+for i in range(phnum):
+    typ, = struct.unpack_from("<I", b, phoff + i * 56)
+    if typ == 2:  # PT_DYNAMIC
+        off, = struct.unpack_from("<Q", b, phoff + i * 56 + 8)
+        while True:
+            tag, = struct.unpack_from("<q", b, off)
+            if tag in (7, 23):  # DT_RELA, DT_JMPREL
+                f.seek(off + 8); f.write(struct.pack("<Q", 0x7fff00000000)); break
+            off += 16
+PY
+expect_rc 1 "$shim" check "$tmp/rela.so"
+has "$tmp/err" "at address 0x7fff00000000, lies outside what its segments load from the file"
 lines "$tmp/err" 1
 expect_rc 1 "$shim" check "$LBS_SRCDIR/examples/fleet.json"
 has "$tmp/err" "fleet.json: cannot load plugin: not an ELF file"

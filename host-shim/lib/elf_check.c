@@ -2,8 +2,9 @@
  * elf_check.c -- read a plugin's ELF headers before dlopen() does.
  *
  * Only the fields dlopen() relies on are checked: identity (magic, class,
- * byte order, machine, type) and that every header table and segment lies
- * inside the file.  What a header says is compared with the file's size in
+ * byte order, machine, type), that every header table and segment lies
+ * inside the file, and that the dynamic section's tables lie in what the
+ * segments load from it.  What a header says is compared with the file's size in
  * 64 bits with the subtraction on the known-smaller side, so no header
  * value can wrap the arithmetic.
  */
@@ -87,6 +88,93 @@ static int inside(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
+/* 1 when [addr, addr + len) lies in the file-backed part of one PT_LOAD
+ * segment: memory dlopen() fills from the file, not zeros or nothing. */
+static int mapped(elf_read_fn read, void *ctx, const ElfW(Ehdr) *eh, uint64_t addr,
+                  uint64_t len)
+{
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		ElfW(Phdr) ph;
+
+		if (read(ctx, eh->e_phoff + (uint64_t)i * sizeof ph, &ph, sizeof ph))
+			return 0;
+		if (ph.p_type == PT_LOAD && addr >= ph.p_vaddr &&
+		    inside(addr - ph.p_vaddr, len, ph.p_filesz))
+			return 1;
+	}
+	return 0;
+}
+
+/* The dynamic section's tables that dlopen() follows without a check of
+ * its own (a file whose tail was lost to zeros, or overwritten, crashed it
+ * inside its relocation): each address, with its size where it has one,
+ * in the file-backed part of a loaded segment. */
+static const struct {
+	ElfW(Sxword) tag, size_tag;
+	int required;
+	const char *name;
+} tables[] = {
+	{DT_STRTAB, DT_STRSZ, 1, "string table (DT_STRTAB)"},
+	{DT_SYMTAB, 0, 1, "symbol table (DT_SYMTAB)"},
+	{DT_HASH, 0, 0, "hash table (DT_HASH)"},
+	{DT_GNU_HASH, 0, 0, "hash table (DT_GNU_HASH)"},
+	{DT_RELA, DT_RELASZ, 0, "relocations (DT_RELA)"},
+	{DT_REL, DT_RELSZ, 0, "relocations (DT_REL)"},
+	{DT_JMPREL, DT_PLTRELSZ, 0, "PLT relocations (DT_JMPREL)"},
+};
+#define N_TABLES (sizeof tables / sizeof tables[0])
+/* More entries than any linker writes: a section this long is damage. */
+#define MAX_DYNAMIC 4096
+
+static int dynamic_check(elf_read_fn read, void *ctx, const ElfW(Ehdr) *eh,
+                         const ElfW(Phdr) *dyn, char *why, size_t n)
+{
+	uint64_t value[N_TABLES] = {0}, size[N_TABLES] = {0};
+	int seen[N_TABLES] = {0}, ended = 0;
+	uint64_t count = dyn->p_filesz / sizeof(ElfW(Dyn));
+
+	if (count > MAX_DYNAMIC)
+		count = MAX_DYNAMIC;
+	for (uint64_t k = 0; k < count && !ended; k++) {
+		ElfW(Dyn) d;
+
+		if (read(ctx, dyn->p_offset + k * sizeof d, &d, sizeof d))
+			break;
+		ended = d.d_tag == DT_NULL;
+		for (size_t t = 0; t < N_TABLES; t++) {
+			if (d.d_tag == tables[t].tag) {
+				value[t] = d.d_un.d_ptr;
+				seen[t] = 1;
+			} else if (tables[t].size_tag && d.d_tag == tables[t].size_tag) {
+				size[t] = d.d_un.d_val;
+			}
+		}
+	}
+	if (!ended) {
+		snprintf(why, n, "damaged: its dynamic section has no end (DT_NULL) in its %llu "
+		         "bytes", (unsigned long long)dyn->p_filesz);
+		return -1;
+	}
+	for (size_t t = 0; t < N_TABLES; t++) {
+		if (!seen[t] && tables[t].required) {
+			snprintf(why, n, "damaged: its dynamic section has no %s", tables[t].name);
+			return -1;
+		}
+		if (seen[t] && !mapped(read, ctx, eh, value[t], size[t] ? size[t] : 1)) {
+			snprintf(why, n, "damaged: its %s, %llu bytes at address %#llx, lies outside "
+			         "what its segments load from the file", tables[t].name,
+			         (unsigned long long)size[t], (unsigned long long)value[t]);
+			return -1;
+		}
+	}
+	if (!seen[2] && !seen[3]) {
+		snprintf(why, n, "damaged: its dynamic section has no symbol hash table "
+		         "(DT_GNU_HASH or DT_HASH)");
+		return -1;
+	}
+	return 0;
+}
+
 static const char *type_name(unsigned t)
 {
 	switch (t) {
@@ -101,7 +189,8 @@ int elf_check(elf_read_fn read, void *ctx, uint64_t file_size, char *why, size_t
 {
 	unsigned char ident[20];
 	ElfW(Ehdr) eh;
-	unsigned machine, type;
+	ElfW(Phdr) dyn = {0};
+	unsigned machine, type, dynamics = 0;
 	uint64_t table;
 
 	if (file_size < sizeof ident || read(ctx, 0, ident, sizeof ident) ||
@@ -173,8 +262,19 @@ int elf_check(elf_read_fn read, void *ctx, uint64_t file_size, char *why, size_t
 			         (unsigned long long)ph.p_filesz, (unsigned long long)ph.p_offset);
 			return -1;
 		}
+		if (ph.p_type == PT_DYNAMIC) {
+			dyn = ph;
+			dynamics++;
+		}
 	}
-	return 0;
+	/* A plugin is found by its exported entry: without one dynamic
+	 * section there is none to find. */
+	if (dynamics != 1) {
+		snprintf(why, n, "damaged: it has %u dynamic segments (PT_DYNAMIC), not 1",
+		         dynamics);
+		return -1;
+	}
+	return dynamic_check(read, ctx, &eh, &dyn, why, n);
 }
 
 static int read_fd(void *ctx, uint64_t off, void *buf, size_t len)
