@@ -11,6 +11,10 @@
 
 #define AG_NAME 128       /* names, models, ids: cut and made one line */
 #define AG_MAX_GPUS 64
+/* A GPU library's device count above this is no machine's: garbage from a
+ * broken or fake library, whose walk (one failing call a device, billions
+ * of them) spun for seconds at every detection. */
+#define AG_MAX_GPU_COUNT 4096
 #define AG_MAX_PCI 64
 #define AG_MAX_CACHES 16 /* (level, type, size) entries: hybrid CPUs have several per level */
 #define AG_MAX_BROWSERS 8

@@ -152,6 +152,11 @@ unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c)
 	}
 	if (nv->count(&count) != NV_OK)
 		return 0;
+	if (count > AG_MAX_GPU_COUNT) {
+		ag_warn("NVML says this machine has %u GPUs, more than %d: not believed, its GPUs "
+		        "are left out", count, AG_MAX_GPU_COUNT);
+		return 0;
+	}
 	for (unsigned i = 0; i < count; i++) {
 		if (c->n_gpus == AG_MAX_GPUS) {
 			c->gpus_over += count - i;

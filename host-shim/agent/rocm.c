@@ -87,6 +87,11 @@ unsigned ag_rocm_detect(ag_rocm *r, const ag_env *env, ag_caps *c)
 
 	if (r->count(&count) != RS_OK)
 		return 0;
+	if (count > AG_MAX_GPU_COUNT) {
+		ag_warn("ROCm SMI says this machine has %u GPUs, more than %d: not believed, its "
+		        "GPUs are left out", (unsigned)count, AG_MAX_GPU_COUNT);
+		return 0;
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		if (c->n_gpus == AG_MAX_GPUS) {
 			c->gpus_over += count - i;

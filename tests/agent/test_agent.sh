@@ -183,6 +183,13 @@ FAKE_NVML=$tmp/nvml-fail.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect -
 has "$tmp/err" "nvmlInit_v2 failed"
 eq "nvml refused" "$(jget "$tmp/out" 'd["available_accelerators"]')" '{"gpu": 1}'
 
+# an NVML whose device count is no machine's (a broken library): not
+# believed, rather than walked (billions of failing calls spun for seconds)
+echo "count 4294967295" >"$tmp/nvml-huge.txt"
+FAKE_NVML=$tmp/nvml-huge.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml "$LBS_FAKE_NVML"
+has "$tmp/err" "lbsched-agent: warning: NVML says this machine has 4294967295 GPUs, more than 4096: not believed, its GPUs are left out"
+eq "nvml count not believed" "$(jget "$tmp/out" 'd["available_accelerators"]')" '{"gpu": 1}'
+
 # an NVML that answers 0 for memory and power limit: unknown, left out, not 0
 sed -e 's/^mem_total.0 .*/mem_total.0 0/' -e 's/^power_limit.0 .*/power_limit.0 0/' "$tmp/nvml.txt" >"$tmp/nvml-zero.txt"
 FAKE_NVML=$tmp/nvml-zero.txt expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$x" --nvml "$LBS_FAKE_NVML"
