@@ -193,6 +193,15 @@ static void version_of(const char *exe, char *version, size_t n)
 	snprintf(p->version, sizeof p->version, "%s", version);
 }
 
+/* As a shell's PATH lookup: a regular file this user may run.  access()
+ * alone says yes to a directory of a browser's name. */
+static int runnable(const char *exe)
+{
+	struct stat st;
+
+	return stat(exe, &st) == 0 && S_ISREG(st.st_mode) && access(exe, X_OK) == 0;
+}
+
 static int seen(const ag_caps *c, const char *name)
 {
 	for (unsigned i = 0; i < c->n_browsers; i++)
@@ -219,7 +228,7 @@ void ag_detect_browsers(const ag_env *env, ag_caps *c)
 			char exe[4096];
 			if (len && len + strlen(known[i].exe) + 2 < sizeof exe) {
 				snprintf(exe, sizeof exe, "%.*s/%s", (int)len, p, known[i].exe);
-				if (access(exe, X_OK) == 0) {
+				if (runnable(exe)) {
 					ag_browser *b = &c->browsers[c->n_browsers++];
 					snprintf(b->name, sizeof b->name, "%s", known[i].name);
 					version_of(exe, b->version, sizeof b->version);

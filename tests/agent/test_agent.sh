@@ -401,6 +401,17 @@ has "$tmp/err" "browser_support: $br/chromium on PATH"
 expect_rc 0 env PATH="$nobrowser" LBSCHED_AGENT_BROWSER_PATH="$br" "$agent" detect --root "$x" --explain
 eq "named browsers in a tree" "$(jget "$tmp/out" 'd["browser_support"]')" '["chromium"]'
 has "$tmp/err" "browser_support: $br/chromium on LBSCHED_AGENT_BROWSER_PATH"
+# A directory of a browser's name is no browser (access(X_OK) says yes to
+# one: the worker advertised a Firefox it did not have), nor is a file
+# without exec permission; the shell's lookup skips both, and goes on.
+mkdir -p "$tmp/br-dir/firefox" "$tmp/br-file"
+printf '#!/bin/sh\necho "Mozilla Firefox 115.6.0esr"\n' >"$tmp/br-file/firefox"
+chmod +x "$tmp/br-file/firefox"
+expect_rc 0 env PATH="$nobrowser" LBSCHED_AGENT_BROWSER_PATH="$tmp/br-dir" "$agent" detect --root "$x"
+eq "a directory is no browser" "$(jget "$tmp/out" 'd["browser_support"]')" '[]'
+expect_rc 0 env PATH="$nobrowser" LBSCHED_AGENT_BROWSER_PATH="$tmp/br-dir:$tmp/br-file" "$agent" detect --root "$x"
+eq "the next on the path" "$(jget "$tmp/out" '[d["browser_support"], d["software_versions"]]')" \
+	'[["firefox"], {"firefox": "115.6.0esr"}]'
 rm -f "$br/chromium"
 printf '#!/bin/sh\necho "Mozilla Firefox 115.6.0esr"\n' >"$br/firefox"
 printf '#!/bin/sh\nexec sleep 30\n' >"$br/google-chrome"
