@@ -80,6 +80,12 @@ static void test_validation(void)
 	               "g.json: subtask 'a': appears twice in the graph");
 	CHECK_CONTAINS(refusal("{\"subtasks\": [{\"dependencies\": []}]}"),
 	               "g.json: subtasks[0]: field 'subtask_id': required");
+	/* Not an object at all: said so, as the object form says it, not
+	 * asked for the subtask_id it could never hold. */
+	CHECK_STR(refusal("{\"subtasks\": [\"a\"]}"), "g.json: subtasks[0]: must be a JSON object");
+	CHECK_STR(refusal("{\"subtasks\": [{\"subtask_id\": \"a\"}, null]}"),
+	          "g.json: subtasks[1]: must be a JSON object");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": 1}}"), "g.json: subtask 'a': must be a JSON object");
 	/* The id is the problem, not the test_id it defaults to. */
 	CHECK_STR(refusal("{\"subtasks\": {\"a\xff\": {\"requirements\": {}}}}"),
 	          "g.json: subtask 'a\\xff': its id must be valid UTF-8");

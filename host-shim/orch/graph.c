@@ -426,6 +426,12 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 			if (!id) {
 				/* conv_str: string, length and UTF-8, named at the field */
 				snprintf(where, where_size(o), "%s: subtasks[%u]", o->file, i);
+				/* else conv_str finds no subtask_id in it and asks for
+				 * one, as though an object were there */
+				if (!cJSON_IsObject(it)) {
+					conv_fail(&c, where, NULL, "must be a JSON object");
+					goto bad;
+				}
 				int got = conv_str(&c, where, it, "subtask_id", NULL, CONV_NONEMPTY, &id);
 				if (!got)
 					conv_fail(&c, where, "subtask_id", "required: a non-empty string");
