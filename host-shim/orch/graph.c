@@ -39,20 +39,40 @@ const char *orch_agg_name(enum orch_agg a)
 	return (unsigned)a <= ORCH_AGG_MIN ? agg_names[a] : "concat";
 }
 
-int orch_fail(char *err, size_t errlen, const char *file, const char *id, const char *fmt, ...)
+static int vfail(char *err, size_t errlen, const char *file, const char *id, const char *fmt,
+                 va_list ap)
 {
 	char msg[512], shown[160];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	if (id)
 		snprintf(err, errlen, "%s: subtask '%s': %s", file, conv_show(shown, sizeof shown, id),
 		         msg);
 	else
 		snprintf(err, errlen, "%s: %s", file, msg);
 	return -1;
+}
+
+int orch_fail(char *err, size_t errlen, const char *file, const char *id, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(err, errlen, file, id, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int orch_error(const orch *o, const char *id, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(err, errlen, o->file, id, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* The recovery object at `where` on top of *r (the graph's default or the

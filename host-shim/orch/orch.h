@@ -107,6 +107,12 @@ int orch_fit_fleet(orch *o, const lbs_worker *const *workers, uint32_t n, char *
  * of this fleet can take (past the last that fits, that one again). */
 void orch_fit_alternate(orch *o, uint32_t i, const lbs_worker *const *workers, uint32_t n);
 
+/* A host's error about subtask `id` of o (NULL: about the graph), worded
+ * as o's own: "<file>: subtask '<id>': <msg>", the id shown as conv_show
+ * does, so that every message of one graph starts with its name.  -1. */
+int orch_error(const orch *o, const char *id, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* Subtasks, in the document's order: index 0..orch_count()-1. */
 uint32_t orch_count(const orch *o);
 const char *orch_name(const orch *o);

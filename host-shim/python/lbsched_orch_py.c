@@ -38,7 +38,7 @@ static int find(lbspy_orch *o, const char *id, char *err, size_t errlen)
 {
 	int i = id ? orch_find(o, id) : -1;
 	if (i < 0)
-		snprintf(err, errlen, "lbsched: the workload has no subtask '%s'", id ? id : "(null)");
+		orch_error(o, id, err, errlen, id ? "the workload has no such subtask" : "no subtask id");
 	return i;
 }
 
@@ -176,7 +176,7 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, doubl
 	 * retry's backoff was placed, and its attempt spent, although
 	 * get_ready_subtasks did not list it. */
 	if (!orch_is_ready(o, p.i, now)) {
-		snprintf(err, errlen, "lbsched: subtask '%s' is not ready to place", id);
+		orch_error(o, id, err, errlen, "is not ready to place");
 		arena_free(a);
 		return LBSPY_EINPUT;
 	}
@@ -186,15 +186,14 @@ LBSPY_EXPORT int lbspy_orch_place(lbspy_orch *o, lbspy *h, const char *id, doubl
 		return rc;
 	}
 	if (p.st == LBS_EINVAL) {
-		snprintf(err, errlen, "lbsched: subtask '%s' is not ready to place", id);
+		orch_error(o, id, err, errlen, "is not ready to place");
 		arena_free(a);
 		return LBSPY_EINPUT;
 	}
 	/* A failure is not "no worker fits": out of memory, or the
 	 * scheduler's own error, is raised. */
 	if (p.st != LBS_OK && p.st != LBS_NO_WORKER) {
-		snprintf(err, errlen, "lbsched: subtask '%s': placing it failed with status %d", id,
-		         (int)p.st);
+		orch_error(o, id, err, errlen, "placing it failed with status %d", (int)p.st);
 		arena_free(a);
 		return lbspy_code_of(p.st);
 	}
@@ -267,8 +266,7 @@ LBSPY_EXPORT int lbspy_orch_record(lbspy_orch *o, lbspy *h, const char *id, int 
 		if (orch_result_check(o, (uint32_t)i, &r, err, errlen))
 			return LBSPY_EINPUT;
 		if (orch_start(o, (uint32_t)i, worker_id ? worker_id : "(host)")) {
-			snprintf(err, errlen, "lbsched: subtask '%s' is not ready: a dependency has "
-			         "no result yet", id);
+			orch_error(o, id, err, errlen, "is not ready: a dependency has no result yet");
 			return LBSPY_EINPUT;
 		}
 	}
@@ -343,11 +341,10 @@ LBSPY_EXPORT int lbspy_orch_set_priority(lbspy_orch *o, const char *id, double p
 
 	if (i < 0)
 		return LBSPY_EINPUT;
-	/* the graph's words; the package puts the workload and subtask first */
 	if (!(priority >= 1 && priority <= 5) || priority != floor(priority) ||
 	    orch_set_priority(o, (uint32_t)i, (uint32_t)priority)) {
-		snprintf(err, errlen, "field 'priority': must be an integer in 1..5, got %g",
-		         priority);
+		orch_error(o, id, err, errlen, "field 'priority': must be an integer in 1..5, got %g",
+		           priority);
 		return LBSPY_EINPUT;
 	}
 	return LBSPY_OK;

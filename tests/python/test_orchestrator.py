@@ -329,8 +329,29 @@ class OriginalFlow(unittest.TestCase):
         self.assertEqual((r["state"], r["recovery"]), ("pending", "retry"))
         self.assertGreater(r["delay_s"], 10)
         self.assertEqual(o.get_ready_subtasks("w"), [])
-        with self.assertRaisesRegex(ValueError, "subtask 'a' is not ready to place"):
+        with self.assertRaisesRegex(ValueError, "^w: subtask 'a': is not ready to place$"):
             o.place_subtask("w", "a", good)
+        s.close()
+
+    def test_subtask_errors_start_with_the_workload(self):
+        # an unknown or unready subtask said "lbsched: the workload has no
+        # subtask 'zz'", naming no workload, where every other error of
+        # the orchestrator starts with its id
+        s = lbsched.PluginScheduler("round-robin", plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("w2", {"subtasks": {"a": {}, "b": {"dependencies": ["a"]}}})
+        good = {"w1": {"cpu_cores": 4, "available_memory": 16}}
+        for call in (lambda: o.record_subtask_result("w2", "zz", 1),
+                     lambda: o.place_subtask("w2", "zz", good),
+                     lambda: o.get_subtask("w2", "zz")):
+            with self.assertRaisesRegex(ValueError, "^w2: subtask 'zz': the workload has no "
+                                                    "such subtask$"):
+                call()
+        with self.assertRaisesRegex(ValueError, "^w2: subtask 'b': is not ready to place$"):
+            o.place_subtask("w2", "b", good)
+        with self.assertRaisesRegex(ValueError, "^w2: subtask 'b': is not ready: a dependency "
+                                                "has no result yet$"):
+            o.record_subtask_result("w2", "b", 1)
         s.close()
 
     def test_fleet_errors_name_the_callers_keys(self):
@@ -628,7 +649,8 @@ class GetSubtask(unittest.TestCase):
                                                     "be an integer in 1..5, got "):
                 a.priority = bad
         self.assertEqual(a.priority, 3)
-        with self.assertRaisesRegex(ValueError, "has no subtask 'zz'"):
+        with self.assertRaisesRegex(ValueError, "^w: subtask 'zz': the workload has no such "
+                                                "subtask$"):
             o.get_subtask(workload_id, "zz")
         with self.assertRaises(KeyError):
             o.get_subtask("never", "a")

@@ -118,7 +118,9 @@ class Subtask(object):
             code = _lib.lbspy_orch_set_priority(h, self.subtask_id.encode("utf-8"),
                                                 float(value), err, _ERRLEN)
         if code != _OK:
-            raise ValueError("%s: %s" % (where, err.value.decode("utf-8", "replace")))
+            # the library's words start with the workload and subtask, as
+            # every orchestrator error does
+            raise ValueError(err.value.decode("utf-8", "replace"))
 
     state = _read_from_run("state")
     attempts = _read_from_run("attempts")
