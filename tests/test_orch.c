@@ -63,8 +63,19 @@ static void test_validation(void)
 	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"criticality\": \"critical\", "
 	                       "\"recovery\": {\"strategy\": \"skip\"}}}}"),
 	               "subtask 'a': field 'recovery.strategy': 'skip' is for non-critical");
-	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"alternate\"}}}}"),
-	               "'alternate' needs 'alternates'");
+	CHECK_STR(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"alternate\"}}}}"),
+	          "g.json: subtask 'a': field 'recovery.strategy': 'alternate' needs 'alternates'");
+	/* The graph's alternate, inherited by a subtask with no alternates,
+	 * was an immediate retry; a subtask that has them, or its own
+	 * strategy, is fine. */
+	CHECK_STR(refusal("{\"recovery\": {\"strategy\": \"alternate\"}, \"subtasks\": {"
+	                  "\"a\": {\"alternates\": [{}]}, \"b\": {}}}"),
+	          "g.json: subtask 'b': field 'recovery.strategy': 'alternate' (the graph's) needs "
+	          "'alternates': give the subtask alternates or a strategy of its own");
+	CHECK_STR(refusal("{\"recovery\": {\"strategy\": \"alternate\"}, \"subtasks\": {"
+	                  "\"a\": {\"alternates\": [{}]}, "
+	                  "\"b\": {\"recovery\": {\"strategy\": \"retry\"}}}}"),
+	          "loaded");
 	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"max_attempts\": 0}}}}"),
 	               "field 'recovery.max_attempts'");
 	CHECK_CONTAINS(refusal("{\"subtasks\": {\"a\": {\"recovery\": {\"max_attempts\": 2.5}}}}"),

@@ -244,10 +244,15 @@ static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *ob
 			return conv_fail(c, where, "recovery.strategy",
 			                 "'skip' is for non-critical subtasks, and this one is critical");
 	}
-	if (t->rec.strategy == ORCH_ALTERNATE && !t->n_alt &&
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "recovery"),
-	                                     "strategy"))
-		return conv_fail(c, where, "recovery.strategy", "'alternate' needs 'alternates'");
+	/* Inherited from the graph too: with nothing to switch to, the
+	 * strategy would be a retry at once, which nobody asked for. */
+	if (t->rec.strategy == ORCH_ALTERNATE && !t->n_alt) {
+		if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "recovery"),
+		                                     "strategy"))
+			return conv_fail(c, where, "recovery.strategy", "'alternate' needs 'alternates'");
+		return conv_fail(c, where, "recovery.strategy", "'alternate' (the graph's) needs "
+		                 "'alternates': give the subtask alternates or a strategy of its own");
+	}
 	t->state = ORCH_PENDING;
 	return 0;
 }

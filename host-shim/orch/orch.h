@@ -77,7 +77,8 @@ typedef struct orch_warn {
  * field, a duplicate or empty subtask id, a dependency on a subtask the
  * graph lacks, a cycle (naming a subtask on it), more than
  * ORCH_MAX_SUBTASKS subtasks or ORCH_MAX_EDGES dependencies, "skip" on a
- * critical subtask, "alternate" without alternates.  Unknown fields are
+ * critical subtask, "alternate" (its own or the graph's) without
+ * alternates.  Unknown fields are
  * warnings through `warn` (NULL: not shown).  `seed` drives the backoff
  * jitter.  NULL with err set, or the orch.
  */
@@ -242,11 +243,13 @@ int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err
  *              of which the last `jitter` fraction is random;
  *   reassign   pending at once, the failed worker excluded for good;
  *   skip       skipped (non-critical only; critical ones retry);
- *   alternate  pending at once with the next alternate's requirements;
+ *   alternate  pending at once with the next alternate's requirements
+ *              (past the last, the last again: running out of alternates
+ *              loses nothing);
  *   checkpoint pending at once; orch_remaining() is 1 - last progress.
- * Beyond max_attempts runs (or alternates), or with no worker left to
- * reassign to, the subtask is lost and the workload fails.  Returns the
- * strategy applied or ORCH_NO_RECOVERY; *delay_s (may be NULL) the backoff.
+ * Beyond max_attempts runs, or with no worker left to reassign to, the
+ * subtask is lost and the workload fails.  Returns the strategy applied
+ * or ORCH_NO_RECOVERY; *delay_s (may be NULL) the backoff.
  */
 enum orch_strategy orch_recover(orch *o, uint32_t i, double now, double *delay_s);
 enum orch_strategy orch_strategy_of(const orch *o, uint32_t i);
