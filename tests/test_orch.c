@@ -312,7 +312,11 @@ static void test_estimate_is_explains(void)
 			          LBS_OK);
 		CHECK(o && orch_estimate(o, s, (const lbs_worker *const *)f.workers, f.n) == 0);
 		for (uint32_t i = 0; o && i < orch_count(o); i++) {
-			cJSON *doc = explain_doc(s, orch_workload(o, i), &f);
+			/* as it is placed: raised by one on the critical path */
+			lbs_workload wl = *orch_workload(o, i);
+			if (orch_on_critical_path(o, i) && wl.priority > 1)
+				wl.priority--;
+			cJSON *doc = explain_doc(s, &wl, &f);
 			const char *chosen = cJSON_GetStringValue(
 				cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "chosen"), 0));
 			const cJSON *c = chosen ? candidate(doc, chosen) : NULL;
@@ -335,6 +339,57 @@ static void test_estimate_is_explains(void)
 		orch_free(o);
 		sched_close(s);
 	}
+	fleet_free(&f);
+}
+
+/* The critical path's subtask is estimated at the priority it is placed
+ * at: priority explains timed work at 1-3 with a run_s and spreads 4-5
+ * without one, so a declared 4 raised to 3 was placed on a GPU for 30 s
+ * and estimated at its declared 100.  The path is chosen at the declared
+ * priorities: raised, a is shorter than b, which, on the path instead,
+ * would be raised and a back at 100. */
+static void test_estimate_at_the_priority_placed(void)
+{
+	fleet f = fleet_load("examples/fleet.json");
+	shim_sched *s = test_sched("priority", NULL);
+	orch *o = load("{\"subtasks\": {\"a\": {\"priority\": 4, \"requirements\": "
+	               "{\"expected_duration\": 100}}, \"b\": {\"priority\": 4, "
+	               "\"requirements\": {\"expected_duration\": 50}}}}");
+	lbs_workload wl;
+	uint32_t cp[4], n;
+	double len;
+
+	CHECK(o && orch_estimate(o, s, (const lbs_worker *const *)f.workers, f.n) == 0);
+	if (o) {
+		cJSON *doc;
+		const cJSON *c;
+
+		wl = *orch_workload(o, 0);
+		wl.priority = 3;
+		doc = explain_doc(s, &wl, &f);
+		c = candidate(doc, cJSON_GetStringValue(cJSON_GetArrayItem(
+			cJSON_GetObjectItemCaseSensitive(doc, "chosen"), 0)));
+		n = orch_critical_path(o, cp, 4, &len);
+		CHECK_INT(n, 1);
+		CHECK_INT(cp[0], 0);
+		CHECK_STR(orch_est_source(o, 0), "explain.run_s");
+		CHECK(c && doc_num(c, "run_s") < 100);
+		CHECK_NEAR(orch_est(o, 0), c ? doc_num(c, "run_s") : -1, 1e-12);
+		CHECK_NEAR(len, orch_est(o, 0), 1e-12);
+		CHECK_NEAR(orch_upward_rank(o, 0), orch_est(o, 0), 1e-12);
+		/* off the path: its own priority, 4, spreads, and says no run_s */
+		CHECK_STR(orch_est_source(o, 1), "declared");
+		CHECK_NEAR(orch_est(o, 1), 50, 0);
+		CHECK_NEAR(orch_upward_rank(o, 1), 50, 0);
+		/* a plan's run on the worker chosen: the same requirements */
+		for (uint32_t w = 0; c && w < f.n; w++)
+			if (!strcmp(f.workers[w]->id, cJSON_GetStringValue(
+				    cJSON_GetObjectItemCaseSensitive(c, "worker"))))
+				CHECK_NEAR(orch_est_on(o, s, 0, f.workers[w]), orch_est(o, 0), 1e-12);
+		cJSON_Delete(doc);
+	}
+	orch_free(o);
+	sched_close(s);
 	fleet_free(&f);
 }
 
@@ -859,6 +914,7 @@ int main(void)
 	test_critical_path_and_order();
 	test_estimate_from_scheduler();
 	test_estimate_is_explains();
+	test_estimate_at_the_priority_placed();
 	test_fleet_check();
 	test_retry();
 	test_reassign();

@@ -46,6 +46,15 @@ expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$graph" --workers "$
 pycheck "$tmp/out" 'all(l["est_source"] == "declared" for l in L[1:6])' \
 	'L[0]["critical_path_s"] == 5 + 20 + 90 + 5'
 
+# A critical-path subtask is estimated at the priority it is placed at:
+# declared 4, raised to 3, priority places it as timed work on a GPU (a
+# run_s), where at 4 it spreads (no run_s: the declared 100 s).
+echo '{"subtasks": {"a": {"priority": 4, "requirements": {"expected_duration": 100}}}}' >"$tmp/raised.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/raised.json" --workers "$src/examples/fleet.json" --scheduler priority
+pycheck "$tmp/out" 'L[1]["est_source"] == "explain.run_s"' 'L[1]["est_s"] < 100' \
+	'L[1]["worker"] == "gpu_mi250_1"' 'abs(L[1]["finish_s"] - L[1]["est_s"]) < 1e-9' \
+	'abs(L[0]["critical_path_s"] - L[1]["est_s"]) < 1e-9'
+
 # The plan runs on an idle fleet, and so do its estimates: the fleet file's
 # load (here every GPU worker full, with work ahead) changes none of them.  A
 # run lasts its estimate on the worker it was placed on: four subtasks of

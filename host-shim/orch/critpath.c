@@ -85,54 +85,102 @@ static int64_t best_scored(shim_sched *s, const lbs_workload *wl,
 	return m;
 }
 
+static int rank_values(orch *o, int base);
+static int path(orch *o);
+
+/* Subtask i's run as s explains it (NULL: none) for the requirements its
+ * placement passes, at its raised priority or not; the declared duration
+ * when there is no run_s.  0, or -1 when out of memory. */
+static int estimate_at(const orch *o, uint32_t i, int raised, shim_sched *s,
+                       const lbs_worker *const *workers, uint32_t n, double *scores,
+                       double *est, const char **source)
+{
+	const lbs_worker *pick[EXPLAIN_MAX];
+	lbs_workload wl;
+	textbuf tb = {0};
+	double run = NAN;
+	int64_t m;
+	lbs_status st = LBS_NO_WORKER;
+
+	orch_placed(o, i, raised, &wl);
+	m = s ? best_scored(s, &wl, workers, n, scores, pick) : 0;
+	if (m < 0)
+		st = sched_explain(s, &wl, workers, n, textbuf_write, &tb);
+	else if (m > 0)
+		st = sched_explain(s, &wl, pick, (uint32_t)m, textbuf_write, &tb);
+	if (st == LBS_OK) {
+		if (tb.failed) {
+			textbuf_free(&tb);
+			return -1;
+		}
+		run = chosen_run_s(tb.p);
+	}
+	textbuf_free(&tb);
+	*est = isfinite(run) ? run : wl.est_duration_s;
+	*source = isfinite(run) ? "explain.run_s" : "declared";
+	return 0;
+}
+
+/* Whether the path raises i's priority: on it, and not at 1 already. */
+static int raised(const orch *o, uint32_t i)
+{
+	return o->t[i].on_cp && orch_workload(o, i)->priority > 1;
+}
+
+/*
+ * Each estimate at the priority its subtask is placed at, the path chosen:
+ * the path's raised (priority explains timed work at 1-3 and spreads at
+ * 4-5, with no run_s, so a subtask declared at 4 and placed at 3 was
+ * estimated at its declared 100 s and ran in 30), the others' back to
+ * their declared priority's; then the ranks from these.  The path stays:
+ * chosen on the raised estimates, a subtask the raise shortens would leave
+ * it, its estimate lengthen again, and the path come back.  0, or -1 when
+ * out of memory.
+ */
+static int raise_path(orch *o, shim_sched *s, const lbs_worker *const *workers, uint32_t n,
+                      double *scores)
+{
+	for (uint32_t i = 0; i < o->n; i++) {
+		orch_task *t = &o->t[i];
+		int r = raised(o, i);
+
+		if (r == t->est_raised)
+			continue;
+		if (r && estimate_at(o, i, 1, s, workers, n, scores, &t->est_s, &t->est_source))
+			return -1;
+		if (!r)
+			t->est_s = t->est_base, t->est_source = t->base_source;
+		t->est_raised = r;
+	}
+	return rank_values(o, 0);
+}
+
 int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint32_t n)
 {
 	double *scores = s ? malloc((n + 1) * sizeof *scores) : NULL;
-	const lbs_worker *pick[EXPLAIN_MAX];
+	int rc = 0;
 
 	if (s && !scores)
 		return -1;
-	for (uint32_t i = 0; i < o->n; i++) {
+	for (uint32_t i = 0; i < o->n && !rc; i++) {
 		orch_task *t = &o->t[i];
-		const lbs_workload *wl = orch_workload(o, i);
-		textbuf tb = {0};
-		double run = NAN;
-		int64_t m = s ? best_scored(s, wl, workers, n, scores, pick) : 0;
-		lbs_status st = LBS_NO_WORKER;
-
-		if (m < 0)
-			st = sched_explain(s, wl, workers, n, textbuf_write, &tb);
-		else if (m > 0)
-			st = sched_explain(s, wl, pick, (uint32_t)m, textbuf_write, &tb);
-		if (st == LBS_OK) {
-			if (tb.failed) {
-				textbuf_free(&tb);
-				free(scores);
-				return -1;
-			}
-			run = chosen_run_s(tb.p);
-		}
-		textbuf_free(&tb);
-		if (isfinite(run)) {
-			t->est_s = run;
-			t->est_source = "explain.run_s";
-		} else {
-			t->est_s = wl->est_duration_s;
-			t->est_source = "declared";
-		}
+		rc = estimate_at(o, i, 0, s, workers, n, scores, &t->est_base, &t->base_source);
+		t->est_s = t->est_base, t->est_source = t->base_source, t->est_raised = 0;
 	}
+	if (!rc && !(rc = path(o)))
+		rc = raise_path(o, s, workers, n, scores);
 	free(scores);
-	orch_rank(o);
-	return 0;
+	return rc;
 }
 
 double orch_est_on(const orch *o, shim_sched *s, uint32_t i, const lbs_worker *w)
 {
 	textbuf tb = {0};
+	lbs_workload wl;
 	double run = NAN;
 
-	if (s && sched_explain(s, orch_workload(o, i), &w, 1, textbuf_write, &tb) == LBS_OK &&
-	    !tb.failed)
+	orch_placed(o, i, o->t[i].on_cp, &wl);
+	if (s && sched_explain(s, &wl, &w, 1, textbuf_write, &tb) == LBS_OK && !tb.failed)
 		run = chosen_run_s(tb.p);
 	textbuf_free(&tb);
 	return isfinite(run) ? run : orch_est(o, i);
@@ -141,23 +189,24 @@ double orch_est_on(const orch *o, shim_sched *s, uint32_t i, const lbs_worker *w
 void orch_set_estimate(orch *o, uint32_t i, double est_s)
 {
 	if (i < o->n && isfinite(est_s) && est_s >= 0) {
-		o->t[i].est_s = est_s;
-		o->t[i].est_source = "given";
+		orch_task *t = &o->t[i];
+		/* the host's model, the same at any priority */
+		t->est_s = t->est_base = est_s;
+		t->est_source = t->base_source = "given";
+		t->est_raised = 0;
 	}
 }
 
-/* Ranks in reverse topological order: a subtask's dependants first.
- * Kahn's order over dependants, reversed. */
-void orch_rank(orch *o)
+/* Ranks in reverse topological order, a subtask's dependants first
+ * (Kahn's order over dependants, reversed), on the declared priorities'
+ * estimates (base) or the placed ones.  0, or -1 when out of memory. */
+static int rank_values(orch *o, int base)
 {
 	uint32_t *order = malloc((o->n + 1) * sizeof *order);
 	uint32_t *outdeg = calloc(o->n + 1, sizeof *outdeg);
-	uint32_t head = 0, tail = 0, start = 0;
-	double best = -1;
+	uint32_t head = 0, tail = 0;
+	int rc = -1;
 
-	o->cp_start = 0;
-	for (uint32_t i = 0; i < o->n; i++)
-		o->t[i].on_cp = 0, o->t[i].cp_next = UINT32_MAX;
 	if (!order || !outdeg)
 		goto out;
 	for (uint32_t i = 0; i < o->n; i++) {
@@ -171,13 +220,32 @@ void orch_rank(orch *o)
 		for (uint32_t k = 0; k < t->n_succ; k++)
 			if (o->t[t->succ[k]].rank > m)
 				m = o->t[t->succ[k]].rank;
-		t->rank = t->est_s + m;
+		t->rank = (base ? t->est_base : t->est_s) + m;
 		for (uint32_t k = 0; k < t->n_deps; k++)
 			if (!--outdeg[t->deps[k]])
 				order[tail++] = t->deps[k];
 	}
-	/* The path: the entry of highest rank (first in document order on a
-	 * tie), then each time the dependant of highest rank. */
+	rc = 0;
+out:
+	free(order);
+	free(outdeg);
+	return rc;
+}
+
+/* The path on the declared priorities' estimates, as the original raises
+ * the priority of the path it found: the entry of highest rank (first in
+ * document order on a tie), then each time the dependant of highest rank.
+ * 0, or -1 when out of memory (no path). */
+static int path(orch *o)
+{
+	uint32_t start = 0;
+	double best = -1;
+
+	o->cp_start = 0;
+	for (uint32_t i = 0; i < o->n; i++)
+		o->t[i].on_cp = 0, o->t[i].cp_next = UINT32_MAX;
+	if (rank_values(o, 1))
+		return -1;
 	for (uint32_t i = 0; i < o->n; i++)
 		if (!o->t[i].n_deps && o->t[i].rank > best)
 			best = o->t[i].rank, start = i;
@@ -195,9 +263,22 @@ void orch_rank(orch *o)
 			break;
 		i = next;
 	}
-out:
-	free(order);
-	free(outdeg);
+	return 0;
+}
+
+void orch_rank(orch *o)
+{
+	if (path(o))
+		return;
+	/* Without a scheduler only the declared estimates follow the path: a
+	 * subtask off it is back at its own priority's; one the path reaches
+	 * anew keeps its estimate until orch_estimate(). */
+	for (uint32_t i = 0; i < o->n; i++) {
+		orch_task *t = &o->t[i];
+		if (t->est_raised && !raised(o, i))
+			t->est_s = t->est_base, t->est_source = t->base_source, t->est_raised = 0;
+	}
+	(void)rank_values(o, 0);
 }
 
 double orch_est(const orch *o, uint32_t i)

@@ -140,11 +140,16 @@ uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k);
  * when it gives none) the declared expected_duration.  Then upward ranks
  * rank(i) = est(i) + max over dependants rank(j), the critical path from
  * the entry subtask of highest rank along the dependant of highest rank.
+ * The path is chosen on the estimates at the declared priorities; its
+ * subtasks are then estimated at the priority placement raises them to,
+ * and the ranks made again from those, the path kept (docs/ORCHESTRATE.md).
  * s may be NULL (declared durations).  0, or -1 when out of memory.
  */
 int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint32_t n);
-/* Set one subtask's estimate by hand (tests, hosts with their own model);
- * call orch_rank() afterwards. */
+/* Set one subtask's estimate by hand (tests, hosts with their own model),
+ * the same at any priority; call orch_rank() afterwards, which chooses
+ * the path again (a subtask it newly reaches keeps an estimate from the
+ * scheduler made at its declared priority until orch_estimate()). */
 void orch_set_estimate(orch *o, uint32_t i, double est_s);
 void orch_rank(orch *o);
 double orch_est(const orch *o, uint32_t i);

@@ -29,8 +29,11 @@ typedef struct orch_task {
 	orch_recovery rec;
 
 	/* critical path */
-	double est_s, rank;
+	double est_s, rank;   /* est_s: at the priority placed, the path's raise included */
 	const char *est_source;
+	int est_raised;       /* est_s is of the raised priority */
+	double est_base;      /* at the declared priority: the path is chosen on these */
+	const char *base_source;
 	int on_cp;
 	uint32_t cp_next;     /* the next on the path, UINT32_MAX at its end */
 
@@ -68,6 +71,12 @@ struct orch {
 	const char **excl;
 	size_t cap_excl;
 };
+
+/* Subtask i's requirements as a placement passes them to the scheduler:
+ * its current ones, placed single, the priority raised by one when
+ * `raised` (the critical path's; orch_choose passes on_cp), the
+ * exclusions aside.  The estimates use these too. */
+void orch_placed(const orch *o, uint32_t i, int raised, lbs_workload *wl);
 
 /* "<file>: subtask '<id>': <msg>" into err; returns -1. */
 int orch_fail(char *err, size_t errlen, const char *file, const char *id, const char *fmt, ...)

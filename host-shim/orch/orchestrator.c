@@ -136,6 +136,16 @@ static int nowhere_left(const lbs_workload *wl, const lbs_worker *const *workers
 	return 1;
 }
 
+void orch_placed(const orch *o, uint32_t i, int raised, lbs_workload *wl)
+{
+	*wl = *orch_workload(o, i);
+	/* One worker per subtask: the graph is the parallelism. */
+	wl->allocation = LBS_ALLOC_SINGLE;
+	wl->min_shards = wl->max_shards = 1;
+	if (raised && wl->priority > 1)
+		wl->priority--;
+}
+
 lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
                        uint32_t n, int whole_fleet, uint32_t *worker, int *fell_back,
                        uint64_t *cookie)
@@ -154,12 +164,7 @@ lbs_status orch_choose(orch *o, uint32_t i, shim_sched *s, const lbs_worker *con
 	if (i >= o->n || !is_ready(o, &o->t[i], INFINITY))
 		return LBS_EINVAL;
 	t = &o->t[i];
-	*wl = *orch_workload(o, i);
-	/* One worker per subtask: the graph is the parallelism. */
-	wl->allocation = LBS_ALLOC_SINGLE;
-	wl->min_shards = wl->max_shards = 1;
-	if (t->on_cp && wl->priority > 1)
-		wl->priority--;
+	orch_placed(o, i, t->on_cp, wl);
 	if (t->n_excluded) {
 		/* The workload's own exclusions and the failed workers together,
 		 * every one: a list cut short places the subtask on a worker it
