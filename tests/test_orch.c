@@ -880,6 +880,71 @@ static void test_alternate(void)
 	fleet_free(&f);
 }
 
+/* x's first run fails (only its). */
+static double fail_x_once(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails,
+                          double *at)
+{
+	(void)ctx;
+	(void)w;
+	*fails = !strcmp(orch_id(o, i), "x") && orch_attempts(o, i) == 1;
+	*at = 0.5;
+	return orch_workload(o, i)->est_duration_s;
+}
+
+/* An alternate recovery moves the estimate, the ranks and the path to the
+ * new requirements: they still described the 600 s ones, and x, now 5 s,
+ * stayed the critical path ahead of y's 100 s. */
+static void test_alternate_is_estimated_anew(void)
+{
+	static const char g[] =
+		"{\"subtasks\": {\"x\": {\"requirements\": {\"expected_duration\": 600},"
+		"\"alternates\": [{\"expected_duration\": 5}], \"recovery\": {\"strategy\": \"alternate\"}},"
+		"\"y\": {\"requirements\": {\"expected_duration\": 100}}}}";
+	fleet f = fleet_parse(three_cpus);
+	shim_sched *s = test_sched("hardware-aware", NULL);
+	orch *o = load(g);
+	uint32_t cp[4];
+	double len, before;
+	orch_drive_result r;
+	orch_exec x = {fail_x_once, NULL, NULL};
+
+	if (!o)
+		return;
+	/* a host's recovery, no scheduler: the new requirements' declared 5 s */
+	CHECK(orch_start(o, 0, "c1") == 0);
+	fail_run(o, 0, 0);
+	CHECK_INT(orch_recover(o, 0, 0, NULL), ORCH_ALTERNATE);
+	CHECK_NEAR(orch_est(o, 0), 5, 0);
+	CHECK_STR(orch_est_source(o, 0), "declared");
+	CHECK_NEAR(orch_upward_rank(o, 0), 5, 0);
+	CHECK_INT(orch_critical_path(o, cp, 4, &len), 1);
+	CHECK_STR(orch_id(o, cp[0]), "y");
+	CHECK_NEAR(len, 100, 0);
+	CHECK(!orch_on_critical_path(o, 0));
+	orch_free(o);
+
+	/* orch_drive has the scheduler: its estimate of the alternate */
+	o = load(g);
+	if (!o)
+		goto out;
+	CHECK(orch_estimate(o, s, (const lbs_worker *const *)f.workers, f.n) == 0);
+	before = orch_est(o, 0);
+	CHECK_INT(orch_critical_path(o, cp, 4, NULL), 1);
+	CHECK_STR(orch_id(o, cp[0]), "x");
+	CHECK(orch_drive(o, s, f.workers, f.n, &x, &r, err, sizeof err) == 0);
+	CHECK_INT(r.failures, 1);
+	CHECK_INT(orch_alternate(o, 0), 1);
+	CHECK_STR(orch_est_source(o, 0), "explain.run_s");
+	CHECK(orch_est(o, 0) < before / 50);
+	CHECK_NEAR(orch_upward_rank(o, 0), orch_est(o, 0), 0);
+	CHECK_INT(orch_critical_path(o, cp, 4, NULL), 1);
+	CHECK_STR(orch_id(o, cp[0]), "y");
+	orch_free(o);
+out:
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_checkpoint(void)
 {
 	orch *o = load("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"checkpoint\"}}}}");
@@ -924,6 +989,7 @@ int main(void)
 	test_skip_and_aggregate();
 	test_aggregation();
 	test_alternate();
+	test_alternate_is_estimated_anew();
 	test_checkpoint();
 	return check_done("test_orch");
 }

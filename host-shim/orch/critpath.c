@@ -173,6 +173,35 @@ int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint
 	return rc;
 }
 
+int orch_reestimate(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
+                    uint32_t n)
+{
+	double *scores = s ? malloc((n + 1) * sizeof *scores) : NULL;
+	orch_task *t;
+	int rc;
+
+	if (i >= o->n)
+		return 0;
+	if (s && !scores)
+		return -1;
+	t = &o->t[i];
+	rc = estimate_at(o, i, 0, s, workers, n, scores, &t->est_base, &t->base_source);
+	t->est_s = t->est_base, t->est_source = t->base_source, t->est_raised = 0;
+	if (!rc && !(rc = path(o)))
+		rc = raise_path(o, s, workers, n, scores);
+	free(scores);
+	return rc;
+}
+
+void orch_declared(orch *o, uint32_t i)
+{
+	orch_task *t = &o->t[i];
+
+	t->est_s = t->est_base = orch_workload(o, i)->est_duration_s;
+	t->est_source = t->base_source = "declared";
+	t->est_raised = 0;
+}
+
 double orch_est_on(const orch *o, shim_sched *s, uint32_t i, const lbs_worker *w)
 {
 	textbuf tb = {0};

@@ -95,6 +95,17 @@ static int add_run(dstate *d, run r)
 	return 0;
 }
 
+/* Subtask i's estimate for the requirements an alternate recovery moved
+ * it to, on the idle fleet as orch_estimate() made the others: the load of
+ * this moment would pass over a busy worker it is likely to run on.  The
+ * next round shows the load again. */
+static int reestimate(orch *o, uint32_t i, shim_sched *s, lbs_worker **workers, uint32_t n)
+{
+	for (uint32_t w = 0; w < n; w++)
+		set_load(workers[w], 0, 0, 0);
+	return orch_reestimate(o, i, s, (const lbs_worker *const *)workers, n);
+}
+
 /* A round of placements stops after this many choices in a row were
  * withdrawn: the rest of the ready list, of lower rank, waits for the next
  * run's end.  Each event ends a run, and a free slot nobody wants (a slow
@@ -247,9 +258,13 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			if (orch_record(o, r.task, &res, err, errlen))
 				goto out;
 			if (r.fails) {
+				uint32_t alt = orch_alternate(o, r.task);
 				out->failures++;
 				if (orch_recover(o, r.task, now, NULL) == ORCH_ALTERNATE)
 					orch_fit_alternate(o, r.task, (const lbs_worker *const *)workers, n);
+				if (orch_alternate(o, r.task) != alt &&
+				    reestimate(o, r.task, s, workers, n))
+					goto oom;
 			}
 		}
 	}

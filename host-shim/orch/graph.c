@@ -505,11 +505,8 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 	}
 	if (link_deps(o, &c, objs) || check_acyclic(o, err, errlen))
 		goto bad;
-	for (uint32_t i = 0; i < o->n; i++) {
-		orch_task *t = &o->t[i];
-		t->est_s = t->est_base = t->req.est_duration_s;
-		t->est_source = t->base_source = "declared";
-	}
+	for (uint32_t i = 0; i < o->n; i++)
+		orch_declared(o, i);
 	orch_rank(o);
 	free(objs);
 	free(where);

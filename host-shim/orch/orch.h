@@ -146,6 +146,12 @@ uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k);
  * s may be NULL (declared durations).  0, or -1 when out of memory.
  */
 int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint32_t n);
+/* Subtask i's estimate again, as orch_estimate() makes it, after its
+ * requirements changed (an alternate recovery), and the ranks and the path
+ * from it: orch_recover() alone, having no scheduler, leaves the new
+ * requirements' declared duration.  0, or -1 when out of memory. */
+int orch_reestimate(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
+                    uint32_t n);
 /* Set one subtask's estimate by hand (tests, hosts with their own model),
  * the same at any priority; call orch_rank() afterwards, which chooses
  * the path again (a subtask it newly reaches keeps an estimate from the
@@ -250,7 +256,8 @@ int orch_result_check(const orch *o, uint32_t i, const orch_result *r, char *err
  *   skip       skipped (non-critical only; critical ones retry);
  *   alternate  pending at once with the next alternate's requirements
  *              (past the last, the last again: running out of alternates
- *              loses nothing);
+ *              loses nothing), estimated at their declared duration, the
+ *              ranks and path made again (orch_reestimate: the scheduler's);
  *   checkpoint pending at once; orch_remaining() is 1 - last progress.
  * Beyond max_attempts runs, or with no worker left to reassign to, the
  * subtask is lost and the workload fails.  Returns the strategy applied

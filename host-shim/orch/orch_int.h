@@ -78,6 +78,9 @@ struct orch {
  * exclusions aside.  The estimates use these too. */
 void orch_placed(const orch *o, uint32_t i, int raised, lbs_workload *wl);
 
+/* Subtask i's estimate: its current requirements' declared duration. */
+void orch_declared(orch *o, uint32_t i);
+
 /* "<file>: subtask '<id>': <msg>" into err; returns -1. */
 int orch_fail(char *err, size_t errlen, const char *file, const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

@@ -101,8 +101,15 @@ enum orch_strategy orch_recover(orch *o, uint32_t i, double now, double *delay_s
 		break;
 	case ORCH_ALTERNATE:
 		/* Past the last alternate, the last one is run again. */
-		if (t->alt_used < t->n_alt)
+		if (t->alt_used < t->n_alt) {
 			t->alt_used++;
+			/* The old estimate was of requirements it no longer has,
+			 * and the ranks and path with it; without a scheduler
+			 * here, the new ones' declared duration (orch_drive,
+			 * which has one, estimates it again). */
+			orch_declared(o, i);
+			orch_rank(o);
+		}
 		break;
 	case ORCH_CHECKPOINT: /* progress was kept by orch_record */
 	default:

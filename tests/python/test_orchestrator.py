@@ -237,6 +237,24 @@ class OriginalFlow(unittest.TestCase):
         # the registered config is left as it was
         self.assertEqual(gen["requirements"], cuda)
 
+    def test_an_alternate_is_estimated_and_ranked_anew(self):
+        # after the switch, x still showed the 600 s of the requirements it
+        # left, and stayed the critical path ahead of y's 100 s
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {
+            "x": {"requirements": {"expected_duration": 600},
+                  "alternates": [{"expected_duration": 5}],
+                  "recovery": {"strategy": "alternate"}},
+            "y": {"requirements": {"expected_duration": 100}}}})
+        self.assertEqual(o.analyze_critical_path("w"), ["x"])
+        o.record_subtask_result("w", "x", None, success=False)
+        ready = {r["subtask_id"]: r for r in o.get_ready_subtasks("w")}
+        self.assertEqual((ready["x"]["est_s"], ready["x"]["upward_rank"],
+                          ready["x"]["critical_path"]), (5, 5, False))
+        self.assertEqual([r["subtask_id"] for r in o.get_ready_subtasks("w")], ["y", "x"])
+        self.assertEqual(o.critical_path_details("w"),
+                         {"path": ["y"], "length_s": 100, "ranks": {"x": 5, "y": 100}})
+
     def test_ready_shows_the_alternate_at_the_priority_placed(self):
         # It showed alternates[k-1] with its own priority, 5, while
         # placement used the subtask's, 2
