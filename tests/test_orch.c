@@ -145,6 +145,36 @@ static void test_validation(void)
 
 /* 100,000 subtasks are refused by their count, before any is converted:
  * the bound is the count, checked right after the parse (no timing). */
+/* The graph's name starts every message: one of 2,182 bytes (a deep path,
+ * a Python workload id) filled the buffer, the subtask and the problem cut
+ * off.  Past ORCH_NAME_WHOLE bytes it is cut as ids are; up to it, whole. */
+static void test_long_name(void)
+{
+	static const char g[] = "{\"subtasks\": {\"a\": {\"dependencies\": [\"zz\"]}}}";
+	char name[2183], big[4096];
+	orch *o;
+
+	memset(name, 'd', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	o = orch_load(g, strlen(g), name, NULL, 1, big, sizeof big);
+	CHECK(!o);
+	CHECK_INT((int)strlen(big), 64 + 3 + (int)strlen(": subtask 'a': depends on 'zz', which the "
+	                                                 "graph does not have"));
+	CHECK_CONTAINS(big, "ddd...: subtask 'a': depends on 'zz', which the graph does not have");
+	o = orch_load("{", 1, name, NULL, 1, big, sizeof big);
+	CHECK(!o && strlen(big) < 200 && strstr(big, "ddd...: not valid JSON"));
+	/* a worded error of a host's, as the graph's own */
+	o = orch_load("{\"subtasks\": {\"a\": {}}}", 23, name, NULL, 1, big, sizeof big);
+	CHECK(o && orch_error(o, "a", big, sizeof big, "no") == -1);
+	CHECK(strlen(big) < 100 && strstr(big, "ddd...: subtask 'a': no"));
+	orch_free(o);
+	name[ORCH_NAME_WHOLE] = '\0';
+	o = orch_load(g, strlen(g), name, NULL, 1, big, sizeof big);
+	CHECK(!o && !strncmp(big, name, ORCH_NAME_WHOLE) &&
+	      !strcmp(big + ORCH_NAME_WHOLE, ": subtask 'a': depends on 'zz', which the graph does "
+	                                     "not have"));
+}
+
 static void test_oversized(void)
 {
 	const uint32_t n = 100000;
@@ -975,6 +1005,7 @@ static void test_checkpoint(void)
 int main(void)
 {
 	test_validation();
+	test_long_name();
 	test_oversized();
 	test_critical_path_and_order();
 	test_estimate_from_scheduler();

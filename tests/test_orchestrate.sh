@@ -165,6 +165,16 @@ lines "$tmp/err" 1
 printf '{"subtasks": {"a": {"dependencies": ["zz"]}}}' > "$tmp/missing.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/missing.json" --workers "$fleet"
 has "$tmp/err" "subtask 'a': depends on 'zz', which the graph does not have"
+# A path of 2,000-odd bytes filled the 2,048 of the message before the
+# subtask and the problem: cut as an id is, they stay.
+long=$tmp
+for k in 1 2 3 4 5 6 7 8 9 10; do long=$long/$(printf 'd%.0s' $(seq 210)); done
+mkdir -p "$long"
+cp "$tmp/missing.json" "$long/g.json"
+expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$long/g.json" --workers "$fleet"
+has "$tmp/err" "...: subtask 'a': depends on 'zz', which the graph does not have"
+lines "$tmp/err" 1
+eq "long path's message length" "$(($(wc -c <"$tmp/err") < 300))" 1
 # A NUL in an id or a dependency, named by where it is (it was "a string
 # holds \u0000 ... at byte 39" alone)
 printf '{"subtasks": {"c": {"dependencies": ["x\\u0000"]}}}' > "$tmp/nuldep.json"

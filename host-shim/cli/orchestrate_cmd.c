@@ -238,7 +238,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	}
 	if (orch_estimate(o, s, (const lbs_worker *const *)workers, n) ||
 	    print_head(o, op.scheduler)) {
-		snprintf(err, sizeof err, "%s: out of memory", op.graph);
+		orch_error(o, NULL, err, sizeof err, "out of memory");
 		goto bad;
 	}
 	pc.workers = workers;
@@ -249,7 +249,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 			goto bad;
 	}
 	if (print_tail(&res)) {
-		snprintf(err, sizeof err, "%s: out of memory", op.graph);
+		orch_error(o, NULL, err, sizeof err, "out of memory");
 		goto bad;
 	}
 	rc = pc.bad ? EXIT_BAD_INPUT : 0;

@@ -19,7 +19,9 @@
  *
  * Lifetime: orch_load() makes an orch that owns its graph and state;
  * orch_free() frees it.  Not thread-safe: one orch per thread, or a lock.
- * Errors are one line, "<file>: subtask '<id>': <problem>" (or field).
+ * Errors are one line, "<file>: subtask '<id>': <problem>" (or field),
+ * the id shown as conv_show() shows it, and the file's name too when it is
+ * longer than ORCH_NAME_WHOLE bytes.
  */
 #ifndef LBS_ORCH_H
 #define LBS_ORCH_H
@@ -37,6 +39,12 @@
 #define ORCH_MAX_SUBTASKS 10000
 #define ORCH_MAX_EDGES 200000 /* dependencies, summed over subtasks */
 #define ORCH_MAX_ALTERNATES 16
+/* A graph's name (orch_load's `file`: a path, "G.jsonl:LINE", a Python
+ * workload id) longer than this is cut as ids are in its messages: whole,
+ * it filled them before the subtask and the problem.  Up to it, whole, as
+ * the cut keeps only the first 64 bytes, a path's directories; a message
+ * then fits the 2,048 bytes the CLI and the Python package give it. */
+#define ORCH_NAME_WHOLE 1024
 
 typedef struct orch orch;
 

@@ -351,6 +351,19 @@ class OriginalFlow(unittest.TestCase):
             o.place_subtask("w", "a", good)
         s.close()
 
+    def test_a_long_workload_id_leaves_room_for_the_problem(self):
+        # a workload id of 3,000 bytes went first in the library's message
+        # and filled its 2,048 bytes: the subtask and the problem were lost
+        wid = "w" * 3000
+        o = lbsched.MultiDeviceOrchestrator()
+        with self.assertRaisesRegex(ValueError, r"^w{64}\.\.\.: subtask 'a': depends on 'zz', "
+                                                "which the graph does not have$"):
+            o.register_workload(wid, {"subtasks": {"a": {"dependencies": ["zz"]}}})
+        o.register_workload(wid, {"subtasks": {"a": {}}})
+        with self.assertRaisesRegex(ValueError, r"^w{64}\.\.\.: subtask 'zz': the workload has "
+                                                "no such subtask$"):
+            o.record_subtask_result(wid, "zz", 1)
+
     def test_subtask_errors_start_with_the_workload(self):
         # an unknown or unready subtask said "lbsched: the workload has no
         # subtask 'zz'", naming no workload, where every other error of
