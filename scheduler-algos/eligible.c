@@ -164,6 +164,29 @@ uint64_t elig_accel_free(const lbs_worker *w, const char *kind)
 	return have;
 }
 
+void elig_hold(const lbs_workload *wl, lbs_worker *w, uint32_t *res)
+{
+	w->reserved_memory_bytes = w->reserved_memory_bytes > UINT64_MAX - wl->min_memory_bytes
+	                                   ? UINT64_MAX
+	                                   : w->reserved_memory_bytes + wl->min_memory_bytes;
+	if (!res || !w->accel_kinds || !w->accel_counts)
+		return;
+	for (uint32_t k = 0; k < wl->n_required_accels; k++) {
+		uint32_t need = wl->required_accel_counts[k];
+		/* duplicate kinds add up, as elig_accel_free counts them */
+		for (uint32_t j = 0; j < w->n_accels && need; j++) {
+			uint32_t take;
+			if (!wl->required_accel_kinds[k] || !w->accel_kinds[j] ||
+			    strcmp(w->accel_kinds[j], wl->required_accel_kinds[k]) ||
+			    w->accel_counts[j] <= res[j])
+				continue;
+			take = w->accel_counts[j] - res[j] < need ? w->accel_counts[j] - res[j] : need;
+			res[j] += take;
+			need -= take;
+		}
+	}
+}
+
 const char *elig_missing_name(const lbs_workload *wl, const lbs_worker *w)
 {
 	const char *first = NULL;

@@ -66,6 +66,16 @@ const char *elig_reason_text(enum elig_reason r);
  * add up. */
 uint64_t elig_accel_free(const lbs_worker *w, const char *kind);
 
+/*
+ * Hold wl's memory and accelerators on w, as a placement there does (a
+ * host's, not the plugin's): reserved_memory_bytes grows by its
+ * min_memory_bytes (at most UINT64_MAX), and res, w->n_accels counts of
+ * what is reserved so far, takes each required accelerator from those
+ * free, duplicate kinds adding up as elig_accel_free counts them.  res NULL
+ * holds the memory alone.  The caller points w->accel_reserved at res.
+ */
+void elig_hold(const lbs_workload *wl, lbs_worker *w, uint32_t *res);
+
 /* The first name of the workload's required_backend_names that no usable
  * device of w has, or NULL (also for a 1.0 workload). */
 const char *elig_missing_name(const lbs_workload *wl, const lbs_worker *w);

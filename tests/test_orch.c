@@ -622,6 +622,15 @@ static void test_reassign_past_4096_exclusions(void)
 
 /* orch_drive's runs for test_drive_stops_at_a_loss: every run on worker 0
  * fails, gen 5 % of the way through its 1000 s; worker 1's succeed. */
+static double full_runs(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails,
+                        double *at)
+{
+	(void)ctx, (void)w;
+	*fails = 0;
+	*at = 1;
+	return orch_workload(o, i)->est_duration_s;
+}
+
 typedef struct drive_log {
 	double start[16];
 	uint32_t n;
@@ -975,6 +984,58 @@ out:
 	fleet_free(&f);
 }
 
+/* Running subtasks hold their memory and accelerators, as decide's stream
+ * holds a placement's: a worker of 100 GB ran three subtasks of 60 GB at
+ * once.  Held memory comes back: x, reassigned away from m2, waits for y
+ * to free m1 rather than being lost for want of a worker. */
+static void test_drive_holds_memory(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"m1\", \"supported_backends\": [\"cpu\"], \"available_memory\": 100,"
+		"  \"cpu_cores\": 8, \"capacity\": 4},"
+		" {\"worker_id\": \"m2\", \"supported_backends\": [\"cpu\"], \"available_memory\": 100,"
+		"  \"cpu_cores\": 8, \"capacity\": 4, \"has_gpu\": true,"
+		"  \"available_accelerators\": {\"gpu\": 2}}]");
+	shim_sched *s = test_sched("round-robin", NULL);
+	orch *o = load("{\"subtasks\": {"
+	               "\"x\": {\"requirements\": {\"minimum_memory\": 60, \"expected_duration\": 10},"
+	               "  \"recovery\": {\"strategy\": \"reassign\"}},"
+	               "\"y\": {\"requirements\": {\"minimum_memory\": 60, \"expected_duration\": 100}}}}");
+	orch_exec x = {fail_x_once, NULL, NULL};
+	drive_log l = {{0}, 0};
+	orch_exec logged = {full_runs, log_run, &l};
+	orch_drive_result r;
+
+	if (!o)
+		goto out;
+	CHECK(orch_drive(o, s, f.workers, f.n, &x, &r, err, sizeof err) == 0);
+	CHECK_INT(r.completed, 1);
+	CHECK_INT(r.failures, 1);
+	CHECK_NEAR(r.makespan_s, 110, 1e-9);
+	CHECK_STR(orch_worker(o, 0), "m1");
+	/* idle again, as the drive found the fleet */
+	CHECK(f.workers[0]->reserved_memory_bytes == 0 && !f.workers[1]->accel_reserved);
+	orch_free(o);
+
+	/* three of 1 GPU on a worker of 2 (memory ample): two at once */
+	o = load("{\"subtasks\": {"
+	         "\"a\": {\"requirements\": {\"required_accelerators\": {\"gpu\": 1}, \"expected_duration\": 10}},"
+	         "\"b\": {\"requirements\": {\"required_accelerators\": {\"gpu\": 1}, \"expected_duration\": 10}},"
+	         "\"c\": {\"requirements\": {\"required_accelerators\": {\"gpu\": 1}, \"expected_duration\": 10}}}}");
+	if (!o)
+		goto out;
+	CHECK(orch_drive(o, s, f.workers, f.n, &logged, &r, err, sizeof err) == 0);
+	CHECK_INT(r.completed, 1);
+	CHECK_NEAR(r.makespan_s, 20, 1e-9);
+	CHECK_INT(l.n, 3);
+	CHECK(l.n == 3 && l.start[0] == 0 && l.start[1] == 0 && l.start[2] == 10);
+	CHECK(!f.workers[1]->accel_reserved);
+	orch_free(o);
+out:
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_checkpoint(void)
 {
 	orch *o = load("{\"subtasks\": {\"a\": {\"recovery\": {\"strategy\": \"checkpoint\"}}}}");
@@ -1021,6 +1082,7 @@ int main(void)
 	test_aggregation();
 	test_alternate();
 	test_alternate_is_estimated_anew();
+	test_drive_holds_memory();
 	test_checkpoint();
 	return check_done("test_orch");
 }

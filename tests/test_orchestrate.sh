@@ -55,6 +55,19 @@ pycheck "$tmp/out" 'L[1]["est_source"] == "explain.run_s"' 'L[1]["est_s"] < 100'
 	'L[1]["worker"] == "gpu_mi250_1"' 'abs(L[1]["finish_s"] - L[1]["est_s"]) < 1e-9' \
 	'abs(L[0]["critical_path_s"] - L[1]["est_s"]) < 1e-9'
 
+# Running subtasks hold their memory and accelerators, as decide's stream
+# holds its placements: a worker of 100 GB and 2 GPUs ran three subtasks of
+# 60 GB, or of a GPU each, at once.
+echo '{"workers": [{"worker_id": "big", "supported_backends": ["cpu", "cuda"], "has_gpu": true, "available_accelerators": {"gpu": 2}, "available_memory": 100, "cpu_cores": 16, "capacity": 4}]}' >"$tmp/big.json"
+for need in '"minimum_memory": 60' '"required_accelerators": {"gpu": 1}'; do
+	python3 -c 'import json, sys; print(json.dumps({"subtasks": {k: {"requirements": dict(json.loads("{" + sys.argv[1] + "}"), expected_duration=10)} for k in "abc"}}))' "$need" >"$tmp/held.json"
+	expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/held.json" --workers "$tmp/big.json" --scheduler round-robin
+	case $need in
+	*memory*) pycheck "$tmp/out" 'sorted(l["start_s"] for l in L[1:4]) == [0, 10, 20]' 'L[4]["makespan_s"] == 30' ;;
+	*) pycheck "$tmp/out" 'sorted(l["start_s"] for l in L[1:4]) == [0, 0, 10]' 'L[4]["makespan_s"] == 20' ;;
+	esac
+done
+
 # The plan runs on an idle fleet, and so do its estimates: the fleet file's
 # load (here every GPU worker full, with work ahead) changes none of them.  A
 # run lasts its estimate on the worker it was placed on: four subtasks of

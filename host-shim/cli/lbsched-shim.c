@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "convert.h"
+#include "eligible.h"
 #include "file.h"
 #include "fleet_redis.h"
 #include "learned.h"
@@ -625,11 +626,10 @@ static int reserve(arena *a, lbs_worker *w, uint32_t **own, const lbs_workload *
 	uint32_t *res = *own;
 
 	w->active_tests++;
-	w->reserved_memory_bytes = w->reserved_memory_bytes > UINT64_MAX - wl->min_memory_bytes
-	                                   ? UINT64_MAX
-	                                   : w->reserved_memory_bytes + wl->min_memory_bytes;
-	if (!wl->n_required_accels || !w->n_accels || !LBS_HAS_FIELD(w, lbs_worker, accel_reserved))
+	if (!wl->n_required_accels || !w->n_accels || !LBS_HAS_FIELD(w, lbs_worker, accel_reserved)) {
+		elig_hold(wl, w, NULL);
 		return 0;
+	}
 	if (!res) {
 		if (!(res = arena_alloc(a, w->n_accels * sizeof *res)))
 			return -1;
@@ -637,20 +637,7 @@ static int reserve(arena *a, lbs_worker *w, uint32_t **own, const lbs_workload *
 			res[j] = w->accel_reserved ? w->accel_reserved[j] : 0;
 		*own = res;
 	}
-	for (uint32_t k = 0; k < wl->n_required_accels; k++) {
-		uint32_t need = wl->required_accel_counts[k];
-		/* duplicate kinds add up, as elig_accel_free counts them */
-		for (uint32_t j = 0; j < w->n_accels && need; j++) {
-			uint32_t take;
-			if (!wl->required_accel_kinds[k] || !w->accel_kinds[j] ||
-			    strcmp(w->accel_kinds[j], wl->required_accel_kinds[k]) ||
-			    w->accel_counts[j] <= res[j])
-				continue;
-			take = w->accel_counts[j] - res[j] < need ? w->accel_counts[j] - res[j] : need;
-			res[j] += take;
-			need -= take;
-		}
-	}
+	elig_hold(wl, w, res);
 	w->accel_reserved = res;
 	return 0;
 }

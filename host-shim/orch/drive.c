@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "drive.h"
+#include "eligible.h"
 #include "orch_int.h"
 
 typedef struct run {
+	const lbs_workload *wl;        /* the requirements it runs under: it holds their memory */
 	uint32_t task, worker;
 	double start, finish, nominal; /* nominal: declared seconds of the run */
 	double progress;               /* checkpoint reached when it fails */
@@ -26,11 +28,14 @@ typedef struct dstate {
 	uint32_t *cap_of, *n_slots; /* n_slots: orch_worker_slots() */
 	uint32_t *running; /* per worker: runs now */
 	double *ahead;     /* per worker: nominal seconds of them left */
+	/* per worker with accelerators: what its runs hold of them (elig_hold),
+	 * its accel_reserved during the drive; else NULL */
+	uint32_t **accel;
 } dstate;
 
 /* Show the host's view of worker w from d's counts: its runs (none
  * queue: each started when it was bound), utilisation, nominal work
- * ahead. */
+ * ahead.  What they hold of its memory and accelerators is elig_hold's. */
 static void set_load(lbs_worker *x, uint32_t running, double u, double ahead)
 {
 	x->active_tests = running;
@@ -51,9 +56,10 @@ void orch_idle(lbs_worker **workers, uint32_t n)
 		lbs_worker *x = workers[w];
 
 		set_load(x, 0, 0, 0);
-		/* The drive shows only its own runs' load: a reservation, a
-		 * throttle or a temperature left from the file would stay for
-		 * the whole plan, and HEFT and the bound never see them. */
+		/* The drive shows only its own runs' load and holds: a
+		 * reservation, a throttle or a temperature left from the file
+		 * would stay for the whole plan, and HEFT and the bound never
+		 * see them. */
 		x->reserved_memory_bytes = 0;
 		if (LBS_HAS_FIELD(x, lbs_worker, accel_reserved))
 			x->accel_reserved = NULL;
@@ -63,6 +69,14 @@ void orch_idle(lbs_worker **workers, uint32_t n)
 	}
 }
 
+/* Run r's hold on its worker's memory and accelerators, as decide's
+ * stream holds a placement's: a 100 GB worker ran three subtasks of 60 GB
+ * at once. */
+static void hold(dstate *d, lbs_worker **workers, const run *r)
+{
+	elig_hold(r->wl, workers[r->worker], d->accel[r->worker]);
+}
+
 /* Every worker's view at `now`, in one pass over the runs: a pass over
  * the runs for each worker took 71 % of a plan of 2,000 subtasks on 4,096
  * workers. */
@@ -70,12 +84,20 @@ static void show_loads(dstate *d, lbs_worker **workers, uint32_t n, double now)
 {
 	memset(d->running, 0, n * sizeof *d->running);
 	memset(d->ahead, 0, n * sizeof *d->ahead);
+	for (uint32_t w = 0; w < n; w++) {
+		workers[w]->reserved_memory_bytes = 0;
+		if (d->accel[w]) {
+			memset(d->accel[w], 0, workers[w]->n_accels * sizeof *d->accel[w]);
+			workers[w]->accel_reserved = d->accel[w];
+		}
+	}
 	for (uint32_t k = 0; k < d->n; k++) {
 		const run *r = &d->r[k];
 
 		d->running[r->worker]++;
 		d->ahead[r->worker] += r->nominal * (r->finish > r->start
 		                                     ? (r->finish - now) / (r->finish - r->start) : 0);
+		hold(d, workers, r);
 	}
 	for (uint32_t w = 0; w < n; w++)
 		show_load(d, workers[w], w);
@@ -99,10 +121,15 @@ static int add_run(dstate *d, run r)
  * it to, on the idle fleet as orch_estimate() made the others: the load of
  * this moment would pass over a busy worker it is likely to run on.  The
  * next round shows the load again. */
-static int reestimate(orch *o, uint32_t i, shim_sched *s, lbs_worker **workers, uint32_t n)
+static int reestimate(orch *o, uint32_t i, shim_sched *s, const dstate *d, lbs_worker **workers,
+                      uint32_t n)
 {
-	for (uint32_t w = 0; w < n; w++)
+	for (uint32_t w = 0; w < n; w++) {
 		set_load(workers[w], 0, 0, 0);
+		workers[w]->reserved_memory_bytes = 0;
+		if (d->accel[w])
+			workers[w]->accel_reserved = NULL;
+	}
 	return orch_reestimate(o, i, s, (const lbs_worker *const *)workers, n);
 }
 
@@ -135,9 +162,16 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 	d.n_slots = calloc(n + 1, sizeof *d.n_slots);
 	d.running = calloc(n + 1, sizeof *d.running);
 	d.ahead = calloc(n + 1, sizeof *d.ahead);
-	if (!ready || !d.cap_of || !d.n_slots || !d.running || !d.ahead)
+	d.accel = calloc(n + 1, sizeof *d.accel);
+	if (!ready || !d.cap_of || !d.n_slots || !d.running || !d.ahead || !d.accel)
 		goto oom;
 	for (uint32_t w = 0; w < n; w++) {
+		const lbs_worker *x = workers[w];
+
+		if (x->n_accels && x->accel_kinds && x->accel_counts &&
+		    LBS_HAS_FIELD(x, lbs_worker, accel_reserved) &&
+		    !(d.accel[w] = calloc(x->n_accels, sizeof *d.accel[w])))
+			goto oom;
 		d.cap_of[w] = workers[w]->capacity ? workers[w]->capacity : 1;
 		d.n_slots[w] = orch_worker_slots(workers[w], o->n);
 		total += d.n_slots[w];
@@ -189,6 +223,7 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			if (orch_commit(o, i, workers[w]->id, cookie))
 				goto oom;
 			out->placements++;
+			r.wl = orch_workload(o, i);
 			r.task = i;
 			r.worker = w;
 			r.start = now;
@@ -213,6 +248,7 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			 * now), none of a run that takes no time. */
 			d.running[w]++;
 			d.ahead[w] += r.finish > r.start ? r.nominal : 0;
+			hold(&d, workers, &r);
 			show_load(&d, workers[w], w);
 		}
 		done = orch_completed(o);
@@ -263,7 +299,7 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 				if (orch_recover(o, r.task, now, NULL) == ORCH_ALTERNATE)
 					orch_fit_alternate(o, r.task, (const lbs_worker *const *)workers, n);
 				if (orch_alternate(o, r.task) != alt &&
-				    reestimate(o, r.task, s, workers, n))
+				    reestimate(o, r.task, s, &d, workers, n))
 					goto oom;
 			}
 		}
@@ -283,5 +319,13 @@ out:
 	free(d.n_slots);
 	free(d.running);
 	free(d.ahead);
+	for (uint32_t w = 0; d.accel && w < n; w++)
+		if (d.accel[w]) {
+			/* idle, as the run found the fleet, and not pointing at
+			 * memory freed here */
+			workers[w]->accel_reserved = NULL;
+			free(d.accel[w]);
+		}
+	free(d.accel);
 	return rc;
 }

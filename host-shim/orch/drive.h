@@ -29,7 +29,9 @@ typedef struct orch_drive_result {
  * From time 0 with every worker idle (their dynamic fields are
  * overwritten), until the graph completes or is lost.  Each worker runs
  * capacity (0 = 1) runs at once; every placement sees running counts,
- * utilisation and the nominal work ahead (pending_work_s).  A subtask is
+ * utilisation, the nominal work ahead (pending_work_s) and the memory and
+ * accelerators the runs hold (reserved_memory_bytes, accel_reserved, as
+ * elig_hold takes them; left idle at the end).  A subtask is
  * bound only when the worker the scheduler chose has a free slot; else the
  * choice is withdrawn (orch_withdraw) and the subtask chosen for again at
  * the next event (a run's end or a backoff's).  0, or -1 with err (out

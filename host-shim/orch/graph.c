@@ -531,16 +531,15 @@ bad:
 }
 
 /* Whether some worker passes t's requirement set k (0 the declared ones,
- * k alternates[k-1]) with load ignored (a ceiling above 1: a busy worker
- * frees up); the most telling reason of those that fail raised into
- * *why. */
+ * k alternates[k-1]) once free (orch_check_free); the most telling reason
+ * of those that fail raised into *why. */
 static int some_worker_takes(const orch_task *t, uint32_t k, const lbs_worker *const *workers,
                              uint32_t n, enum elig_reason *why)
 {
 	const lbs_workload *wl = k ? &t->alt[k - 1] : &t->req;
 
 	for (uint32_t w = 0; w < n; w++) {
-		enum elig_reason r = elig_check(wl, workers[w], 2.0, NULL);
+		enum elig_reason r = orch_check_free(wl, workers[w]);
 		if (r == ELIG_OK)
 			return 1;
 		if (r > *why)

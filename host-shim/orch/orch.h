@@ -198,8 +198,8 @@ int orch_is_ready(orch *o, uint32_t i, double now);
  * fell_back as sched_select.
  * whole_fleet: 1 when workers[] is every worker the graph may ever run on
  * (orch_drive's fleet); then a subtask that no worker of it could take
- * with its exclusions, whatever the load (reassign has run out of
- * workers), is lost.  0 when they are only the workers available now (a
+ * with its exclusions, whatever the load and what running work holds
+ * (reassign has run out of workers), is lost.  0 when they are only the workers available now (a
  * host's): a worker not among them may still take it later, so it stays
  * pending.
  */

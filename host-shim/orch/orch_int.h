@@ -6,6 +6,7 @@
 #define LBS_ORCH_INT_H
 
 #include "arena.h"
+#include "eligible.h"
 #include "orch.h"
 #include "rng.h"
 
@@ -77,6 +78,10 @@ struct orch {
  * `raised` (the critical path's; orch_choose passes on_cp), the
  * exclusions aside.  The estimates use these too. */
 void orch_placed(const orch *o, uint32_t i, int raised, lbs_workload *wl);
+
+/* elig_check of wl on w once it is free: its load and what running work
+ * holds of its memory and accelerators ignored. */
+enum elig_reason orch_check_free(const lbs_workload *wl, const lbs_worker *w);
 
 /* Subtask i's estimate: its current requirements' declared duration. */
 void orch_declared(orch *o, uint32_t i);

@@ -127,11 +127,29 @@ uint32_t orch_ready(orch *o, double now, uint32_t *out, uint32_t cap)
 	return n;
 }
 
+enum elig_reason orch_check_free(const lbs_workload *wl, const lbs_worker *w)
+{
+	lbs_worker free_w;
+
+	/* Held memory and accelerators come back when the runs holding them
+	 * end (orch_drive's): a subtask is not lost for them. */
+	if (w->reserved_memory_bytes ||
+	    (LBS_HAS_FIELD(w, lbs_worker, accel_reserved) && w->accel_reserved)) {
+		free_w = *w;
+		free_w.reserved_memory_bytes = 0;
+		if (LBS_HAS_FIELD(w, lbs_worker, accel_reserved))
+			free_w.accel_reserved = NULL;
+		w = &free_w;
+	}
+	/* a ceiling above 1: a busy worker frees up */
+	return elig_check(wl, w, 2.0, NULL);
+}
+
 /* No worker could ever take i with its exclusions, whatever the load. */
 static int nowhere_left(const lbs_workload *wl, const lbs_worker *const *workers, uint32_t n)
 {
 	for (uint32_t w = 0; w < n; w++)
-		if (elig_check(wl, workers[w], 2.0, NULL) == ELIG_OK)
+		if (orch_check_free(wl, workers[w]) == ELIG_OK)
 			return 0;
 	return 1;
 }
