@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <math.h>
+#include <sensors/error.h>
 #include <sensors/sensors.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,13 @@ static double cpu_clock_ratio(const ag_env *env, unsigned n)
 	return got ? fmin(1, sum / got) : -1;
 }
 
+/* libsensors writes a bad line of its configuration to stderr itself,
+ * unprefixed, and then will not start: through ag_warn instead. */
+static void sensors_conf_error(const char *err, const char *file, int line)
+{
+	ag_warn("libsensors: %s:%d: %s", file ? file : "its configuration", line, err ? err : "?");
+}
+
 void ag_live_init(ag_live *lv, const ag_env *env)
 {
 	memset(lv, 0, sizeof *lv);
@@ -201,8 +209,14 @@ void ag_live_init(ag_live *lv, const ag_env *env)
 	lv->n_cpus = ag_cpus_present(env);
 	/* libsensors reads this machine's /sys only; a recorded tree is read
 	 * by hwmon() instead */
-	if (!env->root[0] && sensors_init(NULL) == 0)
-		lv->sensors = 1;
+	if (!env->root[0]) {
+		sensors_parse_error_wfn = sensors_conf_error;
+		if (sensors_init(NULL) == 0)
+			lv->sensors = 1;
+		else
+			ag_warn("libsensors would not start: temperatures are read from "
+			        "/sys/class/hwmon directly");
+	}
 	proc_stat(env, &lv->busy, &lv->total);
 }
 

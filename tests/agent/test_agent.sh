@@ -1118,4 +1118,18 @@ time.sleep(30)' "$(cd "$tmp" && pwd -P)" squat.json "$tmp/sq/bound" &
 	wait "$squat" 2>/dev/null
 fi
 
+# A bad line in libsensors' configuration: libsensors wrote it to stderr
+# itself, unprefixed; it comes as the agent's one warning line.  The
+# configuration is this machine's /etc/sensors3.conf, covered for this one
+# command by a bind mount in a mount namespace of its own.
+if [ -e /etc/sensors3.conf ] && unshare -m true 2>/dev/null; then
+	printf 'chip "coretemp-*"\n  label temp1 "x\n' >"$tmp/sensors3.conf"
+	expect_rc 0 unshare -m sh -c 'mount --bind "$1" /etc/sensors3.conf && shift && exec "$@"' sh \
+		"$tmp/sensors3.conf" env PATH="$nobrowser" "$agent" run --file "$tmp/sensors.json" --once --interval 0.2
+	eq "libsensors' error" "$(cat "$tmp/err")" \
+		"lbsched-agent: warning: libsensors: /etc/sensors3.conf:2: No matching double quote."
+else
+	echo "test_agent: no /etc/sensors3.conf or no mount namespace here: libsensors' configuration error is not tried"
+fi
+
 finish test_agent
