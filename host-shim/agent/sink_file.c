@@ -156,17 +156,31 @@ static int replaceable(const char *path, char *err, size_t n)
 	return -1;
 }
 
+/* The template of PATH's temporary file, beside it: "PATH.XXXXXX", its
+ * name cut to leave room for the suffix (a legal name of 250 bytes was
+ * refused as "File name too long").  malloc'd; NULL when out of memory. */
+static char *tmp_template(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dir = slash ? (size_t)(slash - path) + 1 : 0, name = strlen(path + dir);
+	size_t keep = name > NAME_MAX - 7 ? NAME_MAX - 7 : name;
+	char *tmp = malloc(dir + keep + 8);
+
+	if (tmp)
+		snprintf(tmp, dir + keep + 8, "%.*s%.*s.XXXXXX", (int)dir, path, (int)keep,
+		         path + dir);
+	return tmp;
+}
+
 static int replace(const file_sink *f, const char *text, char *err, size_t n)
 {
-	size_t len = strlen(f->path) + 8;
-	char *tmp = malloc(len), *dcopy = strdup(f->path);
+	char *tmp = tmp_template(f->path), *dcopy = strdup(f->path);
 	int fd = -1, rc = -1, made = 0;
 
 	if (!tmp || !dcopy) {
 		snprintf(err, n, "%s: out of memory", f->path);
 		goto out;
 	}
-	snprintf(tmp, len, "%s.XXXXXX", f->path);
 	fd = mkstemp(tmp); /* O_EXCL: never follows an attacker's link */
 	if (fd < 0) {
 		snprintf(err, n, "%s: cannot create a temporary file beside it: %s",
@@ -255,25 +269,49 @@ static void file_close(ag_sink *s)
 	free(f);
 }
 
+/* A file of another user in a sticky directory (/tmp) cannot be replaced
+ * by a rename, though a file can be made beside it: the kernel's rule,
+ * checked at the start rather than found at the first write (the agent ran
+ * on, never writing).  A probe rename would empty the record readers see. */
+static int sticky_refuses(const char *path, char *err, size_t n)
+{
+	struct stat file, dir;
+	uid_t me = geteuid();
+	char *dcopy;
+	int sticky;
+
+	if (me == 0 || lstat(path, &file) < 0 || file.st_uid == me)
+		return 0;
+	if (!(dcopy = strdup(path))) {
+		snprintf(err, n, "%s: out of memory", path);
+		return -1;
+	}
+	sticky = stat(dirname(dcopy), &dir) == 0 && (dir.st_mode & S_ISVTX) && dir.st_uid != me;
+	free(dcopy);
+	if (!sticky)
+		return 0;
+	snprintf(err, n, "%s: cannot replace it: it belongs to user %u in a sticky directory "
+	         "(only its owner may replace it there)", path, (unsigned)file.st_uid);
+	return -1;
+}
+
 /* What every write does first, tried once at the start, so that a
  * directory that is missing or not writable ends `run` with one line, as a
  * Redis that cannot be reached does, instead of an agent that runs on and
  * never writes. */
 static int writable(const char *path, char *err, size_t n)
 {
-	size_t len = strlen(path) + 8;
-	char *tmp = malloc(len);
+	char *tmp = tmp_template(path);
 	int fd;
 
 	if (!tmp) {
 		snprintf(err, n, "%s: out of memory", path);
 		return -1;
 	}
-	if (replaceable(path, err, n) < 0) {
+	if (replaceable(path, err, n) < 0 || sticky_refuses(path, err, n) < 0) {
 		free(tmp);
 		return -1;
 	}
-	snprintf(tmp, len, "%s.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		snprintf(err, n, "%s: cannot create a temporary file beside it: %s", path,

@@ -1028,6 +1028,27 @@ has "$tmp/err" "$tmp/no/such/dir/f.json: cannot create a temporary file beside i
 expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/no/such/dir/f.json" --interval 3600
 lines "$tmp/err" 1
 has "$tmp/err" "$tmp/no/such/dir/f.json: cannot create a temporary file beside it: No such file or directory"
+# A legal name of 250 bytes: its temporary's name is cut to fit, not
+# refused as "File name too long"
+long=$(printf 'a%.0s' $(seq 250))
+expect_rc 0 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/$long" --once --interval 0.1
+has "$tmp/$long" '"worker_id":'
+eq "no temporary left beside the long name" "$(ls "$tmp" | grep -c '^aaaaaaaaaa')" 1
+# Another user's file in a sticky directory: a file can be made beside it,
+# but the kernel refuses the rename; said at the start, with status 1 (the
+# agent ran on, never writing).  Run as nobody, where nobody may run it.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$agent"; then
+	chmod 755 "$tmp"
+	mkdir -m 1777 "$tmp/sticky"
+	echo '{}' >"$tmp/sticky/f.json"
+	expect_rc 1 timeout 20 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/sticky/f.json" --interval 3600
+	eq "sticky" "$(cat "$tmp/err")" "lbsched-agent: $tmp/sticky/f.json: cannot replace it: it belongs to user 0 in a sticky directory (only its owner may replace it there)"
+	eq "the record left as it was" "$(cat "$tmp/sticky/f.json")" '{}'
+else
+	echo "test_agent: not root, or nobody cannot run $agent here: the sticky directory is not tried"
+fi
 mkdir "$tmp/adir"
 expect_rc 1 timeout 20 env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/adir" --interval 3600
 has "$tmp/err" "$tmp/adir: is a directory"
