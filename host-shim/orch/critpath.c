@@ -155,14 +155,17 @@ static int raise_path(orch *o, shim_sched *s, const lbs_worker *const *workers, 
 	return rank_values(o, 0);
 }
 
-int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint32_t n)
+/* Subtasks [from, to) estimated afresh at their declared priorities, then
+ * the path found and raised again over all of them. */
+static int estimate_range(orch *o, uint32_t from, uint32_t to, shim_sched *s,
+                          const lbs_worker *const *workers, uint32_t n)
 {
 	double *scores = s ? malloc((n + 1) * sizeof *scores) : NULL;
 	int rc = 0;
 
 	if (s && !scores)
 		return -1;
-	for (uint32_t i = 0; i < o->n && !rc; i++) {
+	for (uint32_t i = from; i < to && !rc; i++) {
 		orch_task *t = &o->t[i];
 		rc = estimate_at(o, i, 0, s, workers, n, scores, &t->est_base, &t->base_source);
 		t->est_s = t->est_base, t->est_source = t->base_source, t->est_raised = 0;
@@ -173,24 +176,15 @@ int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint
 	return rc;
 }
 
+int orch_estimate(orch *o, shim_sched *s, const lbs_worker *const *workers, uint32_t n)
+{
+	return estimate_range(o, 0, o->n, s, workers, n);
+}
+
 int orch_reestimate(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
                     uint32_t n)
 {
-	double *scores = s ? malloc((n + 1) * sizeof *scores) : NULL;
-	orch_task *t;
-	int rc;
-
-	if (i >= o->n)
-		return 0;
-	if (s && !scores)
-		return -1;
-	t = &o->t[i];
-	rc = estimate_at(o, i, 0, s, workers, n, scores, &t->est_base, &t->base_source);
-	t->est_s = t->est_base, t->est_source = t->base_source, t->est_raised = 0;
-	if (!rc && !(rc = path(o)))
-		rc = raise_path(o, s, workers, n, scores);
-	free(scores);
-	return rc;
+	return i < o->n ? estimate_range(o, i, i + 1, s, workers, n) : 0;
 }
 
 void orch_declared(orch *o, uint32_t i)
