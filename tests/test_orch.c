@@ -930,6 +930,16 @@ static double fail_x_once(void *ctx, const orch *o, uint32_t i, uint32_t w, int 
 	return orch_workload(o, i)->est_duration_s;
 }
 
+static double fail_x_twice(void *ctx, const orch *o, uint32_t i, uint32_t w, int *fails,
+                           double *at)
+{
+	(void)ctx;
+	(void)w;
+	*fails = !strcmp(orch_id(o, i), "x") && orch_attempts(o, i) <= 2;
+	*at = 0.5;
+	return orch_workload(o, i)->est_duration_s;
+}
+
 /* An alternate recovery moves the estimate, the ranks and the path to the
  * new requirements: they still described the 600 s ones, and x, now 5 s,
  * stayed the critical path ahead of y's 100 s. */
@@ -976,6 +986,27 @@ static void test_alternate_is_estimated_anew(void)
 	CHECK_STR(orch_est_source(o, 0), "explain.run_s");
 	CHECK(orch_est(o, 0) < before / 50);
 	CHECK_NEAR(orch_upward_rank(o, 0), orch_est(o, 0), 0);
+	CHECK_INT(orch_critical_path(o, cp, 4, NULL), 1);
+	CHECK_STR(orch_id(o, cp[0]), "y");
+	orch_free(o);
+
+	/* A second failure moves x on to a CUDA alternate no worker here has,
+	 * and back to the 5 s one it fits: estimated for that one, not left
+	 * at the 1,000 s the move declared (x became the critical path). */
+	o = load("{\"subtasks\": {\"x\": {\"requirements\": {\"expected_duration\": 600},"
+	         "\"alternates\": [{\"expected_duration\": 5},"
+	         " {\"required_backend\": \"cuda\", \"expected_duration\": 1000}],"
+	         " \"recovery\": {\"strategy\": \"alternate\"}},"
+	         "\"y\": {\"requirements\": {\"expected_duration\": 100}}}}");
+	if (!o)
+		goto out;
+	CHECK(orch_estimate(o, s, (const lbs_worker *const *)f.workers, f.n) == 0);
+	x.run = fail_x_twice;
+	CHECK(orch_drive(o, s, f.workers, f.n, &x, &r, err, sizeof err) == 0);
+	CHECK_INT(r.failures, 2);
+	CHECK_INT(orch_alternate(o, 0), 1);
+	CHECK_STR(orch_est_source(o, 0), "explain.run_s");
+	CHECK(orch_est(o, 0) < before / 50);
 	CHECK_INT(orch_critical_path(o, cp, 4, NULL), 1);
 	CHECK_STR(orch_id(o, cp[0]), "y");
 	orch_free(o);

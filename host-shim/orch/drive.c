@@ -121,15 +121,9 @@ static int add_run(dstate *d, run r)
  * it to, on the idle fleet as orch_estimate() made the others: the load of
  * this moment would pass over a busy worker it is likely to run on.  The
  * next round shows the load again. */
-static int reestimate(orch *o, uint32_t i, shim_sched *s, const dstate *d, lbs_worker **workers,
-                      uint32_t n)
+static int reestimate(orch *o, uint32_t i, shim_sched *s, lbs_worker **workers, uint32_t n)
 {
-	for (uint32_t w = 0; w < n; w++) {
-		set_load(workers[w], 0, 0, 0);
-		workers[w]->reserved_memory_bytes = 0;
-		if (d->accel[w])
-			workers[w]->accel_reserved = NULL;
-	}
+	orch_idle(workers, n);
 	return orch_reestimate(o, i, s, (const lbs_worker *const *)workers, n);
 }
 
@@ -294,13 +288,16 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 			if (orch_record(o, r.task, &res, err, errlen))
 				goto out;
 			if (r.fails) {
-				uint32_t alt = orch_alternate(o, r.task);
 				out->failures++;
-				if (orch_recover(o, r.task, now, NULL) == ORCH_ALTERNATE)
+				/* Estimated whenever recovery moved it: the fit may
+				 * move it back to the alternate it ran, whose
+				 * estimate the move replaced with the next one's
+				 * declared duration. */
+				if (orch_recover(o, r.task, now, NULL) == ORCH_ALTERNATE) {
 					orch_fit_alternate(o, r.task, (const lbs_worker *const *)workers, n);
-				if (orch_alternate(o, r.task) != alt &&
-				    reestimate(o, r.task, s, &d, workers, n))
-					goto oom;
+					if (reestimate(o, r.task, s, workers, n))
+						goto oom;
+				}
 			}
 		}
 	}
