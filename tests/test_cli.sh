@@ -954,10 +954,12 @@ truncate -s "$size" "$tmp/zeros.so"
 expect_rc 1 "$shim" check "$tmp/zeros.so"
 has "$tmp/err" "zeros.so: cannot load plugin: damaged: its dynamic section has no string table (DT_STRTAB)"
 lines "$tmp/err" 1
-cp "$plugin" "$tmp/rela.so"
-python3 - "$tmp/rela.so" <<'PY'
+# dyn_set FILE TAG...: the first of the TAGs in FILE's dynamic section set
+# to an address no segment loads
+dyn_set() {
+	python3 - "$@" <<'PY'
 import struct, sys
-f = open(sys.argv[1], "r+b"); b = f.read()
+f = open(sys.argv[1], "r+b"); b = f.read(); tags = [int(t) for t in sys.argv[2:]]
 phoff, = struct.unpack_from("<Q", b, 32); phnum, = struct.unpack_from("<H", b, 56)
 for i in range(phnum):
     typ, = struct.unpack_from("<I", b, phoff + i * 56)
@@ -965,12 +967,21 @@ for i in range(phnum):
         off, = struct.unpack_from("<Q", b, phoff + i * 56 + 8)
         while True:
             tag, = struct.unpack_from("<q", b, off)
-            if tag in (7, 23):  # DT_RELA, DT_JMPREL
+            if tag in tags or tag == 0:
+                assert tag, "none of the tags"
                 f.seek(off + 8); f.write(struct.pack("<Q", 0x7fff00000000)); break
             off += 16
 PY
+}
+cp "$plugin" "$tmp/rela.so"
+dyn_set "$tmp/rela.so" 7 23  # DT_RELA, DT_JMPREL
 expect_rc 1 "$shim" check "$tmp/rela.so"
 has "$tmp/err" "at address 0x7fff00000000, lies outside what its segments load from the file"
+lines "$tmp/err" 1
+cp "$plugin" "$tmp/init.so"
+dyn_set "$tmp/init.so" 25  # DT_INIT_ARRAY: the loader ran what it found there
+expect_rc 1 "$shim" check "$tmp/init.so"
+has "$tmp/err" "init.so: cannot load plugin: damaged: its initialisers (DT_INIT_ARRAY), "
 lines "$tmp/err" 1
 expect_rc 1 "$shim" check "$LBS_SRCDIR/examples/fleet.json"
 has "$tmp/err" "fleet.json: cannot load plugin: not an ELF file"

@@ -121,8 +121,22 @@ static const struct {
 	{DT_RELA, DT_RELASZ, 0, "relocations (DT_RELA)"},
 	{DT_REL, DT_RELSZ, 0, "relocations (DT_REL)"},
 	{DT_JMPREL, DT_PLTRELSZ, 0, "PLT relocations (DT_JMPREL)"},
+	{DT_RELR, DT_RELRSZ, 0, "relative relocations (DT_RELR)"},
+	{DT_VERSYM, 0, 0, "symbol versions (DT_VERSYM)"},
+	{DT_VERNEED, 0, 0, "needed versions (DT_VERNEED)"},
+	{DT_VERDEF, 0, 0, "defined versions (DT_VERDEF)"},
+	{DT_INIT, 0, 0, "initialiser (DT_INIT)"},
+	{DT_FINI, 0, 0, "finaliser (DT_FINI)"},
+	{DT_INIT_ARRAY, DT_INIT_ARRAYSZ, 0, "initialisers (DT_INIT_ARRAY)"},
+	{DT_FINI_ARRAY, DT_FINI_ARRAYSZ, 0, "finalisers (DT_FINI_ARRAY)"},
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
+/* as glibc 2.36's <elf.h> names them, for an older one */
+#ifndef DT_RELR
+#define DT_RELRSZ 35
+#define DT_RELR 36
+#endif
+
 /* More entries than any linker writes: a section this long is damage. */
 #define MAX_DYNAMIC 4096
 
