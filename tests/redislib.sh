@@ -5,6 +5,7 @@
 #   redis_start NAME [redis-server options...]  sets REDIS_PORT, REDIS_PID
 #   redis_stop                                  stops the one started last
 #   rcli ARGS...                                redis-cli against it
+#   fake_start REPLY [drip], fake_stop           a server that is not Redis
 # Without redis-server the test fails and says so (root installs it).
 if ! command -v redis-server >/dev/null; then
 	if [ "$(id -u)" = 0 ]; then
@@ -40,6 +41,22 @@ redis_stop() {
 }
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# fake_start REPLY [drip]: tests/fake_redis.py, a server that is not Redis,
+# on a free port: sets FAKE_PORT, FAKE_PID; fake_stop stops it by its pid
+fake_start() {
+	FAKE_PORT=$(free_port)
+	rm -f "$tmp/fake.log" # the last one's "listening" is not this one's
+	python3 "$LBS_SRCDIR/tests/fake_redis.py" "$FAKE_PORT" "$@" >"$tmp/fake.log" 2>&1 &
+	FAKE_PID=$!
+	REDIS_PIDS="$REDIS_PIDS $FAKE_PID"
+	until_ok 20 grep -q listening "$tmp/fake.log" ||
+		{ echo "redislib: the fake server did not start: $(cat "$tmp/fake.log")" >&2; exit 1; }
+}
+fake_stop() {
+	kill "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+}
 
 # redis_timeouts FILE: how many lines of FILE say a command or connect to
 # this Redis timed out (nginx waits 200 ms, the agents 500 ms; "timed out

@@ -992,28 +992,8 @@ has "$tmp/err" "redis://127.0.0.1:$port/t17m1:: this store syncs with redis://12
 stop_redis "$tmp/redis"
 
 # --- a server that is not Redis (or holds what lbsched did not write) ----------
-# fake REPLY: on a free port ($fport), answer every read with REPLY (Python
-# escapes); stopped by its pid
-cat >"$tmp/fake.py" <<'PY'
-import socket, sys, threading
-port = int(sys.argv[1])
-reply = sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
-def serve(c):
-    try:
-        while c.recv(65536):
-            c.sendall(reply)
-    except OSError:
-        pass
-    c.close()
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", port))
-ls.listen(8)
-print("listening", flush=True)
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
+# fake REPLY [drip]: tests/fake_redis.py on a free port ($fport); stopped
+# by its pid
 fake_pid=
 fake_listens() { grep -q listening "$tmp/fake.log" 2>/dev/null; }
 fake() {
@@ -1021,7 +1001,7 @@ fake() {
 	# the last one's "listening" must not be read as this one's: the
 	# redirection below truncates the log only once the job has started
 	rm -f "$tmp/fake.log"
-	python3 "$tmp/fake.py" "$fport" "$1" >"$tmp/fake.log" 2>&1 &
+	python3 "$src/tests/fake_redis.py" "$fport" "$@" >"$tmp/fake.log" 2>&1 &
 	fake_pid=$!
 	until_ok 20 fake_listens || bad "the fake server did not start: $(cat "$tmp/fake.log")"
 }
@@ -1061,6 +1041,23 @@ echo "{\"store\": {\"path\": \"$tmp/mute2\", \"fleet\": {\"address\": \"127.0.0.
 expect_rc 0 timeout 60 "$shim" decide --plugin "$plugin" --config "$tmp/mute2.json" \
 	--workers "$src/examples/fleet.json" --tests <(sleep 1; cat "$src/examples/tests.jsonl")
 lines "$tmp/err" 0
+fake_stop
+# A reply whose bytes come one every 50 ms: each read waited its timeout
+# anew, and `prefs sync`, a decide on a live fleet and nginx's start-up
+# waited for ever; timeout_ms bounds the whole reply.
+fake '$100000000\r\n' drip
+echo "{\"store\": {\"path\": \"$tmp/drip\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"d:\", \"timeout_ms\": 500}}}" >"$tmp/drip.json"
+expect_rc 1 timeout -k 5 30 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/drip.json"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-shim: prefs sync: redis://127.0.0.1:$fport: timed out waiting for the reply"
+# the AUTH's reply the same
+sed 's|"timeout_ms": 500|&, "password_file": "'"$tmp"'/mute.pw"|' "$tmp/drip.json" >"$tmp/drip2.json"
+expect_rc 1 timeout -k 5 30 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/drip2.json"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-shim: prefs sync: redis://127.0.0.1:$fport: timed out waiting for the reply"
+expect_rc 1 timeout -k 5 30 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$fport/x:" --tests "$src/examples/tests.jsonl"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$fport: timed out waiting for the reply"
 fake_stop
 
 # --- Redis restored from an older copy -----------------------------------------

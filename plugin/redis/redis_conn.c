@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "redis_conn.h"
@@ -22,6 +23,8 @@ struct rc_conn {
 	redisContext *ctx;
 	char where[RC_HOST_MAX + 24];
 	int broken, closed;
+	int timeout_ms;  /* each command's whole wait (rc_target.timeout_ms) */
+	int timed_out;   /* the last failure was that wait running out */
 	/* hiredis's reply functions with the array bound (bounded_array),
 	 * and its own createArray that they call */
 	redisReplyObjectFunctions fns;
@@ -422,10 +425,69 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	             " elements), or out of memory: the server is not Redis, or does not hold "
 	             "what lbsched wrote"
 	         /* hiredis words a read past the timeout as its errno */
-	         : c->ctx->err == REDIS_ERR_IO && !strcmp(c->ctx->errstr, strerror(EAGAIN))
+	         : c->timed_out ||
+	               (c->ctx->err == REDIS_ERR_IO && !strcmp(c->ctx->errstr, strerror(EAGAIN)))
 	           ? "timed out waiting for the reply"
 	         : c->ctx->errstr[0] ? txt_show(show, sizeof show, c->ctx->errstr)
 	         : "I/O error");
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* The socket's opt (SO_RCVTIMEO or SO_SNDTIMEO) set to what is left until
+ * end; -1 once nothing is left. */
+static int wait_left(rc_conn *c, int opt, long long end)
+{
+	long long left = end - now_us();
+	struct timeval tv;
+
+	if (left <= 0) {
+		c->timed_out = 1;
+		return -1;
+	}
+	/* left > 0 in us: never the zero timeval, which is no timeout at all */
+	tv.tv_sec = (time_t)(left / 1000000);
+	tv.tv_usec = (suseconds_t)(left % 1000000);
+	/* failing, the socket keeps the whole timeout_ms hiredis set, and
+	 * the deadline is still checked before the next read */
+	setsockopt(c->ctx->fd, SOL_SOCKET, opt, &tv, sizeof tv);
+	return 0;
+}
+
+/*
+ * redisGetReply under one deadline of timeout_ms for the whole reply.
+ * hiredis's own loop reads again and again, each read with the socket's
+ * full timeout: a server that sent a long reply's bytes one by one, each
+ * within it, held the caller for ever (`prefs sync`, nginx's start-up, the
+ * agent).  Each write and read here waits only what is left, and the loop
+ * ends when nothing is.
+ */
+static int get_reply(rc_conn *c, void **reply)
+{
+	long long end = now_us() + (long long)c->timeout_ms * 1000;
+	void *aux = NULL;
+	int done = 0;
+
+	c->timed_out = 0;
+	if (redisGetReplyFromReader(c->ctx, &aux) == REDIS_ERR)
+		return REDIS_ERR;
+	while (!aux && !done) {
+		if (wait_left(c, SO_SNDTIMEO, end) < 0 || redisBufferWrite(c->ctx, &done) == REDIS_ERR)
+			return REDIS_ERR;
+	}
+	while (!aux) {
+		if (wait_left(c, SO_RCVTIMEO, end) < 0 || redisBufferRead(c->ctx) == REDIS_ERR ||
+		    redisGetReplyFromReader(c->ctx, &aux) == REDIS_ERR)
+			return REDIS_ERR;
+	}
+	*reply = aux;
+	return REDIS_OK;
 }
 
 rc_conn *rc_connect(const rc_target *t, char *err, size_t n)
@@ -440,6 +502,7 @@ rc_conn *rc_connect(const rc_target *t, char *err, size_t n)
 		return NULL;
 	}
 	rc_target_where(t, c->where, sizeof c->where);
+	c->timeout_ms = ms;
 	if (rc_check_policy(t, err, n) < 0) {
 		free(c);
 		return NULL;
@@ -477,15 +540,22 @@ static int auth_with(rc_conn *c, const rc_secret *sec, char *err, size_t n)
 	char show[96];
 	pipe_guard g;
 	redisReply *r;
+	void *got;
 
 	if (!sec || !sec->pass[0])
 		return 0;
 	argv[0] = "AUTH";
 	argv[1] = sec->user[0] ? sec->user : sec->pass;
 	argv[2] = sec->pass;
+	if (redisAppendCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL) != REDIS_OK) {
+		snprintf(err, n, "%s: out of memory", c->where);
+		return -1;
+	}
 	pipe_guard_on(&g);
-	r = redisCommandArgv(c->ctx, sec->user[0] ? 3 : 2, argv, NULL);
+	if (get_reply(c, &got) != REDIS_OK)
+		got = NULL;
 	pipe_guard_off(&g);
+	r = got;
 	if (!r) {
 		io_error(c, err, n);
 		return -1;
@@ -636,9 +706,9 @@ redisReply *rc_reply_raw(rc_conn *c, char *err, size_t n)
 		snprintf(err, n, "%s: the connection failed earlier", c->where);
 		return NULL;
 	}
-	/* redisGetReply writes what was appended before it reads */
+	/* get_reply writes what was appended before it reads */
 	pipe_guard_on(&g);
-	rc = redisGetReply(c->ctx, &r);
+	rc = get_reply(c, &r);
 	pipe_guard_off(&g);
 	if (rc != REDIS_OK || !r) {
 		io_error(c, err, n);

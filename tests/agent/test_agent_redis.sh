@@ -233,6 +233,14 @@ expect_rc 1 "$shim" decide --workers "redis://127.0.0.1:$REDIS_PORT/t:?db=2" --t
 has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT/t:?db=2: a query or fragment ('?...') is not read: the address is redis://host:port/prefix, on database 0 (give each fleet its own prefix)"
 lines "$tmp/err" 1
 
+# ---- a reply whose bytes come one every 50 ms: each read waited its
+# timeout anew and run never ended; the agent's 500 ms bound the whole reply
+fake_start '$100000000\r\n' drip
+expect_rc 1 timeout -k 5 30 "$agent" run --root "$n" --redis "redis://127.0.0.1:$FAKE_PORT/t:" --id w-a --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$FAKE_PORT: timed out waiting for the reply"
+fake_stop
+
 # ---- a Redis with passwords: the default user's, and an ACL user per worker
 # worker-a has exactly the per-worker ACL docs/SECURITY.md gives: an agent
 # that sends any other command fails here, as it would for an operator

@@ -240,6 +240,15 @@ for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
 lacks "$run/error.log" "refused, the worker is absent"
 redis_stop
 
+# A reply whose bytes come one every 50 ms: each read waited its timeout
+# anew, and nginx's start-up for ever; its 200 ms bound the whole reply.
+fake_start '$100000000\r\n' drip
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$FAKE_PORT/t:;|" "$run/nginx.conf" >"$run/drip.conf"
+out=$(timeout -k 5 60 "$NGINX" -p "$run/" -c "$run/drip.conf" -t 2>&1)
+eq "nginx -t with a dripping server ends" "$?" 0
+has <(echo "$out") "redis://127.0.0.1:$FAKE_PORT: timed out waiting for the reply"
+fake_stop
+
 # A Redis without HSTRLEN (before 3.2, or renamed away): the reads ask each
 # field's size first, so nginx -t says what the reading user needs, and a
 # worker says it once for the fleet, not once per server.

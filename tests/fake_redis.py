@@ -1,0 +1,28 @@
+# fake_redis.py PORT REPLY [drip] -- a server that is not Redis (or holds
+# what lbsched did not write), for the shell tests: on 127.0.0.1:PORT it
+# answers every read with REPLY (Python escapes).  With "drip" it then
+# sends one byte every 50 ms for ever: a reply that is never whole, though
+# no read waits long for its next byte.  Prints "listening" once it
+# listens; the test stops it by its pid (redislib.sh's fake_start).
+import socket, sys, threading, time
+port = int(sys.argv[1])
+reply = sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
+drip = sys.argv[3:] == ["drip"]
+def serve(c):
+    try:
+        while c.recv(65536):
+            c.sendall(reply)
+            while drip:
+                c.sendall(b"x")
+                time.sleep(0.05)
+    except OSError:
+        pass
+    c.close()
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(8)
+print("listening", flush=True)
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
