@@ -61,7 +61,9 @@
  * re-publish), {"PART", parts uploaded}, {"MORE", parts merged}, {"STAGED",
  * id} (another batch of this host is staged whole: "a" it first),
  * {"STAGING", id} (another sync of this host is uploading: later), {"NONE",
- * ""} ("a" with nothing staged).  The text is the caller's to free(); NULL
+ * ""} ("a" with nothing staged), {"BADSEQ", value} (the host's field of
+ * PREFIX "seq" is not a sequence lbsched writes, digits up to 2^53:
+ * nothing done).  The text is the caller's to free(); NULL
  * when out of memory. */
 char *fleet_lua_push(void);
 

@@ -503,13 +503,40 @@ static void batch_head(fleet *f, batch *b, const char *host, const char *epoch,
 }
 
 /* The push script's replies (fleet_lua.h), by index. */
-enum { V_OK, V_DUP, V_SEQ, V_EPOCH, V_PART, V_MORE, V_STAGED, V_STAGING, V_NONE };
+enum { V_OK, V_DUP, V_SEQ, V_EPOCH, V_PART, V_MORE, V_STAGED, V_STAGING, V_NONE, V_BADSEQ };
+
+/* A sequence of <prefix>seq as the scripts write it: digits, at most 2^53
+ * (Lua compares them as doubles).  Its value, or -1 for anything else. */
+static int64_t seq_value(const char *s, size_t len)
+{
+	uint64_t v;
+
+	if (!len || len > 16 || strspn(s, "0123456789") != len)
+		return -1;
+	v = strtoull(s, NULL, 10);
+	return v <= UINT64_C(9007199254740992) ? (int64_t)v : -1;
+}
+
+/* err for host's field of <prefix>seq holding what lbsched does not write:
+ * read as a number, a huge one made a push DUP (the batch dropped) and
+ * text made this host look behind, the fleet's totals emptied. */
+static void bad_seq(fleet *f, const char *host, const char *val, size_t len, char *err,
+                    size_t errlen)
+{
+	char key[100], field[100], raw[96], shown[100];
+
+	snprintf(raw, sizeof raw, "%.*s", (int)(len < sizeof raw ? len : sizeof raw - 1), val);
+	snprintf(err, errlen, "%s: key '%s' field '%s' holds '%s', not a sequence lbsched writes "
+	         "(digits, at most 2^53): another program writes under this prefix; nothing was "
+	         "pushed or emptied", f->addr, txt_show(key, sizeof key, f->keys[1]),
+	         txt_show(field, sizeof field, host), txt_show(shown, sizeof shown, raw));
+}
 
 /* {WORD, text}: the word's index and the text; -1 for anything else. */
 static int verdict(const redisReply *r, char *text, size_t len)
 {
 	static const char *const words[] = {"OK", "DUP", "SEQ", "EPOCH", "PART", "MORE",
-	                                    "STAGED", "STAGING", "NONE"};
+	                                    "STAGED", "STAGING", "NONE", "BADSEQ"};
 
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
@@ -566,10 +593,12 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 	if (!r)
 		return -2;
 	v = verdict(r, text, tlen);
+	if (v == V_BADSEQ)
+		bad_seq(f, b->head[0], r->element[1]->str, r->element[1]->len, err, errlen);
 	freeReplyObject(r);
 	if (v < 0)
 		snprintf(err, errlen, "%s: unexpected reply to a push", f->addr);
-	return v < 0 ? -2 : v;
+	return v < 0 || v == V_BADSEQ ? -2 : v;
 }
 
 /* Merge what this host has staged whole, a part per call, until the batch
@@ -1061,10 +1090,24 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 	return r;
 }
 
-/* A page's sequence of this host in the totals (-1: none). */
-static int64_t page_mine(const redisReply *r)
+/* A page's sequence of this host in the totals into *mine (-1: none); -1
+ * with err when it is not one lbsched writes (bad_seq). */
+static int page_mine(fleet *f, const char *host, const redisReply *r, int64_t *mine, char *err,
+                     size_t errlen)
 {
-	return strtoll(r->element[2]->str ? r->element[2]->str : "-1", NULL, 10);
+	const redisReply *m = r->element[2];
+
+	if (m->type != REDIS_REPLY_STRING) {
+		snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
+		return -1;
+	}
+	if (m->len == 2 && !memcmp(m->str, "-1", 2)) /* the script's "none" */
+		*mine = -1;
+	else if ((*mine = seq_value(m->str, m->len)) < 0) {
+		bad_seq(f, host, m->str, m->len, err, errlen);
+		return -1;
+	}
+	return 0;
 }
 
 /* The pairs changed since the version last pulled, FLEET_PULL_PAGE a
@@ -1095,7 +1138,10 @@ static int pull(fleet *f, char *err, size_t errlen)
 			return -1;
 		snprintf(epoch, sizeof epoch, "%.*s", (int)r->element[0]->len, r->element[0]->str);
 		ver = strtoull(r->element[1]->str ? r->element[1]->str : "0", NULL, 10);
-		mine = page_mine(r);
+		if (page_mine(f, st.host, r, &mine, err, errlen)) {
+			freeReplyObject(r);
+			return -1;
+		}
 		/* Redis without this host's evidence (restarted empty, flushed,
 		 * or never told): publish it all, then read the totals whole.
 		 * An idle host notices here, having nothing to push; and here
@@ -1132,6 +1178,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 		}
 		for (;;) {
 			char next[32];
+			int64_t later;
 
 			snprintf(next, sizeof next, "%.*s", (int)r->element[3]->len, r->element[3]->str);
 			rc = pulled_add(&p, r);
@@ -1162,8 +1209,13 @@ static int pull(fleet *f, char *err, size_t errlen)
 			 * counted once, not again on top of the totals.  The
 			 * version stays the first page's: the next pull reads
 			 * from there again, which repeats but never skips. */
-			if (page_mine(r) > mine)
-				mine = page_mine(r);
+			if (page_mine(f, st.host, r, &later, err, errlen)) {
+				freeReplyObject(r);
+				pulled_free(&p);
+				return -1;
+			}
+			if (later > mine)
+				mine = later;
 		}
 		rc = store_fleet_apply(f->s, whole, epoch, ver, mine, p.items, p.n, err, errlen);
 		atomic_fetch_add(&f->pairs_pulled, p.n);

@@ -989,6 +989,44 @@ mdb_dump -s meta -p "$tmp/m" | grep -A1 -x " fleet_target" | tail -1 | grep -qx 
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/m.json"
 has "$tmp/err" "redis://127.0.0.1:$port/t17m1:: this store syncs with redis://127.0.0.1:$port/t17m2:,"
 
+# --- a host's field of <prefix>seq that lbsched did not write ---------------------
+# A huge one made the push DUP, the outbox dropped and the sync said it
+# succeeded; text read as 0, behind what the host acknowledged, and the
+# fleet's totals were emptied.  Now one line names the key, the field and
+# the value; nothing is dropped or emptied, and with the value mended the
+# totals are whole.  Host q2 shares the prefix: its evidence must stay.
+for h in q q2; do
+	config $h "$port" ''; sed -i 's/"prefix": "t17:"/"prefix": "t17q:"/' "$tmp/$h.json"
+	for c in 0 1 2; do
+		for i in $(seq 5); do echo "{\"test_id\": \"$h$c-$i\", \"worker_id\": \"gpu_a100_1\", \"success\": true, \"duration\": 3, \"test_type\": \"vision_classification\"}"; done >"$tmp/$h.$c.jsonl"
+	done
+done
+feed q2 0 || bad "feed q2 failed: $(cat "$tmp/q2.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q2.json"
+q2host=$(rcli hkeys t17q:seq)
+feed q 0 || bad "feed q failed: $(cat "$tmp/q.log")"
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+qhost=$(rcli hkeys t17q:seq | grep -vxF -- "$q2host")
+qseq=$(rcli hget t17q:seq "$qhost")
+[ -n "$qseq" ] && ok || bad "no sequence of host q ('$qhost') in t17q:seq: $(rcli hgetall t17q:seq)"
+rcli hset t17q:seq "$qhost" 99999999999999999999 >/dev/null
+feed q 1 || bad "feed q failed: $(cat "$tmp/q.log")"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds '99999999999999999999', not a sequence lbsched writes (digits, at most 2^53)"
+rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+eq "t17q: has q's 10 and q2's 5" "$(m_samples "$tmp/q.json")" "[15]"
+qseq=$(rcli hget t17q:seq "$qhost")
+rcli hset t17q:seq "$qhost" abc >/dev/null
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds 'abc', not a sequence lbsched writes"
+eq "t17q: not emptied for a sequence of text" "$(m_samples "$tmp/q.json")" "[15]"
+rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+has "$tmp/out" '"restarts":0,'
+
 stop_redis "$tmp/redis"
 
 # --- a server that is not Redis (or holds what lbsched did not write) ----------
