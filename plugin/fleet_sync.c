@@ -734,6 +734,34 @@ static int send_batch(fleet *f, batch *b, char *text, size_t tlen, char *err, si
 	return -2;
 }
 
+/* err when s, an epoch Redis holds, is not one lbsched writes (16 hex
+ * digits; 1 to 39 bytes without a space or control byte are taken, as the
+ * store and a staged batch's id keep it): 0, or -1.  Cut to 39 bytes, a
+ * long one never matched the one the push script compares, and an empty
+ * one read as none; each snapshot was answered EPOCH until "the epoch keeps
+ * changing", every sync, for ever. */
+static int epoch_check(fleet *f, const char *s, size_t len, char *err, size_t errlen)
+{
+	char key[100], raw[96], shown[100];
+	const char *why = NULL;
+
+	for (size_t i = 0; i < len && !why; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			why = "has a space or control byte";
+	if (!len)
+		why = "is empty";
+	else if (len >= sizeof f->ack_epoch)
+		why = "is too long";
+	if (!why)
+		return 0;
+	snprintf(raw, sizeof raw, "%.*s", (int)(len < sizeof raw ? len : sizeof raw - 1), s);
+	snprintf(err, errlen, "%s: key '%s' holds '%s' (%zu bytes), which %s: not an epoch lbsched "
+	         "writes (1 to %zu bytes, no space or control byte); another program writes under "
+	         "this prefix", f->addr, txt_show(key, sizeof key, f->keys[0]),
+	         txt_show(shown, sizeof shown, raw), len, why, sizeof f->ack_epoch - 1);
+	return -1;
+}
+
 /* This host's whole evidence, in the current epoch (or a new one).  0, 1
  * when another sync of this host is uploading (later), -1 with err. */
 static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t errlen)
@@ -752,7 +780,12 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 
 			if (!r)
 				return -1;
-			if (r->type == REDIS_REPLY_STRING && r->len < sizeof epoch)
+			if (r->type == REDIS_REPLY_STRING &&
+			    epoch_check(f, r->str, r->len, err, errlen)) {
+				freeReplyObject(r);
+				return -1;
+			}
+			if (r->type == REDIS_REPLY_STRING)
 				memcpy(epoch, r->str, r->len + 1);
 			freeReplyObject(r);
 		}
@@ -789,8 +822,11 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 			return store_fleet_set_acked(f->s, epoch, v == 0 ? seq : strtoull(text, NULL, 10),
 			                             err, errlen);
 		}
+		/* "": none (the script's answer for a Redis without one) */
+		if (v == 3 && text[0] && epoch_check(f, text, strlen(text), err, errlen))
+			return -1;
 		if (v == 3)
-			snprintf(epoch, sizeof epoch, "%.39s", text);
+			snprintf(epoch, sizeof epoch, "%s", text);
 	}
 	snprintf(err, errlen, "%s: the epoch keeps changing", f->addr);
 	return -1;

@@ -1026,6 +1026,20 @@ eq "t17q: not emptied for a sequence of text" "$(m_samples "$tmp/q.json")" "[15]
 rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 has "$tmp/out" '"restarts":0,'
+# An epoch of 40 bytes or more, or an empty one, is none lbsched writes:
+# every sync failed with "the epoch keeps changing", for ever.
+qepoch=$(rcli get t17q:epoch)
+rcli set t17q:epoch "$(printf 'e%.0s' $(seq 50))" >/dev/null
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:epoch' holds 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee' (50 bytes), which is too long: not an epoch lbsched writes (1 to 39 bytes, no space or control byte); another program writes under this prefix"
+rcli set t17q:epoch '' >/dev/null
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:epoch' holds '' (0 bytes), which is empty: not an epoch lbsched writes"
+rcli set t17q:epoch "$qepoch" >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+eq "t17q: as it was once its epoch is back" "$(m_samples "$tmp/q.json")" "[15]"
 
 stop_redis "$tmp/redis"
 
