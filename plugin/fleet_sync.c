@@ -248,6 +248,46 @@ static int wrong_type(fleet *f, int nkeys, char *buf, size_t n)
 	return 0;
 }
 
+/* *out from v, what <prefix>ver holds: the counter the push script's INCR
+ * keeps, digits alone.  0, or -1 with err naming the key: read by
+ * strtoull, text was version 0. */
+static int ver_value(fleet *f, const char *v, size_t len, uint64_t *out, char *err, size_t errlen)
+{
+	char key[100], raw[96], shown[100];
+	size_t d = len && v[0] == '-' ? 1 : 0;
+	int integer = len > d && len - d <= 19 && strspn(v + d, "0123456789") == len - d;
+
+	if (integer && !d) {
+		errno = 0;
+		*out = strtoull(v, NULL, 10);
+		if (!errno)
+			return 0;
+	}
+	snprintf(raw, sizeof raw, "%.*s", (int)(len < sizeof raw ? len : sizeof raw - 1), v);
+	snprintf(err, errlen, "%s: key '%s' holds '%s', %s: lbsched keeps a version counter there; "
+	         "another program writes under this prefix", f->addr,
+	         txt_show(key, sizeof key, f->keys[4]), txt_show(shown, sizeof shown, raw),
+	         integer ? "a negative or too large number" : "not an integer");
+	return -1;
+}
+
+/* The push script's INCR refused the version counter (<prefix>ver holds
+ * what is not an integer, and Redis's words name only the script's line):
+ * said in buf, 1; 0 when it holds none such. */
+static int bad_ver(fleet *f, char *buf, size_t n)
+{
+	const char *argv[2] = {"GET", f->keys[4]};
+	size_t lens[2] = {3, strlen(f->keys[4])};
+	char ignored[200];
+	uint64_t v;
+	redisReply *r = command(f, 2, argv, lens, ignored, sizeof ignored);
+	int bad = r && r->type == REDIS_REPLY_STRING && ver_value(f, r->str, r->len, &v, buf, n);
+
+	if (r)
+		freeReplyObject(r);
+	return bad;
+}
+
 /* EVALSHA, and EVAL when Redis does not know the script (it restarted, or
  * SCRIPT FLUSH): EVAL caches it again. */
 static redisReply *run_script(fleet *f, script *sc, int nkeys, int nargs, const char **args,
@@ -308,6 +348,8 @@ out:
 		txt_one_line(show);
 		if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
 			snprintf(err, errlen, "%s: %s", f->addr, key);
+		else if (strstr(r->str, "not an integer") && nkeys >= 5 && bad_ver(f, err, errlen))
+			; /* bad_ver said it */
 		/* Redis 7 answers a long command before AUTH with a protocol
 		 * error, not NOAUTH (the pull's ten arguments were kept under
 		 * its bound for that): either way the cause is the password. */
@@ -1173,7 +1215,13 @@ static int pull(fleet *f, char *err, size_t errlen)
 		if (!r)
 			return -1;
 		snprintf(epoch, sizeof epoch, "%.*s", (int)r->element[0]->len, r->element[0]->str);
-		ver = strtoull(r->element[1]->str ? r->element[1]->str : "0", NULL, 10);
+		if (r->element[1]->type != REDIS_REPLY_STRING ||
+		    ver_value(f, r->element[1]->str, r->element[1]->len, &ver, err, errlen)) {
+			if (r->element[1]->type != REDIS_REPLY_STRING)
+				snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
+			freeReplyObject(r);
+			return -1;
+		}
 		if (page_mine(f, st.host, r, &mine, err, errlen)) {
 			freeReplyObject(r);
 			return -1;

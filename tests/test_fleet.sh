@@ -1040,6 +1040,21 @@ has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:epoch' holds '' (0 bytes), wh
 rcli set t17q:epoch "$qepoch" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 eq "t17q: as it was once its epoch is back" "$(m_samples "$tmp/q.json")" "[15]"
+# A version counter that is not an integer: every push failed with the
+# script's words ("ERR value is not an integer or out of range script: ...
+# @user_script:N"), naming no key, and a pull read it as version 0.
+qver=$(rcli get t17q:ver)
+rcli set t17q:ver abc >/dev/null
+feed q 2 || bad "feed q failed: $(cat "$tmp/q.log")"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds 'abc', not an integer: lbsched keeps a version counter there; another program writes under this prefix"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q2.json" # nothing to push: the pull
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds 'abc', not an integer"
+rcli set t17q:ver "$qver" >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+eq "t17q: has q's third chunk once its version is back" "$(m_samples "$tmp/q.json")" "[20]"
 
 stop_redis "$tmp/redis"
 
