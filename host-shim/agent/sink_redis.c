@@ -111,7 +111,18 @@ static int expire_ms(redis_sink *s, const char *ms, char *err, size_t n)
 		snprintf(err, n, "%s: out of memory", rc_where(s->c));
 	else if ((r = rc_reply_raw(s->c, err, n)) && r->type == REDIS_REPLY_ERROR)
 		key_error(s, "PEXPIRE", r->str, err, n);
-	else if (r)
+	/* Redis answers 0 or 1: a server that answers +OK to anything was
+	 * taken for Redis, and run went on publishing into nothing */
+	else if (r && r->type != REDIS_REPLY_INTEGER) {
+		char show[96], what[100];
+		int text = r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING;
+
+		if (text)
+			snprintf(what, sizeof what, "'%s'", txt_show(show, sizeof show, r->str));
+		snprintf(err, n, "%s key '%s': PEXPIRE answered %s, not an integer: the server is "
+		         "not Redis", rc_where(s->c), s->key,
+		         text ? what : r->type == REDIS_REPLY_ARRAY ? "an array" : "nil");
+	} else if (r)
 		rc = 0;
 	freeReplyObject(r);
 	return rc;

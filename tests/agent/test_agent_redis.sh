@@ -241,6 +241,14 @@ lines "$tmp/err" 1
 has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$FAKE_PORT: timed out waiting for the reply"
 fake_stop
 
+# ---- a server that answers +OK to everything is not Redis: run took its
+# PEXPIRE's +OK for Redis's answer and went on, publishing into nothing
+fake_start '+OK\r\n'
+expect_rc 1 timeout -k 5 30 "$agent" run --root "$n" --redis "redis://127.0.0.1:$FAKE_PORT/t:" --id w-a --interval 3600 --ttl 7200
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$FAKE_PORT key 't:fleet:w-a': PEXPIRE answered 'OK', not an integer: the server is not Redis"
+fake_stop
+
 # ---- a Redis with passwords: the default user's, and an ACL user per worker
 # worker-a has exactly the per-worker ACL docs/SECURITY.md gives: an agent
 # that sends any other command fails here, as it would for an operator
