@@ -107,7 +107,7 @@ has "$tmp/err" "ABI 2.x"
 printf '{"children": [{"scheduler": "round-robin"}, {"scheduler": "x", "plugin": "%s"}]}' \
 	"$LBS_V2_PLUGIN" >"$tmp/v2child.json"
 expect_rc 2 "$shim" decide --scheduler composite --config "$tmp/v2child.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
-has "$tmp/err" "config field 'children[1]': "
+has "$tmp/err" "lbsched-shim: $tmp/v2child.json: scheduler 'composite': config field 'children[1]': "
 has "$tmp/err" "ABI 2.x"
 
 # bad input: exit 1 with file, field and problem

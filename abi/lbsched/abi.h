@@ -660,7 +660,8 @@ typedef struct lbs_scheduler_desc {
 	 *              its problem, e.g. "field 'weights.load': must be >= 0".
 	 * Errors: LBS_EINVAL (out is NULL), LBS_ECONFIG (bad config),
 	 * LBS_ENOMEM, LBS_EIO (storage).  A scheduler that creates others
-	 * (composite) passes on a child's error, LBS_EINTERNAL included.
+	 * (composite) passes on a child's error, LBS_EINTERNAL included, and
+	 * LBS_EVERSION for a child in a plugin the host refused.
 	 */
 	lbs_status (*create)(const lbs_host_api *host, const char *config,
 	                     size_t config_len, void **out, char *err,

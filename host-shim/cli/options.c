@@ -73,7 +73,12 @@ static const char *as_given(char *buf, size_t n, const char *arg)
 int cli_open_refused(const char *prog, lbs_status st, const char *config_file,
                      const char *err)
 {
-	if (config_file && (st == LBS_ECONFIG || st == LBS_EIO))
+	/* A refused plugin is the config's when create() refused it (a
+	 * composite's child names it), which sched_open words as
+	 * "scheduler '...': ..."; the loader's refusal names the plugin's
+	 * file first. */
+	if (config_file && (st == LBS_ECONFIG || st == LBS_EIO ||
+	                    (st == LBS_EVERSION && !strncmp(err, "scheduler '", 11))))
 		cli_error(prog, "%s: %s", config_file, err);
 	else
 		cli_error(prog, "%s", err);

@@ -20,8 +20,9 @@
 /*
  * A scheduler that sched_open() refused: "PROG: [CONFIG: ]ERR" on stderr,
  * the config file named when the refusal is its content's (a field, or the
- * store directory it names: LBS_ECONFIG, LBS_EIO), since the plugin knows
- * only the field.  config_file may be NULL.  Returns the exit status.
+ * store directory it names: LBS_ECONFIG, LBS_EIO; a refused plugin a
+ * composite's child names: LBS_EVERSION from create), since the plugin
+ * knows only the field.  config_file may be NULL.  Returns the exit status.
  */
 int cli_open_refused(const char *prog, lbs_status st, const char *config_file,
                      const char *err);
