@@ -274,7 +274,13 @@ exit 0
 EOF
 chmod 755 "$tmp/stub/invoke-rc.d"
 postinst=/var/lib/dpkg/info/libnginx-mod-http-upstream-lbsched.postinst
-renew() { rm -f "$tmp/rc.log"; env STUB_LOG="$tmp/rc.log" PATH="$tmp/stub:$PATH" "$@" >"$tmp/out" 2>"$tmp/err"; }
+# (exit 0 whatever invoke-rc.d answers: a failing postinst fails the
+# package's configuration, and dpkg's run with it)
+renew() {
+	rm -f "$tmp/rc.log"
+	env STUB_LOG="$tmp/rc.log" PATH="$tmp/stub:$PATH" "$@" >"$tmp/out" 2>"$tmp/err"
+	eq "postinst's exit status ($*)" "$?" 0
+}
 renew sh "$postinst" triggered lbsched-plugin-replaced
 eq "triggered: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx upgrade;"
 renew env STUB_UPGRADE=1 sh "$postinst" triggered lbsched-plugin-replaced
