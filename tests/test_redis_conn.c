@@ -7,10 +7,12 @@
  * redis-server would close only when it chose to).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -120,6 +122,81 @@ static void test_closed_server(const char *dir)
 	unlink(path);
 }
 
+/* The steady server: accepts once, reads a command, and answers a bulk
+ * string of STEADY_BYTES in chunks of 16 KiB every 20 ms (about 800 KB/s:
+ * 1.3 s for the whole, over four times the client's timeout). */
+#define STEADY_BYTES (1024 * 1024)
+static void *steady_server(void *arg)
+{
+	int lfd = *(int *)arg, fd = accept(lfd, NULL, NULL);
+	static char chunk[16 * 1024];
+	char head[64], in[512];
+	const struct timespec gap = {0, 20 * 1000 * 1000};
+
+	if (fd < 0)
+		return NULL;
+	memset(chunk, 'x', sizeof chunk);
+	if (read(fd, in, sizeof in) > 0) {
+		int n = snprintf(head, sizeof head, "$%d\r\n", STEADY_BYTES);
+
+		/* send: a client that gave up must fail this test, not kill it */
+		if (send(fd, head, (size_t)n, MSG_NOSIGNAL) == n)
+			for (size_t sent = 0; sent < STEADY_BYTES; sent += sizeof chunk) {
+				nanosleep(&gap, NULL);
+				if (send(fd, chunk, sizeof chunk, MSG_NOSIGNAL) != (ssize_t)sizeof chunk)
+					break;
+			}
+		if (send(fd, "\r\n", 2, MSG_NOSIGNAL) != 2)
+			perror("steady server");
+	}
+	close(fd);
+	return NULL;
+}
+
+/* A reply that takes longer than timeout_ms but comes steadily (a pull
+ * page of a few MB on a slow link) is read whole: each timeout_ms must
+ * move 64 KiB, not the whole reply (that failed the same page at every
+ * sync).  A server that drips one byte at a time is test_fleet's. */
+static void test_steady_reply(const char *dir)
+{
+	char path[100], err[512];
+	rc_target t = {0};
+	redisReply *r;
+	rc_conn *c;
+	pthread_t th;
+	int lfd;
+
+	snprintf(path, sizeof path, "%s/steady.sock", dir);
+	CHECK((lfd = listen_at(path)) >= 0);
+	if (lfd < 0)
+		return;
+	CHECK_INT(rc_parse_address(path, &t, err, sizeof err), 0);
+	t.timeout_ms = 300;
+	c = rc_open(&t, err, sizeof err);
+	CHECK(c != NULL);
+	if (!c || pthread_create(&th, NULL, steady_server, &lfd)) {
+		fprintf(stderr, "    rc_open: %s\n", err);
+		if (c)
+			rc_close(c);
+		close(lfd);
+		return;
+	}
+	err[0] = '\0';
+	r = rc_command(c, err, sizeof err, "GET %s", "big");
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(r->type, REDIS_REPLY_STRING);
+		CHECK_INT((long long)r->len, STEADY_BYTES);
+		freeReplyObject(r);
+	} else {
+		fprintf(stderr, "    %s\n", err);
+	}
+	rc_close(c);
+	pthread_join(th, NULL);
+	close(lfd);
+	unlink(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/lbs-redis-conn-XXXXXX";
@@ -130,6 +207,7 @@ int main(void)
 	}
 	signal(SIGPIPE, SIG_DFL);
 	test_closed_server(dir);
+	test_steady_reply(dir);
 	{
 		char cmd[300];
 

@@ -460,17 +460,35 @@ static int wait_left(rc_conn *c, int opt, long long end)
 	return 0;
 }
 
+/* What each timeout_ms must move of a command or its reply, or its end. */
+#define RC_PROGRESS_BYTES (64 * 1024)
+
+/* n more bytes moved: a window that has moved RC_PROGRESS_BYTES starts a
+ * new one of timeout_ms. */
+static void moved(const rc_conn *c, size_t n, size_t *window, long long *end)
+{
+	*window += n;
+	if (*window >= RC_PROGRESS_BYTES) {
+		*window = 0;
+		*end = now_us() + (long long)c->timeout_ms * 1000;
+	}
+}
+
 /*
- * redisGetReply under one deadline of timeout_ms for the whole reply.
- * hiredis's own loop reads again and again, each read with the socket's
- * full timeout: a server that sent a long reply's bytes one by one, each
- * within it, held the caller for ever (`prefs sync`, nginx's start-up, the
- * agent).  Each write and read here waits only what is left, and the loop
- * ends when nothing is.
+ * redisGetReply, where each timeout_ms must move 64 KiB of the command or
+ * of its reply, or reach its end.  hiredis's own loop reads again and
+ * again, each read with the socket's full timeout: a server that sent a
+ * long reply's bytes one by one, each within it, held the caller for ever
+ * (`prefs sync`, nginx's start-up, the agent).  One deadline for the whole
+ * reply would fail a pull page of a few MB on a slow but steady link, at
+ * every sync.  Each write and read here waits only what is left of its
+ * window.  The byte counts are hiredis's own buffers' lengths (obuf, the
+ * reader's len), public in its headers.
  */
 static int get_reply(rc_conn *c, void **reply)
 {
 	long long end = now_us() + (long long)c->timeout_ms * 1000;
+	size_t window = 0, before;
 	void *aux = NULL;
 	int done = 0;
 
@@ -478,12 +496,19 @@ static int get_reply(rc_conn *c, void **reply)
 	if (redisGetReplyFromReader(c->ctx, &aux) == REDIS_ERR)
 		return REDIS_ERR;
 	while (!aux && !done) {
+		before = sdslen(c->ctx->obuf);
 		if (wait_left(c, SO_SNDTIMEO, end) < 0 || redisBufferWrite(c->ctx, &done) == REDIS_ERR)
 			return REDIS_ERR;
+		moved(c, before - sdslen(c->ctx->obuf), &window, &end);
 	}
+	window = 0;
 	while (!aux) {
-		if (wait_left(c, SO_RCVTIMEO, end) < 0 || redisBufferRead(c->ctx) == REDIS_ERR ||
-		    redisGetReplyFromReader(c->ctx, &aux) == REDIS_ERR)
+		before = c->ctx->reader->len;
+		if (wait_left(c, SO_RCVTIMEO, end) < 0 || redisBufferRead(c->ctx) == REDIS_ERR)
+			return REDIS_ERR;
+		/* the reader's len only grows in a read (it shrinks in a parse) */
+		moved(c, c->ctx->reader->len - before, &window, &end);
+		if (redisGetReplyFromReader(c->ctx, &aux) == REDIS_ERR)
 			return REDIS_ERR;
 	}
 	*reply = aux;

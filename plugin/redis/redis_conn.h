@@ -14,7 +14,8 @@
  *   rc_secret_read   the password file, checked and read
  *   rc_check_policy  the loopback/auth policy below, before connecting
  *   rc_open          connect with a timeout, AUTH, under the policy;
- *                    each command's whole reply then has the same timeout
+ *                    each timeout of a command's exchange must then
+ *                    move 64 KiB of it, or its end
  *   rc_command       one command; NULL with a one-line error for an I/O
  *                    failure or an error reply
  *   rc_append_argv, rc_reply  several commands in one round trip
@@ -73,8 +74,8 @@ typedef struct rc_target {
 	const char *user;           /* the ACL user for a one-line password file */
 	const rc_secret *secret;    /* read already: used instead of password_file */
 	int insecure;               /* allow a non-loopback Redis without a password */
-	int timeout_ms;             /* connect, and each command's whole reply
-	                             * (AUTH's too); 0: the default */
+	int timeout_ms;             /* connect, and each 64 KiB of a command's
+	                             * exchange (AUTH's too); 0: the default */
 } rc_target;
 
 typedef struct rc_conn rc_conn;
