@@ -148,9 +148,14 @@ static const char push_b[] =
 	/* A sequence lbsched did not write (another program's): compared
 	 * as a number, a huge one answered DUP and the batch was dropped,
 	 * and one of text failed with Lua's words, naming no key.  At most
-	 * 2^53: Lua compares them as doubles. */
+	 * 2^53, compared as text (tonumber rounds 9007199254740993 down to
+	 * 2^53): Lua compares them as doubles.  Nor past the newest
+	 * sequence this host's store has given (ARGV[12]): 1000000000000
+	 * answered DUP for every batch after it, each dropped. */
 	"local seq = redis.call('HGET', KEYS[2], host)\n"
-	"if seq and not (string.match(seq, '^%d+$') and #seq <= 16 and tonumber(seq) <= 2^53) then\n"
+	"if seq and not (string.match(seq, '^%d+$') and\n"
+	"                (#seq < 16 or (#seq == 16 and seq <= '9007199254740992')) and\n"
+	"                tonumber(seq) <= tonumber(ARGV[12])) then\n"
 	"  return {'BADSEQ', seq}\n"
 	"end\n"
 	"if op == 'a' then\n"
@@ -198,7 +203,7 @@ static const char push_b[] =
 	"if mode == 's' then claim(ARGV[2]) end\n"
 	"if op == 'w' then\n"
 	"  local ks, rs = {}, {}\n"
-	"  for i = 12, #ARGV, 2 do ks[#ks + 1] = ARGV[i]; rs[#rs + 1] = ARGV[i + 1] end\n"
+	"  for i = 13, #ARGV, 2 do ks[#ks + 1] = ARGV[i]; rs[#rs + 1] = ARGV[i + 1] end\n"
 	"  merge(ks, rs, now, off)\n"
 	"  redis.call('HSET', KEYS[2], host, ARGV[5])\n"
 	"  return {'OK', ARGV[5]}\n"
@@ -210,7 +215,7 @@ static const char push_b[] =
 	"  redis.call('HSET', KEYS[6], 'id', sid, 'n', 0, 't', now)\n"
 	"  redis.call('EXPIRE', KEYS[6], 60)\n"
 	"end\n"
-	"if redis.call('HSETNX', KEYS[6], 'p' .. ARGV[8], ARGV[12]) == 1 then n = n + 1 end\n"
+	"if redis.call('HSETNX', KEYS[6], 'p' .. ARGV[8], ARGV[13]) == 1 then n = n + 1 end\n"
 	"redis.call('HSET', KEYS[6], 'n', n, 't', now)\n"
 	"if n >= np then\n"
 	"  redis.call('PERSIST', KEYS[6])\n"

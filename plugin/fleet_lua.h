@@ -53,7 +53,8 @@
  * `to`), from, to, half-life, op ("w" whole, "p" a part, "a" merge the next
  * staged part), part index, parts, owner, the host's clock (Unix seconds,
  * with microseconds: the merge moves the records' times onto Redis's by
- * the gap), then for "w" key, record pairs,
+ * the gap), the newest sequence the host's store has given a commit, then
+ * for "w" key, record pairs,
  * for "p" the part: per pair a 2-byte little-endian key length, the key and
  * the record.  Replies {"OK", to} (applied), {"DUP", last} (already
  * applied: nothing done), {"SEQ", last} (the host's last applied sequence
@@ -62,8 +63,8 @@
  * id} (another batch of this host is staged whole: "a" it first),
  * {"STAGING", id} (another sync of this host is uploading: later), {"NONE",
  * ""} ("a" with nothing staged), {"BADSEQ", value} (the host's field of
- * PREFIX "seq" is not a sequence lbsched writes, digits up to 2^53:
- * nothing done).  The text is the caller's to free(); NULL
+ * PREFIX "seq" is not a sequence lbsched writes, digits up to 2^53, or
+ * is past the newest sequence the host's store has given: nothing done).  The text is the caller's to free(); NULL
  * when out of memory. */
 char *fleet_lua_push(void);
 

@@ -452,11 +452,11 @@ static int parse_key(const char *k, size_t len, uint32_t *type, char *id, size_t
 }
 
 /* The arguments of a push: host, epoch, mode, from, to, half-life, op,
- * part, parts, owner, this host's clock (head), then a key and a record
- * per pair, back to back
+ * part, parts, owner, this host's clock, the newest sequence this store
+ * has given a commit (head), then a key and a record per pair, back to back
  * in one buffer: a push of thousands of pairs makes a handful of
  * allocations, not two per pair. */
-enum { H_OP = 6, H_PART, H_PARTS, H_OWNER, H_NOW, H_N };
+enum { H_OP = 6, H_PART, H_PARTS, H_OWNER, H_NOW, H_MAX, H_N };
 typedef struct batch {
 	char head[H_N][48];
 	size_t hlen[H_N];
@@ -574,6 +574,39 @@ static void bad_seq(fleet *f, const char *host, const char *val, size_t len, cha
 	         txt_show(field, sizeof field, host), txt_show(shown, sizeof shown, raw));
 }
 
+/* A host's sequence in <prefix>seq (val, len: a push's DUP or SEQ, or a
+ * pull's) into *v, once it is one lbsched writes and at most the newest
+ * sequence this store has given a commit (*bound; read again when v
+ * passes it, as another process of this host may have committed and
+ * pushed since).  A well-formed one past it (1000000000000, another
+ * program's) was taken as acknowledged: every later batch answered DUP and
+ * was dropped, and a pull dropped the outbox up to it.  0, or -1 with err. */
+static int seq_check(fleet *f, const char *host, const char *val, size_t len, uint64_t *bound,
+                     int64_t *v, char *err, size_t errlen)
+{
+	store_fleet_state st;
+	char key[100], field[100], raw[96], shown[100];
+
+	if ((*v = seq_value(val, len)) < 0) {
+		bad_seq(f, host, val, len, err, errlen);
+		return -1;
+	}
+	if ((uint64_t)*v <= *bound)
+		return 0;
+	if (store_fleet_state_get(f->s, &st, err, errlen))
+		return -1;
+	*bound = st.seq;
+	if ((uint64_t)*v <= *bound)
+		return 0;
+	snprintf(raw, sizeof raw, "%.*s", (int)(len < sizeof raw ? len : sizeof raw - 1), val);
+	snprintf(err, errlen, "%s: key '%s' field '%s' holds '%s', past the newest sequence this "
+	         "host gave (%llu): not a sequence lbsched wrote; another program writes under this "
+	         "prefix; nothing was pushed or emptied", f->addr,
+	         txt_show(key, sizeof key, f->keys[1]), txt_show(field, sizeof field, host),
+	         txt_show(shown, sizeof shown, raw), (unsigned long long)*bound);
+	return -1;
+}
+
 /* {WORD, text}: the word's index and the text; -1 for anything else. */
 static int verdict(const redisReply *r, char *text, size_t len)
 {
@@ -598,6 +631,7 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 {
 	const char **argv = malloc((size_t)(H_N + ndata) * sizeof *argv);
 	size_t *lens = argv ? malloc((size_t)(H_N + ndata) * sizeof *lens) : NULL;
+	store_fleet_state st;
 	redisReply *r;
 	int v;
 
@@ -609,36 +643,69 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 	b->hlen[H_OP] = (size_t)snprintf(b->head[H_OP], sizeof b->head[H_OP], "%c", op);
 	head_num(b, H_PART, (uint64_t)part);
 	head_num(b, H_PARTS, (uint64_t)parts);
-	/* As late as can be: the script takes each record's times onto
-	 * Redis's clock by the difference (fleet_lua.c's `merge`).  In
-	 * integers: "%f" follows the caller's locale, and "1796590823,12"
-	 * (de_DE) was no number to the script, every push an error. */
-	{
-		uint64_t ns = real_ns();
-
-		b->hlen[H_NOW] = (size_t)snprintf(b->head[H_NOW], sizeof b->head[H_NOW],
-		                                  "%llu.%06llu",
-		                                  (unsigned long long)(ns / 1000000000u),
-		                                  (unsigned long long)(ns % 1000000000u / 1000u));
-	}
-	for (int i = 0; i < H_N; i++) {
-		argv[i] = b->head[i];
-		lens[i] = b->hlen[i];
-	}
 	if (ndata) { /* a merge call has none, and NULL */
 		memcpy(argv + H_N, data, (size_t)ndata * sizeof *argv);
 		memcpy(lens + H_N, dlens, (size_t)ndata * sizeof *lens);
 	}
-	r = run_script(f, &f->push, 6, H_N + ndata, argv, lens, err, errlen);
+	for (int round = 0;; round++) {
+		uint64_t bound;
+		int64_t seq;
+
+		/* The newest sequence this store has given, read for each
+		 * call: the script refuses a host's sequence past it. */
+		if (store_fleet_state_get(f->s, &st, err, errlen)) {
+			v = -2;
+			break;
+		}
+		bound = st.seq;
+		head_num(b, H_MAX, bound);
+		/* As late as can be: the script takes each record's times onto
+		 * Redis's clock by the difference (fleet_lua.c's `merge`).  In
+		 * integers: "%f" follows the caller's locale, and "1796590823,12"
+		 * (de_DE) was no number to the script, every push an error. */
+		{
+			uint64_t ns = real_ns();
+
+			b->hlen[H_NOW] = (size_t)snprintf(b->head[H_NOW], sizeof b->head[H_NOW],
+			                                  "%llu.%06llu",
+			                                  (unsigned long long)(ns / 1000000000u),
+			                                  (unsigned long long)(ns % 1000000000u / 1000u));
+		}
+		for (int i = 0; i < H_N; i++) {
+			argv[i] = b->head[i];
+			lens[i] = b->hlen[i];
+		}
+		r = run_script(f, &f->push, 6, H_N + ndata, argv, lens, err, errlen);
+		if (!r) {
+			v = -2;
+			break;
+		}
+		v = verdict(r, text, tlen);
+		if (v == V_BADSEQ) {
+			/* Within the store's newest sequence read again: another
+			 * process of this host committed and pushed after the
+			 * read; the call goes again (at most twice). */
+			int rc = seq_check(f, b->head[0], r->element[1]->str, r->element[1]->len,
+			                   &bound, &seq, err, errlen);
+
+			if (rc == 0 && round < 2) {
+				freeReplyObject(r);
+				continue;
+			}
+			if (rc == 0) {
+				char key[100];
+
+				snprintf(err, errlen, "%s: this host's sequence in '%s' keeps passing "
+				         "the newest its store gave", f->addr,
+				         txt_show(key, sizeof key, f->keys[1]));
+			}
+		}
+		freeReplyObject(r);
+		break;
+	}
 	free(argv);
 	free(lens);
-	if (!r)
-		return -2;
-	v = verdict(r, text, tlen);
-	if (v == V_BADSEQ)
-		bad_seq(f, b->head[0], r->element[1]->str, r->element[1]->len, err, errlen);
-	freeReplyObject(r);
-	if (v < 0)
+	if (v == -1)
 		snprintf(err, errlen, "%s: unexpected reply to a push", f->addr);
 	return v < 0 || v == V_BADSEQ ? -2 : v;
 }
@@ -852,6 +919,15 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 		if (v == V_STAGING)
 			return 1;
 		if (v == 0 || v == 2) { /* OK, or this host is in already */
+			int64_t last = (int64_t)seq;
+			uint64_t bound = seq;
+
+			/* Redis's sequence for this host, checked as the push
+			 * checks a DUP's or a SEQ's before taking it as
+			 * acknowledged */
+			if (v == 2 && seq_check(f, st->host, text, strlen(text), &bound, &last, err,
+			                        errlen))
+				return -1;
 			atomic_fetch_add(&f->snapshots, v == 0);
 			if (v == 0) {
 				char msg[440];
@@ -861,8 +937,7 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 				         (unsigned long long)seq);
 				flog(f, LBS_LOG_INFO, msg);
 			}
-			return store_fleet_set_acked(f->s, epoch, v == 0 ? seq : strtoull(text, NULL, 10),
-			                             err, errlen);
+			return store_fleet_set_acked(f->s, epoch, (uint64_t)last, err, errlen);
 		}
 		/* "": none (the script's answer for a Redis without one) */
 		if (v == 3 && text[0] && epoch_check(f, text, strlen(text), err, errlen))
@@ -934,7 +1009,8 @@ static int push(fleet *f, char *err, size_t errlen)
 
 	for (int rounds = 0; rounds < 1000; rounds++) {
 		batch b = {0};
-		uint64_t from, to, after, last;
+		uint64_t from, to, after, last, bound;
+		int64_t seq;
 		char text[64];
 		int v;
 
@@ -980,7 +1056,13 @@ static int push(fleet *f, char *err, size_t errlen)
 				continue;
 			return rc < 0 ? -1 : 0;
 		}
-		last = strtoull(text, NULL, 10);
+		/* Checked before it is taken as acknowledged: one past the
+		 * newest sequence this store gave (another program's) made
+		 * f->acked skip every outcome after this batch, each lost. */
+		bound = st.seq;
+		if (v != 0 && seq_check(f, st.host, text, strlen(text), &bound, &seq, err, errlen))
+			return -1;
+		last = v == 0 ? to : (uint64_t)seq;
 		if (v == 2 && from != last + 1 && last < after) {
 			if (restart_totals(f, st.epoch, text, after, err, errlen))
 				return -1;
@@ -1169,9 +1251,11 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 }
 
 /* A page's sequence of this host in the totals into *mine (-1: none); -1
- * with err when it is not one lbsched writes (bad_seq). */
-static int page_mine(fleet *f, const char *host, const redisReply *r, int64_t *mine, char *err,
-                     size_t errlen)
+ * with err when it is not one lbsched writes (bad_seq) or passes the newest
+ * sequence this store gave (*bound, seq_check): the pull dropped the outbox
+ * up to it, outcomes never pushed. */
+static int page_mine(fleet *f, const char *host, const redisReply *r, uint64_t *bound,
+                     int64_t *mine, char *err, size_t errlen)
 {
 	const redisReply *m = r->element[2];
 
@@ -1181,10 +1265,8 @@ static int page_mine(fleet *f, const char *host, const redisReply *r, int64_t *m
 	}
 	if (m->len == 2 && !memcmp(m->str, "-1", 2)) /* the script's "none" */
 		*mine = -1;
-	else if ((*mine = seq_value(m->str, m->len)) < 0) {
-		bad_seq(f, host, m->str, m->len, err, errlen);
+	else if (seq_check(f, host, m->str, m->len, bound, mine, err, errlen))
 		return -1;
-	}
 	return 0;
 }
 
@@ -1197,9 +1279,11 @@ static int pull(fleet *f, char *err, size_t errlen)
 {
 	store_fleet_state st;
 	int republished = 0;
+	uint64_t bound;
 
 	if (store_fleet_state_get(f->s, &st, err, errlen))
 		return -1;
+	bound = st.seq;
 	for (int full = 0; full < 2; full++) {
 		char since[32], epoch[40];
 		redisReply *r;
@@ -1222,7 +1306,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 			freeReplyObject(r);
 			return -1;
 		}
-		if (page_mine(f, st.host, r, &mine, err, errlen)) {
+		if (page_mine(f, st.host, r, &bound, &mine, err, errlen)) {
 			freeReplyObject(r);
 			return -1;
 		}
@@ -1293,7 +1377,7 @@ static int pull(fleet *f, char *err, size_t errlen)
 			 * counted once, not again on top of the totals.  The
 			 * version stays the first page's: the next pull reads
 			 * from there again, which repeats but never skips. */
-			if (page_mine(f, st.host, r, &later, err, errlen)) {
+			if (page_mine(f, st.host, r, &bound, &later, err, errlen)) {
 				freeReplyObject(r);
 				pulled_free(&p);
 				return -1;
