@@ -997,7 +997,7 @@ has "$tmp/err" "redis://127.0.0.1:$port/t17m1:: this store syncs with redis://12
 # totals are whole.  Host q2 shares the prefix: its evidence must stay.
 for h in q q2; do
 	config $h "$port" ''; sed -i 's/"prefix": "t17:"/"prefix": "t17q:"/' "$tmp/$h.json"
-	for c in 0 1 2; do
+	for c in 0 1 2 3 4; do
 		for i in $(seq 5); do echo "{\"test_id\": \"$h$c-$i\", \"worker_id\": \"gpu_a100_1\", \"success\": true, \"duration\": 3, \"test_type\": \"vision_classification\"}"; done >"$tmp/$h.$c.jsonl"
 	done
 done
@@ -1026,6 +1026,28 @@ eq "t17q: not emptied for a sequence of text" "$(m_samples "$tmp/q.json")" "[15]
 rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 has "$tmp/out" '"restarts":0,'
+# One past 2^53 that Lua's tonumber rounds down to it: read as 2^53, the
+# push was DUP and its outcomes taken as sent.
+rcli hset t17q:seq "$qhost" 9007199254740993 >/dev/null
+feed q 4 || bad "feed q failed: $(cat "$tmp/q.log")"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds '9007199254740993', not a sequence lbsched writes (digits, at most 2^53)"
+rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+# A well-formed sequence past any this host gave: every push after it was
+# DUP and taken as acknowledged (the sync said it succeeded, the outcomes
+# lost), a pull dropped the outbox up to it, and with the value put back
+# the host looked restored from an older copy: every host's totals emptied.
+rcli hset t17q:seq "$qhost" 1000000000000 >/dev/null
+feed q 3 || bad "feed q failed: $(cat "$tmp/q.log")"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds '1000000000000', past the newest sequence this host gave ("
+has "$tmp/err" "): not a sequence lbsched wrote; another program writes under this prefix; nothing was pushed or emptied"
+rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+has "$tmp/out" '"restarts":0,'
+eq "t17q: has q's 20 and q2's 5 once the sequence is back" "$(m_samples "$tmp/q.json")" "[25]"
 # An epoch of 40 bytes or more, or an empty one, is none lbsched writes:
 # every sync failed with "the epoch keeps changing", for ever.
 qepoch=$(rcli get t17q:epoch)
@@ -1039,7 +1061,7 @@ lines "$tmp/err" 1
 has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:epoch' holds '' (0 bytes), which is empty: not an epoch lbsched writes"
 rcli set t17q:epoch "$qepoch" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
-eq "t17q: as it was once its epoch is back" "$(m_samples "$tmp/q.json")" "[15]"
+eq "t17q: as it was once its epoch is back" "$(m_samples "$tmp/q.json")" "[25]"
 # A version counter that is not an integer: every push failed with the
 # script's words ("ERR value is not an integer or out of range script: ...
 # @user_script:N"), naming no key, and a pull read it as version 0.
@@ -1054,7 +1076,7 @@ lines "$tmp/err" 1
 has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds 'abc', not an integer"
 rcli set t17q:ver "$qver" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
-eq "t17q: has q's third chunk once its version is back" "$(m_samples "$tmp/q.json")" "[20]"
+eq "t17q: has q's third chunk once its version is back" "$(m_samples "$tmp/q.json")" "[30]"
 
 stop_redis "$tmp/redis"
 
