@@ -943,7 +943,7 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 		if (v == 3 && text[0] && epoch_check(f, text, strlen(text), err, errlen))
 			return -1;
 		if (v == 3)
-			snprintf(epoch, sizeof epoch, "%s", text);
+			snprintf(epoch, sizeof epoch, "%.39s", text); /* epoch_check: < 40 */
 	}
 	snprintf(err, errlen, "%s: the epoch keeps changing", f->addr);
 	return -1;
