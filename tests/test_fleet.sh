@@ -1009,42 +1009,37 @@ expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 qhost=$(rcli hkeys t17q:seq | grep -vxF -- "$q2host")
 qseq=$(rcli hget t17q:seq "$qhost")
 [ -n "$qseq" ] && ok || bad "no sequence of host q ('$qhost') in t17q:seq: $(rcli hgetall t17q:seq)"
-rcli hset t17q:seq "$qhost" 99999999999999999999 >/dev/null
-feed q 1 || bad "feed q failed: $(cat "$tmp/q.log")"
-expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
-lines "$tmp/err" 1
-has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds '99999999999999999999', not a sequence lbsched writes (digits, at most 2^53)"
-rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+# planted VALUE PART TEXT...: VALUE in host q's field of t17q:seq, q fed
+# its PART of outcomes (none for -), a sync refused in one line holding
+# "holds 'VALUE', " and each TEXT; then q's own sequence put back
+planted() {
+	local value=$1 part=$2 text
+	shift 2
+	rcli hset t17q:seq "$qhost" "$value" >/dev/null
+	[ "$part" = - ] || feed q "$part" || bad "feed q failed: $(cat "$tmp/q.log")"
+	expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+	lines "$tmp/err" 1
+	has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds '$value', "
+	for text; do has "$tmp/err" "$text"; done
+	rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+}
+planted 99999999999999999999 1 "not a sequence lbsched writes (digits, at most 2^53)"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 eq "t17q: has q's 10 and q2's 5" "$(m_samples "$tmp/q.json")" "[15]"
 qseq=$(rcli hget t17q:seq "$qhost")
-rcli hset t17q:seq "$qhost" abc >/dev/null
-expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
-lines "$tmp/err" 1
-has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds 'abc', not a sequence lbsched writes"
+planted abc - "not a sequence lbsched writes"
 eq "t17q: not emptied for a sequence of text" "$(m_samples "$tmp/q.json")" "[15]"
-rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 has "$tmp/out" '"restarts":0,'
 # One past 2^53 that Lua's tonumber rounds down to it: read as 2^53, the
 # push was DUP and its outcomes taken as sent.
-rcli hset t17q:seq "$qhost" 9007199254740993 >/dev/null
-feed q 4 || bad "feed q failed: $(cat "$tmp/q.log")"
-expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
-lines "$tmp/err" 1
-has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds '9007199254740993', not a sequence lbsched writes (digits, at most 2^53)"
-rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+planted 9007199254740993 4 "not a sequence lbsched writes (digits, at most 2^53)"
 # A well-formed sequence past any this host gave: every push after it was
 # DUP and taken as acknowledged (the sync said it succeeded, the outcomes
 # lost), a pull dropped the outbox up to it, and with the value put back
 # the host looked restored from an older copy: every host's totals emptied.
-rcli hset t17q:seq "$qhost" 1000000000000 >/dev/null
-feed q 3 || bad "feed q failed: $(cat "$tmp/q.log")"
-expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
-lines "$tmp/err" 1
-has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:seq' field '$qhost' holds '1000000000000', past the newest sequence this host gave ("
-has "$tmp/err" "): not a sequence lbsched wrote; another program writes under this prefix; nothing was pushed or emptied"
-rcli hset t17q:seq "$qhost" "$qseq" >/dev/null
+planted 1000000000000 3 "past the newest sequence this host gave (" \
+	"): not a sequence lbsched wrote; another program writes under this prefix; nothing was pushed or emptied"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 has "$tmp/out" '"restarts":0,'
 eq "t17q: has q's 20 and q2's 5 once the sequence is back" "$(m_samples "$tmp/q.json")" "[25]"
