@@ -197,6 +197,43 @@ static void test_steady_reply(const char *dir)
 	unlink(path);
 }
 
+/* The same reply under rc_deadline: past it the command fails, with the
+ * caller's words for what ran long, though every window moved its 64 KiB
+ * (a read of the live fleet, many such replies, is bounded so). */
+static void test_deadline(const char *dir)
+{
+	char path[100], err[512];
+	rc_target t = {0};
+	rc_conn *c;
+	pthread_t th;
+	int lfd;
+
+	snprintf(path, sizeof path, "%s/deadline.sock", dir);
+	CHECK((lfd = listen_at(path)) >= 0);
+	if (lfd < 0)
+		return;
+	CHECK_INT(rc_parse_address(path, &t, err, sizeof err), 0);
+	t.timeout_ms = 300;
+	c = rc_open(&t, err, sizeof err);
+	CHECK(c != NULL);
+	if (!c || pthread_create(&th, NULL, steady_server, &lfd)) {
+		if (c)
+			rc_close(c);
+		close(lfd);
+		return;
+	}
+	CHECK_INT(rc_timeout_ms(c), 300);
+	rc_deadline(c, 600, "the test's read");
+	err[0] = '\0';
+	CHECK(rc_command(c, err, sizeof err, "GET %s", "big") == NULL);
+	CHECK_CONTAINS(err, "deadline.sock: timed out: the test's read may take 600 ms in all");
+	CHECK(rc_broken(c));
+	rc_close(c);
+	pthread_join(th, NULL);
+	close(lfd);
+	unlink(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/lbs-redis-conn-XXXXXX";
@@ -208,6 +245,7 @@ int main(void)
 	signal(SIGPIPE, SIG_DFL);
 	test_closed_server(dir);
 	test_steady_reply(dir);
+	test_deadline(dir);
 	{
 		char cmd[300];
 

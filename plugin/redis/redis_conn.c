@@ -25,6 +25,9 @@ struct rc_conn {
 	int broken, closed;
 	int timeout_ms;  /* each command's whole wait (rc_target.timeout_ms) */
 	int timed_out;   /* the last failure was that wait running out */
+	long long cap_us; /* rc_deadline's end (CLOCK_MONOTONIC us); 0: none */
+	int cap_ms;       /* ... and what it was given, for the message */
+	const char *cap_what;
 	/* hiredis's reply functions with the array bound (bounded_array),
 	 * and its own createArray that they call */
 	redisReplyObjectFunctions fns;
@@ -404,15 +407,32 @@ static void pipe_guard_off(const pipe_guard *g)
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 static void io_error(rc_conn *c, char *err, size_t n)
 {
 	char show[96];
+	int timed_out;
 
 	c->broken = 1;
 	/* hiredis words a reset or a write to a closed socket as its errno */
 	c->closed = c->ctx->err == REDIS_ERR_EOF ||
 	            (c->ctx->err == REDIS_ERR_IO && (!strcmp(c->ctx->errstr, strerror(ECONNRESET)) ||
 	                                             !strcmp(c->ctx->errstr, strerror(EPIPE))));
+	/* hiredis words a read past the timeout as its errno */
+	timed_out = c->timed_out ||
+	            (c->ctx->err == REDIS_ERR_IO && !strcmp(c->ctx->errstr, strerror(EAGAIN)));
+	if (timed_out && c->cap_us && now_us() >= c->cap_us) {
+		snprintf(err, n, "%s: timed out: %s may take %d ms in all", c->where, c->cap_what,
+		         c->cap_ms);
+		return;
+	}
 	if (c->closed && c->ctx->err != REDIS_ERR_EOF) {
 		snprintf(err, n, "%s: the server closed the connection (%s)", c->where,
 		         c->ctx->errstr);
@@ -424,20 +444,9 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	           ? "a reply too large (an array of more than " RC_STR(RC_MAX_ELEMENTS)
 	             " elements), or out of memory: the server is not Redis, or does not hold "
 	             "what lbsched wrote"
-	         /* hiredis words a read past the timeout as its errno */
-	         : c->timed_out ||
-	               (c->ctx->err == REDIS_ERR_IO && !strcmp(c->ctx->errstr, strerror(EAGAIN)))
-	           ? "timed out waiting for the reply"
+	         : timed_out ? "timed out waiting for the reply"
 	         : c->ctx->errstr[0] ? txt_show(show, sizeof show, c->ctx->errstr)
 	         : "I/O error");
-}
-
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 /* The socket's opt (SO_RCVTIMEO or SO_SNDTIMEO) set to what is left until
@@ -460,6 +469,26 @@ static int wait_left(rc_conn *c, int opt, long long end)
 	return 0;
 }
 
+/* The end of a window of timeout_ms from now, never past rc_deadline's. */
+static long long window_end(const rc_conn *c)
+{
+	long long end = now_us() + (long long)c->timeout_ms * 1000;
+
+	return c->cap_us && end > c->cap_us ? c->cap_us : end;
+}
+
+void rc_deadline(rc_conn *c, int ms, const char *what)
+{
+	c->cap_what = what;
+	c->cap_ms = ms > 0 ? ms : 0;
+	c->cap_us = ms > 0 ? now_us() + (long long)ms * 1000 : 0;
+}
+
+int rc_timeout_ms(const rc_conn *c)
+{
+	return c->timeout_ms;
+}
+
 /* What each timeout_ms must move of a command or its reply, or its end. */
 #define RC_PROGRESS_BYTES (64 * 1024)
 
@@ -470,7 +499,7 @@ static void moved(const rc_conn *c, size_t n, size_t *window, long long *end)
 	*window += n;
 	if (*window >= RC_PROGRESS_BYTES) {
 		*window = 0;
-		*end = now_us() + (long long)c->timeout_ms * 1000;
+		*end = window_end(c);
 	}
 }
 
@@ -487,7 +516,7 @@ static void moved(const rc_conn *c, size_t n, size_t *window, long long *end)
  */
 static int get_reply(rc_conn *c, void **reply)
 {
-	long long end = now_us() + (long long)c->timeout_ms * 1000;
+	long long end = window_end(c);
 	size_t window = 0, before;
 	void *aux = NULL;
 	int done = 0;

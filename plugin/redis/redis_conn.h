@@ -16,6 +16,7 @@
  *   rc_open          connect with a timeout, AUTH, under the policy;
  *                    each timeout of a command's exchange must then
  *                    move 64 KiB of it, or its end
+ *   rc_deadline      one bound over many commands' exchanges
  *   rc_command       one command; NULL with a one-line error for an I/O
  *                    failure or an error reply
  *   rc_append_argv, rc_reply  several commands in one round trip
@@ -154,6 +155,17 @@ redisReply *rc_reply(rc_conn *c, char *err, size_t n);
  * REDIS_REPLY_ERROR), for a caller that acts on it (NOSCRIPT): NULL only
  * when the connection failed. */
 redisReply *rc_reply_raw(rc_conn *c, char *err, size_t n);
+
+/* A deadline over every exchange from now on, each window of timeout_ms
+ * cut short at it: a caller of many commands (a read of the live fleet)
+ * is bounded as a whole, where the progress rule alone let a server that
+ * kept each window moving hold it for hours.  ms <= 0 lifts it.  Past it,
+ * a command fails as a broken connection with "<where>: timed out: <what>
+ * may take <ms> ms in all"; `what` must outlive the deadline (a string
+ * literal). */
+void rc_deadline(rc_conn *c, int ms, const char *what);
+/* The connection's timeout_ms (rc_target's, or the default). */
+int rc_timeout_ms(const rc_conn *c);
 
 /* 1 once an I/O error made the connection unusable: close it and open a
  * new one. */
