@@ -51,6 +51,27 @@ int txt_utf8_valid(const char *text)
 	return 1;
 }
 
+size_t txt_format_control(const unsigned char *s, size_t left)
+{
+	if (left >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	if (left >= 2 && s[0] == 0xd8 && s[1] == 0x9c)
+		return 2;
+	if (left >= 3 && s[0] == 0xe2 &&
+	    ((s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae))) ||
+	     (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)))
+		return 3;
+	return 0;
+}
+
+/* The code point of the 2- or 3-byte character at s. */
+static unsigned code_point(const unsigned char *s, size_t len)
+{
+	return len == 2 ? (unsigned)(s[0] & 0x1f) << 6 | (s[1] & 0x3f)
+	                : (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 |
+	                      (s[2] & 0x3f);
+}
+
 const char *txt_show(char *dst, size_t n, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -66,9 +87,15 @@ const char *txt_show(char *dst, size_t n, const char *s)
 		/* Stop only between characters, so the cut stays UTF-8; the
 		 * headroom covers one escape or a character's last bytes. */
 		int cont = valid && (p[i] & 0xc0) == 0x80;
+		size_t fc;
+
 		if (!cont && (i >= 64 || o + 12 >= n))
 			break;
-		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] >= 0x80 && !valid))
+		/* valid: the character's bytes are all there, before the NUL */
+		if (valid && p[i] >= 0xc2 && (fc = txt_format_control(p + i, 3))) {
+			o += (size_t)snprintf(dst + o, n - o, "\\u%04x", code_point(p + i, fc));
+			i += fc - 1;
+		} else if (p[i] < 0x20 || p[i] == 0x7f || (p[i] >= 0x80 && !valid))
 			o += (size_t)snprintf(dst + o, n - o, "\\x%02x", p[i]);
 		else if (p[i] == '\\') /* an id spelling \x1b is not an ESC */
 			o += (size_t)snprintf(dst + o, n - o, "\\\\");
@@ -88,9 +115,14 @@ void txt_one_line(char *s)
 	unsigned char *p = (unsigned char *)s;
 	size_t len = strlen(s);
 
-	for (size_t i = 0; i < len; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f)
+	for (size_t i = 0; i < len; i++) {
+		size_t fc = txt_format_control(p + i, len - i);
+
+		if (fc)
+			memset(p + i, '?', fc);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
 			p[i] = '?';
+	}
 	if (txt_utf8_valid(s))
 		return;
 	/* A cut inside the last character: drop what is left of it. */

@@ -11,17 +11,29 @@
 int txt_utf8_valid(const char *text);
 
 /*
+ * The length of the invisible control character at s (left bytes from
+ * it) that valid UTF-8 may still carry, or 0: a C1 control (U+0080 to
+ * U+009F; U+009B is CSI, a terminal's ESC [) or a bidirectional
+ * formatting character (U+061C, U+200E, U+200F, U+202A to U+202E,
+ * U+2066 to U+2069), which turns the text around it backwards
+ * ("exe.gnp" shown as "png.exe").
+ */
+size_t txt_format_control(const unsigned char *s, size_t left);
+
+/*
  * `s` for a message, written to dst (n bytes, at least 16 to hold
  * anything): control bytes (and, in invalid UTF-8, every byte >= 0x80)
- * escaped as \xNN, and a backslash doubled (so text that spells "\x1b"
- * does not read as an ESC); cut after about 64 bytes with "...".  NULL shows as
- * empty.  Returns dst.
+ * escaped as \xNN, txt_format_control's characters as \uNNNN, and a
+ * backslash doubled (so text that spells "\x1b" does not read as an
+ * ESC); cut after about 64 bytes with "...".  NULL shows as empty.
+ * Returns dst.
  */
 const char *txt_show(char *dst, size_t n, const char *s);
 
 /*
  * Make a sentence the plugin wrote (and perhaps cut short) safe to log, in
- * place: control bytes become '?', a last character the cut split is
+ * place: control bytes become '?' (each byte of a txt_format_control
+ * character too), a last character the cut split is
  * dropped, and in text that is still not UTF-8 every byte >= 0x80 becomes
  * '?'.  For sentences that embed input, such as worker ids, and are too
  * long for txt_show's bound.

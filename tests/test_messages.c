@@ -59,6 +59,16 @@ static void test_show(void)
 	CHECK_STR(txt_show(buf, sizeof buf, "caf\xc3\xa9"), "caf\xc3\xa9");
 	CHECK_STR(txt_show(buf, sizeof buf, "caf\xc3"), "caf\\xc3");
 	CHECK_STR(txt_show(buf, sizeof buf, NULL), "");
+	/* Valid UTF-8 that a terminal still obeys or turns backwards: a C1
+	 * CSI (ESC's 8-bit twin) and a right-to-left override ("evil" then
+	 * "gnp.exe" read backwards as "exe.png"), each as its code point. */
+	CHECK_STR(txt_show(buf, sizeof buf, "evil\xc2\x9b" "31m\xe2\x80\xae" "gnp.exe"),
+	          "evil\\u009b31m\\u202egnp.exe");
+	CHECK_STR(txt_show(buf, sizeof buf, "a\xd8\x9c" "b\xe2\x81\xa6" "c\xe2\x80\x8f"),
+	          "a\\u061cb\\u2066c\\u200f");
+	/* their neighbours are letters, kept */
+	CHECK_STR(txt_show(buf, sizeof buf, "\xc2\xa0\xe2\x80\xaf\xe2\x81\xaa"),
+	          "\xc2\xa0\xe2\x80\xaf\xe2\x81\xaa");
 	memset(long_in, 'x', sizeof long_in - 1);
 	long_in[sizeof long_in - 1] = '\0';
 	txt_show(buf, sizeof buf, long_in);
@@ -72,6 +82,12 @@ static void test_one_line(void)
 {
 	char a[] = "a\nb\x01" "c", cut[] = "caf\xc3", bad[] = "a\xff\xc3\xa9" "b", ok[] = "caf\xc3\xa9";
 
+	{
+		char bidi[] = "w\xe2\x80\xae" "1\xc2\x9b";
+
+		txt_one_line(bidi);
+		CHECK_STR(bidi, "w???1??");
+	}
 	txt_one_line(a);
 	CHECK_STR(a, "a?b?c");
 	txt_one_line(cut); /* snprintf cut the last character in two */

@@ -20,6 +20,7 @@
 
 #include "arena.h"
 #include "report_data.h"
+#include "text.h"
 
 #define WIDTH 1040.0       /* every chart's width but a wide heatmap's */
 #define LOG_RATIO 30.0     /* wider data than this gets a log axis */
@@ -39,21 +40,6 @@ static const char *const dashes[] = {"", "8 4", "2 3"};
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* The length of the bidirectional formatting character at s (left bytes
- * from it), or 0: U+200E/U+200F, U+202A-U+202E, U+2066-U+2069 and U+061C.
- * A name that carries one could turn the text around it (a tooltip's
- * "X on W: 3 s") backwards; they are shown as '?', as the C0 controls are. */
-static size_t bidi_control(const unsigned char *s, size_t left)
-{
-	if (left >= 3 && s[0] == 0xe2 &&
-	    ((s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae))) ||
-	     (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)))
-		return 3;
-	if (left >= 2 && s[0] == 0xd8 && s[1] == 0x9c)
-		return 2;
-	return 0;
-}
-
 /* At most max characters of the len bytes at s (UTF-8 aware), escaped for
  * text and attributes; longer text ends in an ellipsis.  max 0 = all. */
 static void esc_span(FILE *o, const char *s, size_t len, size_t max)
@@ -67,7 +53,9 @@ static void esc_span(FILE *o, const char *s, size_t len, size_t max)
 			fputs("\xe2\x80\xa6", o);
 			return;
 		}
-		if ((skip = bidi_control((const unsigned char *)s, (size_t)(end - s)))) {
+		/* a name carrying a bidirectional control could turn a
+		 * tooltip's "X on W: 3 s" backwards: '?', as the C0 controls */
+		if ((skip = txt_format_control((const unsigned char *)s, (size_t)(end - s)))) {
 			fputc('?', o);
 			s += skip - 1;
 			continue;
