@@ -125,10 +125,12 @@ static int get_count(const cJSON *r, size_t i, const char *name, uint64_t *out, 
 		snprintf(err, errlen, "records[%zu]: field '%s': required", i, name);
 		return -1;
 	}
+	/* 2^53 itself is out: 2^53 + 1 parses as it, and was imported as a
+	 * count one short of what the file said. */
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
-	    v->valuedouble > 9007199254740992.0 || v->valuedouble != floor(v->valuedouble)) {
+	    v->valuedouble >= 9007199254740992.0 || v->valuedouble != floor(v->valuedouble)) {
 		snprintf(err, errlen, "records[%zu]: field '%s': must be an integer in "
-		         "0..9007199254740992 (2^53)", i, name);
+		         "0..9007199254740991 (2^53 - 1)", i, name);
 		return -1;
 	}
 	*out = (uint64_t)v->valuedouble;

@@ -2078,7 +2078,13 @@ static void test_import(void)
 			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
 			 "\"samples\":1e20,\"successes\":1,\"failures\":0,\"preference\":0.5,"
 			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
-			 "records[0]: field 'samples': must be an integer in 0..9007199254740992 (2^53)"},
+			 "records[0]: field 'samples': must be an integer in 0..9007199254740991 (2^53 - 1)"},
+			/* 2^53 + 1 parses as 2^53: imported, it was one short */
+			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"b\","
+			 "\"samples\":9007199254740993,\"successes\":9007199254740993,\"failures\":0,"
+			 "\"preference\":0.5,\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},",
+			 "]}",
+			 "records[0]: field 'samples': must be an integer in 0..9007199254740991 (2^53 - 1)"},
 			{"{\"schema\":2,\"records\":[{\"workload_type\":\"NLP\",\"worker\":\"a\\u0000b\","
 			 "\"samples\":1,\"successes\":1,\"failures\":0,\"preference\":0.5,"
 			 "\"mean_duration\":1,\"var_duration\":0,\"last_update\":1},", "]}",
