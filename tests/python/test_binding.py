@@ -1983,6 +1983,37 @@ class DropInTest(unittest.TestCase):
         rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
         self.assertIn(rr.select_worker(t, caps, loads, pd), caps)
 
+    def test_performance_data_teaches_speed_against_the_placed_tests_expected_duration(self):
+        # Seeded runs carried no expected_duration, so they taught no speed
+        # (ratio_n 0): hardware_aware and priority_based chose the worker
+        # whose history is 1000 times slower, because its load was lower
+        caps = {wid: WorkerCapabilities(wid, available_memory=16.0, cpu_cores=8)
+                for wid in ("slow", "fast")}
+        loads = {"slow": WorkerLoad("slow", cpu_utilization=10, memory_utilization=10),
+                 "fast": WorkerLoad("fast", cpu_utilization=40, memory_utilization=40)}
+        vt = "vision_classification"
+        pd = {wid: {vt: WorkerPerformance(wid, vt, average_execution_time=mean,
+                                          sample_count=50)}
+              for wid, mean in (("slow", 5000.0), ("fast", 5.0))}
+        for test in (TestRequirements("t1", test_type=vt),  # the original's 60 s default
+                     {"test_id": "t1", "test_type": vt},  # no field: the same default
+                     TestRequirements("t1", test_type=vt, expected_duration=600.0)):
+            work = test.expected_duration if not isinstance(test, dict) else 60.0
+            for name in ("hardware_aware", "priority_based"):
+                s = lbsched.create_scheduler(name, plugin=PLUGIN)
+                self.assertEqual(s.select_worker(test, caps, loads, pd), "fast", (name, test))
+                if name == "hardware_aware":
+                    got = {c["worker"]: c for c in s.explain(test, caps, loads)["candidates"]}
+                    for wid, mean in (("slow", 5000.0), ("fast", 5.0)):
+                        self.assertEqual(got[wid]["ratio_n"], 50, (wid, test))
+                        self.assertAlmostEqual(got[wid]["learned_speed"], work / mean, 6)
+                s.close()
+        # the same on select_workers
+        s = lbsched.create_scheduler("hardware_aware", plugin=PLUGIN)
+        self.assertEqual(s.select_workers(TestRequirements("t1", test_type=vt), caps, loads,
+                                          pd), ["fast"])
+        s.close()
+
     def test_performance_data_is_seeded_again_by_a_new_scheduler_on_one_store(self):
         # The limitation docs/PYTHON.md states: what was seeded is per
         # scheduler object, in memory, so a restart over a persistent store

@@ -958,6 +958,25 @@ class _Fleet(object):
 
 # Outcomes report() gets at most from one performance_data record.
 _SEED_MAX = 100
+# TEST_DEFAULT_DURATION_S of host-shim/lib/convert_field.c (cv_work_duration):
+# the original TestRequirements' default, what a test without the field is
+# ranked as
+_TEST_DEFAULT_DURATION_S = 60.0
+
+
+def _work_duration(test_requirements):
+    """The placed test's expected_duration as cv_work_duration resolves it,
+    or None when it is 0 or no value the converter takes (the test is then
+    refused before anything is seeded)."""
+    try:
+        rec = _record(test_requirements)
+    except ValueError:
+        return None
+    d = rec.get("expected_duration", _TEST_DEFAULT_DURATION_S)
+    if type(d) not in (int, float) or not 0 < d <= _MAX_SECONDS:
+        return None
+    return float(d)
+
 # The original WorkerPerformance's fields (seed-behaviour.md §a.1), in its
 # order: a dict record may give any of them (those lbsched does not read
 # are ignored), and nothing else (a misspelt "failures" taught successes).
@@ -1148,7 +1167,8 @@ class PluginScheduler(object):
                              worker_loads, performance_data)
             with self._lock:
                 self._handle()
-                plan = self._learns and self._seed_plan(performance_data)
+                work = _work_duration(test_requirements)
+                plan = self._learns and self._seed_plan(performance_data, work)
             if plan:
                 # The test, capabilities and loads checked (and their
                 # warnings issued) before anything is learned: a call that
@@ -1159,7 +1179,7 @@ class PluginScheduler(object):
                 with self._lock:
                     self._handle()
                     # planned again: another thread may have seeded since
-                    self._seed_apply(self._seed_plan(performance_data))
+                    self._seed_apply(self._seed_plan(performance_data, work))
                 return self._select_once(test_requirements, available_workers,
                                          worker_loads, performance_data, maxn)[0]
         # The records' warnings are issued before the scheduler chooses, so
@@ -1316,13 +1336,15 @@ class PluginScheduler(object):
         out = fleet.out
         return [out[i] for i in picked]
 
-    def _seed_plan(self, performance_data):
+    def _seed_plan(self, performance_data, work):
         """performance_data (worker -> test type -> WorkerPerformance, the
         original service's PerformanceTracker) as the outcomes to report:
         what each record says beyond what was seeded from it before, so
         that a swap keeps what the service knew and goes on learning from
-        it.  Every record is checked before any is reported (_seed_apply):
-        a bad one leaves nothing learned.  self._lock held."""
+        it.  work: the placed test's expected_duration (_work_duration),
+        what the runs are compared with, or None.  Every record is checked
+        before any is reported (_seed_apply): a bad one leaves nothing
+        learned.  self._lock held."""
         plan = []
         for wid, types in performance_data.items():
             # checked before the emptiness: None, 0 and "" were taken as no
@@ -1334,7 +1356,7 @@ class PluginScheduler(object):
             if not types:  # a worker with no history yet
                 continue
             for ttype, perf in types.items():
-                step = self._seed_one(wid, ttype, perf)
+                step = self._seed_one(wid, ttype, perf, work)
                 if step:
                     plan.append(step)
         return plan
@@ -1362,7 +1384,7 @@ class PluginScheduler(object):
                     _raise(code, self._err)
             self._seeded[key] = seen
 
-    def _seed_one(self, wid, ttype, perf):
+    def _seed_one(self, wid, ttype, perf, work):
         """One record's (key, what it says, its new outcomes as JSON), or
         None when it says nothing new."""
         where = "performance_data[%r][%r]" % (wid, ttype)
@@ -1459,9 +1481,13 @@ class PluginScheduler(object):
         k_f = int(round(new_f * scale))
         if new_f and not k_f:
             k_f = 1
-        outcomes = [_dumps({"test_id": "performance_data", "worker_id": wid,
-                            "success": j >= k_f, "duration": dur,
-                            "test_type": ttype}, where) for j in range(k)]
+        base = {"test_id": "performance_data", "worker_id": wid, "duration": dur,
+                "test_type": ttype}
+        if work is not None:
+            # without it a run teaches no speed: a worker whose history is
+            # 100 times slower looked as fast as its prior
+            base["expected_duration"] = work
+        outcomes = [_dumps(dict(base, success=j >= k_f), where) for j in range(k)]
         return (wid, ttype), (n, failures, mean), outcomes
 
     def select_worker(self, test_requirements, available_workers,
@@ -1535,7 +1561,8 @@ class PluginScheduler(object):
         if performance_data:
             with self._lock:
                 self._handle()
-                plan = self._seed_plan(performance_data)  # checked, whatever the scheduler
+                plan = self._seed_plan(performance_data, _work_duration(
+                    test_requirements))  # checked, whatever the scheduler
             # only one that learns answers otherwise once select_worker seeded them
             if plan and self.learns and self._learns:
                 raise ValueError("performance_data: holds samples the scheduler has not "
