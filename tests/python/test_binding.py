@@ -2197,6 +2197,27 @@ class DropInTest(unittest.TestCase):
             self.assertEqual(str(cm.exception), where + want)
             self.assertEqual(s.stats()["reports"], 0)
 
+    def test_a_rare_failure_in_many_samples_is_seeded_in_its_proportion(self):
+        # One failure was forced per 100 outcomes seeded: 1 in 1,000,000
+        # samples was learned as 1 in 100, as reliable as 1 in 100
+        vt = "vision_classification"
+        caps = {wid: WorkerCapabilities(wid, available_memory=16.0, cpu_cores=8)
+                for wid in ("rare", "often")}
+        pd = {"rare": {vt: WorkerPerformance("rare", vt, average_execution_time=60.0,
+                                             sample_count=1000000, total_failures=1,
+                                             success_rate=0.999999)},
+              "often": {vt: WorkerPerformance("often", vt, average_execution_time=60.0,
+                                              sample_count=100, total_failures=1,
+                                              success_rate=0.99)}}
+        t = TestRequirements("t", test_type=vt)
+        s = lbsched.create_scheduler("hardware_aware", plugin=PLUGIN)
+        self.assertEqual(s.select_worker(t, caps, {}, pd), "rare")
+        self.assertEqual(s.stats()["reports"], 200)
+        got = {c["worker"]: c for c in s.explain(t, caps, {})["candidates"]}
+        self.assertGreater(got["rare"]["reliability"], got["often"]["reliability"])
+        self.assertGreater(got["rare"]["learned"], got["often"]["learned"])
+        s.close()
+
     def test_a_records_own_load_that_is_no_object_is_named_by_the_record(self):
         # It was "TypeError: 'NoneType' object is not subscriptable", with
         # the extension and without
