@@ -97,6 +97,52 @@ class OriginalFlow(unittest.TestCase):
         with self.assertRaises(KeyError):
             o.get_ready_subtasks("w2")
 
+    def test_registering_a_run_in_progress_again_is_refused(self):
+        # It freed the run silently: the completed subtasks' results were
+        # lost and the graph started again from its first subtask
+        g = {"aggregation_method": "concat",
+             "subtasks": {"x": {}, "y": {"dependencies": ["x"]}}}
+        w = {"a": {"worker_id": "a", "available_memory": 16.0, "cpu_cores": 8}}
+        want = ("register_workload: workload 'wl' is in progress (a subtask placed or a "
+                "result recorded, and it has neither completed nor failed): registering it "
+                "again would drop its run; register the graph under another id")
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        # never started: replaced, as before
+        o.register_workload("wl", g)
+        o.register_workload("wl", g)
+        # a subtask placed, or a result recorded: refused, the run kept
+        self.assertEqual(o.place_subtask("wl", "x", w), "a")
+        for start in ("placed", "recorded"):
+            if start == "recorded":
+                o.record_subtask_result("wl", "x", {"tokens": 123})
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", lbsched.RecordWarning)  # refused before any
+                with self.assertRaises(ValueError) as cm:
+                    o.register_workload("wl", {"subtasks": {"x": {"model": "m"}}})
+            self.assertEqual(str(cm.exception), want, start)
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("wl")], ["y"])
+        o.record_subtask_result("wl", "y", {"tokens": 4})
+        self.assertEqual(o.get_aggregated_results("wl")["result"],
+                         [{"tokens": 123}, {"tokens": 4}])
+        # ended (completed): replaced by a new run
+        o.register_workload("wl", g)
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("wl")], ["x"])
+        # a result recorded without a placement starts a run too
+        o.record_subtask_result("wl", "x", 1)
+        with self.assertRaises(ValueError) as cm:
+            o.register_workload("wl", g)
+        self.assertEqual(str(cm.exception), want)
+        # ended (failed): replaced
+        o.register_workload("f", {"subtasks": {"x": {"recovery": {"strategy": "retry",
+                                                                "max_attempts": 1}}}})
+        o.record_subtask_result("f", "x", None, success=False)
+        self.assertTrue(o.is_workload_failed("f"))
+        o.register_workload("f", g)
+        self.assertEqual([t["subtask_id"] for t in o.get_ready_subtasks("f")], ["x"])
+        o.close()
+        s.close()
+
     def test_failure_recovery(self):
         g = {"aggregation_method": "concat", "subtasks": {
             "a": {"recovery": {"strategy": "skip"}},

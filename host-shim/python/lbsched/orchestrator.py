@@ -172,6 +172,8 @@ class MultiDeviceOrchestrator(object):
         # workload id -> subtask id -> the scheduler of its run placed
         # through place_subtask, to which its result goes (report_results)
         self._placed = {}
+        # workload ids whose run has a subtask placed or a result recorded
+        self._started = set()
         self._t0 = time.monotonic()
 
     def _now(self):
@@ -183,6 +185,17 @@ class MultiDeviceOrchestrator(object):
             return self._w[workload_id]
         except KeyError:
             raise KeyError("lbsched: no workload %r is registered" % (workload_id,))
+
+    def _refuse_in_progress(self, workload_id):
+        """A ValueError when registering workload_id again would free a run
+        in progress: its completed subtasks' results were lost, silently.
+        self._lock held."""
+        old = self._w.get(workload_id)
+        if old and workload_id in self._started and _lib.lbspy_orch_completed(old[0]) == 0:
+            raise ValueError("register_workload: workload %r is in progress (a subtask "
+                             "placed or a result recorded, and it has neither completed nor "
+                             "failed): registering it again would drop its run; register the "
+                             "graph under another id" % (workload_id,))
 
     def _call(self, fn, *args, at=None):
         """fn's answer; at: (where, worker_loads) of a fleet document, so
@@ -203,11 +216,15 @@ class MultiDeviceOrchestrator(object):
         """Validate the graph (cycles, missing dependencies, fields: a
         ValueError naming the subtask) and register it.  Unknown fields
         are RecordWarnings; one made an error (-W error) raises and
-        registers nothing."""
+        registers nothing.  Registering an id again replaces its run when
+        that ended or never started; one in progress is a ValueError."""
         # the library names the graph by its id in every message: ctypes
         # would cut it at a NUL, and a surrogate would not encode
         _workload_id(workload_id)
         _c_string(workload_id, "register_workload", "the workload id", "a workload id")
+        with self._lock:
+            # before the graph's warnings: a call refused issues none
+            self._refuse_in_progress(workload_id)
         # the package's JSON: records (TestRequirements) as their fields,
         # NaN named by its field
         if isinstance(config, str):
@@ -242,11 +259,18 @@ class MultiDeviceOrchestrator(object):
                 raise ValueError("%s: not valid JSON: %s" % (workload_id, e)) from None
             raise
         with self._lock:
+            try:
+                # again: another thread may have placed a subtask since
+                self._refuse_in_progress(workload_id)
+            except ValueError:
+                _lib.lbspy_orch_free(h)
+                raise
             old = self._w.pop(workload_id, None)
             if old:
                 _lib.lbspy_orch_free(old[0])
             self._w[workload_id] = (h, registered)
             self._placed[workload_id] = {}
+            self._started.discard(workload_id)
 
     def get_ready_subtasks(self, workload_id):
         """Subtasks whose dependencies are done: critical path first, then
@@ -307,8 +331,10 @@ class MultiDeviceOrchestrator(object):
                                    at=(where, worker_loads))
                     if r is None:
                         said = sched._warnings(where, worker_loads, where.own)
-                    elif self._report and r["worker"] is not None:
-                        self._placed[workload_id][sid] = sched
+                    elif r["worker"] is not None:
+                        self._started.add(workload_id)
+                        if self._report:
+                            self._placed[workload_id][sid] = sched
             if r is not None:
                 return r["worker"]
             _warn(said)
@@ -383,6 +409,7 @@ class MultiDeviceOrchestrator(object):
             # only once recorded: a record refused (progress out of range)
             # leaves the run to the caller's corrected one
             self._placed[workload_id].pop(sid, None)
+            self._started.add(workload_id)
         refused = r.pop("report_error", None)
         del r["reported"]
         if refused:
@@ -439,6 +466,7 @@ class MultiDeviceOrchestrator(object):
                 _lib.lbspy_orch_free(h)
             self._w.clear()
             self._placed.clear()
+            self._started.clear()
 
     def __del__(self):
         try:
