@@ -143,6 +143,46 @@ class OriginalFlow(unittest.TestCase):
         o.close()
         s.close()
 
+    def test_a_closed_orchestrator_refuses_every_call(self):
+        # close() freed the runs and left the object working: old ids were
+        # KeyError "no workload ... registered", and new ones registered
+        # and placed
+        w = {"a": {"worker_id": "a", "available_memory": 16.0, "cpu_cores": 8}}
+        g = {"subtasks": {"x": {}, "y": {"dependencies": ["x"]}}}
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+        o.register_workload("wl", g)
+        sub = o.get_subtask("wl", "y")
+        o.close()
+        o.close()  # again: nothing to do, no error
+        calls = {
+            "register_workload": lambda: o.register_workload("z", g),
+            "register_workload again": lambda: o.register_workload("wl", g),
+            "get_ready_subtasks": lambda: o.get_ready_subtasks("wl"),
+            "get_subtask": lambda: o.get_subtask("wl", "x"),
+            "place_subtask": lambda: o.place_subtask("wl", "x", w),
+            "estimate_durations": lambda: o.estimate_durations("wl", w),
+            "record_subtask_result": lambda: o.record_subtask_result("wl", "x", 1),
+            "is_workload_completed": lambda: o.is_workload_completed("wl"),
+            "is_workload_failed": lambda: o.is_workload_failed("wl"),
+            "get_aggregated_results": lambda: o.get_aggregated_results("wl"),
+            "analyze_critical_path": lambda: o.analyze_critical_path("wl"),
+            "critical_path_details": lambda: o.critical_path_details("wl"),
+            "a Subtask's priority": lambda: sub.priority,
+            "a Subtask's state": lambda: sub.state,
+        }
+        for name, call in calls.items():
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertEqual(str(cm.exception), "lbsched: the orchestrator is closed", name)
+        with self.assertRaises(ValueError) as cm:
+            sub.priority = 2
+        self.assertEqual(str(cm.exception), "lbsched: the orchestrator is closed")
+        # the scheduler is the caller's: still open
+        self.assertIn(s.select_worker({"test_id": "t"}, w), w)
+        o.__del__()  # as on garbage collection: closed again, quietly
+        s.close()
+
     def test_failure_recovery(self):
         g = {"aggregation_method": "concat", "subtasks": {
             "a": {"recovery": {"strategy": "skip"}},

@@ -174,12 +174,20 @@ class MultiDeviceOrchestrator(object):
         self._placed = {}
         # workload ids whose run has a subtask placed or a result recorded
         self._started = set()
+        self._closed = False
         self._t0 = time.monotonic()
 
     def _now(self):
         return time.monotonic() - self._t0
 
+    def _open(self):
+        # after close() old ids were KeyError "no workload ... registered",
+        # and register_workload and place_subtask went on working
+        if self._closed:
+            raise ValueError("lbsched: the orchestrator is closed")
+
     def _get(self, workload_id):
+        self._open()
         _workload_id(workload_id)
         try:
             return self._w[workload_id]
@@ -187,9 +195,10 @@ class MultiDeviceOrchestrator(object):
             raise KeyError("lbsched: no workload %r is registered" % (workload_id,))
 
     def _refuse_in_progress(self, workload_id):
-        """A ValueError when registering workload_id again would free a run
-        in progress: its completed subtasks' results were lost, silently.
-        self._lock held."""
+        """A ValueError when the orchestrator is closed, or when registering
+        workload_id again would free a run in progress: its completed
+        subtasks' results were lost, silently.  self._lock held."""
+        self._open()
         old = self._w.get(workload_id)
         if old and workload_id in self._started and _lib.lbspy_orch_completed(old[0]) == 0:
             raise ValueError("register_workload: workload %r is in progress (a subtask "
@@ -301,6 +310,7 @@ class MultiDeviceOrchestrator(object):
         """The original's get_subtask: a Subtask whose priority may be
         changed (subtask.priority -= 1) before it is placed.  KeyError for
         an unknown workload, ValueError for an unknown subtask."""
+        self._open()  # before the arguments' checks
         sid = _subtask_id(workload_id, subtask_id)
         with self._lock:
             h, config = self._get(workload_id)
@@ -310,6 +320,7 @@ class MultiDeviceOrchestrator(object):
     def place_subtask(self, workload_id, subtask_id, available_workers, worker_loads=None):
         """One select through the scheduler for a ready subtask, never on a
         worker it failed on under "reassign".  The worker id, or None."""
+        self._open()  # before the arguments' checks and warnings
         if self.scheduler is None:
             raise ValueError("lbsched: place_subtask needs a scheduler")
         sid = _subtask_id(workload_id, subtask_id)
@@ -342,6 +353,7 @@ class MultiDeviceOrchestrator(object):
     def estimate_durations(self, workload_id, available_workers, worker_loads=None):
         """Each subtask's estimate from the scheduler (hardware-aware's
         run_s on its likely worker), which the ranks then use."""
+        self._open()  # before the arguments' checks and warnings
         if self.scheduler is None:
             raise ValueError("lbsched: estimate_durations needs a scheduler")
         available_workers, worker_loads = _mappings(available_workers, worker_loads)
@@ -373,6 +385,7 @@ class MultiDeviceOrchestrator(object):
         placed), learned under the subtask's type; without a duration it
         is recorded only (a run of 0 s would teach a false speed), and a
         RecordWarning says so."""
+        self._open()  # before the arguments' checks and warnings
         sid = _subtask_id(workload_id, subtask_id)
         where = "%s: subtask '%s'" % (workload_id, sid)
         if not isinstance(success, bool):
@@ -461,7 +474,10 @@ class MultiDeviceOrchestrator(object):
             return self._call(_lib.lbspy_orch_critical_path, h)
 
     def close(self):
+        """Frees every run; any call after it is a ValueError (closing
+        again is not)."""
         with self._lock:
+            self._closed = True
             for h, _ in self._w.values():
                 _lib.lbspy_orch_free(h)
             self._w.clear()
