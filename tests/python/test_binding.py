@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,53 @@ class PicksTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "^test_requirements: expected a "
                                     "TestRequirements or a dict, got an int$"):
             sched.select_worker(5, workers, loads, {})
+
+    def migrating_differences(self):
+        """docs/PYTHON.md's list "Where a migrating user gets another answer"."""
+        with open(os.path.join(SRC, "docs", "PYTHON.md")) as f:
+            doc = f.read()
+        start = doc.index("- Where a migrating user gets another answer")
+        return doc[start:doc.index("\n- ", start + 1)]
+
+    def test_the_load_ceiling_is_kept_as_docs_python_says(self):
+        # docs/PYTHON.md said adaptive kept the 0.9 ceiling, and every
+        # scheduler for a test without an expected_duration: adaptive's
+        # fallback places timed work on a full worker, and a test without
+        # the field is 60 s of work
+        caps = {k: WorkerCapabilities(k, available_memory=16.0, cpu_cores=8) for k in "ab"}
+        busy = dict(cpu_utilization=95, memory_utilization=95, gpu_utilization=95,
+                    io_utilization=95, network_utilization=95)
+        full = {k: WorkerLoad(k, **busy) for k in caps}
+        one_free = {"a": WorkerLoad("a", **busy), "b": WorkerLoad("b")}
+        keep = ("round_robin", "weighted_round_robin", "performance_based", "affinity_based")
+        rank = ("hardware_aware", "priority_based", "composite", "adaptive")
+        for pr in (1, 3, 5):
+            timed = TestRequirements("t", test_type="vision", priority=pr)
+            unstated = {"test_id": "t", "test_type": "vision", "priority": pr}
+            untimed = TestRequirements("t", test_type="vision", priority=pr,
+                                       expected_duration=0)
+            for name in keep + rank:
+                s = lbsched.create_scheduler(name, plugin=PLUGIN)
+                self.assertIsNone(s.select_worker(untimed, caps, full, {}), (name, pr))
+                for t in (timed, unstated):
+                    got = s.select_worker(t, caps, full, {})
+                    if name in keep:
+                        self.assertIsNone(got, (name, pr))
+                    else:
+                        self.assertIn(got, caps, (name, pr, s.last_reason))
+                s.close()
+        # the config the list gives for the original's back-pressure
+        m = re.search(r'create_scheduler\("adaptive", config=(\{[^`]*\})\)`',
+                      self.migrating_differences())
+        self.assertIsNotNone(m, "docs/PYTHON.md gives no adaptive config that keeps the ceiling")
+        config = json.loads(m.group(1))
+        for pr in (1, 3, 5):
+            s = lbsched.create_scheduler("adaptive", plugin=PLUGIN, config=config)
+            for i in range(40):  # exploration draws among the children too
+                t = TestRequirements("t%d" % i, test_type="vision", priority=pr)
+                self.assertIsNone(s.select_worker(t, caps, full, {}), (pr, s.last_reason))
+                self.assertEqual(s.select_worker(t, caps, one_free, {}), "b", pr)
+            s.close()
 
     def test_factory_names(self):
         workers, loads = original_fleet()
