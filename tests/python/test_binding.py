@@ -220,6 +220,46 @@ class PicksTest(unittest.TestCase):
                 self.assertEqual(s.select_worker(t, caps, one_free, {}), "b", pr)
             s.close()
 
+    def test_the_requirements_limits_are_checked_and_not_read(self):
+        # required_memory_limit and required_accelerator_limit: the
+        # worker's free memory and accelerators decide, where the
+        # original's has_capacity_for compared with the limits (its 1000 GB
+        # default over-committed memory, F11); docs/PYTHON.md lists it
+        mem = {"a": WorkerCapabilities("a", available_memory=16.0, cpu_cores=8)}
+        gpu = {"g": WorkerCapabilities("g", available_memory=16.0, cpu_cores=8,
+                                       available_accelerators={"cuda": 2})}
+        s = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
+        for caps, t, load, original, ours in (
+                # the limit below what is reserved: the original refused
+                (mem, TestRequirements("t", minimum_memory=1.0, required_memory_limit=5.0),
+                 WorkerLoad("a", reserved_memory=10.0), False, "a"),
+                # the 1000 GB default: the original over-committed
+                (mem, TestRequirements("t", minimum_memory=1.0),
+                 WorkerLoad("a", reserved_memory=15.5), True, None),
+                # one of two reserved: the original's limit is the count, 1
+                (gpu, TestRequirements("t", required_accelerators={"cuda": 1}),
+                 WorkerLoad("g", reserved_accelerators={"cuda": 1}), False, "g"),
+                (gpu, TestRequirements("t", required_accelerators={"cuda": 1},
+                                       required_accelerator_limit={"cuda": 5}),
+                 WorkerLoad("g", reserved_accelerators={"cuda": 2}), True, None)):
+            self.assertEqual(load.has_capacity_for(t), original, t)
+            self.assertEqual(s.select_worker(t, caps, {load.worker_id: load}, {}), ours, t)
+        for t, want in (
+                ({"test_id": "t", "required_memory_limit": -1},
+                 "test_requirements: field 'required_memory_limit': must be a finite number "
+                 "in 0..1000000 GB, got -1"),
+                ({"test_id": "t", "required_accelerator_limit": {"cuda": -1}},
+                 "test_requirements: field 'required_accelerator_limit.cuda': must be an "
+                 "integer in 0..1000000, got -1")):
+            with self.assertRaises(ValueError) as cm:
+                s.select_worker(t, mem, {}, {})
+            self.assertEqual(str(cm.exception), want)
+        s.close()
+        listed = self.migrating_differences()
+        for name in ("required_memory_limit", "required_accelerator_limit"):
+            self.assertTrue("`%s`" % name in listed, "docs/PYTHON.md's list of other "
+                            "answers does not name %s" % name)
+
     def test_factory_names(self):
         workers, loads = original_fleet()
         t = original_tests()[0]
