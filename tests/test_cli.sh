@@ -765,12 +765,13 @@ expect_rc 1 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl
 has "$tmp/err" "nulfb.jsonl:2: a NUL byte at byte 22"
 has "$tmp/err" "reported 3 outcomes from $tmp/nulfb.jsonl"
 # an outcome of a worker outside the fleet (a typo, or one that left) is
-# learned, and said
-fb cpu_1 cpu_9x >"$tmp/typo.jsonl"
+# learned, and said once for the file, with the first: a history of
+# workers that have left gave a line each, and buried the errors
+fb cpu_1 cpu_9x cpu_2 gone_1 gone_2 >"$tmp/typo.jsonl"
 expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/typo.jsonl"
-has "$tmp/err" "warning: $tmp/typo.jsonl:2: worker 'cpu_9x' is not in the fleet; its outcome is learned all the same"
-lacks "$tmp/err" "typo.jsonl:1:"
-has "$tmp/err" "reported 2 outcomes from $tmp/typo.jsonl"
+has "$tmp/err" "warning: 3 outcome(s) from $tmp/typo.jsonl (the first at $tmp/typo.jsonl:2, worker 'cpu_9x') name a worker not in the fleet: learned all the same"
+lacks "$tmp/err" "gone_"
+has "$tmp/err" "reported 5 outcomes from $tmp/typo.jsonl"
 # ... and without a store what it teaches is gone at exit: said
 has "$tmp/err" 'warning: --feedback without a "store" in the config: what it taught is lost when decide exits'
 # ... also when "store" is only a key of something else (a worker of that

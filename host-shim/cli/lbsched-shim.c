@@ -508,8 +508,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof err);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	unsigned reported = 0, untyped = 0, wordless = 0;
-	char first_untyped[512] = "", first_wordless[700] = "";
+	unsigned reported = 0, untyped = 0, wordless = 0, outside = 0;
+	char first_untyped[512] = "", first_wordless[700] = "", first_outside[700] = "";
 	int bad = 0, got, have_before;
 	file_lines it;
 	char *line;
@@ -563,12 +563,13 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			bad = 1;
 		} else {
 			reported++;
-			/* Said once it is learned: a refused one says why alone. */
-			if (!in_fleet(ids, n_workers, o.worker_id)) {
+			/* Said once it is learned (a refused one says why
+			 * alone), and once for the file: a line each buried
+			 * the errors of a history of workers that have left. */
+			if (!in_fleet(ids, n_workers, o.worker_id) && !outside++) {
 				char shown[96];
 
-				cli_warn(prog, "%s: worker '%s' is not in the fleet; its outcome is "
-				         "learned all the same", where,
+				snprintf(first_outside, sizeof first_outside, "%s, worker '%s'", where,
 				         txt_show(shown, sizeof shown, o.worker_id));
 			}
 			if (!known && !untyped++)
@@ -583,6 +584,9 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		arena_free(a);
 	}
 	cli_error(prog, "reported %u outcomes from %s", reported, name);
+	if (outside)
+		cli_warn(prog, "%u outcome(s) from %s (the first at %s) name a worker not in the "
+		         "fleet: learned all the same", outside, name, first_outside);
 	if (untyped)
 		cli_warn(prog, "%u outcome(s) from %s (the first at %s) name no "
 		         "'test_type' or 'workload_type', and no test of theirs was decided here: "
