@@ -669,6 +669,14 @@ expect_rc 0 sim $het --tests 30 --warmup 0 --compare "hardware-aware=$tmp/withst
 has "$tmp/err" "warning: simulate: hardware-aware=$tmp/withstore.json: $tmp/withstore.json names a store: it learns and keeps this run's simulated outcomes (run on a copy of the store, or without \"store\", to leave it as it is)"
 lines "$tmp/err" 1
 test -d "$tmp/simstore" && ok || bad "the store the warning names was not made"
+# Two runs on one store (one config twice, or another spelling of the
+# path): the later started from what the earlier learned of this stream,
+# and the same scheduler gave two rows; refused, naming both and the store.
+echo "{\"store\": {\"path\": \"$tmp/simstore/../simstore\"}}" >"$tmp/samestore.json"
+expect_rc 1 sim $het --tests 30 --warmup 0 --compare "hardware-aware=$tmp/withstore.json,priority,hardware-aware=$tmp/samestore.json"
+has "$tmp/err" "simulate: runs 1 (hardware-aware=$tmp/withstore.json) and 3 (hardware-aware=$tmp/samestore.json) name one store, $(realpath "$tmp/simstore"): the later would start from what the earlier learned of this stream, and the comparison would not be fair; give each run its own copy"
+expect_rc 1 sim $het --tests 30 --warmup 0 --compare "hardware-aware=$tmp/withstore.json,priority=$tmp/withstore.json"
+has "$tmp/err" "simulate: runs 1 (hardware-aware=$tmp/withstore.json) and 2 (priority=$tmp/withstore.json) name one store"
 # A scheduler is opened once to check it before the runs and again for its
 # run: what the plugin says as it opens is said once.
 : >"$tmp/not-a-dir"

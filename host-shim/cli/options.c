@@ -485,23 +485,42 @@ int cli_seed(const char *prog, const cli_cmd *cmd, const char *s, uint64_t *out)
  * scheduler takes; the word alone may be a key of something else (a
  * worker named "store" in weighted-round-robin's "weights").  A config
  * that does not parse says nothing, as the scheduler has said why already. */
-static int has_store(const cJSON *j)
+/* How many stores j names at any depth, each path to each() (may be NULL). */
+static int stores_of(const cJSON *j, void (*each)(void *, const char *), void *ctx)
 {
-	for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
-		if ((c->string && !strcmp(c->string, "store") && cJSON_IsObject(c) &&
-		     cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "path"))) ||
-		    has_store(c))
-			return 1;
-	return 0;
+	int n = 0;
+
+	for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+		const cJSON *path = c->string && !strcmp(c->string, "store") && cJSON_IsObject(c)
+		                            ? cJSON_GetObjectItemCaseSensitive(c, "path")
+		                            : NULL;
+
+		if (cJSON_IsString(path)) {
+			n++;
+			if (each)
+				each(ctx, path->valuestring);
+		}
+		n += stores_of(c, each, ctx);
+	}
+	return n;
 }
 
 int cli_config_names_store(const char *config, size_t len)
 {
 	cJSON *doc = config ? cJSON_ParseWithLength(config, len) : NULL;
-	int yes = !doc && config ? 1 : has_store(doc);
+	int yes = !doc && config ? 1 : stores_of(doc, NULL, NULL) > 0;
 
 	cJSON_Delete(doc);
 	return yes;
+}
+
+void cli_config_stores(const char *config, size_t len, void (*each)(void *, const char *),
+                       void *ctx)
+{
+	cJSON *doc = config ? cJSON_ParseWithLength(config, len) : NULL;
+
+	stores_of(doc, each, ctx);
+	cJSON_Delete(doc);
 }
 
 int cli_is_stdin(const char *path)

@@ -128,5 +128,9 @@ void cli_roff(FILE *f, const cli_prog *p);
  * composite's children included, or does not parse (the scheduler says
  * why); for the commands that warn about what a store would learn. */
 int cli_config_names_store(const char *config, size_t len);
+/* Each store's path such a config names, as written, to each(ctx, path);
+ * none for a config that does not parse. */
+void cli_config_stores(const char *config, size_t len, void (*each)(void *, const char *),
+                       void *ctx);
 
 #endif

@@ -599,6 +599,36 @@ static void hold_log(void *ctx, int32_t level, const char *msg)
 		hl->line[hl->n++].level = level;
 }
 
+/* The stores the runs so far name, resolved (a store's path is relative
+ * to the working directory): run[k] the run of path[k]. */
+typedef struct run_stores {
+	char path[MAX_RUNS * 4][PATH_MAX];
+	uint32_t run[MAX_RUNS * 4];
+	uint32_t n, now;
+	int shared; /* the index of a store an earlier run names too, + 1 */
+} run_stores;
+
+static void note_store(void *ctx, const char *path)
+{
+	run_stores *r = ctx;
+	char abs[PATH_MAX], cwd[PATH_MAX];
+
+	if (r->shared || r->n == MAX_RUNS * 4)
+		return;
+	if (!realpath(path, abs)) {
+		if (path[0] == '/' || !getcwd(cwd, sizeof cwd) ||
+		    snprintf(abs, sizeof abs, "%s/%s", cwd, path) >= (int)sizeof abs)
+			snprintf(abs, sizeof abs, "%s", path);
+	}
+	for (uint32_t k = 0; k < r->n; k++)
+		if (r->run[k] != r->now && !strcmp(r->path[k], abs)) {
+			r->shared = (int)k + 1;
+			return;
+		}
+	snprintf(r->path[r->n], sizeof r->path[r->n], "%s", abs);
+	r->run[r->n++] = r->now;
+}
+
 /*
  * Open the scheduler of sp again for its run, after check_schedulers()
  * opened it once: what the plugin logs as it opens was said then, and is
@@ -632,6 +662,10 @@ static lbs_status open_checked(shim_host *h, const char *plugin, const run_spec 
 static int check_schedulers(shim_host *h, const sim_opts *o, run_spec *specs,
                             uint32_t n_specs, char *err, size_t errlen)
 {
+	static run_stores stores; /* 1 MB: not on the stack */
+
+	stores.n = 0;
+	stores.shared = 0;
 	for (uint32_t i = 0; i < n_specs; i++) {
 		run_spec *sp = &specs[i];
 		shim_sched *s;
@@ -656,6 +690,21 @@ static int check_schedulers(shim_host *h, const sim_opts *o, run_spec *specs,
 			         "keeps this run's simulated outcomes (run on a copy of the store, or "
 			         "without \"store\", to leave it as it is)", sp->name,
 			         sp->config_file);
+		/* Runs one after another on one store: a later one started
+		 * from what the earlier learned of this very stream, and one
+		 * scheduler twice gave two rows. */
+		stores.now = i;
+		if (sp->config)
+			cli_config_stores(sp->config, sp->config_len, note_store, &stores);
+		if (stores.shared) {
+			cli_error(prog, "simulate: runs %u (%s) and %u (%s) name one store, %s: the "
+			          "later would start from what the earlier learned of this stream, "
+			          "and the comparison would not be fair; give each run its own copy",
+			          stores.run[stores.shared - 1] + 1,
+			          specs[stores.run[stores.shared - 1]].name, i + 1, sp->name,
+			          stores.path[stores.shared - 1]);
+			return EXIT_BAD_INPUT;
+		}
 	}
 	return 0;
 }
