@@ -178,7 +178,11 @@ def main():
         cap += w["capacity"] * sum(pd for pd, _ in runs) / sum(pd / v for pd, v in runs)
     # Checked as printed, before anything is written: a rate `simulate
     # --rate` refuses leaves no scenario behind that cannot be run.
-    rate = f"{a.load * cap / mean_dur:.4f}"
+    # Four decimals, and five significant digits below 1 tests/s: at four
+    # decimals alone a light load printed 0.0000 and was refused, or ran
+    # several percent off what was asked.
+    v = a.load * cap / mean_dur
+    rate = f"{v:.{max(4, 4 - math.floor(math.log10(v))) if v > 0 else 4}f}"
     if not RATE_RANGE[0] <= float(rate) <= RATE_RANGE[1]:
         ap.error(f"argument --load: {a.load:g} gives {rate} tests/s, outside the "
                  f"{RATE_RANGE[0]:.5f}..{RATE_RANGE[1]} simulate --rate takes")

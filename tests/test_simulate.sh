@@ -588,8 +588,15 @@ gen_bad simgen.py "argument --workers: must be an integer in 1..1048576, got '0'
 for l in 0 -1 nan inf; do
 	gen_bad simgen.py "argument --load: must be a finite number > 0" --workers 4 --seed 1 --out "$tmp/sg" --load "$l"
 done
-gen_bad simgen.py "argument --load: 1e-09 gives 0.0000 tests/s, outside the 0.00001..1000000 simulate --rate takes" \
+gen_bad simgen.py "argument --load: 1e-09 gives 0.00000000018935 tests/s, outside the 0.00001..1000000 simulate --rate takes" \
 	--workers 4 --seed 1 --out "$tmp/sg" --load 1e-9
+# A light load on a small fleet: at four decimals its rate printed 0.0000
+# and was refused, though simulate takes it; five significant digits now
+expect_rc 0 python3 "$src/bench/simgen.py" --workers 1 --seed 1 --load 0.001 --out "$tmp/sglight"
+has "$tmp/out" "0.000028150"
+expect_rc 0 sim --workers "$tmp/sglight/fleet.json" --truth "$tmp/sglight/truth.json" \
+	--mix "$tmp/sglight/mix.json" --tests 20 --warmup 0 --rate "$(cat "$tmp/out")" --compare round-robin
+rm -rf "$tmp/sglight"
 # random.Random takes a seed's absolute value: -101 was held-out seed 101
 gen_bad simgen.py "argument --seed: must be an integer >= 0, got '-101'" --workers 4 --seed -101 --out "$tmp/sg"
 if [ ! -e "$tmp/sg" ]; then ok; else bad "a refused simgen run wrote $tmp/sg"; fi
