@@ -590,6 +590,14 @@ for l in 0 -1 nan inf; do
 done
 gen_bad simgen.py "argument --load: 1e-09 gives 0.00000000018935 tests/s, outside the 0.00001..1000000 simulate --rate takes" \
 	--workers 4 --seed 1 --out "$tmp/sg" --load 1e-9
+# Tests of 1e-300 s end after the clock's resolution: the ratio to the
+# bound is astronomical, and "%.3f" of it was cut short to a wrong number
+echo '[{"test_type": "nlp_text_generation", "share": 1, "expected_duration": 1e-300}]' >"$tmp/tinymix.json"
+echo '{"workers": {"*": {"speed": {"*": 1}}}}' >"$tmp/tiny_truth.json"
+echo '[{"worker_id": "w", "available_memory": 8, "cpu_cores": 4}]' >"$tmp/tiny_w.json"
+expect_rc 0 sim --workers "$tmp/tiny_w.json" --truth "$tmp/tiny_truth.json" --mix "$tmp/tinymix.json" \
+	--tests 50 --warmup 5 --compare hardware-aware,oracle
+grep -Eq '^hardware-aware .* [0-9.]+e\+[0-9]+x$' "$tmp/out" && ok || bad "the ratio to the bound: $(grep '^hardware-aware' "$tmp/out")"
 # A light load on a small fleet: at four decimals its rate printed 0.0000
 # and was refused, though simulate takes it; five significant digits now
 expect_rc 0 python3 "$src/bench/simgen.py" --workers 1 --seed 1 --load 0.001 --out "$tmp/sglight"
