@@ -598,6 +598,19 @@ echo '[{"worker_id": "w", "available_memory": 8, "cpu_cores": 4}]' >"$tmp/tiny_w
 expect_rc 0 sim --workers "$tmp/tiny_w.json" --truth "$tmp/tiny_truth.json" --mix "$tmp/tinymix.json" \
 	--tests 50 --warmup 5 --compare hardware-aware,oracle
 grep -Eq '^hardware-aware .* [0-9.]+e\+[0-9]+x$' "$tmp/out" && ok || bad "the ratio to the bound: $(grep '^hardware-aware' "$tmp/out")"
+# bench/run's one argument is checked before anything is built: -1 gave a
+# table of nonsense and "abc" a ratio of nan, both with exit 0
+for a in "verify -1" "agent abc" "fresh 0" "nginx 4096x"; do
+	read -r bname barg <<<"$a"
+	expect_rc 2 bash "$src/bench/run" "$bname" "$barg"
+	has "$tmp/err" "bench/run: $bname: the count must be a whole number from 1, got '$barg'"
+done
+expect_rc 2 bash "$src/bench/run" fleet bogus
+has "$tmp/err" "bench/run: fleet: the part must be select or scale, got 'bogus'"
+expect_rc 2 bash "$src/bench/run" hw 5
+has "$tmp/err" "bench/run: hw: takes no argument, got '5'"
+expect_rc 2 bash "$src/bench/fuzz" -5
+has "$tmp/err" "bench/fuzz: the seconds must be a whole number (0: 10 million execs), got '-5'"
 # A light load on a small fleet: at four decimals its rate printed 0.0000
 # and was refused, though simulate takes it; five significant digits now
 expect_rc 0 python3 "$src/bench/simgen.py" --workers 1 --seed 1 --load 0.001 --out "$tmp/sglight"
