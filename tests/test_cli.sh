@@ -774,6 +774,15 @@ lacks "$tmp/err" "gone_"
 has "$tmp/err" "reported 5 outcomes from $tmp/typo.jsonl"
 # ... and without a store what it teaches is gone at exit: said
 has "$tmp/err" 'warning: --feedback without a "store" in the config: what it taught is lost when decide exits'
+# A worker id past the 510 bytes learning keys: chosen like any other, each
+# outcome refused, so it never lost its neutral record for failing; said
+# once at the start of a run that learns, naming the fleet
+python3 -c 'import json, sys; w = lambda i: {"worker_id": i, "supported_backends": ["cpu"], "available_memory": 64, "cpu_cores": 16}; json.dump([w("x" * 600), w("b"), w("y" * 511)], open(sys.argv[1], "w"))' "$tmp/longids.json"
+expect_rc 0 "$shim" decide --workers "$tmp/longids.json" --tests "$tmp/tests.jsonl" --feedback /dev/null
+has "$tmp/err" "warning: $tmp/longids.json: 2 worker(s) have an id longer than the 510 bytes a scheduler learns from (the first, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...', is 600 bytes): their outcomes will be refused, and they stay unproven however often they fail"
+# ... not for a run that learns nothing
+expect_rc 0 "$shim" decide --workers "$tmp/longids.json" --tests "$tmp/tests.jsonl"
+lacks "$tmp/err" "longer than the 510"
 # ... also when "store" is only a key of something else (a worker of that
 # name in weighted-round-robin's weights), not a store
 printf '{"children": [{"scheduler": "hardware-aware"}, {"scheduler": "weighted-round-robin", "config": {"weights": {"store": 2}}}]}' >"$tmp/storekey.json"

@@ -499,6 +499,33 @@ static int typed_by_test(const decided_set *d, int said, lbs_outcome *o)
  * tests decided before, for outcomes without a type.  lasting: the
  * config names a store; without one, what was learned goes at exit.
  */
+/* A worker whose id is longer than a store's key can hold is chosen like
+ * any other, but each of its outcomes is refused: never learned, it keeps
+ * the neutral record, which never loses for failing.  Said once, at the
+ * start, for a run that learns (a store, or --feedback). */
+static void warn_unlearnable(const char *fleet, lbs_worker *const *workers, uint32_t n)
+{
+	uint32_t many = 0, first = 0;
+	size_t len = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		size_t l = strlen(workers[i]->id);
+
+		if (l > LBS_LEARN_ID_MAX && !many++) {
+			first = i;
+			len = l;
+		}
+	}
+	if (many) {
+		char shown[96];
+
+		cli_warn(prog, "%s: %u worker(s) have an id longer than the %d bytes a scheduler "
+		         "learns from (the first, '%s', is %zu bytes): their outcomes will be "
+		         "refused, and they stay unproven however often they fail", fleet, many,
+		         LBS_LEARN_ID_MAX, txt_show(shown, sizeof shown, workers[first]->id), len);
+	}
+}
+
 static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *workers,
                            uint32_t n_workers, decided_set *tests, int lasting,
                            conv_warns *warns, int *unsettled)
@@ -708,6 +735,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		rc = cli_open_refused(prog, st, o.routes ? NULL : o.config, err);
 		goto out;
 	}
+	if (!o.routes && (o.feedback || (config && cli_config_names_store(config, config_len))))
+		warn_unlearnable(o.workers, workers, n_workers);
 	/* Standard input is answered a line at a time, as it comes (a live
 	 * stream gets each decision at once); a file is read whole. */
 	streamed = !strcmp(o.tests, "-");
