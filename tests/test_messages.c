@@ -323,7 +323,9 @@ static void test_json_cut_short(void)
 	CHECK_STR(problem("[--1"), "not valid JSON near byte 1");
 	CHECK_STR(problem("[01"), "not valid JSON near byte 2");
 	CHECK_STR(problem("[\"\\q\", 1"), "not valid JSON near byte 2");
-	CHECK_STR(problem("[\"\\ud800\", 1"), "not valid JSON near byte 2");
+	CHECK_STR(problem("[\"\\ud800\", 1"), "not valid JSON: \\ud800 at byte 2 is half of a UTF-16 "
+	                                       "surrogate pair without its other half, which UTF-8 "
+	                                       "text cannot carry");
 	CHECK_STR(problem("[\"\\u12zz\", 1"), "not valid JSON near byte 11");
 	CHECK_STR(problem("[1."), "not valid JSON: it ends at byte 3 inside the number that begins at byte 1");
 	CHECK_STR(problem("[\"\\ud83d"), "not valid JSON: it ends at byte 8 inside the string that begins at byte 1");
@@ -337,6 +339,16 @@ static void test_json_cut_short(void)
 	          "not valid JSON: NaN at byte 6 is Python's, not a JSON number (give a finite number)");
 	CHECK_STR(problem("[1, -Infinity]"), "not valid JSON: -Infinity at byte 4 is Python's, not "
 	                                     "a JSON number (give a finite number)");
+	/* half a surrogate pair (Python's json writes one for a lone
+	 * surrogate in a str) was "not valid JSON near byte 10" */
+	CHECK_STR(problem("{\"id\": \"a\\ud800\"}"),
+	          "not valid JSON: \\ud800 at byte 9 is half of a UTF-16 surrogate pair without "
+	          "its other half, which UTF-8 text cannot carry");
+	CHECK_STR(problem("[\"\\uDC00x\"]"),
+	          "not valid JSON: \\uDC00 at byte 2 is half of a UTF-16 surrogate pair without "
+	          "its other half, which UTF-8 text cannot carry");
+	/* a whole pair is text */
+	CHECK_STR(problem("[\"\\ud83d\\ude00\"]"), "(whole)");
 	CHECK_STR(problem("[Infinity, 1"), "not valid JSON: Infinity at byte 1 is Python's, not a "
 	                                   "JSON number (give a finite number)");
 }
