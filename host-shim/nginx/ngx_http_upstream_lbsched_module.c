@@ -70,10 +70,15 @@
 
 /* The live fleet: how often process 0 reads Redis, how often every process
  * looks for a change (a change reaches select within the sum, plus Redis's
- * answer), and for how long a fleet read before Redis failed stays in use. */
+ * answer), and for how long a fleet read before Redis failed stays in use.
+ * After a failed read the next waits twice as long as the last, up to
+ * LBS_LIVE_BACKOFF_MS: each read of a hung Redis blocks process 0's event
+ * loop, and retrying every 500 ms kept it blocked most of the time.  The
+ * cap stays well inside LBS_LIVE_STALE_S, so a Redis back is seen soon. */
 #define LBS_LIVE_FETCH_MS   500
 #define LBS_LIVE_CHECK_MS   100
 #define LBS_LIVE_STALE_S    10
+#define LBS_LIVE_BACKOFF_MS 4000
 
 /* Changes of in-flight counts kept in the zone for the other processes to
  * follow; one that falls further behind reads every count again. */
@@ -191,6 +196,8 @@ typedef struct {
     rc_conn                    *rconn;        /* process 0 only */
     time_t                      live_ok;      /* last good read */
     ngx_msec_t                  live_next;    /* next read */
+    ngx_msec_t                  live_wait;    /* between reads: longer
+                                                 while they fail */
     char                        live_said[2048]; /* the fleet's problem
                                                     last logged, or "" */
     uint64_t                   *key_said;     /* per peer: what was last
@@ -2356,6 +2363,17 @@ ngx_http_upstream_lbsched_live_put(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 }
 
 
+/* Past LBS_LIVE_STALE_S without a good read, nothing is live: a worker
+ * not heard of is never taken for an idle one. */
+static void
+ngx_http_upstream_lbsched_live_expire(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    if (ngx_time() - lcf->live_ok > LBS_LIVE_STALE_S) {
+        ngx_http_upstream_lbsched_live_put(lcf, "", 0, 0);
+    }
+}
+
+
 /* Process 0: the servers' records from Redis into the zone. */
 static void
 ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
@@ -2417,16 +2435,15 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
             }
         }
 
-        /* what Redis said last holds for a while, then nothing is live:
-         * a worker not heard of is never taken for an idle one */
-        if (ngx_time() - lcf->live_ok > LBS_LIVE_STALE_S) {
-            ngx_http_upstream_lbsched_live_put(lcf, "", 0, 0);
-        }
+        /* what Redis said last holds for a while */
+        ngx_http_upstream_lbsched_live_expire(lcf);
 
+        lcf->live_wait = ngx_min(lcf->live_wait * 2, LBS_LIVE_BACKOFF_MS);
         return;
     }
 
     lcf->live_ok = ngx_time();
+    lcf->live_wait = LBS_LIVE_FETCH_MS;
     ngx_http_upstream_lbsched_live_put(lcf, text, len, n_live);
     free(text);
 
@@ -2574,8 +2591,15 @@ ngx_http_upstream_lbsched_live_tick(ngx_event_t *ev)
     }
 
     if (ngx_worker == 0 && (ngx_msec_int_t) (ngx_current_msec - lcf->live_next) >= 0) {
-        lcf->live_next = ngx_current_msec + LBS_LIVE_FETCH_MS;
         ngx_http_upstream_lbsched_live_fetch(lcf, ev->log);
+
+        /* the wait counts from the read's end: a slow one took seconds */
+        ngx_time_update();
+        lcf->live_next = ngx_current_msec + lcf->live_wait;
+
+    } else if (ngx_worker == 0 && lcf->live_wait != LBS_LIVE_FETCH_MS) {
+        /* between reads backed off: the fleet still goes on time */
+        ngx_http_upstream_lbsched_live_expire(lcf);
     }
 
     ngx_http_upstream_lbsched_live_use(lcf, ev->log);
@@ -2734,6 +2758,7 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
             lcf->live_ev.log = cycle->log;
             lcf->live_ev.cancelable = 1;
             lcf->live_next = ngx_current_msec;
+            lcf->live_wait = LBS_LIVE_FETCH_MS;
             lcf->live_ok = ngx_time();
             ngx_add_timer(&lcf->live_ev, 0);
         }

@@ -9,7 +9,10 @@
 #     100000000000000) is refused alone: it made the fleet text outgrow the
 #     shared zone, and every server went, with a line naming no key;
 #   - every refused key is named, once, however many: past 2 KB of lines
-#     the rest were never said.
+#     the rest were never said;
+#   - a Redis refusing every command is read less and less often, down to
+#     once in 4 s: retried every 500 ms, a hung one kept worker process 0
+#     blocked most of the time.
 # The records are written with redis-cli, no agent.  Real nginx and
 # redis-server on 127.0.0.1, stopped by PID.
 #
@@ -135,6 +138,28 @@ rcli hdel "$kb" load >/dev/null
 put_good "$PB"
 until_ok 20 live_is "$PA" "$PB" && ok || bad "B never came back: $(live)"
 until_ok 10 grep -q 'the live fleet is read again' "$run/error.log" && ok || bad "no notice when the records were good again"
+
+# ---- Redis refusing every command (a password set under nginx): each
+# failed read waits twice as long for the next, up to 4 s.  Each read is a
+# connection of its own (a failed one is closed), so Redis counts them: at
+# 500 ms a round it took 12 in 6 s, each able to block process 0's event
+# loop for the whole read when Redis hangs instead.
+pw=lbsched-test-pw
+conns() { redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning info stats | tr -d '\r' | sed -n 's/^total_connections_received://p'; }
+rcli config set requirepass "$pw" >/dev/null
+# nginx's connection, authenticated before, goes: its next one is refused
+redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning client kill type normal >/dev/null
+until_ok 10 grep -q "redis://127.0.0.1:$REDIS_PORT: NOAUTH" "$run/error.log" && ok || bad "reads refused, not said: $(tail -3 "$run/error.log")"
+sleep 4 # the wait grows: 1, 2, 4 s
+c0=$(conns)
+sleep 6
+c1=$(conns)
+n=$((c1 - c0 - 1)) # the second conns is one
+[ "$n" -le 4 ] && ok || bad "Redis refusing every command got $n connections in 6 s: reads are retried without backing off"
+[ "$(count "NOAUTH")" = 1 ] && ok || bad "the refusal was said $(count NOAUTH) times, not once"
+redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning config set requirepass '' >/dev/null
+# a good read ends the backing off: both back, within the 4 s wait
+until_ok 20 live_is "$PA" "$PB" && ok || bad "Redis taking commands again, servers not back: $(live)"
 stop
 
 # ---- many servers refused at once: each key is named, once (the lines
