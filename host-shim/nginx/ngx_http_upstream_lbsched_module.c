@@ -200,6 +200,8 @@ typedef struct {
                                                  while they fail */
     char                        live_said[2048]; /* the fleet's problem
                                                     last logged, or "" */
+    ngx_flag_t                  live_none;    /* "no server is live" said,
+                                                 none live since */
     uint64_t                   *key_said;     /* per peer: what was last
                                                  logged of its key, or 0 */
     uint64_t                   *key_now;      /* the same, this round */
@@ -2374,6 +2376,32 @@ ngx_http_upstream_lbsched_live_expire(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 }
 
 
+/* Redis answered and no server has a live record: which keys were read. */
+static void
+ngx_http_upstream_lbsched_none_live(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_log_t *log, ngx_uint_t refused)
+{
+    const char  *prefix;
+    char         key[512];
+    ngx_uint_t   i, n;
+
+    for (i = 0, n = 0; i < lcf->npeers; i++) {
+        n += (lcf->first[i] == i);
+    }
+
+    prefix = fleet_redis_prefix(lcf->redis);
+    if (fleet_redis_key(prefix, lcf->ids[0], key, sizeof(key)) != 0) {
+        ngx_cpystrn((u_char *) key, (u_char *) "?", sizeof(key));
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: upstream \"%V\": none of "
+                  "its %ui servers has a live record (%ui refused) under '%s' "
+                  "+ '" FLEET_REDIS_SPACE "' + its address in %s, e.g. key "
+                  "'%s': no server is live", &lcf->name, n, refused, prefix,
+                  rc_where(lcf->rconn), key);
+}
+
+
 /* Process 0: the servers' records from Redis into the zone. */
 static void
 ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
@@ -2449,6 +2477,15 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
     lcf->live_said[0] = '\0';
     ngx_memcpy(lcf->key_said, lcf->key_now, lcf->npeers * sizeof(uint64_t));
+
+    /* Redis answers and has nothing for any server: a prefix or an --id
+     * mistyped serves nothing but 502, and nginx's own line ("no live
+     * upstreams") names neither: said once until a server is live */
+    if (n_live == 0 && !lcf->live_none) {
+        ngx_http_upstream_lbsched_none_live(lcf, log, round.refused);
+    }
+
+    lcf->live_none = (n_live == 0);
 
     if (was_down || (was_refused && round.refused == 0)) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0, "lbsched: upstream \"%V\": "

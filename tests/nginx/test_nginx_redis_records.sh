@@ -10,6 +10,8 @@
 #     shared zone, and every server went, with a line naming no key;
 #   - every refused key is named, once, however many: past 2 KB of lines
 #     the rest were never said;
+#   - a prefix mistyped, so that no server has a record, is one warn
+#     naming the keys looked for: it was only nginx's "no live upstreams";
 #   - a Redis refusing every command is read less and less often, down to
 #     once in 4 s: retried every 500 ms, a hung one kept worker process 0
 #     blocked most of the time.
@@ -40,7 +42,7 @@ conf() {
 	{ ngx_conf_head "$run" 2 256; cat <<EOT
   upstream be {
     lbsched_plugin $plugin;
-    lbsched_fleet redis://127.0.0.1:$REDIS_PORT/r:;
+    lbsched_fleet ${url:-redis://127.0.0.1:$REDIS_PORT/r:};
     lbsched_config '{"learned_weight": 0, "completion": {"enabled": false}}';
     $(printf 'server %s; ' "$@")
   }
@@ -161,6 +163,29 @@ redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning config set requirepass '' 
 # a good read ends the backing off: both back, within the 4 s wait
 until_ok 20 live_is "$PA" "$PB" && ok || bad "Redis taking commands again, servers not back: $(live)"
 stop
+
+# ---- the prefix mistyped ("r", the records being at r:fleet:...): Redis
+# answers, no server has a record, every request is 502; one warn says so,
+# naming the upstream and the keys looked for, not again while none is live
+url=redis://127.0.0.1:$REDIS_PORT/r
+conf typo "127.0.0.1:$PA" "127.0.0.1:$PB"
+start typo
+none="lbsched: upstream \"be\": none of its 2 servers has a live record (0 refused) under 'r' + 'fleet:' + its address in redis://127.0.0.1:$REDIS_PORT, e.g. key 'rfleet:127.0.0.1:$PA': no server is live"
+nones() { grep -cF -- "$none" "$run/error.log"; }
+until_ok 20 grep -qF -- "$none" "$run/error.log" && ok || bad "no server live under the typo'd prefix, not said: $(grep lbsched "$run/error.log" | tail -3)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")
+[ "$code" = 502 ] && ok || bad "under the typo'd prefix: $code, not 502"
+sleep 1.5 # three more rounds, none live: not said again
+[ "$(nones)" = 1 ] && ok || bad "'no server is live' said $(nones) times in 2 s, not once"
+grep -q '\[warn\].*none of its 2 servers' "$run/error.log" && ok || bad "'no server is live' is not a warn"
+# a server live, then gone again: said again
+rcli hset "rfleet:127.0.0.1:$PA" record "$(record "127.0.0.1:$PA")" >/dev/null
+until_ok 20 live_is "$PA" && ok || bad "A's record under rfleet: not read: $(live)"
+rcli del "rfleet:127.0.0.1:$PA" >/dev/null
+twice() { [ "$(nones)" = 2 ]; }
+until_ok 20 twice && ok || bad "none live again: said $(nones) times, not twice"
+stop
+unset url
 
 # ---- many servers refused at once: each key is named, once (the lines
 # are about 150 bytes: 40 of them are three times what was kept)
