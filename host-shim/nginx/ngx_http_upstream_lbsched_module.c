@@ -126,9 +126,14 @@ typedef struct {
 
 
 /* The live fleet as process 0 last read it, after the counts in the zone:
- * fleet document text of the servers' valid records. */
+ * fleet document text of the servers' valid records, and when it was read.
+ * The time is the zone's as the text is: a reload reuses both, and its
+ * processes keep the text only as long as the old ones would have (with a
+ * start time of their own, reloads every few seconds kept a dead Redis's
+ * fleet for ever). */
 typedef struct {
     ngx_atomic_t                gen;          /* bumped with each change */
+    time_t                      ok;           /* the last good read, or 0 */
     ngx_uint_t                  n_live;
     size_t                      len;
     u_char                      text[1];
@@ -194,7 +199,6 @@ typedef struct {
     ngx_atomic_uint_t           live_seen;    /* the zone's gen in use */
     arena                      *live_arena;   /* of the live workers */
     rc_conn                    *rconn;        /* process 0 only */
-    time_t                      live_ok;      /* last good read */
     ngx_msec_t                  live_next;    /* next read */
     ngx_msec_t                  live_wait;    /* between reads: longer
                                                  while they fail */
@@ -2361,6 +2365,8 @@ ngx_http_upstream_lbsched_live_put(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         live->gen++;
     }
 
+    live->ok = ngx_time();
+
     ngx_shmtx_unlock(&shpool->mutex);
 }
 
@@ -2370,9 +2376,21 @@ ngx_http_upstream_lbsched_live_put(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 static void
 ngx_http_upstream_lbsched_live_expire(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    if (ngx_time() - lcf->live_ok > LBS_LIVE_STALE_S) {
-        ngx_http_upstream_lbsched_live_put(lcf, "", 0, 0);
+    ngx_http_upstream_lbsched_live_t  *live;
+    ngx_slab_pool_t                   *shpool;
+
+    live = ngx_http_upstream_lbsched_live(lcf);
+    shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (live->len && ngx_time() - live->ok > LBS_LIVE_STALE_S) {
+        live->len = 0;
+        live->n_live = 0;
+        live->gen++;
     }
+
+    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 
@@ -2470,7 +2488,6 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         return;
     }
 
-    lcf->live_ok = ngx_time();
     lcf->live_wait = LBS_LIVE_FETCH_MS;
     ngx_http_upstream_lbsched_live_put(lcf, text, len, n_live);
     free(text);
@@ -2796,7 +2813,6 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
             lcf->live_ev.cancelable = 1;
             lcf->live_next = ngx_current_msec;
             lcf->live_wait = LBS_LIVE_FETCH_MS;
-            lcf->live_ok = ngx_time();
             ngx_add_timer(&lcf->live_ev, 0);
         }
     }

@@ -12,6 +12,8 @@
 #     the rest were never said;
 #   - a prefix mistyped, so that no server has a record, is one warn
 #     naming the keys looked for: it was only nginx's "no live upstreams";
+#   - with Redis dead and nginx reloaded every 2 s, the servers go after the
+#     10 s the last fleet is kept: each reload restarted that window;
 #   - a Redis refusing every command is read less and less often, down to
 #     once in 4 s: retried every 500 ms, a hung one kept worker process 0
 #     blocked most of the time.
@@ -203,6 +205,24 @@ sleep 1.5 # three more rounds: none said again
 for a in "${many[@]}"; do
 	once "refused key $a" "key '$(key "$a")' field 'record': not valid JSON"
 done
+stop
+
+# ---- Redis gone, nginx reloaded every 2 s: the fleet read last is kept
+# 10 s from that read, not from each reload's start (with reloads every few
+# seconds a dead Redis's servers were served for ever); last, as it stops Redis
+start two
+until_ok 20 live_is "$PA" "$PB" && ok || bad "reloads: both not live at start: $(live)"
+redis_stop
+code=200 reloads=0
+for _ in $(seq 15); do
+	kill -HUP "$(cat "$run/nginx.pid")"
+	reloads=$((reloads + 1))
+	sleep 2
+	code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")
+	[ "$code" = 502 ] && break
+done
+[ "$code" = 502 ] && ok || bad "Redis dead, nginx reloaded $reloads times in 30 s: still $code, the last fleet kept past its 10 s"
+[ "$(grep -c 'reconfiguring' "$run/error.log")" -ge 3 ] && ok || bad "reloads: $(grep -c reconfiguring "$run/error.log") of $reloads seen"
 stop
 
 [ "$fail" = 0 ] || grep lbsched "$run/error.log" | tail -20 >&2
