@@ -2185,6 +2185,22 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    /* nginx takes weight= and round-robin would weigh by it, but every
+     * choice is the scheduler's: said once, with where weights come from */
+    for (peer = peers->peer; peer; peer = peer->next) {
+        if (peer->weight != 1) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "lbsched: upstream \"%V\" in %s:%ui: server %V "
+                          "has weight=%i, which has no effect: the scheduler "
+                          "decides (weighted-round-robin weighs a worker by "
+                          "its fleet record's capacity, or by lbsched_config "
+                          "'{\"weights\": {\"%V\": %i}}')", &lcf->name,
+                          lcf->file_name, lcf->line, &peer->name, peer->weight,
+                          &peer->name, peer->weight);
+            break;
+        }
+    }
+
     for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
 
         if (lcf->redis) {

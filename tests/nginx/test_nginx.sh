@@ -267,6 +267,17 @@ try_conf dup "0,\|server 127.0.0.1:$P_CPU; server|s|server 127.0.0.1:$P_CPU;|& s
 check "nginx -t passes a server listed three times" test $rc -eq 0
 check "... warning once, naming the upstream and the server" \
 	test "$(grep -c "upstream \"be\" in $run/dup.conf:[0-9]*: server 127.0.0.1:$P_CPU is listed more than once" <<<"$out")" = 1
+# weight= is taken by nginx but every choice is the scheduler's, the
+# weighted one's too (it weighs by capacity or its config): said once per
+# upstream, however many servers have one, with what to use instead.
+try_conf weight "s|lbsched_scheduler round-robin;|lbsched_scheduler weighted-round-robin;|
+s|server 127.0.0.1:$P_CPU max_conns=50;|server 127.0.0.1:$P_CPU max_conns=50 weight=3;|
+s|server 127.0.0.1:$P_NPU down;|server 127.0.0.1:$P_NPU down weight=2;|"
+check "nginx -t passes servers with weight=" test $rc -eq 0
+check "... warning once for the upstream, naming it, the server and the weight" \
+	test "$(grep -c "upstream \"kz\" in $run/weight.conf:[0-9]*: server 127.0.0.1:$P_CPU has weight=3, which has no effect: the scheduler decides" <<<"$out")" = 1
+check "... and no line for the second server's weight" test "$(grep -c 'has weight=' <<<"$out")" = 1
+check "... saying what weighs instead" grep -q "its fleet record's capacity, or by lbsched_config '{\"weights\": {\"127.0.0.1:$P_CPU\": 3}}'" <<<"$out"
 # A store path holding \u0000 is refused by nginx -t, relative or absolute,
 # and no directory is made for the path cut short there (cJSON cut it,
 # and the path was rewritten and its directory handed over without it).
