@@ -150,6 +150,8 @@ typedef struct {
     ngx_str_t                   fleet_file;   /* or a redis:// address */
     ngx_str_t                   redis_password_file;
     ngx_flag_t                  redis_insecure;
+    ngx_flag_t                  redis_answers; /* at config time: its keys
+                                                  can be looked for */
     ngx_http_complex_value_t   *map[RQ_COUNT];
 
     /* where the upstream is, for errors found after its block */
@@ -1792,6 +1794,9 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
                               || ngx_strstr(err, "ERR unknown command")
                               ? "; " FLEET_REDIS_READER_NEEDS ": no server is a "
                                 "candidate until it has them" : "");
+
+            } else {
+                lcf->redis_answers = 1;
             }
         }
 
@@ -1801,6 +1806,71 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
     rc_close(c);
 
     return NGX_OK;
+}
+
+
+/*
+ * A Redis that answers and holds no key of any server, at nginx -t: a
+ * prefix or the agents' --id mistyped.  Only a warning, as the agents may
+ * not have started; the workers say it again (none_live) while it lasts.
+ */
+static void
+ngx_http_upstream_lbsched_redis_keys(ngx_conf_t *cf,
+    ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    const char  *prefix;
+    char         err[2048], key[512], first[512];
+    ngx_uint_t   i, n, found;
+    rc_conn     *c;
+    redisReply  *reply;
+
+    c = rc_open(lcf->redis, err, sizeof(err));
+    if (c == NULL) {
+        return;     /* redis_conf said what it found */
+    }
+
+    /* one 200 ms per key would be 40 s for 200 servers on a slow Redis */
+    rc_deadline(c, FLEET_REDIS_READ_TIMEOUTS * rc_timeout_ms(c),
+                "looking for the servers' keys");
+
+    prefix = fleet_redis_prefix(lcf->redis);
+    found = 0;
+    n = 0;
+    first[0] = '\0';
+
+    for (i = 0; i < lcf->npeers && !found; i++) {
+        if (lcf->first[i] != i
+            || fleet_redis_key(prefix, lcf->ids[i], key, sizeof(key)) != 0)
+        {
+            continue;
+        }
+
+        if (n++ == 0) {
+            ngx_cpystrn((u_char *) first, (u_char *) key, sizeof(first));
+        }
+
+        /* HSTRLEN, which the reading user has (FLEET_REDIS_READER_NEEDS) */
+        reply = rc_command(c, err, sizeof(err), "HSTRLEN %s record", key);
+        if (reply == NULL) {
+            rc_close(c);
+            return;     /* unknown: no claim made */
+        }
+
+        found = (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0);
+        freeReplyObject(reply);
+    }
+
+    if (!found && n) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "lbsched: upstream \"%V\" in %s:%ui: none of its %ui "
+                      "servers has a record under '%s' + '" FLEET_REDIS_SPACE
+                      "' + its address in %s, e.g. key '%s'; none is a "
+                      "candidate until its agent writes it (is the prefix, "
+                      "or the agents' --id, right?)", &lcf->name,
+                      lcf->file_name, lcf->line, n, prefix, rc_where(c), first);
+    }
+
+    rc_close(c);
 }
 
 
@@ -2183,6 +2253,10 @@ ngx_http_upstream_init_lbsched(ngx_conf_t *cf,
 
     if (ngx_http_upstream_lbsched_twice(cf, lcf) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (lcf->redis_answers) {
+        ngx_http_upstream_lbsched_redis_keys(cf, lcf);
     }
 
     /* nginx takes weight= and round-robin would weigh by it, but every

@@ -171,6 +171,14 @@ stop
 # naming the upstream and the keys looked for, not again while none is live
 url=redis://127.0.0.1:$REDIS_PORT/r
 conf typo "127.0.0.1:$PA" "127.0.0.1:$PB"
+# nginx -t finds no key of any server too: a warning (the agents may not
+# have started), and nginx -t passes; the good prefix draws none
+"$NGINX" -p "$run/" -c "$run/typo.conf" -t 2>"$tmp/t.err" && ok || bad "nginx -t of the typo'd prefix failed: $(cat "$tmp/t.err")"
+has "$tmp/t.err" "[warn]"
+has "$tmp/t.err" "/typo.conf:"
+has "$tmp/t.err" ": none of its 2 servers has a record under 'r' + 'fleet:' + its address in redis://127.0.0.1:$REDIS_PORT, e.g. key 'rfleet:127.0.0.1:$PA'; none is a candidate until its agent writes it"
+"$NGINX" -p "$run/" -c "$run/two.conf" -t 2>"$tmp/t.err" && ok || bad "nginx -t: $(cat "$tmp/t.err")"
+lacks "$tmp/t.err" "none of its"
 start typo
 none="lbsched: upstream \"be\": none of its 2 servers has a live record (0 refused) under 'r' + 'fleet:' + its address in redis://127.0.0.1:$REDIS_PORT, e.g. key 'rfleet:127.0.0.1:$PA': no server is live"
 nones() { grep -cF -- "$none" "$run/error.log"; }
