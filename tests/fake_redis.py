@@ -1,22 +1,23 @@
-# fake_redis.py PORT REPLY [drip|slow] -- a server that is not Redis (or
+# fake_redis.py PORT REPLY [drip|stream] -- a server that is not Redis (or
 # holds what lbsched did not write), for the shell tests: on 127.0.0.1:PORT
 # it answers every read with REPLY (Python escapes).  With "drip" it then
 # sends one byte every 50 ms for ever: a reply that is never whole, though
-# no read waits long for its next byte.  With "slow" each answer comes
-# 300 ms late: within a client's timeout, but a loop of commands never
-# ends soon.  Prints "listening" once it listens; the test stops it by its
-# pid (redislib.sh's fake_start).
+# no read waits long for its next byte.  With "stream", 64 KiB every 100 ms
+# for ever: each client timeout's share of a reply comes in time, and only
+# a deadline over the whole ends it.  Prints "listening" once it listens;
+# the test stops it by its pid (redislib.sh's fake_start).
 import socket, sys, threading, time
 port = int(sys.argv[1])
 reply = sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
 drip = sys.argv[3:] == ["drip"]
-slow = sys.argv[3:] == ["slow"]
+stream = sys.argv[3:] == ["stream"]
 def serve(c):
     try:
         while c.recv(65536):
-            if slow:
-                time.sleep(0.3)
             c.sendall(reply)
+            while stream:
+                c.sendall(b"x" * 65536)
+                time.sleep(0.1)
             while drip:
                 c.sendall(b"x")
                 time.sleep(0.05)

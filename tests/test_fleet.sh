@@ -1102,14 +1102,6 @@ fake '*2\r\n$1\r\n7\r\n*0\r\n'
 expect_rc 1 timeout 120 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$fport/k:" --tests "$src/examples/tests.jsonl"
 has "$tmp/err" "redis://127.0.0.1:$fport: SCAN did not finish in 100000 rounds (1000 keys each): the server is not Redis"
 fake_stop
-# The same cursor, each answer 300 ms late (within timeout_ms): the
-# read went on for 100,000 rounds, eight hours, nginx's first process
-# held as long; the whole read has 20 times timeout_ms.
-fake '*2\r\n$1\r\n7\r\n*0\r\n' slow
-expect_rc 1 timeout 120 "$shim" decide --plugin "$plugin" --workers "redis://127.0.0.1:$fport/k:" --tests "$src/examples/tests.jsonl"
-lines "$tmp/err" 1
-has "$tmp/err" "redis://127.0.0.1:$fport: timed out: a read of the live fleet (20 times timeout_ms) may take 10000 ms in all"
-fake_stop
 # A pull whose next version never moves was asked for again and again.
 fake '*6\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$10\r\n1700000000\r\n$1\r\n0\r\n'
 echo "{\"store\": {\"path\": \"$tmp/fk\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"f:\", \"timeout_ms\": 1000}}}" >"$tmp/fk.json"

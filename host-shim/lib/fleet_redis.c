@@ -445,9 +445,6 @@ char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, s
 	char **keys = NULL, *text = NULL;
 	size_t nk = 0, nfree = 0;
 
-	_Static_assert(FLEET_REDIS_READ_TIMEOUTS == 20, "the message below says 20");
-	rc_deadline(c, FLEET_REDIS_READ_TIMEOUTS * rc_timeout_ms(c),
-	            "a read of the live fleet (20 times timeout_ms)");
 	if (textbuf_write(&r.text, "{\"workers\":[", 12)) {
 		snprintf(err, n, "%s: out of memory", rc_where(c));
 		goto out;
@@ -486,7 +483,6 @@ char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, s
 	*n_live = r.live;
 	r.text.p = NULL;
 out:
-	rc_deadline(c, 0, NULL);
 	free_keys(keys, nfree);
 	textbuf_free(&r.text);
 	return text;

@@ -39,11 +39,12 @@
 /* SCAN rounds a fleet's read takes at most: a keyspace of 100 million keys
  * at SCAN's COUNT 1000. */
 #define FLEET_REDIS_MAX_SCANS 100000
-/* A whole read takes at most this many times the connection's timeout_ms
- * (10 s at the default 500 ms, 4 s at nginx's 200 ms): each 64 KiB must
- * move within one timeout_ms, and a server that kept that pace through
- * 100,000 SCAN rounds or 256 MB of records held nginx's first process for
- * hours. */
+/* nginx's round of reading the live fleet (its connect, AUTH and read,
+ * through rc_target.deadline_ms and rc_deadline) takes at most this many
+ * times its timeout_ms, 4 s: each 64 KiB must move within one timeout_ms,
+ * and a server that kept that pace without end held its first process for
+ * ever.  The shim's read is not bounded so: a SCAN of a shared Redis of
+ * millions of keys takes longer, and a command can be interrupted. */
 #define FLEET_REDIS_READ_TIMEOUTS 20
 /* A worker in the fleet text (its record with the load inside, as cJSON
  * prints it, and the comma after it) is at most this, or it is refused
@@ -70,9 +71,8 @@ int fleet_redis_key(const char *prefix, const char *id, char *buf, size_t n);
  * exactly these n_ids workers (nginx: its servers' addresses).  Each key
  * is read once, however often SCAN or ids give it.  Refused
  * records go to `refused` (may be NULL), one call each.  *n_live counts the
- * workers in the text.  NULL with a one-line error when Redis fails or
- * the read outlasts FLEET_REDIS_READ_TIMEOUTS times c's timeout_ms; c's
- * deadline is lifted again on return.
+ * workers in the text.  NULL with a one-line error when Redis fails (a
+ * deadline of c's passed included).
  */
 char *fleet_redis_read(rc_conn *c, const char *prefix, const char *const *ids, size_t n_ids,
                        fleet_refused_fn refused, void *ctx, size_t *len, uint32_t *n_live,

@@ -1732,6 +1732,10 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
 
     lcf->redis->insecure = (lcf->redis_insecure == 1);
     lcf->redis->timeout_ms = 200; /* process 0's event loop waits for it */
+    /* and for a whole round, AUTH included: each 64 KiB within 200 ms,
+     * kept up without end, held it for ever */
+    lcf->redis->deadline_ms = FLEET_REDIS_READ_TIMEOUTS * 200;
+    lcf->redis->deadline_what = "a round of reading the live fleet";
 
     /* A Redis that does not answer yet is a warning (it may start after
      * nginx), but the password file is here to read now: a problem with
@@ -2534,6 +2538,9 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
     if (lcf->rconn == NULL) {
         lcf->rconn = rc_open(lcf->redis, err, sizeof(err));
+
+    } else {
+        rc_deadline(lcf->rconn, lcf->redis->deadline_ms, lcf->redis->deadline_what);
     }
 
     if (lcf->rconn) {
@@ -2541,6 +2548,8 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
                                 (const char *const *) lcf->ids, lcf->npeers,
                                 ngx_http_upstream_lbsched_live_refused, &round,
                                 &len, &n_live, err, sizeof(err));
+        /* kept for the next round, which sets its own */
+        rc_deadline(lcf->rconn, 0, NULL);
     }
 
     /* fleet_redis_read bounds each worker's text to the zone's share of

@@ -557,6 +557,8 @@ rc_conn *rc_connect(const rc_target *t, char *err, size_t n)
 	}
 	rc_target_where(t, c->where, sizeof c->where);
 	c->timeout_ms = ms;
+	if (t->deadline_ms > 0)
+		rc_deadline(c, t->deadline_ms, t->deadline_what);
 	if (rc_check_policy(t, err, n) < 0) {
 		free(c);
 		return NULL;

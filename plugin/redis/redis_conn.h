@@ -77,6 +77,10 @@ typedef struct rc_target {
 	int insecure;               /* allow a non-loopback Redis without a password */
 	int timeout_ms;             /* connect, and each 64 KiB of a command's
 	                             * exchange (AUTH's too); 0: the default */
+	int deadline_ms;            /* > 0: rc_deadline(c, deadline_ms,
+	                             * deadline_what) from the connect on, so
+	                             * that AUTH is bounded too */
+	const char *deadline_what;
 } rc_target;
 
 typedef struct rc_conn rc_conn;

@@ -16,7 +16,9 @@
 #     10 s the last fleet is kept: each reload restarted that window;
 #   - a Redis refusing every command is read less and less often, down to
 #     once in 4 s: retried every 500 ms, a hung one kept worker process 0
-#     blocked most of the time.
+#     blocked most of the time;
+#   - a round of reading whose answer streams without end is cut at 4 s:
+#     it held worker process 0 for ever.
 # The records are written with redis-cli, no agent.  Real nginx and
 # redis-server on 127.0.0.1, stopped by PID.
 #
@@ -214,6 +216,21 @@ for a in "${many[@]}"; do
 	once "refused key $a" "key '$(key "$a")' field 'record': not valid JSON"
 done
 stop
+
+# ---- a server whose every answer streams 64 KiB each 100 ms without end:
+# each 200 ms window moved its share, and process 0 read for ever (with a
+# password, inside AUTH); a round, AUTH included, has 20 times 200 ms
+fake_start '+' stream
+url=redis://127.0.0.1:$FAKE_PORT/r:
+conf stream "127.0.0.1:$PA" "127.0.0.1:$PB"
+start stream
+round="redis://127.0.0.1:$FAKE_PORT: timed out: a round of reading the live fleet may take 4000 ms in all"
+until_ok 40 grep -qF -- "$round" "$run/error.log" && ok || bad "an endless answer: the round not cut at its 4 s: $(grep lbsched "$run/error.log" | tail -3)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/lbsched_status")
+[ "$code" = 200 ] && ok || bad "with the endless answer, nginx's status: $code"
+stop
+fake_stop
+unset url
 
 # ---- Redis gone, nginx reloaded every 2 s: the fleet read last is kept
 # 10 s from that read, not from each reload's start (with reloads every few
