@@ -2102,6 +2102,32 @@ class DropInTest(unittest.TestCase):
                                           pd), ["fast"])
         s.close()
 
+    def test_performance_data_of_another_type_teaches_no_speed_from_the_placed_test(self):
+        # Compared with the placed test's duration, every type's records were:
+        # a first call placing a 1 s vision test made A's nlp history of 30 s
+        # runs (twice as fast as its 60 s tests) 30 times slow, for good, and
+        # the nlp test then went to B, of no history
+        caps = {wid: WorkerCapabilities(wid, available_memory=16.0, cpu_cores=8)
+                for wid in ("A", "B")}
+        nlp, vt = "nlp_text_generation", "vision_classification"
+        pd = {"A": {nlp: WorkerPerformance("A", nlp, average_execution_time=30.0,
+                                           sample_count=50)}, "B": {}}
+        s = lbsched.create_scheduler("hardware_aware", plugin=PLUGIN)
+        s.select_worker(TestRequirements("v", test_type=vt, expected_duration=1.0), caps,
+                        None, pd)
+        t = TestRequirements("n", test_type=nlp, expected_duration=60.0)
+        s.select_worker(t, caps, None, pd)
+        a = {c["worker"]: c for c in s.explain(t, caps)["candidates"]}["A"]
+        self.assertEqual(a["ratio_n"], 0, a)  # seeded, with no speed
+        s.close()
+        # the same records placed first with their own type's test: 2x
+        s = lbsched.create_scheduler("hardware_aware", plugin=PLUGIN)
+        self.assertEqual(s.select_worker(t, caps, None, pd), "A")
+        a = {c["worker"]: c for c in s.explain(t, caps)["candidates"]}["A"]
+        self.assertEqual(a["ratio_n"], 50, a)
+        self.assertAlmostEqual(a["learned_speed"], 2.0, 6)
+        s.close()
+
     def test_performance_data_is_seeded_again_by_a_new_scheduler_on_one_store(self):
         # The limitation docs/PYTHON.md states: what was seeded is per
         # scheduler object, in memory, so a restart over a persistent store

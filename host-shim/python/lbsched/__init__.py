@@ -965,9 +965,9 @@ _TEST_DEFAULT_DURATION_S = 60.0
 
 
 def _work_duration(test_requirements):
-    """The placed test's expected_duration as cv_work_duration resolves it,
-    or None when it is 0 or no value the converter takes (the test is then
-    refused before anything is seeded)."""
+    """(the placed test's expected_duration as cv_work_duration resolves it,
+    its test_type), or None when the duration is 0 or no value the
+    converter takes (the test is then refused before anything is seeded)."""
     try:
         rec = _record(test_requirements)
     except ValueError:
@@ -975,7 +975,7 @@ def _work_duration(test_requirements):
     d = rec.get("expected_duration", _TEST_DEFAULT_DURATION_S)
     if type(d) not in (int, float) or not 0 < d <= _MAX_SECONDS:
         return None
-    return float(d)
+    return float(d), rec.get("test_type")
 
 # The original WorkerPerformance's fields (seed-behaviour.md §a.1), in its
 # order: a dict record may give any of them (those lbsched does not read
@@ -1482,10 +1482,12 @@ class PluginScheduler(object):
         k_f = int(round(new_f * scale))
         base = {"test_id": "performance_data", "worker_id": wid, "duration": dur,
                 "test_type": ttype}
-        if work is not None:
+        if work is not None and work[1] == ttype:
             # without it a run teaches no speed: a worker whose history is
-            # 100 times slower looked as fast as its prior
-            base["expected_duration"] = work
+            # 100 times slower looked as fast as its prior.  Only the
+            # placed test's own type: a 1 s vision test's duration made
+            # another type's 30 s runs 30 times slow, for good
+            base["expected_duration"] = work[0]
         outcomes = [_dumps(dict(base, success=j >= k_f), where) for j in range(k)]
         return (wid, ttype), (n, failures, mean), outcomes
 
