@@ -1,7 +1,8 @@
 /*
  * sched_wrr.c -- the "weighted-round-robin" scheduler: nginx's smooth
- * weighted rotation over the workers eligible for each request
- * (scheduler-algos/wrr.h).
+ * weighted rotation over the workers eligible for each request, one
+ * rotation per eligibility class (what a request asks of the hardware),
+ * so shares hold within each set (scheduler-algos/wrr.h).
  *
  * Config: {"load_ceiling": 0.9, "weights_from": "capabilities",
  *          "weights": {"gpu-1": 4, "cpu-1": 1}, "default_weight": 1}
@@ -337,9 +338,9 @@ static lbs_status wr_workers_changed(void *p, const lbs_worker *const *workers, 
 
 	(void)workers;
 	(void)n;
-	/* Workers that left stop holding table room from the next select;
-	 * the ones that stay were eligible recently and keep their place in
-	 * the rotation. */
+	/* Workers that left stop holding table room from the next select,
+	 * in every class; the ones that stay were eligible recently and keep
+	 * their place in each class's rotation. */
 	atomic_store_explicit(&inst->forget, 1, memory_order_release);
 	return LBS_OK;
 }

@@ -1,5 +1,6 @@
 /*
- * wrr.c -- smooth weighted round-robin; see wrr.h for the rule.
+ * wrr.c -- smooth weighted round-robin, a rotation per eligibility class;
+ * see wrr.h for the rule.
  */
 #include "wrr.h"
 
@@ -10,8 +11,8 @@
 #include "eligible.h"
 #include "worker_id.h"
 
-/* Current weights of ids not eligible for this many selects are dropped
- * when the table would otherwise grow. */
+/* Current weights of ids not eligible for this many selects of their
+ * class are dropped when its table would otherwise grow. */
 #define WRR_KEEP 4096u
 #define WRR_MIN_LOAD_WEIGHT 0.01
 
@@ -23,24 +24,31 @@ void wrr_init(wrr_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void class_free(wrr_class *c)
+{
+	free(c->ent);
+	free(c->index);
+	free(c->pos_ent);
+	memset(c, 0, sizeof(*c));
+}
+
 void wrr_free(wrr_state *s)
 {
-	free(s->ent);
-	free(s->index);
-	free(s->pos_ent);
+	for (uint32_t i = 0; i < s->n_cls; i++)
+		class_free(&s->cls[i]);
 	free(s->pos_weight);
 	wrr_init(s);
 }
 
 /* The entry of hash h, or UINT32_MAX; *slot gets where it is or would go. */
-static uint32_t lookup(const wrr_state *s, uint64_t h, uint32_t *slot)
+static uint32_t lookup(const wrr_class *c, uint64_t h, uint32_t *slot)
 {
-	uint32_t mask = s->cap - 1, i = (uint32_t)(h ^ (h >> 32)) & mask;
+	uint32_t mask = c->cap - 1, i = (uint32_t)(h ^ (h >> 32)) & mask;
 
-	while (s->index[i]) {
-		if (s->ent[s->index[i] - 1].hash == h) {
+	while (c->index[i]) {
+		if (c->ent[c->index[i] - 1].hash == h) {
 			*slot = i;
-			return s->index[i] - 1;
+			return c->index[i] - 1;
 		}
 		i = (i + 1) & mask;
 	}
@@ -50,75 +58,185 @@ static uint32_t lookup(const wrr_state *s, uint64_t h, uint32_t *slot)
 
 /* Keep the entries seen since `since`, with room for `room` more; an
  * index of at least twice that. */
-static lbs_status rebuild(wrr_state *s, uint64_t since, uint32_t room)
+static lbs_status rebuild(wrr_class *c, uint64_t since, uint32_t room)
 {
 	uint32_t kept = 0, cap = 64, slot;
 	uint32_t *index;
 
-	for (uint32_t i = 0; i < s->n_ent; i++)
-		if (s->ent[i].seen >= since)
-			s->ent[kept++] = s->ent[i];
-	s->n_ent = kept;
-	if ((uint64_t)kept + room > s->ent_cap) {
+	for (uint32_t i = 0; i < c->n_ent; i++)
+		if (c->ent[i].seen >= since)
+			c->ent[kept++] = c->ent[i];
+	c->n_ent = kept;
+	if ((uint64_t)kept + room > c->ent_cap) {
 		uint64_t want = (uint64_t)kept + room;
 		wrr_entry *e;
 
 		want += want / 2;
 		if (want > UINT32_MAX / 2)
 			return LBS_ENOMEM;
-		e = realloc(s->ent, want * sizeof(*e));
+		e = realloc(c->ent, want * sizeof(*e));
 		if (!e)
 			return LBS_ENOMEM;
-		s->ent = e;
-		s->ent_cap = (uint32_t)want;
+		c->ent = e;
+		c->ent_cap = (uint32_t)want;
 	}
-	while ((uint64_t)cap < 2 * (uint64_t)s->ent_cap)
+	while ((uint64_t)cap < 2 * (uint64_t)c->ent_cap)
 		cap *= 2;
 	if (!(index = calloc(cap, sizeof(*index))))
 		return LBS_ENOMEM;
-	free(s->index);
-	s->index = index;
-	s->cap = cap;
-	for (uint32_t i = 0; i < s->n_ent; i++) {
-		(void)lookup(s, s->ent[i].hash, &slot);
-		s->index[slot] = i + 1;
+	free(c->index);
+	c->index = index;
+	c->cap = cap;
+	for (uint32_t i = 0; i < c->n_ent; i++) {
+		(void)lookup(c, c->ent[i].hash, &slot);
+		c->index[slot] = i + 1;
 	}
 	return LBS_OK;
+}
+
+/* Room in c for every one of n workers to be new, and a position cache
+ * of n. */
+static lbs_status class_room(wrr_class *c, uint32_t n)
+{
+	if (n > c->pos_cap) {
+		uint32_t *pe = realloc(c->pos_ent, n * sizeof(*pe));
+
+		if (!pe)
+			return LBS_ENOMEM;
+		for (uint32_t i = c->pos_cap; i < n; i++)
+			pe[i] = UINT32_MAX;
+		c->pos_ent = pe;
+		c->pos_cap = n;
+	}
+	if (c->cap && (uint64_t)c->n_ent + n <= c->ent_cap)
+		return LBS_OK;
+	if (c->cap && c->steps > WRR_KEEP) {
+		lbs_status st = rebuild(c, c->steps - WRR_KEEP, 0);
+
+		if (st != LBS_OK || (uint64_t)c->n_ent + n <= c->ent_cap)
+			return st;
+	}
+	return rebuild(c, 0, n);
 }
 
 lbs_status wrr_prepare(wrr_state *s, uint32_t n)
 {
 	if (n > s->pos_cap) {
-		uint32_t *pe = realloc(s->pos_ent, n * sizeof(*pe));
-		double *pw;
+		double *pw = realloc(s->pos_weight, 2 * (size_t)n * sizeof(*pw));
 
-		if (!pe)
-			return LBS_ENOMEM;
-		for (uint32_t i = s->pos_cap; i < n; i++)
-			pe[i] = UINT32_MAX;
-		s->pos_ent = pe;
-		pw = realloc(s->pos_weight, 2 * (size_t)n * sizeof(*pw));
 		if (!pw)
 			return LBS_ENOMEM;
 		s->pos_weight = pw;
 		s->pos_cap = n;
 	}
-	/* Room for every worker of this call to be new. */
-	if (s->cap && (uint64_t)s->n_ent + n <= s->ent_cap)
-		return LBS_OK;
-	if (s->cap && s->steps > WRR_KEEP) {
-		lbs_status st = rebuild(s, s->steps - WRR_KEEP, 0);
-
-		if (st != LBS_OK || (uint64_t)s->n_ent + n <= s->ent_cap)
-			return st;
-	}
-	return rebuild(s, 0, n);
+	return LBS_OK;
 }
 
 void wrr_forget(wrr_state *s, uint64_t age)
 {
-	if (s->cap)
-		(void)rebuild(s, s->steps > age ? s->steps - age : 0, 0);
+	for (uint32_t i = 0; i < s->n_cls; i++) {
+		wrr_class *c = &s->cls[i];
+
+		if (c->cap)
+			(void)rebuild(c, c->steps > age ? c->steps - age : 0, 0);
+	}
+}
+
+/*
+ * The class of a request: what it asks of a worker's hardware, the
+ * requirements that make its eligible set apart from the load ceiling,
+ * the exclude list and what is free now (those move the set within a
+ * class, as they move it between requests of one kind).  Memory and
+ * compute units count by their power of two, so requests of sizes drawn
+ * from a range share a few rotations rather than each start one.
+ */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	return lbs_fnv1a_n(h, (const char *)&v, sizeof(v));
+}
+
+static uint64_t mix_str(uint64_t h, const char *str)
+{
+	/* with its NUL: "ab","c" is not "a","bc"; NULL (never met) apart */
+	return str ? lbs_fnv1a_n(h, str, strlen(str) + 1) : mix(h, UINT64_MAX);
+}
+
+static uint64_t bit_length(uint64_t x)
+{
+#if defined(__GNUC__)
+	return x ? 64 - (uint64_t)__builtin_clzll(x) : 0;
+#else
+	uint64_t b = 0;
+
+	for (; x; x >>= 1)
+		b++;
+	return b;
+#endif
+}
+
+static uint64_t class_key(const lbs_workload *wl)
+{
+	uint64_t h = LBS_FNV_OFFSET;
+	uint32_t names = elig_n_names(wl);
+
+	h = mix(h, wl->required_backends);
+	h = mix(h, (uint64_t)wl->required_precisions << 32 | wl->required_features);
+	h = mix(h, bit_length(wl->min_memory_bytes) << 8 | bit_length(wl->min_compute_units));
+	if (wl->n_required_accels) {
+		h = mix(h, wl->n_required_accels);
+		if (!wl->required_accel_kinds || !wl->required_accel_counts)
+			h = mix(h, UINT64_MAX);
+		else
+			for (uint32_t i = 0; i < wl->n_required_accels; i++)
+				h = mix(mix_str(h, wl->required_accel_kinds[i]),
+				        wl->required_accel_counts[i]);
+	}
+	if (names) {
+		h = mix(h, (uint64_t)names << 32 | 1u);
+		if (!wl->required_backend_names)
+			h = mix(h, UINT64_MAX);
+		else
+			for (uint32_t i = 0; i < names; i++)
+				h = mix_str(h, wl->required_backend_names[i]);
+	}
+	return h;
+}
+
+static wrr_class *class_find(wrr_state *s, uint64_t key)
+{
+	for (uint32_t i = 0; i < s->n_cls; i++)
+		if (s->cls[i].key == key)
+			return &s->cls[i];
+	return NULL;
+}
+
+/* The class of key for a select, made when new (in the place of the one
+ * selected for least recently when WRR_CLASSES are kept), with room for
+ * n workers. */
+static lbs_status class_get(wrr_state *s, uint64_t key, uint32_t n, wrr_class **out)
+{
+	wrr_class *c = class_find(s, key);
+
+	if (!c && s->n_cls < WRR_CLASSES) {
+		c = &s->cls[s->n_cls++];
+		memset(c, 0, sizeof(*c));
+	} else if (!c) {
+		c = &s->cls[0];
+		for (uint32_t i = 1; i < s->n_cls; i++)
+			if (s->cls[i].used < c->used)
+				c = &s->cls[i];
+		/* its rotation starts over; the memory is kept */
+		c->n_ent = 0;
+		c->steps = 0;
+		if (c->index)
+			memset(c->index, 0, c->cap * sizeof(*c->index));
+		for (uint32_t i = 0; i < c->pos_cap; i++)
+			c->pos_ent[i] = UINT32_MAX;
+	}
+	c->key = key;
+	c->used = ++s->clock;
+	*out = c;
+	return class_room(c, n);
 }
 
 double wrr_weight_of(const wrr_params *p, const lbs_worker *w)
@@ -138,10 +256,12 @@ double wrr_weight_of(const wrr_params *p, const lbs_worker *w)
 
 /*
  * Fill the scratch: per position its weight (-1 when not eligible) and its
- * current weight (0 when never seen); slot positions for commit.  Returns
- * the number eligible, or -1 for an invalid worker.
+ * current weight in class c (0 when never seen, or c NULL: a class not
+ * made yet); slot positions for commit, which needs c to have room for
+ * every worker (class_get).  Returns the number eligible, or -1 for an
+ * invalid worker.
  */
-static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
+static int64_t gather(wrr_class *c, const wrr_params *p, const lbs_workload *wl,
                       const lbs_worker *const *workers, uint32_t n, int insert,
                       double *weight, double *cur)
 {
@@ -162,19 +282,26 @@ static int64_t gather(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		if (!(weight[i] > 0.0))
 			weight[i] = 0.0; /* drained: see wrr_pick */
 		eligible++;
+		cur[i] = 0.0;
+		if (!c)
+			continue;
 		h = wid_hash(w->id);
-		k = s->pos_ent[i];
-		if (k >= s->n_ent || s->ent[k].hash != h) {
-			k = lookup(s, h, &slot);
+		/* a looking call may come with more workers than the class
+		 * has positions for: those are looked up */
+		k = i < c->pos_cap ? c->pos_ent[i] : UINT32_MAX;
+		if (k >= c->n_ent || c->ent[k].hash != h) {
+			k = c->cap ? lookup(c, h, &slot) : UINT32_MAX;
 			if (k == UINT32_MAX && insert) {
-				/* wrr_prepare left room for this call's workers */
-				k = s->n_ent++;
-				s->ent[k] = (wrr_entry){ .hash = h };
-				s->index[slot] = k + 1;
+				/* class_get left room for this call's workers */
+				k = c->n_ent++;
+				c->ent[k] = (wrr_entry){ .hash = h };
+				c->index[slot] = k + 1;
 			}
-			s->pos_ent[i] = k;
+			if (i < c->pos_cap)
+				c->pos_ent[i] = k;
 		}
-		cur[i] = k < s->n_ent ? s->ent[k].current : 0.0;
+		if (k < c->n_ent)
+			cur[i] = c->ent[k].current;
 	}
 	return eligible;
 }
@@ -221,14 +348,25 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                     uint32_t commit, uint32_t *idx, wrr_result *res)
 {
 	double *weight = s->pos_weight, *cur = s->pos_weight + n;
+	uint64_t key;
+	wrr_class *c;
 	int64_t eligible;
 
 	memset(res, 0, sizeof(*res));
 	if (n == 0)
 		return LBS_OK;
-	if (n > s->pos_cap || !s->cap)
+	if (n > s->pos_cap)
 		return LBS_EINTERNAL; /* wrr_prepare was not called */
-	eligible = gather(s, p, wl, workers, n, commit > 0, weight, cur);
+	key = class_key(wl);
+	if (commit) {
+		lbs_status st = class_get(s, key, n, &c);
+
+		if (st != LBS_OK)
+			return st;
+	} else {
+		c = class_find(s, key);
+	}
+	eligible = gather(c, p, wl, workers, n, commit > 0, weight, cur);
 	if (eligible < 0)
 		return LBS_EINVAL;
 	res->n_eligible = (uint32_t)eligible;
@@ -274,12 +412,12 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		idx[res->n_found++] = (uint32_t)best;
 	}
 	if (commit && res->n_found >= commit) {
-		s->steps++;
+		c->steps++;
 		for (uint32_t i = 0; i < n; i++) {
 			if (weight[i] < 0.0 && weight[i] > -1.5)
 				continue; /* -1: not eligible */
-			s->ent[s->pos_ent[i]].current = cur[i];
-			s->ent[s->pos_ent[i]].seen = s->steps;
+			c->ent[c->pos_ent[i]].current = cur[i];
+			c->ent[c->pos_ent[i]].seen = c->steps;
 		}
 	}
 	return LBS_OK;
@@ -296,9 +434,9 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 
 	if (n == 0)
 		return LBS_OK;
-	if (n > s->pos_cap || !s->cap)
+	if (n > s->pos_cap)
 		return LBS_EINTERNAL;
-	eligible = gather(s, p, wl, workers, n, 0, weight, cur);
+	eligible = gather(class_find(s, class_key(wl)), p, wl, workers, n, 0, weight, cur);
 	if (eligible < 0)
 		return LBS_EINVAL;
 	for (uint32_t i = 0; i < n; i++)

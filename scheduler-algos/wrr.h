@@ -12,13 +12,25 @@
  * sum-of-weights picks, spread out rather than in bursts, and the sequence
  * is a function of the inputs alone.
  *
- * Current weights are kept per worker id (a hash of it: positions mean
- * nothing across calls), one set for all requests.  Workers not eligible
- * for a request neither gain nor lose, and a step takes off the winner
- * what it added to the eligible: so shares hold within each set of
- * eligible workers, and work only one worker could take (only it had the
- * GPU) leaves every current weight as it was -- it is not counted against
- * that worker's share of the broad work.  Several workers for one request
+ * Current weights are kept per eligibility class, and within it per
+ * worker id (a hash of it: positions mean nothing across calls).  A class
+ * is what a request asks of a worker's hardware (wrr.c's class_key): its
+ * backend bits and names, precisions, features, accelerators, and the
+ * power of two its memory and compute units fall in.  Each class turns a
+ * rotation of its own, so requests of one class take no turn of
+ * another's: plain and CUDA-only tests interleaved on a, b(cuda), c,
+ * d(cuda) give b and d half the CUDA tests each and every worker a
+ * quarter of the plain ones (one rotation for all gave b every CUDA test,
+ * d's turns being spent on plain ones).  At most WRR_CLASSES classes are
+ * kept; a new one beyond them takes the place of the one selected for
+ * least recently, whose rotation starts over if it comes back.
+ *
+ * Within a class, the eligible set still moves (the load ceiling, an
+ * exclude list, free memory, the workers a host passes): workers not
+ * eligible for a request neither gain nor lose, and a step takes off the
+ * winner what it added to the eligible.  Work only one worker could take
+ * (only it had the GPU) is a class of its own and leaves the others'
+ * rotations as they were.  Several workers for one request
  * (m shards) are one step of m shares: each eligible worker gains m times
  * its weight, the m most due are taken and each loses the total, so a
  * worker is in a request's set in proportion to its weight (m steps, each
@@ -31,8 +43,9 @@
  * the others, gain and lose nothing.  A worker of weight 0 is drained: it is taken only when
  * no eligible worker has a positive weight, and scores 0 beside them.
  *
- * Pure: libc only.  The table grows in wrr_prepare (the only allocation);
- * pick and score never allocate.  Not thread-safe; the caller serialises.
+ * Pure: libc only.  The scratch grows in wrr_prepare, a class's table in
+ * a committing wrr_pick (a select); score and a looking pick never
+ * allocate.  Not thread-safe; the caller serialises.
  */
 #ifndef LBS_WRR_H
 #define LBS_WRR_H
@@ -57,22 +70,34 @@ typedef struct wrr_entry {
 /* Gives the configured weight of a worker id (WRR_CONFIG). */
 typedef double (*wrr_weight_fn)(void *ctx, const char *id);
 
+/* Classes kept at once (each a table of the workers it has seen). */
+#define WRR_CLASSES 32
+
 /*
- * Entries are dense, in the order workers were first seen, so a stable
- * fleet reads them in position order; `index` (open addressing, entry + 1,
- * 0 empty) finds an id's entry when its position changed.  pos_ent
- * remembers each position's entry from the last call and is trusted only
- * when that entry's hash is the worker's.
+ * One class's rotation.  Entries are dense, in the order workers were
+ * first seen, so a stable fleet reads them in position order; `index`
+ * (open addressing, entry + 1, 0 empty) finds an id's entry when its
+ * position changed.  pos_ent remembers each position's entry from the
+ * class's last call and is trusted only when that entry's hash is the
+ * worker's.
  */
-typedef struct wrr_state {
+typedef struct wrr_class {
+	uint64_t key;       /* class_key of its requests */
+	uint64_t used;      /* wrr_state.clock when a select last came */
+	uint64_t steps;     /* selects committed in this class */
 	wrr_entry *ent;
 	uint32_t n_ent, ent_cap;
 	uint32_t *index;
 	uint32_t cap;       /* of index: a power of two, or 0 */
-	uint64_t steps;     /* selects committed */
-	/* Of wrr_prepare's size: per position its entry (kept across calls),
-	 * and scratch weights and current weights. */
 	uint32_t *pos_ent;
+	uint32_t pos_cap;
+} wrr_class;
+
+typedef struct wrr_state {
+	wrr_class cls[WRR_CLASSES];
+	uint32_t n_cls;
+	uint64_t clock;     /* selects, every class */
+	/* Of wrr_prepare's size: scratch weights and current weights. */
 	double *pos_weight;
 	uint32_t pos_cap;
 } wrr_state;
@@ -96,8 +121,8 @@ typedef struct wrr_result {
 void wrr_init(wrr_state *s);
 void wrr_free(wrr_state *s);
 
-/* Room for n workers (the table and the scratch).  LBS_OK or LBS_ENOMEM;
- * call before pick / score with the same n. */
+/* Scratch for n workers.  LBS_OK or LBS_ENOMEM; call before pick / score
+ * with the same n. */
 lbs_status wrr_prepare(wrr_state *s, uint32_t n);
 
 /* A worker's weight under p (WRR_LOAD needs the load of the worker). */
@@ -107,8 +132,9 @@ double wrr_weight_of(const wrr_params *p, const lbs_worker *w);
  * Up to `want` eligible workers into idx[] by the smooth rotation.  When
  * `commit` > 0 and at least that many were found, the current weights move
  * (select: commit = the workload's minimum); with 0 the call only looks
- * (explain).  Fewer than `want` found means fewer are eligible.
- * LBS_OK, or LBS_EINVAL for a NULL, short or id-less worker.
+ * (explain).  Fewer than `want` found means fewer are eligible.  A
+ * committing pick makes the workload's class when it has none yet.
+ * LBS_OK, LBS_ENOMEM, or LBS_EINVAL for a NULL, short or id-less worker.
  */
 lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n, uint32_t want,
@@ -117,15 +143,18 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 /*
  * Score without moving anything: -1 when not eligible; else how due the
  * worker is after this step's increment, current + weight, scaled so the
- * next pick scores 1 and the least due 0 (all 1 when equal).  When
- * `current` / `weight` are not NULL they receive each worker's figures.
+ * next pick scores 1 and the least due 0 (all 1 when equal), the current
+ * weights those of the workload's class (0 for a class not seen yet).
+ * When `current` / `weight` are not NULL they receive each worker's
+ * figures.
  */
 lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                      const lbs_worker *const *workers, uint32_t n, double *scores,
                      double *current, double *weight);
 
 /* Drop the current weights of ids not eligible in the last `age` selects
- * (the fleet moved on); keeps the table from growing without end. */
+ * of their class (the fleet moved on); keeps the tables from growing
+ * without end. */
 void wrr_forget(wrr_state *s, uint64_t age);
 
 #endif

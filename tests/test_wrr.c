@@ -1,7 +1,9 @@
 /*
  * test_wrr.c -- the "weighted-round-robin" scheduler through the real
  * plugin: nginx's smooth order for weights 5/1/1, deterministic where the
- * original drew at random, only eligible workers take part, weights from
+ * original drew at random, only eligible workers take part, a rotation
+ * per eligibility class (shares hold in each set under any interleaving
+ * of requests with different sets), weights from
  * capacity, config or load, shards, explain / score / stats, config errors,
  * and reachable as a composite child.
  */
@@ -381,9 +383,11 @@ static void test_weights_against_fleet(void)
 		/* b is behind (current -2) and drained a at 0: b all the same */
 		CHECK_STR(choose(s, &wab, &ab), "b");
 		CHECK_STR(choose(s, &wab, &ab), "b");
+		/* the 4 GB requests (a, b, c eligible) are a class of their
+		 * own, 0:1:3 from the start: c, then b 2 c 2, the tie to b */
 		CHECK_STR(choose(s, &wl, &f), "c");
 		CHECK_STR(choose(s, &wbc, &bc), "c");
-		CHECK_STR(choose(s, &wl, &f), "c");
+		CHECK_STR(choose(s, &wl, &f), "b");
 		CHECK_INT((int)(strchr(warned, '\n') - warned + 1), (int)strlen(warned));
 		sched_close(s);
 		fleet_free(&bc);
@@ -419,6 +423,129 @@ static void test_bad_worker(void)
 	fleet_free(&f);
 }
 
+/* a, c plain; b, d with CUDA: the reviewer's fleet. */
+static const char *CUDA_FLEET =
+	"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"supported_backends\": [\"cpu\"]},"
+	" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"supported_backends\": [\"cpu\", \"cuda\"], \"has_gpu\": true},"
+	" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"supported_backends\": [\"cpu\"]},"
+	" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"supported_backends\": [\"cpu\", \"cuda\"], \"has_gpu\": true}]";
+
+/* Requests of different eligible sets interleaved: plain tests (all four
+ * eligible) and CUDA tests (b and d).  Each set takes turns of its own:
+ * the plain ones a b c d a b c d ..., the CUDA ones b d b d ...  With one
+ * rotation for every request, d's turns went to plain tests and b took
+ * all 12 CUDA tests: a 3, b 12, c 3, d 6. */
+static void test_classes_interleaved(void)
+{
+	fleet f = fleet_parse(CUDA_FLEET);
+	lbs_workload plain = workload_parse(f.arena, "{\"test_id\": \"p\"}");
+	lbs_workload cuda = workload_parse(f.arena,
+		"{\"test_id\": \"g\", \"required_backend\": \"cuda\"}");
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+	static const char *const plain_order[] = { "a", "b", "c", "d" };
+	static const char *const cuda_order[] = { "b", "d" };
+	int got[2][4] = { { 0 } };
+
+	for (int i = 0; i < 24; i++) {
+		int g = i % 2;
+		const char *id = choose(s, g ? &cuda : &plain, &f);
+
+		CHECK_STR(id, g ? cuda_order[(i / 2) % 2] : plain_order[(i / 2) % 4]);
+		if (id[0] >= 'a' && id[0] <= 'd')
+			got[g][id[0] - 'a']++;
+	}
+	CHECK_INT(got[0][0], 3);
+	CHECK_INT(got[0][1], 3);
+	CHECK_INT(got[0][2], 3);
+	CHECK_INT(got[0][3], 3);
+	CHECK_INT(got[1][1], 6);
+	CHECK_INT(got[1][3], 6);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* Weights 3:1 within the CUDA pair (b 3, d 1; a and c 1) hold under an
+ * irregular interleaving with plain tests: every 4 CUDA tests b takes 3
+ * and d 1, every 6 plain tests a 1, b 3, c 1, d 1, in nginx's order for
+ * each set.  With one rotation, the CUDA tests went b 37, d 11 of 48,
+ * out of nginx's order. */
+static void test_classes_weighted(void)
+{
+	fleet f = fleet_parse(CUDA_FLEET);
+	lbs_workload plain = workload_parse(f.arena, "{\"test_id\": \"p\"}");
+	lbs_workload cuda = workload_parse(f.arena,
+		"{\"test_id\": \"g\", \"required_backend\": \"cuda\"}");
+	shim_sched *s = test_sched("weighted-round-robin",
+	                           "{\"weights\": {\"a\": 1, \"b\": 3, \"c\": 1, \"d\": 1}}");
+	/* nginx's orders: b 3 d 1 is b b d b (ties to b, first in the array);
+	 * 1 3 1 1 is b a b c d b */
+	static const char *const cuda_order[] = { "b", "b", "d", "b" };
+	static const char *const plain_order[] = { "b", "a", "b", "c", "d", "b" };
+	int n_cuda = 0, n_plain = 0, b = 0, d = 0;
+	uint64_t x = 12345;
+
+	for (int i = 0; i < 96; i++) {
+		int g;
+		const char *id;
+
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		g = (int)(x >> 62) & 1; /* runs of either, unequal */
+		id = choose(s, g ? &cuda : &plain, &f);
+		if (g) {
+			CHECK_STR(id, cuda_order[n_cuda % 4]);
+			n_cuda++;
+			b += !strcmp(id, "b");
+			d += !strcmp(id, "d");
+			if (n_cuda % 4 == 0) {
+				CHECK_INT(b, 3 * n_cuda / 4);
+				CHECK_INT(d, n_cuda / 4);
+			}
+		} else {
+			CHECK_STR(id, plain_order[n_plain % 6]);
+			n_plain++;
+		}
+	}
+	/* the interleaving had both, in runs */
+	CHECK(n_cuda >= 24 && n_plain >= 24);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* At most WRR_CLASSES (32) rotations are kept: a class comes back where it
+ * was after 31 others, and starts over after 32 more (the least recently
+ * selected for is dropped).  Memory sizes of different powers of two are
+ * different classes. */
+static void test_classes_bounded(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\"}");
+	lbs_workload other;
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+
+	/* the converter's default asks for 0.5 GB, a class of 2^k bytes */
+	wl.min_memory_bytes = 0;
+	other = wl;
+	/* a, b, c, small equal: a, then b */
+	CHECK_STR(choose(s, &wl, &f), "a");
+	for (int k = 0; k < 31; k++) {
+		other.min_memory_bytes = UINT64_C(1) << k;
+		CHECK_STR(choose(s, &other, &f), "a");
+	}
+	CHECK_STR(choose(s, &wl, &f), "b");
+	/* 32 classes other than wl's since: it was dropped */
+	for (int k = 0; k < 32; k++) {
+		other.min_memory_bytes = UINT64_C(1) << k;
+		choose(s, &other, &f);
+	}
+	CHECK_STR(choose(s, &wl, &f), "a");
+	sched_close(s);
+	fleet_free(&f);
+}
+
 /* The composite finds it by name, blends its score: 1 for the next pick. */
 static void test_composite_child(void)
 {
@@ -445,6 +572,9 @@ int main(void)
 	test_shards_none();
 	test_pair_shares();
 	test_drained_fills_a_pair();
+	test_classes_interleaved();
+	test_classes_weighted();
+	test_classes_bounded();
 	test_explain_score_stats();
 	test_config_errors();
 	test_weights_against_fleet();
