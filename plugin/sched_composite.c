@@ -62,6 +62,13 @@ LBS_EXPORT const lbs_plugin_entry *lbs_plugin_entry_v1(void);
 
 enum mode { MODE_BLEND, MODE_VOTE, MODE_ROUTE };
 
+/* How a peek (explain) learned a voting child's vote without its select. */
+enum peeked { PEEK_NONE, PEEK_EXPLAIN, PEEK_SCORE, PEEK_UNASKED };
+
+static const char *const peek_names[] = { "select", "explain", "score", "not asked" };
+
+extern const lbs_scheduler_desc sched_composite_desc;
+
 static const char *const mode_names[] = { "blend", "vote", "route" };
 
 typedef struct child {
@@ -91,6 +98,9 @@ typedef struct child {
 	 * child refused them all): the whole fleet's retry does not ask it
 	 * to move again for the same request. */
 	int moved;
+	/* How explain (a peek, which moves no child) knew its vote: see
+	 * peek_vote.  PEEK_NONE outside a peek. */
+	int peeked;
 	/* Scratch for one decision, sized with the fleet. */
 	double *scores;
 	uint32_t *picks;
@@ -1131,15 +1141,161 @@ static uint64_t child_cookie(const comp_inst *inst, const uint64_t *e, uint64_t 
 	       ? k[0] : 0;
 }
 
+/* A child's explain text, gathered to be read back (peek_vote). */
+typedef struct gather_text {
+	char *buf;
+	size_t len, cap;
+	int oom;
+} gather_text;
+
+static int gather_write(void *ctx, const char *data, size_t len)
+{
+	gather_text *g = ctx;
+
+	if (g->oom)
+		return 1;
+	if (g->len + len + 1 > g->cap) {
+		size_t cap = g->cap ? g->cap : 4096;
+		char *b;
+
+		while (cap < g->len + len + 1)
+			cap *= 2;
+		if (!(b = realloc(g->buf, cap))) {
+			g->oom = 1;
+			return 1;
+		}
+		g->buf = b;
+		g->cap = cap;
+	}
+	memcpy(g->buf + g->len, data, len);
+	g->len += len;
+	g->buf[g->len] = '\0';
+	return 0;
+}
+
+static lbs_status comp_score(comp_inst *inst, const lbs_workload *wl,
+                             const lbs_worker *const *workers, uint32_t n,
+                             double *scores, int peek);
+
+/* c's score(); in a peek, a composite child of this plugin scores as a
+ * peek too (its own score asks its voting children to select). */
+static lbs_status child_score(child *c, const lbs_workload *wl,
+                              const lbs_worker *const *workers, uint32_t n,
+                              double *scores, int peek)
+{
+	if (peek && c->own && c->desc == &sched_composite_desc)
+		return comp_score(c->inst, wl, workers, n, scores, 1);
+	return c->desc->score(c->inst, wl, workers, n, scores);
+}
+
+/*
+ * A voting child's vote as explain knows it: without its select(), which
+ * moves a rotation's cursor, a weighted rotation's current weights,
+ * affinity's keys and the ledger's open work (abi.h: explain changes no
+ * state).  One of this plugin's schedulers is asked for its explain,
+ * whose "chosen" is the decision its select would make now; a third
+ * party's with a score slot, which changes nothing either, for its
+ * scores, its best-scored eligible workers (the first in the array of
+ * equals) standing for its picks; a third party's without one cannot be
+ * asked at all: it votes for nobody here, vetoes nothing, and explain
+ * says so (c->peeked PEEK_UNASKED).
+ */
+static lbs_status peek_vote(comp_inst *inst, child *c, const lbs_workload *wl,
+                            const lbs_worker *const *workers, uint32_t n,
+                            uint32_t want, comp_child *in)
+{
+	uint32_t cap = want < n ? want : n, got = 0, w2, need;
+	lbs_status st;
+
+	in->n_picks = 0;
+	if (c->own && HAS_SLOT(c->desc, explain)) {
+		gather_text g = { 0 };
+		cJSON *doc = NULL;
+		const cJSON *id;
+
+		c->peeked = PEEK_EXPLAIN;
+		st = c->desc->explain(c->inst, wl, workers, n, gather_write, &g);
+		if (st == LBS_OK && g.oom)
+			st = LBS_ENOMEM;
+		if (st == LBS_OK && !(doc = cJSON_Parse(g.buf)))
+			st = LBS_ENOMEM; /* our own schedulers write JSON */
+		free(g.buf);
+		if (st != LBS_OK) {
+			child_failed(inst, c, "explain", st);
+			return st < 0 ? st : LBS_EINTERNAL;
+		}
+		/* Its chosen ids, in its order, as positions in this call's
+		 * workers (each once). */
+		cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(doc, "chosen")) {
+			const char *s = cJSON_GetStringValue(id);
+
+			for (uint32_t i = 0; s && got < cap && i < n; i++) {
+				uint32_t k = 0;
+
+				if (!workers[i] || !workers[i]->id || strcmp(workers[i]->id, s))
+					continue;
+				while (k < got && c->picks[k] != i)
+					k++;
+				if (k < got)
+					continue;
+				c->picks[got] = i;
+				c->pick_ids[got++] = workers[i]->id;
+				break;
+			}
+		}
+		cJSON_Delete(doc);
+		in->n_picks = got;
+		return LBS_OK;
+	}
+	if (HAS_SLOT(c->desc, score)) {
+		c->peeked = PEEK_SCORE;
+		st = c->desc->score(c->inst, wl, workers, n, c->scores);
+		if (st != LBS_OK) {
+			child_failed(inst, c, "score", st);
+			return st < 0 ? st : LBS_EINTERNAL;
+		}
+		/* The best `cap`, by selection: cap is small (a request's
+		 * shards). */
+		while (got < cap) {
+			int64_t best = -1;
+
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t k = 0;
+
+				if (!(c->scores[i] >= 0.0) || !isfinite(c->scores[i]))
+					continue;
+				if (best >= 0 && !(c->scores[i] > c->scores[best]))
+					continue;
+				while (k < got && c->picks[k] != i)
+					k++;
+				if (k == got)
+					best = i;
+			}
+			if (best < 0)
+				break;
+			c->picks[got] = (uint32_t)best;
+			c->pick_ids[got++] = workers[best]->id;
+		}
+		sc_shards(wl, cap, &w2, &need);
+		in->n_picks = got >= need ? got : 0;
+		return LBS_OK;
+	}
+	c->peeked = PEEK_UNASKED;
+	in->veto = 0; /* unasked, it rejects nothing */
+	return LBS_OK;
+}
+
 /*
  * Ask every consulted child about this workload: scoring children for
  * their scores, voting children (every child in vote mode) for their
  * picks.  `decide`: this is a select, so children that move on only
- * through select() are asked to select as well.
+ * through select() are asked to select as well.  `peek`: this is explain,
+ * which must move no child: voting children are not asked to select
+ * (peek_vote).
  */
 static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
                           const lbs_worker *const *workers, uint32_t n,
-                          uint32_t want, int decide)
+                          uint32_t want, int decide, int peek)
 {
 	/* Hardware-aware and priority's urgent work may score the same
 	 * completions: once is enough (plugin/timed.h). */
@@ -1158,10 +1314,13 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 		in->scores = NULL;
 		in->picks = c->picks;
 		in->n_picks = 0;
-		if (inst->mode == MODE_VOTE || c->votes) {
+		c->peeked = PEEK_NONE;
+		if ((inst->mode == MODE_VOTE || c->votes) && peek) {
+			st = peek_vote(inst, c, wl, workers, n, want, in);
+		} else if (inst->mode == MODE_VOTE || c->votes) {
 			st = ask(inst, c, wl, workers, n, want, &in->n_picks);
 		} else {
-			st = c->desc->score(c->inst, wl, workers, n, c->scores);
+			st = child_score(c, wl, workers, n, c->scores, peek);
 			if (st != LBS_OK)
 				child_failed(inst, c, "score", st);
 			else if (decide && c->advance && !c->advance_after && !c->moved)
@@ -1199,12 +1358,12 @@ static void favour_advanced(comp_inst *inst, uint32_t n)
  * how many are admitted into *m. */
 static lbs_status evaluate(comp_inst *inst, const lbs_workload *wl,
                            const lbs_worker *const *workers, uint32_t n,
-                           uint32_t want, int decide, uint32_t *m)
+                           uint32_t want, int decide, int peek, uint32_t *m)
 {
 	lbs_status st = grow(inst, n);
 
 	if (st == LBS_OK)
-		st = consult(inst, wl, workers, n, want, decide);
+		st = consult(inst, wl, workers, n, want, decide, peek);
 	if (st != LBS_OK)
 		return st;
 	if (inst->mode == MODE_VOTE) {
@@ -1237,9 +1396,13 @@ static void contributions(const comp_inst *inst, uint32_t i, char *buf,
 		const comp_child *in = &inst->in[a];
 		double x = in->scores ? comp_normalised(in, in->scores[i])
 		                      : voted_for(in, i);
-		int w = snprintf(buf + used, len - used, "%s%s %.2f x %s%.2f",
-		                 a ? ", " : "", inst->kids[inst->active[a]].desc->name,
-		                 in->weight, in->scores ? "" : "vote ", x);
+		int w = inst->kids[inst->active[a]].peeked == PEEK_UNASKED
+		        ? snprintf(buf + used, len - used, "%s%s %.2f x not asked",
+		                   a ? ", " : "", inst->kids[inst->active[a]].desc->name,
+		                   in->weight)
+		        : snprintf(buf + used, len - used, "%s%s %.2f x %s%.2f",
+		                   a ? ", " : "", inst->kids[inst->active[a]].desc->name,
+		                   in->weight, in->scores ? "" : "vote ", x);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -1386,7 +1549,7 @@ static lbs_status choose_among(comp_inst *inst, const lbs_workload *wl,
 	lbs_status st;
 
 	*found = *candidates = 0;
-	st = evaluate(inst, wl, workers, n, want, decide, candidates);
+	st = evaluate(inst, wl, workers, n, want, decide, 0, candidates);
 	if (st != LBS_OK)
 		return st;
 	return comp_choose(wl, workers, n, inst->ok, inst->blend, inst->mode == MODE_BLEND,
@@ -1513,11 +1676,12 @@ static lbs_status hard_scores(const lbs_workload *wl,
 	return LBS_OK;
 }
 
-static lbs_status cp_score(void *p, const lbs_workload *wl,
-                           const lbs_worker *const *workers, uint32_t n,
-                           double *scores)
+/* score(); `peek`: as explain scores a composite child, moving none of
+ * its children (consult). */
+static lbs_status comp_score(comp_inst *inst, const lbs_workload *wl,
+                             const lbs_worker *const *workers, uint32_t n,
+                             double *scores, int peek)
 {
-	comp_inst *inst = p;
 	uint32_t want, need, picks, m;
 	int32_t r;
 	child *c;
@@ -1531,24 +1695,33 @@ static lbs_status cp_score(void *p, const lbs_workload *wl,
 		return LBS_OK;
 	sc_shards(wl, UINT32_MAX, &want, &need);
 	if (inst->mode != MODE_ROUTE) {
-		st = evaluate(inst, wl, workers, n, want, 0, &m);
+		st = evaluate(inst, wl, workers, n, want, 0, peek, &m);
 		return st != LBS_OK ? st
 		       : hard_scores(wl, workers, n, inst->ok, inst->blend, scores);
 	}
 	c = route_of(inst, wl->test_type, &r);
 	if (HAS_SLOT(c->desc, score))
-		return c->desc->score(c->inst, wl, workers, n, scores);
-	/* A routed child that only selects: its picks score 1, like a vote. */
+		return child_score(c, wl, workers, n, scores, peek);
+	/* A routed child that only selects: its picks score 1, like a vote.
+	 * A peek cannot ask it: every worker that passes the hard filter
+	 * scores 1, no preference. */
 	st = grow(inst, n);
-	if (st == LBS_OK)
+	if (st == LBS_OK && !peek)
 		st = ask(inst, c, wl, workers, n, want, &picks);
 	if (st != LBS_OK)
 		return st;
-	memset(inst->ok, 0, n);
-	for (uint32_t q = 0; q < picks; q++)
+	memset(inst->ok, peek, n);
+	for (uint32_t q = 0; !peek && q < picks; q++)
 		if (c->picks[q] < n)
 			inst->ok[c->picks[q]] = 1;
 	return hard_scores(wl, workers, n, inst->ok, NULL, scores);
+}
+
+static lbs_status cp_score(void *p, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           double *scores)
+{
+	return comp_score(p, wl, workers, n, scores, 0);
 }
 
 static lbs_status cp_report(void *p, const lbs_outcome *o)
@@ -1725,6 +1898,10 @@ static void explain_children(sc_explain *e, const comp_inst *inst, int evaluated
 		sc_explain_str(e, o, "scheduler", c->desc->name);
 		sc_explain_num(e, o, "weight", c->weight);
 		sc_explain_str(e, o, "uses", scores ? "score" : c->veto ? "veto" : "vote");
+		/* How explain knew its vote, never by its select: see
+		 * peek_vote ("not asked": it is left out of "chosen"). */
+		if (!scores && evaluated && c->peeked != PEEK_NONE)
+			sc_explain_str(e, o, "asked", peek_names[c->peeked]);
 		if (scores && evaluated) {
 			sc_explain_num(e, o, "lo", inst->in[a].lo);
 			sc_explain_num(e, o, "hi", inst->in[a].hi);
@@ -1759,6 +1936,10 @@ static void explain_parts(sc_explain *e, cJSON *cand, const comp_inst *inst,
 			x = comp_normalised(in, in->scores[i]);
 			sc_explain_num(e, o, "raw", in->scores[i]);
 			sc_explain_num(e, o, "normalised", x);
+		} else if (inst->kids[inst->active[a]].peeked == PEEK_UNASKED) {
+			x = 0.0; /* not asked: no vote either way */
+			if (!cJSON_AddNullToObject(o, "vote"))
+				e->oom = 1;
 		} else {
 			x = voted_for(in, i);
 			sc_explain_num(e, o, "vote", x);
@@ -1783,6 +1964,32 @@ static void reject_reason(const comp_inst *inst, uint32_t i, char *buf,
 		snprintf(buf, len, "vetoed by child %u '%s' (%s)", inst->active[a],
 		         inst->kids[inst->active[a]].desc->name,
 		         in->n_picks ? "it picked others" : "it found no worker");
+}
+
+/* After explain's reason: the voting children it could not ask (no score
+ * slot: only their select would tell, and that moves them), whose votes
+ * "chosen" leaves out. */
+static void unasked_note(const comp_inst *inst, uint32_t n, char *reason, size_t len)
+{
+	size_t used = strlen(reason);
+	int first = 1;
+
+	for (uint32_t a = 0; n && a < inst->n_active && used + 1 < len; a++) {
+		const child *c = &inst->kids[inst->active[a]];
+		int w;
+
+		if (c->peeked != PEEK_UNASKED)
+			continue;
+		w = snprintf(reason + used, len - used, "%s%u '%s'",
+		             first ? "; not asked (a voter without a score slot: explain "
+		                     "cannot ask it without moving it, so \"chosen\" leaves "
+		                     "its vote out): child " : ", child ",
+		             inst->active[a], c->desc->name);
+		if (w < 0)
+			break;
+		used += (size_t)w < len - used ? (size_t)w : len - used - 1;
+		first = 0;
+	}
 }
 
 /* Routed: {"scheduler": "composite", "mode": "route", "route": ...,
@@ -1832,7 +2039,7 @@ static lbs_status cp_explain(void *p, const lbs_workload *wl,
 	if (inst->mode == MODE_ROUTE)
 		return route_explain(inst, wl, workers, n, write, ctx);
 	sc_shards(wl, UINT32_MAX, &want, &need);
-	st = n ? evaluate(inst, wl, workers, n, want, 0, &m) : LBS_OK;
+	st = n ? evaluate(inst, wl, workers, n, want, 0, 1, &m) : LBS_OK;
 	if (st == LBS_OK && n)
 		st = comp_rank(workers, n, inst->ok, inst->blend, inst->mode == MODE_BLEND,
 		               inst->order, inst->tmp, inst->eload, &m);
@@ -1879,6 +2086,7 @@ static lbs_status cp_explain(void *p, const lbs_workload *wl,
 			sc_explain_chosen(&e, workers[inst->order[k]]->id);
 		say_chosen(inst, &sel, taken, m, 0);
 	}
+	unasked_note(inst, n, reason, sizeof reason);
 	sc_explain_reason(&e, reason);
 	return sc_explain_end(&e, write, ctx);
 }

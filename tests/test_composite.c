@@ -602,11 +602,15 @@ static void test_voter(void)
 		CHECK_STR(str(cJSON_GetArrayItem(kids, 1), "uses"), "vote");
 		CHECK_STR(str(cJSON_GetArrayItem(kids, 0), "uses"), "score");
 		CHECK_STR(str(vote, "scheduler"), "org.example.voter");
-		CHECK_NEAR(num(vote, "vote"), 1.0, 0);
-		CHECK_NEAR(num(vote, "weighted"), 0.5, 1e-9);
-		c = by_worker(cJSON_GetObjectItem(ex, "candidates"), "gpu_busy");
-		CHECK_NEAR(num(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "children"), 1), "vote"),
-		           0.0, 0);
+		/* Explain moves no child, and only the voter's select (it has
+		 * no score slot) would say its vote: it is not asked, votes
+		 * for none here, and explain says so; "chosen" is the rest's
+		 * (test_explain_unasked_voter). */
+		CHECK_STR(str(cJSON_GetArrayItem(kids, 1), "asked"), "not asked");
+		CHECK(cJSON_IsNull(cJSON_GetObjectItem(vote, "vote")));
+		CHECK_NEAR(num(vote, "weighted"), 0.0, 0);
+		CHECK_CONTAINS(str(ex, "reason"), "org.example.voter 0.50 x not asked");
+		CHECK_CONTAINS(str(ex, "reason"), "not asked (a voter without a score slot");
 	}
 	cJSON_Delete(ex);
 	CHECK_STR(pick(s, &wl, &f), "cpu_mid");
@@ -653,7 +657,11 @@ static void test_vote_not_veto(void)
 	CHECK_CONTAINS(pick_reason(), "the children reject 1 (first: 'org.example.voter')");
 	ex = explain_of(s, &cuda2, &f);
 	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 2), "uses"), "veto");
-	CHECK_CONTAINS(text, "vetoed by child 2 'org.example.voter' (it found no worker)");
+	/* explain cannot ask it (no score slot): it vetoes nothing there,
+	 * and explain names it as not asked */
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 2), "asked"),
+	          "not asked");
+	CHECK_CONTAINS(text, "child 2 'org.example.voter'");
 	cJSON_Delete(ex);
 	sched_close(s);
 	/* a veto that names a worker keeps the answer to its picks, however
@@ -2354,6 +2362,188 @@ static void test_child_plugin_fifo(void)
 	rmdir(dir);
 }
 
+/* ===== Explain moves no child =========================================== */
+
+/* The reproducer's fleet: w1 cpu; w_2 cpu and cuda with a GPU; w3 cpu,
+ * webgpu and webnn; 16 GB and 8 cores each. */
+static const char *peek_fleet =
+	"[{\"worker_id\": \"w1\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"supported_backends\": [\"cpu\"]},"
+	" {\"worker_id\": \"w_2\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"supported_backends\": [\"cpu\", \"cuda\"], \"has_gpu\": true,"
+	"  \"available_accelerators\": {\"gpu\": 1}},"
+	" {\"worker_id\": \"w3\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"supported_backends\": [\"cpu\", \"webgpu\", \"webnn\"]}]";
+
+#define PEEK_ROUNDS 6
+
+/* explain's "chosen", comma-joined as pick() answers ("none" for none). */
+static void chosen_of(const cJSON *ex, char *buf, size_t len)
+{
+	const cJSON *id;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(id, cJSON_GetObjectItem(ex, "chosen"))
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+		                         cJSON_GetStringValue(id));
+	if (!used)
+		snprintf(buf, len, "none");
+}
+
+/*
+ * PEEK_ROUNDS decisions of `config` for wl, by one instance alone and by
+ * another that is explained before each decision (and once more after
+ * it): the same decisions, each explain's "chosen" the decision that
+ * follows (when `exact`).  The explained instance's last explain is left
+ * in *last (the caller deletes it), for what it says of its children.
+ */
+static void explain_moves_nothing(const char *config, const lbs_workload *wl, const fleet *f,
+                                  int exact, cJSON **last)
+{
+	shim_sched *alone = test_sched("composite", config);
+	shim_sched *told = test_sched("composite", config);
+	char plain[PEEK_ROUNDS][256], chosen[256], again[256];
+
+	for (int r = 0; r < PEEK_ROUNDS; r++)
+		snprintf(plain[r], sizeof plain[r], "%s", pick(alone, wl, f));
+	for (int r = 0; r < PEEK_ROUNDS; r++) {
+		cJSON *ex = explain_of(told, wl, f), *ex2;
+
+		CHECK(ex != NULL);
+		chosen_of(ex, chosen, sizeof chosen);
+		/* twice in a row: the same answer */
+		ex2 = explain_of(told, wl, f);
+		chosen_of(ex2, again, sizeof again);
+		CHECK_STR(again, chosen);
+		cJSON_Delete(ex2);
+		CHECK_STR(pick(told, wl, f), plain[r]);
+		if (exact)
+			CHECK_STR(chosen, plain[r]);
+		if (r + 1 < PEEK_ROUNDS || !last)
+			cJSON_Delete(ex);
+		else
+			*last = ex;
+	}
+	/* the rounds did not all give one worker: a rotation was in it */
+	CHECK(strcmp(plain[0], plain[1]) || strcmp(plain[1], plain[2]));
+	sched_close(alone);
+	sched_close(told);
+}
+
+/* The reviewer's reproducer: a vote of round-robin and hardware-aware.
+ * explain asked both to select, so it moved the rotation (and opened
+ * hardware-aware's ledger entries): the decisions changed, and explain's
+ * "chosen" was not the decision made. */
+static void test_explain_vote_moves_nothing(void)
+{
+	fleet f = fleet_parse(peek_fleet);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"t0\", \"test_type\": \"nlp\", \"minimum_memory\": 1,"
+		" \"expected_duration\": 60}");
+	const char *vote = "{\"mode\": \"vote\", \"children\": ["
+	                   "{\"scheduler\": \"round-robin\", \"weight\": 1},"
+	                   "{\"scheduler\": \"hardware-aware\", \"weight\": 1}]}";
+	const char *wrr = "{\"mode\": \"vote\", \"children\": ["
+	                  "{\"scheduler\": \"weighted-round-robin\", \"weight\": 1},"
+	                  "{\"scheduler\": \"round-robin\", \"weight\": 1},"
+	                  "{\"scheduler\": \"priority\", \"weight\": 0.5}]}";
+	cJSON *ex = NULL;
+	shim_sched *s;
+
+	explain_moves_nothing(vote, &wl, &f, 1, &ex);
+	/* each vote known from the child's own explain, not its select */
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 0), "asked"),
+	          "explain");
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 1), "asked"),
+	          "explain");
+	cJSON_Delete(ex);
+	explain_moves_nothing(wrr, &wl, &f, 1, NULL);
+
+	/* The shim's order, two decisions: t0 w1, t1 w_2 whether or not
+	 * each is explained first. */
+	s = test_sched("composite", vote);
+	ex = explain_of(s, &wl, &f);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "chosen"), 0)),
+	          "w1");
+	cJSON_Delete(ex);
+	CHECK_STR(pick(s, &wl, &f), "w1");
+	ex = explain_of(s, &wl, &f);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "chosen"), 0)),
+	          "w_2");
+	cJSON_Delete(ex);
+	CHECK_STR(pick(s, &wl, &f), "w_2");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* A blend whose rotation votes ("vote": true): explain asked its select,
+ * and the rotation moved on for every explain. */
+static void test_explain_blend_voter_moves_nothing(void)
+{
+	fleet f = fleet_parse(peek_fleet);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"t0\", \"test_type\": \"nlp\", \"minimum_memory\": 1,"
+		" \"expected_duration\": 60}");
+	const char *blend = "{\"children\": ["
+	                    "{\"scheduler\": \"round-robin\", \"weight\": 0.6, \"vote\": true},"
+	                    "{\"scheduler\": \"hardware-aware\", \"weight\": 0.4}]}";
+	/* the same one level down: a nested blend votes in the outer one */
+	const char *nested = "{\"mode\": \"vote\", \"children\": ["
+	                     "{\"scheduler\": \"composite\", \"weight\": 1, \"config\": "
+	                     "{\"children\": [{\"scheduler\": \"round-robin\", \"weight\": 0.6,"
+	                     " \"vote\": true}, {\"scheduler\": \"hardware-aware\", \"weight\": 0.4}]}},"
+	                     "{\"scheduler\": \"priority\", \"weight\": 0.5}]}";
+	cJSON *ex = NULL;
+
+	explain_moves_nothing(blend, &wl, &f, 1, &ex);
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 0), "uses"), "vote");
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 0), "asked"),
+	          "explain");
+	cJSON_Delete(ex);
+	explain_moves_nothing(nested, &wl, &f, 1, NULL);
+	fleet_free(&f);
+}
+
+/* A third party's voter without a score slot (a rotation of its own, the
+ * voter plugin's "rotate"): only its select would say its vote, and that
+ * moves it; explain does not ask it, and says so. */
+static void test_explain_unasked_voter(void)
+{
+	fleet f = fleet_parse(peek_fleet);
+	lbs_workload wl = workload_parse(f.arena,
+		"{\"test_id\": \"t0\", \"test_type\": \"nlp\", \"minimum_memory\": 1,"
+		" \"expected_duration\": 60}");
+	char cfg[1024];
+	cJSON *ex = NULL;
+	const cJSON *kid, *cand, *part;
+
+	snprintf(cfg, sizeof cfg,
+	         "{\"mode\": \"vote\", \"children\": ["
+	         "{\"scheduler\": \"org.example.voter\", \"plugin\": \"%s\","
+	         " \"config\": {\"rotate\": true}, \"weight\": 1},"
+	         "{\"scheduler\": \"hardware-aware\", \"weight\": 0.5}]}",
+	         getenv("LBS_VOTER_PLUGIN"));
+	/* its vote is not known to explain: "chosen" may differ, the
+	 * decisions may not */
+	explain_moves_nothing(cfg, &wl, &f, 0, &ex);
+	kid = cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 0);
+	CHECK_STR(str(kid, "scheduler"), "org.example.voter");
+	CHECK_STR(str(kid, "asked"), "not asked");
+	CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "children"), 1), "asked"),
+	          "explain");
+	CHECK_CONTAINS(str(ex, "reason"), "not asked");
+	CHECK_CONTAINS(str(ex, "reason"), "child 0 'org.example.voter'");
+	/* no vote either way on any candidate */
+	cJSON_ArrayForEach(cand, cJSON_GetObjectItem(ex, "candidates")) {
+		part = cJSON_GetArrayItem(cJSON_GetObjectItem(cand, "children"), 0);
+		CHECK(cJSON_IsNull(cJSON_GetObjectItem(part, "vote")));
+		CHECK_NEAR(num(part, "weighted"), 0.0, 0);
+	}
+	cJSON_Delete(ex);
+	fleet_free(&f);
+}
+
 int main(void)
 {
 	test_pure_blend();
@@ -2392,5 +2582,8 @@ int main(void)
 	test_huge_child_score();
 	test_child_pick_out_of_range();
 	test_child_plugin_fifo();
+	test_explain_vote_moves_nothing();
+	test_explain_blend_voter_moves_nothing();
+	test_explain_unasked_voter();
 	return check_done("test_composite");
 }

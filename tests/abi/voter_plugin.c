@@ -7,6 +7,8 @@
  *   the workload requires, so that the composite's hard filter is what
  *   keeps an unfit pick out -- and answers no worker when it is absent.
  *   Without "prefer" it picks the last worker not excluded.
+ * Config {"rotate": true} instead: a rotation with state a composite's
+ * explain must not move, one worker a select (the next not excluded).
  * A sharded or replicated request gets the workers before that one too,
  * walking back from the end of the array.
  */
@@ -18,6 +20,8 @@
 
 typedef struct voter {
 	char prefer[128]; /* "" = the last worker */
+	int rotate;
+	uint32_t next;    /* rotate: the position of the next pick */
 } voter;
 
 /* The string value of "prefer" in a flat JSON object; 0 when absent. */
@@ -52,12 +56,17 @@ static int read_prefer(const char *cfg, size_t len, char *out, size_t outlen,
 static lbs_status v_create(const lbs_host_api *host, const char *config, size_t len,
                            void **out, char *err, size_t errlen)
 {
-	voter *v = calloc(1, sizeof *v);
+	const char *r = config && len ? memmem(config, len, "\"rotate\"", 8) : NULL;
+	voter *v;
 
 	(void)host;
+	v = calloc(1, sizeof *v);
 	if (!v)
 		return LBS_ENOMEM;
-	if (config && len && read_prefer(config, len, v->prefer, sizeof v->prefer, err, errlen)) {
+	if (r && memmem(r, len - (size_t)(r - config), "true", 4))
+		v->rotate = 1;
+	else if (config && len &&
+	         read_prefer(config, len, v->prefer, sizeof v->prefer, err, errlen)) {
 		free(v);
 		return LBS_ECONFIG;
 	}
@@ -97,13 +106,25 @@ static lbs_status v_select(void *inst, const lbs_workload *wl,
                            const lbs_worker *const *w, uint32_t n,
                            lbs_selection *out)
 {
-	const voter *v = inst;
+	voter *v = inst;
 	int multi = wl->allocation == LBS_ALLOC_SHARDED || wl->allocation == LBS_ALLOC_REPLICATED;
 	uint32_t want = multi ? wl->max_shards : 1, need = multi ? wl->min_shards : 1;
 
 	out->n_selected = 0;
 	if (want > out->capacity)
 		want = out->capacity;
+	if (v->rotate) {
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t i = (v->next + k) % n;
+
+			if (!excluded(wl, w[i]->id)) {
+				take(out, w, i);
+				v->next = i + 1;
+				return LBS_OK;
+			}
+		}
+		return LBS_NO_WORKER;
+	}
 	if (v->prefer[0]) {
 		for (uint32_t i = 0; i < n; i++)
 			if (!strcmp(w[i]->id, v->prefer) && !excluded(wl, w[i]->id))
