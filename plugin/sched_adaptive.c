@@ -787,39 +787,11 @@ static lbs_status ad_stats(void *p, lbs_write_fn write, void *ctx)
 	return sc_stats(NAME, &inst->n, extra, write, ctx);
 }
 
-typedef struct growbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-} growbuf;
-
-static int collect(void *ctx, const char *data, size_t len)
-{
-	growbuf *b = ctx;
-
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = (b->len + len + 1) * 2;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->oom = 1;
-			return 1;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
 /* The child's explain, relabelled as ours, with how it was chosen. */
 static lbs_status ad_explain(void *p, const lbs_workload *wl, const lbs_worker *const *workers,
                              uint32_t n, lbs_write_fn write, void *ctx)
 {
 	ad_inst *inst = p;
-	growbuf b = { 0 };
 	char *reason, *text;
 	const char *child_reason;
 	cJSON *doc, *kids, *r;
@@ -838,24 +810,15 @@ static lbs_status ad_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	/* the child select would end with (ask_order) */
 	for (j = 0;; j++) {
 		k = &inst->kids[order[j]];
-		if (!k->desc->explain) {
-			free(b.p);
+		if (!k->desc->explain)
 			return LBS_EUNSUPPORTED;
-		}
-		b.len = 0;
-		st = k->desc->explain(k->inst, wl, workers, n, collect, &b);
-		if (st == LBS_OK && b.oom)
-			st = LBS_ENOMEM;
-		if (st != LBS_OK || !(doc = cJSON_Parse(b.p))) {
-			free(b.p);
-			return st != LBS_OK ? st : LBS_EINTERNAL;
-		}
+		if ((st = sc_explain_doc(k->desc, k->inst, wl, workers, n, &doc)) != LBS_OK)
+			return st;
 		none = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "chosen")) == 0;
 		if (!none || j + 1 == n_ask)
 			break;
 		cJSON_Delete(doc);
 	}
-	free(b.p);
 	child_reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "reason"));
 	if (!child_reason)
 		child_reason = "";

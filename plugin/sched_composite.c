@@ -1142,37 +1142,6 @@ static uint64_t child_cookie(const comp_inst *inst, const uint64_t *e, uint64_t 
 }
 
 /* A child's explain text, gathered to be read back (peek_vote). */
-typedef struct gather_text {
-	char *buf;
-	size_t len, cap;
-	int oom;
-} gather_text;
-
-static int gather_write(void *ctx, const char *data, size_t len)
-{
-	gather_text *g = ctx;
-
-	if (g->oom)
-		return 1;
-	if (g->len + len + 1 > g->cap) {
-		size_t cap = g->cap ? g->cap : 4096;
-		char *b;
-
-		while (cap < g->len + len + 1)
-			cap *= 2;
-		if (!(b = realloc(g->buf, cap))) {
-			g->oom = 1;
-			return 1;
-		}
-		g->buf = b;
-		g->cap = cap;
-	}
-	memcpy(g->buf + g->len, data, len);
-	g->len += len;
-	g->buf[g->len] = '\0';
-	return 0;
-}
-
 static lbs_status comp_score(comp_inst *inst, const lbs_workload *wl,
                              const lbs_worker *const *workers, uint32_t n,
                              double *scores, int peek);
@@ -1209,17 +1178,11 @@ static lbs_status peek_vote(comp_inst *inst, child *c, const lbs_workload *wl,
 
 	in->n_picks = 0;
 	if (c->own && HAS_SLOT(c->desc, explain)) {
-		gather_text g = { 0 };
 		cJSON *doc = NULL;
 		const cJSON *id;
 
 		c->peeked = PEEK_EXPLAIN;
-		st = c->desc->explain(c->inst, wl, workers, n, gather_write, &g);
-		if (st == LBS_OK && g.oom)
-			st = LBS_ENOMEM;
-		if (st == LBS_OK && !(doc = cJSON_Parse(g.buf)))
-			st = LBS_ENOMEM; /* our own schedulers write JSON */
-		free(g.buf);
+		st = sc_explain_doc(c->desc, c->inst, wl, workers, n, &doc);
 		if (st != LBS_OK) {
 			child_failed(inst, c, "explain", st);
 			return st < 0 ? st : LBS_EINTERNAL;

@@ -13,6 +13,51 @@
 #include "eligible.h"
 #include "text.h"
 
+/* Text an explain() writes, gathered whole. */
+typedef struct gathered {
+	char *p;
+	size_t len, cap;
+	int oom;
+} gathered;
+
+static int gather(void *ctx, const char *data, size_t len)
+{
+	gathered *g = ctx;
+
+	if (g->oom)
+		return 1;
+	if (g->len + len + 1 > g->cap) {
+		size_t cap = (g->len + len + 1) * 2;
+		char *p = realloc(g->p, cap);
+
+		if (!p) {
+			g->oom = 1;
+			return 1;
+		}
+		g->p = p;
+		g->cap = cap;
+	}
+	memcpy(g->p + g->len, data, len);
+	g->len += len;
+	g->p[g->len] = '\0';
+	return 0;
+}
+
+lbs_status sc_explain_doc(const lbs_scheduler_desc *d, void *inst, const lbs_workload *wl,
+                          const lbs_worker *const *workers, uint32_t n, cJSON **doc)
+{
+	gathered g = { 0 };
+	lbs_status st = d->explain(inst, wl, workers, n, gather, &g);
+
+	*doc = NULL;
+	if (st == LBS_OK && g.oom)
+		st = LBS_ENOMEM;
+	if (st == LBS_OK && !(*doc = cJSON_Parse(g.p ? g.p : "")))
+		st = LBS_EINTERNAL;
+	free(g.p);
+	return st;
+}
+
 lbs_status sc_stats(const char *name, const sched_counters *c,
                     const char *extra, lbs_write_fn write, void *ctx)
 {

@@ -199,6 +199,15 @@ lbs_status sc_explain_close(sc_explain *e, const char *who, const lbs_workload *
                             uint32_t *idx, uint32_t found, uint32_t need, sc_reason_fn reason,
                             const void *a, const void *b, lbs_write_fn write, void *ctx);
 
+/*
+ * A scheduler's explain() for these workers, parsed, into *doc (the
+ * caller's, to cJSON_Delete): a composite or adaptive reading a child's
+ * decision without moving it.  The child's error; LBS_ENOMEM out of
+ * memory; LBS_EINTERNAL when its text is not JSON.
+ */
+lbs_status sc_explain_doc(const lbs_scheduler_desc *d, void *inst, const lbs_workload *wl,
+                          const lbs_worker *const *workers, uint32_t n, cJSON **doc);
+
 /* Log through the host when it offers a logger (host may be NULL). */
 void sc_log(const lbs_host_api *host, int32_t level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
