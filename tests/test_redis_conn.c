@@ -153,36 +153,53 @@ static void *steady_server(void *arg)
 	return NULL;
 }
 
+/* GET of the steady server's reply on a connection of timeout_ms 300 and
+ * deadline_ms (0: none) named "the test's read": the reply, or NULL with
+ * err. */
+static redisReply *steady_get(const char *dir, const char *name, int deadline_ms, char *err,
+                              size_t errlen)
+{
+	char path[100];
+	rc_target t = {0};
+	redisReply *r = NULL;
+	rc_conn *c;
+	pthread_t th;
+	int lfd;
+
+	snprintf(path, sizeof path, "%s/%s.sock", dir, name);
+	CHECK((lfd = listen_at(path)) >= 0);
+	if (lfd < 0)
+		return NULL;
+	CHECK_INT(rc_parse_address(path, &t, err, errlen), 0);
+	t.timeout_ms = 300;
+	t.deadline_ms = deadline_ms;
+	t.deadline_what = "the test's read";
+	c = rc_open(&t, err, errlen);
+	CHECK(c != NULL);
+	if (c && !pthread_create(&th, NULL, steady_server, &lfd)) {
+		CHECK_INT(rc_timeout_ms(c), 300);
+		err[0] = '\0';
+		r = rc_command(c, err, errlen, "GET %s", "big");
+		CHECK_INT(rc_broken(c), r == NULL);
+		rc_close(c);
+		pthread_join(th, NULL);
+	} else if (c) {
+		rc_close(c);
+	}
+	close(lfd);
+	unlink(path);
+	return r;
+}
+
 /* A reply that takes longer than timeout_ms but comes steadily (a pull
  * page of a few MB on a slow link) is read whole: each timeout_ms must
  * move 64 KiB, not the whole reply (that failed the same page at every
  * sync).  A server that drips one byte at a time is test_fleet's. */
 static void test_steady_reply(const char *dir)
 {
-	char path[100], err[512];
-	rc_target t = {0};
-	redisReply *r;
-	rc_conn *c;
-	pthread_t th;
-	int lfd;
+	char err[512];
+	redisReply *r = steady_get(dir, "steady", 0, err, sizeof err);
 
-	snprintf(path, sizeof path, "%s/steady.sock", dir);
-	CHECK((lfd = listen_at(path)) >= 0);
-	if (lfd < 0)
-		return;
-	CHECK_INT(rc_parse_address(path, &t, err, sizeof err), 0);
-	t.timeout_ms = 300;
-	c = rc_open(&t, err, sizeof err);
-	CHECK(c != NULL);
-	if (!c || pthread_create(&th, NULL, steady_server, &lfd)) {
-		fprintf(stderr, "    rc_open: %s\n", err);
-		if (c)
-			rc_close(c);
-		close(lfd);
-		return;
-	}
-	err[0] = '\0';
-	r = rc_command(c, err, sizeof err, "GET %s", "big");
 	CHECK(r != NULL);
 	if (r) {
 		CHECK_INT(r->type, REDIS_REPLY_STRING);
@@ -191,47 +208,21 @@ static void test_steady_reply(const char *dir)
 	} else {
 		fprintf(stderr, "    %s\n", err);
 	}
-	rc_close(c);
-	pthread_join(th, NULL);
-	close(lfd);
-	unlink(path);
 }
 
-/* The same reply under rc_deadline: past it the command fails, with the
- * caller's words for what ran long, though every window moved its 64 KiB
- * (a read of the live fleet, many such replies, is bounded so). */
+/* The same reply under a deadline (rc_target's, rc_deadline's): past it
+ * the command fails, with the caller's words for what ran long, though
+ * every window moved its 64 KiB (nginx's round of reading the live fleet
+ * is bounded so). */
 static void test_deadline(const char *dir)
 {
-	char path[100], err[512];
-	rc_target t = {0};
-	rc_conn *c;
-	pthread_t th;
-	int lfd;
+	char err[512];
+	redisReply *r = steady_get(dir, "deadline", 600, err, sizeof err);
 
-	snprintf(path, sizeof path, "%s/deadline.sock", dir);
-	CHECK((lfd = listen_at(path)) >= 0);
-	if (lfd < 0)
-		return;
-	CHECK_INT(rc_parse_address(path, &t, err, sizeof err), 0);
-	t.timeout_ms = 300;
-	c = rc_open(&t, err, sizeof err);
-	CHECK(c != NULL);
-	if (!c || pthread_create(&th, NULL, steady_server, &lfd)) {
-		if (c)
-			rc_close(c);
-		close(lfd);
-		return;
-	}
-	CHECK_INT(rc_timeout_ms(c), 300);
-	rc_deadline(c, 600, "the test's read");
-	err[0] = '\0';
-	CHECK(rc_command(c, err, sizeof err, "GET %s", "big") == NULL);
+	CHECK(r == NULL);
+	if (r)
+		freeReplyObject(r);
 	CHECK_CONTAINS(err, "deadline.sock: timed out: the test's read may take 600 ms in all");
-	CHECK(rc_broken(c));
-	rc_close(c);
-	pthread_join(th, NULL);
-	close(lfd);
-	unlink(path);
 }
 
 int main(void)
