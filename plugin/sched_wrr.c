@@ -1,8 +1,10 @@
 /*
  * sched_wrr.c -- the "weighted-round-robin" scheduler: nginx's smooth
  * weighted rotation over the workers eligible for each request, one
- * rotation per eligibility class (what a request asks of the hardware),
- * so shares hold within each set (scheduler-algos/wrr.h).
+ * rotation per eligibility class (what a request asks of the hardware,
+ * memory and compute units apart), each made as a copy of the rotation
+ * shared by all requests, so shares hold within each class
+ * (scheduler-algos/wrr.h).
  *
  * Config: {"load_ceiling": 0.9, "weights_from": "capabilities",
  *          "weights": {"gpu-1": 4, "cpu-1": 1}, "default_weight": 1}

@@ -34,8 +34,9 @@ static void class_free(wrr_class *c)
 
 void wrr_free(wrr_state *s)
 {
-	for (uint32_t i = 0; i < s->n_cls; i++)
+	for (uint32_t i = 0; i < WRR_CLASSES; i++)
 		class_free(&s->cls[i]);
+	class_free(&s->all);
 	free(s->pos_weight);
 	wrr_init(s);
 }
@@ -122,7 +123,7 @@ static lbs_status class_room(wrr_class *c, uint32_t n)
 lbs_status wrr_prepare(wrr_state *s, uint32_t n)
 {
 	if (n > s->pos_cap) {
-		double *pw = realloc(s->pos_weight, 2 * (size_t)n * sizeof(*pw));
+		double *pw = realloc(s->pos_weight, 3 * (size_t)n * sizeof(*pw));
 
 		if (!pw)
 			return LBS_ENOMEM;
@@ -134,6 +135,8 @@ lbs_status wrr_prepare(wrr_state *s, uint32_t n)
 
 void wrr_forget(wrr_state *s, uint64_t age)
 {
+	if (s->all.cap)
+		(void)rebuild(&s->all, s->all.steps > age ? s->all.steps - age : 0, 0);
 	for (uint32_t i = 0; i < s->n_cls; i++) {
 		wrr_class *c = &s->cls[i];
 
@@ -145,33 +148,29 @@ void wrr_forget(wrr_state *s, uint64_t age)
 /*
  * The class of a request: what it asks of a worker's hardware, the
  * requirements that make its eligible set apart from the load ceiling,
- * the exclude list and what is free now (those move the set within a
- * class, as they move it between requests of one kind).  Memory and
- * compute units count by their power of two, so requests of sizes drawn
- * from a range share a few rotations rather than each start one.
+ * the exclude list, memory, compute units and what is free now (those
+ * move the set within a class, as they move it between requests of one
+ * kind).  Memory and compute units are numbers a client picks freely (in
+ * nginx, X-Min-Memory-Gb): as part of the key, each size was a class of
+ * its own, and more sizes than WRR_CLASSES in turn evicted every class
+ * before it came back.  Names and accelerator kinds are sets to
+ * eligibility, so their hashes are combined in any order alike.
  */
 static uint64_t mix(uint64_t h, uint64_t v)
 {
 	return lbs_fnv1a_n(h, (const char *)&v, sizeof(v));
 }
 
-static uint64_t mix_str(uint64_t h, const char *str)
+/* A string's own hash, spread (splitmix64's finaliser) so that sums of
+ * them do not cancel by FNV's structure; NULL (never met) apart. */
+static uint64_t str_hash(const char *str)
 {
-	/* with its NUL: "ab","c" is not "a","bc"; NULL (never met) apart */
-	return str ? lbs_fnv1a_n(h, str, strlen(str) + 1) : mix(h, UINT64_MAX);
-}
+	uint64_t z = str ? lbs_fnv1a_n(LBS_FNV_OFFSET, str, strlen(str))
+	                 : UINT64_MAX;
 
-static uint64_t bit_length(uint64_t x)
-{
-#if defined(__GNUC__)
-	return x ? 64 - (uint64_t)__builtin_clzll(x) : 0;
-#else
-	uint64_t b = 0;
-
-	for (; x; x >>= 1)
-		b++;
-	return b;
-#endif
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
 }
 
 static uint64_t class_key(const lbs_workload *wl)
@@ -181,23 +180,28 @@ static uint64_t class_key(const lbs_workload *wl)
 
 	h = mix(h, wl->required_backends);
 	h = mix(h, (uint64_t)wl->required_precisions << 32 | wl->required_features);
-	h = mix(h, bit_length(wl->min_memory_bytes) << 8 | bit_length(wl->min_compute_units));
 	if (wl->n_required_accels) {
+		uint64_t sum = 0;
+
 		h = mix(h, wl->n_required_accels);
 		if (!wl->required_accel_kinds || !wl->required_accel_counts)
-			h = mix(h, UINT64_MAX);
+			sum = UINT64_MAX;
 		else
 			for (uint32_t i = 0; i < wl->n_required_accels; i++)
-				h = mix(mix_str(h, wl->required_accel_kinds[i]),
-				        wl->required_accel_counts[i]);
+				sum += str_hash(wl->required_accel_kinds[i]) ^
+				       wl->required_accel_counts[i] * UINT64_C(0x9e3779b97f4a7c15);
+		h = mix(h, sum);
 	}
 	if (names) {
+		uint64_t sum = 0;
+
 		h = mix(h, (uint64_t)names << 32 | 1u);
 		if (!wl->required_backend_names)
-			h = mix(h, UINT64_MAX);
+			sum = UINT64_MAX;
 		else
 			for (uint32_t i = 0; i < names; i++)
-				h = mix_str(h, wl->required_backend_names[i]);
+				sum += str_hash(wl->required_backend_names[i]);
+		h = mix(h, sum);
 	}
 	return h;
 }
@@ -210,33 +214,69 @@ static wrr_class *class_find(wrr_state *s, uint64_t key)
 	return NULL;
 }
 
-/* The class of key for a select, made when new (in the place of the one
- * selected for least recently when WRR_CLASSES are kept), with room for
- * n workers. */
-static lbs_status class_get(wrr_state *s, uint64_t key, uint32_t n, wrr_class **out)
+/*
+ * Make the class of key, after a select committed a pick for it: a copy
+ * of the shared rotation as that select left it, in a free place or that
+ * of the class selected for least recently.  Without memory for the copy
+ * no class is made (the place taken is left empty); the next select of
+ * the key tries again.
+ */
+static void class_make(wrr_state *s, uint64_t key)
 {
-	wrr_class *c = class_find(s, key);
+	const wrr_class *all = &s->all;
+	wrr_class *c;
+	uint32_t at;
 
-	if (!c && s->n_cls < WRR_CLASSES) {
-		c = &s->cls[s->n_cls++];
-		memset(c, 0, sizeof(*c));
-	} else if (!c) {
-		c = &s->cls[0];
+	if (s->n_cls < WRR_CLASSES) {
+		at = s->n_cls;
+	} else {
+		at = 0;
 		for (uint32_t i = 1; i < s->n_cls; i++)
-			if (s->cls[i].used < c->used)
-				c = &s->cls[i];
-		/* its rotation starts over; the memory is kept */
-		c->n_ent = 0;
-		c->steps = 0;
-		if (c->index)
-			memset(c->index, 0, c->cap * sizeof(*c->index));
-		for (uint32_t i = 0; i < c->pos_cap; i++)
-			c->pos_ent[i] = UINT32_MAX;
+			if (s->cls[i].used < s->cls[at].used)
+				at = i;
 	}
+	c = &s->cls[at];
+	if (c->ent_cap != all->ent_cap) {
+		wrr_entry *e = realloc(c->ent, (size_t)all->ent_cap * sizeof(*e));
+
+		if (!e)
+			goto fail;
+		c->ent = e;
+		c->ent_cap = all->ent_cap;
+	}
+	if (c->cap != all->cap) {
+		uint32_t *x = realloc(c->index, (size_t)all->cap * sizeof(*x));
+
+		if (!x)
+			goto fail;
+		c->index = x;
+		c->cap = all->cap;
+	}
+	if (c->pos_cap != all->pos_cap) {
+		uint32_t *pe = realloc(c->pos_ent, (size_t)all->pos_cap * sizeof(*pe));
+
+		if (!pe)
+			goto fail;
+		c->pos_ent = pe;
+		c->pos_cap = all->pos_cap;
+	}
+	memcpy(c->ent, all->ent, (size_t)all->n_ent * sizeof(*c->ent));
+	memcpy(c->index, all->index, (size_t)all->cap * sizeof(*c->index));
+	memcpy(c->pos_ent, all->pos_ent, (size_t)all->pos_cap * sizeof(*c->pos_ent));
+	c->n_ent = all->n_ent;
+	c->steps = all->steps; /* the entries' `seen` count in its steps */
 	c->key = key;
-	c->used = ++s->clock;
-	*out = c;
-	return class_room(c, n);
+	c->used = s->clock;
+	if (at == s->n_cls)
+		s->n_cls++;
+	return;
+fail:
+	/* a failed realloc left the old block: the place is emptied */
+	class_free(c);
+	if (at < s->n_cls) {
+		s->cls[at] = s->cls[--s->n_cls];
+		memset(&s->cls[s->n_cls], 0, sizeof(*c));
+	}
 }
 
 double wrr_weight_of(const wrr_params *p, const lbs_worker *w)
@@ -254,23 +294,47 @@ double wrr_weight_of(const wrr_params *p, const lbs_worker *w)
 	}
 }
 
+/* The entry of worker id hash h at position i of c (made when `insert`:
+ * class_room left room for the call's workers), or UINT32_MAX. */
+static uint32_t entry_of(wrr_class *c, uint32_t i, uint64_t h, int insert)
+{
+	uint32_t k, slot;
+
+	/* a looking call may come with more workers than the class has
+	 * positions for: those are looked up */
+	k = i < c->pos_cap ? c->pos_ent[i] : UINT32_MAX;
+	if (k < c->n_ent && c->ent[k].hash == h)
+		return k;
+	k = c->cap ? lookup(c, h, &slot) : UINT32_MAX;
+	if (k == UINT32_MAX && insert) {
+		k = c->n_ent++;
+		c->ent[k] = (wrr_entry){ .hash = h };
+		c->index[slot] = k + 1;
+	}
+	if (i < c->pos_cap)
+		c->pos_ent[i] = k;
+	return k;
+}
+
 /*
- * Fill the scratch: per position its weight (-1 when not eligible) and its
- * current weight in class c (0 when never seen, or c NULL: a class not
- * made yet); slot positions for commit, which needs c to have room for
- * every worker (class_get).  Returns the number eligible, or -1 for an
- * invalid worker.
+ * Fill the scratch: per position its weight (-1 when not eligible), its
+ * current weight in the shared rotation (cur_all) and in class c (cur;
+ * 0 when never seen there; c NULL, a class not made yet: the shared
+ * rotation's, of which it would be made).  A commit (`insert`) slots
+ * positions, which needs room for every worker in both (class_room).
+ * Returns the number eligible, or -1 for an invalid worker.
  */
-static int64_t gather(wrr_class *c, const wrr_params *p, const lbs_workload *wl,
-                      const lbs_worker *const *workers, uint32_t n, int insert,
-                      double *weight, double *cur)
+static int64_t gather(wrr_class *all, wrr_class *c, const wrr_params *p,
+                      const lbs_workload *wl, const lbs_worker *const *workers,
+                      uint32_t n, int insert, double *weight, double *cur,
+                      double *cur_all)
 {
 	int64_t eligible = 0;
 	double load;
 
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_worker *w = workers[i];
-		uint32_t k, slot;
+		uint32_t k;
 		uint64_t h;
 
 		if (!wid_valid(w))
@@ -282,28 +346,29 @@ static int64_t gather(wrr_class *c, const wrr_params *p, const lbs_workload *wl,
 		if (!(weight[i] > 0.0))
 			weight[i] = 0.0; /* drained: see wrr_pick */
 		eligible++;
-		cur[i] = 0.0;
-		if (!c)
-			continue;
 		h = wid_hash(w->id);
-		/* a looking call may come with more workers than the class
-		 * has positions for: those are looked up */
-		k = i < c->pos_cap ? c->pos_ent[i] : UINT32_MAX;
-		if (k >= c->n_ent || c->ent[k].hash != h) {
-			k = c->cap ? lookup(c, h, &slot) : UINT32_MAX;
-			if (k == UINT32_MAX && insert) {
-				/* class_get left room for this call's workers */
-				k = c->n_ent++;
-				c->ent[k] = (wrr_entry){ .hash = h };
-				c->index[slot] = k + 1;
-			}
-			if (i < c->pos_cap)
-				c->pos_ent[i] = k;
+		k = entry_of(all, i, h, insert);
+		cur_all[i] = k < all->n_ent ? all->ent[k].current : 0.0;
+		if (!c) {
+			cur[i] = cur_all[i];
+			continue;
 		}
-		if (k < c->n_ent)
-			cur[i] = c->ent[k].current;
+		k = entry_of(c, i, h, insert);
+		cur[i] = k < c->n_ent ? c->ent[k].current : 0.0;
 	}
 	return eligible;
+}
+
+/* Store a committed step's current weights in c (-1: not eligible). */
+static void class_store(wrr_class *c, const double *weight, const double *cur, uint32_t n)
+{
+	c->steps++;
+	for (uint32_t i = 0; i < n; i++) {
+		if (weight[i] < 0.0 && weight[i] > -1.5)
+			continue; /* -1: not eligible */
+		c->ent[c->pos_ent[i]].current = cur[i];
+		c->ent[c->pos_ent[i]].seen = c->steps;
+	}
 }
 
 /* For a request of `want` workers: a weight above 1/want of the total
@@ -347,7 +412,7 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n, uint32_t want,
                     uint32_t commit, uint32_t *idx, wrr_result *res)
 {
-	double *weight = s->pos_weight, *cur = s->pos_weight + n;
+	double *weight = s->pos_weight, *cur = weight + n, *cur_all = cur + n;
 	uint64_t key;
 	wrr_class *c;
 	int64_t eligible;
@@ -358,15 +423,16 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	if (n > s->pos_cap)
 		return LBS_EINTERNAL; /* wrr_prepare was not called */
 	key = class_key(wl);
+	c = class_find(s, key);
 	if (commit) {
-		lbs_status st = class_get(s, key, n, &c);
+		lbs_status st = class_room(&s->all, n);
 
+		if (st == LBS_OK && c)
+			st = class_room(c, n);
 		if (st != LBS_OK)
 			return st;
-	} else {
-		c = class_find(s, key);
 	}
-	eligible = gather(c, p, wl, workers, n, commit > 0, weight, cur);
+	eligible = gather(&s->all, c, p, wl, workers, n, commit > 0, weight, cur, cur_all);
 	if (eligible < 0)
 		return LBS_EINVAL;
 	res->n_eligible = (uint32_t)eligible;
@@ -386,6 +452,7 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		if (weight[i] < 0.0)
 			continue;
 		cur[i] += shares * weight[i];
+		cur_all[i] += shares * weight[i];
 		total += weight[i];
 	}
 	for (uint32_t k = 0; k < want; k++) {
@@ -406,18 +473,24 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 			res->weight = weight[best];
 			res->current = cur[best] - shares * weight[best];
 		}
-		if (weight[best] > 0.0)
+		if (weight[best] > 0.0) {
 			cur[best] -= total;
+			cur_all[best] -= total;
+		}
 		weight[best] = -2.0; /* taken: out of the later picks */
 		idx[res->n_found++] = (uint32_t)best;
 	}
+	/* The shared rotation takes every committed step, on the class's
+	 * picks; a class is made only here, from the shared rotation as the
+	 * step left it (which is the class's own step: it was the copy). */
 	if (commit && res->n_found >= commit) {
-		c->steps++;
-		for (uint32_t i = 0; i < n; i++) {
-			if (weight[i] < 0.0 && weight[i] > -1.5)
-				continue; /* -1: not eligible */
-			c->ent[c->pos_ent[i]].current = cur[i];
-			c->ent[c->pos_ent[i]].seen = c->steps;
+		s->clock++;
+		class_store(&s->all, weight, cur_all, n);
+		if (c) {
+			class_store(c, weight, cur, n);
+			c->used = s->clock;
+		} else {
+			class_make(s, key);
 		}
 	}
 	return LBS_OK;
@@ -428,7 +501,7 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                      double *current, double *weight_out)
 {
 	double lo = 0.0, hi = 0.0;
-	double *weight = s->pos_weight, *cur = s->pos_weight + n;
+	double *weight = s->pos_weight, *cur = weight + n, *cur_all = cur + n;
 	int64_t eligible;
 	int any = 0, positive = 0;
 
@@ -436,7 +509,8 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 		return LBS_OK;
 	if (n > s->pos_cap)
 		return LBS_EINTERNAL;
-	eligible = gather(class_find(s, class_key(wl)), p, wl, workers, n, 0, weight, cur);
+	eligible = gather(&s->all, class_find(s, class_key(wl)), p, wl, workers, n, 0,
+	                  weight, cur, cur_all);
 	if (eligible < 0)
 		return LBS_EINVAL;
 	for (uint32_t i = 0; i < n; i++)

@@ -15,18 +15,34 @@
  * Current weights are kept per eligibility class, and within it per
  * worker id (a hash of it: positions mean nothing across calls).  A class
  * is what a request asks of a worker's hardware (wrr.c's class_key): its
- * backend bits and names, precisions, features, accelerators, and the
- * power of two its memory and compute units fall in.  Each class turns a
- * rotation of its own, so requests of one class take no turn of
+ * backend bits and names (a set: any order alike), precisions, features
+ * and accelerators (kinds and counts, a set too).  Memory and compute
+ * units are no part of it: clients choose them freely (nginx's
+ * X-Min-Memory-Gb) and each size would be a class; requests that differ
+ * only in them share a rotation, and shares hold over that class's
+ * requests, not per size (9 GB and 14 GB tests on 12 GB and 16 GB
+ * workers: the 16 GB workers may take all of the 14 GB ones).  Each class
+ * turns a rotation of its own, so requests of one class take no turn of
  * another's: plain and CUDA-only tests interleaved on a, b(cuda), c,
  * d(cuda) give b and d half the CUDA tests each and every worker a
  * quarter of the plain ones (one rotation for all gave b every CUDA test,
- * d's turns being spent on plain ones).  At most WRR_CLASSES classes are
- * kept; a new one beyond them takes the place of the one selected for
- * least recently, whose rotation starts over if it comes back.
+ * d's turns being spent on plain ones).
+ *
+ * Beside the classes, one shared rotation takes every committed select
+ * (the single rotation there was before classes: the same increments,
+ * the picks' totals taken off the workers the class chose).  A class is
+ * made only when a select of it commits a pick (a select that finds no
+ * worker, score and explain make none), as a copy of the shared
+ * rotation's current weights, and until then a request of it reads the
+ * shared rotation.  At most WRR_CLASSES classes are kept; a new one
+ * beyond them takes the place of the one selected for least recently.
+ * So with more classes than that in turn, each comes back as a copy of
+ * the shared rotation: the decisions are the single rotation's, never a
+ * fresh rotation's first pick (the first worker) for every request.
  *
  * Within a class, the eligible set still moves (the load ceiling, an
- * exclude list, free memory, the workers a host passes): workers not
+ * exclude list, the memory and compute units asked, free memory, the
+ * workers a host passes): workers not
  * eligible for a request neither gain nor lose, and a step takes off the
  * winner what it added to the eligible.  Work only one worker could take
  * (only it had the GPU) is a class of its own and leaves the others'
@@ -43,9 +59,9 @@
  * the others, gain and lose nothing.  A worker of weight 0 is drained: it is taken only when
  * no eligible worker has a positive weight, and scores 0 beside them.
  *
- * Pure: libc only.  The scratch grows in wrr_prepare, a class's table in
- * a committing wrr_pick (a select); score and a looking pick never
- * allocate.  Not thread-safe; the caller serialises.
+ * Pure: libc only.  The scratch grows in wrr_prepare, the shared and a
+ * class's tables in a committing wrr_pick (a select); score and a looking
+ * pick never allocate.  Not thread-safe; the caller serialises.
  */
 #ifndef LBS_WRR_H
 #define LBS_WRR_H
@@ -94,10 +110,12 @@ typedef struct wrr_class {
 } wrr_class;
 
 typedef struct wrr_state {
+	wrr_class all;      /* the shared rotation: every committed select */
 	wrr_class cls[WRR_CLASSES];
-	uint32_t n_cls;
-	uint64_t clock;     /* selects, every class */
-	/* Of wrr_prepare's size: scratch weights and current weights. */
+	uint32_t n_cls;     /* the first n_cls of cls are classes */
+	uint64_t clock;     /* committed selects, every class */
+	/* Of wrr_prepare's size: scratch weights and current weights (the
+	 * class's and the shared rotation's). */
 	double *pos_weight;
 	uint32_t pos_cap;
 } wrr_state;
@@ -132,8 +150,9 @@ double wrr_weight_of(const wrr_params *p, const lbs_worker *w);
  * Up to `want` eligible workers into idx[] by the smooth rotation.  When
  * `commit` > 0 and at least that many were found, the current weights move
  * (select: commit = the workload's minimum); with 0 the call only looks
- * (explain).  Fewer than `want` found means fewer are eligible.  A
- * committing pick makes the workload's class when it has none yet.
+ * (explain).  Fewer than `want` found means fewer are eligible.  A pick
+ * that commits makes the workload's class when it has none yet, a copy of
+ * the shared rotation; one that does not (too few found) makes none.
  * LBS_OK, LBS_ENOMEM, or LBS_EINVAL for a NULL, short or id-less worker.
  */
 lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
@@ -144,7 +163,8 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
  * Score without moving anything: -1 when not eligible; else how due the
  * worker is after this step's increment, current + weight, scaled so the
  * next pick scores 1 and the least due 0 (all 1 when equal), the current
- * weights those of the workload's class (0 for a class not seen yet).
+ * weights those of the workload's class (the shared rotation's for a
+ * class not made yet).
  * When `current` / `weight` are not NULL they receive each worker's
  * figures.
  */
@@ -153,8 +173,8 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                      double *current, double *weight);
 
 /* Drop the current weights of ids not eligible in the last `age` selects
- * of their class (the fleet moved on); keeps the tables from growing
- * without end. */
+ * of their class, or of all for the shared rotation (the fleet moved on);
+ * keeps the tables from growing without end. */
 void wrr_forget(wrr_state *s, uint64_t age);
 
 #endif

@@ -383,11 +383,12 @@ static void test_weights_against_fleet(void)
 		/* b is behind (current -2) and drained a at 0: b all the same */
 		CHECK_STR(choose(s, &wab, &ab), "b");
 		CHECK_STR(choose(s, &wab, &ab), "b");
-		/* the 4 GB requests (a, b, c eligible) are a class of their
-		 * own, 0:1:3 from the start: c, then b 2 c 2, the tie to b */
+		/* the 4 GB requests ask no hardware apart: memory is no part
+		 * of a class (client-chosen sizes made unbounded classes), so
+		 * they take the same rotation, as before classes: c 3 times */
 		CHECK_STR(choose(s, &wl, &f), "c");
 		CHECK_STR(choose(s, &wbc, &bc), "c");
-		CHECK_STR(choose(s, &wl, &f), "b");
+		CHECK_STR(choose(s, &wl, &f), "c");
 		CHECK_INT((int)(strchr(warned, '\n') - warned + 1), (int)strlen(warned));
 		sched_close(s);
 		fleet_free(&bc);
@@ -471,8 +472,10 @@ static void test_classes_interleaved(void)
 /* Weights 3:1 within the CUDA pair (b 3, d 1; a and c 1) hold under an
  * irregular interleaving with plain tests: every 4 CUDA tests b takes 3
  * and d 1, every 6 plain tests a 1, b 3, c 1, d 1, in nginx's order for
- * each set.  With one rotation, the CUDA tests went b 37, d 11 of 48,
- * out of nginx's order. */
+ * each set (the CUDA class, made as a copy of the shared rotation after
+ * plain tests, enters its cycle where that copy puts it: a fixed cycle of
+ * 4, not nginx's b b d b from zero).  With one rotation, the CUDA tests
+ * went b 37, d 11 of 48, out of nginx's order. */
 static void test_classes_weighted(void)
 {
 	fleet f = fleet_parse(CUDA_FLEET);
@@ -483,7 +486,7 @@ static void test_classes_weighted(void)
 	                           "{\"weights\": {\"a\": 1, \"b\": 3, \"c\": 1, \"d\": 1}}");
 	/* nginx's orders: b 3 d 1 is b b d b (ties to b, first in the array);
 	 * 1 3 1 1 is b a b c d b */
-	static const char *const cuda_order[] = { "b", "b", "d", "b" };
+	const char *cuda_order[4] = { 0 };
 	static const char *const plain_order[] = { "b", "a", "b", "c", "d", "b" };
 	int n_cuda = 0, n_plain = 0, b = 0, d = 0;
 	uint64_t x = 12345;
@@ -496,6 +499,8 @@ static void test_classes_weighted(void)
 		g = (int)(x >> 62) & 1; /* runs of either, unequal */
 		id = choose(s, g ? &cuda : &plain, &f);
 		if (g) {
+			if (n_cuda < 4)
+				cuda_order[n_cuda] = id;
 			CHECK_STR(id, cuda_order[n_cuda % 4]);
 			n_cuda++;
 			b += !strcmp(id, "b");
@@ -515,33 +520,189 @@ static void test_classes_weighted(void)
 	fleet_free(&f);
 }
 
-/* At most WRR_CLASSES (32) rotations are kept: a class comes back where it
- * was after 31 others, and starts over after 32 more (the least recently
- * selected for is dropped).  Memory sizes of different powers of two are
- * different classes. */
+/* Four equal workers with software n0 .. n5 (any subset of the names is
+ * a class every worker meets). */
+static const char *NAMES_FLEET =
+	"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16, \"software_versions\":"
+	"  {\"n0\": \"1\", \"n1\": \"1\", \"n2\": \"1\", \"n3\": \"1\", \"n4\": \"1\", \"n5\": \"1\"}},"
+	" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16, \"software_versions\":"
+	"  {\"n0\": \"1\", \"n1\": \"1\", \"n2\": \"1\", \"n3\": \"1\", \"n4\": \"1\", \"n5\": \"1\"}},"
+	" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16, \"software_versions\":"
+	"  {\"n0\": \"1\", \"n1\": \"1\", \"n2\": \"1\", \"n3\": \"1\", \"n4\": \"1\", \"n5\": \"1\"}},"
+	" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16, \"software_versions\":"
+	"  {\"n0\": \"1\", \"n1\": \"1\", \"n2\": \"1\", \"n3\": \"1\", \"n4\": \"1\", \"n5\": \"1\"}}]";
+
+static const char *const NAME_SET[] = { "n0", "n1", "n2", "n3", "n4", "n5" };
+
+/* The names of subset `bits` (1 .. 63) of NAME_SET into names[]. */
+static lbs_workload with_names(const lbs_workload *base, unsigned bits, const char **names)
+{
+	lbs_workload wl = *base;
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < 6; i++)
+		if (bits >> i & 1)
+			names[n++] = NAME_SET[i];
+	wl.required_backend_names = names;
+	wl.n_required_backend_names = n;
+	return wl;
+}
+
+/* More classes in turn than WRR_CLASSES (32) are kept: each is dropped
+ * before it comes back, and comes back as a copy of the shared rotation,
+ * so the decisions are the one rotation's, a b c d ...  Made from zero
+ * (as it was), every class's first pick was the first worker: a took all
+ * 160. */
 static void test_classes_bounded(void)
 {
-	fleet f = fleet_parse(FLEET);
+	fleet f = fleet_parse(NAMES_FLEET);
+	lbs_workload base = workload_parse(f.arena, "{\"test_id\": \"t\"}");
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+	static const char *const order[] = { "a", "b", "c", "d" };
+	const char *names[6];
+	int got[4] = { 0 };
+
+	for (int i = 0; i < 160; i++) {
+		lbs_workload wl = with_names(&base, 1 + (unsigned)(i % 40), names);
+		const char *id = choose(s, &wl, &f);
+
+		CHECK_STR(id, order[i % 4]);
+		if (id[0] >= 'a' && id[0] <= 'd')
+			got[id[0] - 'a']++;
+	}
+	for (int k = 0; k < 4; k++)
+		CHECK_INT(got[k], 40);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* The reviewer's case: tests of minimum memory 2^k bytes, k = 0 .. 31,
+ * and one of 0, in turn 4 times on 4 equal workers.  Memory is no part of
+ * a class: one rotation, 33 each.  As 33 classes by power of two (each
+ * dropped before it came back, each made from zero), a took 132 of 132. */
+static void test_memory_sizes_one_class(void)
+{
+	fleet f = fleet_parse(NAMES_FLEET);
 	lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\"}");
-	lbs_workload other;
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+	int got[4] = { 0 };
+
+	for (int i = 0; i < 132; i++) {
+		int k = i % 33;
+		const char *id;
+
+		wl.min_memory_bytes = k == 32 ? 0 : UINT64_C(1) << k;
+		id = choose(s, &wl, &f);
+		if (id[0] >= 'a' && id[0] <= 'd')
+			got[id[0] - 'a']++;
+	}
+	for (int k = 0; k < 4; k++)
+		CHECK(got[k] >= 32 && got[k] <= 34);
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* a, c plain; b, d with software foo and bar. */
+static const char *FOO_FLEET =
+	"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"software_versions\": {\"foo\": \"1\", \"bar\": \"1\"}},"
+	" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"software_versions\": {\"foo\": \"1\", \"bar\": \"1\"}}]";
+
+/* A select that finds no worker makes no class and drops none: 32
+ * requests for names no worker has, amid plain and foo tests, leave every
+ * later pick as a twin without them has it.  (Each made a class before
+ * its pick, and the foo class, dropped, came back as something else: a
+ * copy of the shared rotation went d d b, not d b d.) */
+static void test_no_worker_makes_no_class(void)
+{
+	fleet f = fleet_parse(FOO_FLEET);
+	lbs_workload plain = workload_parse(f.arena, "{\"test_id\": \"p\"}");
+	lbs_workload foo = workload_parse(f.arena,
+		"{\"test_id\": \"g\", \"required_software\": {\"foo\": \"1\"}}");
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+	shim_sched *twin = test_sched("weighted-round-robin", NULL);
+	static const char *const before[] = { "a", "b", "b", "c" };
+	static const char *const after[] = { "d", "b", "d", "d", "a" };
+	const char *missing[1];
+	char buf[32][8];
+
+	for (int i = 0; i < 4; i++) {
+		lbs_workload *wl = i == 1 ? &foo : &plain;
+
+		CHECK_STR(choose(s, wl, &f), before[i]);
+		CHECK_STR(choose(twin, wl, &f), before[i]);
+	}
+	for (int k = 0; k < 32; k++) {
+		lbs_workload none = plain;
+
+		snprintf(buf[k], sizeof(buf[k]), "x%d", k);
+		missing[0] = buf[k];
+		none.required_backend_names = missing;
+		none.n_required_backend_names = 1;
+		CHECK_STR(choose(s, &none, &f), "none");
+	}
+	for (int i = 0; i < 5; i++) {
+		lbs_workload *wl = i < 3 ? &foo : &plain;
+
+		CHECK_STR(choose(s, wl, &f), after[i]);
+		CHECK_STR(choose(twin, wl, &f), after[i]);
+	}
+	sched_close(s);
+	sched_close(twin);
+	fleet_free(&f);
+}
+
+/* Names (and accelerator kinds) are a set to eligibility: foo, bar and
+ * bar, foo are one class.  On a, b (foo, bar), c, d (foo, bar), the two
+ * orders alternated go b d b d; hashed in order they were two classes,
+ * each made from zero: b b b b. */
+static void test_names_any_order(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"software_versions\": {\"foo\": \"1\", \"bar\": \"1\"}},"
+		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"software_versions\": {\"foo\": \"1\", \"bar\": \"1\"}}]");
+	lbs_workload fb = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"required_software\": {\"foo\": \"1\", \"bar\": \"1\"}}");
+	lbs_workload bf = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"required_software\": {\"bar\": \"1\", \"foo\": \"1\"}}");
 	shim_sched *s = test_sched("weighted-round-robin", NULL);
 
-	/* the converter's default asks for 0.5 GB, a class of 2^k bytes */
-	wl.min_memory_bytes = 0;
-	other = wl;
-	/* a, b, c, small equal: a, then b */
-	CHECK_STR(choose(s, &wl, &f), "a");
-	for (int k = 0; k < 31; k++) {
-		other.min_memory_bytes = UINT64_C(1) << k;
-		CHECK_STR(choose(s, &other, &f), "a");
-	}
-	CHECK_STR(choose(s, &wl, &f), "b");
-	/* 32 classes other than wl's since: it was dropped */
-	for (int k = 0; k < 32; k++) {
-		other.min_memory_bytes = UINT64_C(1) << k;
-		choose(s, &other, &f);
-	}
-	CHECK_STR(choose(s, &wl, &f), "a");
+	CHECK_INT((int)fb.n_required_backend_names, 2);
+	CHECK(strcmp(fb.required_backend_names[0], bf.required_backend_names[0]) != 0);
+	for (int i = 0; i < 8; i++)
+		CHECK_STR(choose(s, i % 2 ? &bf : &fb, &f), i % 2 ? "d" : "b");
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* So are accelerator kinds: gpu 1, tpu 1 and tpu 1, gpu 1 alternated on
+ * a, b (both), c, d (both) go b d b d. */
+static void test_accels_any_order(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"available_accelerators\": {\"gpu\": 1, \"tpu\": 1}},"
+		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16},"
+		" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16,"
+		"  \"available_accelerators\": {\"gpu\": 1, \"tpu\": 1}}]");
+	lbs_workload gt = workload_parse(f.arena,
+		"{\"test_id\": \"t\", \"required_accelerators\": {\"gpu\": 1, \"tpu\": 1}}");
+	lbs_workload tg = workload_parse(f.arena,
+		"{\"test_id\": \"u\", \"required_accelerators\": {\"tpu\": 1, \"gpu\": 1}}");
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+
+	CHECK_INT((int)gt.n_required_accels, 2);
+	CHECK(strcmp(gt.required_accel_kinds[0], tg.required_accel_kinds[0]) != 0);
+	for (int i = 0; i < 8; i++)
+		CHECK_STR(choose(s, i % 2 ? &tg : &gt, &f), i % 2 ? "d" : "b");
 	sched_close(s);
 	fleet_free(&f);
 }
@@ -575,6 +736,10 @@ int main(void)
 	test_classes_interleaved();
 	test_classes_weighted();
 	test_classes_bounded();
+	test_memory_sizes_one_class();
+	test_no_worker_makes_no_class();
+	test_names_any_order();
+	test_accels_any_order();
 	test_explain_score_stats();
 	test_config_errors();
 	test_weights_against_fleet();
