@@ -12,6 +12,8 @@
 #     the rest were never said;
 #   - a prefix mistyped, so that no server has a record, is one warn
 #     naming the keys looked for: it was only nginx's "no live upstreams";
+#     nginx -t asks for 2,000 servers' keys in batches, not one a round
+#     trip (4 s for 4,096 servers on a Redis 1 ms away, then silence);
 #   - with Redis dead and nginx reloaded every 2 s, the servers go after the
 #     10 s the last fleet is kept: each reload restarted that window;
 #   - a Redis refusing every command is read less and less often, down to
@@ -181,6 +183,31 @@ has "$tmp/t.err" "/typo.conf:"
 has "$tmp/t.err" ": none of its 2 servers has a record under 'r' + 'fleet:' + its address in redis://127.0.0.1:$REDIS_PORT, e.g. key 'rfleet:127.0.0.1:$PA'; none is a candidate until its agent writes it"
 "$NGINX" -p "$run/" -c "$run/two.conf" -t 2>"$tmp/t.err" && ok || bad "nginx -t: $(cat "$tmp/t.err")"
 lacks "$tmp/t.err" "none of its"
+# 2,000 servers, none with a record: still the warning, and the HSTRLENs
+# pipelined, a batch a round trip (one a round trip took 4 s for 4,096
+# servers on a Redis 1 ms away, and then the deadline cut it in silence):
+# Redis counts the reads of its sockets, a few per round trip
+big=()
+for i in $(seq 0 1999); do big+=("127.0.$((i / 250 + 2)).$((i % 250 + 1)):$PA"); done
+conf typobig "${big[@]}"
+reads() { rcli info stats | tr -d '\r' | sed -n 's/^total_reads_processed://p'; }
+hstrlens() { rcli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_hstrlen:calls=\([0-9]*\),.*/\1/p'; }
+r0=$(reads) h0=$(hstrlens)
+"$NGINX" -p "$run/" -c "$run/typobig.conf" -t 2>"$tmp/t.err" && ok || bad "nginx -t of 2,000 servers: $(cat "$tmp/t.err")"
+r1=$(reads) h1=$(hstrlens)
+has "$tmp/t.err" ": none of its 2000 servers has a record under 'r' + 'fleet:' + its address in redis://127.0.0.1:$REDIS_PORT, e.g. key 'rfleet:127.0.2.1:$PA'"
+lacks "$tmp/t.err" "could not finish"
+echo "NOTE: nginx -t of 2,000 servers: $((h1 - ${h0:-0})) HSTRLENs, $((r1 - r0)) socket reads"
+[ $((h1 - ${h0:-0})) -ge 2000 ] && ok || bad "nginx -t of 2,000 servers: $((h1 - ${h0:-0})) HSTRLENs"
+[ $((r1 - r0)) -le 60 ] && ok || bad "nginx -t of 2,000 servers: Redis read its sockets $((r1 - r0)) times: an HSTRLEN a round trip"
+# the first server's record found: the rest are not asked for
+rcli hset "rfleet:127.0.2.1:$PA" record "$(record "127.0.2.1:$PA")" >/dev/null
+h0=$(hstrlens)
+"$NGINX" -p "$run/" -c "$run/typobig.conf" -t 2>"$tmp/t.err" && ok || bad "nginx -t of 2,000 servers, one record: $(cat "$tmp/t.err")"
+h1=$(hstrlens)
+lacks "$tmp/t.err" "none of its"
+[ $((h1 - h0)) -le 1010 ] && ok || bad "nginx -t of 2,000 servers, the first with a record: $((h1 - h0)) HSTRLENs"
+rcli del "rfleet:127.0.2.1:$PA" >/dev/null
 start typo
 none="lbsched: upstream \"be\": none of its 2 servers has a live record (0 refused) under 'r' + 'fleet:' + its address in redis://127.0.0.1:$REDIS_PORT, e.g. key 'rfleet:127.0.0.1:$PA': no server is live"
 nones() { grep -cF -- "$none" "$run/error.log"; }
