@@ -130,10 +130,18 @@ typedef struct {
  * The time is the zone's as the text is: a reload reuses both, and its
  * processes keep the text only as long as the old ones would have (with a
  * start time of their own, reloads every few seconds kept a dead Redis's
- * fleet for ever). */
+ * fleet for ever).  So is the reads' backing off: the wait after the last
+ * failed read and that read's end, which a new process 0 waits out (each
+ * reload's process 0 read at once and from 500 ms again, so a stalled
+ * Redis blocked it at the reloads' pace). */
 typedef struct {
     ngx_atomic_t                gen;          /* bumped with each change */
     time_t                      ok;           /* the last good read, or 0 */
+    ngx_msec_t                  wait;         /* backing off: the wait after
+                                                 the last read, failed; 0
+                                                 after a good one */
+    uint64_t                    failed_ms;    /* that failed read's end, ms
+                                                 of the wall clock */
     ngx_uint_t                  n_live;
     size_t                      len;
     u_char                      text[1];
@@ -2517,6 +2525,77 @@ ngx_http_upstream_lbsched_live_put(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 }
 
 
+/* The wall clock in ms: the one clock that every process reads alike. */
+static uint64_t
+ngx_http_upstream_lbsched_wall_ms(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+/* Process 0, after a read: its backing off into the zone, for the next
+ * process 0 (after a reload) to go on with. */
+static void
+ngx_http_upstream_lbsched_backoff_put(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    ngx_http_upstream_lbsched_live_t  *live;
+    ngx_slab_pool_t                   *shpool;
+
+    live = ngx_http_upstream_lbsched_live(lcf);
+    shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (lcf->live_wait == LBS_LIVE_FETCH_MS) {
+        live->wait = 0;
+
+    } else {
+        live->wait = lcf->live_wait;
+        live->failed_ms = ngx_http_upstream_lbsched_wall_ms();
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* A new process: the backing off where the last process 0 left it, the
+ * next read when the last failed one's wait ends (at once after a good
+ * one). */
+static void
+ngx_http_upstream_lbsched_backoff_get(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    ngx_http_upstream_lbsched_live_t  *live;
+    ngx_slab_pool_t                   *shpool;
+    uint64_t                           now, end;
+
+    live = ngx_http_upstream_lbsched_live(lcf);
+    shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;
+
+    lcf->live_next = ngx_current_msec;
+    lcf->live_wait = LBS_LIVE_FETCH_MS;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (live->wait > LBS_LIVE_FETCH_MS && live->wait <= LBS_LIVE_BACKOFF_MS) {
+        lcf->live_wait = live->wait;
+
+        now = ngx_http_upstream_lbsched_wall_ms();
+        end = live->failed_ms + live->wait;
+
+        /* a clock set back: no more than one whole wait */
+        if (end > now) {
+            lcf->live_next += (ngx_msec_t) ngx_min(end - now, live->wait);
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
 /* Past LBS_LIVE_STALE_S without a good read, nothing is live: a worker
  * not heard of is never taken for an idle one. */
 static void
@@ -2801,6 +2880,7 @@ ngx_http_upstream_lbsched_live_tick(ngx_event_t *ev)
         /* the wait counts from the read's end: a slow one took seconds */
         ngx_time_update();
         lcf->live_next = ngx_current_msec + lcf->live_wait;
+        ngx_http_upstream_lbsched_backoff_put(lcf);
 
     } else if (ngx_worker == 0 && lcf->live_wait != LBS_LIVE_FETCH_MS) {
         /* between reads backed off: the fleet still goes on time */
@@ -2962,8 +3042,9 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
             lcf->live_ev.data = &ngx_http_upstream_lbsched_timer_conn;
             lcf->live_ev.log = cycle->log;
             lcf->live_ev.cancelable = 1;
-            lcf->live_next = ngx_current_msec;
-            lcf->live_wait = LBS_LIVE_FETCH_MS;
+            /* a reload's process 0 goes on backing off where the last
+             * left it */
+            ngx_http_upstream_lbsched_backoff_get(lcf);
             ngx_add_timer(&lcf->live_ev, 0);
         }
     }

@@ -18,7 +18,8 @@
 #     10 s the last fleet is kept: each reload restarted that window;
 #   - a Redis refusing every command is read less and less often, down to
 #     once in 4 s: retried every 500 ms, a hung one kept worker process 0
-#     blocked most of the time;
+#     blocked most of the time; and so across reloads, which started it
+#     again from 500 ms;
 #   - a round of reading whose answer streams without end is cut at 4 s:
 #     it held worker process 0 for ever.
 # The records are written with redis-cli, no agent.  Real nginx and
@@ -165,6 +166,22 @@ c1=$(conns)
 n=$((c1 - c0 - 1)) # the second conns is one
 [ "$n" -le 4 ] && ok || bad "Redis refusing every command got $n connections in 6 s: reads are retried without backing off"
 [ "$(count "NOAUTH")" = 1 ] && ok || bad "the refusal was said $(count NOAUTH) times, not once"
+# reloaded each second meanwhile: each new worker process 0 goes on with
+# the wait where the last left it (each read at once and backed off from
+# 500 ms again, at the reloads' pace); the master's own check of Redis at
+# each reload is one connection of its own
+g0=$(grep -c 'SIGHUP' "$run/error.log")
+c0=$(conns)
+for _ in $(seq 6); do
+	kill -HUP "$(cat "$run/nginx.pid")"
+	sleep 1
+done
+c1=$(conns)
+g1=$(grep -c 'SIGHUP' "$run/error.log")
+n=$((c1 - c0 - 1 - (g1 - g0)))
+[ $((g1 - g0)) -ge 5 ] && ok || bad "backing off: $((g1 - g0)) of 6 reloads seen"
+echo "NOTE: reloaded $((g1 - g0)) times in 6 s: $((c1 - c0 - 1)) connections, $n beside the reloads' own"
+[ "$n" -le 4 ] && ok || bad "Redis refusing every command, nginx reloaded $((g1 - g0)) times in 6 s: $n connections beside the reloads' own checks: each reload's process 0 backs off from the start"
 redis-cli -p "$REDIS_PORT" -a "$pw" --no-auth-warning config set requirepass '' >/dev/null
 # a good read ends the backing off: both back, within the 4 s wait
 until_ok 20 live_is "$PA" "$PB" && ok || bad "Redis taking commands again, servers not back: $(live)"
