@@ -655,56 +655,52 @@ static void test_no_worker_makes_no_class(void)
 	fleet_free(&f);
 }
 
-/* Names (and accelerator kinds) are a set to eligibility: foo, bar and
- * bar, foo are one class.  On a, b (foo, bar), c, d (foo, bar), the two
- * orders alternated go b d b d; hashed in order they were two classes,
- * each made from zero: b b b b. */
-static void test_names_any_order(void)
+/* Names and accelerator kinds are sets to eligibility: on a, c and b, d
+ * (which have `has`), tests asking `one` and `other` (the same set in two
+ * orders, n items) alternated go b d b d; hashed in order they were two
+ * classes, each made from zero: b b b b. */
+static void any_order(const char *has, const char *one, const char *other, int accels)
 {
-	fleet f = fleet_parse(
-		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
-		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
-		"  \"software_versions\": {\"foo\": \"1\", \"bar\": \"1\"}},"
-		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16},"
-		" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16,"
-		"  \"software_versions\": {\"foo\": \"1\", \"bar\": \"1\"}}]");
-	lbs_workload fb = workload_parse(f.arena,
-		"{\"test_id\": \"t\", \"required_software\": {\"foo\": \"1\", \"bar\": \"1\"}}");
-	lbs_workload bf = workload_parse(f.arena,
-		"{\"test_id\": \"u\", \"required_software\": {\"bar\": \"1\", \"foo\": \"1\"}}");
+	char fleet_text[600], a_text[200], b_text[200];
+	const char *field = accels ? "required_accelerators" : "required_software";
+
+	snprintf(fleet_text, sizeof fleet_text,
+	         "[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	         " {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16, %s},"
+	         " {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	         " {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16, %s}]",
+	         has, has);
+	snprintf(a_text, sizeof a_text, "{\"test_id\": \"t\", \"%s\": %s}", field, one);
+	snprintf(b_text, sizeof b_text, "{\"test_id\": \"u\", \"%s\": %s}", field, other);
+
+	fleet f = fleet_parse(fleet_text);
+	lbs_workload x = workload_parse(f.arena, a_text), y = workload_parse(f.arena, b_text);
 	shim_sched *s = test_sched("weighted-round-robin", NULL);
 
-	CHECK_INT((int)fb.n_required_backend_names, 2);
-	CHECK(strcmp(fb.required_backend_names[0], bf.required_backend_names[0]) != 0);
+	/* the two really are in two orders */
+	if (accels) {
+		CHECK_INT((int)x.n_required_accels, 2);
+		CHECK(strcmp(x.required_accel_kinds[0], y.required_accel_kinds[0]) != 0);
+	} else {
+		CHECK_INT((int)x.n_required_backend_names, 2);
+		CHECK(strcmp(x.required_backend_names[0], y.required_backend_names[0]) != 0);
+	}
 	for (int i = 0; i < 8; i++)
-		CHECK_STR(choose(s, i % 2 ? &bf : &fb, &f), i % 2 ? "d" : "b");
+		CHECK_STR(choose(s, i % 2 ? &y : &x, &f), i % 2 ? "d" : "b");
 	sched_close(s);
 	fleet_free(&f);
 }
 
-/* So are accelerator kinds: gpu 1, tpu 1 and tpu 1, gpu 1 alternated on
- * a, b (both), c, d (both) go b d b d. */
+static void test_names_any_order(void)
+{
+	any_order("\"software_versions\": {\"foo\": \"1\", \"bar\": \"1\"}",
+	          "{\"foo\": \"1\", \"bar\": \"1\"}", "{\"bar\": \"1\", \"foo\": \"1\"}", 0);
+}
+
 static void test_accels_any_order(void)
 {
-	fleet f = fleet_parse(
-		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16},"
-		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16,"
-		"  \"available_accelerators\": {\"gpu\": 1, \"tpu\": 1}},"
-		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16},"
-		" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16,"
-		"  \"available_accelerators\": {\"gpu\": 1, \"tpu\": 1}}]");
-	lbs_workload gt = workload_parse(f.arena,
-		"{\"test_id\": \"t\", \"required_accelerators\": {\"gpu\": 1, \"tpu\": 1}}");
-	lbs_workload tg = workload_parse(f.arena,
-		"{\"test_id\": \"u\", \"required_accelerators\": {\"tpu\": 1, \"gpu\": 1}}");
-	shim_sched *s = test_sched("weighted-round-robin", NULL);
-
-	CHECK_INT((int)gt.n_required_accels, 2);
-	CHECK(strcmp(gt.required_accel_kinds[0], tg.required_accel_kinds[0]) != 0);
-	for (int i = 0; i < 8; i++)
-		CHECK_STR(choose(s, i % 2 ? &tg : &gt, &f), i % 2 ? "d" : "b");
-	sched_close(s);
-	fleet_free(&f);
+	any_order("\"available_accelerators\": {\"gpu\": 1, \"tpu\": 1}",
+	          "{\"gpu\": 1, \"tpu\": 1}", "{\"tpu\": 1, \"gpu\": 1}", 1);
 }
 
 /* The composite finds it by name, blends its score: 1 for the next pick. */
