@@ -97,19 +97,6 @@ static int open_scorer(shim_host *h, const char *plugin, const char *name, uint3
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int bench_fleet(shim_host *h, const char *plugin, const genfleet *fleet, int rounds,
                        const lbs_workload *wl)
 {
@@ -142,7 +129,7 @@ static int bench_fleet(shim_host *h, const char *plugin, const genfleet *fleet, 
 			ns[k * rounds + r] = run(&t[k], &f, wl, iters[k], &next[k]);
 	if (rc == 0) {
 		for (int k = 0; k < N_TIMED; k++)
-			med[k] = median(ns + k * rounds, rounds);
+			med[k] = median_of(ns + k * rounds, (size_t)rounds);
 		sum = med[HW] + med[PRIO] + med[RR];
 		sum_sc = med[N_SCHED + HW] + med[N_SCHED + PRIO] + med[N_SCHED + RR];
 		printf("%7u %7u %8.0f %8.0f %8.0f %9.0f %9.0f %6.2fx %9.0f %6.2fx %10.0f %6.2fx\n",

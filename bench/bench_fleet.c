@@ -193,13 +193,6 @@ static int write_role(shim_host *h, const char *config, uint64_t n, int other, u
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int propagate_role(shim_host *h, const char *ca, const char *cb, int samples)
 {
 	shim_sched *a = open_sched(h, ca), *b = open_sched(h, cb);
@@ -234,7 +227,7 @@ static int propagate_role(shim_host *h, const char *ca, const char *cb, int samp
 		d[got++] = (double)(mono() - t0) / 1e6;
 		usleep((useconds_t)(50000 + rand() % 200000)); /* not in step with the timers */
 	}
-	qsort(d, (size_t)got, sizeof *d, cmp_double);
+	sort_doubles(d, (size_t)got);
 	printf("%d %.0f %.0f %.0f\n", got, d[got / 2], d[got * 99 / 100], d[got - 1]);
 	sched_close(a);
 	sched_close(b);
@@ -280,8 +273,8 @@ static int select_role(shim_host *h, const char *con, const char *coff, uint32_t
 	for (int r = 0; r < 7; r++)
 		for (int k = 0; k < 2; k++)
 			t[k][r] = time_select(s[k], &f, wl);
-	qsort(t[0], 7, sizeof t[0][0], cmp_double);
-	qsort(t[1], 7, sizeof t[1][0], cmp_double);
+	sort_doubles(t[0], 7);
+	sort_doubles(t[1], 7);
 	printf("%.1f %.1f %.3f %.0f %.0f\n", t[0][3], t[1][3], t[0][3] / t[1][3],
 	       stat_of(s[0], 1, "pulls"), stat_of(s[0], 0, "refreshes"));
 	sched_close(s[0]);

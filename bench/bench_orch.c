@@ -8,7 +8,9 @@
  *
  * The graph is `subtasks` independent subtasks (their requirements a
  * rotating mix), so every one is ready; orch_ready is timed apart, once
- * per round as a host calls it per wave of ready work.
+ * per round as a host calls it per wave of ready work.  Times are the
+ * thread's CPU time; each column is the median of ROUNDS rounds, and the
+ * ratio the median of each round's own ratio.
  *
  * Then the cost of loading a graph of 10,000 subtasks that each depend on
  * the 20 before (the documented largest, densely linked) against cJSON's
@@ -25,6 +27,9 @@
 #include "host.h"
 #include "orch.h"
 #include "scheduler.h"
+
+/* Timed rounds, after one that warms. */
+#define ROUNDS 9
 
 static const char *const kinds[] = {
 	"{\"test_type\": \"vision_image_classification\", \"minimum_memory\": 2, \"expected_duration\": 30}",
@@ -125,24 +130,27 @@ int main(int argc, char **argv)
 		uint32_t idx[1], w, *ready = malloc(ns * sizeof *ready);
 		const char *ids[1];
 		char reason[256];
-		uint64_t t0, t_sel = 0, t_place = 0, t_ready;
-		uint32_t rounds = 5, placed = 0;
-		uint64_t warm_sel = 0, warm_place = 0;
+		uint64_t t0, t_ready;
+		double sel_r[ROUNDS], place_r[ROUNDS], ratio_r[ROUNDS];
+		uint32_t placed = 0;
 
 		if (sched_open(h, plugin, name, NULL, 0, &s, err, sizeof err) != LBS_OK) {
 			fprintf(stderr, "bench_orch: %s\n", err);
 			return 1;
 		}
-		/* Round 0 warms caches and the scheduler's state; it is not counted. */
-		for (uint32_t r = 0; r <= rounds; r++) {
-			if (r == 1)
-				warm_sel = t_sel, warm_place = t_place, placed = 0;
+		/* Round 0 warms caches and the scheduler's state; it is not
+		 * counted.  Each round times its two sides back to back and
+		 * gives its own ratio: one block per side over every round let
+		 * a preemption land on one side alone (0.5x to 17x under load). */
+		for (uint32_t r = 0; r <= ROUNDS; r++) {
+			uint64_t t_sel, t_place;
+
 			if (!(o = orch_load(text, strlen(text), "bench", NULL, 1, err, sizeof err))) {
 				fprintf(stderr, "bench_orch: %s\n", err);
 				return 1;
 			}
 			/* One bare select per subtask: the reference. */
-			t0 = now_ns();
+			t0 = cpu_ns();
 			for (uint32_t i = 0; i < ns; i++) {
 				lbs_selection sel = {.struct_size = sizeof sel, .capacity = 1,
 				                     .indices = idx, .ids = ids, .reason = reason,
@@ -150,31 +158,34 @@ int main(int argc, char **argv)
 				sched_select(s, orch_workload(o, i), (const lbs_worker *const *)f.workers,
 				             f.n, &sel, NULL);
 			}
-			t_sel += now_ns() - t0;
+			t_sel = cpu_ns() - t0;
 			/* The orchestrator: place and record each. */
-			t0 = now_ns();
+			t0 = cpu_ns();
 			for (uint32_t i = 0; i < ns; i++) {
 				orch_result res = {1, 1.0, NULL, 1, 0};
 				if (orch_place(o, i, s, (const lbs_worker *const *)f.workers, f.n, 1,
 				               &w, NULL) == LBS_OK) {
 					orch_record(o, i, &res, err, sizeof err);
-					placed++;
+					placed += r > 0;
 				}
 			}
-			t_place += now_ns() - t0;
+			t_place = cpu_ns() - t0;
 			orch_free(o);
+			if (r > 0) {
+				sel_r[r - 1] = (double)t_sel / ns;
+				place_r[r - 1] = (double)t_place / ns;
+				ratio_r[r - 1] = (double)t_place / (double)(t_sel ? t_sel : 1);
+			}
 		}
-		t_sel -= warm_sel;
-		t_place -= warm_place;
 		o = orch_load(text, strlen(text), "bench", NULL, 1, err, sizeof err);
 		t0 = now_ns();
 		orch_ready(o, 0, ready, ns);
 		t_ready = now_ns() - t0;
 		orch_free(o);
 		printf("%-16s %8u %9u %14.0f %14.0f %7.2f %14.1f%s\n", name, f.n, ns,
-		       (double)t_sel / (rounds * (double)ns), (double)t_place / (rounds * (double)ns),
-		       (double)t_place / (double)t_sel, (double)t_ready / ns,
-		       placed == rounds * ns ? "" : "  (some found no worker)");
+		       median_of(sel_r, ROUNDS), median_of(place_r, ROUNDS),
+		       median_of(ratio_r, ROUNDS), (double)t_ready / ns,
+		       placed == ROUNDS * ns ? "" : "  (some found no worker)");
 		free(ready);
 		sched_close(s);
 	}

@@ -126,13 +126,6 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	return (double)t / (double)iters;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The select and the bare scan in turns (ROUNDS; one each with --calls),
  * after a warm-up of both: their medians, ns a call. */
 static void time_both(shim_sched *s, const genfleet *f, const lbs_workload *wl,
@@ -153,10 +146,8 @@ static void time_both(shim_sched *s, const genfleet *f, const lbs_workload *wl,
 		bare_r[r] = time_bare(f, wl, &next_b);
 		sel_r[r] = time_select(s, f, wl, &next_s, &none);
 	}
-	qsort(sel_r, (size_t)rounds, sizeof *sel_r, cmp_double);
-	qsort(bare_r, (size_t)rounds, sizeof *bare_r, cmp_double);
-	*select_ns = sel_r[rounds / 2];
-	*bare_ns = bare_r[rounds / 2];
+	*select_ns = median_of(sel_r, (size_t)rounds);
+	*bare_ns = median_of(bare_r, (size_t)rounds);
 	*no_worker_share = (double)none / (double)next_s;
 }
 

@@ -327,13 +327,6 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 	return (double)t / (double)iters;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int bench_select_learned(shim_host *h, const char *plugin, const genfleet *fleet,
                                 const lbs_workload *wl, uint32_t pairs)
 {
@@ -380,7 +373,7 @@ static int bench_select_learned(shim_host *h, const char *plugin, const genfleet
 	for (int k = 0; k < 3; k++) {
 		if (!on[k])
 			continue;
-		qsort(t[k], (size_t)rounds, sizeof t[k][0], cmp_double);
+		sort_doubles(t[k], (size_t)rounds);
 		med[k] = t[k][rounds / 2];
 		printf("%-28s %8u %10.0f %12.1f %6.0f..%-7.0f\n", rows[k], f.n, c[k].pairs, med[k],
 		       t[k][0], t[k][rounds - 1]);

@@ -7,6 +7,7 @@
 #ifndef LBS_FLEETGEN_H
 #define LBS_FLEETGEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <lbsched/abi.h>
@@ -35,5 +36,10 @@ uint64_t now_ns(void);
 /* The calling thread's CPU time in ns: on a loaded machine, wall time
  * also counts whatever ran while this thread waited for a core. */
 uint64_t cpu_ns(void);
+
+/* Rounds of a timing in ascending order, and their median (sorts v):
+ * every benchmark reports the median round, and some its spread. */
+void sort_doubles(double *v, size_t n);
+double median_of(double *v, size_t n);
 
 #endif
