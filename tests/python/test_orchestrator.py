@@ -766,6 +766,18 @@ class GetSubtask(unittest.TestCase):
                                                     "be an integer in 1..5, got "):
                 a.priority = bad
         self.assertEqual(a.priority, 3)
+        # what was given named by its kind, not written out whole; and the
+        # workload's id cut as in every other orchestrator error (the
+        # setter's own message held all of a 3,000-byte id)
+        long_id = "W" * 3000
+        o.register_workload(long_id, {"subtasks": {"a": {"requirements": {}}}})
+        for bad, got in ((9, "9"), ("x" * 5000, "a str"), (10 ** 400, "an int of 401 digits"),
+                         (True, "a bool"), (2.5, "2.5")):
+            with self.assertRaises(ValueError) as e:
+                o.get_subtask(long_id, "a").priority = bad
+            self.assertRegex(str(e.exception), "^W+\\.\\.\\.: subtask 'a': field 'priority': must "
+                             "be an integer in 1..5, got %s$" % got)
+            self.assertLess(len(str(e.exception)), 200)
         with self.assertRaisesRegex(ValueError, "^w: subtask 'zz': the workload has no such "
                                                 "subtask$"):
             o.get_subtask(workload_id, "zz")

@@ -14,11 +14,12 @@
 """
 import ctypes
 import json
+import math
 import threading
 import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
-    _surrogate, _check_fleet_arguments, _mappings, _int_digits, _ERRLEN, _OK, _EWARNED, \
+    _surrogate, _check_fleet_arguments, _mappings, _int_digits, _shown, _ERRLEN, _OK, _EWARNED, \
     _NO_COPY, PluginScheduler, _fork_locked
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
@@ -101,12 +102,10 @@ class Subtask(object):
 
     @priority.setter
     def priority(self, value):
-        where = "%s: subtask '%s'" % (self.workload_id, self.subtask_id)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                (isinstance(value, int) and value > 5):  # float(10**400) overflows
-            raise ValueError("%s: field 'priority': must be an integer in 1..5, got %r"
-                             % (where, value))
-        if value < 1 and (isinstance(value, int) or value.is_integer()):
+        # float(10**400) overflows, and past 5 an int is refused anyway
+        number = not isinstance(value, bool) and (isinstance(value, float) or (
+            isinstance(value, int) and value <= 5))
+        if number and value < 1 and (isinstance(value, int) or value.is_integer()):
             # The seeds' boost (priority -= 1) of a subtask already at 1:
             # the highest stays the highest, as the orchestrator's own
             # critical-path boost stops at 1
@@ -116,11 +115,16 @@ class Subtask(object):
         with o._lock:
             h, _ = o._get(self.workload_id)
             code = _lib.lbspy_orch_set_priority(h, self.subtask_id.encode("utf-8"),
-                                                float(value), err, _ERRLEN)
+                                                float(value) if number else math.nan,
+                                                err, _ERRLEN)
         if code != _OK:
-            # the library's words start with the workload and subtask, as
-            # every orchestrator error does
-            raise ValueError(err.value.decode("utf-8", "replace"))
+            # the library's words start with the workload and subtask, cut
+            # as every orchestrator error cuts them; what was given is
+            # Python's to name
+            msg = err.value.decode("utf-8", "replace")
+            if not number and msg.endswith(" got nan"):
+                msg = msg[:-3] + (_shown(value) if type(value) is int else _what(value))
+            raise ValueError(msg)
 
     state = _read_from_run("state")
     attempts = _read_from_run("attempts")
