@@ -272,16 +272,25 @@ static int ver_value(fleet *f, const char *v, size_t len, uint64_t *out, char *e
 }
 
 /* The push script's INCR refused the version counter (<prefix>ver holds
- * what is not an integer, and Redis's words name only the script's line):
- * said in buf, 1; 0 when it holds none such. */
+ * what is not an integer, or the largest one Redis counts to, and Redis's
+ * words name only the script's line): said in buf, 1; 0 when it holds
+ * none such. */
 static int bad_ver(fleet *f, char *buf, size_t n)
 {
 	const char *argv[2] = {"GET", f->keys[4]};
 	size_t lens[2] = {3, strlen(f->keys[4])};
-	char ignored[200];
+	char ignored[200], key[100];
 	uint64_t v;
 	redisReply *r = command(f, 2, argv, lens, ignored, sizeof ignored);
 	int bad = r && r->type == REDIS_REPLY_STRING && ver_value(f, r->str, r->len, &v, buf, n);
+
+	if (r && r->type == REDIS_REPLY_STRING && !bad && v == INT64_MAX) {
+		snprintf(buf, n, "%s: key '%s' holds %llu, the largest count Redis's INCR goes to: "
+		         "lbsched keeps a version counter there; another program writes under this "
+		         "prefix", f->addr, txt_show(key, sizeof key, f->keys[4]),
+		         (unsigned long long)v);
+		bad = 1;
+	}
 
 	if (r)
 		freeReplyObject(r);
@@ -348,7 +357,8 @@ out:
 		txt_one_line(show);
 		if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
 			snprintf(err, errlen, "%s: %s", f->addr, key);
-		else if (strstr(r->str, "not an integer") && nkeys >= 5 && bad_ver(f, err, errlen))
+		else if ((strstr(r->str, "not an integer") || strstr(r->str, "would overflow")) &&
+		         nkeys >= 5 && bad_ver(f, err, errlen))
 			; /* bad_ver said it */
 		/* Redis 7 answers a long command before AUTH with a protocol
 		 * error, not NOAUTH (the pull's ten arguments were kept under

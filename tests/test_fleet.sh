@@ -1069,6 +1069,12 @@ has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds 'abc', not an inte
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q2.json" # nothing to push: the pull
 lines "$tmp/err" 1
 has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds 'abc', not an integer"
+# At the largest count INCR goes to, Redis's "increment or decrement would
+# overflow" named the script's line, not the key.
+rcli set t17q:ver 9223372036854775807 >/dev/null
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds 9223372036854775807, the largest count Redis's INCR goes to: lbsched keeps a version counter there"
 rcli set t17q:ver "$qver" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 eq "t17q: has q's third chunk once its version is back" "$(m_samples "$tmp/q.json")" "[30]"
