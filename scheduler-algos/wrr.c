@@ -58,33 +58,46 @@ static uint32_t lookup(const wrr_class *c, uint64_t h, uint32_t *slot)
 }
 
 /* Keep the entries seen since `since`, with room for `room` more; an
- * index of at least twice that. */
+ * index of at least twice that.  Both blocks are had before anything
+ * moves: the index holds entry positions, so entries compacted under an
+ * index that could not be replaced would send lookups to the wrong
+ * entries, or past n_ent.  On LBS_ENOMEM the class is as it was. */
 static lbs_status rebuild(wrr_class *c, uint64_t since, uint32_t room)
 {
-	uint32_t kept = 0, cap = 64, slot;
+	uint32_t kept = 0, cap = 64, ent_cap = c->ent_cap, slot;
 	uint32_t *index;
 
 	for (uint32_t i = 0; i < c->n_ent; i++)
-		if (c->ent[i].seen >= since)
-			c->ent[kept++] = c->ent[i];
-	c->n_ent = kept;
-	if ((uint64_t)kept + room > c->ent_cap) {
+		kept += c->ent[i].seen >= since;
+	if ((uint64_t)kept + room > ent_cap) {
 		uint64_t want = (uint64_t)kept + room;
-		wrr_entry *e;
 
 		want += want / 2;
 		if (want > UINT32_MAX / 2)
 			return LBS_ENOMEM;
-		e = realloc(c->ent, want * sizeof(*e));
-		if (!e)
-			return LBS_ENOMEM;
-		c->ent = e;
-		c->ent_cap = (uint32_t)want;
+		ent_cap = (uint32_t)want;
 	}
-	while ((uint64_t)cap < 2 * (uint64_t)c->ent_cap)
+	while ((uint64_t)cap < 2 * (uint64_t)ent_cap)
 		cap *= 2;
 	if (!(index = calloc(cap, sizeof(*index))))
 		return LBS_ENOMEM;
+	if (ent_cap != c->ent_cap) {
+		/* a larger block under the old index would let class_room
+		 * admit more entries than the index has free slots */
+		wrr_entry *e = realloc(c->ent, (size_t)ent_cap * sizeof(*e));
+
+		if (!e) {
+			free(index);
+			return LBS_ENOMEM;
+		}
+		c->ent = e;
+		c->ent_cap = ent_cap;
+	}
+	kept = 0;
+	for (uint32_t i = 0; i < c->n_ent; i++)
+		if (c->ent[i].seen >= since)
+			c->ent[kept++] = c->ent[i];
+	c->n_ent = kept;
 	free(c->index);
 	c->index = index;
 	c->cap = cap;

@@ -7,6 +7,10 @@
  * capacity, config or load, shards, explain / score / stats, config errors,
  * and reachable as a composite child.
  */
+#include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "choose.h"
 
 /* c has too little memory for the 4 GB test: never eligible for it. */
@@ -703,6 +707,194 @@ static void test_accels_any_order(void)
 	          "{\"gpu\": 1, \"tpu\": 1}", "{\"tpu\": 1, \"gpu\": 1}", 1);
 }
 
+/* ===== An allocation failing in the middle of a rotation ================== */
+
+/* "gone" takes turns, then leaves for longer than the plugin's forget age
+ * (1024 selects): after workers_changed, the next select drops it from
+ * the shared rotation and the plain tests' class, compacting both.  Tests
+ * asking for k GPUs, each k once, come only after that: each is a class
+ * read from the shared rotation as the forget left it, and selected for
+ * once, so that a class that could not be made changes nothing after. */
+static const char *LEAVER_FLEET =
+	"[{\"worker_id\": \"gone\", \"cpu_cores\": 8, \"available_memory\": 16, \"capacity\": 2,"
+	"  \"available_accelerators\": {\"gpu\": 16}},"
+	" {\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 16, \"capacity\": 3,"
+	"  \"available_accelerators\": {\"gpu\": 16}},"
+	" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 16, \"capacity\": 2,"
+	"  \"available_accelerators\": {\"gpu\": 16}},"
+	" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"available_accelerators\": {\"gpu\": 16}},"
+	" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 16,"
+	"  \"available_accelerators\": {\"gpu\": 16}}]";
+
+#define LEAVER_LOG 16384
+
+/* A select that failed (one allocation failing: the host fell back) is
+ * asked again.  It must have left the rotation as it was, so the picks
+ * are those of a run where nothing failed.  Returns 0, or -1 when the
+ * select failed twice or found no worker. */
+static int leaver_choose(shim_sched *s, const lbs_workload *wl, const fleet *f, char *log,
+                         size_t *used)
+{
+	uint32_t idx[4];
+	const char *ids[4];
+	lbs_selection sel = { .struct_size = sizeof(sel), .capacity = 4, .indices = idx,
+		              .ids = ids };
+	int fell_back = 0;
+	lbs_status st;
+
+	for (int tries = 0; tries < 2; tries++) {
+		st = sched_select(s, wl, (const lbs_worker *const *)f->workers, f->n, &sel,
+		                  &fell_back);
+		if (!fell_back)
+			break;
+	}
+	if (fell_back || st != LBS_OK || sel.n_selected != 1) {
+		fprintf(stderr, "select: status %d, %u workers, fell back %d\n", (int)st,
+		        sel.n_selected, fell_back);
+		return -1;
+	}
+	*used += (size_t)snprintf(log + *used, LEAVER_LOG - *used, "%s ", ids[0]);
+	return *used < LEAVER_LOG ? 0 : -1;
+}
+
+/* The picks of the run, space-separated, into log. */
+static int leaver_run(shim_sched *s, char *log)
+{
+	fleet f = fleet_parse(LEAVER_FLEET), left = fleet_parse(LEAVER_FLEET);
+	lbs_workload plain = workload_parse(f.arena, "{\"test_id\": \"p\"}");
+	size_t used = 0;
+	int bad = 0;
+
+	log[0] = '\0';
+	left.workers++; /* without "gone" */
+	left.n--;
+	for (int i = 0; i < 10 && !bad; i++)
+		bad = leaver_choose(s, &plain, &f, log, &used);
+	for (int i = 0; i < 1100 && !bad; i++)
+		bad = leaver_choose(s, &plain, &left, log, &used);
+	if (!bad && sched_workers_changed(s, (const lbs_worker *const *)left.workers, left.n) !=
+	            LBS_OK)
+		bad = -1;
+	for (int k = 1; k <= 16 && !bad; k++) {
+		char json[96];
+		lbs_workload gpus;
+
+		snprintf(json, sizeof json,
+		         "{\"test_id\": \"g\", \"required_accelerators\": {\"gpu\": %d}}", k);
+		gpus = workload_parse(f.arena, json);
+		bad = leaver_choose(s, &plain, &left, log, &used);
+		if (!bad)
+			bad = leaver_choose(s, &plain, &left, log, &used);
+		if (!bad)
+			bad = leaver_choose(s, &gpus, &left, log, &used);
+	}
+	left.workers--;
+	left.n++;
+	fleet_free(&left);
+	fleet_free(&f);
+	return bad;
+}
+
+enum { LEAVER_SAME = 0, LEAVER_DIFFERENT = 1, LEAVER_REFUSED = 10 };
+
+/* In a child: the run with allocation #n failing, against `want`. */
+static void leaver_child(const char *plugin, long n, const char *want)
+{
+	static char got[LEAVER_LOG];
+	char env[32], err[1024] = "";
+	shim_sched *s = NULL;
+	size_t at = 0, pick = 0;
+
+	snprintf(env, sizeof env, "%ld", n);
+	setenv("LBS_FAULT_ALLOC_FAIL", env, 1);
+	if (sched_open(test_host(), plugin, "weighted-round-robin", "{}", 2, &s, err,
+	               sizeof err) != LBS_OK)
+		exit(LEAVER_REFUSED);
+	if (leaver_run(s, got))
+		exit(LEAVER_DIFFERENT);
+	sched_close(s);
+	if (!strcmp(got, want))
+		exit(LEAVER_SAME);
+	while (got[at] && got[at] == want[at])
+		at++;
+	while (at && got[at - 1] != ' ')
+		at--;
+	for (size_t i = 0; i < at; i++)
+		pick += got[i] == ' ';
+	fprintf(stderr, "allocation #%ld failing: pick %zu on differs from the run without a "
+	        "failure: '%.40s', expected '%.40s'\n", n, pick + 1, got + at, want + at);
+	exit(LEAVER_DIFFERENT);
+}
+
+/* Every allocation of create and the run failing in turn (the plugin
+ * built with plugin/fault_alloc.h): the picks must be the failure-free
+ * run's, whichever failed.  A forget whose index could not be had once
+ * compacted the entries under the old index: lookups then found other
+ * workers' entries or none, and the rotations started over. */
+static void test_alloc_failures(void)
+{
+	static char want[LEAVER_LOG];
+	const char *plugin = getenv("LBS_FAULT_PLUGIN");
+	shim_sched *s = test_sched("weighted-round-robin", NULL);
+	long n, survived = 0;
+	int finished = 0;
+
+	if (!plugin) {
+		fprintf(stderr, "test fixture broken: LBS_FAULT_PLUGIN not set (run through meson "
+		                "test)\n");
+		exit(99);
+	}
+	CHECK_INT(leaver_run(s, want), 0);
+	sched_close(s);
+	for (n = 1; n <= 1000 && !finished; n++) {
+		char out[4096];
+		int p[2], status, code;
+		pid_t pid;
+
+		if (pipe(p)) {
+			fprintf(stderr, "test fixture broken: pipe: %s\n", strerror(errno));
+			exit(99);
+		}
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			dup2(p[1], 2);
+			leaver_child(plugin, n, want);
+		}
+		close(p[1]);
+		out[0] = '\0';
+		{
+			size_t used = 0;
+			ssize_t r;
+
+			while ((r = read(p[0], out + used, sizeof out - 1 - used)) > 0 ||
+			       (r < 0 && errno == EINTR))
+				used += r > 0 ? (size_t)r : 0;
+			out[used] = '\0';
+		}
+		close(p[0]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (code != LEAVER_SAME && code != LEAVER_REFUSED) {
+			CHECK(code == LEAVER_SAME || code == LEAVER_REFUSED);
+			fprintf(stderr, "    allocation #%ld failing: %s %d\n%s", n,
+			        WIFSIGNALED(status) ? "killed by signal" : "exit",
+			        WIFSIGNALED(status) ? WTERMSIG(status) : code, out);
+			continue;
+		}
+		if (!strstr(out, "lbs-fault: allocation #"))
+			finished = 1; /* n is past the last allocation */
+		else
+			survived += code == LEAVER_SAME;
+	}
+	CHECK(finished);
+	printf("malloc failure: %ld allocations to create and run, %ld failures survived with "
+	       "the same picks\n", n - 2, survived);
+}
+
 /* The composite finds it by name, blends its score: 1 for the next pick. */
 static void test_composite_child(void)
 {
@@ -741,5 +933,6 @@ int main(void)
 	test_weights_against_fleet();
 	test_bad_worker();
 	test_composite_child();
+	test_alloc_failures();
 	return check_done("test_wrr");
 }
