@@ -15,7 +15,7 @@
  *                   "load": 1 - effective load, at least 0.01, read on
  *                   every select.
  * Learns nothing, so it has no report slot.  score(): how due each worker
- * is, the next pick 1 (wrr_score).
+ * is after a select's step of as many shares, the next pick 1 (wrr_score).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,8 +288,8 @@ static void wr_reason(lbs_selection *out, const void *inst_, const void *res_)
 		          source_names[inst->p.source]);
 	else
 		sc_reason(out, NAME ": %u most due of %u eligible, first at current weight "
-		          "%.2f + weight %.2f, total %.2f (weights from %s)",
-		          res->n_found, res->n_eligible, res->current, res->weight,
+		          "%.2f + %u x weight %.2f, total %.2f (weights from %s)",
+		          res->n_found, res->n_eligible, res->current, res->shares, res->weight,
 		          res->total, source_names[inst->p.source]);
 }
 
@@ -325,13 +325,16 @@ static lbs_status wr_score(void *p, const lbs_workload *wl, const lbs_worker *co
                            uint32_t n, double *scores)
 {
 	wrr_inst *inst = p;
+	uint32_t want, need;
 	lbs_status st = sc_check_score(wl, workers, n, scores);
 
 	if (st == LBS_OK)
 		st = wrr_prepare(&inst->st, n);
 	if (st != LBS_OK)
 		return st;
-	return wrr_score(&inst->st, &inst->p, wl, workers, n, scores, NULL, NULL);
+	/* as explain: the step of the most workers the test takes */
+	sc_shards(wl, UINT32_MAX, &want, &need);
+	return wrr_score(&inst->st, &inst->p, wl, workers, n, want, scores, NULL, NULL);
 }
 
 static lbs_status wr_workers_changed(void *p, const lbs_worker *const *workers, uint32_t n)
@@ -373,7 +376,8 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 	if (st == LBS_OK)
 		st = wrr_prepare(&inst->st, n);
 	if (st == LBS_OK)
-		st = wrr_score(&inst->st, &inst->p, wl, workers, n, buf, buf + n, buf + 2 * n);
+		st = wrr_score(&inst->st, &inst->p, wl, workers, n, want, buf, buf + n,
+		               buf + 2 * n);
 	if (st == LBS_OK)
 		st = wrr_pick(&inst->st, &inst->p, wl, workers, n, want, 0, idx, &res);
 	st = sc_explain_open(&e, NAME, st, buf, idx);
@@ -389,7 +393,7 @@ static lbs_status wr_explain(void *p, const lbs_workload *wl, const lbs_worker *
 		c = sc_explain_candidate(&e, workers[i]->id, buf[i]);
 		sc_explain_num(&e, c, "weight", buf[2 * n + i]);
 		sc_explain_num(&e, c, "current_weight", buf[n + i]);
-		sc_explain_num(&e, c, "due", buf[n + i] + buf[2 * n + i]);
+		sc_explain_num(&e, c, "due", buf[n + i] + res.shares * buf[2 * n + i]);
 		sc_explain_num(&e, c, "load", worker_effective_load(workers[i]));
 	}
 	return sc_explain_close(&e, NAME, wl, workers, n, inst->p.ceiling, idx, res.n_found, need,

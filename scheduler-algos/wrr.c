@@ -421,6 +421,23 @@ static void cap_shares(double *weight, uint32_t n, uint32_t want)
 			weight[i] = rest / (want - cut);
 }
 
+/* The shares of one step for `want` of the eligible (weight >= 0), with
+ * the weights cut by cap_shares.  They are the positive weights' slots:
+ * a drained worker that fills a set (fewer of a weight than wanted) gains
+ * and loses nothing, and the others, each in every such set, none
+ * either. */
+static uint32_t step_shares(double *weight, uint32_t n, uint32_t want)
+{
+	uint32_t shares = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		shares += weight[i] > 0.0;
+	shares = shares < want ? shares : want;
+	if (shares > 1)
+		cap_shares(weight, n, shares);
+	return shares;
+}
+
 lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n, uint32_t want,
                     uint32_t commit, uint32_t *idx, wrr_result *res)
@@ -451,15 +468,7 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	res->n_eligible = (uint32_t)eligible;
 	if (want > res->n_eligible)
 		want = res->n_eligible;
-	/* The shares are the positive weights' slots: a drained worker that
-	 * fills a set (fewer of a weight than wanted) gains and loses
-	 * nothing, and the others, each in every such set, none either. */
-	uint32_t shares = 0;
-	for (uint32_t i = 0; i < n; i++)
-		shares += weight[i] > 0.0;
-	shares = shares < want ? shares : want;
-	if (shares > 1)
-		cap_shares(weight, n, shares);
+	uint32_t shares = res->shares = step_shares(weight, n, want);
 	double total = 0.0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (weight[i] < 0.0)
@@ -510,12 +519,13 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 }
 
 lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
-                     const lbs_worker *const *workers, uint32_t n, double *scores,
-                     double *current, double *weight_out)
+                     const lbs_worker *const *workers, uint32_t n, uint32_t want,
+                     double *scores, double *current, double *weight_out)
 {
 	double lo = 0.0, hi = 0.0;
 	double *weight = s->pos_weight, *cur = weight + n, *cur_all = cur + n;
 	int64_t eligible;
+	uint32_t shares;
 	int any = 0, positive = 0;
 
 	if (n == 0)
@@ -526,6 +536,10 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 	                  weight, cur, cur_all);
 	if (eligible < 0)
 		return LBS_EINVAL;
+	/* Due as wrr_pick's step makes it, m shares of the cut weights: by
+	 * one share, a light worker well into its turn outranked a heavy one
+	 * the m picks took. */
+	shares = step_shares(weight, n, want < (uint64_t)eligible ? want : (uint32_t)eligible);
 	for (uint32_t i = 0; i < n; i++)
 		positive |= weight[i] > 0.0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -543,7 +557,7 @@ lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 			scores[i] = 0.0; /* drained, behind every worker of a weight */
 			continue;
 		}
-		v = scores[i] = cur[i] + weight[i];
+		v = scores[i] = cur[i] + shares * weight[i];
 		if (!any || v < lo)
 			lo = v;
 		if (!any || v > hi)

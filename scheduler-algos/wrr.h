@@ -132,8 +132,9 @@ typedef struct wrr_result {
 	uint32_t n_found;    /* workers taken, <= want */
 	uint32_t n_eligible;
 	double total;        /* sum of the eligible workers' weights */
-	double weight;       /* the first pick's weight */
+	double weight;       /* the first pick's weight, cut (cap_shares) */
 	double current;      /* its current weight before the step */
+	uint32_t shares;     /* of the step: each eligible gains shares x weight */
 } wrr_result;
 
 void wrr_init(wrr_state *s);
@@ -161,16 +162,17 @@ lbs_status wrr_pick(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
 
 /*
  * Score without moving anything: -1 when not eligible; else how due the
- * worker is after this step's increment, current + weight, scaled so the
- * next pick scores 1 and the least due 0 (all 1 when equal), the current
- * weights those of the workload's class (the shared rotation's for a
- * class not made yet).
+ * worker is after the increment of a pick of `want` (its step's shares
+ * times the weight as wrr_pick cuts it), scaled so the next pick scores 1
+ * and the least due 0 (all 1 when equal), the current weights those of
+ * the workload's class (the shared rotation's for a class not made yet).
+ * So the `want` that wrr_pick takes are the best scored, ties aside.
  * When `current` / `weight` are not NULL they receive each worker's
- * figures.
+ * figures (the weight cut, as wrr_result's).
  */
 lbs_status wrr_score(wrr_state *s, const wrr_params *p, const lbs_workload *wl,
-                     const lbs_worker *const *workers, uint32_t n, double *scores,
-                     double *current, double *weight);
+                     const lbs_worker *const *workers, uint32_t n, uint32_t want,
+                     double *scores, double *current, double *weight);
 
 /* Drop the current weights of ids not eligible in the last `age` selects
  * of their class, or of all for the shared rotation (the fleet moved on);

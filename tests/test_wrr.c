@@ -8,6 +8,7 @@
  * and reachable as a composite child.
  */
 #include <errno.h>
+#include <math.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,6 +146,8 @@ static void test_shards_none(void)
 	/* Two steps: a (most due), then among b and c, b. */
 	CHECK_STR(choose(s, &sharded, &f), "a,b");
 	CHECK_CONTAINS(reason, "2 most due of 3 eligible");
+	/* two shares each, a's 5 cut to the others' 2 (cap_shares) */
+	CHECK_CONTAINS(reason, "current weight 0.00 + 2 x weight 2.00, total 4.00");
 	/* Not enough workers: none, and no weight moves. */
 	CHECK_STR(choose(s, &too_many, &f), "none");
 	CHECK_CONTAINS(reason, "only 3 eligible workers, the workload needs at least 4");
@@ -707,6 +710,110 @@ static void test_accels_any_order(void)
 	          "{\"gpu\": 1, \"tpu\": 1}", "{\"tpu\": 1, \"gpu\": 1}", 1);
 }
 
+/* ===== Explain and score rank as select does ============================== */
+
+static uint64_t rng = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+/* One random fleet (3 to 7 workers, weights 0 to 6 from config, memory 4
+ * to 16 GB) and a run of random requests of 1 to 4 workers, some with a
+ * memory floor.  Before each select, explain and score: the workers select
+ * takes must be the ones they rank first, as many as it takes.  (Explain
+ * ranked by one share of the weights while a request of m took m, so a
+ * light worker far along its turn outranked a heavy one select took.) */
+static void ranked_as_selected(int requests)
+{
+	char fleet_json[2048], config[512];
+	size_t fu = 0, cu = 0;
+	uint32_t n = 3 + rnd(5);
+	int positive = 0;
+	fleet f;
+	shim_sched *s;
+
+	fu += (size_t)snprintf(fleet_json + fu, sizeof fleet_json - fu, "[");
+	cu += (size_t)snprintf(config + cu, sizeof config - cu, "{\"weights\": {");
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t w = rnd(7);
+
+		positive |= w > 0;
+		if (i == n - 1 && !positive)
+			w = 1; /* all drained is refused by the config */
+		fu += (size_t)snprintf(fleet_json + fu, sizeof fleet_json - fu,
+		                       "%s{\"worker_id\": \"w%u\", \"cpu_cores\": 8, "
+		                       "\"available_memory\": %u}", i ? "," : "", i, 4u << rnd(3));
+		cu += (size_t)snprintf(config + cu, sizeof config - cu, "%s\"w%u\": %u",
+		                       i ? ", " : "", i, w);
+	}
+	snprintf(fleet_json + fu, sizeof fleet_json - fu, "]");
+	snprintf(config + cu, sizeof config - cu, "}}");
+	f = fleet_parse(fleet_json);
+	s = test_sched("weighted-round-robin", config);
+	for (int r = 0; r < requests; r++) {
+		uint32_t idx[8], m = 1 + rnd(4), picked[8] = { 0 }, got;
+		const char *ids[8];
+		lbs_selection sel = { .struct_size = sizeof(sel), .capacity = 8, .indices = idx,
+			              .ids = ids };
+		double explained[8], scored[8], lo_picked = INFINITY, hi_left = -INFINITY;
+		char json[256];
+		lbs_workload wl;
+		cJSON *doc;
+		int fell_back = 0;
+		lbs_status st;
+
+		snprintf(json, sizeof json,
+		         "{\"test_id\": \"t\", \"minimum_memory\": %u, \"custom_properties\":"
+		         " {\"allocation_strategy\": \"replicated\", \"min_shards\": 1,"
+		         " \"max_shards\": %u}}", rnd(3) ? 0u : 6u, m);
+		wl = workload_parse(f.arena, json);
+		doc = explain_doc(s, &wl, &f);
+		CHECK_INT(sched_score(s, &wl, (const lbs_worker *const *)f.workers, f.n, scored),
+		          LBS_OK);
+		for (uint32_t i = 0; i < n; i++) {
+			const cJSON *c = candidate(doc, f.workers[i]->id);
+
+			explained[i] = c ? doc_num(c, "score") : -1.0;
+			CHECK_NEAR(scored[i], explained[i], 1e-6); /* explain's 6 places */
+		}
+		cJSON_Delete(doc);
+		st = sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel,
+		                  &fell_back);
+		CHECK_INT(fell_back, 0);
+		if (st != LBS_OK)
+			continue; /* nobody eligible (the memory floor) */
+		got = sel.n_selected;
+		for (uint32_t k = 0; k < got; k++)
+			picked[idx[k]] = 1;
+		for (uint32_t i = 0; i < n; i++) {
+			if (picked[i])
+				lo_picked = explained[i] < lo_picked ? explained[i] : lo_picked;
+			else if (explained[i] >= 0.0)
+				hi_left = explained[i] > hi_left ? explained[i] : hi_left;
+		}
+		if (!(lo_picked >= hi_left - 1e-6)) {
+			CHECK(lo_picked >= hi_left - 1e-6);
+			fprintf(stderr, "    fleet %s, config %s, request %d of %u: picked down to "
+			        "score %.4f, left one at %.4f\n", fleet_json, config, r, m,
+			        lo_picked, hi_left);
+			break;
+		}
+	}
+	sched_close(s);
+	fleet_free(&f);
+}
+
+static void test_explain_ranks_as_select(void)
+{
+	for (int i = 0; i < 40; i++)
+		ranked_as_selected(30);
+}
+
 /* ===== An allocation failing in the middle of a rotation ================== */
 
 /* "gone" takes turns, then leaves for longer than the plugin's forget age
@@ -933,6 +1040,7 @@ int main(void)
 	test_weights_against_fleet();
 	test_bad_worker();
 	test_composite_child();
+	test_explain_ranks_as_select();
 	test_alloc_failures();
 	return check_done("test_wrr");
 }
