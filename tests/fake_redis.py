@@ -4,8 +4,10 @@
 # sends one byte every 50 ms for ever: a reply that is never whole, though
 # no read waits long for its next byte.  With "stream", 64 KiB every 100 ms
 # for ever: each client timeout's share of a reply comes in time, and only
-# a deadline over the whole ends it.  Prints "listening" once it listens;
-# the test stops it by its pid (redislib.sh's fake_start).
+# a deadline over the whole ends it.  Prints "listening" once it listens,
+# and "accepted" and "closed" at each connection's start and end, for a
+# test that counts a client's tries or waits for one to be over; the test
+# stops it by its pid (redislib.sh's fake_start).
 import socket, sys, threading, time
 port = int(sys.argv[1])
 reply = sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
@@ -24,6 +26,7 @@ def serve(c):
     except OSError:
         pass
     c.close()
+    print("closed", flush=True)
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.1", port))
@@ -31,4 +34,5 @@ ls.listen(8)
 print("listening", flush=True)
 while True:
     c, _ = ls.accept()
+    print("accepted", flush=True)
     threading.Thread(target=serve, args=(c,), daemon=True).start()
