@@ -133,9 +133,13 @@ typedef struct {
  * fleet for ever).  So is the reads' backing off: the wait after the last
  * failed read and that read's end, which a new process 0 waits out (each
  * reload's process 0 read at once and from 500 ms again, so a stalled
- * Redis blocked it at the reloads' pace). */
+ * Redis blocked it at the reloads' pace).  The wait is one Redis's: a
+ * reload to another (same server count, so the zone is reused) read the
+ * new one only once the old one's wait ended, up to 4 s. */
 typedef struct {
     ngx_atomic_t                gen;          /* bumped with each change */
+    uint64_t                    target;       /* whose reads these are
+                                                 (live_target), 0: none */
     time_t                      ok;           /* the last good read, or 0 */
     ngx_msec_t                  wait;         /* backing off: the wait after
                                                  the last read, failed; 0
@@ -194,6 +198,9 @@ typedef struct {
     ngx_uint_t                  npeers;
     ngx_shm_zone_t             *shm_zone;     /* data: shared[npeers] */
     rc_target                  *redis;        /* NULL: a fleet file */
+    uint64_t                    live_target;  /* the Redis and the prefix,
+                                                 hashed: which of the
+                                                 zone's reads are ours */
     size_t                      live_cap;     /* the zone's fleet text */
 
     /* per worker process (copy-on-write after fork) */
@@ -1701,6 +1708,26 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
 }
 
 
+/* The Redis and the key prefix the live fleet is read under, for the zone
+ * to tell its own reads from another target's.  Each part hashed with its
+ * NUL, so that "a" and "bc" never meet "ab" and "c".  Never 0, which is
+ * "none" in the zone. */
+static uint64_t
+ngx_http_upstream_lbsched_target_key(const rc_target *t)
+{
+    const char  *prefix;
+    uint64_t     h;
+
+    prefix = fleet_redis_prefix(t);
+
+    h = lbs_fnv1a_n(LBS_FNV_OFFSET, t->host, ngx_strlen(t->host) + 1);
+    h = lbs_fnv1a_n(h, (const char *) &t->port, sizeof(t->port));
+    h = lbs_fnv1a_n(h, prefix, ngx_strlen(prefix) + 1);
+
+    return h ? h : 1;
+}
+
+
 /*
  * lbsched_fleet redis://...: the address, the password file (relative to
  * the conf dir) and the loopback policy are checked here; Redis itself is
@@ -1727,6 +1754,8 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
                       &lcf->name, lcf->file_name, lcf->line, err);
         return NGX_ERROR;
     }
+
+    lcf->live_target = ngx_http_upstream_lbsched_target_key(lcf->redis);
 
     if (lcf->redis_password_file.len) {
         path = lcf->redis_password_file;
@@ -2520,6 +2549,7 @@ ngx_http_upstream_lbsched_live_put(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     }
 
     live->ok = ngx_time();
+    live->target = lcf->live_target;
 
     ngx_shmtx_unlock(&shpool->mutex);
 }
@@ -2558,6 +2588,8 @@ ngx_http_upstream_lbsched_backoff_put(ngx_http_upstream_lbsched_srv_conf_t *lcf)
         live->failed_ms = ngx_http_upstream_lbsched_wall_ms();
     }
 
+    live->target = lcf->live_target;
+
     ngx_shmtx_unlock(&shpool->mutex);
 }
 
@@ -2580,7 +2612,10 @@ ngx_http_upstream_lbsched_backoff_get(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    if (live->wait > LBS_LIVE_FETCH_MS && live->wait <= LBS_LIVE_BACKOFF_MS) {
+    /* another Redis's failures say nothing of this one */
+    if (live->target == lcf->live_target
+        && live->wait > LBS_LIVE_FETCH_MS && live->wait <= LBS_LIVE_BACKOFF_MS)
+    {
         lcf->live_wait = live->wait;
 
         now = ngx_http_upstream_lbsched_wall_ms();

@@ -19,7 +19,8 @@
 #   - a Redis refusing every command is read less and less often, down to
 #     once in 4 s: retried every 500 ms, a hung one kept worker process 0
 #     blocked most of the time; and so across reloads, which started it
-#     again from 500 ms;
+#     again from 500 ms; but not across a reload to another Redis, which
+#     waited out the old one's backing off before its first read;
 #   - a round of reading whose answer streams without end is cut at 4 s:
 #     it held worker process 0 for ever.
 # The records are written with redis-cli, no agent.  Real nginx and
@@ -275,6 +276,38 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/lbsched_status")
 stop
 fake_stop
 unset url
+
+# ---- a reload that moves the upstream to another Redis, the server count
+# (and so the zone) the same: what the zone keeps of the old Redis's reads
+# is not the new one's.  The old one here fails each read, a connection
+# the fake server logs: the fourth to end (the master's check, and reads
+# at 0, 1 and 3 s) leaves a wait of 4 s, and the reload comes right after
+# it.  The new process 0 waited that out before its first read of the new
+# Redis, no server live meanwhile; now the new Redis is read well inside it
+# (its first HMGET, which only a worker's read sends, within 3 s of that
+# fourth connection's end, the reload's own time included)
+fake_start '-ERR not this Redis\r\n'
+url=redis://127.0.0.1:$FAKE_PORT/r:
+conf move "127.0.0.1:$PA" "127.0.0.1:$PB"
+start move
+unset url
+conf move "127.0.0.1:$PA" "127.0.0.1:$PB"
+tries() { [ "$(grep -c '^closed' "$tmp/fake.log")" -ge "$1" ]; }
+hmgets() { rcli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_hmget:calls=\([0-9]*\),.*/\1/p'; }
+read_since() { [ "$(hmgets)" != "$1" ]; }
+h0=$(hmgets)
+until_ok 20 tries 4 && ok || bad "the failing Redis: $(grep -c '^closed' "$tmp/fake.log") connections over in 20 s, not 4"
+t0=$(date +%s%N)
+kill -HUP "$(cat "$run/nginx.pid")"
+until_ok 20 read_since "$h0" && ok || bad "moved to a working Redis: not read in 20 s"
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "NOTE: moved from a Redis backed off to 4 s: the new one read ${ms} ms after the old one's last read"
+[ "$ms" -lt 3000 ] && ok || bad "moved from a Redis backed off to 4 s: the new one read only ${ms} ms after the old one's last read: it waited out the old one's backing off"
+until_ok 20 live_is "$PA" "$PB" && ok || bad "moved to a working Redis: servers not live: $(live)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")
+[ "$code" = 200 ] && ok || bad "moved to a working Redis: $code"
+stop
+fake_stop
 
 # ---- Redis gone, nginx reloaded every 2 s: the fleet read last is kept
 # 10 s from that read, not from each reload's start (with reloads every few
