@@ -133,9 +133,10 @@ typedef struct {
  * fleet for ever).  So is the reads' backing off: the wait after the last
  * failed read and that read's end, which a new process 0 waits out (each
  * reload's process 0 read at once and from 500 ms again, so a stalled
- * Redis blocked it at the reloads' pace).  The wait is one Redis's: a
+ * Redis blocked it at the reloads' pace).  All of it is one Redis's: a
  * reload to another (same server count, so the zone is reused) read the
- * new one only once the old one's wait ended, up to 4 s. */
+ * new one only once the old one's wait ended, up to 4 s, and the new one
+ * failing kept the old one's fleet for its 10 s as if read from the new. */
 typedef struct {
     ngx_atomic_t                gen;          /* bumped with each change */
     uint64_t                    target;       /* whose reads these are
@@ -2644,7 +2645,11 @@ ngx_http_upstream_lbsched_live_expire(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    if (live->len && ngx_time() - live->ok > LBS_LIVE_STALE_S) {
+    /* another Redis's fleet was never read from this one */
+    if (live->len
+        && (live->target != lcf->live_target
+            || ngx_time() - live->ok > LBS_LIVE_STALE_S))
+    {
         live->len = 0;
         live->n_live = 0;
         live->gen++;

@@ -20,7 +20,8 @@
 #     once in 4 s: retried every 500 ms, a hung one kept worker process 0
 #     blocked most of the time; and so across reloads, which started it
 #     again from 500 ms; but not across a reload to another Redis, which
-#     waited out the old one's backing off before its first read;
+#     waited out the old one's backing off before its first read, and
+#     whose failed reads kept the old one's fleet its 10 s;
 #   - a round of reading whose answer streams without end is cut at 4 s:
 #     it held worker process 0 for ever.
 # The records are written with redis-cli, no agent.  Real nginx and
@@ -306,6 +307,22 @@ echo "NOTE: moved from a Redis backed off to 4 s: the new one read ${ms} ms afte
 until_ok 20 live_is "$PA" "$PB" && ok || bad "moved to a working Redis: servers not live: $(live)"
 code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")
 [ "$code" = 200 ] && ok || bad "moved to a working Redis: $code"
+# and back to the failing one: the fleet the other Redis gave is dropped at
+# the first failed read, not kept the 10 s its own failed reads keep it
+url=redis://127.0.0.1:$FAKE_PORT/r:
+conf move "127.0.0.1:$PA" "127.0.0.1:$PB"
+unset url
+t0=$(date +%s%N)
+kill -HUP "$(cat "$run/nginx.pid")"
+# (a status that does not come is not "none live")
+none_live() { curl -s -m 5 "$U/lbsched_status" |
+	python3 -c 'import json,sys; sys.exit(any(json.load(sys.stdin)["upstreams"][0]["live"].values()))'; }
+until_ok 20 none_live && ok || bad "moved to a failing Redis: still live: $(live)"
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "NOTE: moved to a failing Redis: no server live ${ms} ms after the reload"
+[ "$ms" -lt 5000 ] && ok || bad "moved to a failing Redis: the other Redis's fleet served ${ms} ms on, as if read from this one"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$U/")
+[ "$code" = 502 ] && ok || bad "moved to a failing Redis: $code, not 502"
 stop
 fake_stop
 
