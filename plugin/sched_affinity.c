@@ -28,6 +28,7 @@
 #include "affinity.h"
 #include "config.h"
 #include "eligible.h"
+#include "hash.h"
 #include "sched_util.h"
 #include "store_config.h"
 #include "text.h"
@@ -195,15 +196,27 @@ static lbs_status af_create(const lbs_host_api *host, const char *config, size_t
 	                 config, config_len, out, err, errlen);
 }
 
-/* The workload's keys: "m:<model>" and "f:<family>", "" when it has none. */
+/* The workload's keys: "m:<model>" and "f:<family>", "" when it has none.
+ * A model id longer than KEY_MAX (hosts take up to 4,096 bytes) keys by
+ * its first bytes, whole UTF-8 characters, and a hash of all of it:
+ * dropped, its model was "first seen" on every test and its family never
+ * matched.  A family is cut at KEY_MAX - 1 bytes (aff_family_of): two
+ * that long and alike that far share a key, a hint and no more. */
 static void keys_of(const lbs_workload *wl, char *mkey, char *fkey, char *family)
 {
-	size_t len = wl->model_id ? strlen(wl->model_id) : 0;
+	size_t len = wl->model_id ? strlen(wl->model_id) : 0, cut = KEY_MAX - 17;
 
 	mkey[0] = fkey[0] = family[0] = '\0';
-	if (len == 0 || len > KEY_MAX)
+	if (len == 0)
 		return;
-	snprintf(mkey, KEY_MAX + 3, "m:%s", wl->model_id);
+	if (len <= KEY_MAX) {
+		snprintf(mkey, KEY_MAX + 3, "m:%s", wl->model_id);
+	} else {
+		while (cut && ((unsigned char)wl->model_id[cut] & 0xC0) == 0x80)
+			cut--;
+		snprintf(mkey, KEY_MAX + 3, "m:%.*s#%016llx", (int)cut, wl->model_id,
+		         (unsigned long long)lbs_fnv1a(LBS_FNV_OFFSET, wl->model_id));
+	}
 	if (aff_family_of(wl->model_id, family, KEY_MAX))
 		snprintf(fkey, KEY_MAX + 3, "f:%s", family);
 }

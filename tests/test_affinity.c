@@ -62,6 +62,41 @@ static void test_sticks_and_family(void)
 	fleet_free(&f);
 }
 
+/* A model id longer than the store's keys (the converter takes 4,096
+ * bytes): it was dropped, and its model was "first seen" on every test
+ * and its family never matched.  Two long ids that share their first 600
+ * bytes stay apart. */
+static void test_long_model_ids(void)
+{
+	fleet f = fleet_parse(FLEET);
+	char one[1024], two[1024], cousin[1024];
+	lbs_workload a, b, c;
+	shim_sched *s = test_sched("affinity", NULL);
+
+	snprintf(one, sizeof one, "{\"test_id\": \"t\", \"model_id\": \"llama-%0600d-one\"}", 0);
+	snprintf(two, sizeof two, "{\"test_id\": \"t\", \"model_id\": \"llama-%0600d-two\"}", 0);
+	snprintf(cousin, sizeof cousin, "{\"test_id\": \"t\", \"model_id\": \"LLAMA-%0700d\"}", 1);
+	a = workload_parse(f.arena, one);
+	b = workload_parse(f.arena, two);
+	c = workload_parse(f.arena, cousin);
+	set_load(&f, 0, 0.5);
+	set_load(&f, 1, 0.2);
+	set_load(&f, 2, 0.4);
+	CHECK_STR(choose(s, &a, &f), "w2");
+	CHECK_CONTAINS(reason, "first seen");
+	set_load(&f, 1, 0.6); /* w3 is the least loaded now */
+	CHECK_STR(choose(s, &a, &f), "w2");
+	CHECK_CONTAINS(reason, "stays on the worker that ran it");
+	/* the same 600 bytes first, another model: its family's worker,
+	 * not the model's own */
+	CHECK_STR(choose(s, &b, &f), "w2");
+	CHECK_CONTAINS(reason, "goes to the worker of its family 'llama'");
+	CHECK_STR(choose(s, &c, &f), "w2");
+	CHECK_CONTAINS(reason, "goes to the worker of its family 'llama'");
+	sched_close(s);
+	fleet_free(&f);
+}
+
 static void test_gives_way(void)
 {
 	fleet f = fleet_parse(FLEET);
@@ -305,6 +340,7 @@ static void test_config_errors(void)
 int main(void)
 {
 	test_sticks_and_family();
+	test_long_model_ids();
 	test_gives_way();
 	test_counts_are_load();
 	test_explain();
