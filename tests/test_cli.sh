@@ -922,6 +922,9 @@ expect_rc 1 "$shim" check "$tmp/loop-a"
 has "$tmp/err" "loop-a: cannot load plugin: too many levels of symbolic links (a symlink loop?)"
 expect_rc 1 "$shim" check "$tmp/missing.so"
 has "$tmp/err" "missing.so: cannot load plugin: no such file"
+# The default's path from the environment: said, as no option named it.
+LBSCHED_PLUGIN="$tmp/env.so" expect_rc 1 "$shim" decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests "$LBS_SRCDIR/examples/tests.jsonl"
+has "$tmp/err" "\$LBSCHED_PLUGIN: $tmp/env.so: cannot load plugin: no such file"
 # Permission denied: a directory the caller cannot search (root is let
 # through, so as root the shim runs as nobody).
 mkdir -m 0700 "$tmp/locked" && cp "$plugin" "$tmp/locked/p.so"

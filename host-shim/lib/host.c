@@ -224,8 +224,8 @@ static void api_release_scheduler(void *host_data, const lbs_scheduler_desc *d)
 	(void)d;
 }
 
-lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
-                     const lbs_host_api **api, char *err, size_t errlen)
+static lbs_status load_plugin(shim_host *h, const char *path, loaded_plugin **out,
+                              const lbs_host_api **api, char *err, size_t errlen)
 {
 	char real[PATH_MAX];
 	plugin_rec *r;
@@ -292,6 +292,23 @@ lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
 	*out = r->plugin;
 	*api = &r->api;
 	return LBS_OK;
+}
+
+lbs_status host_load(shim_host *h, const char *path, loaded_plugin **out,
+                     const lbs_host_api **api, char *err, size_t errlen)
+{
+	static const char env_said[] = "$LBSCHED_PLUGIN: ";
+	lbs_status st = load_plugin(h, path, out, api, err, errlen);
+	size_t k, p = sizeof env_said - 1;
+
+	/* The path host_default_plugin() took from the environment: said, or
+	 * the user looks for it in a command line that names none. */
+	if (st != LBS_OK && path && path == getenv("LBSCHED_PLUGIN") &&
+	    (k = strlen(err)) + p < errlen) {
+		memmove(err + p, err, k + 1);
+		memcpy(err, env_said, p);
+	}
+	return st;
 }
 
 const char *host_default_plugin(void)

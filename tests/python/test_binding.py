@@ -1334,8 +1334,25 @@ class ErrorTest(unittest.TestCase):
             lbsched.PluginScheduler(plugin=os.environ["LBS_V2_PLUGIN"])
 
     def test_missing_plugin(self):
-        with self.assertRaises(OSError):
+        with self.assertRaisesRegex(OSError, "^/nonexistent/lbsched.so: cannot load plugin: "
+                                             "no such file$"):
             lbsched.PluginScheduler(plugin="/nonexistent/lbsched.so")
+        # an empty path read ": cannot load plugin", naming nothing
+        with self.assertRaisesRegex(ValueError, "^plugin: an empty path; give the plugin's "
+                                                "path, or None for the default$"):
+            lbsched.PluginScheduler(plugin="")
+        # the default's path from the environment says so: the call names none
+        old = os.environ.get("LBSCHED_PLUGIN")
+        os.environ["LBSCHED_PLUGIN"] = "/nonexistent/env.so"
+        try:
+            with self.assertRaisesRegex(OSError, "^\\$LBSCHED_PLUGIN: /nonexistent/env.so: "
+                                                 "cannot load plugin: no such file$"):
+                lbsched.PluginScheduler()
+        finally:
+            if old is None:
+                del os.environ["LBSCHED_PLUGIN"]
+            else:
+                os.environ["LBSCHED_PLUGIN"] = old
 
     def test_closed(self):
         s = lbsched.PluginScheduler(plugin=PLUGIN)

@@ -1085,6 +1085,10 @@ class PluginScheduler(object):
             if b"\x00" in path:
                 raise ValueError("plugin: the path must not hold a NUL character (a path "
                                  "is a C string)")
+            if not path:
+                # the library's words began ": cannot load plugin"
+                raise ValueError("plugin: an empty path; give the plugin's path, or None "
+                                 "for the default")
         if isinstance(config, (dict, list)):
             # the package's JSON: NaN named by its field
             config = _dumps(config, "config").decode("utf-8")
