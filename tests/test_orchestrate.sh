@@ -311,6 +311,15 @@ for s in retry reassign skip alternate checkpoint; do
 	expect_rc 0 gsim --seed 5 --fail-rate 0.1 --strategy $s --max-attempts 8
 	pycheck "$tmp/out" 'all(l["completed"] for l in L[:4])' 'sum(l["failures"] for l in L[:4]) > 0' \
 		'all(l["placements"] >= l["subtasks"] for l in L[:4])'
+	# the graphs have no alternates: said once, which a graph file
+	# giving "alternate" to such a subtask is refused for
+	if [ $s = alternate ]; then
+		lines "$tmp/err" 1
+		has "$tmp/err" "warning: --strategy alternate: "
+		has "$tmp/err" "subtasks have no 'alternates': a failed one is placed again with its own requirements"
+	else
+		lacks "$tmp/err" "alternates"
+	fi
 done
 # A run resumed from a checkpoint is learned against the work it had left:
 # reported against the whole 100 s, the second worker's 25 s run taught a

@@ -275,8 +275,10 @@ enum orch_strategy orch_recover(orch *o, uint32_t i, double now, double *delay_s
 enum orch_strategy orch_strategy_of(const orch *o, uint32_t i);
 /* Override every subtask's recovery: strategy (enum orch_strategy, or -1 to
  * keep each one's) and max_attempts (0 keeps each one's).  A critical
- * subtask never skips; it retries instead. */
-void orch_set_recovery(orch *o, int strategy, uint32_t max_attempts);
+ * subtask never skips; it retries instead.  Returns how many subtasks it
+ * gave ORCH_ALTERNATE that have no alternates (a graph that says so of
+ * them is refused at load): a failed one is placed again as it was. */
+uint32_t orch_set_recovery(orch *o, int strategy, uint32_t max_attempts);
 uint32_t orch_attempts(const orch *o, uint32_t i);
 double orch_remaining(const orch *o, uint32_t i); /* fraction of the work left */
 uint32_t orch_n_excluded(const orch *o, uint32_t i);

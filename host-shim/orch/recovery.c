@@ -58,14 +58,18 @@ enum orch_strategy orch_strategy_of(const orch *o, uint32_t i)
 	return t->rec.strategy;
 }
 
-void orch_set_recovery(orch *o, int strategy, uint32_t max_attempts)
+uint32_t orch_set_recovery(orch *o, int strategy, uint32_t max_attempts)
 {
+	uint32_t bare = 0;
+
 	for (uint32_t i = 0; i < o->n; i++) {
 		if (strategy >= 0 && strategy < ORCH_NO_RECOVERY)
 			o->t[i].rec.strategy = (enum orch_strategy)strategy;
 		if (max_attempts)
 			o->t[i].rec.max_attempts = max_attempts;
+		bare += strategy == ORCH_ALTERNATE && !o->t[i].n_alt;
 	}
+	return bare;
 }
 
 enum orch_strategy orch_recover(orch *o, uint32_t i, double now, double *delay_s)
