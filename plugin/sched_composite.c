@@ -565,19 +565,6 @@ static lbs_status stores_apart(const lbs_host_api *host, const cJSON *list, char
 }
 
 /* The children of the list `children` (the config's or the default). */
-/* Whether a composite moves on only through its select(): a child it
- * asks to select (voting or advancing), or a route, whose target may be
- * a rotation. */
-static int moves_on_select(const comp_inst *inst)
-{
-	if (inst->mode == MODE_ROUTE)
-		return 1;
-	for (uint32_t a = 0; a < inst->n_active; a++)
-		if (inst->kids[inst->active[a]].votes || inst->kids[inst->active[a]].advance)
-			return 1;
-	return inst->mode == MODE_VOTE;
-}
-
 static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, size_t errlen)
 {
 	const cJSON *el;
@@ -635,15 +622,11 @@ static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, si
 		 * does not (a rotation) can only move on through select().
 		 * So can adaptive, whose score is the score of the child it
 		 * would let decide: scored alone, its exploration never drew
-		 * again and its children never rotated or remembered; and a
-		 * composite whose own children move that way (its score
-		 * moves none of them). */
+		 * again and its children never rotated or remembered. */
 		st = cfg_bool(el, "advance",
 		              !HAS_SLOT(c->desc, report) ||
 		                      (c->own && lbs_plugin_entry_v1()->scheduler_find("adaptive") ==
-		                                         c->desc) ||
-		                      (c->own && c->desc == &sched_composite_desc &&
-		                       moves_on_select(c->inst)),
+		                                         c->desc),
 		              &advance, err, errlen);
 		if (st != LBS_OK)
 			return cfg_nested(field, st, err, errlen);
@@ -1158,6 +1141,22 @@ static uint64_t child_cookie(const comp_inst *inst, const uint64_t *e, uint64_t 
 	       ? k[0] : 0;
 }
 
+/* A child's explain text, gathered to be read back (peek_vote). */
+static lbs_status comp_score(comp_inst *inst, const lbs_workload *wl,
+                             const lbs_worker *const *workers, uint32_t n,
+                             double *scores, int peek);
+
+/* c's score(); in a peek, a composite child of this plugin scores as a
+ * peek too (its own score asks its voting children to select). */
+static lbs_status child_score(child *c, const lbs_workload *wl,
+                              const lbs_worker *const *workers, uint32_t n,
+                              double *scores, int peek)
+{
+	if (peek && c->own && c->desc == &sched_composite_desc)
+		return comp_score(c->inst, wl, workers, n, scores, 1);
+	return c->desc->score(c->inst, wl, workers, n, scores);
+}
+
 /*
  * A voting child's vote as explain knows it: without its select(), which
  * moves a rotation's cursor, a weighted rotation's current weights,
@@ -1284,7 +1283,7 @@ static lbs_status consult(comp_inst *inst, const lbs_workload *wl,
 		} else if (inst->mode == MODE_VOTE || c->votes) {
 			st = ask(inst, c, wl, workers, n, want, &in->n_picks);
 		} else {
-			st = c->desc->score(c->inst, wl, workers, n, c->scores);
+			st = child_score(c, wl, workers, n, c->scores, peek);
 			if (st != LBS_OK)
 				child_failed(inst, c, "score", st);
 			else if (decide && c->advance && !c->advance_after && !c->moved)
@@ -1640,17 +1639,13 @@ static lbs_status hard_scores(const lbs_workload *wl,
 	return LBS_OK;
 }
 
-/* score(), which moves no child, as explain does (consult's peek): abi.h
- * has it change nothing select() would see, and a voter asked to select
- * in every score moved its rotation for a host that only scored, or for
- * an outer blend (which moves a composite child through its select:
- * moves_on_select). */
-static lbs_status cp_score(void *p, const lbs_workload *wl,
-                           const lbs_worker *const *workers, uint32_t n,
-                           double *scores)
+/* score(); `peek`: as explain scores a composite child, moving none of
+ * its children (consult). */
+static lbs_status comp_score(comp_inst *inst, const lbs_workload *wl,
+                             const lbs_worker *const *workers, uint32_t n,
+                             double *scores, int peek)
 {
-	comp_inst *inst = p;
-	uint32_t want, need, m;
+	uint32_t want, need, picks, m;
 	int32_t r;
 	child *c;
 	lbs_status st = sc_check_workload(wl);
@@ -1663,20 +1658,33 @@ static lbs_status cp_score(void *p, const lbs_workload *wl,
 		return LBS_OK;
 	sc_shards(wl, UINT32_MAX, &want, &need);
 	if (inst->mode != MODE_ROUTE) {
-		st = evaluate(inst, wl, workers, n, want, 0, 1, &m);
+		st = evaluate(inst, wl, workers, n, want, 0, peek, &m);
 		return st != LBS_OK ? st
 		       : hard_scores(wl, workers, n, inst->ok, inst->blend, scores);
 	}
 	c = route_of(inst, wl->test_type, &r);
 	if (HAS_SLOT(c->desc, score))
-		return c->desc->score(c->inst, wl, workers, n, scores);
-	/* A routed child that only selects cannot be asked without moving
-	 * it: every worker that passes the hard filter scores 1, no
-	 * preference. */
-	if ((st = grow(inst, n)) != LBS_OK)
+		return child_score(c, wl, workers, n, scores, peek);
+	/* A routed child that only selects: its picks score 1, like a vote.
+	 * A peek cannot ask it: every worker that passes the hard filter
+	 * scores 1, no preference. */
+	st = grow(inst, n);
+	if (st == LBS_OK && !peek)
+		st = ask(inst, c, wl, workers, n, want, &picks);
+	if (st != LBS_OK)
 		return st;
-	memset(inst->ok, 1, n);
+	memset(inst->ok, peek, n);
+	for (uint32_t q = 0; !peek && q < picks; q++)
+		if (c->picks[q] < n)
+			inst->ok[c->picks[q]] = 1;
 	return hard_scores(wl, workers, n, inst->ok, NULL, scores);
+}
+
+static lbs_status cp_score(void *p, const lbs_workload *wl,
+                           const lbs_worker *const *workers, uint32_t n,
+                           double *scores)
+{
+	return comp_score(p, wl, workers, n, scores, 0);
 }
 
 static lbs_status cp_report(void *p, const lbs_outcome *o)

@@ -2505,65 +2505,6 @@ static void test_explain_blend_voter_moves_nothing(void)
 	fleet_free(&f);
 }
 
-/*
- * The same for score(), which abi.h says changes nothing select() would
- * see: PEEK_ROUNDS decisions by one instance alone and by another scored
- * twice before each (the same scores both times).  A voting child was
- * asked to select in every score, so a host that scored for display, or
- * an outer blend, moved the rotation and changed the decisions.
- */
-static void score_moves_nothing(const char *config, const lbs_workload *wl, const fleet *f)
-{
-	shim_sched *alone = test_sched("composite", config);
-	shim_sched *told = test_sched("composite", config);
-	double *a = calloc(f->n, sizeof *a), *b = calloc(f->n, sizeof *b);
-	char plain[PEEK_ROUNDS][256];
-
-	for (int r = 0; r < PEEK_ROUNDS; r++)
-		snprintf(plain[r], sizeof plain[r], "%s", pick(alone, wl, f));
-	for (int r = 0; r < PEEK_ROUNDS; r++) {
-		CHECK_INT(sched_score(told, wl, (const lbs_worker *const *)f->workers, f->n, a),
-		             LBS_OK);
-		CHECK_INT(sched_score(told, wl, (const lbs_worker *const *)f->workers, f->n, b),
-		             LBS_OK);
-		for (uint32_t i = 0; i < f->n; i++)
-			CHECK(a[i] == b[i]);
-		CHECK_STR(pick(told, wl, f), plain[r]);
-	}
-	/* the rounds did not all give one worker: a rotation was in it */
-	CHECK(strcmp(plain[0], plain[1]) || strcmp(plain[1], plain[2]));
-	free(a);
-	free(b);
-	sched_close(alone);
-	sched_close(told);
-}
-
-static void test_score_voter_moves_nothing(void)
-{
-	fleet f = fleet_parse(peek_fleet);
-	lbs_workload wl = workload_parse(f.arena,
-		"{\"test_id\": \"t0\", \"test_type\": \"nlp\", \"minimum_memory\": 1,"
-		" \"expected_duration\": 60}");
-	const char *blend = "{\"children\": ["
-	                    "{\"scheduler\": \"round-robin\", \"weight\": 0.6, \"vote\": true},"
-	                    "{\"scheduler\": \"hardware-aware\", \"weight\": 0.4}]}";
-	/* a nested blend scored by the outer one: its rotation still moves,
-	 * through its select (a composite child advances), not its score */
-	const char *nested = "{\"children\": ["
-	                     "{\"scheduler\": \"composite\", \"weight\": 1, \"config\": "
-	                     "{\"children\": [{\"scheduler\": \"round-robin\", \"weight\": 0.6,"
-	                     " \"vote\": true}, {\"scheduler\": \"hardware-aware\", \"weight\": 0.4}]}},"
-	                     "{\"scheduler\": \"priority\", \"weight\": 0.2}]}";
-	const char *vote = "{\"mode\": \"vote\", \"children\": ["
-	                   "{\"scheduler\": \"round-robin\", \"weight\": 1},"
-	                   "{\"scheduler\": \"hardware-aware\", \"weight\": 1}]}";
-
-	score_moves_nothing(blend, &wl, &f);
-	score_moves_nothing(nested, &wl, &f);
-	score_moves_nothing(vote, &wl, &f);
-	fleet_free(&f);
-}
-
 /* A third party's voter without a score slot (a rotation of its own, the
  * voter plugin's "rotate"): only its select would say its vote, and that
  * moves it; explain does not ask it, and says so. */
@@ -2644,6 +2585,5 @@ int main(void)
 	test_explain_vote_moves_nothing();
 	test_explain_blend_voter_moves_nothing();
 	test_explain_unasked_voter();
-	test_score_voter_moves_nothing();
 	return check_done("test_composite");
 }
