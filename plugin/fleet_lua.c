@@ -20,6 +20,55 @@
 #define LBS_STR_(x) #x
 #define LBS_STR(x) LBS_STR_(x)
 
+/* The fleet's keys are all there or all gone: claim() and a restart make
+ * seq and ver with the epoch (seq's field "#epoch"), and a merge that
+ * wrote a pair marks seq's "#pairs", after which totals and changed stay
+ * too.  One gone while another is not was evicted (maxmemory-policy
+ * allkeys-*) or deleted: lost seq let every host publish its whole store
+ * again on top of totals that held it, every count doubled; lost epoch
+ * looped each host between its snapshot and its deltas; lost totals
+ * emptied every view for good.  `gone` names the first such key's index
+ * in KEYS (0 none; none either when one holds another type: another
+ * program's, never deleted, and the commands after fail naming it);
+ * `renew` empties the rest and starts a new epoch, as
+ * a restore from an older copy (fleet_lua_restart), so every host
+ * publishes its whole evidence once, under the new epoch, and nothing
+ * staged under the old one merges.  The epoch is made here from Redis's
+ * clock, the caller's host and the old epoch: no second call, and the
+ * first caller to see the loss is the one that renews. */
+#define FLEET_LUA_WHOLE \
+	"local function gone(ep)\n" \
+	"  local has, want = {}, {'', 'hash', 'hash', 'zset', 'string'}\n" \
+	"  for i = 2, 5 do\n" \
+	"    local t = redis.call('TYPE', KEYS[i]).ok\n" \
+	"    if t ~= 'none' and t ~= want[i] then return 0 end\n" \
+	"    has[i] = t ~= 'none'\n" \
+	"  end\n" \
+	"  if not ep then\n" \
+	"    for i = 2, 5 do if has[i] then return 1 end end\n" \
+	"    return 0\n" \
+	"  end\n" \
+	"  if not has[2] then return 2 end\n" \
+	"  if not has[5] then return 5 end\n" \
+	"  if redis.call('HGET', KEYS[2], '#pairs') then\n" \
+	"    for i = 3, 4 do if not has[i] then return i end end\n" \
+	"  end\n" \
+	"  return 0\n" \
+	"end\n" \
+	"local function mark(e)\n" \
+	"  redis.call('HSET', KEYS[2], '#epoch', e)\n" \
+	"  redis.call('SET', KEYS[5], 0)\n" \
+	"end\n" \
+	"local function renew(ep, tm)\n" \
+	"  local e = string.sub(redis.sha1hex(ARGV[1] .. ' ' .. tm[1] .. ' ' .. tm[2] .. ' ' .. (ep or '')), 1, 16)\n" \
+	"  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n" \
+	"  redis.call('SET', KEYS[1], e)\n" \
+	"  mark(e)\n" \
+	"  return e\n" \
+	"end\n"
+
+static const char whole[] = FLEET_LUA_WHOLE;
+
 static const char push_a[] =
 	"local ep = redis.call('GET', KEYS[1])\n"
 	"local host, op = ARGV[1], ARGV[7]\n"
@@ -40,7 +89,7 @@ static const char push_a[] =
 	"  return nil\n"
 	"end\n"
 	"local function claim(epoch)\n"
-	"  if not ep then redis.call('SET', KEYS[1], epoch); ep = epoch end\n"
+	"  if not ep then redis.call('SET', KEYS[1], epoch); mark(epoch); ep = epoch end\n"
 	"end\n"
 	"-- a stored record's numbers; nil for one that is not ours (not 96 bytes,\n"
 	"-- a NaN or an infinity in it, or sums that learning cannot make, as\n"
@@ -89,6 +138,7 @@ static const char push_a[] =
 	"local function merge(ks, rs, now, off)\n"
 	"  local ver = redis.call('INCR', KEYS[5])\n"
 	"  local done = {}\n"
+	"  if #ks > 0 then redis.call('HSET', KEYS[2], '#pairs', 1) end\n"
 	"  for c = 0, #ks - 1, 500 do\n"
 	"    local m = math.min(500, #ks - c)\n"
 	"    local part = {}\n"
@@ -144,6 +194,8 @@ static const char push_b[] =
 	 * times stay what it learned, to the digit), and half a second
 	 * weighs 0.06 % at a half-life of 10 minutes */
 	"local off = math.floor(now + tonumber(tm[2]) / 1e6 - tonumber(ARGV[11]) + 0.5)\n"
+	"local lost = gone(ep)\n"
+	"if lost > 0 then return {'LOST', renew(ep, tm) .. ' ' .. lost} end\n"
 	"local st = redis.call('HMGET', KEYS[6], 'id', 't', 'n', 'a')\n"
 	/* A sequence lbsched did not write (another program's): compared
 	 * as a number, a huge one answered DUP and the batch was dropped,
@@ -165,6 +217,10 @@ static const char push_b[] =
 	"  if v then redis.call('DEL', KEYS[6]); return v end\n"
 	"  if tonumber(st[3] or '0') < np then return {'STAGING', st[1]} end\n"
 	"  local a = tonumber(st[4] or '0')\n"
+	/* Parts of it merged, and then every key of the fleet gone but this
+	 * stage: claimed again, the rest merged alone and its sequence set as
+	 * if whole, the first parts' pairs lost to the totals for good. */
+	"  if not ep and a > 0 then redis.call('DEL', KEYS[6]); return {'EPOCH', ''} end\n"
 	"  local b = redis.call('HGET', KEYS[6], 'p' .. a)\n"
 	"  local ks, rs, pos = {}, {}, 1\n"
 	"  while pos <= #b do\n"
@@ -224,8 +280,14 @@ static const char push_b[] =
 	"end\n"
 	"return {'PART', tostring(n)}\n";
 
-const char fleet_lua_pull[] =
-	"local ep = redis.call('GET', KEYS[1]) or ''\n"
+const char fleet_lua_pull[] = FLEET_LUA_WHOLE
+	"local tm = redis.call('TIME')\n"
+	"local ep = redis.call('GET', KEYS[1])\n"
+	/* a host renews (an idle one notices here); prefs dump --redis
+	 * (host "") only says so */
+	"local lost = gone(ep)\n"
+	"if lost > 0 and ARGV[1] ~= '' then ep = renew(ep, tm) end\n"
+	"ep = ep or ''\n"
 	"local ver = redis.call('GET', KEYS[5]) or '0'\n"
 	"local mine = redis.call('HGET', KEYS[2], ARGV[1]) or '-1'\n"
 	"local lim = " LBS_STR(FLEET_PULL_PAGE) "\n"
@@ -249,8 +311,7 @@ const char fleet_lua_pull[] =
 	"  for i = 1, n do keys[i] = page[2 * i - 1] end\n"
 	"end\n"
 	/* Redis's clock: the puller takes the records' times onto its own */
-	"local tm = redis.call('TIME')\n"
-	"local out = {ep, ver, mine, nxt, tm[1], tm[2]}\n"
+	"local out = {ep, ver, mine, nxt, tm[1], tm[2], tostring(lost)}\n"
 	"for i = 1, #keys, 1000 do\n"
 	"  local part = {}\n"
 	"  for j = i, math.min(i + 999, #keys) do part[#part + 1] = keys[j] end\n"
@@ -261,23 +322,25 @@ const char fleet_lua_pull[] =
 	"end\n"
 	"return out\n";
 
-/* The push script is two literals, each under the length C requires a
+/* The push script is three literals, each under the length C requires a
  * compiler to accept; joined on the heap for each sync rather than in a
  * global, so that the plugin keeps no writable state beyond the list in
  * docs/SECURITY.md. */
 char *fleet_lua_push(void)
 {
-	char *t = malloc(sizeof push_a + sizeof push_b - 1);
+	char *t = malloc(sizeof whole + sizeof push_a + sizeof push_b - 2);
 
 	if (!t)
 		return NULL;
-	memcpy(t, push_a, sizeof push_a - 1);
-	memcpy(t + sizeof push_a - 1, push_b, sizeof push_b);
+	memcpy(t, whole, sizeof whole - 1);
+	memcpy(t + sizeof whole - 1, push_a, sizeof push_a - 1);
+	memcpy(t + sizeof whole + sizeof push_a - 2, push_b, sizeof push_b);
 	return t;
 }
 
-const char fleet_lua_restart[] =
+const char fleet_lua_restart[] = FLEET_LUA_WHOLE
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
 	"redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
 	"redis.call('SET', KEYS[1], ARGV[2])\n"
+	"mark(ARGV[2])\n"
 	"return 1\n";

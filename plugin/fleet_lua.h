@@ -4,11 +4,14 @@
  *
  *   PREFIX "epoch"    string: who made the current totals (a fresh Redis has
  *                     none; a host that finds none re-publishes everything)
- *   PREFIX "seq"      hash host id -> the last sequence applied for it
+ *   PREFIX "seq"      hash host id -> the last sequence applied for it; and
+ *                     "#epoch" (the epoch that made it, from the epoch on),
+ *                     "#pairs" (once a pair was merged: totals and changed
+ *                     exist from then on), so that each key's loss shows
  *   PREFIX "totals"   hash "TYPE:WORKER" -> the fleet's hist_sums, 12
  *                     little-endian doubles (FLEET_REC_BYTES)
  *   PREFIX "changed"  sorted set "TYPE:WORKER" -> the version that changed it
- *   PREFIX "ver"      counter, one step per merge call
+ *   PREFIX "ver"      counter, one step per merge call (0 from the epoch on)
  *   PREFIX "stage:" HOST
  *                     hash: a batch of HOST bigger than FLEET_PART_PAIRS on
  *                     its way in: "id" (mode from to parts epoch owner), "n"
@@ -64,14 +67,19 @@
  * {"STAGING", id} (another sync of this host is uploading: later), {"NONE",
  * ""} ("a" with nothing staged), {"BADSEQ", value} (the host's field of
  * PREFIX "seq" is not a sequence lbsched writes, digits up to 2^53, or
- * is past the newest sequence the host's store has given: nothing done).  The text is the caller's to free(); NULL
+ * is past the newest sequence the host's store has given: nothing done),
+ * {"LOST", "EPOCH INDEX"} (the key KEYS[INDEX] was gone while others of the
+ * fleet were not: the rest emptied and EPOCH begun, nothing else done).  The text is the caller's to free(); NULL
  * when out of memory. */
 char *fleet_lua_push(void);
 
 /* KEYS: epoch seq totals changed ver.  ARGV: host, since (no more: Redis
  * refuses more than 10 arguments before AUTH, and that refusal would hide
  * the NOAUTH).  Replies {epoch, ver, this host's last sequence or "-1",
- * next, Redis's clock (TIME's seconds, microseconds), key, record, ...}
+ * next, Redis's clock (TIME's seconds, microseconds), the index in KEYS of
+ * a key found gone while others were not ("0" none: for a host, the
+ * totals were emptied and a new epoch begun, as "LOST"; for host "",
+ * nothing done), key, record, ...}
  * (the records' times on Redis's clock) for at most FLEET_PULL_PAGE pairs changed after version `since` (more when one
  * version alone changed more), oldest first; `next` is the `since` of the
  * next page, "" when this was the last. */
@@ -80,7 +88,7 @@ extern const char fleet_lua_pull[];
 /* KEYS: epoch seq totals changed ver.  ARGV: an epoch, a new epoch.  When
  * the epoch is still ARGV[1] (for a Redis restored from an older copy:
  * fleet_sync.c, restart_totals), deletes the other four keys and sets the
- * new epoch at once, and replies 1; else 0.  Not left without an epoch, as
+ * new epoch at once (seq's "#epoch" and ver with it), and replies 1; else 0.  Not left without an epoch, as
  * a Redis that restarted empty is: a snapshot of the old epoch staged or
  * under way would claim it back (a stage's merge claims its own epoch
  * when there is none) and its merged parts would be lost; under a new

@@ -555,7 +555,8 @@ static void batch_head(fleet *f, batch *b, const char *host, const char *epoch,
 }
 
 /* The push script's replies (fleet_lua.h), by index. */
-enum { V_OK, V_DUP, V_SEQ, V_EPOCH, V_PART, V_MORE, V_STAGED, V_STAGING, V_NONE, V_BADSEQ };
+enum { V_OK, V_DUP, V_SEQ, V_EPOCH, V_PART, V_MORE, V_STAGED, V_STAGING, V_NONE, V_BADSEQ,
+       V_LOST };
 
 /* A sequence of <prefix>seq as the scripts write it: digits, at most 2^53
  * (Lua compares them as doubles).  Its value, or -1 for anything else. */
@@ -621,7 +622,7 @@ static int seq_check(fleet *f, const char *host, const char *val, size_t len, ui
 static int verdict(const redisReply *r, char *text, size_t len)
 {
 	static const char *const words[] = {"OK", "DUP", "SEQ", "EPOCH", "PART", "MORE",
-	                                    "STAGED", "STAGING", "NONE", "BADSEQ"};
+	                                    "STAGED", "STAGING", "NONE", "BADSEQ", "LOST"};
 
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
@@ -881,6 +882,38 @@ static int epoch_check(fleet *f, const char *s, size_t len, char *err, size_t er
 	return -1;
 }
 
+/* A script found key `which` (an index of f->keys, 1-based, as the
+ * scripts' KEYS) gone while the fleet's other keys were not, and started
+ * the totals again under `epoch` (fleet_lua.c, FLEET_LUA_WHOLE): said,
+ * as a restore from an older copy is, because the Redis is set up to lose
+ * what the fleet needs. */
+static void lost_said(fleet *f, long which, const char *epoch)
+{
+	char msg[800], key[200];
+
+	if (which < 1 || which > 5)
+		return;
+	snprintf(msg, sizeof msg, "%s: key '%s' was gone while the fleet's other keys were not "
+	         "(evicted under a maxmemory-policy other than noeviction, or deleted): the totals "
+	         "are emptied and every host publishes its whole evidence again (epoch %s); give "
+	         "the fleet a Redis that does not evict its keys", f->addr,
+	         txt_show(key, sizeof key, f->keys[which - 1]), epoch);
+	flog(f, LBS_LOG_WARN, msg);
+	atomic_fetch_add(&f->restarts, 1);
+}
+
+/* A LOST reply's text, "EPOCH INDEX": said (lost_said), and the new epoch
+ * left in text, as an EPOCH reply has it. */
+static void lost_reply(fleet *f, char *text)
+{
+	char *sp = strchr(text, ' ');
+
+	if (!sp)
+		return;
+	*sp = '\0';
+	lost_said(f, strtol(sp + 1, NULL, 10), text);
+}
+
 /* This host's whole evidence, in the current epoch (or a new one).  0, 1
  * when another sync of this host is uploading (later), -1 with err. */
 static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t errlen)
@@ -948,6 +981,10 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 				flog(f, LBS_LOG_INFO, msg);
 			}
 			return store_fleet_set_acked(f->s, epoch, (uint64_t)last, err, errlen);
+		}
+		if (v == V_LOST) {
+			lost_reply(f, text);
+			v = V_EPOCH;
 		}
 		/* "": none (the script's answer for a Redis without one) */
 		if (v == 3 && text[0] && epoch_check(f, text, strlen(text), err, errlen))
@@ -1059,7 +1096,9 @@ static int push(fleet *f, char *err, size_t errlen)
 			return -1;
 		if (v == V_STAGING) /* another sync of this host pushes */
 			return 0;
-		if (v == 3) { /* Redis lost our epoch: publish everything */
+		if (v == V_LOST)
+			lost_reply(f, text);
+		if (v == 3 || v == V_LOST) { /* Redis lost our epoch: publish everything */
 			int rc = snapshot(f, &st, err, errlen);
 
 			if (rc == 0)
@@ -1132,8 +1171,10 @@ static void pulled_free(pulled *p)
 }
 
 /* A pull page's head: epoch, version, this host's sequence, the next
- * page's version, and Redis's clock (TIME's seconds and microseconds). */
-#define PULL_HEAD 6
+ * page's version, Redis's clock (TIME's seconds and microseconds), and
+ * the index of a key of the fleet found gone ("0" none; fleet_lua.c,
+ * FLEET_LUA_WHOLE). */
+#define PULL_HEAD 7
 
 /* Redis's clock as the page's head gives it, in s; -1 when it is not
  * two runs of digits. */
@@ -1240,8 +1281,9 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 	size_t lens[2] = {strlen(host), strlen(since)};
 	redisReply *r = run_script(f, &f->pull, 5, 2, args, lens, err, errlen);
 
-	if (r && (r->type != REDIS_REPLY_ARRAY || r->elements < PULL_HEAD || r->elements % 2 ||
-	          r->element[3]->type != REDIS_REPLY_STRING || page_clock(r) <= 0.0)) {
+	if (r && (r->type != REDIS_REPLY_ARRAY || r->elements < PULL_HEAD ||
+	          (r->elements - PULL_HEAD) % 2 || r->element[3]->type != REDIS_REPLY_STRING ||
+	          r->element[6]->type != REDIS_REPLY_STRING || page_clock(r) <= 0.0)) {
 		freeReplyObject(r);
 		snprintf(err, errlen, "%s: unexpected reply to a pull", f->addr);
 		return NULL;
@@ -1254,6 +1296,26 @@ static redisReply *pull_page(fleet *f, const char *host, const char *since, char
 		snprintf(err, errlen, "%s: a pull from version %s gave next version '%s', not past "
 		         "it: the totals hold something that is not ours", f->addr, since,
 		         txt_show(shown, sizeof shown, r->element[3]->str));
+		freeReplyObject(r);
+		return NULL;
+	}
+	/* A host's pull started the totals again; a read of them alone
+	 * (prefs dump --redis) changes nothing, and has no totals to show:
+	 * 0 records would pass for a fleet that learned nothing. */
+	if (r && strcmp(r->element[6]->str, "0")) {
+		long which = strtol(r->element[6]->str, NULL, 10);
+		char key[200];
+
+		if (host[0]) {
+			lost_said(f, which, r->element[0]->type == REDIS_REPLY_STRING
+			          ? r->element[0]->str : "");
+			return r;
+		}
+		snprintf(err, errlen, "%s: key '%s' is gone while the fleet's other keys are not "
+		         "(evicted under a maxmemory-policy other than noeviction, or deleted): the "
+		         "totals are not whole; the next sync of a host empties them and every host "
+		         "publishes its whole evidence again", f->addr, which >= 1 && which <= 5
+		         ? txt_show(key, sizeof key, f->keys[which - 1]) : "?");
 		freeReplyObject(r);
 		return NULL;
 	}

@@ -678,7 +678,7 @@ big_round() {
 		got=$(rcli eval "local n = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do n = n + struct.unpack('<d', v) end
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-return n" 2 t17big:totals "t17big:stage:$(rcli hkeys t17big:seq | head -1)")
+return n" 2 t17big:totals "t17big:stage:$(rcli hkeys t17big:seq | grep -v '^#' | head -1)")
 		[ "$got" = "$want" ] && break
 		sleep 0.1
 	done
@@ -736,7 +736,7 @@ big_exact 2
 # 4: another sync's upload of host s's next batch, 1 part of 2: while fresh,
 # s waits and nothing of it is merged; 60 s old, it is dropped and s's batch
 # goes in exactly once.
-shost=$(rcli hkeys t17big:seq | head -1)
+shost=$(rcli hkeys t17big:seq | grep -v '^#' | head -1)
 forge() { # AGE_S
 	local last ep now
 	last=$(rcli hget t17big:seq "$shost")
@@ -1003,10 +1003,10 @@ for h in q q2; do
 done
 feed q2 0 || bad "feed q2 failed: $(cat "$tmp/q2.log")"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q2.json"
-q2host=$(rcli hkeys t17q:seq)
+q2host=$(rcli hkeys t17q:seq | grep -v '^#')
 feed q 0 || bad "feed q failed: $(cat "$tmp/q.log")"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
-qhost=$(rcli hkeys t17q:seq | grep -vxF -- "$q2host")
+qhost=$(rcli hkeys t17q:seq | grep -v '^#' | grep -vxF -- "$q2host")
 qseq=$(rcli hget t17q:seq "$qhost")
 [ -n "$qseq" ] && ok || bad "no sequence of host q ('$qhost') in t17q:seq: $(rcli hgetall t17q:seq)"
 # planted VALUE PART TEXT...: VALUE in host q's field of t17q:seq, q fed
@@ -1109,7 +1109,7 @@ expect_rc 1 timeout 120 "$shim" decide --plugin "$plugin" --workers "redis://127
 has "$tmp/err" "redis://127.0.0.1:$fport: SCAN did not finish in 100000 rounds (1000 keys each): the server is not Redis"
 fake_stop
 # A pull whose next version never moves was asked for again and again.
-fake '*6\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$10\r\n1700000000\r\n$1\r\n0\r\n'
+fake '*7\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$10\r\n1700000000\r\n$1\r\n0\r\n$1\r\n0\r\n'
 echo "{\"store\": {\"path\": \"$tmp/fk\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"f:\", \"timeout_ms\": 1000}}}" >"$tmp/fk.json"
 expect_rc 1 "$shim" prefs export --plugin "$plugin" --redis "$tmp/fk.json"
 has "$tmp/err" "redis://127.0.0.1:$fport: a pull from version 0 gave next version 'd', not past it: the totals hold something that is not ours"
@@ -1181,7 +1181,7 @@ sync_r() { for h in rx ry; do "$shim" prefs sync --plugin "$plugin" --redis "$tm
 restored() { # a crash: killed, started again from the snapshot SAVE wrote
 	stop_redis "$tmp/redis-rdb" KILL
 	start_redis "$tmp/redis-rdb" "$rport" || exit 1
-	[ "$(redis-cli -p "$rport" hlen t17:seq)" = 2 ] && ok || bad "the restored Redis does not hold the snapshot's hosts"
+	[ "$(redis-cli -p "$rport" hkeys t17:seq | grep -vc '^#')" = 2 ] && ok || bad "the restored Redis does not hold the snapshot's hosts"
 }
 feed rx 0; feed ry 0; sync_r
 redis-cli -p "$rport" save >/dev/null
@@ -1207,6 +1207,104 @@ cp "$tmp/out" "$tmp/totals_xy.json"
 if totals_match "$tmp/totals_xy.json" "$tmp/want_xy.json" >"$tmp/why"; then ok; else bad "totals after two restores from an older copy: $(cat "$tmp/why")"; fi
 stop_redis "$tmp/redis-rdb" KILL
 
+# --- keys of the fleet lost one by one (evicted, or deleted) ---------------------
+# A Redis under an allkeys-* maxmemory-policy evicts any key, one at a time.
+# Lost seq, each host published its whole store again on top of totals that
+# held it (every count doubled); lost epoch, each sync ran 1,000 rounds of
+# snapshot and delta against Redis and said it succeeded, and no outcome
+# reached the totals again; lost totals, they stayed empty for good.  Now the
+# first host to see one key gone empties the rest and starts a new epoch, and
+# every host publishes its whole store once: the totals are the sum of the
+# hosts' stores, exactly, and new outcomes reach them.
+lport=$(free_port)
+start_redis "$tmp/redis-loss" "$lport" || exit 1
+trap 'fake_stop; proxy_stop; stop_redis "$tmp/redis-loss" KILL; stop_redis "$tmp/redis-auth" KILL; rm -rf "$tmp"' EXIT
+for h in lx ly; do config $h "$lport"; done
+for c in 0 1 2 3 4; do cp "$tmp/a.$c.jsonl" "$tmp/lx.$c.jsonl"; cp "$tmp/b.$c.jsonl" "$tmp/ly.$c.jsonl"; done
+# want_loss FILE CHUNKS: the exact totals of lx's and ly's chunks 0..CHUNKS-1
+want_loss() {
+	python3 - "$1" "$2" "$tmp" <<'PY'
+import json, sys
+T = {"vision_classification": "VISION", "nlp_text_classification": "NLP"}
+want = {}
+for h in ("lx", "ly"):
+    for c in range(int(sys.argv[2])):
+        for line in open(f"{sys.argv[3]}/{h}.{c}.jsonl"):
+            o = json.loads(line)
+            s = want.setdefault(f'{T[o["test_type"]]}/{o["worker_id"]}', [0, 0, 0.0])
+            s[0] += 1
+            s[1] += o["success"]
+            s[2] += o["duration"] if o["success"] else 0.0
+json.dump(want, open(sys.argv[1], "w"))
+PY
+}
+# sync_l WHAT: both hosts sync twice (each publishes, then pulls the
+# other's); each sync succeeds, with no error line
+sync_l() {
+	local h i
+	for i in 1 2; do
+		for h in lx ly; do
+			"$shim" prefs sync --plugin "$plugin" --redis "$tmp/$h.json" >"$tmp/l.out" 2>"$tmp/l.err" ||
+				bad "$1: prefs sync of $h exited $?: $(cat "$tmp/l.err")"
+			cat "$tmp/l.err" >>"$tmp/l.log"
+		done
+	done
+}
+# loss_exact WHAT CHUNKS: the fleet's totals are exactly both hosts' CHUNKS
+loss_exact() {
+	want_loss "$tmp/want_l.json" "$2"
+	"$shim" prefs export --plugin "$plugin" --redis "$tmp/lx.json" >"$tmp/totals_l.json" 2>"$tmp/l.err"
+	if totals_match "$tmp/totals_l.json" "$tmp/want_l.json" >"$tmp/why"; then ok; else bad "totals after $1: $(cat "$tmp/why" "$tmp/l.err")"; fi
+}
+feed lx 0; feed ly 0; sync_l start
+loss_exact "the start" 1
+lost_line="was gone while the fleet's other keys were not"
+c=1
+for k in seq epoch totals; do
+	rm -f "$tmp/l.log" "$tmp/lx.log" "$tmp/ly.log"
+	redis-cli -p "$lport" del "t17:$k" >/dev/null
+	# an outcome learned after the loss reaches the totals too
+	feed lx $c; feed ly $c; c=$((c + 1))
+	sync_l "t17:$k deleted"
+	loss_exact "t17:$k deleted" $c
+	# said once, by the host that noticed (its feed's sync, or a prefs sync)
+	cat "$tmp/lx.log" "$tmp/ly.log" >>"$tmp/l.log"
+	has "$tmp/l.log" "key 't17:$k' $lost_line"
+done
+# A real eviction: allkeys-lru and keys of another program, then a maxmemory
+# below what Redis holds.  Redis evicts the keys idle longest first: the
+# fleet's totals and changed (last read by the syncs, seconds before), then
+# the other program's; its epoch, seq and ver, read just before (as every
+# push reads them), stay.  Lowered in steps until the totals are gone.
+sync_l "before the eviction"
+sleep 2.2 # the LRU clock's resolution is a second: the fillers are younger
+python3 -c 'import sys
+for j in range(4000): sys.stdout.write("SET filler:%d %s\n" % (j, "x" * 500))' |
+	redis-cli -p "$lport" >/dev/null
+sleep 2.2 # and the keys read next younger still
+for k in epoch ver; do redis-cli -p "$lport" get "t17:$k" >/dev/null; done
+redis-cli -p "$lport" hget t17:seq x >/dev/null
+redis-cli -p "$lport" config set maxmemory-samples 10 >/dev/null
+redis-cli -p "$lport" config set maxmemory-policy allkeys-lru >/dev/null
+for i in 1 2 3 4 5; do
+	[ "$(redis-cli -p "$lport" exists t17:totals)" = 0 ] && break
+	used=$(redis-cli -p "$lport" info memory | awk -F: '/^used_memory:/ {print $2+0}')
+	redis-cli -p "$lport" config set maxmemory $((used - 300000)) >/dev/null
+	redis-cli -p "$lport" set filler:trigger x >/dev/null
+done
+redis-cli -p "$lport" config set maxmemory 0 >/dev/null
+redis-cli -p "$lport" --scan --pattern 'filler:*' | xargs -r redis-cli -p "$lport" del >/dev/null
+left=$(redis-cli -p "$lport" exists t17:epoch t17:seq t17:ver)
+[ "$(redis-cli -p "$lport" exists t17:totals)" = 0 ] && [ "$left" = 3 ] && ok ||
+	bad "the eviction did not take the totals alone (totals left: $(redis-cli -p "$lport" exists t17:totals), of epoch seq ver: $left)"
+rm -f "$tmp/l.log" "$tmp/lx.log" "$tmp/ly.log"
+feed lx $c; feed ly $c; c=$((c + 1))
+sync_l "keys evicted"
+loss_exact "keys evicted under allkeys-lru" $c
+cat "$tmp/lx.log" "$tmp/ly.log" >>"$tmp/l.log"
+has "$tmp/l.log" "$lost_line"
+stop_redis "$tmp/redis-loss" KILL
+
 # --- a Redis that closes idle connections -----------------------------------------
 # Its `timeout` (1 s) shorter than push_ms and pull_ms (1.5 s): each step
 # finds the connection the last one left closed.  That logged an error, a
@@ -1219,7 +1317,7 @@ echo "{\"store\": {\"path\": \"$tmp/idle\", \"fleet\": {\"address\": \"127.0.0.1
 expect_rc 0 "$shim" decide --plugin "$plugin" --config "$tmp/idle.json" \
 	--workers "$src/examples/fleet.json" --tests <(sleep 6; cat "$src/examples/tests.jsonl")
 lines "$tmp/err" 0
-[ "$(redis-cli -p "$iport" hlen i:seq)" = 1 ] && ok || bad "the host never reached the Redis that closes idle connections"
+[ "$(redis-cli -p "$iport" hkeys i:seq | grep -vc '^#')" = 1 ] && ok || bad "the host never reached the Redis that closes idle connections"
 stop_redis "$tmp/redis-idle" KILL
 
 finish test_fleet
