@@ -1305,6 +1305,22 @@ cat "$tmp/lx.log" "$tmp/ly.log" >>"$tmp/l.log"
 has "$tmp/l.log" "$lost_line"
 stop_redis "$tmp/redis-loss" KILL
 
+# A push whose rounds acknowledge nothing (Redis answering SEQ 0 to every
+# batch, as a Redis that loses keys as they are written can): it ran 1,000
+# rounds and returned success; now it fails on one line after a few.
+fake '*2\r\n$3\r\nSEQ\r\n$1\r\n0\r\n'
+config lz "$fport"
+cp "$tmp/a.0.jsonl" "$tmp/lz.0.jsonl"
+cp "$tmp/a.1.jsonl" "$tmp/lz.1.jsonl"
+feed lz 0
+# the host's own sync thread, its outbox not empty from its first step on,
+# says it as an error (stats' errors, last_error)
+feed lz 1 "push rounds in a row acknowledged nothing new"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/lz.json"
+lines "$tmp/err" 1
+has "$tmp/err" "push rounds in a row acknowledged nothing new"
+fake_stop
+
 # --- a Redis that closes idle connections -----------------------------------------
 # Its `timeout` (1 s) shorter than push_ms and pull_ms (1.5 s): each step
 # finds the connection the last one left closed.  That logged an error, a
