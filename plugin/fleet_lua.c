@@ -197,6 +197,12 @@ static const char push_b[] =
 	"local lost = gone(ep)\n"
 	"if lost > 0 then return {'LOST', renew(ep, tm) .. ' ' .. lost} end\n"
 	"local st = redis.call('HMGET', KEYS[6], 'id', 't', 'n', 'a')\n"
+	/* seq's "#m:HOST": the id of HOST's stage while its merge is part way
+	 * ("" none).  That stage gone (evicted: it has no expiry then) was
+	 * uploaded again and its merged parts merged twice. */
+	"local mk = '#m:' .. host\n"
+	"local mid = redis.call('HGET', KEYS[2], mk)\n"
+	"if mid and mid ~= '' and mid ~= st[1] then return {'LOST', renew(ep, tm) .. ' 6'} end\n"
 	/* A sequence lbsched did not write (another program's): compared
 	 * as a number, a huge one answered DUP and the batch was dropped,
 	 * and one of text failed with Lua's words, naming no key.  At most
@@ -233,8 +239,11 @@ static const char push_b[] =
 	"  merge(ks, rs, now, off)\n"
 	"  if a + 1 < np then\n"
 	"    redis.call('HSET', KEYS[6], 'a', a + 1, 't', now)\n"
+	"    redis.call('HSET', KEYS[2], mk, st[1])\n"
 	"    return {'MORE', tostring(a + 1)}\n"
 	"  end\n"
+	/* "", not HDEL: the ACL of docs/SECURITY.md has no HDEL */
+	"  if a > 0 then redis.call('HSET', KEYS[2], mk, '') end\n"
 	"  redis.call('HSET', KEYS[2], host, to)\n"
 	"  redis.call('DEL', KEYS[6])\n"
 	"  return {'OK', to}\n"

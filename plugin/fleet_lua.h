@@ -7,7 +7,9 @@
  *   PREFIX "seq"      hash host id -> the last sequence applied for it; and
  *                     "#epoch" (the epoch that made it, from the epoch on),
  *                     "#pairs" (once a pair was merged: totals and changed
- *                     exist from then on), so that each key's loss shows
+ *                     exist from then on), so that each key's loss shows;
+ *                     "#m:" HOST, the id of HOST's stage while its merge is
+ *                     part way ("" none)
  *   PREFIX "totals"   hash "TYPE:WORKER" -> the fleet's hist_sums, 12
  *                     little-endian doubles (FLEET_REC_BYTES)
  *   PREFIX "changed"  sorted set "TYPE:WORKER" -> the version that changed it

@@ -885,7 +885,8 @@ static int epoch_check(fleet *f, const char *s, size_t len, char *err, size_t er
 }
 
 /* A script found key `which` (an index of f->keys, 1-based, as the
- * scripts' KEYS) gone while the fleet's other keys were not, and started
+ * scripts' KEYS: 6, this host's stage, gone part way through its merge)
+ * gone while the fleet's other keys were not, and started
  * the totals again under `epoch` (fleet_lua.c, FLEET_LUA_WHOLE): said,
  * as a restore from an older copy is, because the Redis is set up to lose
  * what the fleet needs. */
@@ -893,7 +894,7 @@ static void lost_said(fleet *f, long which, const char *epoch)
 {
 	char msg[800], key[200];
 
-	if (which < 1 || which > 5)
+	if (which < 1 || which > 6)
 		return;
 	snprintf(msg, sizeof msg, "%s: key '%s' was gone while the fleet's other keys were not "
 	         "(evicted under a maxmemory-policy other than noeviction, or deleted): the totals "

@@ -776,6 +776,24 @@ expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_single.json"
 has "$tmp/out" '"backlog":0,'
 big_exact 4
 [ "$(rcli exists "t17big:stage:$shost")" = 0 ] && ok || bad "the staged batch was left staged"
+# 6: the same, and then the stage evicted (deleted here) with its first part
+# merged: the batch went in again whole, its first part counted twice.  Now
+# the fleet begins a new epoch and s publishes its whole store.
+LBS_WRITER_FLEET=$(big_fleet "$pport") LBS_WRITER_WORKERS=2500 \
+	"$LBS_STORE_WRITER" "$tmp/s" 256 20 7500 hold >"$tmp/s.out" 2>"$tmp/s.err" &
+wpid=$!
+until_ok 30 grep -q holding "$tmp/s.out" || bad "store_writer did not hold: $(cat "$tmp/s.err")"
+DIE_AFTER_CUT=1 proxy a:1
+until_ok 30 grep -q "^cut at a" "$tmp/proxy.log" || bad "the proxy did not cut a merge: $(cat "$tmp/proxy.log")"
+kill -TERM $wpid
+wait $wpid
+proxy_stop
+[ "$(rcli hget "t17big:stage:$shost" a)" = 1 ] && ok || bad "no batch staged with one part merged: $(rcli hgetall "t17big:stage:$shost" | head -c 300)"
+rcli del "t17big:stage:$shost" >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_direct.json"
+has "$tmp/err" "key 't17big:stage:$shost' was gone while the fleet's other keys were not"
+has "$tmp/out" '"backlog":0,'
+big_exact 5
 
 # --- 8. Redis busy with another client's long script: BUSY is waited out ----------
 # Redis answers BUSY to everything but SCRIPT KILL while a script runs past
