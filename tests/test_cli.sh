@@ -329,6 +329,20 @@ expect_rc 0 "$shim" decide --config "$tmp/typed.json" --workers "$LBS_SRCDIR/exa
 	--tests /dev/null --feedback "$tmp/wordless.jsonl"
 has "$tmp/err" "warning: 2 outcome(s) from $tmp/wordless.jsonl (the first at $tmp/wordless.jsonl:2, test_type 'vison_classification') have a 'test_type' with no workload word in it (vision, image, nlp, text, language, audio, speech, embedding, training, inference, conversational, multi): learned as mixed"
 lacks "$tmp/err" "name no 'test_type'"
+# A test of such a type is decided as mixed (where it goes changes): said
+# once for the stream, with the first, not a line a test; one alone, as its
+# line; the tests above, whose types have a word, are not said.
+words="no workload word in it (vision, image, nlp, text, language, audio, speech, embedding, training, inference, conversational, multi): decided as mixed"
+printf '%s\n' '{"test_id": "w1", "test_type": "speech_to_text"}' \
+	'{"test_id": "w2", "test_type": "vison_classification"}' \
+	'{"test_id": "w3", "test_type": "smoke"}' >"$tmp/wordless_tests.jsonl"
+expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/wordless_tests.jsonl"
+has "$tmp/err" "lbsched-shim: warning: 2 tests (the first at $tmp/wordless_tests.jsonl:2, test_type 'vison_classification') have a 'test_type' with $words"
+lines "$tmp/err" 1
+expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" <<<'{"test_id": "w2", "test_type": "visoin"}'
+has "$tmp/err" "lbsched-shim: warning: <stdin>:1: field 'test_type': 'visoin' has $words"
+expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
+lacks "$tmp/err" "workload word"
 # A test that asks for a TPU runs on a TPU: it was scored on the best
 # device of the worker, here a 192-core host CPU beside a 2-core TPU, and
 # the pod of 8 TPU cores lost to it.

@@ -1939,7 +1939,7 @@ static void test_warning_caps(void)
 {
 	static char rec[4096];
 	size_t used;
-	conv_warns run = {0, 0};
+	conv_warns run = {0};
 	lbs_workload w;
 	conv_ctx c = fresh();
 
@@ -1973,6 +1973,60 @@ static void test_warning_caps(void)
 	CHECK_INT(n_warns, CONV_WARN_RUN + 1);
 }
 
+/* A test_type with no workload word in it is decided as mixed, as the
+ * original maps it: kept, and said, once for a run's stream of them. */
+#define WORDLESS "no workload word in it (vision, image, nlp, text, language, audio, " \
+	"speech, embedding, training, inference, conversational, multi): decided as mixed"
+static void test_wordless_types(void)
+{
+	conv_warns run = {0};
+	lbs_workload w;
+	conv_ctx c;
+
+	CHECK_INT(wl("{\"test_id\": \"t\", \"test_type\": \"vison_classification\"}", &w), 0);
+	CHECK_INT(w.type, LBS_WL_MIXED);
+	CHECK_STR(w.test_type, "vison_classification");
+	CHECK_STR(warns, "tests.jsonl:3: field 'test_type': 'vison_classification' has " WORDLESS "\n");
+	/* a type with a word, mixed named, or a workload_type over the
+	 * test_type: nothing to say */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"test_type\": \"vision_classification\"}", &w), 0);
+	CHECK_STR(warns, "");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"test_type\": \"Mixed\"}", &w), 0);
+	CHECK_STR(warns, "");
+	CHECK_INT(wl("{\"test_id\": \"t\", \"test_type\": \"smoke\", \"workload_type\": \"VISION\"}",
+	             &w), 0);
+	CHECK_STR(warns, "");
+	CHECK_INT(wl("{\"test_id\": \"t\"}", &w), 0);
+	CHECK_STR(warns, "");
+
+	/* a run's tests: one line at its end, counting them */
+	c = fresh();
+	c.warns = &run;
+	const char *typed = "{\"test_id\": \"a\", \"test_type\": \"vision\"}";
+	const char *typo = "{\"test_id\": \"d\", \"test_type\": \"visoin\"}";
+
+	CHECK_INT(conv_workload_text(&c, typed, strlen(typed), "t.jsonl:1", &w), 0);
+	conv_warn_summary(&c);
+	CHECK_STR(warns, "");
+	for (int i = 2; i <= 4; i++) {
+		char where[32];
+		const char *rec = i == 2 ? "{\"test_id\": \"b\", \"test_type\": \"smoke\"}" : typo;
+
+		snprintf(where, sizeof where, "t.jsonl:%d", i);
+		CHECK_INT(conv_workload_text(&c, rec, strlen(rec), where, &w), 0);
+	}
+	CHECK_STR(warns, "");
+	conv_warn_summary(&c);
+	CHECK_STR(warns, "3 tests (the first at t.jsonl:2, test_type 'smoke') have a 'test_type' "
+	                 "with " WORDLESS "\n");
+	conv_warn_summary(&c); /* said once */
+	CHECK_INT(n_warns, 1);
+	/* one alone is said as it would be without a run */
+	CHECK_INT(conv_workload_text(&c, typo, strlen(typo), "t.jsonl:5", &w), 0);
+	conv_warn_summary(&c);
+	CHECK_CONTAINS(warns, "\nt.jsonl:5: field 'test_type': 'visoin' has " WORDLESS "\n");
+}
+
 int main(void)
 {
 	A = arena_new();
@@ -2004,6 +2058,7 @@ int main(void)
 	test_mutations();
 	test_documents();
 	test_warning_caps();
+	test_wordless_types();
 	arena_free(A);
 	return check_done("test_convert");
 }

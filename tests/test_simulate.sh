@@ -687,6 +687,25 @@ expect_rc 1 sim --workers "$tmp/one_w.json" --truth "$tmp/one_truth.json" --mix 
 	--tests 50 --warmup 0
 has "$tmp/err" "bogusmix.json: entry [0] (test t000001): field 'required_backend': backend 'bogus' is not in the taxonomy, required by name"
 [ "$(grep -c "backend 'bogus'" "$tmp/err")" = 1 ] && ok || bad "the entry's warning came $(grep -c "backend 'bogus'" "$tmp/err") times"
+# A test_type with no workload word (a typo) is simulated as mixed: one line
+# for the run, counting its tests, from a mix or a tests file; a type with
+# a word is not said.
+words="no workload word in it (vision, image, nlp, text, language, audio, speech, embedding, training, inference, conversational, multi): decided as mixed"
+echo '[{"test_type": "vison", "share": 1, "expected_duration": [5, 10]}, {"test_type": "nlp", "share": 1, "expected_duration": [5, 10]}]' \
+	>"$tmp/wordmix.json"
+expect_rc 0 sim --workers "$tmp/one_w.json" --truth "$tmp/one_truth.json" --mix "$tmp/wordmix.json" \
+	--tests 50 --warmup 0 --dump-tests "$tmp/wordmix.jsonl"
+n=$(grep -c '"test_type":"vison"' "$tmp/wordmix.jsonl")
+first=$(grep -n -m1 '"test_type":"vison"' "$tmp/wordmix.jsonl" | cut -d: -f1)
+has "$tmp/err" "warning: $n tests (the first at $tmp/wordmix.json: entry [0] (test $(printf 't%06u' "$first")), test_type 'vison') have a 'test_type' with $words"
+[ "$(grep -c "workload word" "$tmp/err")" = 1 ] && ok || bad "the type was said $(grep -c "workload word" "$tmp/err") times"
+expect_rc 0 sim --workers "$tmp/one_w.json" --truth "$tmp/one_truth.json" --tests-file "$tmp/wordmix.jsonl" \
+	--warmup 0
+has "$tmp/err" "warning: $n tests (the first at $tmp/wordmix.jsonl:$first, test_type 'vison') have a 'test_type' with $words"
+sed -i 's/"vison"/"vision"/' "$tmp/wordmix.jsonl"
+expect_rc 0 sim --workers "$tmp/one_w.json" --truth "$tmp/one_truth.json" --tests-file "$tmp/wordmix.jsonl" \
+	--warmup 0
+lacks "$tmp/err" "workload word"
 
 # A config with a store: the run learns into it and keeps what it learned
 # (a production config's store would hold simulated outcomes): said once

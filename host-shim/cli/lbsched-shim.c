@@ -689,7 +689,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	int rc = 0, unsettled = 0, streamed;
 	uint64_t errors;
 	lbs_status st;
-	conv_warns warns = {0, 0};
+	conv_warns warns = {0};
 	decided_set decided_tests = {NULL, 0, 0}; /* with --feedback */
 
 	int parsed;

@@ -199,7 +199,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	char *config = NULL, *fleet = NULL, *graph = NULL;
 	size_t config_len = 0, fleet_len, graph_len;
 	char err[2048];
-	conv_warns warns = {0, 0};
+	conv_warns warns = {0};
 	orch_warn ow = {warn, NULL, &warns};
 	orch *o = NULL;
 	orch_drive_result res;

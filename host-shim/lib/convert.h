@@ -39,6 +39,11 @@ typedef void (*conv_warn_fn)(void *ctx, const char *msg);
 /* A run's warnings (one command), shared by the conv_ctx of its records. */
 typedef struct conv_warns {
 	unsigned long shown, suppressed;
+	/* Tests decided as mixed for a test_type with no workload word in
+	 * it: a stream of them is one line (conv_warn_summary), not one a
+	 * test, as decide --feedback says of its outcomes. */
+	unsigned long wordless;
+	char wordless_where[256], wordless_type[96];
 } conv_warns;
 
 typedef struct conv_ctx {
@@ -58,9 +63,10 @@ typedef struct conv_ctx {
  * shim's documents and records are all parsed through here. */
 cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where);
 
-/* The one line that ends a run whose warnings were capped, "N more
- * warnings suppressed ...", through c->warn; nothing when none was (or
- * since the last summary). */
+/* The lines that end a run: its tests decided as mixed for a test_type
+ * with no workload word, and, when its warnings were capped, "N more
+ * warnings suppressed ...", through c->warn; nothing when there is none
+ * (or none since the last summary). */
 void conv_warn_summary(conv_ctx *c);
 
 /* One test-requirements object to a workload.  0, or -1 with c->err set. */
@@ -182,8 +188,11 @@ int conv_outcome_text(conv_ctx *c, const char *text, size_t len,
 	"vision, image, nlp, text, language, audio, speech, embedding, training, inference, " \
 	"conversational, multi"
 
-/* 1 when o's test_type has none of CONV_WORKLOAD_WORDS in it, so it is
- * learned as mixed, for good: a typo ("vison_...") its host should hear of. */
+/* 1 when a record of this test_type, typed `type` (workload_type, or the
+ * test_type's mapping), is mixed only because none of CONV_WORKLOAD_WORDS
+ * is in it: a typo ("vison_...") its host should hear of.  A test so is
+ * decided as mixed, an outcome learned as mixed, for good. */
+int conv_type_wordless(const char *test_type, uint32_t type);
 int conv_outcome_wordless(const lbs_outcome *o);
 
 /*

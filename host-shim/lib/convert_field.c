@@ -761,6 +761,35 @@ int cv_work_type(cv *v, const cJSON *obj, const char *prefix, const char **test_
 	return said;
 }
 
+/* "mixed" says it is, on purpose. */
+int conv_type_wordless(const char *test_type, uint32_t type)
+{
+	return type == LBS_WL_MIXED && test_type && *test_type && !ieq(test_type, "mixed") &&
+	       tax_workload_from_test_type(test_type) == LBS_WL_MIXED;
+}
+
+#define WORDLESS_WHY "no workload word in it (" CONV_WORKLOAD_WORDS "): decided as mixed"
+
+/* Say that a test is decided as mixed for its wordless test_type: at once
+ * without a run, else counted for conv_warn_summary, even where a host
+ * quiets a record's other warnings (the simulator's tests of one mix
+ * entry): the count is of the tests decided so. */
+void cv_wordless(cv *v, const char *test_type)
+{
+	conv_warns *w = v->c->warns;
+	char s[96], wbuf[256];
+
+	if (!w) {
+		cv_warn(v, "field 'test_type': '%s' has " WORDLESS_WHY,
+		        txt_show(s, sizeof s, test_type));
+		return;
+	}
+	if (w->wordless++)
+		return;
+	snprintf(w->wordless_where, sizeof w->wordless_where, "%s", where_of(v, wbuf));
+	txt_show(w->wordless_type, sizeof w->wordless_type, test_type);
+}
+
 /* A test's expected_duration, or the original TestRequirements' default
  * when it states none: the one rule for a test decided and for the
  * test_requirements an outcome carries, so a test ranked as a minute's work
@@ -860,9 +889,22 @@ int conv_keys(conv_ctx *c, const char *where, const cJSON *obj, const char *pref
 
 void conv_warn_summary(conv_ctx *c)
 {
-	char line[256];
+	char line[1024];
+	conv_warns *w = c ? c->warns : NULL;
 
-	if (!c || !c->warn || !c->warns || !c->warns->suppressed)
+	if (!c || !c->warn || !w)
+		return;
+	if (w->wordless == 1)
+		snprintf(line, sizeof line, "%s: field 'test_type': '%s' has " WORDLESS_WHY,
+		         w->wordless_where, w->wordless_type);
+	else if (w->wordless)
+		snprintf(line, sizeof line, "%lu tests (the first at %s, test_type '%s') have a "
+		         "'test_type' with " WORDLESS_WHY, w->wordless, w->wordless_where,
+		         w->wordless_type);
+	if (w->wordless)
+		c->warn(c->warn_ctx, line);
+	w->wordless = 0;
+	if (!w->suppressed)
 		return;
 	snprintf(line, sizeof line, "%lu more warnings suppressed (at most %d per record and %d "
 	         "in all are shown)", c->warns->suppressed, CONV_WARN_RECORD, CONV_WARN_RUN);

@@ -234,6 +234,7 @@ int cv_key_name(cv *v, const fld *map, const fld *field, const char *name,
                 const char *what);
 int cv_work_type(cv *v, const cJSON *obj, const char *prefix, const char **test_type,
                  uint32_t *type);
+void cv_wordless(cv *v, const char *test_type);
 int cv_work_duration(cv *v, const cJSON *obj, const char *prefix, double *out);
 cJSON *cv_parse_object(conv_ctx *c, const char *text, size_t len, const char *where);
 

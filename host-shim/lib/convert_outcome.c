@@ -231,8 +231,5 @@ int conv_outcome_text(conv_ctx *c, const char *text, size_t len, const char *whe
 
 int conv_outcome_wordless(const lbs_outcome *o)
 {
-	/* "mixed" says it is, on purpose */
-	return o->workload_type == LBS_WL_MIXED && o->test_type && *o->test_type &&
-	       !ieq(o->test_type, "mixed") &&
-	       tax_workload_from_test_type(o->test_type) == LBS_WL_MIXED;
+	return conv_type_wordless(o->test_type, o->workload_type);
 }

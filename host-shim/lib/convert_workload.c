@@ -397,6 +397,8 @@ int conv_workload(conv_ctx *c, const cJSON *obj, const char *where,
 		return -1;
 	if (deadline(vp, obj, cp, &w.deadline_s) < 0)
 		return -1;
+	if (conv_type_wordless(w.test_type, w.type))
+		cv_wordless(vp, w.test_type);
 
 	*out = w;
 	return 0;

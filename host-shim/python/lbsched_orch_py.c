@@ -55,7 +55,7 @@ LBSPY_EXPORT int lbspy_orch_new(const char *graph_json, const char *name, lbspy_
                                 char **warnings, char *err, size_t errlen)
 {
 	textbuf tb = {0};
-	conv_warns cw = {0, 0};
+	conv_warns cw = {0};
 	orch_warn w = {warn_lines, &tb, &cw};
 
 	if (warnings)
@@ -66,6 +66,10 @@ LBSPY_EXPORT int lbspy_orch_new(const char *graph_json, const char *name, lbspy_
 	}
 	*out = orch_load(graph_json, strlen(graph_json), name ? name : "workload", &w, 1, err,
 	                 errlen);
+	if (*out) {
+		conv_ctx c = {NULL, warn_lines, &tb, NULL, 0, &cw};
+		conv_warn_summary(&c);
+	}
 	if (warnings && *out && tb.p && !tb.failed)
 		*warnings = tb.p;
 	else

@@ -127,7 +127,7 @@ static void warn_begin(lbspy *h)
 {
 	cJSON_Delete(h->warned);
 	h->warned = NULL;
-	h->warns = (conv_warns){0, 0};
+	h->warns = (conv_warns){0};
 }
 
 /* Forget the decided tests' types (not the jar that points at them: the

@@ -712,7 +712,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	char *fleet = NULL, *truth_text = NULL, *graphs = NULL, *config = NULL;
 	size_t fleet_len, truth_len, graphs_len, config_len = 0;
 	char err[2048];
-	conv_warns warns = {0, 0};
+	conv_warns warns = {0};
 	gctx g = {0};
 	truth tr;
 	int rc = EXIT_BAD_INPUT, p;

@@ -756,7 +756,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		cli_error(prog, "simulate: out of memory");
 		goto out;
 	}
-	conv_warns warns = {0, 0};
+	conv_warns warns = {0};
 	conv_ctx c = {a, warn_to_stderr, NULL, err, sizeof err, &warns};
 	if ((o.json && file_check_out(o.json, err, sizeof err)) ||
 	    (o.report && file_check_out(o.report, err, sizeof err)) ||

@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1), err[512], where[64];
 	unsigned last = 0, newlines = 0;
-	conv_warns run = {0, 0};
+	conv_warns run = {0};
 	file_lines it;
 	char *line;
 	size_t len;

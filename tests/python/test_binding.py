@@ -609,13 +609,33 @@ class LearningLoopTest(unittest.TestCase):
             self.assertFalse(rr.report("elsewhere", "left_1", True, 1.0))
         self.assertEqual(said, [])
 
+    def test_a_test_type_with_no_workload_word_warns(self):
+        # decided as mixed, as the original maps it (where it goes changes):
+        # kept, and said as the CLI's decide says it
+        caps, loads = twins()
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            s.select_worker(TestRequirements("t1", test_type="vison_classification"), caps, loads)
+            # a type with a word, "mixed" itself, or a workload_type: no warning
+            s.select_worker(TestRequirements("t2", test_type="vision_classification"), caps, loads)
+            s.select_worker({"test_id": "t3", "test_type": "Mixed"}, caps, loads)
+            s.select_worker({"test_id": "t4", "test_type": "smoke", "workload_type": "NLP"},
+                            caps, loads)
+        self.assertEqual([(w.category, str(w.message)) for w in said],
+                         [(lbsched.RecordWarning,
+                           "test_requirements: field 'test_type': 'vison_classification' has no "
+                           "workload word in it (vision, image, nlp, text, language, audio, "
+                           "speech, embedding, training, inference, conversational, multi): "
+                           "decided as mixed")])
+
     def test_the_decided_tests_types_kept_are_bounded(self):
         # 256 types at once (docs/PYTHON.md): the 257th forgets the others,
         # whose outcomes are then learned as mixed, and said so
         caps, loads = twins()
         s = lbsched.PluginScheduler(plugin=PLUGIN)
         for i in range(257):
-            s.select_worker({"test_id": "t%d" % i, "test_type": "type%d" % i,
+            s.select_worker({"test_id": "t%d" % i, "test_type": "vision_%d" % i,
                              "minimum_memory": 2}, caps, loads)
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
