@@ -663,6 +663,15 @@ ngx_http_upstream_lbsched_map_const(ngx_conf_t *cf, ngx_command_t *cmd,
     vals[field].len = value->len;
 
     if (rq_workload(vals, text, &wl, why) == 0) {
+        /* kept, as decide keeps it, but said: every request of the
+         * location would be placed as mixed */
+        if (conv_type_wordless(wl.test_type, wl.type)) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "value \"%V\" in \"%V\" directive has no "
+                               "workload word in it (" CONV_WORKLOAD_WORDS
+                               "): decided as mixed", value, &cmd->name);
+        }
+
         return NGX_CONF_OK;
     }
 
@@ -3125,7 +3134,9 @@ ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle)
 
 /* ===== per request: untrusted values to a workload ======================= */
 
-/* The mapping itself is reqmap.c's; a value it ignores gets a debug line. */
+/* The mapping itself is reqmap.c's; a value it ignores, or a test type it
+ * decides as mixed for want of a workload word, gets a debug line: a
+ * warning a client's header can raise would let it flood the error log. */
 static void
 ngx_http_upstream_lbsched_workload(ngx_http_request_t *r,
     ngx_http_upstream_lbsched_peer_data_t *dp)
@@ -3134,6 +3145,7 @@ ngx_http_upstream_lbsched_workload(ngx_http_request_t *r,
     const char  *why[RQ_COUNT];
     ngx_str_t    v;
     ngx_uint_t   i;
+    int          ignored;
 
     for (i = 0; i < RQ_COUNT; i++) {
         if (ngx_http_complex_value(r, dp->conf->map[i], &v) != NGX_OK) {
@@ -3144,7 +3156,15 @@ ngx_http_upstream_lbsched_workload(ngx_http_request_t *r,
         vals[i].len = v.len;
     }
 
-    if (rq_workload(vals, &dp->text, &dp->wl, why) == 0) {
+    ignored = rq_workload(vals, &dp->text, &dp->wl, why);
+
+    if (conv_type_wordless(dp->wl.test_type, dp->wl.type)) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "lbsched: test type \"%s\" has no workload word in "
+                       "it, decided as mixed", dp->wl.test_type);
+    }
+
+    if (ignored == 0) {
         return;
     }
 

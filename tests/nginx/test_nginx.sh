@@ -248,8 +248,13 @@ check "nginx -t refuses a misspelt constant backend" test $rc -ne 0
 check "... naming the directive and the value" grep -q 'invalid value "openvinoo" in "lbsched_required_backend" directive: the required backend names an unknown backend' <<<"$out"
 try_conf badprio "s|lbsched_plugin $liar;|lbsched_priority 7; &|"
 check "nginx -t refuses a constant priority out of range" grep -q 'invalid value "7" in "lbsched_priority" directive' <<<"$out"
-try_conf goodconst "s|lbsched_plugin $liar;|lbsched_required_backend cuda,tensorrt; lbsched_priority 5; &|"
+try_conf wordless "s|lbsched_plugin $liar;|lbsched_test_type visoin; &|"
+check "nginx -t takes a constant test type with no workload word (a typo)" test $rc = 0
+check "... and warns of it, naming the directive and the value" \
+	grep -q '\[warn\].*value "visoin" in "lbsched_test_type" directive has no workload word in it (vision, image, nlp, text, language, audio, speech, embedding, training, inference, conversational, multi): decided as mixed in '"$run/wordless.conf:" <<<"$out"
+try_conf goodconst "s|lbsched_plugin $liar;|lbsched_required_backend cuda,tensorrt; lbsched_priority 5; lbsched_test_type vision_classification; &|"
 check "... and accepts good constants" test $rc = 0
+check "... without a warning${out:+ (printed: $out)}" eval '! grep -q "\[warn\]" <<<"$out"'
 # Another balancing method in the same upstream would drop lbsched and its
 # requirements, where nginx itself only warns: after its directives or
 # before them (a keepalive before them too), nginx -t refuses it.
