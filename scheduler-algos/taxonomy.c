@@ -292,6 +292,48 @@ static const struct alias feature_aliases[] = {
 	{"avx512f", 15}, {"asimd", 16}, {"ht", 18}, {"rtm", 19},
 };
 
+/* a and b one edit apart, ignoring case: a letter added, dropped or
+ * changed, or two neighbours swapped. */
+static int one_edit(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i = 0;
+
+	if (la < lb) {
+		const char *t = a;
+		a = b;
+		b = t;
+		la = lb;
+		lb = strlen(b);
+	}
+	if (la - lb > 1)
+		return 0;
+	while (i < lb && lower((unsigned char)a[i]) == lower((unsigned char)b[i]))
+		i++;
+	if (la > lb)
+		return name_eq(a + i + 1, b + i);
+	if (i == la)
+		return 0;
+	return name_eq(a + i + 1, b + i + 1) ||
+	       (i + 1 < la && lower((unsigned char)a[i]) == lower((unsigned char)b[i + 1]) &&
+	        lower((unsigned char)a[i + 1]) == lower((unsigned char)b[i]) &&
+	        name_eq(a + i + 2, b + i + 2));
+}
+
+const char *tax_backend_near(const char *name)
+{
+	/* three letters ("mpi", "jax") are one edit from too many others */
+	if (!name || strlen(name) < 4 || tax_backend_parse(name))
+		return NULL;
+	for (size_t i = 0; i < COUNT(backend_names); i++)
+		if (backend_names[i] && strlen(backend_names[i]) >= 4 &&
+		    one_edit(name, backend_names[i]))
+			return backend_names[i];
+	for (size_t i = 0; i < COUNT(backend_aliases); i++)
+		if (strlen(backend_aliases[i].name) >= 4 && one_edit(name, backend_aliases[i].name))
+			return backend_aliases[i].name;
+	return NULL;
+}
+
 uint64_t tax_backend_parse(const char *name)
 {
 	int i = lookup(name, backend_names, COUNT(backend_names),

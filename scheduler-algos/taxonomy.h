@@ -44,6 +44,10 @@ const char *tax_workload_name(uint32_t v);
  * names "avx512f", "asimd" (NEON), "ht" (SMT), "rtm" (TSX).  "other" parses
  * to the OTHER bit so that names round-trip. */
 uint64_t tax_backend_parse(const char *name);
+/* The backend name (or alias) of 4 letters or more that `name`, not one
+ * itself, is one typo from ("cudaa", "tensorflowx", "pytroch"), or NULL:
+ * a name kept by name that is likely a misspelling. */
+const char *tax_backend_near(const char *name);
 uint32_t tax_precision_parse(const char *name);
 uint32_t tax_feature_parse(const char *name);
 

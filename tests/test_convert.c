@@ -706,11 +706,12 @@ static void test_worker_accelerators(void)
 	}
 	CHECK_INT(count_class(&w, LBS_CLASS_CPU), 0); /* no cores given */
 
-	/* a backend outside the taxonomy is offered by name (ABI 1.1), so it
-	 * is not warned about; its bit is OTHER */
+	/* a backend outside the taxonomy is offered by name (ABI 1.1), and
+	 * said, as a test's is required by name; its bit is OTHER */
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cpu\", \"Foo\"],"
 	             " \"cpu_cores\": 2, \"available_memory\": 8}", &w), 0);
-	CHECK_INT(n_warns, 0);
+	CHECK_STR(warns, "fleet.json: workers[0]: field 'supported_backends[1]': backend 'Foo' is "
+	                 "not in the taxonomy, offered by name\n");
 	CHECK(w.devices[0]->backends & LBS_BACKEND_OTHER);
 	CHECK_INT(w.devices[0]->n_backend_names, 1);
 	CHECK_STR(w.devices[0]->backend_names[0], "foo");
@@ -725,7 +726,9 @@ static void test_worker_backend_names(void)
 	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cuda\", \"JAX\"],"
 	             " \"cpu_cores\": 4, \"available_memory\": 8, \"software_versions\": {\"Triton\": \"2.1\","
 	             " \"pytorch\": \"2.2\", \"jax\": \"0.4\"}}", &w), 0);
-	CHECK_INT(n_warns, 0);
+	/* software outside the taxonomy is most software: not said */
+	CHECK_STR(warns, "fleet.json: workers[0]: field 'supported_backends[1]': backend 'JAX' is "
+	                 "not in the taxonomy, offered by name\n");
 	CHECK_INT(w.n_devices, 2); /* CPU and GPU */
 	for (uint32_t i = 0; i < w.n_devices; i++) {
 		const lbs_device *d = w.devices[i];
@@ -753,6 +756,35 @@ static void test_worker_backend_names(void)
 	CHECK_STR(w.devices[0]->backend_names[1], "xla");
 	CHECK_INT(w.devices[1]->n_backend_names, 1);
 	CHECK_STR(w.devices[1]->backend_names[0], "jax");
+	CHECK_CONTAINS(warns, "fleet.json: workers[0]: field 'devices[0].backends[1]': backend "
+	                      "'XLA' is not in the taxonomy, offered by name\n");
+	/* a typo is kept by name all the same, and said with the name it
+	 * is one typo from; in software_versions only a typo is said */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"cpu\", \"tensorflowx\"],"
+	             " \"software_versions\": {\"cudaa\": \"12\", \"nvidia_driver\": \"550\","
+	             " \"Triton\": \"2\", \"pytroch\": \"2\", \"mpi\": \"4\"},"
+	             " \"available_memory\": 8}", &w), 0);
+	CHECK_STR(warns, "fleet.json: workers[0]: field 'software_versions.cudaa': software 'cudaa' "
+	                 "is not in the taxonomy, offered by name (one typo from 'cuda')\n"
+	                 "fleet.json: workers[0]: field 'software_versions.pytroch': software "
+	                 "'pytroch' is not in the taxonomy, offered by name (one typo from "
+	                 "'pytorch')\n"
+	                 "fleet.json: workers[0]: field 'supported_backends[1]': backend "
+	                 "'tensorflowx' is not in the taxonomy, offered by name (one typo from "
+	                 "'tensorflow')\n");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"devices\": [{\"class\": \"gpu\", \"backends\": "
+	             "[\"cudaa\"], \"memory_gb\": 8, \"compute_units\": 80}]}", &w), 0);
+	CHECK_STR(warns, "fleet.json: workers[0]: field 'devices[0].backends[0]': backend 'cudaa' "
+	                 "is not in the taxonomy, offered by name (one typo from 'cuda')\n");
+	/* names of the taxonomy: nothing to say */
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"supported_backends\": [\"CUDA\", \"torch\"],"
+	             " \"software_versions\": {\"tensorrt\": \"8\", \"onnxruntime\": \"1\"},"
+	             " \"available_memory\": 8}",
+	             &w), 0);
+	CHECK_STR(warns, "");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"devices\": [{\"class\": \"gpu\", \"backends\": "
+	             "[\"cuda\", \"trt\"], \"memory_gb\": 8, \"compute_units\": 80}]}", &w), 0);
+	CHECK_STR(warns, "");
 	/* known software is a backend of the devices it runs on: TensorRT
 	 * and OpenVINO installed meet a test's required_software (a bit);
 	 * CUDA on a host without a GPU makes no GPU and goes nowhere */

@@ -224,8 +224,29 @@ static void test_strings(void)
 	CHECK_CONTAINS(all, ",other");
 }
 
+/* A name kept by name that is one typo from a backend's: said as such. */
+static void test_backend_near(void)
+{
+	CHECK_STR(tax_backend_near("cudaa"), "cuda");        /* one added */
+	CHECK_STR(tax_backend_near("tensrflow"), "tensorflow"); /* one dropped */
+	CHECK_STR(tax_backend_near("Pytorcj"), "pytorch");   /* one changed, any case */
+	CHECK_STR(tax_backend_near("pytroch"), "pytorch");   /* two swapped */
+	CHECK_STR(tax_backend_near("onnxruntme"), "onnxruntime"); /* an alias */
+	/* the names themselves, other software, and names too short to tell */
+	CHECK(tax_backend_near("cuda") == NULL);
+	CHECK(tax_backend_near("torch") == NULL);
+	CHECK(tax_backend_near("nvidia_driver") == NULL);
+	CHECK(tax_backend_near("triton") == NULL);
+	CHECK(tax_backend_near("jax") == NULL);
+	CHECK(tax_backend_near("mpi") == NULL);
+	CHECK(tax_backend_near("cudnn") == NULL);
+	CHECK(tax_backend_near("") == NULL);
+	CHECK(tax_backend_near(NULL) == NULL);
+}
+
 int main(void)
 {
+	test_backend_near();
 	test_scalars();
 	test_scalar_names();
 	test_bits();

@@ -493,6 +493,18 @@ int cv_check_keys(cv *v, const cJSON *obj, const char *prefix,
 
 static const char *const set_word[] = {"backend", "precision", "feature"};
 
+/* A worker's name outside the taxonomy is offered by name, as a test's is
+ * required by name: said, with the name it is one typo from, if any. */
+void cv_named(cv *v, const char *field, const char *what, const char *name)
+{
+	const char *near = tax_backend_near(name);
+	char s[160];
+
+	cv_warn(v, "field '%s': %s '%s' is not in the taxonomy, offered by name%s%s%s", field,
+	        what, txt_show(s, sizeof s, name), near ? " (one typo from '" : "",
+	        near ? near : "", near ? "')" : "");
+}
+
 static uint64_t set_parse(enum setkind k, const char *name)
 {
 	switch (k) {
@@ -529,8 +541,10 @@ uint64_t cv_name_bit(cv *v, const fld *f, enum setkind k,
 
 	if (bit)
 		return bit;
-	if (preference == NAMED_CAPABILITY && k == S_BACKEND)
+	if (preference == NAMED_CAPABILITY && k == S_BACKEND) {
+		cv_named(v, cv_fld_str(&p, f), "backend", name);
 		return set_other(k);
+	}
 	if (preference == PREFERENCE) {
 		cv_warn(v, "field '%s': unknown %s '%s', preference ignored",
 		        cv_fld_str(&p, f), set_word[k], txt_show(s, sizeof s, name));

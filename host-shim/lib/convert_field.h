@@ -16,9 +16,11 @@
  *     silently dropped (what the original did).  A backend or software name
  *     outside the taxonomy is kept as a name instead (ABI 1.1
  *     backend_names), lower-cased, and a requirement of it is met by a
- *     device that lists it.  In a preference an unknown name is dropped,
- *     because a preference for OTHER would favour every other unparsed name
- *     by accident.
+ *     device that lists it; it is said all the same (a typo kept by name
+ *     meets no requirement), in software_versions only when it is one
+ *     typo from a backend's, as most software is no backend.  In a
+ *     preference an unknown name is dropped, because a preference for
+ *     OTHER would favour every other unparsed name by accident.
  *   - Unknown fields are warnings; a key given twice is an error, since
  *     which of the two a reader would see is not defined by JSON.
  *   - Text from the input is shown sanitised (one line, bounded, UTF-8),
@@ -101,7 +103,7 @@ enum setkind { S_BACKEND, S_PRECISION, S_FEATURE };
 /* One name to its bit.  A requirement (or a capability) that is not known
  * becomes OTHER; a preference that is not known is dropped.  A backend a
  * worker offers outside the taxonomy is kept by name (unknown_backends),
- * so it is not warned about: NAMED_CAPABILITY. */
+ * and said as offered by name: NAMED_CAPABILITY. */
 enum { REQUIREMENT = 0, PREFERENCE = 1, NAMED_CAPABILITY = 2 };
 
 enum scalar { SC_CLASS, SC_ARCH, SC_VENDOR };
@@ -221,6 +223,7 @@ int cv_check_keys(cv *v, const cJSON *obj, const char *prefix, const char *const
                   int warn_unknown);
 
 /* ===== Taxonomy names and shared fields (convert_field.c) ================= */
+void cv_named(cv *v, const char *field, const char *what, const char *name);
 uint64_t cv_name_bit(cv *v, const fld *f, enum setkind k, const char *name, int preference);
 int cv_name_set(cv *v, const cJSON *obj, const char *key, const char *prefix,
                 enum setkind k, int preference, uint64_t *out);

@@ -449,7 +449,15 @@ static int software_names(cv *v, const cJSON *obj, names *l, uint64_t *bits)
 			return -1;
 		uint64_t bit = tax_backend_parse(name);
 		*bits |= bit;
-		if (!bit && cv_names_add(v, l, "software_versions", name) < 0)
+		if (bit)
+			continue;
+		/* only a likely typo: most software ("nvidia_driver", a
+		 * browser, as the agent writes them) is no backend at all */
+		if (tax_backend_near(name)) {
+			path p;
+			cv_named(v, cv_fld_str(&p, &field), "software", name);
+		}
+		if (cv_names_add(v, l, "software_versions", name) < 0)
 			return -1;
 	}
 	return 0;
