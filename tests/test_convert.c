@@ -274,6 +274,16 @@ static void test_accelerators_and_excludes(void)
 	CHECK_INT(w.n_required_accels, 1);
 	CHECK_STR(w.required_accel_kinds[0], "tpu");
 	CHECK_INT(w.required_accel_counts[0], 1);
+	CHECK_STR(warns, "");
+	/* a kind that is no device class is kept, matched by name, and said:
+	 * a typo meets no worker */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": {\"gpuu\": 1, \"cuda\": 1,"
+	             " \"FPGA\": 1}}", &w), 0);
+	CHECK_INT(w.n_required_accels, 3);
+	CHECK_STR(w.required_accel_kinds[0], "gpuu");
+	CHECK_STR(warns, "tests.jsonl:3: field 'required_accelerators.gpuu': accelerator kind 'gpuu' "
+	                 "is not a device class (cpu, gpu, tpu, npu, dsp, fpga, asic) or cuda, "
+	                 "matched by name\n");
 
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\":"
 	             " {\"gpu\": 1, \"GPU\": 2}}", &w), -1);
@@ -646,6 +656,14 @@ static void test_worker_accelerators(void)
 {
 	lbs_worker w;
 	const lbs_device *d;
+
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"available_memory\": 8, \"available_accelerators\":"
+	             " {\"gpuu\": 1, \"tpu\": 0}}", &w), 0);
+	CHECK_STR(warns, "fleet.json: workers[0]: field 'available_accelerators.gpuu': accelerator "
+	                 "kind 'gpuu' is not a device class (cpu, gpu, tpu, npu, dsp, fpga, asic) "
+	                 "or cuda, matched by name\n");
+	CHECK_INT(w.n_accels, 1);
+	CHECK_STR(w.accel_kinds[0], "gpuu");
 
 	/* an older GPU that says it has no tensor cores, four of them */
 	CHECK_INT(wk("{\"worker_id\": \"gpu_v100_2\", \"supported_backends\": [\"cuda\","

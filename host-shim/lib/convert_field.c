@@ -651,6 +651,8 @@ int cv_key_name(cv *v, const fld *map, const fld *field, const char *name,
 	return 0;
 }
 
+#define ACCEL_CLASSES "cpu, gpu, tpu, npu, dsp, fpga, asic"
+
 /*
  * An object of accelerator kind -> integer count: kinds lower-cased (the
  * ABI compares them as lower-case names), zero counts dropped, a kind given
@@ -693,6 +695,16 @@ int cv_accel_map(cv *v, const cJSON *obj, const char *key,
 				return cv_failf(v, &field,
 				                "accelerator kind given more than "
 				                "once (kinds ignore case)");
+		/* kept: a kind is matched by name, and a test's is met by a
+		 * worker that lists it; but a typo ("gpuu") meets nothing */
+		if (tax_accel_class_parse(kind) < 0) {
+			path p;
+			char s[160];
+
+			cv_warn(v, "field '%s': accelerator kind '%s' is not a device class (" ACCEL_CLASSES
+			        ") or cuda, matched by name", cv_fld_str(&p, &field),
+			        txt_show(s, sizeof s, kind));
+		}
 		if (!kinds || d == 0)
 			continue;
 		kinds[k] = cv_lower_dup(v->c->arena, kind);

@@ -345,13 +345,15 @@ try_conf unknown "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet
 line=$(grep -n -m1 "lbsched_fleet $tmp/fleet-unknown.json;" "$run/unknown.conf" | cut -d: -f1)
 check "a fleet file's warning names the lbsched_fleet line ($run/unknown.conf:$line)" \
 	grep -q "lbsched: $tmp/fleet-unknown.json: workers\[0\]: unknown field 'bogus' ignored in $run/unknown.conf:$line\$" <<<"$out"
-# a misspelt backend of a fleet worker is kept by name, and said at nginx -t
+# a misspelt backend or accelerator kind of a fleet worker is kept by name,
+# and said at nginx -t
 # (the fleet above, whose names are all known, is not: "-q prints nothing")
 python3 - "$tmp/fleet.json" "$tmp/fleet-typo.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 d["workers"][0]["supported_backends"].append("tensorflowx")
 d["workers"][1]["software_versions"] = {"cudaa": "12.2", "nvidia_driver": "550.54"}
+d["workers"][2]["available_accelerators"]["npuu"] = 1
 json.dump(d, open(sys.argv[2], "w"))
 PY
 try_conf typo "0,\|lbsched_fleet $tmp/fleet.json;|s||lbsched_fleet $tmp/fleet-typo.json;|"
@@ -361,6 +363,8 @@ check "... and warns of it, naming the file, worker, field and name" \
 	grep -q "\[warn\].*lbsched: $tmp/fleet-typo.json: workers\[0\]: field 'supported_backends\[3\]': backend 'tensorflowx' is not in the taxonomy, offered by name (one typo from 'tensorflow') in $run/typo.conf:$line\$" <<<"$out"
 check "... and of a misspelt software name" \
 	grep -q "lbsched: $tmp/fleet-typo.json: workers\[1\]: field 'software_versions.cudaa': software 'cudaa' is not in the taxonomy, offered by name (one typo from 'cuda') in $run/typo.conf:$line\$" <<<"$out"
+check "... and of an accelerator kind that is no device class" \
+	grep -q "lbsched: $tmp/fleet-typo.json: workers\[2\]: field 'available_accelerators.npuu': accelerator kind 'npuu' is not a device class (cpu, gpu, tpu, npu, dsp, fpga, asic) or cuda, matched by name in $run/typo.conf:$line\$" <<<"$out"
 # and so do its errors: a file missing, a field refused (they named the
 # upstream's first line)
 sed 's/"bogus": 1/"cpu_cores": "x"/' "$tmp/fleet-unknown.json" >"$tmp/fleet-bad.json"
