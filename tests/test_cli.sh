@@ -343,6 +343,19 @@ expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" <<<'{"test_id": "w2", "te
 has "$tmp/err" "lbsched-shim: warning: <stdin>:1: field 'test_type': 'visoin' has $words"
 expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl"
 lacks "$tmp/err" "workload word"
+# An exclude_workers id no worker of the fleet has excludes nothing: the
+# test went, without a word, to the very worker a typo meant to exclude.
+# Said once for the stream, with the first.
+printf '%s\n' '{"test_id": "x1", "required_backend": "cuda", "exclude_workers": ["gpu_1"]}' \
+	'{"test_id": "x2", "required_backend": "cuda", "exclude_workers": ["gpu_1x"]}' \
+	'{"test_id": "x3", "exclude_workers": ["cpu_2", "nope"]}' >"$tmp/exclude.jsonl"
+expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/exclude.jsonl" --independent
+has "$tmp/out" '{"test_id":"x2","status":"ok","workers":["gpu_1"]'
+has "$tmp/err" "lbsched-shim: warning: 2 test(s) from $tmp/exclude.jsonl (the first at $tmp/exclude.jsonl:2, worker 'gpu_1x') have an 'exclude_workers' id no worker of the fleet has (ids must match exactly): it excludes nothing"
+lines "$tmp/err" 1
+head -1 "$tmp/exclude.jsonl" >"$tmp/exclude1.jsonl"
+expect_rc 0 "$shim" decide --workers "$tmp/fleet.json" --tests "$tmp/exclude1.jsonl"
+lacks "$tmp/err" "exclude_workers"
 # A test that asks for a TPU runs on a TPU: it was scored on the best
 # device of the worker, here a 192-core host CPU beside a 2-core TPU, and
 # the pod of 8 TPU cores lost to it.

@@ -415,25 +415,6 @@ static int by_id(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The fleet's ids sorted, for in_fleet(); NULL when out of memory (then
- * nothing is said about ids). */
-static const char **fleet_ids(lbs_worker *const *workers, uint32_t n)
-{
-	const char **ids = malloc((n ? n : 1) * sizeof *ids);
-
-	if (!ids)
-		return NULL;
-	for (uint32_t i = 0; i < n; i++)
-		ids[i] = workers[i]->id;
-	qsort(ids, n, sizeof *ids, by_id);
-	return ids;
-}
-
-static int in_fleet(const char **ids, uint32_t n, const char *id)
-{
-	return !ids || bsearch(&id, ids, n, sizeof *ids, by_id);
-}
-
 /* The tests decide read, by id (id first: by_id compares them): an outcome
  * that names its test and not its type is learned under that test's type,
  * as the original's records of a finished test name the test alone. */
@@ -530,7 +511,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
                            uint32_t n_workers, decided_set *tests, int lasting,
                            conv_warns *warns, int *unsettled)
 {
-	const char **ids = fleet_ids(workers, n_workers);
+	const char **ids = conv_fleet_ids((const lbs_worker *const *)workers, n_workers);
 	char err[2048];
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof err);
@@ -593,7 +574,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			/* Said once it is learned (a refused one says why
 			 * alone), and once for the file: a line each buried
 			 * the errors of a history of workers that have left. */
-			if (!in_fleet(ids, n_workers, o.worker_id) && !outside++) {
+			if (!conv_fleet_has(ids, n_workers, o.worker_id) && !outside++) {
 				char shown[96];
 
 				snprintf(first_outside, sizeof first_outside, "%s, worker '%s'", where,
@@ -691,6 +672,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	lbs_status st;
 	conv_warns warns = {0};
 	decided_set decided_tests = {NULL, 0, 0}; /* with --feedback */
+	const char **fleet_sorted = NULL;
 
 	int parsed;
 
@@ -716,6 +698,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			goto bad;
 		}
 		memset(owned, 0, (n_workers + 1) * sizeof *owned);
+		fleet_sorted = conv_fleet_ids((const lbs_worker *const *)workers, n_workers);
 	}
 	if (o.routes) {
 		/* --scheduler / --config are the default route unless the
@@ -753,6 +736,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		char *line;
 		size_t line_len;
 		int got;
+		unsigned excluding = 0;
+		char first_excluding[700] = "";
 
 		file_lines_init(&it, tests, tests_len, tests_name);
 		file_stream_init(&ts, STDIN_FILENO, tests_name);
@@ -778,6 +763,21 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				rc = EXIT_BAD_INPUT;
 				arena_free(a);
 				continue;
+			}
+			/* Said once for the stream, as --feedback says its
+			 * outcomes of workers outside the fleet. */
+			{
+				uint32_t k = 0;
+
+				if (wl.n_exclude &&
+				    conv_excluded_absent(&wl, fleet_sorted, n_workers, &k) &&
+				    !excluding++) {
+					char shown[96];
+
+					snprintf(first_excluding, sizeof first_excluding,
+					         "%s, worker '%s'", where,
+					         txt_show(shown, sizeof shown, wl.exclude_ids[k]));
+				}
 			}
 			if (o.feedback && decided_add(&decided_tests, fleet_arena, &wl)) {
 				cli_error(prog, "%s: out of memory", where);
@@ -816,6 +816,10 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			arena_free(a);
 		}
 		file_stream_free(&ts);
+		if (excluding)
+			cli_warn(prog, "%u test(s) from %s (the first at %s) have an 'exclude_workers' "
+			         "id no worker of the fleet has (ids must match exactly): it excludes "
+			         "nothing", excluding, tests_name, first_excluding);
 	}
 	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &decided_tests,
 	                                  cli_config_names_store(config, config_len), &warns, &unsettled))
@@ -848,6 +852,7 @@ out:
 	host_free(h);
 	arena_free(fleet_arena);
 	free(decided_tests.v);
+	free(fleet_sorted);
 	free(config);
 	free(fleet_text);
 	free(tests);

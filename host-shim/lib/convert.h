@@ -86,6 +86,19 @@ int conv_worker(conv_ctx *c, const cJSON *obj, const char *where,
 int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
                lbs_worker ***workers, uint32_t *n);
 
+/* A fleet's ids sorted, for conv_fleet_has (free() it); NULL when out of
+ * memory, which conv_fleet_has takes as a fleet that has every id, so that
+ * nothing is said of ids then. */
+const char **conv_fleet_ids(const lbs_worker *const *workers, uint32_t n);
+int conv_fleet_has(const char *const *ids, uint32_t n, const char *id);
+
+/* How many of wl's exclude_workers ids no worker of the fleet (ids, as
+ * conv_fleet_ids gives them) has, and in *first the index of the first:
+ * such an id excludes nothing, and is a typo more often than not (the
+ * test goes to the very worker meant). */
+uint32_t conv_excluded_absent(const lbs_workload *wl, const char *const *ids, uint32_t n,
+                              uint32_t *first);
+
 /*
  * Loads apart from capabilities, for a host that converts its fleet once
  * (conv_fleet) and sends only what changes per decision: each worker's

@@ -4,6 +4,7 @@
  * conv_fleet for a whole fleet document.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "convert_field.h"
 #include "hash.h"
@@ -882,4 +883,39 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
 out:
 	cJSON_Delete(root);
 	return rc;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **conv_fleet_ids(const lbs_worker *const *workers, uint32_t n)
+{
+	const char **ids = malloc((n ? n : 1) * sizeof *ids);
+
+	if (!ids)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = workers[i]->id;
+	qsort(ids, n, sizeof *ids, by_id);
+	return ids;
+}
+
+int conv_fleet_has(const char *const *ids, uint32_t n, const char *id)
+{
+	return !ids || bsearch(&id, ids, n, sizeof *ids, by_id);
+}
+
+uint32_t conv_excluded_absent(const lbs_workload *wl, const char *const *ids, uint32_t n,
+                              uint32_t *first)
+{
+	uint32_t absent = 0;
+
+	for (uint32_t i = wl->n_exclude; i-- > 0;)
+		if (!conv_fleet_has(ids, n, wl->exclude_ids[i])) {
+			absent++;
+			*first = i;
+		}
+	return absent;
 }

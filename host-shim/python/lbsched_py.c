@@ -430,6 +430,35 @@ static void keep_cookie(lbspy *h, const lbs_workload *wl, lbs_status st,
 		jar_put(h->jar, wl->id, sel->ids[i], sel->cookie);
 }
 
+/* An exclude_workers id that no worker of the fleet has excludes nothing,
+ * and a typo sent the test to the very worker meant: said, as the CLI's
+ * decide says it (by the test's field: the fleet is available_workers,
+ * which may lack a worker excluded for being away).  h->mu held. */
+static void warn_excluded(lbspy *h, const lbs_workload *wl, const lbs_worker *const *w,
+                          uint32_t n)
+{
+	const char **ids;
+	uint32_t k = 0, absent;
+	char line[400], shown[96], more[64];
+
+	if (!wl->n_exclude)
+		return;
+	ids = conv_fleet_ids(w, n);
+	absent = conv_excluded_absent(wl, ids, n, &k);
+	free(ids);
+	if (!absent)
+		return;
+	if (absent > 1)
+		snprintf(more, sizeof more, " and %u more are the ids", absent - 1);
+	else
+		snprintf(more, sizeof more, " is the id");
+	snprintf(line, sizeof line, "test_requirements: field 'exclude_workers[%u]': '%s'%s of "
+	         "no worker in " FLEET_FILE " (ids must match exactly): %s nothing", k,
+	         conv_show(shown, sizeof shown, wl->exclude_ids[k]), more,
+	         absent > 1 ? "they exclude" : "it excludes");
+	warn_keep(h, line);
+}
+
 /* The test and the fleet, converted into arena `a`. */
 static int convert_inputs(lbspy *h, arena *a, const char *test_json,
                           const char *workers_json, lbs_workload *wl,
@@ -446,6 +475,7 @@ static int convert_inputs(lbspy *h, arena *a, const char *test_json,
 		return LBSPY_EINPUT;
 	if (conv_fleet(&c, workers_json, strlen(workers_json), FLEET_FILE, workers, n))
 		return LBSPY_EINPUT;
+	warn_excluded(h, wl, (const lbs_worker *const *)*workers, *n);
 	return LBSPY_OK;
 }
 
@@ -1010,6 +1040,8 @@ LBSPY_EXPORT int lbspy_select_fleet(lbspy *h, const char *test_json,
 	}
 	if (!rc)
 		rc = put_loads(h, a, given, vals, n_vals, loads_json, same, err, errlen);
+	if (!rc)
+		warn_excluded(h, &wl, h->ptrs, h->n);
 	warn_end(h);
 	if (!rc && !check && hold && h->warned) {
 		set_err(err, errlen, "lbsched: the records warned (lbspy_warnings)");

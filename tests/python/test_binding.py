@@ -629,6 +629,30 @@ class LearningLoopTest(unittest.TestCase):
                            "speech, embedding, training, inference, conversational, multi): "
                            "decided as mixed")])
 
+    def test_an_exclude_workers_id_of_no_worker_warns(self):
+        # it excludes nothing: a typo sent the test to the very worker meant
+        caps, loads = twins()
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            w = s.select_worker({"test_id": "t1", "test_type": "vision",
+                                 "exclude_workers": ["left_1"]}, caps, loads)
+            self.assertEqual(w, "right_1")
+            self.assertEqual(said, [])
+            s.select_worker({"test_id": "t2", "test_type": "vision",
+                             "exclude_workers": ["left_1", "rihgt_1", "x"]}, caps, loads)
+            s.select_worker({"test_id": "t3", "test_type": "vision",
+                             "exclude_workers": ["left1"]}, caps, loads)
+        self.assertEqual([(w.category, str(w.message)) for w in said],
+                         [(lbsched.RecordWarning,
+                           "test_requirements: field 'exclude_workers[1]': 'rihgt_1' and 1 "
+                           "more are the ids of no worker in available_workers (ids must "
+                           "match exactly): they exclude nothing"),
+                          (lbsched.RecordWarning,
+                           "test_requirements: field 'exclude_workers[0]': 'left1' is the id "
+                           "of no worker in available_workers (ids must match exactly): it "
+                           "excludes nothing")])
+
     def test_the_decided_tests_types_kept_are_bounded(self):
         # 256 types at once (docs/PYTHON.md): the 257th forgets the others,
         # whose outcomes are then learned as mixed, and said so
