@@ -1427,15 +1427,13 @@ static int pull(fleet *f, char *err, size_t errlen)
 			full = -1; /* the loop's step makes it 0: pull again */
 			continue;
 		}
-		/* Published, and no epoch again at once: Redis lost what this
-		 * host just wrote (keys evicted or deleted as they are written).
-		 * Taken as done, nothing was pulled and the sync said nothing. */
+		/* Published, and no epoch again at once: Redis was emptied
+		 * between the two (a FLUSHALL, a restart), a normal event: the
+		 * next sync publishes again.  Keys lost as they are written
+		 * fail the push instead (five rounds that acknowledge nothing). */
 		if (!epoch[0]) {
 			freeReplyObject(r);
-			snprintf(err, errlen, "%s: Redis lost the fleet's epoch right after this host "
-			         "published its evidence: are keys under the prefix evicted "
-			         "(maxmemory-policy) or deleted?", f->addr);
-			return -1;
+			return 0;
 		}
 		/* Another epoch, or a version behind ours: Redis started over;
 		 * the totals are read whole. */
