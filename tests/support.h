@@ -54,4 +54,16 @@ uint64_t pick_cookie(void);
 /* A full path under $LBS_SRCDIR; static buffer. */
 const char *src_path(const char *relpath);
 
+/* A number below n from xorshift64, seeded alike in every test program:
+ * the random fleets and requests of a run are the same every run. */
+static inline uint32_t rnd(uint32_t n)
+{
+	static uint64_t rng = 12345;
+
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
 #endif

@@ -1274,15 +1274,6 @@ typedef struct rnd_worker {
 	char id[16];
 } rnd_worker;
 
-static uint64_t rng = 12345;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
 
 #define GIB_U64 UINT64_C(1073741824)
 

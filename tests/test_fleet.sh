@@ -761,16 +761,20 @@ big_exact 3
 # at most one commit of 256 pairs each) meets the stage (STAGED).  It must
 # finish the stage first: it sent the same call again, 1,000 times a step,
 # called that success, and the outbox never drained.
-LBS_WRITER_FLEET=$(big_fleet "$pport") LBS_WRITER_WORKERS=2500 \
-	"$LBS_STORE_WRITER" "$tmp/s" 256 20 7500 hold >"$tmp/s.out" 2>"$tmp/s.err" &
-wpid=$!
-until_ok 30 grep -q holding "$tmp/s.out" || bad "store_writer did not hold: $(cat "$tmp/s.err")"
-DIE_AFTER_CUT=1 proxy a:1
-until_ok 30 grep -q "^cut at a" "$tmp/proxy.log" || bad "the proxy did not cut a merge: $(cat "$tmp/proxy.log")"
-kill -TERM $wpid
-wait $wpid
-proxy_stop
-[ "$(rcli hget "t17big:stage:$shost" a)" = 1 ] && ok || bad "no batch staged with one part merged: $(rcli hgetall "t17big:stage:$shost" | head -c 300)"
+# A batch of s staged through the proxy, cut after its first part's merge.
+stage_one_merged() {
+	LBS_WRITER_FLEET=$(big_fleet "$pport") LBS_WRITER_WORKERS=2500 \
+		"$LBS_STORE_WRITER" "$tmp/s" 256 20 7500 hold >"$tmp/s.out" 2>"$tmp/s.err" &
+	wpid=$!
+	until_ok 30 grep -q holding "$tmp/s.out" || bad "store_writer did not hold: $(cat "$tmp/s.err")"
+	DIE_AFTER_CUT=1 proxy a:1
+	until_ok 30 grep -q "^cut at a" "$tmp/proxy.log" || bad "the proxy did not cut a merge: $(cat "$tmp/proxy.log")"
+	kill -TERM $wpid
+	wait $wpid
+	proxy_stop
+	[ "$(rcli hget "t17big:stage:$shost" a)" = 1 ] && ok || bad "no batch staged with one part merged: $(rcli hgetall "t17big:stage:$shost" | head -c 300)"
+}
+stage_one_merged
 echo "{\"store\": {\"path\": \"$tmp/s\", \"fleet\": $(big_fleet "$port" | sed 's/}$/, "batch_entries": 1}/')}}" >"$tmp/s_single.json"
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_single.json"
 has "$tmp/out" '"backlog":0,'
@@ -779,16 +783,7 @@ big_exact 4
 # 6: the same, and then the stage evicted (deleted here) with its first part
 # merged: the batch went in again whole, its first part counted twice.  Now
 # the fleet begins a new epoch and s publishes its whole store.
-LBS_WRITER_FLEET=$(big_fleet "$pport") LBS_WRITER_WORKERS=2500 \
-	"$LBS_STORE_WRITER" "$tmp/s" 256 20 7500 hold >"$tmp/s.out" 2>"$tmp/s.err" &
-wpid=$!
-until_ok 30 grep -q holding "$tmp/s.out" || bad "store_writer did not hold: $(cat "$tmp/s.err")"
-DIE_AFTER_CUT=1 proxy a:1
-until_ok 30 grep -q "^cut at a" "$tmp/proxy.log" || bad "the proxy did not cut a merge: $(cat "$tmp/proxy.log")"
-kill -TERM $wpid
-wait $wpid
-proxy_stop
-[ "$(rcli hget "t17big:stage:$shost" a)" = 1 ] && ok || bad "no batch staged with one part merged: $(rcli hgetall "t17big:stage:$shost" | head -c 300)"
+stage_one_merged
 rcli del "t17big:stage:$shost" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/s_direct.json"
 has "$tmp/err" "key 't17big:stage:$shost' was gone while the fleet's other keys were not"

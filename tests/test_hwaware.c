@@ -1368,15 +1368,6 @@ typedef struct rnd_worker {
 	char id[16];
 } rnd_worker;
 
-static uint64_t rng = 12345;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
 
 /*
  * A random workload for the random-fleet tests: INT8 required one time in

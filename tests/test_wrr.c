@@ -712,15 +712,6 @@ static void test_accels_any_order(void)
 
 /* ===== Explain and score rank as select does ============================== */
 
-static uint64_t rng = 12345;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
 
 /* One random fleet (3 to 7 workers, weights 0 to 6 from config, memory 4
  * to 16 GB) and a run of random requests of 1 to 4 workers, some with a
