@@ -360,6 +360,14 @@ double ledger_mean_work_at(void *ctx, uint32_t pos, const char *worker_id)
 	return j && l->w[j - 1].n_sized ? l->w[j - 1].work / l->w[j - 1].n_sized : -1.0;
 }
 
+void ledger_prefetch_at(void *ctx, uint32_t pos)
+{
+	const ledger *l = ctx;
+
+	if (pos < l->n_memo)
+		__builtin_prefetch(&l->memo[pos]);
+}
+
 void ledger_counts_get(const ledger *l, ledger_counts *c)
 {
 	c->open = atomic_load_explicit(&l->open, memory_order_relaxed);

@@ -111,6 +111,10 @@ double ledger_mean_work(const ledger *l, const char *worker_id);
  * passed as void * so that this is an hw_learned.open_work as it is. */
 double ledger_mean_work_at(void *l, uint32_t pos, const char *worker_id);
 
+/* Start fetching ledger_mean_work_at's memo entry of position pos (a
+ * hint; nothing when pos has none yet). */
+void ledger_prefetch_at(void *l, uint32_t pos);
+
 /* No worker's ledger_mean_work is below this (INFINITY when none has
  * one): lets a select bound a wait before looking a worker up. */
 double ledger_min_mean(const ledger *l);

@@ -86,7 +86,7 @@ static double fade_now(void)
 
 static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 {
-	hw_learned l = { NULL, NULL, NULL, NULL, NULL, 0.0, NULL };
+	hw_learned l = { NULL, NULL, NULL, NULL, NULL, 0.0, NULL, NULL };
 	const hist_store *view = store_view(s);
 	double now = 0.0;
 
@@ -102,6 +102,7 @@ static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 	if (ledger_sized(t->open) > 0) {
 		l.open_work = ledger_mean_work_at;
 		l.open_ctx = t->open;
+		l.open_prefetch = ledger_prefetch_at;
 		l.open_min = ledger_min_mean(t->open);
 	}
 	/* The view's generation changes with every answer it may give

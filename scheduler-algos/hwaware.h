@@ -203,6 +203,10 @@ typedef struct hw_learned {
 	 * lookup: latency learned without declared durations, see
 	 * "Latency alone" above. */
 	lbs_latency_ref_fn latency_ref;
+	/* May be NULL.  With open_work: start fetching what open_work reads
+	 * first for position pos, so that a sampled select of a giant fleet
+	 * overlaps that miss with its workers' (a hint: no answer changes). */
+	void (*open_prefetch)(void *ctx, uint32_t pos);
 } hw_learned;
 
 /* Every factor of one worker's score, for explain and the reason. */

@@ -1266,7 +1266,7 @@ static void test_worked_example(void)
 	 * against the prior's weight of 16: speed 2.581401, 23.2 s a run,
 	 * 46.5 s to finish; cpu-1's 44.8 s is sooner. */
 	{
-		hw_learned l = {worked_history, NULL, NULL, NULL, NULL, 0.0, NULL};
+		hw_learned l = {worked_history, NULL, NULL, NULL, NULL, 0.0, NULL, NULL};
 		double sk = exp((10 * log(2.0) + 16 * log(sp[1])) / 26);
 
 		f.workers[1]->queued_tests = 2;
@@ -1524,13 +1524,13 @@ static double fake_open(void *ctx, uint32_t pos, const char *id)
 
 /* The learned states the random-fleet tests draw from: records only;
  * records with speed bounds and the ledger's open work; slow records. */
-static const hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL};
-static const hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL};
+static const hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL, NULL};
+static const hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL, NULL};
 static const hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL,
-                                 3.0, NULL};
+                                 3.0, NULL, NULL};
 /* Nothing learned but work open: the timed select's scan without records
  * (select_one_fresh), at the ledger's least size. */
-static const hw_learned open_only = {NULL, NULL, NULL, fake_open, NULL, 3.0, NULL};
+static const hw_learned open_only = {NULL, NULL, NULL, fake_open, NULL, 3.0, NULL, NULL};
 
 /* Workers a select_vs_rank() round may have. */
 #define RANK_MAX 64
@@ -1722,7 +1722,7 @@ static void older_host(lbs_worker *w)
 static void test_fresh_busy_consistency(void)
 {
 	enum { N = 40 };
-	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL};
+	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL, NULL};
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
 	hw_params p;
@@ -1774,7 +1774,7 @@ static void test_fresh_busy_consistency(void)
 static void test_fresh_invalid(void)
 {
 	enum { N = 40 };
-	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL};
+	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL, NULL};
 	static rnd_worker rw[N];
 	static const uint32_t at[] = {0, 1, 17, N - 1};
 	const char *kinds[1] = {"gpu"};
@@ -2116,7 +2116,7 @@ static void cut_fleet(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int rou
 static void test_fresh_screens_at_cut(void)
 {
 	enum { N = 40 };
-	static const hw_learned open_least = {NULL, NULL, NULL, least_open, NULL, 4.0, NULL};
+	static const hw_learned open_least = {NULL, NULL, NULL, least_open, NULL, 4.0, NULL, NULL};
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
 	hw_params p;
@@ -2205,9 +2205,9 @@ static void test_random_latency_store(void)
 	 * select's scan through the memo (select_one_learned) then meets
 	 * records whose learned speed may reach the cut. */
 	static const hw_learned views[3] = {
-		{latency_history, NULL, no_speed_ub, NULL, NULL, 0.0, latency_ref},
-		{latency_history, NULL, no_speed_ub, fake_open, NULL, 3.0, latency_ref},
-		{fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL},
+		{latency_history, NULL, no_speed_ub, NULL, NULL, 0.0, latency_ref, NULL},
+		{latency_history, NULL, no_speed_ub, fake_open, NULL, 3.0, latency_ref, NULL},
+		{fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL, NULL},
 	};
 	hw_params p;
 	hw_state *s;
@@ -2299,9 +2299,9 @@ static void test_random_latency_store(void)
  * ledger's least size (least_open), and the same with learned speeds
  * (fake_history). */
 static const hw_learned latency_least = {latency_history, NULL, no_speed_ub, least_open, NULL,
-                                         4.0, latency_ref};
+                                         4.0, latency_ref, NULL};
 static const hw_learned fake_least = {fake_history, NULL, fake_speed_ub, least_open, NULL, 4.0,
-                                      NULL};
+                                      NULL, NULL};
 
 /*
  * test_fresh_screens_at_cut for select_one_learned, through the memo:
@@ -3273,7 +3273,7 @@ static void test_explore(void)
 {
 	static rnd_worker rw[2];
 	const lbs_worker *ws[2] = {&rw[0].w, &rw[1].w};
-	hw_learned l = {explore_lookup, NULL, NULL, NULL, NULL, 0.0, NULL};
+	hw_learned l = {explore_lookup, NULL, NULL, NULL, NULL, 0.0, NULL, NULL};
 	lbs_workload wl = {.struct_size = sizeof wl, .type = LBS_WL_AUDIO,
 	                   .est_duration_s = 60};
 	lbs_workload cuda = wl, untimed = wl;
