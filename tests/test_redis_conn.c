@@ -6,7 +6,9 @@
  * and closes itself, so the write always meets a closed peer (a real
  * redis-server would close only when it chose to).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -225,6 +227,73 @@ static void test_deadline(const char *dir)
 	CHECK_CONTAINS(err, "deadline.sock: timed out: the test's read may take 600 ms in all");
 }
 
+/* A listening TCP socket on 127.0.0.1, its port in *port, or -1. */
+static int listen_tcp(int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 4) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len)) {
+		perror("127.0.0.1");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* rc_resolve keeps a name's addresses, and a connect after it asks no
+ * resolver (nginx's process 0 waited seconds for one that was down): with
+ * the name then changed to one that resolves nowhere, the connect still
+ * reaches the listener through the addresses kept, 127.0.0.1 among them
+ * (after ::1, where "localhost" has both and nothing listens there). */
+static void test_resolved_ahead(void)
+{
+	char err[512] = "";
+	rc_target t = {0};
+	rc_conn *c;
+	int lfd, port = 0, loop = 0;
+
+	CHECK((lfd = listen_tcp(&port)) >= 0);
+	if (lfd < 0)
+		return;
+	CHECK_INT(rc_parse("redis://localhost:1/p", &t, err, sizeof err), 0);
+	t.port = port;
+	CHECK_INT(rc_resolve(&t, err, sizeof err), 0);
+	CHECK(t.n_addrs >= 1 && t.n_addrs <= RC_ADDRS);
+	for (int k = 0; k < t.n_addrs; k++)
+		loop |= !strcmp(t.addrs[k], "127.0.0.1");
+	CHECK(loop);
+	snprintf(t.host, sizeof t.host, "lbsched-no-such-host.invalid");
+	t.insecure = 1;
+	c = rc_connect(&t, err, sizeof err);
+	CHECK(c != NULL);
+	if (c)
+		rc_close(c);
+	else
+		fprintf(stderr, "    rc_connect: %s\n", err);
+	close(lfd);
+
+	/* A name that resolves nowhere: said, naming it (nginx -t fails on
+	 * it, as on an upstream server's). */
+	memset(&t, 0, sizeof t);
+	CHECK_INT(rc_parse("redis://lbsched-no-such-host.invalid/p", &t, err, sizeof err), 0);
+	CHECK_INT(rc_resolve(&t, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "redis://lbsched-no-such-host.invalid:6379: cannot resolve "
+	                    "'lbsched-no-such-host.invalid': ");
+	CHECK_INT(t.n_addrs, 0);
+	/* an address, or a unix socket, is its own */
+	CHECK_INT(rc_parse("redis://127.0.0.1:7000/p", &t, err, sizeof err), 0);
+	CHECK_INT(rc_resolve(&t, err, sizeof err), 0);
+	CHECK_INT(t.n_addrs, 0);
+	CHECK_INT(rc_parse("redis://[::1]:7000/p", &t, err, sizeof err), 0);
+	CHECK_INT(rc_resolve(&t, err, sizeof err), 0);
+	CHECK_INT(t.n_addrs, 0);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/lbs-redis-conn-XXXXXX";
@@ -237,6 +306,7 @@ int main(void)
 	test_closed_server(dir);
 	test_steady_reply(dir);
 	test_deadline(dir);
+	test_resolved_ahead();
 	{
 		char cmd[300];
 

@@ -1727,12 +1727,19 @@ ngx_http_upstream_lbsched_target_key(const rc_target *t)
 {
     const char  *prefix;
     uint64_t     h;
+    int          i;
 
     prefix = fleet_redis_prefix(t);
 
     h = lbs_fnv1a_n(LBS_FNV_OFFSET, t->host, ngx_strlen(t->host) + 1);
     h = lbs_fnv1a_n(h, (const char *) &t->port, sizeof(t->port));
     h = lbs_fnv1a_n(h, prefix, ngx_strlen(prefix) + 1);
+
+    /* the name's addresses as this reload found them: a name moved to
+     * another Redis is another Redis */
+    for (i = 0; i < t->n_addrs; i++) {
+        h = lbs_fnv1a_n(h, t->addrs[i], ngx_strlen(t->addrs[i]) + 1);
+    }
 
     return h ? h : 1;
 }
@@ -1758,7 +1765,13 @@ ngx_http_upstream_lbsched_redis_conf(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (rc_parse(url, lcf->redis, err, sizeof(err)) != 0) {
+    /* A name is looked up here, as nginx looks up its upstream servers'
+     * names: process 0 waits for Redis in its event loop, and a connect
+     * that asked a resolver which was down waited for seconds, past the
+     * 200 ms below (getaddrinfo has no timeout). */
+    if (rc_parse(url, lcf->redis, err, sizeof(err)) != 0
+        || rc_resolve(lcf->redis, err, sizeof(err)) != 0)
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "lbsched: upstream \"%V\" in %s:%ui: %s",
                       &lcf->name, lcf->file_name, lcf->line, err);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -321,6 +322,49 @@ void rc_target_where(const rc_target *t, char *buf, size_t n)
 		         t->port);
 }
 
+int rc_resolve(rc_target *t, char *err, size_t n)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *a;
+	char where[RC_HOST_MAX + 24], show[96];
+	unsigned char probe[sizeof(struct in6_addr)];
+	int rc;
+
+	t->n_addrs = 0;
+	if (t->host[0] == '/' || inet_pton(AF_INET, t->host, probe) == 1 ||
+	    inet_pton(AF_INET6, t->host, probe) == 1)
+		return 0;
+	rc = getaddrinfo(t->host, NULL, &hints, &res);
+	rc_target_where(t, where, sizeof where);
+	if (rc != 0) {
+		snprintf(err, n, "%s: cannot resolve '%s': %s", where,
+		         txt_show(show, sizeof show, t->host),
+		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	for (a = res; a && t->n_addrs < RC_ADDRS; a = a->ai_next) {
+		const void *in = a->ai_family == AF_INET
+		                 ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
+		                 : a->ai_family == AF_INET6
+		                 ? (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr
+		                 : NULL;
+		char *to = t->addrs[t->n_addrs];
+		int seen = 0;
+
+		if (!in || !inet_ntop(a->ai_family, in, to, RC_ADDR_MAX))
+			continue;
+		for (int k = 0; k < t->n_addrs; k++)
+			seen |= !strcmp(t->addrs[k], to);
+		t->n_addrs += !seen;
+	}
+	freeaddrinfo(res);
+	if (t->n_addrs == 0) {
+		snprintf(err, n, "%s: cannot resolve '%s': no IPv4 or IPv6 address", where,
+		         txt_show(show, sizeof show, t->host));
+		return -1;
+	}
+	return 0;
+}
+
 int rc_check_policy(const rc_target *t, char *err, size_t n)
 {
 	char where[RC_HOST_MAX + 24];
@@ -563,8 +607,18 @@ rc_conn *rc_connect(const rc_target *t, char *err, size_t n)
 		free(c);
 		return NULL;
 	}
-	c->ctx = t->host[0] == '/' ? redisConnectUnixWithTimeout(t->host, tv)
-	                           : redisConnectWithTimeout(t->host, t->port, tv);
+	if (t->host[0] == '/')
+		c->ctx = redisConnectUnixWithTimeout(t->host, tv);
+	else if (t->n_addrs == 0)
+		c->ctx = redisConnectWithTimeout(t->host, t->port, tv);
+	/* each address in turn, as hiredis tries a name's */
+	for (int k = 0; k < t->n_addrs && k < RC_ADDRS; k++) {
+		if (c->ctx)
+			redisFree(c->ctx);
+		c->ctx = redisConnectWithTimeout(t->addrs[k], t->port, tv);
+		if (c->ctx && !c->ctx->err)
+			break;
+	}
 	if (!c->ctx || c->ctx->err) {
 		snprintf(err, n, "%s: cannot connect: %s", c->where,
 		         c->ctx ? txt_show(show, sizeof show, c->ctx->errstr) : "out of memory");

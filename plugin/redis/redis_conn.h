@@ -13,6 +13,8 @@
  *                    plugin's "fleet" object)
  *   rc_secret_read   the password file, checked and read
  *   rc_check_policy  the loopback/auth policy below, before connecting
+ *   rc_resolve       the host's addresses now, for every later connect
+ *                    (an event loop's host: nginx)
  *   rc_open          connect with a timeout, AUTH, under the policy;
  *                    each timeout of a command's exchange must then
  *                    move 64 KiB of it, or its end
@@ -57,6 +59,9 @@
 #define RC_PREFIX_MAX 256
 #define RC_DEFAULT_PORT 6379
 #define RC_DEFAULT_TIMEOUT_MS 500
+/* The addresses rc_resolve keeps, and the longest one's text. */
+#define RC_ADDRS 4
+#define RC_ADDR_MAX 46
 /* The password file's most: one user name and one password, each less. */
 #define RC_SECRET_MAX 512
 
@@ -81,7 +86,20 @@ typedef struct rc_target {
 	                             * deadline_what) from the connect on, so
 	                             * that AUTH is bounded too */
 	const char *deadline_what;
+	/* rc_resolve's addresses of host, numeric, which a connect tries in
+	 * turn; n_addrs 0: host as given, looked up at each connect. */
+	char addrs[RC_ADDRS][RC_ADDR_MAX];
+	int n_addrs;
 } rc_target;
+
+/* Look t's host name up now, keeping up to RC_ADDRS of its addresses for
+ * every later connect, which then never asks the resolver: its timeout_ms
+ * bounds the connect, while a resolver that is down held one for seconds
+ * (getaddrinfo has no timeout).  For a host that waits in an event loop;
+ * the name's later changes are then seen only by calling this again.  A
+ * unix socket or an address needs none (n_addrs stays 0).  0, or -1 with
+ * "<where>: cannot resolve '<host>': <why>" in err. */
+int rc_resolve(rc_target *t, char *err, size_t n);
 
 typedef struct rc_conn rc_conn;
 

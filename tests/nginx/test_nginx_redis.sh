@@ -197,6 +197,13 @@ fi
 sed "s|lbsched_fleet $url;|lbsched_fleet REDIS://192.0.2.7:6379/t:;|" "$run/nginx.conf" >"$run/upper.conf"
 out=$(ngx upper.conf -t 2>&1) && bad "nginx -t took REDIS:// for a file" || ok
 has <(echo "$out") "redis://192.0.2.7:6379: refused: a Redis off this host needs a password file"
+# A host name is looked up by nginx -t and at each start or reload, as an
+# upstream server's is, never in process 0's event loop: one that resolves
+# nowhere is a config error naming it ("localhost" is below, with a Redis).
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://lbsched-no-such-host.invalid:$REDIS_PORT/t:; lbsched_redis_insecure on;|" \
+	"$run/nginx.conf" >"$run/noname.conf"
+out=$(ngx noname.conf -t 2>&1) && bad "nginx -t took a Redis host name that resolves nowhere" || ok
+has <(echo "$out") "redis://lbsched-no-such-host.invalid:$REDIS_PORT: cannot resolve 'lbsched-no-such-host.invalid': "
 sed "s|lbsched_fleet $url;|lbsched_fleet redis://;|" "$run/nginx.conf" >"$run/bare.conf"
 out=$(ngx bare.conf -t 2>&1) && bad "nginx -t took a bare redis://" || ok
 has <(echo "$out") "redis://: the host is empty"
@@ -230,6 +237,11 @@ redis_start auth --requirepass 'pw-auth-17'
 sed "s|lbsched_fleet $url;|lbsched_fleet redis://127.0.0.1:$REDIS_PORT/t:;|" "$run/nginx.conf" >"$run/noauth.conf"
 out=$(ngx noauth.conf -t 2>&1) || bad "nginx -t refused a Redis that wants a password: $out"
 has <(echo "$out") "redis://127.0.0.1:$REDIS_PORT: NOAUTH Authentication required.; no server is a candidate until Redis takes this connection's commands"
+# ... and by its name, which reaches this Redis through the addresses
+# looked up ("localhost" may be ::1 first, where it does not listen)
+sed "s|lbsched_fleet $url;|lbsched_fleet redis://localhost:$REDIS_PORT/t:;|" "$run/nginx.conf" >"$run/byname.conf"
+out=$(ngx byname.conf -t 2>&1) || bad "nginx -t refused redis://localhost: $out"
+has <(echo "$out") "redis://localhost:$REDIS_PORT: NOAUTH Authentication required."
 kill -QUIT "$(cat "$run/nginx.pid")"
 for _ in $(seq 50); do [ -f "$run/nginx.pid" ] || break; sleep 0.1; done
 : >"$run/error.log"
