@@ -3924,6 +3924,72 @@ ngx_http_upstream_lbsched_cut_short(ngx_peer_connection_t *pc,
 }
 
 
+/* A gRPC answer's grpc-status in the list of headers or trailers, or -1:
+ * none, or not a status (one to three digits). */
+static ngx_int_t
+ngx_http_upstream_lbsched_grpc_in(ngx_list_t *list)
+{
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+    ngx_uint_t        i;
+    ngx_int_t         code;
+
+    for (part = &list->part; part; part = part->next) {
+        h = part->elts;
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].hash == 0
+                || h[i].key.len != sizeof("grpc-status") - 1
+                || ngx_strncasecmp(h[i].key.data, (u_char *) "grpc-status",
+                                   h[i].key.len) != 0)
+            {
+                continue;
+            }
+
+            code = h[i].value.len >= 1 && h[i].value.len <= 3
+                   ? ngx_atoi(h[i].value.data, h[i].value.len) : NGX_ERROR;
+
+            return code == NGX_ERROR ? -1 : code;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * What a gRPC server's own answer says of the try, or -1 for the HTTP
+ * status's: a gRPC error comes as status 200 with a grpc-status trailer
+ * (or in the headers of an answer that is nothing else), and learned as a
+ * success it kept a failing server its traffic.  By the codes' HTTP
+ * meanings (as gRPC's own gateways map them): the server broken or
+ * unable (UNKNOWN, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS: 5xx)
+ * a failure, DEADLINE_EXCEEDED a timeout, CANCELLED (the client's, 499)
+ * cancelled; OK and the caller's errors (a bad argument, not found, a
+ * permission, RESOURCE_EXHAUSTED: 4xx) the status's, as an HTTP 4xx is.
+ */
+static ngx_int_t
+ngx_http_upstream_lbsched_grpc_result(ngx_http_upstream_t *u)
+{
+    ngx_int_t  code;
+
+    code = ngx_http_upstream_lbsched_grpc_in(&u->headers_in.trailers);
+    if (code == -1) {
+        code = ngx_http_upstream_lbsched_grpc_in(&u->headers_in.headers);
+    }
+
+    switch (code) {
+    case 1:
+        return LBS_RESULT_CANCELLED;
+    case 4:
+        return LBS_RESULT_TIMEOUT;
+    case 2: case 12: case 13: case 14: case 15:
+        return LBS_RESULT_FAILURE;
+    default:
+        return -1;
+    }
+}
+
+
 static void
 ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state)
@@ -3934,6 +4000,7 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     ngx_http_upstream_t                    *u = dp->request->upstream;
     struct timespec                         end;
     ngx_uint_t                              status, timedout, stale;
+    ngx_int_t                               grpc;
     lbs_outcome                             o;
     lbs_status                              st;
     ngx_http_upstream_lbsched_shared_t     *sh;
@@ -4029,6 +4096,9 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
 
         } else if (status == 0) {
             o.result = LBS_RESULT_CANCELLED;
+
+        } else if ((grpc = ngx_http_upstream_lbsched_grpc_result(u)) != -1) {
+            o.result = (int32_t) grpc;
 
         } else {
             o.result = LBS_RESULT_SUCCESS;

@@ -756,6 +756,15 @@ python3 "$tmp/ka.py" "$P_G404" 404 & kapids="$kapids $!"
 P_UPG=$(free_port) P_BIG=$(free_port)
 python3 "$tmp/ka.py" "$P_UPG" upgrade & kapids="$kapids $!"
 python3 "$tmp/ka.py" "$P_BIG" big & kapids="$kapids $!"
+# gRPC servers (grpc_pass): grpc-status 13 (INTERNAL) and 4 (DEADLINE_EXCEEDED)
+# in the trailers after a message, 14 (UNAVAILABLE) in a trailers-only
+# answer, 5 (NOT_FOUND, the caller's) and 0 (OK)
+P_GR13=$(free_port) P_GR4=$(free_port) P_GR14=$(free_port) P_GR5=$(free_port) P_GR0=$(free_port) P_GF=$(free_port)
+python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR13" 13 & kapids="$kapids $!"
+python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR4" 4 & kapids="$kapids $!"
+python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR14" 14 only & kapids="$kapids $!"
+python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR5" 5 & kapids="$kapids $!"
+python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR0" 0 & kapids="$kapids $!"
 for p in $P_K500 $P_KSLOW $P_KCLOSE; do
 	until_ok 20 answers http://127.0.0.1:$p/ || die "a keepalive server (port $p) did not start"
 done
@@ -781,6 +790,19 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
   upstream intercepted { $ka_liar server 127.0.0.1:$P_G404 max_fails=0; }
   upstream upgraded { $ka_liar server 127.0.0.1:$P_UPG max_fails=0; }
   upstream stalled_client { $ka_liar server 127.0.0.1:$P_BIG max_fails=0; }
+  upstream grpc13 { $ka_liar server 127.0.0.1:$P_GR13 max_fails=0; }
+  upstream grpc4 { $ka_liar server 127.0.0.1:$P_GR4 max_fails=0; }
+  upstream grpc14 { $ka_liar server 127.0.0.1:$P_GR14 max_fails=0; }
+  upstream grpc5 { $ka_liar server 127.0.0.1:$P_GR5 max_fails=0; }
+  upstream grpc0 { $ka_liar server 127.0.0.1:$P_GR0 max_fails=0; }
+  server {
+    listen 127.0.0.1:$P_GF http2;
+    location /grpc13/ { grpc_pass grpc://grpc13; }
+    location /grpc4/ { grpc_pass grpc://grpc4; }
+    location /grpc14/ { grpc_pass grpc://grpc14; }
+    location /grpc5/ { grpc_pass grpc://grpc5; }
+    location /grpc0/ { grpc_pass grpc://grpc0; }
+  }
   upstream kalearn {
     lbsched_plugin $plugin;
     lbsched_fleet $tmp/kafleet.json;
@@ -869,6 +891,19 @@ s.close()
 EOF
 check "nginx gave up on the client that read nothing (send_timeout)" grep -q "client timed out" "$run/error.log"
 tally_is stalled_client "a client too slow for send_timeout is cancelled, not the server's failure" 0 0 0 0 1
+# a gRPC error is status 200 with grpc-status in the trailers (or in the
+# one header block of a trailers-only answer): the server's error a
+# failure, its deadline a timeout, the caller's error and OK successes
+for g in 13 4 14 5 0; do
+	ans=$(curl -s -m 5 --http2-prior-knowledge -H "Content-Type: application/grpc" -H "TE: trailers" \
+		--data-binary @/dev/null -D - -o /dev/null "http://127.0.0.1:$P_GF/grpc$g/test.Svc/Call" | tr -d '\r' | grep -c "^grpc-status: $g$")
+	check "the gRPC server's grpc-status $g reached the client" test "$ans" = 1
+done
+tally_is grpc13 "grpc-status 13 (INTERNAL) after a message is a failure" 0 1 0 0 0
+tally_is grpc4 "grpc-status 4 (DEADLINE_EXCEEDED) is a timeout" 0 0 1 0 0
+tally_is grpc14 "grpc-status 14 (UNAVAILABLE) in a trailers-only answer is a failure" 0 1 0 0 0
+tally_is grpc5 "grpc-status 5 (NOT_FOUND), the caller's error, is a success as a 404 is" 1 0 0 0 0
+tally_is grpc0 "grpc-status 0 is a success" 1 0 0 0 0
 # (the store's flusher commits within batch_ms: read until it shows, 20 s)
 ka_learned() {
 	get $U/lbsched_status >"$tmp/kastatus.json" &&
