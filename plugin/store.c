@@ -1762,6 +1762,21 @@ static int empty_data_file(const char *dir, char *err, size_t errlen)
 	return -1;
 }
 
+/* -1 with err when dir is not a directory there is: for the commands that
+ * never make a store, so that a typo in a path leaves no empty one behind. */
+static int dir_missing(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int missing = stat(dir, &st) != 0, why = errno;
+
+	if (!missing && S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(err, errlen, "store '%s': %s", dir,
+	         !missing ? "not a directory"
+	         : why == ENOENT ? "no such directory" : strerror(why));
+	return -1;
+}
+
 /* Open (or share) the env of s->path; on success s->se holds a reference. */
 static int attach_env(store *s, char *err, size_t errlen)
 {
@@ -2001,7 +2016,12 @@ lbs_status store_open(const store_opts *o, const lbs_host_api *host, store **out
 			store_close(s);
 			return LBS_ENOMEM;
 		}
-		if (open_env(s, err, errlen) == 0) {
+		/* prefs sync brings a store a host made up to date, and makes
+		 * none, as prefs dump does not: a typo in its path would have
+		 * left an empty one, filled with the fleet's totals alone. */
+		s->find_only = o->fleet_manual;
+		if (!(o->fleet_manual && dir_missing(o->path, err, errlen)) &&
+		    open_env(s, err, errlen) == 0) {
 			s->persistent = 1;
 		} else {
 			close_env(s);
@@ -2096,21 +2116,13 @@ void store_close(store *s)
 /* A store opened only to read or write records: no flusher thread. */
 static store *open_for_maintenance(const char *dir, int create, char *err, size_t errlen)
 {
-	store *s = calloc(1, sizeof *s);
-	struct stat st;
-	int missing = stat(dir, &st) != 0, why = errno;
+	store *s;
 
-	if (!s) {
-		snprintf(err, errlen, "store '%s': out of memory", dir);
+	/* Only an import creates a store: export, dump and reset never. */
+	if (!create && dir_missing(dir, err, errlen))
 		return NULL;
-	}
-	/* Only an import creates a store: a typo in --db for export, dump
-	 * or reset must not leave an empty one behind. */
-	if (!create && (missing || !S_ISDIR(st.st_mode))) {
-		snprintf(err, errlen, "store '%s': %s", dir,
-		         !missing ? "not a directory"
-		         : why == ENOENT ? "no such directory" : strerror(why));
-		free(s);
+	if (!(s = calloc(1, sizeof *s))) {
+		snprintf(err, errlen, "store '%s': out of memory", dir);
 		return NULL;
 	}
 	/* ... nor files in a directory that holds none */

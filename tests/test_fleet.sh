@@ -24,6 +24,14 @@ config() {
 EOF
 }
 
+# mkstore NAME: an empty store at $tmp/NAME (an import of no records), for
+# a prefs sync, which makes none
+mkstore() {
+	printf '{"schema":1,"records":[]}\n' >"$tmp/none.json"
+	"$shim" prefs import --plugin "$plugin" --db "$tmp/$1" "$tmp/none.json" >/dev/null 2>&1 ||
+		bad "could not make the store $tmp/$1"
+}
+
 # outcomes FILE SEED COUNT: a stream of outcomes; its exact totals per
 # (type, worker) go to FILE.want
 python3 - "$tmp" "$N" "$CHUNKS" <<'PY'
@@ -162,9 +170,19 @@ with open(sys.argv[1], "w") as f:
                             "test_type": "vision_classification"}) + "\n")
 PY
 config d
-# d joins the fleet first, with nothing learned: its outcomes then travel
-# as deltas ("d"), which is what is replayed.  Joining in the feed's own
-# process, its whole evidence went out at once now and then, and no delta.
+# prefs sync makes no store: a typo in its path left an empty one behind,
+# filled with the fleet's totals alone, and said all was well
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/d.json"
+has "$tmp/err" "prefs sync: store '$tmp/d': no such directory"
+[ -e "$tmp/d" ] && bad "prefs sync made the store $tmp/d" || ok
+mkdir "$tmp/d"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/d.json"
+has "$tmp/err" "prefs sync: store '$tmp/d': no store in this directory yet (no data.mdb)"
+# d joins the fleet first, with nothing learned (a store made empty by an
+# import): its outcomes then travel as deltas ("d"), which is what is
+# replayed.  Joining in the feed's own process, its whole evidence went
+# out at once now and then, and no delta.
+mkstore d
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/d.json"
 has "$tmp/out" '"snapshots":1,'
 redis-cli -p "$port" monitor >"$tmp/monitor" 2>&1 &
@@ -258,6 +276,7 @@ REDIS_AUTH="" start_redis "$tmp/redis-auth" "$aport" --requirepass right-secret-
 printf 'wrong-secret-17\n' >"$tmp/pass"
 chmod 600 "$tmp/pass"
 config w "$aport" ", \"password_file\": \"$tmp/pass\""
+mkstore w
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/w.json"
 lines "$tmp/err" 1
 has "$tmp/err" "lbsched-shim: prefs sync: redis://127.0.0.1:$aport: authentication refused: WRONGPASS"
@@ -271,12 +290,14 @@ redis-cli -p "$aport" -a right-secret-17 --no-auth-warning acl setuser lb17 on '
 printf 'lb17\nacl-secret-17\n' >"$tmp/acl.pass"
 chmod 600 "$tmp/acl.pass"
 config acl "$aport" ", \"password_file\": \"$tmp/acl.pass\""
+mkstore acl
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl.json"
 # the stats name the user AUTH sent, the file's ("" before)
 has "$tmp/out" '"user":"lb17"'
 printf 'acl-secret-17\n' >"$tmp/acl1.pass"
 chmod 600 "$tmp/acl1.pass"
 config acl1 "$aport" ", \"user\": \"lb17\", \"password_file\": \"$tmp/acl1.pass\""
+mkstore acl1
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl1.json"
 has "$tmp/out" '"user":"lb17"'
 # The scheduler's stats with a store in a fleet that refuses a user name
@@ -316,6 +337,7 @@ assert (fl["errors"] == 0 and fl["last_error"] == "") or (
 assert st["sampled"] == {"selects": 0, "drawn": 0}, st
 PY
 config acl2 "$aport" ", \"user\": \"nobody17\", \"password_file\": \"$tmp/acl1.pass\""
+mkstore acl2
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/acl2.json"
 lines "$tmp/err" 1
 has "$tmp/err" "redis://127.0.0.1:$aport: authentication as nobody17 refused: WRONGPASS"
@@ -398,6 +420,7 @@ cat >"$tmp/sock.json" <<EOF
 {"store": {"path": "$tmp/sock", "fleet": {"address": "$tmp/redis-auth/sock", "prefix": "t17s:",
            "timeout_ms": 500, "password_file": "$tmp/pass"}}}
 EOF
+mkstore sock
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/sock.json"
 has "$tmp/out" "\"address\":\"unix://$tmp/redis-auth/sock\""
 sed 's/, "password_file": "[^"]*"//' "$tmp/sock.json" >"$tmp/sock0.json"
@@ -406,6 +429,7 @@ lines "$tmp/err" 1
 has "$tmp/err" "unix://$tmp/redis-auth/sock: NOAUTH"
 dead=$(free_port)
 config u "$dead"
+mkstore u
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/u.json"
 lines "$tmp/err" 1
 has "$tmp/err" "lbsched-shim: prefs sync: redis://127.0.0.1:$dead: cannot connect: Connection refused"
@@ -417,7 +441,7 @@ cat >"$tmp/mem.json" <<EOF
 EOF
 expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/mem.json"
 lines "$tmp/err" 1
-has "$tmp/err" "lbsched-shim: prefs sync: store '$tmp/notdir/s': cannot create the directory"
+has "$tmp/err" "lbsched-shim: prefs sync: store '$tmp/notdir/s': Not a directory"
 cat >"$tmp/far.json" <<EOF
 {"store": {"path": "$tmp/far", "fleet": {"address": "192.0.2.7:6379"}}}
 EOF
@@ -1150,6 +1174,7 @@ fake_stop
 # waited for ever; timeout_ms bounds the whole reply.
 fake '$100000000\r\n' drip
 echo "{\"store\": {\"path\": \"$tmp/drip\", \"fleet\": {\"address\": \"127.0.0.1:$fport\", \"prefix\": \"d:\", \"timeout_ms\": 500}}}" >"$tmp/drip.json"
+mkstore drip
 expect_rc 1 timeout -k 5 30 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/drip.json"
 lines "$tmp/err" 1
 has "$tmp/err" "lbsched-shim: prefs sync: redis://127.0.0.1:$fport: timed out waiting for the reply"
