@@ -565,6 +565,24 @@ int txt_decimal(const char *s, double *out)
 	return 1;
 }
 
+int txt_typed_decimal(const char *s, double *out)
+{
+	char buf[64];
+	size_t len;
+	int neg;
+
+	s += *s == '+' && s[1] != '-' && s[1] != '+';
+	neg = *s == '-';
+	len = strlen(s + neg);
+	/* a point alone is no number */
+	if (len + 4 > sizeof buf || !strpbrk(s, "0123456789"))
+		return txt_decimal(s, out);
+	/* "-.5" as "-0.5", "5." as "5.0" */
+	snprintf(buf, sizeof buf, "%s%s%s%s", neg ? "-" : "", s[neg] == '.' ? "0" : "", s + neg,
+	         s[neg + len - 1] == '.' ? "0" : "");
+	return txt_decimal(buf, out);
+}
+
 const char *txt_not_utf8(const char *text, size_t len)
 {
 	const unsigned char *b = (const unsigned char *)text;

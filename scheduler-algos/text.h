@@ -76,6 +76,11 @@ const char *txt_not_utf8(const char *text, size_t len);
  * directive or an option never means. */
 int txt_decimal(const char *s, double *out);
 
+/* txt_decimal() with the forms a person types on a command line as well:
+ * a leading '+', and no digit before or after the point (".5", "-.5",
+ * "5."), which JSON writes as "0.5" and "5.0". */
+int txt_typed_decimal(const char *s, double *out);
+
 /*
  * The first flaw of JSON text (len bytes, a document a parser read whole)
  * that cJSON lets through, as in dst, or NULL:

@@ -10,6 +10,7 @@
  * which quotes worker ids: fuzz_fleet found a control byte in one going
  * straight into the sentence a host logs.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,37 @@ static void test_one_line(void)
 	CHECK_STR(bad, "a???b");
 	txt_one_line(ok);
 	CHECK_STR(ok, "caf\xc3\xa9");
+}
+
+/* A number on a command line: JSON's decimals, and the forms a person
+ * types that JSON spells otherwise; never a point alone or other words. */
+static void test_typed_decimal(void)
+{
+	static const struct {
+		const char *s;
+		double v; /* NAN: refused */
+	} cases[] = {
+		{".5", 0.5}, {"5.", 5.0}, {"+.5", 0.5}, {"-.5", -0.5}, {"+2", 2.0}, {"0.25", 0.25},
+		{"1e-1", 0.1}, {".", NAN}, {"-.", NAN}, {"+", NAN}, {"", NAN}, {"++5", NAN},
+		{"+-5", NAN}, {".e1", NAN}, {"0x10", NAN}, {"inf", NAN}, {" 5", NAN}, {"5 ", NAN},
+		{"1..", NAN},
+	};
+
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		double v = -99.0;
+		int got = txt_typed_decimal(cases[k].s, &v);
+
+		if (isnan(cases[k].v)) {
+			CHECK_INT(got, 0);
+		} else {
+			CHECK_INT(got, 1);
+			CHECK(v == cases[k].v);
+		}
+		if (got != !isnan(cases[k].v))
+			fprintf(stderr, "    txt_typed_decimal(\"%s\")\n", cases[k].s);
+	}
+	/* JSON's grammar alone where no person types: a header's value */
+	CHECK_INT(txt_decimal(".5", &(double){0}), 0);
 }
 
 /* The select reason quotes worker ids, which are the host's input. */
@@ -404,6 +436,7 @@ int main(void)
 {
 	test_show();
 	test_one_line();
+	test_typed_decimal();
 	test_reason();
 	test_configs();
 	test_config_document();

@@ -104,7 +104,7 @@ static int number(const char *opt, const char *s, double lo, double hi, double *
 {
 	double v;
 
-	if (!txt_decimal(s, &v) || !isfinite(v) || v < lo || v > hi) {
+	if (!txt_typed_decimal(s, &v) || !isfinite(v) || v < lo || v > hi) {
 		ag_error("%s must be a number from %g to %g, got '%.40s'", opt, lo, hi, s);
 		return -1;
 	}

@@ -146,7 +146,7 @@ static int parse(int argc, char **argv, gopts *o)
 	if ((x = v[G_SEED]) && cli_seed(prog, &graphsim_cmd, x, &o->seed))
 		return EXIT_USAGE;
 	if ((x = v[G_FAIL_RATE])) {
-		if (!txt_decimal(x, &o->fail_rate) || !(o->fail_rate >= 0 && o->fail_rate < 1))
+		if (!txt_typed_decimal(x, &o->fail_rate) || !(o->fail_rate >= 0 && o->fail_rate < 1))
 			return cli_usage_error(prog, &graphsim_cmd,
 			                       "--fail-rate must be a number in [0, 1), got '%s'", x);
 	}

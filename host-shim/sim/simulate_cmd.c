@@ -207,7 +207,7 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
 	if (v[S_RATE]) {
 		/* Below a test a day and a half, arrivals grow so far past
 		 * any duration that rounding swallows the durations. */
-		if (!txt_decimal(v[S_RATE], &o->rate) || !(o->rate >= 1e-5) || o->rate > 1e6)
+		if (!txt_typed_decimal(v[S_RATE], &o->rate) || !(o->rate >= 1e-5) || o->rate > 1e6)
 			return cli_usage_error(prog, &simulate_cmd, "--rate must be a number of tests per "
 			                       "second in [0.00001, 1000000], got '%s'", v[S_RATE]);
 	}

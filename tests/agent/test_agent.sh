@@ -459,7 +459,7 @@ eq "live npu" "$(jget "$tmp/live.json" '[d["workers"][0]["load"][k] for k in ("t
 	'[0.85, 37.67, false, false, 1, "lunarlake-laptop"]'
 # On this machine the first sample already has a CPU figure: /proc/stat
 # is read once when the agent starts (docs/AGENT.md)
-expect_rc 0 env PATH="$nobrowser" "$agent" run --file "$tmp/me-live.json" --once --interval 0.5
+expect_rc 0 env PATH="$nobrowser" "$agent" run --file "$tmp/me-live.json" --once --interval .5
 eq "first sample's cpu figure" "$(jget "$tmp/me-live.json" '"cpu_utilization" in d["workers"][0]["load"]')" true
 # /proc/stat did not move between the two samples: no CPU figure, not a 0
 eq "no cpu figure" "$(jget "$tmp/live.json" '"cpu_utilization" in d["workers"][0]["load"]')" false
