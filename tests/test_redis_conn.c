@@ -248,8 +248,8 @@ static int listen_tcp(int *port)
 /* rc_resolve keeps a name's addresses, and a connect after it asks no
  * resolver (nginx's process 0 waited seconds for one that was down): with
  * the name then changed to one that resolves nowhere, the connect still
- * reaches the listener through the addresses kept, 127.0.0.1 among them
- * (after ::1, where "localhost" has both and nothing listens there). */
+ * reaches the listener through the addresses kept, 127.0.0.1 first (IPv4
+ * before IPv6, as hiredis tries a name's, where "localhost" has both). */
 static void test_resolved_ahead(void)
 {
 	char err[512] = "";
@@ -267,6 +267,7 @@ static void test_resolved_ahead(void)
 	for (int k = 0; k < t.n_addrs; k++)
 		loop |= !strcmp(t.addrs[k], "127.0.0.1");
 	CHECK(loop);
+	CHECK_STR(t.addrs[0], "127.0.0.1");
 	snprintf(t.host, sizeof t.host, "lbsched-no-such-host.invalid");
 	t.insecure = 1;
 	c = rc_connect(&t, err, sizeof err);
@@ -291,6 +292,17 @@ static void test_resolved_ahead(void)
 	CHECK_INT(t.n_addrs, 0);
 	CHECK_INT(rc_parse("redis://[::1]:7000/p", &t, err, sizeof err), 0);
 	CHECK_INT(rc_resolve(&t, err, sizeof err), 0);
+	CHECK_INT(t.n_addrs, 0);
+	/* a link-local address's zone, which an address's text would lose
+	 * (every connect then failed with EINVAL): connected to as written */
+	snprintf(t.host, sizeof t.host, "fe80::1%%lo");
+	CHECK_INT(rc_resolve(&t, err, sizeof err), 0);
+	CHECK_INT(t.n_addrs, 0);
+	/* a target parsed again is resolved again */
+	CHECK_INT(rc_parse("redis://localhost:7000/p", &t, err, sizeof err), 0);
+	CHECK_INT(rc_resolve(&t, err, sizeof err), 0);
+	CHECK(t.n_addrs >= 1);
+	CHECK_INT(rc_parse("redis://127.0.0.1:7000/p", &t, err, sizeof err), 0);
 	CHECK_INT(t.n_addrs, 0);
 }
 

@@ -3966,6 +3966,7 @@ ngx_http_upstream_lbsched_grpc_in(ngx_list_t *list)
  * a failure, DEADLINE_EXCEEDED a timeout, CANCELLED (the client's, 499)
  * cancelled; OK and the caller's errors (a bad argument, not found, a
  * permission, RESOURCE_EXHAUSTED: 4xx) the status's, as an HTTP 4xx is.
+ * A code past 16 is UNKNOWN, as gRPC's clients read it.
  */
 static ngx_int_t
 ngx_http_upstream_lbsched_grpc_result(ngx_http_upstream_t *u)
@@ -3985,7 +3986,7 @@ ngx_http_upstream_lbsched_grpc_result(ngx_http_upstream_t *u)
     case 2: case 12: case 13: case 14: case 15:
         return LBS_RESULT_FAILURE;
     default:
-        return -1;
+        return code > 16 ? LBS_RESULT_FAILURE : -1;
     }
 }
 

@@ -46,6 +46,8 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 	const char *p, *host, *host_end, *port = NULL;
 	size_t hl;
 
+	t->n_addrs = 0; /* a host resolved before is no more */
+
 	/* A scheme is case-insensitive (RFC 3986): REDIS:// is the same. */
 	if (!url || strncasecmp(url, "redis://", 8) != 0) {
 		if (url && !strncasecmp(url, "rediss://", 9))
@@ -155,6 +157,8 @@ int rc_parse_address(const char *a, rc_target *t, char *err, size_t n)
 	char *end, show[96];
 	size_t hl;
 	long port;
+
+	t->n_addrs = 0;
 
 	if (a[0] == '/') {
 		/* a unix socket: this host's by definition */
@@ -322,6 +326,11 @@ void rc_target_where(const rc_target *t, char *buf, size_t n)
 		         t->port);
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 int rc_resolve(rc_target *t, char *err, size_t n)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *a;
@@ -330,7 +339,9 @@ int rc_resolve(rc_target *t, char *err, size_t n)
 	int rc;
 
 	t->n_addrs = 0;
-	if (t->host[0] == '/' || inet_pton(AF_INET, t->host, probe) == 1 ||
+	/* "%zone" (a link-local address's interface) is lost in the text
+	 * of an address: such a host is connected to as it is written */
+	if (t->host[0] == '/' || strchr(t->host, '%') || inet_pton(AF_INET, t->host, probe) == 1 ||
 	    inet_pton(AF_INET6, t->host, probe) == 1)
 		return 0;
 	rc = getaddrinfo(t->host, NULL, &hints, &res);
@@ -341,20 +352,29 @@ int rc_resolve(rc_target *t, char *err, size_t n)
 		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
-	for (a = res; a && t->n_addrs < RC_ADDRS; a = a->ai_next) {
-		const void *in = a->ai_family == AF_INET
-		                 ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
-		                 : a->ai_family == AF_INET6
-		                 ? (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr
-		                 : NULL;
-		char *to = t->addrs[t->n_addrs];
-		int seen = 0;
+	/* IPv4 first, as hiredis 0.14 tries a name's (a Redis bound to
+	 * 127.0.0.1 alone is the usual one); each family sorted, so that a
+	 * resolver that rotates its answers gives the same list each time
+	 * (nginx keys what it read by it). */
+	for (int fam = 0; fam < 2; fam++) {
+		int from = t->n_addrs;
 
-		if (!in || !inet_ntop(a->ai_family, in, to, RC_ADDR_MAX))
-			continue;
-		for (int k = 0; k < t->n_addrs; k++)
-			seen |= !strcmp(t->addrs[k], to);
-		t->n_addrs += !seen;
+		for (a = res; a && t->n_addrs < RC_ADDRS; a = a->ai_next) {
+			const void *in = fam == 0 && a->ai_family == AF_INET
+			        ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
+			        : fam == 1 && a->ai_family == AF_INET6
+			        ? (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr
+			        : NULL;
+			char *to = t->addrs[t->n_addrs];
+			int seen = 0;
+
+			if (!in || !inet_ntop(a->ai_family, in, to, RC_ADDR_MAX))
+				continue;
+			for (int k = 0; k < t->n_addrs; k++)
+				seen |= !strcmp(t->addrs[k], to);
+			t->n_addrs += !seen;
+		}
+		qsort(t->addrs[from], (size_t)(t->n_addrs - from), RC_ADDR_MAX, cmp_addr);
 	}
 	freeaddrinfo(res);
 	if (t->n_addrs == 0) {

@@ -97,14 +97,17 @@ typedef struct rc_target {
  * bounds the connect, while a resolver that is down held one for seconds
  * (getaddrinfo has no timeout).  For a host that waits in an event loop;
  * the name's later changes are then seen only by calling this again.  A
- * unix socket or an address needs none (n_addrs stays 0).  0, or -1 with
+ * unix socket or an address needs none (n_addrs stays 0), nor does a
+ * link-local address with its "%zone", which an address's text loses.
+ * IPv4 addresses come first (as hiredis tries a name's), each family's
+ * sorted: the same list whatever order a resolver answers in.  0, or -1 with
  * "<where>: cannot resolve '<host>': <why>" in err. */
 int rc_resolve(rc_target *t, char *err, size_t n);
 
 typedef struct rc_conn rc_conn;
 
-/* Parse "redis://host[:port][/prefix]" into t (host, port, prefix; the
- * other fields are left as they are).  "rediss://" is refused: hiredis 0.14
+/* Parse "redis://host[:port][/prefix]" into t (host, port, prefix, and
+ * n_addrs 0; the other fields are left as they are).  "rediss://" is refused: hiredis 0.14
  * has no TLS.  0, or -1 with "<url>: <problem>" in err. */
 int rc_parse(const char *url, rc_target *t, char *err, size_t n);
 
