@@ -364,8 +364,12 @@ void ledger_prefetch_at(void *ctx, uint32_t pos)
 {
 	const ledger *l = ctx;
 
-	if (pos < l->n_memo)
+	/* its last byte too: the array is only 16-byte aligned, and every
+	 * other 32-byte entry then spans two lines */
+	if (pos < l->n_memo) {
 		__builtin_prefetch(&l->memo[pos]);
+		__builtin_prefetch((const char *)&l->memo[pos + 1] - 1);
+	}
 }
 
 void ledger_counts_get(const ledger *l, ledger_counts *c)
