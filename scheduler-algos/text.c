@@ -450,10 +450,35 @@ static void flaw_field(char *dst, size_t n, const char *text, const flaw_level *
 	}
 }
 
+/* 2 when a JSON number's text s (len bytes) reads as 0 with a digit other
+ * than 0 before its exponent (1e-400), else 0.  A parser reads it without
+ * a word, and 1e-400 meant 0, a default of its own.  (One past the
+ * largest double reads as infinite, which every reader refuses as "beyond
+ * +-1.8e308".) */
+static int number_range(const char *s, size_t len)
+{
+	char buf[512];
+	double v;
+	size_t k;
+	int nonzero = 0;
+
+	/* Without an exponent it takes 309 digits to pass either end: most
+	 * numbers of a fleet's file are not read twice. */
+	if (len >= sizeof buf || (len < 300 && !memchr(s, 'e', len) && !memchr(s, 'E', len)))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	v = strtod(buf, NULL);
+	for (k = 0; k < len && s[k] != 'e' && s[k] != 'E'; k++)
+		nonzero |= s[k] >= '1' && s[k] <= '9';
+	return v == 0.0 && nonzero ? 2 : 0;
+}
+
 /*
  * The first flaw of a document a parser read whole (NULL when none): a
  * \u0000 in a string (*number 0), or a number JSON does not allow (*number
- * 1 and *end past it), and that value's field in dst: "field 'a.b[2]'",
+ * 1) or that reads as 0 though it is not (number_range's 2), with *end
+ * past it, and that value's field in dst: "field 'a.b[2]'",
  * "the key 'k' of field 'a'", "the key 'k' at the top", or "" (the
  * document is that value, or it lies deeper than NUL_DEPTH).  The walk
  * counts what a tree would hold: each object's key before its value, each
@@ -516,8 +541,12 @@ static const char *flaw_find(char *dst, size_t n, const char *text, size_t len, 
 			    (k < len && text[k] && (is_digit(text[k]) || strchr(".eE+-", text[k])))) {
 				while (k < len && text[k] && (is_digit(text[k]) || strchr(".eE+-", text[k])))
 					k++;
-				flaw_field(dst, n, text, lv, depth, 0, 0, 0);
 				*number = 1;
+			} else {
+				*number = number_range(text + i, k - i);
+			}
+			if (*number) {
+				flaw_field(dst, n, text, lv, depth, 0, 0, 0);
 				*end = k;
 				return text + i;
 			}
@@ -545,8 +574,10 @@ const char *txt_json_flaw(char *dst, size_t n, const char *text, size_t len)
 		size_t k = end - at < sizeof shown - 4 ? end - at : sizeof shown - 4;
 
 		snprintf(shown, sizeof shown, "%.*s%s", (int)k, bad, k < end - at ? "..." : "");
-		snprintf(dst, n, "%s%s%s at byte %zu%s is not a JSON number (no leading zeros, a digit "
-		         "after the point)", field, *field ? ": " : "", shown, at, where);
+		snprintf(dst, n, "%s%s%s at byte %zu%s %s", field, *field ? ": " : "", shown, at, where,
+		         number == 1 ? "is not a JSON number (no leading zeros, a digit after the point)"
+		         : "is nearer 0 than a double holds (below 4.9e-324) and would read as 0: "
+		           "write 0 if 0 is meant");
 	} else {
 		snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s", field,
 		         *field ? ": " : "", at, where);

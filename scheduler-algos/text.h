@@ -90,7 +90,10 @@ int txt_typed_decimal(const char *s, double *out);
  *    cut short is another worker's;
  *  - a number JSON does not allow: "field 'alpha': 01 at byte N is not a
  *    JSON number (no leading zeros, a digit after the point)".  cJSON
- *    reads 01 as 1 and 1. as 1.
+ *    reads 01 as 1 and 1. as 1;
+ *  - a number that is not 0 but reads as 0: "field 'alpha': 1e-400 at
+ *    byte N is nearer 0 than a double holds (...) and would read as 0:
+ *    write 0 if 0 is meant".  cJSON reads it as 0 without a word.
  * "(line L, column C)" follows the byte as above; a key is "the key 'k'
  * of field 'a': ..." (or "... at the top"), shown as written; the field
  * is left out for a document that is that one value or nested past 64

@@ -245,6 +245,20 @@ static void test_config_document(void)
 	CHECK_INT(create("hardware-aware", "{\"weights\": {\"compute\": 1.e-1}}"), LBS_ECONFIG);
 	CHECK_STR(err, "scheduler 'hardware-aware': config: field 'weights.compute': 1.e-1 at byte 24 "
 	               "is not a JSON number (no leading zeros, a digit after the point)");
+	/* ... and one that is not 0 but reads as 0 (a weight of 1e-400
+	 * turned into none at all); one past the largest double is each
+	 * field's "beyond +-1.8e308" */
+	CHECK_INT(create("hardware-aware", "{\"weights\": {\"energy\": 1e-400}}"), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'hardware-aware': config: field 'weights.energy': 1e-400 at byte "
+	               "23 is nearer 0 than a double holds (below 4.9e-324) and would read as 0: "
+	               "write 0 if 0 is meant");
+	CHECK_INT(create("round-robin", "{\"load_ceiling\": -2.5E+400}"), LBS_ECONFIG);
+	CHECK_STR(err, "scheduler 'round-robin': config field 'load_ceiling': must be a number in "
+	               "0..1, got -inf");
+	/* 0 written small, and a number small but held, are numbers */
+	CHECK_INT(create("round-robin", "{\"load_ceiling\": 0.5, \"x\": 0e-400}"), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "'x'");
+	CHECK_INT(create("hardware-aware", "{\"weights\": {\"energy\": 1e-320}}"), LBS_OK);
 	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round-robin\", "
 	                 "\"weight\": -01.5}]}"), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config: field 'children[0].weight': -01.5 at byte");
