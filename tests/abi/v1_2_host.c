@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #define HOST_NAME "v1.2 host"
 #include "abi_host.h"
@@ -43,7 +44,7 @@ static lbs_status call(fleet_fn fn, const char *config, char *err, size_t errlen
 static void fleet_extension(const lbs_plugin_entry *e, const char *store_dir)
 {
 	const lbs_ext_fleet *ext = NULL;
-	char config[1024], expect[128], err[512];
+	char config[1024], expect[640], err[512];
 	int port = closed_port();
 
 	CHECK(LBS_HAS_FIELD(e, lbs_plugin_entry, get_extension) && e->get_extension);
@@ -77,6 +78,26 @@ static void fleet_extension(const lbs_plugin_entry *e, const char *store_dir)
 	         port);
 	CHECK_INT(call(ext->sync, config, err, sizeof err), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'store.path': required");
+
+	/* LBS_EIO: a store that is not there has nothing to sync, and sync
+	 * makes none (a typo in its path made an empty one) */
+	snprintf(config, sizeof config,
+	         "{\"store\": {\"path\": \"%s/none\", \"fleet\": {\"address\": \"127.0.0.1:%d\","
+	         " \"timeout_ms\": 500}}}",
+	         store_dir, port);
+	CHECK_INT(call(ext->sync, config, err, sizeof err), LBS_EIO);
+	snprintf(expect, sizeof expect, "store '%s/none': no such directory", store_dir);
+	CHECK_CONTAINS(err, expect);
+	{
+		char none[600];
+		struct stat st;
+
+		snprintf(none, sizeof none, "%s/none", store_dir);
+		CHECK(stat(none, &st) != 0);
+	}
+	snprintf(config, sizeof config,
+	         "{\"store\": {\"fleet\": {\"address\": \"127.0.0.1:%d\", \"timeout_ms\": 500}}}",
+	         port);
 
 	/* LBS_EIO: the Redis does not answer; err names it.  The totals need
 	 * no store; sync opens the one at store.path first. */
@@ -143,8 +164,9 @@ int main(void)
 		return 1;
 	if (!(e = open_plugin(&so)))
 		return check_done("test_abi_v1_2_host");
-	fleet_extension(e, store_dir);
+	/* fleet_down's scheduler makes the store the sync then needs */
 	fleet_down(e, store_dir);
+	fleet_extension(e, store_dir);
 	e->deinit();
 	dlclose(so);
 	remove_dir(store_dir);
