@@ -319,11 +319,19 @@ static int one_edit(const char *a, const char *b)
 	        name_eq(a + i + 2, b + i + 2));
 }
 
+/* Software a worker lists that is one edit from a backend's name and no
+ * typo of it: OpenCV and OpenGL (opencl), RAPIDS' cuDF (cuda), TorchX
+ * (torch).  Said as typos, every worker of a vision fleet warned. */
+static const char *const not_typos[] = {"opencv", "opengl", "cudf", "torchx"};
+
 const char *tax_backend_near(const char *name)
 {
 	/* three letters ("mpi", "jax") are one edit from too many others */
 	if (!name || strlen(name) < 4 || tax_backend_parse(name))
 		return NULL;
+	for (size_t i = 0; i < COUNT(not_typos); i++)
+		if (name_eq(name, not_typos[i]))
+			return NULL;
 	for (size_t i = 0; i < COUNT(backend_names); i++)
 		if (backend_names[i] && strlen(backend_names[i]) >= 4 &&
 		    one_edit(name, backend_names[i]))

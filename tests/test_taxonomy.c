@@ -240,6 +240,12 @@ static void test_backend_near(void)
 	CHECK(tax_backend_near("jax") == NULL);
 	CHECK(tax_backend_near("mpi") == NULL);
 	CHECK(tax_backend_near("cudnn") == NULL);
+	/* software one edit from a backend, and no typo of it */
+	CHECK(tax_backend_near("opencv") == NULL);
+	CHECK(tax_backend_near("OpenGL") == NULL);
+	CHECK(tax_backend_near("cudf") == NULL);
+	CHECK(tax_backend_near("torchx") == NULL);
+	CHECK_STR(tax_backend_near("opencll"), "opencl");
 	CHECK(tax_backend_near("") == NULL);
 	CHECK(tax_backend_near(NULL) == NULL);
 }
