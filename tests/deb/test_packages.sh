@@ -260,7 +260,8 @@ if [ $? = 0 ]; then ok; else bad "dpkg -i lbsched failed"; tail -20 "$tmp/replug
 has "$tmp/replug.log" "Processing triggers for libnginx-mod-http-upstream-lbsched"
 # The postinst as dpkg runs it for that trigger, with an invoke-rc.d that
 # logs what it is asked: nginx running (status 0), its upgrade's status
-# STUB_UPGRADE (0 when unset), its restart's STUB_RESTART.
+# STUB_UPGRADE (0 when unset), its restart's STUB_RESTART; and an nginx
+# whose -t answers STUB_TEST.
 mkdir -p "$tmp/stub"
 cat >"$tmp/stub/invoke-rc.d" <<'EOF'
 #!/bin/sh
@@ -272,7 +273,12 @@ case "$*" in
 esac
 exit 0
 EOF
-chmod 755 "$tmp/stub/invoke-rc.d"
+cat >"$tmp/stub/nginx" <<'EOF'
+#!/bin/sh
+echo "nginx $*" >>"$STUB_LOG"
+exit "${STUB_TEST:-0}"
+EOF
+chmod 755 "$tmp/stub/invoke-rc.d" "$tmp/stub/nginx"
 postinst=/var/lib/dpkg/info/libnginx-mod-http-upstream-lbsched.postinst
 # (exit 0 whatever invoke-rc.d answers: a failing postinst fails the
 # package's configuration, and dpkg's run with it)
@@ -282,9 +288,14 @@ renew() {
 	eq "postinst's exit status ($*)" "$?" 0
 }
 renew sh "$postinst" triggered lbsched-plugin-replaced
-eq "triggered: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx upgrade;"
+eq "triggered: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx -t -q;nginx upgrade;"
 renew env STUB_UPGRADE=1 sh "$postinst" triggered lbsched-plugin-replaced
-eq "upgrade failed: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx upgrade;nginx restart;"
+eq "upgrade failed: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx -t -q;nginx upgrade;nginx restart;"
+# a configuration nginx -t refuses: neither, nginx left running (a restart
+# under systemd stopped it, and its ExecStartPre refused to start it)
+renew env STUB_TEST=1 sh "$postinst" triggered lbsched-plugin-replaced
+eq "nginx -t fails: invoke-rc.d calls" "$(tr '\n' ';' <"$tmp/rc.log")" "--quiet nginx status;nginx -t -q;"
+has "$tmp/err" "nginx's configuration fails nginx -t; nginx keeps running on the old plugin"
 renew env STUB_UPGRADE=1 STUB_RESTART=1 sh "$postinst" triggered lbsched-plugin-replaced
 has "$tmp/err" "nginx did not restart; restart it (a reload cannot load the new plugin)"
 renew env STUB_STATUS=3 sh "$postinst" triggered lbsched-plugin-replaced
