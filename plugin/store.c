@@ -109,6 +109,23 @@ typedef struct shared_env {
 
 static pthread_mutex_t envs_mu = PTHREAD_MUTEX_INITIALIZER;
 static shared_env *envs;
+/* This thread holds envs_mu (envs_lock): fork_prepare() must not wait for
+ * it then (store_verify forks under it). */
+static _Thread_local int envs_mine;
+/* fork_prepare() took envs_mu for the fork under way. */
+static int envs_forking;
+
+static void envs_lock(void)
+{
+	pthread_mutex_lock(&envs_mu);
+	envs_mine = 1;
+}
+
+static void envs_unlock(void)
+{
+	envs_mine = 0;
+	pthread_mutex_unlock(&envs_mu);
+}
 
 struct store {
 	store_opts o;
@@ -132,7 +149,7 @@ struct store {
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 	pthread_t thread;
-	int thread_started, stop, flush_now, failed;
+	int thread_started, stop;
 	pending *q, *batch;               /* ring of cap; the flusher's copy */
 	uint32_t head, len, cap, batch_cap;
 	uint32_t held;                    /* batch[0..held) failed to commit: retried */
@@ -225,14 +242,35 @@ static void adopt_map_size(store *s);
 static _Atomic unsigned long forks;
 static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
 
+/* A fork waits for envs_mu, so that the child has it free and the list
+ * whole: a flusher holds it through an affinity commit, and a child forked
+ * then hung at its first store's open, on any directory (a host that
+ * forks workers and creates instances in them, as STORE.md tells it to). */
+static void fork_prepare(void)
+{
+	if (!envs_mine) {
+		pthread_mutex_lock(&envs_mu);
+		envs_forking = 1;
+	}
+}
+
+static void fork_parent(void)
+{
+	if (envs_forking) {
+		envs_forking = 0;
+		pthread_mutex_unlock(&envs_mu);
+	}
+}
+
 static void forked_child(void)
 {
 	atomic_fetch_add_explicit(&forks, 1, memory_order_relaxed);
+	fork_parent(); /* the forking thread is the child's one: its unlock */
 }
 
 static void count_forks(void)
 {
-	pthread_atfork(NULL, NULL, forked_child);
+	pthread_atfork(fork_prepare, fork_parent, forked_child);
 }
 
 /*
@@ -1141,7 +1179,6 @@ static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *
 	atomic_fetch_add(&s->failed_commits, 1);
 	atomic_fetch_add(&s->lost, n);
 	s->held = 0;
-	s->failed = 1;
 	s->done_seq += n;
 	pthread_cond_broadcast(&s->done);
 }
@@ -1172,7 +1209,7 @@ static void *flusher(void *arg)
 				;
 			n = s->held;
 		} else if (!s->len || (s->len < s->o.batch_count && s->len < s->o.queue_max &&
-		                       age < s->o.batch_ms && !s->flush_now && !s->stop)) {
+		                       age < s->o.batch_ms && !s->stop)) {
 			/* Waiting for more, but never with a full queue,
 			 * whatever batch_count says: report() waits only
 			 * block_ms for room. */
@@ -1210,8 +1247,6 @@ static void *flusher(void *arg)
 				s->batch[i] = s->q[(s->head + i) % s->cap];
 			s->head = (s->head + n) % s->cap;
 			s->len -= n;
-			if (!s->len)
-				s->flush_now = 0;
 			/* A report waiting for room in a full queue has it
 			 * now, not after the disk. */
 			pthread_cond_broadcast(&s->done);
@@ -1393,28 +1428,6 @@ lbs_status store_report(store *s, const lbs_outcome *o)
 		pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
 	return LBS_OK;
-}
-
-lbs_status store_flush(store *s, uint32_t timeout_ms)
-{
-	struct timespec ts;
-	uint64_t target;
-	int failed;
-
-	if (!s->persistent)
-		return LBS_OK;
-	if (forked(s))
-		return LBS_EIO;
-	deadline_in(&ts, timeout_ms);
-	pthread_mutex_lock(&s->mu);
-	target = s->enq_seq;
-	s->flush_now = 1;
-	pthread_cond_signal(&s->work);
-	while (s->done_seq < target && pthread_cond_timedwait(&s->done, &s->mu, &ts) != ETIMEDOUT)
-		;
-	failed = s->done_seq < target || s->failed;
-	pthread_mutex_unlock(&s->mu);
-	return failed ? LBS_EIO : LBS_OK;
 }
 
 void store_counts_get(store *s, store_counts *c)
@@ -1802,7 +1815,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "store '%s': %s", s->path, strerror(errno));
 		return -1;
 	}
-	pthread_mutex_lock(&envs_mu);
+	envs_lock();
 	for (se = envs; se; se = se->next)
 		if (se->dev == st.st_dev && se->ino == st.st_ino && se->forks == atomic_load(&forks))
 			break;
@@ -1813,7 +1826,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	} else if (se && !s->maintenance &&
 	           (f = rule_differs(se, &s->o, s->fleet_on, had, got))) {
 		/* worded under the lock: se may go with its last user */
-		pthread_mutex_unlock(&envs_mu);
+		envs_unlock();
 		snprintf(err, errlen, "store '%s': refused: another scheduler in this process uses "
 		         "it with %s %s, this config gives %s; all must give the same", s->path, f,
 		         had, got);
@@ -1821,7 +1834,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	if (se) {
 		se->refs++;
-		pthread_mutex_unlock(&envs_mu);
+		envs_unlock();
 		s->se = se;
 		s->env = se->env;
 		s->prefs = se->prefs;
@@ -1844,7 +1857,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	se = calloc(1, sizeof *se);
 	if (!se) {
-		pthread_mutex_unlock(&envs_mu);
+		envs_unlock();
 		snprintf(err, errlen, "store '%s': out of memory", s->path);
 		return -1;
 	}
@@ -1929,7 +1942,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->refs = 1;
 	se->next = envs;
 	envs = se;
-	pthread_mutex_unlock(&envs_mu);
+	envs_unlock();
 	return 0;
 fail:
 	if (se->env)
@@ -1938,7 +1951,7 @@ fail:
 	free(se);
 	s->se = NULL;
 	s->env = NULL;
-	pthread_mutex_unlock(&envs_mu);
+	envs_unlock();
 	return -1;
 }
 
@@ -1962,7 +1975,7 @@ static void close_env(store *s)
 
 	if (!se)
 		return;
-	pthread_mutex_lock(&envs_mu);
+	envs_lock();
 	if (--se->refs == 0) {
 		for (pp = &envs; *pp && *pp != se; pp = &(*pp)->next)
 			;
@@ -1979,7 +1992,7 @@ static void close_env(store *s)
 		pthread_rwlock_destroy(&se->resize);
 		free(se);
 	}
-	pthread_mutex_unlock(&envs_mu);
+	envs_unlock();
 	s->se = NULL;
 	s->env = NULL;
 }
@@ -2255,7 +2268,7 @@ static int affinity_begin(store *s, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 {
 	int rc;
 
-	pthread_mutex_lock(&envs_mu);
+	envs_lock();
 	rc = txn_begin(s, flags, txn);
 	if (rc == 0) {
 		rc = mdb_dbi_open(*txn, AFFINITY_DB, flags & MDB_RDONLY ? 0 : MDB_CREATE, dbi);
@@ -2265,14 +2278,14 @@ static int affinity_begin(store *s, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 		}
 	}
 	if (rc)
-		pthread_mutex_unlock(&envs_mu);
+		envs_unlock();
 	return rc;
 }
 
 static void affinity_end(store *s)
 {
 	pthread_rwlock_unlock(&s->se->resize);
-	pthread_mutex_unlock(&envs_mu);
+	envs_unlock();
 }
 
 lbs_status store_affinity_read(store *s, store_affinity_fn fn, void *ctx, char *err,

@@ -168,11 +168,6 @@ lbs_status store_report(store *s, const lbs_outcome *o);
  * Never NULL.  Valid until the next store_view or store_report. */
 const hist_store *store_view(store *s);
 
-/* [any] Wait until everything queued before the call is committed, at most
- * timeout_ms.  LBS_OK, or LBS_EIO on timeout (a failed commit is still
- * being retried) or when outcomes were dropped. */
-lbs_status store_flush(store *s, uint32_t timeout_ms);
-
 /* [any] */
 void store_counts_get(store *s, store_counts *c);
 

@@ -2225,6 +2225,103 @@ static void test_import(void)
 
 /* ===== Two instances on one store in one process ========================== */
 
+/* ===== A fork while a flusher commits ====================================== */
+
+/* An affinity instance whose flusher commits the model -> worker pairs its
+ * selects queue, every refresh_ms (1), under the lock of the process's
+ * stores; and a host that forks meanwhile, each child creating a store of
+ * its own, as STORE.md tells a forking host to.  A child forked while the
+ * flusher held that lock inherited it held, by no thread of its own, and
+ * hung at its first create, on any directory (1 fork in some 300). */
+static pthread_mutex_t fork_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int fork_stop;
+static shim_sched *fork_aff;
+static fleet fork_fleet;
+
+static void *fork_picker(void *arg)
+{
+	(void)arg;
+	for (unsigned long i = 0; !atomic_load(&fork_stop); i++) {
+		char js[96];
+		lbs_workload wl;
+
+		snprintf(js, sizeof js, "{\"test_id\": \"t\", \"model_id\": \"m%lu\"}", i % 50000);
+		/* between picks, so that the child finds no select under way */
+		pthread_mutex_lock(&fork_mu);
+		wl = workload_parse(fork_fleet.arena, js);
+		(void)pick(fork_aff, &wl, &fork_fleet);
+		pthread_mutex_unlock(&fork_mu);
+	}
+	return NULL;
+}
+
+static void test_fork_while_committing(void)
+{
+	const char *base = tmp_dir();
+	const char *a = pathf("%s/fork-affinity", base, NULL);
+	const char *b = pathf("%s/fork-child", base, NULL);
+	char cfg[600], child_cfg[600];
+	int hung = 0, failed = 0, forks = 0;
+	const char *san = getenv("LBS_SANITIZE");
+	pthread_t t;
+
+	/* ThreadSanitizer kills a child of a threaded process that starts a
+	 * thread (the child's store has its flusher) */
+	if (san && strstr(san, "thread")) {
+		printf("SKIP: a fork while a flusher commits: ThreadSanitizer allows no thread in "
+		       "a child of a threaded process\n");
+		return;
+	}
+	snprintf(cfg, sizeof cfg, "{\"store\": {\"path\": \"%s\", \"refresh_ms\": 1}}", a);
+	snprintf(child_cfg, sizeof child_cfg, "{\"store\": {\"path\": \"%s\"}}", b);
+	fork_fleet = fleet_parse("[{\"worker_id\": \"w1\", \"cpu_cores\": 8, \"available_memory\": 16},"
+	                         " {\"worker_id\": \"w2\", \"cpu_cores\": 8, \"available_memory\": 64}]");
+	fork_aff = test_sched("affinity", cfg);
+	atomic_store(&fork_stop, 0);
+	if (pthread_create(&t, NULL, fork_picker, NULL) != 0) {
+		fprintf(stderr, "test fixture broken: pthread_create\n");
+		CHECK(0);
+		return;
+	}
+	for (int i = 0; i < 300 && hung < 1; i++) {
+		struct timespec gap = {0, (long)rnd(2000) * 1000}, tick = {0, 10000000};
+		int status = 0, w = 0;
+		pid_t pid;
+
+		nanosleep(&gap, NULL);
+		pthread_mutex_lock(&fork_mu);
+		pid = fork();
+		if (pid == 0) {
+			char err[1024] = "";
+			shim_sched *c;
+
+			alarm(30);
+			_exit(try_open("hardware-aware", child_cfg, &c, err, sizeof err) == LBS_OK
+			      ? (sched_close(c), 0) : 3);
+		}
+		pthread_mutex_unlock(&fork_mu);
+		if (pid < 0)
+			continue;
+		forks++;
+		for (int k = 0; k < 1000 && (w = waitpid(pid, &status, WNOHANG)) == 0; k++)
+			nanosleep(&tick, NULL);
+		if (w == 0) {
+			hung++;
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			failed++;
+		}
+	}
+	atomic_store(&fork_stop, 1);
+	pthread_join(t, NULL);
+	sched_close(fork_aff);
+	fleet_free(&fork_fleet);
+	CHECK(forks >= 100);
+	CHECK_INT(hung, 0);
+	CHECK_INT(failed, 0);
+}
+
 /*
  * The natural config gives hardware-aware and priority (or a composite's
  * children) the same store.path, so one process opens one directory twice.
@@ -2596,6 +2693,7 @@ int main(void)
 	test_foreign_writes_seen();
 	test_kill_loop();
 	test_two_instances_one_process();
+	test_fork_while_committing();
 	test_latency_survives_restart();
 	test_small_queue();
 	test_file_unwritable();
