@@ -109,23 +109,6 @@ typedef struct shared_env {
 
 static pthread_mutex_t envs_mu = PTHREAD_MUTEX_INITIALIZER;
 static shared_env *envs;
-/* This thread holds envs_mu (envs_lock): fork_prepare() must not wait for
- * it then (store_verify forks under it). */
-static _Thread_local int envs_mine;
-/* fork_prepare() took envs_mu for the fork under way. */
-static int envs_forking;
-
-static void envs_lock(void)
-{
-	pthread_mutex_lock(&envs_mu);
-	envs_mine = 1;
-}
-
-static void envs_unlock(void)
-{
-	envs_mine = 0;
-	pthread_mutex_unlock(&envs_mu);
-}
 
 struct store {
 	store_opts o;
@@ -242,35 +225,28 @@ static void adopt_map_size(store *s);
 static _Atomic unsigned long forks;
 static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
 
-/* A fork waits for envs_mu, so that the child has it free and the list
- * whole: a flusher holds it through an affinity commit, and a child forked
- * then hung at its first store's open, on any directory (a host that
- * forks workers and creates instances in them, as STORE.md tells it to). */
-static void fork_prepare(void)
-{
-	if (!envs_mine) {
-		pthread_mutex_lock(&envs_mu);
-		envs_forking = 1;
-	}
-}
-
-static void fork_parent(void)
-{
-	if (envs_forking) {
-		envs_forking = 0;
-		pthread_mutex_unlock(&envs_mu);
-	}
-}
-
+/*
+ * The child's envs_mu is made anew, free: a thread of the parent may have
+ * held it at the fork (a flusher through an affinity commit, an open
+ * through its verification), and the child then hung at its first store's
+ * open, on any directory (a host that forks workers and creates instances
+ * in them, as STORE.md tells it to).  No thread of the child holds it, and
+ * the list it guards reads whole at any instant (an entry is linked after
+ * it is filled, unlinked before it is freed); the child matches none of
+ * the parent's entries (their fork count).  Not a prepare handler that
+ * waits for it: a fork would wait out a verification, and glibc before
+ * 2.36 holds its own lock through prepare handlers, which store_verify's
+ * fork, taken under envs_mu, then waited for.
+ */
 static void forked_child(void)
 {
 	atomic_fetch_add_explicit(&forks, 1, memory_order_relaxed);
-	fork_parent(); /* the forking thread is the child's one: its unlock */
+	pthread_mutex_init(&envs_mu, NULL);
 }
 
 static void count_forks(void)
 {
-	pthread_atfork(fork_prepare, fork_parent, forked_child);
+	pthread_atfork(NULL, NULL, forked_child);
 }
 
 /*
@@ -1815,7 +1791,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "store '%s': %s", s->path, strerror(errno));
 		return -1;
 	}
-	envs_lock();
+	pthread_mutex_lock(&envs_mu);
 	for (se = envs; se; se = se->next)
 		if (se->dev == st.st_dev && se->ino == st.st_ino && se->forks == atomic_load(&forks))
 			break;
@@ -1826,7 +1802,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	} else if (se && !s->maintenance &&
 	           (f = rule_differs(se, &s->o, s->fleet_on, had, got))) {
 		/* worded under the lock: se may go with its last user */
-		envs_unlock();
+		pthread_mutex_unlock(&envs_mu);
 		snprintf(err, errlen, "store '%s': refused: another scheduler in this process uses "
 		         "it with %s %s, this config gives %s; all must give the same", s->path, f,
 		         had, got);
@@ -1834,7 +1810,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	if (se) {
 		se->refs++;
-		envs_unlock();
+		pthread_mutex_unlock(&envs_mu);
 		s->se = se;
 		s->env = se->env;
 		s->prefs = se->prefs;
@@ -1857,7 +1833,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	}
 	se = calloc(1, sizeof *se);
 	if (!se) {
-		envs_unlock();
+		pthread_mutex_unlock(&envs_mu);
 		snprintf(err, errlen, "store '%s': out of memory", s->path);
 		return -1;
 	}
@@ -1942,7 +1918,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 	se->refs = 1;
 	se->next = envs;
 	envs = se;
-	envs_unlock();
+	pthread_mutex_unlock(&envs_mu);
 	return 0;
 fail:
 	if (se->env)
@@ -1951,7 +1927,7 @@ fail:
 	free(se);
 	s->se = NULL;
 	s->env = NULL;
-	envs_unlock();
+	pthread_mutex_unlock(&envs_mu);
 	return -1;
 }
 
@@ -1975,7 +1951,7 @@ static void close_env(store *s)
 
 	if (!se)
 		return;
-	envs_lock();
+	pthread_mutex_lock(&envs_mu);
 	if (--se->refs == 0) {
 		for (pp = &envs; *pp && *pp != se; pp = &(*pp)->next)
 			;
@@ -1992,7 +1968,7 @@ static void close_env(store *s)
 		pthread_rwlock_destroy(&se->resize);
 		free(se);
 	}
-	envs_unlock();
+	pthread_mutex_unlock(&envs_mu);
 	s->se = NULL;
 	s->env = NULL;
 }
@@ -2268,7 +2244,7 @@ static int affinity_begin(store *s, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 {
 	int rc;
 
-	envs_lock();
+	pthread_mutex_lock(&envs_mu);
 	rc = txn_begin(s, flags, txn);
 	if (rc == 0) {
 		rc = mdb_dbi_open(*txn, AFFINITY_DB, flags & MDB_RDONLY ? 0 : MDB_CREATE, dbi);
@@ -2278,14 +2254,14 @@ static int affinity_begin(store *s, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 		}
 	}
 	if (rc)
-		envs_unlock();
+		pthread_mutex_unlock(&envs_mu);
 	return rc;
 }
 
 static void affinity_end(store *s)
 {
 	pthread_rwlock_unlock(&s->se->resize);
-	envs_unlock();
+	pthread_mutex_unlock(&envs_mu);
 }
 
 lbs_status store_affinity_read(store *s, store_affinity_fn fn, void *ctx, char *err,

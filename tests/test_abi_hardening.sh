@@ -65,7 +65,7 @@ fi
 # section's own symbol has "d").  The compiler's and the sanitizers' own
 # are not ours (libgcc's __cpu_model and __cpu_features2: the CPU's
 # features, for target_clones' resolvers).
-allowed="envs envs_forking envs_mine envs_mu forks forks_once init_count init_lock last_gen n_seen next_seen on_bus scope seen verified_mu"
+allowed="envs envs_mu forks forks_once init_count init_lock last_gen n_seen next_seen on_bus scope seen verified_mu"
 writable=$(objdump -t "$plugin" | awk '$3 == "O" && ($4 == ".data" || $4 == ".bss") {print $6}
 	$2 == "O" && ($3 == ".data" || $3 == ".bss") {print $5}
 	$3 == "O" && ($4 == ".tdata" || $4 == ".tbss") {print $6}
