@@ -457,21 +457,28 @@ static void flaw_field(char *dst, size_t n, const char *text, const flaw_level *
  * +-1.8e308".) */
 static int number_range(const char *s, size_t len)
 {
-	char buf[512];
+	char small[512], *buf = small;
 	double v;
 	size_t k;
 	int nonzero = 0;
 
 	/* Without an exponent it takes 309 digits to pass either end: most
 	 * numbers of a fleet's file are not read twice. */
-	if (len >= sizeof buf || (len < 300 && !memchr(s, 'e', len) && !memchr(s, 'E', len)))
+	if (len < 300 && !memchr(s, 'e', len) && !memchr(s, 'E', len))
+		return 0;
+	for (k = 0; k < len && s[k] != 'e' && s[k] != 'E'; k++)
+		nonzero |= s[k] >= '1' && s[k] <= '9';
+	if (!nonzero)
+		return 0;
+	/* a number of 0. and 600 zeros and a 1 is read whole by cJSON too */
+	if (len >= sizeof small && !(buf = malloc(len + 1)))
 		return 0;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	v = strtod(buf, NULL);
-	for (k = 0; k < len && s[k] != 'e' && s[k] != 'E'; k++)
-		nonzero |= s[k] >= '1' && s[k] <= '9';
-	return v == 0.0 && nonzero ? 2 : 0;
+	if (buf != small)
+		free(buf);
+	return v == 0.0 ? 2 : 0;
 }
 
 /*
@@ -576,8 +583,7 @@ const char *txt_json_flaw(char *dst, size_t n, const char *text, size_t len)
 		snprintf(shown, sizeof shown, "%.*s%s", (int)k, bad, k < end - at ? "..." : "");
 		snprintf(dst, n, "%s%s%s at byte %zu%s %s", field, *field ? ": " : "", shown, at, where,
 		         number == 1 ? "is not a JSON number (no leading zeros, a digit after the point)"
-		         : "is nearer 0 than a double holds (below 4.9e-324) and would read as 0: "
-		           "write 0 if 0 is meant");
+		         : "is so near 0 that a double holds it as 0: write 0 if 0 is meant");
 	} else {
 		snprintf(dst, n, "%s%sa string holds \\u0000 (a NUL character) at byte %zu%s", field,
 		         *field ? ": " : "", at, where);
@@ -590,7 +596,7 @@ int txt_decimal(const char *s, double *out)
 {
 	size_t len = strlen(s), i = 0;
 
-	if (json_number(s, &i, len) != TOK_WHOLE || i != len)
+	if (json_number(s, &i, len) != TOK_WHOLE || i != len || number_range(s, len))
 		return 0;
 	*out = strtod(s, NULL);
 	return 1;
@@ -598,19 +604,26 @@ int txt_decimal(const char *s, double *out)
 
 int txt_typed_decimal(const char *s, double *out)
 {
-	char buf[64];
-	size_t len;
-	int neg;
+	char buf[128];
+	size_t j = 0, mant;
+	const char *p;
 
 	s += *s == '+' && s[1] != '-' && s[1] != '+';
-	neg = *s == '-';
-	len = strlen(s + neg);
-	/* a point alone is no number */
-	if (len + 4 > sizeof buf || !strpbrk(s, "0123456789"))
+	mant = strcspn(s, "eE");
+	/* a point alone, or before an exponent alone, is no number */
+	if (strcspn(s, "0123456789") >= mant)
 		return txt_decimal(s, out);
-	/* "-.5" as "-0.5", "5." as "5.0" */
-	snprintf(buf, sizeof buf, "%s%s%s%s", neg ? "-" : "", s[neg] == '.' ? "0" : "", s + neg,
-	         s[neg + len - 1] == '.' ? "0" : "");
+	/* "-.5" as "-0.5", "5." as "5.0", "5.e3" as "5.0e3" */
+	for (p = s; *p; p++) {
+		if (j + 3 >= sizeof buf)
+			return txt_decimal(s, out);
+		if (*p == '.' && (p == s || p[-1] == '-'))
+			buf[j++] = '0';
+		buf[j++] = *p;
+		if (*p == '.' && !is_digit(p[1]))
+			buf[j++] = '0';
+	}
+	buf[j] = '\0';
 	return txt_decimal(buf, out);
 }
 

@@ -71,14 +71,15 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 const char *txt_not_utf8(const char *text, size_t len);
 
 /* The NUL-terminated s as a number written in decimal as JSON writes one
- * (-?digits[.digits][e[+-]digits]): 1 with *out, 0 for anything else.
+ * (-?digits[.digits][e[+-]digits]): 1 with *out, 0 for anything else,
+ * and for a number that is not 0 but reads as 0 (1e-400).
  * strtod also takes "0x10", "inf", "nan" and " 5", which a header, a
  * directive or an option never means. */
 int txt_decimal(const char *s, double *out);
 
 /* txt_decimal() with the forms a person types on a command line as well:
  * a leading '+', and no digit before or after the point (".5", "-.5",
- * "5."), which JSON writes as "0.5" and "5.0". */
+ * "5.", "5.e3"), which JSON writes as "0.5", "5.0" and "5.0e3". */
 int txt_typed_decimal(const char *s, double *out);
 
 /*
@@ -92,8 +93,8 @@ int txt_typed_decimal(const char *s, double *out);
  *    JSON number (no leading zeros, a digit after the point)".  cJSON
  *    reads 01 as 1 and 1. as 1;
  *  - a number that is not 0 but reads as 0: "field 'alpha': 1e-400 at
- *    byte N is nearer 0 than a double holds (...) and would read as 0:
- *    write 0 if 0 is meant".  cJSON reads it as 0 without a word.
+ *    byte N is so near 0 that a double holds it as 0: write 0 if 0 is
+ *    meant".  cJSON reads it as 0 without a word.
  * "(line L, column C)" follows the byte as above; a key is "the key 'k'
  * of field 'a': ..." (or "... at the top"), shown as written; the field
  * is left out for a document that is that one value or nested past 64

@@ -108,9 +108,10 @@ static void test_typed_decimal(void)
 		double v; /* NAN: refused */
 	} cases[] = {
 		{".5", 0.5}, {"5.", 5.0}, {"+.5", 0.5}, {"-.5", -0.5}, {"+2", 2.0}, {"0.25", 0.25},
-		{"1e-1", 0.1}, {".", NAN}, {"-.", NAN}, {"+", NAN}, {"", NAN}, {"++5", NAN},
-		{"+-5", NAN}, {".e1", NAN}, {"0x10", NAN}, {"inf", NAN}, {" 5", NAN}, {"5 ", NAN},
-		{"1..", NAN},
+		{"1e-1", 0.1}, {"5.e3", 5000.0}, {"-.5e3", -500.0}, {".", NAN}, {"-.", NAN},
+		{"+", NAN}, {"", NAN}, {"++5", NAN}, {"+-5", NAN}, {".e1", NAN}, {"0x10", NAN},
+		{"inf", NAN}, {" 5", NAN}, {"5 ", NAN}, {"1..", NAN}, {"5..", NAN}, {"1e5.", NAN},
+		{"1e-400", NAN},
 	};
 
 	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
@@ -250,8 +251,25 @@ static void test_config_document(void)
 	 * field's "beyond +-1.8e308" */
 	CHECK_INT(create("hardware-aware", "{\"weights\": {\"energy\": 1e-400}}"), LBS_ECONFIG);
 	CHECK_STR(err, "scheduler 'hardware-aware': config: field 'weights.energy': 1e-400 at byte "
-	               "23 is nearer 0 than a double holds (below 4.9e-324) and would read as 0: "
-	               "write 0 if 0 is meant");
+	               "23 is so near 0 that a double holds it as 0: write 0 if 0 is meant");
+	{
+		/* cJSON reads a long one whole: 0. then 600 zeros and a 1 */
+		char cfg[700];
+		int used = snprintf(cfg, sizeof cfg, "{\"a\": [1, 0.");
+
+		for (int k = 0; k < 600; k++)
+			cfg[used++] = '0';
+		used += snprintf(cfg + used, sizeof cfg - (size_t)used, "1]}");
+		CHECK(txt_json_flaw(err, sizeof err, cfg, (size_t)used) != NULL);
+		CHECK_CONTAINS(err, "field 'a[1]': 0.0000");
+		CHECK_CONTAINS(err, "is so near 0 that a double holds it as 0");
+		/* denormals are numbers, and 0 however written */
+		{
+			const char *small = "[1e-310, 3e-324, 0e-400, -0.000e-999]";
+
+			CHECK(txt_json_flaw(err, sizeof err, small, strlen(small)) == NULL);
+		}
+	}
 	CHECK_INT(create("round-robin", "{\"load_ceiling\": -2.5E+400}"), LBS_ECONFIG);
 	CHECK_STR(err, "scheduler 'round-robin': config field 'load_ceiling': must be a number in "
 	               "0..1, got -inf");
