@@ -3924,8 +3924,9 @@ ngx_http_upstream_lbsched_cut_short(ngx_peer_connection_t *pc,
 }
 
 
-/* A gRPC answer's grpc-status in the list of headers or trailers, or -1:
- * none, or not a status (one to three digits). */
+/* A gRPC answer's grpc-status in the list of headers or trailers, or -1
+ * for none; one that is no status (not one to three digits) is UNKNOWN,
+ * 2, as gRPC's clients read it. */
 static ngx_int_t
 ngx_http_upstream_lbsched_grpc_in(ngx_list_t *list)
 {
@@ -3948,7 +3949,7 @@ ngx_http_upstream_lbsched_grpc_in(ngx_list_t *list)
             code = h[i].value.len >= 1 && h[i].value.len <= 3
                    ? ngx_atoi(h[i].value.data, h[i].value.len) : NGX_ERROR;
 
-            return code == NGX_ERROR ? -1 : code;
+            return code == NGX_ERROR ? 2 : code;
         }
     }
 

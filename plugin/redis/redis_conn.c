@@ -353,28 +353,27 @@ int rc_resolve(rc_target *t, char *err, size_t n)
 		return -1;
 	}
 	/* IPv4 first, as hiredis 0.14 tries a name's (a Redis bound to
-	 * 127.0.0.1 alone is the usual one); each family sorted, so that a
-	 * resolver that rotates its answers gives the same list each time
-	 * (nginx keys what it read by it). */
+	 * 127.0.0.1 alone is the usual one); each family's sorted before
+	 * RC_ADDRS are kept, so that a resolver that rotates its answers gives
+	 * the same list each time (nginx keys what it read by it). */
 	for (int fam = 0; fam < 2; fam++) {
-		int from = t->n_addrs;
+		char all[32][RC_ADDR_MAX];
+		size_t n_all = 0;
 
-		for (a = res; a && t->n_addrs < RC_ADDRS; a = a->ai_next) {
+		for (a = res; a && n_all < 32; a = a->ai_next) {
 			const void *in = fam == 0 && a->ai_family == AF_INET
 			        ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
 			        : fam == 1 && a->ai_family == AF_INET6
 			        ? (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr
 			        : NULL;
-			char *to = t->addrs[t->n_addrs];
-			int seen = 0;
 
-			if (!in || !inet_ntop(a->ai_family, in, to, RC_ADDR_MAX))
-				continue;
-			for (int k = 0; k < t->n_addrs; k++)
-				seen |= !strcmp(t->addrs[k], to);
-			t->n_addrs += !seen;
+			if (in && inet_ntop(a->ai_family, in, all[n_all], RC_ADDR_MAX))
+				n_all++;
 		}
-		qsort(t->addrs[from], (size_t)(t->n_addrs - from), RC_ADDR_MAX, cmp_addr);
+		qsort(all, n_all, RC_ADDR_MAX, cmp_addr);
+		for (size_t k = 0; k < n_all && t->n_addrs < RC_ADDRS; k++)
+			if (!t->n_addrs || strcmp(t->addrs[t->n_addrs - 1], all[k]))
+				memcpy(t->addrs[t->n_addrs++], all[k], RC_ADDR_MAX);
 	}
 	freeaddrinfo(res);
 	if (t->n_addrs == 0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """grpc_server.py PORT CODE [only]: a gRPC server over cleartext HTTP/2 on
-127.0.0.1:PORT that answers every call with grpc-status CODE: status 200,
+127.0.0.1:PORT that answers every call with grpc-status CODE (any text,
+as a broken server may send one): status 200,
 one empty message and CODE in the trailers; with "only", CODE in the one
 header block of a trailers-only answer (how gRPC sends an error with no
 message).  Enough of HTTP/2 for nginx's grpc_pass (RFC 9113): the
@@ -39,7 +40,7 @@ def read_exact(conn, n):
 
 def answer(conn, stream, code, only):
     head = b"\x88" + literal(b"content-type", b"application/grpc")  # :status 200
-    status = literal(b"grpc-status", str(code).encode()) + \
+    status = literal(b"grpc-status", code.encode()) + \
         literal(b"grpc-message", b"test")
     if only:
         conn.sendall(frame(HEADERS, END_HEADERS | END_STREAM, stream, head + status))
@@ -71,7 +72,7 @@ def serve(conn, code, only):
 
 
 def main():
-    port, code = int(sys.argv[1]), int(sys.argv[2])
+    port, code = int(sys.argv[1]), sys.argv[2]
     only = len(sys.argv) > 3 and sys.argv[3] == "only"
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

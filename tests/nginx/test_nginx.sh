@@ -758,15 +758,16 @@ python3 "$tmp/ka.py" "$P_UPG" upgrade & kapids="$kapids $!"
 python3 "$tmp/ka.py" "$P_BIG" big & kapids="$kapids $!"
 # gRPC servers (grpc_pass): grpc-status 13 (INTERNAL) and 4 (DEADLINE_EXCEEDED)
 # in the trailers after a message, 14 (UNAVAILABLE) in a trailers-only
-# answer, 5 (NOT_FOUND, the caller's), 0 (OK) and 42 (no code: UNKNOWN)
+# answer, 5 (NOT_FOUND, the caller's), 0 (OK), 42 and x (no code: UNKNOWN)
 P_GR13=$(free_port) P_GR4=$(free_port) P_GR14=$(free_port) P_GR5=$(free_port) P_GR0=$(free_port) P_GF=$(free_port)
 python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR13" 13 & kapids="$kapids $!"
 python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR4" 4 & kapids="$kapids $!"
 python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR14" 14 only & kapids="$kapids $!"
 python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR5" 5 & kapids="$kapids $!"
 python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR0" 0 & kapids="$kapids $!"
-P_GR42=$(free_port)
+P_GR42=$(free_port) P_GRX=$(free_port)
 python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GR42" 42 & kapids="$kapids $!"
+python3 "$LBS_SRCDIR/tests/nginx/grpc_server.py" "$P_GRX" x & kapids="$kapids $!"
 for p in $P_K500 $P_KSLOW $P_KCLOSE; do
 	until_ok 20 answers http://127.0.0.1:$p/ || die "a keepalive server (port $p) did not start"
 done
@@ -798,6 +799,7 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
   upstream grpc5 { $ka_liar server 127.0.0.1:$P_GR5 max_fails=0; }
   upstream grpc0 { $ka_liar server 127.0.0.1:$P_GR0 max_fails=0; }
   upstream grpc42 { $ka_liar server 127.0.0.1:$P_GR42 max_fails=0; }
+  upstream grpcx { $ka_liar server 127.0.0.1:$P_GRX max_fails=0; }
   server {
     listen 127.0.0.1:$P_GF http2;
     location /grpc13/ { grpc_pass grpc://grpc13; }
@@ -806,6 +808,7 @@ ka_up="upstream ka500 { $ka_liar server 127.0.0.1:$P_K500 max_fails=0; server 12
     location /grpc5/ { grpc_pass grpc://grpc5; }
     location /grpc0/ { grpc_pass grpc://grpc0; }
     location /grpc42/ { grpc_pass grpc://grpc42; }
+    location /grpcx/ { grpc_pass grpc://grpcx; }
   }
   upstream kalearn {
     lbsched_plugin $plugin;
@@ -898,7 +901,7 @@ tally_is stalled_client "a client too slow for send_timeout is cancelled, not th
 # a gRPC error is status 200 with grpc-status in the trailers (or in the
 # one header block of a trailers-only answer): the server's error a
 # failure, its deadline a timeout, the caller's error and OK successes
-for g in 13 4 14 5 0 42; do
+for g in 13 4 14 5 0 42 x; do
 	ans=$(curl -s -m 5 --http2-prior-knowledge -H "Content-Type: application/grpc" -H "TE: trailers" \
 		--data-binary @/dev/null -D - -o /dev/null "http://127.0.0.1:$P_GF/grpc$g/test.Svc/Call" | tr -d '\r' | grep -c "^grpc-status: $g$")
 	check "the gRPC server's grpc-status $g reached the client" test "$ans" = 1
@@ -909,6 +912,7 @@ tally_is grpc14 "grpc-status 14 (UNAVAILABLE) in a trailers-only answer is a fai
 tally_is grpc5 "grpc-status 5 (NOT_FOUND), the caller's error, is a success as a 404 is" 1 0 0 0 0
 tally_is grpc0 "grpc-status 0 is a success" 1 0 0 0 0
 tally_is grpc42 "grpc-status 42, no code gRPC has, is UNKNOWN, a failure" 0 1 0 0 0
+tally_is grpcx "grpc-status x, no code at all, is UNKNOWN, a failure" 0 1 0 0 0
 # (the store's flusher commits within batch_ms: read until it shows, 20 s)
 ka_learned() {
 	get $U/lbsched_status >"$tmp/kastatus.json" &&
