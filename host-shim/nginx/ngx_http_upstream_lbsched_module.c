@@ -84,6 +84,12 @@
  * follow; one that falls further behind reads every count again. */
 #define LBS_LOG_LEN         1024
 
+/* Worker processes whose share of the counts the zone has room for (see
+ * ngx_http_upstream_lbsched_share): two generations of 64, a reload's old
+ * processes finishing beside the new ones.  A process past them is not
+ * tracked, and says so. */
+#define LBS_SHARES          128
+
 /* Servers a request leaves out by name (tried, or found unusable lately)
  * before the balancer filters the whole upstream instead. */
 #define LBS_EXCLUDE_MAX     32
@@ -123,6 +129,20 @@ typedef struct {
     ngx_atomic_t                      head;   /* changes so far */
     ngx_http_upstream_lbsched_slot_t  slot[LBS_LOG_LEN];
 } ngx_http_upstream_lbsched_log_t;
+
+
+/*
+ * Each worker process's share of the counts, by its slot in nginx's
+ * process table: what it counted and has not released, per server, in
+ * the layout of the counts.  Only that process writes its share.  The
+ * master starts the replacement of a process that died (kill -9, a
+ * crash) in the dead one's slot, and the replacement takes the share it
+ * finds there out of the counts: nothing else would release it.  NULL:
+ * the slot has had no worker process yet.
+ */
+typedef struct {
+    ngx_http_upstream_lbsched_shared_t  *share[NGX_MAX_PROCESSES];
+} ngx_http_upstream_lbsched_shares_t;
 
 
 /* The live fleet as process 0 last read it, after the counts in the zone:
@@ -238,6 +258,8 @@ typedef struct {
     ngx_uint_t                 *suspect;      /* peers found unusable */
     ngx_uint_t                  nsuspect;
     ngx_atomic_uint_t           applied;      /* the log's changes read */
+    ngx_http_upstream_lbsched_shared_t *own;  /* this process's share in
+                                                 the zone, or NULL */
 } ngx_http_upstream_lbsched_srv_conf_t;
 
 
@@ -292,6 +314,8 @@ static void ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
 static ngx_int_t ngx_http_upstream_lbsched_postconf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle);
+static void ngx_http_upstream_lbsched_share(
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, ngx_log_t *log);
 static void ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle);
 static ngx_http_upstream_lbsched_srv_conf_t *ngx_http_upstream_lbsched_conf_at(
     ngx_http_upstream_main_conf_t *umcf, ngx_uint_t i);
@@ -1539,13 +1563,14 @@ ngx_http_upstream_lbsched_trial(ngx_conf_t *cf,
 }
 
 
-/* The in-flight counts and their change log. */
+/* The in-flight counts, their change log and the processes' shares. */
 static size_t
 ngx_http_upstream_lbsched_counts_size(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
     return ngx_align(lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t),
                      sizeof(ngx_atomic_t))
-           + sizeof(ngx_http_upstream_lbsched_log_t);
+           + sizeof(ngx_http_upstream_lbsched_log_t)
+           + sizeof(ngx_http_upstream_lbsched_shares_t);
 }
 
 
@@ -1554,8 +1579,17 @@ ngx_http_upstream_lbsched_changes(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
     return (ngx_http_upstream_lbsched_log_t *)
            ((u_char *) lcf->shm_zone->data
-            + ngx_http_upstream_lbsched_counts_size(lcf)
-            - sizeof(ngx_http_upstream_lbsched_log_t));
+            + ngx_align(lcf->npeers
+                        * sizeof(ngx_http_upstream_lbsched_shared_t),
+                        sizeof(ngx_atomic_t)));
+}
+
+
+static ngx_http_upstream_lbsched_shares_t *
+ngx_http_upstream_lbsched_shares(ngx_http_upstream_lbsched_srv_conf_t *lcf)
+{
+    return (ngx_http_upstream_lbsched_shares_t *)
+           (ngx_http_upstream_lbsched_changes(lcf) + 1);
 }
 
 
@@ -1685,6 +1719,12 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
                         + FLEET_REDIS_TEXT_EXTRA;
         payload += sizeof(ngx_http_upstream_lbsched_live_t) + lcf->live_cap;
     }
+
+    /* the processes' shares, made as processes start: each whole pages
+     * of the slab's (or a chunk of one) */
+    payload += LBS_SHARES
+               * ngx_align(lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t),
+                           ngx_pagesize);
 
     /* The slab pool's header, slot lists and the padding to its first
      * page fit in the 8 pages nginx's own zones keep spare, but each page
@@ -3080,6 +3120,8 @@ ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle)
                           LBS_LOG_DRAIN_MS);
         }
 
+        ngx_http_upstream_lbsched_share(lcf, cycle->log);
+
         err[0] = '\0';
         seeded = ngx_http_upstream_lbsched_seeded(lcf);
         rc = sched_open(lcf->host, lcf->plugin_z, lcf->scheduler_z,
@@ -3294,6 +3336,125 @@ ngx_http_upstream_lbsched_changed(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     slot->peer = i;
     ngx_memory_barrier();
     slot->seq = seq + 1;
+}
+
+
+/*
+ * Count (d 1) or release (d -1) a request on server i, of ms milliseconds
+ * when sized, in the zone and in this process's share.  The count rises
+ * before the share and the share falls before the count: a process killed
+ * between the two leaves one request counted at most, and its replacement
+ * never takes back more than the process had counted.
+ */
+static void
+ngx_http_upstream_lbsched_hold(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_uint_t i, ngx_flag_t sized, ngx_atomic_uint_t ms, ngx_atomic_int_t d)
+{
+    ngx_http_upstream_lbsched_shared_t  *sh, *own;
+
+    sh = (ngx_http_upstream_lbsched_shared_t *) lcf->shm_zone->data + i;
+    own = lcf->own ? lcf->own + i : NULL;
+
+    if (own && d < 0) {
+        own->inflight--;
+        own->sized -= sized ? 1 : 0;
+        own->work_ms -= sized ? ms : 0;
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->inflight, d);
+    if (sized) {
+        (void) ngx_atomic_fetch_add(&sh->sized, d);
+        (void) ngx_atomic_fetch_add(&sh->work_ms, d * (ngx_atomic_int_t) ms);
+    }
+
+    if (own && d > 0) {
+        own->inflight++;
+        own->sized += sized ? 1 : 0;
+        own->work_ms += sized ? ms : 0;
+    }
+
+    ngx_http_upstream_lbsched_changed(lcf, i);
+}
+
+
+/*
+ * Find this worker process's share of upstream lcf's counts: its slot's,
+ * made at the slot's first process.  One left with requests in it is a
+ * predecessor's in the slot that died with them in flight (the master
+ * starts a killed or crashed process's replacement in its slot): they are
+ * taken out of the counts, where nothing else would ever release them and
+ * their servers looked busy until nginx restarted.
+ */
+static void
+ngx_http_upstream_lbsched_share(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_log_t *log)
+{
+    ngx_http_upstream_lbsched_shared_t  *own, *sh;
+    ngx_http_upstream_lbsched_shares_t  *shares;
+    ngx_slab_pool_t                     *shpool;
+    ngx_atomic_uint_t                    n;
+    ngx_uint_t                           k;
+
+    if (ngx_process_slot < 0 || ngx_process_slot >= NGX_MAX_PROCESSES) {
+        return;
+    }
+
+    shares = ngx_http_upstream_lbsched_shares(lcf);
+    shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    own = shares->share[ngx_process_slot];
+    if (own == NULL) {
+        own = ngx_slab_alloc_locked(shpool,
+                    lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t));
+        if (own != NULL) {
+            ngx_memzero(own,
+                    lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t));
+            shares->share[ngx_process_slot] = own;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (own == NULL) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "lbsched: upstream \"%V\": shared zone \"%V\" has room "
+                      "for the work in flight of %d worker processes, and "
+                      "this one is past them: should it die in the middle "
+                      "of requests, their servers stay counted busy until "
+                      "nginx restarts", &lcf->name, &lcf->shm_zone->shm.name,
+                      LBS_SHARES);
+        return;
+    }
+
+    sh = lcf->shm_zone->data;
+    n = 0;
+
+    for (k = 0; k < lcf->npeers; k++) {
+        if (own[k].inflight == 0 && own[k].sized == 0 && own[k].work_ms == 0) {
+            continue;
+        }
+
+        n += own[k].inflight;
+        (void) ngx_atomic_fetch_add(&sh[k].inflight,
+                                    -(ngx_atomic_int_t) own[k].inflight);
+        (void) ngx_atomic_fetch_add(&sh[k].sized,
+                                    -(ngx_atomic_int_t) own[k].sized);
+        (void) ngx_atomic_fetch_add(&sh[k].work_ms,
+                                    -(ngx_atomic_int_t) own[k].work_ms);
+        ngx_memzero(&own[k], sizeof(own[k]));
+        ngx_http_upstream_lbsched_changed(lcf, k);
+    }
+
+    if (n) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "lbsched: upstream \"%V\": released %uA requests a "
+                      "worker process left in flight when it died",
+                      &lcf->name, n);
+    }
+
+    lcf->own = own;
 }
 
 
@@ -3765,7 +3926,6 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
     ngx_http_upstream_rr_peer_data_t       *rrp = &dp->rrp;
     ngx_http_upstream_rr_peers_t           *peers = rrp->peers;
     ngx_http_upstream_rr_peer_t            *best;
-    ngx_http_upstream_lbsched_shared_t     *sh;
     ngx_uint_t                              i;
     ngx_int_t                               rc;
     uintptr_t                               m;
@@ -3844,17 +4004,11 @@ ngx_http_upstream_get_lbsched_peer(ngx_peer_connection_t *pc, void *data)
 
     best->conns++;
 
-    sh = (ngx_http_upstream_lbsched_shared_t *) lcf->shm_zone->data + i;
     dp->held = i;
-    dp->held_ms = 0;
-    (void) ngx_atomic_fetch_add(&sh->inflight, 1);
-    if (dp->wl.est_duration_s > 0) {
-        dp->held_ms = (ngx_atomic_uint_t) (dp->wl.est_duration_s * 1000.0);
-        (void) ngx_atomic_fetch_add(&sh->sized, 1);
-        (void) ngx_atomic_fetch_add(&sh->work_ms,
-                                    (ngx_atomic_int_t) dp->held_ms);
-    }
-    ngx_http_upstream_lbsched_changed(lcf, i);
+    dp->held_ms = dp->wl.est_duration_s > 0
+                  ? (ngx_atomic_uint_t) (dp->wl.est_duration_s * 1000.0) : 0;
+    ngx_http_upstream_lbsched_hold(lcf, i, dp->wl.est_duration_s > 0,
+                                   dp->held_ms, 1);
 
     rrp->current = best;
 
@@ -4005,7 +4159,6 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     ngx_int_t                               grpc;
     lbs_outcome                             o;
     lbs_status                              st;
-    ngx_http_upstream_lbsched_shared_t     *sh;
 
     timedout = pc->connection
                && (pc->connection->read->timedout
@@ -4025,15 +4178,9 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
     }
 
     if (dp->held != LBS_NGX_NO_PEER) {
-        sh = (ngx_http_upstream_lbsched_shared_t *) lcf->shm_zone->data
-             + dp->held;
-        (void) ngx_atomic_fetch_add(&sh->inflight, -1);
-        if (dp->wl.est_duration_s > 0) {
-            (void) ngx_atomic_fetch_add(&sh->sized, -1);
-            (void) ngx_atomic_fetch_add(&sh->work_ms,
-                                        -(ngx_atomic_int_t) dp->held_ms);
-        }
-        ngx_http_upstream_lbsched_changed(lcf, dp->held);
+        ngx_http_upstream_lbsched_hold(lcf, dp->held,
+                                       dp->wl.est_duration_s > 0,
+                                       dp->held_ms, -1);
         dp->held = LBS_NGX_NO_PEER;
     }
 

@@ -1134,6 +1134,32 @@ check "... and the held request was served by A ($(cat "$tmp/held.out"))" test "
 none_in_flight() { seen=$(inflight); [ "$seen" = "[0, 0]" ]; }
 until_ok 20 none_in_flight
 check "... after which nothing is in flight ($seen)" test "$seen" = "[0, 0]"
+# The process holding A's 3 killed (kill -9): nothing frees its requests,
+# and A looked busy to every process until nginx restarted.  The master
+# starts its replacement in its slot, which releases them.
+rm -f "$tmp/release"
+$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
+heldcurl=$!
+until_ok 20 held_on_a
+# the worker processes with a connection to A
+holder=$(ss -Htnp state established "( dport = :$P_HA )" | grep -o 'pid=[0-9]*' | sort -u | cut -d= -f2)
+check "one worker process holds A's 3 again ($seen; $(echo $holder))" test "$seen" = 3 -a "$(wc -w <<<"$holder")" = 1
+notices=$(grep -c "released .* requests a worker process left in flight" "$run/error.log")
+kill -9 $holder
+wait $heldcurl
+until_ok 20 none_in_flight
+check "... killed, its replacement releases them ($seen)" test "$seen" = "[0, 0]"
+check "... and says so" test "$(grep -c 'lbsched: upstream "holdup": released 3 requests a worker process left in flight when it died' "$run/error.log")" = $((notices + 1))
+# the replacement counts its own in the share it took over: one more
+# hold, from whichever process takes it, and its release, lands on 0
+$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
+heldcurl=$!
+until_ok 20 held_on_a
+check "... a new hold after it counts 3 on A ($seen)" test "$seen" = 3
+touch "$tmp/release"
+wait $heldcurl
+until_ok 20 none_in_flight
+check "... and its release leaves nothing in flight ($seen)" test "$seen" = "[0, 0]"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
 kill $holdpids 2>/dev/null; holdpids=
