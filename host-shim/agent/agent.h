@@ -20,6 +20,7 @@
 #define AG_MAX_BROWSERS 8
 /* The longest a browser's `--version` is waited for (browsers.c). */
 #define AG_VERSION_WAIT_MS 5000
+#define AG_FIRST_SAMPLE_S 1.0 /* run's first sample, at most this after the start */
 #define AG_MAX_NUMA 64
 #define AG_MAX_RECORD (64u << 10) /* the published document, in bytes */
 

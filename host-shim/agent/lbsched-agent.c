@@ -515,8 +515,14 @@ static int cmd_run(const ag_env *env, const opts *o)
 	ag_live_gpus(&lv, c, nv, rocm);
 	live = 1;
 	double next = now_s(), detected = next;
+	/* The first sample of `run` comes within AG_FIRST_SAMPLE_S (time
+	 * enough for a CPU figure): a start or a restart with --interval 3600
+	 * left the worker out of the fleet for an hour.  --once is cron's, and
+	 * samples over the interval it was given. */
+	double wait = o->once ? o->interval : fmin(o->interval, AG_FIRST_SAMPLE_S);
 	for (;;) {
-		next += o->interval;
+		next += wait;
+		wait = o->interval;
 		sleep_until(next);
 		if (stop) {
 			/* --once promised a sample: stopped before it, it says so */

@@ -598,6 +598,17 @@ pid=$!
 ended_within "$pid" 200 && eq "a SIGTERM just before the wait stops it" "$ended_rc" 0 ||
 	bad "a SIGTERM that came just before the wait was lost for the interval"
 lines "$tmp/gap.err" 0
+# run's first sample does not wait for the interval: a start or a restart
+# with --interval 3600 left the worker out of the fleet for an hour
+rm -f "$tmp/first.json"
+env PATH="$nobrowser" "$agent" run --root "$n" --file "$tmp/first.json" --interval 3600 2>"$tmp/first.err" &
+pid=$!
+first_written() { [ -s "$tmp/first.json" ]; }
+until_ok 20 first_written && ok || bad "run --interval 3600 published nothing in its first 20 s"
+kill "$pid"
+ended_within "$pid" 100 && eq "run --interval 3600 stopped after its first sample" "$ended_rc" 0 ||
+	bad "SIGTERM did not stop run --interval 3600"
+lines "$tmp/first.err" 0
 # ... and under nohup, which asked to outlive the terminal, it keeps going.
 # The HUP goes only to the agent itself: while nohup has not yet set SIGHUP
 # ignored and exec'd, it would kill nohup.  Its file appearing is the sign.
