@@ -129,12 +129,24 @@ typedef struct ag_browser {
 	char name[24], version[48];
 } ag_browser;
 
+/* A cgroup's path in /proc/self/cgroup, at most (Kubernetes' run near 200
+ * bytes); a longer one is not followed. */
+#define AG_CG_PATH 512
+
+/* cgroup.c's: a container's memory limit */
+typedef struct ag_cgmem {
+	uint64_t limit;          /* bytes; 0: none below the machine's memory */
+	char dir[AG_CG_PATH + 32]; /* the limiting cgroup's directory */
+	int v2;                  /* cgroup v2 (memory.max), else v1 */
+} ag_cgmem;
+
 typedef struct ag_caps {
 	char id[AG_NAME], host[AG_NAME];
 	char arch[24], vendor[24], model[AG_NAME];
 	unsigned cores, threads, sockets, numa;
 	double clock_mhz;                 /* < 0: unknown */
 	uint64_t mem_kb, numa_kb[AG_MAX_NUMA];
+	ag_cgmem cg;                      /* a limit below mem_kb, or none */
 	unsigned feats;                   /* AG_F_* */
 	char isa[512];                    /* the notable flags, space separated */
 	ag_cache caches[AG_MAX_CACHES];

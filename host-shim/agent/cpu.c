@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 
 #include "agent.h"
+#include "cgroup.h"
 #include "file.h"
 #include "taxonomy.h"
 #include "text.h"
@@ -218,6 +219,7 @@ static void memory(const ag_env *env, ag_caps *c)
 	char *end;
 
 	c->mem_kb = 0;
+	memset(&c->cg, 0, sizeof c->cg);
 	if (ag_read(env, "/proc/meminfo", b, sizeof b) <= 0) {
 		for (size_t i = 0; i < 3; i++)
 			ag_why(env, fields[i], "none: /proc/meminfo cannot be read");
@@ -238,9 +240,17 @@ static void memory(const ag_env *env, ag_caps *c)
 		ag_why(env, "hardware_specs.total_memory_kb", "/proc/meminfo MemTotal");
 		ag_why(env, "hardware_specs.total_memory_gb",
 		       "/proc/meminfo MemTotal / 1048576, 2 decimals");
-		ag_why(env, "available_memory",
-		       "/proc/meminfo MemTotal in GB: what the worker offers; "
-		       "what is free now is load.memory_utilization");
+		if (kb <= UINT64_MAX / 1024 && ag_cgroup_memory(env, kb * 1024, &c->cg))
+			ag_why(env, "available_memory",
+			       "%s/%s in GB: the limit of the cgroup the agent runs in, "
+			       "below /proc/meminfo MemTotal; what is free now is "
+			       "load.memory_utilization, of that limit", c->cg.dir,
+			       c->cg.v2 ? "memory.max" : "memory.limit_in_bytes");
+		else
+			ag_why(env, "available_memory",
+			       "/proc/meminfo MemTotal in GB (no cgroup memory limit below "
+			       "it): what the worker offers; what is free now is "
+			       "load.memory_utilization");
 		return;
 	}
 	snprintf(shown, sizeof shown, "%.*s", (int)strcspn(p, "\n"), p);

@@ -512,7 +512,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 		goto out;
 	}
 	ag_live_init(&lv, env);
-	ag_live_gpus(&lv, c, nv, rocm);
+	ag_live_detected(&lv, c, nv, rocm);
 	live = 1;
 	double next = now_s(), detected = next;
 	/* The first sample of `run` comes within AG_FIRST_SAMPLE_S (time
@@ -546,7 +546,7 @@ static int cmd_run(const ag_env *env, const opts *o)
 			if (detect(env, id, c, &nv, &rocm) == 0 && (fresh = ag_record(c))) {
 				cJSON_Delete(record);
 				record = fresh;
-				ag_live_gpus(&lv, c, nv, rocm);
+				ag_live_detected(&lv, c, nv, rocm);
 			}
 			if (!o->id && c->host[0] && strcmp(c->host, host0) &&
 			    strcmp(c->host, host_said)) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "live.h"
 
 #define CLOCK_STEP 0.05  /* a clock change smaller than this is noise */
@@ -220,8 +221,9 @@ void ag_live_init(ag_live *lv, const ag_env *env)
 	proc_stat(env, &lv->busy, &lv->total);
 }
 
-void ag_live_gpus(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm)
+void ag_live_detected(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm)
 {
+	lv->cg = c->cg;
 	lv->nv = nv;
 	lv->rocm = rocm;
 	lv->n_gpus = lv->n_rocm = 0;
@@ -260,7 +262,9 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 		lv->busy = busy;
 		lv->total = total;
 	}
-	o->memory = mem_used_percent(lv->env);
+	/* in a container, of what it may use */
+	o->memory = lv->cg.limit ? ag_cgroup_used_percent(lv->env, &lv->cg)
+	                         : mem_used_percent(lv->env);
 
 	/* NVML's GPUs, then ROCm SMI's */
 	for (unsigned i = 0; i < lv->n_gpus + lv->n_rocm; i++) {

@@ -17,6 +17,7 @@ typedef struct ag_live {
 	unsigned nv_index[AG_MAX_GPUS], n_gpus;    /* NVML's devices sampled */
 	ag_rocm *rocm;     /* may be NULL */
 	unsigned rocm_index[AG_MAX_GPUS], n_rocm;  /* ROCm SMI's */
+	ag_cgmem cg;                    /* the cgroup's memory limit, or none */
 	unsigned long long busy, total; /* /proc/stat at the last sample */
 	double cpu;                     /* the last CPU figure; < 0 none */
 	/* The CPUs' own (cpufreq, sensors or hwmon, /proc/stat), apart from
@@ -32,12 +33,13 @@ typedef struct ag_live {
 
 /* Ready to sample, no GPU yet; the first ag_live_sample measures from here. */
 void ag_live_init(ag_live *lv, const ag_env *env);
-/* The GPUs sampled from now on: those c lists, by the device index NVML or
- * ROCm SMI gave each at detection (a device whose handle failed is not
- * listed, so the positions in c are not the library's indices).  Called
- * after every detection, which may have found NVML, ROCm SMI or GPUs that
- * the previous one did not. */
-void ag_live_gpus(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm);
+/* What a detection found that is sampled from now on: the memory limit
+ * of the agent's cgroup (memory_utilization is of it), and the GPUs c
+ * lists, by the device index NVML or ROCm SMI gave each (a device whose
+ * handle failed is not listed, so the positions in c are not the
+ * library's indices).  Called after every detection, which may have found
+ * NVML, ROCm SMI, GPUs or a limit that the previous one did not. */
+void ag_live_detected(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm);
 void ag_live_sample(ag_live *lv, ag_load *out);
 void ag_live_close(ag_live *lv);
 

@@ -167,7 +167,9 @@ cJSON *ag_record(const ag_caps *c)
 		ag_num(acc, "npu", c->npus, 1, AG_MAX_COUNT);
 		ag_num(acc, "tpu", c->tpus, 1, AG_MAX_COUNT);
 	}
-	ag_num(r, "available_memory", r2(c->mem_kb / 1048576.0), AG_MIN_GB, AG_MAX_GB);
+	ag_num(r, "available_memory",
+	       r2((c->cg.limit ? c->cg.limit / 1024 : c->mem_kb) / 1048576.0), AG_MIN_GB,
+	       AG_MAX_GB);
 	ag_num(r, "cpu_cores", c->cores, 1, AG_MAX_COUNT);
 	ag_num(r, "cpu_threads", c->threads, 1, AG_MAX_COUNT);
 

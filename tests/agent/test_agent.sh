@@ -43,8 +43,13 @@ eq "sockets vs lscpu" "$(jget "$tmp/me.json" 'd["hardware_specs"]["cpu_sockets"]
 	"$(lscpu -p=SOCKET | grep -v '^#' | sort -u | wc -l)"
 memkb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
 eq "memory vs /proc/meminfo" "$(jget "$tmp/me.json" 'd["hardware_specs"]["total_memory_kb"]')" "$memkb"
-eq "memory GB" "$(jget "$tmp/me.json" 'd["available_memory"]')" \
-	"$(python3 -c "print(round($memkb/1048576, 2))")"
+# what the worker offers: MemTotal, or the limit of the cgroup the agent
+# runs in when one is lower (a CI container's), which --explain names
+lim=$(env PATH="$nobrowser" "$agent" detect --explain 2>&1 >/dev/null |
+	sed -n 's|^available_memory: \(/sys/fs/cgroup/[^ ]*\) in GB.*|\1|p')
+eq "memory GB${lim:+ (the limit in $lim)}" "$(jget "$tmp/me.json" 'd["available_memory"]')" \
+	"$(python3 -c 'import sys; v = round(int(sys.argv[1]) / 1073741824, 2); print(int(v) if v == int(v) else v)' \
+		"$(if [ -n "$lim" ]; then cat "$lim"; else echo $((memkb * 1024)); fi)")"
 want=$(awk -F: '/^(flags|Features)/ {print $2; exit}' /proc/cpuinfo | python3 -c '
 import sys
 f = set(sys.stdin.read().split())
@@ -212,6 +217,41 @@ for m in none empty garbage unit; do
 	has "$tmp/err" "available_memory: none: /proc/meminfo"
 done
 has "$tmp/err" "MemTotal '395936760 MB' is not a positive number of kB"
+
+# ---- a container's memory: the worker offers its cgroup's limit (the
+# lowest on its path), not the machine's MemTotal, and its memory use is
+# the cgroup's working set of that limit (it published the node's 377 GB)
+cg() { mkdir -p "$(dirname "$tmp/cg/$1")" && printf '%s\n' "$2" >"$tmp/cg/$1"; }
+rm -rf "$tmp/cg" && cp -r "$x" "$tmp/cg"
+cg proc/self/cgroup "0::/kubepods/pod1/ctr"
+cg sys/fs/cgroup/kubepods/memory.max 17179869184
+cg sys/fs/cgroup/kubepods/pod1/memory.max 8589934592
+cg sys/fs/cgroup/kubepods/pod1/ctr/memory.max max
+cg sys/fs/cgroup/kubepods/pod1/memory.current 4294967296
+cg sys/fs/cgroup/kubepods/pod1/memory.stat "$(printf 'anon 3221225472\nfile 1073741824\ninactive_file 1073741824')"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/cg" --explain
+eq "cgroup v2: the pod's 8 GiB offered, the machine's memory kept as its spec" \
+	"$(jget "$tmp/out" '[d["available_memory"], d["hardware_specs"]["total_memory_kb"]]')" '[8, 395936760]'
+has "$tmp/err" "available_memory: /sys/fs/cgroup/kubepods/pod1/memory.max in GB: the limit of the cgroup the agent runs in"
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/cg" --file "$tmp/cg.json" --once --interval 0.1
+eq "... its memory use: 4 GiB less 1 GiB of inactive cache, of 8 GiB" \
+	"$(jget "$tmp/cg.json" 'd["workers"][0]["load"]["memory_utilization"]')" 37.5
+# v1 (a hybrid machine lists "0::/" too), in a container without a cgroup
+# namespace: the host's path is not under the container's mount, whose
+# root is its own cgroup
+rm -rf "$tmp/cg/sys/fs/cgroup"
+cg proc/self/cgroup "$(printf '4:memory:/docker/abc\n1:cpu,cpuacct:/docker/abc\n0::/')"
+cg sys/fs/cgroup/memory/memory.limit_in_bytes 2147483648
+cg sys/fs/cgroup/memory/memory.usage_in_bytes 1073741824
+cg sys/fs/cgroup/memory/memory.stat "$(printf 'cache 0\ntotal_inactive_file 0')"
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/cg" --file "$tmp/cg.json" --once --interval 0.1
+eq "cgroup v1: the container's 2 GiB and half of it used" \
+	"$(jget "$tmp/cg.json" '[d["workers"][0]["available_memory"], d["workers"][0]["load"]["memory_utilization"]]')" '[2, 50]'
+# v1's "no limit" is a huge number: the machine's memory, its use from /proc/meminfo
+cg sys/fs/cgroup/memory/memory.limit_in_bytes 9223372036854771712
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/cg" --file "$tmp/cg.json" --once --interval 0.1
+eq "cgroup v1 without a limit: the machine's memory and use" \
+	"$(jget "$tmp/cg.json" '[d["workers"][0]["available_memory"], d["workers"][0]["load"]["memory_utilization"]]')" '[377.59, 4.03]'
 
 # A library named with --nvml, --rocm or their variables that cannot be
 # loaded is a mistake, said at the start; only the default may be absent
