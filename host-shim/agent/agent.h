@@ -140,6 +140,13 @@ typedef struct ag_cgmem {
 	int v2;                  /* cgroup v2 (memory.max), else v1 */
 } ag_cgmem;
 
+/* cgroup.c's: a container's CPU quota */
+typedef struct ag_cgcpu {
+	double cpus;             /* quota / period; 0: none below the CPUs */
+	char level[AG_CG_PATH];  /* the limiting cgroup's path ("" the root) */
+	int v2;
+} ag_cgcpu;
+
 typedef struct ag_caps {
 	char id[AG_NAME], host[AG_NAME];
 	char arch[24], vendor[24], model[AG_NAME];
@@ -147,6 +154,7 @@ typedef struct ag_caps {
 	double clock_mhz;                 /* < 0: unknown */
 	uint64_t mem_kb, numa_kb[AG_MAX_NUMA];
 	ag_cgmem cg;                      /* a limit below mem_kb, or none */
+	ag_cgcpu cgcpu;                   /* a quota below threads, or none */
 	unsigned feats;                   /* AG_F_* */
 	char isa[512];                    /* the notable flags, space separated */
 	ag_cache caches[AG_MAX_CACHES];

@@ -4,6 +4,7 @@
  * vendor from /proc/cpuinfo, memory from /proc/meminfo.
  */
 #include <errno.h>
+#include <math.h>
 #include <hwloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,19 @@ static int topology(const ag_env *env, ag_caps *c, char *err, size_t n)
 	ag_why(env, "cpu_cores", "hwloc: %d Core objects%s", cores,
 	       cores > 0 ? "" : " (none: one per thread)");
 	ag_why(env, "cpu_threads", "hwloc: %d PU objects (hardware threads)", pus);
+	/* A container's quota: the CPUs' time it may use, rounded up, is as
+	 * many threads (and cores) as it can keep busy */
+	if (ag_cgroup_cpus(env, c->threads, &c->cgcpu)) {
+		unsigned cap = (unsigned)ceil(c->cgcpu.cpus);
+
+		c->threads = c->threads < cap ? c->threads : cap;
+		c->cores = c->cores < cap ? c->cores : cap;
+		ag_why(env, "cpu_cores", "at most %u: the CPU quota of the cgroup the agent runs "
+		       "in, %.2f CPUs (/sys/fs/cgroup%s%s/%s), rounded up", cap, c->cgcpu.cpus,
+		       c->cgcpu.v2 ? "" : "/cpu", c->cgcpu.level,
+		       c->cgcpu.v2 ? "cpu.max" : "cpu.cfs_quota_us over cpu.cfs_period_us");
+		ag_why(env, "cpu_threads", "at most %u: the same quota", cap);
+	}
 	ag_why(env, "hardware_specs.cpu_sockets", "hwloc: %d Package objects", pkgs);
 	ag_why(env, "hardware_specs.numa_nodes", "hwloc: %d NUMANode objects, local memory each", numa);
 	ag_why(env, "hardware_specs.cpu_caches",

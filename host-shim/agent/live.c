@@ -200,6 +200,16 @@ static void sensors_conf_error(const char *err, const char *file, int line)
 	ag_warn("libsensors: %s:%d: %s", file ? file : "its configuration", line, err ? err : "?");
 }
 
+/* The quota's cgroup's CPU time now, and when (cg_at -1: unread). */
+static void cg_cpu_mark(ag_live *lv)
+{
+	struct timespec ts;
+
+	lv->cg_used = ag_cgroup_cpu_seconds(lv->env, &lv->cgcpu);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	lv->cg_at = lv->cg_used >= 0 ? (double)ts.tv_sec + ts.tv_nsec / 1e9 : -1;
+}
+
 void ag_live_init(ag_live *lv, const ag_env *env)
 {
 	memset(lv, 0, sizeof *lv);
@@ -207,6 +217,7 @@ void ag_live_init(ag_live *lv, const ag_env *env)
 	lv->clock_ratio = -1;
 	lv->temperature = -1;
 	lv->cpu = -1;
+	lv->cg_at = -1;
 	lv->n_cpus = ag_cpus_present(env);
 	/* libsensors reads this machine's /sys only; a recorded tree is read
 	 * by hwmon() instead */
@@ -224,6 +235,12 @@ void ag_live_init(ag_live *lv, const ag_env *env)
 void ag_live_detected(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm)
 {
 	lv->cg = c->cg;
+	/* a quota found (or changed) is measured from now, as /proc/stat is
+	 * from ag_live_init: the first sample has a figure */
+	if (c->cgcpu.cpus != lv->cgcpu.cpus || strcmp(c->cgcpu.level, lv->cgcpu.level)) {
+		lv->cgcpu = c->cgcpu;
+		cg_cpu_mark(lv);
+	}
 	lv->nv = nv;
 	lv->rocm = rocm;
 	lv->n_gpus = lv->n_rocm = 0;
@@ -252,7 +269,16 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	o->cpu = o->memory = o->gpu = o->temperature = -1;
 	o->performance_level = 1;
 	o->now = time(NULL);
-	if (proc_stat(lv->env, &busy, &total) == 0) {
+	if (lv->cgcpu.cpus > 0) {
+		/* in a container, of its quota */
+		double used = lv->cg_used, at = lv->cg_at;
+
+		cg_cpu_mark(lv);
+		if (lv->cg_at >= 0 && at >= 0 && lv->cg_at > at && lv->cg_used >= used)
+			lv->cpu = fmin(100, 100 * (lv->cg_used - used) /
+			                        ((lv->cg_at - at) * lv->cgcpu.cpus));
+		o->cpu = lv->cpu;
+	} else if (proc_stat(lv->env, &busy, &total) == 0) {
 		/* no tick counted since the last sample (an interval shorter
 		 * than the kernel's accounting): the last figure still holds */
 		if (total > lv->total && busy >= lv->busy)

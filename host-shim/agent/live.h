@@ -18,6 +18,9 @@ typedef struct ag_live {
 	ag_rocm *rocm;     /* may be NULL */
 	unsigned rocm_index[AG_MAX_GPUS], n_rocm;  /* ROCm SMI's */
 	ag_cgmem cg;                    /* the cgroup's memory limit, or none */
+	ag_cgcpu cgcpu;                 /* the cgroup's CPU quota, or none */
+	double cg_used, cg_at;          /* its CPU seconds and the monotonic
+	                                   time at the last sample; < 0 none */
 	unsigned long long busy, total; /* /proc/stat at the last sample */
 	double cpu;                     /* the last CPU figure; < 0 none */
 	/* The CPUs' own (cpufreq, sensors or hwmon, /proc/stat), apart from

@@ -253,6 +253,43 @@ expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/cg" --file "$tmp/cg.
 eq "cgroup v1 without a limit: the machine's memory and use" \
 	"$(jget "$tmp/cg.json" '[d["workers"][0]["available_memory"], d["workers"][0]["load"]["memory_utilization"]]')" '[377.59, 4.03]'
 
+# ---- a container's CPU quota: as many cores and threads as it can keep
+# busy (2.5 CPUs, rounded up), and its CPU use is the cgroup's CPU time of
+# the quota's (it published the Xeon's 40 cores and the node's use)
+rm -rf "$tmp/cg" && cp -r "$x" "$tmp/cg"
+cg proc/self/cgroup "0::/kubepods/pod2/ctr"
+cg sys/fs/cgroup/kubepods/pod2/cpu.max "250000 100000"
+cg sys/fs/cgroup/kubepods/pod2/ctr/cpu.max "max 100000"
+cg sys/fs/cgroup/kubepods/pod2/cpu.stat "$(printf 'usage_usec 1000000\nuser_usec 800000\nsystem_usec 200000')"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/cg" --explain
+eq "cgroup v2, a quota of 2.5 CPUs: 3 cores and 3 threads of the Xeon's 40 and 80" \
+	"$(jget "$tmp/out" '[d["cpu_cores"], d["cpu_threads"]]')" '[3, 3]'
+has "$tmp/err" "cpu_cores: at most 3: the CPU quota of the cgroup the agent runs in, 2.50 CPUs (/sys/fs/cgroup/kubepods/pod2/cpu.max), rounded up"
+# the cgroup's time grows by 1.25 CPUs (the recorded /proc/stat stands still)
+python3 -c '
+import os, sys, time
+p, t0 = sys.argv[1], time.monotonic()
+while time.monotonic() - t0 < 30:
+    with open(p + ".new", "w") as f:
+        f.write("usage_usec %d\nuser_usec 0\nsystem_usec 0\n" % (1000000 + 1250000 * (time.monotonic() - t0)))
+    os.replace(p + ".new", p)
+    time.sleep(0.01)' "$tmp/cg/sys/fs/cgroup/kubepods/pod2/cpu.stat" &
+writer=$!
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/cg" --file "$tmp/cg.json" --once --interval 1
+kill $writer 2>/dev/null; wait $writer 2>/dev/null
+use=$(jget "$tmp/cg.json" 'd["workers"][0]["load"].get("cpu_utilization")')
+check_use() { python3 -c 'import sys; sys.exit(not 40 <= float(sys.argv[1]) <= 60)' "$1" 2>/dev/null; }
+check_use "$use" && ok || bad "cgroup v2: 1.25 of 2.5 CPUs busy published as $use % (expected about 50)"
+# v1: cpu.cfs_quota_us over cpu.cfs_period_us, the time in cpuacct
+rm -rf "$tmp/cg/sys/fs/cgroup"
+cg proc/self/cgroup "$(printf '3:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/')"
+cg sys/fs/cgroup/cpu/cpu.cfs_quota_us 150000
+cg sys/fs/cgroup/cpu/cpu.cfs_period_us 100000
+cg sys/fs/cgroup/cpuacct/cpuacct.usage 5000000000
+expect_rc 0 env PATH="$nobrowser" "$agent" run --root "$tmp/cg" --file "$tmp/cg.json" --once --interval 0.1
+eq "cgroup v1, a quota of 1.5 CPUs: 2 cores, 2 threads, and an idle container" \
+	"$(jget "$tmp/cg.json" '[d["workers"][0][k] for k in ("cpu_cores", "cpu_threads")] + [d["workers"][0]["load"].get("cpu_utilization")]')" '[2, 2, 0]'
+
 # A library named with --nvml, --rocm or their variables that cannot be
 # loaded is a mistake, said at the start; only the default may be absent
 # quietly, and "none" uses none
