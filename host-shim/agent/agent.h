@@ -23,6 +23,7 @@
 #define AG_FIRST_SAMPLE_S 1.0 /* run's first sample, at most this after the start */
 #define AG_MAX_NUMA 64
 #define AG_MAX_RECORD (64u << 10) /* the published document, in bytes */
+#define AG_MAX_REPLY (64u << 10)  /* a Redis reply to the agent, in bytes */
 
 /* Where the agent looks: tests point these at fixture trees. */
 typedef struct ag_env {

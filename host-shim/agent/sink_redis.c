@@ -230,6 +230,12 @@ ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
 		goto fail;
 	s->t.password_file = password_file;
 	s->t.insecure = insecure;
+	/* The agent's replies are integers, +OK, EXEC's few and an error's
+	 * line.  A server that is not Redis sent a bulk string of 1 GB (the
+	 * agent took 2 GB, and its unit's MemoryMax kills it), or one without
+	 * end at 64 KiB a timeout, which held the agent, deaf to SIGTERM, for
+	 * ever: past this a reply fails, within two timeouts. */
+	s->t.max_reply = AG_MAX_REPLY;
 	if (fleet_redis_key(fleet_redis_prefix(&s->t), id, s->key, sizeof s->key) < 0) {
 		snprintf(err, n, "%s: the key prefix and worker id are too long", url);
 		goto fail;

@@ -29,6 +29,8 @@ struct rc_conn {
 	long long cap_us; /* rc_deadline's end (CLOCK_MONOTONIC us); 0: none */
 	int cap_ms;       /* ... and what it was given, for the message */
 	const char *cap_what;
+	size_t max_reply; /* rc_target's; 0: none */
+	int too_big;      /* the last failure was a reply past it */
 	/* hiredis's reply functions with the array bound (bounded_array),
 	 * and its own createArray that they call */
 	redisReplyObjectFunctions fns;
@@ -484,6 +486,13 @@ static void io_error(rc_conn *c, char *err, size_t n)
 	int timed_out;
 
 	c->broken = 1;
+	if (c->too_big) {
+		c->closed = 0;
+		snprintf(err, n, "%s: a reply of more than %zu bytes, more than any lbsched "
+		         "waits for here: the server is not Redis, or does not hold what lbsched "
+		         "wrote", c->where, c->max_reply);
+		return;
+	}
 	/* hiredis words a reset or a write to a closed socket as its errno */
 	c->closed = c->ctx->err == REDIS_ERR_EOF ||
 	            (c->ctx->err == REDIS_ERR_IO && (!strcmp(c->ctx->errstr, strerror(ECONNRESET)) ||
@@ -580,11 +589,12 @@ static void moved(const rc_conn *c, size_t n, size_t *window, long long *end)
 static int get_reply(rc_conn *c, void **reply)
 {
 	long long end = window_end(c);
-	size_t window = 0, before;
+	size_t window = 0, before, got = 0;
 	void *aux = NULL;
 	int done = 0;
 
 	c->timed_out = 0;
+	c->too_big = 0;
 	if (redisGetReplyFromReader(c->ctx, &aux) == REDIS_ERR)
 		return REDIS_ERR;
 	while (!aux && !done) {
@@ -599,7 +609,12 @@ static int get_reply(rc_conn *c, void **reply)
 		if (wait_left(c, SO_RCVTIMEO, end) < 0 || redisBufferRead(c->ctx) == REDIS_ERR)
 			return REDIS_ERR;
 		/* the reader's len only grows in a read (it shrinks in a parse) */
+		got += c->ctx->reader->len - before;
 		moved(c, c->ctx->reader->len - before, &window, &end);
+		if (c->max_reply && got > c->max_reply) {
+			c->too_big = 1;
+			return REDIS_ERR;
+		}
 		if (redisGetReplyFromReader(c->ctx, &aux) == REDIS_ERR)
 			return REDIS_ERR;
 	}
@@ -620,6 +635,7 @@ rc_conn *rc_connect(const rc_target *t, char *err, size_t n)
 	}
 	rc_target_where(t, c->where, sizeof c->where);
 	c->timeout_ms = ms;
+	c->max_reply = t->max_reply;
 	if (t->deadline_ms > 0)
 		rc_deadline(c, t->deadline_ms, t->deadline_what);
 	if (rc_check_policy(t, err, n) < 0) {

@@ -86,6 +86,11 @@ typedef struct rc_target {
 	                             * deadline_what) from the connect on, so
 	                             * that AUTH is bounded too */
 	const char *deadline_what;
+	/* > 0: a reply (with whatever is read ahead of it) of more bytes
+	 * fails, so that a server that is not Redis, sending a bulk string of
+	 * 100 MB or without end, cannot fill the caller's memory; for a
+	 * caller whose replies are small (the agent's); 0: no bound */
+	size_t max_reply;
 	/* rc_resolve's addresses of host, numeric, which a connect tries in
 	 * turn; n_addrs 0: host as given, looked up at each connect. */
 	char addrs[RC_ADDRS][RC_ADDR_MAX];

@@ -968,6 +968,8 @@ has "$unit" "RuntimeDirectory=lbsched-agent"
 # a SIGHUP ends the agent with status 0: on-failure left it stopped for good
 has "$unit" "Restart=always"
 lacks "$unit" "Restart=on-failure"
+# ... but not a usage error (status 2), which restarted every 5 s for ever
+has "$unit" "RestartPreventExitStatus=2"
 # ... and the file stays while it restarts (systemd empties the runtime
 # directory at each restart by default)
 has "$unit" "RuntimeDirectoryPreserve=restart"

@@ -240,6 +240,14 @@ expect_rc 1 timeout -k 5 30 "$agent" run --root "$n" --redis "redis://127.0.0.1:
 lines "$tmp/err" 1
 has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$FAKE_PORT: timed out waiting for the reply"
 fake_stop
+# ... and one that comes 64 KiB every 100 ms, in time for every timeout:
+# the agent read it without end (100 MB announced, or a 1 GB one whole),
+# deaf to SIGTERM; its replies are small, and one past 64 KiB fails
+fake_start '$100000000\r\n' stream
+expect_rc 1 timeout -k 5 30 "$agent" run --root "$n" --redis "redis://127.0.0.1:$FAKE_PORT/t:" --id w-a --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$FAKE_PORT: a reply of more than 65536 bytes, more than any lbsched waits for here: the server is not Redis"
+fake_stop
 
 # ---- a server that answers +OK to everything is not Redis: run took its
 # PEXPIRE's +OK for Redis's answer and went on, publishing into nothing
