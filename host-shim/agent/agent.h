@@ -143,8 +143,9 @@ typedef struct ag_cgmem {
 
 /* cgroup.c's: a container's CPU quota */
 typedef struct ag_cgcpu {
-	double cpus;             /* quota / period; 0: none below the CPUs */
-	char level[AG_CG_PATH];  /* the limiting cgroup's path ("" the root) */
+	double cpus;                  /* quota / period; 0: none below the CPUs */
+	char limit[AG_CG_PATH + 288]; /* the limiting file */
+	char usage[AG_CG_PATH + 288]; /* the cgroup's CPU time; "" unknown */
 	int v2;
 } ag_cgcpu;
 

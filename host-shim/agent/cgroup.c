@@ -9,7 +9,7 @@
  *     reclaims before it would kill (as the kubelet counts it);
  *   - CPU: v2's cpu.max, v1's cpu.cfs_quota_us over cpu.cfs_period_us, in
  *     CPUs; in use, the cgroup's CPU time (v2 cpu.stat usage_usec, v1
- *     cpuacct.usage) over that many CPUs' time.
+ *     cpuacct.usage, in cpuacct's own hierarchy) over that many CPUs'.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +17,35 @@
 
 #include "cgroup.h"
 
+/* Where a controller's hierarchy is, for the agent's cgroup in it. */
+typedef struct cg_where {
+	int v2;
+	long id;                /* the hierarchy's number in /proc/self/cgroup */
+	char mount[256];        /* the hierarchy's mount point */
+	char path[AG_CG_PATH];  /* the cgroup under it, "" for its root */
+} cg_where;
+
+/* 1 when word is one of list's comma-separated items ("rw,cpu,cpuacct"). */
+static int listed(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *c = list, *e; c; c = e ? e + 1 : NULL) {
+		e = strchr(c, ',');
+		if ((e ? (size_t)(e - c) : strlen(c)) == n && !strncmp(c, word, n))
+			return 1;
+	}
+	return 0;
+}
+
 /* The agent's cgroup in the hierarchy of controller ctl, from
  * /proc/self/cgroup: v1's "N:...ctl...:/path" first (a hybrid machine
  * binds the controllers to v1 and still lists "0::/"), else v2's
  * "0::/path".  -1 when neither, or the path is longer than n. */
-static int own_cgroup(const ag_env *env, const char *ctl, int *v2, char *path, size_t n)
+static int own_cgroup(const ag_env *env, const char *ctl, int *v2, long *id, char *path,
+                      size_t n)
 {
 	char b[8192], *line, *save = NULL, *unified = NULL;
-	size_t len = strlen(ctl);
 
 	if (ag_read(env, "/proc/self/cgroup", b, sizeof b) <= 0)
 		return -1;
@@ -35,27 +56,72 @@ static int own_cgroup(const ag_env *env, const char *ctl, int *v2, char *path, s
 			continue;
 		*ctls++ = 0;
 		*p++ = 0;
-		if (!*ctls && !strcmp(line, "0")) {
+		if (!*ctls && !strcmp(line, "0"))
 			unified = p;
-			continue;
-		}
-		for (char *c = ctls, *e; c; c = e ? e + 1 : NULL) {
-			e = strchr(c, ',');
-			if ((e ? (size_t)(e - c) : strlen(c)) == len && !strncmp(c, ctl, len)) {
-				*v2 = 0;
-				return p[0] == '/' && snprintf(path, n, "%s", p) < (int)n ? 0 : -1;
-			}
+		else if (listed(ctls, ctl)) {
+			*v2 = 0;
+			*id = strtol(line, NULL, 10);
+			return p[0] == '/' && snprintf(path, n, "%s", p) < (int)n ? 0 : -1;
 		}
 	}
 	*v2 = 1;
+	*id = 0;
 	return unified && unified[0] == '/' && snprintf(path, n, "%s", unified) < (int)n ? 0 : -1;
 }
 
-/* Each level of that cgroup, from it up to the hierarchy's root, as its
- * path ("" for the root): in a container with a cgroup namespace the path
- * is "/", and without one the host's path is not there under the
- * container's mount, whose root is its own cgroup (a level that is not
- * there has no file, and is passed over by the caller's read). */
+/* The mount of the hierarchy (v2's cgroup2, or v1's with ctl among its
+ * options) from /proc/self/mountinfo: its mount point and the cgroup it
+ * shows as its root (a container without a cgroup namespace sees its own
+ * cgroup there, and /proc/self/cgroup gives the host's path to it).  -1
+ * when not found (a recorded tree has no mountinfo). */
+static int mount_of(const ag_env *env, int v2, const char *ctl, char *mnt, size_t mn,
+                    char *root, size_t rn)
+{
+	char b[65536], *line, *save = NULL;
+
+	if (ag_read(env, "/proc/self/mountinfo", b, sizeof b) <= 0)
+		return -1;
+	for (line = strtok_r(b, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char r[AG_CG_PATH], m[256], type[16], opts[512];
+		const char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*s %*s %*s %511s %255s", r, m) != 2 ||
+		    sscanf(dash + 3, "%15s %*s %511s", type, opts) != 2)
+			continue;
+		if (v2 ? strcmp(type, "cgroup2") : strcmp(type, "cgroup") || !listed(opts, ctl))
+			continue;
+		if (snprintf(mnt, mn, "%s", m) >= (int)mn || snprintf(root, rn, "%s", r) >= (int)rn)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static int locate(const ag_env *env, const char *ctl, cg_where *w)
+{
+	char root[AG_CG_PATH];
+	size_t rl;
+
+	if (own_cgroup(env, ctl, &w->v2, &w->id, w->path, sizeof w->path) < 0)
+		return -1;
+	if (mount_of(env, w->v2, ctl, w->mount, sizeof w->mount, root, sizeof root) < 0) {
+		/* where systemd and Docker mount them */
+		snprintf(w->mount, sizeof w->mount, w->v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/%s",
+		         ctl);
+		snprintf(root, sizeof root, "/");
+	}
+	/* The path under the mount: past the mount's root when it is one of
+	 * the path's ancestors; else as it is, its levels that are not there
+	 * passed over as the walk goes up (up()). */
+	rl = strcmp(root, "/") ? strlen(root) : 0;
+	if (rl && !strncmp(w->path, root, rl) && (w->path[rl] == '/' || !w->path[rl]))
+		memmove(w->path, w->path + rl, strlen(w->path + rl) + 1);
+	if (!strcmp(w->path, "/"))
+		w->path[0] = 0;
+	return 0;
+}
+
+/* One level up the path, to "" (the hierarchy's root); 0 past the root. */
 static int up(char *path)
 {
 	char *slash = strrchr(path, '/');
@@ -66,28 +132,22 @@ static int up(char *path)
 	return 1;
 }
 
-static void level_dir(char *dir, size_t n, const char *mount, const char *path)
-{
-	snprintf(dir, n, "%s%s", mount, path);
-}
-
 int ag_cgroup_memory(const ag_env *env, uint64_t below, ag_cgmem *m)
 {
-	char path[AG_CG_PATH], dir[sizeof m->dir], rel[sizeof m->dir + 32], b[64];
-	const char *mount;
+	char dir[sizeof m->dir], rel[sizeof m->dir + 32], b[64];
+	cg_where w;
 
 	memset(m, 0, sizeof *m);
-	if (own_cgroup(env, "memory", &m->v2, path, sizeof path) < 0)
+	if (locate(env, "memory", &w) < 0)
 		return 0;
-	mount = m->v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
-	if (!strcmp(path, "/"))
-		path[0] = 0;
+	m->v2 = w.v2;
 	do {
 		char *end;
 		uint64_t v;
 
-		level_dir(dir, sizeof dir, mount, path);
-		snprintf(rel, sizeof rel, "%s/%s", dir, m->v2 ? "memory.max" : "memory.limit_in_bytes");
+		if (snprintf(dir, sizeof dir, "%s%s", w.mount, w.path) >= (int)sizeof dir)
+			continue;
+		snprintf(rel, sizeof rel, "%s/%s", dir, w.v2 ? "memory.max" : "memory.limit_in_bytes");
 		/* "max": no limit at this level (v1 writes a huge number) */
 		if (ag_read(env, rel, b, sizeof b) > 0 && b[0] >= '0' && b[0] <= '9') {
 			v = strtoull(b, &end, 10);
@@ -96,25 +156,26 @@ int ag_cgroup_memory(const ag_env *env, uint64_t below, ag_cgmem *m)
 				snprintf(m->dir, sizeof m->dir, "%s", dir);
 			}
 		}
-	} while (up(path));
+	} while (up(w.path));
 	return m->limit != 0;
 }
 
 int ag_cgroup_cpus(const ag_env *env, double below, ag_cgcpu *q)
 {
-	char path[AG_CG_PATH], dir[sizeof q->level + 32], rel[sizeof dir + 32], b[64];
+	char dir[AG_CG_PATH + 256], rel[sizeof dir + 32], b[64], level[AG_CG_PATH] = "";
+	cg_where w, acct;
 
 	memset(q, 0, sizeof *q);
-	if (own_cgroup(env, "cpu", &q->v2, path, sizeof path) < 0)
+	if (locate(env, "cpu", &w) < 0)
 		return 0;
-	if (!strcmp(path, "/"))
-		path[0] = 0;
+	q->v2 = w.v2;
 	do {
 		double quota = -1, period = 0;
 		char *end;
 
-		level_dir(dir, sizeof dir, q->v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/cpu", path);
-		if (q->v2) {
+		if (snprintf(dir, sizeof dir, "%s%s", w.mount, w.path) >= (int)sizeof dir)
+			continue;
+		if (w.v2) {
 			/* "max 100000": no quota at this level */
 			snprintf(rel, sizeof rel, "%s/cpu.max", dir);
 			if (ag_read(env, rel, b, sizeof b) > 0 && b[0] >= '0' && b[0] <= '9') {
@@ -140,10 +201,34 @@ int ag_cgroup_cpus(const ag_env *env, double below, ag_cgcpu *q)
 		if (quota > 0 && period > 0 && quota / period < below &&
 		    (!q->cpus || quota / period < q->cpus)) {
 			q->cpus = quota / period;
-			snprintf(q->level, sizeof q->level, "%s", path);
+			snprintf(q->limit, sizeof q->limit, "%s/%s", dir,
+			         w.v2 ? "cpu.max" : "cpu.cfs_quota_us");
+			snprintf(level, sizeof level, "%s", w.path);
 		}
-	} while (up(path));
-	return q->cpus > 0;
+	} while (up(w.path));
+	if (!q->cpus)
+		return 0;
+	/* The time used: v2's at the quota's level; v1's in the cpuacct
+	 * hierarchy, at the quota's level where cpuacct shares cpu's (one
+	 * line "cpu,cpuacct"), else the agent's own cgroup there or the
+	 * nearest level of it that is there (its paths are not cpu's). */
+	if (w.v2)
+		snprintf(q->usage, sizeof q->usage, "%s%s/cpu.stat", w.mount, level);
+	else if (locate(env, "cpuacct", &acct) < 0)
+		q->usage[0] = 0;
+	else if (acct.id == w.id)
+		snprintf(q->usage, sizeof q->usage, "%s%s/cpuacct.usage", acct.mount, level);
+	else
+		do {
+			uint64_t v;
+
+			snprintf(q->usage, sizeof q->usage, "%s%s/cpuacct.usage", acct.mount,
+			         acct.path);
+			if (ag_read_u64(env, q->usage, &v) == 0)
+				break;
+			q->usage[0] = 0;
+		} while (up(acct.path));
+	return 1;
 }
 
 /* One "name value" line of a stat file (memory.stat, cpu.stat), or -1. */
@@ -179,15 +264,13 @@ double ag_cgroup_used_percent(const ag_env *env, const ag_cgmem *m)
 
 double ag_cgroup_cpu_seconds(const ag_env *env, const ag_cgcpu *q)
 {
-	char rel[sizeof q->level + 64], stat[4096];
+	char stat[4096];
 	uint64_t v;
 
-	if (q->v2) {
-		snprintf(rel, sizeof rel, "/sys/fs/cgroup%s/cpu.stat", q->level);
-		return ag_read(env, rel, stat, sizeof stat) > 0 &&
+	if (!q->usage[0])
+		return -1;
+	if (q->v2)
+		return ag_read(env, q->usage, stat, sizeof stat) > 0 &&
 		       stat_value(stat, "usage_usec", &v) == 0 ? (double)v / 1e6 : -1;
-	}
-	/* v1 counts CPU time in the cpuacct controller, beside cpu */
-	snprintf(rel, sizeof rel, "/sys/fs/cgroup/cpuacct%s/cpuacct.usage", q->level);
-	return ag_read_u64(env, rel, &v) == 0 ? (double)v / 1e9 : -1;
+	return ag_read_u64(env, q->usage, &v) == 0 ? (double)v / 1e9 : -1;
 }

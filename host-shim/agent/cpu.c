@@ -388,10 +388,16 @@ static int topology(const ag_env *env, ag_caps *c, char *err, size_t n)
 		c->threads = c->threads < cap ? c->threads : cap;
 		c->cores = c->cores < cap ? c->cores : cap;
 		ag_why(env, "cpu_cores", "at most %u: the CPU quota of the cgroup the agent runs "
-		       "in, %.2f CPUs (/sys/fs/cgroup%s%s/%s), rounded up", cap, c->cgcpu.cpus,
-		       c->cgcpu.v2 ? "" : "/cpu", c->cgcpu.level,
-		       c->cgcpu.v2 ? "cpu.max" : "cpu.cfs_quota_us over cpu.cfs_period_us");
+		       "in, %.2f CPUs (%s%s), rounded up", cap, c->cgcpu.cpus, c->cgcpu.limit,
+		       c->cgcpu.v2 ? "" : " over cpu.cfs_period_us");
 		ag_why(env, "cpu_threads", "at most %u: the same quota", cap);
+		if (ag_cgroup_cpu_seconds(env, &c->cgcpu) >= 0)
+			ag_why(env, "load.cpu_utilization", "%s: the cgroup's CPU time, of the "
+			       "quota's", c->cgcpu.usage);
+		else
+			ag_why(env, "load.cpu_utilization", "/proc/stat, the machine's: the "
+			       "cgroup's CPU time cannot be read%s%s", c->cgcpu.usage[0] ? " at " : "",
+			       c->cgcpu.usage);
 	}
 	ag_why(env, "hardware_specs.cpu_sockets", "hwloc: %d Package objects", pkgs);
 	ag_why(env, "hardware_specs.numa_nodes", "hwloc: %d NUMANode objects, local memory each", numa);

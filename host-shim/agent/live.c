@@ -237,7 +237,7 @@ void ag_live_detected(ag_live *lv, const ag_caps *c, ag_nvml *nv, ag_rocm *rocm)
 	lv->cg = c->cg;
 	/* a quota found (or changed) is measured from now, as /proc/stat is
 	 * from ag_live_init: the first sample has a figure */
-	if (c->cgcpu.cpus != lv->cgcpu.cpus || strcmp(c->cgcpu.level, lv->cgcpu.level)) {
+	if (c->cgcpu.cpus != lv->cgcpu.cpus || strcmp(c->cgcpu.usage, lv->cgcpu.usage)) {
 		lv->cgcpu = c->cgcpu;
 		cg_cpu_mark(lv);
 	}
@@ -269,22 +269,28 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 	o->cpu = o->memory = o->gpu = o->temperature = -1;
 	o->performance_level = 1;
 	o->now = time(NULL);
-	if (lv->cgcpu.cpus > 0) {
-		/* in a container, of its quota */
-		double used = lv->cg_used, at = lv->cg_at;
+	/* In a container, of its quota: the cgroup's CPU time since the last
+	 * sample.  /proc/stat is read all the same, so that a cgroup file
+	 * that cannot be read falls back on a figure of this interval. */
+	double used = lv->cg_used, at = lv->cg_at;
+	int quota = lv->cgcpu.cpus > 0;
 
+	if (quota)
 		cg_cpu_mark(lv);
-		if (lv->cg_at >= 0 && at >= 0 && lv->cg_at > at && lv->cg_used >= used)
+	if (quota && lv->cg_at >= 0) {
+		if (at >= 0 && lv->cg_at > at && lv->cg_used >= used)
 			lv->cpu = fmin(100, 100 * (lv->cg_used - used) /
 			                        ((lv->cg_at - at) * lv->cgcpu.cpus));
 		o->cpu = lv->cpu;
-	} else if (proc_stat(lv->env, &busy, &total) == 0) {
+	}
+	if (proc_stat(lv->env, &busy, &total) == 0) {
 		/* no tick counted since the last sample (an interval shorter
 		 * than the kernel's accounting): the last figure still holds */
-		if (total > lv->total && busy >= lv->busy)
+		if (o->cpu < 0 && total > lv->total && busy >= lv->busy)
 			lv->cpu = fmin(100, 100.0 * (double)(busy - lv->busy) /
 			                        (double)(total - lv->total));
-		o->cpu = lv->cpu;
+		if (o->cpu < 0)
+			o->cpu = lv->cpu;
 		lv->busy = busy;
 		lv->total = total;
 	}
