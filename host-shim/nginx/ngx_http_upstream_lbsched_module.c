@@ -89,6 +89,8 @@
  * processes finishing beside the new ones.  A process past them is not
  * tracked, and says so. */
 #define LBS_SHARES          128
+/* A holder's owner while another process takes its share back. */
+#define LBS_SHARE_TAKING    ((ngx_atomic_uint_t) 1 << 40)
 
 /* Servers a request leaves out by name (tried, or found unusable lately)
  * before the balancer filters the whole upstream instead. */
@@ -132,16 +134,23 @@ typedef struct {
 
 
 /*
- * Each worker process's share of the counts, by its slot in nginx's
- * process table: what it counted and has not released, per server, in
- * the layout of the counts.  Only that process writes its share.  The
- * master starts the replacement of a process that died (kill -9, a
- * crash) in the dead one's slot, and the replacement takes the share it
- * finds there out of the counts: nothing else would release it.  NULL:
- * the slot has had no worker process yet.
+ * Each worker process's share of the counts: what it counted and has not
+ * released, per server, in the layout of the counts.  Only its owner
+ * writes a share.  A process that died (kill -9, a crash, the OOM killer;
+ * one the master replaces, or a reload's old one draining, which it does
+ * not) cannot release its requests: the first process to find its owner
+ * gone (a process starting, and every process every LBS_LOG_DRAIN_MS)
+ * takes the share out of the counts and frees it for the next process.
+ * owner: the pid, | LBS_SHARE_TAKING while that is being done, 0 free;
+ * share NULL: not made yet.
  */
 typedef struct {
-    ngx_http_upstream_lbsched_shared_t  *share[NGX_MAX_PROCESSES];
+    ngx_atomic_t                         owner;
+    ngx_http_upstream_lbsched_shared_t  *share;
+} ngx_http_upstream_lbsched_holder_t;
+
+typedef struct {
+    ngx_http_upstream_lbsched_holder_t   holder[LBS_SHARES];
 } ngx_http_upstream_lbsched_shares_t;
 
 
@@ -316,6 +325,8 @@ static ngx_int_t ngx_http_upstream_lbsched_postconf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle);
 static void ngx_http_upstream_lbsched_share(
     ngx_http_upstream_lbsched_srv_conf_t *lcf, ngx_log_t *log);
+static void ngx_http_upstream_lbsched_reclaim(
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, ngx_log_t *log);
 static void ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle);
 static ngx_http_upstream_lbsched_srv_conf_t *ngx_http_upstream_lbsched_conf_at(
     ngx_http_upstream_main_conf_t *umcf, ngx_uint_t i);
@@ -472,7 +483,27 @@ ngx_http_upstream_lbsched_log_drain(ngx_log_t *log)
 static void
 ngx_http_upstream_lbsched_log_tick(ngx_event_t *ev)
 {
+    ngx_http_upstream_main_conf_t         *umcf;
+    ngx_http_upstream_lbsched_srv_conf_t  *lcf;
+    ngx_uint_t                             i;
+    static ngx_uint_t                      ticks;
+
     ngx_http_upstream_lbsched_log_drain(ev->log);
+
+    /* A process that died where the master starts no other (a reload's
+     * old one, draining) leaves its share to be found: by process 0,
+     * once a second (one kill(2) a process and upstream). */
+    umcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_upstream_module);
+
+    if (ngx_worker == 0 && ++ticks % (1000 / LBS_LOG_DRAIN_MS) == 0 && umcf) {
+        for (i = 0; i < umcf->upstreams.nelts; i++) {
+            lcf = ngx_http_upstream_lbsched_conf_at(umcf, i);
+            if (lcf != NULL && lcf->host != NULL && lcf->shm_zone != NULL) {
+                ngx_http_upstream_lbsched_reclaim(lcf, ev->log);
+            }
+        }
+    }
 
     if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
         ngx_add_timer(ev, LBS_LOG_DRAIN_MS);
@@ -1730,12 +1761,16 @@ ngx_http_upstream_lbsched_add_zone(ngx_conf_t *cf,
      * page fit in the 8 pages nginx's own zones keep spare, but each page
      * the payload takes also costs a page header beside it
      * (ngx_slab_init): with 128 KiB a server under redis://, 8 pages
-     * alone ran out near 37 servers.  Not rounded: the size tells the
-     * server counts apart, so a reload with another count gets a new
-     * zone, never an array of the old length (nginx reuses a zone of the
-     * same name and size). */
+     * alone ran out near 37 servers.  The size tells the layouts apart,
+     * so that a reload with another gets a new zone, never an array of
+     * the old length (nginx reuses a zone of the same name and size):
+     * each grows with the server count, by 24 bytes or more a server,
+     * which a rounding to 16 keeps; and a file's size is a multiple of
+     * 16, a Redis fleet's 8 past one (137 servers under Redis came to the
+     * size of 5,969 from a file, a reviewer's search found). */
     pages = (payload + ngx_pagesize - 1) / ngx_pagesize;
     size = 8 * ngx_pagesize + payload + pages * sizeof(ngx_slab_page_t);
+    size = ngx_align(size, 16) + (lcf->redis ? 8 : 0);
 
     lcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                           &ngx_http_upstream_lbsched_module);
@@ -3378,40 +3413,121 @@ ngx_http_upstream_lbsched_hold(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
 
 /*
- * Find this worker process's share of upstream lcf's counts: its slot's,
- * made at the slot's first process.  One left with requests in it is a
- * predecessor's in the slot that died with them in flight (the master
- * starts a killed or crashed process's replacement in its slot): they are
- * taken out of the counts, where nothing else would ever release them and
- * their servers looked busy until nginx restarted.
+ * Take back the share of every process of upstream lcf's zone that died
+ * with requests in flight (see ngx_http_upstream_lbsched_holder_t).  Each
+ * entry is zeroed before the counts fall by it: a process killed between
+ * the two leaves that entry counted, and never takes it back twice.  A
+ * process gone is one kill(2) finds no more (reaped: a zombie waits for
+ * the master); a pid the system gave again to another process keeps its
+ * share counted, except where that process is this one, starting.
+ */
+static void
+ngx_http_upstream_lbsched_reclaim(ngx_http_upstream_lbsched_srv_conf_t *lcf,
+    ngx_log_t *log)
+{
+    ngx_http_upstream_lbsched_shared_t  *sh, *own, e;
+    ngx_http_upstream_lbsched_holder_t  *h;
+    ngx_atomic_uint_t                    o, n;
+    ngx_pid_t                            pid;
+    ngx_uint_t                           i, k;
+
+    sh = lcf->shm_zone->data;
+    h = ngx_http_upstream_lbsched_shares(lcf)->holder;
+
+    for (i = 0; i < LBS_SHARES; i++, h++) {
+        o = h->owner;
+        own = h->share;
+        pid = (ngx_pid_t) (o & ~LBS_SHARE_TAKING);
+
+        if (o == 0 || own == NULL || own == lcf->own
+            || (pid != ngx_pid && (kill(pid, 0) == 0 || ngx_errno != NGX_ESRCH)))
+        {
+            continue;
+        }
+
+        if (!ngx_atomic_cmp_set(&h->owner, o,
+                                (ngx_atomic_uint_t) ngx_pid | LBS_SHARE_TAKING))
+        {
+            continue;
+        }
+
+        n = 0;
+
+        for (k = 0; k < lcf->npeers; k++) {
+            e = own[k];
+            if (e.inflight == 0 && e.sized == 0 && e.work_ms == 0) {
+                continue;
+            }
+
+            ngx_memzero(&own[k], sizeof(own[k]));
+            ngx_memory_barrier();
+
+            n += e.inflight;
+            (void) ngx_atomic_fetch_add(&sh[k].inflight,
+                                        -(ngx_atomic_int_t) e.inflight);
+            (void) ngx_atomic_fetch_add(&sh[k].sized,
+                                        -(ngx_atomic_int_t) e.sized);
+            (void) ngx_atomic_fetch_add(&sh[k].work_ms,
+                                        -(ngx_atomic_int_t) e.work_ms);
+            ngx_http_upstream_lbsched_changed(lcf, k);
+        }
+
+        (void) ngx_atomic_cmp_set(&h->owner,
+                                  (ngx_atomic_uint_t) ngx_pid | LBS_SHARE_TAKING,
+                                  0);
+
+        if (n) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "lbsched: upstream \"%V\": released %uA requests "
+                          "worker process %P left in flight when it died",
+                          &lcf->name, n, pid);
+        }
+    }
+}
+
+
+/*
+ * Give this worker process a share of upstream lcf's counts, once the
+ * shares of processes that died are taken back: a free one, or one made
+ * in the zone's room for LBS_SHARES.
  */
 static void
 ngx_http_upstream_lbsched_share(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_log_t *log)
 {
-    ngx_http_upstream_lbsched_shared_t  *own, *sh;
-    ngx_http_upstream_lbsched_shares_t  *shares;
+    ngx_http_upstream_lbsched_shared_t  *own;
+    ngx_http_upstream_lbsched_holder_t  *h;
     ngx_slab_pool_t                     *shpool;
-    ngx_atomic_uint_t                    n;
-    ngx_uint_t                           k;
+    ngx_uint_t                           i;
 
-    if (ngx_process_slot < 0 || ngx_process_slot >= NGX_MAX_PROCESSES) {
-        return;
-    }
+    ngx_http_upstream_lbsched_reclaim(lcf, log);
 
-    shares = ngx_http_upstream_lbsched_shares(lcf);
+    h = ngx_http_upstream_lbsched_shares(lcf)->holder;
     shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;
+    own = NULL;
 
+    /* the claims of starting processes one at a time; a reclaim frees a
+     * holder with a compare-and-set, outside the lock */
     ngx_shmtx_lock(&shpool->mutex);
 
-    own = shares->share[ngx_process_slot];
-    if (own == NULL) {
-        own = ngx_slab_alloc_locked(shpool,
+    for (i = 0; i < LBS_SHARES && own == NULL; i++) {
+        if (h[i].share && ngx_atomic_cmp_set(&h[i].owner, 0, ngx_pid)) {
+            own = h[i].share;
+        }
+    }
+
+    for (i = 0; i < LBS_SHARES && own == NULL; i++) {
+        if (h[i].share == NULL && h[i].owner == 0) {
+            own = ngx_slab_alloc_locked(shpool,
                     lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t));
-        if (own != NULL) {
+            if (own == NULL) {
+                break;
+            }
             ngx_memzero(own,
                     lcf->npeers * sizeof(ngx_http_upstream_lbsched_shared_t));
-            shares->share[ngx_process_slot] = own;
+            h[i].owner = ngx_pid;
+            ngx_memory_barrier();
+            h[i].share = own;
         }
     }
 
@@ -3425,33 +3541,6 @@ ngx_http_upstream_lbsched_share(ngx_http_upstream_lbsched_srv_conf_t *lcf,
                       "of requests, their servers stay counted busy until "
                       "nginx restarts", &lcf->name, &lcf->shm_zone->shm.name,
                       LBS_SHARES);
-        return;
-    }
-
-    sh = lcf->shm_zone->data;
-    n = 0;
-
-    for (k = 0; k < lcf->npeers; k++) {
-        if (own[k].inflight == 0 && own[k].sized == 0 && own[k].work_ms == 0) {
-            continue;
-        }
-
-        n += own[k].inflight;
-        (void) ngx_atomic_fetch_add(&sh[k].inflight,
-                                    -(ngx_atomic_int_t) own[k].inflight);
-        (void) ngx_atomic_fetch_add(&sh[k].sized,
-                                    -(ngx_atomic_int_t) own[k].sized);
-        (void) ngx_atomic_fetch_add(&sh[k].work_ms,
-                                    -(ngx_atomic_int_t) own[k].work_ms);
-        ngx_memzero(&own[k], sizeof(own[k]));
-        ngx_http_upstream_lbsched_changed(lcf, k);
-    }
-
-    if (n) {
-        ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "lbsched: upstream \"%V\": released %uA requests a "
-                      "worker process left in flight when it died",
-                      &lcf->name, n);
     }
 
     lcf->own = own;
