@@ -3,7 +3,10 @@
  *
  * Small allocations are carved from the current chunk; one that would waste
  * more than a quarter of a chunk gets a chunk of its own, linked behind the
- * current one so the current chunk's free tail stays usable.
+ * current one so the current chunk's free tail stays usable.  Chunks are
+ * 64 KiB; in an arena made by arena_new_sized the first is the caller's
+ * size and the later ones start at 1 KiB and double up to 64 KiB, so that
+ * what one wastes stays in proportion to what it holds.
  */
 #include "arena.h"
 
@@ -14,6 +17,8 @@
 #include <string.h>
 
 #define CHUNK_SIZE ((size_t)64 * 1024)
+/* Below this a chunk's header and malloc's own are a large share of it. */
+#define MIN_CHUNK ((size_t)256)
 #define ALIGN alignof(max_align_t)
 
 struct chunk {
@@ -24,6 +29,7 @@ struct chunk {
 
 struct arena {
 	struct chunk *head; /* the chunk small allocations come from */
+	size_t next;        /* the size of the next such chunk, <= CHUNK_SIZE */
 };
 
 /* The header is padded so that the first byte after it is aligned. */
@@ -47,17 +53,36 @@ static struct chunk *chunk_new(size_t size)
 	return c;
 }
 
-arena *arena_new(void)
+static size_t grown(size_t size)
+{
+	return size >= CHUNK_SIZE / 2 ? CHUNK_SIZE : size * 2;
+}
+
+arena *arena_new_sized(size_t first)
 {
 	arena *a = calloc(1, sizeof *a);
 	if (!a)
 		return NULL;
-	a->head = chunk_new(CHUNK_SIZE);
+	if (first < MIN_CHUNK)
+		first = MIN_CHUNK;
+	if (first > CHUNK_SIZE)
+		first = CHUNK_SIZE;
+	first = (first + ALIGN - 1) / ALIGN * ALIGN;
+	a->head = chunk_new(first);
 	if (!a->head) {
 		free(a);
 		return NULL;
 	}
+	/* The first chunk was the caller's estimate; what overflows it is
+	 * usually a little (a string copied later), so the next chunks start
+	 * small again rather than at twice the first. */
+	a->next = first == CHUNK_SIZE ? CHUNK_SIZE : 4 * MIN_CHUNK;
 	return a;
+}
+
+arena *arena_new(void)
+{
+	return arena_new_sized(CHUNK_SIZE);
 }
 
 void arena_free(arena *a)
@@ -77,11 +102,14 @@ void arena_reset(arena *a)
 {
 	struct chunk *keep = NULL, *c = a ? a->head : NULL;
 
-	while (c) {
-		struct chunk *next = c->next;
-		if (!keep && c->size == CHUNK_SIZE)
+	/* The largest chunk of at most CHUNK_SIZE: an arena_new one's 64 KiB
+	 * as before, a sized one's largest so far; never a one-off giant. */
+	for (; c; c = c->next)
+		if (c->size <= CHUNK_SIZE && (!keep || c->size > keep->size))
 			keep = c;
-		else
+	for (c = a ? a->head : NULL; c;) {
+		struct chunk *next = c->next;
+		if (c != keep)
 			free(c);
 		c = next;
 	}
@@ -111,7 +139,7 @@ void *arena_alloc(arena *a, size_t n)
 		c->used += n;
 		return p;
 	}
-	if (n > CHUNK_SIZE / 4) {
+	if (n > a->next / 4) {
 		struct chunk *big = chunk_new(n);
 		if (!big)
 			return NULL;
@@ -124,9 +152,10 @@ void *arena_alloc(arena *a, size_t n)
 		}
 		return chunk_data(big);
 	}
-	struct chunk *fresh = chunk_new(CHUNK_SIZE);
+	struct chunk *fresh = chunk_new(a->next);
 	if (!fresh)
 		return NULL;
+	a->next = grown(a->next);
 	fresh->next = c;
 	fresh->used = n;
 	a->head = fresh;

@@ -370,6 +370,11 @@ static int check_acyclic(orch *o, char *err, size_t errlen)
 	return rc;
 }
 
+/* A subtask's share of its graph's first arena block beyond its orch_task:
+ * the copy of the worker id a placement keeps (orch_start), most of them
+ * shorter, so that running the graph rarely needs a second block. */
+#define ORCH_WORKER_ROOM 32
+
 orch *orch_load(const char *text, size_t len, const char *file, const orch_warn *warn,
                 uint64_t seed, char *err, size_t errlen)
 {
@@ -388,12 +393,11 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 	 * and the problem (orch.h, ORCH_NAME_WHOLE). */
 	if (strlen(name) > ORCH_NAME_WHOLE)
 		name = conv_show(shown, sizeof shown, name);
-	if (!o || !(o->a = arena_new()) || !(o->file = strdup(name))) {
+	if (!o || !(o->file = strdup(name))) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		orch_free(o);
 		return NULL;
 	}
-	c.arena = o->a;
 	rng_seed(&o->rng, seed);
 	if (!(root = conv_parse(&c, text, len, o->file)))
 		goto bad;
@@ -417,6 +421,14 @@ orch *orch_load(const char *text, size_t len, const char *file, const orch_warn 
 		conv_fail(&c, o->file, "subtasks", "a graph needs at least one subtask");
 		goto bad;
 	}
+	/* Sized to the graph: a 64 KiB arena_new() was most of what each
+	 * workload cost, and a service registers one per request.  What it
+	 * holds is the subtasks, what is copied from the text (ids, names,
+	 * requirements) and, later, the placements' worker ids; the arena
+	 * grows past that when it must. */
+	if (!(o->a = arena_new_sized((size_t)n * (sizeof *o->t + ORCH_WORKER_ROOM) + len)))
+		goto oom;
+	c.arena = o->a;
 	if (conv_keys(&c, o->file, root, NULL, graph_keys))
 		goto bad;
 	if ((got = conv_str(&c, o->file, root, "name", NULL, 0, &s)) < 0)
