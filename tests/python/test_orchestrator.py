@@ -995,7 +995,7 @@ class GetSubtask(unittest.TestCase):
 # resident memory grew over `n` workloads after a warm-up, in KB.
 _GROWTH = r"""
 import sys, lbsched
-n = int(sys.argv[1])
+n, remove = int(sys.argv[1]), sys.argv[2] == "remove"
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4
@@ -1009,6 +1009,8 @@ def step(i):
         o.place_subtask(wid, s, fleet)
         o.record_subtask_result(wid, s, {"i": i}, duration=1.0)
     o.get_aggregated_results(wid)
+    if remove:
+        o.remove_workload(wid)
 for i in range(500):
     step(i)
 before = rss()
@@ -1020,18 +1022,73 @@ print(rss() - before)
 
 class WorkloadMemory(unittest.TestCase):
     """Each workload's graph had an arena whose first block was a zeroed
-    64 KiB: 51,000 requests were 3.3 GB."""
+    64 KiB, and the orchestrator kept every workload until close(): 51,000
+    requests were 3.3 GB."""
 
-    def growth_kb(self, n):
-        out = subprocess.run([sys.executable, "-c", _GROWTH, str(n)], check=True,
+    def growth_kb(self, n, mode):
+        out = subprocess.run([sys.executable, "-c", _GROWTH, str(n), mode], check=True,
                              stdout=subprocess.PIPE, universal_newlines=True).stdout
         return int(out.split()[-1])
 
     def test_a_workload_kept_costs_a_few_kb_not_64(self):
         n = 3000
-        kb = self.growth_kb(n)
+        kb = self.growth_kb(n, "keep")
         # about 4 KB each (graph, its run, the config kept); 66 before
         self.assertLess(kb, 16 * n, "%d KB for %d workloads kept" % (kb, n))
+
+    def test_removed_workloads_give_their_memory_back(self):
+        n = 6000
+        kb = self.growth_kb(n, "remove")
+        # nothing is kept: what is left is the allocator's noise
+        self.assertLess(kb, n // 2, "%d KB for %d workloads removed" % (kb, n))
+
+
+class RemoveWorkload(unittest.TestCase):
+    FLEET = {"w1": {"available_memory": 16}}
+    GRAPH = {"subtasks": {"a": {}, "b": {"dependencies": ["a"]}}}
+
+    def test_one_in_progress_is_refused_naming_it(self):
+        o = lbsched.MultiDeviceOrchestrator(scheduler=lbsched.PluginScheduler(plugin=PLUGIN))
+        o.register_workload("req-7", self.GRAPH)
+        o.place_subtask("req-7", "a", self.FLEET)
+        with self.assertRaises(ValueError) as cm:
+            o.remove_workload("req-7")
+        self.assertEqual(str(cm.exception),
+                         "remove_workload: workload 'req-7' is in progress (a subtask placed "
+                         "or a result recorded, and it has neither completed nor failed): "
+                         "record its subtasks' results until it does, then remove it")
+        o.record_subtask_result("req-7", "a", 1)
+        with self.assertRaises(ValueError):  # b has not run
+            o.remove_workload("req-7")
+        self.assertEqual(o.get_ready_subtasks("req-7")[0]["subtask_id"], "b")
+        o.record_subtask_result("req-7", "b", 2)
+        self.assertEqual(o.get_aggregated_results("req-7")["result"], [1, 2])
+        o.remove_workload("req-7")
+        with self.assertRaisesRegex(KeyError, "no workload 'req-7' is registered"):
+            o.get_aggregated_results("req-7")
+        with self.assertRaisesRegex(KeyError, "no workload 'req-7' is registered"):
+            o.remove_workload("req-7")
+        o.register_workload("req-7", self.GRAPH)  # the id is free again
+        self.assertEqual(len(o.get_ready_subtasks("req-7")), 1)
+
+    def test_failed_and_never_started_ones_may_go(self):
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("idle", self.GRAPH)
+        sub = o.get_subtask("idle", "a")
+        o.remove_workload("idle")
+        with self.assertRaises(KeyError):
+            sub.state  # its run is gone with it
+        o.register_workload("bad", {"subtasks": {"a": {"criticality": "critical",
+                                                  "recovery": {"max_attempts": 1}}}})
+        o.record_subtask_result("bad", "a", None, success=False)
+        self.assertTrue(o.is_workload_failed("bad"))
+        o.remove_workload("bad")
+        with self.assertRaises(ValueError) as cm:
+            o.remove_workload(5)
+        self.assertEqual(str(cm.exception), "workload_id: must be a str, got an int")
+        o.close()
+        with self.assertRaisesRegex(ValueError, "the orchestrator is closed"):
+            o.remove_workload("idle")
 
 
 if __name__ == "__main__":

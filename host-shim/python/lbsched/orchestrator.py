@@ -11,6 +11,7 @@
         o.record_subtask_result("wl", st["subtask_id"], result)
     if o.is_workload_completed("wl"):
         o.get_aggregated_results("wl")
+        o.remove_workload("wl")   # else it is kept until close()
 """
 import ctypes
 import json
@@ -198,13 +199,18 @@ class MultiDeviceOrchestrator(object):
         except KeyError:
             raise KeyError("lbsched: no workload %r is registered" % (workload_id,))
 
+    def _in_progress(self, workload_id):
+        """Whether workload_id's run has started and neither completed nor
+        failed; self._lock held."""
+        w = self._w.get(workload_id)
+        return bool(w) and workload_id in self._started and _lib.lbspy_orch_completed(w[0]) == 0
+
     def _refuse_in_progress(self, workload_id):
         """A ValueError when the orchestrator is closed, or when registering
         workload_id again would free a run in progress: its completed
         subtasks' results were lost, silently.  self._lock held."""
         self._open()
-        old = self._w.get(workload_id)
-        if old and workload_id in self._started and _lib.lbspy_orch_completed(old[0]) == 0:
+        if self._in_progress(workload_id):
             raise ValueError("register_workload: workload %r is in progress (a subtask "
                              "placed or a result recorded, and it has neither completed nor "
                              "failed): registering it again would drop its run; register the "
@@ -476,6 +482,27 @@ class MultiDeviceOrchestrator(object):
         with self._lock:
             h, _ = self._get(workload_id)
             return self._call(_lib.lbspy_orch_critical_path, h)
+
+    def remove_workload(self, workload_id):
+        """Forget a workload and free its run (about 4 KB for a small
+        graph, docs/PYTHON.md), so that a service registering one workload
+        per request under a new id does not grow without bound.  One that
+        completed, failed, or never started may go; one in progress (a
+        subtask placed or a result recorded, and neither completed nor
+        failed) is a ValueError, as registering it again is.  KeyError for
+        an id not registered.  The original kept every workload until the
+        process ended and had no such call."""
+        with self._lock:
+            h, _ = self._get(workload_id)
+            if self._in_progress(workload_id):
+                raise ValueError("remove_workload: workload %r is in progress (a subtask "
+                                 "placed or a result recorded, and it has neither completed "
+                                 "nor failed): record its subtasks' results until it does, "
+                                 "then remove it" % (workload_id,))
+            del self._w[workload_id]
+            self._placed.pop(workload_id, None)
+            self._started.discard(workload_id)
+            _lib.lbspy_orch_free(h)
 
     def close(self):
         """Frees every run; any call after it is a ValueError (closing
