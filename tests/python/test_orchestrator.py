@@ -850,6 +850,25 @@ class GetSubtask(unittest.TestCase):
             self.assertEqual(str(cm.exception), "scheduler: must be a lbsched.PluginScheduler "
                              "or None, got " + what)
 
+    def test_a_scheduler_assigned_later_is_checked_too(self):
+        # only __init__ checked it: one assigned afterwards was
+        # AttributeError: no attribute '_lock' at the first placement
+        o = lbsched.MultiDeviceOrchestrator()
+        o.register_workload("w", {"subtasks": {"a": {}}})
+        for sched, what in ((object(), "an object"), ("hardware-aware", "a str")):
+            with self.assertRaises(ValueError) as cm:
+                o.scheduler = sched
+            self.assertEqual(str(cm.exception), "scheduler: must be a lbsched.PluginScheduler "
+                             "or None, got " + what)
+            self.assertIsNone(o.scheduler)
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o.scheduler = s
+        self.assertIs(o.scheduler, s)
+        self.assertEqual(o.place_subtask("w", "a", {"w1": {"available_memory": 16}}), "w1")
+        o.scheduler = None
+        with self.assertRaisesRegex(ValueError, "place_subtask needs a scheduler"):
+            o.place_subtask("w", "a", {"w1": {"available_memory": 16}})
+
     def test_a_bad_worker_id_is_refused(self):
         # 'gpu\x00zz' was recorded as 'gpu'; 5 raised AttributeError
         o = lbsched.MultiDeviceOrchestrator()

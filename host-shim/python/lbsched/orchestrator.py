@@ -158,10 +158,7 @@ class MultiDeviceOrchestrator(object):
     Thread-safe: one lock around every call."""
 
     def __init__(self, workload_manager=None, scheduler=None, report_results=False):
-        if scheduler is not None and not isinstance(scheduler, PluginScheduler):
-            # place_subtask was AttributeError: no attribute '_lock'
-            raise ValueError("scheduler: must be a lbsched.PluginScheduler or None, got %s"
-                             % _what(scheduler))
+        self.scheduler = scheduler
         if not isinstance(report_results, bool):
             raise ValueError("report_results: must be True or False, got %r"
                              % (report_results,))
@@ -170,7 +167,6 @@ class MultiDeviceOrchestrator(object):
         # side can tell two reports of one run from two runs of one test.
         self._report = report_results
         self.workload_manager = workload_manager
-        self.scheduler = scheduler
         self._lock = threading.Lock()
         _fork_locked(self, 0)
         self._w = {}       # workload id -> (handle, config)
@@ -181,6 +177,20 @@ class MultiDeviceOrchestrator(object):
         self._started = set()
         self._closed = False
         self._t0 = time.monotonic()
+
+    @property
+    def scheduler(self):
+        """The PluginScheduler placements and estimates go through, or None."""
+        return self._scheduler
+
+    @scheduler.setter
+    def scheduler(self, scheduler):
+        # Checked on every assignment, not only in __init__: one assigned
+        # later was AttributeError: no attribute '_lock' at place_subtask
+        if scheduler is not None and not isinstance(scheduler, PluginScheduler):
+            raise ValueError("scheduler: must be a lbsched.PluginScheduler or None, got %s"
+                             % _what(scheduler))
+        self._scheduler = scheduler
 
     def _now(self):
         return time.monotonic() - self._t0
