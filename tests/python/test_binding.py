@@ -1688,6 +1688,66 @@ class PropertyRecordTest(unittest.TestCase):
         s.close()
 
 
+_REENTER = r"""
+import collections.abc, json, sys, lbsched
+s = lbsched.PluginScheduler(plugin=sys.argv[1] if len(sys.argv) > 1 else None)
+F = {"w%d" % i: {"available_memory": 16, "cpu_cores": 8} for i in range(4)}
+
+class PropTest(object):  # records whose fields are computed by calling back
+    def __init__(self):
+        self.test_id = "t"
+    @property
+    def custom_properties(self):
+        return {"x": s.select_worker({"test_id": "n"}, F)}
+
+class PropCaps(object):
+    def __init__(self):
+        self.worker_id = "w0"
+    @property
+    def available_memory(self):
+        s.report("n", "w0", True, 1.0)
+        return 16
+
+class PropLoad(object):
+    def __init__(self):
+        self.worker_id = "w0"
+    @property
+    def cpu_utilization(self):
+        s.stats()
+        return 0.0
+
+out = []
+for make in (lambda: s.select_worker(PropTest(), F),
+             lambda: s.select_worker({"test_id": "t"}, {"w0": PropCaps()}),
+             lambda: s.select_worker({"test_id": "t"}, F, {"w0": PropLoad()})):
+    try:
+        out.append(["returned", make()])
+    except RuntimeError as e:
+        out.append(["RuntimeError", str(e)])
+# the lock was let go: the scheduler answers after each
+out.append(["after", s.select_worker({"test_id": "u"}, F)])
+print(json.dumps(out))
+"""
+
+
+class ReentryTest(unittest.TestCase):
+    """A record's property that calls the same scheduler back from inside
+    a call: the scheduler's lock was taken again by the thread holding it,
+    and the process hung for good."""
+
+    def test_a_call_back_from_inside_a_call_is_a_runtime_error(self):
+        r = run_python(_REENTER, *([PLUGIN] if PLUGIN else []))  # at most a minute: no hang
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        msg = ("lbsched: the scheduler was re-entered from inside a call on it (a record's "
+               "property, __getattr__ or items() called it back); pass plain dicts, or call "
+               "another scheduler")
+        self.assertEqual(out[-1][0], "after")
+        self.assertIn(out[-1][1], ["w0", "w1", "w2", "w3"])
+        for got in out[:-1]:
+            self.assertEqual(got, ["RuntimeError", msg])
+
+
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's
     __eq__) and empties the caller's fleet: the extension walked the fleet

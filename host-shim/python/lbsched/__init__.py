@@ -40,6 +40,7 @@ import weakref
 from array import array
 from itertools import chain
 from operator import itemgetter
+from threading import get_ident as _get_ident
 
 __all__ = ["PluginScheduler", "create_scheduler", "SCHEDULER_TYPES", "MultiDeviceOrchestrator",
            "RecordWarning"]
@@ -1044,7 +1045,7 @@ class PluginScheduler(object):
     def __init__(self, scheduler="hardware-aware", plugin=None, config=None):
         self.scheduler = scheduler
         self.last_reason = ""
-        self._lock = threading.Lock()
+        self._lock = _CallLock("scheduler")
         _fork_locked(self, 1)
         self._h = None
         # The fleet the library holds (None: send one), and select's
@@ -1770,6 +1771,37 @@ def _wrr_config(config):
     return config
 
 
+class _CallLock(object):
+    """The lock around a scheduler's or orchestrator's calls into the
+    library.  A plain Lock taken again by the thread holding it waits for
+    ever: a record's property, __getattr__ or a Mapping's items() that
+    calls back into the same object from inside a call hung it; that is a
+    RuntimeError now."""
+
+    __slots__ = ("_lock", "_owner", "_what")
+
+    def __init__(self, what):
+        self._lock = threading.Lock()
+        self._owner = None  # the thread inside a call, while it is
+        self._what = what   # "scheduler" or "orchestrator", for messages
+
+    def __enter__(self):
+        me = _get_ident()
+        # Read without the lock: only this thread ever stores its own id
+        if self._owner == me:
+            raise RuntimeError("lbsched: the %s was re-entered from inside a call on it "
+                               "(a record's property, __getattr__ or items() called it "
+                               "back); pass plain dicts, or call another %s"
+                               % (self._what, self._what))
+        self._lock.acquire()
+        self._owner = me
+        return self
+
+    def __exit__(self, *exc):
+        self._owner = None
+        self._lock.release()
+
+
 # Every live scheduler's and orchestrator's lock, held across fork(): a
 # child forked while another thread was inside a call inherited that lock
 # held by a thread it does not have, and its first call hung for good.
@@ -1788,8 +1820,8 @@ def _before_fork():
         for obj in sorted(list(group), key=id):
             # not for ever: a thread that never returns (a hook blocked
             # inside a call) leaves the child as it was
-            if obj._lock.acquire(timeout=10):
-                _fork_held.append(obj._lock)
+            if obj._lock._lock.acquire(timeout=10):
+                _fork_held.append(obj._lock._lock)
 
 
 def _after_fork():

@@ -16,12 +16,11 @@
 import ctypes
 import json
 import math
-import threading
 import time
 
 from . import _lib, _raise, _raise_at, _take, _document, _dumps, _warn, _c_string, _what, \
     _surrogate, _check_fleet_arguments, _mappings, _int_digits, _shown, _ERRLEN, _OK, _EWARNED, \
-    _NO_COPY, PluginScheduler, _fork_locked
+    _NO_COPY, PluginScheduler, _fork_locked, _CallLock
 
 _vp, _cp, _sz, _d = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_double
 _outp = ctypes.POINTER(ctypes.c_void_p)
@@ -167,7 +166,7 @@ class MultiDeviceOrchestrator(object):
         # side can tell two reports of one run from two runs of one test.
         self._report = report_results
         self.workload_manager = workload_manager
-        self._lock = threading.Lock()
+        self._lock = _CallLock("orchestrator")
         _fork_locked(self, 0)
         self._w = {}       # workload id -> (handle, config)
         # workload id -> subtask id -> the scheduler of its run placed
