@@ -1748,6 +1748,77 @@ class ReentryTest(unittest.TestCase):
             self.assertEqual(got, ["RuntimeError", msg])
 
 
+_FORK_MID_CALL = r"""
+import json, os, sys, threading, lbsched
+lbsched._FORK_WAIT = 0.5  # the fork's wait for calls under way; 10 s by default
+s = lbsched.PluginScheduler(plugin=sys.argv[1] if len(sys.argv) > 1 else None)
+o = lbsched.MultiDeviceOrchestrator(scheduler=s)
+o.register_workload("g", {"subtasks": {"a": {}}})
+F = {"w%d" % i: {"available_memory": 16, "cpu_cores": 8} for i in range(4)}
+inside, leave = threading.Event(), threading.Event()
+
+class SlowCaps(object):  # holds the scheduler's call open until told
+    def __init__(self):
+        self.worker_id = "w0"
+    @property
+    def available_memory(self):
+        inside.set()
+        leave.wait()
+        return 16
+
+t = threading.Thread(target=lambda: s.select_worker({"test_id": "t"}, {"w0": SlowCaps()}))
+t.start()
+inside.wait()
+pid = os.fork()
+if pid == 0:
+    import signal
+    signal.alarm(20)  # a hung child is killed, and its status says so
+    out = []
+    for call in (lambda: s.select_worker({"test_id": "c"}, F),
+                 lambda: s.report("c", "w0", True, 1.0),
+                 lambda: o.place_subtask("g", "a", F),
+                 lambda: o.get_ready_subtasks("g")[0]["subtask_id"],
+                 lambda: s.close(),
+                 lambda: lbsched.PluginScheduler(plugin=sys.argv[1] if len(sys.argv) > 1
+                                                 else None).select_worker({"test_id": "c"}, F)):
+        try:
+            out.append(["returned", call()])
+        except RuntimeError as e:
+            out.append(["RuntimeError", str(e)])
+    print("child " + json.dumps(out), flush=True)
+    os._exit(0)
+leave.set()
+t.join()
+_, status = os.waitpid(pid, 0)
+print("parent " + json.dumps([status, s.select_worker({"test_id": "p"}, F)]), flush=True)
+"""
+
+
+class ForkMidCallTest(unittest.TestCase):
+    """A fork while another thread was inside a call longer than the fork
+    waits (10 s): the child inherited the scheduler's lock held by a
+    thread it does not have, and its first call on it hung for good."""
+
+    def test_the_child_is_told_to_make_its_own(self):
+        r = run_python(_FORK_MID_CALL, *([PLUGIN] if PLUGIN else []))  # a hang times out
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+        parent = json.loads(lines["parent"])
+        self.assertEqual(parent[0], 0, "the child's status (SIGALRM: it hung)")
+        child = json.loads(lines["child"])
+        msg = ["RuntimeError", "lbsched: this scheduler was forked while another thread was "
+               "inside a call on it; create a new scheduler in the child"]
+        self.assertEqual(child[:3], [msg, msg, msg])  # the orchestrator's placement too
+        self.assertEqual(child[3], ["returned", "a"])  # its own lock was free
+        self.assertEqual(child[4], ["returned", None])  # close() neither hangs nor raises
+        self.assertEqual(child[5][0], "returned")
+        self.assertIn(child[5][1], F_IDS)
+        self.assertIn(parent[1], F_IDS)  # the parent's call went on
+
+
+F_IDS = ["w0", "w1", "w2", "w3"]
+
+
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's
     __eq__) and empties the caller's fleet: the extension walked the fleet

@@ -1133,6 +1133,11 @@ class PluginScheduler(object):
         return self._h
 
     def close(self):
+        if self._lock.broken:
+            # forked mid-call: the handle's mutex is held by a thread this
+            # child does not have; the handle is the parent's to free
+            self._h = None
+            return
         with self._lock:
             if self._h is not None:
                 _lib.lbspy_close(self._h)
@@ -1778,14 +1783,22 @@ class _CallLock(object):
     calls back into the same object from inside a call hung it; that is a
     RuntimeError now."""
 
-    __slots__ = ("_lock", "_owner", "_what")
+    __slots__ = ("_lock", "_owner", "_what", "broken")
 
     def __init__(self, what):
         self._lock = threading.Lock()
         self._owner = None  # the thread inside a call, while it is
         self._what = what   # "scheduler" or "orchestrator", for messages
+        # In a child forked while another thread was inside a call: the
+        # lock, and the C library's mutex of the handle, are held by a
+        # thread the child does not have, and would be for ever
+        self.broken = False
 
     def __enter__(self):
+        if self.broken:
+            raise RuntimeError("lbsched: this %s was forked while another thread was inside "
+                               "a call on it; create a new %s in the child"
+                               % (self._what, self._what))
         me = _get_ident()
         # Read without the lock: only this thread ever stores its own id
         if self._owner == me:
@@ -1809,6 +1822,8 @@ class _CallLock(object):
 # their own.
 _fork_locks = (weakref.WeakSet(), weakref.WeakSet())
 _fork_held = []
+_fork_missed = []  # the locks a fork could not take
+_FORK_WAIT = 10.0  # seconds a fork waits for each call under way
 
 
 def _fork_locked(obj, rank):
@@ -1816,20 +1831,38 @@ def _fork_locked(obj, rank):
 
 
 def _before_fork():
+    me = _get_ident()
     for group in _fork_locks:
         for obj in sorted(list(group), key=id):
+            lock = obj._lock
+            if lock._owner == me or lock.broken:
+                # the forking thread's own call goes on in the child, and
+                # lets go there; a broken one stays broken
+                continue
             # not for ever: a thread that never returns (a hook blocked
-            # inside a call) leaves the child as it was
-            if obj._lock._lock.acquire(timeout=10):
-                _fork_held.append(obj._lock._lock)
+            # inside a call, a long bench_c chunk) leaves its object
+            # unusable in the child instead
+            if lock._lock.acquire(timeout=_FORK_WAIT):
+                _fork_held.append(lock._lock)
+            else:
+                _fork_missed.append(lock)
 
 
-def _after_fork():
+def _after_fork_in_parent():
     while _fork_held:
         _fork_held.pop().release()
+    del _fork_missed[:]
 
 
-os.register_at_fork(before=_before_fork, after_in_parent=_after_fork,
-                    after_in_child=_after_fork)
+def _after_fork_in_child():
+    while _fork_held:
+        _fork_held.pop().release()
+    # Its calls raise instead of waiting for a thread that is not here
+    while _fork_missed:
+        _fork_missed.pop().broken = True
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                    after_in_child=_after_fork_in_child)
 
 from .orchestrator import MultiDeviceOrchestrator  # noqa: E402  (needs _lib above)

@@ -516,6 +516,12 @@ class MultiDeviceOrchestrator(object):
     def close(self):
         """Frees every run; any call after it is a ValueError (closing
         again is not)."""
+        if self._lock.broken:
+            # forked mid-call: the runs may be half changed; the parent's
+            # to free
+            self._closed = True
+            self._w.clear()
+            return
         with self._lock:
             self._closed = True
             for h, _ in self._w.values():
