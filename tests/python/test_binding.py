@@ -1818,6 +1818,44 @@ class ForkMidCallTest(unittest.TestCase):
 
 F_IDS = ["w0", "w1", "w2", "w3"]
 
+_BENCH_LONG = r"""
+import json, os, signal, sys, threading, time, lbsched
+s = lbsched.PluginScheduler(plugin=sys.argv[1] if len(sys.argv) > 1 else None)
+F = {"w%d" % i: {"available_memory": 16, "cpu_cores": 8} for i in range(8)}
+started, got = threading.Event(), []
+signal.signal(signal.SIGINT, signal.default_int_handler)  # ignored in a background job
+
+def beside():
+    started.wait()
+    time.sleep(0.3)  # into the bench, which runs for minutes
+    got.append(s.select_worker({"test_id": "other"}, F))  # waited for all of it
+    os.kill(os.getpid(), signal.SIGINT)
+
+threading.Thread(target=beside, daemon=True).start()
+started.set()
+try:
+    s.bench_c({"test_id": "t"}, F, iterations=10 ** 8)
+    print(json.dumps(["returned", got]))
+except KeyboardInterrupt:
+    print(json.dumps(["KeyboardInterrupt", got]))
+print(json.dumps(["after", s.bench_c({"test_id": "t"}, F, iterations=3000) > 0]))
+"""
+
+
+class BenchChunksTest(unittest.TestCase):
+    """bench_c of 10**8 selects was one C call holding the scheduler's lock
+    for minutes: another thread's select waited for all of it, and Ctrl-C
+    was handled only at its end."""
+
+    def test_other_calls_and_ctrl_c_get_through(self):
+        r = run_python(_BENCH_LONG, *([PLUGIN] if PLUGIN else []))  # a minute at most
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual(out[0][0], "KeyboardInterrupt")
+        self.assertEqual(len(out[0][1]), 1)
+        self.assertIn(out[0][1][0], ["w%d" % i for i in range(8)])
+        self.assertEqual(out[1], ["after", True])
+
 
 class MutationTest(unittest.TestCase):
     """Python code that runs inside select_worker (a key's or a set item's

@@ -35,6 +35,7 @@ import os
 import re
 import sys
 import threading
+import time
 import warnings
 import weakref
 from array import array
@@ -63,6 +64,9 @@ _MAX_PICKED = 1024  # LBSPY_MAX_PICKED
 _GIVEN = 1 << 31  # LBSPY_LOAD_GIVEN: a load, even one without any slot
 _MAX_SECONDS = 1e7  # MAX_SECONDS of host-shim/lib/convert_field.h: a duration's limit
 _BENCH_MAX = 10 ** 8  # bench_c's iterations: minutes of selects, within a C unsigned
+_BENCH_FIRST = 1000  # bench_c's first chunk, which measures how long the next may be
+_BENCH_SLICE_NS = 2.5e8  # CPU ns of selects a bench_c chunk is sized to
+_BENCH_GAP = 0.001  # seconds bench_c waits at a time for a waiting call to go first
 
 
 def _find_library():
@@ -1608,9 +1612,11 @@ class PluginScheduler(object):
 
     def bench_c(self, test_requirements, available_workers, worker_loads=None,
                 iterations=1000):
-        """Mean nanoseconds of the C select alone (converted once), through
-        this scheduler: the cost the binding adds is the rest.  iterations:
-        a whole number in 1..10**8."""
+        """Mean CPU nanoseconds of the C select alone (converted once a
+        chunk, untimed), through this scheduler: the cost the binding adds
+        is the rest.  iterations: a whole number in 1..10**8, run in chunks
+        of about a quarter second each, between which other threads' calls
+        and Ctrl-C get through."""
         # ctypes takes it as a C unsigned: -1 was 4,294,967,295 selects
         # with the lock held, 2**32 + 1 one
         try:
@@ -1628,15 +1634,30 @@ class PluginScheduler(object):
         fleet, where = _document(available_workers, worker_loads)
         err = ctypes.create_string_buffer(_ERRLEN)
         ns = ctypes.c_double()
-        with self._lock:
-            code = _lib.lbspy_bench(self._handle(), test, fleet, n,
-                                    ctypes.byref(ns), err, _ERRLEN)
-            said = where.said + self._warnings(where, worker_loads, where.own) \
-                if code == _OK else ()
-        if code != _OK:
-            _raise_at(code, err, where, worker_loads)
+        # One C call of 10**8 selects held the lock for minutes: every other
+        # thread's call waited, and Ctrl-C was handled only at its end.  In
+        # chunks, the lock is let go and Python's signal handlers run
+        # between them; each chunk warms up as the whole did (a tenth, not
+        # timed), and the answer is still the mean over every timed select.
+        done, total, said = 0, 0.0, None
+        chunk = min(n, _BENCH_FIRST)
+        while done < n:
+            with self._lock:
+                code = _lib.lbspy_bench(self._handle(), test, fleet, chunk,
+                                        ctypes.byref(ns), err, _ERRLEN)
+                if said is None and code == _OK:  # each chunk's records are the same
+                    said = where.said + self._warnings(where, worker_loads, where.own)
+            if code != _OK:
+                _raise_at(code, err, where, worker_loads)
+            done += chunk
+            total += ns.value * chunk
+            chunk = int(min(n - done, max(1, _BENCH_SLICE_NS // max(ns.value, 1.0))))
+            lock = self._lock
+            turn = lock.turns
+            while done < n and lock.waiting and lock.turns == turn:
+                time.sleep(_BENCH_GAP)  # until one of them has had the lock
         _warn(said)
-        return ns.value
+        return total / n
 
 
 # The original factory's names, and lbsched's names for them.
@@ -1783,12 +1804,17 @@ class _CallLock(object):
     calls back into the same object from inside a call hung it; that is a
     RuntimeError now."""
 
-    __slots__ = ("_lock", "_owner", "_what", "broken")
+    __slots__ = ("_lock", "_owner", "_what", "broken", "waiting", "turns", "_count")
 
     def __init__(self, what):
         self._lock = threading.Lock()
         self._owner = None  # the thread inside a call, while it is
         self._what = what   # "scheduler" or "orchestrator", for messages
+        # Threads waiting for the lock, and calls that took it: bench_c
+        # lets a waiter have its turn between its chunks (a Lock is not
+        # fair: let go and taken again, it stayed the bench's for good)
+        self.waiting = self.turns = 0
+        self._count = threading.Lock()  # self.waiting's, += not being atomic
         # In a child forked while another thread was inside a call: the
         # lock, and the C library's mutex of the handle, are held by a
         # thread the child does not have, and would be for ever
@@ -1806,8 +1832,16 @@ class _CallLock(object):
                                "(a record's property, __getattr__ or items() called it "
                                "back); pass plain dicts, or call another %s"
                                % (self._what, self._what))
-        self._lock.acquire()
+        if not self._lock.acquire(False):
+            with self._count:
+                self.waiting += 1
+            try:
+                self._lock.acquire()
+            finally:
+                with self._count:
+                    self.waiting -= 1
         self._owner = me
+        self.turns += 1
         return self
 
     def __exit__(self, *exc):
@@ -1857,6 +1891,12 @@ def _after_fork_in_parent():
 def _after_fork_in_child():
     while _fork_held:
         _fork_held.pop().release()
+    for group in _fork_locks:
+        for obj in list(group):
+            # the waiters were threads of the parent, and the count's
+            # lock may have been held by one
+            obj._lock.waiting = 0
+            obj._lock._count = threading.Lock()
     # Its calls raise instead of waiting for a thread that is not here
     while _fork_missed:
         _fork_missed.pop().broken = True
