@@ -277,10 +277,10 @@ void ag_live_sample(ag_live *lv, ag_load *o)
 
 	if (quota)
 		cg_cpu_mark(lv);
-	if (quota && lv->cg_at >= 0) {
-		if (at >= 0 && lv->cg_at > at && lv->cg_used >= used)
-			lv->cpu = fmin(100, 100 * (lv->cg_used - used) /
-			                        ((lv->cg_at - at) * lv->cgcpu.cpus));
+	/* a figure of this interval's, or none: a read that failed, or a
+	 * counter that went back, leaves it to /proc/stat */
+	if (quota && lv->cg_at >= 0 && at >= 0 && lv->cg_at > at && lv->cg_used >= used) {
+		lv->cpu = fmin(100, 100 * (lv->cg_used - used) / ((lv->cg_at - at) * lv->cgcpu.cpus));
 		o->cpu = lv->cpu;
 	}
 	if (proc_stat(lv->env, &busy, &total) == 0) {

@@ -90,7 +90,7 @@
  * tracked, and says so. */
 #define LBS_SHARES          128
 /* A holder's owner while another process takes its share back. */
-#define LBS_SHARE_TAKING    ((ngx_atomic_uint_t) 1 << 40)
+#define LBS_SHARE_TAKING    ((ngx_atomic_uint_t) 1 << 30) /* past pid_max */
 
 /* Servers a request leaves out by name (tried, or found unusable lately)
  * before the balancer filters the whole upstream instead. */
@@ -326,7 +326,8 @@ static ngx_int_t ngx_http_upstream_lbsched_init_process(ngx_cycle_t *cycle);
 static void ngx_http_upstream_lbsched_share(
     ngx_http_upstream_lbsched_srv_conf_t *lcf, ngx_log_t *log);
 static void ngx_http_upstream_lbsched_reclaim(
-    ngx_http_upstream_lbsched_srv_conf_t *lcf, ngx_log_t *log);
+    ngx_http_upstream_lbsched_srv_conf_t *lcf, ngx_log_t *log,
+    ngx_flag_t starting);
 static void ngx_http_upstream_lbsched_exit_process(ngx_cycle_t *cycle);
 static ngx_http_upstream_lbsched_srv_conf_t *ngx_http_upstream_lbsched_conf_at(
     ngx_http_upstream_main_conf_t *umcf, ngx_uint_t i);
@@ -500,7 +501,7 @@ ngx_http_upstream_lbsched_log_tick(ngx_event_t *ev)
         for (i = 0; i < umcf->upstreams.nelts; i++) {
             lcf = ngx_http_upstream_lbsched_conf_at(umcf, i);
             if (lcf != NULL && lcf->host != NULL && lcf->shm_zone != NULL) {
-                ngx_http_upstream_lbsched_reclaim(lcf, ev->log);
+                ngx_http_upstream_lbsched_reclaim(lcf, ev->log, 0);
             }
         }
     }
@@ -3419,11 +3420,14 @@ ngx_http_upstream_lbsched_hold(ngx_http_upstream_lbsched_srv_conf_t *lcf,
  * the two leaves that entry counted, and never takes it back twice.  A
  * process gone is one kill(2) finds no more (reaped: a zombie waits for
  * the master); a pid the system gave again to another process keeps its
- * share counted, except where that process is this one, starting.
+ * share counted, except where that process is this one, starting (its own
+ * pid then is a dead one's: it has no share yet).  Never this process's
+ * own otherwise: a single process's reload keeps its share of the old
+ * cycle, whose requests release into it, while its new cycle has none.
  */
 static void
 ngx_http_upstream_lbsched_reclaim(ngx_http_upstream_lbsched_srv_conf_t *lcf,
-    ngx_log_t *log)
+    ngx_log_t *log, ngx_flag_t starting)
 {
     ngx_http_upstream_lbsched_shared_t  *sh, *own, e;
     ngx_http_upstream_lbsched_holder_t  *h;
@@ -3440,6 +3444,7 @@ ngx_http_upstream_lbsched_reclaim(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         pid = (ngx_pid_t) (o & ~LBS_SHARE_TAKING);
 
         if (o == 0 || own == NULL || own == lcf->own
+            || (pid == ngx_pid && !starting)
             || (pid != ngx_pid && (kill(pid, 0) == 0 || ngx_errno != NGX_ESRCH)))
         {
             continue;
@@ -3500,7 +3505,7 @@ ngx_http_upstream_lbsched_share(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     ngx_slab_pool_t                     *shpool;
     ngx_uint_t                           i;
 
-    ngx_http_upstream_lbsched_reclaim(lcf, log);
+    ngx_http_upstream_lbsched_reclaim(lcf, log, 1);
 
     h = ngx_http_upstream_lbsched_shares(lcf)->holder;
     shpool = (ngx_slab_pool_t *) lcf->shm_zone->shm.addr;

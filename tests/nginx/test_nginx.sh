@@ -1181,6 +1181,31 @@ check "... and say so" grep -q "lbsched: upstream \"holdup\": released 3 request
 touch "$tmp/release"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
+# One process (master_process off): a reload keeps the process, whose
+# requests of the old cycle finish into its share; its new cycle, which has
+# none, took that share back once a second, and the request's own release
+# then took A's count below 0 (2^64 - 1: busy for good)
+# (without reuseport, whose new socket a single process's reload leaves
+# unanswered: nginx's, with any balancer)
+sed -e 's/^worker_processes .*/master_process off;/' -e 's/ reuseport;/;/' "$run/nginx.conf" >"$run/single.conf"
+grep -q '^master_process off;' "$run/single.conf" || die "single.conf: no master_process off"
+rm -f "$tmp/release"
+"$NGINX" -p "$run/" -c "$run/single.conf" || die "nginx (one process) does not start: $(tail -5 "$run/error.log")"
+until_ok 20 answers http://127.0.0.1:$P_HF/lbsched_status || die "nginx (one process) never answered on port $P_HF"
+$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
+heldcurl=$!
+until_ok 20 held_on_a
+kill -HUP "$(cat "$run/nginx.pid")"
+# past two of process 0's sweeps, once a second (the status does not
+# answer then: a single process's reload listens again only once the old
+# cycle's requests are done, nginx's own way)
+sleep 2.5
+touch "$tmp/release"
+wait $heldcurl
+until_ok 20 none_in_flight
+check "one process, reloaded while A held 3: their release leaves nothing in flight ($seen)" test "$seen" = "[0, 0]"
+kill -QUIT "$(cat "$run/nginx.pid")"
+ngx_down
 kill $holdpids 2>/dev/null; holdpids=
 
 # --- a store the worker user cannot reach ----------------------------------------------
