@@ -1102,6 +1102,26 @@ class RemoveWorkload(unittest.TestCase):
         o.record_subtask_result("bad", "a", None, success=False)
         self.assertTrue(o.is_workload_failed("bad"))
         o.remove_workload("bad")
+        # failed while a sibling runs, its results reported: that one's
+        # result has somewhere to go (the scheduler learns of it) before the
+        # workload may
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        o2 = lbsched.MultiDeviceOrchestrator(scheduler=s, report_results=True)
+        o2.register_workload("pair", {"subtasks": {
+            "a": {"criticality": "critical", "recovery": {"max_attempts": 1}}, "b": {}}})
+        o2.place_subtask("pair", "a", self.FLEET)
+        o2.place_subtask("pair", "b", self.FLEET)
+        o2.record_subtask_result("pair", "a", None, success=False)
+        self.assertTrue(o2.is_workload_failed("pair"))
+        with self.assertRaises(ValueError) as cm:
+            o2.remove_workload("pair")
+        self.assertEqual(str(cm.exception),
+                         "remove_workload: workload 'pair' failed, but its subtask 'b' is still "
+                         "placed without a result: record its result, then remove it")
+        o2.record_subtask_result("pair", "b", 2)
+        o2.remove_workload("pair")
+        o2.close()
+        s.close()
         with self.assertRaises(ValueError) as cm:
             o.remove_workload(5)
         self.assertEqual(str(cm.exception), "workload_id: must be a str, got an int")

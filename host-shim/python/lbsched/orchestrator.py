@@ -500,7 +500,11 @@ class MultiDeviceOrchestrator(object):
         subtask placed or a result recorded, and neither completed nor
         failed) is a ValueError, as registering it again is.  KeyError for
         an id not registered.  The original kept every workload until the
-        process ended and had no such call."""
+        process ended and had no such call.  With report_results, a failed
+        one whose other subtasks are still placed without a result is a
+        ValueError too: their results, recorded after it went, would reach
+        neither it nor the scheduler, which would never learn of those
+        placements."""
         with self._lock:
             h, _ = self._get(workload_id)
             if self._in_progress(workload_id):
@@ -508,6 +512,14 @@ class MultiDeviceOrchestrator(object):
                                  "placed or a result recorded, and it has neither completed "
                                  "nor failed): record its subtasks' results until it does, "
                                  "then remove it" % (workload_id,))
+            running = sorted(self._placed.get(workload_id, {}))
+            if running:
+                raise ValueError("remove_workload: workload %r failed, but its subtask%s %s "
+                                 "%s still placed without a result: record %s, then remove "
+                                 "it" % (workload_id, "s" if len(running) > 1 else "",
+                                         ", ".join(repr(s) for s in running),
+                                         "are" if len(running) > 1 else "is",
+                                         "their results" if len(running) > 1 else "its result"))
             del self._w[workload_id]
             self._placed.pop(workload_id, None)
             self._started.discard(workload_id)
