@@ -1134,26 +1134,30 @@ check "... and the held request was served by A ($(cat "$tmp/held.out"))" test "
 none_in_flight() { seen=$(inflight); [ "$seen" = "[0, 0]" ]; }
 until_ok 20 none_in_flight
 check "... after which nothing is in flight ($seen)" test "$seen" = "[0, 0]"
+# hold3: A holds 3 more (/fan, until $tmp/release), $heldcurl the client's
+# pid and $holder the worker processes with a connection to A
+hold3() {
+	$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
+	heldcurl=$!
+	until_ok 20 held_on_a
+	holder=$(ss -Htnp state established "( dport = :$P_HA )" | grep -o 'pid=[0-9]*' | sort -u | cut -d= -f2)
+}
+# released_by PID: the log says PID's 3 were released after it died
+released_by() { grep -q "lbsched: upstream \"holdup\": released 3 requests worker process $1 left in flight when it died" "$run/error.log"; }
 # The process holding A's 3 killed (kill -9): nothing frees its requests,
 # and A looked busy to every process until nginx restarted.  The master
-# starts its replacement in its slot, which releases them.
+# starts its replacement, which releases them.
 rm -f "$tmp/release"
-$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
-heldcurl=$!
-until_ok 20 held_on_a
-# the worker processes with a connection to A
-holder=$(ss -Htnp state established "( dport = :$P_HA )" | grep -o 'pid=[0-9]*' | sort -u | cut -d= -f2)
+hold3
 check "one worker process holds A's 3 again ($seen; $(echo $holder))" test "$seen" = 3 -a "$(wc -w <<<"$holder")" = 1
 kill -9 $holder
 wait $heldcurl
 until_ok 20 none_in_flight
 check "... killed, its replacement releases them ($seen)" test "$seen" = "[0, 0]"
-check "... and says so" grep -q "lbsched: upstream \"holdup\": released 3 requests worker process $holder left in flight when it died" "$run/error.log"
-# the replacement counts its own in the share it took over: one more
-# hold, from whichever process takes it, and its release, lands on 0
-$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
-heldcurl=$!
-until_ok 20 held_on_a
+check "... and says so" released_by "$holder"
+# the replacement counts its own in the share it took: one more hold,
+# from whichever process takes it, and its release, lands on 0
+hold3
 check "... a new hold after it counts 3 on A ($seen)" test "$seen" = 3
 touch "$tmp/release"
 wait $heldcurl
@@ -1162,10 +1166,7 @@ check "... and its release leaves nothing in flight ($seen)" test "$seen" = "[0,
 # A reload's old process, draining its requests, killed: the master
 # starts none in its place; the new processes find it gone.
 rm -f "$tmp/release"
-$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
-heldcurl=$!
-until_ok 20 held_on_a
-holder=$(ss -Htnp state established "( dport = :$P_HA )" | grep -o 'pid=[0-9]*' | sort -u | cut -d= -f2)
+hold3
 master=$(cat "$run/nginx.pid")
 gen0=$(pgrep -P "$master" | tr '\n' ' ')
 kill -HUP "$master"
@@ -1177,7 +1178,7 @@ kill -9 $holder
 wait $heldcurl
 until_ok 20 none_in_flight
 check "... killed, the new processes release its 3 ($seen)" test "$seen" = "[0, 0]"
-check "... and say so" grep -q "lbsched: upstream \"holdup\": released 3 requests worker process $holder left in flight when it died" "$run/error.log"
+check "... and say so" released_by "$holder"
 touch "$tmp/release"
 kill -QUIT "$(cat "$run/nginx.pid")"
 ngx_down
@@ -1192,9 +1193,7 @@ grep -q '^master_process off;' "$run/single.conf" || die "single.conf: no master
 rm -f "$tmp/release"
 "$NGINX" -p "$run/" -c "$run/single.conf" || die "nginx (one process) does not start: $(tail -5 "$run/error.log")"
 until_ok 20 answers http://127.0.0.1:$P_HF/lbsched_status || die "nginx (one process) never answered on port $P_HF"
-$HC -H 'X-Required-Backend: cuda' -H 'X-Expected-Duration: 5' "http://127.0.0.1:$P_HF/fan" >/dev/null &
-heldcurl=$!
-until_ok 20 held_on_a
+hold3
 kill -HUP "$(cat "$run/nginx.pid")"
 # past two of process 0's sweeps, once a second (the status does not
 # answer then: a single process's reload listens again only once the old
