@@ -2272,6 +2272,14 @@ static void test_fork_while_committing(void)
 		       "a child of a threaded process\n");
 		return;
 	}
+	/* Debian 12's libasan (GCC 12) holds no allocator lock across a fork
+	 * (an atfork handler came with LLVM 18's compiler-rt): a child forked
+	 * while the flusher allocated hangs at its first malloc, in ASan. */
+	if (san && strstr(san, "address")) {
+		printf("SKIP: a fork while a flusher commits: this AddressSanitizer's allocator is "
+		       "not fork-safe (a child of a fork beside an allocating thread hangs in it)\n");
+		return;
+	}
 	snprintf(cfg, sizeof cfg, "{\"store\": {\"path\": \"%s\", \"refresh_ms\": 1}}", a);
 	snprintf(child_cfg, sizeof child_cfg, "{\"store\": {\"path\": \"%s\"}}", b);
 	fork_fleet = fleet_parse("[{\"worker_id\": \"w1\", \"cpu_cores\": 8, \"available_memory\": 16},"
