@@ -46,7 +46,58 @@ struct shim_host {
 	 * (abi.h: a plugin is not listed, or itself loadable, before its init
 	 * returns; a load of itself from there would recurse). */
 	int in_init;
+	struct shim_host *next_live; /* in live_hosts, under live_mu */
 };
+
+/* A fork while a store's flusher logged left the child log_mu held by a
+ * thread it does not have, and its first log line (an outcome refused in
+ * a child, say) hung it.  Every host is listed, so that a fork holds each
+ * one's log_mu across itself (the sink and its ctx stay a pair) and the
+ * child starts each again free: its one thread owns nothing. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static shim_host *live_hosts;
+static pthread_once_t live_once = PTHREAD_ONCE_INIT;
+
+static int log_mu_init(pthread_mutex_t *mu)
+{
+	pthread_mutexattr_t ma;
+	int rc;
+
+	if (pthread_mutexattr_init(&ma))
+		return -1;
+	rc = pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE) ||
+	     pthread_mutex_init(mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	return rc ? -1 : 0;
+}
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&live_mu);
+	for (shim_host *h = live_hosts; h; h = h->next_live)
+		pthread_mutex_lock(&h->log_mu);
+}
+
+static void fork_parent(void)
+{
+	for (shim_host *h = live_hosts; h; h = h->next_live)
+		pthread_mutex_unlock(&h->log_mu);
+	pthread_mutex_unlock(&live_mu);
+}
+
+/* A recursive mutex knows its owner by thread id, which the child's one
+ * thread does not share with the parent's: made again, not unlocked. */
+static void fork_child(void)
+{
+	for (shim_host *h = live_hosts; h; h = h->next_live)
+		(void)log_mu_init(&h->log_mu);
+	pthread_mutex_init(&live_mu, NULL);
+}
+
+static void live_init(void)
+{
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 static const char *level_name(int32_t level)
 {
@@ -79,18 +130,19 @@ shim_host *host_new(const char *host_name, int32_t min_level)
 		free(h);
 		return NULL;
 	}
-	pthread_mutexattr_t ma;
-	if (pthread_mutexattr_init(&ma) ||
-	    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE) ||
-	    pthread_mutex_init(&h->log_mu, &ma)) {
+	if (log_mu_init(&h->log_mu)) {
 		free(h->name);
 		free(h);
 		return NULL;
 	}
-	pthread_mutexattr_destroy(&ma);
 	h->min_level = min_level;
 	h->log_fn = default_log;
 	h->log_ctx = h;
+	pthread_once(&live_once, live_init);
+	pthread_mutex_lock(&live_mu);
+	h->next_live = live_hosts;
+	live_hosts = h;
+	pthread_mutex_unlock(&live_mu);
 	return h;
 }
 
@@ -140,6 +192,13 @@ void host_free(shim_host *h)
 		free(r->given);
 		free(r);
 	}
+	pthread_mutex_lock(&live_mu);
+	for (shim_host **p = &live_hosts; *p; p = &(*p)->next_live)
+		if (*p == h) {
+			*p = h->next_live;
+			break;
+		}
+	pthread_mutex_unlock(&live_mu);
 	pthread_mutex_destroy(&h->log_mu);
 	free(h->name);
 	free(h);
