@@ -325,6 +325,14 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 	 * library is used. */
 	int unloadable = 0;
 	int use_nvml = env->nvml_from || !env->root[0];
+	/* A library whose driver was upgraded or reloaded under the agent
+	 * fails every call (NVML's RM version mismatch) until it is loaded
+	 * again; kept, each later detection listed no GPU until a restart. */
+	if (*nv && !ag_nvml_answers(*nv)) {
+		ag_warn("NVML stopped answering (its driver upgraded or reloaded?): loaded again");
+		ag_nvml_close(*nv);
+		*nv = NULL;
+	}
 	/* why none is used unless one loads: the tree, or what said "none"
 	 * (the option, or the variable) */
 	snprintf(err, sizeof err, "%s", !use_nvml ? ROOT_NO_LIBRARY("--nvml", "LBSCHED_AGENT_NVML")
@@ -343,6 +351,12 @@ static int detect(const ag_env *env, const char *id, ag_caps *c, ag_nvml **nv,
 		ag_why(env, "NVML", "not used: %s", err);
 	unloadable = 0;
 	int use_rocm = env->rocm_from || !env->root[0];
+	if (*rocm && !ag_rocm_answers(*rocm)) {
+		ag_warn("ROCm SMI stopped answering (its driver upgraded or reloaded?): loaded "
+		        "again");
+		ag_rocm_close(*rocm);
+		*rocm = NULL;
+	}
 	snprintf(err, sizeof err, "%s", !use_rocm ? ROOT_NO_LIBRARY("--rocm", "LBSCHED_AGENT_ROCM")
 	                                : env->rocm_from && env->rocm_from[0] != '-'
 	                                ? "LBSCHED_AGENT_ROCM=none" : "--rocm none");
@@ -547,6 +561,12 @@ static int cmd_run(const ag_env *env, const opts *o)
 				cJSON_Delete(record);
 				record = fresh;
 				ag_live_detected(&lv, c, nv, rocm);
+			} else {
+				/* the last record's GPUs, sampled through
+				 * whatever handles the detection left (one
+				 * may have been loaded again, or closed) */
+				lv.nv = nv;
+				lv.rocm = rocm;
 			}
 			if (!o->id && c->host[0] && strcmp(c->host, host0) &&
 			    strcmp(c->host, host_said)) {

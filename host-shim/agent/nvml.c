@@ -109,6 +109,13 @@ void ag_nvml_close(ag_nvml *nv)
 	free(nv);
 }
 
+int ag_nvml_answers(ag_nvml *nv)
+{
+	unsigned n;
+
+	return nv->count(&n) == NV_OK;
+}
+
 static nvdev device(ag_nvml *nv, unsigned i)
 {
 	nvdev d = NULL;

@@ -16,6 +16,11 @@ typedef struct ag_nvml ag_nvml;
 ag_nvml *ag_nvml_open(const char *lib, int *unloadable, char *err, size_t n);
 void ag_nvml_close(ag_nvml *nv);
 
+/* 1 while the library still counts the GPUs; 0 once it no longer does,
+ * as after the driver under it was upgraded or reloaded: then only a new
+ * dlopen and nvmlInit_v2 answer again. */
+int ag_nvml_answers(ag_nvml *nv);
+
 /* The GPUs NVML sees, their static facts into c->gpus, the driver and
  * CUDA versions into c; the number listed. */
 unsigned ag_nvml_detect(ag_nvml *nv, const ag_env *env, ag_caps *c);

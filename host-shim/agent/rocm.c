@@ -79,6 +79,13 @@ void ag_rocm_close(ag_rocm *r)
 	free(r);
 }
 
+int ag_rocm_answers(ag_rocm *r)
+{
+	uint32_t n;
+
+	return r->count(&n) == RS_OK;
+}
+
 unsigned ag_rocm_detect(ag_rocm *r, const ag_env *env, ag_caps *c)
 {
 	uint32_t count = 0;

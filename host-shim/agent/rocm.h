@@ -14,6 +14,9 @@ typedef struct ag_rocm ag_rocm;
 ag_rocm *ag_rocm_open(const char *lib, int *unloadable, char *err, size_t n);
 void ag_rocm_close(ag_rocm *r);
 
+/* As ag_nvml_answers (nvml.h): 0 once rsmi_num_monitor_devices fails. */
+int ag_rocm_answers(ag_rocm *r);
+
 /* The GPUs ROCm SMI sees, their static facts into c->gpus; the number
  * listed. */
 unsigned ag_rocm_detect(ag_rocm *r, const ag_env *env, ag_caps *c);

@@ -9,6 +9,9 @@
  *   util.0 55  temp.0 60  slowdown.0 90  shutdown.0 95  throttle.0 0
  *   fail_init 1          (nvmlInit_v2 fails)
  *   fail_handle.0 1      (no handle for GPU 0, as for a GPU fallen off the bus)
+ * A "driver" line changed after nvmlInit_v2 is a driver upgraded under the
+ * agent: the count, the handles and the driver's version fail until the
+ * library is initialised again.
  * A key that is absent makes its function answer NVML_ERROR_NOT_SUPPORTED.
  */
 #include <stdint.h>
@@ -18,6 +21,7 @@
 
 #define OK 0
 #define NOT_SUPPORTED 3
+#define RM_MISMATCH 18 /* NVML_ERROR_LIB_RM_VERSION_MISMATCH */
 #define EXPORT __attribute__((visibility("default")))
 
 typedef struct { unsigned long long total, free, used; } nv_memory;
@@ -40,7 +44,10 @@ static long dev_index(void *d)
 EXPORT int nvmlInit_v2(void)
 {
 	unsigned long long v;
-	return num("fail_init", -1, &v) == 0 && v ? 999 : OK;
+	if (num("fail_init", -1, &v) == 0 && v)
+		return 999;
+	driver_remember();
+	return OK;
 }
 
 EXPORT int nvmlShutdown(void) { return OK; }
@@ -48,6 +55,8 @@ EXPORT int nvmlShutdown(void) { return OK; }
 EXPORT int nvmlDeviceGetCount_v2(unsigned *n)
 {
 	unsigned long long v = 0;
+	if (driver_changed())
+		return RM_MISMATCH;
 	num("count", -1, &v);
 	*n = (unsigned)v;
 	return OK;
@@ -58,6 +67,8 @@ EXPORT int nvmlDeviceGetHandleByIndex_v2(unsigned i, void **d)
 	unsigned n;
 	nvmlDeviceGetCount_v2(&n);
 	unsigned long long fail = 0;
+	if (driver_changed())
+		return RM_MISMATCH;
 	if (i >= n)
 		return 2; /* NVML_ERROR_INVALID_ARGUMENT */
 	if (num("fail_handle", i, &fail) == 0 && fail)
@@ -157,6 +168,8 @@ EXPORT int nvmlDeviceGetCurrentClocksThrottleReasons(void *d, unsigned long long
 
 EXPORT int nvmlSystemGetDriverVersion(char *buf, unsigned len)
 {
+	if (driver_changed())
+		return RM_MISMATCH;
 	return get("driver", -1, buf, len) == 0 ? OK : NOT_SUPPORTED;
 }
 

@@ -6,6 +6,8 @@
  *   vram_used.0 ...   busy.0 70   temp.0 (millidegrees) 95000
  *   temp_max.0 100000   temp_crit.0 105000   power_cap.0 (microwatts) 300000000
  *   fail_init 1       (rsmi_init fails)
+ *   driver 6.7.0      (changed after rsmi_init: the device count fails until
+ *                     the library is initialised again, fake_values.h)
  * A key that is absent makes its function answer RSMI_STATUS_NOT_SUPPORTED.
  */
 #include <stdint.h>
@@ -30,7 +32,10 @@ EXPORT int rsmi_init(uint64_t flags)
 {
 	unsigned long long v;
 	(void)flags;
-	return num("fail_init", -1, &v) == 0 && v ? 8 : OK;
+	if (num("fail_init", -1, &v) == 0 && v)
+		return 8;
+	driver_remember();
+	return OK;
 }
 
 EXPORT int rsmi_shut_down(void) { return OK; }
@@ -38,6 +43,8 @@ EXPORT int rsmi_shut_down(void) { return OK; }
 EXPORT int rsmi_num_monitor_devices(uint32_t *n)
 {
 	unsigned long long v = 0;
+	if (driver_changed())
+		return 8; /* RSMI_STATUS_INIT_ERROR */
 	num("count", -1, &v);
 	*n = (uint32_t)v;
 	return OK;

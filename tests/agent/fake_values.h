@@ -36,6 +36,27 @@ static int get(const char *key, long idx, char *buf, size_t n)
 	return rc;
 }
 
+/* The driver the library was initialised with.  A test that changes the
+ * file's "driver" line has upgraded the driver under the running library,
+ * whose calls then fail until it is initialised again, as NVML's do
+ * (NVML_ERROR_LIB_RM_VERSION_MISMATCH) once the kernel module is new. */
+static char inited_driver[128];
+
+static void driver_remember(void)
+{
+	if (get("driver", -1, inited_driver, sizeof inited_driver) < 0)
+		inited_driver[0] = 0;
+}
+
+static int driver_changed(void)
+{
+	char now[128];
+
+	if (get("driver", -1, now, sizeof now) < 0)
+		now[0] = 0;
+	return strcmp(now, inited_driver) != 0;
+}
+
 static int num(const char *key, long idx, unsigned long long *out)
 {
 	char b[64];

@@ -639,6 +639,21 @@ until_ok 20 late_gpus && ok || bad "GPUs found by a later detection are not samp
 kill "$pid"
 wait "$pid"
 
+# ---- a driver upgraded under a running agent: the loaded NVML fails every
+# call (its RM version mismatch) until it is loaded again; the next
+# detection does so, and lists the GPUs with the new driver's version
+cp "$tmp/nvml.txt" "$tmp/nvml-upg.txt"
+FAKE_NVML=$tmp/nvml-upg.txt env PATH="$nobrowser" "$agent" run --root "$x" --nvml "$LBS_FAKE_NVML" \
+	--file "$tmp/upg.json" --interval 0.1 --redetect 1 2>"$tmp/upg.err" &
+pid=$!
+upg_driver() { [ "$(jget "$tmp/upg.json" '[d["workers"][0]["software_versions"].get("nvidia_driver"), len(d["workers"][0]["hardware_specs"].get("gpus", []))]' 2>/dev/null)" = "[\"$1\", 2]" ]; }
+until_ok 20 upg_driver 550.54.15 || bad "the agent never published driver 550.54.15: $(cat "$tmp/upg.json")"
+sed -i 's/^driver .*/driver 560.35.03/' "$tmp/nvml-upg.txt"
+until_ok 20 upg_driver 560.35.03 && ok || bad "after the driver's upgrade: $(jget "$tmp/upg.json" '[d["workers"][0]["software_versions"], d["workers"][0]["hardware_specs"].get("gpus")]')"
+kill "$pid"
+wait "$pid"
+has "$tmp/upg.err" "lbsched-agent: warning: NVML stopped answering (its driver upgraded or reloaded?): loaded again"
+
 # ---- CPU use between two samples, while the agent keeps running
 cp -r "$x" "$tmp/moving"
 env PATH="$nobrowser" "$agent" run --root "$tmp/moving" --file "$tmp/moving.json" --interval 0.1 2>"$tmp/run.err" &
