@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -151,4 +154,23 @@ const char *pick_reason(void)
 uint64_t pick_cookie(void)
 {
 	return cookie;
+}
+
+int wait_child(pid_t pid, int seconds)
+{
+	struct timespec tick = {0, 10000000};
+	int status = 0;
+
+	for (int k = 0; k < seconds * 100; k++) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			return status;
+		if (w < 0)
+			return -1;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
 }

@@ -11,6 +11,7 @@
 #define LBS_TEST_SUPPORT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lbsched/abi.h>
 
@@ -50,6 +51,11 @@ shim_sched *test_sched(const char *name, const char *config);
 const char *pick(shim_sched *s, const lbs_workload *wl, const fleet *f);
 const char *pick_reason(void);
 uint64_t pick_cookie(void);
+
+/* A forked child's wait status, or -1 when it had not ended within
+ * `seconds` (it is killed then and reaped): a hung child is a test's
+ * finding, not the test's hang. */
+int wait_child(pid_t pid, int seconds);
 
 /* A full path under $LBS_SRCDIR; static buffer. */
 const char *src_path(const char *relpath);

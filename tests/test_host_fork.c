@@ -58,8 +58,8 @@ int main(void)
 	host_set_log(h, slow_sink, NULL);
 	CHECK_INT(pthread_create(&t, NULL, logger, h), 0);
 	for (int i = 0; i < 100; i++) {
-		struct timespec tick = {0, 10000000}, gap = {0, 300000};
-		int status = 0, w = 0;
+		struct timespec gap = {0, 300000};
+		int status;
 		pid_t pid;
 
 		nanosleep(&gap, NULL);
@@ -72,16 +72,11 @@ int main(void)
 		if (pid < 0)
 			continue;
 		forks++;
-		/* 5 s, then the child is counted hung */
-		for (int k = 0; k < 500 && (w = waitpid(pid, &status, WNOHANG)) == 0; k++)
-			nanosleep(&tick, NULL);
-		if (w == 0) {
+		status = wait_child(pid, 5);
+		if (status < 0)
 			hung++;
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed++;
-		}
 		if (hung >= 3)
 			break;
 	}

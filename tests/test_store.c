@@ -2292,8 +2292,8 @@ static void test_fork_while_committing(void)
 		return;
 	}
 	for (int i = 0; i < 300 && hung < 1; i++) {
-		struct timespec gap = {0, (long)rnd(2000) * 1000}, tick = {0, 10000000};
-		int status = 0, w = 0;
+		struct timespec gap = {0, (long)rnd(2000) * 1000};
+		int status;
 		pid_t pid;
 
 		nanosleep(&gap, NULL);
@@ -2311,15 +2311,11 @@ static void test_fork_while_committing(void)
 		if (pid < 0)
 			continue;
 		forks++;
-		for (int k = 0; k < 1000 && (w = waitpid(pid, &status, WNOHANG)) == 0; k++)
-			nanosleep(&tick, NULL);
-		if (w == 0) {
+		status = wait_child(pid, 10);
+		if (status < 0)
 			hung++;
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed++;
-		}
 	}
 	atomic_store(&fork_stop, 1);
 	pthread_join(t, NULL);
