@@ -28,8 +28,9 @@
  * again on top of totals that held it, every count doubled; lost epoch
  * looped each host between its snapshot and its deltas; lost totals
  * emptied every view for good.  `gone` names the first such key's index
- * in KEYS (0 none; none either when one holds another type: another
- * program's, never deleted, and the commands after fail naming it);
+ * in KEYS (0 none; none either when one holds another type, or ver text
+ * that is no counter: another program's, never deleted nor overwritten
+ * (mark's SET NX), and the commands after fail naming it);
  * `renew` empties the rest and starts a new epoch, as
  * a restore from an older copy (fleet_lua_restart), so every host
  * publishes its whole evidence once, under the new epoch, and nothing
@@ -42,6 +43,7 @@
 	"  for i = 2, 5 do\n" \
 	"    local t = redis.call('TYPE', KEYS[i]).ok\n" \
 	"    if t ~= 'none' and t ~= want[i] then return 0 end\n" \
+	"    if i == 5 and t == 'string' and not string.find(redis.call('GET', KEYS[5]), '^%d+$') then return 0 end\n" \
 	"    has[i] = t ~= 'none'\n" \
 	"  end\n" \
 	"  if not ep then\n" \
@@ -57,7 +59,7 @@
 	"end\n" \
 	"local function mark(e)\n" \
 	"  redis.call('HSET', KEYS[2], '#epoch', e)\n" \
-	"  redis.call('SET', KEYS[5], 0)\n" \
+	"  redis.call('SET', KEYS[5], 0, 'NX')\n" \
 	"end\n" \
 	"local function renew(ep, tm)\n" \
 	"  local e = string.sub(redis.sha1hex(ARGV[1] .. ' ' .. tm[1] .. ' ' .. tm[2] .. ' ' .. (ep or '')), 1, 16)\n" \

@@ -1559,16 +1559,33 @@ static int check_target(fleet *f, char *err, size_t errlen)
 		return -1;
 	if (!strcmp(st.target, f->target))
 		return 0;
-	if (st.epoch[0]) {
-		redisReply *r = command(f, 2, argv, lens, err, errlen);
+	/* Asked even of a store without an epoch: nothing is recorded before
+	 * the address answered as a Redis does.  A first sync whose address
+	 * answered but was no Redis (a mistyped port of a web server)
+	 * recorded it as the store's fleet, and refused the right one after. */
+	redisReply *r = command(f, 2, argv, lens, err, errlen);
+	char show[200];
 
-		if (!r)
-			return -1;
-		same = r->type == REDIS_REPLY_STRING && r->len == strlen(st.epoch) &&
-		       !memcmp(r->str, st.epoch, r->len);
-		other = r->type == REDIS_REPLY_STRING && !same;
+	if (!r)
+		return -1;
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL) {
+		if (r->type == REDIS_REPLY_ERROR || r->type == REDIS_REPLY_STATUS)
+			snprintf(show, sizeof show, "%s '%.150s'",
+			         r->type == REDIS_REPLY_ERROR ? "the error" : "the status", r->str);
+		else if (r->type == REDIS_REPLY_INTEGER)
+			snprintf(show, sizeof show, "the integer %lld", r->integer);
+		else
+			snprintf(show, sizeof show, "a reply of type %d", r->type);
+		txt_one_line(show);
+		snprintf(err, errlen, "%s: GET %s answered %s, not a string or nil: the store "
+		         "records no fleet before its Redis answers", f->addr, f->keys[0], show);
 		freeReplyObject(r);
+		return -1;
 	}
+	same = st.epoch[0] && r->type == REDIS_REPLY_STRING && r->len == strlen(st.epoch) &&
+	       !memcmp(r->str, st.epoch, r->len);
+	other = st.epoch[0] && r->type == REDIS_REPLY_STRING && !same;
+	freeReplyObject(r);
 	if (same || (!st.target[0] && !other) || f->host_sync) {
 		/* A store from before the record takes its first sync's fleet,
 		 * unless that Redis holds another epoch than its own. */
@@ -1916,6 +1933,15 @@ lbs_status fleet_read_totals(const fleet_opts *o, const lbs_host_api *host, hist
 		return LBS_ENOMEM;
 	f->host = host;
 	if (connect_redis(f, err, errlen)) {
+		fleet_free(f);
+		return LBS_EIO;
+	}
+	/* A prefix without an epoch is no fleet to the pull, which reads no
+	 * further: one holding another program's keys read as an empty
+	 * fleet, where a sync refused it naming the key. */
+	char foreign[400];
+	if (wrong_type(f, 5, foreign, sizeof foreign)) {
+		snprintf(err, errlen, "%s: %s", f->addr, foreign);
 		fleet_free(f);
 		return LBS_EIO;
 	}

@@ -1199,6 +1199,57 @@ stop_redis "$tmp/redis" KILL
 rport=$(free_port)
 start_redis "$tmp/redis-rdb" "$rport" || exit 1
 trap 'fake_stop; proxy_stop; stop_redis "$tmp/redis-rdb" KILL; stop_redis "$tmp/redis-auth" KILL; rm -rf "$tmp"' EXIT
+# --- nothing recorded before a Redis answered; another program's keys kept ----
+rrcli() { redis-cli -p "$rport" "$@"; }
+# prefix_json NAME PORT PREFIX: a config of the store $tmp/NAME syncing there
+prefix_json() {
+	echo "{\"store\": {\"path\": \"$tmp/$1\", \"fleet\": {\"address\": \"127.0.0.1:$2\", \"prefix\": \"$3\", \"timeout_ms\": 2000}}}" >"$tmp/$1-$2.json"
+}
+# A first `prefs sync` at an address that answered but was no Redis (a
+# mistyped port) recorded it as the store's fleet, and the right address
+# was refused after ("this store syncs with ...").
+mkstore pin
+fake '+OK\r\n'
+prefix_json pin "$fport" pin:
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/pin-$fport.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$fport: GET pin:epoch answered the status 'OK', not a string or nil: the store records no fleet before its Redis answers"
+fake_stop
+fake 'HTTP/1.1 400 Bad Request\r\n\r\n'
+prefix_json pin "$fport" pin:
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/pin-$fport.json"
+has "$tmp/err" "redis://127.0.0.1:$fport: Protocol error"
+fake_stop
+prefix_json pin "$rport" pin:
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/pin-$rport.json"
+lines "$tmp/err" 0
+# Another program's `ver` under a prefix with no fleet yet: text was
+# deleted (read as a fleet partly evicted), and a hash overwritten by the
+# first sync's SET.  Both stay, and the sync is refused naming the key.
+mkstore vc
+prefix_json vc "$rport" vc:
+rrcli set vc:ver "another program's value" >/dev/null
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/vc-$rport.json"
+lines "$tmp/err" 1
+has "$tmp/err" "key 'vc:ver' holds 'another program's value', not an integer: lbsched keeps a version counter there"
+eq "a text vc:ver kept" "$(rrcli get vc:ver)" "another program's value"
+rrcli del vc:ver vc:epoch vc:seq vc:totals vc:changed >/dev/null
+rrcli hset vc:ver owner other-app >/dev/null
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/vc-$rport.json"
+lines "$tmp/err" 1
+has "$tmp/err" "key 'vc:ver' holds a hash, where lbsched keeps a string; another program writes under this prefix"
+eq "a hash vc:ver kept" "$(rrcli hget vc:ver owner)" other-app
+# `prefs dump` and `export --redis` of a prefix whose only key is another
+# program's read as an empty fleet, where a sync refused it
+rrcli rpush dl:totals a b c >/dev/null
+prefix_json dl "$rport" dl:
+for verb in dump export; do
+	expect_rc 1 "$shim" prefs "$verb" --plugin "$plugin" --redis "$tmp/dl-$rport.json"
+	lines "$tmp/err" 1
+	has "$tmp/err" "key 'dl:totals' holds a list, where lbsched keeps a hash; another program writes under this prefix"
+done
+rrcli del dl:totals >/dev/null
+
 for h in rx ry; do config $h "$rport"; done
 for c in 0 1 2; do cp "$tmp/a.$c.jsonl" "$tmp/rx.$c.jsonl"; done
 for c in 0 1 2 3; do cp "$tmp/b.$c.jsonl" "$tmp/ry.$c.jsonl"; done
@@ -1348,7 +1399,7 @@ stop_redis "$tmp/redis-loss" KILL
 # A push whose rounds acknowledge nothing (Redis answering SEQ 0 to every
 # batch, as a Redis that loses keys as they are written can): it ran 1,000
 # rounds and returned success; now it fails on one line after a few.
-fake '*2\r\n$3\r\nSEQ\r\n$1\r\n0\r\n'
+fake '*2\r\n$3\r\nSEQ\r\n$1\r\n0\r\n' get-nil
 config lz "$fport"
 cp "$tmp/a.0.jsonl" "$tmp/lz.0.jsonl"
 cp "$tmp/a.1.jsonl" "$tmp/lz.1.jsonl"
