@@ -461,6 +461,20 @@ static void test_liar(void)
 		misbehaving_logs = 0;
 		CHECK_STR(pick(s, &wl, &f), "cpu_a");
 		CHECK_INT(misbehaving_logs, 0);
+		/* Its one worker for copies on three is refused, and the host's
+		 * rotation takes each worker once: it counted from the cursor
+		 * it moved, and took cpu_c twice and cpu_small never. */
+		wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1, "
+		                       "\"custom_properties\": {\"allocation_strategy\": \"replicated\", "
+		                       "\"min_shards\": 3, \"max_shards\": 3}}");
+		CHECK_STR(pick(s, &wl, &f), "fallback:cpu_a,cpu_small,cpu_c");
+		CHECK_INT(misbehaving_logs, 1);
+		CHECK_CONTAINS(last_log, "selected 1 workers, the workload allows 3..3");
+		/* the next turn starts after the last one taken */
+		wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1, "
+		                       "\"custom_properties\": {\"allocation_strategy\": \"replicated\", "
+		                       "\"min_shards\": 2, \"max_shards\": 2}}");
+		CHECK_STR(pick(s, &wl, &f), "fallback:cpu_a,cpu_small");
 		sched_close(s);
 	}
 	arena_free(a);

@@ -175,13 +175,15 @@ static const char *answer_problem(const lbs_workload *wl,
 lbs_status sched_rotate(uint32_t *cursor, const lbs_workload *wl,
                        const lbs_worker *const *workers, uint32_t n, lbs_selection *out)
 {
-	uint32_t lo, hi, got = 0;
+	uint32_t lo, hi, got = 0, start = *cursor;
 
 	want_range(wl, &lo, &hi);
 	if (hi > out->capacity)
 		hi = out->capacity;
+	/* Counted from where the pass started: from the cursor it moves,
+	 * a sharded answer skipped workers and took one twice. */
 	for (uint32_t k = 0; k < n && got < hi; k++) {
-		uint32_t idx = (*cursor + k) % n;
+		uint32_t idx = (uint32_t)(((uint64_t)start + k) % n);
 		if (elig_check(wl, workers[idx], FALLBACK_CEILING, NULL) != ELIG_OK)
 			continue;
 		out->indices[got] = idx;
