@@ -132,6 +132,10 @@ lbs_status sc_check_workload(const lbs_workload *wl)
 	if (wl->n_required_accels &&
 	    (!wl->required_accel_kinds || !wl->required_accel_counts))
 		return LBS_EINVAL;
+	/* A kind not known here (a later minor's) is not placed as one
+	 * worker: the host would read the answer as several. */
+	if (wl->allocation > LBS_ALLOC_REPLICATED)
+		return LBS_EINVAL;
 	if ((wl->allocation == LBS_ALLOC_SHARDED ||
 	     wl->allocation == LBS_ALLOC_REPLICATED) &&
 	    wl->max_shards < wl->min_shards)

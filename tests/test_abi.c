@@ -482,6 +482,51 @@ static void test_liar(void)
 	host_free(h);
 }
 
+/* An allocation that is none of LBS_ALLOC_*: every scheduler answered one
+ * worker, as for SINGLE, and the host, reading it as several, refused that
+ * and fell back.  Now each refuses the workload, and so does the host,
+ * without asking the plugin. */
+static void test_unknown_allocation(void)
+{
+	static const char *const names[] = {"hardware-aware", "priority", "round-robin",
+	                                    "composite", "weighted-round-robin", "performance",
+	                                    "affinity", "adaptive"};
+	fleet f = fleet_parse(FLEET);
+	const lbs_host_api *api;
+	loaded_plugin *p;
+	char err[256];
+
+	CHECK_INT(host_load(test_host(), getenv("LBS_PLUGIN"), &p, &api, err, sizeof err), LBS_OK);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		lbs_workload wl = workload_parse(f.arena, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+		shim_sched *s = test_sched(names[i], NULL);
+		const lbs_scheduler_desc *d = sched_desc(s);
+		uint32_t idx[8];
+		const char *ids[8];
+		lbs_selection sel = {.struct_size = sizeof sel, .capacity = 8, .indices = idx,
+		                     .ids = ids};
+		void *inst = NULL;
+		int fell_back = -1;
+
+		wl.allocation = 7;
+		wl.min_shards = 3;
+		wl.max_shards = 5;
+		CHECK_INT(d->create(api, NULL, 0, &inst, err, sizeof err), LBS_OK);
+		if (inst) {
+			CHECK_INT(d->select(inst, &wl, (const lbs_worker *const *)f.workers, f.n, &sel),
+			          LBS_EINVAL);
+			d->destroy(inst);
+		}
+		CHECK_INT(sched_select(s, &wl, (const lbs_worker *const *)f.workers, f.n, &sel,
+		                       &fell_back),
+		          LBS_EINVAL);
+		CHECK_INT(fell_back, 0);
+		CHECK_INT(sel.n_selected, 0);
+		sched_close(s);
+	}
+	fleet_free(&f);
+}
+
 /* Text a plugin writes into host buffers without a terminator: the host
  * cuts it at the buffer's end and reads no byte past it (ASan). */
 static void test_unterminated_text(void)
@@ -695,6 +740,7 @@ int main(void)
 	test_replaced_plugin_file();
 	test_repointed_link();
 	test_liar();
+	test_unknown_allocation();
 	test_unterminated_text();
 	test_rude_plugin();
 	test_reason_is_the_answers();

@@ -443,7 +443,8 @@ typedef struct lbs_worker {
 
 /* ===== Workloads ========================================================== */
 
-/* Values of lbs_workload.allocation. */
+/* Values of lbs_workload.allocation.  A plugin answers LBS_EINVAL for
+ * any other value (a kind a later minor may add), never a guess. */
 #define LBS_ALLOC_SINGLE 0     /* one worker */
 #define LBS_ALLOC_SHARDED 1    /* split over min_shards..max_shards workers */
 #define LBS_ALLOC_REPLICATED 2 /* copies on min_shards..max_shards workers */

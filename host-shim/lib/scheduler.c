@@ -261,6 +261,10 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 		memset(out->reason, 0, out->reason_len);
 	if (n == 0)
 		return LBS_NO_WORKER;
+	/* A kind of allocation neither side knows: the plugin refuses it,
+	 * and the host's rotation would read it as several workers. */
+	if (wl->allocation > LBS_ALLOC_REPLICATED)
+		return LBS_EINVAL;
 	if ((problem = unnamed_requirement(wl))) {
 		if (out->reason && out->reason_len)
 			unnamed_reason(problem, out->reason, out->reason_len);

@@ -34,7 +34,8 @@ const loaded_plugin *sched_plugin(const shim_sched *s);
  * Select and validate.  out must be set up by the caller (struct_size,
  * capacity, indices, ids, reason).  *fell_back (may be NULL) is set to 1
  * when the plugin's answer was rejected or it returned an error and the
- * host's fallback answered instead.  Returns LBS_OK or LBS_NO_WORKER.
+ * host's fallback answered instead.  Returns LBS_OK or LBS_NO_WORKER, or
+ * LBS_EINVAL for an allocation that is none of LBS_ALLOC_* (no plugin asked).
  */
 lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n,
