@@ -214,6 +214,13 @@ printf '{"subtasks": {"a": {"colour": "red", "requirements": {"flavour": 1}}}}' 
 expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/warn.json" --workers "$fleet"
 has "$tmp/err" "warning: $tmp/warn.json: subtask 'a': unknown field 'colour' ignored"
 has "$tmp/err" "warning: $tmp/warn.json: subtask 'a': requirements: unknown field 'flavour' ignored"
+# Copies on seven workers run on one (the graph is the parallelism), and it
+# is said: the run gave no word of it, where decide refuses such a test on
+# a smaller fleet.
+printf '{"subtasks": {"a": {"requirements": {"custom_properties": {"allocation_strategy": "replicated", "min_shards": 7}}}, "b": {}}}' > "$tmp/rep.json"
+expect_rc 0 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/rep.json" --workers "$fleet"
+lines "$tmp/err" 1
+has "$tmp/err" "warning: $tmp/rep.json: subtask 'a': requirements: field 'custom_properties.allocation_strategy': 'replicated' on 7 to 7 workers placed on one: the orchestrator runs each subtask on one worker (the graph is the parallelism)"
 # 100,000 subtasks: refused by their count.
 python3 -c 'import json; print(json.dumps({"subtasks": {"s%d" % i: {} for i in range(100000)}}))' > "$tmp/huge.json"
 expect_rc 1 "$shim" orchestrate --plugin "$plugin" --graph "$tmp/huge.json" --workers "$fleet"

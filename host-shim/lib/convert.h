@@ -237,6 +237,10 @@ int conv_keys(conv_ctx *c, const char *where, const cJSON *obj, const char *pref
  * <message>") and return -1. */
 int conv_fail(conv_ctx *c, const char *where, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* A warning "<where>: <message>" through c->warn, counted as the
+ * converter's own (at most CONV_WARN_RECORD a record). */
+void conv_warn(conv_ctx *c, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Input text made safe for a message: one line, bounded, UTF-8. */
 const char *conv_show(char *dst, size_t n, const char *s);
 /* What a JSON value is, for "got ...": a number, "a string", "an array". */

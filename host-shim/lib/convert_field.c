@@ -913,6 +913,18 @@ int conv_keys(conv_ctx *c, const char *where, const cJSON *obj, const char *pref
 	return cv_check_keys(&v, obj, prefix, known, 1);
 }
 
+void conv_warn(conv_ctx *c, const char *where, const char *fmt, ...)
+{
+	cv v = CV(c, where);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cv_warn(&v, "%s", msg);
+}
+
 void conv_warn_summary(conv_ctx *c)
 {
 	char line[1024];

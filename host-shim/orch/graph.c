@@ -191,6 +191,15 @@ static int read_task(orch *o, conv_ctx *c, uint32_t i, const char *id, cJSON *ob
 	snprintf(w2, wsize, "%s: requirements", where);
 	if (read_req(c, req, t->id, w2, &t->req))
 		return -1;
+	/* Placed as single (orch_placed): said, as the converter says of a
+	 * single allocation's shard counts, not left to be found in the
+	 * placements. */
+	if (t->req.allocation != LBS_ALLOC_SINGLE)
+		conv_warn(c, w2, "field 'custom_properties.allocation_strategy': '%s' on %u to %u "
+		          "workers placed on one: the orchestrator runs each subtask on one worker "
+		          "(the graph is the parallelism)",
+		          t->req.allocation == LBS_ALLOC_SHARDED ? "sharded" : "replicated",
+		          t->req.min_shards, t->req.max_shards);
 	crit = cJSON_GetObjectItemCaseSensitive(obj, "criticality");
 	if (crit) {
 		if (cJSON_IsBool(crit))
