@@ -40,7 +40,8 @@ typedef struct heap {
 } heap;
 
 typedef struct wstate {
-	double *slot;      /* when each of its `cap` slots is free (projected) */
+	double *slot;      /* when each of its `cap` slots is free (projected): a
+	                    * min-heap, the earliest at slot[0] */
 	uint32_t *run;     /* the tests running now, `running` of them */
 	uint32_t cap;      /* slots: its capacity, but no more than the tests */
 	uint32_t capacity; /* as the host shows it, for the load */
@@ -214,13 +215,29 @@ static void show_state(const sim *m)
 
 /* ===== Placing ============================================================= */
 
-static uint32_t first_free(const wstate *s)
+/* A scan of every slot made each placement cost the worker's capacity,
+ * and the oracle that much for every worker: a fleet of capacity 1,000,000
+ * ran as the square of its tests.  Only the earliest slot is ever taken,
+ * and slots are alike but for when they are free, so a heap answers. */
+static double first_free(const wstate *s)
 {
-	uint32_t k = 0;
-	for (uint32_t j = 1; j < s->cap; j++)
-		if (s->slot[j] < s->slot[k])
-			k = j;
-	return k;
+	return s->slot[0];
+}
+
+/* The earliest slot, taken until `end`. */
+static void take_slot(wstate *s, double end)
+{
+	uint64_t i = 0, c;
+
+	while ((c = 2 * i + 1) < s->cap) {
+		if (c + 1 < s->cap && s->slot[c + 1] < s->slot[c])
+			c++;
+		if (!(s->slot[c] < end))
+			break;
+		s->slot[i] = s->slot[c];
+		i = c;
+	}
+	s->slot[i] = end;
 }
 
 /* Does a test that starts on worker w at `begin`, placed now, run
@@ -264,7 +281,7 @@ static int oracle_choose(const sim *m, const sim_test *t)
 
 		if (elig_check(&t->wl, m->su->workers[w], 1.0, NULL) != ELIG_OK)
 			continue;
-		begin = s->slot[first_free(s)];
+		begin = first_free(s);
 		begin = begin > m->now ? begin : m->now;
 		done = begin + t->wl.est_duration_s /
 		       (m->su->truth->w[w].speed[t->wl.type] * throttle(m, w, begin));
@@ -291,8 +308,7 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 	const sim_test *t = &m->su->stream->t[i];
 	const truth_worker *tw = &m->su->truth->w[w];
 	wstate *s = &m->ws[w];
-	uint32_t k = first_free(s);
-	double begin = s->slot[k] > m->now ? s->slot[k] : m->now, f, dur, end;
+	double begin = first_free(s) > m->now ? first_free(s) : m->now, f, dur, end;
 	int hot;
 
 	hot = starts_hot(m, w, begin);
@@ -323,9 +339,9 @@ static int assign(sim *m, uint32_t i, uint32_t w)
 		    series_add(th, begin, end))
 			return -1;
 	}
-	s->slot[k] = end;
-	if (s->slot[k] > s->busy_until)
-		s->busy_until = s->slot[k];
+	take_slot(s, end);
+	if (end > s->busy_until)
+		s->busy_until = end;
 	s->queued++;
 	s->queued_work += t->wl.est_duration_s;
 	show_load(m, w);
