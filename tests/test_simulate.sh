@@ -98,6 +98,14 @@ if cmp -s "$tmp/tests.jsonl" "$tmp/again.jsonl"; then ok; else bad "the dump ove
 expect_rc 2 sim $het --rate 0.00001 --tests 20000 --dump-tests "$tmp/far.jsonl"
 eq "a stream past 1e9 s" "$(cat "$tmp/err")" "lbsched-shim: simulate: --tests 20000 at --rate 0.00001 runs past 1000000000 s, the latest arrival_s a tests file takes (test 9984 would arrive at 1000042555 s); give fewer tests or a higher rate (lbsched-shim simulate --help)"
 if [ ! -e "$tmp/far.jsonl" ]; then ok; else bad "a refused stream was dumped"; fi
+# ... and in size: a dump is refused before the run when --tests-file could
+# not read it back (it was written, 314 MiB, and refused when replayed)
+python3 -c 'import json, sys; json.dump([{"test_type": "nlp_" + "x" * 1000, "share": 1, "expected_duration": 0.001}], open(sys.argv[1], "w"))' "$tmp/mixlong.json"
+expect_rc 2 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
+	--mix "$tmp/mixlong.json" --tests 300000 --rate 1000000 --dump-tests "$tmp/big.jsonl"
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-shim: simulate: --dump-tests $tmp/big.jsonl: the stream's 300000 tests take 314 MiB, more than the 256 MiB --tests-file reads back; dump at most about 244"
+if [ ! -e "$tmp/big.jsonl" ]; then ok; else bad "a stream too large to replay was dumped"; fi
 expect_rc 0 sim $het --rate 0.00001 --tests 9983 --warmup 0 --compare oracle --dump-tests "$tmp/far.jsonl"
 cp "$tmp/out" "$tmp/far.txt"
 expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \

@@ -808,6 +808,17 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			snprintf(err, sizeof err, "%s: out of memory", o.dump);
 			goto bad;
 		}
+		/* What is dumped must replay, and --tests-file reads no more
+		 * than this: a dump past it was written, and refused when read
+		 * back.  Said before the run, with how many tests would fit. */
+		if (dumped_len > FILE_MAX_BYTES) {
+			rc = cli_usage_error(prog, &simulate_cmd, "--dump-tests %s: the stream's %u "
+			                     "tests take %zu MiB, more than the %u MiB --tests-file "
+			                     "reads back; dump at most about %.0f tests", o.dump, st.n,
+			                     dumped_len >> 20, FILE_MAX_BYTES >> 20,
+			                     floor((double)st.n * FILE_MAX_BYTES / (double)dumped_len));
+			goto out;
+		}
 		if (file_write_out(o.dump, put_text, &(out_text){dumped, dumped_len}, err,
 		                   sizeof err))
 			goto bad;
