@@ -299,6 +299,38 @@ static int bad_ver(fleet *f, char *buf, size_t n)
 	return bad;
 }
 
+/* Redis's error reply r to a command on the first nkeys of the sync's keys,
+ * said in err.  A script's error names its line, not the key: the key is
+ * found.  Else Redis's words whole (an ACL refusal names the command it
+ * refused after 60 bytes of preamble), made one line. */
+static void error_said(fleet *f, const redisReply *r, int nkeys, char *err, size_t errlen)
+{
+	char show[400], key[200];
+
+	snprintf(show, sizeof show, "%s", r->str);
+	txt_one_line(show);
+	if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
+		snprintf(err, errlen, "%s: %s", f->addr, key);
+	else if ((strstr(r->str, "not an integer") || strstr(r->str, "would overflow")) &&
+	         nkeys >= 5 && bad_ver(f, err, errlen))
+		; /* bad_ver said it */
+	/* Redis 7 answers a long command before AUTH with a protocol error,
+	 * not NOAUTH (the pull's ten arguments were kept under its bound for
+	 * that): either way the cause is the password. */
+	else if (strstr(r->str, "Protocol error: unauthenticated"))
+		snprintf(err, errlen, "%s: the Redis asks for a password: give "
+		         "store.fleet.password_file (it refused a command before AUTH: %s)",
+		         f->addr, show);
+	else if (!strncmp(r->str, "NOAUTH", 6))
+		snprintf(err, errlen, "%s: %s; the Redis asks for a password: give "
+		         "store.fleet.password_file", f->addr, show);
+	else if (strstr(r->str, "can't run this command"))
+		snprintf(err, errlen, "%s: %s; the ACL user needs the commands docs/SECURITY.md "
+		         "lists (Redis's ACL LOG names the one refused)", f->addr, show);
+	else
+		snprintf(err, errlen, "%s: %s", f->addr, show);
+}
+
 /* EVALSHA, and EVAL when Redis does not know the script (it restarted, or
  * SCRIPT FLUSH): EVAL caches it again. */
 static redisReply *run_script(fleet *f, script *sc, int nkeys, int nargs, const char **args,
@@ -350,34 +382,7 @@ static redisReply *run_script(fleet *f, script *sc, int nkeys, int nargs, const 
 	}
 out:
 	if (r && r->type == REDIS_REPLY_ERROR) {
-		char show[400], key[200];
-
-		/* The script's error names its line, not the key: find it.
-		 * Else Redis's words whole (an ACL refusal names the command
-		 * it refused after 60 bytes of preamble), made one line. */
-		snprintf(show, sizeof show, "%s", r->str);
-		txt_one_line(show);
-		if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
-			snprintf(err, errlen, "%s: %s", f->addr, key);
-		else if ((strstr(r->str, "not an integer") || strstr(r->str, "would overflow")) &&
-		         nkeys >= 5 && bad_ver(f, err, errlen))
-			; /* bad_ver said it */
-		/* Redis 7 answers a long command before AUTH with a protocol
-		 * error, not NOAUTH (the pull's ten arguments were kept under
-		 * its bound for that): either way the cause is the password. */
-		else if (strstr(r->str, "Protocol error: unauthenticated"))
-			snprintf(err, errlen, "%s: the Redis asks for a password: give "
-			         "store.fleet.password_file (it refused a command before "
-			         "AUTH: %s)", f->addr, show);
-		else if (!strncmp(r->str, "NOAUTH", 6))
-			snprintf(err, errlen, "%s: %s; the Redis asks for a password: give "
-			         "store.fleet.password_file", f->addr, show);
-		else if (strstr(r->str, "can't run this command"))
-			snprintf(err, errlen, "%s: %s; the ACL user needs the commands "
-			         "docs/SECURITY.md lists (Redis's ACL LOG names the one refused)",
-			         f->addr, show);
-		else
-			snprintf(err, errlen, "%s: %s", f->addr, show);
+		error_said(f, r, nkeys, err, errlen);
 		freeReplyObject(r);
 		r = NULL;
 	}
@@ -1568,10 +1573,14 @@ static int check_target(fleet *f, char *err, size_t errlen)
 
 	if (!r)
 		return -1;
+	if (r->type == REDIS_REPLY_ERROR) {
+		error_said(f, r, 1, err, errlen);
+		freeReplyObject(r);
+		return -1;
+	}
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL) {
-		if (r->type == REDIS_REPLY_ERROR || r->type == REDIS_REPLY_STATUS)
-			snprintf(show, sizeof show, "%s '%.150s'",
-			         r->type == REDIS_REPLY_ERROR ? "the error" : "the status", r->str);
+		if (r->type == REDIS_REPLY_STATUS)
+			snprintf(show, sizeof show, "the status '%.150s'", r->str);
 		else if (r->type == REDIS_REPLY_INTEGER)
 			snprintf(show, sizeof show, "the integer %lld", r->integer);
 		else
