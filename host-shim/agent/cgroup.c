@@ -1,6 +1,6 @@
 /*
  * cgroup.c -- what a container lets its worker use.  A worker in a
- * container (Docker, Kubernetes, a systemd unit's MemoryMax or CPUQuota)
+ * container (Docker, Kubernetes, a systemd slice's MemoryMax or CPUQuota)
  * sees the machine's /proc/meminfo, /proc/stat and every CPU; what it may
  * use is its cgroup's limits, the lowest along the cgroup's path (a pod's
  * limit sits on the pod, a container's on the container):
@@ -69,6 +69,26 @@ static int own_cgroup(const ag_env *env, const char *ctl, int *v2, long *id, cha
 	return unified && unified[0] == '/' && snprintf(path, n, "%s", unified) < (int)n ? 0 : -1;
 }
 
+/* A mountinfo field as the path it names: the kernel writes a space,
+ * tab, newline and backslash in one as \040, \011, \012 and \134
+ * (show_mountinfo's mangle), and a mount point with a space in its name
+ * was looked for under its escape. */
+static void unmangle(char *s)
+{
+	char *o = s;
+
+	for (const char *p = s; *p; o++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*o = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+			p += 4;
+		} else {
+			*o = *p++;
+		}
+	}
+	*o = 0;
+}
+
 /* The mount of the hierarchy (v2's cgroup2, or v1's with ctl among its
  * options) from /proc/self/mountinfo: its mount point and the cgroup it
  * shows as its root (a container without a cgroup namespace sees its own
@@ -90,11 +110,24 @@ static int mount_of(const ag_env *env, int v2, const char *ctl, char *mnt, size_
 			continue;
 		if (v2 ? strcmp(type, "cgroup2") : strcmp(type, "cgroup") || !listed(opts, ctl))
 			continue;
+		unmangle(r);
+		unmangle(m);
 		if (snprintf(mnt, mn, "%s", m) >= (int)mn || snprintf(root, rn, "%s", r) >= (int)rn)
 			return -1;
 		return 0;
 	}
 	return -1;
+}
+
+/* One level up the path, to "" (the hierarchy's root); 0 past the root. */
+static int up(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (!slash || !path[0])
+		return 0;
+	*slash = 0;
+	return 1;
 }
 
 static int locate(const ag_env *env, const char *ctl, cg_where *w)
@@ -118,18 +151,16 @@ static int locate(const ag_env *env, const char *ctl, cg_where *w)
 		memmove(w->path, w->path + rl, strlen(w->path + rl) + 1);
 	if (!strcmp(w->path, "/"))
 		w->path[0] = 0;
+	/* A systemd service's own cgroup is the agent's unit: the packaged
+	 * one's MemoryMax=64M and CPUQuota=5% were published as the worker's
+	 * memory and cores, and the agent's own CPU time as the worker's load.
+	 * The walk starts at the slice above it.  A container's cgroup is a
+	 * scope (docker-ID.scope, libpod-ID.scope) or a plain name. */
+	const char *leaf = strrchr(w->path, '/');
+	size_t ll = leaf ? strlen(leaf) : 0;
+	if (ll > 9 && !strcmp(leaf + ll - 8, ".service"))
+		up(w->path);
 	return 0;
-}
-
-/* One level up the path, to "" (the hierarchy's root); 0 past the root. */
-static int up(char *path)
-{
-	char *slash = strrchr(path, '/');
-
-	if (!slash || !path[0])
-		return 0;
-	*slash = 0;
-	return 1;
 }
 
 int ag_cgroup_memory(const ag_env *env, uint64_t below, ag_cgmem *m)

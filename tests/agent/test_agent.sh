@@ -322,6 +322,33 @@ eq "mounts from mountinfo: v2 memory under unified (3 GiB), the container's own 
 	"$(jget "$tmp/out" '[d["available_memory"], d["cpu_cores"]]')" '[3, 4]'
 has "$tmp/err" "available_memory: /sys/fs/cgroup/unified/user.slice/memory.max in GB"
 has "$tmp/err" "cpu_cores: at most 4: the CPU quota of the cgroup the agent runs in, 3.50 CPUs (/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us over cpu.cfs_period_us), rounded up"
+# a mount point with a space in its name, which mountinfo writes as \040:
+# it was looked for under the escape, and the limit went unread
+rm -rf "$tmp/cg/sys/fs/cgroup" "$tmp/cg/proc/self/mountinfo"
+cg proc/self/cgroup "$(printf '0::/user.slice/u.scope')"
+cg proc/self/mountinfo "$(printf '%s\n' '26 25 0:23 / /sys/fs/cgroup/my\040v2 rw,nosuid - cgroup2 cgroup2 rw')"
+cg "sys/fs/cgroup/my v2/user.slice/memory.max" 2147483648
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/cg" --explain
+eq "a mount point with a space (\\040 in mountinfo)" "$(jget "$tmp/out" 'd["available_memory"]')" 2
+has "$tmp/err" "available_memory: /sys/fs/cgroup/my v2/user.slice/memory.max in GB"
+# the agent run by its own systemd unit: the packaged unit's MemoryMax=64M
+# and CPUQuota=5% limit the agent, not the worker (they were published as
+# 0.06 GB and 1 core, and its own CPU time as the load); a limit on the
+# slice above still counts
+rm -rf "$tmp/cg/sys/fs/cgroup" "$tmp/cg/proc/self/mountinfo"
+cg proc/self/cgroup "0::/"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/cg"
+whole=$(jget "$tmp/out" '[d["available_memory"], d["cpu_cores"]]')
+cg proc/self/cgroup "0::/system.slice/lbsched-agent.service"
+cg sys/fs/cgroup/system.slice/lbsched-agent.service/memory.max 67108864
+cg sys/fs/cgroup/system.slice/lbsched-agent.service/cpu.max "5000 100000"
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/cg" --explain
+eq "under its own unit, the machine's memory and cores" "$(jget "$tmp/out" '[d["available_memory"], d["cpu_cores"]]')" "$whole"
+lacks "$tmp/err" "lbsched-agent.service/"
+cg sys/fs/cgroup/system.slice/memory.max 1073741824
+expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/cg" --explain
+eq "under its own unit, its slice's limit" "$(jget "$tmp/out" 'd["available_memory"]')" 1
+has "$tmp/err" "available_memory: /sys/fs/cgroup/system.slice/memory.max in GB"
 
 # A library named with --nvml, --rocm or their variables that cannot be
 # loaded is a mistake, said at the start; only the default may be absent
