@@ -145,6 +145,11 @@ for d in SIMULATE ORCHESTRATE STORE SCORING AGENT; do
 	if ls "$doc/$d.md" "$doc/$d.md.gz" 2>/dev/null | grep -q .; then ok; else bad "$doc/$d.md is not installed"; fi
 done
 if ls /usr/share/doc/libnginx-mod-http-upstream-lbsched/NGINX.md* >/dev/null 2>&1; then ok; else bad "NGINX.md is not installed"; fi
+# the agent's package stands alone on a worker: AGENT.md and the Redis
+# ACL it points to (SECURITY.md) come with it
+for d in AGENT SECURITY; do
+	if ls /usr/share/doc/lbsched-agent/$d.md* >/dev/null 2>&1; then ok; else bad "lbsched-agent lacks $d.md"; fi
+done
 expect_rc 0 /usr/bin/lbsched-shim simulate --workers "$doc/examples/hetero/fleet.json" \
 	--truth "$doc/examples/hetero/truth.json" --mix "$doc/examples/hetero/mix.json" --tests 200 --quiet
 has "$tmp/out" "hardware-aware"
