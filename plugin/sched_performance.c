@@ -80,7 +80,7 @@ static lbs_status pf_create(const lbs_host_api *host, const char *config, size_t
 
 /* The parameters with the store's current view (no lookups while it is
  * empty: every one would miss). */
-static perf_params params_for(perf_inst *inst)
+static perf_params params_for(perf_inst *inst, const lbs_workload *wl)
 {
 	perf_params p = inst->p;
 	const hist_store *view = store_view(inst->store);
@@ -88,6 +88,10 @@ static perf_params params_for(perf_inst *inst)
 	if (hist_count(view) > 0) {
 		p.history = hist_lookup;
 		p.history_ctx = (void *)view;
+		if (!(wl->est_duration_s > 0.0)) {
+			p.ref_log_s = hist_latency_ref((void *)view, wl->type);
+			p.has_ref = isfinite(p.ref_log_s);
+		}
 	}
 	return p;
 }
@@ -142,7 +146,7 @@ static lbs_status pf_select(void *p, const lbs_workload *wl, const lbs_worker *c
 		st = grow_scratch(inst, n);
 	if (st == LBS_OK) {
 		sc_shards(wl, out->capacity, &want, &need);
-		prm = params_for(inst);
+		prm = params_for(inst, wl);
 		st = perf_score(&prm, wl, workers, n, inst->scratch);
 	}
 	if (st == LBS_OK)
@@ -167,7 +171,7 @@ static lbs_status pf_score(void *p, const lbs_workload *wl, const lbs_worker *co
 
 	if (st != LBS_OK)
 		return st;
-	prm = params_for(inst);
+	prm = params_for(inst, wl);
 	return perf_score(&prm, wl, workers, n, scores);
 }
 
@@ -186,7 +190,7 @@ static lbs_status pf_stats(void *p, lbs_write_fn write, void *ctx)
 }
 
 static const char *const time_sources[] = { "none", "speed_ratio", "mean_vs_estimate",
-	                                    "never_succeeded" };
+	                                    "never_succeeded", "latency_vs_type" };
 
 static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *const *workers,
                              uint32_t n, lbs_write_fn write, void *ctx)
@@ -201,7 +205,7 @@ static lbs_status pf_explain(void *p, const lbs_workload *wl, const lbs_worker *
 
 	if (sc_explain_args(wl, workers, n, write, &want, &need) != LBS_OK)
 		return LBS_EINVAL;
-	prm = params_for(inst);
+	prm = params_for(inst, wl);
 	st = sc_explain_scratch(n, &scores, &idx);
 	if (st == LBS_OK)
 		st = perf_score(&prm, wl, workers, n, scores);

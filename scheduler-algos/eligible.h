@@ -203,6 +203,15 @@ ELIG_INLINE double clamp01(double x, double nan_as)
 	return x;
 }
 
+/* A learned mean latency (s) as a time score against its type's
+ * reference (ln s, lbs_latency_ref_fn): 0.5 at the reference, 1 at a
+ * quarter of it, 0 at four times it, on a log scale.  For work that
+ * states no duration, so that speed still ranks (priority, performance). */
+ELIG_INLINE double latency_time(double ref_log_s, double mean_s)
+{
+	return clamp01(0.5 + (ref_log_s - log(mean_s)) / (2.0 * log(4.0)), 0.5);
+}
+
 /* clamp01(x, 1) without the separate NaN test: NaN fails `x < 1` and
  * becomes 1.  On SSE2, MINSD and MAXSD are exactly these two selections
  * (a < b ? a : b, a > b ? a : b, NaN and signed zeros included); written

@@ -50,6 +50,14 @@ void perf_factors_of(const perf_params *p, const lbs_workload *wl, const lbs_wor
 			f->ratio = h->mean_duration / wl->est_duration_s;
 			f->time = time_of_ratio(f->ratio);
 			f->time_from = PERF_TIME_MEAN;
+		} else if (!(wl->est_duration_s > 0.0) && p->has_ref && h->mean_duration > 0.0 &&
+		           isfinite(h->mean_duration)) {
+			/* No duration stated: 0.5 for every worker let one 25
+			 * times slower win on its lower load (nginx traffic
+			 * without X-Expected-Duration), where priority and
+			 * hardware-aware rank by speed. */
+			f->time = latency_time(p->ref_log_s, h->mean_duration);
+			f->time_from = PERF_TIME_LATENCY;
 		}
 	}
 	f->confidence = fmin(1.0, (double)f->samples / p->confidence_samples);

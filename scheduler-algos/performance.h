@@ -14,7 +14,9 @@
  *               else mean_duration / est_duration_s when both are known;
  *               time = clamp01(1 - (r - 1) / 3): 1 at or under the
  *               estimate, 0 at four times it (the original's curve).
- *               0.5 when neither is known; 0 when H has samples but no
+ *               No duration stated: the mean against the type's
+ *               reference latency (latency_time(), as priority's).
+ *               0.5 when none is known; 0 when H has samples but no
  *               success.
  *   confidence  c = min(1, samples / confidence_samples) (default 10; the
  *               original's "experience").
@@ -49,6 +51,11 @@ typedef struct perf_params {
 	void *history_ctx;
 	double confidence_samples; /* > 0 */
 	double load_weight;        /* 0..1 */
+	/* For work that states no duration: the type's reference latency
+	 * (ln s, lbs_latency_ref_fn) a worker's mean is judged against, when
+	 * has_ref; else its time is neutral. */
+	int has_ref;
+	double ref_log_s;
 } perf_params;
 
 /* Where perf_factors.time came from. */
@@ -56,6 +63,7 @@ typedef struct perf_params {
 #define PERF_TIME_RATIO 1 /* the learned speed ratio */
 #define PERF_TIME_MEAN 2  /* mean duration against the workload's estimate */
 #define PERF_TIME_NEVER 3 /* samples, but no success: 0 */
+#define PERF_TIME_LATENCY 4 /* no duration stated: mean against the type's reference */
 
 typedef struct perf_factors {
 	uint64_t samples;

@@ -117,8 +117,7 @@ static void factors(const prio_params *p, const lbs_workload *wl,
 			if (wl->est_duration_s > 0.0)
 				f->time = clamp01(1.0 - (mean / est - 1.0) / 3.0, 0.0);
 			else if (p->has_ref && mean > 0.0)
-				f->time = clamp01(0.5 + (p->ref_log_s - log(mean)) / (2.0 * log(4.0)),
-				                  0.5);
+				f->time = latency_time(p->ref_log_s, mean);
 			else
 				f->time = 0.5;
 			if (wl->deadline_s > 0.0) {

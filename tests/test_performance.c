@@ -63,6 +63,38 @@ static void test_learns(void)
 	fleet_free(&f);
 }
 
+/* Work that states no duration (0; absent, the converter gives the
+ * original's 60 s): a worker's mean latency is judged
+ * against its type's reference, as priority judges it (0.5 at it, 1 at a
+ * quarter, 0 at four times).  Every worker's time was 0.5, and "idle", 25
+ * times slower than "good", won on its lower load. */
+static void test_untimed_latency(void)
+{
+	fleet f = fleet_parse(FLEET);
+	lbs_workload q = workload_parse(f.arena, "{\"test_id\": \"q\", \"expected_duration\": 0, "
+	                                         "\"test_type\": \"nlp_text_classification\"}");
+	shim_sched *s = test_sched("performance", NULL);
+
+	for (int i = 0; i < 10; i++) {
+		CHECK_INT(report_to(s, q.type, "good", 0, LBS_RESULT_SUCCESS, 2, 0), LBS_OK);
+		CHECK_INT(report_to(s, q.type, "idle", 0, LBS_RESULT_SUCCESS, 50, 0), LBS_OK);
+	}
+	CHECK_STR(choose(s, &q, &f), "good");
+	CHECK_CONTAINS(reason, "(success 0.92, time 1.00 over 10 outcomes, load 0.12)");
+	/* without "good": "idle" judged 0, four times its type's reference
+	 * or more (it still wins "fresh", untried, on its lower load) */
+	{
+		lbs_workload no_good = workload_parse(f.arena,
+			"{\"test_id\": \"q\", \"test_type\": \"nlp_text_classification\","
+			" \"expected_duration\": 0, \"exclude_workers\": [\"good\"]}");
+
+		CHECK_STR(choose(s, &no_good, &f), "idle");
+		CHECK_CONTAINS(reason, "(success 0.92, time 0.00 over 10 outcomes, load 0.00)");
+	}
+	sched_close(s);
+	fleet_free(&f);
+}
+
 /* The original ignored queues, so its best worker drew every test while
  * its queue grew (46x the oracle's completion time in bench/run simulate,
  * hetero).  Three tests ahead of a new one on a 1-slot worker: its
@@ -189,6 +221,7 @@ static void test_config_errors(void)
 int main(void)
 {
 	test_learns();
+	test_untimed_latency();
 	test_queue();
 	test_explain();
 	test_store_survives();
