@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +139,24 @@ void file_stream_init(file_stream *s, int fd, const char *name)
 	*s = (file_stream){.fd = fd, .name = name};
 }
 
+/* 1 when s->fd has input (or its end) to read, 0 when *s->stop was set
+ * first.  The signals are blocked but inside ppoll(): one that came
+ * between the test of *stop and a read() was caught, and the read waited
+ * on for a line that might never come. */
+static int stream_wait(file_stream *s)
+{
+	sigset_t all, was;
+	struct pollfd p = {.fd = s->fd, .events = POLLIN};
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &was);
+	/* another error is read()'s to tell */
+	while (!*s->stop && ppoll(&p, 1, NULL, &was) < 0 && errno == EINTR)
+		;
+	sigprocmask(SIG_SETMASK, &was, NULL);
+	return *s->stop ? 0 : 1;
+}
+
 /* Read more after buf[end), the unreturned bytes moved to the front first;
  * 1 when some came, 0 at the end, -1 on a read error or no memory.  A
  * buffer of FILE_MAX_BYTES + 1 holding no newline is not grown: the caller
@@ -161,9 +181,13 @@ static int stream_fill(file_stream *s)
 		s->buf = nb;
 		s->cap = cap;
 	}
-	do
+	do {
+		if (s->stop && !stream_wait(s)) {
+			errno = EINTR;
+			return -1;
+		}
 		got = read(s->fd, s->buf + s->end, s->cap - s->end);
-	while (got < 0 && errno == EINTR);
+	} while (got < 0 && errno == EINTR);
 	if (got > 0)
 		s->end += (size_t)got;
 	return got > 0 ? 1 : got == 0 ? 0 : -1;

@@ -3,6 +3,7 @@
 #ifndef LBS_FILE_H
 #define LBS_FILE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -45,7 +46,9 @@ int file_next_line(file_lines *it, char **line, size_t *len, char *err, size_t e
  * UTF-8 at its start (a byte order mark, UTF-16) is refused whole, and a
  * line past FILE_MAX_BYTES is that line's error.  A read error ends the
  * stream after its -1.  file_stream_more: whether another whole line is
- * already read (a caller flushes its answers only when none is). */
+ * already read (a caller flushes its answers only when none is).  With
+ * `stop` set (after init), a wait for input ends as soon as *stop is
+ * nonzero (a signal's handler set it): -1 with errno EINTR. */
 typedef struct file_stream {
 	int fd;
 	char *buf;
@@ -53,6 +56,7 @@ typedef struct file_stream {
 	const char *name;
 	unsigned lineno;
 	int done;
+	const volatile sig_atomic_t *stop; /* NULL: reads wait as long as it takes */
 } file_stream;
 
 void file_stream_init(file_stream *s, int fd, const char *name);
