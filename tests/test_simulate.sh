@@ -739,4 +739,32 @@ echo "{\"store\": {\"path\": \"$tmp/not-a-dir/s\", \"on_error\": \"memory\"}}" >
 expect_rc 0 sim $het --tests 30 --warmup 0 --compare "hardware-aware=$tmp/memstore.json"
 [ "$(grep -c "RUNNING MEMORY-ONLY" "$tmp/err")" = 1 ] && ok || bad "the store's open said $(grep -c "RUNNING MEMORY-ONLY" "$tmp/err") times"
 
+# A signal stops simulate at the next test (docs/SIMULATE.md, "Interrupted"):
+# the run's scheduler is closed, so that its store commits what it still
+# queues (batch_ms would hold it a minute); no --json or --report, no
+# temporary file beside them; one line, and the signal's exit status.
+mkdir -p "$tmp/sig/outs"
+printf '{"store": {"path": "%s", "batch_ms": 60000, "batch_count": 65536}}\n' "$tmp/sig/db" >"$tmp/sig/cfg.json"
+"$shim" simulate --plugin "$plugin" $het --tests 500000 --rate 23 --config "$tmp/sig/cfg.json" \
+	--json "$tmp/sig/outs/r.json" --report "$tmp/sig/outs/r.html" >"$tmp/sig/out" 2>"$tmp/sig/err" &
+job=$!
+# under way: the store is made as the run's scheduler is checked, after the
+# stream; then a fifth of a second of the run's own CPU time
+cpu() { awk '{print $14 + $15}' "/proc/$job/stat" 2>/dev/null; }
+has_db() { [ -d "$tmp/sig/db" ]; }
+until_ok 120 has_db || bad "simulate made no store"
+at=$(cpu)
+ran() { [ "$(cpu)" -ge $((${at:-0} + 20)) ]; }
+until_ok 120 ran || bad "simulate did not run"
+signal_rc "$job" INT
+eq "simulate stopped by SIGINT: exit status" "$rc" 130
+[ "$(grep -c 'interrupted' "$tmp/sig/err")" = 1 ] && ok || bad "interrupted said $(grep -c 'interrupted' "$tmp/sig/err") times"
+grep -qE '^lbsched-shim: simulate: interrupted by SIGINT after [1-9][0-9]* of 500000 tests; what was learned is kept$' "$tmp/sig/err" &&
+	ok || bad "no interruption line: $(cat "$tmp/sig/err")"
+lines "$tmp/sig/out" 0
+eq "outputs of a stopped simulate" "$(ls -A "$tmp/sig/outs")" ""
+"$shim" prefs dump --plugin "$plugin" --db "$tmp/sig/db" >"$tmp/sig/dump" 2>&1
+n=$(awk 'NR > 1 {s += $3} END {print s + 0}' "$tmp/sig/dump")
+[ "$n" -gt 0 ] && ok || bad "a stopped simulate kept $n samples: $(cat "$tmp/sig/dump")"
+
 finish test_simulate

@@ -29,6 +29,21 @@ lines() { local n; n=$(grep -c . "$1"); if [ "$n" = "$2" ]; then ok; else bad "$
 # arguments are expanded once, so a CMD that must read something anew
 # each try is a function
 until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
+# signal_rc PID SIG: send SIG to the job PID (by its pid only) and set
+# $rc to its exit status; one that outlives the signal (one that does not
+# catch it: a background job ignores SIGINT) is killed after 60 s and
+# counted a failure, so that the test ends
+signal_rc() {
+	kill "-$2" "$1"
+	local end=$((SECONDS + 60))
+	while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+	if kill -0 "$1" 2>/dev/null; then
+		bad "pid $1 did not end on SIG$2"
+		kill -KILL "$1"
+	fi
+	wait "$1"
+	rc=$?
+}
 finish() {
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" = 0 ]

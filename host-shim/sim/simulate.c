@@ -695,6 +695,11 @@ int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *o
 		goto out;
 	m.merge_gap = (st->t[st->n - 1].arrival_s - st->t[0].arrival_s) / PIXELS;
 	while (next < st->n || m.h.n) {
+		if (su->stop && *su->stop) {
+			out->tests = next;
+			rc = 1;
+			goto out;
+		}
 		if (m.h.n && (next == st->n || m.h.e[0].t <= st->t[next].arrival_s)) {
 			event e = heap_pop(&m.h);
 			wstate *w = &m.ws[m.worker[e.test]];
@@ -731,7 +736,7 @@ int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *o
 		goto out;
 	rc = 0;
 out:
-	if (rc)
+	if (rc < 0)
 		snprintf(err, errlen, "simulate: out of memory");
 	teardown(&m);
 	return rc;

@@ -27,6 +27,7 @@
 #ifndef LBS_SIMULATE_H
 #define LBS_SIMULATE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <lbsched/abi.h>
@@ -45,6 +46,9 @@ typedef struct sim_setup {
 	/* Called now and then with the fraction done; may be NULL. */
 	void (*progress)(void *ctx, double done);
 	void *progress_ctx;
+	/* Nonzero (a signal came): the run ends before its next event; may
+	 * be NULL. */
+	const volatile sig_atomic_t *stop;
 } sim_setup;
 
 typedef struct sim_point {
@@ -74,7 +78,8 @@ typedef struct sim_run {
 /*
  * Run the stream through one scheduler (`s`), or through the oracle when s
  * is NULL.  Fills *out (free it with sim_run_free).  0, or -1 with a one-line
- * message in err (out of memory).
+ * message in err (out of memory); 1 when su->stop ended it, out->tests then
+ * the tests that had arrived, and no figure made.
  */
 int sim_execute(const sim_setup *su, shim_sched *s, const char *name, sim_run *out,
                 char *err, size_t errlen);

@@ -22,6 +22,7 @@
 #include "fleet_redis.h"
 #include "graphsim.h"
 #include "host.h"
+#include "interrupt.h"
 #include "options.h"
 #include "report.h"
 #include "scheduler.h"
@@ -752,6 +753,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		return parsed < 0 ? 0 : parsed;
 	if (parse_compare(&o, specs, &n_specs))
 		return EXIT_USAGE;
+	cli_stop_on_signals();
 	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
 		cli_error(prog, "simulate: out of memory");
 		goto out;
@@ -829,6 +831,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		.workers = workers, .n_workers = n_workers, .truth = &tr, .stream = &st,
 		.warmup = o.warmup < st.n ? o.warmup : 0,
 		.curve_window = o.window, .progress = show_progress, .progress_ctx = &pr,
+		.stop = &cli_stop,
 	};
 	/* Every figure of such a run would be a dash: the stream and the fleet
 	 * do not fit, and that is the input's mistake, not a result. */
@@ -881,11 +884,26 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			fprintf(stderr, "\r%*s\r", 60, "");
 			pr.shown = 0;
 		}
+		/* Stopped by a signal: its scheduler is closed, so what it
+		 * learned is committed; no figure of a part of a stream. */
+		if (bad > 0) {
+			rc = cli_interrupted(prog, "simulate", "%u of %u tests%s%s", runs[n_runs].tests,
+			                     st.n, n_specs > 1 ? " of run " : "",
+			                     n_specs > 1 ? sp->name : "");
+			sim_run_free(&runs[n_runs], n_workers);
+			goto out;
+		}
 		if (bad)
 			goto bad;
 		n_runs++;
 		if (!strcmp(sp->scheduler, "oracle"))
 			oracle_mean = runs[n_runs - 1].mean_after_warmup_s;
+	}
+	/* Every run is whole, but the user asked to stop: what would be
+	 * written is left unwritten, all of it alike. */
+	if (cli_stop) {
+		rc = cli_interrupted(prog, "simulate", "%u of %u tests", st.n, st.n);
+		goto out;
 	}
 	double bound = sim_lower_bound(&su);
 
@@ -916,7 +934,11 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		free(text);
 		cJSON_Delete(doc);
 		if (failed) {
-			cli_error(prog, "%s", err);
+			/* a write into a pipe (--json -) the signal cut short */
+			if (cli_stop)
+				rc = cli_interrupted(prog, "simulate", "%u of %u tests", st.n, st.n);
+			else
+				cli_error(prog, "%s", err);
 			goto out;
 		}
 	}
@@ -924,7 +946,12 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	goto out;
 bad:
 	conv_warn_summary(&c);
-	cli_error(prog, "%s", err);
+	/* A read of a pipe (--tests-file -) the signal cut short is its
+	 * error: one line, the signal's. */
+	if (cli_stop)
+		rc = cli_interrupted(prog, "simulate", "0 tests");
+	else
+		cli_error(prog, "%s", err);
 out:
 	if (dump)
 		fclose(dump);
