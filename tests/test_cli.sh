@@ -1083,4 +1083,46 @@ has "$tmp/err" "<stdin>: read error: Bad file descriptor"
 lacks "$tmp/closed/lock.mdb" "MARK"
 lacks "$tmp/closed/lock.mdb" "priority"
 
+# A signal stops decide between two lines (docs/SIMULATE.md, "Interrupted"):
+# what it has read is answered and learned, the scheduler closed so that its
+# store commits what it still queues (batch_ms would hold it a minute), one
+# line says so, and the exit status is the signal's, as a shell's.
+mkdir "$tmp/sig"
+printf '{"store": {"path": "%s", "batch_ms": 60000, "batch_count": 65536}}\n' "$tmp/sig/db" >"$tmp/sig/cfg.json"
+# outcomes from a pipe that stays open: SIGINT while decide waits for more
+mkfifo "$tmp/sig/fb"
+"$shim" decide --config "$tmp/sig/cfg.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests "$LBS_SRCDIR/examples/tests.jsonl" --feedback "$tmp/sig/fb" >"$tmp/sig/out" 2>"$tmp/sig/err" &
+job=$!
+exec 8>"$tmp/sig/fb"
+head -5 "$LBS_SRCDIR/examples/outcomes.jsonl" >&8
+# read by decide: the pipe is empty (FIONREAD counts what is in it)
+pipe_read() {
+	python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_WRONLY)
+sys.exit(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0] != 0)' "$tmp/sig/fb"
+}
+until_ok 60 pipe_read || bad "decide did not read its feedback"
+signal_rc "$job" INT
+exec 8>&-
+eq "decide stopped by SIGINT: exit status" "$rc" 130
+ntests=$(grep -c . "$LBS_SRCDIR/examples/tests.jsonl")
+lines "$tmp/sig/out" "$ntests"
+lines "$tmp/sig/err" 1
+has "$tmp/sig/err" "lbsched-shim: decide: interrupted by SIGINT after $ntests tests and 5 outcomes; what was learned is kept"
+expect_rc 0 "$shim" prefs export --db "$tmp/sig/db"
+n=$(sum_samples "$tmp/out"); [ "$n" = 5 ] && ok || bad "a stopped decide kept $n samples, expected 5"
+# tests from standard input, a pipe that stays open: SIGTERM while it waits
+mkfifo "$tmp/sig/tests"
+"$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" <"$tmp/sig/tests" >"$tmp/sig/out2" 2>"$tmp/sig/err2" &
+job=$!
+exec 8>"$tmp/sig/tests"
+head -2 "$tmp/tests.jsonl" >&8
+two_out() { [ "$(grep -c . "$tmp/sig/out2")" = 2 ]; }
+until_ok 60 two_out || bad "decide did not answer the two tests"
+signal_rc "$job" TERM
+exec 8>&-
+eq "decide stopped by SIGTERM: exit status" "$rc" 143
+lines "$tmp/sig/err2" 1
+has "$tmp/sig/err2" "lbsched-shim: decide: interrupted by SIGTERM after 2 tests; what was learned is kept"
 finish test_cli

@@ -7,6 +7,7 @@
  * each --help and the man page (options.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "prefs.h"
 #include "routing.h"
 #include "host.h"
+#include "interrupt.h"
 #include "scheduler.h"
 #include "graphsim.h"
 #include "orchestrate_cmd.h"
@@ -373,7 +375,7 @@ static int feedback_lost(shim_sched *s, const store_sum *before)
 	double last = -1;
 	int still = 0;
 
-	for (int waited = 0; store_sum_of(s, &t) == 0; waited += 10) {
+	for (int waited = 0; !cli_stop && store_sum_of(s, &t) == 0; waited += 10) {
 		if (t.lost > before->lost)
 			return 1;
 		if (t.retrying > 0)
@@ -507,25 +509,29 @@ static void warn_unlearnable(const char *fleet, lbs_worker *const *workers, uint
 	}
 }
 
+/* -1 after the errors, -2 when a signal stopped it (after what it had
+ * read: an outcome read and dropped would be lost to what sent it). */
 static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *workers,
                            uint32_t n_workers, decided_set *tests, int lasting,
-                           conv_warns *warns, int *unsettled)
+                           conv_warns *warns, int *unsettled, unsigned *reported_out)
 {
 	const char **ids = conv_fleet_ids((const lbs_worker *const *)workers, n_workers);
 	char err[2048];
-	size_t len;
-	char *text = file_read(path, &len, err, sizeof err);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	/* Read as it comes, as decide's tests are: a pipe of outcomes is
+	 * learned line by line, and a signal stops it once what it has read
+	 * is learned. */
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	unsigned reported = 0, untyped = 0, wordless = 0, outside = 0;
 	char first_untyped[512] = "", first_wordless[700] = "", first_outside[700] = "";
 	int bad = 0, got, have_before;
-	file_lines it;
+	file_stream it;
 	char *line;
 	size_t line_len;
 	store_sum before;
 
-	if (!text) {
-		cli_error(prog, "%s", err);
+	if (fd < 0) {
+		cli_error(prog, "%s: cannot open: %s", path, strerror(errno));
 		free(ids);
 		return -1;
 	}
@@ -533,8 +539,9 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 	/* An id decided twice gives either test's type: one id, one test. */
 	if (tests->n > 1)
 		qsort(tests->v, tests->n, sizeof *tests->v, by_id);
-	file_lines_init(&it, text, len, name);
-	while ((got = file_next_line(&it, &line, &line_len, err, sizeof err))) {
+	file_stream_init(&it, fd, name);
+	it.stop = &cli_stop;
+	while ((got = file_stream_next(&it, &line, &line_len, err, sizeof err))) {
 		char where[512];
 		arena *a;
 		conv_ctx c = {NULL, warn_to_stderr, NULL, err, sizeof err, warns};
@@ -543,6 +550,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		int said, known;
 
 		if (got < 0) {
+			if (cli_stop)
+				break;
 			cli_error(prog, "%s", err);
 			bad = 1;
 			continue;
@@ -591,6 +600,16 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		}
 		arena_free(a);
 	}
+	file_stream_free(&it);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*reported_out = reported;
+	/* The interruption's line says how many; the store's queue is
+	 * committed as decide closes the scheduler. */
+	if (cli_stop) {
+		free(ids);
+		return -2;
+	}
 	cli_error(prog, "reported %u outcomes from %s", reported, name);
 	if (outside)
 		cli_warn(prog, "%u outcome(s) from %s (the first at %s) name a worker not in the "
@@ -621,7 +640,6 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		cli_warn(prog, "--feedback without a \"store\" in the config: what it "
 		         "taught is lost when decide exits");
 	free(ids);
-	free(text);
 	return bad ? -1 : 0;
 }
 
@@ -654,6 +672,14 @@ static int reserve(arena *a, lbs_worker *w, uint32_t **own, const lbs_workload *
 	return 0;
 }
 
+/* The line of a decide a signal stopped; its exit status. */
+static int stopped_decide(unsigned decided, unsigned reported, const char *feedback)
+{
+	if (!feedback)
+		return cli_interrupted(prog, "decide", "%u tests", decided);
+	return cli_interrupted(prog, "decide", "%u tests and %u outcomes", decided, reported);
+}
+
 static int cmd_decide(const char *prog_name, int argc, char **argv)
 {
 	decide_opts o;
@@ -668,6 +694,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	size_t config_len = 0, fleet_len = 0, tests_len = 0, routes_len = 0;
 	char err[2048];
 	int rc = 0, unsettled = 0, streamed;
+	unsigned n_decided = 0, n_reported = 0;
 	uint64_t errors;
 	lbs_status st;
 	conv_warns warns = {0};
@@ -679,6 +706,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	(void)prog_name; /* main passes prog, which this file's messages use */
 	if ((parsed = parse_decide(argc, argv, &o)))
 		return parsed < 0 ? 0 : parsed;
+	cli_stop_on_signals();
 	h = host_new(prog, LBS_LOG_WARN);
 	if (!h)
 		return EXIT_BAD_INPUT;
@@ -741,7 +769,11 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 
 		file_lines_init(&it, tests, tests_len, tests_name);
 		file_stream_init(&ts, STDIN_FILENO, tests_name);
-		while ((got = streamed ? file_stream_next(&ts, &line, &line_len, err, sizeof err)
+		/* A stream stops where it would wait for more: every test it
+		 * has read is answered (whoever sent it waits for that). */
+		ts.stop = &cli_stop;
+		while ((streamed || !cli_stop) &&
+		       (got = streamed ? file_stream_next(&ts, &line, &line_len, err, sizeof err)
 		                       : file_next_line(&it, &line, &line_len, err, sizeof err))) {
 			char where[512];
 			arena *a;
@@ -751,6 +783,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			textbuf ex = {0};
 
 			if (got < 0) {
+				if (cli_stop)
+					break;
 				cli_error(prog, "%s", err);
 				rc = EXIT_BAD_INPUT;
 				continue;
@@ -808,6 +842,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				cli_error(prog, "%s: out of memory", where);
 				rc = EXIT_BAD_INPUT;
 			}
+			n_decided++;
 			/* out when no other line waits: one write a line
 			 * only for a stream that comes a line at a time */
 			if (streamed && !file_stream_more(&ts))
@@ -821,13 +856,25 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 			         "id no worker of the fleet has (ids must match exactly): it excludes "
 			         "nothing", excluding, tests_name, first_excluding);
 	}
-	if (o.feedback && report_feedback(s, o.feedback, workers, n_workers, &decided_tests,
-	                                  cli_config_names_store(config, config_len), &warns, &unsettled))
-		rc = EXIT_BAD_INPUT;
+	if (!cli_stop && o.feedback) {
+		int fb = report_feedback(s, o.feedback, workers, n_workers, &decided_tests,
+		                         cli_config_names_store(config, config_len), &warns,
+		                         &unsettled, &n_reported);
+		if (fb == -1)
+			rc = EXIT_BAD_INPUT;
+	}
+	if (cli_stop)
+		rc = stopped_decide(n_decided, n_reported, o.feedback);
 	goto out;
 bad:
-	cli_error(prog, "%s", err);
-	rc = EXIT_BAD_INPUT;
+	/* A read of a pipe (--workers -, a Redis) the signal cut short is
+	 * its error: one line, the signal's. */
+	if (cli_stop) {
+		rc = stopped_decide(n_decided, n_reported, NULL);
+	} else {
+		cli_error(prog, "%s", err);
+		rc = EXIT_BAD_INPUT;
+	}
 out:
 	{
 		conv_ctx c = {NULL, warn_to_stderr, NULL, NULL, 0, &warns};
