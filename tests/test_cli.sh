@@ -1125,4 +1125,23 @@ exec 8>&-
 eq "decide stopped by SIGTERM: exit status" "$rc" 143
 lines "$tmp/sig/err2" 1
 has "$tmp/sig/err2" "lbsched-shim: decide: interrupted by SIGTERM after 2 tests; what was learned is kept"
+# orchestrate, its graph from a pipe that stays open: it has said that it
+# catches SIGINT (SigCgt, bit 2), then waits for its graph
+mkfifo "$tmp/sig/graph"
+"$shim" orchestrate --graph - --workers "$LBS_SRCDIR/examples/fleet.json" <"$tmp/sig/graph" >"$tmp/sig/out3" 2>"$tmp/sig/err3" &
+job=$!
+exec 8>"$tmp/sig/graph"
+catches_int() {
+	local m
+	m=$(awk '/^SigCgt:/ {print $2}' "/proc/$job/status" 2>/dev/null)
+	[ -n "$m" ] && (( 0x$m & 2 ))
+}
+until_ok 60 catches_int || bad "orchestrate does not catch SIGINT"
+signal_rc "$job" INT
+exec 8>&-
+eq "orchestrate stopped by SIGINT: exit status" "$rc" 130
+lines "$tmp/sig/out3" 0
+lines "$tmp/sig/err3" 1
+has "$tmp/sig/err3" "lbsched-shim: orchestrate: interrupted by SIGINT after 0 placements; what was learned is kept"
+
 finish test_cli

@@ -22,6 +22,7 @@
 #include "file.h"
 #include "fleet_redis.h"
 #include "host.h"
+#include "interrupt.h"
 #include "orch.h"
 #include "scheduler.h"
 
@@ -210,6 +211,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	prog = program;
 	if ((p = parse(argc, argv, &op)))
 		return p < 0 ? 0 : p;
+	cli_stop_on_signals();
 	if (!(h = host_new(prog, LBS_LOG_WARN)))
 		return EXIT_BAD_INPUT;
 	if (op.config && !(config = file_read_config(op.config, &config_len, err, sizeof err)))
@@ -243,10 +245,21 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	}
 	pc.workers = workers;
 	pc.s = s;
+	/* The plan runs in virtual time, in milliseconds: a signal stops it
+	 * before or after, and a plan without its last line (makespan_s) is
+	 * not taken for a whole one. */
+	if (cli_stop) {
+		rc = cli_interrupted(prog, "orchestrate", "0 placements");
+		goto out;
+	}
 	{
 		orch_exec x = {plan_run, plan_line, &pc};
 		if (orch_drive(o, s, workers, n, &x, &res, err, sizeof err))
 			goto bad;
+	}
+	if (cli_stop) {
+		rc = cli_interrupted(prog, "orchestrate", "%u placements", res.placements);
+		goto out;
 	}
 	if (print_tail(&res)) {
 		orch_error(o, NULL, err, sizeof err, "out of memory");
@@ -255,8 +268,14 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	rc = pc.bad ? EXIT_BAD_INPUT : 0;
 	goto out;
 bad:
-	cli_error(prog, "%s", err);
-	rc = EXIT_BAD_INPUT;
+	/* A read of a pipe (--graph -) the signal cut short is its error:
+	 * one line, the signal's. */
+	if (cli_stop) {
+		rc = cli_interrupted(prog, "orchestrate", "0 placements");
+	} else {
+		cli_error(prog, "%s", err);
+		rc = EXIT_BAD_INPUT;
+	}
 out:
 	{
 		conv_ctx c = {NULL, warn, NULL, NULL, 0, &warns};
