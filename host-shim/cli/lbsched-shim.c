@@ -129,7 +129,10 @@ static const cli_prog program = {
 	"message names the file, line or field, and the problem.\n2: the command line is wrong "
 	"(an unknown option, a missing value or a missing required option: one line naming the "
 	"command and the option), or a plugin was refused (it loads, but exports no lbsched "
-	"entry or an ABI this host cannot use).",
+	"entry or an ABI this host cannot use).\n130, 143, 129: decide, simulate or orchestrate "
+	"was stopped by SIGINT, SIGTERM or SIGHUP (128 and the signal's number): it stopped at "
+	"its next test, closed its schedulers so that their stores committed what they held, "
+	"left no temporary file, and said so in one line; a second signal ends it at once.",
 	"lbsched(7)",
 	commands,
 };
