@@ -922,7 +922,9 @@ static int stdout_done(int rc)
 	/* Said even after a command's own error: decide's bad line 2 did
 	 * not tell that lines 1 and 3's answers were lost too.  (prefs, which
 	 * names stdout itself, drops what it could not write.) */
-	if (!why)
+	/* A write into a pipe the signal cut short: its line said the
+	 * output stops there. */
+	if (!why || (cli_stop && rc > 128))
 		return rc;
 	cli_error(prog, "cannot write standard output: %s", why);
 	return rc ? rc : EXIT_BAD_INPUT;
