@@ -291,6 +291,23 @@ class PicksTest(unittest.TestCase):
             want = blend.select_workers(t, workers, loads, {})
             self.assertEqual(bare.select_workers(t, workers, loads, {}), want, t.test_id)
             self.assertEqual(plain.select_workers(t, workers, loads, {}), want, t.test_id)
+        # the original's voting, as docs/PYTHON.md gives it: at 0.7 hardware_aware's
+        # pick always wins, where the blend may take another
+        vote = lbsched.create_scheduler(
+            "composite", plugin=PLUGIN, config={"mode": "vote"},
+            algorithms=[{"type": "hardware_aware", "weight": 0.7},
+                        {"type": "adaptive", "weight": 0.3}])
+        hw = lbsched.create_scheduler("hardware_aware", plugin=PLUGIN)
+        with open(TESTS) as f:
+            single = {d["test_id"] for d in map(json.loads, filter(str.strip, f))
+                      if d.get("custom_properties", {}).get("allocation_strategy",
+                                                            "single") == "single"}
+        singles = [t for t in original_tests() if t.test_id in single]
+        self.assertGreater(len(singles), 5)
+        for t in singles:
+            self.assertEqual(vote.select_worker(t, workers, loads, {}),
+                             hw.select_worker(t, workers, loads, {}), t.test_id)
+        self.assertIn('config={"mode": "vote"}', self.migrating_differences())
         # what the composite would drop is refused
         for kw, msg in (
                 ({"algorithms": [{"type": "hardware_aware", "wieght": 0.1}]},
