@@ -114,7 +114,20 @@ static void factors(const prio_params *p, const lbs_workload *wl,
 			 * speed still ranks; read as 1 s, every worker slower
 			 * than 4 s scored 0 and lost to an untried one. */
 			est = wl->est_duration_s > 1.0 ? wl->est_duration_s : 1.0;
-			if (wl->est_duration_s > 0.0)
+			/* The learned speed ratio where the record has one: the
+			 * mean is over every test of the workload type (a class
+			 * of test types), and a worker that ran 600 s tests on
+			 * time scored 0 for a 30 s one.  This test's expected
+			 * run is then the ratio times its estimate. */
+			if (wl->est_duration_s > 0.0 && h->ratio_n > 0 && isfinite(h->log_ratio_mean)) {
+				double m = h->log_ratio_mean, r;
+
+				m = m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX
+				    : m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX : m;
+				r = exp(m);
+				f->time = clamp01(1.0 - (r - 1.0) / 3.0, 0.0);
+				mean = r * wl->est_duration_s;
+			} else if (wl->est_duration_s > 0.0)
 				f->time = clamp01(1.0 - (mean / est - 1.0) / 3.0, 0.0);
 			else if (p->has_ref && mean > 0.0)
 				f->time = latency_time(p->ref_log_s, mean);

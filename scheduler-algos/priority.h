@@ -8,7 +8,11 @@
  *   history  with no history (samples == 0) the history part h is 0.5.
  *            Otherwise success = successes / samples and
  *            time = clamp01(1 - (mean / max(1, est_duration) - 1) / 3),
- *            where mean is over successful runs; a worker that never
+ *            where mean is over successful runs, or clamp01(1 - (r - 1) / 3)
+ *            with the learned speed ratio r where the record has one (the
+ *            mean is over the whole workload type, tests of every size,
+ *            and r * est_duration stands for it in the deadline's
+ *            finish too); a worker that never
  *            succeeded has time 0 (the formula would give it 1).  Work
  *            that states no duration (0) has no estimate to compare
  *            with: time = clamp01(0.5 + (ref - ln mean) / (2 ln 4)), ref

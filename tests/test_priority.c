@@ -135,6 +135,22 @@ static void test_speed_learns(void)
 	CHECK_STR(choose(s, &other_type, &f), "slow");
 	CHECK_CONTAINS(reason, "no history yet");
 	sched_close(s);
+
+	/* A workload type holds tests of several sizes: "fast" ran 600 s
+	 * tests on time, and a 30 s one is judged by that speed, not by its
+	 * mean of 600 s against 30 (time 0, and the untried "slow" won). */
+	{
+		shim_sched *t = test_sched("priority", HISTORY);
+		lbs_workload big = workload_parse(f.arena,
+			"{\"test_id\": \"b\", \"test_type\": \"vision_classification\","
+			" \"expected_duration\": 600, \"priority\": 1}");
+
+		for (int i = 0; i < 3; i++)
+			CHECK_INT(report(t, &big, "fast", LBS_RESULT_SUCCESS, 600, 600), LBS_OK);
+		CHECK_STR(choose(t, &urgent, &f), "fast");
+		CHECK_CONTAINS(reason, "success 1.00, time 1.00");
+		sched_close(t);
+	}
 	fleet_free(&f);
 }
 
