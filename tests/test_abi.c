@@ -508,6 +508,7 @@ static void test_unknown_allocation(void)
 		void *inst = NULL;
 		int fell_back = -1;
 
+		sel.n_selected = 99; /* what the call must clear */
 		wl.allocation = 7;
 		wl.min_shards = 3;
 		wl.max_shards = 5;

@@ -1131,8 +1131,10 @@ mkfifo "$tmp/sig/graph"
 "$shim" orchestrate --graph - --workers "$LBS_SRCDIR/examples/fleet.json" <"$tmp/sig/graph" >"$tmp/sig/out3" 2>"$tmp/sig/err3" &
 job=$!
 exec 8>"$tmp/sig/graph"
+# (the program's own: bash's child, before its exec, may catch it too)
 catches_int() {
 	local m
+	[ "$(cat "/proc/$job/comm" 2>/dev/null)" = lbsched-shim ] || return 1
 	m=$(awk '/^SigCgt:/ {print $2}' "/proc/$job/status" 2>/dev/null)
 	[ -n "$m" ] && (( 0x$m & 2 ))
 }
@@ -1143,5 +1145,43 @@ eq "orchestrate stopped by SIGINT: exit status" "$rc" 130
 lines "$tmp/sig/out3" 0
 lines "$tmp/sig/err3" 1
 has "$tmp/sig/err3" "lbsched-shim: orchestrate: interrupted by SIGINT after 0 placements; what was learned is kept"
+# SIGINT while decide's answers wait on a full pipe: the write goes on
+# once the reader reads (it was cut, and what stdio held lost: a torn line,
+# and answers missing), and every test it decided has its whole line
+python3 -c 'import json, sys
+src = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for r in range(300):
+    for t in src:
+        print(json.dumps(dict(t, test_id="r%d-%s" % (r, t["test_id"]))))' "$LBS_SRCDIR/examples/tests.jsonl" >"$tmp/sig/many.jsonl"
+mkfifo "$tmp/sig/answers"
+"$shim" decide --scheduler round-robin --workers "$LBS_SRCDIR/examples/fleet.json" \
+	<"$tmp/sig/many.jsonl" >"$tmp/sig/answers" 2>"$tmp/sig/err4" &
+job=$!
+exec 9<"$tmp/sig/answers"
+# the pipe all but full (64 KiB, less a part page), and decide waits in
+# its write
+pipe_full() {
+	python3 -c 'import fcntl, struct, sys, termios
+sys.exit(struct.unpack("i", fcntl.ioctl(9, termios.FIONREAD, b"\0" * 4))[0] < 32768)' &&
+		grep -q pipe_write "/proc/$job/wchan"
+}
+until_ok 60 pipe_full || bad "decide did not fill its stdout"
+kill -INT "$job"
+cat <&9 >"$tmp/sig/out4"
+exec 9<&-
+wait "$job"
+eq "decide stopped by SIGINT in a write: exit status" "$?" 130
+lines "$tmp/sig/err4" 1
+n=$(sed -n 's/.*interrupted by SIGINT after \([0-9]*\) tests.*/\1/p' "$tmp/sig/err4")
+lines "$tmp/sig/out4" "$n"
+if python3 -c 'import json, sys
+for l in open(sys.argv[1]): json.loads(l)' "$tmp/sig/out4"; then ok; else bad "a torn answer line: $(grep -v '}$' "$tmp/sig/out4" | head -1)"; fi
+# outcomes refused whole (a byte order mark) are one line, as when the
+# file was read whole: no "reported 0 outcomes" after it
+printf '\xef\xbb\xbf{"test_id": "x"}\n' >"$tmp/sig/bom.jsonl"
+expect_rc 1 "$shim" decide --scheduler round-robin --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" \
+	--feedback "$tmp/sig/bom.jsonl"
+lines "$tmp/err" 1
+has "$tmp/err" "$tmp/sig/bom.jsonl: starts with a UTF-8 byte order mark"
 
 finish test_cli

@@ -104,7 +104,7 @@ python3 -c 'import json, sys; json.dump([{"test_type": "nlp_" + "x" * 1000, "sha
 expect_rc 2 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
 	--mix "$tmp/mixlong.json" --tests 300000 --rate 1000000 --dump-tests "$tmp/big.jsonl"
 lines "$tmp/err" 1
-has "$tmp/err" "lbsched-shim: simulate: --dump-tests $tmp/big.jsonl: the stream's 300000 tests take 314 MiB, more than the 256 MiB --tests-file reads back; dump at most about 244"
+has "$tmp/err" "lbsched-shim: simulate: --dump-tests $tmp/big.jsonl: the stream's 300000 tests take 315 MiB, more than the 256 MiB --tests-file reads back; dump at most about 244"
 if [ ! -e "$tmp/big.jsonl" ]; then ok; else bad "a stream too large to replay was dumped"; fi
 expect_rc 0 sim $het --rate 0.00001 --tests 9983 --warmup 0 --compare oracle --dump-tests "$tmp/far.jsonl"
 cp "$tmp/out" "$tmp/far.txt"

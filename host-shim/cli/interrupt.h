@@ -11,9 +11,10 @@
 extern volatile sig_atomic_t cli_stop;
 
 /* From now on SIGINT and SIGTERM, and SIGHUP unless it is ignored (nohup),
- * set cli_stop instead of ending the process; a second one ends it at
- * once.  Without SA_RESTART: a blocking read ends with EINTR, and its
- * caller looks at cli_stop. */
+ * set cli_stop instead of ending the process; a second one, of any of
+ * the three, ends it at once.  With SA_RESTART, so that writes are whole;
+ * the waits for input (file_stream's, and file_read's of a pipe through
+ * file_set_stop) end on the flag, and their callers look at cli_stop. */
 void cli_stop_on_signals(void);
 
 /* "PROG: CMD: interrupted by SIGINT after WHAT; what was learned is kept"

@@ -557,6 +557,15 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 				break;
 			cli_error(prog, "%s", err);
 			bad = 1;
+			/* A file refused whole (a byte order mark, a directory)
+			 * is its one line, as when it was read whole. */
+			if (it.done && !reported) {
+				file_stream_free(&it);
+				if (fd != STDIN_FILENO)
+					close(fd);
+				free(ids);
+				return -1;
+			}
 			continue;
 		}
 		c.arena = a = arena_new();

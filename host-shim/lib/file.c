@@ -16,19 +16,45 @@
 #include "file.h"
 #include "text.h"
 
-/* Whole file into a NUL-terminated buffer; "-" is stdin. */
+static const volatile sig_atomic_t *read_stop;
+
+void file_set_stop(const volatile sig_atomic_t *stop)
+{
+	read_stop = stop;
+}
+
+/* 1 when fd has input (or its end) to read, 0 when *stop was set first.
+ * The signals are blocked but inside ppoll(): one that came between the
+ * test of *stop and a read() was caught, and the read waited on for input
+ * that might never come. */
+static int fd_wait(int fd, const volatile sig_atomic_t *stop)
+{
+	sigset_t all, was;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &was);
+	/* another error is read()'s to tell */
+	while (!*stop && ppoll(&p, 1, NULL, &was) < 0 && errno == EINTR)
+		;
+	sigprocmask(SIG_SETMASK, &was, NULL);
+	return *stop ? 0 : 1;
+}
+
+/* Whole file into a NUL-terminated buffer; "-" is stdin.  read(2), not
+ * stdio: a wait for input must end on read_stop, and fread waits inside. */
 char *file_read(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
+	int fd = f ? fileno(f) : -1;
 
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	for (;;) {
-		size_t got;
 		if (n > FILE_MAX_BYTES) {
 			snprintf(err, errlen, "%s: larger than %u MiB, the most lbsched reads",
 			         path, FILE_MAX_BYTES >> 20);
@@ -51,16 +77,28 @@ char *file_read(const char *path, size_t *len, char *err, size_t errlen)
 			}
 			buf = nb;
 		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-				free(buf);
-				buf = NULL;
+		ssize_t got;
+
+		do {
+			if (read_stop && !fd_wait(fd, read_stop)) {
+				got = -1;
+				errno = EINTR;
+				break;
 			}
+			got = read(fd, buf + n, cap - n);
+		} while (got < 0 && errno == EINTR && !(read_stop && *read_stop));
+		if (got < 0) {
+			if (errno == EINTR)
+				snprintf(err, errlen, "%s: read cut short by a signal", path);
+			else
+				snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+			free(buf);
+			buf = NULL;
 			break;
 		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
 	if (f != stdin)
 		fclose(f);
@@ -139,24 +177,6 @@ void file_stream_init(file_stream *s, int fd, const char *name)
 	*s = (file_stream){.fd = fd, .name = name};
 }
 
-/* 1 when s->fd has input (or its end) to read, 0 when *s->stop was set
- * first.  The signals are blocked but inside ppoll(): one that came
- * between the test of *stop and a read() was caught, and the read waited
- * on for a line that might never come. */
-static int stream_wait(file_stream *s)
-{
-	sigset_t all, was;
-	struct pollfd p = {.fd = s->fd, .events = POLLIN};
-
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &was);
-	/* another error is read()'s to tell */
-	while (!*s->stop && ppoll(&p, 1, NULL, &was) < 0 && errno == EINTR)
-		;
-	sigprocmask(SIG_SETMASK, &was, NULL);
-	return *s->stop ? 0 : 1;
-}
-
 /* Read more after buf[end), the unreturned bytes moved to the front first;
  * 1 when some came, 0 at the end, -1 on a read error or no memory.  A
  * buffer of FILE_MAX_BYTES + 1 holding no newline is not grown: the caller
@@ -182,7 +202,7 @@ static int stream_fill(file_stream *s)
 		s->cap = cap;
 	}
 	do {
-		if (s->stop && !stream_wait(s)) {
+		if (s->stop && !fd_wait(s->fd, s->stop)) {
 			errno = EINTR;
 			return -1;
 		}

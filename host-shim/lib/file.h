@@ -19,6 +19,12 @@
  * order mark (UTF-8's included) or looks like UTF-16. */
 char *file_read(const char *path, size_t *len, char *err, size_t errlen);
 
+/* From now on, file_read's waits for input (a pipe, a terminal) end as soon
+ * as *stop is nonzero (a signal's handler set it): NULL with "<path>: read
+ * cut short by a signal".  Process-wide, as signals are; NULL (the
+ * default) waits as long as it takes. */
+void file_set_stop(const volatile sig_atomic_t *stop);
+
 /* file_read() of a scheduler's config, which must hold a document: an
  * empty file (or one of whitespace alone) is "<path>: is empty (expected
  * a JSON object)", not the defaults that no config at all gives. */

@@ -817,7 +817,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			rc = cli_usage_error(prog, &simulate_cmd, "--dump-tests %s: the stream's %u "
 			                     "tests take %zu MiB, more than the %u MiB --tests-file "
 			                     "reads back; dump at most about %.0f tests", o.dump, st.n,
-			                     dumped_len >> 20, FILE_MAX_BYTES >> 20,
+			                     (dumped_len + (1u << 20) - 1) >> 20, FILE_MAX_BYTES >> 20,
 			                     floor((double)st.n * FILE_MAX_BYTES / (double)dumped_len));
 			goto out;
 		}
