@@ -5,6 +5,7 @@
 #ifndef LBS_LEARNED_H
 #define LBS_LEARNED_H
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct lbs_history {
@@ -58,5 +59,17 @@ typedef double (*lbs_speed_ub_fn)(void *ctx, uint32_t wl_type);
  * them, NaN when there are none.  A pair's latency relative to its type's
  * is ref - ln(mean_duration): how much faster than its peers it answered. */
 typedef double (*lbs_latency_ref_fn)(void *ctx, uint32_t wl_type);
+
+/* A record's learned speed ratio (duration over expected): exp of its
+ * log_ratio_mean clamped to HIST_LOG_RATIO_MAX; -1 when it has none. */
+static inline double hist_speed_ratio(const lbs_history *h)
+{
+	double m = h->log_ratio_mean;
+
+	if (h->ratio_n == 0 || !isfinite(m))
+		return -1.0;
+	m = m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX : m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX : m;
+	return exp(m);
+}
 
 #endif

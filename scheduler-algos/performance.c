@@ -37,12 +37,7 @@ void perf_factors_of(const perf_params *p, const lbs_workload *wl, const lbs_wor
 		if (h->successes == 0) {
 			f->time = 0.0;
 			f->time_from = PERF_TIME_NEVER;
-		} else if (h->ratio_n > 0 && isfinite(h->log_ratio_mean)) {
-			double m = h->log_ratio_mean;
-
-			m = m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX
-			    : m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX : m;
-			f->ratio = exp(m);
+		} else if ((f->ratio = hist_speed_ratio(h)) >= 0.0) {
 			f->time = time_of_ratio(f->ratio);
 			f->time_from = PERF_TIME_RATIO;
 		} else if (wl->est_duration_s > 0.0 && h->mean_duration > 0.0 &&

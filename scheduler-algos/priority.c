@@ -119,12 +119,9 @@ static void factors(const prio_params *p, const lbs_workload *wl,
 			 * of test types), and a worker that ran 600 s tests on
 			 * time scored 0 for a 30 s one.  This test's expected
 			 * run is then the ratio times its estimate. */
-			if (wl->est_duration_s > 0.0 && h->ratio_n > 0 && isfinite(h->log_ratio_mean)) {
-				double m = h->log_ratio_mean, r;
+			double r = wl->est_duration_s > 0.0 ? hist_speed_ratio(h) : -1.0;
 
-				m = m > HIST_LOG_RATIO_MAX ? HIST_LOG_RATIO_MAX
-				    : m < -HIST_LOG_RATIO_MAX ? -HIST_LOG_RATIO_MAX : m;
-				r = exp(m);
+			if (r >= 0.0) {
 				f->time = clamp01(1.0 - (r - 1.0) / 3.0, 0.0);
 				mean = r * wl->est_duration_s;
 			} else if (wl->est_duration_s > 0.0)
