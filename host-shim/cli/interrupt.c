@@ -52,7 +52,7 @@ void cli_stop_on_signals(void)
 	file_set_stop(&cli_stop);
 }
 
-int cli_interrupted(const char *prog, const char *cmd, const char *fmt, ...)
+int cli_interrupted(const char *prog, const char *cmd, int lost, const char *fmt, ...)
 {
 	int sig = cli_stop;
 	const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM"
@@ -63,7 +63,8 @@ int cli_interrupted(const char *prog, const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	cli_error(prog, "%s: interrupted by %s after %s; what was learned is kept", cmd, name,
-	          what);
+	cli_error(prog, "%s: interrupted by %s after %s; %s", cmd, name, what,
+	          lost ? "the errors above say what the stores may not have kept"
+	               : "what was learned is kept");
 	return 128 + sig;
 }

@@ -18,9 +18,12 @@ extern volatile sig_atomic_t cli_stop;
 void cli_stop_on_signals(void);
 
 /* "PROG: CMD: interrupted by SIGINT after WHAT; what was learned is kept"
- * on stderr (WHAT from fmt); returns the exit status a shell expects of a
- * process the signal ended, 128 + its number (130 for SIGINT). */
-int cli_interrupted(const char *prog, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+ * on stderr (WHAT from fmt), said once the schedulers are closed: only
+ * then is it true.  With lost (an error was logged as they closed) the
+ * line sends the reader to those errors instead.  Returns the exit status
+ * a shell expects of a process the signal ended, 128 + its number (130
+ * for SIGINT). */
+int cli_interrupted(const char *prog, const char *cmd, int lost, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

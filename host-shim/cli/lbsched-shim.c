@@ -685,11 +685,12 @@ static int reserve(arena *a, lbs_worker *w, uint32_t **own, const lbs_workload *
 }
 
 /* The line of a decide a signal stopped; its exit status. */
-static int stopped_decide(unsigned decided, unsigned reported, const char *feedback)
+static int stopped_decide(unsigned decided, unsigned reported, const char *feedback, int lost)
 {
 	if (!feedback)
-		return cli_interrupted(prog, "decide", "%u tests", decided);
-	return cli_interrupted(prog, "decide", "%u tests and %u outcomes", decided, reported);
+		return cli_interrupted(prog, "decide", lost, "%u tests", decided);
+	return cli_interrupted(prog, "decide", lost, "%u tests and %u outcomes", decided,
+	                       reported);
 }
 
 static int cmd_decide(const char *prog_name, int argc, char **argv)
@@ -708,6 +709,8 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 	int rc = 0, unsettled = 0, streamed;
 	unsigned n_decided = 0, n_reported = 0;
 	uint64_t errors;
+	int stopped = 0; /* by a signal: said once the stores committed */
+	const char *stopped_feedback = NULL; /* and it was reading outcomes */
 	lbs_status st;
 	conv_warns warns = {0};
 	decided_set decided_tests = {NULL, 0, 0}; /* with --feedback */
@@ -875,15 +878,14 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 		if (fb == -1)
 			rc = EXIT_BAD_INPUT;
 	}
-	if (cli_stop)
-		rc = stopped_decide(n_decided, n_reported, o.feedback);
+	/* Its line comes once the stores have committed (below). */
+	stopped = cli_stop;
+	stopped_feedback = o.feedback;
 	goto out;
 bad:
 	/* A read of a pipe (--workers -, a Redis) the signal cut short is
 	 * its error: one line, the signal's. */
-	if (cli_stop) {
-		rc = stopped_decide(n_decided, n_reported, NULL);
-	} else {
+	if (!(stopped = cli_stop)) {
 		cli_error(prog, "%s", err);
 		rc = EXIT_BAD_INPUT;
 	}
@@ -908,6 +910,9 @@ out:
 		          strcmp(o.feedback, "-") ? o.feedback : "<stdin>");
 		rc = rc ? rc : EXIT_BAD_INPUT;
 	}
+	if (stopped)
+		rc = stopped_decide(n_decided, n_reported, stopped_feedback,
+		                    h && host_errors(h) > errors);
 	host_free(h);
 	arena_free(fleet_arena);
 	free(decided_tests.v);

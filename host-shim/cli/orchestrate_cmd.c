@@ -206,6 +206,9 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	orch_drive_result res;
 	plan_ctx pc = {0};
 	int rc = EXIT_BAD_INPUT, p;
+	int stopped = 0;
+	unsigned placed = 0; /* before a signal stopped it */
+	uint64_t errors = 0;
 	lbs_status st;
 
 	prog = program;
@@ -248,17 +251,15 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	/* The plan runs in virtual time, in milliseconds: a signal stops it
 	 * before or after, and a plan without its last line (makespan_s) is
 	 * not taken for a whole one. */
-	if (cli_stop) {
-		rc = cli_interrupted(prog, "orchestrate", "0 placements");
-		goto out;
-	}
+	if ((stopped = cli_stop))
+		goto out; /* its line comes once the store has committed */
 	{
 		orch_exec x = {plan_run, plan_line, &pc};
 		if (orch_drive(o, s, workers, n, &x, &res, err, sizeof err))
 			goto bad;
 	}
-	if (cli_stop) {
-		rc = cli_interrupted(prog, "orchestrate", "%u placements", res.placements);
+	if ((stopped = cli_stop)) {
+		placed = res.placements;
 		goto out;
 	}
 	if (print_tail(&res)) {
@@ -270,9 +271,7 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 bad:
 	/* A read of a pipe (--graph -) the signal cut short is its error:
 	 * one line, the signal's. */
-	if (cli_stop) {
-		rc = cli_interrupted(prog, "orchestrate", "0 placements");
-	} else {
+	if (!(stopped = cli_stop)) {
 		cli_error(prog, "%s", err);
 		rc = EXIT_BAD_INPUT;
 	}
@@ -282,7 +281,11 @@ out:
 		conv_warn_summary(&c);
 	}
 	orch_free(o);
+	errors = h ? host_errors(h) : 0;
 	sched_close(s);
+	if (stopped)
+		rc = cli_interrupted(prog, "orchestrate", h && host_errors(h) > errors,
+		                     "%u placements", placed);
 	host_free(h);
 	arena_free(fa);
 	free(config);

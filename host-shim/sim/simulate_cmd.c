@@ -879,6 +879,8 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 			          sp->name, st.n, n_workers, since(&pr.t0));
 		if (!bad && s)
 			runs[n_runs].stats = sched_stats_text(s);
+		uint64_t errors = host_errors(h);
+
 		sched_close(s);
 		if (pr.shown) {
 			fprintf(stderr, "\r%*s\r", 60, "");
@@ -887,9 +889,9 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		/* Stopped by a signal: its scheduler is closed, so what it
 		 * learned is committed; no figure of a part of a stream. */
 		if (bad > 0) {
-			rc = cli_interrupted(prog, "simulate", "%u of %u tests%s%s", runs[n_runs].tests,
-			                     st.n, n_specs > 1 ? " of run " : "",
-			                     n_specs > 1 ? sp->name : "");
+			rc = cli_interrupted(prog, "simulate", host_errors(h) > errors,
+			                     "%u of %u tests%s%s", runs[n_runs].tests, st.n,
+			                     n_specs > 1 ? " of run " : "", n_specs > 1 ? sp->name : "");
 			sim_run_free(&runs[n_runs], n_workers);
 			goto out;
 		}
@@ -902,7 +904,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	/* Every run is whole, but the user asked to stop: what would be
 	 * written is left unwritten, all of it alike. */
 	if (cli_stop) {
-		rc = cli_interrupted(prog, "simulate", "%u of %u tests", st.n, st.n);
+		rc = cli_interrupted(prog, "simulate", 0, "%u of %u tests", st.n, st.n);
 		goto out;
 	}
 	double bound = sim_lower_bound(&su);
@@ -936,7 +938,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		if (failed) {
 			/* a write into a pipe (--json -) the signal cut short */
 			if (cli_stop)
-				rc = cli_interrupted(prog, "simulate", "%u of %u tests", st.n, st.n);
+				rc = cli_interrupted(prog, "simulate", 0, "%u of %u tests", st.n, st.n);
 			else
 				cli_error(prog, "%s", err);
 			goto out;
@@ -949,7 +951,7 @@ bad:
 	/* A read of a pipe (--tests-file -) the signal cut short is its
 	 * error: one line, the signal's. */
 	if (cli_stop)
-		rc = cli_interrupted(prog, "simulate", "0 tests");
+		rc = cli_interrupted(prog, "simulate", 0, "0 tests");
 	else
 		cli_error(prog, "%s", err);
 out:
