@@ -100,7 +100,9 @@ void store_verify_trust(int fd)
 
 /* Walk one database: every key and value read, their sizes checked by
  * check(); no more entries than the tree says it holds (a damaged tree
- * can loop).  0, or -1 with msg set. */
+ * can loop), and each key after the one before (a damaged page can
+ * repeat one and hide another, which an export would then write twice).
+ * 0, or -1 with msg set. */
 typedef int (*rec_check)(const MDB_val *k, const MDB_val *v, size_t last_pgno, char *msg,
                          size_t len);
 
@@ -109,7 +111,7 @@ static int walk(MDB_txn *txn, MDB_dbi dbi, const char *name, rec_check check,
 {
 	MDB_cursor *cur;
 	MDB_stat ms;
-	MDB_val k, v;
+	MDB_val k, v, prev = {0, NULL};
 	size_t n = 0;
 	unsigned char sink = 0;
 	int rc;
@@ -139,6 +141,15 @@ static int walk(MDB_txn *txn, MDB_dbi dbi, const char *name, rec_check check,
 			mdb_cursor_close(cur);
 			return -1;
 		}
+		/* The snapshot's pages stay mapped while its transaction
+		 * lives: the previous key may be held by its pointer. */
+		if (n > 1 && mdb_cmp(txn, dbi, &prev, &k) >= 0) {
+			snprintf(msg, len, "database %s: record %zu's key is not after the one before "
+			         "it (a damaged page)", name, n);
+			mdb_cursor_close(cur);
+			return -1;
+		}
+		prev = k;
 	}
 	mdb_cursor_close(cur);
 	{
@@ -353,7 +364,7 @@ static void child(const char *dir, int out)
 			on_bus.len = (size_t)snprintf(
 				on_bus.msg, sizeof on_bus.msg,
 				"data.mdb is truncated: it ends at %llu bytes, before a page in "
-				"use; its last transaction counts %llu",
+				"use; its last transaction needs %llu bytes",
 				(unsigned long long)st.st_size,
 				((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
 			if (on_bus.len >= sizeof on_bus.msg)

@@ -13,7 +13,11 @@
  *   - a data.mdb whose tree points past the end of the file (LMDB died of
  *     SIGBUS in the host's create before): refused by create and by prefs
  *     export, the test process alive; also when the host reaps every child
- *     itself, and after the file changed under a store verified before.
+ *     itself, and after the file changed under a store verified before;
+ *   - a leaf of "prefs" whose second key offset repeats its first (one
+ *     record read twice, the next one hidden; the count still right):
+ *     refused by create and by prefs export (an export wrote the pair
+ *     twice, and its import refused it).
  */
 #include <dirent.h>
 #include <sys/wait.h>
@@ -175,6 +179,70 @@ static void damage_main_root(const char *dir)
 	close(fd);
 }
 
+/*
+ * A leaf of the "prefs" tree whose node offset 1 is set to its offset 0: a
+ * damaged page that repeats a key and hides the next, entries unchanged.
+ * LMDB 0.9, 64-bit, 4 KiB pages: a page's mp_flags at byte 10 (1 a
+ * branch, 2 a leaf), mp_lower at 12, node offsets from 16; a node's
+ * 8-byte header (a branch's child page number in its three 16-bit words),
+ * then its key, then its value; the "prefs" record's value an MDB_db with
+ * md_root at byte 40.
+ */
+static uint64_t page_at(int fd, uint64_t pgno, unsigned char *p)
+{
+	CHECK(pread(fd, p, 4096, (off_t)pgno * 4096) == 4096);
+	return pgno;
+}
+
+static uint16_t node_at(const unsigned char *p, unsigned i)
+{
+	uint16_t off;
+
+	memcpy(&off, p + 16 + 2 * i, 2);
+	return off < 4096 - 16 ? off : 0;
+}
+
+static void damage_prefs_leaf(const char *dir)
+{
+	int fd = open(pathf("%s/data.mdb", dir, NULL), O_RDWR);
+	unsigned char p[4096];
+	uint64_t txn[2] = {0, 0}, root[2] = {0, 0}, pg = 0;
+	uint16_t ksize, lower, lo, hi, fl;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	for (int m = 0; m < 2; m++) {
+		CHECK(pread(fd, &txn[m], 8, m * 4096 + 144) == 8);
+		CHECK(pread(fd, &root[m], 8, m * 4096 + 128) == 8);
+	}
+	page_at(fd, root[txn[1] > txn[0]], p);
+	memcpy(&lower, p + 12, 2);
+	for (unsigned i = 0; 16 + 2 * i < lower && !pg; i++) {
+		uint16_t off = node_at(p, i);
+
+		memcpy(&ksize, p + off + 6, 2);
+		if (ksize == 5 && !memcmp(p + off + 8, "prefs", 5))
+			memcpy(&pg, p + off + 8 + 5 + 40, 8);
+	}
+	/* a tree of LEARNED records has a branch over its leaves */
+	while (pg && page_at(fd, pg, p) && (p[10] & 1)) {
+		uint16_t off = node_at(p, 1);
+
+		memcpy(&lo, p + off, 2);
+		memcpy(&hi, p + off + 2, 2);
+		memcpy(&fl, p + off + 4, 2);
+		pg = lo | (uint64_t)hi << 16 | (uint64_t)fl << 32;
+	}
+	memcpy(&lower, p + 12, 2);
+	if (!pg || !(p[10] & 2) || lower < 16 + 2 * 2) {
+		fprintf(stderr, "test fixture broken: no leaf of two records in %s's prefs\n", dir);
+		exit(99);
+	}
+	CHECK(pwrite(fd, p + 16, 2, (off_t)pg * 4096 + 18) == 2);
+	close(fd);
+}
+
 /* What kills the child: a sanitizer's handler turns SIGBUS into an abort. */
 static const char *expected_death(void)
 {
@@ -209,6 +277,20 @@ static void test_changed_after_verified(void)
 	sched_close(s);
 	damage_main_root(dir);
 	expect_store_error(store_config(dir, NULL), dir, "failed verification");
+}
+
+/* The walk checks the keys' order, not only their count. */
+static void test_repeated_key(void)
+{
+	const char *dir = learned_store();
+
+	damage_prefs_leaf(dir);
+	expect_store_error(store_config(dir, NULL), dir,
+	                   "data.mdb failed verification (database prefs: record ");
+	expect_store_error(store_config(dir, NULL), dir,
+	                   "'s key is not after the one before it (a damaged page)); restore it "
+	                   "from a prefs export or move it away");
+	expect_export_error(dir, "'s key is not after the one before it (a damaged page)");
 }
 
 static void reap_all(int sig)
@@ -323,6 +405,7 @@ int main(void)
 	test_verified();
 	test_changed_after_verified();
 	test_host_reaps();
+	test_repeated_key();
 	test_signals_stay_the_hosts();
 	return check_done("test_store_files");
 }
