@@ -2792,7 +2792,7 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
     char                              *text = NULL, err[2048];
     size_t                             len = 0;
     uint32_t                           n_live = 0;
-    ngx_uint_t                         i, was_down, was_refused;
+    ngx_uint_t                         i, was_down, was_refused, level;
 
     round.lcf = lcf;
     round.log = log;
@@ -2835,9 +2835,12 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         rc_close(lcf->rconn);
         lcf->rconn = NULL;
 
+        /* One warn an outage: a Redis that goes away first closes the
+         * connection, then refuses the next; a later reason is info */
         if (ngx_strcmp(err, lcf->live_said) != 0) {
-            ngx_log_error(NGX_LOG_WARN, log, 0, "lbsched: upstream \"%V\": %s",
-                          &lcf->name, err);
+            level = was_down ? NGX_LOG_INFO : NGX_LOG_WARN;
+            ngx_log_error(level, log, 0, "lbsched: upstream \"%V\": %s", &lcf->name,
+                          err);
             ngx_cpystrn((u_char *) lcf->live_said, (u_char *) err,
                         sizeof(lcf->live_said));
         }

@@ -158,12 +158,18 @@ until_ok 10 answers "b=6" && ok || bad "B back: $(tally 6)"
 redis_rest "$tmp/agents.err" >"$tmp/agents.rest"
 [ -s "$tmp/agents.rest" ] && bad "agents wrote $(cat "$tmp/agents.rest")" || ok
 
-# ---- Redis gone: one line, not one a round
+# ---- Redis gone: one warn an outage, not one a round (the connection
+# closed, then refused: the second reason an info line)
+before=$(wc -l <"$run/error.log")
 redis_stop
-until_ok 20 grep -q "redis://127.0.0.1:$REDIS_PORT: cannot connect\|closed the connection" "$run/error.log" && ok || bad "no line for Redis gone"
+since_stop() { tail -n "+$((before + 1))" "$run/error.log"; }
+refused_said() { since_stop | grep -q "redis://127.0.0.1:$REDIS_PORT: cannot connect"; }
+until_ok 20 refused_said && ok || bad "no line for Redis gone: $(since_stop)"
 sleep 1.5
-n=$(grep -c "redis://127.0.0.1:$REDIS_PORT: cannot connect" "$run/error.log")
+n=$(since_stop | grep -c "redis://127.0.0.1:$REDIS_PORT: cannot connect")
 [ "$n" -le 1 ] && ok || bad "Redis gone said $n times"
+n=$(since_stop | grep "\[warn\]" | grep -c "redis://127.0.0.1:$REDIS_PORT: ")
+eq "warn lines for one Redis outage" "$n" 1
 
 # ---- nginx -t: the loopback policy and the settings that need redis://
 sed "s|lbsched_fleet $url;|lbsched_fleet redis://192.0.2.7:6379/t:;|" "$run/nginx.conf" >"$run/remote.conf"
