@@ -59,9 +59,10 @@ static const char usage[] =
 	"  --password-file  the Redis password (line 1), or user and password\n"
 	"              (lines 1 and 2); never on the command line\n"
 	"  --insecure-redis  allow a Redis off the loopback without a password\n"
-	"  --ttl       seconds a worker stays after its last sample (default 5;\n"
-	"              more than the interval)\n"
-	"  --redetect  seconds between capability detections (default 300)\n";
+	"  --ttl       seconds a worker stays after its last sample, 0.5 to 86400\n"
+	"              and more than the interval (default 5)\n"
+	"  --redetect  seconds between capability detections, 1 to 604800\n"
+	"              (default 300)\n";
 
 typedef struct opts {
 	const char *cmd, *id, *file, *redis, *password_file;
