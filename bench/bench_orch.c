@@ -35,7 +35,7 @@ static const char *const kinds[] = {
 	"{\"test_type\": \"vision_image_classification\", \"minimum_memory\": 2, \"expected_duration\": 30}",
 	"{\"test_type\": \"nlp_text_generation\", \"minimum_memory\": 4, \"expected_duration\": 60}",
 	"{\"test_type\": \"audio_speech\", \"minimum_memory\": 1, \"expected_duration\": 20}",
-	"{\"test_type\": \"embedding_text\", \"minimum_memory\": 1, \"expected_duration\": 10}",
+	"{\"test_type\": \"sentence_embedding\", \"minimum_memory\": 1, \"expected_duration\": 10}",
 };
 
 static char *graph_text(uint32_t n)

@@ -45,7 +45,22 @@ RATE_RANGE = (0.00001, 1000000)
 MAX_WORKERS = 1048576
 TYPES = [("vision_image_classification", "VISION"), ("nlp_text_generation", "NLP"),
          ("audio_speech_recognition", "AUDIO"), ("training_fine_tune", "TRAINING"),
-         ("embedding_text", "EMBEDDING")]
+         ("sentence_embedding", "EMBEDDING")]
+# The converter's rule (scheduler-algos/taxonomy.c, the original's order):
+# the first of these words in a test type decides its workload type.
+# "embedding_text" was NLP, and every EMBEDDING speed here went unused.
+WORDS = [(("vision", "image"), "VISION"), (("nlp", "text", "language"), "NLP"),
+         (("audio", "speech"), "AUDIO"), (("embedding",), "EMBEDDING"),
+         (("training",), "TRAINING"), (("inference",), "INFERENCE"),
+         (("conversational",), "CONVERSATIONAL"), (("multi",), "MULTIMODAL")]
+
+
+def workload_of(test_type):
+    t = test_type.lower()
+    return next((wl for words, wl in WORDS if any(w in t for w in words)), "MIXED")
+
+
+assert all(workload_of(name) == wl for name, wl in TYPES), "a TYPES name the converter reads otherwise"
 
 
 def worker(cls, i, r):

@@ -44,6 +44,20 @@ expect_rc 0 sim $het --tests 3000 --rate 2.3 --seed 8 --compare hardware-aware -
 if python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["runs"][1]; c=json.load(open(sys.argv[2]))["runs"][0]; sys.exit(a["mean_completion_s"]==c["mean_completion_s"])' "$tmp/a.json" "$tmp/c.json"; then ok; else bad "seed 8 gave seed 7's numbers"; fi
 lacks "$tmp/err" "%"   # no progress bar when stderr is not a terminal
 
+# --- A truth's speed no test uses: the bundled mix uses every one its
+# truth names (its embedding type was "embedding_text", which is NLP, and
+# the truth's EMBEDDING speeds were dead); that type again is named, once.
+lacks "$tmp/err" "are used by no test"
+sed 's/"sentence_embedding"/"embedding_text"/' "$src/examples/hetero/mix.json" >"$tmp/mix_text.json"
+grep -q '"embedding_text"' "$tmp/mix_text.json" || bad "the fixture's mix has no embedding_text"
+expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
+	--mix "$tmp/mix_text.json" --tests 300 --warmup 0 --rate 2.3 --scheduler hardware-aware
+eq "a truth's unused speeds" "$(cat "$tmp/err")" "lbsched-shim: warning: simulate: $src/examples/hetero/truth.json: its speeds for EMBEDDING are used by no test of $tmp/mix_text.json, whose tests are VISION, NLP, AUDIO, TRAINING (a test type is the first workload word in it, in the original's order: 'embedding_text' is NLP)"
+# a truth of "*" alone names no type: nothing to say
+expect_rc 0 sim --workers "$tmp/ab_fleet.json" --truth <(echo '{"workers":{"*":{"speed":{"*":1}}}}') \
+	--mix "$tmp/mix_ab.json" --tests 50 --warmup 0 --rate 0.1 --scheduler round-robin
+lines "$tmp/err" 0
+
 # --- The figures hang together.
 cp "$tmp/a.json" "$tmp/r.json"
 pycheck 'len(r["runs"]) == 3' \

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "convert.h"
+#include "taxonomy.h"
 #include "text.h"
 #include "file.h"
 #include "fleet_redis.h"
@@ -712,6 +713,38 @@ static int check_schedulers(shim_host *h, const sim_opts *o, run_spec *specs,
 	return 0;
 }
 
+/*
+ * A truth's speed for a type no test of the stream has is never used.
+ * Mostly it is a test type that names two types: the first word of one in
+ * it decides, in the original's order ("embedding_text" is NLP, its
+ * "text" first), and the speeds written for the other were dead while the
+ * run looked right.  One line, which says the rule.
+ */
+static void unused_speeds(const truth *tr, const stream *st, const char *truth_file,
+                          const char *tests_name)
+{
+	uint32_t used = 0, unused;
+	char names[256] = "", have[256] = "";
+	size_t at = 0, hat = 0;
+
+	for (uint32_t i = 0; i < st->n; i++)
+		if (st->t[i].wl.type < LBS_WL_COUNT)
+			used |= 1u << st->t[i].wl.type;
+	if (!(unused = tr->named & ~used))
+		return;
+	for (uint32_t t = 0; t < LBS_WL_COUNT; t++) {
+		const char *n = tax_workload_name(t);
+
+		if ((unused >> t) & 1 && at < sizeof names)
+			at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", at ? ", " : "", n);
+		if ((used >> t) & 1 && hat < sizeof have)
+			hat += (size_t)snprintf(have + hat, sizeof have - hat, "%s%s", hat ? ", " : "", n);
+	}
+	cli_warn(prog, "simulate: %s: its speeds for %s are used by no test of %s, whose tests "
+	         "are %s (a test type is the first workload word in it, in the original's "
+	         "order: 'embedding_text' is NLP)", truth_file, names, tests_name, have);
+}
+
 int cmd_simulate(const char *prog_name, int argc, char **argv)
 {
 	sim_opts o;
@@ -846,6 +879,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		         "fleet)", o.mix ? o.mix : st_name, o.workers, st.n);
 		goto bad;
 	}
+	unused_speeds(&tr, &st, o.truth, o.mix ? o.mix : st_name);
 	if (o.warmup >= st.n)
 		cli_warn(prog, "--warmup %u is not below the %u tests; "
 		         "the after-warm-up mean uses every test", o.warmup, st.n);

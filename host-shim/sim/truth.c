@@ -34,9 +34,10 @@ static int speed_floor(conv_ctx *c, const char *file, const char *field, const c
 	                 conv_got(g, sizeof g, cJSON_GetObjectItemCaseSensitive(speed, key)));
 }
 
-/* One worker's entry; `prefix` is "workers.<id>". */
+/* One worker's entry; `prefix` is "workers.<id>"; the types it names by
+ * name are added to *named. */
 static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const char *prefix,
-                       truth_worker *out)
+                       truth_worker *out, uint32_t *named_types)
 {
 	char field[256], g[200];
 	const cJSON *speed;
@@ -91,6 +92,7 @@ static int read_worker(conv_ctx *c, const char *file, const cJSON *obj, const ch
 		if (speed_floor(c, file, field, speed, k, v))
 			return -1;
 		out->speed[t] = v;
+		*named_types |= 1u << t;
 	}
 	if (conv_num(c, file, obj, "failure_rate", prefix, 0, 1, NULL, 0, &out->failure_rate) < 0)
 		return -1;
@@ -176,7 +178,7 @@ int truth_load(conv_ctx *c, const char *text, size_t len, const char *file,
 			conv_fail(c, file, field, "is given more than once");
 			goto out;
 		}
-		if (read_worker(c, file, e, field, &t.w[i]))
+		if (read_worker(c, file, e, field, &t.w[i], &t.named))
 			goto out;
 		seen[i] = 1;
 	}
@@ -185,7 +187,7 @@ int truth_load(conv_ctx *c, const char *text, size_t len, const char *file,
 	 * is listed. */
 	truth_worker star_w;
 	star = cJSON_GetObjectItemCaseSensitive(ws, "*");
-	if (star && read_worker(c, file, star, "workers.*", &star_w))
+	if (star && read_worker(c, file, star, "workers.*", &star_w, &t.named))
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
 		if (seen[i])

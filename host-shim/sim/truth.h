@@ -43,6 +43,7 @@ typedef struct truth {
 	truth_worker *w; /* one per fleet worker, in fleet order (arena) */
 	uint32_t n;
 	double noise_sigma;
+	uint32_t named; /* bit LBS_WL_x: some entry gives a speed for type x by name */
 } truth;
 
 /*
