@@ -711,6 +711,26 @@ expect_rc 0 "$shim" decide --workers "$tmp/f11.json" --tests "$tmp/f11.jsonl" --
 lines "$tmp/out" 3
 [ "$(grep -c '"status":"ok","workers":\["d"\]' "$tmp/out")" = 3 ] && ok "independent: every test on d" || bad "independent: every test on d"
 
+# --independent lets the plugin's in-flight ledger go too: a 300 s test
+# placed before it sized the work ahead of the next on worker2 and moved it
+# to worker1; independent, its line is the one it gets alone
+cat >"$tmp/ind.json" <<'JSON'
+[{"worker_id": "worker1", "cpu_cores": 8, "available_memory": 16, "supported_backends": ["cpu"], "load": {"cpu_utilization": 30}},
+ {"worker_id": "worker2", "cpu_cores": 8, "available_memory": 16, "supported_backends": ["cpu", "cuda", "gpu"],
+  "available_accelerators": {"gpu": 1}, "load": {"cpu_utilization": 50}},
+ {"worker_id": "worker3", "cpu_cores": 8, "available_memory": 16, "supported_backends": ["cpu", "webgpu", "webnn"], "load": {"cpu_utilization": 70}}]
+JSON
+echo '{"test_id":"s1","test_type":"vision_classification","minimum_memory":2,"expected_duration":60,"priority":3}' >"$tmp/ind1.jsonl"
+{ echo '{"test_id":"s2","test_type":"nlp_text_classification","minimum_memory":2,"expected_duration":300,"priority":3}'
+  cat "$tmp/ind1.jsonl"; } >"$tmp/ind21.jsonl"
+expect_rc 0 "$shim" decide --workers "$tmp/ind.json" --tests "$tmp/ind1.jsonl" --independent
+alone=$(cat "$tmp/out")
+has "$tmp/out" '"workers":["worker2"]'
+expect_rc 0 "$shim" decide --workers "$tmp/ind.json" --tests "$tmp/ind21.jsonl" --independent
+eq "s1 after s2, independent" "$(sed -n 2p "$tmp/out")" "$alone"
+expect_rc 0 "$shim" decide --workers "$tmp/ind.json" --tests "$tmp/ind21.jsonl"
+has "$tmp/out" '{"test_id":"s1","status":"ok","workers":["worker1"]'
+
 # routing by test type (issue 5): vision_* to hardware-aware, the rest to
 # the default; the reason names the scheduler that decided
 cat >"$tmp/routes.json" <<'JSON'

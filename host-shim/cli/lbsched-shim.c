@@ -857,6 +857,11 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				cli_error(prog, "%s: out of memory", where);
 				rc = EXIT_BAD_INPUT;
 			}
+			/* Then the plugin's ledger lets it go too: the work it
+			 * counted ahead moved the next test elsewhere.  After
+			 * the line: a call may end the plugin's copy of ids. */
+			for (uint32_t i = 0; st == LBS_OK && o.independent && i < sel.n_selected; i++)
+				sched_withdraw(s, &wl, workers[sel.indices[i]]->id, sel.cookie);
 			n_decided++;
 			/* out when no other line waits: one write a line
 			 * only for a stream that comes a line at a time */

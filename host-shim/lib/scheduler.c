@@ -303,6 +303,18 @@ lbs_status sched_report(shim_sched *s, const lbs_outcome *o)
 	return s->desc->report(s->inst, o);
 }
 
+void sched_withdraw(shim_sched *s, const lbs_workload *wl, const char *worker_id,
+                    uint64_t cookie)
+{
+	lbs_outcome out = {.struct_size = sizeof out, .workload_type = wl->type,
+	                   .workload_id = wl->id, .test_type = wl->test_type,
+	                   .worker_id = worker_id, .cookie = cookie,
+	                   .result = LBS_RESULT_CANCELLED};
+
+	/* A scheduler that does not learn says so: it opened nothing. */
+	(void)sched_report(s, &out);
+}
+
 lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
                          const lbs_worker *const *workers, uint32_t n,
                          lbs_write_fn write, void *ctx)

@@ -54,6 +54,11 @@ lbs_status sched_rotate(uint32_t *cursor, const lbs_workload *wl,
 
 /* Optional slots; LBS_EUNSUPPORTED when the plugin lacks them. */
 lbs_status sched_report(shim_sched *s, const lbs_outcome *o);
+/* A placement of wl on worker_id (cookie from its selection) that will
+ * not run: reported LBS_RESULT_CANCELLED, which closes it in the
+ * plugin's in-flight ledger and teaches nothing. */
+void sched_withdraw(shim_sched *s, const lbs_workload *wl, const char *worker_id,
+                    uint64_t cookie);
 lbs_status sched_explain(shim_sched *s, const lbs_workload *wl,
                          const lbs_worker *const *workers, uint32_t n,
                          lbs_write_fn write, void *ctx);

@@ -226,14 +226,10 @@ int orch_commit(orch *o, uint32_t i, const char *worker_id, uint64_t cookie)
 void orch_withdraw(const orch *o, uint32_t i, shim_sched *s, const char *worker_id,
                    uint64_t cookie)
 {
-	const lbs_workload *wl = orch_workload(o, i);
-	lbs_outcome out = {.struct_size = sizeof out, .workload_type = wl->type,
-	                   .workload_id = orch_id(o, i), .test_type = wl->test_type,
-	                   .worker_id = worker_id, .cookie = cookie,
-	                   .result = LBS_RESULT_CANCELLED};
+	lbs_workload wl = *orch_workload(o, i);
 
-	/* A scheduler that does not learn says so: nothing was opened then. */
-	(void)sched_report(s, &out);
+	wl.id = orch_id(o, i); /* the outcome names the subtask */
+	sched_withdraw(s, &wl, worker_id, cookie);
 }
 
 lbs_status orch_place(orch *o, uint32_t i, shim_sched *s, const lbs_worker *const *workers,
