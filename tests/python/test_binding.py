@@ -2460,7 +2460,12 @@ class DropInTest(unittest.TestCase):
                  "character (a test type is a C string)"),
                 ({"right_1": {long: rec}},
                  "performance_data['right_1']['%s']: the key is 4097 bytes long, more than "
-                 "4096 (a test type is a C string)" % long)):
+                 "4096 (a test type is a C string)" % long),
+                # refused as "outcome: field 'test_type'" after left_1's
+                # records had been reported
+                ({"right_1": {"": rec}},
+                 "performance_data['right_1']['']: a test type's key must be a non-empty "
+                 "name")):
             s = lbsched.PluginScheduler(plugin=PLUGIN)
             with self.assertRaises(ValueError) as cm:
                 s.select_worker(t, caps, loads, dict(good, **bad))

@@ -1076,7 +1076,7 @@ class PluginScheduler(object):
         self.fleets_sent = 0
         if not isinstance(scheduler, str):
             raise ValueError("scheduler: must be a scheduler's name (str), got %s"
-                             % type(scheduler).__name__)
+                             % _what(scheduler))
         # The library takes the three as C strings: a NUL would cut them
         # short, and what follows it be read by nobody
         if _not_c(scheduler):
@@ -1414,6 +1414,10 @@ class PluginScheduler(object):
             raise ValueError("performance_data[%r]: a test type's key must be its name (str), "
                              "got %r" % (wid, ttype))
         _c_string(ttype, where, kind="a test type")
+        if not ttype:
+            # the outcome converter refuses it, after earlier records
+            # were reported: the call would seed half its records
+            raise ValueError("%s: a test type's key must be a non-empty name" % where)
         rec = _record(perf, where, "WorkerPerformance")
         if "sample_count" not in rec:  # a misspelt dict seeded nothing, silently
             raise ValueError("%s: field 'sample_count': is required" % where)
