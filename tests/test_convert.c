@@ -1144,6 +1144,12 @@ static void test_fleet(void)
 	CHECK_CONTAINS(err, "must be a JSON array of workers");
 	CHECK_INT(fl("{\"fleet\": []}", &ws, &n), -1);
 	CHECK_CONTAINS(err, "field 'workers': is required");
+	/* the original's available_workers, a dict by id: one line, which
+	 * says what a fleet is (a warning for each id came first) */
+	CHECK_INT(fl("{\"w1\": {\"worker_id\": \"w1\"}, \"w2\": {\"worker_id\": \"w2\"}}", &ws, &n), -1);
+	CHECK_STR(err, "fleet.json: is an object of workers keyed by id ('w1': {...}); a fleet is "
+	               "a JSON array of workers or {\"workers\": [...]}");
+	CHECK_INT(n_warns, 0);
 	CHECK_INT(fl("[{\"worker_id\": \"a\"}, 3]", &ws, &n), -1);
 	CHECK_CONTAINS(err, "fleet.json: workers[1]: must be a JSON object");
 

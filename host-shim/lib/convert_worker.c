@@ -839,6 +839,15 @@ int conv_fleet(conv_ctx *c, const char *text, size_t len, const char *file,
 		list = root;
 	} else if (cJSON_IsObject(root)) {
 		static const char *const keys[] = {"workers", NULL};
+		/* The original's available_workers, a dict by id: one line,
+		 * not a warning for each id and then a missing "workers". */
+		if (!cJSON_GetObjectItemCaseSensitive(root, "workers") && cJSON_IsObject(root->child) &&
+		    cJSON_GetObjectItemCaseSensitive(root->child, "worker_id")) {
+			cv_fail(&v, NULL, "is an object of workers keyed by id ('%s': {...}); a fleet is "
+			        "a JSON array of workers or {\"workers\": [...]}",
+			        conv_show(g, sizeof g, root->child->string ? root->child->string : ""));
+			goto out;
+		}
 		if (cv_check_keys(&v, root, NULL, keys, 1) < 0 ||
 		    cv_get_arr(&v, root, "workers", NULL, REQUIRED, &list) < 0)
 			goto out;
