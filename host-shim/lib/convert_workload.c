@@ -221,15 +221,21 @@ static int custom_properties(cv *v, const cJSON *cp, lbs_workload *w)
 	return metrics(v, cp, w) < 0 ? -1 : 0;
 }
 
-/* A required backend outside the taxonomy: required by name. */
+/* A required backend outside the taxonomy: required by name.  Said for
+ * a backend field always, for software only when it is a likely typo of
+ * a backend: most software (numpy, a driver) is no backend at all, and
+ * the original met it by the name alone, as this does. */
 static int require_name(cv *v, const fld *f, const char *what,
-                        const char *name, names *req)
+                        const char *name, names *req, int typo_only)
 {
+	const char *near = tax_backend_near(name);
 	path p;
 	char s[160];
 
-	cv_warn(v, "field '%s': %s '%s' is not in the taxonomy, required by name",
-	        cv_fld_str(&p, f), what, txt_show(s, sizeof s, name));
+	if (near || !typo_only)
+		cv_warn(v, "field '%s': %s '%s' is not in the taxonomy, required by name%s%s%s",
+		        cv_fld_str(&p, f), what, txt_show(s, sizeof s, name),
+		        near ? " (one typo from '" : "", near ? near : "", near ? "')" : "");
 	return cv_names_add(v, req, cv_fld_str(&p, f), name);
 }
 
@@ -255,7 +261,7 @@ static int required_software(cv *v, const cJSON *obj, lbs_workload *w,
 		uint64_t bit = tax_backend_parse(name);
 		if (bit)
 			w->required_backends |= bit;
-		else if (require_name(v, &field, "required_software", name, req) < 0)
+		else if (require_name(v, &field, "required_software", name, req, 1) < 0)
 			return -1;
 	}
 	return 0;
@@ -304,7 +310,7 @@ static int one_backend(cv *v, const cJSON *obj, const char *key,
 	if (r <= 0 || !*name)
 		return r < 0 ? -1 : 0;
 	if (req && !tax_backend_parse(name))
-		return require_name(v, FLD(NULL, key), "backend", name, req);
+		return require_name(v, FLD(NULL, key), "backend", name, req, 0);
 	*out |= cv_name_bit(v, FLD(NULL, key), S_BACKEND, name,
 	                    req ? REQUIREMENT : PREFERENCE);
 	return 0;
