@@ -306,8 +306,13 @@ static void test_accelerators_and_excludes(void)
 	CHECK_CONTAINS(err, "field 'required_accelerators.gpu'");
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": [\"gpu\"]}",
 	             &w), -1);
-	CHECK_CONTAINS(err, "field 'required_accelerators': must be an object, "
+	CHECK_CONTAINS(err, "field 'required_accelerators': must be an object or null, "
 	                    "got an array");
+	/* null is none, as for the other maps (it was "must be an object,
+	 * got null", where null hardware_specs were taken) */
+	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": null,"
+	             " \"required_accelerator_limit\": null}", &w), 0);
+	CHECK_INT(w.n_required_accels, 0);
 
 	CHECK_INT(wl("{\"test_id\": \"t\", \"exclude_workers\": [\"a_1\", \"b\"],"
 	             " \"deadline\": 30}", &w), 0);
@@ -672,6 +677,9 @@ static void test_worker_accelerators(void)
 	                 "or cuda, matched by name\n");
 	CHECK_INT(w.n_accels, 1);
 	CHECK_STR(w.accel_kinds[0], "gpuu");
+	CHECK_INT(wk("{\"worker_id\": \"w\", \"available_memory\": 8, \"available_accelerators\":"
+	             " null}", &w), 0);
+	CHECK_INT(w.n_accels, 0);
 
 	/* an older GPU that says it has no tensor cores, four of them */
 	CHECK_INT(wk("{\"worker_id\": \"gpu_v100_2\", \"supported_backends\": [\"cuda\","

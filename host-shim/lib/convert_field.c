@@ -664,7 +664,8 @@ int cv_accel_map(cv *v, const cJSON *obj, const char *key,
 {
 	const cJSON *m;
 	const fld base = {prefix, key, NULL, -1};
-	int r = cv_get_obj(v, obj, key, prefix, 0, &m);
+	/* null is none, as for the records' other maps */
+	int r = cv_get_obj(v, obj, key, prefix, NULLABLE, &m);
 	size_t n = 0, k = 0;
 
 	if (r <= 0)
