@@ -383,7 +383,10 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 		jar_free(h->typejar);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
-		return st == LBS_ENOMEM ? LBSPY_ENOMEM : LBSPY_EINPUT;
+		/* a store that cannot be opened (its directory, its
+		 * permissions, a damaged file) is an OSError, as a plugin
+		 * file that cannot be; a bad config a ValueError */
+		return st == LBS_ENOMEM ? LBSPY_ENOMEM : st == LBS_EIO ? LBSPY_EOPEN : LBSPY_EINPUT;
 	}
 	load_unlock();
 	*out = h;

@@ -21,7 +21,7 @@
 #define LBSPY_OK 0
 #define LBSPY_EINPUT 1       /* bad input or config: the message says which field */
 #define LBSPY_EREFUSED 2     /* the plugin was refused (ABI major, sizes, entry) */
-#define LBSPY_EOPEN 3        /* the plugin file could not be opened */
+#define LBSPY_EOPEN 3        /* the plugin file, or the store, could not be opened */
 #define LBSPY_EUNSUPPORTED 4 /* the scheduler lacks that slot (report, explain) */
 #define LBSPY_ENOMEM 5
 #define LBSPY_EFAILED 6      /* the scheduler refused the call */

@@ -991,6 +991,18 @@ class ErrorTest(unittest.TestCase):
         self.sched = lbsched.PluginScheduler(plugin=PLUGIN)
         self.workers, self.loads = original_fleet()
 
+    def test_a_store_that_cannot_be_opened_is_an_oserror(self):
+        # a ValueError, as a bad config is: a service catching OSError
+        # for its files missed it
+        with tempfile.TemporaryDirectory() as d:
+            missing = os.path.join(d, "no", "prefs")
+            with self.assertRaises(OSError) as cm:
+                lbsched.PluginScheduler(plugin=PLUGIN, config={"store": {"path": missing}})
+            self.assertIn("store '%s': cannot create the directory" % missing,
+                          str(cm.exception))
+        with self.assertRaisesRegex(ValueError, "store"):
+            lbsched.PluginScheduler(plugin=PLUGIN, config={"store": {"path": 5}})
+
     def test_bad_requirement(self):
         t = TestRequirements(test_id="bad", minimum_memory=-1)
         with self.assertRaisesRegex(ValueError, "field 'minimum_memory'"):
