@@ -1685,6 +1685,38 @@ class PropertyRecordTest(unittest.TestCase):
             self.assertEqual(s.select_worker(TestRequirements("u"), w, loads), "a")
             s.close()
 
+    def test_a_property_that_raises_is_named(self):
+        # the caller's own exception, of its own type, with a note naming
+        # the record and field: "ValueError: caps boom" alone could not be
+        # told from lbsched's own
+        def boom(kind, msg):
+            def get(self):
+                raise kind(msg)
+            return property(get)
+
+        class Caps:
+            def __init__(self, worker_id):
+                self.worker_id = worker_id
+                self.cpu_cores = 4
+            available_memory = boom(ValueError, "caps boom")
+
+        class Req:
+            test_id = "b1"
+            priority = boom(RuntimeError, "prop boom")
+
+        s = lbsched.PluginScheduler(plugin=PLUGIN)
+        ok = {"a": WorkerCapabilities("a", cpu_cores=4, available_memory=16.0)}
+        for args, kind, note in (
+                ((TestRequirements("t"), {"a": Caps("a")}), ValueError,
+                 "lbsched: raised reading available_workers['a']: field 'available_memory'"),
+                ((Req(), ok), RuntimeError,
+                 "lbsched: raised reading test_requirements: field 'priority'")):
+            with self.assertRaises(kind) as cm:
+                s.select_worker(*args)
+            self.assertEqual(cm.exception.__notes__, [note])
+        self.assertEqual(s.select_worker(TestRequirements("u"), ok), "a")
+        s.close()
+
     def test_properties_without_private_fields(self):
         # A load whose __dict__ holds only its worker_id went the numeric
         # way, and capabilities were compared by __dict__: neither saw the

@@ -190,13 +190,24 @@ def _record(x, where="record", kind="record"):
         if not fields:
             raise ValueError("%s: expected a %s or a dict, got %s"
                              % (where, kind, _what(x))) from None
-        d = {k: getattr(x, k) for k in fields if hasattr(x, k)}
+        d = {k: _attr(x, k, where) for k in fields if hasattr(x, k)}
     # a property's value is no instance attribute: a load whose
     # utilisations were properties read as an idle worker's
     props = [k for k in _properties(type(x)) if k[:1] != "_"]
     if props:
-        d = dict(d, **{k: getattr(x, k) for k in props})
+        d = dict(d, **{k: _attr(x, k, where) for k in props})
     return {k: v for k, v in d.items() if k[:1] != "_"}
+
+
+def _attr(x, k, where):
+    """x.k, computed by the caller's own code (a property): what it raises
+    stays the caller's, of its own type, with a note naming the field,
+    which its message alone did not ("ValueError: caps boom")."""
+    try:
+        return getattr(x, k)
+    except Exception as e:
+        e.add_note("lbsched: raised reading %s: field '%s'" % (where, k))
+        raise
 
 
 @functools.lru_cache(maxsize=64)
