@@ -781,4 +781,45 @@ eq "outputs of a stopped simulate" "$(ls -A "$tmp/sig/outs")" ""
 n=$(awk 'NR > 1 {s += $3} END {print s + 0}' "$tmp/sig/dump")
 [ "$n" -gt 0 ] && ok || bad "a stopped simulate kept $n samples: $(cat "$tmp/sig/dump")"
 
+# simulate --graphs stops between graphs the same way: the graphs' lines so
+# far are whole, and no summary line (its means would be read as the whole
+# file's); it ran to the end on SIGINT, its lines and summary written
+python3 "$src/bench/graphgen.py" --graphs 4000 --min 3 --max 6 --mix "$src/examples/hetero/mix.json" \
+	>"$tmp/sig/g.jsonl" || bad "graphgen failed"
+"$shim" simulate --plugin "$plugin" --graphs "$tmp/sig/g.jsonl" --workers "$src/examples/hetero/fleet.json" \
+	--truth "$src/examples/hetero/truth.json" >"$tmp/sig/gout" 2>"$tmp/sig/gerr" &
+job=$!
+at=$(cpu)
+until_ok 120 ran || bad "simulate --graphs did not run"
+signal_rc "$job" INT
+eq "simulate --graphs stopped by SIGINT: exit status" "$rc" 130
+lines "$tmp/sig/gerr" 1
+grep -qE '^lbsched-shim: simulate: interrupted by SIGINT after [1-9][0-9]* graphs; what was learned is kept$' "$tmp/sig/gerr" &&
+	ok || bad "no interruption line: $(cat "$tmp/sig/gerr")"
+lacks "$tmp/sig/gout" '"mean_ratio"'
+done_n=$(sed -E 's/.* after ([0-9]+) graphs.*/\1/' "$tmp/sig/gerr")
+if python3 -c 'import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if len(ls) == int(sys.argv[2]) and all("graph" in l for l in ls) else 1)' "$tmp/sig/gout" "$done_n"
+then ok; else bad "not $done_n whole graph lines: $(tail -c 300 "$tmp/sig/gout")"; fi
+# its graphs from a pipe that stays open: the wait for them ends
+mkfifo "$tmp/sig/gpipe"
+"$shim" simulate --plugin "$plugin" --graphs - --workers "$src/examples/hetero/fleet.json" \
+	--truth "$src/examples/hetero/truth.json" <"$tmp/sig/gpipe" >"$tmp/sig/gout2" 2>"$tmp/sig/gerr2" &
+job=$!
+exec 8>"$tmp/sig/gpipe"
+head -1 "$tmp/sig/g.jsonl" >&8
+catches_int() {
+	local m
+	[ "$(cat "/proc/$job/comm" 2>/dev/null)" = lbsched-shim ] || return 1
+	m=$(awk '/^SigCgt:/ {print $2}' "/proc/$job/status" 2>/dev/null)
+	[ -n "$m" ] && (( 0x$m & 2 ))
+}
+until_ok 60 catches_int || bad "simulate --graphs does not catch SIGINT"
+signal_rc "$job" INT
+exec 8>&-
+eq "simulate --graphs - stopped by SIGINT: exit status" "$rc" 130
+lines "$tmp/sig/gout2" 0
+eq "its one line" "$(cat "$tmp/sig/gerr2")" "lbsched-shim: simulate: interrupted by SIGINT after 0 graphs; what was learned is kept"
+
 finish test_simulate

@@ -40,6 +40,7 @@
 #include "file.h"
 #include "fleet_redis.h"
 #include "host.h"
+#include "interrupt.h"
 #include "orch.h"
 #include "report.h"
 #include "rng.h"
@@ -715,15 +716,17 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	conv_warns warns = {0};
 	gctx g = {0};
 	truth tr;
-	int rc = EXIT_BAD_INPUT, p;
+	int rc = EXIT_BAD_INPUT, p, stopped = 0;
 	uint32_t total = 0;
 	double sums[4] = {0, 0, 0, 0};
+	uint64_t errors = 0;
 	lbs_status st;
 
 	prog = program;
 	p = parse(argc, argv, &op);
 	if (p)
 		return p < 0 ? 0 : p;
+	cli_stop_on_signals();
 	if (!(a = arena_new()) || !(h = host_new(prog, LBS_LOG_WARN))) {
 		cli_error(prog, "simulate: out of memory");
 		goto out;
@@ -759,7 +762,9 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 		size_t len;
 		int got;
 		file_lines_init(&it, graphs, graphs_len, op.graphs);
-		while ((got = file_next_line(&it, &line, &len, err, sizeof err))) {
+		/* Between graphs: the lines so far are whole, and the means
+		 * of part of the file would be read as the whole file's. */
+		while (!cli_stop && (got = file_next_line(&it, &line, &len, err, sizeof err))) {
 			char where[512];
 			if (got < 0)
 				goto bad;
@@ -768,6 +773,10 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 			if (one_graph(&g, &op, line, len, where, &warns, sums, err, sizeof err))
 				goto bad;
 		}
+	}
+	if (cli_stop) {
+		stopped = 1; /* said once the store has committed */
+		goto out;
 	}
 	if (total == 0) {
 		snprintf(err, sizeof err, "%s: holds no graphs (JSON Lines, a graph a line)",
@@ -808,7 +817,10 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 	rc = 0;
 	goto out;
 bad:
-	cli_error(prog, "%s", err);
+	/* A read of a pipe (--graphs -) the signal cut short is its error:
+	 * one line, the signal's. */
+	if (!(stopped = cli_stop))
+		cli_error(prog, "%s", err);
 	rc = EXIT_BAD_INPUT;
 out:
 	{
@@ -821,7 +833,11 @@ out:
 		free((char *)g.bars[k].label);
 	free(g.bars);
 	free(g.title);
+	errors = h ? host_errors(h) : 0;
 	sched_close(g.s);
+	if (stopped)
+		rc = cli_interrupted(prog, "simulate", h && host_errors(h) > errors, "%u graphs",
+		                     total);
 	host_free(h);
 	arena_free(a);
 	free(fleet);
