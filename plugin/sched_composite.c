@@ -107,6 +107,14 @@ typedef struct child {
 	const char **pick_ids;
 } child;
 
+/* A child that learns is one whose report() changes its decisions, as
+ * abi.h's LBS_CAP_LEARNS says: a report slot that only counts (a
+ * rotation's) does not move it on, select() does. */
+static int child_learns(const child *c)
+{
+	return HAS_SLOT(c->desc, report) && (c->desc->caps & LBS_CAP_LEARNS);
+}
+
 typedef struct comp_inst {
 	const lbs_host_api *host;
 	enum mode mode;
@@ -618,13 +626,15 @@ static lbs_status add_children(comp_inst *inst, const cJSON *list, char *err, si
 		inst->n_kids++; /* destroy frees what make_child made */
 		if (st != LBS_OK)
 			return st;
-		/* A child that learns moves on through report(); one that
-		 * does not (a rotation) can only move on through select().
-		 * So can adaptive, whose score is the score of the child it
-		 * would let decide: scored alone, its exploration never drew
-		 * again and its children never rotated or remembered. */
+		/* A child that learns (LBS_CAP_LEARNS and a report slot)
+		 * moves on through report(); one that does not (a rotation,
+		 * with a report that only counts) can only move on through
+		 * select().  So can adaptive, whose score is the score of the
+		 * child it would let decide: scored alone, its exploration
+		 * never drew again and its children never rotated or
+		 * remembered. */
 		st = cfg_bool(el, "advance",
-		              !HAS_SLOT(c->desc, report) ||
+		              !child_learns(c) ||
 		                      (c->own && lbs_plugin_entry_v1()->scheduler_find("adaptive") ==
 		                                         c->desc),
 		              &advance, err, errlen);
@@ -1591,7 +1601,7 @@ static lbs_status cp_select(void *p, const lbs_workload *wl,
 				/* a rotation, which only select moves; one that
 				 * learns (adaptive) is asked again, so that its
 				 * decision has a cookie for its outcome */
-				c->moved = m && c->asked_n > 0 && !HAS_SLOT(c->desc, report);
+				c->moved = m && c->asked_n > 0 && !child_learns(c);
 			}
 			if (n > 0 && want >= need)
 				st = choose_among(inst, wl, workers, n, want, 1, out, &found,

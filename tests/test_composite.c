@@ -544,6 +544,18 @@ static void test_rotation_moves_on(void)
 	CHECK_STR(pick(still, &wl, &f), "a");
 	sched_close(s);
 	sched_close(still);
+
+	/* A third party's rotation with a report slot but no LBS_CAP_LEARNS
+	 * (it counts outcomes): moved on all the same.  Taken by its slot
+	 * for a learner, it scored "a" best for good. */
+	char cfg[1024];
+	snprintf(cfg, sizeof cfg, "{\"children\": [{\"scheduler\": \"org.example.counter\","
+	         " \"plugin\": \"%s\", \"weight\": 1}]}", getenv("LBS_COUNTER_PLUGIN"));
+	s = test_sched("composite", cfg);
+	CHECK_STR(pick(s, &wl, &f), "a");
+	CHECK_STR(pick(s, &wl, &f), "b");
+	CHECK_STR(pick(s, &wl, &f), "c");
+	sched_close(s);
 	fleet_free(&f);
 }
 

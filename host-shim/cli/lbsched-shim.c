@@ -207,7 +207,8 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 		                 LOADER_MAX_DESCRIPTION ? "..." : "");
 		txt_one_line(desc);
 		printf("  %-16s %s%s%s%s\n", d->name, desc,
-		       DESC_HAS(d, score) ? " [score]" : "", DESC_HAS(d, report) ? " [learns]" : "",
+		       DESC_HAS(d, score) ? " [score]" : "",
+		       DESC_HAS(d, report) && (d->caps & LBS_CAP_LEARNS) ? " [learns]" : "",
 		       DESC_HAS(d, explain) ? " [explain]" : "");
 	}
 	host_free(h);
