@@ -311,8 +311,9 @@ static void test_accelerators_and_excludes(void)
 	/* null is none, as for the other maps (it was "must be an object,
 	 * got null", where null hardware_specs were taken) */
 	CHECK_INT(wl("{\"test_id\": \"t\", \"required_accelerators\": null,"
-	             " \"required_accelerator_limit\": null}", &w), 0);
+	             " \"required_accelerator_limit\": null, \"required_software\": null}", &w), 0);
 	CHECK_INT(w.n_required_accels, 0);
+	CHECK_INT(w.n_required_backend_names, 0);
 
 	CHECK_INT(wl("{\"test_id\": \"t\", \"exclude_workers\": [\"a_1\", \"b\"],"
 	             " \"deadline\": 30}", &w), 0);

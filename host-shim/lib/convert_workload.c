@@ -244,7 +244,7 @@ static int required_software(cv *v, const cJSON *obj, lbs_workload *w,
 {
 	const cJSON *m;
 	const char *ver;
-	int r = cv_get_obj(v, obj, "required_software", NULL, 0, &m);
+	int r = cv_get_obj(v, obj, "required_software", NULL, NULLABLE, &m);
 
 	if (r <= 0)
 		return r;

@@ -2509,7 +2509,9 @@ class DropInTest(unittest.TestCase):
                 # records had been reported
                 ({"right_1": {"": rec}},
                  "performance_data['right_1']['']: a test type's key must be a non-empty "
-                 "name")):
+                 "name"),
+                ({"": {"vision": rec}},
+                 "performance_data['']: a worker's key must be a non-empty id")):
             s = lbsched.PluginScheduler(plugin=PLUGIN)
             with self.assertRaises(ValueError) as cm:
                 s.select_worker(t, caps, loads, dict(good, **bad))

@@ -1419,6 +1419,10 @@ class PluginScheduler(object):
         # the outcome converter would refuse them after earlier records
         # were reported
         _c_string(wid, "performance_data[%r]" % (wid,))
+        if not wid:
+            # the outcome converter refuses it, after earlier records
+            # were reported (as an empty test type's key below)
+            raise ValueError("performance_data['']: a worker's key must be a non-empty id")
         if not isinstance(ttype, str):
             # str() learned None, 5 and ('a',) as the test types 'None', '5'
             # and "('a',)", which no test has
@@ -1426,8 +1430,6 @@ class PluginScheduler(object):
                              "got %r" % (wid, ttype))
         _c_string(ttype, where, kind="a test type")
         if not ttype:
-            # the outcome converter refuses it, after earlier records
-            # were reported: the call would seed half its records
             raise ValueError("%s: a test type's key must be a non-empty name" % where)
         rec = _record(perf, where, "WorkerPerformance")
         if "sample_count" not in rec:  # a misspelt dict seeded nothing, silently
