@@ -53,6 +53,9 @@ grep -q '"embedding_text"' "$tmp/mix_text.json" || bad "the fixture's mix has no
 expect_rc 0 sim --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json" \
 	--mix "$tmp/mix_text.json" --tests 300 --warmup 0 --rate 2.3 --scheduler hardware-aware
 eq "a truth's unused speeds" "$(cat "$tmp/err")" "lbsched-shim: warning: simulate: $src/examples/hetero/truth.json: its speeds for EMBEDDING are used by no test of $tmp/mix_text.json, whose tests are VISION, NLP, AUDIO, TRAINING (a test type is the first workload word in it, in the original's order: 'embedding_text' is NLP)"
+# a stream too short to draw every type of its mix: the mix's types count
+expect_rc 0 sim $het --tests 5 --seed 1 --warmup 0 --scheduler hardware-aware
+lacks "$tmp/err" "are used by no test"
 # a truth of "*" alone names no type: nothing to say
 expect_rc 0 sim --workers "$tmp/ab_fleet.json" --truth <(echo '{"workers":{"*":{"speed":{"*":1}}}}') \
 	--mix "$tmp/mix_ab.json" --tests 50 --warmup 0 --rate 0.1 --scheduler round-robin

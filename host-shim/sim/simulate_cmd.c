@@ -730,6 +730,10 @@ static void unused_speeds(const truth *tr, const stream *st, const char *truth_f
 	for (uint32_t i = 0; i < st->n; i++)
 		if (st->t[i].wl.type < LBS_WL_COUNT)
 			used |= 1u << st->t[i].wl.type;
+	/* and every type of a mix, drawn or not (a short stream of a mix
+	 * with both types would name them) */
+	for (uint32_t k = 0; k < st->n_types; k++)
+		used |= 1u << tax_workload_from_test_type(st->types[k]);
 	if (!(unused = tr->named & ~used))
 		return;
 	for (uint32_t t = 0; t < LBS_WL_COUNT; t++) {
@@ -764,6 +768,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	char *dumped = NULL;
 	size_t dumped_len = 0;
 	int rc = EXIT_BAD_INPUT;
+	int close_lost = 0; /* an error was logged as a run's scheduler closed */
 	double oracle_mean = NAN;
 	const char *st_name = NULL;
 
@@ -916,6 +921,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		uint64_t errors = host_errors(h);
 
 		sched_close(s);
+		close_lost |= host_errors(h) > errors;
 		if (pr.shown) {
 			fprintf(stderr, "\r%*s\r", 60, "");
 			pr.shown = 0;
@@ -923,7 +929,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		/* Stopped by a signal: its scheduler is closed, so what it
 		 * learned is committed; no figure of a part of a stream. */
 		if (bad > 0) {
-			rc = cli_interrupted(prog, "simulate", host_errors(h) > errors,
+			rc = cli_interrupted(prog, "simulate", close_lost,
 			                     "%u of %u tests%s%s", runs[n_runs].tests, st.n,
 			                     n_specs > 1 ? " of run " : "", n_specs > 1 ? sp->name : "");
 			sim_run_free(&runs[n_runs], n_workers);
@@ -938,7 +944,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 	/* Every run is whole, but the user asked to stop: what would be
 	 * written is left unwritten, all of it alike. */
 	if (cli_stop) {
-		rc = cli_interrupted(prog, "simulate", 0, "%u of %u tests", st.n, st.n);
+		rc = cli_interrupted(prog, "simulate", close_lost, "%u of %u tests", st.n, st.n);
 		goto out;
 	}
 	double bound = sim_lower_bound(&su);
@@ -972,7 +978,7 @@ int cmd_simulate(const char *prog_name, int argc, char **argv)
 		if (failed) {
 			/* a write into a pipe (--json -) the signal cut short */
 			if (cli_stop)
-				rc = cli_interrupted(prog, "simulate", 0, "%u of %u tests", st.n, st.n);
+				rc = cli_interrupted(prog, "simulate", close_lost, "%u of %u tests", st.n, st.n);
 			else
 				cli_error(prog, "%s", err);
 			goto out;
@@ -985,7 +991,7 @@ bad:
 	/* A read of a pipe (--tests-file -) the signal cut short is its
 	 * error: one line, the signal's. */
 	if (cli_stop)
-		rc = cli_interrupted(prog, "simulate", 0, "0 tests");
+		rc = cli_interrupted(prog, "simulate", close_lost, "0 tests");
 	else
 		cli_error(prog, "%s", err);
 out:
