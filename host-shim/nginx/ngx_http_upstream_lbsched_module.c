@@ -2783,6 +2783,17 @@ ngx_http_upstream_lbsched_none_live(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 }
 
 
+/* A read that failed for want of the server (redis_conn.c's words for a
+ * refused connect, a closed connection, a timeout), not for what it said */
+static ngx_uint_t
+ngx_http_upstream_lbsched_unreachable(const char *err)
+{
+    return ngx_strstr(err, ": cannot connect: ") != NULL
+           || ngx_strstr(err, "the server closed the connection") != NULL
+           || ngx_strstr(err, "timed out") != NULL;
+}
+
+
 /* Process 0: the servers' records from Redis into the zone. */
 static void
 ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
@@ -2836,9 +2847,13 @@ ngx_http_upstream_lbsched_live_fetch(ngx_http_upstream_lbsched_srv_conf_t *lcf,
         lcf->rconn = NULL;
 
         /* One warn an outage: a Redis that goes away first closes the
-         * connection, then refuses the next; a later reason is info */
+         * connection, then refuses the next, and that second reason is
+         * info.  Any other new reason (a password changed as it came
+         * back, a fleet past the zone) is a problem of its own: warn */
         if (ngx_strcmp(err, lcf->live_said) != 0) {
-            level = was_down ? NGX_LOG_INFO : NGX_LOG_WARN;
+            level = was_down && ngx_http_upstream_lbsched_unreachable(err)
+                    && ngx_http_upstream_lbsched_unreachable(lcf->live_said)
+                    ? NGX_LOG_INFO : NGX_LOG_WARN;
             ngx_log_error(level, log, 0, "lbsched: upstream \"%V\": %s", &lcf->name,
                           err);
             ngx_cpystrn((u_char *) lcf->live_said, (u_char *) err,
