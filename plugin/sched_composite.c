@@ -264,13 +264,14 @@ static lbs_status find(const lbs_host_api *host, const char *plugin,
  * and create that scheduler into c.  Messages name the field; a child's
  * own "config field 'x'" becomes "config field '<field>.config.x'".
  */
-/* lbsched's own schedulers that take a "seed" (their draws' sequence). */
-static int takes_seed(const char *plugin, const char *name)
+/* lbsched's own schedulers that take a "seed" (their draws' sequence);
+ * own: the child is this plugin's, named by its path or not. */
+static int takes_seed(int own, const char *name)
 {
 	static const char *const seeded[] = { "hardware-aware", "priority", "composite",
 	                                      "adaptive", NULL };
 
-	if (plugin)
+	if (!own)
 		return 0;
 	for (int i = 0; seeded[i]; i++)
 		if (!strcmp(seeded[i], name))
@@ -304,7 +305,14 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 		st = cfg_object(obj, "config", &cfg, err, errlen);
 	if (st != LBS_OK)
 		return cfg_nested(field, st, err, errlen);
-	if (cJSON_IsNumber(seed) && takes_seed(plugin, name) &&
+	st = find(host, plugin, name, c, cerr, sizeof cerr);
+	if (st != LBS_OK) {
+		snprintf(err, errlen, "config field '%s': %s", field,
+		         cerr[0] ? cerr : "the host could not find the scheduler");
+		/* A refused plugin stays refused (hosts exit 2 for it, not 1). */
+		return st == LBS_ENOMEM || st == LBS_EVERSION ? st : LBS_ECONFIG;
+	}
+	if (cJSON_IsNumber(seed) && takes_seed(c->own, name) &&
 	    !cJSON_GetObjectItemCaseSensitive(cfg, "seed")) {
 		own = cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject();
 		if (!own || !cJSON_AddItemToObject(own, "seed", cJSON_Duplicate(seed, 0))) {
@@ -329,14 +337,6 @@ static lbs_status make_child(const lbs_host_api *host, const cJSON *obj,
 	}
 	snprintf(c->key, klen, "%s\n%s\n%s", plugin ? plugin : "", name, text ? text : "");
 
-	st = find(host, plugin, name, c, cerr, sizeof cerr);
-	if (st != LBS_OK) {
-		cJSON_free(text);
-		snprintf(err, errlen, "config field '%s': %s", field,
-		         cerr[0] ? cerr : "the host could not find the scheduler");
-		/* A refused plugin stays refused (hosts exit 2 for it, not 1). */
-		return st == LBS_ENOMEM || st == LBS_EVERSION ? st : LBS_ECONFIG;
-	}
 	st = c->desc->create(c->host, text, text ? strlen(text) : 0, &c->inst,
 	                     cerr, sizeof cerr);
 	/* The child may have filled the buffer without a terminator. */

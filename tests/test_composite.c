@@ -559,6 +559,40 @@ static void test_rotation_moves_on(void)
 	fleet_free(&f);
 }
 
+/* The composite's seed reaches a child of this plugin named by its path,
+ * as one named without it (nginx seeds each process with its pid: such a
+ * child drew alike in every process). */
+static void test_seed_reaches_pathed_child(void)
+{
+	fleet f = fleet_parse(
+		"[{\"worker_id\": \"a\", \"cpu_cores\": 8, \"available_memory\": 32},"
+		" {\"worker_id\": \"b\", \"cpu_cores\": 8, \"available_memory\": 32},"
+		" {\"worker_id\": \"c\", \"cpu_cores\": 8, \"available_memory\": 32},"
+		" {\"worker_id\": \"d\", \"cpu_cores\": 8, \"available_memory\": 32},"
+		" {\"worker_id\": \"e\", \"cpu_cores\": 8, \"available_memory\": 32},"
+		" {\"worker_id\": \"f\", \"cpu_cores\": 8, \"available_memory\": 32}]");
+	lbs_workload wl = fixture_workload(f.arena, "{\"test_id\": \"t\", \"test_type\": \"nlp\","
+	                                   " \"priority\": 5}");
+	char cfg[3][1024], seq[3][64] = {"", "", ""};
+
+	snprintf(cfg[0], sizeof cfg[0], "{\"seed\": 7, \"children\": [{\"scheduler\": "
+	         "\"priority\", \"vote\": true}]}");
+	snprintf(cfg[1], sizeof cfg[1], "{\"seed\": 7, \"children\": [{\"scheduler\": "
+	         "\"priority\", \"vote\": true, \"plugin\": \"%s\"}]}", getenv("LBS_PLUGIN"));
+	snprintf(cfg[2], sizeof cfg[2], "{\"seed\": 8, \"children\": [{\"scheduler\": "
+	         "\"priority\", \"vote\": true}]}");
+	for (int k = 0; k < 3; k++) {
+		shim_sched *s = test_sched("composite", cfg[k]);
+
+		for (int i = 0; i < 24; i++)
+			strncat(seq[k], pick(s, &wl, &f), 1);
+		sched_close(s);
+	}
+	CHECK_STR(seq[1], seq[0]);
+	CHECK(strcmp(seq[2], seq[0]) != 0); /* the seed decides the draws */
+	fleet_free(&f);
+}
+
 /* ===== A third party's voting child ====================================== */
 
 static const char *with_voter(double w_hw, double w_voter, const char *prefer)
@@ -2556,6 +2590,7 @@ int main(void)
 	test_bare_is_the_blend();
 	test_hand_blend();
 	test_rotation_moves_on();
+	test_seed_reaches_pathed_child();
 	test_voter();
 	test_vote_not_veto();
 	test_none();
