@@ -45,7 +45,7 @@ static void describe_number(double x, char *buf, size_t len)
 }
 
 /* What a value is, for "got ..." in messages. */
-static void got(const cJSON *v, char *buf, size_t len)
+void cfg_got(const cJSON *v, char *buf, size_t len)
 {
 	if (cJSON_IsNumber(v))
 		describe_number(v->valuedouble, buf, len);
@@ -150,7 +150,7 @@ lbs_status cfg_parse(const char *text, size_t len, cJSON **out, char *err,
 	if (!cJSON_IsObject(root)) {
 		char what[32];
 
-		got(root, what, sizeof(what));
+		cfg_got(root, what, sizeof(what));
 		set_err(err, errlen, "config: must be a JSON object, got %s", what);
 		cJSON_Delete(root);
 		return LBS_ECONFIG;
@@ -242,7 +242,7 @@ lbs_status cfg_number_of(const cJSON *v, const char *name, double lo, double hi,
 		*out = v->valuedouble;
 		return LBS_OK;
 	}
-	got(v, what, sizeof(what));
+	cfg_got(v, what, sizeof(what));
 	describe_number(lo, los, sizeof(los));
 	describe_number(hi, his, sizeof(his));
 	set_err(err, errlen, "config field '%s': must be a number in %s..%s, got %s",
@@ -265,7 +265,7 @@ lbs_status cfg_positive(const cJSON *obj, const char *name, double hi, double de
 		*out = v->valuedouble;
 		return LBS_OK;
 	}
-	got(v, what, sizeof(what));
+	cfg_got(v, what, sizeof(what));
 	describe_number(hi, his, sizeof(his));
 	set_err(err, errlen, "config field '%s': must be a number > 0, at most %s, got %s", name,
 	        his, what);
@@ -285,7 +285,7 @@ lbs_status cfg_bool(const cJSON *obj, const char *name, int def, int *out,
 		*out = cJSON_IsTrue(v) ? 1 : 0;
 		return LBS_OK;
 	}
-	got(v, what, sizeof(what));
+	cfg_got(v, what, sizeof(what));
 	set_err(err, errlen, "config field '%s': must be true or false, got %s", name, what);
 	return LBS_ECONFIG;
 }
@@ -308,7 +308,7 @@ lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,
 			return LBS_OK;
 		}
 	}
-	got(v, what, sizeof(what));
+	cfg_got(v, what, sizeof(what));
 	set_err(err, errlen,
 	        "config field '%s': must be an unsigned integer up to 2^53 - 1, got %s",
 	        name, what);
@@ -324,7 +324,7 @@ lbs_status cfg_uint_in(const cJSON *obj, const char *name, uint64_t lo, uint64_t
 	if (st == LBS_ECONFIG || (st == LBS_OK && (v < lo || v > hi))) {
 		char what[48];
 
-		got(cJSON_GetObjectItemCaseSensitive(obj, name), what, sizeof(what));
+		cfg_got(cJSON_GetObjectItemCaseSensitive(obj, name), what, sizeof(what));
 		set_err(err, errlen, "config field '%s': must be an integer in %llu..%llu, got %s",
 		        name, (unsigned long long)lo, (unsigned long long)hi, what);
 		st = LBS_ECONFIG;
@@ -351,7 +351,7 @@ lbs_status cfg_object(const cJSON *obj, const char *name, const cJSON **out,
 		return LBS_OK;
 	if (!cJSON_IsObject(v)) {
 		char g[32];
-		got(v, g, sizeof g);
+		cfg_got(v, g, sizeof g);
 		set_err(err, errlen, "config field '%s': must be an object, got %s", name, g);
 		return LBS_ECONFIG;
 	}
@@ -392,7 +392,7 @@ lbs_status cfg_string(const cJSON *obj, const char *name, const char *def,
 		return LBS_OK;
 	if (!cJSON_IsString(v) || !v->valuestring[0]) {
 		char g[32];
-		got(v, g, sizeof g);
+		cfg_got(v, g, sizeof g);
 		set_err(err, errlen, "config field '%s': must be a non-empty string, got %s", name,
 		        cJSON_IsString(v) ? "an empty string" : g);
 		return LBS_ECONFIG;

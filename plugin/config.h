@@ -64,6 +64,10 @@ lbs_status cfg_bool(const cJSON *obj, const char *name, int def, int *out,
 lbs_status cfg_uint_in(const cJSON *obj, const char *name, uint64_t lo, uint64_t hi,
                        uint32_t *out, char *err, size_t errlen);
 
+/* What a value is, for "got ..." in messages: "1", "a string", "null",
+ * "an array". */
+void cfg_got(const cJSON *v, char *buf, size_t len);
+
 /* An unsigned integer up to 2^53 (the largest a JSON number carries
  * exactly through cJSON's double), or `def` when absent. */
 lbs_status cfg_uint(const cJSON *obj, const char *name, uint64_t def,

@@ -330,14 +330,19 @@ static lbs_status make_child(ad_inst *inst, const char *name, const cJSON *cfg,
 	return LBS_OK;
 }
 
-static lbs_status bad_child(const char *why, int i, const char *name, char *err, size_t errlen)
+/* v: the child's value, a name or not */
+static lbs_status bad_child(const char *why, int i, const cJSON *v, char *err, size_t errlen)
 {
-	char shown[64];
+	char shown[64], what[80];
 
+	if (cJSON_IsString(v))
+		snprintf(what, sizeof what, "\"%s\"", txt_show(shown, sizeof(shown), v->valuestring));
+	else
+		cfg_got(v, what, sizeof what);
 	if (err && errlen)
-		snprintf(err, errlen, "config field 'children[%d]': %s, got \"%s\" (known: "
+		snprintf(err, errlen, "config field 'children[%d]': %s, got %s (known: "
 		         "performance, weighted-round-robin, affinity, priority, round-robin, "
-		         "hardware-aware)", i, why, txt_show(shown, sizeof(shown), name));
+		         "hardware-aware)", i, why, what);
 	return LBS_ECONFIG;
 }
 
@@ -380,16 +385,15 @@ static lbs_status read_children(ad_inst *inst, const cJSON *cfg, char *err, size
 			int k;
 
 			if (!cJSON_IsString(m))
-				return bad_child("must be a scheduler name", (int)n, "?", err, errlen);
+				return bad_child("must be a scheduler name", (int)n, m, err, errlen);
 			for (k = 0; allowed[k] && strcmp(allowed[k], m->valuestring); k++)
 				;
 			if (!allowed[k])
-				return bad_child("not a scheduler adaptive can use", (int)n,
-				                 m->valuestring, err, errlen);
+				return bad_child("not a scheduler adaptive can use", (int)n, m, err,
+				                 errlen);
 			for (uint32_t j = 0; j < n; j++)
 				if (!strcmp(names[j], m->valuestring))
-					return bad_child("listed twice", (int)n, m->valuestring, err,
-					                 errlen);
+					return bad_child("listed twice", (int)n, m, err, errlen);
 			names[n++] = m->valuestring;
 		}
 	} else {

@@ -162,7 +162,7 @@ static lbs_status af_configure(void *p, const lbs_host_api *host, const cJSON *c
                                char *err, size_t errlen)
 {
 	aff_inst *inst = p;
-	uint64_t max = 100000;
+	uint32_t max = 100000;
 	lbs_status st;
 
 	inst->host = host;
@@ -170,13 +170,7 @@ static lbs_status af_configure(void *p, const lbs_host_api *host, const cJSON *c
 	if (st == LBS_OK)
 		st = cfg_number(cfg, "give_way", 0.0, 1.0, 0.8, &inst->p.give_way, err, errlen);
 	if (st == LBS_OK)
-		st = cfg_uint(cfg, "max_models", 100000, &max, err, errlen);
-	if (st == LBS_OK && (max < 1 || max > (UINT64_C(1) << 24))) {
-		if (err && errlen)
-			snprintf(err, errlen, "config field 'max_models': must be 1..16777216, "
-			         "got %llu", (unsigned long long)max);
-		st = LBS_ECONFIG;
-	}
+		st = cfg_uint_in(cfg, "max_models", 1, UINT64_C(1) << 24, &max, err, errlen);
 	if (st == LBS_OK)
 		st = store_config_open_keys(cfg, host, NAME, &inst->store, err, errlen);
 	inst->max = (size_t)max;

@@ -125,6 +125,14 @@ static lbs_status pr_create(const lbs_host_api *host, const char *config,
 	hw_params_default(&hp);
 	if (st == LBS_OK)
 		st = timed_scan_config(cfg, &hp, err, errlen);
+	/* how the completion ranking scans: nothing scans without it */
+	for (const char *const *f = (const char *const[]){"scan", "sample", NULL};
+	     st == LBS_OK && !completion && *f; f++)
+		if (cJSON_GetObjectItemCaseSensitive(cfg, *f)) {
+			snprintf(err, errlen, "config field '%s': only the completion ranking scans, "
+			         "and \"completion\": false turns it off; leave '%s' out", *f, *f);
+			st = LBS_ECONFIG;
+		}
 	if (st == LBS_OK)
 		st = store_config_open(cfg, host, NAME, &learned, err, errlen);
 	cJSON_Delete(cfg);

@@ -31,6 +31,13 @@ lbs_status timed_scan_config(const cJSON *cfg, hw_params *p, char *err, size_t e
 		return st;
 	p->sample = sample;
 	if (!strcmp(scan, "full")) {
+		/* a size nothing would read: said, not ignored */
+		if (cJSON_GetObjectItemCaseSensitive(cfg, "sample")) {
+			snprintf(err, errlen, "config field 'sample': \"scan\": \"full\" reads every "
+			         "worker and draws no sample; leave 'sample' out, or scan \"sampled\" "
+			         "or \"auto\"");
+			return LBS_ECONFIG;
+		}
 		p->sample_from = HW_SCAN_FULL;
 	} else if (!strcmp(scan, "sampled")) {
 		p->sample_from = 0;

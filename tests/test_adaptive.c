@@ -315,6 +315,9 @@ static void test_children_and_errors(void)
 	CHECK_INT(open_err("adaptive", "{\"children\": [\"affinity\", \"affinity\"]}", err,
 	                   sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'children[1]': listed twice");
+	/* a child that is not a name says what it is (it said "?") */
+	CHECK_INT(open_err("adaptive", "{\"children\": [1]}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'children[0]': must be a scheduler name, got 1 (known:");
 	CHECK_INT(open_err("adaptive", "{\"config\": {\"performance\": {\"load_weight\": 3}}}",
 	                   err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'config.performance.load_weight': must be a number in "

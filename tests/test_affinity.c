@@ -334,7 +334,10 @@ static void test_config_errors(void)
 	CHECK_INT(open_err("affinity", "{\"give_way\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'give_way': must be a number in 0..1, got 1.5");
 	CHECK_INT(open_err("affinity", "{\"max_models\": 0}", err, sizeof(err)), LBS_ECONFIG);
-	CHECK_CONTAINS(err, "config field 'max_models': must be 1..16777216, got 0");
+	CHECK_CONTAINS(err, "config field 'max_models': must be an integer in 1..16777216, got 0");
+	/* one range for a fraction too (it named 2^53 - 1) */
+	CHECK_INT(open_err("affinity", "{\"max_models\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'max_models': must be an integer in 1..16777216, got 1.5");
 }
 
 int main(void)

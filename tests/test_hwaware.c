@@ -511,6 +511,10 @@ static void test_config(void)
 	CHECK_CONTAINS(create_error("{\"scan\":\"fast\"}"),
 	          "config field 'scan': must be \"full\", \"sampled\" or \"auto\", got \"fast\"");
 	CHECK_CONTAINS(create_error("{\"scan\":1}"), "config field 'scan': must be a non-empty string");
+	/* a sample size nothing reads is refused, not ignored */
+	CHECK_CONTAINS(create_error("{\"scan\":\"full\",\"sample\":7}"),
+	               "config field 'sample': \"scan\": \"full\" reads every worker and draws no "
+	               "sample; leave 'sample' out, or scan \"sampled\" or \"auto\"");
 	CHECK_CONTAINS(create_error("{\"sample\":0}"),
 	          "config field 'sample': must be an integer in 1..65536, got 0");
 	CHECK_CONTAINS(create_error("{\"sample\":1.5}"),

@@ -651,6 +651,15 @@ static void test_config(void)
 	CHECK_CONTAINS(err, "config field 'scan': must be \"full\", \"sampled\" or \"auto\", got \"half\"");
 	CHECK_INT(open_with("{\"sample\": 70000}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'sample': must be an integer in 1..65536, got 70000");
+	/* without the completion ranking nothing scans: said, not ignored */
+	CHECK_INT(open_with("{\"completion\": false, \"scan\": \"sampled\"}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'scan': only the completion ranking scans, and "
+	               "\"completion\": false turns it off; leave 'scan' out");
+	CHECK_INT(open_with("{\"completion\": false, \"sample\": 7}", err, sizeof(err)),
+	          LBS_ECONFIG);
+	CHECK_CONTAINS(err, "config field 'sample': only the completion ranking scans");
+	CHECK_INT(open_with("{\"completion\": false, \"seed\": 7}", err, sizeof(err)), LBS_OK);
 	CHECK_INT(open_with("{\"load_ceiling\": 1.5}", err, sizeof(err)), LBS_ECONFIG);
 	CHECK_CONTAINS(err, "config field 'load_ceiling': must be a number in 0..1, got 1.5");
 	CHECK_INT(open_with("{\"load_ceiling\": 0.5, \"seed\": 9007199254740991}", err,
