@@ -1170,14 +1170,7 @@ mkfifo "$tmp/sig/graph"
 "$shim" orchestrate --graph - --workers "$LBS_SRCDIR/examples/fleet.json" <"$tmp/sig/graph" >"$tmp/sig/out3" 2>"$tmp/sig/err3" &
 job=$!
 exec 8>"$tmp/sig/graph"
-# (the program's own: bash's child, before its exec, may catch it too)
-catches_int() {
-	local m
-	[ "$(cat "/proc/$job/comm" 2>/dev/null)" = lbsched-shim ] || return 1
-	m=$(awk '/^SigCgt:/ {print $2}' "/proc/$job/status" 2>/dev/null)
-	[ -n "$m" ] && (( 0x$m & 2 ))
-}
-until_ok 60 catches_int || bad "orchestrate does not catch SIGINT"
+until_ok 60 catches_int "$job" || bad "orchestrate does not catch SIGINT"
 signal_rc "$job" INT
 exec 8>&-
 eq "orchestrate stopped by SIGINT: exit status" "$rc" 130

@@ -812,13 +812,7 @@ mkfifo "$tmp/sig/gpipe"
 job=$!
 exec 8>"$tmp/sig/gpipe"
 head -1 "$tmp/sig/g.jsonl" >&8
-catches_int() {
-	local m
-	[ "$(cat "/proc/$job/comm" 2>/dev/null)" = lbsched-shim ] || return 1
-	m=$(awk '/^SigCgt:/ {print $2}' "/proc/$job/status" 2>/dev/null)
-	[ -n "$m" ] && (( 0x$m & 2 ))
-}
-until_ok 60 catches_int || bad "simulate --graphs does not catch SIGINT"
+until_ok 60 catches_int "$job" || bad "simulate --graphs does not catch SIGINT"
 signal_rc "$job" INT
 exec 8>&-
 eq "simulate --graphs - stopped by SIGINT: exit status" "$rc" 130

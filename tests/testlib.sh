@@ -29,6 +29,15 @@ lines() { local n; n=$(grep -c . "$1"); if [ "$n" = "$2" ]; then ok; else bad "$
 # arguments are expanded once, so a CMD that must read something anew
 # each try is a function
 until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
+# catches_int PID: PID is lbsched-shim itself (bash's child, before its
+# exec, may catch signals too) and has said that it catches SIGINT
+# (SigCgt, bit 2)
+catches_int() {
+	local m
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = lbsched-shim ] || return 1
+	m=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+	[ -n "$m" ] && (( 0x$m & 2 ))
+}
 # signal_rc PID SIG: send SIG to the job PID (by its pid only) and set
 # $rc to its exit status; one that outlives the signal (one that does not
 # catch it: a background job ignores SIGINT) is killed after 60 s and

@@ -14,6 +14,8 @@
 
 #include <lbsched/abi.h>
 
+#include "excluded.h"
+
 typedef struct counter {
 	uint32_t next;     /* the rotation's next position */
 	uint64_t reports;  /* counted, never used to decide */
@@ -33,14 +35,6 @@ static lbs_status c_create(const lbs_host_api *host, const char *config, size_t 
 static void c_destroy(void *inst)
 {
 	free(inst);
-}
-
-static int excluded(const lbs_workload *wl, const char *id)
-{
-	for (uint32_t i = 0; i < wl->n_exclude; i++)
-		if (!strcmp(wl->exclude_ids[i], id))
-			return 1;
-	return 0;
 }
 
 /* The rotation's next worker from c->next, or n when none is free. */

@@ -8,6 +8,8 @@
 
 #include <lbsched/abi.h>
 
+#include "excluded.h"
+
 static lbs_status ff_create(const lbs_host_api *host, const char *config, size_t len,
                             void **out, char *err, size_t errlen)
 {
@@ -26,14 +28,6 @@ static lbs_status ff_create(const lbs_host_api *host, const char *config, size_t
 static void ff_destroy(void *inst)
 {
 	(void)inst;
-}
-
-static int excluded(const lbs_workload *wl, const char *id)
-{
-	for (uint32_t i = 0; i < wl->n_exclude; i++)
-		if (!strcmp(wl->exclude_ids[i], id))
-			return 1;
-	return 0;
 }
 
 static lbs_status ff_select(void *inst, const lbs_workload *wl,

@@ -12,15 +12,8 @@
 
 #include <lbsched/abi.h>
 
+#include "excluded.h"
 #include "stub_instance.h"
-
-static int excluded(const lbs_workload *wl, const char *id)
-{
-	for (uint32_t i = 0; i < wl->n_exclude; i++)
-		if (!strcmp(wl->exclude_ids[i], id))
-			return 1;
-	return 0;
-}
 
 static lbs_status fl_select(void *inst, const lbs_workload *wl,
                             const lbs_worker *const *workers, uint32_t n, lbs_selection *out)

@@ -18,6 +18,8 @@
 
 #include <lbsched/abi.h>
 
+#include "excluded.h"
+
 typedef struct voter {
 	char prefer[128]; /* "" = the last worker */
 	int rotate;
@@ -77,14 +79,6 @@ static lbs_status v_create(const lbs_host_api *host, const char *config, size_t 
 static void v_destroy(void *inst)
 {
 	free(inst);
-}
-
-static int excluded(const lbs_workload *wl, const char *id)
-{
-	for (uint32_t i = 0; i < wl->n_exclude; i++)
-		if (!strcmp(wl->exclude_ids[i], id))
-			return 1;
-	return 0;
 }
 
 static int taken(const lbs_selection *out, uint32_t i)
