@@ -6,8 +6,9 @@
  *
  * Config: {"load_ceiling": 0.9, "give_way": 0.8, "max_models": 100000,
  *          "store": {...}}
- *   give_way    effective load (0..1) above which a remembered worker is
- *               passed over for this request; it keeps the model.
+ *   give_way    affinity's load (the larger of the effective load and
+ *               (active + queued) / capacity) above which a remembered
+ *               worker is passed over for this request; it keeps the model.
  *   max_models  model and family keys remembered at most; beyond, new
  *               ones are not remembered (counted in stats "not_remembered").
  *   store       the learned store: what is remembered is read from it at

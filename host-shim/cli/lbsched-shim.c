@@ -49,7 +49,8 @@ static const cli_cmd check_cmd = {
 	"check",
 	"PLUGIN.so",
 	"Load a plugin as every host does and list its schedulers, each with the slots it "
-	"fills ([score], [learns], [explain]), or say why it is refused.",
+	"fills ([score], [explain]; [learns]: a report slot and LBS_CAP_LEARNS), or say why "
+	"it is refused.",
 	"Exit status 2 when the plugin is refused, or when it has no scheduler the host "
 	"accepts.",
 	check_table,

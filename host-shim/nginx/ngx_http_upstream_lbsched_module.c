@@ -2784,13 +2784,16 @@ ngx_http_upstream_lbsched_none_live(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
 
 /* A read that failed for want of the server (redis_conn.c's words for a
- * refused connect, a closed connection, a timeout), not for what it said */
+ * refused connect, a closed connection, a timeout; a Redis's own replies
+ * while it restarts, LOADING and BUSY), not for what it said */
 static ngx_uint_t
 ngx_http_upstream_lbsched_unreachable(const char *err)
 {
     return ngx_strstr(err, ": cannot connect: ") != NULL
            || ngx_strstr(err, "the server closed the connection") != NULL
-           || ngx_strstr(err, "timed out") != NULL;
+           || ngx_strstr(err, "timed out") != NULL
+           || ngx_strstr(err, ": LOADING ") != NULL
+           || ngx_strstr(err, ": BUSY ") != NULL;
 }
 
 

@@ -769,9 +769,10 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 			if (got < 0)
 				goto bad;
 			snprintf(where, sizeof where, "%s:%u", op.graphs, it.lineno);
-			g.graph = total++;
+			g.graph = total;
 			if (one_graph(&g, &op, line, len, where, &warns, sums, err, sizeof err))
 				goto bad;
+			total++; /* a graph whose line was written */
 		}
 	}
 	if (cli_stop) {

@@ -1704,9 +1704,22 @@ class PropertyRecordTest(unittest.TestCase):
             test_id = "b1"
             priority = boom(RuntimeError, "prop boom")
 
+        @dataclasses.dataclass(slots=True)
+        class SlotCaps:  # hasattr() raised it before the note was added
+            worker_id: str
+            cpu_cores: int = 4
+            available_memory: float = 16.0
+
+            def __getattribute__(self, k):
+                if k == "available_memory":
+                    raise ValueError("slot boom")
+                return object.__getattribute__(self, k)
+
         s = lbsched.PluginScheduler(plugin=PLUGIN)
         ok = {"a": WorkerCapabilities("a", cpu_cores=4, available_memory=16.0)}
         for args, kind, note in (
+                ((TestRequirements("t"), {"a": SlotCaps("a")}), ValueError,
+                 "lbsched: raised reading available_workers['a']: field 'available_memory'"),
                 ((TestRequirements("t"), {"a": Caps("a")}), ValueError,
                  "lbsched: raised reading available_workers['a']: field 'available_memory'"),
                 ((Req(), ok), RuntimeError,

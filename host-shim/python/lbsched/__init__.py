@@ -190,7 +190,12 @@ def _record(x, where="record", kind="record"):
         if not fields:
             raise ValueError("%s: expected a %s or a dict, got %s"
                              % (where, kind, _what(x))) from None
-        d = {k: _attr(x, k, where) for k in fields if hasattr(x, k)}
+        d = {}
+        for k in fields:  # hasattr() would raise what _attr notes
+            try:
+                d[k] = _attr(x, k, where)
+            except AttributeError:
+                pass
     # a property's value is no instance attribute: a load whose
     # utilisations were properties read as an idle worker's
     props = [k for k in _properties(type(x)) if k[:1] != "_"]
@@ -205,8 +210,11 @@ def _attr(x, k, where):
     which its message alone did not ("ValueError: caps boom")."""
     try:
         return getattr(x, k)
+    except AttributeError:
+        raise  # a slot left unset: no field, as hasattr() said
     except Exception as e:
-        e.add_note("lbsched: raised reading %s: field '%s'" % (where, k))
+        if hasattr(e, "add_note"):  # Python 3.11
+            e.add_note("lbsched: raised reading %s: field '%s'" % (where, k))
         raise
 
 
@@ -1054,7 +1062,8 @@ class PluginScheduler(object):
     "/var/lib/lbsched/prefs"}} for a persistent learned store).
 
     Raises ValueError (unknown scheduler, bad config), ImportError (the
-    plugin was refused: wrong ABI major, ...) or OSError (no such plugin).
+    plugin was refused: wrong ABI major, ...) or OSError (no such plugin,
+    or a store that cannot be opened).
     """
 
     def __init__(self, scheduler="hardware-aware", plugin=None, config=None):
