@@ -597,7 +597,10 @@ typedef struct lbs_host_api {
 	 * keeps. */
 	void (*log)(void *host_data, int32_t level, const char *msg);
 
-	/* [any] Monotonic clock in nanoseconds. */
+	/* [any] Monotonic clock in nanoseconds.  Its resolution may be a few
+	 * milliseconds (this project's hosts read the coarse clock, as nginx
+	 * caches its time for its modules): for stamps and expiry, not for
+	 * timing short work. */
 	uint64_t (*now_ns)(void *host_data);
 
 	/*
