@@ -15,9 +15,9 @@
  *                       "quantised": 1.5, "npu_training": 0.25,
  *                       "browser_training": 0.5},
  *    "completion": {"enabled": true, "prior_weight": 16, "prior_scale": 4,
- *                   "failure_cost": 2},
+ *                   "failure_cost": 3},
  *    "explore": {"samples": 0, "budget": 0.05, "optimism": 1.2},
- *    "scan": "auto", "sample": 64}
+ *    "scan": "auto", "sample": 64, "seed": 1}
  *
  * "scan": "full" scans every worker on every select; "sampled" looks at
  * "sample" workers drawn at random (for timed work up to 4 x as many while
