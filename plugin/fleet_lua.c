@@ -28,10 +28,12 @@
  * again on top of totals that held it, every count doubled; lost epoch
  * looped each host between its snapshot and its deltas; lost totals
  * emptied every view for good.  `gone` names the first such key's index
- * in KEYS (0 none; none either when one holds another type, or ver text
- * that is no counter: another program's, never deleted nor overwritten
- * (mark's SET NX), and the commands after fail naming it);
- * `renew` empties the rest and starts a new epoch, as
+ * in KEYS (0 none), or is -1 when one holds another type, or ver holds
+ * what is no counter lbsched made: another program's, never deleted nor
+ * overwritten (mark's SET NX), and a push refused before its first write
+ * (Redis keeps what a script wrote before a command of it fails: the
+ * totals merged, the host's sequence not moved, each retry merged the
+ * batch again); `renew` empties the rest and starts a new epoch, as
  * a restore from an older copy (fleet_lua_restart), so every host
  * publishes its whole evidence once, under the new epoch, and nothing
  * staged under the old one merges.  The epoch is made here from Redis's
@@ -42,8 +44,8 @@
 	"  local has, want = {}, {'', 'hash', 'hash', 'zset', 'string'}\n" \
 	"  for i = 2, 5 do\n" \
 	"    local t = redis.call('TYPE', KEYS[i]).ok\n" \
-	"    if t ~= 'none' and t ~= want[i] then return 0 end\n" \
-	"    if i == 5 and t == 'string' and not string.find(redis.call('GET', KEYS[5]), '^%d+$') then return 0 end\n" \
+	"    if t ~= 'none' and t ~= want[i] then return -1 end\n" \
+	"    if i == 5 and t == 'string' and not string.find(redis.call('GET', KEYS[5]), '^%d+$') then return -1 end\n" \
 	"    has[i] = t ~= 'none'\n" \
 	"  end\n" \
 	"  if not ep then\n" \
@@ -197,6 +199,7 @@ static const char push_b[] =
 	 * weighs 0.06 % at a half-life of 10 minutes */
 	"local off = math.floor(now + tonumber(tm[2]) / 1e6 - tonumber(ARGV[11]) + 0.5)\n"
 	"local lost = gone(ep)\n"
+	"if lost < 0 then return {'FOREIGN', ''} end\n"
 	"if lost > 0 then return {'LOST', renew(ep, tm) .. ' ' .. lost} end\n"
 	"local st = redis.call('HMGET', KEYS[6], 'id', 't', 'n', 'a')\n"
 	/* seq's "#m:HOST": the id of HOST's stage while its merge is part way
@@ -296,7 +299,7 @@ const char fleet_lua_pull[] = FLEET_LUA_WHOLE
 	"local ep = redis.call('GET', KEYS[1])\n"
 	/* a host renews (an idle one notices here); prefs dump --redis
 	 * (host "") only says so */
-	"local lost = gone(ep)\n"
+	"local lost = math.max(gone(ep), 0)\n"
 	"if lost > 0 and ARGV[1] ~= '' then ep = renew(ep, tm) end\n"
 	"ep = ep or ''\n"
 	"local ver = redis.call('GET', KEYS[5]) or '0'\n"

@@ -563,7 +563,7 @@ static void batch_head(fleet *f, batch *b, const char *host, const char *epoch,
 
 /* The push script's replies (fleet_lua.h), by index. */
 enum { V_OK, V_DUP, V_SEQ, V_EPOCH, V_PART, V_MORE, V_STAGED, V_STAGING, V_NONE, V_BADSEQ,
-       V_LOST };
+       V_LOST, V_FOREIGN };
 
 /* A sequence of <prefix>seq as the scripts write it: digits, at most 2^53
  * (Lua compares them as doubles).  Its value, or -1 for anything else. */
@@ -629,7 +629,8 @@ static int seq_check(fleet *f, const char *host, const char *val, size_t len, ui
 static int verdict(const redisReply *r, char *text, size_t len)
 {
 	static const char *const words[] = {"OK", "DUP", "SEQ", "EPOCH", "PART", "MORE",
-	                                    "STAGED", "STAGING", "NONE", "BADSEQ", "LOST"};
+	                                    "STAGED", "STAGING", "NONE", "BADSEQ", "LOST",
+	                                    "FOREIGN"};
 
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
@@ -725,7 +726,18 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 	free(lens);
 	if (v == -1)
 		snprintf(err, errlen, "%s: unexpected reply to a push", f->addr);
-	return v < 0 || v == V_BADSEQ ? -2 : v;
+	/* Another program's key under the prefix, refused before any write:
+	 * which one, found as an error reply's is. */
+	if (v == V_FOREIGN) {
+		char key[200];
+
+		if (wrong_type(f, 5, key, sizeof key))
+			snprintf(err, errlen, "%s: %s", f->addr, key);
+		else if (!bad_ver(f, err, errlen))
+			snprintf(err, errlen, "%s: a key under this prefix holds what lbsched does "
+			         "not write; another program writes under this prefix", f->addr);
+	}
+	return v < 0 || v == V_BADSEQ || v == V_FOREIGN ? -2 : v;
 }
 
 /* Merge what this host has staged whole, a part per call, until the batch

@@ -1034,7 +1034,7 @@ has "$tmp/err" "redis://127.0.0.1:$port/t17m1:: this store syncs with redis://12
 # totals are whole.  Host q2 shares the prefix: its evidence must stay.
 for h in q q2; do
 	config $h "$port" ''; sed -i 's/"prefix": "t17:"/"prefix": "t17q:"/' "$tmp/$h.json"
-	for c in 0 1 2 3 4; do
+	for c in 0 1 2 3 4 5 6; do
 		for i in $(seq 5); do echo "{\"test_id\": \"$h$c-$i\", \"worker_id\": \"gpu_a100_1\", \"success\": true, \"duration\": 3, \"test_type\": \"vision_classification\"}"; done >"$tmp/$h.$c.jsonl"
 	done
 done
@@ -1115,6 +1115,36 @@ has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds 922337203685477580
 rcli set t17q:ver "$qver" >/dev/null
 expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
 eq "t17q: has q's third chunk once its version is back" "$(m_samples "$tmp/q.json")" "[30]"
+# Another program's key where a push writes after its first write (a
+# string at `changed`), or a version counter below 0: Redis keeps what a
+# script wrote before the command that fails, so the totals took the batch
+# and the version moved, the host's sequence did not, and each retry merged
+# the batch again (a long-lived host's, once a sync interval).  Refused now
+# before any write, and the batch counted once when the key is mended.
+qver=$(rcli get t17q:ver)
+rcli rename t17q:changed t17q:changed.kept >/dev/null
+rcli set t17q:changed "another program's" >/dev/null
+feed q 5 || bad "feed q failed: $(cat "$tmp/q.log")"
+for i in 1 2; do
+	expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+	lines "$tmp/err" 1
+	has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:changed' holds a string, where lbsched keeps a zset; another program writes under this prefix"
+done
+eq "t17q:ver not moved by a push refused for another program's key" "$(rcli get t17q:ver)" "$qver"
+rcli del t17q:changed >/dev/null
+rcli rename t17q:changed.kept t17q:changed >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+eq "t17q: q's sixth chunk counted once, however often it was refused" "$(m_samples "$tmp/q.json")" "[35]"
+qver=$(rcli get t17q:ver)
+rcli set t17q:ver -5 >/dev/null
+feed q 6 || bad "feed q failed: $(cat "$tmp/q.log")"
+expect_rc 1 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+lines "$tmp/err" 1
+has "$tmp/err" "redis://127.0.0.1:$port: key 't17q:ver' holds '-5', a negative or too large number: lbsched keeps a version counter there"
+eq "a version counter of -5 kept as it was" "$(rcli get t17q:ver)" -5
+rcli set t17q:ver "$qver" >/dev/null
+expect_rc 0 "$shim" prefs sync --plugin "$plugin" --redis "$tmp/q.json"
+eq "t17q: q's seventh chunk merged once its version is back" "$(m_samples "$tmp/q.json")" "[40]"
 
 stop_redis "$tmp/redis"
 
