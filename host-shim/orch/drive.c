@@ -45,9 +45,22 @@ static void set_load(lbs_worker *x, uint32_t running, double u, double ahead)
 		x->pending_work_s = ahead;
 }
 
+/* The utilisation a worker with a slot free shows at most: the default
+ * load_ceiling of the schedulers that have one (docs/SCHEDULERS.md). */
+#define FREE_SLOT_UTIL_MAX 0.9
+
+/* Its utilisation is the share of its slots taken, a worker with one free
+ * shown at most at the default ceiling: the slots say when a worker is
+ * full (a choice of a full one is withdrawn), and at 19 of 20 slots, 0.95,
+ * round-robin and every scheduler with a ceiling passed over the free one,
+ * from a capacity of 11 up. */
 static void show_load(const dstate *d, lbs_worker *x, uint32_t w)
 {
-	set_load(x, d->running[w], (double)d->running[w] / d->cap_of[w], d->ahead[w]);
+	double u = (double)d->running[w] / d->cap_of[w];
+
+	if (d->running[w] < d->cap_of[w] && u > FREE_SLOT_UTIL_MAX)
+		u = FREE_SLOT_UTIL_MAX;
+	set_load(x, d->running[w], u, d->ahead[w]);
 }
 
 void orch_idle(lbs_worker **workers, uint32_t n)
