@@ -676,7 +676,7 @@ static void test_drive_stops_at_a_loss(void)
 	               "\"x3\": {\"requirements\": {\"expected_duration\": 100}},"
 	               "\"x4\": {\"requirements\": {\"expected_duration\": 100}}}}");
 	drive_log l = {{0}, 0};
-	orch_exec x = {fail_on_0, log_run, &l};
+	orch_exec x = {fail_on_0, log_run, &l, NULL};
 	orch_drive_result r;
 
 	if (!o)
@@ -955,7 +955,7 @@ static void test_alternate_is_estimated_anew(void)
 	uint32_t cp[4];
 	double len, before;
 	orch_drive_result r;
-	orch_exec x = {fail_x_once, NULL, NULL};
+	orch_exec x = {fail_x_once, NULL, NULL, NULL};
 
 	if (!o)
 		return;
@@ -1032,9 +1032,9 @@ static void test_drive_holds_memory(void)
 	               "\"x\": {\"requirements\": {\"minimum_memory\": 60, \"expected_duration\": 10},"
 	               "  \"recovery\": {\"strategy\": \"reassign\"}},"
 	               "\"y\": {\"requirements\": {\"minimum_memory\": 60, \"expected_duration\": 100}}}}");
-	orch_exec x = {fail_x_once, NULL, NULL};
+	orch_exec x = {fail_x_once, NULL, NULL, NULL};
 	drive_log l = {{0}, 0};
-	orch_exec logged = {full_runs, log_run, &l};
+	orch_exec logged = {full_runs, log_run, &l, NULL};
 	orch_drive_result r;
 
 	if (!o)
@@ -1061,6 +1061,62 @@ static void test_drive_holds_memory(void)
 	CHECK_INT(l.n, 3);
 	CHECK(l.n == 3 && l.start[0] == 0 && l.start[1] == 0 && l.start[2] == 10);
 	CHECK(!f.workers[1]->accel_reserved);
+	orch_free(o);
+out:
+	sched_close(s);
+	fleet_free(&f);
+}
+
+/* orch_drive's done for test_drive_stops_on_signal: a signal's flag set
+ * as the first run ends. */
+static void stop_at_first(void *ctx, const orch *o, uint32_t i, uint32_t w, double start,
+                          double finish, int ok)
+{
+	(void)o, (void)i, (void)w, (void)start, (void)finish, (void)ok;
+	*(volatile sig_atomic_t *)ctx = SIGINT;
+}
+
+/* A signal ends the drive at its next event: a plan of 10,000 subtasks ran
+ * on for 12 s past a SIGINT, every line printed.  Here one worker of one
+ * slot and ten subtasks: stopped as the first run ends, before the next
+ * round places the second; the fleet left idle. */
+static void test_drive_stops_on_signal(void)
+{
+	fleet f = fleet_parse("[{\"worker_id\": \"c1\", \"supported_backends\": [\"cpu\"],"
+	                      "  \"available_memory\": 16, \"cpu_cores\": 4, \"capacity\": 1,"
+	                      "  \"reserved_memory\": 4}]");
+	shim_sched *s = test_sched("round-robin", NULL);
+	volatile sig_atomic_t flag = 0;
+	orch_exec x = {full_runs, stop_at_first, (void *)&flag, &flag};
+	orch_drive_result r;
+	char g[1024];
+	int len = snprintf(g, sizeof g, "{\"subtasks\": {");
+	orch *o;
+
+	for (int i = 0; i < 10; i++)
+		len += snprintf(g + len, sizeof g - (size_t)len,
+		                "%s\"t%d\": {\"requirements\": {\"minimum_memory\": 2,"
+		                " \"expected_duration\": 10}}", i ? ", " : "", i);
+	snprintf(g + len, sizeof g - (size_t)len, "}}");
+	if (!(o = load(g)))
+		goto out;
+	CHECK(orch_drive(o, s, f.workers, f.n, &x, &r, err, sizeof err) == 0);
+	CHECK_INT(r.stopped, 1);
+	CHECK_INT(r.completed, 0);
+	CHECK_INT(r.placements, 1);
+	CHECK_NEAR(r.makespan_s, 10, 1e-9);
+	CHECK(f.workers[0]->active_tests == 0 && f.workers[0]->reserved_memory_bytes == 0);
+	orch_free(o);
+	/* No flag: the same graph to its end, ten runs one after another. */
+	flag = 0;
+	x.done = NULL;
+	if (!(o = load(g)))
+		goto out;
+	CHECK(orch_drive(o, s, f.workers, f.n, &x, &r, err, sizeof err) == 0);
+	CHECK_INT(r.stopped, 0);
+	CHECK_INT(r.completed, 1);
+	CHECK_INT(r.placements, 10);
+	CHECK_NEAR(r.makespan_s, 100, 1e-9);
 	orch_free(o);
 out:
 	sched_close(s);
@@ -1114,6 +1170,7 @@ int main(void)
 	test_alternate();
 	test_alternate_is_estimated_anew();
 	test_drive_holds_memory();
+	test_drive_stops_on_signal();
 	test_checkpoint();
 	return check_done("test_orch");
 }

@@ -248,13 +248,12 @@ int cmd_orchestrate(const char *program, int argc, char **argv)
 	}
 	pc.workers = workers;
 	pc.s = s;
-	/* The plan runs in virtual time, in milliseconds: a signal stops it
-	 * before or after, and a plan without its last line (makespan_s) is
-	 * not taken for a whole one. */
+	/* A signal stops the plan at its next event; a plan without its
+	 * last line (makespan_s) is not taken for a whole one. */
 	if ((stopped = cli_stop))
 		goto out; /* its line comes once the store has committed */
 	{
-		orch_exec x = {plan_run, plan_line, &pc};
+		orch_exec x = {plan_run, plan_line, &pc, &cli_stop};
 		if (orch_drive(o, s, workers, n, &x, &res, err, sizeof err))
 			goto bad;
 	}

@@ -188,6 +188,11 @@ int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const o
 		double next = INFINITY;
 		int done;
 
+		if (x->stop && *x->stop) {
+			out->stopped = 1;
+			d.n = 0; /* left idle below, as a finished graph's */
+			break;
+		}
 		show_loads(&d, workers, n, now);
 		/* A lost graph places nothing more (drive.h: until it completes
 		 * or is lost); its runs in flight end and are counted. */

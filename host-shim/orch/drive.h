@@ -6,6 +6,8 @@
 #ifndef LBS_ORCH_DRIVE_H
 #define LBS_ORCH_DRIVE_H
 
+#include <signal.h>
+
 #include "orch.h"
 
 typedef struct orch_exec {
@@ -17,11 +19,16 @@ typedef struct orch_exec {
 	void (*done)(void *ctx, const orch *o, uint32_t i, uint32_t w, double start,
 	             double finish, int ok);
 	void *ctx;
+	/* May be NULL: once *stop is set (a signal's flag), the drive ends at
+	 * its next event, its runs in flight ended nowhere: a plan of 10,000
+	 * subtasks ran 12 s past a SIGINT. */
+	const volatile sig_atomic_t *stop;
 } orch_exec;
 
 typedef struct orch_drive_result {
 	double makespan_s;   /* the last run's end */
 	int completed;       /* orch_completed() at the end: 1, or -1 (lost) */
+	int stopped;         /* 1: ended by *stop, the graph neither completed nor lost */
 	uint32_t placements, failures, fell_back;
 } orch_drive_result;
 
@@ -35,7 +42,8 @@ typedef struct orch_drive_result {
  * bound only when the worker the scheduler chose has a free slot; else the
  * choice is withdrawn (orch_withdraw) and the subtask chosen for again at
  * the next event (a run's end or a backoff's).  0, or -1 with err (out
- * of memory, or no subtask can ever be placed).
+ * of memory, or no subtask can ever be placed); 0 too when x->stop ended
+ * it (out->stopped).
  */
 int orch_drive(orch *o, shim_sched *s, lbs_worker **workers, uint32_t n, const orch_exec *x,
                orch_drive_result *out, char *err, size_t errlen);

@@ -602,7 +602,8 @@ static void warn(void *ctx, const char *msg)
 	cli_warn(prog, "%s", msg);
 }
 
-/* One graph: its three makespans as one JSON line.  0 or -1 (err set). */
+/* One graph: its three makespans as one JSON line.  0, -1 (err set), or 1
+ * when a signal stopped it (no line). */
 static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, const char *where,
                      conv_warns *warns, double sums[4], char *err, size_t errlen)
 {
@@ -611,7 +612,7 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 	orch_drive_result r;
 	uint32_t n;
 	double h, b;
-	orch_exec x = {sim_run, sim_done, g};
+	orch_exec x = {sim_run, sim_done, g, &cli_stop};
 	int rc = -1;
 
 	if (!o || orch_fit_fleet(o, (const lbs_worker *const *)g->workers, g->n, err, errlen))
@@ -639,6 +640,10 @@ static int one_graph(gctx *g, const gopts *op, const char *line, size_t len, con
 	if (orch_estimate(o, g->s, (const lbs_worker *const *)g->workers, g->n) ||
 	    orch_drive(o, g->s, g->workers, g->n, &x, &r, err, errlen))
 		goto out;
+	if (r.stopped) { /* a signal: no line for a graph cut short */
+		rc = 1;
+		goto out;
+	}
 	if (g->keep_bars) {
 		/* The whole name (up to 4,096 bytes): a title cut in a
 		 * character was no UTF-8, and the figures after it were lost.
@@ -770,8 +775,11 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 				goto bad;
 			snprintf(where, sizeof where, "%s:%u", op.graphs, it.lineno);
 			g.graph = total;
-			if (one_graph(&g, &op, line, len, where, &warns, sums, err, sizeof err))
+			int one = one_graph(&g, &op, line, len, where, &warns, sums, err, sizeof err);
+			if (one < 0)
 				goto bad;
+			if (one > 0)
+				break; /* stopped by a signal */
 			total++; /* a graph whose line was written */
 		}
 	}
