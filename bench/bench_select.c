@@ -4,7 +4,7 @@
  *
  *   bench_select [--plugin PATH] [--schedulers a,b,...] [--sizes 8,64,...]
  *                [--devices N] [--config JSON] [--calls N] [--busy SHARE]
- *                [--scenario DIR]
+ *                [--moving] [--scenario DIR]
  *
  * Times are the thread's CPU time (cpu_ns), so that other processes on a
  * loaded machine do not count.  Each select goes through the shim exactly as a host calls it (the plugin
@@ -27,7 +27,10 @@
  * simgen scenario instead of fleetgen's fleets (scenario.h): the
  * original's records through the converter, the fleet 70 % busy (or
  * --busy's share); its fleet has one size, so --sizes and --devices do
- * not go with it.
+ * not go with it.  --moving moves the fleet's own load as a host's moves,
+ * and reports each test the scheduler placed as it ends (move_load): what
+ * a host sees, where without it every select sees the fleet its last left
+ * unchanged and nothing is ever reported.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -102,6 +105,105 @@ static void churn(const genfleet *f, const lbs_selection *sel, uint64_t iters)
 	set_full(f->workers[j], 0);
 }
 
+/* --moving: the fleet as a host's moves under its selects.  Each answer's
+ * worker takes the test (a slot, or its queue once every slot runs one),
+ * and the oldest test running ends, reported to the scheduler when it
+ * placed it: tests end in the order they began (the fleet's own first, in
+ * a shuffled order), the load stays what the fleet started with, and which
+ * workers carry it moves.  Without it the fleet is the same for every
+ * select, the worker a select chose idle for the next, and nothing
+ * reported (what a scheduler remembers between calls was always right).
+ * The reports' time is in the select's. */
+static int moving;
+static lbs_worker *fleet_start; /* each worker as the fleet began */
+
+typedef struct inflight {
+	uint32_t w, wl;  /* worker; workload, N_WORKLOADS for the fleet's own */
+	uint64_t cookie;
+} inflight;
+
+static inflight *ring; /* the tests running, oldest first from ring_head */
+static size_t ring_len, ring_head;
+
+static void show_tests(lbs_worker *w)
+{
+	uint32_t cap = w->capacity ? w->capacity : 1;
+	double u = (double)(w->active_tests + w->queued_tests) / cap;
+
+	w->util_cpu = w->util_memory = w->util_gpu = w->util_io = w->util_network = u > 1 ? 1 : u;
+}
+
+static void move_load(shim_sched *s, const genfleet *f, const lbs_workload *wl, uint32_t k,
+                      const lbs_selection *sel)
+{
+	inflight *old = &ring[ring_head];
+	lbs_worker *w;
+
+	if (!sel->n_selected)
+		return;
+	w = f->workers[sel->indices[0]];
+	if (w->active_tests < (w->capacity ? w->capacity : 1))
+		w->active_tests++;
+	else
+		w->queued_tests++;
+	show_tests(w);
+	w = f->workers[old->w];
+	if (w->queued_tests)
+		w->queued_tests--;
+	else if (w->active_tests)
+		w->active_tests--;
+	show_tests(w);
+	if (old->wl < N_WORKLOADS) {
+		double d = wl[old->wl].est_duration_s > 0 ? wl[old->wl].est_duration_s : 1.0;
+		lbs_outcome o = {.struct_size = sizeof o, .workload_type = wl[old->wl].type,
+		                 .workload_id = wl[old->wl].id, .test_type = wl[old->wl].test_type,
+		                 .worker_id = w->id, .cookie = old->cookie,
+		                 .result = LBS_RESULT_SUCCESS, .duration_s = d,
+		                 .expected_duration_s = d};
+
+		(void)sched_report(s, &o);
+	}
+	*old = (inflight){sel->indices[0], k, sel->cookie};
+	ring_head = ring_head + 1 == ring_len ? 0 : ring_head + 1;
+}
+
+/* --moving: the fleet back as it began, its tests running in a shuffled
+ * order (the same every time), for the next scheduler.  0, or -1 out of
+ * memory. */
+static int restore_fleet(const genfleet *f)
+{
+	size_t total = 0, k = 0;
+	uint64_t x = 88172645463325252ull;
+
+	if (!moving)
+		return 0;
+	for (uint32_t i = 0; i < f->n; i++) {
+		*f->workers[i] = fleet_start[i];
+		total += f->workers[i]->active_tests + f->workers[i]->queued_tests;
+	}
+	free(ring);
+	ring_len = total ? total : 1;
+	ring_head = 0;
+	if (!(ring = malloc(ring_len * sizeof *ring)))
+		return -1;
+	/* an idle fleet's one entry: a test that ends as the next begins */
+	ring[0] = (inflight){0, N_WORKLOADS, 0};
+	for (uint32_t i = 0; i < f->n; i++)
+		for (uint32_t t = 0; t < f->workers[i]->active_tests + f->workers[i]->queued_tests;
+		     t++)
+			ring[k++] = (inflight){i, N_WORKLOADS, 0};
+	for (size_t i = ring_len; i > 1; i--) {
+		size_t j;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		j = (size_t)(x % i);
+		inflight t = ring[i - 1];
+		ring[i - 1] = ring[j];
+		ring[j] = t;
+	}
+	return 0;
+}
+
 /* One round of selects, ns a select; *next the workload (and churn step)
  * to go on from, *none counts the answers without a worker. */
 static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *wl,
@@ -119,6 +221,8 @@ static double time_select(shim_sched *s, const genfleet *f, const lbs_workload *
 			                      (const lbs_worker *const *)f->workers, f->n, &sel) != LBS_OK;
 			if (busy > 0.0)
 				churn(f, &sel, *next + iters);
+			else if (moving)
+				move_load(s, f, wl, (uint32_t)((*next + iters) % N_WORKLOADS), &sel);
 		}
 		t = cpu_ns() - t0;
 	} while (more(iters, t));
@@ -187,7 +291,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i += 2) {
 		char *end;
 
-		if (i + 1 == argc) {
+		if (i + 1 == argc && strcmp(argv[i], "--moving")) {
 			fprintf(stderr, "bench_select: %s needs a value (or is unknown)\n", argv[i]);
 			return 1;
 		} else if (!strcmp(argv[i], "--plugin"))
@@ -210,12 +314,21 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
+		else if (!strcmp(argv[i], "--moving")) {
+			moving = 1;
+			i--; /* takes no value */
+		}
 		else if (!strcmp(argv[i], "--calls"))
 			fixed_calls = strtoull(argv[i + 1], NULL, 10);
 		else {
 			fprintf(stderr, "bench_select: unknown option %s\n", argv[i]);
 			return 1;
 		}
+	}
+	if (moving && busy > 0.0) {
+		fprintf(stderr, "bench_select: --moving and --busy are two ways of moving the "
+		        "load; give one\n");
+		return 1;
 	}
 	if (scen_dir && sized) {
 		fprintf(stderr, "bench_select: --scenario has its own fleet; --sizes and --devices "
@@ -240,6 +353,15 @@ int main(int argc, char **argv)
 		genfleet f = scen_dir ? sc.f : genfleet_make(n, max_dev, 7);
 		char list[256];
 
+		if (moving) {
+			free(fleet_start);
+			if (!(fleet_start = malloc(f.n * sizeof *fleet_start))) {
+				fprintf(stderr, "bench_select: out of memory\n");
+				return 1;
+			}
+			for (uint32_t i = 0; i < f.n; i++)
+				fleet_start[i] = *f.workers[i];
+		}
 		snprintf(list, sizeof list, "%s", scheds);
 		for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
 			shim_sched *s;
@@ -254,6 +376,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			busy_fleet(&f); /* as the last scheduler's selects did not leave it */
+			if (restore_fleet(&f)) {
+				fprintf(stderr, "bench_select: out of memory\n");
+				return 1;
+			}
 			time_both(s, &f, wl, &ns, &bare, &none);
 			heap1 = heap_in_use();
 			printf("%-16s %8u %8u %12.1f %12.1f %6.2fx %8.1f%% %9.1f\n", name, n, f.n_devices,
