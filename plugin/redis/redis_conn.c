@@ -127,6 +127,14 @@ int rc_parse(const char *url, rc_target *t, char *err, size_t n)
 		         txt_show(show, sizeof show, url), *strpbrk(p, "?#"));
 		return -1;
 	}
+	/* "/2" picks database 2 in other programs' Redis URLs; here it was
+	 * the prefix "2", and the agent wrote "2fleet:w1" on database 0 */
+	if (*p && strspn(p, "0123456789") == strlen(p)) {
+		snprintf(err, n, "%s: the key prefix '%s' is a number alone, which other Redis URLs "
+		         "read as a database: the database is 0, and the path is a key prefix; give "
+		         "one such as '%s:'", txt_show(show, sizeof show, url), p, p);
+		return -1;
+	}
 	if (strlen(p) >= sizeof t->prefix) {
 		snprintf(err, n, "%s: the key prefix is longer than %zu bytes",
 		         txt_show(show, sizeof show, url), sizeof t->prefix - 1);

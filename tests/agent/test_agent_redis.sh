@@ -232,6 +232,12 @@ has "$tmp/err" "the port must be a number from 1 to 65535"
 expect_rc 1 "$shim" decide --workers "redis://127.0.0.1:$REDIS_PORT/t:?db=2" --tests "$tmp/tests.jsonl"
 has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT/t:?db=2: a query or fragment ('?...') is not read: the address is redis://host:port/prefix, on database 0 (give each fleet its own prefix)"
 lines "$tmp/err" 1
+# and a path of digits alone picks one: it became the prefix "2", the
+# agent writing "2fleet:w1" on database 0 and exiting 0
+expect_rc 1 "$agent" run --root "$n" --redis "redis://127.0.0.1:$REDIS_PORT/2" --id w-db --once
+has "$tmp/err" "redis://127.0.0.1:$REDIS_PORT/2: the key prefix '2' is a number alone, which other Redis URLs read as a database: the database is 0, and the path is a key prefix; give one such as '2:'"
+lines "$tmp/err" 1
+eq "no key of the prefix 2" "$(redis-cli -p "$REDIS_PORT" --scan --pattern '2*')" ""
 
 # ---- a reply whose bytes come one every 50 ms: each read waited its
 # timeout anew and run never ended; the agent's 500 ms bound the whole reply
