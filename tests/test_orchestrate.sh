@@ -498,6 +498,11 @@ expect_rc 0 "$shim" simulate --plugin "$plugin" --graphs "$tmp/zero.jsonl" --wor
 cp "$tmp/out" "$tmp/zero_out"
 expect_rc 0 "$shim" simulate --plugin="$plugin" --graphs="$tmp/zero.jsonl" --workers="$tmp/hf2.json" --truth="$tmp/flat_truth.json"
 if cmp -s "$tmp/zero_out" "$tmp/out"; then ok; else bad "--graphs=FILE and --graphs FILE differ"; fi
+# orchestrate's graph file, one graph over many lines, given to --graphs:
+# the error said only that line 1 was no JSON
+expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$graph" --workers "$src/examples/hetero/fleet.json" --truth "$src/examples/hetero/truth.json"
+has "$tmp/err" "llm.json:1: not valid JSON: it ends at byte 38 with the '{' at byte 0 still open (--graphs reads JSON Lines: each graph whole on one line)"
+lines "$tmp/err" 1
 # Every slot of a worker of capacity 20 runs at once, whatever the
 # scheduler: shown as 19 / 20 = 0.95 busy, the last slot was past the
 # default load ceiling of 0.9, and one subtask in 20 waited for a run's end.

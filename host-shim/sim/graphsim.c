@@ -776,6 +776,11 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 			snprintf(where, sizeof where, "%s:%u", op.graphs, it.lineno);
 			g.graph = total;
 			int one = one_graph(&g, &op, line, len, where, &warns, sums, err, sizeof err);
+			/* orchestrate's file, a graph over many lines: its first
+			 * line alone is no JSON */
+			if (one < 0 && it.lineno == 1 && strstr(err, "not valid JSON") &&
+			    strlen(err) + 80 < sizeof err)
+				strcat(err, " (--graphs reads JSON Lines: each graph whole on one line)");
 			if (one < 0)
 				goto bad;
 			if (one > 0)
