@@ -13,6 +13,7 @@
 
 #include "eligible.h" /* clamp01 */
 #include "hash.h"
+#include "worker_id.h"
 
 #define INITIAL_SLOTS 64
 
@@ -37,6 +38,16 @@ struct hist_store {
 	 * duration), and of successes. */
 	double lat_sum[LBS_WL_COUNT + 1];
 	double lat_n[LBS_WL_COUNT + 1];
+	/* hist_changes: the last HIST_CHANGES changes, each with the
+	 * generation it made, oldest at log_at once the ring is full; every
+	 * change after log_floor is in it. */
+	struct {
+		uint64_t gen;
+		lbs_change c;
+	} log[HIST_CHANGES];
+	uint32_t log_n, log_at;
+	uint64_t log_floor;
+	double ref_before; /* the changing pair's type's latency reference */
 };
 
 /* Generations are drawn from one process-wide counter, so that no two
@@ -71,6 +82,7 @@ hist_store *hist_new(void)
 	}
 	s->mask = INITIAL_SLOTS - 1;
 	s->gen = new_gen();
+	s->log_floor = s->gen;
 	return s;
 }
 
@@ -132,6 +144,32 @@ size_t hist_count(const hist_store *s)
 uint64_t hist_generation(const hist_store *s)
 {
 	return s ? s->gen : 0;
+}
+
+int hist_changes(void *ctx, uint64_t since, uint64_t *now, lbs_change *out, int max)
+{
+	const hist_store *s = ctx;
+	uint32_t first = s->log_n < HIST_CHANGES ? 0 : s->log_at;
+	int n = 0;
+
+	*now = s->gen;
+	if (since == s->gen)
+		return 0;
+	/* A generation of another store (a view replaced, or one freed and
+	 * its memory reused) is below this one's first: every generation is
+	 * drawn from one counter. */
+	if (since < s->log_floor || since > s->gen)
+		return -1;
+	for (uint32_t k = 0; k < s->log_n; k++) {
+		uint32_t i = (first + k) % HIST_CHANGES;
+
+		if (s->log[i].gen <= since)
+			continue;
+		if (n == max)
+			return -1;
+		out[n++] = s->log[i].c;
+	}
+	return n;
 }
 
 double hist_speed_ub(void *ctx, uint32_t wl_type)
@@ -509,7 +547,10 @@ lbs_status hist_apply(hist_store *s, const lbs_outcome *o, double now)
 /* Around a change of slot e: the type's sums out before, in after. */
 static void changed(hist_store *s, slot *e, int before)
 {
+	double ref;
+
 	if (before) {
+		s->ref_before = hist_latency_ref(s, e->type);
 		note_latency(s, e->type, &e->h, -1.0);
 		return;
 	}
@@ -517,6 +558,16 @@ static void changed(hist_store *s, slot *e, int before)
 	note_latency(s, e->type, &e->h, 1.0);
 	note_speed(s, e->type, &e->h);
 	s->gen = new_gen();
+	ref = hist_latency_ref(s, e->type);
+	if (s->log_n == HIST_CHANGES)
+		s->log_floor = s->log[s->log_at].gen; /* dropped: the log starts after it */
+	else
+		s->log_n++;
+	s->log[s->log_at].gen = s->gen;
+	s->log[s->log_at].c = (lbs_change){wid_hash(e->id), e->type,
+	                                   !(ref == s->ref_before ||
+	                                     (isnan(ref) && isnan(s->ref_before)))};
+	s->log_at = (s->log_at + 1) % HIST_CHANGES;
 }
 
 lbs_status hist_apply_rules(hist_store *s, const lbs_outcome *o, const hist_rules *r,

@@ -202,6 +202,11 @@ double hist_speed_ub(void *ctx, uint32_t wl_type);
  * Never 0 for a store; 0 for NULL. */
 uint64_t hist_generation(const hist_store *s);
 
+/* lbs_changes_fn over the store (ctx): the last HIST_CHANGES changes are
+ * kept, so a generation at most that many changes old is answered. */
+#define HIST_CHANGES 16
+int hist_changes(void *ctx, uint64_t since, uint64_t *now, lbs_change *out, int max);
+
 /* Over the pairs of this workload type that learned latency alone (no
  * speed against declared durations: ratio_n 0, successes > 0): the mean of
  * ln(mean_duration) weighted by successes, or NaN when there are none.

@@ -93,7 +93,7 @@ static double fade_now(void)
 
 static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 {
-	hw_learned l = { NULL, NULL, NULL, NULL, NULL, 0.0, NULL, NULL };
+	hw_learned l = { NULL, NULL, NULL, NULL, NULL, 0.0, NULL, NULL, NULL };
 	const hist_store *view = store_view(s);
 	double now = 0.0;
 
@@ -103,6 +103,7 @@ static hw_learned learned_gen(timed *t, store *s, uint64_t *gen)
 		l.ctx = (void *)view;
 		l.speed_ub = hist_speed_ub;
 		l.latency_ref = hist_latency_ref;
+		l.changes = hist_changes;
 		now = fade_now();
 	}
 	/* The same for the ledger: empty, it is never asked. */

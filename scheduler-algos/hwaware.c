@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "worker_id.h"
+
 /* select, score and explain compute each score in separate inlined copies
  * of the same code; fused multiply-adds in one copy and not another would
  * let them disagree in the last bit. */
@@ -169,7 +171,15 @@ struct hw_state {
 	double fade_now, fade_hl; /* hw_fade's; fade_hl 0: no fade */
 	hw_memo *memo; /* per worker position, n_memo of them */
 	hw_known *memo_rec; /* [type][position], LBS_WL_COUNT x n_memo */
+	uint64_t *memo_hash; /* per position: its entry's id's wid_hash */
 	uint32_t n_memo;
+	/* memo_sync's: entries of another epoch are empty (an entry's gen
+	 * is its epoch; 0, none, never one); the hw_remember generation the
+	 * memo holds for, and then the records' own (lbs_changes_fn), their
+	 * ctx and the fade. */
+	uint64_t memo_epoch, memo_promise, memo_since;
+	const void *memo_ctx;
+	double memo_fade, memo_fade_hl;
 	uint64_t rng;  /* splitmix64 state of the sampled selects */
 	/* The best few of the last sampled select per workload type. */
 	uint32_t kept[LBS_WL_COUNT][KEEP];
@@ -448,6 +458,7 @@ void hw_free(hw_state *s)
 	free(s->top);
 	free(s->memo);
 	free(s->memo_rec);
+	free(s->memo_hash);
 	free(s);
 }
 
@@ -470,22 +481,78 @@ static void reserve_memo(hw_state *s, uint32_t n)
 {
 	hw_memo *m;
 	hw_known *r;
+	uint64_t *h;
 
 	if (n <= s->n_memo)
 		return;
 	/* The records are laid out by n: start afresh (it is a cache). */
 	m = calloc(n, sizeof(*m));
 	r = malloc((size_t)n * LBS_WL_COUNT * sizeof(*r));
-	if (!m || !r) {
+	h = malloc(n * sizeof(*h));
+	if (!m || !r || !h) {
 		free(m);
 		free(r);
+		free(h);
 		return;
 	}
 	free(s->memo);
 	free(s->memo_rec);
+	free(s->memo_hash);
 	s->memo = m;
 	s->memo_rec = r;
+	s->memo_hash = h;
 	s->n_memo = n;
+}
+
+/* The changes memo_sync asks for at most; more start a new epoch. */
+#define MEMO_CHANGES 16
+
+/* The memo's entries of the changed records forgotten: the type's bit at
+ * each position whose id hashes as the change's (a collision forgets one
+ * more), at every position for a wide change. */
+static void memo_forget(hw_state *s, const lbs_change *ch, int k)
+{
+	uint32_t wide = 0;
+
+	for (int j = 0; j < k; j++)
+		if (ch[j].wide && ch[j].wl_type < LBS_WL_COUNT)
+			wide |= UINT32_C(1) << ch[j].wl_type;
+	for (uint32_t i = 0; i < s->n_memo; i++) {
+		uint32_t gone = wide;
+
+		if (s->memo[i].gen != s->memo_epoch)
+			continue;
+		for (int j = 0; j < k; j++)
+			if (ch[j].id_hash == s->memo_hash[i] && ch[j].wl_type < LBS_WL_COUNT)
+				gone |= UINT32_C(1) << ch[j].wl_type;
+		s->memo[i].known &= ~gone;
+	}
+}
+
+/* The memo brought to hw_remember's generation: while it is the one the
+ * memo holds for, nothing to do; else the changed records forgotten
+ * (memo_forget) when the records say which for the same ctx and the fade
+ * stood still, or every entry (a new epoch). */
+static void memo_sync(hw_state *s, const hw_learned *l)
+{
+	lbs_change ch[MEMO_CHANGES];
+	uint64_t now = 0;
+	int k = -1;
+
+	if (s->gen == s->memo_promise)
+		return;
+	if (l->changes)
+		k = l->changes(l->ctx, s->memo_since, &now, ch, MEMO_CHANGES);
+	if (k < 0 || !s->memo_promise || l->ctx != s->memo_ctx || s->fade_now != s->memo_fade ||
+	    s->fade_hl != s->memo_fade_hl)
+		s->memo_epoch++;
+	else
+		memo_forget(s, ch, k);
+	s->memo_promise = s->gen;
+	s->memo_since = now;
+	s->memo_ctx = l->ctx;
+	s->memo_fade = s->fade_now;
+	s->memo_fade_hl = s->fade_hl;
 }
 
 const hw_params *hw_params_of(const hw_state *s)
@@ -1072,8 +1139,9 @@ typedef struct hw_lk {
 	const hw_learned *l;
 	hw_memo *m;
 	hw_known *rec;
-	uint64_t gen;
+	uint64_t gen;  /* the memo's epoch */
 	int bounds; /* a select: known_at sets sl */
+	uint64_t *hash; /* the memo's id hashes */
 } hw_lk;
 
 /* known_of() with sl, for the worker at position i, through the memo
@@ -1102,6 +1170,7 @@ static inline const hw_known *known_at(const hw_ctx *c, const hw_lk *lk,
 		m->gen = lk->gen;
 		m->id = w->id;
 		m->known = 0;
+		lk->hash[i] = wid_hash(w->id);
 	} else if (m->known & (UINT32_C(1) << t)) {
 		return &lk->rec[i];
 	}
@@ -2868,7 +2937,7 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 	uint32_t first;
 	lbs_status st;
 	hw_ctx c;
-	hw_lk lk = {NULL, NULL, NULL, 0, 1};
+	hw_lk lk = {NULL, NULL, NULL, 0, 1, NULL};
 	int sampled;
 	const hw_lk *l = NULL;
 
@@ -2886,9 +2955,11 @@ lbs_status hw_select(hw_state *s, const lbs_workload *wl,
 		if (s->gen && !sampled) {
 			reserve_memo(s, n);
 			if (n <= s->n_memo && wl->type < LBS_WL_COUNT) {
+				memo_sync(s, learned);
 				lk.m = s->memo;
 				lk.rec = s->memo_rec + (size_t)wl->type * s->n_memo;
-				lk.gen = s->gen;
+				lk.gen = s->memo_epoch;
+				lk.hash = s->memo_hash;
 			}
 		}
 		l = &lk;
@@ -2960,7 +3031,7 @@ uint32_t hw_explore(hw_state *s, const lbs_workload *wl,
                     const lbs_worker *const *workers, uint32_t n,
                     const hw_learned *learned, uint32_t chosen)
 {
-	hw_lk lk = {learned, NULL, NULL, 0, 0};
+	hw_lk lk = {learned, NULL, NULL, 0, 0, NULL};
 	const hw_lk *l = learned && learned->lookup ? &lk : NULL;
 	uint32_t type, *at;
 	double sc, tie, le, want;
@@ -3456,7 +3527,7 @@ lbs_status hw_score_loads(const hw_state *s, const lbs_workload *wl,
                           int *wide)
 {
 	hw_ctx c;
-	hw_lk lk = {learned, NULL, NULL, 0, 0};
+	hw_lk lk = {learned, NULL, NULL, 0, 0, NULL};
 	hw_cut cc;
 	int wide_ = 0;
 

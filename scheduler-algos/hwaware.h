@@ -207,6 +207,12 @@ typedef struct hw_learned {
 	 * first for position pos, so that a sampled select of a giant fleet
 	 * overlaps that miss with its workers' (a hint: no answer changes). */
 	void (*open_prefetch)(void *ctx, uint32_t pos);
+	/* May be NULL.  With ctx as for lookup: what changed since an earlier
+	 * generation of the records, so that the memo of hw_remember forgets
+	 * only those when its generation moves (without it, all of them: a
+	 * host reporting as often as it selects looked every worker up
+	 * again at every select). */
+	lbs_changes_fn changes;
 } hw_learned;
 
 /* Every factor of one worker's score, for explain and the reason. */
@@ -263,8 +269,10 @@ const hw_params *hw_params_of(const hw_state *s);
  * ever had it; 0 (the default) promises nothing.  While it holds, hw_select
  * keeps what it read of each worker's records by position in the array,
  * taken again only for the same id pointer with the same id text, so a
- * fleet moved or replaced is looked up afresh.  That changes the cost,
- * never the answer.
+ * fleet moved or replaced is looked up afresh.  When the generation moves
+ * and the lookup's `changes` answers for the same ctx (and the fade's
+ * `now` is the same), only the changed records are taken again.  That
+ * changes the cost, never the answer.
  */
 void hw_remember(hw_state *s, uint64_t generation);
 

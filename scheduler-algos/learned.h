@@ -49,6 +49,25 @@ typedef struct lbs_history {
 typedef const lbs_history *(*lbs_history_fn)(void *ctx, uint32_t wl_type,
                                              const char *worker_id);
 
+/* One pair whose record answers differently since a generation of the
+ * records (lbs_changes_fn): its workload type and its worker id's
+ * wid_hash (worker_id.h); wide 1 when every record of its type may
+ * answer differently too (the type's latency reference moved). */
+typedef struct lbs_change {
+	uint64_t id_hash;
+	uint32_t wl_type;
+	uint32_t wide;
+} lbs_change;
+
+/* What changed in the records since their generation `since`: up to max
+ * changes into out, oldest first, and *now the generation they bring
+ * the records to.  Returns how many, or -1 when they are not all known
+ * (since is no generation of these records that their log still reaches,
+ * or more than max changed): then any record may answer differently.
+ * Lets a caller that remembers answers forget only the changed ones. */
+typedef int (*lbs_changes_fn)(void *ctx, uint64_t since, uint64_t *now, lbs_change *out,
+                              int max);
+
 /* No pair of this workload type has a learned speed, exp(-log_ratio_mean)
  * with the mean clamped to HIST_LOG_RATIO_MAX, above the answer (0 when
  * none has one).  Lets a scheduler skip a worker without looking it up. */

@@ -21,6 +21,7 @@
 #include "hwaware.h"
 #include "priority.h"
 #include "roundrobin.h"
+#include "worker_id.h"
 #include "support.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -1270,7 +1271,7 @@ static void test_worked_example(void)
 	 * against the prior's weight of 16: speed 2.581401, 23.2 s a run,
 	 * 46.5 s to finish; cpu-1's 44.8 s is sooner. */
 	{
-		hw_learned l = {worked_history, NULL, NULL, NULL, NULL, 0.0, NULL, NULL};
+		hw_learned l = {worked_history, NULL, NULL, NULL, NULL, 0.0, NULL, NULL, NULL};
 		double sk = exp((10 * log(2.0) + 16 * log(sp[1])) / 26);
 
 		f.workers[1]->queued_tests = 2;
@@ -1528,13 +1529,13 @@ static double fake_open(void *ctx, uint32_t pos, const char *id)
 
 /* The learned states the random-fleet tests draw from: records only;
  * records with speed bounds and the ledger's open work; slow records. */
-static const hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL, NULL};
-static const hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL, NULL};
+static const hw_learned learned = {fake_history, NULL, NULL, NULL, NULL, 0.0, NULL, NULL, NULL};
+static const hw_learned bounded = {fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL, NULL, NULL};
 static const hw_learned slow = {fake_slow_history, NULL, fake_slow_speed_ub, fake_open, NULL,
-                                 3.0, NULL, NULL};
+                                 3.0, NULL, NULL, NULL};
 /* Nothing learned but work open: the timed select's scan without records
  * (select_one_fresh), at the ledger's least size. */
-static const hw_learned open_only = {NULL, NULL, NULL, fake_open, NULL, 3.0, NULL, NULL};
+static const hw_learned open_only = {NULL, NULL, NULL, fake_open, NULL, 3.0, NULL, NULL, NULL};
 
 /* Workers a select_vs_rank() round may have. */
 #define RANK_MAX 64
@@ -1726,7 +1727,7 @@ static void older_host(lbs_worker *w)
 static void test_fresh_busy_consistency(void)
 {
 	enum { N = 40 };
-	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL, NULL};
+	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL, NULL, NULL};
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
 	hw_params p;
@@ -1778,7 +1779,7 @@ static void test_fresh_busy_consistency(void)
 static void test_fresh_invalid(void)
 {
 	enum { N = 40 };
-	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL, NULL};
+	static const hw_learned open_wide = {NULL, NULL, NULL, wide_open, NULL, 1.0, NULL, NULL, NULL};
 	static rnd_worker rw[N];
 	static const uint32_t at[] = {0, 1, 17, N - 1};
 	const char *kinds[1] = {"gpu"};
@@ -2120,7 +2121,7 @@ static void cut_fleet(rnd_worker *rw, const lbs_worker **ws, uint32_t n, int rou
 static void test_fresh_screens_at_cut(void)
 {
 	enum { N = 40 };
-	static const hw_learned open_least = {NULL, NULL, NULL, least_open, NULL, 4.0, NULL, NULL};
+	static const hw_learned open_least = {NULL, NULL, NULL, least_open, NULL, 4.0, NULL, NULL, NULL};
 	static rnd_worker rw[N];
 	const lbs_worker *ws[N];
 	hw_params p;
@@ -2200,6 +2201,196 @@ static double latency_ref(void *ctx, uint32_t type)
 	return log(40.0);
 }
 
+/*
+ * A store whose records change between selects and that logs what changed
+ * (lbs_changes_fn), for test_memo_forgets_changed: MT types x MN workers
+ * "w00".."w63" (a record of 0 samples is none), a latency reference per
+ * type, and the lookups made, counted.
+ */
+enum { MN = 64, MT = 3, MLOG = 16 };
+
+typedef struct mstore {
+	lbs_history h[MT][MN];
+	double ref[MT];
+	uint64_t gen, floor;
+	struct {
+		uint64_t gen;
+		lbs_change c;
+	} log[MLOG];
+	uint32_t log_n, log_at;
+	unsigned lookups;
+} mstore;
+
+static const lbs_history *m_lookup(void *ctx, uint32_t type, const char *id)
+{
+	mstore *m = ctx;
+	unsigned v;
+
+	m->lookups++;
+	if (type >= MT || id[0] != 'w' || strlen(id) != 3)
+		return NULL;
+	v = (unsigned)atoi(id + 1);
+	return v < MN && m->h[type][v].samples ? &m->h[type][v] : NULL;
+}
+
+static double m_speed_ub(void *ctx, uint32_t type)
+{
+	mstore *m = ctx;
+	double ub = 0.0;
+
+	for (uint32_t v = 0; type < MT && v < MN; v++) {
+		double sp = hist_speed_ratio(&m->h[type][v]);
+
+		if (sp > 0.0 && 1.0 / sp > ub)
+			ub = 1.0 / sp;
+	}
+	return ub;
+}
+
+static double m_ref(void *ctx, uint32_t type)
+{
+	const mstore *m = ctx;
+
+	return type < MT ? m->ref[type] : NAN;
+}
+
+static int m_changes(void *ctx, uint64_t since, uint64_t *now, lbs_change *out, int max)
+{
+	const mstore *m = ctx;
+	uint32_t first = m->log_n < MLOG ? 0 : m->log_at;
+	int n = 0;
+
+	*now = m->gen;
+	if (since == m->gen)
+		return 0;
+	if (since < m->floor || since > m->gen)
+		return -1;
+	for (uint32_t k = 0; k < m->log_n; k++) {
+		uint32_t i = (first + k) % MLOG;
+
+		if (m->log[i].gen <= since)
+			continue;
+		if (n == max)
+			return -1;
+		out[n++] = m->log[i].c;
+	}
+	return n;
+}
+
+/* Record (type, worker v) drawn anew; wide: the type's latency reference
+ * too.  Logged as the plugin's history logs a change. */
+static void m_change(mstore *m, uint32_t type, uint32_t v, int wide)
+{
+	lbs_history *h = &m->h[type][v];
+	char id[8];
+
+	memset(h, 0, sizeof *h);
+	if (rnd(4)) {
+		h->samples = 1 + rnd(30);
+		h->successes = h->samples - rnd(h->samples / 3 + 1);
+		h->failures = h->samples - h->successes;
+		h->preference = rnd(11) / 10.0;
+		h->mean_duration = 5.0 + rnd(100);
+		h->last_update = 1.0;
+		if (rnd(2)) {
+			h->ratio_n = h->successes;
+			h->log_ratio_mean = ((double)rnd(17) - 8.0) / 4.0;
+		}
+	}
+	if (wide)
+		m->ref[type] = rnd(3) ? log(10.0 + rnd(60)) : NAN;
+	snprintf(id, sizeof id, "w%02u", v);
+	if (m->log_n == MLOG)
+		m->floor = m->log[m->log_at].gen;
+	else
+		m->log_n++;
+	m->log[m->log_at].gen = ++m->gen;
+	m->log[m->log_at].c = (lbs_change){wid_hash(id), type, (uint32_t)wide};
+	m->log_at = (m->log_at + 1) % MLOG;
+}
+
+/* A host reports between selects: each report moves the records'
+ * generation, and the memo forgot every record at each (every worker
+ * looked up again, 60 us a select at 512 workers with a report a select).
+ * With the records' log it forgets the changed ones alone (their type at
+ * every position when the type's latency reference moved, everything when
+ * more changed than it asks for): the answers those of a state that
+ * remembers nothing, with far fewer lookups than one that forgets all. */
+static void test_memo_forgets_changed(void)
+{
+	enum { N = MN };
+	static rnd_worker rw[N];
+	static mstore m;
+	const lbs_worker *ws[N];
+	hw_params p;
+	hw_state *s, *fresh, *forgets;
+	const hw_learned with_log = {m_lookup, &m, m_speed_ub, NULL, NULL, 0.0, m_ref, NULL,
+	                             m_changes};
+	const hw_learned without = {m_lookup, &m, m_speed_ub, NULL, NULL, 0.0, m_ref, NULL, NULL};
+	unsigned logged = 0, all = 0;
+	int mismatches = 0, partial = 0, wide = 0, overflow = 0;
+
+	hw_params_default(&p);
+	s = hw_new(&p);
+	fresh = hw_new(&p);
+	forgets = hw_new(&p);
+	m.gen = m.floor = 1000;
+	for (uint32_t t = 0; t < MT; t++) {
+		m.ref[t] = log(40.0);
+		for (uint32_t v = 0; v < MN; v++)
+			m_change(&m, t, v, 0);
+	}
+	for (int round = 0; round < 1500; round++) {
+		lbs_workload wl = rnd_workload(3, 3, 2, 3);
+		uint32_t want = rnd(4) ? 1 : 1 + rnd(4), need = 1 + rnd(want);
+		uint32_t a[8], b[8], ka = 0, kb = 0, changes = rnd(5) ? rnd(3) : rnd(24);
+		lbs_status sa, sb;
+		int w = 0;
+
+		wl.type = rnd(MT);
+		for (uint32_t i = 0; i < N; i++) {
+			if (round == 0 || rnd(30) == 0)
+				make_random(&rw[i], i);
+			ws[i] = &rw[i].w;
+		}
+		for (uint32_t c = 0; c < changes; c++) {
+			int wd = rnd(10) == 0;
+
+			w |= wd;
+			m_change(&m, rnd(MT), rnd(MN), wd);
+		}
+		partial += changes > 0 && changes <= 16 && !w;
+		wide += changes <= 16 && w;
+		overflow += changes > 16;
+		hw_remember(s, m.gen);
+		hw_remember(forgets, m.gen);
+		m.lookups = 0;
+		sa = hw_select(s, &wl, ws, N, &with_log, want, need, a, &ka, NULL);
+		if (round > 0 && changes <= 2 && !w)
+			logged += m.lookups;
+		m.lookups = 0;
+		(void)hw_select(forgets, &wl, ws, N, &without, want, need, b, &kb, NULL);
+		if (round > 0 && changes <= 2 && !w)
+			all += m.lookups;
+		sb = hw_select(fresh, &wl, ws, N, &without, want, need, b, &kb, NULL);
+		if (sa != sb || ka != kb) {
+			mismatches++;
+			continue;
+		}
+		for (uint32_t i = 0; i < ka; i++)
+			mismatches += a[i] != b[i];
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(partial > 500 && wide > 50 && overflow > 20);
+	/* a third of the lookups here: the changed records, those a select
+	 * of the type had not looked at yet, and all after a wide change
+	 * or too many */
+	CHECK(logged * 2 < all);
+	hw_free(s);
+	hw_free(fresh);
+	hw_free(forgets);
+}
+
 static void test_random_latency_store(void)
 {
 	enum { N = 64 };
@@ -2209,9 +2400,9 @@ static void test_random_latency_store(void)
 	 * select's scan through the memo (select_one_learned) then meets
 	 * records whose learned speed may reach the cut. */
 	static const hw_learned views[3] = {
-		{latency_history, NULL, no_speed_ub, NULL, NULL, 0.0, latency_ref, NULL},
-		{latency_history, NULL, no_speed_ub, fake_open, NULL, 3.0, latency_ref, NULL},
-		{fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL, NULL},
+		{latency_history, NULL, no_speed_ub, NULL, NULL, 0.0, latency_ref, NULL, NULL},
+		{latency_history, NULL, no_speed_ub, fake_open, NULL, 3.0, latency_ref, NULL, NULL},
+		{fake_history, NULL, fake_speed_ub, fake_open, NULL, 3.0, NULL, NULL, NULL},
 	};
 	hw_params p;
 	hw_state *s;
@@ -2303,9 +2494,9 @@ static void test_random_latency_store(void)
  * ledger's least size (least_open), and the same with learned speeds
  * (fake_history). */
 static const hw_learned latency_least = {latency_history, NULL, no_speed_ub, least_open, NULL,
-                                         4.0, latency_ref, NULL};
+                                         4.0, latency_ref, NULL, NULL};
 static const hw_learned fake_least = {fake_history, NULL, fake_speed_ub, least_open, NULL, 4.0,
-                                      NULL, NULL};
+                                      NULL, NULL, NULL};
 
 /*
  * test_fresh_screens_at_cut for select_one_learned, through the memo:
@@ -3277,7 +3468,7 @@ static void test_explore(void)
 {
 	static rnd_worker rw[2];
 	const lbs_worker *ws[2] = {&rw[0].w, &rw[1].w};
-	hw_learned l = {explore_lookup, NULL, NULL, NULL, NULL, 0.0, NULL, NULL};
+	hw_learned l = {explore_lookup, NULL, NULL, NULL, NULL, 0.0, NULL, NULL, NULL};
 	lbs_workload wl = {.struct_size = sizeof wl, .type = LBS_WL_AUDIO,
 	                   .est_duration_s = 60};
 	lbs_workload cuda = wl, untimed = wl;
@@ -3381,6 +3572,7 @@ int main(void)
 	test_fresh_far();
 	test_fresh_screens_at_cut();
 	test_random_latency_store();
+	test_memo_forgets_changed();
 	test_learned_screens_at_cut();
 	test_score_against_evaluate();
 	test_plain_score_against_evaluate();
