@@ -27,6 +27,15 @@ expect_rc 0 "$shim" check "$plugin"
 has "$tmp/out" "abi: 1.2"
 has "$tmp/out" "round-robin"
 has "$tmp/out" "priority"
+# one column for the descriptions: at 16 wide, weighted-round-robin's
+# started a column later than the others'
+python3 - "$tmp/out" <<'PY' && ok || bad "check's descriptions do not start in one column: $(cat "$tmp/out")"
+import sys
+rows = [l for l in open(sys.argv[1]).read().split("schedulers:\n", 1)[1].splitlines() if l.startswith("  ")]
+names = [l.split()[0] for l in rows]
+cols = {len(l) - len(l[2 + len(n):].lstrip(" ")) for l, n in zip(rows, names)}
+sys.exit(0 if "weighted-round-robin" in names and len(cols) == 1 else 1)
+PY
 expect_rc 2 "$shim" check "$LBS_V2_PLUGIN"
 has "$tmp/err" "refused"
 has "$tmp/err" "ABI 2.x"

@@ -156,7 +156,7 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 	uint32_t n;
 	const char *v[CLI_MAX_OPTS];
 	const char *path;
-	int first, r;
+	int first, r, width = 16;
 
 	(void)prog_name; /* main passes prog, which this file's messages use */
 	r = cli_parse(prog, &check_cmd, argc, argv, v, &first);
@@ -189,6 +189,15 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 	n = e->scheduler_count();
 	if (n > LOADER_MAX_SCHEDULERS)
 		n = LOADER_MAX_SCHEDULERS;
+	/* The names' column as wide as the longest (up to 32): at 16,
+	 * weighted-round-robin's description started a column late. */
+	for (uint32_t i = 0; i < n; i++) {
+		const lbs_scheduler_desc *d = e->scheduler_get(i);
+		size_t len = d && d->struct_size >= LBS_DESC_SIZE_V1_0 && d->name ? strnlen(d->name, 33) : 0;
+
+		if (len > (size_t)width && len <= 32)
+			width = (int)len;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const lbs_scheduler_desc *d = e->scheduler_get(i);
 		/* by name, as a config finds it, when the name can be read */
@@ -207,7 +216,7 @@ static int cmd_check(const char *prog_name, int argc, char **argv)
 		         d->description && strnlen(d->description, LOADER_MAX_DESCRIPTION + 1) >
 		                 LOADER_MAX_DESCRIPTION ? "..." : "");
 		txt_one_line(desc);
-		printf("  %-16s %s%s%s%s\n", d->name, desc,
+		printf("  %-*s %s%s%s%s\n", width, d->name, desc,
 		       DESC_HAS(d, score) ? " [score]" : "",
 		       DESC_HAS(d, report) && (d->caps & LBS_CAP_LEARNS) ? " [learns]" : "",
 		       DESC_HAS(d, explain) ? " [explain]" : "");
