@@ -729,7 +729,7 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 	/* Another program's key under the prefix, refused before any write:
 	 * which one, found as an error reply's is. */
 	if (v == V_FOREIGN) {
-		char key[200];
+		char key[400];
 
 		if (wrong_type(f, 5, key, sizeof key))
 			snprintf(err, errlen, "%s: %s", f->addr, key);

@@ -149,10 +149,13 @@ uint64_t hist_generation(const hist_store *s)
 int hist_changes(void *ctx, uint64_t since, uint64_t *now, lbs_change *out, int max)
 {
 	const hist_store *s = ctx;
-	uint32_t first = s->log_n < HIST_CHANGES ? 0 : s->log_at;
+	uint32_t first;
 	int n = 0;
 
-	*now = s->gen;
+	*now = hist_generation(s);
+	if (!s)
+		return -1;
+	first = s->log_n < HIST_CHANGES ? 0 : s->log_at;
 	if (since == s->gen)
 		return 0;
 	/* A generation of another store (a view replaced, or one freed and

@@ -530,7 +530,8 @@ static void memo_forget(hw_state *s, const lbs_change *ch, int k)
 }
 
 /* The memo brought to hw_remember's generation: while it is the one the
- * memo holds for, nothing to do; else the changed records forgotten
+ * memo holds for, nothing to do (the promise covers the fade's half-life
+ * too, one store's for its life); else the changed records forgotten
  * (memo_forget) when the records say which for the same ctx and the fade
  * stood still, or every entry (a new epoch). */
 static void memo_sync(hw_state *s, const hw_learned *l)

@@ -64,7 +64,8 @@ typedef struct lbs_change {
  * the records to.  Returns how many, or -1 when they are not all known
  * (since is no generation of these records that their log still reaches,
  * or more than max changed): then any record may answer differently.
- * Lets a caller that remembers answers forget only the changed ones. */
+ * Lets a caller that remembers answers forget only the changed ones.
+ * ctx as the lookup's; NULL (no records) answers -1. */
 typedef int (*lbs_changes_fn)(void *ctx, uint64_t since, uint64_t *now, lbs_change *out,
                               int max);
 

@@ -18,10 +18,10 @@
 
 #include "check.h"
 #include "eligible.h"
+#include "history.h"
 #include "hwaware.h"
 #include "priority.h"
 #include "roundrobin.h"
-#include "worker_id.h"
 #include "support.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -2202,177 +2202,146 @@ static double latency_ref(void *ctx, uint32_t type)
 }
 
 /*
- * A store whose records change between selects and that logs what changed
- * (lbs_changes_fn), for test_memo_forgets_changed: MT types x MN workers
- * "w00".."w63" (a record of 0 samples is none), a latency reference per
- * type, and the lookups made, counted.
+ * The plugin's own history (plugin/history.c, linked in) wired as
+ * plugin/timed.c wires it: the records, their latency references, their
+ * log of changes, the fade's step in the generation.  Lookups counted.
  */
-enum { MN = 64, MT = 3, MLOG = 16 };
+#define FADE_STEP 60.0
 
-typedef struct mstore {
-	lbs_history h[MT][MN];
-	double ref[MT];
-	uint64_t gen, floor;
-	struct {
-		uint64_t gen;
-		lbs_change c;
-	} log[MLOG];
-	uint32_t log_n, log_at;
-	unsigned lookups;
-} mstore;
+static unsigned lookups;
 
-static const lbs_history *m_lookup(void *ctx, uint32_t type, const char *id)
+static const lbs_history *counted_lookup(void *ctx, uint32_t type, const char *id)
 {
-	mstore *m = ctx;
-	unsigned v;
-
-	m->lookups++;
-	if (type >= MT || id[0] != 'w' || strlen(id) != 3)
-		return NULL;
-	v = (unsigned)atoi(id + 1);
-	return v < MN && m->h[type][v].samples ? &m->h[type][v] : NULL;
+	lookups++;
+	return hist_lookup(ctx, type, id);
 }
 
-static double m_speed_ub(void *ctx, uint32_t type)
+static hw_learned learned_of(hw_state *s, hist_store *v, double now, int with_log)
 {
-	mstore *m = ctx;
-	double ub = 0.0;
+	hw_learned l = {NULL, NULL, NULL, NULL, NULL, 0.0, NULL, NULL, NULL};
+	uint64_t gen = hist_generation(v);
 
-	for (uint32_t v = 0; type < MT && v < MN; v++) {
-		double sp = hist_speed_ratio(&m->h[type][v]);
-
-		if (sp > 0.0 && 1.0 / sp > ub)
-			ub = 1.0 / sp;
+	if (hist_count(v) > 0) {
+		l.lookup = counted_lookup;
+		l.ctx = v;
+		l.speed_ub = hist_speed_ub;
+		l.latency_ref = hist_latency_ref;
+		l.changes = with_log ? hist_changes : NULL;
+	} else {
+		now = 0.0;
 	}
-	return ub;
+	hw_fade(s, now, now > 0.0 ? 600.0 : 0.0);
+	hw_remember(s, gen ^ (uint64_t)(now / FADE_STEP) * UINT64_C(0x9E3779B97F4A7C15));
+	return l;
 }
 
-static double m_ref(void *ctx, uint32_t type)
+static int copy_pair(void *ctx, uint32_t type, const char *id, const hist_sums *c)
 {
-	const mstore *m = ctx;
-
-	return type < MT ? m->ref[type] : NAN;
+	return hist_put(ctx, type, id, c) != LBS_OK;
 }
 
-static int m_changes(void *ctx, uint64_t since, uint64_t *now, lbs_change *out, int max)
+enum { MN = 64 };
+static char mids[MN][48];
+
+/* An outcome of a random pair: a speed learned, latency alone (its
+ * type's reference moves), or a failure; types past the ABI's too. */
+static void some_outcome(hist_store *v, double now)
 {
-	const mstore *m = ctx;
-	uint32_t first = m->log_n < MLOG ? 0 : m->log_at;
-	int n = 0;
+	uint32_t t = rnd(12);
+	lbs_outcome o = {.struct_size = sizeof o, .workload_type = t < 9 ? t % 3 : LBS_WL_COUNT + t,
+	                 .worker_id = mids[rnd(MN)],
+	                 .result = rnd(5) ? LBS_RESULT_SUCCESS : LBS_RESULT_FAILURE,
+	                 .duration_s = rnd(2) ? 1.0 + rnd(3) : 500.0 + rnd(500)};
 
-	*now = m->gen;
-	if (since == m->gen)
-		return 0;
-	if (since < m->floor || since > m->gen)
-		return -1;
-	for (uint32_t k = 0; k < m->log_n; k++) {
-		uint32_t i = (first + k) % MLOG;
-
-		if (m->log[i].gen <= since)
-			continue;
-		if (n == max)
-			return -1;
-		out[n++] = m->log[i].c;
-	}
-	return n;
-}
-
-/* Record (type, worker v) drawn anew; wide: the type's latency reference
- * too.  Logged as the plugin's history logs a change. */
-static void m_change(mstore *m, uint32_t type, uint32_t v, int wide)
-{
-	lbs_history *h = &m->h[type][v];
-	char id[8];
-
-	memset(h, 0, sizeof *h);
-	if (rnd(4)) {
-		h->samples = 1 + rnd(30);
-		h->successes = h->samples - rnd(h->samples / 3 + 1);
-		h->failures = h->samples - h->successes;
-		h->preference = rnd(11) / 10.0;
-		h->mean_duration = 5.0 + rnd(100);
-		h->last_update = 1.0;
-		if (rnd(2)) {
-			h->ratio_n = h->successes;
-			h->log_ratio_mean = ((double)rnd(17) - 8.0) / 4.0;
-		}
-	}
-	if (wide)
-		m->ref[type] = rnd(3) ? log(10.0 + rnd(60)) : NAN;
-	snprintf(id, sizeof id, "w%02u", v);
-	if (m->log_n == MLOG)
-		m->floor = m->log[m->log_at].gen;
-	else
-		m->log_n++;
-	m->log[m->log_at].gen = ++m->gen;
-	m->log[m->log_at].c = (lbs_change){wid_hash(id), type, (uint32_t)wide};
-	m->log_at = (m->log_at + 1) % MLOG;
+	o.expected_duration_s = rnd(2) ? 0.0 : 1.0 + rnd(50);
+	CHECK_INT(hist_apply(v, &o, now - rnd(4000)), LBS_OK);
 }
 
 /* A host reports between selects: each report moves the records'
  * generation, and the memo forgot every record at each (every worker
  * looked up again, 60 us a select at 512 workers with a report a select).
  * With the records' log it forgets the changed ones alone (their type at
- * every position when the type's latency reference moved, everything when
- * more changed than it asks for): the answers those of a state that
- * remembers nothing, with far fewer lookups than one that forgets all. */
+ * every position when the type's latency reference moved, everything
+ * after more changes than it asks for, a new fade step or a new view):
+ * the answers those of a state that remembers nothing, with far fewer
+ * lookups than one that forgets all. */
 static void test_memo_forgets_changed(void)
 {
-	enum { N = MN };
-	static rnd_worker rw[N];
-	static mstore m;
-	const lbs_worker *ws[N];
+	static rnd_worker rw[MN];
+	const lbs_worker *ws[MN];
 	hw_params p;
 	hw_state *s, *fresh, *forgets;
-	const hw_learned with_log = {m_lookup, &m, m_speed_ub, NULL, NULL, 0.0, m_ref, NULL,
-	                             m_changes};
-	const hw_learned without = {m_lookup, &m, m_speed_ub, NULL, NULL, 0.0, m_ref, NULL, NULL};
+	hist_store *v = hist_new();
+	double now = 1.7e9;
 	unsigned logged = 0, all = 0;
-	int mismatches = 0, partial = 0, wide = 0, overflow = 0;
+	int mismatches = 0, few = 0, many = 0, swaps = 0;
 
+	if (!v)
+		return;
 	hw_params_default(&p);
 	s = hw_new(&p);
 	fresh = hw_new(&p);
 	forgets = hw_new(&p);
-	m.gen = m.floor = 1000;
-	for (uint32_t t = 0; t < MT; t++) {
-		m.ref[t] = log(40.0);
-		for (uint32_t v = 0; v < MN; v++)
-			m_change(&m, t, v, 0);
+	for (uint32_t i = 0; i < MN; i++) {
+		make_random(&rw[i], i);
+		/* one in seven past what the memo keeps (MEMO_ID) */
+		if (i % 7 == 0)
+			snprintf(mids[i], sizeof mids[i], "a-rather-long-worker-identifier-%02u", i);
+		else
+			snprintf(mids[i], sizeof mids[i], "w%02u", i);
+		rw[i].w.id = mids[i];
+		ws[i] = &rw[i].w;
 	}
-	for (int round = 0; round < 1500; round++) {
+	for (int i = 0; i < 200; i++)
+		some_outcome(v, now);
+	for (int round = 0; round < 3000; round++) {
 		lbs_workload wl = rnd_workload(3, 3, 2, 3);
 		uint32_t want = rnd(4) ? 1 : 1 + rnd(4), need = 1 + rnd(want);
-		uint32_t a[8], b[8], ka = 0, kb = 0, changes = rnd(5) ? rnd(3) : rnd(24);
+		uint32_t a[8], b[8], ka = 0, kb = 0, changes = rnd(6) ? rnd(3) : rnd(30);
+		hw_learned l;
 		lbs_status sa, sb;
-		int w = 0;
+		int quiet = 1;
 
-		wl.type = rnd(MT);
-		for (uint32_t i = 0; i < N; i++) {
-			if (round == 0 || rnd(30) == 0)
+		wl.type = rnd(10) ? rnd(3) : LBS_WL_COUNT + 1;
+		for (uint32_t c = 0; c < changes; c++)
+			some_outcome(v, now);
+		if (rnd(50) == 0) {
+			now += FADE_STEP;
+			quiet = 0;
+		}
+		/* the flusher's new view, maybe where the old one was */
+		if (rnd(40) == 0) {
+			hist_store *n = hist_new();
+
+			if (n) {
+				hist_each(v, copy_pair, n);
+				hist_free(v);
+				v = n;
+				swaps++;
+				quiet = 0;
+			}
+		}
+		for (uint32_t i = 0; i < MN; i++)
+			if (rnd(40) == 0) {
 				make_random(&rw[i], i);
-			ws[i] = &rw[i].w;
-		}
-		for (uint32_t c = 0; c < changes; c++) {
-			int wd = rnd(10) == 0;
-
-			w |= wd;
-			m_change(&m, rnd(MT), rnd(MN), wd);
-		}
-		partial += changes > 0 && changes <= 16 && !w;
-		wide += changes <= 16 && w;
-		overflow += changes > 16;
-		hw_remember(s, m.gen);
-		hw_remember(forgets, m.gen);
-		m.lookups = 0;
-		sa = hw_select(s, &wl, ws, N, &with_log, want, need, a, &ka, NULL);
-		if (round > 0 && changes <= 2 && !w)
-			logged += m.lookups;
-		m.lookups = 0;
-		(void)hw_select(forgets, &wl, ws, N, &without, want, need, b, &kb, NULL);
-		if (round > 0 && changes <= 2 && !w)
-			all += m.lookups;
-		sb = hw_select(fresh, &wl, ws, N, &without, want, need, b, &kb, NULL);
+				rw[i].w.id = mids[i];
+			}
+		few += changes <= 16;
+		many += changes > 16;
+		quiet = quiet && changes <= 2;
+		l = learned_of(s, v, now, 1);
+		lookups = 0;
+		sa = hw_select(s, &wl, ws, MN, &l, want, need, a, &ka, NULL);
+		if (quiet)
+			logged += lookups;
+		l = learned_of(forgets, v, now, 0);
+		lookups = 0;
+		(void)hw_select(forgets, &wl, ws, MN, &l, want, need, b, &kb, NULL);
+		if (quiet)
+			all += lookups;
+		l = learned_of(fresh, v, now, 1);
+		hw_remember(fresh, 0);
+		sb = hw_select(fresh, &wl, ws, MN, &l, want, need, b, &kb, NULL);
 		if (sa != sb || ka != kb) {
 			mismatches++;
 			continue;
@@ -2381,14 +2350,97 @@ static void test_memo_forgets_changed(void)
 			mismatches += a[i] != b[i];
 	}
 	CHECK_INT(mismatches, 0);
-	CHECK(partial > 500 && wide > 50 && overflow > 20);
-	/* a third of the lookups here: the changed records, those a select
-	 * of the type had not looked at yet, and all after a wide change
-	 * or too many */
+	CHECK(few > 2000 && many > 100 && swaps > 30);
+	/* a third of the lookups or fewer here: the changed records, those
+	 * a select of the type had not looked at yet, and all after a wide
+	 * change or too many */
 	CHECK(logged * 2 < all);
+	hist_free(v);
 	hw_free(s);
 	hw_free(fresh);
 	hw_free(forgets);
+}
+
+/* What the memo forgets, counted in lookups: a select after a change of
+ * another type's record looks nothing up again, after a speed learned by
+ * one pair that pair alone, and after latency alone (its type's reference
+ * moves, and with it every latency record's preference) every record of
+ * the type. */
+static void test_memo_forgets_by_kind(void)
+{
+	static rnd_worker rw[8];
+	const lbs_worker *ws[8];
+	hw_params p;
+	hw_state *s;
+	hist_store *v = hist_new();
+	lbs_workload wl = rnd_workload(3, 3, 2, 3);
+	uint32_t idx[8], k, first;
+	hw_learned l;
+
+	if (!v)
+		return;
+	hw_params_default(&p);
+	s = hw_new(&p);
+	wl.type = LBS_WL_NLP;
+	wl.est_duration_s = 0.0;
+	wl.required_backends = 0;
+	wl.required_features = 0;
+	wl.required_precisions = 0;
+	wl.min_memory_bytes = 0;
+	for (uint32_t i = 0; i < 8; i++) {
+		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_NLP,
+		                 .worker_id = mids[i], .result = LBS_RESULT_SUCCESS,
+		                 .duration_s = 5.0 + 10.0 * i};
+
+		make_random(&rw[i], i);
+		snprintf(mids[i], sizeof mids[i], "w%02u", i);
+		rw[i].w.id = mids[i];
+		ws[i] = &rw[i].w;
+		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
+	}
+	l = learned_of(s, v, 1.7e9, 1);
+	lookups = 0;
+	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
+	first = lookups;
+	CHECK_INT(first, 8); /* all 8 chosen, ranked: every record read */
+	/* another type's record */
+	{
+		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_VISION,
+		                 .worker_id = mids[3], .result = LBS_RESULT_SUCCESS,
+		                 .duration_s = 5.0, .expected_duration_s = 10.0};
+
+		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
+	}
+	l = learned_of(s, v, 1.7e9, 1);
+	lookups = 0;
+	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
+	CHECK_INT(lookups, 0);
+	/* a speed learned by a pair of none before: itself */
+	{
+		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_NLP,
+		                 .worker_id = "w99", .result = LBS_RESULT_SUCCESS,
+		                 .duration_s = 5.0, .expected_duration_s = 10.0};
+
+		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
+	}
+	l = learned_of(s, v, 1.7e9, 1);
+	lookups = 0;
+	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
+	CHECK_INT(lookups, 0);
+	/* latency alone: the type's reference moves, every record looked up again */
+	{
+		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_NLP,
+		                 .worker_id = mids[2], .result = LBS_RESULT_SUCCESS,
+		                 .duration_s = 500.0};
+
+		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
+	}
+	l = learned_of(s, v, 1.7e9, 1);
+	lookups = 0;
+	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
+	CHECK_INT(lookups, 8);
+	hist_free(v);
+	hw_free(s);
 }
 
 static void test_random_latency_store(void)
@@ -3573,6 +3625,7 @@ int main(void)
 	test_fresh_screens_at_cut();
 	test_random_latency_store();
 	test_memo_forgets_changed();
+	test_memo_forgets_by_kind();
 	test_learned_screens_at_cut();
 	test_score_against_evaluate();
 	test_plain_score_against_evaluate();
