@@ -306,6 +306,23 @@ static void test_resolved_ahead(void)
 	CHECK_INT(t.n_addrs, 0);
 }
 
+/* A path of digits alone is a database in other programs' Redis URLs:
+ * here it was the prefix "2", keys written where nobody reads them.  A
+ * prefix with a digit in it stays a prefix. */
+static void test_prefix_of_digits(void)
+{
+	char err[512] = "";
+	rc_target t = {0};
+
+	CHECK_INT(rc_parse("redis://127.0.0.1:7000/2", &t, err, sizeof err), -1);
+	CHECK(strstr(err, "redis://127.0.0.1:7000/2: the key prefix '2' is a number alone, which "
+	                  "other Redis URLs read as a database") != NULL);
+	CHECK_INT(rc_parse("redis://127.0.0.1:7000/2:", &t, err, sizeof err), 0);
+	CHECK_STR(t.prefix, "2:");
+	CHECK_INT(rc_parse("redis://127.0.0.1:7000/", &t, err, sizeof err), 0);
+	CHECK_STR(t.prefix, "");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/lbs-redis-conn-XXXXXX";
@@ -319,6 +336,7 @@ int main(void)
 	test_steady_reply(dir);
 	test_deadline(dir);
 	test_resolved_ahead();
+	test_prefix_of_digits();
 	{
 		char cmd[300];
 
