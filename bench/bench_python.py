@@ -13,7 +13,8 @@ WorkerCapabilities 17, WorkerLoad 18: datetimes, a set of active test
 ids, reserved accelerators, thermal state).  Fleets are
 examples/fleet.json's workers repeated under new ids; the tests are
 examples/tests.jsonl's, a different one on each call.
-Columns, microseconds of CPU time per call (the best of fifteen timings of 50 ms):
+Columns, microseconds of CPU time per call (the median of fifteen timings of 50 ms;
+lbsched and the original timed in turns):
   lbsched        select_worker, capabilities as sent before (the common
                  case: only the test and the loads are read and sent)
   C select       the scheduler alone (lbspy_bench, converted once)
@@ -28,6 +29,7 @@ import copy
 import datetime
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -71,25 +73,37 @@ def tests():
 clock = time.process_time
 
 
-def per_call_us(fn, window=0.05, windows=15):
-    """Microseconds of CPU per call: the best of `windows` timings of at
-    least `window` seconds each."""
+def calls_per_window(fn, window):
+    """How many calls of fn take at least `window` seconds of CPU."""
     n = 1
     while True:
         t0 = clock()
         for _ in range(n):
             fn()
         if clock() - t0 >= window:
-            break
+            return n
         n *= 2
-    best = None
-    for _ in range(windows):
-        t0 = clock()
-        for _ in range(n):
-            fn()
-        t = (clock() - t0) / n * 1e6
-        best = t if best is None or t < best else best
-    return best
+
+
+def alternated_us(fns, window=0.05, rounds=15):
+    """Microseconds of CPU per call of each of fns: a window of each in
+    turn per round, the median of the rounds, as bench_select times its
+    reference (a neighbour's burst lands on both sides, not on one)."""
+    counts = [calls_per_window(fn, window) for fn in fns]
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, n, t in zip(fns, counts, times):
+            t0 = clock()
+            for _ in range(n):
+                fn()
+            t.append((clock() - t0) / n * 1e6)
+    return [statistics.median(t) for t in times]
+
+
+def per_call_us(fn, window=0.05, windows=15):
+    """Microseconds of CPU per call: the median of `windows` timings of at
+    least `window` seconds each."""
+    return alternated_us([fn], window, windows)[0]
 
 
 def cycling(select, ts, workers, loads):
@@ -149,14 +163,20 @@ def main():
             sched.select_worker(t, workers, loads, {})
         if sched.fleets_sent != sent + 1:
             sys.exit("bench_python: the capabilities were sent more than once")
-        py_us = per_call_us(cycling(sched.select_worker, ts, workers, loads))
+        orig = HardwareAwareScheduler()
+        if all(orig.select_worker(t, workers, loads, {}) is None for t in ts):
+            sys.exit("bench_python: the original picked nothing")
+        # the ratio's two sides in turns
+        py_us, orig_us = alternated_us([cycling(sched.select_worker, ts, workers, loads),
+                                        cycling(orig.select_worker, ts, workers, loads)])
         if sched.fleets_sent != sent + 1:
             sys.exit("bench_python: the capabilities were sent again")
-        # as the lbsched column: every test in turn, the best of 15 rounds,
-        # each the mean over the tests (bench_c times the thread's CPU)
+        # as the lbsched column: every test in turn, the median of 15
+        # rounds, each the mean over the tests (bench_c times the thread's CPU)
         iters = max(100, int(2e4 / n))
-        c_us = min(sum(sched.bench_c(t, workers, loads, iterations=iters) for t in ts)
-                   / len(ts) for _ in range(15)) / 1e3
+        c_us = statistics.median(
+            sum(sched.bench_c(t, workers, loads, iterations=iters) for t in ts) / len(ts)
+            for _ in range(15)) / 1e3
 
         first = next(iter(workers.values()))
         memory = first.available_memory
@@ -168,11 +188,6 @@ def main():
             sched.select_worker(ts[0], workers, loads, {})
         caps_us = per_call_us(changed, window=0.1, windows=3)
         first.available_memory = memory
-
-        orig = HardwareAwareScheduler()
-        if all(orig.select_worker(t, workers, loads, {}) is None for t in ts):
-            sys.exit("bench_python: the original picked nothing")
-        orig_us = per_call_us(cycling(orig.select_worker, ts, workers, loads))
         print("%8d %9.1f %9.2f %12s %13.1f %10.1f %6.1fx" % (
             n, py_us, c_us, "%.1f" % slow[n] if slow else "-", caps_us, orig_us,
             orig_us / py_us))
