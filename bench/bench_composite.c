@@ -28,6 +28,7 @@
 #include "scenario.h"
 #include "host.h"
 #include "loader.h"
+#include "args.h"
 #include "checked.h"
 #include "scheduler.h"
 
@@ -167,18 +168,26 @@ int main(int argc, char **argv)
 	shim_host *h = host_new("bench", LBS_LOG_ERROR);
 	lbs_workload *wl = genworkloads_make(N_WORKLOADS, 42);
 
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i += 2) {
+		unsigned long long v;
+
+		if (bench_has_value("bench_composite", argc, argv, i))
+			return 1;
 		if (!strcmp(argv[i], "--plugin"))
 			plugin = argv[i + 1];
 		else if (!strcmp(argv[i], "--sizes"))
 			sizes = argv[i + 1], sized = 1;
-		else if (!strcmp(argv[i], "--devices"))
-			max_dev = (uint32_t)atoi(argv[i + 1]), sized = 1;
-		else if (!strcmp(argv[i], "--scenario"))
+		else if (!strcmp(argv[i], "--devices")) {
+			if (bench_count("bench_composite", argv[i], argv[i + 1], 1, 64, &v))
+				return 1;
+			max_dev = (uint32_t)v, sized = 1;
+		} else if (!strcmp(argv[i], "--scenario"))
 			scen_dir = argv[i + 1];
-		else if (!strcmp(argv[i], "--rounds"))
-			rounds = atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : 1;
-		else {
+		else if (!strcmp(argv[i], "--rounds")) {
+			if (bench_count("bench_composite", argv[i], argv[i + 1], 1, 1000, &v))
+				return 1;
+			rounds = (int)v;
+		} else {
 			fprintf(stderr, "bench_composite: unknown option %s\n", argv[i]);
 			return 1;
 		}

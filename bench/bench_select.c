@@ -40,6 +40,7 @@
 #include "fleetgen.h"
 #include "scenario.h"
 #include "host.h"
+#include "args.h"
 #include "checked.h"
 #include "scheduler.h"
 
@@ -280,17 +281,21 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i += 2) {
 		char *end;
 
-		if (i + 1 == argc && strcmp(argv[i], "--moving")) {
-			fprintf(stderr, "bench_select: %s needs a value (or is unknown)\n", argv[i]);
+		if (strcmp(argv[i], "--moving") && bench_has_value("bench_select", argc, argv, i))
 			return 1;
-		} else if (!strcmp(argv[i], "--plugin"))
+		if (!strcmp(argv[i], "--plugin"))
 			plugin = argv[i + 1];
 		else if (!strcmp(argv[i], "--schedulers"))
 			scheds = argv[i + 1];
 		else if (!strcmp(argv[i], "--sizes"))
 			sizes = argv[i + 1], sized = 1;
-		else if (!strcmp(argv[i], "--devices"))
-			max_dev = (uint32_t)atoi(argv[i + 1]), sized = 1;
+		else if (!strcmp(argv[i], "--devices")) {
+			unsigned long long v;
+
+			if (bench_count("bench_select", argv[i], argv[i + 1], 1, 64, &v))
+				return 1;
+			max_dev = (uint32_t)v, sized = 1;
+		}
 		else if (!strcmp(argv[i], "--scenario"))
 			scen_dir = argv[i + 1];
 		else if (!strcmp(argv[i], "--config"))
@@ -307,8 +312,13 @@ int main(int argc, char **argv)
 			moving = 1;
 			i--; /* takes no value */
 		}
-		else if (!strcmp(argv[i], "--calls"))
-			fixed_calls = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--calls")) {
+			unsigned long long v;
+
+			if (bench_count("bench_select", argv[i], argv[i + 1], 1, UINT32_MAX, &v))
+				return 1;
+			fixed_calls = v;
+		}
 		else {
 			fprintf(stderr, "bench_select: unknown option %s\n", argv[i]);
 			return 1;

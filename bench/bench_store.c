@@ -50,6 +50,7 @@
 #include "scenario.h"
 #include "host.h"
 #include "loader.h"
+#include "args.h"
 #include "checked.h"
 #include "scheduler.h"
 
@@ -399,22 +400,32 @@ int main(int argc, char **argv)
 	shim_host *h = host_new("bench", LBS_LOG_ERROR);
 	int met;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--plugin"))
+	for (int i = 1; i < argc; i += 2) {
+		unsigned long long v = 0;
+		const char *o = argv[i];
+
+		if (bench_has_value("bench_store", argc, argv, i))
+			return 1;
+		if (!strcmp(o, "--outcomes") || !strcmp(o, "--per-outcome-ms") ||
+		    !strcmp(o, "--workers") || !strcmp(o, "--pairs") || !strcmp(o, "--calls")) {
+			if (bench_count("bench_store", o, argv[i + 1], 1, UINT32_MAX, &v))
+				return 1;
+		}
+		if (!strcmp(o, "--plugin"))
 			plugin = argv[i + 1];
-		else if (!strcmp(argv[i], "--outcomes"))
-			outcomes = strtoull(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--per-outcome-ms"))
-			per_ms = (uint32_t)strtoul(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--workers"))
-			n_workers = (uint32_t)strtoul(argv[i + 1], NULL, 10), sized = 1;
-		else if (!strcmp(argv[i], "--scenario"))
+		else if (!strcmp(o, "--outcomes"))
+			outcomes = v;
+		else if (!strcmp(o, "--per-outcome-ms"))
+			per_ms = (uint32_t)v;
+		else if (!strcmp(o, "--workers"))
+			n_workers = (uint32_t)v, sized = 1;
+		else if (!strcmp(o, "--scenario"))
 			scen_dir = argv[i + 1];
-		else if (!strcmp(argv[i], "--pairs"))
-			pairs = (uint32_t)strtoul(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--calls"))
-			fixed_calls = strtoull(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--stores"))
+		else if (!strcmp(o, "--pairs"))
+			pairs = (uint32_t)v;
+		else if (!strcmp(o, "--calls"))
+			fixed_calls = v;
+		else if (!strcmp(o, "--stores"))
 			only_stores = argv[i + 1];
 		else {
 			fprintf(stderr, "bench_store: unknown option %s\n", argv[i]);
