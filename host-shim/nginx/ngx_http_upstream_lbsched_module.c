@@ -4808,6 +4808,10 @@ ngx_http_lbsched_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    /* twice is a slip, said as nginx says it of its own directives */
+    if (clcf->handler == ngx_http_lbsched_status_handler) {
+        return "is duplicate";
+    }
     clcf->handler = ngx_http_lbsched_status_handler;
 
     return NGX_CONF_OK;

@@ -212,6 +212,10 @@ try_conf baretwice "s|lbsched_scheduler round-robin;|lbsched; lbsched; lbsched_s
 check "nginx -t refuses lbsched; given twice" test $rc -ne 0
 check "... saying so ($out)" grep -q '"lbsched" directive is duplicate in .*baretwice.conf:' <<<"$out"
 
+try_conf statustwice "s|location = /lbsched_status { lbsched_status; }|location = /lbsched_status { lbsched_status; lbsched_status; }|"
+check "nginx -t refuses lbsched_status; given twice in a location" test $rc -ne 0
+check "... saying so ($out)" grep -q '"lbsched_status" directive is duplicate in .*statustwice.conf:' <<<"$out"
+
 try_conf badname "s|lbsched_scheduler round-robin;|lbsched_scheduler no-such;|"
 check "nginx -t refuses an unknown scheduler, listing the plugin's" grep -q "no scheduler named 'no-such'" <<<"$out"
 
