@@ -2361,6 +2361,29 @@ static void test_memo_forgets_changed(void)
 	hw_free(forgets);
 }
 
+/* A success of (type, id) taking duration s against expected (0: none). */
+static void learn(hist_store *v, uint32_t type, const char *id, double duration,
+                  double expected)
+{
+	lbs_outcome o = {.struct_size = sizeof o, .workload_type = type, .worker_id = id,
+	                 .result = LBS_RESULT_SUCCESS, .duration_s = duration,
+	                 .expected_duration_s = expected};
+
+	CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
+}
+
+/* The lookups one select of all 8 workers (ranked) makes through s's memo. */
+static unsigned memo_lookups(hw_state *s, hist_store *v, const lbs_workload *wl,
+                             const lbs_worker *const *ws)
+{
+	hw_learned l = learned_of(s, v, 1.7e9, 1);
+	uint32_t idx[8], k;
+
+	lookups = 0;
+	CHECK_INT(hw_select(s, wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
+	return lookups;
+}
+
 /* What the memo forgets, counted in lookups: a select after a change of
  * another type's record looks nothing up again, after a speed learned by
  * one pair that pair alone, and after latency alone (its type's reference
@@ -2374,8 +2397,7 @@ static void test_memo_forgets_by_kind(void)
 	hw_state *s;
 	hist_store *v = hist_new();
 	lbs_workload wl = rnd_workload(3, 3, 2, 3);
-	uint32_t idx[8], k, first;
-	hw_learned l;
+	unsigned first;
 
 	if (!v)
 		return;
@@ -2388,57 +2410,23 @@ static void test_memo_forgets_by_kind(void)
 	wl.required_precisions = 0;
 	wl.min_memory_bytes = 0;
 	for (uint32_t i = 0; i < 8; i++) {
-		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_NLP,
-		                 .worker_id = mids[i], .result = LBS_RESULT_SUCCESS,
-		                 .duration_s = 5.0 + 10.0 * i};
-
 		make_random(&rw[i], i);
 		snprintf(mids[i], sizeof mids[i], "w%02u", i);
 		rw[i].w.id = mids[i];
 		ws[i] = &rw[i].w;
-		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
+		learn(v, LBS_WL_NLP, mids[i], 5.0 + 10.0 * i, 0.0);
 	}
-	l = learned_of(s, v, 1.7e9, 1);
-	lookups = 0;
-	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
-	first = lookups;
+	first = memo_lookups(s, v, &wl, ws);
 	CHECK_INT(first, 8); /* all 8 chosen, ranked: every record read */
 	/* another type's record */
-	{
-		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_VISION,
-		                 .worker_id = mids[3], .result = LBS_RESULT_SUCCESS,
-		                 .duration_s = 5.0, .expected_duration_s = 10.0};
-
-		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
-	}
-	l = learned_of(s, v, 1.7e9, 1);
-	lookups = 0;
-	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
-	CHECK_INT(lookups, 0);
+	learn(v, LBS_WL_VISION, mids[3], 5.0, 10.0);
+	CHECK_INT(memo_lookups(s, v, &wl, ws), 0);
 	/* a speed learned by a pair of none before: itself */
-	{
-		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_NLP,
-		                 .worker_id = "w99", .result = LBS_RESULT_SUCCESS,
-		                 .duration_s = 5.0, .expected_duration_s = 10.0};
-
-		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
-	}
-	l = learned_of(s, v, 1.7e9, 1);
-	lookups = 0;
-	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
-	CHECK_INT(lookups, 0);
+	learn(v, LBS_WL_NLP, "w99", 5.0, 10.0);
+	CHECK_INT(memo_lookups(s, v, &wl, ws), 0);
 	/* latency alone: the type's reference moves, every record looked up again */
-	{
-		lbs_outcome o = {.struct_size = sizeof o, .workload_type = LBS_WL_NLP,
-		                 .worker_id = mids[2], .result = LBS_RESULT_SUCCESS,
-		                 .duration_s = 500.0};
-
-		CHECK_INT(hist_apply(v, &o, 1.7e9), LBS_OK);
-	}
-	l = learned_of(s, v, 1.7e9, 1);
-	lookups = 0;
-	CHECK_INT(hw_select(s, &wl, ws, 8, &l, 8, 1, idx, &k, NULL), LBS_OK);
-	CHECK_INT(lookups, 8);
+	learn(v, LBS_WL_NLP, mids[2], 500.0, 0.0);
+	CHECK_INT(memo_lookups(s, v, &wl, ws), 8);
 	hist_free(v);
 	hw_free(s);
 }
