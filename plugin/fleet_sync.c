@@ -224,7 +224,7 @@ static int connect_redis(fleet *f, char *err, size_t errlen)
 
 /* The first of the sync's first nkeys keys that holds another type than
  * lbsched keeps there (someone else's data under the prefix), said in
- * buf: 1, or 0 when TYPE finds none. */
+ * buf with the address: 1, or 0 when TYPE finds none. */
 static int wrong_type(fleet *f, int nkeys, char *buf, size_t n)
 {
 	/* epoch seq totals changed ver stage:HOST, as f->keys */
@@ -239,8 +239,8 @@ static int wrong_type(fleet *f, int nkeys, char *buf, size_t n)
 		            strcmp(r->str, kept[i]);
 
 		if (wrong)
-			snprintf(buf, n, "key '%s' holds a %s, where lbsched keeps a %s; "
-			         "another program writes under this prefix",
+			snprintf(buf, n, "%s: key '%s' holds a %s, where lbsched keeps a %s; "
+			         "another program writes under this prefix", f->addr,
 			         txt_show(show, sizeof show, f->keys[i]), r->str, kept[i]);
 		if (r)
 			freeReplyObject(r);
@@ -305,12 +305,12 @@ static int bad_ver(fleet *f, char *buf, size_t n)
  * refused after 60 bytes of preamble), made one line. */
 static void error_said(fleet *f, const redisReply *r, int nkeys, char *err, size_t errlen)
 {
-	char show[400], key[200];
+	char show[400];
 
 	snprintf(show, sizeof show, "%s", r->str);
 	txt_one_line(show);
-	if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, key, sizeof key))
-		snprintf(err, errlen, "%s: %s", f->addr, key);
+	if (strstr(r->str, "WRONGTYPE") && wrong_type(f, nkeys, err, errlen))
+		; /* wrong_type said it */
 	else if ((strstr(r->str, "not an integer") || strstr(r->str, "would overflow")) &&
 	         nkeys >= 5 && bad_ver(f, err, errlen))
 		; /* bad_ver said it */
@@ -728,15 +728,9 @@ static int push_call(fleet *f, batch *b, char op, int part, int parts, int ndata
 		snprintf(err, errlen, "%s: unexpected reply to a push", f->addr);
 	/* Another program's key under the prefix, refused before any write:
 	 * which one, found as an error reply's is. */
-	if (v == V_FOREIGN) {
-		char key[400];
-
-		if (wrong_type(f, 5, key, sizeof key))
-			snprintf(err, errlen, "%s: %s", f->addr, key);
-		else if (!bad_ver(f, err, errlen))
-			snprintf(err, errlen, "%s: a key under this prefix holds what lbsched does "
-			         "not write; another program writes under this prefix", f->addr);
-	}
+	if (v == V_FOREIGN && !wrong_type(f, 5, err, errlen) && !bad_ver(f, err, errlen))
+		snprintf(err, errlen, "%s: a key under this prefix holds what lbsched does "
+		         "not write; another program writes under this prefix", f->addr);
 	return v < 0 || v == V_BADSEQ || v == V_FOREIGN ? -2 : v;
 }
 
@@ -1960,9 +1954,7 @@ lbs_status fleet_read_totals(const fleet_opts *o, const lbs_host_api *host, hist
 	/* A prefix without an epoch is no fleet to the pull, which reads no
 	 * further: one holding another program's keys read as an empty
 	 * fleet, where a sync refused it naming the key. */
-	char foreign[400];
-	if (wrong_type(f, 5, foreign, sizeof foreign)) {
-		snprintf(err, errlen, "%s: %s", f->addr, foreign);
+	if (wrong_type(f, 5, err, errlen)) {
 		fleet_free(f);
 		return LBS_EIO;
 	}
