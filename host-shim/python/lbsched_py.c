@@ -45,6 +45,12 @@ struct lbspy {
 	pid_t pid; /* the process that opened it */
 	shim_host *host;
 	shim_sched *sched;
+	/* lbspy_bench's own scheduler, made from the same plugin, name and
+	 * config at its first call: a select places (the ledger's open
+	 * work, the stats, a rotation's turn), and 1 s of bench_c on the
+	 * serving one evicted every placement it had to report. */
+	shim_sched *bench;
+	char *plugin_path, *name, *config;
 	/* The converter's warnings of the last call, for the package to issue
 	 * through Python's warnings module (lbspy_warnings): a JSON array of
 	 * lines, or NULL.  Capped per call as the CLI's per run, the count
@@ -323,6 +329,14 @@ static void handle_unlock(lbspy *h)
 	load_unlock();
 }
 
+/* What a failed sched_open() is to the package: a store that cannot be
+ * opened (its directory, its permissions, a damaged file) an OSError, as
+ * a plugin file that cannot be; a bad config a ValueError. */
+static int open_code(lbs_status st)
+{
+	return st == LBS_ENOMEM ? LBSPY_ENOMEM : st == LBS_EIO ? LBSPY_EOPEN : LBSPY_EINPUT;
+}
+
 LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
                             const char *config_json, lbspy **out, char *err,
                             size_t errlen)
@@ -383,12 +397,17 @@ LBSPY_EXPORT int lbspy_open(const char *plugin_path, const char *scheduler,
 		jar_free(h->typejar);
 		pthread_mutex_destroy(&h->mu);
 		free(h);
-		/* a store that cannot be opened (its directory, its
-		 * permissions, a damaged file) is an OSError, as a plugin
-		 * file that cannot be; a bad config a ValueError */
-		return st == LBS_ENOMEM ? LBSPY_ENOMEM : st == LBS_EIO ? LBSPY_EOPEN : LBSPY_EINPUT;
+		return open_code(st);
 	}
 	load_unlock();
+	h->plugin_path = strdup(plugin_path);
+	h->name = strdup(scheduler);
+	h->config = config_json ? strdup(config_json) : NULL;
+	if (!h->plugin_path || !h->name || (config_json && !h->config)) {
+		lbspy_close(h);
+		set_err(err, errlen, "lbsched: out of memory");
+		return LBSPY_ENOMEM;
+	}
 	*out = h;
 	return LBSPY_OK;
 }
@@ -402,9 +421,13 @@ LBSPY_EXPORT void lbspy_close(lbspy *h)
 	types_forget(h);
 	jar_free(h->typejar);
 	load_lock(1);
+	sched_close(h->bench);
 	sched_close(h->sched);
 	host_free(h->host);
 	load_unlock();
+	free(h->plugin_path);
+	free(h->name);
+	free(h->config);
 	arena_free(h->fleet_arena);
 	arena_free(h->call_arena);
 	pthread_mutex_destroy(&h->mu);
@@ -732,6 +755,29 @@ static double cpu_now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* h->bench made if it is not yet: an open, so with the load lock taken
+ * to write, which a call holding it to read (handle_lock) cannot take. */
+static int bench_open(lbspy *h, char *err, size_t errlen)
+{
+	lbs_status st = LBS_OK;
+	int need;
+
+	pthread_mutex_lock(&h->mu);
+	need = !h->bench;
+	pthread_mutex_unlock(&h->mu);
+	if (!need)
+		return LBSPY_OK;
+	load_lock(1);
+	pthread_mutex_lock(&h->mu);
+	if (!h->bench && (st = sched_open(h->host, h->plugin_path, h->name, h->config,
+	                                  h->config ? strlen(h->config) : 0, &h->bench, err,
+	                                  errlen)) != LBS_OK)
+		h->bench = NULL;
+	pthread_mutex_unlock(&h->mu);
+	load_unlock();
+	return st == LBS_OK ? LBSPY_OK : open_code(st);
+}
+
 LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
                              const char *workers_json, unsigned iters,
                              double *ns_per_select, char *err, size_t errlen)
@@ -750,6 +796,8 @@ LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
 		set_err(err, errlen, "lbsched: bench needs a scheduler and iterations");
 		return LBSPY_EINPUT;
 	}
+	if ((rc = bench_open(h, err, errlen)))
+		return rc;
 	if (!(a = call_begin(h, err, errlen)))
 		return LBSPY_ENOMEM;
 	rc = convert_inputs(h, a, test_json, workers_json, &wl, &workers, &n, err, errlen);
@@ -764,7 +812,7 @@ LBSPY_EXPORT int lbspy_bench(lbspy *h, const char *test_json,
 
 		if (i == warm)
 			t0 = cpu_now_ns();
-		st = sched_select(h->sched, &wl, (const lbs_worker *const *)workers, n, &sel,
+		st = sched_select(h->bench, &wl, (const lbs_worker *const *)workers, n, &sel,
 		                  &fell_back);
 		if (fell_back || (st != LBS_OK && st != LBS_NO_WORKER)) {
 			set_err(err, errlen, "lbsched: bench: the scheduler's answer was refused or "

@@ -1235,6 +1235,37 @@ class ErrorTest(unittest.TestCase):
             self.assertEqual(str(cm.exception), "iterations: must be a whole number in "
                              "1..100000000, got %r" % (m,))
 
+    def test_bench_leaves_the_scheduler_as_it_was(self):
+        # bench_c's selects ran on the serving scheduler: each placed, so
+        # 100 of a 3,600 s test made a worker's wait 8.7 s -> 30,922 s,
+        # a round-robin turned, and stats counted them
+        w = {"a": {"worker_id": "a", "available_memory": 16, "cpu_cores": 8}}
+        small = {"test_id": "s1", "test_type": "vision_classification",
+                 "expected_duration": 1}
+        big = dict(small, test_id="b1", expected_duration=3600)
+        seen = []
+        with tempfile.TemporaryDirectory() as d:
+            for bench in (False, True):
+                s = lbsched.PluginScheduler(plugin=PLUGIN, config={
+                    "store": {"path": os.path.join(d, "p%d" % bench)}})
+                self.assertEqual(s.select_worker(small, w, {}, {}), "a")
+                if bench:
+                    self.assertGreater(s.bench_c(big, w, {}, iterations=100), 0)
+                e = s.explain(small, w, {})
+                seen.append((e["candidates"][0]["wait_s"], s.stats()["ledger"],
+                             s.stats()["selects"]))
+                s.close()
+        self.assertEqual(seen[1], seen[0])
+        self.assertEqual(seen[0][2], 1)
+        fleet = {k: {"worker_id": k, "available_memory": 16, "cpu_cores": 8} for k in "abc"}
+        rr = lbsched.create_scheduler("round_robin", plugin=PLUGIN)
+        first = [rr.select_worker(small, fleet, {}, {}) for _ in range(3)]
+        self.assertEqual(sorted(first), ["a", "b", "c"])
+        self.assertGreater(rr.bench_c(small, fleet, {}, iterations=1), 0)
+        self.assertEqual([rr.select_worker(small, fleet, {}, {}) for _ in range(3)], first)
+        self.assertEqual(rr.stats()["selects"], 6)
+        rr.close()
+
     def test_keys_that_are_not_str_are_refused(self):
         # str() made the worker key b'a' the id "b'a'" (answered as b'a'; a
         # None key answered None, as if none were eligible), and learned the

@@ -1642,7 +1642,9 @@ class PluginScheduler(object):
         chunk, untimed), through this scheduler: the cost the binding adds
         is the rest.  iterations: a whole number in 1..10**8, run in chunks
         of about a quarter second each, between which other threads' calls
-        and Ctrl-C get through."""
+        and Ctrl-C get through.  The selects run on a scheduler of bench_c's
+        own, made from this one's plugin, name and config at the first
+        call: this one places, counts and learns nothing."""
         # ctypes takes it as a C unsigned: -1 was 4,294,967,295 selects
         # with the lock held, 2**32 + 1 one
         try:
