@@ -732,6 +732,12 @@ def twins():
     return caps, {wid: WorkerLoad(worker_id=wid) for wid in caps}
 
 
+def odd_keys(record, key):
+    """record with an instance attribute under a key that is no str."""
+    vars(record)[key] = 2
+    return record
+
+
 class TagList(list):
     """A list's subclass, with an instance __dict__ as such classes have."""
 
@@ -1326,6 +1332,13 @@ class ErrorTest(unittest.TestCase):
              None),
             ("worker_loads['w1']: field 'reserved_accelerators': keys must be str, got int 1",
              {"test_id": "t"}, good, {"w1": WorkerLoad("w1", reserved_accelerators={1: 1})}),
+            # an object's own __dict__ with a key that is no str: a bare
+            # TypeError ('int' object is not subscriptable) named nothing
+            ("available_workers['w1']: keys must be str, got int 1", {"test_id": "t"},
+             {"w1": odd_keys(WorkerCapabilities("w1", cpu_cores=4, available_memory=16), 1)},
+             None),
+            ("test_requirements: keys must be str, got None",
+             odd_keys(TestRequirements("t"), None), good, None),
             # a list's subclass is walked for its items, as a list is (the
             # extension read only its attributes, and let the key through)
             ("test_requirements: field 'custom_properties.x[0]': keys must be str, got int 2",

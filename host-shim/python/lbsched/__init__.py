@@ -201,7 +201,9 @@ def _record(x, where="record", kind="record"):
     props = [k for k in _properties(type(x)) if k[:1] != "_"]
     if props:
         d = dict(d, **{k: _attr(x, k, where) for k in props})
-    return {k: v for k, v in d.items() if k[:1] != "_"}
+    # a key that is no str (vars(x)[1] = 2) is no private attribute: kept,
+    # for the JSON's check to name ("keys must be str, got int 1")
+    return {k: v for k, v in d.items() if not isinstance(k, str) or k[:1] != "_"}
 
 
 def _attr(x, k, where):
