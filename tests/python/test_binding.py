@@ -1142,8 +1142,26 @@ class ErrorTest(unittest.TestCase):
         deep = x = {}
         for _ in range(5000):  # past any interpreter's recursion limit
             x["a"] = x = {}
-        with self.assertRaisesRegex(ValueError, "nested deeper than Python can copy"):
+        # named by the worker and its field: "available_workers: a record
+        # is nested deeper ..." left a 500-worker fleet's owner to search
+        with self.assertRaises(ValueError) as cm:
             self.sched.select_worker({"test_id": "t"}, {"w": {"cpu_cores": 4, "x": deep}}, {})
+        self.assertEqual(str(cm.exception), "available_workers['w']: field 'x': nested deeper "
+                         "than Python can copy")
+        loop = {}
+        loop["self"] = loop
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker({"test_id": "t"}, [{"worker_id": "w", "hardware_specs":
+                                                         loop}], {})
+        self.assertEqual(str(cm.exception), "available_workers[0]: field 'hardware_specs': "
+                         "nested deeper than Python can copy")
+        # the test's own JSON: Python's "maximum recursion depth exceeded
+        # while encoding a JSON object" named no field
+        with self.assertRaises(ValueError) as cm:
+            self.sched.select_worker({"test_id": "t", "custom_properties": deep},
+                                     {"w": {"cpu_cores": 4}}, {})
+        self.assertEqual(str(cm.exception), "test_requirements: field 'custom_properties': "
+                         "nested deeper than Python can write as JSON")
 
     def test_bad_outcome(self):
         with self.assertRaisesRegex(ValueError, "duration"):

@@ -396,6 +396,9 @@ def _dumps(obj, where="lbsched", each=None, big=False, keys=True):
         # an int beyond Python's digits for str() (4,300) is json's
         # ValueError: named as one beyond a double
         bad, e = _unsendable(obj, []) or _unsendable(obj, [], big=True), exc
+        if not bad and isinstance(e, RecursionError):
+            raise ValueError("%s: %snested deeper than Python can write as JSON"
+                             % (where, _too_deep(obj))) from None
         if not bad:
             raise ValueError("%s: %s" % (where, e)) from e
     path, value = bad
@@ -699,6 +702,24 @@ def _split(available_workers):
     return None, list(available_workers)
 
 
+def _too_deep(obj):
+    """"field 'x': " for the first field of the record obj (a dict or an
+    object) too deep for json.dumps, or in a cycle, else "": Python's own words ("maximum recursion depth
+    exceeded while encoding a JSON object") named no field."""
+    fields = obj if isinstance(obj, dict) else getattr(obj, "__dict__", {})
+    for k, v in fields.items():
+        try:
+            json.dumps(v, default=_default)
+        except RecursionError:
+            return "field %r: " % (k,)
+        except ValueError as e:  # a cycle: as deep as recursion goes
+            if "Circular reference" in str(e):
+                return "field %r: " % (k,)
+        except TypeError:
+            pass
+    return ""
+
+
 def _at(keys, i):
     """How messages name the i-th worker: by the caller's key, or by its
     place in a list."""
@@ -947,7 +968,7 @@ class _Fleet(object):
         if old is not None and (not _equal(old.keys, keys) or len(old.views) != len(views)):
             old = None
         self.snap = _fast.snapshot(available_workers) if _fast else None
-        snaps, parts, new = [], [], []
+        snaps, parts, new, i = [], [], [], 0
         try:
             for i, v in enumerate(views):
                 if old is not None and _equal(old.views[i], v):
@@ -958,8 +979,8 @@ class _Fleet(object):
                     parts.append(None)
                     new.append(i)
         except RecursionError:
-            raise ValueError("available_workers: a record is nested deeper than Python "
-                             "can copy") from None
+            raise ValueError("%s: %snested deeper than Python can copy"
+                             % (_at(keys, i), _too_deep(views[i]))) from None
         # Every new record's id checked before any JSON, as _document
         # (explain, the orchestrator) does: the same first error.
         made = [(i, _cap(keys, i, recs[i])) for i in new]
