@@ -1312,6 +1312,14 @@ class ErrorTest(unittest.TestCase):
                 self.sched.select_worker(t, caps, loads, {wid: {"vision": ok, key: ok}})
             self.assertEqual(str(cm.exception), "performance_data[%r]: a test type's key must "
                              "be its name (str), got %r" % (wid, key))
+        # a record of another worker or type was learned under these keys
+        ok = {"sample_count": 3, "total_failures": 0, "average_execution_time": 2.0}
+        for field, other, want in (("worker_id", "b", wid), ("test_type", "audio", "vision")):
+            with self.assertRaises(ValueError) as cm:
+                self.sched.select_worker(t, caps, loads, {wid: {"vision": dict(ok, **{
+                    field: other})}})
+            self.assertEqual(str(cm.exception), "performance_data[%r]['vision']: field '%s': "
+                             "'%s' differs from its key %r" % (wid, field, other, want))
         self.assertEqual(self.sched.stats()["reports"], 0)  # nothing seeded
         self.sched.select_worker(t, caps, loads, {wid: {"vision": {
             "sample_count": 3, "total_failures": 0, "average_execution_time": 2.0}}})

@@ -1471,6 +1471,12 @@ class PluginScheduler(object):
                 if k not in _PERF_FIELDS:
                     raise ValueError("%s: field '%s': unknown (WorkerPerformance has %s)"
                                      % (where, k, ", ".join(_PERF_FIELDS)))
+        for name, key in (("worker_id", wid), ("test_type", ttype)):
+            # what it says of another worker or type, learned under these
+            # keys without a word, was a false speed put on this pair
+            if rec.get(name) is not None and rec.get(name) != key:
+                raise ValueError("%s: field '%s': %s differs from its key %r"
+                                 % (where, name, _shown(rec.get(name)), key))
         n = rec.get("sample_count", 0)
         failures = rec.get("total_failures")
         rate = rec.get("success_rate")
