@@ -1864,7 +1864,8 @@ class _CallLock(object):
     __slots__ = ("_lock", "_owner", "_what", "broken", "waiting", "turns", "_count")
 
     def __init__(self, what):
-        self._lock = threading.Lock()
+        # An RLock for _is_owned(), never taken twice: see __enter__
+        self._lock = threading.RLock()
         self._owner = None  # the thread inside a call, while it is
         self._what = what   # "scheduler" or "orchestrator", for messages
         # Threads waiting for the lock, and calls that took it: bench_c
@@ -1889,6 +1890,13 @@ class _CallLock(object):
                                "(a record's property, __getattr__ or items() called it "
                                "back); pass plain dicts, or call another %s"
                                % (self._what, self._what))
+        if self._lock._is_owned():
+            # Held by this thread outside any call: a KeyboardInterrupt
+            # raised between the take and the call's block (after
+            # acquire() returned, or at __exit__'s first line) left it
+            # so, and the next call, close() at exit included, waited
+            # for ever.  Let go, and taken again below.
+            self._lock.release()
         if not self._lock.acquire(False):
             with self._count:
                 self.waiting += 1
