@@ -331,7 +331,7 @@ cg "sys/fs/cgroup/my v2/user.slice/memory.max" 2147483648
 expect_rc 0 env PATH="$nobrowser" "$agent" detect --root "$tmp/cg" --explain
 eq "a mount point with a space (\\040 in mountinfo)" "$(jget "$tmp/out" 'd["available_memory"]')" 2
 has "$tmp/err" "available_memory: /sys/fs/cgroup/my v2/user.slice/memory.max in GB"
-# the agent run by its own systemd unit: the packaged unit's MemoryMax=64M
+# the agent run by its own systemd unit: the unit's MemoryMax (here 64M)
 # and CPUQuota=5% limit the agent, not the worker (they were published as
 # 0.06 GB and 1 core, and its own CPU time as the load); a limit on the
 # slice above still counts
