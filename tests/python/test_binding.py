@@ -1162,6 +1162,27 @@ class ErrorTest(unittest.TestCase):
                                      {"w": {"cpu_cores": 4}}, {})
         self.assertEqual(str(cm.exception), "test_requirements: field 'custom_properties': "
                          "nested deeper than Python can write as JSON")
+        # a cycle json finds itself ("Circular reference detected"), and a
+        # list document's record (loads; explain's workers): "lbsched:
+        # nested deeper ..." named neither the record nor the field
+        w = {"w": {"cpu_cores": 4}}
+        for want, call in (
+                ("test_requirements: field 'custom_properties'",
+                 lambda: self.sched.select_worker({"test_id": "t", "custom_properties": loop},
+                                                  w, {})),
+                ("worker_loads['w']: field 'reserved_accelerators'",
+                 lambda: self.sched.select_worker({"test_id": "t"}, w, {
+                     "w": {"worker_id": "w", "reserved_accelerators": loop}})),
+                ("worker_loads['w']: field 'x'",
+                 lambda: self.sched.select_worker({"test_id": "t"}, w, {
+                     "w": {"worker_id": "w", "x": deep}})),
+                ("available_workers['w']: field 'x'",
+                 lambda: self.sched.explain({"test_id": "t"}, {"w": {"cpu_cores": 4, "x": deep}},
+                                            {}))):
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertEqual(str(cm.exception), want + ": nested deeper than Python can write "
+                             "as JSON")
 
     def test_bad_outcome(self):
         with self.assertRaisesRegex(ValueError, "duration"):
@@ -2005,15 +2026,28 @@ class BenchChunksTest(unittest.TestCase):
         # returned, before the call's block, left it held outside any call:
         # the next call, close() at exit included, waited for ever (1 run
         # in 40 of the test above hung at exit).  That state, made by hand.
+        # Then on entering __exit__, before its first line: the thread
+        # still named as inside a call, which the next call took for a
+        # re-entry (RuntimeError, close() too, and the handle leaked).
+        # Each state made by hand; another thread's call must then get
+        # through too (held twice by this one, it waited for ever).
         r = run_python("""
-import json, sys, lbsched
+import json, sys, threading, lbsched
 s = lbsched.PluginScheduler(plugin=sys.argv[1] if len(sys.argv) > 1 else None)
 F = {"w0": {"available_memory": 16, "cpu_cores": 8}}
-s._lock._lock.acquire()
-print(json.dumps(s.select_worker({"test_id": "t"}, F)))
+t = {"test_id": "t"}
+for stale_owner in (False, True):
+    s._lock._lock.acquire()
+    if stale_owner:
+        s._lock._owner = threading.get_ident()
+    got = [s.select_worker(t, F)]
+    other = threading.Thread(target=lambda: got.append(s.select_worker(t, F)))
+    other.start()
+    other.join(20)
+    print(json.dumps(got))
 s.close()
 """, *([PLUGIN] if PLUGIN else []))
-        self.assertEqual((r.returncode, r.stdout), (0, '"w0"\n'), r.stderr)
+        self.assertEqual((r.returncode, r.stdout), (0, '["w0", "w0"]\n' * 2), r.stderr)
 
 
 class MutationTest(unittest.TestCase):

@@ -396,7 +396,12 @@ def _dumps(obj, where="lbsched", each=None, big=False, keys=True):
         # an int beyond Python's digits for str() (4,300) is json's
         # ValueError: named as one beyond a double
         bad, e = _unsendable(obj, []) or _unsendable(obj, [], big=True), exc
-        if not bad and isinstance(e, RecursionError):
+        if not bad and _is_too_deep(e):
+            if each is not None and isinstance(obj, list):
+                i = next(i for i, r in enumerate(obj) if _too_deep(r, whole=True))
+                where, obj = each(i), obj[i]
+                if isinstance(where, tuple):
+                    where = "%s: field %r" % (where[0], _field(where[1]))
             raise ValueError("%s: %snested deeper than Python can write as JSON"
                              % (where, _too_deep(obj))) from None
         if not bad:
@@ -702,22 +707,29 @@ def _split(available_workers):
     return None, list(available_workers)
 
 
-def _too_deep(obj):
+def _too_deep(obj, whole=False):
     """"field 'x': " for the first field of the record obj (a dict or an
-    object) too deep for json.dumps, or in a cycle, else "": Python's own words ("maximum recursion depth
+    object) too deep for json.dumps, or in a cycle, else "" (whole: whether
+    obj itself is): Python's own words ("maximum recursion depth
     exceeded while encoding a JSON object") named no field."""
+    if whole:
+        try:
+            json.dumps(obj, default=_default)
+        except (RecursionError, ValueError, TypeError) as e:
+            return _is_too_deep(e)
+        return False
     fields = obj if isinstance(obj, dict) else getattr(obj, "__dict__", {})
     for k, v in fields.items():
-        try:
-            json.dumps(v, default=_default)
-        except RecursionError:
+        if _too_deep(v, whole=True):
             return "field %r: " % (k,)
-        except ValueError as e:  # a cycle: as deep as recursion goes
-            if "Circular reference" in str(e):
-                return "field %r: " % (k,)
-        except TypeError:
-            pass
     return ""
+
+
+def _is_too_deep(e):
+    """Whether json.dumps raised e for a value too deep, or in a cycle (as
+    deep as recursion goes)."""
+    return isinstance(e, RecursionError) or (
+        isinstance(e, ValueError) and "Circular reference" in str(e))
 
 
 def _at(keys, i):
@@ -1861,12 +1873,13 @@ class _CallLock(object):
     calls back into the same object from inside a call hung it; that is a
     RuntimeError now."""
 
-    __slots__ = ("_lock", "_owner", "_what", "broken", "waiting", "turns", "_count")
+    __slots__ = ("_lock", "_owner", "_call", "_what", "broken", "waiting", "turns", "_count")
 
     def __init__(self, what):
         # An RLock for _is_owned(), never taken twice: see __enter__
         self._lock = threading.RLock()
         self._owner = None  # the thread inside a call, while it is
+        self._call = None   # and the frame of that call's with statement
         self._what = what   # "scheduler" or "orchestrator", for messages
         # Threads waiting for the lock, and calls that took it: bench_c
         # lets a waiter have its turn between its chunks (a Lock is not
@@ -1884,8 +1897,9 @@ class _CallLock(object):
                                "a call on it; create a new %s in the child"
                                % (self._what, self._what))
         me = _get_ident()
+        here = sys._getframe(1)
         # Read without the lock: only this thread ever stores its own id
-        if self._owner == me:
+        if self._owner == me and _on_stack(self._call, here):
             raise RuntimeError("lbsched: the %s was re-entered from inside a call on it "
                                "(a record's property, __getattr__ or items() called it "
                                "back); pass plain dicts, or call another %s"
@@ -1893,9 +1907,11 @@ class _CallLock(object):
         if self._lock._is_owned():
             # Held by this thread outside any call: a KeyboardInterrupt
             # raised between the take and the call's block (after
-            # acquire() returned, or at __exit__'s first line) left it
-            # so, and the next call, close() at exit included, waited
-            # for ever.  Let go, and taken again below.
+            # acquire() returned), or on entering __exit__ (before its
+            # first line; the call's frame is gone from the stack), left
+            # it so, and the next call, close() at exit included, waited
+            # for ever, or took itself for a re-entry.  Let go, and taken
+            # again below.
             self._lock.release()
         if not self._lock.acquire(False):
             with self._count:
@@ -1905,13 +1921,22 @@ class _CallLock(object):
             finally:
                 with self._count:
                     self.waiting -= 1
-        self._owner = me
+        self._owner, self._call = me, here
         self.turns += 1
         return self
 
     def __exit__(self, *exc):
-        self._owner = None
+        self._owner = self._call = None
         self._lock.release()
+
+
+def _on_stack(frame, top):
+    """Whether frame is top or one of its callers'."""
+    while top is not None:
+        if top is frame:
+            return True
+        top = top.f_back
+    return False
 
 
 # Every live scheduler's and orchestrator's lock, held across fork(): a
