@@ -128,6 +128,54 @@ static int expire_ms(redis_sink *s, const char *ms, char *err, size_t n)
 	return rc;
 }
 
+/* Whether TYPE's answer t names a type of Redis's own that is not a hash
+ * (a module's type, or a server that is not Redis answering "OK", is left
+ * to what follows). */
+static int other_type(const char *t)
+{
+	static const char *const other[] = {"string", "list", "set", "zset", "stream"};
+
+	for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+		if (!strcmp(t, other[i]))
+			return 1;
+	return 0;
+}
+
+/* Whether the key is free for the agent's hash: -1 with err when it holds
+ * another type.  A PEXPIRE (the check below, then each sample's beside
+ * an HSET that fails WRONGTYPE) put an expiry on another program's key
+ * at that name, which Redis then deleted.  A user whose ACL refuses TYPE
+ * (the per-worker one of docs/SECURITY.md allows only the agent's
+ * writes) cannot tell, and goes on as before; so does a reply that is not
+ * one of Redis's types, for expire_ms() to judge. */
+static int key_is_free(redis_sink *s, char *err, size_t n)
+{
+	const char *argv[2] = {"TYPE", s->key};
+	redisReply *r = NULL;
+	int rc = 0;
+
+	if (rc_append_argv(s->c, 2, argv, NULL) < 0) {
+		snprintf(err, n, "%s: out of memory", rc_where(s->c));
+		return -1;
+	}
+	if (!(r = rc_reply_raw(s->c, err, n)))
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR && (!strncmp(r->str, "NOAUTH", 6) ||
+	                                     !strncmp(r->str, "WRONGPASS", 9))) {
+		key_error(s, "TYPE", r->str, err, n);
+		rc = -1;
+	} else if (r->type == REDIS_REPLY_STATUS && other_type(r->str)) {
+		char show[64];
+
+		snprintf(err, n, "%s key '%s' holds a %s, not the agent's hash: another program's "
+		         "key, left as it is (give the agent another --id or key prefix)",
+		         rc_where(s->c), s->key, txt_show(show, sizeof show, r->str));
+		rc = -1;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 /* The key's expiry `seconds` from now, on the connection publish keeps
  * (opened again when Redis closed it while idle, as publish does). */
 static int redis_hold(ag_sink *base, double seconds, char *err, size_t n)
@@ -250,7 +298,7 @@ ag_sink *ag_sink_redis(const char *url, const char *password_file, int insecure,
 	 * is said now, not at the end of the first interval.  PEXPIRE of
 	 * its own key: a command the per-worker ACL allows (PING is not),
 	 * and harmless (the key is its own, the expiry the one it sets). */
-	if (expire_ms(s, s->ttl_ms, err, n) < 0) {
+	if (key_is_free(s, err, n) < 0 || expire_ms(s, s->ttl_ms, err, n) < 0) {
 		rc_close(s->c);
 		goto fail;
 	}

@@ -189,12 +189,26 @@ wait "$ipid"
 rcli config set timeout 0 >/dev/null
 [ -s "$tmp/idle.err" ] && bad "an idle connection closed by Redis was said: $(cat "$tmp/idle.err")" || ok
 
-# ---- its key holds another type: the HSET fails inside EXEC (the PEXPIRE
-# applied); said with the key and Redis's words, not "not applied"
+# ---- its key holds another type: another program's, refused before
+# anything is sent to it (the PEXPIRE beside the failing HSET put an expiry
+# on it, and Redis deleted it)
 rcli set t:fleet:w-wt 'not a hash' >/dev/null
 expect_rc 1 "$agent" run --root "$n" --redis "$url" --id w-wt --once --interval 0.1
 lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-wt' holds a string, not the agent's hash: another program's key, left as it is (give the agent another --id or key prefix)"
+eq "another program's key keeps no expiry" "$(rcli pttl t:fleet:w-wt)" -1
+eq "and its value" "$(rcli get t:fleet:w-wt)" "not a hash"
+# a user whose ACL refuses TYPE cannot tell: the HSET fails inside EXEC
+# (the PEXPIRE applied), said with the key and Redis's words, not "not
+# applied"
+rcli acl setuser wt-only on '>wt-pass' '~t:fleet:w-wt' +multi +exec +hset +pexpire >/dev/null
+printf 'wt-only\nwt-pass\n' >"$tmp/wt.pass"
+chmod 600 "$tmp/wt.pass"
+expect_rc 1 "$agent" run --root "$n" --redis "$url" --password-file "$tmp/wt.pass" --id w-wt \
+	--once --interval 0.1
+lines "$tmp/err" 1
 has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$REDIS_PORT key 't:fleet:w-wt': HSET: WRONGTYPE Operation against a key holding the wrong kind of value"
+rcli acl deluser wt-only >/dev/null
 rcli del t:fleet:w-wt >/dev/null
 
 # ---- the agent's own bounds
