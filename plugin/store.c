@@ -95,6 +95,11 @@ typedef struct shared_env {
 	MDB_dbi prefs, meta, outbox, fleet;
 	size_t map_size;
 	pthread_rwlock_t resize;
+	/* A map that failed to grow (mmap ENOMEM: an address-space limit):
+	 * LMDB unmapped the old one first and left the env without any, and
+	 * the next transaction read through a NULL map (SIGSEGV).  Set under
+	 * `resize` held to write; every transaction is refused after. */
+	int unmapped;
 	/* What every commit applies (history.h) or the files have: an
 	 * instance that shares the env must give the same.  ruled 0: only
 	 * maintenance opened it, and the first scheduler sets them. */
@@ -749,6 +754,10 @@ static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 	int rc;
 
 	pthread_rwlock_rdlock(&s->se->resize);
+	if (s->se->unmapped) {
+		pthread_rwlock_unlock(&s->se->resize);
+		return MDB_PANIC;
+	}
 	rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	/* It may grow again between the adoption and the retry. */
 	for (int attempt = 0; rc == MDB_MAP_RESIZED && attempt < MAX_MAP_RETRIES; attempt++) {
@@ -850,17 +859,21 @@ static int grow_map(store *s, size_t seen)
 
 	pthread_rwlock_wrlock(&s->se->resize);
 	/* Another instance may have grown it meanwhile. */
-	if (s->se->map_size == seen && seen < max) {
+	if (s->se->unmapped) {
+		rc = MDB_PANIC;
+	} else if (s->se->map_size == seen && seen < max) {
 		rc = mdb_env_set_mapsize(s->env, next);
 		if (rc == 0) {
 			s->se->map_size = next;
 			atomic_fetch_add(&s->map_grows, 1);
 		}
+		s->se->unmapped = rc != 0;
 	} else if (s->se->map_size == seen) {
 		/* At our ceiling.  A process with a higher one may have
 		 * raised the size the data file records (size 0 adopts it)
 		 * without writing past our map, which LMDB would report. */
 		rc = mdb_env_set_mapsize(s->env, 0);
+		s->se->unmapped = rc != 0;
 		if (rc == 0 && mdb_env_info(s->env, &info) == 0 && info.me_mapsize > seen)
 			s->se->map_size = info.me_mapsize;
 		else if (rc == 0)
@@ -876,8 +889,9 @@ static void adopt_map_size(store *s)
 	MDB_envinfo info;
 
 	pthread_rwlock_wrlock(&s->se->resize);
-	mdb_env_set_mapsize(s->env, 0);
-	if (mdb_env_info(s->env, &info) == 0)
+	if (!s->se->unmapped && mdb_env_set_mapsize(s->env, 0) != 0)
+		s->se->unmapped = 1;
+	if (!s->se->unmapped && mdb_env_info(s->env, &info) == 0)
 		s->se->map_size = info.me_mapsize;
 	pthread_rwlock_unlock(&s->se->resize);
 }
@@ -1099,6 +1113,10 @@ static const char *commit_hint(int rc)
 {
 	return rc == MDB_MAP_FULL ? " (the map is at its ceiling: raise store.map_max_mb)"
 	       : rc == ENOSPC    ? " (the disk is full)"
+	       : rc == ENOMEM    ? " (the map could not grow: its memory is unmapped, and the "
+	                           "store takes nothing until the process restarts)"
+	       : rc == MDB_PANIC ? " (the map failed to grow earlier: the store takes nothing "
+	                           "until the process restarts)"
 	                         : "";
 }
 
@@ -1146,9 +1164,13 @@ static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *
 		         "committed, they are lost: %s%s", s->path, n, mdb_strerror(rc),
 		         commit_hint(rc));
 	else
-		snprintf(msg, sizeof msg, "store '%s': commit failed, %u outcomes lost: %s", s->path,
-		         n, mdb_strerror(rc));
-	logf_host(s, LBS_LOG_ERROR, "%s%s", msg, "");
+		snprintf(msg, sizeof msg, "store '%s': commit failed, %u outcomes lost: %s%s", s->path,
+		         n, mdb_strerror(rc), commit_hint(rc));
+	/* A store whose map is gone says so once, then counts its losses
+	 * in store.lost: a line a batch flooded the host's log. */
+	if (rc != MDB_PANIC || *last_rc != MDB_PANIC)
+		logf_host(s, LBS_LOG_ERROR, "%s%s", msg, "");
+	*last_rc = rc;
 	for (uint32_t i = 0; i < n; i++)
 		free(s->batch[i].worker);
 	pthread_mutex_lock(&s->mu);
@@ -2182,7 +2204,7 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
                            int create, char *err, size_t errlen)
 {
 	store *s = open_for_maintenance(dir, create, err, errlen);
-	int rc = MDB_MAP_FULL;
+	int rc = MDB_MAP_FULL, grown;
 
 	if (!s)
 		return LBS_EIO;
@@ -2214,8 +2236,12 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 		else
 			mdb_txn_abort(txn);
 		pthread_rwlock_unlock(&s->se->resize);
-		if (rc == MDB_MAP_FULL && grow_map(s, seen))
+		/* what stops the growth is what is said: a map that could
+		 * not grow (ENOMEM) was told as one at its ceiling */
+		if (rc == MDB_MAP_FULL && (grown = grow_map(s, seen)) != 0) {
+			rc = grown;
 			break;
+		}
 	}
 	rc = full_disk_rc(dir, rc);
 	if (rc)

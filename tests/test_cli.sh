@@ -338,6 +338,21 @@ expect_rc 0 "$shim" decide --config "$tmp/typed.json" --workers "$LBS_SRCDIR/exa
 	--tests /dev/null --feedback "$tmp/wordless.jsonl"
 has "$tmp/err" "warning: 2 outcome(s) from $tmp/wordless.jsonl (the first at $tmp/wordless.jsonl:2, test_type 'vison_classification') have a 'test_type' with no workload word in it (vision, image, nlp, text, language, audio, speech, embedding, training, inference, conversational, multi): learned as mixed"
 lacks "$tmp/err" "name no 'test_type'"
+# A map that cannot grow (mmap's ENOMEM under an address-space limit):
+# LMDB unmapped the old map first, and the next commit read through none
+# (SIGSEGV, exit 139).  Said twice, with what to do, and the rest counted.
+python3 -c 'import json
+for i in range(30000):
+    print(json.dumps({"worker_id": "w%05d-with-an-id-as-long-as-a-host-name" % i, "success": True, "duration": 1}))' >"$tmp/pairs.jsonl"
+printf '{"store": {"path": "%s", "map_size_mb": 1}}\n' "$tmp/nomap" >"$tmp/nomap.json"
+expect_rc 1 env LD_PRELOAD="$LBS_FAIL_MMAP" LBS_FAIL_MMAP_LEN=2097152 \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$shim" decide --config "$tmp/nomap.json" \
+	--workers "$LBS_SRCDIR/examples/fleet.json" --tests /dev/null --feedback "$tmp/pairs.jsonl"
+has "$tmp/err" "lbsched-shim: error: store '$tmp/nomap': commit failed, "
+has "$tmp/err" "outcomes lost: Cannot allocate memory (the map could not grow: its memory is unmapped, and the store takes nothing until the process restarts)"
+has "$tmp/err" "outcomes lost: MDB_PANIC: Update of meta page failed or environment had fatal error (the map failed to grow earlier: the store takes nothing until the process restarts)"
+eq "each said once" "$(grep -c 'outcomes lost' "$tmp/err")" 2
+has "$tmp/err" "not every outcome from $tmp/pairs.jsonl was stored"
 # A test of such a type is decided as mixed (where it goes changes): said
 # once for the stream, with the first, not a line a test; one alone, as its
 # line; the tests above, whose types have a word, are not said.
