@@ -4,6 +4,7 @@
 #include "config.h"
 #include "text.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,6 +68,7 @@ cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_
 	cJSON *root;
 	size_t at;
 	char why[160];
+	int oom;
 
 	if (enc) {
 		if (what)
@@ -75,14 +77,17 @@ cJSON *cfg_json(const char *text, size_t len, const char *what, char *err, size_
 			set_err(err, errlen, "%s", enc);
 		return NULL;
 	}
+	errno = 0; /* a failed malloc sets it: cJSON says nothing else */
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	oom = !root && errno == ENOMEM;
 	at = end && end >= text ? (size_t)(end - text) : 0;
 
 	/* cJSON cannot tell a syntax error from a failed malloc; for a
 	 * document of a few bytes the syntax error is the likely one.  Its
 	 * require_null_terminated fails whenever the length is exact, so what
 	 * follows the document is looked at here. */
-	if (txt_json_problem(why, sizeof why, text, len, at, root != NULL, CJSON_NESTING_LIMIT)) {
+	if (txt_json_problem(why, sizeof why, text, len, at, oom ? -1 : root != NULL,
+	                     CJSON_NESTING_LIMIT)) {
 		if (what)
 			set_err(err, errlen, "%s: %s", what, why);
 		else

@@ -658,6 +658,10 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 
 	if (at > len)
 		at = len;
+	if (parsed < 0) {
+		snprintf(dst, n, "out of memory reading the JSON document (%zu bytes)", len);
+		return dst;
+	}
 	if (parsed) {
 		while (at < len && strchr(" \t\r\n", text[at]) && text[at])
 			at++;

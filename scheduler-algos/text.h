@@ -54,7 +54,9 @@ int txt_blank(const char *text, size_t len);
  * "not valid JSON: it ends at byte LEN with the '{' at byte N still open",
  * or "... inside the string (word) that begins at byte N".  Text of more
  * than one line adds "(line L, column C)" to the byte named.  NULL when a
- * whole value was read and only JSON whitespace follows.  The text is only
+ * whole value was read and only JSON whitespace follows.  `parsed` < 0: the
+ * parser ran out of memory (errno ENOMEM), "out of memory reading the
+ * JSON document (LEN bytes)", not a flaw the text has not.  The text is only
  * scanned, not parsed: each layer parses with its own JSON library and
  * says why through here.
  */

@@ -353,6 +353,17 @@ has "$tmp/err" "outcomes lost: Cannot allocate memory (the map could not grow: i
 has "$tmp/err" "outcomes lost: MDB_PANIC: Update of meta page failed or environment had fatal error (the map failed to grow earlier: the store takes nothing until the process restarts)"
 eq "each said once" "$(grep -c 'outcomes lost' "$tmp/err")" 2
 has "$tmp/err" "not every outcome from $tmp/pairs.jsonl was stored"
+# An import the parser has no memory for (an address-space limit; ASan's
+# shadow needs more than any such limit) is said so: "not valid JSON near
+# byte 19518027" sent the user to look for a flaw the file has not.
+if [ "${LBS_SANITIZE:-none}" = none ]; then
+	python3 -c 'import sys; sys.stdout.write("{\"records\": [" + ",".join(["0"] * 3000000) + "]}")' \
+		>"$tmp/huge.json"
+	expect_rc 1 bash -c 'ulimit -v 150000 && exec "$@"' - "$shim" prefs import --db "$tmp/oom" "$tmp/huge.json"
+	has "$tmp/err" "lbsched-shim: prefs import: $tmp/huge.json: out of memory reading the JSON document (6000014 bytes); nothing was imported"
+	lines "$tmp/err" 1
+	rm -f "$tmp/huge.json"
+fi
 # A test of such a type is decided as mixed (where it goes changes): said
 # once for the stream, with the first, not a line a test; one alone, as its
 # line; the tests above, whose types have a word, are not said.

@@ -5,6 +5,7 @@
  */
 #include "convert_field.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -832,15 +833,22 @@ int cv_work_duration(cv *v, const cJSON *obj, const char *prefix, double *out)
 cJSON *conv_parse(conv_ctx *c, const char *text, size_t len, const char *where)
 {
 	const char *end = NULL;
-	cJSON *root = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
-	size_t at = end && end >= text ? (size_t)(end - text) : 0;
+	cJSON *root;
+	size_t at;
 	char why[512];
 	cv v = CV(c, where);
+	int oom;
+
+	errno = 0; /* a failed malloc sets it: cJSON says nothing else */
+	root = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+	oom = text && !root && errno == ENOMEM;
+	at = end && end >= text ? (size_t)(end - text) : 0;
 
 	/* cJSON's own require_null_terminated fails whenever the length is
 	 * exact, so what follows the document is looked at here. */
 	if (!text ||
-	    txt_json_problem(why, sizeof why, text, len, at, root != NULL, CJSON_NESTING_LIMIT)) {
+	    txt_json_problem(why, sizeof why, text, len, at, oom ? -1 : root != NULL,
+	                     CJSON_NESTING_LIMIT)) {
 		cJSON_Delete(root);
 		cv_fail(&v, NULL, "%s", text ? why : "no text");
 		return NULL;
