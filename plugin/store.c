@@ -125,6 +125,10 @@ struct store {
 	int persistent;
 	int find_only;         /* maintenance that reads or resets: never creates */
 	int maintenance;       /* export, import, reset: no rule of learning applied */
+	/* reset and import --replace, which drop every record: the store is
+	 * not read at open, so that one record no schema has (the open's
+	 * refusal) does not keep the store from its cure too */
+	int drops;
 	hist_rules rules;
 	int fleet_on;          /* a fleet is configured: outbox, "fleet" views */
 	struct fleet *fleet;   /* the sync, when a fleet is configured */
@@ -1959,6 +1963,8 @@ static int open_env(store *s, char *err, size_t errlen)
 
 	if (attach_env(s, err, errlen))
 		return -1;
+	if (s->drops)
+		return 0;
 	s->view = read_view(s, &txnid, err, errlen);
 	if (!s->view)
 		return -1;
@@ -2125,7 +2131,8 @@ void store_close(store *s)
 /* ---- maintenance ----------------------------------------------------------- */
 
 /* A store opened only to read or write records: no flusher thread. */
-static store *open_for_maintenance(const char *dir, int create, char *err, size_t errlen)
+static store *open_for_maintenance(const char *dir, int create, int drops, char *err,
+                                   size_t errlen)
 {
 	store *s;
 
@@ -2139,6 +2146,7 @@ static store *open_for_maintenance(const char *dir, int create, char *err, size_
 	/* ... nor files in a directory that holds none */
 	s->find_only = !create;
 	s->maintenance = 1;
+	s->drops = drops;
 	store_opts_default(&s->o);
 	s->rules = hist_rules_make(s->o.alpha, s->o.half_life);
 	s->path = strdup(dir);
@@ -2176,7 +2184,7 @@ static int as_item(void *ctx, uint32_t type, const char *worker, const hist_sums
 lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t *skipped,
                           char *err, size_t errlen)
 {
-	store *s = open_for_maintenance(dir, 0, err, errlen);
+	store *s = open_for_maintenance(dir, 0, 0, err, errlen);
 	MDB_txn *txn = NULL;
 	item_ctx ic = {fn, ctx};
 	int rc, bad = 0;
@@ -2203,7 +2211,7 @@ lbs_status store_dir_read(const char *dir, store_item_fn fn, void *ctx, uint64_t
 lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, int replace,
                            int create, char *err, size_t errlen)
 {
-	store *s = open_for_maintenance(dir, create, err, errlen);
+	store *s = open_for_maintenance(dir, create, replace, err, errlen);
 	int rc = MDB_MAP_FULL, grown;
 
 	if (!s)
