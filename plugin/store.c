@@ -2136,6 +2136,13 @@ static store *open_for_maintenance(const char *dir, int create, int drops, char 
 {
 	store *s;
 
+	/* The config's bound: an import made a store at a longer path that
+	 * no scheduler could open. */
+	if (strlen(dir) > STORE_MAX_PATH) {
+		snprintf(err, errlen, "store '%.64s...': the path is %zu bytes, more than the %d a "
+		         "store's may be", dir, strlen(dir), STORE_MAX_PATH);
+		return NULL;
+	}
 	/* Only an import creates a store: export, dump and reset never. */
 	if (!create && dir_missing(dir, err, errlen))
 		return NULL;

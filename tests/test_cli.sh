@@ -364,6 +364,14 @@ if [ "${LBS_SANITIZE:-none}" = none ]; then
 	lines "$tmp/err" 1
 	rm -f "$tmp/huge.json"
 fi
+# An import at a path longer than a store's config takes made a store no
+# scheduler could open
+long="$tmp/$(python3 -c 'print("/".join(["d" * 100] * 11))')"
+mkdir -p "$(dirname "$long")"
+printf '{"schema": 3, "records": []}\n' >"$tmp/none.json"
+expect_rc 1 "$shim" prefs import --db "$long" "$tmp/none.json"
+has "$tmp/err" "': the path is ${#long} bytes, more than the 1024 a store's may be; nothing was imported"
+[ -e "$long" ] && bad "a store was made at $long" || ok
 # A test of such a type is decided as mixed (where it goes changes): said
 # once for the stream, with the first, not a line a test; one alone, as its
 # line; the tests above, whose types have a word, are not said.
