@@ -1802,7 +1802,16 @@ static int attach_env(store *s, char *err, size_t errlen)
 	char had[32], got[32];
 	const char *f;
 
-	if (mkdir(s->path, 0700) && errno != EEXIST) {
+	if (mkdir(s->path, 0700) == 0) {
+		/* 0700 whatever the umask, as the files take file_mode: under
+		 * umask 0177 the directory was made 0600, not searchable, and
+		 * refused by this very open and every later one. */
+		if (chmod(s->path, 0700)) {
+			snprintf(err, errlen, "store '%s': cannot set the new directory's mode: %s",
+			         s->path, strerror(errno));
+			return -1;
+		}
+	} else if (errno != EEXIST) {
 		/* The store is made, not its parents: say which one is missing. */
 		if (errno == ENOENT)
 			snprintf(err, errlen, "store '%s': cannot create the directory: its parent "

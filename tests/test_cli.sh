@@ -372,6 +372,10 @@ printf '{"schema": 3, "records": []}\n' >"$tmp/none.json"
 expect_rc 1 "$shim" prefs import --db "$long" "$tmp/none.json"
 has "$tmp/err" "': the path is ${#long} bytes, more than the 1024 a store's may be; nothing was imported"
 [ -e "$long" ] && bad "a store was made at $long" || ok
+# the new directory is 0700 whatever the umask: under 0177 it was made
+# 0600, which this open and every later one refused
+expect_rc 0 bash -c 'umask 0177 && exec "$@"' - "$shim" prefs import --db "$tmp/masked" "$tmp/none.json"
+eq "a new store's directory under umask 0177" "$(stat -c %a "$tmp/masked")" 700
 # A test of such a type is decided as mixed (where it goes changes): said
 # once for the stream, with the first, not a line a test; one alone, as its
 # line; the tests above, whose types have a word, are not said.
