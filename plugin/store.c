@@ -99,7 +99,7 @@ typedef struct shared_env {
 	 * LMDB unmapped the old one first and left the env without any, and
 	 * the next transaction read through a NULL map (SIGSEGV).  Set under
 	 * `resize` held to write; every transaction is refused after. */
-	int unmapped;
+	_Atomic int unmapped;
 	/* What every commit applies (history.h) or the files have: an
 	 * instance that shares the env must give the same.  ruled 0: only
 	 * maintenance opened it, and the first scheduler sets them. */
@@ -129,6 +129,7 @@ struct store {
 	 * not read at open, so that one record no schema has (the open's
 	 * refusal) does not keep the store from its cure too */
 	int drops;
+	int panic_said; /* the flusher's: a dead map's drop was logged */
 	hist_rules rules;
 	int fleet_on;          /* a fleet is configured: outbox, "fleet" views */
 	struct fleet *fleet;   /* the sync, when a fleet is configured */
@@ -768,7 +769,7 @@ static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 		pthread_rwlock_unlock(&s->se->resize);
 		adopt_map_size(s);
 		pthread_rwlock_rdlock(&s->se->resize);
-		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+		rc = s->se->unmapped ? MDB_PANIC : mdb_txn_begin(s->env, NULL, flags, txn);
 	}
 	if (rc)
 		pthread_rwlock_unlock(&s->se->resize);
@@ -1065,11 +1066,28 @@ static void relearn_queued(store *s, hist_store *h)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The data file's last transaction: 0, or -1 when it cannot be read.  It
+ * reads the map's meta pages, so under `resize` and never once the map is
+ * gone (a SIGSEGV on the flusher's timer). */
+static int last_txnid(store *s, size_t *txnid)
+{
+	MDB_envinfo info;
+	int rc = -1;
+
+	pthread_rwlock_rdlock(&s->se->resize);
+	if (!atomic_load_explicit(&s->se->unmapped, memory_order_relaxed) &&
+	    mdb_env_info(s->env, &info) == 0) {
+		*txnid = info.me_last_txnid;
+		rc = 0;
+	}
+	pthread_rwlock_unlock(&s->se->resize);
+	return rc;
+}
+
 /* After our commit (or on a timer): rebuild the view if someone else wrote. */
 static void refresh_if_foreign(store *s, size_t our_txnid)
 {
 	char err[STORE_MSG_MAX];
-	MDB_envinfo info;
 	size_t txnid;
 	hist_store *h;
 
@@ -1078,15 +1096,15 @@ static void refresh_if_foreign(store *s, size_t our_txnid)
 			s->seen_txnid = our_txnid; /* only us: the view has it all */
 			return;
 		}
-	} else if (mdb_env_info(s->env, &info) || info.me_last_txnid == s->seen_txnid) {
+	} else if (last_txnid(s, &txnid) || txnid == s->seen_txnid) {
 		return;
 	}
 	h = read_view(s, &txnid, err, sizeof err);
 	if (!h) {
 		/* Keep the view there is; say why once per transaction seen,
 		 * not on every timer tick. */
-		if (mdb_env_info(s->env, &info) == 0)
-			s->seen_txnid = info.me_last_txnid;
+		if (last_txnid(s, &txnid) == 0)
+			s->seen_txnid = txnid;
 		logf_host(s, LBS_LOG_ERROR, "%s; decisions keep the view read before%s", err, "");
 		return;
 	}
@@ -1113,14 +1131,16 @@ static int full_disk_rc(const char *dir, int rc)
 }
 
 /* The hint a failed commit's log line ends with. */
-static const char *commit_hint(int rc)
+static const char *commit_hint(const store *s, int rc)
 {
+	int gone = s->se && atomic_load_explicit(&s->se->unmapped, memory_order_relaxed);
+
 	return rc == MDB_MAP_FULL ? " (the map is at its ceiling: raise store.map_max_mb)"
 	       : rc == ENOSPC    ? " (the disk is full)"
-	       : rc == ENOMEM    ? " (the map could not grow: its memory is unmapped, and the "
-	                           "store takes nothing until the process restarts)"
-	       : rc == MDB_PANIC ? " (the map failed to grow earlier: the store takes nothing "
-	                           "until the process restarts)"
+	       : rc == ENOMEM && gone ? " (the map could not grow: its memory is unmapped, and "
+	                                "the store takes nothing until the process restarts)"
+	       : rc == MDB_PANIC && gone ? " (the map failed to grow earlier: the store takes "
+	                                   "nothing until the process restarts)"
 	                         : "";
 }
 
@@ -1151,7 +1171,7 @@ static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *
 		if (rc != *last_rc) {
 			snprintf(msg, sizeof msg, "store '%s': commit failed: %s%s; %u outcomes are kept "
 			         "and retried, and once store.queue_max wait, reports are refused and "
-			         "counted in store.lost", s->path, mdb_strerror(rc), commit_hint(rc), n);
+			         "counted in store.lost", s->path, mdb_strerror(rc), commit_hint(s, rc), n);
 			logf_host(s, LBS_LOG_ERROR, "%s%s", msg, "");
 		}
 		*last_rc = rc;
@@ -1166,15 +1186,17 @@ static void retry_or_drop(store *s, uint32_t n, int rc, int *last_rc, uint32_t *
 	if (s->stop && worth_retrying(rc))
 		snprintf(msg, sizeof msg, "store '%s': the instance ends and %u outcomes could not be "
 		         "committed, they are lost: %s%s", s->path, n, mdb_strerror(rc),
-		         commit_hint(rc));
+		         commit_hint(s, rc));
 	else
 		snprintf(msg, sizeof msg, "store '%s': commit failed, %u outcomes lost: %s%s", s->path,
-		         n, mdb_strerror(rc), commit_hint(rc));
+		         n, mdb_strerror(rc), commit_hint(s, rc));
 	/* A store whose map is gone says so once, then counts its losses
-	 * in store.lost: a line a batch flooded the host's log. */
-	if (rc != MDB_PANIC || *last_rc != MDB_PANIC)
+	 * in store.lost: a line a batch flooded the host's log.  (Not
+	 * *last_rc: that one is of the kept batches, whose "commits succeed
+	 * again" it tells.) */
+	if (rc != MDB_PANIC || !s->panic_said)
 		logf_host(s, LBS_LOG_ERROR, "%s%s", msg, "");
-	*last_rc = rc;
+	s->panic_said |= rc == MDB_PANIC;
 	for (uint32_t i = 0; i < n; i++)
 		free(s->batch[i].worker);
 	pthread_mutex_lock(&s->mu);
@@ -1645,7 +1667,7 @@ static int open_dbs_in(store *s, MDB_txn *txn, char *err, size_t errlen)
 	rc = full_disk_rc(s->path, rc);
 	if (rc) {
 		snprintf(err, errlen, "store '%s': cannot write its schema: %s%s", s->path,
-		         mdb_strerror(rc), commit_hint(rc));
+		         mdb_strerror(rc), commit_hint(s, rc));
 		return -1;
 	}
 	return 0;
@@ -1805,12 +1827,19 @@ static int attach_env(store *s, char *err, size_t errlen)
 	if (mkdir(s->path, 0700) == 0) {
 		/* 0700 whatever the umask, as the files take file_mode: under
 		 * umask 0177 the directory was made 0600, not searchable, and
-		 * refused by this very open and every later one. */
-		if (chmod(s->path, 0700)) {
+		 * refused by this very open and every later one.  Through a
+		 * descriptor of the directory itself: a link put in its place
+		 * meanwhile is not followed. */
+		int dfd = open(s->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (dfd < 0 || fchmod(dfd, 0700)) {
 			snprintf(err, errlen, "store '%s': cannot set the new directory's mode: %s",
 			         s->path, strerror(errno));
+			if (dfd >= 0)
+				close(dfd);
 			return -1;
 		}
+		close(dfd);
 	} else if (errno != EEXIST) {
 		/* The store is made, not its parents: say which one is missing. */
 		if (errno == ENOENT)
@@ -1918,7 +1947,7 @@ static int attach_env(store *s, char *err, size_t errlen)
 		                                         "readers in lock.mdb; "
 		                                         "copy a store on read-only media to a "
 		                                         "writable place to read it)"
-		                                       : commit_hint(rc));
+		                                       : commit_hint(s, rc));
 		goto fail;
 	}
 	{
@@ -2270,7 +2299,7 @@ lbs_status store_dir_write(const char *dir, const store_item *items, size_t n, i
 	rc = full_disk_rc(dir, rc);
 	if (rc)
 		snprintf(err, errlen, "store '%s': nothing written: %s%s", dir, mdb_strerror(rc),
-		         commit_hint(rc));
+		         commit_hint(s, rc));
 	close_maintenance(s);
 	return rc ? LBS_EIO : LBS_OK;
 }
@@ -2481,7 +2510,7 @@ static int fleet_err(store *s, int rc, const char *what, char *err, size_t errle
 {
 	rc = full_disk_rc(s->path, rc);
 	snprintf(err, errlen, "store '%s': cannot %s: %s%s", s->path, what, mdb_strerror(rc),
-	         commit_hint(rc));
+	         commit_hint(s, rc));
 	return -1;
 }
 

@@ -659,7 +659,11 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
 	if (at > len)
 		at = len;
 	if (parsed < 0) {
-		snprintf(dst, n, "out of memory reading the JSON document (%zu bytes)", len);
+		/* malloc may leave ENOMEM behind a call that got its memory
+		 * (brk refused, mmap gave it), so the flaw is not ruled out */
+		line_col(where, sizeof where, text, len, at);
+		snprintf(dst, n, "out of memory reading the JSON document (%zu bytes), or it is not "
+		         "valid JSON near byte %zu%s", len, at, where);
 		return dst;
 	}
 	if (parsed) {

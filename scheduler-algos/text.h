@@ -56,7 +56,8 @@ int txt_blank(const char *text, size_t len);
  * than one line adds "(line L, column C)" to the byte named.  NULL when a
  * whole value was read and only JSON whitespace follows.  `parsed` < 0: the
  * parser ran out of memory (errno ENOMEM), "out of memory reading the
- * JSON document (LEN bytes)", not a flaw the text has not.  The text is only
+ * JSON document (LEN bytes), or it is not valid JSON near byte N", not a
+ * flaw alone, which the text may not have.  The text is only
  * scanned, not parsed: each layer parses with its own JSON library and
  * says why through here.
  */

@@ -1516,6 +1516,15 @@ static void test_bad_record_size(void)
 		CHECK_INT(ext->export_json(ext_host, d3, textbuf_write, &t, err, sizeof err), LBS_OK);
 		CHECK_CONTAINS(t.p ? t.p : "", "\"records\":[\n]}");
 		free(t.p);
+		/* import --replace too; a merge, which keeps the records, is
+		 * still refused */
+		if (load_raw(d3, 3, bad, 1))
+			return;
+		CHECK_INT(import(d3, "{\"schema\":3,\"records\":[]}", LBS_IMPORT_MERGE, err,
+		                 sizeof err), LBS_EIO);
+		CHECK_CONTAINS(err, "record (NLP, odd) is 72 bytes");
+		CHECK_INT(import(d3, "{\"schema\":3,\"records\":[]}", LBS_IMPORT_REPLACE, err,
+		                 sizeof err), LBS_OK);
 	}
 	s = open_store("hardware-aware", d3, NULL);
 	if (s)
