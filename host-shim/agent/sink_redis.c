@@ -128,17 +128,20 @@ static int expire_ms(redis_sink *s, const char *ms, char *err, size_t n)
 	return rc;
 }
 
-/* Whether TYPE's answer t names a type of Redis's own that is not a hash
- * (a module's type, or a server that is not Redis answering "OK", is left
- * to what follows). */
+/* Whether TYPE's answer t names a type that is not a hash: one of Redis's
+ * own, or a module's, whose names Redis holds to exactly 9 characters of
+ * A-Z, a-z, 0-9, '-' and '_' ("ReJSON-RL", "MBbloom--").  Any other
+ * answer ("OK" from a server that is not Redis) is left to what follows,
+ * which says that. */
 static int other_type(const char *t)
 {
 	static const char *const other[] = {"string", "list", "set", "zset", "stream"};
+	size_t len = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
 	for (size_t i = 0; i < sizeof other / sizeof *other; i++)
 		if (!strcmp(t, other[i]))
 			return 1;
-	return 0;
+	return len == 9 && t[len] == '\0';
 }
 
 /* Whether the key is free for the agent's hash: -1 with err when it holds

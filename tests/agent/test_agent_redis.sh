@@ -277,6 +277,15 @@ lines "$tmp/err" 1
 has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$FAKE_PORT key 't:fleet:w-a': PEXPIRE answered 'OK', not an integer: the server is not Redis"
 fake_stop
 
+# ---- a module's type at the agent's key (a Redis with RedisJSON, here a
+# server that names one): another program's key, refused before the
+# PEXPIRE that would have put an expiry on it
+fake_start '+ReJSON-RL\r\n'
+expect_rc 1 timeout -k 5 30 "$agent" run --root "$n" --redis "redis://127.0.0.1:$FAKE_PORT/t:" --id w-a --once --interval 0.1
+lines "$tmp/err" 1
+has "$tmp/err" "lbsched-agent: redis://127.0.0.1:$FAKE_PORT key 't:fleet:w-a' holds a ReJSON-RL, not the agent's hash: another program's key, left as it is (give the agent another --id or key prefix)"
+fake_stop
+
 # ---- a Redis with passwords: the default user's, and an ACL user per worker
 # worker-a has exactly the per-worker ACL docs/SECURITY.md gives: an agent
 # that sends any other command fails here, as it would for an operator
