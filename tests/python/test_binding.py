@@ -1390,6 +1390,15 @@ class ErrorTest(unittest.TestCase):
             # extension read only its attributes, and let the key through)
             ("test_requirements: field 'custom_properties.x[0]': keys must be str, got int 2",
              {"test_id": "t", "custom_properties": {"x": TagList([{2: 3}])}}, good, None),
+            # a bytes key is one JSON cannot write at all: json.dumps's own
+            # TypeError named neither the record nor the field
+            ("test_requirements: field 'required_software': keys must be str, got bytes b'py'",
+             {"test_id": "t", "required_software": {b"py": "3"}}, good, None),
+            ("worker_loads['w1']: keys must be str, got bytes b'cpu_usage'", {"test_id": "t"},
+             good, {"w1": {b"cpu_usage": 0.5}}),
+            ("available_workers['w1']: field 'hardware_specs': keys must be str, got bytes b'x'",
+             {"test_id": "t"}, {"w1": {"cpu_cores": 4, "available_memory": 16,
+                                       "hardware_specs": {b"x": 1}}}, None),
         ]
         saved = lbsched._fast, getattr(lbsched, "_str_keys", None)
         try:

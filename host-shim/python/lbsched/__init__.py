@@ -396,6 +396,9 @@ def _dumps(obj, where="lbsched", each=None, big=False, keys=True):
         # an int beyond Python's digits for str() (4,300) is json's
         # ValueError: named as one beyond a double
         bad, e = _unsendable(obj, []) or _unsendable(obj, [], big=True), exc
+        if not bad and keys and isinstance(exc, TypeError):
+            # a key JSON cannot write (bytes): named as one that is no str
+            bad = _bad_key(obj, [])
         if not bad and _is_too_deep(e):
             if each is not None and isinstance(obj, list):
                 i = next(i for i, r in enumerate(obj) if _too_deep(r, whole=True))
