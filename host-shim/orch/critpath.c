@@ -85,8 +85,8 @@ static int64_t best_scored(shim_sched *s, const lbs_workload *wl,
 	return m;
 }
 
-static int rank_values(orch *o, int base);
-static int path(orch *o);
+static void rank_values(orch *o, int base);
+static void path(orch *o);
 
 /* Subtask i's run as s explains it (NULL: none) for the requirements its
  * placement passes, at its raised priority or not; the declared duration
@@ -152,7 +152,8 @@ static int raise_path(orch *o, shim_sched *s, const lbs_worker *const *workers, 
 			t->est_s = t->est_base, t->est_source = t->base_source;
 		t->est_raised = r;
 	}
-	return rank_values(o, 0);
+	rank_values(o, 0);
+	return 0;
 }
 
 /* Subtasks [from, to) estimated afresh at their declared priorities, then
@@ -170,8 +171,10 @@ static int estimate_range(orch *o, uint32_t from, uint32_t to, shim_sched *s,
 		rc = estimate_at(o, i, 0, s, workers, n, scores, &t->est_base, &t->base_source);
 		t->est_s = t->est_base, t->est_source = t->base_source, t->est_raised = 0;
 	}
-	if (!rc && !(rc = path(o)))
+	if (!rc) {
+		path(o);
 		rc = raise_path(o, s, workers, n, scores);
+	}
 	free(scores);
 	return rc;
 }
@@ -220,46 +223,25 @@ void orch_set_estimate(orch *o, uint32_t i, double est_s)
 	}
 }
 
-/* Ranks in reverse topological order, a subtask's dependants first
- * (Kahn's order over dependants, reversed), on the declared priorities'
- * estimates (base) or the placed ones.  0, or -1 when out of memory. */
-static int rank_values(orch *o, int base)
+/* Ranks from the last subtask of the topological order back, each after
+ * its dependants, on the declared priorities' estimates (base) or the
+ * placed ones. */
+static void rank_values(orch *o, int base)
 {
-	uint32_t *order = malloc((o->n + 1) * sizeof *order);
-	uint32_t *outdeg = calloc(o->n + 1, sizeof *outdeg);
-	uint32_t head = 0, tail = 0;
-	int rc = -1;
-
-	if (!order || !outdeg)
-		goto out;
-	for (uint32_t i = 0; i < o->n; i++) {
-		if (!(outdeg[i] = o->t[i].n_succ))
-			order[tail++] = i;
-	}
-	while (head < tail) {
-		uint32_t i = order[head++];
-		orch_task *t = &o->t[i];
+	for (uint32_t j = o->n; j-- > 0;) {
+		orch_task *t = &o->t[o->topo[j]];
 		double m = 0;
 		for (uint32_t k = 0; k < t->n_succ; k++)
 			if (o->t[t->succ[k]].rank > m)
 				m = o->t[t->succ[k]].rank;
 		t->rank = (base ? t->est_base : t->est_s) + m;
-		for (uint32_t k = 0; k < t->n_deps; k++)
-			if (!--outdeg[t->deps[k]])
-				order[tail++] = t->deps[k];
 	}
-	rc = 0;
-out:
-	free(order);
-	free(outdeg);
-	return rc;
 }
 
 /* The path on the declared priorities' estimates, as the original raises
  * the priority of the path it found: the entry of highest rank (first in
- * document order on a tie), then each time the dependant of highest rank.
- * 0, or -1 when out of memory (no path). */
-static int path(orch *o)
+ * document order on a tie), then each time the dependant of highest rank. */
+static void path(orch *o)
 {
 	uint32_t start = 0;
 	double best = -1;
@@ -267,8 +249,7 @@ static int path(orch *o)
 	o->cp_start = 0;
 	for (uint32_t i = 0; i < o->n; i++)
 		o->t[i].on_cp = 0, o->t[i].cp_next = UINT32_MAX;
-	if (rank_values(o, 1))
-		return -1;
+	rank_values(o, 1);
 	for (uint32_t i = 0; i < o->n; i++)
 		if (!o->t[i].n_deps && o->t[i].rank > best)
 			best = o->t[i].rank, start = i;
@@ -286,13 +267,11 @@ static int path(orch *o)
 			break;
 		i = next;
 	}
-	return 0;
 }
 
 void orch_rank(orch *o)
 {
-	if (path(o))
-		return;
+	path(o);
 	/* Without a scheduler only the declared estimates follow the path: a
 	 * subtask off it is back at its own priority's; one the path reaches
 	 * anew keeps its estimate until orch_estimate(). */
@@ -301,7 +280,7 @@ void orch_rank(orch *o)
 		if (t->est_raised && !raised(o, i))
 			t->est_s = t->est_base, t->est_source = t->base_source, t->est_raised = 0;
 	}
-	(void)rank_values(o, 0);
+	rank_values(o, 0);
 }
 
 double orch_est(const orch *o, uint32_t i)

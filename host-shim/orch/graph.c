@@ -335,9 +335,9 @@ static int link_deps(orch *o, conv_ctx *c, cJSON *const *objs)
 	return 0;
 }
 
-/* Kahn's algorithm; a subtask left over is on a cycle or behind one, so
- * name one that is on it: walk dependencies among the leftovers until one
- * repeats.  0 or -1. */
+/* Kahn's algorithm, its order kept in o->topo; a subtask left over is on
+ * a cycle or behind one, so name one that is on it: walk dependencies
+ * among the leftovers until one repeats.  0 or -1. */
 static int check_acyclic(orch *o, char *err, size_t errlen)
 {
 	uint32_t *indeg = calloc(o->n + 1, sizeof *indeg), *queue = malloc((o->n + 1) * sizeof *queue);
@@ -375,7 +375,10 @@ static int check_acyclic(orch *o, char *err, size_t errlen)
 		               "is on a dependency cycle (the graph must be acyclic)");
 	}
 	free(indeg);
-	free(queue);
+	if (rc)
+		free(queue);
+	else
+		o->topo = queue;
 	return rc;
 }
 
@@ -645,6 +648,7 @@ void orch_free(orch *o)
 		free(o->t[i].excluded);
 	}
 	free(o->excl);
+	free(o->topo);
 	arena_free(o->a);
 	free(o->file);
 	free(o);

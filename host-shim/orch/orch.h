@@ -139,6 +139,9 @@ uint32_t orch_alternate(const orch *o, uint32_t i);
 int orch_set_priority(orch *o, uint32_t i, uint32_t priority);
 uint32_t orch_n_deps(const orch *o, uint32_t i);
 uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k);
+/* The subtasks (orch_count() indices) in a topological order: each after
+ * all of its dependencies.  Owned by o. */
+const uint32_t *orch_topo(const orch *o);
 
 /*
  * Critical path (critpath.c).  Each subtask's estimated duration on its

@@ -59,6 +59,9 @@ struct orch {
 	enum orch_agg agg;
 	orch_task *t;
 	uint32_t n;
+	/* The subtasks in a topological order, each after its dependencies:
+	 * check_acyclic()'s, so that ranks and bounds take one pass. */
+	uint32_t *topo;
 	rng rng;
 	uint32_t cp_start;    /* the path's entry */
 	/* The ids' index (orch_id_slot): positions + 1 by open addressing,

@@ -28,6 +28,7 @@ enum orch_state orch_state_of(const orch *o, uint32_t i) { return i < o->n ? o->
 int orch_is_critical(const orch *o, uint32_t i) { return i < o->n && o->t[i].critical; }
 uint32_t orch_n_deps(const orch *o, uint32_t i) { return i < o->n ? o->t[i].n_deps : 0; }
 uint32_t orch_dep(const orch *o, uint32_t i, uint32_t k) { return o->t[i].deps[k]; }
+const uint32_t *orch_topo(const orch *o) { return o->topo; }
 const char *orch_worker(const orch *o, uint32_t i) { return i < o->n ? o->t[i].worker : NULL; }
 uint64_t orch_cookie(const orch *o, uint32_t i) { return i < o->n ? o->t[i].cookie : 0; }
 

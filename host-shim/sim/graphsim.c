@@ -341,24 +341,22 @@ out:
 	return rc;
 }
 
-/* Upward ranks from `cost` (per subtask), into rank. */
+/* Upward ranks from `cost` (per subtask), into rank: from the last of the
+ * topological order back, each after its dependants. */
 static void upward(const orch *o, const double *cost, double *rank)
 {
 	uint32_t n = orch_count(o);
-	/* Document order is not topological; repeat until stable (a DAG of
-	 * depth d settles in d passes; each pass is O(edges)). */
+	const uint32_t *topo = orch_topo(o);
+
 	for (uint32_t i = 0; i < n; i++)
 		rank[i] = cost[i];
-	for (int changed = 1; changed;) {
-		changed = 0;
-		for (uint32_t j = 0; j < n; j++)
-			for (uint32_t k = 0; k < orch_n_deps(o, j); k++) {
-				uint32_t i = orch_dep(o, j, k);
-				if (cost[i] + rank[j] > rank[i] + 1e-12) {
-					rank[i] = cost[i] + rank[j];
-					changed = 1;
-				}
-			}
+	for (uint32_t j = n; j-- > 0;) {
+		uint32_t t = topo[j];
+		for (uint32_t k = 0; k < orch_n_deps(o, t); k++) {
+			uint32_t i = orch_dep(o, t, k);
+			if (cost[i] + rank[t] > rank[i])
+				rank[i] = cost[i] + rank[t];
+		}
 	}
 }
 
@@ -574,19 +572,14 @@ static double cp_bound(const gctx *g, const orch *o)
 		cost[i] *= g->luck[i];
 		fin[i] = cost[i];
 	}
-	/* Document order is not topological: repeat until stable, as upward(). */
-	for (int changed = 1; changed;) {
-		changed = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			double start = 0;
-			for (uint32_t k = 0; k < orch_n_deps(o, i); k++)
-				if (fin[orch_dep(o, i, k)] > start)
-					start = fin[orch_dep(o, i, k)];
-			if (start + cost[i] > fin[i]) {
-				fin[i] = start + cost[i];
-				changed = 1;
-			}
-		}
+	/* In topological order: every dependency's finish is final first. */
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t i = orch_topo(o)[j];
+		double start = 0;
+		for (uint32_t k = 0; k < orch_n_deps(o, i); k++)
+			if (fin[orch_dep(o, i, k)] > start)
+				start = fin[orch_dep(o, i, k)];
+		fin[i] = start + cost[i];
 	}
 	for (uint32_t i = 0; i < n; i++)
 		if (fin[i] > best)
