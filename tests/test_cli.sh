@@ -315,6 +315,19 @@ expect_rc 1 "$shim" decide --config "$tmp/store.json" --workers "$LBS_SRCDIR/exa
 has "$tmp/err" "badout.jsonl:2"
 has "$tmp/err" "duration"
 has "$tmp/err" "badout.jsonl:3"
+# under a path of over 512 bytes, the line is still named: the record's
+# where was cut at 512 bytes, before its ":LINE"
+deep=$tmp
+for i in 1 2 3 4 5 6; do deep=$deep/$(printf 'd%.0s' $(seq 100)); done
+mkdir -p "$deep"
+cp "$tmp/badout.jsonl" "$deep/badout.jsonl"
+printf '{"test_id": "t1"}\n{"test_id": ""}\n' >"$deep/tests.jsonl"
+expect_rc 1 "$shim" decide --config "$tmp/store.json" --workers "$LBS_SRCDIR/examples/fleet.json" \
+	--tests "$LBS_SRCDIR/examples/tests.jsonl" --feedback "$deep/badout.jsonl"
+has "$tmp/err" "...:2: "
+has "$tmp/err" "...:3: "
+expect_rc 1 "$shim" decide --workers "$LBS_SRCDIR/examples/fleet.json" --tests "$deep/tests.jsonl"
+has "$tmp/err" "...:2: field 'test_id'"
 # an outcome naming its test and not its type is learned under the type of
 # the test decide read (the original's records name the test alone); one
 # of a test not decided here is learned as mixed, and said once for all

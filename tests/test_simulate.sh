@@ -697,6 +697,18 @@ expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --wor
 has "$tmp/err" "lbsched-shim: simulate: option '--tests' does not apply to simulate --graphs GRAPHS.jsonl (lbsched-shim simulate --graphs GRAPHS.jsonl --help)"
 expect_rc 2 "$shim" simulate --plugin "$plugin" --graphs "$tmp/gmix.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json" --bogus
 has "$tmp/err" "lbsched-shim: simulate: unknown option '--bogus' (lbsched-shim simulate --graphs GRAPHS.jsonl --help)"
+# under a path of over 512 bytes, a graph's line is still named (the
+# record's where was cut at 512 bytes, before its ":LINE")
+deep=$tmp
+for i in 1 2 3 4 5 6; do deep=$deep/$(printf 'd%.0s' $(seq 100)); done
+mkdir -p "$deep"
+{ head -1 "$tmp/gmix.jsonl"; echo '{"subtasks": {"a": {"dependencies": ["zz"]}}}'; } >"$deep/g.jsonl"
+expect_rc 1 "$shim" simulate --plugin "$plugin" --graphs "$deep/g.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json"
+has "$tmp/err" "...:2: subtask 'a': depends on 'zz', which the graph does not have"
+lines "$tmp/err" 1
+printf '{"test_id": "t1", "arrival_s": 0, "expected_duration": 1}\n{"arrival_s": 1, "expected_duration": 1}\n' >"$deep/t.jsonl"
+expect_rc 1 "$shim" simulate --plugin "$plugin" --tests-file "$deep/t.jsonl" --workers "$tmp/gmix_fleet.json" --truth "$tmp/gmix_truth.json"
+has "$tmp/err" "...:2: field 'test_id'"
 # What simgen writes and prints, simulate runs.
 expect_rc 0 python3 "$src/bench/simgen.py" --workers 4 --seed 1 --out "$tmp/sg" --load 0.7
 rate=$(cat "$tmp/out")

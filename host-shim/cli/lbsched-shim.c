@@ -580,7 +580,7 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 			continue;
 		}
 		c.arena = a = arena_new();
-		snprintf(where, sizeof where, "%s:%u", name, it.lineno);
+		file_where(where, sizeof where, name, it.lineno);
 		if (!a || conv_outcome_text_typed(&c, line, line_len, where, &o, &said)) {
 			cli_error(prog, "%s", a ? err : "out of memory");
 			bad = 1;
@@ -816,8 +816,7 @@ static int cmd_decide(const char *prog_name, int argc, char **argv)
 				continue;
 			}
 			c.arena = a = arena_new();
-			snprintf(where, sizeof where, "%s:%u", tests_name,
-			         streamed ? ts.lineno : it.lineno);
+			file_where(where, sizeof where, tests_name, streamed ? ts.lineno : it.lineno);
 			if (!a || conv_workload_text(&c, line, line_len, where, &wl)) {
 				cli_error(prog, "%s", a ? err : "out of memory");
 				rc = EXIT_BAD_INPUT;

@@ -137,6 +137,15 @@ void file_lines_init(file_lines *it, char *text, size_t len, const char *name)
 
 /* Lines are cut by length, not by strchr: a NUL byte must end its own line
  * with an error, not silently end the file. */
+const char *file_where(char *dst, size_t n, const char *name, unsigned lineno)
+{
+	char shown[96];
+
+	if ((size_t)snprintf(dst, n, "%s:%u", name, lineno) >= n)
+		snprintf(dst, n, "%s:%u", txt_show(shown, sizeof shown, name), lineno);
+	return dst;
+}
+
 /* Line lineno of name, l (n bytes, NUL-terminated): 1 with it in *line
  * and *len, 0 for a blank one, -1 for one holding a NUL byte (err). */
 static int line_of(const char *name, unsigned lineno, char *l, size_t n, char **line,

@@ -41,6 +41,11 @@ typedef struct file_lines {
 /* text: len bytes and a NUL after them, as file_read returns it. */
 void file_lines_init(file_lines *it, char *text, size_t len, const char *name);
 
+/* "<name>:<lineno>" into dst (n bytes), where a line's record is named:
+ * a name too long for dst is shown as txt_show() shows text, so that the
+ * cut never takes the line number.  Returns dst. */
+const char *file_where(char *dst, size_t n, const char *name, unsigned lineno);
+
 /* 1 with the next non-blank line in *line (NUL-terminated in place, *len
  * bytes); 0 at the end; -1 for a line that holds a NUL byte, with
  * "<name>:<line>: ..." in err, and the lines after it still to come. */

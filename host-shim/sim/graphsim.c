@@ -766,7 +766,7 @@ int cmd_graphsim(const char *program, int argc, char **argv)
 			char where[512];
 			if (got < 0)
 				goto bad;
-			snprintf(where, sizeof where, "%s:%u", op.graphs, it.lineno);
+			file_where(where, sizeof where, op.graphs, it.lineno);
 			g.graph = total;
 			int one = one_graph(&g, &op, line, len, where, &warns, sums, err, sizeof err);
 			/* orchestrate's file, a graph over many lines: its first

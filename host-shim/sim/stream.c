@@ -333,7 +333,7 @@ int stream_from_lines(conv_ctx *c, char *text, size_t len, const char *file, uin
 
 		if (got < 0)
 			return -1;
-		snprintf(where, sizeof where, "%s:%u", file, it.lineno);
+		file_where(where, sizeof where, file, it.lineno);
 		rec = conv_parse(c, line, line_len, where);
 		if (!rec)
 			return -1;
