@@ -18,13 +18,15 @@ static const char *FLEET =
 	" {\"worker_id\": \"cpu_c\", \"cpu_cores\": 8, \"available_memory\": 32}]";
 
 static char last_log[2048];
-static int misbehaving_logs;
+static int misbehaving_logs, error_logs;
 
 static void capture_log(void *ctx, int32_t level, const char *msg)
 {
 	(void)ctx;
 	if (level == LBS_LOG_PLUGIN_MISBEHAVING)
 		misbehaving_logs++;
+	if (level == LBS_LOG_ERROR)
+		error_logs++;
 	snprintf(last_log, sizeof last_log, "%s", msg);
 }
 
@@ -475,6 +477,49 @@ static void test_liar(void)
 		                       "\"custom_properties\": {\"allocation_strategy\": \"replicated\", "
 		                       "\"min_shards\": 2, \"max_shards\": 2}}");
 		CHECK_STR(pick(s, &wl, &f), "fallback:cpu_a,cpu_small");
+		sched_close(s);
+	}
+	/* A plugin that fails every select: each of the first 8 refusals is
+	 * said, then one at each doubling with the count (decide wrote 2,000
+	 * lines for 2,000 tests, nginx one per request). */
+	{
+		shim_sched *s;
+		lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+		char eighth[2048] = "";
+
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar",
+		                     "{\"mode\": \"out_of_range\"}", 24, &s, err, sizeof err),
+		          LBS_OK);
+		misbehaving_logs = 0;
+		for (int k = 1; k <= 40; k++) {
+			CHECK_STR(pick(s, &wl, &f), k % 3 == 1 ? "fallback:cpu_a"
+			                            : k % 3 == 2 ? "fallback:cpu_small"
+			                                         : "fallback:cpu_c");
+			if (k == 8)
+				snprintf(eighth, sizeof eighth, "%s", last_log);
+		}
+		CHECK_INT(misbehaving_logs, 8 + 2); /* 1..8, 16, 32 */
+		CHECK_CONTAINS(eighth, "index 3 is out of range (3 workers); the host chose instead "
+		                       "(answers refused from here on are logged at each doubling of "
+		                       "their count)");
+		CHECK_CONTAINS(last_log, "the host chose instead (32 answers refused so far)");
+		sched_close(s);
+	}
+	/* LBS_EINVAL is an answer select() may give: an error, not a breach. */
+	{
+		shim_sched *s;
+		lbs_workload wl = workload_parse(a, "{\"test_id\": \"t\", \"minimum_memory\": 1}");
+
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"einval\"}",
+		                     18, &s, err, sizeof err),
+		          LBS_OK);
+		misbehaving_logs = error_logs = 0;
+		CHECK_STR(pick(s, &wl, &f), "fallback:cpu_a");
+		CHECK_INT(misbehaving_logs, 0);
+		CHECK_INT(error_logs, 1);
+		CHECK_CONTAINS(last_log, "scheduler 'liar' on workload 't': select failed with "
+		                         "LBS_EINVAL (it refused the workload or a worker); the host "
+		                         "chose instead");
 		sched_close(s);
 	}
 	arena_free(a);

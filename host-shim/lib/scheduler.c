@@ -32,6 +32,14 @@ struct shim_sched {
 	uint64_t fallbacks;
 };
 
+/* Answers refused that are logged one by one (sched_said). */
+#define SAID_EACH 8
+
+int sched_said(uint64_t n)
+{
+	return n <= SAID_EACH || !(n & (n - 1));
+}
+
 lbs_status sched_open(shim_host *h, const char *plugin_path, const char *name,
                       const char *config, size_t config_len, shim_sched **out,
                       char *err, size_t errlen)
@@ -116,6 +124,12 @@ static const char *answer_problem(const lbs_workload *wl,
 
 	if (st == LBS_NO_WORKER)
 		return out->n_selected ? "answered no_worker with workers selected" : NULL;
+	if (st == LBS_EINVAL || st == LBS_ENOMEM) {
+		snprintf(buf, len, "select failed with %s", st == LBS_EINVAL
+		         ? "LBS_EINVAL (it refused the workload or a worker)"
+		         : "LBS_ENOMEM (out of memory)");
+		return buf;
+	}
 	if (st != LBS_OK) {
 		snprintf(buf, len, "select failed with status %d", (int)st);
 		return buf;
@@ -242,11 +256,17 @@ static void unnamed_reason(const char *kind, char *buf, size_t len)
 	         "lbsched's taxonomy, which no worker can be matched on", kind);
 }
 
+static const char *said_count(char *buf, size_t len, uint64_t n)
+{
+	snprintf(buf, len, " (%llu answers refused so far)", (unsigned long long)n);
+	return buf;
+}
+
 lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n,
                         lbs_selection *out, int *fell_back)
 {
-	char buf[256], shown[96];
+	char buf[256], shown[96], count[48];
 	const char *problem;
 	lbs_selection mine;
 	lbs_status st;
@@ -288,9 +308,18 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 	if (!problem)
 		return st;
 	s->fallbacks++;
-	host_logf(s->host, LBS_LOG_PLUGIN_MISBEHAVING,
-	          "scheduler '%s' on workload '%s': %s; the host chose instead",
-	          s->desc->name, wl->id ? txt_show(shown, sizeof shown, wl->id) : "?", problem);
+	/* The two errors select() may answer are the plugin's word, not a
+	 * breach of its contract. */
+	if (sched_said(s->fallbacks))
+		host_logf(s->host,
+		          st == LBS_EINVAL || st == LBS_ENOMEM ? LBS_LOG_ERROR
+		                                               : LBS_LOG_PLUGIN_MISBEHAVING,
+		          "scheduler '%s' on workload '%s': %s; the host chose instead%s",
+		          s->desc->name, wl->id ? txt_show(shown, sizeof shown, wl->id) : "?", problem,
+		          s->fallbacks < SAID_EACH   ? ""
+		          : s->fallbacks == SAID_EACH ? " (answers refused from here on are logged at "
+		                                        "each doubling of their count)"
+		                                      : said_count(count, sizeof count, s->fallbacks));
 	if (fell_back)
 		*fell_back = 1;
 	return fallback_select(s, wl, workers, n, out);

@@ -36,10 +36,18 @@ const loaded_plugin *sched_plugin(const shim_sched *s);
  * when the plugin's answer was rejected or it returned an error and the
  * host's fallback answered instead.  Returns LBS_OK or LBS_NO_WORKER, or
  * LBS_EINVAL for an allocation that is none of LBS_ALLOC_* (no plugin asked).
+ * Why an answer was refused goes to the host's log (plugin misbehaving;
+ * LBS_LOG_ERROR for the LBS_EINVAL and LBS_ENOMEM that select() may
+ * answer), for the refusals sched_said() picks.
  */
 lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n,
                         lbs_selection *out, int *fell_back);
+
+/* Whether a scheduler's n-th refused answer (1, 2, ...) is logged: each
+ * of the first 8, then one at each doubling of the count, so that a plugin
+ * failing every request does not write a line per request. */
+int sched_said(uint64_t n);
 
 /*
  * The host's own answer, used when a plugin's is rejected and by a host with

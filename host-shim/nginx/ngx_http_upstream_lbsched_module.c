@@ -3670,9 +3670,14 @@ ngx_http_upstream_lbsched_choose(ngx_http_upstream_lbsched_srv_conf_t *lcf,
 
     if (fell_back) {
         lcf->fallbacks++;
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "lbsched: upstream \"%V\": the scheduler failed; "
-                      "round-robin chose instead", &lcf->name);
+
+        if (sched_said(lcf->fallbacks)) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "lbsched: upstream \"%V\": the scheduler failed; "
+                          "round-robin chose instead (%ui time%s in this "
+                          "process)", &lcf->name, lcf->fallbacks,
+                          lcf->fallbacks == 1 ? "" : "s");
+        }
     }
 
     if (st != LBS_OK || sel.n_selected != 1 || *pos >= n) {

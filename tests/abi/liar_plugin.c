@@ -9,6 +9,8 @@
  *   ineligible    the second worker, whatever the requirements
  *   too_many      two workers for a single request
  *   error         LBS_EINTERNAL
+ *   einval        LBS_EINVAL, an error select() may answer (no lie: the
+ *                 host falls back without calling it a breach)
  *   unterminated_reason  an honest answer, its reason buffer filled with
  *                 'R' and no terminator
  *   forged_id     a right index with an id that carries a newline and a
@@ -55,7 +57,7 @@
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
             UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
             THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR, DIE_ON_DIE, UNTERMINATED_ID,
-            REWRITTEN_HEADER, SILENT_ERROR };
+            REWRITTEN_HEADER, SILENT_ERROR, EINVAL_ANSWER };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
@@ -63,7 +65,7 @@ static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "
                                          "unterminated_error", "huge_score", "copied_id",
                                          "thread_log", "every_other",
                                          "range_then_error", "die_on_die", "unterminated_id",
-                                         "rewritten_header", "silent_error"};
+                                         "rewritten_header", "silent_error", "einval"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
@@ -209,6 +211,9 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 	case ERROR:
 		out->n_selected = 0;
 		return LBS_EINTERNAL;
+	case EINVAL_ANSWER:
+		out->n_selected = 0;
+		return LBS_EINVAL;
 	case UNTERMINATED_REASON:
 		if (out->reason)
 			memset(out->reason, 'R', out->reason_len);

@@ -444,6 +444,13 @@ check "zone + keepalive: served, the down server never ($ans)" test "$ans" = "cp
 ans=$(for _ in 1 2 3 4; do get $U/liar; done | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')
 check "a misbehaving plugin falls back to round-robin (2 and 2: $ans)" test "$ans" = "2 2 "
 check "... with an error log line" grep -q 'upstream "liar": the scheduler failed; round-robin chose instead' "$run/error.log"
+# ... but not a line per request: each process says its first 8 and then
+# one at each doubling (32 more requests: at most 8 + 2 lines a process)
+for _ in $(seq 32); do get $U/liar >/dev/null; done
+said=$(grep -c 'upstream "liar": the scheduler failed; round-robin chose instead' "$run/error.log")
+check "... 36 fallbacks said in $said lines, 16 at most" test "$said" -le 16
+check "... the host's reason with them, as often" \
+	test "$(grep -c "scheduler 'liar' on workload .*index .* is out of range" "$run/error.log")" -le 16
 
 # what each try tells the scheduler: the dead server refused (rejected),
 # the one that takes the connection and never answers timed out, cpu
@@ -502,7 +509,7 @@ want("be, flaky: nothing open in the plugin's ledger",
      be["stats"]["ledger"]["open"] == 0 and fl["stats"]["ledger"]["open"] == 0)
 want("byarg cuda 1", u["byarg"]["decisions"][cuda] == 1)
 want("kz: down server 0", u["kz"]["decisions"][npu] == 0)
-want("liar: 4 fallbacks, counted as errors", u["liar"]["fallbacks"] == 4 and u["liar"]["errors"] == 4)
+want("liar: 36 fallbacks, counted as errors", u["liar"]["fallbacks"] == 36 and u["liar"]["errors"] == 36)
 want("tally: one try of each kind, as reported", u["tally"]["stats"] ==
      {"success": 1, "failure": 0, "timeout": 1, "rejected": 1, "cancelled": 0,
       "last_cookie": 0})
