@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "support.h"
+#include "textbuf.h"
 
 /* Three workers, the middle one too small for an 8 GB test. */
 static const char *FLEET =
@@ -503,6 +504,37 @@ static void test_liar(void)
 		                       "(answers refused from here on are logged at each doubling of "
 		                       "their count)");
 		CHECK_CONTAINS(last_log, "the host chose instead (32 answers refused so far)");
+		sched_close(s);
+	}
+	/* stats() text that is not one JSON object: nginx pasted it into its
+	 * status document (invalid JSON, a key of the plugin's beside the
+	 * host's).  Refused whole, said once; an honest one passes as written. */
+	{
+		shim_sched *s;
+		textbuf tb = {0};
+		char *text;
+
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"bad_stats\"}",
+		                     21, &s, err, sizeof err),
+		          LBS_OK);
+		misbehaving_logs = 0;
+		CHECK_INT(sched_stats(s, textbuf_write, &tb), LBS_EINTERNAL);
+		CHECK_INT(tb.len, 0);
+		CHECK_INT(misbehaving_logs, 1);
+		CHECK_STR(last_log, "scheduler 'liar': what stats() wrote has more after its object "
+		                    "(at byte 16 of 37); hosts show no stats for it (logged once)");
+		CHECK(sched_stats_text(s) == NULL);
+		CHECK_INT(misbehaving_logs, 1);
+		textbuf_free(&tb);
+		sched_close(s);
+		CHECK_INT(sched_open(h, getenv("LBS_LIAR_PLUGIN"), "liar", "{\"mode\": \"honest\"}", 18,
+		                     &s, err, sizeof err),
+		          LBS_OK);
+		CHECK_STR((text = sched_stats_text(s)), "{\"success\": 0, \"failure\": 0, \"timeout\": 0, "
+		                                        "\"rejected\": 0, \"cancelled\": 0, "
+		                                        "\"last_cookie\": 0}");
+		free(text);
+		CHECK_INT(misbehaving_logs, 1);
 		sched_close(s);
 	}
 	/* LBS_EINVAL is an answer select() may give: an error, not a breach. */

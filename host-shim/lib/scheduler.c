@@ -10,7 +10,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "eligible.h"
 #include "scheduler.h"
@@ -30,6 +33,7 @@ struct shim_sched {
 	void *inst;
 	uint32_t cursor; /* the fallback rotation's next position */
 	uint64_t fallbacks;
+	atomic_int said_stats; /* a stats() that wrote no JSON object was logged */
 };
 
 /* Answers refused that are logged one by one (sched_said). */
@@ -371,11 +375,55 @@ lbs_status sched_score(shim_sched *s, const lbs_workload *wl,
 	return s->desc->score(s->inst, wl, workers, n, scores);
 }
 
+/* What is wrong with stats() text of len bytes as "one JSON object", into
+ * buf; NULL when nothing is. */
+static const char *stats_problem(const char *text, size_t len, char *buf, size_t n)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+
+	if (!doc)
+		snprintf(buf, n, "is not JSON (at byte %zu of %zu)",
+		         (size_t)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0), len);
+	else if (!cJSON_IsObject(doc))
+		snprintf(buf, n, "is a JSON %s, not an object",
+		         cJSON_IsArray(doc) ? "array" : cJSON_IsString(doc) ? "string" : "value");
+	else if (end + strspn(end, " \t\r\n") < text + len)
+		snprintf(buf, n, "has more after its object (at byte %zu of %zu)",
+		         (size_t)(end - text), len);
+	else
+		buf = NULL;
+	cJSON_Delete(doc);
+	return buf;
+}
+
 lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx)
 {
+	textbuf b = {0};
+	char buf[96];
+	const char *problem;
+	lbs_status st;
+
 	if (!DESC_HAS(s->desc, stats))
 		return LBS_EUNSUPPORTED;
-	return s->desc->stats(s->inst, write, ctx);
+	/* Whole before it is passed on: every host sets the object inside a
+	 * document of its own (nginx's status), which text that is not one
+	 * object would break, or add keys to. */
+	st = s->desc->stats(s->inst, textbuf_write, &b);
+	if (st == LBS_OK && b.failed)
+		st = LBS_ENOMEM;
+	if (st == LBS_OK && (problem = stats_problem(b.p ? b.p : "", b.len, buf, sizeof buf))) {
+		/* stats() is [any]: two threads may find it at once */
+		if (!atomic_exchange(&s->said_stats, 1))
+			host_logf(s->host, LBS_LOG_PLUGIN_MISBEHAVING,
+			          "scheduler '%s': what stats() wrote %s; hosts show no stats for it "
+			          "(logged once)", s->desc->name, problem);
+		st = LBS_EINTERNAL;
+	}
+	if (st == LBS_OK && write(ctx, b.p, b.len) != 0)
+		st = LBS_ENOMEM;
+	textbuf_free(&b);
+	return st;
 }
 
 char *sched_stats_text(shim_sched *s)

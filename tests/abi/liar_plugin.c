@@ -11,6 +11,8 @@
  *   error         LBS_EINTERNAL
  *   einval        LBS_EINVAL, an error select() may answer (no lie: the
  *                 host falls back without calling it a breach)
+ *   bad_stats     honest, but stats() writes an object, a comma and a key
+ *                 of its own: text that breaks a host's document around it
  *   unterminated_reason  an honest answer, its reason buffer filled with
  *                 'R' and no terminator
  *   forged_id     a right index with an id that carries a newline and a
@@ -57,7 +59,7 @@
 enum mode { HONEST, OUT_OF_RANGE, WRONG_ID, DUPLICATE, EXCLUDED, INELIGIBLE, TOO_MANY, ERROR,
             UNTERMINATED_REASON, FORGED_ID, UNTERMINATED_ERROR, HUGE_SCORE, COPIED_ID,
             THREAD_LOG, EVERY_OTHER, RANGE_THEN_ERROR, DIE_ON_DIE, UNTERMINATED_ID,
-            REWRITTEN_HEADER, SILENT_ERROR, EINVAL_ANSWER };
+            REWRITTEN_HEADER, SILENT_ERROR, EINVAL_ANSWER, BAD_STATS };
 
 static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "duplicate",
                                          "excluded", "ineligible", "too_many", "error",
@@ -65,7 +67,8 @@ static const char *const mode_names[] = {"honest", "out_of_range", "wrong_id", "
                                          "unterminated_error", "huge_score", "copied_id",
                                          "thread_log", "every_other",
                                          "range_then_error", "die_on_die", "unterminated_id",
-                                         "rewritten_header", "silent_error", "einval"};
+                                         "rewritten_header", "silent_error", "einval",
+                                         "bad_stats"};
 
 /* The instance: the mode first, so that a pointer to it is one to the
  * mode; then the outcomes by LBS_RESULT_*. */
@@ -176,6 +179,7 @@ static lbs_status l_select(void *inst, const lbs_workload *wl,
 	out->ids[0] = workers[first]->id;
 	switch (m) {
 	case HONEST:
+	case BAD_STATS:
 	case THREAD_LOG:
 	case SILENT_ERROR: /* never created */
 		break;
@@ -298,7 +302,9 @@ static lbs_status l_stats(void *inst, lbs_write_fn write, void *ctx)
 {
 	const liar_inst *li = inst;
 	char buf[256];
-	int len = snprintf(buf, sizeof buf, "{\"success\": %lu, \"failure\": %lu, \"timeout\": %lu, "
+	int len = li->m == BAD_STATS ? snprintf(buf, sizeof buf, "{\"decisions\": 1}, "
+	                                        "\"injected\": {\"a\": 1")
+	          : snprintf(buf, sizeof buf, "{\"success\": %lu, \"failure\": %lu, \"timeout\": %lu, "
 	                   "\"rejected\": %lu, \"cancelled\": %lu, \"last_cookie\": %lu}",
 	                   li->results[0], li->results[1], li->results[2], li->results[3],
 	                   li->results[4], li->last_cookie);
