@@ -520,7 +520,9 @@ typedef struct lbs_workload {
  * must stay valid until the next call on the same instance: hosts read
  * ids after select returns.  The reason, when written, is one sentence
  * ending in a NUL inside reason_len; it may be written on LBS_NO_WORKER
- * too (hosts show it as the reason none was found).
+ * too (a host that gave a buffer shows it as the reason none was found; a
+ * balancer's hot path may give none, reason NULL or reason_len 0, and
+ * then nothing is written).
  *
  * The cookie is the plugin's name for this decision, returned in the
  * lbs_outcome of every placement it made.  0 is reserved for "no decision
