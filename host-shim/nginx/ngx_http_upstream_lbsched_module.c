@@ -4401,7 +4401,10 @@ ngx_http_upstream_free_lbsched_peer(ngx_peer_connection_t *pc, void *data,
         }
 
         st = sched_report(lcf->sched, &o);
-        lcf->reports++;
+
+        if (st != LBS_EUNSUPPORTED) {
+            lcf->reports++;
+        }
 
         if (st != LBS_OK && st != LBS_EUNSUPPORTED) {
             lcf->report_errors++;

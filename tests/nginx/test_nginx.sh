@@ -20,6 +20,7 @@ set -u
 plugin=${LBS_PLUGIN:?}
 v2=${LBS_V2_PLUGIN:?}
 liar=${LBS_LIAR_PLUGIN:?}
+old=${LBS_OLD_PLUGIN:?}
 checks=0 failed=0
 ok() { checks=$((checks + 1)); echo "ok: $1"; }
 bad() { checks=$((checks + 1)); failed=$((failed + 1)); echo "FAILED: $1"; }
@@ -116,6 +117,10 @@ write_conf() {
     lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{"mode": "out_of_range"}';
     server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA;
   }
+  upstream old {
+    lbsched_plugin $old; lbsched_scheduler first-fit;
+    server 127.0.0.1:$P_CPU; server 127.0.0.1:$P_CUDA;
+  }
   upstream tally {
     lbsched_plugin $liar; lbsched_scheduler liar; lbsched_config '{"mode": "honest"}';
     server 127.0.0.1:$P_DEAD; server 127.0.0.1:$P_HANG; server 127.0.0.1:$P_CPU;
@@ -137,6 +142,7 @@ write_conf() {
     location /flaky { proxy_pass http://flaky; }
     location /spent { proxy_pass http://spent; }
     location /liar { proxy_pass http://liar; }
+    location /old { proxy_pass http://old; }
     location /tally { proxy_pass http://tally; proxy_read_timeout 300ms; }
     location /kz { proxy_pass http://kz; proxy_http_version 1.1; proxy_set_header Connection ""; }
     ${3:+location /slow { proxy_pass http://slowup; \}}
@@ -444,6 +450,10 @@ check "zone + keepalive: served, the down server never ($ans)" test "$ans" = "cp
 ans=$(for _ in 1 2 3 4; do get $U/liar; done | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')
 check "a misbehaving plugin falls back to round-robin (2 and 2: $ans)" test "$ans" = "2 2 "
 check "... with an error log line" grep -q 'upstream "liar": the scheduler failed; round-robin chose instead' "$run/error.log"
+# a 1.0 plugin without a report slot: served, and nothing counted as
+# reported to it (the status counted every outcome it could not take)
+check "a plugin without report() serves (cpu cpu)" test "$(get $U/old; get $U/old)" = "cpu
+cpu"
 # ... but not a line per request: each process says its first 8 and then
 # one at each doubling (32 more requests: at most 8 + 2 lines a process)
 for _ in $(seq 32); do get $U/liar >/dev/null; done
@@ -509,6 +519,8 @@ want("be, flaky: nothing open in the plugin's ledger",
      be["stats"]["ledger"]["open"] == 0 and fl["stats"]["ledger"]["open"] == 0)
 want("byarg cuda 1", u["byarg"]["decisions"][cuda] == 1)
 want("kz: down server 0", u["kz"]["decisions"][npu] == 0)
+want("old: 2 decisions, no report slot, 0 reports",
+     sum(u["old"]["decisions"].values()) == 2 and u["old"]["reports"] == 0)
 want("liar: 36 fallbacks, counted as errors", u["liar"]["fallbacks"] == 36 and u["liar"]["errors"] == 36)
 want("tally: one try of each kind, as reported", u["tally"]["stats"] ==
      {"success": 1, "failure": 0, "timeout": 1, "rejected": 1, "cancelled": 0,
