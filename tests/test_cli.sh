@@ -884,6 +884,12 @@ lacks "$tmp/err" "gone_"
 has "$tmp/err" "reported 5 outcomes from $tmp/typo.jsonl"
 # ... and without a store what it teaches is gone at exit: said
 has "$tmp/err" 'warning: --feedback without a "store" in the config: what it taught is lost when decide exits'
+# ... but not for another plugin, which keeps what it learns its own way
+# ("store" is lbsched's field): the liar counts the outcomes it is told
+printf '{"mode": "honest"}' >"$tmp/honest.json"
+expect_rc 0 "$shim" decide --plugin "$LBS_LIAR_PLUGIN" --scheduler liar --config "$tmp/honest.json" --workers "$tmp/fleet.json" --tests "$tmp/tests.jsonl" --feedback "$tmp/typo.jsonl"
+has "$tmp/err" "reported 5 outcomes from $tmp/typo.jsonl"
+lacks "$tmp/err" 'without a "store"'
 # A worker id past the 510 bytes learning keys: chosen like any other, each
 # outcome refused, so it never lost its neutral record for failing; said
 # once at the start of a run that learns, naming the fleet

@@ -659,7 +659,8 @@ static int report_feedback(shim_sched *s, const char *path, lbs_worker *const *w
 		*unsettled = lost == 3;
 		bad |= lost == 1 || lost == 2;
 	}
-	if (reported && !lasting)
+	/* Another plugin keeps what it learns its own way, if at all. */
+	if (reported && !lasting && loader_is_lbsched(sched_plugin(s)))
 		cli_warn(prog, "--feedback without a \"store\" in the config: what it "
 		         "taught is lost when decide exits");
 	free(ids);

@@ -410,6 +410,11 @@ const lbs_plugin_entry *loader_entry(const loaded_plugin *p)
 	return p->entry;
 }
 
+int loader_is_lbsched(const loaded_plugin *p)
+{
+	return p->entry->plugin_name && !strcmp(p->entry->plugin_name, "lbsched");
+}
+
 const char *loader_path(const loaded_plugin *p)
 {
 	return p->path;

@@ -44,6 +44,9 @@ const char *loader_errno_text(int e);
 void loader_close(loaded_plugin *p);
 
 const lbs_plugin_entry *loader_entry(const loaded_plugin *p);
+/* Whether p is lbsched's own plugin (by its entry's name): the one whose
+ * config fields ("store", "seed") a host may read or add. */
+int loader_is_lbsched(const loaded_plugin *p);
 const char *loader_path(const loaded_plugin *p);
 
 /*

@@ -3104,7 +3104,6 @@ ngx_http_upstream_lbsched_draws_at_random(const char *name)
 static char *
 ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
 {
-    const lbs_plugin_entry   *e;
     const lbs_host_api       *api;
     loaded_plugin            *p;
     cJSON                    *cfg;
@@ -3114,8 +3113,7 @@ ngx_http_upstream_lbsched_seeded(ngx_http_upstream_lbsched_srv_conf_t *lcf)
     if (!ngx_http_upstream_lbsched_draws_at_random((char *) lcf->scheduler_z)
         || host_load(lcf->host, lcf->plugin_z, &p, &api, err, sizeof(err))
            != LBS_OK
-        || (e = loader_entry(p))->plugin_name == NULL
-        || ngx_strcmp(e->plugin_name, "lbsched") != 0)
+        || !loader_is_lbsched(p))
     {
         return NULL;
     }
