@@ -196,7 +196,8 @@ static int hex4(const char *t, size_t i, size_t len, unsigned *cp)
 }
 
 /* A string from its opening quote at *i; *i past it when whole.  Escapes
- * as JSON has them, a high surrogate followed by a low one. */
+ * as JSON has them, a high surrogate followed by a low one; no control
+ * byte written raw. */
 static int json_string(const char *t, size_t *i, size_t len)
 {
 	size_t k = *i + 1;
@@ -204,6 +205,8 @@ static int json_string(const char *t, size_t *i, size_t len)
 	while (k < len && t[k] != '"') {
 		unsigned cp, lo;
 		int r;
+		if ((unsigned char)t[k] < 0x20)
+			return TOK_BAD;
 		if (t[k++] != '\\')
 			continue;
 		if (k >= len)
@@ -273,15 +276,20 @@ static int json_number(const char *t, size_t *i, size_t len)
 }
 
 /*
- * Whether JSON text is cut short: valid up to its end, and not yet whole
- * there.  1 with *from at what is still open (the innermost bracket, or
- * the string, number or word under way), else 0.  A parser reports where
- * it stopped, and at the last byte that is the same for "{" cut short and
- * for "1 [" wrong there; only reading the text from its start tells them
- * apart.  Brackets past OPEN_MAX deep are not followed (0).
+ * JSON text read from its start by RFC 8259's grammar, as far as it goes:
+ * SCAN_WHOLE, one value and only white space after it (*at = len);
+ * SCAN_CUT, valid up to its end and not yet whole there, *at at what is
+ * still open (the innermost bracket, or the string, number or word under
+ * way); SCAN_DEEP, a bracket at *at past OPEN_MAX levels, not followed;
+ * SCAN_BAD, *at at the byte that cannot be there (the start of a string
+ * or number that is wrong inside; len for text with no value).  A parser
+ * reports where it stopped, and at the last byte that is the same for "{"
+ * cut short and for "1 [" wrong there; only reading the text from its
+ * start tells them apart.
  */
 #define OPEN_MAX 256
-static int json_cut_short(const char *text, size_t len, size_t *from)
+enum { SCAN_BAD, SCAN_CUT, SCAN_DEEP, SCAN_WHOLE };
+static int json_scan(const char *text, size_t len, size_t *at)
 {
 	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, COLON, NEXT, DONE } want = VALUE;
 	size_t open[OPEN_MAX], depth = 0, i = 0;
@@ -295,25 +303,23 @@ static int json_cut_short(const char *text, size_t len, size_t *from)
 			i++;
 			continue;
 		}
+		*at = start;
 		if (want == DONE)
-			return 0;
+			return SCAN_BAD;
 		if (ch == '"' && want != COLON && want != NEXT) {
-			if ((r = json_string(text, &i, len)) != TOK_WHOLE) {
-				if (r == TOK_CUT)
-					*from = start;
-				return r == TOK_CUT;
-			}
+			if ((r = json_string(text, &i, len)) != TOK_WHOLE)
+				return r == TOK_CUT ? SCAN_CUT : SCAN_BAD;
 			want = want == KEY || want == KEY_OR_CLOSE ? COLON : depth ? NEXT : DONE;
 			continue;
 		}
 		if (want == KEY || want == KEY_OR_CLOSE) {
 			if (ch != '}' || want == KEY)
-				return 0;
+				return SCAN_BAD;
 			i++;
 			depth--;
 		} else if (want == COLON) {
 			if (ch != ':')
-				return 0;
+				return SCAN_BAD;
 			i++;
 			want = VALUE;
 			continue;
@@ -324,11 +330,11 @@ static int json_cut_short(const char *text, size_t len, size_t *from)
 				continue;
 			}
 			if (ch != (text[open[depth - 1]] == '{' ? '}' : ']'))
-				return 0;
+				return SCAN_BAD;
 			depth--;
 		} else if (ch == '[' || ch == '{') {
 			if (depth == OPEN_MAX)
-				return 0;
+				return SCAN_DEEP;
 			open[depth++] = i++;
 			want = ch == '[' ? VALUE_OR_CLOSE : KEY_OR_CLOSE;
 			continue;
@@ -336,32 +342,62 @@ static int json_cut_short(const char *text, size_t len, size_t *from)
 			i++;
 			depth--;
 		} else if (ch == '-' || is_digit(ch)) {
-			if ((r = json_number(text, &i, len)) != TOK_WHOLE) {
-				if (r == TOK_CUT)
-					*from = start;
-				return r == TOK_CUT;
-			}
+			if ((r = json_number(text, &i, len)) != TOK_WHOLE)
+				return r == TOK_CUT ? SCAN_CUT : SCAN_BAD;
 		} else {
 			const char *word = ch == 't' ? "true" : ch == 'f' ? "false" : ch == 'n' ? "null" : "";
 			size_t k = 0;
 			if (!*word)
-				return 0;
+				return SCAN_BAD;
 			while (word[k] && start + k < len && text[start + k] == word[k])
 				k++;
-			if (word[k] && start + k < len)
-				return 0;
-			if (word[k]) { /* the text ends inside it */
-				*from = start;
-				return 1;
-			}
+			if (word[k])
+				return start + k < len ? SCAN_BAD : SCAN_CUT; /* CUT: it ends inside */
 			i = start + k;
 		}
 		want = depth ? NEXT : DONE;
 	}
-	if (!depth)
+	if (depth) {
+		*at = open[depth - 1];
+		return SCAN_CUT;
+	}
+	*at = len;
+	return want == DONE ? SCAN_WHOLE : SCAN_BAD;
+}
+
+/* Whether JSON text is cut short (json_scan's SCAN_CUT), *from at what is
+ * still open. */
+static int json_cut_short(const char *text, size_t len, size_t *from)
+{
+	size_t at;
+
+	if (json_scan(text, len, &at) != SCAN_CUT)
 		return 0;
-	*from = open[depth - 1];
+	*from = at;
 	return 1;
+}
+
+const char *txt_json_object_strict(char *dst, size_t n, const char *text, size_t len)
+{
+	size_t at = 0;
+	int r = json_scan(text, len, &at);
+
+	/* json_scan let no NUL through: text's own ends it at len */
+	if (r == SCAN_WHOLE && !txt_utf8_valid(text))
+		snprintf(dst, n, "is not UTF-8");
+	else if (r == SCAN_WHOLE && text[strspn(text, " \t\r\n")] != '{')
+		snprintf(dst, n, "is JSON but not an object");
+	else if (r == SCAN_WHOLE)
+		return NULL;
+	else if (r == SCAN_DEEP)
+		snprintf(dst, n, "nests deeper than %d levels at byte %zu", OPEN_MAX, at);
+	else if (r == SCAN_CUT)
+		snprintf(dst, n, "ends (at byte %zu) before its JSON is whole", len);
+	else if (len == 0 || at == len)
+		snprintf(dst, n, "holds no JSON value");
+	else
+		snprintf(dst, n, "is not JSON (RFC 8259) at byte %zu of %zu", at, len);
+	return dst;
 }
 
 /* " (line L, column C)" of byte at, for text of more than one line. */

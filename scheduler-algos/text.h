@@ -65,6 +65,18 @@ const char *txt_json_problem(char *dst, size_t n, const char *text, size_t len, 
                              int parsed, unsigned nesting_limit);
 
 /*
+ * Why text (len bytes, a NUL after them) is not one JSON object exactly as
+ * RFC 8259 writes one, in dst, or NULL.  cJSON reads more: control bytes
+ * as white space or raw inside strings, 01 and 1., a byte order mark.  For
+ * text a host sets inside a document of its own, which any of those would
+ * break for a strict reader: "is not JSON (RFC 8259) at byte N of LEN",
+ * "ends (at byte LEN) before its JSON is whole", "nests deeper than 256
+ * levels at byte N", "is JSON but not an object", "is not UTF-8", "holds
+ * no JSON value".
+ */
+const char *txt_json_object_strict(char *dst, size_t n, const char *text, size_t len);
+
+/*
  * Why text (len bytes) is not UTF-8 JSON in a way a reader could take for
  * an empty or garbled document, or NULL: a UTF-8 byte order mark ("starts
  * with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one"),

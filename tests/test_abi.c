@@ -521,8 +521,8 @@ static void test_liar(void)
 		CHECK_INT(sched_stats(s, textbuf_write, &tb), LBS_EINTERNAL);
 		CHECK_INT(tb.len, 0);
 		CHECK_INT(misbehaving_logs, 1);
-		CHECK_STR(last_log, "scheduler 'liar': what stats() wrote has more after its object "
-		                    "(at byte 16 of 37); hosts show no stats for it (logged once)");
+		CHECK_STR(last_log, "scheduler 'liar': what stats() wrote is not JSON (RFC 8259) at "
+		                    "byte 16 of 37; hosts show no stats for it (logged once)");
 		CHECK(sched_stats_text(s) == NULL);
 		CHECK_INT(misbehaving_logs, 1);
 		textbuf_free(&tb);

@@ -417,6 +417,64 @@ static void test_json_cut_short(void)
 	                                   "JSON number (give a finite number)");
 }
 
+/* Text a host sets inside its own document (a plugin's stats in nginx's
+ * status): one object as RFC 8259 writes it, not as cJSON reads it. */
+static void test_json_object_strict(void)
+{
+	static const struct {
+		const char *text;
+		size_t len; /* 0: strlen */
+		const char *want; /* NULL: passed on */
+	} cases[] = {
+		{"{\"a\": 1, \"b\": [true, null, -0.5e+3, \"x\\u00e9\\n\"]}\n", 0, NULL},
+		{" \t{}\r\n", 0, NULL},
+		{"{\"\xc3\xa9\": {\"deep\": [[{}]]}}", 0, NULL},
+		/* cJSON's leniencies, each passed on by it */
+		{"\001{\"a\": 1}", 0, "is not JSON (RFC 8259) at byte 0 of 9"},
+		{"{\"a\": 01}", 0, "is not JSON (RFC 8259) at byte 7 of 9"},
+		{"{\"a\": 1.}", 0, "is not JSON (RFC 8259) at byte 6 of 9"},
+		{"{\"a\": -.5}", 0, "is not JSON (RFC 8259) at byte 6 of 10"},
+		{"{\"a\": \"x\ty\"}", 0, "is not JSON (RFC 8259) at byte 6 of 12"},
+		{"\xef\xbb\xbf{\"a\": 1}", 0, "is not JSON (RFC 8259) at byte 0 of 11"},
+		{"{\v\"a\"\f: 1}", 0, "is not JSON (RFC 8259) at byte 1 of 10"},
+		{"{\"a\":\"x\0y\"}", 13, "is not JSON (RFC 8259) at byte 5 of 13"},
+		/* and the rest of what a plugin may get wrong */
+		{"{\"decisions\": 1}, \"injected\": {\"a\": 1", 0,
+		 "is not JSON (RFC 8259) at byte 16 of 37"},
+		{"{\"a\": 1", 0, "ends (at byte 7) before its JSON is whole"},
+		{"[1, 2]", 0, "is JSON but not an object"},
+		{"\"stats\"", 0, "is JSON but not an object"},
+		{"", 0, "holds no JSON value"},
+		{"  \n", 0, "holds no JSON value"},
+		{"{\"\xff\": 1}", 0, "is not UTF-8"},
+		{"{\"a\": NaN}", 0, "is not JSON (RFC 8259) at byte 6 of 10"},
+	};
+	char deep[700], err[160];
+
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		size_t len = cases[k].len ? cases[k].len : strlen(cases[k].text);
+		const char *got = txt_json_object_strict(err, sizeof err, cases[k].text, len);
+
+		if (cases[k].want)
+			CHECK_STR(got ? got : "(passed)", cases[k].want);
+		else
+			CHECK_STR(got ? got : "(passed)", "(passed)");
+	}
+	/* 256 levels pass; the 257th is named, not "not JSON" */
+	memset(deep, 0, sizeof deep);
+	deep[0] = '{';
+	memcpy(deep + 1, "\"a\":", 4);
+	memset(deep + 5, '[', 255);
+	memset(deep + 260, ']', 255);
+	deep[515] = '}';
+	CHECK(txt_json_object_strict(err, sizeof err, deep, 516) == NULL);
+	memset(deep + 5, '[', 256);
+	memset(deep + 261, ']', 256);
+	deep[517] = '}';
+	CHECK_STR(txt_json_object_strict(err, sizeof err, deep, 518),
+	          "nests deeper than 256 levels at byte 260");
+}
+
 static void test_composite(void)
 {
 	CHECK_INT(create("composite", "{\"children\": [{\"scheduler\": \"round\\nrobin\"}]}"),
@@ -474,6 +532,7 @@ int main(void)
 	test_config_document();
 	test_long_store_path();
 	test_json_cut_short();
+	test_json_object_strict();
 	test_composite();
 	test_import();
 	return check_done("test_messages");

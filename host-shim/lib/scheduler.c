@@ -13,8 +13,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "eligible.h"
 #include "scheduler.h"
 #include "text.h"
@@ -375,28 +373,6 @@ lbs_status sched_score(shim_sched *s, const lbs_workload *wl,
 	return s->desc->score(s->inst, wl, workers, n, scores);
 }
 
-/* What is wrong with stats() text of len bytes as "one JSON object", into
- * buf; NULL when nothing is. */
-static const char *stats_problem(const char *text, size_t len, char *buf, size_t n)
-{
-	const char *end = NULL;
-	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-
-	if (!doc)
-		snprintf(buf, n, "is not JSON (at byte %zu of %zu)",
-		         (size_t)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0), len);
-	else if (!cJSON_IsObject(doc))
-		snprintf(buf, n, "is a JSON %s, not an object",
-		         cJSON_IsArray(doc) ? "array" : cJSON_IsString(doc) ? "string" : "value");
-	else if (end + strspn(end, " \t\r\n") < text + len)
-		snprintf(buf, n, "has more after its object (at byte %zu of %zu)",
-		         (size_t)(end - text), len);
-	else
-		buf = NULL;
-	cJSON_Delete(doc);
-	return buf;
-}
-
 lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx)
 {
 	textbuf b = {0};
@@ -408,11 +384,14 @@ lbs_status sched_stats(shim_sched *s, lbs_write_fn write, void *ctx)
 		return LBS_EUNSUPPORTED;
 	/* Whole before it is passed on: every host sets the object inside a
 	 * document of its own (nginx's status), which text that is not one
-	 * object would break, or add keys to. */
+	 * object would break, or add keys to.  Checked as RFC 8259 has it,
+	 * not as cJSON reads it: a reader of the host's document may be
+	 * strict (Python's json). */
 	st = s->desc->stats(s->inst, textbuf_write, &b);
 	if (st == LBS_OK && b.failed)
 		st = LBS_ENOMEM;
-	if (st == LBS_OK && (problem = stats_problem(b.p ? b.p : "", b.len, buf, sizeof buf))) {
+	if (st == LBS_OK &&
+	    (problem = txt_json_object_strict(buf, sizeof buf, b.p ? b.p : "", b.len))) {
 		/* stats() is [any]: two threads may find it at once */
 		if (!atomic_exchange(&s->said_stats, 1))
 			host_logf(s->host, LBS_LOG_PLUGIN_MISBEHAVING,

@@ -731,6 +731,9 @@ LBSPY_EXPORT int lbspy_stats(lbspy *h, char **out, char *err, size_t errlen)
 	rc = lbspy_code_of(st);
 	if (st == LBS_EUNSUPPORTED)
 		set_err(err, errlen, "this scheduler has no stats");
+	else if (st == LBS_EINTERNAL)
+		set_err(err, errlen, "the scheduler gave no stats (LBS_EINTERNAL: a bug in the plugin, "
+		        "or text that is not one JSON object, which the log names)");
 	else if (rc)
 		set_err(err, errlen, "the scheduler could not give stats (status %d)", (int)st);
 	else if (tb.failed || !tb.p) {

@@ -766,6 +766,18 @@ class CookieTest(unittest.TestCase):
         self.assertEqual(s.stats()["last_cookie"], 2)
         s.close()
 
+    def test_stats_that_are_not_one_object_are_refused_by_the_host(self):
+        # '{"decisions": 1}, "injected": {"a": 1': json.loads died with
+        # "Extra data", naming neither the plugin nor the problem
+        s = lbsched.PluginScheduler("liar", plugin=os.environ["LBS_LIAR_PLUGIN"],
+                                    config={"mode": "bad_stats"})
+        with self.assertRaises(RuntimeError) as cm:
+            s.stats()
+        self.assertEqual(str(cm.exception), "the scheduler gave no stats (LBS_EINTERNAL: a "
+                         "bug in the plugin, or text that is not one JSON object, which the "
+                         "log names)")
+        s.close()
+
 
 class FleetTest(unittest.TestCase):
     """Capabilities go to the library when they change, loads every call."""
