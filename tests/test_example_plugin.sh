@@ -146,6 +146,7 @@ int main(void)
 	if (!d)
 		return 1;
 	CHECK(d->create(&host, "{\"x\": 1}", 8, &in, err, sizeof err) == LBS_ECONFIG && err[0]);
+	CHECK(d->create(&host, "{", 1, &in, err, sizeof err) == LBS_ECONFIG && err[0]);
 	CHECK(d->create(&host, NULL, 0, NULL, err, sizeof err) == LBS_EINVAL);
 	/* config_len bytes only: what follows "{}" is not the config's */
 	CHECK(d->create(&host, "{} trailing", 2, &in, err, sizeof err) == LBS_OK && in);

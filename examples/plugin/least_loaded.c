@@ -265,8 +265,8 @@ static lbs_status ll_create(const lbs_host_api *host, const char *config,
 	*out = NULL;
 	if (i < len && config[i] == '{') {
 		i = skip_space(config, i + 1, len);
-		if (i < len && config[i] == '}')
-			i = skip_space(config, i + 1, len);
+		/* "{" alone is no config: i stays short of len */
+		i = i < len && config[i] == '}' ? skip_space(config, i + 1, len) : len + 1;
 	}
 	if (i != len) {
 		if (err && errlen)

@@ -135,8 +135,6 @@ void file_lines_init(file_lines *it, char *text, size_t len, const char *name)
 	it->lineno = 0;
 }
 
-/* Lines are cut by length, not by strchr: a NUL byte must end its own line
- * with an error, not silently end the file. */
 const char *file_where(char *dst, size_t n, const char *name, unsigned lineno)
 {
 	char shown[96];
@@ -146,6 +144,8 @@ const char *file_where(char *dst, size_t n, const char *name, unsigned lineno)
 	return dst;
 }
 
+/* Lines are cut by length, not by strchr: a NUL byte must end its own line
+ * with an error, not silently end the file. */
 /* Line lineno of name, l (n bytes, NUL-terminated): 1 with it in *line
  * and *len, 0 for a blank one, -1 for one holding a NUL byte (err). */
 static int line_of(const char *name, unsigned lineno, char *l, size_t n, char **line,
