@@ -928,6 +928,9 @@ static void lost_reply(fleet *f, char *text)
 	lost_said(f, strtol(sp + 1, NULL, 10), text);
 }
 
+static int restart_totals(fleet *f, const char *epoch, const char *last, uint64_t after,
+                          char *err, size_t errlen);
+
 /* This host's whole evidence, in the current epoch (or a new one).  0, 1
  * when another sync of this host is uploading (later), -1 with err. */
 static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t errlen)
@@ -985,6 +988,18 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 			if (v == 2 && seq_check(f, st->host, text, strlen(text), &bound, &last, err,
 			                        errlen))
 				return -1;
+			/* In already, but only up to `last`, before what the totals
+			 * of this store's own epoch included: a Redis restored from a
+			 * copy older than that epoch (a second crash before its next
+			 * save), and the outbox has let go of what came after `last`.
+			 * Taken as acknowledged, it was lost for good and every later
+			 * push refused.  As push() does for a copy of its own epoch. */
+			if (v == 2 && st->included > last) {
+				if (restart_totals(f, epoch, text, (uint64_t)st->included, err, errlen))
+					return -1;
+				epoch[0] = '\0';
+				continue;
+			}
 			atomic_fetch_add(&f->snapshots, v == 0);
 			if (v == 0) {
 				char msg[440];
@@ -1048,8 +1063,9 @@ static int restart_totals(fleet *f, const char *epoch, const char *last, uint64_
 	if (r->integer == 1) {
 		snprintf(msg, sizeof msg, "%s: Redis holds this host's evidence only up to "
 		         "sequence %s, before what it acknowledged (%llu): it was restored from an "
-		         "older copy; its totals are emptied and every host publishes its whole "
-		         "evidence again (epoch %s)", f->addr, last, (unsigned long long)after, fresh);
+		         "older copy (or this store synced with another Redis or prefix since); its "
+		         "totals are emptied and every host publishes its whole evidence again "
+		         "(epoch %s)", f->addr, last, (unsigned long long)after, fresh);
 		flog(f, LBS_LOG_WARN, msg);
 		atomic_fetch_add(&f->restarts, 1);
 	}
