@@ -1377,20 +1377,9 @@ for h in lx ly; do config $h "$lport"; done
 for c in 0 1 2 3 4; do cp "$tmp/a.$c.jsonl" "$tmp/lx.$c.jsonl"; cp "$tmp/b.$c.jsonl" "$tmp/ly.$c.jsonl"; done
 # want_loss FILE CHUNKS: the exact totals of lx's and ly's chunks 0..CHUNKS-1
 want_loss() {
-	python3 - "$1" "$2" "$tmp" <<'PY'
-import json, sys
-T = {"vision_classification": "VISION", "nlp_text_classification": "NLP"}
-want = {}
-for h in ("lx", "ly"):
-    for c in range(int(sys.argv[2])):
-        for line in open(f"{sys.argv[3]}/{h}.{c}.jsonl"):
-            o = json.loads(line)
-            s = want.setdefault(f'{T[o["test_type"]]}/{o["worker_id"]}', [0, 0, 0.0])
-            s[0] += 1
-            s[1] += o["success"]
-            s[2] += o["duration"] if o["success"] else 0.0
-json.dump(want, open(sys.argv[1], "w"))
-PY
+	local files=() c
+	for ((c = 0; c < $2; c++)); do files+=("$tmp/lx.$c.jsonl" "$tmp/ly.$c.jsonl"); done
+	want_of "$1" "${files[@]}"
 }
 # sync_l WHAT: both hosts sync twice (each publishes, then pulls the
 # other's); each sync succeeds, with no error line
