@@ -1041,7 +1041,7 @@ static int snapshot(fleet *f, const store_fleet_state *st, char *err, size_t err
 static int restart_totals(fleet *f, const char *epoch, const char *last, uint64_t after,
                           char *err, size_t errlen)
 {
-	char fresh[40], msg[600];
+	char fresh[40], msg[700];
 	const char *args[2] = {epoch, fresh};
 	size_t lens[2];
 	redisReply *r;
