@@ -258,17 +258,11 @@ static void unnamed_reason(const char *kind, char *buf, size_t len)
 	         "lbsched's taxonomy, which no worker can be matched on", kind);
 }
 
-static const char *said_count(char *buf, size_t len, uint64_t n)
-{
-	snprintf(buf, len, " (%llu answers refused so far)", (unsigned long long)n);
-	return buf;
-}
-
 lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
                         const lbs_worker *const *workers, uint32_t n,
                         lbs_selection *out, int *fell_back)
 {
-	char buf[256], shown[96], count[48];
+	char buf[256], shown[96], count[96];
 	const char *problem;
 	lbs_selection mine;
 	lbs_status st;
@@ -310,18 +304,23 @@ lbs_status sched_select(shim_sched *s, const lbs_workload *wl,
 	if (!problem)
 		return st;
 	s->fallbacks++;
-	/* The two errors select() may answer are the plugin's word, not a
-	 * breach of its contract. */
-	if (sched_said(s->fallbacks))
+	if (sched_said(s->fallbacks)) {
+		count[0] = '\0';
+		if (s->fallbacks == SAID_EACH)
+			snprintf(count, sizeof count, " (answers refused from here on are logged at "
+			         "each doubling of their count)");
+		else if (s->fallbacks > SAID_EACH)
+			snprintf(count, sizeof count, " (%llu answers refused so far)",
+			         (unsigned long long)s->fallbacks);
+		/* The two errors select() may answer are the plugin's word, not
+		 * a breach of its contract. */
 		host_logf(s->host,
 		          st == LBS_EINVAL || st == LBS_ENOMEM ? LBS_LOG_ERROR
 		                                               : LBS_LOG_PLUGIN_MISBEHAVING,
 		          "scheduler '%s' on workload '%s': %s; the host chose instead%s",
 		          s->desc->name, wl->id ? txt_show(shown, sizeof shown, wl->id) : "?", problem,
-		          s->fallbacks < SAID_EACH   ? ""
-		          : s->fallbacks == SAID_EACH ? " (answers refused from here on are logged at "
-		                                        "each doubling of their count)"
-		                                      : said_count(count, sizeof count, s->fallbacks));
+		          count);
+	}
 	if (fell_back)
 		*fell_back = 1;
 	return fallback_select(s, wl, workers, n, out);
